@@ -1,0 +1,3 @@
+from faceedit.cli import main
+
+main()

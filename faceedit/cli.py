@@ -1,0 +1,269 @@
+"""The ``faceedit`` command: a thin layer over :mod:`faceedit.api` and :mod:`faceedit.pipeline`.
+
+Contract for scripts: results go to stdout only with ``--json`` (one JSON object per line); logs,
+errors and the progress bar (only on a terminal) go to stderr. Exit codes: 0 everything
+succeeded, 1 some inputs failed (the others were still processed) or the model could not be
+loaded, 2 usage error (unknown model, target or option).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from faceedit.errors import FaceEditError, UsageError
+from faceedit.log import logger, setup_logging
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Edit facial expression, lighting and attributes in photographs.",
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(message: str, code: int) -> None:
+    logger.error(message)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors_to_exit_codes():
+    """Usage errors -> exit 2, any other FaceEditError -> exit 1, always as one stderr line."""
+    try:
+        yield
+    except UsageError as e:
+        _fail(str(e), EXIT_USAGE)
+    except FaceEditError as e:
+        _fail(str(e), EXIT_FAILED)
+
+
+def _split_list(values: List[str] | None) -> list[str]:
+    """``--target a,b --target c`` -> [a, b, c]."""
+    out: list[str] = []
+    for v in values or []:
+        out.extend(p.strip() for p in v.split(",") if p.strip())
+    return out
+
+
+def _parse_floats(values: List[str] | None, name: str) -> list[float]:
+    try:
+        return [float(v) for v in _split_list(values)]
+    except ValueError:
+        raise UsageError(f"{name}: expected numbers such as 0.5 or 0,0.5,1")
+
+
+def _parse_options(values: List[str] | None) -> dict:
+    opts = {}
+    for kv in values or []:
+        if "=" not in kv:
+            raise UsageError(f"--set {kv!r}: expected KEY=VALUE")
+        k, v = kv.split("=", 1)
+        opts[k.strip()] = v.strip()
+    return opts
+
+
+@app.callback()
+def _main(
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log detail."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
+) -> None:
+    setup_logging(-1 if quiet else verbose)
+
+
+@app.command()
+def apply(
+    inputs: List[str] = typer.Argument(
+        ..., help="Image files, folders, glob patterns, or '-' to read paths from stdin."
+    ),
+    model: str = typer.Option(..., "--model", "-m", help="Registered model name or a .safetensors path."),
+    target: List[str] = typer.Option(
+        ..., "--target", "-t", help="Target(s), comma-separated or repeated: happy,sad."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (created if missing)."),
+    strength: List[str] = typer.Option(
+        ["1"], "--strength", "-s", help="Edit strength 0..1; several (0,0.5,1) write a series."
+    ),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
+    name: str = typer.Option(
+        "{stem}_{target}{ext}", "--name",
+        help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} {index}.",
+    ),
+    ext: Optional[str] = typer.Option(None, "--ext", help="Output format by extension (.png, .jpg, ...); default: the input's."),
+    quality: int = typer.Option(95, "--quality", help="JPEG/WebP quality 1-100."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace outputs that already exist."),
+    face: str = typer.Option("all", "--face", help="all | largest | N (faces numbered largest first)."),
+    max_faces: int = typer.Option(10, "--max-faces", help="Fail photos with more faces than this (0 = no limit)."),
+    on_no_face: str = typer.Option("error", "--on-no-face", help="error | skip | copy."),
+    detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
+    precision: str = typer.Option("auto", "--precision", help="auto | fp32 | fp16 | bf16 (autocast on GPU)."),
+    batch_size: int = typer.Option(8, "--batch-size", "-b", help="Face crops per model forward."),
+    workers: int = typer.Option(2, "--workers", help="Threads for decoding/detection and for encoding."),
+    max_pixels: int = typer.Option(100_000_000, "--max-pixels", help="Refuse images with more pixels than this."),
+    stage: Optional[str] = typer.Option(None, "--stage", help="Model stage to output, where the model has stages (e.g. RegGAN: expression | refined)."),
+    option: List[str] = typer.Option([], "--set", help="Model-specific option KEY=VALUE (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per output on stdout."),
+) -> None:
+    """Edit the faces in photos; one output per input per target (and strength)."""
+    from faceedit.api import Editor
+    from faceedit.pipeline import ApplyOptions, BatchApplier
+
+    with _errors_to_exit_codes():
+        opts = ApplyOptions(
+            targets=_split_list(target),
+            out_dir=str(out),
+            strengths=_parse_floats(strength, "--strength"),
+            name_template=name,
+            ext=ext,
+            quality=quality,
+            overwrite=overwrite,
+            recursive=recursive,
+            batch_size=batch_size,
+            face=face,
+            max_faces=max_faces,
+            on_no_face=on_no_face,
+            max_pixels=max_pixels,
+            workers=workers,
+            model_options=_parse_options(option) | ({"stage": stage} if stage else {}),
+        )
+        editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
+        applier = BatchApplier(editor, opts)
+        logger.info(
+            "model %s (%s) on %s, detector %s",
+            editor.spec.name, editor.spec.method, editor.device, editor.detector.name,
+        )
+        counts = {"ok": 0, "skipped": 0, "copied": 0, "no_face": 0, "error": 0}
+        with _progress() as advance:
+            for rec in applier.run(inputs, stdin=sys.stdin):
+                counts[rec.status] = counts.get(rec.status, 0) + 1
+                if rec.status == "error":
+                    logger.error("%s: %s", rec.input, rec.error)
+                elif rec.status == "no_face":
+                    logger.warning("%s: no face found, skipped", rec.input)
+                if as_json:
+                    sys.stdout.write(json.dumps(rec.to_json()) + "\n")
+                    sys.stdout.flush()
+                advance()
+        logger.info(
+            "%d written, %d skipped (exist), %d copied, %d without face, %d failed",
+            counts["ok"], counts["skipped"], counts["copied"], counts["no_face"], counts["error"],
+        )
+    if counts["error"]:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@contextmanager
+def _progress():
+    """Yields an ``advance()`` callable; draws a rich progress bar only when stderr is a TTY."""
+    if not sys.stderr.isatty() or logger.level > 20:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("outputs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as progress:
+        task = progress.add_task("apply", total=None)
+        yield lambda: progress.advance(task)
+
+
+@app.command()
+def detect(
+    inputs: List[str] = typer.Argument(..., help="Image files, folders, globs, or '-'."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for overlays and JSON."),
+    detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan."),
+    recursive: bool = typer.Option(False, "--recursive", "-r"),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Also write the aligned crops of this model's template."),
+    max_pixels: int = typer.Option(100_000_000, "--max-pixels"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per image on stdout."),
+) -> None:
+    """Detect faces and landmarks; write overlay PNGs and JSON (to debug alignment)."""
+    from faceedit.faces.align import align_face
+    from faceedit.faces.detect import get_detector
+    from faceedit.faces.draw import draw_faces
+    from faceedit.io import expand_inputs, read_image, write_image
+
+    failed = 0
+    with _errors_to_exit_codes():
+        det = get_detector(detector)
+        template = None
+        if model is not None:
+            from faceedit.models.registry import get_spec, spec_from_path
+
+            template = (spec_from_path(model) if model.endswith(".safetensors") else get_spec(model)).template
+        out.mkdir(parents=True, exist_ok=True)
+        for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
+            rec = {"input": item.path, "faces": [], "overlay": None, "status": "ok", "error": None}
+            try:
+                if item.error:
+                    raise FaceEditError(item.error, item.path)
+                img = read_image(item.path, max_pixels=max_pixels)
+                rgb = img.rgb8()
+                faces = det.detect(rgb)
+                stem = Path(item.rel).with_suffix("").as_posix().replace("/", "__")
+                overlay = str(out / f"{stem}_faces.png")
+                write_image(overlay, draw_faces(rgb, faces))
+                rec.update(faces=[f.to_json() for f in faces], overlay=overlay)
+                for i, f in enumerate(faces if template else []):
+                    write_image(str(out / f"{stem}_face{i}.png"), align_face(img.pixels, f, template).crop)
+                _atomic_json(out / f"{stem}.json", rec)
+            except FaceEditError as e:
+                failed += 1
+                rec.update(status="error", error=e.reason)
+                logger.error("%s: %s", item.path, e.reason)
+            if as_json:
+                sys.stdout.write(json.dumps(rec) + "\n")
+                sys.stdout.flush()
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _atomic_json(path: Path, obj) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
+
+
+@app.command()
+def models(as_json: bool = typer.Option(False, "--json", help="JSON list on stdout.")) -> None:
+    """List the registered models, their targets and whether their weights are present."""
+    from faceedit.models.registry import list_models
+
+    with _errors_to_exit_codes():
+        rows = list_models()
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not rows:
+        console.print("no models are registered yet")
+        return
+    table = Table("name", "method", "targets", "size", "weights", "present")
+    for r in rows:
+        table.add_row(
+            r["name"], r["method"], ", ".join(r["targets"]), f"{r['image_size']} px",
+            r["weights"], "yes" if r["present"] else "no",
+        )
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Model registry, checkpoints and one module per method."""

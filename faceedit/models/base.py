@@ -1,0 +1,37 @@
+"""The interface every editing model offers to the pipeline."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from faceedit.errors import UsageError
+
+
+class EditModel(nn.Module):
+    """A generator that edits batches of aligned face crops.
+
+    Crops are float tensors in [-1, 1], shape (B, C, S, S), where C is the model's channel count
+    (3 = RGB; 1 = the model works on luminance and the pipeline adds its change to the photo's
+    luma, keeping the photo's own chroma) and S the crop size of its template.
+
+    ``strength`` in [0, 1] scales the edit. Models that have their own notion of it (for example an
+    interpolation between source and target conditions) set ``handles_strength = True`` and apply
+    it in ``edit``; for all others the pipeline scales the pixel change ``edit(x) - x`` itself and
+    calls ``edit`` with strength 1.
+    """
+
+    handles_strength: bool = False
+
+    def targets(self) -> list[str]:
+        raise NotImplementedError
+
+    def check_target(self, target: str) -> str:
+        valid = self.targets()
+        if target not in valid:
+            raise UsageError(f"unknown target {target!r}; valid targets: {', '.join(valid)}")
+        return target
+
+    @torch.no_grad()
+    def edit(self, x: torch.Tensor, target: str, strength: float = 1.0, **options) -> torch.Tensor:
+        raise NotImplementedError

@@ -1,0 +1,589 @@
+"""Checkpoints: safetensors files with faceedit metadata, verified on load, never unpickled.
+
+A model checkpoint is a plain ``.safetensors`` file. Its header metadata (a string -> string map)
+carries everything needed to rebuild and use the model, under ``faceedit.*`` keys:
+
+=========================  ==================================================================
+``faceedit.format``        checkpoint format version (``"1"``)
+``faceedit.arch``          architecture name, a key of ``registry.ARCHS`` (required)
+``faceedit.config``        JSON: keyword config for the architecture builder
+``faceedit.conditions``    JSON: list of target names, or a dict with a ``"targets"`` list plus
+                           further vocabularies (lighting classes, AU names, ...)
+``faceedit.image_size``    crop size in pixels
+``faceedit.channels``      input channels (3 = RGB, 1 = luminance)
+``faceedit.template``      JSON: the ``CropTemplate`` fields
+``faceedit.training_data`` free text: what it was trained on
+``faceedit.license``       licence of the weights
+``faceedit.metrics``       JSON: evaluation results
+``faceedit.version``       faceedit version that wrote the file
+``faceedit.created``       ISO 8601 UTC time of writing
+``faceedit.tensors_sha256`` content hash of the tensors (see ``tensors_sha256``)
+``faceedit.<other>``       free-form extras, JSON-encoded
+=========================  ==================================================================
+
+``tensors_sha256`` catches modified tensor bytes even when no file hash is known (e.g. a
+checkpoint passed by path); a known file sha256 (registry, model card) is checked as well.
+
+Training state (model + optimizers + step + extras, for resuming) uses the same container: tensors
+become safetensors entries and everything else a JSON skeleton in ``faceedit.training_state``,
+rebuilt exactly on load, so resuming needs no pickle either.
+
+Every loading failure raises ``CheckpointError(reason, path)`` with a one-line reason.
+``torch.load`` and ``pickle`` are never called.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from faceedit import __version__
+from faceedit.errors import CheckpointError
+from faceedit.faces.types import CropTemplate
+
+FORMAT_VERSION = "1"
+PREFIX = "faceedit."
+
+# Suffixes of pickle-based formats (torch.save, pickle, joblib-style .bin): refused unread.
+PICKLE_SUFFIXES = frozenset({".pt", ".pth", ".ckpt", ".bin", ".pkl", ".pickle"})
+PICKLE_REFUSAL = "refusing to load a pickle-based checkpoint; faceedit only loads .safetensors"
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default (zip) format
+_HASH_CHUNK = 1 << 20
+
+_TRAINING_STATE_KEY = PREFIX + "training_state"
+# How each CheckpointMeta field is stored in the header (``template`` is JSON of a CropTemplate).
+_JSON_FIELDS = ("config", "conditions", "metrics")
+_INT_FIELDS = ("image_size", "channels")
+_STR_FIELDS = ("arch", "training_data", "license", "version", "created", "format", "tensors_sha256")
+_TENSORS_HASH_KEY = PREFIX + "tensors_sha256"
+
+
+# --------------------------------------------------------------------------------------------
+# Metadata
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckpointMeta:
+    """The ``faceedit.*`` metadata of a model checkpoint, typed.
+
+    ``conditions`` is either the list of target names, or a dict holding a ``"targets"`` list and
+    further vocabularies; ``targets`` and ``vocabularies`` read both forms. ``extra`` holds
+    free-form JSON-able values stored as ``faceedit.<key>``.
+    """
+
+    arch: str
+    config: dict[str, Any] = field(default_factory=dict)
+    conditions: list[str] | dict[str, Any] = field(default_factory=list)
+    image_size: int = 0
+    channels: int = 3
+    template: CropTemplate | None = None
+    training_data: str = ""
+    license: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    version: str = ""
+    created: str = ""
+    format: str = FORMAT_VERSION
+    tensors_sha256: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.image_size and self.template is not None:
+            self.image_size = self.template.size
+
+    @property
+    def targets(self) -> list[str]:
+        """Target names: the conditions list, or ``conditions["targets"]``."""
+        if isinstance(self.conditions, dict):
+            return list(self.conditions.get("targets", []))
+        return list(self.conditions)
+
+    @property
+    def vocabularies(self) -> dict[str, Any]:
+        """Condition vocabularies other than the targets (empty for a plain target list)."""
+        if isinstance(self.conditions, dict):
+            return {k: v for k, v in self.conditions.items() if k != "targets"}
+        return {}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CheckpointMeta:
+        """Build from a plain dict: known field names fill fields (``template`` may be a dict),
+        an ``extra`` dict and all unknown keys go to ``extra``."""
+        names = {f.name for f in fields(cls)} - {"extra"}
+        known = {k: v for k, v in d.items() if k in names}
+        extra = dict(d.get("extra") or {})
+        extra.update({k: v for k, v in d.items() if k not in names and k != "extra"})
+        if "arch" not in known:
+            raise ValueError("checkpoint metadata needs an 'arch'")
+        if isinstance(known.get("template"), Mapping):
+            known["template"] = CropTemplate(**known["template"])
+        return cls(**known, extra=extra)
+
+    def to_header(self) -> dict[str, str]:
+        """The safetensors header metadata (all values strings)."""
+        header = {
+            PREFIX + "format": str(self.format),
+            PREFIX + "arch": self.arch,
+            PREFIX + "config": json.dumps(self.config),
+            PREFIX + "conditions": json.dumps(self.conditions),
+            PREFIX + "image_size": str(int(self.image_size)),
+            PREFIX + "channels": str(int(self.channels)),
+            PREFIX + "training_data": self.training_data,
+            PREFIX + "license": self.license,
+            PREFIX + "metrics": json.dumps(self.metrics),
+            PREFIX + "version": self.version,
+            PREFIX + "created": self.created,
+            _TENSORS_HASH_KEY: self.tensors_sha256,
+        }
+        if self.template is not None:
+            header[PREFIX + "template"] = json.dumps(self.template.to_json())
+        reserved = {k[len(PREFIX) :] for k in header} | {"template", "extra", "training_state"}
+        for key, value in self.extra.items():
+            if not isinstance(key, str) or not key or key in reserved:
+                raise ValueError(f"invalid extra metadata key {key!r}")
+            header[PREFIX + key] = json.dumps(value)
+        return header
+
+    @classmethod
+    def from_header(cls, header: Mapping[str, str]) -> CheckpointMeta:
+        """Parse safetensors header metadata. Raises ValueError with a one-line reason."""
+        if PREFIX + "arch" not in header:
+            if _TRAINING_STATE_KEY in header:
+                raise ValueError("this is a faceedit training state, not a model checkpoint")
+            raise ValueError("not a faceedit checkpoint (no faceedit.arch metadata)")
+        _check_format(header)
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, raw in header.items():
+            if not key.startswith(PREFIX):
+                continue  # foreign metadata (other tools) is not ours to interpret
+            name = key[len(PREFIX) :]
+            try:
+                if name in _JSON_FIELDS:
+                    values[name] = json.loads(raw)
+                elif name == "template":
+                    values[name] = CropTemplate(**json.loads(raw))
+                elif name in _INT_FIELDS:
+                    values[name] = int(raw)
+                elif name in _STR_FIELDS:
+                    values[name] = raw
+                else:
+                    extra[name] = _loads_or_raw(raw)
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"bad {key} metadata: {_one_line(e)}") from None
+        for name, kind in (("config", dict), ("conditions", (list, dict)), ("metrics", dict)):
+            if name in values and not isinstance(values[name], kind):
+                raise ValueError(f"bad {PREFIX}{name} metadata: unexpected JSON type")
+        return cls(**values, extra=extra)
+
+
+@dataclass
+class Checkpoint:
+    """A verified, loaded checkpoint. ``sha256`` is the file's hash."""
+
+    tensors: dict[str, torch.Tensor]
+    meta: CheckpointMeta
+    sha256: str
+    path: str
+
+
+@dataclass
+class TrainingState:
+    """What ``save_training_state`` stored, rebuilt with the original Python types."""
+
+    model_state: Any
+    optimizer_state_dicts: dict[str, Any]
+    step: int
+    extra: dict[str, Any]
+    sha256: str
+    path: str
+
+
+# --------------------------------------------------------------------------------------------
+# Model checkpoints
+# --------------------------------------------------------------------------------------------
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    tensors: Mapping[str, torch.Tensor],
+    meta: CheckpointMeta | Mapping[str, Any],
+    *,
+    dtype: torch.dtype | None = torch.float16,
+) -> str:
+    """Write a model checkpoint atomically and return its sha256 (hex).
+
+    Floating tensors are cast to ``dtype`` (None keeps their dtype); a cast that overflows (finite
+    values becoming inf) raises ValueError. ``format``, ``tensors_sha256``, and when empty
+    ``version`` and ``created``, are filled in. The file appears complete or not at all.
+    """
+    meta = meta if isinstance(meta, CheckpointMeta) else CheckpointMeta.from_dict(meta)
+    stored = {name: _storable(name, t, dtype) for name, t in tensors.items()}
+    meta = replace(
+        meta,
+        format=FORMAT_VERSION,
+        version=meta.version or __version__,
+        created=meta.created or _now(),
+        tensors_sha256=tensors_sha256(stored),
+    )
+    return _write_atomic(path, stored, meta.to_header())
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    *,
+    expected_sha256: str | None = None,
+    device: str | torch.device = "cpu",
+) -> Checkpoint:
+    """Load and verify a model checkpoint (file hash if ``expected_sha256``, tensor hash always)."""
+    tensors, header, sha = _read_verified(path, expected_sha256)
+    try:
+        meta = CheckpointMeta.from_header(header)
+    except ValueError as e:
+        raise CheckpointError(str(e), path) from None
+    tensors = {k: v.to(device) for k, v in tensors.items()}
+    return Checkpoint(tensors=tensors, meta=meta, sha256=sha, path=os.fspath(path))
+
+
+def read_meta(path: str | os.PathLike) -> CheckpointMeta:
+    """Read only the header metadata (cheap; no tensor data, no hashing)."""
+    _check_file(path)
+    try:
+        with safe_open(os.fspath(path), framework="pt", device="cpu") as f:
+            header = f.metadata() or {}
+    except Exception as e:  # safetensors raises SafetensorError (and OSError) on bad input
+        raise CheckpointError(_corrupt_reason(e), path) from None
+    try:
+        return CheckpointMeta.from_header(header)
+    except ValueError as e:
+        raise CheckpointError(str(e), path) from None
+
+
+def tensors_sha256(tensors: Mapping[str, torch.Tensor]) -> str:
+    """Content hash of a tensor dict: for each name in sorted order, a JSON line
+    ``[name, dtype, shape]`` followed by the tensor's raw (little-endian, C-order) bytes."""
+    h = hashlib.sha256(b"faceedit-tensors-v1\n")
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous()
+        dtype = str(t.dtype).removeprefix("torch.")
+        h.update(json.dumps([name, dtype, list(t.shape)]).encode() + b"\n")
+        h.update(t.reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """sha256 (hex) of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_HASH_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Training state
+# --------------------------------------------------------------------------------------------
+
+
+def save_training_state(
+    path: str | os.PathLike,
+    model_state: Any,
+    optimizer_state_dicts: Mapping[str, Any],
+    step: int,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """Save everything needed to resume training, without pickle; returns the file's sha256.
+
+    ``model_state`` is a state dict, or a dict of state dicts (e.g. ``{"G": ..., "D": ...}``);
+    ``optimizer_state_dicts`` maps names to ``optimizer.state_dict()`` (GradScaler and scheduler
+    state dicts work too). ``extra`` may hold any nesting of dicts (str/int/float/bool/None
+    keys), lists, tuples, tensors (e.g. ``torch.get_rng_state()``), numbers, strings and None.
+    Tensors keep their dtype; everything is rebuilt with its original types on load.
+    """
+    tensors: dict[str, torch.Tensor] = {}
+    skeleton = _encode(
+        {
+            "model": model_state,
+            "optimizers": dict(optimizer_state_dicts),
+            "step": int(step),
+            "extra": dict(extra or {}),
+        },
+        "",
+        tensors,
+    )
+    header = {
+        PREFIX + "format": FORMAT_VERSION,
+        PREFIX + "version": __version__,
+        PREFIX + "created": _now(),
+        _TRAINING_STATE_KEY: json.dumps(skeleton),
+        _TENSORS_HASH_KEY: tensors_sha256(tensors),
+    }
+    return _write_atomic(path, tensors, header)
+
+
+def load_training_state(
+    path: str | os.PathLike,
+    *,
+    expected_sha256: str | None = None,
+    device: str | torch.device = "cpu",
+) -> TrainingState:
+    """Load what ``save_training_state`` wrote. Pass ``optimizer_state_dicts[name]`` to
+    ``optimizer.load_state_dict`` (it moves state to the parameters' device)."""
+    tensors, header, sha = _read_verified(path, expected_sha256)
+    if _TRAINING_STATE_KEY not in header:
+        raise CheckpointError(
+            "not a faceedit training state (no faceedit.training_state metadata)", path
+        )
+    _check_format(header, path)
+    tensors = {k: v.to(device) for k, v in tensors.items()}
+    try:
+        state = _decode(json.loads(header[_TRAINING_STATE_KEY]), tensors)
+        return TrainingState(
+            model_state=state["model"],
+            optimizer_state_dicts=state["optimizers"],
+            step=int(state["step"]),
+            extra=state["extra"],
+            sha256=sha,
+            path=os.fspath(path),
+        )
+    except (ValueError, TypeError, KeyError) as e:
+        raise CheckpointError(
+            f"bad faceedit.training_state metadata: {_one_line(e)}", path
+        ) from None
+
+
+_TENSOR_TAG, _TUPLE_TAG, _DICT_TAG = "__tensor__", "__tuple__", "__dict__"
+_TAGS = (_TENSOR_TAG, _TUPLE_TAG, _DICT_TAG)
+
+
+def _encode(obj: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
+    """Turn ``obj`` into a JSON-able skeleton, moving tensors into ``tensors`` under path keys.
+
+    Tensors become ``{"__tensor__": key}``, tuples ``{"__tuple__": [...]}``, dicts with non-str
+    keys (optimizer state is keyed by int) ``{"__dict__": [[k, v], ...]}``.
+    """
+
+    def child(k: Any) -> str:
+        return f"{key}/{k}" if key else str(k)
+
+    if isinstance(obj, torch.Tensor):
+        if key in tensors:
+            raise ValueError(f"two entries map to the tensor name {key!r}")
+        tensors[key] = obj.detach().to("cpu").clone(memory_format=torch.contiguous_format)
+        return {_TENSOR_TAG: key}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, tuple):
+        return {_TUPLE_TAG: [_encode(v, child(i), tensors) for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [_encode(v, child(i), tensors) for i, v in enumerate(obj)]
+    if isinstance(obj, Mapping):
+        plain = all(isinstance(k, str) for k in obj) and not (
+            len(obj) == 1 and next(iter(obj)) in _TAGS
+        )
+        if plain:
+            return {k: _encode(v, child(k), tensors) for k, v in obj.items()}
+        items = []
+        for k, v in obj.items():
+            if not (k is None or isinstance(k, (bool, int, float, str))):
+                raise TypeError(f"cannot store a dict key of type {type(k).__name__} at {key!r}")
+            items.append([k, _encode(v, child(k), tensors)])
+        return {_DICT_TAG: items}
+    raise TypeError(
+        f"cannot store a value of type {type(obj).__name__} at {key!r} in a training state"
+    )
+
+
+def _decode(node: Any, tensors: Mapping[str, torch.Tensor]) -> Any:
+    """Inverse of ``_encode``."""
+    if isinstance(node, list):
+        return [_decode(v, tensors) for v in node]
+    if isinstance(node, dict):
+        if len(node) == 1:
+            ((tag, value),) = node.items()
+            if tag == _TENSOR_TAG:
+                if value not in tensors:
+                    raise KeyError(f"missing tensor {value!r}")
+                return tensors[value]
+            if tag == _TUPLE_TAG:
+                return tuple(_decode(v, tensors) for v in value)
+            if tag == _DICT_TAG:
+                return {k: _decode(v, tensors) for k, v in value}
+        return {k: _decode(v, tensors) for k, v in node.items()}
+    return node
+
+
+# --------------------------------------------------------------------------------------------
+# File level: atomic write, checks, verified read
+# --------------------------------------------------------------------------------------------
+
+
+def _storable(name: str, t: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """A fresh contiguous CPU copy of ``t``, floating tensors cast to ``dtype``."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"tensor names must be non-empty strings, got {name!r}")
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name!r} is a {type(t).__name__}, not a tensor")
+    src = t.detach().to("cpu")
+    out = src.to(dtype) if dtype is not None and src.is_floating_point() else src
+    if out.dtype != src.dtype and torch.isfinite(src).all() and not torch.isfinite(out).all():
+        raise ValueError(f"tensor {name!r} overflows {dtype}; save with a wider dtype")
+    return out.clone(memory_format=torch.contiguous_format)
+
+
+def _write_atomic(
+    path: str | os.PathLike, tensors: dict[str, torch.Tensor], header: dict[str, str]
+) -> str:
+    """Write a safetensors file via a temp file in the same folder + fsync + os.replace."""
+    path = Path(path)
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise ValueError(
+            f"{path}: use a .safetensors name; {path.suffix} files are refused on load"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # Created with O_EXCL and mode 0o666 so the umask applies, as for any new file.
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        save_file(tensors, tmp, metadata=header)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        sha = file_sha256(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return sha
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Persist a rename (POSIX); a no-op where folders cannot be opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _check_file(path: str | os.PathLike) -> None:
+    """Reject missing, empty and pickle-based files before safetensors touches them."""
+    p = Path(path)
+    if not p.exists():
+        raise CheckpointError("checkpoint file not found", path)
+    if not p.is_file():
+        raise CheckpointError("not a file", path)
+    size = p.stat().st_size
+    if size == 0:
+        raise CheckpointError("empty file (0 bytes)", path)
+    if p.suffix.lower() in PICKLE_SUFFIXES:
+        raise CheckpointError(PICKLE_REFUSAL, path)
+    with open(p, "rb") as f:
+        head = f.read(16)
+    if head.startswith(_ZIP_MAGIC) or (
+        _is_pickle_start(head) and not _looks_like_safetensors(head, size)
+    ):
+        raise CheckpointError(PICKLE_REFUSAL, path)
+
+
+def _is_pickle_start(head: bytes) -> bool:
+    """Pickle protocols 2-5 start with PROTO (0x80) + the protocol number."""
+    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
+def _looks_like_safetensors(head: bytes, size: int) -> bool:
+    """A safetensors file: u64 little-endian header length, then a JSON object. Needed because a
+    header length of e.g. 0x280 makes a valid file start with the same two bytes as a pickle."""
+    if len(head) < 9 or head[8:9] != b"{":
+        return False
+    return 0 < int.from_bytes(head[:8], "little") <= size - 8
+
+
+def _read_verified(
+    path: str | os.PathLike, expected_sha256: str | None
+) -> tuple[dict[str, torch.Tensor], dict[str, str], str]:
+    """Checks, file hash, parse, tensor hash. Returns CPU tensors, header metadata, file sha256."""
+    _check_file(path)
+    sha = file_sha256(path)
+    if expected_sha256 and sha != expected_sha256.strip().lower():
+        raise CheckpointError(
+            f"sha256 mismatch: expected {expected_sha256.strip().lower()}, got {sha} "
+            "— file is corrupt or was modified",
+            path,
+        )
+    try:
+        with safe_open(os.fspath(path), framework="pt", device="cpu") as f:
+            header = dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    except Exception as e:  # safetensors raises SafetensorError (and OSError) on bad input
+        raise CheckpointError(_corrupt_reason(e), path) from None
+    if PREFIX + "arch" not in header and _TRAINING_STATE_KEY not in header:
+        raise CheckpointError("not a faceedit checkpoint (no faceedit.arch metadata)", path)
+    stored = header.get(_TENSORS_HASH_KEY, "")
+    if not stored:
+        raise CheckpointError(
+            "no faceedit.tensors_sha256 metadata; cannot verify the tensors", path
+        )
+    actual = tensors_sha256(tensors)
+    if actual != stored:
+        raise CheckpointError(
+            f"tensors_sha256 mismatch: expected {stored}, got {actual} "
+            "— tensor data is corrupt or was modified",
+            path,
+        )
+    return tensors, header, sha
+
+
+def _check_format(header: Mapping[str, str], path: str | os.PathLike | None = None) -> None:
+    fmt = header.get(PREFIX + "format", FORMAT_VERSION)
+    if fmt != FORMAT_VERSION:
+        reason = (
+            f"checkpoint format {fmt!r} is not supported "
+            f"(faceedit {__version__} reads format {FORMAT_VERSION})"
+        )
+        if path is None:
+            raise ValueError(reason)
+        raise CheckpointError(reason, path)
+
+
+def _corrupt_reason(e: Exception) -> str:
+    return f"truncated or corrupt safetensors file ({_one_line(e)})"
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def _loads_or_raw(raw: str) -> Any:
+    """Extras are JSON-encoded; a value hand-written as a bare string is kept as is."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,482 @@
+"""Model registry: architecture builders, named models and where their weights live.
+
+Two tables:
+
+* ``ARCHS`` maps an architecture name (``faceedit.arch`` in a checkpoint) to a builder
+  ``config dict -> EditModel``; method modules fill it with ``@register_arch("name")``.
+* ``REGISTRY`` maps a model name (what users type: ``--model reggan``) to a ``ModelSpec``: method,
+  architecture, targets, crop template, default config and a ``WeightSource`` (a file shipped in
+  ``weights/``, a local path, or a Hugging Face Hub file pinned to a commit + sha256).
+
+Method modules (``METHOD_MODULES``) register themselves when imported; the registry imports the
+ones that exist on first use, so ``import faceedit`` stays cheap and a method whose module is not
+written yet is simply absent. ``load_model`` accepts a registered name or a ``.safetensors`` path
+and returns the model in eval mode with its spec and checkpoint metadata.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+import faceedit
+from faceedit.errors import CheckpointError, UsageError
+from faceedit.faces.types import CropTemplate
+from faceedit.models.base import EditModel
+from faceedit.models.checkpoint import (
+    PICKLE_SUFFIXES,
+    CheckpointMeta,
+    load_checkpoint,
+    read_meta,
+)
+
+METHOD_MODULES = [
+    "faceedit.models.reggan",
+    "faceedit.models.eggan",
+    "faceedit.models.legan",
+    "faceedit.models.lssl",
+    "faceedit.models.secgan",
+]
+
+ArchBuilder = Callable[[dict], EditModel]
+ARCHS: dict[str, ArchBuilder] = {}
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def register_arch(name: str) -> Callable[[ArchBuilder], ArchBuilder]:
+    """Decorator registering ``builder(config) -> EditModel`` as architecture ``name``."""
+
+    def decorate(builder: ArchBuilder) -> ArchBuilder:
+        if name in ARCHS:
+            raise ValueError(f"architecture {name!r} is already registered")
+        ARCHS[name] = builder
+        return builder
+
+    return decorate
+
+
+# --------------------------------------------------------------------------------------------
+# Specs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    """Where a model's weights are.
+
+    ``kind="file"``: ``file`` is a name inside ``weights_dir()`` (shipped with faceedit).
+    ``kind="path"``: ``path`` is a local file.
+    ``kind="hub"``: ``repo_id`` + ``filename`` at ``revision`` (a full 40-hex commit, so the
+    bytes cannot change under us) with the expected ``sha256`` (required for the Hub).
+    """
+
+    kind: Literal["file", "path", "hub"]
+    file: str = ""
+    path: str = ""
+    repo_id: str = ""
+    filename: str = ""
+    revision: str = ""
+    sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "file":
+            ok = bool(self.file)
+        elif self.kind == "path":
+            ok = bool(self.path)
+        elif self.kind == "hub":
+            ok = bool(self.repo_id and self.filename and _is_hex(self.revision, 40) and self.sha256)
+        else:
+            raise ValueError(f"unknown weight source kind {self.kind!r}; use file, path or hub")
+        if not ok:
+            raise ValueError(
+                f"incomplete {self.kind} weight source {self!r} (file: file; path: path; "
+                "hub: repo_id, filename, 40-hex commit revision and sha256)"
+            )
+        if self.sha256 is not None and not _is_hex(self.sha256, 64):
+            raise ValueError(f"sha256 must be 64 lowercase hex digits, got {self.sha256!r}")
+
+    @classmethod
+    def shipped(cls, file: str, sha256: str | None = None) -> WeightSource:
+        return cls(kind="file", file=file, sha256=sha256)
+
+    @classmethod
+    def local(cls, path: str | os.PathLike, sha256: str | None = None) -> WeightSource:
+        return cls(kind="path", path=os.fspath(path), sha256=sha256)
+
+    @classmethod
+    def hub(cls, repo_id: str, filename: str, revision: str, sha256: str) -> WeightSource:
+        return cls(kind="hub", repo_id=repo_id, filename=filename, revision=revision, sha256=sha256)
+
+    def describe(self) -> str:
+        """Short form for tables: ``weights/x.safetensors``, a path or ``hf://repo/file@commit``."""
+        if self.kind == "file":
+            return f"weights/{self.file}"
+        if self.kind == "path":
+            return self.path
+        return f"hf://{self.repo_id}/{self.filename}@{self.revision[:8]}"
+
+
+@dataclass(kw_only=True)
+class ModelSpec:
+    """A named model: what it does, how to build it, what crop it expects, where its weights are.
+
+    ``targets`` must equal the checkpoint's target list (order included: it indexes conditions);
+    ``conditions`` holds further vocabularies (lighting classes, AU names...), also checked against
+    the checkpoint. ``color_match`` tells the paste-back whether to match colours.
+    """
+
+    name: str
+    method: str
+    arch: str
+    description: str
+    targets: list[str]
+    template: CropTemplate
+    channels: int = 3
+    color_match: bool = True
+    weights: WeightSource
+    default_config: dict[str, Any] = field(default_factory=dict)
+    license: str = ""
+    conditions: dict[str, Any] = field(default_factory=dict)
+    paper: str = ""
+
+    @property
+    def image_size(self) -> int:
+        return self.template.size
+
+
+REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    """Add a named model; a name can be registered once."""
+    if spec.name in REGISTRY:
+        raise ValueError(f"model {spec.name!r} is already registered")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+_IMPORTED: set[str] = set()
+
+
+def plugin_modules() -> list[str]:
+    """Extra modules named in ``FACEEDIT_PLUGINS`` (comma-separated) that register their own
+    architectures and models, e.g. a user's fine-tuned variant of a method."""
+    return [m.strip() for m in os.environ.get("FACEEDIT_PLUGINS", "").split(",") if m.strip()]
+
+
+def _import_method_modules() -> None:
+    """Import the method modules that exist, and the plugins (once each). One that exists but
+    fails to import raises: a broken method must not silently disappear from the registry."""
+    for name in METHOD_MODULES:
+        if name in _IMPORTED:
+            continue
+        if name not in sys.modules and importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+        _IMPORTED.add(name)
+    for name in plugin_modules():
+        if name not in _IMPORTED:
+            try:
+                importlib.import_module(name)
+            except ImportError as e:
+                raise UsageError(f"FACEEDIT_PLUGINS: cannot import {name!r}: {e}") from e
+            _IMPORTED.add(name)
+
+
+def model_names() -> list[str]:
+    """Registered model names, in registration order."""
+    _import_method_modules()
+    return list(REGISTRY)
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The spec of a registered model; UsageError naming the available ones otherwise."""
+    _import_method_modules()
+    if name in REGISTRY:
+        return REGISTRY[name]
+    if not REGISTRY:
+        raise UsageError(
+            f"unknown model {name!r}: no models are registered yet; "
+            "pass the path to a .safetensors checkpoint instead"
+        )
+    close = difflib.get_close_matches(name, list(REGISTRY), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise UsageError(f"unknown model {name!r}; {hint}available: {', '.join(REGISTRY)}")
+
+
+# --------------------------------------------------------------------------------------------
+# Weights
+# --------------------------------------------------------------------------------------------
+
+
+def weights_dir() -> Path:
+    """Folder of shipped weights: ``$FACEEDIT_WEIGHTS``, else ``weights/`` of a source checkout
+    (next to the ``faceedit`` package, beside pyproject.toml), else
+    ``<sys.prefix>/share/faceedit/weights`` (an installed wheel)."""
+    env = os.environ.get("FACEEDIT_WEIGHTS")
+    if env:
+        return Path(env).expanduser()
+    root = Path(faceedit.__file__).resolve().parents[1]
+    if (root / "weights").is_dir() and (root / "pyproject.toml").is_file():
+        return root / "weights"
+    return Path(sys.prefix) / "share" / "faceedit" / "weights"
+
+
+def _hub_offline() -> bool:
+    """HF_HUB_OFFLINE as huggingface_hub read it at import, or as set since."""
+    from huggingface_hub import constants
+
+    env = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
+    return constants.HF_HUB_OFFLINE or env in ("1", "on", "yes", "true")
+
+
+def _local_weights_path(spec: ModelSpec) -> Path | None:
+    """The weights file if it is on this machine (shipped, local or in the Hub cache), else None.
+    Never downloads."""
+    w = spec.weights
+    if w.kind == "hub":
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(w.repo_id, w.filename, revision=w.revision)
+        return Path(cached) if isinstance(cached, str) else None
+    p = weights_dir() / w.file if w.kind == "file" else Path(w.path).expanduser()
+    return p if p.is_file() else None
+
+
+def weights_present(spec: ModelSpec) -> bool:
+    """Whether the weights are available without downloading."""
+    return _local_weights_path(spec) is not None
+
+
+def resolve_weights(spec: ModelSpec, *, allow_download: bool = True) -> Path:
+    """Local path of the model's weights file, downloading from the Hub when needed and allowed
+    (the Hub cache and HF_HUB_OFFLINE are honoured). CheckpointError when unavailable."""
+    w = spec.weights
+    if w.kind == "file":
+        folder = weights_dir()
+        p = folder / w.file
+        if not p.is_file():
+            raise CheckpointError(
+                f"weights {w.file!r} of model {spec.name!r} not found in {folder} "
+                "(set FACEEDIT_WEIGHTS to the folder that holds them)",
+                p,
+            )
+        return p
+    if w.kind == "path":
+        p = Path(w.path).expanduser()
+        if not p.is_file():
+            raise CheckpointError(f"weights file of model {spec.name!r} not found", p)
+        return p
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    offline = _hub_offline()
+    try:
+        return Path(
+            hf_hub_download(
+                w.repo_id,
+                w.filename,
+                revision=w.revision,
+                local_files_only=offline or not allow_download,
+            )
+        )
+    except LocalEntryNotFoundError:
+        if offline:
+            reason = "not in the local Hugging Face cache and offline (HF_HUB_OFFLINE=1)"
+        elif not allow_download:
+            reason = "not in the local Hugging Face cache and downloading is disabled"
+        else:
+            reason = "download failed (network error?) and not in the local Hugging Face cache"
+        raise CheckpointError(reason, w.describe()) from None
+    except Exception as e:  # huggingface_hub: repository/revision/entry not found, HTTP, OS errors
+        first = (str(e).strip().splitlines() or [""])[0]
+        raise CheckpointError(
+            f"Hub download failed: {type(e).__name__}: {first}", w.describe()
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for inference (eval mode) with its spec and checkpoint metadata."""
+
+    model: EditModel
+    spec: ModelSpec
+    meta: CheckpointMeta
+    path: str
+
+
+def _looks_like_path(name_or_path: str) -> bool:
+    suffix = Path(name_or_path).suffix.lower()
+    return (
+        "/" in name_or_path
+        or os.sep in name_or_path
+        or suffix == ".safetensors"
+        or suffix in PICKLE_SUFFIXES
+        or (name_or_path not in REGISTRY and os.path.exists(name_or_path))
+    )
+
+
+def spec_from_path(path: str | os.PathLike) -> ModelSpec:
+    """The spec of a checkpoint given by path, from its header alone (cheap: no tensors read)."""
+    return _spec_from_meta(read_meta(path), path)
+
+
+def _spec_from_meta(meta: CheckpointMeta, path: str | os.PathLike) -> ModelSpec:
+    """A spec built from a checkpoint's own metadata. Optional extras used: ``method``,
+    ``description``, ``color_match``, ``paper``."""
+    p = Path(path)
+    return ModelSpec(
+        name=p.stem,
+        method=str(meta.extra.get("method", meta.arch)),
+        arch=meta.arch,
+        description=str(meta.extra.get("description", f"checkpoint {p.name}")),
+        targets=meta.targets,
+        template=meta.template or CropTemplate(size=meta.image_size or CropTemplate.size),
+        channels=meta.channels,
+        color_match=bool(meta.extra.get("color_match", True)),
+        weights=WeightSource.local(p),
+        license=meta.license,
+        conditions=meta.vocabularies,
+        paper=str(meta.extra.get("paper", "")),
+    )
+
+
+def _check_spec_matches(spec: ModelSpec, meta: CheckpointMeta, path: str | os.PathLike) -> None:
+    """A registered spec and its checkpoint must agree on everything the pipeline relies on."""
+    problems = []
+    if meta.arch != spec.arch:
+        problems.append(f"architecture {meta.arch!r} (registry: {spec.arch!r})")
+    if meta.targets != list(spec.targets):
+        problems.append(f"targets {meta.targets} (registry: {list(spec.targets)})")
+    vocab = meta.vocabularies
+    for key, values in spec.conditions.items():
+        if key in vocab and vocab[key] != values:
+            problems.append(f"conditions[{key!r}] {vocab[key]} (registry: {values})")
+    if meta.channels != spec.channels:
+        problems.append(f"channels {meta.channels} (registry: {spec.channels})")
+    if meta.template is not None and meta.template != spec.template:
+        problems.append(f"template {meta.template.to_json()} (registry: {spec.template.to_json()})")
+    elif meta.image_size and meta.image_size != spec.image_size:
+        problems.append(f"image size {meta.image_size} (registry: {spec.image_size})")
+    if problems:
+        raise CheckpointError(
+            f"checkpoint does not match model {spec.name!r}: " + "; ".join(problems), path
+        )
+
+
+def _build(arch: str, config: dict[str, Any], path: str | os.PathLike) -> EditModel:
+    if arch not in ARCHS:
+        known = ", ".join(sorted(ARCHS)) or "none"
+        raise CheckpointError(f"unknown architecture {arch!r}; known: {known}", path)
+    try:
+        return ARCHS[arch](config)
+    except (TypeError, ValueError, KeyError) as e:
+        raise CheckpointError(
+            f"cannot build architecture {arch!r} from its config: {type(e).__name__}: {e}", path
+        ) from None
+
+
+def _load_weights(
+    model: EditModel, tensors: dict[str, torch.Tensor], path: str | os.PathLike
+) -> None:
+    """Strict load; key or shape mismatches are reported with the first few offending keys."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in tensors]
+    unexpected = [k for k in tensors if k not in expected]
+    shapes = [
+        f"{k} {tuple(tensors[k].shape)} vs model {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in tensors and tensors[k].shape != v.shape
+    ]
+    problems = [
+        f"{label}: {_first_few(items)}"
+        for label, items in (
+            ("missing keys", missing),
+            ("unexpected keys", unexpected),
+            ("shape mismatch", shapes),
+        )
+        if items
+    ]
+    if problems:
+        raise CheckpointError("weights do not fit the architecture: " + "; ".join(problems), path)
+    cast = {k: v.to(expected[k].dtype) if v.is_floating_point() else v for k, v in tensors.items()}
+    try:
+        model.load_state_dict(cast, strict=True)
+    except RuntimeError as e:
+        raise CheckpointError(
+            f"weights do not fit the architecture: {str(e).splitlines()[0]}", path
+        ) from None
+
+
+def _first_few(items: list[str], n: int = 3) -> str:
+    more = f" (+{len(items) - n} more)" if len(items) > n else ""
+    return ", ".join(items[:n]) + more
+
+
+def load_model(
+    name_or_path: str | os.PathLike,
+    *,
+    device: str | torch.device = "cpu",
+    allow_download: bool = True,
+) -> LoadedModel:
+    """Load a registered model by name, or any faceedit ``.safetensors`` checkpoint by path.
+
+    The architecture is built from ``ARCHS[arch](default_config | checkpoint config)``; weights
+    are verified (file sha256 when the spec knows it, tensor hash always), loaded strictly in the
+    model's dtype (float32), and the model is moved to ``device`` in eval mode.
+    """
+    name_or_path = os.fspath(name_or_path)
+    _import_method_modules()
+    if _looks_like_path(name_or_path):
+        ck = load_checkpoint(name_or_path)
+        spec = _spec_from_meta(ck.meta, name_or_path)
+    else:
+        spec = get_spec(name_or_path)
+        path = resolve_weights(spec, allow_download=allow_download)
+        ck = load_checkpoint(path, expected_sha256=spec.weights.sha256)
+        _check_spec_matches(spec, ck.meta, ck.path)
+    model = _build(ck.meta.arch, {**spec.default_config, **ck.meta.config}, ck.path)
+    _load_weights(model, ck.tensors, ck.path)
+    model.to(device).eval()
+    return LoadedModel(model=model, spec=spec, meta=ck.meta, path=ck.path)
+
+
+def list_models() -> list[dict[str, Any]]:
+    """One row per registered model for ``faceedit models`` (JSON-able)."""
+    rows = []
+    for name in model_names():
+        spec = REGISTRY[name]
+        local = _local_weights_path(spec)
+        rows.append(
+            {
+                "name": spec.name,
+                "method": spec.method,
+                "targets": list(spec.targets),
+                "image_size": spec.image_size,
+                "channels": spec.channels,
+                "weights": spec.weights.describe(),
+                "present": local is not None,
+                "file_size_bytes": local.stat().st_size if local is not None else None,
+                "license": spec.license,
+                "description": spec.description,
+            }
+        )
+    return rows
+
+
+def _is_hex(s: str | None, length: int) -> bool:
+    return isinstance(s, str) and len(s) == length and set(s) <= _HEX

@@ -1,0 +1,1 @@
+"""Training: shared losses and one small trainer per method."""

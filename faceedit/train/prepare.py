@@ -1,0 +1,180 @@
+"""``faceedit prepare``: detect and align every face of a raw photo collection once.
+
+Output layout (a *prepared dataset*, what ``faceedit train`` and ``faceedit eval`` read)::
+
+    DATASET/dataset.json    size, crop template, preset, source folder, counts
+    DATASET/index.jsonl     one row per crop: file, source, subject, labels, pair, role,
+                            grey, landmarks (crop coordinates)
+    DATASET/errors.jsonl    photos that could not be used, with the reason
+    DATASET/images/...      aligned crops (PNG; greyscale sources stay single-channel)
+
+Photos in a pair group (the same person in one session: London neutral/smiling, a JAFFE or
+Yale subject) are registered onto the group's first source photo on the expression-stable
+landmarks (eyes and nose), so a source and its target differ by the expression, not by the crop.
+Re-running resumes: photos already in the index are not processed again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from faceedit.errors import FaceEditError, UsageError
+from faceedit.faces.align import align_face, similarity_transform
+from faceedit.faces.detect import get_detector
+from faceedit.faces.types import CropTemplate
+from faceedit.io import read_image, write_image
+from faceedit.log import logger
+from faceedit.train.presets import PRESETS, RawSample, csv_labels, guess_preset
+
+# Expression-stable iBUG-68 points: eye contours and the nose; for 5-point faces eyes + nose tip.
+STABLE_68 = list(range(27, 36)) + list(range(36, 48))
+STABLE_5 = [0, 1, 2]
+
+
+def _stable(lm: np.ndarray) -> np.ndarray:
+    lm = np.asarray(lm, dtype=np.float64)
+    return lm[STABLE_68] if lm.shape[0] == 68 else lm[STABLE_5]
+
+
+def _order(samples: Iterable[RawSample]) -> list[RawSample]:
+    """Sources before targets within each pair group (a target registers onto its source)."""
+    samples = list(samples)
+    return sorted(samples, key=lambda s: (s.role != "source",))  # stable sort keeps file order
+
+
+def prepare(
+    raw: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    preset: str | None = None,
+    csv_path: str | None = None,
+    template: CropTemplate = CropTemplate(),
+    detector: str = "auto",
+    limit: int | None = None,
+) -> dict:
+    """Prepare a dataset; returns the summary written to dataset.json."""
+    raw, out = Path(raw), Path(out)
+    if not raw.is_dir():
+        raise UsageError(f"{raw}: not a folder")
+    if csv_path:
+        samples: Iterable[RawSample] = csv_labels(raw, Path(csv_path))
+        preset = "csv"
+    else:
+        preset = preset or guess_preset(raw)
+        if preset not in PRESETS:
+            raise UsageError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+        samples = PRESETS[preset](raw)
+    samples = _order(samples)[:limit]
+    if not samples:
+        raise UsageError(f"{raw}: no photos found for preset {preset}")
+
+    out.mkdir(parents=True, exist_ok=True)
+    index_path, errors_path = out / "index.jsonl", out / "errors.jsonl"
+    meta_path = out / "dataset.json"
+    if meta_path.exists():
+        old = json.loads(meta_path.read_text())
+        if old.get("template") != template.to_json():
+            raise UsageError(f"{out}: prepared with template {old.get('template')}, not "
+                             f"{template.to_json()}; use another output folder")
+    done = {row["source"]: row for row in read_index(out)} if index_path.exists() else {}
+    reference: dict[str, np.ndarray] = {}  # pair group -> stable landmarks of its source, crop coords
+    for row in done.values():
+        if row.get("pair") and row.get("role") == "source" and row["pair"] not in reference:
+            reference[row["pair"]] = _stable(np.array(row["landmarks"]))
+
+    det = get_detector(detector)
+    n_new = n_err = 0
+    t0 = time.time()
+    with open(index_path, "a") as index, open(errors_path, "a") as errors:
+        for s in samples:
+            if s.path in done:
+                continue
+            try:
+                row = _prepare_one(s, out, det, template, reference)
+            except FaceEditError as e:
+                n_err += 1
+                errors.write(json.dumps({"source": s.path, "error": e.reason}) + "\n")
+                errors.flush()
+                logger.warning("%s: %s", s.path, e.reason)
+                continue
+            index.write(json.dumps(row) + "\n")
+            index.flush()
+            n_new += 1
+    rows = list(read_index(out))
+    summary = {
+        "format": 1,
+        "preset": preset,
+        "raw": str(raw),
+        "size": template.size,
+        "template": template.to_json(),
+        "detector": det.name,
+        "count": len(rows),
+        "subjects": len({r["subject"] for r in rows}),
+        "labels": _label_counts(rows),
+    }
+    meta_path.write_text(json.dumps(summary, indent=1))
+    logger.info("prepared %d new crops (%d total, %d failed) in %.0f s -> %s",
+                n_new, len(rows), n_err, time.time() - t0, out)
+    return summary
+
+
+def _prepare_one(s: RawSample, out: Path, det, template: CropTemplate, reference: dict) -> dict:
+    img = read_image(s.path)
+    faces = det.detect(img.rgb8())
+    if not faces:
+        raise FaceEditError("no face found", s.path)
+    face = faces[0]  # largest
+    ref = reference.get(s.pair) if s.pair else None
+    if s.role == "target" and ref is not None:
+        # register onto the pair's source on the expression-stable points
+        matrix = similarity_transform(_stable(face.landmarks), ref)
+        crop = cv2.warpAffine(img.rgb8(), matrix, (template.size, template.size),
+                              flags=cv2.INTER_AREA if matrix[0, 0] ** 2 + matrix[0, 1] ** 2 < 0.25
+                              else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        lm = np.asarray(face.landmarks, np.float64) @ matrix[:, :2].T + matrix[:, 2]
+    else:
+        aligned = align_face(img.pixels, face, template)
+        crop, lm = aligned.crop, aligned.landmarks
+        if s.pair and s.role == "source" and s.pair not in reference:
+            reference[s.pair] = _stable(lm)
+    src = Path(s.path)  # parent folder in the name: london's neutral/001 and smiling/001 differ
+    rel = Path("images") / s.subject / f"{src.parent.name}-{src.stem}.png"
+    (out / rel.parent).mkdir(parents=True, exist_ok=True)
+    write_image(str(out / rel), crop, like=img)  # greyscale sources stay greyscale
+    return {
+        "file": rel.as_posix(),
+        "source": s.path,
+        "subject": s.subject,
+        "labels": s.labels,
+        "pair": s.pair,
+        "role": s.role,
+        "grey": bool(img.is_grey),
+        "landmarks": np.round(lm, 2).tolist(),
+    }
+
+
+def _label_counts(rows: list[dict]) -> dict:
+    counts: dict = {}
+    for r in rows:
+        for k, v in r["labels"].items():
+            if isinstance(v, (str, bool)):
+                counts.setdefault(k, {}).setdefault(str(v), 0)
+                counts[k][str(v)] += 1
+    return counts
+
+
+def read_index(dataset: str | os.PathLike) -> Iterator[dict]:
+    path = Path(dataset) / "index.jsonl"
+    if not path.exists():
+        raise UsageError(f"{dataset}: not a prepared dataset (no index.jsonl); run faceedit prepare")
+    with open(path) as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)

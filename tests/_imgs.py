@@ -1,0 +1,136 @@
+"""Synthetic image factories for tests (offline, deterministic, small unless asked otherwise)."""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from functools import lru_cache
+
+import numpy as np
+
+RED = (255, 0, 0)
+
+
+def gradient(height: int = 48, width: int = 64, dtype: type = np.uint8) -> np.ndarray:
+    """(H, W, 3) RGB with distinct, smoothly varying channels; full range of ``dtype``."""
+    top = np.iinfo(dtype).max
+    y, x = np.mgrid[0:height, 0:width]
+    red = x / max(width - 1, 1)
+    green = y / max(height - 1, 1)
+    blue = (x + y) / max(width + height - 2, 1)
+    return np.rint(np.dstack([red, green, 1 - blue]) * top).astype(dtype)
+
+
+def marker(height: int = 40, width: int = 60, size: int = 12) -> np.ndarray:
+    """(H, W, 3) black RGB with a ``size`` x ``size`` red square in the top-left corner."""
+    pixels = np.zeros((height, width, 3), np.uint8)
+    pixels[:size, :size] = RED
+    return pixels
+
+
+def marker_corner(pixels: np.ndarray, size: int = 12) -> str:
+    """Which corner ('tl', 'tr', 'bl', 'br') of an RGB image holds the red marker."""
+    h, w = pixels.shape[:2]
+    corners = {
+        "tl": pixels[:size, :size],
+        "tr": pixels[:size, w - size :],
+        "bl": pixels[h - size :, :size],
+        "br": pixels[h - size :, w - size :],
+    }
+    return max(
+        corners, key=lambda k: float(corners[k][..., 0].mean()) - float(corners[k][..., 1:].mean())
+    )
+
+
+@lru_cache(maxsize=1)
+def astronaut() -> np.ndarray:
+    """skimage's astronaut photo (512 x 512 RGB uint8), bundled with scikit-image."""
+    from skimage import data
+
+    image = data.astronaut()
+    image.flags.writeable = False
+    return image
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def write_solid_png(
+    path: str | os.PathLike[str], width: int, height: int, rgb: tuple[int, int, int]
+) -> None:
+    """A solid-colour 8-bit RGB PNG of any size, written row by row (memory: one row)."""
+    row = b"\0" + bytes(rgb) * width
+    compressor = zlib.compressobj(1)
+    with open(path, "wb") as f:
+        f.write(
+            b"\x89PNG\r\n\x1a\n"
+            + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        )
+        idat = bytearray()
+        for _ in range(height):
+            idat += compressor.compress(row)
+        idat += compressor.flush()
+        f.write(_png_chunk(b"IDAT", bytes(idat)))
+        f.write(_png_chunk(b"IEND", b""))
+
+
+def write_png_header_only(path: str | os.PathLike[str], width: int, height: int) -> None:
+    """A PNG that declares ``width`` x ``height`` but holds no pixel data at all."""
+    with open(path, "wb") as f:
+        f.write(
+            b"\x89PNG\r\n\x1a\n"
+            + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        )
+        f.write(_png_chunk(b"IEND", b""))
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def cmyk_icc_profile(lab: tuple[int, int, int] = (88, -86, 83)) -> bytes:
+    """A minimal valid CMYK -> Lab ICC v2 profile that maps *every* colour to ``lab``.
+
+    The default Lab is a saturated green, so an image converted through this profile is
+    green whatever its CMYK values: proof the embedded profile was used.
+    """
+    lightness, a, b = lab
+    colour = bytes([round(lightness * 255 / 100), a + 128, b + 128])
+    identity_matrix = b"".join(_s15(v) for v in (1, 0, 0, 0, 1, 0, 0, 0, 1))
+    a2b0 = (
+        b"mft1"
+        + b"\0" * 4
+        + bytes([4, 3, 2, 0])
+        + identity_matrix
+        + bytes(range(256)) * 4  # input curves
+        + colour * 2**4  # 2-point grid over 4 inputs
+        + bytes(range(256)) * 3  # output curves
+    )
+    text = b"test CMYK\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * (4 + 4 + 2 + 1 + 67)
+    white = b"XYZ " + b"\0" * 4 + _s15(0.9642) + _s15(1.0) + _s15(0.8249)
+    tags = [(b"A2B0", a2b0), (b"desc", desc), (b"wtpt", white)]
+    offset = 128 + 4 + 12 * len(tags)
+    table = body = b""
+    for signature, data in tags:
+        table += signature + struct.pack(">II", offset + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    header = (
+        struct.pack(">I", offset + len(body))
+        + b"lcms"
+        + b"\x02\x10\x00\x00"
+        + b"prtr"
+        + b"CMYK"
+        + b"Lab "
+        + b"\0" * 12
+        + b"acsp"
+        + b"\0" * 28
+        + _s15(0.9642)
+        + _s15(1.0)
+        + _s15(0.8249)
+        + b"\0" * 48
+    )
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body

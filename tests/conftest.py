@@ -1,0 +1,58 @@
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+sys.path.insert(0, str(TESTS))  # tests import their helper modules (tiny_model, _imgs) directly
+
+
+def pytest_collection_modifyitems(config, items):
+    if SHARED_DATA.is_dir():
+        return
+    skip = pytest.mark.skip(reason=f"needs the shared face data at {SHARED_DATA} (absent)")
+    for item in items:
+        if "shared_data" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    from skimage.data import astronaut as load
+
+    return load()
+
+
+@pytest.fixture
+def astronaut_png(tmp_path, astronaut) -> Path:
+    from PIL import Image
+
+    p = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut).save(p)
+    return p
+
+
+@pytest.fixture(scope="session")
+def tiny_ckpt(tmp_path_factory) -> str:
+    from tiny_model import save_tiny
+
+    return save_tiny(tmp_path_factory.mktemp("tiny") / "tiny.safetensors")
+
+
+@pytest.fixture
+def plugin_env(monkeypatch):
+    """Environment for subprocess CLI runs that need the tiny test model."""
+    env = dict(os.environ)
+    env["FACEEDIT_PLUGINS"] = "tiny_model"
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
+    return env

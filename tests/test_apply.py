@@ -1,0 +1,246 @@
+"""End-to-end tests of `faceedit apply` with the tiny test model, covering the CLI contract:
+stdout only with --json, exit codes, skip/overwrite, and every kind of bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from faceedit.cli import app
+
+runner = CliRunner()
+
+
+def run(*args, input=None):
+    r = runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+    return r.exit_code, r.stdout, r.stderr
+
+
+def records(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def face_photo(path: Path, astronaut: np.ndarray, size=None, fmt=None) -> Path:
+    img = Image.fromarray(astronaut[:300, 60:360])  # the astronaut's head and shoulders
+    if size:
+        img = img.resize(size, Image.BICUBIC)
+    img.save(path, format=fmt)
+    return path
+
+
+def no_face_photo(path: Path) -> Path:
+    y, x = np.mgrid[0:240, 0:320]
+    Image.fromarray(np.dstack([x % 256, y % 256, (x + y) % 256]).astype(np.uint8)).save(path)
+    return path
+
+
+def crowd_photo(path: Path, astronaut: np.ndarray, n=20, cols=5) -> Path:
+    head = np.asarray(Image.fromarray(astronaut[40:240, 110:330]).resize((160, 146)))
+    rows = (n + cols - 1) // cols
+    canvas = np.full((rows * 160, cols * 176, 3), 200, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        canvas[r * 160 + 7 : r * 160 + 153, c * 176 + 8 : c * 176 + 168] = head
+    Image.fromarray(canvas).save(path)
+    return path
+
+
+@pytest.fixture
+def photos(tmp_path, astronaut):
+    d = tmp_path / "in"
+    d.mkdir()
+    face_photo(d / "a.jpg", astronaut)
+    face_photo(d / "b.png", astronaut)
+    return d
+
+
+def test_apply_edits_face_and_keeps_background(tmp_path, photos, tiny_ckpt):
+    out = tmp_path / "out"
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright,dark", photos, "-o", out, "--json")
+    assert code == 0, stderr
+    recs = records(stdout)
+    assert {(Path(r["input"]).name, r["target"]) for r in recs} == {
+        ("a.jpg", "bright"), ("a.jpg", "dark"), ("b.png", "bright"), ("b.png", "dark")
+    }
+    assert all(r["status"] == "ok" and r["faces"] == 1 and r["error"] is None for r in recs)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["a_bright.jpg", "a_dark.jpg", "b_bright.png", "b_dark.png"]
+    src = np.asarray(Image.open(photos / "b.png")).astype(float)
+    bright = np.asarray(Image.open(out / "b_bright.png")).astype(float)
+    dark = np.asarray(Image.open(out / "b_dark.png")).astype(float)
+    face = (slice(90, 150), slice(130, 180))  # cheeks/nose area of the astronaut in the crop
+    assert bright[face].mean() > src[face].mean() + 20
+    assert dark[face].mean() < src[face].mean() - 20
+    corner = (slice(0, 20), slice(0, 20))  # background far from the face is untouched
+    assert np.abs(bright[corner] - src[corner]).max() <= 1
+
+
+def test_stdout_is_empty_without_json_and_rerun_skips(tmp_path, photos, tiny_ckpt):
+    out = tmp_path / "out"
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", photos, "-o", out)
+    assert code == 0 and stdout == ""
+    mtimes = {p: p.stat().st_mtime_ns for p in out.iterdir()}
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", photos, "-o", out, "--json")
+    assert code == 0
+    assert [r["status"] for r in records(stdout)] == ["skipped", "skipped"]
+    assert {p: p.stat().st_mtime_ns for p in out.iterdir()} == mtimes
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", photos, "-o", out, "--json", "--overwrite")
+    assert [r["status"] for r in records(stdout)] == ["ok", "ok"]
+
+
+def test_inputs_from_stdin_globs_and_strength_series(tmp_path, photos, tiny_ckpt):
+    out = tmp_path / "out"
+    stdin = f"{photos / 'a.jpg'}\n\n{photos / 'b.png'}\n"
+    code, stdout, stderr = run(
+        "apply", "-m", tiny_ckpt, "-t", "bright", "-s", "0,0.5,1", "--name", "{stem}_{strength}{ext}",
+        "-", "-o", out, "--json", input=stdin,
+    )
+    assert code == 0, stderr
+    assert len(records(stdout)) == 6
+    a0, a5, a1 = (np.asarray(Image.open(out / f"b_{s}.png")).astype(float) for s in ("0", "0.5", "1"))
+    src = np.asarray(Image.open(photos / "b.png")).astype(float)
+    face = (slice(90, 150), slice(130, 180))
+    assert np.abs(a0 - src).max() <= 1  # strength 0 = unchanged
+    assert src[face].mean() < a5[face].mean() < a1[face].mean()
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", str(photos / "*.png"), "-o", tmp_path / "g", "--json")
+    assert code == 0 and [Path(r["output"]).name for r in records(stdout)] == ["b_bright.png"]
+
+
+def test_usage_errors_exit_2_with_choices(tmp_path, photos, tiny_ckpt):
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "happy", photos, "-o", tmp_path / "o")
+    assert code == 2 and "unknown target 'happy'" in stderr and "bright, dark" in stderr
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+    code, _, stderr = run("apply", "-m", "no-such-model", "-t", "x", photos, "-o", tmp_path / "o")
+    assert code == 2 and "no-such-model" in stderr
+    code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", "-s", "1.5", photos, "-o", tmp_path / "o")
+    assert code == 2 and "strength" in stderr
+    code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", "--name", "{bogus}", photos, "-o", tmp_path / "o")
+    assert code == 2 and "bogus" in stderr
+    code, _, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", "--no-such-flag", photos, "-o", tmp_path / "o")
+    assert code == 2
+
+
+def test_corrupt_checkpoint_is_one_clean_line(tmp_path, photos, tiny_ckpt):
+    bad = tmp_path / "bad.safetensors"
+    data = Path(tiny_ckpt).read_bytes()
+    bad.write_bytes(data[: len(data) // 2])
+    code, stdout, stderr = run("apply", "-m", bad, "-t", "bright", photos, "-o", tmp_path / "o")
+    assert code == 1 and stdout == ""
+    assert str(bad) in stderr and "Traceback" not in stderr
+    assert len([ln for ln in stderr.splitlines() if "error" in ln]) == 1
+
+
+def test_bad_inputs_each_fail_alone(tmp_path, astronaut, tiny_ckpt):
+    d = tmp_path / "in"
+    d.mkdir()
+    face_photo(d / "good.jpg", astronaut)
+    (d / "empty.jpg").write_bytes(b"")
+    (d / "text.png").write_text("this is not an image\n")
+    good = (d / "good.jpg").read_bytes()
+    (d / "truncated.jpg").write_bytes(good[: len(good) // 2])
+    no_face_photo(d / "noface.png")
+    crowd_photo(d / "crowd.png", astronaut)
+    out = tmp_path / "out"
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", d, str(d / "missing.jpg"), "-o", out, "--json")
+    assert code == 1
+    by_name = {Path(r["input"]).name: r for r in records(stdout)}
+    assert by_name["good.jpg"]["status"] == "ok"
+    reasons = {
+        "empty.jpg": "empty",
+        "text.png": "not a recognised image",
+        "truncated.jpg": "truncated",
+        "noface.png": "no face",
+        "crowd.png": "faces found, more than --max-faces 10",
+        "missing.jpg": "no such file",
+    }
+    for name, reason in reasons.items():
+        rec = by_name[name]
+        assert rec["status"] == "error" and reason in rec["error"], rec
+        assert any(name in ln and reason in ln for ln in stderr.splitlines()), (name, stderr)
+    assert sorted(p.name for p in out.iterdir()) == ["good_bright.jpg"]  # nothing partial
+
+
+def test_crowd_with_no_limit_edits_every_face(tmp_path, astronaut, tiny_ckpt):
+    p = crowd_photo(tmp_path / "crowd.png", astronaut)
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", p, "-o", tmp_path / "o",
+                               "--max-faces", "0", "--json")
+    assert code == 0, stderr
+    assert records(stdout)[0]["faces"] == 20
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "dark", p, "-o", tmp_path / "o", "--face", "largest", "--json")
+    assert code == 0 and records(stdout)[0]["faces"] == 1
+
+
+def test_on_no_face_policies(tmp_path, tiny_ckpt):
+    p = no_face_photo(tmp_path / "noface.png")
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", p, "-o", tmp_path / "s", "--on-no-face", "skip", "--json")
+    assert code == 0 and records(stdout)[0]["status"] == "no_face" and not list((tmp_path / "s").glob("*"))
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", p, "-o", tmp_path / "c", "--on-no-face", "copy", "--json")
+    assert code == 0 and records(stdout)[0]["status"] == "copied"
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "c" / "noface_bright.png")), np.asarray(Image.open(p)))
+
+
+def test_output_collision_and_escape_and_input_protection(tmp_path, astronaut, tiny_ckpt):
+    d = tmp_path / "in"
+    (d / "x").mkdir(parents=True)
+    (d / "y").mkdir()
+    face_photo(d / "x" / "p.png", astronaut)
+    face_photo(d / "y" / "p.png", astronaut)
+    out = tmp_path / "out"
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", "-r", d, "-o", out, "--json")
+    assert code == 1
+    recs = records(stdout)
+    assert [r["status"] for r in recs] == ["ok", "error"] and "collision" in recs[1]["error"]
+    # mirroring the tree avoids the collision
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", "-r", d, "-o", tmp_path / "m",
+                          "--name", "{relparent}/{stem}_{target}{ext}", "--json")
+    assert code == 0 and (tmp_path / "m" / "x" / "p_bright.png").exists()
+    code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", d / "x" / "p.png", "-o", out, "--name", "../{stem}{ext}")
+    assert code in (1, 2) and "escape" in stderr
+    before = (d / "x" / "p.png").read_bytes()
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", d / "x" / "p.png", "-o", d / "x",
+                          "--name", "{stem}{ext}", "--overwrite", "--json")
+    assert code == 1 and "input" in records(stdout)[0]["error"]
+    assert (d / "x" / "p.png").read_bytes() == before
+
+
+def test_unwritable_output_folder(tmp_path, photos, tiny_ckpt):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the output folder should be")
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", photos, "-o", blocker / "out", "--json")
+    assert code == 1
+    recs = records(stdout)
+    assert len(recs) == 2 and all(r["status"] == "error" for r in recs)
+    assert all(Path(r["input"]).name in stderr for r in recs)
+
+
+@pytest.mark.slow
+def test_fifty_megapixel_photo_is_edited_within_the_pixel_limit(tmp_path, astronaut, tiny_ckpt):
+    big = face_photo(tmp_path / "big.png", astronaut, size=(7100, 7100))  # 50.4 MP
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", big, "-o", tmp_path / "o", "--json")
+    assert code == 0, stderr
+    rec = records(stdout)[0]
+    assert rec["status"] == "ok" and rec["faces"] == 1
+    with Image.open(rec["output"]) as im:
+        assert im.size == (7100, 7100)
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "dark", big, "-o", tmp_path / "o",
+                          "--max-pixels", "40000000", "--json")
+    assert code == 1 and "megapixels" in records(stdout)[0]["error"]
+
+
+@pytest.mark.slow
+def test_console_script_contract(tmp_path, photos, tiny_ckpt, plugin_env):
+    exe = Path(sys.executable).parent / "faceedit"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "faceedit"]
+    r = subprocess.run(cmd + ["apply", "-m", tiny_ckpt, "-t", "bright", str(photos), "-o", str(tmp_path / "o"), "--json"],
+                       capture_output=True, text=True, env=plugin_env, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert len(records(r.stdout)) == 2
+    assert "\x1b[" not in r.stderr  # no progress bar or colour codes when stderr is not a TTY
+    r = subprocess.run(cmd + ["models", "--json"], capture_output=True, text=True, env=plugin_env)
+    assert r.returncode == 0 and isinstance(json.loads(r.stdout), list)
