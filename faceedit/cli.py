@@ -261,6 +261,86 @@ def models(as_json: bool = typer.Option(False, "--json", help="JSON list on stdo
     console.print(table)
 
 
+@app.command()
+def prepare(
+    raw: Path = typer.Argument(..., help="Folder of raw photos."),
+    out: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write (resumable)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="london | jaffe | yale | yaleb | folders | paired (default: guessed)."),
+    csv_file: Optional[Path] = typer.Option(None, "--csv", help="CSV with file,label[,...] columns instead of a preset."),
+    size: int = typer.Option(128, "--size", help="Crop size in pixels (ignored with --model)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Use this model's crop template."),
+    detector: str = typer.Option("auto", "--detector"),
+) -> None:
+    """Detect and align every face of a raw photo folder once into a training dataset."""
+    from faceedit.faces.types import CropTemplate
+    from faceedit.train.prepare import prepare as run_prepare
+
+    with _errors_to_exit_codes():
+        if model:
+            from faceedit.models.registry import get_spec, spec_from_path
+
+            template = (spec_from_path(model) if model.endswith(".safetensors") else get_spec(model)).template
+        else:
+            template = CropTemplate(size=size)
+        summary = run_prepare(raw, out, preset=preset, csv_path=str(csv_file) if csv_file else None,
+                              template=template, detector=detector)
+    sys.stdout.write(json.dumps(summary) + "\n")
+
+
+@app.command()
+def train(
+    model: str = typer.Option(..., "--model", "-m", help="Method to train: reggan."),
+    data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared dataset folder(s) (faceedit prepare)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder: checkpoints, logs, samples, report."),
+    steps: int = typer.Option(1_000_000, "--steps", help="Total refiner steps (resumed steps included)."),
+    budget: Optional[float] = typer.Option(None, "--budget", help="Stop after this many minutes."),
+    batch_size: int = typer.Option(4, "--batch-size", "-b"),
+    seed: int = typer.Option(0, "--seed"),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out."),
+    device: str = typer.Option("auto", "--device"),
+    config: List[str] = typer.Option([], "--set", help="Architecture config KEY=JSON (e.g. base_channels=16)."),
+    disc: List[str] = typer.Option([], "--disc", help="Discriminator config KEY=JSON."),
+    lam: float = typer.Option(100.0, "--lambda", help="RegGAN: ridge regularisation of the expression layers."),
+    augment: int = typer.Option(10, "--augment", help="RegGAN: colour-augmented copies per pair."),
+    perceptual: Optional[Path] = typer.Option(None, "--vgg19", help="VGG-19 weights (.safetensors) for the perceptual loss; without them the term is off."),
+    export: Optional[Path] = typer.Option(None, "--export", help="Checkpoint to write (default RUN/MODEL.safetensors); a model card is written beside it."),
+) -> None:
+    """Train a method on prepared datasets and export a registry-ready checkpoint."""
+    from faceedit.api import resolve_device
+
+    with _errors_to_exit_codes():
+        if model != "reggan":
+            raise UsageError(f"no trainer for {model!r} yet; trainable: reggan")
+        dev = resolve_device(device)
+        cfg = {k: json.loads(v) for k, v in _parse_options(config).items()}
+        dcfg = {k: json.loads(v) for k, v in _parse_options(disc).items()}
+        from faceedit.faces.types import CropTemplate
+        from faceedit.train.data import open_dataset
+        from faceedit.train.export import export_model
+        from faceedit.train.reggan import train_from_datasets
+
+        sets = [open_dataset(d) for d in data]
+        net, report = train_from_datasets(
+            data, out, config=cfg, lam=lam, augment_copies=augment, seed=seed, steps=steps,
+            budget_minutes=budget, batch_size=batch_size, resume=resume, discriminator=dcfg,
+            perceptual_weights=perceptual, device=dev,
+        )
+        template = CropTemplate(**sets[0].meta["template"])
+        command = "faceedit " + " ".join(sys.argv[1:])
+        path, sha = export_model(
+            net, export or out / f"{model}.safetensors", arch="reggan", config=net.config,
+            targets=net.targets(), template=template, datasets=[d.meta for d in sets],
+            metrics=report["heldout"], command=command, method="RegGAN",
+            budget={"device": str(dev), "torch_threads": report["torch_threads"],
+                    "refiner_steps": report["refiner_steps"], "batch_size": batch_size,
+                    "stop_reason": report["stop_reason"],
+                    "stage1_seconds": report["stage1_seconds"],
+                    "stage2_seconds_last_call": report["stage2_seconds_this_call"]},
+            extra={"luma_targets": report["luma_targets"]},
+        )
+    logger.info("exported %s (sha256 %s)", path, sha)
+
+
 def main() -> None:
     app()
 

@@ -22,6 +22,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from faceedit.api import Editor, select_faces
+from faceedit.conditions import canonical_target
 from faceedit.errors import FaceEditError, NoFaceError, UsageError
 from faceedit.faces.types import AlignedFace
 from faceedit.io import (
@@ -59,6 +60,7 @@ class ApplyOptions:
     def validate(self, editor: Editor) -> None:
         if not self.targets:
             raise UsageError("no --target given; valid targets: " + ", ".join(editor.targets()))
+        self.targets = [canonical_target(t) for t in self.targets]  # smile -> happy, ...
         for t in self.targets:
             editor.check_target(t)
         for s in self.strengths:
@@ -134,7 +136,7 @@ class BatchApplier:
         else:
             self.keys = [(t, None) for t in opts.targets]
         self.pending: dict[tuple, list[tuple[_Job, int]]] = defaultdict(list)
-        self.inputs_seen: set[str] = set()
+        self.inputs_seen: set[str] = set()  # realpaths; read by the main thread only
         workers = max(1, opts.workers)
         self.prefetch = max(opts.batch_size * 2, workers * 2)
         self.max_pending = self.prefetch + workers * 2
@@ -153,7 +155,10 @@ class BatchApplier:
                 except FaceEditError as e:
                     job.records.append(self._rec(job, None, "error", target, strength, e.reason))
                     continue
-                if os.path.exists(path) and not self.opts.overwrite:
+                if os.path.realpath(path) in self.inputs_seen:
+                    job.records.append(self._rec(job, None, "error", target, strength,
+                                                 f"refusing to overwrite an input file: {path}"))
+                elif os.path.exists(path) and not self.opts.overwrite:
                     job.records.append(self._rec(job, path, "skipped", target, strength))
                 else:
                     job.outputs.append(_Output(target, strength, path))
@@ -186,7 +191,7 @@ class BatchApplier:
                 try:
                     if not job.aligned:  # no face, --on-no-face copy
                         write_image(out.path, img.pixels, img.alpha, like=img,
-                                    quality=self.opts.quality, protected=self.inputs_seen)
+                                    quality=self.opts.quality, protected=(job.item.path,))
                         job.records.append(self._rec(job, out.path, "copied", out.target, out.strength))
                         continue
                     key = (out.target, out.strength if self.own_strength else None)
@@ -194,7 +199,7 @@ class BatchApplier:
                     for a, crop in zip(job.aligned, job.edited[key]):
                         self.editor.paste(pixels, a, crop, out.strength)
                     write_image(out.path, pixels, img.alpha, like=img,
-                                quality=self.opts.quality, protected=self.inputs_seen)
+                                quality=self.opts.quality, protected=(job.item.path,))
                     job.records.append(
                         self._rec(job, out.path, "ok", out.target, out.strength, faces=len(job.aligned))
                     )

@@ -1,0 +1,440 @@
+"""RegGAN: Regression GAN for facial expression synthesis (Akram, Khan, Mahmood; paper text in
+``shared/papers/reggan.txt``).
+
+The generator is ``G(x) = G_R(G_E(x))``:
+
+* ``G_E``, the *expression layer* (section III-C), one per (neutral -> target) expression pair:
+  every output pixel ``p`` of every channel is an affine function ``w_p . x_p + b_p`` of the
+  ``r x r`` input patch ``x_p`` around it (eq. 5), fitted in closed form by ridge regression
+  (eq. 6; see ``faceedit.train.reggan.fit_expression_layer``). Stored as tensors ``weight``
+  ``(C, S, S, r*r)`` and ``bias`` ``(C, S, S)``; applied as a vectorised per-pixel dot product.
+* ``G_R``, the *refinement network* (III-D): an encoder-decoder of 3 encoding (EAB), ``n_latent``
+  (paper: 10) latent (LAB) and 3 decoding (DAB) attention blocks that turns the blurry
+  intermediate image ``x_E = G_E(x)`` into a realistic one.
+
+Choices, where the paper leaves room (each also noted where it is made):
+
+* **Patch per channel.** ``x_p`` has ``r^2`` entries (eq. 4) and colour images get "separate
+  regression mappings for each channel via repeated applications of (6)": the patch of output
+  channel ``c`` spans input channel ``c`` only.
+* **Image borders.** Patches at the border read replicate-padded pixels; fitting and inference
+  pad the same way.
+* **Range.** ``G_E``'s output is clamped to [-1, 1] before ``G_R``, in training and inference.
+* **"neutral".** The paper learns one layer per pair neutral -> target and feeds neutral faces;
+  there is no neutral -> neutral layer, and "editing" a neutral face to neutral would be a copy.
+  So ``targets()`` lists only the expressions that have a layer and ``edit(x, "neutral")`` (the
+  configured ``source_expression``) is a usage error that says so, rather than a silent copy.
+* **One shared, unconditional refiner.** The paper trains ``G_R`` once for all expression layers
+  ("the rest of the network does not need to be retrained each time"), so ``G_R`` takes no
+  target label.
+* **Attention blocks (eq. 7-9).** ``f = F(x)`` is the feature unit (two pre-activation conv
+  blocks with PReLU), ``alpha = sigmoid(A(f))`` a one-channel spatial attention map from the
+  attention unit (hourglass + conv), and the block returns ``Phi(x) + alpha * f``, ``Phi`` being
+  the shortcut: the strided 3x3 convolution of eq. 9 in an EAB, identity in a LAB, and nearest
+  upsampling + 3x3 convolution in a DAB (the paper defines ``Phi`` for the EAB only). The
+  attention unit projects to ``attention_channels`` with a 1x1 conv before its hourglass.
+* **Normalisation** inside the pre-activation blocks is not named by the paper; instance norm by
+  default (train and eval behave alike, also at the paper's batch size 1).
+* **Ends of G_R.** A 3x3 conv stem to ``base_channels``, widths doubling at each EAB up to
+  ``max_channels``, and a pre-activation conv + tanh head back to image channels. No skip from
+  input to output: the paper argues against such "ultimate skip connections" (section V).
+
+The paper fixes the block counts (3/10/3) and r = 5 but not the widths; ``DEFAULT_CONFIG`` is a
+small CPU-friendly model for 128-px crops. A larger model is the same code with e.g.
+``{"size": 256, "base_channels": 64, "max_channels": 256, "attention_channels": 64,
+"hourglass_depth": 3}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from faceedit.errors import UsageError
+from faceedit.models.base import EditModel
+from faceedit.faces.types import CropTemplate
+from faceedit.models.layers import Hourglass, NormKind, PreActConv
+from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+
+# The shipped checkpoint (weights/reggan.safetensors, model card weights/reggan.md).
+SHIPPED_TARGETS = ["angry", "disgusted", "fearful", "happy", "sad", "sleepy", "surprised", "wink"]
+SHIPPED_SHA256: str | None = None
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "size": 128,  # crop side in pixels; the expression layers hold one regressor per pixel
+    "channels": 3,  # 3 = RGB, 1 = luminance
+    "r": 5,  # receptive field of the expression layer (paper: 5)
+    "source_expression": "neutral",  # expression of the inputs; editing to it is the identity
+    "targets": [],  # expressions with an expression layer, in order
+    "luma_targets": [],  # of those, the ones whose layer works on luminance (greyscale-trained)
+    "base_channels": 32,  # refiner width after the stem; doubles at each EAB
+    "max_channels": 64,  # cap on refiner widths
+    "n_latent": 10,  # latent attention blocks (paper: 10)
+    "attention_channels": 32,  # width of the hourglass in each attention unit
+    "hourglass_depth": 2,  # levels of each hourglass
+    "norm": "instance",  # normalisation inside pre-activation blocks: instance | batch | none
+}
+
+_N_SCALES = 3  # EABs (and DABs): the paper's three
+_LUMA = torch.tensor([0.299, 0.587, 0.114])  # ITU-R BT.601, as the paste-back uses
+
+
+# ----------------------------------------------------------------------------------------------
+# Expression layer G_E
+# ----------------------------------------------------------------------------------------------
+
+
+def pad_for_patches(x: torch.Tensor, r: int) -> torch.Tensor:
+    """Replicate-pad ``x`` (B, C, H, W) by ``r // 2`` so that every pixel has a full r x r patch."""
+    p = r // 2
+    return F.pad(x, (p, p, p, p), mode="replicate")
+
+
+class ExpressionLayer(nn.Module):
+    """``G_E`` for one expression pair: ``out[c, p] = weight[c, p] . patch(x[c], p) + bias[c, p]``.
+
+    ``weight`` is (C, S, S, r*r) with patch entries in row-major order (``dy * r + dx``, offsets
+    from the patch's top-left corner), ``bias`` (C, S, S). Both are buffers: they are solved for
+    in closed form, not trained by gradient, yet saved in the state dict.
+    """
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+
+    def __init__(self, channels: int, size: int, r: int = 5) -> None:
+        super().__init__()
+        if r < 1 or r % 2 == 0:
+            raise ValueError(f"receptive field r must be odd and positive, got {r}")
+        self.r = r
+        self.register_buffer("weight", torch.zeros(channels, size, size, r * r))
+        self.register_buffer("bias", torch.zeros(channels, size, size))
+
+    @classmethod
+    def from_tensors(cls, weight: torch.Tensor, bias: torch.Tensor) -> ExpressionLayer:
+        """A layer holding the given (C, S, S, r*r) weights and (C, S, S) biases."""
+        channels, height, width, k = weight.shape
+        r = round(k**0.5)
+        if height != width or r * r != k or bias.shape != weight.shape[:3]:
+            raise ValueError(
+                f"bad expression layer shapes: weight {tuple(weight.shape)}, "
+                f"bias {tuple(bias.shape)}"
+            )
+        layer = cls(channels, height, r)
+        layer.weight.copy_(weight)
+        layer.bias.copy_(bias)
+        return layer
+
+    @property
+    def channels(self) -> int:
+        return self.weight.shape[0]
+
+    @property
+    def size(self) -> int:
+        return self.weight.shape[1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        if (c, h, w) != tuple(self.weight.shape[:3]):
+            raise ValueError(
+                f"expression layer expects (B, {self.channels}, {self.size}, {self.size}), "
+                f"got {tuple(x.shape)}"
+            )
+        # Sum over patch entries of weight * shifted image: the per-pixel dot product of an
+        # unfold, without materialising the (B, C, r*r, H, W) patch tensor.
+        padded = pad_for_patches(x, self.r)
+        out = self.bias.expand(b, c, h, w).clone()
+        for k, weight in enumerate(self.weight.unbind(-1)):
+            dy, dx = divmod(k, self.r)
+            out.addcmul_(padded[:, :, dy : dy + h, dx : dx + w], weight)
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Refinement network G_R
+# ----------------------------------------------------------------------------------------------
+
+Resample = Literal["down", "none", "up"]
+
+
+class AttentionUnit(nn.Module):
+    """``A`` of eq. 8 followed by the sigmoid: 1x1 projection -> hourglass -> conv -> sigmoid,
+    giving a one-channel spatial attention map in (0, 1)."""
+
+    def __init__(
+        self, channels: int, attention_channels: int, hourglass_depth: int, norm: NormKind
+    ) -> None:
+        super().__init__()
+        self.project = nn.Conv2d(channels, attention_channels, 1)
+        self.hourglass = Hourglass(attention_channels, hourglass_depth, norm)
+        self.to_map = PreActConv(attention_channels, 1, norm=norm)
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.to_map(self.hourglass(self.project(f))))
+
+
+class AttentionBlock(nn.Module):
+    """EAB (``resample="down"``), LAB (``"none"``) or DAB (``"up"``): ``Phi(x) + alpha * F(x)``
+    (eq. 7-9).
+
+    The feature unit ``F`` is two pre-activation conv blocks; in an EAB the second one has stride
+    2, in a DAB a nearest x2 upsampling comes first. ``Phi`` is the matching shortcut (strided
+    conv, identity or 1x1 conv when widths differ, upsampling + conv).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        resample: Resample,
+        attention_channels: int,
+        hourglass_depth: int,
+        norm: NormKind,
+    ) -> None:
+        super().__init__()
+        second_stride = 2 if resample == "down" else 1
+        upsample: list[nn.Module] = (
+            [nn.Upsample(scale_factor=2, mode="nearest")] if resample == "up" else []
+        )
+        self.feature = nn.Sequential(
+            *upsample,
+            PreActConv(in_channels, out_channels, norm=norm),
+            PreActConv(out_channels, out_channels, stride=second_stride, norm=norm),
+        )
+        self.attention = AttentionUnit(out_channels, attention_channels, hourglass_depth, norm)
+        if resample == "down":
+            self.shortcut: nn.Module = nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1)
+        elif resample == "up":
+            self.shortcut = nn.Sequential(
+                *upsample, nn.Conv2d(in_channels, out_channels, 3, padding=1)
+            )
+        elif in_channels != out_channels:
+            self.shortcut = nn.Conv2d(in_channels, out_channels, 1)
+        else:
+            self.shortcut = nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.feature(x)
+        return self.shortcut(x) + self.attention(f) * f
+
+
+class Refiner(nn.Module):
+    """``G_R``: stem -> 3 EABs -> ``n_latent`` LABs -> 3 DABs -> head -> tanh.
+
+    Widths: ``base_channels`` after the stem, doubled by each EAB up to ``max_channels``, mirrored
+    by the DABs. Input and output are images in [-1, 1] with ``channels`` channels; the side must
+    be divisible by 8 (three halvings).
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        base_channels: int,
+        max_channels: int,
+        n_latent: int,
+        attention_channels: int,
+        hourglass_depth: int,
+        norm: NormKind,
+    ) -> None:
+        super().__init__()
+        widths = [min(base_channels * 2**i, max_channels) for i in range(_N_SCALES + 1)]
+
+        def block(cin: int, cout: int, resample: Resample) -> AttentionBlock:
+            return AttentionBlock(cin, cout, resample, attention_channels, hourglass_depth, norm)
+
+        self.stem = nn.Conv2d(channels, widths[0], 3, padding=1)
+        self.encoder = nn.Sequential(
+            *(block(widths[i], widths[i + 1], "down") for i in range(_N_SCALES))
+        )
+        self.latent = nn.Sequential(
+            *(block(widths[-1], widths[-1], "none") for _ in range(n_latent))
+        )
+        self.decoder = nn.Sequential(
+            *(block(widths[i + 1], widths[i], "up") for i in reversed(range(_N_SCALES)))
+        )
+        self.head = PreActConv(widths[0], channels, norm=norm)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.head(self.decoder(self.latent(self.encoder(self.stem(x))))))
+
+
+# ----------------------------------------------------------------------------------------------
+# The edit model
+# ----------------------------------------------------------------------------------------------
+
+
+class RegGAN(EditModel):
+    """Expression layers keyed by target name plus one shared refiner (see the module docstring).
+
+    Build it with ``build_reggan(config)``; fit layers with
+    ``faceedit.train.reggan.fit_expression_layer`` and add them with ``set_expression_layer``;
+    train the refiner with ``faceedit.train.reggan.train_refiner``.
+    """
+
+    handles_strength = False
+
+    def __init__(
+        self,
+        *,
+        size: int,
+        channels: int,
+        r: int,
+        source_expression: str,
+        targets: Iterable[str],
+        luma_targets: Iterable[str],
+        base_channels: int,
+        max_channels: int,
+        n_latent: int,
+        attention_channels: int,
+        hourglass_depth: int,
+        norm: NormKind,
+    ) -> None:
+        super().__init__()
+        self.size = size
+        self.channels = channels
+        self.r = r
+        self.source_expression = source_expression
+        self._refiner_config = {
+            "base_channels": base_channels,
+            "max_channels": max_channels,
+            "n_latent": n_latent,
+            "attention_channels": attention_channels,
+            "hourglass_depth": hourglass_depth,
+            "norm": norm,
+        }
+        self.expression = nn.ModuleDict()
+        luma = set(luma_targets)
+        for target in targets:
+            self.set_expression_layer(target, ExpressionLayer(1 if target in luma else channels, size, r))
+        self.refiner = Refiner(channels, **self._refiner_config)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The config that rebuilds this architecture with ``build_reggan`` (targets included)."""
+        return {
+            "size": self.size,
+            "channels": self.channels,
+            "r": self.r,
+            "source_expression": self.source_expression,
+            "targets": self.targets(),
+            "luma_targets": [t for t, layer in self.expression.items() if layer.channels != self.channels],
+            **self._refiner_config,
+        }
+
+    def targets(self) -> list[str]:
+        return list(self.expression.keys())
+
+    def check_target(self, target: str) -> str:
+        if target == self.source_expression:
+            raise UsageError(
+                f"{target!r} is RegGAN's input expression, not an edit: RegGAN maps "
+                f"{target} faces to {', '.join(self.targets())}"
+            )
+        return super().check_target(target)
+
+    def set_expression_layer(self, target: str, layer: ExpressionLayer) -> None:
+        """Add or replace the expression layer for ``target`` (it must match size, channels, r)."""
+        if not target or "." in target or target == self.source_expression:
+            raise ValueError(
+                f"bad target name {target!r}: non-empty, no '.', and not the source "
+                f"expression {self.source_expression!r}"
+            )
+        if layer.channels not in (1, self.channels) or (layer.size, layer.r) != (self.size, self.r):
+            raise ValueError(
+                f"expression layer for {target!r} has channels/size/r "
+                f"{(layer.channels, layer.size, layer.r)}, "
+                f"model has {(self.channels, self.size, self.r)} (or 1 channel: luminance)"
+            )
+        self.expression[target] = layer
+
+    def expression_output(self, x: torch.Tensor, target: str) -> torch.Tensor:
+        """``x_E = G_E(x)`` for ``target``, clamped to [-1, 1]: the refiner's input.
+
+        A one-channel (luminance) layer on colour crops: the layer maps the crop's luma Y to Y'
+        and the change Y' - Y is added to R, G and B alike, which changes the luma by exactly
+        that and leaves the chroma (Cb, Cr) of the photo as it was. This is how expressions
+        learnt from greyscale data (JAFFE, Yale) edit colour photos.
+        """
+        layer = self.expression[target]
+        if layer.channels == x.shape[1]:
+            return layer(x).clamp(-1, 1)
+        luma = (x * _LUMA.to(x).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        return (x + (layer(luma) - luma)).clamp(-1, 1)
+
+    def forward(self, x: torch.Tensor, target: str) -> torch.Tensor:
+        """The full generator ``G_R(G_E(x))``."""
+        return self.refiner(self.expression_output(x, target))
+
+    @torch.no_grad()
+    def edit(
+        self,
+        x: torch.Tensor,
+        target: str,
+        strength: float = 1.0,
+        stage: Literal["refined", "expression"] = "refined",
+        **options: Any,
+    ) -> torch.Tensor:
+        """Edit neutral crops ``x`` (B, C, S, S) in [-1, 1] towards ``target``.
+
+        ``stage="expression"`` returns ``G_E``'s intermediate image instead of the refined one.
+        ``target == source_expression`` (default "neutral") returns ``x`` unchanged. ``strength``
+        blends linearly between ``x`` (0) and the edit (1); the pipeline normally does this
+        itself and passes 1.
+        """
+        if options:
+            raise UsageError(f"unknown RegGAN options: {', '.join(options)}")
+        if stage not in ("refined", "expression"):
+            raise UsageError(f"unknown stage {stage!r}; use 'refined' or 'expression'")
+        expected = (self.channels, self.size, self.size)
+        if x.dim() != 4 or tuple(x.shape[1:]) != expected:
+            raise UsageError(
+                f"RegGAN expects crops of shape (B, {', '.join(map(str, expected))}), "
+                f"got {tuple(x.shape)}"
+            )
+        self.check_target(target)
+        y = self.expression_output(x, target)
+        if stage == "refined":
+            y = self.refiner(y)
+        return torch.lerp(x, y.to(x.dtype), strength)  # under autocast y may be half precision
+
+
+def build_reggan(config: dict[str, Any] | None = None) -> RegGAN:
+    """A ``RegGAN`` from ``DEFAULT_CONFIG`` updated with ``config`` (unknown keys: ValueError).
+
+    The refiner halves the crop three times and each hourglass ``hourglass_depth`` more times, so
+    ``size`` must be divisible by 8 and leave at least 2x2 pixels at the deepest hourglass level.
+    """
+    unknown = sorted(set(config or {}) - set(DEFAULT_CONFIG))
+    if unknown:
+        raise ValueError(f"unknown RegGAN config keys: {', '.join(unknown)}")
+    cfg = {**DEFAULT_CONFIG, **(config or {})}
+    size, depth = int(cfg["size"]), int(cfg["hourglass_depth"])
+    if size % 2**_N_SCALES or (size >> _N_SCALES) >> depth < 2:
+        raise ValueError(
+            f"size {size} does not fit the refiner: it must be divisible by {2**_N_SCALES} "
+            f"and leave at least 2x2 pixels after {_N_SCALES} halvings and {depth} hourglass levels"
+        )
+    if cfg["channels"] not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {cfg['channels']}")
+    return RegGAN(**{**cfg, "targets": list(cfg["targets"]), "luma_targets": list(cfg["luma_targets"])})
+
+
+register_arch("reggan")(build_reggan)
+
+register_model(
+    ModelSpec(
+        name="reggan",
+        method="RegGAN",
+        arch="reggan",
+        description="Expression editing of neutral faces: per-pixel ridge-regression expression "
+        "layers + attention refinement network (small CPU model trained on London/JAFFE/Yale)",
+        targets=SHIPPED_TARGETS,
+        template=CropTemplate(size=128),
+        weights=WeightSource.shipped("reggan.safetensors", sha256=SHIPPED_SHA256),
+        license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
+        paper="reggan.txt",
+    )
+)

@@ -1,0 +1,75 @@
+"""Reading prepared datasets (see :mod:`faceedit.train.prepare`) for training and evaluation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from faceedit.errors import UsageError
+from faceedit.train.prepare import read_index
+
+
+@dataclass
+class Dataset:
+    root: Path
+    meta: dict
+    rows: list[dict]
+
+    @property
+    def size(self) -> int:
+        return int(self.meta["size"])
+
+
+def open_dataset(path: str | Path) -> Dataset:
+    root = Path(path)
+    meta_path = root / "dataset.json"
+    if not meta_path.exists():
+        raise UsageError(f"{root}: not a prepared dataset (no dataset.json); run faceedit prepare")
+    meta = json.loads(meta_path.read_text())
+    rows = list(read_index(root))
+    if not rows:
+        raise UsageError(f"{root}: the dataset is empty")
+    for r in rows:
+        r["dataset"] = str(root)
+    return Dataset(root, meta, rows)
+
+
+def holdout_subjects(subjects, fraction: float = 0.2, seed: int = 0) -> set[str]:
+    """A fixed, seeded choice of held-out subjects: ceil(fraction * n) of them, by hash order.
+    Held-out subjects never appear in training; evaluation uses only them."""
+    subjects = sorted(set(subjects))
+    key = lambda s: hashlib.sha256(f"{seed}:{s}".encode()).hexdigest()  # noqa: E731
+    return set(sorted(subjects, key=key)[: math.ceil(fraction * len(subjects))])
+
+
+def load_crop(row: dict, channels: int = 3) -> torch.Tensor:
+    """A crop as a float tensor (channels, S, S) in [-1, 1]; greyscale crops are replicated to
+    3 channels, colour crops reduced to BT.601 luma for 1 channel."""
+    with Image.open(Path(row["dataset"]) / row["file"]) as im:
+        arr = np.asarray(im.convert("L" if channels == 1 else "RGB"), dtype=np.float32)
+    t = torch.from_numpy(arr).div_(127.5).sub_(1.0)
+    return t.unsqueeze(0) if channels == 1 else t.permute(2, 0, 1).contiguous()
+
+
+def expression_pairs(rows: list[dict], source: str = "neutral") -> dict[str, list[tuple[dict, dict]]]:
+    """(source row, target row) pairs by target expression, within each pair group (one subject,
+    one session): every target photo with every source-expression photo of its group."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        if r.get("pair"):
+            groups.setdefault(r["pair"], []).append(r)
+    pairs: dict[str, list[tuple[dict, dict]]] = {}
+    for members in groups.values():
+        sources = [r for r in members if r["labels"].get("expression") == source]
+        for t in members:
+            expr = t["labels"].get("expression")
+            if expr and expr != source and t.get("role") == "target":
+                pairs.setdefault(expr, []).extend((s, t) for s in sources)
+    return pairs

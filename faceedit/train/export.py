@@ -1,0 +1,94 @@
+"""Export a trained generator as a registry-ready checkpoint with a generated model card."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from faceedit.faces.types import CropTemplate
+from faceedit.models.base import EditModel
+from faceedit.models.checkpoint import save_checkpoint
+
+# Licence terms of the shared data sets, carried into every checkpoint they trained.
+DATA_LICENSES = {
+    "london": "Face Research Lab London Set, CC BY 4.0: attribute DeBruine & Jones 2017, "
+              "doi 10.6084/m9.figshare.5047666.v5",
+    "jaffe": "JAFFE: non-commercial research use, cite Lyons et al. (see its DATASET_README)",
+    "yale": "Yale Face Database: research use with citation",
+    "yaleb": "Extended Yale Face Database B: research use with citation",
+}
+
+
+def data_names(datasets: list[dict]) -> list[str]:
+    return sorted({d.get("preset", "custom") for d in datasets})
+
+
+def export_model(
+    model: EditModel,
+    path: str | os.PathLike,
+    *,
+    arch: str,
+    config: dict,
+    targets: list[str],
+    template: CropTemplate,
+    datasets: list[dict],
+    metrics: dict,
+    command: str,
+    budget: dict,
+    method: str,
+    notes: str = "",
+    extra: dict[str, Any] | None = None,
+) -> tuple[str, str]:
+    """Write ``path`` (.safetensors, fp16) and ``path`` with .md (model card). Returns
+    (checkpoint path, sha256)."""
+    path = Path(path)
+    names = data_names(datasets)
+    licence = "; ".join(DATA_LICENSES.get(n, f"{n}: see its licence") for n in names)
+    if any(n in ("jaffe", "yale", "yaleb") for n in names):
+        licence = "non-commercial research use only (data terms). " + licence
+    meta = {
+        "arch": arch,
+        "config": config,
+        "conditions": {"targets": targets},
+        "image_size": template.size,
+        "channels": 3,
+        "template": template.to_json(),
+        "training_data": ", ".join(names),
+        "license": licence,
+        "metrics": metrics,
+        **(extra or {}),
+    }
+    sha = save_checkpoint(str(path), model.state_dict(), meta)
+    size_mb = path.stat().st_size / 1e6
+    card = f"""# {path.stem}: {method}, trained by faceedit
+
+- **Method**: {method} (paper text in `shared/papers/`); architecture `{arch}`.
+- **Targets**: {", ".join(targets)}
+- **Crop**: {template.size} px, template {json.dumps(template.to_json())}
+- **File**: `{path.name}`, {size_mb:.1f} MB, fp16 safetensors, sha256 `{sha}`
+- **Training data**: {", ".join(names)} (prepared with `faceedit prepare`, held-out subjects never
+  used for training; see metrics)
+- **Licence**: code MIT; weights carry the data terms: {licence}
+
+## How it was trained
+
+```
+{command}
+```
+
+Budget: {json.dumps(budget)}
+
+Config: `{json.dumps(config)}`
+
+## Measured on held-out subjects
+
+```json
+{json.dumps(metrics, indent=1)}
+```
+
+{notes}
+"""
+    path.with_suffix(".md").write_text(card)
+    return str(path), sha

@@ -1,0 +1,373 @@
+"""RegGAN: expression layer fit and receptive field, refiner blocks, discriminators, losses,
+editing, and the stage-2 trainer (few steps, checkpoint/resume). Offline, CPU, small sizes."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import safetensors.torch
+import torch
+import torch.nn.functional as F
+
+from faceedit.errors import CheckpointError, UsageError
+from faceedit.models.layers import MultiScaleDiscriminator
+from faceedit.models.reggan import (
+    AttentionBlock,
+    ExpressionLayer,
+    RegGAN,
+    build_reggan,
+    pad_for_patches,
+)
+from faceedit.train import reggan as trainer
+from faceedit.train.losses import (
+    PerceptualLoss,
+    VGG19Features,
+    build_perceptual_loss,
+    feature_matching_loss,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
+    load_vgg19_features,
+)
+
+TINY = {
+    "size": 32,
+    "base_channels": 8,
+    "max_channels": 16,
+    "n_latent": 2,
+    "attention_channels": 8,
+    "hourglass_depth": 1,
+    "targets": ["happy"],
+}
+TINY_DISC = {"channels": 8, "n_layers": 2, "max_channels": 16}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Run each test on one thread: these tiny tensors gain nothing from more, and OpenMP threads
+    waiting on each other made the training tests 10-40x slower when other processes shared the
+    CPU (measured: 2.6 s on one thread, 23-100 s on two under load)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def smooth_images(n: int, channels: int, size: int, seed: int) -> torch.Tensor:
+    """Random smooth images in [-1, 1] (bilinearly upsampled noise)."""
+    g = torch.Generator().manual_seed(seed)
+    coarse = torch.rand(n, channels, size // 4, size // 4, generator=g) * 2 - 1
+    return F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
+
+
+def tiny_model(seed: int = 0, **overrides) -> RegGAN:
+    torch.manual_seed(seed)
+    return build_reggan({**TINY, **overrides})
+
+
+# ----------------------------------------------------------------------------------------------
+# Expression layer
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("r", [3, 5])
+def test_closed_form_matches_lstsq(r: int) -> None:
+    g = torch.Generator().manual_seed(r)
+    n, c, s, lam = 20, 2, 9, 0.7
+    src = torch.rand(n, c, s, s, generator=g) * 2 - 1
+    dst = torch.rand(n, c, s, s, generator=g) * 2 - 1
+    layer = trainer.fit_expression_layer(src, dst, r=r, lam=lam)
+
+    # Direct solve of eq. 5/6 as least squares: [X 1; sqrt(lam) I] [w; b] ~ [t; 0].
+    patches = F.unfold(pad_for_patches(src.double(), r).reshape(n * c, 1, s + r - 1, s + r - 1), r)
+    patches = patches.view(n, c, r * r, s, s)
+    k = r * r
+    for ch, y, x in [(0, 0, 0), (1, 4, 4), (0, 8, 3), (1, 2, 8)]:
+        design = torch.cat([patches[:, ch, :, y, x], torch.ones(n, 1, dtype=torch.float64)], dim=1)
+        a = torch.cat([design, lam**0.5 * torch.eye(k + 1, dtype=torch.float64)])
+        b = torch.cat([dst[:, ch, y, x].double(), torch.zeros(k + 1, dtype=torch.float64)])
+        expected = torch.linalg.lstsq(a, b[:, None]).solution[:, 0]
+        got = torch.cat([layer.weight[ch, y, x], layer.bias[ch, y, x, None]]).double()
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_fit_recovers_a_local_linear_map() -> None:
+    """dst = blur(src) + offset is exactly linear in 3x3 patches: the fit must reproduce it."""
+    src = smooth_images(40, 3, 16, seed=1) + 0.1 * torch.randn(
+        40, 3, 16, 16, generator=torch.Generator().manual_seed(2)
+    )
+    kernel = torch.tensor([[0.0, 0.2, 0.0], [0.1, 0.4, 0.1], [0.0, 0.2, 0.0]])
+    padded = pad_for_patches(src, 3)
+    dst = F.conv2d(padded, kernel.expand(3, 1, 3, 3), groups=3) + 0.25
+    layer = trainer.fit_expression_layer(src, dst, r=3, lam=1e-6)
+    torch.testing.assert_close(layer(src), dst, atol=2e-4, rtol=0)
+
+
+def test_expression_layer_receptive_field() -> None:
+    g = torch.Generator().manual_seed(0)
+    r, s = 5, 12
+    layer = ExpressionLayer.from_tensors(
+        torch.randn(3, s, s, r * r, generator=g), torch.randn(3, s, s, generator=g)
+    )
+    x = torch.rand(1, 3, s, s, generator=g)
+    base = layer(x)
+    for ch, y, xx in [(1, 6, 5), (0, 0, 0), (2, 11, 3)]:
+        poked = x.clone()
+        poked[0, ch, y, xx] += 1.0
+        changed = (layer(poked) - base).abs() > 1e-6
+        rows, cols = torch.meshgrid(torch.arange(s), torch.arange(s), indexing="ij")
+        near = ((rows - y).abs() <= r // 2) & ((cols - xx).abs() <= r // 2)
+        assert not changed[0, [c for c in range(3) if c != ch]].any(), (
+            "channels are regressed independently"
+        )
+        assert not (changed[0, ch] & ~near).any(), "an output outside the r x r window changed"
+        assert changed[0, ch, y, xx]
+    assert base.shape == x.shape
+
+
+def test_augment_colours_keeps_geometry_and_pairs_consistent() -> None:
+    src = 0.5 * smooth_images(4, 3, 16, seed=3)  # mid-range values: nothing is clamped
+    dst = src.clone()
+    dst[:, :, 4:8] = -dst[:, :, 4:8]  # a different "expression" on some rows
+    out_src, out_dst = trainer.augment_colours(
+        src, dst, copies=3, generator=torch.Generator().manual_seed(0)
+    )
+    assert out_src.shape == out_dst.shape == (16, 3, 16, 16)
+    torch.testing.assert_close(out_src[:4], src)
+    torch.testing.assert_close(out_dst[:4], dst)
+    # Same colour map on both images of a pair: rows that were equal stay equal.
+    torch.testing.assert_close(out_src[4:, :, 8:], out_dst[4:, :, 8:])
+    # A global affine colour map per copy: each output pixel's colour is A @ input colour + b,
+    # so nothing moves and the map fitted on the neutral image also explains the target image.
+    for i in range(4, 16):
+        design = torch.cat(
+            [torch.cat([src[i % 4], dst[i % 4]], -1).flatten(1).T, torch.ones(512, 1)], 1
+        )
+        colours = torch.cat([out_src[i], out_dst[i]], -1).flatten(1).T
+        affine = torch.linalg.lstsq(design.double(), colours.double()).solution
+        torch.testing.assert_close((design.double() @ affine).float(), colours, atol=1e-5, rtol=0)
+    assert not torch.allclose(out_src[4:8], src, atol=1e-3)  # the colours did change
+
+
+# ----------------------------------------------------------------------------------------------
+# Refiner, discriminators, losses
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resample", "cin", "cout", "size_out"),
+    [("down", 8, 16, 8), ("none", 16, 16, 16), ("up", 16, 8, 32)],
+)
+def test_attention_block_shapes(resample: str, cin: int, cout: int, size_out: int) -> None:
+    block = AttentionBlock(
+        cin, cout, resample, attention_channels=4, hourglass_depth=2, norm="instance"
+    )
+    assert block(torch.randn(2, cin, 16, 16)).shape == (2, cout, size_out, size_out)
+
+
+def test_refiner_shapes_and_range() -> None:
+    model = tiny_model()
+    y = model.refiner(torch.rand(2, 3, 32, 32) * 2 - 1)
+    assert y.shape == (2, 3, 32, 32) and y.abs().max() <= 1
+    assert len(model.refiner.encoder) == 3 and len(model.refiner.decoder) == 3
+    assert len(build_reggan({**TINY, "size": 64, "n_latent": 10}).refiner.latent) == 10
+
+
+def test_discriminator_pyramid_shapes() -> None:
+    disc = MultiScaleDiscriminator(3, 3, channels=8, n_layers=3, max_channels=32)
+    outputs = disc(torch.randn(2, 3, 128, 128))
+    assert len(outputs) == 3
+    for k, features in enumerate(outputs):
+        assert len(features) == 5
+        side = 128 // 2**k // 8
+        assert features[-1].shape == (2, 1, side, side)
+        assert [f.shape[1] for f in features] == [8, 16, 32, 32, 1]
+
+
+def test_hinge_losses_on_known_scores() -> None:
+    real = [torch.tensor([2.0, 0.5]), torch.tensor([-1.0])]
+    fake = [torch.tensor([-3.0, 0.0]), torch.tensor([1.0])]
+    # scale 1: real relu(1-2)=0, relu(1-0.5)=0.5 -> mean 0.25; fake relu(1-3)=0, relu(1)=1 -> 0.5
+    # scale 2: real relu(2)=2; fake relu(2)=2
+    assert hinge_discriminator_loss(real, fake).item() == pytest.approx(0.25 + 0.5 + 2 + 2)
+    assert hinge_generator_loss(fake).item() == pytest.approx(-(-1.5 + 1.0))
+
+
+def test_feature_matching_loss_value() -> None:
+    fake = [[torch.zeros(1, 2, 2, 2), torch.ones(1, 1, 1, 1)]]
+    real = [[torch.full((1, 2, 2, 2), 0.5), torch.full((1, 1, 1, 1), 3.0)]]
+    assert feature_matching_loss(fake, real).item() == pytest.approx(0.5 + 2.0)
+
+
+def test_perceptual_loss_disabled_without_weights(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="faceedit"):
+        assert build_perceptual_loss(None) is None
+    assert any("perceptual loss disabled" in rec.getMessage() for rec in caplog.records)
+
+
+def test_vgg19_loads_torchvision_layout(tmp_path) -> None:
+    conv_indices = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28]  # up to relu5_1
+    assert sorted({int(k.split(".")[1]) for k in VGG19Features().state_dict()}) == conv_indices
+    torch.manual_seed(0)
+    weights = {
+        f"features.{k}": v
+        for k, v in VGG19Features(["relu1_1", "relu2_1"]).features.state_dict().items()
+    }
+    weights["classifier.0.weight"] = torch.zeros(
+        2, 2
+    )  # other keys of a full state dict are ignored
+    path = tmp_path / "vgg.safetensors"
+    safetensors.torch.save_file(weights, path)
+    loss = PerceptualLoss(load_vgg19_features(path, ["relu1_1", "relu2_1"]))
+    x = torch.rand(1, 1, 16, 16) * 2 - 1
+    assert loss(x, x).item() == 0
+    assert loss(x, -x).item() > 0
+    with pytest.raises(CheckpointError):
+        load_vgg19_features(path)  # relu5_1 needs layers the file does not have
+    with pytest.raises(CheckpointError):
+        build_perceptual_loss(tmp_path / "missing.safetensors")
+
+
+# ----------------------------------------------------------------------------------------------
+# The edit model
+# ----------------------------------------------------------------------------------------------
+
+
+def test_edit_stages_shapes_and_range() -> None:
+    model = tiny_model().eval()
+    src, dst = smooth_images(6, 3, 32, seed=4), smooth_images(6, 3, 32, seed=5)
+    model.set_expression_layer("happy", trainer.fit_expression_layer(src, dst, r=5))
+    x = src[:2]
+    expression = model.edit(x, "happy", stage="expression")
+    refined = model.edit(x, "happy")
+    for y in (expression, refined):
+        assert y.shape == x.shape and y.abs().max() <= 1
+    torch.testing.assert_close(expression, model.expression_output(x, "happy"))
+    torch.testing.assert_close(model.edit(x, "happy", strength=0.0), x)
+    with pytest.raises(UsageError, match="input expression"):  # neutral -> neutral is no edit
+        model.edit(x, "neutral")
+    assert model.targets() == ["happy"]
+    with pytest.raises(UsageError):
+        model.edit(x, "sad")
+    with pytest.raises(UsageError):
+        model.edit(x, "happy", stage="bogus")
+    with pytest.raises(UsageError):
+        model.edit(x[:, :1], "happy")
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # as the pipeline runs it on GPUs
+        assert model.edit(x, "happy").dtype == x.dtype
+
+
+def test_greyscale_model_and_config_round_trip(tmp_path) -> None:
+    model = tiny_model(channels=1, targets=["happy", "sad"])
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    assert model.edit(x, "sad").shape == (2, 1, 32, 32)
+    path = tmp_path / "m.safetensors"
+    safetensors.torch.save_file(model.state_dict(), path)
+    rebuilt = build_reggan(model.config)
+    rebuilt.load_state_dict(safetensors.torch.load_file(path))
+    torch.testing.assert_close(rebuilt.edit(x, "sad"), model.edit(x, "sad"))
+    with pytest.raises(ValueError):
+        build_reggan({"bogus": 1})
+    with pytest.raises(ValueError):
+        build_reggan({"size": 36})
+
+
+def test_registered_arch_loads_from_checkpoint(tmp_path) -> None:
+    checkpoint = pytest.importorskip("faceedit.models.checkpoint")
+    registry = pytest.importorskip("faceedit.models.registry")
+    model = tiny_model(targets=["happy", "sad"]).eval()
+    g = torch.Generator().manual_seed(1)
+    layer = ExpressionLayer.from_tensors(
+        0.1 * torch.randn(3, 32, 32, 25, generator=g), 0.1 * torch.randn(3, 32, 32, generator=g)
+    )
+    model.set_expression_layer("sad", layer)
+    path = tmp_path / "reggan.safetensors"
+    meta = {"arch": "reggan", "config": model.config, "conditions": model.targets()}
+    checkpoint.save_checkpoint(path, model.state_dict(), meta, dtype=None)
+    loaded = registry.load_model(path).model
+    assert loaded.targets() == ["happy", "sad"]
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    torch.testing.assert_close(loaded.edit(x, "sad"), model.edit(x, "sad"), rtol=0, atol=0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Stage 2 trainer
+# ----------------------------------------------------------------------------------------------
+
+
+def tiny_pairs() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    src = smooth_images(8, 3, 32, seed=6)
+    return {"happy": (src, (0.6 * src.flip(-1) + 0.2).clamp(-1, 1))}
+
+
+def fitted_tiny_model(pairs, seed: int = 0) -> RegGAN:
+    model = tiny_model(seed)
+    model.set_expression_layer("happy", trainer.fit_expression_layer(*pairs["happy"], r=5))
+    return model
+
+
+def pixel_loss(model: RegGAN, pairs) -> float:
+    src, dst = pairs["happy"]
+    with torch.no_grad():
+        return F.l1_loss(model(src, "happy"), dst).item()
+
+
+@pytest.mark.slow
+def test_train_refiner_decreases_pixel_loss(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    pairs = tiny_pairs()
+    model = fitted_tiny_model(pairs)
+    before = pixel_loss(model, pairs)
+    with caplog.at_level(logging.WARNING, logger="faceedit"):
+        result = trainer.train_refiner(
+            model, pairs, steps=15, batch_size=4, lr=1e-3, log_every=5, checkpoint_dir=tmp_path,
+            sample_every=15, discriminator=TINY_DISC,
+        )  # fmt: skip
+    assert any("perceptual loss disabled" in rec.getMessage() for rec in caplog.records)
+    assert result.step == 15 and result.stop_reason == "steps"
+    assert pixel_loss(model, pairs) < 0.75 * before
+    records = [json.loads(line) for line in (tmp_path / trainer.LOG_FILE).read_text().splitlines()]
+    assert [r["step"] for r in records] == [5, 10, 15]
+    assert {"pix", "adv", "fm", "loss_g", "loss_d"} <= set(records[0]) and "per" not in records[0]
+    assert (tmp_path / trainer.SAMPLES_DIR / "step_0000015.png").is_file()
+
+
+@pytest.mark.slow
+def test_train_refiner_resume_matches_uninterrupted_run(tmp_path) -> None:
+    pairs = tiny_pairs()
+    options = {"batch_size": 2, "lr": 5e-4, "log_every": 2, "discriminator": TINY_DISC, "seed": 3}
+
+    straight = fitted_tiny_model(pairs)
+    trainer.train_refiner(straight, pairs, steps=6, checkpoint_dir=tmp_path / "a", **options)
+
+    first = fitted_tiny_model(pairs)
+    trainer.train_refiner(first, pairs, steps=3, checkpoint_dir=tmp_path / "b", **options)
+    resumed = fitted_tiny_model(pairs)  # a fresh process: same init, state comes from the file
+    result = trainer.train_refiner(
+        resumed, pairs, steps=6, checkpoint_dir=tmp_path / "b", resume=True, **options
+    )
+
+    assert result.step == 6
+    for (name, a), (_, b) in zip(
+        straight.state_dict().items(), resumed.state_dict().items(), strict=True
+    ):
+        torch.testing.assert_close(b, a, rtol=0, atol=0, msg=name)
+    steps_logged = [
+        json.loads(line)["step"]
+        for line in (tmp_path / "b" / trainer.LOG_FILE).read_text().splitlines()
+    ]
+    assert steps_logged == [2, 3, 4, 6]  # step 3 closed the first run's window; resumed from there
+
+
+def test_train_refiner_budget_stops(tmp_path) -> None:
+    pairs = tiny_pairs()
+    model = fitted_tiny_model(pairs)
+    result = trainer.train_refiner(
+        model,
+        pairs,
+        steps=1000,
+        budget_minutes=0.0,
+        checkpoint_dir=tmp_path,
+        discriminator=TINY_DISC,
+    )
+    assert result.stop_reason == "budget" and result.step == 0
