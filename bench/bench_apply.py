@@ -26,14 +26,22 @@ from pathlib import Path
 import numpy as np
 
 
-def make_photos(folder: Path, n: int, size: int) -> None:
+def make_photos(folder: Path, n: int, size: int, source: Path | None = None) -> None:
+    """n JPEGs of size x size px made from the astronaut, or cycling through the photos of
+    ``source`` (e.g. ../shared/data/london/neutral), each slightly rescaled, shifted and
+    brightened so no two files are the same."""
     from PIL import Image
     from skimage.data import astronaut
 
-    base = Image.fromarray(astronaut())
+    if source is not None:
+        bases = [Image.open(p).convert("RGB") for p in sorted(source.iterdir())
+                 if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    else:
+        bases = [Image.fromarray(astronaut())]
     rng = np.random.default_rng(0)
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
+        base = bases[i % len(bases)]
         s = size * (1 + 0.1 * rng.random())
         img = base.resize((int(s), int(s)), Image.BICUBIC)
         dx, dy = rng.integers(0, int(s) - size + 1, 2)
@@ -91,6 +99,8 @@ def main() -> None:
     ap.add_argument("--target", default="happy")
     ap.add_argument("--photos", type=int, nargs="+", default=[100, 1000])
     ap.add_argument("--size", type=int, default=512, help="photo side in pixels")
+    ap.add_argument("--source", type=Path, default=None,
+                    help="folder of real photos to build the set from (default: the astronaut)")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--device", default="auto")
@@ -101,7 +111,8 @@ def main() -> None:
 
     print(f"machine: {os.cpu_count()} cpu, torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), cuda={torch.cuda.is_available()}")
-    print(f"model {args.model} target {args.target}, {args.size}px photos, "
+    print(f"model {args.model} target {args.target}, {args.size}px photos from "
+          f"{args.source or 'the astronaut'}, "
           f"batch {args.batch_size}, workers {args.workers}, device {args.device}")
     bare = bare_forward(args.model, args.target, 64, args.batch_size, args.device)
     print(f"bare forward on aligned crops: {bare:.2f} photos/s")
@@ -109,7 +120,7 @@ def main() -> None:
         results = {}
         for n in args.photos:
             photos = Path(tmp) / f"in{n}"
-            make_photos(photos, n, args.size)
+            make_photos(photos, n, args.size, args.source)
             rate, peak = end_to_end(args.model, args.target, photos, Path(tmp) / f"out{n}",
                                     args.batch_size, args.device, args.workers)
             results[n] = (rate, peak)

@@ -336,9 +336,51 @@ def train(
                     "stop_reason": report["stop_reason"],
                     "stage1_seconds": report["stage1_seconds"],
                     "stage2_seconds_last_call": report["stage2_seconds_this_call"]},
-            extra={"luma_targets": report["luma_targets"]},
+            extra={"luma_targets": report["luma_targets"],
+                   "heldout_subjects": report["heldout_subjects"]},
         )
     logger.info("exported %s (sha256 %s)", path, sha)
+
+
+@app.command()
+def sheet(
+    inputs: List[str] = typer.Argument(None, help="Photos (photo mode); omit with --data."),
+    model: str = typer.Option(..., "--model", "-m"),
+    target: List[str] = typer.Option(..., "--target", "-t", help="Target(s), comma-separated."),
+    out: Path = typer.Option(..., "--out", "-o", help="PNG file to write."),
+    data: Optional[Path] = typer.Option(None, "--data", "-d", help="Prepared dataset: sheet of its held-out (neutral, target) pairs."),
+    stages: str = typer.Option("", "--stages", help="Comma-separated model stages to show (RegGAN: expression,refined)."),
+    rows: int = typer.Option(8, "--rows", "-n", help="Pairs to show (data mode)."),
+    detector: str = typer.Option("auto", "--detector"),
+) -> None:
+    """Contact sheet: held-out pairs (input | stages | real) or photos (input | each target)."""
+    from faceedit.api import Editor
+    from faceedit.eval.sheet import pair_sheet, photo_sheet
+    from faceedit.io import read_image, write_image
+
+    with _errors_to_exit_codes():
+        editor = Editor.from_pretrained(model, detector=detector)
+        targets = _split_list(target)
+        for t in targets:
+            editor.check_target(t)
+        if data is not None:
+            from faceedit.train.data import expression_pairs, load_crop, open_dataset
+
+            held = set(editor.loaded.meta.extra.get("heldout_subjects", []))
+            pairs = [p for p in expression_pairs(open_dataset(data).rows).get(targets[0], [])
+                     if not held or p[1]["subject"] in held]
+            if not pairs:
+                raise UsageError(f"{data}: no held-out (neutral, {targets[0]}) pairs")
+            pairs = pairs[:: max(1, len(pairs) // rows)][:rows]
+            img = pair_sheet(editor, [(load_crop(a), load_crop(b)) for a, b in pairs], targets[0],
+                             _split_list([stages]) or [None])
+        else:
+            if not inputs:
+                raise UsageError("give photos, or --data DATASET for a sheet of held-out pairs")
+            photos = [read_image(p).rgb8() for p in inputs]
+            img = photo_sheet(editor, photos, targets, face="all", max_faces=0)
+        write_image(str(out), img)
+    logger.info("wrote %s", out)
 
 
 def main() -> None:

@@ -227,7 +227,7 @@ class BatchApplier:
                     self._rec(job, None, "error", out and out.target, out and out.strength,
                               job.error.reason)
                 )
-            job.outputs = []
+            job.outputs, job.image, job.aligned, job.edited = [], None, [], {}
             job.done.set_result(None)
         elif not job.outputs:
             job.done.set_result(None)

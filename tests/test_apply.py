@@ -244,3 +244,20 @@ def test_console_script_contract(tmp_path, photos, tiny_ckpt, plugin_env):
     assert "\x1b[" not in r.stderr  # no progress bar or colour codes when stderr is not a TTY
     r = subprocess.run(cmd + ["models", "--json"], capture_output=True, text=True, env=plugin_env)
     assert r.returncode == 0 and isinstance(json.loads(r.stdout), list)
+
+
+def test_detect_writes_overlays_json_and_crops(tmp_path, astronaut_png, tiny_ckpt):
+    (tmp_path / "bad.png").write_bytes(b"")
+    out = tmp_path / "dbg"
+    code, stdout, stderr = run("detect", astronaut_png, tmp_path / "bad.png", "-o", out, "-m", tiny_ckpt, "--json")
+    assert code == 1  # the empty file failed, the photo was still processed
+    recs = {Path(r["input"]).name: r for r in records(stdout)}
+    assert recs["bad.png"]["status"] == "error" and "empty" in recs["bad.png"]["error"]
+    good = recs["astronaut.png"]
+    assert good["status"] == "ok" and len(good["faces"]) == 1 and len(good["faces"][0]["landmarks"]) == 68
+    saved = json.loads((out / "astronaut.json").read_text())
+    assert saved["faces"] == good["faces"]
+    with Image.open(out / "astronaut_faces.png") as im:
+        assert im.size == (512, 512)
+    with Image.open(out / "astronaut_face0.png") as im:
+        assert im.size == (64, 64)  # the tiny model's crop template

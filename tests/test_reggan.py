@@ -195,9 +195,13 @@ def test_hinge_losses_on_known_scores() -> None:
 
 
 def test_feature_matching_loss_value() -> None:
-    fake = [[torch.zeros(1, 2, 2, 2), torch.ones(1, 1, 1, 1)]]
-    real = [[torch.full((1, 2, 2, 2), 0.5), torch.full((1, 1, 1, 1), 3.0)]]
-    assert feature_matching_loss(fake, real).item() == pytest.approx(0.5 + 2.0)
+    # two discriminators; each list ends with the score map, which is not matched
+    fake = [[torch.zeros(1, 2, 2, 2), torch.zeros(1, 1, 2, 2), torch.ones(1, 1, 1, 1)],
+            [torch.zeros(1, 2, 2, 2), torch.zeros(1, 1, 1, 1)]]
+    real = [[torch.full((1, 2, 2, 2), 0.5), torch.full((1, 1, 2, 2), 1.5), torch.full((1, 1, 1, 1), 9.0)],
+            [torch.full((1, 2, 2, 2), 3.0), torch.full((1, 1, 1, 1), 9.0)]]
+    # mean over layers per discriminator: (0.5 + 1.5) / 2 = 1 and 3; mean over discriminators: 2
+    assert feature_matching_loss(fake, real).item() == pytest.approx(2.0)
 
 
 def test_perceptual_loss_disabled_without_weights(caplog: pytest.LogCaptureFixture) -> None:
@@ -371,3 +375,36 @@ def test_train_refiner_budget_stops(tmp_path) -> None:
         discriminator=TINY_DISC,
     )
     assert result.stop_reason == "budget" and result.step == 0
+
+
+def test_residual_refiner_starts_as_identity_and_learns():
+    model = build_reggan({"targets": ["happy"], "size": 32, "base_channels": 8, "max_channels": 8,
+                          "attention_channels": 8, "n_latent": 1, "hourglass_depth": 1,
+                          "residual": True})
+    x = torch.rand(2, 3, 32, 32) * 1.6 - 0.8
+    torch.testing.assert_close(model.refiner(x), x)
+    opt = torch.optim.Adam(model.refiner.parameters(), 1e-2)
+    for _ in range(3):
+        loss = (model.refiner(x) - (x + 0.1)).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert (model.refiner(x) - x).abs().mean() > 1e-3  # it moved away from the identity
+
+
+def test_luminance_layer_changes_luma_only():
+    model = build_reggan({"targets": ["sad"], "luma_targets": ["sad"], "size": 32,
+                          "base_channels": 8, "max_channels": 8, "attention_channels": 8,
+                          "n_latent": 1, "hourglass_depth": 1})
+    layer = model.expression["sad"]
+    assert layer.channels == 1 and model.config["luma_targets"] == ["sad"]
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.weight[..., 12] = 0.8  # a darker, same-structure luma
+    x = torch.rand(1, 3, 32, 32) * 1.2 - 0.6
+    y = model.expression_output(x, "sad")
+    luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    yl, xl = (y * luma).sum(1), (x * luma).sum(1)
+    torch.testing.assert_close(yl, 0.8 * xl, atol=1e-5, rtol=0)
+    # chroma (differences between channels) untouched
+    torch.testing.assert_close(y[:, 0] - y[:, 1], x[:, 0] - x[:, 1], atol=1e-5, rtol=0)

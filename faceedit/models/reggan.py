@@ -37,7 +37,11 @@ Choices, where the paper leaves room (each also noted where it is made):
   default (train and eval behave alike, also at the paper's batch size 1).
 * **Ends of G_R.** A 3x3 conv stem to ``base_channels``, widths doubling at each EAB up to
   ``max_channels``, and a pre-activation conv + tanh head back to image channels. No skip from
-  input to output: the paper argues against such "ultimate skip connections" (section V).
+  input to output by default: the paper argues against such "ultimate skip connections"
+  (section V), but it also pre-trains G_R on FFHQ for 4 epochs before fine-tuning, which this
+  project cannot do. ``residual=True`` makes G_R predict a correction added to ``x_E`` (head
+  initialised to zero, so it starts as the identity); the shipped CPU-budget model uses it,
+  because a from-scratch G_R reconstructs faces blurrily within the minutes it gets here.
 
 The paper fixes the block counts (3/10/3) and r = 5 but not the widths; ``DEFAULT_CONFIG`` is a
 small CPU-friendly model for 128-px crops. A larger model is the same code with e.g.
@@ -77,6 +81,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "attention_channels": 32,  # width of the hourglass in each attention unit
     "hourglass_depth": 2,  # levels of each hourglass
     "norm": "instance",  # normalisation inside pre-activation blocks: instance | batch | none
+    "residual": False,  # refiner predicts a correction added to x_E (not in the paper; see above)
 }
 
 _N_SCALES = 3  # EABs (and DABs): the paper's three
@@ -238,8 +243,10 @@ class Refiner(nn.Module):
         attention_channels: int,
         hourglass_depth: int,
         norm: NormKind,
+        residual: bool = False,
     ) -> None:
         super().__init__()
+        self.residual = residual
         widths = [min(base_channels * 2**i, max_channels) for i in range(_N_SCALES + 1)]
 
         def block(cin: int, cout: int, resample: Resample) -> AttentionBlock:
@@ -256,9 +263,15 @@ class Refiner(nn.Module):
             *(block(widths[i + 1], widths[i], "up") for i in reversed(range(_N_SCALES)))
         )
         self.head = PreActConv(widths[0], channels, norm=norm)
+        if residual:  # start as the identity: the correction head outputs zeros
+            nn.init.zeros_(self.head.conv.weight)
+            nn.init.zeros_(self.head.conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.head(self.decoder(self.latent(self.encoder(self.stem(x))))))
+        h = self.head(self.decoder(self.latent(self.encoder(self.stem(x)))))
+        if self.residual:
+            return (x + torch.tanh(h)).clamp(-1, 1)
+        return torch.tanh(h)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -291,6 +304,7 @@ class RegGAN(EditModel):
         attention_channels: int,
         hourglass_depth: int,
         norm: NormKind,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         self.size = size
@@ -304,6 +318,7 @@ class RegGAN(EditModel):
             "attention_channels": attention_channels,
             "hourglass_depth": hourglass_depth,
             "norm": norm,
+            "residual": residual,
         }
         self.expression = nn.ModuleDict()
         luma = set(luma_targets)
