@@ -169,6 +169,7 @@ class Editor:
             color_match=self.spec.color_match,
             luminance_only=self.spec.channels == 1,
             mask=aligned.extra.get("mask"),
+            smooth=self.spec.delta_smooth,
         )
 
     def prepare_masks(self, aligned: list[AlignedFace]) -> None:

@@ -18,6 +18,19 @@ class _PlainFormatter(logging.Formatter):
         return f"faceedit: {level}{record.getMessage()}"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of the record (it may be replaced, e.g.
+    by test runners), not the stream that was current when logging was set up."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def setup_logging(verbosity: int = 0) -> None:
     """verbosity: -1 quiet (errors only), 0 info, 1+ debug. Idempotent."""
     level = logging.ERROR if verbosity < 0 else logging.DEBUG if verbosity > 0 else logging.INFO
@@ -32,7 +45,7 @@ def setup_logging(verbosity: int = 0) -> None:
             console=Console(stderr=True), show_time=False, show_path=False, markup=False
         )
     else:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(_PlainFormatter())
     handler._faceedit = True  # type: ignore[attr-defined]
     logger.addHandler(handler)

@@ -286,3 +286,20 @@ def test_huge_photo_works_on_roi_only(astronaut, face68):
     nx, ny = face.landmarks[30]
     assert photo[int(ny), int(nx)].astype(int).sum() > 0
     assert not photo[:oy - 200].any()  # nothing written far away
+
+
+def test_smooth_passes_the_edit_and_drops_pixel_noise(astronaut, face68):
+    al = align_face(astronaut, face68, CropTemplate())
+    rng = np.random.default_rng(0)
+    base = al.crop.astype(np.float32) + 30.0  # the edit: a smooth brightening
+    noisy = base + rng.normal(0, 25, base.shape).astype(np.float32)  # plus generator noise
+    outs = {}
+    for smooth in (0.0, 1.5):
+        img = astronaut.copy()
+        paste_back(img, al, noisy, color_match=False, smooth=smooth)
+        outs[smooth] = img.astype(np.float32) - astronaut
+    face = (slice(110, 160), slice(190, 250))
+    for d in outs.values():  # the brightening arrives either way
+        assert d[face].mean() > 20
+    hf = {k: np.abs(cv2.Laplacian(v[face].mean(2), cv2.CV_32F)).mean() for k, v in outs.items()}
+    assert hf[1.5] < 0.3 * hf[0.0]

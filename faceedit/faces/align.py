@@ -264,8 +264,13 @@ def paste_back(
     color_match: bool = True,
     luminance_only: bool = False,
     mask: np.ndarray | None = None,
+    smooth: float = 0.0,
 ) -> None:
     """Add the model's change to the photo, in place, at the photo's full resolution.
+
+    ``smooth`` > 0 low-passes the change with a Gaussian of that sigma (crop pixels) before it
+    is pasted: the edit's structure (a mouth opening, a brow raised) passes, pixel-level noise of
+    a small generator does not. The photo's own detail is kept either way.
 
     ``pixels``: the (H,W,3) uint8 or uint16 photo ``aligned`` was cut from. ``edited``: the
     model output for ``aligned.crop``, float (S,S,3) RGB or (S,S) luma, in 0..255 units (an
@@ -318,6 +323,8 @@ def paste_back(
         ed = match_color(edited, crop_f, w) if color_match else edited
         delta = (ed - crop_f) * (w * strength)[:, :, None]
     delta = np.ascontiguousarray(delta, dtype=np.float32)
+    if smooth > 0:
+        delta = cv2.GaussianBlur(delta, (0, 0), float(smooth))
 
     unit = 257.0 if pixels.dtype == np.uint16 else 1.0
     maxval = 65535.0 if pixels.dtype == np.uint16 else 255.0

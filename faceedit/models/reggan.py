@@ -66,7 +66,7 @@ from faceedit.models.registry import ModelSpec, WeightSource, register_arch, reg
 
 # The shipped checkpoint (weights/reggan.safetensors, model card weights/reggan.md).
 SHIPPED_TARGETS = ["angry", "disgusted", "fearful", "happy", "sad", "sleepy", "surprised", "wink"]
-SHIPPED_SHA256: str | None = None
+SHIPPED_SHA256: str | None = "de21653134f8e26abeea9d6418b91d84220bcce1b3e6667f1a8ef1dc73d62e3f"
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "size": 128,  # crop side in pixels; the expression layers hold one regressor per pixel
@@ -82,6 +82,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "hourglass_depth": 2,  # levels of each hourglass
     "norm": "instance",  # normalisation inside pre-activation blocks: instance | batch | none
     "residual": False,  # refiner predicts a correction added to x_E (not in the paper; see above)
+    "default_stage": "refined",  # what edit() returns without a stage: refined | expression
 }
 
 _N_SCALES = 3  # EABs (and DABs): the paper's three
@@ -305,8 +306,12 @@ class RegGAN(EditModel):
         hourglass_depth: int,
         norm: NormKind,
         residual: bool = False,
+        default_stage: str = "refined",
     ) -> None:
         super().__init__()
+        if default_stage not in ("refined", "expression"):
+            raise ValueError(f"default_stage must be refined or expression, got {default_stage!r}")
+        self.default_stage = default_stage
         self.size = size
         self.channels = channels
         self.r = r
@@ -335,6 +340,7 @@ class RegGAN(EditModel):
             "r": self.r,
             "source_expression": self.source_expression,
             "targets": self.targets(),
+            "default_stage": self.default_stage,
             "luma_targets": [t for t, layer in self.expression.items() if layer.channels != self.channels],
             **self._refiner_config,
         }
@@ -389,18 +395,20 @@ class RegGAN(EditModel):
         x: torch.Tensor,
         target: str,
         strength: float = 1.0,
-        stage: Literal["refined", "expression"] = "refined",
+        stage: Literal["refined", "expression"] | None = None,
         **options: Any,
     ) -> torch.Tensor:
         """Edit neutral crops ``x`` (B, C, S, S) in [-1, 1] towards ``target``.
 
-        ``stage="expression"`` returns ``G_E``'s intermediate image instead of the refined one.
-        ``target == source_expression`` (default "neutral") returns ``x`` unchanged. ``strength``
+        ``stage="expression"`` returns ``G_E``'s intermediate image instead of the refined one;
+        no stage = the model's ``default_stage``. ``target == source_expression`` (default
+        "neutral") is a usage error: it is the input expression, not an edit. ``strength``
         blends linearly between ``x`` (0) and the edit (1); the pipeline normally does this
         itself and passes 1.
         """
         if options:
             raise UsageError(f"unknown RegGAN options: {', '.join(options)}")
+        stage = stage or self.default_stage
         if stage not in ("refined", "expression"):
             raise UsageError(f"unknown stage {stage!r}; use 'refined' or 'expression'")
         expected = (self.channels, self.size, self.size)
@@ -448,6 +456,7 @@ register_model(
         "layers + attention refinement network (small CPU model trained on London/JAFFE/Yale)",
         targets=SHIPPED_TARGETS,
         template=CropTemplate(size=128),
+        delta_smooth=1.5,  # measured: keeps the edit, removes the small refiner's blotches
         weights=WeightSource.shipped("reggan.safetensors", sha256=SHIPPED_SHA256),
         license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
         paper="reggan.txt",

@@ -143,6 +143,7 @@ class ModelSpec:
     template: CropTemplate
     channels: int = 3
     color_match: bool = True
+    delta_smooth: float = 0.0  # Gaussian sigma (crop px) applied to the change at paste-back
     weights: WeightSource
     default_config: dict[str, Any] = field(default_factory=dict)
     license: str = ""
@@ -337,7 +338,7 @@ def spec_from_path(path: str | os.PathLike) -> ModelSpec:
 
 def _spec_from_meta(meta: CheckpointMeta, path: str | os.PathLike) -> ModelSpec:
     """A spec built from a checkpoint's own metadata. Optional extras used: ``method``,
-    ``description``, ``color_match``, ``paper``."""
+    ``description``, ``color_match``, ``delta_smooth``, ``paper``."""
     p = Path(path)
     return ModelSpec(
         name=p.stem,
@@ -348,6 +349,7 @@ def _spec_from_meta(meta: CheckpointMeta, path: str | os.PathLike) -> ModelSpec:
         template=meta.template or CropTemplate(size=meta.image_size or CropTemplate.size),
         channels=meta.channels,
         color_match=bool(meta.extra.get("color_match", True)),
+        delta_smooth=float(meta.extra.get("delta_smooth", 0.0)),
         weights=WeightSource.local(p),
         license=meta.license,
         conditions=meta.vocabularies,

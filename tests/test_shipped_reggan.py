@@ -1,0 +1,97 @@
+"""The shipped RegGAN checkpoint: it loads offline, edits real photos, and (on the shared London
+data) moves held-out neutral faces towards their real smile."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from faceedit.api import Editor
+from faceedit.cli import app
+from faceedit.models.registry import load_model, resolve_weights, get_spec
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def editor():
+    return Editor.from_pretrained("reggan", device="cpu", detector="dlib")
+
+
+def test_listed_present_and_hash_pinned():
+    r = runner.invoke(app, ["models", "--json"])
+    row = next(m for m in json.loads(r.stdout) if m["name"] == "reggan")
+    assert row["present"] and row["method"] == "RegGAN" and "happy" in row["targets"]
+    spec = get_spec("reggan")
+    assert spec.weights.sha256 and resolve_weights(spec).stat().st_size < 20e6
+
+
+def test_edits_the_astronaut_face_only(editor, astronaut):
+    out = editor.edit(astronaut, "happy")
+    diff = np.abs(out.astype(float) - astronaut.astype(float)).sum(2)
+    face = diff[130:175, 185:260].mean()  # mouth and cheeks
+    assert face > 2.0, face
+    assert diff[400:, :].max() == 0 and diff[:, :100].max() == 0  # far from the face: untouched
+    weak = editor.edit(astronaut, "happy", strength=0.5)
+    weak_diff = np.abs(weak.astype(float) - astronaut.astype(float)).sum(2)[130:175, 185:260].mean()
+    assert 0.3 * face < weak_diff < 0.7 * face
+
+
+def test_every_target_and_the_expression_stage(editor, astronaut):
+    for target in editor.targets():
+        out = editor.edit(astronaut, target)
+        assert out.shape == astronaut.shape and out.dtype == np.uint8
+    assert editor.loaded.model.default_stage == "expression"  # see weights/reggan.md
+    refined = editor.edit(astronaut, "happy", stage="refined")
+    assert not np.array_equal(refined, editor.edit(astronaut, "happy"))
+
+
+def test_out_of_distribution_faces_come_out_edited_not_broken(editor, astronaut):
+    import cv2
+
+    grey = np.repeat(cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)[:, :, None], 3, 2)
+    painting = cv2.stylization(astronaut, sigma_s=60, sigma_r=0.45)
+    for img in (grey, painting):
+        out = editor.edit(img, "happy")
+        d = np.abs(out.astype(float) - img.astype(float))
+        assert d[130:175, 185:260].mean() > 1.0  # edited
+        assert d.mean() < 10  # not wrecked
+    out = editor.edit(grey, "sad")
+    assert np.abs(out[..., 0].astype(int) - out[..., 2].astype(int)).max() <= 2  # stays grey
+
+
+@pytest.mark.shared_data
+def test_happy_moves_heldout_london_faces_towards_their_real_smile(tmp_path, shared_data):
+    from faceedit.faces.align import face_mask
+    from faceedit.faces.types import AlignedFace
+    from faceedit.train.data import expression_pairs, load_crop, open_dataset
+    from faceedit.train.prepare import prepare
+
+    loaded = load_model("reggan")
+    held = [s.split("-", 1)[1] for s in loaded.meta.extra["heldout_subjects"] if s.startswith("london-")]
+    assert len(held) >= 10
+    raw = tmp_path / "raw"
+    for kind in ("neutral", "smiling"):
+        (raw / kind).mkdir(parents=True)
+        for i in held:
+            os.symlink(shared_data / "london" / kind / f"{i}.jpg", raw / kind / f"{i}.jpg")
+    prepare(raw, tmp_path / "ds", preset="london", template=loaded.spec.template, detector="dlib")
+    pairs = expression_pairs(open_dataset(tmp_path / "ds").rows)["happy"]
+    errs_in, errs_out = [], []
+    for src, dst in pairs:
+        x, real = load_crop(src)[None], load_crop(dst)[None]
+        with torch.no_grad():
+            y = loaded.model.edit(x, "happy")
+        crop = ((x[0].permute(1, 2, 0).numpy() + 1) * 127.5).astype(np.uint8)
+        mask = torch.from_numpy(face_mask(AlignedFace(crop, np.eye(2, 3), np.array(src["landmarks"]),
+                                                      None, loaded.spec.template)))
+        edited = x + mask * (y - x)  # what the paste-back does inside the face
+        errs_in.append(float(((x - real).abs() * mask).sum() / mask.sum() / 3))
+        errs_out.append(float(((edited - real).abs() * mask).sum() / mask.sum() / 3))
+    print(f"face-region L1 to the real smile: neutral {np.mean(errs_in) * 127.5:.2f}, "
+          f"edited {np.mean(errs_out) * 127.5:.2f} grey levels over {len(pairs)} held-out ids")
+    assert np.mean(errs_out) < np.mean(errs_in)
+    assert np.mean(np.array(errs_out) < np.array(errs_in)) >= 0.6
