@@ -50,7 +50,7 @@ def make_photos(folder: Path, n: int, size: int, source: Path | None = None) -> 
         Image.fromarray(arr.astype(np.uint8)).save(folder / f"p{i:05d}.jpg", quality=92)
 
 
-def bare_forward(model: str, target: str, n: int, batch: int, device: str) -> float:
+def bare_forward(model: str, target: str, n: int, batch: int, device: str, options: dict) -> float:
     """photos/s of the model forward alone on aligned crops (what apply runs per face)."""
     from skimage.data import astronaut
 
@@ -60,11 +60,11 @@ def bare_forward(model: str, target: str, n: int, batch: int, device: str) -> fl
     face = editor.detector.detect(astronaut())[0]
     crop = editor.align(astronaut(), [face])[0].crop
     crops = np.repeat(crop[None], batch, 0)
-    editor.edit_crops(crops, target)  # warm-up
+    editor.edit_crops(crops, target, **options)  # warm-up
     t0 = time.perf_counter()
     done = 0
     while done < n:
-        editor.edit_crops(crops[: min(batch, n - done)], target)
+        editor.edit_crops(crops[: min(batch, n - done)], target, **options)
         done += min(batch, n - done)
     return n / (time.perf_counter() - t0)
 
@@ -79,11 +79,11 @@ _PEAK_WRAPPER = (
 
 
 def end_to_end(model: str, target: str, photos: Path, out: Path, batch: int, device: str,
-               workers: int) -> tuple[float, float]:
+               workers: int, stage: str | None) -> tuple[float, float]:
     """(photos/s, peak RSS MiB) of `faceedit apply` over a folder, in a child process."""
     cmd = [sys.executable, "-m", "faceedit", "-q", "apply", "-m", model, "-t", target,
            str(photos), "-o", str(out), "-b", str(batch), "--device", device,
-           "--workers", str(workers)]
+           "--workers", str(workers)] + (["--stage", stage] if stage else [])
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, "-c", _PEAK_WRAPPER, *cmd], capture_output=True, text=True)
     dt = time.perf_counter() - t0
@@ -104,17 +104,19 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--rss-only", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--stage", default=None, help="model stage (RegGAN: expression | refined)")
     args = ap.parse_args()
 
     import torch
 
     print(f"machine: {os.cpu_count()} cpu, torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), cuda={torch.cuda.is_available()}")
-    print(f"model {args.model} target {args.target}, {args.size}px photos from "
+    print(f"model {args.model} target {args.target} stage {args.stage or 'default'}, "
+          f"{args.size}px photos from "
           f"{args.source or 'the astronaut'}, "
           f"batch {args.batch_size}, workers {args.workers}, device {args.device}")
-    bare = bare_forward(args.model, args.target, 64, args.batch_size, args.device)
+    bare = bare_forward(args.model, args.target, 64, args.batch_size, args.device,
+                        {"stage": args.stage} if args.stage else {})
     print(f"bare forward on aligned crops: {bare:.2f} photos/s")
     with tempfile.TemporaryDirectory() as tmp:
         results = {}
@@ -122,7 +124,7 @@ def main() -> None:
             photos = Path(tmp) / f"in{n}"
             make_photos(photos, n, args.size, args.source)
             rate, peak = end_to_end(args.model, args.target, photos, Path(tmp) / f"out{n}",
-                                    args.batch_size, args.device, args.workers)
+                                    args.batch_size, args.device, args.workers, args.stage)
             results[n] = (rate, peak)
             print(f"end to end, {n:5d} photos: {rate:.2f} photos/s "
                   f"({rate / bare:.2f}x bare forward), peak RSS {peak:.0f} MiB")
