@@ -18,6 +18,7 @@ import torch
 from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
 from faceedit.faces.align import align_face, face_mask, paste_back
 from faceedit.faces.types import AlignedFace, Face
+from faceedit.io import to_uint8
 from faceedit.log import logger
 from faceedit.models.registry import LoadedModel, load_model
 
@@ -188,8 +189,7 @@ class Editor:
     ) -> np.ndarray:
         """Edit the faces of one RGB photo (H, W, 3) uint8/uint16; returns a new array."""
         self.check_target(target)
-        rgb8 = image if image.dtype == np.uint8 else (image.astype(np.uint32) + 128) // 257
-        faces = select_faces(self.detector.detect(rgb8.astype(np.uint8)), face, max_faces)
+        faces = select_faces(self.detector.detect(to_uint8(image)), face, max_faces)
         aligned = self.align(image, faces)
         self.prepare_masks(aligned)
         edited = self.edit_crops(np.stack([a.crop for a in aligned]), target, strength, **options)
