@@ -17,7 +17,7 @@ import torch
 
 from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
 from faceedit.faces.align import align_face, face_mask, paste_back
-from faceedit.faces.types import AlignedFace, Face
+from faceedit.faces.types import LUMA_WEIGHTS, AlignedFace, Face
 from faceedit.io import to_uint8
 from faceedit.log import logger
 from faceedit.models.registry import LoadedModel, load_model
@@ -141,7 +141,7 @@ class Editor:
         x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device)
         x = x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
         if self.spec.channels == 1:
-            w = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
+            w = torch.tensor(LUMA_WEIGHTS, device=x.device).view(1, 3, 1, 1)
             x = (x * w).sum(1, keepdim=True)
         amp = (
             torch.autocast(self.device.type, dtype=self.amp_dtype)

@@ -13,14 +13,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceedit.faces.types import AlignedFace, CropTemplate, Face
+from faceedit.faces.types import LUMA_WEIGHTS, AlignedFace, CropTemplate, Face
 
 #: Rows processed at once when pasting back (bounds the float working memory).
 PASTE_BAND_ROWS = 1024
 
 # BT.601 luma weights (the ones behind JPEG's YCbCr): Cb and Cr have weights summing to zero, so
 # adding the same value to R, G and B changes Y by that value and leaves Cb/Cr unchanged.
-LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+LUMA = np.array(LUMA_WEIGHTS, dtype=np.float32)
 
 
 # --------------------------------------------------------------------------------------------

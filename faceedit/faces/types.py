@@ -14,6 +14,9 @@ MEAN_FIVE_POINTS = np.array(
     [[-0.5, 0.0], [0.5, 0.0], [0.003, 0.571], [-0.407, 1.157], [0.420, 1.152]], dtype=np.float64
 )
 
+# ITU-R BT.601 luma weights (R, G, B): greyscale models, luminance paste-back, luma layers.
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
 # Indices of the iBUG 68-point convention (dlib, FAN).
 IBUG68_LEFT_EYE = list(range(36, 42))
 IBUG68_RIGHT_EYE = list(range(42, 48))

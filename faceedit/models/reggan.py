@@ -60,7 +60,7 @@ from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.models.base import EditModel
-from faceedit.faces.types import CropTemplate
+from faceedit.faces.types import LUMA_WEIGHTS, CropTemplate
 from faceedit.models.layers import Hourglass, NormKind, PreActConv
 from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
 
@@ -86,7 +86,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 
 _N_SCALES = 3  # EABs (and DABs): the paper's three
-_LUMA = torch.tensor([0.299, 0.587, 0.114])  # ITU-R BT.601, as the paste-back uses
+_LUMA = torch.tensor(LUMA_WEIGHTS)  # as the paste-back uses
 
 
 # ----------------------------------------------------------------------------------------------
