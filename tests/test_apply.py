@@ -2,7 +2,6 @@
 stdout only with --json, exit codes, skip/overwrite, and every kind of bad input."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
