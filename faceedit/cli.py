@@ -342,6 +342,31 @@ def train(
     logger.info("exported %s (sha256 %s)", path, sha)
 
 
+@app.command("train-analysis")
+def train_analysis(
+    kind: str = typer.Argument(..., help="expression | lighting | identity | parser | quality"),
+    data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared dataset folder(s)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Weights file to write (.safetensors); the model card goes beside it."),
+    budget: float = typer.Option(10.0, "--budget", help="Training time in minutes."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train one of the face-analysis networks (classifiers, identity, parser, quality)."""
+    import importlib
+
+    from faceedit.analysis.fit import open_datasets
+    from faceedit.analysis.store import KIND_MODULES
+
+    with _errors_to_exit_codes():
+        if kind not in KIND_MODULES:
+            raise UsageError(f"unknown analysis network {kind!r}; choose from {', '.join(sorted(KIND_MODULES))}")
+        module = importlib.import_module(KIND_MODULES[kind])
+        metrics = module.train_and_save(
+            kind, open_datasets(data), out, budget_s=budget * 60, seed=seed,
+            command="faceedit " + " ".join(sys.argv[1:]),
+        )
+    sys.stdout.write(json.dumps(metrics) + "\n")
+
+
 @app.command()
 def sheet(
     inputs: List[str] = typer.Argument(None, help="Photos (photo mode); omit with --data."),

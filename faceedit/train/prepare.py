@@ -85,9 +85,12 @@ def prepare(
                              f"{template.to_json()}; use another output folder")
     done = {row["source"]: row for row in read_index(out)} if index_path.exists() else {}
     reference: dict[str, np.ndarray] = {}  # pair group -> stable landmarks of its source, crop coords
+    registered: dict[str, tuple[list, list]] = {}  # pair group -> (source matrix, source landmarks)
     for row in done.values():
         if row.get("pair") and row.get("role") == "source" and row["pair"] not in reference:
             reference[row["pair"]] = _stable(np.array(row["landmarks"]))
+            if row.get("matrix"):
+                registered[row["pair"]] = (row["matrix"], row["landmarks"])
 
     det = get_detector(detector)
     n_new = n_err = 0
@@ -97,7 +100,7 @@ def prepare(
             if s.path in done:
                 continue
             try:
-                row = _prepare_one(s, out, det, template, reference)
+                row = _prepare_one(s, out, det, template, reference, registered)
             except FaceEditError as e:
                 n_err += 1
                 errors.write(json.dumps({"source": s.path, "error": e.reason}) + "\n")
@@ -125,13 +128,24 @@ def prepare(
     return summary
 
 
-def _prepare_one(s: RawSample, out: Path, det, template: CropTemplate, reference: dict) -> dict:
+def _prepare_one(s: RawSample, out: Path, det, template: CropTemplate, reference: dict,
+                 registered: dict) -> dict:
     img = read_image(s.path)
+    ref = reference.get(s.pair) if s.pair else None
+    matrix_used = None
+    if s.registered and s.role == "target" and s.pair in registered:
+        # pixel-registered with its source (same camera and pose): reuse the source's alignment
+        m, lm = registered[s.pair]
+        matrix_used = np.asarray(m, np.float64)
+        crop = cv2.warpAffine(img.rgb8(), matrix_used, (template.size, template.size),
+                              flags=cv2.INTER_AREA if matrix_used[0, 0] ** 2 + matrix_used[0, 1] ** 2 < 0.25
+                              else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        lm = np.asarray(lm, np.float64)
+        return _write_row(s, out, img, crop, lm)
     faces = det.detect(img.rgb8())
     if not faces:
         raise FaceEditError("no face found", s.path)
     face = faces[0]  # largest
-    ref = reference.get(s.pair) if s.pair else None
     if s.role == "target" and ref is not None:
         # register onto the pair's source on the expression-stable points
         matrix = similarity_transform(_stable(face.landmarks), ref)
@@ -144,6 +158,14 @@ def _prepare_one(s: RawSample, out: Path, det, template: CropTemplate, reference
         crop, lm = aligned.crop, aligned.landmarks
         if s.pair and s.role == "source" and s.pair not in reference:
             reference[s.pair] = _stable(lm)
+            if s.registered:
+                matrix_used = aligned.matrix
+                registered[s.pair] = (aligned.matrix.tolist(), np.round(lm, 2).tolist())
+    return _write_row(s, out, img, crop, lm, matrix_used)
+
+
+def _write_row(s: RawSample, out: Path, img, crop: np.ndarray, lm: np.ndarray,
+               matrix: np.ndarray | None = None) -> dict:
     src = Path(s.path)  # parent folder in the name: london's neutral/001 and smiling/001 differ
     rel = Path("images") / s.subject / f"{src.parent.name}-{src.stem}.png"
     (out / rel.parent).mkdir(parents=True, exist_ok=True)
@@ -157,6 +179,7 @@ def _prepare_one(s: RawSample, out: Path, det, template: CropTemplate, reference
         "role": s.role,
         "grey": bool(img.is_grey),
         "landmarks": np.round(lm, 2).tolist(),
+        **({"matrix": np.asarray(matrix).round(6).tolist()} if matrix is not None and s.role == "source" else {}),
     }
 
 

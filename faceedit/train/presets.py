@@ -26,6 +26,9 @@ class RawSample:
     labels: dict = field(default_factory=dict)  # e.g. {"expression": "happy", "lighting": "left"}
     pair: str | None = None  # photos sharing a pair group belong to one subject/session
     role: str | None = None  # "source" (neutral reference) or "target" within a pair group
+    # The photos of the pair group are pixel-registered (one camera, one pose: Extended Yale B's
+    # cropped set): a target uses its source's alignment, so faces too dark to detect still align.
+    registered: bool = False
 
 
 def _images(folder: Path) -> list[Path]:
@@ -118,7 +121,10 @@ def yaleb(root: Path) -> Iterator[RawSample]:
         labels = {"expression": "neutral", "lighting": light}
         if m["az"] is not None:
             labels.update(azimuth=int(m["az"]), elevation=int(m["el"]))
-        yield RawSample(str(p), f"yaleb-{m['subj']}", labels)
+        subject = f"yaleb-{m['subj']}"
+        frontal = m["az"] is not None and int(m["az"]) == 0 and int(m["el"]) == 0
+        yield RawSample(str(p), subject, labels, subject, "source" if frontal else "target",
+                        registered=True)
 
 
 def label_folders(root: Path) -> Iterator[RawSample]:
