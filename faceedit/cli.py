@@ -289,50 +289,74 @@ def prepare(
 
 @app.command()
 def train(
-    model: str = typer.Option(..., "--model", "-m", help="Method to train: reggan."),
+    model: str = typer.Option(..., "--model", "-m", help="Method to train: reggan, eggan, legan, lssl, secgan."),
     data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared dataset folder(s) (faceedit prepare)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: checkpoints, logs, samples, report."),
-    steps: int = typer.Option(1_000_000, "--steps", help="Total refiner steps (resumed steps included)."),
+    steps: int = typer.Option(1_000_000, "--steps", help="Total steps (resumed steps included)."),
     budget: Optional[float] = typer.Option(None, "--budget", help="Stop after this many minutes."),
-    batch_size: int = typer.Option(4, "--batch-size", "-b"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", help="Per-process batch (default: the method's)."),
     seed: int = typer.Option(0, "--seed"),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out."),
+    init: Optional[str] = typer.Option(None, "--init", help="Fine-tune: start the generator from this registry model or .safetensors."),
     device: str = typer.Option("auto", "--device"),
-    config: List[str] = typer.Option([], "--set", help="Architecture config KEY=JSON (e.g. base_channels=16)."),
-    disc: List[str] = typer.Option([], "--disc", help="Discriminator config KEY=JSON."),
+    amp: str = typer.Option("auto", "--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16."),
+    config: List[str] = typer.Option([], "--set", help="Architecture/loss config KEY=JSON (e.g. image_size=64)."),
+    option: List[str] = typer.Option([], "--option", help="Trainer option KEY=JSON."),
+    no_semantic: bool = typer.Option(False, "--no-semantic", help="SeCGAN: train the plain baseline (no mask branch, no consistency loss)."),
+    ckpt_every: int = typer.Option(500, "--ckpt-every", help="Steps between checkpoints."),
+    sample_every: int = typer.Option(500, "--sample-every", help="Steps between sample grids (RUN/samples/)."),
+    log_every: int = typer.Option(10, "--log-every", help="Steps between log records (RUN/log.jsonl)."),
+    no_eval: bool = typer.Option(False, "--no-eval", help="Skip the held-out evaluation after export."),
+    disc: List[str] = typer.Option([], "--disc", help="RegGAN: discriminator config KEY=JSON."),
     lam: float = typer.Option(100.0, "--lambda", help="RegGAN: ridge regularisation of the expression layers."),
     augment: int = typer.Option(10, "--augment", help="RegGAN: colour-augmented copies per pair."),
-    perceptual: Optional[Path] = typer.Option(None, "--vgg19", help="VGG-19 weights (.safetensors) for the perceptual loss; without them the term is off."),
+    perceptual: Optional[Path] = typer.Option(None, "--vgg19", help="VGG-19 weights (.safetensors) for perceptual losses; without them the term is off."),
     export: Optional[Path] = typer.Option(None, "--export", help="Checkpoint to write (default RUN/MODEL.safetensors); a model card is written beside it."),
 ) -> None:
-    """Train a method on prepared datasets and export a registry-ready checkpoint."""
+    """Train a method on prepared datasets and export a registry-ready checkpoint + model card.
+    Multi-GPU: torchrun --nproc_per_node N -m faceedit train ..."""
     from faceedit.api import resolve_device
+    from faceedit.train.data import open_dataset
 
     with _errors_to_exit_codes():
-        if model != "reggan":
-            raise UsageError(f"no trainer for {model!r} yet; trainable: reggan")
-        dev = resolve_device(device)
         cfg = {k: json.loads(v) for k, v in _parse_options(config).items()}
+        sets = [open_dataset(d) for d in data]
+        command = "faceedit " + " ".join(sys.argv[1:])
+        if model != "reggan":
+            from faceedit.train.loop import LoopConfig, train_and_export
+
+            options = {k: json.loads(v) for k, v in _parse_options(option).items()}
+            if no_semantic:
+                options["semantic"] = False
+                cfg["semantic"] = False
+            if perceptual:
+                options["vgg19"] = str(perceptual)
+            loop = LoopConfig(steps=steps, budget_minutes=budget, batch_size=batch_size, seed=seed,
+                              ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
+                              device=device, amp=amp, resume=resume, init=init, options=options)
+            train_and_export(model, sets, out, loop, config=cfg, export=export, command=command,
+                             evaluate_after=not no_eval)
+            return
+        if init:
+            raise UsageError("--init is not supported for reggan (its expression layers are fitted in closed form)")
+        dev = resolve_device(device)
         dcfg = {k: json.loads(v) for k, v in _parse_options(disc).items()}
         from faceedit.faces.types import CropTemplate
-        from faceedit.train.data import open_dataset
         from faceedit.train.export import export_model
         from faceedit.train.reggan import train_from_datasets
 
-        sets = [open_dataset(d) for d in data]
         net, report = train_from_datasets(
             data, out, config=cfg, lam=lam, augment_copies=augment, seed=seed, steps=steps,
-            budget_minutes=budget, batch_size=batch_size, resume=resume, discriminator=dcfg,
+            budget_minutes=budget, batch_size=batch_size or 4, resume=resume, discriminator=dcfg,
             perceptual_weights=perceptual, device=dev,
         )
         template = CropTemplate(**sets[0].meta["template"])
-        command = "faceedit " + " ".join(sys.argv[1:])
         path, sha = export_model(
             net, export or out / f"{model}.safetensors", arch="reggan", config=net.config,
             targets=net.targets(), template=template, datasets=[d.meta for d in sets],
             metrics=report["heldout"], command=command, method="RegGAN",
             budget={"device": str(dev), "torch_threads": report["torch_threads"],
-                    "refiner_steps": report["refiner_steps"], "batch_size": batch_size,
+                    "refiner_steps": report["refiner_steps"], "batch_size": batch_size or 4,
                     "stop_reason": report["stop_reason"],
                     "stage1_seconds": report["stage1_seconds"],
                     "stage2_seconds_last_call": report["stage2_seconds_this_call"]},
@@ -340,6 +364,32 @@ def train(
                    "heldout_subjects": report["heldout_subjects"]},
         )
     logger.info("exported %s (sha256 %s)", path, sha)
+
+
+@app.command("eval")
+def eval_(
+    model: str = typer.Option(..., "--model", "-m", help="Registered model name or a .safetensors path."),
+    data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared dataset folder(s); only their held-out subjects are used."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="JSON file to write (also printed on stdout)."),
+    sheet: Optional[Path] = typer.Option(None, "--sheet", help="Contact sheet PNG (input | each edit)."),
+    max_sources: int = typer.Option(48, "--max-sources", help="Held-out source crops to edit."),
+    device: str = typer.Option("auto", "--device"),
+) -> None:
+    """Evaluate a model on held-out subjects: expression/lighting accuracy, identity, quality, AU error, SSIM/L1."""
+    from faceedit.api import resolve_device
+    from faceedit.eval.evaluate import evaluate
+    from faceedit.models.registry import load_model
+    from faceedit.train.data import open_dataset
+
+    with _errors_to_exit_codes():
+        dev = resolve_device(device)
+        loaded = load_model(model, device=dev)
+        metrics = evaluate(loaded.model, loaded.meta, [open_dataset(d) for d in data], device=dev,
+                           max_sources=max_sources, sheet=sheet)
+        metrics = {"model": model, "sha256": loaded.meta.tensors_sha256, **metrics}
+        if out is not None:
+            _atomic_json(out, metrics)
+    sys.stdout.write(json.dumps(metrics) + "\n")
 
 
 @app.command("train-analysis")
@@ -365,6 +415,80 @@ def train_analysis(
             command="faceedit " + " ".join(sys.argv[1:]),
         )
     sys.stdout.write(json.dumps(metrics) + "\n")
+
+
+@app.command("au")
+def au_(
+    inputs: List[str] = typer.Argument(..., help="Image files, folders, globs, or '-' to read paths from stdin."),
+    neutral: Optional[Path] = typer.Option(
+        None, "--neutral", help="Photo of the same person's neutral face (its largest face) as the reference; default: the population neutral mean."
+    ),
+    detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | fan (68 landmarks needed; opencv has 5)."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
+    max_pixels: int = typer.Option(100_000_000, "--max-pixels", help="Refuse images with more pixels than this."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per face on stdout instead of a table."),
+) -> None:
+    """Estimate the 17 EGGAN action-unit intensities (0..5) of every face from its landmarks.
+
+    A geometric proxy for OpenFace (see faceedit/faces/au.py for what it can and cannot see):
+    AU9, AU10 and AU14 are not estimable and come out as null."""
+    import numpy as np
+
+    from faceedit.faces.au import AU_KEYS, VISIBLE, aus_to_json, estimate_aus
+    from faceedit.faces.detect import get_detector
+    from faceedit.io import expand_inputs, read_image
+
+    def faces_68(path) -> list:
+        faces = det.detect(read_image(path, max_pixels=max_pixels).rgb8())
+        if not faces:
+            raise FaceEditError("no face found", path)
+        if any(np.asarray(f.landmarks).shape != (68, 2) for f in faces):
+            raise FaceEditError(f"detector {det.name} gave no 68-point landmarks (AU estimation needs them)", path)
+        return faces
+
+    failed, table_rows = 0, []
+    with _errors_to_exit_codes():
+        det = get_detector(detector)
+        if det.name == "opencv":
+            raise UsageError("the opencv detector finds 5 landmarks; AU estimation needs 68: use --detector dlib, dlib-cnn or fan")
+        reference = None
+        if neutral is not None:
+            reference = faces_68(str(neutral))[0].landmarks
+        for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
+            try:
+                if item.error:
+                    raise FaceEditError(item.error, item.path)
+                faces = faces_68(item.path)
+                try:
+                    aus = estimate_aus(np.stack([f.landmarks for f in faces]), neutral=reference)
+                except ValueError as e:
+                    raise FaceEditError(str(e), item.path) from e
+                recs = [{"file": item.path, "face": i, "box": [round(float(v), 2) for v in f.box],
+                         "aus": aus_to_json(a), "status": "ok", "error": None}
+                        for i, (f, a) in enumerate(zip(faces, aus))]
+                table_rows += [(item.path, i, a) for i, a in enumerate(aus)]
+            except FaceEditError as e:
+                failed += 1
+                logger.error("%s: %s", item.path, e.reason)
+                recs = [{"file": item.path, "face": None, "box": None, "aus": None, "status": "error", "error": e.reason}]
+            if as_json:
+                for rec in recs:
+                    sys.stdout.write(json.dumps(rec) + "\n")
+                sys.stdout.flush()
+    if not as_json and table_rows:
+        from rich.console import Console
+        from rich.table import Table
+
+        keys = [k for k, v in zip(AU_KEYS, VISIBLE) if v]
+        table = Table("file", "face", *keys, caption=(
+            "AU intensity 0..5 from landmark geometry, relative to "
+            + ("the --neutral face" if neutral is not None else "the population neutral mean")
+            + f"; not estimable: {', '.join(k for k, v in zip(AU_KEYS, VISIBLE) if not v)}"))
+        for path, i, a in table_rows:
+            table.add_row(path, str(i), *(f"{v:.1f}" for v in a[VISIBLE]))
+        Console(width=None if sys.stdout.isatty() else 200).print(table)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

@@ -32,6 +32,12 @@ class EditModel(nn.Module):
             raise UsageError(f"unknown target {target!r}; valid targets: {', '.join(valid)}")
         return target
 
+    def eval_conditions(self) -> list[dict]:
+        """What ``faceedit eval`` tries: one dict per edit, ``{"target", "options", "expect"}``,
+        where ``expect`` names what the output should show (``expression``, ``lighting``,
+        ``aus``...). By default every target, expected as an expression of that name."""
+        return [{"target": t, "options": {}, "expect": {"expression": t}} for t in self.targets()]
+
     @torch.no_grad()
     def edit(self, x: torch.Tensor, target: str, strength: float = 1.0, **options) -> torch.Tensor:
         raise NotImplementedError

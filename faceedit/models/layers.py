@@ -170,3 +170,93 @@ class MultiScaleDiscriminator(nn.Module):
                 x = F.avg_pool2d(x, 2)
             outputs.append(discriminator(x))
         return outputs
+
+
+# --------------------------------------------------------------------------------------------
+# Blocks of the StarGAN family (EGGAN, LEGAN, LSSL, SeCGAN)
+# --------------------------------------------------------------------------------------------
+
+
+def activation(kind: str, channels: int) -> nn.Module:
+    """``relu`` | ``prelu`` (channel-wise) | ``lrelu`` (slope 0.01, StarGAN's critic) | ``none``."""
+    if kind == "relu":
+        return nn.ReLU(inplace=True)
+    if kind == "prelu":
+        return nn.PReLU(channels)
+    if kind == "lrelu":
+        return nn.LeakyReLU(0.01, inplace=True)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown activation {kind!r}")
+
+
+class ConvNormAct(nn.Sequential):
+    """conv -> norm -> activation (post-activation, as the StarGAN-style papers draw it)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int = 3, stride: int = 1,
+                 norm: NormKind = "instance", act: str = "relu") -> None:
+        super().__init__(
+            nn.Conv2d(cin, cout, kernel, stride, kernel // 2 if kernel % 2 else (kernel - stride) // 2,
+                      bias=norm == "none"),
+            norm_layer(norm, cout),
+            activation(act, cout),
+        )
+
+
+class ResidualBlock(nn.Module):
+    """x + (conv3x3 -> norm -> act -> conv3x3 -> norm)(x), width-preserving (StarGAN's bottleneck)."""
+
+    def __init__(self, channels: int, norm: NormKind = "instance", act: str = "relu") -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            ConvNormAct(channels, channels, 3, 1, norm, act),
+            nn.Conv2d(channels, channels, 3, 1, 1, bias=norm == "none"),
+            norm_layer(norm, channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class PixelShuffleUp(nn.Sequential):
+    """Sub-pixel upsampling by 2 (Shi et al. 2016): conv to 4x channels -> PixelShuffle -> norm -> act."""
+
+    def __init__(self, cin: int, cout: int, norm: NormKind = "instance", act: str = "relu") -> None:
+        super().__init__(
+            nn.Conv2d(cin, cout * 4, 3, 1, 1, bias=norm == "none"),
+            nn.PixelShuffle(2),
+            norm_layer(norm, cout),
+            activation(act, cout),
+        )
+
+
+def broadcast_condition(x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Concatenate a condition vector (B, K) to feature maps (B, C, H, W) as K constant planes."""
+    return torch.cat([x, c.view(c.shape[0], c.shape[1], 1, 1).to(x.dtype).expand(-1, -1, *x.shape[-2:])], 1)
+
+
+class ClassCritic(nn.Module):
+    """StarGAN's discriminator (Choi et al. 2018): ``n_layers`` 4x4 stride-2 convolutions with
+    LeakyReLU(0.01) and no normalisation (WGAN-GP needs none), then two heads on the last
+    features: a 3x3 convolution giving the PatchGAN realness map, and a convolution over the whole
+    remaining map giving ``n_classes`` logits (or regression outputs). ``forward`` returns
+    ``(scores (B, 1, h, w), logits (B, n_classes))``."""
+
+    def __init__(self, image_size: int, in_channels: int = 3, channels: int = 64, n_layers: int = 6,
+                 n_classes: int = 0, max_channels: int = 2048) -> None:
+        super().__init__()
+        layers, width = [nn.Conv2d(in_channels, channels, 4, 2, 1), nn.LeakyReLU(0.01, inplace=True)], channels
+        for _ in range(n_layers - 1):
+            wider = min(width * 2, max_channels)
+            layers += [nn.Conv2d(width, wider, 4, 2, 1), nn.LeakyReLU(0.01, inplace=True)]
+            width = wider
+        self.trunk = nn.Sequential(*layers)
+        self.width = width
+        k = max(1, image_size // 2**n_layers)
+        self.src = nn.Conv2d(width, 1, 3, 1, 1, bias=False)
+        self.cls = nn.Conv2d(width, n_classes, k, bias=False) if n_classes else None
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        h = self.trunk(x)
+        logits = self.cls(h).flatten(1) if self.cls is not None else None
+        return self.src(h), logits

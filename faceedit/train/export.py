@@ -40,6 +40,8 @@ def export_model(
     method: str,
     notes: str = "",
     extra: dict[str, Any] | None = None,
+    conditions: dict[str, Any] | None = None,
+    channels: int = 3,
 ) -> tuple[str, str]:
     """Write ``path`` (.safetensors, fp16) and ``path`` with .md (model card). Returns
     (checkpoint path, sha256)."""
@@ -51,9 +53,9 @@ def export_model(
     meta = {
         "arch": arch,
         "config": config,
-        "conditions": {"targets": targets},
+        "conditions": {"targets": targets, **(conditions or {})},
         "image_size": template.size,
-        "channels": 3,
+        "channels": channels,
         "template": template.to_json(),
         "training_data": ", ".join(names),
         "license": licence,
