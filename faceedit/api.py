@@ -59,6 +59,14 @@ def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype
     return torch.float16 if precision == "fp16" else torch.bfloat16
 
 
+def crop_landmarks(aligned: list[AlignedFace]) -> np.ndarray | None:
+    """The 68 landmarks of every aligned face in crop pixels, or None when a face has fewer
+    (e.g. the OpenCV backend's 5 points)."""
+    if not aligned or any(np.asarray(a.landmarks).shape != (68, 2) for a in aligned):
+        return None
+    return np.stack([np.asarray(a.landmarks, np.float32) for a in aligned])
+
+
 def select_faces(faces: list[Face], face: str = "all", max_faces: int = 10, path=None) -> list[Face]:
     """Apply the ``--face`` choice (all | largest | N, numbered largest first) and the
     ``--max-faces`` limit (0 = no limit). Raises NoFaceError / TooManyFacesError."""
@@ -129,15 +137,20 @@ class Editor:
         return self._detector
 
     def edit_crops(
-        self, crops: np.ndarray, target: str, strength: float = 1.0, **options
+        self, crops: np.ndarray, target: str, strength: float = 1.0, *,
+        landmarks: np.ndarray | None = None, **options
     ) -> np.ndarray:
         """The bare model forward on aligned crops.
 
         crops: (B, S, S, 3) uint8 RGB at the template size. Returns float32 (B, S, S, C) in
         0..255, C = the model's channels (1 = luminance). ``strength`` is passed to models that
         handle it; for the others the caller scales the change (see paste_back).
+        ``landmarks`` (B, 68, 2) in crop pixels go to models that use them (``wants_landmarks``,
+        e.g. LSSL's landmark side image); others ignore them.
         """
         model = self.loaded.model
+        if landmarks is not None and getattr(model, "wants_landmarks", False):
+            options = {**options, "landmarks": torch.as_tensor(np.asarray(landmarks, np.float32), device=self.device)}
         x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device)
         x = x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
         if self.spec.channels == 1:
@@ -192,7 +205,8 @@ class Editor:
         faces = select_faces(self.detector.detect(to_uint8(image)), face, max_faces)
         aligned = self.align(image, faces)
         self.prepare_masks(aligned)
-        edited = self.edit_crops(np.stack([a.crop for a in aligned]), target, strength, **options)
+        edited = self.edit_crops(np.stack([a.crop for a in aligned]), target, strength,
+                                 landmarks=crop_landmarks(aligned), **options)
         out = image.copy()
         for a, e in zip(aligned, edited):
             self.paste(out, a, e, strength)

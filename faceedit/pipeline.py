@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from faceedit.api import Editor, select_faces
+from faceedit.api import Editor, crop_landmarks, select_faces
 from faceedit.conditions import canonical_target
 from faceedit.errors import FaceEditError, NoFaceError, UsageError
 from faceedit.faces.types import AlignedFace
@@ -248,7 +248,8 @@ class BatchApplier:
         crops = np.stack([job.aligned[i].crop for job, i in take])
         try:
             edited = self.editor.edit_crops(
-                crops, target, 1.0 if strength is None else strength, **self.opts.model_options
+                crops, target, 1.0 if strength is None else strength,
+                landmarks=crop_landmarks([job.aligned[i] for job, i in take]), **self.opts.model_options
             )
         except FaceEditError:
             raise  # usage problems (e.g. a bad model option) concern every input
