@@ -71,6 +71,32 @@ def _parse_options(values: List[str] | None) -> dict:
     return opts
 
 
+def _condition_options(lighting: str | None, au: str | None, attr: list[str]) -> dict:
+    """--lighting / --au / --attr as model options (lighting=, aus={id: value}, attrs={name: 0|1})."""
+    opts: dict = {}
+    if lighting:
+        opts["lighting"] = lighting.strip().lower()
+    if au:
+        from faceedit.faces.au import parse_au_spec
+
+        try:
+            opts["aus"] = parse_au_spec(au)
+        except ValueError as e:
+            raise UsageError(f"--au: {e}") from None
+    if attr:
+        attrs = {}
+        for key, value in _parse_options(_split_list(attr)).items():
+            v = value.strip().lower()
+            if v in ("on", "yes", "true", "1"):
+                attrs[key] = 1.0
+            elif v in ("off", "no", "false", "0"):
+                attrs[key] = 0.0
+            else:
+                raise UsageError(f"--attr {key}={value}: use on or off")
+        opts["attrs"] = attrs
+    return opts
+
+
 @app.callback()
 def _main(
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log detail."),
@@ -86,9 +112,12 @@ def apply(
     ),
     model: str = typer.Option(..., "--model", "-m", help="Registered model name or a .safetensors path."),
     target: List[str] = typer.Option(
-        ..., "--target", "-t", help="Target(s), comma-separated or repeated: happy,sad."
+        [], "--target", "-t", help="Target(s), comma-separated or repeated: happy,sad."
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (created if missing)."),
+    lighting: Optional[str] = typer.Option(None, "--lighting", help="Lighting class for models that relight (LEGAN, LSSL): front, left, right, top, bottom, ambient, keep."),
+    au: Optional[str] = typer.Option(None, "--au", help="AU intensities for AU-conditioned models (EGGAN), e.g. 12=3.5,6=2; alone it means --target au."),
+    attr: List[str] = typer.Option([], "--attr", help="Attribute edits (SeCGAN), e.g. glasses=on; alone it means --target keep."),
     strength: List[str] = typer.Option(
         ["1"], "--strength", "-s", help="Edit strength 0..1; several (0,0.5,1) write a series."
     ),
@@ -118,8 +147,11 @@ def apply(
     from faceedit.pipeline import ApplyOptions, BatchApplier
 
     with _errors_to_exit_codes():
+        targets = _split_list(target) or (["au"] if au else ["keep"] if attr else [])
+        if not targets:
+            raise UsageError("give --target (e.g. --target happy), or --au / --attr")
         opts = ApplyOptions(
-            targets=_split_list(target),
+            targets=targets,
             out_dir=str(out),
             strengths=_parse_floats(strength, "--strength"),
             name_template=name,
@@ -133,7 +165,8 @@ def apply(
             on_no_face=on_no_face,
             max_pixels=max_pixels,
             workers=workers,
-            model_options=_parse_options(option) | ({"stage": stage} if stage else {}),
+            model_options=_parse_options(option) | ({"stage": stage} if stage else {})
+            | _condition_options(lighting, au, attr),
         )
         editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
         applier = BatchApplier(editor, opts)
