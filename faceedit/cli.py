@@ -352,6 +352,10 @@ def train(
     from faceedit.train.data import open_dataset
 
     with _errors_to_exit_codes():
+        if model != "reggan":
+            from faceedit.train.loop import trainer_for
+
+            trainer_for(model)  # an unknown method is the first thing to report
         cfg = {k: json.loads(v) for k, v in _parse_options(config).items()}
         sets = [open_dataset(d) for d in data]
         command = "faceedit " + " ".join(sys.argv[1:])
