@@ -1,0 +1,289 @@
+"""LEGAN: joint lighting and expression editing (Banerjee et al.; paper text in
+``shared/papers/legan.txt``).
+
+The generator ``G(I_a, f_b)`` (section 4.1, supplement tables 7-9) is three hourglasses
+(encoder-decoders):
+
+* the **expression hourglass** takes the image concatenated with the target expression ``c_e``
+  (one-hot, broadcast to constant planes) and outputs the *expression mask* ``M_e``;
+* the **lighting hourglass** takes the image concatenated with the target lighting ``c_l`` and
+  outputs the *lighting mask* ``M_l``;
+* the **fusion hourglass** takes ``M_e`` and ``M_l`` concatenated and outputs ``G(I_a, f_b)``.
+
+Each hourglass: a 7x7 convolution, ``n_down`` 4x4 stride-2 convolutions (widths doubling, capped at
+``max_dim``), ``n_res`` residual blocks, ``n_down`` pixel-shuffle x2 up-samplings (widths halving),
+every layer followed by instance normalisation and ReLU, and a last 7x7 convolution with tanh. The
+paper's tables draw each up-sampling as "PS" followed by a 4x4 stride-1 convolution that narrows
+the width; :class:`~faceedit.models.layers.PixelShuffleUp` (3x3 conv to 4x the output width,
+pixel shuffle, IN, ReLU) does the narrowing in one block.
+
+Masks: ``M_e`` and ``M_l`` are images of the model's channel count, shape ``(B, C, S, S)``, in
+[-1, 1] (tanh outputs, as the paper's last layer). ``edit_with_masks`` (or
+``edit(..., return_masks=True)``) returns them with the output; to save them as pictures map
+``(m + 1) * 127.5`` to 0..255.
+
+Choices, where the paper leaves room or our data differs (each noted in the code too):
+
+* **Luminance model (channels = 1).** Three of the four training sets (JAFFE, Yale, Extended
+  Yale B) are greyscale, and every lighting label comes from them; a colour model would learn that
+  a lighting or expression change also removes colour. So the shipped model works on luma: the
+  pipeline feeds it the crop's BT.601 luma and adds the luma change to R, G and B of the photo
+  (``ModelSpec.channels = 1`` -> ``paste_back(luminance_only=True)``), which keeps the photo's
+  colour (Cb/Cr). Calling ``edit`` with a 3-channel crop on a 1-channel model does the same at crop
+  level: the luma is edited and the change added to every channel.
+* **Fusion input.** Table 9 feeds the fusion hourglass the two masks only (6 channels); the image
+  reaches the output through the masks. ``fuse_image=True`` (not in the paper) also concatenates
+  the input image, a skip that helps a small, briefly trained model keep the person's detail.
+* **Lighting condition.** ``targets()`` are the expressions; the lighting is the option
+  ``lighting=`` (one of ``lighting_classes()``, default ``default_lighting`` = ``front``, the
+  evenly lit frontal lighting of ordinary photos). ``lighting="keep"`` estimates the input's own
+  lighting with the project's lighting classifier (``weights/lighting.safetensors``, restricted to
+  the model's lighting classes) and feeds that, so only the expression changes; a usage error
+  names the missing file when the classifier is absent.
+* **Strength** is left to the pipeline (it scales the pixel change), as the paper has none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from faceedit.errors import UsageError
+from faceedit.faces.types import LUMA_WEIGHTS, CropTemplate
+from faceedit.models.base import EditModel
+from faceedit.models.layers import ConvNormAct, NormKind, PixelShuffleUp, ResidualBlock, broadcast_condition
+from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+
+# The shipped checkpoint (weights/legan.safetensors): vocabularies as the trainer finds them in
+# London + JAFFE + Yale + Extended Yale B (sorted; rows without a lighting label count as front).
+SHIPPED_TARGETS = ["angry", "disgusted", "fearful", "happy", "neutral", "sad", "sleepy", "surprised", "wink"]
+SHIPPED_LIGHTING = ["ambient", "bottom", "front", "left", "right", "top"]
+SHIPPED_SHA256: str | None = None
+
+KEEP = "keep"  # lighting option: feed the lighting classifier's estimate of the input
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "size": 64,  # crop side the model was trained at (any multiple of 2**n_down works)
+    "channels": 1,  # 1 = luminance (see the module docstring), 3 = RGB (the paper)
+    "expressions": [],  # expression classes = targets, in condition order
+    "lighting": [],  # lighting classes, in condition order
+    "default_lighting": "front",  # lighting used when edit() gets none
+    "dim": 16,  # width after each hourglass's first 7x7 conv (paper: 64)
+    "max_dim": 64,  # cap on widths (paper: 256)
+    "n_down": 2,  # stride-2 convs (and pixel-shuffle ups) per hourglass (paper: 2)
+    "n_res": 6,  # residual blocks per hourglass (paper: 6)
+    "norm": "instance",  # paper: instance normalisation
+    "fuse_image": False,  # fusion hourglass also sees the image (not in the paper)
+}
+
+
+def one_hot(index: torch.Tensor, n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(B,) class indices -> (B, n) one-hot; an index of -1 (unknown) gives an all-zero row."""
+    out = torch.zeros(index.shape[0], n, dtype=dtype, device=index.device)
+    known = index >= 0
+    out[known] = F.one_hot(index[known], n).to(dtype)
+    return out
+
+
+class LeganHourglass(nn.Module):
+    """One of the generator's three hourglasses (supplement tables 7-9): 7x7 conv -> ``n_down``
+    4x4 stride-2 convs -> ``n_res`` residual blocks -> ``n_down`` pixel-shuffle ups -> 7x7 conv ->
+    tanh. Instance norm + ReLU after every conv and up-sampling but the last."""
+
+    def __init__(self, cin: int, cout: int, dim: int, max_dim: int, n_down: int, n_res: int,
+                 norm: NormKind = "instance") -> None:
+        super().__init__()
+        widths = [min(dim * 2**i, max_dim) for i in range(n_down + 1)]
+        layers: list[nn.Module] = [ConvNormAct(cin, widths[0], 7, 1, norm, "relu")]
+        layers += [ConvNormAct(widths[i], widths[i + 1], 4, 2, norm, "relu") for i in range(n_down)]
+        layers += [ResidualBlock(widths[-1], norm, "relu") for _ in range(n_res)]
+        layers += [PixelShuffleUp(widths[i + 1], widths[i], norm, "relu") for i in reversed(range(n_down))]
+        layers += [nn.Conv2d(widths[0], cout, 7, 1, 3), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+class LeganGenerator(nn.Module):
+    """``G(I_a, f_b)``: expression hourglass + lighting hourglass -> masks -> fusion hourglass.
+
+    ``forward(x, c_expr, c_light)`` takes the image (B, C, S, S) in [-1, 1] and the condition
+    vectors (B, n_expr) and (B, n_light) (one-hot; all-zero rows are allowed and mean "no
+    condition") and returns ``(output, expression_mask, lighting_mask)``, all (B, C, S, S) in
+    [-1, 1].
+    """
+
+    def __init__(self, channels: int, n_expr: int, n_light: int, dim: int, max_dim: int, n_down: int,
+                 n_res: int, norm: NormKind = "instance", fuse_image: bool = False) -> None:
+        super().__init__()
+        self.channels, self.n_expr, self.n_light, self.n_down = channels, n_expr, n_light, n_down
+        self.fuse_image = fuse_image
+        args = (dim, max_dim, n_down, n_res, norm)
+        self.expression = LeganHourglass(channels + n_expr, channels, *args)
+        self.lighting = LeganHourglass(channels + n_light, channels, *args)
+        self.fusion = LeganHourglass(channels * (3 if fuse_image else 2), channels, *args)
+
+    def forward(self, x: torch.Tensor, c_expr: torch.Tensor, c_light: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        m_e = self.expression(broadcast_condition(x, c_expr))
+        m_l = self.lighting(broadcast_condition(x, c_light))
+        fused = torch.cat([m_e, m_l, x] if self.fuse_image else [m_e, m_l], 1)
+        return self.fusion(fused), m_e, m_l
+
+
+class LEGAN(EditModel):
+    """The exported LEGAN generator (attribute ``G``) with its condition vocabularies.
+
+    ``edit(x, target, lighting=...)``: ``target`` is an expression of ``targets()``; ``lighting``
+    one of ``lighting_classes()``, ``"keep"``, or None for ``default_lighting``.
+    """
+
+    handles_strength = False
+
+    def __init__(self, *, size: int, channels: int, expressions: list[str], lighting: list[str],
+                 default_lighting: str, dim: int, max_dim: int, n_down: int, n_res: int,
+                 norm: NormKind = "instance", fuse_image: bool = False) -> None:
+        super().__init__()
+        if not expressions:
+            raise ValueError("LEGAN needs at least one expression class")
+        if not lighting:
+            raise ValueError("LEGAN needs at least one lighting class")
+        if default_lighting not in lighting:
+            raise ValueError(f"default_lighting {default_lighting!r} is not a lighting class {lighting}")
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {channels}")
+        self._config = {"size": int(size), "channels": int(channels), "expressions": list(expressions),
+                        "lighting": list(lighting), "default_lighting": default_lighting, "dim": int(dim),
+                        "max_dim": int(max_dim), "n_down": int(n_down), "n_res": int(n_res), "norm": norm,
+                        "fuse_image": bool(fuse_image)}
+        self.channels = int(channels)
+        self.expressions, self.lighting = list(expressions), list(lighting)
+        self.default_lighting = default_lighting
+        self.G = LeganGenerator(channels, len(expressions), len(lighting), dim, max_dim, n_down, n_res,
+                                norm, fuse_image)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The config that rebuilds this model with ``build_legan``."""
+        return dict(self._config)
+
+    def targets(self) -> list[str]:
+        return list(self.expressions)
+
+    def lighting_classes(self) -> list[str]:
+        return list(self.lighting)
+
+    def eval_conditions(self) -> list[dict]:
+        """Every expression under the default lighting, then every other lighting class with the
+        neutral expression (the first target when there is no neutral)."""
+        base = "neutral" if "neutral" in self.expressions else self.expressions[0]
+        d = self.default_lighting
+        conds = [{"target": t, "options": {"lighting": d}, "expect": {"expression": t, "lighting": d}}
+                 for t in self.expressions]
+        conds += [{"target": base, "options": {"lighting": l}, "expect": {"expression": base, "lighting": l}}
+                  for l in self.lighting if l != d]
+        return conds
+
+    # ---- conditions ---------------------------------------------------------------------------
+    def lighting_index(self, x: torch.Tensor, lighting: str | None) -> torch.Tensor:
+        """(B,) lighting class indices for ``lighting`` (a class name, ``keep`` or None)."""
+        name = self.default_lighting if lighting is None else str(lighting).strip().lower()
+        b = x.shape[0]
+        if name == KEEP:
+            return self.estimate_lighting(x)
+        if name not in self.lighting:
+            raise UsageError(f"unknown lighting {lighting!r}; valid: {', '.join(self.lighting + [KEEP])}")
+        return torch.full((b,), self.lighting.index(name), dtype=torch.long, device=x.device)
+
+    def estimate_lighting(self, x: torch.Tensor) -> torch.Tensor:
+        """The input's own lighting class (for ``lighting="keep"``): the project's lighting
+        classifier, its logits restricted to the classes this model knows."""
+        from faceedit.analysis.store import analysis_available, analysis_path
+
+        if not analysis_available("lighting"):
+            raise UsageError(f"lighting='keep' needs the lighting classifier {analysis_path('lighting')} "
+                             "(faceedit train-analysis lighting ...); or pass a lighting class: "
+                             f"{', '.join(self.lighting)}")
+        from faceedit.analysis.classify import load_classifier
+
+        clf = load_classifier("lighting", device=x.device)
+        shared = [l for l in self.lighting if l in clf.labels]
+        if not shared:
+            raise UsageError(f"the lighting classifier knows none of this model's lighting classes "
+                             f"({', '.join(self.lighting)})")
+        logits = clf.logits(x.float())[:, [clf.labels.index(l) for l in shared]]
+        return torch.tensor([self.lighting.index(shared[i]) for i in logits.argmax(1).tolist()],
+                            dtype=torch.long, device=x.device)
+
+    # ---- forward --------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor, expression: torch.Tensor, lighting: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``G`` on class indices (B,) (-1 = no condition): (output, expression mask, lighting mask)."""
+        return self.G(x, one_hot(expression, len(self.expressions), x.dtype),
+                      one_hot(lighting, len(self.lighting), x.dtype))
+
+    @torch.no_grad()
+    def edit_with_masks(self, x: torch.Tensor, target: str, lighting: str | None = None
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Edit crops ``x`` (B, C, S, S) in [-1, 1] to expression ``target`` under ``lighting``.
+
+        Returns ``(output, expression_mask, lighting_mask)``: the output has ``x``'s shape; the
+        masks are (B, model channels, S, S) in [-1, 1]. A 3-channel ``x`` on a 1-channel model is
+        edited on its BT.601 luma and the luma change is added to R, G and B.
+        """
+        self.check_target(target)
+        if x.ndim != 4 or x.shape[1] not in (1, 3):
+            raise ValueError(f"expected crops (B, 1|3, S, S), got {tuple(x.shape)}")
+        step = 2 ** self._config["n_down"]
+        if x.shape[-1] % step or x.shape[-2] % step:
+            raise ValueError(f"crop sides must be multiples of {step}, got {tuple(x.shape[-2:])}")
+        luma_of_rgb = self.channels == 1 and x.shape[1] == 3
+        if not luma_of_rgb and x.shape[1] != self.channels:
+            raise ValueError(f"this model takes {self.channels}-channel crops, got {x.shape[1]}")
+        inp = (x * torch.tensor(LUMA_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(
+            1, keepdim=True) if luma_of_rgb else x
+        e = torch.full((x.shape[0],), self.expressions.index(target), dtype=torch.long, device=x.device)
+        out, m_e, m_l = self(inp, e, self.lighting_index(inp, lighting))
+        if luma_of_rgb:
+            out = (x + (out - inp)).clamp(-1, 1)
+        return out, m_e, m_l
+
+    @torch.no_grad()
+    def edit(self, x: torch.Tensor, target: str, strength: float = 1.0, *, lighting: str | None = None,
+             return_masks: bool = False, **options: Any):
+        """The edited crops; with ``return_masks=True`` the tuple of :meth:`edit_with_masks`."""
+        if options:
+            raise UsageError(f"unknown LEGAN option(s): {', '.join(sorted(options))}; "
+                             "valid: lighting, return_masks")
+        result = self.edit_with_masks(x, target, lighting)
+        return result if return_masks else result[0]
+
+
+@register_arch("legan")
+def build_legan(config: dict) -> LEGAN:
+    return LEGAN(**{**DEFAULT_CONFIG, **config})
+
+
+register_model(
+    ModelSpec(
+        name="legan",
+        method="LEGAN",
+        arch="legan",
+        description="Joint expression + lighting editing (three-hourglass generator with expression "
+        "and lighting masks; luminance model: the photo keeps its colour). Option lighting="
+        + "|".join(SHIPPED_LIGHTING + [KEEP]) + " (default front)",
+        targets=SHIPPED_TARGETS,
+        template=CropTemplate(size=DEFAULT_CONFIG["size"]),
+        channels=1,
+        color_match=False,  # a lighting change *is* a change of brightness: do not undo it
+        weights=WeightSource.shipped("legan.safetensors", sha256=SHIPPED_SHA256),
+        default_config=dict(DEFAULT_CONFIG),
+        license="weights: non-commercial research (JAFFE/Yale/Yale B terms) + CC BY 4.0 attribution (London)",
+        conditions={"expression": SHIPPED_TARGETS, "lighting": SHIPPED_LIGHTING},
+        paper="legan.txt",
+    )
+)

@@ -1,0 +1,281 @@
+"""LEGAN training on the shared loop (legan.txt, sections 4.2 and 5 "Implementation Details").
+
+Networks: the generator ``G`` of :mod:`faceedit.models.legan` and a PatchGAN critic ``D``
+(:class:`~faceedit.models.layers.ClassCritic`: 4x4 stride-2 convolutions with LeakyReLU(0.01), a
+realness map ``D_src`` and ``n_expr + n_light`` class logits ``D_cls``; the first ``n_expr``
+logits classify the expression, the rest the lighting). Auxiliary, frozen: the identity network
+``T`` (:mod:`faceedit.analysis.identity`, standing in for LightCNN-29) and the quality estimator
+``Q`` (:mod:`faceedit.analysis.quality`, a proxy trained on real vs degraded crops, standing in for
+the paper's crowd-rated estimator). A loss whose network's weights are missing is switched off with
+one logged warning.
+
+Losses (eq. 2-7), weights from the paper (``lambda_gp`` 10, ``lambda_cls`` 20, ``lambda_rec`` 10,
+``lambda_id`` 10, ``lambda_qual`` 0.5, ``lambda_tv`` 1e-7), Adam lr 1e-4, betas (0.5, 0.999):
+
+* D: ``mean D_src(fake) - mean D_src(real) + lambda_gp GP + lambda_cls CE(D_cls(real), f_a)``;
+* G: ``-mean D_src(fake) + lambda_cls CE(D_cls(fake), f_b) + lambda_rec |I_a - G(G(I_a, f_b), f_a)|_1
+  + lambda_id (1 - cos(T(I_a), T(G(I_a, f_b)))) + lambda_qual L_qual + lambda_tv L_tv``, with
+  ``L_qual = |q - Q(fake')| + |Q(I_a') - Q(rec')|`` (q = 8) and ``L_tv`` the total variation of the
+  fake and the reconstruction.
+
+Choices (where the paper leaves room or our data differs):
+
+* **Schedule.** ``n_critic`` (5) critic updates per generator update; the loop's ``step`` counts
+  generator updates. Every critic update reuses the step's batch of real crops against *fresh*
+  fakes (new random targets, ``G`` run without gradient), so the critic sees 5 different fake
+  batches per step while the data order stays the loop's (deterministic, resumable).
+* **Targets** ``f_b``: expression and lighting drawn independently and uniformly from their
+  vocabularies, so every (expression, lighting) pair is trained, including pairs no real photo
+  shows (the point of LEGAN's disentangled masks).
+* **Missing lighting labels.** London and JAFFE carry no lighting label, nor do Yale's expression
+  photos. All three are evenly lit frontal studio photographs, so rows without a lighting label
+  are labelled ``unlabelled_lighting`` (default ``front``, the Yale/Yale B class of a light at the
+  camera); set it to None to leave them unknown (then they train the critic's realness only and
+  skip the class and cycle terms that need the label). Rows without an expression label (none in
+  the shared data) likewise get no expression class loss, and the cycle needs both labels.
+* **Luminance.** The trainer's ``channels = 1``: colour London crops are reduced to BT.601 luma
+  like the greyscale sets (see the model module for why, and how colour photos are edited).
+* **Quality mask.** The paper masks images to the landmarks' convex hull before ``Q``. Our ``Q``
+  was trained on unmasked crops, so ``quality_mask`` defaults to False; True applies the paper's
+  hull mask (from the batch landmarks).
+* **Total variation** is summed over each image's pixels (averaged over the batch): the paper's
+  tiny weight (1e-7) only means something against a per-image sum.
+* **Width.** CPU-sized defaults (``dim`` 16 -> 64, critic 32 -> 256, 64-px crops); the paper's
+  widths are ``dim`` 64, ``max_dim`` 256 at 128 px with a 64 -> 2048 critic.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from faceedit.errors import UsageError
+from faceedit.log import logger
+from faceedit.models.layers import ClassCritic
+from faceedit.models.legan import KEEP, LEGAN, one_hot
+from faceedit.train.loop import MethodTrainer
+from faceedit.train.losses import (
+    gradient_penalty,
+    masked_cross_entropy,
+    total_variation,
+    wgan_discriminator_loss,
+    wgan_generator_loss,
+)
+
+# Keys of the trainer config that are the exported model's architecture (same names as
+# faceedit.models.legan.DEFAULT_CONFIG, so ``--init`` from a LEGAN checkpoint keeps them).
+MODEL_KEYS = ("dim", "max_dim", "n_down", "n_res", "norm", "fuse_image")
+
+
+class LEGANTrainer(MethodTrainer):
+    method = "LEGAN"
+    arch = "legan"
+    label_keys = ("expression", "lighting")
+    needs_labels = ("expression",)
+    channels = 1
+    default_config: dict[str, Any] = {
+        "image_size": 64,
+        # generator (faceedit.models.legan)
+        "dim": 16, "max_dim": 64, "n_down": 2, "n_res": 6, "norm": "instance", "fuse_image": False,
+        "default_lighting": "front",
+        # critic
+        "d_dim": 32, "d_max_dim": 256, "d_layers": 0,  # 0: log2(size) - 1 (a 2x2 map, as the paper's)
+        # optimisation (paper: Adam 1e-4, (0.5, 0.999), 5 critic steps per G step)
+        "lr": 1e-4, "beta1": 0.5, "beta2": 0.999, "n_critic": 5,
+        # loss weights (paper: 10, 20, 10, 10, 0.5, 1e-7)
+        "lambda_gp": 10.0, "lambda_cls": 20.0, "lambda_rec": 10.0, "lambda_id": 10.0,
+        "lambda_qual": 0.5, "lambda_tv": 1e-7,
+        "quality_q": 8.0, "quality_mask": False,
+        "unlabelled_lighting": "front",
+    }
+    default_batch_size = 8
+
+    # ---- build ------------------------------------------------------------------------------
+    def build(self) -> None:
+        c = self.config
+        self.expr_vocab = list(self.data.vocab["expression"])
+        self.light_vocab = self.data.vocab["lighting"]  # the loop saves this list: filled in place
+        fill = c.get("unlabelled_lighting")
+        if fill:
+            if fill not in self.light_vocab:
+                self.light_vocab.append(fill)
+            idx = self.light_vocab.index(fill)
+            for crops in (self.data.train, self.data.held):
+                lab = crops.labels["lighting"]
+                lab[lab < 0] = idx
+        if not self.expr_vocab or not self.light_vocab:
+            raise UsageError("LEGAN needs expression labels and lighting labels (or unlabelled_lighting)")
+        self.n_expr, self.n_light = len(self.expr_vocab), len(self.light_vocab)
+        self.default_lighting = (c["default_lighting"] if c["default_lighting"] in self.light_vocab
+                                 else self.light_vocab[0])
+        size = self.data.size
+        G = LEGAN(**self.model_config()).G
+        d_layers = int(c["d_layers"]) or max(1, int(math.log2(size)) - 1)
+        D = ClassCritic(size, self.channels, int(c["d_dim"]), d_layers, self.n_expr + self.n_light,
+                        int(c["d_max_dim"]))
+        self.nets = {"G": G, "D": D}
+        betas = (float(c["beta1"]), float(c["beta2"]))
+        self.opts = {k: torch.optim.Adam(m.parameters(), float(c["lr"]), betas=betas)
+                     for k, m in self.nets.items()}
+        self.identity = self._auxiliary("identity", "lambda_id", "identity loss")
+        self.quality = self._auxiliary("quality", "lambda_qual", "quality loss")
+
+    def _auxiliary(self, kind: str, weight: str, what: str):
+        """The frozen auxiliary network of ``kind``, or None (one warning) when its weights are
+        missing or its loss weight is 0."""
+        if float(self.config[weight]) <= 0:
+            return None
+        from faceedit.analysis.store import analysis_available, analysis_path
+
+        if not analysis_available(kind):
+            logger.warning("LEGAN: %s switched off: no %s weights at %s (faceedit train-analysis %s ...)",
+                           what, kind, analysis_path(kind), kind)
+            return None
+        if kind == "identity":
+            from faceedit.analysis.identity import load_identity
+
+            return load_identity(device=self.device)
+        from faceedit.analysis.quality import load_quality
+
+        return load_quality(device=self.device)
+
+    def model_config(self) -> dict[str, Any]:
+        """The exported model's config (``faceedit.models.legan.build_legan``)."""
+        return {"size": self.data.size, "channels": self.channels, "expressions": list(self.expr_vocab),
+                "lighting": list(self.light_vocab), "default_lighting": self.default_lighting,
+                **{k: self.config[k] for k in MODEL_KEYS}}
+
+    # ---- one step -----------------------------------------------------------------------------
+    def _conditions(self, e: torch.Tensor, l: torch.Tensor, dtype: torch.dtype
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One-hot condition vectors for class indices (B,); -1 gives an all-zero row."""
+        return one_hot(e, self.n_expr, dtype), one_hot(l, self.n_light, dtype)
+
+    def _random_targets(self, b: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return (torch.randint(0, self.n_expr, (b,), device=self.device),
+                torch.randint(0, self.n_light, (b,), device=self.device))
+
+    def _class_loss(self, logits: torch.Tensor, e: torch.Tensor, l: torch.Tensor) -> torch.Tensor:
+        return (masked_cross_entropy(logits[:, : self.n_expr].float(), e)
+                + masked_cross_entropy(logits[:, self.n_expr:].float(), l))
+
+    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
+        c = self.config
+        G, D = self.nets["G"], self.nets["D"]
+        g_plain, d_plain = self.net("G"), self.net("D")
+        x, e, l = batch["image"], batch["expression"], batch["lighting"]
+        b = x.shape[0]
+
+        # -- critic: n_critic updates, the same real crops against fresh fakes each time
+        for _ in range(int(c["n_critic"])):
+            te, tl = self._random_targets(b)
+            with torch.no_grad(), self.autocast():
+                fake = g_plain(x, *self._conditions(te, tl, x.dtype))[0]
+            fake = fake.float()
+            with self.autocast():
+                src_real, cls_real = D(x)
+                src_fake, _ = D(fake)
+                d_adv = wgan_discriminator_loss(src_real.float(), src_fake.float())
+                d_cls = self._class_loss(cls_real, e, l)
+            gp = gradient_penalty(D, x, fake)
+            d_loss = d_adv + c["lambda_gp"] * gp + c["lambda_cls"] * d_cls
+            self.optimize("D", d_loss)
+
+        # -- generator
+        te, tl = self._random_targets(b)
+        known = (e >= 0) & (l >= 0)
+        with self.autocast():
+            fake = G(x, *self._conditions(te, tl, x.dtype))[0]
+            rec = G(fake, *self._conditions(e, l, x.dtype))[0]
+            src_fake, cls_fake = d_plain(fake)
+            g_adv = wgan_generator_loss(src_fake.float())
+            g_cls = self._class_loss(cls_fake, te, tl)
+            per_row = (x - rec.float()).abs().flatten(1).mean(1)
+            g_rec = (per_row * known).sum() / known.sum().clamp(min=1)
+            g_tv = (total_variation(fake.float()) + total_variation(rec.float())) * x[0].numel()
+            loss = g_adv + c["lambda_cls"] * g_cls + c["lambda_rec"] * g_rec + c["lambda_tv"] * g_tv
+            out = {}
+            if self.identity is not None:
+                g_id = 1 - (self.identity.embed(x).detach() * self.identity.embed(fake)).sum(1).mean()
+                loss = loss + c["lambda_id"] * g_id
+                out["g_id"] = g_id
+            if self.quality is not None:
+                g_qual = self._quality_loss(x, fake, rec, batch.get("landmarks"))
+                loss = loss + c["lambda_qual"] * g_qual
+                out["g_qual"] = g_qual
+        self.optimize("G", loss)
+        out.update({"d_loss": d_loss, "d_adv": d_adv, "d_gp": gp, "d_cls": d_cls, "g_loss": loss,
+                    "g_adv": g_adv, "g_cls": g_cls, "g_rec": g_rec, "g_tv": g_tv})
+        return {k: float(v.detach()) for k, v in out.items()}
+
+    def _quality_loss(self, x, fake, rec, landmarks) -> torch.Tensor:
+        from faceedit.analysis.quality import quality_loss
+
+        if self.config["quality_mask"]:
+            if landmarks is None:
+                raise UsageError("quality_mask needs landmarks in the batch")
+            m = hull_masks(landmarks, x.shape[-1]).to(x)
+            x, fake, rec = (t * m + (m - 1) for t in (x, fake, rec))  # outside the hull: black (-1)
+        with torch.no_grad():
+            real_scores = self.quality.score(x)
+        return quality_loss(self.quality.score(fake), float(self.config["quality_q"]),
+                            real_scores=real_scores, recon_scores=self.quality.score(rec))
+
+    # ---- samples, export ----------------------------------------------------------------------
+    @torch.no_grad()
+    def samples(self, batch: dict[str, Any]) -> torch.Tensor:
+        """input | every expression under the default lighting | neutral (or the first
+        expression) under every other lighting."""
+        G = self.net("G")
+        x = batch["image"]
+        b = x.shape[0]
+        base = self.expr_vocab.index("neutral") if "neutral" in self.expr_vocab else 0
+        d = self.light_vocab.index(self.default_lighting)
+        pairs = [(i, d) for i in range(self.n_expr)] + [(base, j) for j in range(self.n_light) if j != d]
+        cols = [x]
+        for i, j in pairs:
+            e = torch.full((b,), i, dtype=torch.long, device=x.device)
+            l = torch.full((b,), j, dtype=torch.long, device=x.device)
+            cols.append(G(x, *self._conditions(e, l, x.dtype))[0].float())
+        return torch.cat(cols, -1)
+
+    def generator(self) -> LEGAN:
+        model = LEGAN(**self.model_config())
+        model.G.load_state_dict(copy.deepcopy(self.net("G")).cpu().state_dict())
+        return model.cpu().eval()
+
+    def export_info(self) -> dict[str, Any]:
+        return {
+            "config": self.model_config(),
+            "targets": list(self.expr_vocab),
+            "conditions": {"expression": list(self.expr_vocab), "lighting": list(self.light_vocab)},
+            "channels": self.channels,
+            "extra": {
+                "method": "LEGAN",
+                "paper": "legan.txt",
+                "color_match": False,
+                "description": "LEGAN joint expression + lighting editing (luminance model); "
+                               f"option lighting={'|'.join(self.light_vocab + [KEEP])}, "
+                               f"default {self.default_lighting}",
+            },
+        }
+
+
+def hull_masks(landmarks: torch.Tensor, size: int) -> torch.Tensor:
+    """(B, 1, size, size) float masks: 1 inside the convex hull of each face's landmarks (crop
+    pixel coordinates), 0 outside; all ones for a face without finite landmarks."""
+    import cv2
+
+    out = np.zeros((landmarks.shape[0], 1, size, size), np.float32)
+    for i, pts in enumerate(landmarks.detach().float().cpu().numpy()):
+        pts = pts[np.isfinite(pts).all(1)]
+        if len(pts) < 3:
+            out[i] = 1.0
+            continue
+        hull = cv2.convexHull(np.round(pts).astype(np.int32))
+        cv2.fillConvexPoly(out[i, 0], hull, 1.0)
+    return torch.from_numpy(out)

@@ -1,0 +1,268 @@
+"""LEGAN: generator of three hourglasses with expression/lighting masks, the WGAN-GP trainer on the
+shared loop, checkpoint round trip, and an offline edit of the astronaut photo."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from _datasets import make_dataset
+from faceedit.errors import UsageError
+from faceedit.models.layers import PixelShuffleUp, ResidualBlock
+from faceedit.models.legan import SHIPPED_LIGHTING, SHIPPED_TARGETS, build_legan
+from faceedit.train.data import open_dataset
+from faceedit.train.legan import LEGANTrainer, hull_masks
+from faceedit.train.loop import LoopConfig, load_train_data, run
+
+TINY_MODEL = {"size": 32, "channels": 1, "expressions": ["happy", "neutral"], "lighting": ["front", "left"],
+              "default_lighting": "front", "dim": 8, "max_dim": 16, "n_down": 2, "n_res": 1}
+TINY_TRAIN = {"image_size": 32, "dim": 8, "max_dim": 16, "n_res": 1, "d_dim": 8, "d_max_dim": 32}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny convolutions run far faster on one thread than on two contended ones."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def datasets(tmp_path):
+    """An expression set without lighting labels and a lighting set (all neutral-free)."""
+    a = make_dataset(tmp_path / "expr", subjects=6, labels=("neutral", "happy"), size=32, grey=True)
+    b = make_dataset(tmp_path / "light", subjects=6, labels=("front", "left"), size=32, key="lighting",
+                     grey=True, seed=1)
+    return [open_dataset(a), open_dataset(b)]
+
+
+def _trainer(datasets, **config) -> LEGANTrainer:
+    data = load_train_data(datasets, label_keys=LEGANTrainer.label_keys, channels=1, size=32)
+    torch.manual_seed(0)
+    return LEGANTrainer(data, {**TINY_TRAIN, **config}, torch.device("cpu"), {})
+
+
+# ------------------------------------------------------------------------------------------
+# The generator
+# ------------------------------------------------------------------------------------------
+
+
+def test_generator_is_three_hourglasses_and_returns_masks():
+    model = build_legan({**TINY_MODEL, "n_res": 2}).eval()
+    for hg in (model.G.expression, model.G.lighting, model.G.fusion):
+        kinds = [type(m) for m in hg.body]
+        assert kinds.count(ResidualBlock) == 2 and kinds.count(PixelShuffleUp) == 2
+        assert sum(isinstance(m, nn.InstanceNorm2d) for m in hg.modules()) >= 5
+        assert isinstance(hg.body[-1], nn.Tanh)
+    assert model.G.expression.body[0][0].in_channels == 1 + 2  # image + expression condition
+    assert model.G.lighting.body[0][0].in_channels == 1 + 2  # image + lighting condition
+    assert model.G.fusion.body[0][0].in_channels == 2  # the two masks (paper, table 9)
+    assert build_legan({**TINY_MODEL, "fuse_image": True}).G.fusion.body[0][0].in_channels == 3
+
+    torch.manual_seed(0)
+    x = torch.rand(3, 1, 32, 32) * 2 - 1
+    out, m_e, m_l = model.edit_with_masks(x, "happy", lighting="front")
+    assert out.shape == m_e.shape == m_l.shape == x.shape
+    for t in (out, m_e, m_l):
+        assert t.min() >= -1 and t.max() <= 1 and torch.isfinite(t).all()
+    same = model.edit(x, "happy", lighting="front", return_masks=True)
+    assert all(torch.equal(a, b) for a, b in zip(same, (out, m_e, m_l)))
+    assert torch.equal(model.edit(x, "happy"), out)  # default lighting: front
+    # disentangled: the expression mask ignores the lighting and the lighting mask the expression
+    _, m_e2, m_l2 = model.edit_with_masks(x, "happy", lighting="left")
+    assert torch.equal(m_e2, m_e) and not torch.allclose(m_l2, m_l)
+    _, m_e3, m_l3 = model.edit_with_masks(x, "neutral", lighting="front")
+    assert torch.equal(m_l3, m_l) and not torch.allclose(m_e3, m_e)
+
+
+def test_colour_crops_on_the_luminance_model_keep_their_colour():
+    model = build_legan(TINY_MODEL).eval()
+    torch.manual_seed(1)
+    x = torch.rand(2, 3, 32, 32) * 1.2 - 0.6
+    out = model.edit(x, "happy", lighting="left")
+    assert out.shape == x.shape
+    delta = (out - x).permute(0, 2, 3, 1)[(out.abs() < 1).all(1)]  # pixels not clipped at +-1
+    assert len(delta) > 100 and delta.abs().max() > 1e-3
+    assert (delta.max(1).values - delta.min(1).values).max() < 1e-5  # the same change on R, G, B
+
+
+def test_bad_targets_options_and_keep_without_classifier(tmp_path, monkeypatch):
+    model = build_legan(TINY_MODEL).eval()
+    x = torch.zeros(1, 1, 32, 32)
+    with pytest.raises(UsageError, match="valid targets"):
+        model.edit(x, "angry")
+    with pytest.raises(UsageError, match="front, left, keep"):
+        model.edit(x, "happy", lighting="sideways")
+    with pytest.raises(UsageError, match="unknown LEGAN option"):
+        model.edit(x, "happy", aus={12: 3.0})
+    monkeypatch.setenv("FACEEDIT_WEIGHTS", str(tmp_path))  # no lighting classifier there
+    with pytest.raises(UsageError, match="lighting.safetensors"):
+        model.edit(x, "happy", lighting="keep")
+
+
+def test_keep_lighting_uses_the_classifier_restricted_to_model_classes(monkeypatch):
+    import faceedit.analysis.classify as classify
+    import faceedit.analysis.store as store
+
+    class StandIn:  # classifier over more classes than the model knows, in another order
+        labels = ["top", "left", "front"]
+
+        def logits(self, x):  # bright crops: "top" (unknown to the model), then "left"; dark: front
+            bright = (x.mean((1, 2, 3)) > 0).float()
+            return torch.stack([bright * 9, bright * 5, 1 - bright], 1)
+
+    monkeypatch.setattr(store, "analysis_available", lambda kind: kind == "lighting")
+    monkeypatch.setattr(classify, "load_classifier", lambda kind, device=None: StandIn())
+    model = build_legan(TINY_MODEL).eval()
+    x = torch.cat([torch.full((1, 1, 32, 32), 0.5), torch.full((1, 1, 32, 32), -0.5)])
+    assert model.lighting_index(x, "keep").tolist() == [1, 0]  # left, front
+    _, _, m_l = model.edit_with_masks(x, "happy", lighting="keep")
+    assert torch.allclose(m_l[0], model.edit_with_masks(x[:1], "happy", lighting="left")[2][0], atol=1e-5)
+    assert torch.allclose(m_l[1], model.edit_with_masks(x[1:], "happy", lighting="front")[2][0], atol=1e-5)
+
+
+def test_eval_conditions_and_registry_spec():
+    model = build_legan({**TINY_MODEL, "lighting": ["front", "left", "right"]})
+    conds = model.eval_conditions()
+    assert {"target": "happy", "options": {"lighting": "front"},
+            "expect": {"expression": "happy", "lighting": "front"}} in conds
+    assert {"target": "neutral", "options": {"lighting": "right"},
+            "expect": {"expression": "neutral", "lighting": "right"}} in conds
+    assert len(conds) == 2 + 2
+    from faceedit.models.registry import get_spec, list_models
+
+    spec = get_spec("legan")
+    assert spec.channels == 1 and spec.targets == SHIPPED_TARGETS and not spec.color_match
+    assert spec.conditions["lighting"] == SHIPPED_LIGHTING and "front" in SHIPPED_LIGHTING
+    assert any(r["name"] == "legan" for r in list_models())
+
+
+# ------------------------------------------------------------------------------------------
+# Training
+# ------------------------------------------------------------------------------------------
+
+
+def test_unlabelled_lighting_rows_count_as_front(datasets):
+    tr = _trainer(datasets)
+    assert tr.data.vocab == {"expression": ["happy", "neutral"], "lighting": ["front", "left"]}
+    front = tr.light_vocab.index("front")
+    for crops in (tr.data.train, tr.data.held):
+        for row, lab in zip(crops.rows, crops.labels["lighting"].tolist()):
+            if "lighting" not in row["labels"]:
+                assert lab == front
+    assert isinstance(tr.nets["D"].cls, nn.Conv2d) and tr.nets["D"].cls.out_channels == 2 + 2
+    # with the fill switched off the rows stay unknown and a step still trains
+    tr = _trainer(datasets, unlabelled_lighting=None, n_critic=1)
+    assert (tr.data.train.labels["lighting"] == -1).any()
+    losses = tr.train_step(tr.data.train.batch(torch.arange(len(tr.data.train))), 0)
+    assert all(np.isfinite(v) for v in losses.values())
+
+
+@torch.no_grad()
+def _measure(tr: LEGANTrainer, batch) -> tuple[float, float]:
+    """(critic class loss on the real crops, cycle L1 |x - G(G(x, f_b), f_a)|) for fixed targets."""
+    x, e, l = batch["image"], batch["expression"], batch["lighting"]
+    g = torch.Generator().manual_seed(5)
+    te, tl = torch.randint(0, tr.n_expr, e.shape, generator=g), torch.randint(0, tr.n_light, l.shape, generator=g)
+    G, D = tr.net("G"), tr.net("D")
+    fake = G(x, *tr._conditions(te, tl, x.dtype))[0]
+    rec = G(fake, *tr._conditions(e, l, x.dtype))[0]
+    return float(tr._class_loss(D(x)[1], e, l)), float((rec - x).abs().mean())
+
+
+def test_a_few_steps_lower_the_class_and_cycle_losses(datasets):
+    # lambda_cls 2 instead of the paper's 20 and a high learning rate: in ten steps the paper's
+    # weight lets the class term drown the cycle term; this test checks that the machinery
+    # learns, not the paper's weights
+    tr = _trainer(datasets, lr=2e-3, n_critic=2, lambda_cls=2.0)
+    batch = tr.data.train.batch(torch.arange(len(tr.data.train)))
+    cls0, rec0 = _measure(tr, batch)
+    torch.manual_seed(0)
+    log = [tr.train_step(batch, s) for s in range(10)]
+    cls1, rec1 = _measure(tr, batch)
+    assert cls1 < 0.85 * cls0  # the critic learns the expression and lighting of real crops
+    assert rec1 < 0.75 * rec0  # the cycle G(G(x, f_b), f_a) comes back towards x
+    assert set(log[0]) >= {"d_adv", "d_gp", "d_cls", "g_adv", "g_cls", "g_rec", "g_tv"}
+    assert all(np.isfinite(v) for r in log for v in r.values())
+
+
+def test_identity_and_quality_losses_with_stand_ins(datasets, monkeypatch):
+    import faceedit.analysis.identity as identity
+    import faceedit.analysis.quality as quality
+    import faceedit.analysis.store as store
+
+    class Frozen:
+        def __init__(self, out):
+            torch.manual_seed(3)
+            self.net = nn.Sequential(nn.Conv2d(1, 4, 3, 2, 1), nn.Flatten(), nn.LazyLinear(out))
+            self.net(torch.zeros(1, 1, 32, 32))
+            self.net.requires_grad_(False)
+
+        def embed(self, x):
+            return torch.nn.functional.normalize(self.net(x), dim=1)
+
+        def score(self, x):
+            return 10 * torch.sigmoid(self.net(x)[:, 0])
+
+    monkeypatch.setattr(store, "analysis_available", lambda kind: kind in ("identity", "quality"))
+    monkeypatch.setattr(identity, "load_identity", lambda device=None: Frozen(8))
+    monkeypatch.setattr(quality, "load_quality", lambda device=None: Frozen(1))
+    tr = _trainer(datasets, n_critic=1, quality_mask=True)
+    losses = tr.train_step(tr.data.train.batch(torch.arange(6)), 0)
+    assert 0 <= losses["g_id"] <= 2 and 0 <= losses["g_qual"] <= 20
+    assert all(p.grad is None for p in tr.identity.net.parameters())  # frozen: only G learns
+    m = hull_masks(torch.tensor([[[4.0, 4.0], [20.0, 4.0], [12.0, 20.0]]]), 32)
+    assert m.shape == (1, 1, 32, 32) and m[0, 0, 8, 12] == 1 and m[0, 0, 30, 30] == 0
+
+
+# ------------------------------------------------------------------------------------------
+# Export, reload, edit a photo
+# ------------------------------------------------------------------------------------------
+
+
+def test_run_export_reload_and_edit_the_astronaut(tmp_path, datasets, astronaut):
+    from faceedit.api import Editor
+    from faceedit.faces.types import CropTemplate
+    from faceedit.models.registry import load_model
+    from faceedit.train.export import export_model
+
+    cfg = LoopConfig(steps=1, ckpt_every=0, sample_every=0, log_every=1, progress=False)
+    res = run(LEGANTrainer, datasets, tmp_path / "run", cfg, TINY_TRAIN)
+    assert (tmp_path / "run" / "state.safetensors").is_file()
+    sheets = list((tmp_path / "run" / "samples").glob("*.png"))
+    assert sheets  # input | 2 expressions | 1 other lighting
+    from PIL import Image
+
+    assert Image.open(sheets[0]).size[0] == 32 * 4
+    tr = res.trainer
+    info = tr.export_info()
+    path, _ = export_model(tr.generator(), tmp_path / "legan.safetensors", arch="legan",
+                           config=info["config"], targets=info["targets"], template=CropTemplate(size=32),
+                           datasets=[d.meta for d in datasets], metrics={}, command="pytest", budget={},
+                           method="LEGAN", extra=info["extra"],
+                           conditions=info["conditions"], channels=info["channels"])
+    loaded = load_model(path)
+    assert loaded.spec.channels == 1 and loaded.spec.conditions["lighting"] == ["front", "left"]
+    assert loaded.spec.color_match is False and loaded.model.targets() == ["happy", "neutral"]
+    x = tr.data.held.batch(torch.arange(len(tr.data.held)))["image"]
+    want = tr.generator().edit_with_masks(x, "happy", "left")
+    got = loaded.model.edit_with_masks(x, "happy", "left")
+    for a, b in zip(want, got):
+        assert (a - b).abs().max() < 0.02  # fp16 storage
+
+    editor = Editor.from_pretrained(path, device="cpu", detector="dlib")
+    out = editor.edit(astronaut, "happy", lighting="left")
+    assert out.shape == astronaut.shape and out.dtype == np.uint8
+    delta = out.astype(int) - astronaut.astype(int)
+    assert np.abs(delta).sum() > 0
+    assert np.abs(delta[:40]).max() == 0 and np.abs(delta[-40:]).max() == 0  # far from the face: untouched
+    changed = np.abs(delta).max(2) > 0
+    # a luma change, the same on R, G and B (rounding and clipping aside): the photo keeps its colour
+    spread = delta[changed].max(1) - delta[changed].min(1)
+    assert np.mean(spread <= 1) > 0.95
+    with pytest.raises(UsageError):
+        editor.edit(astronaut, "happy", lighting="sideways")
