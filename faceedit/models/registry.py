@@ -468,6 +468,7 @@ def list_models() -> list[dict[str, Any]]:
                 "name": spec.name,
                 "method": spec.method,
                 "targets": list(spec.targets),
+                "conditions": dict(spec.conditions),
                 "image_size": spec.image_size,
                 "channels": spec.channels,
                 "weights": spec.weights.describe(),

@@ -1,0 +1,364 @@
+"""EGGAN training on the shared loop (paper: ``shared/papers/eggan.txt``, eq. 1-7, section 4.1).
+
+Networks (``build``): ``G`` = :class:`~faceedit.models.eggan.EGGANNet` (encoder E with its AU
+regression head + generator; exported), ``Dz`` = the latent discriminator (6 FC layers 256, 128,
+64, 32, 16, 1; LeakyReLU 0.2), ``D`` = the image discriminator, a
+:class:`~faceedit.models.layers.ClassCritic` of stride-2 convolutions (6 at 128 px, 5 at 64 px:
+down to a 2x2 map) whose class head outputs ``17 x 6`` AU-level logits (C_exp) followed by one
+logit per subject (C_id).
+
+One ``train_step`` (``step`` counts generator updates):
+
+1. **Critic**, ``n_critic`` updates (default 5, WGAN-GP's usual schedule; the paper gives none).
+   They reuse the step's batch: the same real crops and the same fakes ``G(E(x) | u_t)``
+   (generated once, without gradient), with fresh gradient-penalty interpolates each time.
+   Loss: ``D(fake) - D(real) + lambda_gp GP`` (eq. 2 in its WGAN-GP form, lambda_gp 20) plus
+   ``d_cls`` x (AU-level cross-entropy + identity cross-entropy) on the *real* crops: the
+   classifier heads learn from real faces only, as StarGAN's does. The paper trains C_exp
+   jointly (lr 2e-4) and pre-trains C_id on the training identities; here both are heads of the
+   critic trained from scratch with it (its learning rate, 1e-4).
+2. **Encoder + generator**, one update of
+   ``L_adv^z + L_adv^img + 100 L_au + 60 L_id + 20 L_per + 100 L_rec`` (eq. 7 with the paper's
+   lambda_au = 100, lambda_id = 60, lambda_per = 20, lambda_rec = 100):
+
+   * ``L_adv^z`` (eq. 1, AAE): the encoder's non-saturating GAN loss ``-log D_z(E(x))``.
+     **Prior: standard normal N(0, I)** (the paper writes N(mu_z, sigma_z) without values).
+   * ``L_adv^img``: ``-D(G(E(x) | u_t))``.
+   * ``L_au`` (eq. 3): cross-entropy of the critic's AU heads on the fake against the target
+     levels ``round(u_t)`` in 0..5, averaged over the (row, AU) entries whose target intensity
+     is known: NaN (not estimable) entries are masked out.
+   * ``L_id`` (eq. 4): cross-entropy of the critic's identity head on the fake against the
+     source subject.
+   * ``L_per`` (eq. 5): ``per(x, x_tilde) + per(x, x_hat)``. With VGG-19 weights
+     (``config["vgg19"]``: a torchvision-layout .safetensors or ``hf://`` reference) it is the
+     shared :class:`~faceedit.train.losses.PerceptualLoss` on relu3_1 (the paper's phi_3; L1
+     per element instead of the paper's L2 norm / CHW). Without them (the case on this machine)
+     it is **replaced by an identity-feature loss** ``(1 - cos(f(x), f(x_tilde))) + (1 -
+     cos(f(x), f(x_hat)))`` through the project's identity network
+     (``faceedit.analysis.identity``, when ``weights/identity.safetensors`` exists), else
+     switched off; one warning says which.
+   * ``L_rec`` (eq. 6): ``|x_hat - x|_1 + (1 - MS-SSIM(x_hat, x))`` with ``x_hat = G(E(x) |
+     u_s)``, ``u_s`` the source AUs (NaN -> 0). MS-SSIM: :func:`ms_ssim`.
+
+3. **Latent discriminator**: ``-log D_z(z) - log(1 - D_z(E(x)))``, z ~ N(0, I) (eq. 1).
+4. **AU regression head** (not in the paper; how the exported model estimates ``u_s`` for eq. 8):
+   masked MSE between its prediction on the real crops (from detached encoder features, so it
+   does not shape the encoder) and their AU estimates; added to step 2's loss with weight 1 and
+   stepped by the same Adam in its own parameter group at lr 2e-4 (the paper's C_exp rate).
+
+Conditions: ``batch["aus"]`` holds each crop's 17 AU intensities
+(``faceedit.faces.au.dataset_aus``, NaN = not estimable). The source condition ``u_s`` is that
+vector with NaN set to 0; the target ``u_t`` is another training crop's ``u_s``, drawn by
+shuffling the batch (the paper uses real target images' AUs). AUs never estimable anywhere in
+the training data are stored in the exported config (``estimable_aus`` lists the others).
+
+Adam (beta1 0.5, beta2 0.999) at 1e-4 for E, G, D_z and D (the paper's rate; its betas are not
+given). The paper's linear learning-rate decay over the second half of training is not applied
+(the shared loop does not tell a trainer the run's length).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from faceedit.eval.metrics import _gaussian_window
+from faceedit.log import logger
+from faceedit.models.base import EditModel
+from faceedit.models.eggan import EGGAN, EGGANNet, build_eggan, resolve_config
+from faceedit.models.eggan import DEFAULT_CONFIG as MODEL_DEFAULTS
+from faceedit.models.layers import ClassCritic
+from faceedit.train.loop import MethodTrainer
+from faceedit.train.losses import (
+    build_perceptual_loss,
+    gradient_penalty,
+    masked_cross_entropy,
+    wgan_discriminator_loss,
+    wgan_generator_loss,
+)
+
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang et al. 2003, 5 scales
+SAMPLE_TARGETS = ("happy", "surprised", "sad", "angry")
+
+
+# ----------------------------------------------------------------------------------------------
+# MS-SSIM
+# ----------------------------------------------------------------------------------------------
+
+
+def ms_ssim(x: torch.Tensor, y: torch.Tensor, scales: int | None = None, window: int = 11,
+            sigma: float = 1.5) -> torch.Tensor:
+    """Multi-scale SSIM (Wang, Simoncelli, Bovik 2003) per image, images in [-1, 1].
+
+    At each scale the contrast-structure term ``cs`` (Gaussian window, K1 0.01, K2 0.03, data
+    range 2) is averaged over positions and channels; the luminance term enters at the coarsest
+    scale only; between scales the images are 2x2 average-pooled. The exponents are the paper's
+    five weights, the first ``scales`` of them renormalised to sum to 1. ``scales=None`` takes as
+    many as keep the coarsest image at least 16 px (3 at 64 px, 4 at 128 px, the full 5 from
+    256 px): the 11-px window needs room. Negative ``cs`` values are clipped to 0 (as
+    pytorch-msssim does) so the fractional powers stay real. Computed in float32.
+    """
+    x, y = x.float(), y.float()
+    side = min(x.shape[-2:])
+    if scales is None:
+        scales = max(1, min(len(MS_SSIM_WEIGHTS), int(math.log2(side / 16)) + 1))
+    if side // 2 ** (scales - 1) < window:
+        raise ValueError(f"{scales} MS-SSIM scales need images of at least {window * 2 ** (scales - 1)} px")
+    weights = torch.tensor(MS_SSIM_WEIGHTS[:scales], device=x.device)
+    weights = weights / weights.sum()
+    c = x.shape[1]
+    w = _gaussian_window(window, sigma).to(x).expand(c, 1, window, window)
+    c1, c2 = (0.01 * 2) ** 2, (0.03 * 2) ** 2
+    values = []
+    for i in range(scales):
+        if i:
+            x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
+        mx, my = F.conv2d(x, w, groups=c), F.conv2d(y, w, groups=c)
+        sxx = F.conv2d(x * x, w, groups=c) - mx**2
+        syy = F.conv2d(y * y, w, groups=c) - my**2
+        sxy = F.conv2d(x * y, w, groups=c) - mx * my
+        cs = (2 * sxy + c2) / (sxx + syy + c2)
+        if i == scales - 1:
+            cs = cs * (2 * mx * my + c1) / (mx**2 + my**2 + c1)
+        values.append(cs.flatten(1).mean(1).clamp(min=0))
+    return torch.stack(values, 1).pow(weights).prod(1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Latent discriminator and helpers
+# ----------------------------------------------------------------------------------------------
+
+
+class LatentDiscriminator(nn.Module):
+    """D_z: 6 fully connected layers with 256, 128, 64, 32, 16 and 1 outputs (LeakyReLU 0.2)."""
+
+    def __init__(self, latent_dim: int, widths: tuple[int, ...] = (256, 128, 64, 32, 16)) -> None:
+        super().__init__()
+        layers, cin = [], latent_dim
+        for w in widths:
+            layers += [nn.Linear(cin, w), nn.LeakyReLU(0.2, inplace=True)]
+            cin = w
+        layers.append(nn.Linear(cin, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).squeeze(1)
+
+
+def au_levels(aus: torch.Tensor, au_max: int) -> torch.Tensor:
+    """Intensity levels ``round(u)`` clamped to 0..au_max (long); NaN -> -1 (masked)."""
+    known = aus.isfinite()
+    levels = torch.nan_to_num(aus, nan=0.0).round().clamp(0, au_max).long()
+    return torch.where(known, levels, torch.full_like(levels, -1))
+
+
+def masked_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MSE over the finite entries of ``target``; zero (with a graph) when none is."""
+    known = target.isfinite()
+    if not bool(known.any()):
+        return pred.sum() * 0.0
+    return F.mse_loss(pred[known], target[known])
+
+
+class EGGANTrainer(MethodTrainer):
+    method = "EGGAN"
+    arch = "eggan"
+    label_keys: tuple[str, ...] = ()
+    needs_labels: tuple[str, ...] = ()
+    needs_aus = True
+    channels = 3
+    default_config: dict[str, Any] = {
+        **{k: v for k, v in MODEL_DEFAULTS.items() if k not in ("estimable_aus",)},
+        "d_channels": 32,  # critic width after its first conv (doubles per layer)
+        "d_max_channels": 256,
+        "d_layers": None,  # stride-2 convs of the critic; None = log2(image_size) - 1 (6 at 128)
+        "n_critic": 5,  # critic updates per G update (0: no critic update; tests)
+        "lr": 1e-4,  # E, G, D_z, D (paper)
+        "au_head_lr": 2e-4,
+        "betas": [0.5, 0.999],
+        "lambda_au": 100.0,
+        "lambda_id": 60.0,
+        "lambda_per": 20.0,
+        "lambda_rec": 100.0,
+        "lambda_gp": 20.0,
+        "lambda_adv": 1.0,  # image adversarial (eq. 7: weight 1)
+        "lambda_z": 1.0,  # latent adversarial (eq. 7: weight 1)
+        "d_cls": 1.0,  # weight of the critic's own AU/identity classification on real crops
+        "perceptual": "auto",  # auto (vgg19 if given, else identity, else off) | vgg | identity | off
+        "vgg19": None,  # VGG-19 weights for the perceptual loss
+        "msssim_scales": None,  # None = as many as fit (3 at 64 px, 4 at 128 px)
+    }
+    default_batch_size = 8  # the paper's
+
+    # ---- setup ------------------------------------------------------------------------------
+    def model_config(self) -> dict[str, Any]:
+        """The exported generator's config: the model keys of ``self.config``, with the AUs that
+        the training data could estimate."""
+        cfg = {k: self.config[k] for k in MODEL_DEFAULTS if k in self.config}
+        aus = self.data.train.aus
+        cfg = resolve_config(cfg)
+        if aus is not None and len(aus):
+            seen = aus.isfinite().any(0).tolist()
+            cfg["estimable_aus"] = [a for a, s in zip(cfg["au_ids"], seen) if s]
+        return cfg
+
+    def build(self) -> None:
+        c = self.config
+        unknown = sorted(set(c) - set(self.default_config) - set(MODEL_DEFAULTS))
+        if unknown:
+            raise ValueError(f"unknown EGGAN config keys: {', '.join(unknown)}")
+        self.mcfg = self.model_config()
+        size = int(self.mcfg["image_size"])
+        if size != self.data.size:
+            raise ValueError(f"EGGAN config image_size {size} but the crops are {self.data.size} px")
+        self.n_aus, self.au_max = len(self.mcfg["au_ids"]), int(self.mcfg["au_max"])
+        if self.data.train.aus is not None and self.data.train.aus.shape[1] != self.n_aus:
+            raise ValueError(f"the data has {self.data.train.aus.shape[1]} AUs, the model {self.n_aus}")
+        subjects = [s.subjects for s in (self.data.train, self.data.held) if len(s)]
+        self.n_ids = int(max(int(s.max()) for s in subjects)) + 1
+        d_layers = c["d_layers"] or int(math.log2(size)) - 1
+        self.nets = {
+            "G": EGGANNet(self.mcfg),
+            "Dz": LatentDiscriminator(int(self.mcfg["latent_dim"])),
+            "D": ClassCritic(size, int(self.mcfg["channels"]), int(c["d_channels"]), d_layers,
+                             self.n_aus * (self.au_max + 1) + self.n_ids, int(c["d_max_channels"])),
+        }
+        g = self.nets["G"]
+        head = set(map(id, g.encoder.au_head.parameters()))
+        betas = tuple(c["betas"])
+        self.opts = {
+            # one optimiser for E, G and the AU head (one backward per step; DDP needs every
+            # parameter of a module to receive its gradient in the same backward)
+            "G": torch.optim.Adam([
+                {"params": [p for p in g.parameters() if id(p) not in head], "lr": c["lr"]},
+                {"params": list(g.encoder.au_head.parameters()), "lr": c["au_head_lr"]},
+            ], betas=betas),
+            "Dz": torch.optim.Adam(self.nets["Dz"].parameters(), c["lr"], betas=betas),
+            "D": torch.optim.Adam(self.nets["D"].parameters(), c["lr"], betas=betas),
+        }
+        self.per_kind, self.per_fn = self._perceptual()
+
+    def _perceptual(self):
+        """(kind, loss(x, y) -> scalar) or ("off", None); logs once what stands in for VGG."""
+        kind = self.config["perceptual"]
+        if kind not in ("auto", "vgg", "identity", "off"):
+            raise ValueError(f"perceptual must be auto, vgg, identity or off, got {kind!r}")
+        if kind == "off" or not self.config["lambda_per"]:
+            return "off", None
+        if kind == "vgg" or (kind == "auto" and self.config["vgg19"]):
+            loss = build_perceptual_loss(self.config["vgg19"], layers=("relu3_1",))
+            if loss is None:  # build_perceptual_loss has warned
+                return "off", None
+            loss = loss.to(self.device)
+            return "vgg", loss
+        from faceedit.analysis.store import analysis_available
+
+        if analysis_available("identity"):
+            from faceedit.analysis.identity import load_identity
+
+            net = load_identity(device=self.device)
+            if kind == "auto":
+                logger.warning("EGGAN perceptual loss: no VGG-19 weights (config vgg19); using the "
+                               "identity-feature loss of weights/identity.safetensors in its place")
+            return "identity", lambda a, b: (1 - (net.embed(a) * net.embed(b)).sum(1)).mean()
+        logger.warning("EGGAN perceptual loss switched off: no VGG-19 weights (config vgg19) and no "
+                       "identity network (weights/identity.safetensors) to stand in for it")
+        return "off", None
+
+    # ---- one step ---------------------------------------------------------------------------
+    def _split_logits(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        k = self.n_aus * (self.au_max + 1)
+        return logits[:, :k].reshape(-1, self.au_max + 1), logits[:, k:]
+
+    def _image(self, batch: dict[str, Any]) -> torch.Tensor:
+        x = batch["image"]
+        if self.mcfg["channels"] == 1 and x.shape[1] == 3:
+            from faceedit.faces.types import LUMA_WEIGHTS
+
+            x = (x * torch.tensor(LUMA_WEIGHTS, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        return x
+
+    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
+        c = self.config
+        G, Dz, D = self.nets["G"], self.nets["Dz"], self.nets["D"]
+        x = self._image(batch)
+        b = x.shape[0]
+        mask = torch.tensor([a in self.mcfg["estimable_aus"] for a in self.mcfg["au_ids"]], device=x.device)
+        aus = batch["aus"].float().masked_fill(~mask, float("nan"))
+        u_s = torch.nan_to_num(aus, nan=0.0)
+        perm = torch.randperm(b, device=x.device)
+        u_t, aus_t = u_s[perm], aus[perm]
+        lv_s, lv_t = au_levels(aus, self.au_max).flatten(), au_levels(aus_t, self.au_max).flatten()
+        subject = batch["subject"]
+
+        # 1. critic: n_critic updates on this batch's real crops and fakes
+        d_adv = gp = d_cls = x.new_zeros(())
+        if c["n_critic"]:
+            with torch.no_grad(), self.autocast():
+                fake = G(x, u_t)[2][0].float()
+        for _ in range(int(c["n_critic"])):
+            with self.autocast():
+                scores, logits = D(torch.cat([x, fake]))
+                scores = scores.float()
+                r_au, r_id = self._split_logits(logits[:b].float())
+                d_cls = masked_cross_entropy(r_au, lv_s) + masked_cross_entropy(r_id, subject)
+                d_adv = wgan_discriminator_loss(scores[:b], scores[b:])
+            gp = gradient_penalty(D, x, fake)
+            self.optimize("D", d_adv + c["lambda_gp"] * gp + c["d_cls"] * d_cls)
+
+        # 2. encoder + generator (+ the AU head, on detached features)
+        with self.autocast():
+            latent, au_pred, (fake, rec) = G(x, u_t, u_s)
+            fake, rec = fake.float(), rec.float()
+            fs, fl = D(fake)
+            f_au, f_id = self._split_logits(fl.float())
+            l_adv = wgan_generator_loss(fs.float())
+            l_z = F.binary_cross_entropy_with_logits(Dz(latent).float(), torch.ones(b, device=x.device))
+            l_au = masked_cross_entropy(f_au, lv_t)
+            l_id = masked_cross_entropy(f_id, subject)
+        l_rec = (rec - x).abs().mean() + (1 - ms_ssim(rec, x, c["msssim_scales"]).mean())
+        l_per = (self.per_fn(x, fake) + self.per_fn(x, rec)) if self.per_fn is not None else x.new_zeros(())
+        l_head = masked_mse(au_pred.float(), aus)
+        loss = (c["lambda_adv"] * l_adv + c["lambda_z"] * l_z + c["lambda_au"] * l_au + c["lambda_id"] * l_id
+                + c["lambda_per"] * l_per + c["lambda_rec"] * l_rec)
+        self.optimize("G", loss + l_head)
+
+        # 3. latent discriminator: prior N(0, I) vs codes
+        latent = latent.detach()
+        with self.autocast():
+            logits_z = Dz(torch.cat([torch.randn_like(latent), latent])).float()
+            l_dz = F.binary_cross_entropy_with_logits(
+                logits_z, torch.cat([torch.ones(b, device=x.device), torch.zeros(b, device=x.device)])) * 2
+        self.optimize("Dz", l_dz)
+        return {"d_adv": d_adv.item(), "gp": gp.item(), "d_cls": d_cls.item(), "g": loss.item(),
+                "g_adv": l_adv.item(), "z_adv": l_z.item(), "dz": l_dz.item(), "au": l_au.item(),
+                "id": l_id.item(), "per": float(l_per.detach()), "rec": l_rec.item(), "au_head": l_head.item()}
+
+    # ---- outputs ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def samples(self, batch: dict[str, Any]) -> torch.Tensor:
+        """input | reconstruction (alpha 0, direct) | a few expression targets (alpha 1, direct)."""
+        x = self._image(batch)
+        m = EGGAN(self.mcfg, net=self.net("G")).to(x.device)
+        cols = [x, m.edit(x, m.names[0], 0.0, mode="direct")]
+        cols += [m.edit(x, t, 1.0, mode="direct") for t in SAMPLE_TARGETS if t in m.names]
+        return torch.cat(cols, -1)
+
+    def generator(self) -> EditModel:
+        model = build_eggan(self.mcfg)
+        model.G.load_state_dict({k: v.detach().cpu() for k, v in self.net("G").state_dict().items()})
+        return model.eval()
+
+    def export_info(self) -> dict[str, Any]:
+        return {
+            "config": dict(self.mcfg),
+            "targets": list(self.mcfg["targets"]),
+            "conditions": {"aus": list(self.mcfg["au_ids"])},
+            "extra": {"method": "EGGAN", "paper": "eggan.txt", "color_match": True,
+                      "description": "EGGAN: AU-conditioned expression editing",
+                      "perceptual": self.per_kind},
+        }
