@@ -1,0 +1,213 @@
+"""SeCGAN: "Parallel Conditional Generative Adversarial Networks for Face Editing via Semantic
+Consistency" (Sun, Bhattarai, Chen, Kim; paper text in ``shared/papers/secgan.txt``, section 3).
+
+Two StarGAN-style branches train in parallel on the same batches: an RGB generator
+``G_rgb(x, y_diff)`` and a semantic-mask generator ``G_seg(s, y_diff)``, each with its own
+WGAN-GP critic with a class head, tied by a two-way semantic consistency loss between the face
+parser's masks of the RGB output and the mask branch's output (:mod:`faceedit.train.secgan`).
+Only the RGB generator is needed at inference; this module holds it.
+
+Conditioning is the label *difference* ``y_diff = y_trg - y_src`` (following STGAN): ``0`` asks
+for no change (the reconstruction loss trains exactly that), so the generator edits only what the
+difference names.
+
+Attributes (the condition vocabulary stored in the checkpoint, ``conditions``):
+
+* ``expression``: one-hot block over the expressions of the training data (London, JAFFE, Yale:
+  angry, disgusted, fearful, happy, neutral, sad, sleepy, surprised, wink);
+* ``glasses``: one value, 1 = wearing glasses (Yale's ``glasses`` label, data values
+  ``"True"`` / ``"False"``; only Yale's two glasses photos per subject carry it, other rows are
+  "unknown" and train with a zero glasses difference).
+
+Inference: ``edit(x, target, attrs={"glasses": 1.0 or 0.0}, source=None)``. ``target`` is an
+expression, or ``"keep"`` to leave the expression alone (e.g. only ``attrs``). The source labels
+``y_src`` of a user's crop are unknown, so the model carries a small source-attribute classifier
+``source_net`` (a :class:`~faceedit.analysis.nets.SmallResNet`, about 0.3 M parameters) trained by
+the trainer on the same real batches: ``y_src`` is its probability vector (softmax over
+expressions, sigmoid for glasses). This is not in the paper, which edits labelled test images;
+``source="neutral"`` (any expression of the model) overrides the estimate of the expression.
+
+Architecture (StarGAN backbone, paper table 2): a 7x7 stride-1 convolution, ``n_down`` (2) 4x4
+stride-2 convolutions, 6 residual blocks, ``n_down`` transposed convolutions, a 7x7 convolution;
+instance norm + ReLU; the condition's planes concatenated to the input. The RGB output goes
+through tanh (or, with ``residual``, is added to the input: not in the paper, used by the small
+CPU model, see :mod:`faceedit.models.lssl`). ``DEFAULT_CONFIG`` has the paper's widths (64 after
+the stem); the trainer's CPU default is a quarter of them. ``channels`` 1 (luma) for the same
+reason as LSSL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from faceedit.analysis.nets import SmallResNet
+from faceedit.errors import UsageError
+from faceedit.faces.types import CropTemplate
+from faceedit.models.base import EditModel
+from faceedit.models.lssl import KEEP, AttributeSpace, EncoderDecoder
+from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "image_size": 128,
+    "channels": 3,  # 3 = RGB, 1 = luma
+    "attributes": {},  # label key -> class names (see AttributeSpace); glasses is binary
+    "base_channels": 64,  # width after the stem (paper: 64)
+    "max_channels": 256,
+    "n_down": 2,  # StarGAN: 2
+    "n_res": 6,  # StarGAN: 6
+    "norm": "instance",
+    "residual": False,  # not in the paper: output = input + change (head starts at zero)
+    "source_size": 64,  # working size of the source-attribute classifier
+    "source_widths": [16, 32, 64, 128],
+}
+
+
+class StarGenerator(nn.Module):
+    """StarGAN generator on label differences: ``G(x, y_diff)`` (B, out, S, S). ``output``:
+    ``"image"`` (tanh; or input + change, clamped, when ``residual``) for the RGB branch,
+    ``"logits"`` (raw; the caller takes the softmax) for the mask branch."""
+
+    def __init__(self, in_channels: int, out_channels: int, cond_dim: int, *, base: int,
+                 max_channels: int, n_down: int, n_res: int, norm: str = "instance",
+                 residual: bool = False, output: str = "image") -> None:
+        super().__init__()
+        if output not in ("image", "logits"):
+            raise ValueError(f"output must be 'image' or 'logits', got {output!r}")
+        if residual and (output != "image" or in_channels != out_channels):
+            raise ValueError("a residual generator outputs an image of its input's channels")
+        self.residual, self.output = residual, output
+        self.net = EncoderDecoder(in_channels, out_channels, cond_dim, base=base,
+                                  max_channels=max_channels, n_down=n_down, n_res=n_res, stem_kernel=7,
+                                  cond_at="input", up="transpose", norm=norm, zero_head=residual)
+
+    def forward(self, x: torch.Tensor, y_diff: torch.Tensor) -> torch.Tensor:
+        out = self.net(x, y_diff)
+        if self.output == "logits":
+            return out
+        return (x + out).clamp(-1, 1) if self.residual else torch.tanh(out)
+
+
+def build_rgb_generator(config: dict[str, Any], cond_dim: int) -> StarGenerator:
+    c = config
+    return StarGenerator(int(c["channels"]), int(c["channels"]), cond_dim, base=int(c["base_channels"]),
+                         max_channels=int(c["max_channels"]), n_down=int(c["n_down"]),
+                         n_res=int(c["n_res"]), norm=c["norm"], residual=bool(c["residual"]))
+
+
+def build_source_net(config: dict[str, Any], dim: int) -> SmallResNet:
+    return SmallResNet(dim, size=int(config["source_size"]), channels=int(config["channels"]),
+                       widths=tuple(config["source_widths"]))
+
+
+class SeCGAN(EditModel):
+    """The exported SeCGAN model: the RGB generator ``G`` and the source-attribute classifier
+    ``source_net``."""
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.config = {**DEFAULT_CONFIG, **(config or {})}
+        self.space = AttributeSpace.from_config(self.config["attributes"])
+        if "expression" not in self.space.keys:
+            raise ValueError("SeCGAN needs an 'expression' attribute with at least two classes")
+        self.channels = int(self.config["channels"])
+        self.G = build_rgb_generator(self.config, self.space.dim)
+        self.source_net = build_source_net(self.config, self.space.dim)
+
+    def targets(self) -> list[str]:
+        return list(self.space.values[self.space.keys.index("expression")]) + [KEEP]
+
+    @property
+    def attributes(self) -> list[str]:
+        """Binary attributes that ``attrs=`` accepts."""
+        return sorted(self.space.binary)
+
+    def eval_conditions(self) -> list[dict]:
+        conds = [{"target": t, "options": {}, "expect": {"expression": t}} for t in self.targets() if t != KEEP]
+        for a in self.attributes:
+            for v, name in ((1.0, "on"), (0.0, "off")):
+                conds.append({"target": KEEP, "options": {"attrs": {a: v}}, "name": f"{a}={name}",
+                              "expect": {a: "True" if v else "False"}})
+        return conds
+
+    def source_attributes(self, x: torch.Tensor) -> torch.Tensor:
+        """Estimated source attribute vector (B, dim) of crops ``x`` (probabilities)."""
+        return self.space.probabilities(self.source_net(x).float())
+
+    def difference(self, x: torch.Tensor, target: str, attrs: dict | None = None,
+                   source: str | None = None) -> torch.Tensor:
+        """``y_diff = y_trg - y_src`` for an edit of crops ``x``."""
+        self.check_target(target)
+        sl = self.space.slices()
+        y_src = self.source_attributes(x)
+        if source is not None:
+            y_src[:, sl["expression"]] = 0.0
+            y_src[:, sl["expression"].start + self.space.index("expression", source)] = 1.0
+        y_trg = y_src.clone()
+        if target != KEEP:
+            y_trg[:, sl["expression"]] = 0.0
+            y_trg[:, sl["expression"].start + self.space.index("expression", target)] = 1.0
+        for key, value in (attrs or {}).items():
+            if key not in self.space.binary:
+                valid = ", ".join(self.attributes) or "none"
+                raise UsageError(f"unknown attribute {key!r} for this SeCGAN model; valid: {valid}")
+            v = _attr_value(key, value)
+            y_trg[:, sl[key]] = v
+        return y_trg - y_src
+
+    @torch.no_grad()
+    def edit(self, x: torch.Tensor, target: str, strength: float = 1.0, *, attrs: dict | None = None,
+             source: str | None = None, **options) -> torch.Tensor:
+        if options:
+            raise UsageError(f"unknown SeCGAN option(s): {', '.join(options)}; valid: attrs, source")
+        if x.ndim != 4 or x.shape[1] != self.channels:
+            raise UsageError(f"SeCGAN expects (B, {self.channels}, S, S) crops, got {tuple(x.shape)}")
+        return self.G(x, self.difference(x, target, attrs, source).to(x.dtype))
+
+
+_WORDS = {"on": 1.0, "yes": 1.0, "true": 1.0, "off": 0.0, "no": 0.0, "false": 0.0}
+
+
+def _attr_value(key: str, value) -> float:
+    """An attribute value: a number 0..1, or on/off, yes/no, true/false."""
+    if isinstance(value, str) and value.strip().lower() in _WORDS:
+        return _WORDS[value.strip().lower()]
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"attribute {key}={value!r}: give on/off or a number from 0 to 1") from None
+    if not 0.0 <= v <= 1.0:
+        raise UsageError(f"attribute {key}={v}: must be between 0 (off) and 1 (on)")
+    return v
+
+
+@register_arch("secgan")
+def build_secgan(config: dict[str, Any]) -> SeCGAN:
+    return SeCGAN(config)
+
+
+# The shipped checkpoint (weights/secgan.safetensors) is trained by the lead; targets and
+# conditions below are those of `faceedit train -m secgan -d data/london -d data/jaffe -d data/yale`;
+# update them with the exported checkpoint.
+SHIPPED_SHA256: str | None = None
+SHIPPED_EXPRESSIONS = ["angry", "disgusted", "fearful", "happy", "neutral", "sad", "sleepy", "surprised", "wink"]
+
+register_model(
+    ModelSpec(
+        name="secgan",
+        method="SeCGAN",
+        arch="secgan",
+        description="Expression + glasses editing on label differences: StarGAN-style RGB branch "
+        "trained beside a semantic-mask branch with a semantic consistency loss (small CPU model)",
+        targets=SHIPPED_EXPRESSIONS + [KEEP],
+        template=CropTemplate(size=64),
+        channels=1,
+        color_match=False,
+        weights=WeightSource.shipped("secgan.safetensors", sha256=SHIPPED_SHA256),
+        license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
+        conditions={"expression": SHIPPED_EXPRESSIONS, "glasses": ["False", "True"]},
+        paper="secgan.txt",
+    )
+)

@@ -1,0 +1,254 @@
+"""SeCGAN trainer (secgan.txt sec. 3 and appendix A.1): an RGB branch and a semantic-mask branch,
+StarGAN backbone, trained in parallel on the same batches and tied by the semantic consistency
+loss.
+
+Per branch (eq. 1-10): WGAN-GP critic with a class head; the generator's adversarial loss, the
+classification loss of its output under the target labels, and the reconstruction loss of an
+edit with a zero label difference (L1 for images, cross-entropy for masks). Consistency
+(eq. 11-12), with ``P`` the face parser, ``x_out = G_rgb(x, y_diff)``, ``s_out = G_seg(s, y_diff)``::
+
+    L_sc^rgb = CE(onehot(argmax s_out) -> P(x_out))      (updates G_rgb through P)
+    L_sc^seg = CE(onehot(argmax P(x_out)) -> s_out)      (updates G_seg)
+
+each weighed by ``lambda_sc`` (paper: 0.01) in its generator's loss (eq. 14, 16).
+
+Schedule: one loop step = ``n_critic`` (5) updates of both critics, then one update of each
+generator, all on the step's batch (Algorithm 1 computes the generator losses "with the same
+mini-batch"). As in :mod:`faceedit.train.lssl`, the generators' outputs for the critic updates
+are computed once per step (they do not change in between) with fresh gradient-penalty
+interpolates per update; the generator update draws new targets.
+
+What stands in for what the paper uses:
+
+* **Real masks** ``s_in``: :func:`faceedit.faces.parsing.parse_from_landmarks` of the batch's
+  landmarks (drawn from the 68 points, one-hot), not the parser's masks of the real image; the
+  parser (``faceedit.analysis.parser``, trained on such masks) parses the *generated* images.
+  Without parser weights (or without ``faceedit.faces.parsing``) the consistency term is off with
+  one warning, and since the mask branch would then not influence the RGB generator at all, it is
+  not trained: the run is the baseline.
+* **Classes**: expressions are exclusive, so their classification loss is a cross-entropy over the
+  expression block; glasses is a binary cross-entropy (the paper: binary cross-entropy per
+  attribute). The mask branch's critic classifies expressions only: masks drawn from landmarks
+  cannot show glasses.
+* ``semantic=False`` (CLI ``--no-semantic``) trains the plain baseline on the same budget: no mask
+  branch, no consistency term, everything else identical, so the term's effect can be measured.
+* The source-attribute classifier exported with the model (``source_net``, see
+  :mod:`faceedit.models.secgan`) is fitted on the same real batches, once per step.
+* Learning rate constant (the paper decays it after 100 K iterations).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from faceedit.log import logger
+from faceedit.models.layers import ClassCritic
+from faceedit.models.lssl import KEEP, AttributeSpace
+from faceedit.models.secgan import DEFAULT_CONFIG as MODEL_DEFAULTS
+from faceedit.models.secgan import SeCGAN, StarGenerator, build_rgb_generator, build_source_net
+from faceedit.train.loop import MethodTrainer
+from faceedit.train.losses import wgan_generator_loss
+from faceedit.train.lssl import adam, critic_layers, critic_loss, load_parser_or_warn
+
+MODEL_KEYS = tuple(k for k in MODEL_DEFAULTS if k != "attributes")
+
+
+def landmark_masks(landmarks: torch.Tensor, size: int) -> torch.Tensor:
+    """One-hot semantic masks (B, K, size, size) drawn from (B, 68, 2) crop-pixel landmarks by
+    :func:`faceedit.faces.parsing.parse_from_landmarks`, one-hot as the paper's ``s_in``."""
+    from faceedit.faces.parsing import one_hot, parse_from_landmarks
+
+    lm = landmarks.detach().cpu().numpy()
+    maps = np.stack([parse_from_landmarks(p, size) for p in lm])
+    return one_hot(maps).to(landmarks.device)
+
+
+def mask_picture(masks: torch.Tensor) -> torch.Tensor:
+    """Masks (B, K, H, W) as a grey picture in [-1, 1]: class index k -> level k / (K - 1)."""
+    k = masks.shape[1]
+    return masks.argmax(1, keepdim=True).float().div(max(1, k - 1)).mul(2).sub(1)
+
+
+class SeCGANTrainer(MethodTrainer):
+    method = "SeCGAN"
+    arch = "secgan"
+    label_keys = ("expression", "glasses")
+    needs_labels = ("expression",)
+    channels = 1  # luma: see faceedit.models.lssl (only London is colour, and only neutral/happy)
+    default_config: dict[str, Any] = {
+        **{k: MODEL_DEFAULTS[k] for k in MODEL_KEYS},
+        "image_size": 64,  # CPU budget
+        "channels": 1,
+        # widths a quarter of the paper's (64-128-256) for a CPU budget: G 0.54 M parameters
+        "base_channels": 16,
+        "max_channels": 64,
+        "residual": True,  # not in the paper; see faceedit.models.secgan
+        "semantic": True,  # False: the baseline (no mask branch, no consistency loss)
+        "seg_base_channels": 16,  # mask generator width (paper: same as the RGB one)
+        "d_channels": 16,  # critic width of the first layer (paper: 64)
+        "d_layers": None,  # None: down to a 2x2 score map
+        "d_max_channels": 256,
+        "lr": 1e-4,
+        "betas": [0.5, 0.999],
+        "source_lr": 1e-3,
+        "n_critic": 5,
+        "lambda_cls": 1.0,
+        "lambda_rec": 10.0,
+        "lambda_gp": 10.0,
+        "lambda_sc": 0.01,
+        "seg_attributes": ["expression"],  # what the mask critic classifies
+    }
+    default_batch_size = 8
+
+    def build(self) -> None:
+        c = self.config
+        size = self.data.size
+        self.space = AttributeSpace.from_vocab(self.data.vocab, self.label_keys)
+        self.seg_space = self.space.subset(c["seg_attributes"])
+        self.model_config = {**{k: c[k] for k in MODEL_KEYS}, "image_size": size,
+                             "channels": self.channels, "attributes": self.space.to_config()}
+        d_layers = int(c["d_layers"] or critic_layers(size))
+        self.nets = {
+            "G": build_rgb_generator(self.model_config, self.space.dim),
+            "D": ClassCritic(size, self.channels, int(c["d_channels"]), d_layers, self.space.dim,
+                             int(c["d_max_channels"])),
+            "S": build_source_net(self.model_config, self.space.dim),
+        }
+        self.semantic = bool(c["semantic"]) and self.options.get("semantic", True) is not False
+        self.parse = None
+        if self.semantic:
+            self.parse = load_parser_or_warn(self.device, "SeCGAN semantic consistency (and with it "
+                                             "the semantic branch: this run is the baseline)")
+            if self.parse is not None:
+                try:
+                    from faceedit.faces.parsing import CLASSES
+                except ImportError as e:
+                    logger.warning("SeCGAN semantic branch off: cannot import faceedit.faces.parsing "
+                                   "(%s); this run is the baseline", e)
+                    self.parse = None
+            self.semantic = self.parse is not None
+        if self.semantic:
+            k = len(CLASSES)
+            self.nets["Gs"] = StarGenerator(k, k, self.space.dim, base=int(c["seg_base_channels"]),
+                                            max_channels=int(c["max_channels"]), n_down=int(c["n_down"]),
+                                            n_res=int(c["n_res"]), norm=c["norm"], output="logits")
+            self.nets["Ds"] = ClassCritic(size, k, int(c["d_channels"]), d_layers, self.seg_space.dim,
+                                          int(c["d_max_channels"]))
+        self.opts = {k: adam(m, float(c["source_lr"] if k == "S" else c["lr"]), c["betas"])
+                     for k, m in self.nets.items()}
+
+    # ---- one update ----------------------------------------------------------------------------
+    def _difference(self, src: dict, y_src: torch.Tensor) -> tuple[dict, torch.Tensor]:
+        """Random targets (as labels the output should show) and ``y_diff = y_trg - y_src``."""
+        eff = AttributeSpace.effective(self.space.sample_targets(src), src)
+        return eff, self.space.encode(eff) - y_src
+
+    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
+        c = self.config
+        w_cls, w_gp, w_rec, w_sc = (float(c[k]) for k in ("lambda_cls", "lambda_gp", "lambda_rec", "lambda_sc"))
+        G, D = self.nets["G"], self.nets["D"]
+        x = batch["image"]
+        src = {k: batch[k] for k in self.space.keys}
+        y_src = self.space.encode(src)
+        masks = landmark_masks(batch["landmarks"], x.shape[-1]) if self.semantic else None
+        logs: dict[str, float] = {}
+
+        _, diff = self._difference(src, y_src)
+        with torch.no_grad(), self.autocast():
+            xf = G(x, diff).float()
+            sf = self.nets["Gs"](masks, diff).float().softmax(1) if self.semantic else None
+        for _ in range(int(c["n_critic"])):
+            d_loss, parts = critic_loss(D, x, xf, self.space, src, w_cls, w_gp, self.autocast)
+            self.optimize("D", d_loss)
+            if self.semantic:
+                ds_loss, parts_s = critic_loss(self.nets["Ds"], masks, sf, self.seg_space, src, w_cls, w_gp,
+                                               self.autocast)
+                self.optimize("Ds", ds_loss)
+        logs.update({"d_loss": d_loss.item(), "d_adv": parts["adv"], "d_gp": parts["gp"],
+                     "d_cls_real": parts["cls_real"]})
+        if self.semantic:
+            logs.update({"ds_loss": ds_loss.item(), "ds_cls_real": parts_s["cls_real"]})
+
+        eff, diff = self._difference(src, y_src)
+        with self.autocast():
+            xf = G(x, diff)
+            scores, logits = D(xf)
+            adv = wgan_generator_loss(scores.float())
+            cls = self.space.cls_loss(logits, eff)
+            rec = F.l1_loss(G(x, torch.zeros_like(diff)).float(), x)
+        g_loss = adv + w_cls * cls + w_rec * rec
+        if self.semantic:
+            Gs, Ds = self.nets["Gs"], self.nets["Ds"]
+            with self.autocast():
+                s_log = Gs(masks, diff).float().log_softmax(1)
+                s_scores, s_logits = Ds(s_log.exp())
+                adv_s = wgan_generator_loss(s_scores.float())
+                cls_s = self.seg_space.cls_loss(s_logits, eff)
+                rec_s = -(masks * Gs(masks, torch.zeros_like(diff)).float().log_softmax(1)).sum(1).mean()
+            p = self.parse(xf.float())
+            if p.shape[-2:] != masks.shape[-2:]:
+                p = F.interpolate(p, size=masks.shape[-2:], mode="bilinear", align_corners=False)
+            k = masks.shape[1]
+            # eq. 11: G_rgb's parsed output against the mask branch's (one-hot) output
+            sc_rgb = -(F.one_hot(s_log.argmax(1), k).permute(0, 3, 1, 2).float()
+                       * p.clamp_min(1e-6).log()).sum(1).mean()
+            # eq. 12: the mask branch's output against the parsed RGB output (one-hot)
+            sc_seg = -(F.one_hot(p.detach().argmax(1), k).permute(0, 3, 1, 2).float() * s_log).sum(1).mean()
+            g_loss = g_loss + w_sc * sc_rgb
+            gs_loss = adv_s + w_cls * cls_s + w_rec * rec_s + w_sc * sc_seg
+        self.optimize("G", g_loss)
+        logs.update({"g_loss": g_loss.item(), "g_adv": adv.item(), "g_cls": cls.item(), "g_rec": rec.item()})
+        if self.semantic:
+            self.optimize("Gs", gs_loss)
+            logs.update({"gs_loss": gs_loss.item(), "gs_cls": cls_s.item(), "gs_rec": rec_s.item(),
+                         "sc_rgb": sc_rgb.item(), "sc_seg": sc_seg.item()})
+
+        with self.autocast():
+            s_loss = self.space.cls_loss(self.nets["S"](x), src)
+        self.optimize("S", s_loss)
+        logs["source_cls"] = s_loss.item()
+        return logs
+
+    # ---- samples and export ----------------------------------------------------------------------
+    @torch.no_grad()
+    def samples(self, batch: dict[str, Any]) -> torch.Tensor:
+        """input | every expression | each attribute on, off (source labels estimated, as at
+        inference) | with the mask branch: input mask | mask of the first expression edit."""
+        model = self.generator().to(self.device)
+        x = batch["image"]
+        cols = [x]
+        first_diff = None
+        for t in model.targets():
+            if t == KEEP:
+                continue
+            diff = model.difference(x, t)
+            first_diff = diff if first_diff is None else first_diff
+            cols.append(model.G(x, diff))
+        for a in model.attributes:
+            for v in (1.0, 0.0):
+                cols.append(model.edit(x, KEEP, attrs={a: v}))
+        if self.semantic:
+            masks = landmark_masks(batch["landmarks"], x.shape[-1])
+            cols += [mask_picture(masks).expand_as(x),
+                     mask_picture(self.net("Gs")(masks, first_diff)).expand_as(x)]
+        return torch.cat(cols, -1)
+
+    def generator(self) -> SeCGAN:
+        model = SeCGAN(self.model_config)
+        model.G.load_state_dict(self.net("G").state_dict())
+        model.source_net.load_state_dict(self.net("S").state_dict())
+        return model.cpu().eval()
+
+    def export_info(self) -> dict[str, Any]:
+        targets = list(self.space.values[self.space.keys.index("expression")]) + [KEEP]
+        return {
+            "config": self.model_config,
+            "targets": targets,
+            "conditions": self.space.to_config(),
+            "extra": {"semantic": self.semantic, "lambda_sc": float(self.config["lambda_sc"]) if self.semantic else 0.0,
+                      "notes": "1-channel (luma) model; edit(target|'keep', attrs={'glasses': 0..1}, source=None)"},
+        }
