@@ -183,8 +183,11 @@ def test_validation_pairs(tmp_path):
 
 def test_cli_train_rejects_empty_folder(tmp_path):
     (tmp_path / "empty").mkdir()
+    env = {**os.environ, "FACEEDIT_PLUGINS": "tiny_trainer",
+           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     r = subprocess.run([sys.executable, "-m", "faceedit", "train", "--model", "test-tiny-gan", "--data",
-                        str(tmp_path / "empty"), "-o", str(tmp_path / "r")], capture_output=True, text=True)
+                        str(tmp_path / "empty"), "-o", str(tmp_path / "r")], capture_output=True, text=True,
+                       env=env)
     assert r.returncode == 2 and "not a prepared dataset" in r.stderr
 
 
