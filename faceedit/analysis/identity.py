@@ -23,17 +23,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceedit.analysis.classify import data_licence, dataset_name
+from faceedit.analysis.classify import RUN_NOTE, data_licence, dataset_name
 from faceedit.analysis.fit import fit, jitter, load_crops, predict, split_rows
 from faceedit.analysis.nets import SmallResNet
 from faceedit.analysis.store import (
-    ANALYSIS_ARCH_PREFIX, load_analysis, register_analysis, save_analysis, write_card,
+    ANALYSIS_ARCH_PREFIX, analysis_meta, load_analysis, register_analysis, save_analysis, write_card,
 )
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.log import logger
 from faceedit.train.data import Dataset, holdout_subjects
 
-DEFAULT_CONFIG = {"dim": 128, "size": 64, "channels": 1, "widths": [16, 32, 64, 128]}
+DEFAULT_CONFIG = {"dim": 128, "size": 48, "channels": 1, "widths": [16, 32, 64, 128]}
+# Training hyper-parameters (recorded in the model card).
+TRAINING = {"batch": 64, "lr": 2e-3, "photometric": 0.2}
 COSFACE_SCALE, COSFACE_MARGIN = 16.0, 0.30
 CALIBRATION_FRACTION = 0.15
 MIN_IMAGES_PER_ID = 24  # rarer identities are repeated in the sampling pool up to this count
@@ -42,7 +44,7 @@ MIN_IMAGES_PER_ID = 24  # rarer identities are repeated in the sampling pool up 
 class EmbeddingNet(nn.Module):
     """SmallResNet whose head outputs a ``dim``-d feature, L2-normalised."""
 
-    def __init__(self, dim: int = 128, size: int = 64, channels: int = 1,
+    def __init__(self, dim: int = 128, size: int = 48, channels: int = 1,
                  widths: Sequence[int] = (16, 32, 64, 128)) -> None:
         super().__init__()
         self.body = SmallResNet(int(dim), size=int(size), channels=int(channels), widths=tuple(widths))
@@ -124,7 +126,8 @@ def verification_metrics(pos: np.ndarray, neg: np.ndarray, threshold: float, far
     return {
         "same_pairs": int(len(pos)),
         "different_pairs": int(len(neg)),
-        "accuracy": round(float(((pos > threshold).sum() + (neg <= threshold).sum()) / (len(pos) + len(neg))), 4),
+        "accuracy": round(float(((pos > threshold).sum() + (neg <= threshold).sum())
+                                / (len(pos) + len(neg))), 4),
         "true_accept_rate": round(float((pos > threshold).mean()), 4),
         "true_reject_rate": round(float((neg <= threshold).mean()), 4),
         "roc_auc": round(roc_auc(pos, neg), 4),
@@ -230,8 +233,9 @@ def train_and_save(kind: str, datasets: list[Dataset], out: str | os.PathLike, *
     net = build_identity(cfg)
     trainer = CosFaceTrainer(net, len(ids), int(cfg["dim"]))
     res = fit(trainer, lambda m, xb, yb: m.loss(xb, yb), x[pool], y[pool], steps=steps,
-              budget_s=None if steps else budget_s, batch=128, lr=2e-3,
-              augment=lambda xb, g: jitter(xb, g, flip=True, photometric=0.2), seed=seed, name="identity")
+              budget_s=None if steps else budget_s, batch=TRAINING["batch"], lr=TRAINING["lr"], seed=seed,
+              augment=lambda xb, g: jitter(xb, g, flip=True, photometric=TRAINING["photometric"]),
+              name="identity")
     net.eval()
 
     def embed(rows):
@@ -257,7 +261,7 @@ def train_and_save(kind: str, datasets: list[Dataset], out: str | os.PathLike, *
     metrics["calibration_identities"] = len(calib_subj)
 
     data = sorted(set(names_by_root.values()))
-    budget = {"budget_s": budget_s, "steps": res.steps, "seconds": round(res.seconds, 1), "batch": 128,
+    budget = {"budget_s": budget_s, "steps": res.steps, "seconds": round(res.seconds, 1), **TRAINING,
               "torch_threads": torch.get_num_threads(), "seed": seed,
               "loss": f"CosFace s={COSFACE_SCALE:g} m={COSFACE_MARGIN:g}",
               "final_loss": round(float(np.mean(res.losses[-50:])), 4) if res.losses else None}
@@ -268,16 +272,24 @@ def train_and_save(kind: str, datasets: list[Dataset], out: str | os.PathLike, *
                   extra={"threshold": threshold, "threshold_calibrated_on": calibrated_on,
                          "heldout_subjects": sorted({r["subject"] for r in held_rows}),
                          "calibration_subjects": sorted(calib_subj), "budget": budget, "command": command})
-    write_card(out, title="identity features", what=_WHAT, command=command, data=data, budget=budget,
-               metrics=metrics, notes=_NOTES)
+    write_identity_card(out)
     logger.info("identity held-out verification accuracy %.3f, AUC %.3f (threshold %.3f)",
                 metrics["accuracy"], metrics["roc_auc"], threshold)
     return metrics
 
 
+def write_identity_card(path: str | os.PathLike) -> Path:
+    """(Re)write the model card of a saved identity network from its checkpoint metadata."""
+    meta = analysis_meta(path)
+    return write_card(path, title="identity features", what=_WHAT.format(size=meta.config["size"]),
+                      command=meta.extra.get("command", ""), data=meta.training_data.split(", "),
+                      budget=meta.extra.get("budget", {}), metrics=meta.metrics,
+                      notes=_NOTES + "\n\n" + RUN_NOTE)
+
+
 _WHAT = (
     "Identity features: 128-d L2-normalised embeddings of aligned face crops from a small ResNet "
-    "(`faceedit.analysis.nets.SmallResNet`, 64 px luma input, ~0.3 M parameters), trained by this "
+    "(`faceedit.analysis.nets.SmallResNet`, {size} px luma input, ~0.3 M parameters), trained by this "
     "project with a CosFace margin softmax over the training identities of the shared data sets, with "
     "jitter, flip and brightness/contrast augmentation. It stands in for the face recognisers the "
     "papers download (LightCNN etc.): identity losses and the identity-kept check of edits. Load it with "
@@ -290,7 +302,9 @@ _NOTES = (
     "different-person pairs. The pooled figures are dominated by Extended Yale B, whose same-person "
     "pairs share pose and differ in lighting (often extreme side light); London pairs are one "
     "person's neutral and smiling photo (18 same-person pairs, so its TAR at FAR 1 % rests on 18 "
-    "negatives, i.e. zero false accepts allowed); JAFFE pairs differ by expression (2 people); Yale "
+    "negatives, i.e. zero false accepts allowed); JAFFE pairs differ by expression, and with 2 held-out "
+    "people every different-person pair compares the same two women (all JAFFE subjects are young "
+    "Japanese women photographed in one studio), so its figures describe one pair of people; Yale "
     "pairs differ by expression, lighting and glasses (3 people). `threshold` maximises the mean over "
     "data sets of the balanced accuracy on calibration identities: training-split subjects set aside "
     "before training (`calibration` above). With ~100 training identities this is a weak face "
