@@ -455,6 +455,22 @@ def run(
     return RunResult(trainer, step, seconds, stop_reason, last, world, rank)
 
 
+def _leave_process_group(trainer: MethodTrainer) -> None:
+    """End a distributed run cleanly: wait until every rank is done (rank 0 writes the last
+    checkpoint and samples while the others would otherwise already be tearing down), drop the
+    DistributedDataParallel wrappers (their reducers hold the process group), then destroy it.
+    A rank leaving gloo while a peer still holds live pairs can abort the peer (seen once in CI
+    as a SIGABRT of rank 1)."""
+    dist.barrier()
+    for k, m in list(trainer.nets.items()):
+        if isinstance(m, nn.parallel.DistributedDataParallel):
+            trainer.nets[k] = m.module
+    import gc
+
+    gc.collect()
+    dist.destroy_process_group()
+
+
 def _should_stop(cfg: LoopConfig, t0: float, distributed: bool, device: torch.device) -> bool:
     stop = cfg.budget_minutes is not None and time.monotonic() - t0 > cfg.budget_minutes * 60
     if distributed:  # rank 0's clock decides for everyone
@@ -602,7 +618,7 @@ def train_and_export(
     res = run(trainer_cls, datasets, out, cfg, config)
     rank = distributed_rank()
     if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        _leave_process_group(res.trainer)
     if rank != 0:
         return None
     tr = res.trainer
