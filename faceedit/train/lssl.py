@@ -38,7 +38,8 @@ Notes:
   budget).
 
 Shared with SeCGAN (:mod:`faceedit.train.secgan` imports them): :func:`load_parser_or_warn`,
-:func:`critic_loss`, :func:`flip_batch`, :func:`adam`.
+:func:`critic_loss`, :func:`critic_layers`, :func:`adam`. Networks are called through
+``forward`` only, so the trainers also run under DistributedDataParallel.
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ What stands in for what the paper uses:
   branch, no consistency term, everything else identical, so the term's effect can be measured.
 * The source-attribute classifier exported with the model (``source_net``, see
   :mod:`faceedit.models.secgan`) is fitted on the same real batches, once per step.
-* Learning rate constant (the paper decays it after 100 K iterations).
+* Learning rate constant (the paper decays it after 100 K iterations); no augmentation (the
+  paper names none, and a flip would have to swap the masks' left / right classes).
 """
 
 from __future__ import annotations
