@@ -138,15 +138,17 @@ class Editor:
 
     def edit_crops(
         self, crops: np.ndarray, target: str, strength: float = 1.0, *,
-        landmarks: np.ndarray | None = None, **options
-    ) -> np.ndarray:
+        landmarks: np.ndarray | None = None, with_masks: bool = False, **options
+    ) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
         """The bare model forward on aligned crops.
 
         crops: (B, S, S, 3) uint8 RGB at the template size. Returns float32 (B, S, S, C) in
         0..255, C = the model's channels (1 = luminance). ``strength`` is passed to models that
         handle it; for the others the caller scales the change (see paste_back).
         ``landmarks`` (B, 68, 2) in crop pixels go to models that use them (``wants_landmarks``,
-        e.g. LSSL's landmark side image); others ignore them.
+        e.g. LSSL's landmark side image); others ignore them. ``with_masks=True`` returns
+        ``(edited, {name: masks})`` with the model's intermediate masks (``mask_names``, e.g.
+        LEGAN's), each float32 (B, S, S, C) in 0..255 like the edit.
         """
         model = self.loaded.model
         if landmarks is not None and getattr(model, "wants_landmarks", False):
@@ -161,11 +163,17 @@ class Editor:
             if self.amp_dtype is not None
             else contextlib.nullcontext()
         )
+        s = strength if model.handles_strength else 1.0
         with torch.inference_mode():
             with amp:
-                y = model.edit(x, target, strength if model.handles_strength else 1.0, **options)
-            y = y.float().clamp_(-1, 1).add_(1.0).mul_(127.5)
-            return y.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+                if with_masks:
+                    y, masks = model.edit_and_masks(x, target, s, **options)
+                else:
+                    y, masks = model.edit(x, target, s, **options), {}
+            pixels = _crop_pixels(y)
+            if not with_masks:
+                return pixels
+            return pixels, {k: _crop_pixels(m) for k, m in masks.items()}
 
     # -- photo side -------------------------------------------------------------------------
     def align(self, pixels: np.ndarray, faces: list[Face]) -> list[AlignedFace]:
@@ -212,3 +220,9 @@ class Editor:
             self.paste(out, a, e, strength)
         logger.debug("edited %d face(s)", len(aligned))
         return out
+
+
+def _crop_pixels(t: torch.Tensor) -> np.ndarray:
+    """Model output (B, C, S, S) in [-1, 1] -> float32 (B, S, S, C) in 0..255."""
+    t = t.float().clamp(-1, 1).add_(1.0).mul_(127.5)
+    return t.permute(0, 2, 3, 1).contiguous().cpu().numpy()

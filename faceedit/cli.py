@@ -140,6 +140,7 @@ def apply(
     max_pixels: int = typer.Option(100_000_000, "--max-pixels", help="Refuse images with more pixels than this."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Model stage to output, where the model has stages (e.g. RegGAN: expression | refined)."),
     option: List[str] = typer.Option([], "--set", help="Model-specific option KEY=VALUE (repeatable)."),
+    save_masks: bool = typer.Option(False, "--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per output on stdout."),
 ) -> None:
     """Edit the faces in photos; one output per input per target (and strength)."""
@@ -167,6 +168,7 @@ def apply(
             workers=workers,
             model_options=_parse_options(option) | ({"stage": stage} if stage else {})
             | _condition_options(lighting, au, attr),
+            save_masks=save_masks,
         )
         editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
         applier = BatchApplier(editor, opts)

@@ -56,6 +56,7 @@ class ApplyOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
     workers: int = 2
     model_options: dict = field(default_factory=dict)
+    save_masks: bool = False  # also write the model's intermediate masks (LEGAN) per face
 
     def validate(self, editor: Editor) -> None:
         if not self.targets:
@@ -74,6 +75,9 @@ class ApplyOptions:
             raise UsageError("--quality must be between 1 and 100")
         if self.face not in ("all", "largest") and not self.face.isdigit():
             raise UsageError(f"bad --face {self.face!r}; valid: all, largest, or a face number")
+        if self.save_masks and not editor.loaded.model.mask_names:
+            raise UsageError(f"--save-masks: model {editor.spec.name} has no intermediate masks "
+                             "(LEGAN has expression and lighting masks)")
 
 
 @dataclass
@@ -87,9 +91,10 @@ class Record:
     strength: float | None = None
     faces: int = 0
     error: str | None = None
+    masks: list[str] | None = None  # mask files written beside the output (--save-masks only)
 
     def to_json(self) -> dict:
-        return {
+        rec = {
             "input": self.input,
             "output": self.output,
             "target": self.target,
@@ -98,6 +103,16 @@ class Record:
             "status": self.status,
             "error": self.error,
         }
+        if self.masks is not None:
+            rec["masks"] = self.masks
+        return rec
+
+
+def mask_path(output: str, face: int, name: str) -> str:
+    """Where ``--save-masks`` writes face ``face``'s mask ``name`` of ``output``: beside it, as
+    ``<output stem>_face<face>_<name>.png`` (crop-sized greyscale or RGB)."""
+    root, _ = os.path.splitext(output)
+    return f"{root}_face{face}_{name}.png"
 
 
 @dataclass
@@ -116,6 +131,7 @@ class _Job:
     aligned: list[AlignedFace] = field(default_factory=list)
     error: FaceEditError | None = None
     edited: dict = field(default_factory=dict)  # key -> list of per-face edited crops
+    masks: dict = field(default_factory=dict)  # key -> list of per-face {name: mask} (--save-masks)
     remaining: int = 0
     failure: str | None = None  # the model forward failed on a batch holding this photo's faces
     done: Future = field(default_factory=Future)
@@ -198,11 +214,13 @@ class BatchApplier:
                     pixels = img.pixels.copy()
                     for a, crop in zip(job.aligned, job.edited[key]):
                         self.editor.paste(pixels, a, crop, out.strength)
+                    # masks first: a failed mask write leaves no output, so a re-run redoes both
+                    masks = self._write_masks(job, key, out.path) if self.opts.save_masks else None
                     write_image(out.path, pixels, img.alpha, like=img,
                                 quality=self.opts.quality, protected=(job.item.path,))
-                    job.records.append(
-                        self._rec(job, out.path, "ok", out.target, out.strength, faces=len(job.aligned))
-                    )
+                    rec = self._rec(job, out.path, "ok", out.target, out.strength, faces=len(job.aligned))
+                    rec.masks = masks
+                    job.records.append(rec)
                 except FaceEditError as e:
                     job.records.append(self._rec(job, out.path, "error", out.target, out.strength,
                                                  e.reason))
@@ -214,7 +232,19 @@ class BatchApplier:
             job.image = None
             job.aligned = []
             job.edited = {}
+            job.masks = {}
             job.done.set_result(None)
+
+    def _write_masks(self, job: _Job, key: tuple, output: str) -> list[str]:
+        paths = []
+        for i, masks in enumerate(job.masks[key]):
+            for name, m in masks.items():
+                path = mask_path(output, i, name)
+                m8 = np.clip(np.rint(m), 0, 255).astype(np.uint8)
+                write_image(path, np.repeat(m8, 3, axis=2) if m8.shape[2] == 1 else m8,
+                            protected=(job.item.path,))
+                paths.append(path)
+        return paths
 
     # -- helpers -------------------------------------------------------------------------
     def _rec(self, job, output, status, target=None, strength=None, error=None, faces=0) -> Record:
@@ -246,11 +276,15 @@ class BatchApplier:
             return
         target, strength = key
         crops = np.stack([job.aligned[i].crop for job, i in take])
+        masks: dict = {}
         try:
             edited = self.editor.edit_crops(
                 crops, target, 1.0 if strength is None else strength,
-                landmarks=crop_landmarks([job.aligned[i] for job, i in take]), **self.opts.model_options
+                landmarks=crop_landmarks([job.aligned[i] for job, i in take]),
+                with_masks=self.opts.save_masks, **self.opts.model_options
             )
+            if self.opts.save_masks:
+                edited, masks = edited
         except FaceEditError:
             raise  # usage problems (e.g. a bad model option) concern every input
         except Exception as e:  # e.g. out of GPU memory: fail these photos, keep going
@@ -258,8 +292,10 @@ class BatchApplier:
             edited = [None] * len(take)
             for job, _ in take:
                 job.failure = f"model forward failed: {type(e).__name__}: {e}"
-        for (job, i), e in zip(take, edited):
+        for j, ((job, i), e) in enumerate(zip(take, edited)):
             job.edited.setdefault(key, [None] * len(job.aligned))[i] = e
+            if masks:
+                job.masks.setdefault(key, [None] * len(job.aligned))[i] = {k: m[j] for k, m in masks.items()}
             job.remaining -= 1
             if job.remaining == 0:
                 if job.failure:

@@ -266,3 +266,41 @@ def test_run_export_reload_and_edit_the_astronaut(tmp_path, datasets, astronaut)
     assert np.mean(spread <= 1) > 0.95
     with pytest.raises(UsageError):
         editor.edit(astronaut, "happy", lighting="sideways")
+
+    # faceedit apply --save-masks: both masks per face beside the output, listed in the JSON record
+    import json
+
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from faceedit.cli import app
+
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut).save(photo)
+    r = CliRunner().invoke(app, ["apply", "-m", str(path), "-t", "happy", "--lighting", "left",
+                                 "--save-masks", "--json", "--detector", "dlib", str(photo),
+                                 "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    stem = tmp_path / "out" / "astronaut_happy"
+    assert rec["status"] == "ok" and rec["masks"] == [f"{stem}_face0_expression_mask.png",
+                                                      f"{stem}_face0_lighting_mask.png"]
+    want = loaded.model.edit_with_masks(
+        torch.from_numpy(editor.align(astronaut, editor.detector.detect(astronaut))[0].crop)
+        .permute(2, 0, 1)[None].float().div(127.5).sub(1), "happy", "left")
+    for p, m in zip(rec["masks"], want[1:]):
+        got = np.asarray(Image.open(p).convert("L"), dtype=float)
+        assert got.shape == (32, 32)
+        assert np.abs(got - (m[0, 0].numpy() + 1) * 127.5).max() <= 1.0
+
+
+def test_save_masks_refused_for_a_model_without_masks(tiny_ckpt, astronaut_png, tmp_path):
+    from typer.testing import CliRunner
+
+    from faceedit.cli import app
+
+    r = CliRunner().invoke(app, ["apply", "-m", tiny_ckpt, "-t", "bright", "--save-masks",
+                                 str(astronaut_png), "-o", str(tmp_path / "out")],
+                                env={"FACEEDIT_PLUGINS": "tiny_model"})
+    assert r.exit_code == 2 and "has no intermediate masks" in r.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -22,6 +22,9 @@ class EditModel(nn.Module):
     """
 
     handles_strength: bool = False
+    # Names of the intermediate images ``edit_and_masks`` returns beside the edit (LEGAN's
+    # expression and lighting masks); empty for models that have none.
+    mask_names: tuple[str, ...] = ()
 
     def targets(self) -> list[str]:
         raise NotImplementedError
@@ -41,3 +44,10 @@ class EditModel(nn.Module):
     @torch.no_grad()
     def edit(self, x: torch.Tensor, target: str, strength: float = 1.0, **options) -> torch.Tensor:
         raise NotImplementedError
+
+    @torch.no_grad()
+    def edit_and_masks(self, x: torch.Tensor, target: str, strength: float = 1.0,
+                       **options) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``edit`` plus the model's intermediate masks, ``{name: (B, C, S, S) in [-1, 1]}`` with the
+        names of ``mask_names``. Models without masks refuse."""
+        raise UsageError(f"{type(self).__name__} has no intermediate masks to save")

@@ -143,6 +143,7 @@ class LEGAN(EditModel):
     """
 
     handles_strength = False
+    mask_names = ("expression_mask", "lighting_mask")  # faceedit apply --save-masks
 
     def __init__(self, *, size: int, channels: int, expressions: list[str], lighting: list[str],
                  default_lighting: str, dim: int, max_dim: int, n_down: int, n_res: int,
@@ -261,6 +262,12 @@ class LEGAN(EditModel):
                              "valid: lighting, return_masks")
         result = self.edit_with_masks(x, target, lighting)
         return result if return_masks else result[0]
+
+    @torch.no_grad()
+    def edit_and_masks(self, x: torch.Tensor, target: str, strength: float = 1.0, *,
+                       lighting: str | None = None, **options: Any):
+        out, m_e, m_l = self.edit(x, target, strength, lighting=lighting, return_masks=True, **options)
+        return out, dict(zip(self.mask_names, (m_e, m_l)))
 
 
 @register_arch("legan")
