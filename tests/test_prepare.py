@@ -74,6 +74,29 @@ def test_paired_preset_registers_target_onto_source(tmp_path, astronaut):
     assert float((a - b).abs().mean()) < 0.05
 
 
+def test_prepare_from_a_csv_with_several_label_columns(tmp_path, astronaut):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    Image.fromarray(astronaut).save(raw / "a.png")
+    Image.fromarray(shifted(astronaut, 6, 2)).save(raw / "b.png")
+    csv = tmp_path / "labels.csv"
+    csv.write_text("file,label,glasses,subject\na.png,smile,True,ann\nb.png,neutral,,ann\ngone.png,sad,False,bob\n")
+    out = tmp_path / "ds"
+    r = runner.invoke(app, ["prepare", str(raw), "--csv", str(csv), "-o", str(out), "--size", "64"])
+    assert r.exit_code == 0, r.stderr
+    rows = {Path(r["source"]).name: r for r in open_dataset(out).rows}
+    assert set(rows) == {"a.png", "b.png"}
+    assert rows["a.png"]["labels"] == {"expression": "happy", "glasses": "True"}  # smile -> happy
+    assert rows["b.png"]["labels"] == {"expression": "neutral"}  # an empty cell is no label
+    assert rows["a.png"]["subject"] == rows["b.png"]["subject"]
+    errors = [json.loads(l) for l in (out / "errors.jsonl").read_text().splitlines()]
+    assert len(errors) == 1 and errors[0]["source"].endswith("gone.png")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("path,label\na.png,happy\n")
+    r = runner.invoke(app, ["prepare", str(raw), "--csv", str(bad), "-o", str(tmp_path / "ds2")])
+    assert r.exit_code == 2 and "needs a 'file' column" in r.stderr
+
+
 def test_holdout_is_seeded_and_by_subject():
     subjects = [f"s{i}" for i in range(10)]
     held = holdout_subjects(subjects, 0.2, seed=0)
