@@ -265,6 +265,34 @@ def test_face_near_image_border(astronaut, face68):
     assert not np.array_equal(out, img)
 
 
+def test_replicate_border_only_repeats_the_edge(astronaut, face68):
+    """Training crops (faceedit prepare) of a face cut by the frame repeat the edge pixels instead
+    of mirroring the photo, so no second copy of the face appears outside the frame."""
+    img = np.ascontiguousarray(astronaut[90:, 185:])
+    face = _scaled_face(face68, 1.0, offset=(-185.0, -90.0))
+    t = CropTemplate(size=128)
+    rep = align_face(img, face, t, border="replicate")
+    ref = align_face(img, face, t)
+    inside = cv2.warpAffine(np.ones(img.shape[:2], np.uint8), rep.matrix, (128, 128), flags=cv2.INTER_NEAREST)
+    outside = cv2.erode(1 - inside, np.ones((5, 5), np.uint8)).astype(bool)  # 2 px clear of the edge
+    assert outside.mean() > 0.05
+    # each pixel outside the frame should hold the photo's pixel at the clamped position
+    ys, xs = np.nonzero(outside)
+    inv = np.linalg.inv(np.vstack([rep.matrix, [0, 0, 1]]))[:2]
+    px = apply_affine(inv, np.stack([xs, ys], 1).astype(np.float64))
+    cx = np.clip(np.rint(px[:, 0]), 0, img.shape[1] - 1).astype(int)
+    cy = np.clip(np.rint(px[:, 1]), 0, img.shape[0] - 1).astype(int)
+    edge = img[cy, cx].astype(float)
+
+    def off_edge(crop):
+        return float(np.abs(crop[ys, xs].astype(float) - edge).mean())
+
+    assert off_edge(rep.crop) < 4.0
+    assert off_edge(ref.crop) > 3 * off_edge(rep.crop)  # the mirror brings in the photo's inside
+    same = inside.astype(bool) & ~cv2.dilate(1 - inside, np.ones((5, 5), np.uint8)).astype(bool)
+    assert np.abs(rep.crop[same].astype(int) - ref.crop[same]).max() <= 1
+
+
 def test_huge_photo_works_on_roi_only(astronaut, face68):
     """A 50-megapixel photo: align + paste allocate memory for the face's region only."""
     h, w = 6000, 8400  # 50.4 MP, 151 MB; np.zeros pages are not touched unless read/written

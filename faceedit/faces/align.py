@@ -117,8 +117,12 @@ def _check_pixels(pixels: np.ndarray) -> None:
 # align
 
 
+BORDERS = {"reflect": cv2.BORDER_REFLECT, "replicate": cv2.BORDER_REPLICATE}
+
+
 def align_face(
-    pixels: np.ndarray, face: Face, template: CropTemplate, size: int | None = None
+    pixels: np.ndarray, face: Face, template: CropTemplate, size: int | None = None,
+    border: str = "reflect",
 ) -> AlignedFace:
     """Warp ``face`` into ``template``'s square crop (``size`` px, default ``template.size``).
 
@@ -127,7 +131,11 @@ def align_face(
     footprint in the photo is read. When the face is larger than the crop (the usual case with a
     128-px model and a photo), that region is first shrunk with INTER_AREA to about the crop's
     scale so the final bilinear warp does not alias; face smaller than the crop: bicubic. Pixels
-    the crop needs beyond the image edge are mirrored (BORDER_REFLECT).
+    the crop needs beyond the image edge are mirrored (``border="reflect"``, the default: for
+    editing, where only the face is pasted back and mirrored context reads most like a photo to
+    the model) or repeat the edge pixel (``"replicate"``: for training crops, see
+    ``faceedit.train.prepare``, where a mirror would add second eyes and mouths to tightly
+    cropped sources such as Extended Yale B).
 
     ``extra``: ``scale`` (crop px per image px), ``roi`` (x0, y0, x1, y1 of the footprint).
     """
@@ -150,8 +158,7 @@ def align_face(
         interp = cv2.INTER_CUBIC if s > 1.05 else cv2.INTER_LINEAR
     m_work = (_h(m) @ np.linalg.inv(to_work))[:2]  # work -> crop
     crop = cv2.warpAffine(
-        np.ascontiguousarray(roi), m_work, (size, size), flags=interp,
-        borderMode=cv2.BORDER_REFLECT,
+        np.ascontiguousarray(roi), m_work, (size, size), flags=interp, borderMode=BORDERS[border],
     )
     crop = _to_uint8(crop)
     return AlignedFace(

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from faceedit.errors import FaceEditError, UsageError
-from faceedit.faces.align import align_face, similarity_transform
+from faceedit.faces.align import BORDERS, align_face, similarity_transform
 from faceedit.faces.detect import get_detector
 from faceedit.faces.types import CropTemplate
 from faceedit.io import read_image, write_image
@@ -36,6 +36,12 @@ from faceedit.train.presets import PRESETS, RawSample, csv_labels, guess_preset
 # Expression-stable iBUG-68 points: eye contours and the nose; for 5-point faces eyes + nose tip.
 STABLE_68 = list(range(27, 36)) + list(range(36, 48))
 STABLE_5 = [0, 1, 2]
+
+# Training crops extend beyond the photo by repeating its edge pixels, not by mirroring it: the
+# cropped Extended Yale B photos hold only the inner face (about two thirds of each 128-px crop
+# lies outside them), and a mirror would surround every face with copies of its own eyes and mouth
+# for the discriminators to learn. The other shared sets lie wholly inside their photos.
+BORDER = "replicate"
 
 
 def _stable(lm: np.ndarray) -> np.ndarray:
@@ -139,7 +145,7 @@ def _prepare_one(s: RawSample, out: Path, det, template: CropTemplate, reference
         matrix_used = np.asarray(m, np.float64)
         crop = cv2.warpAffine(img.rgb8(), matrix_used, (template.size, template.size),
                               flags=cv2.INTER_AREA if matrix_used[0, 0] ** 2 + matrix_used[0, 1] ** 2 < 0.25
-                              else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+                              else cv2.INTER_LINEAR, borderMode=BORDERS[BORDER])
         lm = np.asarray(lm, np.float64)
         return _write_row(s, out, img, crop, lm)
     faces = det.detect(img.rgb8())
@@ -151,10 +157,10 @@ def _prepare_one(s: RawSample, out: Path, det, template: CropTemplate, reference
         matrix = similarity_transform(_stable(face.landmarks), ref)
         crop = cv2.warpAffine(img.rgb8(), matrix, (template.size, template.size),
                               flags=cv2.INTER_AREA if matrix[0, 0] ** 2 + matrix[0, 1] ** 2 < 0.25
-                              else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+                              else cv2.INTER_LINEAR, borderMode=BORDERS[BORDER])
         lm = np.asarray(face.landmarks, np.float64) @ matrix[:, :2].T + matrix[:, 2]
     else:
-        aligned = align_face(img.pixels, face, template)
+        aligned = align_face(img.pixels, face, template, border=BORDER)
         crop, lm = aligned.crop, aligned.landmarks
         if s.pair and s.role == "source" and s.pair not in reference:
             reference[s.pair] = _stable(lm)
