@@ -112,7 +112,11 @@ def load_analysis(
         arch = ckpt.meta.arch
         if not arch.startswith(ANALYSIS_ARCH_PREFIX):
             raise CheckpointError(f"not an analysis network (arch {arch!r})", path)
-        net = build_analysis(arch[len(ANALYSIS_ARCH_PREFIX):], ckpt.meta.config)
+        # the layers' random initialisation (overwritten by the weights) must not move the
+        # caller's RNG: a seeded training run should not depend on whether an analysis network
+        # was already cached in this process
+        with torch.random.fork_rng(devices=[]):
+            net = build_analysis(arch[len(ANALYSIS_ARCH_PREFIX):], ckpt.meta.config)
         tensors = {k: (v.float() if v.is_floating_point() else v) for k, v in ckpt.tensors.items()}
         try:
             net.load_state_dict(tensors)
