@@ -121,6 +121,12 @@ def test_export_eval_and_init_from_the_export(tmp_path, ds):
         for key in ("conditions", "ground_truth", "summary", "kid_fid", "sheet", "classifiers"):
             assert key in ev
         assert set(ev["conditions"]) == {"happy", "neutral"}
+        from faceedit.analysis.store import analysis_available
+
+        for kind, own in ev["classifiers"].items():  # each judge's own held-out figures, from its header
+            assert (own is None) == (not analysis_available(kind)), (kind, own)
+        if analysis_available("expression"):
+            assert 0 < ev["classifiers"]["expression"]["accuracy"] <= 1
         assert Path(ev["sheet"]).is_file()
         card = ck.with_suffix(".md").read_text()
         assert "faceedit train test" in card and '"world_size": 1' in card

@@ -77,6 +77,23 @@ def _analysis(kind: str):
     raise ValueError(kind)
 
 
+# The figures of each analysis network's own held-out evaluation (from its checkpoint header,
+# as its model card shows them) that say how far its judgement of the edits can be trusted.
+OWN_FIGURES = {
+    "expression": ("accuracy", "balanced_accuracy", "n"),
+    "lighting": ("accuracy", "balanced_accuracy", "n"),
+    "identity": ("accuracy", "roc_auc", "threshold"),
+    "quality": ("rank_acc_real_vs_degraded", "rank_acc_same_face", "spearman", "real_mean"),
+}
+
+
+def _own_heldout_figures(kind: str) -> dict:
+    from faceedit.analysis.store import analysis_meta
+
+    m = analysis_meta(kind).metrics
+    return {k: m[k] for k in OWN_FIGURES[kind] if k in m}
+
+
 def _edit_all(model: EditModel, x: torch.Tensor, target: str, options: dict, device) -> torch.Tensor:
     outs = []
     with torch.inference_mode():
@@ -254,8 +271,7 @@ def evaluate(
     result["summary"] = {k: mean_of(k) for k in ("expression_accuracy", "lighting_accuracy", "identity_cosine",
                                                  "same_person_rate", "quality", "au_mse", "au_pearson")}
     result["summary"]["quality_real"] = real_q
-    result["classifiers"] = {k: (v.meta.metrics.get("heldout", v.meta.metrics) if v is not None and hasattr(v, "meta") else None)
-                             for k, v in nets.items()}
+    result["classifiers"] = {k: _own_heldout_figures(k) if v is not None else None for k, v in nets.items()}
     fake = torch.cat([y for _, y in outputs]) if outputs else x
     result["kid_fid"] = kid_fid(load_crops(held, size, 3).float().div(127.5).sub(1), fake)
     if sheet is not None:
