@@ -188,10 +188,9 @@ def build_secgan(config: dict[str, Any]) -> SeCGAN:
     return SeCGAN(config)
 
 
-# The shipped checkpoint (weights/secgan.safetensors) is trained by the lead; targets and
-# conditions below are those of `faceedit train -m secgan -d data/london -d data/jaffe -d data/yale`;
-# update them with the exported checkpoint.
-SHIPPED_SHA256: str | None = None
+# The shipped checkpoint (weights/secgan.safetensors, model card weights/secgan.md); targets and
+# conditions below are those of `faceedit train -m secgan -d data/london -d data/jaffe -d data/yale`.
+SHIPPED_SHA256: str | None = "b70f86b7f5f70bccb5a866e3277b07dc8a5f8cfe145703073bfc5757d6c1b175"
 SHIPPED_EXPRESSIONS = ["angry", "disgusted", "fearful", "happy", "neutral", "sad", "sleepy", "surprised", "wink"]
 
 register_model(
