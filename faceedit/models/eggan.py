@@ -72,8 +72,8 @@ from faceedit.models.base import EditModel
 from faceedit.models.layers import ConvNormAct
 from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
 
-# The shipped checkpoint (weights/eggan.safetensors); the lead pins the hash once it exists.
-SHIPPED_SHA256: str | None = None
+# The shipped checkpoint (weights/eggan.safetensors, model card weights/eggan.md).
+SHIPPED_SHA256: str | None = "f567d983bf39117169ea993078e856ecfd7825389747944b2acce2829890ac15"
 # Expressions with an AU prototype, in faceedit.conditions.EXPRESSIONS order (checked against
 # faceedit.faces.au in the tests; the trainer derives the list from it).
 SHIPPED_TARGETS = ["neutral", "happy", "sad", "surprised", "angry", "disgusted", "fearful", "sleepy"]
