@@ -169,15 +169,18 @@ def astronaut_crop() -> torch.Tensor:
     return torch.from_numpy(crop).permute(2, 0, 1)[None].float() / 127.5 - 1
 
 
-def test_shipped_weights_rank_astronaut(astronaut_crop):
+def _shipped_scores(crop, kinds):
+    """The shipped Q's scores of ``crop`` and of its copies degraded by ``kinds`` at severity 0.9."""
     from faceedit.analysis.store import analysis_available
 
     if not analysis_available("quality"):
         pytest.skip("weights/quality.safetensors absent (train it: see weights/quality.md)")
-    q = Q.load_quality()
-    x = astronaut_crop
-    worse = [Q.degrade(x, k, 0.9, torch.Generator().manual_seed(0)) for k in ("blur", "downup", "shuffle")]
-    s = q.score(torch.cat([x, *worse]))
+    worse = [Q.degrade(crop, k, 0.9, torch.Generator().manual_seed(0)) for k in kinds]
+    return Q.load_quality().score(torch.cat([crop, *worse]))
+
+
+def test_shipped_weights_rank_astronaut(astronaut_crop):
+    s = _shipped_scores(astronaut_crop, ("blur", "downup", "shuffle"))
     assert (s[0] > s[1:] + 1.0).all(), s
 
 
@@ -186,12 +189,5 @@ def test_shipped_weights_rank_astronaut(astronaut_crop):
                    "(checkerboard, noise, JPEG) cost well under a point; held-out in-domain crops rank "
                    "them correctly. Retrain Q with more varied real photos to lift this.")
 def test_shipped_weights_see_fine_artefacts_on_astronaut(astronaut_crop):
-    from faceedit.analysis.store import analysis_available
-
-    if not analysis_available("quality"):
-        pytest.skip("weights/quality.safetensors absent (train it: see weights/quality.md)")
-    q = Q.load_quality()
-    x = astronaut_crop
-    worse = [Q.degrade(x, k, 0.9, torch.Generator().manual_seed(0)) for k in ("checker", "noise", "jpeg")]
-    s = q.score(torch.cat([x, *worse]))
+    s = _shipped_scores(astronaut_crop, ("checker", "noise", "jpeg"))
     assert (s[0] > s[1:] + 1.0).all(), s
