@@ -25,6 +25,7 @@ generator to export (``generator`` + ``export_info``). :func:`run` does the rest
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import math
@@ -465,8 +466,6 @@ def _leave_process_group(trainer: MethodTrainer) -> None:
     for k, m in list(trainer.nets.items()):
         if isinstance(m, nn.parallel.DistributedDataParallel):
             trainer.nets[k] = m.module
-    import gc
-
     gc.collect()
     dist.destroy_process_group()
 
