@@ -26,7 +26,7 @@ TESTS = Path(__file__).resolve().parent
 
 @pytest.fixture
 def ds(tmp_path) -> Path:
-    return make_dataset(tmp_path / "ds", subjects=6)
+    return make_dataset(tmp_path / "ds", subjects=6, paired=True)
 
 
 def _cfg(**kw) -> LoopConfig:
@@ -121,6 +121,10 @@ def test_export_eval_and_init_from_the_export(tmp_path, ds):
         for key in ("conditions", "ground_truth", "summary", "kid_fid", "sheet", "classifiers"):
             assert key in ev
         assert set(ev["conditions"]) == {"happy", "neutral"}
+        # one (neutral source, real happy photo) pair per held-out subject; "neutral" has nothing to edit
+        gt = ev["ground_truth"]
+        assert set(gt) == {"happy"} and gt["happy"]["pairs"] == ev["heldout_subjects"] == 2
+        assert gt["happy"]["l1_input"] > 10 and 0 < gt["happy"]["ssim"] <= 1  # labels differ by +30 grey levels
         from faceedit.analysis.store import analysis_available
 
         for kind, own in ev["classifiers"].items():  # each judge's own held-out figures, from its header

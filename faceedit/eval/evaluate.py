@@ -12,7 +12,10 @@ should show) it edits the held-out source crops of the given prepared datasets a
   held-out crops;
 * **AU error** (AU-conditioned models): MSE and Pearson r between requested AU intensities and the
   intensities estimated from the outputs' landmarks, over the AUs geometry can see;
-* **L1 / SSIM** against the real target photo where held-out ground-truth pairs exist;
+* **L1 / SSIM** against the real target photo where held-out ground-truth pairs exist (the
+  subject's source photo and a real photo of the same session showing the edit's expected
+  expression and/or lighting: London smiling, JAFFE/Yale expressions, Extended Yale B lighting),
+  next to the same figures for the unedited input;
 * **KID / FID** with Inception features only where ``torch-fidelity`` and its weights are
   installed; otherwise reported as unavailable (never approximated with another network).
 
@@ -33,9 +36,10 @@ import torch
 from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.models.base import EditModel
-from faceedit.train.data import Dataset, expression_pairs, holdout_subjects
+from faceedit.train.data import Dataset, condition_pairs, holdout_subjects
 
 BATCH = 32
+GT_KEYS = ("expression", "lighting")  # labels a ground-truth photo must match
 
 
 @dataclass
@@ -186,6 +190,7 @@ def evaluate(
     *,
     device: torch.device | str = "cpu",
     max_sources: int = 48,
+    max_pairs: int = 64,
     sheet: str | Path | None = None,
     sheet_rows: int = 6,
     aus: bool = True,
@@ -250,19 +255,23 @@ def evaluate(
             m["au_faces_found"] = float((~np.isnan(est).all(1)).mean())
         result["conditions"][name] = m
 
-    # ground truth: held-out (neutral, target) pairs of the same subject
+    # ground truth: held-out (source, real target) photo pairs of the same subject and session,
+    # for every edit whose options only name labels it expects (e.g. LEGAN's or LSSL's lighting)
     gt: dict[str, Any] = {}
-    pairs = expression_pairs(held)
-    for c in conds:
-        t = c["expect"].get("expression")
-        if not t or c["options"] or t not in pairs:
+    for c, (name, _) in zip(conds, outputs):
+        expect = {k: v for k, v in c["expect"].items() if k in GT_KEYS}
+        if not expect or not set(c["options"]) <= set(expect):
             continue
-        src = load_crops([p[0] for p in pairs[t]], size, channels).float().div(127.5).sub(1)
-        real = load_crops([p[1] for p in pairs[t]], size, channels).float().div(127.5).sub(1)
-        y = _edit_all(model, src, c["target"], {}, device)
-        gt[t] = {"pairs": len(src), "l1": float(l1(y, real).mean()), "ssim": float(ssim(y, real).mean()),
-                 "l1_input": float(l1(src, real).mean()), "ssim_input": float(ssim(src, real).mean())}
-    result["ground_truth"] = gt or _unavailable("no held-out ground-truth pairs for these targets")
+        pairs = condition_pairs(held, expect, GT_KEYS)
+        if not pairs:
+            continue
+        pairs = pairs[:: max(1, len(pairs) // max_pairs)][:max_pairs]
+        src = load_crops([p[0] for p in pairs], size, channels).float().div(127.5).sub(1)
+        real = load_crops([p[1] for p in pairs], size, channels).float().div(127.5).sub(1)
+        y = _edit_all(model, src, c["target"], c["options"], device)
+        gt[name] = {"pairs": len(src), "l1": float(l1(y, real).mean()), "ssim": float(ssim(y, real).mean()),
+                    "l1_input": float(l1(src, real).mean()), "ssim_input": float(ssim(src, real).mean())}
+    result["ground_truth"] = gt or _unavailable("no held-out ground-truth pairs for these edits")
 
     def mean_of(key):
         vals = [v[key] for v in result["conditions"].values() if isinstance(v.get(key), float)]

@@ -58,6 +58,39 @@ def load_crop(row: dict, channels: int = 3) -> torch.Tensor:
     return t.unsqueeze(0) if channels == 1 else t.permute(2, 0, 1).contiguous()
 
 
+# Rows without a lighting label (London, JAFFE, Yale's expression photos) are evenly lit frontal
+# studio photographs: the lighting class of a light at the camera (Yale "centerlight", Extended
+# Yale B azimuth/elevation near 0).
+UNLABELLED_LIGHTING = "front"
+
+
+def row_label(row: dict, key: str) -> str | None:
+    """``row``'s label ``key``; a missing lighting label reads as :data:`UNLABELLED_LIGHTING`."""
+    v = row["labels"].get(key)
+    return UNLABELLED_LIGHTING if v is None and key == "lighting" else v
+
+
+def condition_pairs(rows: list[dict], expect: dict[str, str], keys: tuple[str, ...] = ("expression", "lighting"),
+                    ) -> list[tuple[dict, dict]]:
+    """Ground truth for an edit: (source photo, real photo of the same pair group) where the real
+    photo shows every label of ``expect`` and keeps the source's other labels of ``keys``; the
+    source is the group's ``role: source`` photo (the neutral, front-lit one). Pairs whose two
+    photos carry the same labels (nothing to edit) are left out."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        if r.get("pair"):
+            groups.setdefault(r["pair"], []).append(r)
+    out = []
+    for members in groups.values():
+        for s in (r for r in members if r.get("role") == "source"):
+            want = {k: expect.get(k, row_label(s, k)) for k in keys}
+            if all(want[k] == row_label(s, k) for k in keys):
+                continue
+            out += [(s, t) for t in members
+                    if t.get("role") == "target" and all(row_label(t, k) == want[k] for k in keys)]
+    return out
+
+
 def expression_pairs(rows: list[dict], source: str = "neutral") -> dict[str, list[tuple[dict, dict]]]:
     """(source row, target row) pairs by target expression, within each pair group (one subject,
     one session): every target photo with every source-expression photo of its group."""

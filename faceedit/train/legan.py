@@ -57,6 +57,7 @@ from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.models.layers import ClassCritic
 from faceedit.models.legan import KEEP, LEGAN, one_hot
+from faceedit.train.data import UNLABELLED_LIGHTING
 from faceedit.train.loop import MethodTrainer
 from faceedit.train.losses import (
     gradient_penalty,
@@ -90,7 +91,7 @@ class LEGANTrainer(MethodTrainer):
         "lambda_gp": 10.0, "lambda_cls": 20.0, "lambda_rec": 10.0, "lambda_id": 10.0,
         "lambda_qual": 0.5, "lambda_tv": 1e-7,
         "quality_q": 8.0, "quality_mask": False,
-        "unlabelled_lighting": "front",
+        "unlabelled_lighting": UNLABELLED_LIGHTING,
     }
     default_batch_size = 8
 
