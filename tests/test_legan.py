@@ -11,7 +11,7 @@ from torch import nn
 
 from _datasets import make_dataset
 from faceedit.errors import UsageError
-from faceedit.models.layers import PixelShuffleUp, ResidualBlock
+from faceedit.models.layers import InterpUp, PixelShuffleUp, ResidualBlock
 from faceedit.models.legan import SHIPPED_LIGHTING, SHIPPED_TARGETS, build_legan
 from faceedit.train.data import open_dataset
 from faceedit.train.legan import LEGANTrainer, hull_masks
@@ -77,6 +77,38 @@ def test_generator_is_three_hourglasses_and_returns_masks():
     assert torch.equal(m_e2, m_e) and not torch.allclose(m_l2, m_l)
     _, m_e3, m_l3 = model.edit_with_masks(x, "neutral", lighting="front")
     assert torch.equal(m_l3, m_l) and not torch.allclose(m_e3, m_e)
+
+
+def test_bilinear_upsampling_variant_and_its_init_from_a_pixel_shuffle_checkpoint(datasets):
+    bil = build_legan({**TINY_MODEL, "upsample": "bilinear"}).eval()
+    assert [type(m) for m in bil.G.fusion.body].count(InterpUp) == 2
+    assert not any(isinstance(m, PixelShuffleUp) for m in bil.modules())
+    with pytest.raises(ValueError, match="upsample"):
+        build_legan({**TINY_MODEL, "upsample": "nearest"})
+    # a pixel-shuffle layer whose four sub-pixel kernels are equal is conv + nearest x2; tying
+    # its kernels gives back that conv
+    ps = PixelShuffleUp(4, 3, "none", "relu")
+    with torch.no_grad():
+        k = torch.randn(3, 1, 4, 3, 3)
+        ps[0].weight.copy_(k.expand(3, 4, 4, 3, 3).reshape(12, 4, 3, 3))
+        ps[0].bias.copy_(torch.randn(3).repeat_interleave(4))
+    tied = InterpUp.from_pixel_shuffle_weight(ps[0].weight)
+    assert torch.allclose(tied, k[:, 0])
+    x = torch.randn(2, 4, 8, 8)
+    conv = torch.nn.functional.conv2d(x, tied, InterpUp.from_pixel_shuffle_weight(ps[0].bias), padding=1)
+    assert torch.allclose(ps(x), torch.relu(torch.nn.functional.interpolate(conv, scale_factor=2)), atol=1e-5)
+
+    # --init from a pixel-shuffle generator: every other tensor is copied, up-sampling kernels tied
+    src = _trainer(datasets, n_critic=1)
+    src_state = {f"G.{k}": v for k, v in src.net("G").state_dict().items()}
+    dst = _trainer(datasets, n_critic=1, upsample="bilinear")
+    dst.init_from(src_state, "test")
+    got = dst.net("G").state_dict()
+    tied_keys = [k for k, v in got.items() if v.shape != src_state[f"G.{k}"].shape]
+    assert len(tied_keys) == 3 * 2  # two up-samplings per hourglass
+    for k, v in got.items():
+        want = src_state[f"G.{k}"]
+        assert torch.equal(v, InterpUp.from_pixel_shuffle_weight(want) if k in tied_keys else want), k
 
 
 def test_colour_crops_on_the_luminance_model_keep_their_colour():

@@ -230,6 +230,28 @@ class PixelShuffleUp(nn.Sequential):
         )
 
 
+class InterpUp(nn.Sequential):
+    """Interpolated upsampling by 2: conv -> bilinear x2 -> norm -> act. It equals
+    :class:`PixelShuffleUp` with the four sub-pixel kernels tied and nearest replaced by bilinear
+    interpolation, so it cannot make the sub-pixel checkerboard (Odena et al. 2016);
+    :meth:`from_pixel_shuffle_weight` maps a trained ``PixelShuffleUp`` kernel onto it."""
+
+    def __init__(self, cin: int, cout: int, norm: NormKind = "instance", act: str = "relu") -> None:
+        super().__init__(
+            nn.Conv2d(cin, cout, 3, 1, 1, bias=norm == "none"),
+            nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+            norm_layer(norm, cout),
+            activation(act, cout),
+        )
+
+    @staticmethod
+    def from_pixel_shuffle_weight(w: torch.Tensor) -> torch.Tensor:
+        """A ``PixelShuffleUp`` conv weight or bias (4*cout, ...) -> this block's (cout, ...): the
+        mean of each output channel's four sub-pixel kernels (PixelShuffle reads channel
+        ``c * 4 + sub-pixel``)."""
+        return w.reshape(w.shape[0] // 4, 4, *w.shape[1:]).mean(1)
+
+
 def broadcast_condition(x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     """Concatenate a condition vector (B, K) to feature maps (B, C, H, W) as K constant planes."""
     return torch.cat([x, c.view(c.shape[0], c.shape[1], 1, 1).to(x.dtype).expand(-1, -1, *x.shape[-2:])], 1)

@@ -34,6 +34,11 @@ Choices, where the paper leaves room or our data differs (each noted in the code
 * **Fusion input.** Table 9 feeds the fusion hourglass the two masks only (6 channels); the image
   reaches the output through the masks. ``fuse_image=True`` (not in the paper) also concatenates
   the input image, a skip that helps a small, briefly trained model keep the person's detail.
+* **Up-sampling.** ``upsample="pixelshuffle"`` is the paper's final choice; ``"bilinear"``
+  (:class:`~faceedit.models.layers.InterpUp`: conv, then bilinear x2) is the variant of its
+  supplement Table 12 (same figures, FID 29.93 vs 29.96; smoother masks, Fig. 12). Sub-pixel
+  layers of a small, briefly trained model leave a 2-4 px checkerboard on every output;
+  interpolation cannot make one.
 * **Lighting condition.** ``targets()`` are the expressions; the lighting is the option
   ``lighting=`` (one of ``lighting_classes()``, default ``default_lighting`` = ``front``, the
   evenly lit frontal lighting of ordinary photos). ``lighting="keep"`` estimates the input's own
@@ -54,7 +59,14 @@ from torch import nn
 from faceedit.errors import UsageError
 from faceedit.faces.types import LUMA_WEIGHTS, CropTemplate
 from faceedit.models.base import EditModel
-from faceedit.models.layers import ConvNormAct, NormKind, PixelShuffleUp, ResidualBlock, broadcast_condition
+from faceedit.models.layers import (
+    ConvNormAct,
+    InterpUp,
+    NormKind,
+    PixelShuffleUp,
+    ResidualBlock,
+    broadcast_condition,
+)
 from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
 
 # The shipped checkpoint (weights/legan.safetensors): vocabularies as the trainer finds them in
@@ -77,7 +89,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "n_res": 6,  # residual blocks per hourglass (paper: 6)
     "norm": "instance",  # paper: instance normalisation
     "fuse_image": False,  # fusion hourglass also sees the image (not in the paper)
+    "upsample": "pixelshuffle",  # paper's final choice; "bilinear" = its Table 12 variant
 }
+
+UPSAMPLERS = {"pixelshuffle": PixelShuffleUp, "bilinear": InterpUp}
 
 
 def one_hot(index: torch.Tensor, n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -94,13 +109,16 @@ class LeganHourglass(nn.Module):
     tanh. Instance norm + ReLU after every conv and up-sampling but the last."""
 
     def __init__(self, cin: int, cout: int, dim: int, max_dim: int, n_down: int, n_res: int,
-                 norm: NormKind = "instance") -> None:
+                 norm: NormKind = "instance", upsample: str = "pixelshuffle") -> None:
         super().__init__()
+        if upsample not in UPSAMPLERS:
+            raise ValueError(f"upsample must be one of {sorted(UPSAMPLERS)}, got {upsample!r}")
+        up = UPSAMPLERS[upsample]
         widths = [min(dim * 2**i, max_dim) for i in range(n_down + 1)]
         layers: list[nn.Module] = [ConvNormAct(cin, widths[0], 7, 1, norm, "relu")]
         layers += [ConvNormAct(widths[i], widths[i + 1], 4, 2, norm, "relu") for i in range(n_down)]
         layers += [ResidualBlock(widths[-1], norm, "relu") for _ in range(n_res)]
-        layers += [PixelShuffleUp(widths[i + 1], widths[i], norm, "relu") for i in reversed(range(n_down))]
+        layers += [up(widths[i + 1], widths[i], norm, "relu") for i in reversed(range(n_down))]
         layers += [nn.Conv2d(widths[0], cout, 7, 1, 3), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 
@@ -118,11 +136,12 @@ class LeganGenerator(nn.Module):
     """
 
     def __init__(self, channels: int, n_expr: int, n_light: int, dim: int, max_dim: int, n_down: int,
-                 n_res: int, norm: NormKind = "instance", fuse_image: bool = False) -> None:
+                 n_res: int, norm: NormKind = "instance", fuse_image: bool = False,
+                 upsample: str = "pixelshuffle") -> None:
         super().__init__()
         self.channels, self.n_expr, self.n_light, self.n_down = channels, n_expr, n_light, n_down
         self.fuse_image = fuse_image
-        args = (dim, max_dim, n_down, n_res, norm)
+        args = (dim, max_dim, n_down, n_res, norm, upsample)
         self.expression = LeganHourglass(channels + n_expr, channels, *args)
         self.lighting = LeganHourglass(channels + n_light, channels, *args)
         self.fusion = LeganHourglass(channels * (3 if fuse_image else 2), channels, *args)
@@ -147,7 +166,7 @@ class LEGAN(EditModel):
 
     def __init__(self, *, size: int, channels: int, expressions: list[str], lighting: list[str],
                  default_lighting: str, dim: int, max_dim: int, n_down: int, n_res: int,
-                 norm: NormKind = "instance", fuse_image: bool = False) -> None:
+                 norm: NormKind = "instance", fuse_image: bool = False, upsample: str = "pixelshuffle") -> None:
         super().__init__()
         if not expressions:
             raise ValueError("LEGAN needs at least one expression class")
@@ -160,12 +179,12 @@ class LEGAN(EditModel):
         self._config = {"size": int(size), "channels": int(channels), "expressions": list(expressions),
                         "lighting": list(lighting), "default_lighting": default_lighting, "dim": int(dim),
                         "max_dim": int(max_dim), "n_down": int(n_down), "n_res": int(n_res), "norm": norm,
-                        "fuse_image": bool(fuse_image)}
+                        "fuse_image": bool(fuse_image), "upsample": upsample}
         self.channels = int(channels)
         self.expressions, self.lighting = list(expressions), list(lighting)
         self.default_lighting = default_lighting
         self.G = LeganGenerator(channels, len(expressions), len(lighting), dim, max_dim, n_down, n_res,
-                                norm, fuse_image)
+                                norm, fuse_image, upsample)
 
     @property
     def config(self) -> dict[str, Any]:

@@ -55,7 +55,7 @@ import torch
 
 from faceedit.errors import UsageError
 from faceedit.log import logger
-from faceedit.models.layers import ClassCritic
+from faceedit.models.layers import ClassCritic, InterpUp
 from faceedit.models.legan import KEEP, LEGAN, one_hot
 from faceedit.train.data import UNLABELLED_LIGHTING
 from faceedit.train.loop import MethodTrainer
@@ -69,7 +69,7 @@ from faceedit.train.losses import (
 
 # Keys of the trainer config that are the exported model's architecture (same names as
 # faceedit.models.legan.DEFAULT_CONFIG, so ``--init`` from a LEGAN checkpoint keeps them).
-MODEL_KEYS = ("dim", "max_dim", "n_down", "n_res", "norm", "fuse_image")
+MODEL_KEYS = ("dim", "max_dim", "n_down", "n_res", "norm", "fuse_image", "upsample")
 
 
 class LEGANTrainer(MethodTrainer):
@@ -82,6 +82,7 @@ class LEGANTrainer(MethodTrainer):
         "image_size": 64,
         # generator (faceedit.models.legan)
         "dim": 16, "max_dim": 64, "n_down": 2, "n_res": 6, "norm": "instance", "fuse_image": False,
+        "upsample": "pixelshuffle",
         "default_lighting": "front",
         # critic
         "d_dim": 32, "d_max_dim": 256, "d_layers": 0,  # 0: log2(size) - 1 (a 2x2 map, as the paper's)
@@ -149,6 +150,24 @@ class LEGANTrainer(MethodTrainer):
         return {"size": self.data.size, "channels": self.channels, "expressions": list(self.expr_vocab),
                 "lighting": list(self.light_vocab), "default_lighting": self.default_lighting,
                 **{k: self.config[k] for k in MODEL_KEYS}}
+
+    def init_from(self, tensors: dict[str, torch.Tensor], source: str) -> None:
+        """Fine-tuning; from a pixel-shuffle checkpoint into a bilinear generator, each up-sampling
+        kernel becomes the mean of its four sub-pixel kernels (``InterpUp.from_pixel_shuffle_weight``)
+        instead of starting fresh."""
+        own = self.net("G").state_dict()
+        prefix = self.export_prefix()
+        converted = dict(tensors)
+        n = 0
+        for k, v in tensors.items():
+            mine = own.get(k[len(prefix):]) if k.startswith(prefix) else None
+            if mine is not None and mine.shape != v.shape and v.shape[0] == 4 * mine.shape[0] \
+                    and v.shape[1:] == mine.shape[1:]:
+                converted[k] = InterpUp.from_pixel_shuffle_weight(v)
+                n += 1
+        if n:
+            logger.info("LEGAN --init: %d pixel-shuffle kernels tied into bilinear up-sampling kernels", n)
+        super().init_from(converted, source)
 
     # ---- one step -----------------------------------------------------------------------------
     def _conditions(self, e: torch.Tensor, l: torch.Tensor, dtype: torch.dtype
