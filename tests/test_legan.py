@@ -111,6 +111,22 @@ def test_bilinear_upsampling_variant_and_its_init_from_a_pixel_shuffle_checkpoin
         assert torch.equal(v, InterpUp.from_pixel_shuffle_weight(want) if k in tied_keys else want), k
 
 
+def test_residual_variant_starts_as_the_identity_and_init_zeroes_its_fusion_output(datasets):
+    res = build_legan({**TINY_MODEL, "residual": True}).eval()
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    out, m_e, m_l = res.edit_with_masks(x, "happy", lighting="left")
+    assert torch.equal(out, x) and not torch.equal(m_e, x)  # masks are computed as before
+    # --init from a plain generator: everything loaded, then the fusion output zeroed
+    src = _trainer(datasets, n_critic=1)
+    src_state = {f"G.{k}": v for k, v in src.net("G").state_dict().items()}
+    dst = _trainer(datasets, n_critic=1, residual=True)
+    dst.init_from(src_state, "test")
+    got = dst.net("G").state_dict()
+    zeroed = [k for k, v in got.items() if not torch.equal(v, src_state[f"G.{k}"])]
+    assert zeroed and all(k.startswith("fusion.body.") and not got[k].any() for k in zeroed)
+    assert torch.equal(got["expression.body.0.0.weight"], src_state["G.expression.body.0.0.weight"])
+
+
 def test_colour_crops_on_the_luminance_model_keep_their_colour():
     model = build_legan(TINY_MODEL).eval()
     torch.manual_seed(1)

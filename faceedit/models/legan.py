@@ -34,6 +34,11 @@ Choices, where the paper leaves room or our data differs (each noted in the code
 * **Fusion input.** Table 9 feeds the fusion hourglass the two masks only (6 channels); the image
   reaches the output through the masks. ``fuse_image=True`` (not in the paper) also concatenates
   the input image, a skip that helps a small, briefly trained model keep the person's detail.
+* **Residual output.** ``residual=True`` (not in the paper) adds the fusion hourglass's output
+  (tanh, so at most a half-range change) to the input image, clamped to [-1, 1], and starts that
+  hourglass's last convolution at zero, so an untrained generator returns its input. The paper's
+  generator must re-synthesise every pixel through three 4x-down-sampling hourglasses, which a
+  small model trained for an hour on a CPU does not learn (blurred, unrecognisable faces).
 * **Up-sampling.** ``upsample="pixelshuffle"`` is the paper's final choice; ``"bilinear"``
   (:class:`~faceedit.models.layers.InterpUp`: conv, then bilinear x2) is the variant of its
   supplement Table 12 (same figures, FID 29.93 vs 29.96; smoother masks, Fig. 12). Sub-pixel
@@ -90,6 +95,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "norm": "instance",  # paper: instance normalisation
     "fuse_image": False,  # fusion hourglass also sees the image (not in the paper)
     "upsample": "pixelshuffle",  # paper's final choice; "bilinear" = its Table 12 variant
+    "residual": False,  # output = input + fusion output (not in the paper)
 }
 
 UPSAMPLERS = {"pixelshuffle": PixelShuffleUp, "bilinear": InterpUp}
@@ -137,21 +143,34 @@ class LeganGenerator(nn.Module):
 
     def __init__(self, channels: int, n_expr: int, n_light: int, dim: int, max_dim: int, n_down: int,
                  n_res: int, norm: NormKind = "instance", fuse_image: bool = False,
-                 upsample: str = "pixelshuffle") -> None:
+                 upsample: str = "pixelshuffle", residual: bool = False) -> None:
         super().__init__()
         self.channels, self.n_expr, self.n_light, self.n_down = channels, n_expr, n_light, n_down
-        self.fuse_image = fuse_image
+        self.fuse_image, self.residual = fuse_image, residual
         args = (dim, max_dim, n_down, n_res, norm, upsample)
         self.expression = LeganHourglass(channels + n_expr, channels, *args)
         self.lighting = LeganHourglass(channels + n_light, channels, *args)
         self.fusion = LeganHourglass(channels * (3 if fuse_image else 2), channels, *args)
+        if residual:
+            self.zero_fusion_output()
+
+    def zero_fusion_output(self) -> None:
+        """Zero the fusion hourglass's last convolution: a residual generator then starts as the
+        identity (output = input)."""
+        last = self.fusion.body[-2]
+        nn.init.zeros_(last.weight)
+        if last.bias is not None:
+            nn.init.zeros_(last.bias)
 
     def forward(self, x: torch.Tensor, c_expr: torch.Tensor, c_light: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         m_e = self.expression(broadcast_condition(x, c_expr))
         m_l = self.lighting(broadcast_condition(x, c_light))
         fused = torch.cat([m_e, m_l, x] if self.fuse_image else [m_e, m_l], 1)
-        return self.fusion(fused), m_e, m_l
+        out = self.fusion(fused)
+        if self.residual:
+            out = (x + out).clamp(-1, 1)
+        return out, m_e, m_l
 
 
 class LEGAN(EditModel):
@@ -166,7 +185,8 @@ class LEGAN(EditModel):
 
     def __init__(self, *, size: int, channels: int, expressions: list[str], lighting: list[str],
                  default_lighting: str, dim: int, max_dim: int, n_down: int, n_res: int,
-                 norm: NormKind = "instance", fuse_image: bool = False, upsample: str = "pixelshuffle") -> None:
+                 norm: NormKind = "instance", fuse_image: bool = False, upsample: str = "pixelshuffle",
+                 residual: bool = False) -> None:
         super().__init__()
         if not expressions:
             raise ValueError("LEGAN needs at least one expression class")
@@ -179,12 +199,12 @@ class LEGAN(EditModel):
         self._config = {"size": int(size), "channels": int(channels), "expressions": list(expressions),
                         "lighting": list(lighting), "default_lighting": default_lighting, "dim": int(dim),
                         "max_dim": int(max_dim), "n_down": int(n_down), "n_res": int(n_res), "norm": norm,
-                        "fuse_image": bool(fuse_image), "upsample": upsample}
+                        "fuse_image": bool(fuse_image), "upsample": upsample, "residual": bool(residual)}
         self.channels = int(channels)
         self.expressions, self.lighting = list(expressions), list(lighting)
         self.default_lighting = default_lighting
         self.G = LeganGenerator(channels, len(expressions), len(lighting), dim, max_dim, n_down, n_res,
-                                norm, fuse_image, upsample)
+                                norm, fuse_image, upsample, bool(residual))
 
     @property
     def config(self) -> dict[str, Any]:

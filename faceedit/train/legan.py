@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from faceedit.errors import UsageError
+from faceedit.errors import CheckpointError, UsageError
 from faceedit.log import logger
 from faceedit.models.layers import ClassCritic, InterpUp
 from faceedit.models.legan import KEEP, LEGAN, one_hot
@@ -69,7 +69,7 @@ from faceedit.train.losses import (
 
 # Keys of the trainer config that are the exported model's architecture (same names as
 # faceedit.models.legan.DEFAULT_CONFIG, so ``--init`` from a LEGAN checkpoint keeps them).
-MODEL_KEYS = ("dim", "max_dim", "n_down", "n_res", "norm", "fuse_image", "upsample")
+MODEL_KEYS = ("dim", "max_dim", "n_down", "n_res", "norm", "fuse_image", "upsample", "residual")
 
 
 class LEGANTrainer(MethodTrainer):
@@ -82,7 +82,7 @@ class LEGANTrainer(MethodTrainer):
         "image_size": 64,
         # generator (faceedit.models.legan)
         "dim": 16, "max_dim": 64, "n_down": 2, "n_res": 6, "norm": "instance", "fuse_image": False,
-        "upsample": "pixelshuffle",
+        "upsample": "pixelshuffle", "residual": False,
         "default_lighting": "front",
         # critic
         "d_dim": 32, "d_max_dim": 256, "d_layers": 0,  # 0: log2(size) - 1 (a 2x2 map, as the paper's)
@@ -168,6 +168,18 @@ class LEGANTrainer(MethodTrainer):
         if n:
             logger.info("LEGAN --init: %d pixel-shuffle kernels tied into bilinear up-sampling kernels", n)
         super().init_from(converted, source)
+        if self.config["residual"] and not self._source_is_residual(source):
+            self.net("G").zero_fusion_output()  # start as the identity; the masks keep what they learnt
+            logger.info("LEGAN --init: residual generator, fusion output zeroed (starts as the identity)")
+
+    @staticmethod
+    def _source_is_residual(source: str) -> bool:
+        from faceedit.models.checkpoint import load_checkpoint
+
+        try:
+            return bool(load_checkpoint(source).meta.config.get("residual", False))
+        except CheckpointError:  # not a checkpoint file (tests pass tensors)
+            return False
 
     # ---- one step -----------------------------------------------------------------------------
     def _conditions(self, e: torch.Tensor, l: torch.Tensor, dtype: torch.dtype
