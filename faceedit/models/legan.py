@@ -78,7 +78,7 @@ from faceedit.models.registry import ModelSpec, WeightSource, register_arch, reg
 # London + JAFFE + Yale + Extended Yale B (sorted; rows without a lighting label count as front).
 SHIPPED_TARGETS = ["angry", "disgusted", "fearful", "happy", "neutral", "sad", "sleepy", "surprised", "wink"]
 SHIPPED_LIGHTING = ["ambient", "bottom", "front", "left", "right", "top"]
-SHIPPED_SHA256: str | None = "a809d1fdc61b43a423c83e2ddcf7a282a72cbf270c3a65798b153342be276096"
+SHIPPED_SHA256: str | None = "82f299bd467fb0f002b00537fef3d8c419758f232ff250dd4e0ed08142584834"
 
 KEEP = "keep"  # lighting option: feed the lighting classifier's estimate of the input
 
@@ -319,9 +319,8 @@ register_model(
         name="legan",
         method="LEGAN",
         arch="legan",
-        description="EXPERIMENTAL (a 33-minute CPU run: blurry, artefacted faces; see weights/legan.md). "
-        "Joint expression + lighting editing (three-hourglass generator with expression "
-        "and lighting masks; luminance model: the photo keeps its colour). Option lighting="
+        description="Joint expression + lighting editing (three-hourglass generator with expression "
+        "and lighting masks, residual output; luminance model: the photo keeps its colour). Option lighting="
         + "|".join(SHIPPED_LIGHTING + [KEEP]) + " (default front)",
         targets=SHIPPED_TARGETS,
         template=CropTemplate(size=DEFAULT_CONFIG["size"]),
