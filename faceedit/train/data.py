@@ -70,18 +70,23 @@ def row_label(row: dict, key: str) -> str | None:
     return UNLABELLED_LIGHTING if v is None and key == "lighting" else v
 
 
+def pair_groups(rows: list[dict]) -> list[list[dict]]:
+    """Rows grouped by their ``pair`` field (one subject, one session); rows without one are left out."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        if r.get("pair"):
+            groups.setdefault(r["pair"], []).append(r)
+    return list(groups.values())
+
+
 def condition_pairs(rows: list[dict], expect: dict[str, str], keys: tuple[str, ...] = ("expression", "lighting"),
                     ) -> list[tuple[dict, dict]]:
     """Ground truth for an edit: (source photo, real photo of the same pair group) where the real
     photo shows every label of ``expect`` and keeps the source's other labels of ``keys``; the
     source is the group's ``role: source`` photo (the neutral, front-lit one). Pairs whose two
     photos carry the same labels (nothing to edit) are left out."""
-    groups: dict[str, list[dict]] = {}
-    for r in rows:
-        if r.get("pair"):
-            groups.setdefault(r["pair"], []).append(r)
     out = []
-    for members in groups.values():
+    for members in pair_groups(rows):
         for s in (r for r in members if r.get("role") == "source"):
             want = {k: expect.get(k, row_label(s, k)) for k in keys}
             if all(want[k] == row_label(s, k) for k in keys):
@@ -94,12 +99,8 @@ def condition_pairs(rows: list[dict], expect: dict[str, str], keys: tuple[str, .
 def expression_pairs(rows: list[dict], source: str = "neutral") -> dict[str, list[tuple[dict, dict]]]:
     """(source row, target row) pairs by target expression, within each pair group (one subject,
     one session): every target photo with every source-expression photo of its group."""
-    groups: dict[str, list[dict]] = {}
-    for r in rows:
-        if r.get("pair"):
-            groups.setdefault(r["pair"], []).append(r)
     pairs: dict[str, list[tuple[dict, dict]]] = {}
-    for members in groups.values():
+    for members in pair_groups(rows):
         sources = [r for r in members if r["labels"].get("expression") == source]
         for t in members:
             expr = t["labels"].get("expression")
