@@ -125,6 +125,10 @@ def test_residual_variant_starts_as_the_identity_and_init_zeroes_its_fusion_outp
     zeroed = [k for k, v in got.items() if not torch.equal(v, src_state[f"G.{k}"])]
     assert zeroed and all(k.startswith("fusion.body.") and not got[k].any() for k in zeroed)
     assert torch.equal(got["expression.body.0.0.weight"], src_state["G.expression.body.0.0.weight"])
+    # from a residual checkpoint nothing is zeroed
+    again = _trainer(datasets, n_critic=1, residual=True)
+    again.init_from(src_state, "test", {"residual": True})
+    assert all(torch.equal(v, src_state[f"G.{k}"]) for k, v in again.net("G").state_dict().items())
 
 
 def test_colour_crops_on_the_luminance_model_keep_their_colour():

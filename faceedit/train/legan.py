@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from faceedit.errors import CheckpointError, UsageError
+from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.models.layers import ClassCritic, InterpUp
 from faceedit.models.legan import KEEP, LEGAN, one_hot
@@ -151,10 +151,11 @@ class LEGANTrainer(MethodTrainer):
                 "lighting": list(self.light_vocab), "default_lighting": self.default_lighting,
                 **{k: self.config[k] for k in MODEL_KEYS}}
 
-    def init_from(self, tensors: dict[str, torch.Tensor], source: str) -> None:
+    def init_from(self, tensors: dict[str, torch.Tensor], source: str, source_config: dict | None = None) -> None:
         """Fine-tuning; from a pixel-shuffle checkpoint into a bilinear generator, each up-sampling
         kernel becomes the mean of its four sub-pixel kernels (``InterpUp.from_pixel_shuffle_weight``)
-        instead of starting fresh."""
+        instead of starting fresh; from a non-residual checkpoint (``source_config``) into a residual
+        generator, the fusion output is zeroed so the fine-tune starts as the identity."""
         own = self.net("G").state_dict()
         prefix = self.export_prefix()
         converted = dict(tensors)
@@ -167,19 +168,10 @@ class LEGANTrainer(MethodTrainer):
                 n += 1
         if n:
             logger.info("LEGAN --init: %d pixel-shuffle kernels tied into bilinear up-sampling kernels", n)
-        super().init_from(converted, source)
-        if self.config["residual"] and not self._source_is_residual(source):
+        super().init_from(converted, source, source_config)
+        if self.config["residual"] and not (source_config or {}).get("residual", False):
             self.net("G").zero_fusion_output()  # start as the identity; the masks keep what they learnt
             logger.info("LEGAN --init: residual generator, fusion output zeroed (starts as the identity)")
-
-    @staticmethod
-    def _source_is_residual(source: str) -> bool:
-        from faceedit.models.checkpoint import load_checkpoint
-
-        try:
-            return bool(load_checkpoint(source).meta.config.get("residual", False))
-        except CheckpointError:  # not a checkpoint file (tests pass tensors)
-            return False
 
     # ---- one step -----------------------------------------------------------------------------
     def _conditions(self, e: torch.Tensor, l: torch.Tensor, dtype: torch.dtype

@@ -238,9 +238,10 @@ class MethodTrainer:
         """*method*: ``config``, ``targets``, ``conditions`` and ``extra`` metadata for export."""
         raise NotImplementedError
 
-    def init_from(self, tensors: dict[str, torch.Tensor], source: str) -> None:
+    def init_from(self, tensors: dict[str, torch.Tensor], source: str, source_config: dict | None = None) -> None:
         """Fine-tuning: load a registry checkpoint's generator weights into ``self.nets["G"]``,
-        skipping tensors whose shapes differ (e.g. a new condition vocabulary), with a warning."""
+        skipping tensors whose shapes differ (e.g. a new condition vocabulary), with a warning.
+        ``source_config`` is the checkpoint's own model config (for trainers that convert)."""
         g = self.net("G")
         own = g.state_dict()
         prefix = self.export_prefix()
@@ -402,7 +403,7 @@ def run(
         step = saved.step
         logger.info("resumed %s at step %d", out, step)
     elif init_ckpt is not None:
-        trainer.init_from(init_ckpt.tensors, init_ckpt.path)
+        trainer.init_from(init_ckpt.tensors, init_ckpt.path, init_ckpt.meta.config)
     if distributed:
         for k, m in list(trainer.nets.items()):
             if any(p.requires_grad for p in m.parameters()):
