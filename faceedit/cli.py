@@ -320,18 +320,23 @@ def prepare(
         summary = run_prepare(raw, out, preset=preset, csv_path=str(csv_file) if csv_file else None,
                               template=template, detector=detector)
     sys.stdout.write(json.dumps(summary) + "\n")
+    if not summary["count"]:
+        _fail(f"{raw}: no photo could be prepared; the reasons are in {out / 'errors.jsonl'}",
+              EXIT_FAILED)
 
 
 @app.command()
 def train(
-    model: str = typer.Option(..., "--model", "-m", help="Method to train: reggan, eggan, legan, lssl, secgan."),
-    data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared dataset folder(s) (faceedit prepare)."),
+    ctx: typer.Context,
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Method to train: reggan, eggan, legan, lssl, secgan (with --resume: the run's)."),
+    data: List[Path] = typer.Option([], "--data", "-d", help="Prepared dataset folder(s) (faceedit prepare; with --resume: the run's)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: checkpoints, logs, samples, report."),
     steps: int = typer.Option(1_000_000, "--steps", help="Total steps (resumed steps included)."),
     budget: Optional[float] = typer.Option(None, "--budget", help="Stop after this many minutes."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", help="Per-process batch (default: the method's)."),
     seed: int = typer.Option(0, "--seed"),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out, with its method, data and settings."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard the run already in --out (its state, log, report and samples) and start afresh."),
     init: Optional[str] = typer.Option(None, "--init", help="Fine-tune: start the generator from this registry model or .safetensors."),
     device: str = typer.Option("auto", "--device"),
     amp: str = typer.Option("auto", "--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16."),
@@ -349,22 +354,44 @@ def train(
     export: Optional[Path] = typer.Option(None, "--export", help="Checkpoint to write (default RUN/MODEL.safetensors); a model card is written beside it."),
 ) -> None:
     """Train a method on prepared datasets and export a registry-ready checkpoint + model card.
+    A run's method, data and settings are kept in RUN/run.json: --resume takes them from there.
     Multi-GPU: torchrun --nproc_per_node N -m faceedit train ..."""
     from faceedit.api import resolve_device
+    from faceedit.io import write_file_atomically
     from faceedit.train.data import open_dataset
+    from faceedit.train.loop import check_run_folder, clear_run_folder
 
     with _errors_to_exit_codes():
+        if resume and overwrite:
+            raise UsageError("--resume continues the run in --out, --overwrite discards it: give one")
+        settings = _run_settings(ctx.params)
+        if resume:
+            settings = _resumed_settings(ctx, out, settings)
+        elif not settings["model"] or not settings["data"]:
+            raise UsageError("give --model and --data, or --resume to continue the run in --out")
+        model = settings["model"]
+        data = [Path(d) for d in settings["data"]] if resume else data
+        batch_size, seed, init = settings["batch_size"], settings["seed"], settings["init"]
+        cfg, dcfg = dict(settings["config"]), dict(settings["disc"])
+        lam, augment, no_semantic = settings["lambda"], settings["augment"], settings["no_semantic"]
+        perceptual = Path(settings["vgg19"]) if settings["vgg19"] else None
         if model != "reggan":
             from faceedit.train.loop import trainer_for
 
             trainer_for(model)  # an unknown method is the first thing to report
-        cfg = {k: json.loads(v) for k, v in _parse_options(config).items()}
+        elif init:
+            raise UsageError("--init is not supported for reggan (its expression layers are fitted in closed form)")
+        earlier_run = check_run_folder(out, resume=resume, overwrite=overwrite,
+                                       state_file=_train_state_file(model))
         sets = [open_dataset(d) for d in data]
+        clear_run_folder(earlier_run)  # --overwrite, once the options and datasets are known good
+        if not resume or not (out / RUN_SETTINGS).is_file():  # (a run from an older faceedit)
+            write_file_atomically(out / RUN_SETTINGS, json.dumps(settings, indent=1) + "\n")
         command = "faceedit " + " ".join(sys.argv[1:])
         if model != "reggan":
             from faceedit.train.loop import LoopConfig, train_and_export
 
-            options = {k: json.loads(v) for k, v in _parse_options(option).items()}
+            options = dict(settings["option"])
             if no_semantic:
                 options["semantic"] = False
                 cfg["semantic"] = False
@@ -376,10 +403,7 @@ def train(
             train_and_export(model, sets, out, loop, config=cfg, export=export, command=command,
                              evaluate_after=not no_eval)
             return
-        if init:
-            raise UsageError("--init is not supported for reggan (its expression layers are fitted in closed form)")
         dev = resolve_device(device)
-        dcfg = {k: json.loads(v) for k, v in _parse_options(disc).items()}
         from faceedit.faces.types import CropTemplate
         from faceedit.train.export import export_model
         from faceedit.train.reggan import train_from_datasets
@@ -403,6 +427,96 @@ def train(
                    "heldout_subjects": report["heldout_subjects"]},
         )
     logger.info("exported %s (sha256 %s)", path, sha)
+
+
+RUN_SETTINGS = "run.json"
+"""The file of a run folder that keeps what defines the run, for ``train --resume``."""
+
+# The train options that define a run: its settings key -> (parameter name, option name).
+_RUN_OPTIONS = {
+    "model": ("model", "--model"), "data": ("data", "--data"), "batch_size": ("batch_size", "--batch-size"),
+    "seed": ("seed", "--seed"), "init": ("init", "--init"), "config": ("config", "--set"),
+    "option": ("option", "--option"), "no_semantic": ("no_semantic", "--no-semantic"),
+    "disc": ("disc", "--disc"), "lambda": ("lam", "--lambda"), "augment": ("augment", "--augment"),
+    "vgg19": ("perceptual", "--vgg19"),
+}
+
+
+def _json_options(values: List[str] | None, name: str) -> dict:
+    """``--set KEY=JSON`` values as a dict; a value that is not JSON is a usage error."""
+    out = {}
+    for key, value in _parse_options(values).items():
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            raise UsageError(f"{name} {key}={value}: the value must be JSON (e.g. 64, true, \"text\")") from None
+    return out
+
+
+def _run_settings(params: dict) -> dict:
+    """What defines a run, from the train command's parameters, JSON-ready and comparable."""
+    return {
+        "model": params["model"],
+        "data": [str(Path(d).resolve()) for d in params["data"]],
+        "batch_size": params["batch_size"],
+        "seed": params["seed"],
+        "init": params["init"],
+        "config": _json_options(params["config"], "--set"),
+        "option": _json_options(params["option"], "--option"),
+        "no_semantic": params["no_semantic"],
+        "disc": _json_options(params["disc"], "--disc"),
+        "lambda": params["lam"],
+        "augment": params["augment"],
+        "vgg19": str(Path(params["perceptual"]).resolve()) if params["perceptual"] else None,
+    }
+
+
+def _resumed_settings(ctx: typer.Context, out: Path, given: dict) -> dict:
+    """The settings of the run in ``out`` (RUN/run.json); an option given on the command line
+    must agree with them. A run started before run.json existed needs --model and --data, and
+    then takes every other setting from the command line, as it always did."""
+    path = out / RUN_SETTINGS
+    if not path.is_file():
+        if not given["model"] or not given["data"]:
+            raise UsageError(f"{out}: no {RUN_SETTINGS} (a run started by an older faceedit, or "
+                             "no run at all): give --model and --data to resume it")
+        return given
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(saved, dict) or set(saved) != set(_RUN_OPTIONS):
+            raise ValueError("not the settings of a run")
+    except ValueError as e:
+        raise UsageError(f"{path}: unreadable ({e})") from None
+    for key, (param, option) in _RUN_OPTIONS.items():
+        source = ctx.get_parameter_source(param)
+        if getattr(source, "name", None) != "COMMANDLINE":  # typer's enum is not click's
+            continue
+        if given[key] != saved[key]:
+            raise UsageError(
+                f"{option} {_setting_text(given[key])} contradicts the run in {out}, started with "
+                f"{option} {_setting_text(saved[key])}; leave {option} out to resume it, or start "
+                "afresh with --overwrite"
+            )
+    return saved
+
+
+def _setting_text(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, dict):
+        return ",".join(f"{k}={json.dumps(v)}" for k, v in value.items()) or "(none)"
+    if isinstance(value, list):
+        return " ".join(map(str, value))
+    return "(none)" if value is None else str(value)
+
+
+def _train_state_file(model: str) -> str:
+    """The training state a run of method ``model`` keeps in its run folder."""
+    if model == "reggan":
+        from faceedit.train.reggan import STATE_FILE
+    else:
+        from faceedit.train.loop import STATE_FILE
+    return STATE_FILE
 
 
 @app.command("eval")

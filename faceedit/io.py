@@ -20,11 +20,14 @@ import contextlib
 import glob
 import io
 import os
+import re
 import secrets
 import stat
 import string
 import struct
 import sys
+import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -537,13 +540,85 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+def write_file_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Write ``data`` (``str`` is encoded as UTF-8) to ``path`` atomically: into a temporary
+    file beside it, synced, then renamed over it, so readers see the old or the new content and
+    never a partial file. Missing folders are created. Raises :class:`OutputError`."""
+    _write_atomically(os.fspath(path), data.encode("utf-8") if isinstance(data, str) else data)
+
+
+STALE_TEMP_SECONDS = 600
+"""A temporary file of :func:`write_file_atomically` / :func:`write_image` untouched this long
+(or whose writing process is gone) belongs to a writer that died (``kill -9``, power loss)."""
+
+# The temporary file of NAME is ".NAME[:200].PID.XXXXXXXX.tmp" (XXXXXXXX: 8 random hex digits);
+# earlier versions wrote ".NAME[:200].XXXXXXXX.tmp", without the pid.
+_TEMP_SUFFIX = re.compile(r"(?:([0-9]+)\.)?[0-9a-f]{8}\.tmp")
+_temp_lock = threading.Lock()
+_temp_candidates: dict[str, list[str]] = {}  # folder -> names of temporary files found there
+
+
+def _temp_name(path: str) -> str:
+    return f".{os.path.basename(path)[:200]}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+
+
+def _remove_stale_temps(path: str) -> None:
+    """Remove the temporary files an earlier, dead writer of ``path`` left beside it.
+
+    Only names of exactly our pattern for this very file are considered, and only those whose
+    writing process no longer runs (on this machine) or that nobody touched for
+    ``STALE_TEMP_SECONDS``, so a concurrent writer is left alone. Each folder is listed once per
+    process (a batch writing thousands of files lists its output folder once); files that
+    cannot be removed are left as they are.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    prefix = f".{os.path.basename(path)[:200]}."
+    with _temp_lock:
+        names = _temp_candidates.get(folder)
+        if names is None:
+            try:
+                with os.scandir(folder) as entries:
+                    names = [e.name for e in entries
+                             if e.name.startswith(".") and e.name.endswith(".tmp")]
+            except OSError:
+                names = []
+            _temp_candidates[folder] = names
+        mine = [n for n in names if n.startswith(prefix) and _TEMP_SUFFIX.fullmatch(n[len(prefix):])]
+        for name in mine:
+            names.remove(name)
+    for name in mine:
+        temp = os.path.join(folder, name)
+        pid = _TEMP_SUFFIX.fullmatch(name[len(prefix):]).group(1)  # type: ignore[union-attr]
+        try:
+            stale = (pid is not None and not _pid_alive(int(pid))) or (
+                time.time() - os.lstat(temp).st_mtime > STALE_TEMP_SECONDS
+            )
+            if stale:
+                os.unlink(temp)
+        except OSError:
+            continue
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":  # Windows' os.kill would end the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists (another user's), or cannot tell: assume alive
+    return True
+
+
 def _write_atomically(path: str, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as e:
         raise OutputError(f"cannot create folder {folder}: {_os_reason(e)}", path) from e
-    temp = os.path.join(folder, f".{os.path.basename(path)[:200]}.{secrets.token_hex(4)}.tmp")
+    _remove_stale_temps(path)
+    temp = os.path.join(folder, _temp_name(path))
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except OSError as e:
@@ -577,6 +652,9 @@ class InputItem:
     (a plain file: its basename; a file found in a folder: ``sub/dir/name.jpg``)."""
     error: str | None = None
     """Why the spec yielded no file ("no such file or directory", ...), else None."""
+    listed: bool = False
+    """Found by listing a folder or matching a glob pattern (False: named by a spec or a stdin
+    line)."""
 
 
 def expand_inputs(
@@ -589,8 +667,9 @@ def expand_inputs(
     subfolders are not followed), a glob pattern (``**`` spans folders with ``recursive``) or
     ``-``: paths (files or folders, taken literally) read one per line from ``stdin``
     (default ``sys.stdin``). Existing paths are taken literally even if they contain glob
-    characters. A spec that yields nothing gives one item with ``error`` set. Files are
-    deduplicated by real path, keeping the first occurrence.
+    characters. A spec that yields nothing gives one item with ``error`` set, and so does an
+    entry of a folder that cannot be examined (a symbolic link loop...): the folder's other
+    files still come. Files are deduplicated by real path, keeping the first occurrence.
     """
     seen: set[str] = set()
     for spec in specs:
@@ -637,7 +716,7 @@ def _expand_glob(pattern: str, recursive: bool) -> Iterator[InputItem]:
                 yield item
         else:
             matched = True
-            yield InputItem(match, rel)
+            yield InputItem(match, rel, listed=True)
     if not matched:
         yield InputItem(pattern, "", "pattern matched no files")
 
@@ -657,7 +736,7 @@ def _expand_folder(
 
     Only one sorted listing per folder level is held; symlinked subfolders are not followed.
     """
-    files: list[str] = []
+    files: list[tuple[str, str | None]] = []  # (name, why it cannot be examined, or None)
     subfolders: list[str] = []
     try:
         with os.scandir(folder) as entries:
@@ -667,15 +746,19 @@ def _expand_folder(
                 if entry.is_dir(follow_symlinks=False):
                     if recursive:
                         subfolders.append(entry.name)
-                elif os.path.splitext(entry.name)[1].lower() in FORMAT_BY_EXT and entry.is_file():
-                    files.append(entry.name)
+                elif os.path.splitext(entry.name)[1].lower() in FORMAT_BY_EXT:
+                    try:
+                        if entry.is_file():
+                            files.append((entry.name, None))
+                    except OSError as e:  # e.g. a symbolic link loop: report it, list the rest
+                        files.append((entry.name, _os_reason(e)))
     except OSError as e:
         yield InputItem(folder, rel, f"cannot list folder: {_os_reason(e)}")
         return
     found = bool(files)
     files.sort()
-    for name in files:
-        yield InputItem(os.path.join(folder, name), os.path.join(rel, name))
+    for name, error in files:
+        yield InputItem(os.path.join(folder, name), os.path.join(rel, name), error, listed=True)
     del files  # hold no more than one listing per level while descending
     subfolders.sort()
     for name in subfolders:
@@ -762,6 +845,34 @@ class OutputNamer:
         OutputError if it would leave ``out_dir`` or an earlier call already gave the same
         path to a different input, target, strength or index.
         """
+        path, formatted = self._resolve(item, target, strength, index)
+        if os.path.isdir(path):
+            raise OutputError(f"output name {formatted!r} is an existing folder", item.path)
+        key = os.path.normcase(os.path.abspath(path))
+        owner = (item.path, target, float(strength), index)
+        first = self._claimed.setdefault(key, owner)
+        if first != owner:
+            raise OutputError(
+                f"output path collision with {first[0]} (target {first[1]}, "
+                f"strength {first[2]:g}); add {{target}}, {{strength}}, {{relparent}} or "
+                "{index} to the name template",
+                path,
+            )
+        return path
+
+    def predict(
+        self, item: InputItem, target: str, strength: float, index: int = 0
+    ) -> str | None:
+        """The path :meth:`path_for` would give, without claiming it; None if it has none."""
+        try:
+            return self._resolve(item, target, strength, index)[0]
+        except OutputError:
+            return None
+
+    def _resolve(
+        self, item: InputItem, target: str, strength: float, index: int
+    ) -> tuple[str, str]:
+        """(output path, formatted name); OutputError if the name is unusable."""
         name = os.path.basename(item.path)
         stem, in_ext = os.path.splitext(name)
         in_ext = in_ext.lower()
@@ -785,20 +896,7 @@ class OutputNamer:
         problem = _name_problem(relative)
         if problem:
             raise OutputError(f"output name {formatted!r} {problem}", item.path)
-        path = os.path.join(self.out_dir, *relative.split("/"))
-        if os.path.isdir(path):
-            raise OutputError(f"output name {formatted!r} is an existing folder", item.path)
-        key = os.path.normcase(os.path.abspath(path))
-        owner = (item.path, target, float(strength), index)
-        first = self._claimed.setdefault(key, owner)
-        if first != owner:
-            raise OutputError(
-                f"output path collision with {first[0]} (target {first[1]}, "
-                f"strength {first[2]:g}); add {{target}}, {{strength}}, {{relparent}} or "
-                "{index} to the name template",
-                path,
-            )
-        return path
+        return os.path.join(self.out_dir, *relative.split("/")), formatted
 
     def _format(self, *, strength: float, **fields: object) -> str:
         return self.template.format(strength=_Strength(strength), **fields)

@@ -152,7 +152,9 @@ class BatchApplier:
         else:
             self.keys = [(t, None) for t in opts.targets]
         self.pending: dict[tuple, list[tuple[_Job, int]]] = defaultdict(list)
-        self.inputs_seen: set[str] = set()  # realpaths; read by the main thread only
+        # realpaths, all known before the first output is planned (see _take_inputs)
+        self.input_paths: set[str] = set()
+        self.earlier_outputs: set[str] = set()  # listed files set aside as earlier outputs
         workers = max(1, opts.workers)
         self.prefetch = max(opts.batch_size * 2, workers * 2)
         self.max_pending = self.prefetch + workers * 2
@@ -163,7 +165,6 @@ class BatchApplier:
         if item.error:
             job.error = FaceEditError(item.error, item.path)
             return job
-        self.inputs_seen.add(os.path.realpath(item.path))
         for target in self.opts.targets:
             for strength in self.opts.strengths:
                 try:
@@ -171,9 +172,16 @@ class BatchApplier:
                 except FaceEditError as e:
                     job.records.append(self._rec(job, None, "error", target, strength, e.reason))
                     continue
-                if os.path.realpath(path) in self.inputs_seen:
+                real = os.path.realpath(path)
+                if real in self.input_paths:
                     job.records.append(self._rec(job, None, "error", target, strength,
                                                  f"refusing to overwrite an input file: {path}"))
+                elif real in self.earlier_outputs and self.opts.overwrite and os.path.exists(path):
+                    job.records.append(self._rec(
+                        job, None, "error", target, strength,
+                        f"refusing to overwrite {path}: it is a file of an input folder, maybe an "
+                        "original photo rather than an earlier output; delete it or write to "
+                        "another folder (-o)"))
                 elif os.path.exists(path) and not self.opts.overwrite:
                     job.records.append(self._rec(job, path, "skipped", target, strength))
                 else:
@@ -310,8 +318,44 @@ class BatchApplier:
                 self._flush(key, writer, self.opts.batch_size)
 
     # -- main loop -----------------------------------------------------------------------
+    def _take_inputs(self, items: list[InputItem]) -> list[InputItem]:
+        """Learn every input before the first output is planned, so no output replaces an input
+        met later; return the inputs to edit.
+
+        A file found by listing a folder or matching a glob (not one named explicitly) whose path
+        is this run's output path for *another* input (same template, targets and strengths) is
+        taken as an earlier output of that input, as when the output folder is the input
+        folder: it is not edited (logged at -v), so a second run does not edit its own outputs
+        (``john_happy_happy.jpg``). It may also be an original photo that happens to bear that
+        name, so it is never replaced: without ``--overwrite`` its input is skipped (the output
+        exists), with ``--overwrite`` that output is an error. Any other input file is never an
+        output, with or without ``--overwrite``.
+        """
+        real = {id(it): os.path.realpath(it.path) for it in items if it.error is None}
+        makers: dict[str, list[InputItem]] = defaultdict(list)  # output realpath -> its inputs
+        for it in items:
+            if it.error is None:
+                for target in self.opts.targets:
+                    for strength in self.opts.strengths:
+                        path = self.namer.predict(it, target, strength)
+                        if path is not None:
+                            makers[os.path.realpath(path)].append(it)
+        taken = []
+        for it in items:
+            if it.error is None:
+                others = [m for m in makers.get(real[id(it)], ()) if real[id(m)] != real[id(it)]]
+                if it.listed and others:
+                    self.earlier_outputs.add(real[id(it)])
+                    logger.debug("%s: not edited: it bears the output name of %s (an earlier "
+                                 "output?)", it.path, others[0].path)
+                    continue
+                self.input_paths.add(real[id(it)])
+            taken.append(it)
+        return taken
+
     def run(self, specs: Iterable[str], stdin=None) -> Iterator[Record]:
-        items = expand_inputs(list(specs), recursive=self.opts.recursive, stdin=stdin)
+        items = iter(self._take_inputs(list(
+            expand_inputs(list(specs), recursive=self.opts.recursive, stdin=stdin))))
         workers = max(1, self.opts.workers)
         outbox: deque[_Job] = deque()
         preparing: deque[tuple[_Job, Future | None]] = deque()

@@ -208,6 +208,71 @@ def test_output_collision_and_escape_and_input_protection(tmp_path, astronaut, t
     assert (d / "x" / "p.png").read_bytes() == before
 
 
+def test_no_output_replaces_an_input_met_later(tmp_path, astronaut, tiny_ckpt):
+    """Issue 15: john.jpg's output name is john_bright.jpg, another photo given as an input."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    face_photo(a / "john.jpg", astronaut)
+    other = face_photo(b / "john_bright.jpg", astronaut, size=(200, 200))
+    before = other.read_bytes()
+    for extra in ([], ["--overwrite"]):
+        code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", a / "john.jpg", other,
+                                   "-o", b, "--json", *extra)
+        recs = {Path(r["input"]).name: r for r in records(stdout)}
+        assert code == 1, extra
+        assert recs["john.jpg"]["status"] == "error" and recs["john.jpg"]["output"] is None
+        assert "input file" in recs["john.jpg"]["error"] and str(other) in recs["john.jpg"]["error"]
+        assert recs["john_bright.jpg"]["status"] == "ok"  # the later input is still edited
+        assert other.read_bytes() == before
+    # the same through stdin (the whole list is read before anything is written)
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", "-", "-o", b, "--overwrite", "--json",
+                          input=f"{a / 'john.jpg'}\n{other}\n")
+    assert code == 1 and "input file" in records(stdout)[0]["error"] and other.read_bytes() == before
+
+
+def test_output_folder_equal_to_the_input_folder(tmp_path, astronaut, tiny_ckpt):
+    d = tmp_path / "d"
+    d.mkdir()
+    face_photo(d / "john.jpg", astronaut)
+    other = face_photo(d / "john_bright.jpg", astronaut, size=(200, 200))
+    face_photo(d / "mary.jpg", astronaut)
+    before = other.read_bytes()
+    # john_bright.jpg bears john.jpg's output name: it is not edited (no john_bright_bright.jpg)
+    # and, as it may be an original photo, never replaced, not even with --overwrite
+    code, stdout, stderr = run("-v", "apply", "-m", tiny_ckpt, "-t", "bright", d, "-o", d,
+                               "--overwrite", "--json")
+    recs = {Path(r["input"]).name: r for r in records(stdout)}
+    assert code == 1 and set(recs) == {"john.jpg", "mary.jpg"}
+    assert recs["john.jpg"]["status"] == "error" and str(other) in recs["john.jpg"]["error"]
+    assert recs["mary.jpg"]["status"] == "ok"
+    assert "john_bright.jpg: not edited" in stderr
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in d.iterdir()) == ["john.jpg", "john_bright.jpg", "mary.jpg",
+                                                   "mary_bright.jpg"]
+    # a second run in place skips what exists and does not edit its own outputs
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", d, "-o", d, "--json")
+    assert code == 0
+    assert [(Path(r["input"]).name, r["status"]) for r in records(stdout)] == [
+        ("john.jpg", "skipped"), ("mary.jpg", "skipped")]
+    assert other.read_bytes() == before and len(list(d.iterdir())) == 4
+
+
+def test_symlink_loop_in_a_folder_fails_alone(tmp_path, astronaut, tiny_ckpt):
+    d = tmp_path / "in"
+    d.mkdir()
+    face_photo(d / "a.jpg", astronaut)
+    (d / "loop.jpg").symlink_to("loop.jpg")
+    face_photo(d / "z.png", astronaut)
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", d, "-o", tmp_path / "out", "--json")
+    recs = {Path(r["input"]).name: r for r in records(stdout)}
+    assert code == 1
+    assert recs["a.jpg"]["status"] == recs["z.png"]["status"] == "ok"
+    assert recs["loop.jpg"]["status"] == "error" and "symbolic links" in recs["loop.jpg"]["error"]
+    assert "loop.jpg" in stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_bright.jpg", "z_bright.png"]
+
+
 def test_unwritable_output_folder(tmp_path, photos, tiny_ckpt):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the output folder should be")

@@ -572,6 +572,48 @@ def test_overwrites_a_previous_output(tmp_path):
     assert listing(tmp_path) == ["out.png"]
 
 
+def test_stale_temp_files_of_a_killed_writer_are_removed(tmp_path):
+    """A writer killed (kill -9) between writing its temporary file and renaming it leaves
+    ".NAME.PID.XXXXXXXX.tmp"; the next write of NAME removes it, and only such leftovers."""
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "out.png"
+    code = (
+        "import os, signal, numpy as np\n"
+        "from faceedit import io as fio\n"
+        "os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"fio.write_image({str(target)!r}, np.zeros((4, 4, 3), np.uint8))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == -9, r.stderr
+    [killed] = listing(tmp_path)
+    assert killed.startswith(".out.png.") and killed.endswith(".tmp")
+    old = time.time() - 3600  # "a few minutes" ago, and then some
+    live = os.getppid()  # a running process: its fresh temporary file is being written
+    keep = [f".out.png.{live}.0123abcd.tmp",  # a live concurrent writer
+            ".out.png.89abcdef.tmp",  # an earlier version's name, recent
+            ".out.png.backup.tmp", "out.png.1.0123abcd.tmp",  # not our pattern
+            f".other.png.{live}.0123abcd.tmp"]  # another file's
+    gone = [f".out.png.{live}.fedcba98.tmp", ".out.png.76543210.tmp"]  # untouched for too long
+    for name in keep + gone:
+        (tmp_path / name).write_bytes(b"partial")
+    for name in gone + [f".other.png.{live}.0123abcd.tmp"]:
+        os.utime(tmp_path / name, (old, old))
+    fio.write_image(target, gradient())
+    assert listing(tmp_path) == sorted(keep + ["out.png"])
+    assert fio.read_image(target).pixels.shape == (48, 64, 3)
+
+
+def test_write_file_atomically(tmp_path):
+    path = tmp_path / "sub" / "meta.json"
+    fio.write_file_atomically(path, '{"a": "\u00e9"}')
+    assert path.read_text(encoding="utf-8") == '{"a": "\u00e9"}'
+    fio.write_file_atomically(path, b"{}")
+    assert path.read_bytes() == b"{}" and listing(path.parent) == ["meta.json"]
+
+
 # --------------------------------------------------------------------------------------------
 # Input expansion
 
@@ -680,6 +722,18 @@ def test_expand_stdin(tmp_path):
     ]
 
 
+def test_expand_reports_a_symlink_loop_and_lists_the_rest(tmp_path):
+    make_tree(tmp_path)
+    os.symlink("loop.jpg", tmp_path / "loop.jpg")
+    d = str(tmp_path)
+    items = list(fio.expand_inputs([d]))
+    assert [(i.rel, i.error and "symbolic links" in i.error) for i in items] == [
+        ("a.PNG", None), ("b.jpg", None), ("loop.jpg", True)]
+    assert all(i.listed for i in items)
+    assert not next(fio.expand_inputs([os.path.join(d, "b.jpg")])).listed  # named, not listed
+    assert next(fio.expand_inputs([os.path.join(d, "*.jpg")])).listed
+
+
 def test_expand_deduplicates_by_real_path(tmp_path):
     make_tree(tmp_path)
     b = str(tmp_path / "b.jpg")
@@ -773,6 +827,13 @@ def test_name_that_is_an_existing_folder(tmp_path):
     (tmp_path / "p_t.jpg").mkdir()
     with pytest.raises(OutputError, match="existing folder"):
         fio.OutputNamer(tmp_path).path_for(item("/in/p.jpg"), "t", 1)
+
+
+def test_predict_claims_nothing(tmp_path):
+    namer = fio.OutputNamer(tmp_path)
+    assert namer.predict(item("/b/p.jpg"), "smile", 1) == str(tmp_path / "p_smile.jpg")
+    assert namer.predict(item("/b/p.jpg", "../../p.jpg"), "t", 1) is None  # escapes: no path
+    assert namer.path_for(item("/a/p.jpg"), "smile", 1) == str(tmp_path / "p_smile.jpg")
 
 
 def test_collisions(tmp_path):

@@ -201,6 +201,78 @@ def test_cli_train_rejects_empty_folder(tmp_path):
     assert r.returncode == 2 and "not a prepared dataset" in r.stderr
 
 
+def _train_cli(*args):
+    from typer.testing import CliRunner
+
+    from faceedit.cli import app
+
+    r = CliRunner().invoke(app, ["train", *map(str, args)])
+    return r.exit_code, r.stderr
+
+
+def test_cli_train_never_wipes_an_existing_run(tmp_path, ds, monkeypatch):
+    monkeypatch.setenv("FACEEDIT_PLUGINS", "tiny_trainer")
+    run_dir = tmp_path / "run"
+    base = ["--model", "test-tiny-gan", "--data", ds, "-o", run_dir, "--log-every", "1",
+            "--sample-every", "1", "--no-eval"]
+    code, err = _train_cli(*base, "--steps", "2")
+    assert code == 0, err
+    samples = sorted(p.name for p in (run_dir / "samples").iterdir())
+    assert samples == ["step-0000001.png", "step-0000002.png"]
+    # a forgotten --resume is refused, and nothing of the run is touched
+    code, err = _train_cli(*base, "--steps", "3")
+    assert code == 2 and str(run_dir) in err and "--resume" in err and "--overwrite" in err
+    assert _state(run_dir)["step"] == 2
+    assert len((run_dir / "log.jsonl").read_text().splitlines()) == 2
+    assert sorted(p.name for p in (run_dir / "samples").iterdir()) == samples
+    code, err = _train_cli(*base, "--steps", "3", "--resume", "--overwrite")
+    assert code == 2 and "--overwrite" in err and _state(run_dir)["step"] == 2
+    # --overwrite starts afresh: no stale log records or samples of the old run are left
+    code, err = _train_cli(*base, "--steps", "1", "--overwrite")
+    assert code == 0, err
+    assert _state(run_dir)["step"] == 1
+    assert [json.loads(x)["step"] for x in (run_dir / "log.jsonl").read_text().splitlines()] == [1]
+    assert sorted(p.name for p in (run_dir / "samples").iterdir()) == ["step-0000001.png"]
+    code, err = _train_cli(*base, "--steps", "2", "--resume")
+    assert code == 0, err
+    assert _state(run_dir)["step"] == 2
+
+
+def test_cli_train_resume_needs_the_methods_state(tmp_path, ds):
+    (tmp_path / "run").mkdir()
+    code, err = _train_cli("--model", "reggan", "--data", ds, "-o", tmp_path / "run", "--resume",
+                           "--steps", "0")
+    assert code == 2 and "nothing to resume" in err and "reggan_refiner_state" in err
+    assert list((tmp_path / "run").iterdir()) == []
+
+
+def test_cli_train_resume_takes_everything_from_the_run(tmp_path, ds, monkeypatch):
+    monkeypatch.setenv("FACEEDIT_PLUGINS", "tiny_trainer")
+    run_dir = tmp_path / "run"
+    quiet = ["--sample-every", "0", "--no-eval", "-o", run_dir]
+    code, err = _train_cli("--model", "test-tiny-gan", "--data", ds, "--seed", "3", "-b", "2",
+                           "--set", "width=4", "--steps", "2", *quiet)
+    assert code == 0, err
+    assert json.loads((run_dir / "run.json").read_text())["config"] == {"width": 4}
+    code, err = _train_cli("--resume", "--steps", "3", *quiet)  # no --model, --data, --seed...
+    assert code == 0, err
+    st = load_training_state(run_dir / "state.safetensors")
+    assert st.step == 3 and st.extra["seed"] == 3 and st.extra["batch_size"] == 2
+    assert st.extra["config"]["width"] == 4
+    # an option that agrees with the run is fine; one that contradicts it is refused by name
+    code, err = _train_cli("--resume", "--steps", "4", "--model", "test-tiny-gan", "-b", "2",
+                           "--data", ds, *quiet)
+    assert code == 0, err
+    for option, value, started in [("--seed", "0", "--seed 3"), ("--set", "width=8", "--set width=4"),
+                                   ("--batch-size", "4", "--batch-size 2"), ("--data", tmp_path, str(ds))]:
+        code, err = _train_cli("--resume", "--steps", "5", option, value, *quiet)
+        assert code == 2 and f"{option} " in err and "contradicts" in err and started in err, err
+    assert load_training_state(run_dir / "state.safetensors").step == 4
+    # without --resume nothing can be guessed
+    code, err = _train_cli("--steps", "1", "-o", tmp_path / "new")
+    assert code == 2 and "--model" in err
+
+
 # ---- DDP ----------------------------------------------------------------------------------
 
 

@@ -1,7 +1,9 @@
 """faceedit prepare (detect + align once into a dataset), the shared-data presets, and the data
 helpers training reads them with."""
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from faceedit.cli import app
+from faceedit.errors import UsageError
 from faceedit.train.data import expression_pairs, holdout_subjects, load_crop, open_dataset
 from faceedit.train.presets import PRESETS, yaleb_lighting
 
@@ -52,6 +55,63 @@ def test_prepare_label_folders_resumes_and_reports_bad_files(tmp_path, raw_folde
     r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"])
     assert r.exit_code == 0 and json.loads(r.stdout)["count"] == 3
     assert {p: p.stat().st_mtime_ns for p in (out / "images").rglob("*.png")} == mtimes
+
+
+@pytest.mark.parametrize("meta", ["", "{\"format\": 1, \"pres"], ids=["empty", "torn"])
+def test_prepare_resumes_after_an_interrupted_write(tmp_path, raw_folders, meta):
+    out = tmp_path / "ds"
+    r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"])
+    assert r.exit_code == 0, r.stderr
+    rows = (out / "index.jsonl").read_text().splitlines()
+    assert len(rows) == 3
+    # killed while appending the last row, then (a later run) while writing dataset.json
+    (out / "index.jsonl").write_text("\n".join(rows[:2]) + "\n" + rows[2][:40])
+    (out / "dataset.json").write_text(meta)
+    r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"])
+    assert r.exit_code == 0, r.stderr
+    assert "index.jsonl: dropped an incomplete last line" in r.stderr
+    assert "dataset.json: unreadable" in r.stderr and "Traceback" not in r.stderr
+    assert json.loads(r.stdout)["count"] == 3
+    assert (out / "index.jsonl").read_text().splitlines() == rows  # the dropped photo is redone
+    assert json.loads((out / "dataset.json").read_text())["count"] == 3
+    assert len(open_dataset(out).rows) == 3
+
+
+def test_an_incomplete_last_index_line_is_skipped_by_readers(tmp_path, raw_folders):
+    out = tmp_path / "ds"
+    assert runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"]).exit_code == 0
+    rows = (out / "index.jsonl").read_text().splitlines()
+    (out / "index.jsonl").write_text("\n".join(rows[:2]) + "\n" + rows[2][:40])
+    assert len(open_dataset(out).rows) == 2
+    (out / "index.jsonl").write_text(rows[0][:40] + "\n" + "\n".join(rows[1:]) + "\n")
+    with pytest.raises(UsageError, match="index.jsonl: line 1 is not valid JSON"):
+        open_dataset(out)
+
+
+def test_a_failed_dataset_json_write_keeps_the_old_one(tmp_path, raw_folders, monkeypatch):
+    out = tmp_path / "ds"
+    assert runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"]).exit_code == 0
+    before = (out / "dataset.json").read_text()
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"])
+    assert r.exit_code == 1 and "dataset.json" in r.stderr and "no space left" in r.stderr
+    assert (out / "dataset.json").read_text() == before
+    assert sorted(p.name for p in out.iterdir()) == ["dataset.json", "errors.jsonl", "images", "index.jsonl"]
+
+
+def test_prepare_fails_when_every_photo_failed(tmp_path):
+    raw = tmp_path / "raw"
+    for label in ("neutral", "happy"):
+        (raw / label).mkdir(parents=True)
+        (raw / label / "p.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    out = tmp_path / "ds"
+    r = runner.invoke(app, ["prepare", str(raw), "-o", str(out), "--size", "64"])
+    assert r.exit_code == 1 and "no photo could be prepared" in r.stderr and "errors.jsonl" in r.stderr
+    assert len((out / "errors.jsonl").read_text().splitlines()) == 2
 
 
 def test_paired_preset_registers_target_onto_source(tmp_path, astronaut):

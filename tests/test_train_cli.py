@@ -72,3 +72,30 @@ def test_train_rejects_unknown_method_and_bad_dataset(tmp_path):
     assert r.exit_code == 2 and "trainable: reggan" in r.stderr
     r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(tmp_path), "-o", str(tmp_path / "r")])
     assert r.exit_code == 2 and "not a prepared dataset" in r.stderr
+
+
+def test_reggan_resume_keeps_the_runs_stage1_settings(tmp_path):
+    from _datasets import make_dataset
+
+    from faceedit.errors import UsageError
+    from faceedit.train.reggan import train_from_datasets
+
+    ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
+    run = tmp_path / "run"
+    tiny = ["--set", "base_channels=8", "--set", "max_channels=16", "--set", "attention_channels=8",
+            "--set", "n_latent=2", "--set", "hourglass_depth=1", "--disc", "channels=8",
+            "--disc", "n_layers=2"]
+    r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(ds), "-o", str(run), "--steps", "1",
+                            "--lambda", "1", "--augment", "1", "-b", "2", *tiny])
+    assert r.exit_code == 0, r.stderr
+    # --resume alone: the run's method, data, stage-1 settings and architecture
+    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "2"])
+    assert r.exit_code == 0, r.stderr
+    report = json.loads((run / "report.json").read_text())
+    assert report["lambda"] == 1 and report["augment_copies"] == 1 and report["refiner_steps"] == 2
+    assert report["batch_size"] == 2
+    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "3", "--lambda", "100"])
+    assert r.exit_code == 2 and "--lambda 100.0 contradicts" in r.stderr and "--lambda 1.0" in r.stderr
+    # the library refuses too: stage 1 is recomputed on resume and must be the run's
+    with pytest.raises(UsageError, match="lambda 100.0 \\(the run started with 1.0\\)"):
+        train_from_datasets([ds], run, lam=100.0, augment_copies=1, resume=True, steps=3)

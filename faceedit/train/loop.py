@@ -555,6 +555,53 @@ class _Progress:
             self._p.__exit__(*exc)
 
 
+def check_run_folder(out: str | os.PathLike, *, resume: bool, overwrite: bool,
+                     state_file: str = STATE_FILE) -> list[Path]:
+    """Guard a run folder before ``faceedit train`` writes into it; returns what
+    :func:`clear_run_folder` would remove (empty unless ``overwrite``).
+
+    A folder that already holds a run (a training state, ``log.jsonl``, ``report.json`` or
+    sample sheets) is continued with ``resume`` or started afresh with ``overwrite``; anything
+    else is a UsageError naming the folder, so a forgotten ``--resume`` never wipes a run.
+    ``resume`` needs ``state_file``, the method's training state.
+    """
+    out = Path(out)
+    if resume and overwrite:
+        raise UsageError("--resume continues the run in --out, --overwrite discards it: give one")
+    if resume:
+        if not (out / state_file).is_file():
+            raise UsageError(f"{out}: nothing to resume (no {state_file})")
+        return []
+    found = _run_files(out)
+    if found and not overwrite:
+        names = ", ".join(p.relative_to(out).as_posix() for p in found[:4])
+        raise UsageError(f"{out} already holds a training run ({names}{', ...' if len(found) > 4 else ''}); "
+                         "continue it with --resume, or discard it with --overwrite")
+    return found
+
+
+def clear_run_folder(found: list[Path]) -> None:
+    """Remove an earlier run's files found by :func:`check_run_folder` (``--overwrite``)."""
+    for path in found:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _run_files(out: Path) -> list[Path]:
+    """The files of an earlier run in ``out``: training states, log, report, samples."""
+    import re
+
+    from faceedit.train.reggan import STATE_FILE as REGGAN_STATE
+
+    names = (STATE_FILE, REGGAN_STATE, LOG_FILE, "report.json", "eval-sheet.png")
+    found = [out / n for n in names if (out / n).is_file()]
+    samples = out / "samples"
+    if samples.is_dir():
+        sheet = re.compile(r"step[-_][0-9]+(\.tmp)?\.png")
+        found += sorted(p for p in samples.iterdir() if sheet.fullmatch(p.name) and p.is_file())
+    return found
+
+
 def trainer_for(name: str) -> type[MethodTrainer]:
     """The trainer of method ``name``: the MethodTrainer subclass with ``arch == name`` in
     ``faceedit.train.<name>`` or in a ``FACEEDIT_PLUGINS`` module."""

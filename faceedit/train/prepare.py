@@ -11,7 +11,9 @@ Output layout (a *prepared dataset*, what ``faceedit train`` and ``faceedit eval
 Photos in a pair group (the same person in one session: London neutral/smiling, a JAFFE or
 Yale subject) are registered onto the group's first source photo on the expression-stable
 landmarks (eyes and nose), so a source and its target differ by the expression, not by the crop.
-Re-running resumes: photos already in the index are not processed again.
+Re-running resumes: photos already in the index are not processed again. An interrupted run is
+fine to resume: ``dataset.json`` is written atomically (and an unreadable one is written again),
+an incomplete last line of ``index.jsonl`` is dropped with a warning and its photo prepared again.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.align import BORDERS, align_face, similarity_transform
 from faceedit.faces.detect import get_detector
 from faceedit.faces.types import CropTemplate
-from faceedit.io import read_image, write_image
+from faceedit.io import read_image, write_file_atomically, write_image
 from faceedit.log import logger
 from faceedit.train.presets import PRESETS, RawSample, csv_labels, guess_preset
 
@@ -84,11 +86,12 @@ def prepare(
     out.mkdir(parents=True, exist_ok=True)
     index_path, errors_path = out / "index.jsonl", out / "errors.jsonl"
     meta_path = out / "dataset.json"
-    if meta_path.exists():
-        old = json.loads(meta_path.read_text())
-        if old.get("template") != template.to_json():
-            raise UsageError(f"{out}: prepared with template {old.get('template')}, not "
-                             f"{template.to_json()}; use another output folder")
+    old = _read_meta(meta_path)
+    if old is not None and old.get("template") != template.to_json():
+        raise UsageError(f"{out}: prepared with template {old.get('template')}, not "
+                         f"{template.to_json()}; use another output folder")
+    _drop_torn_last_line(index_path, "its photo is prepared again")
+    _drop_torn_last_line(errors_path, "")
     done = {row["source"]: row for row in read_index(out)} if index_path.exists() else {}
     reference: dict[str, np.ndarray] = {}  # pair group -> stable landmarks of its source, crop coords
     registered: dict[str, tuple[list, list]] = {}  # pair group -> (source matrix, source landmarks)
@@ -128,7 +131,7 @@ def prepare(
         "subjects": len({r["subject"] for r in rows}),
         "labels": _label_counts(rows),
     }
-    meta_path.write_text(json.dumps(summary, indent=1))
+    write_file_atomically(meta_path, json.dumps(summary, indent=1))
     logger.info("prepared %d new crops (%d total, %d failed) in %.0f s -> %s",
                 n_new, len(rows), n_err, time.time() - t0, out)
     return summary
@@ -199,11 +202,65 @@ def _label_counts(rows: list[dict]) -> dict:
     return counts
 
 
+def _read_meta(path: Path) -> dict | None:
+    """An earlier run's dataset.json, or None if there is none or it cannot be read (an empty
+    or torn file from an interrupted run, which this run writes again), with a warning."""
+    if not path.exists():
+        return None
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as e:
+        logger.warning("%s: unreadable (%s), probably left by an interrupted run; ignored and "
+                       "written again", path, e)
+        return None
+    return meta
+
+
+def _drop_torn_last_line(path: Path, consequence: str) -> None:
+    """Cut an incomplete last line (a run killed while appending it) off a JSON-lines file, with a
+    warning, so that appending starts on a line of its own; a complete last line that only lacks
+    its newline gets one."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    if not data or data.endswith(b"\n"):
+        return
+    cut = data.rfind(b"\n") + 1
+    try:
+        json.loads(data[cut:])
+    except ValueError:
+        logger.warning("%s: dropped an incomplete last line, left by an interrupted run%s", path,
+                       f"; {consequence}" if consequence else "")
+        with open(path, "r+b") as fh:
+            fh.truncate(cut)
+    else:
+        with open(path, "ab") as fh:
+            fh.write(b"\n")
+
+
 def read_index(dataset: str | os.PathLike) -> Iterator[dict]:
+    """The rows of a prepared dataset's index.jsonl. An unreadable last line (an interrupted
+    ``prepare``; re-running it repairs the file) is skipped with a warning; any other unreadable
+    line is a UsageError naming the file and line."""
     path = Path(dataset) / "index.jsonl"
     if not path.exists():
         raise UsageError(f"{dataset}: not a prepared dataset (no index.jsonl); run faceedit prepare")
-    with open(path) as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = fh.readlines()
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as e:
+            if i == last:
+                logger.warning("%s: line %d is incomplete (an interrupted faceedit prepare; run it "
+                               "again to finish the dataset); skipped", path, i + 1)
+                return
+            raise UsageError(f"{path}: line {i + 1} is not valid JSON ({e}); the dataset is "
+                             "damaged, prepare it again into a new folder") from None
+        yield row

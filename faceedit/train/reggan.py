@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from faceedit.errors import CheckpointError
+from faceedit.errors import CheckpointError, UsageError
 from faceedit.models.checkpoint import load_training_state, save_training_state
 from faceedit.models.layers import MultiScaleDiscriminator
 from faceedit.models.reggan import ExpressionLayer, RegGAN, build_reggan, pad_for_patches
@@ -322,6 +322,7 @@ def train_refiner(
     loss_weights: RefinerLossWeights = RefinerLossWeights(),
     perceptual_weights: str | os.PathLike | None = None,
     discriminator: Mapping[str, Any] | None = None,
+    state_extra: Mapping[str, Any] | None = None,
 ) -> RefinerTrainResult:
     """Train ``model.refiner`` (stage 2) on the outputs of ``model``'s expression layers.
 
@@ -339,7 +340,8 @@ def train_refiner(
     state (dropping log lines written after it), so an interrupted run ends where an
     uninterrupted one would. ``steps`` is the total step count, resumed steps included;
     ``budget_minutes`` stops earlier (and saves) once that much wall time has passed in this call.
-    ``model`` is moved to ``device`` and trained in place.
+    ``model`` is moved to ``device`` and trained in place. ``state_extra`` (JSON-like) is saved
+    with the training state.
     """
     if steps < 0 or batch_size < 1 or log_every < 1 or checkpoint_every < 1 or sample_every < 0:
         raise ValueError(
@@ -387,7 +389,8 @@ def train_refiner(
             {"model": model.state_dict(), "discriminator": disc.state_dict()},
             {"refiner": opt_g.state_dict(), "discriminator": opt_d.state_dict()},
             step,
-            {"sampler_rng": sampler.get_state(), "config": model.config, "seed": seed},
+            {**(state_extra or {}), "sampler_rng": sampler.get_state(), "config": model.config,
+             "seed": seed},
         )
 
     started = time.monotonic()
@@ -575,11 +578,21 @@ def train_from_datasets(
     greyscale pairs gets a luminance layer (see ``RegGAN.expression_output``). Subjects are
     split once, by a seeded hash, into training and held-out (``holdout`` fraction per dataset);
     held-out subjects are used for the metrics only. Stage 1 is closed-form and recomputed on
-    resume (it is deterministic); stage 2 resumes from ``run_dir``.
+    resume (it is deterministic); stage 2 resumes from ``run_dir``. A resume must use the
+    stage-1 settings the run started with (``lam``, ``augment_copies``, ``holdout``, ``seed``,
+    kept in its training state): different ones are a UsageError naming them.
     """
     from faceedit.train.data import expression_pairs, holdout_subjects, open_dataset
 
     run = Path(run_dir)
+    stage1 = {"lambda": lam, "augment_copies": augment_copies, "holdout": holdout, "seed": seed}
+    if resume and (run / STATE_FILE).is_file():
+        started = load_training_state(run / STATE_FILE).extra.get("stage1")
+        changed = [f"{k} {stage1[k]} (the run started with {started.get(k)})"
+                   for k in stage1 if started is not None and started.get(k) != stage1[k]]
+        if changed:
+            raise UsageError(f"{run}: resuming RegGAN with other stage-1 settings: "
+                             f"{', '.join(changed)}")
     run.mkdir(parents=True, exist_ok=True)
     sets = [open_dataset(p) for p in datasets]
     sizes = {d.size for d in sets}
@@ -636,6 +649,7 @@ def train_from_datasets(
         checkpoint_dir=run, checkpoint_every=checkpoint_every, resume=resume,
         budget_minutes=budget_minutes, sample_every=sample_every, seed=seed,
         discriminator=discriminator, perceptual_weights=perceptual_weights,
+        state_extra={"stage1": stage1},
     )
     stage2_s = time.monotonic() - t0
     metrics = evaluate(model, {t: p for t, p in test_pairs.items() if len(p[0])}, device)
