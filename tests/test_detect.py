@@ -152,7 +152,7 @@ def test_draw_faces(astronaut):
 
 def test_available_detectors_and_auto(no_fan_weights, caplog):
     avail = available_detectors()
-    assert set(avail) == {"fan", "dlib", "dlib-cnn", "opencv"}
+    assert set(avail) == {"fan", "dlib", "dlib-cnn", "opencv", "mediapipe"}
     assert avail["dlib"] is None and avail["opencv"] is None and avail["dlib-cnn"] is None
     assert isinstance(avail["fan"], str) and avail["fan"]
     with caplog.at_level(logging.INFO, logger="faceedit"):

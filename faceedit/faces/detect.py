@@ -21,6 +21,13 @@ Backends
 ``opencv``
     OpenCV Haar cascades; eye cascade for the eye centres, nose and mouth estimated from the mean
     face shape: 5 landmarks in ``MEAN_FIVE_POINTS`` order. Needs nothing but OpenCV.
+``mediapipe``
+    MediaPipe's BlazeFace detectors (full and short range) and 468-point Face Mesh, as torch modules
+    (:mod:`faceedit.faces.mediapipe_faces`) with weights converted from MediaPipe's models and
+    shipped in ``weights/``; CPU or CUDA (``device``), batched across photos by
+    :meth:`MediaPipeDetector.detect_batch`. Landmarks: the 68 iBUG points mapped from the mesh
+    (:mod:`faceedit.faces.mesh68`); the mesh itself is kept in ``Face.dense``. Never picked by
+    ``auto``. Needs torch and the three ``.safetensors`` files, nothing else (no TensorFlow).
 
 Faces are returned largest first (index 0 = largest box).
 """
@@ -47,8 +54,9 @@ from faceedit.faces.types import MEAN_FIVE_POINTS, Face
 log = logging.getLogger("faceedit")
 
 #: Every backend name, in the order ``auto`` prefers them (``dlib-cnn`` is never picked by auto:
-#: it is an order of magnitude slower than ``dlib`` on a CPU).
-DETECTOR_NAMES = ("fan", "dlib", "dlib-cnn", "opencv")
+#: it is an order of magnitude slower than ``dlib`` on a CPU; ``mediapipe`` is not picked either,
+#: for now).
+DETECTOR_NAMES = ("fan", "dlib", "dlib-cnn", "opencv", "mediapipe")
 AUTO_ORDER = ("fan", "dlib", "opencv")
 
 # Checkpoint files face-alignment 1.4/1.5 loads (basename of its download URLs). The names are
@@ -278,6 +286,34 @@ def _opencv_status() -> str | None:
     for f in (OpenCVDetector.FACE_CASCADES + (OpenCVDetector.EYE_CASCADE,)):
         if not os.path.isfile(os.path.join(root, f)):
             return f"OpenCV cascade {f} is missing from {root}"
+    return None
+
+
+MEDIAPIPE_WEIGHTS = ("blazeface_full.safetensors", "blazeface_short.safetensors",
+                     "facemesh.safetensors")
+
+
+def _mediapipe_weights_dir() -> Path:
+    """Where the converted MediaPipe weights are: the shipped-weights folder, found as
+    :func:`faceedit.models.registry.weights_dir` finds it (repeated here so that asking which
+    detectors can run does not import torch)."""
+    env = os.environ.get("FACEEDIT_WEIGHTS")
+    if env:
+        return Path(env).expanduser()
+    root = Path(__file__).resolve().parents[2]
+    if (root / "weights").is_dir() and (root / "pyproject.toml").is_file():
+        return root / "weights"
+    return Path(sys.prefix) / "share" / "faceedit" / "weights"
+
+
+def _mediapipe_status() -> str | None:
+    if importlib.util.find_spec("torch") is None:
+        return "torch is not installed"
+    d = _mediapipe_weights_dir()
+    missing = [f for f in MEDIAPIPE_WEIGHTS if not (d / f).is_file()]
+    if missing:
+        return (f"MediaPipe weights {', '.join(missing)} are missing from {d} "
+                "(python -m faceedit.faces.convert_mediapipe writes them)")
     return None
 
 
@@ -649,6 +685,40 @@ class FanDetector(Detector):
         return _sort_faces(faces)
 
 
+class MediaPipeDetector(Detector):
+    """MediaPipe's BlazeFace + Face Mesh in torch (see :mod:`faceedit.faces.mediapipe_faces`).
+
+    Scale policy: the full-range detector sees the whole photo letterboxed to 192 px (faces down
+    to about 6 % of the long side: ~30 px in a 512-px photo); the short-range detector sees it
+    zoomed out 1.5x, for faces that fill the frame (tight crops such as Extended Yale B's); photos
+    longer than ``tile_from`` (600) px are also searched in 3x3 overlapping tiles of half their
+    long side: faces down to 2-3 % of the long side are found (measured on the astronaut, face
+    width as dlib's box: 30 px at 1024 px, 60 px at 2048 px, 80 px at 4096 px). Roll: the mesh
+    runs on a crop turned upright by the detector's eye keypoints, then re-cropped from the mesh
+    itself; heads rolled up to about 60 degrees are handled (beyond, BlazeFace's keypoints fail
+    and the face is usually dropped). Scores are
+    BlazeFace's (``min_score`` 0.5 .. 1); faces whose mesh presence probability is below 0.5
+    are dropped. Landmarks: 68 iBUG points mapped from the mesh; ``Face.dense`` holds the
+    (468,3) mesh. torch is imported when the detector is created, never before;
+    :meth:`detect_batch` runs many photos through each network at once.
+    """
+
+    name = "mediapipe"
+
+    def __init__(self, device: str = "cpu", **params):
+        from faceedit.faces.mediapipe_faces import MediaPipeFaces
+
+        self.device = device
+        self._faces = MediaPipeFaces(_mediapipe_weights_dir(), device=device, **params)
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        return self.detect_batch([rgb])[0]
+
+    def detect_batch(self, images: list[np.ndarray]) -> list[list[Face]]:
+        """Several photos at once (any sizes): faces per photo, each list largest first."""
+        return [_sort_faces(f) for f in self._faces([_as_rgb8(im) for im in images])]
+
+
 # --------------------------------------------------------------------------------------------
 # registry
 
@@ -664,6 +734,8 @@ def _status(name: str, allow_download: bool = False) -> str | None:
         return _dlib_status()
     if name == "opencv":
         return _opencv_status()
+    if name == "mediapipe":
+        return _mediapipe_status()
     raise KeyError(name)
 
 
@@ -681,6 +753,8 @@ def _build(name: str, device: str, allow_download: bool) -> Detector:
         return DlibCnnDetector()
     if name == "opencv":
         return OpenCVDetector()
+    if name == "mediapipe":
+        return MediaPipeDetector(device=device)
     raise AssertionError(name)
 
 
@@ -716,7 +790,12 @@ def get_detector(name: str = "auto", device: str = "cpu", allow_download: bool =
                 f"face detector {chosen!r} is not available: {reason}; "
                 f"available: {', '.join(usable) or 'none'}"
             )
-    key = (chosen, str(device), bool(allow_download)) if chosen == "fan" else (chosen,)
+    if chosen == "fan":
+        key = (chosen, str(device), bool(allow_download))
+    elif chosen == "mediapipe":
+        key = (chosen, str(device))
+    else:
+        key = (chosen,)
     with _CACHE_LOCK:
         det = _CACHE.get(key)
         if skipped is not None:  # auto: say which one (at INFO the first time, when it is loaded)

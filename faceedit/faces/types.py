@@ -47,6 +47,9 @@ class Face:
     landmarks: np.ndarray  # (68,2) iBUG order, or (5,2) MEAN_FIVE_POINTS order
     score: float
     detector: str = ""
+    # (468,3) MediaPipe Face Mesh points (x, y in image pixels, z relative depth in the same
+    # units) when the detector produces them (``mediapipe``), else None.
+    dense: np.ndarray | None = None
 
     @property
     def five(self) -> np.ndarray:
