@@ -10,17 +10,18 @@ The CLI is a thin layer over this module and :mod:`faceedit.pipeline`.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
-from faceedit.faces.align import align_face, face_mask, paste_back
+from faceedit.faces.align import align_face, apply_affine, face_mask, paste_back
 from faceedit.faces.types import LUMA_WEIGHTS, AlignedFace, Face
 from faceedit.io import to_uint8
 from faceedit.log import logger
 from faceedit.models.registry import LoadedModel, load_model
+from faceedit.models.stage import Stage
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
@@ -91,15 +92,25 @@ def select_faces(faces: list[Face], face: str = "all", max_faces: int = 10, path
     return [sorted(faces, key=lambda f: -f.area)[index]]
 
 
+#: Model options only the stage reads (``lighting`` and ``aus`` go to the network too).
+STAGE_ONLY_OPTIONS = ("like", "controls")
+
+
 @dataclass
 class Editor:
-    """A loaded model with its device, precision and face detector."""
+    """A loaded model with its device, precision and face detector.
+
+    ``stage``: the geometry/shading/appearance statistics (:class:`faceedit.models.stage.Stage`)
+    applied to the photo before the model's network sees the face; None for a model that edits
+    pixels alone (``prior=False``)."""
 
     loaded: LoadedModel
     device: torch.device
     amp_dtype: torch.dtype | None
     detector_name: str = "auto"
     _detector: object | None = None
+    stage: Stage | None = None
+    _references: dict = field(default_factory=dict)  # --like photo path -> its landmarks
 
     @classmethod
     def from_pretrained(
@@ -110,12 +121,20 @@ class Editor:
         precision: str = "auto",
         detector: str = "auto",
         allow_download: bool = True,
+        prior: bool = True,
     ) -> "Editor":
+        """Load ``name_or_path``; ``prior=False`` leaves out the stage the model sits on (the
+        network then edits the unedited face, as a pure pixel method)."""
         dev = resolve_device(device)
         amp = autocast_dtype(dev, precision)
         loaded = load_model(name_or_path, device=str(dev), allow_download=allow_download)
         loaded.model.to(dev).eval()
-        return cls(loaded=loaded, device=dev, amp_dtype=amp, detector_name=detector)
+        stage = None
+        if isinstance(loaded.model, Stage):
+            stage = loaded.model
+        elif prior and loaded.spec.prior:
+            stage = load_model(loaded.spec.prior, allow_download=allow_download).model
+        return cls(loaded=loaded, device=dev, amp_dtype=amp, detector_name=detector, stage=stage)
 
     # -- model side -------------------------------------------------------------------------
     @property
@@ -123,10 +142,48 @@ class Editor:
         return self.loaded.spec
 
     def targets(self) -> list[str]:
-        return list(self.loaded.model.targets())
+        """The network's targets, then those only the stage applies (e.g. ``keep``, ``neutral``)."""
+        own = list(self.loaded.model.targets())
+        extra = [t for t in self.stage.targets() if t not in own] if self.stage is not None else []
+        return own + extra
 
     def check_target(self, target: str) -> str:
+        """A target of the network, or one only the stage applies (``keep``, ``neutral``...:
+        :meth:`uses_network` tells which)."""
+        if self.stage is not None and self.has_network and target in self.stage.targets():
+            return target
         return self.loaded.model.check_target(target)
+
+    def uses_network(self, target: str) -> bool:
+        """Whether the network runs for ``target`` (a target only the stage knows skips it)."""
+        if not self.has_network:
+            return False
+        try:
+            self.loaded.model.check_target(target)
+        except UsageError:
+            return False
+        return True
+
+    def reference_landmarks(self, like) -> np.ndarray:
+        """The 68 landmarks of ``like`` for the stage's ``like=`` option: landmarks as they
+        are, or the largest face of a photo (a path or an RGB array). Cached per path."""
+        if isinstance(like, np.ndarray) and like.shape == (68, 2):
+            return like
+        key = str(like) if not isinstance(like, np.ndarray) else None
+        if key is not None and key in self._references:
+            return self._references[key]
+        if key is not None:
+            from faceedit.io import read_image
+
+            like = read_image(key).rgb8()
+        faces = self.detector.detect(to_uint8(np.asarray(like)))
+        faces = [f for f in faces if np.asarray(f.landmarks).shape == (68, 2)]
+        if not faces:
+            raise UsageError(f"--like {key or 'image'}: no face with 68 landmarks found in the reference")
+        lm = np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
+        if key is not None:
+            self._references[key] = lm
+        return lm
 
     @property
     def detector(self):
@@ -179,15 +236,66 @@ class Editor:
     def align(self, pixels: np.ndarray, faces: list[Face]) -> list[AlignedFace]:
         return [align_face(pixels, f, self.spec.template) for f in faces]
 
+    @property
+    def max_strength(self) -> float:
+        return self.stage.max_strength if self.stage is not None else 1.0
+
+    @property
+    def has_network(self) -> bool:
+        return not isinstance(self.loaded.model, Stage)
+
+    def network_options(self, options: dict) -> dict:
+        """The options the network takes: :data:`STAGE_ONLY_OPTIONS` left out, ``lighting`` and
+        ``aus`` left out when the stage applies them and the network has no such vocabulary,
+        and for the stage model alone none at all."""
+        if not self.has_network:
+            return {}
+        drop = set(STAGE_ONLY_OPTIONS)
+        if self.stage is not None:  # the stage relights and moves AUs for networks that cannot
+            drop.update(k for k, vocab in (("lighting", "lighting"), ("aus", "aus"))
+                        if vocab not in self.loaded.spec.conditions)
+        return {k: v for k, v in options.items() if k not in drop}
+
+    def apply_stage(
+        self, pixels: np.ndarray, aligned: list[AlignedFace], target: str, strength: float = 1.0,
+        **options,
+    ) -> tuple[np.ndarray, list[AlignedFace]]:
+        """The stage's full-resolution edit of every aligned face (geometry, mouth appearance,
+        shading); returns the new photo and the faces re-cut from it with the same alignment
+        (so the network sees the face where it was) and their moved landmarks. Without a stage,
+        the inputs unchanged."""
+        if self.stage is None:
+            return pixels, aligned
+        lighting = options.get("lighting")
+        if lighting in (None, "keep") or lighting not in self.stage.lighting:
+            lighting = None
+        like = options.get("like")
+        staged, done = self.stage.edit_photo(
+            pixels, [a.face.landmarks for a in aligned], target, strength,
+            lighting=lighting, aus=options.get("aus"),
+            like=None if like is None else self.reference_landmarks(like),
+            controls=options.get("controls"),
+        )
+        out = []
+        for a, d in zip(aligned, done):
+            b = align_face(staged, a.face, a.template)
+            b.landmarks = apply_affine(b.matrix, d.landmarks)
+            b.extra.update(a.extra)
+            out.append(b)
+        return staged, out
+
     def paste(
         self, pixels: np.ndarray, aligned: AlignedFace, edited: np.ndarray, strength: float
     ) -> None:
-        """Paste one edited crop into ``pixels`` (in place)."""
+        """Paste one edited crop into ``pixels`` (in place); nothing where the network did not
+        run (``edited`` None: the stage alone, or a target only the stage applies)."""
+        if edited is None:
+            return
         paste_back(
             pixels,
             aligned,
             edited[..., 0] if edited.shape[-1] == 1 else edited,
-            strength=1.0 if self.loaded.model.handles_strength else strength,
+            strength=1.0 if self.loaded.model.handles_strength else min(strength, 1.0),
             color_match=self.spec.color_match,
             luminance_only=self.spec.channels == 1,
             mask=aligned.extra.get("mask"),
@@ -208,16 +316,23 @@ class Editor:
         max_faces: int = 10,
         **options,
     ) -> np.ndarray:
-        """Edit the faces of one RGB photo (H, W, 3) uint8/uint16; returns a new array."""
-        self.check_target(target)
+        """Edit the faces of one RGB photo ((H, W, 3) uint8/uint16 array, or a PIL image);
+        returns a new array. ``options``: ``lighting``, ``aus``, ``attrs``, ``controls``
+        (``{"smile": 0.5}``), ``like`` (a reference photo, as a path, an RGB array or its 68
+        landmarks, whose expression is copied) and the model's own."""
+        if not isinstance(image, np.ndarray):  # a PIL image
+            image = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+        target = self.check_target(target)
         faces = select_faces(self.detector.detect(to_uint8(image)), face, max_faces)
         aligned = self.align(image, faces)
         self.prepare_masks(aligned)
-        edited = self.edit_crops(np.stack([a.crop for a in aligned]), target, strength,
-                                 landmarks=crop_landmarks(aligned), **options)
-        out = image.copy()
-        for a, e in zip(aligned, edited):
-            self.paste(out, a, e, strength)
+        out, aligned = self.apply_stage(image, aligned, target, strength, **options)
+        out = out.copy() if out is image else out
+        if self.uses_network(target):
+            edited = self.edit_crops(np.stack([a.crop for a in aligned]), target, min(strength, 1.0),
+                                     landmarks=crop_landmarks(aligned), **self.network_options(options))
+            for a, e in zip(aligned, edited):
+                self.paste(out, a, e, strength)
         logger.debug("edited %d face(s)", len(aligned))
         return out
 

@@ -3,7 +3,8 @@
 Contract for scripts: results go to stdout only with ``--json`` (one JSON object per line); logs,
 errors and the progress bar (only on a terminal) go to stderr. Exit codes: 0 everything
 succeeded, 1 some inputs failed (the others were still processed) or the model could not be
-loaded, 2 usage error (unknown model, target or option).
+loaded, 2 usage error (unknown model, target or option), 130 interrupted by Ctrl-C (the outputs
+already written are reported and kept whole; a second Ctrl-C is ignored while it stops).
 """
 
 from __future__ import annotations
@@ -28,6 +29,25 @@ app = typer.Typer(
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _no_type_for_flags() -> None:
+    """Typer's help shows ``<bool>`` beside flags (``--json <bool>``) and ``<int>`` beside
+    counters (``-v``), as if they took a value: show no type for options that take none."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_faceedit", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag or self.count else shown(self, ctx)
+
+    display_type_rich._faceedit = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_type_for_flags()
 
 
 def _fail(message: str, code: int) -> None:
@@ -97,10 +117,19 @@ def _condition_options(lighting: str | None, au: str | None, attr: list[str]) ->
     return opts
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from faceedit import __version__
+
+        sys.stdout.write(f"faceedit {__version__}\n")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
-    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log detail."),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log detail (-v: debug, which files were passed over and why)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version, help="Print the version and exit."),
 ) -> None:
     setup_logging(-1 if quiet else verbose)
 
@@ -115,29 +144,34 @@ def apply(
         [], "--target", "-t", help="Target(s), comma-separated or repeated: happy,sad."
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (created if missing)."),
-    lighting: Optional[str] = typer.Option(None, "--lighting", help="Lighting class for models that relight (LEGAN, LSSL): front, left, right, top, bottom, ambient, keep."),
-    au: Optional[str] = typer.Option(None, "--au", help="AU intensities for AU-conditioned models (EGGAN), e.g. 12=3.5,6=2; alone it means --target au."),
+    lighting: List[str] = typer.Option([], "--lighting", help="Lighting class: front, left, right, top, bottom, ambient, keep (every model on its stage; LEGAN, LSSL also on their own). Once."),
+    au: List[str] = typer.Option([], "--au", help="AU intensities, e.g. 12=3.5,6=2 (EGGAN; every model on its stage); alone it means --target au."),
     attr: List[str] = typer.Option([], "--attr", help="Attribute edits (SeCGAN), e.g. glasses=on; alone it means --target keep."),
+    control: List[str] = typer.Option([], "--control", help="Named fine controls, each -1..1, added to the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep."),
+    like: Optional[Path] = typer.Option(None, "--like", help="Copy the expression of the largest face in this reference photo (its move away from the neutral face the stage infers from its shape: approximate, since shape alone cannot tell a person's features from their expression); alone it means --target keep."),
     strength: List[str] = typer.Option(
-        ["1"], "--strength", "-s", help="Edit strength 0..1; several (0,0.5,1) write a series."
+        ["1"], "--strength", "-s", help="Edit strength 0..1, up to 1.5 to exaggerate (models on the stage); several (0,0.5,1) write a series."
     ),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
-    name: str = typer.Option(
-        "{stem}_{target}{ext}", "--name",
-        help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} {index}.",
+    name: Optional[str] = typer.Option(
+        None, "--name", show_default=False,
+        help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
+        "{index} (the input's position in the input list, from 0) {lighting} {au} {attr} {control} {like}. "
+        "Default: {stem}_{target}{ext} with the conditions given (_{lighting}, _{au}, _{attr}, _{control}, _{like}, "
+        "_{strength} unless 1), under {relparent}/ with -r.",
     ),
     ext: Optional[str] = typer.Option(None, "--ext", help="Output format by extension (.png, .jpg, ...); default: the input's."),
     quality: int = typer.Option(95, "--quality", help="JPEG/WebP quality 1-100."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace outputs that already exist."),
     face: str = typer.Option("all", "--face", help="all | largest | N (faces numbered largest first)."),
-    max_faces: int = typer.Option(10, "--max-faces", help="Fail photos with more faces than this (0 = no limit)."),
+    max_faces: int = typer.Option(10, "--max-faces", min=0, help="Fail photos with more faces than this (0 = no limit)."),
     on_no_face: str = typer.Option("error", "--on-no-face", help="error | skip | copy."),
     detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
     precision: str = typer.Option("auto", "--precision", help="auto | fp32 | fp16 | bf16 (autocast on GPU)."),
     batch_size: int = typer.Option(8, "--batch-size", "-b", help="Face crops per model forward."),
     workers: int = typer.Option(2, "--workers", help="Threads for decoding/detection and for encoding."),
-    max_pixels: int = typer.Option(100_000_000, "--max-pixels", help="Refuse images with more pixels than this."),
+    max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Model stage to output, where the model has stages (e.g. RegGAN: expression | refined)."),
     option: List[str] = typer.Option([], "--set", help="Model-specific option KEY=VALUE (repeatable)."),
     save_masks: bool = typer.Option(False, "--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png."),
@@ -145,12 +179,26 @@ def apply(
 ) -> None:
     """Edit the faces in photos; one output per input per target (and strength)."""
     from faceedit.api import Editor
+    from faceedit.io import collect_unread
     from faceedit.pipeline import ApplyOptions, BatchApplier
 
     with _errors_to_exit_codes():
-        targets = _split_list(target) or (["au"] if au else ["keep"] if attr else [])
+        if len(lighting) > 1:
+            raise UsageError(f"--lighting given {len(lighting)} times ({', '.join(lighting)}): "
+                             "give one lighting class per run")
+        au_spec = ",".join(au) or None
+        targets = _split_list(target) or (["au"] if au_spec else ["keep"] if attr or control or like else [])
         if not targets:
-            raise UsageError("give --target (e.g. --target happy), or --au / --attr")
+            raise UsageError("give --target (e.g. --target happy), or --au / --attr / --control / --like")
+        stage_options: dict = {}
+        if control:
+            from faceedit.models.stage import parse_controls
+
+            stage_options["controls"] = parse_controls(",".join(control))
+        if like is not None:
+            if not like.is_file():
+                raise UsageError(f"--like {like}: no such file")
+            stage_options["like"] = str(like)
         opts = ApplyOptions(
             targets=targets,
             out_dir=str(out),
@@ -167,9 +215,10 @@ def apply(
             max_pixels=max_pixels,
             workers=workers,
             model_options=_parse_options(option) | ({"stage": stage} if stage else {})
-            | _condition_options(lighting, au, attr),
+            | _condition_options(lighting[0] if lighting else None, au_spec, attr) | stage_options,
             save_masks=save_masks,
         )
+        opts.check()  # before the model loads
         editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
         applier = BatchApplier(editor, opts)
         logger.info(
@@ -177,40 +226,87 @@ def apply(
             editor.spec.name, editor.spec.method, editor.device, editor.detector.name,
         )
         counts = {"ok": 0, "skipped": 0, "copied": 0, "no_face": 0, "error": 0}
-        with _progress() as advance:
-            for rec in applier.run(inputs, stdin=sys.stdin):
-                counts[rec.status] = counts.get(rec.status, 0) + 1
-                if rec.status == "error":
-                    logger.error("%s: %s", rec.input, rec.error)
-                elif rec.status == "no_face":
-                    logger.warning("%s: no face found, skipped", rec.input)
-                if as_json:
-                    sys.stdout.write(json.dumps(rec.to_json()) + "\n")
-                    sys.stdout.flush()
-                advance()
+        per_input = len(opts.targets) * len(opts.strengths)
+        whole_failures = 0  # inputs that failed as a whole (a missing file...): one record each
+        # Ctrl-C: BatchApplier.run stops taking inputs, finishes the photos in progress, joins
+        # its threads and yields the records of the photos done (a second Ctrl-C is ignored);
+        # the summary says so and the exit status is 130 (128 + SIGINT), as for a shell.
+        interrupted = False
+        records = applier.run(inputs, stdin=sys.stdin)
+        with _progress("outputs") as advance, collect_unread() as unread:
+            try:
+                for rec in records:
+                    counts[rec.status] = counts.get(rec.status, 0) + 1
+                    whole_failures += rec.target is None
+                    if rec.status == "error":
+                        logger.error("%s: %s", rec.input, rec.error)
+                    elif rec.status == "no_face":
+                        logger.warning("%s: no face found, skipped", rec.input)
+                    if as_json:
+                        sys.stdout.write(json.dumps(rec.to_json()) + "\n")
+                        sys.stdout.flush()
+                    # every input is known once the first record comes (BatchApplier.input_paths)
+                    advance(total=len(applier.input_paths) * per_input + whole_failures)
+            except KeyboardInterrupt:  # where run() could not take SIGINT over, or after it ended
+                records.close()  # cancels its queued work and joins its threads
+                interrupted = True
+        interrupted = interrupted or getattr(applier, "interrupted", False)
+        if interrupted:  # the process ends now: a further Ctrl-C is ignored, as promised, through
+            import signal  # the summary and the interpreter's exit (which takes a while with torch)
+
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+            except ValueError:  # not the main thread
+                pass
+        unfinished = getattr(applier, "unfinished", 0)
         logger.info(
-            "%d written, %d skipped (exist), %d copied, %d without face, %d failed",
+            "%d written, %d skipped (exist), %d copied, %d without face, %d failed%s%s",
             counts["ok"], counts["skipped"], counts["copied"], counts["no_face"], counts["error"],
+            f", {len(unread)} not read (image formats faceedit does not read: "
+            f"{_kinds(unread)}; -v lists them)" if unread else "",
+            "; interrupted (Ctrl-C)" + (f": {unfinished} input{'s' * (unfinished != 1)} not done"
+                                        if unfinished else "") if interrupted else "",
         )
+        if interrupted:
+            raise typer.Exit(130)
     if counts["error"]:
         raise typer.Exit(EXIT_FAILED)
 
 
+def _kinds(paths: list[str]) -> str:
+    """``GIF, HEIC`` for a list of file paths."""
+    return ", ".join(sorted({Path(p).suffix[1:].upper() for p in paths}))
+
+
 @contextmanager
-def _progress():
-    """Yields an ``advance()`` callable; draws a rich progress bar only when stderr is a TTY."""
+def _progress(label: str):
+    """Yields ``advance(total=None)``, to call once per item done, with the number of items in
+    all when it is known; draws a rich progress bar only when stderr is a TTY, with the count
+    and the time left once the total is known."""
     if not sys.stderr.isatty() or logger.level > 20:
-        yield lambda: None
+        yield lambda total=None: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(
-        TextColumn("outputs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("eta"), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+        redirect_stdout=False,  # --json records stay on stdout (rich would route them to stderr)
     ) as progress:
-        task = progress.add_task("apply", total=None)
-        yield lambda: progress.advance(task)
+        task = progress.add_task(label, total=None)
+
+        def advance(total: int | None = None) -> None:
+            progress.update(task, total=total, advance=1)
+
+        yield advance
 
 
 @app.command()
@@ -218,9 +314,9 @@ def detect(
     inputs: List[str] = typer.Argument(..., help="Image files, folders, globs, or '-'."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for overlays and JSON."),
     detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan."),
-    recursive: bool = typer.Option(False, "--recursive", "-r"),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Also write the aligned crops of this model's template."),
-    max_pixels: int = typer.Option(100_000_000, "--max-pixels"),
+    max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per image on stdout."),
 ) -> None:
     """Detect faces and landmarks; write overlay PNGs and JSON (to debug alignment)."""
@@ -231,6 +327,8 @@ def detect(
 
     failed = 0
     with _errors_to_exit_codes():
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out}: is a file, not a folder (the folder is created if missing)")
         det = get_detector(detector)
         template = None
         if model is not None:
@@ -304,7 +402,7 @@ def prepare(
     csv_file: Optional[Path] = typer.Option(None, "--csv", help="CSV with file,label[,...] columns instead of a preset."),
     size: int = typer.Option(128, "--size", help="Crop size in pixels (ignored with --model)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Use this model's crop template."),
-    detector: str = typer.Option("auto", "--detector"),
+    detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan."),
 ) -> None:
     """Detect and align every face of a raw photo folder once into a training dataset."""
     from faceedit.faces.types import CropTemplate
@@ -325,20 +423,25 @@ def prepare(
               EXIT_FAILED)
 
 
+DEFAULT_TRAIN_BUDGET = 60.0
+"""Minutes ``faceedit train`` runs when given neither --steps nor --budget."""
+_NO_STEP_LIMIT = 1_000_000_000  # --budget alone: the budget stops the run
+
+
 @app.command()
 def train(
     ctx: typer.Context,
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Method to train: reggan, eggan, legan, lssl, secgan (with --resume: the run's)."),
     data: List[Path] = typer.Option([], "--data", "-d", help="Prepared dataset folder(s) (faceedit prepare; with --resume: the run's)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: checkpoints, logs, samples, report."),
-    steps: int = typer.Option(1_000_000, "--steps", help="Total steps (resumed steps included)."),
-    budget: Optional[float] = typer.Option(None, "--budget", help="Stop after this many minutes."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=0, help="Total steps (resumed steps included)."),
+    budget: Optional[float] = typer.Option(None, "--budget", min=0, help=f"Stop after this many minutes (default {DEFAULT_TRAIN_BUDGET:g} when --steps is not given either)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", help="Per-process batch (default: the method's)."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the held-out split, the initialisation and the batches."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out, with its method, data and settings."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard the run already in --out (its state, log, report and samples) and start afresh."),
     init: Optional[str] = typer.Option(None, "--init", help="Fine-tune: start the generator from this registry model or .safetensors."),
-    device: str = typer.Option("auto", "--device"),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
     amp: str = typer.Option("auto", "--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16."),
     config: List[str] = typer.Option([], "--set", help="Architecture/loss config KEY=JSON (e.g. image_size=64)."),
     option: List[str] = typer.Option([], "--option", help="Trainer option KEY=JSON."),
@@ -364,6 +467,12 @@ def train(
     with _errors_to_exit_codes():
         if resume and overwrite:
             raise UsageError("--resume continues the run in --out, --overwrite discards it: give one")
+        if steps is None:
+            if budget is None:
+                budget = DEFAULT_TRAIN_BUDGET
+                logger.info("no --steps or --budget: training stops after %g minutes (--budget %g)",
+                            budget, budget)
+            steps = _NO_STEP_LIMIT
         settings = _run_settings(ctx.params)
         if resume:
             settings = _resumed_settings(ctx, out, settings)
@@ -526,7 +635,7 @@ def eval_(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="JSON file to write (also printed on stdout)."),
     sheet: Optional[Path] = typer.Option(None, "--sheet", help="Contact sheet PNG (input | each edit)."),
     max_sources: int = typer.Option(48, "--max-sources", help="Held-out source crops to edit."),
-    device: str = typer.Option("auto", "--device"),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
 ) -> None:
     """Evaluate a model on held-out subjects: expression/lighting accuracy, identity, quality, AU error, SSIM/L1."""
     from faceedit.api import resolve_device
@@ -545,13 +654,35 @@ def eval_(
     sys.stdout.write(json.dumps(metrics) + "\n")
 
 
+@app.command("train-stage")
+def train_stage(
+    data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared datasets (faceedit prepare --size 256): expression pairs, Extended Yale B for shading."),
+    out: Path = typer.Option(..., "--out", "-o", help="Checkpoint to write (.safetensors), e.g. weights/stage.safetensors."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the by-subject held-out split."),
+) -> None:
+    """Fit the edit stage every method sits on (geometry, mouth appearance, shading statistics;
+    closed form, minutes on a CPU) and write it as a checkpoint."""
+    from faceedit.train.data import open_dataset
+    from faceedit.train.stage import export_stage, fit_stage
+
+    with _errors_to_exit_codes():
+        if out.suffix != ".safetensors":
+            raise UsageError(f"--out {out}: give a .safetensors file name")
+        sets = [open_dataset(d) for d in data]
+        model, report = fit_stage(sets, seed=seed)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sha = export_stage(model, report, out, sets, "faceedit " + " ".join(sys.argv[1:]))
+        logger.info("wrote %s (sha256 %s)", out, sha)
+        sys.stdout.write(json.dumps(report) + "\n")
+
+
 @app.command("train-analysis")
 def train_analysis(
     kind: str = typer.Argument(..., help="expression | lighting | identity | parser | quality"),
     data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared dataset folder(s)."),
     out: Path = typer.Option(..., "--out", "-o", help="Weights file to write (.safetensors); the model card goes beside it."),
     budget: float = typer.Option(10.0, "--budget", help="Training time in minutes."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the held-out split and the training."),
 ) -> None:
     """Train one of the face-analysis networks (classifiers, identity, parser, quality)."""
     import importlib
@@ -578,7 +709,7 @@ def au_(
     ),
     detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | fan (68 landmarks needed; opencv has 5)."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
-    max_pixels: int = typer.Option(100_000_000, "--max-pixels", help="Refuse images with more pixels than this."),
+    max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per face on stdout instead of a table."),
 ) -> None:
     """Estimate the 17 EGGAN action-unit intensities (0..5) of every face from its landmarks.
@@ -616,14 +747,17 @@ def au_(
                     aus = estimate_aus(np.stack([f.landmarks for f in faces]), neutral=reference)
                 except ValueError as e:
                     raise FaceEditError(str(e), item.path) from e
-                recs = [{"file": item.path, "face": i, "box": [round(float(v), 2) for v in f.box],
+                # "input" as in the other commands' records; "file" kept for older scripts
+                recs = [{"input": item.path, "file": item.path, "face": i,
+                         "box": [round(float(v), 2) for v in f.box],
                          "aus": aus_to_json(a), "status": "ok", "error": None}
                         for i, (f, a) in enumerate(zip(faces, aus))]
                 table_rows += [(item.path, i, a) for i, a in enumerate(aus)]
             except FaceEditError as e:
                 failed += 1
                 logger.error("%s: %s", item.path, e.reason)
-                recs = [{"file": item.path, "face": None, "box": None, "aus": None, "status": "error", "error": e.reason}]
+                recs = [{"input": item.path, "file": item.path, "face": None, "box": None, "aus": None,
+                         "status": "error", "error": e.reason}]
             if as_json:
                 for rec in recs:
                     sys.stdout.write(json.dumps(rec) + "\n")
@@ -647,42 +781,65 @@ def au_(
 @app.command()
 def sheet(
     inputs: List[str] = typer.Argument(None, help="Photos (photo mode); omit with --data."),
-    model: str = typer.Option(..., "--model", "-m"),
+    model: str = typer.Option(..., "--model", "-m", help="Registered model name or a .safetensors path."),
     target: List[str] = typer.Option(..., "--target", "-t", help="Target(s), comma-separated."),
     out: Path = typer.Option(..., "--out", "-o", help="PNG file to write."),
     data: Optional[Path] = typer.Option(None, "--data", "-d", help="Prepared dataset: sheet of its held-out (neutral, target) pairs."),
     stages: str = typer.Option("", "--stages", help="Comma-separated model stages to show (RegGAN: expression,refined)."),
-    rows: int = typer.Option(8, "--rows", "-n", help="Pairs to show (data mode)."),
-    detector: str = typer.Option("auto", "--detector"),
+    rows: int = typer.Option(8, "--rows", "-n", help="Pairs to show per target (data mode)."),
+    detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan (photo mode)."),
 ) -> None:
-    """Contact sheet: held-out pairs (input | stages | real) or photos (input | each target)."""
+    """Contact sheet: held-out pairs (input | stages | real) or photos (input | each target,
+    cut to the face), with the columns and rows labelled."""
     from faceedit.api import Editor
-    from faceedit.eval.sheet import pair_sheet, photo_sheet
+    from faceedit.conditions import canonical_target
+    from faceedit.eval.sheet import labelled_grid, pair_row, photo_sheet
     from faceedit.io import read_image, write_image
 
+    failed = 0
     with _errors_to_exit_codes():
         editor = Editor.from_pretrained(model, detector=detector)
-        targets = _split_list(target)
-        for t in targets:
-            editor.check_target(t)
+        targets = [editor.check_target(canonical_target(t)) for t in _split_list(target)]
         if data is not None:
             from faceedit.train.data import expression_pairs, load_crop, open_dataset
 
             held = set(editor.loaded.meta.extra.get("heldout_subjects", []))
-            pairs = [p for p in expression_pairs(open_dataset(data).rows).get(targets[0], [])
-                     if not held or p[1]["subject"] in held]
-            if not pairs:
-                raise UsageError(f"{data}: no held-out (neutral, {targets[0]}) pairs")
-            pairs = pairs[:: max(1, len(pairs) // rows)][:rows]
-            img = pair_sheet(editor, [(load_crop(a), load_crop(b)) for a, b in pairs], targets[0],
-                             _split_list([stages]) or [None])
+            by_target = expression_pairs(open_dataset(data).rows)
+            stage_list = _split_list([stages]) or [None]
+            channels = editor.spec.channels
+            row_images, labels = [], []
+            for t in targets:
+                pairs = [p for p in by_target.get(t, []) if not held or p[1]["subject"] in held]
+                if not pairs:
+                    logger.warning("%s: no held-out (neutral, %s) pairs: %s is not on the sheet", data, t, t)
+                    continue
+                for a, b in pairs[:: max(1, len(pairs) // rows)][:rows]:
+                    row_images.append(pair_row(editor, load_crop(a, channels), load_crop(b, channels), t,
+                                               stage_list))
+                    labels.append(f"{b['subject']} {t}")
+            if not row_images:
+                raise UsageError(f"{data}: no held-out (neutral, target) pairs for {', '.join(targets)}")
+            img = labelled_grid(row_images, ["input", *(s or "edited" for s in stage_list), "real"], labels)
         else:
             if not inputs:
                 raise UsageError("give photos, or --data DATASET for a sheet of held-out pairs")
-            photos = [read_image(p).rgb8() for p in inputs]
-            img = photo_sheet(editor, photos, targets, face="all", max_faces=0)
+            photos = []
+            for path in inputs:
+                try:
+                    photos.append((path, read_image(path).rgb8()))
+                except FaceEditError as e:
+                    failed += 1
+                    logger.error("%s: %s; not on the sheet", path, e.reason)
+            img, left_out = photo_sheet(editor, photos, targets, face="all", max_faces=0)
+            for path, reason in left_out:
+                failed += 1
+                logger.error("%s: %s; not on the sheet", path, reason)
+            if img is None:
+                raise FaceEditError("no photo could be shown: no sheet written")
         write_image(str(out), img)
-    logger.info("wrote %s", out)
+        logger.info("wrote %s", out)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def main() -> None:

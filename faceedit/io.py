@@ -17,6 +17,8 @@ would otherwise pre-empt it with a confusing message.
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import dataclasses
 import glob
 import io
 import os
@@ -38,6 +40,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
 from faceedit.errors import ImageError, OutputError, UsageError
+from faceedit.log import logger
 
 Image.MAX_IMAGE_PIXELS = None  # see the module docstring: read_image checks max_pixels itself
 
@@ -655,6 +658,35 @@ class InputItem:
     listed: bool = False
     """Found by listing a folder or matching a glob pattern (False: named by a spec or a stdin
     line)."""
+    index: int = 0
+    """Position in the input list :func:`expand_inputs` yields (0 for the first item), the
+    ``{index}`` of output names."""
+
+
+UNREAD_IMAGE_EXTS: frozenset[str] = frozenset({
+    ".gif", ".heic", ".heif", ".avif", ".jxl", ".jp2", ".j2k", ".ico", ".psd", ".svg", ".tga",
+    ".exr", ".hdr", ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".raf", ".orf",
+    ".rw2", ".pef", ".srw", ".x3f",
+})
+"""Extensions of image files that folders may hold but :func:`read_image` does not decode:
+:func:`expand_inputs` passes over them (logged at debug level, see :func:`collect_unread`)."""
+
+_unread_sink: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "faceedit_unread_images", default=None
+)
+
+
+@contextlib.contextmanager
+def collect_unread() -> Iterator[list[str]]:
+    """Collect, while the block runs, the image files in a format we do not read (GIF, HEIC,
+    camera raw...: :data:`UNREAD_IMAGE_EXTS`) that :func:`expand_inputs` passed over in the
+    folders it listed, so a summary can count them."""
+    found: list[str] = []
+    token = _unread_sink.set(found)
+    try:
+        yield found
+    finally:
+        _unread_sink.reset(token)
 
 
 def expand_inputs(
@@ -670,7 +702,17 @@ def expand_inputs(
     characters. A spec that yields nothing gives one item with ``error`` set, and so does an
     entry of a folder that cannot be examined (a symbolic link loop...): the folder's other
     files still come. Files are deduplicated by real path, keeping the first occurrence.
+    Items are numbered in order (``index``). Image files of a folder in a format we do not
+    read (:data:`UNREAD_IMAGE_EXTS`) are passed over, logged at debug level (``-v``) and
+    collected by :func:`collect_unread`.
     """
+    for index, item in enumerate(_expand_specs(specs, recursive, stdin)):
+        yield dataclasses.replace(item, index=index)
+
+
+def _expand_specs(
+    specs: Iterable[str], recursive: bool, stdin: IO[str] | None
+) -> Iterator[InputItem]:
     seen: set[str] = set()
     for spec in specs:
         if spec == "-":
@@ -738,6 +780,7 @@ def _expand_folder(
     """
     files: list[tuple[str, str | None]] = []  # (name, why it cannot be examined, or None)
     subfolders: list[str] = []
+    unread: list[str] = []  # image files in a format we do not read (GIF, HEIC...)
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
@@ -746,15 +789,20 @@ def _expand_folder(
                 if entry.is_dir(follow_symlinks=False):
                     if recursive:
                         subfolders.append(entry.name)
-                elif os.path.splitext(entry.name)[1].lower() in FORMAT_BY_EXT:
+                    continue
+                ext = os.path.splitext(entry.name)[1].lower()
+                if ext in FORMAT_BY_EXT:
                     try:
                         if entry.is_file():
                             files.append((entry.name, None))
                     except OSError as e:  # e.g. a symbolic link loop: report it, list the rest
                         files.append((entry.name, _os_reason(e)))
+                elif ext in UNREAD_IMAGE_EXTS:
+                    unread.append(entry.name)
     except OSError as e:
         yield InputItem(folder, rel, f"cannot list folder: {_os_reason(e)}")
         return
+    _pass_over(folder, sorted(unread))
     found = bool(files)
     files.sort()
     for name, error in files:
@@ -769,7 +817,21 @@ def _expand_folder(
             yield item
     if report_empty and not found:
         hint = "" if recursive else " (subfolders need --recursive)"
+        if unread:
+            kinds = ", ".join(sorted({os.path.splitext(n)[1].lower() for n in unread}))
+            hint += f"; {len(unread)} file(s) in formats faceedit does not read ({kinds})"
         yield InputItem(folder, rel, f"no image files in folder{hint}")
+
+
+def _pass_over(folder: str, names: list[str]) -> None:
+    """Log (debug) and collect the files of ``folder`` in an image format we do not read."""
+    sink = _unread_sink.get()
+    for name in names:
+        path = os.path.join(folder, name)
+        kind = os.path.splitext(name)[1][1:].upper()
+        logger.debug("%s: skipped: %s is not a format faceedit reads (%s)", path, kind, _FORMATS_TEXT)
+        if sink is not None:
+            sink.append(path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -790,12 +852,17 @@ class OutputNamer:
     ``ext`` if given, else the input's own, lower-cased; ``.png`` for inputs whose extension
     cannot be written) ``{target}`` ``{strength}`` (compact: 0.5, 1; format specs such as
     ``{strength:.2f}`` work) ``{relparent}`` (the input's folder relative to its spec root,
-    '' at top level, to mirror ``--recursive`` trees) ``{index}`` (int, e.g. ``{index:03d}``).
-    Path separators and NULs in field values are replaced by '_'; only ``{relparent}`` and
-    literal '/' in the template create subfolders.
+    '' at top level, to mirror ``--recursive`` trees) ``{index}`` (the input's position in the
+    input list, from 0: :attr:`InputItem.index`; an int, e.g. ``{index:03d}``) and the
+    conditions of a run, the same for every output: ``{lighting}`` (``left``) ``{au}``
+    (``au12-3.5_au6-2``) ``{attr}`` (``glasses-on``) ``{control}`` (``smile-0.5_brows--0.3``)
+    ``{like}`` (``like-ref``, the reference photo's stem), '' unless bound to the run's values by
+    :meth:`bind` (``faceedit apply`` does). Path separators and NULs in field values are
+    replaced by '_'; only ``{relparent}`` and literal '/' in the template create subfolders.
     """
 
     FIELDS = ("stem", "name", "ext", "target", "strength", "relparent", "index")
+    CONDITION_FIELDS = ("lighting", "au", "attr", "control", "like")
 
     def __init__(
         self,
@@ -806,8 +873,33 @@ class OutputNamer:
         self.out_dir = os.fspath(out_dir)
         self.template = template
         self.ext = None if ext is None else _normalise_ext(ext)
-        self._claimed: dict[str, tuple[str, str, float, int]] = {}
+        self._claimed: dict[str, tuple[InputItem, str, float, int]] = {}
         self.validate()
+
+    @classmethod
+    def bind(cls, template: str, conditions: dict[str, str]) -> str:
+        """``template`` with the condition fields named in ``conditions`` (``lighting``, ``au``,
+        ``attr``) replaced by their text, as literal text; every other field is left as it is.
+        A malformed template comes back unchanged (the namer reports it)."""
+        try:
+            parsed = list(string.Formatter().parse(template))
+        except ValueError:
+            return template
+        out = []
+        for literal, field, spec, conversion in parsed:
+            out.append(_escape_braces(literal))
+            if field is None:
+                continue
+            if field in cls.CONDITION_FIELDS and field in conditions:
+                try:
+                    text = format(str(conditions[field]), spec or "")
+                except ValueError:
+                    return template
+                out.append(_escape_braces(_sanitise(text)))
+            else:
+                out.append("{" + field + (f"!{conversion}" if conversion else "")
+                           + (f":{spec}" if spec else "") + "}")
+        return "".join(out)
 
     def validate(self) -> None:
         """UsageError if the template is malformed, uses an unknown field, lacks an image
@@ -820,7 +912,7 @@ class OutputNamer:
 
         try:
             for _, field, _, _ in string.Formatter().parse(self.template):
-                if field is not None and field not in self.FIELDS:
+                if field is not None and field not in self.FIELDS + self.CONDITION_FIELDS:
                     raise bad(f"unknown field {{{field}}}")
             sample = self._format(
                 stem="photo",
@@ -830,6 +922,11 @@ class OutputNamer:
                 strength=1.0,
                 relparent="folder",
                 index=0,
+                lighting="left",
+                au="au12-3",
+                attr="glasses-on",
+                control="smile-0.5",
+                like="ref",
             )
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise bad(str(e)) from e
@@ -839,33 +936,59 @@ class OutputNamer:
         if os.path.splitext(sample)[1].lower() not in FORMAT_BY_EXT:
             raise bad(f"output name {sample!r} has no image extension (add {{ext}})")
 
-    def path_for(self, item: InputItem, target: str, strength: float, index: int = 0) -> str:
-        """The output path for ``item`` edited towards ``target`` at ``strength``.
+    def path_for(
+        self, item: InputItem, target: str, strength: float, index: int | None = None
+    ) -> str:
+        """The output path for ``item`` edited towards ``target`` at ``strength``; ``{index}``
+        is ``index``, by default the item's own.
 
         OutputError if it would leave ``out_dir`` or an earlier call already gave the same
-        path to a different input, target, strength or index.
+        path to a different input, target, strength or index; the message names the fields
+        that would tell the two apart.
         """
+        index = item.index if index is None else index
         path, formatted = self._resolve(item, target, strength, index)
         if os.path.isdir(path):
             raise OutputError(f"output name {formatted!r} is an existing folder", item.path)
         key = os.path.normcase(os.path.abspath(path))
-        owner = (item.path, target, float(strength), index)
+        owner = (item, target, float(strength), index)
         first = self._claimed.setdefault(key, owner)
-        if first != owner:
+        if first[0].path != item.path or first[1:] != owner[1:]:
             raise OutputError(
-                f"output path collision with {first[0]} (target {first[1]}, "
-                f"strength {first[2]:g}); add {{target}}, {{strength}}, {{relparent}} or "
-                "{index} to the name template",
+                f"output path collision with {first[0].path} (target {first[1]}, "
+                f"strength {first[2]:g}); {self._separating_hint(first, owner)}",
                 path,
             )
         return path
 
+    def _separating_hint(self, first: tuple, second: tuple) -> str:
+        """What to add to the template so that two claims of one path get their own names."""
+        (a, a_target, a_strength, _), (b, b_target, b_strength, _) = first, second
+        used = {f for _, f, _, _ in string.Formatter().parse(self.template) if f}
+        fields = []
+        if a_target != b_target:
+            fields.append("target")
+        if a_strength != b_strength:
+            fields.append("strength")
+        if a.path != b.path:
+            if os.path.dirname(a.rel) != os.path.dirname(b.rel):
+                fields.append("relparent")
+            fields.append("index")  # the input's position in the input list: always distinct
+        fields = [f for f in fields if f not in used] or ["index"]
+        example = ""
+        if self.template.endswith("{ext}"):
+            field = fields[0]
+            example = (f"{{relparent}}/{self.template}" if field == "relparent"
+                       else f"{self.template[:-5]}_{{{field}}}{{ext}}")
+            example = f", e.g. --name '{example}'"
+        return "add " + " or ".join(f"{{{f}}}" for f in fields) + f" to the name template{example}"
+
     def predict(
-        self, item: InputItem, target: str, strength: float, index: int = 0
+        self, item: InputItem, target: str, strength: float, index: int | None = None
     ) -> str | None:
         """The path :meth:`path_for` would give, without claiming it; None if it has none."""
         try:
-            return self._resolve(item, target, strength, index)[0]
+            return self._resolve(item, target, strength, item.index if index is None else index)[0]
         except OutputError:
             return None
 
@@ -899,10 +1022,15 @@ class OutputNamer:
         return os.path.join(self.out_dir, *relative.split("/")), formatted
 
     def _format(self, *, strength: float, **fields: object) -> str:
-        return self.template.format(strength=_Strength(strength), **fields)
+        unbound = dict.fromkeys(self.CONDITION_FIELDS, "")  # fields that bind() did not fill
+        return self.template.format(strength=_Strength(strength), **{**unbound, **fields})
 
     def _fields_text(self) -> str:
-        return " ".join(f"{{{f}}}" for f in self.FIELDS)
+        return " ".join(f"{{{f}}}" for f in self.FIELDS + self.CONDITION_FIELDS)
+
+
+def _escape_braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _normalise_ext(ext: str) -> str:

@@ -6,10 +6,47 @@ logger to stderr.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import re
 import sys
+from pathlib import Path
 
 logger = logging.getLogger("faceedit")
+
+# Notices about what this environment lacks (an optional backend that cannot run), which every
+# command would repeat: shown once per environment (Python prefix), and always under -v.
+ENVIRONMENT_NOTICES = (re.compile(r"^face detector: \S+ \(not available: "),)
+
+
+def notices_file() -> Path:
+    """Where the environment notices already shown are remembered (one hash per line)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return Path(cache).expanduser() / "faceedit" / "notices-shown"
+
+
+class _OncePerEnvironment(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if logger.level <= logging.DEBUG or record.levelno != logging.INFO:
+            return True
+        message = record.getMessage()
+        if not any(p.search(message) for p in ENVIRONMENT_NOTICES):
+            return True
+        key = hashlib.sha256(f"{sys.prefix}\0{message}".encode()).hexdigest()[:32]
+        path = notices_file()
+        try:
+            if key in path.read_text(encoding="utf-8").split():
+                return False
+        except OSError:
+            pass  # none shown yet (or unreadable: show it)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(key + "\n")
+        except OSError:
+            pass  # cannot remember it: show it every time, as before
+        return True
 
 
 class _PlainFormatter(logging.Formatter):
@@ -48,6 +85,7 @@ def setup_logging(verbosity: int = 0) -> None:
         handler = _StderrHandler()
         handler.setFormatter(_PlainFormatter())
     handler._faceedit = True  # type: ignore[attr-defined]
+    handler.addFilter(_OncePerEnvironment())
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False

@@ -44,7 +44,7 @@ class ApplyOptions:
     targets: list[str]
     out_dir: str
     strengths: list[float] = field(default_factory=lambda: [1.0])
-    name_template: str = "{stem}_{target}{ext}"
+    name_template: str | None = None  # None: default_name_template()
     ext: str | None = None
     quality: int = 95
     overwrite: bool = False
@@ -58,26 +58,184 @@ class ApplyOptions:
     model_options: dict = field(default_factory=dict)
     save_masks: bool = False  # also write the model's intermediate masks (LEGAN) per face
 
+    # Options of ``EditModel.edit`` that the pipeline passes itself, never a user.
+    _INTERNAL_OPTIONS = frozenset({"x", "target", "strength", "landmarks", "return_masks", "with_masks"})
+
+    def default_name_template(self) -> str:
+        """``{stem}_{target}{ext}``, plus every condition this run sets (``{lighting}``,
+        ``{au}``, ``{attr}``, ``{strength}`` unless it is 1), so that runs under other
+        conditions into the same folder never take each other's outputs for their own; under
+        ``recursive`` in the input's folder (``{relparent}/``), so that same-named photos of
+        different folders do not collide."""
+        parts = ["{stem}", "{target}"]
+        parts += [f"{{{f}}}" for f, text in self.name_conditions().items() if text]
+        if any(s != 1.0 for s in self.strengths):
+            parts.append("{strength}")
+        return ("{relparent}/" if self.recursive else "") + "_".join(parts) + "{ext}"
+
+    def name_conditions(self) -> dict[str, str]:
+        """The text of the ``{lighting}`` ``{au}`` ``{attr}`` ``{control}`` ``{like}`` name
+        fields for this run ('' when the condition is not set)."""
+        opts = self.model_options
+        lighting = opts.get("lighting")
+        return {
+            "lighting": "" if lighting is None else str(lighting).strip().lower(),
+            "au": "_".join(f"au{k}-{float(v):g}" for k, v in self.aus_dict(opts.get("aus")).items()),
+            "attr": "_".join(f"{k}-{self.attr_word(v)}" for k, v in (opts.get("attrs") or {}).items()),
+            "control": "_".join(f"{k}-{float(v):g}" for k, v in (opts.get("controls") or {}).items()),
+            "like": f"like-{os.path.splitext(os.path.basename(str(opts['like'])))[0]}" if isinstance(
+                opts.get("like"), (str, os.PathLike)) else "",
+        }
+
+    def check(self) -> None:
+        """The checks that need no model (run them before loading one): UsageError naming the
+        option."""
+        import math
+
+        for s in self.strengths:
+            if not math.isfinite(s) or s < 0.0:
+                raise UsageError(f"--strength {s:g}: must be 0 or more")
+        if self.on_no_face not in ON_NO_FACE:
+            raise UsageError(f"--on-no-face {self.on_no_face!r}; valid: {', '.join(ON_NO_FACE)}")
+        if self.batch_size < 1:
+            raise UsageError("--batch-size must be at least 1")
+        if self.workers < 1:
+            raise UsageError("--workers must be at least 1")
+        if self.quality < 1 or self.quality > 100:
+            raise UsageError("--quality must be between 1 and 100")
+        if self.face not in ("all", "largest") and not self.face.isdigit():
+            raise UsageError(f"bad --face {self.face!r}; valid: all, largest, or a face number")
+        if self.max_faces < 0:
+            raise UsageError(f"--max-faces {self.max_faces}: must be 0 (no limit) or more")
+        if self.max_pixels < 1:
+            raise UsageError(f"--max-pixels {self.max_pixels}: must be at least 1 "
+                             f"(default {DEFAULT_MAX_PIXELS})")
+        if os.path.exists(self.out_dir) and not os.path.isdir(self.out_dir):
+            raise UsageError(f"--out {self.out_dir}: is a file, not a folder (the output folder "
+                             "is created if missing)")
+        OutputNamer(self.out_dir, self.name_template or self.default_name_template(), self.ext)
+
     def validate(self, editor: Editor) -> None:
+        """:meth:`check`, then what needs the model: targets, strengths up to the editor's
+        limit, the model options (names, lighting classes, AUs, attributes; then one forward on
+        a blank crop, so that a bad value is a usage error before any input is read). Binds
+        the name template's condition fields to this run's values."""
+        self.check()
         if not self.targets:
             raise UsageError("no --target given; valid targets: " + ", ".join(editor.targets()))
         self.targets = [canonical_target(t) for t in self.targets]  # smile -> happy, ...
         for t in self.targets:
             editor.check_target(t)
+        top = editor.max_strength
         for s in self.strengths:
-            if not 0.0 <= s <= 1.0:
-                raise UsageError(f"--strength {s}: must be between 0 and 1")
-        if self.on_no_face not in ON_NO_FACE:
-            raise UsageError(f"--on-no-face {self.on_no_face!r}; valid: {', '.join(ON_NO_FACE)}")
-        if self.batch_size < 1:
-            raise UsageError("--batch-size must be at least 1")
-        if self.quality < 1 or self.quality > 100:
-            raise UsageError("--quality must be between 1 and 100")
-        if self.face not in ("all", "largest") and not self.face.isdigit():
-            raise UsageError(f"bad --face {self.face!r}; valid: all, largest, or a face number")
+            if not 0.0 <= s <= top:
+                raise UsageError(f"--strength {s:g}: must be between 0 and {top:g}")
         if self.save_masks and not editor.loaded.model.mask_names:
             raise UsageError(f"--save-masks: model {editor.spec.name} has no intermediate masks "
                              "(LEGAN has expression and lighting masks)")
+        self._check_model_options(editor)
+        self._dry_run(editor)
+        self.name_template = OutputNamer.bind(
+            self.name_template or self.default_name_template(), self.name_conditions())
+
+    def _network_options(self, editor: Editor) -> set[str]:
+        """The keyword options the editor's network takes (those its ``edit`` names)."""
+        if not editor.has_network:
+            return set()
+        model = editor.loaded.model
+        named = self._keywords(model.edit) | set(getattr(model, "attributes", []))  # SeCGAN: glasses=
+        return named - self._INTERNAL_OPTIONS
+
+    @staticmethod
+    def _keywords(function) -> set[str]:
+        import inspect
+
+        params = inspect.signature(function).parameters.values()
+        return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+    def _check_model_options(self, editor: Editor) -> None:
+        """UsageError, in the words of the command line, for an option that neither the
+        model's network nor its stage takes, or a lighting class, AU or attribute it does not
+        know."""
+        options, name, stage = self.model_options, editor.spec.name, editor.stage
+        network = self._network_options(editor)
+        own = editor.spec.conditions
+        without = " without its stage" if stage is None and editor.spec.prior else ""
+        if options.get("lighting") is not None:
+            light = str(options["lighting"])
+            valid = list(dict.fromkeys([*(stage.lighting if stage is not None else []),
+                                        *(own.get("lighting") or [] if "lighting" in network else [])]))
+            if not valid:
+                raise UsageError(f"--lighting {light}: model {name} does not relight{without}")
+            if light not in valid + ["keep"]:
+                raise UsageError(f"--lighting {light}: not a lighting class of model {name}; "
+                                 f"valid: {', '.join(valid + ['keep'])}")
+        if options.get("aus"):
+            valid_aus = list(dict.fromkeys([*(stage.aus if stage is not None else []),
+                                            *(own.get("aus") or [] if "aus" in network else [])]))
+            if not valid_aus:
+                raise UsageError(f"--au: model {name} does not take AU intensities{without}")
+            unknown = [a for a in self.aus_dict(options["aus"]) if a not in valid_aus]
+            if unknown:
+                raise UsageError(f"--au: model {name} cannot move AU{unknown[0]}; it moves AUs "
+                                 f"{', '.join(map(str, valid_aus))}")
+        if options.get("attrs"):
+            model = editor.loaded.model
+            valid_attrs = list(getattr(model, "attributes", [])) if "attrs" in network else []
+            if not valid_attrs:
+                raise UsageError(f"--attr: model {name} has no attributes to edit")
+            for key in options["attrs"]:
+                if key not in valid_attrs:
+                    raise UsageError(f"--attr {key}: not an attribute of model {name}; valid: "
+                                     f"{', '.join(valid_attrs)}")
+        taken = network | (self._keywords(stage.edit_photo) - {"pixels", "faces_lm", "target", "strength"}
+                           if stage is not None else set())
+        for key, value in options.items():
+            if key in taken or key in ("lighting", "aus", "attrs"):
+                continue
+            if key == "stage":
+                raise UsageError(f"--stage {value}: model {name} has no stages to choose from")
+            settable = sorted(taken - {"lighting", "aus", "attrs"})
+            raise UsageError(f"--set {key}={value}: model {name} has no option {key!r}; "
+                             + (f"its options: {', '.join(settable)}" if settable else "it takes none"))
+
+    def _dry_run(self, editor: Editor) -> None:
+        """One forward per target on a blank crop, so that an option value the network refuses
+        (``--stage bogus``, ``--set mode=x``) is a usage error before any input is read."""
+        if not editor.has_network:
+            return
+        size = editor.spec.template.size
+        crop = np.full((1, size, size, 3), 128, np.uint8)
+        if self.model_options.get("like") is not None:
+            editor.reference_landmarks(self.model_options["like"])  # a faceless reference: usage error
+        for target in self.targets:
+            if not editor.uses_network(target):
+                continue
+            try:
+                editor.edit_crops(crop, target, 1.0, **editor.network_options(self.model_options))
+            except UsageError:
+                raise
+            except Exception:  # not a usage problem: the batch reports it on the photos
+                logger.debug("trial forward on a blank crop failed", exc_info=True)
+                return
+
+    @staticmethod
+    def aus_dict(aus) -> dict:
+        """``{au: intensity}`` of an ``aus`` option (a mapping or an ``"12=3.5,6=2"`` string)."""
+        if not aus:
+            return {}
+        if isinstance(aus, str):
+            from faceedit.faces.au import parse_au_spec
+
+            return parse_au_spec(aus)
+        return dict(aus)
+
+    @staticmethod
+    def attr_word(value) -> str:
+        """An attribute value as the command line writes it: on, off, or the number."""
+        if isinstance(value, str):
+            return value.strip().lower()
+        return {1.0: "on", 0.0: "off"}.get(float(value), f"{float(value):g}")
 
 
 @dataclass
@@ -89,16 +247,24 @@ class Record:
     status: str  # ok | skipped | copied | no_face | error
     target: str | None = None
     strength: float | None = None
-    faces: int = 0
+    faces: int | None = None  # faces edited; None where none were counted (skipped, failed)
     error: str | None = None
     masks: list[str] | None = None  # mask files written beside the output (--save-masks only)
+    model: str | None = None
+    lighting: str | None = None
+    aus: dict | None = None  # {AU number: intensity}
+    attrs: dict | None = None  # {attribute: on | off | value}
 
     def to_json(self) -> dict:
         rec = {
             "input": self.input,
             "output": self.output,
+            "model": self.model,
             "target": self.target,
             "strength": self.strength,
+            "lighting": self.lighting,
+            "aus": None if self.aus is None else {str(k): v for k, v in self.aus.items()},
+            "attrs": self.attrs,
             "faces": self.faces,
             "status": self.status,
             "error": self.error,
@@ -113,6 +279,17 @@ def mask_path(output: str, face: int, name: str) -> str:
     ``<output stem>_face<face>_<name>.png`` (crop-sized greyscale or RGB)."""
     root, _ = os.path.splitext(output)
     return f"{root}_face{face}_{name}.png"
+
+
+def _changed_patch(before: np.ndarray, after: np.ndarray):
+    """The bounding box of the pixels ``after`` changed and their values there, or None: a
+    waiting photo keeps one face-sized patch per output, not a full-size copy."""
+    rows = np.flatnonzero((before != after).any(axis=(1, 2)))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero((before[rows[0]:rows[-1] + 1] != after[rows[0]:rows[-1] + 1]).any(axis=(0, 2)))
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    return (y0, y1, x0, x1), after[y0:y1, x0:x1].copy()
 
 
 @dataclass
@@ -131,6 +308,8 @@ class _Job:
     aligned: list[AlignedFace] = field(default_factory=list)
     error: FaceEditError | None = None
     edited: dict = field(default_factory=dict)  # key -> list of per-face edited crops
+    # key -> (the stage's change as a patch, see _changed_patch; the faces re-cut after it)
+    staged: dict = field(default_factory=dict)
     masks: dict = field(default_factory=dict)  # key -> list of per-face {name: mask} (--save-masks)
     remaining: int = 0
     failure: str | None = None  # the model forward failed on a batch holding this photo's faces
@@ -145,7 +324,8 @@ class BatchApplier:
         self.editor = editor
         self.opts = opts
         self.namer = OutputNamer(opts.out_dir, opts.name_template, opts.ext)
-        self.own_strength = editor.loaded.model.handles_strength
+        # the stage scales its edit by strength, so each strength is its own edit
+        self.own_strength = editor.loaded.model.handles_strength or editor.stage is not None
         # one forward per target, or per (target, strength) when the model interprets strength
         if self.own_strength:
             self.keys = [(t, s) for t in opts.targets for s in opts.strengths]
@@ -196,6 +376,13 @@ class BatchApplier:
             faces = select_faces(faces, self.opts.face, self.opts.max_faces, job.item.path)
             job.aligned = self.editor.align(job.image.pixels, faces)
             self.editor.prepare_masks(job.aligned)
+            if self.editor.stage is not None:  # full-resolution geometry/shading per output
+                for key in self.keys:
+                    target, strength = key
+                    staged, aligned = self.editor.apply_stage(
+                        job.image.pixels, job.aligned, target, 1.0 if strength is None else strength,
+                        **self.opts.model_options)
+                    job.staged[key] = (_changed_patch(job.image.pixels, staged), aligned)
         except NoFaceError as e:
             # --on-no-face skip / copy are carried out in _finish_without_model (aligned == [])
             job.aligned = []
@@ -219,8 +406,12 @@ class BatchApplier:
                         job.records.append(self._rec(job, out.path, "copied", out.target, out.strength))
                         continue
                     key = (out.target, out.strength if self.own_strength else None)
+                    patch, aligned = job.staged.get(key, (None, job.aligned))
                     pixels = img.pixels.copy()
-                    for a, crop in zip(job.aligned, job.edited[key]):
+                    if patch is not None:
+                        (y0, y1, x0, x1), values = patch
+                        pixels[y0:y1, x0:x1] = values
+                    for a, crop in zip(aligned, job.edited[key]):
                         self.editor.paste(pixels, a, crop, out.strength)
                     # masks first: a failed mask write leaves no output, so a re-run redoes both
                     masks = self._write_masks(job, key, out.path) if self.opts.save_masks else None
@@ -240,6 +431,7 @@ class BatchApplier:
             job.image = None
             job.aligned = []
             job.edited = {}
+            job.staged = {}
             job.masks = {}
             job.done.set_result(None)
 
@@ -255,8 +447,15 @@ class BatchApplier:
         return paths
 
     # -- helpers -------------------------------------------------------------------------
-    def _rec(self, job, output, status, target=None, strength=None, error=None, faces=0) -> Record:
-        return Record(job.item.path, output, status, target, strength, faces, error)
+    def _rec(self, job, output, status, target=None, strength=None, error=None, faces=None) -> Record:
+        if faces is None and (status in ("copied", "no_face") or isinstance(job.error, NoFaceError)):
+            faces = 0  # looked for, none found
+        opts = self.opts.model_options
+        attrs = opts.get("attrs")
+        return Record(job.item.path, output, status, target, strength, faces, error,
+                      model=self.editor.spec.name, lighting=opts.get("lighting"),
+                      aus=ApplyOptions.aus_dict(opts.get("aus")) or None,
+                      attrs={k: ApplyOptions.attr_word(v) for k, v in attrs.items()} if attrs else None)
 
     def _finish_without_model(self, job: _Job, writer: ThreadPoolExecutor) -> None:
         if job.error is not None:
@@ -283,14 +482,17 @@ class BatchApplier:
         if not take:
             return
         target, strength = key
-        crops = np.stack([job.aligned[i].crop for job, i in take])
+        faces = [job.staged[key][1][i] if key in job.staged else job.aligned[i] for job, i in take]
         masks: dict = {}
         try:
-            edited = self.editor.edit_crops(
-                crops, target, 1.0 if strength is None else strength,
-                landmarks=crop_landmarks([job.aligned[i] for job, i in take]),
-                with_masks=self.opts.save_masks, **self.opts.model_options
-            )
+            if not self.editor.uses_network(target):  # the stage alone: nothing for a network to do
+                edited = [None] * len(take)
+            else:
+                edited = self.editor.edit_crops(
+                    np.stack([a.crop for a in faces]), target, 1.0 if strength is None else min(strength, 1.0),
+                    landmarks=crop_landmarks(faces), with_masks=self.opts.save_masks,
+                    **self.editor.network_options(self.opts.model_options)
+                )
             if self.opts.save_masks:
                 edited, masks = edited
         except FaceEditError:
@@ -354,44 +556,143 @@ class BatchApplier:
         return taken
 
     def run(self, specs: Iterable[str], stdin=None) -> Iterator[Record]:
-        items = iter(self._take_inputs(list(
-            expand_inputs(list(specs), recursive=self.opts.recursive, stdin=stdin))))
-        workers = max(1, self.opts.workers)
-        outbox: deque[_Job] = deque()
+        """Yield one :class:`Record` per output, in input order.
+
+        Ctrl-C (SIGINT) stops the run cleanly instead of raising: no new input is taken, the
+        queued photos are dropped, the photos being decoded/detected and the writes under way
+        (one per worker thread at most) are finished, every worker thread is joined (so no
+        torch or dlib thread is left running when the interpreter exits, and no temporary
+        file is left behind), then the records of every photo finished are yielded and the
+        iteration ends with :attr:`interrupted` set and :attr:`unfinished` the number of
+        inputs not done. A second Ctrl-C while stopping is ignored: stopping waits for at most
+        one photo per worker. This holds where :meth:`run` is iterated in the main thread with
+        Python's default SIGINT handler in place (it takes SIGINT over for the iteration and
+        puts the handler back at the end); elsewhere a KeyboardInterrupt raised in the
+        iteration is handled the same way, once.
+        """
+        self.interrupted = False  # stopped by Ctrl-C
+        self.unfinished = 0  # inputs whose records were not yielded because of it
+        self._stop_requested = False
+        self._listing = True  # Ctrl-C raises KeyboardInterrupt while the inputs are listed
+        restore_sigint = self._take_sigint()
+        prep = writer = None
+        try:
+            try:
+                taken = self._take_inputs(list(
+                    expand_inputs(list(specs), recursive=self.opts.recursive, stdin=stdin)))
+            except KeyboardInterrupt:  # while listing the inputs (or reading them from stdin)
+                self.interrupted = True
+                return
+            self._listing = False
+            workers = max(1, self.opts.workers)
+            outbox: deque[_Job] = deque()
+            prep = ThreadPoolExecutor(workers, thread_name_prefix="faceedit-prep")
+            writer = ThreadPoolExecutor(workers, thread_name_prefix="faceedit-write")
+            finished = sent = 0
+            job = None
+            try:
+                for job in self._stream(iter(taken), prep, writer, outbox):
+                    for sent in range(1, len(job.records) + 1):
+                        yield job.records[sent - 1]
+                    finished += 1
+                    job, sent = None, 0
+            except KeyboardInterrupt:  # SIGINT not taken over (see the docstring)
+                self._stop_requested = True
+            if not self._stop_requested:
+                return
+            self.interrupted = True
+            logger.warning("interrupted: finishing the photos in progress, dropping the rest%s",
+                           " (Ctrl-C again is ignored)" if self._sigint_taken else "")
+            _stop_executors(prep, writer)
+            self.pending.clear()
+            if job is not None:  # the rest of the photo whose records were being yielded
+                yield from job.records[sent:]
+                finished += 1
+            for job in outbox:  # in input order; a photo whose write was dropped is not done
+                if job.done.done():
+                    finished += 1
+                    yield from job.records
+            self.unfinished = len(taken) - finished
+        finally:
+            if prep is not None:  # an error, or the consumer stopped iterating: join them too
+                _stop_executors(prep, writer)
+            restore_sigint()
+
+    def _stream(self, items: Iterator[InputItem], prep: ThreadPoolExecutor,
+                writer: ThreadPoolExecutor, outbox: deque[_Job]) -> Iterator[_Job]:
+        """The jobs of :meth:`run` as they are done, in input order; returns early when
+        ``_stop_requested`` is set (leaving in ``outbox`` the jobs planned but not yielded)."""
         preparing: deque[tuple[_Job, Future | None]] = deque()
-        with ThreadPoolExecutor(workers, thread_name_prefix="faceedit-prep") as prep, \
-                ThreadPoolExecutor(workers, thread_name_prefix="faceedit-write") as writer:
-            exhausted = False
-            while True:
-                while not exhausted and len(preparing) < self.prefetch:
-                    item = next(items, None)
-                    if item is None:
-                        exhausted = True
-                        break
-                    job = self._plan(item)
-                    needs_work = job.error is None and job.outputs
-                    preparing.append((job, prep.submit(self._prepare, job) if needs_work else None))
-                    outbox.append(job)
-                if not preparing:
+        exhausted = False
+        while not self._stop_requested:
+            while not exhausted and len(preparing) < self.prefetch:
+                item = next(items, None)
+                if item is None:
+                    exhausted = True
                     break
-                job, fut = preparing.popleft()
-                if fut is not None:
-                    fut.result()
-                if job.error is not None or not job.outputs or not job.aligned:
-                    self._finish_without_model(job, writer)
-                else:
-                    job.remaining = len(job.aligned) * len(self.keys)
-                    for key in self.keys:
-                        self.pending[key].extend((job, i) for i in range(len(job.aligned)))
-                        while len(self.pending[key]) >= self.opts.batch_size:
-                            self._flush(key, writer, self.opts.batch_size)
-                if len(outbox) > self.max_pending and not outbox[0].done.done():
-                    self._flush_all(writer)
-                    outbox[0].done.result()
-                while outbox and outbox[0].done.done():
-                    yield from outbox.popleft().records
-            self._flush_all(writer)
-            while outbox:
-                job = outbox.popleft()
-                job.done.result()
-                yield from job.records
+                job = self._plan(item)
+                needs_work = job.error is None and job.outputs
+                preparing.append((job, prep.submit(self._prepare, job) if needs_work else None))
+                outbox.append(job)
+            if not preparing:
+                break
+            job, fut = preparing.popleft()
+            if fut is not None:
+                fut.result()
+            if self._stop_requested:
+                return
+            if job.error is not None or not job.outputs or not job.aligned:
+                self._finish_without_model(job, writer)
+            else:
+                job.remaining = len(job.aligned) * len(self.keys)
+                for key in self.keys:
+                    self.pending[key].extend((job, i) for i in range(len(job.aligned)))
+                    while len(self.pending[key]) >= self.opts.batch_size:
+                        self._flush(key, writer, self.opts.batch_size)
+            if len(outbox) > self.max_pending and not outbox[0].done.done():
+                self._flush_all(writer)
+                outbox[0].done.result()
+            while outbox and outbox[0].done.done() and not self._stop_requested:
+                yield outbox.popleft()
+        if self._stop_requested:
+            return
+        self._flush_all(writer)
+        while outbox and not self._stop_requested:
+            outbox[0].done.result()
+            yield outbox.popleft()
+
+    def _take_sigint(self):
+        """In the main thread, with Python's default SIGINT handler in place: handle SIGINT
+        by setting ``_stop_requested`` (a later one does nothing), for :meth:`run` to stop at
+        its next step. Returns the function that puts Python's handler back."""
+        import signal
+        import threading
+
+        self._sigint_taken = (threading.current_thread() is threading.main_thread()
+                              and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        if not self._sigint_taken:
+            return lambda: None  # not ours to change (ignored, or the caller's own handler)
+
+        def on_sigint(signum, frame):
+            # Only a flag: raising here would unwind whatever the main thread was doing (a
+            # model forward, a half-written --json line), and with threads still running at
+            # exit torch / dlib abort the process ("terminate called without an active
+            # exception"). The main loop notices the flag after its current step. While the
+            # inputs are listed (nothing started yet; stdin may be a terminal) the first one
+            # raises KeyboardInterrupt as usual.
+            first = not self._stop_requested
+            self._stop_requested = True
+            if first and self._listing:
+                raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, on_sigint)
+        return lambda: signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _stop_executors(*executors: ThreadPoolExecutor) -> None:
+    """Cancel the tasks not started and join every thread of ``executors`` (the tasks under
+    way run to their end: a photo's write completes or leaves no file)."""
+    for ex in executors:
+        ex.shutdown(wait=False, cancel_futures=True)
+    for ex in executors:
+        ex.shutdown(wait=True)

@@ -80,6 +80,18 @@ def test_apply_edits_face_and_keeps_background(tmp_path, photos, tiny_ckpt):
     assert np.abs(bright[corner] - src[corner]).max() <= 1
 
 
+def test_editor_edits_a_pil_image(astronaut, tiny_ckpt):
+    """Issue 15: Editor.edit takes a PIL image as well as an array."""
+    from faceedit.api import Editor
+
+    editor = Editor.from_pretrained(tiny_ckpt, device="cpu", detector="dlib")
+    out = editor.edit(Image.fromarray(astronaut), "bright")
+    assert isinstance(out, np.ndarray) and out.shape == astronaut.shape and out.dtype == np.uint8
+    assert np.array_equal(out, editor.edit(astronaut, "bright"))
+    face = (slice(90, 150), slice(190, 250))
+    assert out[face].mean() > astronaut[face].mean() + 20
+
+
 def test_stdout_is_empty_without_json_and_rerun_skips(tmp_path, photos, tiny_ckpt):
     out = tmp_path / "out"
     code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", photos, "-o", out)
@@ -191,10 +203,12 @@ def test_output_collision_and_escape_and_input_protection(tmp_path, astronaut, t
     face_photo(d / "x" / "p.png", astronaut)
     face_photo(d / "y" / "p.png", astronaut)
     out = tmp_path / "out"
-    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", "-r", d, "-o", out, "--json")
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", "-r", d, "-o", out, "--json",
+                          "--name", "{stem}_{target}{ext}")  # a flat name for a tree
     assert code == 1
     recs = records(stdout)
     assert [r["status"] for r in recs] == ["ok", "error"] and "collision" in recs[1]["error"]
+    assert "{relparent}" in recs[1]["error"]
     # mirroring the tree avoids the collision
     code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", "-r", d, "-o", tmp_path / "m",
                           "--name", "{relparent}/{stem}_{target}{ext}", "--json")

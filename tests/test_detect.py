@@ -157,10 +157,10 @@ def test_available_detectors_and_auto(no_fan_weights, caplog):
     assert isinstance(avail["fan"], str) and avail["fan"]
     with caplog.at_level(logging.INFO, logger="faceedit"):
         det = get_detector("auto")
-    assert det.name == "dlib"
+    assert det.name == "mediapipe"  # its weights ship in weights/
     assert get_detector("auto") is det  # created once, reused
-    assert get_detector("dlib") is det
-    assert any("face detector: dlib" in r.getMessage() for r in caplog.records)
+    assert get_detector("mediapipe") is det
+    assert any("face detector: mediapipe" in r.getMessage() for r in caplog.records)
 
 
 def test_unknown_and_unusable_names(no_fan_weights):
@@ -173,7 +173,10 @@ def test_unknown_and_unusable_names(no_fan_weights):
     assert "not available" in str(e.value) and "dlib" in str(e.value)
 
 
-def test_opencv_fallback_without_dlib(no_fan_weights, monkeypatch, astronaut):
+def test_dlib_then_opencv_fallback(no_fan_weights, monkeypatch, astronaut, tmp_path):
+    monkeypatch.setenv("FACEEDIT_WEIGHTS", str(tmp_path))  # no MediaPipe weights
+    assert "missing" in available_detectors()["mediapipe"]
+    assert get_detector("auto").name == "dlib"
     monkeypatch.setitem(sys.modules, "dlib", None)
     avail = available_detectors()
     assert "not installed" in avail["dlib"] and avail["opencv"] is None
@@ -266,7 +269,7 @@ def test_fan_checkpoint_names(fake_fan):
 def test_fan_unavailable_without_weights(fake_fan):
     reason = available_detectors()["fan"]
     assert reason and "weights" in reason and "2DFAN4-0123456789.pth.tar" in reason
-    assert get_detector("auto").name == "dlib"
+    assert get_detector("auto").name == "mediapipe"
     with pytest.raises(UsageError, match="weights"):
         get_detector("fan")
     # allowed to download: usable (the fake does not download anything)

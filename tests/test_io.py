@@ -848,3 +848,56 @@ def test_collisions(tmp_path):
     assert mirrored.path_for(item("/a/x/p.jpg", "x/p.jpg"), "t", 1) != mirrored.path_for(
         item("/a/y/p.jpg", "y/p.jpg"), "t", 1
     )
+
+
+def test_expand_numbers_the_inputs_and_names_use_the_number(tmp_path):
+    make_tree(tmp_path)
+    d = str(tmp_path)
+    items = list(fio.expand_inputs([d, str(tmp_path / "gone.jpg"), d]))
+    assert [(os.path.basename(i.path), i.index) for i in items] == [
+        ("a.PNG", 0), ("b.jpg", 1), ("gone.jpg", 2)]
+    namer = fio.OutputNamer(tmp_path / "o", "{index:02d}_{stem}{ext}")
+    assert namer.path_for(items[1], "t", 1) == str(tmp_path / "o" / "01_b.jpg")
+    assert namer.predict(items[1], "t", 1) == str(tmp_path / "o" / "01_b.jpg")
+
+
+def test_collisions_suggest_a_field_that_separates_the_two(tmp_path):
+    namer = fio.OutputNamer(tmp_path, "{stem}_{target}{ext}")
+    namer.path_for(fio.InputItem("/a/p.jpg", "p.jpg", index=0), "t", 1)
+    with pytest.raises(OutputError, match=r"add \{index\} to the name template, e\.g\. "
+                       r"--name '\{stem\}_\{target\}_\{index\}\{ext\}'"):
+        namer.path_for(fio.InputItem("/b/p.jpg", "p.jpg", index=1), "t", 1)
+    with pytest.raises(OutputError, match=r"add \{relparent\} or \{index\} .* --name '\{relparent\}/"):
+        namer.path_for(fio.InputItem("/r/x/p.jpg", "x/p.jpg", index=2), "t", 1)
+    with pytest.raises(OutputError, match=r"add \{strength\} to"):
+        namer.path_for(fio.InputItem("/a/p.jpg", "p.jpg", index=0), "t", 0.5)
+
+
+def test_condition_fields_are_bound_to_the_runs_values(tmp_path):
+    template = fio.OutputNamer.bind("{relparent}/{stem}_{lighting}_{au}_{attr:.3}{ext}",
+                                    {"lighting": "left", "au": "au12-3", "attr": "glasses-on"})
+    assert template == "{relparent}/{stem}_left_au12-3_gla{ext}"
+    assert fio.OutputNamer.bind("{lighting}/{stem}{ext}", {"lighting": "../x{y}"}) == ".._x{{y}}/{stem}{ext}"
+    namer = fio.OutputNamer(tmp_path, "{lighting}/{stem}{ext}")  # unbound: '', still valid
+    assert namer.path_for(item("/in/p.jpg"), "t", 1) == str(tmp_path / "p.jpg")
+    with pytest.raises(UsageError, match="unknown field"):
+        fio.OutputNamer(tmp_path, "{light}{ext}")
+
+
+def test_unread_image_formats_are_logged_and_collected(tmp_path, caplog, monkeypatch):
+    from faceedit.log import logger
+
+    monkeypatch.setattr(logger, "propagate", True)  # to caplog, whatever the CLI tests set up
+    make_tree(tmp_path)
+    for name in ("anim.gif", "phone.heic", "raw.CR2"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "only").mkdir()
+    (tmp_path / "only" / "clip.gif").write_bytes(b"x")
+    with caplog.at_level("DEBUG", logger="faceedit"), fio.collect_unread() as unread:
+        items = list(fio.expand_inputs([str(tmp_path), str(tmp_path / "only")]))
+    assert unread == [str(tmp_path / n) for n in ("anim.gif", "phone.heic", "raw.CR2")] + [
+        str(tmp_path / "only" / "clip.gif")]
+    assert f"{tmp_path / 'anim.gif'}: skipped: GIF is not a format faceedit reads" in caplog.text
+    assert "notes.txt" not in caplog.text
+    assert "1 file(s) in formats faceedit does not read (.gif)" in items[-1].error
+    assert list(fio.expand_inputs([str(tmp_path / "only")]))  # no collector: nothing breaks

@@ -335,7 +335,7 @@ def test_run_export_reload_and_edit_the_astronaut(tmp_path, datasets, astronaut)
                                  "-o", str(tmp_path / "out")])
     assert r.exit_code == 0, r.output
     rec = json.loads(r.stdout.strip().splitlines()[-1])
-    stem = tmp_path / "out" / "astronaut_happy"
+    stem = tmp_path / "out" / "astronaut_happy_left"  # the lighting is in the default name
     assert rec["status"] == "ok" and rec["masks"] == [f"{stem}_face0_expression_mask.png",
                                                       f"{stem}_face0_lighting_mask.png"]
     want = loaded.model.edit_with_masks(

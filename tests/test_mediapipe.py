@@ -185,13 +185,13 @@ def test_cuda_matches_cpu(astronaut):
 # registry, types, mapping, start-up
 
 
-def test_auto_never_picks_mediapipe(tmp_path, monkeypatch):
+def test_auto_prefers_mediapipe_after_fan(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no FAN weights
     D.clear_detector_cache()
     try:
         assert D.available_detectors()["mediapipe"] is None
-        assert "mediapipe" not in D.AUTO_ORDER
-        assert get_detector("auto").name == "dlib"
+        assert D.AUTO_ORDER.index("mediapipe") < D.AUTO_ORDER.index("dlib")
+        assert get_detector("auto").name == "mediapipe"
     finally:
         D.clear_detector_cache()
 

@@ -1,12 +1,19 @@
 """Contact sheets for people to look at: held-out pairs (input | stages... | real target) and
-photos (input | one column per target)."""
+photos (input | one column per target, cut to the face), with a label over every column and
+beside every row."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 
 from faceedit.api import Editor
+from faceedit.errors import FaceEditError, NoFaceError, UsageError
+from faceedit.faces.types import Face
+from faceedit.io import to_uint8
+
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def _to_uint8(t: torch.Tensor) -> np.ndarray:
@@ -28,37 +35,92 @@ def grid(rows: list[list[np.ndarray]], pad: int = 2) -> np.ndarray:
     return out
 
 
-def pair_sheet(editor: Editor, pairs: list[tuple[torch.Tensor, torch.Tensor]], target: str,
-               stages: list[str | None]) -> np.ndarray:
-    """One row per (source crop, real target crop): source | model output per stage | real."""
+def _fit(text: str, width: int, scale: float) -> str:
+    """``text``, cut at the front ("...name.jpg") to fit ``width`` pixels."""
+    if cv2.getTextSize(text, _FONT, scale, 1)[0][0] <= width:
+        return text
+    while len(text) > 1 and cv2.getTextSize("..." + text, _FONT, scale, 1)[0][0] > width:
+        text = text[1:]
+    return "..." + text
+
+
+def labelled_grid(rows: list[list[np.ndarray]], columns: list[str], row_labels: list[str],
+                  pad: int = 2) -> np.ndarray:
+    """:func:`grid` with ``columns`` written over the columns and ``row_labels`` to the left of
+    the rows (labels too long for the space are cut at the front)."""
+    body = grid(rows, pad)
+    h, w = rows[0][0].shape[:2]
+    scale = 0.4 if w < 160 else 0.5
+    text_h = cv2.getTextSize("Ag", _FONT, scale, 1)[0][1]
+    head = text_h * 2 + 4
+    widest = max((cv2.getTextSize(t, _FONT, scale, 1)[0][0] for t in row_labels), default=0)
+    left = min(widest, 2 * w) + 2 * pad + 4
+    out = np.full((body.shape[0] + head, body.shape[1] + left, 3), 255, np.uint8)
+    out[head:, left:] = body
+    for j, text in enumerate(columns):
+        x = left + pad + j * (w + pad)
+        cv2.putText(out, _fit(text, w - 4, scale), (x + 2, head - text_h // 2 - 2), _FONT, scale,
+                    (0, 0, 0), 1, cv2.LINE_AA)
+    for i, text in enumerate(row_labels):
+        y = head + pad + i * (h + pad) + (h + text_h) // 2
+        cv2.putText(out, _fit(text, left - 2 * pad - 4, scale), (pad + 2, y), _FONT, scale,
+                    (0, 0, 0), 1, cv2.LINE_AA)
+    return out
+
+
+def pair_row(editor: Editor, src: torch.Tensor, real: torch.Tensor, target: str,
+             stages: list[str | None]) -> list[np.ndarray]:
+    """One sheet row for a (source crop, real target crop): source | model output per stage |
+    real."""
     model = editor.loaded.model
-    rows = []
-    for src, real in pairs:
-        row = [_to_uint8(src)]
-        for stage in stages:
-            opts = {"stage": stage} if stage else {}
-            with torch.inference_mode():
-                out = model.edit(src[None].to(editor.device), target, 1.0, **opts)[0]
-            row.append(_to_uint8(out))
-        row.append(_to_uint8(real))
+    row = [_to_uint8(src)]
+    for stage in stages:
+        opts = {"stage": stage} if stage else {}
+        with torch.inference_mode():
+            out = model.edit(src[None].to(editor.device), target, 1.0, **opts)[0]
+        row.append(_to_uint8(out))
+    row.append(_to_uint8(real))
+    return row
+
+
+def face_region(face: Face, shape: tuple[int, ...], margin: float = 0.5) -> tuple[slice, slice]:
+    """A square around ``face`` (its box grown by ``margin`` of its size on every side), moved
+    and if need be shrunk to lie inside an image of ``shape``."""
+    x0, y0, x1, y1 = (float(v) for v in face.box)
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
+    side = int(round(min(side, shape[0], shape[1])))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left = int(round(min(max(cx - side / 2, 0), shape[1] - side)))
+    top = int(round(min(max(cy - side / 2, 0), shape[0] - side)))
+    return slice(top, top + side), slice(left, left + side)
+
+
+def photo_sheet(editor: Editor, photos: list[tuple[str, np.ndarray]], targets: list[str],
+                height: int = 256, **edit_options) -> tuple[np.ndarray | None, list[tuple[str, str]]]:
+    """One row per (label, RGB photo): the photo | the photo edited to each target (every
+    face), each cut to the photo's largest face and resized to ``height`` px square.
+
+    Returns (the sheet, or None when no photo could be shown; [(label, reason)] of the photos
+    left out: no face, or a failed edit). A usage error (a bad target or option) raises."""
+    rows, labels, failed = [], [], []
+    for label, rgb in photos:
+        try:
+            faces = editor.detector.detect(to_uint8(rgb))
+            if not faces:
+                raise NoFaceError("no face found", label)
+            region = face_region(max(faces, key=lambda f: f.area), rgb.shape)
+
+            def cut(img: np.ndarray) -> np.ndarray:
+                return cv2.resize(to_uint8(img[region]), (height, height), interpolation=cv2.INTER_AREA)
+
+            row = [cut(rgb)] + [cut(editor.edit(rgb, t, **edit_options)) for t in targets]
+        except UsageError:
+            raise
+        except FaceEditError as e:
+            failed.append((label, e.reason))
+            continue
         rows.append(row)
-    return grid(rows)
-
-
-def photo_sheet(editor: Editor, photos: list[np.ndarray], targets: list[str], height: int = 256,
-                **edit_options) -> np.ndarray:
-    """One row per photo: the photo | the photo edited to each target (every face), all resized
-    to ``height`` px (width kept proportional to the first photo)."""
-    import cv2
-
-    rows = []
-    for rgb in photos:
-        scale = height / rgb.shape[0]
-        size = (max(1, round(rgb.shape[1] * scale)), height)
-        row = [cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)]
-        for t in targets:
-            out = editor.edit(rgb, t, **edit_options)
-            row.append(cv2.resize(out, size, interpolation=cv2.INTER_AREA))
-        rows.append(row)
-    width = min(r[0].shape[1] for r in rows)
-    return grid([[img[:, :width] for img in r] for r in rows])
+        labels.append(label)
+    if not rows:
+        return None, failed
+    return labelled_grid(rows, ["input", *targets], labels), failed

@@ -16,6 +16,18 @@ MEAN_FIVE_POINTS = np.array(
 
 # ITU-R BT.601 luma weights (R, G, B): greyscale models, luminance paste-back, luma layers.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+# BT.601 RGB -> Y, Cb, Cr (chroma centred on 0; same units as the input) and back.
+RGB_TO_YCC = np.array([LUMA_WEIGHTS, [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+YCC_TO_RGB = np.linalg.inv(RGB_TO_YCC)
+
+
+def rgb_to_ycc(x: np.ndarray) -> np.ndarray:
+    """(..., 3) RGB -> (..., 3) Y, Cb, Cr (BT.601, chroma centred on 0)."""
+    return (x @ RGB_TO_YCC.T.astype(np.float32)).astype(np.float32)
+
+
+def ycc_to_rgb(x: np.ndarray) -> np.ndarray:
+    return (x @ YCC_TO_RGB.T.astype(np.float32)).astype(np.float32)
 
 # Indices of the iBUG 68-point convention (dlib, FAN).
 IBUG68_LEFT_EYE = list(range(36, 42))

@@ -464,6 +464,8 @@ register_model(
         color_match=True,
         weights=WeightSource.shipped("eggan.safetensors", sha256=SHIPPED_SHA256),
         license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
+        conditions={"aus": default_au_ids()},  # the AUs of the condition vector (--au)
         paper="eggan.txt",
+        prior="stage",
     )
 )

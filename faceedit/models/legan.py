@@ -331,5 +331,6 @@ register_model(
         license="weights: non-commercial research (JAFFE/Yale/Yale B terms) + CC BY 4.0 attribution (London)",
         conditions={"expression": SHIPPED_TARGETS, "lighting": SHIPPED_LIGHTING},
         paper="legan.txt",
+        prior="stage",
     )
 )

@@ -459,5 +459,6 @@ register_model(
         license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
         conditions={"expression": SHIPPED_EXPRESSIONS, "lighting": SHIPPED_LIGHTING},
         paper="lssl.txt",
+        prior="stage",
     )
 )

@@ -461,5 +461,6 @@ register_model(
         weights=WeightSource.shipped("reggan.safetensors", sha256=SHIPPED_SHA256),
         license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
         paper="reggan.txt",
+        prior="stage",
     )
 )

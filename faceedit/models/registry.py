@@ -40,6 +40,7 @@ from faceedit.models.checkpoint import (
 )
 
 METHOD_MODULES = [
+    "faceedit.models.stage",
     "faceedit.models.reggan",
     "faceedit.models.eggan",
     "faceedit.models.legan",
@@ -149,6 +150,9 @@ class ModelSpec:
     license: str = ""
     conditions: dict[str, Any] = field(default_factory=dict)
     paper: str = ""
+    # Registry name of the stage (faceedit.models.stage) applied to the photo before this
+    # model's network sees the face; None = the network edits the unedited face.
+    prior: str | None = None
 
     @property
     def image_size(self) -> int:
@@ -354,6 +358,7 @@ def _spec_from_meta(meta: CheckpointMeta, path: str | os.PathLike) -> ModelSpec:
         license=meta.license,
         conditions=meta.vocabularies,
         paper=str(meta.extra.get("paper", "")),
+        prior=meta.extra.get("prior") or None,
     )
 
 
@@ -458,17 +463,25 @@ def load_model(
 
 
 def list_models() -> list[dict[str, Any]]:
-    """One row per registered model for ``faceedit models`` (JSON-able)."""
+    """One row per registered model for ``faceedit models`` (JSON-able). ``conditions`` in the
+    words the command line takes: a binary attribute's data labels ``["False", "True"]`` are
+    shown as ``["off", "on"]`` (``--attr glasses=on``)."""
+    binary = {"False": "off", "True": "on"}
     rows = []
     for name in model_names():
         spec = REGISTRY[name]
         local = _local_weights_path(spec)
+        conditions = {
+            key: [binary[v] for v in values]
+            if isinstance(values, list) and values and set(values) <= set(binary) else values
+            for key, values in spec.conditions.items()
+        }
         rows.append(
             {
                 "name": spec.name,
                 "method": spec.method,
                 "targets": list(spec.targets),
-                "conditions": dict(spec.conditions),
+                "conditions": conditions,
                 "image_size": spec.image_size,
                 "channels": spec.channels,
                 "weights": spec.weights.describe(),

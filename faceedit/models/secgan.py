@@ -149,6 +149,8 @@ class SeCGAN(EditModel):
         if target != KEEP:
             y_trg[:, sl["expression"]] = 0.0
             y_trg[:, sl["expression"].start + self.space.index("expression", target)] = 1.0
+        if isinstance(attrs, str):  # "glasses=on,..." as on the command line
+            attrs = _parse_attrs(attrs)
         for key, value in (attrs or {}).items():
             if key not in self.space.binary:
                 valid = ", ".join(self.attributes) or "none"
@@ -158,8 +160,13 @@ class SeCGAN(EditModel):
         return y_trg - y_src
 
     @torch.no_grad()
-    def edit(self, x: torch.Tensor, target: str, strength: float = 1.0, *, attrs: dict | None = None,
+    def edit(self, x: torch.Tensor, target: str, strength: float = 1.0, *, attrs: dict | str | None = None,
              source: str | None = None, **options) -> torch.Tensor:
+        """``attrs``: ``{"glasses": "on"}`` (on/off, yes/no, true/false, 1/0 or a number 0..1) or
+        ``"glasses=on"``; an attribute may also be given as its own option (``glasses="on"``)."""
+        named = {k: options.pop(k) for k in list(options) if k in self.space.binary}
+        if named:
+            attrs = {**(_parse_attrs(attrs) if isinstance(attrs, str) else attrs or {}), **named}
         if options:
             raise UsageError(f"unknown SeCGAN option(s): {', '.join(options)}; valid: attrs, source")
         if x.ndim != 4 or x.shape[1] != self.channels:
@@ -168,6 +175,19 @@ class SeCGAN(EditModel):
 
 
 _WORDS = {"on": 1.0, "yes": 1.0, "true": 1.0, "off": 0.0, "no": 0.0, "false": 0.0}
+
+
+def _parse_attrs(spec: str) -> dict[str, str]:
+    """``"glasses=on,..."`` -> ``{"glasses": "on"}``."""
+    out = {}
+    for item in (p.strip() for p in spec.split(",")):
+        if not item:
+            continue
+        if "=" not in item:
+            raise UsageError(f"attribute {item!r}: expected NAME=VALUE, e.g. glasses=on")
+        key, value = (t.strip() for t in item.split("=", 1))
+        out[key] = value
+    return out
 
 
 def _attr_value(key: str, value) -> float:
@@ -208,5 +228,6 @@ register_model(
         license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
         conditions={"expression": SHIPPED_EXPRESSIONS, "glasses": ["False", "True"]},
         paper="secgan.txt",
+        prior="stage",
     )
 )

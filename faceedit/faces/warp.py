@@ -1,0 +1,272 @@
+"""Dense, fold-free warps of a photo driven by sparse landmark moves, and maps drawn in a
+canonical face frame laid onto a real face.
+
+Everything smooth (the displacement field, the map from a face to the canonical frame) is
+computed on a coarse grid over the face's aligned crop and then sampled at every pixel of the
+photo's region of interest, so the photo itself is resampled once, at its full resolution.
+
+Coordinates as in :mod:`faceedit.faces.align`: x right, y down, pixel centres at integers;
+``matrix`` maps image pixels to crop pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+#: Grid cells per crop side for smooth fields (fields are bilinearly sampled between nodes).
+FIELD_GRID = 64
+#: Smallest Jacobian determinant of the backward map (1 = area kept; <= 0 = fold-over). An
+#: opening mouth is a strong stretch (the gap samples a thin line of lip), so only near-folds stop it.
+MIN_JACOBIAN = 0.02
+#: The region a warp moves: the face outline (jaw, brows, forehead) grown by REGION_INNER eye
+#: distances moves freely; the move falls smoothly to exactly zero at REGION_OUTER.
+REGION_INNER = 0.1
+REGION_OUTER = 0.6
+
+# iBUG-68 groups.
+JAW = list(range(0, 17))
+BROWS = list(range(17, 27))
+STABLE = list(range(27, 36)) + list(range(36, 48))  # nose and eye contours: kept by expressions
+INNER_LIPS = list(range(60, 68))
+#: The points that drive a warp. The inner lips are left out: on a closed mouth the upper and lower
+#: ones coincide, and pulling them apart folds the spline around the mouth corners. The outer lips
+#: and the jaw open the mouth; the stage paints the opening.
+WARP_POINTS = [i for i in range(68) if i not in INNER_LIPS]
+
+
+# --------------------------------------------------------------------------------------------
+# thin-plate splines
+
+
+def _tps_kernel(r2: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = r2 * np.log(r2)
+    return np.nan_to_num(k, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+class ThinPlateSpline:
+    """The 2-D thin-plate spline through ``(src[i] -> dst[i])`` (``reg`` > 0 smooths it)."""
+
+    def __init__(self, src: np.ndarray, dst: np.ndarray, reg: float = 0.0):
+        src = np.asarray(src, np.float64).reshape(-1, 2)
+        dst = np.asarray(dst, np.float64).reshape(-1, 2)
+        n = len(src)
+        # Work in a unit frame so the kernel and the affine part are on comparable scales.
+        self.c = src.mean(0)
+        self.s = max(float(np.abs(src - self.c).max()), 1e-6)
+        p = (src - self.c) / self.s
+        d2 = ((p[:, None, :] - p[None, :, :]) ** 2).sum(-1)
+        a = np.zeros((n + 3, n + 3))
+        a[:n, :n] = _tps_kernel(d2) + reg * np.eye(n)
+        a[:n, n] = 1.0
+        a[:n, n + 1:] = p
+        a[n, :n] = 1.0
+        a[n + 1:, :n] = p.T
+        b = np.zeros((n + 3, 2))
+        b[:n] = dst
+        self.p = p
+        try:
+            self.coef = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:  # coincident points without smoothing
+            self.coef = np.linalg.lstsq(a, b, rcond=None)[0]
+
+    def __call__(self, pts: np.ndarray) -> np.ndarray:
+        shape = np.shape(pts)
+        q = (np.asarray(pts, np.float64).reshape(-1, 2) - self.c) / self.s
+        n = len(self.p)
+        out = np.empty((len(q), 2))
+        for i in range(0, len(q), 8192):  # bounded memory for large grids
+            qq = q[i:i + 8192]
+            k = _tps_kernel(((qq[:, None, :] - self.p[None, :, :]) ** 2).sum(-1))
+            out[i:i + 8192] = k @ self.coef[:n] + self.coef[n] + qq @ self.coef[n + 1:]
+        return out.reshape(shape)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A regular grid of ``ny`` x ``nx`` nodes in photo coordinates: node (i, j) lies at
+    ``(x0 + j * step, y0 + i * step)``. Smooth fields live on it and are sampled per pixel."""
+
+    x0: float
+    y0: float
+    step: float
+    nx: int
+    ny: int
+
+    @classmethod
+    def around(cls, pts: np.ndarray, cells: int = FIELD_GRID) -> "Grid":
+        """A grid of about ``cells`` cells along the longer side covering ``pts``' bounding box."""
+        pts = np.asarray(pts, np.float64).reshape(-1, 2)
+        lo, hi = pts.min(0), pts.max(0)
+        step = max(float((hi - lo).max()) / cells, 1e-3)
+        n = np.ceil((hi - lo) / step).astype(int) + 1
+        return cls(float(lo[0]), float(lo[1]), step, int(n[0]), int(n[1]))
+
+    def points(self) -> np.ndarray:
+        xs = self.x0 + self.step * np.arange(self.nx)
+        ys = self.y0 + self.step * np.arange(self.ny)
+        return np.stack(np.meshgrid(xs, ys), -1)
+
+    def roi(self, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+        """Integer photo ROI (x0, y0, x1, y1) inside the grid, clipped to ``shape``."""
+        h, w = shape[:2]
+        x0 = int(np.clip(np.ceil(self.x0), 0, w))
+        y0 = int(np.clip(np.ceil(self.y0), 0, h))
+        x1 = int(np.clip(np.floor(self.x0 + self.step * (self.nx - 1)) + 1, x0, w))
+        y1 = int(np.clip(np.floor(self.y0 + self.step * (self.ny - 1)) + 1, y0, h))
+        return x0, y0, x1, y1
+
+    def pixel_coords(self, roi) -> tuple[np.ndarray, np.ndarray]:
+        """Every ROI pixel's position in node units (the maps cv2.remap needs)."""
+        x0, y0, x1, y1 = roi
+        gx = (np.arange(x0, x1, dtype=np.float64) - self.x0) / self.step
+        gy = (np.arange(y0, y1, dtype=np.float64) - self.y0) / self.step
+        gx, gy = np.meshgrid(gx, gy)
+        return gx.astype(np.float32), gy.astype(np.float32)
+
+    def sample(self, field: np.ndarray, roi) -> np.ndarray:
+        """A node field (ny, nx[, C]) bilinearly sampled at every pixel of ``roi``."""
+        gx, gy = self.pixel_coords(roi)
+        return cv2.remap(np.ascontiguousarray(field, np.float32), gx, gy, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+
+
+# --------------------------------------------------------------------------------------------
+# the face region a warp may move
+
+
+def eye_distance(lm: np.ndarray) -> float:
+    lm = np.asarray(lm, np.float64)
+    return float(np.linalg.norm(lm[42:48].mean(0) - lm[36:42].mean(0)))
+
+
+def region_outline(lm: np.ndarray, grow: float = 0.0, forehead: float = 0.7) -> np.ndarray:
+    """Convex outline of the face (jaw, brows, and the brows lifted by ``forehead`` eye
+    distances), pushed outward from its centre by ``grow`` eye distances."""
+    lm = np.asarray(lm, np.float64)
+    eyes = np.stack([lm[36:42].mean(0), lm[42:48].mean(0)])
+    iod = float(np.linalg.norm(eyes[1] - eyes[0]))
+    up = eyes.mean(0) - lm[8]
+    up /= max(np.linalg.norm(up), 1e-9)
+    pts = np.vstack([lm[JAW], lm[BROWS], lm[BROWS] + up * forehead * iod])
+    hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+    if grow:
+        c = hull.mean(0)
+        v = hull - c
+        hull = hull + v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9) * grow * iod
+    return hull
+
+
+def hull_weight(hull: np.ndarray, pts: np.ndarray, falloff: float) -> np.ndarray:
+    """Weight in [0,1] at ``pts`` (..., 2): 1 inside the convex polygon ``hull``, falling to 0
+    over ``falloff`` px outside it (a smoothstep)."""
+    hull = np.asarray(hull, np.float32).reshape(-1, 1, 2)
+    shape = np.shape(pts)[:-1]
+    flat = np.asarray(pts, np.float64).reshape(-1, 2)
+    dist = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) for x, y in flat])
+    t = np.clip(1.0 + dist / max(falloff, 1e-6), 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).reshape(shape)
+
+
+def region_weight(lm: np.ndarray, pts: np.ndarray, inner: float = REGION_INNER,
+                  outer: float = REGION_OUTER) -> np.ndarray:
+    """Weight in [0,1] at ``pts`` (..., 2): 1 inside the face outline grown by ``inner`` eye
+    distances, smoothly 0 from the outline grown by ``outer`` on. A warp multiplied by it is
+    exactly zero beyond the outer outline."""
+    iod = eye_distance(lm)
+    return hull_weight(region_outline(lm, inner), pts, (outer - inner) * iod)
+
+
+def mouth_weight(lm: np.ndarray, pts: np.ndarray, inner: float = 0.2, outer: float = 0.5,
+                 lips: slice = slice(48, 60)) -> np.ndarray:
+    """Like :func:`region_weight` for the mouth: the outline of ``lips`` (the outer lips; the
+    inner ones with ``slice(60, 68)``) grown by ``inner`` eye distances, falling to 0 at
+    ``outer``."""
+    lm = np.asarray(lm, np.float64)
+    iod = eye_distance(lm)
+    lips = lm[lips]
+    c = lips.mean(0)
+    v = lips - c
+    hull = lips + v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9) * inner * iod
+    return hull_weight(cv2.convexHull(hull.astype(np.float32)).reshape(-1, 2), pts, (outer - inner) * iod)
+
+
+# --------------------------------------------------------------------------------------------
+# displacement fields
+
+
+def jacobian_det(field: np.ndarray, step: float) -> np.ndarray:
+    """Determinant of the Jacobian of p -> p + field(p) on a regular grid of spacing ``step``."""
+    dxx = np.gradient(field[..., 0], step, axis=1)
+    dxy = np.gradient(field[..., 0], step, axis=0)
+    dyx = np.gradient(field[..., 1], step, axis=1)
+    dyy = np.gradient(field[..., 1], step, axis=0)
+    return (1 + dxx) * (1 + dyy) - dxy * dyx
+
+
+def face_grid(lm: np.ndarray, outer: float = REGION_OUTER, cells: int = FIELD_GRID) -> Grid:
+    """The grid a face's fields live on: the face outline grown by ``outer`` eye distances."""
+    return Grid.around(region_outline(lm, grow=outer + 0.05), cells)
+
+
+def backward_field(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid,
+                   min_jacobian: float = MIN_JACOBIAN) -> tuple[np.ndarray, float]:
+    """The warp that moves landmarks ``src_lm`` to ``dst_lm`` ((68,2) photo coordinates), as a
+    backward displacement field on ``grid``'s nodes: output pixel p samples the input at
+    ``p + field(p)``. A thin-plate spline through the moved :data:`WARP_POINTS` and fixed anchors around
+    the face, times :func:`region_weight`, so it is exactly zero beyond the face region. When
+    the field would fold (Jacobian determinant below ``min_jacobian`` anywhere), the whole move
+    is scaled down until it does not. Returns (field (ny, nx, 2), the scale used)."""
+    src_lm = np.asarray(src_lm, np.float64)
+    dst_lm = np.asarray(dst_lm, np.float64)
+    nodes = grid.points()
+    w = region_weight(src_lm, nodes)[..., None]
+    ring = region_outline(src_lm, grow=REGION_OUTER)
+    anchors = np.vstack([ring, (ring + np.roll(ring, 1, axis=0)) / 2])
+
+    def field_for(scale: float) -> np.ndarray:
+        moved = src_lm + scale * (dst_lm - src_lm)
+        tps = ThinPlateSpline(np.vstack([moved[WARP_POINTS], anchors]),
+                              np.vstack([src_lm[WARP_POINTS], anchors]), reg=1e-3)
+        return (tps(nodes) - nodes) * w
+
+    f = field_for(1.0)
+    if jacobian_det(f, grid.step).min() >= min_jacobian:
+        return f, 1.0
+    lo, hi = 0.0, 1.0
+    for _ in range(10):
+        mid = (lo + hi) / 2
+        if jacobian_det(field_for(mid), grid.step).min() >= min_jacobian:
+            lo = mid
+        else:
+            hi = mid
+    return field_for(lo), lo
+
+
+def canonical_coords(face_lm: np.ndarray, canon_lm: np.ndarray, grid: Grid) -> np.ndarray:
+    """(ny, nx, 2) canonical-frame coordinates of ``grid``'s nodes, for a face whose landmarks
+    are ``face_lm``: the smoothed thin-plate spline taking ``face_lm`` onto ``canon_lm``."""
+    return ThinPlateSpline(face_lm, canon_lm, reg=1e-2)(grid.points())
+
+
+def warp_photo(pixels: np.ndarray, grid: Grid, field: np.ndarray) -> np.ndarray:
+    """The photo warped by a backward ``field`` on ``grid`` (from :func:`backward_field`), at
+    full resolution. Returns a new array; every pixel where the field is zero is the input's
+    own, bit for bit. Only the grid's area is resampled (bicubic)."""
+    out = pixels.copy()
+    roi = grid.roi(pixels.shape)
+    x0, y0, x1, y1 = roi
+    if x1 <= x0 or y1 <= y0 or not np.any(field):
+        return out
+    d = grid.sample(field, roi)
+    mx = np.arange(x0, x1, dtype=np.float32)[None, :] + d[..., 0]
+    my = np.arange(y0, y1, dtype=np.float32)[:, None] + d[..., 1]
+    warped = cv2.remap(pixels, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    warped = warped.reshape(warped.shape[:2] + pixels.shape[2:])  # remap drops a 1-channel axis
+    moved = (d != 0).any(-1)
+    region = out[y0:y1, x0:x1]
+    region[moved] = warped[moved]
+    return out

@@ -1,0 +1,341 @@
+"""The edit stage under every method: geometry, mouth appearance and shading as statistics.
+
+An edit = geometry (where the parts of the face go) + shading (how it is lit) + appearance
+(texture that was not there). Networks trained on a few hundred photos in an hour of CPU do not
+learn to move a mouth corner; statistics of the shared pairs do. This module holds those
+statistics and applies them to a photo, at its full resolution, before a method's network sees
+the face (``../shared/DESIGN.md``, "An edit, in three parts").
+
+Canonical frame: the prepared datasets' 256-px crop template. ``mean_shape`` is the mean
+neutral 68-point shape there; a face is put in that frame by the similarity on its
+expression-stable points (eye contours and nose), so an expression's move does not shift it.
+
+* **Geometry** (per expression target): displacement of the 68 points in the canonical frame,
+  ``mean + ridge @ z`` where ``z`` are the face's coordinates on the first principal axes of
+  the training shapes (a wide mouth gets a proportionate smile). Applied as a fold-free
+  thin-plate-spline warp of the photo inside the face region (:mod:`faceedit.faces.warp`).
+  Target ``neutral`` is fitted on the pairs reversed (expression -> neutral), so it removes the
+  input's expression. ``au_basis`` holds the displacement per unit of each AU intensity
+  (EGGAN's ``--au``), fitted on the same pairs with :func:`faceedit.faces.au.estimate_aus`.
+* **Appearance** (per target): a per-pixel linear map ``gain * x + bias`` in the target's
+  canonical frame (mean shape + mean displacement), fitted from (source warped to the real
+  target's landmarks, real target). Where the target parts the lips, it is what draws teeth
+  (London smiles) or a mouth cavity (JAFFE/Yale surprise); elsewhere it learns the cheeks and
+  folds, and it is regularised to the identity beyond the face. RGB when the target's pairs
+  are in colour (as Y, Cb, Cr maps: chroma is not predicted from luma), luma (the same change
+  added to R, G and B) when they are greyscale.
+* **Shading** (per lighting class): a log ratio image, the median over subjects of
+  log(lit / front-lit) of pixel-registered Extended Yale B (and Yale) photos, zero mean over the
+  face, smoothed; it multiplies the photo's R, G and B alike (colour kept).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from faceedit.conditions import canonical_target
+from faceedit.errors import UsageError
+from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
+from faceedit.faces.types import LUMA_WEIGHTS, rgb_to_ycc, ycc_to_rgb
+from faceedit.faces.warp import (
+    STABLE,
+    backward_field,
+    canonical_coords,
+    face_grid,
+    region_weight,
+    warp_photo,
+)
+from faceedit.faces.types import CropTemplate
+from faceedit.models.base import EditModel
+from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+
+#: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
+MAX_STRENGTH = 1.5
+#: Principal-axis coordinates of a face are clipped to this many standard deviations.
+Z_CLIP = 3.0
+
+
+#: Named fine controls (``--control smile=0.5,brows=-0.3``), each -1..1, as moves on the AU basis:
+#: name -> (AUs at +1, AUs at -1), intensities on the 0..5 scale.
+CONTROLS: dict[str, tuple[dict[int, float], dict[int, float]]] = {
+    "smile": ({12: 4.5, 6: 2.0, 25: 1.5}, {15: 4.0}),  # -1: lip corners down
+    "mouth": ({26: 4.0, 25: 3.0}, {17: 3.0}),  # open; -1: chin raised, lips pressed
+    "brows": ({1: 4.0, 2: 4.0}, {4: 4.0}),  # up / down (frown)
+    "eyes": ({5: 4.0}, {45: 4.5}),  # wide open / closed
+}
+
+
+def parse_controls(spec: str | dict) -> dict[str, float]:
+    """``"smile=0.5,brows=-0.3"`` -> {"smile": 0.5, "brows": -0.3}; UsageError on an unknown name,
+    a value outside -1..1 or a malformed item."""
+    if isinstance(spec, dict):
+        items = [f"{k}={v}" for k, v in spec.items()]
+    else:
+        items = [p for p in spec.replace(";", ",").split(",") if p.strip()]
+    out: dict[str, float] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        name = name.strip().lower()
+        if name not in CONTROLS:
+            raise UsageError(f"unknown control {name!r}; valid: {', '.join(CONTROLS)} (each -1..1)")
+        try:
+            v = float(value)
+        except ValueError:
+            raise UsageError(f"control {name}: {value!r} is not a number (use -1..1)") from None
+        if not -1.0 <= v <= 1.0:
+            raise UsageError(f"control {name}={v:g} is outside -1..1")
+        out[name] = v
+    return out
+
+
+def controls_to_aus(controls: dict[str, float]) -> dict[int, float]:
+    """Signed AU intensities for named controls (added up where two controls share an AU)."""
+    aus: dict[int, float] = {}
+    for name, v in controls.items():
+        pos, neg = CONTROLS[name]
+        for au, w in (pos if v >= 0 else neg).items():
+            aus[au] = aus.get(au, 0.0) + abs(v) * w
+    return aus
+
+
+@dataclass
+class StageEdit:
+    """What the stage did to one face: its landmarks after the edit and the warp scale used
+    (below 1 where the full move would have folded the image)."""
+
+    landmarks: np.ndarray
+    scale: float
+
+
+class Stage(EditModel):
+    """The statistics model. As an :class:`EditModel` its network part is the identity: the
+    registry entry ``stage`` applies the stage alone (the baseline, the fastest model)."""
+
+    max_strength = MAX_STRENGTH
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self.config = dict(config)
+        size = int(config.get("canon_size", 256))
+        k = int(config.get("basis", 12))
+        self.canon_size = size
+        self.expressions = list(config.get("targets", []))
+        self.lighting = list(config.get("lighting", []))
+        self.appearance = dict(config.get("appearance", {}))  # target -> channels (1 or 3)
+        self.aus = list(config.get("aus", []))
+        self.register_buffer("mean_shape", torch.zeros(68, 2))
+        self.register_buffer("shape_basis", torch.zeros(k, 136))
+        self.register_buffer("shape_scale", torch.ones(k))
+        for t in self.expressions:
+            self.register_buffer(f"disp_mean_{t}", torch.zeros(68, 2))
+            self.register_buffer(f"disp_ridge_{t}", torch.zeros(136, k))
+        for t, c in self.appearance.items():
+            self.register_buffer(f"gain_{t}", torch.ones(int(c), size, size))
+            self.register_buffer(f"bias_{t}", torch.zeros(int(c), size, size))
+        for c in self.lighting:
+            self.register_buffer(f"shade_{c}", torch.zeros(size, size))
+        if self.aus:
+            self.register_buffer("au_basis", torch.zeros(len(self.aus), 68, 2))
+        self._np: dict[str, np.ndarray] = {}
+
+    # -- the EditModel interface (crops): nothing to do, the stage works on the photo --------
+    def targets(self) -> list[str]:
+        return list(self.expressions) + (["keep"] if self.lighting else [])
+
+    def check_target(self, target: str) -> str:
+        target = canonical_target(target)
+        if target not in self.targets():
+            raise UsageError(f"unknown target {target!r}; valid targets: {', '.join(self.targets())}")
+        return target
+
+    @torch.no_grad()
+    def edit(self, x: torch.Tensor, target: str, strength: float = 1.0, **options) -> torch.Tensor:
+        return x
+
+    # -- statistics as numpy ----------------------------------------------------------------
+    def _a(self, name: str) -> np.ndarray:
+        if name not in self._np:
+            self._np[name] = getattr(self, name).detach().float().cpu().numpy()
+        return self._np[name]
+
+    def _load_from_state_dict(self, *args, **kwargs):  # cached numpy copies go stale
+        self._np = {}
+        return super()._load_from_state_dict(*args, **kwargs)
+
+    def normaliser(self, lm: np.ndarray) -> np.ndarray:
+        """(2,3) similarity from a face's landmarks to the canonical frame (stable points)."""
+        return similarity_transform(np.asarray(lm)[STABLE], self._a("mean_shape")[STABLE])
+
+    def shape_code(self, canon_lm: np.ndarray) -> np.ndarray:
+        """A canonical-frame shape's coordinates on the principal axes, in standard deviations."""
+        z = self._a("shape_basis") @ (canon_lm - self._a("mean_shape")).reshape(-1)
+        return np.clip(z / np.maximum(self._a("shape_scale"), 1e-6), -Z_CLIP, Z_CLIP)
+
+    def displacement(self, canon_lm: np.ndarray, target: str) -> np.ndarray:
+        """(68,2) canonical-frame move of a face (canonical landmarks) towards ``target``."""
+        mean = self._a(f"disp_mean_{target}")
+        ridge = self._a(f"disp_ridge_{target}")
+        return mean + (ridge @ self.shape_code(canon_lm)).reshape(68, 2)
+
+    def au_displacement(self, aus: dict[int, float]) -> np.ndarray:
+        """(68,2) canonical-frame move for AU intensities ``{au: 0..5}``."""
+        basis = self._a("au_basis")
+        d = np.zeros((68, 2))
+        for au, v in aus.items():
+            if au in self.aus:
+                d += float(v) * basis[self.aus.index(au)]
+        return d
+
+    # -- on a photo -------------------------------------------------------------------------
+    def move(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
+             like: np.ndarray | None = None) -> np.ndarray:
+        """The face's landmarks after the edit, photo coordinates (geometry only).
+
+        The target expression's move, plus the move of AU intensities ``aus`` ({au: 0..5};
+        EGGAN's ``--au`` and the named controls), or, with ``like`` (the landmarks of a reference
+        face), that face's own move away from its neutral face instead of the target's."""
+        lm = np.asarray(lm, np.float64)
+        norm = self.normaliser(lm)
+        c = apply_affine(norm, lm)
+        d = np.zeros_like(c)
+        if like is not None:
+            ref = apply_affine(self.normaliser(like), like)
+            d += -self.displacement(ref, "neutral")
+        elif target in self.expressions:
+            d += self.displacement(c, target)
+        if aus:
+            d += self.au_displacement(aus)
+        return apply_affine(invert_affine(norm), c + float(strength) * d)
+
+    def edit_photo(self, pixels: np.ndarray, faces_lm: list[np.ndarray], target: str,
+                   strength: float = 1.0, *, lighting: str | None = None, aus: dict | None = None,
+                   like: np.ndarray | None = None, controls: dict | None = None,
+                   ) -> tuple[np.ndarray, list[StageEdit]]:
+        """Apply the stage to every face of ``pixels`` ((H,W,3) uint8/uint16 RGB, unchanged);
+        returns the new photo and per face what was done. Faces without 68 landmarks are left
+        as they are. ``controls``: named fine controls (:data:`CONTROLS`), added to ``aus``."""
+        target = canonical_target(target)
+        if controls:
+            extra = controls_to_aus(parse_controls(controls))
+            aus = {k: (aus or {}).get(k, 0.0) + extra.get(k, 0.0) for k in {*(aus or {}), *extra}}
+        if not 0.0 <= strength <= MAX_STRENGTH:
+            raise UsageError(f"--strength {strength:g}: must be between 0 and {MAX_STRENGTH:g}")
+        if lighting is not None and lighting not in self.lighting:
+            raise UsageError(f"unknown lighting {lighting!r}; valid: {', '.join(self.lighting)}")
+        out = pixels
+        done = []
+        for lm in faces_lm:
+            lm = np.asarray(lm, np.float64)
+            if lm.shape != (68, 2):
+                done.append(StageEdit(lm, 0.0))
+                continue
+            moved = self.move(lm, target, strength, aus=aus, like=like)
+            grid = face_grid(lm)
+            field, scale = backward_field(lm, moved, grid)
+            out = warp_photo(out, grid, field)
+            moved = lm + scale * (moved - lm)
+            appearance = self._appearance_target(target, aus, like, lm, moved)
+            if appearance is not None and strength > 0:
+                out = self._paint(out, moved, appearance, min(strength, 1.0) * scale)
+            if lighting is not None:
+                out = self._shade(out, moved, lighting, min(strength, MAX_STRENGTH))
+            done.append(StageEdit(moved, scale))
+        if out is pixels:
+            out = pixels.copy()
+        return out, done
+
+    def _appearance_target(self, target, aus, like, lm, moved) -> str | None:
+        if not (aus or like is not None) or target in self.appearance:
+            return target if target in self.appearance else None
+        # an AU or copied expression: the fitted target whose move is nearest to this one
+        norm = self.normaliser(lm)
+        d = apply_affine(norm, moved) - apply_affine(norm, lm)
+        best, err = None, np.inf
+        for t in self.appearance:
+            if t == "neutral":
+                continue
+            e = float(((self._a(f"disp_mean_{t}") - d) ** 2).sum())
+            if e < err:
+                best, err = t, e
+        return best
+
+    def _canonical_maps(self, pixels, moved, frame_lm, maps: list[np.ndarray], inner, outer):
+        """Sample canonical-frame maps at every pixel of the face region; returns
+        (roi, [maps at the ROI], region weight at the ROI)."""
+        grid = face_grid(moved, outer=outer)
+        roi = grid.roi(pixels.shape)
+        x0, y0, x1, y1 = roi
+        coords = canonical_coords(moved, frame_lm, grid)
+        weight = region_weight(moved, grid.points(), inner=inner, outer=outer)
+        uv = grid.sample(coords, roi)
+        w = grid.sample(weight, roi)
+        sampled = [cv2.remap(np.ascontiguousarray(m, np.float32), uv[..., 0], uv[..., 1], cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE) for m in maps]
+        return roi, sampled, w
+
+    def _paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float) -> np.ndarray:
+        """Apply the target's per-pixel linear appearance map (in its canonical frame)."""
+        frame = self._a("mean_shape") + self._a(f"disp_mean_{target}")
+        gain = self._a(f"gain_{target}")
+        bias = self._a(f"bias_{target}")
+        maps = [np.moveaxis(gain, 0, -1), np.moveaxis(bias, 0, -1)]
+        roi, (g, b), w = self._canonical_maps(pixels, moved, frame, maps, inner=0.0, outer=0.3)
+        x0, y0, x1, y1 = roi
+        out = pixels.copy()
+        unit = 65535.0 if pixels.dtype == np.uint16 else 255.0
+        x = out[y0:y1, x0:x1].astype(np.float32) / unit
+        grey = bool(np.abs(x - x[..., :1]).max() < 1.5 / 255)  # a greyscale photo stays grey
+        if g.ndim == 3 and grey:
+            g, b = g[..., 0], b[..., 0]  # the luma part of a Y, Cb, Cr map
+        if g.ndim == 2:  # luma map: the same change added to R, G and B
+            y = x @ np.asarray(LUMA_WEIGHTS, np.float32)
+            x += (((g - 1.0) * y + b) * (w * strength))[..., None]
+        else:  # Y, Cb, Cr maps
+            ycc = rgb_to_ycc(x)
+            x = ycc_to_rgb(ycc + ((g - 1.0) * ycc + b) * (w * strength)[..., None])
+        out[y0:y1, x0:x1] = np.clip(np.rint(x * unit), 0, unit).astype(pixels.dtype)
+        return out
+
+    def _shade(self, pixels: np.ndarray, moved: np.ndarray, lighting: str, strength: float) -> np.ndarray:
+        """Multiply the face by the lighting class's ratio image, warped to its landmarks."""
+        roi, (r,), w = self._canonical_maps(pixels, moved, self._a("mean_shape"),
+                                            [self._a(f"shade_{lighting}")], inner=-0.1, outer=0.15)
+        x0, y0, x1, y1 = roi
+        out = pixels.copy()
+        unit = 65535.0 if pixels.dtype == np.uint16 else 255.0
+        x = out[y0:y1, x0:x1].astype(np.float32)
+        x *= np.exp(r * w * strength)[..., None]
+        out[y0:y1, x0:x1] = np.clip(np.rint(x), 0, unit).astype(pixels.dtype)
+        return out
+
+
+@register_arch("stage")
+def build_stage(config: dict) -> Stage:
+    return Stage(config)
+
+
+# The shipped statistics (weights/stage.safetensors, card weights/stage.md), fitted by
+# `faceedit train -m stage -d data/london256 -d data/jaffe256 -d data/yale256 -d data/yaleb256`.
+SHIPPED_SHA256: str | None = "fc0bbd89c039306dff804cdb24657d4bbab0fd2423dc0d718a979385a32582d7"
+SHIPPED_TARGETS = ["neutral", "happy", "sad", "surprised", "angry", "disgusted", "fearful", "sleepy", "wink", "keep"]
+SHIPPED_LIGHTING = ["front", "top", "bottom", "left", "right", "ambient"]
+
+register_model(
+    ModelSpec(
+        name="stage",
+        method="stage",
+        arch="stage",
+        description="Geometry, mouth appearance and shading learnt as statistics of the shared pairs, "
+        "applied at full resolution with no network (the baseline every method sits on; fastest)",
+        targets=SHIPPED_TARGETS,
+        template=CropTemplate(size=64),
+        color_match=False,
+        weights=WeightSource.shipped("stage.safetensors", sha256=SHIPPED_SHA256),
+        license="statistics: non-commercial research (JAFFE/Yale/Yale B terms) + CC BY 4.0 attribution (London)",
+        conditions={"lighting": SHIPPED_LIGHTING},
+    )
+)

@@ -1,0 +1,339 @@
+"""Fit the edit stage (:mod:`faceedit.models.stage`) from prepared datasets: closed form, minutes
+on a CPU.
+
+    faceedit train -m stage -d data/london256 -d data/jaffe256 -d data/yale256 -d data/yaleb256 -o RUN
+
+Held-out subjects (the same seeded 20 % split as every trainer) are kept out of every statistic.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import torch
+
+from faceedit.conditions import EXPRESSIONS
+from faceedit.faces.align import apply_affine, similarity_transform
+from faceedit.faces.au import AU_IDS, VISIBLE, estimate_aus
+from faceedit.faces.types import LUMA_WEIGHTS, rgb_to_ycc
+from faceedit.faces.warp import (
+    STABLE, ThinPlateSpline, backward_field, face_grid, mouth_weight, region_weight, warp_photo,
+)
+from faceedit.log import logger
+from faceedit.models.stage import Stage
+from faceedit.train.data import Dataset, expression_pairs, holdout_subjects
+
+CANON = 256
+BASIS = 12
+#: A target is a full expression: happy is fitted on the smiles that part the lips (mean inner-lip
+#: gap over this many eye distances). The mean over all smiles barely opens the mouth; a milder
+#: smile is ``--strength`` below 1.
+HAPPY_MIN_GAP = 0.08
+RIDGE = 1.0  # geometry ridge, per pair (z is in standard deviations)
+APPEARANCE_RIDGE = 0.1  # appearance gain shrunk towards 1 by this, in units of the pixel's variance
+MIN_COLOUR_PAIRS = 20  # a target's appearance is fitted in colour from at least this many colour pairs
+SHADE_SMOOTH = 10.0  # Gaussian sigma (canonical px) of the ratio images
+SHADE_CLIP = (-1.0, 0.5)  # natural-log limits of a ratio image
+SHADE_MAX_ANGLES = (50, 45)  # |azimuth|, |elevation| (degrees) of the Yale B lights a class is made of
+#: Extended Yale B is lit by one point light in a dark room; a photo has fill light. The ratio
+#: images are applied at this fraction of their log (0.5 = the square root of the dark-room
+#: ratio): on London photos the light then moves by about 55 grey levels between the face's
+#: halves (``python -m faceedit.eval.truth``), against about 115 at 1. ``--strength`` up to 1.5.
+SHADE_GAIN = 0.5
+
+
+def _lm(row: dict) -> np.ndarray:
+    return np.asarray(row["landmarks"], np.float64)
+
+
+def lip_gap(lm: np.ndarray) -> float:
+    """Mean inner-lip opening in eye distances."""
+    iod = np.linalg.norm(lm[42:48].mean(0) - lm[36:42].mean(0))
+    return float(np.mean([np.linalg.norm(lm[a] - lm[b]) for a, b in ((61, 67), (62, 66), (63, 65))]) / iod)
+
+
+def _read(row: dict, channels: int) -> np.ndarray:
+    """A crop in 0..1: Y, Cb, Cr for 3 channels (chroma apart from luma, so a dark lip does not
+    make dark-tinted teeth), luma for 1."""
+    from PIL import Image
+
+    with Image.open(f"{row['dataset']}/{row['file']}") as im:
+        a = np.asarray(im.convert("RGB"), np.float32) / 255.0
+    return rgb_to_ycc(a) if channels == 3 else (a @ np.asarray(LUMA_WEIGHTS, np.float32))[..., None]
+
+
+def _to_canonical(img: np.ndarray, lm: np.ndarray, frame: np.ndarray, size: int) -> np.ndarray:
+    """Resample ``img`` (whose face has landmarks ``lm``, image pixels) into the canonical
+    frame (``size`` px) whose landmarks are ``frame``."""
+    t = np.linspace(0, size - 1, size)
+    uv = np.stack(np.meshgrid(t, t), -1)
+    xy = ThinPlateSpline(frame, lm, reg=1e-2)(uv).astype(np.float32)
+    out = cv2.remap(np.ascontiguousarray(img), xy[..., 0], xy[..., 1], cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE)
+    return out if out.ndim == 3 else out[..., None]
+
+
+class _Frame:
+    """The canonical frame: mean neutral shape and the similarity of a face onto it."""
+
+    def __init__(self, neutral: list[np.ndarray], scale: float):
+        m = np.mean([lm * scale for lm in neutral], 0)
+        for _ in range(3):
+            m = np.mean([apply_affine(similarity_transform(lm[STABLE], m[STABLE]), lm) for lm in neutral], 0)
+        self.mean = m
+
+    def norm(self, lm: np.ndarray) -> np.ndarray:
+        return similarity_transform(lm[STABLE], self.mean[STABLE])
+
+
+def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -> tuple[Stage, dict]:
+    """Fit every statistic of the stage; returns (model, report)."""
+    t0 = time.time()
+    rows = [r for d in datasets for r in d.rows if len(r["landmarks"]) == 68]
+    held = holdout_subjects({r["subject"] for r in rows}, holdout, seed)
+    train = [r for r in rows if r["subject"] not in held]
+    size0 = int(datasets[0].meta["size"])
+    scale = CANON / size0
+    for d in datasets:
+        if int(d.meta["size"]) != size0:
+            raise ValueError("fit the stage on datasets prepared at one crop size")
+    expressive = [r for r in train if r["labels"].get("expression") and "lighting" not in r["labels"]]
+    frame = _Frame([_lm(r) for r in expressive if r["labels"]["expression"] == "neutral"], scale)
+    mean = frame.mean
+
+    # principal axes of the training shapes (neutral and expressive), canonical frame
+    shapes = np.stack([apply_affine(frame.norm(_lm(r)), _lm(r)) for r in expressive])
+    x = (shapes - mean).reshape(len(shapes), -1)
+    _, sv, vt = np.linalg.svd(x - x.mean(0), full_matrices=False)
+    basis = vt[:BASIS]
+    sd = sv[:BASIS] / np.sqrt(len(x))
+
+    def code(c: np.ndarray) -> np.ndarray:
+        return np.clip(basis @ (c - mean).reshape(-1) / sd, -3, 3)
+
+    # pairs by target, from every dataset (pair groups never cross datasets)
+    pairs: dict[str, list[tuple[dict, dict]]] = {}
+    for d in datasets:
+        for t, ps in expression_pairs([r for r in d.rows if r["subject"] not in held]).items():
+            pairs.setdefault(t, []).extend((s, g) for s, g in ps if len(s["landmarks"]) == 68)
+    if "happy" in pairs:
+        pairs["happy"] = [(s, g) for s, g in pairs["happy"] if lip_gap(_lm(g)) > HAPPY_MIN_GAP]
+
+    def moves(ps, reverse=False):
+        z, d = [], []
+        for s, g in ps:
+            a, b = (_lm(g), _lm(s)) if reverse else (_lm(s), _lm(g))
+            n = frame.norm(a)
+            ca, cb = apply_affine(n, a), apply_affine(n, b)
+            z.append(code(ca))
+            d.append((cb - ca).reshape(-1))
+        return np.array(z), np.array(d)
+
+    def ridge_fit(z, d):
+        mu = d.mean(0)
+        zc = z - z.mean(0)
+        r = np.linalg.solve(zc.T @ zc + RIDGE * len(z) * np.eye(zc.shape[1]), zc.T @ (d - mu)).T
+        return (mu - r @ z.mean(0)).reshape(68, 2), r  # mean move at z = 0, and the ridge
+
+    targets = [t for t in EXPRESSIONS if t in pairs and t != "neutral" and pairs[t]]
+    geometry, report = {}, {"pairs": {}, "held_out_subjects": len(held)}
+    for t in targets:
+        z, d = moves(pairs[t])
+        geometry[t] = ridge_fit(z, d)
+        report["pairs"][t] = len(pairs[t])
+    # neutral: every pair reversed (expression -> neutral), plus neutral -> itself (no move)
+    all_pairs = [p for t in targets for p in pairs[t]]
+    z1, d1 = moves(all_pairs, reverse=True)
+    sources = {id(s): s for s, _ in all_pairs}.values()
+    z0 = np.array([code(apply_affine(frame.norm(_lm(s)), _lm(s))) for s in sources])
+    geometry["neutral"] = ridge_fit(np.vstack([z1, z0]), np.vstack([d1, np.zeros((len(z0), 136))]))
+    report["pairs"]["neutral"] = len(z1) + len(z0)
+
+    # AU basis: move per unit intensity, least squares over every pair
+    au_rows, d_rows = [], []
+    for s, g in all_pairs:
+        au_rows.append(estimate_aus(_lm(g), neutral=_lm(s)))
+        n = frame.norm(_lm(s))
+        d_rows.append((apply_affine(n, _lm(g)) - apply_affine(n, _lm(s))).reshape(-1))
+    a = np.nan_to_num(np.array(au_rows))[:, VISIBLE]
+    aus = [au for au, v in zip(AU_IDS, VISIBLE) if v]
+    au_basis = np.linalg.solve(a.T @ a + 1.0 * np.eye(a.shape[1]), a.T @ np.array(d_rows)).reshape(len(aus), 68, 2)
+
+    # appearance: per-pixel linear map in each target's canonical frame
+    appearance = {}
+    for t in targets:
+        # colour pairs (London) when there are enough of them, else every pair in luma
+        colour = [(s, g) for s, g in pairs[t] if not s.get("grey") and not g.get("grey")]
+        use, ch = (colour, 3) if len(colour) >= MIN_COLOUR_PAIRS else (pairs[t], 1)
+        mean_t, _ = geometry[t]
+        frame_t = mean + mean_t
+        # The mouth only: elsewhere (brows, forehead) eight JAFFE subjects' skin and hair would be
+        # learnt as the expression. Colour pairs (London, varied skin): the lips and around them;
+        # greyscale pairs (JAFFE, Yale: few, similar faces): the opening between the lips only,
+        # or their skin tone would be painted on every face.
+        canvas = np.stack(np.meshgrid(np.arange(CANON), np.arange(CANON)), -1)
+        w = (mouth_weight(frame_t, canvas) if ch == 3 else
+             mouth_weight(frame_t, canvas, inner=0.03, outer=0.15, lips=slice(60, 68)))[..., None]
+        sx = sy = sxx = sxy = 0.0
+        n = 0
+        for s, g in use:
+            src, tgt = _read(s, ch), _read(g, ch)
+            ls, lg = _lm(s), _lm(g)
+            grid = face_grid(ls)
+            field, _ = backward_field(ls, lg, grid)
+            warped = warp_photo(src, grid, field)
+            xw = _to_canonical(warped, lg, frame_t, CANON)
+            yt = _to_canonical(tgt, lg, frame_t, CANON)
+            sx, sy = sx + xw, sy + yt
+            sxx, sxy = sxx + xw * xw, sxy + xw * yt
+            n += 1
+        gain, bias = _linear_maps(sx / n, sy / n, sxx / n, sxy / n, w)
+        appearance[t] = (gain.transpose(2, 0, 1), bias.transpose(2, 0, 1))
+        report.setdefault("appearance", {})[t] = {"pairs": n, "channels": ch}
+
+    shading, shade_report = _fit_shading(datasets, held, frame)
+    report["shading"] = shade_report
+
+    config = {
+        "canon_size": CANON,
+        "basis": BASIS,
+        "targets": ["neutral", *targets],
+        "lighting": list(shading),
+        "appearance": {t: int(appearance[t][0].shape[0]) for t in appearance},
+        "aus": aus,
+    }
+    model = Stage(config)
+    sd_ = model.state_dict()
+    sd_["mean_shape"] = torch.tensor(mean)
+    sd_["shape_basis"] = torch.tensor(basis)
+    sd_["shape_scale"] = torch.tensor(sd)
+    for t, (m, r) in geometry.items():
+        sd_[f"disp_mean_{t}"] = torch.tensor(m)
+        sd_[f"disp_ridge_{t}"] = torch.tensor(r)
+    for t, (g, b) in appearance.items():
+        sd_[f"gain_{t}"] = torch.tensor(g)
+        sd_[f"bias_{t}"] = torch.tensor(b)
+    for c, m in shading.items():
+        sd_[f"shade_{c}"] = torch.tensor(m)
+    sd_["au_basis"] = torch.tensor(au_basis)
+    model.load_state_dict({k: v.float() for k, v in sd_.items()})
+    report["seconds"] = round(time.time() - t0, 1)
+    logger.info("stage fitted in %.0f s: %s", time.time() - t0, report["pairs"])
+    return model, report
+
+
+def _linear_maps(mx, my, mxx, mxy, w) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel ``y = gain * x + bias`` from the moments of (x, y) over the pairs.
+
+    The gain is shrunk towards 1 by APPEARANCE_RIDGE in units of the pixel's own variance of x
+    (so where the target does not follow the source, e.g. teeth where the source had lips, the
+    gain goes to about 0 and the bias draws the mean target), and wholly to 1 beyond the region
+    weight ``w``, where the bias goes to 0. The gain is smoothed a little (it is a ratio of noisy
+    moments); the bias keeps its detail."""
+    var = np.maximum(mxx - mx * mx, 1e-6)
+    cov = mxy - mx * my
+    a = APPEARANCE_RIDGE + 1e3 * (1.0 - w)
+    gain = (cov + a * var) / (var + a * var)
+    gain = cv2.GaussianBlur(gain, (0, 0), 1.5).reshape(gain.shape)
+    bias = (my - gain * mx) * w
+    gain = 1.0 + (gain - 1.0) * w
+    return gain, bias
+
+
+def _fit_shading(datasets, held, frame: _Frame) -> tuple[dict, dict]:
+    """Median log ratio image per lighting class, from pixel-registered sets (Extended Yale B:
+    each subject's frontal photo and its other lights share one alignment)."""
+    per_class: dict[str, list[np.ndarray]] = {}
+    coverage = None
+    for d in datasets:
+        if d.meta.get("preset") != "yaleb":
+            continue
+        groups: dict[str, list[dict]] = {}
+        for r in d.rows:
+            if r["subject"] not in held and r.get("pair"):
+                groups.setdefault(r["pair"], []).append(r)
+        for members in groups.values():
+            src = [r for r in members if r.get("role") == "source" and r.get("matrix")]
+            if not src:
+                continue
+            s = src[0]
+            lm = _lm(s)
+            valid = _valid_area(s, d.size)
+            base = _read(s, 1)[..., 0]
+            by_class: dict[str, list[np.ndarray]] = {}
+            for r in members:
+                c = r["labels"].get("lighting")
+                if r is s or not c or not _moderate(r["labels"]):
+                    continue
+                ratio = np.log((_read(r, 1)[..., 0] + 0.02) / (base + 0.02))
+                by_class.setdefault(c, []).append(ratio)
+            by_class["front"] = by_class.get("front", []) + [np.zeros_like(base)]
+            for c, rs in by_class.items():
+                med = np.median(np.stack(rs), 0)
+                canon = _to_canonical(np.dstack([med * valid, valid]).astype(np.float32), lm, frame.mean, CANON)
+                per_class.setdefault(c, []).append(canon)
+    out, rep = {}, {}
+    w = region_weight(frame.mean, np.stack(np.meshgrid(np.arange(CANON), np.arange(CANON)), -1),
+                      inner=0.0, outer=0.3)
+    for c, maps in per_class.items():
+        stack = np.stack(maps)  # (n, S, S, 2): ratio * valid, valid
+        num = np.where(stack[..., 1] > 0.5, stack[..., 0], np.nan)
+        med = np.nanmedian(num, 0)
+        have = np.isfinite(med)
+        med = np.where(have, med, 0.0).astype(np.float32)
+        # extend beyond the photos' coverage (forehead, jaw, ears) by normalised convolution
+        wt = have.astype(np.float32)
+        big = 24.0
+        fill = cv2.GaussianBlur(med * wt, (0, 0), big) / np.maximum(cv2.GaussianBlur(wt, (0, 0), big), 1e-3)
+        med = np.where(have, med, fill)
+        med = cv2.GaussianBlur(med, (0, 0), SHADE_SMOOTH)
+        med -= float((med * w).sum() / w.sum())  # overall exposure kept
+        out[c] = np.clip(SHADE_GAIN * med, *SHADE_CLIP).astype(np.float32)
+        rep[c] = {"subjects": len(maps), "coverage": round(float(have.mean()), 3)}
+    return out, rep
+
+
+def _moderate(labels: dict) -> bool:
+    """A light a photo could plausibly show: within SHADE_MAX_ANGLES of the camera axis (Yale B
+    also lights faces from 130 degrees, which leaves them black); ambient photos count."""
+    az, el = labels.get("azimuth"), labels.get("elevation")
+    return az is None or (abs(az) <= SHADE_MAX_ANGLES[0] and abs(el) <= SHADE_MAX_ANGLES[1])
+
+
+def _valid_area(row: dict, size: int) -> np.ndarray:
+    """Where the crop of a registered source row shows its photo (not the repeated edge)."""
+    from PIL import Image
+
+    with Image.open(row["source"]) as im:
+        w, h = im.size
+    m = np.asarray(row["matrix"], np.float64)
+    return cv2.warpAffine(np.ones((h, w), np.float32), m, (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0.99
+
+
+def export_stage(model: Stage, report: dict, path, datasets: list[Dataset], command: str) -> str:
+    """Write the fitted stage as a registry checkpoint (fp16 safetensors); returns its sha256."""
+    from faceedit.faces.types import CropTemplate
+    from faceedit.models.checkpoint import save_checkpoint
+    from faceedit.train.export import DATA_LICENSES, data_names
+
+    names = data_names([d.meta for d in datasets])
+    licence = "; ".join(DATA_LICENSES.get(n, f"{n}: see its licence") for n in names)
+    if any(n in ("jaffe", "yale", "yaleb") for n in names):
+        licence = "non-commercial research use only (data terms). " + licence
+    meta = {
+        "arch": "stage",
+        "config": model.config,
+        "conditions": {"targets": model.targets(), "lighting": model.lighting},
+        "image_size": 64,
+        "channels": 3,
+        "template": CropTemplate(size=64).to_json(),
+        "training_data": ", ".join(names),
+        "license": licence,
+        "metrics": report,
+        "command": command,
+        "method": "stage",
+    }
+    return save_checkpoint(str(path), model.state_dict(), meta)

@@ -1,0 +1,356 @@
+"""Issue 15, items 8-18: output names carry the run's conditions and tell same-named photos
+apart, usage errors before any work, --json records, --version, help, progress, the sheet,
+train's default budget and files passed over in folders."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from typer.testing import CliRunner
+
+from _datasets import make_dataset
+from faceedit import cli
+from faceedit.cli import app
+from faceedit.errors import UsageError
+from faceedit.models.checkpoint import save_checkpoint
+from faceedit.models.registry import ARCHS, register_arch
+from test_apply import face_photo, no_face_photo
+from tiny_model import TARGETS, TinyEdit
+
+runner = CliRunner()
+
+
+def run(*args, input=None):
+    r = runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+    return r.exit_code, r.stdout, r.stderr
+
+
+def records(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+class CondTiny(TinyEdit):
+    """The tiny test model with condition options: its own lighting classes, AUs 6 and 12, a
+    glasses attribute, and a ``mode`` that must be a or b."""
+
+    attributes = ["glasses"]
+
+    @torch.no_grad()
+    def edit(self, x, target, strength=1.0, *, lighting=None, aus=None, attrs=None, mode=None):
+        if mode not in (None, "a", "b"):
+            raise UsageError(f"unknown mode {mode!r}; use a or b")
+        return super().edit(x, target, strength)
+
+
+if "test-tiny-cond" not in ARCHS:
+    register_arch("test-tiny-cond")(CondTiny)
+
+
+@pytest.fixture(scope="module")
+def cond_ckpt(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("cond") / "cond.safetensors"
+    meta = {
+        "arch": "test-tiny-cond", "config": {"channels": 3},
+        "conditions": {"targets": TARGETS, "lighting": ["front", "left", "right"], "aus": [6, 12]},
+        "image_size": 64, "channels": 3, "template": {"size": 64, "eye_dist": 0.30, "eye_y": 0.42},
+        "training_data": "none (test model)", "license": "MIT", "color_match": False,
+    }
+    save_checkpoint(str(path), CondTiny({"channels": 3}).state_dict(), meta)
+    return str(path)
+
+
+@pytest.fixture
+def photo(tmp_path, astronaut) -> Path:
+    (tmp_path / "in").mkdir()
+    return face_photo(tmp_path / "in" / "a.png", astronaut)
+
+
+# ---- item 8: names carry the conditions ----------------------------------------------------
+
+
+def test_default_names_carry_the_conditions(tmp_path, photo, cond_ckpt):
+    out = tmp_path / "out"
+    code, stdout, stderr = run("apply", "-m", cond_ckpt, "-t", "bright", "--lighting", "left", photo, "-o", out, "--json")
+    assert code == 0, stderr
+    assert Path(records(stdout)[0]["output"]).name == "a_bright_left.png"
+    # another lighting into the same folder is another output, not "skipped (exist)"
+    code, stdout, stderr = run("apply", "-m", cond_ckpt, "-t", "bright", "--lighting", "right", photo, "-o", out, "--json")
+    assert code == 0 and records(stdout)[0]["status"] == "ok", stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a_bright_left.png", "a_bright_right.png"]
+    code, stdout, _ = run("apply", "-m", cond_ckpt, "--au", "12=3.5,6=2", "--attr", "glasses=on", "-t", "bright",
+                          "-s", "0.5", photo, "-o", out, "--json")
+    assert code == 0 and Path(records(stdout)[0]["output"]).name == "a_bright_au12-3.5_au6-2_glasses-on_0.5.png"
+    code, stdout, _ = run("apply", "-m", cond_ckpt, "-t", "dark", "--lighting", "front", photo, "-o", out,
+                          "--name", "{lighting}/{stem}{ext}", "--json")
+    assert code == 0 and records(stdout)[0]["output"] == str(out / "front" / "a.png")
+
+
+def test_repeated_lighting_is_refused(tmp_path, photo, cond_ckpt):
+    code, _, stderr = run("apply", "-m", cond_ckpt, "-t", "bright", "--lighting", "left", "--lighting", "right",
+                          photo, "-o", tmp_path / "out")
+    assert code == 2 and "--lighting given 2 times" in stderr and not (tmp_path / "out").exists()
+
+
+# ---- items 9 and 10: {index}, collisions that suggest what works, -r mirrors ---------------
+
+
+def test_same_named_photos_from_the_command_line(tmp_path, astronaut, tiny_ckpt):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    a, b = face_photo(tmp_path / "x" / "p.png", astronaut), face_photo(tmp_path / "y" / "p.png", astronaut)
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", a, b, "-o", tmp_path / "o", "--json")
+    recs = records(stdout)
+    assert code == 1 and recs[1]["status"] == "error"
+    assert "{relparent}" not in recs[1]["error"]  # '' for both: it would not help
+    suggested = re.search(r"--name '([^']+)'", recs[1]["error"]).group(1)
+    assert suggested == "{stem}_{target}_{index}{ext}"
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", a, b, "-o", tmp_path / "o2",
+                               "--name", suggested, "--json")
+    assert code == 0, stderr
+    assert [Path(r["output"]).name for r in records(stdout)] == ["p_bright_0.png", "p_bright_1.png"]
+
+
+def test_recursive_default_name_mirrors_the_tree(tmp_path, astronaut, tiny_ckpt):
+    for sub in ("x", "y"):
+        (tmp_path / "in" / sub).mkdir(parents=True)
+        face_photo(tmp_path / "in" / sub / "p.png", astronaut)
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", "-r", tmp_path / "in", "-o", tmp_path / "o", "--json")
+    assert code == 0, stderr
+    assert (tmp_path / "o" / "x" / "p_bright.png").is_file() and (tmp_path / "o" / "y" / "p_bright.png").is_file()
+
+
+# ---- item 11: usage errors before any work ---------------------------------------------------
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-faces", "-1"], "--max-faces"),
+    (["--max-pixels", "0"], "--max-pixels"),
+])
+def test_bad_limits_are_usage_errors(tmp_path, photo, tiny_ckpt, args, message):
+    code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", photo, "-o", tmp_path / "o", *args)
+    assert code == 2 and message in stderr and not (tmp_path / "o").exists()
+    for command in ("detect", "au"):
+        if "--max-pixels" in args:
+            code, _, stderr = run(command, photo, *(["-o", tmp_path / "d"] if command == "detect" else []), *args)
+            assert code == 2 and message in stderr
+
+
+def test_output_path_that_is_a_file_before_the_model_loads(tmp_path, photo):
+    blocker = tmp_path / "out.png"
+    blocker.write_bytes(b"a file")
+    code, _, stderr = run("apply", "-m", "no-such-model", "-t", "bright", photo, "-o", blocker)
+    assert code == 2 and "is a file, not a folder" in stderr and "no-such-model" not in stderr
+    r = runner.invoke(app, ["detect", str(photo), "-o", str(blocker)])  # was a FileExistsError
+    assert r.exit_code == 2 and "is a file, not a folder" in r.stderr and blocker.read_bytes() == b"a file"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--stage", "bogus"], ["--stage bogus", "has no stages"]),
+    (["--set", "bogus=1"], ["--set bogus=1", "has no option 'bogus'", "it takes none"]),
+    (["--lighting", "left"], ["--lighting left", "does not relight"]),
+    (["--au", "12=3"], ["--au", "does not take AU intensities"]),
+    (["--attr", "glasses=on"], ["--attr", "no attributes"]),
+])
+def test_model_options_are_checked_before_any_input_is_read(tmp_path, tiny_ckpt, args, words):
+    missing = tmp_path / "missing.jpg"  # read first, it would be an error of the input
+    code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", missing, "-o", tmp_path / "o", *args)
+    assert code == 2 and all(w in stderr for w in words), stderr
+    assert "no such file" not in stderr
+
+
+def test_option_values_are_checked_against_the_model(tmp_path, cond_ckpt):
+    missing = tmp_path / "missing.jpg"
+    for args, words in [
+        (["--lighting", "sideways"], ["not a lighting class", "front, left, right, keep"]),
+        (["--au", "1=2"], ["cannot move AU1", "6, 12"]),
+        (["--attr", "hat=on"], ["--attr hat", "valid: glasses"]),
+        (["--set", "mode=zzz"], ["unknown mode 'zzz'"]),  # the model's own check, on a blank crop
+    ]:
+        code, _, stderr = run("apply", "-m", cond_ckpt, "-t", "bright", missing, "-o", tmp_path / "o", *args)
+        assert code == 2 and all(w in stderr for w in words) and "no such file" not in stderr, (args, stderr)
+
+
+def test_lighting_and_aus_are_valid_on_a_model_with_a_stage(tmp_path, tiny_ckpt):
+    from faceedit.api import Editor
+    from faceedit.models.stage import Stage
+    from faceedit.pipeline import ApplyOptions
+
+    def check(**options):
+        ApplyOptions(["bright"], str(tmp_path / "o"), model_options=options)._check_model_options(editor)
+
+    editor = Editor.from_pretrained(tiny_ckpt, device="cpu")
+    with pytest.raises(UsageError, match="model tiny does not relight"):
+        check(lighting="left")
+    editor.stage = Stage({"lighting": ["front", "left"], "aus": [6, 12]})
+    check(lighting="left", aus={12: 2.0}, like=None)  # the stage relights, moves AU12, copies a face
+    with pytest.raises(UsageError, match="not a lighting class of model tiny; valid: front, left, keep"):
+        check(lighting="top")
+    with pytest.raises(UsageError, match="cannot move AU1; it moves AUs 6, 12"):
+        check(aus={1: 2.0})
+
+
+# ---- item 13: --json records and model vocabularies ----------------------------------------
+
+
+def test_json_records_say_model_conditions_and_no_faces_for_skipped(tmp_path, photo, cond_ckpt):
+    out = tmp_path / "o"
+    args = ["apply", "-m", cond_ckpt, "-t", "bright", "--lighting", "left", "--au", "12=3", "--attr",
+            "glasses=off", photo, "-o", out, "--json"]
+    code, stdout, _ = run(*args)
+    rec = records(stdout)[0]
+    assert code == 0 and rec["status"] == "ok" and rec["faces"] == 1
+    assert rec["model"] == "cond" and rec["lighting"] == "left"
+    assert rec["aus"] == {"12": 3.0} and rec["attrs"] == {"glasses": "off"}
+    code, stdout, _ = run(*args)
+    rec = records(stdout)[0]
+    assert rec["status"] == "skipped" and rec["faces"] is None
+
+
+def test_models_json_vocabularies():
+    code, stdout, _ = run("models", "--json")
+    rows = {r["name"]: r for r in json.loads(stdout)}
+    assert code == 0
+    assert rows["eggan"]["conditions"]["aus"] == [1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45]
+    assert rows["secgan"]["conditions"]["glasses"] == ["off", "on"]
+
+
+def test_au_json_names_the_input(astronaut_png):
+    code, stdout, stderr = run("au", "--json", "--detector", "dlib", astronaut_png)
+    assert code == 0, stderr
+    assert json.loads(stdout)["input"] == str(astronaut_png)
+
+
+# ---- item 14: SeCGAN takes glasses="on" ------------------------------------------------------
+
+
+def test_secgan_python_api_takes_glasses_on():
+    from faceedit.models.secgan import SeCGAN
+
+    torch.manual_seed(0)
+    model = SeCGAN({"image_size": 16, "channels": 1, "base_channels": 4, "max_channels": 8, "n_res": 1,
+                    "source_size": 16, "source_widths": [4, 8],
+                    "attributes": {"expression": ["happy", "neutral"], "glasses": ["False", "True"]}}).eval()
+    x = torch.rand(2, 1, 16, 16) * 2 - 1
+    on = model.edit(x, "keep", attrs={"glasses": 1.0})
+    for options in ({"glasses": "on"}, {"attrs": "glasses=on"}, {"attrs": {"glasses": "true"}}, {"glasses": "1"}):
+        assert torch.allclose(model.edit(x, "keep", **options), on), options
+    assert not torch.allclose(model.edit(x, "keep", glasses="off"), on)
+    with pytest.raises(UsageError, match="glasses"):
+        model.edit(x, "keep", glasses="maybe")
+
+
+# ---- item 15: --version, help, progress, the detector notice --------------------------------
+
+
+def test_version():
+    from faceedit import __version__
+
+    code, stdout, _ = run("--version")
+    assert code == 0 and stdout.strip() == f"faceedit {__version__}"
+
+
+def test_help_shows_no_type_for_flags_and_every_option_has_help():
+    import typer.main
+
+    for command in ("apply", "detect", "sheet", "eval", "train", "au", "models", "prepare"):
+        code, stdout, _ = run(command, "--help")
+        assert code == 0 and "<bool>" not in stdout, command
+    group = typer.main.get_command(app)
+    bare = [(name, p.name) for name, c in group.commands.items() if name != "train-stage"
+            for p in c.params if not getattr(p, "help", None)]
+    assert bare == []
+
+
+def test_progress_bar_has_a_total_and_time_left(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    cli.setup_logging(0)
+    with cli._progress("outputs") as advance:
+        for _ in range(3):
+            advance(total=3)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", term.getvalue())
+    assert "3/3" in text and "eta" in text
+
+
+def test_detector_notice_once_per_environment(tmp_path, monkeypatch, capsys):
+    from faceedit.log import logger, setup_logging
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    notice = "face detector: %s%s", "dlib", " (not available: fan (face-alignment is not installed))"
+    for verbosity, shown in ((0, True), (0, False), (1, True)):
+        setup_logging(verbosity)
+        logger.info(*notice)
+        assert ("not available: fan" in capsys.readouterr().err) == shown, verbosity
+    setup_logging(0)
+    logger.info("face detector: %s%s", "dlib", "")  # nothing missing: not a notice, always shown
+    assert "face detector: dlib" in capsys.readouterr().err
+
+
+# ---- item 16: the sheet ----------------------------------------------------------------------
+
+
+def test_photo_sheet_names_a_faceless_input_and_shows_the_face(tmp_path, astronaut_png, tiny_ckpt):
+    blank = no_face_photo(tmp_path / "blank.png")
+    out = tmp_path / "sheet.png"
+    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "bright,dark", "--detector", "dlib",
+                          astronaut_png, blank, "-o", out)
+    assert code == 1 and f"{blank}: no face found" in stderr
+    sheet = np.asarray(Image.open(out))
+    assert 256 < sheet.shape[0] < 2 * 256  # one row: the astronaut's
+    assert (sheet[:12] < 100).any() and (sheet[:, :12] < 100).any()  # column and row labels
+    from faceedit.faces.detect import get_detector
+
+    faces = get_detector("dlib").detect(sheet)
+    assert len(faces) == 3 and min(f.box[2] - f.box[0] for f in faces) > 80  # the face, not the photo
+
+
+def test_data_sheet_warns_about_targets_without_pairs(tmp_path, tiny_ckpt):
+    ds = make_dataset(tmp_path / "ds", labels=("neutral", "bright"), paired=True)
+    out = tmp_path / "sheet.png"
+    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "bright,dark", "-d", ds, "-o", out, "-n", "2")
+    assert code == 0, stderr
+    assert "(neutral, dark) pairs: dark is not on the sheet" in stderr
+    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "dark", "-d", ds, "-o", out)
+    assert code == 2 and "no held-out (neutral, target) pairs for dark" in stderr
+
+
+# ---- item 17: train with neither --steps nor --budget ----------------------------------------
+
+
+def test_train_without_steps_or_budget_stops_at_the_stated_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEEDIT_PLUGINS", "tiny_trainer")
+    monkeypatch.setattr(cli, "DEFAULT_TRAIN_BUDGET", 0.003)  # 0.18 s
+    ds = make_dataset(tmp_path / "ds", subjects=6, paired=True)
+    code, _, stderr = run("train", "-m", "test-tiny-gan", "-d", ds, "-o", tmp_path / "run", "--no-eval",
+                          "--sample-every", "0")
+    assert code == 0, stderr
+    assert "no --steps or --budget: training stops after 0.003 minutes" in stderr
+    assert "(budget)" in stderr
+
+
+# ---- item 18: image files a folder holds in formats we do not read ---------------------------
+
+
+def test_unread_formats_in_a_folder_are_logged_and_counted(tmp_path, photo, tiny_ckpt):
+    folder = photo.parent
+    (folder / "anim.gif").write_bytes(b"GIF89a")
+    (folder / "phone.HEIC").write_bytes(b"\0\0\0\x18ftypheic")
+    (folder / "notes.txt").write_text("not an image")
+    code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", folder, "-o", tmp_path / "o")
+    assert code == 0 and "1 written" in stderr and "2 not read" in stderr and "GIF, HEIC" in stderr
+    assert "anim.gif: skipped" not in stderr
+    code, _, stderr = run("-v", "apply", "-m", tiny_ckpt, "-t", "bright", folder, "-o", tmp_path / "o")
+    assert f"{folder / 'anim.gif'}: skipped" in stderr and f"{folder / 'phone.HEIC'}: skipped" in stderr
+    assert "notes.txt" not in stderr

@@ -1,0 +1,290 @@
+"""The edit stage: fold-free full-resolution warps, canonical maps, the statistics model and its
+round trip through safetensors, and (with the shipped statistics) every model moving the
+astronaut's landmarks toward its target."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from faceedit.faces.align import apply_affine, similarity_transform
+from faceedit.faces.warp import (
+    MIN_JACOBIAN,
+    REGION_OUTER,
+    STABLE,
+    Grid,
+    backward_field,
+    face_grid,
+    jacobian_det,
+    region_outline,
+    warp_photo,
+)
+from faceedit.models.stage import MAX_STRENGTH, Stage
+
+from _imgs import astronaut
+
+
+@lru_cache(maxsize=1)
+def astronaut_face():
+    from faceedit.faces.detect import get_detector
+
+    faces = get_detector("dlib").detect(astronaut())
+    return max(faces, key=lambda f: f.area)
+
+
+def _outside(lm: np.ndarray, shape) -> np.ndarray:
+    """Bool mask of photo pixels beyond the face grid (where nothing may change)."""
+    grid = face_grid(lm)
+    x0, y0, x1, y1 = grid.roi(shape)
+    m = np.ones(shape[:2], bool)
+    m[y0:y1, x0:x1] = False
+    return m
+
+
+def test_zero_move_is_identity_bit_exact():
+    img = astronaut()
+    lm = astronaut_face().landmarks
+    grid = face_grid(lm)
+    field, scale = backward_field(lm, lm, grid)
+    assert scale == 1.0 and np.abs(field).max() < 1e-9
+    out = warp_photo(img, grid, np.zeros_like(field))
+    assert np.array_equal(out, img)
+
+
+def test_move_changes_only_the_face_region():
+    img = astronaut()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    moved = lm.copy()
+    moved[48:68, 1] += 6.0  # the mouth moves down
+    grid = face_grid(lm)
+    field, scale = backward_field(lm, moved, grid)
+    out = warp_photo(img, grid, field)
+    assert scale == 1.0
+    outside = _outside(lm, img.shape)
+    assert np.array_equal(out[outside], img[outside])
+    changed = np.abs(out.astype(int) - img).sum(-1) > 0
+    assert changed.sum() > 500
+    # inside the grid too, nothing beyond the outline grown by REGION_OUTER changes
+    far = region_outline(lm, grow=REGION_OUTER + 0.05).astype(np.float32)
+    ys, xs = np.nonzero(changed)
+    inside = [cv2.pointPolygonTest(far, (float(x), float(y)), False) >= 0 for x, y in zip(xs, ys)]
+    assert all(inside)
+
+
+def test_jacobian_guard_scales_down_folding_moves():
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    moved = lm.copy()
+    moved[57, 1] -= 60.0  # the lower lip thrown far above the upper lip: would fold
+    moved[66, 1] -= 60.0
+    grid = face_grid(lm)
+    field, scale = backward_field(lm, moved, grid)
+    assert 0.0 <= scale < 1.0
+    assert jacobian_det(field, grid.step).min() >= MIN_JACOBIAN - 1e-6
+
+
+@pytest.mark.parametrize("stretch", [(1.0, 1.6), (1.6, 1.0), (0.7, 1.3)])
+def test_no_fold_on_extreme_face_shapes(stretch):
+    """Synthetic long, wide and narrow faces with a wide-open mouth."""
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    c = lm.mean(0)
+    shaped = (lm - c) * np.array(stretch) + c
+    moved = shaped.copy()
+    moved[[56, 57, 58, 65, 66, 67] + list(range(5, 12)), 1] += 40
+    grid = face_grid(shaped)
+    field, _ = backward_field(shaped, moved, grid)
+    assert jacobian_det(field, grid.step).min() >= MIN_JACOBIAN - 1e-6
+
+
+def test_grid_sampling_matches_nodes():
+    g = Grid(10.0, 20.0, 4.0, 5, 4)
+    field = np.random.default_rng(0).normal(size=(4, 5, 2)).astype(np.float32)
+    roi = g.roi((100, 100))
+    assert roi == (10, 20, 27, 33)
+    s = g.sample(field, roi)
+    assert np.allclose(s[0, 0], field[0, 0]) and np.allclose(s[4, 8], field[1, 2], atol=1e-5)
+
+
+def synthetic_stage() -> Stage:
+    """A stage whose 'happy' lifts and widens the mouth corners, with a bright mouth bias and a
+    left-bright ratio image; the canonical frame is the astronaut's own normalised shape."""
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    cfg = {"canon_size": 64, "basis": 2, "targets": ["neutral", "happy"], "lighting": ["left"],
+           "appearance": {"happy": 3}, "aus": [12]}
+    st = Stage(cfg)
+    sd = st.state_dict()
+    mean = apply_affine(similarity_transform(lm[STABLE], lm[STABLE] * 0.25), lm)
+    sd["mean_shape"] = torch.tensor(mean)
+    sd["shape_basis"] = torch.eye(2, 136)
+    d = np.zeros((68, 2))
+    d[48] = (-1.0, -1.5)
+    d[54] = (1.0, -1.5)
+    sd["disp_mean_happy"] = torch.tensor(d)
+    sd["au_basis"] = torch.tensor(d / 4)[None]
+    bias = torch.zeros(3, 64, 64)
+    bias[:, 40:50, 20:44] = 0.2
+    sd["bias_happy"] = bias
+    sd["shade_left"] = torch.linspace(0.5, -0.5, 64).repeat(64, 1)
+    st.load_state_dict(sd)
+    return st
+
+
+def test_stage_moves_landmarks_and_scales_with_strength():
+    st = synthetic_stage()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    full = st.move(lm, "happy", 1.0) - lm
+    half = st.move(lm, "happy", 0.5) - lm
+    assert full[48, 1] < -3 and full[54, 1] < -3  # corners up, in photo px (canonical x4)
+    assert np.allclose(half, full / 2, atol=1e-6)
+    assert np.allclose(st.move(lm, "happy", 0.0), lm)
+    assert np.allclose(st.move(lm, "keep", aus={12: 4.0}), st.move(lm, "happy", 1.0), atol=1e-6)
+    assert np.allclose(st.move(lm, "happy", aus={12: 4.0}) - lm, 2 * full, atol=1e-6)  # they add
+
+
+def test_stage_edit_photo_region_only_and_strength_cap():
+    from faceedit.errors import UsageError
+
+    st = synthetic_stage()
+    img = astronaut()
+    lm = astronaut_face().landmarks
+    out, done = st.edit_photo(img, [lm], "happy", 1.0, lighting="left")
+    assert out is not img and not np.array_equal(out, img)
+    outside = _outside(lm, img.shape)
+    shade_grid = face_grid(lm, outer=0.8)
+    x0, y0, x1, y1 = shade_grid.roi(img.shape)
+    outside[y0:y1, x0:x1] = False
+    assert np.array_equal(out[outside], img[outside])
+    # the left-bright ratio image brightens the image-left cheek against the right one
+    d = out.astype(float).mean(-1) - img.astype(float).mean(-1)
+    cy = int(lm[30, 1])
+    assert d[cy, int(lm[2, 0]) + 5] > d[cy, int(lm[14, 0]) - 5] + 10
+    out0, _ = st.edit_photo(img, [lm], "happy", 0.0)
+    assert np.array_equal(out0, img)
+    with pytest.raises(UsageError):
+        st.edit_photo(img, [lm], "happy", MAX_STRENGTH + 0.1)
+    assert done[0].landmarks.shape == (68, 2)
+
+
+def test_stage_round_trips_through_safetensors(tmp_path):
+    from faceedit.models.checkpoint import save_checkpoint
+    from faceedit.models.registry import load_model
+
+    st = synthetic_stage()
+    meta = {"arch": "stage", "config": st.config, "conditions": {"targets": st.targets(), "lighting": st.lighting},
+            "image_size": 64, "channels": 3}
+    path = tmp_path / "stage.safetensors"
+    save_checkpoint(str(path), st.state_dict(), meta, dtype=None)
+    loaded = load_model(str(path)).model
+    assert isinstance(loaded, Stage)
+    for k, v in st.state_dict().items():
+        assert torch.equal(v, loaded.state_dict()[k]), k
+    lm = astronaut_face().landmarks
+    a, _ = st.edit_photo(astronaut(), [lm], "happy", 0.8, lighting="left")
+    b, _ = loaded.edit_photo(astronaut(), [lm], "happy", 0.8, lighting="left")
+    assert np.array_equal(a, b)
+
+
+def test_uint16_photo_keeps_dtype():
+    st = synthetic_stage()
+    img16 = astronaut().astype(np.uint16) * 257
+    out, _ = st.edit_photo(img16, [astronaut_face().landmarks], "happy", 1.0, lighting="left")
+    assert out.dtype == np.uint16 and not np.array_equal(out, img16)
+
+
+# -- the shipped statistics under every model -----------------------------------------------
+
+MODELS = ["stage", "reggan", "eggan", "legan", "lssl", "secgan"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("target", ["happy", "surprised"])
+def test_every_model_moves_the_astronaut_toward_its_target(name, target):
+    """The edit's landmarks, detected again on the edited photo, moved along the stage's intended
+    move (mean + ridge displacement of the target): at least a third of the way for happy (the
+    astronaut already smiles: a move of about 2 px, where detection noise and the network's own
+    change weigh most) and most of the way for surprised."""
+    from faceedit.api import Editor
+    from faceedit.models.registry import get_spec, weights_present
+
+    if not weights_present(get_spec(name)) or not weights_present(get_spec("stage")):
+        pytest.skip(f"weights of {name} or of the stage are not installed")
+    editor = Editor.from_pretrained(name, device="cpu", detector="dlib")
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    want = editor.stage.move(lm, target, 1.0)
+    out = editor.edit(np.array(astronaut()), target, face="largest")
+    got = max(editor.detector.detect(out), key=lambda f: f.area).landmarks
+    got = apply_affine(similarity_transform(np.asarray(got)[STABLE], lm[STABLE]), got)
+    moving = [i for i in range(68) if i not in STABLE]
+    intended, done = (want - lm)[moving].ravel(), (got - lm)[moving].ravel()
+    along = float(done @ intended / (intended @ intended))
+    assert along > (0.3 if target == "happy" else 0.7), along
+
+
+def test_controls_parse_and_map_to_aus():
+    from faceedit.errors import UsageError
+    from faceedit.models.stage import controls_to_aus, parse_controls
+
+    c = parse_controls("smile=0.5, brows=-1")
+    assert c == {"smile": 0.5, "brows": -1.0}
+    aus = controls_to_aus(c)
+    assert aus[12] == pytest.approx(2.25) and aus[4] == pytest.approx(4.0) and 1 not in aus
+    for bad in ("grin=0.5", "smile=2", "smile=x"):
+        with pytest.raises(UsageError):
+            parse_controls(bad)
+
+
+def test_controls_add_to_the_target_move():
+    st = synthetic_stage()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    img = astronaut()
+    base, _ = st.edit_photo(img, [lm], "neutral", 1.0)
+    smiled, done = st.edit_photo(img, [lm], "neutral", 1.0, controls={"smile": 1.0})
+    assert not np.array_equal(base, smiled)
+    assert done[0].landmarks[48, 1] < lm[48, 1] - 1  # the AU12 basis lifts the corner
+
+
+def test_like_copies_the_reference_move():
+    """A reference's expression is its move away from the neutral face the stage infers for it:
+    with no neutral move learnt, nothing moves; with one, its opposite is applied."""
+    st = synthetic_stage()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    assert np.allclose(st.move(lm, "keep", like=lm), lm)
+    sd = st.state_dict()
+    d = np.zeros((68, 2))
+    d[48, 1] = 2.0  # "to neutral" lowers the left corner, so the reference smiles on that side
+    sd["disp_mean_neutral"] = torch.tensor(d)
+    st.load_state_dict(sd)
+    moved = st.move(lm, "keep", like=lm)
+    assert moved[48, 1] < lm[48, 1] - 1 and np.allclose(moved[49:], lm[49:])
+
+
+def test_a_greyscale_photo_stays_grey():
+    """A colour (Y, Cb, Cr) appearance map with a chroma bias changes only the luma of a grey photo."""
+    st = synthetic_stage()
+    sd = st.state_dict()
+    sd["bias_happy"][1:] = 0.1  # tinted teeth
+    st.load_state_dict(sd)
+    grey = np.repeat(astronaut().mean(-1, keepdims=True).astype(np.uint8), 3, axis=2)
+    out, _ = st.edit_photo(grey, [astronaut_face().landmarks], "happy", 1.0)
+    assert not np.array_equal(out, grey)
+    assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
+    colour, _ = st.edit_photo(astronaut(), [astronaut_face().landmarks], "happy", 1.0)
+    d = colour.astype(int) - astronaut()
+    assert np.abs(d[..., 2] - d[..., 0]).max() > 5  # on a colour photo the tint is applied
+
+
+def test_landmark_error_is_similarity_invariant():
+    from faceedit.eval.truth import landmark_error
+
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    theta = 0.3
+    rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    moved = lm @ rot.T * 1.7 + 40
+    assert landmark_error(moved, lm) < 1e-9
+    mouth_open = lm.copy()
+    mouth_open[[56, 57, 58, 65, 66, 67], 1] += 10
+    e = landmark_error(mouth_open, lm)
+    assert 0.01 < e < 0.2
