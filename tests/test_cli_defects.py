@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from typer.testing import CliRunner
 
 from _datasets import make_dataset
 from faceedit import cli
@@ -22,19 +21,8 @@ from faceedit.cli import app
 from faceedit.errors import UsageError
 from faceedit.models.checkpoint import save_checkpoint
 from faceedit.models.registry import ARCHS, register_arch
-from test_apply import face_photo, no_face_photo
+from test_apply import face_photo, no_face_photo, records, run, runner
 from tiny_model import TARGETS, TinyEdit
-
-runner = CliRunner()
-
-
-def run(*args, input=None):
-    r = runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
-    return r.exit_code, r.stdout, r.stderr
-
-
-def records(stdout: str) -> list[dict]:
-    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
 class CondTiny(TinyEdit):

@@ -288,3 +288,29 @@ def test_landmark_error_is_similarity_invariant():
     mouth_open[[56, 57, 58, 65, 66, 67], 1] += 10
     e = landmark_error(mouth_open, lm)
     assert 0.01 < e < 0.2
+
+
+def test_apply_stage_end_to_end_keeps_everything_beyond_the_face(tmp_path):
+    """`faceedit apply -m stage` on a PNG: the output differs from the photo only around the
+    face; the rest is the photo's own pixels, bit for bit (the batch engine pastes the stage's
+    changed patch back)."""
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from faceedit.cli import app
+    from faceedit.models.registry import get_spec, weights_present
+
+    if not weights_present(get_spec("stage")):
+        pytest.skip("the stage's weights are not installed")
+    photo = tmp_path / "a.png"
+    Image.fromarray(astronaut()).save(photo)
+    r = CliRunner().invoke(app, ["apply", "-m", "stage", "-t", "surprised", "--lighting", "left",
+                                 "--detector", "dlib", str(photo), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    out = np.asarray(Image.open(tmp_path / "out" / "a_surprised_left.png"))
+    changed = (out != astronaut()).any(-1)
+    ys, xs = np.nonzero(changed)
+    x0, y0, x1, y1 = astronaut_face().box
+    w = x1 - x0
+    assert changed.sum() > 2000
+    assert xs.min() > x0 - w and xs.max() < x1 + w and ys.min() > y0 - w and ys.max() < y1 + w

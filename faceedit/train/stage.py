@@ -246,7 +246,6 @@ def _fit_shading(datasets, held, frame: _Frame) -> tuple[dict, dict]:
     """Median log ratio image per lighting class, from pixel-registered sets (Extended Yale B:
     each subject's frontal photo and its other lights share one alignment)."""
     per_class: dict[str, list[np.ndarray]] = {}
-    coverage = None
     for d in datasets:
         if d.meta.get("preset") != "yaleb":
             continue
