@@ -2,11 +2,11 @@
 canonical face frame laid onto a real face.
 
 Everything smooth (the displacement field, the map from a face to the canonical frame) is
-computed on a coarse grid over the face's aligned crop and then sampled at every pixel of the
-photo's region of interest, so the photo itself is resampled once, at its full resolution.
+computed on a coarse :class:`Grid` laid over the face region in photo coordinates and then
+sampled at every pixel of that region, so the photo itself is resampled once, at its full
+resolution.
 
-Coordinates as in :mod:`faceedit.faces.align`: x right, y down, pixel centres at integers;
-``matrix`` maps image pixels to crop pixels.
+Coordinates as in :mod:`faceedit.faces.align`: x right, y down, pixel centres at integers.
 """
 
 from __future__ import annotations
