@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from faceedit.device import DEVICES, PRECISIONS, autocast_dtype, resolve_device  # noqa: F401 (re-exported)
 from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
 from faceedit.faces.align import align_face, apply_affine, face_mask, paste_back
 from faceedit.faces.types import LUMA_WEIGHTS, AlignedFace, Face
@@ -22,42 +23,6 @@ from faceedit.io import to_uint8
 from faceedit.log import logger
 from faceedit.models.registry import LoadedModel, load_model
 from faceedit.models.stage import Stage
-
-DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "fp16", "bf16")
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """auto: CUDA, then Apple MPS, then CPU. An explicit device that is absent is a usage error."""
-    if name not in DEVICES and not name.startswith("cuda:"):
-        raise UsageError(f"unknown device {name!r}; valid: {', '.join(DEVICES)}")
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError(f"--device {name}: CUDA is not available on this machine")
-    if name == "mps" and not (
-        getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
-    ):
-        raise UsageError("--device mps: Apple MPS is not available on this machine")
-    return torch.device(name)
-
-
-def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
-    """The autocast dtype for inference, or None for full fp32. auto = bf16/fp16 on CUDA, fp32
-    elsewhere (CPU autocast is slower than fp32 for these small convnets)."""
-    if precision not in PRECISIONS:
-        raise UsageError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
-    if precision == "fp32" or device.type == "cpu" and precision == "auto":
-        return None
-    if precision == "auto":
-        if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return None
-    return torch.float16 if precision == "fp16" else torch.bfloat16
 
 
 def crop_landmarks(aligned: list[AlignedFace]) -> np.ndarray | None:
@@ -111,6 +76,12 @@ class Editor:
     _detector: object | None = None
     stage: Stage | None = None
     _references: dict = field(default_factory=dict)  # --like photo path -> its landmarks
+
+    def __post_init__(self) -> None:
+        # A model that estimates the input's lighting (LEGAN's lighting="keep") gets the project's
+        # lighting classifier: an analysis network, which the models layer may not import itself.
+        if getattr(self.loaded.model, "lighting_estimator", False) is None:
+            self.loaded.model.lighting_estimator = _lighting_estimator
 
     @classmethod
     def from_pretrained(
@@ -247,23 +218,30 @@ class Editor:
     def network_options(self, options: dict) -> dict:
         """The options the network takes: :data:`STAGE_ONLY_OPTIONS` left out, ``lighting`` and
         ``aus`` left out when the stage applies them and the network has no such vocabulary,
-        and for the stage model alone none at all."""
+        and for the stage model alone none at all. ``attrs`` keeps only the attributes the network
+        edits itself (SeCGAN's glasses) when a stage paints them for the others."""
         if not self.has_network:
             return {}
         drop = set(STAGE_ONLY_OPTIONS)
+        out = dict(options)
         if self.stage is not None:  # the stage relights and moves AUs for networks that cannot
             drop.update(k for k, vocab in (("lighting", "lighting"), ("aus", "aus"))
                         if vocab not in self.loaded.spec.conditions)
-        return {k: v for k, v in options.items() if k not in drop}
+            if options.get("attrs"):  # the stage paints glasses on networks that cannot
+                own = set(getattr(self.loaded.model, "attributes", []))
+                out["attrs"] = {k: v for k, v in _attrs_dict(options["attrs"]).items() if k in own}
+                if not out["attrs"]:
+                    drop.add("attrs")
+        return {k: v for k, v in out.items() if k not in drop}
 
     def apply_stage(
         self, pixels: np.ndarray, aligned: list[AlignedFace], target: str, strength: float = 1.0,
         **options,
     ) -> tuple[np.ndarray, list[AlignedFace]]:
         """The stage's full-resolution edit of every aligned face (geometry, mouth appearance,
-        shading); returns the new photo and the faces re-cut from it with the same alignment
-        (so the network sees the face where it was) and their moved landmarks. Without a stage,
-        the inputs unchanged."""
+        attributes such as glasses (:meth:`stage_attrs`), shading); returns the new photo and the
+        faces re-cut from it with the same alignment (so the network sees the face where it was)
+        and their moved landmarks. Without a stage, the inputs unchanged."""
         if self.stage is None:
             return pixels, aligned
         lighting = options.get("lighting")
@@ -274,7 +252,7 @@ class Editor:
             pixels, [a.face.landmarks for a in aligned], target, strength,
             lighting=lighting, aus=options.get("aus"),
             like=None if like is None else self.reference_landmarks(like),
-            controls=options.get("controls"),
+            controls=options.get("controls"), attrs=self.stage_attrs(options.get("attrs")),
         )
         out = []
         for a, d in zip(aligned, done):
@@ -283,6 +261,15 @@ class Editor:
             b.extra.update(a.extra)
             out.append(b)
         return staged, out
+
+    def stage_attrs(self, attrs):
+        """The part of ``attrs`` the stage paints: all of it for the stage alone; beside a network,
+        all but the attributes only the network edits (the stage refuses what neither knows)."""
+        if not attrs or self.stage is None or not self.has_network:
+            return attrs or None
+        own = set(getattr(self.loaded.model, "attributes", []))
+        return {k: v for k, v in _attrs_dict(attrs).items()
+                if k in self.stage.attributes or k not in own} or None
 
     def paste(
         self, pixels: np.ndarray, aligned: AlignedFace, edited: np.ndarray, strength: float
@@ -335,6 +322,22 @@ class Editor:
                 self.paste(out, a, e, strength)
         logger.debug("edited %d face(s)", len(aligned))
         return out
+
+
+def _lighting_estimator(x: torch.Tensor, classes: list[str]) -> torch.Tensor:
+    """The project's lighting classifier over ``classes`` (loaded at the first use)."""
+    from faceedit.analysis.classify import estimate_lighting
+
+    return estimate_lighting(x, classes)
+
+
+def _attrs_dict(attrs) -> dict:
+    """``attrs`` as a dict (``"glasses=on"`` parsed as on the command line)."""
+    if isinstance(attrs, str):
+        from faceedit.models.secgan import _parse_attrs
+
+        return _parse_attrs(attrs)
+    return dict(attrs)
 
 
 def _crop_pixels(t: torch.Tensor) -> np.ndarray:

@@ -146,7 +146,7 @@ def apply(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (created if missing)."),
     lighting: List[str] = typer.Option([], "--lighting", help="Lighting class: front, left, right, top, bottom, ambient, keep (every model on its stage; LEGAN, LSSL also on their own). Once."),
     au: List[str] = typer.Option([], "--au", help="AU intensities, e.g. 12=3.5,6=2 (EGGAN; every model on its stage); alone it means --target au."),
-    attr: List[str] = typer.Option([], "--attr", help="Attribute edits (SeCGAN), e.g. glasses=on; alone it means --target keep."),
+    attr: List[str] = typer.Option([], "--attr", help="Attribute edits, e.g. glasses=on|off (the stage paints them under every model, experimental; SeCGAN's network also edits them); alone it means --target keep."),
     control: List[str] = typer.Option([], "--control", help="Named fine controls, each -1..1, added to the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep."),
     like: Optional[Path] = typer.Option(None, "--like", help="Copy the expression of the largest face in this reference photo (its move away from the neutral face the stage infers from its shape: approximate, since shape alone cannot tell a person's features from their expression); alone it means --target keep."),
     strength: List[str] = typer.Option(
@@ -441,6 +441,7 @@ def train(
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out, with its method, data and settings."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard the run already in --out (its state, log, report and samples) and start afresh."),
     init: Optional[str] = typer.Option(None, "--init", help="Fine-tune: start the generator from this registry model or .safetensors."),
+    prior: str = typer.Option("stage", "--prior", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-prior)."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
     amp: str = typer.Option("auto", "--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16."),
     config: List[str] = typer.Option([], "--set", help="Architecture/loss config KEY=JSON (e.g. image_size=64)."),
@@ -488,8 +489,6 @@ def train(
             from faceedit.train.loop import trainer_for
 
             trainer_for(model)  # an unknown method is the first thing to report
-        elif init:
-            raise UsageError("--init is not supported for reggan (its expression layers are fitted in closed form)")
         earlier_run = check_run_folder(out, resume=resume, overwrite=overwrite,
                                        state_file=_train_state_file(model))
         sets = [open_dataset(d) for d in data]
@@ -508,7 +507,8 @@ def train(
                 options["vgg19"] = str(perceptual)
             loop = LoopConfig(steps=steps, budget_minutes=budget, batch_size=batch_size, seed=seed,
                               ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
-                              device=device, amp=amp, resume=resume, init=init, options=options)
+                              device=device, amp=amp, resume=resume, init=init, options=options,
+                              prior=None if prior.lower() in ("none", "off", "") else prior)
             train_and_export(model, sets, out, loop, config=cfg, export=export, command=command,
                              evaluate_after=not no_eval)
             return
@@ -520,9 +520,10 @@ def train(
         net, report = train_from_datasets(
             data, out, config=cfg, lam=lam, augment_copies=augment, seed=seed, steps=steps,
             budget_minutes=budget, batch_size=batch_size or 4, resume=resume, discriminator=dcfg,
-            perceptual_weights=perceptual, device=dev,
+            perceptual_weights=perceptual, device=dev, size=cfg.get("size"),
+            prior=None if prior.lower() in ("none", "off", "") else prior, init=init,
         )
-        template = CropTemplate(**sets[0].meta["template"])
+        template = CropTemplate(**{**sets[0].meta["template"], "size": net.config["size"]})
         path, sha = export_model(
             net, export or out / f"{model}.safetensors", arch="reggan", config=net.config,
             targets=net.targets(), template=template, datasets=[d.meta for d in sets],
@@ -533,7 +534,8 @@ def train(
                     "stage1_seconds": report["stage1_seconds"],
                     "stage2_seconds_last_call": report["stage2_seconds_this_call"]},
             extra={"luma_targets": report["luma_targets"],
-                   "heldout_subjects": report["heldout_subjects"]},
+                   "heldout_subjects": report["heldout_subjects"],
+                   **({"prior": report["prior"]} if report["prior"] else {})},
         )
     logger.info("exported %s (sha256 %s)", path, sha)
 

@@ -181,7 +181,8 @@ class ApplyOptions:
                                  f"{', '.join(map(str, valid_aus))}")
         if options.get("attrs"):
             model = editor.loaded.model
-            valid_attrs = list(getattr(model, "attributes", [])) if "attrs" in network else []
+            valid_attrs = list(dict.fromkeys([*(stage.attributes if stage is not None else []),
+                                              *(getattr(model, "attributes", []) if "attrs" in network else [])]))
             if not valid_attrs:
                 raise UsageError(f"--attr: model {name} has no attributes to edit")
             for key in options["attrs"]:

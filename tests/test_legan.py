@@ -151,6 +151,11 @@ def test_bad_targets_options_and_keep_without_classifier(tmp_path, monkeypatch):
         model.edit(x, "happy", lighting="sideways")
     with pytest.raises(UsageError, match="unknown LEGAN option"):
         model.edit(x, "happy", aus={12: 3.0})
+    with pytest.raises(UsageError, match="needs a lighting estimator"):  # a bare model has none
+        model.edit(x, "happy", lighting="keep")
+    from faceedit.analysis.classify import estimate_lighting
+
+    model.lighting_estimator = estimate_lighting
     monkeypatch.setenv("FACEEDIT_WEIGHTS", str(tmp_path))  # no lighting classifier there
     with pytest.raises(UsageError, match="lighting.safetensors"):
         model.edit(x, "happy", lighting="keep")
@@ -170,11 +175,32 @@ def test_keep_lighting_uses_the_classifier_restricted_to_model_classes(monkeypat
     monkeypatch.setattr(store, "analysis_available", lambda kind: kind == "lighting")
     monkeypatch.setattr(classify, "load_classifier", lambda kind, device=None: StandIn())
     model = build_legan(TINY_MODEL).eval()
+    model.lighting_estimator = classify.estimate_lighting
     x = torch.cat([torch.full((1, 1, 32, 32), 0.5), torch.full((1, 1, 32, 32), -0.5)])
     assert model.lighting_index(x, "keep").tolist() == [1, 0]  # left, front
     _, _, m_l = model.edit_with_masks(x, "happy", lighting="keep")
     assert torch.allclose(m_l[0], model.edit_with_masks(x[:1], "happy", lighting="left")[2][0], atol=1e-5)
     assert torch.allclose(m_l[1], model.edit_with_masks(x[1:], "happy", lighting="front")[2][0], atol=1e-5)
+
+
+def test_the_editor_gives_legan_the_lighting_classifier_for_keep(monkeypatch):
+    """Models sit below the analysis networks: the Editor hands LEGAN its lighting estimator."""
+    import faceedit.analysis.classify as classify
+    from faceedit.api import Editor
+    from faceedit.models.registry import LoadedModel
+
+    calls = []
+
+    def stand_in(x, classes):
+        calls.append(list(classes))
+        return torch.zeros(x.shape[0], dtype=torch.long)
+
+    monkeypatch.setattr(classify, "estimate_lighting", stand_in)
+    model = build_legan(TINY_MODEL).eval()
+    editor = Editor(loaded=LoadedModel(model, None, None, ""), device=torch.device("cpu"), amp_dtype=None)
+    assert editor.loaded.model is model and model.lighting_estimator is not None
+    x = torch.zeros(2, 1, 32, 32)
+    assert model.lighting_index(x, "keep").tolist() == [0, 0] and calls == [["front", "left"]]
 
 
 def test_eval_conditions_and_registry_spec():

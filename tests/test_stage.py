@@ -314,3 +314,178 @@ def test_apply_stage_end_to_end_keeps_everything_beyond_the_face(tmp_path):
     w = x1 - x0
     assert changed.sum() > 2000
     assert xs.min() > x0 - w and xs.max() < x1 + w and ys.min() > y0 - w and ys.max() < y1 + w
+
+
+# -- attributes: glasses --------------------------------------------------------------------
+
+def glasses_stage() -> Stage:
+    """:func:`synthetic_stage` with glasses maps (and its face centred in the canonical frame):
+    ``on`` darkens where glasses sit (the fit's own region over the eyes, brows and nose
+    bridge), ``off`` brightens there."""
+    from faceedit.train.stage import glasses_weight
+
+    base = synthetic_stage()
+    st = Stage({**base.config, "attributes": {"glasses": 1}})
+    sd = st.state_dict()
+    sd.update(base.state_dict())
+    mean = sd["mean_shape"]
+    sd["mean_shape"] = mean - mean.mean(0) + 32  # the whole face inside the 64-px frame
+    canvas = np.stack(np.meshgrid(np.arange(64), np.arange(64)), -1)
+    w = torch.tensor(glasses_weight(sd["mean_shape"].numpy(), canvas), dtype=torch.float32)[None]
+    sd["gain_glasses_on"] = 1.0 - 0.5 * w
+    sd["bias_glasses_on"] = -0.1 * w
+    sd["bias_glasses_off"] = 0.1 * w
+    st.load_state_dict(sd)
+    return st
+
+
+def _glasses_area(lm: np.ndarray, shape, grow: float = 0.1) -> np.ndarray:
+    """Bool mask of the photo pixels a glasses map may change: the fit's region (eyes, brows,
+    bridge grown to its soft edge) grown by ``grow`` more eye distances for the resampling."""
+    from faceedit.faces.warp import eye_distance
+    from faceedit.train.stage import GLASSES_POINTS, GLASSES_REGION
+
+    lm = np.asarray(lm, np.float64)
+    hull = cv2.convexHull(lm[GLASSES_POINTS].astype(np.float32)).reshape(-1, 2)
+    m = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(m, np.rint(hull).astype(np.int32), 1)
+    r = int(np.ceil((GLASSES_REGION[1] + grow) * eye_distance(lm)))
+    return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(bool)
+
+
+def test_attribute_values_parse_like_secgan():
+    from faceedit.errors import UsageError
+
+    st = glasses_stage()
+    assert st.attributes == ["glasses"] and "keep" in st.targets()
+    assert st.attribute_amounts({"glasses": 1.0}) == {"glasses": 1.0}
+    assert st.attribute_amounts({"glasses": "off"}) == {"glasses": -1.0}
+    assert st.attribute_amounts("glasses=on") == {"glasses": 1.0}
+    assert st.attribute_amounts({"glasses": 0.75}) == {"glasses": 0.5}
+    assert st.attribute_amounts({"glasses": 0.5}) == {"glasses": 0.0}
+    for bad in ({"glasses": 2}, {"glasses": "maybe"}, {"hat": "on"}):
+        with pytest.raises(UsageError):
+            st.attribute_amounts(bad)
+
+
+def test_glasses_buffers_round_trip_through_safetensors(tmp_path):
+    from faceedit.models.checkpoint import save_checkpoint
+    from faceedit.models.registry import load_model
+
+    st = glasses_stage()
+    meta = {"arch": "stage", "config": st.config, "image_size": 64, "channels": 3,
+            "conditions": {"targets": st.targets(), "lighting": st.lighting, "glasses": ["False", "True"]}}
+    path = tmp_path / "stage.safetensors"
+    save_checkpoint(str(path), st.state_dict(), meta, dtype=None)
+    loaded = load_model(str(path)).model
+    assert loaded.attributes == ["glasses"]
+    for k in ("gain_glasses_on", "bias_glasses_on", "gain_glasses_off", "bias_glasses_off"):
+        assert torch.equal(st.state_dict()[k], loaded.state_dict()[k]), k
+    lm = astronaut_face().landmarks
+    for value in (1.0, 0.0):
+        a, _ = st.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": value})
+        b, _ = loaded.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": value})
+        assert np.array_equal(a, b) and not np.array_equal(a, astronaut())
+
+
+def test_glasses_change_only_the_eye_region():
+    st = glasses_stage()
+    img = astronaut()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    on, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": 1})
+    off, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": "off"})
+    half, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": 0.75})
+    none, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": 0.5})
+    assert np.array_equal(none, img)
+    area = _glasses_area(lm, img.shape)
+    for out, sign in ((on, -1), (off, 1), (half, -1)):
+        d = out.astype(int) - img
+        changed = (d != 0).any(-1)
+        assert changed.sum() > 500 and not changed[~area].any()
+        assert sign * d[changed].mean() > 0
+    assert np.abs(half.astype(int) - img).sum() < 0.7 * np.abs(on.astype(int) - img).sum()
+    # after a happy move too: the mouth changes, the glasses paint follows the moved eyes
+    happy, _ = st.edit_photo(img, [lm], "happy", lighting=None)
+    both, _ = st.edit_photo(img, [lm], "happy", attrs={"glasses": 1})
+    changed = (both != happy).any(-1)
+    assert changed.sum() > 500 and not changed[~area].any()
+
+
+def test_a_stage_without_attributes_refuses_glasses(tmp_path):
+    """A stage fitted before attributes (no ``attributes`` in its config, no glasses buffers)
+    still loads, and refuses ``glasses`` with a usage error, directly and on the command line."""
+    from faceedit.api import Editor
+    from faceedit.errors import UsageError
+    from faceedit.models.checkpoint import save_checkpoint
+    from faceedit.models.registry import load_model
+    from faceedit.pipeline import ApplyOptions
+
+    st = synthetic_stage()
+    assert "attributes" not in st.config and st.attributes == []
+    meta = {"arch": "stage", "config": st.config, "image_size": 64, "channels": 3,
+            "conditions": {"targets": st.targets(), "lighting": st.lighting}}
+    path = tmp_path / "old.safetensors"
+    save_checkpoint(str(path), st.state_dict(), meta, dtype=None)
+    old = load_model(str(path))
+    lm = astronaut_face().landmarks
+    with pytest.raises(UsageError, match="no attribute statistics"):
+        old.model.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": 1.0})
+    editor = Editor(loaded=old, device=torch.device("cpu"), amp_dtype=None, stage=old.model)
+    with pytest.raises(UsageError, match="no attributes to edit"):
+        ApplyOptions(["keep"], str(tmp_path / "o"), model_options={"attrs": {"glasses": 1.0}}
+                     )._check_model_options(editor)
+
+
+def test_glasses_pairs_keep_held_out_subjects_out():
+    """The fit's glasses pairs: Yale's subjects with and without glasses, the held-out ones out."""
+    from pathlib import Path
+
+    from faceedit.train.data import holdout_subjects, open_dataset
+    from faceedit.train.stage import glasses_pairs
+
+    root = Path(__file__).resolve().parents[1] / "data"
+    names = ["london256", "jaffe256", "yale256", "yaleb256"]
+    if not all((root / n / "index.jsonl").is_file() for n in names):
+        pytest.skip("prepared data/{london,jaffe,yale,yaleb}256 (from ../shared/data) not present")
+    sets = [open_dataset(root / n) for n in names]
+    rows = [r for d in sets for r in d.rows if len(r["landmarks"]) == 68]
+    held = holdout_subjects({r["subject"] for r in rows}, 0.2, 0)
+    pairs = glasses_pairs(sets, held)
+    yale = {r["subject"] for r in sets[2].rows if "glasses" in r["labels"]}
+    assert len(pairs) == len(yale - held) and len(yale & held) > 0
+    for s, g in pairs:
+        assert s["subject"] == g["subject"] and s["subject"] not in held
+        assert s["labels"]["glasses"] is False and g["labels"]["glasses"] is True
+
+
+def test_shipped_stage_paints_glasses_around_the_eyes_only(tmp_path):
+    """The shipped statistics through the Python API and the command line: ``glasses`` on the
+    astronaut changes the eye region only; beyond the face every pixel is the photo's own."""
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from faceedit.api import Editor
+    from faceedit.cli import app
+    from faceedit.models.registry import get_spec, weights_present
+
+    if not weights_present(get_spec("stage")):
+        pytest.skip("the stage's weights are not installed")
+    editor = Editor.from_pretrained("stage", device="cpu", detector="dlib")
+    if "glasses" not in editor.stage.attributes:
+        pytest.skip("the installed stage weights predate the glasses statistics")
+    img = np.array(astronaut())
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    out = editor.edit(img, "keep", face="largest", attrs={"glasses": 1.0})
+    changed = (out != img).any(-1)
+    assert changed.sum() > 500
+    assert not changed[~_glasses_area(lm, img.shape)].any()
+    outside = _outside(lm, img.shape)
+    assert np.array_equal(out[outside], img[outside])
+    photo = tmp_path / "a.png"
+    Image.fromarray(img).save(photo)
+    r = CliRunner().invoke(app, ["apply", "-m", "stage", "--attr", "glasses=on", "--detector", "dlib",
+                                 str(photo), "-o", str(tmp_path / "out"), "--json"])
+    assert r.exit_code == 0, r.output
+    written = sorted((tmp_path / "out").iterdir())
+    assert len(written) == 1
+    assert np.array_equal(np.asarray(Image.open(written[0])), out)

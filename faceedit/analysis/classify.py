@@ -9,7 +9,7 @@ The class names are stored in the checkpoint (``faceedit.conditions``), in the f
 labels the training data has.
 
 Training (``faceedit train-analysis expression|lighting``): the training subjects of
-:func:`~faceedit.analysis.fit.split_rows`, a class-weighted cross-entropy (London alone holds more
+:func:`~faceedit.data.split_rows`, a class-weighted cross-entropy (London alone holds more
 neutral and happy faces than every other class together), small similarity jitter; for lighting a
 horizontal flip is added as a copy of each crop with ``left`` and ``right`` swapped, so the flip
 never teaches a wrong side. Metrics are measured on the held-out subjects only.
@@ -31,10 +31,9 @@ from faceedit.analysis.store import (
     ANALYSIS_ARCH_PREFIX, analysis_meta, load_analysis, register_analysis, save_analysis, write_card,
 )
 from faceedit.conditions import EXPRESSIONS, LIGHTING
+from faceedit.data import DATA_LICENSES, Dataset
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.log import logger
-from faceedit.train.data import Dataset
-from faceedit.train.export import DATA_LICENSES
 
 CLASSIFIER_KINDS = ("expression", "lighting")
 VOCABULARIES = {"expression": EXPRESSIONS, "lighting": LIGHTING}
@@ -99,6 +98,29 @@ def load_classifier(kind_or_path: str | os.PathLike = "expression", *,
     if kind not in CLASSIFIER_KINDS:
         raise CheckpointError(f"not a classifier (arch {meta.arch!r})", os.fspath(kind_or_path))
     return Classifier(net, meta.targets, kind)
+
+
+def estimate_lighting(x: torch.Tensor, classes: Sequence[str]) -> torch.Tensor:
+    """(B,) long: the lighting class of each crop of ``x`` (B, C, S, S) in [-1, 1] as an index
+    into ``classes`` (a model's lighting vocabulary): the shipped lighting classifier, its logits
+    restricted to the classes of ``classes`` it knows. LEGAN's ``lighting="keep"``
+    (:data:`faceedit.models.legan.LightingEstimator`). A usage error names the classifier file
+    when it is absent."""
+    from faceedit.analysis.store import analysis_available, analysis_path
+
+    classes = list(classes)
+    if not analysis_available("lighting"):
+        raise UsageError(f"lighting='keep' needs the lighting classifier {analysis_path('lighting')} "
+                         "(faceedit train-analysis lighting ...); or pass a lighting class: "
+                         f"{', '.join(classes)}")
+    clf = load_classifier("lighting", device=x.device)
+    shared = [l for l in classes if l in clf.labels]
+    if not shared:
+        raise UsageError(f"the lighting classifier knows none of this model's lighting classes "
+                         f"({', '.join(classes)})")
+    logits = clf.logits(x.float())[:, [clf.labels.index(l) for l in shared]]
+    return torch.tensor([classes.index(shared[i]) for i in logits.argmax(1).tolist()],
+                        dtype=torch.long, device=x.device)
 
 
 # ------------------------------------------------------------------------------------------

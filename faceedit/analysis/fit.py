@@ -10,31 +10,15 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from faceedit.data import open_datasets, split_rows  # noqa: F401 (re-exported: the analysis trainers' split)
 from faceedit.log import logger
-from faceedit.train.data import Dataset, holdout_subjects, open_dataset
-
-
-def open_datasets(paths: Iterable[str]) -> list[Dataset]:
-    return [open_dataset(p) for p in paths]
-
-
-def split_rows(datasets: list[Dataset], holdout: float = 0.2, seed: int = 0) -> tuple[list[dict], list[dict]]:
-    """(training rows, held-out rows): held-out subjects are chosen per dataset by the seeded hash
-    of :func:`faceedit.train.data.holdout_subjects`, the same split every trainer and ``faceedit
-    eval`` use."""
-    train, held = [], []
-    for d in datasets:
-        out = holdout_subjects({r["subject"] for r in d.rows}, holdout, seed)
-        for r in d.rows:
-            (held if r["subject"] in out else train).append(r)
-    return train, held
 
 
 def load_crops(rows: list[dict], size: int | None = None, channels: int = 3) -> torch.Tensor:

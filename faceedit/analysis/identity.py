@@ -8,7 +8,7 @@ whether an edit kept the person.
 The same-person threshold is calibrated on real pairs of identities from the *training* split that
 the margin loss never saw (a seeded 15 % of each set's training subjects, kept aside), so it
 reflects how the network treats new people; the held-out subjects of
-:func:`~faceedit.analysis.fit.split_rows` are used only for the reported verification metrics.
+:func:`~faceedit.data.split_rows` are used only for the reported verification metrics.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from faceedit.analysis.nets import SmallResNet
 from faceedit.analysis.store import (
     ANALYSIS_ARCH_PREFIX, analysis_meta, load_analysis, register_analysis, save_analysis, write_card,
 )
+from faceedit.data import Dataset, holdout_subjects
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.log import logger
-from faceedit.train.data import Dataset, holdout_subjects
 
 DEFAULT_CONFIG = {"dim": 128, "size": 48, "channels": 1, "widths": [16, 32, 64, 128]}
 # Training hyper-parameters (recorded in the model card).

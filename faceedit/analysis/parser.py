@@ -228,7 +228,7 @@ def train_and_save(kind: str, datasets, out, *, budget_s: float, seed: int = 0, 
     names = [d.meta.get("preset", d.root.name) for d in datasets]
     threads = os.environ.get("OMP_NUM_THREADS")  # changes the speed, so the steps in the budget
     command = (f"OMP_NUM_THREADS={threads} " if threads else "") + (command or "faceedit train-analysis parser ...")
-    from faceedit.train.export import DATA_LICENSES
+    from faceedit.data import DATA_LICENSES
 
     save_analysis(out, net, kind=kind, config=cfg, labels=CLASSES, image_size=size, channels=channels,
                   training_data=", ".join(sorted(set(names))),

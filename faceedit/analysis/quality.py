@@ -570,7 +570,7 @@ def _train(kind, datasets, out, *, budget_s: float, seed: int, command: str, t0:
     from faceedit.analysis.fit import fit, jitter, load_crops, split_rows
     from faceedit.analysis.store import save_analysis, write_card
     from faceedit.log import logger
-    from faceedit.train.export import DATA_LICENSES
+    from faceedit.data import DATA_LICENSES
 
     config = dict(DEFAULT_CONFIG)
     gen = torch.Generator().manual_seed(seed)

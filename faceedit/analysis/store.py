@@ -149,7 +149,7 @@ def write_card(
     import json
 
     from faceedit.models.checkpoint import file_sha256
-    from faceedit.train.export import DATA_LICENSES
+    from faceedit.data import DATA_LICENSES
 
     path = Path(weights_path)
     licence = "; ".join(DATA_LICENSES.get(n, f"{n}: see its licence") for n in sorted(set(data)))

@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from faceedit.data import Dataset, condition_pairs, holdout_subjects
 from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.models.base import EditModel
-from faceedit.train.data import Dataset, condition_pairs, holdout_subjects
 
 BATCH = 32
 GT_KEYS = ("expression", "lighting")  # labels a ground-truth photo must match

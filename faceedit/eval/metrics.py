@@ -11,17 +11,21 @@ def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (x - y).abs().flatten(1).mean(1) * 127.5
 
 
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+def gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    """The normalised 2-D Gaussian window (size x size, standard deviation ``sigma``) of SSIM and
+    MS-SSIM."""
     g = torch.exp(-((torch.arange(size) - size // 2) ** 2) / (2 * sigma**2))
     g = g / g.sum()
     return torch.outer(g, g)
+
+
 
 
 def ssim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Structural similarity per image (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5,
     K1 0.01, K2 0.03, data range 2 for [-1, 1]), averaged over channels and positions."""
     c = x.shape[1]
-    w = _gaussian_window().to(x).expand(c, 1, 11, 11)
+    w = gaussian_window().to(x).expand(c, 1, 11, 11)
     conv = lambda t: F.conv2d(t, w, groups=c)  # noqa: E731
     c1, c2 = (0.01 * 2) ** 2, (0.03 * 2) ** 2
     mx, my = conv(x), conv(y)

@@ -4,16 +4,30 @@ beside every row."""
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import cv2
 import numpy as np
 import torch
 
-from faceedit.api import Editor
 from faceedit.errors import FaceEditError, NoFaceError, UsageError
 from faceedit.faces.types import Face
 from faceedit.io import to_uint8
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+class Editor(Protocol):
+    """What the sheets use of an editor: a :class:`faceedit.api.Editor` (a higher layer than
+    evaluation: the caller passes it in, this module never imports it)."""
+
+    loaded: Any  # .model: the network (pair_row)
+    device: torch.device
+
+    @property
+    def detector(self) -> Any: ...
+
+    def edit(self, image: np.ndarray, target: str, strength: float = 1.0, **options) -> np.ndarray: ...
 
 
 def _to_uint8(t: torch.Tensor) -> np.ndarray:

@@ -27,12 +27,12 @@ import numpy as np
 import torch
 
 from faceedit.api import Editor
+from faceedit.data import Dataset, expression_pairs, holdout_subjects, open_dataset
 from faceedit.faces.align import align_face, apply_affine, similarity_transform
 from faceedit.faces.detect import get_detector
 from faceedit.faces.types import CropTemplate
 from faceedit.faces.warp import STABLE
 from faceedit.io import read_image
-from faceedit.train.data import Dataset, expression_pairs, holdout_subjects, open_dataset
 
 MOVING = [i for i in range(68) if i not in STABLE]
 #: The detector that measures (input, edit and real photo alike), whichever one drives the edits.

@@ -126,7 +126,7 @@ MAX_INTENSITY = 5.0
 # --------------------------------------------------------------------------------------------
 # calibrated constants
 
-# Produced by (on the prepared data; training subjects of faceedit.analysis.fit.split_rows only):
+# Produced by (on the prepared data; training subjects of faceedit.data.split_rows only):
 #   python -m faceedit.faces.au data/london data/jaffe data/yale
 #: Population neutral mean of each measure (IOD units): the reference when no neutral face is given
 #: (mean over the 88 training subjects with neutral photos of each one's mean neutral measures).
@@ -449,8 +449,8 @@ NOISE_CEILING = 1.0
 def calibrate(datasets: Iterable, seed: int = 0) -> dict:
     """Measure :data:`NEUTRAL_REFERENCE`, :data:`SCALE` and :data:`MEASURED_EXPRESSION_MEANS`.
 
-    ``datasets``: :class:`faceedit.train.data.Dataset` objects. Only the training subjects of
-    :func:`faceedit.analysis.fit.split_rows` are used (held-out subjects stay unseen).
+    ``datasets``: :class:`faceedit.data.Dataset` objects. Only the training subjects of
+    :func:`faceedit.data.split_rows` are used (held-out subjects stay unseen).
 
     * reference: mean over subjects of each subject's mean neutral measures;
     * activation of every expressive (labelled, non-neutral) row relative to its own subject's
@@ -460,7 +460,7 @@ def calibrate(datasets: Iterable, seed: int = 0) -> dict:
     * ``SCALE[au] = min(CALIBRATION_TARGET / p95(expressive), NOISE_CEILING / p95(noise))``;
     * expression means: mean clipped intensity per labelled expression with these scales.
     Returns these plus the statistics behind them."""
-    from faceedit.analysis.fit import split_rows
+    from faceedit.data import split_rows
 
     train, _ = split_rows(list(datasets), seed=seed)
     m, ref, groups = _dataset_measures(train)
@@ -539,7 +539,7 @@ if __name__ == "__main__":  # python -m faceedit.faces.au DATASET... (prints the
     import json
     import sys
 
-    from faceedit.analysis.fit import open_datasets
+    from faceedit.data import open_datasets
 
     result = calibrate(open_datasets(sys.argv[1:]))
     print(_format_constants(result))

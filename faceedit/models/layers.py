@@ -8,6 +8,8 @@ block that exists for one paper only (e.g. RegGAN's attention blocks) stays in t
 * ``Hourglass``: Newell et al.'s symmetric bottom-up/top-down network with skip branches.
 * ``PatchDiscriminator`` / ``MultiScaleDiscriminator``: PatchGAN critics, the multi-scale one on
   an image pyramid (pix2pixHD style), returning every layer's features for feature matching.
+* ``SmallResNet`` (with ``prepare_input``): the small ResNet backbone (crops in, a vector per crop
+  out) of the analysis networks and of SeCGAN's source-label network.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from faceedit.faces.types import LUMA_WEIGHTS
 
 NormKind = Literal["batch", "instance", "none"]
 """``batch``: BatchNorm2d; ``instance``: affine InstanceNorm2d (no running statistics, so train
@@ -282,3 +286,80 @@ class ClassCritic(nn.Module):
         h = self.trunk(x)
         logits = self.cls(h).flatten(1) if self.cls is not None else None
         return self.src(h), logits
+
+
+def zero_heads(generator: nn.Module) -> None:
+    """Zero every output ``head`` convolution of a residual generator: it then starts as the
+    identity (output = input)."""
+    for name, m in generator.named_modules():
+        if name.split(".")[-1] == "head" and isinstance(m, nn.Conv2d):
+            nn.init.zeros_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+def prepare_input(x: torch.Tensor, size: int, channels: int) -> torch.Tensor:
+    """Resize ``x`` (B, C, H, W) in [-1, 1] to ``size`` and to ``channels`` (1: luma; 3: grey
+    inputs replicated)."""
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"expected (B, 1|3, H, W) crops, got {tuple(x.shape)}")
+    if channels == 1 and x.shape[1] == 3:
+        w = torch.tensor(LUMA_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        x = (x * w).sum(1, keepdim=True)
+    elif channels == 3 and x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    if x.shape[-1] != size or x.shape[-2] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False,
+                          antialias=x.shape[-1] > size)
+    return x
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block (He et al. 2016) with batch norm."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.skip = (
+            nn.Identity() if stride == 1 and cin == cout
+            else nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(y)) + self.skip(x))
+
+
+class SmallResNet(nn.Module):
+    """A small ResNet: 3x3 stem, one basic block per stage (the first stage at stride 1, the others
+    halving the size), global average pooling, then a linear head of ``out_dim`` (class logits or an
+    embedding). ``features`` returns the pooled vector before the head.
+
+    At ``size`` 64 with the default widths it has about 0.3 M parameters.
+    """
+
+    def __init__(self, out_dim: int, *, size: int = 64, channels: int = 1,
+                 widths: tuple[int, ...] = (16, 32, 64, 128), dropout: float = 0.0) -> None:
+        super().__init__()
+        self.size, self.channels = int(size), int(channels)
+        self.stem = nn.Sequential(
+            nn.Conv2d(channels, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()
+        )
+        blocks, cin = [], widths[0]
+        for i, w in enumerate(widths):
+            blocks.append(BasicBlock(cin, w, 1 if i == 0 else 2))
+            cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.head = nn.Linear(cin, out_dim)
+        self.feature_dim = cin
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        x = prepare_input(x, self.size, self.channels)
+        return self.blocks(self.stem(x)).mean((2, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.features(x)))

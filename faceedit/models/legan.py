@@ -49,13 +49,15 @@ Choices, where the paper leaves room or our data differs (each noted in the code
   evenly lit frontal lighting of ordinary photos). ``lighting="keep"`` estimates the input's own
   lighting with the project's lighting classifier (``weights/lighting.safetensors``, restricted to
   the model's lighting classes) and feeds that, so only the expression changes; a usage error
-  names the missing file when the classifier is absent.
+  names the missing file when the classifier is absent. The classifier is an analysis network, a
+  layer above the models: the model calls the ``lighting_estimator`` it is given, which
+  :class:`faceedit.api.Editor` sets to :func:`faceedit.analysis.classify.estimate_lighting`.
 * **Strength** is left to the pipeline (it scales the pixel change), as the paper has none.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -81,6 +83,10 @@ SHIPPED_LIGHTING = ["ambient", "bottom", "front", "left", "right", "top"]
 SHIPPED_SHA256: str | None = "82f299bd467fb0f002b00537fef3d8c419758f232ff250dd4e0ed08142584834"
 
 KEEP = "keep"  # lighting option: feed the lighting classifier's estimate of the input
+
+#: ``estimator(x, classes) -> (B,) long``: the lighting class (an index into ``classes``) of each
+#: crop of ``x`` (B, C, S, S) in [-1, 1]; what ``lighting="keep"`` feeds the generator.
+LightingEstimator = Callable[[torch.Tensor, list[str]], torch.Tensor]
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "size": 64,  # crop side the model was trained at (any multiple of 2**n_down works)
@@ -177,7 +183,8 @@ class LEGAN(EditModel):
     """The exported LEGAN generator (attribute ``G``) with its condition vocabularies.
 
     ``edit(x, target, lighting=...)``: ``target`` is an expression of ``targets()``; ``lighting``
-    one of ``lighting_classes()``, ``"keep"``, or None for ``default_lighting``.
+    one of ``lighting_classes()``, ``"keep"``, or None for ``default_lighting``. ``"keep"`` needs
+    ``lighting_estimator`` (a :data:`LightingEstimator`; :class:`faceedit.api.Editor` sets it).
     """
 
     handles_strength = False
@@ -205,6 +212,7 @@ class LEGAN(EditModel):
         self.default_lighting = default_lighting
         self.G = LeganGenerator(channels, len(expressions), len(lighting), dim, max_dim, n_down, n_res,
                                 norm, fuse_image, upsample, bool(residual))
+        self.lighting_estimator: LightingEstimator | None = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -240,24 +248,15 @@ class LEGAN(EditModel):
         return torch.full((b,), self.lighting.index(name), dtype=torch.long, device=x.device)
 
     def estimate_lighting(self, x: torch.Tensor) -> torch.Tensor:
-        """The input's own lighting class (for ``lighting="keep"``): the project's lighting
-        classifier, its logits restricted to the classes this model knows."""
-        from faceedit.analysis.store import analysis_available, analysis_path
-
-        if not analysis_available("lighting"):
-            raise UsageError(f"lighting='keep' needs the lighting classifier {analysis_path('lighting')} "
-                             "(faceedit train-analysis lighting ...); or pass a lighting class: "
-                             f"{', '.join(self.lighting)}")
-        from faceedit.analysis.classify import load_classifier
-
-        clf = load_classifier("lighting", device=x.device)
-        shared = [l for l in self.lighting if l in clf.labels]
-        if not shared:
-            raise UsageError(f"the lighting classifier knows none of this model's lighting classes "
-                             f"({', '.join(self.lighting)})")
-        logits = clf.logits(x.float())[:, [clf.labels.index(l) for l in shared]]
-        return torch.tensor([self.lighting.index(shared[i]) for i in logits.argmax(1).tolist()],
-                            dtype=torch.long, device=x.device)
+        """The input's own lighting class (for ``lighting="keep"``): ``lighting_estimator`` over
+        this model's lighting classes (the project's lighting classifier, its logits restricted to
+        those classes, when :class:`faceedit.api.Editor` loaded the model)."""
+        if self.lighting_estimator is None:
+            raise UsageError("lighting='keep' needs a lighting estimator: edit through faceedit.api.Editor "
+                             "(it gives the model the project's lighting classifier) or set "
+                             "model.lighting_estimator = faceedit.analysis.classify.estimate_lighting; "
+                             f"or pass a lighting class: {', '.join(self.lighting)}")
+        return self.lighting_estimator(x, list(self.lighting)).to(device=x.device, dtype=torch.long)
 
     # ---- forward --------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, expression: torch.Tensor, lighting: torch.Tensor

@@ -22,7 +22,7 @@ Attributes (the condition vocabulary stored in the checkpoint, ``conditions``):
 Inference: ``edit(x, target, attrs={"glasses": 1.0 or 0.0}, source=None)``. ``target`` is an
 expression, or ``"keep"`` to leave the expression alone (e.g. only ``attrs``). The source labels
 ``y_src`` of a user's crop are unknown, so the model carries a small source-attribute classifier
-``source_net`` (a :class:`~faceedit.analysis.nets.SmallResNet`, about 0.3 M parameters) trained by
+``source_net`` (a :class:`~faceedit.models.layers.SmallResNet`, about 0.3 M parameters) trained by
 the trainer on the same real batches: ``y_src`` is its probability vector (softmax over
 expressions, sigmoid for glasses). This is not in the paper, which edits labelled test images;
 ``source="neutral"`` (any expression of the model) overrides the estimate of the expression.
@@ -43,10 +43,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from faceedit.analysis.nets import SmallResNet
 from faceedit.errors import UsageError
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import EditModel
+from faceedit.models.layers import SmallResNet
 from faceedit.models.lssl import KEEP, AttributeSpace, EncoderDecoder
 from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
 

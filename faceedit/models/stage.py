@@ -24,6 +24,12 @@ expression-stable points (eye contours and nose), so an expression's move does n
   folds, and it is regularised to the identity beyond the face. RGB when the target's pairs
   are in colour (as Y, Cb, Cr maps: chroma is not predicted from luma), luma (the same change
   added to R, G and B) when they are greyscale.
+* **Attributes** (``glasses``): a luma per-pixel linear map per direction (``glasses_on``,
+  ``glasses_off``) in the neutral canonical frame (``mean_shape``), fitted like the appearance
+  maps from Yale's pairs of one subject with and without glasses, and the identity beyond the
+  eyes, brows and nose bridge. ``attrs={"glasses": 1.0}`` paints the mean frames on,
+  ``0.0`` paints them off, 0.5 leaves the face alone (0.75: on at half strength). A stage fitted
+  before attributes existed has none and refuses them.
 * **Shading** (per lighting class): a log ratio image, the median over subjects of
   log(lit / front-lit) of pixel-registered Extended Yale B (and Yale) photos, zero mean over the
   face, smoothed; it multiplies the photo's R, G and B alike (colour kept).
@@ -102,6 +108,17 @@ def controls_to_aus(controls: dict[str, float]) -> dict[int, float]:
     return aus
 
 
+def luma_change(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Change the luma of RGB pixels ``x`` (0..1, (..., 3)) by ``dy`` (...,): a darkening scales
+    R, G and B together (a lip opened into a shadowed mouth turns dark brown, where subtracting
+    the same amount from each channel would leave a saturated dark red), a brightening adds the
+    same light to each (teeth are white whatever the lip colour). On a grey photo both are the
+    same change."""
+    y = x @ np.asarray(LUMA_WEIGHTS, np.float32)
+    ratio = (y + dy) / np.maximum(y, 1e-3)
+    return np.where((dy < 0)[..., None], x * np.clip(ratio, 0.0, 1.0)[..., None], x + dy[..., None])
+
+
 @dataclass
 class StageEdit:
     """What the stage did to one face: its landmarks after the edit and the warp scale used
@@ -127,6 +144,7 @@ class Stage(EditModel):
         self.lighting = list(config.get("lighting", []))
         self.appearance = dict(config.get("appearance", {}))  # target -> channels (1 or 3)
         self.aus = list(config.get("aus", []))
+        self.attribute_channels = dict(config.get("attributes", {}))  # name -> channels (1 = luma)
         self.register_buffer("mean_shape", torch.zeros(68, 2))
         self.register_buffer("shape_basis", torch.zeros(k, 136))
         self.register_buffer("shape_scale", torch.ones(k))
@@ -136,6 +154,10 @@ class Stage(EditModel):
         for t, c in self.appearance.items():
             self.register_buffer(f"gain_{t}", torch.ones(int(c), size, size))
             self.register_buffer(f"bias_{t}", torch.zeros(int(c), size, size))
+        for a, c in self.attribute_channels.items():
+            for d in ("on", "off"):
+                self.register_buffer(f"gain_{a}_{d}", torch.ones(int(c), size, size))
+                self.register_buffer(f"bias_{a}_{d}", torch.zeros(int(c), size, size))
         for c in self.lighting:
             self.register_buffer(f"shade_{c}", torch.zeros(size, size))
         if self.aus:
@@ -144,7 +166,32 @@ class Stage(EditModel):
 
     # -- the EditModel interface (crops): nothing to do, the stage works on the photo --------
     def targets(self) -> list[str]:
-        return list(self.expressions) + (["keep"] if self.lighting else [])
+        return list(self.expressions) + (["keep"] if self.lighting or self.attribute_channels else [])
+
+    @property
+    def attributes(self) -> list[str]:
+        """Binary attributes that ``attrs=`` accepts (none on a stage fitted before them)."""
+        return list(self.attribute_channels)
+
+    def attribute_amounts(self, attrs: dict | str | None) -> dict[str, float]:
+        """``{"glasses": 1.0 | "on" | 0.0 | "off" | 0..1}`` (or ``"glasses=on"``) -> signed
+        amounts: +1 = the ``on`` map in full, -1 = the ``off`` map, 0 (a value of 0.5) nothing.
+        UsageError for an attribute this stage has no statistics for."""
+        if not attrs:
+            return {}
+        from faceedit.models.secgan import _attr_value, _parse_attrs  # the same words as SeCGAN
+
+        if isinstance(attrs, str):
+            attrs = _parse_attrs(attrs)
+        out = {}
+        for key, value in attrs.items():
+            if key not in self.attribute_channels:
+                if not self.attribute_channels:
+                    raise UsageError(f"attribute {key!r}: this stage has no attribute statistics (fitted "
+                                     "before they existed; refit it with faceedit train-stage)")
+                raise UsageError(f"unknown attribute {key!r} for the stage; valid: {', '.join(self.attributes)}")
+            out[key] = 2.0 * _attr_value(key, value) - 1.0
+        return out
 
     def check_target(self, target: str) -> str:
         target = canonical_target(target)
@@ -214,11 +261,16 @@ class Stage(EditModel):
     def edit_photo(self, pixels: np.ndarray, faces_lm: list[np.ndarray], target: str,
                    strength: float = 1.0, *, lighting: str | None = None, aus: dict | None = None,
                    like: np.ndarray | None = None, controls: dict | None = None,
+                   attrs: dict | str | None = None,
                    ) -> tuple[np.ndarray, list[StageEdit]]:
         """Apply the stage to every face of ``pixels`` ((H,W,3) uint8/uint16 RGB, unchanged);
         returns the new photo and per face what was done. Faces without 68 landmarks are left
-        as they are. ``controls``: named fine controls (:data:`CONTROLS`), added to ``aus``."""
+        as they are. ``controls``: named fine controls (:data:`CONTROLS`), added to ``aus``.
+        ``attrs``: attribute edits, e.g. ``{"glasses": 1.0}`` (on; 0.0 off, see
+        :meth:`attribute_amounts`), painted after the geometry and the mouth, before the light,
+        scaled by ``strength`` up to 1."""
         target = canonical_target(target)
+        amounts = self.attribute_amounts(attrs)
         if controls:
             extra = controls_to_aus(parse_controls(controls))
             aus = {k: (aus or {}).get(k, 0.0) + extra.get(k, 0.0) for k in {*(aus or {}), *extra}}
@@ -241,6 +293,11 @@ class Stage(EditModel):
             appearance = self._appearance_target(target, aus, like, lm, moved)
             if appearance is not None and strength > 0:
                 out = self._paint(out, moved, appearance, min(strength, 1.0) * scale)
+            for a, v in amounts.items():
+                if v != 0.0 and strength > 0:
+                    d = "on" if v > 0 else "off"
+                    out = self._paint_maps(out, moved, self._a("mean_shape"), self._a(f"gain_{a}_{d}"),
+                                           self._a(f"bias_{a}_{d}"), abs(v) * min(strength, 1.0))
             if lighting is not None:
                 out = self._shade(out, moved, lighting, min(strength, MAX_STRENGTH))
             done.append(StageEdit(moved, scale))
@@ -280,8 +337,13 @@ class Stage(EditModel):
     def _paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float) -> np.ndarray:
         """Apply the target's per-pixel linear appearance map (in its canonical frame)."""
         frame = self._a("mean_shape") + self._a(f"disp_mean_{target}")
-        gain = self._a(f"gain_{target}")
-        bias = self._a(f"bias_{target}")
+        return self._paint_maps(pixels, moved, frame, self._a(f"gain_{target}"), self._a(f"bias_{target}"),
+                                strength)
+
+    def _paint_maps(self, pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain: np.ndarray,
+                    bias: np.ndarray, strength: float) -> np.ndarray:
+        """Apply a per-pixel linear map ``gain * x + bias`` ((C, S, S) each; C = 1 luma, 3 Y, Cb,
+        Cr) drawn in the canonical frame whose landmarks are ``frame``."""
         maps = [np.moveaxis(gain, 0, -1), np.moveaxis(bias, 0, -1)]
         roi, (g, b), w = self._canonical_maps(pixels, moved, frame, maps, inner=0.0, outer=0.3)
         x0, y0, x1, y1 = roi
@@ -291,9 +353,8 @@ class Stage(EditModel):
         grey = bool(np.abs(x - x[..., :1]).max() < 1.5 / 255)  # a greyscale photo stays grey
         if g.ndim == 3 and grey:
             g, b = g[..., 0], b[..., 0]  # the luma part of a Y, Cb, Cr map
-        if g.ndim == 2:  # luma map: the same change added to R, G and B
-            y = x @ np.asarray(LUMA_WEIGHTS, np.float32)
-            x += (((g - 1.0) * y + b) * (w * strength))[..., None]
+        if g.ndim == 2:  # luma map (fitted on greyscale photos)
+            x = luma_change(x, ((g - 1.0) * (x @ np.asarray(LUMA_WEIGHTS, np.float32)) + b) * (w * strength))
         else:  # Y, Cb, Cr maps
             ycc = rgb_to_ycc(x)
             x = ycc_to_rgb(ycc + ((g - 1.0) * ycc + b) * (w * strength)[..., None])
@@ -320,7 +381,7 @@ def build_stage(config: dict) -> Stage:
 
 # The shipped statistics (weights/stage.safetensors, card weights/stage.md), fitted by
 # `faceedit train -m stage -d data/london256 -d data/jaffe256 -d data/yale256 -d data/yaleb256`.
-SHIPPED_SHA256: str | None = "fc0bbd89c039306dff804cdb24657d4bbab0fd2423dc0d718a979385a32582d7"
+SHIPPED_SHA256: str | None = "0795fb2621aa6f0f3fc375bf3931631a5251233717944ecf775d258e74d5c7dc"
 SHIPPED_TARGETS = ["neutral", "happy", "sad", "surprised", "angry", "disgusted", "fearful", "sleepy", "wink", "keep"]
 SHIPPED_LIGHTING = ["front", "top", "bottom", "left", "right", "ambient"]
 
@@ -336,6 +397,6 @@ register_model(
         color_match=False,
         weights=WeightSource.shipped("stage.safetensors", sha256=SHIPPED_SHA256),
         license="statistics: non-commercial research (JAFFE/Yale/Yale B terms) + CC BY 4.0 attribution (London)",
-        conditions={"lighting": SHIPPED_LIGHTING},
+        conditions={"lighting": SHIPPED_LIGHTING, "glasses": ["False", "True"]},
     )
 )

@@ -1,109 +1,18 @@
-"""Reading prepared datasets (see :mod:`faceedit.train.prepare`) for training and evaluation."""
+"""Reading prepared datasets: the code lives in :mod:`faceedit.data` (a lower layer, so that
+analysis, faces and eval read datasets without importing training code); re-exported here for
+the training modules and existing callers."""
 
-from __future__ import annotations
+from faceedit.data import (
+    UNLABELLED_LIGHTING,
+    Dataset,
+    condition_pairs,
+    expression_pairs,
+    holdout_subjects,
+    load_crop,
+    open_dataset,
+    pair_groups,
+    row_label,
+)
 
-import hashlib
-import json
-import math
-from dataclasses import dataclass
-from pathlib import Path
-
-import numpy as np
-import torch
-from PIL import Image
-
-from faceedit.errors import UsageError
-from faceedit.train.prepare import read_index
-
-
-@dataclass
-class Dataset:
-    root: Path
-    meta: dict
-    rows: list[dict]
-
-    @property
-    def size(self) -> int:
-        return int(self.meta["size"])
-
-
-def open_dataset(path: str | Path) -> Dataset:
-    root = Path(path)
-    meta_path = root / "dataset.json"
-    if not meta_path.exists():
-        raise UsageError(f"{root}: not a prepared dataset (no dataset.json); run faceedit prepare")
-    meta = json.loads(meta_path.read_text())
-    rows = list(read_index(root))
-    if not rows:
-        raise UsageError(f"{root}: the dataset is empty")
-    for r in rows:
-        r["dataset"] = str(root)
-    return Dataset(root, meta, rows)
-
-
-def holdout_subjects(subjects, fraction: float = 0.2, seed: int = 0) -> set[str]:
-    """A fixed, seeded choice of held-out subjects: ceil(fraction * n) of them, by hash order.
-    Held-out subjects never appear in training; evaluation uses only them."""
-    subjects = sorted(set(subjects))
-    key = lambda s: hashlib.sha256(f"{seed}:{s}".encode()).hexdigest()  # noqa: E731
-    return set(sorted(subjects, key=key)[: math.ceil(fraction * len(subjects))])
-
-
-def load_crop(row: dict, channels: int = 3) -> torch.Tensor:
-    """A crop as a float tensor (channels, S, S) in [-1, 1]; greyscale crops are replicated to
-    3 channels, colour crops reduced to BT.601 luma for 1 channel."""
-    with Image.open(Path(row["dataset"]) / row["file"]) as im:
-        arr = np.asarray(im.convert("L" if channels == 1 else "RGB"), dtype=np.float32)
-    t = torch.from_numpy(arr).div_(127.5).sub_(1.0)
-    return t.unsqueeze(0) if channels == 1 else t.permute(2, 0, 1).contiguous()
-
-
-# Rows without a lighting label (London, JAFFE, Yale's expression photos) are evenly lit frontal
-# studio photographs: the lighting class of a light at the camera (Yale "centerlight", Extended
-# Yale B azimuth/elevation near 0).
-UNLABELLED_LIGHTING = "front"
-
-
-def row_label(row: dict, key: str) -> str | None:
-    """``row``'s label ``key``; a missing lighting label reads as :data:`UNLABELLED_LIGHTING`."""
-    v = row["labels"].get(key)
-    return UNLABELLED_LIGHTING if v is None and key == "lighting" else v
-
-
-def pair_groups(rows: list[dict]) -> list[list[dict]]:
-    """Rows grouped by their ``pair`` field (one subject, one session); rows without one are left out."""
-    groups: dict[str, list[dict]] = {}
-    for r in rows:
-        if r.get("pair"):
-            groups.setdefault(r["pair"], []).append(r)
-    return list(groups.values())
-
-
-def condition_pairs(rows: list[dict], expect: dict[str, str], keys: tuple[str, ...] = ("expression", "lighting"),
-                    ) -> list[tuple[dict, dict]]:
-    """Ground truth for an edit: (source photo, real photo of the same pair group) where the real
-    photo shows every label of ``expect`` and keeps the source's other labels of ``keys``; the
-    source is the group's ``role: source`` photo (the neutral, front-lit one). Pairs whose two
-    photos carry the same labels (nothing to edit) are left out."""
-    out = []
-    for members in pair_groups(rows):
-        for s in (r for r in members if r.get("role") == "source"):
-            want = {k: expect.get(k, row_label(s, k)) for k in keys}
-            if all(want[k] == row_label(s, k) for k in keys):
-                continue
-            out += [(s, t) for t in members
-                    if t.get("role") == "target" and all(row_label(t, k) == want[k] for k in keys)]
-    return out
-
-
-def expression_pairs(rows: list[dict], source: str = "neutral") -> dict[str, list[tuple[dict, dict]]]:
-    """(source row, target row) pairs by target expression, within each pair group (one subject,
-    one session): every target photo with every source-expression photo of its group."""
-    pairs: dict[str, list[tuple[dict, dict]]] = {}
-    for members in pair_groups(rows):
-        sources = [r for r in members if r["labels"].get("expression") == source]
-        for t in members:
-            expr = t["labels"].get("expression")
-            if expr and expr != source and t.get("role") == "target":
-                pairs.setdefault(expr, []).extend((s, t) for s in sources)
-    return pairs
+__all__ = ["UNLABELLED_LIGHTING", "Dataset", "condition_pairs", "expression_pairs", "holdout_subjects",
+           "load_crop", "open_dataset", "pair_groups", "row_label"]

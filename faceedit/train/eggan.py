@@ -66,7 +66,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceedit.eval.metrics import _gaussian_window
+from faceedit.eval.metrics import gaussian_window
 from faceedit.log import logger
 from faceedit.models.base import EditModel
 from faceedit.models.eggan import EGGAN, EGGANNet, build_eggan, resolve_config
@@ -111,7 +111,7 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, scales: int | None = None, window:
     weights = torch.tensor(MS_SSIM_WEIGHTS[:scales], device=x.device)
     weights = weights / weights.sum()
     c = x.shape[1]
-    w = _gaussian_window(window, sigma).to(x).expand(c, 1, window, window)
+    w = gaussian_window(window, sigma).to(x).expand(c, 1, window, window)
     c1, c2 = (0.01 * 2) ** 2, (0.03 * 2) ** 2
     values = []
     for i in range(scales):
@@ -170,6 +170,7 @@ class EGGANTrainer(MethodTrainer):
     label_keys: tuple[str, ...] = ()
     needs_labels: tuple[str, ...] = ()
     needs_aus = True
+    uses_prior = True
     channels = 3
     default_config: dict[str, Any] = {
         **{k: v for k, v in MODEL_DEFAULTS.items() if k not in ("estimable_aus",)},
@@ -269,6 +270,21 @@ class EGGANTrainer(MethodTrainer):
                        "identity network (weights/identity.safetensors) to stand in for it")
         return "off", None
 
+    def prior_vocab(self) -> tuple[list[str], list[str]]:
+        """Every expression label of the rows (EGGAN's own conditions are AUs)."""
+        rows = self.data.train.rows + self.data.held.rows
+        return sorted({str(r["labels"]["expression"]) for r in rows if r["labels"].get("expression")}), []
+
+    def _stage_targets(self, batch: dict[str, Any], perm: torch.Tensor) -> torch.Tensor:
+        """Expression index of the row each AU target comes from, -1 where it is the row's own."""
+        if not hasattr(self, "_row_expr"):
+            vocab = self.prior_vocab()[0]
+            rows = self.data.train.rows + self.data.held.rows
+            self._row_expr = torch.tensor([vocab.index(str(r["labels"]["expression"]))
+                                           if r["labels"].get("expression") else -1 for r in rows])
+        e = self._row_expr.to(batch["index"].device)[batch["index"]]
+        return torch.where(e[perm] != e, e[perm], -1)
+
     # ---- one step ---------------------------------------------------------------------------
     def _split_logits(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         k = self.n_aus * (self.au_max + 1)
@@ -294,12 +310,14 @@ class EGGANTrainer(MethodTrainer):
         u_t, aus_t = u_s[perm], aus[perm]
         lv_s, lv_t = au_levels(aus, self.au_max).flatten(), au_levels(aus_t, self.au_max).flatten()
         subject = batch["subject"]
+        # the network sees the stage's move towards the expression of the row u_t comes from
+        x_in = self.stage_input(x, batch, self._stage_targets(batch, perm)) if self.prior is not None else x
 
         # 1. critic: n_critic updates on this batch's real crops and fakes
         d_adv = gp = d_cls = x.new_zeros(())
         if c["n_critic"]:
             with torch.no_grad(), self.autocast():
-                fake = G(x, u_t)[2][0].float()
+                fake = G(x_in, u_t)[2][0].float()
         for _ in range(int(c["n_critic"])):
             with self.autocast():
                 scores, logits = D(torch.cat([x, fake]))
@@ -312,12 +330,16 @@ class EGGANTrainer(MethodTrainer):
 
         # 2. encoder + generator (+ the AU head, on detached features)
         with self.autocast():
-            latent, au_pred, (fake, rec) = G(x, u_t, u_s)
+            if self.prior is None:
+                latent, au_pred, (fake, rec) = G(x, u_t, u_s)
+            else:  # fake from the stage's edit, reconstruction from the source (one encoder batch)
+                latent, au_pred, (both,) = G(torch.cat([x_in, x]), torch.cat([u_t, u_s]))
+                fake, rec, au_pred = both[:b], both[b:], au_pred[b:]
             fake, rec = fake.float(), rec.float()
             fs, fl = D(fake)
             f_au, f_id = self._split_logits(fl.float())
             l_adv = wgan_generator_loss(fs.float())
-            l_z = F.binary_cross_entropy_with_logits(Dz(latent).float(), torch.ones(b, device=x.device))
+            l_z = F.binary_cross_entropy_with_logits(Dz(latent).float(), torch.ones(len(latent), device=x.device))
             l_au = masked_cross_entropy(f_au, lv_t)
             l_id = masked_cross_entropy(f_id, subject)
         l_rec = (rec - x).abs().mean() + (1 - ms_ssim(rec, x, c["msssim_scales"]).mean())
@@ -331,8 +353,9 @@ class EGGANTrainer(MethodTrainer):
         latent = latent.detach()
         with self.autocast():
             logits_z = Dz(torch.cat([torch.randn_like(latent), latent])).float()
+            n = len(latent)
             l_dz = F.binary_cross_entropy_with_logits(
-                logits_z, torch.cat([torch.ones(b, device=x.device), torch.zeros(b, device=x.device)])) * 2
+                logits_z, torch.cat([torch.ones(n, device=x.device), torch.zeros(n, device=x.device)])) * 2
         self.optimize("Dz", l_dz)
         return {"d_adv": d_adv.item(), "gp": gp.item(), "d_cls": d_cls.item(), "g": loss.item(),
                 "g_adv": l_adv.item(), "z_adv": l_z.item(), "dz": l_dz.item(), "au": l_au.item(),
@@ -345,7 +368,13 @@ class EGGANTrainer(MethodTrainer):
         x = self._image(batch)
         m = EGGAN(self.mcfg, net=self.net("G")).to(x.device)
         cols = [x, m.edit(x, m.names[0], 0.0, mode="direct")]
-        cols += [m.edit(x, t, 1.0, mode="direct") for t in SAMPLE_TARGETS if t in m.names]
+        exprs = self.prior_vocab()[0]
+
+        def staged(t: str) -> torch.Tensor:
+            e = torch.full((x.shape[0],), exprs.index(t) if t in exprs else -1, dtype=torch.long, device=x.device)
+            return self.stage_input(x, batch, e)
+
+        cols += [m.edit(staged(t), t, 1.0, mode="direct") for t in SAMPLE_TARGETS if t in m.names]
         return torch.cat(cols, -1)
 
     def generator(self) -> EditModel:

@@ -7,22 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from faceedit.data import DATA_LICENSES, data_names  # noqa: F401 (DATA_LICENSES re-exported)
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import EditModel
 from faceedit.models.checkpoint import save_checkpoint
-
-# Licence terms of the shared data sets, carried into every checkpoint they trained.
-DATA_LICENSES = {
-    "london": "Face Research Lab London Set, CC BY 4.0: attribute DeBruine & Jones 2017, "
-              "doi 10.6084/m9.figshare.5047666.v5",
-    "jaffe": "JAFFE: non-commercial research use, cite Lyons et al. (see its DATASET_README)",
-    "yale": "Yale Face Database: research use with citation",
-    "yaleb": "Extended Yale Face Database B: research use with citation",
-}
-
-
-def data_names(datasets: list[dict]) -> list[str]:
-    return sorted({d.get("preset", "custom") for d in datasets})
 
 
 def export_model(

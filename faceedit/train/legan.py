@@ -40,6 +40,10 @@ Choices (where the paper leaves room or our data differs):
   hull mask (from the batch landmarks).
 * **Total variation** is summed over each image's pixels (averaged over the batch): the paper's
   tiny weight (1e-7) only means something against a per-image sum.
+* **On the stage** (``faceedit train --prior stage``, the default): the generator gets the
+  stage's edit of the crop towards its targets (:mod:`faceedit.train.prior`) and the cycle goes
+  back through the stage's inverse warp; ``lambda_stage`` (10) holds the output near that input,
+  so the network adds texture rather than repainting the face.
 * **Width.** CPU-sized defaults (``dim`` 16 -> 64, critic 32 -> 256, 64-px crops); the paper's
   widths are ``dim`` 64, ``max_dim`` 256 at 128 px with a 64 -> 2048 critic.
 """
@@ -77,6 +81,7 @@ class LEGANTrainer(MethodTrainer):
     arch = "legan"
     label_keys = ("expression", "lighting")
     needs_labels = ("expression",)
+    uses_prior = True
     channels = 1
     default_config: dict[str, Any] = {
         "image_size": 64,
@@ -92,6 +97,9 @@ class LEGANTrainer(MethodTrainer):
         "lambda_gp": 10.0, "lambda_cls": 20.0, "lambda_rec": 10.0, "lambda_id": 10.0,
         "lambda_qual": 0.5, "lambda_tv": 1e-7,
         "quality_q": 8.0, "quality_mask": False,
+        # with the stage prior: L1 between the output and the stage's edit it was given (not in the
+        # paper; without it the class loss paints dataset cues, bright cheek halos, over the edit)
+        "lambda_stage": 10.0,
         "unlabelled_lighting": UNLABELLED_LIGHTING,
     }
     default_batch_size = 8
@@ -173,6 +181,10 @@ class LEGANTrainer(MethodTrainer):
             self.net("G").zero_fusion_output()  # start as the identity; the masks keep what they learnt
             logger.info("LEGAN --init: residual generator, fusion output zeroed (starts as the identity)")
 
+    def start_as_identity(self) -> None:
+        if self.config["residual"]:
+            self.net("G").zero_fusion_output()
+
     # ---- one step -----------------------------------------------------------------------------
     def _conditions(self, e: torch.Tensor, l: torch.Tensor, dtype: torch.dtype
                     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -198,7 +210,7 @@ class LEGANTrainer(MethodTrainer):
         for _ in range(int(c["n_critic"])):
             te, tl = self._random_targets(b)
             with torch.no_grad(), self.autocast():
-                fake = g_plain(x, *self._conditions(te, tl, x.dtype))[0]
+                fake = g_plain(self.stage_input(x, batch, te, tl), *self._conditions(te, tl, x.dtype))[0]
             fake = fake.float()
             with self.autocast():
                 src_real, cls_real = D(x)
@@ -213,8 +225,9 @@ class LEGANTrainer(MethodTrainer):
         te, tl = self._random_targets(b)
         known = (e >= 0) & (l >= 0)
         with self.autocast():
-            fake = G(x, *self._conditions(te, tl, x.dtype))[0]
-            rec = G(fake, *self._conditions(e, l, x.dtype))[0]
+            x_in = self.stage_input(x, batch, te, tl)
+            fake = G(x_in, *self._conditions(te, tl, x.dtype))[0]
+            rec = G(self.stage_back(fake, batch, te), *self._conditions(e, l, x.dtype))[0]
             src_fake, cls_fake = d_plain(fake)
             g_adv = wgan_generator_loss(src_fake.float())
             g_cls = self._class_loss(cls_fake, te, tl)
@@ -223,6 +236,10 @@ class LEGANTrainer(MethodTrainer):
             g_tv = (total_variation(fake.float()) + total_variation(rec.float())) * x[0].numel()
             loss = g_adv + c["lambda_cls"] * g_cls + c["lambda_rec"] * g_rec + c["lambda_tv"] * g_tv
             out = {}
+            if self.prior is not None and c["lambda_stage"]:
+                g_stage = (fake.float() - x_in).abs().mean()
+                loss = loss + c["lambda_stage"] * g_stage
+                out["g_stage"] = g_stage
             if self.identity is not None:
                 g_id = 1 - (self.identity.embed(x).detach() * self.identity.embed(fake)).sum(1).mean()
                 loss = loss + c["lambda_id"] * g_id
@@ -264,7 +281,7 @@ class LEGANTrainer(MethodTrainer):
         for i, j in pairs:
             e = torch.full((b,), i, dtype=torch.long, device=x.device)
             l = torch.full((b,), j, dtype=torch.long, device=x.device)
-            cols.append(G(x, *self._conditions(e, l, x.dtype))[0].float())
+            cols.append(G(self.stage_input(x, batch, e, l), *self._conditions(e, l, x.dtype))[0].float())
         return torch.cat(cols, -1)
 
     def generator(self) -> LEGAN:

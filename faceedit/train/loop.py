@@ -70,6 +70,7 @@ class CropSet:
     grey: torch.Tensor
     subjects: torch.Tensor
     aus: torch.Tensor | None = None
+    offset: int = 0  # row numbers continue across splits (held-out rows follow the training rows)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -81,6 +82,7 @@ class CropSet:
             "landmarks": self.landmarks[idx].to(device),
             "grey": self.grey[idx].to(device),
             "subject": self.subjects[idx].to(device),
+            "index": idx.to(device) + self.offset,
         }
         for k, v in self.labels.items():
             out[k] = v[idx].to(device)
@@ -162,8 +164,9 @@ def load_train_data(
             aus=aus,
         )
 
-    return TrainData(datasets, size, channels, vocab, crop_set(rows_train), crop_set(rows_held),
-                     held_names)
+    held = crop_set(rows_held)
+    held.offset = len(rows_train)
+    return TrainData(datasets, size, channels, vocab, crop_set(rows_train), held, held_names)
 
 
 def batch_indices(step: int, n: int, batch: int, seed: int, rank: int = 0, world: int = 1) -> torch.Tensor:
@@ -200,6 +203,7 @@ class MethodTrainer:
     needs_labels: tuple[str, ...] = ()   # every training row must carry these (validated)
     needs_pairs: bool = False
     needs_aus: bool = False
+    uses_prior: bool = False    # trains on the stage's edits (faceedit.train.prior) when the loop has one
     channels: int = 3
     default_config: dict[str, Any] = {}
     default_batch_size: int = 8
@@ -212,6 +216,7 @@ class MethodTrainer:
         self.nets: dict[str, nn.Module] = {}
         self.opts: dict[str, torch.optim.Optimizer] = {}
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
+        self.prior = None  # a StagePrior, set by attach_prior after build
         self.build()
         for name, m in self.nets.items():
             self.nets[name] = m.to(device)
@@ -255,6 +260,49 @@ class MethodTrainer:
     def export_prefix(self) -> str:
         """Prefix of G's tensors inside the exported model's state dict."""
         return "G."
+
+    def prior_vocab(self) -> tuple[list[str], list[str]]:
+        """*method* (with ``uses_prior``): the expression and lighting vocabularies whose indices
+        ``stage_input`` takes."""
+        return list(self.data.vocab.get("expression", [])), list(self.data.vocab.get("lighting", []))
+
+    def start_as_identity(self) -> None:
+        """*method* (with ``uses_prior``): make a fine-tuned generator start as the identity (a
+        residual generator's last layer zeroed), when it was trained without the stage."""
+
+    # ---- the stage prior -------------------------------------------------------------------
+    def attach_prior(self, name: str) -> None:
+        """Train on the edits of the stage ``name`` (see :mod:`faceedit.train.prior`)."""
+        from faceedit.train.prior import StagePrior, load_stage_prior
+
+        expressions, lighting = self.prior_vocab()
+        crops = [self.data.train, self.data.held]
+        self.prior = StagePrior(load_stage_prior(name), [r for c in crops for r in c.rows],
+                                torch.cat([c.landmarks for c in crops]), self.data.size, expressions, lighting)
+        self.prior_name = name
+
+    def stage_input(self, x: torch.Tensor, batch: dict[str, Any], expr: torch.Tensor,
+                    light: torch.Tensor | None = None) -> torch.Tensor:
+        """The stage's edit of the batch's crops ``x`` towards expression (and lighting) indices
+        of :meth:`prior_vocab` (-1: none): what the network sees at inference. ``x`` itself
+        without a prior."""
+        if self.prior is None:
+            return x
+        return self.prior.forward(x, batch["index"], expr, light, batch.get("grey"))
+
+    def stage_landmarks(self, batch: dict[str, Any], expr: torch.Tensor) -> torch.Tensor:
+        """The batch's landmarks after the stage's move towards ``expr`` (unchanged without a prior)."""
+        lm = batch["landmarks"]
+        if self.prior is None:
+            return lm
+        return self.prior.moved_landmarks(batch["index"], expr, lm)
+
+    def stage_back(self, x: torch.Tensor, batch: dict[str, Any], expr: torch.Tensor) -> torch.Tensor:
+        """Crops of the batch's faces as moved towards ``expr``, warped back to their own landmarks
+        (a cycle's way back); ``x`` itself without a prior."""
+        if self.prior is None:
+            return x
+        return self.prior.back(x, batch["index"], expr)
 
     # ---- helpers ---------------------------------------------------------------------------
     def net(self, name: str) -> nn.Module:
@@ -306,6 +354,7 @@ class LoopConfig:
     amp: str = "auto"          # auto (on CUDA) | off | fp16 | bf16
     resume: bool = False
     init: str | None = None
+    prior: str | None = "stage"  # methods that train on the stage's edits use this stage; None: pixels alone
     holdout: float = 0.2
     progress: bool = True
     options: dict = field(default_factory=dict)
@@ -347,7 +396,7 @@ def run(
     config: dict | None = None,
 ) -> RunResult:
     """Train ``trainer_cls`` on ``datasets`` into the run folder ``out``."""
-    from faceedit.api import resolve_device
+    from faceedit.device import resolve_device
     from faceedit.train.validate import validate_datasets
 
     out = Path(out)
@@ -404,6 +453,12 @@ def run(
         logger.info("resumed %s at step %d", out, step)
     elif init_ckpt is not None:
         trainer.init_from(init_ckpt.tensors, init_ckpt.path, init_ckpt.meta.config)
+    if cfg.prior and trainer_cls.uses_prior:
+        trainer.attach_prior(cfg.prior)
+        if saved is None and init_ckpt is not None and init_ckpt.meta.extra.get("prior") != cfg.prior:
+            trainer.start_as_identity()
+            logger.info("--init %s was trained without the stage: its generator starts as the identity",
+                        cfg.init)
     if distributed:
         for k, m in list(trainer.nets.items()):
             if any(p.requires_grad for p in m.parameters()):
@@ -425,6 +480,7 @@ def run(
             save_training_state(state_path, models, optims, step, extra={
                 "config": trainer.config, "vocab": data.vocab, "method": trainer_cls.arch,
                 "seed": cfg.seed, "batch_size": batch, "world_size": world,
+                "prior": trainer.prior_name if trainer.prior is not None else None,
             })
             _flush(out / LOG_FILE, pending)
 
@@ -688,6 +744,8 @@ def train_and_export(
               "seconds_this_call": round(res.seconds), "batch_size": cfg.batch_size or trainer_cls.default_batch_size,
               "torch_threads": torch.get_num_threads(), "stop_reason": res.stop_reason}
     extra = {**info.get("extra", {}), "heldout_subjects": tr.data.heldout_subjects}
+    if tr.prior is not None:
+        extra["prior"] = tr.prior_name  # trained on the stage's edits: runs on the stage's output
     metrics: dict = {"last_losses": {k: round(float(v), 4) for k, v in res.last_losses.items()}}
     path_, sha = export_model(
         model, path, arch=trainer_cls.arch, config=info["config"], targets=info["targets"],

@@ -50,7 +50,7 @@ import torch
 import torch.nn.functional as F
 
 from faceedit.log import logger
-from faceedit.models.layers import ClassCritic
+from faceedit.models.layers import ClassCritic, zero_heads
 from faceedit.models.lssl import KEEP, LSSL, AttributeSpace, LSSLGenerator, side_image
 from faceedit.models.lssl import DEFAULT_CONFIG as MODEL_DEFAULTS
 from faceedit.train.loop import MethodTrainer
@@ -141,6 +141,7 @@ class LSSLTrainer(MethodTrainer):
     arch = "lssl"
     label_keys = ("expression", "lighting")
     needs_labels = ("expression",)
+    uses_prior = True
     channels = 1  # luma: see faceedit.models.lssl (only London is colour, and only neutral/happy)
     default_config: dict[str, Any] = {
         **{k: MODEL_DEFAULTS[k] for k in MODEL_KEYS},
@@ -184,14 +185,34 @@ class LSSLTrainer(MethodTrainer):
         lm = self.data.train.landmarks
         self.mean_landmarks = torch.nanmean(lm, 0) if len(lm) else torch.zeros(68, 2)
 
+    def prior_vocab(self) -> tuple[list[str], list[str]]:
+        return [list(self.space.values[self.space.keys.index(k)]) if k in self.space.keys else []
+                for k in ("expression", "lighting")]
+
+    def start_as_identity(self) -> None:
+        if self.config["residual"]:
+            zero_heads(self.net("G"))
+
     # ---- one update ----------------------------------------------------------------------------
     def _inputs(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         x = batch["image"]
         s = side_image(batch["landmarks"], x.shape[-1], self.config["sigma"]).to(x.dtype)
         labels = {k: batch[k] for k in self.space.keys}
-        if self.config["flip"]:
+        # mirrored rows would need mirrored stage maps: no flips on the stage's edits
+        if self.config["flip"] and self.prior is None:
             (x, s), labels = flip_batch([x, s], labels, self.data.vocab)
         return x, s, labels
+
+    def _staged(self, x: torch.Tensor, s: torch.Tensor, batch: dict, trg: dict[str, torch.Tensor]
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The stage's edit of (image, side image) towards target labels ``trg`` (-1: kept)."""
+        if self.prior is None:
+            return x, s
+        none = torch.full((x.shape[0],), -1, dtype=torch.long, device=x.device)
+        e, light = trg.get("expression", none), trg.get("lighting")
+        lm = self.stage_landmarks(batch, e)
+        return (self.stage_input(x, batch, e, light),
+                side_image(lm, x.shape[-1], self.config["sigma"]).to(x.dtype))
 
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
         c = self.config
@@ -202,7 +223,7 @@ class LSSLTrainer(MethodTrainer):
         logs: dict[str, float] = {}
         trg = self.space.sample_targets(src, float(c["keep_prob"]))
         with torch.no_grad(), self.autocast():
-            fake = torch.cat(G(x, s, self.space.encode(trg))[:2], 1).float()
+            fake = torch.cat(G(*self._staged(x, s, batch, trg), self.space.encode(trg))[:2], 1).float()
         for _ in range(int(c["n_critic"])):
             d_loss, parts = critic_loss(D, real, fake, self.space, src, float(c["lambda_cls"]),
                                         float(c["lambda_gp"]), self.autocast)
@@ -211,16 +232,19 @@ class LSSLTrainer(MethodTrainer):
                      "d_cls_real": parts["cls_real"]})
 
         trg = self.space.sample_targets(src, float(c["keep_prob"]))
+        x_in, s_in = self._staged(x, s, batch, trg)  # the stage's edit (x, s without a prior)
+        e_trg = trg.get("expression", torch.full_like(src[self.space.keys[0]], -1))
         with self.autocast():
-            xf, sf, z = G(x, s, self.space.encode(trg))
+            xf, sf, z = G(x_in, s_in, self.space.encode(trg))
             scores, logits = D(torch.cat([xf, sf], 1))
             adv = wgan_generator_loss(scores.float())
             cls = self.space.cls_loss(logits, AttributeSpace.effective(trg, src))
-            ident = F.l1_loss(xf.float(), x)
-            xr, sr, zf = G(xf, sf, y_src)  # back to the source attributes; zf = G_enc(x', s')
+            ident = F.l1_loss(xf.float(), x_in)  # eq. 4, against what the generator was given
+            # back to the source attributes (through the stage's inverse warp); zf = G_enc(x', s')
+            xr, sr, zf = G(self.stage_back(xf, batch, e_trg), self.stage_back(sf, batch, e_trg), y_src)
             bi = (F.l1_loss(xr.float(), x) + F.l1_loss(sr.float(), s)
                   + F.l1_loss(zf.float(), z.float()))
-        parse_loss = self.parsing_loss(x, xf) if self.parse is not None else None
+        parse_loss = self.parsing_loss(x_in, xf) if self.parse is not None else None
         g_loss = (adv + float(c["lambda_cls"]) * cls + float(c["lambda_id"]) * ident
                   + float(c["lambda_bi"]) * bi)
         if parse_loss is not None:
@@ -249,15 +273,23 @@ class LSSLTrainer(MethodTrainer):
         side = side_image(batch["landmarks"], x.shape[-1], self.config["sigma"]).to(x.dtype)
         cols = [x]
         first_side = None
+        exprs, lights = self.prior_vocab()
+        b = x.shape[0]
+
+        def staged(e: int, light: int) -> tuple[torch.Tensor, torch.Tensor]:
+            full = lambda v: torch.full((b,), v, dtype=torch.long, device=x.device)  # noqa: E731
+            return self._staged(x, side, batch, {"expression": full(e), "lighting": full(light)})
+
         for t in model.targets():
             if t == KEEP:
                 continue
-            y = model.condition(t, None, x.shape[0], x.device)
-            out, s_out, _ = model.G(x, side, y)
+            y = model.condition(t, None, b, x.device)
+            out, s_out, _ = model.G(*staged(exprs.index(t) if t in exprs else -1, -1), y)
             cols.append(out)
             first_side = s_out if first_side is None else first_side
         for light in model.lightings:
-            cols.append(model.G(x, side, model.condition(KEEP, light, x.shape[0], x.device))[0])
+            xl, sl = staged(-1, lights.index(light) if light in lights else -1)
+            cols.append(model.G(xl, sl, model.condition(KEEP, light, b, x.device))[0])
         cols += [side.expand_as(x), first_side.expand_as(x)]
         return torch.cat(cols, -1)
 

@@ -22,11 +22,12 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import cv2
 import numpy as np
 
+from faceedit.data import read_index
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.align import BORDERS, align_face, similarity_transform
 from faceedit.faces.detect import get_detector
@@ -239,28 +240,3 @@ def _drop_torn_last_line(path: Path, consequence: str) -> None:
     else:
         with open(path, "ab") as fh:
             fh.write(b"\n")
-
-
-def read_index(dataset: str | os.PathLike) -> Iterator[dict]:
-    """The rows of a prepared dataset's index.jsonl. An unreadable last line (an interrupted
-    ``prepare``; re-running it repairs the file) is skipped with a warning; any other unreadable
-    line is a UsageError naming the file and line."""
-    path = Path(dataset) / "index.jsonl"
-    if not path.exists():
-        raise UsageError(f"{dataset}: not a prepared dataset (no index.jsonl); run faceedit prepare")
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        lines = fh.readlines()
-    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as e:
-            if i == last:
-                logger.warning("%s: line %d is incomplete (an interrupted faceedit prepare; run it "
-                               "again to finish the dataset); skipped", path, i + 1)
-                return
-            raise UsageError(f"{path}: line {i + 1} is not valid JSON ({e}); the dataset is "
-                             "damaged, prepare it again into a new folder") from None
-        yield row

@@ -523,10 +523,15 @@ def fit_change_layer(src: torch.Tensor, dst: torch.Tensor, r: int = 5, lam: floa
     return layer
 
 
-def _stack(rows: list[dict], channels: int) -> torch.Tensor:
+def _stack(rows: list[dict], channels: int, size: int | None = None) -> torch.Tensor:
     from faceedit.train.data import load_crop
 
-    return torch.stack([load_crop(r, channels) for r in rows])
+    if not rows:
+        return torch.zeros(0, channels, size or 0, size or 0)
+    t = torch.stack([load_crop(r, channels) for r in rows])
+    if size and size != t.shape[-1]:
+        t = F.interpolate(t, size=(size, size), mode="area")
+    return t
 
 
 def evaluate(model: RegGAN, pairs_by_target: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
@@ -570,8 +575,17 @@ def train_from_datasets(
     device: str | torch.device = "cpu",
     sample_every: int = 200,
     checkpoint_every: int = 200,
+    size: int | None = None,
+    prior: str | None = None,
+    init: str | os.PathLike | None = None,
 ) -> tuple[RegGAN, dict[str, Any]]:
     """Train RegGAN on prepared datasets (``faceedit prepare``) and report held-out metrics.
+
+    ``size``: the model's crop size (default: the datasets'). ``prior``: a stage model (e.g.
+    ``"stage"``) whose edit the network refines: every pair's source is the stage's edit of it
+    with the real target's own geometry (:func:`faceedit.train.prior.paired_inputs`), so the
+    expression layers and the refiner learn the appearance the stage leaves. ``init``: a RegGAN
+    checkpoint whose refiner ``G_R`` this run fine-tunes (stage 1 is always fitted afresh).
 
     Targets: every expression with (neutral, target) pairs in the data. A target with colour
     pairs gets an RGB expression layer fitted on those colour pairs only; a target with only
@@ -585,7 +599,8 @@ def train_from_datasets(
     from faceedit.train.data import expression_pairs, holdout_subjects, open_dataset
 
     run = Path(run_dir)
-    stage1 = {"lambda": lam, "augment_copies": augment_copies, "holdout": holdout, "seed": seed}
+    stage1 = {"lambda": lam, "augment_copies": augment_copies, "holdout": holdout, "seed": seed,
+              "prior": prior}
     if resume and (run / STATE_FILE).is_file():
         started = load_training_state(run / STATE_FILE).extra.get("stage1")
         changed = [f"{k} {stage1[k]} (the run started with {started.get(k)})"
@@ -614,8 +629,33 @@ def train_from_datasets(
         targets.append(target)
         if not colour:
             luma.append(target)
-    model = build_reggan({**(config or {}), "size": sizes.pop(), "channels": 3,
+    size = int(size or sizes.pop())
+    stage = None
+    if prior:
+        from faceedit.train.prior import load_stage_prior, paired_inputs
+
+        stage = load_stage_prior(prior)
+
+    def sources(pairs: list[tuple[dict, dict]], ch: int) -> torch.Tensor:
+        if stage is None:
+            return _stack([p[0] for p in pairs], ch, size)
+        return paired_inputs(stage, pairs, ch, size)
+
+    model = build_reggan({**(config or {}), "size": size, "channels": 3,
                           "targets": targets, "luma_targets": luma})
+
+    if init and not (resume and (run / STATE_FILE).is_file()):
+        from faceedit.models.checkpoint import load_checkpoint
+
+        ckpt = load_checkpoint(init)
+        own = model.refiner.state_dict()
+        found = {k[len("refiner."):]: v for k, v in ckpt.tensors.items() if k.startswith("refiner.")}
+        fit = {k: v.to(own[k].dtype) for k, v in found.items() if k in own and own[k].shape == v.shape}
+        if len(fit) != len(own):
+            raise UsageError(f"--init {init}: its refiner does not fit this configuration "
+                             f"({len(fit)} of {len(own)} tensors match; give the same --set options)")
+        model.refiner.load_state_dict(fit)
+        log.info("refiner initialised from %s", init)
 
     generator = torch.Generator().manual_seed(seed)
     train_pairs, test_pairs, counts = {}, {}, {}
@@ -624,7 +664,7 @@ def train_from_datasets(
         ch = 1 if target in luma else 3
         train = [p for p in chosen[target] if p[1]["subject"] not in held]
         test = [p for p in chosen[target] if p[1]["subject"] in held]
-        src, dst = _stack([p[0] for p in train], ch), _stack([p[1] for p in train], ch)
+        src, dst = sources(train, ch), _stack([p[1] for p in train], ch, size)
         a_src, a_dst = augment_colours(src, dst, augment_copies, generator=generator)
         model.set_expression_layer(target, fit_change_layer(a_src, a_dst, model.r, lam))
         # The refiner sees grey pairs as grey RGB; colour pairs with their colour-augmented
@@ -634,7 +674,7 @@ def train_from_datasets(
                                    dst.expand(-1, 3, -1, -1).contiguous())
         else:
             train_pairs[target] = (a_src, a_dst)
-        test_pairs[target] = (_stack([p[0] for p in test], 3), _stack([p[1] for p in test], 3))
+        test_pairs[target] = (sources(test, 3), _stack([p[1] for p in test], 3, size))
         counts[target] = {"train_pairs": len(train), "augmented": len(a_src), "heldout_pairs": len(test),
                           "luma": ch == 1,
                           "train_subjects": len({p[1]["subject"] for p in train}),
@@ -671,6 +711,8 @@ def train_from_datasets(
         "device": str(device),
         "torch_threads": torch.get_num_threads(),
         "perceptual": perceptual_weights is not None,
+        "prior": prior,
+        "size": size,
     }
     (run / "report.json").write_text(json.dumps(report, indent=1))
     return model, report

@@ -47,7 +47,7 @@ import torch
 import torch.nn.functional as F
 
 from faceedit.log import logger
-from faceedit.models.layers import ClassCritic
+from faceedit.models.layers import ClassCritic, zero_heads
 from faceedit.models.lssl import KEEP, AttributeSpace
 from faceedit.models.secgan import DEFAULT_CONFIG as MODEL_DEFAULTS
 from faceedit.models.secgan import SeCGAN, StarGenerator, build_rgb_generator, build_source_net
@@ -79,6 +79,7 @@ class SeCGANTrainer(MethodTrainer):
     arch = "secgan"
     label_keys = ("expression", "glasses")
     needs_labels = ("expression",)
+    uses_prior = True
     channels = 1  # luma: see faceedit.models.lssl (only London is colour, and only neutral/happy)
     default_config: dict[str, Any] = {
         **{k: MODEL_DEFAULTS[k] for k in MODEL_KEYS},
@@ -102,6 +103,9 @@ class SeCGANTrainer(MethodTrainer):
         "lambda_gp": 10.0,
         "lambda_sc": 0.01,
         "seg_attributes": ["expression"],  # what the mask critic classifies
+        # with the stage prior: L1 between the output and the stage's edit it was given (not in the
+        # paper; as LEGAN's, it keeps the class loss from repainting the face)
+        "lambda_stage": 10.0,
     }
     default_batch_size = 8
 
@@ -142,6 +146,22 @@ class SeCGANTrainer(MethodTrainer):
         self.opts = {k: adam(m, float(c["source_lr"] if k == "S" else c["lr"]), c["betas"])
                      for k, m in self.nets.items()}
 
+    def prior_vocab(self) -> tuple[list[str], list[str]]:
+        return (list(self.space.values[self.space.keys.index("expression")])
+                if "expression" in self.space.keys else []), []
+
+    def start_as_identity(self) -> None:
+        if self.config["residual"]:
+            zero_heads(self.net("G"))
+
+    def _staged(self, x: torch.Tensor, batch: dict, eff: dict, src: dict) -> torch.Tensor:
+        """The stage's edit of ``x`` towards the expressions ``eff`` shows where it differs from
+        the source's (an expression kept is not moved)."""
+        if self.prior is None or "expression" not in eff:
+            return x
+        e = torch.where(eff["expression"] != src["expression"], eff["expression"], -1)
+        return self.stage_input(x, batch, e)
+
     # ---- one update ----------------------------------------------------------------------------
     def _difference(self, src: dict, y_src: torch.Tensor) -> tuple[dict, torch.Tensor]:
         """Random targets (as labels the output should show) and ``y_diff = y_trg - y_src``."""
@@ -158,9 +178,9 @@ class SeCGANTrainer(MethodTrainer):
         masks = landmark_masks(batch["landmarks"], x.shape[-1]) if self.semantic else None
         logs: dict[str, float] = {}
 
-        _, diff = self._difference(src, y_src)
+        eff, diff = self._difference(src, y_src)
         with torch.no_grad(), self.autocast():
-            xf = G(x, diff).float()
+            xf = G(self._staged(x, batch, eff, src), diff).float()
             sf = self.nets["Gs"](masks, diff).float().softmax(1) if self.semantic else None
         for _ in range(int(c["n_critic"])):
             d_loss, parts = critic_loss(D, x, xf, self.space, src, w_cls, w_gp, self.autocast)
@@ -175,13 +195,18 @@ class SeCGANTrainer(MethodTrainer):
             logs.update({"ds_loss": ds_loss.item(), "ds_cls_real": parts_s["cls_real"]})
 
         eff, diff = self._difference(src, y_src)
+        x_in = self._staged(x, batch, eff, src)
         with self.autocast():
-            xf = G(x, diff)
+            xf = G(x_in, diff)
             scores, logits = D(xf)
             adv = wgan_generator_loss(scores.float())
             cls = self.space.cls_loss(logits, eff)
             rec = F.l1_loss(G(x, torch.zeros_like(diff)).float(), x)
         g_loss = adv + w_cls * cls + w_rec * rec
+        if self.prior is not None and c["lambda_stage"]:
+            g_stage = F.l1_loss(xf.float(), x_in)
+            g_loss = g_loss + float(c["lambda_stage"]) * g_stage
+            logs["g_stage"] = g_stage.item()
         if self.semantic:
             Gs, Ds = self.nets["Gs"], self.nets["Ds"]
             with self.autocast():
@@ -223,12 +248,14 @@ class SeCGANTrainer(MethodTrainer):
         x = batch["image"]
         cols = [x]
         first_diff = None
+        exprs = self.prior_vocab()[0]
         for t in model.targets():
             if t == KEEP:
                 continue
             diff = model.difference(x, t)
             first_diff = diff if first_diff is None else first_diff
-            cols.append(model.G(x, diff))
+            e = torch.full((x.shape[0],), exprs.index(t) if t in exprs else -1, dtype=torch.long, device=x.device)
+            cols.append(model.G(self.stage_input(x, batch, e), diff))
         for a in model.attributes:
             for v in (1.0, 0.0):
                 cols.append(model.edit(x, KEEP, attrs={a: v}))

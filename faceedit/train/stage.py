@@ -4,6 +4,7 @@ on a CPU.
     faceedit train -m stage -d data/london256 -d data/jaffe256 -d data/yale256 -d data/yaleb256 -o RUN
 
 Held-out subjects (the same seeded 20 % split as every trainer) are kept out of every statistic.
+Glasses: Yale's two neutral photos per subject, with and without glasses (``labels.glasses``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, estimate_aus
 from faceedit.faces.types import LUMA_WEIGHTS, rgb_to_ycc
 from faceedit.faces.warp import (
-    STABLE, ThinPlateSpline, backward_field, face_grid, mouth_weight, region_weight, warp_photo,
+    STABLE, ThinPlateSpline, backward_field, eye_distance, face_grid, mouth_weight, region_weight,
+    warp_photo,
 )
 from faceedit.log import logger
 from faceedit.models.stage import Stage
@@ -42,6 +44,15 @@ SHADE_MAX_ANGLES = (50, 45)  # |azimuth|, |elevation| (degrees) of the Yale B li
 #: ratio): on London photos the light then moves by about 55 grey levels between the face's
 #: halves (``python -m faceedit.eval.truth``), against about 115 at 1. ``--strength`` up to 1.5.
 SHADE_GAIN = 0.5
+#: Where glasses sit: eyes 36-47, brows 17-26 and the nose bridge 27-30 (iBUG-68), their outline
+#: grown by GLASSES_REGION[0] eye distances (the lenses reach about that far below the eyes and
+#: beside them; 1 inside) with a soft edge out to GLASSES_REGION[1].
+GLASSES_POINTS = list(range(36, 48)) + list(range(17, 27)) + list(range(27, 31))
+GLASSES_REGION = (0.3, 0.55)
+#: The glasses maps' gain is shrunk towards 1 harder than the mouth's (APPEARANCE_RIDGE): 12 pairs
+#: of different frames do not predict a pixel, and a gain near 0 paints Yale's mean grey face over
+#: the eyes (dark on light skin); near 1 the map adds the mean change (faint frames, a tint).
+GLASSES_RIDGE = 1.0
 
 
 def _lm(row: dict) -> np.ndarray:
@@ -176,22 +187,18 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         canvas = np.stack(np.meshgrid(np.arange(CANON), np.arange(CANON)), -1)
         w = (mouth_weight(frame_t, canvas) if ch == 3 else
              mouth_weight(frame_t, canvas, inner=0.03, outer=0.15, lips=slice(60, 68)))[..., None]
-        sx = sy = sxx = sxy = 0.0
-        n = 0
-        for s, g in use:
-            src, tgt = _read(s, ch), _read(g, ch)
-            ls, lg = _lm(s), _lm(g)
-            grid = face_grid(ls)
-            field, _ = backward_field(ls, lg, grid)
-            warped = warp_photo(src, grid, field)
-            xw = _to_canonical(warped, lg, frame_t, CANON)
-            yt = _to_canonical(tgt, lg, frame_t, CANON)
-            sx, sy = sx + xw, sy + yt
-            sxx, sxy = sxx + xw * xw, sxy + xw * yt
-            n += 1
-        gain, bias = _linear_maps(sx / n, sy / n, sxx / n, sxy / n, w)
-        appearance[t] = (gain.transpose(2, 0, 1), bias.transpose(2, 0, 1))
-        report.setdefault("appearance", {})[t] = {"pairs": n, "channels": ch}
+        appearance[t] = _pair_maps(use, ch, frame_t, w)
+        report.setdefault("appearance", {})[t] = {"pairs": len(use), "channels": ch}
+
+    # attributes: glasses on / off, luma, in the neutral frame, over the eyes, brows and bridge
+    attributes = {}
+    glasses = glasses_pairs(datasets, held)
+    if glasses:
+        canvas = np.stack(np.meshgrid(np.arange(CANON), np.arange(CANON)), -1)
+        w = glasses_weight(mean, canvas)[..., None]
+        attributes["glasses_on"] = _pair_maps(glasses, 1, mean, w, GLASSES_RIDGE)
+        attributes["glasses_off"] = _pair_maps([(g, s) for s, g in glasses], 1, mean, w, GLASSES_RIDGE)
+        report["attributes"] = {"glasses": {"pairs": len(glasses), "channels": 1}}
 
     shading, shade_report = _fit_shading(datasets, held, frame)
     report["shading"] = shade_report
@@ -204,6 +211,8 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         "appearance": {t: int(appearance[t][0].shape[0]) for t in appearance},
         "aus": aus,
     }
+    if attributes:
+        config["attributes"] = {"glasses": 1}
     model = Stage(config)
     sd_ = model.state_dict()
     sd_["mean_shape"] = torch.tensor(mean)
@@ -215,6 +224,9 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
     for t, (g, b) in appearance.items():
         sd_[f"gain_{t}"] = torch.tensor(g)
         sd_[f"bias_{t}"] = torch.tensor(b)
+    for name, (g, b) in attributes.items():
+        sd_[f"gain_{name}"] = torch.tensor(g)
+        sd_[f"bias_{name}"] = torch.tensor(b)
     for c, m in shading.items():
         sd_[f"shade_{c}"] = torch.tensor(m)
     sd_["au_basis"] = torch.tensor(au_basis)
@@ -224,17 +236,77 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
     return model, report
 
 
-def _linear_maps(mx, my, mxx, mxy, w) -> tuple[np.ndarray, np.ndarray]:
+def glasses_pairs(datasets: list[Dataset], held: set[str]) -> list[tuple[dict, dict]]:
+    """(without glasses, with glasses) pairs of one subject (Yale: ``labels.glasses`` False /
+    True, both neutral), held-out subjects left out. Yale's glasses rows carry no ``pair`` field,
+    so they are paired by subject (and by ``pair`` where a set gives one)."""
+    out = []
+    for d in datasets:
+        groups: dict[tuple, dict[bool, list[dict]]] = {}
+        for r in d.rows:
+            g = r["labels"].get("glasses")
+            if g is None or r["subject"] in held or len(r["landmarks"]) != 68:
+                continue
+            if r["labels"].get("expression", "neutral") != "neutral" or "lighting" in r["labels"]:
+                continue
+            on = g is True or str(g).lower() == "true"
+            groups.setdefault((r["subject"], r.get("pair")), {}).setdefault(on, []).append(r)
+        for key in sorted(groups, key=str):
+            m = groups[key]
+            out.extend((s, g) for s in m.get(False, []) for g in m.get(True, []))
+    return out
+
+
+def glasses_weight(lm: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Weight in [0,1] at ``pts`` (..., 2) where glasses sit on a face with landmarks ``lm``:
+    1 within GLASSES_REGION[0] eye distances of the convex outline of :data:`GLASSES_POINTS`
+    (or inside it), smoothly 0 from GLASSES_REGION[1] on (distances measured perpendicular to the
+    outline, so the margin is the same above the brows as beside the eyes)."""
+    lm = np.asarray(lm, np.float64)
+    iod = eye_distance(lm)
+    inner, outer = GLASSES_REGION
+    hull = cv2.convexHull(lm[GLASSES_POINTS].astype(np.float32))
+    shape = np.shape(pts)[:-1]
+    flat = np.asarray(pts, np.float64).reshape(-1, 2)
+    dist = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) for x, y in flat])
+    t = np.clip((dist + outer * iod) / ((outer - inner) * iod), 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).reshape(shape)
+
+
+def _pair_maps(pairs, ch: int, frame: np.ndarray, w: np.ndarray, ridge: float = APPEARANCE_RIDGE,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel linear map (gain, bias), each (ch, S, S), from (source, target) row pairs: the
+    source warped to the target's own landmarks, both put in the canonical frame whose
+    landmarks are ``frame``; ``w`` (S, S, 1) the region where the map may differ from the
+    identity (:func:`_linear_maps`, gain shrunk towards 1 by ``ridge``)."""
+    sx = sy = sxx = sxy = 0.0
+    n = 0
+    for s, g in pairs:
+        src, tgt = _read(s, ch), _read(g, ch)
+        ls, lg = _lm(s), _lm(g)
+        grid = face_grid(ls)
+        field, _ = backward_field(ls, lg, grid)
+        warped = warp_photo(src, grid, field)
+        xw = _to_canonical(warped, lg, frame, CANON)
+        yt = _to_canonical(tgt, lg, frame, CANON)
+        sx, sy = sx + xw, sy + yt
+        sxx, sxy = sxx + xw * xw, sxy + xw * yt
+        n += 1
+    gain, bias = _linear_maps(sx / n, sy / n, sxx / n, sxy / n, w, ridge)
+    return gain.transpose(2, 0, 1), bias.transpose(2, 0, 1)
+
+
+def _linear_maps(mx, my, mxx, mxy, w, ridge: float = APPEARANCE_RIDGE) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel ``y = gain * x + bias`` from the moments of (x, y) over the pairs.
 
-    The gain is shrunk towards 1 by APPEARANCE_RIDGE in units of the pixel's own variance of x
+    The gain is shrunk towards 1 by ``ridge`` (default APPEARANCE_RIDGE) in units of the pixel's own variance of x
     (so where the target does not follow the source, e.g. teeth where the source had lips, the
     gain goes to about 0 and the bias draws the mean target), and wholly to 1 beyond the region
     weight ``w``, where the bias goes to 0. The gain is smoothed a little (it is a ratio of noisy
     moments); the bias keeps its detail."""
     var = np.maximum(mxx - mx * mx, 1e-6)
     cov = mxy - mx * my
-    a = APPEARANCE_RIDGE + 1e3 * (1.0 - w)
+    a = ridge + 1e3 * (1.0 - w)
     gain = (cov + a * var) / (var + a * var)
     gain = cv2.GaussianBlur(gain, (0, 0), 1.5).reshape(gain.shape)
     bias = (my - gain * mx) * w
@@ -243,8 +315,9 @@ def _linear_maps(mx, my, mxx, mxy, w) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fit_shading(datasets, held, frame: _Frame) -> tuple[dict, dict]:
-    """Median log ratio image per lighting class, from pixel-registered sets (Extended Yale B:
-    each subject's frontal photo and its other lights share one alignment)."""
+    """Median log ratio image per lighting class, over subjects: from Extended Yale B (pixel-
+    registered: each subject's frontal photo and its other lights share one alignment) and from
+    Yale's centre/left/right-lit photos (:func:`_yale_ratios`)."""
     per_class: dict[str, list[np.ndarray]] = {}
     for d in datasets:
         if d.meta.get("preset") != "yaleb":
@@ -273,6 +346,10 @@ def _fit_shading(datasets, held, frame: _Frame) -> tuple[dict, dict]:
                 med = np.median(np.stack(rs), 0)
                 canon = _to_canonical(np.dstack([med * valid, valid]).astype(np.float32), lm, frame.mean, CANON)
                 per_class.setdefault(c, []).append(canon)
+    for d in datasets:
+        if d.meta.get("preset") == "yale":
+            for c, maps in _yale_ratios(d, held, frame).items():
+                per_class.setdefault(c, []).extend(maps)
     out, rep = {}, {}
     w = region_weight(frame.mean, np.stack(np.meshgrid(np.arange(CANON), np.arange(CANON)), -1),
                       inner=0.0, outer=0.3)
@@ -292,6 +369,44 @@ def _fit_shading(datasets, held, frame: _Frame) -> tuple[dict, dict]:
         out[c] = np.clip(SHADE_GAIN * med, *SHADE_CLIP).astype(np.float32)
         rep[c] = {"subjects": len(maps), "coverage": round(float(have.mean()), 3)}
     return out, rep
+
+
+def _yale_ratios(d: Dataset, held: set[str], frame: _Frame) -> dict[str, list[np.ndarray]]:
+    """Yale's centre-, left- and right-lit photos of each training subject: separate shots, not
+    pixel-registered, so each photo goes into the canonical frame through its own landmarks and
+    the log ratio to the subject's centre-lit photo is taken there, inside the face outline (at
+    its edge the two shots' outlines differ). Returns per lighting class
+    the (ratio * valid, valid) canonical maps, one per subject (the centre light: zeros)."""
+    by_subject: dict[str, dict[str, dict]] = {}
+    for r in d.rows:
+        c = r["labels"].get("lighting")
+        if c and r["subject"] not in held:
+            by_subject.setdefault(r["subject"], {})[c] = r
+    out: dict[str, list[np.ndarray]] = {}
+    # the face only: around it the shots differ (the face's outline moves against the wall)
+    face = region_weight(frame.mean, np.stack(np.meshgrid(np.arange(CANON), np.arange(CANON)), -1),
+                         inner=-0.1, outer=0.0) > 0.99
+    for lit in by_subject.values():
+        front = lit.get("front")
+        if front is None or len(lit) < 2:
+            continue
+
+        def canonical(row: dict) -> np.ndarray:
+            valid = _valid_area(row, d.size) if row.get("matrix") else np.ones((d.size, d.size), bool)
+            img = np.dstack([_read(row, 1)[..., 0], valid]).astype(np.float32)
+            return _to_canonical(img, _lm(row), frame.mean, CANON)
+
+        base = canonical(front)
+        for c, r in lit.items():
+            if r is front:
+                ratio, valid = np.zeros_like(base[..., 0]), base[..., 1]
+            else:
+                x = canonical(r)
+                ratio = np.log((x[..., 0] + 0.02) / (base[..., 0] + 0.02))
+                valid = np.minimum(x[..., 1], base[..., 1])
+            valid = ((valid > 0.99) & face).astype(np.float32)
+            out.setdefault(c, []).append(np.dstack([ratio * valid, valid]).astype(np.float32))
+    return out
 
 
 def _moderate(labels: dict) -> bool:
@@ -325,7 +440,8 @@ def export_stage(model: Stage, report: dict, path, datasets: list[Dataset], comm
     meta = {
         "arch": "stage",
         "config": model.config,
-        "conditions": {"targets": model.targets(), "lighting": model.lighting},
+        "conditions": {"targets": model.targets(), "lighting": model.lighting,
+                       **{a: ["False", "True"] for a in model.attributes}},
         "image_size": 64,
         "channels": 3,
         "template": CropTemplate(size=64).to_json(),

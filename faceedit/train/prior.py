@@ -1,0 +1,265 @@
+"""The edit stage as a training-time operator: networks learn appearance on stage-edited crops.
+
+At inference every method's network sees a face the stage (:mod:`faceedit.models.stage`) has
+already edited: moved by the target's landmark displacement, its mouth painted, relit. Trained on
+unedited crops, a network learns the whole edit again and, run on the stage's output, applies it a
+second time (the blotches and halos of the first round). :class:`StagePrior` gives a trainer the
+same stage edit of its training crops, so it learns only what the stage leaves: texture.
+
+For a crop and a target the stage's edit is linear in the pixels once its maps are known: a
+sampling map (the fold-free thin-plate-spline warp), a per-pixel gain and bias (the mouth map of
+the target) and a per-pixel log gain (the lighting class's ratio image). The maps depend only on
+the crop's landmarks and the target, so they are computed once per (face, target), on the
+trainer's crop grid, and applied in torch to any image of that face: to the real crop (the
+network's input) and to the network's own output (the cycle's way back). That keeps every
+method's own losses: the input changes, not the objective.
+
+* ``forward(x, index, expr, light)``: the stage's edit of crops ``x`` towards the expression
+  indices ``expr`` (-1: no move) and lighting indices ``light`` (-1 / None: as lit);
+  ``moved_landmarks`` their landmarks after it.
+* ``back(x, index, expr)``: crops that show the face at its moved landmarks warped back to the
+  face's own landmarks (a generated face's way back to the source in a cycle loss).
+
+Faces that differ only in lighting (Extended Yale B: one subject, one pose, 64 lights; its crops
+are pixel-registered) share their pair group's geometry, so their maps are computed once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from faceedit.faces.types import LUMA_WEIGHTS, RGB_TO_YCC, YCC_TO_RGB
+from faceedit.faces.warp import backward_field, face_grid
+from faceedit.log import logger
+from faceedit.models.stage import Stage
+
+
+def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarray) -> np.ndarray:
+    """(H, W, 2) pixel positions to sample so that a face at ``lm_from`` shows at ``lm_to``
+    (the stage's fold-free warp, identity beyond the face region), in grid_sample's [-1, 1]
+    coordinates (align_corners False). Also returns the scale the warp was held to."""
+    h, w = shape
+    grid = face_grid(lm_from)
+    field, scale = backward_field(lm_from, lm_to, grid)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    pos = np.stack([xs, ys], -1)
+    roi = grid.roi((h, w))
+    x0, y0, x1, y1 = roi
+    if x1 > x0 and y1 > y0:
+        pos[y0:y1, x0:x1] += grid.sample(field, roi)
+    norm = np.array([w, h], np.float32)
+    return (2 * pos + 1) / norm - 1, scale
+
+
+class StagePrior:
+    """The stage's edit of one crop set's faces, as torch operators (see the module docstring).
+
+    ``landmarks``: (N, 68, 2) crop-pixel landmarks of the rows, ``rows``: their index rows (for
+    pair groups), ``size`` the crop size, ``expressions`` / ``lighting`` the trainer's
+    vocabularies (names the stage does not know get no move / no relighting)."""
+
+    def __init__(self, stage: Stage, rows: list[dict], landmarks: torch.Tensor, size: int,
+                 expressions: list[str], lighting: list[str] | None = None):
+        self.stage = stage
+        self.size = int(size)
+        self.expressions = list(expressions)
+        self.lighting = list(lighting or [])
+        lm = landmarks.detach().cpu().numpy().astype(np.float64)
+        self.key_of_row, self.key_landmarks = self._keys(rows, lm)
+        self._maps: dict[tuple[int, int], dict | None] = {}
+        self._shades: dict[tuple[int, int], torch.Tensor | None] = {}
+        known = [e for e in self.expressions if e in stage.expressions]
+        logger.info("stage prior: %d faces (%d rows), expressions %s, lighting %s",
+                    len(self.key_landmarks), len(rows), ",".join(known),
+                    ",".join(c for c in self.lighting if c in stage.lighting) or "-")
+
+    @staticmethod
+    def _keys(rows: list[dict], lm: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        groups: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            if r.get("pair"):
+                groups.setdefault(r["pair"], []).append(i)
+        shared: dict[int, int] = {}  # row -> row whose geometry it shares
+        for members in groups.values():
+            exprs = {rows[i]["labels"].get("expression") for i in members}
+            lights = {rows[i]["labels"].get("lighting") for i in members}
+            if len(members) > 1 and len(exprs) == 1 and len(lights) > 1:  # lighting-only group
+                src = next((i for i in members if rows[i].get("role") == "source"), members[0])
+                for i in members:
+                    shared[i] = src
+        key_of_row = np.zeros(len(rows), np.int64)
+        keys: dict[int, int] = {}
+        out: list[np.ndarray] = []
+        for i in range(len(rows)):
+            owner = shared.get(i, i)
+            if owner not in keys:
+                keys[owner] = len(out)
+                out.append(lm[owner])
+            key_of_row[i] = keys[owner]
+        return key_of_row, out
+
+    # -- maps ------------------------------------------------------------------------------------
+    def maps(self, key: int, e: int) -> dict | None:
+        """The warp (both ways) and mouth map of face ``key`` towards expression index ``e``;
+        None where the stage does not move it."""
+        if (key, e) in self._maps:
+            return self._maps[(key, e)]
+        out = None
+        target = self.expressions[e] if 0 <= e < len(self.expressions) else None
+        lm = self.key_landmarks[key]
+        if target in self.stage.expressions and np.isfinite(lm).all():
+            s = self.size
+            moved = self.stage.move(lm, target)
+            fwd, scale = dense_sampling((s, s), lm, moved)
+            moved = lm + scale * (moved - lm)
+            back, _ = dense_sampling((s, s), moved, lm)
+            out = {"fwd": torch.from_numpy(fwd), "back": torch.from_numpy(back),
+                   "landmarks": torch.from_numpy(moved.astype(np.float32))}
+            if target in self.stage.appearance:
+                gain, bias = self.stage_maps(moved, target, scale)
+                out["gain"], out["bias"] = gain, bias
+        self._maps[(key, e)] = out
+        return out
+
+    def stage_maps(self, moved: np.ndarray, target: str, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """The target's mouth map at a face with landmarks ``moved``: ``(gain - 1) * w`` and
+        ``bias * w`` as (C, S, S) (C = 1: luma, 3: Y, Cb, Cr), zero beyond the region."""
+        st, s = self.stage, self.size
+        frame = st._a("mean_shape") + st._a(f"disp_mean_{target}")
+        maps = [np.moveaxis(st._a(f"gain_{target}"), 0, -1), np.moveaxis(st._a(f"bias_{target}"), 0, -1)]
+        roi, (g, b), w = st._canonical_maps(np.zeros((s, s, 1), np.uint8), moved, frame, maps,
+                                            inner=0.0, outer=0.3)
+        x0, y0, x1, y1 = roi
+        c = 1 if g.ndim == 2 else g.shape[-1]
+        gain = np.zeros((s, s, c), np.float32)
+        bias = np.zeros((s, s, c), np.float32)
+        ww = (w * scale)[..., None]
+        gain[y0:y1, x0:x1] = (g.reshape(g.shape[:2] + (c,)) - 1.0) * ww
+        bias[y0:y1, x0:x1] = b.reshape(b.shape[:2] + (c,)) * ww
+        return torch.from_numpy(np.moveaxis(gain, -1, 0).copy()), torch.from_numpy(np.moveaxis(bias, -1, 0).copy())
+
+    def shade(self, key: int, light: int) -> torch.Tensor | None:
+        """(S, S) log gain of lighting index ``light`` on face ``key`` (at its own landmarks)."""
+        if (key, light) in self._shades:
+            return self._shades[(key, light)]
+        out = None
+        name = self.lighting[light] if 0 <= light < len(self.lighting) else None
+        lm = self.key_landmarks[key]
+        if name in self.stage.lighting and np.isfinite(lm).all():
+            st, s = self.stage, self.size
+            roi, (r,), w = st._canonical_maps(np.zeros((s, s, 1), np.uint8), lm, st._a("mean_shape"),
+                                              [st._a(f"shade_{name}")], inner=-0.1, outer=0.15)
+            x0, y0, x1, y1 = roi
+            m = np.zeros((s, s), np.float32)
+            m[y0:y1, x0:x1] = r * w
+            out = torch.from_numpy(m)
+        self._shades[(key, light)] = out
+        return out
+
+    # -- applying ----------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor, index: torch.Tensor, expr: torch.Tensor,
+                light: torch.Tensor | None = None, grey: torch.Tensor | None = None) -> torch.Tensor:
+        """The stage's edit of crops ``x`` ((B, C, S, S) in [-1, 1]) of rows ``index`` towards
+        expression indices ``expr`` and lighting indices ``light`` (grey: rows whose colour crops
+        are greyscale photos, painted in luma only)."""
+        out = []
+        for i in range(x.shape[0]):
+            key = int(self.key_of_row[int(index[i])])
+            m = self.maps(key, int(expr[i]))
+            xi = x[i:i + 1]
+            if m is not None:
+                xi = F.grid_sample(xi, m["fwd"].to(xi)[None], mode="bilinear", padding_mode="border",
+                                   align_corners=False)
+                if "gain" in m:
+                    xi = _paint(xi, m["gain"].to(xi), m["bias"].to(xi), bool(grey[i]) if grey is not None else False)
+            if light is not None:
+                r = self.shade(key, int(light[i]))
+                if r is not None:
+                    xi = ((xi + 1) * torch.exp(r.to(xi))[None, None] - 1).clamp(-1, 1)
+            out.append(xi)
+        return torch.cat(out)
+
+    def moved_landmarks(self, index: torch.Tensor, expr: torch.Tensor, landmarks: torch.Tensor) -> torch.Tensor:
+        """(B, 68, 2) landmarks of rows ``index`` after the stage's move towards ``expr``."""
+        out = []
+        for i in range(landmarks.shape[0]):
+            m = self.maps(int(self.key_of_row[int(index[i])]), int(expr[i]))
+            out.append(m["landmarks"].to(landmarks) if m is not None else landmarks[i])
+        return torch.stack(out)
+
+    def back(self, x: torch.Tensor, index: torch.Tensor, expr: torch.Tensor) -> torch.Tensor:
+        """Crops showing the faces of rows ``index`` moved towards ``expr``, warped back to the
+        faces' own landmarks."""
+        out = []
+        for i in range(x.shape[0]):
+            m = self.maps(int(self.key_of_row[int(index[i])]), int(expr[i]))
+            xi = x[i:i + 1]
+            if m is not None:
+                xi = F.grid_sample(xi, m["back"].to(xi)[None], mode="bilinear", padding_mode="border",
+                                   align_corners=False)
+            out.append(xi)
+        return torch.cat(out)
+
+
+def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) -> torch.Tensor:
+    """The stage's mouth map on a (1, C, S, S) crop in [-1, 1] (as ``Stage._paint``): a luma map
+    darkens R, G, B by one ratio and brightens them by one amount; a Y, Cb, Cr map changes a colour crop in Y, Cb, Cr
+    and a grey or 1-channel crop in Y only."""
+    u = (x + 1) / 2
+    c = u.shape[1]
+    if gain.shape[0] == 3 and (c == 1 or grey):
+        gain, bias = gain[:1], bias[:1]
+    if gain.shape[0] == 1:  # as faceedit.models.stage.luma_change
+        y = u if c == 1 else (u * torch.tensor(LUMA_WEIGHTS, dtype=u.dtype, device=u.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        dy = gain[None] * y + bias[None]
+        ratio = ((y + dy) / y.clamp_min(1e-3)).clamp(0, 1)
+        u = torch.where(dy < 0, u * ratio, u + dy)
+    else:
+        to_ycc = torch.as_tensor(RGB_TO_YCC, dtype=u.dtype, device=u.device)
+        to_rgb = torch.as_tensor(YCC_TO_RGB, dtype=u.dtype, device=u.device)
+        ycc = torch.einsum("kc,bchw->bkhw", to_ycc, u)
+        ycc = ycc + gain[None] * ycc + bias[None]
+        u = torch.einsum("kc,bchw->bkhw", to_rgb, ycc)
+    return (u * 2 - 1).clamp(-1, 1)
+
+
+def load_stage_prior(name: str = "stage") -> Stage:
+    """The shipped stage (or a stage checkpoint by path) for a trainer's prior."""
+    from faceedit.models.registry import load_model
+
+    model = load_model(name).model
+    if not isinstance(model, Stage):
+        raise ValueError(f"{name} is not a stage model")
+    return model
+
+
+def paired_inputs(stage: Stage, pairs: list[tuple[dict, dict]], channels: int = 3,
+                  size: int | None = None) -> torch.Tensor:
+    """What a network refines in paired training: each (source row, target row) pair's source
+    crop edited by the stage with the real target photo's own geometry (warped to its
+    landmarks, with the target expression's mouth map), as (N, channels, size, size) in [-1, 1]."""
+    from PIL import Image
+
+    from faceedit.faces.warp import warp_photo
+
+    out = []
+    for src, dst in pairs:
+        with Image.open(f"{src['dataset']}/{src['file']}") as im:
+            img = np.asarray(im.convert("RGB"))
+        lm_s = np.asarray(src["landmarks"], np.float64).reshape(68, 2)
+        lm_d = np.asarray(dst["landmarks"], np.float64).reshape(68, 2)
+        grid = face_grid(lm_s)
+        field, scale = backward_field(lm_s, lm_d, grid)
+        img = warp_photo(img, grid, field)
+        target = dst["labels"].get("expression")
+        if target in stage.appearance:
+            img = stage._paint(img, lm_s + scale * (lm_d - lm_s), target, scale)
+        pil = Image.fromarray(img).convert("L" if channels == 1 else "RGB")
+        if size and size != pil.width:
+            pil = pil.resize((size, size), Image.Resampling.BOX)
+        arr = np.asarray(pil, np.float32)
+        t = torch.from_numpy(arr).div_(127.5).sub_(1.0)
+        out.append(t[None] if channels == 1 else t.permute(2, 0, 1).contiguous())
+    return torch.stack(out) if out else torch.zeros(0, channels, size or 0, size or 0)

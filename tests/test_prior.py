@@ -1,0 +1,178 @@
+"""The stage as a training-time operator (faceedit.train.prior): it reproduces the stage's own
+edit of a photo, leaves crops alone where no target is given, undoes its warp on the way back,
+and every method's trainer attaches it and trains on it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pytest
+import torch
+
+from faceedit.faces.warp import face_grid
+from faceedit.models.registry import get_spec, weights_present
+
+from _imgs import astronaut
+
+pytestmark = pytest.mark.skipif(not weights_present(get_spec("stage")),
+                                reason="the stage's statistics (weights/stage.safetensors) are not installed")
+
+SIZE = 128
+
+
+@lru_cache(maxsize=1)
+def _face():
+    """The astronaut's face region, square, at SIZE px, with its landmarks there."""
+    import cv2
+
+    from faceedit.faces.detect import get_detector
+
+    img = astronaut()
+    face = max(get_detector("dlib").detect(img), key=lambda f: f.area)
+    lm = np.asarray(face.landmarks, np.float64)
+    c = lm.mean(0)
+    half = 1.6 * float(np.ptp(lm[:, 0]))
+    x0, y0 = int(c[0] - half), int(c[1] - half)
+    crop = img[max(y0, 0):y0 + int(2 * half), max(x0, 0):x0 + int(2 * half)]
+    s = SIZE / crop.shape[1]
+    crop = cv2.resize(crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    return crop, (lm - [max(x0, 0), max(y0, 0)]) * s
+
+
+def _prior(expressions=("neutral", "happy", "surprised"), lighting=("front", "left")):
+    from faceedit.train.prior import StagePrior, load_stage_prior
+
+    crop, lm = _face()
+    rows = [{"labels": {"expression": "neutral"}, "subject": "a"}]
+    return StagePrior(load_stage_prior(), rows, torch.tensor(lm[None], dtype=torch.float32), SIZE,
+                      list(expressions), list(lighting)), crop, lm
+
+
+def _tensor(img: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(img).permute(2, 0, 1)[None].float().div(127.5).sub(1)
+
+
+def _pixels(t: torch.Tensor) -> np.ndarray:
+    return t[0].add(1).mul(127.5).permute(1, 2, 0).numpy()
+
+
+def test_no_target_is_the_identity():
+    prior, crop, _ = _prior()
+    x = _tensor(crop)
+    none = torch.tensor([-1])
+    assert torch.equal(prior.forward(x, torch.tensor([0]), none, none), x)
+    assert torch.equal(prior.back(x, torch.tensor([0]), none), x)
+
+
+@pytest.mark.parametrize("target,light", [("happy", None), ("surprised", "left")])
+def test_forward_reproduces_the_stage_edit(target, light):
+    """The torch operator against Stage.edit_photo on the same crop: the same edit up to
+    resampling (bilinear vs the photo path's bicubic) and the shading's landmarks."""
+    prior, crop, lm = _prior()
+    e = torch.tensor([prior.expressions.index(target)])
+    lt = torch.tensor([prior.lighting.index(light)]) if light else None
+    got = _pixels(prior.forward(_tensor(crop), torch.tensor([0]), e, lt))
+    want, _ = prior.stage.edit_photo(crop, [lm], target, lighting=light)
+    region = np.abs(want.astype(np.float32) - crop).max(-1) > 0  # where the stage changed the crop
+    change = np.abs(want.astype(np.float32) - crop)[region].mean()
+    err = np.abs(got - want)[region].mean()
+    assert region.mean() > 0.05 and change > 3.0, (region.mean(), change)
+    assert err < 0.3 * change, (err, change)
+    moved = prior.moved_landmarks(torch.tensor([0]), e, torch.tensor(lm[None], dtype=torch.float32))[0]
+    assert np.abs(moved.numpy() - prior.stage.move(lm, target)).max() < 0.5
+
+
+def test_back_undoes_the_warp():
+    """A crop moved towards surprise and warped back is the crop again inside the face (up to
+    two bilinear resamplings), much closer than the moved crop is."""
+    prior, crop, lm = _prior(lighting=())
+    x = _tensor(crop)
+    idx, e = torch.tensor([0]), torch.tensor([2])
+    m = prior.maps(0, 2)
+    moved = torch.nn.functional.grid_sample(x, m["fwd"][None], align_corners=False, padding_mode="border")
+    back = prior.back(moved, idx, e)
+    x0, y0, x1, y1 = face_grid(lm).roi(crop.shape)
+    inner = (slice(None), slice(None), slice(y0 + 8, y1 - 8), slice(x0 + 8, x1 - 8))
+    assert (back - x)[inner].abs().mean() < 0.4 * (moved - x)[inner].abs().mean()
+
+
+def test_paired_inputs_follow_the_target_geometry(tmp_path):
+    """A pair whose target is its own source photo: nothing moves and, for a target without a
+    mouth map, the input is the crop itself."""
+    from PIL import Image
+
+    from faceedit.train.prior import load_stage_prior, paired_inputs
+
+    crop, lm = _face()
+    Image.fromarray(crop).save(tmp_path / "a.png")
+    row = {"dataset": str(tmp_path), "file": "a.png", "landmarks": lm.tolist(),
+           "labels": {"expression": "keep-as-is"}}
+    out = paired_inputs(load_stage_prior(), [(row, row)], 3, SIZE)
+    assert out.shape == (1, 3, SIZE, SIZE)
+    assert (out[0] - _tensor(crop)[0]).abs().max() < 1 / 127.5 + 1e-6
+
+
+def test_trainers_attach_the_prior_and_index_both_splits(tmp_path):
+    """The loop numbers held-out rows after the training rows, so the prior (built over both)
+    finds the right face for a sample batch as for a training batch."""
+    from faceedit.train.data import open_dataset
+    from faceedit.train.loop import load_train_data
+
+    from _datasets import make_dataset
+
+    root = make_dataset(tmp_path / "d", subjects=6, size=32)
+    data = load_train_data([open_dataset(root)], holdout=0.34)
+    assert len(data.held) and len(data.train)
+    b = data.held.batch(torch.arange(len(data.held)))
+    assert b["index"].tolist() == list(range(len(data.train), len(data.train) + len(data.held)))
+
+
+def _tiny_legan_run(tmp_path, name, prior, init=None, steps=1, **extra):
+    from faceedit.train.data import open_dataset
+    from faceedit.train.legan import LEGANTrainer
+    from faceedit.train.loop import LoopConfig, run
+
+    from _datasets import make_dataset
+
+    torch.set_num_threads(1)
+    ds = open_dataset(make_dataset(tmp_path / "d", subjects=6, labels=("neutral", "happy"), size=32, grey=True))
+    cfg = LoopConfig(steps=steps, batch_size=4, ckpt_every=0, sample_every=0, progress=False, prior=prior,
+                     init=init)
+    config = {"image_size": 32, "dim": 8, "max_dim": 16, "n_res": 1, "d_dim": 8, "d_max_dim": 32,
+              "n_critic": 1, "lambda_id": 0.0, "lambda_qual": 0.0, "residual": True, **extra}
+    return run(LEGANTrainer, [ds], tmp_path / name, cfg, config).trainer
+
+
+def test_the_loop_attaches_the_stage_unless_told_not_to(tmp_path):
+    """Default: the trainer edits through the stage (its inputs differ from the crops for a
+    target that moves the face); ``prior=None``: the crops themselves."""
+    on = _tiny_legan_run(tmp_path, "on", "stage")
+    off = _tiny_legan_run(tmp_path, "off", None)
+    assert on.prior is not None and off.prior is None
+    batch = on.data.train.batch(torch.arange(len(on.data.train)))
+    happy = torch.full((len(on.data.train),), on.expr_vocab.index("happy"))
+    staged = on.stage_input(batch["image"], batch, happy)
+    assert (staged - batch["image"]).abs().max() > 0.05
+    assert torch.equal(off.stage_input(batch["image"], batch, happy), batch["image"])
+
+
+def test_a_generator_trained_without_the_stage_starts_as_the_identity(tmp_path):
+    """Fine-tuning onto the stage a residual generator that was trained on unedited crops: it
+    would apply its whole edit a second time, so it starts as the identity."""
+    from faceedit.train.legan import LEGANTrainer
+
+    first = _tiny_legan_run(tmp_path, "plain", None, steps=3, lr=0.05)
+    path = tmp_path / "plain.safetensors"
+    from faceedit.train.export import export_model
+    from faceedit.faces.types import CropTemplate
+
+    info = first.export_info()
+    export_model(first.generator(), path, arch="legan", config=info["config"], targets=info["targets"],
+                 template=CropTemplate(size=32), datasets=[], metrics={}, command="test", budget={},
+                 method="LEGAN", extra=info["extra"], conditions=info["conditions"], channels=1)
+    tuned = _tiny_legan_run(tmp_path, "tuned", "stage", init=str(path))
+    assert isinstance(tuned, LEGANTrainer)
+    last = tuned.net("G").fusion.body[-2]
+    # one step of training moved it off zero a little, but nowhere near the plain run's layer
+    assert last.weight.abs().max() < 0.1 * first.net("G").fusion.body[-2].weight.abs().max()
