@@ -331,3 +331,23 @@ def test_smooth_passes_the_edit_and_drops_pixel_noise(astronaut, face68):
         assert d[face].mean() > 20
     hf = {k: np.abs(cv2.Laplacian(v[face].mean(2), cv2.CV_32F)).mean() for k, v in outs.items()}
     assert hf[1.5] < 0.3 * hf[0.0]
+
+
+def test_every_crop_is_cut_without_aliasing():
+    """warp_crop (the one path every crop takes: editing, training sources and their registered
+    targets) shrinks a fine pattern to its mean grey; a bare cv2.warpAffine with INTER_AREA, as
+    training targets were once cut, is bilinear and aliases it into stripes."""
+    import cv2
+
+    from faceedit.faces.align import warp_crop
+
+    yy, xx = np.mgrid[0:512, 0:512]
+    pattern = np.where((xx // 2 + yy // 2) % 2 == 0, 255, 0).astype(np.uint8)
+    img = np.dstack([pattern] * 3)
+    m = np.array([[0.23, 0.0, 3.0], [0.0, 0.23, 5.0]])  # image -> 100-px crop, about 1/4
+    crop, scale, _ = warp_crop(img, m, 100, "replicate")
+    assert abs(scale - 0.23) < 1e-6
+    inner = crop[5:-5, 5:-5].astype(float)
+    assert abs(inner.mean() - 127.5) < 8 and inner.std() < 12
+    aliased = cv2.warpAffine(img, m, (100, 100), flags=cv2.INTER_AREA)[5:-5, 5:-5].astype(float)
+    assert aliased.std() > 3 * inner.std()

@@ -143,6 +143,24 @@ def align_face(
     size = int(template.size if size is None else size)
     dst = template.points(size)
     m = similarity_transform(face.five, dst)  # image -> crop
+    crop, s, footprint = warp_crop(pixels, m, size, border)
+    return AlignedFace(
+        crop=crop,
+        matrix=m,
+        landmarks=apply_affine(m, face.landmarks),
+        face=face,
+        template=template,
+        extra={"scale": s, "roi": footprint},
+    )
+
+
+def warp_crop(pixels: np.ndarray, m: np.ndarray, size: int, border: str = "reflect",
+              ) -> tuple[np.ndarray, float, tuple[int, int, int, int]]:
+    """The (size, size) uint8 crop that the similarity ``m`` (image -> crop) cuts from ``pixels``:
+    only the crop's footprint is read, shrunk with INTER_AREA first when the crop is smaller than
+    the face (a bilinear warp alone would alias; ``cv2.warpAffine`` has no area filter), bicubic
+    when it enlarges. Every crop of the project (editing, training sources and their registered
+    targets) is cut here. Returns (crop, scale, footprint (x0, y0, x1, y1))."""
     s = _affine_scale(m)
     # Footprint of the crop in the image, with room for the interpolation kernels.
     x0, y0, x1, y1 = crop_footprint(m, size, pixels.shape, margin=2.0 / min(s, 1.0) + 2.0)
@@ -160,15 +178,7 @@ def align_face(
     crop = cv2.warpAffine(
         np.ascontiguousarray(roi), m_work, (size, size), flags=interp, borderMode=BORDERS[border],
     )
-    crop = _to_uint8(crop)
-    return AlignedFace(
-        crop=crop,
-        matrix=m,
-        landmarks=apply_affine(m, face.landmarks),
-        face=face,
-        template=template,
-        extra={"scale": s, "roi": (x0, y0, x1, y1)},
-    )
+    return _to_uint8(crop), s, (x0, y0, x1, y1)
 
 
 # --------------------------------------------------------------------------------------------

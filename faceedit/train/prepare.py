@@ -24,12 +24,11 @@ import time
 from pathlib import Path
 from typing import Iterable
 
-import cv2
 import numpy as np
 
 from faceedit.data import read_index
 from faceedit.errors import FaceEditError, UsageError
-from faceedit.faces.align import BORDERS, align_face, similarity_transform
+from faceedit.faces.align import align_face, similarity_transform, warp_crop
 from faceedit.faces.detect import get_detector
 from faceedit.faces.types import CropTemplate
 from faceedit.io import read_image, write_file_atomically, write_image
@@ -147,9 +146,7 @@ def _prepare_one(s: RawSample, out: Path, det, template: CropTemplate, reference
         # pixel-registered with its source (same camera and pose): reuse the source's alignment
         m, lm = registered[s.pair]
         matrix_used = np.asarray(m, np.float64)
-        crop = cv2.warpAffine(img.rgb8(), matrix_used, (template.size, template.size),
-                              flags=cv2.INTER_AREA if matrix_used[0, 0] ** 2 + matrix_used[0, 1] ** 2 < 0.25
-                              else cv2.INTER_LINEAR, borderMode=BORDERS[BORDER])
+        crop = warp_crop(img.pixels, matrix_used, template.size, BORDER)[0]
         lm = np.asarray(lm, np.float64)
         return _write_row(s, out, img, crop, lm)
     faces = det.detect(img.rgb8())
@@ -159,9 +156,7 @@ def _prepare_one(s: RawSample, out: Path, det, template: CropTemplate, reference
     if s.role == "target" and ref is not None:
         # register onto the pair's source on the expression-stable points
         matrix = similarity_transform(_stable(face.landmarks), ref)
-        crop = cv2.warpAffine(img.rgb8(), matrix, (template.size, template.size),
-                              flags=cv2.INTER_AREA if matrix[0, 0] ** 2 + matrix[0, 1] ** 2 < 0.25
-                              else cv2.INTER_LINEAR, borderMode=BORDERS[BORDER])
+        crop = warp_crop(img.pixels, matrix, template.size, BORDER)[0]
         lm = np.asarray(face.landmarks, np.float64) @ matrix[:, :2].T + matrix[:, 2]
     else:
         aligned = align_face(img.pixels, face, template, border=BORDER)
