@@ -440,7 +440,7 @@ def build_lssl(config: dict[str, Any]) -> LSSL:
 # The shipped checkpoint (weights/lssl.safetensors, model card weights/lssl.md); targets and conditions
 # below are those of `faceedit train -m lssl -d data/london -d data/jaffe -d data/yale -d data/yaleb`
 # (each vocabulary is the sorted set of labels found).
-SHIPPED_SHA256: str | None = "f13869b52094146b5bdb3c19e63de9d4d0ec5fc20c9791b4e2d3616fa9ed2771"
+SHIPPED_SHA256: str | None = "e8581e1a071626439f65d29b67e71ba202b1df9352feb8ba40365ae11fbdc27f"
 SHIPPED_EXPRESSIONS = ["angry", "disgusted", "fearful", "happy", "neutral", "sad", "sleepy", "surprised", "wink"]
 SHIPPED_LIGHTING = ["ambient", "bottom", "front", "left", "right", "top"]
 

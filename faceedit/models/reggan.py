@@ -66,7 +66,7 @@ from faceedit.models.registry import ModelSpec, WeightSource, register_arch, reg
 
 # The shipped checkpoint (weights/reggan.safetensors, model card weights/reggan.md).
 SHIPPED_TARGETS = ["angry", "disgusted", "fearful", "happy", "sad", "sleepy", "surprised", "wink"]
-SHIPPED_SHA256: str | None = "f50c2113ad537fc03f609de33e17c4c7fa3b5078b13531b23dfcf0cdc4d942d9"
+SHIPPED_SHA256: str | None = "a03167a5defcb59b25bb7a09d8f9f5d8d0af7c2dbb98ef0e851704ae6fa19709"
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "size": 128,  # crop side in pixels; the expression layers hold one regressor per pixel
