@@ -20,7 +20,7 @@ from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
 from faceedit.faces.align import align_face, apply_affine, face_mask, paste_back
 from faceedit.faces.types import LUMA_WEIGHTS, AlignedFace, Face
 from faceedit.io import to_uint8
-from faceedit.log import logger
+from faceedit.log import logger, mark, timed
 from faceedit.models.registry import LoadedModel, load_model
 from faceedit.models.stage import Stage
 
@@ -96,15 +96,17 @@ class Editor:
     ) -> "Editor":
         """Load ``name_or_path``; ``prior=False`` leaves out the stage the model sits on (the
         network then edits the unedited face, as a pure pixel method)."""
-        dev = resolve_device(device)
-        amp = autocast_dtype(dev, precision)
-        loaded = load_model(name_or_path, device=str(dev), allow_download=allow_download)
-        loaded.model.to(dev).eval()
-        stage = None
-        if isinstance(loaded.model, Stage):
-            stage = loaded.model
-        elif prior and loaded.spec.prior:
-            stage = load_model(loaded.spec.prior, allow_download=allow_download).model
+        mark("load")
+        with timed("load"):
+            dev = resolve_device(device)
+            amp = autocast_dtype(dev, precision)
+            loaded = load_model(name_or_path, device=str(dev), allow_download=allow_download)
+            loaded.model.to(dev).eval()
+            stage = None
+            if isinstance(loaded.model, Stage):
+                stage = loaded.model
+            elif prior and loaded.spec.prior:
+                stage = load_model(loaded.spec.prior, allow_download=allow_download).model
         return cls(loaded=loaded, device=dev, amp_dtype=amp, detector_name=detector, stage=stage)
 
     # -- model side -------------------------------------------------------------------------
@@ -161,7 +163,8 @@ class Editor:
         if self._detector is None:
             from faceedit.faces.detect import get_detector
 
-            self._detector = get_detector(self.detector_name, device=str(self.device))
+            with timed("load"):
+                self._detector = get_detector(self.detector_name, device=str(self.device))
         return self._detector
 
     def edit_crops(
@@ -178,6 +181,11 @@ class Editor:
         ``(edited, {name: masks})`` with the model's intermediate masks (``mask_names``, e.g.
         LEGAN's), each float32 (B, S, S, C) in 0..255 like the edit.
         """
+        with timed("forward"):
+            return self._edit_crops(crops, target, strength, landmarks=landmarks,
+                                    with_masks=with_masks, **options)
+
+    def _edit_crops(self, crops, target, strength, *, landmarks, with_masks, **options):
         model = self.loaded.model
         if landmarks is not None and getattr(model, "wants_landmarks", False):
             options = {**options, "landmarks": torch.as_tensor(np.asarray(landmarks, np.float32), device=self.device)}
@@ -310,16 +318,22 @@ class Editor:
         if not isinstance(image, np.ndarray):  # a PIL image
             image = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
         target = self.check_target(target)
-        faces = select_faces(self.detector.detect(to_uint8(image)), face, max_faces)
-        aligned = self.align(image, faces)
-        self.prepare_masks(aligned)
-        out, aligned = self.apply_stage(image, aligned, target, strength, **options)
+        with timed("detect"):
+            faces = self.detector.detect(to_uint8(image))
+        faces = select_faces(faces, face, max_faces)
+        mark("first face")
+        with timed("align"):
+            aligned = self.align(image, faces)
+            self.prepare_masks(aligned)
+        with timed("stage"):
+            out, aligned = self.apply_stage(image, aligned, target, strength, **options)
         out = out.copy() if out is image else out
         if self.uses_network(target):
             edited = self.edit_crops(np.stack([a.crop for a in aligned]), target, min(strength, 1.0),
                                      landmarks=crop_landmarks(aligned), **self.network_options(options))
-            for a, e in zip(aligned, edited):
-                self.paste(out, a, e, strength)
+            with timed("paste"):
+                for a, e in zip(aligned, edited):
+                    self.paste(out, a, e, strength)
         logger.debug("edited %d face(s)", len(aligned))
         return out
 

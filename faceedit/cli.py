@@ -485,6 +485,7 @@ def train(
         cfg, dcfg = dict(settings["config"]), dict(settings["disc"])
         lam, augment, no_semantic = settings["lambda"], settings["augment"], settings["no_semantic"]
         perceptual = Path(settings["vgg19"]) if settings["vgg19"] else None
+        prior = settings["prior"]
         if model != "reggan":
             from faceedit.train.loop import trainer_for
 
@@ -549,7 +550,7 @@ _RUN_OPTIONS = {
     "seed": ("seed", "--seed"), "init": ("init", "--init"), "config": ("config", "--set"),
     "option": ("option", "--option"), "no_semantic": ("no_semantic", "--no-semantic"),
     "disc": ("disc", "--disc"), "lambda": ("lam", "--lambda"), "augment": ("augment", "--augment"),
-    "vgg19": ("perceptual", "--vgg19"),
+    "vgg19": ("perceptual", "--vgg19"), "prior": ("prior", "--prior"),
 }
 
 
@@ -579,6 +580,7 @@ def _run_settings(params: dict) -> dict:
         "lambda": params["lam"],
         "augment": params["augment"],
         "vgg19": str(Path(params["perceptual"]).resolve()) if params["perceptual"] else None,
+        "prior": params["prior"],
     }
 
 
@@ -594,6 +596,8 @@ def _resumed_settings(ctx: typer.Context, out: Path, given: dict) -> dict:
         return given
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(saved, dict) and "prior" not in saved:
+            saved["prior"] = "none"  # a run started before --prior existed trained on unedited crops
         if not isinstance(saved, dict) or set(saved) != set(_RUN_OPTIONS):
             raise ValueError("not the settings of a run")
     except ValueError as e:

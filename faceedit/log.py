@@ -2,6 +2,10 @@
 
 stdout is reserved for results (``--json``); everything else goes through the ``faceedit``
 logger to stderr.
+
+Also the opt-in stage timings (:func:`record_timings`, :func:`timed`, :func:`mark`) that
+``bench/bench_apply.py`` reads: off unless enabled, and then the code paths cost one global
+lookup each.
 """
 
 from __future__ import annotations
@@ -11,6 +15,10 @@ import logging
 import os
 import re
 import sys
+import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 logger = logging.getLogger("faceedit")
@@ -89,3 +97,143 @@ def setup_logging(verbosity: int = 0) -> None:
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
+
+
+# --------------------------------------------------------------------------------------------
+# Stage timings (opt-in)
+
+#: The stages of an edit, in pipeline order, as :func:`timed` names them: decode (read the
+#: file), detect (face boxes), landmarks (points per face), align (crops and masks), stage (the
+#: geometry/shading stage at full resolution), forward (the network on the crops), paste (the
+#: edited crops back into the photo), encode (encode and write the output); load (model and
+#: detector weights) is the one-off cost of a run.
+STAGES = ("decode", "detect", "landmarks", "align", "stage", "forward", "paste", "encode")
+
+#: Environment variable: a file path; when set as ``faceedit`` starts, the timings of the whole
+#: process are recorded and written there as JSON at exit (:meth:`Timings.to_json`).
+TIMINGS_ENV = "FACEEDIT_TIMINGS"
+
+
+class Timings:
+    """Seconds spent per stage, summed over every thread (a stage timed inside another is
+    counted once: its time is taken out of the enclosing stage's), calls per stage, and the
+    wall-clock time (``time.time()``) of the first occurrence of each :func:`mark`."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.marks: dict[str, float] = {}
+        self.started = time.time()
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def _add(self, name: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[name] += seconds
+            self.calls[name] += 1
+
+    def _mark(self, name: str) -> None:
+        now = time.time()
+        with self._lock:
+            self.marks.setdefault(name, now)
+
+    def to_json(self) -> dict:
+        with self._lock:
+            return {"seconds": dict(self.seconds), "calls": dict(self.calls),
+                    "marks": dict(self.marks), "started": self.started}
+
+
+_TIMINGS: Timings | None = None
+
+
+class _Timed:
+    __slots__ = ("name", "timings", "t0", "inner")
+
+    def __init__(self, name: str, timings: Timings) -> None:
+        self.name, self.timings = name, timings
+
+    def __enter__(self):
+        stack = getattr(self.timings._local, "stack", None)
+        if stack is None:
+            stack = self.timings._local.stack = []
+        stack.append(self)
+        self.inner = 0.0
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        dt = time.perf_counter() - self.t0
+        stack = self.timings._local.stack
+        stack.pop()
+        if stack:
+            stack[-1].inner += dt
+        self.timings._add(self.name, max(0.0, dt - self.inner))
+
+
+class _Untimed:
+    __slots__ = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+_UNTIMED = _Untimed()
+
+
+def timed(name: str):
+    """``with timed("detect"): ...``: adds the block's time to stage ``name`` while timings are
+    being recorded (:func:`record_timings`); otherwise a shared no-op context manager."""
+    t = _TIMINGS
+    return _UNTIMED if t is None else _Timed(name, t)
+
+
+def mark(name: str) -> None:
+    """Note the wall-clock time of the first ``name`` event (e.g. ``first face``) while timings
+    are being recorded; nothing otherwise."""
+    t = _TIMINGS
+    if t is not None:
+        t._mark(name)
+
+
+def timings() -> Timings | None:
+    """The timings being recorded, or None."""
+    return _TIMINGS
+
+
+@contextmanager
+def record_timings():
+    """Record stage timings inside the block; yields the :class:`Timings` (complete once the
+    block ends). Not reentrant: one recording per process at a time."""
+    global _TIMINGS
+    if _TIMINGS is not None:
+        raise RuntimeError("timings are already being recorded")
+    _TIMINGS = Timings()
+    try:
+        yield _TIMINGS
+    finally:
+        _TIMINGS = None
+
+
+def _record_from_environment() -> None:
+    """:data:`TIMINGS_ENV` set: record this process's timings and write them out at exit."""
+    global _TIMINGS
+    path = os.environ.get(TIMINGS_ENV)
+    if not path or _TIMINGS is not None:
+        return
+    import atexit
+    import json
+
+    _TIMINGS = Timings()
+    recorded = _TIMINGS
+
+    def dump() -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({**recorded.to_json(), "ended": time.time()}, f)
+
+    atexit.register(dump)
+
+
+_record_from_environment()

@@ -34,7 +34,7 @@ from faceedit.io import (
     read_image,
     write_image,
 )
-from faceedit.log import logger
+from faceedit.log import logger, mark, timed
 
 ON_NO_FACE = ("error", "skip", "copy")
 
@@ -372,18 +372,24 @@ class BatchApplier:
     def _prepare(self, job: _Job) -> None:
         """Worker thread: decode, detect, choose faces, align."""
         try:
-            job.image = read_image(job.item.path, max_pixels=self.opts.max_pixels)
-            faces = self.editor.detector.detect(job.image.rgb8())
+            with timed("decode"):
+                job.image = read_image(job.item.path, max_pixels=self.opts.max_pixels)
+            with timed("detect"):
+                faces = self.editor.detector.detect(job.image.rgb8())
+            if faces:
+                mark("first face")
             faces = select_faces(faces, self.opts.face, self.opts.max_faces, job.item.path)
-            job.aligned = self.editor.align(job.image.pixels, faces)
-            self.editor.prepare_masks(job.aligned)
+            with timed("align"):
+                job.aligned = self.editor.align(job.image.pixels, faces)
+                self.editor.prepare_masks(job.aligned)
             if self.editor.stage is not None:  # full-resolution geometry/shading per output
                 for key in self.keys:
                     target, strength = key
-                    staged, aligned = self.editor.apply_stage(
-                        job.image.pixels, job.aligned, target, 1.0 if strength is None else strength,
-                        **self.opts.model_options)
-                    job.staged[key] = (_changed_patch(job.image.pixels, staged), aligned)
+                    with timed("stage"):
+                        staged, aligned = self.editor.apply_stage(
+                            job.image.pixels, job.aligned, target, 1.0 if strength is None else strength,
+                            **self.opts.model_options)
+                        job.staged[key] = (_changed_patch(job.image.pixels, staged), aligned)
         except NoFaceError as e:
             # --on-no-face skip / copy are carried out in _finish_without_model (aligned == [])
             job.aligned = []
@@ -402,22 +408,25 @@ class BatchApplier:
             for out in job.outputs:
                 try:
                     if not job.aligned:  # no face, --on-no-face copy
-                        write_image(out.path, img.pixels, img.alpha, like=img,
-                                    quality=self.opts.quality, protected=(job.item.path,))
+                        with timed("encode"):
+                            write_image(out.path, img.pixels, img.alpha, like=img,
+                                        quality=self.opts.quality, protected=(job.item.path,))
                         job.records.append(self._rec(job, out.path, "copied", out.target, out.strength))
                         continue
                     key = (out.target, out.strength if self.own_strength else None)
                     patch, aligned = job.staged.get(key, (None, job.aligned))
-                    pixels = img.pixels.copy()
-                    if patch is not None:
-                        (y0, y1, x0, x1), values = patch
-                        pixels[y0:y1, x0:x1] = values
-                    for a, crop in zip(aligned, job.edited[key]):
-                        self.editor.paste(pixels, a, crop, out.strength)
+                    with timed("paste"):
+                        pixels = img.pixels.copy()
+                        if patch is not None:
+                            (y0, y1, x0, x1), values = patch
+                            pixels[y0:y1, x0:x1] = values
+                        for a, crop in zip(aligned, job.edited[key]):
+                            self.editor.paste(pixels, a, crop, out.strength)
                     # masks first: a failed mask write leaves no output, so a re-run redoes both
                     masks = self._write_masks(job, key, out.path) if self.opts.save_masks else None
-                    write_image(out.path, pixels, img.alpha, like=img,
-                                quality=self.opts.quality, protected=(job.item.path,))
+                    with timed("encode"):
+                        write_image(out.path, pixels, img.alpha, like=img,
+                                    quality=self.opts.quality, protected=(job.item.path,))
                     rec = self._rec(job, out.path, "ok", out.target, out.strength, faces=len(job.aligned))
                     rec.masks = masks
                     job.records.append(rec)

@@ -99,3 +99,16 @@ def test_reggan_resume_keeps_the_runs_stage1_settings(tmp_path):
     # the library refuses too: stage 1 is recomputed on resume and must be the run's
     with pytest.raises(UsageError, match="lambda 100.0 \\(the run started with 1.0\\)"):
         train_from_datasets([ds], run, lam=100.0, augment_copies=1, resume=True, steps=3)
+
+
+def test_a_run_keeps_its_prior_on_resume(tmp_path, tiny_dataset):
+    """--prior is part of what defines a run: saved in run.json, and a contradicting --prior on
+    --resume is refused (a run must not switch between unedited and stage-edited inputs)."""
+    run = tmp_path / "run"
+    r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(tiny_dataset), "-o", str(run),
+                            "--steps", "1", "--prior", "none", *TINY])
+    assert r.exit_code == 0, r.stderr
+    assert json.loads((run / "run.json").read_text())["prior"] == "none"
+    assert "prior" not in read_meta(run / "reggan.safetensors").extra
+    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "2", "--prior", "stage"])
+    assert r.exit_code == 2 and "--prior" in r.stderr

@@ -50,6 +50,7 @@ import numpy as np
 
 from faceedit.errors import UsageError
 from faceedit.faces.types import MEAN_FIVE_POINTS, Face
+from faceedit.log import timed
 
 log = logging.getLogger("faceedit")
 
@@ -345,6 +346,10 @@ class _DlibLandmarks:
     landmark_box = 200
 
     def _landmarks(self, rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
+        with timed("landmarks"):
+            return self._predict_landmarks(rgb, box)
+
+    def _predict_landmarks(self, rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
         import dlib
 
         h, w = rgb.shape[:2]

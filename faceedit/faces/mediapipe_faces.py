@@ -32,6 +32,7 @@ from faceedit.faces import blazeface as bf
 from faceedit.faces import facemesh as fm
 from faceedit.faces.mesh68 import mesh_to_68
 from faceedit.faces.types import Face
+from faceedit.log import timed
 
 WEIGHT_FILES = {"short": "blazeface_short.safetensors", "full": "blazeface_full.safetensors",
                 "mesh": "facemesh.safetensors"}
@@ -213,19 +214,22 @@ class MediaPipeFaces:
         return out, torch.sigmoid(flag).cpu().numpy()
 
     def __call__(self, images: list[np.ndarray]) -> list[list[Face]]:
-        dets = self.detect_boxes(images)
+        with timed("detect"):
+            dets = self.detect_boxes(images)
         flat = [d for per in dets for d in per]
         if not flat:
             return [[] for _ in images]
-        rois = [(d.image, *fm.roi_from_detection(d.box, d.kps)) for d in flat]
-        pts, presence = self._mesh(images, rois)
-        for _ in range(self.refine):
-            rois = [(d.image, *fm.roi_from_mesh(p)) for d, p in zip(flat, pts)]
+        with timed("landmarks"):
+            rois = [(d.image, *fm.roi_from_detection(d.box, d.kps)) for d in flat]
             pts, presence = self._mesh(images, rois)
+            for _ in range(self.refine):
+                rois = [(d.image, *fm.roi_from_mesh(p)) for d, p in zip(flat, pts)]
+                pts, presence = self._mesh(images, rois)
         faces: list[list[Face]] = [[] for _ in images]
-        for d, p, pr in zip(flat, pts, presence):
-            if pr < self.min_presence:
-                continue
-            faces[d.image].append(Face(box=d.box, landmarks=mesh_to_68(p), score=d.score,
-                                       detector="mediapipe", dense=p.astype(np.float32)))
+        with timed("landmarks"):
+            for d, p, pr in zip(flat, pts, presence):
+                if pr < self.min_presence:
+                    continue
+                faces[d.image].append(Face(box=d.box, landmarks=mesh_to_68(p), score=d.score,
+                                           detector="mediapipe", dense=p.astype(np.float32)))
         return faces

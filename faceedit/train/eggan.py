@@ -192,6 +192,10 @@ class EGGANTrainer(MethodTrainer):
         "perceptual": "auto",  # auto (vgg19 if given, else identity, else off) | vgg | identity | off
         "vgg19": None,  # VGG-19 weights for the perceptual loss
         "msssim_scales": None,  # None = as many as fit (3 at 64 px, 4 at 128 px)
+        # with the stage prior: L1 between the edit and the stage's edit it was given, weighted as
+        # the reconstruction (not in the paper; as LEGAN's and SeCGAN's, it keeps the AU and
+        # identity heads from repainting what the stage did)
+        "lambda_stage": 100.0,
     }
     default_batch_size = 8  # the paper's
 
@@ -347,6 +351,10 @@ class EGGANTrainer(MethodTrainer):
         l_head = masked_mse(au_pred.float(), aus)
         loss = (c["lambda_adv"] * l_adv + c["lambda_z"] * l_z + c["lambda_au"] * l_au + c["lambda_id"] * l_id
                 + c["lambda_per"] * l_per + c["lambda_rec"] * l_rec)
+        l_stage = x.new_zeros(())
+        if self.prior is not None and c["lambda_stage"]:
+            l_stage = (fake - x_in).abs().mean()
+            loss = loss + c["lambda_stage"] * l_stage
         self.optimize("G", loss + l_head)
 
         # 3. latent discriminator: prior N(0, I) vs codes
@@ -359,7 +367,8 @@ class EGGANTrainer(MethodTrainer):
         self.optimize("Dz", l_dz)
         return {"d_adv": d_adv.item(), "gp": gp.item(), "d_cls": d_cls.item(), "g": loss.item(),
                 "g_adv": l_adv.item(), "z_adv": l_z.item(), "dz": l_dz.item(), "au": l_au.item(),
-                "id": l_id.item(), "per": float(l_per.detach()), "rec": l_rec.item(), "au_head": l_head.item()}
+                "id": l_id.item(), "per": float(l_per.detach()), "rec": l_rec.item(), "au_head": l_head.item(),
+                "stage": l_stage.item()}
 
     # ---- outputs ----------------------------------------------------------------------------
     @torch.no_grad()
