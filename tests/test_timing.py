@@ -66,3 +66,17 @@ def test_timings_file_from_the_environment(tmp_path):
     data = json.loads(out.read_text())
     assert data["calls"] == {"decode": 1} and "first face" in data["marks"]
     assert data["ended"] >= data["started"]
+
+
+def test_loading_one_model_imports_its_method_alone():
+    # start-up: `apply -m stage` imports no other method's module (listing them still does)
+    code = ("import sys\n"
+            "from faceedit.models.registry import load_model, model_names\n"
+            "load_model('stage')\n"
+            "print(sorted(m for m in ('eggan', 'legan', 'lssl', 'reggan', 'secgan')\n"
+            "             if 'faceedit.models.' + m in sys.modules))\n"
+            "print(model_names())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    imported, names = out.stdout.splitlines()
+    assert imported == "[]"
+    assert all(m in names for m in ("stage", "reggan", "eggan", "legan", "lssl", "secgan"))

@@ -10,7 +10,11 @@ by a patch; this cannot.
 
 Beside it: the project's expression classifier on the edited face (its own held-out accuracy is
 in its card), and identity cosine / same-person rate of input and edit, all on the whole photo's
-face aligned to the analysis template. A contact sheet shows input | each target | real target.
+face aligned to the analysis template; and L1 (grey levels) / SSIM of the input's and the edit's
+face crop against the real target photo moved onto the input by a similarity on the stable points
+(pixels punish a feature in a slightly wrong place twice, so a geometric edit can score below the
+unedited photo: read them beside the landmark error). A contact sheet shows input | each target |
+real target.
 
     python -m faceedit.eval.truth -m stage -d data/london256 -d data/jaffe256 -d data/yale256 --sheet weights/stage.png
 """
@@ -28,6 +32,7 @@ import torch
 
 from faceedit.api import Editor
 from faceedit.data import Dataset, expression_pairs, holdout_subjects, open_dataset
+from faceedit.eval.metrics import l1, ssim
 from faceedit.faces.align import align_face, apply_affine, similarity_transform
 from faceedit.faces.detect import get_detector
 from faceedit.faces.types import CropTemplate
@@ -76,6 +81,15 @@ def _crop_tensor(rgb, face) -> torch.Tensor:
     return torch.from_numpy(crop).permute(2, 0, 1).float().div(127.5).sub(1.0)[None]
 
 
+def _registered(real: np.ndarray, f_real, f_in, shape) -> np.ndarray:
+    """The real target photo moved onto the input photo by a similarity on the expression-stable
+    points (so the two can be compared pixel by pixel in the input face's crop)."""
+    m = similarity_transform(f_real.landmarks[STABLE], f_in.landmarks[STABLE])
+    if real.dtype != np.uint8:
+        real = (real // 257).astype(np.uint8)
+    return cv2.warpAffine(real, m, (shape[1], shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
 def evaluate_truth(editor: Editor, datasets: list[Dataset], targets: list[str], *,
                    per_target: int | None = None, strength: float = 1.0) -> tuple[dict, list]:
     """Returns (figures per target and overall, sheet rows)."""
@@ -90,6 +104,7 @@ def evaluate_truth(editor: Editor, datasets: list[Dataset], targets: list[str], 
     cache: dict[str, tuple] = {}
     for t in targets:
         errs_in, errs_out, hits, cos, same, lost = [], [], [], [], [], 0
+        pix: dict[str, list[float]] = {"l1_input": [], "l1_edit": [], "ssim_input": [], "ssim_edit": []}
         for s, g in pairs.get(t, []):
             if s["source"] not in cache:
                 img = read_image(s["source"]).pixels
@@ -110,6 +125,10 @@ def evaluate_truth(editor: Editor, datasets: list[Dataset], targets: list[str], 
                 a, b = _crop_tensor(img, f_in), _crop_tensor(out, f_in)
                 hits.append(clf.predict(b)[0] == t)
                 c = float(ident.similarity(a, b)[0])
+                r = _crop_tensor(_registered(real, f_real, f_in, img.shape), f_in)
+                for name, x in (("input", a), ("edit", b)):
+                    pix[f"l1_{name}"].append(float(l1(x, r)[0]))
+                    pix[f"ssim_{name}"].append(float(ssim(x, r)[0]))
             cos.append(c)
             same.append(c > ident.threshold)
         if errs_in:
@@ -121,6 +140,7 @@ def evaluate_truth(editor: Editor, datasets: list[Dataset], targets: list[str], 
                 "classifier_acc": round(float(np.mean(hits)), 3),
                 "identity_cos": round(float(np.mean(cos)), 3),
                 "same_person": round(float(np.mean(same)), 3),
+                **{k: round(float(np.mean(v)), 3) for k, v in pix.items()},
                 "edit_lost_face": lost,
             }
     return figures, pairs
@@ -215,7 +235,8 @@ def main(argv=None) -> int:
     targets = [t for t in a.targets.split(",") if t in editor.targets()]
     sets = [open_dataset(d) for d in a.data]
     figures, pairs = evaluate_truth(editor, sets, targets, per_target=a.per_target)
-    keys = ("landmark_error_input", "landmark_error_edit", "closer", "classifier_acc", "identity_cos", "same_person")
+    keys = ("landmark_error_input", "landmark_error_edit", "closer", "classifier_acc", "identity_cos", "same_person",
+            "l1_input", "l1_edit", "ssim_input", "ssim_edit")
     total = {k: round(float(np.average([f[k] for f in figures.values()],
                                          weights=[f["pairs"] for f in figures.values()])), 4) for k in keys}
     report = {"model": a.model, "prior": not a.no_prior, "detector": editor.detector.name,

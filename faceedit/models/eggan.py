@@ -73,7 +73,7 @@ from faceedit.models.layers import ConvNormAct
 from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
 
 # The shipped checkpoint (weights/eggan.safetensors, model card weights/eggan.md).
-SHIPPED_SHA256: str | None = "f567d983bf39117169ea993078e856ecfd7825389747944b2acce2829890ac15"
+SHIPPED_SHA256: str | None = "52412028686276c4832dee6747d51d7a9ee66882adff959d1fcb1520ce4ae299"
 # Expressions with an AU prototype, in faceedit.conditions.EXPRESSIONS order (checked against
 # faceedit.faces.au in the tests; the trainer derives the list from it).
 SHIPPED_TARGETS = ["neutral", "happy", "sad", "surprised", "angry", "disgusted", "fearful", "sleepy"]

@@ -80,7 +80,7 @@ from faceedit.models.registry import ModelSpec, WeightSource, register_arch, reg
 # London + JAFFE + Yale + Extended Yale B (sorted; rows without a lighting label count as front).
 SHIPPED_TARGETS = ["angry", "disgusted", "fearful", "happy", "neutral", "sad", "sleepy", "surprised", "wink"]
 SHIPPED_LIGHTING = ["ambient", "bottom", "front", "left", "right", "top"]
-SHIPPED_SHA256: str | None = "82f299bd467fb0f002b00537fef3d8c419758f232ff250dd4e0ed08142584834"
+SHIPPED_SHA256: str | None = "93fd1eab5937c32e3c4b798ab07e86daef754ddf1389de115d0fdebb27591f74"
 
 KEEP = "keep"  # lighting option: feed the lighting classifier's estimate of the input
 

@@ -10,8 +10,10 @@ Two tables:
 
 Method modules (``METHOD_MODULES``) register themselves when imported; the registry imports the
 ones that exist on first use, so ``import faceedit`` stays cheap and a method whose module is not
-written yet is simply absent. ``load_model`` accepts a registered name or a ``.safetensors`` path
-and returns the model in eval mode with its spec and checkpoint metadata.
+written yet is simply absent; loading or looking up one method's model by its name imports that
+method's module alone (the others only when the name or architecture is not found there).
+``load_model`` accepts a registered name or a ``.safetensors`` path and returns the model in eval
+mode with its spec and checkpoint metadata.
 """
 
 from __future__ import annotations
@@ -197,6 +199,16 @@ def _import_method_modules() -> None:
             _IMPORTED.add(name)
 
 
+def _import_model_module(name: str) -> None:
+    """Import the method module of model ``name`` (``faceedit.models.<name>``) when it is one,
+    and no other: loading one model need not import every method (start-up time)."""
+    module = f"faceedit.models.{name}"
+    if module in METHOD_MODULES and module not in _IMPORTED:
+        if module not in sys.modules and importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+        _IMPORTED.add(module)
+
+
 def model_names() -> list[str]:
     """Registered model names, in registration order."""
     _import_method_modules()
@@ -205,7 +217,10 @@ def model_names() -> list[str]:
 
 def get_spec(name: str) -> ModelSpec:
     """The spec of a registered model; UsageError naming the available ones otherwise."""
-    _import_method_modules()
+    if name not in REGISTRY:
+        _import_model_module(name)
+    if name not in REGISTRY:
+        _import_method_modules()
     if name in REGISTRY:
         return REGISTRY[name]
     if not REGISTRY:
@@ -387,6 +402,8 @@ def _check_spec_matches(spec: ModelSpec, meta: CheckpointMeta, path: str | os.Pa
 
 def _build(arch: str, config: dict[str, Any], path: str | os.PathLike) -> EditModel:
     if arch not in ARCHS:
+        _import_method_modules()
+    if arch not in ARCHS:
         known = ", ".join(sorted(ARCHS)) or "none"
         raise CheckpointError(f"unknown architecture {arch!r}; known: {known}", path)
     try:
@@ -447,8 +464,11 @@ def load_model(
     model's dtype (float32), and the model is moved to ``device`` in eval mode.
     """
     name_or_path = os.fspath(name_or_path)
-    _import_method_modules()
+    _import_model_module(name_or_path)  # a method's own model: its module only
+    if name_or_path not in REGISTRY and os.path.exists(name_or_path):
+        _import_method_modules()  # a plugin's model name, or a file: the full registry decides
     if _looks_like_path(name_or_path):
+        _import_method_modules()
         ck = load_checkpoint(name_or_path)
         spec = _spec_from_meta(ck.meta, name_or_path)
     else:
