@@ -63,6 +63,10 @@ from faceedit.models.registry import ModelSpec, WeightSource, register_arch, reg
 MAX_STRENGTH = 1.5
 #: Principal-axis coordinates of a face are clipped to this many standard deviations.
 Z_CLIP = 3.0
+#: (inner, outer) of the region weight, in eye distances from the face outline, over which the
+#: appearance maps (mouth, glasses) and the shading maps are laid onto a face.
+PAINT_REGION = (0.0, 0.3)
+SHADE_REGION = (-0.1, 0.15)
 
 
 #: Named fine controls (``--control smile=0.5,brows=-0.3``), each -1..1, as moves on the AU basis:
@@ -285,14 +289,10 @@ class Stage(EditModel):
             if lm.shape != (68, 2):
                 done.append(StageEdit(lm, 0.0))
                 continue
-            moved = self.move(lm, target, strength, aus=aus, like=like)
-            grid = face_grid(lm)
-            field, scale = backward_field(lm, moved, grid)
-            out = warp_photo(out, grid, field)
-            moved = lm + scale * (moved - lm)
+            out, moved, scale = self.warp_to(out, lm, self.move(lm, target, strength, aus=aus, like=like))
             appearance = self._appearance_target(target, aus, like, lm, moved)
             if appearance is not None and strength > 0:
-                out = self._paint(out, moved, appearance, min(strength, 1.0) * scale)
+                out = self.paint(out, moved, appearance, min(strength, 1.0) * scale)
             for a, v in amounts.items():
                 if v != 0.0 and strength > 0:
                     d = "on" if v > 0 else "off"
@@ -304,6 +304,23 @@ class Stage(EditModel):
         if out is pixels:
             out = pixels.copy()
         return out, done
+
+    def warp_to(self, pixels: np.ndarray, lm: np.ndarray, moved: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, float]:
+        """The photo with the face at landmarks ``lm`` warped (fold-free, full resolution) so they
+        go to ``moved``; returns (photo, the landmarks reached, the scale the move was held to)."""
+        grid = face_grid(lm)
+        field, scale = backward_field(lm, moved, grid)
+        return warp_photo(pixels, grid, field), lm + scale * (moved - lm), scale
+
+    def appearance_maps(self, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(canonical landmarks of the target's frame, gain (C, S, S), bias (C, S, S))."""
+        frame = self._a("mean_shape") + self._a(f"disp_mean_{target}")
+        return frame, self._a(f"gain_{target}"), self._a(f"bias_{target}")
+
+    def shade_map(self, lighting: str) -> tuple[np.ndarray, np.ndarray]:
+        """(canonical landmarks of the neutral frame, log ratio image (S, S)) of a lighting class."""
+        return self._a("mean_shape"), self._a(f"shade_{lighting}")
 
     def _appearance_target(self, target, aus, like, lm, moved) -> str | None:
         if not (aus or like is not None) or target in self.appearance:
@@ -320,11 +337,14 @@ class Stage(EditModel):
                 best, err = t, e
         return best
 
-    def _canonical_maps(self, pixels, moved, frame_lm, maps: list[np.ndarray], inner, outer):
-        """Sample canonical-frame maps at every pixel of the face region; returns
-        (roi, [maps at the ROI], region weight at the ROI)."""
+    def canonical_maps(self, shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarray,
+                       maps: list[np.ndarray], region: tuple[float, float]):
+        """Sample canonical-frame maps (frame landmarks ``frame_lm``) at every pixel of the face
+        region of a face at ``moved`` in an image of ``shape``; returns (roi, [maps at the ROI],
+        region weight at the ROI). ``region``: :data:`PAINT_REGION` or :data:`SHADE_REGION`."""
+        inner, outer = region
         grid = face_grid(moved, outer=outer)
-        roi = grid.roi(pixels.shape)
+        roi = grid.roi(shape)
         x0, y0, x1, y1 = roi
         coords = canonical_coords(moved, frame_lm, grid)
         weight = region_weight(moved, grid.points(), inner=inner, outer=outer)
@@ -334,18 +354,17 @@ class Stage(EditModel):
                              borderMode=cv2.BORDER_REPLICATE) for m in maps]
         return roi, sampled, w
 
-    def _paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float) -> np.ndarray:
-        """Apply the target's per-pixel linear appearance map (in its canonical frame)."""
-        frame = self._a("mean_shape") + self._a(f"disp_mean_{target}")
-        return self._paint_maps(pixels, moved, frame, self._a(f"gain_{target}"), self._a(f"bias_{target}"),
-                                strength)
+    def paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float) -> np.ndarray:
+        """Apply the target's per-pixel linear appearance map (in its canonical frame) to the
+        face at landmarks ``moved``."""
+        return self._paint_maps(pixels, moved, *self.appearance_maps(target), strength)
 
     def _paint_maps(self, pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain: np.ndarray,
                     bias: np.ndarray, strength: float) -> np.ndarray:
         """Apply a per-pixel linear map ``gain * x + bias`` ((C, S, S) each; C = 1 luma, 3 Y, Cb,
         Cr) drawn in the canonical frame whose landmarks are ``frame``."""
         maps = [np.moveaxis(gain, 0, -1), np.moveaxis(bias, 0, -1)]
-        roi, (g, b), w = self._canonical_maps(pixels, moved, frame, maps, inner=0.0, outer=0.3)
+        roi, (g, b), w = self.canonical_maps(pixels.shape, moved, frame, maps, PAINT_REGION)
         x0, y0, x1, y1 = roi
         out = pixels.copy()
         unit = 65535.0 if pixels.dtype == np.uint16 else 255.0
@@ -363,8 +382,8 @@ class Stage(EditModel):
 
     def _shade(self, pixels: np.ndarray, moved: np.ndarray, lighting: str, strength: float) -> np.ndarray:
         """Multiply the face by the lighting class's ratio image, warped to its landmarks."""
-        roi, (r,), w = self._canonical_maps(pixels, moved, self._a("mean_shape"),
-                                            [self._a(f"shade_{lighting}")], inner=-0.1, outer=0.15)
+        frame, ratio = self.shade_map(lighting)
+        roi, (r,), w = self.canonical_maps(pixels.shape, moved, frame, [ratio], SHADE_REGION)
         x0, y0, x1, y1 = roi
         out = pixels.copy()
         unit = 65535.0 if pixels.dtype == np.uint16 else 255.0

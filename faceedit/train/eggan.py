@@ -351,9 +351,8 @@ class EGGANTrainer(MethodTrainer):
         l_head = masked_mse(au_pred.float(), aus)
         loss = (c["lambda_adv"] * l_adv + c["lambda_z"] * l_z + c["lambda_au"] * l_au + c["lambda_id"] * l_id
                 + c["lambda_per"] * l_per + c["lambda_rec"] * l_rec)
-        l_stage = x.new_zeros(())
-        if self.prior is not None and c["lambda_stage"]:
-            l_stage = (fake - x_in).abs().mean()
+        l_stage = self.stage_l1(fake, x_in)
+        if l_stage is not None:
             loss = loss + c["lambda_stage"] * l_stage
         self.optimize("G", loss + l_head)
 
@@ -368,7 +367,7 @@ class EGGANTrainer(MethodTrainer):
         return {"d_adv": d_adv.item(), "gp": gp.item(), "d_cls": d_cls.item(), "g": loss.item(),
                 "g_adv": l_adv.item(), "z_adv": l_z.item(), "dz": l_dz.item(), "au": l_au.item(),
                 "id": l_id.item(), "per": float(l_per.detach()), "rec": l_rec.item(), "au_head": l_head.item(),
-                "stage": l_stage.item()}
+                "stage": 0.0 if l_stage is None else l_stage.item()}
 
     # ---- outputs ----------------------------------------------------------------------------
     @torch.no_grad()

@@ -42,7 +42,7 @@ Choices (where the paper leaves room or our data differs):
   tiny weight (1e-7) only means something against a per-image sum.
 * **On the stage** (``faceedit train --prior stage``, the default): the generator gets the
   stage's edit of the crop towards its targets (:mod:`faceedit.train.prior`) and the cycle goes
-  back through the stage's inverse warp; ``lambda_stage`` (10) holds the output near that input,
+  back through the stage's inverse warp; ``lambda_stage`` (50) holds the output near that input,
   so the network adds texture rather than repainting the face.
 * **Width.** CPU-sized defaults (``dim`` 16 -> 64, critic 32 -> 256, 64-px crops); the paper's
   widths are ``dim`` 64, ``max_dim`` 256 at 128 px with a 64 -> 2048 critic.
@@ -99,7 +99,7 @@ class LEGANTrainer(MethodTrainer):
         "quality_q": 8.0, "quality_mask": False,
         # with the stage prior: L1 between the output and the stage's edit it was given (not in the
         # paper; without it the class loss paints dataset cues, bright cheek halos, over the edit)
-        "lambda_stage": 10.0,
+        "lambda_stage": 50.0,
         "unlabelled_lighting": UNLABELLED_LIGHTING,
     }
     default_batch_size = 8
@@ -236,8 +236,8 @@ class LEGANTrainer(MethodTrainer):
             g_tv = (total_variation(fake.float()) + total_variation(rec.float())) * x[0].numel()
             loss = g_adv + c["lambda_cls"] * g_cls + c["lambda_rec"] * g_rec + c["lambda_tv"] * g_tv
             out = {}
-            if self.prior is not None and c["lambda_stage"]:
-                g_stage = (fake.float() - x_in).abs().mean()
+            g_stage = self.stage_l1(fake, x_in)
+            if g_stage is not None:
                 loss = loss + c["lambda_stage"] * g_stage
                 out["g_stage"] = g_stage
             if self.identity is not None:

@@ -297,6 +297,14 @@ class MethodTrainer:
             return lm
         return self.prior.moved_landmarks(batch["index"], expr, lm)
 
+    def stage_l1(self, out: torch.Tensor, x_in: torch.Tensor) -> torch.Tensor | None:
+        """L1 between a generator's output and the stage's edit it was given, to be weighted by the
+        trainer's ``lambda_stage``; None without a prior or at weight 0. Not in the papers: without
+        it the class losses repaint what the stage did with dataset cues (halos, dot grids)."""
+        if self.prior is None or not float(self.config.get("lambda_stage", 0.0)):
+            return None
+        return (out.float() - x_in).abs().mean()
+
     def stage_back(self, x: torch.Tensor, batch: dict[str, Any], expr: torch.Tensor) -> torch.Tensor:
         """Crops of the batch's faces as moved towards ``expr``, warped back to their own landmarks
         (a cycle's way back); ``x`` itself without a prior."""

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from faceedit.faces.types import LUMA_WEIGHTS, RGB_TO_YCC, YCC_TO_RGB
 from faceedit.faces.warp import backward_field, face_grid
 from faceedit.log import logger
-from faceedit.models.stage import Stage
+from faceedit.models.stage import PAINT_REGION, SHADE_REGION, Stage
 
 
 def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarray) -> np.ndarray:
@@ -117,28 +117,11 @@ class StagePrior:
             back, _ = dense_sampling((s, s), moved, lm)
             out = {"fwd": torch.from_numpy(fwd), "back": torch.from_numpy(back),
                    "landmarks": torch.from_numpy(moved.astype(np.float32))}
-            if target in self.stage.appearance:
-                gain, bias = self.stage_maps(moved, target, scale)
-                out["gain"], out["bias"] = gain, bias
+            if target in self.stage.appearance:  # (gain - 1) * w and bias * w, (C, S, S) each
+                frame, gain, bias = self.stage.appearance_maps(target)
+                out["gain"], out["bias"] = self._on_crop(moved, frame, [gain - 1.0, bias], PAINT_REGION, scale)
         self._maps[(key, e)] = out
         return out
-
-    def stage_maps(self, moved: np.ndarray, target: str, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """The target's mouth map at a face with landmarks ``moved``: ``(gain - 1) * w`` and
-        ``bias * w`` as (C, S, S) (C = 1: luma, 3: Y, Cb, Cr), zero beyond the region."""
-        st, s = self.stage, self.size
-        frame = st._a("mean_shape") + st._a(f"disp_mean_{target}")
-        maps = [np.moveaxis(st._a(f"gain_{target}"), 0, -1), np.moveaxis(st._a(f"bias_{target}"), 0, -1)]
-        roi, (g, b), w = st._canonical_maps(np.zeros((s, s, 1), np.uint8), moved, frame, maps,
-                                            inner=0.0, outer=0.3)
-        x0, y0, x1, y1 = roi
-        c = 1 if g.ndim == 2 else g.shape[-1]
-        gain = np.zeros((s, s, c), np.float32)
-        bias = np.zeros((s, s, c), np.float32)
-        ww = (w * scale)[..., None]
-        gain[y0:y1, x0:x1] = (g.reshape(g.shape[:2] + (c,)) - 1.0) * ww
-        bias[y0:y1, x0:x1] = b.reshape(b.shape[:2] + (c,)) * ww
-        return torch.from_numpy(np.moveaxis(gain, -1, 0).copy()), torch.from_numpy(np.moveaxis(bias, -1, 0).copy())
 
     def shade(self, key: int, light: int) -> torch.Tensor | None:
         """(S, S) log gain of lighting index ``light`` on face ``key`` (at its own landmarks)."""
@@ -148,14 +131,24 @@ class StagePrior:
         name = self.lighting[light] if 0 <= light < len(self.lighting) else None
         lm = self.key_landmarks[key]
         if name in self.stage.lighting and np.isfinite(lm).all():
-            st, s = self.stage, self.size
-            roi, (r,), w = st._canonical_maps(np.zeros((s, s, 1), np.uint8), lm, st._a("mean_shape"),
-                                              [st._a(f"shade_{name}")], inner=-0.1, outer=0.15)
-            x0, y0, x1, y1 = roi
-            m = np.zeros((s, s), np.float32)
-            m[y0:y1, x0:x1] = r * w
-            out = torch.from_numpy(m)
+            frame, ratio = self.stage.shade_map(name)
+            out = self._on_crop(lm, frame, [ratio[None]], SHADE_REGION)[0][0]
         self._shades[(key, light)] = out
+        return out
+
+    def _on_crop(self, lm: np.ndarray, frame: np.ndarray, maps: list[np.ndarray],
+                 region: tuple[float, float], scale: float = 1.0) -> list[torch.Tensor]:
+        """Canonical-frame maps ((C, S', S') each) laid onto the face at ``lm`` on the crop grid,
+        times the region weight and ``scale``, zero beyond the region: (C, S, S) tensors."""
+        s = self.size
+        roi, sampled, w = self.stage.canonical_maps((s, s), lm, frame, [np.moveaxis(m, 0, -1) for m in maps],
+                                                    region)
+        x0, y0, x1, y1 = roi
+        out = []
+        for m, v in zip(maps, sampled):
+            full = np.zeros((s, s, m.shape[0]), np.float32)
+            full[y0:y1, x0:x1] = v.reshape(v.shape[:2] + (m.shape[0],)) * (w * scale)[..., None]
+            out.append(torch.from_numpy(np.moveaxis(full, -1, 0).copy()))
         return out
 
     # -- applying ----------------------------------------------------------------------------------
@@ -204,7 +197,7 @@ class StagePrior:
 
 
 def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) -> torch.Tensor:
-    """The stage's mouth map on a (1, C, S, S) crop in [-1, 1] (as ``Stage._paint``): a luma map
+    """The stage's mouth map on a (1, C, S, S) crop in [-1, 1] (as ``Stage.paint``): a luma map
     darkens R, G, B by one ratio and brightens them by one amount; a Y, Cb, Cr map changes a colour crop in Y, Cb, Cr
     and a grey or 1-channel crop in Y only."""
     u = (x + 1) / 2
@@ -242,20 +235,16 @@ def paired_inputs(stage: Stage, pairs: list[tuple[dict, dict]], channels: int = 
     landmarks, with the target expression's mouth map), as (N, channels, size, size) in [-1, 1]."""
     from PIL import Image
 
-    from faceedit.faces.warp import warp_photo
-
     out = []
     for src, dst in pairs:
         with Image.open(f"{src['dataset']}/{src['file']}") as im:
             img = np.asarray(im.convert("RGB"))
         lm_s = np.asarray(src["landmarks"], np.float64).reshape(68, 2)
         lm_d = np.asarray(dst["landmarks"], np.float64).reshape(68, 2)
-        grid = face_grid(lm_s)
-        field, scale = backward_field(lm_s, lm_d, grid)
-        img = warp_photo(img, grid, field)
+        img, moved, scale = stage.warp_to(img, lm_s, lm_d)
         target = dst["labels"].get("expression")
         if target in stage.appearance:
-            img = stage._paint(img, lm_s + scale * (lm_d - lm_s), target, scale)
+            img = stage.paint(img, moved, target, scale)
         pil = Image.fromarray(img).convert("L" if channels == 1 else "RGB")
         if size and size != pil.width:
             pil = pil.resize((size, size), Image.Resampling.BOX)

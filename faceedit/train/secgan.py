@@ -105,7 +105,7 @@ class SeCGANTrainer(MethodTrainer):
         "seg_attributes": ["expression"],  # what the mask critic classifies
         # with the stage prior: L1 between the output and the stage's edit it was given (not in the
         # paper; as LEGAN's, it keeps the class loss from repainting the face)
-        "lambda_stage": 10.0,
+        "lambda_stage": 50.0,
     }
     default_batch_size = 8
 
@@ -203,8 +203,8 @@ class SeCGANTrainer(MethodTrainer):
             cls = self.space.cls_loss(logits, eff)
             rec = F.l1_loss(G(x, torch.zeros_like(diff)).float(), x)
         g_loss = adv + w_cls * cls + w_rec * rec
-        if self.prior is not None and c["lambda_stage"]:
-            g_stage = F.l1_loss(xf.float(), x_in)
+        g_stage = self.stage_l1(xf, x_in)
+        if g_stage is not None:
             g_loss = g_loss + float(c["lambda_stage"]) * g_stage
             logs["g_stage"] = g_stage.item()
         if self.semantic:
