@@ -37,10 +37,15 @@ class Conv(nn.Conv2d):
     """nn.Conv2d with TensorFlow 'SAME' padding (depthwise when ``groups`` = channels)."""
 
     def __init__(self, cin: int, cout: int, k: int = 1, stride: int = 1, depthwise: bool = False):
-        super().__init__(cin, cout, k, stride, padding=0, groups=cin if depthwise else 1)
+        # At stride 1 an odd kernel's 'SAME' padding is symmetric: the convolution pads itself
+        # (no padded copy of the input); strided ones pad bottom/right by what the size needs.
+        super().__init__(cin, cout, k, stride, padding=(k - 1) // 2 if stride == 1 and k % 2 else 0,
+                         groups=cin if depthwise else 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(pad_same(x, self.kernel_size[0], self.stride[0]))
+        if self.padding == (0, 0):
+            x = pad_same(x, self.kernel_size[0], self.stride[0])
+        return super().forward(x)
 
 
 class BlazeBlock(nn.Module):
@@ -63,8 +68,9 @@ class BlazeBlock(nn.Module):
         y = self.convs(x)
         if self.stride == 2:
             x = F.max_pool2d(x, 2, 2)
-        if self.extra:
-            x = F.pad(x, (0, 0, 0, 0, 0, self.extra))
+        if self.extra:  # the input zero-padded in channels: only the first cin channels get it
+            y[:, : x.shape[1]] += x
+            return self.act(y)
         return self.act(x + y)
 
 

@@ -42,9 +42,11 @@ WARP_POINTS = [i for i in range(68) if i not in INNER_LIPS]
 
 
 def _tps_kernel(r2: np.ndarray) -> np.ndarray:
+    """r^2 log r^2 (the 2-D thin-plate kernel up to a factor), 0 at r = 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         k = r2 * np.log(r2)
-    return np.nan_to_num(k, nan=0.0, posinf=0.0, neginf=0.0)
+    k[r2 <= 0] = 0.0
+    return k
 
 
 class ThinPlateSpline:
@@ -78,9 +80,12 @@ class ThinPlateSpline:
         q = (np.asarray(pts, np.float64).reshape(-1, 2) - self.c) / self.s
         n = len(self.p)
         out = np.empty((len(q), 2))
+        px, py = self.p[:, 0], self.p[:, 1]
         for i in range(0, len(q), 8192):  # bounded memory for large grids
             qq = q[i:i + 8192]
-            k = _tps_kernel(((qq[:, None, :] - self.p[None, :, :]) ** 2).sum(-1))
+            dx = qq[:, :1] - px
+            dy = qq[:, 1:] - py
+            k = _tps_kernel(dx * dx + dy * dy)
             out[i:i + 8192] = k @ self.coef[:n] + self.coef[n] + qq @ self.coef[n + 1:]
         return out.reshape(shape)
 
@@ -163,12 +168,37 @@ def region_outline(lm: np.ndarray, grow: float = 0.0, forehead: float = 0.7) -> 
 def hull_weight(hull: np.ndarray, pts: np.ndarray, falloff: float) -> np.ndarray:
     """Weight in [0,1] at ``pts`` (..., 2): 1 inside the convex polygon ``hull``, falling to 0
     over ``falloff`` px outside it (a smoothstep)."""
-    hull = np.asarray(hull, np.float32).reshape(-1, 1, 2)
     shape = np.shape(pts)[:-1]
-    flat = np.asarray(pts, np.float64).reshape(-1, 2)
-    dist = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) for x, y in flat])
+    dist = polygon_distance(hull, np.asarray(pts, np.float64).reshape(-1, 2))
     t = np.clip(1.0 + dist / max(falloff, 1e-6), 0.0, 1.0)
     return (t * t * (3 - 2 * t)).reshape(shape)
+
+
+def polygon_distance(poly: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Signed distance (N,) of points (N,2) to the closed polygon ``poly`` (K,2): positive
+    inside, negative outside (``cv2.pointPolygonTest(..., measureDist=True)`` for many points at
+    once; the polygon is taken in float32 as OpenCV takes it)."""
+    a = np.asarray(poly, np.float32).reshape(-1, 2).astype(np.float64)
+    b = np.roll(a, -1, axis=0)
+    ax, ay = a[:, 0], a[:, 1]
+    ex, ey = b[:, 0] - ax, b[:, 1] - ay  # (K,) edges
+    inv_len2 = 1.0 / np.maximum(ex * ex + ey * ey, 1e-300)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = ex / ey  # x step per unit y along each edge (inf/nan on horizontal edges: unused)
+    out = np.empty(len(pts))
+    for i in range(0, len(pts), 16384):  # bounded memory for large point sets
+        px, py = pts[i:i + 16384, :1], pts[i:i + 16384, 1:]  # (n,1)
+        dx, dy = px - ax, py - ay  # (n,K)
+        t = np.clip((dx * ex + dy * ey) * inv_len2, 0.0, 1.0)
+        rx, ry = dx - t * ex, dy - t * ey
+        d = np.sqrt((rx * rx + ry * ry).min(1))
+        # even-odd rule: crossings of a ray to +x with the edges
+        straddle = (ay <= py) != (b[:, 1] <= py)
+        with np.errstate(invalid="ignore"):
+            crosses = straddle & (px < ax + dy * slope)
+        inside = crosses.sum(1) % 2 == 1
+        out[i:i + 16384] = np.where(inside, d, -d)
+    return out
 
 
 def region_weight(lm: np.ndarray, pts: np.ndarray, inner: float = REGION_INNER,
