@@ -348,9 +348,9 @@ def _lighting_estimator(x: torch.Tensor, classes: list[str]) -> torch.Tensor:
 def _attrs_dict(attrs) -> dict:
     """``attrs`` as a dict (``"glasses=on"`` parsed as on the command line)."""
     if isinstance(attrs, str):
-        from faceedit.models.secgan import _parse_attrs
+        from faceedit.models.stargan import parse_attrs
 
-        return _parse_attrs(attrs)
+        return parse_attrs(attrs)
     return dict(attrs)
 
 

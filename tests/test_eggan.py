@@ -1,5 +1,6 @@
 """EGGAN: network shapes, MS-SSIM, AU conditions and options, a few training steps, the
-interpolation endpoints, checkpoint round-trip and an offline photo edit. CPU, tiny configs."""
+interpolation endpoints, the trainer's export reloaded and alpha 0 on a photo. CPU, tiny configs.
+(Every registered model's round trip and face-only astronaut edit: tests/test_models_all.py.)"""
 
 from __future__ import annotations
 
@@ -351,18 +352,13 @@ def test_checkpoint_round_trip(exported):
                                    ref.edit(x, "surprised", 0.6, mode=mode), atol=1e-4, rtol=0)
 
 
-def test_astronaut_edit_offline(exported, astronaut):
+def test_alpha_zero_photo_edit_is_the_input(exported, astronaut):
     from faceedit.api import Editor
 
     _, path = exported
     editor = Editor.from_pretrained(str(path), device="cpu", detector="dlib", allow_download=False)
     out = editor.edit(astronaut, "happy", strength=1.0, aus={12: 4.0})
-    assert out.shape == astronaut.shape and out.dtype == astronaut.dtype
-    changed = np.abs(out.astype(int) - astronaut.astype(int)).max(2) > 2
-    ys, xs = np.nonzero(changed)
-    assert changed.sum() > 100
-    # the change stays on the face (the astronaut's face is in the upper middle of the photo)
-    assert 50 < np.median(ys) < 250 and 120 < np.median(xs) < 330
+    assert np.abs(out.astype(int) - astronaut.astype(int)).max() > 2  # alpha 1 changes the face
     same = editor.edit(astronaut, "happy", strength=0.0)  # alpha 0, delta mode: the input
     assert np.abs(same.astype(int) - astronaut.astype(int)).max() <= 1
 

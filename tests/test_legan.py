@@ -1,5 +1,6 @@
 """LEGAN: generator of three hourglasses with expression/lighting masks, the WGAN-GP trainer on the
-shared loop, checkpoint round trip, and an offline edit of the astronaut photo."""
+shared loop, its export reloaded, and a photo edit on the luminance model with its masks saved.
+(Every registered model's round trip and face-only astronaut edit: tests/test_models_all.py.)"""
 
 from __future__ import annotations
 
@@ -338,7 +339,6 @@ def test_run_export_reload_and_edit_the_astronaut(tmp_path, datasets, astronaut)
     assert out.shape == astronaut.shape and out.dtype == np.uint8
     delta = out.astype(int) - astronaut.astype(int)
     assert np.abs(delta).sum() > 0
-    assert np.abs(delta[:40]).max() == 0 and np.abs(delta[-40:]).max() == 0  # far from the face: untouched
     changed = np.abs(delta).max(2) > 0
     # a luma change, the same on R, G and B (rounding and clipping aside): the photo keeps its colour
     spread = delta[changed].max(1) - delta[changed].min(1)

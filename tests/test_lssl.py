@@ -1,6 +1,7 @@
 """LSSL: generator and attribute vocabulary, edit options (lighting, landmarks), a few training
-steps, the face-parsing term, checkpoint round trip and an offline edit of the astronaut photo.
-Offline, CPU, tiny synthetic data sets (tests/_datasets.py)."""
+steps, the face-parsing term, the trainer's export reloaded, and a photo's relighting and own
+landmarks reaching the model. Offline, CPU, tiny synthetic data sets (tests/_datasets.py).
+(Every registered model's round trip and face-only astronaut edit: tests/test_models_all.py.)"""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from faceedit.analysis.store import save_analysis
 from faceedit.errors import UsageError
 from faceedit.faces.parsing import CLASSES
 from faceedit.faces.types import CropTemplate
-from faceedit.models.lssl import KEEP, LSSL, AttributeSpace, EncoderDecoder, LSSLGenerator
+from faceedit.models.layers import EncoderDecoder
+from faceedit.models.lssl import LSSL, LSSLGenerator
 from faceedit.models.registry import load_model
+from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.train.data import open_dataset
 from faceedit.train.export import export_model
 from faceedit.train.loop import LoopConfig, load_train_data, run
@@ -158,7 +161,7 @@ def make_landmarks(size: int, shift: float = 0.0) -> np.ndarray:
 def test_training_steps_lower_the_losses(datasets, caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="faceedit"):
         tr = tiny_trainer(datasets, residual=False)
-    assert sum("face-parsing loss off" in r.getMessage() for r in caplog.records) == 1
+    assert sum("face-parsing loss switched off" in r.getMessage() for r in caplog.records) == 1
     assert tr.data.vocab == {"expression": ["happy", "neutral", "sad"], "lighting": ["front", "left", "right"]}
     assert tr.space.dim == 6
     batch = tr.data.train.batch(torch.arange(8))
@@ -243,16 +246,12 @@ def test_checkpoint_round_trip(exported) -> None:
         assert torch.allclose(model.edit(x, target, lighting=light), ref.edit(x, target, lighting=light), atol=0.02)
 
 
-def test_offline_edit_of_the_astronaut(exported, astronaut) -> None:
+def test_photo_relighting_and_own_landmarks(exported, astronaut) -> None:
     from faceedit.api import Editor
 
     _, path = exported
     editor = Editor.from_pretrained(path, device="cpu", detector="dlib")
     out = editor.edit(astronaut, "happy")
-    assert out.shape == astronaut.shape and out.dtype == np.uint8
-    diff = np.abs(out.astype(int) - astronaut.astype(int)).sum(-1)
-    assert diff.max() > 10  # the face changed
-    assert diff[:40, :40].max() == 0 and diff[-40:, -40:].max() == 0  # the corners did not
     relit = editor.edit(astronaut, KEEP, lighting="left")
     assert np.abs(relit.astype(int) - out.astype(int)).max() > 0
     # the pipeline can hand the crop's own landmarks to the model

@@ -277,24 +277,6 @@ def test_greyscale_model_and_config_round_trip(tmp_path) -> None:
         build_reggan({"size": 36})
 
 
-def test_registered_arch_loads_from_checkpoint(tmp_path) -> None:
-    checkpoint = pytest.importorskip("faceedit.models.checkpoint")
-    registry = pytest.importorskip("faceedit.models.registry")
-    model = tiny_model(targets=["happy", "sad"]).eval()
-    g = torch.Generator().manual_seed(1)
-    layer = ExpressionLayer.from_tensors(
-        0.1 * torch.randn(3, 32, 32, 25, generator=g), 0.1 * torch.randn(3, 32, 32, generator=g)
-    )
-    model.set_expression_layer("sad", layer)
-    path = tmp_path / "reggan.safetensors"
-    meta = {"arch": "reggan", "config": model.config, "conditions": model.targets()}
-    checkpoint.save_checkpoint(path, model.state_dict(), meta, dtype=None)
-    loaded = registry.load_model(path).model
-    assert loaded.targets() == ["happy", "sad"]
-    x = torch.rand(2, 3, 32, 32) * 2 - 1
-    torch.testing.assert_close(loaded.edit(x, "sad"), model.edit(x, "sad"), rtol=0, atol=0)
-
-
 # ----------------------------------------------------------------------------------------------
 # Stage 2 trainer
 # ----------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """SeCGAN: generator shapes, label differences and edit options (target, keep, attrs, source), a
-few training steps with and without the semantic branch, the consistency terms' gradients,
-checkpoint round trip and an offline edit of the astronaut photo. Offline, CPU, tiny synthetic
-data sets (tests/_datasets.py) and a tiny untrained parser saved to a temporary weights folder."""
+few training steps with and without the semantic branch, the consistency terms' gradients, the
+trainer's export reloaded and attributes on a photo. Offline, CPU, tiny synthetic data sets
+(tests/_datasets.py) and a tiny untrained parser saved to a temporary weights folder.
+(Every registered model's round trip and face-only astronaut edit: tests/test_models_all.py.)"""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from faceedit.analysis.store import save_analysis
 from faceedit.errors import UsageError
 from faceedit.faces.parsing import CLASSES
 from faceedit.faces.types import CropTemplate
-from faceedit.models.lssl import KEEP
 from faceedit.models.registry import load_model
 from faceedit.models.secgan import SeCGAN, StarGenerator
+from faceedit.models.stargan import KEEP
 from faceedit.train.data import open_dataset
 from faceedit.train.export import export_model
 from faceedit.train.loop import LoopConfig, load_train_data, run
@@ -260,16 +261,11 @@ def test_checkpoint_round_trip(exported) -> None:
         assert torch.allclose(model.edit(x, target, **opts), ref.edit(x, target, **opts), atol=0.02)
 
 
-def test_offline_edit_of_the_astronaut(exported, astronaut) -> None:
+def test_photo_edit_takes_attributes(exported, astronaut) -> None:
     from faceedit.api import Editor
 
     _, path = exported
     editor = Editor.from_pretrained(path, device="cpu", detector="dlib")
-    out = editor.edit(astronaut, "sad")
-    assert out.shape == astronaut.shape and out.dtype == np.uint8
-    diff = np.abs(out.astype(int) - astronaut.astype(int)).sum(-1)
-    assert diff.max() > 10  # the face changed
-    assert diff[:40, :40].max() == 0 and diff[-40:, -40:].max() == 0  # the corners did not
     glasses = editor.edit(astronaut, KEEP, attrs={"glasses": 1.0})
     assert np.abs(glasses.astype(int) - astronaut.astype(int)).max() > 0
     with pytest.raises(UsageError):

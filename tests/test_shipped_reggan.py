@@ -1,19 +1,15 @@
-"""The shipped RegGAN checkpoint: it loads offline, edits real photos, and (on the shared London
-data) moves held-out neutral faces towards their real smile."""
+"""The shipped RegGAN checkpoint: strength, every target and its expression stage, photos it was
+not trained on, and (on the shared London data) held-out neutral faces moved towards their real
+smile. Listing, offline loading, the round trip and the face-only edit: tests/test_models_all.py."""
 
-import json
 import os
 
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
 from faceedit.api import Editor
-from faceedit.cli import app
-from faceedit.models.registry import load_model, resolve_weights, get_spec
-
-runner = CliRunner()
+from faceedit.models.registry import load_model
 
 
 @pytest.fixture(scope="module")
@@ -21,20 +17,11 @@ def editor():
     return Editor.from_pretrained("reggan", device="cpu", detector="dlib")
 
 
-def test_listed_present_and_hash_pinned():
-    r = runner.invoke(app, ["models", "--json"])
-    row = next(m for m in json.loads(r.stdout) if m["name"] == "reggan")
-    assert row["present"] and row["method"] == "RegGAN" and "happy" in row["targets"]
-    spec = get_spec("reggan")
-    assert spec.weights.sha256 and resolve_weights(spec).stat().st_size < 20e6
-
-
-def test_edits_the_astronaut_face_only(editor, astronaut):
+def test_strength_scales_the_astronaut_edit(editor, astronaut):
     out = editor.edit(astronaut, "happy")
     diff = np.abs(out.astype(float) - astronaut.astype(float)).sum(2)
     face = diff[130:175, 185:260].mean()  # mouth and cheeks
     assert face > 2.0, face
-    assert diff[400:, :].max() == 0 and diff[:, :100].max() == 0  # far from the face: untouched
     weak = editor.edit(astronaut, "happy", strength=0.5)
     weak_diff = np.abs(weak.astype(float) - astronaut.astype(float)).sum(2)[130:175, 185:260].mean()
     assert 0.3 * face < weak_diff < 0.7 * face

@@ -8,6 +8,10 @@ block that exists for one paper only (e.g. RegGAN's attention blocks) stays in t
 * ``Hourglass``: Newell et al.'s symmetric bottom-up/top-down network with skip branches.
 * ``PatchDiscriminator`` / ``MultiScaleDiscriminator``: PatchGAN critics, the multi-scale one on
   an image pyramid (pix2pixHD style), returning every layer's features for feature matching.
+* StarGAN-family blocks (EGGAN, LEGAN, LSSL, SeCGAN): ``ConvNormAct``, ``ResidualBlock``, the
+  up-samplings ``PixelShuffleUp`` / ``InterpUp`` / ``TransposeUp``, ``broadcast_condition``, the
+  configurable ``EncoderDecoder`` generator body (LSSL, SeCGAN) and ``ClassCritic``, the critic
+  with a class head that every StarGAN-family trainer uses.
 * ``SmallResNet`` (with ``prepare_input``): the small ResNet backbone (crops in, a vector per crop
   out) of the analysis networks and of SeCGAN's source-label network.
 """
@@ -259,6 +263,82 @@ class InterpUp(nn.Sequential):
 def broadcast_condition(x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     """Concatenate a condition vector (B, K) to feature maps (B, C, H, W) as K constant planes."""
     return torch.cat([x, c.view(c.shape[0], c.shape[1], 1, 1).to(x.dtype).expand(-1, -1, *x.shape[-2:])], 1)
+
+
+class TransposeUp(nn.Sequential):
+    """StarGAN's upsampling: 4x4 stride-2 transposed convolution -> norm -> ReLU."""
+
+    def __init__(self, cin: int, cout: int, norm: NormKind = "instance") -> None:
+        super().__init__(nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=norm == "none"),
+                         norm_layer(norm, cout), nn.ReLU(inplace=True))
+
+
+class EncoderDecoder(nn.Module):
+    """Down-sampling encoder, residual bottleneck, up-sampling decoder, conditioned on a vector.
+
+    * ``stem_kernel`` > 0: a stride-1 ``k x k`` convolution first (StarGAN: 7), of width ``base``;
+    * ``n_down`` 4x4 stride-2 convolutions, widths ``base * 2**(i+1)`` (after a stem) or
+      ``base * 2**i`` (without), capped at ``max_channels``; IN + ReLU after each;
+    * ``cond_at="input"``: the condition's planes are concatenated to the input (StarGAN,
+      SeCGAN); ``"latent"``: to the encoder's output, then fused by a 3x3 convolution (LSSL);
+    * ``n_res`` residual blocks; ``n_down`` upsamplings (``"subpixel"``: pixel shuffle,
+      ``"transpose"``: transposed convolutions) mirroring the encoder widths;
+    * a 7x7 convolution to ``out_channels``. The output is raw (no activation): the caller
+      applies tanh, softmax or a residual connection. ``zero_head`` starts it at zero.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, cond_dim: int, *, base: int = 64,
+                 max_channels: int = 256, n_down: int = 2, n_res: int = 6, stem_kernel: int = 7,
+                 cond_at: str = "input", up: str = "transpose", norm: NormKind = "instance",
+                 zero_head: bool = False) -> None:
+        super().__init__()
+        if cond_at not in ("input", "latent"):
+            raise ValueError(f"cond_at must be 'input' or 'latent', got {cond_at!r}")
+        if up not in ("subpixel", "transpose"):
+            raise ValueError(f"up must be 'subpixel' or 'transpose', got {up!r}")
+        if n_down < 1:
+            raise ValueError(f"n_down must be >= 1, got {n_down}")
+        self.cond_at, self.cond_dim = cond_at, cond_dim
+        cin = in_channels + (cond_dim if cond_at == "input" else 0)
+        layers: list[nn.Module] = []
+        widths: list[int] = []
+        if stem_kernel:
+            layers.append(ConvNormAct(cin, min(base, max_channels), stem_kernel, 1, norm, "relu"))
+            cin = min(base, max_channels)
+            widths.append(cin)
+        for i in range(n_down):
+            w = min(base * 2 ** (i + (1 if stem_kernel else 0)), max_channels)
+            layers.append(ConvNormAct(cin, w, 4, 2, norm, "relu"))
+            widths.append(w)
+            cin = w
+        self.encoder = nn.Sequential(*layers)
+        self.fuse = (ConvNormAct(cin + cond_dim, cin, 3, 1, norm, "relu")
+                     if cond_at == "latent" else nn.Identity())
+        self.bottleneck = nn.Sequential(*[ResidualBlock(cin, norm) for _ in range(n_res)])
+        ups: list[nn.Module] = []
+        # mirror the encoder: each upsampling returns to the width of the level above it
+        targets = widths[:-1][::-1] if stem_kernel else (widths[:-1][::-1] + [widths[0]])
+        for w in targets[:n_down]:
+            ups.append(PixelShuffleUp(cin, w, norm) if up == "subpixel" else TransposeUp(cin, w, norm))
+            cin = w
+        self.decoder = nn.Sequential(*ups)
+        self.head = nn.Conv2d(cin, out_channels, 7, 1, 3)
+        if zero_head:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
+
+    def encode(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        if self.cond_at == "input":
+            x = broadcast_condition(x, c)
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        if self.cond_at == "latent":
+            z = self.fuse(broadcast_condition(z, c))
+        return self.head(self.decoder(self.bottleneck(z)))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x, c), c)
 
 
 class ClassCritic(nn.Module):

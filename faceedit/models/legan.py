@@ -60,7 +60,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from faceedit.errors import UsageError
@@ -75,6 +74,7 @@ from faceedit.models.layers import (
     broadcast_condition,
 )
 from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+from faceedit.models.stargan import KEEP, one_hot
 
 # The shipped checkpoint (weights/legan.safetensors): vocabularies as the trainer finds them in
 # London + JAFFE + Yale + Extended Yale B (sorted; rows without a lighting label count as front).
@@ -82,10 +82,8 @@ SHIPPED_TARGETS = ["angry", "disgusted", "fearful", "happy", "neutral", "sad", "
 SHIPPED_LIGHTING = ["ambient", "bottom", "front", "left", "right", "top"]
 SHIPPED_SHA256: str | None = "93fd1eab5937c32e3c4b798ab07e86daef754ddf1389de115d0fdebb27591f74"
 
-KEEP = "keep"  # lighting option: feed the lighting classifier's estimate of the input
-
 #: ``estimator(x, classes) -> (B,) long``: the lighting class (an index into ``classes``) of each
-#: crop of ``x`` (B, C, S, S) in [-1, 1]; what ``lighting="keep"`` feeds the generator.
+#: crop of ``x`` (B, C, S, S) in [-1, 1]; what ``lighting="keep"`` (``KEEP``) feeds the generator.
 LightingEstimator = Callable[[torch.Tensor, list[str]], torch.Tensor]
 
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -105,14 +103,6 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 
 UPSAMPLERS = {"pixelshuffle": PixelShuffleUp, "bilinear": InterpUp}
-
-
-def one_hot(index: torch.Tensor, n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """(B,) class indices -> (B, n) one-hot; an index of -1 (unknown) gives an all-zero row."""
-    out = torch.zeros(index.shape[0], n, dtype=dtype, device=index.device)
-    known = index >= 0
-    out[known] = F.one_hot(index[known], n).to(dtype)
-    return out
 
 
 class LeganHourglass(nn.Module):

@@ -12,10 +12,11 @@ encoder-decoder generator that translates an image *and* a landmark side image t
   feature" (sec. 5.3), a fusing convolution, six residual blocks, sub-pixel (pixel-shuffle)
   upsampling with instance norm back to full size and a 7x7 convolution to image + side image.
 
-This module also holds what SeCGAN (:mod:`faceedit.models.secgan`) shares with LSSL beyond
-``layers.py``: the configurable StarGAN-family :class:`EncoderDecoder` and the attribute
-vocabulary :class:`AttributeSpace` (groups of categorical / binary labels, their encoding and the
-classification loss of a critic's class head).
+What SeCGAN (:mod:`faceedit.models.secgan`) shares with LSSL lives below both: the configurable
+StarGAN-family :class:`~faceedit.models.layers.EncoderDecoder` in ``layers.py``, the attribute
+vocabulary :class:`~faceedit.models.stargan.AttributeSpace` (groups of categorical / binary
+labels, their encoding and the classification loss of a critic's class head) and ``KEEP`` in
+``stargan.py``.
 
 Choices where the paper leaves room or contradicts itself (each also noted where it is made):
 
@@ -48,252 +49,18 @@ Choices where the paper leaves room or contradicts itself (each also noted where
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import EditModel
-from faceedit.models.layers import (
-    ConvNormAct,
-    NormKind,
-    PixelShuffleUp,
-    ResidualBlock,
-    broadcast_condition,
-    norm_layer,
-)
+from faceedit.models.layers import EncoderDecoder, NormKind
 from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
-
-KEEP = "keep"
-"""The target that leaves the expression as it is (edit only lighting / attributes)."""
-
-BINARY_KEYS = ("glasses",)
-"""Label keys that are yes/no attributes (data values ``"True"`` / ``"False"``)."""
-BINARY_VALUES = ["False", "True"]
-
-
-# ----------------------------------------------------------------------------------------------
-# Attribute vocabulary (shared with SeCGAN)
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AttributeSpace:
-    """The attribute vector of a StarGAN-family model: one block per label key, in order.
-
-    A categorical key (``expression``, ``lighting``) takes ``len(values)`` entries (one-hot); a
-    binary key (``glasses``, values ``["False", "True"]``) takes one entry (1 = True). Labels are
-    class indices into ``values`` with -1 = unknown, as the training batches carry them; an
-    unknown label encodes as an all-zero block.
-    """
-
-    keys: tuple[str, ...]
-    values: tuple[tuple[str, ...], ...]
-    binary: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_vocab(cls, vocab: dict[str, list[str]], keys: tuple[str, ...] | list[str]) -> AttributeSpace:
-        """The keys of ``keys`` that ``vocab`` gives at least two values (a key with one value
-        cannot be changed, one with none is absent from the data)."""
-        kept = [k for k in keys if len(vocab.get(k, [])) >= 2]
-        for k in kept:
-            if k in BINARY_KEYS and sorted(vocab[k]) != BINARY_VALUES:
-                raise ValueError(f"binary attribute {k!r} must take the values {BINARY_VALUES}, got {vocab[k]}")
-        return cls(tuple(kept), tuple(tuple(BINARY_VALUES) if k in BINARY_KEYS else tuple(vocab[k])
-                                      for k in kept), frozenset(k for k in kept if k in BINARY_KEYS))
-
-    @classmethod
-    def from_config(cls, attributes: dict[str, list[str]]) -> AttributeSpace:
-        return cls(tuple(attributes), tuple(tuple(v) for v in attributes.values()),
-                   frozenset(k for k in attributes if k in BINARY_KEYS))
-
-    def to_config(self) -> dict[str, list[str]]:
-        return {k: list(v) for k, v in zip(self.keys, self.values)}
-
-    def subset(self, keys) -> AttributeSpace:
-        """The space of the given keys only (those present), in this space's order."""
-        idx = [i for i, k in enumerate(self.keys) if k in keys]
-        return AttributeSpace(tuple(self.keys[i] for i in idx), tuple(self.values[i] for i in idx),
-                              frozenset(k for k in self.binary if k in keys))
-
-    def width(self, key: str) -> int:
-        return 1 if key in self.binary else len(self.values[self.keys.index(key)])
-
-    @property
-    def dim(self) -> int:
-        return sum(self.width(k) for k in self.keys)
-
-    def slices(self) -> dict[str, slice]:
-        out, start = {}, 0
-        for k in self.keys:
-            out[k] = slice(start, start + self.width(k))
-            start += self.width(k)
-        return out
-
-    def index(self, key: str, value: str) -> int:
-        values = self.values[self.keys.index(key)]
-        if value not in values:
-            raise UsageError(f"unknown {key} {value!r}; valid: {', '.join(values)}")
-        return values.index(value)
-
-    def encode(self, labels: dict[str, torch.Tensor], batch: int | None = None,
-               device: torch.device | str | None = None) -> torch.Tensor:
-        """(B, dim) float vector of class-index labels (-1 or a missing key = all-zero block)."""
-        if batch is None:
-            batch = len(next(iter(labels.values())))
-        if device is None and labels:
-            device = next(iter(labels.values())).device
-        out = torch.zeros(batch, self.dim, device=device)
-        for k, sl in self.slices().items():
-            lab = labels.get(k)
-            if lab is None:
-                continue
-            known = lab >= 0
-            if k in self.binary:
-                out[:, sl] = (lab == 1).float().unsqueeze(1)
-            else:
-                out[:, sl] = F.one_hot(lab.clamp(min=0), self.width(k)).float() * known.unsqueeze(1)
-        return out
-
-    def sample_targets(self, labels: dict[str, torch.Tensor], keep_prob: float = 0.0,
-                       generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        """Random target labels for a batch: per key and row a uniformly drawn class, or -1
-        ("keep") with probability ``keep_prob`` and wherever the source label is unknown (an
-        attribute that cannot be classified or reconstructed is left alone)."""
-        out = {}
-        for k in self.keys:
-            src = labels[k]
-            n = self.width(k) if k not in self.binary else 2
-            t = torch.randint(0, n, src.shape, device=src.device, generator=generator)
-            if keep_prob > 0:
-                keep = torch.rand(src.shape, device=src.device, generator=generator) < keep_prob
-                t = torch.where(keep, torch.full_like(t, -1), t)
-            out[k] = torch.where(src >= 0, t, torch.full_like(t, -1))
-        return out
-
-    @staticmethod
-    def effective(targets: dict[str, torch.Tensor], source: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """The labels an edited image should show: the target where one is set, else the source."""
-        return {k: torch.where(t >= 0, t, source[k]) for k, t in targets.items()}
-
-    def cls_loss(self, logits: torch.Tensor, labels: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Classification loss of a critic's class head (B, dim): per categorical key the
-        cross-entropy, per binary key the binary cross-entropy (LSSL eq. 2-3, SeCGAN eq. 3-4),
-        over the rows whose label is known, summed over keys. Zero (with a graph) when no label
-        is known."""
-        total = logits.sum() * 0.0
-        for k, sl in self.slices().items():
-            lab = labels.get(k)
-            if lab is None:
-                continue
-            known = lab >= 0
-            if not bool(known.any()):
-                continue
-            if k in self.binary:
-                total = total + F.binary_cross_entropy_with_logits(
-                    logits[known, sl].squeeze(1).float(), lab[known].float())
-            else:
-                total = total + F.cross_entropy(logits[known, sl].float(), lab[known])
-        return total
-
-    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
-        """Logits (B, dim) -> an attribute vector of probabilities: softmax per categorical
-        block, sigmoid per binary entry."""
-        out = torch.empty_like(logits)
-        for k, sl in self.slices().items():
-            out[:, sl] = torch.sigmoid(logits[:, sl]) if k in self.binary else logits[:, sl].softmax(1)
-        return out
-
-
-# ----------------------------------------------------------------------------------------------
-# The StarGAN-family encoder-decoder (shared with SeCGAN)
-# ----------------------------------------------------------------------------------------------
-
-
-class TransposeUp(nn.Sequential):
-    """StarGAN's upsampling: 4x4 stride-2 transposed convolution -> norm -> ReLU."""
-
-    def __init__(self, cin: int, cout: int, norm: NormKind = "instance") -> None:
-        super().__init__(nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=norm == "none"),
-                         norm_layer(norm, cout), nn.ReLU(inplace=True))
-
-
-class EncoderDecoder(nn.Module):
-    """Down-sampling encoder, residual bottleneck, up-sampling decoder, conditioned on a vector.
-
-    * ``stem_kernel`` > 0: a stride-1 ``k x k`` convolution first (StarGAN: 7), of width ``base``;
-    * ``n_down`` 4x4 stride-2 convolutions, widths ``base * 2**(i+1)`` (after a stem) or
-      ``base * 2**i`` (without), capped at ``max_channels``; IN + ReLU after each;
-    * ``cond_at="input"``: the condition's planes are concatenated to the input (StarGAN,
-      SeCGAN); ``"latent"``: to the encoder's output, then fused by a 3x3 convolution (LSSL);
-    * ``n_res`` residual blocks; ``n_down`` upsamplings (``"subpixel"``: pixel shuffle,
-      ``"transpose"``: transposed convolutions) mirroring the encoder widths;
-    * a 7x7 convolution to ``out_channels``. The output is raw (no activation): the caller
-      applies tanh, softmax or a residual connection. ``zero_head`` starts it at zero.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, cond_dim: int, *, base: int = 64,
-                 max_channels: int = 256, n_down: int = 2, n_res: int = 6, stem_kernel: int = 7,
-                 cond_at: str = "input", up: str = "transpose", norm: NormKind = "instance",
-                 zero_head: bool = False) -> None:
-        super().__init__()
-        if cond_at not in ("input", "latent"):
-            raise ValueError(f"cond_at must be 'input' or 'latent', got {cond_at!r}")
-        if up not in ("subpixel", "transpose"):
-            raise ValueError(f"up must be 'subpixel' or 'transpose', got {up!r}")
-        if n_down < 1:
-            raise ValueError(f"n_down must be >= 1, got {n_down}")
-        self.cond_at, self.cond_dim = cond_at, cond_dim
-        cin = in_channels + (cond_dim if cond_at == "input" else 0)
-        layers: list[nn.Module] = []
-        widths: list[int] = []
-        if stem_kernel:
-            layers.append(ConvNormAct(cin, min(base, max_channels), stem_kernel, 1, norm, "relu"))
-            cin = min(base, max_channels)
-            widths.append(cin)
-        for i in range(n_down):
-            w = min(base * 2 ** (i + (1 if stem_kernel else 0)), max_channels)
-            layers.append(ConvNormAct(cin, w, 4, 2, norm, "relu"))
-            widths.append(w)
-            cin = w
-        self.encoder = nn.Sequential(*layers)
-        self.fuse = (ConvNormAct(cin + cond_dim, cin, 3, 1, norm, "relu")
-                     if cond_at == "latent" else nn.Identity())
-        self.bottleneck = nn.Sequential(*[ResidualBlock(cin, norm) for _ in range(n_res)])
-        ups: list[nn.Module] = []
-        # mirror the encoder: each upsampling returns to the width of the level above it
-        targets = widths[:-1][::-1] if stem_kernel else (widths[:-1][::-1] + [widths[0]])
-        for w in targets[:n_down]:
-            ups.append(PixelShuffleUp(cin, w, norm) if up == "subpixel" else TransposeUp(cin, w, norm))
-            cin = w
-        self.decoder = nn.Sequential(*ups)
-        self.head = nn.Conv2d(cin, out_channels, 7, 1, 3)
-        if zero_head:
-            nn.init.zeros_(self.head.weight)
-            nn.init.zeros_(self.head.bias)
-
-    def encode(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        if self.cond_at == "input":
-            x = broadcast_condition(x, c)
-        return self.encoder(x)
-
-    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        if self.cond_at == "latent":
-            z = self.fuse(broadcast_condition(z, c))
-        return self.head(self.decoder(self.bottleneck(z)))
-
-    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x, c), c)
-
-
-# ----------------------------------------------------------------------------------------------
-# LSSL
-# ----------------------------------------------------------------------------------------------
+from faceedit.models.stargan import KEEP, AttributeSpace
 
 
 class LSSLGenerator(nn.Module):

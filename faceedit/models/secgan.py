@@ -46,9 +46,9 @@ from torch import nn
 from faceedit.errors import UsageError
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import EditModel
-from faceedit.models.layers import SmallResNet
-from faceedit.models.lssl import KEEP, AttributeSpace, EncoderDecoder
+from faceedit.models.layers import EncoderDecoder, SmallResNet
 from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+from faceedit.models.stargan import KEEP, AttributeSpace, attr_value, parse_attrs
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "image_size": 128,
@@ -150,12 +150,12 @@ class SeCGAN(EditModel):
             y_trg[:, sl["expression"]] = 0.0
             y_trg[:, sl["expression"].start + self.space.index("expression", target)] = 1.0
         if isinstance(attrs, str):  # "glasses=on,..." as on the command line
-            attrs = _parse_attrs(attrs)
+            attrs = parse_attrs(attrs)
         for key, value in (attrs or {}).items():
             if key not in self.space.binary:
                 valid = ", ".join(self.attributes) or "none"
                 raise UsageError(f"unknown attribute {key!r} for this SeCGAN model; valid: {valid}")
-            v = _attr_value(key, value)
+            v = attr_value(key, value)
             y_trg[:, sl[key]] = v
         return y_trg - y_src
 
@@ -166,41 +166,12 @@ class SeCGAN(EditModel):
         ``"glasses=on"``; an attribute may also be given as its own option (``glasses="on"``)."""
         named = {k: options.pop(k) for k in list(options) if k in self.space.binary}
         if named:
-            attrs = {**(_parse_attrs(attrs) if isinstance(attrs, str) else attrs or {}), **named}
+            attrs = {**(parse_attrs(attrs) if isinstance(attrs, str) else attrs or {}), **named}
         if options:
             raise UsageError(f"unknown SeCGAN option(s): {', '.join(options)}; valid: attrs, source")
         if x.ndim != 4 or x.shape[1] != self.channels:
             raise UsageError(f"SeCGAN expects (B, {self.channels}, S, S) crops, got {tuple(x.shape)}")
         return self.G(x, self.difference(x, target, attrs, source).to(x.dtype))
-
-
-_WORDS = {"on": 1.0, "yes": 1.0, "true": 1.0, "off": 0.0, "no": 0.0, "false": 0.0}
-
-
-def _parse_attrs(spec: str) -> dict[str, str]:
-    """``"glasses=on,..."`` -> ``{"glasses": "on"}``."""
-    out = {}
-    for item in (p.strip() for p in spec.split(",")):
-        if not item:
-            continue
-        if "=" not in item:
-            raise UsageError(f"attribute {item!r}: expected NAME=VALUE, e.g. glasses=on")
-        key, value = (t.strip() for t in item.split("=", 1))
-        out[key] = value
-    return out
-
-
-def _attr_value(key: str, value) -> float:
-    """An attribute value: a number 0..1, or on/off, yes/no, true/false."""
-    if isinstance(value, str) and value.strip().lower() in _WORDS:
-        return _WORDS[value.strip().lower()]
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"attribute {key}={value!r}: give on/off or a number from 0 to 1") from None
-    if not 0.0 <= v <= 1.0:
-        raise UsageError(f"attribute {key}={v}: must be between 0 (off) and 1 (on)")
-    return v
 
 
 @register_arch("secgan")

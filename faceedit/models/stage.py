@@ -183,10 +183,10 @@ class Stage(EditModel):
         UsageError for an attribute this stage has no statistics for."""
         if not attrs:
             return {}
-        from faceedit.models.secgan import _attr_value, _parse_attrs  # the same words as SeCGAN
+        from faceedit.models.stargan import attr_value, parse_attrs  # the same words as SeCGAN
 
         if isinstance(attrs, str):
-            attrs = _parse_attrs(attrs)
+            attrs = parse_attrs(attrs)
         out = {}
         for key, value in attrs.items():
             if key not in self.attribute_channels:
@@ -194,7 +194,7 @@ class Stage(EditModel):
                     raise UsageError(f"attribute {key!r}: this stage has no attribute statistics (fitted "
                                      "before they existed; refit it with faceedit train-stage)")
                 raise UsageError(f"unknown attribute {key!r} for the stage; valid: {', '.join(self.attributes)}")
-            out[key] = 2.0 * _attr_value(key, value) - 1.0
+            out[key] = 2.0 * attr_value(key, value) - 1.0
         return out
 
     def check_target(self, target: str) -> str:

@@ -16,7 +16,9 @@ One ``train_step`` (``step`` counts generator updates):
    ``d_cls`` x (AU-level cross-entropy + identity cross-entropy) on the *real* crops: the
    classifier heads learn from real faces only, as StarGAN's does. The paper trains C_exp
    jointly (lr 2e-4) and pre-trains C_id on the training identities; here both are heads of the
-   critic trained from scratch with it (its learning rate, 1e-4).
+   critic trained from scratch with it (its learning rate, 1e-4). The update is the shared
+   :func:`faceedit.train.critic.critic_step` with real and fakes through the critic as one batch;
+   its depth the shared :func:`~faceedit.train.critic.critic_layers`.
 2. **Encoder + generator**, one update of
    ``L_adv^z + L_adv^img + 100 L_au + 60 L_id + 20 L_per + 100 L_rec`` (eq. 7 with the paper's
    lambda_au = 100, lambda_id = 60, lambda_per = 20, lambda_rec = 100):
@@ -72,14 +74,9 @@ from faceedit.models.base import EditModel
 from faceedit.models.eggan import EGGAN, EGGANNet, build_eggan, resolve_config
 from faceedit.models.eggan import DEFAULT_CONFIG as MODEL_DEFAULTS
 from faceedit.models.layers import ClassCritic
+from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
 from faceedit.train.loop import MethodTrainer
-from faceedit.train.losses import (
-    build_perceptual_loss,
-    gradient_penalty,
-    masked_cross_entropy,
-    wgan_discriminator_loss,
-    wgan_generator_loss,
-)
+from faceedit.train.losses import build_perceptual_loss, masked_cross_entropy, wgan_generator_loss
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang et al. 2003, 5 scales
 SAMPLE_TARGETS = ("happy", "surprised", "sad", "angry")
@@ -225,11 +222,11 @@ class EGGANTrainer(MethodTrainer):
             raise ValueError(f"the data has {self.data.train.aus.shape[1]} AUs, the model {self.n_aus}")
         subjects = [s.subjects for s in (self.data.train, self.data.held) if len(s)]
         self.n_ids = int(max(int(s.max()) for s in subjects)) + 1
-        d_layers = c["d_layers"] or int(math.log2(size)) - 1
         self.nets = {
             "G": EGGANNet(self.mcfg),
             "Dz": LatentDiscriminator(int(self.mcfg["latent_dim"])),
-            "D": ClassCritic(size, int(self.mcfg["channels"]), int(c["d_channels"]), d_layers,
+            "D": ClassCritic(size, int(self.mcfg["channels"]), int(c["d_channels"]),
+                             critic_layers(size, c["d_layers"]),
                              self.n_aus * (self.au_max + 1) + self.n_ids, int(c["d_max_channels"])),
         }
         g = self.nets["G"]
@@ -260,19 +257,14 @@ class EGGANTrainer(MethodTrainer):
                 return "off", None
             loss = loss.to(self.device)
             return "vgg", loss
-        from faceedit.analysis.store import analysis_available
-
-        if analysis_available("identity"):
-            from faceedit.analysis.identity import load_identity
-
-            net = load_identity(device=self.device)
-            if kind == "auto":
-                logger.warning("EGGAN perceptual loss: no VGG-19 weights (config vgg19); using the "
-                               "identity-feature loss of weights/identity.safetensors in its place")
-            return "identity", lambda a, b: (1 - (net.embed(a) * net.embed(b)).sum(1)).mean()
-        logger.warning("EGGAN perceptual loss switched off: no VGG-19 weights (config vgg19) and no "
-                       "identity network (weights/identity.safetensors) to stand in for it")
-        return "off", None
+        net = load_frozen_or_warn("identity", "EGGAN perceptual loss (no VGG-19 weights in config vgg19, "
+                                  "and no identity network to stand in for them)", device=self.device)
+        if net is None:
+            return "off", None
+        if kind == "auto":
+            logger.warning("EGGAN perceptual loss: no VGG-19 weights (config vgg19); using the "
+                           "identity-feature loss of weights/identity.safetensors in its place")
+        return "identity", lambda a, b: (1 - (net.embed(a) * net.embed(b)).sum(1)).mean()
 
     def prior_vocab(self) -> tuple[list[str], list[str]]:
         """Every expression label of the rows (EGGAN's own conditions are AUs)."""
@@ -322,15 +314,15 @@ class EGGANTrainer(MethodTrainer):
         if c["n_critic"]:
             with torch.no_grad(), self.autocast():
                 fake = G(x_in, u_t)[2][0].float()
+
+        def real_classes(logits: torch.Tensor) -> torch.Tensor:  # C_exp (AU levels) + C_id (subject)
+            r_au, r_id = self._split_logits(logits.float())
+            return masked_cross_entropy(r_au, lv_s) + masked_cross_entropy(r_id, subject)
+
         for _ in range(int(c["n_critic"])):
-            with self.autocast():
-                scores, logits = D(torch.cat([x, fake]))
-                scores = scores.float()
-                r_au, r_id = self._split_logits(logits[:b].float())
-                d_cls = masked_cross_entropy(r_au, lv_s) + masked_cross_entropy(r_id, subject)
-                d_adv = wgan_discriminator_loss(scores[:b], scores[b:])
-            gp = gradient_penalty(D, x, fake)
-            self.optimize("D", d_adv + c["lambda_gp"] * gp + c["d_cls"] * d_cls)
+            d = critic_step(self, "D", x, fake, real_classes, w_gp=c["lambda_gp"], w_cls=c["d_cls"],
+                            joint=True)
+            d_adv, gp, d_cls = d["adv"], d["gp"], d["cls"]
 
         # 2. encoder + generator (+ the AU head, on detached features)
         with self.autocast():

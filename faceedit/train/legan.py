@@ -7,7 +7,9 @@ logits classify the expression, the rest the lighting). Auxiliary, frozen: the i
 ``T`` (:mod:`faceedit.analysis.identity`, standing in for LightCNN-29) and the quality estimator
 ``Q`` (:mod:`faceedit.analysis.quality`, a proxy trained on real vs degraded crops, standing in for
 the paper's crowd-rated estimator). A loss whose network's weights are missing is switched off with
-one logged warning.
+one logged warning. The critic's depth and update, and the loading of ``T`` and ``Q``, are those
+every StarGAN-family trainer shares (:mod:`faceedit.train.critic`); the class head's loss is the
+:class:`~faceedit.models.stargan.AttributeSpace` one over the expression and lighting blocks.
 
 Losses (eq. 2-7), weights from the paper (``lambda_gp`` 10, ``lambda_cls`` 20, ``lambda_rec`` 10,
 ``lambda_id`` 10, ``lambda_qual`` 0.5, ``lambda_tv`` 1e-7), Adam lr 1e-4, betas (0.5, 0.999):
@@ -51,7 +53,6 @@ Choices (where the paper leaves room or our data differs):
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
 import numpy as np
@@ -60,16 +61,12 @@ import torch
 from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.models.layers import ClassCritic, InterpUp
-from faceedit.models.legan import KEEP, LEGAN, one_hot
+from faceedit.models.legan import LEGAN
+from faceedit.models.stargan import KEEP, AttributeSpace, one_hot
+from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
 from faceedit.train.data import UNLABELLED_LIGHTING
 from faceedit.train.loop import MethodTrainer
-from faceedit.train.losses import (
-    gradient_penalty,
-    masked_cross_entropy,
-    total_variation,
-    wgan_discriminator_loss,
-    wgan_generator_loss,
-)
+from faceedit.train.losses import total_variation, wgan_generator_loss
 
 # Keys of the trainer config that are the exported model's architecture (same names as
 # faceedit.models.legan.DEFAULT_CONFIG, so ``--init`` from a LEGAN checkpoint keeps them).
@@ -120,38 +117,24 @@ class LEGANTrainer(MethodTrainer):
         if not self.expr_vocab or not self.light_vocab:
             raise UsageError("LEGAN needs expression labels and lighting labels (or unlabelled_lighting)")
         self.n_expr, self.n_light = len(self.expr_vocab), len(self.light_vocab)
+        # the critic's class head: n_expr expression logits, then n_light lighting logits
+        self.space = AttributeSpace(("expression", "lighting"),
+                                    (tuple(self.expr_vocab), tuple(self.light_vocab)))
         self.default_lighting = (c["default_lighting"] if c["default_lighting"] in self.light_vocab
                                  else self.light_vocab[0])
         size = self.data.size
         G = LEGAN(**self.model_config()).G
-        d_layers = int(c["d_layers"]) or max(1, int(math.log2(size)) - 1)
-        D = ClassCritic(size, self.channels, int(c["d_dim"]), d_layers, self.n_expr + self.n_light,
-                        int(c["d_max_dim"]))
+        D = ClassCritic(size, self.channels, int(c["d_dim"]), critic_layers(size, c["d_layers"]),
+                        self.space.dim, int(c["d_max_dim"]))
         self.nets = {"G": G, "D": D}
         betas = (float(c["beta1"]), float(c["beta2"]))
         self.opts = {k: torch.optim.Adam(m.parameters(), float(c["lr"]), betas=betas)
                      for k, m in self.nets.items()}
-        self.identity = self._auxiliary("identity", "lambda_id", "identity loss")
-        self.quality = self._auxiliary("quality", "lambda_qual", "quality loss")
-
-    def _auxiliary(self, kind: str, weight: str, what: str):
-        """The frozen auxiliary network of ``kind``, or None (one warning) when its weights are
-        missing or its loss weight is 0."""
-        if float(self.config[weight]) <= 0:
-            return None
-        from faceedit.analysis.store import analysis_available, analysis_path
-
-        if not analysis_available(kind):
-            logger.warning("LEGAN: %s switched off: no %s weights at %s (faceedit train-analysis %s ...)",
-                           what, kind, analysis_path(kind), kind)
-            return None
-        if kind == "identity":
-            from faceedit.analysis.identity import load_identity
-
-            return load_identity(device=self.device)
-        from faceedit.analysis.quality import load_quality
-
-        return load_quality(device=self.device)
+        # the frozen auxiliary networks T and Q (None: the term is off, with one warning)
+        self.identity = (load_frozen_or_warn("identity", "LEGAN identity loss", device=self.device)
+                         if float(c["lambda_id"]) > 0 else None)
+        self.quality = (load_frozen_or_warn("quality", "LEGAN quality loss", device=self.device)
+                        if float(c["lambda_qual"]) > 0 else None)
 
     def model_config(self) -> dict[str, Any]:
         """The exported model's config (``faceedit.models.legan.build_legan``)."""
@@ -196,12 +179,13 @@ class LEGANTrainer(MethodTrainer):
                 torch.randint(0, self.n_light, (b,), device=self.device))
 
     def _class_loss(self, logits: torch.Tensor, e: torch.Tensor, l: torch.Tensor) -> torch.Tensor:
-        return (masked_cross_entropy(logits[:, : self.n_expr].float(), e)
-                + masked_cross_entropy(logits[:, self.n_expr:].float(), l))
+        """Cross-entropy of the expression logits plus that of the lighting logits, each over the
+        rows whose label is known."""
+        return self.space.cls_loss(logits, {"expression": e, "lighting": l})
 
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
         c = self.config
-        G, D = self.nets["G"], self.nets["D"]
+        G = self.nets["G"]
         g_plain, d_plain = self.net("G"), self.net("D")
         x, e, l = batch["image"], batch["expression"], batch["lighting"]
         b = x.shape[0]
@@ -211,15 +195,8 @@ class LEGANTrainer(MethodTrainer):
             te, tl = self._random_targets(b)
             with torch.no_grad(), self.autocast():
                 fake = g_plain(self.stage_input(x, batch, te, tl), *self._conditions(te, tl, x.dtype))[0]
-            fake = fake.float()
-            with self.autocast():
-                src_real, cls_real = D(x)
-                src_fake, _ = D(fake)
-                d_adv = wgan_discriminator_loss(src_real.float(), src_fake.float())
-                d_cls = self._class_loss(cls_real, e, l)
-            gp = gradient_penalty(D, x, fake)
-            d_loss = d_adv + c["lambda_gp"] * gp + c["lambda_cls"] * d_cls
-            self.optimize("D", d_loss)
+            d = critic_step(self, "D", x, fake.float(), lambda logits: self._class_loss(logits, e, l),
+                            w_gp=c["lambda_gp"], w_cls=c["lambda_cls"])
 
         # -- generator
         te, tl = self._random_targets(b)
@@ -249,8 +226,8 @@ class LEGANTrainer(MethodTrainer):
                 loss = loss + c["lambda_qual"] * g_qual
                 out["g_qual"] = g_qual
         self.optimize("G", loss)
-        out.update({"d_loss": d_loss, "d_adv": d_adv, "d_gp": gp, "d_cls": d_cls, "g_loss": loss,
-                    "g_adv": g_adv, "g_cls": g_cls, "g_rec": g_rec, "g_tv": g_tv})
+        out.update({"d_loss": d["loss"], "d_adv": d["adv"], "d_gp": d["gp"], "d_cls": d["cls"],
+                    "g_loss": loss, "g_adv": g_adv, "g_cls": g_cls, "g_rec": g_rec, "g_tv": g_tv})
         return {k: float(v.detach()) for k, v in out.items()}
 
     def _quality_loss(self, x, fake, rec, landmarks) -> torch.Tensor:

@@ -37,64 +37,27 @@ Notes:
 * The learning rate is constant (the paper decays it linearly after 100 epochs, far beyond a CPU
   budget).
 
-Shared with SeCGAN (:mod:`faceedit.train.secgan` imports them): :func:`load_parser_or_warn`,
-:func:`critic_loss`, :func:`critic_layers`, :func:`adam`. Networks are called through
-``forward`` only, so the trainers also run under DistributedDataParallel.
+The critic update, the critic's depth, the parser loading and the optimiser are those every
+StarGAN-family trainer shares (:mod:`faceedit.train.critic`). Networks are called through
+``forward`` only, so the trainer also runs under DistributedDataParallel.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from faceedit.log import logger
 from faceedit.models.layers import ClassCritic, zero_heads
-from faceedit.models.lssl import KEEP, LSSL, AttributeSpace, LSSLGenerator, side_image
+from faceedit.models.lssl import LSSL, LSSLGenerator, side_image
 from faceedit.models.lssl import DEFAULT_CONFIG as MODEL_DEFAULTS
+from faceedit.models.stargan import KEEP, AttributeSpace
+from faceedit.train.critic import adam, critic_layers, critic_step, load_parser_or_warn
 from faceedit.train.loop import MethodTrainer
-from faceedit.train.losses import gradient_penalty, wgan_discriminator_loss, wgan_generator_loss
-
-Parser = Callable[[torch.Tensor], torch.Tensor]
+from faceedit.train.losses import wgan_generator_loss
 
 MODEL_KEYS = tuple(k for k in MODEL_DEFAULTS if k != "attributes")
-
-
-# ----------------------------------------------------------------------------------------------
-# Shared with SeCGAN
-# ----------------------------------------------------------------------------------------------
-
-
-def load_parser_or_warn(device: torch.device, what: str) -> Parser | None:
-    """The project's face parser as a function ``x (B, 1|3, H, W) in [-1, 1] -> soft masks
-    (B, K, h, w)`` (differentiable in ``x``, parameters frozen), or None with one logged warning
-    naming ``what`` is switched off when its weights are absent."""
-    from faceedit.analysis.store import analysis_available
-
-    if not analysis_available("parser"):
-        logger.warning("%s off: no face parser weights (weights/parser.safetensors; "
-                       "train them with `faceedit train-analysis parser`)", what)
-        return None
-    from faceedit.analysis.parser import load_parser, parse
-
-    net = load_parser(device=device)
-    return lambda x: parse(x, net).float()
-
-
-def critic_loss(D, real: torch.Tensor, fake: torch.Tensor, space: AttributeSpace,
-                labels: dict[str, torch.Tensor], w_cls: float, w_gp: float,
-                autocast) -> tuple[torch.Tensor, dict[str, float]]:
-    """WGAN-GP critic loss with the real images' attribute classification (LSSL eq. 1-2,
-    SeCGAN eq. 1, 3): ``D(fake) - D(real) + w_gp * GP + w_cls * CE(D_cls(real), labels)``."""
-    with autocast():
-        real_scores, real_logits = D(real)
-        fake_scores, _ = D(fake.detach())
-        adv = wgan_discriminator_loss(real_scores.float(), fake_scores.float())
-        cls = space.cls_loss(real_logits, labels)
-    gp = gradient_penalty(D, real, fake)
-    loss = adv + w_gp * gp + w_cls * cls
-    return loss, {"adv": adv.item(), "gp": gp.item(), "cls_real": cls.item()}
 
 
 def flip_batch(images: list[torch.Tensor], labels: dict[str, torch.Tensor],
@@ -120,15 +83,6 @@ def flip_batch(images: list[torch.Tensor], labels: dict[str, torch.Tensor],
                 lab[rows & (labels[key] == ia)] = ic
         labels[key] = lab
     return images, labels
-
-
-def adam(module: torch.nn.Module, lr: float, betas) -> torch.optim.Adam:
-    return torch.optim.Adam(module.parameters(), lr=lr, betas=tuple(betas))
-
-
-def critic_layers(size: int) -> int:
-    """Critic depth that leaves a 2x2 PatchGAN score map (StarGAN: 6 layers at 128 px)."""
-    return max(1, size.bit_length() - 2)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -178,7 +132,7 @@ class LSSLTrainer(MethodTrainer):
                           max_channels=int(c["max_channels"]), n_down=int(c["n_down"]),
                           n_res=int(c["n_res"]), norm=c["norm"], residual=bool(c["residual"]))
         d = ClassCritic(size, self.channels + 1, int(c["d_channels"]),
-                        int(c["d_layers"] or critic_layers(size)), self.space.dim, int(c["d_max_channels"]))
+                        critic_layers(size, c["d_layers"]), self.space.dim, int(c["d_max_channels"]))
         self.nets = {"G": g, "D": d}
         self.opts = {k: adam(m, float(c["lr"]), c["betas"]) for k, m in self.nets.items()}
         self.parse = load_parser_or_warn(self.device, "LSSL face-parsing loss") if c["lambda_p"] else None
@@ -225,11 +179,10 @@ class LSSLTrainer(MethodTrainer):
         with torch.no_grad(), self.autocast():
             fake = torch.cat(G(*self._staged(x, s, batch, trg), self.space.encode(trg))[:2], 1).float()
         for _ in range(int(c["n_critic"])):
-            d_loss, parts = critic_loss(D, real, fake, self.space, src, float(c["lambda_cls"]),
-                                        float(c["lambda_gp"]), self.autocast)
-            self.optimize("D", d_loss)
-        logs.update({"d_loss": d_loss.item(), "d_adv": parts["adv"], "d_gp": parts["gp"],
-                     "d_cls_real": parts["cls_real"]})
+            d = critic_step(self, "D", real, fake, lambda logits: self.space.cls_loss(logits, src),
+                            w_gp=c["lambda_gp"], w_cls=c["lambda_cls"])
+        logs.update({"d_loss": d["loss"].item(), "d_adv": d["adv"].item(), "d_gp": d["gp"].item(),
+                     "d_cls_real": d["cls"].item()})
 
         trg = self.space.sample_targets(src, float(c["keep_prob"]))
         x_in, s_in = self._staged(x, s, batch, trg)  # the stage's edit (x, s without a prior)

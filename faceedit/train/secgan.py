@@ -14,9 +14,11 @@ each weighed by ``lambda_sc`` (paper: 0.01) in its generator's loss (eq. 14, 16)
 
 Schedule: one loop step = ``n_critic`` (5) updates of both critics, then one update of each
 generator, all on the step's batch (Algorithm 1 computes the generator losses "with the same
-mini-batch"). As in :mod:`faceedit.train.lssl`, the generators' outputs for the critic updates
-are computed once per step (they do not change in between) with fresh gradient-penalty
-interpolates per update; the generator update draws new targets.
+mini-batch"). As in LSSL's trainer, the generators' outputs for the critic updates are computed
+once per step (they do not change in between) with fresh gradient-penalty interpolates per
+update; the generator update draws new targets. The critic update itself, the critics' depth,
+the parser loading and the optimisers are those every StarGAN-family trainer shares
+(:mod:`faceedit.train.critic`).
 
 What stands in for what the paper uses:
 
@@ -48,12 +50,12 @@ import torch.nn.functional as F
 
 from faceedit.log import logger
 from faceedit.models.layers import ClassCritic, zero_heads
-from faceedit.models.lssl import KEEP, AttributeSpace
 from faceedit.models.secgan import DEFAULT_CONFIG as MODEL_DEFAULTS
 from faceedit.models.secgan import SeCGAN, StarGenerator, build_rgb_generator, build_source_net
+from faceedit.models.stargan import KEEP, AttributeSpace
+from faceedit.train.critic import adam, critic_layers, critic_step, load_parser_or_warn
 from faceedit.train.loop import MethodTrainer
 from faceedit.train.losses import wgan_generator_loss
-from faceedit.train.lssl import adam, critic_layers, critic_loss, load_parser_or_warn
 
 MODEL_KEYS = tuple(k for k in MODEL_DEFAULTS if k != "attributes")
 
@@ -116,7 +118,7 @@ class SeCGANTrainer(MethodTrainer):
         self.seg_space = self.space.subset(c["seg_attributes"])
         self.model_config = {**{k: c[k] for k in MODEL_KEYS}, "image_size": size,
                              "channels": self.channels, "attributes": self.space.to_config()}
-        d_layers = int(c["d_layers"] or critic_layers(size))
+        d_layers = critic_layers(size, c["d_layers"])
         self.nets = {
             "G": build_rgb_generator(self.model_config, self.space.dim),
             "D": ClassCritic(size, self.channels, int(c["d_channels"]), d_layers, self.space.dim,
@@ -183,16 +185,15 @@ class SeCGANTrainer(MethodTrainer):
             xf = G(self._staged(x, batch, eff, src), diff).float()
             sf = self.nets["Gs"](masks, diff).float().softmax(1) if self.semantic else None
         for _ in range(int(c["n_critic"])):
-            d_loss, parts = critic_loss(D, x, xf, self.space, src, w_cls, w_gp, self.autocast)
-            self.optimize("D", d_loss)
-            if self.semantic:
-                ds_loss, parts_s = critic_loss(self.nets["Ds"], masks, sf, self.seg_space, src, w_cls, w_gp,
-                                               self.autocast)
-                self.optimize("Ds", ds_loss)
-        logs.update({"d_loss": d_loss.item(), "d_adv": parts["adv"], "d_gp": parts["gp"],
-                     "d_cls_real": parts["cls_real"]})
+            d = critic_step(self, "D", x, xf, lambda logits: self.space.cls_loss(logits, src),
+                            w_gp=w_gp, w_cls=w_cls)
+            if self.semantic:  # the mask critic classifies the seg_attributes only
+                ds = critic_step(self, "Ds", masks, sf, lambda logits: self.seg_space.cls_loss(logits, src),
+                                 w_gp=w_gp, w_cls=w_cls)
+        logs.update({"d_loss": d["loss"].item(), "d_adv": d["adv"].item(), "d_gp": d["gp"].item(),
+                     "d_cls_real": d["cls"].item()})
         if self.semantic:
-            logs.update({"ds_loss": ds_loss.item(), "ds_cls_real": parts_s["cls_real"]})
+            logs.update({"ds_loss": ds["loss"].item(), "ds_cls_real": ds["cls"].item()})
 
         eff, diff = self._difference(src, y_src)
         x_in = self._staged(x, batch, eff, src)
