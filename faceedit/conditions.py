@@ -30,3 +30,15 @@ def canonical_target(name: str) -> str:
     """Map a user-facing expression word to the canonical vocabulary (other words unchanged)."""
     key = name.strip().lower()
     return EXPRESSION_ALIASES.get(key, key)
+
+
+# The words of a binary switch (attribute values such as ``--attr glasses=on``, environment flags).
+ON_WORDS = ("on", "yes", "true", "1")
+OFF_WORDS = ("off", "no", "false", "0")
+
+
+def parse_switch(value: str) -> bool | None:
+    """``on``/``yes``/``true``/``1`` -> True, ``off``/``no``/``false``/``0`` -> False (any case,
+    surrounding spaces ignored); any other word -> None (the caller says what it accepts)."""
+    key = str(value).strip().lower()
+    return True if key in ON_WORDS else False if key in OFF_WORDS else None

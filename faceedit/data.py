@@ -22,6 +22,7 @@ from PIL import Image
 
 from faceedit.errors import UsageError
 from faceedit.log import logger
+from faceedit.pixels import levels_to_signed
 
 # Licence terms of the shared data sets, carried into every checkpoint they trained.
 DATA_LICENSES = {
@@ -74,8 +75,8 @@ def load_crop(row: dict, channels: int = 3) -> torch.Tensor:
     """A crop as a float tensor (channels, S, S) in [-1, 1]; greyscale crops are replicated to
     3 channels, colour crops reduced to BT.601 luma for 1 channel."""
     with Image.open(Path(row["dataset"]) / row["file"]) as im:
-        arr = np.asarray(im.convert("L" if channels == 1 else "RGB"), dtype=np.float32)
-    t = torch.from_numpy(arr).div_(127.5).sub_(1.0)
+        arr = np.asarray(im.convert("L" if channels == 1 else "RGB"))
+    t = levels_to_signed(arr)
     return t.unsqueeze(0) if channels == 1 else t.permute(2, 0, 1).contiguous()
 
 

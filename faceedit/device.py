@@ -9,6 +9,8 @@ from faceedit.errors import UsageError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+# Other words for the same choices: training's ``--amp off`` is inference's ``--precision fp32``.
+PRECISION_ALIASES = {"off": "fp32"}
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -30,11 +32,15 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
-    """The autocast dtype for inference, or None for full fp32. auto = bf16/fp16 on CUDA, fp32
-    elsewhere (CPU autocast is slower than fp32 for these small convnets)."""
+def autocast_dtype(device: torch.device, precision: str = "auto", *, option: str = "precision"
+                   ) -> torch.dtype | None:
+    """The autocast dtype, or None for full fp32, for inference (``--precision``) and training
+    (``--amp``) alike. auto = bf16 (fp16 where bf16 is unsupported) on CUDA, fp32 elsewhere (CPU
+    autocast is slower than fp32 for these small convnets); ``off`` = ``fp32``. ``option`` names
+    the setting in the usage error."""
+    precision = PRECISION_ALIASES.get(precision, precision)
     if precision not in PRECISIONS:
-        raise UsageError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+        raise UsageError(f"unknown {option} {precision!r}; valid: {', '.join(PRECISIONS)} (off = fp32)")
     if precision == "fp32" or device.type == "cpu" and precision == "auto":
         return None
     if precision == "auto":

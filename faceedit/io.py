@@ -22,14 +22,10 @@ import dataclasses
 import glob
 import io
 import os
-import re
-import secrets
 import stat
 import string
 import struct
 import sys
-import threading
-import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -40,7 +36,9 @@ import numpy as np
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
 from faceedit.errors import ImageError, OutputError, UsageError
+from faceedit.files import os_reason, write_file_atomically  # noqa: F401 (write_file_atomically re-exported)
 from faceedit.log import logger
+from faceedit.pixels import luma_levels, to_uint16, to_uint8  # noqa: F401 (to_uint8 re-exported)
 
 Image.MAX_IMAGE_PIXELS = None  # see the module docstring: read_image checks max_pixels itself
 
@@ -111,22 +109,6 @@ class LoadedImage:
         return to_uint8(self.pixels)
 
 
-def to_uint8(array: np.ndarray) -> np.ndarray:
-    """Return ``array`` as uint8: unchanged if it already is, round(v / 257) if uint16."""
-    if array.dtype == np.uint8:
-        return array
-    if array.dtype != np.uint16:
-        raise TypeError(f"expected uint8 or uint16 pixels, got {array.dtype}")
-    wide = array.astype(np.uint32)
-    wide += 128
-    wide //= 257
-    return wide.astype(np.uint8)
-
-
-def _to_uint16(array: np.ndarray) -> np.ndarray:
-    return array if array.dtype == np.uint16 else array.astype(np.uint16) * np.uint16(257)
-
-
 def read_image(
     path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS
 ) -> LoadedImage:
@@ -141,7 +123,7 @@ def read_image(
     try:
         info = os.stat(path)
     except OSError as e:
-        raise ImageError(_os_reason(e), path) from e
+        raise ImageError(os_reason(e), path) from e
     if stat.S_ISDIR(info.st_mode):
         raise ImageError("is a folder, not an image file", path)
     if info.st_size == 0:
@@ -149,7 +131,7 @@ def read_image(
     try:
         file = open(path, "rb")  # noqa: SIM115 - closed by the with below
     except OSError as e:
-        raise ImageError(_os_reason(e), path) from e
+        raise ImageError(os_reason(e), path) from e
     with file:
         try:
             image = Image.open(file, formats=_PIL_FORMATS)
@@ -206,16 +188,6 @@ def _signature_format(head: bytes) -> str | None:
 
 def _megapixels(pixels: int) -> str:
     return f"{pixels / 1e6:.2f}".rstrip("0").rstrip(".")
-
-
-def _os_reason(e: OSError) -> str:
-    if isinstance(e, FileNotFoundError):
-        return "no such file or directory"
-    if isinstance(e, PermissionError):
-        return "permission denied"
-    if isinstance(e, IsADirectoryError):
-        return "is a folder, not a file"
-    return (e.strerror or str(e)).lower()
 
 
 def _decode(path: str, file: IO[bytes], image: ImageFile.ImageFile) -> LoadedImage:
@@ -436,7 +408,7 @@ def write_image(
         data = _encode(image_format, pixels, alpha, like, quality)
     except Exception as e:
         raise OutputError(f"cannot encode {image_format}: {e}", path) from e
-    _write_atomically(path, data)
+    write_file_atomically(path, data)
 
 
 def _check_arrays(pixels: np.ndarray, alpha: np.ndarray | None) -> None:
@@ -473,7 +445,7 @@ def _encode(
     if image_format in ("JPEG", "BMP"):
         alpha = None
     if deep:
-        alpha = None if alpha is None else _to_uint16(alpha)
+        alpha = None if alpha is None else to_uint16(alpha)
     else:
         pixels = to_uint8(pixels)
         alpha = None if alpha is None else to_uint8(alpha)
@@ -495,7 +467,7 @@ def _encode(
         data = encoded.tobytes()
         return _png_add_metadata(data, icc, exif) if image_format == "PNG" else data
 
-    channels = _luma(pixels) if grey else pixels
+    channels = luma_levels(pixels) if grey else pixels
     if alpha is not None:
         channels = np.dstack([channels, alpha])
     image = Image.fromarray(np.ascontiguousarray(channels))
@@ -517,17 +489,6 @@ def _encode(
     return buffer.getvalue()
 
 
-def _luma(pixels: np.ndarray) -> np.ndarray:
-    """ITU-R 601 luma (as Pillow's L conversion), same dtype as ``pixels``."""
-    channels = [pixels[..., c].astype(np.float32) for c in range(3)]
-    luma = (
-        channels[0] * np.float32(0.299)
-        + channels[1] * np.float32(0.587)
-        + channels[2] * np.float32(0.114)
-    )
-    return np.clip(np.rint(luma), 0, np.iinfo(pixels.dtype).max).astype(pixels.dtype)
-
-
 def _png_add_metadata(png: bytes, icc: bytes | None, exif: bytes | None) -> bytes:
     """Insert iCCP / eXIf chunks right after IHDR (before any PLTE or IDAT)."""
     chunks = b""
@@ -541,103 +502,6 @@ def _png_add_metadata(png: bytes, icc: bytes | None, exif: bytes | None) -> byte
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def write_file_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:
-    """Write ``data`` (``str`` is encoded as UTF-8) to ``path`` atomically: into a temporary
-    file beside it, synced, then renamed over it, so readers see the old or the new content and
-    never a partial file. Missing folders are created. Raises :class:`OutputError`."""
-    _write_atomically(os.fspath(path), data.encode("utf-8") if isinstance(data, str) else data)
-
-
-STALE_TEMP_SECONDS = 600
-"""A temporary file of :func:`write_file_atomically` / :func:`write_image` untouched this long
-(or whose writing process is gone) belongs to a writer that died (``kill -9``, power loss)."""
-
-# The temporary file of NAME is ".NAME[:200].PID.XXXXXXXX.tmp" (XXXXXXXX: 8 random hex digits);
-# earlier versions wrote ".NAME[:200].XXXXXXXX.tmp", without the pid.
-_TEMP_SUFFIX = re.compile(r"(?:([0-9]+)\.)?[0-9a-f]{8}\.tmp")
-_temp_lock = threading.Lock()
-_temp_candidates: dict[str, list[str]] = {}  # folder -> names of temporary files found there
-
-
-def _temp_name(path: str) -> str:
-    return f".{os.path.basename(path)[:200]}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-
-
-def _remove_stale_temps(path: str) -> None:
-    """Remove the temporary files an earlier, dead writer of ``path`` left beside it.
-
-    Only names of exactly our pattern for this very file are considered, and only those whose
-    writing process no longer runs (on this machine) or that nobody touched for
-    ``STALE_TEMP_SECONDS``, so a concurrent writer is left alone. Each folder is listed once per
-    process (a batch writing thousands of files lists its output folder once); files that
-    cannot be removed are left as they are.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    prefix = f".{os.path.basename(path)[:200]}."
-    with _temp_lock:
-        names = _temp_candidates.get(folder)
-        if names is None:
-            try:
-                with os.scandir(folder) as entries:
-                    names = [e.name for e in entries
-                             if e.name.startswith(".") and e.name.endswith(".tmp")]
-            except OSError:
-                names = []
-            _temp_candidates[folder] = names
-        mine = [n for n in names if n.startswith(prefix) and _TEMP_SUFFIX.fullmatch(n[len(prefix):])]
-        for name in mine:
-            names.remove(name)
-    for name in mine:
-        temp = os.path.join(folder, name)
-        pid = _TEMP_SUFFIX.fullmatch(name[len(prefix):]).group(1)  # type: ignore[union-attr]
-        try:
-            stale = (pid is not None and not _pid_alive(int(pid))) or (
-                time.time() - os.lstat(temp).st_mtime > STALE_TEMP_SECONDS
-            )
-            if stale:
-                os.unlink(temp)
-        except OSError:
-            continue
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid() or os.name == "nt":  # Windows' os.kill would end the process
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # exists (another user's), or cannot tell: assume alive
-    return True
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"cannot create folder {folder}: {_os_reason(e)}", path) from e
-    _remove_stale_temps(path)
-    temp = os.path.join(folder, _temp_name(path))
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    except OSError as e:
-        raise OutputError(f"cannot write in folder {folder}: {_os_reason(e)}", path) from e
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(e, OSError):
-            raise OutputError(f"cannot write: {_os_reason(e)}", path) from e
-        raise
 
 
 # --------------------------------------------------------------------------------------------
@@ -796,11 +660,11 @@ def _expand_folder(
                         if entry.is_file():
                             files.append((entry.name, None))
                     except OSError as e:  # e.g. a symbolic link loop: report it, list the rest
-                        files.append((entry.name, _os_reason(e)))
+                        files.append((entry.name, os_reason(e)))
                 elif ext in UNREAD_IMAGE_EXTS:
                     unread.append(entry.name)
     except OSError as e:
-        yield InputItem(folder, rel, f"cannot list folder: {_os_reason(e)}")
+        yield InputItem(folder, rel, f"cannot list folder: {os_reason(e)}")
         return
     _pass_over(folder, sorted(unread))
     found = bool(files)

@@ -230,8 +230,9 @@ def _record_from_environment() -> None:
     recorded = _TIMINGS
 
     def dump() -> None:
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump({**recorded.to_json(), "ended": time.time()}, f)
+        from faceedit.files import write_file_atomically
+
+        write_file_atomically(path, json.dumps({**recorded.to_json(), "ended": time.time()}))
 
     atexit.register(dump)
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from faceedit.faces.align import (
-    LUMA,
     align_face,
     apply_affine,
     face_mask,
@@ -17,6 +16,7 @@ from faceedit.faces.align import (
     similarity_transform,
 )
 from faceedit.faces.types import CropTemplate, Face
+from faceedit.pixels import luma
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -162,7 +162,7 @@ def test_luminance_only_keeps_chroma(astronaut, face68):
     t = CropTemplate(size=128)
     al = align_face(astronaut, face68, t)
     crop = al.crop.astype(np.float32)
-    for edited in (crop @ LUMA * 0.75 + 10.0, crop[:, :, ::-1] * 0.75 + 10.0):
+    for edited in (luma(crop) * 0.75 + 10.0, crop[:, :, ::-1] * 0.75 + 10.0):
         img = astronaut.copy()
         paste_back(img, al, edited, luminance_only=True, color_match=False)
         before, after = _ycbcr(astronaut), _ycbcr(img)

@@ -43,9 +43,9 @@ def test_shapes_probs_predict_and_gradient_to_input():
 def test_colour_input_equals_its_luma():
     clf = _tiny()
     x = torch.rand(2, 3, 64, 64) * 2 - 1
-    from faceedit.faces.types import LUMA_WEIGHTS
+    from faceedit.pixels import luma_tensor
 
-    luma = (x * torch.tensor(LUMA_WEIGHTS).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    luma = luma_tensor(x)
     assert torch.allclose(clf.logits(x), clf.logits(luma), atol=1e-5)
 
 
@@ -152,11 +152,12 @@ def _shipped(kind: str) -> Classifier:
 
 
 def _heldout(name: str, kind: str):
-    from faceedit.analysis.fit import load_crops, open_datasets, split_rows, to_float
+    from faceedit.analysis.fit import load_crops, open_datasets, split_rows
+    from faceedit.pixels import levels_to_signed
 
     _, held = split_rows(open_datasets([_prepared(name)]))
     held = [r for r in held if r["labels"].get(kind)]
-    return to_float(load_crops(held, channels=3)), [r["labels"][kind] for r in held]
+    return levels_to_signed(load_crops(held, channels=3)), [r["labels"][kind] for r in held]
 
 
 @pytest.mark.shared_data

@@ -19,6 +19,7 @@ from torch import nn
 
 from faceedit.data import open_datasets, split_rows  # noqa: F401 (re-exported: the analysis trainers' split)
 from faceedit.log import logger
+from faceedit.pixels import levels_to_signed
 
 
 def load_crops(rows: list[dict], size: int | None = None, channels: int = 3) -> torch.Tensor:
@@ -35,11 +36,6 @@ def load_crops(rows: list[dict], size: int | None = None, channels: int = 3) -> 
             a = np.asarray(im, dtype=np.uint8)
         out.append(a[None] if channels == 1 else a.transpose(2, 0, 1))
     return torch.from_numpy(np.stack(out)) if out else torch.zeros(0, channels, size or 1, size or 1, dtype=torch.uint8)
-
-
-def to_float(x: torch.Tensor) -> torch.Tensor:
-    """uint8 crops -> float in [-1, 1]."""
-    return x.float().div_(127.5).sub_(1.0)
 
 
 def jitter(x: torch.Tensor, gen: torch.Generator, *, shift: float = 0.04, scale: float = 0.05,
@@ -111,7 +107,7 @@ def fit(
             g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
         idx = torch.randint(0, n, (min(batch, n),), generator=gen)
         xb = x[idx]
-        xb = to_float(xb) if xb.dtype == torch.uint8 else xb.float()
+        xb = levels_to_signed(xb) if xb.dtype == torch.uint8 else xb.float()
         if augment is not None:
             xb = augment(xb, gen)
         loss = loss_fn(net, xb, y[idx])
@@ -135,6 +131,6 @@ def predict(net: nn.Module, x: torch.Tensor, batch: int = 256, fn: Callable | No
     outs = []
     for i in range(0, x.shape[0], batch):
         xb = x[i : i + batch]
-        xb = to_float(xb) if xb.dtype == torch.uint8 else xb.float()
+        xb = levels_to_signed(xb) if xb.dtype == torch.uint8 else xb.float()
         outs.append(fn(net, xb) if fn else net(xb))
     return torch.cat(outs) if outs else torch.zeros(0)

@@ -108,12 +108,14 @@ def verification_pairs(subjects: Sequence[str], seed: int = 0) -> tuple[np.ndarr
 
 
 def roc_auc(pos: np.ndarray, neg: np.ndarray) -> float:
-    """Area under the ROC curve: P(a positive scores above a negative), ties counted half."""
-    s = np.concatenate([pos, neg])
-    _, inv, counts = np.unique(s, return_inverse=True, return_counts=True)
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    ranks = (first + (counts + 1) / 2.0)[inv]  # average 1-based ranks
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+    """Area under the ROC curve: P(a positive scores above a negative), ties counted half
+    (torchmetrics' ``binary_auroc``; scores in float64, so that its sigmoid, applied to scores
+    outside [0, 1], creates no ties)."""
+    from torchmetrics.functional.classification import binary_auroc
+
+    scores = torch.from_numpy(np.concatenate([pos, neg]).astype(np.float64))
+    labels = torch.cat([torch.ones(len(pos), dtype=torch.long), torch.zeros(len(neg), dtype=torch.long)])
+    return float(binary_auroc(scores, labels))
 
 
 def verification_metrics(pos: np.ndarray, neg: np.ndarray, threshold: float, far: float = 0.01) -> dict:

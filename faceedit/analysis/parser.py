@@ -32,6 +32,7 @@ from faceedit.analysis.nets import prepare_input
 from faceedit.analysis.store import load_analysis, register_analysis, save_analysis, write_card
 from faceedit.faces.parsing import CLASSES, FLIP_CLASSES, parse_from_landmarks
 from faceedit.log import logger
+from faceedit.pixels import signed_to_unit, unit_to_signed
 
 KIND = "parser"
 DEFAULT_CONFIG = {"size": 64, "channels": 1, "widths": [12, 24, 48, 96], "classes": len(CLASSES)}
@@ -126,11 +127,12 @@ def soft_targets(rows: list[dict], size: int, classes: int = len(CLASSES)) -> to
 
 
 def _augment(xb: torch.Tensor, gen: torch.Generator, channels: int) -> torch.Tensor:
-    """``xb`` = [image channels, soft mask channels], all mapped to [-1, 1] by :func:`to_float`.
-    The same random similarity jitter warps image and mask, a horizontal flip mirrors both (and
-    swaps the left/right classes), then brightness, contrast and gamma of the image change.
-    Returns [image in [-1, 1], mask as class probabilities]."""
-    img, mask = xb[:, :channels], (xb[:, channels:] + 1) / 2
+    """``xb`` = [image channels, soft mask channels], all mapped to [-1, 1] as levels
+    (:func:`~faceedit.pixels.levels_to_signed`). The same random similarity jitter warps image
+    and mask, a horizontal flip mirrors both (and swaps the left/right classes), then
+    brightness, contrast and gamma of the image change. Returns [image in [-1, 1], mask as
+    class probabilities]."""
+    img, mask = xb[:, :channels], signed_to_unit(xb[:, channels:])
     y = jitter(torch.cat([img, mask], 1), gen, shift=0.05, scale=0.08, rotate=8.0, flip=False,
                photometric=0.0)
     img, mask = y[:, :channels], y[:, channels:]
@@ -138,7 +140,7 @@ def _augment(xb: torch.Tensor, gen: torch.Generator, channels: int) -> torch.Ten
     img = torch.where(flip, img.flip(-1), img)
     mask = torch.where(flip, mask.flip(-1)[:, FLIP_CLASSES], mask)
     r = lambda: (torch.rand(xb.shape[0], 1, 1, 1, generator=gen) * 2 - 1).to(img)  # noqa: E731
-    img = ((img + 1) / 2).clamp(0, 1) ** torch.exp(0.4 * r()) * 2 - 1
+    img = unit_to_signed(signed_to_unit(img).clamp(0, 1) ** torch.exp(0.4 * r()))
     img = (img * (1 + 0.25 * r()) + 0.2 * r()).clamp(-1, 1)
     return torch.cat([img, mask], 1)
 
@@ -176,7 +178,7 @@ def iou_scores(pred: torch.Tensor, labels: torch.Tensor, classes: list[str] = CL
             "pixel_acc": round(float((pred == labels).float().mean()), 4), "n": int(pred.shape[0])}
 
 
-def evaluate(net: nn.Module, x: torch.Tensor, labels: torch.Tensor, classes: list[str] = CLASSES) -> dict:
+def parser_metrics(net: nn.Module, x: torch.Tensor, labels: torch.Tensor, classes: list[str] = CLASSES) -> dict:
     """:func:`iou_scores` of ``net`` on crops ``x`` (uint8, or float in [-1, 1]) against label
     maps ``labels`` (N, H, W) at the crops' size."""
     return iou_scores(predict(net, x, batch=64, fn=lambda n, xb: n(xb).argmax(1)), labels, classes)

@@ -68,7 +68,7 @@ from torch import nn
 
 from faceedit.analysis.nets import SmallResNet, prepare_input
 from faceedit.analysis.store import load_analysis, register_analysis
-from faceedit.faces.types import LUMA_WEIGHTS
+from faceedit.pixels import levels_to_signed, luma_tensor, signed_to_uint8
 
 REAL_SCORE = 9.5
 # Score lost at severity 1 for each degradation kind; the order is also the order in which a
@@ -129,16 +129,14 @@ def _jpeg(x: torch.Tensor, s: torch.Tensor, gen: torch.Generator) -> torch.Tenso
     for i in range(x.shape[0]):
         if s[i] <= 0:
             continue
-        a = ((x[i].detach().float().cpu() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
-        a = a.permute(1, 2, 0).numpy()
+        a = signed_to_uint8(x[i].detach().cpu()).permute(1, 2, 0).numpy()
         im = Image.fromarray(a[..., 0] if a.shape[2] == 1 else a)
         buf = io.BytesIO()
         im.save(buf, format="JPEG", quality=max(1, int(round(90 - 85 * float(s[i])))))
         buf.seek(0)
         with Image.open(buf) as dec:
             d = np.asarray(dec.convert(im.mode), dtype=np.float32)
-        d = torch.from_numpy(d.reshape(a.shape)).permute(2, 0, 1)
-        out[i] = (d / 127.5 - 1).to(x)
+        out[i] = levels_to_signed(d.reshape(a.shape)).permute(2, 0, 1).to(x)
     return out
 
 
@@ -411,20 +409,10 @@ def quality_loss(scores: torch.Tensor, q: float = 8.0, *, real_scores: torch.Ten
 
 
 def _spearman(a: torch.Tensor, b: torch.Tensor) -> float:
-    def ranks(v: torch.Tensor) -> torch.Tensor:
-        v = v.double()
-        order = torch.argsort(v)
-        r = torch.empty_like(v)
-        r[order] = torch.arange(len(v), dtype=torch.float64)
-        # average ranks over ties
-        uniq, inv = torch.unique(v, return_inverse=True)
-        sums = torch.zeros(len(uniq), dtype=torch.float64).index_add_(0, inv, r)
-        counts = torch.zeros(len(uniq), dtype=torch.float64).index_add_(0, inv, torch.ones_like(r))
-        return (sums / counts)[inv]
+    """Spearman's rank correlation (ties share their mean rank): torchmetrics', in float64."""
+    from torchmetrics.functional.regression import spearman_corrcoef
 
-    ra, rb = ranks(a), ranks(b)
-    ra, rb = ra - ra.mean(), rb - rb.mean()
-    return float((ra * rb).sum() / (ra.norm() * rb.norm()).clamp_min(1e-12))
+    return float(spearman_corrcoef(a.double().flatten(), b.double().flatten()))
 
 
 def _pair_batch(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -444,7 +432,7 @@ def well_exposed(crops: torch.Tensor, threshold: float = -0.6) -> torch.Tensor:
     ``threshold`` in [-1, 1], for the degradations to be visible."""
     h, w = crops.shape[-2:]
     c = crops[..., h * 3 // 16 : h * 13 // 16, w * 3 // 16 : w * 13 // 16].float()
-    return c.mean((1, 2, 3)) / 127.5 - 1 > threshold
+    return levels_to_signed(c.mean((1, 2, 3))) > threshold
 
 
 def natural_variation(x: torch.Tensor, gen: torch.Generator, p: float = 0.7) -> torch.Tensor:
@@ -464,7 +452,7 @@ def natural_variation(x: torch.Tensor, gen: torch.Generator, p: float = 0.7) -> 
     gains = torch.exp(torch.stack([warm, tint, -warm], 1)).to(x)[..., None, None]
     sat = (1 + _u(b, gen, -0.3, 0.3) * on).to(x).view(-1, 1, 1, 1)
     y = x * gains
-    luma = (y * torch.tensor(LUMA_WEIGHTS, dtype=x.dtype).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    luma = luma_tensor(y)
     return (luma + (y - luma) * sat).clamp(-1, 1)
 
 
@@ -486,15 +474,15 @@ def _balanced_indices(rows: list[dict], gen: torch.Generator, per_set: int) -> l
 
 
 @torch.no_grad()
-def evaluate(net: QualityNet, crops: torch.Tensor, names: list[str], seed: int = 0) -> dict:
+def quality_metrics(net: QualityNet, crops: torch.Tensor, names: list[str], seed: int = 0) -> dict:
     """Held-out metrics on uint8 crops (N, 3, S, S) from datasets ``names`` (per crop):
     Spearman between score and target over every image scored; ranking accuracy for the same face
     at two severities of one recipe (|target gap| >= 1) and for real vs degraded (severity >=
     0.2); mean real score (overall and per dataset); mean score per kind at severity 0.5."""
-    from faceedit.analysis.fit import predict, to_float
+    from faceedit.analysis.fit import predict
 
     gen = torch.Generator().manual_seed(10_000 + seed)
-    x = to_float(crops)
+    x = levels_to_signed(crops)
     n = x.shape[0]
     score = lambda imgs: predict(net, imgs, batch=128, fn=lambda m, xb: m.score(xb))  # noqa: E731
     all_s, all_t = [], []
@@ -621,7 +609,7 @@ def _train(kind, datasets, out, *, budget_s: float, seed: int, command: str, t0:
         perm = torch.randperm(len(by_set[name]), generator=torch.Generator().manual_seed(seed))
         pick += sorted(by_set[name][j] for j in perm[:150].tolist())
     names = [Path(held_rows[i]["dataset"]).name for i in pick]
-    metrics = evaluate(net, held_crops[torch.tensor(pick)], names, seed)
+    metrics = quality_metrics(net, held_crops[torch.tensor(pick)], names, seed)
     metrics["heldout_dark_excluded"] = int((~ok_held).sum())
     metrics.update({"train_steps": res.steps, "train_seconds": round(res.seconds),
                     "final_loss": round(float(np.mean(res.losses[-50:])), 4)})

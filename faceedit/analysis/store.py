@@ -145,11 +145,14 @@ def write_card(
     metrics: dict,
     notes: str = "",
 ) -> Path:
-    """Write the model card (``.md`` beside the weights) of a trained analysis network."""
+    """Write the model card (``.md`` beside the weights) of a trained analysis network, atomically,
+    through :class:`huggingface_hub.ModelCard` (licence "other": the weights carry the terms of
+    their training data, spelled out in the card)."""
     import json
 
-    from faceedit.models.checkpoint import file_sha256
     from faceedit.data import DATA_LICENSES
+    from faceedit.files import write_model_card
+    from faceedit.models.checkpoint import file_sha256
 
     path = Path(weights_path)
     licence = "; ".join(DATA_LICENSES.get(n, f"{n}: see its licence") for n in sorted(set(data)))
@@ -179,5 +182,6 @@ Budget: `{json.dumps(budget)}`
 {notes}
 """
     card_path = path.with_suffix(".md")
-    card_path.write_text(card)
+    write_model_card(card_path, card, license="other", library_name="faceedit",
+                     tags=["faceedit", "face-analysis", path.stem])
     return card_path

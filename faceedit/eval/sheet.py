@@ -12,7 +12,7 @@ import torch
 
 from faceedit.errors import FaceEditError, NoFaceError, UsageError
 from faceedit.faces.types import Face
-from faceedit.io import to_uint8
+from faceedit.pixels import signed_to_uint8, to_uint8
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -30,9 +30,9 @@ class Editor(Protocol):
     def edit(self, image: np.ndarray, target: str, strength: float = 1.0, **options) -> np.ndarray: ...
 
 
-def _to_uint8(t: torch.Tensor) -> np.ndarray:
-    """(C, H, W) in [-1, 1] -> (H, W, 3) uint8."""
-    a = t.float().clamp(-1, 1).add(1).mul(127.5).round().byte()
+def tensor_image(t: torch.Tensor) -> np.ndarray:
+    """(C, H, W) in [-1, 1] -> (H, W, 3) uint8 (one channel repeated)."""
+    a = signed_to_uint8(t)
     a = a.expand(3, -1, -1) if a.shape[0] == 1 else a
     return a.permute(1, 2, 0).cpu().numpy()
 
@@ -87,13 +87,13 @@ def pair_row(editor: Editor, src: torch.Tensor, real: torch.Tensor, target: str,
     """One sheet row for a (source crop, real target crop): source | model output per stage |
     real."""
     model = editor.loaded.model
-    row = [_to_uint8(src)]
+    row = [tensor_image(src)]
     for stage in stages:
         opts = {"stage": stage} if stage else {}
         with torch.inference_mode():
             out = model.edit(src[None].to(editor.device), target, 1.0, **opts)[0]
-        row.append(_to_uint8(out))
-    row.append(_to_uint8(real))
+        row.append(tensor_image(out))
+    row.append(tensor_image(real))
     return row
 
 

@@ -35,9 +35,10 @@ from faceedit.data import Dataset, expression_pairs, holdout_subjects, open_data
 from faceedit.eval.metrics import l1, ssim
 from faceedit.faces.align import align_face, apply_affine, similarity_transform
 from faceedit.faces.detect import get_detector
+from faceedit.faces.landmarks import NOSE_BRIDGE, STABLE, eye_distance
 from faceedit.faces.types import CropTemplate
-from faceedit.faces.warp import STABLE
-from faceedit.io import read_image
+from faceedit.io import read_image, write_image
+from faceedit.pixels import levels_to_signed, luma, to_uint8
 
 MOVING = [i for i in range(68) if i not in STABLE]
 #: The detector that measures (input, edit and real photo alike), whichever one drives the edits.
@@ -50,7 +51,7 @@ def landmark_error(lm: np.ndarray, ref: np.ndarray) -> float:
     points, in ``ref``'s inter-ocular distances."""
     lm, ref = np.asarray(lm, np.float64), np.asarray(ref, np.float64)
     a = apply_affine(similarity_transform(lm[STABLE], ref[STABLE]), lm)
-    iod = np.linalg.norm(ref[42:48].mean(0) - ref[36:42].mean(0))
+    iod = eye_distance(ref)
     return float(np.linalg.norm(a[MOVING] - ref[MOVING], axis=1).mean() / iod)
 
 
@@ -78,16 +79,15 @@ def _largest(det, rgb):
 
 def _crop_tensor(rgb, face) -> torch.Tensor:
     crop = align_face(rgb, face, ANALYSIS_TEMPLATE).crop
-    return torch.from_numpy(crop).permute(2, 0, 1).float().div(127.5).sub(1.0)[None]
+    return levels_to_signed(crop).permute(2, 0, 1)[None]
 
 
 def _registered(real: np.ndarray, f_real, f_in, shape) -> np.ndarray:
     """The real target photo moved onto the input photo by a similarity on the expression-stable
     points (so the two can be compared pixel by pixel in the input face's crop)."""
     m = similarity_transform(f_real.landmarks[STABLE], f_in.landmarks[STABLE])
-    if real.dtype != np.uint8:
-        real = (real // 257).astype(np.uint8)
-    return cv2.warpAffine(real, m, (shape[1], shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return cv2.warpAffine(to_uint8(real), m, (shape[1], shape[0]), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT)
 
 
 def evaluate_truth(editor: Editor, datasets: list[Dataset], targets: list[str], *,
@@ -152,10 +152,9 @@ def lighting_truth(editor: Editor, photos: list[str], classes=("left", "right"))
     high-frequency share of the change (energy of the change minus its Gaussian blur at a tenth
     of the eye distance, over its energy): a smooth relighting keeps it low, halos and stripes
     raise it."""
-    from faceedit.faces.warp import eye_distance, region_outline
+    from faceedit.faces.warp import region_outline
 
     det = get_detector(MEASURE_DETECTOR)
-    luma = np.array([0.299, 0.587, 0.114], np.float32)
     out: dict = {}
     for c in classes:
         diffs, hf = [], []
@@ -166,11 +165,11 @@ def lighting_truth(editor: Editor, photos: list[str], classes=("left", "right"))
                 continue
             edit = editor.edit(img, "keep" if "keep" in editor.targets() else "neutral", face="largest",
                                lighting=c)
-            d = (edit.astype(np.float32) - img.astype(np.float32)) @ luma
+            d = luma(edit.astype(np.float32) - img.astype(np.float32))
             mask = np.zeros(d.shape, np.uint8)
             cv2.fillConvexPoly(mask, region_outline(f.landmarks, 0.0, 0.3).astype(np.int32), 1)
             xs = np.arange(d.shape[1])[None, :].repeat(d.shape[0], 0)
-            nose = f.landmarks[27:31, 0].mean()
+            nose = f.landmarks[NOSE_BRIDGE, 0].mean()
             m = mask.astype(bool)
             diffs.append(float(d[m & (xs < nose)].mean() - d[m & (xs >= nose)].mean()))
             sigma = 0.1 * eye_distance(f.landmarks)
@@ -202,8 +201,7 @@ def contact_sheet(editor: Editor, photos: list[tuple[str, str | None, str]], tar
                       [0, cell / (2 * r), cell / 2 - cy * cell / (2 * r)]])
 
         def cut(a):
-            a = a if a.dtype == np.uint8 else (a // 257).astype(np.uint8)
-            return cv2.warpAffine(a, m, (cell, cell), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
+            return cv2.warpAffine(to_uint8(a), m, (cell, cell), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
 
         row = [cut(img)] + [cut(editor.edit(img, t, face="largest", **options)) for t in targets]
         if real_path:
@@ -213,7 +211,7 @@ def contact_sheet(editor: Editor, photos: list[tuple[str, str | None, str]], tar
                 sim = np.vstack([similarity_transform(fr.landmarks[STABLE], face.landmarks[STABLE]), [0, 0, 1]])
                 real = cv2.warpAffine(real, (np.vstack([m, [0, 0, 1]]) @ sim)[:2], (cell, cell),
                                       flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
-                row.append(real if real.dtype == np.uint8 else (real // 257).astype(np.uint8))
+                row.append(to_uint8(real))
         while len(row) < len(targets) + 2:
             row.append(np.zeros((cell, cell, 3), np.uint8))
         rows.append(row)
@@ -255,7 +253,7 @@ def main(argv=None) -> int:
                 if s["subject"] not in subjects and len(subjects) < 3:
                     subjects.add(s["subject"])
                     photos.append((s["source"], g["source"], t))
-        cv2.imwrite(a.sheet, cv2.cvtColor(contact_sheet(editor, photos, targets), cv2.COLOR_RGB2BGR))
+        write_image(a.sheet, contact_sheet(editor, photos, targets))  # atomically
     return 0
 
 

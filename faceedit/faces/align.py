@@ -13,14 +13,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceedit.faces.types import LUMA_WEIGHTS, AlignedFace, CropTemplate, Face
+from faceedit.faces.landmarks import BROWS, CHIN, JAW, eye_centres
+from faceedit.faces.types import AlignedFace, CropTemplate, Face
+from faceedit.pixels import luma, pixel_max, to_uint8, to_unit
 
 #: Rows processed at once when pasting back (bounds the float working memory).
 PASTE_BAND_ROWS = 1024
 
-# BT.601 luma weights (the ones behind JPEG's YCbCr): Cb and Cr have weights summing to zero, so
-# adding the same value to R, G and B changes Y by that value and leaves Cb/Cr unchanged.
-LUMA = np.array(LUMA_WEIGHTS, dtype=np.float32)
+# Luminance-only paste-back adds the BT.601 luma change (faceedit.pixels.luma, the weights behind
+# JPEG's YCbCr) to R, G and B alike: Cb and Cr have weights summing to zero, so adding the same
+# value to R, G and B changes Y by that value and leaves Cb/Cr unchanged.
 
 
 # --------------------------------------------------------------------------------------------
@@ -98,14 +100,6 @@ def crop_footprint(matrix: np.ndarray, size: int, shape: tuple[int, ...], margin
     return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
 
 
-def _to_uint8(a: np.ndarray) -> np.ndarray:
-    if a.dtype == np.uint8:
-        return a
-    if a.dtype == np.uint16:
-        return ((a.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    raise ValueError(f"expected uint8 or uint16 pixels, got {a.dtype}")
-
-
 def _check_pixels(pixels: np.ndarray) -> None:
     if not isinstance(pixels, np.ndarray) or pixels.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"expected a uint8 or uint16 numpy image, got {getattr(pixels, 'dtype', type(pixels))}")
@@ -178,7 +172,7 @@ def warp_crop(pixels: np.ndarray, m: np.ndarray, size: int, border: str = "refle
     crop = cv2.warpAffine(
         np.ascontiguousarray(roi), m_work, (size, size), flags=interp, borderMode=BORDERS[border],
     )
-    return _to_uint8(crop), s, (x0, y0, x1, y1)
+    return to_uint8(crop), s, (x0, y0, x1, y1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,11 +211,11 @@ def face_mask(aligned: AlignedFace, feather: float = 0.05) -> np.ndarray:
     shift = 4
     mul = 1 << shift
     if lm.shape[0] == 68:
-        eyes = np.stack([lm[36:42].mean(0), lm[42:48].mean(0)])
+        eyes = eye_centres(lm)
         eye_d = float(np.linalg.norm(eyes[1] - eyes[0]))
-        jaw, brows = lm[0:17], lm[17:27]
+        jaw, brows = lm[JAW], lm[BROWS]
         # "up" = from the chin towards the eyes (the crop is upright, but stay robust to roll)
-        up = eyes.mean(0) - lm[8]
+        up = eyes.mean(0) - lm[CHIN]
         up = up / max(np.linalg.norm(up), 1e-6)
         forehead = brows + up * (FOREHEAD_EYE_DISTS * eye_d)
         pts = np.vstack([jaw, brows, forehead])
@@ -235,7 +229,7 @@ def face_mask(aligned: AlignedFace, feather: float = 0.05) -> np.ndarray:
         axes = (int(round(ELLIPSE_HALF_W * d * mul)), int(round(ELLIPSE_HALF_H * d * mul)))
         cv2.ellipse(hard, (int(round(cx * mul)), int(round(cy * mul))), axes, 0, 0, 360, 255,
                     -1, cv2.LINE_AA, shift)
-    mask = hard.astype(np.float32) / 255.0
+    mask = to_unit(hard)
     r = float(feather) * size
     if r >= 0.5:
         k = 2 * int(round(r)) + 1
@@ -330,8 +324,8 @@ def paste_back(
     crop_f = crop.astype(np.float32)
 
     if luminance_only:
-        y_crop = crop_f @ LUMA
-        y_ed = edited if edited.ndim == 2 else edited @ LUMA
+        y_crop = luma(crop_f)
+        y_ed = edited if edited.ndim == 2 else luma(edited)
         if color_match:
             y_ed = match_color(y_ed[:, :, None], y_crop[:, :, None], w)[:, :, 0]
         d = (y_ed - y_crop) * (w * strength)
@@ -343,8 +337,8 @@ def paste_back(
     if smooth > 0:
         delta = cv2.GaussianBlur(delta, (0, 0), float(smooth))
 
-    unit = 257.0 if pixels.dtype == np.uint16 else 1.0
-    maxval = 65535.0 if pixels.dtype == np.uint16 else 255.0
+    unit = pixel_max(pixels.dtype) / 255.0  # one 8-bit level in the photo's levels: 1 or 257
+    maxval = pixel_max(pixels.dtype)
     m = np.asarray(aligned.matrix, dtype=np.float64)  # image -> crop
     s = _affine_scale(m)
     src = delta

@@ -83,6 +83,7 @@ import numpy as np
 
 from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
+from faceedit.faces.landmarks import BROWS
 
 # --------------------------------------------------------------------------------------------
 # vocabulary
@@ -234,7 +235,7 @@ def measure(landmarks) -> np.ndarray:
     m = {
         "inner_brow": up(20, 21, 22, 23),
         "outer_brow": up(17, 18, 25, 26),
-        "brow": up(*range(17, 27)),
+        "brow": up(*BROWS),
         "brow_gap": x[..., 22] - x[..., 21],
         "upper_lid": ((corner_mid[0] - (y[..., 37] + y[..., 38]) / 2)
                       + (corner_mid[1] - (y[..., 43] + y[..., 44]) / 2)) / 2,

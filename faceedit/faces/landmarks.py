@@ -13,6 +13,8 @@ the subject's right eye. Index groups (0-based)::
     LIPS_OUTER  48..59   (48 / 54 = mouth corners, 51 = top of the upper lip, 57 = bottom)
     LIPS_INNER  60..67   (60 / 64 = inner corners; 61..63 upper, 65..67 lower)
     INNER       17..67   everything but the jaw line (brows, nose, eyes, lips)
+    STABLE      27..47   nose and eyes: the points an expression leaves in place
+    CHIN 8, NOSE_TIP 30, MOUTH_LEFT 48, MOUTH_RIGHT 54
 
 Heatmaps: one 2-D Gaussian per landmark, ``exp(-d^2 / (2 sigma^2))`` (so exactly 1 on a point
 that falls on a pixel centre, ``exp(-1/2)`` at ``sigma`` away). Landmarks given in the
@@ -32,8 +34,12 @@ rather than expression and is the least reliable part of a landmark fit. ``sigma
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported by the tensor functions: the index groups stay light
+    import torch
 
 N_POINTS = 68
 
@@ -52,6 +58,10 @@ LIPS_INNER = list(range(60, 68))
 LIPS = LIPS_OUTER + LIPS_INNER
 INNER = list(range(17, 68))
 ALL = list(range(0, 68))
+STABLE = NOSE + EYES  # nose and eye contours: what an expression leaves in place
+CHIN = 8
+NOSE_TIP = 30
+MOUTH_LEFT, MOUTH_RIGHT = 48, 54  # the mouth corners
 
 GROUPS: dict[str, list[int]] = {
     "jaw": JAW, "l_brow": L_BROW, "r_brow": R_BROW, "nose_bridge": NOSE_BRIDGE,
@@ -72,8 +82,12 @@ FLIP = (
 DEFAULT_SIGMA_FRACTION = 1.0 / 64.0
 
 
-def as_landmark_batch(landmarks, *, device=None, dtype=torch.float32) -> torch.Tensor:
-    """``(68,2)`` or ``(B,68,2)`` numpy array / tensor / nested list -> float tensor (B,68,2)."""
+def as_landmark_batch(landmarks, *, device=None, dtype=None) -> torch.Tensor:
+    """``(68,2)`` or ``(B,68,2)`` numpy array / tensor / nested list -> float tensor (B,68,2)
+    (``dtype`` default float32)."""
+    import torch
+
+    dtype = torch.float32 if dtype is None else dtype
     lm = torch.as_tensor(np.asarray(landmarks) if not torch.is_tensor(landmarks) else landmarks)
     lm = lm.to(device=device if device is not None else lm.device, dtype=dtype)
     if lm.ndim == 2:
@@ -105,6 +119,8 @@ def landmark_heatmaps(
     ``sigma`` in pixels of the output map (default ``size / 64``); ``points`` the indices to
     draw (default :data:`INNER`, K = 51). Differentiable with respect to tensor landmarks.
     """
+    import torch
+
     size = int(size)
     if size < 1:
         raise ValueError(f"heatmap size must be positive, got {size}")
@@ -136,6 +152,18 @@ def landmark_side_image(
     h = landmark_heatmaps(landmarks, size, crop_size=crop_size, sigma=sigma, points=points,
                           device=device)
     return h.amax(1, keepdim=True)
+
+
+def eye_centres(landmarks) -> np.ndarray:
+    """(2, 2) float64: the mean of :data:`L_EYE` and of :data:`R_EYE` of (68, 2) landmarks."""
+    lm = np.asarray(landmarks, np.float64)
+    return np.stack([lm[L_EYE].mean(0), lm[R_EYE].mean(0)])
+
+
+def eye_distance(landmarks) -> float:
+    """Distance between the two eye centres of (68, 2) landmarks (the inter-ocular distance)."""
+    left, right = eye_centres(landmarks)
+    return float(np.linalg.norm(right - left))
 
 
 def flip_landmarks(landmarks: np.ndarray, width: int) -> np.ndarray:

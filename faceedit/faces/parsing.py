@@ -35,7 +35,9 @@ import numpy as np
 import torch
 
 from faceedit.faces.align import FOREHEAD_EYE_DISTS
-from faceedit.faces.landmarks import JAW, L_BROW, L_EYE, N_POINTS, NOSE, R_BROW, R_EYE
+from faceedit.faces.landmarks import (
+    BROWS, CHIN, JAW, L_BROW, L_EYE, LIPS_INNER, N_POINTS, NOSE, R_BROW, R_EYE, eye_centres, eye_distance,
+)
 
 CLASSES = ["background", "skin", "l_brow", "r_brow", "l_eye", "r_eye", "nose", "u_lip", "l_lip", "mouth"]
 CLASS_INDEX = {c: i for i, c in enumerate(CLASSES)}
@@ -63,7 +65,7 @@ PALETTE = np.array(
 )
 _UPPER_LIP = [48, 49, 50, 51, 52, 53, 54, 64, 63, 62, 61, 60]
 _LOWER_LIP = [54, 55, 56, 57, 58, 59, 48, 60, 67, 66, 65, 64]
-_MOUTH = [60, 61, 62, 63, 64, 65, 66, 67]
+_MOUTH = LIPS_INNER
 _SHIFT = 4  # sub-pixel drawing: coordinates in 1/16 px
 
 
@@ -79,11 +81,11 @@ def _area(p: np.ndarray) -> float:
 def face_outline(lm: np.ndarray) -> np.ndarray:
     """Convex outline (N,2) of the *skin* region: jaw line, brows and forehead estimate."""
     lm = np.asarray(lm, dtype=np.float64)
-    eyes = np.stack([lm[L_EYE].mean(0), lm[R_EYE].mean(0)])
+    eyes = eye_centres(lm)
     eye_d = float(np.linalg.norm(eyes[1] - eyes[0]))
-    up = eyes.mean(0) - lm[8]  # chin -> eyes: "up" in the face, robust to roll
+    up = eyes.mean(0) - lm[CHIN]  # chin -> eyes: "up" in the face, robust to roll
     up = up / max(float(np.linalg.norm(up)), 1e-6)
-    brows = lm[L_BROW + R_BROW]
+    brows = lm[BROWS]
     pts = np.vstack([lm[JAW], brows, brows + up * (FOREHEAD_EYE_DISTS * eye_d)])
     return cv2.convexHull(pts.astype(np.float32))[:, 0].astype(np.float64)
 
@@ -100,7 +102,7 @@ def parse_from_landmarks(landmarks, size: int, *, crop_size: int | None = None) 
     out = np.zeros((size, size), dtype=np.uint8)
     if not np.isfinite(lm).all():
         return out
-    eye_d = float(np.linalg.norm(lm[L_EYE].mean(0) - lm[R_EYE].mean(0)))
+    eye_d = eye_distance(lm)
     c = CLASS_INDEX
 
     def fill(poly: np.ndarray, label: int) -> None:

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from faceedit.faces.landmarks import L_EYE, MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP, R_EYE
+# Pixel values live in the core layer; re-exported here for the callers that import them from
+# the faces layer.
+from faceedit.pixels import LUMA_WEIGHTS, RGB_TO_YCC, YCC_TO_RGB, rgb_to_ycc, ycc_to_rgb  # noqa: F401
+
 # Mean 5-point face shape in eye-distance units, origin at the midpoint between the eye centres,
 # y pointing down. Order (image coordinates, so "left" is the smaller x of a frontal face):
 # left eye centre, right eye centre, nose tip, left mouth corner, right mouth corner.
@@ -14,39 +19,17 @@ MEAN_FIVE_POINTS = np.array(
     [[-0.5, 0.0], [0.5, 0.0], [0.003, 0.571], [-0.407, 1.157], [0.420, 1.152]], dtype=np.float64
 )
 
-# ITU-R BT.601 luma weights (R, G, B): greyscale models, luminance paste-back, luma layers.
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
-# BT.601 RGB -> Y, Cb, Cr (chroma centred on 0; same units as the input) and back.
-RGB_TO_YCC = np.array([LUMA_WEIGHTS, [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
-YCC_TO_RGB = np.linalg.inv(RGB_TO_YCC)
-
-
-def rgb_to_ycc(x: np.ndarray) -> np.ndarray:
-    """(..., 3) RGB -> (..., 3) Y, Cb, Cr (BT.601, chroma centred on 0)."""
-    return (x @ RGB_TO_YCC.T.astype(np.float32)).astype(np.float32)
-
-
-def ycc_to_rgb(x: np.ndarray) -> np.ndarray:
-    return (x @ YCC_TO_RGB.T.astype(np.float32)).astype(np.float32)
-
-# Indices of the iBUG 68-point convention (dlib, FAN).
-IBUG68_LEFT_EYE = list(range(36, 42))
-IBUG68_RIGHT_EYE = list(range(42, 48))
-IBUG68_NOSE_TIP = 30
-IBUG68_MOUTH_LEFT = 48
-IBUG68_MOUTH_RIGHT = 54
-
 
 def five_from_68(lm68: np.ndarray) -> np.ndarray:
     """(68,2) iBUG landmarks -> (5,2) in MEAN_FIVE_POINTS order."""
     lm68 = np.asarray(lm68, dtype=np.float64)
     return np.stack(
         [
-            lm68[IBUG68_LEFT_EYE].mean(0),
-            lm68[IBUG68_RIGHT_EYE].mean(0),
-            lm68[IBUG68_NOSE_TIP],
-            lm68[IBUG68_MOUTH_LEFT],
-            lm68[IBUG68_MOUTH_RIGHT],
+            lm68[L_EYE].mean(0),
+            lm68[R_EYE].mean(0),
+            lm68[NOSE_TIP],
+            lm68[MOUTH_LEFT],
+            lm68[MOUTH_RIGHT],
         ]
     )
 

@@ -1,0 +1,171 @@
+"""Writing files atomically, written once (a core helper: image outputs, JSON records and
+settings, checkpoints, model cards, sample sheets and timing records all go through it).
+
+Every write goes to a temporary file beside the target (``.NAME.PID.XXXXXXXX.tmp``), is synced,
+and is renamed over the target, so a reader sees the old content or the new one and never a
+partial file; a writer that fails (or raises) removes its temporary file, and one that was
+killed leaves one that the next write of the same name removes. Failures to write raise
+:class:`~faceedit.errors.OutputError` with a short human reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+from faceedit.errors import OutputError
+
+STALE_TEMP_SECONDS = 600
+"""A temporary file of :func:`write_file_atomically` / :func:`atomic_file` untouched this long
+(or whose writing process is gone) belongs to a writer that died (``kill -9``, power loss)."""
+
+# The temporary file of NAME is ".NAME[:200].PID.XXXXXXXX.tmp" (XXXXXXXX: 8 random hex digits);
+# earlier versions wrote ".NAME[:200].XXXXXXXX.tmp", without the pid.
+_TEMP_SUFFIX = re.compile(r"(?:([0-9]+)\.)?[0-9a-f]{8}\.tmp")
+_temp_lock = threading.Lock()
+_temp_candidates: dict[str, list[str]] = {}  # folder -> names of temporary files found there
+
+
+def os_reason(e: OSError) -> str:
+    """A short lower-case reason for an OS error ("permission denied", "no such file...")."""
+    if isinstance(e, FileNotFoundError):
+        return "no such file or directory"
+    if isinstance(e, PermissionError):
+        return "permission denied"
+    if isinstance(e, IsADirectoryError):
+        return "is a folder, not a file"
+    return (e.strerror or str(e)).lower()
+
+
+def write_file_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Write ``data`` (``str`` is encoded as UTF-8) to ``path`` atomically: into a temporary
+    file beside it, synced, then renamed over it, so readers see the old or the new content and
+    never a partial file. Missing folders are created. Raises :class:`OutputError`."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_file(path) as file:
+        file.write(payload)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """``with atomic_file(path) as f: f.write(...)``: a binary file that becomes ``path`` when
+    the block ends (synced, then renamed over it). If the block raises, the temporary file is
+    removed, ``path`` keeps its old content, and the exception propagates (an ``OSError`` as
+    :class:`OutputError`). Missing folders are created."""
+    with _temporary(path) as temp:
+        with open(temp, "wb") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
+    """``with atomic_path(path) as temp: writer(temp)``: for writers that take a file name
+    (safetensors, Pillow): ``temp`` is a fresh empty file beside ``path`` that becomes ``path``
+    when the block ends (synced, then renamed over it), exactly as :func:`atomic_file`."""
+    with _temporary(path) as temp:
+        yield temp
+        fd = os.open(temp, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_model_card(path: str | os.PathLike[str], text: str, **card_data: Any) -> None:
+    """Write a model card (``text``, markdown) to ``path`` atomically through
+    :class:`huggingface_hub.ModelCard`, with ``card_data`` (``license``, ``library_name``,
+    ``tags``...: :class:`huggingface_hub.ModelCardData` fields) as its YAML metadata block."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    card = ModelCard(f"---\n{ModelCardData(**card_data).to_yaml()}\n---\n{text}")
+    write_file_atomically(path, str(card))
+
+
+@contextlib.contextmanager
+def _temporary(path: str | os.PathLike[str]) -> Iterator[str]:
+    """Create the (empty) temporary file of ``path`` (and missing folders), yield its name,
+    rename it over ``path`` when the block ends; remove it if the block raises."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create folder {folder}: {os_reason(e)}", path) from e
+    _remove_stale_temps(path)
+    temp = os.path.join(folder, _temp_name(path))
+    try:
+        # O_EXCL: never another writer's file; mode 0o666 so that the umask applies, as for any
+        # new file
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666))
+    except OSError as e:
+        raise OutputError(f"cannot write in folder {folder}: {os_reason(e)}", path) from e
+    try:
+        yield temp
+        os.replace(temp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(e, OSError):
+            raise OutputError(f"cannot write: {os_reason(e)}", path) from e
+        raise
+
+
+def _temp_name(path: str) -> str:
+    return f".{os.path.basename(path)[:200]}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+
+
+def _remove_stale_temps(path: str) -> None:
+    """Remove the temporary files an earlier, dead writer of ``path`` left beside it.
+
+    Only names of exactly our pattern for this very file are considered, and only those whose
+    writing process no longer runs (on this machine) or that nobody touched for
+    ``STALE_TEMP_SECONDS``, so a concurrent writer is left alone. Each folder is listed once per
+    process (a batch writing thousands of files lists its output folder once); files that
+    cannot be removed are left as they are.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    prefix = f".{os.path.basename(path)[:200]}."
+    with _temp_lock:
+        names = _temp_candidates.get(folder)
+        if names is None:
+            try:
+                with os.scandir(folder) as entries:
+                    names = [e.name for e in entries
+                             if e.name.startswith(".") and e.name.endswith(".tmp")]
+            except OSError:
+                names = []
+            _temp_candidates[folder] = names
+        mine = [n for n in names if n.startswith(prefix) and _TEMP_SUFFIX.fullmatch(n[len(prefix):])]
+        for name in mine:
+            names.remove(name)
+    for name in mine:
+        temp = os.path.join(folder, name)
+        pid = _TEMP_SUFFIX.fullmatch(name[len(prefix):]).group(1)  # type: ignore[union-attr]
+        try:
+            stale = (pid is not None and not _pid_alive(int(pid))) or (
+                time.time() - os.lstat(temp).st_mtime > STALE_TEMP_SECONDS
+            )
+            if stale:
+                os.unlink(temp)
+        except OSError:
+            continue
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":  # Windows' os.kill would end the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists (another user's), or cannot tell: assume alive
+    return True
