@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from faceedit.faces.landmarks import BROWS, CHIN, JAW, LIPS_INNER, STABLE, eye_centres, eye_distance  # noqa: F401 (re-exported)
+
 #: Grid cells per crop side for smooth fields (fields are bilinearly sampled between nodes).
 FIELD_GRID = 64
 #: Smallest Jacobian determinant of the backward map (1 = area kept; <= 0 = fold-over). An
@@ -26,11 +28,7 @@ MIN_JACOBIAN = 0.02
 REGION_INNER = 0.1
 REGION_OUTER = 0.6
 
-# iBUG-68 groups.
-JAW = list(range(0, 17))
-BROWS = list(range(17, 27))
-STABLE = list(range(27, 36)) + list(range(36, 48))  # nose and eye contours: kept by expressions
-INNER_LIPS = list(range(60, 68))
+INNER_LIPS = LIPS_INNER
 #: The points that drive a warp. The inner lips are left out: on a closed mouth the upper and lower
 #: ones coincide, and pulling them apart folds the spline around the mouth corners. The outer lips
 #: and the jaw open the mouth; the stage paints the opening.
@@ -143,18 +141,13 @@ class Grid:
 # the face region a warp may move
 
 
-def eye_distance(lm: np.ndarray) -> float:
-    lm = np.asarray(lm, np.float64)
-    return float(np.linalg.norm(lm[42:48].mean(0) - lm[36:42].mean(0)))
-
-
 def region_outline(lm: np.ndarray, grow: float = 0.0, forehead: float = 0.7) -> np.ndarray:
     """Convex outline of the face (jaw, brows, and the brows lifted by ``forehead`` eye
     distances), pushed outward from its centre by ``grow`` eye distances."""
     lm = np.asarray(lm, np.float64)
-    eyes = np.stack([lm[36:42].mean(0), lm[42:48].mean(0)])
+    eyes = eye_centres(lm)
     iod = float(np.linalg.norm(eyes[1] - eyes[0]))
-    up = eyes.mean(0) - lm[8]
+    up = eyes.mean(0) - lm[CHIN]
     up /= max(np.linalg.norm(up), 1e-9)
     pts = np.vstack([lm[JAW], lm[BROWS], lm[BROWS] + up * forehead * iod])
     hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2).astype(np.float64)
