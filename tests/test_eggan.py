@@ -15,7 +15,7 @@ from _datasets import make_dataset
 from faceedit.errors import UsageError
 from faceedit.faces import au
 from faceedit.faces.types import CropTemplate
-from faceedit.models.eggan import SHIPPED_TARGETS, build_eggan, prototype_targets
+from faceedit.models.eggan import build_eggan, prototype_targets
 from faceedit.train import eggan as tr
 from faceedit.train.data import open_dataset
 from faceedit.train.loop import LoopConfig, load_train_data, run
@@ -97,7 +97,7 @@ def test_trainer_critic_heads(data):
     au_logits, id_logits = t._split_logits(logits)
     assert au_logits.shape == (len(data.train) * 17, 6) and id_logits.shape == (len(data.train), t.n_ids)
     # estimable AUs come from the data: the never-measured ones are left out
-    assert t.mcfg["estimable_aus"] == [a for a in au.AU_IDS if a not in NOT_SEEN]
+    assert t.mcfg.estimable_aus == [a for a in au.AU_IDS if a not in NOT_SEEN]
 
 
 def test_condition_changes_the_output():
@@ -114,9 +114,9 @@ def test_condition_changes_the_output():
 
 
 def test_config_validation(data):
-    with pytest.raises(ValueError, match="unknown EGGAN config keys: lambda_ua"):
+    with pytest.raises(ValueError, match="unknown EGGAN config key 'lambda_ua'"):
         trainer(data, lambda_ua=1.0)
-    with pytest.raises(ValueError, match="unknown EGGAN config keys"):
+    with pytest.raises(ValueError, match="unknown EGGAN config key 'bogus'"):
         build_eggan({"bogus": 1})
     with pytest.raises(ValueError, match="power of two"):
         build_eggan({"image_size": 96})
@@ -254,9 +254,10 @@ def model(data):
 
 
 def test_targets_and_eval_conditions(model):
-    assert prototype_targets() == SHIPPED_TARGETS == model.targets()
+    shipped = ["neutral", "happy", "sad", "surprised", "angry", "disgusted", "fearful", "sleepy"]
+    assert prototype_targets() == shipped == model.targets()
     conds = model.eval_conditions()
-    assert [c["target"] for c in conds] == SHIPPED_TARGETS
+    assert [c["target"] for c in conds] == shipped
     for c in conds:
         assert c["expect"]["expression"] == c["target"]
         assert c["expect"]["aus"] == pytest.approx(list(au.expression_prototype(c["target"])))
@@ -328,7 +329,7 @@ def exported(data, tmp_path_factory):
         t.train_step(b, s)
     info = t.export_info()
     path = tmp_path_factory.mktemp("export") / "eggan-tiny.safetensors"
-    export_model(t.generator(), path, arch="eggan", config=info["config"], targets=info["targets"],
+    export_model(t.generator(), path, arch="eggan", targets=info["targets"],  # config: the model's own
                  template=CropTemplate(size=SIZE), datasets=[d.meta for d in data.datasets],
                  metrics={}, command="pytest", budget={"steps": 3}, method="EGGAN",
                  extra=info["extra"], conditions=info["conditions"])
@@ -342,7 +343,7 @@ def test_checkpoint_round_trip(exported):
     loaded = load_model(path)
     assert loaded.meta.arch == "eggan" and loaded.model.targets() == t.generator().targets()
     assert loaded.meta.vocabularies["aus"] == list(au.AU_IDS)
-    assert loaded.model.config == t.export_info()["config"]
+    assert loaded.model.config == t.generator().config == loaded.meta.config
     x = torch.rand(2, 3, SIZE, SIZE) * 2 - 1
     ref = t.generator()
     for k, v in ref.state_dict().items():  # the file stores fp16
@@ -364,8 +365,11 @@ def test_alpha_zero_photo_edit_is_the_input(exported, astronaut):
 
 
 def test_registered_spec():
-    from faceedit.models.registry import get_spec
+    from faceedit.models.checkpoint import read_meta
+    from faceedit.models.registry import get_spec, resolve_weights
 
     spec = get_spec("eggan")
-    assert spec.arch == "eggan" and spec.targets == SHIPPED_TARGETS and spec.image_size == 64
+    header = read_meta(resolve_weights(spec))  # the targets live in the checkpoint header
+    assert spec.arch == "eggan" and spec.targets == header.targets == prototype_targets()
+    assert spec.image_size == 64 and spec.conditions == {"aus": header.vocabularies["aus"]}
     assert spec.paper == "eggan.txt" and spec.weights.file == "eggan.safetensors"

@@ -13,14 +13,15 @@ from torch import nn
 from _datasets import make_dataset
 from faceedit.errors import UsageError
 from faceedit.models.layers import InterpUp, PixelShuffleUp, ResidualBlock
-from faceedit.models.legan import SHIPPED_LIGHTING, SHIPPED_TARGETS, build_legan
+from faceedit.models.legan import build_legan
 from faceedit.train.data import open_dataset
 from faceedit.train.legan import LEGANTrainer, hull_masks
 from faceedit.train.loop import LoopConfig, load_train_data, run
 
-TINY_MODEL = {"size": 32, "channels": 1, "expressions": ["happy", "neutral"], "lighting": ["front", "left"],
-              "default_lighting": "front", "dim": 8, "max_dim": 16, "n_down": 2, "n_res": 1}
-TINY_TRAIN = {"image_size": 32, "dim": 8, "max_dim": 16, "n_res": 1, "d_dim": 8, "d_max_dim": 32}
+TINY_MODEL = {"image_size": 32, "channels": 1, "targets": ["happy", "neutral"], "lighting": ["front", "left"],
+              "default_lighting": "front", "base_channels": 8, "max_channels": 16, "n_down": 2, "n_res": 1}
+TINY_TRAIN = {"image_size": 32, "base_channels": 8, "max_channels": 16, "n_res": 1, "d_channels": 8,
+              "d_max_channels": 32}
 
 
 @pytest.fixture(autouse=True)
@@ -212,11 +213,13 @@ def test_eval_conditions_and_registry_spec():
     assert {"target": "neutral", "options": {"lighting": "right"},
             "expect": {"expression": "neutral", "lighting": "right"}} in conds
     assert len(conds) == 2 + 2
-    from faceedit.models.registry import get_spec, list_models
+    from faceedit.models.checkpoint import read_meta
+    from faceedit.models.registry import get_spec, list_models, resolve_weights
 
     spec = get_spec("legan")
-    assert spec.channels == 1 and spec.targets == SHIPPED_TARGETS and not spec.color_match
-    assert spec.conditions["lighting"] == SHIPPED_LIGHTING and "front" in SHIPPED_LIGHTING
+    header = read_meta(resolve_weights(spec))  # the vocabularies live in the checkpoint header
+    assert spec.channels == 1 and spec.targets == header.targets and not spec.color_match
+    assert spec.conditions["lighting"] == header.vocabularies["lighting"] and "front" in spec.conditions["lighting"]
     assert any(r["name"] == "legan" for r in list_models())
 
 
@@ -321,7 +324,7 @@ def test_run_export_reload_and_edit_the_astronaut(tmp_path, datasets, astronaut)
     tr = res.trainer
     info = tr.export_info()
     path, _ = export_model(tr.generator(), tmp_path / "legan.safetensors", arch="legan",
-                           config=info["config"], targets=info["targets"], template=CropTemplate(size=32),
+                           targets=info["targets"], template=CropTemplate(size=32),
                            datasets=[d.meta for d in datasets], metrics={}, command="pytest", budget={},
                            method="LEGAN", extra=info["extra"],
                            conditions=info["conditions"], channels=info["channels"])

@@ -221,7 +221,7 @@ def exported(datasets, tmp_path_factory):
         res = run(LSSLTrainer, datasets, out, LoopConfig(steps=2, batch_size=4, progress=False, sample_every=0),
                   {**TINY, "residual": False})
         info = res.trainer.export_info()
-        path, _ = export_model(res.trainer.generator(), out / "lssl.safetensors", arch="lssl", config=info["config"],
+        path, _ = export_model(res.trainer.generator(), out / "lssl.safetensors", arch="lssl",
                                targets=info["targets"], template=CropTemplate(size=SIZE),
                                datasets=[d.meta for d in datasets], metrics={}, command="test", budget={},
                                method="LSSL", extra=info["extra"], conditions=info["conditions"], channels=1)

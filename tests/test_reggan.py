@@ -32,7 +32,7 @@ from faceedit.train.losses import (
 )
 
 TINY = {
-    "size": 32,
+    "image_size": 32,
     "base_channels": 8,
     "max_channels": 16,
     "n_latent": 2,
@@ -171,7 +171,7 @@ def test_refiner_shapes_and_range() -> None:
     y = model.refiner(torch.rand(2, 3, 32, 32) * 2 - 1)
     assert y.shape == (2, 3, 32, 32) and y.abs().max() <= 1
     assert len(model.refiner.encoder) == 3 and len(model.refiner.decoder) == 3
-    assert len(build_reggan({**TINY, "size": 64, "n_latent": 10}).refiner.latent) == 10
+    assert len(build_reggan({**TINY, "image_size": 64, "n_latent": 10}).refiner.latent) == 10
 
 
 def test_discriminator_pyramid_shapes() -> None:
@@ -273,8 +273,8 @@ def test_greyscale_model_and_config_round_trip(tmp_path) -> None:
     torch.testing.assert_close(rebuilt.edit(x, "sad"), model.edit(x, "sad"))
     with pytest.raises(ValueError):
         build_reggan({"bogus": 1})
-    with pytest.raises(ValueError):
-        build_reggan({"size": 36})
+    with pytest.raises(ValueError, match="image_size 36"):
+        build_reggan({"image_size": 36})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -360,7 +360,7 @@ def test_train_refiner_budget_stops(tmp_path) -> None:
 
 
 def test_residual_refiner_starts_as_identity_and_learns():
-    model = build_reggan({"targets": ["happy"], "size": 32, "base_channels": 8, "max_channels": 8,
+    model = build_reggan({"targets": ["happy"], "image_size": 32, "base_channels": 8, "max_channels": 8,
                           "attention_channels": 8, "n_latent": 1, "hourglass_depth": 1,
                           "residual": True})
     x = torch.rand(2, 3, 32, 32) * 1.6 - 0.8
@@ -375,7 +375,7 @@ def test_residual_refiner_starts_as_identity_and_learns():
 
 
 def test_luminance_layer_changes_luma_only():
-    model = build_reggan({"targets": ["sad"], "luma_targets": ["sad"], "size": 32,
+    model = build_reggan({"targets": ["sad"], "luma_targets": ["sad"], "image_size": 32,
                           "base_channels": 8, "max_channels": 8, "attention_channels": 8,
                           "n_latent": 1, "hourglass_depth": 1})
     layer = model.expression["sad"]

@@ -239,7 +239,7 @@ def exported(datasets, tmp_path_factory):
                   {**TINY, "residual": False})
         info = res.trainer.export_info()
         path, _ = export_model(res.trainer.generator(), out / "secgan.safetensors", arch="secgan",
-                               config=info["config"], targets=info["targets"], template=CropTemplate(size=SIZE),
+                               targets=info["targets"], template=CropTemplate(size=SIZE),
                                datasets=[d.meta for d in datasets], metrics={}, command="test", budget={},
                                method="SeCGAN", extra=info["extra"], conditions=info["conditions"], channels=1)
         return res.trainer, path

@@ -307,7 +307,7 @@ def glasses_stage() -> Stage:
     from faceedit.train.stage import glasses_weight
 
     base = synthetic_stage()
-    st = Stage({**base.config, "attributes": {"glasses": 1}})
+    st = Stage({**base.config, "attribute_channels": {"glasses": 1}})
     sd = st.state_dict()
     sd.update(base.state_dict())
     mean = sd["mean_shape"]
@@ -394,8 +394,9 @@ def test_glasses_change_only_the_eye_region():
 
 
 def test_a_stage_without_attributes_refuses_glasses(tmp_path):
-    """A stage fitted before attributes (no ``attributes`` in its config, no glasses buffers)
-    still loads, and refuses ``glasses`` with a usage error, directly and on the command line."""
+    """A stage fitted before attributes (no ``attribute_channels``, then ``attributes``, in its
+    config, no glasses buffers) still loads, and refuses ``glasses`` with a usage error, directly
+    and on the command line."""
     from faceedit.api import Editor
     from faceedit.errors import UsageError
     from faceedit.models.checkpoint import save_checkpoint
@@ -403,8 +404,9 @@ def test_a_stage_without_attributes_refuses_glasses(tmp_path):
     from faceedit.pipeline import ApplyOptions
 
     st = synthetic_stage()
-    assert "attributes" not in st.config and st.attributes == []
-    meta = {"arch": "stage", "config": st.config, "image_size": 64, "channels": 3,
+    assert st.config["attribute_channels"] == {} and st.attributes == []
+    config = {k: v for k, v in st.config.items() if k != "attribute_channels"}  # as written then
+    meta = {"arch": "stage", "config": config, "image_size": 64, "channels": 3,
             "conditions": {"targets": st.targets(), "lighting": st.lighting}}
     path = tmp_path / "old.safetensors"
     save_checkpoint(str(path), st.state_dict(), meta, dtype=None)

@@ -1,11 +1,182 @@
-"""The interface every editing model offers to the pipeline."""
+"""The interface every editing model offers to the pipeline, and the typed config every model
+is built from.
+
+One config convention: each model class takes one argument, its config, a frozen dataclass
+subclassing :class:`ModelConfig` (``RegGANConfig``, ``EGGANConfig``, ``LEGANConfig``,
+``LSSLConfig``, ``SeCGANConfig``, ``StageConfig``) or a plain dict turned into one by
+``from_dict``, which refuses an unknown key by its name. The same thing has the same key in
+every method: ``image_size`` (crop side), ``channels``, ``targets`` (the expression vocabulary;
+LSSL and SeCGAN hold theirs among their label groups, ``attributes``), ``lighting``,
+``base_channels`` / ``max_channels`` (first and largest width), ``n_down``, ``n_res``, ``norm``,
+``residual``. Keys renamed since the first checkpoints were written are
+mapped in one place, ``faceedit.models.checkpoint.RENAMED_CONFIG_KEYS``. ``model.config`` is the
+config in header form (a JSON-able dict); the save path writes it into the checkpoint header
+(``faceedit.models.checkpoint.save_model``), so a checkpoint always holds the config that
+rebuilds its model.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal, TypeVar
 
 import torch
 from torch import nn
 
 from faceedit.errors import UsageError
+from faceedit.models.checkpoint import RENAMED_CONFIG_KEYS, upgrade_config
+
+C = TypeVar("C", bound="ModelConfig")
+
+
+class ConfigError(UsageError, ValueError):
+    """A model config that cannot be used: an unknown key (named), a value of the wrong type or
+    out of range. A UsageError (the command line reports it as one, exit code 2) and a
+    ValueError (what builders raised for a bad config before)."""
+
+
+class HeaderDict(dict):
+    """A config in header form. Reading a key by an old name (``config["size"]`` of a RegGAN)
+    gives the value of its new name (``RENAMED_CONFIG_KEYS``), so code written against the old
+    names keeps working; the dict itself (and so the header) holds the new names only."""
+
+    renamed: dict[str, str] = {}
+
+    def __missing__(self, key: str) -> Any:
+        new = self.renamed.get(key)
+        if new is None or new not in self:
+            raise KeyError(key)
+        return self[new]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Base of the typed model configs. Subclasses set ``arch`` (the registry architecture) and
+    ``method`` (for messages), declare their keys as fields with defaults, and check values in
+    ``validate``. Build one with ``from_dict`` (unknown keys refused, old key names mapped);
+    ``to_dict`` is the header form."""
+
+    arch: ClassVar[str] = ""
+    method: ClassVar[str] = ""
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every key's declared default (``None`` where the built config derives one)."""
+        return {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING
+                else f.default for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def from_dict(cls: type[C], config: Mapping[str, Any] | ModelConfig | None = None,
+                  **overrides: Any) -> C:
+        """The config of ``config`` (a mapping, or a config of this class) with ``overrides``
+        applied; keys not given take their defaults. ConfigError names an unknown key."""
+        if isinstance(config, cls) and not overrides:
+            return config
+        if isinstance(config, ModelConfig):
+            if not isinstance(config, cls):
+                raise ConfigError(f"a {type(config).__name__} is not a {cls.__name__}")
+            config = config.to_dict()
+        given = {**(config or {}), **overrides}
+        try:
+            given = upgrade_config(cls.arch, given)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        valid = cls.keys()
+        for key in given:
+            if key not in valid:
+                close = difflib.get_close_matches(str(key), valid, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(f"unknown {cls.method} config key {key!r}{hint}; "
+                                  f"valid keys: {', '.join(valid)}")
+        return cls(**given)
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if not _fits(value, hints[f.name]):
+                raise ConfigError(f"{self.method} config {f.name}={value!r}: expected "
+                                  f"{_describe(hints[f.name])}")
+            if isinstance(value, tuple):  # JSON has lists; keep one form
+                object.__setattr__(self, f.name, list(value))
+        self.validate()
+
+    def validate(self) -> None:
+        """Check values beyond their types (ConfigError); subclasses override."""
+
+    def _set(self, name: str, value: Any) -> None:
+        """Fill a derived default in ``validate`` (the dataclass is frozen)."""
+        object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The header form: a JSON-able dict of every key, in field order."""
+        out = HeaderDict({f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)})
+        out.renamed = RENAMED_CONFIG_KEYS.get(self.arch, {})
+        return out
+
+    def replace(self: C, **changes: Any) -> C:
+        """A copy with ``changes`` (validated like ``from_dict``)."""
+        return self.from_dict(self.to_dict(), **changes)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether ``value`` (as JSON gives it) fits the type ``hint``; ints are accepted for
+    floats, lists for tuples; element types of lists and dicts are checked one level down."""
+    if hint is Any:
+        return True
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, h) for h in typing.get_args(hint))
+    if origin is Literal:
+        return value in typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (list, tuple):
+        args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+        return isinstance(value, (list, tuple)) and all(_fits(v, args[0]) for v in value) if args \
+            else isinstance(value, (list, tuple))
+    if origin is dict:
+        kt, vt = typing.get_args(hint) or (Any, Any)
+        return isinstance(value, Mapping) and all(_fits(k, kt) and _fits(v, vt) for k, v in value.items())
+    return isinstance(value, hint) if isinstance(hint, type) else True
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(h) for h in typing.get_args(hint))
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    if origin is not None:
+        return f"a {origin.__name__} of " + ", ".join(_describe(a) for a in typing.get_args(hint)
+                                                         if a is not Ellipsis)
+    return getattr(hint, "__name__", str(hint))
 
 
 class EditModel(nn.Module):
@@ -25,6 +196,14 @@ class EditModel(nn.Module):
     # Names of the intermediate images ``edit_and_masks`` returns beside the edit (LEGAN's
     # expression and lighting masks); empty for models that have none.
     mask_names: tuple[str, ...] = ()
+    # The typed config the model was built from (set by each model's ``__init__``).
+    cfg: ModelConfig
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The model's config in header form: what ``save_model`` writes as ``faceedit.config``
+        and what rebuilds this model (``ARCHS[arch](config)``)."""
+        return self.cfg.to_dict()
 
     def targets(self) -> list[str]:
         raise NotImplementedError

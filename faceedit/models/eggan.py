@@ -35,7 +35,7 @@ Networks (section 4.1), with these readings where the paper is silent:
   training crops (``faceedit.faces.au.dataset_aus``) and shipped with the generator. It reads
   features only: it does not shape the latent code. ``edit(..., source_aus=...)`` overrides it.
 * **Estimable AUs**: AUs that the landmark-based estimator never measured in the training data
-  are stored in ``config["estimable_aus"]`` by omission; the condition of the others is 0, as in
+  are left out of ``EGGANConfig.estimable_aus``; the condition of the others is 0, as in
   training (a NaN "not estimable" intensity is fed as 0). Asking for such an AU is a usage error.
 
 Editing output (``edit_mode``):
@@ -55,9 +55,10 @@ target, ``aus`` overrides or adds intensities of the prototype.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -68,34 +69,53 @@ from faceedit.conditions import EXPRESSIONS, canonical_target
 from faceedit.errors import UsageError
 from faceedit.faces import au as au_mod
 from faceedit.faces.types import CropTemplate
-from faceedit.models.base import EditModel
+from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.layers import ConvNormAct
-from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 
-# The shipped checkpoint (weights/eggan.safetensors, model card weights/eggan.md).
-SHIPPED_SHA256: str | None = "52412028686276c4832dee6747d51d7a9ee66882adff959d1fcb1520ce4ae299"
-# Expressions with an AU prototype, in faceedit.conditions.EXPRESSIONS order (checked against
-# faceedit.faces.au in the tests; the trainer derives the list from it).
-SHIPPED_TARGETS = ["neutral", "happy", "sad", "surprised", "angry", "disgusted", "fearful", "sleepy"]
 AU_TARGETS = ("au", "custom")  # the free-form target: the source's AUs with ``aus`` set
 EDIT_MODES = ("direct", "delta")
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "image_size": 64,  # crop side; 128 = the paper's
-    "channels": 3,
-    "latent_dim": 128,  # size of E's code l (paper: not given)
-    "enc_channels": [16, 32, 64, 128, 256],  # the paper's 5 stride-2 convolutions
-    "gen_blocks": None,  # up-sampling residual blocks; None = log2(image_size) - 1 (6 at 128 px)
-    "gen_channels": 256,  # width of the first generator map (halved per block)
-    "gen_min_channels": 16,
-    "au_modulation": True,  # u also sets the affine of each IN in G (see module docstring)
-    "au_head_channels": 128,  # hidden width of the AU regression head
-    "au_max": 5,  # intensity levels 0..au_max
-    "au_ids": None,  # AU numbers in condition order; None = faceedit.faces.au.AU_IDS
-    "estimable_aus": None,  # AUs the training data could estimate; None = all
-    "targets": None,  # expression targets; None = those with a prototype
-    "edit_mode": "delta",  # direct (paper) | delta (see module docstring)
-}
+
+@dataclasses.dataclass(frozen=True)
+class EGGANConfig(ModelConfig):
+    """EGGAN's architecture and condition vocabularies. The ``None`` defaults are filled in when
+    the config is built: ``gen_blocks`` from the image size, ``au_ids`` from
+    ``faceedit.faces.au.AU_IDS``, ``targets`` from the expressions that have an AU prototype."""
+
+    arch = "eggan"
+    method = "EGGAN"
+
+    image_size: int = 64  # crop side; 128 = the paper's
+    channels: int = 3
+    latent_dim: int = 128  # size of E's code l (paper: not given)
+    enc_channels: list[int] = dataclasses.field(
+        default_factory=lambda: [16, 32, 64, 128, 256])  # the paper's 5 stride-2 convolutions
+    gen_blocks: int | None = None  # up-sampling residual blocks; None = log2(image_size) - 1
+    gen_channels: int = 256  # width of the first generator map (halved per block)
+    gen_min_channels: int = 16
+    au_modulation: bool = True  # u also sets the affine of each IN in G (see module docstring)
+    au_head_channels: int = 128  # hidden width of the AU regression head
+    au_max: float = 5  # intensity levels 0..au_max
+    au_ids: list[int] | None = None  # AU numbers in condition order; None = faceedit.faces.au.AU_IDS
+    estimable_aus: list[int] | None = None  # AUs the training data could estimate; None = all
+    targets: list[str] | None = None  # expression targets; None = those with a prototype
+    edit_mode: Literal["direct", "delta"] = "delta"  # direct (paper) | delta (see module docstring)
+
+    def validate(self) -> None:
+        size = self.image_size
+        if size < 8 or size & (size - 1):
+            raise ConfigError(f"image_size must be a power of two >= 8, got {size}")
+        if self.gen_blocks is None:
+            self._set("gen_blocks", int(math.log2(size)) - 1)
+        if self.au_ids is None:
+            self._set("au_ids", default_au_ids())
+        if self.estimable_aus is not None and not set(self.estimable_aus) <= set(self.au_ids):
+            raise ConfigError(f"estimable_aus {self.estimable_aus} not all in au_ids {self.au_ids}")
+        if self.targets is None:
+            self._set("targets", prototype_targets())
+        if self.channels not in (1, 3):
+            raise ConfigError(f"channels must be 1 or 3, got {self.channels}")
 
 
 def default_au_ids() -> list[int]:
@@ -251,14 +271,13 @@ class EGGANNet(nn.Module):
     """What inference needs, in one module (exported under ``G.``): the encoder E with its AU
     regression head, and the generator G (``decoder``)."""
 
-    def __init__(self, cfg: dict[str, Any]) -> None:
+    def __init__(self, cfg: EGGANConfig) -> None:
         super().__init__()
-        size, n_aus = int(cfg["image_size"]), len(cfg["au_ids"])
-        self.encoder = Encoder(size, int(cfg["channels"]), [int(w) for w in cfg["enc_channels"]],
-                               int(cfg["latent_dim"]), n_aus, cfg["au_max"], int(cfg["au_head_channels"]))
-        self.decoder = Generator(size, int(cfg["channels"]), int(cfg["latent_dim"]), n_aus, cfg["au_max"],
-                                 int(cfg["gen_blocks"]), int(cfg["gen_channels"]),
-                                 int(cfg["gen_min_channels"]), bool(cfg["au_modulation"]))
+        size, n_aus = cfg.image_size, len(cfg.au_ids)
+        self.encoder = Encoder(size, cfg.channels, list(cfg.enc_channels), cfg.latent_dim, n_aus,
+                               cfg.au_max, cfg.au_head_channels)
+        self.decoder = Generator(size, cfg.channels, cfg.latent_dim, n_aus, cfg.au_max, cfg.gen_blocks,
+                                 cfg.gen_channels, cfg.gen_min_channels, cfg.au_modulation)
 
     def forward(self, x: torch.Tensor, *conditions: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
@@ -281,23 +300,20 @@ class EGGAN(EditModel):
 
     handles_strength = True
 
-    def __init__(self, cfg: dict[str, Any], net: EGGANNet | None = None) -> None:
-        """``cfg``: a resolved config (``resolve_config``); ``net``: an existing network to wrap
-        (shared, e.g. the one being trained) instead of a new one."""
+    def __init__(self, config: EGGANConfig | Mapping[str, Any] | None = None,
+                 net: EGGANNet | None = None) -> None:
+        """``config``: an ``EGGANConfig`` or a dict (keys not given take the defaults); ``net``:
+        an existing network to wrap (shared, e.g. the one being trained) instead of a new one."""
         super().__init__()
-        self.cfg = cfg
-        self.au_ids = [int(a) for a in cfg["au_ids"]]
-        self.au_max = float(cfg["au_max"])
-        self.size, self.channels = int(cfg["image_size"]), int(cfg["channels"])
-        self.names = list(cfg["targets"])
-        estimable = cfg["estimable_aus"]
+        cfg = self.cfg = EGGANConfig.from_dict(config)
+        self.au_ids = list(cfg.au_ids)
+        self.au_max = float(cfg.au_max)
+        self.size, self.channels = cfg.image_size, cfg.channels
+        self.names = list(cfg.targets)
+        estimable = cfg.estimable_aus
         mask = [1.0 if estimable is None or a in estimable else 0.0 for a in self.au_ids]
         self.register_buffer("au_mask", torch.tensor(mask), persistent=False)
         self.G = net if net is not None else EGGANNet(cfg)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return dict(self.cfg)
 
     def targets(self) -> list[str]:
         return list(self.names)
@@ -400,7 +416,7 @@ class EGGAN(EditModel):
         if options:
             raise UsageError(f"unknown EGGAN option(s): {', '.join(options)}; EGGAN takes aus, "
                              "source_aus and mode")
-        mode = mode or self.cfg["edit_mode"]
+        mode = mode or self.cfg.edit_mode
         if mode not in EDIT_MODES:
             raise UsageError(f"unknown EGGAN mode {mode!r}; use {' or '.join(EDIT_MODES)}")
         expected = (self.channels, self.size, self.size)
@@ -416,56 +432,21 @@ class EGGAN(EditModel):
         return (x + y - rec).clamp(-1, 1)
 
 
-def resolve_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``DEFAULT_CONFIG`` updated with ``config``, with the ``None`` defaults filled in
-    (``au_ids`` from ``faceedit.faces.au``, ``gen_blocks`` from the image size, ``targets`` from
-    the prototypes). Unknown keys or bad values: ValueError."""
-    unknown = sorted(set(config or {}) - set(DEFAULT_CONFIG))
-    if unknown:
-        raise ValueError(f"unknown EGGAN config keys: {', '.join(unknown)}")
-    cfg = {**DEFAULT_CONFIG, **(config or {})}
-    size = int(cfg["image_size"])
-    if size < 8 or size & (size - 1):
-        raise ValueError(f"image_size must be a power of two >= 8, got {size}")
-    if cfg["gen_blocks"] is None:
-        cfg["gen_blocks"] = int(math.log2(size)) - 1
-    if cfg["au_ids"] is None:
-        cfg["au_ids"] = default_au_ids()
-    cfg["au_ids"] = [int(a) for a in cfg["au_ids"]]
-    if cfg["estimable_aus"] is not None:
-        cfg["estimable_aus"] = [int(a) for a in cfg["estimable_aus"]]
-        if not set(cfg["estimable_aus"]) <= set(cfg["au_ids"]):
-            raise ValueError(f"estimable_aus {cfg['estimable_aus']} not all in au_ids {cfg['au_ids']}")
-    if cfg["targets"] is None:
-        cfg["targets"] = prototype_targets()
-    cfg["targets"] = list(cfg["targets"])
-    if cfg["edit_mode"] not in EDIT_MODES:
-        raise ValueError(f"edit_mode must be one of {EDIT_MODES}, got {cfg['edit_mode']!r}")
-    if cfg["channels"] not in (1, 3):
-        raise ValueError(f"channels must be 1 or 3, got {cfg['channels']}")
-    return cfg
-
-
 @register_arch("eggan")
-def build_eggan(config: dict[str, Any] | None = None) -> EGGAN:
-    """An ``EGGAN`` from a (partial) config; see ``DEFAULT_CONFIG`` and ``resolve_config``."""
-    return EGGAN(resolve_config(config))
+def build_eggan(config: EGGANConfig | Mapping[str, Any] | None = None) -> EGGAN:
+    """An ``EGGAN`` from a (partial) config; see ``EGGANConfig``."""
+    return EGGAN(config)
 
 
+# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
+# its targets and AUs in its header.
 register_model(
     ModelSpec(
         name="eggan",
         method="EGGAN",
         arch="eggan",
-        description="Fine-grained expression editing by action-unit intensities: adversarial "
-        "autoencoder + AU-conditioned generator (small CPU model; AUs estimated from landmarks)",
-        targets=SHIPPED_TARGETS,
         template=CropTemplate(size=64),
         color_match=True,
-        weights=WeightSource.shipped("eggan.safetensors", sha256=SHIPPED_SHA256),
-        license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
-        conditions={"aus": default_au_ids()},  # the AUs of the condition vector (--au)
-        paper="eggan.txt",
         prior="stage",
     )
 )

@@ -10,8 +10,8 @@ The generator ``G(I_a, f_b)`` (section 4.1, supplement tables 7-9) is three hour
   outputs the *lighting mask* ``M_l``;
 * the **fusion hourglass** takes ``M_e`` and ``M_l`` concatenated and outputs ``G(I_a, f_b)``.
 
-Each hourglass: a 7x7 convolution, ``n_down`` 4x4 stride-2 convolutions (widths doubling, capped at
-``max_dim``), ``n_res`` residual blocks, ``n_down`` pixel-shuffle x2 up-samplings (widths halving),
+Each hourglass: a 7x7 convolution to ``base_channels``, ``n_down`` 4x4 stride-2 convolutions (widths
+doubling, capped at ``max_channels``), ``n_res`` residual blocks, ``n_down`` pixel-shuffle x2 up-samplings (widths halving),
 every layer followed by instance normalisation and ReLU, and a last 7x7 convolution with tanh. The
 paper's tables draw each up-sampling as "PS" followed by a 4x4 stride-1 convolution that narrows
 the width; :class:`~faceedit.models.layers.PixelShuffleUp` (3x3 conv to 4x the output width,
@@ -57,14 +57,16 @@ Choices, where the paper leaves room or our data differs (each noted in the code
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Callable, Literal
 
 import torch
 from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.faces.types import LUMA_WEIGHTS, CropTemplate
-from faceedit.models.base import EditModel
+from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.layers import (
     ConvNormAct,
     InterpUp,
@@ -73,34 +75,49 @@ from faceedit.models.layers import (
     ResidualBlock,
     broadcast_condition,
 )
-from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, one_hot
-
-# The shipped checkpoint (weights/legan.safetensors): vocabularies as the trainer finds them in
-# London + JAFFE + Yale + Extended Yale B (sorted; rows without a lighting label count as front).
-SHIPPED_TARGETS = ["angry", "disgusted", "fearful", "happy", "neutral", "sad", "sleepy", "surprised", "wink"]
-SHIPPED_LIGHTING = ["ambient", "bottom", "front", "left", "right", "top"]
-SHIPPED_SHA256: str | None = "93fd1eab5937c32e3c4b798ab07e86daef754ddf1389de115d0fdebb27591f74"
 
 #: ``estimator(x, classes) -> (B,) long``: the lighting class (an index into ``classes``) of each
 #: crop of ``x`` (B, C, S, S) in [-1, 1]; what ``lighting="keep"`` (``KEEP``) feeds the generator.
 LightingEstimator = Callable[[torch.Tensor, list[str]], torch.Tensor]
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "size": 64,  # crop side the model was trained at (any multiple of 2**n_down works)
-    "channels": 1,  # 1 = luminance (see the module docstring), 3 = RGB (the paper)
-    "expressions": [],  # expression classes = targets, in condition order
-    "lighting": [],  # lighting classes, in condition order
-    "default_lighting": "front",  # lighting used when edit() gets none
-    "dim": 16,  # width after each hourglass's first 7x7 conv (paper: 64)
-    "max_dim": 64,  # cap on widths (paper: 256)
-    "n_down": 2,  # stride-2 convs (and pixel-shuffle ups) per hourglass (paper: 2)
-    "n_res": 6,  # residual blocks per hourglass (paper: 6)
-    "norm": "instance",  # paper: instance normalisation
-    "fuse_image": False,  # fusion hourglass also sees the image (not in the paper)
-    "upsample": "pixelshuffle",  # paper's final choice; "bilinear" = its Table 12 variant
-    "residual": False,  # output = input + fusion output (not in the paper)
-}
+
+@dataclasses.dataclass(frozen=True)
+class LEGANConfig(ModelConfig):
+    """LEGAN's architecture and condition vocabularies. Checkpoints written before the rename
+    call ``image_size`` ``size``, ``targets`` ``expressions``, ``base_channels`` ``dim`` and
+    ``max_channels`` ``max_dim`` (still read: ``faceedit.models.checkpoint.RENAMED_CONFIG_KEYS``)."""
+
+    arch = "legan"
+    method = "LEGAN"
+
+    image_size: int = 64  # crop side the model was trained at (any multiple of 2**n_down works)
+    channels: int = 1  # 1 = luminance (see the module docstring), 3 = RGB (the paper)
+    targets: list[str] = dataclasses.field(default_factory=list)  # expression classes, in condition order
+    lighting: list[str] = dataclasses.field(default_factory=list)  # lighting classes, in condition order
+    default_lighting: str = "front"  # lighting used when edit() gets none
+    base_channels: int = 16  # width after each hourglass's first 7x7 conv (paper: 64)
+    max_channels: int = 64  # cap on widths (paper: 256)
+    n_down: int = 2  # stride-2 convs (and pixel-shuffle ups) per hourglass (paper: 2)
+    n_res: int = 6  # residual blocks per hourglass (paper: 6)
+    norm: NormKind = "instance"  # paper: instance normalisation
+    fuse_image: bool = False  # fusion hourglass also sees the image (not in the paper)
+    # paper's final choice; "bilinear" = its Table 12 variant
+    upsample: Literal["pixelshuffle", "bilinear"] = "pixelshuffle"
+    residual: bool = False  # output = input + fusion output (not in the paper)
+
+    def validate(self) -> None:
+        if not self.targets:
+            raise ConfigError("LEGAN needs at least one expression class (targets)")
+        if not self.lighting:
+            raise ConfigError("LEGAN needs at least one lighting class")
+        if self.default_lighting not in self.lighting:
+            raise ConfigError(f"default_lighting {self.default_lighting!r} is not a lighting class "
+                              f"{self.lighting}")
+        if self.channels not in (1, 3):
+            raise ConfigError(f"channels must be 1 or 3, got {self.channels}")
+
 
 UPSAMPLERS = {"pixelshuffle": PixelShuffleUp, "bilinear": InterpUp}
 
@@ -180,34 +197,16 @@ class LEGAN(EditModel):
     handles_strength = False
     mask_names = ("expression_mask", "lighting_mask")  # faceedit apply --save-masks
 
-    def __init__(self, *, size: int, channels: int, expressions: list[str], lighting: list[str],
-                 default_lighting: str, dim: int, max_dim: int, n_down: int, n_res: int,
-                 norm: NormKind = "instance", fuse_image: bool = False, upsample: str = "pixelshuffle",
-                 residual: bool = False) -> None:
+    def __init__(self, config: LEGANConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__()
-        if not expressions:
-            raise ValueError("LEGAN needs at least one expression class")
-        if not lighting:
-            raise ValueError("LEGAN needs at least one lighting class")
-        if default_lighting not in lighting:
-            raise ValueError(f"default_lighting {default_lighting!r} is not a lighting class {lighting}")
-        if channels not in (1, 3):
-            raise ValueError(f"channels must be 1 or 3, got {channels}")
-        self._config = {"size": int(size), "channels": int(channels), "expressions": list(expressions),
-                        "lighting": list(lighting), "default_lighting": default_lighting, "dim": int(dim),
-                        "max_dim": int(max_dim), "n_down": int(n_down), "n_res": int(n_res), "norm": norm,
-                        "fuse_image": bool(fuse_image), "upsample": upsample, "residual": bool(residual)}
-        self.channels = int(channels)
-        self.expressions, self.lighting = list(expressions), list(lighting)
-        self.default_lighting = default_lighting
-        self.G = LeganGenerator(channels, len(expressions), len(lighting), dim, max_dim, n_down, n_res,
-                                norm, fuse_image, upsample, bool(residual))
+        cfg = self.cfg = LEGANConfig.from_dict(config)
+        self.channels = cfg.channels
+        self.expressions, self.lighting = list(cfg.targets), list(cfg.lighting)
+        self.default_lighting = cfg.default_lighting
+        self.G = LeganGenerator(cfg.channels, len(cfg.targets), len(cfg.lighting), cfg.base_channels,
+                                cfg.max_channels, cfg.n_down, cfg.n_res, cfg.norm, cfg.fuse_image,
+                                cfg.upsample, cfg.residual)
         self.lighting_estimator: LightingEstimator | None = None
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The config that rebuilds this model with ``build_legan``."""
-        return dict(self._config)
 
     def targets(self) -> list[str]:
         return list(self.expressions)
@@ -267,7 +266,7 @@ class LEGAN(EditModel):
         self.check_target(target)
         if x.ndim != 4 or x.shape[1] not in (1, 3):
             raise ValueError(f"expected crops (B, 1|3, S, S), got {tuple(x.shape)}")
-        step = 2 ** self._config["n_down"]
+        step = 2 ** self.cfg.n_down
         if x.shape[-1] % step or x.shape[-2] % step:
             raise ValueError(f"crop sides must be multiples of {step}, got {tuple(x.shape[-2:])}")
         luma_of_rgb = self.channels == 1 and x.shape[1] == 3
@@ -299,27 +298,20 @@ class LEGAN(EditModel):
 
 
 @register_arch("legan")
-def build_legan(config: dict) -> LEGAN:
-    return LEGAN(**{**DEFAULT_CONFIG, **config})
+def build_legan(config: LEGANConfig | Mapping[str, Any] | None = None) -> LEGAN:
+    return LEGAN(config)
 
 
+# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
+# its expression and lighting vocabularies in its header.
 register_model(
     ModelSpec(
         name="legan",
         method="LEGAN",
         arch="legan",
-        description="Joint expression + lighting editing (three-hourglass generator with expression "
-        "and lighting masks, residual output; luminance model: the photo keeps its colour). Option lighting="
-        + "|".join(SHIPPED_LIGHTING + [KEEP]) + " (default front)",
-        targets=SHIPPED_TARGETS,
-        template=CropTemplate(size=DEFAULT_CONFIG["size"]),
+        template=CropTemplate(size=LEGANConfig.image_size),
         channels=1,
         color_match=False,  # a lighting change *is* a change of brightness: do not undo it
-        weights=WeightSource.shipped("legan.safetensors", sha256=SHIPPED_SHA256),
-        default_config=dict(DEFAULT_CONFIG),
-        license="weights: non-commercial research (JAFFE/Yale/Yale B terms) + CC BY 4.0 attribution (London)",
-        conditions={"expression": SHIPPED_TARGETS, "lighting": SHIPPED_LIGHTING},
-        paper="legan.txt",
         prior="stage",
     )
 )

@@ -49,6 +49,8 @@ Choices where the paper leaves room or contradicts itself (each also noted where
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -57,9 +59,9 @@ from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.faces.types import CropTemplate
-from faceedit.models.base import EditModel
+from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.layers import EncoderDecoder, NormKind
-from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace
 
 
@@ -98,18 +100,30 @@ class LSSLGenerator(nn.Module):
         return (*self.decode(z, y, x, s), z)
 
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "image_size": 128,  # crop side (paper: 128)
-    "channels": 3,  # 3 = RGB, 1 = luma
-    "attributes": {},  # label key -> class names, in order (see AttributeSpace)
-    "base_channels": 32,  # encoder width after the first stride-2 convolution
-    "max_channels": 128,  # cap on widths
-    "n_down": 5,  # stride-2 convolutions = pixel-shuffle upsamplings (paper text: 5; see notes)
-    "n_res": 6,  # residual blocks after the attribute concatenation (paper: 6)
-    "norm": "instance",
-    "residual": False,  # predict a change added to the inputs (not in the paper; see notes)
-    "sigma": None,  # side image Gaussian sigma in pixels (None: size / 64)
-}
+@dataclasses.dataclass(frozen=True)
+class LSSLConfig(ModelConfig):
+    """LSSL's architecture and attribute vocabulary."""
+
+    arch = "lssl"
+    method = "LSSL"
+
+    image_size: int = 128  # crop side (paper: 128)
+    channels: int = 3  # 3 = RGB, 1 = luma
+    # label key -> class names, in order (see AttributeSpace); needs "expression"
+    attributes: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    base_channels: int = 32  # encoder width after the first stride-2 convolution
+    max_channels: int = 128  # cap on widths
+    n_down: int = 5  # stride-2 convolutions = pixel-shuffle upsamplings (paper text: 5; see notes)
+    n_res: int = 6  # residual blocks after the attribute concatenation (paper: 6)
+    norm: NormKind = "instance"
+    residual: bool = False  # predict a change added to the inputs (not in the paper; see notes)
+    sigma: float | None = None  # side image Gaussian sigma in pixels (None: size / 64)
+
+    def validate(self) -> None:
+        if "expression" not in self.attributes:
+            raise ConfigError("LSSL needs an 'expression' attribute with at least two classes")
+        if self.channels not in (1, 3):
+            raise ConfigError(f"channels must be 1 or 3, got {self.channels}")
 
 
 def side_image(landmarks, size: int, sigma: float | None = None) -> torch.Tensor:
@@ -131,17 +145,14 @@ class LSSL(EditModel):
 
     wants_landmarks = True  # the pipeline passes each crop's 68 landmarks as ``landmarks=``
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
+    def __init__(self, config: LSSLConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__()
-        self.config = {**DEFAULT_CONFIG, **(config or {})}
-        c = self.config
-        self.space = AttributeSpace.from_config(c["attributes"])
-        if "expression" not in self.space.keys:
-            raise ValueError("LSSL needs an 'expression' attribute with at least two classes")
-        self.size, self.channels = int(c["image_size"]), int(c["channels"])
-        self.G = LSSLGenerator(self.channels, self.space.dim, base=int(c["base_channels"]),
-                               max_channels=int(c["max_channels"]), n_down=int(c["n_down"]),
-                               n_res=int(c["n_res"]), norm=c["norm"], residual=bool(c["residual"]))
+        c = self.cfg = LSSLConfig.from_dict(config)
+        self.space = AttributeSpace.from_config(c.attributes)
+        self.size, self.channels = c.image_size, c.channels
+        self.G = LSSLGenerator(self.channels, self.space.dim, base=c.base_channels,
+                               max_channels=c.max_channels, n_down=c.n_down, n_res=c.n_res,
+                               norm=c.norm, residual=c.residual)
         self.register_buffer("mean_landmarks", torch.zeros(68, 2))
 
     def targets(self) -> list[str]:
@@ -186,7 +197,7 @@ class LSSL(EditModel):
                 raise UsageError(f"landmarks for {lm.shape[0]} crops given with {b} crops")
         if lm is None:
             lm = self.mean_landmarks.float().cpu().expand(b, -1, -1)
-        return side_image(lm.to(x.device), x.shape[-1], self.config["sigma"]).to(x.dtype)
+        return side_image(lm.to(x.device), x.shape[-1], self.cfg.sigma).to(x.dtype)
 
     @torch.no_grad()
     def edit(self, x: torch.Tensor, target: str, strength: float = 1.0, *, lighting: str | None = None,
@@ -200,32 +211,21 @@ class LSSL(EditModel):
 
 
 @register_arch("lssl")
-def build_lssl(config: dict[str, Any]) -> LSSL:
+def build_lssl(config: LSSLConfig | Mapping[str, Any] | None = None) -> LSSL:
     return LSSL(config)
 
 
-# The shipped checkpoint (weights/lssl.safetensors, model card weights/lssl.md); targets and conditions
-# below are those of `faceedit train -m lssl -d data/london -d data/jaffe -d data/yale -d data/yaleb`
-# (each vocabulary is the sorted set of labels found).
-SHIPPED_SHA256: str | None = "e8581e1a071626439f65d29b67e71ba202b1df9352feb8ba40365ae11fbdc27f"
-SHIPPED_EXPRESSIONS = ["angry", "disgusted", "fearful", "happy", "neutral", "sad", "sleepy", "surprised", "wink"]
-SHIPPED_LIGHTING = ["ambient", "bottom", "front", "left", "right", "top"]
-
+# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
+# its targets and attribute vocabularies (those of `faceedit train -m lssl -d data/london
+# -d data/jaffe -d data/yale -d data/yaleb`) in its header.
 register_model(
     ModelSpec(
         name="lssl",
         method="LSSL",
         arch="lssl",
-        description="Expression + lighting editing: encoder-decoder on image + landmark side image, "
-        "WGAN-GP with attribute classification, bidirectional image/latent loss (small CPU model)",
-        targets=SHIPPED_EXPRESSIONS + [KEEP],
         template=CropTemplate(size=64),
         channels=1,
         color_match=False,
-        weights=WeightSource.shipped("lssl.safetensors", sha256=SHIPPED_SHA256),
-        license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
-        conditions={"expression": SHIPPED_EXPRESSIONS, "lighting": SHIPPED_LIGHTING},
-        paper="lssl.txt",
         prior="stage",
     )
 )

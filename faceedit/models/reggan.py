@@ -43,15 +43,16 @@ Choices, where the paper leaves room (each also noted where it is made):
   initialised to zero, so it starts as the identity); the shipped CPU-budget model uses it,
   because a from-scratch G_R reconstructs faces blurrily within the minutes it gets here.
 
-The paper fixes the block counts (3/10/3) and r = 5 but not the widths; ``DEFAULT_CONFIG`` is a
-small CPU-friendly model for 128-px crops. A larger model is the same code with e.g.
-``{"size": 256, "base_channels": 64, "max_channels": 256, "attention_channels": 64,
+The paper fixes the block counts (3/10/3) and r = 5 but not the widths; ``RegGANConfig``'s
+defaults are a small CPU-friendly model for 128-px crops. A larger model is the same code with
+e.g. ``{"image_size": 256, "base_channels": 64, "max_channels": 256, "attention_channels": 64,
 "hourglass_depth": 3}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import torch
@@ -59,31 +60,53 @@ import torch.nn.functional as F
 from torch import nn
 
 from faceedit.errors import UsageError
-from faceedit.models.base import EditModel
+from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.faces.types import LUMA_WEIGHTS, CropTemplate
 from faceedit.models.layers import Hourglass, NormKind, PreActConv
-from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 
-# The shipped checkpoint (weights/reggan.safetensors, model card weights/reggan.md).
-SHIPPED_TARGETS = ["angry", "disgusted", "fearful", "happy", "sad", "sleepy", "surprised", "wink"]
-SHIPPED_SHA256: str | None = "a03167a5defcb59b25bb7a09d8f9f5d8d0af7c2dbb98ef0e851704ae6fa19709"
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "size": 128,  # crop side in pixels; the expression layers hold one regressor per pixel
-    "channels": 3,  # 3 = RGB, 1 = luminance
-    "r": 5,  # receptive field of the expression layer (paper: 5)
-    "source_expression": "neutral",  # expression of the inputs; editing to it is the identity
-    "targets": [],  # expressions with an expression layer, in order
-    "luma_targets": [],  # of those, the ones whose layer works on luminance (greyscale-trained)
-    "base_channels": 32,  # refiner width after the stem; doubles at each EAB
-    "max_channels": 64,  # cap on refiner widths
-    "n_latent": 10,  # latent attention blocks (paper: 10)
-    "attention_channels": 32,  # width of the hourglass in each attention unit
-    "hourglass_depth": 2,  # levels of each hourglass
-    "norm": "instance",  # normalisation inside pre-activation blocks: instance | batch | none
-    "residual": False,  # refiner predicts a correction added to x_E (not in the paper; see above)
-    "default_stage": "refined",  # what edit() returns without a stage: refined | expression
-}
+@dataclasses.dataclass(frozen=True)
+class RegGANConfig(ModelConfig):
+    """RegGAN's architecture. ``image_size`` was ``size`` in checkpoints written before the
+    rename (still read: ``faceedit.models.checkpoint.RENAMED_CONFIG_KEYS``)."""
+
+    arch = "reggan"
+    method = "RegGAN"
+
+    image_size: int = 128  # crop side in pixels; the expression layers hold one regressor per pixel
+    channels: int = 3  # 3 = RGB, 1 = luminance
+    r: int = 5  # receptive field of the expression layer (paper: 5)
+    source_expression: str = "neutral"  # expression of the inputs; editing to it is the identity
+    targets: list[str] = dataclasses.field(default_factory=list)  # expressions with a layer, in order
+    # of those, the ones whose layer works on luminance (greyscale-trained)
+    luma_targets: list[str] = dataclasses.field(default_factory=list)
+    base_channels: int = 32  # refiner width after the stem; doubles at each EAB
+    max_channels: int = 64  # cap on refiner widths
+    n_latent: int = 10  # latent attention blocks (paper: 10)
+    attention_channels: int = 32  # width of the hourglass in each attention unit
+    hourglass_depth: int = 2  # levels of each hourglass
+    norm: NormKind = "instance"  # normalisation inside pre-activation blocks
+    residual: bool = False  # refiner predicts a correction added to x_E (not in the paper)
+    default_stage: Literal["refined", "expression"] = "refined"  # what edit() returns without a stage
+
+    def validate(self) -> None:
+        """The refiner halves the crop three times and each hourglass ``hourglass_depth`` more
+        times, so ``image_size`` must be divisible by 8 and leave at least 2x2 pixels at the
+        deepest hourglass level."""
+        size, depth = self.image_size, self.hourglass_depth
+        if size % 2**_N_SCALES or (size >> _N_SCALES) >> depth < 2:
+            raise ConfigError(
+                f"image_size {size} does not fit the refiner: it must be divisible by {2**_N_SCALES} "
+                f"and leave at least 2x2 pixels after {_N_SCALES} halvings and {depth} hourglass levels"
+            )
+        if self.channels not in (1, 3):
+            raise ConfigError(f"channels must be 1 or 3, got {self.channels}")
+        if self.r < 1 or self.r % 2 == 0:
+            raise ConfigError(f"receptive field r must be odd and positive, got {self.r}")
+        if not set(self.luma_targets) <= set(self.targets):
+            raise ConfigError(f"luma_targets {self.luma_targets} are not all targets {self.targets}")
+
 
 _N_SCALES = 3  # EABs (and DABs): the paper's three
 _LUMA = torch.tensor(LUMA_WEIGHTS)  # as the paste-back uses
@@ -290,60 +313,30 @@ class RegGAN(EditModel):
 
     handles_strength = False
 
-    def __init__(
-        self,
-        *,
-        size: int,
-        channels: int,
-        r: int,
-        source_expression: str,
-        targets: Iterable[str],
-        luma_targets: Iterable[str],
-        base_channels: int,
-        max_channels: int,
-        n_latent: int,
-        attention_channels: int,
-        hourglass_depth: int,
-        norm: NormKind,
-        residual: bool = False,
-        default_stage: str = "refined",
-    ) -> None:
+    def __init__(self, config: RegGANConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__()
-        if default_stage not in ("refined", "expression"):
-            raise ValueError(f"default_stage must be refined or expression, got {default_stage!r}")
-        self.default_stage = default_stage
-        self.size = size
-        self.channels = channels
-        self.r = r
-        self.source_expression = source_expression
-        self._refiner_config = {
-            "base_channels": base_channels,
-            "max_channels": max_channels,
-            "n_latent": n_latent,
-            "attention_channels": attention_channels,
-            "hourglass_depth": hourglass_depth,
-            "norm": norm,
-            "residual": residual,
-        }
+        cfg = RegGANConfig.from_dict(config)
+        self._built_cfg = cfg
+        self.default_stage = cfg.default_stage
+        self.size = cfg.image_size
+        self.channels = cfg.channels
+        self.r = cfg.r
+        self.source_expression = cfg.source_expression
         self.expression = nn.ModuleDict()
-        luma = set(luma_targets)
-        for target in targets:
-            self.set_expression_layer(target, ExpressionLayer(1 if target in luma else channels, size, r))
-        self.refiner = Refiner(channels, **self._refiner_config)
+        luma = set(cfg.luma_targets)
+        for target in cfg.targets:
+            self.set_expression_layer(
+                target, ExpressionLayer(1 if target in luma else cfg.channels, cfg.image_size, cfg.r))
+        self.refiner = Refiner(cfg.channels, cfg.base_channels, cfg.max_channels, cfg.n_latent,
+                               cfg.attention_channels, cfg.hourglass_depth, cfg.norm, cfg.residual)
 
     @property
-    def config(self) -> dict[str, Any]:
-        """The config that rebuilds this architecture with ``build_reggan`` (targets included)."""
-        return {
-            "size": self.size,
-            "channels": self.channels,
-            "r": self.r,
-            "source_expression": self.source_expression,
-            "targets": self.targets(),
-            "default_stage": self.default_stage,
-            "luma_targets": [t for t, layer in self.expression.items() if layer.channels != self.channels],
-            **self._refiner_config,
-        }
+    def cfg(self) -> RegGANConfig:
+        """The config that rebuilds this model, targets and default stage as they are now (layers
+        may be added or replaced after construction with ``set_expression_layer``)."""
+        luma = [t for t, layer in self.expression.items() if layer.channels != self.channels]
+        return dataclasses.replace(self._built_cfg, targets=self.targets(), luma_targets=luma,
+                                   default_stage=self.default_stage)
 
     def targets(self) -> list[str]:
         return list(self.expression.keys())
@@ -424,43 +417,24 @@ class RegGAN(EditModel):
         return torch.lerp(x, y.to(x.dtype), strength)  # under autocast y may be half precision
 
 
-def build_reggan(config: dict[str, Any] | None = None) -> RegGAN:
-    """A ``RegGAN`` from ``DEFAULT_CONFIG`` updated with ``config`` (unknown keys: ValueError).
-
-    The refiner halves the crop three times and each hourglass ``hourglass_depth`` more times, so
-    ``size`` must be divisible by 8 and leave at least 2x2 pixels at the deepest hourglass level.
-    """
-    unknown = sorted(set(config or {}) - set(DEFAULT_CONFIG))
-    if unknown:
-        raise ValueError(f"unknown RegGAN config keys: {', '.join(unknown)}")
-    cfg = {**DEFAULT_CONFIG, **(config or {})}
-    size, depth = int(cfg["size"]), int(cfg["hourglass_depth"])
-    if size % 2**_N_SCALES or (size >> _N_SCALES) >> depth < 2:
-        raise ValueError(
-            f"size {size} does not fit the refiner: it must be divisible by {2**_N_SCALES} "
-            f"and leave at least 2x2 pixels after {_N_SCALES} halvings and {depth} hourglass levels"
-        )
-    if cfg["channels"] not in (1, 3):
-        raise ValueError(f"channels must be 1 or 3, got {cfg['channels']}")
-    return RegGAN(**{**cfg, "targets": list(cfg["targets"]), "luma_targets": list(cfg["luma_targets"])})
+def build_reggan(config: RegGANConfig | Mapping[str, Any] | None = None) -> RegGAN:
+    """A ``RegGAN`` from its config (a ``RegGANConfig`` or a dict: keys not given take the
+    defaults; an unknown key or a bad value raises ConfigError)."""
+    return RegGAN(config)
 
 
 register_arch("reggan")(build_reggan)
 
+# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
+# its targets in its header.
 register_model(
     ModelSpec(
         name="reggan",
         method="RegGAN",
         arch="reggan",
-        description="Expression editing of neutral faces: per-pixel ridge-regression expression "
-        "layers + attention refinement network (small CPU model trained on London/JAFFE/Yale)",
-        targets=SHIPPED_TARGETS,
         template=CropTemplate(size=128),
         delta_smooth=1.5,  # measured: keeps the edit, removes the small refiner's blotches
         color_match=False,  # measured: face-region L1 7.87 without vs 7.96 with (London happy)
-        weights=WeightSource.shipped("reggan.safetensors", sha256=SHIPPED_SHA256),
-        license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
-        paper="reggan.txt",
         prior="stage",
     )
 )

@@ -1,12 +1,25 @@
 """Model registry: architecture builders, named models and where their weights live.
 
-Two tables:
+Two tables and a file:
 
 * ``ARCHS`` maps an architecture name (``faceedit.arch`` in a checkpoint) to a builder
-  ``config dict -> EditModel``; method modules fill it with ``@register_arch("name")``.
+  ``config -> EditModel``; method modules fill it with ``@register_arch("name")``.
 * ``REGISTRY`` maps a model name (what users type: ``--model reggan``) to a ``ModelSpec``: method,
-  architecture, targets, crop template, default config and a ``WeightSource`` (a file shipped in
-  ``weights/``, a local path, or a Hugging Face Hub file pinned to a commit + sha256).
+  architecture, crop template, how the pipeline pastes its edit back, and a ``WeightSource`` (a
+  file shipped in ``weights/``, a local path, or a Hugging Face Hub file pinned to a commit +
+  sha256).
+* ``weights/manifest.json`` (``MANIFEST_FILE``) lists the shipped weight files, data rather than
+  code: per model name its ``file``, ``sha256``, model ``card``, ``paper``, ``license`` and
+  ``description``. A method module registers its shipped model with ``weights=None``; the
+  registry fills the weights (and the texts) from the manifest, read once, when the model is first
+  looked up, and verifies the file against the manifest's sha256 on every load.
+
+Vocabularies (targets, lighting classes, AUs, attributes) are not written in code: a spec
+registered without ``targets`` / ``conditions`` takes them from its checkpoint's header (a read
+of the header alone, no tensors) when first looked up, or when loaded. So retraining a shipped
+model edits no code: put the new file in ``weights/`` and pin it with
+``python -m faceedit.models.registry --update-manifest weights/NAME.safetensors``
+(:func:`update_manifest`).
 
 Method modules (``METHOD_MODULES``) register themselves when imported; the registry imports the
 ones that exist on first use, so ``import faceedit`` stays cheap and a method whose module is not
@@ -18,13 +31,16 @@ mode with its spec and checkpoint metadata.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import importlib
 import importlib.util
+import json
 import os
+import secrets
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -133,28 +149,35 @@ class WeightSource:
 class ModelSpec:
     """A named model: what it does, how to build it, what crop it expects, where its weights are.
 
-    ``targets`` must equal the checkpoint's target list (order included: it indexes conditions);
-    ``conditions`` holds further vocabularies (lighting classes, AU names...), also checked against
-    the checkpoint. ``color_match`` tells the paste-back whether to match colours.
+    ``weights=None``: a shipped model; its ``WeightSource`` (file + sha256) and, where left empty
+    here, ``description``, ``license``, ``paper`` and ``card`` come from the weights manifest
+    entry of its name. ``targets=None`` / ``conditions=None``: taken from the checkpoint's header.
+    ``targets`` given here must equal the checkpoint's target list (order included: it indexes
+    conditions); ``conditions`` holds further vocabularies (lighting classes, AU names...), also
+    checked against the checkpoint. ``color_match`` tells the paste-back whether to match colours.
     """
 
     name: str
     method: str
     arch: str
-    description: str
-    targets: list[str]
     template: CropTemplate
+    description: str = ""
+    targets: list[str] | None = None
     channels: int = 3
     color_match: bool = True
     delta_smooth: float = 0.0  # Gaussian sigma (crop px) applied to the change at paste-back
-    weights: WeightSource
+    weights: WeightSource | None = None
     default_config: dict[str, Any] = field(default_factory=dict)
     license: str = ""
-    conditions: dict[str, Any] = field(default_factory=dict)
+    conditions: dict[str, Any] | None = None
     paper: str = ""
+    card: str = ""  # the model card, a file beside the weights (from the manifest)
     # Registry name of the stage (faceedit.models.stage) applied to the photo before this
     # model's network sees the face; None = the network edits the unedited face.
     prior: str | None = None
+    # The fields ``_complete`` filled from the manifest and the header (``update_manifest``
+    # clears them, so they are filled again from the new file).
+    filled: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     @property
     def image_size(self) -> int:
@@ -216,13 +239,15 @@ def model_names() -> list[str]:
 
 
 def get_spec(name: str) -> ModelSpec:
-    """The spec of a registered model; UsageError naming the available ones otherwise."""
+    """The spec of a registered model, its weights and vocabularies filled in from the manifest
+    and the checkpoint header where the module left them out (``_complete``); UsageError naming
+    the available ones for an unknown name."""
     if name not in REGISTRY:
         _import_model_module(name)
     if name not in REGISTRY:
         _import_method_modules()
     if name in REGISTRY:
-        return REGISTRY[name]
+        return _complete(REGISTRY[name])
     if not REGISTRY:
         raise UsageError(
             f"unknown model {name!r}: no models are registered yet; "
@@ -245,10 +270,166 @@ def weights_dir() -> Path:
     env = os.environ.get("FACEEDIT_WEIGHTS")
     if env:
         return Path(env).expanduser()
+    return _installed_weights_dir()
+
+
+def _installed_weights_dir() -> Path:
+    """The weights folder that comes with faceedit (``weights_dir`` without the variable)."""
     root = Path(faceedit.__file__).resolve().parents[1]
     if (root / "weights").is_dir() and (root / "pyproject.toml").is_file():
         return root / "weights"
     return Path(sys.prefix) / "share" / "faceedit" / "weights"
+
+
+# --------------------------------------------------------------------------------------------
+# The weights manifest
+# --------------------------------------------------------------------------------------------
+
+MANIFEST_FILE = "manifest.json"
+"""The manifest of a weights folder: ``{"models": {NAME: {"file", "sha256", "card", "paper",
+"license", "description"}}}``; ``file`` and ``sha256`` are required."""
+_ENTRY_FIELDS = ("file", "sha256", "card", "paper", "license", "description")
+_MANIFESTS: dict[Path, dict[str, dict[str, str]]] = {}
+
+
+def manifest_paths() -> list[Path]:
+    """The manifests the registry reads, first match wins: ``weights_dir()``'s own (when
+    ``FACEEDIT_WEIGHTS`` names a folder that has one; its entries override, model by model),
+    then the one that comes with faceedit."""
+    own, shipped = weights_dir() / MANIFEST_FILE, _installed_weights_dir() / MANIFEST_FILE
+    return [own] if own == shipped else [own, shipped]
+
+
+def read_manifest(path: str | os.PathLike | None = None) -> dict[str, dict[str, str]]:
+    """The model entries of a manifest (default: the one that comes with faceedit), read and
+    checked once per file (``update_manifest`` refreshes it); ``{}`` for a file that does not
+    exist. CheckpointError naming the file and the problem for a malformed one."""
+    p = Path(path) if path is not None else _installed_weights_dir() / MANIFEST_FILE
+    key = p.resolve()
+    if key not in _MANIFESTS:
+        _MANIFESTS[key] = _parse_manifest(p) if p.is_file() else {}
+    return _MANIFESTS[key]
+
+
+def _parse_manifest(p: Path) -> dict[str, dict[str, str]]:
+    try:
+        doc = json.loads(p.read_text())
+    except (OSError, ValueError) as e:
+        raise CheckpointError(f"unreadable weights manifest: {e}", p) from None
+    models = doc.get("models") if isinstance(doc, dict) else None
+    if not isinstance(models, dict):
+        raise CheckpointError('weights manifest: expected {"models": {NAME: {...}}}', p)
+    for name, entry in models.items():
+        if not isinstance(entry, dict):
+            raise CheckpointError(f"weights manifest: entry {name!r} is not an object", p)
+        unknown = [k for k in entry if k not in _ENTRY_FIELDS]
+        if unknown:
+            raise CheckpointError(f"weights manifest: entry {name!r} has unknown field {unknown[0]!r} "
+                                  f"(fields: {', '.join(_ENTRY_FIELDS)})", p)
+        if not all(isinstance(v, str) for v in entry.values()):
+            raise CheckpointError(f"weights manifest: entry {name!r}: every value must be a string", p)
+        if not entry.get("file") or "/" in entry["file"] or "\\" in entry["file"]:
+            raise CheckpointError(f"weights manifest: entry {name!r} needs a 'file' name inside the "
+                                  "weights folder", p)
+        if not _is_hex(entry.get("sha256"), 64):
+            raise CheckpointError(f"weights manifest: entry {name!r} needs a 'sha256' of 64 lowercase "
+                                  f"hex digits, got {entry.get('sha256')!r}", p)
+    return models
+
+
+def manifest_entry(name: str) -> dict[str, str]:
+    """The manifest entry of model ``name`` (see ``manifest_paths``); CheckpointError when no
+    manifest lists it."""
+    paths = manifest_paths()
+    for path in paths:
+        entry = read_manifest(path).get(name)
+        if entry is not None:
+            return entry
+    raise CheckpointError(f"model {name!r} is registered as shipped but no weights manifest lists it "
+                          f"(add it with python -m faceedit.models.registry --update-manifest "
+                          f"weights/{name}.safetensors)", paths[-1])
+
+
+def update_manifest(
+    weights_file: str | os.PathLike,
+    *,
+    name: str | None = None,
+    manifest: str | os.PathLike | None = None,
+) -> dict[str, str]:
+    """Pin a (re)trained weights file in a manifest: its sha256, under model ``name`` (default:
+    the entry that already lists this file name, else the file's stem). The file is verified
+    first (a faceedit checkpoint whose tensors match their hash; for a registered model, its
+    architecture, channels and template). An existing entry keeps its texts; a new one takes
+    ``license``, ``description`` and ``paper`` from the checkpoint header and ``card`` when
+    ``NAME.md`` lies beside the file. ``manifest``: default ``manifest.json`` in the file's
+    folder (created if absent). Written atomically; returns the entry."""
+    path = Path(weights_file)
+    ck = load_checkpoint(path)  # a checkpoint, tensors verified; refuses pickles
+    target = Path(manifest) if manifest is not None else path.parent / MANIFEST_FILE
+    doc: dict[str, Any] = json.loads(target.read_text()) if target.is_file() else {}
+    if target.is_file():
+        read_manifest(target)  # refuse to extend a malformed manifest
+    models = doc.setdefault("models", {})
+    if name is None:
+        name = next((n for n, e in models.items() if e.get("file") == path.name), path.stem)
+    _import_method_modules()
+    declared = REGISTRY.get(name)
+    if declared is not None and (declared.weights is None or "weights" in declared.filled):
+        _check_spec_matches(replace(declared, targets=ck.meta.targets,
+                                    conditions=ck.meta.vocabularies), ck.meta, path)
+    entry = dict(models.get(name) or {})
+    if not entry:
+        card = path.with_suffix(".md")
+        entry = {"file": path.name, "sha256": ck.sha256, "card": card.name if card.is_file() else "",
+                 "paper": str(ck.meta.extra.get("paper", "")), "license": ck.meta.license,
+                 "description": str(ck.meta.extra.get("description", ""))}
+    entry.update(file=path.name, sha256=ck.sha256)
+    models[name] = entry
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _MANIFESTS.pop(target.resolve(), None)
+    if declared is not None:  # fill again from the manifests and the new header when looked up
+        for key in declared.filled:
+            setattr(declared, key, None if key in ("weights", "targets", "conditions") else "")
+        declared.filled.clear()
+    return entry
+
+
+def _complete(spec: ModelSpec) -> ModelSpec:
+    """Fill what a shipped model's module leaves to data, in place, once: the weights and texts
+    from the manifest (``weights=None``), the vocabularies from the checkpoint header
+    (``targets`` / ``conditions`` None) when the file is on this machine (otherwise when loaded).
+    """
+    if spec.weights is None:
+        entry = manifest_entry(spec.name)
+        spec.weights = WeightSource.shipped(entry["file"], sha256=entry["sha256"])
+        spec.filled.add("weights")
+        for key in ("description", "license", "paper", "card"):
+            if not getattr(spec, key):
+                setattr(spec, key, entry.get(key, ""))
+                spec.filled.add(key)
+    if spec.targets is None or spec.conditions is None:
+        path = _local_weights_path(spec)
+        if path is not None:
+            try:
+                _fill_vocabularies(spec, read_meta(path))
+            except CheckpointError:
+                pass  # a corrupt file is reported when it is loaded
+    return spec
+
+
+def _fill_vocabularies(spec: ModelSpec, meta: CheckpointMeta) -> None:
+    if spec.targets is None:
+        spec.targets = meta.targets
+        spec.filled.add("targets")
+    if spec.conditions is None:
+        spec.conditions = meta.vocabularies
+        spec.filled.add("conditions")
 
 
 def _hub_offline() -> bool:
@@ -262,6 +443,8 @@ def _hub_offline() -> bool:
 def _local_weights_path(spec: ModelSpec) -> Path | None:
     """The weights file if it is on this machine (shipped, local or in the Hub cache), else None.
     Never downloads."""
+    if spec.weights is None:
+        _complete(spec)
     w = spec.weights
     if w.kind == "hub":
         from huggingface_hub import try_to_load_from_cache
@@ -280,6 +463,8 @@ def weights_present(spec: ModelSpec) -> bool:
 def resolve_weights(spec: ModelSpec, *, allow_download: bool = True) -> Path:
     """Local path of the model's weights file, downloading from the Hub when needed and allowed
     (the Hub cache and HF_HUB_OFFLINE are honoured). CheckpointError when unavailable."""
+    if spec.weights is None:
+        _complete(spec)
     w = spec.weights
     if w.kind == "file":
         folder = weights_dir()
@@ -382,10 +567,10 @@ def _check_spec_matches(spec: ModelSpec, meta: CheckpointMeta, path: str | os.Pa
     problems = []
     if meta.arch != spec.arch:
         problems.append(f"architecture {meta.arch!r} (registry: {spec.arch!r})")
-    if meta.targets != list(spec.targets):
+    if spec.targets is not None and meta.targets != list(spec.targets):
         problems.append(f"targets {meta.targets} (registry: {list(spec.targets)})")
     vocab = meta.vocabularies
-    for key, values in spec.conditions.items():
+    for key, values in (spec.conditions or {}).items():
         if key in vocab and vocab[key] != values:
             problems.append(f"conditions[{key!r}] {vocab[key]} (registry: {values})")
     if meta.channels != spec.channels:
@@ -476,6 +661,7 @@ def load_model(
         path = resolve_weights(spec, allow_download=allow_download)
         ck = load_checkpoint(path, expected_sha256=spec.weights.sha256)
         _check_spec_matches(spec, ck.meta, ck.path)
+        _fill_vocabularies(spec, ck.meta)  # e.g. a Hub file fetched just now
     model = _build(ck.meta.arch, {**spec.default_config, **ck.meta.config}, ck.path)
     _load_weights(model, ck.tensors, ck.path)
     model.to(device).eval()
@@ -489,18 +675,18 @@ def list_models() -> list[dict[str, Any]]:
     binary = {"False": "off", "True": "on"}
     rows = []
     for name in model_names():
-        spec = REGISTRY[name]
+        spec = get_spec(name)
         local = _local_weights_path(spec)
         conditions = {
             key: [binary[v] for v in values]
             if isinstance(values, list) and values and set(values) <= set(binary) else values
-            for key, values in spec.conditions.items()
+            for key, values in (spec.conditions or {}).items()
         }
         rows.append(
             {
                 "name": spec.name,
                 "method": spec.method,
-                "targets": list(spec.targets),
+                "targets": list(spec.targets or []),  # [] until a Hub file is fetched
                 "conditions": conditions,
                 "image_size": spec.image_size,
                 "channels": spec.channels,
@@ -516,3 +702,33 @@ def list_models() -> list[dict[str, Any]]:
 
 def _is_hex(s: str | None, length: int) -> bool:
     return isinstance(s, str) and len(s) == length and set(s) <= _HEX
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m faceedit.models.registry --update-manifest weights/NAME.safetensors``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m faceedit.models.registry",
+        description="Pin (re)trained weights in a weights manifest: shipping a retrained model "
+        "edits no code.")
+    parser.add_argument("--update-manifest", metavar="FILE", nargs="+", required=True,
+                        help="weights file(s) whose sha256 to write into the manifest")
+    parser.add_argument("--name", help="model name of the entry (default: the entry that lists the "
+                        "file, else the file's stem); one FILE only")
+    parser.add_argument("--manifest", help="manifest to update (default: manifest.json beside FILE)")
+    args = parser.parse_args(argv)
+    if args.name and len(args.update_manifest) > 1:
+        parser.error("--name takes one FILE")
+    try:
+        for f in args.update_manifest:
+            entry = update_manifest(f, name=args.name, manifest=args.manifest)
+            print(f"{f}: sha256 {entry['sha256']}")
+    except (CheckpointError, UsageError, OSError, ValueError) as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    from faceedit.models import registry as _registry  # one module, one REGISTRY (not __main__'s)
+
+    sys.exit(_registry.main())

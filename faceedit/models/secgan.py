@@ -31,13 +31,15 @@ Architecture (StarGAN backbone, paper table 2): a 7x7 stride-1 convolution, ``n_
 stride-2 convolutions, 6 residual blocks, ``n_down`` transposed convolutions, a 7x7 convolution;
 instance norm + ReLU; the condition's planes concatenated to the input. The RGB output goes
 through tanh (or, with ``residual``, is added to the input: not in the paper, used by the small
-CPU model, see :mod:`faceedit.models.lssl`). ``DEFAULT_CONFIG`` has the paper's widths (64 after
+CPU model, see :mod:`faceedit.models.lssl`). ``SeCGANConfig``'s defaults are the paper's widths (64 after
 the stem); the trainer's CPU default is a quarter of them. ``channels`` 1 (luma) for the same
 reason as LSSL.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -45,24 +47,37 @@ from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.faces.types import CropTemplate
-from faceedit.models.base import EditModel
-from faceedit.models.layers import EncoderDecoder, SmallResNet
-from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.layers import EncoderDecoder, NormKind, SmallResNet
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace, attr_value, parse_attrs
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "image_size": 128,
-    "channels": 3,  # 3 = RGB, 1 = luma
-    "attributes": {},  # label key -> class names (see AttributeSpace); glasses is binary
-    "base_channels": 64,  # width after the stem (paper: 64)
-    "max_channels": 256,
-    "n_down": 2,  # StarGAN: 2
-    "n_res": 6,  # StarGAN: 6
-    "norm": "instance",
-    "residual": False,  # not in the paper: output = input + change (head starts at zero)
-    "source_size": 64,  # working size of the source-attribute classifier
-    "source_widths": [16, 32, 64, 128],
-}
+@dataclasses.dataclass(frozen=True)
+class SeCGANConfig(ModelConfig):
+    """SeCGAN's architecture (the RGB generator and the source-attribute classifier) and
+    attribute vocabulary."""
+
+    arch = "secgan"
+    method = "SeCGAN"
+
+    image_size: int = 128
+    channels: int = 3  # 3 = RGB, 1 = luma
+    # label key -> class names (see AttributeSpace); glasses is binary; needs "expression"
+    attributes: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    base_channels: int = 64  # width after the stem (paper: 64)
+    max_channels: int = 256
+    n_down: int = 2  # StarGAN: 2
+    n_res: int = 6  # StarGAN: 6
+    norm: NormKind = "instance"
+    residual: bool = False  # not in the paper: output = input + change (head starts at zero)
+    source_size: int = 64  # working size of the source-attribute classifier
+    source_widths: list[int] = dataclasses.field(default_factory=lambda: [16, 32, 64, 128])
+
+    def validate(self) -> None:
+        if "expression" not in self.attributes:
+            raise ConfigError("SeCGAN needs an 'expression' attribute with at least two classes")
+        if self.channels not in (1, 3):
+            raise ConfigError(f"channels must be 1 or 3, got {self.channels}")
 
 
 class StarGenerator(nn.Module):
@@ -90,31 +105,29 @@ class StarGenerator(nn.Module):
         return (x + out).clamp(-1, 1) if self.residual else torch.tanh(out)
 
 
-def build_rgb_generator(config: dict[str, Any], cond_dim: int) -> StarGenerator:
+def build_rgb_generator(config: SeCGANConfig, cond_dim: int) -> StarGenerator:
     c = config
-    return StarGenerator(int(c["channels"]), int(c["channels"]), cond_dim, base=int(c["base_channels"]),
-                         max_channels=int(c["max_channels"]), n_down=int(c["n_down"]),
-                         n_res=int(c["n_res"]), norm=c["norm"], residual=bool(c["residual"]))
+    return StarGenerator(c.channels, c.channels, cond_dim, base=c.base_channels,
+                         max_channels=c.max_channels, n_down=c.n_down, n_res=c.n_res, norm=c.norm,
+                         residual=c.residual)
 
 
-def build_source_net(config: dict[str, Any], dim: int) -> SmallResNet:
-    return SmallResNet(dim, size=int(config["source_size"]), channels=int(config["channels"]),
-                       widths=tuple(config["source_widths"]))
+def build_source_net(config: SeCGANConfig, dim: int) -> SmallResNet:
+    return SmallResNet(dim, size=config.source_size, channels=config.channels,
+                       widths=tuple(config.source_widths))
 
 
 class SeCGAN(EditModel):
     """The exported SeCGAN model: the RGB generator ``G`` and the source-attribute classifier
     ``source_net``."""
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
+    def __init__(self, config: SeCGANConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__()
-        self.config = {**DEFAULT_CONFIG, **(config or {})}
-        self.space = AttributeSpace.from_config(self.config["attributes"])
-        if "expression" not in self.space.keys:
-            raise ValueError("SeCGAN needs an 'expression' attribute with at least two classes")
-        self.channels = int(self.config["channels"])
-        self.G = build_rgb_generator(self.config, self.space.dim)
-        self.source_net = build_source_net(self.config, self.space.dim)
+        cfg = self.cfg = SeCGANConfig.from_dict(config)
+        self.space = AttributeSpace.from_config(cfg.attributes)
+        self.channels = cfg.channels
+        self.G = build_rgb_generator(cfg, self.space.dim)
+        self.source_net = build_source_net(cfg, self.space.dim)
 
     def targets(self) -> list[str]:
         return list(self.space.values[self.space.keys.index("expression")]) + [KEEP]
@@ -175,31 +188,22 @@ class SeCGAN(EditModel):
 
 
 @register_arch("secgan")
-def build_secgan(config: dict[str, Any]) -> SeCGAN:
+def build_secgan(config: SeCGANConfig | Mapping[str, Any] | None = None) -> SeCGAN:
     return SeCGAN(config)
 
 
-# The shipped checkpoint (weights/secgan.safetensors, model card weights/secgan.md); targets and
-# conditions below are those of `faceedit train -m secgan -d data/london -d data/jaffe -d data/yale`.
-SHIPPED_SHA256: str | None = "8c28cdc02f0f2849d8cac5c8a462225590a59b3486968c36bafdd12b6774ac7b"
-SHIPPED_EXPRESSIONS = ["angry", "disgusted", "fearful", "happy", "neutral", "sad", "sleepy", "surprised", "wink"]
-
+# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
+# its targets and attribute vocabularies (those of `faceedit train -m secgan -d data/london
+# -d data/jaffe -d data/yale`) in its header.
 register_model(
     ModelSpec(
         name="secgan",
         method="SeCGAN",
         arch="secgan",
-        description="Expression + glasses editing on label differences: StarGAN-style RGB branch "
-        "trained beside a semantic-mask branch with a semantic consistency loss (small CPU model)",
-        targets=SHIPPED_EXPRESSIONS + [KEEP],
         template=CropTemplate(size=64),
         channels=1,
         color_match=False,
         delta_smooth=1.0,  # measured: removes the transposed convolutions' checkerboard from the change
-        weights=WeightSource.shipped("secgan.safetensors", sha256=SHIPPED_SHA256),
-        license="weights: non-commercial research (JAFFE/Yale terms) + CC BY 4.0 attribution (London)",
-        conditions={"expression": SHIPPED_EXPRESSIONS, "glasses": ["False", "True"]},
-        paper="secgan.txt",
         prior="stage",
     )
 )

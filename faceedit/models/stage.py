@@ -37,7 +37,10 @@ expression-stable points (eye contours and nose), so an expression's move does n
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -56,8 +59,8 @@ from faceedit.faces.warp import (
     warp_photo,
 )
 from faceedit.faces.types import CropTemplate
-from faceedit.models.base import EditModel
-from faceedit.models.registry import ModelSpec, WeightSource, register_arch, register_model
+from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
 MAX_STRENGTH = 1.5
@@ -132,23 +135,48 @@ class StageEdit:
     scale: float
 
 
+@dataclasses.dataclass(frozen=True)
+class StageConfig(ModelConfig):
+    """What the stage holds statistics for (its buffers follow from these). Checkpoints written
+    before the rename call ``attribute_channels`` ``attributes`` (still read:
+    ``faceedit.models.checkpoint.RENAMED_CONFIG_KEYS``); SeCGAN's and LSSL's ``attributes`` are
+    class names, these are channel counts."""
+
+    arch = "stage"
+    method = "stage"
+
+    canon_size: int = 256  # side of the canonical frame of the appearance and shading maps
+    basis: int = 12  # principal axes of the face shape the geometry ridge reads
+    targets: list[str] = dataclasses.field(default_factory=list)  # expressions with a landmark move
+    lighting: list[str] = dataclasses.field(default_factory=list)  # lighting classes with a ratio image
+    # target -> channels (3 = colour, 1 = luma) of its appearance map
+    appearance: dict[str, int] = dataclasses.field(default_factory=dict)
+    aus: list[int] = dataclasses.field(default_factory=list)  # AUs of the AU basis (EGGAN's --au)
+    # binary attribute -> channels of its on / off maps (1 = luma)
+    attribute_channels: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def validate(self) -> None:
+        for name, c in (*self.appearance.items(), *self.attribute_channels.items()):
+            if c not in (1, 3):
+                raise ConfigError(f"stage config: {name} has {c} channels; use 1 or 3")
+
+
 class Stage(EditModel):
     """The statistics model. As an :class:`EditModel` its network part is the identity: the
     registry entry ``stage`` applies the stage alone (the baseline, the fastest model)."""
 
     max_strength = MAX_STRENGTH
 
-    def __init__(self, config: dict):
+    def __init__(self, config: StageConfig | Mapping[str, Any] | None = None):
         super().__init__()
-        self.config = dict(config)
-        size = int(config.get("canon_size", 256))
-        k = int(config.get("basis", 12))
+        cfg = self.cfg = StageConfig.from_dict(config)
+        size, k = cfg.canon_size, cfg.basis
         self.canon_size = size
-        self.expressions = list(config.get("targets", []))
-        self.lighting = list(config.get("lighting", []))
-        self.appearance = dict(config.get("appearance", {}))  # target -> channels (1 or 3)
-        self.aus = list(config.get("aus", []))
-        self.attribute_channels = dict(config.get("attributes", {}))  # name -> channels (1 = luma)
+        self.expressions = list(cfg.targets)
+        self.lighting = list(cfg.lighting)
+        self.appearance = dict(cfg.appearance)  # target -> channels (1 or 3)
+        self.aus = list(cfg.aus)
+        self.attribute_channels = dict(cfg.attribute_channels)  # name -> channels (1 = luma)
         self.register_buffer("mean_shape", torch.zeros(68, 2))
         self.register_buffer("shape_basis", torch.zeros(k, 136))
         self.register_buffer("shape_scale", torch.ones(k))
@@ -394,28 +422,19 @@ class Stage(EditModel):
 
 
 @register_arch("stage")
-def build_stage(config: dict) -> Stage:
+def build_stage(config: StageConfig | Mapping[str, Any] | None = None) -> Stage:
     return Stage(config)
 
 
-# The shipped statistics (weights/stage.safetensors, card weights/stage.md), fitted by
-# `faceedit train -m stage -d data/london256 -d data/jaffe256 -d data/yale256 -d data/yaleb256`.
-SHIPPED_SHA256: str | None = "0795fb2621aa6f0f3fc375bf3931631a5251233717944ecf775d258e74d5c7dc"
-SHIPPED_TARGETS = ["neutral", "happy", "sad", "surprised", "angry", "disgusted", "fearful", "sleepy", "wink", "keep"]
-SHIPPED_LIGHTING = ["front", "top", "bottom", "left", "right", "ambient"]
-
+# The shipped statistics (fitted by `faceedit train -m stage -d data/london256 -d data/jaffe256
+# -d data/yale256 -d data/yaleb256`): file, sha256, description and licence in
+# weights/manifest.json, targets and lighting / attribute vocabularies in the header.
 register_model(
     ModelSpec(
         name="stage",
         method="stage",
         arch="stage",
-        description="Geometry, mouth appearance and shading learnt as statistics of the shared pairs, "
-        "applied at full resolution with no network (the baseline every method sits on; fastest)",
-        targets=SHIPPED_TARGETS,
         template=CropTemplate(size=64),
         color_match=False,
-        weights=WeightSource.shipped("stage.safetensors", sha256=SHIPPED_SHA256),
-        license="statistics: non-commercial research (JAFFE/Yale/Yale B terms) + CC BY 4.0 attribution (London)",
-        conditions={"lighting": SHIPPED_LIGHTING, "glasses": ["False", "True"]},
     )
 )

@@ -71,8 +71,9 @@ from torch import nn
 from faceedit.eval.metrics import gaussian_window
 from faceedit.log import logger
 from faceedit.models.base import EditModel
-from faceedit.models.eggan import EGGAN, EGGANNet, build_eggan, resolve_config
-from faceedit.models.eggan import DEFAULT_CONFIG as MODEL_DEFAULTS
+from faceedit.models.eggan import EGGAN, EGGANConfig, EGGANNet, build_eggan
+
+MODEL_DEFAULTS = EGGANConfig.defaults()
 from faceedit.models.layers import ClassCritic
 from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
 from faceedit.train.loop import MethodTrainer
@@ -169,6 +170,7 @@ class EGGANTrainer(MethodTrainer):
     needs_aus = True
     uses_prior = True
     channels = 3
+    config_class = EGGANConfig
     default_config: dict[str, Any] = {
         **{k: v for k, v in MODEL_DEFAULTS.items() if k not in ("estimable_aus",)},
         "d_channels": 32,  # critic width after its first conv (doubles per layer)
@@ -197,35 +199,31 @@ class EGGANTrainer(MethodTrainer):
     default_batch_size = 8  # the paper's
 
     # ---- setup ------------------------------------------------------------------------------
-    def model_config(self) -> dict[str, Any]:
+    def model_config(self) -> EGGANConfig:
         """The exported generator's config: the model keys of ``self.config``, with the AUs that
         the training data could estimate."""
-        cfg = {k: self.config[k] for k in MODEL_DEFAULTS if k in self.config}
+        cfg = EGGANConfig.from_dict({k: self.config[k] for k in MODEL_DEFAULTS if k in self.config})
         aus = self.data.train.aus
-        cfg = resolve_config(cfg)
         if aus is not None and len(aus):
             seen = aus.isfinite().any(0).tolist()
-            cfg["estimable_aus"] = [a for a, s in zip(cfg["au_ids"], seen) if s]
+            cfg = cfg.replace(estimable_aus=[a for a, s in zip(cfg.au_ids, seen) if s])
         return cfg
 
     def build(self) -> None:
         c = self.config
-        unknown = sorted(set(c) - set(self.default_config) - set(MODEL_DEFAULTS))
-        if unknown:
-            raise ValueError(f"unknown EGGAN config keys: {', '.join(unknown)}")
         self.mcfg = self.model_config()
-        size = int(self.mcfg["image_size"])
+        size = self.mcfg.image_size
         if size != self.data.size:
             raise ValueError(f"EGGAN config image_size {size} but the crops are {self.data.size} px")
-        self.n_aus, self.au_max = len(self.mcfg["au_ids"]), int(self.mcfg["au_max"])
+        self.n_aus, self.au_max = len(self.mcfg.au_ids), int(self.mcfg.au_max)
         if self.data.train.aus is not None and self.data.train.aus.shape[1] != self.n_aus:
             raise ValueError(f"the data has {self.data.train.aus.shape[1]} AUs, the model {self.n_aus}")
         subjects = [s.subjects for s in (self.data.train, self.data.held) if len(s)]
         self.n_ids = int(max(int(s.max()) for s in subjects)) + 1
         self.nets = {
             "G": EGGANNet(self.mcfg),
-            "Dz": LatentDiscriminator(int(self.mcfg["latent_dim"])),
-            "D": ClassCritic(size, int(self.mcfg["channels"]), int(c["d_channels"]),
+            "Dz": LatentDiscriminator(self.mcfg.latent_dim),
+            "D": ClassCritic(size, self.mcfg.channels, int(c["d_channels"]),
                              critic_layers(size, c["d_layers"]),
                              self.n_aus * (self.au_max + 1) + self.n_ids, int(c["d_max_channels"])),
         }
@@ -288,7 +286,7 @@ class EGGANTrainer(MethodTrainer):
 
     def _image(self, batch: dict[str, Any]) -> torch.Tensor:
         x = batch["image"]
-        if self.mcfg["channels"] == 1 and x.shape[1] == 3:
+        if self.mcfg.channels == 1 and x.shape[1] == 3:
             from faceedit.faces.types import LUMA_WEIGHTS
 
             x = (x * torch.tensor(LUMA_WEIGHTS, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
@@ -299,7 +297,7 @@ class EGGANTrainer(MethodTrainer):
         G, Dz, D = self.nets["G"], self.nets["Dz"], self.nets["D"]
         x = self._image(batch)
         b = x.shape[0]
-        mask = torch.tensor([a in self.mcfg["estimable_aus"] for a in self.mcfg["au_ids"]], device=x.device)
+        mask = torch.tensor([a in self.mcfg.estimable_aus for a in self.mcfg.au_ids], device=x.device)
         aus = batch["aus"].float().masked_fill(~mask, float("nan"))
         u_s = torch.nan_to_num(aus, nan=0.0)
         perm = torch.randperm(b, device=x.device)
@@ -384,9 +382,9 @@ class EGGANTrainer(MethodTrainer):
 
     def export_info(self) -> dict[str, Any]:
         return {
-            "config": dict(self.mcfg),
-            "targets": list(self.mcfg["targets"]),
-            "conditions": {"aus": list(self.mcfg["au_ids"])},
+            "config": self.mcfg.to_dict(),  # export checks the model's own against it
+            "targets": list(self.mcfg.targets),
+            "conditions": {"aus": list(self.mcfg.au_ids)},
             "extra": {"method": "EGGAN", "paper": "eggan.txt", "color_match": True,
                       "description": "EGGAN: AU-conditioned expression editing",
                       "perceptual": self.per_kind},

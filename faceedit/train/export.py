@@ -10,7 +10,7 @@ from typing import Any
 from faceedit.data import DATA_LICENSES, data_names  # noqa: F401 (DATA_LICENSES re-exported)
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import EditModel
-from faceedit.models.checkpoint import save_checkpoint
+from faceedit.models.checkpoint import save_model
 
 
 def export_model(
@@ -18,7 +18,6 @@ def export_model(
     path: str | os.PathLike,
     *,
     arch: str,
-    config: dict,
     targets: list[str],
     template: CropTemplate,
     datasets: list[dict],
@@ -30,9 +29,13 @@ def export_model(
     extra: dict[str, Any] | None = None,
     conditions: dict[str, Any] | None = None,
     channels: int = 3,
+    config: dict | None = None,
 ) -> tuple[str, str]:
     """Write ``path`` (.safetensors, fp16) and ``path`` with .md (model card). Returns
-    (checkpoint path, sha256)."""
+    (checkpoint path, sha256).
+
+    The header's config is the model's own typed config (``model.config``), captured by
+    ``save_model``; ``config`` is only for a model without one (a plugin's), or must equal it."""
     path = Path(path)
     names = data_names(datasets)
     licence = "; ".join(DATA_LICENSES.get(n, f"{n}: see its licence") for n in names)
@@ -40,7 +43,7 @@ def export_model(
         licence = "non-commercial research use only (data terms). " + licence
     meta = {
         "arch": arch,
-        "config": config,
+        **({"config": config} if config is not None else {}),
         "conditions": {"targets": targets, **(conditions or {})},
         "image_size": template.size,
         "channels": channels,
@@ -50,7 +53,8 @@ def export_model(
         "metrics": metrics,
         **(extra or {}),
     }
-    sha = save_checkpoint(str(path), model.state_dict(), meta)
+    sha = save_model(str(path), model, meta)
+    config = model.config if getattr(model, "cfg", None) is not None else config or {}  # as written
     size_mb = path.stat().st_size / 1e6
     card = f"""# {path.stem}: {method}, trained by faceedit
 

@@ -46,8 +46,8 @@ Choices (where the paper leaves room or our data differs):
   stage's edit of the crop towards its targets (:mod:`faceedit.train.prior`) and the cycle goes
   back through the stage's inverse warp; ``lambda_stage`` (50) holds the output near that input,
   so the network adds texture rather than repainting the face.
-* **Width.** CPU-sized defaults (``dim`` 16 -> 64, critic 32 -> 256, 64-px crops); the paper's
-  widths are ``dim`` 64, ``max_dim`` 256 at 128 px with a 64 -> 2048 critic.
+* **Width.** CPU-sized defaults (``base_channels`` 16 -> 64, critic 32 -> 256, 64-px crops); the
+  paper's widths are ``base_channels`` 64, ``max_channels`` 256 at 128 px with a 64 -> 2048 critic.
 """
 
 from __future__ import annotations
@@ -61,16 +61,17 @@ import torch
 from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.models.layers import ClassCritic, InterpUp
-from faceedit.models.legan import LEGAN
+from faceedit.models.legan import LEGAN, LEGANConfig
 from faceedit.models.stargan import KEEP, AttributeSpace, one_hot
 from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
 from faceedit.train.data import UNLABELLED_LIGHTING
 from faceedit.train.loop import MethodTrainer
 from faceedit.train.losses import total_variation, wgan_generator_loss
 
-# Keys of the trainer config that are the exported model's architecture (same names as
-# faceedit.models.legan.DEFAULT_CONFIG, so ``--init`` from a LEGAN checkpoint keeps them).
-MODEL_KEYS = ("dim", "max_dim", "n_down", "n_res", "norm", "fuse_image", "upsample", "residual")
+# Keys of the trainer config that are the exported model's architecture (LEGANConfig's names,
+# so ``--init`` from a LEGAN checkpoint keeps them).
+MODEL_KEYS = ("base_channels", "max_channels", "n_down", "n_res", "norm", "fuse_image", "upsample",
+              "residual")
 
 
 class LEGANTrainer(MethodTrainer):
@@ -80,14 +81,16 @@ class LEGANTrainer(MethodTrainer):
     needs_labels = ("expression",)
     uses_prior = True
     channels = 1
+    config_class = LEGANConfig
     default_config: dict[str, Any] = {
         "image_size": 64,
         # generator (faceedit.models.legan)
-        "dim": 16, "max_dim": 64, "n_down": 2, "n_res": 6, "norm": "instance", "fuse_image": False,
-        "upsample": "pixelshuffle", "residual": False,
+        "base_channels": 16, "max_channels": 64, "n_down": 2, "n_res": 6, "norm": "instance",
+        "fuse_image": False, "upsample": "pixelshuffle", "residual": False,
         "default_lighting": "front",
         # critic
-        "d_dim": 32, "d_max_dim": 256, "d_layers": 0,  # 0: log2(size) - 1 (a 2x2 map, as the paper's)
+        "d_channels": 32, "d_max_channels": 256,
+        "d_layers": 0,  # 0: log2(size) - 1 (a 2x2 map, as the paper's)
         # optimisation (paper: Adam 1e-4, (0.5, 0.999), 5 critic steps per G step)
         "lr": 1e-4, "beta1": 0.5, "beta2": 0.999, "n_critic": 5,
         # loss weights (paper: 10, 20, 10, 10, 0.5, 1e-7)
@@ -123,9 +126,9 @@ class LEGANTrainer(MethodTrainer):
         self.default_lighting = (c["default_lighting"] if c["default_lighting"] in self.light_vocab
                                  else self.light_vocab[0])
         size = self.data.size
-        G = LEGAN(**self.model_config()).G
-        D = ClassCritic(size, self.channels, int(c["d_dim"]), critic_layers(size, c["d_layers"]),
-                        self.space.dim, int(c["d_max_dim"]))
+        G = LEGAN(self.model_config()).G
+        D = ClassCritic(size, self.channels, int(c["d_channels"]), critic_layers(size, c["d_layers"]),
+                        self.space.dim, int(c["d_max_channels"]))
         self.nets = {"G": G, "D": D}
         betas = (float(c["beta1"]), float(c["beta2"]))
         self.opts = {k: torch.optim.Adam(m.parameters(), float(c["lr"]), betas=betas)
@@ -136,11 +139,12 @@ class LEGANTrainer(MethodTrainer):
         self.quality = (load_frozen_or_warn("quality", "LEGAN quality loss", device=self.device)
                         if float(c["lambda_qual"]) > 0 else None)
 
-    def model_config(self) -> dict[str, Any]:
-        """The exported model's config (``faceedit.models.legan.build_legan``)."""
-        return {"size": self.data.size, "channels": self.channels, "expressions": list(self.expr_vocab),
-                "lighting": list(self.light_vocab), "default_lighting": self.default_lighting,
-                **{k: self.config[k] for k in MODEL_KEYS}}
+    def model_config(self) -> LEGANConfig:
+        """The exported model's config."""
+        return LEGANConfig.from_dict({
+            "image_size": self.data.size, "channels": self.channels, "targets": list(self.expr_vocab),
+            "lighting": list(self.light_vocab), "default_lighting": self.default_lighting,
+            **{k: self.config[k] for k in MODEL_KEYS}})
 
     def init_from(self, tensors: dict[str, torch.Tensor], source: str, source_config: dict | None = None) -> None:
         """Fine-tuning; from a pixel-shuffle checkpoint into a bilinear generator, each up-sampling
@@ -262,13 +266,13 @@ class LEGANTrainer(MethodTrainer):
         return torch.cat(cols, -1)
 
     def generator(self) -> LEGAN:
-        model = LEGAN(**self.model_config())
+        model = LEGAN(self.model_config())
         model.G.load_state_dict(copy.deepcopy(self.net("G")).cpu().state_dict())
         return model.cpu().eval()
 
     def export_info(self) -> dict[str, Any]:
         return {
-            "config": self.model_config(),
+            "config": self.model_config().to_dict(),  # export checks the model's own against it
             "targets": list(self.expr_vocab),
             "conditions": {"expression": list(self.expr_vocab), "lighting": list(self.light_vocab)},
             "channels": self.channels,

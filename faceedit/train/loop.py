@@ -43,8 +43,8 @@ from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.log import logger
-from faceedit.models.base import EditModel
-from faceedit.models.checkpoint import load_training_state, save_training_state
+from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.checkpoint import load_training_state, save_training_state, upgrade_config
 from faceedit.train.data import Dataset, holdout_subjects
 
 STATE_FILE = "state.safetensors"
@@ -206,11 +206,16 @@ class MethodTrainer:
     uses_prior: bool = False    # trains on the stage's edits (faceedit.train.prior) when the loop has one
     channels: int = 3
     default_config: dict[str, Any] = {}
+    # The exported model's typed config (faceedit.models.base.ModelConfig). When set, the
+    # trainer's config may hold its keys and the trainer's own (``default_config``), nothing else:
+    # an unknown key is refused by name.
+    config_class: type[ModelConfig] | None = None
     default_batch_size: int = 8
 
     def __init__(self, data: TrainData, config: dict, device: torch.device, options: dict,
                  amp_dtype: torch.dtype | None = None) -> None:
         self.data, self.device, self.options = data, device, dict(options)
+        config = trainer_config(type(self), config)
         self.config = {**self.default_config, **config}
         self.amp_dtype = amp_dtype
         self.nets: dict[str, nn.Module] = {}
@@ -240,7 +245,10 @@ class MethodTrainer:
         raise NotImplementedError
 
     def export_info(self) -> dict[str, Any]:
-        """*method*: ``config``, ``targets``, ``conditions`` and ``extra`` metadata for export."""
+        """*method*: ``targets``, ``conditions`` and ``extra`` metadata for export. The header's
+        config is the exported model's own, captured by the save path; ``config`` here is
+        optional: for a model without a typed config (a plugin's) it is what is written, for the
+        others what the save path checks the model's own against."""
         raise NotImplementedError
 
     def init_from(self, tensors: dict[str, torch.Tensor], source: str, source_config: dict | None = None) -> None:
@@ -423,12 +431,14 @@ def run(
     state_path = out / STATE_FILE
     saved = None
     vocab = None
+    # each source of config in the current key names before they are merged
+    config = trainer_config(trainer_cls, config or {})
     if cfg.resume:
         if not state_path.is_file():
             raise UsageError(f"{out}: nothing to resume (no {STATE_FILE})")
         saved = load_training_state(state_path)
         vocab = saved.extra.get("vocab")
-        config = {**saved.extra.get("config", {}), **(config or {})}
+        config = {**trainer_config(trainer_cls, saved.extra.get("config", {})), **config}
     init_ckpt = None
     if saved is None and cfg.init:
         from faceedit.models.checkpoint import load_checkpoint
@@ -440,10 +450,10 @@ def run(
             raise UsageError(f"--init {cfg.init}: architecture {init_ckpt.meta.arch!r}, this trainer "
                              f"needs {trainer_cls.arch!r}")
         # fine-tuning keeps the model's configuration and label vocabularies
-        config = {**init_ckpt.meta.config, **(config or {})}
+        config = {**trainer_config(trainer_cls, init_ckpt.meta.config), **config}
         vocab = {k: v for k, v in init_ckpt.meta.vocabularies.items() if k in trainer_cls.label_keys} or None
     validate_datasets(datasets, trainer_cls, vocab)
-    merged = {**trainer_cls.default_config, **(config or {})}
+    merged = {**trainer_cls.default_config, **config}
     data = load_train_data(
         datasets, label_keys=trainer_cls.label_keys, vocab=vocab, channels=trainer_cls.channels,
         with_aus=trainer_cls.needs_aus, holdout=cfg.holdout, seed=cfg.seed,
@@ -700,6 +710,25 @@ def trainable_methods() -> list[str]:
                          if importlib.util.find_spec(f"faceedit.train.{m}") is not None]
 
 
+def trainer_config(trainer_cls: type[MethodTrainer], config: dict) -> dict:
+    """A trainer's config with old key names under their new ones (``RENAMED_CONFIG_KEYS``: a
+    run, a ``--set`` or an ``--init`` checkpoint from before a rename) and, for a trainer with a
+    ``config_class``, every key checked: ConfigError names one that is neither the model's nor
+    the trainer's."""
+    try:
+        config = upgrade_config(trainer_cls.arch, config)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    if trainer_cls.config_class is not None:
+        valid = [*trainer_cls.config_class.keys(), *(k for k in trainer_cls.default_config
+                                                      if k not in trainer_cls.config_class.keys())]
+        for key in config:
+            if key not in valid:
+                raise ConfigError(f"unknown {trainer_cls.method} config key {key!r}; valid keys: "
+                                  f"{', '.join(valid)}")
+    return config
+
+
 def loop_config_dict(cfg: LoopConfig) -> dict:
     return {k: v for k, v in asdict(cfg).items() if k not in ("progress",)}
 
@@ -756,7 +785,7 @@ def train_and_export(
         extra["prior"] = tr.prior_name  # trained on the stage's edits: runs on the stage's output
     metrics: dict = {"last_losses": {k: round(float(v), 4) for k, v in res.last_losses.items()}}
     path_, sha = export_model(
-        model, path, arch=trainer_cls.arch, config=info["config"], targets=info["targets"],
+        model, path, arch=trainer_cls.arch, config=info.get("config"), targets=info["targets"],
         template=template, datasets=[d.meta for d in datasets], metrics=metrics, command=command,
         budget=budget, method=trainer_cls.method, extra=extra, conditions=info.get("conditions"),
         channels=trainer_cls.channels if info.get("channels") is None else info["channels"],
@@ -768,7 +797,7 @@ def train_and_export(
         loaded = load_model(str(path))
         metrics["eval"] = evaluate(loaded.model, loaded.meta, datasets, sheet=out / "eval-sheet.png")
         path_, sha = export_model(
-            model, path, arch=trainer_cls.arch, config=info["config"], targets=info["targets"],
+            model, path, arch=trainer_cls.arch, config=info.get("config"), targets=info["targets"],
             template=template, datasets=[d.meta for d in datasets], metrics=metrics, command=command,
             budget=budget, method=trainer_cls.method, extra=extra, conditions=info.get("conditions"),
             channels=trainer_cls.channels if info.get("channels") is None else info["channels"],

@@ -50,13 +50,13 @@ import torch
 import torch.nn.functional as F
 
 from faceedit.models.layers import ClassCritic, zero_heads
-from faceedit.models.lssl import LSSL, LSSLGenerator, side_image
-from faceedit.models.lssl import DEFAULT_CONFIG as MODEL_DEFAULTS
+from faceedit.models.lssl import LSSL, LSSLConfig, LSSLGenerator, side_image
 from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.train.critic import adam, critic_layers, critic_step, load_parser_or_warn
 from faceedit.train.loop import MethodTrainer
 from faceedit.train.losses import wgan_generator_loss
 
+MODEL_DEFAULTS = LSSLConfig.defaults()
 MODEL_KEYS = tuple(k for k in MODEL_DEFAULTS if k != "attributes")
 
 
@@ -96,6 +96,7 @@ class LSSLTrainer(MethodTrainer):
     label_keys = ("expression", "lighting")
     needs_labels = ("expression",)
     uses_prior = True
+    config_class = LSSLConfig
     channels = 1  # luma: see faceedit.models.lssl (only London is colour, and only neutral/happy)
     default_config: dict[str, Any] = {
         **{k: MODEL_DEFAULTS[k] for k in MODEL_KEYS},
@@ -126,8 +127,9 @@ class LSSLTrainer(MethodTrainer):
         c = self.config
         self.space = AttributeSpace.from_vocab(self.data.vocab, self.label_keys)
         size = self.data.size
-        self.model_config = {**{k: c[k] for k in MODEL_KEYS}, "image_size": size,
-                             "channels": self.channels, "attributes": self.space.to_config()}
+        self.model_config = LSSLConfig.from_dict({**{k: c[k] for k in MODEL_KEYS}, "image_size": size,
+                                                "channels": self.channels,
+                                                "attributes": self.space.to_config()})
         g = LSSLGenerator(self.channels, self.space.dim, base=int(c["base_channels"]),
                           max_channels=int(c["max_channels"]), n_down=int(c["n_down"]),
                           n_res=int(c["n_res"]), norm=c["norm"], residual=bool(c["residual"]))
@@ -255,7 +257,7 @@ class LSSLTrainer(MethodTrainer):
     def export_info(self) -> dict[str, Any]:
         targets = list(self.space.values[self.space.keys.index("expression")]) + [KEEP]
         return {
-            "config": self.model_config,
+            "config": self.model_config.to_dict(),  # export checks the model's own against it
             "targets": targets,
             "conditions": self.space.to_config(),
             "extra": {"parsing_loss": self.parse is not None,

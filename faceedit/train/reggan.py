@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from faceedit.errors import CheckpointError, UsageError
-from faceedit.models.checkpoint import load_training_state, save_training_state
+from faceedit.models.checkpoint import load_training_state, save_training_state, upgrade_config
 from faceedit.models.layers import MultiScaleDiscriminator
 from faceedit.models.reggan import ExpressionLayer, RegGAN, build_reggan, pad_for_patches
 from faceedit.train.losses import (
@@ -370,7 +370,7 @@ def train_refiner(
     step = 0
     if folder is not None and resume and (folder / STATE_FILE).is_file():
         state = load_training_state(folder / STATE_FILE, device=device)
-        if state.extra.get("config") != model.config:
+        if upgrade_config("reggan", state.extra.get("config") or {}) != model.config:
             raise CheckpointError("training state belongs to a different RegGAN config", state.path)
         model.load_state_dict(state.model_state["model"])
         disc.load_state_dict(state.model_state["discriminator"])
@@ -629,7 +629,8 @@ def train_from_datasets(
         targets.append(target)
         if not colour:
             luma.append(target)
-    size = int(size or sizes.pop())
+    config = upgrade_config("reggan", dict(config or {}))  # a --set from before the rename
+    size = int(size or config.get("image_size") or sizes.pop())
     stage = None
     if prior:
         from faceedit.train.prior import load_stage_prior, paired_inputs
@@ -641,7 +642,7 @@ def train_from_datasets(
             return _stack([p[0] for p in pairs], ch, size)
         return paired_inputs(stage, pairs, ch, size)
 
-    model = build_reggan({**(config or {}), "size": size, "channels": 3,
+    model = build_reggan({**config, "image_size": size, "channels": 3,
                           "targets": targets, "luma_targets": luma})
 
     if init and not (resume and (run / STATE_FILE).is_file()):

@@ -50,13 +50,13 @@ import torch.nn.functional as F
 
 from faceedit.log import logger
 from faceedit.models.layers import ClassCritic, zero_heads
-from faceedit.models.secgan import DEFAULT_CONFIG as MODEL_DEFAULTS
-from faceedit.models.secgan import SeCGAN, StarGenerator, build_rgb_generator, build_source_net
+from faceedit.models.secgan import SeCGAN, SeCGANConfig, StarGenerator, build_rgb_generator, build_source_net
 from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.train.critic import adam, critic_layers, critic_step, load_parser_or_warn
 from faceedit.train.loop import MethodTrainer
 from faceedit.train.losses import wgan_generator_loss
 
+MODEL_DEFAULTS = SeCGANConfig.defaults()
 MODEL_KEYS = tuple(k for k in MODEL_DEFAULTS if k != "attributes")
 
 
@@ -82,6 +82,7 @@ class SeCGANTrainer(MethodTrainer):
     label_keys = ("expression", "glasses")
     needs_labels = ("expression",)
     uses_prior = True
+    config_class = SeCGANConfig
     channels = 1  # luma: see faceedit.models.lssl (only London is colour, and only neutral/happy)
     default_config: dict[str, Any] = {
         **{k: MODEL_DEFAULTS[k] for k in MODEL_KEYS},
@@ -116,8 +117,9 @@ class SeCGANTrainer(MethodTrainer):
         size = self.data.size
         self.space = AttributeSpace.from_vocab(self.data.vocab, self.label_keys)
         self.seg_space = self.space.subset(c["seg_attributes"])
-        self.model_config = {**{k: c[k] for k in MODEL_KEYS}, "image_size": size,
-                             "channels": self.channels, "attributes": self.space.to_config()}
+        self.model_config = SeCGANConfig.from_dict({**{k: c[k] for k in MODEL_KEYS}, "image_size": size,
+                                                "channels": self.channels,
+                                                "attributes": self.space.to_config()})
         d_layers = critic_layers(size, c["d_layers"])
         self.nets = {
             "G": build_rgb_generator(self.model_config, self.space.dim),
@@ -275,7 +277,7 @@ class SeCGANTrainer(MethodTrainer):
     def export_info(self) -> dict[str, Any]:
         targets = list(self.space.values[self.space.keys.index("expression")]) + [KEEP]
         return {
-            "config": self.model_config,
+            "config": self.model_config.to_dict(),  # export checks the model's own against it
             "targets": targets,
             "conditions": self.space.to_config(),
             "extra": {"semantic": self.semantic, "lambda_sc": float(self.config["lambda_sc"]) if self.semantic else 0.0,

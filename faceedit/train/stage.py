@@ -212,7 +212,7 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         "aus": aus,
     }
     if attributes:
-        config["attributes"] = {"glasses": 1}
+        config["attribute_channels"] = {"glasses": 1}
     model = Stage(config)
     sd_ = model.state_dict()
     sd_["mean_shape"] = torch.tensor(mean)
@@ -430,16 +430,15 @@ def _valid_area(row: dict, size: int) -> np.ndarray:
 def export_stage(model: Stage, report: dict, path, datasets: list[Dataset], command: str) -> str:
     """Write the fitted stage as a registry checkpoint (fp16 safetensors); returns its sha256."""
     from faceedit.faces.types import CropTemplate
-    from faceedit.models.checkpoint import save_checkpoint
+    from faceedit.models.checkpoint import save_model
     from faceedit.train.export import DATA_LICENSES, data_names
 
     names = data_names([d.meta for d in datasets])
     licence = "; ".join(DATA_LICENSES.get(n, f"{n}: see its licence") for n in names)
     if any(n in ("jaffe", "yale", "yaleb") for n in names):
         licence = "non-commercial research use only (data terms). " + licence
-    meta = {
+    meta = {  # the config is the model's own (save_model writes it)
         "arch": "stage",
-        "config": model.config,
         "conditions": {"targets": model.targets(), "lighting": model.lighting,
                        **{a: ["False", "True"] for a in model.attributes}},
         "image_size": 64,
@@ -451,4 +450,4 @@ def export_stage(model: Stage, report: dict, path, datasets: list[Dataset], comm
         "command": command,
         "method": "stage",
     }
-    return save_checkpoint(str(path), model.state_dict(), meta)
+    return save_model(str(path), model, meta)
