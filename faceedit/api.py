@@ -18,11 +18,11 @@ import torch
 from faceedit.device import DEVICES, PRECISIONS, autocast_dtype, resolve_device  # noqa: F401 (re-exported)
 from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
 from faceedit.faces.align import align_face, apply_affine, face_mask, paste_back
-from faceedit.faces.types import LUMA_WEIGHTS, AlignedFace, Face
-from faceedit.io import to_uint8
+from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import logger, mark, timed
 from faceedit.models.registry import LoadedModel, load_model
 from faceedit.models.stage import Stage
+from faceedit.pixels import levels_to_signed, luma_tensor, signed_to_levels, to_uint8
 
 
 def crop_landmarks(aligned: list[AlignedFace]) -> np.ndarray | None:
@@ -189,11 +189,9 @@ class Editor:
         model = self.loaded.model
         if landmarks is not None and getattr(model, "wants_landmarks", False):
             options = {**options, "landmarks": torch.as_tensor(np.asarray(landmarks, np.float32), device=self.device)}
-        x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device)
-        x = x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+        x = levels_to_signed(torch.from_numpy(np.ascontiguousarray(crops)).to(self.device)).permute(0, 3, 1, 2)
         if self.spec.channels == 1:
-            w = torch.tensor(LUMA_WEIGHTS, device=x.device).view(1, 3, 1, 1)
-            x = (x * w).sum(1, keepdim=True)
+            x = luma_tensor(x)
         amp = (
             torch.autocast(self.device.type, dtype=self.amp_dtype)
             if self.amp_dtype is not None
@@ -356,5 +354,4 @@ def _attrs_dict(attrs) -> dict:
 
 def _crop_pixels(t: torch.Tensor) -> np.ndarray:
     """Model output (B, C, S, S) in [-1, 1] -> float32 (B, S, S, C) in 0..255."""
-    t = t.float().clamp(-1, 1).add_(1.0).mul_(127.5)
-    return t.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+    return signed_to_levels(t).permute(0, 2, 3, 1).contiguous().cpu().numpy()

@@ -39,7 +39,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
@@ -52,7 +51,8 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from faceedit import __version__
-from faceedit.errors import CheckpointError
+from faceedit.errors import CheckpointError, OutputError
+from faceedit.files import atomic_path
 from faceedit.faces.types import CropTemplate
 
 FORMAT_VERSION = "1"
@@ -512,27 +512,21 @@ def _storable(name: str, t: torch.Tensor, dtype: torch.dtype | None) -> torch.Te
 def _write_atomic(
     path: str | os.PathLike, tensors: dict[str, torch.Tensor], header: dict[str, str]
 ) -> str:
-    """Write a safetensors file via a temp file in the same folder + fsync + os.replace."""
+    """Write a safetensors file atomically (:func:`faceedit.files.atomic_path`: a temp file in
+    the same folder, fsync, rename), then sync the folder so the rename persists."""
     path = Path(path)
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise ValueError(
             f"{path}: use a .safetensors name; {path.suffix} files are refused on load"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # Created with O_EXCL and mode 0o666 so the umask applies, as for any new file.
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
-        save_file(tensors, tmp, metadata=header)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        sha = file_sha256(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        with atomic_path(path) as tmp:
+            save_file(tensors, tmp, metadata=header)
+            sha = file_sha256(tmp)
+    except OutputError as e:
+        # saving raises the OSError itself (as it always has; callers and tests expect it)
+        if isinstance(e.__cause__, OSError):
+            raise e.__cause__ from None
         raise
     _fsync_dir(path.parent)
     return sha

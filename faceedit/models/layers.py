@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceedit.faces.types import LUMA_WEIGHTS
+from faceedit.pixels import luma_tensor
 
 NormKind = Literal["batch", "instance", "none"]
 """``batch``: BatchNorm2d; ``instance``: affine InstanceNorm2d (no running statistics, so train
@@ -384,8 +384,7 @@ def prepare_input(x: torch.Tensor, size: int, channels: int) -> torch.Tensor:
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise ValueError(f"expected (B, 1|3, H, W) crops, got {tuple(x.shape)}")
     if channels == 1 and x.shape[1] == 3:
-        w = torch.tensor(LUMA_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-        x = (x * w).sum(1, keepdim=True)
+        x = luma_tensor(x)
     elif channels == 3 and x.shape[1] == 1:
         x = x.expand(-1, 3, -1, -1)
     if x.shape[-1] != size or x.shape[-2] != size:

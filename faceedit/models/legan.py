@@ -65,7 +65,7 @@ import torch
 from torch import nn
 
 from faceedit.errors import UsageError
-from faceedit.faces.types import LUMA_WEIGHTS, CropTemplate
+from faceedit.faces.types import CropTemplate
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.layers import (
     ConvNormAct,
@@ -77,6 +77,7 @@ from faceedit.models.layers import (
 )
 from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, one_hot
+from faceedit.pixels import luma_tensor
 
 #: ``estimator(x, classes) -> (B,) long``: the lighting class (an index into ``classes``) of each
 #: crop of ``x`` (B, C, S, S) in [-1, 1]; what ``lighting="keep"`` (``KEEP``) feeds the generator.
@@ -272,8 +273,7 @@ class LEGAN(EditModel):
         luma_of_rgb = self.channels == 1 and x.shape[1] == 3
         if not luma_of_rgb and x.shape[1] != self.channels:
             raise ValueError(f"this model takes {self.channels}-channel crops, got {x.shape[1]}")
-        inp = (x * torch.tensor(LUMA_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(
-            1, keepdim=True) if luma_of_rgb else x
+        inp = luma_tensor(x) if luma_of_rgb else x
         e = torch.full((x.shape[0],), self.expressions.index(target), dtype=torch.long, device=x.device)
         out, m_e, m_l = self(inp, e, self.lighting_index(inp, lighting))
         if luma_of_rgb:

@@ -63,6 +63,7 @@ from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.layers import EncoderDecoder, NormKind
 from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace
+from faceedit.pixels import unit_to_signed
 
 
 class LSSLGenerator(nn.Module):
@@ -132,7 +133,7 @@ def side_image(landmarks, size: int, sigma: float | None = None) -> torch.Tensor
     mapped like an image)."""
     from faceedit.faces.landmarks import landmark_side_image
 
-    return landmark_side_image(landmarks, size, sigma=sigma) * 2 - 1
+    return unit_to_signed(landmark_side_image(landmarks, size, sigma=sigma))
 
 
 class LSSL(EditModel):

@@ -61,9 +61,10 @@ from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
-from faceedit.faces.types import LUMA_WEIGHTS, CropTemplate
+from faceedit.faces.types import CropTemplate
 from faceedit.models.layers import Hourglass, NormKind, PreActConv
 from faceedit.models.registry import ModelSpec, register_arch, register_model
+from faceedit.pixels import luma_tensor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +110,6 @@ class RegGANConfig(ModelConfig):
 
 
 _N_SCALES = 3  # EABs (and DABs): the paper's three
-_LUMA = torch.tensor(LUMA_WEIGHTS)  # as the paste-back uses
 
 
 # ----------------------------------------------------------------------------------------------
@@ -375,7 +375,7 @@ class RegGAN(EditModel):
         layer = self.expression[target]
         if layer.channels == x.shape[1]:
             return layer(x).clamp(-1, 1)
-        luma = (x * _LUMA.to(x).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        luma = luma_tensor(x)  # BT.601, as the paste-back uses
         return (x + (layer(luma) - luma)).clamp(-1, 1)
 
     def forward(self, x: torch.Tensor, target: str) -> torch.Tensor:

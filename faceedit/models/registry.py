@@ -37,7 +37,6 @@ import importlib
 import importlib.util
 import json
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -47,7 +46,9 @@ from typing import Any, Literal
 import torch
 
 import faceedit
+from faceedit.conditions import parse_switch
 from faceedit.errors import CheckpointError, UsageError
+from faceedit.files import write_file_atomically
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import EditModel
 from faceedit.models.checkpoint import (
@@ -385,13 +386,7 @@ def update_manifest(
                  "description": str(ck.meta.extra.get("description", ""))}
     entry.update(file=path.name, sha256=ck.sha256)
     models[name] = entry
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_file_atomically(target, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     _MANIFESTS.pop(target.resolve(), None)
     if declared is not None:  # fill again from the manifests and the new header when looked up
         for key in declared.filled:
@@ -436,8 +431,7 @@ def _hub_offline() -> bool:
     """HF_HUB_OFFLINE as huggingface_hub read it at import, or as set since."""
     from huggingface_hub import constants
 
-    env = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
-    return constants.HF_HUB_OFFLINE or env in ("1", "on", "yes", "true")
+    return constants.HF_HUB_OFFLINE or parse_switch(os.environ.get("HF_HUB_OFFLINE", "")) is True
 
 
 def _local_weights_path(spec: ModelSpec) -> Path | None:

@@ -49,7 +49,6 @@ import torch
 from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
-from faceedit.faces.types import LUMA_WEIGHTS, rgb_to_ycc, ycc_to_rgb
 from faceedit.faces.warp import (
     STABLE,
     backward_field,
@@ -61,6 +60,7 @@ from faceedit.faces.warp import (
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.registry import ModelSpec, register_arch, register_model
+from faceedit.pixels import from_unit, luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
 MAX_STRENGTH = 1.5
@@ -121,7 +121,7 @@ def luma_change(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
     the same amount from each channel would leave a saturated dark red), a brightening adds the
     same light to each (teeth are white whatever the lip colour). On a grey photo both are the
     same change."""
-    y = x @ np.asarray(LUMA_WEIGHTS, np.float32)
+    y = luma(x)
     ratio = (y + dy) / np.maximum(y, 1e-3)
     return np.where((dy < 0)[..., None], x * np.clip(ratio, 0.0, 1.0)[..., None], x + dy[..., None])
 
@@ -395,17 +395,16 @@ class Stage(EditModel):
         roi, (g, b), w = self.canonical_maps(pixels.shape, moved, frame, maps, PAINT_REGION)
         x0, y0, x1, y1 = roi
         out = pixels.copy()
-        unit = 65535.0 if pixels.dtype == np.uint16 else 255.0
-        x = out[y0:y1, x0:x1].astype(np.float32) / unit
+        x = to_unit(out[y0:y1, x0:x1])
         grey = bool(np.abs(x - x[..., :1]).max() < 1.5 / 255)  # a greyscale photo stays grey
         if g.ndim == 3 and grey:
             g, b = g[..., 0], b[..., 0]  # the luma part of a Y, Cb, Cr map
         if g.ndim == 2:  # luma map (fitted on greyscale photos)
-            x = luma_change(x, ((g - 1.0) * (x @ np.asarray(LUMA_WEIGHTS, np.float32)) + b) * (w * strength))
+            x = luma_change(x, ((g - 1.0) * luma(x) + b) * (w * strength))
         else:  # Y, Cb, Cr maps
             ycc = rgb_to_ycc(x)
             x = ycc_to_rgb(ycc + ((g - 1.0) * ycc + b) * (w * strength)[..., None])
-        out[y0:y1, x0:x1] = np.clip(np.rint(x * unit), 0, unit).astype(pixels.dtype)
+        out[y0:y1, x0:x1] = from_unit(x, pixels.dtype)
         return out
 
     def _shade(self, pixels: np.ndarray, moved: np.ndarray, lighting: str, strength: float) -> np.ndarray:
@@ -414,10 +413,9 @@ class Stage(EditModel):
         roi, (r,), w = self.canonical_maps(pixels.shape, moved, frame, [ratio], SHADE_REGION)
         x0, y0, x1, y1 = roi
         out = pixels.copy()
-        unit = 65535.0 if pixels.dtype == np.uint16 else 255.0
         x = out[y0:y1, x0:x1].astype(np.float32)
         x *= np.exp(r * w * strength)[..., None]
-        out[y0:y1, x0:x1] = np.clip(np.rint(x), 0, unit).astype(pixels.dtype)
+        out[y0:y1, x0:x1] = np.clip(np.rint(x), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
         return out
 
 

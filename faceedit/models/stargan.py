@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from faceedit.conditions import parse_switch
 from faceedit.errors import UsageError
 
 KEEP = "keep"
@@ -170,9 +171,6 @@ class AttributeSpace:
 # Binary attribute values, as options and on the command line
 # ----------------------------------------------------------------------------------------------
 
-_WORDS = {"on": 1.0, "yes": 1.0, "true": 1.0, "off": 0.0, "no": 0.0, "false": 0.0}
-
-
 def parse_attrs(spec: str) -> dict[str, str]:
     """``"glasses=on,..."`` -> ``{"glasses": "on"}``."""
     out = {}
@@ -188,8 +186,8 @@ def parse_attrs(spec: str) -> dict[str, str]:
 
 def attr_value(key: str, value) -> float:
     """An attribute value: a number 0..1, or on/off, yes/no, true/false."""
-    if isinstance(value, str) and value.strip().lower() in _WORDS:
-        return _WORDS[value.strip().lower()]
+    if isinstance(value, str) and (on := parse_switch(value)) is not None:
+        return 1.0 if on else 0.0
     try:
         v = float(value)
     except (TypeError, ValueError):

@@ -40,7 +40,7 @@ One ``train_step`` (``step`` counts generator updates):
      (``faceedit.analysis.identity``, when ``weights/identity.safetensors`` exists), else
      switched off; one warning says which.
    * ``L_rec`` (eq. 6): ``|x_hat - x|_1 + (1 - MS-SSIM(x_hat, x))`` with ``x_hat = G(E(x) |
-     u_s)``, ``u_s`` the source AUs (NaN -> 0). MS-SSIM: :func:`ms_ssim`.
+     u_s)``, ``u_s`` the source AUs (NaN -> 0). MS-SSIM: :func:`faceedit.eval.metrics.ms_ssim`.
 
 3. **Latent discriminator**: ``-log D_z(z) - log(1 - D_z(E(x)))``, z ~ N(0, I) (eq. 1).
 4. **AU regression head** (not in the paper; how the exported model estimates ``u_s`` for eq. 8):
@@ -61,69 +61,25 @@ given). The paper's linear learning-rate decay over the second half of training 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceedit.eval.metrics import gaussian_window
+from faceedit.eval.metrics import ms_ssim
 from faceedit.log import logger
 from faceedit.models.base import EditModel
 from faceedit.models.eggan import EGGAN, EGGANConfig, EGGANNet, build_eggan
 
 MODEL_DEFAULTS = EGGANConfig.defaults()
 from faceedit.models.layers import ClassCritic
+from faceedit.pixels import luma_tensor
 from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
 from faceedit.train.loop import MethodTrainer
 from faceedit.train.losses import build_perceptual_loss, masked_cross_entropy, wgan_generator_loss
 
-MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang et al. 2003, 5 scales
 SAMPLE_TARGETS = ("happy", "surprised", "sad", "angry")
-
-
-# ----------------------------------------------------------------------------------------------
-# MS-SSIM
-# ----------------------------------------------------------------------------------------------
-
-
-def ms_ssim(x: torch.Tensor, y: torch.Tensor, scales: int | None = None, window: int = 11,
-            sigma: float = 1.5) -> torch.Tensor:
-    """Multi-scale SSIM (Wang, Simoncelli, Bovik 2003) per image, images in [-1, 1].
-
-    At each scale the contrast-structure term ``cs`` (Gaussian window, K1 0.01, K2 0.03, data
-    range 2) is averaged over positions and channels; the luminance term enters at the coarsest
-    scale only; between scales the images are 2x2 average-pooled. The exponents are the paper's
-    five weights, the first ``scales`` of them renormalised to sum to 1. ``scales=None`` takes as
-    many as keep the coarsest image at least 16 px (3 at 64 px, 4 at 128 px, the full 5 from
-    256 px): the 11-px window needs room. Negative ``cs`` values are clipped to 0 (as
-    pytorch-msssim does) so the fractional powers stay real. Computed in float32.
-    """
-    x, y = x.float(), y.float()
-    side = min(x.shape[-2:])
-    if scales is None:
-        scales = max(1, min(len(MS_SSIM_WEIGHTS), int(math.log2(side / 16)) + 1))
-    if side // 2 ** (scales - 1) < window:
-        raise ValueError(f"{scales} MS-SSIM scales need images of at least {window * 2 ** (scales - 1)} px")
-    weights = torch.tensor(MS_SSIM_WEIGHTS[:scales], device=x.device)
-    weights = weights / weights.sum()
-    c = x.shape[1]
-    w = gaussian_window(window, sigma).to(x).expand(c, 1, window, window)
-    c1, c2 = (0.01 * 2) ** 2, (0.03 * 2) ** 2
-    values = []
-    for i in range(scales):
-        if i:
-            x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
-        mx, my = F.conv2d(x, w, groups=c), F.conv2d(y, w, groups=c)
-        sxx = F.conv2d(x * x, w, groups=c) - mx**2
-        syy = F.conv2d(y * y, w, groups=c) - my**2
-        sxy = F.conv2d(x * y, w, groups=c) - mx * my
-        cs = (2 * sxy + c2) / (sxx + syy + c2)
-        if i == scales - 1:
-            cs = cs * (2 * mx * my + c1) / (mx**2 + my**2 + c1)
-        values.append(cs.flatten(1).mean(1).clamp(min=0))
-    return torch.stack(values, 1).pow(weights).prod(1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -287,9 +243,7 @@ class EGGANTrainer(MethodTrainer):
     def _image(self, batch: dict[str, Any]) -> torch.Tensor:
         x = batch["image"]
         if self.mcfg.channels == 1 and x.shape[1] == 3:
-            from faceedit.faces.types import LUMA_WEIGHTS
-
-            x = (x * torch.tensor(LUMA_WEIGHTS, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+            x = luma_tensor(x)
         return x
 
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from faceedit.data import DATA_LICENSES, data_names  # noqa: F401 (DATA_LICENSES re-exported)
 from faceedit.faces.types import CropTemplate
+from faceedit.files import write_model_card
 from faceedit.models.base import EditModel
 from faceedit.models.checkpoint import save_model
 
@@ -84,5 +85,5 @@ Config: `{json.dumps(config)}`
 
 {notes}
 """
-    path.with_suffix(".md").write_text(card)
+    write_model_card(path.with_suffix(".md"), card, license="other", library_name="faceedit", tags=["faceedit", arch])
     return str(path), sha

@@ -41,10 +41,13 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from faceedit.device import autocast_dtype
 from faceedit.errors import UsageError
+from faceedit.files import atomic_path, write_file_atomically
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.checkpoint import load_training_state, save_training_state, upgrade_config
+from faceedit.pixels import levels_to_signed, signed_to_uint8
 from faceedit.train.data import Dataset, holdout_subjects
 
 STATE_FILE = "state.safetensors"
@@ -78,7 +81,7 @@ class CropSet:
     def batch(self, idx: torch.Tensor, device: torch.device | str = "cpu") -> dict[str, Any]:
         """A training batch: ``image`` float in [-1, 1], the labels, landmarks, grey flags."""
         out: dict[str, Any] = {
-            "image": self.images[idx].to(device).float().div_(127.5).sub_(1.0),
+            "image": levels_to_signed(self.images[idx].to(device)),
             "landmarks": self.landmarks[idx].to(device),
             "grey": self.grey[idx].to(device),
             "subject": self.subjects[idx].to(device),
@@ -392,18 +395,6 @@ def _dist_env() -> tuple[int, int, int]:
     return world, int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
 
 
-def _amp_dtype(device: torch.device, amp: str) -> torch.dtype | None:
-    if amp == "off" or (amp == "auto" and device.type != "cuda"):
-        return None
-    if amp == "fp16":
-        return torch.float16
-    if amp == "bf16":
-        return torch.bfloat16
-    if amp != "auto":
-        raise UsageError(f"unknown --amp {amp!r}; use auto, off, fp16 or bf16")
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
 def run(
     trainer_cls: type[MethodTrainer],
     datasets: list[Dataset],
@@ -462,7 +453,8 @@ def run(
     if len(data.train) == 0:
         raise UsageError("no training crops left after holding out subjects; add data or lower --holdout")
     torch.manual_seed(cfg.seed)
-    trainer = trainer_cls(data, config or {}, device, cfg.options, _amp_dtype(device, cfg.amp))
+    trainer = trainer_cls(data, config or {}, device, cfg.options,
+                          autocast_dtype(device, cfg.amp, option="--amp"))
     batch = cfg.batch_size or trainer_cls.default_batch_size
     step = 0
     if saved is not None:
@@ -567,13 +559,10 @@ def _write_samples(trainer: MethodTrainer, batch: dict, path: Path) -> None:
 
     for m in trainer.nets.values():
         m.eval()
-    sheet = trainer.samples(batch).float().clamp(-1, 1)
-    grid = torch.cat(list(sheet), dim=-2)  # (C, B*H, W')
-    pixels = grid.add(1).mul(127.5).round().byte().permute(1, 2, 0).cpu().numpy()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(tmp)
-    os.replace(tmp, path)
+    grid = torch.cat(list(trainer.samples(batch).float()), dim=-2)  # (C, B*H, W')
+    pixels = signed_to_uint8(grid).permute(1, 2, 0).cpu().numpy()
+    with atomic_path(path) as tmp:
+        Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(tmp, format="PNG")
 
 
 def _start_log(path: Path, keep_through_step: int | None) -> None:
@@ -587,7 +576,7 @@ def _start_log(path: Path, keep_through_step: int | None) -> None:
                     kept.append(line + "\n")
             except (ValueError, KeyError, TypeError):
                 continue
-    path.write_text("".join(kept), encoding="utf-8")
+    write_file_atomically(path, "".join(kept))
 
 
 def _flush(path: Path, pending: list[dict]) -> None:
@@ -679,7 +668,7 @@ def _run_files(out: Path) -> list[Path]:
     found = [out / n for n in names if (out / n).is_file()]
     samples = out / "samples"
     if samples.is_dir():
-        sheet = re.compile(r"step[-_][0-9]+(\.tmp)?\.png")
+        sheet = re.compile(r"step[-_][0-9]+\.png")
         found += sorted(p for p in samples.iterdir() if sheet.fullmatch(p.name) and p.is_file())
     return found
 
@@ -803,7 +792,7 @@ def train_and_export(
             channels=trainer_cls.channels if info.get("channels") is None else info["channels"],
         )
     report = {"export": path_, "sha256": sha, "budget": budget, "metrics": metrics}
-    (out / "report.json").write_text(json.dumps(report, indent=1))
+    write_file_atomically(out / "report.json", json.dumps(report, indent=1))
     logger.info("exported %s (sha256 %s)", path_, sha)
     return report
 

@@ -25,6 +25,7 @@ from safetensors import safe_open
 from torch import nn
 
 from faceedit.errors import CheckpointError
+from faceedit.pixels import signed_to_unit
 
 log = logging.getLogger("faceedit")
 
@@ -235,7 +236,7 @@ class PerceptualLoss(nn.Module):
 
     def _features(self, x: torch.Tensor) -> list[torch.Tensor]:
         x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
-        return self.vgg(((x + 1) / 2 - self.mean) / self.std)
+        return self.vgg((signed_to_unit(x) - self.mean) / self.std)
 
     def forward(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():

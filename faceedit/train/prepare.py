@@ -30,13 +30,15 @@ from faceedit.data import read_index
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.align import align_face, similarity_transform, warp_crop
 from faceedit.faces.detect import get_detector
+from faceedit.faces.landmarks import STABLE
 from faceedit.faces.types import CropTemplate
-from faceedit.io import read_image, write_file_atomically, write_image
+from faceedit.files import write_file_atomically
+from faceedit.io import read_image, write_image
 from faceedit.log import logger
 from faceedit.train.presets import PRESETS, RawSample, csv_labels, guess_preset
 
-# Expression-stable iBUG-68 points: eye contours and the nose; for 5-point faces eyes + nose tip.
-STABLE_68 = list(range(27, 36)) + list(range(36, 48))
+# Expression-stable points: for 68-point faces the eye contours and the nose
+# (faceedit.faces.landmarks.STABLE); for 5-point faces eyes + nose tip.
 STABLE_5 = [0, 1, 2]
 
 # Training crops extend beyond the photo by repeating its edge pixels, not by mirroring it: the
@@ -48,7 +50,7 @@ BORDER = "replicate"
 
 def _stable(lm: np.ndarray) -> np.ndarray:
     lm = np.asarray(lm, dtype=np.float64)
-    return lm[STABLE_68] if lm.shape[0] == 68 else lm[STABLE_5]
+    return lm[STABLE] if lm.shape[0] == 68 else lm[STABLE_5]
 
 
 def _order(samples: Iterable[RawSample]) -> list[RawSample]:

@@ -30,10 +30,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from faceedit.faces.types import LUMA_WEIGHTS, RGB_TO_YCC, YCC_TO_RGB
 from faceedit.faces.warp import backward_field, face_grid
 from faceedit.log import logger
 from faceedit.models.stage import PAINT_REGION, SHADE_REGION, Stage
+from faceedit.pixels import RGB_TO_YCC, YCC_TO_RGB, levels_to_signed, luma_tensor, signed_to_unit, unit_to_signed
 
 
 def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarray) -> np.ndarray:
@@ -200,12 +200,12 @@ def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) 
     """The stage's mouth map on a (1, C, S, S) crop in [-1, 1] (as ``Stage.paint``): a luma map
     darkens R, G, B by one ratio and brightens them by one amount; a Y, Cb, Cr map changes a colour crop in Y, Cb, Cr
     and a grey or 1-channel crop in Y only."""
-    u = (x + 1) / 2
+    u = signed_to_unit(x)
     c = u.shape[1]
     if gain.shape[0] == 3 and (c == 1 or grey):
         gain, bias = gain[:1], bias[:1]
     if gain.shape[0] == 1:  # as faceedit.models.stage.luma_change
-        y = u if c == 1 else (u * torch.tensor(LUMA_WEIGHTS, dtype=u.dtype, device=u.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        y = u if c == 1 else luma_tensor(u)
         dy = gain[None] * y + bias[None]
         ratio = ((y + dy) / y.clamp_min(1e-3)).clamp(0, 1)
         u = torch.where(dy < 0, u * ratio, u + dy)
@@ -215,7 +215,7 @@ def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) 
         ycc = torch.einsum("kc,bchw->bkhw", to_ycc, u)
         ycc = ycc + gain[None] * ycc + bias[None]
         u = torch.einsum("kc,bchw->bkhw", to_rgb, ycc)
-    return (u * 2 - 1).clamp(-1, 1)
+    return unit_to_signed(u).clamp(-1, 1)
 
 
 def load_stage_prior(name: str = "stage") -> Stage:
@@ -249,6 +249,6 @@ def paired_inputs(stage: Stage, pairs: list[tuple[dict, dict]], channels: int = 
         if size and size != pil.width:
             pil = pil.resize((size, size), Image.Resampling.BOX)
         arr = np.asarray(pil, np.float32)
-        t = torch.from_numpy(arr).div_(127.5).sub_(1.0)
+        t = levels_to_signed(arr)
         out.append(t[None] if channels == 1 else t.permute(2, 0, 1).contiguous())
     return torch.stack(out) if out else torch.zeros(0, channels, size or 0, size or 0)

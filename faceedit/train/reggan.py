@@ -38,9 +38,11 @@ import torch.nn.functional as F
 from PIL import Image
 
 from faceedit.errors import CheckpointError, UsageError
+from faceedit.files import atomic_path, write_file_atomically
 from faceedit.models.checkpoint import load_training_state, save_training_state, upgrade_config
 from faceedit.models.layers import MultiScaleDiscriminator
 from faceedit.models.reggan import ExpressionLayer, RegGAN, build_reggan, pad_for_patches
+from faceedit.pixels import RGB_TO_YCC, signed_to_uint8
 from faceedit.train.losses import (
     PerceptualLoss,
     build_perceptual_loss,
@@ -153,9 +155,7 @@ def fit_expression_layer(
 
 
 # BT.601 RGB -> (Y, Cb, Cr) without offsets: luma and two roughly decorrelated chroma axes.
-_RGB_TO_YCC = torch.tensor(
-    [[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]]
-)
+_RGB_TO_YCC = torch.as_tensor(RGB_TO_YCC, dtype=torch.float32)
 
 # Bounds on the per-channel contrast change, so that a near-constant channel (e.g. the chroma of
 # an almost grey image) is not amplified into noise.
@@ -290,17 +290,9 @@ def _save_samples(
         rows = torch.cat([x_e, refiner(x_e), target], dim=-1)
     refiner.train(was_training)
     grid = torch.cat(list(rows), dim=-2)  # (C, rows * S, 3 S)
-    pixels = (
-        ((grid.clamp(-1, 1) + 1) * 127.5)
-        .round()
-        .to(torch.uint8)
-        .permute(1, 2, 0)
-        .contiguous()
-        .cpu()
-        .numpy()
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(path)
+    pixels = signed_to_uint8(grid).permute(1, 2, 0).contiguous().cpu().numpy()
+    with atomic_path(path) as tmp:
+        Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(tmp, format="PNG")
 
 
 def train_refiner(
@@ -454,7 +446,7 @@ def _start_log(path: Path, keep_through_step: int | None) -> None:
                     kept.append(line + "\n")
             except (ValueError, KeyError, TypeError):
                 continue  # a torn last line from a crash
-    path.write_text("".join(kept), encoding="utf-8")
+    write_file_atomically(path, "".join(kept))
 
 
 def _refiner_step(
@@ -534,8 +526,8 @@ def _stack(rows: list[dict], channels: int, size: int | None = None) -> torch.Te
     return t
 
 
-def evaluate(model: RegGAN, pairs_by_target: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
-             device: str | torch.device = "cpu") -> dict[str, dict[str, float]]:
+def regression_metrics(model: RegGAN, pairs_by_target: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
+                       device: str | torch.device = "cpu") -> dict[str, dict[str, float]]:
     """L1 (grey levels) and SSIM to the real target photo, per target, of the neutral input, of
     the expression layer's output and of the refined output (held-out pairs)."""
     from faceedit.eval.metrics import l1, ssim
@@ -693,7 +685,7 @@ def train_from_datasets(
         state_extra={"stage1": stage1},
     )
     stage2_s = time.monotonic() - t0
-    metrics = evaluate(model, {t: p for t, p in test_pairs.items() if len(p[0])}, device)
+    metrics = regression_metrics(model, {t: p for t, p in test_pairs.items() if len(p[0])}, device)
     report = {
         "targets": targets,
         "luma_targets": luma,
@@ -715,5 +707,5 @@ def train_from_datasets(
         "prior": prior,
         "size": size,
     }
-    (run / "report.json").write_text(json.dumps(report, indent=1))
+    write_file_atomically(run / "report.json", json.dumps(report, indent=1))
     return model, report

@@ -52,6 +52,7 @@ from faceedit.log import logger
 from faceedit.models.layers import ClassCritic, zero_heads
 from faceedit.models.secgan import SeCGAN, SeCGANConfig, StarGenerator, build_rgb_generator, build_source_net
 from faceedit.models.stargan import KEEP, AttributeSpace
+from faceedit.pixels import unit_to_signed
 from faceedit.train.critic import adam, critic_layers, critic_step, load_parser_or_warn
 from faceedit.train.loop import MethodTrainer
 from faceedit.train.losses import wgan_generator_loss
@@ -73,7 +74,7 @@ def landmark_masks(landmarks: torch.Tensor, size: int) -> torch.Tensor:
 def mask_picture(masks: torch.Tensor) -> torch.Tensor:
     """Masks (B, K, H, W) as a grey picture in [-1, 1]: class index k -> level k / (K - 1)."""
     k = masks.shape[1]
-    return masks.argmax(1, keepdim=True).float().div(max(1, k - 1)).mul(2).sub(1)
+    return unit_to_signed(masks.argmax(1, keepdim=True).float().div(max(1, k - 1)))
 
 
 class SeCGANTrainer(MethodTrainer):

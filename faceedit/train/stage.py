@@ -18,13 +18,11 @@ import torch
 from faceedit.conditions import EXPRESSIONS
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, estimate_aus
-from faceedit.faces.types import LUMA_WEIGHTS, rgb_to_ycc
-from faceedit.faces.warp import (
-    STABLE, ThinPlateSpline, backward_field, eye_distance, face_grid, mouth_weight, region_weight,
-    warp_photo,
-)
+from faceedit.faces.landmarks import BROWS, EYES, NOSE_BRIDGE, STABLE, eye_distance
+from faceedit.faces.warp import ThinPlateSpline, backward_field, face_grid, mouth_weight, region_weight, warp_photo
 from faceedit.log import logger
 from faceedit.models.stage import Stage
+from faceedit.pixels import luma, rgb_to_ycc, to_unit
 from faceedit.train.data import Dataset, expression_pairs, holdout_subjects
 
 CANON = 256
@@ -47,7 +45,7 @@ SHADE_GAIN = 0.5
 #: Where glasses sit: eyes 36-47, brows 17-26 and the nose bridge 27-30 (iBUG-68), their outline
 #: grown by GLASSES_REGION[0] eye distances (the lenses reach about that far below the eyes and
 #: beside them; 1 inside) with a soft edge out to GLASSES_REGION[1].
-GLASSES_POINTS = list(range(36, 48)) + list(range(17, 27)) + list(range(27, 31))
+GLASSES_POINTS = EYES + BROWS + NOSE_BRIDGE
 GLASSES_REGION = (0.3, 0.55)
 #: The glasses maps' gain is shrunk towards 1 harder than the mouth's (APPEARANCE_RIDGE): 12 pairs
 #: of different frames do not predict a pixel, and a gain near 0 paints Yale's mean grey face over
@@ -61,8 +59,7 @@ def _lm(row: dict) -> np.ndarray:
 
 def lip_gap(lm: np.ndarray) -> float:
     """Mean inner-lip opening in eye distances."""
-    iod = np.linalg.norm(lm[42:48].mean(0) - lm[36:42].mean(0))
-    return float(np.mean([np.linalg.norm(lm[a] - lm[b]) for a, b in ((61, 67), (62, 66), (63, 65))]) / iod)
+    return float(np.mean([np.linalg.norm(lm[a] - lm[b]) for a, b in ((61, 67), (62, 66), (63, 65))]) / eye_distance(lm))
 
 
 def _read(row: dict, channels: int) -> np.ndarray:
@@ -71,8 +68,8 @@ def _read(row: dict, channels: int) -> np.ndarray:
     from PIL import Image
 
     with Image.open(f"{row['dataset']}/{row['file']}") as im:
-        a = np.asarray(im.convert("RGB"), np.float32) / 255.0
-    return rgb_to_ycc(a) if channels == 3 else (a @ np.asarray(LUMA_WEIGHTS, np.float32))[..., None]
+        a = to_unit(np.asarray(im.convert("RGB")))
+    return rgb_to_ycc(a) if channels == 3 else luma(a)[..., None]
 
 
 def _to_canonical(img: np.ndarray, lm: np.ndarray, frame: np.ndarray, size: int) -> np.ndarray:
