@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
 from typing import List, Optional
 
@@ -170,12 +170,15 @@ def apply(
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
     precision: str = typer.Option("auto", "--precision", help="auto | fp32 | fp16 | bf16 (autocast on GPU)."),
     batch_size: int = typer.Option(8, "--batch-size", "-b", help="Face crops per model forward."),
-    workers: int = typer.Option(2, "--workers", help="Threads for decoding/detection and for encoding."),
+    workers: Optional[int] = typer.Option(None, "--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster)."),
     max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Model stage to output, where the model has stages (e.g. RegGAN: expression | refined)."),
     option: List[str] = typer.Option([], "--set", help="Model-specific option KEY=VALUE (repeatable)."),
     save_masks: bool = typer.Option(False, "--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per output on stdout."),
+    engine: str = typer.Option("local", "--engine", help="local (this process) | ray (Ray actors on this machine or a cluster; needs the ray extra of faceedit; inputs and outputs on a file system every worker sees)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --engine ray: the Ray cluster to join (auto: the one `ray start` began on this machine, or HEAD-HOST:6379); default: RAY_ADDRESS, else a Ray started on this machine's cores."),
+    gpus_per_worker: Optional[float] = typer.Option(None, "--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0)."),
 ) -> None:
     """Edit the faces in photos; one output per input per target (and strength)."""
     from faceedit.api import Editor
@@ -183,6 +186,10 @@ def apply(
     from faceedit.pipeline import ApplyOptions, BatchApplier
 
     with _errors_to_exit_codes():
+        if engine not in ("local", "ray"):
+            raise UsageError(f"--engine {engine!r}; valid: local, ray")
+        if engine == "local" and (ray_address is not None or gpus_per_worker is not None):
+            raise UsageError("--ray-address and --gpus-per-worker need --engine ray")
         if len(lighting) > 1:
             raise UsageError(f"--lighting given {len(lighting)} times ({', '.join(lighting)}): "
                              "give one lighting class per run")
@@ -213,18 +220,30 @@ def apply(
             max_faces=max_faces,
             on_no_face=on_no_face,
             max_pixels=max_pixels,
-            workers=workers,
+            workers=2 if workers is None or engine == "ray" else workers,
             model_options=_parse_options(option) | ({"stage": stage} if stage else {})
             | _condition_options(lighting[0] if lighting else None, au_spec, attr) | stage_options,
             save_masks=save_masks,
         )
         opts.check()  # before the model loads
-        editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
-        applier = BatchApplier(editor, opts)
-        logger.info(
-            "model %s (%s) on %s, detector %s",
-            editor.spec.name, editor.spec.method, editor.device, editor.detector.name,
-        )
+        if engine == "ray":
+            from faceedit.ray_engine import RayApplier, import_ray
+
+            import_ray()  # missing: a usage error naming the extra, before the model loads
+            # here the model only checks the options and names the outputs: the actors edit
+            editor = Editor.from_pretrained(model, device="cpu", precision="auto", detector=detector)
+            applier = RayApplier(editor, opts, model=model, device=device, precision=precision,
+                                 detector=detector, address=ray_address, workers=workers,
+                                 gpus_per_worker=gpus_per_worker)
+            logger.info("model %s (%s) on Ray actors (device %s), detector %s",
+                        editor.spec.name, editor.spec.method, device, detector)
+        else:
+            editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
+            applier = BatchApplier(editor, opts)
+            logger.info(
+                "model %s (%s) on %s, detector %s",
+                editor.spec.name, editor.spec.method, editor.device, editor.detector.name,
+            )
         counts = {"ok": 0, "skipped": 0, "copied": 0, "no_face": 0, "error": 0}
         per_input = len(opts.targets) * len(opts.strengths)
         whole_failures = 0  # inputs that failed as a whole (a missing file...): one record each
@@ -233,7 +252,10 @@ def apply(
         # the summary says so and the exit status is 130 (128 + SIGINT), as for a shell.
         interrupted = False
         records = applier.run(inputs, stdin=sys.stdin)
-        with _progress("outputs") as advance, collect_unread() as unread:
+        stdout = sys.stdout  # the records only: Ray prints its notices (a worker died) on
+        # sys.stdout, which goes to stderr while the Ray engine runs
+        with _progress("outputs") as advance, collect_unread() as unread, (
+                redirect_stdout(sys.stderr) if engine == "ray" else nullcontext()):
             try:
                 for rec in records:
                     counts[rec.status] = counts.get(rec.status, 0) + 1
@@ -243,8 +265,8 @@ def apply(
                     elif rec.status == "no_face":
                         logger.warning("%s: no face found, skipped", rec.input)
                     if as_json:
-                        sys.stdout.write(json.dumps(rec.to_json()) + "\n")
-                        sys.stdout.flush()
+                        stdout.write(json.dumps(rec.to_json()) + "\n")
+                        stdout.flush()
                     # every input is known once the first record comes (BatchApplier.input_paths)
                     advance(total=len(applier.input_paths) * per_input + whole_failures)
             except KeyboardInterrupt:  # where run() could not take SIGINT over, or after it ended

@@ -1,7 +1,8 @@
 """The streaming batch engine behind ``faceedit apply``.
 
 inputs -> plan output names (main thread, cheap)
-       -> decode + detect + align            (worker threads, bounded prefetch window)
+       -> decode + detect + align + stage    (worker threads, photos in groups: batched
+                                             detection; bounded prefetch window)
        -> model forward on batches of crops gathered across photos (main thread)
        -> paste-back + atomic encode/write   (worker threads)
        -> one Record per output, yielded in input order
@@ -37,6 +38,9 @@ from faceedit.io import (
 from faceedit.log import logger, mark, timed
 
 ON_NO_FACE = ("error", "skip", "copy")
+#: Photos one worker decodes and detects together: the detector runs each of its networks once
+#: over all of them (``detect_batch``), which on a CPU is ~1.5x the throughput of one by one.
+DETECT_GROUP = 8
 
 
 @dataclass
@@ -337,7 +341,9 @@ class BatchApplier:
         self.input_paths: set[str] = set()
         self.earlier_outputs: set[str] = set()  # listed files set aside as earlier outputs
         workers = max(1, opts.workers)
-        self.prefetch = max(opts.batch_size * 2, workers * 2)
+        # photos decoded and detected together by one worker (batched detection)
+        self.group = max(1, min(DETECT_GROUP, opts.batch_size))
+        self.prefetch = max(opts.batch_size * 2, workers * 2, self.group * workers)
         self.max_pending = self.prefetch + workers * 2
 
     # -- stages --------------------------------------------------------------------------
@@ -369,35 +375,65 @@ class BatchApplier:
                     job.outputs.append(_Output(target, strength, path))
         return job
 
-    def _prepare(self, job: _Job) -> None:
-        """Worker thread: decode, detect, choose faces, align."""
-        try:
-            with timed("decode"):
-                job.image = read_image(job.item.path, max_pixels=self.opts.max_pixels)
-            with timed("detect"):
-                faces = self.editor.detector.detect(job.image.rgb8())
-            if faces:
-                mark("first face")
-            faces = select_faces(faces, self.opts.face, self.opts.max_faces, job.item.path)
-            with timed("align"):
-                job.aligned = self.editor.align(job.image.pixels, faces)
-                self.editor.prepare_masks(job.aligned)
-            if self.editor.stage is not None:  # full-resolution geometry/shading per output
-                for key in self.keys:
-                    target, strength = key
-                    with timed("stage"):
-                        staged, aligned = self.editor.apply_stage(
-                            job.image.pixels, job.aligned, target, 1.0 if strength is None else strength,
-                            **self.opts.model_options)
-                        job.staged[key] = (_changed_patch(job.image.pixels, staged), aligned)
-        except NoFaceError as e:
+    def _prepare_group(self, jobs: list[_Job]) -> None:
+        """Worker thread: decode, detect, choose faces, align and stage a group of photos,
+        detected in one batched call where the detector can (``detect_batch``: each network
+        runs once over every photo of the group). A photo that fails fails alone."""
+        decoded = []
+        for job in jobs:
+            try:
+                with timed("decode"):
+                    job.image = read_image(job.item.path, max_pixels=self.opts.max_pixels)
+                decoded.append(job)
+            except Exception as e:
+                self._prepare_failed(job, e)
+        if not decoded:
+            return
+        detector = self.editor.detector
+        found: list = [None] * len(decoded)
+        if len(decoded) > 1 and hasattr(detector, "detect_batch"):
+            try:
+                with timed("detect"):
+                    found = detector.detect_batch([job.image.rgb8() for job in decoded])
+            except Exception:  # one bad photo: find it by detecting them one by one below
+                logger.debug("batched detection failed; detecting one by one", exc_info=True)
+                found = [None] * len(decoded)
+        for job, faces in zip(decoded, found):
+            try:
+                if faces is None:
+                    with timed("detect"):
+                        faces = detector.detect(job.image.rgb8())
+                self._prepare_faces(job, faces)
+            except Exception as e:
+                self._prepare_failed(job, e)
+
+    def _prepare_faces(self, job: _Job, faces: list) -> None:
+        """Choose faces, align, and run the stage, on one decoded photo."""
+        if faces:
+            mark("first face")
+        faces = select_faces(faces, self.opts.face, self.opts.max_faces, job.item.path)
+        with timed("align"):
+            job.aligned = self.editor.align(job.image.pixels, faces)
+            self.editor.prepare_masks(job.aligned)
+        if self.editor.stage is not None:  # full-resolution geometry/shading per output
+            for key in self.keys:
+                target, strength = key
+                with timed("stage"):
+                    staged, aligned = self.editor.apply_stage(
+                        job.image.pixels, job.aligned, target, 1.0 if strength is None else strength,
+                        **self.opts.model_options)
+                    job.staged[key] = (_changed_patch(job.image.pixels, staged), aligned)
+
+    def _prepare_failed(self, job: _Job, e: Exception) -> None:
+        """What an exception while preparing ``job`` means for it."""
+        if isinstance(e, NoFaceError):
             # --on-no-face skip / copy are carried out in _finish_without_model (aligned == [])
             job.aligned = []
             if self.opts.on_no_face == "error":
                 job.error = e
-        except FaceEditError as e:
+        elif isinstance(e, FaceEditError):
             job.error = e if e.path else type(e)(e.reason, job.item.path)
-        except Exception as e:  # a decoder or detector bug must not stop the batch
+        else:  # a decoder or detector bug must not stop the batch
             logger.debug("unexpected error on %s", job.item.path, exc_info=True)
             job.error = FaceEditError(f"{type(e).__name__}: {e}", job.item.path)
 
@@ -580,6 +616,55 @@ class BatchApplier:
         puts the handler back at the end); elsewhere a KeyboardInterrupt raised in the
         iteration is handled the same way, once.
         """
+
+        def start() -> tuple[int, Iterator[_Job]]:
+            taken = self._take_inputs(list(
+                expand_inputs(list(specs), recursive=self.opts.recursive, stdin=stdin)))
+            return len(taken), (self._plan(item) for item in taken)  # planned as they are taken
+
+        return self._run(start)
+
+    def plan(self, specs: Iterable[str], stdin=None) -> list[_Job]:
+        """What :meth:`run` decides before it edits, for every input at once: the inputs listed
+        (``specs`` and ``stdin`` as for :meth:`run`), earlier outputs set aside, and each input's
+        outputs named (collisions, ``{index}``, skip-existing, ``--overwrite``, inputs never
+        overwritten). One job per input, in input order: ``job.records`` holds the records
+        decided without editing (skipped outputs, name errors, the input's own error) and
+        ``job.outputs`` the outputs still to write (``target``, ``strength``, ``path``), for
+        :meth:`run_planned` of this applier or of another one with the same options (the Ray
+        engine's workers). :meth:`run` yields, per input, ``job.records`` then one record per
+        output in ``job.outputs``."""
+        taken = self._take_inputs(list(
+            expand_inputs(list(specs), recursive=self.opts.recursive, stdin=stdin)))
+        jobs = [self._plan(item) for item in taken]
+        for job in jobs:
+            if job.error is not None:
+                self._finish_without_model(job, None)  # its error record (writes nothing)
+        return jobs
+
+    def run_planned(self, planned: Iterable[tuple[InputItem, list[tuple[str, float, str]]]]
+                    ) -> Iterator[Record]:
+        """Edit and write outputs named by :meth:`plan`: for each ``(input, [(target, strength,
+        output path), ...])``, one record per output, in that order, as :meth:`run` gives them
+        after the input's planned records. The paths are taken as they are: :meth:`plan` did
+        the naming and the skip and overwrite checks. Ctrl-C as in :meth:`run`."""
+        planned = [(item, [_Output(t, s, p) for t, s, p in outputs]) for item, outputs in planned]
+        return self._run(lambda: (len(planned), (_Job(item=item, outputs=outputs)
+                                                 for item, outputs in planned)))
+
+    def stop(self) -> None:
+        """Stop the run in progress (iterated in another thread) as Ctrl-C does: the photos in
+        progress are finished, the rest dropped, :attr:`interrupted` is set."""
+        self._stop_requested = True
+
+    def fail(self, job: _Job, reason: str) -> list[Record]:
+        """An error record for each output of a planned ``job`` (from :meth:`plan`) that an
+        engine could not edit (a Ray worker that died), with ``reason``."""
+        return [self._rec(job, None, "error", out.target, out.strength, reason) for out in job.outputs]
+
+    def _run(self, start) -> Iterator[Record]:
+        """:meth:`run` on the jobs of ``start()``: (number of inputs, their jobs in input order,
+        each planned when the stream takes it)."""
         self.interrupted = False  # stopped by Ctrl-C
         self.unfinished = 0  # inputs whose records were not yielded because of it
         self._stop_requested = False
@@ -588,8 +673,7 @@ class BatchApplier:
         prep = writer = None
         try:
             try:
-                taken = self._take_inputs(list(
-                    expand_inputs(list(specs), recursive=self.opts.recursive, stdin=stdin)))
+                total, jobs = start()
             except KeyboardInterrupt:  # while listing the inputs (or reading them from stdin)
                 self.interrupted = True
                 return
@@ -601,7 +685,7 @@ class BatchApplier:
             finished = sent = 0
             job = None
             try:
-                for job in self._stream(iter(taken), prep, writer, outbox):
+                for job in self._stream(jobs, prep, writer, outbox):
                     for sent in range(1, len(job.records) + 1):
                         yield job.records[sent - 1]
                     finished += 1
@@ -622,28 +706,43 @@ class BatchApplier:
                 if job.done.done():
                     finished += 1
                     yield from job.records
-            self.unfinished = len(taken) - finished
+            self.unfinished = total - finished
         finally:
             if prep is not None:  # an error, or the consumer stopped iterating: join them too
                 _stop_executors(prep, writer)
             restore_sigint()
 
-    def _stream(self, items: Iterator[InputItem], prep: ThreadPoolExecutor,
+    def _stream(self, jobs: Iterator[_Job], prep: ThreadPoolExecutor,
                 writer: ThreadPoolExecutor, outbox: deque[_Job]) -> Iterator[_Job]:
         """The jobs of :meth:`run` as they are done, in input order; returns early when
         ``_stop_requested`` is set (leaving in ``outbox`` the jobs planned but not yielded)."""
-        preparing: deque[tuple[_Job, Future | None]] = deque()
+        preparing: deque[list] = deque()  # [job, its group's Future or None], input order
+        group: list[list] = []
+
+        def submit() -> None:
+            fut = prep.submit(self._prepare_group, [entry[0] for entry in group])
+            for entry in group:
+                entry[1] = fut
+            group.clear()
+
         exhausted = False
         while not self._stop_requested:
-            while not exhausted and len(preparing) < self.prefetch:
-                item = next(items, None)
-                if item is None:
-                    exhausted = True
-                    break
-                job = self._plan(item)
-                needs_work = job.error is None and job.outputs
-                preparing.append((job, prep.submit(self._prepare, job) if needs_work else None))
-                outbox.append(job)
+            # refill a group at a time, so that the detector sees several photos at once
+            if len(preparing) <= self.prefetch - self.group:
+                while not exhausted and len(preparing) < self.prefetch:
+                    job = next(jobs, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    entry = [job, None]
+                    preparing.append(entry)
+                    outbox.append(job)
+                    if job.error is None and job.outputs:
+                        group.append(entry)
+                        if len(group) >= self.group:
+                            submit()
+                if group:
+                    submit()
             if not preparing:
                 break
             job, fut = preparing.popleft()

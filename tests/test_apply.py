@@ -339,3 +339,52 @@ def test_detect_writes_overlays_json_and_crops(tmp_path, astronaut_png, tiny_ckp
         assert im.size == (512, 512)
     with Image.open(out / "astronaut_face0.png") as im:
         assert im.size == (64, 64)  # the tiny model's crop template
+
+
+def test_batched_detection_matches_one_by_one_and_a_failing_photo_fails_alone(tmp_path, astronaut, tiny_ckpt):
+    """Photos are detected in groups (``detect_batch``); the outputs are those of detecting
+    each photo alone, bit for bit, and a detector failure on one photo of a group fails that
+    photo only."""
+    from faceedit.api import Editor
+    from faceedit.pipeline import ApplyOptions, BatchApplier
+
+    d = tmp_path / "in"
+    d.mkdir()
+    for i, size in enumerate([(300, 300), (260, 260), (340, 340), (300, 300)]):
+        face_photo(d / f"p{i}.png", astronaut, size=size)
+    editor = Editor.from_pretrained(tiny_ckpt, device="cpu", detector="mediapipe")
+    det = editor.detector
+    calls = []
+    batch = det.detect_batch
+
+    def counting(images):
+        calls.append(len(images))
+        return batch(images)
+
+    det.detect_batch = counting
+
+    def apply_to(out, **kw):
+        opts = ApplyOptions(targets=["bright"], out_dir=str(out), workers=1, **kw)
+        return {Path(r.input).name: r for r in BatchApplier(editor, opts).run([str(d)])}
+
+    grouped = apply_to(tmp_path / "grouped")
+    assert calls and max(calls) == 4  # one call for the four photos
+    alone = apply_to(tmp_path / "alone", batch_size=1)  # groups of one photo
+    assert all(r.status == "ok" for r in [*grouped.values(), *alone.values()])
+    for name in grouped:
+        a = np.asarray(Image.open(tmp_path / "grouped" / f"{Path(name).stem}_bright.png"), float)
+        b = np.asarray(Image.open(tmp_path / "alone" / f"{Path(name).stem}_bright.png"), float)
+        assert np.array_equal(a, b), name  # a photo's edit does not depend on its group
+
+    def broken(images):  # the batch fails; one by one, p2 fails and the others are found
+        raise RuntimeError("batch failed")
+
+    def detect(rgb):
+        if rgb.shape[0] == 340:
+            raise RuntimeError("detector bug on this photo")
+        return batch([rgb])[0]
+
+    det.detect_batch, det.detect = broken, detect
+    recs = apply_to(tmp_path / "broken")
+    assert recs["p2.png"].status == "error" and "detector bug" in recs["p2.png"].error
+    assert all(recs[f"p{i}.png"].status == "ok" for i in (0, 1, 3))

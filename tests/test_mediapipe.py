@@ -161,9 +161,11 @@ def test_batch_equals_one_by_one(det, astronaut):
     for faces, img in zip(batch, imgs):
         single = det.detect(img)
         assert len(single) == len(faces)
-        for a, b in zip(single, faces):  # batched convolutions round differently: ~0.003 px
+        for a, b in zip(single, faces):  # a face's points do not depend on its batch
+            if det.device == "cpu":  # (on CUDA, kernels may round batches differently)
+                np.testing.assert_array_equal(a.landmarks, b.landmarks)
+                np.testing.assert_array_equal(a.dense, b.dense)
             np.testing.assert_allclose(a.landmarks, b.landmarks, atol=0.02)
-            np.testing.assert_allclose(a.dense, b.dense, atol=0.02)
 
 
 def test_no_face_in_blank_or_noise(det):

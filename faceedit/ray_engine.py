@@ -1,0 +1,432 @@
+"""``faceedit apply --engine ray``: the batch engine of :mod:`faceedit.pipeline` spread over Ray
+actors (Ray Data), on this machine or on a cluster.
+
+driver (this process)                      Ray actors (one loaded model each)
+  list the inputs, plan every output  ->    edit + write the outputs planned for a slice of
+  (BatchApplier.plan: names, {index},       the inputs (BatchApplier.run_planned: decode,
+  collisions, skip-existing, --overwrite,   detect, stage, forward, paste, atomic write)
+  inputs never overwritten)           <-    one Record per output
+  yield the records in input order
+
+Only paths and records travel through Ray, never pixels: each actor reads the photos and writes
+the outputs itself, so every worker machine must see the inputs and the output folder at the
+same absolute paths (a shared file system). The driver makes every path absolute before it
+sends it and gives the records back the paths as the inputs were named, so the records and the
+``--json`` lines are those of the local engine.
+
+Ray is imported only here and only for ``--engine ray``; it is the ``ray`` extra
+(``pip install "faceedit[ray]"``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import pickle
+import threading
+import time
+import uuid
+import warnings
+from typing import Iterable, Iterator
+
+from faceedit.api import Editor
+from faceedit.errors import FaceEditError, UsageError
+from faceedit.io import InputItem
+from faceedit.log import logger
+from faceedit.pipeline import ApplyOptions, BatchApplier, Record
+
+INSTALL_HINT = 'pip install "faceedit[ray]"'
+OBJECT_STORE_BYTES = 256 * 2**20  # a local Ray's object store: only paths and records go through it
+THREADS_PER_ACTOR = 1  # decode/detect threads and encode threads of each actor (it reserves 1 CPU)
+MAX_INPUTS_PER_CALL = 16  # inputs handed to an actor at once (its BatchApplier streams them)
+STOP_POLL_S = 0.5  # how often an actor looks for the driver's stop flag
+
+
+def import_ray():
+    """The ``ray`` module (with Ray Data), quiet and offline; UsageError naming the extra to
+    install when it is missing."""
+    # Before Ray is imported: no usage statistics sent anywhere, worker logs not deduplicated
+    # into summary lines (they stay in Ray's log folder: log_to_driver is off).
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    try:
+        import ray
+        import ray.data  # noqa: F401  (the `data` extra: pyarrow, pandas)
+    except ImportError as e:
+        raise UsageError(f"--engine ray needs Ray with Ray Data: {INSTALL_HINT} ({e})") from None
+    return ray
+
+
+def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
+    """Join the Ray cluster at ``address`` ('auto': the one started on this machine by ``ray
+    start``; default: ``RAY_ADDRESS`` if set) or, without one, start a private Ray on this
+    machine with ``num_cpus`` CPUs (default: all its cores): no dashboard, a small object store,
+    worker logs kept out of the terminal. Nothing is done when Ray is already initialised in
+    this process. Returns True when this call initialised Ray (the caller shuts it down)."""
+    ray = import_ray()
+    quiet_ray()
+    if ray.is_initialized():
+        return False
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    common = dict(log_to_driver=False, logging_level=logging.ERROR, include_dashboard=False)
+    try:
+        if address:
+            ray.init(address=address, **common)
+        else:
+            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, object_store_memory=OBJECT_STORE_BYTES,
+                     **common)
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        where = f"the Ray cluster at {address}" if address else "a local Ray"
+        raise FaceEditError(f"cannot start or join {where}: {e}") from None
+    quiet_ray()
+    return True
+
+
+def quiet_ray() -> None:
+    """No Ray Data progress bars or execution logs on the terminal (faceedit draws its own
+    progress; errors still show)."""
+    import ray.data
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.enable_operator_progress_bars = False
+    ctx.print_on_execution_start = False
+    ctx.enable_auto_log_stats = False
+    ctx.execution_options.verbose_progress = False
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class _Worker:
+    """One Ray actor: one model loaded with :meth:`Editor.from_pretrained` and a
+    :class:`BatchApplier` (``THREADS_PER_ACTOR`` threads) that edits and writes the outputs the
+    driver planned. Takes a batch of ``{"pos", "job"}`` rows (``job``: JSON of the input and its
+    outputs, absolute paths) and yields ``{"pos", "records", "fatal"}`` rows: the pickled
+    records of each input as soon as it is done, or a pickled FaceEditError where the whole run
+    must stop (the model could not be loaded, or a usage error, as the local engine raises
+    them). Once the driver's stop flag (a named actor, :func:`_raise_stop_flag`) exists, the
+    photos in progress are finished and no other is started, as at Ctrl-C in the local
+    engine."""
+
+    def __init__(self, model: str, load: dict, opts: ApplyOptions, stop_flag: tuple[str, str]):
+        self.fatal: FaceEditError | None = None
+        self.stopped = False
+        self.applier: BatchApplier | None = None
+        try:
+            self.applier = BatchApplier(Editor.from_pretrained(model, **load), opts)
+        except FaceEditError as e:
+            self.fatal = e
+        except Exception as e:  # noqa: BLE001  (reported on the driver, as one line)
+            self.fatal = FaceEditError(f"cannot load model {model} on a Ray worker: "
+                                       f"{type(e).__name__}: {e}")
+        threading.Thread(target=self._watch, args=stop_flag, daemon=True,
+                         name="faceedit-ray-stop").start()
+
+    def _watch(self, name: str, namespace: str) -> None:
+        import ray
+
+        while not self.stopped:
+            try:
+                ray.get_actor(name, namespace=namespace)
+            except ValueError:  # not raised (yet)
+                time.sleep(STOP_POLL_S)
+                continue
+            self.stopped = True
+            if self.applier is not None:
+                self.applier.stop()
+
+    def __call__(self, batch: dict) -> Iterator[dict]:
+        positions = [int(p) for p in batch["pos"]]
+        if self.fatal is not None:
+            yield _row(positions[0], fatal=self.fatal)
+            return
+        if self.stopped:
+            return  # the driver stopped the run: these inputs are not done
+        planned = []
+        for text in batch["job"]:
+            job = json.loads(text)
+            planned.append((InputItem(**job["item"]), [(t, s, p) for t, s, p in job["outputs"]]))
+        i, done = 0, []
+        try:
+            # one row per input as soon as its last output is written (exactly one record per
+            # output), so that the driver reports it then
+            for rec in self.applier.run_planned(planned):
+                if self.stopped:
+                    self.applier.stop()  # again: the flag may have come before this run began
+                done.append(rec)
+                if len(done) == len(planned[i][1]):
+                    yield _row(positions[i], done)
+                    i, done = i + 1, []
+        except FaceEditError as e:  # e.g. a model option refused at the first forward
+            yield _row(positions[i], fatal=e)
+
+
+class _StopFlag:
+    """The stop signal of one run: the actors stop once an actor of this name exists."""
+
+    def ping(self) -> bool:
+        return True
+
+
+def _raise_stop_flag(ray, name: str, namespace: str):
+    """Create the run's stop flag (keep the handle: the flag lives while it is referenced)."""
+    return ray.remote(num_cpus=0)(_StopFlag).options(name=name, namespace=namespace).remote()
+
+
+def _row(pos: int, records: list[Record] | None = None, fatal: FaceEditError | None = None) -> dict:
+    """One output row of an actor: an input's records, or the error that stops the run."""
+    return {"pos": [pos], "records": [pickle.dumps(records or [])],
+            "fatal": [pickle.dumps(fatal) if fatal is not None else b""]}
+
+
+class RayApplier:
+    """The :class:`BatchApplier` contract (iterate :meth:`run` for one :class:`Record` per
+    output, in input order; :attr:`input_paths`, :attr:`interrupted`, :attr:`unfinished`) with
+    the photos edited by ``workers`` Ray actors.
+
+    ``editor`` is loaded on the driver only to check the options against the model (usage
+    errors before Ray starts) and to plan the outputs; each actor loads ``model`` itself with
+    ``device``, ``precision`` and ``detector``. ``gpus_per_worker``: GPUs each actor reserves
+    (fractions share a GPU); None: 1 where the cluster has GPUs (and ``device`` is not cpu),
+    else 0. ``workers``: actors; None: one per GPU (GPU actors) or per CPU of the cluster.
+    """
+
+    def __init__(self, editor: Editor, opts: ApplyOptions, *, model: str, device: str = "auto",
+                 precision: str = "auto", detector: str = "auto", address: str | None = None,
+                 workers: int | None = None, gpus_per_worker: float | None = None,
+                 num_cpus: int | None = None):
+        import_ray()  # UsageError now if Ray is missing, before any input is read
+        if workers is not None and workers < 1:
+            raise UsageError("--workers must be at least 1")
+        if gpus_per_worker is not None and not (gpus_per_worker >= 0 and math.isfinite(gpus_per_worker)):
+            raise UsageError(f"--gpus-per-worker {gpus_per_worker:g}: must be 0 or more")
+        from faceedit.device import DEVICES, PRECISIONS  # checked here: the actors resolve them
+
+        if device not in DEVICES and not device.startswith("cuda:"):
+            raise UsageError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
+        if precision not in PRECISIONS:
+            raise UsageError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+        if device == "cpu" and gpus_per_worker:
+            raise UsageError("--gpus-per-worker needs --device auto or cuda (not cpu)")
+        self.planner = BatchApplier(editor, opts)  # validates the options against the model
+        self.opts = opts
+        self.model = os.path.abspath(model) if os.path.isfile(model) else model
+        self.load = {"device": device, "precision": precision, "detector": detector}
+        self.address, self.num_cpus = address, num_cpus
+        self.workers, self.gpus_per_worker = workers, gpus_per_worker
+        self.interrupted = False
+        self.unfinished = 0
+        self.actors = 0
+        self.started_ray = False
+
+    @property
+    def input_paths(self) -> set[str]:
+        """The inputs' real paths, all known once the first record comes."""
+        return self.planner.input_paths
+
+    # -- driver ------------------------------------------------------------------------------
+    def _worker_options(self) -> ApplyOptions:
+        """The options for the actors: absolute paths (they may run elsewhere, in another
+        folder), ``THREADS_PER_ACTOR`` threads."""
+        model_options = dict(self.opts.model_options)
+        if isinstance(model_options.get("like"), (str, os.PathLike)):
+            model_options["like"] = os.path.abspath(model_options["like"])
+        return dataclasses.replace(self.opts, out_dir=os.path.abspath(self.opts.out_dir),
+                                   model_options=model_options, workers=THREADS_PER_ACTOR)
+
+    def _resources(self, ray) -> tuple[int, float]:
+        """(actors, GPUs per actor) for this cluster."""
+        have = ray.cluster_resources()
+        cpus, gpus = int(have.get("CPU", 0)), float(have.get("GPU", 0))
+        per = self.gpus_per_worker
+        if per is None:
+            per = 1.0 if gpus >= 1 and self.load["device"] != "cpu" else 0.0
+        if per > gpus:
+            raise UsageError(f"--gpus-per-worker {per:g}: the Ray cluster has {gpus:g} GPUs")
+        actors = self.workers
+        if actors is None:
+            actors = max(1, int(gpus // per) if per else cpus)
+        if actors > max(cpus, 1):  # each actor reserves a CPU: the rest would never start
+            logger.warning("--workers %d: the Ray cluster has %d CPUs; starting %d actors",
+                           actors, cpus, max(cpus, 1))
+            actors = max(cpus, 1)
+        if per and actors * per > gpus:
+            fit = max(1, int(gpus // per))
+            logger.warning("--workers %d with %g GPUs each: the Ray cluster has %g GPUs; "
+                           "starting %d actors", actors, per, gpus, fit)
+            actors = fit
+        return actors, per
+
+    def run(self, specs: Iterable[str], stdin=None) -> Iterator[Record]:
+        """Yield one :class:`Record` per output, in input order, as :meth:`BatchApplier.run`.
+        Ray starts (or is joined) only when there is something to edit.
+
+        Ctrl-C (SIGINT, where :meth:`run` is iterated in the main thread with Python's default
+        handler in place), as in the local engine: the actors finish the photos in progress
+        and start no other, the records of every photo done are yielded, :attr:`interrupted`
+        is set and :attr:`unfinished` counts the inputs not done; a second Ctrl-C is ignored
+        while they stop. Elsewhere a KeyboardInterrupt stops at once: the actors are killed,
+        an output being written is never left partial (writes are atomic) but may have no
+        record."""
+        self.interrupted, self.unfinished = False, 0
+        try:
+            jobs = self.planner.plan(specs, stdin)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            return
+        work = [pos for pos, job in enumerate(jobs) if job.outputs]
+        results: dict[int, list[Record]] = {}
+        sent = 0  # jobs[:sent] yielded
+        restore_sigint = self._take_sigint() if work else (lambda: None)
+        try:
+            while sent < len(jobs) and not jobs[sent].outputs:  # before anything is edited
+                yield from jobs[sent].records
+                sent += 1
+            try:
+                for pos, records in self._execute(jobs, work) if work else ():
+                    results[pos] = records
+                    while sent < len(jobs) and (not jobs[sent].outputs or sent in results):
+                        yield from jobs[sent].records
+                        yield from results.pop(sent, [])
+                        sent += 1
+            except KeyboardInterrupt:  # SIGINT not taken over: stop at once
+                self.interrupted = True
+                logger.warning("interrupted: stopping the Ray workers, dropping the photos in "
+                               "progress")
+            for pos in range(sent, len(jobs)):  # only after an interruption
+                if not jobs[pos].outputs or pos in results:
+                    yield from jobs[pos].records
+                    yield from results.pop(pos, [])
+                else:
+                    self.unfinished += 1
+        finally:
+            if self.started_ray:
+                import ray
+
+                ray.shutdown()
+                self.started_ray = False
+            restore_sigint()
+
+    def _take_sigint(self):
+        """In the main thread with Python's default SIGINT handler: SIGINT sets
+        :attr:`interrupted` and ``_stop`` (a later one does nothing). Returns the function
+        that puts Python's handler back."""
+        import signal
+
+        self._stop = threading.Event()
+        if (threading.current_thread() is not threading.main_thread()
+                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            return lambda: None
+
+        def on_sigint(signum, frame):
+            # only flags: _execute's stopper thread stops the actors, the results keep coming
+            self.interrupted = True
+            self._stop.set()
+
+        signal.signal(signal.SIGINT, on_sigint)
+        return lambda: signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _execute(self, jobs: list, work: list[int]) -> Iterator[tuple[int, list[Record]]]:
+        """(position, records) of each job in ``work`` as the actors finish them (any order)."""
+        ray = import_ray()
+        stop = getattr(self, "_stop", None) or threading.Event()
+        self.started_ray = start_ray(self.address, self.num_cpus)
+        if stop.is_set():  # Ctrl-C while Ray started
+            return
+        actors, gpus = self._resources(ray)
+        per_call = max(1, min(MAX_INPUTS_PER_CALL, math.ceil(len(work) / (2 * actors))))
+        calls = math.ceil(len(work) / per_call)
+        self.actors = actors = min(actors, calls)  # no actor without a call to make
+        rows = [{"pos": pos, "job": json.dumps(self._job_message(jobs[pos]))} for pos in work]
+        load = dict(self.load)
+        if not gpus and load["device"] == "auto":
+            load["device"] = "cpu"  # no GPU reserved: do not take one
+        logger.info("Ray: %d actor%s (%s), %d photo%s to edit, %d a call", actors,
+                    "s" * (actors != 1), f"{gpus:g} GPU each" if gpus else "CPU",
+                    len(work), "s" * (len(work) != 1), per_call)
+        flag = (f"faceedit-stop-{uuid.uuid4().hex}", ray.get_runtime_context().namespace)
+        args = dict(batch_size=per_call, batch_format="numpy",
+                    compute=ray.data.ActorPoolStrategy(size=actors),
+                    fn_constructor_args=(self.model, load, self._worker_options(), flag),
+                    num_cpus=1, num_gpus=gpus or None)
+        running = True
+
+        def stopper() -> None:  # on Ctrl-C: raise the flag; the actors finish what they do
+            stop.wait()
+            if running:
+                logger.warning("interrupted: the Ray workers finish the photos in progress, the "
+                               "rest are dropped (Ctrl-C again is ignored)")
+                self._flag = _raise_stop_flag(ray, *flag)
+
+        watcher = threading.Thread(target=stopper, daemon=True, name="faceedit-ray-stopper")
+        watcher.start()
+        ctx = ray.data.DataContext.get_current()
+        # a 1-byte block target: each row an actor yields (an input done) is sent at once, not
+        # when its whole call is done (put back afterwards: the context is this process's)
+        block_size, ctx.target_max_block_size = ctx.target_max_block_size, 1
+        done: set[int] = set()
+        try:
+            ds = ray.data.from_items(rows, override_num_blocks=calls)
+            # max_restarts=0: an actor that dies (killed, out of memory, a crash in a decoder)
+            # fails its photos (error records) instead of being restarted to retry them without
+            # end, Ray Data's default. A Ray remote argument, deprecated in recent Ray (to go in
+            # 2.64): left out where Ray no longer takes it.
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    ds = ds.map_batches(_Worker, **args, max_restarts=0)
+            except TypeError:
+                ds = ds.map_batches(_Worker, **args)
+            for row in ds.iter_rows():
+                if row["fatal"]:
+                    raise pickle.loads(row["fatal"])
+                pos = int(row["pos"])
+                done.add(pos)
+                yield pos, [self._driver_record(jobs[pos], rec) for rec in pickle.loads(row["records"])]
+        except FaceEditError:
+            raise
+        except Exception as e:  # noqa: BLE001  (a worker died: its photos fail, the rest is reported)
+            reason = (f"Ray worker failed: {_first_line(e)}; run again to finish (the outputs "
+                      "written before are skipped)")
+            logger.debug("Ray execution failed", exc_info=True)
+            for pos in work:
+                if pos not in done:
+                    yield pos, self.planner.fail(jobs[pos], reason)
+        finally:
+            ctx.target_max_block_size = block_size
+            running = False
+            stop.set()
+            watcher.join()
+            self._flag = None
+
+    @staticmethod
+    def _job_message(job) -> dict:
+        """What an actor needs of a planned job: the input and its outputs, absolute paths."""
+        item = dataclasses.replace(job.item, path=os.path.abspath(job.item.path))
+        return {"item": dataclasses.asdict(item),
+                "outputs": [(o.target, o.strength, os.path.abspath(o.path)) for o in job.outputs]}
+
+    @staticmethod
+    def _driver_record(job, rec: Record) -> Record:
+        """An actor's record with the paths as the driver named them (absolute on the actor)."""
+        names = {os.path.abspath(job.item.path): job.item.path}
+        names.update((os.path.abspath(o.path), o.path) for o in job.outputs)
+        rec.input = job.item.path
+        if rec.output is not None:
+            rec.output = names.get(rec.output, rec.output)
+            if rec.masks:  # beside the output: OUTPUT-STEM_face<N>_<name>.png
+                here, there = (os.path.splitext(p)[0] for p in (rec.output, os.path.abspath(rec.output)))
+                rec.masks = [here + m[len(there):] if m.startswith(there) else m for m in rec.masks]
+        if rec.error:
+            for there, here in names.items():
+                if there != here:
+                    rec.error = rec.error.replace(there, here)
+        return rec
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}".rstrip(": ")
