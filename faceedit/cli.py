@@ -144,9 +144,9 @@ def apply(
         [], "--target", "-t", help="Target(s), comma-separated or repeated: happy,sad."
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (created if missing)."),
-    lighting: List[str] = typer.Option([], "--lighting", help="Lighting class: front, left, right, top, bottom, ambient, keep (every model on its stage; LEGAN, LSSL also on their own). Once."),
-    au: List[str] = typer.Option([], "--au", help="AU intensities, e.g. 12=3.5,6=2 (EGGAN; every model on its stage); alone it means --target au."),
-    attr: List[str] = typer.Option([], "--attr", help="Attribute edits, e.g. glasses=on|off (the stage paints them under every model, experimental; SeCGAN's network also edits them); alone it means --target keep."),
+    lighting: List[str] = typer.Option([], "--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once."),
+    au: List[str] = typer.Option([], "--au", help="AU intensities, e.g. 12=3.5,6=2 (the AUs each model moves: see `faceedit models`); alone it means --target au."),
+    attr: List[str] = typer.Option([], "--attr", help="Attribute edits, e.g. glasses=on|off (the attributes each model takes: see `faceedit models`); alone it means --target keep."),
     control: List[str] = typer.Option([], "--control", help="Named fine controls, each -1..1, added to the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep."),
     like: Optional[Path] = typer.Option(None, "--like", help="Copy the expression of the largest face in this reference photo (its move away from the neutral face the stage infers from its shape: approximate, since shape alone cannot tell a person's features from their expression); alone it means --target keep."),
     strength: List[str] = typer.Option(
@@ -172,8 +172,8 @@ def apply(
     batch_size: int = typer.Option(8, "--batch-size", "-b", help="Face crops per model forward."),
     workers: Optional[int] = typer.Option(None, "--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster)."),
     max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
-    stage: Optional[str] = typer.Option(None, "--stage", help="Model stage to output, where the model has stages (e.g. RegGAN: expression | refined)."),
-    option: List[str] = typer.Option([], "--set", help="Model-specific option KEY=VALUE (repeatable)."),
+    stage: Optional[str] = typer.Option(None, "--stage", help="Model stage to output, where the model has stages (see `faceedit models`)."),
+    option: List[str] = typer.Option([], "--set", help="Model-specific option KEY=VALUE (repeatable; each model's keys: see `faceedit models`)."),
     save_masks: bool = typer.Option(False, "--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per output on stdout."),
     engine: str = typer.Option("local", "--engine", help="local (this process) | ray (Ray actors on this machine or a cluster; needs the ray extra of faceedit; inputs and outputs on a file system every worker sees)."),
@@ -226,6 +226,7 @@ def apply(
             save_masks=save_masks,
         )
         opts.check()  # before the model loads
+        opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --stage: no weights read
         if engine == "ray":
             from faceedit.ray_engine import RayApplier, import_ray
 
@@ -392,8 +393,9 @@ def _atomic_json(path: Path, obj) -> None:
 
 @app.command()
 def models(as_json: bool = typer.Option(False, "--json", help="JSON list on stdout.")) -> None:
-    """List the registered models, their targets and whether their weights are present."""
-    from faceedit.models.registry import list_models
+    """List the registered models, their targets, the options they take (lighting classes,
+    AUs, attributes, --stage, --set keys) and whether their weights are present."""
+    from faceedit.models.registry import describe_options, list_models
 
     with _errors_to_exit_codes():
         rows = list_models()
@@ -414,6 +416,10 @@ def models(as_json: bool = typer.Option(False, "--json", help="JSON list on stdo
             r["weights"], "yes" if r["present"] else "no",
         )
     console.print(table)
+    console.print("options (--lighting, --au, --attr, --stage, --set; the stage's under every model "
+                  "on it):", markup=False, highlight=False)
+    for r in rows:
+        console.print(f"  {r['name']}: {describe_options(r['options'])}", markup=False, highlight=False)
 
 
 @app.command()

@@ -36,6 +36,7 @@ from faceedit.io import (
     write_image,
 )
 from faceedit.log import logger, mark, timed
+from faceedit.models.registry import INTERNAL_OPTIONS, STAGE_ARGUMENTS, ModelOptions, StageOptions
 
 ON_NO_FACE = ("error", "skip", "copy")
 #: Photos one worker decodes and detects together: the detector runs each of its networks once
@@ -63,7 +64,7 @@ class ApplyOptions:
     save_masks: bool = False  # also write the model's intermediate masks (LEGAN) per face
 
     # Options of ``EditModel.edit`` that the pipeline passes itself, never a user.
-    _INTERNAL_OPTIONS = frozenset({"x", "target", "strength", "landmarks", "return_masks", "with_masks"})
+    _INTERNAL_OPTIONS = INTERNAL_OPTIONS
 
     def default_name_template(self) -> str:
         """``{stem}_{target}{ext}``, plus every condition this run sets (``{lighting}``,
@@ -142,6 +143,20 @@ class ApplyOptions:
         self.name_template = OutputNamer.bind(
             self.name_template or self.default_name_template(), self.name_conditions())
 
+    def check_model(self, model: str) -> None:
+        """The checks of ``--target`` / ``--lighting`` / ``--au`` / ``--attr`` / ``--set`` /
+        ``--stage`` against what ``model`` (a registered name or a checkpoint path) declares
+        and its checkpoint headers list, before any weights load (:func:`model_options`); the
+        same rule :meth:`validate` applies again to the loaded model. Nothing is checked where
+        that cannot be told before loading (e.g. weights not on this machine)."""
+        from faceedit.models.registry import model_options
+
+        known = model_options(model)
+        if known is None:
+            return
+        known.check_targets([canonical_target(t) for t in self.targets])
+        known.check(self.model_options, aus=self.aus_dict(self.model_options.get("aus")))
+
     def _network_options(self, editor: Editor) -> set[str]:
         """The keyword options the editor's network takes (those its ``edit`` names)."""
         if not editor.has_network:
@@ -157,52 +172,32 @@ class ApplyOptions:
         params = inspect.signature(function).parameters.values()
         return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
+    def loaded_options(self, editor: Editor) -> ModelOptions:
+        """What the loaded ``editor`` takes (its network's ``edit`` keywords and vocabularies,
+        its stage's), in the form of :func:`model_options`."""
+        stage, model = editor.stage, editor.loaded.model
+        own = editor.spec.conditions or {}
+        return ModelOptions(
+            name=editor.spec.name,
+            targets=list(model.targets()),
+            network=self._network_options(editor),
+            lighting=list(own.get("lighting") or []),
+            aus=list(own.get("aus") or []),
+            attributes=list(getattr(model, "attributes", [])) if editor.has_network else [],
+            stage=None if stage is None else StageOptions(
+                lighting=list(stage.lighting), aus=list(stage.aus), attributes=list(stage.attributes),
+                targets=list(stage.targets()),
+                keys=self._keywords(stage.edit_photo) - STAGE_ARGUMENTS),
+            has_network=editor.has_network,
+            without_stage=bool(editor.spec.prior),
+        )
+
     def _check_model_options(self, editor: Editor) -> None:
         """UsageError, in the words of the command line, for an option that neither the
         model's network nor its stage takes, or a lighting class, AU or attribute it does not
-        know."""
-        options, name, stage = self.model_options, editor.spec.name, editor.stage
-        network = self._network_options(editor)
-        own = editor.spec.conditions
-        without = " without its stage" if stage is None and editor.spec.prior else ""
-        if options.get("lighting") is not None:
-            light = str(options["lighting"])
-            valid = list(dict.fromkeys([*(stage.lighting if stage is not None else []),
-                                        *(own.get("lighting") or [] if "lighting" in network else [])]))
-            if not valid:
-                raise UsageError(f"--lighting {light}: model {name} does not relight{without}")
-            if light not in valid + ["keep"]:
-                raise UsageError(f"--lighting {light}: not a lighting class of model {name}; "
-                                 f"valid: {', '.join(valid + ['keep'])}")
-        if options.get("aus"):
-            valid_aus = list(dict.fromkeys([*(stage.aus if stage is not None else []),
-                                            *(own.get("aus") or [] if "aus" in network else [])]))
-            if not valid_aus:
-                raise UsageError(f"--au: model {name} does not take AU intensities{without}")
-            unknown = [a for a in self.aus_dict(options["aus"]) if a not in valid_aus]
-            if unknown:
-                raise UsageError(f"--au: model {name} cannot move AU{unknown[0]}; it moves AUs "
-                                 f"{', '.join(map(str, valid_aus))}")
-        if options.get("attrs"):
-            model = editor.loaded.model
-            valid_attrs = list(dict.fromkeys([*(stage.attributes if stage is not None else []),
-                                              *(getattr(model, "attributes", []) if "attrs" in network else [])]))
-            if not valid_attrs:
-                raise UsageError(f"--attr: model {name} has no attributes to edit")
-            for key in options["attrs"]:
-                if key not in valid_attrs:
-                    raise UsageError(f"--attr {key}: not an attribute of model {name}; valid: "
-                                     f"{', '.join(valid_attrs)}")
-        taken = network | (self._keywords(stage.edit_photo) - {"pixels", "faces_lm", "target", "strength"}
-                           if stage is not None else set())
-        for key, value in options.items():
-            if key in taken or key in ("lighting", "aus", "attrs"):
-                continue
-            if key == "stage":
-                raise UsageError(f"--stage {value}: model {name} has no stages to choose from")
-            settable = sorted(taken - {"lighting", "aus", "attrs"})
-            raise UsageError(f"--set {key}={value}: model {name} has no option {key!r}; "
-                             + (f"its options: {', '.join(settable)}" if settable else "it takes none"))
+        know (:meth:`ModelOptions.check`, the rule :meth:`check_model` applies before loading)."""
+        self.loaded_options(editor).check(self.model_options,
+                                          aus=self.aus_dict(self.model_options.get("aus")))
 
     def _dry_run(self, editor: Editor) -> None:
         """One forward per target on a blank crop, so that an option value the network refuses

@@ -320,6 +320,8 @@ def test_list_models_rows(tiny, tmp_path):
             "method": "test",
             "targets": TARGETS,
             "conditions": {},
+            "options": {"lighting": [], "aus": [], "attributes": [], "set": [], "stage": [],
+                        "controls": [], "help": {}},
             "image_size": 16,
             "channels": 3,
             "weights": "weights/tiny.safetensors",
@@ -333,6 +335,7 @@ def test_list_models_rows(tiny, tmp_path):
             "method": "test",
             "targets": TARGETS,
             "conditions": {},
+            "options": None,  # no weights here: not known before they come
             "image_size": 16,
             "channels": 3,
             "weights": str(tmp_path / "absent.safetensors"),

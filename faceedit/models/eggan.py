@@ -71,7 +71,7 @@ from faceedit.faces import au as au_mod
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.layers import ConvNormAct
-from faceedit.models.registry import ModelSpec, register_arch, register_model
+from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
 
 AU_TARGETS = ("au", "custom")  # the free-form target: the source's AUs with ``aus`` set
 EDIT_MODES = ("direct", "delta")
@@ -432,7 +432,13 @@ class EGGAN(EditModel):
         return (x + y - rec).clamp(-1, 1)
 
 
-@register_arch("eggan")
+# What the network takes on the command line (checked before any weights load): the AU
+# vocabulary is the checkpoint header's; ``au`` / ``custom`` are targets beside its expressions.
+@register_arch("eggan", extra_targets=AU_TARGETS, options=(
+    ModelOption("aus", "target AU intensities 0..5, e.g. 12=3.5,6=2", vocabulary="conditions:aus"),
+    ModelOption("source_aus", "the input's own AU intensities, overriding the AU head's estimate"),
+    ModelOption("mode", "direct | delta (default: the checkpoint's edit_mode)"),
+))
 def build_eggan(config: EGGANConfig | Mapping[str, Any] | None = None) -> EGGAN:
     """An ``EGGAN`` from a (partial) config; see ``EGGANConfig``."""
     return EGGAN(config)

@@ -75,7 +75,7 @@ from faceedit.models.layers import (
     ResidualBlock,
     broadcast_condition,
 )
-from faceedit.models.registry import ModelSpec, register_arch, register_model
+from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, one_hot
 from faceedit.pixels import luma_tensor
 
@@ -297,7 +297,11 @@ class LEGAN(EditModel):
         return out, dict(zip(self.mask_names, (m_e, m_l)))
 
 
-@register_arch("legan")
+# What the network takes on the command line (checked before any weights load): its lighting
+# classes are the checkpoint header's.
+@register_arch("legan", options=(
+    ModelOption("lighting", "lighting class (or keep: the input's own)", vocabulary="conditions:lighting"),
+))
 def build_legan(config: LEGANConfig | Mapping[str, Any] | None = None) -> LEGAN:
     return LEGAN(config)
 

@@ -61,7 +61,7 @@ from faceedit.errors import UsageError
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.layers import EncoderDecoder, NormKind
-from faceedit.models.registry import ModelSpec, register_arch, register_model
+from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.pixels import unit_to_signed
 
@@ -211,7 +211,11 @@ class LSSL(EditModel):
         return self.G(x, self.side_for(x, landmarks), y)[0]
 
 
-@register_arch("lssl")
+# What the network takes on the command line (checked before any weights load): its lighting
+# classes are the checkpoint header's.
+@register_arch("lssl", options=(
+    ModelOption("lighting", "lighting class", vocabulary="conditions:lighting"),
+))
 def build_lssl(config: LSSLConfig | Mapping[str, Any] | None = None) -> LSSL:
     return LSSL(config)
 

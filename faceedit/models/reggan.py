@@ -63,7 +63,7 @@ from faceedit.errors import UsageError
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.faces.types import CropTemplate
 from faceedit.models.layers import Hourglass, NormKind, PreActConv
-from faceedit.models.registry import ModelSpec, register_arch, register_model
+from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
 from faceedit.pixels import luma_tensor
 
 
@@ -423,7 +423,11 @@ def build_reggan(config: RegGANConfig | Mapping[str, Any] | None = None) -> RegG
     return RegGAN(config)
 
 
-register_arch("reggan")(build_reggan)
+# What the network takes on the command line (checked before any weights load).
+register_arch("reggan", options=(
+    ModelOption("stage", "which generator output to paste: expression (G_E's image) or refined (G_R's); "
+                "default: the checkpoint's default_stage", values=("expression", "refined")),
+))(build_reggan)
 
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
 # its targets in its header.

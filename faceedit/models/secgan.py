@@ -49,7 +49,7 @@ from faceedit.errors import UsageError
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.layers import EncoderDecoder, NormKind, SmallResNet
-from faceedit.models.registry import ModelSpec, register_arch, register_model
+from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace, attr_value, parse_attrs
 
 @dataclasses.dataclass(frozen=True)
@@ -187,7 +187,12 @@ class SeCGAN(EditModel):
         return self.G(x, self.difference(x, target, attrs, source).to(x.dtype))
 
 
-@register_arch("secgan")
+# What the network takes on the command line (checked before any weights load): its attributes
+# are the two-valued vocabularies of the checkpoint header (glasses).
+@register_arch("secgan", options=(
+    ModelOption("attrs", "attribute edits, e.g. glasses=on|off", vocabulary="binary"),
+    ModelOption("source", "the input's expression, overriding the source classifier's estimate"),
+))
 def build_secgan(config: SeCGANConfig | Mapping[str, Any] | None = None) -> SeCGAN:
     return SeCGAN(config)
 

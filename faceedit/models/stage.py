@@ -59,7 +59,7 @@ from faceedit.faces.warp import (
 )
 from faceedit.faces.types import CropTemplate
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
-from faceedit.models.registry import ModelSpec, register_arch, register_model
+from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
 from faceedit.pixels import from_unit, luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
@@ -419,7 +419,15 @@ class Stage(EditModel):
         return out
 
 
-@register_arch("stage")
+# What the stage provides on the command line, under every model that sits on it (checked
+# before any weights load): lighting classes, AUs and attributes are the checkpoint header's.
+@register_arch("stage", options=(
+    ModelOption("lighting", "relight with a lighting class's ratio image", vocabulary="config:lighting"),
+    ModelOption("aus", "move the face by AU intensities", vocabulary="config:aus"),
+    ModelOption("attrs", "paint attributes on or off (experimental)", vocabulary="config:attribute_channels"),
+    ModelOption("controls", "named fine controls, each -1..1", values=tuple(CONTROLS)),
+    ModelOption("like", "copy the expression of a reference photo's face"),
+))
 def build_stage(config: StageConfig | Mapping[str, Any] | None = None) -> Stage:
     return Stage(config)
 

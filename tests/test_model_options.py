@@ -1,0 +1,121 @@
+"""Issue 14 item 7: each method declares the options its network takes (the stage what it
+provides); the command line checks --target / --lighting / --au / --attr / --set / --stage
+against that declaration and the checkpoint headers before any weights load."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from faceedit.errors import UsageError
+from faceedit.models import checkpoint, registry
+from faceedit.models.registry import model_names, model_options
+from test_apply import run
+
+NAMES = model_names()
+
+
+def accepted(name: str) -> list[dict]:
+    """One option dict per thing model ``name`` takes, from its own declaration."""
+    o = model_options(name)
+    out = [{}]
+    if o.all_lighting:
+        out += [{"lighting": o.all_lighting[0]}, {"lighting": "keep"}]
+    if o.all_aus:
+        out.append({"aus": {o.all_aus[0]: 2.0}})
+    if o.all_attributes:
+        out.append({"attrs": {o.all_attributes[0]: 1.0}})
+    out += [{"stage": v} for v in o.stages]
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_declared_options_accept_what_the_model_takes(name):
+    o = model_options(name)
+    assert o is not None and o.name == name
+    o.check_targets(o.all_targets())
+    for options in accepted(name):
+        o.check(options)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("options, words", [
+    ({"lighting": "sideways"}, "--lighting sideways"),
+    ({"aus": {99: 1.0}}, "AU99"),
+    ({"attrs": {"hat": 1.0}}, "--attr hat"),
+    ({"bogus": "1"}, "--set bogus=1"),
+])
+def test_declared_options_refuse_what_it_does_not(name, options, words):
+    with pytest.raises(UsageError) as e:
+        model_options(name).check(options)
+    assert words in str(e.value) and re.search(rf"model {name}\b", str(e.value)), str(e.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_unknown_target_and_stage_are_refused(name):
+    o = model_options(name)
+    with pytest.raises(UsageError, match="unknown target 'bogus'; valid targets: "):
+        o.check_targets(["bogus"])
+    with pytest.raises(UsageError, match=rf"--stage bogus: .*model {name}\b"):
+        o.check({"stage": "bogus"})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_declaration_agrees_with_the_loaded_model(name):
+    """The pre-load description (declaration + headers) is what the loaded model takes."""
+    from faceedit.api import Editor
+    from faceedit.pipeline import ApplyOptions
+
+    before = model_options(name)
+    editor = Editor.from_pretrained(name, device="cpu")
+    after = ApplyOptions(["keep"], "o").loaded_options(editor)
+    assert [t for t in before.all_targets() if t not in before.extra_targets] == after.all_targets()
+    for t in before.extra_targets:  # EGGAN's free-form au: not in the header, taken all the same
+        editor.check_target(t)
+    assert before.all_lighting == after.all_lighting
+    assert before.all_aus == after.all_aus
+    assert before.all_attributes == after.all_attributes
+    assert before.taken == after.taken
+
+
+def test_a_checkpoint_path_is_described_from_its_header():
+    path = registry.resolve_weights(registry.get_spec("legan"), allow_download=False)
+    o = model_options(str(path))
+    assert o.lighting == registry.get_spec("legan").conditions["lighting"]
+    with pytest.raises(UsageError, match="not a lighting class of model legan"):
+        o.check({"lighting": "sideways"})
+
+
+def test_apply_refuses_a_lighting_class_before_loading_weights(tmp_path, monkeypatch):
+    def no_loading(*args, **kwargs):
+        raise AssertionError("weights were loaded")
+
+    from faceedit.api import Editor
+
+    monkeypatch.setattr(checkpoint, "load_checkpoint", no_loading)
+    monkeypatch.setattr(registry, "load_checkpoint", no_loading)
+    monkeypatch.setattr(Editor, "from_pretrained", classmethod(no_loading))
+    code, _, stderr = run("apply", "-m", "reggan", "--lighting", "bogus", "-t", "happy",
+                          tmp_path / "x.jpg", "-o", tmp_path / "out")
+    assert code == 2, stderr
+    assert "--lighting bogus: not a lighting class of model reggan; valid: front" in stderr
+    code, _, stderr = run("apply", "-m", "reggan", "--lighting", "bogus", tmp_path / "x.jpg",
+                          "-o", tmp_path / "out")  # no target: the usage error that names one
+    assert code == 2 and not (tmp_path / "out").exists()
+    code, _, stderr = run("apply", "-m", "legan", "-t", "happy", "--set", "mode=x", tmp_path / "x.jpg",
+                          "-o", tmp_path / "out")
+    assert code == 2 and "--set mode=x: model legan has no option 'mode'" in stderr
+
+
+def test_models_lists_the_options():
+    import json
+
+    code, stdout, _ = run("models", "--json")
+    rows = {r["name"]: r for r in json.loads(stdout)}
+    assert code == 0
+    assert rows["reggan"]["options"]["stage"] == ["expression", "refined"]
+    assert "glasses" in rows["secgan"]["options"]["attributes"]
+    assert rows["legan"]["options"]["lighting"] == model_options("legan").all_lighting
+    code, stdout, _ = run("models")
+    assert code == 0 and "reggan: relights: " in stdout
