@@ -541,31 +541,14 @@ def train(
             train_and_export(model, sets, out, loop, config=cfg, export=export, command=command,
                              evaluate_after=not no_eval)
             return
-        dev = resolve_device(device)
-        from faceedit.faces.types import CropTemplate
-        from faceedit.train.export import export_model
-        from faceedit.train.reggan import train_from_datasets
+        from faceedit.train.reggan import train_and_export as train_and_export_reggan
 
-        net, report = train_from_datasets(
-            data, out, config=cfg, lam=lam, augment_copies=augment, seed=seed, steps=steps,
-            budget_minutes=budget, batch_size=batch_size or 4, resume=resume, discriminator=dcfg,
-            perceptual_weights=perceptual, device=dev, size=cfg.get("size"),
-            prior=None if prior.lower() in ("none", "off", "") else prior, init=init,
-        )
-        template = CropTemplate(**{**sets[0].meta["template"], "size": net.config["size"]})
-        path, sha = export_model(
-            net, export or out / f"{model}.safetensors", arch="reggan", config=net.config,
-            targets=net.targets(), template=template, datasets=[d.meta for d in sets],
-            metrics=report["heldout"], command=command, method="RegGAN",
-            budget={"device": str(dev), "torch_threads": report["torch_threads"],
-                    "refiner_steps": report["refiner_steps"], "batch_size": batch_size or 4,
-                    "stop_reason": report["stop_reason"],
-                    "stage1_seconds": report["stage1_seconds"],
-                    "stage2_seconds_last_call": report["stage2_seconds_this_call"]},
-            extra={"luma_targets": report["luma_targets"],
-                   "heldout_subjects": report["heldout_subjects"],
-                   **({"prior": report["prior"]} if report["prior"] else {})},
-        )
+        path, sha = train_and_export_reggan(
+            data, sets, out, export or out / f"{model}.safetensors", config=cfg, lam=lam,
+            augment_copies=augment, seed=seed, steps=steps, budget_minutes=budget,
+            batch_size=batch_size or 4, resume=resume, discriminator=dcfg,
+            perceptual_weights=perceptual, device=resolve_device(device),
+            prior=None if prior.lower() in ("none", "off", "") else prior, init=init, command=command)
     logger.info("exported %s (sha256 %s)", path, sha)
 
 

@@ -709,3 +709,32 @@ def train_from_datasets(
     }
     write_file_atomically(run / "report.json", json.dumps(report, indent=1))
     return model, report
+
+
+def train_and_export(datasets: list[str | os.PathLike], sets: list, run_dir: str | os.PathLike,
+                     export: str | os.PathLike, *, batch_size: int = 4, device: torch.device,
+                     command: str = "", **train) -> tuple[Path, str]:
+    """:func:`train_from_datasets` (``train``: its keyword arguments), then the refiner exported
+    as a registered-format checkpoint with its card (commands, data, budget, held-out metrics):
+    ``faceedit train -m reggan``. ``sets``: the prepared data sets (``train.data.Dataset``) of
+    ``datasets``. Returns (path, sha256)."""
+    from faceedit.faces.types import CropTemplate
+    from faceedit.train.export import export_model
+
+    cfg = train.get("config") or {}
+    net, report = train_from_datasets(datasets, run_dir, batch_size=batch_size, device=device,
+                                      size=cfg.get("image_size", cfg.get("size")), **train)
+    template = CropTemplate(**{**sets[0].meta["template"], "size": net.config["image_size"]})
+    return export_model(
+        net, export, arch="reggan", config=net.config,
+        targets=net.targets(), template=template, datasets=[d.meta for d in sets],
+        metrics=report["heldout"], command=command, method="RegGAN",
+        budget={"device": str(device), "torch_threads": report["torch_threads"],
+                "refiner_steps": report["refiner_steps"], "batch_size": batch_size,
+                "stop_reason": report["stop_reason"],
+                "stage1_seconds": report["stage1_seconds"],
+                "stage2_seconds_last_call": report["stage2_seconds_this_call"]},
+        extra={"luma_targets": report["luma_targets"],
+               "heldout_subjects": report["heldout_subjects"],
+               **({"prior": report["prior"]} if report["prior"] else {})},
+    )
