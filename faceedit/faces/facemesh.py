@@ -41,9 +41,16 @@ class FaceMesh(nn.Module):
             _block(128, 128, 2), Conv(128, 32), nn.PReLU(32), _block(32, 32), Conv(32, 1, 3, 3))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        n = x.shape[0]
         f = self.trunk(x)
-        pts = self.mesh_head(f).reshape(x.shape[0], 468, 3)
-        return pts, self.flag_head(f).reshape(x.shape[0])
+        if n == 1:
+            # On the CPU the heads' small maps (6x6, 3x3) take other matrix kernels for a batch
+            # of one, which round differently (1e-4 on the points): a face's points, and so its
+            # edit, would depend on how many faces shared its batch. From two on they do not
+            # (measured 2..16, and the trunk at every size), so one face runs the heads twice.
+            f = f.expand(2, -1, -1, -1).contiguous(memory_format=torch.channels_last)
+        pts = self.mesh_head(f)[:n].reshape(n, 468, 3)
+        return pts, self.flag_head(f)[:n].reshape(n)
 
 
 # --------------------------------------------------------------------------------------------

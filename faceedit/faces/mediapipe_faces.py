@@ -151,17 +151,14 @@ class MediaPipeFaces:
 
     # ---------------------------------------------------------------------------------------
 
-    def _run(self, net, batch: list[np.ndarray], scale: float, shift: float, min_batch: int = 1):
-        """uint8 NHWC crops -> the net's outputs, in chunks of ``max_batch``. A chunk smaller
-        than ``min_batch`` runs padded with copies of its first crop (see ``_mesh``)."""
+    def _run(self, net, batch: list[np.ndarray], scale: float, shift: float):
+        """uint8 NHWC crops -> the net's outputs, in chunks of ``max_batch``."""
         outs = []
         for i in range(0, len(batch), self.max_batch):
-            chunk = batch[i:i + self.max_batch]
-            n = len(chunk)
-            x = torch.from_numpy(np.stack(chunk + chunk[:1] * max(0, min_batch - n))).to(self.device)
+            x = torch.from_numpy(np.stack(batch[i:i + self.max_batch])).to(self.device)
             x = (x.permute(0, 3, 1, 2).float() * scale + shift).contiguous(memory_format=torch.channels_last)
             with torch.inference_mode():
-                outs.append([o[:n] for o in net(x)])
+                outs.append(net(x))
         return [torch.cat([o[k] for o in outs]) for k in range(len(outs[0]))]
 
     def detect_boxes(self, images: list[np.ndarray]) -> list[list[_Det]]:
@@ -212,10 +209,7 @@ class MediaPipeFaces:
         size = self.mesh.size
         mats = [fm.roi_matrix(c, side, a, size) for _, c, side, a in rois]
         crops = [warp_crop(images[i], m, size) for (i, *_), m in zip(rois, mats)]
-        # At least two crops a forward: on the CPU the mesh's batch-of-one path rounds
-        # differently (1e-4 on outputs of ~100), and a face's points, so its edit, would
-        # depend on how many faces shared its batch; from two on they do not (measured 2..16).
-        pts, flag = self._run(self.mesh, crops, 1 / 255, 0.0, min_batch=2)
+        pts, flag = self._run(self.mesh, crops, 1 / 255, 0.0)  # batch-invariant: FaceMesh.forward
         pts = pts.cpu().numpy().astype(np.float64)
         pts[..., :2] -= 0.5  # model outputs pixel edges; crop pixel centres are at integers
         out = np.stack([fm.crop_to_image(p, m) for p, m in zip(pts, mats)])
