@@ -54,12 +54,7 @@ TINY_LEGAN = {"image_size": 32, "channels": 1, "targets": ["happy", "neutral"], 
               "base_channels": 4, "max_channels": 8, "n_down": 2, "n_res": 1}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+ONE_TORCH_THREAD = True  # see conftest._one_torch_thread
 
 
 def _shipped_config(name: str) -> dict:

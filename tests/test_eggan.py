@@ -27,15 +27,7 @@ TINY = {**TINY_MODEL, "d_channels": 8, "d_max_channels": 32, "n_critic": 2}
 NOT_SEEN = sorted(au.NOT_ESTIMABLE)  # AUs the landmark estimator never measures (9, 10, 14)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors gain nothing from threads; on a shared CPU they only slow each other down
-    (OpenMP threads waiting on each other: 37 s instead of 1 s for one fixture under load).
-    Module scope, so that it is in force before the module-scoped fixtures run."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+ONE_TORCH_THREAD = True  # see conftest._one_torch_thread
 
 
 @pytest.fixture(scope="module")

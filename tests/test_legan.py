@@ -24,13 +24,7 @@ TINY_TRAIN = {"image_size": 32, "base_channels": 8, "max_channels": 16, "n_res":
               "d_max_channels": 32}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions run far faster on one thread than on two contended ones."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+ONE_TORCH_THREAD = True  # see conftest._one_torch_thread
 
 
 @pytest.fixture

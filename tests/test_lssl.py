@@ -30,13 +30,7 @@ SIZE = 32
 TINY = {"base_channels": 8, "max_channels": 16, "n_down": 3, "n_res": 1, "d_channels": 8, "n_critic": 1}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from more threads, and lose a lot when the CPU is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+ONE_TORCH_THREAD = True  # see conftest._one_torch_thread
 
 
 @pytest.fixture(autouse=True)

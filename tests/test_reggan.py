@@ -43,15 +43,7 @@ TINY = {
 TINY_DISC = {"channels": 8, "n_layers": 2, "max_channels": 16}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Run each test on one thread: these tiny tensors gain nothing from more, and OpenMP threads
-    waiting on each other made the training tests 10-40x slower when other processes shared the
-    CPU (measured: 2.6 s on one thread, 23-100 s on two under load)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+ONE_TORCH_THREAD = True  # see conftest._one_torch_thread
 
 
 def smooth_images(n: int, channels: int, size: int, seed: int) -> torch.Tensor:

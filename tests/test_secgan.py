@@ -31,13 +31,7 @@ TINY = {"base_channels": 8, "max_channels": 16, "n_res": 1, "d_channels": 8, "n_
         "seg_base_channels": 8, "source_size": 32, "source_widths": [8, 16]}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from more threads, and lose a lot when the CPU is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+ONE_TORCH_THREAD = True  # see conftest._one_torch_thread
 
 
 @pytest.fixture

@@ -19,7 +19,9 @@ from faceedit.conditions import EXPRESSIONS
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, estimate_aus
 from faceedit.faces.landmarks import BROWS, EYES, NOSE_BRIDGE, STABLE, eye_distance
-from faceedit.faces.warp import ThinPlateSpline, backward_field, face_grid, mouth_weight, region_weight, warp_photo
+from faceedit.faces.warp import (
+    ThinPlateSpline, backward_field, face_grid, mouth_weight, polygon_distance, region_weight, warp_photo,
+)
 from faceedit.log import logger
 from faceedit.models.stage import Stage
 from faceedit.pixels import luma, rgb_to_ycc, to_unit
@@ -264,8 +266,7 @@ def glasses_weight(lm: np.ndarray, pts: np.ndarray) -> np.ndarray:
     inner, outer = GLASSES_REGION
     hull = cv2.convexHull(lm[GLASSES_POINTS].astype(np.float32))
     shape = np.shape(pts)[:-1]
-    flat = np.asarray(pts, np.float64).reshape(-1, 2)
-    dist = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) for x, y in flat])
+    dist = polygon_distance(hull, np.asarray(pts, np.float64).reshape(-1, 2))
     t = np.clip((dist + outer * iod) / ((outer - inner) * iod), 0.0, 1.0)
     return (t * t * (3 - 2 * t)).reshape(shape)
 
