@@ -110,6 +110,26 @@ def test_paste_identity_leaves_photo_unchanged(astronaut, face68, face5):
                 assert np.abs(img.astype(int) - astronaut.astype(int)).max() <= 1
 
 
+def test_mask_follows_the_mesh_face_oval(astronaut):
+    """With a face mesh the mask is the mesh's face oval (forehead and temples as they are):
+    about 1 well inside it, 0 just outside, and not the 68-point mask."""
+    import dataclasses
+
+    from faceedit.faces.detect import get_detector
+    from faceedit.faces.mesh68 import face_oval
+
+    face = max(get_detector("mediapipe").detect(astronaut), key=lambda f: f.area)
+    al = align_face(astronaut, face, CropTemplate(size=256))
+    m = face_mask(al)
+    oval = apply_affine(al.matrix, face_oval(face.dense))
+    c = oval.mean(0)
+    for k, test in ((0.7, lambda v: v > 0.9), (1.06, lambda v: v < 0.01)):
+        for x, y in np.clip(np.rint(c + k * (oval - c)), 0, 255).astype(int):
+            assert test(m[y, x]), (k, x, y, m[y, x])
+    flat = align_face(astronaut, dataclasses.replace(face, dense=None), CropTemplate(size=256))
+    assert np.abs(face_mask(flat) - m).max() > 0.5
+
+
 def test_strength_zero_is_unchanged(astronaut, face68):
     img = astronaut.copy()
     al = align_face(img, face68, CropTemplate())

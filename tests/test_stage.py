@@ -76,6 +76,29 @@ def test_move_changes_only_the_face_region():
     assert all(inside)
 
 
+@pytest.mark.parametrize("kind", ["rgb8", "rgb16", "grey8"])
+def test_warp_keeps_every_unmoved_pixel_bit_for_bit(kind):
+    """warp_photo writes its whole ROI back unmasked: where the sampled field is zero the
+    bicubic sample must be the pixel itself, for 8- and 16-bit, colour and grey photos (noise,
+    so any leak of a neighbour shows)."""
+    rng = np.random.default_rng(1)
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    moved = lm.copy()
+    moved[48:68, 1] += 6.0
+    grid = face_grid(lm)
+    field, _ = backward_field(lm, moved, grid)
+    shape = (512, 512) if kind == "grey8" else (512, 512, 3)
+    top = 65535 if kind == "rgb16" else 255
+    img = rng.integers(0, top + 1, shape).astype(np.uint16 if kind == "rgb16" else np.uint8)
+    out = warp_photo(img, grid, field)
+    roi = grid.roi(img.shape)
+    x0, y0, x1, y1 = roi
+    still = ~(grid.sample(field, roi) != 0).any(-1)
+    assert still.sum() > 1000 and (~still).sum() > 1000
+    assert np.array_equal(out[y0:y1, x0:x1][still], img[y0:y1, x0:x1][still])
+    assert not np.array_equal(out[y0:y1, x0:x1][~still], img[y0:y1, x0:x1][~still])
+
+
 def test_jacobian_guard_scales_down_folding_moves():
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     moved = lm.copy()

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from faceedit.faces.landmarks import BROWS, CHIN, JAW, eye_centres
+from faceedit.faces.mesh68 import face_oval
 from faceedit.faces.types import AlignedFace, CropTemplate, Face
 from faceedit.pixels import luma, pixel_max, to_uint8, to_unit
 
@@ -198,7 +199,9 @@ def _border_taper(size: int, width: float) -> np.ndarray:
 def face_mask(aligned: AlignedFace, feather: float = 0.05) -> np.ndarray:
     """(S,S) float32 mask in [0,1] of the face in crop coordinates.
 
-    With 68 landmarks: the convex hull of the jaw line and the eyebrows, plus the eyebrows copied
+    With a face mesh (``face.dense``, the ``mediapipe`` detector): the mesh's face oval (jaw,
+    temples and forehead as they are; :data:`faceedit.faces.mesh68.FACE_OVAL`). Else with 68
+    landmarks: the convex hull of the jaw line and the eyebrows, plus the eyebrows copied
     upward by ``FOREHEAD_EYE_DISTS`` eye distances to cover the forehead. With 5 landmarks: an
     ellipse placed by the template (eyes centred, ``ELLIPSE_*`` eye distances). Feathered in
     proportion to the crop: eroded by ``feather * S`` px then Gaussian-blurred (sigma half of
@@ -210,7 +213,11 @@ def face_mask(aligned: AlignedFace, feather: float = 0.05) -> np.ndarray:
     lm = np.asarray(aligned.landmarks, dtype=np.float64)
     shift = 4
     mul = 1 << shift
-    if lm.shape[0] == 68:
+    dense = getattr(aligned.face, "dense", None)
+    if dense is not None and len(dense) == 468:
+        oval = apply_affine(aligned.matrix, face_oval(dense))
+        cv2.fillPoly(hard, [np.round(oval * mul).astype(np.int32)], 255, cv2.LINE_AA, shift)
+    elif lm.shape[0] == 68:
         eyes = eye_centres(lm)
         eye_d = float(np.linalg.norm(eyes[1] - eyes[0]))
         jaw, brows = lm[JAW], lm[BROWS]

@@ -102,3 +102,15 @@ def mesh_to_68(pts: np.ndarray) -> np.ndarray:
     """(468,2+) mesh points (or (N,468,2+)) -> (68,2) (or (N,68,2)) iBUG landmarks, float64."""
     p = np.asarray(pts, np.float64)[..., :2]
     return np.einsum("kj,...kjd->...kd", _W, p[..., _IDX, :])
+
+
+#: The mesh's face oval, in order around the face (MediaPipe's FACEMESH_FACE_OVAL contour):
+#: from the top of the forehead (vertex 10) down the face's left side in the image, round the chin
+#: (152) and back up. Unlike the 68 points it follows the forehead and the temples.
+FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+             152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
+
+
+def face_oval(dense: np.ndarray) -> np.ndarray:
+    """(36,2) float64 face-oval contour of (468,2+) mesh points."""
+    return np.asarray(dense, np.float64)[FACE_OVAL, :2]

@@ -324,8 +324,9 @@ class Stage(EditModel):
             for a, v in amounts.items():
                 if v != 0.0 and strength > 0:
                     d = "on" if v > 0 else "off"
-                    out = self._paint_maps(out, moved, self._a("mean_shape"), self._a(f"gain_{a}_{d}"),
-                                           self._a(f"bias_{a}_{d}"), abs(v) * min(strength, 1.0))
+                    out = self._paint_maps(out, moved, self._a("mean_shape"),
+                                           self._stacked(f"gain_{a}_{d}", f"bias_{a}_{d}"),
+                                           abs(v) * min(strength, 1.0))
             if lighting is not None:
                 out = self._shade(out, moved, lighting, min(strength, MAX_STRENGTH))
             done.append(StageEdit(moved, scale))
@@ -374,25 +375,39 @@ class Stage(EditModel):
         grid = face_grid(moved, outer=outer)
         roi = grid.roi(shape)
         x0, y0, x1, y1 = roi
-        coords = canonical_coords(moved, frame_lm, grid)
-        weight = region_weight(moved, grid.points(), inner=inner, outer=outer)
-        uv = grid.sample(coords, roi)
-        w = grid.sample(weight, roi)
-        sampled = [cv2.remap(np.ascontiguousarray(m, np.float32), uv[..., 0], uv[..., 1], cv2.INTER_LINEAR,
+        nodes = np.concatenate([canonical_coords(moved, frame_lm, grid),
+                                region_weight(moved, grid.points(), inner=inner, outer=outer)[..., None]], -1)
+        at_roi = grid.sample(nodes, roi)  # (h, w, 3): canonical u, v and the region weight
+        # remap makes these fixed-point maps of float ones itself: the same samples, made once
+        u, v = cv2.convertMaps(at_roi[..., 0], at_roi[..., 1], cv2.CV_16SC2)
+        sampled = [cv2.remap(np.ascontiguousarray(m, np.float32), u, v, cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_REPLICATE) for m in maps]
-        return roi, sampled, w
+        return roi, sampled, at_roi[..., 2]
 
     def paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float) -> np.ndarray:
         """Apply the target's per-pixel linear appearance map (in its canonical frame) to the
         face at landmarks ``moved``."""
-        return self._paint_maps(pixels, moved, *self.appearance_maps(target), strength)
+        frame = self._a("mean_shape") + self._a(f"disp_mean_{target}")
+        return self._paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"),
+                                strength)
 
-    def _paint_maps(self, pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain: np.ndarray,
-                    bias: np.ndarray, strength: float) -> np.ndarray:
-        """Apply a per-pixel linear map ``gain * x + bias`` ((C, S, S) each; C = 1 luma, 3 Y, Cb,
-        Cr) drawn in the canonical frame whose landmarks are ``frame``."""
-        maps = [np.moveaxis(gain, 0, -1), np.moveaxis(bias, 0, -1)]
-        roi, (g, b), w = self.canonical_maps(pixels.shape, moved, frame, maps, PAINT_REGION)
+    def _stacked(self, gain: str, bias: str) -> np.ndarray:
+        """Buffers ``gain`` and ``bias`` ((C, S, S) each) as one channels-last (S, S, 2C) float32
+        array, cached: one remap samples both."""
+        key = f"{gain}|{bias}"
+        if key not in self._np:
+            self._np[key] = np.ascontiguousarray(
+                np.concatenate([np.moveaxis(self._a(gain), 0, -1), np.moveaxis(self._a(bias), 0, -1)], -1),
+                np.float32)
+        return self._np[key]
+
+    def _paint_maps(self, pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain_bias: np.ndarray,
+                    strength: float) -> np.ndarray:
+        """Apply a per-pixel linear map ``gain * x + bias`` (:meth:`_stacked`: (S, S, 2C), C = 1
+        luma or 3 Y, Cb, Cr) drawn in the canonical frame whose landmarks are ``frame``."""
+        c = gain_bias.shape[-1] // 2
+        roi, (gb,), w = self.canonical_maps(pixels.shape, moved, frame, [gain_bias], PAINT_REGION)
+        g, b = (gb[..., 0], gb[..., 1]) if c == 1 else (gb[..., :c], gb[..., c:])
         x0, y0, x1, y1 = roi
         out = pixels.copy()
         x = to_unit(out[y0:y1, x0:x1])
