@@ -472,26 +472,27 @@ def train(
     prior: str = typer.Option("stage", "--prior", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-prior)."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
     amp: str = typer.Option("auto", "--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16."),
-    config: List[str] = typer.Option([], "--set", help="Architecture/loss config KEY=JSON (e.g. image_size=64)."),
+    config: List[str] = typer.Option([], "--set", help="Model, loss and trainer config KEY=JSON (e.g. image_size=64); an unknown key lists the valid ones."),
     option: List[str] = typer.Option([], "--option", help="Trainer option KEY=JSON."),
     no_semantic: bool = typer.Option(False, "--no-semantic", help="SeCGAN: train the plain baseline (no mask branch, no consistency loss)."),
     ckpt_every: int = typer.Option(500, "--ckpt-every", help="Steps between checkpoints."),
     sample_every: int = typer.Option(500, "--sample-every", help="Steps between sample grids (RUN/samples/)."),
     log_every: int = typer.Option(10, "--log-every", help="Steps between log records (RUN/log.jsonl)."),
     no_eval: bool = typer.Option(False, "--no-eval", help="Skip the held-out evaluation after export."),
-    disc: List[str] = typer.Option([], "--disc", help="RegGAN: discriminator config KEY=JSON."),
-    lam: float = typer.Option(100.0, "--lambda", help="RegGAN: ridge regularisation of the expression layers."),
-    augment: int = typer.Option(10, "--augment", help="RegGAN: colour-augmented copies per pair."),
+    disc: List[str] = typer.Option([], "--disc", hidden=True, help="Deprecated: --set d_KEY=JSON."),
+    lam: Optional[float] = typer.Option(None, "--lambda", hidden=True, help="Deprecated: --set lambda_reg=X."),
+    augment: Optional[int] = typer.Option(None, "--augment", hidden=True, help="Deprecated: --set augment_copies=N."),
     perceptual: Optional[Path] = typer.Option(None, "--vgg19", help="VGG-19 weights (.safetensors) for perceptual losses; without them the term is off."),
     export: Optional[Path] = typer.Option(None, "--export", help="Checkpoint to write (default RUN/MODEL.safetensors); a model card is written beside it."),
 ) -> None:
     """Train a method on prepared datasets and export a registry-ready checkpoint + model card.
     A run's method, data and settings are kept in RUN/run.json: --resume takes them from there.
+    Each method's own settings are --set keys (RegGAN's --lambda, --augment and --disc KEY=...
+    stand for --set lambda_reg=..., augment_copies=... and d_KEY=...; deprecated).
     Multi-GPU: torchrun --nproc_per_node N -m faceedit train ..."""
-    from faceedit.api import resolve_device
     from faceedit.io import write_file_atomically
     from faceedit.train.data import open_dataset
-    from faceedit.train.loop import check_run_folder, clear_run_folder
+    from faceedit.train.loop import LoopConfig, check_run_folder, clear_run_folder, train_and_export, trainer_for
 
     with _errors_to_exit_codes():
         if resume and overwrite:
@@ -510,59 +511,43 @@ def train(
         model = settings["model"]
         data = [Path(d) for d in settings["data"]] if resume else data
         batch_size, seed, init = settings["batch_size"], settings["seed"], settings["init"]
-        cfg, dcfg = dict(settings["config"]), dict(settings["disc"])
-        lam, augment, no_semantic = settings["lambda"], settings["augment"], settings["no_semantic"]
-        perceptual = Path(settings["vgg19"]) if settings["vgg19"] else None
-        prior = settings["prior"]
-        if model != "reggan":
-            from faceedit.train.loop import trainer_for
-
-            trainer_for(model)  # an unknown method is the first thing to report
-        earlier_run = check_run_folder(out, resume=resume, overwrite=overwrite,
-                                       state_file=_train_state_file(model))
+        cfg, options, prior = dict(settings["config"]), dict(settings["option"]), settings["prior"]
+        if settings["no_semantic"]:
+            options["semantic"] = False
+            cfg["semantic"] = False
+        if settings["vgg19"]:
+            options["vgg19"] = settings["vgg19"]
+        trainer_for(model)  # an unknown method is the first thing to report
+        earlier_run = check_run_folder(out, resume=resume, overwrite=overwrite)
         sets = [open_dataset(d) for d in data]
         clear_run_folder(earlier_run)  # --overwrite, once the options and datasets are known good
         if not resume or not (out / RUN_SETTINGS).is_file():  # (a run from an older faceedit)
             write_file_atomically(out / RUN_SETTINGS, json.dumps(settings, indent=1) + "\n")
-        command = "faceedit " + " ".join(sys.argv[1:])
-        if model != "reggan":
-            from faceedit.train.loop import LoopConfig, train_and_export
-
-            options = dict(settings["option"])
-            if no_semantic:
-                options["semantic"] = False
-                cfg["semantic"] = False
-            if perceptual:
-                options["vgg19"] = str(perceptual)
-            loop = LoopConfig(steps=steps, budget_minutes=budget, batch_size=batch_size, seed=seed,
-                              ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
-                              device=device, amp=amp, resume=resume, init=init, options=options,
-                              prior=None if prior.lower() in ("none", "off", "") else prior)
-            train_and_export(model, sets, out, loop, config=cfg, export=export, command=command,
-                             evaluate_after=not no_eval)
-            return
-        from faceedit.train.reggan import train_and_export as train_and_export_reggan
-
-        path, sha = train_and_export_reggan(
-            data, sets, out, export or out / f"{model}.safetensors", config=cfg, lam=lam,
-            augment_copies=augment, seed=seed, steps=steps, budget_minutes=budget,
-            batch_size=batch_size or 4, resume=resume, discriminator=dcfg,
-            perceptual_weights=perceptual, device=resolve_device(device),
-            prior=None if prior.lower() in ("none", "off", "") else prior, init=init, command=command)
-    logger.info("exported %s (sha256 %s)", path, sha)
+        loop = LoopConfig(steps=steps, budget_minutes=budget, batch_size=batch_size, seed=seed,
+                          ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
+                          device=device, amp=amp, resume=resume, init=init, options=options,
+                          prior=None if prior.lower() in ("none", "off", "") else prior)
+        train_and_export(model, sets, out, loop, config=cfg, export=export,
+                         command="faceedit " + " ".join(sys.argv[1:]), evaluate_after=not no_eval)
 
 
 RUN_SETTINGS = "run.json"
 """The file of a run folder that keeps what defines the run, for ``train --resume``."""
 
-# The train options that define a run: its settings key -> (parameter name, option name).
+# The train options that define a run: its settings key -> (parameter names, option name).
 _RUN_OPTIONS = {
-    "model": ("model", "--model"), "data": ("data", "--data"), "batch_size": ("batch_size", "--batch-size"),
-    "seed": ("seed", "--seed"), "init": ("init", "--init"), "config": ("config", "--set"),
-    "option": ("option", "--option"), "no_semantic": ("no_semantic", "--no-semantic"),
-    "disc": ("disc", "--disc"), "lambda": ("lam", "--lambda"), "augment": ("augment", "--augment"),
-    "vgg19": ("perceptual", "--vgg19"), "prior": ("prior", "--prior"),
+    "model": (("model",), "--model"), "data": (("data",), "--data"),
+    "batch_size": (("batch_size",), "--batch-size"), "seed": (("seed",), "--seed"),
+    "init": (("init",), "--init"), "config": (("config", "disc", "lam", "augment"), "--set"),
+    "option": (("option",), "--option"), "no_semantic": (("no_semantic",), "--no-semantic"),
+    "vgg19": (("perceptual",), "--vgg19"), "prior": (("prior",), "--prior"),
 }
+
+# Options from before every method took its own settings from --set (all three were RegGAN's),
+# still read as the --set keys they stand for: --disc KEY=JSON is d_KEY, and these two:
+_DEPRECATED_SETS = {"lam": ("--lambda", "lambda_reg"), "augment": ("--augment", "augment_copies")}
+# How an older run.json kept them (for every method; defaults then: {}, 100.0, 10).
+_LEGACY_SETTINGS = {"disc": "disc", "lambda": "lam", "augment": "augment"}
 
 
 def _json_options(values: List[str] | None, name: str) -> dict:
@@ -584,12 +569,9 @@ def _run_settings(params: dict) -> dict:
         "batch_size": params["batch_size"],
         "seed": params["seed"],
         "init": params["init"],
-        "config": _json_options(params["config"], "--set"),
+        "config": {**_deprecated_config(params, warn=True), **_json_options(params["config"], "--set")},
         "option": _json_options(params["option"], "--option"),
         "no_semantic": params["no_semantic"],
-        "disc": _json_options(params["disc"], "--disc"),
-        "lambda": params["lam"],
-        "augment": params["augment"],
         "vgg19": str(Path(params["perceptual"]).resolve()) if params["perceptual"] else None,
         "prior": params["prior"],
     }
@@ -609,13 +591,15 @@ def _resumed_settings(ctx: typer.Context, out: Path, given: dict) -> dict:
         saved = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(saved, dict) and "prior" not in saved:
             saved["prior"] = "none"  # a run started before --prior existed trained on unedited crops
+        if isinstance(saved, dict) and set(_LEGACY_SETTINGS) <= set(saved):
+            saved = _upgrade_legacy_settings(saved)
         if not isinstance(saved, dict) or set(saved) != set(_RUN_OPTIONS):
             raise ValueError("not the settings of a run")
     except ValueError as e:
         raise UsageError(f"{path}: unreadable ({e})") from None
-    for key, (param, option) in _RUN_OPTIONS.items():
-        source = ctx.get_parameter_source(param)
-        if getattr(source, "name", None) != "COMMANDLINE":  # typer's enum is not click's
+    for key, (params, option) in _RUN_OPTIONS.items():
+        sources = [getattr(ctx.get_parameter_source(p), "name", None) for p in params]
+        if "COMMANDLINE" not in sources:  # typer's enum is not click's
             continue
         if given[key] != saved[key]:
             raise UsageError(
@@ -636,13 +620,29 @@ def _setting_text(value) -> str:
     return "(none)" if value is None else str(value)
 
 
-def _train_state_file(model: str) -> str:
-    """The training state a run of method ``model`` keeps in its run folder."""
-    if model == "reggan":
-        from faceedit.train.reggan import STATE_FILE
-    else:
-        from faceedit.train.loop import STATE_FILE
-    return STATE_FILE
+def _deprecated_config(params: dict, warn: bool = False) -> dict:
+    """The --set keys that --disc, --lambda and --augment stand for (see ``_DEPRECATED_SETS``)."""
+    out = {f"d_{k}": v for k, v in _json_options(params["disc"], "--disc").items()}
+    out.update({key: params[p] for p, (_, key) in _DEPRECATED_SETS.items() if params[p] is not None})
+    if warn and out:
+        logger.warning("--disc, --lambda and --augment are deprecated: give --set %s",
+                       " --set ".join(f"{k}={json.dumps(v)}" for k, v in out.items()))
+    return out
+
+
+def _upgrade_legacy_settings(saved: dict) -> dict:
+    """An older run.json, which kept --disc, --lambda and --augment for every method: what differs
+    from their defaults then goes into its --set config where its method takes those keys (other
+    methods ignored them)."""
+    from faceedit.train.loop import trainer_for
+
+    legacy = {param: saved.pop(key) for key, param in _LEGACY_SETTINGS.items()}
+    legacy["disc"] = [f"{k}={json.dumps(v)}" for k, v in (legacy["disc"] or {}).items()]
+    legacy["lam"] = None if legacy["lam"] == 100.0 else legacy["lam"]
+    legacy["augment"] = None if legacy["augment"] == 10 else legacy["augment"]
+    known = trainer_for(saved["model"]).default_config
+    taken = {k: v for k, v in _deprecated_config(legacy).items() if k in known}
+    return {**saved, "config": {**taken, **saved.get("config", {})}}
 
 
 @app.command("eval")
@@ -698,24 +698,65 @@ def train_analysis(
     kind: str = typer.Argument(..., help="expression | lighting | identity | parser | quality"),
     data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared dataset folder(s)."),
     out: Path = typer.Option(..., "--out", "-o", help="Weights file to write (.safetensors); the model card goes beside it."),
-    budget: float = typer.Option(10.0, "--budget", help="Training time in minutes."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the held-out split and the training."),
+    budget: Optional[float] = typer.Option(None, "--budget", min=0, help="Training time in minutes (default 10 when --steps is not given either); the learning-rate schedule spans the steps it allows."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=0, help="Total steps (the schedule's length; resumed steps included)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the training (the held-out split is fixed: the one faceedit eval uses)."),
+    run_dir: Optional[Path] = typer.Option(None, "--run", help="Run folder: state, log, samples, report (default: beside --out, OUT.run/)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --run (same kind, data and seed)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard the run already in --run and start afresh."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
+    ckpt_every: int = typer.Option(500, "--ckpt-every", help="Steps between checkpoints."),
+    sample_every: int = typer.Option(500, "--sample-every", help="Steps between sample sheets (RUN/samples/)."),
+    log_every: int = typer.Option(10, "--log-every", help="Steps between log records (RUN/log.jsonl)."),
 ) -> None:
-    """Train one of the face-analysis networks (classifiers, identity, parser, quality)."""
-    import importlib
-
-    from faceedit.analysis.fit import open_datasets
-    from faceedit.analysis.store import KIND_MODULES
+    """Train one of the face-analysis networks (classifiers, identity, parser, quality) on the
+    shared training loop: RUN/state.safetensors, RUN/log.jsonl, RUN/samples/, RUN/report.json;
+    prints the held-out metrics."""
+    from faceedit.data import open_datasets
+    from faceedit.io import write_file_atomically
+    from faceedit.train.analysis import analysis_trainer, default_run_dir
+    from faceedit.train.loop import LoopConfig, check_run_folder, clear_run_folder, train_and_export
 
     with _errors_to_exit_codes():
-        if kind not in KIND_MODULES:
-            raise UsageError(f"unknown analysis network {kind!r}; choose from {', '.join(sorted(KIND_MODULES))}")
-        module = importlib.import_module(KIND_MODULES[kind])
-        metrics = module.train_and_save(
-            kind, open_datasets(data), out, budget_s=budget * 60, seed=seed,
-            command="faceedit " + " ".join(sys.argv[1:]),
-        )
-    sys.stdout.write(json.dumps(metrics) + "\n")
+        trainer = analysis_trainer(kind)
+        if out.suffix != ".safetensors":
+            raise UsageError(f"--out {out}: give a .safetensors file name")
+        run_dir = run_dir or default_run_dir(out)
+        earlier_run = check_run_folder(run_dir, resume=resume, overwrite=overwrite)
+        settings = {"kind": kind, "data": [str(d.resolve()) for d in data], "seed": seed}
+        _same_analysis_run(run_dir, settings, resume)
+        sets = open_datasets(data)
+        clear_run_folder(earlier_run)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_file_atomically(run_dir / RUN_SETTINGS, json.dumps(settings, indent=1) + "\n")
+        if steps is None and budget is None:
+            budget = DEFAULT_ANALYSIS_BUDGET
+        loop = LoopConfig(steps=_NO_STEP_LIMIT if steps is None else steps, budget_minutes=budget, seed=seed,
+                          ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
+                          device=device, resume=resume, prior=None)
+        report = train_and_export(trainer, sets, run_dir, loop, export=out,
+                                  command="faceedit " + " ".join(sys.argv[1:]))
+    if report is not None:  # rank 0 of a torchrun
+        sys.stdout.write(json.dumps(report["metrics"]) + "\n")
+
+
+DEFAULT_ANALYSIS_BUDGET = 10.0
+"""Minutes ``faceedit train-analysis`` runs when given neither --steps nor --budget."""
+
+
+def _same_analysis_run(run_dir: Path, settings: dict, resume: bool) -> None:
+    """A resumed ``train-analysis`` run must be given the kind, data and seed it started with."""
+    path = run_dir / RUN_SETTINGS
+    if not resume or not path.is_file():
+        return
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise UsageError(f"{path}: unreadable ({e})") from None
+    for key, value in settings.items():
+        if saved.get(key) != value:
+            raise UsageError(f"{key} {_setting_text(value)} contradicts the run in {run_dir}, started with "
+                             f"{key} {_setting_text(saved.get(key))}; give the same, or start afresh with --overwrite")
 
 
 @app.command("au")

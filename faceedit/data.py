@@ -38,6 +38,14 @@ def data_names(datasets: list[dict]) -> list[str]:
     return sorted({d.get("preset", "custom") for d in datasets})
 
 
+def data_licence(names) -> str:
+    """The terms that weights trained on the data sets ``names`` carry."""
+    licence = "; ".join(DATA_LICENSES.get(n, f"{n}: see its licence") for n in sorted(set(names)))
+    if any(n in ("jaffe", "yale", "yaleb") for n in names):
+        licence = "non-commercial research use only (data terms). " + licence
+    return licence
+
+
 @dataclass
 class Dataset:
     root: Path
@@ -47,6 +55,11 @@ class Dataset:
     @property
     def size(self) -> int:
         return int(self.meta["size"])
+
+
+def dataset_name(d: Dataset) -> str:
+    """A dataset's name in metrics and cards: its preset, else its folder's name."""
+    return str(d.meta.get("preset") or d.root.name)
 
 
 def open_dataset(path: str | Path) -> Dataset:
@@ -78,6 +91,20 @@ def load_crop(row: dict, channels: int = 3) -> torch.Tensor:
         arr = np.asarray(im.convert("L" if channels == 1 else "RGB"))
     t = levels_to_signed(arr)
     return t.unsqueeze(0) if channels == 1 else t.permute(2, 0, 1).contiguous()
+
+
+def load_crops(rows: list[dict], size: int | None = None, channels: int = 3) -> torch.Tensor:
+    """Crops of ``rows`` as a uint8 tensor (N, channels, S, S), resized (bilinear) to ``size``
+    if given; colour crops reduced to luma for 1 channel, grey ones replicated for 3."""
+    out = []
+    for r in rows:
+        with Image.open(Path(r["dataset"]) / r["file"]) as im:
+            im = im.convert("L" if channels == 1 else "RGB")
+            if size and im.size != (size, size):
+                im = im.resize((size, size), Image.Resampling.BILINEAR)
+            a = np.asarray(im, dtype=np.uint8)
+        out.append(a[None] if channels == 1 else a.transpose(2, 0, 1))
+    return torch.from_numpy(np.stack(out)) if out else torch.zeros(0, channels, size or 1, size or 1, dtype=torch.uint8)
 
 
 # Rows without a lighting label (London, JAFFE, Yale's expression photos) are evenly lit frontal

@@ -257,7 +257,7 @@ def _prepared(*names):
     for p in paths:
         if not (p / "index.jsonl").is_file():
             pytest.skip(f"needs the prepared data set {p} (faceedit prepare ../shared/data/{p.name} -o {p})")
-    from faceedit.analysis.fit import open_datasets
+    from faceedit.data import open_datasets
 
     return open_datasets(paths)
 

@@ -9,11 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-from faceedit.analysis.classify import (
-    Classifier, build_classifier, classification_metrics, load_classifier, train_and_save, with_flips,
-)
+from faceedit.analysis.classify import Classifier, build_classifier, classification_metrics, load_classifier
 from faceedit.analysis.store import analysis_available, save_analysis
 from faceedit.errors import CheckpointError
+from faceedit.train.analysis import analysis_trainer, with_flips
+from faceedit.train.loop import LoopConfig, train_and_export
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = {"out_dim": 3, "size": 32, "channels": 1, "widths": [4, 8], "dropout": 0.0}
@@ -115,16 +115,17 @@ def _toy_dataset(root: Path, n_subjects: int = 5) -> Path:
 
 
 @pytest.mark.slow
-def test_train_and_save_writes_weights_card_and_metrics(tmp_path):
-    from faceedit.analysis.fit import open_datasets
+def test_train_and_export_writes_weights_card_and_metrics(tmp_path):
+    from faceedit.data import open_datasets
 
     data = _toy_dataset(tmp_path / "toy")
     cfg = {"widths": [8, 16], "size": 32}
     outs = []
     for name in ("a", "b"):
         out = tmp_path / f"{name}.safetensors"
-        m = train_and_save("lighting", open_datasets([data]), out, budget_s=0, steps=4, seed=3,
-                           command="test", config=cfg)
+        loop = LoopConfig(steps=4, seed=3, sample_every=0, progress=False)
+        m = train_and_export(analysis_trainer("lighting"), open_datasets([data]), tmp_path / f"{name}.run",
+                             loop, config=cfg, export=out, command="test")["metrics"]
         outs.append(load_classifier(out))
         assert out.with_suffix(".md").is_file() and "test" in out.with_suffix(".md").read_text()
     assert m["n"] == 9 and set(m) >= {"accuracy", "balanced_accuracy", "per_class_accuracy", "confusion",
@@ -133,6 +134,57 @@ def test_train_and_save_writes_weights_card_and_metrics(tmp_path):
     assert outs[0].labels == ["front", "left", "right"]
     x = torch.rand(2, 1, 64, 64) * 2 - 1
     assert torch.equal(outs[0].logits(x), outs[1].logits(x))  # same seed, same steps: same weights
+
+
+@pytest.mark.slow
+def test_train_analysis_writes_a_run_folder_and_resumes_bit_identically(tmp_path, monkeypatch):
+    """`faceedit train-analysis` on the shared loop: a run folder beside the weights (run.json,
+    state, log, samples, report), a forgotten --resume refused, and a run killed after its
+    step-3 checkpoint that resumes ends as the uninterrupted run (same weights, same losses)."""
+    from typer.testing import CliRunner
+
+    from faceedit.cli import app
+    from faceedit.models.checkpoint import load_checkpoint
+    from faceedit.train.analysis import LightingTrainer
+
+    data = _toy_dataset(tmp_path / "toy")
+    runner = CliRunner()
+
+    def train(name, *extra):
+        return runner.invoke(app, ["train-analysis", "lighting", "-d", str(data), "-o",
+                                   str(tmp_path / f"{name}.safetensors"), "--steps", "6", "--ckpt-every", "3",
+                                   "--sample-every", "3", "--log-every", "1", "--seed", "2", *extra])
+
+    r = train("straight")
+    assert r.exit_code == 0, r.output
+    run = tmp_path / "straight.run"
+    assert sorted(p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file()) == [
+        "log.jsonl", "report.json", "run.json", "samples/step-0000003.png", "samples/step-0000006.png",
+        "state.safetensors"]
+    assert json.loads(r.stdout.splitlines()[-1]) == json.loads((run / "report.json").read_text())["metrics"]
+
+    real_step = LightingTrainer.train_step
+
+    def crash_at_step_3(self, batch, step):
+        if step == 3:
+            raise RuntimeError("killed")
+        return real_step(self, batch, step)
+
+    monkeypatch.setattr(LightingTrainer, "train_step", crash_at_step_3)
+    assert train("split").exit_code != 0  # killed after the step-3 checkpoint
+    monkeypatch.setattr(LightingTrainer, "train_step", real_step)
+    r = train("split")
+    assert r.exit_code == 2 and "--resume" in r.stderr and "--overwrite" in r.stderr
+    r = train("split", "--resume")
+    assert r.exit_code == 0, r.output
+    logs = [[json.loads(x) for x in (tmp_path / f"{n}.run" / "log.jsonl").read_text().splitlines()]
+            for n in ("straight", "split")]
+    assert [x["step"] for x in logs[1]] == list(range(1, 7)) and logs[0] == [
+        {**x, "time": y["time"]} for x, y in zip(logs[1], logs[0])]
+    a, b = (load_checkpoint(tmp_path / f"{n}.safetensors").tensors for n in ("straight", "split"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    r = train("split", "--resume", "--seed", "3")
+    assert r.exit_code == 2 and "seed 3 contradicts" in r.stderr
 
 
 # -------------------------------------------------------------------- shipped weights, real data
@@ -152,7 +204,7 @@ def _shipped(kind: str) -> Classifier:
 
 
 def _heldout(name: str, kind: str):
-    from faceedit.analysis.fit import load_crops, open_datasets, split_rows
+    from faceedit.data import load_crops, open_datasets, split_rows
     from faceedit.pixels import levels_to_signed
 
     _, held = split_rows(open_datasets([_prepared(name)]))

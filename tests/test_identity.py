@@ -11,11 +11,13 @@ import torch
 from PIL import Image
 
 from faceedit.analysis.identity import (
-    IdentityNet, build_identity, calibrate_threshold, load_identity, roc_auc, train_and_save,
-    verification_metrics, verification_pairs,
+    IdentityNet, build_identity, calibrate_threshold, load_identity, roc_auc, verification_metrics,
+    verification_pairs,
 )
 from faceedit.analysis.store import analysis_available, save_analysis
 from faceedit.errors import CheckpointError
+from faceedit.train.analysis import analysis_trainer
+from faceedit.train.loop import LoopConfig, train_and_export
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = {"dim": 16, "size": 32, "channels": 1, "widths": [4, 8]}
@@ -92,12 +94,13 @@ def _toy_faces(root: Path, n_subjects: int = 8) -> Path:
 
 
 @pytest.mark.slow
-def test_train_and_save_calibrates_and_reports(tmp_path):
-    from faceedit.analysis.fit import open_datasets
+def test_train_and_export_calibrates_and_reports(tmp_path):
+    from faceedit.data import open_datasets
 
     out = tmp_path / "id.safetensors"
-    m = train_and_save("identity", open_datasets([_toy_faces(tmp_path / "toy")]), out, budget_s=0,
-                       steps=3, command="test", config={"dim": 16, "size": 32, "widths": [4, 8]})
+    m = train_and_export(analysis_trainer("identity"), open_datasets([_toy_faces(tmp_path / "toy")]),
+                         tmp_path / "run", LoopConfig(steps=3, sample_every=0, progress=False), export=out,
+                         command="test", config={"dim": 16, "size": 32, "widths": [4, 8]})["metrics"]
     ident = load_identity(out)
     assert ident.threshold == pytest.approx(m["threshold"], abs=1e-4)
     assert m["heldout_subjects"] == 2 and m["calibration_identities"] == 1 and m["training_identities"] == 5
@@ -135,7 +138,7 @@ def _to_tensor(rgb: np.ndarray) -> torch.Tensor:
 def test_shipped_identity_astronaut_jittered_closer_than_another_face(astronaut):
     if not analysis_available("identity"):
         pytest.skip("weights/identity.safetensors absent")
-    from faceedit.analysis.fit import jitter
+    from faceedit.train.analysis import jitter
     from faceedit.faces.align import align_face
     from faceedit.faces.detect import get_detector
     from faceedit.faces.types import CropTemplate
@@ -165,7 +168,8 @@ def test_shipped_identity_on_heldout_london_pairs():
     path = ROOT / "data" / "london"
     if not (path / "index.jsonl").is_file():
         pytest.skip(f"needs the prepared data set {path}")
-    from faceedit.analysis.fit import load_crops, open_datasets, predict, split_rows
+    from faceedit.analysis.nets import predict
+    from faceedit.data import load_crops, open_datasets, split_rows
 
     ident = load_identity()
     _, held = split_rows(open_datasets([path]))

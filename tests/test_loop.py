@@ -238,12 +238,34 @@ def test_cli_train_never_wipes_an_existing_run(tmp_path, ds, monkeypatch):
     assert _state(run_dir)["step"] == 2
 
 
-def test_cli_train_resume_needs_the_methods_state(tmp_path, ds):
+def test_cli_train_resume_needs_the_runs_state(tmp_path, ds):
     (tmp_path / "run").mkdir()
     code, err = _train_cli("--model", "reggan", "--data", ds, "-o", tmp_path / "run", "--resume",
                            "--steps", "0")
-    assert code == 2 and "nothing to resume" in err and "reggan_refiner_state" in err
+    assert code == 2 and "nothing to resume" in err and "state.safetensors" in err
     assert list((tmp_path / "run").iterdir()) == []
+    # a RegGAN run from before the shared loop: named, and never wiped without --overwrite
+    (tmp_path / "run" / "reggan_refiner_state.safetensors").write_bytes(b"old")
+    code, err = _train_cli("--model", "reggan", "--data", ds, "-o", tmp_path / "run", "--resume", "--steps", "0")
+    assert code == 2 and "older faceedit" in err and "--overwrite" in err
+    code, err = _train_cli("--model", "reggan", "--data", ds, "-o", tmp_path / "run", "--steps", "0")
+    assert code == 2 and "already holds a training run" in err
+
+
+def test_cli_train_resumes_a_run_json_with_the_old_reggan_options(tmp_path, ds, monkeypatch):
+    """run.json files from before --disc, --lambda and --augment became --set keys kept them for
+    every method: such a run still resumes (their old defaults meant nothing to other methods)."""
+    monkeypatch.setenv("FACEEDIT_PLUGINS", "tiny_trainer")
+    run_dir = tmp_path / "run"
+    quiet = ["--sample-every", "0", "--no-eval", "-o", run_dir]
+    code, err = _train_cli("--model", "test-tiny-gan", "--data", ds, "--steps", "1", *quiet)
+    assert code == 0, err
+    settings = json.loads((run_dir / "run.json").read_text())
+    old = {**settings, "disc": {}, "lambda": 100.0, "augment": 10}
+    (run_dir / "run.json").write_text(json.dumps(old))
+    code, err = _train_cli("--resume", "--steps", "2", *quiet)
+    assert code == 0, err
+    assert load_training_state(run_dir / "state.safetensors").step == 2
 
 
 def test_cli_train_resume_takes_everything_from_the_run(tmp_path, ds, monkeypatch):

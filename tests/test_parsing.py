@@ -193,14 +193,18 @@ def _synthetic_dataset(root, name: str, n_subjects: int, rng) -> "object":
     return Dataset(root, meta, rows)
 
 
-def test_train_and_save_end_to_end(tmp_path):
-    from faceedit.analysis.parser import load_parser, train_and_save
+def test_train_and_export_end_to_end(tmp_path):
+    from faceedit.analysis.parser import load_parser
     from faceedit.analysis.store import analysis_meta
+    from faceedit.train.analysis import analysis_trainer
+    from faceedit.train.loop import LoopConfig, train_and_export
 
     rng = np.random.default_rng(0)
     ds = [_synthetic_dataset(tmp_path / "a", "a", 5, rng)]
     out = tmp_path / "parser.safetensors"
-    metrics = train_and_save("parser", ds, out, budget_s=1.0, seed=0, command="pytest")
+    loop = LoopConfig(steps=10**9, budget_minutes=1 / 60, progress=False)
+    metrics = train_and_export(analysis_trainer("parser"), ds, tmp_path / "run", loop, export=out,
+                               command="pytest")["metrics"]
     assert out.is_file() and out.with_suffix(".md").is_file()
     assert set(metrics["iou"]) == set(CLASSES) and 0.0 <= metrics["miou"] <= 1.0
     assert metrics["n"] == 2  # one held-out subject, two crops

@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from faceedit.analysis import quality as Q
+from faceedit.train.analysis import natural_variation
 
 
 def _faces(b: int = 3, c: int = 3, size: int = 48) -> torch.Tensor:
@@ -106,11 +107,11 @@ def test_spearman_and_exposure_helpers():
 def test_natural_variation_keeps_grey_grey():
     x = _faces(4)
     x[2:] = x[2:, :1].expand(-1, 3, -1, -1)  # replicated greyscale crops
-    y = Q.natural_variation(x, torch.Generator().manual_seed(0), p=1.0)
+    y = natural_variation(x, torch.Generator().manual_seed(0), p=1.0)
     assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1
     assert torch.equal(y[2:], x[2:])
     assert (y[:2] - x[:2]).abs().mean() > 1e-3
-    assert torch.equal(y, Q.natural_variation(x, torch.Generator().manual_seed(0), p=1.0))
+    assert torch.equal(y, natural_variation(x, torch.Generator().manual_seed(0), p=1.0))
 
 
 def _tiny_prepared(root, astronaut) -> str:
@@ -142,7 +143,9 @@ def test_train_and_save_smoke(tmp_path, astronaut):
     for key in ("spearman", "rank_acc_real_vs_degraded", "real_mean", "mean_at_severity_0.5"):
         assert key in metrics
     assert set(metrics["mean_at_severity_0.5"]) == set(Q.KINDS)
-    assert metrics["train_steps"] >= 1
+    report = json.loads((tmp_path / "q.run" / "report.json").read_text())  # the run folder beside --out
+    assert report["budget"]["steps"] >= 1 and report["metrics"] == metrics
+    assert (tmp_path / "q.run" / "state.safetensors").is_file()
     assert out.with_suffix(".md").is_file() and "synthetic proxy" in out.with_suffix(".md").read_text()
     net = Q.load_quality(out)
     assert not any(p.requires_grad for p in net.parameters())

@@ -1,5 +1,5 @@
 """RegGAN: expression layer fit and receptive field, refiner blocks, discriminators, losses,
-editing, and the stage-2 trainer (few steps, checkpoint/resume). Offline, CPU, small sizes."""
+editing, and its trainer on the shared loop (few steps, resume). Offline, CPU, small sizes."""
 
 from __future__ import annotations
 
@@ -270,85 +270,93 @@ def test_greyscale_model_and_config_round_trip(tmp_path) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Stage 2 trainer
+# The trainer on the shared loop (stage 1 when a run starts, stage 2 as the loop's steps)
 # ----------------------------------------------------------------------------------------------
 
-
-def tiny_pairs() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    src = smooth_images(8, 3, 32, seed=6)
-    return {"happy": (src, (0.6 * src.flip(-1) + 0.2).clamp(-1, 1))}
-
-
-def fitted_tiny_model(pairs, seed: int = 0) -> RegGAN:
-    model = tiny_model(seed)
-    model.set_expression_layer("happy", trainer.fit_expression_layer(*pairs["happy"], r=5))
-    return model
+# a tiny RegGAN and its trainer's settings (--set keys)
+TINY_RUN = {**{k: v for k, v in TINY.items() if k != "targets"}, **{f"d_{k}": v for k, v in TINY_DISC.items()},
+            "augment_copies": 1, "lambda_reg": 1.0, "lr": 1e-3}
 
 
-def pixel_loss(model: RegGAN, pairs) -> float:
-    src, dst = pairs["happy"]
+@pytest.fixture
+def paired(tmp_path):
+    from _datasets import make_dataset
+
+    from faceedit.train.data import open_dataset
+
+    return [open_dataset(make_dataset(tmp_path / "ds", subjects=6, paired=True, size=32))]
+
+
+def _loop(**kw):
+    from faceedit.train.loop import LoopConfig
+
+    return LoopConfig(**{"steps": 4, "batch_size": 2, "ckpt_every": 100, "sample_every": 0, "log_every": 1,
+                         "progress": False, "prior": None, **kw})
+
+
+def _train_pixel_loss(trainer_obj) -> float:
+    """L1 of G_R(G_E(source)) to the real target over the run's training pairs."""
+    train = trainer_obj.data.train
     with torch.no_grad():
-        return F.l1_loss(model(src, "happy"), dst).item()
+        x_e = trainer_obj.expression_outputs(train.images, train.labels["expression"])
+        return F.l1_loss(trainer_obj.net("G").eval()(x_e), train.fields["target"]).item()
 
 
 @pytest.mark.slow
-def test_train_refiner_decreases_pixel_loss(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
-    pairs = tiny_pairs()
-    model = fitted_tiny_model(pairs)
-    before = pixel_loss(model, pairs)
+def test_trainer_fits_stage_1_then_lowers_the_pixel_loss(tmp_path, paired, caplog) -> None:
+    from faceedit.train.loop import run
+
     with caplog.at_level(logging.WARNING, logger="faceedit"):
-        result = trainer.train_refiner(
-            model, pairs, steps=15, batch_size=4, lr=1e-3, log_every=5, checkpoint_dir=tmp_path,
-            sample_every=15, discriminator=TINY_DISC,
-        )  # fmt: skip
+        start = run(trainer.RegGANTrainer, paired, tmp_path / "a", _loop(steps=0), TINY_RUN)
     assert any("perceptual loss disabled" in rec.getMessage() for rec in caplog.records)
-    assert result.step == 15 and result.stop_reason == "steps"
-    assert pixel_loss(model, pairs) < 0.75 * before
-    records = [json.loads(line) for line in (tmp_path / trainer.LOG_FILE).read_text().splitlines()]
-    assert [r["step"] for r in records] == [5, 10, 15]
+    model = start.trainer.model
+    assert model.targets() == ["happy"] and model.expression["happy"].weight.abs().sum() > 0  # stage 1 ran
+    res = run(trainer.RegGANTrainer, paired, tmp_path / "b", _loop(steps=15), TINY_RUN)
+    assert res.step == 15 and res.stop_reason == "steps"
+    assert _train_pixel_loss(res.trainer) < 0.75 * _train_pixel_loss(start.trainer)
+    records = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == list(range(1, 16))
     assert {"pix", "adv", "fm", "loss_g", "loss_d"} <= set(records[0]) and "per" not in records[0]
-    assert (tmp_path / trainer.SAMPLES_DIR / "step_0000015.png").is_file()
+    assert (tmp_path / "b" / "samples" / "step-0000015.png").is_file()
 
 
 @pytest.mark.slow
-def test_train_refiner_resume_matches_uninterrupted_run(tmp_path) -> None:
-    pairs = tiny_pairs()
-    options = {"batch_size": 2, "lr": 5e-4, "log_every": 2, "discriminator": TINY_DISC, "seed": 3}
+def test_trainer_resume_matches_uninterrupted_run_without_refitting_stage_1(tmp_path, paired, monkeypatch) -> None:
+    from faceedit.models.checkpoint import load_training_state
+    from faceedit.train.loop import run
 
-    straight = fitted_tiny_model(pairs)
-    trainer.train_refiner(straight, pairs, steps=6, checkpoint_dir=tmp_path / "a", **options)
+    run(trainer.RegGANTrainer, paired, tmp_path / "a", _loop(steps=6, seed=3), TINY_RUN)
+    run(trainer.RegGANTrainer, paired, tmp_path / "b", _loop(steps=3, seed=3), TINY_RUN)
 
-    first = fitted_tiny_model(pairs)
-    trainer.train_refiner(first, pairs, steps=3, checkpoint_dir=tmp_path / "b", **options)
-    resumed = fitted_tiny_model(pairs)  # a fresh process: same init, state comes from the file
-    result = trainer.train_refiner(
-        resumed, pairs, steps=6, checkpoint_dir=tmp_path / "b", resume=True, **options
-    )
+    def refit(*a, **k):
+        raise AssertionError("stage 1 refitted on resume")
 
-    assert result.step == 6
-    for (name, a), (_, b) in zip(
-        straight.state_dict().items(), resumed.state_dict().items(), strict=True
-    ):
-        torch.testing.assert_close(b, a, rtol=0, atol=0, msg=name)
-    steps_logged = [
-        json.loads(line)["step"]
-        for line in (tmp_path / "b" / trainer.LOG_FILE).read_text().splitlines()
-    ]
-    assert steps_logged == [2, 3, 4, 6]  # step 3 closed the first run's window; resumed from there
+    monkeypatch.setattr(trainer, "fit_change_layer", refit)  # the layers come from the state
+    res = run(trainer.RegGANTrainer, paired, tmp_path / "b", _loop(steps=6, seed=3, resume=True), TINY_RUN)
+    assert res.step == 6
+    a, b = (load_training_state(tmp_path / r / "state.safetensors") for r in ("a", "b"))
+    assert a.step == b.step == 6 and set(a.model_state) == {"G", "D", "E"}
+    for net in a.model_state:
+        for name, value in a.model_state[net].items():
+            torch.testing.assert_close(b.model_state[net][name], value, rtol=0, atol=0, msg=f"{net}.{name}")
+    logs = [[json.loads(line) for line in (tmp_path / r / "log.jsonl").read_text().splitlines()] for r in "ab"]
+    assert [r["step"] for r in logs[1]] == [1, 2, 3, 4, 5, 6]
+    assert [r["loss_g"] for r in logs[0]] == [r["loss_g"] for r in logs[1]]
 
 
-def test_train_refiner_budget_stops(tmp_path) -> None:
-    pairs = tiny_pairs()
-    model = fitted_tiny_model(pairs)
-    result = trainer.train_refiner(
-        model,
-        pairs,
-        steps=1000,
-        budget_minutes=0.0,
-        checkpoint_dir=tmp_path,
-        discriminator=TINY_DISC,
-    )
-    assert result.stop_reason == "budget" and result.step == 0
+def test_trainer_budget_stops(tmp_path, paired) -> None:
+    from faceedit.train.loop import run
+
+    res = run(trainer.RegGANTrainer, paired, tmp_path, _loop(steps=1000, budget_minutes=0.0), TINY_RUN)
+    assert res.stop_reason == "budget" and res.step == 0
+
+
+def test_trainer_refuses_an_unknown_setting(tmp_path, paired) -> None:
+    from faceedit.models.base import ConfigError
+    from faceedit.train.loop import run
+
+    with pytest.raises(ConfigError, match="unknown RegGAN config key 'lamda_reg'"):
+        run(trainer.RegGANTrainer, paired, tmp_path, _loop(), {**TINY_RUN, "lamda_reg": 1.0})
 
 
 def test_residual_refiner_starts_as_identity_and_learns():

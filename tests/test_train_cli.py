@@ -1,4 +1,5 @@
-"""`faceedit train` end to end on a tiny paired dataset: train, resume, export, apply."""
+"""`faceedit train` end to end on a tiny paired dataset: train, resume, export, apply; RegGAN's run
+folder is laid out as every method's."""
 
 import json
 
@@ -12,9 +13,10 @@ from faceedit.models.checkpoint import file_sha256, read_meta
 
 runner = CliRunner()
 
-TINY = ["--set", "base_channels=8", "--set", "max_channels=16", "--set", "attention_channels=8",
-        "--set", "n_latent=2", "--set", "hourglass_depth=1", "--disc", "channels=8",
-        "--disc", "n_layers=2", "--augment", "1", "-b", "2", "--lambda", "1"]
+TINY_ARCH = ["--set", "base_channels=8", "--set", "max_channels=16", "--set", "attention_channels=8",
+             "--set", "n_latent=2", "--set", "hourglass_depth=1", "-b", "2"]
+TINY = [*TINY_ARCH, "--set", "d_channels=8", "--set", "d_n_layers=2", "--set", "augment_copies=1",
+        "--set", "lambda_reg=1"]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,8 @@ def test_train_resume_export_apply(tmp_path, tiny_dataset, astronaut_png):
     card = (run / "reggan.md").read_text()
     assert "## How it was trained" in card and "l1_refined" in card and file_sha256(ckpt) in card
     report = json.loads((run / "report.json").read_text())
-    assert report["refiner_steps"] == 4 and report["heldout"]["target"]["pairs"] >= 1
+    assert report["budget"]["steps"] == 4 and report["metrics"]["heldout"]["target"]["pairs"] >= 1
+    assert "eval" in report["metrics"]  # faceedit eval on the held-out subjects, as for every method
 
     for stage in ("refined", "expression"):
         r = runner.invoke(app, ["apply", "-m", str(ckpt), "-t", "target", str(astronaut_png),
@@ -74,31 +77,65 @@ def test_train_rejects_unknown_method_and_bad_dataset(tmp_path):
     assert r.exit_code == 2 and "not a prepared dataset" in r.stderr
 
 
-def test_reggan_resume_keeps_the_runs_stage1_settings(tmp_path):
+def test_reggan_resume_keeps_the_runs_settings(tmp_path):
+    """--resume alone continues a RegGAN run with its settings; its expression layers (stage 1)
+    come from the run's state, so the ridge and augmentation it started with are the ones it
+    keeps; a contradicting one is refused by name."""
     from _datasets import make_dataset
 
-    from faceedit.errors import UsageError
-    from faceedit.train.reggan import train_from_datasets
+    from faceedit.models.checkpoint import load_training_state
 
     ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
     run = tmp_path / "run"
-    tiny = ["--set", "base_channels=8", "--set", "max_channels=16", "--set", "attention_channels=8",
-            "--set", "n_latent=2", "--set", "hourglass_depth=1", "--disc", "channels=8",
-            "--disc", "n_layers=2"]
     r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(ds), "-o", str(run), "--steps", "1",
-                            "--lambda", "1", "--augment", "1", "-b", "2", *tiny])
+                            "--prior", "none", "--no-eval", *TINY])
     assert r.exit_code == 0, r.stderr
-    # --resume alone: the run's method, data, stage-1 settings and architecture
-    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "2"])
+    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "2", "--no-eval"])
     assert r.exit_code == 0, r.stderr
     report = json.loads((run / "report.json").read_text())
-    assert report["lambda"] == 1 and report["augment_copies"] == 1 and report["refiner_steps"] == 2
-    assert report["batch_size"] == 2
-    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "3", "--lambda", "100"])
-    assert r.exit_code == 2 and "--lambda 100.0 contradicts" in r.stderr and "--lambda 1.0" in r.stderr
-    # the library refuses too: stage 1 is recomputed on resume and must be the run's
-    with pytest.raises(UsageError, match="lambda 100.0 \\(the run started with 1.0\\)"):
-        train_from_datasets([ds], run, lam=100.0, augment_copies=1, resume=True, steps=3)
+    assert report["budget"]["steps"] == 2 and report["budget"]["batch_size"] == 2
+    state = load_training_state(run / "state.safetensors")
+    assert state.extra["config"]["lambda_reg"] == 1 and state.extra["config"]["augment_copies"] == 1
+    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "3", "--set", "lambda_reg=100"])
+    assert r.exit_code == 2 and "contradicts" in r.stderr and "lambda_reg=1" in r.stderr
+
+
+def test_reggan_deprecated_options_stand_for_set_keys(tmp_path):
+    """--lambda, --augment and --disc KEY=... still work, as the --set keys they stand for."""
+    from _datasets import make_dataset
+
+    ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
+    run = tmp_path / "run"
+    r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(ds), "-o", str(run), "--steps", "1",
+                            "--prior", "none", "--no-eval", "--disc", "channels=8", "--disc", "n_layers=2",
+                            "--augment", "1", "--lambda", "1", *TINY_ARCH])
+    assert r.exit_code == 0, r.stderr
+    assert "deprecated" in r.stderr and "--set lambda_reg=1.0" in r.stderr
+    config = json.loads((run / "run.json").read_text())["config"]
+    assert {k: config[k] for k in ("d_channels", "d_n_layers", "augment_copies", "lambda_reg")} == {
+        "d_channels": 8, "d_n_layers": 2, "augment_copies": 1, "lambda_reg": 1.0}
+
+
+@pytest.mark.slow
+def test_reggan_run_folder_is_laid_out_as_every_methods(tmp_path, monkeypatch):
+    """A RegGAN run and another method's run hold the same files: RUN/run.json, state.safetensors,
+    log.jsonl, samples/step-N.png, report.json, NAME.safetensors + NAME.md (and eval-sheet.png)."""
+    from _datasets import make_dataset
+
+    monkeypatch.setenv("FACEEDIT_PLUGINS", "tiny_trainer")
+    ds = make_dataset(tmp_path / "ds", subjects=6, paired=True)
+    layouts = {}
+    for name, extra in (("reggan", [*TINY, "--prior", "none"]), ("test-tiny-gan", [])):
+        run = tmp_path / name
+        r = runner.invoke(app, ["train", "-m", name, "-d", str(ds), "-o", str(run), "--steps", "2",
+                                "--sample-every", "1", "--ckpt-every", "1", *extra])
+        assert r.exit_code == 0, r.stderr
+        layouts[name] = sorted(p.relative_to(run).as_posix().replace(name, "NAME")
+                               for p in run.rglob("*") if p.is_file())
+    assert layouts["reggan"] == layouts["test-tiny-gan"]
+    assert layouts["reggan"] == ["NAME.md", "NAME.safetensors", "eval-sheet.png", "log.jsonl", "report.json",
+                                 "run.json", "samples/step-0000001.png", "samples/step-0000002.png",
+                                 "state.safetensors"]
 
 
 def test_a_run_keeps_its_prior_on_resume(tmp_path, tiny_dataset):

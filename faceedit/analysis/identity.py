@@ -5,17 +5,17 @@ recognisers the papers download (LightCNN in LEGAN, identity classifiers in EGGA
 losses (``IdentityNet.embed`` is differentiable with respect to the input) and in evaluating
 whether an edit kept the person.
 
-The same-person threshold is calibrated on real pairs of identities from the *training* split that
-the margin loss never saw (a seeded 15 % of each set's training subjects, kept aside), so it
-reflects how the network treats new people; the held-out subjects of
-:func:`~faceedit.data.split_rows` are used only for the reported verification metrics.
+The same-person threshold (``calibrate_threshold``) is calibrated on real pairs of identities
+from the *training* split that the margin loss never saw (a seeded 15 % of each set's training
+subjects, kept aside), so it reflects how the network treats new people; the held-out subjects of
+:func:`~faceedit.data.split_rows` are used only for the reported verification metrics. Training
+(``faceedit train-analysis identity``): :mod:`faceedit.train.analysis`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -23,22 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceedit.analysis.classify import RUN_NOTE, data_licence, dataset_name
-from faceedit.analysis.fit import fit, jitter, load_crops, predict, split_rows
 from faceedit.analysis.nets import SmallResNet
-from faceedit.analysis.store import (
-    ANALYSIS_ARCH_PREFIX, analysis_meta, load_analysis, register_analysis, save_analysis, write_card,
-)
-from faceedit.data import Dataset, holdout_subjects
-from faceedit.errors import CheckpointError, UsageError
-from faceedit.log import logger
+from faceedit.analysis.store import ANALYSIS_ARCH_PREFIX, load_analysis, register_analysis
+from faceedit.errors import CheckpointError
 
 DEFAULT_CONFIG = {"dim": 128, "size": 48, "channels": 1, "widths": [16, 32, 64, 128]}
-# Training hyper-parameters (recorded in the model card).
-TRAINING = {"batch": 64, "lr": 2e-3, "photometric": 0.2}
-COSFACE_SCALE, COSFACE_MARGIN = 16.0, 0.30
-CALIBRATION_FRACTION = 0.15
-MIN_IMAGES_PER_ID = 24  # rarer identities are repeated in the sampling pool up to this count
 
 
 class EmbeddingNet(nn.Module):
@@ -139,7 +128,7 @@ def verification_metrics(pos: np.ndarray, neg: np.ndarray, threshold: float, far
     }
 
 
-def _pair_scores(emb: torch.Tensor, rows: list[dict], names_by_root: dict, seed: int) -> dict[str, tuple]:
+def pair_scores(emb: torch.Tensor, rows: list[dict], names_by_root: dict, seed: int) -> dict[str, tuple]:
     """Per data set: (same-pair similarities, different-pair similarities), pairs within the set."""
     out = {}
     for name in sorted(set(names_by_root.values())):
@@ -166,149 +155,3 @@ def calibrate_threshold(scores: dict[str, tuple]) -> float:
         trr = (n[None, :] <= cand[:, None]).mean(1)
         acc += (tar + trr) / 2 / len(sets)
     return float(cand[int(acc.argmax())])
-
-
-# ------------------------------------------------------------------------------------------
-# Training
-# ------------------------------------------------------------------------------------------
-
-
-class CosFaceTrainer(nn.Module):
-    """Embedding network + class centres for the large-margin cosine loss (training only; the
-    centres are not shipped)."""
-
-    def __init__(self, net: EmbeddingNet, n_ids: int, dim: int) -> None:
-        super().__init__()
-        self.net = net
-        self.centres = nn.Parameter(torch.randn(n_ids, dim) * 0.01)
-
-    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        cos = self.net(x) @ F.normalize(self.centres, dim=1).t()
-        cos = cos - COSFACE_MARGIN * F.one_hot(y, cos.shape[1])
-        return F.cross_entropy(COSFACE_SCALE * cos, y)
-
-
-def _split_calibration(train_rows: list[dict], names_by_root: dict, seed: int) -> set[str]:
-    """Training subjects set aside for threshold calibration: a seeded 15 % of each set with at
-    least 4 training subjects."""
-    calib: set[str] = set()
-    for name in sorted(set(names_by_root.values())):
-        subj = {r["subject"] for r in train_rows if names_by_root[r["dataset"]] == name}
-        if len(subj) >= 4:
-            calib |= holdout_subjects(subj, CALIBRATION_FRACTION, seed + 1)
-    return calib
-
-
-def train_and_save(kind: str, datasets: list[Dataset], out: str | os.PathLike, *, budget_s: float,
-                   seed: int = 0, command: str = "", steps: int | None = None,
-                   config: dict | None = None) -> dict:
-    """Train the identity network on the training subjects of ``datasets`` (less the calibration
-    subjects), calibrate the threshold, measure verification on the held-out subjects, write
-    ``out`` and its model card; returns the held-out metrics."""
-    if kind != "identity":
-        raise UsageError(f"{kind!r}: this trainer makes the 'identity' network")
-    cfg = {**DEFAULT_CONFIG, **(config or {})}
-    names_by_root = {str(d.root): dataset_name(d) for d in datasets}
-    train_rows, held_rows = split_rows(datasets)
-    calib_subj = _split_calibration(train_rows, names_by_root, seed)
-    calib_rows = [r for r in train_rows if r["subject"] in calib_subj]
-    fit_rows = [r for r in train_rows if r["subject"] not in calib_subj]
-    ids = sorted({r["subject"] for r in fit_rows})
-    if len(ids) < 2 or not held_rows:
-        raise UsageError(f"{', '.join(names_by_root)}: too few subjects to train and test identity features")
-    size, ch = int(cfg["size"]), int(cfg["channels"])
-
-    x = load_crops(fit_rows, size, ch)
-    y = torch.tensor([ids.index(r["subject"]) for r in fit_rows])
-    # Sampling pool: identities with few photos (London: 2) repeated up to MIN_IMAGES_PER_ID entries,
-    # so the 2-photo identities are not drowned by Yale B's ~60 photos per person.
-    pool = []
-    for c in range(len(ids)):
-        members = torch.nonzero(y == c).flatten()
-        reps = max(1, math.ceil(MIN_IMAGES_PER_ID / len(members)))
-        pool.append(members.repeat(reps))
-    pool = torch.cat(pool)
-    logger.info("identity: %d identities, %d training crops (pool %d), %d calibration ids, %d held-out crops",
-                len(ids), len(y), len(pool), len(calib_subj), len(held_rows))
-
-    torch.manual_seed(seed)
-    net = build_identity(cfg)
-    trainer = CosFaceTrainer(net, len(ids), int(cfg["dim"]))
-    res = fit(trainer, lambda m, xb, yb: m.loss(xb, yb), x[pool], y[pool], steps=steps,
-              budget_s=None if steps else budget_s, batch=TRAINING["batch"], lr=TRAINING["lr"], seed=seed,
-              augment=lambda xb, g: jitter(xb, g, flip=True, photometric=TRAINING["photometric"]),
-              name="identity")
-    net.eval()
-
-    def embed(rows):
-        return predict(net, load_crops(rows, size, ch)) if rows else torch.zeros(0, int(cfg["dim"]))
-
-    calib_scores = _pair_scores(embed(calib_rows), calib_rows, names_by_root, seed)
-    calibrated_on = "calibration identities (training split, not trained on)"
-    if not calib_scores:  # tiny data: fall back to the trained identities themselves
-        calib_scores = _pair_scores(embed(fit_rows), fit_rows, names_by_root, seed)
-        calibrated_on = "trained identities (too few subjects to set some aside)"
-    threshold = calibrate_threshold(calib_scores)
-
-    held_scores = _pair_scores(embed(held_rows), held_rows, names_by_root, seed)
-    pos = np.concatenate([p for p, _ in held_scores.values()])
-    neg = np.concatenate([n for _, n in held_scores.values()])
-    metrics = {"threshold": round(threshold, 4), **verification_metrics(pos, neg, threshold)}
-    metrics["per_dataset"] = {k: verification_metrics(p, n, threshold) for k, (p, n) in held_scores.items()}
-    accs = [m["accuracy"] for m in metrics["per_dataset"].values() if "accuracy" in m]
-    metrics["mean_dataset_accuracy"] = round(float(np.mean(accs)), 4) if accs else None
-    metrics["calibration"] = {k: verification_metrics(p, n, threshold) for k, (p, n) in calib_scores.items()}
-    metrics["heldout_subjects"] = len({r["subject"] for r in held_rows})
-    metrics["training_identities"] = len(ids)
-    metrics["calibration_identities"] = len(calib_subj)
-
-    data = sorted(set(names_by_root.values()))
-    budget = {"budget_s": budget_s, "steps": res.steps, "seconds": round(res.seconds, 1), **TRAINING,
-              "torch_threads": torch.get_num_threads(), "seed": seed,
-              "loss": f"CosFace s={COSFACE_SCALE:g} m={COSFACE_MARGIN:g}",
-              "final_loss": round(float(np.mean(res.losses[-50:])), 4) if res.losses else None}
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_analysis(out, net, kind="identity", config=cfg, image_size=size, channels=ch,
-                  training_data=", ".join(data), license=data_licence(data), metrics=metrics,
-                  extra={"threshold": threshold, "threshold_calibrated_on": calibrated_on,
-                         "heldout_subjects": sorted({r["subject"] for r in held_rows}),
-                         "calibration_subjects": sorted(calib_subj), "budget": budget, "command": command})
-    write_identity_card(out)
-    logger.info("identity held-out verification accuracy %.3f, AUC %.3f (threshold %.3f)",
-                metrics["accuracy"], metrics["roc_auc"], threshold)
-    return metrics
-
-
-def write_identity_card(path: str | os.PathLike) -> Path:
-    """(Re)write the model card of a saved identity network from its checkpoint metadata."""
-    meta = analysis_meta(path)
-    return write_card(path, title="identity features", what=_WHAT.format(size=meta.config["size"]),
-                      command=meta.extra.get("command", ""), data=meta.training_data.split(", "),
-                      budget=meta.extra.get("budget", {}), metrics=meta.metrics,
-                      notes=_NOTES + "\n\n" + RUN_NOTE)
-
-
-_WHAT = (
-    "Identity features: 128-d L2-normalised embeddings of aligned face crops from a small ResNet "
-    "(`faceedit.analysis.nets.SmallResNet`, {size} px luma input, ~0.3 M parameters), trained by this "
-    "project with a CosFace margin softmax over the training identities of the shared data sets, with "
-    "jitter, flip and brightness/contrast augmentation. It stands in for the face recognisers the "
-    "papers download (LightCNN etc.): identity losses and the identity-kept check of edits. Load it with "
-    "`faceedit.analysis.identity.load_identity()`; `.similarity(a, b)` is the cosine of two crops, "
-    "`.same_person(a, b)` compares it with the stored `threshold`.")
-
-_NOTES = (
-    "Notes: verification pairs are drawn within each data set among held-out subjects only (never "
-    "trained on, never used for the threshold): every same-person pair and as many seeded "
-    "different-person pairs. The pooled figures are dominated by Extended Yale B, whose same-person "
-    "pairs share pose and differ in lighting (often extreme side light); London pairs are one "
-    "person's neutral and smiling photo (18 same-person pairs, so its TAR at FAR 1 % rests on 18 "
-    "negatives, i.e. zero false accepts allowed); JAFFE pairs differ by expression, and with 2 held-out "
-    "people every different-person pair compares the same two women (all JAFFE subjects are young "
-    "Japanese women photographed in one studio), so its figures describe one pair of people; Yale "
-    "pairs differ by expression, lighting and glasses (3 people). `threshold` maximises the mean over "
-    "data sets of the balanced accuracy on calibration identities: training-split subjects set aside "
-    "before training (`calibration` above). With ~100 training identities this is a weak face "
-    "recogniser: good enough to tell an edit that kept the person from one that did not on these "
-    "crops, not a biometric system.")

@@ -37,7 +37,8 @@ for most artefacts to be visible (mean of the central 80x80 px below -0.6 in [-1
 level ~51; 31 % of Extended Yale B, almost nothing elsewhere) are left out of training and
 evaluation: their labels would be wrong, so Q's score on such crops means little. Real crops are
 augmented with flips, a mild similarity jitter and natural white-balance / saturation changes
-(``natural_variation``) so that a photo's colour balance is not mistaken for a colour cast.
+(``faceedit.train.analysis.natural_variation``) so that a photo's colour balance is not mistaken
+for a colour cast.
 
 The network (:class:`QualityNet`) is a :class:`~faceedit.analysis.nets.SmallResNet` body over
 the 128-px crop with 3 input channels (colour casts count; greyscale input is replicated),
@@ -58,7 +59,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import time
 from typing import Mapping
 
 import numpy as np
@@ -66,9 +66,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceedit.analysis.nets import SmallResNet, prepare_input
+from faceedit.analysis.nets import SmallResNet, predict, prepare_input
 from faceedit.analysis.store import load_analysis, register_analysis
-from faceedit.pixels import levels_to_signed, luma_tensor, signed_to_uint8
+from faceedit.pixels import levels_to_signed, signed_to_uint8
 
 REAL_SCORE = 9.5
 # Score lost at severity 1 for each degradation kind; the order is also the order in which a
@@ -96,7 +96,8 @@ DEFAULT_CONFIG = {"size": 128, "widths": [24, 48, 96, 128], "unshuffle": 4}
 # s (B,) in [0, 1] and a torch.Generator (CPU); they return the same shape, range and dtype.
 
 
-def _u(n: int, gen: torch.Generator, lo: float = 0.0, hi: float = 1.0) -> torch.Tensor:
+def uniform(n: int, gen: torch.Generator, lo: float = 0.0, hi: float = 1.0) -> torch.Tensor:
+    """``n`` draws uniform in [lo, hi) from ``gen``."""
     return torch.rand(n, generator=gen) * (hi - lo) + lo
 
 
@@ -144,7 +145,7 @@ def _noise(x: torch.Tensor, s: torch.Tensor, gen: torch.Generator) -> torch.Tens
     b, c, h, w = x.shape
     luma = torch.randn(b, 1, h, w, generator=gen).to(x)
     chroma = torch.randn(b, c, h, w, generator=gen).to(x)
-    mix = _bc(_u(b, gen), x)
+    mix = _bc(uniform(b, gen), x)
     n = mix * luma + (1 - mix) * chroma
     return x + _bc(0.3 * s, x) * n / torch.sqrt(mix**2 + (1 - mix) ** 2)
 
@@ -154,8 +155,8 @@ def _colour(x: torch.Tensor, s: torch.Tensor, gen: torch.Generator) -> torch.Ten
     direction = torch.randn(b, c, generator=gen)
     direction = direction - direction.mean(1, keepdim=True) if c > 1 else direction
     direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-6)
-    gain = torch.exp(0.5 * s[:, None] * direction * _u(b, gen, 0.5, 1.0)[:, None])
-    offset = 0.35 * s[:, None] * direction * _u(b, gen, 0.0, 1.0)[:, None]
+    gain = torch.exp(0.5 * s[:, None] * direction * uniform(b, gen, 0.5, 1.0)[:, None])
+    offset = 0.35 * s[:, None] * direction * uniform(b, gen, 0.0, 1.0)[:, None]
     return x * gain.to(x)[..., None, None] + offset.to(x)[..., None, None]
 
 
@@ -225,8 +226,8 @@ def _ghost(x: torch.Tensor, s: torch.Tensor, gen: torch.Generator) -> torch.Tens
     other = x.roll(1, 0) if b > 1 else x
     self_ghost = (torch.rand(b, generator=gen) < 0.4) | torch.tensor(b == 1)
     src = torch.where(self_ghost.view(-1, 1, 1, 1).to(x.device), x, other)
-    ang = _u(b, gen, 0, 2 * math.pi)
-    r = _u(b, gen, 3, 10) * h / 128
+    ang = uniform(b, gen, 0, 2 * math.pi)
+    r = uniform(b, gen, 3, 10) * h / 128
     shifted = _translate(src, r * torch.cos(ang), r * torch.sin(ang))
     a = _bc(0.5 * s, x)
     return (1 - a) * x + a * shifted
@@ -337,7 +338,7 @@ def sample_severities(b: int, gen: torch.Generator, *, combo: float = 0.3,
         n = int(torch.randint(2, 4, (1,), generator=gen)) if is_combo[i] else 1
         chosen = torch.randperm(len(kinds), generator=gen)[:n].tolist()
         for j in chosen:
-            sev[kinds[j]][i] = float(_u(1, gen, 0.05, 1.0)) / (1.0 if n == 1 else n ** 0.5)
+            sev[kinds[j]][i] = float(uniform(1, gen, 0.05, 1.0)) / (1.0 if n == 1 else n ** 0.5)
     return sev
 
 
@@ -405,7 +406,7 @@ def quality_loss(scores: torch.Tensor, q: float = 8.0, *, real_scores: torch.Ten
 
 
 # ---------------------------------------------------------------------------------------------
-# Training and evaluation
+# Evaluation (training: faceedit.train.analysis)
 
 
 def _spearman(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -413,18 +414,6 @@ def _spearman(a: torch.Tensor, b: torch.Tensor) -> float:
     from torchmetrics.functional.regression import spearman_corrcoef
 
     return float(spearman_corrcoef(a.double().flatten(), b.double().flatten()))
-
-
-def _pair_batch(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Two versions of each crop: a recipe at severity s (hi) and the same recipe scaled by
-    r in [0, 0.8] (lo; r = 0, the real crop, for 40 %). Returns images (2B), targets, B."""
-    b = x.shape[0]
-    hi = sample_severities(b, gen)
-    r = _u(b, gen, 0.0, 0.8)
-    r = torch.where(torch.rand(b, generator=gen) < 0.4, torch.zeros(b), r)
-    lo = {k: v * r for k, v in hi.items()}
-    imgs = torch.cat([degrade_many(x, lo, gen), degrade_many(x, hi, gen)])
-    return imgs, torch.cat([target_score(lo, b), target_score(hi, b)]), b
 
 
 def well_exposed(crops: torch.Tensor, threshold: float = -0.6) -> torch.Tensor:
@@ -435,52 +424,12 @@ def well_exposed(crops: torch.Tensor, threshold: float = -0.6) -> torch.Tensor:
     return levels_to_signed(c.mean((1, 2, 3))) > threshold
 
 
-def natural_variation(x: torch.Tensor, gen: torch.Generator, p: float = 0.7) -> torch.Tensor:
-    """Photographic variation that is *not* a defect, applied to real colour crops (with
-    probability ``p`` each; greyscale ones, replicated to RGB, stay grey) before any degradation: white balance along the warm-cool axis (R and B gains
-    up to exp(+-0.15)), a slight green-magenta tint, saturation x 0.7..1.3. Without it the only
-    colour set (London, one studio) defines "correct" colour and any other photo's white balance
-    reads as a colour-cast defect (the astronaut's warm scan scored 1.6 lower than its grey
-    version)."""
-    b = x.shape[0]
-    if x.shape[1] != 3:
-        return x
-    colour = (x - x.mean(1, keepdim=True)).abs().amax((1, 2, 3)) > 0.02  # not replicated grey
-    on = ((torch.rand(b, generator=gen) < p) & colour.cpu()).float()
-    warm = _u(b, gen, -0.15, 0.15) * on
-    tint = _u(b, gen, -0.04, 0.04) * on
-    gains = torch.exp(torch.stack([warm, tint, -warm], 1)).to(x)[..., None, None]
-    sat = (1 + _u(b, gen, -0.3, 0.3) * on).to(x).view(-1, 1, 1, 1)
-    y = x * gains
-    luma = luma_tensor(y)
-    return (luma + (y - luma) * sat).clamp(-1, 1)
-
-
-def _balanced_indices(rows: list[dict], gen: torch.Generator, per_set: int) -> list[int]:
-    """Indices of ``rows`` giving each dataset about ``per_set`` entries (small sets repeated a
-    whole number of times, large ones subsampled), so Extended Yale B's 2400 crops do not drown
-    London's colour ones."""
-    by_set: dict[str, list[int]] = {}
-    for i, r in enumerate(rows):
-        by_set.setdefault(r["dataset"], []).append(i)
-    out: list[int] = []
-    for name in sorted(by_set):
-        idx = by_set[name]
-        if len(idx) >= per_set:
-            out += [idx[j] for j in torch.randperm(len(idx), generator=gen)[:per_set].tolist()]
-        else:
-            out += idx * max(1, round(per_set / len(idx)))
-    return out
-
-
 @torch.no_grad()
 def quality_metrics(net: QualityNet, crops: torch.Tensor, names: list[str], seed: int = 0) -> dict:
     """Held-out metrics on uint8 crops (N, 3, S, S) from datasets ``names`` (per crop):
     Spearman between score and target over every image scored; ranking accuracy for the same face
     at two severities of one recipe (|target gap| >= 1) and for real vs degraded (severity >=
     0.2); mean real score (overall and per dataset); mean score per kind at severity 0.5."""
-    from faceedit.analysis.fit import predict
-
     gen = torch.Generator().manual_seed(10_000 + seed)
     x = levels_to_signed(crops)
     n = x.shape[0]
@@ -498,7 +447,7 @@ def quality_metrics(net: QualityNet, crops: torch.Tensor, names: list[str], seed
 
     # the same face at two severities of one recipe, and real vs degraded
     hi = sample_severities(n, gen)
-    r = _u(n, gen, 0.0, 0.7)
+    r = uniform(n, gen, 0.0, 0.7)
     lo = {k: v * r for k, v in hi.items()}
     s_lo, s_hi = score(degrade_many(x, lo, gen)), score(degrade_many(x, hi, gen))
     t_lo, t_hi = target_score(lo, n), target_score(hi, n)
@@ -532,119 +481,3 @@ def quality_metrics(net: QualityNet, crops: torch.Tensor, names: list[str], seed
         "mean_at_severity_0.5": per_kind,
         "target_at_severity_0.5": {k: REAL_SCORE - 0.5 * PENALTY[k] for k in KINDS},
     }
-
-
-def train_and_save(kind: str, datasets, out, *, budget_s: float, seed: int, command: str) -> dict:
-    """Train Q on the training subjects of ``datasets`` for ``budget_s`` seconds (split_rows),
-    measure on held-out subjects, write the weights and model card; returns the metrics."""
-    if kind != "quality":
-        raise ValueError(f"faceedit.analysis.quality trains 'quality', not {kind!r}")
-    t0 = time.monotonic()
-    threads = torch.get_num_threads()
-    if (os.cpu_count() or 1) <= 4:
-        # Small convolutions on small batches scale badly across threads, and on a small shared
-        # machine the threads wait on each other: measured on the 2-core training machine,
-        # 0.3 s per 16-crop step with one thread against 0.9 s with two.
-        torch.set_num_threads(1)
-    try:
-        return _train(kind, datasets, out, budget_s=budget_s, seed=seed, command=command, t0=t0)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _train(kind, datasets, out, *, budget_s: float, seed: int, command: str, t0: float) -> dict:
-    from pathlib import Path
-
-    from faceedit.analysis.fit import fit, jitter, load_crops, split_rows
-    from faceedit.analysis.store import save_analysis, write_card
-    from faceedit.log import logger
-    from faceedit.data import DATA_LICENSES
-
-    config = dict(DEFAULT_CONFIG)
-    gen = torch.Generator().manual_seed(seed)
-    train_rows, held_rows = split_rows(datasets)
-    if not train_rows or not held_rows:
-        raise ValueError("quality training needs training and held-out subjects")
-    all_crops = load_crops(train_rows, size=config["size"], channels=3)
-    ok = well_exposed(all_crops)
-    train_rows = [r for r, k in zip(train_rows, ok.tolist()) if k]
-    idx = torch.tensor(_balanced_indices(train_rows, gen, per_set=600))
-    x = all_crops[ok][idx]
-    del all_crops
-    logger.info("quality: %d training crops (%d distinct well-exposed of %d, balanced over %d sets)",
-                len(x), len(train_rows), len(ok), len(datasets))
-
-    pair_gen = torch.Generator().manual_seed(seed + 1)
-
-    def loss_fn(net: QualityNet, xb: torch.Tensor, _yb: torch.Tensor) -> torch.Tensor:
-        imgs, t, b = _pair_batch(xb, pair_gen)
-        s = net.score(imgs)
-        reg = F.huber_loss(s, t, delta=1.0)
-        gap = t[:b] - t[b:]  # lo - hi >= 0
-        keep = gap > 0.25
-        rank = F.softplus(-(s[:b] - s[b:])[keep] * 2.0).mean() if keep.any() else s.sum() * 0
-        return reg + 0.5 * rank
-
-    net = build_quality(config)
-    # Flip plus a mild similarity jitter against memorising training faces (held-out real crops
-    # scored 0.9 lower than training ones without it). The jitter's bilinear resampling
-    # softens the real crops a little; unjittered crops are sharper and score at least as high.
-    # No contrast jitter beyond 5 %: contrast loss is one of the degradations. Then natural
-    # white-balance and saturation changes (see natural_variation).
-    augment = lambda xb, g: natural_variation(  # noqa: E731
-        jitter(xb, g, shift=0.03, scale=0.04, rotate=4, photometric=0.05), g)
-    # the budget is training time (loading counted in); held-out evaluation comes after it
-    res = fit(net, loss_fn, x, torch.zeros(len(x)), budget_s=max(1.0, budget_s - (time.monotonic() - t0)), batch=32,
-              lr=2e-3, augment=augment, seed=seed, log_every=50, name="quality")
-
-    # held-out: well-exposed crops, at most 150 per dataset (Yale B's near-duplicates add little)
-    held_crops = load_crops(held_rows, size=config["size"], channels=3)
-    ok_held = well_exposed(held_crops)
-    by_set: dict[str, list[int]] = {}
-    for i, r in enumerate(held_rows):
-        if ok_held[i]:
-            by_set.setdefault(r["dataset"], []).append(i)
-    pick = []
-    for name in sorted(by_set):
-        perm = torch.randperm(len(by_set[name]), generator=torch.Generator().manual_seed(seed))
-        pick += sorted(by_set[name][j] for j in perm[:150].tolist())
-    names = [Path(held_rows[i]["dataset"]).name for i in pick]
-    metrics = quality_metrics(net, held_crops[torch.tensor(pick)], names, seed)
-    metrics["heldout_dark_excluded"] = int((~ok_held).sum())
-    metrics.update({"train_steps": res.steps, "train_seconds": round(res.seconds),
-                    "final_loss": round(float(np.mean(res.losses[-50:])), 4)})
-    logger.info("quality: %s", metrics)
-
-    data = sorted({d.meta.get("preset", d.root.name) for d in datasets})
-    licence = "; ".join(DATA_LICENSES.get(n, f"{n}: see its licence") for n in data)
-    if any(n in ("jaffe", "yale", "yaleb") for n in data):
-        licence = "non-commercial research use only (data terms). " + licence
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_analysis(out, net, kind="quality", config=config, image_size=config["size"], channels=3,
-                  training_data=", ".join(data), license=licence, metrics=metrics,
-                  extra={"real_score": REAL_SCORE, "penalty": PENALTY,
-                         "output": "10*sigmoid, 0..10 (synthetic proxy scale)"})
-    write_card(
-        out, title="face quality estimator (LEGAN's Q, synthetic proxy)",
-        what=("SmallResNet (128 px, 3 channels) scoring an aligned face crop 0..10 for LEGAN's "
-              "quality loss. Trained on real crops (target 9.5) against degraded copies whose "
-              "target is 9.5 minus severity-weighted penalties (blur, JPEG, noise, colour cast, "
-              "contrast loss, down-up-sampling, transposed-conv checkerboard, blotchy stains, "
-              "ghosting, local warps, patch shuffles, and combinations; mapping in "
-              "faceedit/analysis/quality.py). **A synthetic proxy for the paper's crowd-rated "
-              "naturalness, not the same scale or the same judgement.**"),
-        command=command, data=data,
-        budget={"budget_s": budget_s, "steps": res.steps, "train_seconds": round(res.seconds),
-                "batch": "32 crops x 2 severities", "seed": seed, "threads": torch.get_num_threads(),
-                "total_seconds": round(time.monotonic() - t0)},
-        metrics=metrics,
-        notes=("Metrics: `spearman` between score and synthetic target over every held-out image "
-               "scored (real, each kind at severity 0.5, random recipes); `rank_acc_same_face`: "
-               "the same face under one recipe at two severities whose targets differ by >= 1 "
-               "scores higher at the lower severity; `rank_acc_real_vs_degraded`: the real crop "
-               "beats a random recipe at severity >= 0.2. Held-out: at most 150 crops per "
-               "dataset. Scale: the paper's q = 8 lay above its real images' mean score; here "
-               "real crops score about `real_mean`, so use q >= that in `quality_loss`."),
-    )
-    return metrics

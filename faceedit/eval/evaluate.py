@@ -225,7 +225,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Metrics of ``model`` (with its checkpoint ``meta``) on the held-out subjects of ``datasets``;
     writes a contact sheet PNG (input | each edit) when ``sheet`` is given."""
-    from faceedit.analysis.fit import load_crops
+    from faceedit.data import load_crops
     from faceedit.eval.metrics import l1, ssim
 
     size, channels = int(meta.image_size), int(meta.channels)

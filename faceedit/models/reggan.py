@@ -308,7 +308,8 @@ class RegGAN(EditModel):
 
     Build it with ``build_reggan(config)``; fit layers with
     ``faceedit.train.reggan.fit_expression_layer`` and add them with ``set_expression_layer``;
-    train the refiner with ``faceedit.train.reggan.train_refiner``.
+    ``faceedit train -m reggan`` (``faceedit.train.reggan.RegGANTrainer``) fits the layers and
+    trains the refiner.
     """
 
     handles_strength = False

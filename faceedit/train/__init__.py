@@ -1,1 +1,2 @@
-"""Training: shared losses and one small trainer per method."""
+"""Training: the loop every trainer shares (``loop``), one small trainer per method and per
+analysis network (``analysis``), shared losses, critic step and export."""

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from faceedit.data import DATA_LICENSES, data_names  # noqa: F401 (DATA_LICENSES re-exported)
+from faceedit.data import DATA_LICENSES, data_licence, data_names  # noqa: F401 (DATA_LICENSES re-exported)
 from faceedit.faces.types import CropTemplate
 from faceedit.files import write_model_card
 from faceedit.models.base import EditModel
@@ -39,9 +39,7 @@ def export_model(
     ``save_model``; ``config`` is only for a model without one (a plugin's), or must equal it."""
     path = Path(path)
     names = data_names(datasets)
-    licence = "; ".join(DATA_LICENSES.get(n, f"{n}: see its licence") for n in names)
-    if any(n in ("jaffe", "yale", "yaleb") for n in names):
-        licence = "non-commercial research use only (data terms). " + licence
+    licence = data_licence(names)
     meta = {
         "arch": arch,
         **({"config": config} if config is not None else {}),

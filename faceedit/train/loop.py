@@ -1,21 +1,31 @@
-"""The training loop every GAN method shares.
+"""The training loop every trainer shares: the GAN methods' and the analysis networks'.
 
-A method's trainer (``faceedit/train/<method>.py``) subclasses :class:`MethodTrainer` and states
-only what is special about it: its networks and optimisers (``build``), one update
-(``train_step``: its losses and D/G schedule), what a sample row shows (``samples``) and the
-generator to export (``generator`` + ``export_info``). :func:`run` does the rest:
+A trainer subclasses :class:`Trainer` and states only what is special about it: its data
+(``load_data``, by default crops and labels of prepared datasets), its networks and optimisers
+(``build``), what a fresh run does once before the first step (``start``; RegGAN's closed-form
+expression layers), one update (``train_step``: its losses and schedule), what a sample row shows
+(``samples``) and what it exports (``export``: the file and its model card). An edit method's
+trainer (``faceedit/train/<method>.py``) subclasses :class:`MethodTrainer`, which exports the
+generator it names (``generator`` + ``export_info``) as a registry checkpoint measured by
+``faceedit eval``; the analysis networks' trainers are in :mod:`faceedit.train.analysis`.
+:func:`run` does the rest:
 
 * data: prepared datasets validated up front (:mod:`faceedit.train.validate`), split by subject
-  (held-out subjects never train), crops held in memory as uint8;
+  (held-out subjects never train), crops held in memory;
 * device ``auto``, autocast on CUDA (bf16 where supported, else fp16 with a gradient scaler);
 * determinism: the batch of step ``s`` and every random draw inside it come from generators seeded
   by (seed, s, rank), so a run resumed from a checkpoint continues exactly as an uninterrupted one
   (bit-identical on CPU; GPU kernels are as deterministic as torch allows);
-* checkpoints ``RUN/state.safetensors`` (all networks, optimisers, scaler; pickle-free) every
-  ``ckpt_every`` steps and at the end; ``--resume`` continues from it; ``--init`` starts the
-  generator from a registry checkpoint (fine-tuning);
-* ``RUN/log.jsonl`` (losses every ``log_every`` steps, always), a rich progress bar on a TTY,
-  ``RUN/samples/step-NNNNNNN.png`` every ``sample_every`` steps;
+* the run's planned length (``Trainer.planned_steps``, for learning-rate schedules): ``steps``, or
+  with a time budget the steps the budget allows at the speed of the first ``PLAN_AFTER`` steps;
+  kept in the state, so a resumed run continues the same schedule;
+* the run folder ``RUN``: ``RUN/state.safetensors`` (all networks, optimisers, scaler; pickle-free)
+  every ``ckpt_every`` steps and at the end; ``--resume`` continues from it; ``--init`` starts the
+  generator from a registry checkpoint (fine-tuning); ``RUN/log.jsonl`` (losses every
+  ``log_every`` steps, always), a rich progress bar on a TTY, ``RUN/samples/step-NNNNNNN.png``
+  every ``sample_every`` steps and at the end; after :func:`train_and_export`, the exported file
+  with its model card (by default ``RUN/<name>.safetensors`` and ``.md``) and ``RUN/report.json``
+  (``faceedit train`` adds ``RUN/run.json``, the command's settings);
 * stop at ``steps`` or after ``budget_minutes``;
 * multi-GPU / multi-process with ``torchrun --nproc_per_node N -m faceedit train ...``: each
   network is wrapped in DistributedDataParallel, every rank takes its slice of the global batch,
@@ -61,36 +71,39 @@ LOG_FILE = "log.jsonl"
 
 @dataclass
 class CropSet:
-    """Crops of one split held in memory: ``images`` uint8 (N, C, S, S); ``labels[key]`` class
-    indices (N,) with -1 where a row has no such label; ``aus`` (N, 17) float with NaN where not
-    estimable (only when the trainer asks for AUs); ``landmarks`` (N, 68, 2) in crop pixels;
-    ``grey`` (N,) bool; ``subjects`` (N,) subject index."""
+    """Examples of one split held in memory: ``images`` (N, C, S, S), uint8 grey levels or float
+    in [-1, 1]; ``labels[key]`` class indices (N,) with -1 where a row has no such label;
+    ``landmarks`` (N, 68, 2) in crop pixels, ``grey`` (N,) bool, ``subjects`` (N,) subject index
+    and ``aus`` (N, 17) float with NaN where not estimable, where the data has them (AUs only when
+    the trainer asks for them); ``fields``: any other per-example tensors a trainer's data
+    carries (RegGAN: the real target photo of each pair), given to batches under their names.
+    ``rows``: the index rows of the examples, where each example is one crop."""
 
     rows: list[dict]
     images: torch.Tensor
-    labels: dict[str, torch.Tensor]
-    landmarks: torch.Tensor
-    grey: torch.Tensor
-    subjects: torch.Tensor
+    labels: dict[str, torch.Tensor] = field(default_factory=dict)
+    landmarks: torch.Tensor | None = None
+    grey: torch.Tensor | None = None
+    subjects: torch.Tensor | None = None
     aus: torch.Tensor | None = None
+    fields: dict[str, torch.Tensor] = field(default_factory=dict)
     offset: int = 0  # row numbers continue across splits (held-out rows follow the training rows)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.images.shape[0]
 
     def batch(self, idx: torch.Tensor, device: torch.device | str = "cpu") -> dict[str, Any]:
-        """A training batch: ``image`` float in [-1, 1], the labels, landmarks, grey flags."""
+        """A training batch: ``image`` float in [-1, 1], ``index`` (row numbers), and the labels,
+        landmarks, grey flags, subjects, AUs and fields the set has."""
+        images = self.images[idx].to(device)
         out: dict[str, Any] = {
-            "image": levels_to_signed(self.images[idx].to(device)),
-            "landmarks": self.landmarks[idx].to(device),
-            "grey": self.grey[idx].to(device),
-            "subject": self.subjects[idx].to(device),
+            "image": levels_to_signed(images) if images.dtype == torch.uint8 else images.float(),
             "index": idx.to(device) + self.offset,
         }
-        for k, v in self.labels.items():
-            out[k] = v[idx].to(device)
-        if self.aus is not None:
-            out["aus"] = self.aus[idx].to(device)
+        known = {"landmarks": self.landmarks, "grey": self.grey, "subject": self.subjects, "aus": self.aus}
+        for k, v in {**known, **self.labels, **self.fields}.items():
+            if v is not None:
+                out[k] = v[idx].to(device)
         return out
 
 
@@ -126,7 +139,7 @@ def load_train_data(
     being fine-tuned keeps its vocabulary); otherwise each key's vocabulary is the sorted set of
     values found. Rows without any of ``label_keys`` are kept (they count as real images for the
     discriminator) with -1 labels."""
-    from faceedit.analysis.fit import load_crops
+    from faceedit.data import load_crops
 
     size = size or int(datasets[0].meta["size"])
     rows_train, rows_held, held_names = [], [], []
@@ -191,22 +204,21 @@ def _mix(*parts) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# The method interface
+# The trainer interface
 # --------------------------------------------------------------------------------------------
 
 
-class MethodTrainer:
-    """What a method's trainer provides. Subclasses set the class attributes and implement the
-    methods marked *method*; the loop provides ``self.data``, ``self.config``, ``self.device``,
-    ``self.options`` and the helpers ``optimize``, ``autocast``, ``net``."""
+class Trainer:
+    """What every trainer provides. Subclasses set the class attributes and implement the
+    methods marked *trainer*; the loop provides ``self.data``, ``self.config``, ``self.device``,
+    ``self.options``, ``self.planned_steps`` and the helpers ``optimize``, ``autocast``, ``net``."""
 
-    method: str = ""            # "LEGAN" (for model cards)
-    arch: str = ""              # the registry architecture of the exported generator
+    method: str = ""            # what it trains, for logs and model cards: "LEGAN", "expression classifier"
+    arch: str = ""              # the architecture of what it exports (checkpoint header)
     label_keys: tuple[str, ...] = ("expression",)
     needs_labels: tuple[str, ...] = ()   # every training row must carry these (validated)
     needs_pairs: bool = False
     needs_aus: bool = False
-    uses_prior: bool = False    # trains on the stage's edits (faceedit.train.prior) when the loop has one
     channels: int = 3
     default_config: dict[str, Any] = {}
     # The exported model's typed config (faceedit.models.base.ModelConfig). When set, the
@@ -224,25 +236,107 @@ class MethodTrainer:
         self.nets: dict[str, nn.Module] = {}
         self.opts: dict[str, torch.optim.Optimizer] = {}
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
-        self.prior = None  # a StagePrior, set by attach_prior after build
+        self.planned_steps: int | None = None  # the run's planned length, once known (see run)
         self.build()
         for name, m in self.nets.items():
             self.nets[name] = m.to(device)
 
-    # ---- method ----------------------------------------------------------------------------
+    # ---- trainer ---------------------------------------------------------------------------
+    @classmethod
+    def load_data(cls, datasets: list[Dataset], cfg: LoopConfig, config: dict,
+                  vocab: dict[str, list[str]] | None) -> TrainData:
+        """*trainer* (optional): the run's training and held-out examples, from datasets already
+        validated. ``config``: the trainer's merged config; ``vocab``: the label vocabularies a
+        resumed or fine-tuned run keeps. By default the crops (at ``image_size`` when the config
+        sets one) and ``label_keys`` labels of :func:`load_train_data`."""
+        return load_train_data(
+            datasets, label_keys=cls.label_keys, vocab=vocab, channels=cls.channels,
+            with_aus=cls.needs_aus, holdout=cfg.holdout, seed=cfg.seed, size=config.get("image_size"),
+        )
+
     def build(self) -> None:
-        """*method*: create ``self.nets`` (name -> module; the generator under ``"G"``) and
-        ``self.opts`` (name -> optimiser)."""
+        """*trainer*: create ``self.nets`` (name -> module; an edit method's generator under
+        ``"G"``) and ``self.opts`` (name -> optimiser)."""
         raise NotImplementedError
 
+    def start(self) -> None:
+        """*trainer* (optional): what a fresh run does once before its first step, after the
+        networks are built (and initialised by ``--init``); not on resume, which loads the
+        result from the state (RegGAN: its closed-form expression layers)."""
+
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
-        """*method*: one update (all D and G steps of it); returns the losses to log."""
+        """*trainer*: one update (all D and G steps of it); returns the losses to log."""
         raise NotImplementedError
 
     def samples(self, batch: dict[str, Any]) -> torch.Tensor:
-        """*method*: a sample sheet (B, C, H, W') in [-1, 1], e.g. input | edits side by side."""
+        """*trainer*: a sample sheet (B, C, H, W') in [-1, 1], e.g. input | edits side by side."""
         raise NotImplementedError
 
+    def export(self, path: Path, result: RunResult, cfg: LoopConfig, *, command: str = "",
+               evaluate_after: bool = True, run_dir: Path | None = None) -> dict:
+        """*trainer*: write the trained network to ``path`` with its model card (``.md`` beside
+        it); returns the run's report: ``export`` (path), ``sha256``, ``budget``
+        (:func:`run_budget` and what the trainer adds), ``metrics`` (held-out). ``run_dir``: the
+        run folder, for extra files such as a contact sheet."""
+        raise NotImplementedError
+
+    @classmethod
+    def torch_threads(cls) -> int | None:
+        """*trainer* (optional): the torch threads :func:`train_and_export` runs it on (None:
+        as set)."""
+        return None
+
+    def init_from(self, tensors: dict[str, torch.Tensor], source: str, source_config: dict | None = None) -> None:
+        """Fine-tuning (``--init``); see :meth:`MethodTrainer.init_from`."""
+        raise UsageError(f"--init: {self.method or type(self).__name__} cannot be fine-tuned from a checkpoint")
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def net(self, name: str) -> nn.Module:
+        """A network without its DistributedDataParallel wrapper."""
+        m = self.nets[name]
+        return m.module if isinstance(m, nn.parallel.DistributedDataParallel) else m
+
+    def autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def optimize(self, name: str, loss: torch.Tensor) -> None:
+        """zero_grad, backward (scaled under fp16 autocast), step of optimiser ``name``."""
+        opt = self.opts[name]
+        opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(opt)
+        self.scaler.update()
+
+    def run_fraction(self, step: int) -> float:
+        """How far into its planned length (``planned_steps``) the run is at ``step``, in [0, 1];
+        0 while the length is not known yet (a budget run's first ``PLAN_AFTER`` steps)."""
+        return min(1.0, step / self.planned_steps) if self.planned_steps else 0.0
+
+    def state(self) -> tuple[dict, dict]:
+        return ({k: self.net(k).state_dict() for k in self.nets},
+                {**{k: o.state_dict() for k, o in self.opts.items()}, "_scaler": self.scaler.state_dict()})
+
+    def load_state(self, models: dict, optimizers: dict) -> None:
+        for k in self.nets:
+            self.net(k).load_state_dict(models[k])
+        for k, o in self.opts.items():
+            o.load_state_dict(optimizers[k])
+        if "_scaler" in optimizers and optimizers["_scaler"]:
+            self.scaler.load_state_dict(optimizers["_scaler"])
+
+
+class MethodTrainer(Trainer):
+    """An edit method's trainer: it exports the generator it names (``generator`` +
+    ``export_info``) as a registry-ready checkpoint measured by ``faceedit eval``, can start it
+    from a registry checkpoint (``--init``) and train it on the stage's edits (``uses_prior``)."""
+
+    uses_prior: bool = False    # trains on the stage's edits (faceedit.train.prior) when the loop has one
+    prior = None                # a StagePrior, set by attach_prior after build
+    prior_name: str | None = None  # the stage whose edits the network learns on (exported as "prior")
+
+    # ---- method ----------------------------------------------------------------------------
     def generator(self) -> EditModel:
         """*method*: the exported inference model (an EditModel holding the trained G)."""
         raise NotImplementedError
@@ -253,6 +347,52 @@ class MethodTrainer:
         optional: for a model without a typed config (a plugin's) it is what is written, for the
         others what the save path checks the model's own against."""
         raise NotImplementedError
+
+    def heldout_metrics(self) -> dict[str, Any]:
+        """*method* (optional): the trainer's own held-out metrics for the model card (beside the
+        last losses and ``faceedit eval``'s), e.g. RegGAN's L1/SSIM per target."""
+        return {}
+
+    def export(self, path: Path, result: RunResult, cfg: LoopConfig, *, command: str = "",
+               evaluate_after: bool = True, run_dir: Path | None = None) -> dict:
+        """The generator as a registry-ready checkpoint with a model card whose metrics are the
+        last losses, :meth:`heldout_metrics` and, with ``evaluate_after``, ``faceedit eval`` on the
+        held-out subjects (its contact sheet ``RUN/eval-sheet.png``)."""
+        from faceedit.faces.types import CropTemplate
+        from faceedit.train.export import export_model
+
+        info = self.export_info()
+        model = self.generator().cpu().eval()
+        datasets = self.data.datasets
+        template = CropTemplate(**{**datasets[0].meta["template"], "size": self.data.size})
+        budget = run_budget(result, cfg)
+        extra = {**info.get("extra", {}), "heldout_subjects": self.data.heldout_subjects}
+        if self.prior_name:
+            extra["prior"] = self.prior_name  # trained on the stage's edits: runs on the stage's output
+        metrics: dict = {"last_losses": {k: round(float(v), 4) for k, v in result.last_losses.items()}}
+        heldout = self.heldout_metrics()
+        if heldout:
+            metrics["heldout"] = heldout
+
+        def write() -> tuple[str, str]:
+            return export_model(
+                model, path, arch=self.arch, config=info.get("config"), targets=info["targets"],
+                template=template, datasets=[d.meta for d in datasets], metrics=metrics,
+                command=command, budget=budget, method=self.method, extra=extra,
+                conditions=info.get("conditions"),
+                channels=self.channels if info.get("channels") is None else info["channels"],
+            )
+
+        path_, sha = write()
+        if evaluate_after:
+            from faceedit.eval.evaluate import evaluate
+            from faceedit.models.registry import load_model
+
+            loaded = load_model(str(path))
+            sheet = Path(run_dir or path.parent) / "eval-sheet.png"
+            metrics["eval"] = evaluate(loaded.model, loaded.meta, datasets, sheet=sheet)
+            path_, sha = write()
+        return {"export": path_, "sha256": sha, "budget": budget, "metrics": metrics}
 
     def init_from(self, tensors: dict[str, torch.Tensor], source: str, source_config: dict | None = None) -> None:
         """Fine-tuning: load a registry checkpoint's generator weights into ``self.nets["G"]``,
@@ -323,37 +463,6 @@ class MethodTrainer:
             return x
         return self.prior.back(x, batch["index"], expr)
 
-    # ---- helpers ---------------------------------------------------------------------------
-    def net(self, name: str) -> nn.Module:
-        """A network without its DistributedDataParallel wrapper."""
-        m = self.nets[name]
-        return m.module if isinstance(m, nn.parallel.DistributedDataParallel) else m
-
-    def autocast(self):
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
-
-    def optimize(self, name: str, loss: torch.Tensor) -> None:
-        """zero_grad, backward (scaled under fp16 autocast), step of optimiser ``name``."""
-        opt = self.opts[name]
-        opt.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(opt)
-        self.scaler.update()
-
-    def state(self) -> tuple[dict, dict]:
-        return ({k: self.net(k).state_dict() for k in self.nets},
-                {**{k: o.state_dict() for k, o in self.opts.items()}, "_scaler": self.scaler.state_dict()})
-
-    def load_state(self, models: dict, optimizers: dict) -> None:
-        for k in self.nets:
-            self.net(k).load_state_dict(models[k])
-        for k, o in self.opts.items():
-            o.load_state_dict(optimizers[k])
-        if "_scaler" in optimizers and optimizers["_scaler"]:
-            self.scaler.load_state_dict(optimizers["_scaler"])
-
 
 # --------------------------------------------------------------------------------------------
 # The loop
@@ -379,9 +488,13 @@ class LoopConfig:
     options: dict = field(default_factory=dict)
 
 
+PLAN_AFTER = 20
+"""Steps a run with a time budget takes before it plans its length from their speed."""
+
+
 @dataclass
 class RunResult:
-    trainer: MethodTrainer
+    trainer: Trainer
     step: int
     seconds: float
     stop_reason: str
@@ -396,7 +509,7 @@ def _dist_env() -> tuple[int, int, int]:
 
 
 def run(
-    trainer_cls: type[MethodTrainer],
+    trainer_cls: type[Trainer],
     datasets: list[Dataset],
     out: str | os.PathLike,
     cfg: LoopConfig,
@@ -426,7 +539,7 @@ def run(
     config = trainer_config(trainer_cls, config or {})
     if cfg.resume:
         if not state_path.is_file():
-            raise UsageError(f"{out}: nothing to resume (no {STATE_FILE})")
+            raise UsageError(_nothing_to_resume(out))
         saved = load_training_state(state_path)
         vocab = saved.extra.get("vocab")
         config = {**trainer_config(trainer_cls, saved.extra.get("config", {})), **config}
@@ -444,12 +557,7 @@ def run(
         config = {**trainer_config(trainer_cls, init_ckpt.meta.config), **config}
         vocab = {k: v for k, v in init_ckpt.meta.vocabularies.items() if k in trainer_cls.label_keys} or None
     validate_datasets(datasets, trainer_cls, vocab)
-    merged = {**trainer_cls.default_config, **config}
-    data = load_train_data(
-        datasets, label_keys=trainer_cls.label_keys, vocab=vocab, channels=trainer_cls.channels,
-        with_aus=trainer_cls.needs_aus, holdout=cfg.holdout, seed=cfg.seed,
-        size=merged.get("image_size"),
-    )
+    data = trainer_cls.load_data(datasets, cfg, {**trainer_cls.default_config, **config}, vocab)
     if len(data.train) == 0:
         raise UsageError("no training crops left after holding out subjects; add data or lower --holdout")
     torch.manual_seed(cfg.seed)
@@ -463,7 +571,12 @@ def run(
         logger.info("resumed %s at step %d", out, step)
     elif init_ckpt is not None:
         trainer.init_from(init_ckpt.tensors, init_ckpt.path, init_ckpt.meta.config)
-    if cfg.prior and trainer_cls.uses_prior:
+    if saved is None:
+        trainer.start()
+    # the planned length: --steps, or a budget run's estimate once made (kept for a resume)
+    trainer.planned_steps = cfg.steps if cfg.budget_minutes is None else (
+        saved.extra.get("planned_steps") if saved is not None else None)
+    if cfg.prior and getattr(trainer_cls, "uses_prior", False):
         trainer.attach_prior(cfg.prior)
         if saved is None and init_ckpt is not None and init_ckpt.meta.extra.get("prior") != cfg.prior:
             trainer.start_as_identity()
@@ -480,6 +593,7 @@ def run(
         _start_log(out / LOG_FILE, step if saved is not None else None)
     sample_batch = _sample_batch(data, device)
     t0 = time.monotonic()
+    first_step = step
     last: dict[str, float] = {}
     pending: list[dict] = []
     stop_reason = "steps"
@@ -490,7 +604,7 @@ def run(
             save_training_state(state_path, models, optims, step, extra={
                 "config": trainer.config, "vocab": data.vocab, "method": trainer_cls.arch,
                 "seed": cfg.seed, "batch_size": batch, "world_size": world,
-                "prior": trainer.prior_name if trainer.prior is not None else None,
+                "prior": getattr(trainer, "prior_name", None), "planned_steps": trainer.planned_steps,
             })
             _flush(out / LOG_FILE, pending)
 
@@ -500,6 +614,8 @@ def run(
             if _should_stop(cfg, t0, distributed, device):
                 stop_reason = "budget"
                 break
+            if trainer.planned_steps is None and step == first_step + PLAN_AFTER:
+                trainer.planned_steps = _plan(cfg, step, t0, distributed, device)
             idx = batch_indices(step, len(data.train), batch, cfg.seed, rank, world)
             b = data.train.batch(idx, device)
             torch.manual_seed(_mix(cfg.seed, "step", step, rank))
@@ -523,7 +639,7 @@ def run(
     return RunResult(trainer, step, seconds, stop_reason, last, world, rank)
 
 
-def _leave_process_group(trainer: MethodTrainer) -> None:
+def _leave_process_group(trainer: Trainer) -> None:
     """End a distributed run cleanly: wait until every rank is done (rank 0 writes the last
     checkpoint and samples while the others would otherwise already be tearing down), drop the
     DistributedDataParallel wrappers (their reducers hold the process group), then destroy it.
@@ -535,6 +651,20 @@ def _leave_process_group(trainer: MethodTrainer) -> None:
             trainer.nets[k] = m.module
     gc.collect()
     dist.destroy_process_group()
+
+
+def _plan(cfg: LoopConfig, step: int, t0: float, distributed: bool, device: torch.device) -> int:
+    """The steps a budget run will have taken when its budget is spent, at the speed of its
+    last ``PLAN_AFTER`` steps (at most ``cfg.steps``); rank 0's estimate for everyone."""
+    elapsed = time.monotonic() - t0
+    left = cfg.budget_minutes * 60 - elapsed
+    planned = min(cfg.steps, step + max(1, int(left / (elapsed / PLAN_AFTER))))
+    if distributed:
+        value = torch.tensor([float(planned)], device=device)
+        dist.broadcast(value, 0)
+        planned = int(value.item())
+    logger.info("planned %d steps (the budget at %.2f s a step)", planned, elapsed / PLAN_AFTER)
+    return planned
 
 
 def _should_stop(cfg: LoopConfig, t0: float, distributed: bool, device: torch.device) -> bool:
@@ -554,7 +684,7 @@ def _sample_batch(data: TrainData, device: torch.device, n: int = 6) -> dict[str
 
 
 @torch.no_grad()
-def _write_samples(trainer: MethodTrainer, batch: dict, path: Path) -> None:
+def _write_samples(trainer: Trainer, batch: dict, path: Path) -> None:
     from PIL import Image
 
     for m in trainer.nets.values():
@@ -626,22 +756,21 @@ class _Progress:
             self._p.__exit__(*exc)
 
 
-def check_run_folder(out: str | os.PathLike, *, resume: bool, overwrite: bool,
-                     state_file: str = STATE_FILE) -> list[Path]:
-    """Guard a run folder before ``faceedit train`` writes into it; returns what
+def check_run_folder(out: str | os.PathLike, *, resume: bool, overwrite: bool) -> list[Path]:
+    """Guard a run folder before a training command writes into it; returns what
     :func:`clear_run_folder` would remove (empty unless ``overwrite``).
 
     A folder that already holds a run (a training state, ``log.jsonl``, ``report.json`` or
     sample sheets) is continued with ``resume`` or started afresh with ``overwrite``; anything
     else is a UsageError naming the folder, so a forgotten ``--resume`` never wipes a run.
-    ``resume`` needs ``state_file``, the method's training state.
+    ``resume`` needs the run's training state, ``RUN/state.safetensors``.
     """
     out = Path(out)
     if resume and overwrite:
         raise UsageError("--resume continues the run in --out, --overwrite discards it: give one")
     if resume:
-        if not (out / state_file).is_file():
-            raise UsageError(f"{out}: nothing to resume (no {state_file})")
+        if not (out / STATE_FILE).is_file():
+            raise UsageError(_nothing_to_resume(out))
         return []
     found = _run_files(out)
     if found and not overwrite:
@@ -658,13 +787,25 @@ def clear_run_folder(found: list[Path]) -> None:
             path.unlink()
 
 
+LEGACY_STATE_FILES = ("reggan_refiner_state.safetensors",)
+"""Training states of runs from before every trainer shared this loop (RegGAN's own refiner
+loop): recognised as runs, never resumed."""
+
+
+def _nothing_to_resume(out: Path) -> str:
+    legacy = [n for n in LEGACY_STATE_FILES if (out / n).is_file()]
+    if legacy:
+        return (f"{out}: nothing to resume (no {STATE_FILE}): {legacy[0]} is the state of a run "
+                "from an older faceedit, which this one cannot continue; start afresh with "
+                "--overwrite, or fine-tune its exported checkpoint with --init")
+    return f"{out}: nothing to resume (no {STATE_FILE})"
+
+
 def _run_files(out: Path) -> list[Path]:
     """The files of an earlier run in ``out``: training states, log, report, samples."""
     import re
 
-    from faceedit.train.reggan import STATE_FILE as REGGAN_STATE
-
-    names = (STATE_FILE, REGGAN_STATE, LOG_FILE, "report.json", "eval-sheet.png")
+    names = (STATE_FILE, *LEGACY_STATE_FILES, LOG_FILE, "report.json", "eval-sheet.png")
     found = [out / n for n in names if (out / n).is_file()]
     samples = out / "samples"
     if samples.is_dir():
@@ -695,11 +836,11 @@ def trainer_for(name: str) -> type[MethodTrainer]:
 def trainable_methods() -> list[str]:
     import importlib.util
 
-    return ["reggan"] + [m for m in ("eggan", "legan", "lssl", "secgan")
-                         if importlib.util.find_spec(f"faceedit.train.{m}") is not None]
+    return [m for m in ("reggan", "eggan", "legan", "lssl", "secgan")
+            if importlib.util.find_spec(f"faceedit.train.{m}") is not None]
 
 
-def trainer_config(trainer_cls: type[MethodTrainer], config: dict) -> dict:
+def trainer_config(trainer_cls: type[Trainer], config: dict) -> dict:
     """A trainer's config with old key names under their new ones (``RENAMED_CONFIG_KEYS``: a
     run, a ``--set`` or an ``--init`` checkpoint from before a rename) and, for a trainer with a
     ``config_class``, every key checked: ConfigError names one that is neither the model's nor
@@ -735,7 +876,7 @@ def nan_to_none(metrics: Any) -> Any:
 
 
 def train_and_export(
-    name: str,
+    trainer: str | type[Trainer],
     datasets: list[Dataset],
     out: str | os.PathLike,
     cfg: LoopConfig,
@@ -745,56 +886,39 @@ def train_and_export(
     command: str = "",
     evaluate_after: bool = True,
 ) -> dict | None:
-    """``faceedit train`` for the loop-based methods: run, then (rank 0) export the generator as a
-    registry-ready checkpoint with a model card whose metrics come from ``faceedit eval`` on the
-    held-out subjects. Returns the run report (None on other ranks)."""
-    from faceedit.faces.types import CropTemplate
-    from faceedit.train.export import export_model
-
-    trainer_cls = trainer_for(name)
-    res = run(trainer_cls, datasets, out, cfg, config)
-    rank = distributed_rank()
-    if dist.is_available() and dist.is_initialized():
-        _leave_process_group(res.trainer)
-    if rank != 0:
-        return None
-    tr = res.trainer
-    info = tr.export_info()
-    model = tr.generator().cpu().eval()
-    base = dict(datasets[0].meta["template"])
-    base["size"] = tr.data.size
-    template = CropTemplate(**base)
-    out = Path(out)
-    path = Path(export or out / f"{name}.safetensors")
-    budget = {"device": str(tr.device), "world_size": res.world_size, "steps": res.step,
-              "seconds_this_call": round(res.seconds), "batch_size": cfg.batch_size or trainer_cls.default_batch_size,
-              "torch_threads": torch.get_num_threads(), "stop_reason": res.stop_reason}
-    extra = {**info.get("extra", {}), "heldout_subjects": tr.data.heldout_subjects}
-    if tr.prior is not None:
-        extra["prior"] = tr.prior_name  # trained on the stage's edits: runs on the stage's output
-    metrics: dict = {"last_losses": {k: round(float(v), 4) for k, v in res.last_losses.items()}}
-    path_, sha = export_model(
-        model, path, arch=trainer_cls.arch, config=info.get("config"), targets=info["targets"],
-        template=template, datasets=[d.meta for d in datasets], metrics=metrics, command=command,
-        budget=budget, method=trainer_cls.method, extra=extra, conditions=info.get("conditions"),
-        channels=trainer_cls.channels if info.get("channels") is None else info["channels"],
-    )
-    if evaluate_after:
-        from faceedit.eval.evaluate import evaluate
-        from faceedit.models.registry import load_model
-
-        loaded = load_model(str(path))
-        metrics["eval"] = evaluate(loaded.model, loaded.meta, datasets, sheet=out / "eval-sheet.png")
-        path_, sha = export_model(
-            model, path, arch=trainer_cls.arch, config=info.get("config"), targets=info["targets"],
-            template=template, datasets=[d.meta for d in datasets], metrics=metrics, command=command,
-            budget=budget, method=trainer_cls.method, extra=extra, conditions=info.get("conditions"),
-            channels=trainer_cls.channels if info.get("channels") is None else info["channels"],
-        )
-    report = {"export": path_, "sha256": sha, "budget": budget, "metrics": metrics}
+    """``faceedit train`` and ``faceedit train-analysis``: :func:`run` ``trainer`` (a method name,
+    see :func:`trainer_for`, or a Trainer class) into the run folder ``out``, then (rank 0) its
+    export (``export``, by default ``RUN/<name>.safetensors``, with its model card) and
+    ``RUN/report.json``. Returns the run report (None on other ranks)."""
+    trainer_cls = trainer_for(trainer) if isinstance(trainer, str) else trainer
+    threads = torch.get_num_threads()
+    if trainer_cls.torch_threads():
+        torch.set_num_threads(trainer_cls.torch_threads())
+    try:
+        res = run(trainer_cls, datasets, out, cfg, config)
+        rank = distributed_rank()
+        if dist.is_available() and dist.is_initialized():
+            _leave_process_group(res.trainer)
+        if rank != 0:
+            return None
+        out = Path(out)
+        path = Path(export) if export else out / f"{trainer_cls.arch.rsplit('/', 1)[-1]}.safetensors"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        report = res.trainer.export(path, res, cfg, command=command, evaluate_after=evaluate_after, run_dir=out)
+    finally:
+        torch.set_num_threads(threads)
     write_file_atomically(out / "report.json", json.dumps(report, indent=1))
-    logger.info("exported %s (sha256 %s)", path_, sha)
+    logger.info("exported %s (sha256 %s)", report["export"], report["sha256"])
     return report
+
+
+def run_budget(result: RunResult, cfg: LoopConfig) -> dict:
+    """What a run cost, for its model card: device, processes, steps, seconds of this call, batch
+    size, torch threads and why it stopped."""
+    return {"device": str(result.trainer.device), "world_size": result.world_size, "steps": result.step,
+            "seconds_this_call": round(result.seconds),
+            "batch_size": cfg.batch_size or type(result.trainer).default_batch_size,
+            "torch_threads": torch.get_num_threads(), "stop_reason": result.stop_reason}
 
 
 def distributed_rank() -> int:

@@ -1,12 +1,28 @@
-"""RegGAN training in the paper's two stages (section III, implementation details in IV-B/C).
+"""RegGAN training in the paper's two stages (section III, implementation details in IV-B/C), a
+trainer of the shared loop (:mod:`faceedit.train.loop`; ``faceedit train -m reggan``).
+
+Data (:meth:`RegGANTrainer.load_data`): every (neutral, target) pair of the datasets by target
+expression, split by subject as every trainer splits. With the loop's ``prior`` (the stage, by
+default) a pair's source is the stage's edit of the neutral crop with the real target's own
+geometry (:func:`faceedit.train.prior.paired_inputs`), so both stages learn the appearance the
+stage leaves; ``--prior none``: the neutral crop itself.
 
 Stage 1, ``fit_expression_layer``: one expression layer per (neutral -> target) pair, solved in
-closed form (eq. 6) from paired images, optionally after ``augment_colours`` (IV-C).
+closed form (eq. 6, on the change: ``fit_change_layer``) from the training pairs after
+``augment_colours`` (IV-C). It runs once, when a run starts (:meth:`RegGANTrainer.start`); the
+layers are part of the run's state, so a resumed run continues with them and does not refit.
 
-Stage 2, ``train_refiner``: the shared refinement network ``G_R`` learns to map the expression
+Stage 2, the loop's steps: the shared refinement network ``G_R`` learns to map the expression
 layers' outputs ``x_E`` to the real target images, against three PatchGAN discriminators on a
 3-scale pyramid with the hinge loss (eq. 15) and the generator loss of eq. 10:
-``100 pix + 1 adv + 10 fm + 1 per`` (weights configurable via ``RefinerLossWeights``).
+``100 pix + 1 adv + 10 fm + 1 per``.
+
+Config (``--set KEY=JSON``), beside the model's own (:class:`~faceedit.models.reggan.RegGANConfig`;
+``image_size`` defaults to the datasets' crop size): ``lambda_reg`` (eq. 5-6's ridge lambda;
+formerly ``--lambda``), ``augment_copies`` (recoloured copies per pair; formerly ``--augment``),
+``lr``, ``betas``, the loss weights ``lambda_pix``, ``lambda_adv``, ``lambda_fm``, ``lambda_per``
+(the perceptual term needs VGG-19 weights, ``--vgg19``), and each discriminator's ``d_channels``,
+``d_n_layers``, ``d_max_channels``, ``d_norm`` (formerly ``--disc KEY=VALUE``).
 
 Reading of the paper's equations where their text is loose:
 
@@ -24,27 +40,23 @@ Reading of the paper's equations where their text is loose:
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
-from faceedit.errors import CheckpointError, UsageError
-from faceedit.files import atomic_path, write_file_atomically
-from faceedit.models.checkpoint import load_training_state, save_training_state, upgrade_config
+from faceedit.data import Dataset, expression_pairs, holdout_subjects, load_crop
+from faceedit.errors import UsageError
 from faceedit.models.layers import MultiScaleDiscriminator
-from faceedit.models.reggan import ExpressionLayer, RegGAN, build_reggan, pad_for_patches
-from faceedit.pixels import RGB_TO_YCC, signed_to_uint8
+from faceedit.models.reggan import ExpressionLayer, RegGAN, RegGANConfig, build_reggan, pad_for_patches
+from faceedit.pixels import RGB_TO_YCC
+from faceedit.train.critic import adam
+from faceedit.train.loop import CropSet, LoopConfig, MethodTrainer, TrainData
 from faceedit.train.losses import (
-    PerceptualLoss,
     build_perceptual_loss,
     feature_matching_loss,
     hinge_discriminator_loss,
@@ -52,10 +64,6 @@ from faceedit.train.losses import (
 )
 
 log = logging.getLogger("faceedit")
-
-STATE_FILE = "reggan_refiner_state.safetensors"
-LOG_FILE = "log.jsonl"
-SAMPLES_DIR = "samples"
 
 # ----------------------------------------------------------------------------------------------
 # Stage 1: expression layers
@@ -221,282 +229,6 @@ def augment_colours(
     return torch.cat(out_src), torch.cat(out_dst)
 
 
-# ----------------------------------------------------------------------------------------------
-# Stage 2: refinement network
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RefinerLossWeights:
-    """Weights of eq. 10 (paper IV-B: 100, 1, 10, 1)."""
-
-    pix: float = 100.0
-    adv: float = 1.0
-    fm: float = 10.0
-    per: float = 1.0
-
-
-DEFAULT_DISCRIMINATOR: dict[str, Any] = {
-    "channels": 64,
-    "n_layers": 3,
-    "max_channels": 512,
-    "norm": "instance",
-}
-"""Each of the three discriminators (the paper follows pix2pixHD, whose sizes these are)."""
-
-
-@dataclass
-class RefinerTrainResult:
-    """``step``: steps done in total; ``stop_reason``: reached ``steps`` or ran out of budget;
-    ``losses``: mean losses over the last logging window (empty if no step ran)."""
-
-    step: int
-    stop_reason: Literal["steps", "budget"]
-    losses: dict[str, float]
-
-
-def _refiner_dataset(
-    model: RegGAN,
-    pairs_by_target: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
-    device: torch.device,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """All pairs as (x_E, target) on the CPU, ``x_E`` computed once by the frozen expression
-    layers."""
-    inputs, targets = [], []
-    for target, (src, dst) in pairs_by_target.items():
-        model.check_target(target)
-        expected = (model.channels, model.size, model.size)
-        if src.shape != dst.shape or tuple(src.shape[1:]) != expected:
-            raise ValueError(
-                f"pairs for {target!r} must both be (N, {', '.join(map(str, expected))})"
-            )
-        with torch.no_grad():
-            inputs += [
-                model.expression_output(batch.to(device), target).cpu() for batch in src.split(64)
-            ]
-        targets.append(dst.float().cpu())
-    if not inputs:
-        raise ValueError("no training pairs")
-    return torch.cat(inputs), torch.cat(targets)
-
-
-def _save_samples(
-    path: Path, refiner: torch.nn.Module, x_e: torch.Tensor, target: torch.Tensor
-) -> None:
-    """A PNG with one row per sample: x_E | G_R(x_E) | target."""
-    was_training = refiner.training
-    refiner.eval()
-    with torch.no_grad():
-        rows = torch.cat([x_e, refiner(x_e), target], dim=-1)
-    refiner.train(was_training)
-    grid = torch.cat(list(rows), dim=-2)  # (C, rows * S, 3 S)
-    pixels = signed_to_uint8(grid).permute(1, 2, 0).contiguous().cpu().numpy()
-    with atomic_path(path) as tmp:
-        Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(tmp, format="PNG")
-
-
-def train_refiner(
-    model: RegGAN,
-    pairs_by_target: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
-    *,
-    steps: int,
-    batch_size: int = 1,
-    lr: float = 2e-4,
-    betas: tuple[float, float] = (0.5, 0.999),
-    device: str | torch.device = "cpu",
-    log_every: int = 50,
-    checkpoint_dir: str | os.PathLike | None = None,
-    checkpoint_every: int = 500,
-    resume: bool = False,
-    budget_minutes: float | None = None,
-    sample_every: int = 0,
-    seed: int = 0,
-    loss_weights: RefinerLossWeights = RefinerLossWeights(),
-    perceptual_weights: str | os.PathLike | None = None,
-    discriminator: Mapping[str, Any] | None = None,
-    state_extra: Mapping[str, Any] | None = None,
-) -> RefinerTrainResult:
-    """Train ``model.refiner`` (stage 2) on the outputs of ``model``'s expression layers.
-
-    ``pairs_by_target`` maps each target (which must have an expression layer) to paired
-    ``(neutral, target)`` images (N, C, S, S) in [-1, 1]; ``x_E`` is computed once. Each step
-    draws ``batch_size`` pairs uniformly (seeded by ``seed``), updates ``G_R`` with eq. 10 and the
-    discriminators with eq. 15, both by Adam(``lr``, ``betas``). The perceptual term needs VGG-19
-    weights (``perceptual_weights``, see ``faceedit.train.losses``); without them it is off and a
-    warning is logged. ``discriminator`` overrides ``DEFAULT_DISCRIMINATOR``.
-
-    With ``checkpoint_dir``: the full training state (model, discriminators, optimisers, sampler
-    RNG, step) is saved there every ``checkpoint_every`` steps and at the end; mean losses are
-    appended to ``log.jsonl`` every ``log_every`` steps; every ``sample_every`` steps (0 = never)
-    a PNG of four training samples goes to ``samples/``. ``resume=True`` continues from the saved
-    state (dropping log lines written after it), so an interrupted run ends where an
-    uninterrupted one would. ``steps`` is the total step count, resumed steps included;
-    ``budget_minutes`` stops earlier (and saves) once that much wall time has passed in this call.
-    ``model`` is moved to ``device`` and trained in place. ``state_extra`` (JSON-like) is saved
-    with the training state.
-    """
-    if steps < 0 or batch_size < 1 or log_every < 1 or checkpoint_every < 1 or sample_every < 0:
-        raise ValueError(
-            "steps >= 0, batch_size >= 1, log_every >= 1, checkpoint_every >= 1, sample_every >= 0"
-        )
-    if checkpoint_dir is None and (resume or sample_every):
-        raise ValueError("resume and sample_every need a checkpoint_dir")
-    device = torch.device(device)
-    model.to(device)
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        disc = MultiScaleDiscriminator(
-            model.channels, 3, **{**DEFAULT_DISCRIMINATOR, **(discriminator or {})}
-        )
-    disc.to(device).train()
-    model.refiner.train()
-    opt_g = torch.optim.Adam(model.refiner.parameters(), lr=lr, betas=betas)
-    opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=betas)
-    perceptual = build_perceptual_loss(perceptual_weights) if loss_weights.per else None
-    if perceptual is not None:
-        perceptual.to(device)
-    sampler = torch.Generator().manual_seed(seed)
-
-    folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    step = 0
-    if folder is not None and resume and (folder / STATE_FILE).is_file():
-        state = load_training_state(folder / STATE_FILE, device=device)
-        if upgrade_config("reggan", state.extra.get("config") or {}) != model.config:
-            raise CheckpointError("training state belongs to a different RegGAN config", state.path)
-        model.load_state_dict(state.model_state["model"])
-        disc.load_state_dict(state.model_state["discriminator"])
-        opt_g.load_state_dict(state.optimizer_state_dicts["refiner"])
-        opt_d.load_state_dict(state.optimizer_state_dicts["discriminator"])
-        sampler.set_state(state.extra["sampler_rng"].cpu())
-        step = state.step
-        log.info("resumed RegGAN refiner training at step %d from %s", step, state.path)
-    if folder is not None:
-        _start_log(folder / LOG_FILE, keep_through_step=step if resume else None)
-    x_e, targets = _refiner_dataset(model, pairs_by_target, device)  # after a resume's weights
-
-    def save() -> None:
-        save_training_state(
-            folder / STATE_FILE,
-            {"model": model.state_dict(), "discriminator": disc.state_dict()},
-            {"refiner": opt_g.state_dict(), "discriminator": opt_d.state_dict()},
-            step,
-            {**(state_extra or {}), "sampler_rng": sampler.get_state(), "config": model.config,
-             "seed": seed},
-        )
-
-    started = time.monotonic()
-    window: list[dict[str, float]] = []  # losses of the steps since the last log record
-    losses: dict[str, float] = {}
-
-    def flush_log() -> None:
-        nonlocal losses
-        losses = {key: sum(values[key] for values in window) / len(window) for key in window[0]}
-        record = {"step": step, "time_s": round(time.monotonic() - started, 3), **losses}
-        log.info("reggan refiner %s", json.dumps(record))
-        if folder is not None:
-            with open(folder / LOG_FILE, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
-        window.clear()
-
-    fixed = torch.arange(min(4, len(x_e)))
-    saved_step = step
-    stop_reason: Literal["steps", "budget"] = "steps"
-    while step < steps:
-        if budget_minutes is not None and time.monotonic() - started > 60 * budget_minutes:
-            stop_reason = "budget"
-            log.info(
-                "RegGAN refiner training stopped by its %g-minute budget at step %d",
-                budget_minutes,
-                step,
-            )
-            break
-        batch = torch.randint(len(x_e), (batch_size,), generator=sampler)
-        x, t = x_e[batch].to(device), targets[batch].to(device)
-        window.append(
-            _refiner_step(model.refiner, disc, opt_g, opt_d, x, t, loss_weights, perceptual)
-        )
-        step += 1
-        if step % log_every == 0:
-            flush_log()
-        if folder is not None and step % checkpoint_every == 0:
-            save()
-            saved_step = step
-        if sample_every and step % sample_every == 0:
-            sample_path = folder / SAMPLES_DIR / f"step_{step:07d}.png"
-            _save_samples(
-                sample_path, model.refiner, x_e[fixed].to(device), targets[fixed].to(device)
-            )
-    if window:
-        flush_log()
-    if folder is not None and step != saved_step:
-        save()
-    return RefinerTrainResult(step=step, stop_reason=stop_reason, losses=losses)
-
-
-def _start_log(path: Path, keep_through_step: int | None) -> None:
-    """Start ``log.jsonl``: empty for a fresh run; for a resumed one, keep the records up to the
-    resumed step and drop those a crashed run wrote after its last checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    kept = []
-    if keep_through_step is not None and path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                if json.loads(line)["step"] <= keep_through_step:
-                    kept.append(line + "\n")
-            except (ValueError, KeyError, TypeError):
-                continue  # a torn last line from a crash
-    write_file_atomically(path, "".join(kept))
-
-
-def _refiner_step(
-    refiner: torch.nn.Module,
-    disc: MultiScaleDiscriminator,
-    opt_g: torch.optim.Optimizer,
-    opt_d: torch.optim.Optimizer,
-    x_e: torch.Tensor,
-    target: torch.Tensor,
-    weights: RefinerLossWeights,
-    perceptual: PerceptualLoss | None,
-) -> dict[str, float]:
-    """One update of G_R (eq. 10) and of the discriminators (eq. 15) on the same fake batch."""
-    fake = refiner(x_e)
-    real_out = disc(target)
-    loss_d = hinge_discriminator_loss(
-        [f[-1] for f in real_out], [f[-1] for f in disc(fake.detach())]
-    )
-
-    disc.requires_grad_(False)  # the generator's loss must not leave gradients in D
-    fake_out = disc(fake)
-    disc.requires_grad_(True)
-    terms = {
-        "pix": F.l1_loss(fake, target),
-        "adv": hinge_generator_loss([f[-1] for f in fake_out]),
-        "fm": feature_matching_loss(fake_out, real_out),
-    }
-    if perceptual is not None:
-        terms["per"] = perceptual(fake, target)
-    factors = asdict(weights)
-    loss_g = torch.stack([factors[name] * value for name, value in terms.items()]).sum()
-
-    opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
-    opt_g.step()
-    opt_d.zero_grad(set_to_none=True)
-    loss_d.backward()
-    opt_d.step()
-    return {
-        "loss_g": loss_g.item(),
-        **{name: value.item() for name, value in terms.items()},
-        "loss_d": loss_d.item(),
-    }
-
-
-# ----------------------------------------------------------------------------------------------
-# The recipe: prepared datasets -> both stages -> held-out metrics -> exported checkpoint
-# ----------------------------------------------------------------------------------------------
-
-
 def fit_change_layer(src: torch.Tensor, dst: torch.Tensor, r: int = 5, lam: float = 100.0
                      ) -> ExpressionLayer:
     """Eq. 6 solved for the *change* ``dst - src``, then the identity added back.
@@ -515,9 +247,227 @@ def fit_change_layer(src: torch.Tensor, dst: torch.Tensor, r: int = 5, lam: floa
     return layer
 
 
-def _stack(rows: list[dict], channels: int, size: int | None = None) -> torch.Tensor:
-    from faceedit.train.data import load_crop
+# ----------------------------------------------------------------------------------------------
+# Both stages on the shared loop
+# ----------------------------------------------------------------------------------------------
 
+
+DEFAULT_DISCRIMINATOR: dict[str, Any] = {
+    "channels": 64,
+    "n_layers": 3,
+    "max_channels": 512,
+    "norm": "instance",
+}
+"""Each of the three discriminators (the paper follows pix2pixHD, whose sizes these are); the
+trainer's config keys are these names with ``d_`` in front."""
+
+
+@dataclass
+class PairData(TrainData):
+    """Training data of (source, target) pairs: the sets' images are the sources, their field
+    ``target`` the real target photos, their label ``expression`` the target's index in
+    ``vocab["targets"]``. ``luma``: the targets with a luminance layer (greyscale pairs only);
+    ``fit_pairs``: what stage 1 fits a luminance layer on (1-channel, colour-augmented; a colour
+    layer is fitted on its training pairs); ``prior``: the stage the sources were edited by
+    (None: unedited); ``pairs``: counts per target, for the model card."""
+
+    luma: list[str] = field(default_factory=list)
+    fit_pairs: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
+    prior: str | None = None
+    pairs: dict[str, dict] = field(default_factory=dict)
+
+
+class RegGANTrainer(MethodTrainer):
+    """RegGAN on the shared loop: pairs as data, stage 1 in :meth:`start`, stage 2 as the steps
+    (see the module docstring)."""
+
+    method = "RegGAN"
+    arch = "reggan"
+    label_keys = ("expression",)
+    needs_labels = ("expression",)
+    needs_pairs = True
+    config_class = RegGANConfig
+    default_batch_size = 4
+    default_config: dict[str, Any] = {
+        **{k: v for k, v in RegGANConfig.defaults().items() if k not in ("targets", "luma_targets")},
+        "image_size": None,  # None: the datasets' crop size
+        "lr": 2e-4,
+        "betas": [0.5, 0.999],
+        "lambda_reg": 100.0,  # ridge of the expression layers (fit_change_layer)
+        "augment_copies": 10,  # paper: ten
+        "lambda_pix": 100.0,  # eq. 10 (paper IV-B: 100, 1, 10, 1)
+        "lambda_adv": 1.0,
+        "lambda_fm": 10.0,
+        "lambda_per": 1.0,
+        **{f"d_{k}": v for k, v in DEFAULT_DISCRIMINATOR.items()},
+    }
+
+    # ---- data and stage 1 ------------------------------------------------------------------------
+    @classmethod
+    def load_data(cls, datasets: list[Dataset], cfg: LoopConfig, config: dict,
+                  vocab: dict[str, list[str]] | None) -> PairData:
+        """Every (neutral, target) pair by target expression, split by subject (``cfg.holdout``,
+        ``cfg.seed``; held-out pairs are for the metrics and samples only). A target with colour
+        pairs uses those only and gets an RGB layer; a target with greyscale pairs only gets a
+        luminance layer (see ``RegGAN.expression_output``). The refiner trains on the colour
+        pairs with their ``augment_copies`` recoloured copies (which also keeps the colour
+        photos, our main use, from being outnumbered) and on greyscale pairs as grey RGB."""
+        size = int(config.get("image_size") or datasets[0].size)
+        held: set[str] = set()
+        for d in datasets:
+            held |= holdout_subjects({r["subject"] for r in d.rows}, cfg.holdout, cfg.seed)
+        pairs = expression_pairs([r for d in datasets for r in d.rows])
+        stage = None
+        if cfg.prior:
+            from faceedit.train.prior import load_stage_prior
+
+            stage = load_stage_prior(cfg.prior)
+        targets = sorted(pairs)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        train, test, luma, fit_pairs, counts = [], [], [], {}, {}
+        for i, target in enumerate(targets):
+            colour = [p for p in pairs[target] if not (p[0]["grey"] or p[1]["grey"])]
+            ch = 3 if colour else 1
+            chosen = colour or pairs[target]
+            train_pairs = [p for p in chosen if p[1]["subject"] not in held]
+            test_pairs = [p for p in chosen if p[1]["subject"] in held]
+            if not train_pairs:
+                raise UsageError(f"no training pairs for {target!r}: all its subjects are held out; "
+                                 "add data or lower the held-out fraction")
+            src, dst = _sources(stage, train_pairs, ch, size), _stack([p[1] for p in train_pairs], ch, size)
+            a_src, a_dst = augment_colours(src, dst, int(config["augment_copies"]), generator=generator)
+            if ch == 1:
+                luma.append(target)
+                fit_pairs[target] = (a_src, a_dst)
+                train.append((src.expand(-1, 3, -1, -1), dst.expand(-1, 3, -1, -1), i))
+            else:
+                train.append((a_src, a_dst, i))
+            test.append((_sources(stage, test_pairs, 3, size), _stack([p[1] for p in test_pairs], 3, size), i))
+            counts[target] = {"train_pairs": len(train_pairs), "augmented": len(a_src),
+                              "heldout_pairs": len(test_pairs), "luma": ch == 1,
+                              "train_subjects": len({p[1]["subject"] for p in train_pairs}),
+                              "heldout_subjects": len({p[1]["subject"] for p in test_pairs})}
+        train_set, held_set = _pair_set(train), _pair_set(test)
+        held_set.offset = len(train_set)
+        # (the targets are no label vocabulary: the sources' "neutral" is none of them)
+        return PairData(list(datasets), size, 3, {"targets": targets}, train_set, held_set,
+                        sorted(held), luma=luma, fit_pairs=fit_pairs, prior=cfg.prior, pairs=counts)
+
+    def build(self) -> None:
+        c = self.config
+        own = set(RegGANConfig.keys()) - {"image_size", "channels", "targets", "luma_targets"}
+        self.model = build_reggan({**{k: c[k] for k in own}, "image_size": self.data.size, "channels": 3,
+                                   "targets": self.data.vocab["targets"], "luma_targets": self.data.luma})
+        disc = MultiScaleDiscriminator(3, 3, channels=int(c["d_channels"]), n_layers=int(c["d_n_layers"]),
+                                       max_channels=int(c["d_max_channels"]), norm=c["d_norm"])
+        # "E": the expression layers (buffers, no gradient), in the state with the networks
+        self.nets = {"G": self.model.refiner, "D": disc, "E": self.model.expression}
+        self.opts = {k: adam(self.nets[k], c["lr"], c["betas"]) for k in ("G", "D")}
+        self.perceptual = build_perceptual_loss(self.options.get("vgg19")) if float(c["lambda_per"]) else None
+        if self.perceptual is not None:
+            self.perceptual.to(self.device)
+        self.prior_name = self.data.prior
+
+    def start(self) -> None:
+        """Stage 1: every target's expression layer in closed form from its training pairs
+        (colour-augmented), with the ridge ``lambda_reg``."""
+        t0 = time.monotonic()
+        train = self.data.train
+        for i, target in enumerate(self.data.vocab["targets"]):
+            rows = train.labels["expression"] == i
+            src, dst = self.data.fit_pairs.get(target) or (train.images[rows], train.fields["target"][rows])
+            layer = fit_change_layer(src, dst, self.model.r, float(self.config["lambda_reg"]))
+            self.model.set_expression_layer(target, layer.to(self.device))
+            log.info("stage 1: %s layer fitted on %d pairs (with colour augmentation)", target, len(src))
+        self.data.fit_pairs.clear()
+        log.info("stage 1: %d expression layers in %.0f s", len(self.data.vocab["targets"]),
+                 time.monotonic() - t0)
+
+    # ---- stage 2 ---------------------------------------------------------------------------------
+    def expression_outputs(self, x: torch.Tensor, expr: torch.Tensor) -> torch.Tensor:
+        """``x_E``: each crop of ``x`` through the expression layer of its target index ``expr``."""
+        out = torch.empty_like(x)
+        for i in expr.unique().tolist():
+            rows = expr == i
+            out[rows] = self.model.expression_output(x[rows], self.data.vocab["targets"][i])
+        return out
+
+    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
+        """One update of G_R (eq. 10) and of the discriminators (eq. 15) on the same fake batch."""
+        c = self.config
+        G, D = self.nets["G"], self.nets["D"]
+        real = batch["target"]
+        with torch.no_grad():
+            x_e = self.expression_outputs(batch["image"], batch["expression"])
+        with self.autocast():
+            fake = G(x_e)
+            real_out = D(real)
+            loss_d = hinge_discriminator_loss([f[-1] for f in real_out], [f[-1] for f in D(fake.detach())])
+            frozen = self.net("D").requires_grad_(False)  # the generator's loss leaves no gradients in D
+            fake_out = frozen(fake)
+            frozen.requires_grad_(True)
+            terms = {
+                "pix": F.l1_loss(fake.float(), real),
+                "adv": hinge_generator_loss([f[-1] for f in fake_out]),
+                "fm": feature_matching_loss(fake_out, real_out),
+            }
+            if self.perceptual is not None:
+                terms["per"] = self.perceptual(fake.float(), real)
+            loss_g = torch.stack([float(c[f"lambda_{k}"]) * v.float() for k, v in terms.items()]).sum()
+        self.optimize("G", loss_g)
+        self.optimize("D", loss_d)
+        return {"loss_g": loss_g.item(), **{k: v.item() for k, v in terms.items()}, "loss_d": loss_d.item()}
+
+    @torch.no_grad()
+    def samples(self, batch: dict[str, Any]) -> torch.Tensor:
+        """input | x_E | G_R(x_E) | the real target photo."""
+        x_e = self.expression_outputs(batch["image"], batch["expression"])
+        return torch.cat([batch["image"], x_e, self.net("G")(x_e), batch["target"]], -1)
+
+    # ---- export ----------------------------------------------------------------------------------
+    def generator(self) -> RegGAN:
+        model = build_reggan(self.model.cfg)
+        model.load_state_dict(self.model.state_dict())
+        return model.cpu().eval()
+
+    def export_prefix(self) -> str:
+        return "refiner."  # --init fine-tunes G_R; stage 1 is fitted afresh
+
+    def export_info(self) -> dict[str, Any]:
+        return {"targets": self.model.targets(),
+                "extra": {"luma_targets": list(self.data.luma), "pairs": self.data.pairs}}
+
+    def heldout_metrics(self) -> dict[str, Any]:
+        """L1 and SSIM to the real target photo, per target, of the held-out pairs' input, G_E's
+        output and G_R's (:func:`regression_metrics`)."""
+        held = self.data.held
+        by_target = {}
+        for i, target in enumerate(self.data.vocab["targets"]):
+            rows = held.labels["expression"] == i
+            if rows.any():
+                by_target[target] = (held.images[rows], held.fields["target"][rows])
+        return regression_metrics(self.generator(), by_target, self.device)
+
+
+def _sources(stage, pairs: list[tuple[dict, dict]], channels: int, size: int) -> torch.Tensor:
+    """What G_E edits for each pair: the stage's edit with the real target's own geometry, or
+    without a stage the neutral crop."""
+    if stage is None:
+        return _stack([p[0] for p in pairs], channels, size)
+    from faceedit.train.prior import paired_inputs
+
+    return paired_inputs(stage, pairs, channels, size)
+
+
+def _pair_set(parts: list[tuple[torch.Tensor, torch.Tensor, int]]) -> CropSet:
+    """(sources, targets, target index) per target as one CropSet of pairs."""
+    return CropSet(rows=[], images=torch.cat([p[0] for p in parts]),
+                   labels={"expression": torch.cat([torch.full((len(p[0]),), p[2], dtype=torch.long)
+                                                    for p in parts])},
+                   fields={"target": torch.cat([p[1] for p in parts])})
+
+
+def _stack(rows: list[dict], channels: int, size: int | None = None) -> torch.Tensor:
     if not rows:
         return torch.zeros(0, channels, size or 0, size or 0)
     t = torch.stack([load_crop(r, channels) for r in rows])
@@ -546,195 +496,3 @@ def regression_metrics(model: RegGAN, pairs_by_target: Mapping[str, tuple[torch.
                 sums[f"ssim_{name}"] = sums.get(f"ssim_{name}", 0.0) + float(ssim(img, d).sum())
         out[target] = {k: round(v / len(src), 4) for k, v in sums.items()} | {"pairs": len(src)}
     return out
-
-
-def train_from_datasets(
-    datasets: list[str | os.PathLike],
-    run_dir: str | os.PathLike,
-    *,
-    config: Mapping[str, Any] | None = None,
-    lam: float = 100.0,
-    augment_copies: int = 10,
-    holdout: float = 0.2,
-    seed: int = 0,
-    steps: int = 1_000_000,
-    budget_minutes: float | None = None,
-    batch_size: int = 4,
-    lr: float = 2e-4,
-    resume: bool = False,
-    discriminator: Mapping[str, Any] | None = None,
-    perceptual_weights: str | os.PathLike | None = None,
-    device: str | torch.device = "cpu",
-    sample_every: int = 200,
-    checkpoint_every: int = 200,
-    size: int | None = None,
-    prior: str | None = None,
-    init: str | os.PathLike | None = None,
-) -> tuple[RegGAN, dict[str, Any]]:
-    """Train RegGAN on prepared datasets (``faceedit prepare``) and report held-out metrics.
-
-    ``size``: the model's crop size (default: the datasets'). ``prior``: a stage model (e.g.
-    ``"stage"``) whose edit the network refines: every pair's source is the stage's edit of it
-    with the real target's own geometry (:func:`faceedit.train.prior.paired_inputs`), so the
-    expression layers and the refiner learn the appearance the stage leaves. ``init``: a RegGAN
-    checkpoint whose refiner ``G_R`` this run fine-tunes (stage 1 is always fitted afresh).
-
-    Targets: every expression with (neutral, target) pairs in the data. A target with colour
-    pairs gets an RGB expression layer fitted on those colour pairs only; a target with only
-    greyscale pairs gets a luminance layer (see ``RegGAN.expression_output``). Subjects are
-    split once, by a seeded hash, into training and held-out (``holdout`` fraction per dataset);
-    held-out subjects are used for the metrics only. Stage 1 is closed-form and recomputed on
-    resume (it is deterministic); stage 2 resumes from ``run_dir``. A resume must use the
-    stage-1 settings the run started with (``lam``, ``augment_copies``, ``holdout``, ``seed``,
-    kept in its training state): different ones are a UsageError naming them.
-    """
-    from faceedit.train.data import expression_pairs, holdout_subjects, open_dataset
-
-    run = Path(run_dir)
-    stage1 = {"lambda": lam, "augment_copies": augment_copies, "holdout": holdout, "seed": seed,
-              "prior": prior}
-    if resume and (run / STATE_FILE).is_file():
-        started = load_training_state(run / STATE_FILE).extra.get("stage1")
-        changed = [f"{k} {stage1[k]} (the run started with {started.get(k)})"
-                   for k in stage1 if started is not None and started.get(k) != stage1[k]]
-        if changed:
-            raise UsageError(f"{run}: resuming RegGAN with other stage-1 settings: "
-                             f"{', '.join(changed)}")
-    run.mkdir(parents=True, exist_ok=True)
-    sets = [open_dataset(p) for p in datasets]
-    sizes = {d.size for d in sets}
-    if len(sizes) != 1:
-        raise ValueError(f"datasets have different crop sizes: {sorted(sizes)}")
-    rows = [r for d in sets for r in d.rows]
-    held: set[str] = set()
-    for d in sets:
-        held |= holdout_subjects({r["subject"] for r in d.rows}, holdout, seed)
-    pairs = expression_pairs(rows)
-    if not pairs:
-        raise ValueError("no (neutral, target) pairs in the datasets")
-
-    targets, luma = [], []
-    chosen: dict[str, list[tuple[dict, dict]]] = {}
-    for target in sorted(pairs):
-        colour = [p for p in pairs[target] if not (p[0]["grey"] or p[1]["grey"])]
-        chosen[target] = colour or pairs[target]
-        targets.append(target)
-        if not colour:
-            luma.append(target)
-    config = upgrade_config("reggan", dict(config or {}))  # a --set from before the rename
-    size = int(size or config.get("image_size") or sizes.pop())
-    stage = None
-    if prior:
-        from faceedit.train.prior import load_stage_prior, paired_inputs
-
-        stage = load_stage_prior(prior)
-
-    def sources(pairs: list[tuple[dict, dict]], ch: int) -> torch.Tensor:
-        if stage is None:
-            return _stack([p[0] for p in pairs], ch, size)
-        return paired_inputs(stage, pairs, ch, size)
-
-    model = build_reggan({**config, "image_size": size, "channels": 3,
-                          "targets": targets, "luma_targets": luma})
-
-    if init and not (resume and (run / STATE_FILE).is_file()):
-        from faceedit.models.checkpoint import load_checkpoint
-
-        ckpt = load_checkpoint(init)
-        own = model.refiner.state_dict()
-        found = {k[len("refiner."):]: v for k, v in ckpt.tensors.items() if k.startswith("refiner.")}
-        fit = {k: v.to(own[k].dtype) for k, v in found.items() if k in own and own[k].shape == v.shape}
-        if len(fit) != len(own):
-            raise UsageError(f"--init {init}: its refiner does not fit this configuration "
-                             f"({len(fit)} of {len(own)} tensors match; give the same --set options)")
-        model.refiner.load_state_dict(fit)
-        log.info("refiner initialised from %s", init)
-
-    generator = torch.Generator().manual_seed(seed)
-    train_pairs, test_pairs, counts = {}, {}, {}
-    t0 = time.monotonic()
-    for target in targets:
-        ch = 1 if target in luma else 3
-        train = [p for p in chosen[target] if p[1]["subject"] not in held]
-        test = [p for p in chosen[target] if p[1]["subject"] in held]
-        src, dst = sources(train, ch), _stack([p[1] for p in train], ch, size)
-        a_src, a_dst = augment_colours(src, dst, augment_copies, generator=generator)
-        model.set_expression_layer(target, fit_change_layer(a_src, a_dst, model.r, lam))
-        # The refiner sees grey pairs as grey RGB; colour pairs with their colour-augmented
-        # copies (which also keeps the colour photos, our main use, from being outnumbered).
-        if ch == 1:
-            train_pairs[target] = (src.expand(-1, 3, -1, -1).contiguous(),
-                                   dst.expand(-1, 3, -1, -1).contiguous())
-        else:
-            train_pairs[target] = (a_src, a_dst)
-        test_pairs[target] = (sources(test, 3), _stack([p[1] for p in test], 3, size))
-        counts[target] = {"train_pairs": len(train), "augmented": len(a_src), "heldout_pairs": len(test),
-                          "luma": ch == 1,
-                          "train_subjects": len({p[1]["subject"] for p in train}),
-                          "heldout_subjects": len({p[1]["subject"] for p in test})}
-        log.info("stage 1: %s layer fitted on %d pairs (%d with colour augmentation)",
-                 target, len(train), len(a_src))
-    stage1_s = time.monotonic() - t0
-
-    t0 = time.monotonic()
-    result = train_refiner(
-        model, train_pairs, steps=steps, batch_size=batch_size, lr=lr, device=device,
-        checkpoint_dir=run, checkpoint_every=checkpoint_every, resume=resume,
-        budget_minutes=budget_minutes, sample_every=sample_every, seed=seed,
-        discriminator=discriminator, perceptual_weights=perceptual_weights,
-        state_extra={"stage1": stage1},
-    )
-    stage2_s = time.monotonic() - t0
-    metrics = regression_metrics(model, {t: p for t, p in test_pairs.items() if len(p[0])}, device)
-    report = {
-        "targets": targets,
-        "luma_targets": luma,
-        "pairs": counts,
-        "heldout_subjects": sorted(held),
-        "stage1_seconds": round(stage1_s, 1),
-        "stage2_seconds_this_call": round(stage2_s, 1),
-        "refiner_steps": result.step,
-        "stop_reason": result.stop_reason,
-        "final_losses": result.losses,
-        "heldout": metrics,
-        "lambda": lam,
-        "augment_copies": augment_copies,
-        "batch_size": batch_size,
-        "seed": seed,
-        "device": str(device),
-        "torch_threads": torch.get_num_threads(),
-        "perceptual": perceptual_weights is not None,
-        "prior": prior,
-        "size": size,
-    }
-    write_file_atomically(run / "report.json", json.dumps(report, indent=1))
-    return model, report
-
-
-def train_and_export(datasets: list[str | os.PathLike], sets: list, run_dir: str | os.PathLike,
-                     export: str | os.PathLike, *, batch_size: int = 4, device: torch.device,
-                     command: str = "", **train) -> tuple[Path, str]:
-    """:func:`train_from_datasets` (``train``: its keyword arguments), then the refiner exported
-    as a registered-format checkpoint with its card (commands, data, budget, held-out metrics):
-    ``faceedit train -m reggan``. ``sets``: the prepared data sets (``train.data.Dataset``) of
-    ``datasets``. Returns (path, sha256)."""
-    from faceedit.faces.types import CropTemplate
-    from faceedit.train.export import export_model
-
-    cfg = train.get("config") or {}
-    net, report = train_from_datasets(datasets, run_dir, batch_size=batch_size, device=device,
-                                      size=cfg.get("image_size", cfg.get("size")), **train)
-    template = CropTemplate(**{**sets[0].meta["template"], "size": net.config["image_size"]})
-    return export_model(
-        net, export, arch="reggan", config=net.config,
-        targets=net.targets(), template=template, datasets=[d.meta for d in sets],
-        metrics=report["heldout"], command=command, method="RegGAN",
-        budget={"device": str(device), "torch_threads": report["torch_threads"],
-                "refiner_steps": report["refiner_steps"], "batch_size": batch_size,
-                "stop_reason": report["stop_reason"],
-                "stage1_seconds": report["stage1_seconds"],
-                "stage2_seconds_last_call": report["stage2_seconds_this_call"]},
-        extra={"luma_targets": report["luma_targets"],
-               "heldout_subjects": report["heldout_subjects"],
-               **({"prior": report["prior"]} if report["prior"] else {})},
-    )
