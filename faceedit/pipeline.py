@@ -284,10 +284,12 @@ def mask_path(output: str, face: int, name: str) -> str:
 def _changed_patch(before: np.ndarray, after: np.ndarray):
     """The bounding box of the pixels ``after`` changed and their values there, or None: a
     waiting photo keeps one face-sized patch per output, not a full-size copy."""
-    rows = np.flatnonzero((before != after).any(axis=(1, 2)))
+    h, w = before.shape[:2]
+    changed = (before != after).reshape(h, -1)  # (H, W*C): both reductions run along rows
+    rows = np.flatnonzero(changed.any(1))
     if rows.size == 0:
         return None
-    cols = np.flatnonzero((before[rows[0]:rows[-1] + 1] != after[rows[0]:rows[-1] + 1]).any(axis=(0, 2)))
+    cols = np.flatnonzero(changed[rows[0]:rows[-1] + 1].any(0).reshape(w, -1).any(1))
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     return (y0, y1, x0, x1), after[y0:y1, x0:x1].copy()
 
