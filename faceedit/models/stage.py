@@ -387,7 +387,7 @@ class Stage(EditModel):
     def paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float) -> np.ndarray:
         """Apply the target's per-pixel linear appearance map (in its canonical frame) to the
         face at landmarks ``moved``."""
-        frame = self._a("mean_shape") + self._a(f"disp_mean_{target}")
+        frame = self.appearance_maps(target)[0]
         return self._paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"),
                                 strength)
 
