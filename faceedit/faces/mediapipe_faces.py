@@ -7,16 +7,17 @@ resampling (letterbox, crops) is done on the CPU with OpenCV.
 
 Stages (MediaPipe's face_detection + face_landmark_front graphs):
 
-1. the detectors see square windows of each photo (:func:`windows`), resized (INTER_AREA) to
-   their input: the whole photo letterboxed for the full-range model (faces down to ~6 % of the
+1. the detectors see square windows of each photo (:func:`windows`), resized to their input
+   (:func:`warp_crop`): the whole photo letterboxed for the full-range model (faces down to ~6 % of the
    long side); the photo zoomed out 1.5x for the short-range model (faces that fill the frame,
    which the full-range model misses); overlapping tiles of photos longer than ``tile_from`` px;
 2. anchors decoded, scores >= ``min_score`` kept, weighted NMS (IoU 0.3) per photo, across tiles;
 3. ROI per face: the box centre, 1.5x its long side, rolled so the eyes are level (keypoints 0/1);
    a 192-px crop of it goes through the mesh network; the points are mapped back to the photo;
-4. ``refine`` more passes re-crop from the mesh itself (roll from the outer eye corners, box of
-   the points) as MediaPipe does when tracking from frame to frame; faces whose mesh
-   face-presence probability is below ``min_presence`` are dropped.
+4. up to ``refine`` more passes re-crop from the mesh itself (roll from the outer eye corners,
+   box of the points) as MediaPipe does when tracking from frame to frame, for the faces whose
+   mesh lies off its crop (:func:`facemesh.roi_moved`: about 1 in 10 upright faces, most turned
+   ones); faces whose mesh face-presence probability is below ``min_presence`` are dropped.
 """
 
 from __future__ import annotations
@@ -93,37 +94,34 @@ def windows(h: int, w: int, tile_from: int, zoom_out: float) -> list[Window]:
 
 
 def window_input(img: np.ndarray, win: Window, size: int) -> np.ndarray:
-    """The window's pixels (black outside the photo) resized to ``size`` x ``size`` (INTER_AREA
-    when shrinking). Input pixel u covers photo pixels x0 + (u + 0.5) * side / size - 0.5."""
-    h, w = img.shape[:2]
-    x1, y1 = win.x0 + win.side, win.y0 + win.side
-    pads = (max(0, -win.y0), max(0, y1 - h), max(0, -win.x0), max(0, x1 - w))
-    if any(pads):
-        img = cv2.copyMakeBorder(img, *pads, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    x0, y0 = win.x0 + pads[2], win.y0 + pads[0]
-    sq = img[y0:y0 + win.side, x0:x0 + win.side]
-    interp = cv2.INTER_AREA if win.side > size else cv2.INTER_LINEAR
-    return cv2.resize(sq, (size, size), interpolation=interp)
+    """The window's pixels (black outside the photo) resized to ``size`` x ``size`` by
+    :func:`warp_crop`. Input pixel u covers photo pixels x0 + (u + 0.5) * side / size - 0.5."""
+    s = size / win.side
+    matrix = np.array([[s, 0.0, (0.5 - win.x0) * s - 0.5], [0.0, s, (0.5 - win.y0) * s - 0.5]])
+    return warp_crop(img, matrix, size)
 
 
 def warp_crop(img: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
-    """The ``size`` crop that ``matrix`` (image -> crop) describes; shrinks the photo around
-    the ROI first (INTER_AREA) when the crop is more than 2x smaller, to avoid aliasing."""
+    """The ``size`` crop that ``matrix`` (image -> crop) describes, black outside the photo.
+    When the crop is more than 2x smaller, the part of the photo it covers is first halved
+    (INTER_AREA; its 2x case is several times faster than any other factor) until less than 2x
+    is left, which the bilinear warp does without aliasing."""
     k = np.sqrt(abs(np.linalg.det(matrix[:, :2])))
-    f = int(1 / k) if k < 0.5 else 1
-    if f > 1:
+    if k < 0.5:
         inv = cv2.invertAffineTransform(matrix)
         corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]], float) @ inv.T
         h, w = img.shape[:2]
-        x0, y0 = (max(0, int(np.floor(v)) - f) for v in corners.min(0))
-        x1, y1 = min(w, int(np.ceil(corners[:, 0].max())) + f), min(h, int(np.ceil(corners[:, 1].max())) + f)
-        if x1 - x0 >= 2 * f and y1 - y0 >= 2 * f:
-            part = img[y0:y1, x0:x1]
-            nw, nh = (x1 - x0) // f, (y1 - y0) // f
-            part = cv2.resize(part[: nh * f, : nw * f], (nw, nh), interpolation=cv2.INTER_AREA)
+        m = int(np.ceil(1 / k))  # room for the last kernels
+        x0, y0 = (max(0, int(np.floor(v)) - m) for v in corners.min(0))
+        x1, y1 = min(w, int(np.ceil(corners[:, 0].max())) + m), min(h, int(np.ceil(corners[:, 1].max())) + m)
+        part, f = img[y0:y1, x0:x1], 1
+        while k * f < 0.5 and min(part.shape[:2]) >= 4:
+            nh, nw = part.shape[0] // 2, part.shape[1] // 2
+            part = cv2.resize(part[: 2 * nh, : 2 * nw], (nw, nh), interpolation=cv2.INTER_AREA)
+            f *= 2
+        if f > 1:
             # small pixel u <-> image pixel (u + 0.5) * f - 0.5 + x0
-            s = np.array([[f, 0, x0 + 0.5 * f - 0.5], [0, f, y0 + 0.5 * f - 0.5], [0, 0, 1]])
-            matrix = matrix @ s
+            matrix = matrix @ np.array([[f, 0, x0 + 0.5 * f - 0.5], [0, f, y0 + 0.5 * f - 0.5], [0, 0, 1]])
             img = part
     return cv2.warpAffine(img, matrix, (size, size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT)  # black: better than replicate at photo edges
@@ -225,8 +223,14 @@ class MediaPipeFaces:
             rois = [(d.image, *fm.roi_from_detection(d.box, d.kps)) for d in flat]
             pts, presence = self._mesh(images, rois)
             for _ in range(self.refine):
-                rois = [(d.image, *fm.roi_from_mesh(p)) for d, p in zip(flat, pts)]
-                pts, presence = self._mesh(images, rois)
+                # re-crop the faces whose mesh lies off its crop; the others would barely move
+                new = [(d.image, *fm.roi_from_mesh(p)) for d, p in zip(flat, pts)]
+                todo = [k for k, (a, b) in enumerate(zip(rois, new)) if fm.roi_moved(a[1:], b[1:])]
+                if not todo:
+                    break
+                p2, pr2 = self._mesh(images, [new[k] for k in todo])
+                for j, k in enumerate(todo):
+                    rois[k], pts[k], presence[k] = new[k], p2[j], pr2[j]
         faces: list[list[Face]] = [[] for _ in images]
         with timed("landmarks"):
             for d, p, pr in zip(flat, pts, presence):
