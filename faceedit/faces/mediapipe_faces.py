@@ -8,15 +8,17 @@ resampling (letterbox, crops) is done on the CPU with OpenCV.
 Stages (MediaPipe's face_detection + face_landmark_front graphs):
 
 1. the detectors see square windows of each photo (:func:`windows`), resized to their input
-   (:func:`warp_crop`): the whole photo letterboxed for the full-range model (faces down to ~6 % of the
-   long side); the photo zoomed out 1.5x for the short-range model (faces that fill the frame,
-   which the full-range model misses); overlapping tiles of photos longer than ``tile_from`` px;
+   (:func:`warp_crop`): the whole photo letterboxed for the full-range model (faces down to ~6 %
+   of the long side); the photo zoomed out 1.5x for the short-range model (faces that fill the
+   frame, which the full-range model misses); overlapping tiles of photos longer than
+   ``tile_from`` px;
 2. anchors decoded, scores >= ``min_score`` kept, weighted NMS (IoU 0.3) per photo, across tiles;
-3. ROI per face: the box centre, 1.5x its long side, rolled so the eyes are level (keypoints 0/1);
+3. ROI per face: the box centre, 1.5x its long side, rolled so the eyes are level (keypoints 0/1),
+   moved to where the mesh's own ROI lies on average (:func:`facemesh.roi_from_detection`);
    a 192-px crop of it goes through the mesh network; the points are mapped back to the photo;
 4. up to ``refine`` more passes re-crop from the mesh itself (roll from the outer eye corners,
    box of the points) as MediaPipe does when tracking from frame to frame, for the faces whose
-   mesh lies off its crop (:func:`facemesh.roi_moved`: about 1 in 10 upright faces, most turned
+   mesh lies off its crop (:func:`facemesh.roi_moved`: 12 of the 86 London faces, most turned
    ones); faces whose mesh face-presence probability is below ``min_presence`` are dropped.
 """
 
