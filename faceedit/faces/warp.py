@@ -189,7 +189,7 @@ def polygon_distance(poly: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Signed distance (N,) of points (N,2) to the closed polygon ``poly`` (K,2): positive
     inside, negative outside (``cv2.pointPolygonTest(..., measureDist=True)`` for many points at
     once; the polygon is taken in float32 as OpenCV takes it). Computed in float32 (torch's
-    vectorised kernels are about twice numpy's float64 ones here): distances within ~1e-5 px."""
+    vectorised kernels are about twice numpy's float64 ones here): distances within ~2e-5 px."""
     a = torch.from_numpy(np.asarray(poly, np.float32).reshape(-1, 2))
     b = torch.roll(a, -1, 0)
     ex, ey = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]  # (K,) edges
