@@ -104,11 +104,20 @@ def _temporary(path: str | os.PathLike[str]) -> Iterator[str]:
     try:
         # O_EXCL: never another writer's file; mode 0o666 so that the umask applies, as for any
         # new file
-        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666))
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        try:
+            mode = os.fstat(fd).st_mode & 0o7777  # 0o666 less the umask
+        finally:
+            os.close(fd)
     except OSError as e:
         raise OutputError(f"cannot write in folder {folder}: {os_reason(e)}", path) from e
     try:
         yield temp
+        # a writer given the name may have replaced the file with one of its own mode
+        # (safetensors 0.8 writes a 0600 file and renames it over ``temp``): give every output
+        # the umask's mode, as for any new file
+        if os.stat(temp).st_mode & 0o7777 != mode:
+            os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException as e:
         with contextlib.suppress(OSError):

@@ -134,6 +134,39 @@ def test_write_file_atomically_leaves_no_temp(tmp_path):
     assert path.read_bytes() == b"{}" and _listing(path.parent) == ["a.json"]
 
 
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
+def test_atomic_writes_get_the_umasks_mode(tmp_path):
+    """Every atomically written file gets 0o666 less the umask, also when the writer given the
+    temporary name replaces it with a file of its own (safetensors 0.8 writes 0600 files): a
+    checkpoint is as readable as the other outputs."""
+    import torch
+
+    from faceedit.files import atomic_path, write_file_atomically
+    from faceedit.models.checkpoint import save_checkpoint
+
+    def private_writer(temp):  # what safetensors' save_file does: its own 0600 file, renamed
+        other = temp + ".own"
+        fd = os.open(other, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, b"data")
+        os.close(fd)
+        os.replace(other, temp)
+
+    old = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "a.bin") as temp:
+            private_writer(temp)
+        write_file_atomically(tmp_path / "b.json", "{}")
+        save_checkpoint(str(tmp_path / "c.safetensors"), {"w": torch.zeros(2)},
+                        {"arch": "x", "config": {}, "image_size": 8, "channels": 3,
+                         "template": {"size": 8, "eye_dist": 0.3, "eye_y": 0.42}})
+        os.umask(0o077)
+        write_file_atomically(tmp_path / "d.json", "{}")
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"a.bin": 0o644, "b.json": 0o644, "c.safetensors": 0o644, "d.json": 0o600}
+
+
 def test_atomic_file_writer_raising_leaves_the_old_file(tmp_path):
     from faceedit.files import atomic_file
 
