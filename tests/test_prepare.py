@@ -212,3 +212,35 @@ def test_condition_pairs_match_expected_labels_and_keep_the_others():
     assert condition_pairs(rows, {"expression": "happy", "lighting": "left"}) == []
     # nothing to edit: the source already shows the expected labels
     assert condition_pairs(rows, {"expression": "neutral", "lighting": "front"}) == []
+
+
+@pytest.mark.parametrize("size", ["0", "-3", "8", "5000"])
+def test_prepare_refuses_a_crop_size_out_of_range_before_writing(tmp_path, raw_folders, size):
+    out = tmp_path / "ds"
+    r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", size])
+    assert r.exit_code == 2, (r.exception, r.stderr)
+    assert f"--size {size}: crops must be 16 to 2048 pixels" in r.stderr
+    assert not out.exists()
+
+
+def test_prepare_names_the_layout_a_preset_expects(tmp_path, raw_folders):
+    """--preset london on a folder without neutral/ and smiling/ (a JAFFE folder, label folders):
+    one usage error saying what the preset expected, and no output folder."""
+    out = tmp_path / "ds"
+    r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--preset", "london"])
+    assert r.exit_code == 2, (r.exception, r.stderr)
+    assert "not the london layout: no sub-folder smiling/" in r.stderr
+    assert "neutral/ and smiling/" in r.stderr and "Traceback" not in r.stderr
+    r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--preset", "paired"])
+    assert r.exit_code == 2 and "no sub-folder source/ or target/" in r.stderr
+    r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--preset", "jaffe"])
+    assert r.exit_code == 2 and "no photos found for preset jaffe (it expects photos named like" in r.stderr
+    assert not out.exists()
+
+
+def test_prepare_into_an_existing_file_is_a_usage_error(tmp_path, raw_folders):
+    out = tmp_path / "existing.jpg"
+    out.write_bytes(b"x")
+    r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out)])
+    assert r.exit_code == 2, (r.exception, r.stderr)
+    assert "is a file, not a folder" in r.stderr and out.read_bytes() == b"x"

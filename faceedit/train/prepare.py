@@ -35,7 +35,10 @@ from faceedit.faces.types import CropTemplate
 from faceedit.files import write_file_atomically
 from faceedit.io import read_image, write_image
 from faceedit.log import logger
-from faceedit.train.presets import PRESETS, RawSample, csv_labels, guess_preset
+from faceedit.train.presets import LAYOUTS, PRESETS, RawSample, csv_labels, guess_preset
+
+MIN_SIZE, MAX_SIZE = 16, 2048
+"""The crop sizes ``prepare`` accepts (``--size``), in pixels."""
 
 # Expression-stable points: for 68-point faces the eye contours and the nose
 # (faceedit.faces.landmarks.STABLE); for 5-point faces eyes + nose tip.
@@ -73,6 +76,10 @@ def prepare(
     raw, out = Path(raw), Path(out)
     if not raw.is_dir():
         raise UsageError(f"{raw}: not a folder")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder (the dataset folder is created if missing)")
+    if not MIN_SIZE <= template.size <= MAX_SIZE:
+        raise UsageError(f"--size {template.size}: crops must be {MIN_SIZE} to {MAX_SIZE} pixels")
     if csv_path:
         samples: Iterable[RawSample] = csv_labels(raw, Path(csv_path))
         preset = "csv"
@@ -83,7 +90,8 @@ def prepare(
         samples = PRESETS[preset](raw)
     samples = _order(samples)[:limit]
     if not samples:
-        raise UsageError(f"{raw}: no photos found for preset {preset}")
+        raise UsageError(f"{raw}: no photos found for preset {preset}"
+                         + (f" (it expects {LAYOUTS[preset]})" if preset in LAYOUTS else ""))
 
     out.mkdir(parents=True, exist_ok=True)
     index_path, errors_path = out / "index.jsonl", out / "errors.jsonl"

@@ -35,8 +35,17 @@ def _images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in SUPPORTED_EXTS)
 
 
+def _need_folders(root: Path, preset: str, *names: str) -> None:
+    """A preset whose layout is sub-folders: UsageError naming the ones ``root`` lacks."""
+    missing = [n for n in names if not (root / n).is_dir()]
+    if missing:
+        raise UsageError(f"{root}: not the {preset} layout: no sub-folder {' or '.join(m + '/' for m in missing)} "
+                         f"(--preset {preset} expects {LAYOUTS[preset]})")
+
+
 def london(root: Path) -> Iterator[RawSample]:
     """London Face set: neutral/NNN.jpg and smiling/NNN.jpg of the same person, same session."""
+    _need_folders(root, "london", "neutral", "smiling")
     for p in _images(root / "neutral"):
         smile = root / "smiling" / p.name
         yield RawSample(str(p), f"london-{p.stem}", {"expression": "neutral"}, f"london-{p.stem}", "source")
@@ -152,6 +161,7 @@ def csv_labels(root: Path, csv_path: Path) -> Iterator[RawSample]:
 def paired_folders(root: Path, source: str = "source", target: str = "target",
                    target_label: str = "target") -> Iterator[RawSample]:
     """Generic: ``root/source/x.jpg`` pairs with ``root/target/x.*`` (same stem)."""
+    _need_folders(root, "paired", source, target)
     targets = {p.stem: p for p in _images(root / target)}
     for p in _images(root / source):
         yield RawSample(str(p), p.stem, {"expression": "neutral"}, p.stem, "source")
@@ -159,6 +169,16 @@ def paired_folders(root: Path, source: str = "source", target: str = "target",
             yield RawSample(str(targets[p.stem]), p.stem, {"expression": canonical_target(target_label)},
                             p.stem, "target")
 
+
+LAYOUTS = {
+    "london": "sub-folders neutral/ and smiling/ holding NNN.jpg of the same people",
+    "jaffe": "photos named like KA.HA1.29.png (subject, expression code and take, number)",
+    "yale": "photos named like subject01.happy.png (subject, then the condition)",
+    "yaleb": "photos named like yaleB01_P00A+035E+15.png (subject, light azimuth and elevation)",
+    "folders": "one sub-folder of photos per expression (happy/, neutral/...)",
+    "paired": "sub-folders source/ and target/ holding photos of the same names",
+}
+"""What each preset expects to find, for the messages of a folder without it."""
 
 PRESETS: dict[str, Callable[[Path], Iterator[RawSample]]] = {
     "london": london,
