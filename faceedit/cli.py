@@ -428,7 +428,7 @@ def prepare(
     out: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write (resumable)."),
     preset: Optional[str] = typer.Option(None, "--preset", help="london | jaffe | yale | yaleb | folders | paired (default: guessed)."),
     csv_file: Optional[Path] = typer.Option(None, "--csv", help="CSV with file,label[,...] columns instead of a preset."),
-    size: int = typer.Option(128, "--size", help="Crop size in pixels (ignored with --model)."),
+    size: int = typer.Option(128, "--size", help="Crop size in pixels, 16 to 2048 (ignored with --model)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Use this model's crop template."),
     detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan."),
 ) -> None:
@@ -475,9 +475,9 @@ def train(
     config: List[str] = typer.Option([], "--set", help="Model, loss and trainer config KEY=JSON (e.g. image_size=64); an unknown key lists the valid ones."),
     option: List[str] = typer.Option([], "--option", help="Trainer option KEY=JSON."),
     no_semantic: bool = typer.Option(False, "--no-semantic", help="SeCGAN: train the plain baseline (no mask branch, no consistency loss)."),
-    ckpt_every: int = typer.Option(500, "--ckpt-every", help="Steps between checkpoints."),
-    sample_every: int = typer.Option(500, "--sample-every", help="Steps between sample grids (RUN/samples/)."),
-    log_every: int = typer.Option(10, "--log-every", help="Steps between log records (RUN/log.jsonl)."),
+    ckpt_every: int = typer.Option(500, "--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end)."),
+    sample_every: int = typer.Option(500, "--sample-every", min=0, help="Steps between sample grids (RUN/samples/; 0: only at the end)."),
+    log_every: int = typer.Option(10, "--log-every", min=0, help="Steps between log records (RUN/log.jsonl; 0: only the last step)."),
     no_eval: bool = typer.Option(False, "--no-eval", help="Skip the held-out evaluation after export."),
     disc: List[str] = typer.Option([], "--disc", hidden=True, help="Deprecated: --set d_KEY=JSON."),
     lam: Optional[float] = typer.Option(None, "--lambda", hidden=True, help="Deprecated: --set lambda_reg=X."),
@@ -490,9 +490,9 @@ def train(
     Each method's own settings are --set keys (RegGAN's --lambda, --augment and --disc KEY=...
     stand for --set lambda_reg=..., augment_copies=... and d_KEY=...; deprecated).
     Multi-GPU: torchrun --nproc_per_node N -m faceedit train ..."""
-    from faceedit.io import write_file_atomically
     from faceedit.train.data import open_dataset
-    from faceedit.train.loop import LoopConfig, check_run_folder, clear_run_folder, train_and_export, trainer_for
+    from faceedit.train.loop import (LoopConfig, check_config, check_run_folder, clear_run_folder,
+                                     train_and_export, trainer_for)
 
     with _errors_to_exit_codes():
         if resume and overwrite:
@@ -517,16 +517,22 @@ def train(
             cfg["semantic"] = False
         if settings["vgg19"]:
             options["vgg19"] = settings["vgg19"]
-        trainer_for(model)  # an unknown method is the first thing to report
+        trainer_cls = trainer_for(model)  # an unknown method is the first thing to report
+        check_config(trainer_cls, cfg, options)  # then a bad --set or --option, before any file
+        if batch_size is not None and batch_size < 1:
+            raise UsageError(f"--batch-size {batch_size}: give 1 or more (default: the method's, "
+                             f"{trainer_cls.default_batch_size})")
         earlier_run = check_run_folder(out, resume=resume, overwrite=overwrite)
         sets = [open_dataset(d) for d in data]
         clear_run_folder(earlier_run)  # --overwrite, once the options and datasets are known good
-        if not resume or not (out / RUN_SETTINGS).is_file():  # (a run from an older faceedit)
-            write_file_atomically(out / RUN_SETTINGS, json.dumps(settings, indent=1) + "\n")
+        # run.json is written when the run starts (its data and networks known good)
+        run_files = ({} if resume and (out / RUN_SETTINGS).is_file()  # (else a run from an older faceedit)
+                     else {RUN_SETTINGS: json.dumps(settings, indent=1) + "\n"})
         loop = LoopConfig(steps=steps, budget_minutes=budget, batch_size=batch_size, seed=seed,
                           ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
                           device=device, amp=amp, resume=resume, init=init, options=options,
-                          prior=None if prior.lower() in ("none", "off", "") else prior)
+                          prior=None if prior.lower() in ("none", "off", "") else prior,
+                          run_files=run_files)
         train_and_export(model, sets, out, loop, config=cfg, export=export,
                          command="faceedit " + " ".join(sys.argv[1:]), evaluate_after=not no_eval)
 
@@ -705,15 +711,14 @@ def train_analysis(
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --run (same kind, data and seed)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard the run already in --run and start afresh."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
-    ckpt_every: int = typer.Option(500, "--ckpt-every", help="Steps between checkpoints."),
-    sample_every: int = typer.Option(500, "--sample-every", help="Steps between sample sheets (RUN/samples/)."),
-    log_every: int = typer.Option(10, "--log-every", help="Steps between log records (RUN/log.jsonl)."),
+    ckpt_every: int = typer.Option(500, "--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end)."),
+    sample_every: int = typer.Option(500, "--sample-every", min=0, help="Steps between sample sheets (RUN/samples/; 0: only at the end)."),
+    log_every: int = typer.Option(10, "--log-every", min=0, help="Steps between log records (RUN/log.jsonl; 0: only the last step)."),
 ) -> None:
     """Train one of the face-analysis networks (classifiers, identity, parser, quality) on the
     shared training loop: RUN/state.safetensors, RUN/log.jsonl, RUN/samples/, RUN/report.json;
     prints the held-out metrics."""
     from faceedit.data import open_datasets
-    from faceedit.io import write_file_atomically
     from faceedit.train.analysis import analysis_trainer, default_run_dir
     from faceedit.train.loop import LoopConfig, check_run_folder, clear_run_folder, train_and_export
 
@@ -727,13 +732,12 @@ def train_analysis(
         _same_analysis_run(run_dir, settings, resume)
         sets = open_datasets(data)
         clear_run_folder(earlier_run)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_file_atomically(run_dir / RUN_SETTINGS, json.dumps(settings, indent=1) + "\n")
         if steps is None and budget is None:
             budget = DEFAULT_ANALYSIS_BUDGET
         loop = LoopConfig(steps=_NO_STEP_LIMIT if steps is None else steps, budget_minutes=budget, seed=seed,
                           ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
-                          device=device, resume=resume, prior=None)
+                          device=device, resume=resume, prior=None,
+                          run_files={RUN_SETTINGS: json.dumps(settings, indent=1) + "\n"})
         report = train_and_export(trainer, sets, run_dir, loop, export=out,
                                   command="faceedit " + " ".join(sys.argv[1:]))
     if report is not None:  # rank 0 of a torchrun

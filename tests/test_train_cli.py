@@ -149,3 +149,52 @@ def test_a_run_keeps_its_prior_on_resume(tmp_path, tiny_dataset):
     assert "prior" not in read_meta(run / "reggan.safetensors").extra
     r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "2", "--prior", "stage"])
     assert r.exit_code == 2 and "--prior" in r.stderr
+
+
+@pytest.mark.parametrize("bad, says", [
+    (["--set", "lambda_reg=-5"], "lambda_reg=-5: must be > 0"),
+    (["--set", "lambda_reg=0"], "lambda_reg=0: must be > 0"),
+    (["--set", "image_size=-1"], "image_size=-1: must be >= 8"),
+    (["--set", "image_size=12"], "image_size 12 does not fit the refiner"),
+    (["--set", "d_n_layers=0"], "d_n_layers=0: must be >= 1"),
+    (["--set", "lr=-1"], "lr=-1: must be > 0"),
+    (["--set", "betas=[0.5]"], "betas=[0.5]: expected a list of 2"),
+    (["--set", "augment_copies=1.5"], "augment_copies=1.5: expected a whole number"),
+    (["--set", 'targets=["bogus"]'], "--set targets: RegGAN takes targets from the datasets"),
+    (["-b", "0"], "--batch-size 0: give 1 or more"),
+    (["--option", "bogus=1"], "--option bogus: no trainer option of that name"),
+], ids=lambda v: v if isinstance(v, str) else " ".join(v))
+def test_bad_train_settings_are_one_usage_error_before_any_file(tmp_path, bad, says):
+    """A value out of its declared range (the model config's ranges, the trainer keys' by name), a
+    key the trainer takes from the data, a zero batch or an unknown --option: exit 2 with one line
+    naming it, and no run folder left behind (run.json is written once the run starts)."""
+    from _datasets import make_dataset
+
+    ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
+    run = tmp_path / "run"
+    r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(ds), "-o", str(run), "--steps", "1",
+                            "--prior", "none", "--no-eval", *TINY, *bad])
+    assert r.exit_code == 2, (r.exception, r.stderr)
+    assert says in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not run.exists() or not any(run.iterdir())
+
+
+def test_zero_intervals_mean_only_at_the_end_and_a_finished_run_says_so(tmp_path):
+    """--ckpt-every 0 --sample-every 0 --log-every 0: checkpoint, samples and log record only at
+    the end (no ZeroDivisionError); --resume of a run already at --steps warns by name."""
+    from _datasets import make_dataset
+
+    ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
+    run = tmp_path / "run"
+    r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(ds), "-o", str(run), "--steps", "2",
+                            "--prior", "none", "--no-eval", "--ckpt-every", "0", "--sample-every", "0",
+                            "--log-every", "0", *TINY])
+    assert r.exit_code == 0, (r.exception, r.stderr)
+    assert [json.loads(l)["step"] for l in (run / "log.jsonl").read_text().splitlines()] == [2]
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000002.png"]
+    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "1", "--no-eval"])
+    assert r.exit_code == 0, r.stderr
+    assert "already at step 2, --steps 1: no step to train" in r.stderr
+    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "3", "--log-every", "-1"])
+    assert r.exit_code == 2 and "--log-every" in r.stderr

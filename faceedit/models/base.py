@@ -54,6 +54,35 @@ class HeaderDict(dict):
 
 
 @dataclasses.dataclass(frozen=True)
+class Range:
+    """The values a numeric config key takes: ``ge``/``gt`` (at least / above) and ``le``/``lt``
+    (at most / below). A list value is checked element by element; ``None`` (a default derived
+    when the config is built) always passes."""
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """None if ``value`` is in the range, else what it must be ("must be > 0")."""
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            if ((self.ge is not None and not v >= self.ge) or (self.gt is not None and not v > self.gt)
+                    or (self.le is not None and not v <= self.le) or (self.lt is not None and not v < self.lt)
+                    or v != v):  # NaN
+                return f"must be {'each ' if isinstance(value, (list, tuple)) else ''}{self}"
+        return None
+
+    def __str__(self) -> str:
+        parts = [f"{op} {bound:g}" for op, bound in ((">=", self.ge), (">", self.gt), ("<=", self.le),
+                                                    ("<", self.lt)) if bound is not None]
+        return " and ".join(parts)
+
+
+@dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """Base of the typed model configs. Subclasses set ``arch`` (the registry architecture) and
     ``method`` (for messages), declare their keys as fields with defaults, and check values in
@@ -62,10 +91,40 @@ class ModelConfig:
 
     arch: ClassVar[str] = ""
     method: ClassVar[str] = ""
+    # The ranges of numeric keys (see Range): these, shared by every method's config that has the
+    # key, and each subclass's own ``ranges`` (checked by from_dict and by check_values).
+    ranges: ClassVar[dict[str, Range]] = {
+        "image_size": Range(ge=8), "channels": Range(ge=1), "base_channels": Range(ge=1),
+        "max_channels": Range(ge=1), "n_down": Range(ge=1), "n_res": Range(ge=0),
+    }
 
     @classmethod
     def keys(cls) -> list[str]:
         return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def key_ranges(cls) -> dict[str, Range]:
+        """The declared ranges of this config's keys (the base's and every subclass's)."""
+        merged: dict[str, Range] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(vars(klass).get("ranges", {}))
+        return {k: r for k, r in merged.items() if k in cls.keys()}
+
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any]) -> None:
+        """Check the type and range of each of ``values`` that is a key of this config, alone
+        (without building the config, so keys filled from the data may be missing): ConfigError
+        names the first bad one. What involves several keys is ``validate``'s."""
+        hints = typing.get_type_hints(cls)
+        ranges = cls.key_ranges()
+        for key, value in values.items():
+            if key not in hints or key in ("arch", "method", "ranges"):
+                continue
+            if not _fits(value, hints[key]):
+                raise ConfigError(f"{cls.method} config {key}={value!r}: expected {_describe(hints[key])}")
+            problem = ranges[key].problem(value) if key in ranges else None
+            if problem:
+                raise ConfigError(f"{cls.method} config {key}={value!r}: {problem}")
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
@@ -99,12 +158,9 @@ class ModelConfig:
         return cls(**given)
 
     def __post_init__(self) -> None:
-        hints = typing.get_type_hints(type(self))
+        self.check_values({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if not _fits(value, hints[f.name]):
-                raise ConfigError(f"{self.method} config {f.name}={value!r}: expected "
-                                  f"{_describe(hints[f.name])}")
             if isinstance(value, tuple):  # JSON has lists; keep one form
                 object.__setattr__(self, f.name, list(value))
         self.validate()

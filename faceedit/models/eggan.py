@@ -69,7 +69,7 @@ from faceedit.conditions import EXPRESSIONS, canonical_target
 from faceedit.errors import UsageError
 from faceedit.faces import au as au_mod
 from faceedit.faces.types import CropTemplate
-from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import ConvNormAct
 from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
 
@@ -85,6 +85,9 @@ class EGGANConfig(ModelConfig):
 
     arch = "eggan"
     method = "EGGAN"
+    ranges = {"latent_dim": Range(ge=1), "enc_channels": Range(ge=1), "gen_blocks": Range(ge=1),
+              "gen_channels": Range(ge=1), "gen_min_channels": Range(ge=1),
+              "au_head_channels": Range(ge=1), "au_max": Range(gt=0)}
 
     image_size: int = 64  # crop side; 128 = the paper's
     channels: int = 3

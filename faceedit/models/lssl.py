@@ -59,7 +59,7 @@ from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.faces.types import CropTemplate
-from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import EncoderDecoder, NormKind
 from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace
@@ -107,6 +107,7 @@ class LSSLConfig(ModelConfig):
 
     arch = "lssl"
     method = "LSSL"
+    ranges = {"sigma": Range(gt=0)}
 
     image_size: int = 128  # crop side (paper: 128)
     channels: int = 3  # 3 = RGB, 1 = luma

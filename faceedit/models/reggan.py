@@ -60,7 +60,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from faceedit.errors import UsageError
-from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.faces.types import CropTemplate
 from faceedit.models.layers import Hourglass, NormKind, PreActConv
 from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
@@ -74,6 +74,8 @@ class RegGANConfig(ModelConfig):
 
     arch = "reggan"
     method = "RegGAN"
+    ranges = {"r": Range(ge=1), "n_latent": Range(ge=0), "attention_channels": Range(ge=1),
+              "hourglass_depth": Range(ge=1)}
 
     image_size: int = 128  # crop side in pixels; the expression layers hold one regressor per pixel
     channels: int = 3  # 3 = RGB, 1 = luminance

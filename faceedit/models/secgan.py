@@ -47,7 +47,7 @@ from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.faces.types import CropTemplate
-from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import EncoderDecoder, NormKind, SmallResNet
 from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace, attr_value, parse_attrs
@@ -59,6 +59,7 @@ class SeCGANConfig(ModelConfig):
 
     arch = "secgan"
     method = "SeCGAN"
+    ranges = {"source_size": Range(ge=8), "source_widths": Range(ge=1)}
 
     image_size: int = 128
     channels: int = 3  # 3 = RGB, 1 = luma

@@ -55,7 +55,7 @@ from faceedit.device import autocast_dtype
 from faceedit.errors import UsageError
 from faceedit.files import atomic_path, write_file_atomically
 from faceedit.log import logger
-from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.checkpoint import load_training_state, save_training_state, upgrade_config
 from faceedit.pixels import levels_to_signed, signed_to_uint8
 from faceedit.train.data import Dataset, holdout_subjects
@@ -226,6 +226,8 @@ class Trainer:
     # an unknown key is refused by name.
     config_class: type[ModelConfig] | None = None
     default_batch_size: int = 8
+    # trainer options (``LoopConfig.options``) a plugin's trainer reads beyond TRAINER_OPTIONS
+    extra_options: tuple[str, ...] = ()
 
     def __init__(self, data: TrainData, config: dict, device: torch.device, options: dict,
                  amp_dtype: torch.dtype | None = None) -> None:
@@ -486,6 +488,9 @@ class LoopConfig:
     holdout: float = 0.2
     progress: bool = True
     options: dict = field(default_factory=dict)
+    # files (name -> text) written into the run folder when the run starts, once its config, data
+    # and networks are known good (faceedit train's run.json), so a refused run leaves nothing
+    run_files: dict = field(default_factory=dict)
 
 
 PLAN_AFTER = 20
@@ -520,6 +525,12 @@ def run(
     from faceedit.train.validate import validate_datasets
 
     out = Path(out)
+    for name in ("ckpt_every", "sample_every", "log_every"):
+        if getattr(cfg, name) < 0:
+            raise UsageError(f"--{name.replace('_', '-')} {getattr(cfg, name)}: give 0 (only at the end) or more")
+    if cfg.batch_size is not None and cfg.batch_size < 1:
+        raise UsageError(f"--batch-size {cfg.batch_size}: give 1 or more (default: the method's, "
+                         f"{trainer_cls.default_batch_size})")
     world, rank, local_rank = _dist_env()
     distributed = world > 1
     if distributed and not dist.is_initialized():
@@ -535,8 +546,8 @@ def run(
     state_path = out / STATE_FILE
     saved = None
     vocab = None
-    # each source of config in the current key names before they are merged
-    config = trainer_config(trainer_cls, config or {})
+    # each source of config in the current key names before they are merged; the given one checked
+    config = check_config(trainer_cls, config or {}, cfg.options)
     if cfg.resume:
         if not state_path.is_file():
             raise UsageError(_nothing_to_resume(out))
@@ -569,6 +580,10 @@ def run(
         trainer.load_state(saved.model_state, saved.optimizer_state_dicts)
         step = saved.step
         logger.info("resumed %s at step %d", out, step)
+        if step >= cfg.steps:
+            logger.warning("the run in %s is already at step %d, --steps %d: no step to train; its "
+                           "state is exported as it is (give a larger --steps to train on)",
+                           out, step, cfg.steps)
     elif init_ckpt is not None:
         trainer.init_from(init_ckpt.tensors, init_ckpt.path, init_ckpt.meta.config)
     if saved is None:
@@ -590,6 +605,8 @@ def run(
 
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
+        for name, text in cfg.run_files.items():
+            write_file_atomically(out / name, text)
         _start_log(out / LOG_FILE, step if saved is not None else None)
     sample_batch = _sample_batch(data, device)
     t0 = time.monotonic()
@@ -624,7 +641,7 @@ def run(
             last = trainer.train_step(b, step)
             step += 1
             progress.update(step, last)
-            if is_main and (step % cfg.log_every == 0 or step == cfg.steps):
+            if is_main and ((cfg.log_every and step % cfg.log_every == 0) or step == cfg.steps):
                 pending.append({"step": step, "time": round(time.monotonic() - t0, 2),
                                 **{k: round(float(v), 5) for k, v in last.items()}})
             if is_main and cfg.sample_every and step % cfg.sample_every == 0:
@@ -859,8 +876,91 @@ def trainer_config(trainer_cls: type[Trainer], config: dict) -> dict:
     return config
 
 
+# The ranges of the trainers' own --set keys (those not in the exported model's config), by
+# name: a name means the same thing in every trainer. The first pattern that matches applies.
+TRAINER_KEY_RANGES: list[tuple[str, Range]] = [
+    ("lambda_reg", Range(gt=0)),  # RegGAN's ridge: the expression layers' solve needs it positive
+    ("lambda_*", Range(ge=0)), ("d_cls", Range(ge=0)),  # loss weights
+    ("lr", Range(gt=0)), ("*_lr", Range(gt=0)),
+    ("betas", Range(ge=0, lt=1)), ("beta1", Range(ge=0, lt=1)), ("beta2", Range(ge=0, lt=1)),
+    ("d_n_layers", Range(ge=1)), ("d_layers", Range(ge=0)),  # d_layers 0 or null: as many as fit
+    ("*channels", Range(ge=1)),
+    ("n_critic", Range(ge=0)), ("augment_copies", Range(ge=0)), ("msssim_scales", Range(ge=1)),
+    ("keep_prob", Range(ge=0, le=1)), ("quality_q", Range(gt=0)),
+]
+
+TRAINER_OPTIONS = {"vgg19": "VGG-19 weights for the perceptual losses (--vgg19)",
+                   "semantic": "SeCGAN: false trains the plain baseline (--no-semantic)"}
+"""The trainer options (``LoopConfig.options``, ``faceedit train --option KEY=JSON``) the
+trainers read; a trainer of a plugin adds its own in ``Trainer.extra_options``."""
+
+
+def check_config(trainer_cls: type[Trainer], config: dict, options: dict | None = None) -> dict:
+    """A run's ``--set`` config (and ``--option`` options) checked before anything is written or
+    loaded, so a bad value is one usage error (ConfigError) naming it, not a traceback halfway
+    through: unknown keys (:func:`trainer_config`); keys of the model config the trainer takes
+    from the datasets (the targets...), which a ``--set`` would not change; each model key's type
+    and declared range (``ModelConfig.check_values``); each trainer key's type (that of its
+    default) and range (``TRAINER_KEY_RANGES``); unknown option names. Returns the config with old
+    key names under their new ones."""
+    import fnmatch
+
+    config = trainer_config(trainer_cls, config)
+    cc = trainer_cls.config_class
+    model_keys = set(cc.keys()) if cc is not None else set()
+    derived = sorted(k for k in config if k in model_keys and k not in trainer_cls.default_config)
+    if derived:
+        raise ConfigError(f"--set {derived[0]}: {trainer_cls.method} takes {derived[0]} from the datasets "
+                          f"(their labels), not from --set; leave it out")
+    if cc is not None:
+        cc.check_values({k: v for k, v in config.items() if k in model_keys})
+    for key, value in config.items():
+        if key in model_keys:
+            continue
+        default = trainer_cls.default_config.get(key)
+        if default is not None and not _same_json_type(value, default):
+            raise ConfigError(f"{trainer_cls.method} config {key}={json.dumps(value)}: expected "
+                              f"{_json_type(default)}, as its default {json.dumps(default)}")
+        rule = next((r for pattern, r in TRAINER_KEY_RANGES if fnmatch.fnmatchcase(key, pattern)), None)
+        problem = rule.problem(value) if rule is not None else None
+        if problem:
+            raise ConfigError(f"{trainer_cls.method} config {key}={json.dumps(value)}: {problem}")
+    known = {**TRAINER_OPTIONS, **{k: "" for k in trainer_cls.extra_options}}
+    for key in options or {}:
+        if key not in known:
+            raise UsageError(f"--option {key}: no trainer option of that name; known: {', '.join(known)}")
+    return config
+
+
+def _same_json_type(value: Any, default: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, (list, tuple)) and len(value) == len(default) if \
+            all(isinstance(v, (int, float)) for v in default) else isinstance(value, (list, tuple))
+    return isinstance(value, type(default))
+
+
+def _json_type(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, float):
+        return "a number"
+    if isinstance(default, int):
+        return "a whole number"
+    if isinstance(default, (list, tuple)):
+        return f"a list of {len(default)}" if all(isinstance(v, (int, float)) for v in default) else "a list"
+    if isinstance(default, str):
+        return "a string"
+    return type(default).__name__
+
+
 def loop_config_dict(cfg: LoopConfig) -> dict:
-    return {k: v for k, v in asdict(cfg).items() if k not in ("progress",)}
+    return {k: v for k, v in asdict(cfg).items() if k not in ("progress", "run_files")}
 
 
 def nan_to_none(metrics: Any) -> Any:
