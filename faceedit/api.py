@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from faceedit.device import DEVICES, PRECISIONS, autocast_dtype, resolve_device  # noqa: F401 (re-exported)
-from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
+from faceedit.errors import FaceEditError, NoFaceError, TooManyFacesError, UsageError
 from faceedit.faces.align import align_face, apply_affine, face_mask, paste_back
 from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import logger, mark, timed
@@ -137,18 +137,23 @@ class Editor:
             return False
         return True
 
-    def reference_landmarks(self, like) -> np.ndarray:
+    def reference_landmarks(self, like, max_pixels: int | None = None) -> np.ndarray:
         """The 68 landmarks of ``like`` for the stage's ``like=`` option: landmarks as they
-        are, or the largest face of a photo (a path or an RGB array). Cached per path."""
+        are, or the largest face of a photo (a path or an RGB array). Cached per path. A photo
+        that cannot be read (or has more than ``max_pixels``) or shows no face is a UsageError
+        naming it."""
         if isinstance(like, np.ndarray) and like.shape == (68, 2):
             return like
         key = str(like) if not isinstance(like, np.ndarray) else None
         if key is not None and key in self._references:
             return self._references[key]
         if key is not None:
-            from faceedit.io import read_image
+            from faceedit.io import DEFAULT_MAX_PIXELS, read_image
 
-            like = read_image(key).rgb8()
+            try:
+                like = read_image(key, max_pixels=max_pixels or DEFAULT_MAX_PIXELS).rgb8()
+            except FaceEditError as e:
+                raise UsageError(f"--like {key}: {e.reason}") from None
         faces = self.detector.detect(to_uint8(np.asarray(like)))
         faces = [f for f in faces if np.asarray(f.landmarks).shape == (68, 2)]
         if not faces:

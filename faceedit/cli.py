@@ -203,8 +203,7 @@ def apply(
 
             stage_options["controls"] = parse_controls(",".join(control))
         if like is not None:
-            if not like.is_file():
-                raise UsageError(f"--like {like}: no such file")
+            _check_reference(like, max_pixels)
             stage_options["like"] = str(like)
         opts = ApplyOptions(
             targets=targets,
@@ -294,6 +293,21 @@ def apply(
             raise typer.Exit(130)
     if counts["error"]:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _check_reference(like: Path, max_pixels: int) -> None:
+    """The --like photo read once, before the model loads and the batch starts: one usage error
+    naming it (not the same error on every input photo) if it is missing, a folder, empty, not an
+    image, or larger than --max-pixels. Its face is looked for once the model's detector is
+    there (``ApplyOptions.validate``)."""
+    from faceedit.io import read_image
+
+    if like.is_dir():
+        raise UsageError(f"--like {like}: is a folder; give one reference photo")
+    try:
+        read_image(like, max_pixels=max_pixels)
+    except FaceEditError as e:
+        raise UsageError(f"--like {like}: {e.reason}") from None
 
 
 def _kinds(paths: list[str]) -> str:

@@ -139,6 +139,8 @@ class ApplyOptions:
             raise UsageError(f"--save-masks: model {editor.spec.name} has no intermediate masks "
                              "(LEGAN has expression and lighting masks)")
         self._check_model_options(editor)
+        if self.model_options.get("like") is not None:  # once, before the batch: a usage error
+            editor.reference_landmarks(self.model_options["like"], max_pixels=self.max_pixels)
         self._dry_run(editor)
         self.name_template = OutputNamer.bind(
             self.name_template or self.default_name_template(), self.name_conditions())
@@ -206,8 +208,6 @@ class ApplyOptions:
             return
         size = editor.spec.template.size
         crop = np.full((1, size, size, 3), 128, np.uint8)
-        if self.model_options.get("like") is not None:
-            editor.reference_landmarks(self.model_options["like"])  # a faceless reference: usage error
         for target in self.targets:
             if not editor.uses_network(target):
                 continue

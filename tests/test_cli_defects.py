@@ -342,3 +342,29 @@ def test_unread_formats_in_a_folder_are_logged_and_counted(tmp_path, photo, tiny
     code, _, stderr = run("-v", "apply", "-m", tiny_ckpt, "-t", "bright", folder, "-o", tmp_path / "o")
     assert f"{folder / 'anim.gif'}: skipped" in stderr and f"{folder / 'phone.HEIC'}: skipped" in stderr
     assert "notes.txt" not in stderr
+
+
+# ---- the --like reference is checked once, before the batch ---------------------------------
+
+
+def test_a_bad_like_reference_is_one_usage_error_naming_it(tmp_path, photo, tiny_ckpt):
+    """An empty, folder or too-large --like photo: exit 2 with one line naming the reference,
+    not one error per input photo, and nothing written."""
+    from faceedit.api import Editor
+
+    (tmp_path / "in" / "b.png").write_bytes(photo.read_bytes())
+    empty = tmp_path / "face.jpg"
+    empty.write_bytes(b"")
+    big = face_photo(tmp_path / "big.png", np.zeros((400, 400, 3), np.uint8))
+    out = tmp_path / "o"
+    for like, extra, says in [(empty, [], "empty file"), (tmp_path / "in", [], "is a folder"),
+                              (big, ["--max-pixels", "50000"], "image is 300 x 300"),
+                              (tmp_path / "nosuch.jpg", [], "no such file")]:
+        code, stdout, stderr = run("apply", "-m", tiny_ckpt, "--like", like, tmp_path / "in", "-o", out,
+                                   "--json", *extra)
+        assert code == 2, stderr
+        assert stderr.count("\n") == 1 and f"--like {like}: {says}" in stderr, stderr
+        assert stdout == "" and not out.exists()
+    editor = Editor.from_pretrained(tiny_ckpt, device="cpu")  # the library says it the same way
+    with pytest.raises(UsageError, match=f"--like {re.escape(str(empty))}: empty file"):
+        editor.reference_landmarks(str(empty))
