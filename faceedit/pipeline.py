@@ -44,6 +44,19 @@ ON_NO_FACE = ("error", "skip", "copy")
 DETECT_GROUP = 8
 
 
+def _once(values, option: str) -> list:
+    """``values`` without repeats, in their first order; a repeat is logged (a repeated target or
+    strength would write the same output again, as a repeated input would)."""
+    out: list = []
+    for v in values:
+        if v in out:
+            logger.info("%s %s given more than once: its outputs are written once", option,
+                        f"{v:g}" if isinstance(v, float) else v)
+        else:
+            out.append(v)
+    return out
+
+
 @dataclass
 class ApplyOptions:
     targets: list[str]
@@ -128,7 +141,8 @@ class ApplyOptions:
         self.check()
         if not self.targets:
             raise UsageError("no --target given; valid targets: " + ", ".join(editor.targets()))
-        self.targets = [canonical_target(t) for t in self.targets]  # smile -> happy, ...
+        self.targets = _once((canonical_target(t) for t in self.targets), "--target")  # smile -> happy
+        self.strengths = _once((float(s) for s in self.strengths), "--strength")
         for t in self.targets:
             editor.check_target(t)
         top = editor.max_strength

@@ -368,3 +368,17 @@ def test_a_bad_like_reference_is_one_usage_error_naming_it(tmp_path, photo, tiny
     editor = Editor.from_pretrained(tiny_ckpt, device="cpu")  # the library says it the same way
     with pytest.raises(UsageError, match=f"--like {re.escape(str(empty))}: empty file"):
         editor.reference_landmarks(str(empty))
+
+
+def test_repeated_targets_and_strengths_are_edited_once(tmp_path, photo, tiny_ckpt):
+    """-t bright,bright -s 0.5,0.5: one output and one record, as for a repeated input, and the
+    log says why."""
+    out = tmp_path / "o"
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright,bright", "-s", "0.5,0.5", photo,
+                               photo, "-o", out, "--json")
+    assert code == 0, stderr
+    recs = records(stdout)
+    assert len(recs) == 1 and recs[0]["status"] == "ok"
+    assert [p.name for p in out.iterdir()] == ["a_bright_0.5.png"]
+    assert "--target bright given more than once" in stderr and "--strength 0.5 given more than once" in stderr
+    assert "1 written" in stderr
