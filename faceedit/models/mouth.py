@@ -1,0 +1,420 @@
+"""Mouth interiors from real exemplars: what fills the hole a warp opens between the lips.
+
+The bank (``weights/mouths.safetensors``, built by :mod:`faceedit.train.mouths` from the London
+smiles) holds real mouth interiors cut from 1350-px photos at a normalised scale (inner-lip
+corner distance :data:`BANK_WIDTH` px, corners level), each with its inner-lip curves, a soft
+interior mask and descriptors (opening shape and size, teeth brightness, lip and skin colour,
+skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
+
+1. choose the exemplar by the opening's aspect (and, with the face's landmarks, its size in eye
+   distances and the skin tone), unless the caller fixes one (a face track in a video);
+2. map every destination pixel to (u, v): u along the mouth from the left corner (0) to the right
+   (1), v from the upper inner lip (0) to the lower (1) -- a thin-plate spline through the two
+   curves -- and read the exemplar at the same (u, v) of its own curves; the exemplar is first
+   area-downsampled to the photo's scale (never upsampled into blur without grain);
+3. openings much taller than the exemplar's (surprise, a dropped jaw) keep the exemplar's upper
+   teeth at their own size under the upper lip, a hint of its lower row above the lower lip, and
+   between them a cavity whose luminance is the bank's (u, v) profile measured on open mouths
+   (statistics of greyscale JAFFE/Yale surprised faces), with a smooth random texture;
+4. a soft shadow under the upper lip and darker corners;
+5. colour and exposure: per-channel gains from the exemplar's lip and skin rings to the same rings
+   of the destination (limited), then sharpness and noise: grain added (or a blur) so the filled
+   interior carries the destination skin's high-pass noise.
+
+Only pixels where ``opening > 0`` change; the result there is ``photo * (1 - opening) + fill *
+opening``. Greyscale photos stay grey; uint8 and uint16 both work; the same inputs give the same
+output (the grain is seeded by the inputs).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from faceedit.faces.landmarks import eye_distance
+from faceedit.faces.warp import ThinPlateSpline
+from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+
+#: Inner-lip corner distance of every exemplar in the bank (px).
+BANK_WIDTH = 256
+#: Samples per inner-lip curve in the bank (corner to corner, by arc length).
+CURVE_POINTS = 33
+#: MediaPipe Face Mesh inner-lip loop, left image corner first: upper and lower curves.
+MESH_INNER_UPPER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]
+MESH_INNER_LOWER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
+#: Outer lip loop of the mesh, same order.
+MESH_OUTER_UPPER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291]
+MESH_OUTER_LOWER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]
+#: Rings around the inner-lip polygon where lip and skin colour are read, in corner distances
+#: outside the polygon (the same definition at build and fill time).
+LIP_RING = (0.02, 0.07)
+SKIN_RING = (0.30, 0.45)
+#: Names of the columns of the bank's ``descriptors`` (also in its header).
+DESCRIPTORS = ("aspect", "width_ed", "height_ed", "teeth_luma", "lip_r", "lip_g", "lip_b",
+               "skin_r", "skin_g", "skin_b", "skin_noise", "upper_depth", "scale")
+#: An opening this much taller (aspect ratio) than its exemplar is filled as a wide-open mouth.
+LARGE_RATIO = 1.35
+
+#: How the ring colours move the exemplar (see :meth:`MouthBank._gains`).
+EXPOSURE_POWER, EXPOSURE_LIMITS = 0.6, (0.45, 1.8)
+CHROMA_POWER, CHROMA_LIMIT = 0.85, 0.2
+
+_DEFAULT_PATH = Path(__file__).resolve().parents[2] / "weights" / "mouths.safetensors"
+_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# geometry and measurements shared with the builder
+
+
+def resample_curve(curve: np.ndarray, n: int = CURVE_POINTS) -> np.ndarray:
+    """``n`` points evenly spaced by arc length along the polyline ``curve`` (M,2), ends kept."""
+    c = np.asarray(curve, np.float64).reshape(-1, 2)
+    seg = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(c, axis=0), axis=1))]
+    if seg[-1] <= 1e-9:
+        return np.repeat(c[:1], n, 0)
+    t = np.linspace(0.0, seg[-1], n)
+    return np.stack([np.interp(t, seg, c[:, 0]), np.interp(t, seg, c[:, 1])], 1)
+
+
+def curves_to_polygon(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """The closed inner-lip polygon: ``upper`` left to right, then ``lower`` back (corners once)."""
+    return np.vstack([upper, lower[::-1][1:-1]])
+
+
+def _join_corners(upper: np.ndarray, lower: np.ndarray, n: int = CURVE_POINTS):
+    """Both curves resampled to ``n`` points with shared corners (the mean of the two ends)."""
+    up, lo = resample_curve(upper, n), resample_curve(lower, n)
+    for i in (0, -1):
+        c = (up[i] + lo[i]) / 2
+        up[i] = lo[i] = c
+    return up, lo
+
+
+def opening_aspect(upper: np.ndarray, lower: np.ndarray) -> tuple[float, float]:
+    """(aspect, width): the polygon's mean height over its corner distance, and that distance."""
+    up, lo = _join_corners(upper, lower)
+    w = float(np.linalg.norm(up[-1] - up[0]))
+    area = abs(float(cv2.contourArea(curves_to_polygon(up, lo).astype(np.float32))))
+    return area / max(w * w, 1e-9), w
+
+
+def _window(poly: np.ndarray, margin: float, shape) -> tuple[int, int, int, int]:
+    x0, y0 = np.floor(poly.min(0) - margin).astype(int)
+    x1, y1 = np.ceil(poly.max(0) + margin).astype(int) + 1
+    return max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])
+
+
+def highpass_noise(grey: np.ndarray, where: np.ndarray) -> float:
+    """Robust standard deviation (1.4826 MAD) of ``grey - blur(grey, sigma 1)`` over ``where``:
+    the grain and fine detail a photo carries at its own pixels."""
+    hp = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
+    v = hp[where]
+    if v.size < 16:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> dict:
+    """Colour of the lips and skin around an inner-lip polygon and the skin's high-pass noise.
+
+    ``unit_rgb``: (H,W,3) float in [0,1], the whole photo (rings may reach beyond a roi).
+    Returns ``lip`` and ``skin`` (3,) channel medians over :data:`LIP_RING` / :data:`SKIN_RING`
+    and ``noise`` (:func:`highpass_noise` of the skin ring's luma)."""
+    up, lo = _join_corners(upper, lower)
+    w = float(np.linalg.norm(up[-1] - up[0]))
+    poly = curves_to_polygon(up, lo)
+    x0, y0, x1, y1 = _window(poly, SKIN_RING[1] * w + 2, unit_rgb.shape)
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(inside, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5) / max(w, 1e-6)
+    crop = np.ascontiguousarray(unit_rgb[y0:y1, x0:x1], np.float32)
+    lip = (dist > LIP_RING[0]) & (dist < LIP_RING[1])
+    skin = (dist > SKIN_RING[0]) & (dist < SKIN_RING[1])
+    out = {}
+    for name, m in (("lip", lip), ("skin", skin)):
+        out[name] = np.median(crop[m], 0) if m.sum() >= 8 else np.median(crop.reshape(-1, 3), 0)
+    out["noise"] = highpass_noise(crop @ _LUMA, skin)
+    return out
+
+
+def _smoothstep(a: float, b, x):
+    t = np.clip((x - a) / np.maximum(b - a, 1e-6), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+# --------------------------------------------------------------------------------------------
+# the bank
+
+
+@dataclass
+class MouthBank:
+    """Real mouth interiors and what :meth:`fill` needs to paint them into a photo.
+
+    ``images`` (N,H,W,3) uint8 crops at :data:`BANK_WIDTH` px corner distance; ``masks`` (N,H,W)
+    uint8 soft interior masks; ``upper`` / ``lower`` (N,K,2) float32 inner-lip curves in crop
+    pixels; ``descriptors`` (N,D) float32 named by :data:`DESCRIPTORS`; ``cavity`` (V,U) float32
+    luminance of an open mouth's interior relative to the skin over (v, u); ``cavity_rgb`` (3,)
+    the colour of the dark interior relative to its luma; ``subjects`` the source ids."""
+
+    images: np.ndarray
+    masks: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
+    descriptors: np.ndarray
+    cavity: np.ndarray
+    cavity_rgb: np.ndarray
+    subjects: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ io
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> MouthBank:
+        """Read a bank written by :meth:`save` (default: the shipped ``weights/mouths.safetensors``)."""
+        from safetensors import safe_open
+
+        path = Path(path) if path is not None else _DEFAULT_PATH
+        with safe_open(str(path), framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+            t = {k: f.get_tensor(k) for k in f.keys()}
+        names = json.loads(meta.get("descriptors", "[]"))
+        if tuple(names) != DESCRIPTORS:
+            raise ValueError(f"{path}: descriptor columns {names} are not {list(DESCRIPTORS)}")
+        return cls(t["images"], t["masks"], t["upper"], t["lower"], t["descriptors"], t["cavity"],
+                   t["cavity_rgb"], json.loads(meta.get("subjects", "[]")), meta)
+
+    def save(self, path: str | Path, meta: dict | None = None) -> None:
+        from safetensors.numpy import save_file
+
+        header = {**self.meta, **(meta or {}), "descriptors": json.dumps(list(DESCRIPTORS)),
+                  "subjects": json.dumps(self.subjects), "bank_width": str(BANK_WIDTH)}
+        save_file({"images": np.ascontiguousarray(self.images, np.uint8),
+                   "masks": np.ascontiguousarray(self.masks, np.uint8),
+                   "upper": np.ascontiguousarray(self.upper, np.float32),
+                   "lower": np.ascontiguousarray(self.lower, np.float32),
+                   "descriptors": np.ascontiguousarray(self.descriptors, np.float32),
+                   "cavity": np.ascontiguousarray(self.cavity, np.float32),
+                   "cavity_rgb": np.ascontiguousarray(self.cavity_rgb, np.float32)},
+                  str(path), metadata=header)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def desc(self, name: str) -> np.ndarray:
+        return self.descriptors[:, DESCRIPTORS.index(name)]
+
+    # ------------------------------------------------------------------ choice
+
+    def choose(self, aspect: float, *, size_ed: float | None = None, skin: np.ndarray | None = None) -> int:
+        """Index of the exemplar nearest to an opening of ``aspect`` (mean height / corner
+        distance); ``size_ed`` (corner distance in eye distances) and ``skin`` (unit RGB of the
+        skin ring) weigh in when given. Openings taller than the bank pick among its tallest."""
+        a = self.desc("aspect").astype(np.float64)
+        score = ((np.log(min(aspect, a.max()) + 0.02) - np.log(a + 0.02)) / 0.15) ** 2
+        if size_ed is not None:
+            score += ((np.log(size_ed) - np.log(self.desc("width_ed"))) / 0.4) ** 2
+        if skin is not None:
+            es = np.stack([self.desc("skin_r"), self.desc("skin_g"), self.desc("skin_b")], 1)
+            s = np.asarray(skin, np.float64)
+            lum_d, lum_e = s @ _LUMA, es @ _LUMA
+            chroma = s / max(lum_d, 1e-3) - es / np.maximum(lum_e, 1e-3)[:, None]
+            score += (np.log(max(lum_d, 1e-3) / np.maximum(lum_e, 1e-3)) / 0.3) ** 2
+            score += (np.linalg.norm(chroma, axis=1) / 0.15) ** 2
+        return int(np.argmin(score))
+
+    # ------------------------------------------------------------------ fill
+
+    def fill(self, pixels: np.ndarray, roi, opening: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+             *, face_lm: np.ndarray | None = None, exemplar: int | None = None) -> tuple[np.ndarray, int]:
+        """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
+        a real mouth interior fitted between the destination inner-lip curves ``upper`` and
+        ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
+        landmarks (size and tone in the exemplar's choice); ``exemplar``: use this bank index.
+        Returns (pixels, exemplar index). Pixels where ``opening == 0`` are left as they were."""
+        pixels = np.asarray(pixels)
+        unit = pixel_max(pixels.dtype)
+        x0, y0, x1, y1 = (int(v) for v in roi)
+        op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
+        if op.shape != (y1 - y0, x1 - x0):
+            raise ValueError(f"opening is {op.shape}, roi {roi} needs {(y1 - y0, x1 - x0)}")
+        rgb = pixels[..., None].repeat(3, -1) if pixels.ndim == 2 else pixels[..., :3]
+        up, lo = _join_corners(np.asarray(upper, np.float64), np.asarray(lower, np.float64))
+        aspect, wd = opening_aspect(up, lo)
+
+        # the destination's colour and noise around the mouth (a local window of the photo)
+        poly = curves_to_polygon(up, lo)
+        wx0, wy0, wx1, wy1 = _window(np.vstack([poly, [[x0, y0], [x1 - 1, y1 - 1]]]),
+                                     SKIN_RING[1] * wd + 4, pixels.shape)
+        local = rgb[wy0:wy1, wx0:wx1].astype(np.float32) / unit
+        off = np.array([wx0, wy0], np.float64)
+        rings = ring_stats(local, up - off, lo - off)
+        grey = pixels.ndim == 2 or float(np.abs(local - local[..., :1]).max()) < 1.5 / 255
+
+        if exemplar is None:
+            size_ed = wd / eye_distance(face_lm) if face_lm is not None else None
+            exemplar = self.choose(aspect, size_ed=size_ed, skin=rings["skin"] if face_lm is not None else None)
+        exemplar = int(exemplar)
+        if not 0 <= exemplar < len(self):
+            raise IndexError(f"exemplar {exemplar} not in a bank of {len(self)}")
+        ys, xs = np.nonzero(op > 0)
+        out = pixels.copy()
+        if len(ys) == 0:
+            return out, exemplar
+        fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
+                            seed=(x0, y0, x1, y1, exemplar, len(ys)))
+        if grey:
+            fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
+        a = op[ys, xs][:, None]
+        dst = rgb[ys + y0, xs + x0].astype(np.float32) / unit
+        new = from_unit(np.clip(dst * (1 - a) + fill * a, 0, 1), pixels.dtype)
+        if pixels.ndim == 2:
+            out[ys + y0, xs + x0] = new[:, 0]
+        else:
+            out[ys + y0, xs + x0, :3] = new
+        return out, exemplar
+
+    def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
+                aspect: float, rings: dict, seed) -> np.ndarray:
+        """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening."""
+        n = len(up)
+        u_k = np.linspace(0.0, 1.0, n)
+        # (u, v) of every pixel: a thin-plate spline through the curves (corners at v = 1/2)
+        mid = (up + lo) / 2
+        src = np.vstack([up[1:-1], lo[1:-1], mid[1:-1], up[[0, -1]]])
+        dst = np.vstack([np.c_[u_k[1:-1], np.zeros(n - 2)], np.c_[u_k[1:-1], np.ones(n - 2)],
+                         np.c_[u_k[1:-1], np.full(n - 2, 0.5)], [[0.0, 0.5], [1.0, 0.5]]])
+        uv = ThinPlateSpline(src, dst, reg=1e-4)(np.stack([px, py], 1).astype(np.float64))
+        u, v = np.clip(uv[:, 0], 0.0, 1.0), uv[:, 1]
+
+        eu, el = self.upper[e].astype(np.float64), self.lower[e].astype(np.float64)
+        ue = np.linspace(0.0, 1.0, len(eu))
+        we = float(np.linalg.norm(eu[-1] - eu[0]))
+        k = wd / we  # destination px per bank px
+        img = self.images[e]
+        if k < 1.0:  # area-downsample first: the photo is coarser than the bank
+            h, w = img.shape[:2]
+            size = (max(1, round(w * k)), max(1, round(h * k)))
+            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+            ks = (size[0] / w, size[1] / h)
+        else:
+            ks = (1.0, 1.0)
+        src_img = img.astype(np.float32) / 255.0
+
+        def at(curve, uu):
+            return np.stack([np.interp(uu, ue, curve[:, 0]), np.interp(uu, ue, curve[:, 1])], 1)
+
+        def sample(pts):
+            mx = (pts[:, 0] * ks[0]).astype(np.float32).reshape(1, -1)
+            my = (pts[:, 1] * ks[1]).astype(np.float32).reshape(1, -1)
+            s = cv2.remap(src_img, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+            return np.clip(s.reshape(-1, 3), 0.0, 1.0)
+
+        pu, pl = at(eu, u), at(el, u)
+        he = np.linalg.norm(pl - pu, axis=1)  # exemplar column height (bank px)
+        hd = np.interp(u, u_k, np.linalg.norm(lo - up, axis=1))  # destination column height (px)
+        t = v * hd  # px below the destination upper lip
+        e_aspect = float(self.desc("aspect")[e])
+        large = aspect > LARGE_RATIO * e_aspect
+        if not large:
+            col = sample(pu + v[:, None] * (pl - pu))
+            shadow, corner = 0.12, 0.15
+        else:
+            # wide open: upper teeth at their own size, a hint of the lower row, a cavity between
+            depth = np.minimum(he, float(self.desc("upper_depth")[e]))
+            te = t / k
+            upper_teeth = sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
+            a_up = 1.0 - _smoothstep(0.0, 1.0, (te - 0.75 * depth) / np.maximum(0.35 * depth, 1.0))
+            tl = (1.0 - v) * hd / k
+            lower_teeth = sample(pl - np.c_[np.zeros_like(tl), np.minimum(tl, he)])
+            low_depth = np.clip(he - depth, 0.0, 0.5 * he)
+            a_lo = 0.8 * (1.0 - _smoothstep(0.0, 1.0, (tl - 0.5 * low_depth) / np.maximum(0.5 * low_depth, 1.0)))
+            a_lo *= low_depth > 2.0
+            cav = self._cavity(e, u, v, px, py, wd, seed)
+            col = cav * (1 - a_lo[:, None]) + lower_teeth * a_lo[:, None]
+            col = col * (1 - a_up[:, None]) + upper_teeth * a_up[:, None]
+            shadow, corner = 0.3, 0.3
+        # shadow under the upper lip, darker corners
+        shade = (1.0 - shadow * np.exp(-np.maximum(t, 0.0) / (0.05 * wd)))
+        shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / 0.06)
+        col = col * shade[:, None]
+        col = col * self._gains(e, rings)
+        return self._grain(col, px, py, k, e, rings, seed)
+
+    def _cavity(self, e: int, u, v, px, py, wd: float, seed) -> np.ndarray:
+        """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
+        the exemplar's skin) in the colour of the exemplar's dark interior, with a smooth texture."""
+        prof = self.cavity
+        vv, uu = prof.shape
+        lum = cv2.remap(prof.astype(np.float32), (u * (uu - 1)).astype(np.float32).reshape(1, -1),
+                        (np.clip(v, 0, 1) * (vv - 1)).astype(np.float32).reshape(1, -1),
+                        cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1)
+        d = self.descriptors[e]
+        skin = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
+        lip = d[[DESCRIPTORS.index(c) for c in ("lip_r", "lip_g", "lip_b")]].astype(np.float64)
+        skin_l = float(skin @ _LUMA)
+        # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
+        # palate in the ambient light of a studio photo, never a flat black
+        lum = (0.1 + 0.9 * lum) * skin_l
+        # smooth texture: seeded random fields on coarse grids (a fifth and a tenth of the mouth)
+        rng = np.random.default_rng([abs(int(s)) for s in seed] + [7])
+        tex = np.zeros_like(u)
+        for gy, gx, amp in ((4, 6, 0.25), (8, 14, 0.12)):
+            g = rng.standard_normal((gy, gx)).astype(np.float32)
+            tex += amp * cv2.remap(cv2.resize(g, (64, 32), interpolation=cv2.INTER_CUBIC),
+                                   (u * 63).astype(np.float32).reshape(1, -1),
+                                   (np.clip(v, 0, 1) * 31).astype(np.float32).reshape(1, -1),
+                                   cv2.INTER_LINEAR).reshape(-1)
+        col = (lum * np.exp(tex))[:, None] * self.cavity_rgb[None, :].astype(np.float64)
+        # the tongue: a rounded pink hump over the bottom third, darker towards the back
+        top = 0.62 + 0.35 * ((u - 0.5) / 0.45) ** 2
+        a_t = _smoothstep(0.0, 0.06, v - top)
+        t_lum = skin_l * (0.25 + 0.35 * _smoothstep(0.0, 0.3, v - top)) * np.exp(0.5 * tex)
+        tongue = t_lum[:, None] * (lip / max(float(lip @ _LUMA), 1e-3))[None, :]
+        col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]
+        return np.clip(col, 0, 1)
+
+    def _gains(self, e: int, rings: dict) -> np.ndarray:
+        """Per-channel gains taking the exemplar's lip and skin colour towards the destination's:
+        least squares through both rings, split into a luma gain and channel ratios. A ring's
+        luma differs with the photo's exposure but also with the person's skin (teeth stay bright
+        on dark skin), so only a part of it is applied (:data:`EXPOSURE_POWER`, limited to
+        :data:`EXPOSURE_LIMITS`; the exemplar's choice matches the tone); the channel ratios (white
+        balance: similar skins differ little in chromaticity) go most of the way, each limited to
+        :data:`CHROMA_LIMIT` (a wrong ring cannot paint the teeth green)."""
+        d = self.descriptors[e]
+        lip_e = d[[DESCRIPTORS.index(c) for c in ("lip_r", "lip_g", "lip_b")]].astype(np.float64)
+        skin_e = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
+        lip_d, skin_d = np.asarray(rings["lip"], np.float64), np.asarray(rings["skin"], np.float64)
+        g = (lip_e * lip_d + skin_e * skin_d) / np.maximum(lip_e**2 + skin_e**2, 1e-6)
+        gl = max(float(g @ _LUMA), 1e-6)
+        chroma = np.clip((g / gl) ** CHROMA_POWER, 1 - CHROMA_LIMIT, 1 + CHROMA_LIMIT)
+        return chroma * float(np.clip(gl**EXPOSURE_POWER, *EXPOSURE_LIMITS))
+
+    def _grain(self, col: np.ndarray, px, py, k: float, e: int, rings: dict, seed) -> np.ndarray:
+        """Match the destination's high-pass noise: the exemplar's skin noise after resampling by
+        ``k`` is its bank noise * k when downsampled (area averaging) or / k when upsampled; the
+        difference is added as luma grain, or an excess is blurred away."""
+        noise_e = float(self.desc("skin_noise")[e]) * (k if k < 1 else 1.0 / k)
+        noise_d = float(rings["noise"])
+        x0, y0 = int(px.min()), int(py.min())
+        h, w = int(py.max()) - y0 + 1, int(px.max()) - x0 + 1
+        canvas = np.zeros((h, w, 3), np.float32)
+        canvas[py - y0, px - x0] = col
+        if noise_e > 1.25 * noise_d and noise_e > 0:
+            # a white noise's std falls by about 1 / (2 sqrt(pi) sigma) under a Gaussian blur
+            sigma = float(np.clip(noise_e / max(noise_d, 1e-6) / (2 * np.sqrt(np.pi)), 0.3, 1.5))
+            filled = np.zeros((h, w), np.float32)
+            filled[py - y0, px - x0] = 1
+            num = cv2.GaussianBlur(canvas, (0, 0), sigma)
+            den = cv2.GaussianBlur(filled, (0, 0), sigma)[..., None]
+            canvas = np.where(den > 1e-3, num / np.maximum(den, 1e-3), canvas)
+        add = np.sqrt(max(noise_d**2 - noise_e**2, 0.0))
+        if add > 0:
+            rng = np.random.default_rng([abs(int(s)) for s in seed])
+            canvas += (add * rng.standard_normal((h, w))).astype(np.float32)[..., None]
+        return np.clip(canvas[py - y0, px - x0], 0.0, 1.0)
