@@ -3,8 +3,9 @@
 Contract for scripts: results go to stdout only with ``--json`` (one JSON object per line); logs,
 errors and the progress bar (only on a terminal) go to stderr. Exit codes: 0 everything
 succeeded, 1 some inputs failed (the others were still processed) or the model could not be
-loaded, 2 usage error (unknown model, target or option), 130 interrupted by Ctrl-C (the outputs
-already written are reported and kept whole; a second Ctrl-C is ignored while it stops).
+loaded, 2 usage error (unknown model, target or option), 130 interrupted by Ctrl-C and 143 by
+SIGTERM (how batch schedulers stop a job): the outputs already written are reported and kept
+whole, the photos in progress finished; a second signal is ignored while it stops.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ def apply(
     """Edit the faces in photos; one output per input per target (and strength)."""
     from faceedit.api import Editor
     from faceedit.io import collect_unread
-    from faceedit.pipeline import ApplyOptions, BatchApplier
+    from faceedit.pipeline import ApplyOptions, BatchApplier, signal_name
 
     with _errors_to_exit_codes():
         if engine not in ("local", "ray"):
@@ -272,12 +273,15 @@ def apply(
             except KeyboardInterrupt:  # where run() could not take SIGINT over, or after it ended
                 records.close()  # cancels its queued work and joins its threads
                 interrupted = True
-        interrupted = interrupted or getattr(applier, "interrupted", False)
-        if interrupted:  # the process ends now: a further Ctrl-C is ignored, as promised, through
-            import signal  # the summary and the interpreter's exit (which takes a while with torch)
+        import signal
 
-            try:
+        stop_signal = signal.SIGINT  # a KeyboardInterrupt out of the iteration
+        if not interrupted and getattr(applier, "interrupted", False):
+            interrupted, stop_signal = True, getattr(applier, "stop_signal", signal.SIGINT)
+        if interrupted:  # the process ends now: a further Ctrl-C or SIGTERM is ignored, as promised,
+            try:  # through the summary and the interpreter's exit (a while with torch)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
             except ValueError:  # not the main thread
                 pass
         unfinished = getattr(applier, "unfinished", 0)
@@ -286,11 +290,12 @@ def apply(
             counts["ok"], counts["skipped"], counts["copied"], counts["no_face"], counts["error"],
             f", {len(unread)} not read (image formats faceedit does not read: "
             f"{_kinds(unread)}; -v lists them)" if unread else "",
-            "; interrupted (Ctrl-C)" + (f": {unfinished} input{'s' * (unfinished != 1)} not done"
-                                        if unfinished else "") if interrupted else "",
+            f"; interrupted ({signal_name(stop_signal)})" + (
+                f": {unfinished} input{'s' * (unfinished != 1)} not done" if unfinished else "")
+            if interrupted else "",
         )
         if interrupted:
-            raise typer.Exit(130)
+            raise typer.Exit(128 + stop_signal)  # 130 for Ctrl-C, 143 for SIGTERM, as a shell says
     if counts["error"]:
         raise typer.Exit(EXIT_FAILED)
 

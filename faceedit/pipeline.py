@@ -18,7 +18,7 @@ import os
 from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -706,7 +706,8 @@ class BatchApplier:
             if not self._stop_requested:
                 return
             self.interrupted = True
-            logger.warning("interrupted: finishing the photos in progress, dropping the rest%s",
+            logger.warning("interrupted (%s): finishing the photos in progress, dropping the rest%s",
+                           signal_name(self.stop_signal),
                            " (Ctrl-C again is ignored)" if self._sigint_taken else "")
             _stop_executors(prep, writer)
             self.pending.clear()
@@ -782,31 +783,62 @@ class BatchApplier:
             yield outbox.popleft()
 
     def _take_sigint(self):
-        """In the main thread, with Python's default SIGINT handler in place: handle SIGINT
-        by setting ``_stop_requested`` (a later one does nothing), for :meth:`run` to stop at
-        its next step. Returns the function that puts Python's handler back."""
+        """SIGINT and SIGTERM (see :func:`take_stop_signals`) set ``_stop_requested`` (a later
+        one does nothing), for :meth:`run` to stop at its next step; :attr:`stop_signal` is the
+        first one's number. Returns the function that puts the handlers back."""
         import signal
-        import threading
 
-        self._sigint_taken = (threading.current_thread() is threading.main_thread()
-                              and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
-        if not self._sigint_taken:
-            return lambda: None  # not ours to change (ignored, or the caller's own handler)
-
-        def on_sigint(signum, frame):
+        def on_signal(signum, frame):
             # Only a flag: raising here would unwind whatever the main thread was doing (a
             # model forward, a half-written --json line), and with threads still running at
             # exit torch / dlib abort the process ("terminate called without an active
             # exception"). The main loop notices the flag after its current step. While the
             # inputs are listed (nothing started yet; stdin may be a terminal) the first one
-            # raises KeyboardInterrupt as usual.
+            # raises KeyboardInterrupt as Ctrl-C does.
             first = not self._stop_requested
             self._stop_requested = True
-            if first and self._listing:
-                raise KeyboardInterrupt
+            if first:
+                self.stop_signal = signum
+                if self._listing:
+                    raise KeyboardInterrupt
 
-        signal.signal(signal.SIGINT, on_sigint)
-        return lambda: signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.stop_signal = signal.SIGINT  # a KeyboardInterrupt thrown into the run
+        taken, restore = take_stop_signals(on_signal)
+        self._sigint_taken = signal.SIGINT in taken
+        return restore
+
+
+def take_stop_signals(handler) -> tuple[list[int], Callable[[], None]]:
+    """In the main thread, route the signals that ask a run to stop to ``handler(signum,
+    frame)``: SIGINT (Ctrl-C) where Python's default handler is in place, and SIGTERM (how
+    batch schedulers, ``kill`` and container runtimes stop a job) where its default action (the
+    end of the process, no record or summary printed) is. Returns (the signals taken, the
+    function that puts their handlers back). Elsewhere, or where the caller has handlers of its
+    own, nothing is taken."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return [], lambda: None
+    previous = {}
+    for name, default in (("SIGINT", signal.default_int_handler), ("SIGTERM", signal.SIG_DFL)):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is default:
+            previous[sig] = default
+            signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, default in previous.items():
+            signal.signal(sig, default)
+
+    return list(previous), restore
+
+
+def signal_name(signum: int) -> str:
+    """``Ctrl-C`` for SIGINT, else the signal's name (``SIGTERM``), for the summary line."""
+    import signal
+
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
 
 def _stop_executors(*executors: ThreadPoolExecutor) -> None:

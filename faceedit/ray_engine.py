@@ -36,7 +36,7 @@ from faceedit.api import Editor
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.io import InputItem
 from faceedit.log import logger
-from faceedit.pipeline import ApplyOptions, BatchApplier, Record
+from faceedit.pipeline import ApplyOptions, BatchApplier, Record, signal_name, take_stop_signals
 
 INSTALL_HINT = 'pip install "faceedit[ray]"'
 OBJECT_STORE_BYTES = 256 * 2**20  # a local Ray's object store: only paths and records go through it
@@ -218,6 +218,7 @@ class RayApplier:
         self.address, self.num_cpus = address, num_cpus
         self.workers, self.gpus_per_worker = workers, gpus_per_worker
         self.interrupted = False
+        self.stop_signal = 2  # SIGINT: what stopped the run, when interrupted
         self.unfinished = 0
         self.actors = 0
         self.started_ray = False
@@ -311,29 +312,39 @@ class RayApplier:
             restore_sigint()
 
     def _take_sigint(self):
-        """In the main thread with Python's default SIGINT handler: SIGINT sets
-        :attr:`interrupted` and ``_stop`` (a later one does nothing). Returns the function
-        that puts Python's handler back."""
+        """SIGINT and SIGTERM (as in the local engine: :func:`faceedit.pipeline.take_stop_signals`)
+        set :attr:`interrupted`, :attr:`stop_signal` and ``_stop`` (a later one does nothing).
+        Returns the function that puts the handlers back."""
         import signal
 
         self._stop = threading.Event()
-        if (threading.current_thread() is not threading.main_thread()
-                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-            return lambda: None
 
-        def on_sigint(signum, frame):
+        def on_signal(signum, frame):
             # only flags: _execute's stopper thread stops the actors, the results keep coming
+            if not self._stop.is_set():
+                self.stop_signal = signum
             self.interrupted = True
             self._stop.set()
 
-        signal.signal(signal.SIGINT, on_sigint)
-        return lambda: signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.stop_signal = signal.SIGINT
+        self._signals, restore = take_stop_signals(on_signal)
+        self._on_signal = on_signal
+        return restore
+
+    def _retake_signals(self) -> None:
+        """``ray.init`` puts a SIGTERM handler of its own in the driver (it exits at once):
+        take the signals back once Ray has started."""
+        import signal
+
+        for sig in getattr(self, "_signals", []):
+            signal.signal(sig, self._on_signal)
 
     def _execute(self, jobs: list, work: list[int]) -> Iterator[tuple[int, list[Record]]]:
         """(position, records) of each job in ``work`` as the actors finish them (any order)."""
         ray = import_ray()
         stop = getattr(self, "_stop", None) or threading.Event()
         self.started_ray = start_ray(self.address, self.num_cpus)
+        self._retake_signals()
         if stop.is_set():  # Ctrl-C while Ray started
             return
         actors, gpus = self._resources(ray)
@@ -357,8 +368,8 @@ class RayApplier:
         def stopper() -> None:  # on Ctrl-C: raise the flag; the actors finish what they do
             stop.wait()
             if running:
-                logger.warning("interrupted: the Ray workers finish the photos in progress, the "
-                               "rest are dropped (Ctrl-C again is ignored)")
+                logger.warning("interrupted (%s): the Ray workers finish the photos in progress, the "
+                               "rest are dropped (another signal is ignored)", signal_name(self.stop_signal))
                 self._flag = _raise_stop_flag(ray, *flag)
 
         watcher = threading.Thread(target=stopper, daemon=True, name="faceedit-ray-stopper")

@@ -111,15 +111,16 @@ def test_a_run_that_is_not_interrupted_hands_sigint_back(tmp_path, astronaut_png
 # ---- the command, in a subprocess ------------------------------------------------------------
 
 
-def _interrupt_cli(tmp_path: Path, photos: Path, ckpt: str, env: dict, signals: int, gap: float):
+def _interrupt_cli(tmp_path: Path, photos: Path, ckpt: str, env: dict, signals: int, gap: float,
+                   sig: int = signal.SIGINT, extra: tuple = ()):
     """Run ``faceedit apply --json`` on ``photos``; once its first record is out, send
-    ``signals`` SIGINTs ``gap`` seconds apart. Returns (exit status, records, stderr, out)."""
+    ``signals`` signals ``sig`` ``gap`` seconds apart. Returns (exit status, records, stderr, out)."""
     out = tmp_path / "out"
     stdout_path, stderr_path = tmp_path / "stdout", tmp_path / "stderr"
     with open(stdout_path, "w") as so, open(stderr_path, "w") as se:
         p = subprocess.Popen(
             [sys.executable, "-m", "faceedit", "apply", "-m", ckpt, "-t", "bright,dark", str(photos),
-             "-o", str(out), "--json", "--batch-size", "2"],
+             "-o", str(out), "--json", "--batch-size", "2", *extra],
             stdout=so, stderr=se, stdin=subprocess.DEVNULL, env=env)
         try:
             deadline = time.monotonic() + 120
@@ -130,7 +131,7 @@ def _interrupt_cli(tmp_path: Path, photos: Path, ckpt: str, env: dict, signals: 
             for i in range(signals):
                 if i:
                     time.sleep(gap)
-                p.send_signal(signal.SIGINT)
+                p.send_signal(sig)
             code = p.wait(timeout=120)
         finally:
             if p.poll() is None:
@@ -163,4 +164,54 @@ def test_a_second_ctrl_c_does_not_abort(tmp_path, many_photos, tiny_ckpt, plugin
     code, recs, stderr, out = _interrupt_cli(tmp_path, many_photos, tiny_ckpt, plugin_env, 2, gap)
     assert code == INTERRUPTED, f"exit status {code} (-6: SIGABRT): {stderr}"
     assert "interrupted" in stderr and "terminate called" not in stderr and "Traceback" not in stderr
+    _check_outputs(out, recs)
+
+
+# ---- SIGTERM (how batch schedulers stop a job) is taken as Ctrl-C is -------------------------
+
+
+def test_sigterm_stops_run_as_ctrl_c_does(tmp_path, many_photos, tiny_ckpt):
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("needs SIGTERM's default action in place")
+    out = tmp_path / "out"
+    applier = _applier(tiny_ckpt, out)
+    records = applier.run([str(many_photos)])
+    recs = [next(records)]
+    os.kill(os.getpid(), signal.SIGTERM)  # would end the test process if not taken
+    os.kill(os.getpid(), signal.SIGTERM)
+    recs += list(records)
+    recs = [r.to_json() for r in recs]
+    assert applier.interrupted and applier.stop_signal == signal.SIGTERM
+    assert 0 < len(recs) < 2 * N_PHOTOS and applier.unfinished == N_PHOTOS - len(recs) // 2
+    _check_outputs(out, recs)
+    assert _faceedit_threads() == []
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handed back
+
+
+@pytest.mark.slow
+def test_sigterm_prints_the_records_written_and_the_summary_and_exits_143(
+        tmp_path, many_photos, tiny_ckpt, plugin_env):
+    code, recs, stderr, out = _interrupt_cli(tmp_path, many_photos, tiny_ckpt, plugin_env, 2, 0.05,
+                                             sig=signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM, stderr
+    summary = [line for line in stderr.splitlines() if re.search(r"\d+ written, ", line)]
+    assert len(summary) == 1 and "interrupted (SIGTERM)" in summary[0], stderr
+    assert f"{len(recs)} written" in summary[0] and 0 < len(recs) < 2 * N_PHOTOS
+    assert "Traceback" not in stderr
+    _check_outputs(out, recs)
+
+
+@pytest.mark.slow
+def test_sigterm_with_the_ray_engine(tmp_path, many_photos, tiny_ckpt, plugin_env):
+    """The Ray engine too: its workers finish the photos in progress, the records and the summary
+    are printed, exit 143 (ray.init puts a SIGTERM handler of its own that exits at once)."""
+    pytest.importorskip("ray.data", reason="Ray is not installed")
+    env = {**plugin_env, "RAY_ADDRESS": "", "RAY_DISABLE_USAGE_STATS": "1"}
+    code, recs, stderr, out = _interrupt_cli(
+        tmp_path, many_photos, tiny_ckpt, env, 1, 0, sig=signal.SIGTERM,
+        extra=("--engine", "ray", "--workers", "1", "--device", "cpu"))
+    assert code == 128 + signal.SIGTERM, stderr
+    summary = [line for line in stderr.splitlines() if re.search(r"\d+ written, ", line)]
+    assert len(summary) == 1 and "interrupted (SIGTERM)" in summary[0], stderr
+    assert f"{len(recs)} written" in summary[0] and 0 < len(recs) < 2 * N_PHOTOS
     _check_outputs(out, recs)
