@@ -1,0 +1,568 @@
+"""A dense, fold-free face warp with the inner-lip contour (and optionally the eyelids) as
+cuts: lips part and close at a photo's full resolution.
+
+:func:`faceedit.faces.warp.backward_field` is one smooth map, so it cannot part two lips that
+touch (the inner lips are left out of it). :func:`cut_warp` lets the map tear along a *cut*: a
+curve from one corner (the inner mouth corners 60 and 64) to the other, with an upper and a
+lower side that move independently.
+
+How (the two-field construction; chosen over a triangulated piecewise-affine mesh because every
+field stays a smooth thin-plate spline sampled bilinearly from a coarse grid, so the photo shows
+no kinks along triangle edges at full resolution, and the fold test is the Jacobian of smooth
+fields):
+
+* Each cut has two destination curves, ``upper`` and ``lower`` (centripetal Catmull-Rom through
+  60,61,62,63,64 and 60,67,66,65,64; :func:`lip_curves`), and the same curves in the source.
+* Backward fields (output pixel -> source position) on a coarse :class:`~faceedit.faces.warp.Grid`:
+  ``F0`` the spline through every driving point but the cut (as ``backward_field``: the
+  :data:`~faceedit.faces.warp.WARP_POINTS` and fixed anchors around the face) plus the cut's
+  corners; ``F_up`` the same plus the dense upper curve (destination upper curve -> source upper
+  curve); ``F_low`` the same plus the lower curve. All of them times
+  :func:`~faceedit.faces.warp.region_weight`, so exactly zero beyond the face region.
+* Which field a pixel uses: let ``w`` be the angle the destination cut subtends at the pixel
+  (a harmonic function: +-pi on the cut, 0 far away; outside the mouth opening the upper and
+  the lower curve subtend the same angle). ``g = smoothstep(|w|/pi; 0.5, 0.75)`` is 1 in a lens
+  hugging the cut and 0 outside the lens through the two corners (inscribed angle 90 deg). On the
+  upper side the field is ``F_low + (1+g)/2 (F_up - F_low)``, on the lower side
+  ``F_low + (1-g)/2 (F_up - F_low)``: each exactly its own side's field near the cut, the same
+  average of both where ``g = 0``, so the side (a polygon: the region above the upper curve,
+  closed by rays out of the corners along the bisector of the two curves) matters only inside
+  the lens and the map is continuous everywhere but across the cut. Beyond a wider zone around
+  the cut (``|w|/pi`` from 0.45 down to 0.3) the field falls back smoothly to ``F0``. Both side
+  fields are smooth grid fields (sampled per pixel, bilinearly); only the side label and the
+  opening are decided per pixel, with exact anti-aliased polygon coverage.
+* The destination opening (the polygon between the two destination curves) samples neither
+  side: an interior field ``F_in`` (for the mouth: the spline through the upper curve, the
+  upper outer lip, brows, nose, eyes and anchors only, so the teeth move with the upper lip; for
+  an eye: ``F0``, the eyeball stays) maps it into the source; where that lands inside the source
+  opening (the source polygon between its curves) the photo's own interior is shown
+  (``interior``), elsewhere nothing in the source can fill it (``opening``): those pixels are
+  painted with a smooth membrane of the surrounding lip colours for the caller to paint over.
+* Lips never show the source interior: before the two side fields sample the photo, the source
+  opening is replaced by the same membrane fill of the lips around it, so even the bicubic
+  kernel at the lip line reads lip colours, and closing a smiling mouth leaves no teeth.
+* Fold-free: the Jacobian determinant of each field, on the grid nodes where it is used, is at
+  least :data:`~faceedit.faces.warp.MIN_JACOBIAN`; otherwise the whole move is scaled down (a
+  bisection, as ``backward_field``).
+
+The photo is resampled once per pixel (bicubic) over the face region's ROI; only the pixels of
+the boxes around the cuts are resampled a second time (with the other side's field) and
+composited. A zero move returns the input unchanged; a pixel where every field is zero (beyond
+the face region) is the input's own, bit for bit.
+
+Coordinates: x right, y down, pixel centres at integers (as :mod:`faceedit.faces.warp`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from faceedit.faces.landmarks import BROWS, CHIN, EYES, NOSE, eye_centres, eye_distance
+from faceedit.faces.warp import (
+    MIN_JACOBIAN,
+    REGION_OUTER,
+    WARP_POINTS,
+    Grid,
+    ThinPlateSpline,
+    face_grid,
+    jacobian_det,
+    polygon_distance,
+    region_outline,
+    region_weight,
+)
+
+#: Curve samples per Catmull-Rom segment (the mouth's curves: 4 segments, 33 points).
+SAMPLES_PER_SEGMENT = 8
+#: The side weight ``g`` of a point: 0 within SIDE_LO of the ray out of the nearer corner (the
+#: outward bisector of the two curves there, where the side label flips), 1 from SIDE_HI off it
+#: on (radians, seen from the corner). Each side's own field is alone (``g`` = 1) over the whole
+#: region above and below the mouth; the two only mix in wedges beyond the corners.
+SIDE_LO, SIDE_HI = np.radians(30.0), np.radians(75.0)
+#: Distance from the opening (in chord lengths, corner to corner) over which the cut's fields
+#: fade into ``F0`` (1 up to ZONE_LO, 0 from ZONE_HI).
+ZONE_LO, ZONE_HI = 0.4, 0.8
+#: Smoothing of the thin-plate splines (in their unit frame, as backward_field).
+TPS_REG = 1e-3
+#: Mouth: upper outer lip points the interior (teeth) field follows besides the upper inner lip.
+UPPER_OUTER_LIP = list(range(48, 55))
+#: Eyelid points that become cut curves with ``eyelids=True``.
+LID_POINTS = [37, 38, 40, 41, 43, 44, 46, 47]
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A cut: landmark chains of its upper and lower side, corner to corner (both chains start
+    at the same corner and end at the same corner)."""
+
+    name: str
+    upper: tuple[int, ...]
+    lower: tuple[int, ...]
+    #: "upper": the interior moves with the upper side (teeth with the upper jaw); "face": it
+    #: stays with the face (an eyeball behind the lids).
+    interior: str = "upper"
+    #: Driving points that belong to one side only (the outer lips): the other side's field
+    #: leaves them out. In a closed destination they lie a lip's thickness from the cut but map
+    #: across the source opening; a spline through both overshoots there and folds.
+    upper_only: tuple[int, ...] = ()
+    lower_only: tuple[int, ...] = ()
+
+
+MOUTH = Cut("mouth", (60, 61, 62, 63, 64), (60, 67, 66, 65, 64), "upper",
+            upper_only=(49, 50, 51, 52, 53), lower_only=(55, 56, 57, 58, 59))
+LEFT_EYE = Cut("left_eye", (36, 37, 38, 39), (36, 41, 40, 39), "face")
+RIGHT_EYE = Cut("right_eye", (42, 43, 44, 45), (42, 47, 46, 45), "face")
+
+
+@dataclass
+class CutWarpResult:
+    """What :func:`cut_warp` made.
+
+    ``pixels``: the warped photo (a new array, the input's dtype and shape). Inside ``opening``
+    it holds a smooth fill of the surrounding lip colours: a placeholder for the caller to
+    paint the mouth interior over (``pixels * (1 - opening) + filler * opening`` over ``roi``).
+    ``roi``: (x0, y0, x1, y1), the area the warp may change (nothing outside it changed).
+    ``opening``: float32 (y1-y0, x1-x0) in [0, 1]: the part of the destination mouth opening
+    that nothing in the source fills (anti-aliased, ~1 px edge). ``interior``: same shape, the
+    part of the destination opening that shows the source's own mouth interior (its teeth),
+    carried with the upper lip; ``opening + interior`` is the coverage of the destination
+    opening. ``eye_opening``: the same as ``opening`` for the eyes (all zero without
+    ``eyelids``): eye area opened wider than the source shows. ``upper`` / ``lower``: (N, 2)
+    destination inner-lip curves, corner 60 to corner 64. ``scale``: the fraction of the move
+    applied (< 1 only where the full move would fold). ``landmarks``: (68, 2) the landmarks
+    reached, ``src + scale * (dst - src)``."""
+
+    pixels: np.ndarray
+    roi: tuple[int, int, int, int]
+    opening: np.ndarray
+    interior: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
+    scale: float
+    landmarks: np.ndarray
+    eye_opening: np.ndarray = field(default=None)
+
+
+# --------------------------------------------------------------------------------------------
+# curves and polygons
+
+
+def catmull_rom(points: np.ndarray, per_segment: int = SAMPLES_PER_SEGMENT) -> np.ndarray:
+    """Centripetal Catmull-Rom curve through ``points`` (K, 2): (K-1) * per_segment + 1 points,
+    the first and last exactly the end points; the same parameters on every call, so curves
+    through corresponding points correspond sample by sample. The end tangents come from
+    mirrored phantom points."""
+    p = np.asarray(points, np.float64).reshape(-1, 2)
+    pad = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])
+    out = []
+    s = np.arange(per_segment, dtype=np.float64)[:, None] / per_segment
+    for i in range(len(p) - 1):
+        p0, p1, p2, p3 = pad[i:i + 4]
+        # knot intervals |dp|^0.5 (centripetal), kept positive for coincident points
+        d01, d12, d23 = (max(float(np.linalg.norm(b - a)) ** 0.5, 1e-6)
+                         for a, b in ((p0, p1), (p1, p2), (p2, p3)))
+        t0, t1 = 0.0, d01
+        t2, t3 = t1 + d12, t1 + d12 + d23
+        t = t1 + s * (t2 - t1)
+        a1 = ((t1 - t) * p0 + (t - t0) * p1) / (t1 - t0)
+        a2 = ((t2 - t) * p1 + (t - t1) * p2) / (t2 - t1)
+        a3 = ((t3 - t) * p2 + (t - t2) * p3) / (t3 - t2)
+        b1 = ((t2 - t) * a1 + (t - t0) * a2) / (t2 - t0)
+        b2 = ((t3 - t) * a2 + (t - t1) * a3) / (t3 - t1)
+        out.append(((t2 - t) * b1 + (t - t1) * b2) / (t2 - t1))
+    out.append(p[-1:])
+    return np.vstack(out)
+
+
+def cut_curves(lm: np.ndarray, cut: Cut = MOUTH) -> tuple[np.ndarray, np.ndarray]:
+    """The upper and lower curves of ``cut`` for landmarks ``lm`` (68, 2), corner to corner."""
+    lm = np.asarray(lm, np.float64)
+    return catmull_rom(lm[list(cut.upper)]), catmull_rom(lm[list(cut.lower)])
+
+
+def lip_curves(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(33, 2) upper and lower inner-lip curves, corner 60 to corner 64 (Catmull-Rom through
+    60,61,62,63,64 and 60,67,66,65,64)."""
+    return cut_curves(lm, MOUTH)
+
+
+def opening_polygon(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """The closed polygon between two curves sharing their end points (upper there, lower back)."""
+    return np.vstack([upper, lower[-2:0:-1]])
+
+
+def polygon_coverage(poly: np.ndarray, box: tuple[int, int, int, int], sub: int = 4) -> np.ndarray:
+    """float32 (y1-y0, x1-x0): the area of every pixel of ``box`` (x0, y0, x1, y1) inside the
+    closed polygon ``poly`` (even-odd rule), exact along x and on ``sub`` sub-rows along y. A
+    polygon of zero area (two coincident curves) covers nothing."""
+    x0, y0, x1, y1 = box
+    h, w = y1 - y0, x1 - x0
+    if h <= 0 or w <= 0:
+        return np.zeros((max(h, 0), max(w, 0)), np.float32)
+    a = np.asarray(poly, np.float64).reshape(-1, 2)
+    b = np.roll(a, -1, axis=0)
+    ys = y0 - 0.5 + (np.arange(h * sub) + 0.5) / sub  # sub-row centres
+    ay, by = a[:, 1][None, :], b[:, 1][None, :]
+    cross = (ay <= ys[:, None]) != (by <= ys[:, None])  # (R, E)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xs = a[:, 0] + (ys[:, None] - ay) * (b[:, 0] - a[:, 0]) / (by - ay)
+    xs = np.where(cross, xs, np.inf)
+    n = int(cross.sum(1).max()) if cross.any() else 0
+    if n == 0:
+        return np.zeros((h, w), np.float32)
+    xs = np.sort(xs, axis=1)[:, :n + (n % 2)]
+    lo, hi = xs[:, 0::2], xs[:, 1::2]  # (R, n/2) spans; inf-inf pairs cover nothing
+    left = x0 - 0.5 + np.arange(w, dtype=np.float64)  # pixel left edges
+    cov = np.zeros((h * sub, w))
+    for k in range(lo.shape[1]):
+        l, r = lo[:, k:k + 1], hi[:, k:k + 1]
+        ok = np.isfinite(l) & np.isfinite(r)
+        l, r = np.where(ok, l, 0.0), np.where(ok, r, 0.0)
+        cov += np.clip(r - left, 0, 1) - np.clip(l - left, 0, 1)
+    cov = cov.reshape(h, sub, w).mean(1)
+    cov[cov < 1e-6] = 0.0  # rounding where an edge runs back along itself
+    return cov.astype(np.float32)
+
+
+def corner_rays(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors out of the first and the last corner of a cut: the outward bisector of the
+    two curves' directions there (the cut's own direction where they coincide)."""
+    a, b = upper[0], upper[-1]
+    out_a = -_unit(_unit(upper[1] - a) + _unit(lower[1] - a))
+    out_b = -_unit(_unit(upper[-2] - b) + _unit(lower[-2] - b))
+    if not np.all(np.isfinite(out_a)) or np.linalg.norm(out_a) < 0.5:
+        out_a = _unit(a - b)
+    if not np.all(np.isfinite(out_b)) or np.linalg.norm(out_b) < 0.5:
+        out_b = _unit(b - a)
+    return out_a, out_b
+
+
+def side_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """``g`` (..., ) at ``pts`` (..., 2): 0 near the rays out of the corners (:func:`corner_rays`),
+    1 from :data:`SIDE_HI` off them, a smoothstep of the angle at the nearer-in-angle corner."""
+    shape = np.shape(pts)[:-1]
+    p = np.asarray(pts, np.float64).reshape(-1, 2)
+    phi = np.full(len(p), np.pi)
+    for corner, ray in zip((upper[0], upper[-1]), corner_rays(upper, lower)):
+        v = p - corner
+        n = np.maximum(np.linalg.norm(v, axis=1), 1e-9)
+        phi = np.minimum(phi, np.arccos(np.clip(v @ ray / n, -1.0, 1.0)))
+    return _smoothstep(phi, SIDE_LO, SIDE_HI).reshape(shape)
+
+
+def zone_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """(..., ) weight of a cut's fields against ``F0`` at ``pts``: 1 near the opening, 0 from
+    :data:`ZONE_HI` chord lengths away."""
+    shape = np.shape(pts)[:-1]
+    p = np.asarray(pts, np.float64).reshape(-1, 2)
+    chord = max(float(np.linalg.norm(upper[-1] - upper[0])), 1e-6)
+    # (a zero-area opening's outline runs along the curve and back: the distance to the curve)
+    d = np.maximum(-polygon_distance(opening_polygon(upper, lower), p), 0.0) / chord
+    return (1.0 - _smoothstep(d, ZONE_LO, ZONE_HI)).reshape(shape)
+
+
+def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def upper_side_polygon(upper: np.ndarray, lower: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """The region on the upper side of a cut: the upper curve, closed by rays out of the two
+    corners along the outward bisector of the curves there, joined far along ``up``."""
+    a, b = upper[0], upper[-1]
+    reach = 3.0 * max(float(np.linalg.norm(b - a)), 1e-6)
+    out_a, out_b = corner_rays(upper, lower)
+    far_a, far_b = a + out_a * reach, b + out_b * reach
+    return np.vstack([upper, far_b, far_b + up * reach, far_a + up * reach, far_a])
+
+
+def _face_up(lm: np.ndarray) -> np.ndarray:
+    """Unit vector from the chin towards the eyes (up in the face)."""
+    return _unit(eye_centres(lm).mean(0) - lm[CHIN])
+
+
+# --------------------------------------------------------------------------------------------
+# fields
+
+
+@dataclass
+class _CutGeometry:
+    cut: Cut
+    dst_upper: np.ndarray
+    dst_lower: np.ndarray
+    src_upper: np.ndarray
+    src_lower: np.ndarray
+    side_poly: np.ndarray  # destination upper side
+    g: np.ndarray  # (ny, nx) side weight on the grid nodes
+    zone: np.ndarray  # (ny, nx) weight of the cut's fields against F0
+    up_nodes: np.ndarray  # (ny, nx) bool: node on the upper side
+    open_nodes: np.ndarray  # (ny, nx) bool: node inside the destination opening
+
+
+@dataclass
+class CutFields:
+    """The backward fields of a cut warp on ``grid`` (each (ny, nx, 2); output pixel p samples
+    the source at p + field(p)): ``up`` for pixels on a cut's upper side (and everywhere away
+    from the cuts), ``low`` for pixels on a lower side (equal to ``up`` away from the cuts),
+    ``interior[name]`` for the cut's destination opening."""
+
+    grid: Grid
+    up: np.ndarray
+    low: np.ndarray
+    interior: dict
+    scale: float
+    landmarks: np.ndarray
+    cuts: list
+
+
+def _anchors(src_lm: np.ndarray) -> np.ndarray:
+    ring = region_outline(src_lm, grow=REGION_OUTER)
+    return np.vstack([ring, (ring + np.roll(ring, 1, axis=0)) / 2])
+
+
+def _tps_field(dst_pts, src_pts, nodes, w) -> np.ndarray:
+    tps = ThinPlateSpline(dst_pts, src_pts, reg=TPS_REG)
+    return (tps(nodes) - nodes) * w
+
+
+def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
+               min_jacobian: float = MIN_JACOBIAN) -> CutFields:
+    """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
+    ``grid`` (default cuts: the mouth). When a field would fold where it is used, the whole
+    move is scaled down (bisection) until none does."""
+    src_lm = np.asarray(src_lm, np.float64)
+    dst_lm = np.asarray(dst_lm, np.float64)
+    cuts = [MOUTH] if cuts is None else list(cuts)
+    nodes = grid.points()
+    w = region_weight(src_lm, nodes)[..., None]
+    anchors = _anchors(src_lm)
+    cut_pts = {i for c in cuts for i in c.upper[1:-1] + c.lower[1:-1]}
+    corners = sorted({c.upper[0] for c in cuts} | {c.upper[-1] for c in cuts})
+    base = sorted((set(WARP_POINTS) - cut_pts) | set(corners))
+    up_dir = _face_up(src_lm)
+
+    def build(scale: float) -> tuple[CutFields, bool]:
+        moved = src_lm + scale * (dst_lm - src_lm)
+        base_dst = np.vstack([moved[base], anchors])
+        base_src = np.vstack([src_lm[base], anchors])
+        f0 = _tps_field(base_dst, base_src, nodes, w)
+        up_total, low_total = f0.copy(), f0.copy()
+        zone_sum = np.zeros(nodes.shape[:2])
+        ok = True
+        interior, geos, extras = {}, [], []
+        for cut in cuts:
+            du, dl = cut_curves(moved, cut)
+            su, sl = cut_curves(src_lm, cut)
+            keep_up = [k for k, i in enumerate(base) if i not in cut.lower_only]
+            keep_up += list(range(len(base), len(base_dst)))  # the anchors
+            keep_low = [k for k, i in enumerate(base) if i not in cut.upper_only]
+            keep_low += list(range(len(base), len(base_dst)))
+            f_up = _tps_field(np.vstack([base_dst[keep_up], du[1:-1]]),
+                              np.vstack([base_src[keep_up], su[1:-1]]), nodes, w)
+            f_low = _tps_field(np.vstack([base_dst[keep_low], dl[1:-1]]),
+                               np.vstack([base_src[keep_low], sl[1:-1]]), nodes, w)
+            g = side_weight(du, dl, nodes)[..., None]
+            zone = zone_weight(du, dl, nodes)
+            b_up = f_low + 0.5 * (1 + g) * (f_up - f_low)
+            b_low = f_low + 0.5 * (1 - g) * (f_up - f_low)
+            side = upper_side_polygon(du, dl, up_dir)
+            up_nodes = (polygon_distance(side, nodes.reshape(-1, 2)) > 0).reshape(zone.shape)
+            hole = opening_polygon(du, dl)
+            open_nodes = (polygon_distance(hole, nodes.reshape(-1, 2)) > 0).reshape(zone.shape)
+            if cut.interior == "upper":
+                keep = sorted(set(BROWS + NOSE + EYES + UPPER_OUTER_LIP) - cut_pts)
+                f_in = _tps_field(np.vstack([moved[keep], anchors, du]),
+                                  np.vstack([src_lm[keep], anchors, su]), nodes, w)
+            else:
+                f_in = f0
+            interior[cut.name] = f_in
+            geos.append(_CutGeometry(cut, du, dl, su, sl, side, g[..., 0], zone, up_nodes, open_nodes))
+            extras.append((zone, b_up, b_low))
+            zone_sum += zone
+        norm = np.maximum(zone_sum, 1.0)[..., None]  # overlapping zones share (never expected)
+        for zone, b_up, b_low in extras:
+            up_total += zone[..., None] / norm * (b_up - f0)
+            low_total += zone[..., None] / norm * (b_low - f0)
+        # where each field is used (its side of every cut, the area away from the cuts), with a
+        # ring of nodes around that (pixels there interpolate from them)
+        k = np.ones((3, 3), np.uint8)
+        use_up = np.ones(nodes.shape[:2], bool)
+        use_low = np.ones(nodes.shape[:2], bool)
+        for geo in geos:
+            active = geo.g * geo.zone > 0
+            use_up &= ~(active & ~geo.up_nodes)
+            use_low &= ~(active & (geo.up_nodes | geo.open_nodes))
+        use_up = cv2.dilate(use_up.astype(np.uint8), k).astype(bool)
+        use_low = cv2.dilate(use_low.astype(np.uint8), k).astype(bool)
+        step = grid.step
+        ok &= bool(jacobian_det(up_total, step)[use_up].min(initial=np.inf) >= min_jacobian)
+        ok &= bool(jacobian_det(low_total, step)[use_low].min(initial=np.inf) >= min_jacobian)
+        for geo in geos:
+            if geo.open_nodes.any():
+                near = cv2.dilate(geo.open_nodes.astype(np.uint8), k).astype(bool)
+                ok &= bool(jacobian_det(interior[geo.cut.name], step)[near].min() >= min_jacobian)
+        return CutFields(grid, up_total, low_total, interior, scale, moved, geos), ok
+
+    fields, ok = build(1.0)
+    if ok:
+        return fields
+    lo, hi = 0.0, 1.0
+    for _ in range(10):
+        mid = (lo + hi) / 2
+        if build(mid)[1]:
+            lo = mid
+        else:
+            hi = mid
+    return build(lo)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# pixels
+
+
+def membrane_fill(img: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """``img`` (h, w[, C]) float32 with the unknown part (``known`` (h, w) weights in [0, 1],
+    1 = keep) filled smoothly from the known part (a push-pull pyramid)."""
+    h, w = known.shape
+    chans = 1 if img.ndim == 2 else img.shape[2]
+    im = img.reshape(h, w, chans).astype(np.float32)
+    kn = known.astype(np.float32)
+
+    def resize(a, size, interp):
+        r = cv2.resize(a, size, interpolation=interp)
+        return r.reshape(size[1], size[0], -1) if a.ndim == 3 else r
+
+    levels = [(im * kn[..., None], kn)]
+    while max(levels[-1][1].shape) > 1:
+        pi, pk = levels[-1]
+        size = (max((pk.shape[1] + 1) // 2, 1), max((pk.shape[0] + 1) // 2, 1))
+        levels.append((resize(pi, size, cv2.INTER_AREA), resize(pk, size, cv2.INTER_AREA)))
+    pi, pk = levels[-1]
+    fill = pi / np.maximum(pk, 1e-6)[..., None]
+    for pi, pk in reversed(levels[:-1]):
+        up = resize(fill, (pk.shape[1], pk.shape[0]), cv2.INTER_LINEAR)
+        fill = pi + (1 - pk)[..., None] * up
+    return fill.reshape(img.shape)
+
+
+def _box_around(pts: np.ndarray, margin: float, shape) -> tuple[int, int, int, int]:
+    h, w = shape[:2]
+    lo = np.floor(pts.min(0) - margin).astype(int)
+    hi = np.ceil(pts.max(0) + margin).astype(int) + 1
+    return (int(np.clip(lo[0], 0, w)), int(np.clip(lo[1], 0, h)),
+            int(np.clip(hi[0], lo[0], w)), int(np.clip(hi[1], lo[1], h)))
+
+
+def _remap(src: np.ndarray, field_px: np.ndarray, box, interp=cv2.INTER_CUBIC,
+           border=cv2.BORDER_REFLECT, origin=(0, 0)) -> np.ndarray:
+    """``src`` sampled at the pixels of ``box`` (photo coordinates) moved by ``field_px``
+    ((h, w, 2) displacements); ``origin`` is ``src``'s top-left corner in the photo."""
+    x0, y0, x1, y1 = box
+    mx = np.arange(x0 - origin[0], x1 - origin[0], dtype=np.float32)[None, :] + field_px[..., 0]
+    my = np.arange(y0 - origin[1], y1 - origin[1], dtype=np.float32)[:, None] + field_px[..., 1]
+    if max(src.shape[:2]) < 32000 and interp != cv2.INTER_LINEAR:
+        # fixed-point maps (1/32 px): the same pixels as float maps in about half the time
+        mx, my = cv2.convertMaps(mx, my, cv2.CV_16SC2)
+    out = cv2.remap(src, mx, my, interp, borderMode=border)
+    return out.reshape(out.shape[:2] + src.shape[2:])
+
+
+def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
+    info = np.iinfo(dtype)
+    return np.clip(np.rint(x), info.min, info.max).astype(dtype)
+
+
+def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
+             eyelids: bool = False, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
+    """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16) from landmarks
+    ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour (and with
+    ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`."""
+    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
+        raise ValueError(f"expected (H,W[,C]) uint8/uint16 pixels, got {pixels.dtype} {pixels.shape}")
+    src_lm = np.asarray(src_lm, np.float64)
+    dst_lm = np.asarray(dst_lm, np.float64)
+    cuts = [MOUTH] + ([LEFT_EYE, RIGHT_EYE] if eyelids else [])
+    grid = face_grid(src_lm)
+    roi = grid.roi(pixels.shape)
+    x0, y0, x1, y1 = roi
+    rh, rw = y1 - y0, x1 - x0
+    zeros = lambda: np.zeros((rh, rw), np.float32)  # noqa: E731
+    out = pixels.copy()
+    if np.array_equal(src_lm, dst_lm) or rh <= 0 or rw <= 0:
+        up, low = lip_curves(dst_lm)
+        return CutWarpResult(out, roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
+
+    f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian)
+    chans = pixels.shape[2:]
+
+    # The source with each cut's own opening replaced by a membrane of what surrounds it: the
+    # side fields sample this, so no lip shows any of the interior (not even the bicubic kernel's
+    # reach). ``out`` serves as that source; its ROI is overwritten by the warp below.
+    src_cov = {}
+    for geo in f.cuts:
+        poly = opening_polygon(geo.src_upper, geo.src_lower)
+        box = _box_around(poly, 4.0, pixels.shape)
+        cov = polygon_coverage(poly, box)
+        src_cov[geo.cut.name] = (box, cov)
+        if cov.max() > 0:
+            bx0, by0, bx1, by1 = box
+            patch = pixels[by0:by1, bx0:bx1].astype(np.float32)
+            filled = membrane_fill(patch, (cov == 0).astype(np.float32))
+            inside = cov > 0
+            out[by0:by1, bx0:bx1][inside] = _to_dtype(filled[inside], pixels.dtype)
+
+    d_up = grid.sample(f.up, roi)
+    warped = _remap(out, d_up, roi)
+    opening, interior, eye_opening = zeros(), zeros(), zeros()
+    composites = []
+    for geo in f.cuts:
+        # the pixels where the side matters (the two side fields differ): those nodes, one grid
+        # step around them, and the destination opening
+        active = np.argwhere(geo.g * geo.zone > 0)
+        pts = [opening_polygon(geo.dst_upper, geo.dst_lower)]
+        if len(active):
+            pts.append(np.stack([grid.x0 + grid.step * active[:, 1], grid.y0 + grid.step * active[:, 0]], 1))
+        bx0, by0, bx1, by1 = _box_around(np.vstack(pts), 1.5 * grid.step, pixels.shape)
+        box = (max(bx0, x0), max(by0, y0), min(bx1, x1), min(by1, y1))
+        bx0, by0, bx1, by1 = box
+        if bx1 <= bx0 or by1 <= by0:
+            continue
+        sl = np.s_[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
+        c_up = polygon_coverage(geo.side_poly, box)
+        c_open = polygon_coverage(opening_polygon(geo.dst_upper, geo.dst_lower), box)
+        c_low = np.clip(1.0 - c_up - c_open, 0.0, 1.0)
+        d_low = d_up[sl] + grid.sample(f.low - f.up, box)
+        w_low = _remap(out, d_low, box)
+        acc = warped[sl].astype(np.float32)
+        acc = acc * c_up.reshape(c_up.shape + (1,) * len(chans)) \
+            + w_low.astype(np.float32) * c_low.reshape(c_low.shape + (1,) * len(chans))
+        hole = np.zeros_like(c_open)
+        if c_open.max() > 0:
+            d_in = grid.sample(f.interior[geo.cut.name], box)
+            sbox, scov = src_cov[geo.cut.name]
+            in_src = _remap(scov, d_in, box, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT, origin=sbox[:2])
+            w_in = _remap(pixels, d_in, box).astype(np.float32)
+            shown = c_open * in_src
+            hole = c_open - shown
+            acc += w_in * shown.reshape(shown.shape + (1,) * len(chans))
+            if geo.cut.name == "mouth":
+                interior[sl] += shown
+            if hole.max() > 0:
+                known = 1.0 - hole
+                fill = membrane_fill(acc / np.maximum(known, 1e-6).reshape(known.shape + (1,) * len(chans)),
+                                     (known > 0.999).astype(np.float32))
+                acc += fill * hole.reshape(hole.shape + (1,) * len(chans))
+            (opening if geo.cut.name == "mouth" else eye_opening)[sl] += hole
+        composites.append((sl, acc))
+    for sl, acc in composites:
+        warped[sl] = _to_dtype(acc, pixels.dtype)
+    out[y0:y1, x0:x1] = warped
+    upper, lower = f.cuts[0].dst_upper, f.cuts[0].dst_lower
+    return CutWarpResult(out, roi, np.clip(opening, 0, 1), np.clip(interior, 0, 1), upper, lower,
+                         f.scale, f.landmarks, np.clip(eye_opening, 0, 1))

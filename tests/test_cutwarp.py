@@ -1,0 +1,401 @@
+"""The cut warp (faceedit/faces/cutwarp.py): lips that part and close along the inner-lip
+contour, fold-free, at full resolution; on the astronaut (dlib landmarks) and on a synthetic
+face whose lips carry a texture the tests can measure."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+import pytest
+
+from faceedit.faces.cutwarp import (
+    cut_fields,
+    cut_warp,
+    lip_curves,
+    opening_polygon,
+    polygon_coverage,
+    side_weight,
+    upper_side_polygon,
+    zone_weight,
+)
+from faceedit.faces.landmarks import CHIN, eye_centres, eye_distance
+from faceedit.faces.warp import (
+    MIN_JACOBIAN,
+    REGION_OUTER,
+    backward_field,
+    face_grid,
+    jacobian_det,
+    region_outline,
+    warp_photo,
+)
+
+from _imgs import astronaut
+
+
+@lru_cache(maxsize=1)
+def astronaut_lm() -> np.ndarray:
+    from faceedit.faces.detect import get_detector
+
+    faces = get_detector("dlib").detect(astronaut())
+    return np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
+
+
+# A frontal face in eye-distance units: eyes at (-0.5, 0) and (0.5, 0), mouth closed at y = 0.95.
+_HALF = {  # the left half and the midline; the right half mirrors it
+    **{k: (-0.95 * np.cos(np.pi * k / 16), 0.1 + 1.15 * np.sin(np.pi * k / 16)) for k in range(9)},
+    17: (-0.75, -0.3), 18: (-0.6, -0.38), 19: (-0.45, -0.4), 20: (-0.3, -0.38), 21: (-0.15, -0.33),
+    27: (0, 0.05), 28: (0, 0.2), 29: (0, 0.35), 30: (0, 0.5), 31: (-0.18, 0.6), 32: (-0.09, 0.62),
+    33: (0, 0.63), 36: (-0.68, 0), 37: (-0.56, -0.07), 38: (-0.44, -0.07), 39: (-0.32, 0),
+    40: (-0.44, 0.06), 41: (-0.56, 0.06), 48: (-0.4, 0.95), 49: (-0.26, 0.87), 50: (-0.1, 0.84),
+    51: (0, 0.86), 57: (0, 1.12), 58: (-0.12, 1.1), 59: (-0.26, 1.06), 60: (-0.33, 0.95),
+    61: (-0.12, 0.95), 62: (0, 0.955), 66: (0, 0.955), 67: (-0.12, 0.95),
+}
+_MIRROR = {16 - k: k for k in range(8)} | {26 - k: 17 + k for k in range(5)} | {
+    34: 32, 35: 31, 45: 36, 44: 37, 43: 38, 42: 39, 47: 40, 46: 41, 54: 48, 53: 49, 52: 50,
+    55: 59, 56: 58, 64: 60, 63: 61, 65: 67}
+
+
+def synthetic_lm(iod: float = 120.0, centre=(256.0, 190.0)) -> np.ndarray:
+    """(68, 2) landmarks of a frontal face with a closed mouth, in photo pixels."""
+    unit = np.zeros((68, 2))
+    for k, v in _HALF.items():
+        unit[k] = v
+    for k, m in _MIRROR.items():
+        unit[k] = (-unit[m][0], unit[m][1])
+    return unit * iod + np.asarray(centre)
+
+
+def synthetic_photo(lm: np.ndarray, size: int = 512, dtype=np.uint8, teeth=False) -> np.ndarray:
+    """A textured photo for ``lm``: skin with a fine random texture, the upper lip in vertical
+    stripes, the lower lip in horizontal ones; with ``teeth`` the inner-lip polygon white."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:size, 0:size]
+    img = np.dstack([180 + 20 * np.sin(x / 40.0), 140 + 15 * np.cos(y / 50.0), 120 + 0 * x]).astype(np.float64)
+    img += rng.normal(0, 6, img.shape)
+    up_poly = np.vstack([lm[48:55], lm[[64, 63, 62, 61, 60]]])
+    low_poly = np.vstack([lm[[54, 55, 56, 57, 58, 59, 48]], lm[[60, 67, 66, 65, 64]]])
+    m_up = np.zeros((size, size), np.uint8)
+    m_low = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(m_up, [np.round(up_poly * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    cv2.fillPoly(m_low, [np.round(low_poly * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    stripes_up = np.dstack([190 + 50 * np.sin(x / 2.3), 60 + 0 * x, 80 + 30 * np.sin(x / 3.1)])
+    stripes_low = np.dstack([150 + 60 * np.sin(y / 1.9), 50 + 0 * x, 120 + 40 * np.cos(y / 2.7)])
+    img = np.where(m_up[..., None] > 0, stripes_up, img)
+    img = np.where(m_low[..., None] > 0, stripes_low, img)
+    if teeth:
+        up, low = lip_curves(lm)
+        cov = polygon_coverage(opening_polygon(up, low), (0, 0, size, size))
+        img = np.where(cov[..., None] > 0, 245.0, img)
+    img = np.clip(img, 0, 255)
+    if dtype == np.uint16:
+        return np.round(img * 257).astype(np.uint16)
+    return np.round(img).astype(np.uint8)
+
+
+def _down(lm):
+    v = lm[CHIN] - eye_centres(lm).mean(0)
+    return v / np.linalg.norm(v)
+
+
+def jaw_drop(lm: np.ndarray, amount: float) -> np.ndarray:
+    """The lower lips and the jaw moved down by ``amount`` eye distances (the jaw tapered)."""
+    lm = np.array(lm, np.float64)
+    d = _down(lm) * amount * eye_distance(lm)
+    lm[[55, 56, 57, 58, 59, 65, 66, 67]] += d
+    for i, t in zip(range(3, 14), [.15, .35, .6, .85, 1, 1, 1, .85, .6, .35, .15]):
+        lm[i] += t * d
+    return lm
+
+
+def part_lips(lm: np.ndarray, amount: float) -> np.ndarray:
+    """Upper lips up and lower lips (with the jaw) down, ``amount`` eye distances apart."""
+    lm = np.array(lm, np.float64)
+    up = -_down(lm) * 0.15 * amount * eye_distance(lm)
+    lm[[49, 50, 51, 52, 53, 61, 62, 63]] += up
+    return jaw_drop(lm, 0.85 * amount)
+
+
+def wide_smile(lm: np.ndarray, amount: float) -> np.ndarray:
+    """Mouth corners out and up by ``amount`` eye distances, the lips parted a little."""
+    lm = np.array(lm, np.float64)
+    iod = eye_distance(lm)
+    right = eye_centres(lm)[1] - eye_centres(lm)[0]
+    right /= np.linalg.norm(right)
+    up = -_down(lm)
+    for i, s in [(48, -1), (60, -1), (49, -0.6), (59, -0.6), (54, 1), (64, 1), (53, 0.6), (55, 0.6)]:
+        lm[i] += (s * right + abs(s) * 0.6 * up) * amount * iod
+    lm[[65, 66, 67, 55, 56, 57, 58, 59]] += -up * 0.15 * amount * iod
+    return lm
+
+
+def close_mouth(lm: np.ndarray) -> np.ndarray:
+    """The inner lips meet, a quarter of the gap down from the upper one (the jaw closes the
+    rest); the outer lips and the jaw follow their inner lips."""
+    lm = np.array(lm, np.float64)
+    up, lo = [61, 62, 63], [67, 66, 65]
+    gap = lm[lo] - lm[up]
+    meet = lm[up] + 0.25 * gap
+    lm[up], lm[lo] = meet, meet
+    taper = np.array([0.5, 0.9, 1.0, 0.9, 0.5])[:, None]
+    lm[[49, 50, 51, 52, 53]] += taper * 0.25 * gap[1]
+    lm[[59, 58, 57, 56, 55]] -= taper * 0.75 * gap[1]
+    for i, t in zip(range(3, 14), [.15, .35, .6, .85, 1, 1, 1, .85, .6, .35, .15]):
+        lm[i] -= t * 0.75 * gap[1]
+    return lm
+
+
+def _region_mask(lm, shape, grow):
+    m = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(region_outline(lm, grow=grow)).astype(np.int32)], 1)
+    return m.astype(bool)
+
+
+def _poly_mask(poly, shape):
+    return polygon_coverage(poly, (0, 0, shape[1], shape[0])) > 0.5
+
+
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["rgb8", "rgb16", "grey8", "grey16"])
+def test_zero_move_is_identity_bit_exact(kind):
+    lm = synthetic_lm()
+    img = synthetic_photo(lm, dtype=np.uint16 if kind.endswith("16") else np.uint8, teeth=True)
+    if kind.startswith("grey"):
+        img = np.ascontiguousarray(img[..., 1])
+    r = cut_warp(img, lm, lm)
+    assert r.pixels is not img and r.pixels.dtype == img.dtype and np.array_equal(r.pixels, img)
+    assert r.scale == 1.0 and r.opening.max() == 0 and r.interior.max() == 0
+
+
+def test_astronaut_zero_move_bit_exact_and_moves_change_only_the_face_region():
+    img, lm = astronaut(), astronaut_lm()
+    assert np.array_equal(cut_warp(img, lm, lm.copy()).pixels, img)
+    for dst in (part_lips(lm, 0.25), close_mouth(part_lips(lm, 0.2)), wide_smile(lm, 0.15)):
+        r = cut_warp(img, lm, dst)
+        changed = np.abs(r.pixels.astype(int) - img).sum(-1) > 0
+        assert changed.sum() > 1000
+        # nothing changes beyond the face region (the move falls to exactly zero there)
+        outside = ~_region_mask(lm, img.shape, REGION_OUTER + 0.05)
+        assert np.array_equal(r.pixels[outside], img[outside])
+        x0, y0, x1, y1 = r.roi
+        beyond = np.ones(img.shape[:2], bool)
+        beyond[y0:y1, x0:x1] = False
+        assert np.array_equal(r.pixels[beyond], img[beyond])
+
+
+def _check_fold_free(src, dst, min_scale):
+    grid = face_grid(src)
+    f = cut_fields(src, dst, grid)
+    assert f.scale >= min_scale
+    geo = f.cuts[0]
+    used_up = geo.up_nodes | (geo.g == 0)
+    used_low = (~geo.up_nodes & ~geo.open_nodes) | (geo.g == 0)
+    assert jacobian_det(f.up, grid.step)[used_up].min() >= MIN_JACOBIAN
+    assert jacobian_det(f.low, grid.step)[used_low].min() >= MIN_JACOBIAN
+    if geo.open_nodes.any():
+        assert jacobian_det(f.interior["mouth"], grid.step)[geo.open_nodes].min() >= MIN_JACOBIAN
+    np.testing.assert_allclose(f.landmarks, src + f.scale * (dst - src))
+    return f
+
+
+@pytest.mark.parametrize("face", ["astronaut", "synthetic"])
+@pytest.mark.parametrize("move", ["jaw_drop", "wide_smile", "close_wide_open"])
+def test_fold_free_at_extreme_moves(face, move):
+    lm = astronaut_lm() if face == "astronaut" else synthetic_lm()
+    if move == "jaw_drop":
+        src, dst = lm, jaw_drop(lm, 0.6)
+    elif move == "wide_smile":
+        src, dst = lm, wide_smile(lm, 0.25)
+    else:
+        src, dst = part_lips(lm, 0.6), lm
+    # a reduced move is allowed but these are all reachable to a large part
+    f = _check_fold_free(src, dst, 0.6)
+    img = astronaut() if face == "astronaut" else synthetic_photo(lm)
+    r = cut_warp(img, src, dst)
+    assert r.scale == f.scale and np.isfinite(r.pixels).all()
+
+
+def test_side_switches_only_where_both_sides_agree():
+    """The upper/lower side label changes, away from the cut, only along the boundary of the
+    upper-side polygon; there the cut's side weight times its zone must be exactly zero (the
+    two fields equal), or the map would tear beyond the mouth corners."""
+    for lm in (astronaut_lm(), synthetic_lm()):
+        for dst in (lm, jaw_drop(lm, 0.6), wide_smile(lm, 0.25), part_lips(lm, 0.4)):
+            up, low = lip_curves(dst)
+            side = upper_side_polygon(up, low, -_down(dst))
+            chord = np.linalg.norm(up[-1] - up[0])
+            rest = np.vstack([side[len(up) - 1:], side[:1]])  # corner B, out, around, back to A
+            t = np.linspace(0.0, 1.0, 400)[1:-1, None]
+            for a, b in zip(rest[:-1], rest[1:]):
+                pts = a + t * (b - a)
+                pts = pts[np.linalg.norm(pts - up[0], axis=1) > 0.01 * chord]
+                pts = pts[np.linalg.norm(pts - up[-1], axis=1) > 0.01 * chord]
+                assert (side_weight(up, low, pts) * zone_weight(up, low, pts)).max() == 0
+            # and the whole region above and below the lips is its own side's alone
+            mid_up, mid_low = (up[16] - 0.3 * chord * _down(dst)), (low[16] + 0.3 * chord * _down(dst))
+            assert side_weight(up, low, np.stack([mid_up, mid_low])).min() == 1.0
+
+
+def test_opening_covers_the_destination_gap_and_is_zero_when_closed():
+    lm = synthetic_lm()
+    img = synthetic_photo(lm)
+    dst = part_lips(lm, 0.25)
+    r = cut_warp(img, lm, dst)
+    assert r.scale == 1.0
+    up, low = lip_curves(dst)
+    x0, y0, x1, y1 = r.roi
+    gap = polygon_coverage(opening_polygon(up, low), r.roi)
+    assert gap.sum() > 1000
+    # a closed source has no interior: the whole gap is a hole, with a soft (<= 2 px) edge
+    assert r.interior.max() == 0
+    np.testing.assert_allclose(r.opening.sum(), gap.sum(), rtol=1e-3)
+    assert (r.opening[gap == 1] == 1).all() and (r.opening[gap == 0] == 0).all()
+    # the curves the result reports are the destination's, corner to corner
+    np.testing.assert_allclose(r.upper[[0, -1]], dst[[60, 64]])
+    np.testing.assert_allclose(r.lower[[0, -1]], dst[[60, 64]])
+    assert len(r.upper) == len(r.lower) >= 30
+    # the hole is painted with a smooth fill of the lip colours, not a stretched strip of lip
+    # (the lips' stripes change by tens of levels from row to row)
+    roi_px = r.pixels[y0:y1, x0:x1].astype(float)
+    both = (r.opening[1:] == 1) & (r.opening[:-1] == 1)
+    assert both.sum() > 500
+    assert np.abs(roi_px[1:] - roi_px[:-1])[both].mean() < 5.0
+    # a closed destination opens nothing
+    moved = lm.copy()
+    moved[48:68, 1] += 4
+    r2 = cut_warp(img, lm, moved)
+    assert r2.opening.max() == 0 and r2.interior.max() == 0
+
+
+def test_lips_keep_their_own_texture_when_parted():
+    """The upper lip moves with the upper inner lip, the lower with the lower: each lip is its
+    source texture, moved; neither is stretched over the gap."""
+    lm = synthetic_lm()
+    img = synthetic_photo(lm)
+    dst = lm.copy()
+    shift = 0.12 * eye_distance(lm)
+    dst[[55, 56, 57, 58, 59, 65, 66, 67], 1] += shift  # the lower lip moves down as a whole
+    r = cut_warp(img, lm, dst)
+    assert r.scale == 1.0
+    low_poly = np.vstack([lm[[55, 56, 57, 58, 59]], lm[[67, 66, 65]]])
+    src_low = cv2.erode(_poly_mask(low_poly, img.shape).astype(np.uint8), np.ones((5, 5), np.uint8))
+    ys, xs = np.nonzero(src_low)
+    keep = np.abs(xs - lm[57, 0]) < 0.25 * (lm[55, 0] - lm[59, 0])  # the middle, moved as a whole
+    ys, xs = ys[keep], xs[keep]
+    # a vertical shift of a horizontally striped texture: compare against the shifted source,
+    # and against the one-field warp (no cut), which stretches the lower lip over the gap
+    err = np.abs(r.pixels[np.round(ys + shift).astype(int), xs].astype(float) - img[ys, xs]).mean()
+    grid = face_grid(lm)
+    plain = warp_photo(img, grid, backward_field(lm, dst, grid)[0])
+    err_plain = np.abs(plain[np.round(ys + shift).astype(int), xs].astype(float) - img[ys, xs]).mean()
+    assert err < 20 and err < 0.5 * err_plain, (err, err_plain)
+    up_poly = np.vstack([lm[49:54], lm[[63, 62, 61]]])
+    src_up = _poly_mask(up_poly, img.shape)
+    assert np.abs(r.pixels[src_up].astype(float) - img[src_up]).mean() < 3
+
+
+@pytest.mark.parametrize("face", ["astronaut", "synthetic"])
+def test_open_then_close_returns_the_lips(face):
+    lm = astronaut_lm() if face == "astronaut" else synthetic_lm()
+    img = astronaut() if face == "astronaut" else synthetic_photo(lm)
+    opened = part_lips(lm, 0.25)
+    r1 = cut_warp(img, lm, opened)
+    r2 = cut_warp(r1.pixels, r1.landmarks, lm)
+    assert r1.scale == 1.0 and r2.scale == 1.0
+    up_poly = np.vstack([lm[48:55], lm[[64, 63, 62, 61, 60]]])
+    up = _poly_mask(up_poly, img.shape)
+    up &= ~cv2.dilate(_lip_line(lm, img.shape), np.ones((5, 5), np.uint8)).astype(bool)
+    back = np.abs(r2.pixels[up].astype(float) - img[up]).mean()
+    there = np.abs(r1.pixels[up].astype(float) - img[up]).mean()
+    # back to (close to) the original, far closer than the open mouth was
+    assert back < 0.35 * there, (back, there)
+    assert back < (6 if face == "astronaut" else 12)
+
+
+def _lip_line(lm, shape):
+    m = np.zeros(shape[:2], np.uint8)
+    up, _ = lip_curves(lm)
+    cv2.polylines(m, [np.round(up).astype(np.int32)], False, 1, 1)
+    return m
+
+
+@pytest.mark.parametrize("face", ["astronaut", "synthetic"])
+def test_closing_samples_no_source_interior(face):
+    lm = astronaut_lm() if face == "astronaut" else synthetic_lm()
+    src = part_lips(lm, 0.3)
+    img = (astronaut() if face == "astronaut" else synthetic_photo(lm)).copy()
+    # the open source: warp the photo open, then plant a colour in its whole mouth polygon
+    img = cut_warp(img, lm, src).pixels
+    up, low = lip_curves(src)
+    cov = polygon_coverage(opening_polygon(up, low), (0, 0, img.shape[1], img.shape[0]))
+    assert (cov > 0).sum() > 300
+    img[cov > 0] = (0, 255, 0)
+    for dst in (close_mouth(src), close_mouth(jaw_drop(src, -0.1))):
+        r = cut_warp(img, src, dst)
+        assert r.opening.max() == 0 and r.interior.max() == 0
+        g = r.pixels.astype(int)
+        greenish = (g[..., 1] - np.maximum(g[..., 0], g[..., 2])) > 60
+        assert greenish.sum() == 0
+    # half-closed: the planted interior is what shows in the remaining gap, carried along
+    half = src.copy()
+    half[[65, 66, 67, 55, 56, 57, 58, 59]] -= 0.5 * (src - lm)[[65, 66, 67, 55, 56, 57, 58, 59]]
+    r = cut_warp(img, src, half)
+    assert r.interior.sum() > 200
+    x0, y0, x1, y1 = r.roi
+    shown = r.pixels[y0:y1, x0:x1][r.interior > 0.99].astype(int)
+    assert (shown[:, 1] > 200).mean() > 0.9
+
+
+def test_source_interior_moves_with_the_upper_lip():
+    """A mouth showing teeth, opened further by a jaw drop: the teeth stay under the upper lip
+    (interior at the top of the new opening) and the rest of the opening is a hole."""
+    lm = part_lips(synthetic_lm(), 0.15)
+    img = synthetic_photo(synthetic_lm())
+    img = cut_warp(img, synthetic_lm(), lm).pixels
+    up, low = lip_curves(lm)
+    cov = polygon_coverage(opening_polygon(up, low), (0, 0, 512, 512))
+    img[cov > 0] = 245
+    dst = jaw_drop(lm, 0.25)
+    r = cut_warp(img, lm, dst)
+    assert r.scale == 1.0
+    x0, y0, x1, y1 = r.roi
+    d_up, d_low = lip_curves(dst)
+    col = int(round(d_up[16, 0])) - x0
+    top, bottom = int(np.ceil(d_up[16, 1])) - y0, int(np.floor(d_low[16, 1])) - y0
+    column_int, column_open = r.interior[top:bottom, col], r.opening[top:bottom, col]
+    # teeth first (as tall as in the source, carried with the upper lip), then the hole
+    src_gap = np.linalg.norm(lm[66] - lm[62])
+    n_int = (column_int > 0.5).sum()
+    assert abs(n_int - src_gap) <= 3, (n_int, src_gap)
+    assert column_int[1:n_int - 1].min() > 0.5 and column_open[n_int + 2:].min() > 0.5
+    teeth = r.pixels[y0:y1, x0:x1][r.interior > 0.99]
+    assert len(teeth) > 300 and (teeth >= 230).mean() > 0.95
+    np.testing.assert_allclose(r.interior + r.opening,
+                               polygon_coverage(opening_polygon(d_up, d_low), r.roi), atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["rgb16", "grey8"])
+def test_uint16_and_grey_match_rgb8(kind):
+    lm = synthetic_lm()
+    img8 = synthetic_photo(lm)
+    dst = part_lips(lm, 0.2)
+    ref = cut_warp(img8, lm, dst).pixels
+    if kind == "rgb16":
+        img = synthetic_photo(lm, dtype=np.uint16)
+        out = cut_warp(img, lm, dst)
+        assert out.pixels.dtype == np.uint16 and out.pixels.shape == img.shape
+        assert np.abs(out.pixels / 257.0 - ref).max() <= 2.0
+    else:
+        img = np.ascontiguousarray(img8[..., 1])
+        out = cut_warp(img, lm, dst)
+        assert out.pixels.dtype == np.uint8 and out.pixels.shape == img.shape
+        assert np.abs(out.pixels.astype(int) - ref[..., 1]).max() <= 1
+
+
+def test_rejects_other_pixel_types():
+    lm = synthetic_lm()
+    with pytest.raises(ValueError):
+        cut_warp(np.zeros((64, 64, 3), np.float32), lm, lm)
