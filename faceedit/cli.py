@@ -145,7 +145,7 @@ def apply(
         [], "--target", "-t", help="Target(s), comma-separated or repeated: happy,sad."
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (created if missing)."),
-    lighting: List[str] = typer.Option([], "--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once."),
+    lighting: List[str] = typer.Option([], "--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once; alone it means --target keep."),
     au: List[str] = typer.Option([], "--au", help="AU intensities, e.g. 12=3.5,6=2 (the AUs each model moves: see `faceedit models`); alone it means --target au."),
     attr: List[str] = typer.Option([], "--attr", help="Attribute edits, e.g. glasses=on|off (the attributes each model takes: see `faceedit models`); alone it means --target keep."),
     control: List[str] = typer.Option([], "--control", help="Named fine controls, each -1..1, added to the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep."),
@@ -195,9 +195,10 @@ def apply(
             raise UsageError(f"--lighting given {len(lighting)} times ({', '.join(lighting)}): "
                              "give one lighting class per run")
         au_spec = ",".join(au) or None
-        targets = _split_list(target) or (["au"] if au_spec else ["keep"] if attr or control or like else [])
+        targets = _split_list(target) or (["au"] if au_spec else ["keep"] if lighting or attr or control or like
+                                          else [])
         if not targets:
-            raise UsageError("give --target (e.g. --target happy), or --au / --attr / --control / --like")
+            raise UsageError("give --target (e.g. --target happy), or --lighting / --au / --attr / --control / --like")
         stage_options: dict = {}
         if control:
             from faceedit.models.stage import parse_controls

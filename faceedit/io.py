@@ -187,7 +187,10 @@ def _signature_format(head: bytes) -> str | None:
 
 
 def _megapixels(pixels: int) -> str:
-    return f"{pixels / 1e6:.2f}".rstrip("0").rstrip(".")
+    """``12.5`` for 12,500,000 pixels: two decimals, or as many significant digits as a small
+    number needs (``0.0001`` for 100, never ``0``)."""
+    text = f"{pixels / 1e6:.2f}".rstrip("0").rstrip(".")
+    return f"{pixels / 1e6:.2g}" if text == "0" and pixels else text
 
 
 def _decode(path: str, file: IO[bytes], image: ImageFile.ImageFile) -> LoadedImage:
@@ -580,10 +583,14 @@ def _expand_specs(
     seen: set[str] = set()
     for spec in specs:
         if spec == "-":
+            read = False
             for line in stdin if stdin is not None else sys.stdin:
                 line = line.strip()
                 if line:
+                    read = True
                     yield from _dedupe(_expand_path(line, recursive), seen)
+            if not read:  # as an empty folder: nothing to do is a failed input
+                yield InputItem("-", "-", "no paths on standard input")
         elif os.path.lexists(spec) or not glob.has_magic(spec):
             yield from _dedupe(_expand_path(spec, recursive), seen)
         else:
@@ -797,8 +804,15 @@ class OutputNamer:
         problem = _name_problem(sample)
         if problem:
             raise bad(f"output name {sample!r} {problem}")
-        if os.path.splitext(sample)[1].lower() not in FORMAT_BY_EXT:
+        base = os.path.basename(sample)
+        name_ext = os.path.splitext(base)[1].lower()
+        if name_ext not in FORMAT_BY_EXT:
+            if ("." + base.lstrip(".")).lower() in FORMAT_BY_EXT:  # '.png', '..jpg': a bare extension
+                raise bad(f"output name {sample!r} has nothing before its extension (add {{stem}})")
             raise bad(f"output name {sample!r} has no image extension (add {{ext}})")
+        if self.ext is not None and FORMAT_BY_EXT[name_ext] != FORMAT_BY_EXT[self.ext]:
+            raise bad(f"the names end in {name_ext}, --ext asks for {self.ext}: give one of them "
+                      "(with {ext} in --name the names follow --ext)")
 
     def path_for(
         self, item: InputItem, target: str, strength: float, index: int | None = None

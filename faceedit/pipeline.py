@@ -268,6 +268,8 @@ class Record:
     lighting: str | None = None
     aus: dict | None = None  # {AU number: intensity}
     attrs: dict | None = None  # {attribute: on | off | value}
+    controls: dict | None = None  # {control: value} (--control)
+    like: str | None = None  # the reference photo (--like), as given
 
     def to_json(self) -> dict:
         rec = {
@@ -279,6 +281,8 @@ class Record:
             "lighting": self.lighting,
             "aus": None if self.aus is None else {str(k): v for k, v in self.aus.items()},
             "attrs": self.attrs,
+            "controls": self.controls,
+            "like": self.like,
             "faces": self.faces,
             "status": self.status,
             "error": self.error,
@@ -512,7 +516,9 @@ class BatchApplier:
         return Record(job.item.path, output, status, target, strength, faces, error,
                       model=self.editor.spec.name, lighting=opts.get("lighting"),
                       aus=ApplyOptions.aus_dict(opts.get("aus")) or None,
-                      attrs={k: ApplyOptions.attr_word(v) for k, v in attrs.items()} if attrs else None)
+                      attrs={k: ApplyOptions.attr_word(v) for k, v in attrs.items()} if attrs else None,
+                      controls={k: float(v) for k, v in opts["controls"].items()} if opts.get("controls") else None,
+                      like=os.fspath(opts["like"]) if isinstance(opts.get("like"), (str, os.PathLike)) else None)
 
     def _finish_without_model(self, job: _Job, writer: ThreadPoolExecutor) -> None:
         if job.error is not None:

@@ -396,7 +396,8 @@ class RayApplier:
                     raise pickle.loads(row["fatal"])
                 pos = int(row["pos"])
                 done.add(pos)
-                yield pos, [self._driver_record(jobs[pos], rec) for rec in pickle.loads(row["records"])]
+                yield pos, [self._driver_record(jobs[pos], rec, self.opts.model_options.get("like"))
+                            for rec in pickle.loads(row["records"])]
         except FaceEditError:
             raise
         except Exception as e:  # noqa: BLE001  (a worker died: its photos fail, the rest is reported)
@@ -421,8 +422,11 @@ class RayApplier:
                 "outputs": [(o.target, o.strength, os.path.abspath(o.path)) for o in job.outputs]}
 
     @staticmethod
-    def _driver_record(job, rec: Record) -> Record:
-        """An actor's record with the paths as the driver named them (absolute on the actor)."""
+    def _driver_record(job, rec: Record, like=None) -> Record:
+        """An actor's record with the paths as the driver named them (absolute on the actor;
+        ``like``: the --like reference as given)."""
+        if rec.like is not None and isinstance(like, (str, os.PathLike)):
+            rec.like = os.fspath(like)
         names = {os.path.abspath(job.item.path): job.item.path}
         names.update((os.path.abspath(o.path), o.path) for o in job.outputs)
         rec.input = job.item.path

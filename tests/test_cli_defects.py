@@ -382,3 +382,92 @@ def test_repeated_targets_and_strengths_are_edited_once(tmp_path, photo, tiny_ck
     assert [p.name for p in out.iterdir()] == ["a_bright_0.5.png"]
     assert "--target bright given more than once" in stderr and "--strength 0.5 given more than once" in stderr
     assert "1 written" in stderr
+
+
+# ---- records name every condition; condition flags alone; messages that say what is wrong ---
+
+
+class KeepTiny(TinyEdit):
+    """The tiny test model with a ``keep`` target, two lighting classes, and the stage's
+    ``controls`` and ``like`` among its keywords (a stand-in for a model on a stage)."""
+
+    @torch.no_grad()
+    def edit(self, x, target, strength=1.0, *, lighting=None, controls=None, like=None):
+        return x.clone() if target == "keep" else super().edit(x, target, strength)
+
+
+if "test-tiny-keep" not in ARCHS:
+    register_arch("test-tiny-keep")(KeepTiny)
+
+
+@pytest.fixture(scope="module")
+def keep_ckpt(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("keep") / "keep.safetensors"
+    meta = {
+        "arch": "test-tiny-keep", "config": {"channels": 3, "targets": [*TARGETS, "keep"]},
+        "conditions": {"targets": [*TARGETS, "keep"], "lighting": ["front", "left"]},
+        "image_size": 64, "channels": 3, "template": {"size": 64, "eye_dist": 0.30, "eye_y": 0.42},
+        "training_data": "none (test model)", "license": "MIT", "color_match": False,
+    }
+    save_checkpoint(str(path), KeepTiny({"channels": 3, "targets": [*TARGETS, "keep"]}).state_dict(), meta)
+    return str(path)
+
+
+def test_lighting_alone_means_keep_and_a_bad_class_is_named(tmp_path, photo, keep_ckpt):
+    code, stdout, stderr = run("apply", "-m", keep_ckpt, "--lighting", "left", photo, "-o", tmp_path / "o", "--json")
+    assert code == 0, stderr
+    rec = records(stdout)[0]
+    assert rec["target"] == "keep" and rec["lighting"] == "left" and rec["status"] == "ok"
+    code, _, stderr = run("apply", "-m", keep_ckpt, "--lighting", "bogus", photo, "-o", tmp_path / "o2")
+    assert code == 2 and "--lighting bogus: not a lighting class of model keep; valid: front, left, keep" in stderr
+
+
+def test_json_records_carry_controls_and_like(tmp_path, photo, keep_ckpt):
+    code, stdout, stderr = run("apply", "-m", keep_ckpt, "--control", "smile=0.5,brows=-0.3", "--like", photo,
+                               photo, "-o", tmp_path / "o", "--json")
+    assert code == 0, stderr
+    rec = records(stdout)[0]
+    assert rec["status"] == "ok" and rec["target"] == "keep"
+    assert rec["controls"] == {"smile": 0.5, "brows": -0.3} and rec["like"] == str(photo)
+    code, stdout, _ = run("apply", "-m", keep_ckpt, "-t", "bright", photo, "-o", tmp_path / "o2", "--json")
+    rec = records(stdout)[0]
+    assert rec["controls"] is None and rec["like"] is None  # the keys are always there
+
+
+def test_set_lists_set_keys_not_the_flags_own_options(tmp_path, photo, keep_ckpt):
+    code, _, stderr = run("apply", "-m", keep_ckpt, "-t", "bright", "--set", "foo=1", photo, "-o", tmp_path / "o")
+    assert code == 2 and "model keep has no option 'foo'; it takes none" in stderr, stderr
+    assert "controls" not in stderr and "like" not in stderr
+
+
+def test_a_small_pixel_limit_is_said_as_it_is(tmp_path, photo, tiny_ckpt):
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", "--max-pixels", "100", photo,
+                               "-o", tmp_path / "o", "--json")
+    assert code == 1 and "above the limit of 0.0001 megapixels" in stderr, stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--name", ".{ext}"], "output name '..jpg' has nothing before its extension (add {stem})"),
+    (["--name", "{stem}.png", "--ext", ".jpg"], "the names end in .png, --ext asks for .jpg"),
+    (["--name", "x/.png"], "has nothing before its extension"),
+])
+def test_name_templates_that_contradict_are_refused(tmp_path, photo, tiny_ckpt, args, says):
+    code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", photo, "-o", tmp_path / "o", *args)
+    assert code == 2 and says in stderr, stderr
+    assert not (tmp_path / "o").exists()
+    # agreeing ones still work: a literal extension of the --ext format, {ext} following --ext
+    for ok in (["--name", "{stem}.jpeg", "--ext", ".jpg"], ["--name", "{stem}_x{ext}", "--ext", ".jpg"]):
+        code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", photo, "-o", tmp_path / "ok", *ok,
+                                   "--json", "--overwrite")
+        assert code == 0, stderr
+        assert Image.open(records(stdout)[0]["output"]).format == "JPEG"
+
+
+def test_nothing_to_do_is_exit_1_from_stdin_as_from_a_folder(tmp_path, tiny_ckpt):
+    (tmp_path / "empty").mkdir()
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", "-", "-o", tmp_path / "o", "--json",
+                               input="")
+    assert code == 1 and "no paths on standard input" in stderr, stderr
+    assert records(stdout)[0]["status"] == "error"
+    code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", tmp_path / "empty", "-o", tmp_path / "o")
+    assert code == 1 and "no image files in folder" in stderr

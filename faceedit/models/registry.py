@@ -203,8 +203,9 @@ class ModelOptions:
 
     @property
     def settable(self) -> list[str]:
-        """The ``--set`` keys."""
-        return sorted(self.taken - set(CONDITION_OPTIONS))
+        """The ``--set`` keys (not the options that have flags of their own: --lighting, --au,
+        --attr, --stage, --control, --like)."""
+        return sorted(self.taken - set(CONDITION_OPTIONS) - {"stage", "controls", "like"})
 
     def all_targets(self) -> list[str]:
         """The network's targets, then those only the stage applies."""
@@ -269,7 +270,7 @@ class ModelOptions:
             "lighting": self.all_lighting,
             "aus": self.all_aus,
             "attributes": self.all_attributes,
-            "set": [k for k in self.settable if k not in ("stage", "controls", "like")],
+            "set": self.settable,
             "stage": list(self.stages) if "stage" in self.taken else [],
             "controls": sorted(self.taken & {"controls", "like"}),
             "help": dict(self.help),
