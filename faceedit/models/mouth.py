@@ -6,8 +6,8 @@ corner distance :data:`BANK_WIDTH` px, corners level), each with its inner-lip c
 interior mask and descriptors (opening shape and size, teeth brightness, lip and skin colour,
 skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
 
-1. choose the exemplar by the opening's aspect (and, with the face's landmarks, its size in eye
-   distances and the skin tone), unless the caller fixes one (a face track in a video);
+1. choose the exemplar by the opening's aspect and the skin tone around the mouth (and, with the
+   face's landmarks, the opening's size in eye distances), unless the caller fixes one (a face track in a video);
 2. map every destination pixel to (u, v): u along the mouth from the left corner (0) to the right
    (1), v from the upper inner lip (0) to the lower (1) -- a thin-plate spline through the two
    curves -- and read the exemplar at the same (u, v) of its own curves; the exemplar is first
@@ -17,8 +17,9 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    between them a cavity whose luminance is the bank's (u, v) profile measured on open mouths
    (statistics of greyscale JAFFE/Yale surprised faces), with a smooth random texture;
 4. a soft shadow under the upper lip and darker corners;
-5. colour and exposure: per-channel gains from the exemplar's lip and skin rings to the same rings
-   of the destination (limited), then sharpness and noise: grain added (or a blur) so the filled
+5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
+   the destination's, the white balance from the eye whites (with landmarks; else half-way from
+   the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
    interior carries the destination skin's high-pass noise.
 
 Only pixels where ``opening > 0`` change; the result there is ``photo * (1 - opening) + fill *
@@ -55,13 +56,14 @@ LIP_RING = (0.02, 0.07)
 SKIN_RING = (0.30, 0.45)
 #: Names of the columns of the bank's ``descriptors`` (also in its header).
 DESCRIPTORS = ("aspect", "width_ed", "height_ed", "teeth_luma", "lip_r", "lip_g", "lip_b",
-               "skin_r", "skin_g", "skin_b", "skin_noise", "upper_depth", "scale")
+               "skin_r", "skin_g", "skin_b", "skin_noise", "upper_depth", "scale",
+               "sclera_r", "sclera_g", "sclera_b")
 #: An opening this much taller (aspect ratio) than its exemplar is filled as a wide-open mouth.
 LARGE_RATIO = 1.35
 
-#: How the ring colours move the exemplar (see :meth:`MouthBank._gains`).
+#: How the destination's colours move the exemplar (see :meth:`MouthBank._gains`).
 EXPOSURE_POWER, EXPOSURE_LIMITS = 0.6, (0.45, 1.8)
-CHROMA_POWER, CHROMA_LIMIT = 0.85, 0.2
+RING_CHROMA_POWER, CHROMA_LIMIT = 0.5, 0.25
 
 _DEFAULT_PATH = Path(__file__).resolve().parents[2] / "weights" / "mouths.safetensors"
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -140,6 +142,31 @@ def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> di
         out[name] = np.median(crop[m], 0) if m.sum() >= 8 else np.median(crop.reshape(-1, 3), 0)
     out["noise"] = highpass_noise(crop @ _LUMA, skin)
     return out
+
+
+def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
+    """Unit RGB (3,) of the whites of the eyes: the median of the brightest quarter of the pixels
+    inside the two eye contours of the 68 landmarks (36-41, 42-47); None when the eyes are too
+    small or off the photo. Near-neutral in every face, the eye whites carry the photo's white
+    balance where the skin also carries the person's tone."""
+    lm = np.asarray(face_lm, np.float64)
+    unit = pixel_max(pixels.dtype)
+    picked = []
+    for eye in (lm[36:42], lm[42:48]):
+        x0, y0, x1, y1 = _window(eye, 2, pixels.shape)
+        if x1 - x0 < 4 or y1 - y0 < 3:
+            continue
+        m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(m, [np.round((eye - [x0, y0]) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+        px = pixels[y0:y1, x0:x1][m > 0].astype(np.float64) / unit
+        if px.ndim == 1:
+            px = np.repeat(px[:, None], 3, 1)
+        if len(px) >= 8:
+            lum = px[:, :3] @ _LUMA
+            picked.append(px[lum >= np.percentile(lum, 75), :3])
+    if not picked or sum(len(p) for p in picked) < 4:
+        return None
+    return np.median(np.vstack(picked), 0)
 
 
 def _smoothstep(a: float, b, x):
@@ -234,7 +261,7 @@ class MouthBank:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
-        landmarks (size and tone in the exemplar's choice); ``exemplar``: use this bank index.
+        landmarks (the opening's size in eye distances joins the exemplar's choice); ``exemplar``: use this bank index.
         Returns (pixels, exemplar index). Pixels where ``opening == 0`` are left as they were."""
         pixels = np.asarray(pixels)
         unit = pixel_max(pixels.dtype)
@@ -253,11 +280,12 @@ class MouthBank:
         local = rgb[wy0:wy1, wx0:wx1].astype(np.float32) / unit
         off = np.array([wx0, wy0], np.float64)
         rings = ring_stats(local, up - off, lo - off)
+        rings["sclera"] = sclera_colour(pixels, face_lm) if face_lm is not None else None
         grey = pixels.ndim == 2 or float(np.abs(local - local[..., :1]).max()) < 1.5 / 255
 
         if exemplar is None:
             size_ed = wd / eye_distance(face_lm) if face_lm is not None else None
-            exemplar = self.choose(aspect, size_ed=size_ed, skin=rings["skin"] if face_lm is not None else None)
+            exemplar = self.choose(aspect, size_ed=size_ed, skin=rings["skin"])
         exemplar = int(exemplar)
         if not 0 <= exemplar < len(self):
             raise IndexError(f"exemplar {exemplar} not in a bank of {len(self)}")
@@ -360,10 +388,10 @@ class MouthBank:
         # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
         # palate in the ambient light of a studio photo, never a flat black
         lum = (0.1 + 0.9 * lum) * skin_l
-        # smooth texture: seeded random fields on coarse grids (a fifth and a tenth of the mouth)
+        # smooth texture: seeded random fields on coarse grids (a fifth to a thirtieth of the mouth)
         rng = np.random.default_rng([abs(int(s)) for s in seed] + [7])
         tex = np.zeros_like(u)
-        for gy, gx, amp in ((4, 6, 0.25), (8, 14, 0.12)):
+        for gy, gx, amp in ((4, 6, 0.3), (8, 14, 0.18), (16, 32, 0.1)):
             g = rng.standard_normal((gy, gx)).astype(np.float32)
             tex += amp * cv2.remap(cv2.resize(g, (64, 32), interpolation=cv2.INTER_CUBIC),
                                    (u * 63).astype(np.float32).reshape(1, -1),
@@ -379,21 +407,32 @@ class MouthBank:
         return np.clip(col, 0, 1)
 
     def _gains(self, e: int, rings: dict) -> np.ndarray:
-        """Per-channel gains taking the exemplar's lip and skin colour towards the destination's:
-        least squares through both rings, split into a luma gain and channel ratios. A ring's
-        luma differs with the photo's exposure but also with the person's skin (teeth stay bright
-        on dark skin), so only a part of it is applied (:data:`EXPOSURE_POWER`, limited to
-        :data:`EXPOSURE_LIMITS`; the exemplar's choice matches the tone); the channel ratios (white
-        balance: similar skins differ little in chromaticity) go most of the way, each limited to
-        :data:`CHROMA_LIMIT` (a wrong ring cannot paint the teeth green)."""
+        """Per-channel gains taking the exemplar's colours towards the destination's. Exposure:
+        the luma of the least-squares gains through the lip and skin rings; it differs with the
+        photo's exposure but also with the person's skin (teeth stay bright on dark skin), so
+        only a part of it is applied (:data:`EXPOSURE_POWER`, within :data:`EXPOSURE_LIMITS`;
+        the exemplar's choice matches the tone; the eye whites' luma, shaded by the lids, moved
+        the teeth further from the real ones on the held-out London smiles). White balance: the
+        chromaticity ratio of the eye whites when both are known (``rings["sclera"]``, from the
+        face's landmarks), else of the ring gains, half-way (:data:`RING_CHROMA_POWER`: skin
+        chromaticity is partly the person's); each channel within :data:`CHROMA_LIMIT` of the
+        luma gain (a wrong measurement cannot paint the teeth green)."""
         d = self.descriptors[e]
         lip_e = d[[DESCRIPTORS.index(c) for c in ("lip_r", "lip_g", "lip_b")]].astype(np.float64)
         skin_e = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
         lip_d, skin_d = np.asarray(rings["lip"], np.float64), np.asarray(rings["skin"], np.float64)
         g = (lip_e * lip_d + skin_e * skin_d) / np.maximum(lip_e**2 + skin_e**2, 1e-6)
         gl = max(float(g @ _LUMA), 1e-6)
-        chroma = np.clip((g / gl) ** CHROMA_POWER, 1 - CHROMA_LIMIT, 1 + CHROMA_LIMIT)
-        return chroma * float(np.clip(gl**EXPOSURE_POWER, *EXPOSURE_LIMITS))
+        sc_e = d[[DESCRIPTORS.index(c) for c in ("sclera_r", "sclera_g", "sclera_b")]].astype(np.float64)
+        sc_d = rings.get("sclera")
+        exposure = gl**EXPOSURE_POWER
+        if sc_d is not None and (sc_e > 0.02).all() and (np.asarray(sc_d) > 0.02).all():
+            ratio = np.asarray(sc_d, np.float64) / sc_e
+            chroma = ratio / max(float(ratio @ _LUMA), 1e-6)
+        else:
+            chroma = (g / gl) ** RING_CHROMA_POWER
+        chroma = np.clip(chroma, 1 - CHROMA_LIMIT, 1 + CHROMA_LIMIT)
+        return chroma * float(np.clip(exposure, *EXPOSURE_LIMITS))
 
     def _grain(self, col: np.ndarray, px, py, k: float, e: int, rings: dict, seed) -> np.ndarray:
         """Match the destination's high-pass noise: the exemplar's skin noise after resampling by

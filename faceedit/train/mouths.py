@@ -49,6 +49,7 @@ from faceedit.models.mouth import (
     opening_aspect,
     resample_curve,
     ring_stats,
+    sclera_colour,
 )
 
 log = logging.getLogger("faceedit")
@@ -211,6 +212,10 @@ def build_exemplar(rgb: np.ndarray, face) -> dict | None:
             "lip_r": rings["lip"][0], "lip_g": rings["lip"][1], "lip_b": rings["lip"][2],
             "skin_r": rings["skin"][0], "skin_g": rings["skin"][1], "skin_b": rings["skin"][2],
             "skin_noise": rings["noise"], "upper_depth": upper_depth(crop, rup, rlo), "scale": scale}
+    sclera = sclera_colour(rgb, face.landmarks)
+    if sclera is None:
+        return None
+    desc.update(sclera_r=sclera[0], sclera_g=sclera[1], sclera_b=sclera[2])
     return {"image": crop, "mask": mask, "upper": rup, "lower": rlo,
             "desc": np.array([desc[k] for k in DESCRIPTORS], np.float32),
             "dark_rgb": dark_rgb / max(float(dark_rgb @ np.array([0.299, 0.587, 0.114])), 1e-3)}

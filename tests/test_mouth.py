@@ -1,0 +1,209 @@
+"""The mouth-interior filler (faceedit.models.mouth) with the shipped bank, on drawn faces."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from faceedit.models.mouth import DESCRIPTORS, MouthBank, curves_to_polygon, opening_aspect
+from faceedit.pixels import LUMA_WEIGHTS
+
+LUMA = np.asarray(LUMA_WEIGHTS)
+
+
+@pytest.fixture(scope="module")
+def bank() -> MouthBank:
+    return MouthBank.load()
+
+
+EYES = ((170, 90), (310, 90))
+
+
+def drawn_face(skin=(196, 152, 128), lip=(168, 92, 90), size=(360, 480), seed=0) -> np.ndarray:
+    """A skin-coloured canvas with grain, two eyes (whites and irises, :data:`EYES`) and an
+    elliptic pair of lips centred at (240, 200)."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((*size, 3), np.float64)
+    img[:] = skin
+    for c in EYES:
+        cv2.ellipse(img, c, (30, 13), 0, 0, 360, (232, 226, 222), -1)
+        cv2.circle(img, c, 10, (70, 50, 40), -1)
+    cv2.ellipse(img, (240, 200), (115, 48), 0, 0, 360, lip, -1)
+    img = cv2.GaussianBlur(img, (0, 0), 2.0) + rng.normal(0, 3.0, img.shape)
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+def face_landmarks() -> np.ndarray:
+    """68 points of the drawn face: the eye contours (36-47) around :data:`EYES` (the only points
+    the filler reads: eye distance and eye whites), the rest at the face's centre."""
+    lm = np.tile([240.0, 160.0], (68, 1))
+    a = np.deg2rad([180, 135, 45, 0, -45, -135])  # iBUG order: outer corner, upper lid, inner corner, lower lid
+    for i, (cx, cy) in zip((36, 42), EYES):
+        lm[i:i + 6] = np.c_[cx + 28 * np.cos(a), cy - 11 * np.sin(a)]
+    return lm
+
+
+def mouth(height: float, width: float = 180.0, cx: float = 240.0, cy: float = 200.0):
+    """Inner-lip curves (left corner first) of an opening ``height`` px tall at its middle."""
+    t = np.linspace(0.0, 1.0, 15)
+    x = cx - width / 2 + width * t
+    bump = np.sin(np.pi * t)
+    upper = np.c_[x, cy - 0.15 * height * bump]
+    lower = np.c_[x, cy + 0.85 * height * bump]
+    return upper, lower
+
+
+def opening_of(upper, lower, shape, pad=4):
+    poly = curves_to_polygon(upper, lower)
+    x0, y0 = np.floor(poly.min(0)).astype(int) - pad
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + pad + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])
+    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(m, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+    return (x0, y0, x1, y1), m.astype(np.float32) / 255.0
+
+
+def filled_region(roi, op, shape, erode=3):
+    """Full-image mask of the opening's solid interior (opening == 1, eroded)."""
+    x0, y0, x1, y1 = roi
+    m = np.zeros(shape[:2], np.uint8)
+    m[y0:y1, x0:x1] = (op >= 1.0).astype(np.uint8)
+    return cv2.erode(m, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8)) > 0
+
+
+def test_bank_loads(bank):
+    assert len(bank) >= 20
+    assert bank.images.dtype == np.uint8 and bank.images.shape[-1] == 3
+    assert bank.descriptors.shape == (len(bank), len(DESCRIPTORS))
+    assert np.isfinite(bank.descriptors).all() and np.isfinite(bank.cavity).all()
+    assert all(s.startswith("london-") for s in bank.subjects)
+    assert bank.meta["held_out"]  # the held-out subjects are recorded ...
+    assert not set(bank.meta["held_out"].split(",")) & set(bank.subjects)  # ... and absent
+
+
+def test_only_the_opening_changes(bank):
+    img = drawn_face()
+    up, lo = mouth(30)
+    roi, op = opening_of(up, lo, img.shape)
+    out, ex = bank.fill(img, roi, op, up, lo)
+    assert out.shape == img.shape and out.dtype == img.dtype and 0 <= ex < len(bank)
+    outside = np.ones(img.shape[:2], bool)
+    x0, y0, x1, y1 = roi
+    outside[y0:y1, x0:x1] = op == 0
+    np.testing.assert_array_equal(out[outside], img[outside])
+    inside = filled_region(roi, op, img.shape)
+    assert np.abs(out[inside].astype(int) - img[inside]).mean() > 20  # the interior is painted
+    # teeth: the opening's brighter half is much brighter than the lips around it
+    lum = out[inside] @ LUMA
+    assert np.percentile(lum, 75) > 1.3 * (img[inside] @ LUMA).mean()
+
+
+def test_deterministic_and_exemplar_kept(bank):
+    img = drawn_face()
+    up, lo = mouth(30)
+    roi, op = opening_of(up, lo, img.shape)
+    a, ea = bank.fill(img, roi, op, up, lo)
+    b, eb = bank.fill(img, roi, op, up, lo)
+    np.testing.assert_array_equal(a, b)
+    assert ea == eb
+    other = (ea + 1) % len(bank)
+    c, ec = bank.fill(img, roi, op, up, lo, exemplar=other)
+    assert ec == other and not np.array_equal(a, c)
+
+
+def teeth_colour(out, roi, op):
+    px = out[filled_region(roi, op, out.shape)].astype(np.float64)
+    lum = px @ LUMA
+    return px[lum >= np.percentile(lum, 75)].mean(0)
+
+
+def test_tinted_face_gets_tinted_teeth(bank):
+    """A photo with a warm white balance (blue x 0.75, green x 0.9) gets teeth of that balance.
+    With the face's landmarks (eye whites): the chromaticity of the filled teeth is within 0.01
+    of the untinted fill's teeth times the tint, while the untinted teeth are 0.045 or more from
+    it. Without landmarks (skin and lip rings only, half-way on purpose): at least a third of
+    the way there."""
+    tint = np.array([1.0, 0.9, 0.75])
+    plain = drawn_face()
+    warm = np.clip(np.rint(plain * tint), 0, 255).astype(np.uint8)
+    lm = face_landmarks()
+    up, lo = mouth(30)
+    roi, op = opening_of(up, lo, plain.shape)
+    filled, ex = bank.fill(plain, roi, op, up, lo, face_lm=lm)
+    t_plain = teeth_colour(filled, roi, op)
+    t_warm = teeth_colour(bank.fill(warm, roi, op, up, lo, face_lm=lm, exemplar=ex)[0], roi, op)
+    chroma = lambda c: c / c.sum()  # noqa: E731
+    target = chroma(t_plain * tint)
+    before = np.abs(chroma(t_plain) - target).max()
+    assert before > 0.045
+    assert np.abs(chroma(t_warm) - target).max() < 0.01
+    t_ring = teeth_colour(bank.fill(warm, roi, op, up, lo, exemplar=ex)[0], roi, op)
+    assert np.abs(chroma(t_ring) - target).max() < 0.67 * before
+    # and exposure: a photo at half the brightness gets darker teeth
+    dim = (plain // 2).astype(np.uint8)
+    t_dim = teeth_colour(bank.fill(dim, roi, op, up, lo, exemplar=ex)[0], roi, op)
+    assert t_dim @ LUMA < 0.85 * (t_plain @ LUMA)
+
+
+def test_large_opening_has_teeth_over_a_dark_textured_cavity(bank):
+    img = drawn_face()
+    up, lo = mouth(110)
+    assert opening_aspect(up, lo)[0] > 1.5 * float(bank.desc("aspect").max())
+    roi, op = opening_of(up, lo, img.shape)
+    out, _ = bank.fill(img, roi, op, up, lo)
+    lum = out.astype(np.float64) @ LUMA
+    x = slice(220, 261)  # the middle of the mouth
+    top = up[7, 1]
+    teeth = lum[int(top) + 3:int(top) + 12, x]
+    cavity = lum[int(top) + 40:int(top) + 70, x]
+    assert teeth.mean() > 2.0 * cavity.mean()  # bright teeth over a dark cavity
+    assert cavity.mean() < 0.5 * (img[..., :3].astype(np.float64) @ LUMA)[150, 240]  # darker than skin
+    assert cavity.std() > 2.0  # not a constant colour
+    rows = cavity.mean(1)
+    assert np.ptp(rows) > 3.0  # shaded, not flat
+    inside = filled_region(roi, op, img.shape)
+    assert len(np.unique(out[inside].reshape(-1, 3), axis=0)) > 200
+
+
+@pytest.mark.parametrize("shape", ["2d", "3d"])
+def test_grey_stays_grey(bank, shape):
+    grey = cv2.cvtColor(drawn_face(), cv2.COLOR_RGB2GRAY)
+    img = grey if shape == "2d" else np.repeat(grey[..., None], 3, 2)
+    up, lo = mouth(30)
+    roi, op = opening_of(up, lo, img.shape)
+    out, _ = bank.fill(img, roi, op, up, lo)
+    assert out.shape == img.shape
+    if shape == "3d":
+        assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
+    inside = filled_region(roi, op, img.shape)
+    assert np.abs(out[inside].astype(int) - img[inside]).mean() > 10
+
+
+def test_uint16(bank):
+    img8 = drawn_face()
+    img16 = img8.astype(np.uint16) * 257
+    up, lo = mouth(30)
+    roi, op = opening_of(up, lo, img8.shape)
+    out8, e8 = bank.fill(img8, roi, op, up, lo)
+    out16, e16 = bank.fill(img16, roi, op, up, lo)
+    assert out16.dtype == np.uint16 and e16 == e8
+    x0, y0, x1, y1 = roi
+    outside = np.ones(img8.shape[:2], bool)
+    outside[y0:y1, x0:x1] = op == 0
+    np.testing.assert_array_equal(out16[outside], img16[outside])
+    # the same picture at 16 bits (the grain is drawn the same way)
+    assert np.abs(out16.astype(np.float64) / 257 - out8).max() <= 1.0
+    assert len(np.unique(out16[filled_region(roi, op, img8.shape)] % 257)) > 10  # real 16-bit levels
+
+
+def test_small_photo_is_area_downsampled(bank):
+    """A face a quarter the size: the exemplar is shrunk by area, its teeth still have edges."""
+    img = cv2.resize(drawn_face(), (120, 90), interpolation=cv2.INTER_AREA)
+    up, lo = mouth(8, width=45, cx=60, cy=50)
+    roi, op = opening_of(up, lo, img.shape, pad=2)
+    out, _ = bank.fill(img, roi, op, up, lo)
+    inside = filled_region(roi, op, img.shape, erode=1)
+    assert inside.sum() > 20
+    lum = out.astype(np.float64) @ LUMA
+    assert lum[inside].std() > 8  # not a blurred band
