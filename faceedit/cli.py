@@ -50,6 +50,41 @@ def _no_type_for_flags() -> None:
 
 _no_type_for_flags()
 
+DETECTORS = "{detectors}"
+"""Where an option's help lists the face detectors: replaced, when help is shown, by the real
+list of backends (``faceedit.faces.detect.DETECTOR_NAMES``, so the help cannot drift from it);
+importing that module at every start would cost 0.3 s (OpenCV)."""
+
+
+def _detectors_text() -> str:
+    from faceedit.faces.detect import AUTO_ORDER, DETECTOR_NAMES
+
+    return (f"auto (the first of {', '.join(AUTO_ORDER)} that is available) | "
+            + " | ".join(DETECTOR_NAMES))
+
+
+def _help_lists_detectors() -> None:
+    """Fill :data:`DETECTORS` in the help of a command's options when its help is shown."""
+    from typer.core import TyperCommand
+
+    shown = TyperCommand.format_help
+    if getattr(shown, "_faceedit", False):
+        return
+
+    def format_help(self, ctx, formatter):
+        if any(DETECTORS in (getattr(p, "help", None) or "") for p in self.params):
+            text = _detectors_text()
+            for p in self.params:
+                if getattr(p, "help", None):
+                    p.help = p.help.replace(DETECTORS, text)
+        return shown(self, ctx, formatter)
+
+    format_help._faceedit = True  # type: ignore[attr-defined]
+    TyperCommand.format_help = format_help  # type: ignore[method-assign]
+
+
+_help_lists_detectors()
+
 
 def _fail(message: str, code: int) -> None:
     logger.error(message)
@@ -167,7 +202,7 @@ def apply(
     face: str = typer.Option("all", "--face", help="all | largest | N (faces numbered largest first)."),
     max_faces: int = typer.Option(10, "--max-faces", min=0, help="Fail photos with more faces than this (0 = no limit)."),
     on_no_face: str = typer.Option("error", "--on-no-face", help="error | skip | copy."),
-    detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan."),
+    detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS}."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
     precision: str = typer.Option("auto", "--precision", help="auto | fp32 | fp16 | bf16 (autocast on GPU)."),
     batch_size: int = typer.Option(8, "--batch-size", "-b", help="Face crops per model forward."),
@@ -356,7 +391,7 @@ def _progress(label: str):
 def detect(
     inputs: List[str] = typer.Argument(..., help="Image files, folders, globs, or '-'."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for overlays and JSON."),
-    detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan."),
+    detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS}."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Also write the aligned crops of this model's template."),
     max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
@@ -450,7 +485,7 @@ def prepare(
     csv_file: Optional[Path] = typer.Option(None, "--csv", help="CSV with file,label[,...] columns instead of a preset."),
     size: int = typer.Option(128, "--size", help="Crop size in pixels, 16 to 2048 (ignored with --model)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Use this model's crop template."),
-    detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan."),
+    detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS}."),
 ) -> None:
     """Detect and align every face of a raw photo folder once into a training dataset."""
     from faceedit.faces.types import CropTemplate
@@ -789,7 +824,7 @@ def au_(
     neutral: Optional[Path] = typer.Option(
         None, "--neutral", help="Photo of the same person's neutral face (its largest face) as the reference; default: the population neutral mean."
     ),
-    detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | fan (68 landmarks needed; opencv has 5)."),
+    detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS} (68 landmarks needed: opencv has 5)."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
     max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per face on stdout instead of a table."),
@@ -869,7 +904,7 @@ def sheet(
     data: Optional[Path] = typer.Option(None, "--data", "-d", help="Prepared dataset: sheet of its held-out (neutral, target) pairs."),
     stages: str = typer.Option("", "--stages", help="Comma-separated model stages to show (RegGAN: expression,refined)."),
     rows: int = typer.Option(8, "--rows", "-n", help="Pairs to show per target (data mode)."),
-    detector: str = typer.Option("auto", "--detector", help="auto | dlib | dlib-cnn | opencv | fan (photo mode)."),
+    detector: str = typer.Option("auto", "--detector", help=f"Face detector (photo mode): {DETECTORS}."),
 ) -> None:
     """Contact sheet: held-out pairs (input | stages | real) or photos (input | each target,
     cut to the face), with the columns and rows labelled."""

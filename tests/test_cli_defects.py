@@ -471,3 +471,40 @@ def test_nothing_to_do_is_exit_1_from_stdin_as_from_a_folder(tmp_path, tiny_ckpt
     assert records(stdout)[0]["status"] == "error"
     code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", tmp_path / "empty", "-o", tmp_path / "o")
     assert code == 1 and "no image files in folder" in stderr
+
+
+# ---- what `models` and the help list ---------------------------------------------------------
+
+
+def test_models_lists_every_target_a_model_takes():
+    """The targets -t takes: the network's and those its stage applies alone (reggan -t neutral,
+    -t keep; eggan -t wink)."""
+    code, stdout, _ = run("models", "--json")
+    rows = {r["name"]: r for r in json.loads(stdout)}
+    assert code == 0
+    assert {"neutral", "keep"} <= set(rows["reggan"]["targets"])
+    assert "wink" in rows["eggan"]["targets"]
+
+
+@pytest.mark.parametrize("command", ["apply", "detect", "sheet", "prepare", "au"])
+def test_detector_help_lists_every_backend(command):
+    from faceedit.faces.detect import DETECTOR_NAMES
+
+    r = runner.invoke(app, [command, "--help"])
+    assert r.exit_code == 0
+    text = " ".join(r.stdout.replace("│", " ").split())  # the help's lines, unwrapped
+    words = text[text.index("--detector"):].split("[default", 1)[0]
+    words = set(words.replace("|", " ").replace(",", " ").replace(".", " ").split())
+    assert set(DETECTOR_NAMES) <= words, words
+
+
+def test_eval_sheet_has_column_labels(tmp_path):
+    from faceedit.eval.evaluate import _write_sheet
+
+    x = torch.zeros(2, 3, 64, 64)
+    _write_sheet(tmp_path / "s.png", x, [("happy", x), ("sad", x)])
+    img = np.asarray(Image.open(tmp_path / "s.png").convert("L"))
+    grid_h = 2 * (64 + 2) + 2
+    assert img.shape[0] > grid_h  # a header band above the rows
+    header = img[: img.shape[0] - grid_h]
+    assert (header < 100).sum() > 50  # dark text: the column names

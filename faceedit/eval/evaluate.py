@@ -328,9 +328,9 @@ def _clean(v):
 
 
 def _write_sheet(path: str | Path, x: torch.Tensor, outputs: list[tuple[str, torch.Tensor]]) -> None:
-    from faceedit.eval.sheet import grid, tensor_image
+    from faceedit.eval.sheet import labelled_grid, tensor_image
     from faceedit.io import write_image
 
     rows = [[tensor_image(x[i])] + [tensor_image(y[i]) for _, y in outputs] for i in range(x.shape[0])]
-    write_image(str(path), grid(rows))
+    write_image(str(path), labelled_grid(rows, ["input", *(n for n, _ in outputs)], [""] * len(rows)))
     logger.info("contact sheet: %s (columns: input, %s)", path, ", ".join(n for n, _ in outputs))

@@ -219,7 +219,7 @@ class ModelOptions:
         valid = set(self.all_targets())
         for t in targets:
             if t not in valid:
-                raise UsageError(f"unknown target {t!r}; valid targets: {', '.join(self.targets)}")
+                raise UsageError(f"unknown target {t!r}; valid targets: {', '.join(self.all_targets())}")
 
     def check(self, options: dict, aus: dict | None = None) -> None:
         """UsageError, in the words of the command line, for an option that neither the model's
@@ -993,6 +993,7 @@ def list_models() -> list[dict[str, Any]]:
     for name in model_names():
         spec = get_spec(name)
         local = _local_weights_path(spec)
+        options = model_options(name)
         conditions = {
             key: [binary[v] for v in values]
             if isinstance(values, list) and values and set(values) <= set(binary) else values
@@ -1002,9 +1003,11 @@ def list_models() -> list[dict[str, Any]]:
             {
                 "name": spec.name,
                 "method": spec.method,
-                "targets": list(spec.targets or []),  # [] until a Hub file is fetched
+                # every target -t takes: the network's, then those its stage applies alone
+                # (neutral, keep...); [] until a Hub file is fetched
+                "targets": options.all_targets() if options is not None else list(spec.targets or []),
                 "conditions": conditions,
-                "options": _options_summary(name),  # None until a Hub file is fetched
+                "options": None if options is None else options.summary(),  # None until fetched
                 "image_size": spec.image_size,
                 "channels": spec.channels,
                 "weights": spec.weights.describe(),
@@ -1015,11 +1018,6 @@ def list_models() -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def _options_summary(name: str) -> dict[str, Any] | None:
-    options = model_options(name)
-    return None if options is None else options.summary()
 
 
 def _is_hex(s: str | None, length: int) -> bool:
