@@ -201,29 +201,33 @@ def polygon_coverage(poly: np.ndarray, box: tuple[int, int, int, int], sub: int 
     h, w = y1 - y0, x1 - x0
     if h <= 0 or w <= 0:
         return np.zeros((max(h, 0), max(w, 0)), np.float32)
-    a = np.asarray(poly, np.float64).reshape(-1, 2)
+    a = np.asarray(poly, np.float64).reshape(-1, 2) - (x0 - 0.5, 0.0)  # x from the box's left edge
     b = np.roll(a, -1, axis=0)
     ys = y0 - 0.5 + (np.arange(h * sub) + 0.5) / sub  # sub-row centres
     ay, by = a[:, 1][None, :], b[:, 1][None, :]
-    cross = (ay <= ys[:, None]) != (by <= ys[:, None])  # (R, E)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xs = a[:, 0] + (ys[:, None] - ay) * (b[:, 0] - a[:, 0]) / (by - ay)
-    xs = np.where(cross, xs, np.inf)
-    n = int(cross.sum(1).max()) if cross.any() else 0
-    if n == 0:
+    rows, edges = np.nonzero((ay <= ys[:, None]) != (by <= ys[:, None]))
+    if len(rows) == 0:
         return np.zeros((h, w), np.float32)
-    xs = np.sort(xs, axis=1)[:, :n + (n % 2)]
-    lo, hi = xs[:, 0::2], xs[:, 1::2]  # (R, n/2) spans; inf-inf pairs cover nothing
-    left = x0 - 0.5 + np.arange(w, dtype=np.float64)  # pixel left edges
-    cov = np.zeros((h * sub, w))
-    for k in range(lo.shape[1]):
-        l, r = lo[:, k:k + 1], hi[:, k:k + 1]
-        ok = np.isfinite(l) & np.isfinite(r)
-        l, r = np.where(ok, l, 0.0), np.where(ok, r, 0.0)
-        cov += np.clip(r - left, 0, 1) - np.clip(l - left, 0, 1)
+    xs = a[edges, 0] + (ys[rows] - a[edges, 1]) * (b[edges, 0] - a[edges, 0]) / (b[edges, 1] - a[edges, 1])
+    # along each sub-row the coverage is the even-odd count of crossings to the left; a crossing
+    # at x adds a unit step there, spread over the pixel it falls in: +(1 - frac) to that pixel
+    # and +frac to the next in a difference array, whose running sum (mod 2 after crossings
+    # sorted per row: alternate signs) gives the covered fraction of every pixel
+    order = np.lexsort((xs, rows))
+    rows, xs = rows[order], xs[order]
+    first = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+    rank = np.arange(len(rows)) - np.repeat(first, np.diff(np.r_[first, len(rows)]))
+    sign = np.where(rank % 2 == 0, 1.0, -1.0)
+    xc = np.clip(xs, 0.0, float(w))
+    cell = np.minimum(np.floor(xc).astype(np.int64), w)
+    frac = xc - cell
+    stride = w + 2
+    diff = np.bincount(rows * stride + cell, sign * (1.0 - frac), minlength=h * sub * stride)
+    diff += np.bincount(rows * stride + cell + 1, sign * frac, minlength=h * sub * stride)
+    cov = np.cumsum(diff.reshape(h * sub, stride), axis=1)[:, :w]
     cov = cov.reshape(h, sub, w).mean(1)
-    cov[cov < 1e-6] = 0.0  # rounding where an edge runs back along itself
-    return cov.astype(np.float32)
+    cov[np.abs(cov) < 1e-6] = 0.0  # rounding where an edge runs back along itself
+    return np.clip(cov, 0.0, 1.0).astype(np.float32)
 
 
 def corner_rays(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -303,6 +307,7 @@ class _CutGeometry:
     zone: np.ndarray  # (ny, nx) weight of the cut's fields against F0
     up_nodes: np.ndarray  # (ny, nx) bool: node on the upper side
     open_nodes: np.ndarray  # (ny, nx) bool: node inside the destination opening
+    active: np.ndarray  # (ny, nx) bool: node where the two side fields differ
 
 
 @dataclass
@@ -375,14 +380,20 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             up_nodes = (polygon_distance(side, nodes.reshape(-1, 2)) > 0).reshape(zone.shape)
             hole = opening_polygon(du, dl)
             open_nodes = (polygon_distance(hole, nodes.reshape(-1, 2)) > 0).reshape(zone.shape)
-            if cut.interior == "upper":
+            if polygon_area(opening_polygon(su, sl)) < 0.5 or polygon_area(hole) < 0.5:
+                f_in = None  # no source interior to show, or nowhere to show it
+            elif cut.interior == "upper":
                 keep = sorted(set(BROWS + NOSE + EYES + UPPER_OUTER_LIP) - cut_pts)
                 f_in = _tps_field(np.vstack([moved[keep], anchors, du]),
                                   np.vstack([src_lm[keep], anchors, su]), nodes, w)
             else:
                 f_in = f0
             interior[cut.name] = f_in
-            geos.append(_CutGeometry(cut, du, dl, su, sl, side, g[..., 0], zone, up_nodes, open_nodes))
+            # nodes where the side matters: the two side fields differ by more than 1/100 px
+            # (remap resolves 1/32 px)
+            active = (zone[..., None] * g * np.abs(f_up - f_low)).max(-1) > 0.01
+            geos.append(_CutGeometry(cut, du, dl, su, sl, side, g[..., 0], zone, up_nodes,
+                                     open_nodes, active))
             extras.append((zone, b_up, b_low))
             zone_sum += zone
         norm = np.maximum(zone_sum, 1.0)[..., None]  # overlapping zones share (never expected)
@@ -395,16 +406,15 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         use_up = np.ones(nodes.shape[:2], bool)
         use_low = np.ones(nodes.shape[:2], bool)
         for geo in geos:
-            active = geo.g * geo.zone > 0
-            use_up &= ~(active & ~geo.up_nodes)
-            use_low &= ~(active & (geo.up_nodes | geo.open_nodes))
+            use_up &= ~(geo.active & ~geo.up_nodes)
+            use_low &= ~(geo.active & (geo.up_nodes | geo.open_nodes))
         use_up = cv2.dilate(use_up.astype(np.uint8), k).astype(bool)
         use_low = cv2.dilate(use_low.astype(np.uint8), k).astype(bool)
         step = grid.step
         ok &= bool(jacobian_det(up_total, step)[use_up].min(initial=np.inf) >= min_jacobian)
         ok &= bool(jacobian_det(low_total, step)[use_low].min(initial=np.inf) >= min_jacobian)
         for geo in geos:
-            if geo.open_nodes.any():
+            if interior[geo.cut.name] is not None and geo.open_nodes.any():
                 near = cv2.dilate(geo.open_nodes.astype(np.uint8), k).astype(bool)
                 ok &= bool(jacobian_det(interior[geo.cut.name], step)[near].min() >= min_jacobian)
         return CutFields(grid, up_total, low_total, interior, scale, moved, geos), ok
@@ -449,6 +459,23 @@ def membrane_fill(img: np.ndarray, known: np.ndarray) -> np.ndarray:
         up = resize(fill, (pk.shape[1], pk.shape[0]), cv2.INTER_LINEAR)
         fill = pi + (1 - pk)[..., None] * up
     return fill.reshape(img.shape)
+
+
+def polygon_area(poly: np.ndarray) -> float:
+    """Absolute area of a closed polygon (shoelace)."""
+    x, y = np.asarray(poly, np.float64).T
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def _sample(grid: Grid, node_field: np.ndarray, box) -> np.ndarray:
+    """A node field (ny, nx, C) bilinearly sampled at every pixel of ``box`` (as
+    ``Grid.sample``, as one affine resampling: no per-pixel coordinate arrays)."""
+    x0, y0, x1, y1 = box
+    m = np.array([[1.0 / grid.step, 0.0, (x0 - grid.x0) / grid.step],
+                  [0.0, 1.0 / grid.step, (y0 - grid.y0) / grid.step]])
+    out = cv2.warpAffine(np.ascontiguousarray(node_field, np.float32), m, (x1 - x0, y1 - y0),
+                         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(out.shape[:2] + node_field.shape[2:])
 
 
 def _box_around(pts: np.ndarray, margin: float, shape) -> tuple[int, int, int, int]:
@@ -517,14 +544,14 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
             inside = cov > 0
             out[by0:by1, bx0:bx1][inside] = _to_dtype(filled[inside], pixels.dtype)
 
-    d_up = grid.sample(f.up, roi)
+    d_up = _sample(grid, f.up, roi)
     warped = _remap(out, d_up, roi)
     opening, interior, eye_opening = zeros(), zeros(), zeros()
     composites = []
     for geo in f.cuts:
         # the pixels where the side matters (the two side fields differ): those nodes, one grid
         # step around them, and the destination opening
-        active = np.argwhere(geo.g * geo.zone > 0)
+        active = np.argwhere(geo.active)
         pts = [opening_polygon(geo.dst_upper, geo.dst_lower)]
         if len(active):
             pts.append(np.stack([grid.x0 + grid.step * active[:, 1], grid.y0 + grid.step * active[:, 0]], 1))
@@ -537,22 +564,24 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         c_up = polygon_coverage(geo.side_poly, box)
         c_open = polygon_coverage(opening_polygon(geo.dst_upper, geo.dst_lower), box)
         c_low = np.clip(1.0 - c_up - c_open, 0.0, 1.0)
-        d_low = d_up[sl] + grid.sample(f.low - f.up, box)
+        d_low = d_up[sl] + _sample(grid, f.low - f.up, box)
         w_low = _remap(out, d_low, box)
         acc = warped[sl].astype(np.float32)
         acc = acc * c_up.reshape(c_up.shape + (1,) * len(chans)) \
             + w_low.astype(np.float32) * c_low.reshape(c_low.shape + (1,) * len(chans))
         hole = np.zeros_like(c_open)
         if c_open.max() > 0:
-            d_in = grid.sample(f.interior[geo.cut.name], box)
-            sbox, scov = src_cov[geo.cut.name]
-            in_src = _remap(scov, d_in, box, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT, origin=sbox[:2])
-            w_in = _remap(pixels, d_in, box).astype(np.float32)
-            shown = c_open * in_src
-            hole = c_open - shown
-            acc += w_in * shown.reshape(shown.shape + (1,) * len(chans))
-            if geo.cut.name == "mouth":
-                interior[sl] += shown
+            hole = c_open
+            if f.interior[geo.cut.name] is not None:
+                d_in = _sample(grid, f.interior[geo.cut.name], box)
+                sbox, scov = src_cov[geo.cut.name]
+                in_src = _remap(scov, d_in, box, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT, origin=sbox[:2])
+                w_in = _remap(pixels, d_in, box).astype(np.float32)
+                shown = c_open * in_src
+                hole = c_open - shown
+                acc += w_in * shown.reshape(shown.shape + (1,) * len(chans))
+                if geo.cut.name == "mouth":
+                    interior[sl] += shown
             if hole.max() > 0:
                 known = 1.0 - hole
                 fill = membrane_fill(acc / np.maximum(known, 1e-6).reshape(known.shape + (1,) * len(chans)),
