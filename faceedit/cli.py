@@ -192,7 +192,7 @@ def apply(
     name: Optional[str] = typer.Option(
         None, "--name", show_default=False,
         help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
-        "{index} (the input's position in the input list, from 0) {lighting} {au} {attr} {control} {like}. "
+        "{index} (the input's position in the input list, from 0) {lighting} {au} {attr} {control} {like} {model}. "
         "Default: {stem}_{target}{ext} with the conditions given (_{lighting}, _{au}, _{attr}, _{control}, _{like}, "
         "_{strength} unless 1), under {relparent}/ with -r.",
     ),

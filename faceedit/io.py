@@ -727,13 +727,14 @@ class OutputNamer:
     input list, from 0: :attr:`InputItem.index`; an int, e.g. ``{index:03d}``) and the
     conditions of a run, the same for every output: ``{lighting}`` (``left``) ``{au}``
     (``au12-3.5_au6-2``) ``{attr}`` (``glasses-on``) ``{control}`` (``smile-0.5_brows--0.3``)
-    ``{like}`` (``like-ref``, the reference photo's stem), '' unless bound to the run's values by
+    ``{like}`` (``like-ref``, the reference photo's stem), ``{model}`` (the model's name:
+    ``reggan``, or a checkpoint's), '' unless bound to the run's values by
     :meth:`bind` (``faceedit apply`` does). Path separators and NULs in field values are
     replaced by '_'; only ``{relparent}`` and literal '/' in the template create subfolders.
     """
 
     FIELDS = ("stem", "name", "ext", "target", "strength", "relparent", "index")
-    CONDITION_FIELDS = ("lighting", "au", "attr", "control", "like")
+    CONDITION_FIELDS = ("lighting", "au", "attr", "control", "like", "model")
 
     def __init__(
         self,
@@ -798,6 +799,7 @@ class OutputNamer:
                 attr="glasses-on",
                 control="smile-0.5",
                 like="ref",
+                model="reggan",
             )
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise bad(str(e)) from e

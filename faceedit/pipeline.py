@@ -156,8 +156,8 @@ class ApplyOptions:
         if self.model_options.get("like") is not None:  # once, before the batch: a usage error
             editor.reference_landmarks(self.model_options["like"], max_pixels=self.max_pixels)
         self._dry_run(editor)
-        self.name_template = OutputNamer.bind(
-            self.name_template or self.default_name_template(), self.name_conditions())
+        self.name_template = OutputNamer.bind(self.name_template or self.default_name_template(),
+                                              {**self.name_conditions(), "model": editor.spec.name})
 
     def check_model(self, model: str) -> None:
         """The checks of ``--target`` / ``--lighting`` / ``--au`` / ``--attr`` / ``--set`` /

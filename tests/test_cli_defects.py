@@ -508,3 +508,35 @@ def test_eval_sheet_has_column_labels(tmp_path):
     assert img.shape[0] > grid_h  # a header band above the rows
     header = img[: img.shape[0] - grid_h]
     assert (header < 100).sum() > 50  # dark text: the column names
+
+
+# ---- {model} in --name; the README's examples do not write over each other ------------------
+
+
+def test_model_field_tells_models_apart_in_one_folder(tmp_path, photo, tiny_ckpt, cond_ckpt):
+    out = tmp_path / "o"
+    for ckpt in (tiny_ckpt, cond_ckpt):
+        code, stdout, stderr = run("apply", "-m", ckpt, "-t", "bright", "-s", "0.5", "--name",
+                                   "{stem}_{model}_{strength}{ext}", photo, "-o", out, "--json")
+        assert code == 0 and records(stdout)[0]["status"] == "ok", stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a_cond_0.5.png", "a_tiny_0.5.png"]
+
+
+def test_readme_apply_examples_write_distinct_files():
+    """Two README examples of different models that write into one folder must name their
+    outputs apart ({model} in --name): they wrote the same files (the second skipped as existing)."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    by_folder: dict[str, list[tuple[str, str]]] = {}
+    for line in readme.splitlines():
+        if not line.lstrip().startswith("faceedit apply") and "| faceedit apply" not in line:
+            continue
+        words = shlex.split(line.split("faceedit apply", 1)[1].split("#", 1)[0].split(">", 1)[0])
+        opt = {w: words[i + 1] for i, w in enumerate(words[:-1]) if w.startswith("-")}
+        model = opt.get("-m") or opt.get("--model")
+        folder = (opt.get("-o") or opt.get("--out")).rstrip("/")
+        by_folder.setdefault(folder, []).append((model, opt.get("--name", "")))
+    for folder, runs in by_folder.items():
+        if len({m for m, _ in runs}) > 1:
+            assert all("{model}" in name for _, name in runs), (folder, runs)
