@@ -17,7 +17,8 @@ smile:
   and of the real interior (eroded by 2 px).
 
 Side-by-side crops (neutral | filled | real smile) at the photo's own pixels go to ``--out``, with
-one wide-open (surprised) example: the neutral inner lips parted by half their width.
+wide-open (surprised) examples: the neutral photo's jaw dropped by half the inner-lip width with
+a crude thin-plate warp of the mesh, the hole between the lips filled.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ from faceedit.data import holdout_subjects
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.detect import get_detector
 from faceedit.faces.landmarks import STABLE
+from faceedit.faces.warp import ThinPlateSpline
 from faceedit.models.mouth import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
+    MESH_OUTER_LOWER,
     MouthBank,
     curves_to_polygon,
     opening_aspect,
@@ -88,12 +91,43 @@ def interior_lab(rgb: np.ndarray, poly: np.ndarray) -> np.ndarray:
     return np.array([lab[:, 0].mean() * 100 / 255, lab[:, 1].mean() - 128, lab[:, 2].mean() - 128])
 
 
+def open_wide(rgb: np.ndarray, face, drop: float = 0.5):
+    """A crude dropped jaw for looking at wide openings: the lower lip, chin and jaw moved down by
+    ``drop`` inner-lip widths (the upper lip up a little) with a thin-plate spline through the
+    mesh, the rest of the face held. Returns (photo, upper, lower inner-lip curves)."""
+    d = face.dense[:, :2].astype(np.float64)
+    up, lo = resample_curve(d[MESH_INNER_UPPER]), resample_curve(d[MESH_INNER_LOWER])
+    w = float(np.linalg.norm(up[-1] - up[0]))
+    bump = np.sin(np.linspace(0, np.pi, len(up)))
+    new_up = up - np.c_[np.zeros(len(up)), 0.06 * w * bump]
+    new_lo = lo + np.c_[np.zeros(len(lo)), drop * w * (0.25 + 0.75 * bump)]
+    new_up[[0, -1]] = up[[0, -1]] + [0.0, 0.08 * drop * w]
+    new_lo[[0, -1]] = new_up[[0, -1]]
+    olo = resample_curve(d[MESH_OUTER_LOWER], 9)[1:-1]
+    olo_new = olo + np.c_[np.zeros(len(olo)), drop * w * (0.25 + 0.75 * np.sin(np.linspace(0, np.pi, 9)[1:-1]))]
+    jaw = face.landmarks[4:13].astype(np.float64)
+    jaw_new = jaw + np.c_[np.zeros(9), drop * w * np.sin(np.linspace(0.15, np.pi - 0.15, 9)) ** 2 * 0.9]
+    fixed = np.vstack([face.landmarks[17:48], face.landmarks[[0, 1, 2, 14, 15, 16]]]).astype(np.float64)
+    h, wd = rgb.shape[:2]
+    frame = np.array([[0, 0], [wd - 1, 0], [0, h - 1], [wd - 1, h - 1]], np.float64)
+    src = np.vstack([up[1:-1], lo[1:-1], up[[0, -1]], olo, jaw, fixed, frame])
+    dst = np.vstack([new_up[1:-1], new_lo[1:-1], new_up[[0, -1]], olo_new, jaw_new, fixed, frame])
+    tps = ThinPlateSpline(dst, src, reg=1e-3)
+    x0, y0, x1, y1 = poly_box(np.vstack([dst[:-4], src[:-4]]), rgb.shape)
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
+    xy = tps(np.stack([gx, gy], -1).reshape(-1, 2)).reshape(y1 - y0, x1 - x0, 2).astype(np.float32)
+    out = rgb.copy()
+    out[y0:y1, x0:x1] = cv2.remap(rgb, xy[..., 0], xy[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    return out, new_up, new_lo
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data/london_hd"))
     ap.add_argument("--out", type=Path, default=None, help="folder for side-by-side crops")
     ap.add_argument("--bank", type=Path, default=None, help="bank file (default: the shipped one)")
     ap.add_argument("--crops", type=int, default=8, help="how many side-by-side crops to write")
+    ap.add_argument("--wide", type=int, default=2, help="how many wide-open (surprised) examples to write")
     a = ap.parse_args(argv)
     bank = MouthBank.load(a.bank)
     det = get_detector("mediapipe")
@@ -102,7 +136,7 @@ def main(argv=None) -> int:
     if a.out:
         a.out.mkdir(parents=True, exist_ok=True)
     rows = []
-    surprised_done = False
+    wide_open = 0
     print(f"{'subject':>11} {'aspect':>6} {'ex':>3} {'sharp':>6} {'neutral':>7} {'real':>6} {'inner':>6} {'dE76':>5}")
     for sid in held:
         nid = sid.split("-")[1]
@@ -148,21 +182,17 @@ def main(argv=None) -> int:
                      smile[sy0:sy0 + h, sx0:sx0 + w]]
             hh = min(t.shape[0] for t in tiles)
             Image.fromarray(np.hstack([t[:hh] for t in tiles])).save(a.out / f"{sid}.png")
-        if a.out and not surprised_done:
-            # wide open: the neutral inner lips, the upper raised a little, the lower dropped
-            dn = fn.dense[:, :2]
-            nu, nl = resample_curve(dn[MESH_INNER_UPPER]), resample_curve(dn[MESH_INNER_LOWER])
-            wn = np.linalg.norm(nu[-1] - nu[0])
-            bump = np.sin(np.linspace(0, np.pi, len(nu)))[:, None] * [0.0, 1.0]
-            su, sl = nu - bump * 0.06 * wn, nl + bump * 0.55 * wn
+        if a.out and wide_open < a.wide:
+            # wide open: the jaw dropped by a crude warp, the hole between the lips filled
+            opened, su, sl = open_wide(neutral, fn)
             roi2, op2 = opening_mask(curves_to_polygon(su, sl), neutral.shape)
-            wide, ex2 = bank.fill(neutral, roi2, op2, su, sl, face_lm=fn.landmarks)
+            wide, ex2 = bank.fill(opened, roi2, op2, su, sl, face_lm=fn.landmarks)
             x0, y0, x1, y1 = roi2
-            pad = int(0.25 * wn)
+            pad = int(0.3 * (x1 - x0))
             crop = (slice(max(y0 - pad, 0), y1 + pad), slice(max(x0 - pad, 0), x1 + pad))
             Image.fromarray(np.hstack([neutral[crop], wide[crop]])).save(a.out / f"surprised-{sid}.png")
             print(f"{sid:>11} wide open (aspect {opening_aspect(su, sl)[0]:.2f}) with exemplar {ex2}")
-            surprised_done = True
+            wide_open += 1
     r = np.array(rows)
     print(f"{len(r)} held-out smiles with teeth: sharpness filled/real median {np.median(r[:, 0]):.2f} "
           f"(range {r[:, 0].min():.2f}-{r[:, 0].max():.2f}; neutral/real {np.median(r[:, 1]):.2f}, "

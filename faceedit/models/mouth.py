@@ -368,6 +368,8 @@ class MouthBank:
             shadow, corner = 0.3, 0.3
         # shadow under the upper lip, darker corners
         shade = (1.0 - shadow * np.exp(-np.maximum(t, 0.0) / (0.05 * wd)))
+        if large:  # the inner side of the lower lip, in shade
+            shade *= 1.0 - 0.3 * np.exp(-np.maximum(hd - t, 0.0) / (0.025 * wd))
         shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / 0.06)
         col = col * shade[:, None]
         col = col * self._gains(e, rings)
@@ -378,7 +380,10 @@ class MouthBank:
         the exemplar's skin) in the colour of the exemplar's dark interior, with a smooth texture."""
         prof = self.cavity
         vv, uu = prof.shape
-        lum = cv2.remap(prof.astype(np.float32), (u * (uu - 1)).astype(np.float32).reshape(1, -1),
+        # the profile's outer columns reach the lips where the curves meet: the corners read the
+        # inner columns (and are darkened with the rest of the mouth's corners)
+        uc = np.clip(u, 0.2, 0.8)
+        lum = cv2.remap(prof.astype(np.float32), (uc * (uu - 1)).astype(np.float32).reshape(1, -1),
                         (np.clip(v, 0, 1) * (vv - 1)).astype(np.float32).reshape(1, -1),
                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1)
         d = self.descriptors[e]
@@ -400,8 +405,10 @@ class MouthBank:
         col = (lum * np.exp(tex))[:, None] * self.cavity_rgb[None, :].astype(np.float64)
         # the tongue: a rounded pink hump over the bottom third, darker towards the back
         top = 0.62 + 0.35 * ((u - 0.5) / 0.45) ** 2
-        a_t = _smoothstep(0.0, 0.06, v - top)
-        t_lum = skin_l * (0.25 + 0.35 * _smoothstep(0.0, 0.3, v - top)) * np.exp(0.5 * tex)
+        side = np.minimum(u, 1.0 - u)
+        a_t = _smoothstep(0.0, 0.06, v - top) * _smoothstep(0.12, 0.3, side)
+        groove = 1.0 - 0.2 * np.exp(-(((u - 0.5) / 0.025) ** 2)) * _smoothstep(0.0, 0.15, v - top)
+        t_lum = skin_l * (0.25 + 0.35 * _smoothstep(0.0, 0.3, v - top)) * np.exp(0.5 * tex) * groove
         tongue = t_lum[:, None] * (lip / max(float(lip @ _LUMA), 1e-3))[None, :]
         col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]
         return np.clip(col, 0, 1)
