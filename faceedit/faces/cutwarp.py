@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+import torch
 
 from faceedit.faces.landmarks import BROWS, CHIN, EYES, NOSE, eye_centres, eye_distance
 from faceedit.faces.warp import (
@@ -66,7 +67,6 @@ from faceedit.faces.warp import (
     REGION_OUTER,
     WARP_POINTS,
     Grid,
-    ThinPlateSpline,
     face_grid,
     jacobian_det,
     polygon_distance,
@@ -331,9 +331,48 @@ def _anchors(src_lm: np.ndarray) -> np.ndarray:
     return np.vstack([ring, (ring + np.roll(ring, 1, axis=0)) / 2])
 
 
-def _tps_field(dst_pts, src_pts, nodes, w) -> np.ndarray:
-    tps = ThinPlateSpline(dst_pts, src_pts, reg=TPS_REG)
-    return (tps(nodes) - nodes) * w
+class _SplineBank:
+    """Thin-plate splines sharing one set of centres and one evaluation grid: the kernel
+    between the nodes and every centre is computed once, and each spline (a subset of the
+    centres) is a small solve and a matrix product. As :class:`~faceedit.faces.warp.ThinPlateSpline`
+    (``r^2 log r^2`` in a unit frame, smoothing ``reg``), with the frame of all the centres."""
+
+    def __init__(self, centres: np.ndarray, nodes: np.ndarray):
+        c = np.asarray(centres, np.float64)
+        self.c0 = c.mean(0)
+        self.s = max(float(np.abs(c - self.c0).max()), 1e-6)
+        self.p = (c - self.c0) / self.s
+        d2 = ((self.p[:, None, :] - self.p[None, :, :]) ** 2).sum(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.kcc = np.where(d2 > 0, d2 * np.log(d2), 0.0)
+        self.shape = nodes.shape
+        q = (np.asarray(nodes, np.float64).reshape(-1, 2) - self.c0) / self.s
+        self.q1 = np.hstack([np.ones((len(q), 1)), q])  # affine part
+        qt = torch.from_numpy(q).float()
+        pt = torch.from_numpy(self.p).float()
+        r2 = torch.cdist(qt, pt).square_()
+        self.knc = torch.log(r2 + 1e-30).mul_(r2).double().numpy()  # (N, M), 0 at r = 0
+
+    def field(self, idx, values: np.ndarray, reg: float = TPS_REG) -> np.ndarray:
+        """(ny, nx, 2): the spline through centres ``idx`` taking them to ``values``, minus the
+        node positions (a backward displacement field)."""
+        idx = np.asarray(idx)
+        n = len(idx)
+        a = np.zeros((n + 3, n + 3))
+        a[:n, :n] = self.kcc[np.ix_(idx, idx)] + reg * np.eye(n)
+        a[:n, n] = 1.0
+        a[:n, n + 1:] = self.p[idx]
+        a[n, :n] = 1.0
+        a[n + 1:, :n] = self.p[idx].T
+        b = np.zeros((n + 3, 2))
+        b[:n] = values
+        try:
+            coef = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:  # coincident centres without smoothing
+            coef = np.linalg.lstsq(a, b, rcond=None)[0]
+        out = self.knc[:, idx] @ coef[:n] + self.q1 @ coef[n:]
+        nodes = self.q1[:, 1:] * self.s + self.c0
+        return (out - nodes).reshape(self.shape)
 
 
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
@@ -356,22 +395,30 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         moved = src_lm + scale * (dst_lm - src_lm)
         base_dst = np.vstack([moved[base], anchors])
         base_src = np.vstack([src_lm[base], anchors])
-        f0 = _tps_field(base_dst, base_src, nodes, w)
+        nb = len(base_dst)
+        curves = [(cut_curves(moved, c), cut_curves(src_lm, c)) for c in cuts]
+        # every spline's centres: the base points, then each cut's inner curve points
+        centres, values, first = [base_dst], [base_src], []
+        for (du, dl), (su, sl) in curves:
+            first.append(nb + sum(len(x) for x in centres[1:]))
+            centres += [du[1:-1], dl[1:-1]]
+            values += [su[1:-1], sl[1:-1]]
+        centres, values = np.vstack(centres), np.vstack(values)
+        bank = _SplineBank(centres, nodes)
+        f0 = bank.field(np.arange(nb), base_src) * w
         up_total, low_total = f0.copy(), f0.copy()
         zone_sum = np.zeros(nodes.shape[:2])
         ok = True
         interior, geos, extras = {}, [], []
-        for cut in cuts:
-            du, dl = cut_curves(moved, cut)
-            su, sl = cut_curves(src_lm, cut)
+        for cut, ((du, dl), (su, sl)), i0 in zip(cuts, curves, first):
+            m = len(du) - 2
+            on_up, on_low = np.arange(i0, i0 + m), np.arange(i0 + m, i0 + 2 * m)
             keep_up = [k for k, i in enumerate(base) if i not in cut.lower_only]
-            keep_up += list(range(len(base), len(base_dst)))  # the anchors
+            keep_up = np.r_[keep_up, np.arange(len(base), nb), on_up]  # + anchors + the curve
             keep_low = [k for k, i in enumerate(base) if i not in cut.upper_only]
-            keep_low += list(range(len(base), len(base_dst)))
-            f_up = _tps_field(np.vstack([base_dst[keep_up], du[1:-1]]),
-                              np.vstack([base_src[keep_up], su[1:-1]]), nodes, w)
-            f_low = _tps_field(np.vstack([base_dst[keep_low], dl[1:-1]]),
-                               np.vstack([base_src[keep_low], sl[1:-1]]), nodes, w)
+            keep_low = np.r_[keep_low, np.arange(len(base), nb), on_low]
+            f_up = bank.field(keep_up, values[keep_up]) * w
+            f_low = bank.field(keep_low, values[keep_low]) * w
             g = side_weight(du, dl, nodes)[..., None]
             zone = zone_weight(du, dl, nodes)
             b_up = f_low + 0.5 * (1 + g) * (f_up - f_low)
@@ -383,9 +430,9 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             if polygon_area(opening_polygon(su, sl)) < 0.5 or polygon_area(hole) < 0.5:
                 f_in = None  # no source interior to show, or nowhere to show it
             elif cut.interior == "upper":
-                keep = sorted(set(BROWS + NOSE + EYES + UPPER_OUTER_LIP) - cut_pts)
-                f_in = _tps_field(np.vstack([moved[keep], anchors, du]),
-                                  np.vstack([src_lm[keep], anchors, su]), nodes, w)
+                keep = set(BROWS + NOSE + EYES + UPPER_OUTER_LIP + [cut.upper[0], cut.upper[-1]])
+                keep_in = np.r_[[k for k, i in enumerate(base) if i in keep], np.arange(len(base), nb), on_up]
+                f_in = bank.field(keep_in, values[keep_in]) * w
             else:
                 f_in = f0
             interior[cut.name] = f_in
