@@ -256,14 +256,18 @@ def side_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray) -> np.nda
     return _smoothstep(phi, SIDE_LO, SIDE_HI).reshape(shape)
 
 
-def zone_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def zone_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray,
+                signed_distance: np.ndarray | None = None) -> np.ndarray:
     """(..., ) weight of a cut's fields against ``F0`` at ``pts``: 1 near the opening, 0 from
-    :data:`ZONE_HI` chord lengths away."""
+    :data:`ZONE_HI` chord lengths away (``signed_distance``: the points' distances to the
+    opening polygon as ``polygon_distance`` gives them, if already known)."""
     shape = np.shape(pts)[:-1]
     p = np.asarray(pts, np.float64).reshape(-1, 2)
     chord = max(float(np.linalg.norm(upper[-1] - upper[0])), 1e-6)
-    # (a zero-area opening's outline runs along the curve and back: the distance to the curve)
-    d = np.maximum(-polygon_distance(opening_polygon(upper, lower), p), 0.0) / chord
+    if signed_distance is None:
+        # (a zero-area opening's outline runs along the curve and back: the distance to it)
+        signed_distance = polygon_distance(opening_polygon(upper, lower), p)
+    d = np.maximum(-np.asarray(signed_distance).reshape(-1), 0.0) / chord
     return (1.0 - _smoothstep(d, ZONE_LO, ZONE_HI)).reshape(shape)
 
 
@@ -420,13 +424,14 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             f_up = bank.field(keep_up, values[keep_up]) * w
             f_low = bank.field(keep_low, values[keep_low]) * w
             g = side_weight(du, dl, nodes)[..., None]
-            zone = zone_weight(du, dl, nodes)
+            hole = opening_polygon(du, dl)
+            inside = polygon_distance(hole, nodes.reshape(-1, 2)).reshape(nodes.shape[:2])
+            zone = zone_weight(du, dl, nodes, inside)
+            open_nodes = inside > 0
             b_up = f_low + 0.5 * (1 + g) * (f_up - f_low)
             b_low = f_low + 0.5 * (1 - g) * (f_up - f_low)
             side = upper_side_polygon(du, dl, up_dir)
             up_nodes = (polygon_distance(side, nodes.reshape(-1, 2)) > 0).reshape(zone.shape)
-            hole = opening_polygon(du, dl)
-            open_nodes = (polygon_distance(hole, nodes.reshape(-1, 2)) > 0).reshape(zone.shape)
             if polygon_area(opening_polygon(su, sl)) < 0.5 or polygon_area(hole) < 0.5:
                 f_in = None  # no source interior to show, or nowhere to show it
             elif cut.interior == "upper":
@@ -525,6 +530,11 @@ def _sample(grid: Grid, node_field: np.ndarray, box) -> np.ndarray:
     return out.reshape(out.shape[:2] + node_field.shape[2:])
 
 
+def _clip_box(box, limit) -> tuple[int, int, int, int]:
+    """``box`` (x0, y0, x1, y1) cut to ``limit`` (possibly empty: x1 <= x0 or y1 <= y0)."""
+    return (max(box[0], limit[0]), max(box[1], limit[1]), min(box[2], limit[2]), min(box[3], limit[3]))
+
+
 def _box_around(pts: np.ndarray, margin: float, shape) -> tuple[int, int, int, int]:
     h, w = shape[:2]
     lo = np.floor(pts.min(0) - margin).astype(int)
@@ -594,51 +604,65 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     d_up = _sample(grid, f.up, roi)
     warped = _remap(out, d_up, roi)
     opening, interior, eye_opening = zeros(), zeros(), zeros()
-    composites = []
     for geo in f.cuts:
+        hole_poly = opening_polygon(geo.dst_upper, geo.dst_lower)
         # the pixels where the side matters (the two side fields differ): those nodes, one grid
         # step around them, and the destination opening
         active = np.argwhere(geo.active)
-        pts = [opening_polygon(geo.dst_upper, geo.dst_lower)]
+        pts = [hole_poly]
         if len(active):
             pts.append(np.stack([grid.x0 + grid.step * active[:, 1], grid.y0 + grid.step * active[:, 0]], 1))
-        bx0, by0, bx1, by1 = _box_around(np.vstack(pts), 1.5 * grid.step, pixels.shape)
-        box = (max(bx0, x0), max(by0, y0), min(bx1, x1), min(by1, y1))
+        box = _clip_box(_box_around(np.vstack(pts), 1.5 * grid.step, pixels.shape), roi)
         bx0, by0, bx1, by1 = box
         if bx1 <= bx0 or by1 <= by0:
             continue
-        sl = np.s_[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
-        c_up = polygon_coverage(geo.side_poly, box)
-        c_open = polygon_coverage(opening_polygon(geo.dst_upper, geo.dst_lower), box)
+        # Lower-side pixels: outside the opening's box a plain label from the upper-side polygon
+        # (its edges there are the rays out of the corners, where both sides' fields agree);
+        # inside it (the cut and the opening), exact coverage, composited in float.
+        obox = _clip_box(_box_around(hole_poly, 2.0, pixels.shape), box)
+        ox0, oy0, ox1, oy1 = obox
+        lower = np.ones((by1 - by0, bx1 - bx0), np.uint8)
+        cv2.fillPoly(lower, [np.round((geo.side_poly - (bx0, by0)) * 16).astype(np.int32)], 0,
+                     cv2.LINE_8, shift=4)
+        osl = np.s_[oy0 - by0:oy1 - by0, ox0 - bx0:ox1 - bx0]
+        lower[osl] = 1  # the opening's box: sampled in full with the lower field, blended below
+        ys, xs = np.nonzero(lower)
+        if len(ys):
+            lbox = (bx0 + xs.min(), by0 + ys.min(), bx0 + xs.max() + 1, by0 + ys.max() + 1)
+            lx0, ly0, lx1, ly1 = lbox
+            w_low = _remap(out, _sample(grid, f.low, lbox), lbox)
+            dst = warped[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0]
+            np.copyto(dst, w_low, where=lower[ly0 - by0:ly1 - by0, lx0 - bx0:lx1 - bx0].astype(bool)
+                      .reshape(lower[ly0 - by0:ly1 - by0, lx0 - bx0:lx1 - bx0].shape + (1,) * len(chans)))
+        if ox1 <= ox0 or oy1 <= oy0:
+            continue
+        # inside the opening's box: upper side, lower side, the source interior, the hole
+        sl = np.s_[oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0]
+        w_up = _remap(out, d_up[sl], obox).astype(np.float32)
+        w_low = warped[sl].astype(np.float32)  # the lower field's samples, written just above
+        c_up = polygon_coverage(geo.side_poly, obox)
+        c_open = polygon_coverage(hole_poly, obox)
         c_low = np.clip(1.0 - c_up - c_open, 0.0, 1.0)
-        d_low = d_up[sl] + _sample(grid, f.low - f.up, box)
-        w_low = _remap(out, d_low, box)
-        acc = warped[sl].astype(np.float32)
-        acc = acc * c_up.reshape(c_up.shape + (1,) * len(chans)) \
-            + w_low.astype(np.float32) * c_low.reshape(c_low.shape + (1,) * len(chans))
-        hole = np.zeros_like(c_open)
+        ch = (1,) * len(chans)
+        acc = w_up * c_up.reshape(c_up.shape + ch) + w_low * c_low.reshape(c_low.shape + ch)
         if c_open.max() > 0:
             hole = c_open
             if f.interior[geo.cut.name] is not None:
-                d_in = _sample(grid, f.interior[geo.cut.name], box)
+                d_in = _sample(grid, f.interior[geo.cut.name], obox)
                 sbox, scov = src_cov[geo.cut.name]
-                in_src = _remap(scov, d_in, box, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT, origin=sbox[:2])
-                w_in = _remap(pixels, d_in, box).astype(np.float32)
+                in_src = _remap(scov, d_in, obox, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT, origin=sbox[:2])
                 shown = c_open * in_src
                 hole = c_open - shown
-                acc += w_in * shown.reshape(shown.shape + (1,) * len(chans))
+                acc += _remap(pixels, d_in, obox).astype(np.float32) * shown.reshape(shown.shape + ch)
                 if geo.cut.name == "mouth":
                     interior[sl] += shown
             if hole.max() > 0:
                 known = 1.0 - hole
-                fill = membrane_fill(acc / np.maximum(known, 1e-6).reshape(known.shape + (1,) * len(chans)),
+                fill = membrane_fill(acc / np.maximum(known, 1e-6).reshape(known.shape + ch),
                                      (known > 0.999).astype(np.float32))
-                acc += fill * hole.reshape(hole.shape + (1,) * len(chans))
+                acc += fill * hole.reshape(hole.shape + ch)
             (opening if geo.cut.name == "mouth" else eye_opening)[sl] += hole
-        composites.append((sl, acc))
-    for sl, acc in composites:
         warped[sl] = _to_dtype(acc, pixels.dtype)
     out[y0:y1, x0:x1] = warped
     upper, lower = f.cuts[0].dst_upper, f.cuts[0].dst_lower
-    return CutWarpResult(out, roi, np.clip(opening, 0, 1), np.clip(interior, 0, 1), upper, lower,
-                         f.scale, f.landmarks, np.clip(eye_opening, 0, 1))
+    return CutWarpResult(out, roi, opening, interior, upper, lower, f.scale, f.landmarks, eye_opening)
