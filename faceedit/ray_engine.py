@@ -68,9 +68,12 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     this process. Returns True when this call initialised Ray (the caller shuts it down)."""
     ray = import_ray()
     quiet_ray()
+    given = address
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address:
+        _check_reachable(address, "--ray-address" if given else "RAY_ADDRESS")
     if ray.is_initialized():
         return False
-    address = address or os.environ.get("RAY_ADDRESS") or None
     common = dict(log_to_driver=False, logging_level=logging.ERROR, include_dashboard=False)
     try:
         if address:
@@ -83,6 +86,35 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
         raise FaceEditError(f"cannot start or join {where}: {e}") from None
     quiet_ray()
     return True
+
+
+RAY_CONNECT_TIMEOUT_S = 10.0
+"""How long ``apply --engine ray`` waits for the Ray cluster at ``--ray-address`` to answer."""
+
+
+def _check_reachable(address: str, option: str) -> None:
+    """Fail at once, with one line naming ``address``, where nothing at its HOST:PORT accepts a
+    connection within :data:`RAY_CONNECT_TIMEOUT_S` (refused, unknown host, no answer):
+    ``ray.init`` would retry for minutes, printing a "Failed to connect to GCS" line every few
+    seconds, and not end on SIGTERM meanwhile. ``auto`` (found by Ray on this machine) and
+    ``ray://`` client addresses are left to Ray. FaceEditError (exit 1); UsageError for an
+    address that is not HOST:PORT."""
+    import socket
+
+    if address == "auto" or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise UsageError(f"{option} {address}: give HOST:PORT (the head node's, e.g. head:6379), "
+                         "auto, or ray://HOST:PORT")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=RAY_CONNECT_TIMEOUT_S):
+            pass
+    except OSError as e:
+        reason = (f"no answer within {RAY_CONNECT_TIMEOUT_S:g} s" if isinstance(e, TimeoutError)
+                  else "unknown host" if isinstance(e, socket.gaierror) else (e.strerror or str(e)).lower())
+        raise FaceEditError(f"cannot join the Ray cluster at {address} ({option}): {reason}; is Ray "
+                            "running there (ray start --head)?") from None
 
 
 def quiet_ray() -> None:

@@ -225,3 +225,48 @@ def test_usage_errors(tmp_path, photos, monkeypatch):
                                "--engine", "ray", "--json")
     assert code == 2 and stdout == "" and 'pip install "faceedit[ray]"' in stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_an_address_where_no_ray_answers_fails_at_once(tmp_path, astronaut, tiny_ckpt, monkeypatch):
+    """--ray-address HOST:PORT where nothing answers: one line naming the address, exit 1, within
+    the stated timeout (ray.init retried for minutes printing "Failed to connect to GCS")."""
+    import socket
+    import time
+
+    pytest.importorskip("ray.data", reason=NEEDS_RAY)
+    from faceedit import ray_engine
+
+    photo = tmp_path / "a.png"
+    Image.fromarray(astronaut).save(photo)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(ray_engine, "RAY_CONNECT_TIMEOUT_S", 3.0)
+    monkeypatch.setattr(ray_engine, "start_ray", _no_init(ray_engine.start_ray))
+    t0 = time.monotonic()
+    code, stdout, stderr = run("apply", "--engine", "ray", "--ray-address", f"127.0.0.1:{port}", "-m", tiny_ckpt,
+                               "-t", "bright", photo, "-o", tmp_path / "o", "--json")
+    assert code == 1 and time.monotonic() - t0 < 60, stderr
+    errors = [line for line in stderr.splitlines() if "error" in line]
+    assert errors == [f"faceedit: error: cannot join the Ray cluster at 127.0.0.1:{port} (--ray-address): "
+                      "connection refused; is Ray running there (ray start --head)?"], stderr
+    assert "GCS" not in stderr and stdout == ""
+    code, _, stderr = run("apply", "--engine", "ray", "--ray-address", "headnode", "-m", tiny_ckpt,
+                          "-t", "bright", photo, "-o", tmp_path / "o")
+    assert code == 2 and "--ray-address headnode: give HOST:PORT" in stderr
+
+
+def _no_init(start_ray):
+    """start_ray, with ray.init made to fail the test instead of joining anything."""
+    def wrapped(address=None, num_cpus=None):
+        import ray
+
+        def no(*a, **k):
+            raise AssertionError("ray.init was called for an address that does not answer")
+
+        real, ray.init = ray.init, no
+        try:
+            return start_ray(address, num_cpus)
+        finally:
+            ray.init = real
+    return wrapped
