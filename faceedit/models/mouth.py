@@ -63,7 +63,7 @@ LARGE_RATIO = 1.35
 
 #: How the destination's colours move the exemplar (see :meth:`MouthBank._gains`).
 EXPOSURE_POWER, EXPOSURE_LIMITS = 0.6, (0.45, 1.8)
-RING_CHROMA_POWER, CHROMA_LIMIT = 0.5, 0.25
+RING_CHROMA_POWER, SCLERA_WEIGHT, CHROMA_DEAD_ZONE, CHROMA_LIMIT = 0.5, 0.6, 0.05, 0.25
 
 _DEFAULT_PATH = Path(__file__).resolve().parents[2] / "weights" / "mouths.safetensors"
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -145,10 +145,12 @@ def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> di
 
 
 def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
-    """Unit RGB (3,) of the whites of the eyes: the median of the brightest quarter of the pixels
-    inside the two eye contours of the 68 landmarks (36-41, 42-47); None when the eyes are too
-    small or off the photo. Near-neutral in every face, the eye whites carry the photo's white
-    balance where the skin also carries the person's tone."""
+    """Unit RGB (3,) of the whites of the eyes: the median of the whitest quarter (luma minus 3x
+    the channel spread: bright and grey, not lid or iris) of the pixels inside the two eye
+    contours of the 68 landmarks (36-41, 42-47); None when the eyes are too small or off the
+    photo. Near-neutral in every face, the eye whites carry the photo's white balance where the
+    skin also carries the person's tone (on the London smiles, one white balance, their r/g and
+    b/g vary by 5 % and 3 % between people)."""
     lm = np.asarray(face_lm, np.float64)
     unit = pixel_max(pixels.dtype)
     picked = []
@@ -162,8 +164,9 @@ def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
         if px.ndim == 1:
             px = np.repeat(px[:, None], 3, 1)
         if len(px) >= 8:
-            lum = px[:, :3] @ _LUMA
-            picked.append(px[lum >= np.percentile(lum, 75), :3])
+            px = px[:, :3]
+            white = px @ _LUMA - 3.0 * (px.max(1) - px.min(1))
+            picked.append(px[white >= np.percentile(white, 75)])
     if not picked or sum(len(p) for p in picked) < 4:
         return None
     return np.median(np.vstack(picked), 0)
@@ -421,9 +424,12 @@ class MouthBank:
         the exemplar's choice matches the tone; the eye whites' luma, shaded by the lids, moved
         the teeth further from the real ones on the held-out London smiles). White balance: the
         chromaticity ratio of the eye whites when both are known (``rings["sclera"]``, from the
-        face's landmarks), else of the ring gains, half-way (:data:`RING_CHROMA_POWER`: skin
-        chromaticity is partly the person's); each channel within :data:`CHROMA_LIMIT` of the
-        luma gain (a wrong measurement cannot paint the teeth green)."""
+        face's landmarks) and of the ring gains, geometrically weighted (:data:`SCLERA_WEIGHT`);
+        else of the ring gains alone, half-way (:data:`RING_CHROMA_POWER`: skin chromaticity is
+        partly the person's); a channel ratio within :data:`CHROMA_DEAD_ZONE` (log) of 1 is
+        taken as the person's, not the photo's (the eye whites' r/g varies by 5 % between the
+        London smiles, all one white balance), and the rest moves the channel, at most
+        :data:`CHROMA_LIMIT` from the luma gain (a wrong measurement cannot paint the teeth green)."""
         d = self.descriptors[e]
         lip_e = d[[DESCRIPTORS.index(c) for c in ("lip_r", "lip_g", "lip_b")]].astype(np.float64)
         skin_e = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
@@ -435,9 +441,14 @@ class MouthBank:
         exposure = gl**EXPOSURE_POWER
         if sc_d is not None and (sc_e > 0.02).all() and (np.asarray(sc_d) > 0.02).all():
             ratio = np.asarray(sc_d, np.float64) / sc_e
-            chroma = ratio / max(float(ratio @ _LUMA), 1e-6)
+            eyes = ratio / max(float(ratio @ _LUMA), 1e-6)
+            # both follow a change of white balance fully; their person-to-person errors average
+            chroma = eyes**SCLERA_WEIGHT * (g / gl) ** (1 - SCLERA_WEIGHT)
         else:
             chroma = (g / gl) ** RING_CHROMA_POWER
+        # a dead zone: differences the size of the person-to-person spread are not a cast
+        lc = np.log(np.maximum(chroma, 1e-6))
+        chroma = np.exp(np.sign(lc) * np.maximum(np.abs(lc) - CHROMA_DEAD_ZONE, 0.0))
         chroma = np.clip(chroma, 1 - CHROMA_LIMIT, 1 + CHROMA_LIMIT)
         return chroma * float(np.clip(exposure, *EXPOSURE_LIMITS))
 
