@@ -402,3 +402,45 @@ def test_rejects_other_pixel_types():
     lm = synthetic_lm()
     with pytest.raises(ValueError):
         cut_warp(np.zeros((64, 64, 3), np.float32), lm, lm)
+
+
+def _blink(lm: np.ndarray, t: float = 1.0) -> np.ndarray:
+    """The upper lids come down to meet the lower ones three quarters of the way (t = 1)."""
+    lm = np.array(lm, np.float64)
+    for up, lo in (([37, 38], [41, 40]), ([43, 44], [47, 46])):
+        meet = lm[up] + 0.75 * (lm[lo] - lm[up])
+        lm[up], lm[lo] = lm[up] + t * (meet - lm[up]), lm[lo] + t * (meet - lm[lo])
+    return lm
+
+
+def test_eyelids_as_cuts_close_the_eyes_without_the_eye_interior():
+    from faceedit.faces.cutwarp import LEFT_EYE, RIGHT_EYE, cut_curves
+
+    lm = synthetic_lm()
+    img = synthetic_photo(lm)
+    for cut in (LEFT_EYE, RIGHT_EYE):
+        up, low = cut_curves(lm, cut)
+        cov = polygon_coverage(opening_polygon(up, low), (0, 0, 512, 512))
+        img[cov > 0] = (0, 255, 0)
+    dst = _blink(lm)
+    r = cut_warp(img, lm, dst, eyelids=True)
+    assert r.scale == 1.0 and r.eye_opening.max() == 0
+    g = r.pixels.astype(int)
+    assert ((g[..., 1] - np.maximum(g[..., 0], g[..., 2])) > 60).sum() == 0
+    # without the lids as cuts the meeting lids cannot be reached: the eyes stay partly open
+    plain = cut_warp(img, lm, dst).pixels.astype(int)
+    assert ((plain[..., 1] - np.maximum(plain[..., 0], plain[..., 2])) > 60).sum() > 100
+    # half a blink: the eye shows, carried with the face, and (but for anti-aliased edge
+    # pixels) nothing is a hole
+    half_lm = _blink(lm, 0.5)
+    half = cut_warp(img, lm, half_lm, eyelids=True)
+    area = sum(polygon_coverage(opening_polygon(*cut_curves(half_lm, c)), half.roi).sum()
+               for c in (LEFT_EYE, RIGHT_EYE))
+    assert half.eye_opening.max() < 0.5 and half.eye_opening.sum() < 0.05 * area
+    g = half.pixels.astype(int)
+    assert ((g[..., 1] - np.maximum(g[..., 0], g[..., 2])) > 60).sum() > 100
+    # the mouth alone: the eyes' cuts change nothing there
+    mouth = part_lips(lm, 0.2)
+    a, b = cut_warp(img, lm, mouth, eyelids=True), cut_warp(img, lm, mouth)
+    np.testing.assert_array_equal(a.opening, b.opening)
+    assert _check_fold_free(lm, jaw_drop(lm, 0.3), 1.0) is not None
