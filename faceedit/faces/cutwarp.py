@@ -13,24 +13,29 @@ fields):
 
 * Each cut has two destination curves, ``upper`` and ``lower`` (centripetal Catmull-Rom through
   60,61,62,63,64 and 60,67,66,65,64; :func:`lip_curves`), and the same curves in the source.
-* Backward fields (output pixel -> source position) on a coarse :class:`~faceedit.faces.warp.Grid`:
-  ``F0`` the spline through every driving point but the cut (as ``backward_field``: the
-  :data:`~faceedit.faces.warp.WARP_POINTS` and fixed anchors around the face) plus the cut's
-  corners; ``F_up`` the same plus the dense upper curve (destination upper curve -> source upper
-  curve); ``F_low`` the same plus the lower curve. All of them times
-  :func:`~faceedit.faces.warp.region_weight`, so exactly zero beyond the face region.
-* Which field a pixel uses: let ``w`` be the angle the destination cut subtends at the pixel
-  (a harmonic function: +-pi on the cut, 0 far away; outside the mouth opening the upper and
-  the lower curve subtend the same angle). ``g = smoothstep(|w|/pi; 0.5, 0.75)`` is 1 in a lens
-  hugging the cut and 0 outside the lens through the two corners (inscribed angle 90 deg). On the
-  upper side the field is ``F_low + (1+g)/2 (F_up - F_low)``, on the lower side
-  ``F_low + (1-g)/2 (F_up - F_low)``: each exactly its own side's field near the cut, the same
-  average of both where ``g = 0``, so the side (a polygon: the region above the upper curve,
-  closed by rays out of the corners along the bisector of the two curves) matters only inside
-  the lens and the map is continuous everywhere but across the cut. Beyond a wider zone around
-  the cut (``|w|/pi`` from 0.45 down to 0.3) the field falls back smoothly to ``F0``. Both side
-  fields are smooth grid fields (sampled per pixel, bilinearly); only the side label and the
-  opening are decided per pixel, with exact anti-aliased polygon coverage.
+* Backward fields (output pixel -> source position) on the coarse face grid (a
+  :class:`~faceedit.faces.warp.Grid`, as ``backward_field``), all thin-plate splines times
+  :func:`~faceedit.faces.warp.region_weight`, so exactly zero beyond the face region: ``F0``
+  through the plain warp's driving points (:data:`~faceedit.faces.warp.WARP_POINTS`, the
+  fixed anchors around the face) plus the cut's corners; ``F_up`` the same without the lower
+  outer lip (:attr:`Cut.lower_only`) plus the dense upper curve (destination upper curve ->
+  source upper curve); ``F_low`` likewise with the lower curve, without the upper outer lip.
+  (A spline through both a lip's outer points and the other lip's inner curve folds when the
+  destination is closed: the two lie a lip's thickness apart there but map across the source
+  opening.)
+* Which field a pixel uses. The side label: a polygon of the region above the destination
+  upper curve, closed by rays out of the two corners along the outward bisector of the two
+  curves (:func:`upper_side_polygon`). The side weight ``g`` (:func:`side_weight`): the angle,
+  seen from the nearer corner, between the pixel and that corner's ray, through a smoothstep
+  from 30 to 75 degrees: 1 over the whole region above and below the mouth, 0 on the rays. On
+  the upper side the field is ``F_low + (1+g)/2 (F_up - F_low)``, on the lower side
+  ``F_low + (1-g)/2 (F_up - F_low)``: each side's own field alone above and below the lips,
+  the same average of both on the rays, where the label changes, so the map is continuous
+  everywhere but across the cut. A zone weight (:func:`zone_weight`, 1 up to 0.4 and 0 from
+  0.8 corner-to-corner lengths away from the opening) fades both into ``F0``. The two fields
+  are smooth grid fields sampled per pixel (bilinearly); only the label and the opening are
+  decided per pixel, with exact anti-aliased polygon coverage where it matters (the opening's
+  box), a plain label elsewhere (on the rays both fields agree).
 * The destination opening (the polygon between the two destination curves) samples neither
   side: an interior field ``F_in`` (for the mouth: the spline through the upper curve, the
   upper outer lip, brows, nose, eyes and anchors only, so the teeth move with the upper lip; for
@@ -45,10 +50,16 @@ fields):
   least :data:`~faceedit.faces.warp.MIN_JACOBIAN`; otherwise the whole move is scaled down (a
   bisection, as ``backward_field``).
 
-The photo is resampled once per pixel (bicubic) over the face region's ROI; only the pixels of
-the boxes around the cuts are resampled a second time (with the other side's field) and
+The photo is resampled once per pixel (bicubic) over the face region's ROI; only the lower
+side's pixels near a cut and the opening's box are resampled again (with their own fields) and
 composited. A zero move returns the input unchanged; a pixel where every field is zero (beyond
 the face region) is the input's own, bit for bit.
+
+Eyelids (``eyelids=True``): the same cut between the upper lid (36,37,38,39) and the lower lid
+(36,41,40,39), and likewise for the other eye; the eye interior stays with the face (``F0``).
+A blink then closes the lids over the landmark eye polygon; the detector's eye contour often
+lies inside the visible eye (on the London photos a few pixels of iris and white stay outside
+it), and what lies outside the polygon moves with the lids.
 
 Coordinates: x right, y down, pixel centres at integers (as :mod:`faceedit.faces.warp`).
 """
@@ -61,7 +72,7 @@ import cv2
 import numpy as np
 import torch
 
-from faceedit.faces.landmarks import BROWS, CHIN, EYES, NOSE, eye_centres, eye_distance
+from faceedit.faces.landmarks import BROWS, CHIN, EYES, NOSE, eye_centres
 from faceedit.faces.warp import (
     MIN_JACOBIAN,
     REGION_OUTER,
