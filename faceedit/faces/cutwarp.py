@@ -541,6 +541,24 @@ def _sample(grid: Grid, node_field: np.ndarray, box) -> np.ndarray:
     return out.reshape(out.shape[:2] + node_field.shape[2:])
 
 
+def _moving_bands(grid: Grid, node_field: np.ndarray, roi) -> list[tuple[int, int, int, int]]:
+    """Boxes covering every pixel of ``roi`` that ``node_field`` moves by 1/64 px or more: per
+    row of grid cells, the columns of cells with such a corner node. Every other pixel moves by
+    less, and remap's fixed-point coordinates (1/32 px) round that to the pixel itself."""
+    moving = np.abs(node_field).max(-1) >= 1.0 / 64
+    cells = moving[:-1, :-1] | moving[1:, :-1] | moving[:-1, 1:] | moving[1:, 1:]
+    x0, y0, x1, y1 = roi
+    edge = lambda o, k: int(np.ceil(o + grid.step * k - 1e-9))  # noqa: E731 (first pixel at or past node line k)
+    out = []
+    for i in np.flatnonzero(cells.any(1)):
+        js = np.flatnonzero(cells[i])
+        box = _clip_box((edge(grid.x0, js[0]), edge(grid.y0, i), edge(grid.x0, js[-1] + 1),
+                         edge(grid.y0, i + 1)), roi)
+        if box[2] > box[0] and box[3] > box[1]:
+            out.append(box)
+    return out
+
+
 def _clip_box(box, limit) -> tuple[int, int, int, int]:
     """``box`` (x0, y0, x1, y1) cut to ``limit`` (possibly empty: x1 <= x0 or y1 <= y0)."""
     return (max(box[0], limit[0]), max(box[1], limit[1]), min(box[2], limit[2]), min(box[3], limit[3]))
@@ -588,17 +606,18 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     x0, y0, x1, y1 = roi
     rh, rw = y1 - y0, x1 - x0
     zeros = lambda: np.zeros((rh, rw), np.float32)  # noqa: E731
-    out = pixels.copy()
     if np.array_equal(src_lm, dst_lm) or rh <= 0 or rw <= 0:
         up, low = lip_curves(dst_lm)
-        return CutWarpResult(out, roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
+        return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian)
     chans = pixels.shape[2:]
+    ch = (1,) * len(chans)
 
-    # The source with each cut's own opening replaced by a membrane of what surrounds it: the
-    # side fields sample this, so no lip shows any of the interior (not even the bicubic kernel's
-    # reach). ``out`` serves as that source; its ROI is overwritten by the warp below.
+    # The source the side fields sample: each cut's own source opening replaced by a membrane of
+    # what surrounds it, so no lip shows any of the interior (not even within the bicubic
+    # kernel's reach of the lip line).
+    src = pixels
     src_cov = {}
     for geo in f.cuts:
         poly = opening_polygon(geo.src_upper, geo.src_lower)
@@ -607,13 +626,16 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         src_cov[geo.cut.name] = (box, cov)
         if cov.max() > 0:
             bx0, by0, bx1, by1 = box
-            patch = pixels[by0:by1, bx0:bx1].astype(np.float32)
-            filled = membrane_fill(patch, (cov == 0).astype(np.float32))
+            filled = membrane_fill(pixels[by0:by1, bx0:bx1].astype(np.float32), (cov == 0).astype(np.float32))
             inside = cov > 0
-            out[by0:by1, bx0:bx1][inside] = _to_dtype(filled[inside], pixels.dtype)
+            if src is pixels:
+                src = pixels.copy()
+            src[by0:by1, bx0:bx1][inside] = _to_dtype(filled[inside], pixels.dtype)
 
-    d_up = _sample(grid, f.up, roi)
-    warped = _remap(out, d_up, roi)
+    out = pixels.copy()
+    for band in _moving_bands(grid, f.up, roi):
+        bx0, by0, bx1, by1 = band
+        out[by0:by1, bx0:bx1] = _remap(src, _sample(grid, f.up, band), band)
     opening, interior, eye_opening = zeros(), zeros(), zeros()
     for geo in f.cuts:
         hole_poly = opening_polygon(geo.dst_upper, geo.dst_lower)
@@ -635,26 +657,25 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         lower = np.ones((by1 - by0, bx1 - bx0), np.uint8)
         cv2.fillPoly(lower, [np.round((geo.side_poly - (bx0, by0)) * 16).astype(np.int32)], 0,
                      cv2.LINE_8, shift=4)
-        osl = np.s_[oy0 - by0:oy1 - by0, ox0 - bx0:ox1 - bx0]
-        lower[osl] = 1  # the opening's box: sampled in full with the lower field, blended below
+        has_obox = ox1 > ox0 and oy1 > oy0
+        if has_obox:
+            lower[oy0 - by0:oy1 - by0, ox0 - bx0:ox1 - bx0] = 1  # sampled in full, blended below
         ys, xs = np.nonzero(lower)
-        if len(ys):
-            lbox = (bx0 + xs.min(), by0 + ys.min(), bx0 + xs.max() + 1, by0 + ys.max() + 1)
-            lx0, ly0, lx1, ly1 = lbox
-            w_low = _remap(out, _sample(grid, f.low, lbox), lbox)
-            dst = warped[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0]
-            np.copyto(dst, w_low, where=lower[ly0 - by0:ly1 - by0, lx0 - bx0:lx1 - bx0].astype(bool)
-                      .reshape(lower[ly0 - by0:ly1 - by0, lx0 - bx0:lx1 - bx0].shape + (1,) * len(chans)))
-        if ox1 <= ox0 or oy1 <= oy0:
+        if len(ys) == 0:
+            continue
+        lx0, ly0, lx1, ly1 = lbox = (bx0 + xs.min(), by0 + ys.min(), bx0 + xs.max() + 1, by0 + ys.max() + 1)
+        w_low = _remap(src, _sample(grid, f.low, lbox), lbox)
+        where = lower[ly0 - by0:ly1 - by0, lx0 - bx0:lx1 - bx0].astype(bool)
+        np.copyto(out[ly0:ly1, lx0:lx1], w_low, where=where.reshape(where.shape + ch))
+        if not has_obox:
             continue
         # inside the opening's box: upper side, lower side, the source interior, the hole
         sl = np.s_[oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0]
-        w_up = _remap(out, d_up[sl], obox).astype(np.float32)
-        w_low = warped[sl].astype(np.float32)  # the lower field's samples, written just above
+        w_up = _remap(src, _sample(grid, f.up, obox), obox).astype(np.float32)
+        w_low = w_low[oy0 - ly0:oy1 - ly0, ox0 - lx0:ox1 - lx0].astype(np.float32)
         c_up = polygon_coverage(geo.side_poly, obox)
         c_open = polygon_coverage(hole_poly, obox)
         c_low = np.clip(1.0 - c_up - c_open, 0.0, 1.0)
-        ch = (1,) * len(chans)
         acc = w_up * c_up.reshape(c_up.shape + ch) + w_low * c_low.reshape(c_low.shape + ch)
         if c_open.max() > 0:
             hole = c_open
@@ -673,7 +694,6 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
                                      (known > 0.999).astype(np.float32))
                 acc += fill * hole.reshape(hole.shape + ch)
             (opening if geo.cut.name == "mouth" else eye_opening)[sl] += hole
-        warped[sl] = _to_dtype(acc, pixels.dtype)
-    out[y0:y1, x0:x1] = warped
+        out[oy0:oy1, ox0:ox1] = _to_dtype(acc, pixels.dtype)
     upper, lower = f.cuts[0].dst_upper, f.cuts[0].dst_lower
     return CutWarpResult(out, roi, opening, interior, upper, lower, f.scale, f.landmarks, eye_opening)
