@@ -207,3 +207,24 @@ def test_small_photo_is_area_downsampled(bank):
     assert inside.sum() > 20
     lum = out.astype(np.float64) @ LUMA
     assert lum[inside].std() > 8  # not a blurred band
+
+
+@pytest.mark.parametrize("scale,sigma", [(1.0, 3.0), (1.0, 8.0), (2.5, 3.0), (0.5, 3.0)])
+def test_grain_follows_the_photo(bank, scale, sigma):
+    """The filled interior carries the photo's own grain, whether the bank is shrunk (scale 0.5),
+    about at its size (1) or enlarged (2.5: the mouth 450 px wide): its high-pass noise (robust,
+    as the filler measures it) is within 0.6-1.6x the skin's."""
+    from faceedit.models.mouth import highpass_noise
+
+    rng = np.random.default_rng(1)
+    smooth = cv2.GaussianBlur(drawn_face().astype(np.float64), (0, 0), 2.0)
+    big = cv2.resize(smooth, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    img = np.clip(np.rint(big + rng.normal(0, sigma, big.shape[:2])[..., None]), 0, 255).astype(np.uint8)
+    up, lo = mouth(30 * scale, 180 * scale, 240 * scale, 200 * scale)
+    roi, op = opening_of(up, lo, img.shape)
+    out, _ = bank.fill(img, roi, op, up, lo)
+    luma = lambda a: (a.astype(np.float32) @ LUMA.astype(np.float32)) / 255  # noqa: E731
+    skin = np.zeros(img.shape[:2], bool)
+    skin[: int(60 * scale)] = True
+    ratio = highpass_noise(luma(out), filled_region(roi, op, img.shape)) / highpass_noise(luma(img), skin)
+    assert 0.6 < ratio < 1.6
