@@ -186,6 +186,18 @@ def test_astronaut_zero_move_bit_exact_and_moves_change_only_the_face_region():
         assert np.array_equal(r.pixels[beyond], img[beyond])
 
 
+def test_face_cut_by_the_photo_border():
+    """A face whose region runs off the photo: the warp stays inside the photo."""
+    img, lm = astronaut(), astronaut_lm()
+    x_cut = int(lm[:, 0].min()) + 10  # the photo starts inside the jaw line
+    part = np.ascontiguousarray(img[:, x_cut:])
+    shifted = lm - (x_cut, 0)
+    r = cut_warp(part, shifted, part_lips(shifted, 0.25))
+    assert r.pixels.shape == part.shape and r.roi[0] == 0 and r.opening.sum() > 100
+    outside = ~_region_mask(shifted, part.shape, REGION_OUTER + 0.05)
+    assert np.array_equal(r.pixels[outside], part[outside])
+
+
 def _check_fold_free(src, dst, min_scale):
     grid = face_grid(src)
     f = cut_fields(src, dst, grid)

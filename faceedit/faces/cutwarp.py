@@ -66,7 +66,7 @@ Coordinates: x right, y down, pixel centres at integers (as :mod:`faceedit.faces
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -153,7 +153,7 @@ class CutWarpResult:
     lower: np.ndarray
     scale: float
     landmarks: np.ndarray
-    eye_opening: np.ndarray = field(default=None)
+    eye_opening: np.ndarray
 
 
 # --------------------------------------------------------------------------------------------
