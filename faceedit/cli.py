@@ -533,6 +533,7 @@ def train(
     ckpt_every: int = typer.Option(500, "--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end)."),
     sample_every: int = typer.Option(500, "--sample-every", min=0, help="Steps between sample grids (RUN/samples/; 0: only at the end)."),
     log_every: int = typer.Option(10, "--log-every", min=0, help="Steps between log records (RUN/log.jsonl; 0: only the last step)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, show_default=False, help="Torch threads (default: the cores free, i.e. this process's usable cores less the load average; OMP_NUM_THREADS where set). Said in the log."),
     no_eval: bool = typer.Option(False, "--no-eval", help="Skip the held-out evaluation after export."),
     disc: List[str] = typer.Option([], "--disc", hidden=True, help="Deprecated: --set d_KEY=JSON."),
     lam: Optional[float] = typer.Option(None, "--lambda", hidden=True, help="Deprecated: --set lambda_reg=X."),
@@ -587,7 +588,7 @@ def train(
                           ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
                           device=device, amp=amp, resume=resume, init=init, options=options,
                           prior=None if prior.lower() in ("none", "off", "") else prior,
-                          run_files=run_files)
+                          run_files=run_files, threads=threads)
         train_and_export(model, sets, out, loop, config=cfg, export=export,
                          command="faceedit " + " ".join(sys.argv[1:]), evaluate_after=not no_eval)
 
@@ -769,6 +770,7 @@ def train_analysis(
     ckpt_every: int = typer.Option(500, "--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end)."),
     sample_every: int = typer.Option(500, "--sample-every", min=0, help="Steps between sample sheets (RUN/samples/; 0: only at the end)."),
     log_every: int = typer.Option(10, "--log-every", min=0, help="Steps between log records (RUN/log.jsonl; 0: only the last step)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, show_default=False, help="Torch threads (default: the cores free, at most what the network trains well on; OMP_NUM_THREADS where set). Said in the log."),
 ) -> None:
     """Train one of the face-analysis networks (classifiers, identity, parser, quality) on the
     shared training loop: RUN/state.safetensors, RUN/log.jsonl, RUN/samples/, RUN/report.json;
@@ -791,7 +793,7 @@ def train_analysis(
             budget = DEFAULT_ANALYSIS_BUDGET
         loop = LoopConfig(steps=_NO_STEP_LIMIT if steps is None else steps, budget_minutes=budget, seed=seed,
                           ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
-                          device=device, resume=resume, prior=None,
+                          device=device, resume=resume, prior=None, threads=threads,
                           run_files={RUN_SETTINGS: json.dumps(settings, indent=1) + "\n"})
         report = train_and_export(trainer, sets, run_dir, loop, export=out,
                                   command="faceedit " + " ".join(sys.argv[1:]))

@@ -314,3 +314,40 @@ def test_ddp_two_cpu_processes(tmp_path, ds):
     assert [x["step"] for x in log] == [1, 2, 3, 4]  # rank 0 alone logs
     st = load_training_state(tmp_path / "run" / "state.safetensors")
     assert st.extra["world_size"] == 2
+
+
+def test_torch_threads_are_the_cores_free(monkeypatch):
+    """Training takes as many torch threads as cores are free (usable cores less the load
+    average), never fewer than 1; --threads and OMP_NUM_THREADS win; the trainer's limit caps."""
+    import os
+
+    from faceedit.train import loop
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(loop, "usable_cores", lambda: 4)
+    for load, free in ((0.0, 4), (0.6, 3), (1.4, 3), (2.6, 1), (9.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        n, why = loop.choose_threads()
+        assert n == free and "4 usable cores" in why and f"{free} free" in why, (load, n, why)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert loop.choose_threads(None, trainer_hint=1)[0] == 1
+    assert loop.choose_threads(3) == (3, "--threads")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert loop.choose_threads()[1] == "OMP_NUM_THREADS=1"
+
+
+def test_train_says_its_thread_count(tmp_path, monkeypatch, caplog):
+    import logging
+
+    from _datasets import make_dataset
+    from typer.testing import CliRunner
+
+    from faceedit.cli import app
+
+    monkeypatch.setenv("FACEEDIT_PLUGINS", "tiny_trainer")
+    ds = make_dataset(tmp_path / "ds", subjects=4)
+    r = CliRunner().invoke(app, ["train", "-m", "test-tiny-gan", "-d", str(ds), "-o", str(tmp_path / "run"),
+                                 "--steps", "1", "--threads", "1", "--no-eval", "--prior", "none"])
+    assert r.exit_code == 0, r.stderr
+    assert "torch threads: 1 (--threads)" in r.stderr
+    assert json.loads((tmp_path / "run" / "report.json").read_text())["budget"]["torch_threads"] == 1
