@@ -228,3 +228,18 @@ def test_grain_follows_the_photo(bank, scale, sigma):
     skin[: int(60 * scale)] = True
     ratio = highpass_noise(luma(out), filled_region(roi, op, img.shape)) / highpass_noise(luma(img), skin)
     assert 0.6 < ratio < 1.6
+
+
+def test_very_large_opening(bank):
+    """An opening of more than 32767 pixels (OpenCV's remap limit for one row of points), as a
+    dropped jaw in a large photo gives: filled everywhere, teeth over a dark cavity."""
+    img = cv2.resize(drawn_face(), None, fx=3.0, fy=3.0, interpolation=cv2.INTER_LINEAR)
+    up, lo = mouth(330, 540, 720, 600)
+    roi, op = opening_of(up, lo, img.shape)
+    assert (op > 0).sum() > 40000
+    out, _ = bank.fill(img, roi, op, up, lo)
+    inside = filled_region(roi, op, img.shape)
+    assert (np.abs(out[inside].astype(int) - img[inside]).sum(1) > 0).mean() > 0.95
+    lum = out.astype(np.float64) @ LUMA
+    top = int(up[7, 1])
+    assert lum[top + 10:top + 30, 690:750].mean() > 2.0 * lum[top + 120:top + 200, 690:750].mean()

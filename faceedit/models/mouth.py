@@ -172,6 +172,19 @@ def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
     return np.median(np.vstack(picked), 0)
 
 
+def _remap_points(img: np.ndarray, x: np.ndarray, y: np.ndarray, interp: int = cv2.INTER_LINEAR,
+                  border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
+    """``img`` sampled at the points (x, y): (n,) or (n, C). The points are laid out as rows of
+    1024 (OpenCV's remap takes maps below 32767 px a side)."""
+    n = len(x)
+    rows = max(1, -(-n // 1024))
+    mx = np.zeros(rows * 1024, np.float32)
+    my = np.zeros(rows * 1024, np.float32)
+    mx[:n], my[:n] = x, y
+    out = cv2.remap(img, mx.reshape(rows, 1024), my.reshape(rows, 1024), interp, borderMode=border)
+    return out.reshape(rows * 1024, *img.shape[2:])[:n]
+
+
 def _smoothstep(a: float, b, x):
     t = np.clip((x - a) / np.maximum(b - a, 1e-6), 0.0, 1.0)
     return t * t * (3 - 2 * t)
@@ -340,10 +353,8 @@ class MouthBank:
             return np.stack([np.interp(uu, ue, curve[:, 0]), np.interp(uu, ue, curve[:, 1])], 1)
 
         def sample(pts):
-            mx = (pts[:, 0] * ks[0]).astype(np.float32).reshape(1, -1)
-            my = (pts[:, 1] * ks[1]).astype(np.float32).reshape(1, -1)
-            s = cv2.remap(src_img, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
-            return np.clip(s.reshape(-1, 3), 0.0, 1.0)
+            s = _remap_points(src_img, pts[:, 0] * ks[0], pts[:, 1] * ks[1], cv2.INTER_CUBIC, cv2.BORDER_REFLECT)
+            return np.clip(s, 0.0, 1.0)
 
         pu, pl = at(eu, u), at(el, u)
         he = np.linalg.norm(pl - pu, axis=1)  # exemplar column height (bank px)
@@ -386,9 +397,7 @@ class MouthBank:
         # the profile's outer columns reach the lips where the curves meet: the corners read the
         # inner columns (and are darkened with the rest of the mouth's corners)
         uc = np.clip(u, 0.2, 0.8)
-        lum = cv2.remap(prof.astype(np.float32), (uc * (uu - 1)).astype(np.float32).reshape(1, -1),
-                        (np.clip(v, 0, 1) * (vv - 1)).astype(np.float32).reshape(1, -1),
-                        cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1)
+        lum = _remap_points(prof.astype(np.float32), uc * (uu - 1), np.clip(v, 0, 1) * (vv - 1))
         d = self.descriptors[e]
         skin = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
         lip = d[[DESCRIPTORS.index(c) for c in ("lip_r", "lip_g", "lip_b")]].astype(np.float64)
@@ -401,10 +410,8 @@ class MouthBank:
         tex = np.zeros_like(u)
         for gy, gx, amp in ((4, 6, 0.3), (8, 14, 0.18), (16, 32, 0.1)):
             g = rng.standard_normal((gy, gx)).astype(np.float32)
-            tex += amp * cv2.remap(cv2.resize(g, (64, 32), interpolation=cv2.INTER_CUBIC),
-                                   (u * 63).astype(np.float32).reshape(1, -1),
-                                   (np.clip(v, 0, 1) * 31).astype(np.float32).reshape(1, -1),
-                                   cv2.INTER_LINEAR).reshape(-1)
+            tex += amp * _remap_points(cv2.resize(g, (64, 32), interpolation=cv2.INTER_CUBIC),
+                                       u * 63, np.clip(v, 0, 1) * 31)
         col = (lum * np.exp(tex))[:, None] * self.cavity_rgb[None, :].astype(np.float64)
         # the tongue: a rounded pink hump over the bottom third, darker towards the back
         top = 0.62 + 0.35 * ((u - 0.5) / 0.45) ** 2
