@@ -95,12 +95,10 @@ SIDE_LO, SIDE_HI = np.radians(30.0), np.radians(75.0)
 #: Distance from the opening (in chord lengths, corner to corner) over which the cut's fields
 #: fade into ``F0`` (1 up to ZONE_LO, 0 from ZONE_HI).
 ZONE_LO, ZONE_HI = 0.4, 0.8
-#: Smoothing of the thin-plate splines (in their unit frame, as backward_field).
+#: Smoothing of the thin-plate splines (in the unit frame of their centres, as backward_field).
 TPS_REG = 1e-3
 #: Mouth: upper outer lip points the interior (teeth) field follows besides the upper inner lip.
 UPPER_OUTER_LIP = list(range(48, 55))
-#: Eyelid points that become cut curves with ``eyelids=True``.
-LID_POINTS = [37, 38, 40, 41, 43, 44, 46, 47]
 
 
 @dataclass(frozen=True)
@@ -330,7 +328,9 @@ class CutFields:
     """The backward fields of a cut warp on ``grid`` (each (ny, nx, 2); output pixel p samples
     the source at p + field(p)): ``up`` for pixels on a cut's upper side (and everywhere away
     from the cuts), ``low`` for pixels on a lower side (equal to ``up`` away from the cuts),
-    ``interior[name]`` for the cut's destination opening."""
+    ``interior[name]`` for the cut's destination opening (None where no source interior can
+    show: the source or the destination opening has no area). ``cuts``: per cut, its curves,
+    side polygon and the node masks the fold test used."""
 
     grid: Grid
     up: np.ndarray
