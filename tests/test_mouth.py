@@ -243,3 +243,15 @@ def test_very_large_opening(bank):
     lum = out.astype(np.float64) @ LUMA
     top = int(up[7, 1])
     assert lum[top + 10:top + 30, 690:750].mean() > 2.0 * lum[top + 120:top + 200, 690:750].mean()
+
+
+def test_curve_order_and_landmark_checks(bank):
+    img = drawn_face()
+    up, lo = mouth(30)
+    roi, op = opening_of(up, lo, img.shape)
+    a, ea = bank.fill(img, roi, op, up, lo)
+    b, eb = bank.fill(img, roi, op, up[::-1], lo[::-1])  # right corner first: the same mouth
+    assert ea == eb
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="68"):
+        bank.fill(img, roi, op, up, lo, face_lm=np.zeros((5, 2)))

@@ -285,8 +285,12 @@ class MouthBank:
         op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
         if op.shape != (y1 - y0, x1 - x0):
             raise ValueError(f"opening is {op.shape}, roi {roi} needs {(y1 - y0, x1 - x0)}")
+        if face_lm is not None and np.shape(face_lm) != (68, 2):
+            raise ValueError(f"face_lm must be the 68 iBUG landmarks (68, 2), got {np.shape(face_lm)}")
         rgb = pixels[..., None].repeat(3, -1) if pixels.ndim == 2 else pixels[..., :3]
         up, lo = _join_corners(np.asarray(upper, np.float64), np.asarray(lower, np.float64))
+        if up[0, 0] > up[-1, 0]:  # given right corner first: the exemplar's left goes left
+            up, lo = up[::-1].copy(), lo[::-1].copy()
         aspect, wd = opening_aspect(up, lo)
 
         # the destination's colour and noise around the mouth (a local window of the photo)
