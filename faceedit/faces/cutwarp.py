@@ -341,6 +341,15 @@ class CutFields:
     cuts: list
 
 
+def _nodes_inside(grid: Grid, poly: np.ndarray) -> np.ndarray:
+    """(ny, nx) bool: the grid nodes inside ``poly`` (rasterised in node units; nodes within
+    a small fraction of a cell of the outline may go either way)."""
+    m = np.zeros((grid.ny, grid.nx), np.uint8)
+    q = (np.asarray(poly, np.float64) - (grid.x0, grid.y0)) / grid.step
+    cv2.fillPoly(m, [np.round(q * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    return m.astype(bool)
+
+
 def _anchors(src_lm: np.ndarray) -> np.ndarray:
     ring = region_outline(src_lm, grow=REGION_OUTER)
     return np.vstack([ring, (ring + np.roll(ring, 1, axis=0)) / 2])
@@ -366,7 +375,9 @@ class _SplineBank:
         qt = torch.from_numpy(q).float()
         pt = torch.from_numpy(self.p).float()
         r2 = torch.cdist(qt, pt).square_()
-        self.knc = torch.log(r2 + 1e-30).mul_(r2).double().numpy()  # (N, M), 0 at r = 0
+        # the kernel part in float32 as ThinPlateSpline's (< 1e-3 px from float64), the affine
+        # part in float64
+        self.knc = torch.log(r2 + 1e-30).mul_(r2).numpy()  # (N, M) float32, 0 at r = 0
 
     def field(self, idx, values: np.ndarray, reg: float = TPS_REG) -> np.ndarray:
         """(ny, nx, 2): the spline through centres ``idx`` taking them to ``values``, minus the
@@ -385,7 +396,9 @@ class _SplineBank:
             coef = np.linalg.solve(a, b)
         except np.linalg.LinAlgError:  # coincident centres without smoothing
             coef = np.linalg.lstsq(a, b, rcond=None)[0]
-        out = self.knc[:, idx] @ coef[:n] + self.q1 @ coef[n:]
+        w = np.zeros((self.knc.shape[1], 2), np.float32)
+        w[idx] = coef[:n]
+        out = (self.knc @ w).astype(np.float64) + self.q1 @ coef[n:]
         nodes = self.q1[:, 1:] * self.s + self.c0
         return (out - nodes).reshape(self.shape)
 
@@ -442,7 +455,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             b_up = f_low + 0.5 * (1 + g) * (f_up - f_low)
             b_low = f_low + 0.5 * (1 - g) * (f_up - f_low)
             side = upper_side_polygon(du, dl, up_dir)
-            up_nodes = (polygon_distance(side, nodes.reshape(-1, 2)) > 0).reshape(zone.shape)
+            up_nodes = _nodes_inside(grid, side)
             if polygon_area(opening_polygon(su, sl)) < 0.5 or polygon_area(hole) < 0.5:
                 f_in = None  # no source interior to show, or nowhere to show it
             elif cut.interior == "upper":
