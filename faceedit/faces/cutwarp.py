@@ -619,9 +619,18 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
-    """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16) from landmarks
-    ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour (and with
-    ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`."""
+    """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
+    landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
+    (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
+    ``min_jacobian``: the fold threshold (the move is scaled down below it).
+
+    The hole is the caller's to paint, e.g. with the mouth filler of
+    :mod:`faceedit.models.mouth` (its inputs are this result's fields)::
+
+        r = cut_warp(photo, lm, moved)
+        photo, _ = MouthBank.load().fill(r.pixels, r.roi, r.opening, r.upper, r.lower,
+                                         face_lm=r.landmarks)
+    """
     if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
         raise ValueError(f"expected (H,W[,C]) uint8/uint16 pixels, got {pixels.dtype} {pixels.shape}")
     src_lm = np.asarray(src_lm, np.float64)
