@@ -58,6 +58,8 @@ SKIN_RING = (0.30, 0.45)
 DESCRIPTORS = ("aspect", "width_ed", "height_ed", "teeth_luma", "lip_r", "lip_g", "lip_b",
                "skin_r", "skin_g", "skin_b", "skin_noise", "upper_depth", "scale",
                "sclera_r", "sclera_g", "sclera_b")
+#: How far inside its inner-lip curves an exemplar is read (bank px).
+EDGE_INSET = 2.0
 #: An opening this much taller (aspect ratio) than its exemplar is filled as a wide-open mouth.
 LARGE_RATIO = 1.35
 
@@ -258,7 +260,10 @@ class MouthBank:
         distance); ``size_ed`` (corner distance in eye distances) and ``skin`` (unit RGB of the
         skin ring) weigh in when given. Openings taller than the bank pick among its tallest."""
         a = self.desc("aspect").astype(np.float64)
-        score = ((np.log(min(aspect, a.max()) + 0.02) - np.log(a + 0.02)) / 0.15) ** 2
+        d = np.log(min(aspect, a.max()) + 0.02) - np.log(a + 0.02)
+        # an exemplar shorter than the opening is stretched (or filled as a wide-open mouth):
+        # worse than a taller one squeezed
+        score = (d / np.where(d > 0, 0.1, 0.2)) ** 2
         if size_ed is not None:
             score += ((np.log(size_ed) - np.log(self.desc("width_ed"))) / 0.4) ** 2
         if skin is not None:
@@ -367,7 +372,16 @@ class MouthBank:
         e_aspect = float(self.desc("aspect")[e])
         large = aspect > LARGE_RATIO * e_aspect
         if not large:
-            col = sample(pu + v[:, None] * (pl - pu))
+            # read the exemplar inside its curves (EDGE_INSET bank px from the corners and the
+            # lower lip, twice that from the upper, whose edge runs over the gum between the
+            # teeth): its colour-refined edges still hold a trace of its own lips, which the
+            # destination's lips around the opening replace
+            uu = EDGE_INSET / we + u * (1 - 2 * EDGE_INSET / we)
+            pu, pl = at(eu, uu), at(el, uu)
+            he_in = np.linalg.norm(pl - pu, axis=1)
+            top = np.where(he_in > 6 * EDGE_INSET, 2 * EDGE_INSET / np.maximum(he_in, 1e-6), 0.0)
+            bottom = np.where(he_in > 6 * EDGE_INSET, EDGE_INSET / np.maximum(he_in, 1e-6), 0.0)
+            col = sample(pu + (top + v * (1 - top - bottom))[:, None] * (pl - pu))
             shadow, corner = 0.12, 0.15
         else:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between

@@ -11,7 +11,8 @@ the ids ``london-NNN``, seed 0, 20 %: the split every trainer and the evaluation
    (Lanczos: the 1350-px photos have about 170-200 px there, so nothing is shrunk);
 3. refine the interior from colour: inside the mesh polygon grown by a few px, pixels less red
    than midway between the lips and the teeth (CIE a*), or much darker than the lips, connected
-   to the polygon's core; the inner-lip curves are that region's top and bottom edges per column;
+   to the polygon's core; the inner-lip curves are that region's top and bottom edges per column
+   (the top moved down onto the teeth where a pale lip passed the colour test);
 4. keep smiles whose opening is tall enough to show teeth (mean height >= :data:`MIN_ASPECT` of
    the corner distance) and whose interior is brighter than the lips (teeth, not a dark slit);
 5. store the crop, the curves, a soft mask and the descriptors of :data:`DESCRIPTORS`.
@@ -138,6 +139,16 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     mesh_bot = np.interp(xs + 0.5, lo[:, 0], lo[:, 1])
     top = np.clip(top, mesh_top - 0.015 * BANK_WIDTH, mesh_top + 0.06 * BANK_WIDTH)
     bot = np.clip(bot, mesh_bot - 0.04 * BANK_WIDTH, mesh_bot + 0.06 * BANK_WIDTH)
+    # where bright teeth lie a few px below that edge, the rows between are lip (a pale, less red
+    # lip passes the colour test): the edge moves down to the teeth
+    bright = lip_l + 0.5 * (np.percentile(lab[..., 0][core > 0], 75) - lip_l)
+    reach = int(0.04 * BANK_WIDTH)
+    for i, x in enumerate(xs):
+        t0 = int(round(top[i]))
+        col = lab[t0:min(t0 + reach, h), x, 0]
+        hit = np.flatnonzero(col > bright)
+        if len(hit) and hit[0] > 0 and (col[:hit[0]] > 0.6 * lip_l).all():  # lip above, not a dark gap
+            top[i] = t0 + hit[0]
     # the envelope: the pink gum between the tips of the upper teeth belongs to the interior
     top = _running(top, 9, np.min)
     bot = _running(bot, 5, np.max)
