@@ -67,7 +67,8 @@ LARGE_RATIO = 1.35
 EXPOSURE_POWER, EXPOSURE_LIMITS = 0.6, (0.45, 1.8)
 RING_CHROMA_POWER, SCLERA_WEIGHT, CHROMA_DEAD_ZONE, CHROMA_LIMIT = 0.5, 0.6, 0.05, 0.25
 
-_DEFAULT_PATH = Path(__file__).resolve().parents[2] / "weights" / "mouths.safetensors"
+#: The shipped bank's file name in the weights folder (:func:`faceedit.models.registry.weights_dir`).
+BANK_FILE = "mouths.safetensors"
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 
 
@@ -220,10 +221,13 @@ class MouthBank:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> MouthBank:
-        """Read a bank written by :meth:`save` (default: the shipped ``weights/mouths.safetensors``)."""
+        """Read a bank written by :meth:`save` (default: the shipped :data:`BANK_FILE` in the
+        weights folder: ``$FACEEDIT_WEIGHTS``, a checkout's ``weights/``, or an installed one)."""
         from safetensors import safe_open
 
-        path = Path(path) if path is not None else _DEFAULT_PATH
+        from faceedit.models.registry import weights_dir
+
+        path = Path(path) if path is not None else weights_dir() / BANK_FILE
         with safe_open(str(path), framework="numpy") as f:
             meta = dict(f.metadata() or {})
             t = {k: f.get_tensor(k) for k in f.keys()}
