@@ -132,28 +132,46 @@ def test_grid_sampling_matches_nodes():
     assert np.allclose(s[0, 0], field[0, 0]) and np.allclose(s[4, 8], field[1, 2], atol=1e-5)
 
 
+def _unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, np.float64).reshape(-1)
+    return v / np.linalg.norm(v)
+
+
 def synthetic_stage() -> Stage:
-    """A stage whose 'happy' lifts and widens the mouth corners, with a bright mouth bias and a
-    left-bright ratio image; the canonical frame is the astronaut's own normalised shape."""
+    """A stage with one identity axis (a wider face) and two expression axes: a smile (mouth
+    corners up and out) and a jaw drop. ``happy`` is 5 px of smile, with a bright mouth bias and a
+    left-bright ratio image; AU12 and AU26 are set through the AU readings of the landmarks. The canonical
+    frame is the astronaut's own normalised shape at a quarter of its size, so the astronaut reads
+    as (almost) no expression."""
     lm = np.asarray(astronaut_face().landmarks, np.float64)
-    cfg = {"canon_size": 64, "basis": 2, "targets": ["neutral", "happy"], "lighting": ["left"],
-           "appearance": {"happy": 3}, "aus": [12]}
+    cfg = {"canon_size": 64, "identity_axes": 1, "expression_axes": 2, "targets": ["neutral", "happy"],
+           "lighting": ["left"], "appearance": {"happy": 3}, "aus": [12, 26]}
     st = Stage(cfg)
     sd = st.state_dict()
     mean = apply_affine(similarity_transform(lm[STABLE], lm[STABLE] * 0.25), lm)
     sd["mean_shape"] = torch.tensor(mean)
-    sd["shape_basis"] = torch.eye(2, 136)
-    d = np.zeros((68, 2))
-    d[48] = (-1.0, -1.5)
-    d[54] = (1.0, -1.5)
-    sd["disp_mean_happy"] = torch.tensor(d)
-    sd["au_basis"] = torch.tensor(d / 4)[None]
+    wide = np.zeros((68, 2))
+    wide[0:17, 0] = np.sign(mean[0:17, 0] - mean[:, 0].mean())
+    smile = np.zeros((68, 2))
+    smile[[48, 60]] = (-1.0, -1.5)
+    smile[[54, 64]] = (1.0, -1.5)
+    jaw = np.zeros((68, 2))
+    jaw[[5, 6, 7, 8, 9, 10, 11, 55, 56, 57, 58, 59, 65, 66, 67], 1] = 1.0
+    sd["identity_basis"] = torch.tensor(_unit(wide))[None]
+    sd["identity_scale"] = torch.tensor([4.0])
+    sd["expression_basis"] = torch.tensor(np.stack([_unit(smile), _unit(jaw)]))
+    sd["expression_scale"] = torch.tensor([10.0, 10.0])
+    sd["state_happy"] = torch.tensor([5.0, 0.0])
     bias = torch.zeros(3, 64, 64)
     bias[:, 40:50, 20:44] = 0.2
     sd["bias_happy"] = bias
     sd["shade_left"] = torch.linspace(0.5, -0.5, 64).repeat(64, 1)
     st.load_state_dict(sd)
     return st
+
+
+def _smile_axis(st: Stage) -> np.ndarray:
+    return st._a("expression_basis")[0].reshape(68, 2)
 
 
 def test_stage_moves_landmarks_and_scales_with_strength():
@@ -164,8 +182,52 @@ def test_stage_moves_landmarks_and_scales_with_strength():
     assert full[48, 1] < -3 and full[54, 1] < -3  # corners up, in photo px (canonical x4)
     assert np.allclose(half, full / 2, atol=1e-6)
     assert np.allclose(st.move(lm, "happy", 0.0), lm)
-    assert np.allclose(st.move(lm, "keep", aus={12: 4.0}), st.move(lm, "happy", 1.0), atol=1e-6)
-    assert np.allclose(st.move(lm, "happy", aus={12: 4.0}) - lm, 2 * full, atol=1e-6)  # they add
+
+
+def test_state_round_trip_and_a_face_at_its_target_barely_moves():
+    """A face edited to a state is read back at that state; edited again to the same target it
+    hardly moves; ``neutral`` from there brings it back to the start."""
+    st = synthetic_stage()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    start = st.state(lm).expression
+    happy = st.move(lm, "happy")
+    got = st.state(happy).expression
+    want = st._a("state_happy")
+    assert np.linalg.norm(got - want) < 0.1 * np.linalg.norm(want - start)
+    first = np.abs(happy - lm).max()
+    again = np.abs(st.move(happy, "happy") - happy).max()
+    assert again < 0.1 * first
+    back = st.move(happy, "neutral")
+    assert np.abs(st.state(back).expression).max() < 0.1 * np.abs(want).max()
+
+
+def test_an_edit_replaces_the_expression_instead_of_adding_to_it():
+    """From a smiling face, ``neutral`` lowers the corners; the jaw-drop target from a smile takes
+    the smile away as it opens the jaw (the old delta edit kept the smile)."""
+    st = synthetic_stage()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    smiling = st.move(lm, "happy")
+    assert (st.move(smiling, "neutral") - smiling)[48, 1] > 3  # the corner comes down
+    unsmiled = st.state(st.move(smiling, "keep", aus={12: 0.0})).expression
+    assert abs(unsmiled[0]) < 0.3 * st._a("state_happy")[0] and abs(unsmiled[1]) < 0.5
+    dropped = st.state(st.move(smiling, "keep", aus={26: 4.0})).expression
+    assert dropped[1] > 3.0
+
+
+def test_au_values_are_absolute_and_strength_zero_is_the_identity():
+    st = synthetic_stage()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    a = st.state(st.move(lm, "keep", aus={12: 4.0})).expression
+    b = st.state(st.move(st.move(lm, "happy"), "keep", aus={12: 4.0})).expression
+    assert abs(a[0] - b[0]) < 0.5  # the same smile from a neutral and from a smiling face
+    assert np.allclose(st.move(lm, "keep", aus={12: 4.0}, strength=0.0), lm)
+    img = astronaut()
+    out, _ = st.edit_photo(img, [lm], "happy", 0.0, lighting="left")
+    assert np.array_equal(out, img)
+    from faceedit.errors import UsageError
+
+    with pytest.raises(UsageError):
+        st.move(lm, "keep", aus={4: 2.0})  # no statistics for AU4 in this stage
 
 
 def test_stage_edit_photo_region_only_and_strength_cap():
@@ -208,7 +270,7 @@ MODELS = ["stage", "reggan", "eggan", "legan", "lssl", "secgan"]
 @pytest.mark.parametrize("target", ["happy", "surprised"])
 def test_every_model_moves_the_astronaut_toward_its_target(name, target):
     """The edit's landmarks, detected again on the edited photo, moved along the stage's intended
-    move (mean + ridge displacement of the target): at least a third of the way for happy (the
+    move (from the face's own state to the target's): at least a third of the way for happy (the
     astronaut already smiles: a move of about 2 px, where detection noise and the network's own
     change weigh most) and most of the way for surprised."""
     from faceedit.api import Editor
@@ -228,42 +290,42 @@ def test_every_model_moves_the_astronaut_toward_its_target(name, target):
     assert along > (0.3 if target == "happy" else 0.7), along
 
 
-def test_controls_parse_and_map_to_aus():
+def test_controls_parse_and_map_to_absolute_aus():
     from faceedit.errors import UsageError
     from faceedit.models.stage import controls_to_aus, parse_controls
 
     c = parse_controls("smile=0.5, brows=-1")
     assert c == {"smile": 0.5, "brows": -1.0}
     aus = controls_to_aus(c)
-    assert aus[12] == pytest.approx(2.25) and aus[4] == pytest.approx(4.0) and 1 not in aus
+    assert aus[12] == pytest.approx(2.25) and aus[15] == 0.0  # the other side is set to none
+    assert aus[4] == pytest.approx(4.0) and aus[1] == 0.0 and aus[2] == 0.0
     for bad in ("grin=0.5", "smile=2", "smile=x"):
         with pytest.raises(UsageError):
             parse_controls(bad)
 
 
-def test_controls_add_to_the_target_move():
+def test_controls_set_the_smile():
     st = synthetic_stage()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     img = astronaut()
-    base, _ = st.edit_photo(img, [lm], "neutral", 1.0)
-    smiled, done = st.edit_photo(img, [lm], "neutral", 1.0, controls={"smile": 1.0})
-    assert not np.array_equal(base, smiled)
-    assert done[0].landmarks[48, 1] < lm[48, 1] - 1  # the AU12 basis lifts the corner
+    smiled, done = st.edit_photo(img, [lm], "keep", 1.0, controls={"smile": 1.0})
+    assert not np.array_equal(img, smiled)
+    assert done[0].landmarks[48, 1] < lm[48, 1] - 1  # the AU12 axis lifts the corner
+    assert done[0].new_state[0] > done[0].state[0] + 2
+    from faceedit.faces.au import AU_IDS
+
+    assert st.face_aus(done[0].landmarks)[AU_IDS.index(12)] == pytest.approx(4.5, abs=0.5)
 
 
-def test_like_copies_the_reference_move():
-    """A reference's expression is its move away from the neutral face the stage infers for it:
-    with no neutral move learnt, nothing moves; with one, its opposite is applied."""
+def test_like_copies_the_reference_state():
+    """``like`` moves a face to the reference face's own state: a reference that is the face
+    itself changes nothing; a smiling reference makes the face smile as much."""
     st = synthetic_stage()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
-    assert np.allclose(st.move(lm, "keep", like=lm), lm)
-    sd = st.state_dict()
-    d = np.zeros((68, 2))
-    d[48, 1] = 2.0  # "to neutral" lowers the left corner, so the reference smiles on that side
-    sd["disp_mean_neutral"] = torch.tensor(d)
-    st.load_state_dict(sd)
-    moved = st.move(lm, "keep", like=lm)
-    assert moved[48, 1] < lm[48, 1] - 1 and np.allclose(moved[49:], lm[49:])
+    assert np.allclose(st.move(lm, "keep", like=lm), lm, atol=1e-6)
+    smiling = st.move(lm, "happy")
+    copied = st.move(lm, "keep", like=smiling * 1.3 + 20)  # another size and place: same state
+    assert np.allclose(st.state(copied).expression, st.state(smiling).expression, atol=0.3)
 
 
 def test_a_greyscale_photo_stays_grey():
@@ -496,3 +558,60 @@ def test_shipped_stage_paints_glasses_around_the_eyes_only(tmp_path):
     written = sorted((tmp_path / "out").iterdir())
     assert len(written) == 1
     assert np.array_equal(np.asarray(Image.open(written[0])), out)
+
+
+def test_held_out_transitions_pair_every_expression_of_a_person():
+    """Truth pairs from every expression to every other one, within a held-out person's session
+    only, one source photo per expression; lighting and glasses variants left out."""
+    from pathlib import Path
+
+    from faceedit.data import Dataset, holdout_subjects
+    from faceedit.eval.truth import held_out_pairs, held_out_transitions
+
+    rows = []
+    for subj in ("s1", "s2", "s3", "s4", "s5"):
+        for e, takes in (("neutral", 2), ("happy", 1), ("sad", 2)):
+            for k in range(takes):
+                rows.append({"subject": subj, "pair": subj, "source": f"{subj}.{e}{k}", "labels": {"expression": e}})
+        rows.append({"subject": subj, "pair": subj, "source": f"{subj}.lit", "labels": {"expression": "neutral", "lighting": "left"}})
+    d = Dataset(Path("x"), {"size": 64}, rows)
+    held = holdout_subjects({r["subject"] for r in rows}, 0.2, 0)
+    moves = held_out_transitions([d], None, ["neutral", "happy", "sad"])
+    assert set(moves) == {("neutral", "happy"), ("neutral", "sad"), ("happy", "neutral"), ("happy", "sad"),
+                          ("sad", "neutral"), ("sad", "happy")}
+    assert all(s["subject"] in held and g["subject"] == s["subject"] for ps in moves.values() for s, g in ps)
+    assert len(moves[("neutral", "sad")]) == 2 * len(held)  # both sad takes, from the first neutral photo
+    assert len(moves[("sad", "neutral")]) == 2 * len(held)
+    assert not any("lit" in s["source"] or "lit" in g["source"] for ps in moves.values() for s, g in ps)
+    assert set(held_out_pairs([d], ["happy", "sad"])) == {"happy", "sad"}
+
+
+def test_the_stage_fits_on_a_small_set_with_as_many_axes_as_it_supports(tmp_path):
+    """Four training subjects cannot give 16 identity or 10 expression axes: the fit takes what
+    the data supports (a small set once failed with a size mismatch), and the result edits."""
+    import json
+
+    from faceedit.data import open_dataset
+    from faceedit.train.stage import fit_stage
+
+    from _datasets import make_dataset
+
+    root = make_dataset(tmp_path / "d", subjects=5, labels=("neutral", "happy", "sad"), size=64, paired=True)
+    rng = np.random.default_rng(1)
+    lm0 = np.asarray(astronaut_face().landmarks, np.float64)
+    lm0 = (lm0 - lm0.mean(0)) * 0.25 + 32
+    rows = [json.loads(line) for line in (root / "index.jsonl").read_text().splitlines()]
+    for r in rows:
+        lm = lm0 + rng.normal(0, 0.3, lm0.shape)
+        if r["labels"]["expression"] == "happy":
+            lm[[48, 54], 1] -= 2.0
+        elif r["labels"]["expression"] == "sad":
+            lm[[48, 54], 1] += 1.5
+        r["landmarks"] = lm.round(3).tolist()
+        r["role"] = "source" if r["labels"]["expression"] == "neutral" else "target"
+    (root / "index.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    st, report = fit_stage([open_dataset(root)])
+    assert report["identity_axes"] < 16 and report["expression_axes"] < 10
+    assert {"happy", "sad"} <= set(st.expressions)
+    moved = st.move(lm0, "happy")
+    assert (moved - lm0)[[48, 54], 1].mean() < -0.5  # corners up

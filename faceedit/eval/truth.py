@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from faceedit.api import Editor
-from faceedit.data import Dataset, expression_pairs, holdout_subjects, open_dataset
+from faceedit.data import Dataset, holdout_subjects, open_dataset, pair_groups
 from faceedit.eval.metrics import l1, ssim
 from faceedit.faces.align import align_face, apply_affine, similarity_transform
 from faceedit.faces.detect import get_detector
@@ -57,19 +57,38 @@ def landmark_error(lm: np.ndarray, ref: np.ndarray) -> float:
 
 def held_out_pairs(datasets: list[Dataset], targets: list[str], per_target: int | None = None,
                    seed: int = 0) -> dict[str, list[tuple[dict, dict]]]:
-    """Held-out (source, real target) rows per target: one source per target photo."""
+    """Held-out (neutral source, real target) rows per target: one source per target photo."""
     out: dict[str, list[tuple[dict, dict]]] = {}
+    for (src, t), ps in held_out_transitions(datasets, ["neutral"], targets, seed).items():
+        out.setdefault(t, []).extend(ps)
+    return {t: ps[:per_target] for t, ps in out.items()}
+
+
+def held_out_transitions(datasets: list[Dataset], sources: list[str] | None, targets: list[str],
+                         seed: int = 0) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
+    """Every (source photo, real target photo) of one held-out pair group (one person, one
+    session) whose expressions differ, keyed by (source expression, target expression):
+    JAFFE's 7 expressions give every X -> Y, Yale's 6, London neutral <-> smiling both ways.
+    ``sources``: the source expressions to keep (None: all). One source per target photo and
+    source expression (the group's first), so a person with three takes counts three times, not
+    nine. Lighting and glasses variants are left out."""
+    out: dict[tuple[str, str], list[tuple[dict, dict]]] = {}
     for d in datasets:
         held = holdout_subjects({r["subject"] for r in d.rows}, 0.2, seed)
-        rows = [r for r in d.rows if r["subject"] in held and "lighting" not in r["labels"]]
-        for t, ps in expression_pairs(rows).items():
-            if t in targets:
-                seen = set()
-                for s, g in ps:
-                    if g["source"] not in seen:
-                        seen.add(g["source"])
-                        out.setdefault(t, []).append((s, g))
-    return {t: ps[:per_target] for t, ps in out.items()}
+        rows = [r for r in d.rows if r["subject"] in held and "lighting" not in r["labels"]
+                and "glasses" not in r["labels"] and r["labels"].get("expression")]
+        for members in pair_groups(rows):
+            first: dict[str, dict] = {}
+            for r in members:
+                first.setdefault(r["labels"]["expression"], r)
+            for g in members:
+                t = g["labels"]["expression"]
+                if t not in targets:
+                    continue
+                for e, s in first.items():
+                    if e != t and (sources is None or e in sources):
+                        out.setdefault((e, t), []).append((s, g))
+    return out
 
 
 def _largest(det, rgb):
@@ -92,26 +111,44 @@ def _registered(real: np.ndarray, f_real, f_in, shape) -> np.ndarray:
 
 def evaluate_truth(editor: Editor, datasets: list[Dataset], targets: list[str], *,
                    per_target: int | None = None, strength: float = 1.0) -> tuple[dict, list]:
-    """Returns (figures per target and overall, sheet rows)."""
+    """From neutral faces: returns (figures per target, the pairs by target)."""
+    pairs = held_out_pairs(datasets, targets, per_target)
+    return measure_pairs(editor, {t: (t, ps) for t, ps in pairs.items()}, strength), pairs
+
+
+def evaluate_transitions(editor: Editor, datasets: list[Dataset], targets: list[str], *,
+                         per_key: int | None = None, strength: float = 1.0) -> dict:
+    """From every expression to every other one (:func:`held_out_transitions`): figures keyed
+    ``"source->target"``."""
+    pairs = held_out_transitions(datasets, None, targets)
+    jobs = {f"{e}->{t}": (t, ps[:per_key]) for (e, t), ps in sorted(pairs.items())}
+    return measure_pairs(editor, jobs, strength)
+
+
+def measure_pairs(editor: Editor, jobs: dict[str, tuple[str, list[tuple[dict, dict]]]],
+                  strength: float = 1.0) -> dict:
+    """Per key, edit each source photo to the key's target and compare with the real photo."""
     from faceedit.analysis.classify import load_classifier
     from faceedit.analysis.identity import load_identity
 
     clf = load_classifier("expression")
     ident = load_identity()
     det = get_detector(MEASURE_DETECTOR)
-    pairs = held_out_pairs(datasets, targets, per_target)
     figures: dict = {}
     cache: dict[str, tuple] = {}
-    for t in targets:
+
+    def photo(path: str) -> tuple:
+        if path not in cache:
+            img = read_image(path).pixels
+            cache[path] = (img, _largest(det, img))
+        return cache[path]
+
+    for key, (t, pairs) in jobs.items():
         errs_in, errs_out, hits, cos, same, lost = [], [], [], [], [], 0
         pix: dict[str, list[float]] = {"l1_input": [], "l1_edit": [], "ssim_input": [], "ssim_edit": []}
-        for s, g in pairs.get(t, []):
-            if s["source"] not in cache:
-                img = read_image(s["source"]).pixels
-                cache[s["source"]] = (img, _largest(det, img))
-            img, f_in = cache[s["source"]]
-            real = read_image(g["source"]).pixels
-            f_real = _largest(det, real)
+        for s, g in pairs:
+            img, f_in = photo(s["source"])
+            real, f_real = photo(g["source"])
             if f_in is None or f_real is None:
                 continue
             out = editor.edit(img, t, strength, face="largest")
@@ -132,7 +169,7 @@ def evaluate_truth(editor: Editor, datasets: list[Dataset], targets: list[str], 
             cos.append(c)
             same.append(c > ident.threshold)
         if errs_in:
-            figures[t] = {
+            figures[key] = {
                 "pairs": len(errs_in),
                 "landmark_error_input": round(float(np.mean(errs_in)), 4),
                 "landmark_error_edit": round(float(np.mean(errs_out)), 4),
@@ -143,7 +180,7 @@ def evaluate_truth(editor: Editor, datasets: list[Dataset], targets: list[str], 
                 **{k: round(float(np.mean(v)), 3) for k, v in pix.items()},
                 "edit_lost_face": lost,
             }
-    return figures, pairs
+    return figures
 
 
 def lighting_truth(editor: Editor, photos: list[str], classes=("left", "right")) -> dict:
@@ -226,8 +263,12 @@ def main(argv=None) -> int:
     p.add_argument("-t", "--targets", default="happy,surprised,sad,angry,disgusted,fearful")
     p.add_argument("--per-target", type=int, default=None)
     p.add_argument("--sheet", help="write the contact sheet here (PNG)")
+    p.add_argument("--sheet-smiling", help="write a contact sheet of held-out smiling faces (London) made "
+                   "neutral, sad, surprised and happy here (PNG; the real column is their neutral photo)")
     p.add_argument("--no-prior", action="store_true", help="the network alone, without the stage")
     p.add_argument("--detector", default="auto", help="the detector that drives the edits (dlib measures)")
+    p.add_argument("--transitions", action="store_true",
+                   help="also from every expression to every other one (JAFFE, Yale, London both ways) and neutral")
     a = p.parse_args(argv)
     editor = Editor.from_pretrained(a.model, detector=a.detector, prior=not a.no_prior)
     targets = [t for t in a.targets.split(",") if t in editor.targets()]
@@ -235,10 +276,18 @@ def main(argv=None) -> int:
     figures, pairs = evaluate_truth(editor, sets, targets, per_target=a.per_target)
     keys = ("landmark_error_input", "landmark_error_edit", "closer", "classifier_acc", "identity_cos", "same_person",
             "l1_input", "l1_edit", "ssim_input", "ssim_edit")
-    total = {k: round(float(np.average([f[k] for f in figures.values()],
-                                         weights=[f["pairs"] for f in figures.values()])), 4) for k in keys}
+
+    def overall(figs: dict) -> dict:
+        return {k: round(float(np.average([f[k] for f in figs.values()],
+                                          weights=[f["pairs"] for f in figs.values()])), 4) for k in keys}
+
     report = {"model": a.model, "prior": not a.no_prior, "detector": editor.detector.name,
-              "targets": figures, "all": total}
+              "targets": figures, "all": overall(figures)}
+    if a.transitions:
+        ends = [t for t in ["neutral", *targets] if t in editor.targets()]
+        moves = evaluate_transitions(editor, sets, ends, per_key=a.per_target)
+        report["transitions"] = moves
+        report["transitions_all"] = overall(moves) if moves else {}
     lights = [c for c in ("left", "right") if editor.stage is not None and c in editor.stage.lighting]
     if lights:
         photos = sorted({s["source"] for ps in pairs.values() for s, _ in ps if "london" in s["source"]})
@@ -254,6 +303,12 @@ def main(argv=None) -> int:
                     subjects.add(s["subject"])
                     photos.append((s["source"], g["source"], t))
         write_image(a.sheet, contact_sheet(editor, photos, targets))  # atomically
+    if a.sheet_smiling:
+        moves = held_out_transitions(sets, ["happy"], ["neutral"])
+        photos = [(s["source"], g["source"], "neutral") for s, g in moves.get(("happy", "neutral"), [])
+                  if "london" in s["source"]][:4]
+        ends = [t for t in ("neutral", "sad", "surprised", "happy") if t in editor.targets()]
+        write_image(a.sheet_smiling, contact_sheet(editor, photos, ends))
     return 0
 
 

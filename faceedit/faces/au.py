@@ -284,25 +284,29 @@ def _reference(neutral) -> np.ndarray:
     return m.mean(0)
 
 
-def _intensities(activation: np.ndarray, scale: dict[int, float]) -> np.ndarray:
+def _intensities(activation: np.ndarray, scale: dict[int, float], clip: bool = True) -> np.ndarray:
     s = np.array([scale.get(a, np.nan) for a in AU_IDS])
     with np.errstate(invalid="ignore"):
-        out = np.clip(activation * s, 0.0, MAX_INTENSITY) + 0.0  # + 0.0: no -0.0
+        out = activation * s
+        if clip:
+            out = np.clip(out, 0.0, MAX_INTENSITY) + 0.0  # + 0.0: no -0.0
     out[:, ~VISIBLE] = np.nan
     return out
 
 
-def estimate_aus(landmarks, neutral=None) -> np.ndarray:
+def estimate_aus(landmarks, neutral=None, clip: bool = True) -> np.ndarray:
     """AU intensities 0..5 from 68-point landmarks.
 
     ``landmarks``: (68,2) or (N,68,2), any pixel frame. ``neutral``: landmarks of the same
     subject's neutral face, (68,2) or (K,68,2) (averaged in the eye frame), or None for the
     population neutral mean. Returns (17,) or (N,17) float in :data:`AU_IDS` order, NaN where
-    :data:`VISIBLE` is False (and for faces whose landmarks are not finite)."""
+    :data:`VISIBLE` is False (and for faces whose landmarks are not finite). ``clip=False``:
+    the linear readings before clipping to 0..5 (below 0 = the opposite movement; for
+    solving towards an intensity, where a clipped reading has no slope)."""
     lm = np.asarray(landmarks, dtype=np.float64)
     single = lm.ndim == 2
     m = np.atleast_2d(measure(lm))
-    out = _intensities(_activations(m - _reference(neutral)), SCALE)
+    out = _intensities(_activations(m - _reference(neutral)), SCALE, clip)
     return out[0] if single else out
 
 

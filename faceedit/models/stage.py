@@ -10,15 +10,26 @@ Canonical frame: the prepared datasets' 256-px crop template. ``mean_shape`` is 
 neutral 68-point shape there; a face is put in that frame by the similarity on its
 expression-stable points (eye contours and nose), so an expression's move does not shift it.
 
-* **Geometry** (per expression target): displacement of the 68 points in the canonical frame,
-  ``mean + ridge @ z`` where ``z`` are the face's coordinates on the first principal axes of
-  the training shapes (a wide mouth gets a proportionate smile). Applied as a fold-free
-  thin-plate-spline warp of the photo inside the face region (:mod:`faceedit.faces.warp`).
-  Target ``neutral`` is fitted on the pairs reversed (expression -> neutral), so it removes the
-  input's expression. ``au_basis`` holds the displacement per unit of each AU intensity
-  (EGGAN's ``--au``), fitted on the same pairs with :func:`faceedit.faces.au.estimate_aus`.
+* **Geometry**: a face's expression is a *state*. Its canonical 68-point shape is modelled as
+  ``mean + identity_basis.T @ a + expr_basis.T @ e``: the identity axes are the principal axes
+  of the training subjects' neutral shapes, the expression axes those of their within-subject
+  moves (neutral -> each posed expression), and ``(a, e)`` the maximum a posteriori fit under
+  Gaussian priors on both (the axes' own spreads) and a landmark noise of
+  :data:`SHAPE_NOISE` px: a direction in which people's neutral faces differ a lot (mouth width)
+  is read as identity, one in which only expressions move (lip-corner rise) as expression.
+  ``e`` is the state. A named target is a state (``state_<target>``: the mean state of the
+  posed photos of it, brought up to their typical strength and to the AUs of the expression's
+  FACS prototype, see the card and :mod:`faceedit.train.stage`); ``neutral`` is
+  ``e = 0``; ``keep`` is the face's own; ``like=`` a reference face's; AU intensities
+  (``aus=``, ``controls=``) *set* AUs on top, by the least change of state that gives them
+  (:meth:`Stage.set_aus`; AUs are read from the landmarks, :mod:`faceedit.faces.au`). An
+  edit moves the state from the face's own to the target's (``strength`` 0 = untouched, 1 = the
+  target, up to :data:`MAX_STRENGTH`): the displacement is ``expression_basis.T @ (new - e)``, so a
+  smile is taken away before a frown is added and a face already at the target barely moves.
+  Applied as a fold-free thin-plate-spline warp of the photo inside the face region
+  (:mod:`faceedit.faces.warp`).
 * **Appearance** (per target): a per-pixel linear map ``gain * x + bias`` in the target's
-  canonical frame (mean shape + mean displacement), fitted from (source warped to the real
+  canonical frame (the mean shape showing the target's state), fitted from (source warped to the real
   target's landmarks, real target). Where the target parts the lips, it is what draws teeth
   (London smiles) or a mouth cavity (JAFFE/Yale surprise); elsewhere it learns the cheeks and
   folds, and it is regularised to the identity beyond the face. RGB when the target's pairs
@@ -49,6 +60,7 @@ import torch
 from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
+from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
 from faceedit.faces.warp import (
     STABLE,
     backward_field,
@@ -64,16 +76,26 @@ from faceedit.pixels import from_unit, luma, pixel_max, rgb_to_ycc, to_unit, ycc
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
 MAX_STRENGTH = 1.5
-#: Principal-axis coordinates of a face are clipped to this many standard deviations.
-Z_CLIP = 3.0
+#: Landmark noise (canonical px, 256-px frame: about 0.012 eye distances) the state fit assumes.
+#: Between 0.3 and 1 px the held-out truth barely changes; below 0.1 px identity leaks into the
+#: expression state (a neutral face reads as 2.7 standard deviations of expression instead of 1.1).
+SHAPE_NOISE = 1.0
+#: State coordinates are clipped to this many standard deviations of their axis.
+STATE_CLIP = 4.0
+#: Setting AUs (``--au``, ``--control``): Gauss-Newton steps, each at most 1 standard deviation
+#: per axis; the weight with which the AUs not asked for are held where they were; damping.
+AU_STEPS = 12
+KEEP_AU_WEIGHT = 0.3
+AU_DAMPING = 0.05
 #: (inner, outer) of the region weight, in eye distances from the face outline, over which the
 #: appearance maps (mouth, glasses) and the shading maps are laid onto a face.
 PAINT_REGION = (0.0, 0.3)
 SHADE_REGION = (-0.1, 0.15)
 
 
-#: Named fine controls (``--control smile=0.5,brows=-0.3``), each -1..1, as moves on the AU basis:
-#: name -> (AUs at +1, AUs at -1), intensities on the 0..5 scale.
+#: Named fine controls (``--control smile=0.5,brows=-0.3``), each -1..1, as absolute AU
+#: intensities (0..5): name -> (AUs at +1, AUs at -1). ``smile=0.5`` sets AU12 to 2.25, AU6 to 1
+#: and AU25 to 0.75 and AU15 to 0; ``smile=-1`` sets AU15 to 4 and the smile's AUs to 0.
 CONTROLS: dict[str, tuple[dict[int, float], dict[int, float]]] = {
     "smile": ({12: 4.5, 6: 2.0, 25: 1.5}, {15: 4.0}),  # -1: lip corners down
     "mouth": ({26: 4.0, 25: 3.0}, {17: 3.0}),  # open; -1: chin raised, lips pressed
@@ -106,12 +128,16 @@ def parse_controls(spec: str | dict) -> dict[str, float]:
 
 
 def controls_to_aus(controls: dict[str, float]) -> dict[int, float]:
-    """Signed AU intensities for named controls (added up where two controls share an AU)."""
+    """Absolute AU intensities for named controls: the AUs of the control's side take ``|v| *``
+    their weight, those of the other side 0 (where two controls name one AU, the larger wins)."""
     aus: dict[int, float] = {}
     for name, v in controls.items():
         pos, neg = CONTROLS[name]
-        for au, w in (pos if v >= 0 else neg).items():
-            aus[au] = aus.get(au, 0.0) + abs(v) * w
+        on, off = (pos, neg) if v >= 0 else (neg, pos)
+        for au in off:
+            aus.setdefault(au, 0.0)
+        for au, w in on.items():
+            aus[au] = max(aus.get(au, 0.0), abs(v) * w)
     return aus
 
 
@@ -128,11 +154,23 @@ def luma_change(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
 
 @dataclass
 class StageEdit:
-    """What the stage did to one face: its landmarks after the edit and the warp scale used
-    (below 1 where the full move would have folded the image)."""
+    """What the stage did to one face: its landmarks after the edit, the warp scale used (below 1
+    where the full move would have folded the image) and its expression state before and after."""
 
     landmarks: np.ndarray
     scale: float
+    state: np.ndarray | None = None
+    new_state: np.ndarray | None = None
+
+
+@dataclass
+class FaceState:
+    """A face's shape split into identity and expression: coordinates on the stage's identity and
+    expression axes (canonical px), and the canonical landmarks it was read from."""
+
+    expression: np.ndarray
+    identity: np.ndarray
+    canonical: np.ndarray
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,7 +184,8 @@ class StageConfig(ModelConfig):
     method = "stage"
 
     canon_size: int = 256  # side of the canonical frame of the appearance and shading maps
-    basis: int = 12  # principal axes of the face shape the geometry ridge reads
+    identity_axes: int = 16  # principal axes of neutral shapes (people's own face shape)
+    expression_axes: int = 10  # principal axes of within-subject expression moves (the state)
     targets: list[str] = dataclasses.field(default_factory=list)  # expressions with a landmark move
     lighting: list[str] = dataclasses.field(default_factory=list)  # lighting classes with a ratio image
     # target -> channels (3 = colour, 1 = luma) of its appearance map
@@ -156,6 +195,8 @@ class StageConfig(ModelConfig):
     attribute_channels: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def validate(self) -> None:
+        if self.identity_axes < 1 or self.expression_axes < 1:
+            raise ConfigError("stage config: identity_axes and expression_axes must be at least 1")
         for name, c in (*self.appearance.items(), *self.attribute_channels.items()):
             if c not in (1, 3):
                 raise ConfigError(f"stage config: {name} has {c} channels; use 1 or 3")
@@ -170,7 +211,7 @@ class Stage(EditModel):
     def __init__(self, config: StageConfig | Mapping[str, Any] | None = None):
         super().__init__()
         cfg = self.cfg = StageConfig.from_dict(config)
-        size, k = cfg.canon_size, cfg.basis
+        size, ki, ke = cfg.canon_size, cfg.identity_axes, cfg.expression_axes
         self.canon_size = size
         self.expressions = list(cfg.targets)
         self.lighting = list(cfg.lighting)
@@ -178,11 +219,13 @@ class Stage(EditModel):
         self.aus = list(cfg.aus)
         self.attribute_channels = dict(cfg.attribute_channels)  # name -> channels (1 = luma)
         self.register_buffer("mean_shape", torch.zeros(68, 2))
-        self.register_buffer("shape_basis", torch.zeros(k, 136))
-        self.register_buffer("shape_scale", torch.ones(k))
+        self.register_buffer("identity_basis", torch.zeros(ki, 136))
+        self.register_buffer("identity_scale", torch.ones(ki))
+        self.register_buffer("expression_basis", torch.zeros(ke, 136))
+        self.register_buffer("expression_scale", torch.ones(ke))
         for t in self.expressions:
-            self.register_buffer(f"disp_mean_{t}", torch.zeros(68, 2))
-            self.register_buffer(f"disp_ridge_{t}", torch.zeros(136, k))
+            if t != "neutral":
+                self.register_buffer(f"state_{t}", torch.zeros(ke))
         for t, c in self.appearance.items():
             self.register_buffer(f"gain_{t}", torch.ones(int(c), size, size))
             self.register_buffer(f"bias_{t}", torch.zeros(int(c), size, size))
@@ -192,8 +235,6 @@ class Stage(EditModel):
                 self.register_buffer(f"bias_{a}_{d}", torch.zeros(int(c), size, size))
         for c in self.lighting:
             self.register_buffer(f"shade_{c}", torch.zeros(size, size))
-        if self.aus:
-            self.register_buffer("au_basis", torch.zeros(len(self.aus), 68, 2))
         self._np: dict[str, np.ndarray] = {}
 
     # -- the EditModel interface (crops): nothing to do, the stage works on the photo --------
@@ -249,46 +290,129 @@ class Stage(EditModel):
         """(2,3) similarity from a face's landmarks to the canonical frame (stable points)."""
         return similarity_transform(np.asarray(lm)[STABLE], self._a("mean_shape")[STABLE])
 
-    def shape_code(self, canon_lm: np.ndarray) -> np.ndarray:
-        """A canonical-frame shape's coordinates on the principal axes, in standard deviations."""
-        z = self._a("shape_basis") @ (canon_lm - self._a("mean_shape")).reshape(-1)
-        return np.clip(z / np.maximum(self._a("shape_scale"), 1e-6), -Z_CLIP, Z_CLIP)
+    def canonical(self, lm: np.ndarray) -> np.ndarray:
+        """A face's landmarks in the canonical frame (similarity on the stable points)."""
+        lm = np.asarray(lm, np.float64)
+        return apply_affine(self.normaliser(lm), lm)
 
-    def displacement(self, canon_lm: np.ndarray, target: str) -> np.ndarray:
-        """(68,2) canonical-frame move of a face (canonical landmarks) towards ``target``."""
-        mean = self._a(f"disp_mean_{target}")
-        ridge = self._a(f"disp_ridge_{target}")
-        return mean + (ridge @ self.shape_code(canon_lm)).reshape(68, 2)
+    def _solver(self) -> np.ndarray:
+        """(Ki + Ke, 136) matrix taking a canonical shape minus the mean to its MAP coordinates."""
+        if "solver" not in self._np:
+            b = np.vstack([self._a("identity_basis"), self._a("expression_basis")]).astype(np.float64)
+            prior = np.concatenate([self._a("identity_scale"), self._a("expression_scale")]).astype(np.float64)
+            a = b @ b.T / SHAPE_NOISE**2 + np.diag(1.0 / np.maximum(prior, 1e-6) ** 2)
+            self._np["solver"] = np.linalg.solve(a, b) / SHAPE_NOISE**2
+        return self._np["solver"]
 
-    def au_displacement(self, aus: dict[int, float]) -> np.ndarray:
-        """(68,2) canonical-frame move for AU intensities ``{au: 0..5}``."""
-        basis = self._a("au_basis")
-        d = np.zeros((68, 2))
-        for au, v in aus.items():
-            if au in self.aus:
-                d += float(v) * basis[self.aus.index(au)]
-        return d
+    def state(self, lm: np.ndarray) -> FaceState:
+        """The face's expression state and identity coordinates (:class:`FaceState`)."""
+        c = self.canonical(lm)
+        coef = self._solver() @ (c - self._a("mean_shape")).reshape(-1)
+        ki = len(self._a("identity_scale"))
+        clip = STATE_CLIP * np.concatenate([self._a("identity_scale"), self._a("expression_scale")])
+        coef = np.clip(coef, -clip, clip)
+        return FaceState(coef[ki:], coef[:ki], c)
+
+    def expression_shape(self, state: np.ndarray, identity: np.ndarray) -> np.ndarray:
+        """(68,2) canonical landmarks of a face with these identity coordinates showing ``state``."""
+        flat = (self._a("mean_shape").reshape(-1) + identity @ self._a("identity_basis")
+                + np.asarray(state, np.float64) @ self._a("expression_basis"))
+        return flat.reshape(68, 2)
+
+    def state_aus(self, state: np.ndarray, identity: np.ndarray, clip: bool = True) -> np.ndarray:
+        """AU intensities (17, :data:`faceedit.faces.au.AU_IDS` order, NaN where geometry cannot
+        see the AU) of a state, read against the same face with no expression (its identity's
+        own neutral shape), so a person's own face shape is not read as expression."""
+        neutral = self.expression_shape(np.zeros_like(state), identity)
+        return estimate_aus(self.expression_shape(state, identity), neutral=neutral, clip=clip)
+
+    def face_aus(self, lm: np.ndarray) -> np.ndarray:
+        """AU intensities of a face (:meth:`state_aus` of its estimated state)."""
+        st = self.state(lm)
+        return self.state_aus(st.expression, st.identity)
+
+    def describe(self, lm: np.ndarray) -> dict:
+        """A face's state for JSON records: AU intensities read against its own identity's
+        neutral shape (``{"AU01": 1.2, ...}``, null where geometry cannot see the AU), the state
+        on the expression axes in standard deviations, and the named target it is nearest to
+        (``neutral`` included) with that distance."""
+        st = self.state(lm)
+        scale = np.maximum(self._a("expression_scale"), 1e-6)
+        named = {"neutral": np.zeros_like(st.expression),
+                 **{t: self._a(f"state_{t}") for t in self.expressions if t != "neutral"}}
+        dist = {t: float(np.linalg.norm((st.expression - v) / scale)) for t, v in named.items()}
+        nearest = min(dist, key=dist.get)
+        return {"aus": aus_to_json(self.state_aus(st.expression, st.identity)),
+                "state": [round(float(v), 3) for v in st.expression / scale],
+                "nearest": nearest, "nearest_distance": round(dist[nearest], 3)}
+
+    def target_state(self, target: str, current: FaceState) -> np.ndarray:
+        """The state a target names: ``neutral`` none, ``keep`` the face's own, an expression the
+        mean state of its posed photos."""
+        if target == "neutral":
+            return np.zeros_like(current.expression)
+        if target in self.expressions:
+            return self._a(f"state_{target}").astype(np.float64)
+        return current.expression.copy()
+
+    def set_aus(self, state: np.ndarray, identity: np.ndarray, aus: dict[int, float]) -> np.ndarray:
+        """``state`` with the AUs of ``aus`` ({au: 0..5}) at those intensities and every other AU
+        geometry sees kept where it was, by the least change of state (in standard deviations of
+        the expression axes): Gauss-Newton steps on the AU readings of :meth:`state_aus`, whose
+        Jacobian is taken numerically. An AU asked for 0 that already reads 0 is left alone."""
+        if not aus:
+            return state
+        for au in aus:
+            if au not in self.aus:
+                raise UsageError(f"AU {au}: the stage has no statistics for it; valid: {', '.join(map(str, self.aus))}")
+        # step metric: landmark pixels (an axis that varies a lot, e.g. a leftover head turn, is
+        # no cheaper to move than one that varies little)
+        scale = np.full(len(state), float(np.median(self._a("expression_scale"))))
+        rows = [AU_IDS.index(au) for au in self.aus]
+        wanted = np.array([AU_IDS.index(au) in [AU_IDS.index(a) for a in aus] for au in self.aus])
+        out = np.array(state, np.float64)
+
+        def read(x: np.ndarray) -> np.ndarray:  # linear readings: a clipped one has no slope
+            return np.nan_to_num(self.state_aus(x, identity, clip=False)[rows])
+
+        keep = read(out)
+        goal = np.array([float(aus.get(au, keep[i])) for i, au in enumerate(self.aus)])
+        weight = np.where(wanted, 1.0, KEEP_AU_WEIGHT)
+        for _ in range(AU_STEPS):
+            have = read(out)
+            r = goal - have
+            r[(goal <= 0) & (have <= 0)] = 0.0  # asked for none and reads none (or the opposite): done
+            if np.abs(r[wanted]).max() < 0.05:
+                break
+            jac = np.stack([(read(out + 0.25 * scale * e) - have) / 0.25 for e in np.eye(len(out))], 1)
+            jw = jac * weight[:, None]
+            # minimum-norm step in standard deviations: d = J^T (J J^T + mu)^-1 r
+            step = jw.T @ np.linalg.solve(jw @ jw.T + AU_DAMPING * np.eye(len(r)), r * weight)
+            out = out + np.clip(step, -1.0, 1.0) * scale
+        return out
 
     # -- on a photo -------------------------------------------------------------------------
+    def plan(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
+             like: np.ndarray | None = None) -> tuple[FaceState, np.ndarray]:
+        """(the face's state, the state the edit moves it to).
+
+        The goal is the target's state (or, with ``like``, the reference face's own), with the
+        AU intensities ``aus`` set on top; the new state lies ``strength`` of the way from the
+        face's own state to the goal (beyond it above 1)."""
+        cur = self.state(lm)
+        goal = self.state(like).expression if like is not None else self.target_state(target, cur)
+        goal = self.set_aus(goal, cur.identity, aus or {})
+        return cur, cur.expression + float(strength) * (goal - cur.expression)
+
     def move(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
              like: np.ndarray | None = None) -> np.ndarray:
-        """The face's landmarks after the edit, photo coordinates (geometry only).
-
-        The target expression's move, plus the move of AU intensities ``aus`` ({au: 0..5};
-        EGGAN's ``--au`` and the named controls), or, with ``like`` (the landmarks of a reference
-        face), that face's own move away from its neutral face instead of the target's."""
+        """The face's landmarks after the edit, photo coordinates (geometry only): the
+        expression axes times the state change of :meth:`plan`."""
         lm = np.asarray(lm, np.float64)
+        cur, new = self.plan(lm, target, strength, aus=aus, like=like)
+        d = ((new - cur.expression) @ self._a("expression_basis")).reshape(68, 2)
         norm = self.normaliser(lm)
-        c = apply_affine(norm, lm)
-        d = np.zeros_like(c)
-        if like is not None:
-            ref = apply_affine(self.normaliser(like), like)
-            d += -self.displacement(ref, "neutral")
-        elif target in self.expressions:
-            d += self.displacement(c, target)
-        if aus:
-            d += self.au_displacement(aus)
-        return apply_affine(invert_affine(norm), c + float(strength) * d)
+        return apply_affine(invert_affine(norm), cur.canonical + d)
 
     def edit_photo(self, pixels: np.ndarray, faces_lm: list[np.ndarray], target: str,
                    strength: float = 1.0, *, lighting: str | None = None, aus: dict | None = None,
@@ -297,15 +421,16 @@ class Stage(EditModel):
                    ) -> tuple[np.ndarray, list[StageEdit]]:
         """Apply the stage to every face of ``pixels`` ((H,W,3) uint8/uint16 RGB, unchanged);
         returns the new photo and per face what was done. Faces without 68 landmarks are left
-        as they are. ``controls``: named fine controls (:data:`CONTROLS`), added to ``aus``.
+        as they are. ``aus``: AU intensities to set ({au: 0..5}, absolute); ``controls``: named
+        fine controls (:data:`CONTROLS`), absolute too (an AU in both: ``aus`` wins).
         ``attrs``: attribute edits, e.g. ``{"glasses": 1.0}`` (on; 0.0 off, see
         :meth:`attribute_amounts`), painted after the geometry and the mouth, before the light,
         scaled by ``strength`` up to 1."""
         target = canonical_target(target)
         amounts = self.attribute_amounts(attrs)
-        if controls:
-            extra = controls_to_aus(parse_controls(controls))
-            aus = {k: (aus or {}).get(k, 0.0) + extra.get(k, 0.0) for k in {*(aus or {}), *extra}}
+        if controls:  # absolute AU values; an explicit --au of the same AU wins
+            named = {k: v for k, v in controls_to_aus(parse_controls(controls)).items() if k in self.aus}
+            aus = {**named, **(aus or {})}
         if not 0.0 <= strength <= MAX_STRENGTH:
             raise UsageError(f"--strength {strength:g}: must be between 0 and {MAX_STRENGTH:g}")
         if lighting is not None and lighting not in self.lighting:
@@ -317,10 +442,18 @@ class Stage(EditModel):
             if lm.shape != (68, 2):
                 done.append(StageEdit(lm, 0.0))
                 continue
-            out, moved, scale = self.warp_to(out, lm, self.move(lm, target, strength, aus=aus, like=like))
-            appearance = self._appearance_target(target, aus, like, lm, moved)
-            if appearance is not None and strength > 0:
-                out = self.paint(out, moved, appearance, min(strength, 1.0) * scale)
+            cur, new = self.plan(lm, target, strength, aus=aus, like=like)
+            d = ((new - cur.expression) @ self._a("expression_basis")).reshape(68, 2)
+            goal_lm = apply_affine(invert_affine(self.normaliser(lm)), cur.canonical + d)
+            out, moved, scale = self.warp_to(out, lm, goal_lm)
+            if aus or like is not None or target not in self.expressions:  # keep, AUs, a reference
+                appearance, amount = self.appearance_amount(cur.expression, new)
+            elif target in self.appearance:
+                appearance, amount = self.appearance_amount(cur.expression, new, target)
+            else:  # neutral: nothing to paint
+                appearance, amount = None, 0.0
+            if appearance is not None and amount > 0:
+                out = self.paint(out, moved, appearance, amount * scale)
             for a, v in amounts.items():
                 if v != 0.0 and strength > 0:
                     d = "on" if v > 0 else "off"
@@ -329,10 +462,39 @@ class Stage(EditModel):
                                            abs(v) * min(strength, 1.0))
             if lighting is not None:
                 out = self._shade(out, moved, lighting, min(strength, MAX_STRENGTH))
-            done.append(StageEdit(moved, scale))
+            reached = cur.expression + scale * (new - cur.expression)
+            done.append(StageEdit(moved, scale, cur.expression, reached))
         if out is pixels:
             out = pixels.copy()
         return out, done
+
+    def appearance_amount(self, current: np.ndarray, new: np.ndarray, target: str | None = None
+                          ) -> tuple[str | None, float]:
+        """Which target's appearance map to paint for a state change ``current`` -> ``new``, and
+        how much (0..1): ``target`` when given, else the fitted target the change heads for
+        most directly (neutral excepted); the amount is the progress made towards that
+        target's state in units of its full strength (for ``neutral``, of a typical
+        expression's), so a face already at the target gets no second coat of teeth."""
+        w = 1.0 / np.maximum(self._a("expression_scale"), 1e-6)
+        step = (new - current) * w
+        if not np.any(step) or not self.appearance:
+            return None, 0.0
+        states = {t: (np.zeros_like(current) if t == "neutral" else self._a(f"state_{t}")) * w
+                  for t in self.appearance}
+        typical = float(np.median([np.linalg.norm(v) for t, v in states.items() if t != "neutral"] or [1.0]))
+        if target is None:
+            best = -np.inf
+            for t, v in states.items():
+                toward = v - current * w
+                cos = float(step @ toward / max(np.linalg.norm(step) * np.linalg.norm(toward), 1e-9))
+                if t != "neutral" and cos > best:
+                    target, best = t, cos
+            if target is None:
+                return None, 0.0
+        toward = states[target] - current * w
+        progress = float(step @ toward / max(np.linalg.norm(toward), 1e-9))
+        full = float(np.linalg.norm(states[target])) if target != "neutral" else typical
+        return target, float(np.clip(progress / max(full, 1e-9), 0.0, 1.0))
 
     def warp_to(self, pixels: np.ndarray, lm: np.ndarray, moved: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, float]:
@@ -344,27 +506,13 @@ class Stage(EditModel):
 
     def appearance_maps(self, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(canonical landmarks of the target's frame, gain (C, S, S), bias (C, S, S))."""
-        frame = self._a("mean_shape") + self._a(f"disp_mean_{target}")
+        state = self._a(f"state_{target}") if target != "neutral" else np.zeros(self.cfg.expression_axes)
+        frame = self._a("mean_shape") + (state @ self._a("expression_basis")).reshape(68, 2)
         return frame, self._a(f"gain_{target}"), self._a(f"bias_{target}")
 
     def shade_map(self, lighting: str) -> tuple[np.ndarray, np.ndarray]:
         """(canonical landmarks of the neutral frame, log ratio image (S, S)) of a lighting class."""
         return self._a("mean_shape"), self._a(f"shade_{lighting}")
-
-    def _appearance_target(self, target, aus, like, lm, moved) -> str | None:
-        if not (aus or like is not None) or target in self.appearance:
-            return target if target in self.appearance else None
-        # an AU or copied expression: the fitted target whose move is nearest to this one
-        norm = self.normaliser(lm)
-        d = apply_affine(norm, moved) - apply_affine(norm, lm)
-        best, err = None, np.inf
-        for t in self.appearance:
-            if t == "neutral":
-                continue
-            e = float(((self._a(f"disp_mean_{t}") - d) ** 2).sum())
-            if e < err:
-                best, err = t, e
-        return best
 
     def canonical_maps(self, shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarray,
                        maps: list[np.ndarray], region: tuple[float, float]):

@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 from faceedit.conditions import EXPRESSIONS
+from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, similarity_transform
-from faceedit.faces.au import AU_IDS, VISIBLE, estimate_aus
+from faceedit.faces.au import AU_IDS, VISIBLE, expression_prototype
 from faceedit.faces.landmarks import BROWS, EYES, NOSE_BRIDGE, STABLE, eye_distance
 from faceedit.faces.warp import (
     ThinPlateSpline, backward_field, face_grid, mouth_weight, polygon_distance, region_weight, warp_photo,
@@ -28,12 +29,30 @@ from faceedit.pixels import luma, rgb_to_ycc, to_unit
 from faceedit.train.data import Dataset, expression_pairs, holdout_subjects
 
 CANON = 256
-BASIS = 12
-#: A target is a full expression: happy is fitted on the smiles that part the lips (mean inner-lip
-#: gap over this many eye distances). The mean over all smiles barely opens the mouth; a milder
-#: smile is ``--strength`` below 1.
+#: Axes of the shape model (fewer where the data has fewer shapes): identity = principal axes of
+#: the training subjects' neutral shapes, expression = those of their within-subject moves.
+IDENTITY_AXES = 16
+EXPRESSION_AXES = 10
+#: A target is a full expression: happy's state is fitted on the smiles that part the lips (mean
+#: inner-lip gap over this many eye distances). The mean over all smiles barely opens the mouth;
+#: a milder smile is ``--strength`` below 1.
 HAPPY_MIN_GAP = 0.08
-RIDGE = 1.0  # geometry ridge, per pair (z is in standard deviations)
+#: A target's state is the mean state of its posed photos, which is weaker than any one of them
+#: (people pose an expression in different ways, and the mean cancels what they do not share). It
+#: is scaled up, by at most this factor, until the mean move it makes from the training subjects'
+#: neutral faces is as large as their real moves to the posed photo.
+TARGET_BOOST_MAX = 2.0
+#: The posed photos of some expressions lack what makes the expression read as itself (JAFFE's and
+#: Yale's sad faces lower the brows and narrow the eyes, as angry ones do, but barely turn the mouth
+#: corners down). A target's state is therefore raised until each AU of its FACS prototype (Du et
+#: al. 2014: :func:`faceedit.faces.au.expression_prototype`) that geometry sees reads at least the
+#: target's boost times the prototype's measured mean intensity, at most this.
+PROTOTYPE_MAX = 4.5
+#: Prototype AUs not raised: AU20's landmark reading is weak (it ranks fearful faces above the
+#: others with AUC 0.64 only, :mod:`faceedit.faces.au`), and forcing it or the mouth opening
+#: (AU25, AU26) bent the lips of the held-out London faces into shapes no face makes; the opening
+#: stays the posed photos' own.
+PROTOTYPE_SKIP = (20, 25, 26)
 APPEARANCE_RIDGE = 0.1  # appearance gain shrunk towards 1 by this, in units of the pixel's variance
 MIN_COLOUR_PAIRS = 20  # a target's appearance is fitted in colour from at least this many colour pairs
 SHADE_SMOOTH = 10.0  # Gaussian sigma (canonical px) of the ratio images
@@ -113,63 +132,87 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
     frame = _Frame([_lm(r) for r in expressive if r["labels"]["expression"] == "neutral"], scale)
     mean = frame.mean
 
-    # principal axes of the training shapes (neutral and expressive), canonical frame
-    shapes = np.stack([apply_affine(frame.norm(_lm(r)), _lm(r)) for r in expressive])
-    x = (shapes - mean).reshape(len(shapes), -1)
-    _, sv, vt = np.linalg.svd(x - x.mean(0), full_matrices=False)
-    basis = vt[:BASIS]
-    sd = sv[:BASIS] / np.sqrt(len(x))
-
-    def code(c: np.ndarray) -> np.ndarray:
-        return np.clip(basis @ (c - mean).reshape(-1) / sd, -3, 3)
+    def canon(r: dict) -> np.ndarray:
+        return apply_affine(frame.norm(_lm(r)), _lm(r))
 
     # pairs by target, from every dataset (pair groups never cross datasets)
     pairs: dict[str, list[tuple[dict, dict]]] = {}
     for d in datasets:
         for t, ps in expression_pairs([r for r in d.rows if r["subject"] not in held]).items():
             pairs.setdefault(t, []).extend((s, g) for s, g in ps if len(s["landmarks"]) == 68)
+    targets = [t for t in EXPRESSIONS if t in pairs and t != "neutral" and pairs[t]]
+    all_pairs = [p for t in targets for p in pairs[t]]
+    if not all_pairs:
+        raise ValueError("the stage needs neutral -> expression pairs of the same subjects "
+                         "(London, JAFFE or Yale prepared with their presets)")
+
+    # the shape model: identity axes from neutral shapes, expression axes from within-subject moves
+    neutral = np.stack([canon(r) for r in expressive if r["labels"]["expression"] == "neutral"])
+    moves = np.stack([(canon(g) - canon(s)).reshape(-1) for s, g in all_pairs])
+    ki, ke = min(IDENTITY_AXES, len(neutral) - 1), min(EXPRESSION_AXES, len(moves) - 1)
+    if ki < 1 or ke < 1:
+        raise ValueError(f"too few shapes for the stage's shape model: {len(neutral)} neutral photos and "
+                         f"{len(moves)} expression pairs of training subjects (at least 2 of each)")
+    x = (neutral - mean).reshape(len(neutral), -1)
+    _, sv, vt = np.linalg.svd(x - x.mean(0), full_matrices=False)
+    id_basis, id_scale = vt[:ki], sv[:ki] / np.sqrt(len(x))
+    _, sv, vt = np.linalg.svd(moves, full_matrices=False)  # uncentred: no move is the origin
+    ex_basis = vt[:ke]
+    ex_scale = np.sqrt(((moves @ ex_basis.T) ** 2).mean(0))
+    report = {"pairs": {t: len(pairs[t]) for t in targets}, "held_out_subjects": len(held),
+              "identity_axes": ki, "expression_axes": ke,
+              "expression_variance_kept": round(float((sv[:ke] ** 2).sum() / (sv ** 2).sum()), 4)}
+    shaper = Stage({"canon_size": CANON, "identity_axes": ki, "expression_axes": ke})
+    sd_ = shaper.state_dict()
+    sd_.update(mean_shape=torch.tensor(mean), identity_basis=torch.tensor(id_basis),
+               identity_scale=torch.tensor(id_scale), expression_basis=torch.tensor(ex_basis),
+               expression_scale=torch.tensor(ex_scale))
+    shaper.load_state_dict({k: v.float() for k, v in sd_.items()})
+    state_of = {}
+
+    def state(r: dict) -> np.ndarray:
+        key = (r["dataset"], r["file"])
+        if key not in state_of:
+            state_of[key] = shaper.state(_lm(r)).expression
+        return state_of[key]
+
+    # target states: the mean state of the posed photos, boosted to their typical strength
     if "happy" in pairs:
         pairs["happy"] = [(s, g) for s, g in pairs["happy"] if lip_gap(_lm(g)) > HAPPY_MIN_GAP]
-
-    def moves(ps, reverse=False):
-        z, d = [], []
-        for s, g in ps:
-            a, b = (_lm(g), _lm(s)) if reverse else (_lm(s), _lm(g))
-            n = frame.norm(a)
-            ca, cb = apply_affine(n, a), apply_affine(n, b)
-            z.append(code(ca))
-            d.append((cb - ca).reshape(-1))
-        return np.array(z), np.array(d)
-
-    def ridge_fit(z, d):
-        mu = d.mean(0)
-        zc = z - z.mean(0)
-        r = np.linalg.solve(zc.T @ zc + RIDGE * len(z) * np.eye(zc.shape[1]), zc.T @ (d - mu)).T
-        return (mu - r @ z.mean(0)).reshape(68, 2), r  # mean move at z = 0, and the ridge
-
-    targets = [t for t in EXPRESSIONS if t in pairs and t != "neutral" and pairs[t]]
-    geometry, report = {}, {"pairs": {}, "held_out_subjects": len(held)}
+    target_states, boosts = {}, {}
     for t in targets:
-        z, d = moves(pairs[t])
-        geometry[t] = ridge_fit(z, d)
-        report["pairs"][t] = len(pairs[t])
-    # neutral: every pair reversed (expression -> neutral), plus neutral -> itself (no move)
-    all_pairs = [p for t in targets for p in pairs[t]]
-    z1, d1 = moves(all_pairs, reverse=True)
-    sources = {id(s): s for s, _ in all_pairs}.values()
-    z0 = np.array([code(apply_affine(frame.norm(_lm(s)), _lm(s))) for s in sources])
-    geometry["neutral"] = ridge_fit(np.vstack([z1, z0]), np.vstack([d1, np.zeros((len(z0), 136))]))
-    report["pairs"]["neutral"] = len(z1) + len(z0)
+        posed = {(g["dataset"], g["file"]): g for _, g in pairs[t]}.values()
+        mu = np.mean([state(g) for g in posed], 0)
+        real = np.mean([np.linalg.norm(canon(g) - canon(s)) for s, g in pairs[t]])
 
-    # AU basis: move per unit intensity, least squares over every pair
-    au_rows, d_rows = [], []
-    for s, g in all_pairs:
-        au_rows.append(estimate_aus(_lm(g), neutral=_lm(s)))
-        n = frame.norm(_lm(s))
-        d_rows.append((apply_affine(n, _lm(g)) - apply_affine(n, _lm(s))).reshape(-1))
-    a = np.nan_to_num(np.array(au_rows))[:, VISIBLE]
-    aus = [au for au, v in zip(AU_IDS, VISIBLE) if v]
-    au_basis = np.linalg.solve(a.T @ a + 1.0 * np.eye(a.shape[1]), a.T @ np.array(d_rows)).reshape(len(aus), 68, 2)
+        def made(b: float) -> float:
+            return float(np.mean([np.linalg.norm((b * mu - state(s)) @ ex_basis) for s, _ in pairs[t]]))
+
+        grid = np.linspace(1.0, TARGET_BOOST_MAX, 21)
+        b = float(grid[np.argmin([abs(made(g) - real) for g in grid])])
+        target_states[t], boosts[t] = b * mu, round(b, 2)
+    report["target_boost"] = boosts
+    report["pairs"]["happy_state"] = len(pairs.get("happy", []))
+
+    aus = [au for au, v in zip(AU_IDS, VISIBLE) if v]  # the AUs the stage can set
+
+    # the prototype AUs each target must show (raised, never lowered)
+    au_model = Stage({"canon_size": CANON, "identity_axes": ki, "expression_axes": ke, "aus": aus})
+    au_model.load_state_dict(shaper.state_dict())
+    raised = {}
+    for t in targets:
+        try:
+            proto = expression_prototype(t)
+        except UsageError:  # no prototype (wink)
+            continue
+        have = au_model.state_aus(target_states[t], np.zeros(ki))
+        want = {au: min(PROTOTYPE_MAX, boosts[t] * float(proto[AU_IDS.index(au)]))
+                for au in aus if proto[AU_IDS.index(au)] > 0 and au not in PROTOTYPE_SKIP}
+        want = {au: v for au, v in want.items() if v > float(np.nan_to_num(have[AU_IDS.index(au)]))}
+        if want:
+            target_states[t] = au_model.set_aus(target_states[t], np.zeros(ki), want)
+            raised[t] = {str(au): round(v, 2) for au, v in sorted(want.items())}
+    report["prototype_raised"] = raised
 
     # appearance: per-pixel linear map in each target's canonical frame
     appearance = {}
@@ -177,8 +220,7 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         # colour pairs (London) when there are enough of them, else every pair in luma
         colour = [(s, g) for s, g in pairs[t] if not s.get("grey") and not g.get("grey")]
         use, ch = (colour, 3) if len(colour) >= MIN_COLOUR_PAIRS else (pairs[t], 1)
-        mean_t, _ = geometry[t]
-        frame_t = mean + mean_t
+        frame_t = mean + (target_states[t] @ ex_basis).reshape(68, 2)
         # The mouth only: elsewhere (brows, forehead) eight JAFFE subjects' skin and hair would be
         # learnt as the expression. Colour pairs (London, varied skin): the lips and around them;
         # greyscale pairs (JAFFE, Yale: few, similar faces): the opening between the lips only,
@@ -204,7 +246,8 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
 
     config = {
         "canon_size": CANON,
-        "basis": BASIS,
+        "identity_axes": ki,
+        "expression_axes": ke,
         "targets": ["neutral", *targets],
         "lighting": list(shading),
         "appearance": {t: int(appearance[t][0].shape[0]) for t in appearance},
@@ -214,12 +257,10 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         config["attribute_channels"] = {"glasses": 1}
     model = Stage(config)
     sd_ = model.state_dict()
-    sd_["mean_shape"] = torch.tensor(mean)
-    sd_["shape_basis"] = torch.tensor(basis)
-    sd_["shape_scale"] = torch.tensor(sd)
-    for t, (m, r) in geometry.items():
-        sd_[f"disp_mean_{t}"] = torch.tensor(m)
-        sd_[f"disp_ridge_{t}"] = torch.tensor(r)
+    for k in ("mean_shape", "identity_basis", "identity_scale", "expression_basis", "expression_scale"):
+        sd_[k] = shaper.state_dict()[k]
+    for t, v in target_states.items():
+        sd_[f"state_{t}"] = torch.tensor(v)
     for t, (g, b) in appearance.items():
         sd_[f"gain_{t}"] = torch.tensor(g)
         sd_[f"bias_{t}"] = torch.tensor(b)
@@ -228,7 +269,6 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         sd_[f"bias_{name}"] = torch.tensor(b)
     for c, m in shading.items():
         sd_[f"shade_{c}"] = torch.tensor(m)
-    sd_["au_basis"] = torch.tensor(au_basis)
     model.load_state_dict({k: v.float() for k, v in sd_.items()})
     report["seconds"] = round(time.time() - t0, 1)
     logger.info("stage fitted in %.0f s: %s", time.time() - t0, report["pairs"])
