@@ -13,9 +13,11 @@ import pytest
 from faceedit.faces.cutwarp import (
     cut_fields,
     cut_warp,
+    given_curves,
     lip_curves,
     opening_polygon,
     polygon_coverage,
+    resample_by_length,
     side_weight,
     upper_side_polygon,
     zone_weight,
@@ -456,3 +458,38 @@ def test_eyelids_as_cuts_close_the_eyes_without_the_eye_interior():
     a, b = cut_warp(img, lm, mouth, eyelids=True), cut_warp(img, lm, mouth)
     np.testing.assert_array_equal(a.opening, b.opening)
     assert _check_fold_free(lm, jaw_drop(lm, 0.3), 1.0) is not None
+
+
+def test_given_lip_curves():
+    """Cutting along caller-given source curves (a face mesh's inner-lip loop): the 68-point
+    curves themselves give the same warp; wider curves are followed (lips that meet in the move
+    meet along them, and nothing inside them shows)."""
+    lm = synthetic_lm()
+    src = part_lips(lm, 0.3)
+    img = cut_warp(synthetic_photo(lm), lm, src).pixels
+    up, low = lip_curves(src)
+    dst = close_mouth(src)
+    same = cut_warp(img, src, dst, lips=(up, low))
+    assert np.abs(same.pixels.astype(int) - cut_warp(img, src, dst).pixels).max() <= 1
+    # wider curves: 3 px further into each lip, given right corner first with 11 points each
+    c = (up + low) / 2
+    wide_up = resample_by_length(up + 3.0 * _unit_rows(up - c), 11)[::-1]
+    wide_low = resample_by_length(low + 3.0 * _unit_rows(low - c), 11)[::-1]
+    wide_up[[0, -1]], wide_low[[0, -1]] = up[[-1, 0]], up[[-1, 0]]
+    # (the polygon the warp cuts along: the given curves at the 68-point curves' samples)
+    cov = polygon_coverage(opening_polygon(*given_curves(wide_up, wide_low, up, low)), (0, 0, 512, 512))
+    planted = img.copy()
+    planted[cov > 0] = (0, 255, 0)
+    r = cut_warp(planted, src, dst, lips=(wide_up, wide_low))
+    assert r.opening.sum() < 1.0 and r.interior.sum() < 1.0
+    np.testing.assert_allclose(r.upper[[0, -1]], dst[[60, 64]], atol=1e-6)
+    g = r.pixels.astype(int)
+    assert ((g[..., 1] - np.maximum(g[..., 0], g[..., 2])) > 60).sum() == 0
+    # and opening a closed mouth along given curves opens the gap between them
+    opened = cut_warp(synthetic_photo(lm), lm, part_lips(lm, 0.25), lips=lip_curves(lm))
+    assert opened.opening.sum() > 1000
+
+
+def _unit_rows(v):
+    n = np.linalg.norm(v, axis=1, keepdims=True)
+    return np.where(n > 1e-9, v / np.maximum(n, 1e-9), 0.0)

@@ -55,6 +55,11 @@ side's pixels near a cut and the opening's box are resampled again (with their o
 composited. A zero move returns the input unchanged; a pixel where every field is zero (beyond
 the face region) is the input's own, bit for bit.
 
+Better curves (``lips=``): the 68-point inner lips of a smile often sit on the teeth rather
+than at the lip's edge (on the London smiles, up to ~10 px at 1350 px), and what lies outside
+the curves moves with the lips, teeth included. A caller with a face mesh can cut along its
+inner-lip loop instead; those curves follow the 68-point curves' move (:func:`follow_curves`).
+
 Eyelids (``eyelids=True``): the same cut between the upper lid (36,37,38,39) and the lower lid
 (36,41,40,39), and likewise for the other eye; the eye interior stays with the face (``F0``).
 A blink then closes the lids over the landmark eye polygon; the detector's eye contour often
@@ -195,6 +200,55 @@ def lip_curves(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(33, 2) upper and lower inner-lip curves, corner 60 to corner 64 (Catmull-Rom through
     60,61,62,63,64 and 60,67,66,65,64)."""
     return cut_curves(lm, MOUTH)
+
+
+def _arc_fractions(curve: np.ndarray) -> np.ndarray:
+    """Arc length from the first point to each point of a polyline, over its whole length."""
+    t = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(curve, axis=0), axis=1))]
+    return t / t[-1] if t[-1] > 0 else np.linspace(0.0, 1.0, len(curve))
+
+
+def resample_by_length(curve: np.ndarray, n: int | np.ndarray) -> np.ndarray:
+    """Points along the polyline ``curve`` (its ends kept): ``n`` evenly spaced, or at the arc
+    length fractions ``n`` (an array in [0, 1])."""
+    c = np.asarray(curve, np.float64).reshape(-1, 2)
+    u = np.linspace(0.0, 1.0, n) if np.ndim(n) == 0 else np.asarray(n, np.float64)
+    t = _arc_fractions(c)
+    return np.stack([np.interp(u, t, c[:, 0]), np.interp(u, t, c[:, 1])], 1)
+
+
+def given_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray,
+                 ref_lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Caller-given source curves (e.g. a face mesh's inner-lip loop) made ready to stand in
+    for the reference ones through the 68 points: oriented like the reference (first corner
+    first), the shared corners joined (their mean), and sampled at the reference samples' arc
+    length fractions (so the reference curves themselves come back unchanged)."""
+    up = np.asarray(upper, np.float64).reshape(-1, 2)
+    low = np.asarray(lower, np.float64).reshape(-1, 2)
+    if np.linalg.norm(up[0] - ref_upper[0]) > np.linalg.norm(up[-1] - ref_upper[0]):
+        up, low = up[::-1], low[::-1]
+    a, b = (up[0] + low[0]) / 2, (up[-1] + low[-1]) / 2
+    up = resample_by_length(np.vstack([a, up[1:-1], b]), _arc_fractions(np.asarray(ref_upper, np.float64)))
+    low = resample_by_length(np.vstack([a, low[1:-1], b]), _arc_fractions(np.asarray(ref_lower, np.float64)))
+    return up, low
+
+
+def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, ref_lower: np.ndarray,
+                  moved_upper: np.ndarray, moved_lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where curves ``upper``/``lower`` go when the reference curves (sample by sample the same
+    parameters) move to ``moved_upper``/``moved_lower``. Across an open reference gap, each
+    sample keeps its place between the reference lips (so lips that meet in the move meet
+    here too); across a closed one (under 4 px) it moves with its own reference lip."""
+    out = []
+    gap, moved_gap = ref_upper - ref_lower, moved_upper - moved_lower
+    g2 = (gap * gap).sum(1, keepdims=True)
+    beta = _smoothstep(np.sqrt(g2), 1.0, 4.0)
+    for p, ref, moved in ((upper, ref_upper, moved_upper), (lower, ref_lower, moved_lower)):
+        rel = p - ref_lower
+        t = (rel * gap).sum(1, keepdims=True) / np.maximum(g2, 1e-12)
+        across = moved_lower + t * moved_gap + (rel - t * gap)
+        out.append(beta * across + (1 - beta) * (p + moved - ref))
+    return out[0], out[1]
 
 
 def opening_polygon(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
@@ -404,28 +458,42 @@ class _SplineBank:
 
 
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
-               min_jacobian: float = MIN_JACOBIAN) -> CutFields:
+               min_jacobian: float = MIN_JACOBIAN, src_curves: dict | None = None) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
-    ``grid`` (default cuts: the mouth). When a field would fold where it is used, the whole
-    move is scaled down (bisection) until none does."""
+    ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
+    (corner to corner, the corner of the cut's first landmark first) in place of those through
+    the 68 points; their destination follows the move of the 68-point curves (see
+    :func:`given_curves`). When a field would fold where it is used, the whole move is scaled
+    down (bisection) until none does."""
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
     cuts = [MOUTH] if cuts is None else list(cuts)
     nodes = grid.points()
     w = region_weight(src_lm, nodes)[..., None]
     anchors = _anchors(src_lm)
-    cut_pts = {i for c in cuts for i in c.upper[1:-1] + c.lower[1:-1]}
-    corners = sorted({c.upper[0] for c in cuts} | {c.upper[-1] for c in cuts})
-    base = sorted((set(WARP_POINTS) - cut_pts) | set(corners))
+    cut_pts = {i for c in cuts for i in c.upper + c.lower}
+    base = sorted(set(WARP_POINTS) - cut_pts)  # the corners come with the curves
+    nbase = len(base)
     up_dir = _face_up(src_lm)
+    given = {c.name: given_curves(*src_curves[c.name], *cut_curves(src_lm, c))
+             for c in cuts if src_curves and c.name in src_curves}
 
     def build(scale: float) -> tuple[CutFields, bool]:
         moved = src_lm + scale * (dst_lm - src_lm)
-        base_dst = np.vstack([moved[base], anchors])
-        base_src = np.vstack([src_lm[base], anchors])
+        curves = []
+        for c in cuts:
+            (du, dl), (su, sl) = cut_curves(moved, c), cut_curves(src_lm, c)
+            if c.name in given:  # the given source curves, moved as the 68-point ones
+                gu, gl = given[c.name]
+                (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl), (gu, gl)
+            curves.append(((du, dl), (su, sl)))
+        corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
+        corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]
+        base_dst = np.vstack([moved[base], anchors, corners_dst])
+        base_src = np.vstack([src_lm[base], anchors, corners_src])
         nb = len(base_dst)
-        curves = [(cut_curves(moved, c), cut_curves(src_lm, c)) for c in cuts]
-        # every spline's centres: the base points, then each cut's inner curve points
+        # every spline's centres: the base points (landmarks, anchors, the cuts' corners), then
+        # each cut's curve points
         centres, values, first = [base_dst], [base_src], []
         for (du, dl), (su, sl) in curves:
             first.append(nb + sum(len(x) for x in centres[1:]))
@@ -442,9 +510,9 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             m = len(du) - 2
             on_up, on_low = np.arange(i0, i0 + m), np.arange(i0 + m, i0 + 2 * m)
             keep_up = [k for k, i in enumerate(base) if i not in cut.lower_only]
-            keep_up = np.r_[keep_up, np.arange(len(base), nb), on_up]  # + anchors + the curve
+            keep_up = np.r_[keep_up, np.arange(nbase, nb), on_up]  # + anchors, corners, the curve
             keep_low = [k for k, i in enumerate(base) if i not in cut.upper_only]
-            keep_low = np.r_[keep_low, np.arange(len(base), nb), on_low]
+            keep_low = np.r_[keep_low, np.arange(nbase, nb), on_low]
             f_up = bank.field(keep_up, values[keep_up]) * w
             f_low = bank.field(keep_low, values[keep_low]) * w
             g = side_weight(du, dl, nodes)[..., None]
@@ -459,8 +527,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             if polygon_area(opening_polygon(su, sl)) < 0.5 or polygon_area(hole) < 0.5:
                 f_in = None  # no source interior to show, or nowhere to show it
             elif cut.interior == "upper":
-                keep = set(BROWS + NOSE + EYES + UPPER_OUTER_LIP + [cut.upper[0], cut.upper[-1]])
-                keep_in = np.r_[[k for k, i in enumerate(base) if i in keep], np.arange(len(base), nb), on_up]
+                keep = set(BROWS + NOSE + EYES + UPPER_OUTER_LIP)
+                keep_in = np.r_[[k for k, i in enumerate(base) if i in keep], np.arange(nbase, nb), on_up]
                 f_in = bank.field(keep_in, values[keep_in]) * w
             else:
                 f_in = f0
@@ -618,11 +686,17 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 
 
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
-             eyelids: bool = False, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
+             eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
+             min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
-    ``min_jacobian``: the fold threshold (the move is scaled down below it).
+    ``lips``: the source's inner-lip curves (upper, lower), corner to corner, to cut along in
+    place of the curves through landmarks 60-67, e.g. a face mesh's inner-lip loop
+    (``Face.dense[MESH_INNER_UPPER]`` / ``[MESH_INNER_LOWER]`` of :mod:`faceedit.models.mouth`),
+    which on smiles follows the teeth's edge much more closely than the 68 points; they move
+    with the 68-point curves' move. ``min_jacobian``: the fold threshold (the move is scaled
+    down below it).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
     :mod:`faceedit.models.mouth` (its inputs are this result's fields)::
@@ -642,10 +716,10 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     rh, rw = y1 - y0, x1 - x0
     zeros = lambda: np.zeros((rh, rw), np.float32)  # noqa: E731
     if np.array_equal(src_lm, dst_lm) or rh <= 0 or rw <= 0:
-        up, low = lip_curves(dst_lm)
+        up, low = lip_curves(dst_lm) if lips is None else given_curves(*lips, *lip_curves(dst_lm))
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
-    f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian)
+    f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips})
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 
