@@ -217,7 +217,6 @@ def apply(
     gpus_per_worker: Optional[float] = typer.Option(None, "--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0)."),
 ) -> None:
     """Edit the faces in photos; one output per input per target (and strength)."""
-    from faceedit.api import Editor
     from faceedit.io import collect_unread
     from faceedit.pipeline import ApplyOptions, BatchApplier, signal_name
 
@@ -235,10 +234,6 @@ def apply(
         if not targets:
             raise UsageError("give --target (e.g. --target happy), or --lighting / --au / --attr / --control / --like")
         stage_options: dict = {}
-        if control:
-            from faceedit.models.stage import parse_controls
-
-            stage_options["controls"] = parse_controls(",".join(control))
         if like is not None:
             _check_reference(like, max_pixels)
             stage_options["like"] = str(like)
@@ -258,11 +253,19 @@ def apply(
             max_pixels=max_pixels,
             workers=2 if workers is None or engine == "ray" else workers,
             model_options=_parse_options(option) | ({"stage": stage} if stage else {})
-            | _condition_options(lighting[0] if lighting else None, au_spec, attr) | stage_options,
+            | _condition_options(lighting[0] if lighting else None, None, attr) | stage_options,
             save_masks=save_masks,
         )
-        opts.check()  # before the model loads
+        opts.check()  # before the model loads, and before torch is imported
+        # --au and --control are parsed by the modules that apply them (torch from here on)
+        opts.model_options.update(_condition_options(None, au_spec, []))
+        if control:
+            from faceedit.models.stage import parse_controls
+
+            opts.model_options["controls"] = parse_controls(",".join(control))
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --stage: no weights read
+        from faceedit.api import Editor
+
         if engine == "ray":
             from faceedit.ray_engine import RayApplier, import_ray
 
@@ -546,10 +549,6 @@ def train(
     Each method's own settings are --set keys (RegGAN's --lambda, --augment and --disc KEY=...
     stand for --set lambda_reg=..., augment_copies=... and d_KEY=...; deprecated).
     Multi-GPU: torchrun --nproc_per_node N -m faceedit train ..."""
-    from faceedit.train.data import open_dataset
-    from faceedit.train.loop import (LoopConfig, check_config, check_run_folder, clear_run_folder,
-                                     train_and_export, trainer_for)
-
     with _errors_to_exit_codes():
         if resume and overwrite:
             raise UsageError("--resume continues the run in --out, --overwrite discards it: give one")
@@ -573,6 +572,11 @@ def train(
             cfg["semantic"] = False
         if settings["vgg19"]:
             options["vgg19"] = settings["vgg19"]
+        # torch from here on (the usage errors above are answered without it)
+        from faceedit.train.data import open_dataset
+        from faceedit.train.loop import (LoopConfig, check_config, check_run_folder, clear_run_folder,
+                                         train_and_export, trainer_for)
+
         trainer_cls = trainer_for(model)  # an unknown method is the first thing to report
         check_config(trainer_cls, cfg, options)  # then a bad --set or --option, before any file
         if batch_size is not None and batch_size < 1:

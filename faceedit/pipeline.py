@@ -18,11 +18,10 @@ import os
 from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
-from faceedit.api import Editor, crop_landmarks, select_faces
 from faceedit.conditions import canonical_target
 from faceedit.errors import FaceEditError, NoFaceError, UsageError
 from faceedit.faces.types import AlignedFace
@@ -36,7 +35,13 @@ from faceedit.io import (
     write_image,
 )
 from faceedit.log import logger, mark, timed
-from faceedit.models.registry import INTERNAL_OPTIONS, STAGE_ARGUMENTS, ModelOptions, StageOptions
+
+if TYPE_CHECKING:
+    from faceedit.api import Editor
+    from faceedit.models.registry import ModelOptions
+
+# faceedit.api and faceedit.models.registry (torch) are imported where they are used, so that
+# ApplyOptions.check answers a usage error without importing torch (2-3 s of a command's start).
 
 ON_NO_FACE = ("error", "skip", "copy")
 #: Photos one worker decodes and detects together: the detector runs each of its networks once
@@ -76,8 +81,6 @@ class ApplyOptions:
     model_options: dict = field(default_factory=dict)
     save_masks: bool = False  # also write the model's intermediate masks (LEGAN) per face
 
-    # Options of ``EditModel.edit`` that the pipeline passes itself, never a user.
-    _INTERNAL_OPTIONS = INTERNAL_OPTIONS
 
     def default_name_template(self) -> str:
         """``{stem}_{target}{ext}``, plus every condition this run sets (``{lighting}``,
@@ -174,12 +177,15 @@ class ApplyOptions:
         known.check(self.model_options, aus=self.aus_dict(self.model_options.get("aus")))
 
     def _network_options(self, editor: Editor) -> set[str]:
-        """The keyword options the editor's network takes (those its ``edit`` names)."""
+        """The keyword options the editor's network takes (those its ``edit`` names; not those
+        the pipeline passes itself, ``INTERNAL_OPTIONS``)."""
+        from faceedit.models.registry import INTERNAL_OPTIONS
+
         if not editor.has_network:
             return set()
         model = editor.loaded.model
         named = self._keywords(model.edit) | set(getattr(model, "attributes", []))  # SeCGAN: glasses=
-        return named - self._INTERNAL_OPTIONS
+        return named - INTERNAL_OPTIONS
 
     @staticmethod
     def _keywords(function) -> set[str]:
@@ -191,6 +197,8 @@ class ApplyOptions:
     def loaded_options(self, editor: Editor) -> ModelOptions:
         """What the loaded ``editor`` takes (its network's ``edit`` keywords and vocabularies,
         its stage's), in the form of :func:`model_options`."""
+        from faceedit.models.registry import STAGE_ARGUMENTS, ModelOptions, StageOptions
+
         stage, model = editor.stage, editor.loaded.model
         own = editor.spec.conditions or {}
         return ModelOptions(
@@ -426,6 +434,8 @@ class BatchApplier:
         """Choose faces, align, and run the stage, on one decoded photo."""
         if faces:
             mark("first face")
+        from faceedit.api import select_faces
+
         faces = select_faces(faces, self.opts.face, self.opts.max_faces, job.item.path)
         with timed("align"):
             job.aligned = self.editor.align(job.image.pixels, faces)
@@ -540,6 +550,8 @@ class BatchApplier:
             writer.submit(self._write, job)
 
     def _flush(self, key: tuple, writer: ThreadPoolExecutor, limit: int | None = None) -> None:
+        from faceedit.api import crop_landmarks
+
         queue = self.pending[key]
         take, self.pending[key] = queue[:limit], queue[len(queue[:limit]):]
         if not take:

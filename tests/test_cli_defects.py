@@ -540,3 +540,28 @@ def test_readme_apply_examples_write_distinct_files():
     for folder, runs in by_folder.items():
         if len({m for m, _ in runs}) > 1:
             assert all("{model}" in name for _, name in runs), (folder, runs)
+
+
+# ---- usage errors are answered without importing torch ----------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [
+    ["apply", "-m", "reggan", "PHOTO", "-o", "OUT"],  # no target
+    ["apply", "-m", "reggan", "-t", "happy", "-s", "x", "PHOTO", "-o", "OUT"],
+    ["apply", "-m", "reggan", "-t", "happy", "--name", "{bogus}", "PHOTO", "-o", "OUT"],
+    ["train", "-m", "reggan", "-o", "OUT"],  # no data
+    ["prepare", "IN", "-o", "OUT", "--size", "0"],
+], ids=lambda a: " ".join(a))
+def test_usage_errors_do_not_import_torch(tmp_path, photo, args):
+    """Importing torch is 2-3 s of a command's start on a small machine: a usage error that
+    needs no model is answered before it (python -X importtime lists every module imported)."""
+    import subprocess
+
+    args = [str(photo) if a == "PHOTO" else str(photo.parent) if a == "IN" else str(tmp_path / "o")
+            if a == "OUT" else a for a in args]
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "faceedit", *args], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 2, r.stderr[-2000:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")]
+    assert imported and "torch" not in imported, [m for m in imported if m.startswith("torch")][:3]

@@ -520,8 +520,10 @@ def run(
     out: str | os.PathLike,
     cfg: LoopConfig,
     config: dict | None = None,
+    threads_note: str | None = None,
 ) -> RunResult:
-    """Train ``trainer_cls`` on ``datasets`` into the run folder ``out``."""
+    """Train ``trainer_cls`` on ``datasets`` into the run folder ``out``. ``threads_note``: the
+    torch threads and why (:func:`choose_threads`), logged when the run starts."""
     from faceedit.device import resolve_device
     from faceedit.train.validate import validate_datasets
 
@@ -605,6 +607,8 @@ def run(
                     m, device_ids=[device.index] if device.type == "cuda" else None)
 
     if is_main:
+        if threads_note:
+            logger.info("torch threads: %s", threads_note)
         out.mkdir(parents=True, exist_ok=True)
         for name, text in cfg.run_files.items():
             write_file_atomically(out / name, text)
@@ -995,10 +999,8 @@ def train_and_export(
     threads = torch.get_num_threads()
     chosen, why = choose_threads(cfg.threads, trainer_cls.torch_threads())
     torch.set_num_threads(chosen)
-    if distributed_rank() == 0:
-        logger.info("torch threads: %d (%s)", chosen, why)
     try:
-        res = run(trainer_cls, datasets, out, cfg, config)
+        res = run(trainer_cls, datasets, out, cfg, config, threads_note=f"{chosen} ({why})")
         rank = distributed_rank()
         if dist.is_available() and dist.is_initialized():
             _leave_process_group(res.trainer)

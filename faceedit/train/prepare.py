@@ -26,7 +26,6 @@ from typing import Iterable
 
 import numpy as np
 
-from faceedit.data import read_index
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.align import align_face, similarity_transform, warp_crop
 from faceedit.faces.detect import get_detector
@@ -92,6 +91,8 @@ def prepare(
     if not samples:
         raise UsageError(f"{raw}: no photos found for preset {preset}"
                          + (f" (it expects {LAYOUTS[preset]})" if preset in LAYOUTS else ""))
+
+    from faceedit.data import read_index  # (torch: not imported for a usage error above)
 
     out.mkdir(parents=True, exist_ok=True)
     index_path, errors_path = out / "index.jsonl", out / "errors.jsonl"
