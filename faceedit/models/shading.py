@@ -1,0 +1,335 @@
+"""Relighting a face to a continuous light direction, over the whole head, keeping its colour.
+
+The model (fitted by :mod:`faceedit.train.shading` on Extended Yale B, shipped as
+``weights/shading.safetensors``) lives on a canonical head canvas: a mean face (68 landmarks)
+with room around it for the hair, the ears and the neck. It holds, per canvas pixel, nine
+coefficients of a second-order real spherical-harmonic expansion in the light direction of the
+ratio ``I(light) / I(front light)`` of a face's luma (Lambertian shading is close to linear in
+the first nine harmonics of the light direction, Ramamoorthi & Hanrahan 2001), fitted to the
+median ratio over the training subjects at each of Yale B's 64 light directions, and a head
+weight: 1 over the face, the ears and the neck, :data:`HAIR_GAIN` over the hair above the
+forehead, falling smoothly to 0 beyond the head's outline.
+
+``relight(pixels, landmarks, light, strength)`` maps the face's pixels onto the canvas (a
+thin-plate spline through the 68 landmarks), reads the ratio to the wanted light there,
+``R(light) / R(front)`` (exactly 1 for the front light), mixes it with the photo's own light by
+``strength`` (``1 - s + s * R``: 1 is Yale B's dark-room point light, lower values leave fill
+light in the shadows) and multiplies the luma Y by it; Cb and Cr stay as they were. By default the
+face's lit part keeps its brightness (``keep_exposure``), as a camera's exposure would.
+
+Directions are Extended Yale B's: azimuth and elevation in degrees (``yaleB01_P00A+035E+15`` is
+azimuth +35, elevation +15); positive azimuth lights the image's left side of the face (the
+subject's right), positive elevation lights it from above.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from faceedit.errors import UsageError
+from faceedit.faces.warp import Grid, ThinPlateSpline
+from faceedit.pixels import pixel_max, rgb_to_ycc, ycc_to_rgb
+
+#: The shipped model's file name in the weights folder (:func:`faceedit.models.registry.weights_dir`).
+SHADING_FILE = "shading.safetensors"
+#: Named directions (azimuth, elevation in degrees); ``ambient`` is even light from every direction
+#: of the front hemisphere (the nine-term model's constant term), which fills the photo's shadows.
+NAMED_DIRECTIONS: dict[str, tuple[float, float] | None] = {
+    "front": (0.0, 0.0),
+    "left": (50.0, 0.0),
+    "right": (-50.0, 0.0),
+    "top": (0.0, 45.0),
+    "bottom": (0.0, -35.0),
+    "ambient": None,
+}
+#: ``--light-strength`` when none is given, and its cap. 1 is the measured dark-room point light of
+#: Extended Yale B (no fill light: the far side of the face goes nearly black); an ordinary photo
+#: keeps fill light in its shadows, which 0.6 leaves.
+DEFAULT_STRENGTH = 0.6
+MAX_STRENGTH = 1.0
+#: Light directions the model is fitted on reach these |azimuth|, |elevation| (degrees).
+MAX_AZIMUTH = 130.0
+MAX_ELEVATION = 90.0
+#: The hair above the forehead gets this fraction of the change (it is not skin: it reflects less
+#: of the light's shape, and the region is a guess from the landmarks).
+HAIR_GAIN = 0.5
+#: ``keep_exposure``: the factor is divided by this percentile of it over the face, so the lit
+#: part of the face keeps about its brightness and the rest goes into shadow (dividing by the mean
+#: instead brightens the lit side by half and washes it out).
+EXPOSURE_PERCENTILE = 80
+#: Ratio limits: a shadow never goes below this fraction of the old light, a lit side never above
+#: this multiple.
+RATIO_CLIP = (0.03, 2.5)
+#: The scene behind the head is found by its colour (:func:`background_weight`): the ring of the
+#: head region where the weight is below BACKGROUND_RING, a colour spread of at least
+#: BACKGROUND_FLOOR levels, smoothed over BACKGROUND_SMOOTH eye distances; the ring's colour is
+#: carried BACKGROUND_REACH eye distances (a Gaussian) to the pixels it is compared with.
+BACKGROUND_RING = 0.15
+BACKGROUND_FLOOR = 3.0
+BACKGROUND_SMOOTH = 0.02
+BACKGROUND_REACH = 0.4
+#: Grid cells along the longer side of the head's box on which the canonical map is computed.
+GRID_CELLS = 48
+
+
+# --------------------------------------------------------------------------------------------
+# directions
+
+
+def direction_vector(azimuth: float, elevation: float) -> np.ndarray:
+    """Unit vector of a light at (azimuth, elevation) degrees: x towards the image's left side of
+    the face, y up, z towards the camera."""
+    a, e = math.radians(azimuth), math.radians(elevation)
+    return np.array([math.sin(a) * math.cos(e), math.sin(e), math.cos(a) * math.cos(e)])
+
+
+def sh9(v: np.ndarray) -> np.ndarray:
+    """The nine real spherical harmonics of order <= 2 at unit vectors ``v`` (..., 3) -> (..., 9)."""
+    v = np.asarray(v, np.float64)
+    x, y, z = v[..., 0], v[..., 1], v[..., 2]
+    return np.stack([
+        0.282095 * np.ones_like(x),
+        0.488603 * y, 0.488603 * z, 0.488603 * x,
+        1.092548 * x * y, 1.092548 * y * z, 0.315392 * (3 * z * z - 1),
+        1.092548 * x * z, 0.546274 * (x * x - y * y),
+    ], -1)
+
+
+def ambient_basis() -> np.ndarray:
+    """The nine harmonics averaged over the front hemisphere (z > 0) of light directions."""
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(20000, 3))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    v[:, 2] = np.abs(v[:, 2])
+    return sh9(v).mean(0)
+
+
+@dataclass(frozen=True)
+class Light:
+    """A light: a direction (azimuth, elevation degrees) or None for even (ambient) light, and how
+    strongly it replaces the photo's own light (0..:data:`MAX_STRENGTH`)."""
+
+    direction: tuple[float, float] | None
+    strength: float = DEFAULT_STRENGTH
+    name: str = ""
+
+    def basis(self) -> np.ndarray:
+        if self.direction is None:
+            return ambient_basis()
+        return sh9(direction_vector(*self.direction))
+
+
+def parse_light(spec, strength: float | None = None) -> Light:
+    """A :class:`Light` from a name of :data:`NAMED_DIRECTIONS`, ``"AZ,EL"`` (degrees), an
+    (azimuth, elevation) pair or a Light; ``strength`` (default :data:`DEFAULT_STRENGTH`, or the
+    Light's own) must lie in 0..MAX_STRENGTH. UsageError otherwise."""
+    if isinstance(spec, Light):
+        light = spec
+    elif isinstance(spec, str) and spec.strip().lower() in NAMED_DIRECTIONS:
+        name = spec.strip().lower()
+        light = Light(NAMED_DIRECTIONS[name], DEFAULT_STRENGTH, name)
+    else:
+        parts = spec.replace(" ", "").split(",") if isinstance(spec, str) else list(spec)
+        try:
+            az, el = (float(p) for p in parts)
+        except (TypeError, ValueError):
+            raise UsageError(f"light {spec!r}: give AZ,EL in degrees (e.g. 35,15) or a name: "
+                             f"{', '.join(NAMED_DIRECTIONS)}") from None
+        if not (abs(az) <= MAX_AZIMUTH and abs(el) <= MAX_ELEVATION):
+            raise UsageError(f"light {az:g},{el:g}: azimuth must lie within +-{MAX_AZIMUTH:g} and "
+                             f"elevation within +-{MAX_ELEVATION:g} degrees")
+        light = Light((az, el), DEFAULT_STRENGTH, f"{az:g},{el:g}")
+    if strength is not None:
+        s = float(strength)
+        if not 0.0 <= s <= MAX_STRENGTH:
+            raise UsageError(f"light strength {s:g}: must be between 0 and {MAX_STRENGTH:g}")
+        light = Light(light.direction, s, light.name)
+    return light
+
+
+# --------------------------------------------------------------------------------------------
+# the model
+
+
+@dataclass
+class ShadingModel:
+    """The fitted model: canvas landmarks ``frame`` (68, 2), spherical-harmonic coefficient maps
+    ``coef`` (9, S, S) of the luma ratio to the front light, the head weight ``head`` (S, S),
+    the face weight ``face`` (S, S, where the mean brightness is measured) and the card's
+    metadata."""
+
+    frame: np.ndarray
+    coef: np.ndarray
+    head: np.ndarray
+    face: np.ndarray
+    meta: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> ShadingModel:
+        """Read a model written by :meth:`save` (default: :data:`SHADING_FILE` in the weights
+        folder: ``$FACEEDIT_WEIGHTS``, a checkout's ``weights/``, or an installed one)."""
+        from safetensors import safe_open
+
+        from faceedit.models.registry import weights_dir
+
+        path = Path(path) if path is not None else weights_dir() / SHADING_FILE
+        with safe_open(str(path), framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+            t = {k: f.get_tensor(k).astype(np.float32) for k in f.keys()}
+        return cls(t["frame"].astype(np.float64), t["coef"], t["head"], t["face"], meta)
+
+    def save(self, path: str | Path, meta: dict | None = None) -> None:
+        from safetensors.numpy import save_file
+
+        t = {"frame": self.frame.astype(np.float32), "coef": self.coef.astype(np.float16),
+             "head": self.head.astype(np.float16), "face": self.face.astype(np.float16)}
+        m = {k: v if isinstance(v, str) else json.dumps(v) for k, v in {**self.meta, **(meta or {})}.items()}
+        save_file(t, str(path), metadata=m)
+
+    @property
+    def size(self) -> int:
+        return int(self.coef.shape[-1])
+
+    def raw_ratio(self, basis: np.ndarray) -> np.ndarray:
+        """The fitted ratio to the front light (S, S) under harmonics ``basis`` (9,), unclipped."""
+        return np.tensordot(basis.astype(np.float32), self.coef, 1)
+
+    def ratio(self, light: Light, keep_exposure: bool = True) -> np.ndarray:
+        """The factor (S, S) the luma is multiplied by on the canvas for ``light`` at its strength
+        (before the head weight): ``1 - s + s * R(light) / R(front)``, clipped to
+        :data:`RATIO_CLIP`; with ``keep_exposure`` divided by its :data:`EXPOSURE_PERCENTILE`
+        percentile over the face."""
+        key = (light.direction, light.strength, keep_exposure)
+        if key not in self._cache:
+            front = np.maximum(self.raw_ratio(sh9(direction_vector(0.0, 0.0))), 0.05)
+            r = np.clip(self.raw_ratio(light.basis()) / front, *RATIO_CLIP)
+            r = 1.0 - light.strength + light.strength * r
+            if keep_exposure:
+                r = r / float(np.percentile(r[self.face > 0.5], EXPOSURE_PERCENTILE))
+            self._cache[key] = np.clip(r, *RATIO_CLIP).astype(np.float32)
+        return self._cache[key]
+
+    def head_to_photo(self, landmarks: np.ndarray) -> np.ndarray:
+        """The canvas's head outline (points where the head weight is > 0) in photo coordinates."""
+        ys, xs = np.nonzero(self.head > 0)
+        pts = np.stack([xs, ys], 1).astype(np.float64)
+        hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+        return ThinPlateSpline(self.frame, landmarks, reg=1e-2)(hull)
+
+    def canvas_maps(self, shape: tuple[int, ...], landmarks: np.ndarray
+                    ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
+        """For a face at ``landmarks`` in an image of ``shape``: (roi, canvas x, canvas y) of
+        every ROI pixel (float32 maps for cv2.remap); the ROI covers the head region."""
+        lm = np.asarray(landmarks, np.float64)
+        outline = self.head_to_photo(lm)
+        grid = Grid.around(outline, GRID_CELLS)
+        grid = Grid(grid.x0 - 2 * grid.step, grid.y0 - 2 * grid.step, grid.step, grid.nx + 4, grid.ny + 4)
+        roi = grid.roi(shape)
+        uv = ThinPlateSpline(lm, self.frame, reg=1e-2)(grid.points())
+        at = grid.sample(uv, roi)
+        return roi, np.ascontiguousarray(at[..., 0]), np.ascontiguousarray(at[..., 1])
+
+    def factor(self, pixels: np.ndarray, landmarks: np.ndarray, light: Light,
+               keep_exposure: bool = True) -> tuple[tuple[int, int, int, int], np.ndarray]:
+        """(roi, per-pixel luma factor over the ROI): the canvas ratio laid onto the face at
+        ``landmarks``, weighted by the head weight (1 = unchanged beyond the head) and, beyond
+        the face, by :func:`background_weight` (the scene behind the head keeps its light)."""
+        lm = np.asarray(landmarks, np.float64)
+        roi, u, v = self.canvas_maps(pixels.shape, lm)
+        r = cv2.remap(self.ratio(light, keep_exposure), u, v, cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=1.0)
+        w = cv2.remap(np.ascontiguousarray(self.head, np.float32), u, v, cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+        w = np.clip(w, 0.0, 1.0) * (1.0 - background_weight(pixels, lm, roi, w))
+        # in the log domain: a half weight gives the geometric mean of old and new light
+        return roi, np.exp(np.log(r) * w)
+
+    def relight(self, pixels: np.ndarray, landmarks: np.ndarray, light, strength: float | None = None,
+                *, keep_exposure: bool = True) -> np.ndarray:
+        """``pixels`` ((H, W, 3) uint8/uint16 RGB, or (H, W) grey) with the face at ``landmarks``
+        ((68, 2) photo coordinates) relit to ``light`` (see :func:`parse_light`): its luma
+        multiplied by the factor of :meth:`factor`, its Cb and Cr kept. Returns a new array; at
+        strength 0 an exact copy, and every pixel beyond the head region is the input's own."""
+        light = parse_light(light, strength)
+        out = np.array(pixels, copy=True)
+        lm = np.asarray(landmarks, np.float64)
+        if light.strength == 0.0 or lm.shape != (68, 2):
+            return out
+        roi, f = self.factor(pixels, lm, light, keep_exposure)
+        x0, y0, x1, y1 = roi
+        if x1 <= x0 or y1 <= y0:
+            return out
+        changed = np.abs(f - 1.0) > 1e-6
+        region = out[y0:y1, x0:x1]
+        x = region.astype(np.float32)
+        if x.ndim == 2:
+            new = x * f
+        else:
+            ycc = rgb_to_ycc(x)
+            ycc[..., 0] *= f
+            new = ycc_to_rgb(ycc)
+        new = np.clip(np.rint(new), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
+        region[changed] = new[changed]
+        return out
+
+
+def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int, int, int, int],
+                      head: np.ndarray) -> np.ndarray:
+    """How much each ROI pixel looks like the scene behind the head (0..1), 0 over the face: the
+    colour (Y, Cb, Cr, 8-bit levels) of the ring just inside the head region's outer edge
+    (0 < head weight < :data:`BACKGROUND_RING`, above the chin: beside the hair, ears and jaw,
+    mostly scene), its median and spread; a pixel within the spread of that colour counts as
+    scene, softly, smoothed over :data:`BACKGROUND_SMOOTH` eye distances."""
+    from faceedit.faces.landmarks import eye_distance
+    from faceedit.faces.warp import region_outline
+
+    x0, y0, x1, y1 = roi
+    x = pixels[y0:y1, x0:x1].astype(np.float32) * (255.0 / pixel_max(pixels.dtype))
+    ycc = rgb_to_ycc(x if x.ndim == 3 else np.repeat(x[..., None], 3, -1))
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None].repeat(x1 - x0, 1)
+    ring = (head > 0.01) & (head < BACKGROUND_RING) & (ys < landmarks[8, 1])
+    out = np.zeros(head.shape, np.float32)
+    if ring.sum() < 50:
+        return out
+    iod = eye_distance(landmarks)
+    # the scene's colour near each pixel: the ring's colours spread by a wide normalised blur
+    sigma = max(BACKGROUND_REACH * iod, 1.0)
+    wr = cv2.GaussianBlur(ring.astype(np.float32), (0, 0), sigma)
+    ref = cv2.GaussianBlur(ycc * ring[..., None], (0, 0), sigma) / np.maximum(wr, 1e-4)[..., None]
+    spread = np.median(np.abs(ycc[ring] - ref[ring]), 0) * 1.4826 + BACKGROUND_FLOOR
+    d2 = (((ycc - ref) / spread) ** 2).sum(-1)
+    out = np.exp(-0.5 * d2 / 4.0).astype(np.float32)  # within ~2 spreads
+    out = cv2.GaussianBlur(out, (0, 0), max(BACKGROUND_SMOOTH * iod, 0.5))
+    face = np.zeros(head.shape, np.uint8)
+    poly = region_outline(landmarks, 0.0, 0.5) - np.array([x0, y0])
+    cv2.fillConvexPoly(face, np.rint(poly).astype(np.int32), 1)
+    face = cv2.GaussianBlur(face.astype(np.float32), (0, 0), max(0.1 * iod, 0.5))
+    return np.clip(out * (1.0 - face), 0.0, 1.0)
+
+
+_MODEL: dict[str, ShadingModel] = {}
+
+
+def load_shading(path: str | Path | None = None) -> ShadingModel:
+    """The shading model (the shipped one by default), loaded once per path."""
+    key = str(path)
+    if key not in _MODEL:
+        _MODEL[key] = ShadingModel.load(path)
+    return _MODEL[key]
+
+
+def relight(pixels: np.ndarray, landmarks: np.ndarray, light, strength: float | None = None, *,
+            keep_exposure: bool = True, model: ShadingModel | None = None) -> np.ndarray:
+    """Relight the face at ``landmarks`` in ``pixels`` to ``light`` (a name of
+    :data:`NAMED_DIRECTIONS`, ``"AZ,EL"`` degrees, an (az, el) pair or a :class:`Light`) at
+    ``strength`` (0..:data:`MAX_STRENGTH`; default the Light's, :data:`DEFAULT_STRENGTH`) with the
+    shipped model (or ``model``). See :meth:`ShadingModel.relight`."""
+    m = model if model is not None else load_shading()
+    return m.relight(pixels, landmarks, light, strength, keep_exposure=keep_exposure)
