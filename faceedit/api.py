@@ -264,6 +264,7 @@ class Editor:
             lighting=lighting, aus=options.get("aus"),
             like=None if like is None else self.reference_landmarks(like),
             controls=options.get("controls"), attrs=self.stage_attrs(options.get("attrs")),
+            dense=[a.face.dense for a in aligned],
         )
         out = []
         for a, d in zip(aligned, done):

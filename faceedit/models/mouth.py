@@ -197,6 +197,125 @@ def _smoothstep(a: float, b, x):
 # the bank
 
 
+# --------------------------------------------------------------------------------------------
+# the interior a photo shows
+
+
+def mesh_lip_curves(dense: np.ndarray):
+    d = np.asarray(dense, np.float64)[:, :2]
+    return d[MESH_INNER_UPPER], d[MESH_INNER_LOWER], d[MESH_OUTER_UPPER], d[MESH_OUTER_LOWER]
+
+
+def level_transform(up: np.ndarray, lo: np.ndarray, x_off: float, y_off: float) -> np.ndarray:
+    """(2,3) similarity putting the corners at (x_off, y_off) and (x_off + BANK_WIDTH, y_off)."""
+    c0, c1 = (up[0] + lo[0]) / 2, (up[-1] + lo[-1]) / 2
+    d = c1 - c0
+    s = BANK_WIDTH / np.linalg.norm(d)
+    ang = np.arctan2(d[1], d[0])
+    r = s * np.array([[np.cos(-ang), -np.sin(-ang)], [np.sin(-ang), np.cos(-ang)]])
+    return np.hstack([r, (np.array([x_off, y_off]) - r @ c0)[:, None]])
+
+
+def apply_points(m: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return p @ m[:, :2].T + m[:, 2]
+
+
+def fill_polygon(shape, poly: np.ndarray) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    return m
+
+
+def _running(x: np.ndarray, half: int, reduce) -> np.ndarray:
+    pad = np.pad(x, half, mode="edge")
+    return np.array([reduce(pad[i:i + 2 * half + 1]) for i in range(len(x))])
+
+
+def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarray, olo: np.ndarray):
+    """(upper, lower) curves of the interior found by colour in a level crop (see the module
+    doc), or None when no interior distinct from the lips is found."""
+    h, w = crop.shape[:2]
+    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+    poly = curves_to_polygon(up, lo)
+    inner = fill_polygon((h, w), poly)
+    lips = fill_polygon((h, w), curves_to_polygon(oup, olo)) & (1 - cv2.dilate(inner, np.ones((5, 5), np.uint8)))
+    core = cv2.erode(inner, np.ones((5, 5), np.uint8))
+    if core.sum() < 50 or lips.sum() < 50:
+        return None
+    lip_a, lip_l = np.median(lab[..., 1][lips > 0]), np.median(lab[..., 0][lips > 0])
+    core_a = np.percentile(lab[..., 1][core > 0], 25)
+    if lip_a - core_a < 4:
+        return None
+    grow = cv2.dilate(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17)))
+    cand = ((lab[..., 1] < (lip_a + core_a) / 2) | (lab[..., 0] < 0.45 * lip_l)) & (grow > 0)
+    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, lab_cc = cv2.connectedComponents(cand)
+    keep = np.zeros_like(cand)
+    for i in range(1, n):
+        comp = lab_cc == i
+        if (comp & (core > 0)).sum() > 0.02 * core.sum():
+            keep |= comp.astype(np.uint8)
+    keep = cv2.morphologyEx(keep, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    cols = np.flatnonzero(keep.sum(0) > 0)
+    if len(cols) < 0.6 * BANK_WIDTH:
+        return None
+    xs = np.arange(cols[0], cols[-1] + 1)
+    top = np.array([np.flatnonzero(keep[:, x])[0] if keep[:, x].any() else np.nan for x in xs], np.float64)
+    bot = np.array([np.flatnonzero(keep[:, x])[-1] + 1 if keep[:, x].any() else np.nan for x in xs], np.float64)
+    ok = ~np.isnan(top)
+    top = np.interp(xs, xs[ok], top[ok])
+    bot = np.interp(xs, xs[ok], bot[ok])
+    # within a band of the mesh's curves (a pale lip or a highlight must not pull an edge away)
+    mesh_top = np.interp(xs + 0.5, up[:, 0], up[:, 1])
+    mesh_bot = np.interp(xs + 0.5, lo[:, 0], lo[:, 1])
+    top = np.clip(top, mesh_top - 0.015 * BANK_WIDTH, mesh_top + 0.06 * BANK_WIDTH)
+    bot = np.clip(bot, mesh_bot - 0.04 * BANK_WIDTH, mesh_bot + 0.06 * BANK_WIDTH)
+    # where bright teeth lie a few px below that edge, the rows between are lip (a pale, less red
+    # lip passes the colour test): the edge moves down to the teeth
+    bright = lip_l + 0.5 * (np.percentile(lab[..., 0][core > 0], 75) - lip_l)
+    reach = int(0.04 * BANK_WIDTH)
+    for i, x in enumerate(xs):
+        t0 = int(round(top[i]))
+        col = lab[t0:min(t0 + reach, h), x, 0]
+        hit = np.flatnonzero(col > bright)
+        if len(hit) and hit[0] > 0 and (col[:hit[0]] > 0.6 * lip_l).all():  # lip above, not a dark gap
+            top[i] = t0 + hit[0]
+    # the envelope: the pink gum between the tips of the upper teeth belongs to the interior
+    top = _running(top, 9, np.min)
+    bot = _running(bot, 5, np.max)
+    top = cv2.GaussianBlur(top.reshape(1, -1), (0, 0), 4).ravel()
+    bot = cv2.GaussianBlur(bot.reshape(1, -1), (0, 0), 3).ravel()
+    mid0, mid1 = (top[0] + bot[0]) / 2, (top[-1] + bot[-1]) / 2
+    top[0] = bot[0] = mid0
+    top[-1] = bot[-1] = mid1
+    x = xs.astype(np.float64) + 0.5
+    return (resample_curve(np.c_[x, top], CURVE_POINTS), resample_curve(np.c_[x, bot], CURVE_POINTS))
+
+
+def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner
+    first) of the mouth interior a photo shows, found from colour (:func:`refine_interior`)
+    around the Face Mesh's inner-lip loop (``dense``: (468, 2|3) mesh points); None when the
+    mouth shows no interior distinct from the lips (closed, or too small to tell). On a smile
+    both the mesh's and the 68 points' lower inner lip lie on the lower teeth, so a mouth closed
+    along them kept a row of teeth as its lower lip."""
+    up, lo, oup, olo = mesh_lip_curves(dense)
+    if float(np.linalg.norm(up[-1] - up[0])) < 8:
+        return None
+    m = level_transform(up, lo, BANK_WIDTH // 2, 128)
+    size = (2 * BANK_WIDTH, 128 + 200)
+    level = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3] if rgb.ndim == 3 else np.dstack([rgb] * 3)), m, size,
+                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    if level.dtype != np.uint8:
+        level = (level.astype(np.float32) * (255.0 / pixel_max(level.dtype)) + 0.5).astype(np.uint8)
+    curves = refine_interior(level, apply_points(m, resample_curve(up)), apply_points(m, resample_curve(lo)),
+                             apply_points(m, resample_curve(oup)), apply_points(m, resample_curve(olo)))
+    if curves is None:
+        return None
+    back = cv2.invertAffineTransform(m)
+    return apply_points(back, curves[0]), apply_points(back, curves[1])
+
+
 @dataclass
 class MouthBank:
     """Real mouth interiors and what :meth:`fill` needs to paint them into a photo.

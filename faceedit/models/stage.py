@@ -61,16 +61,18 @@ from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
+from faceedit.faces.landmarks import eye_distance
+from faceedit.faces.cutwarp import cut_warp
 from faceedit.faces.warp import (
     STABLE,
-    backward_field,
     canonical_coords,
     face_grid,
     region_weight,
-    warp_photo,
 )
 from faceedit.faces.types import CropTemplate
+from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.mouth import BANK_FILE, MESH_INNER_LOWER, MESH_INNER_UPPER, MouthBank, find_interior
 from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
 from faceedit.pixels import from_unit, luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
 
@@ -80,6 +82,12 @@ MAX_STRENGTH = 1.5
 #: Between 0.3 and 1 px the held-out truth barely changes; below 0.1 px identity leaks into the
 #: expression state (a neutral face reads as 2.7 standard deviations of expression instead of 1.1).
 SHAPE_NOISE = 1.0
+#: A state whose mouth (the face's own identity showing it) opens less than this many eye
+#: distances between the inner lips is a closed mouth: the edit makes the lips meet. The state
+#: read from a smiling face's landmarks under-reads its opening, so removing the smile's state
+#: alone left the teeth showing; real neutral photos measure about 0.01.
+LIPS_CLOSED = 0.03
+INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
 #: State coordinates are clipped to this many standard deviations of their axis.
 STATE_CLIP = 4.0
 #: Setting AUs (``--au``, ``--control``): Gauss-Newton steps, each at most 1 standard deviation
@@ -141,6 +149,47 @@ def controls_to_aus(controls: dict[str, float]) -> dict[int, float]:
     return aus
 
 
+def lip_gap(lm: np.ndarray) -> float:
+    """Mean inner-lip opening (61-67, 62-66, 63-65) in eye distances."""
+    lm = np.asarray(lm, np.float64)
+    gaps = [np.linalg.norm(lm[a] - lm[b]) for a, b in INNER_LIP_PAIRS]
+    return float(np.mean(gaps) / eye_distance(lm))
+
+
+def close_lips(lm: np.ndarray, amount: float = 1.0) -> np.ndarray:
+    """``lm`` with each upper inner-lip point and the lower one facing it moved ``amount`` of the
+    way to their midpoint (1: the lips meet)."""
+    out = np.array(lm, np.float64)
+    for a, b in INNER_LIP_PAIRS:
+        mid = (out[a] + out[b]) / 2
+        out[a] += amount * (mid - out[a])
+        out[b] += amount * (mid - out[b])
+    return out
+
+
+def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float = 0.7) -> bool:
+    """Whether a move narrows either eye to under ``ratio`` of its opening (a blink, a wink,
+    sleepy lids): the eyelids are then cut like the lips, so the lids meet over the eye."""
+    def aperture(p: np.ndarray, eye: list[int]) -> float:
+        top, bottom = eye[1:3], eye[4:6][::-1]
+        return float(np.linalg.norm(p[top] - p[bottom], axis=1).mean())
+
+    lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
+    return any(aperture(moved, e) < ratio * aperture(lm, e) for e in (list(range(36, 42)), list(range(42, 48))))
+
+
+def _without(weight: np.ndarray, roi, keep_roi, keep: np.ndarray) -> np.ndarray:
+    """``weight`` (over ``roi``) times 1 - ``keep`` (over ``keep_roi``) where the two overlap."""
+    x0, y0, x1, y1 = roi
+    k0, l0, k1, l1 = keep_roi
+    a0, b0, a1, b1 = max(x0, k0), max(y0, l0), min(x1, k1), min(y1, l1)
+    if a1 <= a0 or b1 <= b0:
+        return weight
+    weight = weight.copy()
+    weight[b0 - y0:b1 - y0, a0 - x0:a1 - x0] *= 1.0 - keep[b0 - l0:b1 - l0, a0 - k0:a1 - k0]
+    return weight
+
+
 def luma_change(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """Change the luma of RGB pixels ``x`` (0..1, (..., 3)) by ``dy`` (...,): a darkening scales
     R, G and B together (a lip opened into a shadowed mouth turns dark brown, where subtracting
@@ -155,12 +204,14 @@ def luma_change(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
 @dataclass
 class StageEdit:
     """What the stage did to one face: its landmarks after the edit, the warp scale used (below 1
-    where the full move would have folded the image) and its expression state before and after."""
+    where the full move would have folded the image), its expression state before and after and
+    the mouth exemplar drawn (pass it back as ``mouth_exemplar`` to keep one per face in a video)."""
 
     landmarks: np.ndarray
     scale: float
     state: np.ndarray | None = None
     new_state: np.ndarray | None = None
+    mouth_exemplar: int | None = None  # the mouth bank entry painted into an opened mouth
 
 
 @dataclass
@@ -236,6 +287,7 @@ class Stage(EditModel):
         for c in self.lighting:
             self.register_buffer(f"shade_{c}", torch.zeros(size, size))
         self._np: dict[str, np.ndarray] = {}
+        self._bank, self._bank_tried = None, False
 
     # -- the EditModel interface (crops): nothing to do, the stage works on the photo --------
     def targets(self) -> list[str]:
@@ -417,7 +469,8 @@ class Stage(EditModel):
     def edit_photo(self, pixels: np.ndarray, faces_lm: list[np.ndarray], target: str,
                    strength: float = 1.0, *, lighting: str | None = None, aus: dict | None = None,
                    like: np.ndarray | None = None, controls: dict | None = None,
-                   attrs: dict | str | None = None,
+                   attrs: dict | str | None = None, mouth_exemplar: int | None = None,
+                   dense: list[np.ndarray | None] | None = None,
                    ) -> tuple[np.ndarray, list[StageEdit]]:
         """Apply the stage to every face of ``pixels`` ((H,W,3) uint8/uint16 RGB, unchanged);
         returns the new photo and per face what was done. Faces without 68 landmarks are left
@@ -425,7 +478,15 @@ class Stage(EditModel):
         fine controls (:data:`CONTROLS`), absolute too (an AU in both: ``aus`` wins).
         ``attrs``: attribute edits, e.g. ``{"glasses": 1.0}`` (on; 0.0 off, see
         :meth:`attribute_amounts`), painted after the geometry and the mouth, before the light,
-        scaled by ``strength`` up to 1."""
+        scaled by ``strength`` up to 1.
+
+        Geometry: :func:`faceedit.faces.cutwarp.cut_warp` with the inner lips as a cut (and the
+        eyelids where the move closes an eye), so lips part and close, each keeping its own
+        texture; a mouth opened beyond what the photo shows is painted from the mouth bank
+        (:class:`faceedit.models.mouth.MouthBank`; ``mouth_exemplar``: which entry, default the
+        best fit to the opening). ``dense``: per face its Face Mesh points ((468, 2), or (468, 3) with depth) or None: the
+        mesh's inner-lip loop is the cut (it follows the lips' edge on a smile, where the 68
+        points lie on the teeth)."""
         target = canonical_target(target)
         amounts = self.attribute_amounts(attrs)
         if controls:  # absolute AU values; an explicit --au of the same AU wins
@@ -437,15 +498,34 @@ class Stage(EditModel):
             raise UsageError(f"unknown lighting {lighting!r}; valid: {', '.join(self.lighting)}")
         out = pixels
         done = []
-        for lm in faces_lm:
+        for i, lm in enumerate(faces_lm):
             lm = np.asarray(lm, np.float64)
+            mesh = dense[i] if dense is not None and i < len(dense) else None
             if lm.shape != (68, 2):
                 done.append(StageEdit(lm, 0.0))
                 continue
             cur, new = self.plan(lm, target, strength, aus=aus, like=like)
             d = ((new - cur.expression) @ self._a("expression_basis")).reshape(68, 2)
             goal_lm = apply_affine(invert_affine(self.normaliser(lm)), cur.canonical + d)
-            out, moved, scale = self.warp_to(out, lm, goal_lm)
+            if strength > 0 and lip_gap(self.expression_shape(new, cur.identity)) < LIPS_CLOSED:
+                goal_lm = close_lips(goal_lm, min(float(strength), 1.0))
+            if np.abs(goal_lm - lm).max() < 1e-6:  # no move (strength 0, a face at its target)
+                goal_lm = lm
+            lips = None
+            if mesh is not None and np.shape(mesh)[0] == 468:  # (468, 2) or with depth (468, 3)
+                xy = np.asarray(mesh, np.float64)[:, :2]
+                # the interior the photo shows, from colour; else the mesh's inner-lip loop
+                lips = find_interior(out, xy) or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
+            r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips)
+            out, moved, scale = r.pixels, r.landmarks, r.scale
+            keep_out, exemplar = None, None
+            bank = self.mouth_bank()
+            if bank is not None and float(r.opening.max()) > 0:
+                out, exemplar = bank.fill(out, r.roi, r.opening, r.upper, r.lower, face_lm=moved,
+                                          exemplar=mouth_exemplar)
+            if bank is not None:  # the mouth's inside is drawn at full resolution: maps stay off it
+                keep_out = (r.roi, cv2.dilate(np.clip(r.opening + r.interior, 0, 1),
+                                              np.ones((3, 3), np.uint8)))
             if aus or like is not None or target not in self.expressions:  # keep, AUs, a reference
                 appearance, amount = self.appearance_amount(cur.expression, new)
             elif target in self.appearance:
@@ -453,7 +533,7 @@ class Stage(EditModel):
             else:  # neutral: nothing to paint
                 appearance, amount = None, 0.0
             if appearance is not None and amount > 0:
-                out = self.paint(out, moved, appearance, amount * scale)
+                out = self.paint(out, moved, appearance, amount * scale, keep_out)
             for a, v in amounts.items():
                 if v != 0.0 and strength > 0:
                     d = "on" if v > 0 else "off"
@@ -463,7 +543,7 @@ class Stage(EditModel):
             if lighting is not None:
                 out = self._shade(out, moved, lighting, min(strength, MAX_STRENGTH))
             reached = cur.expression + scale * (new - cur.expression)
-            done.append(StageEdit(moved, scale, cur.expression, reached))
+            done.append(StageEdit(moved, scale, cur.expression, reached, exemplar))
         if out is pixels:
             out = pixels.copy()
         return out, done
@@ -498,11 +578,23 @@ class Stage(EditModel):
 
     def warp_to(self, pixels: np.ndarray, lm: np.ndarray, moved: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, float]:
-        """The photo with the face at landmarks ``lm`` warped (fold-free, full resolution) so they
-        go to ``moved``; returns (photo, the landmarks reached, the scale the move was held to)."""
-        grid = face_grid(lm)
-        field, scale = backward_field(lm, moved, grid)
-        return warp_photo(pixels, grid, field), lm + scale * (moved - lm), scale
+        """The photo with the face at landmarks ``lm`` warped (fold-free, full resolution, lips
+        cut) so they go to ``moved``; returns (photo, the landmarks reached, the scale the move
+        was held to). An opened mouth is left with the warp's placeholder fill."""
+        r = cut_warp(pixels, lm, moved, eyelids=closes_eyes(lm, moved))
+        return r.pixels, r.landmarks, r.scale
+
+    def mouth_bank(self):
+        """The mouth-interior bank (:class:`faceedit.models.mouth.MouthBank`), loaded once; None
+        where its file is not installed (the appearance maps then draw the mouth)."""
+        if not self._bank_tried:
+            self._bank_tried = True
+            try:
+                self._bank = MouthBank.load()
+            except FileNotFoundError:
+                logger.warning("the mouth bank (%s) is not installed: opened mouths are drawn from the "
+                               "stage's mean maps", BANK_FILE)
+        return self._bank
 
     def appearance_maps(self, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(canonical landmarks of the target's frame, gain (C, S, S), bias (C, S, S))."""
@@ -532,12 +624,13 @@ class Stage(EditModel):
                              borderMode=cv2.BORDER_REPLICATE) for m in maps]
         return roi, sampled, at_roi[..., 2]
 
-    def paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float) -> np.ndarray:
+    def paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float,
+              keep_out: tuple | None = None) -> np.ndarray:
         """Apply the target's per-pixel linear appearance map (in its canonical frame) to the
-        face at landmarks ``moved``."""
+        face at landmarks ``moved`` (not where ``keep_out`` says, see :meth:`_paint_maps`)."""
         frame = self.appearance_maps(target)[0]
         return self._paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"),
-                                strength)
+                                strength, keep_out)
 
     def _stacked(self, gain: str, bias: str) -> np.ndarray:
         """Buffers ``gain`` and ``bias`` ((C, S, S) each) as one channels-last (S, S, 2C) float32
@@ -550,11 +643,15 @@ class Stage(EditModel):
         return self._np[key]
 
     def _paint_maps(self, pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain_bias: np.ndarray,
-                    strength: float) -> np.ndarray:
+                    strength: float, keep_out: tuple | None = None) -> np.ndarray:
         """Apply a per-pixel linear map ``gain * x + bias`` (:meth:`_stacked`: (S, S, 2C), C = 1
-        luma or 3 Y, Cb, Cr) drawn in the canonical frame whose landmarks are ``frame``."""
+        luma or 3 Y, Cb, Cr) drawn in the canonical frame whose landmarks are ``frame``.
+        ``keep_out``: (roi, mask 0..1 over it) where the map is not applied (a mouth interior
+        drawn at the photo's resolution)."""
         c = gain_bias.shape[-1] // 2
         roi, (gb,), w = self.canonical_maps(pixels.shape, moved, frame, [gain_bias], PAINT_REGION)
+        if keep_out is not None:
+            w = _without(w, roi, *keep_out)
         g, b = (gb[..., 0], gb[..., 1]) if c == 1 else (gb[..., :c], gb[..., c:])
         x0, y0, x1, y1 = roi
         out = pixels.copy()

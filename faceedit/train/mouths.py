@@ -39,15 +39,15 @@ from faceedit.faces.detect import get_detector
 from faceedit.faces.landmarks import eye_distance
 from faceedit.models.mouth import (
     BANK_WIDTH,
-    CURVE_POINTS,
     DESCRIPTORS,
-    MESH_INNER_LOWER,
-    MESH_INNER_UPPER,
-    MESH_OUTER_LOWER,
-    MESH_OUTER_UPPER,
     MouthBank,
+    apply_points,
     curves_to_polygon,
+    fill_polygon,
+    level_transform,
+    mesh_lip_curves,
     opening_aspect,
+    refine_interior,
     resample_curve,
     ring_stats,
     sclera_colour,
@@ -68,97 +68,6 @@ CAVITY_V, CAVITY_U = 24, 16
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-
-
-def _mesh_curves(dense: np.ndarray):
-    d = np.asarray(dense, np.float64)[:, :2]
-    return d[MESH_INNER_UPPER], d[MESH_INNER_LOWER], d[MESH_OUTER_UPPER], d[MESH_OUTER_LOWER]
-
-
-def _level_transform(up: np.ndarray, lo: np.ndarray, x_off: float, y_off: float) -> np.ndarray:
-    """(2,3) similarity putting the corners at (x_off, y_off) and (x_off + BANK_WIDTH, y_off)."""
-    c0, c1 = (up[0] + lo[0]) / 2, (up[-1] + lo[-1]) / 2
-    d = c1 - c0
-    s = BANK_WIDTH / np.linalg.norm(d)
-    ang = np.arctan2(d[1], d[0])
-    r = s * np.array([[np.cos(-ang), -np.sin(-ang)], [np.sin(-ang), np.cos(-ang)]])
-    return np.hstack([r, (np.array([x_off, y_off]) - r @ c0)[:, None]])
-
-
-def _apply(m: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return p @ m[:, :2].T + m[:, 2]
-
-
-def _fill(shape, poly: np.ndarray) -> np.ndarray:
-    m = np.zeros(shape, np.uint8)
-    cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-    return m
-
-
-def _running(x: np.ndarray, half: int, reduce) -> np.ndarray:
-    pad = np.pad(x, half, mode="edge")
-    return np.array([reduce(pad[i:i + 2 * half + 1]) for i in range(len(x))])
-
-
-def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarray, olo: np.ndarray):
-    """(upper, lower) curves of the interior found by colour in a level crop (see the module
-    doc), or None when no interior distinct from the lips is found."""
-    h, w = crop.shape[:2]
-    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
-    poly = curves_to_polygon(up, lo)
-    inner = _fill((h, w), poly)
-    lips = _fill((h, w), curves_to_polygon(oup, olo)) & (1 - cv2.dilate(inner, np.ones((5, 5), np.uint8)))
-    core = cv2.erode(inner, np.ones((5, 5), np.uint8))
-    if core.sum() < 50 or lips.sum() < 50:
-        return None
-    lip_a, lip_l = np.median(lab[..., 1][lips > 0]), np.median(lab[..., 0][lips > 0])
-    core_a = np.percentile(lab[..., 1][core > 0], 25)
-    if lip_a - core_a < 4:
-        return None
-    grow = cv2.dilate(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17)))
-    cand = ((lab[..., 1] < (lip_a + core_a) / 2) | (lab[..., 0] < 0.45 * lip_l)) & (grow > 0)
-    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    n, lab_cc = cv2.connectedComponents(cand)
-    keep = np.zeros_like(cand)
-    for i in range(1, n):
-        comp = lab_cc == i
-        if (comp & (core > 0)).sum() > 0.02 * core.sum():
-            keep |= comp.astype(np.uint8)
-    keep = cv2.morphologyEx(keep, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
-    cols = np.flatnonzero(keep.sum(0) > 0)
-    if len(cols) < 0.6 * BANK_WIDTH:
-        return None
-    xs = np.arange(cols[0], cols[-1] + 1)
-    top = np.array([np.flatnonzero(keep[:, x])[0] if keep[:, x].any() else np.nan for x in xs], np.float64)
-    bot = np.array([np.flatnonzero(keep[:, x])[-1] + 1 if keep[:, x].any() else np.nan for x in xs], np.float64)
-    ok = ~np.isnan(top)
-    top = np.interp(xs, xs[ok], top[ok])
-    bot = np.interp(xs, xs[ok], bot[ok])
-    # within a band of the mesh's curves (a pale lip or a highlight must not pull an edge away)
-    mesh_top = np.interp(xs + 0.5, up[:, 0], up[:, 1])
-    mesh_bot = np.interp(xs + 0.5, lo[:, 0], lo[:, 1])
-    top = np.clip(top, mesh_top - 0.015 * BANK_WIDTH, mesh_top + 0.06 * BANK_WIDTH)
-    bot = np.clip(bot, mesh_bot - 0.04 * BANK_WIDTH, mesh_bot + 0.06 * BANK_WIDTH)
-    # where bright teeth lie a few px below that edge, the rows between are lip (a pale, less red
-    # lip passes the colour test): the edge moves down to the teeth
-    bright = lip_l + 0.5 * (np.percentile(lab[..., 0][core > 0], 75) - lip_l)
-    reach = int(0.04 * BANK_WIDTH)
-    for i, x in enumerate(xs):
-        t0 = int(round(top[i]))
-        col = lab[t0:min(t0 + reach, h), x, 0]
-        hit = np.flatnonzero(col > bright)
-        if len(hit) and hit[0] > 0 and (col[:hit[0]] > 0.6 * lip_l).all():  # lip above, not a dark gap
-            top[i] = t0 + hit[0]
-    # the envelope: the pink gum between the tips of the upper teeth belongs to the interior
-    top = _running(top, 9, np.min)
-    bot = _running(bot, 5, np.max)
-    top = cv2.GaussianBlur(top.reshape(1, -1), (0, 0), 4).ravel()
-    bot = cv2.GaussianBlur(bot.reshape(1, -1), (0, 0), 3).ravel()
-    mid0, mid1 = (top[0] + bot[0]) / 2, (top[-1] + bot[-1]) / 2
-    top[0] = bot[0] = mid0
-    top[-1] = bot[-1] = mid1
-    x = xs.astype(np.float64) + 0.5
-    return (resample_curve(np.c_[x, top], CURVE_POINTS), resample_curve(np.c_[x, bot], CURVE_POINTS))
 
 
 def upper_depth(crop: np.ndarray, up: np.ndarray, lo: np.ndarray) -> float:
@@ -186,15 +95,15 @@ def upper_depth(crop: np.ndarray, up: np.ndarray, lo: np.ndarray) -> float:
 
 def build_exemplar(rgb: np.ndarray, face) -> dict | None:
     """One bank entry from a photo and its detected face, or None when it shows no teeth."""
-    up, lo, oup, olo = _mesh_curves(face.dense)
+    up, lo, oup, olo = mesh_lip_curves(face.dense)
     ed = eye_distance(face.landmarks)
     wide_x, wide_top, wide_bottom = BANK_WIDTH // 2, 128, 200
-    m = _level_transform(up, lo, wide_x, wide_top)
+    m = level_transform(up, lo, wide_x, wide_top)
     scale = float(np.linalg.norm(m[:, 0]))
     size = (BANK_WIDTH + 2 * wide_x, wide_top + wide_bottom)
     wide = cv2.warpAffine(rgb, m, size, flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REFLECT)
-    curves = refine_interior(wide, _apply(m, resample_curve(up)), _apply(m, resample_curve(lo)),
-                             _apply(m, resample_curve(oup)), _apply(m, resample_curve(olo)))
+    curves = refine_interior(wide, apply_points(m, resample_curve(up)), apply_points(m, resample_curve(lo)),
+                             apply_points(m, resample_curve(oup)), apply_points(m, resample_curve(olo)))
     if curves is None:
         return None
     rup, rlo = curves
@@ -203,7 +112,7 @@ def build_exemplar(rgb: np.ndarray, face) -> dict | None:
         return None
     unit = wide.astype(np.float32) / 255.0
     rings = ring_stats(unit, rup, rlo)
-    inside = _fill(wide.shape[:2], curves_to_polygon(rup, rlo)) > 0
+    inside = fill_polygon(wide.shape[:2], curves_to_polygon(rup, rlo)) > 0
     teeth = _luma(unit)[inside]
     lip_l = float(rings["lip"] @ np.array([0.299, 0.587, 0.114]))
     teeth_l = float(np.percentile(teeth, 75))
@@ -214,7 +123,7 @@ def build_exemplar(rgb: np.ndarray, face) -> dict | None:
     crop = wide[cy0:wide_top + BOTTOM, cx0:wide_x + BANK_WIDTH + MARGIN_X]
     off = np.array([cx0, cy0], np.float64)
     rup, rlo = rup - off, rlo - off
-    mask = _fill(crop.shape[:2], curves_to_polygon(rup, rlo)).astype(np.float32)
+    mask = fill_polygon(crop.shape[:2], curves_to_polygon(rup, rlo)).astype(np.float32)
     mask = np.clip(cv2.GaussianBlur(mask, (0, 0), 1.5) * 255, 0, 255).astype(np.uint8)
     dark = _luma(unit)[inside] < np.percentile(teeth, 30)
     dark_rgb = np.median(unit[inside][dark], 0)
@@ -244,7 +153,7 @@ def cavity_profile(data_root: Path, detector) -> tuple[np.ndarray, int]:
         faces = detector.detect(np.repeat(g[..., None], 3, 2))
         if not faces or faces[0].dense is None:
             continue
-        up, lo, _, _ = _mesh_curves(faces[0].dense)
+        up, lo, _, _ = mesh_lip_curves(faces[0].dense)
         up, lo = resample_curve(up), resample_curve(lo)
         aspect, _ = opening_aspect(up, lo)
         if aspect < 0.25:

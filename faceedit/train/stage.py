@@ -121,7 +121,8 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
     """Fit every statistic of the stage; returns (model, report)."""
     t0 = time.time()
     rows = [r for d in datasets for r in d.rows if len(r["landmarks"]) == 68]
-    held = holdout_subjects({r["subject"] for r in rows}, holdout, seed)
+    # the same split as every trainer and the evaluation: a seeded share of each dataset's subjects
+    held = set().union(*(holdout_subjects({r["subject"] for r in d.rows}, holdout, seed) for d in datasets))
     train = [r for r in rows if r["subject"] not in held]
     size0 = int(datasets[0].meta["size"])
     scale = CANON / size0
