@@ -140,8 +140,9 @@ ARCH_EXTRA_TARGETS: dict[str, tuple[str, ...]] = {}
 
 #: Options the pipeline passes to a network itself, never a user.
 INTERNAL_OPTIONS = frozenset({"x", "target", "strength", "landmarks", "return_masks", "with_masks"})
-#: Keywords of ``Stage.edit_photo`` that are not options.
-STAGE_ARGUMENTS = frozenset({"pixels", "faces_lm", "target", "strength"})
+#: Keywords of ``Stage.edit_photo`` that are not options (the face mesh and the mouth exemplar
+#: are passed by the pipeline).
+STAGE_ARGUMENTS = frozenset({"pixels", "faces_lm", "target", "strength", "dense", "mouth_exemplar"})
 #: The condition options, checked against vocabularies (the others are ``--set`` keys).
 CONDITION_OPTIONS = ("lighting", "aus", "attrs")
 
