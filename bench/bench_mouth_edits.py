@@ -1,0 +1,231 @@
+"""Mouths the shipped models draw on held-out London faces at the photos' native 1350 px.
+
+    OMP_NUM_THREADS=1 python bench/bench_mouth_edits.py --models stage,reggan --limit 6 \\
+        --sheets /work/scratch/mouthsheets
+
+For every held-out London subject (the trainers' split: seed 0, 20 %: 18 people) and every model
+named (each edits through :class:`faceedit.api.Editor`, the stage first, the network after it),
+the edited photos' faces are detected again with faceedit's detector and measured:
+
+* happy edits of the NEUTRAL photo: mouth sharpness over the same person's real smile (the
+  definition of ``bench/bench_mouth.py``: variance of the Laplacian of the outer lips' box grown
+  by 15 %, resized to 256 px wide by area; real = 1.0, target 0.7-1.6);
+* smiling -> neutral edits of the SMILING photo: the inner-lip gap (mean of the pairs 61-67,
+  62-66, 63-65 over the eye distance, :func:`faceedit.models.stage.lip_gap`) and the share of
+  faces under 0.03 (target 80 %); the real neutral photos' gap is printed beside it;
+* surprised edits of the neutral photo, and the happy edits' teeth: mean luma and luma spread
+  (standard deviation, BT.601, 0-255) inside the opening: the interior found from colour around
+  the Face Mesh's inner-lip loop (:func:`faceedit.models.mouth.find_interior`, else the loop
+  itself), eroded by 2 px. A flat black hole has a tiny spread; real teeth and shading do not.
+  The real smiles' interiors are printed beside them.
+
+``--sheets DIR`` writes, per model, ``DIR/NAME_mouth_sheet.png``: mouth crops at the photos' own
+pixels (no resizing), rows = people, columns = neutral input | happy | surprised | neutral (edited
+from the smiling photo) | real smile; ``--card-rows K`` also writes ``DIR/NAME_mouth.jpg`` with
+the first K rows (JPEG quality 90), the size a model card carries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from faceedit.api import Editor
+from faceedit.data import holdout_subjects
+from faceedit.faces.detect import get_detector
+from faceedit.models.mouth import MESH_INNER_LOWER, MESH_INNER_UPPER, curves_to_polygon, find_interior, resample_curve
+from faceedit.models.stage import lip_gap
+from faceedit.pixels import LUMA_WEIGHTS
+
+WIDTH = 256  # the sharpness box's width, as bench/bench_mouth.py
+CLOSED = 0.03  # inner-lip gap (eye distances) under which lips count as closed
+COLUMNS = ("neutral input", "happy", "surprised", "neutral (from smile)", "real smile")
+
+
+def sharpness(rgb: np.ndarray, box) -> float:
+    """Variance of the Laplacian of ``box`` (x0, y0, x1, y1) resized to :data:`WIDTH` px wide."""
+    x0, y0, x1, y1 = box
+    crop = rgb[y0:y1, x0:x1]
+    h = max(1, round(crop.shape[0] * WIDTH / crop.shape[1]))
+    g = cv2.cvtColor(cv2.resize(crop, (WIDTH, h), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(g.astype(np.float64), cv2.CV_64F).var())
+
+
+def mouth_box(lm: np.ndarray, shape, grow: float = 0.15):
+    """The outer lips' (48-59) box grown by ``grow`` of its size on every side, clipped."""
+    p = lm[48:60]
+    lo, hi = p.min(0), p.max(0)
+    m = (hi - lo) * grow
+    x0, y0 = np.floor(lo - m).astype(int)
+    x1, y1 = np.ceil(hi + m).astype(int)
+    return max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])
+
+
+def opening_luma(rgb: np.ndarray, face) -> tuple[float, float, int]:
+    """(mean luma, luma std, pixel count) inside the mouth opening of a detected face; the
+    interior from colour (:func:`find_interior`) or else the mesh's inner-lip loop, eroded by
+    2 px. (nan, nan, 0) when no pixel is left (closed lips)."""
+    if face.dense is None:
+        return float("nan"), float("nan"), 0
+    d = np.asarray(face.dense, np.float64)[:, :2]
+    curves = find_interior(rgb, d) or (resample_curve(d[MESH_INNER_UPPER]), resample_curve(d[MESH_INNER_LOWER]))
+    poly = curves_to_polygon(*curves)
+    m = np.zeros(rgb.shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    m = cv2.erode(m, np.ones((5, 5), np.uint8)) > 0
+    if m.sum() < 20:
+        return float("nan"), float("nan"), int(m.sum())
+    y = rgb[m].astype(np.float64) @ np.asarray(LUMA_WEIGHTS)
+    return float(y.mean()), float(y.std()), int(m.sum())
+
+
+def largest(det, rgb: np.ndarray):
+    faces = det.detect(rgb)
+    return max(faces, key=lambda f: f.area) if faces else None
+
+
+def tile(rgb: np.ndarray, centre, size) -> np.ndarray:
+    """A ``size`` (w, h) crop of ``rgb`` around ``centre`` at the photo's own pixels (edge-padded)."""
+    w, h = size
+    x0, y0 = int(round(centre[0] - w / 2)), int(round(centre[1] - h / 2))
+    pad = max(w, h)
+    big = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    return big[y0 + pad:y0 + pad + h, x0 + pad:x0 + pad + w].copy()
+
+
+def mouth_frame(lm: np.ndarray):
+    """(centre, (w, h)) of a mouth crop: 1.8 x 1.5 mouth widths, a little below the lips' centre
+    so a dropped jaw stays in."""
+    w = float(np.linalg.norm(lm[54] - lm[48]))
+    c = lm[48:68].mean(0) + [0.0, 0.2 * w]
+    return c, (int(round(1.8 * w)), int(round(1.5 * w)))
+
+
+def label(img: np.ndarray, text: str) -> None:
+    cv2.putText(img, text, (8, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 4, cv2.LINE_AA)
+    cv2.putText(img, text, (8, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 1, cv2.LINE_AA)
+
+
+def sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
+    """Rows of equal-height tiles, 4 px grey gutters, rows padded to the widest, a header strip."""
+    gut = 4
+    lines = []
+    for r in rows:
+        h = r[0].shape[0]
+        parts = []
+        for t in r:
+            parts += [t, np.full((h, gut, 3), 128, np.uint8)]
+        lines.append(np.hstack(parts[:-1]))
+    width = max(line.shape[1] for line in lines)
+    head = np.full((36, width, 3), 40, np.uint8)
+    x = 0
+    for name in COLUMNS:
+        cv2.putText(head, name, (x + 8, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 1, cv2.LINE_AA)
+        x += rows[0][0].shape[1] + gut
+    out = [head]
+    for line in lines:
+        pad = np.full((line.shape[0], width - line.shape[1], 3), 128, np.uint8)
+        out += [np.hstack([line, pad]), np.full((gut, width, 3), 128, np.uint8)]
+    return np.vstack(out[:-1])
+
+
+def med(v) -> str:
+    v = np.asarray([x for x in v if np.isfinite(x)], np.float64)
+    return f"{np.median(v):.2f} ({v.min():.2f}-{v.max():.2f})" if len(v) else "-"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=Path("../shared/data/london_hd"))
+    ap.add_argument("--models", default="stage", help="comma-separated model names (faceedit models)")
+    ap.add_argument("--limit", type=int, default=0, help="at most this many held-out people (0: all 18)")
+    ap.add_argument("--sheets", type=Path, default=None, help="folder for the mouth-crop contact sheets")
+    ap.add_argument("--card-rows", type=int, default=0, help="also write NAME_mouth.jpg with this many rows")
+    a = ap.parse_args(argv)
+    det = get_detector("auto")
+    files = sorted((a.data / "neutral").glob("*.jpg"))
+    held = sorted(holdout_subjects({f"london-{p.stem}" for p in files}, 0.2, 0))
+    if a.limit:
+        held = held[: a.limit]
+    # the inputs and the real photos, detected once for every model
+    people = []
+    for sid in held:
+        nid = sid.split("-")[1]
+        neutral = np.asarray(Image.open(a.data / "neutral" / f"{nid}.jpg").convert("RGB"))
+        smile = np.asarray(Image.open(a.data / "smiling" / f"{nid}.jpg").convert("RGB"))
+        fn, fs = largest(det, neutral), largest(det, smile)
+        if fn is None or fs is None:
+            print(f"{sid}: no face found, skipped")
+            continue
+        people.append(dict(sid=sid, neutral=neutral, smile=smile, fn=fn, fs=fs,
+                           sharp_real=sharpness(smile, mouth_box(fs.landmarks, smile.shape)),
+                           gap_neutral=lip_gap(fn.landmarks), gap_smile=lip_gap(fs.landmarks),
+                           luma_smile=opening_luma(smile, fs)))
+    print(f"{len(people)} held-out London people at {people[0]['neutral'].shape[1]} px")
+    print(f"real photos: neutral inner-lip gap {med([p['gap_neutral'] for p in people])} eye distances, "
+          f"{np.mean([p['gap_neutral'] < CLOSED for p in people]):.0%} under {CLOSED}; "
+          f"smiling {med([p['gap_smile'] for p in people])}; real smile opening luma "
+          f"{med([p['luma_smile'][0] for p in people])}, spread {med([p['luma_smile'][1] for p in people])}")
+    if a.sheets:
+        a.sheets.mkdir(parents=True, exist_ok=True)
+    table = []
+    for name in [m.strip() for m in a.models.split(",") if m.strip()]:
+        t0 = time.perf_counter()
+        ed = Editor.from_pretrained(name, device="cpu")
+        rows, tiles = [], []
+        for p in people:
+            happy = ed.edit(p["neutral"], "happy", face="largest")
+            surprised = ed.edit(p["neutral"], "surprised", face="largest") if "surprised" in ed.targets() else None
+            calm = ed.edit(p["smile"], "neutral", face="largest")
+            fh, fc = largest(det, happy), largest(det, calm)
+            fu = largest(det, surprised) if surprised is not None else None
+            r = dict(sid=p["sid"])
+            r["sharp"] = sharpness(happy, mouth_box(fh.landmarks, happy.shape)) / p["sharp_real"] if fh else np.nan
+            r["gap"] = lip_gap(fc.landmarks) if fc else np.nan
+            r["happy_luma"] = opening_luma(happy, fh) if fh else (np.nan, np.nan, 0)
+            r["surp_luma"] = opening_luma(surprised, fu) if fu else (np.nan, np.nan, 0)
+            r["surp_gap"] = lip_gap(fu.landmarks) if fu else np.nan
+            rows.append(r)
+            print(f"  {name:>7} {p['sid']}: happy sharpness {r['sharp']:.2f}, smile->neutral gap {r['gap']:.3f} "
+                  f"(was {p['gap_smile']:.3f}), surprised gap {r['surp_gap']:.3f} luma "
+                  f"{r['surp_luma'][0]:.0f}+-{r['surp_luma'][1]:.0f}, happy teeth luma "
+                  f"{r['happy_luma'][0]:.0f}+-{r['happy_luma'][1]:.0f}", flush=True)
+            if a.sheets:
+                cn, size = mouth_frame(p["fn"].landmarks)
+                cs, _ = mouth_frame(p["fs"].landmarks)
+                blank = np.full((size[1], size[0], 3), 128, np.uint8)
+                row = [tile(p["neutral"], cn, size), tile(happy, cn, size),
+                       tile(surprised, cn, size) if surprised is not None else blank,
+                       tile(calm, cs, size), tile(p["smile"], cs, size)]
+                label(row[0], p["sid"])
+                tiles.append(row)
+        secs = time.perf_counter() - t0
+        s = np.array([r["sharp"] for r in rows])
+        g = np.array([r["gap"] for r in rows])
+        table.append((name, len(rows), med(s), f"{np.mean((s >= 0.7) & (s <= 1.6)):.0%}", med(g),
+                      f"{np.mean(g < CLOSED):.0%}", med([r["surp_gap"] for r in rows]),
+                      med([r["surp_luma"][0] for r in rows]), med([r["surp_luma"][1] for r in rows]),
+                      med([r["happy_luma"][0] for r in rows]), med([r["happy_luma"][1] for r in rows]),
+                      f"{secs:.0f}"))
+        if a.sheets and tiles:
+            Image.fromarray(sheet(tiles)).save(a.sheets / f"{name}_mouth_sheet.png", optimize=True)
+            if a.card_rows:
+                Image.fromarray(sheet(tiles[: a.card_rows])).save(a.sheets / f"{name}_mouth.jpg", quality=90)
+        del ed
+    head = ("model", "n", "happy sharpness/real", "in 0.7-1.6", "smile->neutral gap", f"<{CLOSED}",
+            "surprised gap", "surprised luma", "surprised spread", "happy luma", "happy spread", "s")
+    print("\n| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for row in table:
+        print("| " + " | ".join(str(c) for c in row) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
