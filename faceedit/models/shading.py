@@ -62,7 +62,7 @@ HAIR_GAIN = 0.5
 #: ``keep_exposure``: the factor is divided by this percentile of it over the face, so the lit
 #: part of the face keeps about its brightness and the rest goes into shadow (dividing by the mean
 #: instead brightens the lit side by half and washes it out).
-EXPOSURE_PERCENTILE = 80
+EXPOSURE_PERCENTILE = 70
 #: Ratio limits: a shadow never goes below this fraction of the old light, a lit side never above
 #: this multiple.
 RATIO_CLIP = (0.03, 2.5)
