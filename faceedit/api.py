@@ -342,6 +342,15 @@ class Editor:
         return out
 
 
+def expression_states(faces: list[Face], stage: Stage | None = None) -> list[dict | None]:
+    """Per face, its expression state as the stage reads it (:meth:`Stage.describe`: AU
+    intensities against the face's own identity, the state in standard deviations, the nearest
+    named expression); None for a face without 68 landmarks. ``stage``: default the shipped one."""
+    if stage is None:
+        stage = load_model("stage").model
+    return [stage.describe(f.landmarks) if np.shape(f.landmarks) == (68, 2) else None for f in faces]
+
+
 def _lighting_estimator(x: torch.Tensor, classes: list[str]) -> torch.Tensor:
     """The project's lighting classifier over ``classes`` (loaded at the first use)."""
     from faceedit.analysis.classify import estimate_lighting

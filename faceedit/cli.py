@@ -400,7 +400,10 @@ def detect(
     max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per image on stdout."),
 ) -> None:
-    """Detect faces and landmarks; write overlay PNGs and JSON (to debug alignment)."""
+    """Detect faces and landmarks; write overlay PNGs and JSON (to debug alignment). Each face's
+    record holds its expression state as the stage reads it (``expression``: AU intensities
+    against the face's own identity, the state, the nearest named expression)."""
+    from faceedit.api import expression_states
     from faceedit.faces.align import align_face
     from faceedit.faces.detect import get_detector
     from faceedit.faces.draw import draw_faces
@@ -411,6 +414,9 @@ def detect(
         if out.exists() and not out.is_dir():
             raise UsageError(f"--out {out}: is a file, not a folder (the folder is created if missing)")
         det = get_detector(detector)
+        from faceedit.models.registry import load_model
+
+        stage = load_model("stage").model
         template = None
         if model is not None:
             from faceedit.models.registry import get_spec, spec_from_path
@@ -428,7 +434,9 @@ def detect(
                 stem = Path(item.rel).with_suffix("").as_posix().replace("/", "__")
                 overlay = str(out / f"{stem}_faces.png")
                 write_image(overlay, draw_faces(rgb, faces))
-                rec.update(faces=[f.to_json() for f in faces], overlay=overlay)
+                states = expression_states(faces, stage)
+                rec.update(faces=[{**f.to_json(), "expression": st} for f, st in zip(faces, states)],
+                           overlay=overlay)
                 for i, f in enumerate(faces if template else []):
                     write_image(str(out / f"{stem}_face{i}.png"), align_face(img.pixels, f, template).crop)
                 _atomic_json(out / f"{stem}.json", rec)
@@ -828,22 +836,29 @@ def _same_analysis_run(run_dir: Path, settings: dict, resume: bool) -> None:
 def au_(
     inputs: List[str] = typer.Argument(..., help="Image files, folders, globs, or '-' to read paths from stdin."),
     neutral: Optional[Path] = typer.Option(
-        None, "--neutral", help="Photo of the same person's neutral face (its largest face) as the reference; default: the population neutral mean."
+        None, "--neutral", help="Photo of the same person's neutral face (its largest face) as the reference; "
+        "default: the face's own identity as the stage's shape model reads it."
     ),
     detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS} (68 landmarks needed: opencv has 5)."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
     max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per face on stdout instead of a table."),
 ) -> None:
-    """Estimate the 17 EGGAN action-unit intensities (0..5) of every face from its landmarks.
+    """Estimate the 17 EGGAN action-unit intensities (0..5) of every face from its landmarks, and
+    its expression state.
 
     A geometric proxy for OpenFace (see faceedit/faces/au.py for what it can and cannot see):
-    AU9, AU10 and AU14 are not estimable and come out as null."""
+    AU9, AU10 and AU14 are not estimable and come out as null. Without --neutral the reference is
+    the face's own identity (the stage's shape model separates it from the expression); each
+    record also holds ``state`` (the expression state in standard deviations of the stage's axes)
+    and ``nearest`` (the named expression it is closest to)."""
     import numpy as np
 
+    from faceedit.api import expression_states
     from faceedit.faces.au import AU_KEYS, VISIBLE, aus_to_json, estimate_aus
     from faceedit.faces.detect import get_detector
     from faceedit.io import expand_inputs, read_image
+    from faceedit.models.registry import load_model
 
     def faces_68(path) -> list:
         faces = det.detect(read_image(path, max_pixels=max_pixels).rgb8())
@@ -861,20 +876,26 @@ def au_(
         reference = None
         if neutral is not None:
             reference = faces_68(str(neutral))[0].landmarks
+        stage = load_model("stage").model
         for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
             try:
                 if item.error:
                     raise FaceEditError(item.error, item.path)
                 faces = faces_68(item.path)
+                states = expression_states(faces, stage)
                 try:
-                    aus = estimate_aus(np.stack([f.landmarks for f in faces]), neutral=reference)
+                    if reference is not None:
+                        aus = estimate_aus(np.stack([f.landmarks for f in faces]), neutral=reference)
+                    else:
+                        aus = np.array([[np.nan if v is None else v for v in st["aus"].values()] for st in states])
                 except ValueError as e:
                     raise FaceEditError(str(e), item.path) from e
                 # "input" as in the other commands' records; "file" kept for older scripts
                 recs = [{"input": item.path, "file": item.path, "face": i,
                          "box": [round(float(v), 2) for v in f.box],
-                         "aus": aus_to_json(a), "status": "ok", "error": None}
-                        for i, (f, a) in enumerate(zip(faces, aus))]
+                         "aus": aus_to_json(a), "state": st["state"], "nearest": st["nearest"],
+                         "status": "ok", "error": None}
+                        for i, (f, a, st) in enumerate(zip(faces, aus, states))]
                 table_rows += [(item.path, i, a) for i, a in enumerate(aus)]
             except FaceEditError as e:
                 failed += 1

@@ -615,3 +615,30 @@ def test_the_stage_fits_on_a_small_set_with_as_many_axes_as_it_supports(tmp_path
     assert {"happy", "sad"} <= set(st.expressions)
     moved = st.move(lm0, "happy")
     assert (moved - lm0)[[48, 54], 1].mean() < -0.5  # corners up
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_au_alone_works_on_every_model_and_sets_the_value(name, tmp_path):
+    """``--au 12=1`` alone (no --target) is taken by every model with the stage, and it sets the
+    AU: the astronaut's broad smile (AU12 about 4) comes down, read again on the edited photo."""
+    from typer.testing import CliRunner
+
+    from faceedit.api import Editor
+    from faceedit.cli import app
+    from faceedit.faces.au import AU_IDS
+    from faceedit.io import read_image
+    from faceedit.models.registry import get_spec, weights_present
+
+    if not weights_present(get_spec(name)) or not weights_present(get_spec("stage")):
+        pytest.skip(f"weights of {name} or of the stage are not installed")
+    src = tmp_path / "astronaut.png"
+    cv2.imwrite(str(src), cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR))
+    r = CliRunner().invoke(app, ["apply", "-m", name, "--au", "12=1", str(src), "-o", str(tmp_path / "out"),
+                                 "--detector", "dlib"])
+    assert r.exit_code == 0, r.output
+    (out,) = list((tmp_path / "out").iterdir())
+    editor = Editor.from_pretrained("stage", device="cpu", detector="dlib")
+    before = editor.stage.face_aus(astronaut_face().landmarks)[AU_IDS.index(12)]
+    face = max(editor.detector.detect(read_image(str(out)).pixels), key=lambda f: f.area)
+    after = editor.stage.face_aus(face.landmarks)[AU_IDS.index(12)]
+    assert before > 3.0 and after < before - 1.0, (before, after)

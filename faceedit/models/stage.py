@@ -291,7 +291,9 @@ class Stage(EditModel):
 
     # -- the EditModel interface (crops): nothing to do, the stage works on the photo --------
     def targets(self) -> list[str]:
-        return list(self.expressions) + (["keep"] if self.lighting or self.attribute_channels else [])
+        """The named expressions, ``keep`` (the face's own state, for lighting, attributes,
+        controls, ``like``) and ``au`` (the face's own state with ``aus`` set: ``--au`` alone)."""
+        return list(self.expressions) + ["keep"] + (["au"] if self.aus else [])
 
     @property
     def attributes(self) -> list[str]:
