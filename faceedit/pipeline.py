@@ -726,7 +726,7 @@ class BatchApplier:
             self.interrupted = True
             logger.warning("interrupted (%s): finishing the photos in progress, dropping the rest%s",
                            signal_name(self.stop_signal),
-                           " (Ctrl-C again is ignored)" if self._sigint_taken else "")
+                           " (another Ctrl-C or SIGTERM is ignored)" if self._sigint_taken else "")
             _stop_executors(prep, writer)
             self.pending.clear()
             if job is not None:  # the rest of the photo whose records were being yielded
