@@ -167,6 +167,9 @@ def main(argv=None) -> int:
                            sharp_real=sharpness(smile, mouth_box(fs.landmarks, smile.shape)),
                            gap_neutral=lip_gap(fn.landmarks), gap_smile=lip_gap(fs.landmarks),
                            luma_smile=opening_luma(smile, fs)))
+    for p in people:
+        print(f"  real {p['sid']}: neutral gap {p['gap_neutral']:.3f}, smile gap {p['gap_smile']:.3f}, smile opening "
+              f"luma {p['luma_smile'][0]:.0f}+-{p['luma_smile'][1]:.0f}")
     print(f"{len(people)} held-out London people at {people[0]['neutral'].shape[1]} px")
     print(f"real photos: neutral inner-lip gap {med([p['gap_neutral'] for p in people])} eye distances, "
           f"{np.mean([p['gap_neutral'] < CLOSED for p in people]):.0%} under {CLOSED}; "
