@@ -14,7 +14,7 @@ forehead, falling smoothly to 0 beyond the head's outline.
 thin-plate spline through the 68 landmarks), reads the ratio to the wanted light there,
 ``R(light) / R(front)`` (exactly 1 for the front light), mixes it with the photo's own light by
 ``strength`` (``1 - s + s * R``: 1 is Yale B's dark-room point light, lower values leave fill
-light in the shadows) and multiplies the luma Y by it; Cb and Cr stay as they were. By default the
+light in the shadows) and multiplies the luma Y by it; Cb and Cr stay as they were (in shadows, nearly: :data:`SHADOW_CHROMA`). By default the
 face's lit part keeps its brightness (``keep_exposure``), as a camera's exposure would.
 
 Directions are Extended Yale B's: azimuth and elevation in degrees (``yaleB01_P00A+035E+15`` is
@@ -59,6 +59,9 @@ MAX_ELEVATION = 90.0
 #: The hair above the forehead gets this fraction of the change (it is not skin: it reflects less
 #: of the light's shape, and the region is a guess from the landmarks).
 HAIR_GAIN = 0.5
+#: Where the light darkens the skin (factor f < 1), Cb and Cr are multiplied by f to this power
+#: (0 keeps them exactly, 1 scales them with the luma as a grey shadow on the RGB values would).
+SHADOW_CHROMA = 0.2
 #: ``keep_exposure``: the factor is divided by this percentile of it over the face, so the lit
 #: part of the face keeps about its brightness and the rest goes into shadow (dividing by the mean
 #: instead brightens the lit side by half and washes it out).
@@ -255,7 +258,8 @@ class ShadingModel:
                 *, keep_exposure: bool = True) -> np.ndarray:
         """``pixels`` ((H, W, 3) uint8/uint16 RGB, or (H, W) grey) with the face at ``landmarks``
         ((68, 2) photo coordinates) relit to ``light`` (see :func:`parse_light`): its luma
-        multiplied by the factor of :meth:`factor`, its Cb and Cr kept. Returns a new array; at
+        multiplied by the factor of :meth:`factor`, its Cb and Cr kept (scaled
+        a little in shadows: :data:`SHADOW_CHROMA`). Returns a new array; at
         strength 0 an exact copy, and every pixel beyond the head region is the input's own."""
         light = parse_light(light, strength)
         out = np.array(pixels, copy=True)
@@ -274,6 +278,9 @@ class ShadingModel:
         else:
             ycc = rgb_to_ycc(x)
             ycc[..., 0] *= f
+            # a shadow keeps a little less chroma than it had: the same Cb, Cr on a much darker
+            # luma reads as a saturated tan, not a shadow
+            ycc[..., 1:] *= np.minimum(f, 1.0)[..., None] ** SHADOW_CHROMA
             new = ycc_to_rgb(ycc)
         new = np.clip(np.rint(new), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
         region[changed] = new[changed]
@@ -308,9 +315,9 @@ def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int,
     out = np.exp(-0.5 * d2 / 4.0).astype(np.float32)  # within ~2 spreads
     out = cv2.GaussianBlur(out, (0, 0), max(BACKGROUND_SMOOTH * iod, 0.5))
     face = np.zeros(head.shape, np.uint8)
-    poly = region_outline(landmarks, 0.0, 0.5) - np.array([x0, y0])
+    poly = region_outline(landmarks, -0.1, 0.5) - np.array([x0, y0])
     cv2.fillConvexPoly(face, np.rint(poly).astype(np.int32), 1)
-    face = cv2.GaussianBlur(face.astype(np.float32), (0, 0), max(0.1 * iod, 0.5))
+    face = cv2.GaussianBlur(face.astype(np.float32), (0, 0), max(0.05 * iod, 0.5))
     return np.clip(out * (1.0 - face), 0.0, 1.0)
 
 

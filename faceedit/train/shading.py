@@ -58,13 +58,13 @@ CORE_FOREHEAD = 0.6
 HEAD_EARS = 0.3
 HEAD_TOP = 1.75
 NECK_WIDTH = 0.75
-NECK_DOWN = 1.5
-NECK_SIDE = 0.2
-NECK_END = 0.4
+NECK_DOWN = 1.0
+NECK_SIDE = 0.35
+NECK_END = 0.6
 HAIR_LINE = 0.55
 #: Below jaw point JAW_EAR (under the ear lobe) the outline is the jaw's, grown by JAW_GROW.
 JAW_EAR = 3
-JAW_GROW = 0.25
+JAW_GROW = 0.15
 HAIR_SOFT = 0.4
 
 
