@@ -14,7 +14,7 @@ forehead, falling smoothly to 0 beyond the head's outline.
 thin-plate spline through the 68 landmarks), reads the ratio to the wanted light there,
 ``R(light) / R(front)`` (exactly 1 for the front light), mixes it with the photo's own light by
 ``strength`` (``1 - s + s * R``: 1 is Yale B's dark-room point light, lower values leave fill
-light in the shadows) and multiplies the luma Y by it; Cb and Cr stay as they were (in shadows, nearly: :data:`SHADOW_CHROMA`). By default the
+light in the shadows) and multiplies the luma Y by it; Cb and Cr nearly stay as they were (:data:`CHROMA_FOLLOW`). By default the
 face's lit part keeps its brightness (``keep_exposure``), as a camera's exposure would.
 
 Directions are Extended Yale B's: azimuth and elevation in degrees (``yaleB01_P00A+035E+15`` is
@@ -59,24 +59,26 @@ MAX_ELEVATION = 90.0
 #: The hair above the forehead gets this fraction of the change (it is not skin: it reflects less
 #: of the light's shape, and the region is a guess from the landmarks).
 HAIR_GAIN = 0.5
-#: Where the light darkens the skin (factor f < 1), Cb and Cr are multiplied by f to this power
-#: (0 keeps them exactly, 1 scales them with the luma as a grey shadow on the RGB values would).
-SHADOW_CHROMA = 0.2
+#: Cb and Cr are multiplied by the luma factor f to this power (0 keeps them exactly, 1 scales
+#: them with the luma as a grey light on the RGB values would).
+CHROMA_FOLLOW = 0.2
 #: ``keep_exposure``: the factor is divided by this percentile of it over the face, so the lit
 #: part of the face keeps about its brightness and the rest goes into shadow (dividing by the mean
 #: instead brightens the lit side by half and washes it out).
 EXPOSURE_PERCENTILE = 70
 #: Ratio limits: a shadow never goes below this fraction of the old light, a lit side never above
 #: this multiple.
-RATIO_CLIP = (0.03, 2.5)
+RATIO_CLIP = (0.03, 1.7)
 #: The scene behind the head is found by its colour (:func:`background_weight`): the ring of the
 #: head region where the weight is below BACKGROUND_RING, a colour spread of at least
 #: BACKGROUND_FLOOR levels, smoothed over BACKGROUND_SMOOTH eye distances; the ring's colour is
-#: carried BACKGROUND_REACH eye distances (a Gaussian) to the pixels it is compared with.
+#: carried BACKGROUND_REACH eye distances (a Gaussian) to the pixels it is compared with; the ring
+#: stops BACKGROUND_BELOW_CHIN eye distances below the chin (lower down it crosses the neck).
 BACKGROUND_RING = 0.15
 BACKGROUND_FLOOR = 3.0
 BACKGROUND_SMOOTH = 0.02
 BACKGROUND_REACH = 0.4
+BACKGROUND_BELOW_CHIN = 0.8
 #: Grid cells along the longer side of the head's box on which the canonical map is computed.
 GRID_CELLS = 48
 
@@ -258,8 +260,8 @@ class ShadingModel:
                 *, keep_exposure: bool = True) -> np.ndarray:
         """``pixels`` ((H, W, 3) uint8/uint16 RGB, or (H, W) grey) with the face at ``landmarks``
         ((68, 2) photo coordinates) relit to ``light`` (see :func:`parse_light`): its luma
-        multiplied by the factor of :meth:`factor`, its Cb and Cr kept (scaled
-        a little in shadows: :data:`SHADOW_CHROMA`). Returns a new array; at
+        multiplied by the factor of :meth:`factor`, its Cb and Cr nearly kept
+        (:data:`CHROMA_FOLLOW`). Returns a new array; at
         strength 0 an exact copy, and every pixel beyond the head region is the input's own."""
         light = parse_light(light, strength)
         out = np.array(pixels, copy=True)
@@ -278,9 +280,9 @@ class ShadingModel:
         else:
             ycc = rgb_to_ycc(x)
             ycc[..., 0] *= f
-            # a shadow keeps a little less chroma than it had: the same Cb, Cr on a much darker
-            # luma reads as a saturated tan, not a shadow
-            ycc[..., 1:] *= np.minimum(f, 1.0)[..., None] ** SHADOW_CHROMA
+            # chroma follows the light a little: the same Cb, Cr on a much darker luma reads as a
+            # saturated tan, on a much brighter one as grey skin
+            ycc[..., 1:] *= f[..., None] ** CHROMA_FOLLOW
             new = ycc_to_rgb(ycc)
         new = np.clip(np.rint(new), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
         region[changed] = new[changed]
@@ -291,31 +293,37 @@ def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int,
                       head: np.ndarray) -> np.ndarray:
     """How much each ROI pixel looks like the scene behind the head (0..1), 0 over the face: the
     colour (Y, Cb, Cr, 8-bit levels) of the ring just inside the head region's outer edge
-    (0 < head weight < :data:`BACKGROUND_RING`, above the chin: beside the hair, ears and jaw,
+    (0 < head weight < :data:`BACKGROUND_RING`, down to :data:`BACKGROUND_BELOW_CHIN` eye distances
+    below the chin: beside the hair, the ears, the jaw and the neck,
     mostly scene), its median and spread; a pixel within the spread of that colour counts as
     scene, softly, smoothed over :data:`BACKGROUND_SMOOTH` eye distances."""
     from faceedit.faces.landmarks import eye_distance
     from faceedit.faces.warp import region_outline
 
     x0, y0, x1, y1 = roi
+    iod = eye_distance(landmarks)
     x = pixels[y0:y1, x0:x1].astype(np.float32) * (255.0 / pixel_max(pixels.dtype))
     ycc = rgb_to_ycc(x if x.ndim == 3 else np.repeat(x[..., None], 3, -1))
     ys = np.arange(y0, y1, dtype=np.float32)[:, None].repeat(x1 - x0, 1)
-    ring = (head > 0.01) & (head < BACKGROUND_RING) & (ys < landmarks[8, 1])
+    ring = (head > 0.01) & (head < BACKGROUND_RING) & (ys < landmarks[8, 1] + BACKGROUND_BELOW_CHIN * iod)
     out = np.zeros(head.shape, np.float32)
     if ring.sum() < 50:
         return out
-    iod = eye_distance(landmarks)
     # the scene's colour near each pixel: the ring's colours spread by a wide normalised blur
     sigma = max(BACKGROUND_REACH * iod, 1.0)
     wr = cv2.GaussianBlur(ring.astype(np.float32), (0, 0), sigma)
     ref = cv2.GaussianBlur(ycc * ring[..., None], (0, 0), sigma) / np.maximum(wr, 1e-4)[..., None]
     spread = np.median(np.abs(ycc[ring] - ref[ring]), 0) * 1.4826 + BACKGROUND_FLOOR
     d2 = (((ycc - ref) / spread) ** 2).sum(-1)
-    out = np.exp(-0.5 * d2 / 4.0).astype(np.float32)  # within ~2 spreads
-    out = cv2.GaussianBlur(out, (0, 0), max(BACKGROUND_SMOOTH * iod, 0.5))
+    out = np.exp(-0.5 * d2 / 9.0).astype(np.float32)  # within ~3 spreads
+    # grown by two smoothing radii first, so that the smoothing does not leave a rim of the scene
+    # along the head's edge (pixels part skin, part scene) in the new light
+    sigma = max(BACKGROUND_SMOOTH * iod, 0.5)
+    r = int(np.ceil(2 * sigma))
+    out = cv2.GaussianBlur(cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))),
+                           (0, 0), sigma)
     face = np.zeros(head.shape, np.uint8)
-    poly = region_outline(landmarks, -0.1, 0.5) - np.array([x0, y0])
+    poly = region_outline(landmarks, -0.2, 0.5) - np.array([x0, y0])
     cv2.fillConvexPoly(face, np.rint(poly).astype(np.int32), 1)
     face = cv2.GaussianBlur(face.astype(np.float32), (0, 0), max(0.05 * iod, 0.5))
     return np.clip(out * (1.0 - face), 0.0, 1.0)
