@@ -13,8 +13,8 @@ import pytest
 from faceedit.errors import UsageError
 from faceedit.eval.light_truth import TruthSample, face_mask, light_truth, relight_measures
 from faceedit.models.shading import (
-    MAX_STRENGTH, NAMED_DIRECTIONS, Light, ShadingModel, load_shading, parse_light, relight, sh9,
-    direction_vector,
+    MAX_STRENGTH, NAMED_DIRECTIONS, Light, ShadingModel, direction_vector, load_shading, nearest_class,
+    parse_light, relight, sh9,
 )
 from faceedit.pixels import rgb_to_ycc
 
@@ -51,6 +51,14 @@ def test_parse_light_names_directions_and_limits():
         parse_light("left", MAX_STRENGTH + 0.1)
     with pytest.raises(UsageError):
         parse_light("left", -0.1)
+
+
+def test_named_directions_fall_in_their_own_class():
+    classes = ["ambient", "bottom", "front", "left", "right", "top"]
+    for name in NAMED_DIRECTIONS:
+        assert nearest_class(name, classes) == name
+    assert nearest_class("35,15", classes) == "left" and nearest_class("-10,-40", classes) == "bottom"
+    assert nearest_class("35,15", ["front"]) is None
 
 
 def test_harmonics_are_orthonormal_on_the_sphere():
@@ -157,3 +165,50 @@ def test_astronaut_relights_without_colour_change(model):
     for light, lit_left in (("left", True), ("right", False)):
         m = relight_measures(img, relight(img, lm, light), lm, lit_left)
         assert m["lit_minus_dark"] > 15 and m["chroma_shift"] <= 3 and m["high_frequency_share"] < 0.15
+
+
+def test_fit_on_a_tiny_synthetic_yale_b(model, tmp_path):
+    """A Lambertian ellipsoid face per subject under Yale B's kind of lights: the fitted model
+    relights a held-out subject's front photo to a light close to the real photo under it."""
+    from PIL import Image
+
+    from faceedit.data import Dataset, holdout_subjects
+    from faceedit.train.shading import fit_shading
+
+    size = 128
+    lm = (model.frame - np.array([96.0, 96.0])) * 0.9 + np.array([64.0, 64.0])
+    cx, cy = lm[:, 0].mean(), lm[:, 1].mean()
+    rx, ry = (lm[16, 0] - lm[0, 0]) * 0.6, (lm[8, 1] - lm[19, 1]) * 0.75
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
+    u, v = (xs - cx) / rx, (ys - cy) / ry
+    inside = u * u + v * v < 1
+    n = np.stack([-u, -v, np.sqrt(np.clip(1 - u * u - v * v, 0, 1))], -1)  # x to the image's left, y up
+    lights = [(0, 0), (35, 15), (-35, 15), (0, 45), (0, -35), (70, 0), (-70, 0), (20, -10), (-20, 10),
+              (50, -20), (-50, -20), (10, 0), (-10, 0), (0, 20), (0, -20), (110, 15), (-110, 15)]
+    rows, root = [], tmp_path / "yb"
+    (root / "images").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for s in range(5):
+        albedo = rng.uniform(0.5, 0.9) * (1 + 0.1 * rng.normal(size=(size, size)))
+        for az, el in lights:
+            shade = np.clip(n @ direction_vector(az, el), 0, None)
+            img = np.where(inside, albedo * (0.03 + 0.9 * shade), 0.02)
+            name = f"images/s{s}_{az}_{el}.png"
+            Image.fromarray(np.clip(img * 255, 0, 255).astype(np.uint8)).convert("RGB").save(root / name)
+            rows.append({"file": name, "dataset": str(root), "source": str(root / name), "subject": f"yb-{s}",
+                         "labels": {"azimuth": az, "elevation": el}, "pair": f"yb-{s}",
+                         "role": "source" if (az, el) == (0, 0) else "target",
+                         "landmarks": lm.tolist(), "matrix": [[1, 0, 0], [0, 1, 0]]})
+    d = Dataset(root, {"size": size, "preset": "yaleb"}, rows)
+    fitted, report = fit_shading(d)
+    held = holdout_subjects({r["subject"] for r in rows}, 0.2, 0)
+    assert report["subjects"] == 5 - len(held) and report["directions"] == len(lights)
+    sample = next(iter(held))
+    photo = {(r["labels"]["azimuth"], r["labels"]["elevation"]): np.asarray(Image.open(root / r["file"]))
+             for r in rows if r["subject"] == sample}
+    face = face_mask((size, size), lm) & inside
+    for light in [(35, 15), (-50, -20), (0, 45)]:
+        out = fitted.relight(photo[(0, 0)], lm, light, 1.0, keep_exposure=False)
+        err = np.abs(out[..., 0].astype(float) - photo[light][..., 0])[face].mean()
+        before = np.abs(photo[(0, 0)][..., 0].astype(float) - photo[light][..., 0])[face].mean()
+        assert err < 0.5 * before, (light, err, before)

@@ -158,6 +158,21 @@ def parse_light(spec, strength: float | None = None) -> Light:
     return light
 
 
+def nearest_class(light, classes) -> str | None:
+    """The lighting class of ``classes`` (a network's vocabulary: left, right, top, bottom, front,
+    ambient) that a light falls in, by Extended Yale B's grouping of its photos into classes
+    (|azimuth| > 20 -> left / right, else elevation > 20 -> top, < -20 -> bottom, else front);
+    None when that class is not among ``classes``."""
+    light = parse_light(light)
+    if light.direction is None:
+        name = "ambient"
+    else:
+        az, el = light.direction
+        name = ("left" if az > 20 else "right" if az < -20 else "top" if el > 20
+                else "bottom" if el < -20 else "front")
+    return name if name in list(classes) else None
+
+
 # --------------------------------------------------------------------------------------------
 # the model
 

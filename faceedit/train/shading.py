@@ -213,9 +213,13 @@ def fit_shading(d: Dataset, *, seed: int = 0, holdout: float = 0.2) -> tuple[Sha
 
 def _nanmedian(x: np.ndarray) -> np.ndarray:
     """Median over axis 0 ignoring NaN, in row blocks (bounded memory)."""
+    import warnings
+
     out = np.empty(x.shape[1:], np.float32)
-    for j in range(x.shape[1]):
-        out[j] = np.nanmedian(x[:, j], 0) if np.isfinite(x[:, j]).any() else np.nan
+    with warnings.catch_warnings():  # pixels no subject sees are NaN, and meant to be
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for j in range(x.shape[1]):
+            out[j] = np.nanmedian(x[:, j], 0)
     return np.nan_to_num(out, nan=1.0)
 
 
