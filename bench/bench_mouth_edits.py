@@ -3,6 +3,8 @@
     OMP_NUM_THREADS=1 python bench/bench_mouth_edits.py --models stage,reggan --limit 6 \\
         --sheets /work/scratch/mouthsheets
 
+    python bench/bench_mouth_edits.py --models stage --ids london-008,london-094 --sheets DIR --card-rows 2
+
 For every held-out London subject (the trainers' split: seed 0, 20 %: 18 people) and every model
 named (each edits through :class:`faceedit.api.Editor`, the stage first, the network after it),
 the edited photos' faces are detected again with faceedit's detector and measured:
@@ -145,12 +147,19 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=Path("../shared/data/london_hd"))
     ap.add_argument("--models", default="stage", help="comma-separated model names (faceedit models)")
     ap.add_argument("--limit", type=int, default=0, help="at most this many held-out people (0: all 18)")
+    ap.add_argument("--ids", default="", help="only these held-out ids, in this order (e.g. london-008,london-094)")
     ap.add_argument("--sheets", type=Path, default=None, help="folder for the mouth-crop contact sheets")
     ap.add_argument("--card-rows", type=int, default=0, help="also write NAME_mouth.jpg with this many rows")
     a = ap.parse_args(argv)
     det = get_detector("auto")
     files = sorted((a.data / "neutral").glob("*.jpg"))
     held = sorted(holdout_subjects({f"london-{p.stem}" for p in files}, 0.2, 0))
+    if a.ids:
+        wanted = [i.strip() for i in a.ids.split(",") if i.strip()]
+        unknown = [i for i in wanted if i not in held]
+        if unknown:
+            ap.error(f"not held-out London ids: {', '.join(unknown)}")
+        held = wanted
     if a.limit:
         held = held[: a.limit]
     # the inputs and the real photos, detected once for every model
