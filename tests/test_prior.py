@@ -68,13 +68,21 @@ def test_no_target_is_the_identity():
 @pytest.mark.parametrize("target,light", [("happy", None), ("surprised", "left")])
 def test_forward_reproduces_the_stage_edit(target, light):
     """The torch operator against Stage.edit_photo on the same crop: the same edit up to
-    resampling (bilinear vs the photo path's bicubic) and the shading's landmarks."""
+    resampling (bilinear vs the photo path's bicubic) and the shading's landmarks, outside the
+    mouth (the stage cuts the lips and paints real teeth there; the operator does not: see
+    faceedit/train/prior.py)."""
+    import cv2
+
     prior, crop, lm = _prior()
     e = torch.tensor([prior.expressions.index(target)])
     lt = torch.tensor([prior.lighting.index(light)]) if light else None
     got = _pixels(prior.forward(_tensor(crop), torch.tensor([0]), e, lt))
-    want, _ = prior.stage.edit_photo(crop, [lm], target, lighting=light)
-    region = np.abs(want.astype(np.float32) - crop).max(-1) > 0  # where the stage changed the crop
+    want, done = prior.stage.edit_photo(crop, [lm], target, lighting=light)
+    mouth = np.zeros(crop.shape[:2], np.uint8)
+    for pts in (lm, done[0].landmarks):  # the lips before and after, grown by a tenth of the face
+        cv2.fillConvexPoly(mouth, cv2.convexHull(np.round(pts[48:68]).astype(np.int32)), 1)
+    mouth = cv2.dilate(mouth, np.ones((7, 7), np.uint8)) > 0
+    region = (np.abs(want.astype(np.float32) - crop).max(-1) > 0) & ~mouth  # changed, beyond the mouth
     change = np.abs(want.astype(np.float32) - crop)[region].mean()
     err = np.abs(got - want)[region].mean()
     assert region.mean() > 0.05 and change > 3.0, (region.mean(), change)
@@ -85,7 +93,8 @@ def test_forward_reproduces_the_stage_edit(target, light):
 
 def test_back_undoes_the_warp():
     """A crop moved towards surprise and warped back is the crop again inside the face (up to
-    two bilinear resamplings), much closer than the moved crop is."""
+    two bilinear resamplings and what the move stretched), at most half as far from it as the
+    moved crop is."""
     prior, crop, lm = _prior(lighting=())
     x = _tensor(crop)
     idx, e = torch.tensor([0]), torch.tensor([2])
@@ -94,7 +103,7 @@ def test_back_undoes_the_warp():
     back = prior.back(moved, idx, e)
     x0, y0, x1, y1 = face_grid(lm).roi(crop.shape)
     inner = (slice(None), slice(None), slice(y0 + 8, y1 - 8), slice(x0 + 8, x1 - 8))
-    assert (back - x)[inner].abs().mean() < 0.4 * (moved - x)[inner].abs().mean()
+    assert (back - x)[inner].abs().mean() < 0.5 * (moved - x)[inner].abs().mean()
 
 
 def test_paired_inputs_follow_the_target_geometry(tmp_path):

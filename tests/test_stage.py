@@ -272,7 +272,9 @@ def test_every_model_moves_the_astronaut_toward_its_target(name, target):
     """The edit's landmarks, detected again on the edited photo, moved along the stage's intended
     move (from the face's own state to the target's): at least a third of the way for happy (the
     astronaut already smiles: a move of about 2 px, where detection noise and the network's own
-    change weigh most) and most of the way for surprised."""
+    change weigh most) and more than half of the way for surprised (a move as strong as posed
+    surprise: on the astronaut's 100-px face about 21 px of brows and 32 px of lips; dlib reads the
+    corners of a wide-open mouth wider than the warp put them)."""
     from faceedit.api import Editor
     from faceedit.models.registry import get_spec, weights_present
 
@@ -287,7 +289,7 @@ def test_every_model_moves_the_astronaut_toward_its_target(name, target):
     moving = [i for i in range(68) if i not in STABLE]
     intended, done = (want - lm)[moving].ravel(), (got - lm)[moving].ravel()
     along = float(done @ intended / (intended @ intended))
-    assert along > (0.3 if target == "happy" else 0.7), along
+    assert along > (0.3 if target == "happy" else 0.5), along
 
 
 def test_controls_parse_and_map_to_absolute_aus():

@@ -37,8 +37,8 @@ fields):
   decided per pixel, with exact anti-aliased polygon coverage where it matters (the opening's
   box), a plain label elsewhere (on the rays both fields agree).
 * The destination opening (the polygon between the two destination curves) samples neither
-  side: an interior field ``F_in`` (for the mouth: the spline through the upper curve, the
-  upper outer lip, brows, nose, eyes and anchors only, so the teeth move with the upper lip; for
+  side: an interior field ``F_in`` (for the mouth: the rigid motion of the upper inner lip's
+  chord, :func:`rigid_field`, so the teeth move with the upper lip and keep their size; for
   an eye: ``F0``, the eyeball stays) maps it into the source; where that lands inside the source
   opening (the source polygon between its curves) the photo's own interior is shown
   (``interior``), elsewhere nothing in the source can fill it (``opening``): those pixels are
@@ -77,7 +77,7 @@ import cv2
 import numpy as np
 import torch
 
-from faceedit.faces.landmarks import BROWS, CHIN, EYES, NOSE, eye_centres
+from faceedit.faces.landmarks import CHIN, eye_centres
 from faceedit.faces.warp import (
     MIN_JACOBIAN,
     REGION_OUTER,
@@ -102,8 +102,6 @@ SIDE_LO, SIDE_HI = np.radians(30.0), np.radians(75.0)
 ZONE_LO, ZONE_HI = 0.4, 0.8
 #: Smoothing of the thin-plate splines (in the unit frame of their centres, as backward_field).
 TPS_REG = 1e-3
-#: Mouth: upper outer lip points the interior (teeth) field follows besides the upper inner lip.
-UPPER_OUTER_LIP = list(range(48, 55))
 
 
 @dataclass(frozen=True)
@@ -527,9 +525,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             if polygon_area(opening_polygon(su, sl)) < 0.5 or polygon_area(hole) < 0.5:
                 f_in = None  # no source interior to show, or nowhere to show it
             elif cut.interior == "upper":
-                keep = set(BROWS + NOSE + EYES + UPPER_OUTER_LIP)
-                keep_in = np.r_[[k for k, i in enumerate(base) if i in keep], np.arange(nbase, nb), on_up]
-                f_in = bank.field(keep_in, values[keep_in]) * w
+                f_in = rigid_field(du, su, nodes)
             else:
                 f_in = f0
             interior[cut.name] = f_in
@@ -603,6 +599,22 @@ def membrane_fill(img: np.ndarray, known: np.ndarray) -> np.ndarray:
         up = resize(fill, (pk.shape[1], pk.shape[0]), cv2.INTER_LINEAR)
         fill = pi + (1 - pk)[..., None] * up
     return fill.reshape(img.shape)
+
+
+def rigid_field(dst_curve: np.ndarray, src_curve: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Backward field (nodes (..., 2) -> source offset) of the rigid motion (rotation and
+    translation, no scaling) that takes the source curve's chord onto the destination's: what
+    the upper teeth do when the upper lip moves. (A spline through the lip stretched them with
+    the mouth: a smile narrowed into a surprised O showed tall, thin teeth.)"""
+    def frame(c: np.ndarray) -> tuple[np.ndarray, float]:
+        d = c[-1] - c[0]
+        return c.mean(0), float(np.arctan2(d[1], d[0]))
+
+    (cd, ad), (cs, as_) = frame(np.asarray(dst_curve, np.float64)), frame(np.asarray(src_curve, np.float64))
+    t = as_ - ad
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    src = (nodes - cd) @ rot.T + cs
+    return src - nodes
 
 
 def polygon_area(poly: np.ndarray) -> float:

@@ -401,11 +401,15 @@ class MouthBank:
     # ------------------------------------------------------------------ fill
 
     def fill(self, pixels: np.ndarray, roi, opening: np.ndarray, upper: np.ndarray, lower: np.ndarray,
-             *, face_lm: np.ndarray | None = None, exemplar: int | None = None) -> tuple[np.ndarray, int]:
+             *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
+             own_teeth: bool = False) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
         landmarks (the opening's size in eye distances joins the exemplar's choice); ``exemplar``: use this bank index.
+        ``own_teeth``: the face's own upper teeth are already shown in the opening (carried with its
+        upper lip): paint what lies below them in an open mouth (the cavity, a hint of the lower
+        row), not a second row of upper teeth.
         Returns (pixels, exemplar index). Pixels where ``opening == 0`` are left as they were."""
         pixels = np.asarray(pixels)
         unit = pixel_max(pixels.dtype)
@@ -442,7 +446,7 @@ class MouthBank:
         if len(ys) == 0:
             return out, exemplar
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
-                            seed=(x0, y0, x1, y1, exemplar, len(ys)))
+                            seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         a = op[ys, xs][:, None]
@@ -455,7 +459,7 @@ class MouthBank:
         return out, exemplar
 
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
-                aspect: float, rings: dict, seed) -> np.ndarray:
+                aspect: float, rings: dict, seed, own_teeth: bool = False) -> np.ndarray:
         """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening."""
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)
@@ -493,7 +497,7 @@ class MouthBank:
         hd = np.interp(u, u_k, np.linalg.norm(lo - up, axis=1))  # destination column height (px)
         t = v * hd  # px below the destination upper lip
         e_aspect = float(self.desc("aspect")[e])
-        large = aspect > LARGE_RATIO * e_aspect
+        large = own_teeth or aspect > LARGE_RATIO * e_aspect
         if not large:
             # read the exemplar inside its curves (EDGE_INSET bank px from the corners and the
             # lower lip, twice that from the upper, whose edge runs over the gum between the
@@ -512,6 +516,8 @@ class MouthBank:
             te = t / k
             upper_teeth = sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
             a_up = 1.0 - _smoothstep(0.0, 1.0, (te - 0.75 * depth) / np.maximum(0.35 * depth, 1.0))
+            if own_teeth:  # the face's own upper teeth are there already
+                a_up = np.zeros_like(a_up)
             tl = (1.0 - v) * hd / k
             lower_teeth = sample(pl - np.c_[np.zeros_like(tl), np.minimum(tl, he)])
             low_depth = np.clip(he - depth, 0.0, 0.5 * he)

@@ -524,7 +524,7 @@ class Stage(EditModel):
             bank = self.mouth_bank()
             if bank is not None and float(r.opening.max()) > 0:
                 out, exemplar = bank.fill(out, r.roi, r.opening, r.upper, r.lower, face_lm=moved,
-                                          exemplar=mouth_exemplar)
+                                          exemplar=mouth_exemplar, own_teeth=float(r.interior.max()) > 0.5)
             if bank is not None:  # the mouth's inside is drawn at full resolution: maps stay off it
                 keep_out = (r.roi, cv2.dilate(np.clip(r.opening + r.interior, 0, 1),
                                               np.ones((3, 3), np.uint8)))

@@ -22,6 +22,13 @@ method's own losses: the input changes, not the objective.
 
 Faces that differ only in lighting (Extended Yale B: one subject, one pose, 64 lights; its crops
 are pixel-registered) share their pair group's geometry, so their maps are computed once.
+
+What it does not reproduce: the stage now parts and closes the lips with a cut
+(:mod:`faceedit.faces.cutwarp`) and paints a new opening from the real mouth bank
+(:mod:`faceedit.models.mouth`); this operator warps with the smooth spline and paints the
+target's mean mouth map there. Outside the mouth the two agree; inside it, a network trained
+through this operator saw mean teeth where it now meets real ones (the shipped networks were
+trained before the cut and the bank existed).
 """
 
 from __future__ import annotations
