@@ -945,8 +945,13 @@ def _same_json_type(value: Any, default: Any) -> bool:
     if isinstance(default, int):
         return isinstance(value, int)
     if isinstance(default, (list, tuple)):
-        return isinstance(value, (list, tuple)) and len(value) == len(default) if \
-            all(isinstance(v, (int, float)) for v in default) else isinstance(value, (list, tuple))
+        if not isinstance(value, (list, tuple)):
+            return False
+        if default and all(isinstance(v, float) for v in default):  # fixed coefficients (betas)
+            return len(value) == len(default) and all(_same_json_type(v, 0.0) for v in value)
+        if default and all(isinstance(v, int) and not isinstance(v, bool) for v in default):
+            return len(value) > 0 and all(_same_json_type(v, 0) for v in value)  # widths: any number of them
+        return True
     return isinstance(value, type(default))
 
 
@@ -958,7 +963,11 @@ def _json_type(default: Any) -> str:
     if isinstance(default, int):
         return "a whole number"
     if isinstance(default, (list, tuple)):
-        return f"a list of {len(default)}" if all(isinstance(v, (int, float)) for v in default) else "a list"
+        if default and all(isinstance(v, float) for v in default):
+            return f"a list of {len(default)} numbers"
+        if default and all(isinstance(v, int) for v in default):
+            return "a list of whole numbers"
+        return "a list"
     if isinstance(default, str):
         return "a string"
     return type(default).__name__
