@@ -11,10 +11,23 @@ import numpy as np
 import pytest
 
 from faceedit.errors import UsageError
-from faceedit.eval.light_truth import TruthSample, face_mask, light_truth, relight_measures
+from faceedit.eval.light_truth import (
+    TruthSample,
+    face_mask,
+    light_truth,
+    relight_measures,
+)
 from faceedit.models.shading import (
-    MAX_STRENGTH, NAMED_DIRECTIONS, Light, ShadingModel, direction_vector, load_shading, nearest_class,
-    parse_light, relight, sh9,
+    MAX_STRENGTH,
+    NAMED_DIRECTIONS,
+    Light,
+    ShadingModel,
+    direction_vector,
+    load_shading,
+    nearest_class,
+    parse_light,
+    relight,
+    sh9,
 )
 from faceedit.pixels import rgb_to_ycc
 
@@ -123,7 +136,7 @@ def test_colour_is_kept(model):
 def test_directions_move_the_light_where_they_say(model):
     img, lm = synthetic_face(model)
     face = face_mask(img.shape, lm)
-    ys, xs = np.nonzero(face)
+    ys, _ = np.nonzero(face)
     top = face & (np.arange(img.shape[0])[:, None] < np.median(ys))
     for light, (sel_a, sel_b) in {"0,45": (top, face & ~top), "0,-35": (face & ~top, top)}.items():
         d = relight(img, lm, light, 0.8).astype(np.float32).mean(-1) - img.astype(np.float32).mean(-1)
@@ -156,8 +169,9 @@ def test_model_round_trips_through_its_file(model, tmp_path):
 
 
 def test_astronaut_relights_without_colour_change(model):
-    from faceedit.faces.detect import get_detector
     from skimage.data import astronaut
+
+    from faceedit.faces.detect import get_detector
 
     img = np.ascontiguousarray(astronaut())
     faces = get_detector("dlib").detect(img)

@@ -26,7 +26,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -175,10 +175,12 @@ def relight_measures(before: np.ndarray, after: np.ndarray, landmarks: np.ndarra
 
 
 def london_checks(edit: Callable[[np.ndarray, str, np.ndarray], np.ndarray], photos: list[str], lights=("left", "right"),
-                  detector: str = "auto") -> dict:
+                  detector: str = "auto", reference: Callable | None = None) -> dict:
     """:func:`relight_measures` of ``edit(photo, light, landmarks)`` on each photo, averaged per light, with
     the worst photo of each measure. ``light``: a name of
-    :data:`faceedit.models.shading.NAMED_DIRECTIONS` or ``"AZ,EL"``."""
+    :data:`faceedit.models.shading.NAMED_DIRECTIONS` or ``"AZ,EL"``. With ``reference`` (an edit of
+    the same form: the stage alone) also ``network_high_frequency_share``: that of the change
+    ``edit`` makes beyond ``reference``'s (a network's own change on top of the stage)."""
     from faceedit.faces.detect import get_detector
     from faceedit.io import read_image
     from faceedit.models.shading import parse_light
@@ -193,10 +195,16 @@ def london_checks(edit: Callable[[np.ndarray, str, np.ndarray], np.ndarray], pho
         lm = max(faces, key=lambda f: f.area).landmarks
         for c in lights:
             az = parse_light(c).direction[0]
-            per[str(c)].append(relight_measures(img, edit(img, c, lm), lm, az > 0))
+            out = edit(img, c, lm)
+            m = relight_measures(img, out, lm, az > 0)
+            if reference is not None:
+                m["network_high_frequency_share"] = relight_measures(reference(img, c, lm), out, lm, az > 0)[
+                    "high_frequency_share"]
+            per[str(c)].append(m)
     out = {}
     for c, ms in per.items():
-        keys = ("lit_minus_dark", "lit_change", "high_frequency_share", "chroma_shift", "neck_fraction")
+        keys = ("lit_minus_dark", "lit_change", "high_frequency_share", "chroma_shift", "neck_fraction",
+                *(["network_high_frequency_share"] if reference is not None else []))
         out[c] = {"photos": len(ms), **{k: round(float(np.nanmean([m[k] for m in ms])), 3) for k in keys},
                   "min_lit_minus_dark": round(float(min(m["lit_minus_dark"] for m in ms)), 2),
                   "max_high_frequency_share": round(float(max(m["high_frequency_share"] for m in ms)), 3),
@@ -248,7 +256,7 @@ def editor_relight(model: str, target: str | None = None, strength: float | None
     t = target or ("keep" if "keep" in editor.targets() else "neutral")
 
     def edit(photo: np.ndarray, light: str, landmarks=None) -> np.ndarray:
-        opts = {"lighting": light}
+        opts = {"lighting": light} if light in NAMED_DIRECTIONS else {"light": light}
         if strength is not None:
             opts["light_strength"] = strength
         return editor.edit(photo, t, face="largest", **opts)
@@ -262,8 +270,9 @@ def main(argv=None) -> int:
     p.add_argument("--shading", help="shading model file (default: the shipped one)")
     p.add_argument("--london", help="folder of London photos NNN.jpg (the held-out ones are checked)")
     p.add_argument("--london-data", help="prepared London set whose held-out subjects to check")
-    p.add_argument("-m", "--model", action="append", default=[], help="models to check on London (Editor)")
-    p.add_argument("-t", "--target", help="target for the London edits (default keep, else neutral)")
+    p.add_argument("-m", "--model", action="append", default=[],
+                   help="models to check on London (Editor), MODEL or MODEL:TARGET (default target keep, "
+                   "else neutral); a network's own change is measured against the stage alone")
     p.add_argument("--sheets", help="write sweep sheets of the first held-out London face here")
     a = p.parse_args(argv)
     model = load_shading(a.shading)
@@ -274,8 +283,11 @@ def main(argv=None) -> int:
         photos = london_heldout_photos(a.london, a.london_data)
         report["london"] = {"direct": london_checks(
             lambda img, c, lm: model.relight(img, lm, c), photos)}
+        stage = editor_relight("stage", "keep") if a.model else None
         for m in a.model:
-            report["london"][m] = london_checks(editor_relight(m, a.target), photos)
+            name, _, target = m.partition(":")
+            report["london"][m] = london_checks(editor_relight(name, target or None), photos,
+                                                reference=None if name == "stage" else stage)
         if a.sheets:
             from faceedit.io import read_image
 
@@ -283,9 +295,12 @@ def main(argv=None) -> int:
             img = read_image(photos[0]).pixels
             lm = _landmarks(img)
             for m in a.model or ["direct"]:
-                edit = (lambda im, c, f: model.relight(im, f, c)) if m == "direct" else editor_relight(m, a.target)
+                name, _, target = m.partition(":")
+                edit = ((lambda im, c, f: model.relight(im, f, c)) if m == "direct"
+                        else editor_relight(name, target or None))
                 sheet = sweep_sheet(edit, img, lm)
-                cv2.imwrite(str(Path(a.sheets) / f"sweep_{m}.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+                cv2.imwrite(str(Path(a.sheets) / f"sweep_{m.replace(':', '_')}.png"),
+                            cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     json.dump(report, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0

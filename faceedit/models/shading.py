@@ -202,7 +202,7 @@ class ShadingModel:
         path = Path(path) if path is not None else weights_dir() / SHADING_FILE
         with safe_open(str(path), framework="numpy") as f:
             meta = dict(f.metadata() or {})
-            t = {k: f.get_tensor(k).astype(np.float32) for k in f.keys()}
+            t = {k: f.get_tensor(k).astype(np.float32) for k in f.keys()}  # noqa: SIM118 (a safe_open handle)
         return cls(t["frame"].astype(np.float64), t["coef"], t["head"], t["face"], meta)
 
     def save(self, path: str | Path, meta: dict | None = None) -> None:

@@ -175,7 +175,7 @@ def fit_shading(d: Dataset, *, seed: int = 0, holdout: float = 0.2) -> tuple[Sha
     for i, (src, lit) in enumerate(groups.values()):
         xy = ThinPlateSpline(frame, np.asarray(src["landmarks"], np.float64), reg=1e-2)(uv).astype(np.float32)
 
-        def canvas(img: np.ndarray, border: float = 0.0) -> np.ndarray:
+        def canvas(img: np.ndarray, border: float = 0.0, xy: np.ndarray = xy) -> np.ndarray:
             return cv2.remap(np.ascontiguousarray(img, np.float32), xy[..., 0], xy[..., 1], cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
