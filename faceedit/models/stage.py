@@ -513,18 +513,22 @@ class Stage(EditModel):
                 goal_lm = close_lips(goal_lm, min(float(strength), 1.0))
             if np.abs(goal_lm - lm).max() < 1e-6:  # no move (strength 0, a face at its target)
                 goal_lm = lm
-            lips = None
+            lips = shown = None
             if mesh is not None and np.shape(mesh)[0] == 468:  # (468, 2) or with depth (468, 3)
                 xy = np.asarray(mesh, np.float64)[:, :2]
                 # the interior the photo shows, from colour; else the mesh's inner-lip loop
-                lips = find_interior(out, xy) or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
+                shown = find_interior(out, xy)
+                lips = shown or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
             r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips)
             out, moved, scale = r.pixels, r.landmarks, r.scale
             keep_out, exemplar = None, None
             bank = self.mouth_bank()
             if bank is not None and float(r.opening.max()) > 0:
+                # the face's own teeth fill a fair part of the new opening: paint what lies below them
+                carried = float(r.interior.sum())
+                own = shown is not None and carried > 0.2 * (carried + float(r.opening.sum()))
                 out, exemplar = bank.fill(out, r.roi, r.opening, r.upper, r.lower, face_lm=moved,
-                                          exemplar=mouth_exemplar, own_teeth=float(r.interior.max()) > 0.5)
+                                          exemplar=mouth_exemplar, own_teeth=own)
             if bank is not None:  # the mouth's inside is drawn at full resolution: maps stay off it
                 keep_out = (r.roi, cv2.dilate(np.clip(r.opening + r.interior, 0, 1),
                                               np.ones((3, 3), np.uint8)))
