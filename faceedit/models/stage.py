@@ -461,12 +461,21 @@ class Stage(EditModel):
     def move(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
              like: np.ndarray | None = None) -> np.ndarray:
         """The face's landmarks after the edit, photo coordinates (geometry only): the
-        expression axes times the state change of :meth:`plan`."""
+        expression axes times the state change of :meth:`plan` (:meth:`goal_landmarks`)."""
         lm = np.asarray(lm, np.float64)
         cur, new = self.plan(lm, target, strength, aus=aus, like=like)
+        return self.goal_landmarks(lm, cur, new, strength)
+
+    def goal_landmarks(self, lm: np.ndarray, cur: FaceState, new: np.ndarray, strength: float) -> np.ndarray:
+        """Photo landmarks of a face at ``lm`` (state ``cur``) moved to state ``new``; a state
+        whose mouth is closed (:data:`LIPS_CLOSED`) closes the lips, ``strength`` of the way."""
         d = ((new - cur.expression) @ self._a("expression_basis")).reshape(68, 2)
-        norm = self.normaliser(lm)
-        return apply_affine(invert_affine(norm), cur.canonical + d)
+        goal = apply_affine(invert_affine(self.normaliser(lm)), cur.canonical + d)
+        if strength > 0 and lip_gap(self.expression_shape(new, cur.identity)) < LIPS_CLOSED:
+            goal = close_lips(goal, min(float(strength), 1.0))
+        if np.abs(goal - lm).max() < 1e-6:  # no move (strength 0, a face at its target)
+            return np.array(lm, np.float64)
+        return goal
 
     def edit_photo(self, pixels: np.ndarray, faces_lm: list[np.ndarray], target: str,
                    strength: float = 1.0, *, lighting: str | None = None, aus: dict | None = None,
@@ -486,9 +495,9 @@ class Stage(EditModel):
         eyelids where the move closes an eye), so lips part and close, each keeping its own
         texture; a mouth opened beyond what the photo shows is painted from the mouth bank
         (:class:`faceedit.models.mouth.MouthBank`; ``mouth_exemplar``: which entry, default the
-        best fit to the opening). ``dense``: per face its Face Mesh points ((468, 2), or (468, 3) with depth) or None: the
-        mesh's inner-lip loop is the cut (it follows the lips' edge on a smile, where the 68
-        points lie on the teeth)."""
+        best fit to the opening). ``dense``: per face its Face Mesh points ((468, 2), or (468, 3)
+        with depth) or None: the interior the photo shows is found around the mesh's inner-lip
+        loop and is the cut (on a smile the 68 points' inner lips lie on the teeth)."""
         target = canonical_target(target)
         amounts = self.attribute_amounts(attrs)
         if controls:  # absolute AU values; an explicit --au of the same AU wins
@@ -507,12 +516,7 @@ class Stage(EditModel):
                 done.append(StageEdit(lm, 0.0))
                 continue
             cur, new = self.plan(lm, target, strength, aus=aus, like=like)
-            d = ((new - cur.expression) @ self._a("expression_basis")).reshape(68, 2)
-            goal_lm = apply_affine(invert_affine(self.normaliser(lm)), cur.canonical + d)
-            if strength > 0 and lip_gap(self.expression_shape(new, cur.identity)) < LIPS_CLOSED:
-                goal_lm = close_lips(goal_lm, min(float(strength), 1.0))
-            if np.abs(goal_lm - lm).max() < 1e-6:  # no move (strength 0, a face at its target)
-                goal_lm = lm
+            goal_lm = self.goal_landmarks(lm, cur, new, strength)
             lips = shown = None
             if mesh is not None and np.shape(mesh)[0] == 468:  # (468, 2) or with depth (468, 3)
                 xy = np.asarray(mesh, np.float64)[:, :2]
