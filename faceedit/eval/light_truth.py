@@ -283,11 +283,11 @@ def main(argv=None) -> int:
         photos = london_heldout_photos(a.london, a.london_data)
         report["london"] = {"direct": london_checks(
             lambda img, c, lm: model.relight(img, lm, c), photos)}
-        stage = editor_relight("stage", "keep") if a.model else None
         for m in a.model:
             name, _, target = m.partition(":")
-            report["london"][m] = london_checks(editor_relight(name, target or None), photos,
-                                                reference=None if name == "stage" else stage)
+            # the network's own change: against the stage alone with the same target
+            stage = None if name == "stage" else editor_relight("stage", target or "keep")
+            report["london"][m] = london_checks(editor_relight(name, target or None), photos, reference=stage)
         if a.sheets:
             from faceedit.io import read_image
 

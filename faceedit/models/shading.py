@@ -68,17 +68,19 @@ CHROMA_FOLLOW = 0.2
 EXPOSURE_PERCENTILE = 70
 #: Ratio limits: a shadow never goes below this fraction of the old light, a lit side never above
 #: this multiple.
-RATIO_CLIP = (0.03, 1.7)
+RATIO_CLIP = (0.03, 1.5)
 #: The scene behind the head is found by its colour (:func:`background_weight`): the ring of the
 #: head region where the weight is below BACKGROUND_RING, a colour spread of at least
 #: BACKGROUND_FLOOR levels, smoothed over BACKGROUND_SMOOTH eye distances; the ring's colour is
 #: carried BACKGROUND_REACH eye distances (a Gaussian) to the pixels it is compared with; the ring
-#: stops BACKGROUND_BELOW_CHIN eye distances below the chin (lower down it crosses the neck).
+#: stops BACKGROUND_BELOW_CHIN eye distances below the chin (lower down it crosses the neck); the
+#: head region's core shrunk by BACKGROUND_CORE_SHRINK eye distances is never taken for the scene.
 BACKGROUND_RING = 0.15
 BACKGROUND_FLOOR = 3.0
 BACKGROUND_SMOOTH = 0.02
 BACKGROUND_REACH = 0.4
 BACKGROUND_BELOW_CHIN = 0.8
+BACKGROUND_CORE_SHRINK = 0.15
 #: Grid cells along the longer side of the head's box on which the canonical map is computed.
 GRID_CELLS = 48
 
@@ -337,10 +339,14 @@ def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int,
     r = int(np.ceil(2 * sigma))
     out = cv2.GaussianBlur(cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))),
                            (0, 0), sigma)
+    # never the face, nor the neck below it: the face's outline and the head region's core (full
+    # weight: the face and the neck column) shrunk by BACKGROUND_CORE_SHRINK eye distances
     face = np.zeros(head.shape, np.uint8)
     poly = region_outline(landmarks, -0.2, 0.5) - np.array([x0, y0])
     cv2.fillConvexPoly(face, np.rint(poly).astype(np.int32), 1)
-    face = cv2.GaussianBlur(face.astype(np.float32), (0, 0), max(0.05 * iod, 0.5))
+    r = max(round(BACKGROUND_CORE_SHRINK * iod), 1)
+    core = cv2.erode((head >= 0.999).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    face = cv2.GaussianBlur(np.maximum(face, core).astype(np.float32), (0, 0), max(0.05 * iod, 0.5))
     return np.clip(out * (1.0 - face), 0.0, 1.0)
 
 

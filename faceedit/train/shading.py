@@ -58,9 +58,9 @@ CORE_FOREHEAD = 0.6
 HEAD_EARS = 0.3
 HEAD_TOP = 1.75
 NECK_WIDTH = 0.75
-NECK_DOWN = 1.0
+NECK_DOWN = 0.8
 NECK_SIDE = 0.35
-NECK_END = 0.6
+NECK_END = 1.0
 HAIR_LINE = 0.55
 #: Below jaw point JAW_EAR (under the ear lobe) the outline is the jaw's, grown by JAW_GROW.
 JAW_EAR = 3
