@@ -41,7 +41,13 @@ from PIL import Image
 from faceedit.api import Editor
 from faceedit.data import holdout_subjects
 from faceedit.faces.detect import get_detector
-from faceedit.models.mouth import MESH_INNER_LOWER, MESH_INNER_UPPER, curves_to_polygon, find_interior, resample_curve
+from faceedit.models.mouth import (
+    MESH_INNER_LOWER,
+    MESH_INNER_UPPER,
+    curves_to_polygon,
+    find_interior,
+    resample_curve,
+)
 from faceedit.models.stage import lip_gap
 from faceedit.pixels import LUMA_WEIGHTS
 
@@ -95,7 +101,7 @@ def largest(det, rgb: np.ndarray):
 def tile(rgb: np.ndarray, centre, size) -> np.ndarray:
     """A ``size`` (w, h) crop of ``rgb`` around ``centre`` at the photo's own pixels (edge-padded)."""
     w, h = size
-    x0, y0 = int(round(centre[0] - w / 2)), int(round(centre[1] - h / 2))
+    x0, y0 = round(centre[0] - w / 2), round(centre[1] - h / 2)
     pad = max(w, h)
     big = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     return big[y0 + pad:y0 + pad + h, x0 + pad:x0 + pad + w].copy()
@@ -106,7 +112,7 @@ def mouth_frame(lm: np.ndarray):
     so a dropped jaw stays in."""
     w = float(np.linalg.norm(lm[54] - lm[48]))
     c = lm[48:68].mean(0) + [0.0, 0.2 * w]
-    return c, (int(round(1.8 * w)), int(round(1.5 * w)))
+    return c, (round(1.8 * w), round(1.5 * w))
 
 
 def label(img: np.ndarray, text: str) -> None:
@@ -172,10 +178,10 @@ def main(argv=None) -> int:
         if fn is None or fs is None:
             print(f"{sid}: no face found, skipped")
             continue
-        people.append(dict(sid=sid, neutral=neutral, smile=smile, fn=fn, fs=fs,
-                           sharp_real=sharpness(smile, mouth_box(fs.landmarks, smile.shape)),
-                           gap_neutral=lip_gap(fn.landmarks), gap_smile=lip_gap(fs.landmarks),
-                           luma_smile=opening_luma(smile, fs)))
+        people.append({"sid": sid, "neutral": neutral, "smile": smile, "fn": fn, "fs": fs,
+                       "sharp_real": sharpness(smile, mouth_box(fs.landmarks, smile.shape)),
+                       "gap_neutral": lip_gap(fn.landmarks), "gap_smile": lip_gap(fs.landmarks),
+                       "luma_smile": opening_luma(smile, fs)})
     for p in people:
         print(f"  real {p['sid']}: neutral gap {p['gap_neutral']:.3f}, smile gap {p['gap_smile']:.3f}, smile opening "
               f"luma {p['luma_smile'][0]:.0f}+-{p['luma_smile'][1]:.0f}")
@@ -197,7 +203,7 @@ def main(argv=None) -> int:
             calm = ed.edit(p["smile"], "neutral", face="largest")
             fh, fc = largest(det, happy), largest(det, calm)
             fu = largest(det, surprised) if surprised is not None else None
-            r = dict(sid=p["sid"])
+            r = {"sid": p["sid"]}
             r["sharp"] = sharpness(happy, mouth_box(fh.landmarks, happy.shape)) / p["sharp_real"] if fh else np.nan
             r["gap"] = lip_gap(fc.landmarks) if fc else np.nan
             r["happy_luma"] = opening_luma(happy, fh) if fh else (np.nan, np.nan, 0)
