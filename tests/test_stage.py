@@ -621,8 +621,11 @@ def test_the_stage_fits_on_a_small_set_with_as_many_axes_as_it_supports(tmp_path
 
 @pytest.mark.parametrize("name", MODELS)
 def test_au_alone_works_on_every_model_and_sets_the_value(name, tmp_path):
-    """``--au 12=1`` alone (no --target) is taken by every model with the stage, and it sets the
-    AU: the astronaut's broad smile (AU12 about 4) comes down, read again on the edited photo."""
+    """``--au`` alone (no --target) is taken by every model with the stage, and it sets the AUs:
+    ``12=1,25=0`` (hardly a smile, lips together) brings the astronaut's broad smile (AU12 5)
+    down, read again on the edited photo by another detector. (With AU25 left alone the lips stay
+    apart over her teeth, where a detector puts the inner lips on the teeth and reads the corners
+    as still raised.)"""
     from typer.testing import CliRunner
 
     from faceedit.api import Editor
@@ -635,7 +638,7 @@ def test_au_alone_works_on_every_model_and_sets_the_value(name, tmp_path):
         pytest.skip(f"weights of {name} or of the stage are not installed")
     src = tmp_path / "astronaut.png"
     cv2.imwrite(str(src), cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR))
-    r = CliRunner().invoke(app, ["apply", "-m", name, "--au", "12=1", str(src), "-o", str(tmp_path / "out"),
+    r = CliRunner().invoke(app, ["apply", "-m", name, "--au", "12=1,25=0", str(src), "-o", str(tmp_path / "out"),
                                  "--detector", "dlib"])
     assert r.exit_code == 0, r.output
     (out,) = list((tmp_path / "out").iterdir())

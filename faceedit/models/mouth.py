@@ -292,16 +292,25 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     return (resample_curve(np.c_[x, top], CURVE_POINTS), resample_curve(np.c_[x, bot], CURVE_POINTS))
 
 
+#: An interior is taken as shown only when it is brighter than the lips around it by this much
+#: (CIE L*, 0..255 as OpenCV scales it): teeth. On closed London lips the colour test alone found
+#: an interior in the lips' crease (darker, less red), and the cut then tore painted teeth into
+#: fangs along it.
+MIN_TEETH_LIGHTNESS = 8.0
+
+
 def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner
-    first) of the mouth interior a photo shows, found from colour (:func:`refine_interior`)
-    around the Face Mesh's inner-lip loop (``dense``: (468, 2|3) mesh points); None when the
-    mouth shows no interior distinct from the lips (closed, or too small to tell). On a smile
+    first) of the teeth a photo shows, found from colour (:func:`refine_interior`) around the
+    Face Mesh's inner-lip loop (``dense``: (468, 2|3) mesh points); None when the mouth shows no
+    interior brighter than its lips (:data:`MIN_TEETH_LIGHTNESS`: closed, a dark slit, or too
+    small to tell). On a smile
     both the mesh's and the 68 points' lower inner lip lie on the lower teeth, so a mouth closed
     along them kept a row of teeth as its lower lip."""
     up, lo, oup, olo = mesh_lip_curves(dense)
     if float(np.linalg.norm(up[-1] - up[0])) < 8:
         return None
+
     m = level_transform(up, lo, BANK_WIDTH // 2, 128)
     size = (2 * BANK_WIDTH, 128 + 200)
     level = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3] if rgb.ndim == 3 else np.dstack([rgb] * 3)), m, size,
@@ -312,6 +321,13 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.nd
                              apply_points(m, resample_curve(oup)), apply_points(m, resample_curve(olo)))
     if curves is None:
         return None
+    light = cv2.cvtColor(level, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    inside = fill_polygon(light.shape, curves_to_polygon(*curves)) > 0
+    lips = (fill_polygon(light.shape, curves_to_polygon(apply_points(m, resample_curve(oup)),
+                                                        apply_points(m, resample_curve(olo)))) > 0) & ~inside
+    if inside.sum() < 20 or lips.sum() < 20 or \
+            np.median(light[inside]) < np.median(light[lips]) + MIN_TEETH_LIGHTNESS:
+        return None  # no teeth: closed lips, or a dark slit the mesh's own loop follows well enough
     back = cv2.invertAffineTransform(m)
     return apply_points(back, curves[0]), apply_points(back, curves[1])
 
