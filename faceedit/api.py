@@ -21,6 +21,7 @@ from faceedit.faces.align import align_face, apply_affine, face_mask, paste_back
 from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import logger, mark, timed
 from faceedit.models.registry import LoadedModel, load_model
+from faceedit.models.shading import nearest_class
 from faceedit.models.stage import Stage
 from faceedit.pixels import levels_to_signed, luma_tensor, signed_to_levels, to_uint8
 
@@ -58,7 +59,7 @@ def select_faces(faces: list[Face], face: str = "all", max_faces: int = 10, path
 
 
 #: Model options only the stage reads (``lighting`` and ``aus`` go to the network too).
-STAGE_ONLY_OPTIONS = ("like", "controls")
+STAGE_ONLY_OPTIONS = ("like", "controls", "light", "light_strength")
 
 
 @dataclass
@@ -243,6 +244,11 @@ class Editor:
                 out["attrs"] = {k: v for k, v in _attrs_dict(options["attrs"]).items() if k in own}
                 if not out["attrs"]:
                     drop.add("attrs")
+        if options.get("light") is not None and options.get("lighting") is None and "lighting" not in drop:
+            # a network that relights by class gets the class the stage's direction falls in
+            own = (self.loaded.spec.conditions or {}).get("lighting") or []
+            if nearest_class(options["light"], own) is not None:
+                out["lighting"] = nearest_class(options["light"], own)
         return {k: v for k, v in out.items() if k not in drop}
 
     def apply_stage(
@@ -261,7 +267,8 @@ class Editor:
         like = options.get("like")
         staged, done = self.stage.edit_photo(
             pixels, [a.face.landmarks for a in aligned], target, strength,
-            lighting=lighting, aus=options.get("aus"),
+            lighting=lighting, light=options.get("light"), light_strength=options.get("light_strength"),
+            aus=options.get("aus"),
             like=None if like is None else self.reference_landmarks(like),
             controls=options.get("controls"), attrs=self.stage_attrs(options.get("attrs")),
             dense=[a.face.dense for a in aligned],

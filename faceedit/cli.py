@@ -181,6 +181,8 @@ def apply(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (created if missing)."),
     lighting: List[str] = typer.Option([], "--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once; alone it means --target keep."),
+    light: Optional[str] = typer.Option(None, "--light", help="Relight to a light direction AZ,EL in degrees, Extended Yale B's convention (azimuth + lights the image's left side of the face, elevation + lights it from above; e.g. 35,15); every model on the stage takes it. Alone it means --target keep."),
+    light_strength: Optional[float] = typer.Option(None, "--light-strength", help="How much --light / --lighting replaces the photo's own light, 0..1 (default 0.6; 1 is a dark-room point light: the far side goes nearly black)."),
     au: List[str] = typer.Option([], "--au", help="AU intensities, e.g. 12=3.5,6=2 (the AUs each model moves: see `faceedit models`); alone it means --target au."),
     attr: List[str] = typer.Option([], "--attr", help="Attribute edits, e.g. glasses=on|off (the attributes each model takes: see `faceedit models`); alone it means --target keep."),
     control: List[str] = typer.Option([], "--control", help="Named fine controls, each -1..1, added to the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep."),
@@ -229,14 +231,18 @@ def apply(
             raise UsageError(f"--lighting given {len(lighting)} times ({', '.join(lighting)}): "
                              "give one lighting class per run")
         au_spec = ",".join(au) or None
-        targets = _split_list(target) or (["au"] if au_spec else ["keep"] if lighting or attr or control or like
-                                          else [])
+        targets = _split_list(target) or (["au"] if au_spec else ["keep"] if lighting or light or attr or control
+                                          or like else [])
         if not targets:
-            raise UsageError("give --target (e.g. --target happy), or --lighting / --au / --attr / --control / --like")
+            raise UsageError("give --target (e.g. --target happy), or --lighting / --light / --au / --attr / --control / --like")
         stage_options: dict = {}
         if like is not None:
             _check_reference(like, max_pixels)
             stage_options["like"] = str(like)
+        if light_strength is not None and light is None and not lighting:
+            raise UsageError("--light-strength needs --light or --lighting")
+        stage_options.update({"light": light.replace(" ", "")} if light is not None else {})
+        stage_options.update({"light_strength": light_strength} if light_strength is not None else {})
         opts = ApplyOptions(
             targets=targets,
             out_dir=str(out),
@@ -257,6 +263,10 @@ def apply(
             save_masks=save_masks,
         )
         opts.check()  # before the model loads, and before torch is imported
+        if light is not None or light_strength is not None:  # a bad light: a usage error before loading
+            from faceedit.models.shading import parse_light
+
+            parse_light(light if light is not None else "front", light_strength)
         # --au and --control are parsed by the modules that apply them (torch from here on)
         opts.model_options.update(_condition_options(None, au_spec, []))
         if control:

@@ -98,7 +98,9 @@ class ApplyOptions:
         """The text of the ``{lighting}`` ``{au}`` ``{attr}`` ``{control}`` ``{like}`` name
         fields for this run ('' when the condition is not set)."""
         opts = self.model_options
-        lighting = opts.get("lighting")
+        lighting = opts.get("lighting") if opts.get("light") is None else f"light{opts['light']}"
+        if lighting is not None and opts.get("light_strength") is not None:
+            lighting = f"{lighting}-{float(opts['light_strength']):g}"
         return {
             "lighting": "" if lighting is None else str(lighting).strip().lower(),
             "au": "_".join(f"au{k}-{float(v):g}" for k, v in self.aus_dict(opts.get("aus")).items()),

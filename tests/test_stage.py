@@ -239,8 +239,9 @@ def test_stage_edit_photo_region_only_and_strength_cap():
     out, done = st.edit_photo(img, [lm], "happy", 1.0, lighting="left")
     assert out is not img and not np.array_equal(out, img)
     outside = _outside(lm, img.shape)
-    shade_grid = face_grid(lm, outer=0.8)
-    x0, y0, x1, y1 = shade_grid.roi(img.shape)
+    from faceedit.models.shading import load_shading
+
+    x0, y0, x1, y1 = load_shading().canvas_maps(img.shape, lm)[0]  # the head region the light covers
     outside[y0:y1, x0:x1] = False
     assert np.array_equal(out[outside], img[outside])
     # the left-bright ratio image brightens the image-left cheek against the right one

@@ -41,9 +41,10 @@ expression-stable points (eye contours and nose), so an expression's move does n
   eyes, brows and nose bridge. ``attrs={"glasses": 1.0}`` paints the mean frames on,
   ``0.0`` paints them off, 0.5 leaves the face alone (0.75: on at half strength). A stage fitted
   before attributes existed has none and refuses them.
-* **Shading** (per lighting class): a log ratio image, the median over subjects of
-  log(lit / front-lit) of pixel-registered Extended Yale B (and Yale) photos, zero mean over the
-  face, smoothed; it multiplies the photo's R, G and B alike (colour kept).
+* **Shading**: :mod:`faceedit.models.shading` relights the whole head (face, ears, neck, hair
+  weakened) to a named direction (``lighting``) or any azimuth and elevation (``light``), its
+  luma only (``weights/shading.safetensors``, fitted on Extended Yale B). The checkpoint's
+  per-class ``shade_<class>`` ratio images are still fitted and stored but no longer applied.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.mouth import BANK_FILE, MESH_INNER_LOWER, MESH_INNER_UPPER, MouthBank, find_interior
 from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
-from faceedit.pixels import from_unit, luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
+from faceedit.models.shading import parse_light, relight
+from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
 MAX_STRENGTH = 1.5
@@ -482,6 +484,7 @@ class Stage(EditModel):
                    like: np.ndarray | None = None, controls: dict | None = None,
                    attrs: dict | str | None = None, mouth_exemplar: int | None = None,
                    dense: list[np.ndarray | None] | None = None,
+                   light: str | tuple | None = None, light_strength: float | None = None,
                    ) -> tuple[np.ndarray, list[StageEdit]]:
         """Apply the stage to every face of ``pixels`` ((H,W,3) uint8/uint16 RGB, unchanged);
         returns the new photo and per face what was done. Faces without 68 landmarks are left
@@ -505,8 +508,10 @@ class Stage(EditModel):
             aus = {**named, **(aus or {})}
         if not 0.0 <= strength <= MAX_STRENGTH:
             raise UsageError(f"--strength {strength:g}: must be between 0 and {MAX_STRENGTH:g}")
-        if lighting is not None and lighting not in self.lighting:
-            raise UsageError(f"unknown lighting {lighting!r}; valid: {', '.join(self.lighting)}")
+        # a named direction (``lighting``) or any direction (``light``, "AZ,EL" degrees), at the
+        # light's own strength (:mod:`faceedit.models.shading`); UsageError for neither
+        if light is not None or lighting is not None:
+            lighting = parse_light(light if light is not None else lighting, light_strength)
         out = pixels
         done = []
         for i, lm in enumerate(faces_lm):
@@ -677,22 +682,21 @@ class Stage(EditModel):
         out[y0:y1, x0:x1] = from_unit(x, pixels.dtype)
         return out
 
-    def _shade(self, pixels: np.ndarray, moved: np.ndarray, lighting: str, strength: float) -> np.ndarray:
-        """Multiply the face by the lighting class's ratio image, warped to its landmarks."""
-        frame, ratio = self.shade_map(lighting)
-        roi, (r,), w = self.canonical_maps(pixels.shape, moved, frame, [ratio], SHADE_REGION)
-        x0, y0, x1, y1 = roi
-        out = pixels.copy()
-        x = out[y0:y1, x0:x1].astype(np.float32)
-        x *= np.exp(r * w * strength)[..., None]
-        out[y0:y1, x0:x1] = np.clip(np.rint(x), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
-        return out
+    def _shade(self, pixels: np.ndarray, moved: np.ndarray, lighting, strength: float) -> np.ndarray:
+        """Relight the head at landmarks ``moved`` to ``lighting`` (a
+        :class:`faceedit.models.shading.Light`) at the light's strength times the edit's (up to
+        1): :func:`faceedit.models.shading.relight`."""
+        return relight(pixels, moved, lighting, lighting.strength * min(strength, 1.0))
 
 
 # What the stage provides on the command line, under every model that sits on it (checked
 # before any weights load): lighting classes, AUs and attributes are the checkpoint header's.
 @register_arch("stage", options=(
-    ModelOption("lighting", "relight with a lighting class's ratio image", vocabulary="config:lighting"),
+    ModelOption("lighting", "relight to a named direction (left 50,0; right -50,0; top 0,45; bottom 0,-35; "
+                "front; ambient)", vocabulary="config:lighting"),
+    ModelOption("light", "relight to a direction AZ,EL in degrees (Extended Yale B's: azimuth + lights the "
+                "image's left, elevation + from above)"),
+    ModelOption("light_strength", "how much the light replaces the photo's own, 0..1 (default 0.6)"),
     ModelOption("aus", "move the face by AU intensities", vocabulary="config:aus"),
     ModelOption("attrs", "paint attributes on or off (experimental)", vocabulary="config:attribute_channels"),
     ModelOption("controls", "named fine controls, each -1..1", values=tuple(CONTROLS)),
