@@ -183,10 +183,10 @@ def apply(
     lighting: List[str] = typer.Option([], "--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once; alone it means --target keep."),
     light: Optional[str] = typer.Option(None, "--light", help="Relight to a light direction AZ,EL in degrees, Extended Yale B's convention (azimuth + lights the image's left side of the face, elevation + lights it from above; e.g. 35,15); every model on the stage takes it. Alone it means --target keep."),
     light_strength: Optional[float] = typer.Option(None, "--light-strength", help="How much --light / --lighting replaces the photo's own light, 0..1 (default 0.6; 1 is a dark-room point light: the far side goes nearly black)."),
-    au: List[str] = typer.Option([], "--au", help="AU intensities, e.g. 12=3.5,6=2 (the AUs each model moves: see `faceedit models`); alone it means --target au."),
+    au: List[str] = typer.Option([], "--au", help="Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other AUs are kept (the AUs each model takes: see `faceedit models`); alone it means --target au (the face's own expression with these AUs set)."),
     attr: List[str] = typer.Option([], "--attr", help="Attribute edits, e.g. glasses=on|off (the attributes each model takes: see `faceedit models`); alone it means --target keep."),
-    control: List[str] = typer.Option([], "--control", help="Named fine controls, each -1..1, added to the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep."),
-    like: Optional[Path] = typer.Option(None, "--like", help="Copy the expression of the largest face in this reference photo (its move away from the neutral face the stage infers from its shape: approximate, since shape alone cannot tell a person's features from their expression); alone it means --target keep."),
+    control: List[str] = typer.Option([], "--control", help="Named fine controls, each -1..1, set as absolute AU values on top of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep."),
+    like: Optional[Path] = typer.Option(None, "--like", help="Move the face to the expression state of the largest face in this reference photo (read from its landmarks apart from its identity as well as a shape model can); alone it means --target keep."),
     strength: List[str] = typer.Option(
         ["1"], "--strength", "-s", help="Edit strength 0..1, up to 1.5 to exaggerate (models on the stage); several (0,0.5,1) write a series."
     ),

@@ -697,10 +697,10 @@ class Stage(EditModel):
     ModelOption("light", "relight to a direction AZ,EL in degrees (Extended Yale B's: azimuth + lights the "
                 "image's left, elevation + from above)"),
     ModelOption("light_strength", "how much the light replaces the photo's own, 0..1 (default 0.6)"),
-    ModelOption("aus", "move the face by AU intensities", vocabulary="config:aus"),
+    ModelOption("aus", "set AU intensities (absolute, 0..5; the face's other AUs kept)", vocabulary="config:aus"),
     ModelOption("attrs", "paint attributes on or off (experimental)", vocabulary="config:attribute_channels"),
-    ModelOption("controls", "named fine controls, each -1..1", values=tuple(CONTROLS)),
-    ModelOption("like", "copy the expression of a reference photo's face"),
+    ModelOption("controls", "named fine controls, each -1..1, set as absolute AU values", values=tuple(CONTROLS)),
+    ModelOption("like", "move the face to a reference photo's expression state"),
 ))
 def build_stage(config: StageConfig | Mapping[str, Any] | None = None) -> Stage:
     return Stage(config)
