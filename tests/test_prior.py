@@ -68,8 +68,9 @@ def test_no_target_is_the_identity():
 @pytest.mark.parametrize("target,light", [("happy", None), ("surprised", "left")])
 def test_forward_reproduces_the_stage_edit(target, light):
     """The torch operator against Stage.edit_photo on the same crop: the same edit up to
-    resampling (bilinear vs the photo path's bicubic) and the shading's landmarks, outside the
-    mouth (the stage cuts the lips and paints real teeth there; the operator does not: see
+    resampling (bilinear vs the photo path's bicubic) and the shading's landmarks and colour (R, G
+    and B scaled here, the luma there, and the stage looks for a scene beside the head), outside
+    the mouth (the stage cuts the lips and paints real teeth there; the operator does not: see
     faceedit/train/prior.py)."""
     import cv2
 
@@ -86,7 +87,7 @@ def test_forward_reproduces_the_stage_edit(target, light):
     change = np.abs(want.astype(np.float32) - crop)[region].mean()
     err = np.abs(got - want)[region].mean()
     assert region.mean() > 0.05 and change > 3.0, (region.mean(), change)
-    assert err < 0.3 * change, (err, change)
+    assert err < 0.35 * change, (err, change)
     moved = prior.moved_landmarks(torch.tensor([0]), e, torch.tensor(lm[None], dtype=torch.float32))[0]
     assert np.abs(moved.numpy() - prior.stage.move(lm, target)).max() < 0.5
 

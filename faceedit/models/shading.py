@@ -259,17 +259,20 @@ class ShadingModel:
         return roi, np.ascontiguousarray(at[..., 0]), np.ascontiguousarray(at[..., 1])
 
     def factor(self, pixels: np.ndarray, landmarks: np.ndarray, light: Light,
-               keep_exposure: bool = True) -> tuple[tuple[int, int, int, int], np.ndarray]:
+               keep_exposure: bool = True, scene: bool = True) -> tuple[tuple[int, int, int, int], np.ndarray]:
         """(roi, per-pixel luma factor over the ROI): the canvas ratio laid onto the face at
         ``landmarks``, weighted by the head weight (1 = unchanged beyond the head) and, beyond
-        the face, by :func:`background_weight` (the scene behind the head keeps its light)."""
+        the face, by :func:`background_weight` (the scene behind the head keeps its light;
+        ``scene=False``: no scene is looked for, e.g. on a tight face crop)."""
         lm = np.asarray(landmarks, np.float64)
         roi, u, v = self.canvas_maps(pixels.shape, lm)
         r = cv2.remap(self.ratio(light, keep_exposure), u, v, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=1.0)
         w = cv2.remap(np.ascontiguousarray(self.head, np.float32), u, v, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
-        w = np.clip(w, 0.0, 1.0) * (1.0 - background_weight(pixels, lm, roi, w))
+        w = np.clip(w, 0.0, 1.0)
+        if scene:
+            w = w * (1.0 - background_weight(pixels, lm, roi, w))
         # in the log domain: a half weight gives the geometric mean of old and new light
         return roi, np.exp(np.log(r) * w)
 

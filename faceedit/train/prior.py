@@ -39,7 +39,8 @@ import torch.nn.functional as F
 
 from faceedit.faces.warp import backward_field, face_grid
 from faceedit.log import logger
-from faceedit.models.stage import PAINT_REGION, SHADE_REGION, Stage
+from faceedit.models.shading import load_shading, parse_light
+from faceedit.models.stage import PAINT_REGION, Stage
 from faceedit.pixels import RGB_TO_YCC, YCC_TO_RGB, levels_to_signed, luma_tensor, signed_to_unit, unit_to_signed
 
 
@@ -131,15 +132,23 @@ class StagePrior:
         return out
 
     def shade(self, key: int, light: int) -> torch.Tensor | None:
-        """(S, S) log gain of lighting index ``light`` on face ``key`` (at its own landmarks)."""
+        """(S, S) log gain of lighting index ``light`` on face ``key`` (at its own landmarks): the
+        stage's whole-head relighting to that named direction (multiplying R, G and B alike here,
+        the luma there)."""
         if (key, light) in self._shades:
             return self._shades[(key, light)]
         out = None
         name = self.lighting[light] if 0 <= light < len(self.lighting) else None
         lm = self.key_landmarks[key]
         if name in self.stage.lighting and np.isfinite(lm).all():
-            frame, ratio = self.stage.shade_map(name)
-            out = self._on_crop(lm, frame, [ratio[None]], SHADE_REGION)[0][0]
+            # the stage's relighting (faceedit.models.shading) at the named direction's default
+            # strength, as a log gain on the crop grid (no scene to keep on a tight crop)
+            s = self.size
+            (x0, y0, x1, y1), f = load_shading().factor(np.zeros((s, s, 3), np.uint8), lm, parse_light(name),
+                                                         scene=False)
+            full = np.zeros((s, s), np.float32)
+            full[y0:y1, x0:x1] = np.log(f)
+            out = torch.from_numpy(full)
         self._shades[(key, light)] = out
         return out
 
