@@ -8,7 +8,7 @@ same stage edit of its training crops, so it learns only what the stage leaves: 
 
 For a crop and a target the stage's edit is linear in the pixels once its maps are known: a
 sampling map (the fold-free thin-plate-spline warp), a per-pixel gain and bias (the mouth map of
-the target) and a per-pixel log gain (the lighting class's ratio image). The maps depend only on
+the target) and a per-pixel log gain (the stage's relighting to the named direction). The maps depend only on
 the crop's landmarks and the target, so they are computed once per (face, target), on the
 trainer's crop grid, and applied in torch to any image of that face: to the real crop (the
 network's input) and to the network's own output (the cycle's way back). That keeps every
