@@ -51,28 +51,11 @@ from faceedit.models.mouth import (
 from faceedit.models.stage import lip_gap
 from faceedit.pixels import LUMA_WEIGHTS
 
-WIDTH = 256  # the sharpness box's width, as bench/bench_mouth.py
+# the same measure as the filler's own bench (this folder is on the path when run as a script)
+from bench_mouth import mouth_box, sharpness  # noqa: E402
+
 CLOSED = 0.03  # inner-lip gap (eye distances) under which lips count as closed
 COLUMNS = ("neutral input", "happy", "surprised", "neutral (from smile)", "real smile")
-
-
-def sharpness(rgb: np.ndarray, box) -> float:
-    """Variance of the Laplacian of ``box`` (x0, y0, x1, y1) resized to :data:`WIDTH` px wide."""
-    x0, y0, x1, y1 = box
-    crop = rgb[y0:y1, x0:x1]
-    h = max(1, round(crop.shape[0] * WIDTH / crop.shape[1]))
-    g = cv2.cvtColor(cv2.resize(crop, (WIDTH, h), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-    return float(cv2.Laplacian(g.astype(np.float64), cv2.CV_64F).var())
-
-
-def mouth_box(lm: np.ndarray, shape, grow: float = 0.15):
-    """The outer lips' (48-59) box grown by ``grow`` of its size on every side, clipped."""
-    p = lm[48:60]
-    lo, hi = p.min(0), p.max(0)
-    m = (hi - lo) * grow
-    x0, y0 = np.floor(lo - m).astype(int)
-    x1, y1 = np.ceil(hi + m).astype(int)
-    return max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])
 
 
 def opening_luma(rgb: np.ndarray, face) -> tuple[float, float, int]:
