@@ -119,6 +119,18 @@ def row_label(row: dict, key: str) -> str | None:
     return UNLABELLED_LIGHTING if v is None and key == "lighting" else v
 
 
+def valid_area(row: dict, size: int) -> np.ndarray:
+    """(size, size) bool: where the crop of a registered row (one with the ``matrix`` that cut it
+    from its ``source`` photo) shows that photo, not the repeated edge."""
+    import cv2
+
+    with Image.open(row["source"]) as im:
+        w, h = im.size
+    m = np.asarray(row["matrix"], np.float64)
+    return cv2.warpAffine(np.ones((h, w), np.float32), m, (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0.99
+
+
 def pair_groups(rows: list[dict]) -> list[list[dict]]:
     """Rows grouped by their ``pair`` field (one subject, one session); rows without one are left out."""
     groups: dict[str, list[dict]] = {}

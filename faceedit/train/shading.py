@@ -23,7 +23,7 @@ import time
 import cv2
 import numpy as np
 
-from faceedit.data import Dataset, holdout_subjects, open_dataset
+from faceedit.data import Dataset, holdout_subjects, open_dataset, valid_area
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.landmarks import BROWS, CHIN, JAW, STABLE, eye_centres, eye_distance
 from faceedit.faces.warp import ThinPlateSpline, region_outline
@@ -131,17 +131,6 @@ def _read_luma(row: dict) -> np.ndarray:
     return luma(a)
 
 
-def _valid_area(row: dict, size: int) -> np.ndarray:
-    """Where the crop of a registered row shows its photo (not the repeated edge)."""
-    from PIL import Image
-
-    with Image.open(row["source"]) as im:
-        w, h = im.size
-    m = np.asarray(row["matrix"], np.float64)
-    return cv2.warpAffine(np.ones((h, w), np.float32), m, (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0.99
-
-
 def subject_groups(d: Dataset, subjects: set[str] | None = None, exclude: set[str] = frozenset()
                    ) -> dict[str, tuple[dict, dict[tuple[int, int], dict]]]:
     """Per subject of an Extended Yale B set: (front-lit source row, {(azimuth, elevation): row})."""
@@ -179,7 +168,7 @@ def fit_shading(d: Dataset, *, seed: int = 0, holdout: float = 0.2) -> tuple[Sha
             return cv2.remap(np.ascontiguousarray(img, np.float32), xy[..., 0], xy[..., 1], cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
-        valid = canvas(_valid_area(src, d.size).astype(np.float32)) > 0.99
+        valid = canvas(valid_area(src, d.size).astype(np.float32)) > 0.99
         base = canvas(_read_luma(src))
         for j, k in enumerate(dirs):
             if k in lit:

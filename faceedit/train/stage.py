@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from faceedit.conditions import EXPRESSIONS
+from faceedit.data import valid_area
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, expression_prototype
@@ -379,7 +380,7 @@ def _fit_shading(datasets, held, frame: _Frame) -> tuple[dict, dict]:
                 continue
             s = src[0]
             lm = _lm(s)
-            valid = _valid_area(s, d.size)
+            valid = valid_area(s, d.size)
             base = _read(s, 1)[..., 0]
             by_class: dict[str, list[np.ndarray]] = {}
             for r in members:
@@ -439,7 +440,7 @@ def _yale_ratios(d: Dataset, held: set[str], frame: _Frame) -> dict[str, list[np
             continue
 
         def canonical(row: dict) -> np.ndarray:
-            valid = _valid_area(row, d.size) if row.get("matrix") else np.ones((d.size, d.size), bool)
+            valid = valid_area(row, d.size) if row.get("matrix") else np.ones((d.size, d.size), bool)
             img = np.dstack([_read(row, 1)[..., 0], valid]).astype(np.float32)
             return _to_canonical(img, _lm(row), frame.mean, CANON)
 
@@ -461,17 +462,6 @@ def _moderate(labels: dict) -> bool:
     also lights faces from 130 degrees, which leaves them black); ambient photos count."""
     az, el = labels.get("azimuth"), labels.get("elevation")
     return az is None or (abs(az) <= SHADE_MAX_ANGLES[0] and abs(el) <= SHADE_MAX_ANGLES[1])
-
-
-def _valid_area(row: dict, size: int) -> np.ndarray:
-    """Where the crop of a registered source row shows its photo (not the repeated edge)."""
-    from PIL import Image
-
-    with Image.open(row["source"]) as im:
-        w, h = im.size
-    m = np.asarray(row["matrix"], np.float64)
-    return cv2.warpAffine(np.ones((h, w), np.float32), m, (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0.99
 
 
 def export_stage(model: Stage, report: dict, path, datasets: list[Dataset], command: str) -> str:
