@@ -65,8 +65,8 @@ def yaleb_samples(dataset, held_out: bool = True) -> Iterable[TruthSample]:
     :class:`faceedit.data.Dataset`) as :class:`TruthSample`, one subject at a time."""
     from PIL import Image
 
-    from faceedit.data import holdout_subjects, open_dataset
-    from faceedit.train.shading import _valid_area, subject_groups
+    from faceedit.data import holdout_subjects, open_dataset, valid_area
+    from faceedit.train.shading import subject_groups
 
     d = open_dataset(dataset) if isinstance(dataset, (str, Path)) else dataset
     held = holdout_subjects({r["subject"] for r in d.rows}, 0.2, 0)
@@ -79,7 +79,7 @@ def yaleb_samples(dataset, held_out: bool = True) -> Iterable[TruthSample]:
     for s, (src, lit) in groups.items():
         yield TruthSample(read(src), np.asarray(src["landmarks"], np.float64),
                           {k: read(r) for k, r in lit.items() if k != (0, 0)},
-                          _valid_area(src, d.size), s)
+                          valid_area(src, d.size), s)
 
 
 def _masked_ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
