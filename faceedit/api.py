@@ -247,8 +247,9 @@ class Editor:
         if options.get("light") is not None and options.get("lighting") is None and "lighting" not in drop:
             # a network that relights by class gets the class the stage's direction falls in
             own = (self.loaded.spec.conditions or {}).get("lighting") or []
-            if nearest_class(options["light"], own) is not None:
-                out["lighting"] = nearest_class(options["light"], own)
+            cls = nearest_class(options["light"], own)
+            if cls is not None:
+                out["lighting"] = cls
         return {k: v for k, v in out.items() if k not in drop}
 
     def apply_stage(

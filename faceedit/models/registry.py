@@ -205,8 +205,8 @@ class ModelOptions:
     @property
     def settable(self) -> list[str]:
         """The ``--set`` keys (not the options that have flags of their own: --lighting, --au,
-        --attr, --stage, --control, --like)."""
-        return sorted(self.taken - set(CONDITION_OPTIONS) - {"stage", "controls", "like"})
+        --attr, --stage, --control, --like, --light, --light-strength)."""
+        return sorted(self.taken - set(CONDITION_OPTIONS) - {"stage", "controls", "like", "light", "light_strength"})
 
     def all_targets(self) -> list[str]:
         """The network's targets, then those only the stage applies."""
