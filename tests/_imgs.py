@@ -53,6 +53,14 @@ def astronaut() -> np.ndarray:
     return image
 
 
+@lru_cache(maxsize=1)
+def astronaut_face():
+    """The astronaut's face as dlib finds it (the tests' fixed landmarks)."""
+    from faceedit.faces.detect import get_detector
+
+    return max(get_detector("dlib").detect(astronaut()), key=lambda f: f.area)
+
+
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 

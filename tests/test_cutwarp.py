@@ -4,7 +4,6 @@ face whose lips carry a texture the tests can measure."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -33,15 +32,11 @@ from faceedit.faces.warp import (
     warp_photo,
 )
 
-from _imgs import astronaut
+from _imgs import astronaut, astronaut_face
 
 
-@lru_cache(maxsize=1)
 def astronaut_lm() -> np.ndarray:
-    from faceedit.faces.detect import get_detector
-
-    faces = get_detector("dlib").detect(astronaut())
-    return np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
+    return np.asarray(astronaut_face().landmarks, np.float64)
 
 
 # A frontal face in eye-distance units: eyes at (-0.5, 0) and (0.5, 0), mouth closed at y = 0.95.

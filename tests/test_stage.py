@@ -5,7 +5,6 @@ face-only astronaut edit, the stage's included: tests/test_models_all.py.)"""
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -26,15 +25,7 @@ from faceedit.faces.warp import (
 )
 from faceedit.models.stage import MAX_STRENGTH, Stage
 
-from _imgs import astronaut
-
-
-@lru_cache(maxsize=1)
-def astronaut_face():
-    from faceedit.faces.detect import get_detector
-
-    faces = get_detector("dlib").detect(astronaut())
-    return max(faces, key=lambda f: f.area)
+from _imgs import astronaut, astronaut_face
 
 
 def _outside(lm: np.ndarray, shape) -> np.ndarray:
