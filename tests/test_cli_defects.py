@@ -16,9 +16,10 @@ import torch
 from PIL import Image
 
 from _datasets import make_dataset
-from faceedit import cli
 from faceedit.cli import app
+from faceedit.cli.common import progress
 from faceedit.errors import UsageError
+from faceedit.log import setup_logging
 from faceedit.models.checkpoint import save_checkpoint
 from faceedit.models.registry import ARCHS, register_arch
 from test_apply import face_photo, no_face_photo, records, run, runner
@@ -264,8 +265,8 @@ def test_progress_bar_has_a_total_and_time_left(monkeypatch):
 
     term = Terminal()
     monkeypatch.setattr(sys, "stderr", term)
-    cli.setup_logging(0)
-    with cli._progress("outputs") as advance:
+    setup_logging(0)
+    with progress("outputs") as advance:
         for _ in range(3):
             advance(total=3)
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", term.getvalue())

@@ -1,0 +1,162 @@
+"""``faceedit detect`` and ``faceedit au``: the faces, landmarks and expression states of photos."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from faceedit.cli.common import DETECTORS, EXIT_FAILED, atomic_json, errors_to_exit_codes
+from faceedit.errors import FaceEditError, UsageError
+from faceedit.log import logger
+
+def detect(
+    inputs: List[str] = typer.Argument(..., help="Image files, folders, globs, or '-'."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for overlays and JSON."),
+    detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS}."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Also write the aligned crops of this model's template."),
+    max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per image on stdout."),
+) -> None:
+    """Detect faces and landmarks; write overlay PNGs and JSON (to debug alignment). Each face's
+    record holds its expression state as the stage reads it (``expression``: AU intensities
+    against the face's own identity, the state, the nearest named expression)."""
+    from faceedit.api import expression_states
+    from faceedit.faces.align import align_face
+    from faceedit.faces.detect import get_detector
+    from faceedit.faces.draw import draw_faces
+    from faceedit.io import expand_inputs, read_image, write_image
+
+    failed = 0
+    with errors_to_exit_codes():
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out}: is a file, not a folder (the folder is created if missing)")
+        det = get_detector(detector)
+        from faceedit.models.registry import load_model
+
+        stage = load_model("stage").model
+        template = None
+        if model is not None:
+            from faceedit.models.registry import get_spec, spec_from_path
+
+            template = (spec_from_path(model) if model.endswith(".safetensors") else get_spec(model)).template
+        out.mkdir(parents=True, exist_ok=True)
+        for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
+            rec = {"input": item.path, "faces": [], "overlay": None, "status": "ok", "error": None}
+            try:
+                if item.error:
+                    raise FaceEditError(item.error, item.path)
+                img = read_image(item.path, max_pixels=max_pixels)
+                rgb = img.rgb8()
+                faces = det.detect(rgb)
+                stem = Path(item.rel).with_suffix("").as_posix().replace("/", "__")
+                overlay = str(out / f"{stem}_faces.png")
+                write_image(overlay, draw_faces(rgb, faces))
+                states = expression_states(faces, stage)
+                rec.update(faces=[{**f.to_json(), "expression": st} for f, st in zip(faces, states)],
+                           overlay=overlay)
+                for i, f in enumerate(faces if template else []):
+                    write_image(str(out / f"{stem}_face{i}.png"), align_face(img.pixels, f, template).crop)
+                atomic_json(out / f"{stem}.json", rec)
+            except FaceEditError as e:
+                failed += 1
+                rec.update(status="error", error=e.reason)
+                logger.error("%s: %s", item.path, e.reason)
+            if as_json:
+                sys.stdout.write(json.dumps(rec) + "\n")
+                sys.stdout.flush()
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def au_(
+    inputs: List[str] = typer.Argument(..., help="Image files, folders, globs, or '-' to read paths from stdin."),
+    neutral: Optional[Path] = typer.Option(
+        None, "--neutral", help="Photo of the same person's neutral face (its largest face) as the reference; "
+        "default: the face's own identity as the stage's shape model reads it."
+    ),
+    detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS} (68 landmarks needed: opencv has 5)."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
+    max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per face on stdout instead of a table."),
+) -> None:
+    """Estimate the 17 EGGAN action-unit intensities (0..5) of every face from its landmarks, and
+    its expression state.
+
+    A geometric proxy for OpenFace (see faceedit/faces/au.py for what it can and cannot see):
+    AU9, AU10 and AU14 are not estimable and come out as null. Without --neutral the reference is
+    the face's own identity (the stage's shape model separates it from the expression); each
+    record also holds ``state`` (the expression state in standard deviations of the stage's axes)
+    and ``nearest`` (the named expression it is closest to)."""
+    import numpy as np
+
+    from faceedit.api import expression_states
+    from faceedit.faces.au import AU_KEYS, VISIBLE, aus_to_json, estimate_aus
+    from faceedit.faces.detect import get_detector
+    from faceedit.io import expand_inputs, read_image
+    from faceedit.models.registry import load_model
+
+    def faces_68(path) -> list:
+        faces = det.detect(read_image(path, max_pixels=max_pixels).rgb8())
+        if not faces:
+            raise FaceEditError("no face found", path)
+        if any(np.asarray(f.landmarks).shape != (68, 2) for f in faces):
+            raise FaceEditError(f"detector {det.name} gave no 68-point landmarks (AU estimation needs them)", path)
+        return faces
+
+    failed, table_rows = 0, []
+    with errors_to_exit_codes():
+        det = get_detector(detector)
+        if det.name == "opencv":
+            raise UsageError("the opencv detector finds 5 landmarks; AU estimation needs 68: use --detector dlib, dlib-cnn or fan")
+        reference = None
+        if neutral is not None:
+            reference = faces_68(str(neutral))[0].landmarks
+        stage = load_model("stage").model
+        for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
+            try:
+                if item.error:
+                    raise FaceEditError(item.error, item.path)
+                faces = faces_68(item.path)
+                states = expression_states(faces, stage)
+                try:
+                    if reference is not None:
+                        aus = estimate_aus(np.stack([f.landmarks for f in faces]), neutral=reference)
+                    else:
+                        aus = np.array([[np.nan if v is None else v for v in st["aus"].values()] for st in states])
+                except ValueError as e:
+                    raise FaceEditError(str(e), item.path) from e
+                # "input" as in the other commands' records; "file" kept for older scripts
+                recs = [{"input": item.path, "file": item.path, "face": i,
+                         "box": [round(float(v), 2) for v in f.box],
+                         "aus": aus_to_json(a), "state": st["state"], "nearest": st["nearest"],
+                         "status": "ok", "error": None}
+                        for i, (f, a, st) in enumerate(zip(faces, aus, states))]
+                table_rows += [(item.path, i, a) for i, a in enumerate(aus)]
+            except FaceEditError as e:
+                failed += 1
+                logger.error("%s: %s", item.path, e.reason)
+                recs = [{"input": item.path, "file": item.path, "face": None, "box": None, "aus": None,
+                         "status": "error", "error": e.reason}]
+            if as_json:
+                for rec in recs:
+                    sys.stdout.write(json.dumps(rec) + "\n")
+                sys.stdout.flush()
+    if not as_json and table_rows:
+        from rich.console import Console
+        from rich.table import Table
+
+        keys = [k for k, v in zip(AU_KEYS, VISIBLE) if v]
+        table = Table("file", "face", *keys, caption=(
+            "AU intensity 0..5 from landmark geometry, relative to "
+            + ("the --neutral face" if neutral is not None else "the population neutral mean")
+            + f"; not estimable: {', '.join(k for k, v in zip(AU_KEYS, VISIBLE) if not v)}"))
+        for path, i, a in table_rows:
+            table.add_row(path, str(i), *(f"{v:.1f}" for v in a[VISIBLE]))
+        Console(width=None if sys.stdout.isatty() else 200).print(table)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)

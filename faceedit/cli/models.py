@@ -1,0 +1,39 @@
+"""``faceedit models``: the registered models and the options they take."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from faceedit.cli.common import errors_to_exit_codes
+
+def models(as_json: bool = typer.Option(False, "--json", help="JSON list on stdout.")) -> None:
+    """List the registered models, their targets, the options they take (lighting classes,
+    AUs, attributes, --stage, --set keys) and whether their weights are present."""
+    from faceedit.models.registry import describe_options, list_models
+
+    with errors_to_exit_codes():
+        rows = list_models()
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not rows:
+        console.print("no models are registered yet")
+        return
+    table = Table("name", "method", "targets", "size", "weights", "present")
+    for r in rows:
+        table.add_row(
+            r["name"], r["method"], ", ".join(r["targets"]), f"{r['image_size']} px",
+            r["weights"], "yes" if r["present"] else "no",
+        )
+    console.print(table)
+    console.print("options (--lighting, --au, --attr, --stage, --set; the stage's under every model "
+                  "on it):", markup=False, highlight=False)
+    for r in rows:
+        console.print(f"  {r['name']}: {describe_options(r['options'])}", markup=False, highlight=False)

@@ -1,0 +1,74 @@
+"""``faceedit sheet``: a contact sheet of a model's edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from faceedit.cli.common import DETECTORS, EXIT_FAILED, errors_to_exit_codes, split_list
+from faceedit.errors import FaceEditError, UsageError
+from faceedit.log import logger
+
+def sheet(
+    inputs: List[str] = typer.Argument(None, help="Photos (photo mode); omit with --data."),
+    model: str = typer.Option(..., "--model", "-m", help="Registered model name or a .safetensors path."),
+    target: List[str] = typer.Option(..., "--target", "-t", help="Target(s), comma-separated."),
+    out: Path = typer.Option(..., "--out", "-o", help="PNG file to write."),
+    data: Optional[Path] = typer.Option(None, "--data", "-d", help="Prepared dataset: sheet of its held-out (neutral, target) pairs."),
+    stages: str = typer.Option("", "--stages", help="Comma-separated model stages to show (RegGAN: expression,refined)."),
+    rows: int = typer.Option(8, "--rows", "-n", help="Pairs to show per target (data mode)."),
+    detector: str = typer.Option("auto", "--detector", help=f"Face detector (photo mode): {DETECTORS}."),
+) -> None:
+    """Contact sheet: held-out pairs (input | stages | real) or photos (input | each target,
+    cut to the face), with the columns and rows labelled."""
+    from faceedit.api import Editor
+    from faceedit.conditions import canonical_target
+    from faceedit.eval.sheet import labelled_grid, pair_row, photo_sheet
+    from faceedit.io import read_image, write_image
+
+    failed = 0
+    with errors_to_exit_codes():
+        editor = Editor.from_pretrained(model, detector=detector)
+        targets = [editor.check_target(canonical_target(t)) for t in split_list(target)]
+        if data is not None:
+            from faceedit.train.data import expression_pairs, load_crop, open_dataset
+
+            held = set(editor.loaded.meta.extra.get("heldout_subjects", []))
+            by_target = expression_pairs(open_dataset(data).rows)
+            stage_list = split_list([stages]) or [None]
+            channels = editor.spec.channels
+            row_images, labels = [], []
+            for t in targets:
+                pairs = [p for p in by_target.get(t, []) if not held or p[1]["subject"] in held]
+                if not pairs:
+                    logger.warning("%s: no held-out (neutral, %s) pairs: %s is not on the sheet", data, t, t)
+                    continue
+                for a, b in pairs[:: max(1, len(pairs) // rows)][:rows]:
+                    row_images.append(pair_row(editor, load_crop(a, channels), load_crop(b, channels), t,
+                                               stage_list))
+                    labels.append(f"{b['subject']} {t}")
+            if not row_images:
+                raise UsageError(f"{data}: no held-out (neutral, target) pairs for {', '.join(targets)}")
+            img = labelled_grid(row_images, ["input", *(s or "edited" for s in stage_list), "real"], labels)
+        else:
+            if not inputs:
+                raise UsageError("give photos, or --data DATASET for a sheet of held-out pairs")
+            photos = []
+            for path in inputs:
+                try:
+                    photos.append((path, read_image(path).rgb8()))
+                except FaceEditError as e:
+                    failed += 1
+                    logger.error("%s: %s; not on the sheet", path, e.reason)
+            img, left_out = photo_sheet(editor, photos, targets, face="all", max_faces=0)
+            for path, reason in left_out:
+                failed += 1
+                logger.error("%s: %s; not on the sheet", path, reason)
+            if img is None:
+                raise FaceEditError("no photo could be shown: no sheet written")
+        write_image(str(out), img)
+        logger.info("wrote %s", out)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
