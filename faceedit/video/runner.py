@@ -1,0 +1,285 @@
+"""One video through the editor: decode -> track -> edit -> encode, streamed.
+
+Three threads joined by bounded queues (``queue`` items each): the reader demuxes and decodes
+in file order, the caller's thread tracks and edits each frame, the writer encodes and muxes.
+Memory is therefore flat in the clip's length: at most ``2 * queue + 2`` frames are alive.
+Audio (and subtitle) packets travel through the same queues in file order and are muxed as
+they are. The output is written to a temporary file beside it and renamed when complete; an
+error, a stop request (:func:`edit_video`'s ``stop``) or an exception leaves no file.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from faceedit.errors import FaceEditError, UsageError
+from faceedit.files import atomic_path
+from faceedit.log import logger
+from faceedit.video.container import VIDEO_EXTS, EncodeOptions, Frame, VideoReader, VideoWriter
+from faceedit.video.edit import ExpressionHold, edit_faces
+from faceedit.video.track import FaceTracker
+
+
+class Stopped(Exception):
+    """The run was asked to stop (Ctrl-C, SIGTERM) before the video was finished."""
+
+
+@dataclass
+class VideoResult:
+    """What :func:`edit_video` did: ``frames`` written, ``edited`` frames with a face edited,
+    ``faces`` the most faces edited in one frame, ``tracks`` people tracked, ``detections``
+    frames the detector ran on, ``fps`` frames per second end to end."""
+
+    input: str
+    output: str
+    frames: int = 0
+    edited: int = 0
+    faces: int = 0
+    tracks: int = 0
+    detections: int = 0
+    cuts: int = 0
+    seconds: float = 0.0
+    fps: float = 0.0
+    total: int = 0  # the frame count the container announced (0: unknown)
+    audio: int = 0  # streams copied
+
+    def to_json(self) -> dict:
+        return {"input": self.input, "output": self.output, "frames": self.frames,
+                "edited_frames": self.edited, "faces": self.faces, "tracks": self.tracks,
+                "detections": self.detections, "scene_cuts": self.cuts,
+                "fps": round(self.fps, 2), "seconds": round(self.seconds, 2),
+                "copied_streams": self.audio}
+
+
+class Progress:
+    """Frames done / total with fps and ETA: a line redrawn in place on a terminal, else a log
+    line every ``every`` seconds."""
+
+    def __init__(self, name: str, total: int, stream=None, every: float = 10.0):
+        self.name, self.total, self.every = name, total, every
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.start = time.perf_counter()
+        self._shown = self.start
+
+    def text(self, done: int) -> str:
+        took = time.perf_counter() - self.start
+        fps = done / took if took > 0 else 0.0
+        if self.total:
+            left = max(self.total - done, 0) / fps if fps > 0 else 0.0
+            return (f"{self.name}: {done}/{self.total} frames, {fps:.1f} fps, "
+                    f"ETA {int(left // 60)}:{int(left % 60):02d}")
+        return f"{self.name}: {done} frames, {fps:.1f} fps"
+
+    def update(self, done: int) -> None:
+        now = time.perf_counter()
+        if self.tty:
+            if now - self._shown >= 0.2:
+                self.stream.write("\r" + self.text(done) + "\x1b[K")
+                self.stream.flush()
+                self._shown = now
+        elif now - self._shown >= self.every:
+            logger.info("%s", self.text(done))
+            self._shown = now
+
+    def close(self, done: int) -> None:
+        if self.tty:
+            self.stream.write("\r" + self.text(done) + "\x1b[K\n")
+            self.stream.flush()
+
+
+_END = object()
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+def _put(q: queue.Queue, item, halt: threading.Event) -> bool:
+    """Put ``item`` unless ``halt`` is set first (the other side stopped reading)."""
+    while not halt.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _get(q: queue.Queue, halt: threading.Event):
+    while True:
+        try:
+            return q.get(timeout=0.1)
+        except queue.Empty:
+            if halt.is_set():
+                return _END
+
+
+def select_tracks(tracks: list, face: str = "all", max_faces: int = 10) -> list:
+    """``--face`` over tracks: ``all`` (the first ``max_faces`` by number; 0 = no limit),
+    ``largest`` (track 0: the largest face of the first frame that shows one) or a track
+    number."""
+    if face == "all":
+        return tracks[:max_faces] if max_faces else tracks
+    if face == "largest":
+        return [t for t in tracks if t.id == 0]
+    try:
+        n = int(face)
+    except ValueError:
+        raise UsageError(f"bad --face {face!r}; valid: all, largest, or a face number (0 = largest)") from None
+    return [t for t in tracks if t.id == n]
+
+
+def output_path(out_dir: str, rel: str, target: str, strength: float = 1.0, ext: str | None = None) -> str:
+    """``out/clip_happy.mp4`` for ``clip.mp4`` (``_happy_0.5`` below full strength); ``ext``
+    changes the container."""
+    stem, own = os.path.splitext(rel)
+    suffix = target if strength == 1.0 else f"{target}_{strength:g}"
+    return os.path.join(out_dir, f"{stem}_{suffix}{ext or own.lower() or '.mp4'}")
+
+
+def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *,
+               face: str = "all", max_faces: int = 10, encode: EncodeOptions | None = None,
+               stop: Callable[[], bool] | None = None, progress: bool | Progress = True,
+               tracker: FaceTracker | None = None, queue_size: int = 8, hold: float = 1.0,
+               **options) -> VideoResult:
+    """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
+    extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
+    ``options`` as :meth:`Editor.edit`'s; ``face``/``max_faces``: :func:`select_tracks`;
+    ``stop``: polled once a frame, True ends the run with :class:`Stopped` (no file);
+    ``hold``: seconds of the expression's slow part the edit replaces (:class:`ExpressionHold`).
+    Raises :class:`FaceEditError` subclasses naming the file."""
+    target = editor.check_target(target)
+    select_tracks([], face, max_faces)  # a bad --face is a usage error before any work
+    ext = os.path.splitext(dst)[1].lower()
+    if ext not in VIDEO_EXTS:
+        raise UsageError(f"{dst}: not a video extension ({', '.join(sorted(VIDEO_EXTS))})")
+    if tracker is None:
+        from faceedit.faces.detect import get_detector
+
+        det = get_detector("mediapipe", device=str(editor.device))
+        tracker = FaceTracker(det._faces, editor.stage)
+    result = VideoResult(src, dst)
+    start = time.perf_counter()
+    with VideoReader(src) as reader:
+        result.total, result.audio = reader.info.frames, len(reader.info.copied)
+        bar = progress if isinstance(progress, Progress) else (
+            Progress(os.path.basename(src), reader.info.frames)
+            if progress else None)
+        with atomic_path(dst) as temp:
+            writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext])
+            try:
+                _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop,
+                        bar, result, queue_size, hold, options)
+                writer.close()
+            except BaseException:
+                writer.abort()
+                raise
+            finally:
+                if bar is not None:
+                    bar.close(result.frames)
+    result.seconds = time.perf_counter() - start
+    result.fps = result.frames / result.seconds if result.seconds > 0 else 0.0
+    result.tracks, result.detections, result.cuts = tracker.next_id, tracker.detections, tracker.cuts
+    return result
+
+
+def _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop, bar, result,
+            queue_size, hold, options) -> None:
+    inbox: queue.Queue = queue.Queue(queue_size)
+    outbox: queue.Queue = queue.Queue(queue_size)
+    halt = threading.Event()
+    written: list = []
+
+    def read() -> None:
+        try:
+            for item in reader:
+                if not _put(inbox, item, halt):
+                    return
+            _put(inbox, _END, halt)
+        except BaseException as e:  # noqa: BLE001 (handed to the main thread)
+            _put(inbox, _Failed(e), halt)
+
+    def write() -> None:
+        try:
+            while True:
+                item = _get(outbox, halt)
+                if item is _END:
+                    return
+                writer.write(item)
+        except BaseException as e:  # noqa: BLE001
+            written.append(e)
+            halt.set()
+
+    threads = [threading.Thread(target=read, name="video-read", daemon=True),
+               threading.Thread(target=write, name="video-write", daemon=True)]
+    for t in threads:
+        t.start()
+    holds: dict[int, tuple[int, ExpressionHold]] = {}  # track -> (its segment, hold)
+    try:
+        while True:
+            item = _get(inbox, halt)
+            if written:
+                raise written[0]
+            if item is _END:
+                break
+            if isinstance(item, _Failed):
+                raise item.error
+            if isinstance(item, Frame):
+                if stop is not None and stop():
+                    raise Stopped(reader.path)
+                item = _edit_frame(editor, item, tracker, holds, target, strength, face, max_faces,
+                                   result, hold, options)
+                result.frames += 1
+                if bar is not None:
+                    bar.update(result.frames)
+            if not _put(outbox, item, halt):
+                break
+        _put(outbox, _END, halt)
+        threads[1].join()
+        if written:
+            raise written[0]
+    finally:
+        halt.set()
+        for t in threads:
+            t.join()
+
+
+def _edit_frame(editor, frame: Frame, tracker, holds, target, strength, face, max_faces, result,
+                hold, options) -> Frame:
+    t = float(frame.pts * frame.time_base) if frame.pts is not None else frame.index / 25.0
+    tracks = select_tracks(tracker(frame.rgb, t), face, max_faces)
+    if not tracks:
+        return frame  # passed through as decoded
+    stage = editor.stage
+    likes = None
+    if stage is not None:
+        ref = options.get("like")
+        ref_lm = None if ref is None else editor.reference_landmarks(ref)
+        likes = []
+        for tr in tracks:
+            h = holds.get(tr.id)
+            if h is None or h[0] != tr.segment:  # a new track, or one found again: start over
+                h = holds[tr.id] = (tr.segment, ExpressionHold(hold))
+            h = h[1]
+            likes.append(h.reference(stage, tr.face.landmarks, t, target, ref_lm, tr.identity))
+    exemplars = [tr.extra.get("mouth") for tr in tracks]
+    try:
+        out, done = edit_faces(editor, frame.rgb, [tr.face for tr in tracks], target, strength,
+                               likes=likes, exemplars=exemplars, **options)
+    except FaceEditError as e:
+        raise type(e)(f"frame {frame.index}: {e.reason}", e.path) from None
+    for tr, d in zip(tracks, done):
+        if d is not None and d.mouth_exemplar is not None and tr.extra.get("mouth") is None:
+            tr.extra["mouth"] = d.mouth_exemplar
+    result.edited += 1
+    result.faces = max(result.faces, len(tracks))
+    return Frame(out, frame.pts, frame.time_base, frame.index, frame.rotation)
+
