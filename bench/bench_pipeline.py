@@ -46,7 +46,8 @@ STAGES = ("decode", "detect", "landmarks", "align", "stage", "forward", "paste",
 
 def floor(photos: list[Path], out: Path, workers: int, quality: int) -> float:
     """photos/s of decode + encode alone (faceedit's io, as apply writes its outputs)."""
-    from faceedit.io import read_image, write_image
+    from faceedit.io.decode import read_image
+    from faceedit.io.encode import write_image
 
     out.mkdir(parents=True, exist_ok=True)
 

@@ -25,9 +25,8 @@ STALE_TEMP_SECONDS = 600
 """A temporary file of :func:`write_file_atomically` / :func:`atomic_file` untouched this long
 (or whose writing process is gone) belongs to a writer that died (``kill -9``, power loss)."""
 
-# The temporary file of NAME is ".NAME[:200].PID.XXXXXXXX.tmp" (XXXXXXXX: 8 random hex digits);
-# earlier versions wrote ".NAME[:200].XXXXXXXX.tmp", without the pid.
-_TEMP_SUFFIX = re.compile(r"(?:([0-9]+)\.)?[0-9a-f]{8}\.tmp")
+# The temporary file of NAME is ".NAME[:200].PID.XXXXXXXX.tmp" (XXXXXXXX: 8 random hex digits).
+_TEMP_SUFFIX = re.compile(r"([0-9]+)\.[0-9a-f]{8}\.tmp")
 _temp_lock = threading.Lock()
 _temp_candidates: dict[str, list[str]] = {}  # folder -> names of temporary files found there
 
@@ -159,7 +158,7 @@ def _remove_stale_temps(path: str) -> None:
         temp = os.path.join(folder, name)
         pid = _TEMP_SUFFIX.fullmatch(name[len(prefix):]).group(1)  # type: ignore[union-attr]
         try:
-            stale = (pid is not None and not _pid_alive(int(pid))) or (
+            stale = not _pid_alive(int(pid)) or (
                 time.time() - os.lstat(temp).st_mtime > STALE_TEMP_SECONDS
             )
             if stale:

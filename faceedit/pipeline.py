@@ -25,15 +25,10 @@ import numpy as np
 from faceedit.conditions import canonical_target
 from faceedit.errors import FaceEditError, NoFaceError, UsageError
 from faceedit.faces.types import AlignedFace
-from faceedit.io import (
-    DEFAULT_MAX_PIXELS,
-    InputItem,
-    LoadedImage,
-    OutputNamer,
-    expand_inputs,
-    read_image,
-    write_image,
-)
+from faceedit.io.decode import DEFAULT_MAX_PIXELS, LoadedImage, read_image
+from faceedit.io.encode import write_image
+from faceedit.io.inputs import InputItem, expand_inputs
+from faceedit.io.naming import OutputNamer
 from faceedit.log import logger, mark, timed
 
 if TYPE_CHECKING:

@@ -34,7 +34,7 @@ from typing import Iterable, Iterator
 
 from faceedit.api import Editor
 from faceedit.errors import FaceEditError, UsageError
-from faceedit.io import InputItem
+from faceedit.io.inputs import InputItem
 from faceedit.log import logger
 from faceedit.pipeline import ApplyOptions, BatchApplier, Record, signal_name, take_stop_signals
 

@@ -111,7 +111,7 @@ def test_ycc_round_trip_and_grey_has_no_chroma():
 
 def test_faces_layer_reexports_the_core_values():
     from faceedit.faces import types
-    from faceedit.io import to_uint8
+    from faceedit.pixels import to_uint8
 
     assert types.LUMA_WEIGHTS is px.LUMA_WEIGHTS and types.rgb_to_ycc is px.rgb_to_ycc
     assert to_uint8 is px.to_uint8

@@ -623,7 +623,7 @@ def test_au_alone_works_on_every_model_and_sets_the_value(name, tmp_path):
     from faceedit.api import Editor
     from faceedit.cli import app
     from faceedit.faces.au import AU_IDS
-    from faceedit.io import read_image
+    from faceedit.io.decode import read_image
     from faceedit.models.registry import get_spec, weights_present
 
     if not weights_present(get_spec(name)) or not weights_present(get_spec("stage")):

@@ -89,7 +89,7 @@ def apply(
     gpus_per_worker: Optional[float] = typer.Option(None, "--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0)."),
 ) -> None:
     """Edit the faces in photos; one output per input per target (and strength)."""
-    from faceedit.io import collect_unread
+    from faceedit.io.inputs import collect_unread
     from faceedit.pipeline import ApplyOptions, BatchApplier, signal_name
 
     with errors_to_exit_codes():
@@ -224,7 +224,7 @@ def _check_reference(like: Path, max_pixels: int) -> None:
     naming it (not the same error on every input photo) if it is missing, a folder, empty, not an
     image, or larger than --max-pixels. Its face is looked for once the model's detector is
     there (``ApplyOptions.validate``)."""
-    from faceedit.io import read_image
+    from faceedit.io.decode import read_image
 
     if like.is_dir():
         raise UsageError(f"--like {like}: is a folder; give one reference photo")

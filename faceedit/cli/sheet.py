@@ -26,7 +26,8 @@ def sheet(
     from faceedit.api import Editor
     from faceedit.conditions import canonical_target
     from faceedit.eval.sheet import labelled_grid, pair_row, photo_sheet
-    from faceedit.io import read_image, write_image
+    from faceedit.io.decode import read_image
+    from faceedit.io.encode import write_image
 
     failed = 0
     with errors_to_exit_codes():

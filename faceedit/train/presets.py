@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
-from faceedit.io import SUPPORTED_EXTS
+from faceedit.io.formats import SUPPORTED_EXTS
 
 
 @dataclass
