@@ -8,8 +8,7 @@ subclassing :class:`ModelConfig` (``RegGANConfig``, ``EGGANConfig``, ``LEGANConf
 every method: ``image_size`` (crop side), ``channels``, ``targets`` (the expression vocabulary;
 LSSL and SeCGAN hold theirs among their label groups, ``attributes``), ``lighting``,
 ``base_channels`` / ``max_channels`` (first and largest width), ``n_down``, ``n_res``, ``norm``,
-``residual``. Keys renamed since the first checkpoints were written are
-mapped in one place, ``faceedit.models.checkpoint.RENAMED_CONFIG_KEYS``. ``model.config`` is the
+``residual``. ``model.config`` is the
 config in header form (a JSON-able dict); the save path writes it into the checkpoint header
 (``faceedit.models.checkpoint.save_model``), so a checkpoint always holds the config that
 rebuilds its model.
@@ -28,7 +27,6 @@ import torch
 from torch import nn
 
 from faceedit.errors import UsageError
-from faceedit.models.checkpoint import RENAMED_CONFIG_KEYS, upgrade_config
 
 C = TypeVar("C", bound="ModelConfig")
 
@@ -36,21 +34,7 @@ C = TypeVar("C", bound="ModelConfig")
 class ConfigError(UsageError, ValueError):
     """A model config that cannot be used: an unknown key (named), a value of the wrong type or
     out of range. A UsageError (the command line reports it as one, exit code 2) and a
-    ValueError (what builders raised for a bad config before)."""
-
-
-class HeaderDict(dict):
-    """A config in header form. Reading a key by an old name (``config["size"]`` of a RegGAN)
-    gives the value of its new name (``RENAMED_CONFIG_KEYS``), so code written against the old
-    names keeps working; the dict itself (and so the header) holds the new names only."""
-
-    renamed: dict[str, str] = {}
-
-    def __missing__(self, key: str) -> Any:
-        new = self.renamed.get(key)
-        if new is None or new not in self:
-            raise KeyError(key)
-        return self[new]
+    ValueError (what a builder raises for a bad config)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +70,7 @@ class Range:
 class ModelConfig:
     """Base of the typed model configs. Subclasses set ``arch`` (the registry architecture) and
     ``method`` (for messages), declare their keys as fields with defaults, and check values in
-    ``validate``. Build one with ``from_dict`` (unknown keys refused, old key names mapped);
+    ``validate``. Build one with ``from_dict`` (unknown keys refused);
     ``to_dict`` is the header form."""
 
     arch: ClassVar[str] = ""
@@ -144,10 +128,6 @@ class ModelConfig:
                 raise ConfigError(f"a {type(config).__name__} is not a {cls.__name__}")
             config = config.to_dict()
         given = {**(config or {}), **overrides}
-        try:
-            given = upgrade_config(cls.arch, given)
-        except ValueError as e:
-            raise ConfigError(str(e)) from None
         valid = cls.keys()
         for key in given:
             if key not in valid:
@@ -174,9 +154,7 @@ class ModelConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """The header form: a JSON-able dict of every key, in field order."""
-        out = HeaderDict({f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)})
-        out.renamed = RENAMED_CONFIG_KEYS.get(self.arch, {})
-        return out
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     def replace(self: C, **changes: Any) -> C:
         """A copy with ``changes`` (validated like ``from_dict``)."""

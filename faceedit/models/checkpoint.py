@@ -7,8 +7,7 @@ carries everything needed to rebuild and use the model, under ``faceedit.*`` key
 ``faceedit.format``        checkpoint format version (``"1"``)
 ``faceedit.arch``          architecture name, a key of ``registry.ARCHS`` (required)
 ``faceedit.config``        JSON: the model's typed config (``faceedit.models.base.ModelConfig``),
-                           written by ``save_model``; read with old key names under their new
-                           ones (``RENAMED_CONFIG_KEYS``)
+                           written by ``save_model``
 ``faceedit.conditions``    JSON: list of target names, or a dict with a ``"targets"`` list plus
                            further vocabularies (lighting classes, AU names, ...)
 ``faceedit.image_size``    crop size in pixels
@@ -70,21 +69,6 @@ _JSON_FIELDS = ("config", "conditions", "metrics")
 _INT_FIELDS = ("image_size", "channels")
 _STR_FIELDS = ("arch", "training_data", "license", "version", "created", "format", "tensors_sha256")
 _TENSORS_HASH_KEY = PREFIX + "tensors_sha256"
-
-# Config keys renamed since checkpoints were first written, per architecture: old name -> new
-# name. The one place where old names are mapped: a header is read in the new names
-# (``CheckpointMeta.from_header``), and a config given with an old name (a model's,
-# ``faceedit.models.base.ModelConfig.from_dict``; a trainer's, ``faceedit train --set`` or a run
-# resumed from before the rename, ``faceedit.train.loop.trainer_config``) is too.
-RENAMED_CONFIG_KEYS: dict[str, dict[str, str]] = {
-    "reggan": {"size": "image_size"},
-    "legan": {"size": "image_size", "expressions": "targets", "dim": "base_channels",
-              "max_dim": "max_channels",
-              # LEGAN trainer's critic widths, named as the other trainers' critics
-              "d_dim": "d_channels", "d_max_dim": "d_max_channels"},
-    "stage": {"attributes": "attribute_channels"},
-}
-
 
 # --------------------------------------------------------------------------------------------
 # Metadata
@@ -202,26 +186,7 @@ class CheckpointMeta:
         for name, kind in (("config", dict), ("conditions", (list, dict)), ("metrics", dict)):
             if name in values and not isinstance(values[name], kind):
                 raise ValueError(f"bad {PREFIX}{name} metadata: unexpected JSON type")
-        if "config" in values:
-            try:
-                values["config"] = upgrade_config(values.get("arch", ""), values["config"])
-            except ValueError as e:
-                raise ValueError(f"bad {PREFIX}config metadata: {_one_line(e)}") from None
         return cls(**values, extra=extra)
-
-
-def upgrade_config(arch: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """``config`` with the keys that ``RENAMED_CONFIG_KEYS[arch]`` renamed under their new names
-    (order kept). ValueError when a key is given under both its old and its new name."""
-    renamed = RENAMED_CONFIG_KEYS.get(arch, {})
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        new = renamed.get(key, key)
-        if new != key and new in config:
-            raise ValueError(f"{arch} config gives both {key!r} and its new name {new!r}; "
-                             f"give {new!r} only")
-        out[new] = value
-    return out
 
 
 @dataclass
@@ -293,7 +258,7 @@ def save_model(
         config = dict(given or {})
     else:
         config = dict(model.config)
-        if given is not None and upgrade_config(str(meta.get("arch", "")), given) != config:
+        if given is not None and dict(given) != config:
             raise ValueError(f"the config given for {path} differs from the model's own config "
                              f"({_config_diff(given, config)}); leave it out: the model's is written")
     return save_checkpoint(path, model.state_dict(), {**meta, "config": config}, dtype=dtype)

@@ -68,10 +68,10 @@ from torch import nn
 from faceedit.conditions import EXPRESSIONS, canonical_target
 from faceedit.errors import UsageError
 from faceedit.faces import au as au_mod
-from faceedit.faces.types import CropTemplate
 from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import ConvNormAct
-from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
+from faceedit.models.options import ModelOption
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 
 AU_TARGETS = ("au", "custom")  # the free-form target: the source's AUs with ``aus`` set
 EDIT_MODES = ("direct", "delta")
@@ -449,18 +449,14 @@ def build_eggan(config: EGGANConfig | Mapping[str, Any] | None = None) -> EGGAN:
 
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
 # its targets and AUs in its header.
+# Its paste settings are in its checkpoint header: color_match true, on the stage, delta_smooth 4
+# (the change low-passed, sigma 4 px of the 64-px crop: on the stage's surprised mouth the network
+# drew a purple-green stain round the lips and greyed the painted teeth; the astronaut's identity
+# cosine to the input went 0.469 -> 0.561, stage alone 0.569, threshold 0.486).
 register_model(
     ModelSpec(
         name="eggan",
         method="EGGAN",
         arch="eggan",
-        template=CropTemplate(size=64),
-        color_match=True,
-        prior="stage",
-        # the change low-passed (Gaussian sigma 4 px of the 64-px crop): on the stage's surprised
-        # mouth the network drew a purple-green stain round the lips and greyed the painted
-        # teeth; the astronaut's identity cosine to the input went 0.469 -> 0.561 (stage alone
-        # 0.569; threshold 0.486)
-        delta_smooth=4.0,
     )
 )

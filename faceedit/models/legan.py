@@ -65,7 +65,6 @@ import torch
 from torch import nn
 
 from faceedit.errors import UsageError
-from faceedit.faces.types import CropTemplate
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.layers import (
     ConvNormAct,
@@ -75,7 +74,8 @@ from faceedit.models.layers import (
     ResidualBlock,
     broadcast_condition,
 )
-from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
+from faceedit.models.options import ModelOption
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, one_hot
 from faceedit.pixels import luma_tensor
 
@@ -86,9 +86,7 @@ LightingEstimator = Callable[[torch.Tensor, list[str]], torch.Tensor]
 
 @dataclasses.dataclass(frozen=True)
 class LEGANConfig(ModelConfig):
-    """LEGAN's architecture and condition vocabularies. Checkpoints written before the rename
-    call ``image_size`` ``size``, ``targets`` ``expressions``, ``base_channels`` ``dim`` and
-    ``max_channels`` ``max_dim`` (still read: ``faceedit.models.checkpoint.RENAMED_CONFIG_KEYS``)."""
+    """LEGAN's architecture and condition vocabularies."""
 
     arch = "legan"
     method = "LEGAN"
@@ -308,18 +306,14 @@ def build_legan(config: LEGANConfig | Mapping[str, Any] | None = None) -> LEGAN:
 
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
 # its expression and lighting vocabularies in its header.
+# Its paste settings are in its checkpoint header: color_match false (a lighting change *is* a
+# change of brightness: do not undo it), delta_smooth 4 (the change low-passed at 0.2 eye distances
+# of the 64-px crop: the network's smooth relighting passes, the hard shadow edge it draws down the
+# nose does not; figures in weights/stage.md, "Relighting"), on the stage.
 register_model(
     ModelSpec(
         name="legan",
         method="LEGAN",
         arch="legan",
-        template=CropTemplate(size=LEGANConfig.image_size),
-        channels=1,
-        color_match=False,  # a lighting change *is* a change of brightness: do not undo it
-        # the change low-passed at 0.2 eye distances of the 64-px crop: the network's smooth
-        # relighting passes, the hard shadow edge it draws down the nose does not (seen on the
-        # held-out London faces; figures in weights/stage.md, "Relighting")
-        delta_smooth=4.0,
-        prior="stage",
     )
 )

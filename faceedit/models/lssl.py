@@ -58,10 +58,10 @@ import torch
 from torch import nn
 
 from faceedit.errors import UsageError
-from faceedit.faces.types import CropTemplate
 from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import EncoderDecoder, NormKind
-from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
+from faceedit.models.options import ModelOption
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.pixels import unit_to_signed
 
@@ -224,18 +224,13 @@ def build_lssl(config: LSSLConfig | Mapping[str, Any] | None = None) -> LSSL:
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
 # its targets and attribute vocabularies (those of `faceedit train -m lssl -d data/london
 # -d data/jaffe -d data/yale -d data/yaleb`) in its header.
+# Its paste settings are in its checkpoint header: color_match false, delta_smooth 4 (the change
+# low-passed at 0.2 eye distances of the 64-px crop: the network's smooth relighting passes, the
+# hard shadow edge it draws down the nose does not; weights/stage.md, "Relighting"), on the stage.
 register_model(
     ModelSpec(
         name="lssl",
         method="LSSL",
         arch="lssl",
-        template=CropTemplate(size=64),
-        channels=1,
-        color_match=False,
-        # the change low-passed at 0.2 eye distances of the 64-px crop: the network's smooth
-        # relighting passes, the hard shadow edge it draws down the nose does not (seen on the
-        # held-out London faces; figures in weights/stage.md, "Relighting")
-        delta_smooth=4.0,
-        prior="stage",
     )
 )

@@ -67,7 +67,7 @@ LARGE_RATIO = 1.35
 EXPOSURE_POWER, EXPOSURE_LIMITS = 0.6, (0.45, 1.8)
 RING_CHROMA_POWER, SCLERA_WEIGHT, CHROMA_DEAD_ZONE, CHROMA_LIMIT = 0.5, 0.6, 0.05, 0.25
 
-#: The shipped bank's file name in the weights folder (:func:`faceedit.models.registry.weights_dir`).
+#: The shipped bank's file name in the weights folder (:func:`faceedit.weights.shipped_file`).
 BANK_FILE = "mouths.safetensors"
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 
@@ -360,9 +360,9 @@ class MouthBank:
         weights folder: ``$FACEEDIT_WEIGHTS``, a checkout's ``weights/``, or an installed one)."""
         from safetensors import safe_open
 
-        from faceedit.models.registry import weights_dir
+        from faceedit.weights import shipped_file
 
-        path = Path(path) if path is not None else weights_dir() / BANK_FILE
+        path = Path(path) if path is not None else shipped_file("mouths")
         with safe_open(str(path), framework="numpy") as f:
             meta = dict(f.metadata() or {})
             t = {k: f.get_tensor(k) for k in f.keys()}

@@ -61,16 +61,15 @@ from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
-from faceedit.faces.types import CropTemplate
 from faceedit.models.layers import Hourglass, NormKind, PreActConv
-from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
+from faceedit.models.options import ModelOption
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.pixels import luma_tensor
 
 
 @dataclasses.dataclass(frozen=True)
 class RegGANConfig(ModelConfig):
-    """RegGAN's architecture. ``image_size`` was ``size`` in checkpoints written before the
-    rename (still read: ``faceedit.models.checkpoint.RENAMED_CONFIG_KEYS``)."""
+    """RegGAN's architecture."""
 
     arch = "reggan"
     method = "RegGAN"
@@ -434,14 +433,13 @@ register_arch("reggan", options=(
 
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
 # its targets in its header.
+# Its paste settings are in its checkpoint header: delta_smooth 1.5 (measured: keeps the edit,
+# removes the small refiner's blotches), color_match false (measured: face-region L1 7.87 without
+# vs 7.96 with, London happy), on the stage.
 register_model(
     ModelSpec(
         name="reggan",
         method="RegGAN",
         arch="reggan",
-        template=CropTemplate(size=128),
-        delta_smooth=1.5,  # measured: keeps the edit, removes the small refiner's blotches
-        color_match=False,  # measured: face-region L1 7.87 without vs 7.96 with (London happy)
-        prior="stage",
     )
 )

@@ -46,10 +46,10 @@ import torch
 from torch import nn
 
 from faceedit.errors import UsageError
-from faceedit.faces.types import CropTemplate
 from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import EncoderDecoder, NormKind, SmallResNet
-from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
+from faceedit.models.options import ModelOption
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace, attr_value, parse_attrs
 
 @dataclasses.dataclass(frozen=True)
@@ -201,15 +201,12 @@ def build_secgan(config: SeCGANConfig | Mapping[str, Any] | None = None) -> SeCG
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
 # its targets and attribute vocabularies (those of `faceedit train -m secgan -d data/london
 # -d data/jaffe -d data/yale`) in its header.
+# Its paste settings are in its checkpoint header: color_match false, delta_smooth 1 (measured:
+# removes the transposed convolutions' checkerboard from the change), on the stage.
 register_model(
     ModelSpec(
         name="secgan",
         method="SeCGAN",
         arch="secgan",
-        template=CropTemplate(size=64),
-        channels=1,
-        color_match=False,
-        delta_smooth=1.0,  # measured: removes the transposed convolutions' checkerboard from the change
-        prior="stage",
     )
 )

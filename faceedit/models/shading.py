@@ -36,7 +36,7 @@ from faceedit.errors import UsageError
 from faceedit.faces.warp import Grid, ThinPlateSpline
 from faceedit.pixels import pixel_max, rgb_to_ycc, ycc_to_rgb
 
-#: The shipped model's file name in the weights folder (:func:`faceedit.models.registry.weights_dir`).
+#: The shipped model's file name in the weights folder (:func:`faceedit.weights.shipped_file`).
 SHADING_FILE = "shading.safetensors"
 #: Named directions (azimuth, elevation in degrees); ``ambient`` is even light from every direction
 #: of the front hemisphere (the nine-term model's constant term), which fills the photo's shadows.
@@ -199,9 +199,9 @@ class ShadingModel:
         folder: ``$FACEEDIT_WEIGHTS``, a checkout's ``weights/``, or an installed one)."""
         from safetensors import safe_open
 
-        from faceedit.models.registry import weights_dir
+        from faceedit.weights import shipped_file
 
-        path = Path(path) if path is not None else weights_dir() / SHADING_FILE
+        path = Path(path) if path is not None else shipped_file("shading")
         with safe_open(str(path), framework="numpy") as f:
             meta = dict(f.metadata() or {})
             t = {k: f.get_tensor(k).astype(np.float32) for k in f.keys()}  # noqa: SIM118 (a safe_open handle)

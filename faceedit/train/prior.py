@@ -236,7 +236,7 @@ def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) 
 
 def load_stage_prior(name: str = "stage") -> Stage:
     """The shipped stage (or a stage checkpoint by path) for a trainer's prior."""
-    from faceedit.models.registry import load_model
+    from faceedit.models.loading import load_model
 
     model = load_model(name).model
     if not isinstance(model, Stage):

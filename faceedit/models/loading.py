@@ -1,0 +1,156 @@
+"""Loading and saving models: a registered name or a ``.safetensors`` path in, a model in eval
+mode out (:func:`load_model`, ``EditModel.from_pretrained``); a model and its header out
+(:func:`save_pretrained`, ``EditModel.save_pretrained``).
+
+A model loaded by name and the same file loaded by path get the same spec: both read the
+checkpoint header for everything used at inference (:meth:`ModelSpec.with_header`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from faceedit.errors import CheckpointError
+from faceedit.models.base import EditModel
+from faceedit.models.checkpoint import CheckpointMeta, load_checkpoint, save_model
+from faceedit.models.hub import resolve_weights
+from faceedit.models.options import model_options
+from faceedit.models.registry import (
+    ARCHS,
+    ModelSpec,
+    get_spec,
+    import_method_modules,
+    looks_like_path,
+    model_names,
+    spec_from_meta,
+)
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for inference (eval mode) with its spec and checkpoint metadata."""
+
+    model: EditModel
+    spec: ModelSpec
+    meta: CheckpointMeta
+    path: str
+
+
+def load_model(
+    name_or_path: str | os.PathLike,
+    *,
+    device: str | torch.device = "cpu",
+    allow_download: bool = True,
+) -> LoadedModel:
+    """Load a registered model by name, or any faceedit ``.safetensors`` checkpoint by path.
+
+    The architecture is built from ``ARCHS[arch](default_config | checkpoint config)``; weights
+    are verified (file sha256 when the spec knows it, tensor hash always), loaded strictly in the
+    model's dtype (float32), and the model is moved to ``device`` in eval mode.
+    """
+    name_or_path = os.fspath(name_or_path)
+    if looks_like_path(name_or_path):
+        ck = load_checkpoint(name_or_path)
+        spec = spec_from_meta(ck.meta, name_or_path)
+    else:
+        registered = get_spec(name_or_path)
+        path = resolve_weights(registered, allow_download=allow_download)
+        ck = load_checkpoint(path, expected_sha256=registered.source.sha256)
+        if ck.meta.arch != registered.arch:
+            raise CheckpointError(f"checkpoint does not match model {registered.name!r}: architecture "
+                                  f"{ck.meta.arch!r} (registry: {registered.arch!r})", ck.path)
+        spec = registered.with_header(ck.meta)  # e.g. a Hub file fetched just now
+    model = build(ck.meta.arch, {**spec.default_config, **ck.meta.config}, ck.path)
+    _load_weights(model, ck.tensors, ck.path)
+    model.to(device).eval()
+    return LoadedModel(model=model, spec=spec, meta=ck.meta, path=ck.path)
+
+
+def save_pretrained(
+    model: EditModel,
+    path: str | os.PathLike,
+    meta: Mapping[str, Any],
+    *,
+    dtype: torch.dtype | None = torch.float16,
+) -> str:
+    """Write ``model`` as a checkpoint ``load_model`` reads back (``meta``: its header, e.g.
+    ``arch``, ``conditions``, ``template``, ``color_match``, ``delta_smooth``, ``stage``; the
+    model's own config is written). Returns the file's sha256."""
+    return save_model(path, model, meta, dtype=dtype)
+
+
+def build(arch: str, config: dict[str, Any], path: str | os.PathLike) -> EditModel:
+    """``ARCHS[arch](config)``; CheckpointError naming ``path`` when it cannot be built."""
+    if arch not in ARCHS:
+        import_method_modules()
+    if arch not in ARCHS:
+        known = ", ".join(sorted(ARCHS)) or "none"
+        raise CheckpointError(f"unknown architecture {arch!r}; known: {known}", path)
+    try:
+        return ARCHS[arch](config)
+    except (TypeError, ValueError, KeyError) as e:
+        raise CheckpointError(
+            f"cannot build architecture {arch!r} from its config: {type(e).__name__}: {e}", path
+        ) from None
+
+
+def _load_weights(model: EditModel, tensors: dict[str, torch.Tensor], path: str | os.PathLike) -> None:
+    """Strict load; key or shape mismatches are reported with the first few offending keys."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in tensors]
+    unexpected = [k for k in tensors if k not in expected]
+    shapes = [f"{k} {tuple(tensors[k].shape)} vs model {tuple(v.shape)}"
+              for k, v in expected.items() if k in tensors and tensors[k].shape != v.shape]
+    problems = [f"{label}: {_first_few(items)}" for label, items in (
+        ("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatch", shapes)) if items]
+    if problems:
+        raise CheckpointError("weights do not fit the architecture: " + "; ".join(problems), path)
+    cast = {k: v.to(expected[k].dtype) if v.is_floating_point() else v for k, v in tensors.items()}
+    try:
+        model.load_state_dict(cast, strict=True)
+    except RuntimeError as e:
+        raise CheckpointError(f"weights do not fit the architecture: {str(e).splitlines()[0]}", path) from None
+
+
+def _first_few(items: list[str], n: int = 3) -> str:
+    more = f" (+{len(items) - n} more)" if len(items) > n else ""
+    return ", ".join(items[:n]) + more
+
+
+def list_models() -> list[dict[str, Any]]:
+    """One row per registered model for ``faceedit models`` (JSON-able). ``conditions`` in the
+    words the command line takes: a binary attribute's data labels ``["False", "True"]`` are
+    shown as ``["off", "on"]`` (``--attr glasses=on``)."""
+    binary = {"False": "off", "True": "on"}
+    rows = []
+    for name in model_names():
+        spec = get_spec(name)
+        local = spec.source.local_path()
+        options = model_options(name)
+        conditions = {
+            key: [binary[v] for v in values]
+            if isinstance(values, list) and values and set(values) <= set(binary) else values
+            for key, values in (spec.conditions or {}).items()
+        }
+        rows.append({
+            "name": spec.name,
+            "method": spec.method,
+            # every target -t takes: the network's, then those its stage applies alone
+            # (neutral, keep...); [] until a Hub file is fetched
+            "targets": options.all_targets() if options is not None else list(spec.targets or []),
+            "conditions": conditions,
+            "options": None if options is None else options.summary(),  # None until fetched
+            "image_size": spec.image_size,
+            "channels": spec.channels,
+            "weights": spec.source.describe(),
+            "present": local is not None,
+            "file_size_bytes": local.stat().st_size if local is not None else None,
+            "license": spec.license,
+            "description": spec.description,
+        })
+    return rows

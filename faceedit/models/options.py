@@ -1,0 +1,329 @@
+"""What each model takes on the command line, known before any weights load.
+
+A method module declares the options its network (or the stage) takes with
+``register_arch(name, options=(ModelOption(...), ...))``; their values (lighting classes, AUs,
+attributes...) are read from the checkpoint headers, never written in code.
+:func:`model_options` puts a model's declaration and its header together (and its stage's) into
+a :class:`ModelOptions`, whose ``check`` is the one rule for ``--target`` / ``--lighting`` /
+``--au`` / ``--attr`` / ``--set`` / ``--output``, before loading and after.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from faceedit.errors import CheckpointError, UsageError
+from faceedit.models.base import EditModel
+from faceedit.models.checkpoint import CheckpointMeta, read_meta
+from faceedit.models.registry import (
+    ARCH_EXTRA_TARGETS,
+    ARCH_OPTIONS,
+    ARCHS,
+    ModelSpec,
+    get_spec,
+    import_method_modules,
+    import_model_module,
+    looks_like_path,
+    spec_from_meta,
+)
+
+
+@dataclass(frozen=True)
+class ModelOption:
+    """One option a method's network (or the stage) takes, as ``EditModel.edit`` (the stage:
+    ``Stage.edit_photo``) names it: ``lighting`` (--lighting), ``aus`` (--au), ``attrs``
+    (--attr), ``stage`` (--stage), ``controls`` (--control), ``like`` (--like), any other key is
+    a ``--set KEY=VALUE``. ``help``: one line. ``vocabulary``: where its values are read from the
+    checkpoint header (never written in code): ``conditions:NAME`` (a condition vocabulary),
+    ``config:NAME`` (a config key: a list, or a mapping's keys), ``binary`` (the two-valued
+    condition vocabularies, e.g. ``glasses``); ``values``: values fixed by the code itself
+    (RegGAN's stage names)."""
+
+    key: str
+    help: str
+    vocabulary: str = ""
+    values: tuple[str, ...] = ()
+
+    def vocabulary_of(self, meta: CheckpointMeta) -> list:
+        """This option's values in checkpoint ``meta`` ([] when it has none)."""
+        if self.values:
+            return list(self.values)
+        kind, _, key = self.vocabulary.partition(":")
+        if kind == "conditions":
+            return list(meta.vocabularies.get(key) or [])
+        if kind == "config":
+            value = meta.config.get(key) or []
+            return list(value.keys() if isinstance(value, dict) else value)
+        if kind == "binary":
+            return [k for k, v in meta.vocabularies.items()
+                    if isinstance(v, list) and len(v) == 2 and set(map(str, v)) == {"False", "True"}]
+        return []
+
+
+
+#: Options the pipeline passes to a network itself, never a user.
+INTERNAL_OPTIONS = frozenset({"x", "target", "strength", "landmarks", "return_masks", "with_masks"})
+#: Keywords of ``Stage.edit_photo`` that are not options (the face mesh and the mouth exemplar
+#: are passed by the pipeline).
+STAGE_ARGUMENTS = frozenset({"pixels", "faces_lm", "target", "strength", "dense", "mouth_exemplar"})
+#: The condition options, checked against vocabularies (the others are ``--set`` keys).
+CONDITION_OPTIONS = ("lighting", "aus", "attrs")
+
+
+@dataclass
+class StageOptions:
+    """What the stage under a model provides: its lighting classes, AUs, attributes, targets and
+    the option keys ``edit_photo`` takes."""
+
+    lighting: list[str]
+    aus: list[int]
+    attributes: list[str]
+    targets: list[str]
+    keys: set[str]
+
+
+@dataclass
+class ModelOptions:
+    """What a model takes on the command line: its network's targets and option keys (None: not
+    known before loading), the network's own lighting classes / AUs / attributes (for the keys
+    it takes), the stage under it (None: none), the values of ``--stage``. ``check`` is the one
+    rule for ``--target`` / ``--lighting`` / ``--au`` / ``--attr`` / ``--set`` / ``--stage``,
+    before loading (:func:`model_options`) and after (``ApplyOptions._check_model_options``)."""
+
+    name: str
+    targets: list[str]
+    network: set[str] | None
+    lighting: list[str] = field(default_factory=list)
+    aus: list = field(default_factory=list)
+    attributes: list[str] = field(default_factory=list)
+    stage: StageOptions | None = None
+    has_network: bool = True
+    without_stage: bool = False  # the model sits on a stage that was left out
+    stages: list[str] = field(default_factory=list)  # --stage values ([]: not declared)
+    extra_targets: list[str] = field(default_factory=list)
+    help: dict[str, str] = field(default_factory=dict)
+
+    # -- what the model takes, network and stage together ---------------------------------
+    def _union(self, own: list, stage_values: list, key: str) -> list:
+        network = self.network or set()
+        return list(dict.fromkeys([*stage_values, *(own if key in network else [])]))
+
+    @property
+    def all_lighting(self) -> list:
+        return self._union(self.lighting, self.stage.lighting if self.stage else [], "lighting")
+
+    @property
+    def all_aus(self) -> list:
+        return self._union(self.aus, self.stage.aus if self.stage else [], "aus")
+
+    @property
+    def all_attributes(self) -> list:
+        return self._union(self.attributes, self.stage.attributes if self.stage else [], "attrs")
+
+    @property
+    def taken(self) -> set[str]:
+        """Every option key the network or the stage takes."""
+        return (self.network or set()) | (self.stage.keys if self.stage else set())
+
+    @property
+    def settable(self) -> list[str]:
+        """The ``--set`` keys (not the options that have flags of their own: --lighting, --au,
+        --attr, --stage, --control, --like, --light, --light-strength)."""
+        return sorted(self.taken - set(CONDITION_OPTIONS) - {"stage", "controls", "like", "light", "light_strength"})
+
+    def all_targets(self) -> list[str]:
+        """The network's targets, then those only the stage applies."""
+        own = list(self.targets) + [t for t in self.extra_targets if t not in self.targets]
+        stage = [t for t in self.stage.targets if t not in own] if self.stage and self.has_network else []
+        return own + stage
+
+    # -- the rule ----------------------------------------------------------------------------
+    def check_targets(self, targets: list[str]) -> None:
+        """UsageError for a target neither the network nor the stage under it takes."""
+        valid = set(self.all_targets())
+        for t in targets:
+            if t not in valid:
+                raise UsageError(f"unknown target {t!r}; valid targets: {', '.join(self.all_targets())}")
+
+    def check(self, options: dict, aus: dict | None = None) -> None:
+        """UsageError, in the words of the command line, for an option that neither the model's
+        network nor its stage takes, or a lighting class, AU or attribute it does not know.
+        ``aus``: the ``aus`` option as ``{au: intensity}`` (default: ``options["aus"]``)."""
+        name = self.name
+        without = " without its stage" if self.stage is None and self.without_stage else ""
+        if options.get("lighting") is not None:
+            light = str(options["lighting"])
+            valid = self.all_lighting
+            if not valid:
+                raise UsageError(f"--lighting {light}: model {name} does not relight{without}")
+            if light not in valid + ["keep"]:
+                raise UsageError(f"--lighting {light}: not a lighting class of model {name}; "
+                                 f"valid: {', '.join(valid + ['keep'])}")
+        if options.get("aus"):
+            valid_aus = self.all_aus
+            if not valid_aus:
+                raise UsageError(f"--au: model {name} does not take AU intensities{without}")
+            unknown = [a for a in (aus if aus is not None else dict(options["aus"])) if a not in valid_aus]
+            if unknown:
+                raise UsageError(f"--au: model {name} cannot move AU{unknown[0]}; it moves AUs "
+                                 f"{', '.join(map(str, valid_aus))}")
+        if options.get("attrs"):
+            valid_attrs = self.all_attributes
+            if not valid_attrs:
+                raise UsageError(f"--attr: model {name} has no attributes to edit")
+            for key in options["attrs"]:
+                if key not in valid_attrs:
+                    raise UsageError(f"--attr {key}: not an attribute of model {name}; valid: "
+                                     f"{', '.join(valid_attrs)}")
+        taken = self.taken
+        for key, value in options.items():
+            if key in taken or key in CONDITION_OPTIONS:
+                if key == "stage" and self.stages and str(value) not in self.stages:
+                    raise UsageError(f"--stage {value}: not a stage of model {name}; valid: "
+                                     f"{', '.join(self.stages)}")
+                continue
+            if key == "stage":
+                raise UsageError(f"--stage {value}: model {name} has no stages to choose from")
+            settable = self.settable
+            raise UsageError(f"--set {key}={value}: model {name} has no option {key!r}; "
+                             + (f"its options: {', '.join(settable)}" if settable else "it takes none"))
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able: what ``faceedit models`` lists."""
+        return {
+            "lighting": self.all_lighting,
+            "aus": self.all_aus,
+            "attributes": self.all_attributes,
+            "set": self.settable,
+            "stage": list(self.stages) if "stage" in self.taken else [],
+            "controls": sorted(self.taken & {"controls", "like"}),
+            "help": dict(self.help),
+        }
+
+    def describe(self) -> str:
+        """One line: ``relights: front, left; AUs: 6, 12; attributes: glasses; ...``."""
+        return describe_options(self.summary())
+
+
+def describe_options(summary: dict[str, Any] | None) -> str:
+    """A :meth:`ModelOptions.summary` in one line (``faceedit models``); ``?`` for None (not
+    known before the weights are fetched)."""
+    if summary is None:
+        return "?"
+    parts = [f"{label}: {', '.join(map(str, summary[key]))}" for key, label in (
+        ("lighting", "relights"), ("aus", "AUs"), ("attributes", "attributes"),
+        ("stage", "--stage"), ("set", "--set"), ("controls", "also")) if summary.get(key)]
+    return "; ".join(parts) or "none"
+
+
+def _declared_network_options(arch: str, meta: CheckpointMeta) -> tuple[set[str] | None, dict]:
+    """(the option keys the network of ``arch`` takes, {key: ModelOption}) from its declaration,
+    else from the ``edit`` signature of an ``EditModel`` class registered as the builder; (None,
+    {}) when neither tells."""
+    if arch not in ARCH_OPTIONS and arch not in ARCHS:
+        import_method_modules()
+    declared = ARCH_OPTIONS.get(arch)
+    if declared is not None:
+        options = {o.key: o for o in declared}
+        keys = set(options)
+        if "attrs" in options:  # an attribute may also be given as its own option (SeCGAN: glasses=)
+            keys |= set(options["attrs"].vocabulary_of(meta))
+        return keys - INTERNAL_OPTIONS, options
+    builder = ARCHS.get(arch)
+    if isinstance(builder, type) and issubclass(builder, EditModel):
+        import inspect
+
+        params = inspect.signature(builder.edit).parameters.values()
+        keys = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        keys -= {"self"}
+        attributes = getattr(builder, "attributes", [])
+        options = {}
+        if isinstance(attributes, (list, tuple)):  # a class attribute, not a property
+            keys |= set(attributes)
+            options["attrs"] = ModelOption("attrs", "", values=tuple(attributes))
+        for key in ("lighting", "aus"):  # an undeclared network's vocabularies: its header's
+            options.setdefault(key, ModelOption(key, "", vocabulary=f"conditions:{key}"))
+        return keys - INTERNAL_OPTIONS, options
+    return None, {}
+
+
+def _stage_options(meta: CheckpointMeta) -> StageOptions | None:
+    """What a stage checkpoint provides, from its header and the stage's declaration."""
+    declared = ARCH_OPTIONS.get(meta.arch)
+    if declared is None:
+        return None
+    by_key = {o.key: o for o in declared}
+
+    def values(key: str) -> list:
+        return by_key[key].vocabulary_of(meta) if key in by_key else []
+
+    return StageOptions(lighting=values("lighting"), aus=values("aus"), attributes=values("attrs"),
+                        targets=list(meta.targets), keys=set(by_key))
+
+
+def _options_from_meta(spec: ModelSpec, meta: CheckpointMeta, stage_meta: CheckpointMeta | None,
+                       ) -> ModelOptions | None:
+    keys, declared = _declared_network_options(meta.arch, meta)
+    if keys is None:
+        return None
+    help_ = {k: o.help for k, o in declared.items() if o.help and k in keys}
+    is_stage = meta.arch == "stage"
+    stage = None
+    if is_stage:
+        stage = _stage_options(meta)
+    elif stage_meta is not None:
+        stage = _stage_options(stage_meta)
+        if stage is None:
+            return None
+        help_ = {**{o.key: o.help for o in ARCH_OPTIONS.get(stage_meta.arch, ())}, **help_}
+
+    def values(key: str) -> list:
+        return declared[key].vocabulary_of(meta) if key in declared and key in keys else []
+
+    return ModelOptions(
+        name=spec.name, targets=list(meta.targets),
+        network=set() if is_stage else keys,
+        lighting=values("lighting"), aus=values("aus"), attributes=values("attrs"),
+        stage=stage, has_network=not is_stage, without_stage=False,
+        stages=[str(v) for v in values("stage")],
+        extra_targets=list(ARCH_EXTRA_TARGETS.get(meta.arch, ())),
+        help=help_,
+    )
+
+
+def model_options(name_or_path: str | os.PathLike) -> ModelOptions | None:
+    """What a registered model (or a ``.safetensors`` checkpoint given by path) takes on the
+    command line, with no weights loaded: its declaration (``register_arch(options=...)``) and
+    the vocabularies of its checkpoint's header and its stage's (header reads alone). None when
+    that cannot be told before loading (an undeclared architecture built by a function, weights
+    not on this machine, a header that does not read: loading reports that). UsageError for an
+    unknown model name."""
+    name_or_path = os.fspath(name_or_path)
+    if looks_like_path(name_or_path):
+        try:
+            meta = read_meta(name_or_path)
+        except (CheckpointError, OSError):
+            return None
+        spec = spec_from_meta(meta, name_or_path)
+    else:
+        spec = get_spec(name_or_path)
+        path = spec.source.local_path()
+        if path is None:
+            return None
+        try:
+            meta = read_meta(path)
+        except (CheckpointError, OSError):
+            return None
+        spec = spec.with_header(meta)
+    stage_meta = None
+    if spec.stage and meta.arch != "stage":
+        try:
+            stage_path = get_spec(spec.stage).source.local_path()
+            if stage_path is None:
+                return None
+            stage_meta = read_meta(stage_path)
+        except (CheckpointError, UsageError, OSError):
+            return None
+    return _options_from_meta(spec, meta, stage_meta)
