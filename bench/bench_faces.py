@@ -154,7 +154,7 @@ def start_up(device: str) -> dict:
     code = (
         "import time, json, numpy as np\n"
         "t0 = time.perf_counter()\n"
-        "from faceedit.faces.detect import get_detector\n"
+        "from faceedit.faces.detectors import get_detector\n"
         "t1 = time.perf_counter()\n"
         f"d = get_detector('mediapipe', device={device!r})\n"
         "t2 = time.perf_counter()\n"
@@ -187,7 +187,7 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     sys.path.insert(0, str(ROOT))
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
 
     load_s = start_up(args.device)
     mp = get_detector("mediapipe", device=args.device)

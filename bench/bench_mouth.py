@@ -33,7 +33,7 @@ from PIL import Image
 
 from faceedit.data import holdout_subjects
 from faceedit.faces.align import apply_affine, similarity_transform
-from faceedit.faces.detect import get_detector
+from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import STABLE
 from faceedit.faces.warp import ThinPlateSpline
 from faceedit.models.mouth import (

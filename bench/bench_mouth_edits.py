@@ -40,7 +40,7 @@ from PIL import Image
 
 from faceedit.api import Editor
 from faceedit.data import holdout_subjects
-from faceedit.faces.detect import get_detector
+from faceedit.faces.detectors import get_detector
 from faceedit.models.mouth import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,

@@ -167,7 +167,7 @@ class Editor:
     @property
     def detector(self):
         if self._detector is None:
-            from faceedit.faces.detect import get_detector
+            from faceedit.faces.detectors import get_detector
 
             with timed("load"):
                 self._detector = get_detector(self.detector_name, device=str(self.device))

@@ -56,7 +56,7 @@ def astronaut() -> np.ndarray:
 @lru_cache(maxsize=1)
 def astronaut_face():
     """The astronaut's face as dlib finds it (the tests' fixed landmarks)."""
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
 
     return max(get_detector("dlib").detect(astronaut()), key=lambda f: f.area)
 

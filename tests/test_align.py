@@ -28,7 +28,7 @@ def astronaut() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def face68(astronaut) -> Face:
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
 
     faces = get_detector("dlib").detect(astronaut)
     assert len(faces) == 1
@@ -115,7 +115,7 @@ def test_mask_follows_the_mesh_face_oval(astronaut):
     about 1 well inside it, 0 just outside, and not the 68-point mask."""
     import dataclasses
 
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
     from faceedit.faces.mesh68 import face_oval
 
     face = max(get_detector("mediapipe").detect(astronaut), key=lambda f: f.area)

@@ -299,7 +299,7 @@ def test_photo_sheet_names_a_faceless_input_and_shows_the_face(tmp_path, astrona
     sheet = np.asarray(Image.open(out))
     assert 256 < sheet.shape[0] < 2 * 256  # one row: the astronaut's
     assert (sheet[:12] < 100).any() and (sheet[:, :12] < 100).any()  # column and row labels
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
 
     faces = get_detector("dlib").detect(sheet)
     assert len(faces) == 3 and min(f.box[2] - f.box[0] for f in faces) > 80  # the face, not the photo
@@ -489,14 +489,14 @@ def test_models_lists_every_target_a_model_takes():
 
 @pytest.mark.parametrize("command", ["apply", "detect", "sheet", "prepare", "au"])
 def test_detector_help_lists_every_backend(command):
-    from faceedit.faces.detect import DETECTOR_NAMES
+    from faceedit.faces.detectors import detector_names
 
     r = runner.invoke(app, [command, "--help"])
     assert r.exit_code == 0
     text = " ".join(r.stdout.replace("│", " ").split())  # the help's lines, unwrapped
     words = text[text.index("--detector"):].split("[default", 1)[0]
     words = set(words.replace("|", " ").replace(",", " ").replace(".", " ").split())
-    assert set(DETECTOR_NAMES) <= words, words
+    assert set(detector_names()) <= words, words
 
 
 def test_eval_sheet_has_column_labels(tmp_path):

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from faceedit.errors import UsageError
-from faceedit.faces import detect as D
-from faceedit.faces.detect import available_detectors, get_detector
+from faceedit.faces.detectors import available_detectors, clear_detector_cache, get_detector
+from faceedit.faces.detectors.dlib import load_hog
+from faceedit.faces.detectors.fan import FAN_CHECKPOINT_FALLBACK, fan_checkpoint_paths
 from faceedit.faces.draw import draw_faces
 from faceedit.faces.types import Face
 
@@ -39,9 +40,9 @@ def astronaut() -> np.ndarray:
 def no_fan_weights(tmp_path, monkeypatch):
     """An empty torch hub cache, so FAN is unusable whatever this machine has cached."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    D.clear_detector_cache()
+    clear_detector_cache()
     yield tmp_path / "torch" / "hub" / "checkpoints"
-    D.clear_detector_cache()
+    clear_detector_cache()
 
 
 def _load(path: Path) -> np.ndarray:
@@ -71,7 +72,7 @@ def test_astronaut_one_face_eyes(astronaut, name, tol):
 
 def test_dlib_rejects_the_mission_patch(astronaut):
     """Plain HOG (upsampled once) also fires on the round badge at about (126,335)-(215,425)."""
-    hog = D._load_hog().run(astronaut, 1, 0.0)
+    hog = load_hog().run(astronaut, 1, 0.0)
     assert any(r.left() < 170 < r.right() and r.top() < 380 < r.bottom() for r in hog[0])
     faces = get_detector("dlib").detect(astronaut)
     assert all(not (f.box[0] < 170 < f.box[2] and f.box[1] < 380 < f.box[3]) for f in faces)
@@ -253,17 +254,17 @@ def fake_fan(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "face_alignment.api", api)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     _FakeFaceAlignment.instances.clear()
-    D.clear_detector_cache()
+    clear_detector_cache()
     ckpt = tmp_path / "torch" / "hub" / "checkpoints"
     yield ckpt
-    D.clear_detector_cache()
+    clear_detector_cache()
 
 
 def test_fan_checkpoint_names(fake_fan):
-    names = [p.name for p in D.fan_checkpoint_paths()]
+    names = [p.name for p in fan_checkpoint_paths()]
     # from the package's URL when it has one, else the face-alignment 1.5 name
-    assert names == ["2DFAN4-0123456789.pth.tar", D.FAN_CHECKPOINT_FALLBACK["s3fd"]]
-    assert all(p.parent == fake_fan for p in D.fan_checkpoint_paths())
+    assert names == ["2DFAN4-0123456789.pth.tar", FAN_CHECKPOINT_FALLBACK["s3fd"]]
+    assert all(p.parent == fake_fan for p in fan_checkpoint_paths())
 
 
 def test_fan_unavailable_without_weights(fake_fan):
@@ -287,7 +288,7 @@ def test_fan_unavailable_without_package(monkeypatch, no_fan_weights):
 
 def _make_weights(ckpt: Path) -> None:
     ckpt.mkdir(parents=True, exist_ok=True)
-    for p in D.fan_checkpoint_paths():
+    for p in fan_checkpoint_paths():
         p.write_bytes(b"x")
 
 

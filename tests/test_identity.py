@@ -140,7 +140,7 @@ def test_shipped_identity_astronaut_jittered_closer_than_another_face(astronaut)
         pytest.skip("weights/identity.safetensors absent")
     from faceedit.train.analysis import jitter
     from faceedit.faces.align import align_face
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
     from faceedit.faces.types import CropTemplate
 
     ident = load_identity()

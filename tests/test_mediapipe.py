@@ -17,8 +17,7 @@ import pytest
 import torch
 
 from faceedit.faces import blazeface as bf
-from faceedit.faces import detect as D
-from faceedit.faces.detect import get_detector
+from faceedit.faces.detectors import auto_order, available_detectors, clear_detector_cache, get_detector
 from faceedit.faces.mesh68 import MESH68, mesh_to_68
 from faceedit.faces.types import Face
 
@@ -189,18 +188,18 @@ def test_cuda_matches_cpu(astronaut):
 
 def test_auto_prefers_mediapipe_after_fan(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no FAN weights
-    D.clear_detector_cache()
+    clear_detector_cache()
     try:
-        assert D.available_detectors()["mediapipe"] is None
-        assert D.AUTO_ORDER.index("mediapipe") < D.AUTO_ORDER.index("dlib")
+        assert available_detectors()["mediapipe"] is None
+        assert auto_order().index("mediapipe") < auto_order().index("dlib")
         assert get_detector("auto").name == "mediapipe"
     finally:
-        D.clear_detector_cache()
+        clear_detector_cache()
 
 
 def test_missing_weights_say_how_to_make_them(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEEDIT_WEIGHTS", str(tmp_path))
-    reason = D.available_detectors()["mediapipe"]
+    reason = available_detectors()["mediapipe"]
     assert reason and "convert_mediapipe" in reason
 
 
@@ -223,10 +222,10 @@ def test_start_up_is_lazy():
     the backend imports torch but no TensorFlow / TFLite / mediapipe package."""
     code = (
         "import sys\n"
-        "from faceedit.faces import detect\n"
-        "assert detect._status('mediapipe') is None\n"
+        "from faceedit.faces import detectors\n"
+        "assert detectors.available_detectors()['mediapipe'] is None\n"
         "assert 'torch' not in sys.modules\n"
-        "detect.get_detector('mediapipe')\n"
+        "detectors.get_detector('mediapipe')\n"
         "banned = ('tensorflow', 'tflite_runtime', 'ai_edge_litert', 'mediapipe')\n"
         "bad = [m for m in banned if m in sys.modules]\n"
         "assert not bad, bad\n"

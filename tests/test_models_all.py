@@ -56,7 +56,7 @@ def editor(request) -> Editor:
 @pytest.fixture(scope="module")
 def face_box(astronaut) -> tuple[int, int, int, int]:
     """The astronaut's face box (x0, y0, x1, y1), from the same detector the editors use."""
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
 
     face = max(get_detector("dlib").detect(astronaut), key=lambda f: f.area)
     return tuple(int(round(v)) for v in face.box)

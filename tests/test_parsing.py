@@ -221,7 +221,7 @@ def astronaut_crop():
     from skimage.data import astronaut
 
     from faceedit.faces.align import align_face
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
     from faceedit.faces.types import CropTemplate
 
     img = np.ascontiguousarray(astronaut())

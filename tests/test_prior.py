@@ -26,7 +26,7 @@ def _face():
     """The astronaut's face region, square, at SIZE px, with its landmarks there."""
     import cv2
 
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
 
     img = astronaut()
     face = max(get_detector("dlib").detect(img), key=lambda f: f.area)

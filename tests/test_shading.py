@@ -171,7 +171,7 @@ def test_model_round_trips_through_its_file(model, tmp_path):
 def test_astronaut_relights_without_colour_change(model):
     from skimage.data import astronaut
 
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
 
     img = np.ascontiguousarray(astronaut())
     faces = get_detector("dlib").detect(img)

@@ -44,10 +44,10 @@ importing that module at every start would cost 0.3 s (OpenCV)."""
 
 
 def _detectors_text() -> str:
-    from faceedit.faces.detect import AUTO_ORDER, DETECTOR_NAMES
+    from faceedit.faces.detectors import auto_order, detector_names
 
-    return (f"auto (the first of {', '.join(AUTO_ORDER)} that is available) | "
-            + " | ".join(DETECTOR_NAMES))
+    return (f"auto (the first of {', '.join(auto_order())} that is available) | "
+            + " | ".join(detector_names()))
 
 
 def _help_lists_detectors() -> None:

@@ -27,7 +27,7 @@ def detect(
     against the face's own identity, the state, the nearest named expression)."""
     from faceedit.api import expression_states
     from faceedit.faces.align import align_face
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
     from faceedit.faces.draw import draw_faces
     from faceedit.io import expand_inputs, read_image, write_image
 
@@ -96,7 +96,7 @@ def au_(
 
     from faceedit.api import expression_states
     from faceedit.faces.au import AU_KEYS, VISIBLE, aus_to_json, estimate_aus
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
     from faceedit.io import expand_inputs, read_image
     from faceedit.models.registry import load_model
 

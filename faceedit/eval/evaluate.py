@@ -129,7 +129,7 @@ def estimate_output_aus(images: torch.Tensor) -> np.ndarray:
     import cv2
 
     from faceedit.faces.au import AU_IDS, estimate_aus
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
 
     det = get_detector("dlib")
     out = np.full((images.shape[0], len(AU_IDS)), np.nan)

@@ -181,7 +181,7 @@ def london_checks(edit: Callable[[np.ndarray, str, np.ndarray], np.ndarray], pho
     :data:`faceedit.models.shading.NAMED_DIRECTIONS` or ``"AZ,EL"``. With ``reference`` (an edit of
     the same form: the stage alone) also ``network_high_frequency_share``: that of the change
     ``edit`` makes beyond ``reference``'s (a network's own change on top of the stage)."""
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
     from faceedit.io import read_image
     from faceedit.models.shading import parse_light
 
@@ -308,7 +308,7 @@ def main(argv=None) -> int:
 
 def _landmarks(img: np.ndarray) -> np.ndarray:
     """The largest face's 68 landmarks (``auto`` detector)."""
-    from faceedit.faces.detect import get_detector
+    from faceedit.faces.detectors import get_detector
 
     return max(get_detector("auto").detect(img), key=lambda f: f.area).landmarks
 

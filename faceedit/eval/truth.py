@@ -34,7 +34,7 @@ from faceedit.api import Editor
 from faceedit.data import Dataset, holdout_subjects, open_dataset, pair_groups
 from faceedit.eval.metrics import l1, ssim
 from faceedit.faces.align import align_face, apply_affine, similarity_transform
-from faceedit.faces.detect import get_detector
+from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import NOSE_BRIDGE, STABLE, eye_distance
 from faceedit.faces.types import CropTemplate
 from faceedit.io import read_image, write_image

@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from faceedit.data import holdout_subjects
-from faceedit.faces.detect import get_detector
+from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import eye_distance
 from faceedit.models.mouth import (
     BANK_WIDTH,

@@ -28,7 +28,7 @@ import numpy as np
 
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.align import align_face, similarity_transform, warp_crop
-from faceedit.faces.detect import get_detector
+from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import STABLE
 from faceedit.faces.types import CropTemplate
 from faceedit.files import write_file_atomically
