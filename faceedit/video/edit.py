@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceedit.api import Editor, crop_landmarks
+from faceedit.api import Editor
 from faceedit.faces.align import align_face, apply_affine
 from faceedit.faces.types import Face
+from faceedit.flow import crop_landmarks
 from faceedit.video.smooth import SlowMean
 
 
@@ -33,8 +34,7 @@ def edit_faces(editor: Editor, pixels: np.ndarray, faces: list[Face], target: st
     stage). ``likes``: per face a reference for the stage's ``like`` (landmarks or None: the
     ``like`` of ``options``); ``exemplars``: per face the mouth bank entry to paint (None: the
     best fit, which the returned edit names). ``options`` as :meth:`Editor.edit`'s."""
-    aligned = editor.align(pixels, faces)
-    editor.prepare_masks(aligned)
+    aligned = editor.align(pixels, faces)  # with their paste masks
     out, done = pixels, [None] * len(faces)
     stage = editor.stage
     if stage is not None:

@@ -15,6 +15,7 @@ import queue
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -149,12 +150,13 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                face: str = "all", max_faces: int = 10, encode: EncodeOptions | None = None,
                stop: Callable[[], bool] | None = None, progress: bool | Progress = True,
                tracker: FaceTracker | None = None, queue_size: int = 8, hold: float = 1.0,
-               **options) -> VideoResult:
+               workers: int = 2, **options) -> VideoResult:
     """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
     extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
     ``options`` as :meth:`Editor.edit`'s; ``face``/``max_faces``: :func:`select_tracks`;
     ``stop``: polled once a frame, True ends the run with :class:`Stopped` (no file);
-    ``hold``: seconds of the expression's slow part the edit replaces (:class:`ExpressionHold`).
+    ``hold``: seconds of the expression's slow part the edit replaces (:class:`ExpressionHold`);
+    ``workers``: frames edited at once (tracking stays in order on the calling thread).
     Raises :class:`FaceEditError` subclasses naming the file."""
     target = editor.check_target(target)
     select_tracks([], face, max_faces)  # a bad --face is a usage error before any work
@@ -162,10 +164,7 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
     if ext not in VIDEO_EXTS:
         raise UsageError(f"{dst}: not a video extension ({', '.join(sorted(VIDEO_EXTS))})")
     if tracker is None:
-        from faceedit.faces.detect import get_detector
-
-        det = get_detector("mediapipe", device=str(editor.device))
-        tracker = FaceTracker(det._faces, editor.stage)
+        tracker = default_tracker(editor)
     result = VideoResult(src, dst)
     start = time.perf_counter()
     with VideoReader(src) as reader:
@@ -177,7 +176,7 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
             writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext])
             try:
                 _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop,
-                        bar, result, queue_size, hold, options)
+                        bar, result, queue_size, hold, workers, options)
                 writer.close()
             except BaseException:
                 writer.abort()
@@ -191,12 +190,41 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
     return result
 
 
+def default_tracker(editor) -> FaceTracker:
+    """A :class:`FaceTracker` on the MediaPipe detector (whatever detector the editor uses for
+    photos: tracking needs the Face Mesh) and the editor's stage."""
+    from faceedit.faces.detectors import get_detector
+
+    return FaceTracker(get_detector("mediapipe", device=str(editor.device))._faces, editor.stage)
+
+
+class _Edit:
+    """A frame being edited on a worker: the writer waits for it in order."""
+
+    def __init__(self, frame: Frame, future, tracks):
+        self.frame, self.future, self.tracks = frame, future, tracks
+
+    def result(self) -> Frame:
+        try:
+            out, done = self.future.result()
+        except FaceEditError as e:
+            raise type(e)(f"frame {self.frame.index}: {e.reason}", e.path) from None
+        for tr, d in zip(self.tracks, done):  # the first mouth exemplar drawn stays the track's
+            if d is not None and d.mouth_exemplar is not None and tr.extra.get("mouth") is None:
+                tr.extra["mouth"] = d.mouth_exemplar
+        f = self.frame
+        return Frame(out, f.pts, f.time_base, f.index, f.rotation)
+
+
 def _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop, bar, result,
-            queue_size, hold, options) -> None:
+            queue_size, hold, workers, options) -> None:
+    """Reader thread -> (this thread: track, plan) -> ``workers`` edit threads -> writer thread,
+    in file order; every queue bounded."""
     inbox: queue.Queue = queue.Queue(queue_size)
     outbox: queue.Queue = queue.Queue(queue_size)
     halt = threading.Event()
     written: list = []
+    pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="video-edit")
 
     def read() -> None:
         try:
@@ -213,7 +241,7 @@ def _stream(editor, reader, writer, tracker, target, strength, face, max_faces, 
                 item = _get(outbox, halt)
                 if item is _END:
                     return
-                writer.write(item)
+                writer.write(item.result() if isinstance(item, _Edit) else item)
         except BaseException as e:  # noqa: BLE001
             written.append(e)
             halt.set()
@@ -235,8 +263,8 @@ def _stream(editor, reader, writer, tracker, target, strength, face, max_faces, 
             if isinstance(item, Frame):
                 if stop is not None and stop():
                     raise Stopped(reader.path)
-                item = _edit_frame(editor, item, tracker, holds, target, strength, face, max_faces,
-                                   result, hold, options)
+                item = _plan_frame(editor, pool, item, tracker, holds, target, strength, face,
+                                   max_faces, result, hold, options)
                 result.frames += 1
                 if bar is not None:
                     bar.update(result.frames)
@@ -250,14 +278,17 @@ def _stream(editor, reader, writer, tracker, target, strength, face, max_faces, 
         halt.set()
         for t in threads:
             t.join()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _edit_frame(editor, frame: Frame, tracker, holds, target, strength, face, max_faces, result,
-                hold, options) -> Frame:
+def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, strength, face, max_faces,
+                result, hold, options) -> Frame | _Edit:
+    """Track the frame's faces and hand its edit to ``pool`` (a frame without a face to edit
+    is passed through as decoded)."""
     t = float(frame.pts * frame.time_base) if frame.pts is not None else frame.index / 25.0
     tracks = select_tracks(tracker(frame.rgb, t), face, max_faces)
     if not tracks:
-        return frame  # passed through as decoded
+        return frame
     stage = editor.stage
     likes = None
     if stage is not None:
@@ -268,18 +299,10 @@ def _edit_frame(editor, frame: Frame, tracker, holds, target, strength, face, ma
             h = holds.get(tr.id)
             if h is None or h[0] != tr.segment:  # a new track, or one found again: start over
                 h = holds[tr.id] = (tr.segment, ExpressionHold(hold))
-            h = h[1]
-            likes.append(h.reference(stage, tr.face.landmarks, t, target, ref_lm, tr.identity))
+            likes.append(h[1].reference(stage, tr.face.landmarks, t, target, ref_lm, tr.identity))
     exemplars = [tr.extra.get("mouth") for tr in tracks]
-    try:
-        out, done = edit_faces(editor, frame.rgb, [tr.face for tr in tracks], target, strength,
-                               likes=likes, exemplars=exemplars, **options)
-    except FaceEditError as e:
-        raise type(e)(f"frame {frame.index}: {e.reason}", e.path) from None
-    for tr, d in zip(tracks, done):
-        if d is not None and d.mouth_exemplar is not None and tr.extra.get("mouth") is None:
-            tr.extra["mouth"] = d.mouth_exemplar
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
-    return Frame(out, frame.pts, frame.time_base, frame.index, frame.rotation)
-
+    future = pool.submit(edit_faces, editor, frame.rgb, [tr.face for tr in tracks], target,
+                         strength, likes=likes, exemplars=exemplars, **options)
+    return _Edit(frame, future, tracks)

@@ -33,7 +33,7 @@ class OneEuro:
     speed itself. ``scale``: the unit speeds are measured in (e.g. the face's width in pixels),
     so the knobs do not depend on the face's size."""
 
-    def __init__(self, min_cutoff: float = 1.5, beta: float = 0.8, d_cutoff: float = 1.0):
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 1.5, d_cutoff: float = 1.0):
         self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
         self.x: np.ndarray | None = None
         self.dx: float = 0.0

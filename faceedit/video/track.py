@@ -13,8 +13,9 @@ frame that shows one. A lost track is remembered; a face found again is given th
 lost track whose face shape (the stage's identity coordinates, in standard deviations) is
 nearest, when near enough (:attr:`FaceTracker.same_person`), else a new one.
 
-Every track's dense mesh is smoothed in time (:class:`faceedit.video.smooth.OneEuro`); its
-68 points are derived from the smoothed mesh, so the two always agree.
+Every track's dense mesh is smoothed in time in the face's own frame (the head's pose kept as
+measured, its shape through :class:`faceedit.video.smooth.OneEuro`: :meth:`FaceTracker._update`);
+its 68 points are derived from the smoothed mesh, so the two always agree.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import cv2
 import numpy as np
 
 from faceedit.faces import facemesh as fm
+from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
 from faceedit.faces.mesh68 import mesh_to_68
 from faceedit.faces.types import Face
 from faceedit.video.smooth import OneEuro, SlowMean
@@ -46,7 +48,9 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def thumbnail(rgb: np.ndarray) -> np.ndarray:
     """A 32 x 18 grey thumbnail for :func:`scene_cut`."""
-    return cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (32, 18), interpolation=cv2.INTER_AREA
+    step = max(1, min(rgb.shape[0] // 72, rgb.shape[1] // 128))  # a cheap pre-shrink of large frames
+    small = np.ascontiguousarray(rgb[::step, ::step])
+    return cv2.resize(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (32, 18), interpolation=cv2.INTER_AREA
                       ).astype(np.float32)
 
 
@@ -68,6 +72,7 @@ class Track:
     face: Face
     raw: np.ndarray  # (468, 3) the unsmoothed mesh of the last frame seen (the next ROI's source)
     first_area: float
+    ref: np.ndarray | None = None  # (468, 2) the mesh the shape is smoothed against (see _update)
     lost: int = 0
     frames: int = 0  # frames seen
     segment: int = 0  # times the track was found again after being lost
@@ -97,6 +102,7 @@ class FaceTracker:
         self.next_id = 0
         self.detections = 0
         self.cuts = 0
+        self.recrops = 0  # faces meshed a second time in a frame (their mesh moved off the ROI)
         self._thumb: np.ndarray | None = None
         self._last_detect: float | None = None
 
@@ -156,16 +162,27 @@ class FaceTracker:
         new = [(0, *fm.roi_from_mesh(p)) for p in pts]
         todo = [k for k, (a, b) in enumerate(zip(rois, new)) if fm.roi_moved(a[1:], b[1:])]
         if todo:
+            self.recrops += len(todo)
             p2, pr2 = self.faces._mesh([rgb], [new[k] for k in todo])
             for j, k in enumerate(todo):
                 pts[k], presence[k] = p2[j], pr2[j]
         return {tr.id: p for tr, p, pr in zip(live, pts, presence) if pr >= self.min_presence}
 
     def _update(self, tr: Track, dense: np.ndarray, t: float) -> None:
+        """Smooth the new mesh in the face's own frame: the similarity (pose) that brings it
+        onto the segment's first mesh is taken as measured (fit to 468 points, its noise is
+        small, and smoothing it would make the edit lag a moving head), the shape in that
+        frame goes through the One-Euro filter, and is put back with the pose."""
         if tr.frames > 0:
             tr.velocity = dense[:, :2].mean(0) - np.asarray(tr.raw)[:, :2].mean(0)
-        box = mesh_box(dense)
-        smooth = tr.filter(dense, t, scale=float(box[2] - box[0]))
+        if tr.ref is None or tr.filter.x is None:
+            tr.ref = np.asarray(dense, np.float64)[:, :2].copy()
+        pose = similarity_transform(dense[:, :2], tr.ref)
+        k = float(np.sqrt(abs(np.linalg.det(pose[:, :2]))))
+        shape = np.column_stack([apply_affine(pose, dense[:, :2]), dense[:, 2] * k])
+        ref_box = mesh_box(tr.ref)
+        shape = tr.filter(shape, t, scale=float(ref_box[2] - ref_box[0]))
+        smooth = np.column_stack([apply_affine(invert_affine(pose), shape[:, :2]), shape[:, 2] / k])
         lm = mesh_to_68(smooth)
         tr.face = Face(box=mesh_box(smooth), landmarks=lm, score=1.0, detector="mediapipe",
                        dense=smooth.astype(np.float32))

@@ -1,0 +1,254 @@
+"""Video: clips made here from the astronaut under a smooth synthetic camera motion, with a tone
+as audio; edited end to end through faceedit.video (tracking, held expression, streaming)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+av = pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
+pytest.importorskip("skimage", reason="the astronaut photo comes with scikit-image")
+
+from _imgs import astronaut  # noqa: E402
+
+from faceedit.errors import ImageError  # noqa: E402
+from faceedit.video.container import VideoReader, is_video, video_format  # noqa: E402
+from faceedit.video.runner import Stopped, edit_video, output_path, select_tracks  # noqa: E402
+from faceedit.video.smooth import OneEuro  # noqa: E402
+from faceedit.video.synth import camera, temporal_change, write_clip  # noqa: E402
+
+SIZE = (256, 192)
+N = 30
+FACE_BOX = (180, 60, 300, 220)  # the astronaut's face in the photo's pixels (x0, y0, x1, y1)
+
+
+@pytest.fixture(scope="module")
+def editor():
+    from faceedit.api import Editor
+
+    return Editor.from_pretrained("stage")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("clip") / "clip.mp4")
+    write_clip(path, astronaut(), N, SIZE)
+    return path
+
+
+@pytest.fixture(scope="module")
+def edited(clip, editor, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("out") / "clip_surprised.mp4")
+    result = edit_video(editor, clip, out, "surprised", progress=False)
+    return out, result
+
+
+def frames(path):
+    with av.open(path) as c:
+        v = c.streams.video[0]
+        return [(f.pts, f.time_base, f.rotation, f.to_ndarray(format="rgb24")) for f in c.decode(v)]
+
+
+def packets(path, kind="audio"):
+    with av.open(path) as c:
+        s = getattr(c.streams, kind)[0]
+        return [(p.pts * p.time_base, p.duration, bytes(p)) for p in c.demux(s) if p.size]
+
+
+def times(fs):
+    return [pts * tb for pts, tb, *_ in fs]
+
+
+# -- containers ------------------------------------------------------------------------------
+
+def test_containers_are_told_by_their_bytes(tmp_path):
+    photo = astronaut()
+    for name, codec in (("a.mp4", "libx264"), ("b.mkv", "libx264"), ("c.webm", "libvpx-vp9"),
+                        ("d.avi", "mpeg4"), ("e.mov", "libx264")):
+        p = str(tmp_path / name)
+        write_clip(p, photo, 3, (64, 48), codec=codec, tone=None)
+        assert is_video(p), name
+    os.rename(tmp_path / "b.mkv", tmp_path / "b.jpg")  # the name does not matter
+    assert video_format(tmp_path / "b.jpg") == "matroska"
+    (tmp_path / "f.mp4").write_text("not a video at all")
+    assert not is_video(tmp_path / "f.mp4")
+    assert not is_video(tmp_path / "missing.mp4")
+
+
+def test_output_name():
+    assert output_path("out", "clip.mp4", "happy") == os.path.join("out", "clip_happy.mp4")
+    assert output_path("out", "sub/clip.MOV", "sad", 0.5) == os.path.join("out", "sub/clip_sad_0.5.mov")
+    assert output_path("out", "clip.mp4", "happy", ext=".mkv").endswith("clip_happy.mkv")
+
+
+# -- one edited clip -------------------------------------------------------------------------
+
+def test_frames_timestamps_and_size_kept(clip, edited):
+    out, result = edited
+    a, b = frames(clip), frames(out)
+    assert len(a) == len(b) == N == result.frames
+    assert times(a) == times(b)
+    assert b[0][3].shape == a[0][3].shape == (SIZE[1], SIZE[0], 3)
+
+
+def test_audio_packets_bit_identical(clip, edited):
+    out, _ = edited
+    a, b = packets(clip), packets(out)
+    assert len(a) > 10
+    assert a == b
+
+
+def test_every_frame_edited_by_one_track(clip, edited):
+    out, result = edited
+    assert result.edited == N and result.tracks == 1 and result.faces == 1
+    assert result.detections <= 2  # the first frame (and one periodic look for newcomers at most)
+    a, b = frames(clip), frames(out)
+    mats = camera(N, astronaut().shape[:2], SIZE)
+    # the face changed in every frame; the background only by the codec's noise
+    for (_, _, _, x), (_, _, _, y), m in zip(a, b, mats):
+        c = m @ np.array([240, 170, 1.0])  # the mouth, in frame pixels
+        r = (slice(int(c[1]) - 12, int(c[1]) + 12), slice(int(c[0]) - 16, int(c[0]) + 16))
+        assert np.abs(x[r].astype(int) - y[r]).mean() > 8
+        assert np.abs(x[:30, :60].astype(int) - y[:30, :60]).mean() < 5  # re-encoded at crf 20
+
+
+def test_stable_in_time(clip, edited):
+    """The edited face changes from frame to frame (camera motion undone) no more than 1.2x as
+    much as the input's."""
+    out, _ = edited
+    mats = camera(N, astronaut().shape[:2], SIZE)
+    before = temporal_change([f[3] for f in frames(clip)], mats, astronaut().shape[:2], FACE_BOX)
+    after = temporal_change([f[3] for f in frames(out)], mats, astronaut().shape[:2], FACE_BOX)
+    assert after.mean() <= 1.2 * before.mean(), (after.mean(), before.mean())
+    assert after.max() <= 1.5 * before.max()  # and no single frame jumps
+
+
+# -- other clips -----------------------------------------------------------------------------
+
+def test_rotation_and_variable_frame_rate_kept(tmp_path, editor):
+    src, out = str(tmp_path / "r.mkv"), str(tmp_path / "r_happy.mkv")
+    write_clip(src, astronaut(), 12, SIZE, rotation=90, vfr=True)
+    result = edit_video(editor, src, out, "surprised", progress=False)
+    a, b = frames(src), frames(out)
+    assert times(a) == times(b) and len(set(np.diff([float(t) for t in times(a)]).round(4))) == 2
+    assert {f[2] for f in b} == {90}
+    assert b[0][3].shape == a[0][3].shape == (SIZE[0], SIZE[1], 3)  # stored turned
+    assert result.edited == 12  # the face was found upright
+
+
+def test_face_leaves_and_comes_back_as_the_same_track(tmp_path, editor):
+    src, out = str(tmp_path / "away.mp4"), str(tmp_path / "away_happy.mp4")
+    write_clip(src, astronaut(), 30, SIZE, hide=(10, 18))
+    result = edit_video(editor, src, out, "surprised", progress=False, face="0")
+    assert result.tracks == 1
+    assert result.edited == 22
+    a, b = frames(src), frames(out)
+    for k in range(10, 18):  # no face: passed through (only the codec's noise)
+        assert np.abs(a[k][3].astype(int) - b[k][3]).mean() < 2
+
+
+def test_clip_without_a_face(tmp_path, editor):
+    src, out = str(tmp_path / "none.mp4"), str(tmp_path / "none_happy.mp4")
+    write_clip(src, astronaut(), 8, SIZE, hide=(0, 8))
+    result = edit_video(editor, src, out, "happy", progress=False)
+    assert result.frames == 8 and result.edited == 0 and result.tracks == 0
+    assert len(frames(out)) == 8 and packets(src) == packets(out)
+
+
+def test_scene_cut_detects_again(tmp_path, editor):
+    src, out = str(tmp_path / "cut.mp4"), str(tmp_path / "cut_happy.mp4")
+    other = np.ascontiguousarray(astronaut()[:, ::-1])
+    write_clip(src, astronaut(), 16, SIZE, cut_at=8, other=other)
+    result = edit_video(editor, src, out, "happy", progress=False)
+    assert result.cuts == 1 and result.detections >= 2 and result.edited == 16
+
+
+def test_corrupt_file_is_an_error_naming_it_and_leaves_no_output(tmp_path, clip, editor):
+    bad = tmp_path / "bad.mp4"
+    data = open(clip, "rb").read()
+    bad.write_bytes(data[: len(data) // 3])  # cut: the index (moov) is at the end
+    out = tmp_path / "o" / "bad_happy.mp4"
+    with pytest.raises(ImageError) as e:
+        edit_video(editor, str(bad), str(out), "happy", progress=False)
+    assert e.value.path == str(bad)
+    garbage = tmp_path / "junk.mkv"
+    garbage.write_bytes(b"\x1a\x45\xdf\xa3" + os.urandom(5000))
+    with pytest.raises(ImageError):
+        edit_video(editor, str(garbage), str(out), "happy", progress=False)
+    assert not out.parent.exists() or os.listdir(out.parent) == []
+
+
+def test_stop_leaves_no_partial_file(tmp_path, clip, editor):
+    out = tmp_path / "o" / "clip_happy.mp4"
+    seen = []
+
+    def stop():
+        seen.append(1)
+        return len(seen) > 5
+
+    with pytest.raises(Stopped):
+        edit_video(editor, clip, str(out), "happy", progress=False, stop=stop)
+    assert os.listdir(out.parent) == []
+
+
+def test_reader_streams_in_order(clip):
+    with VideoReader(clip) as r:
+        assert r.info.frames == N and r.info.width == SIZE[0]
+        items = list(r)
+    vf = [i for i in items if hasattr(i, "rgb")]
+    assert [f.index for f in vf] == list(range(N))
+    assert len(items) > len(vf)  # audio packets travel with the frames
+
+
+# -- pieces ----------------------------------------------------------------------------------
+
+def test_one_euro_smooths_noise_at_rest_and_follows_motion():
+    rng = np.random.default_rng(0)
+    f = OneEuro()
+    rest = [f(np.array([100.0]) + rng.normal(0, 0.5, 1), t / 25, scale=100) for t in range(50)]
+    assert np.std(rest[10:]) < 0.5 * 0.5
+    f = OneEuro()
+    # a head turning at 2 face widths per second: the filtered value lags by under 2 frames' motion
+    moving = [f(np.array([8.0 * t]), t / 25, scale=100)[0] for t in range(50)]
+    assert 8.0 * 49 - moving[-1] < 2 * 8.0
+
+
+def test_held_expression_keeps_the_fast_moves(editor):
+    """The reference the stage gets has state cur + goal - slow: the target held, a mouth that
+    opens and closes (talking) still opening and closing around it."""
+    from faceedit.video.edit import ExpressionHold
+
+    stage = editor.stage
+    st = stage.state(np.asarray(astronaut_lm(), np.float64))
+    goal = stage.target_state("happy", st)
+    hold = ExpressionHold(1.0)
+    axis = np.zeros_like(st.expression)
+    axis[np.argmax(stage.expression_scale.numpy())] = 1.0
+    amp = float(stage.expression_scale.numpy().max())
+    errs, moves = [], []
+    for k in range(50):
+        cur = st.expression + amp * np.sin(k / 2) * axis
+        lm = stage.expression_shape(cur, st.identity)
+        ref = hold.reference(stage, lm, k / 25, "happy", identity=st.identity)
+        got = stage.state(ref).expression
+        now = stage.state(lm).expression
+        want = now + goal - hold.slow.value
+        errs.append(np.abs(got - want).max() / amp)
+        moves.append(float((got - goal) @ axis))
+    assert max(errs) < 0.05
+    assert np.ptp(moves[10:]) > amp  # the talking is still there
+    assert select_tracks([], "all") == []
+
+
+def astronaut_lm():
+    from faceedit.faces.mesh68 import mesh_to_68
+    from faceedit.video.runner import default_tracker
+
+    faces = default_tracker(EditorStub).faces
+    return mesh_to_68(max(faces([astronaut()])[0], key=lambda f: f.area).dense)
+
+
+class EditorStub:
+    device, stage = "cpu", None
