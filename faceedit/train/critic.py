@@ -28,7 +28,7 @@ from faceedit.log import logger
 from faceedit.train.losses import gradient_penalty, wgan_discriminator_loss
 
 if TYPE_CHECKING:
-    from faceedit.train.loop import MethodTrainer
+    from faceedit.train.trainer import MethodTrainer
 
 Parser = Callable[[torch.Tensor], torch.Tensor]
 ClassLoss = Callable[[torch.Tensor], torch.Tensor]

@@ -76,7 +76,7 @@ MODEL_DEFAULTS = EGGANConfig.defaults()
 from faceedit.models.layers import ClassCritic
 from faceedit.pixels import luma_tensor
 from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
-from faceedit.train.loop import MethodTrainer
+from faceedit.train.trainer import MethodTrainer
 from faceedit.train.losses import build_perceptual_loss, masked_cross_entropy, wgan_generator_loss
 
 SAMPLE_TARGETS = ("happy", "surprised", "sad", "angry")

@@ -42,8 +42,8 @@ Choices (where the paper leaves room or our data differs):
   hull mask (from the batch landmarks).
 * **Total variation** is summed over each image's pixels (averaged over the batch): the paper's
   tiny weight (1e-7) only means something against a per-image sum.
-* **On the stage** (``faceedit train --prior stage``, the default): the generator gets the
-  stage's edit of the crop towards its targets (:mod:`faceedit.train.prior`) and the cycle goes
+* **On the stage** (``faceedit train --stage stage``, the default): the generator gets the
+  stage's edit of the crop towards its targets (:mod:`faceedit.train.staging`) and the cycle goes
   back through the stage's inverse warp; ``lambda_stage`` (50) holds the output near that input,
   so the network adds texture rather than repainting the face.
 * **Width.** CPU-sized defaults (``base_channels`` 16 -> 64, critic 32 -> 256, 64-px crops); the
@@ -64,8 +64,8 @@ from faceedit.models.layers import ClassCritic, InterpUp
 from faceedit.models.legan import LEGAN, LEGANConfig
 from faceedit.models.stargan import KEEP, AttributeSpace, one_hot
 from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
-from faceedit.train.data import UNLABELLED_LIGHTING
-from faceedit.train.loop import MethodTrainer
+from faceedit.data import UNLABELLED_LIGHTING
+from faceedit.train.trainer import MethodTrainer
 from faceedit.train.losses import total_variation, wgan_generator_loss
 
 # Keys of the trainer config that are the exported model's architecture (LEGANConfig's names,

@@ -53,7 +53,7 @@ from faceedit.models.layers import ClassCritic, zero_heads
 from faceedit.models.lssl import LSSL, LSSLConfig, LSSLGenerator, side_image
 from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.train.critic import adam, critic_layers, critic_step, load_parser_or_warn
-from faceedit.train.loop import MethodTrainer
+from faceedit.train.trainer import MethodTrainer
 from faceedit.train.losses import wgan_generator_loss
 
 MODEL_DEFAULTS = LSSLConfig.defaults()

@@ -4,8 +4,8 @@ trainer of the shared loop (:mod:`faceedit.train.loop`; ``faceedit train -m regg
 Data (:meth:`RegGANTrainer.load_data`): every (neutral, target) pair of the datasets by target
 expression, split by subject as every trainer splits. With the loop's ``prior`` (the stage, by
 default) a pair's source is the stage's edit of the neutral crop with the real target's own
-geometry (:func:`faceedit.train.prior.paired_inputs`), so both stages learn the appearance the
-stage leaves; ``--prior none``: the neutral crop itself.
+geometry (:func:`faceedit.train.staging.paired_inputs`), so both stages learn the appearance the
+stage leaves; ``--stage none``: the neutral crop itself.
 
 Stage 1, ``fit_expression_layer``: one expression layer per (neutral -> target) pair, solved in
 closed form (eq. 6, on the change: ``fit_change_layer``) from the training pairs after
@@ -55,7 +55,9 @@ from faceedit.models.layers import MultiScaleDiscriminator
 from faceedit.models.reggan import ExpressionLayer, RegGAN, RegGANConfig, build_reggan, pad_for_patches
 from faceedit.pixels import RGB_TO_YCC
 from faceedit.train.critic import adam
-from faceedit.train.loop import CropSet, LoopConfig, MethodTrainer, TrainData
+from faceedit.train.crops import CropSet, TrainData
+from faceedit.train.loop import LoopConfig
+from faceedit.train.trainer import MethodTrainer
 from faceedit.train.losses import (
     build_perceptual_loss,
     feature_matching_loss,
@@ -319,9 +321,9 @@ class RegGANTrainer(MethodTrainer):
         pairs = expression_pairs([r for d in datasets for r in d.rows])
         stage = None
         if cfg.prior:
-            from faceedit.train.prior import load_stage_prior
+            from faceedit.train.staging import load_training_stage
 
-            stage = load_stage_prior(cfg.prior)
+            stage = load_training_stage(cfg.prior)
         targets = sorted(pairs)
         generator = torch.Generator().manual_seed(cfg.seed)
         train, test, luma, fit_pairs, counts = [], [], [], {}, {}
@@ -454,7 +456,7 @@ def _sources(stage, pairs: list[tuple[dict, dict]], channels: int, size: int) ->
     without a stage the neutral crop."""
     if stage is None:
         return _stack([p[0] for p in pairs], channels, size)
-    from faceedit.train.prior import paired_inputs
+    from faceedit.train.staging import paired_inputs
 
     return paired_inputs(stage, pairs, channels, size)
 

@@ -1,5 +1,5 @@
-"""faceedit prepare (detect + align once into a dataset), the shared-data presets, and the data
-helpers training reads them with."""
+"""faceedit prepare (faceedit.train.prepare): detect and align once into a dataset, resume after
+an interruption, bad files reported, label folders, CSV labels and paired presets."""
 
 import errno
 import json
@@ -12,9 +12,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from faceedit.cli import app
+from faceedit.data import expression_pairs, load_crop, open_dataset
 from faceedit.errors import UsageError
-from faceedit.train.data import expression_pairs, holdout_subjects, load_crop, open_dataset
-from faceedit.train.presets import PRESETS, yaleb_lighting
 
 runner = CliRunner()
 
@@ -155,63 +154,6 @@ def test_prepare_from_a_csv_with_several_label_columns(tmp_path, astronaut):
     bad.write_text("path,label\na.png,happy\n")
     r = runner.invoke(app, ["prepare", str(raw), "--csv", str(bad), "-o", str(tmp_path / "ds2")])
     assert r.exit_code == 2 and "needs a 'file' column" in r.stderr
-
-
-def test_holdout_is_seeded_and_by_subject():
-    subjects = [f"s{i}" for i in range(10)]
-    held = holdout_subjects(subjects, 0.2, seed=0)
-    assert len(held) == 2 and held == holdout_subjects(reversed(subjects), 0.2, seed=0)
-    assert held != holdout_subjects(subjects, 0.2, seed=1) or len(held) == 10
-
-
-def test_yaleb_lighting_groups():
-    assert yaleb_lighting(60, 20) == "left" and yaleb_lighting(-60, 20) == "right"
-    assert yaleb_lighting(0, 45) == "top" and yaleb_lighting(0, -35) == "bottom"
-    assert yaleb_lighting(5, -10) == "front"
-
-
-@pytest.mark.shared_data
-def test_presets_read_the_shared_layouts(shared_data):
-    counts = {}
-    for name in ("london", "jaffe", "yale", "yaleb"):
-        samples = list(PRESETS[name](shared_data / name))
-        counts[name] = len(samples)
-        assert all(Path(s.path).exists() and s.subject for s in samples)
-    assert counts == {"london": 172, "jaffe": 213, "yale": 163, "yaleb": 2452}
-    yale = list(PRESETS["yale"](shared_data / "yale"))
-    assert not any(s.subject == "yale-subject04" and s.labels.get("expression") == "sad" for s in yale)
-    lights = {s.labels["lighting"] for s in PRESETS["yaleb"](shared_data / "yaleb")}
-    assert lights == {"front", "left", "right", "top", "bottom", "ambient"}
-
-
-def _row(pair, role, **labels):
-    return {"pair": pair, "role": role, "labels": labels, "file": f"{pair}-{role}-{sorted(labels.items())}"}
-
-
-def test_condition_pairs_match_expected_labels_and_keep_the_others():
-    from faceedit.train.data import condition_pairs
-
-    rows = [
-        # a Yale B-like group: front-lit source, lit targets (all neutral)
-        _row("b", "source", expression="neutral", lighting="front"),
-        _row("b", "target", expression="neutral", lighting="left"),
-        _row("b", "target", expression="neutral", lighting="left"),
-        _row("b", "target", expression="neutral", lighting="front"),
-        # a London-like group: no lighting labels (= front)
-        _row("l", "source", expression="neutral"),
-        _row("l", "target", expression="happy"),
-        # a Yale-like left-lit neutral photo with no role is never a source or a target
-        _row("y", None, expression="neutral", lighting="left"),
-        _row("y", "source", expression="neutral"),
-    ]
-    left = condition_pairs(rows, {"lighting": "left"})  # expression kept: neutral
-    assert [(s["pair"], t["labels"]["lighting"]) for s, t in left] == [("b", "left"), ("b", "left")]
-    happy_front = condition_pairs(rows, {"expression": "happy", "lighting": "front"})
-    assert [(s["pair"], t["labels"]["expression"]) for s, t in happy_front] == [("l", "happy")]
-    assert condition_pairs(rows, {"expression": "happy"}) == happy_front  # missing lighting reads as front
-    assert condition_pairs(rows, {"expression": "happy", "lighting": "left"}) == []
-    # nothing to edit: the source already shows the expected labels
-    assert condition_pairs(rows, {"expression": "neutral", "lighting": "front"}) == []
 
 
 @pytest.mark.parametrize("size", ["0", "-3", "8", "5000"])
