@@ -67,6 +67,14 @@ def tiny_ckpt(tmp_path_factory) -> str:
 
 
 @pytest.fixture
+def paired_dataset(tmp_path) -> Path:
+    """A small prepared dataset of (neutral, happy) pairs, 6 subjects (tests/_datasets.py)."""
+    from _datasets import make_dataset
+
+    return make_dataset(tmp_path / "ds", subjects=6, paired=True)
+
+
+@pytest.fixture
 def plugin_env(monkeypatch):
     """Environment for subprocess CLI runs that need the tiny test model."""
     env = dict(os.environ)

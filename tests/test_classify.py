@@ -12,7 +12,8 @@ from PIL import Image
 from faceedit.analysis.classify import Classifier, build_classifier, classification_metrics, load_classifier
 from faceedit.analysis.store import analysis_available, save_analysis
 from faceedit.errors import CheckpointError
-from faceedit.train.analysis import analysis_trainer, with_flips
+from faceedit.train.analysis.classifier import with_flips
+from faceedit.train.analysis.kinds import analysis_trainer
 from faceedit.train.loop import LoopConfig, train_and_export
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,7 +146,7 @@ def test_train_analysis_writes_a_run_folder_and_resumes_bit_identically(tmp_path
 
     from faceedit.cli import app
     from faceedit.models.checkpoint import load_checkpoint
-    from faceedit.train.analysis import LightingTrainer
+    from faceedit.train.analysis.classifier import LightingTrainer
 
     data = _toy_dataset(tmp_path / "toy")
     runner = CliRunner()

@@ -16,7 +16,7 @@ from faceedit.analysis.identity import (
 )
 from faceedit.analysis.store import analysis_available, save_analysis
 from faceedit.errors import CheckpointError
-from faceedit.train.analysis import analysis_trainer
+from faceedit.train.analysis.kinds import analysis_trainer
 from faceedit.train.loop import LoopConfig, train_and_export
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,7 +138,7 @@ def _to_tensor(rgb: np.ndarray) -> torch.Tensor:
 def test_shipped_identity_astronaut_jittered_closer_than_another_face(astronaut):
     if not analysis_available("identity"):
         pytest.skip("weights/identity.safetensors absent")
-    from faceedit.train.analysis import jitter
+    from faceedit.train.analysis.common import jitter
     from faceedit.faces.align import align_face
     from faceedit.faces.detectors import get_detector
     from faceedit.faces.types import CropTemplate

@@ -196,7 +196,7 @@ def _synthetic_dataset(root, name: str, n_subjects: int, rng) -> "object":
 def test_train_and_export_end_to_end(tmp_path):
     from faceedit.analysis.parser import load_parser
     from faceedit.analysis.store import analysis_meta
-    from faceedit.train.analysis import analysis_trainer
+    from faceedit.train.analysis.kinds import analysis_trainer
     from faceedit.train.loop import LoopConfig, train_and_export
 
     rng = np.random.default_rng(0)

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from faceedit.analysis import quality as Q
-from faceedit.train.analysis import natural_variation
+from faceedit.train.analysis.quality import natural_variation
 
 
 def _faces(b: int = 3, c: int = 3, size: int = 48) -> torch.Tensor:

@@ -37,7 +37,7 @@ for most artefacts to be visible (mean of the central 80x80 px below -0.6 in [-1
 level ~51; 31 % of Extended Yale B, almost nothing elsewhere) are left out of training and
 evaluation: their labels would be wrong, so Q's score on such crops means little. Real crops are
 augmented with flips, a mild similarity jitter and natural white-balance / saturation changes
-(``faceedit.train.analysis.natural_variation``) so that a photo's colour balance is not mistaken
+(``faceedit.train.analysis.quality.natural_variation``) so that a photo's colour balance is not mistaken
 for a colour cast.
 
 The network (:class:`QualityNet`) is a :class:`~faceedit.analysis.nets.SmallResNet` body over
