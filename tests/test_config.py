@@ -2,11 +2,12 @@
 
 * every registered model is built from a typed config (``faceedit.models.base.ModelConfig``) that
   refuses an unknown key by its name and uses the same key names as the others;
-* old key names in a checkpoint header (or a config) still load, mapped in one place;
+* a config or a header with a key of another name is refused by its name (no old names);
 * the config is captured into the header by the save path, not written by each trainer;
 * shipped weights are described by ``weights/manifest.json`` (file, sha256, texts), which the
-  registry reads and verifies against; vocabularies come from the checkpoint header, so a
-  retrained model with other targets ships by ``--update-manifest``, without editing code.
+  registry reads and verifies against; vocabularies, template and paste settings come from the
+  checkpoint header, so a retrained model with other targets ships by ``--update-manifest``,
+  without editing code.
 """
 
 from __future__ import annotations
@@ -23,27 +24,23 @@ from faceedit.faces.types import CropTemplate
 from faceedit.models import registry
 from faceedit.models.base import ConfigError, ModelConfig
 from faceedit.models.checkpoint import (
-    RENAMED_CONFIG_KEYS,
     file_sha256,
     read_meta,
     save_checkpoint,
     save_model,
 )
 from faceedit.models.legan import LEGANConfig, build_legan
-from faceedit.models.registry import (
-    ARCHS,
+from faceedit.models.hub import resolve_weights, weights_present
+from faceedit.models.loading import list_models, load_model
+from faceedit.models.manifest import update_manifest
+from faceedit.models.registry import ARCHS, ModelSpec, get_spec, model_names, register_model
+from faceedit.weights import (
     MANIFEST_FILE,
-    ModelSpec,
-    get_spec,
-    list_models,
-    load_model,
-    model_names,
+    installed_weights_dir,
+    manifest_paths,
     read_manifest,
-    register_model,
-    resolve_weights,
-    update_manifest,
+    shipped_file,
     weights_dir,
-    weights_present,
 )
 
 NAMES = model_names()
@@ -84,11 +81,9 @@ def test_unknown_config_key_refused_by_name(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_one_key_name_per_thing(name):
-    """No model config uses a name that another calls by a different one, nor an old name."""
+    """No model config uses a name that another calls by a different one."""
     cls = type(ARCHS[get_spec(name).arch](_shipped_config(name)).cfg)
     keys = set(cls.keys())
-    old = set(RENAMED_CONFIG_KEYS.get(cls.arch, {}))
-    assert not keys & old, f"{cls.__name__} uses old key names {sorted(keys & old)}"
     if name != "stage":  # the stage works on the photo; every network has a crop size
         assert {"image_size", "channels"} <= keys
     # a first width and a cap on widths are called the same in every network that has them
@@ -112,34 +107,25 @@ def test_config_round_trip_and_replace():
 
 
 # --------------------------------------------------------------------------------------------
-# Old key names
+# One name per key
 # --------------------------------------------------------------------------------------------
 
 
-def _old_legan_checkpoint(path: Path) -> torch.nn.Module:
-    """A LEGAN checkpoint written with the key names of before the rename."""
-    torch.manual_seed(0)
-    model = build_legan(TINY_LEGAN).eval()
-    old = {"size": 32, "channels": 1, "expressions": ["happy", "neutral"], "lighting": ["front", "left"],
-           "default_lighting": "front", "dim": 4, "max_dim": 8, "n_down": 2, "n_res": 1, "norm": "instance",
-           "fuse_image": False, "upsample": "pixelshuffle", "residual": False}
-    save_checkpoint(path, model.state_dict(), {
-        "arch": "legan", "config": old, "template": TEMPLATE, "channels": 1,
-        "conditions": {"targets": ["happy", "neutral"], "expression": ["happy", "neutral"],
-                       "lighting": ["front", "left"]}}, dtype=None)
-    return model
+def test_old_key_names_are_unknown_keys(tmp_path):
+    """A header or a config with a key under another name is refused, by that name."""
+    from faceedit.models.reggan import build_reggan
 
-
-def test_old_key_names_in_a_header_still_load(tmp_path):
+    model = build_legan(TINY_LEGAN)
     path = tmp_path / "old.safetensors"
-    original = _old_legan_checkpoint(path)
-    meta = read_meta(path)
-    assert meta.config == original.config  # read in the new names
-    loaded = load_model(path)
-    assert loaded.model.cfg == original.cfg and loaded.model.config["base_channels"] == 4
-    x = torch.rand(1, 1, 32, 32) * 2 - 1
-    torch.testing.assert_close(loaded.model.edit(x, "happy", lighting="left"),
-                               original.edit(x, "happy", lighting="left"))
+    config = {("size" if k == "image_size" else k): v for k, v in model.config.items()}
+    save_checkpoint(path, model.state_dict(), {"arch": "legan", "config": config, "template": TEMPLATE,
+                                               "channels": 1, "conditions": {"targets": model.targets()}})
+    with pytest.raises(CheckpointError, match="unknown LEGAN config key 'size'"):
+        load_model(path)
+    with pytest.raises(ConfigError, match="unknown RegGAN config key 'size'"):
+        build_reggan({"size": 32})
+    with pytest.raises(KeyError):
+        model.config["size"]
 
 
 def test_unknown_key_in_a_header_named_on_load(tmp_path):
@@ -152,25 +138,14 @@ def test_unknown_key_in_a_header_named_on_load(tmp_path):
         load_model(path)
 
 
-def test_old_key_names_in_code_read_the_new_ones():
-    from faceedit.models.reggan import build_reggan
-
-    model = build_reggan({"size": 32, "base_channels": 8, "max_channels": 8, "attention_channels": 8,
-                          "n_latent": 1, "hourglass_depth": 1})
-    assert model.cfg.image_size == 32 and "size" not in model.config
-    assert model.config["size"] == 32  # an old name read from a config dict gives the new key's value
-    with pytest.raises(ConfigError, match="both 'size' and its new name 'image_size'"):
-        build_reggan({"size": 32, "image_size": 32})
-    with pytest.raises(KeyError):
-        model.config["bogus"]
-
-
-def test_trainer_config_maps_old_names_and_refuses_unknown_keys():
+def test_trainer_config_refuses_unknown_keys():
+    from faceedit.train.config import trainer_config
     from faceedit.train.legan import LEGANTrainer
-    from faceedit.train.loop import trainer_config
 
-    assert trainer_config(LEGANTrainer, {"dim": 8, "max_dim": 16, "d_dim": 8}) == {
-        "base_channels": 8, "max_channels": 16, "d_channels": 8}
+    assert trainer_config(LEGANTrainer, {"base_channels": 8, "d_channels": 8}) == {
+        "base_channels": 8, "d_channels": 8}
+    with pytest.raises(ConfigError, match="unknown LEGAN config key 'dim'"):
+        trainer_config(LEGANTrainer, {"dim": 8})
     with pytest.raises(ConfigError, match="unknown LEGAN config key 'lambda_bogus'"):
         trainer_config(LEGANTrainer, {"lambda_bogus": 1.0})
 
@@ -199,26 +174,38 @@ def test_save_path_writes_the_models_own_config(tmp_path):
 
 
 def test_manifest_lists_exactly_the_shipped_files():
-    folder = registry._installed_weights_dir()
+    folder = installed_weights_dir()
     entries = read_manifest(folder / MANIFEST_FILE)
     assert sorted(entries) == sorted(NAMES)  # every registered model is shipped, nothing else
     for name, entry in entries.items():
         spec = get_spec(name)
         path = folder / entry["file"]
-        assert path.is_file() and file_sha256(path) == entry["sha256"] == spec.weights.sha256
+        assert path.is_file() and file_sha256(path) == entry["sha256"] == spec.source.sha256
         assert (folder / entry["card"]).is_file() and entry["license"] and entry["description"]
         assert read_meta(path).arch == spec.arch
         assert spec.description == entry["description"] and spec.license == entry["license"]
-    # every edit-model checkpoint in the folder is listed (the analysis and detector networks
-    # are not registry models)
-    listed = {e["file"] for e in entries.values()}
-    for path in folder.glob("*.safetensors"):
-        try:
-            arch = read_meta(path).arch
-        except CheckpointError:  # the detector networks carry no faceedit header
-            continue
-        if arch in ARCHS:
-            assert path.name in listed, f"{path.name} is not in {MANIFEST_FILE}"
+    # every other shipped file (analysis and detector networks, mouth bank, shading) is in the
+    # files section, its sha256 that of the file; together the two list the whole folder
+    files = read_manifest(folder / MANIFEST_FILE, "files")
+    for name, entry in files.items():
+        path = shipped_file(name)
+        assert path == folder / entry["file"] and file_sha256(path) == entry["sha256"], name
+        assert (folder / entry["card"]).is_file() and entry["license"] and entry["description"], name
+    listed = {e["file"] for e in [*entries.values(), *files.values()]}
+    assert listed == {p.name for p in folder.glob("*.safetensors")}
+
+
+def test_every_consumer_finds_its_weights_through_the_manifest(monkeypatch, tmp_path):
+    """The analysis networks, the detectors, the mouth bank and the shading model are looked up
+    by name (faceedit.weights.shipped_file) in the one weights folder (FACEEDIT_WEIGHTS)."""
+    from faceedit.analysis.store import analysis_path
+    from faceedit.faces.detectors import mediapipe
+
+    monkeypatch.setenv("FACEEDIT_WEIGHTS", str(tmp_path))
+    assert analysis_path("expression") == tmp_path / "expression.safetensors"
+    assert "missing from " + str(tmp_path) in (mediapipe.mediapipe_status() or "")
+    with pytest.raises(CheckpointError, match="no weights manifest lists 'nothing'"):
+        shipped_file("nothing")
 
 
 def test_no_hashes_or_vocabularies_written_in_the_model_modules():
@@ -255,9 +242,9 @@ def isolated(monkeypatch, tmp_path):
 
 
 def _register_shipped(name: str = "mine") -> ModelSpec:
-    """Registered as a method module registers its shipped model: no weights, no vocabularies."""
-    return register_model(ModelSpec(name=name, method="LEGAN", arch="legan", template=TEMPLATE,
-                                    channels=1, color_match=False))
+    """Registered as a method module registers its shipped model: no weights, nothing the header
+    holds."""
+    return register_model(ModelSpec(name=name, method="LEGAN", arch="legan"))
 
 
 def _export(folder: Path, targets: list[str], seed: int = 0, name: str = "mine") -> tuple[Path, torch.nn.Module]:
@@ -287,7 +274,7 @@ def test_manifest_sha_mismatch_is_the_clear_error_of_before(isolated):
 
 def test_a_shipped_model_missing_from_the_manifest(isolated):
     _register_shipped()
-    with pytest.raises(CheckpointError, match="'mine' is registered as shipped but no weights manifest lists it"):
+    with pytest.raises(CheckpointError, match="no weights manifest lists 'mine' among its models"):
         get_spec("mine")
 
 
@@ -308,9 +295,10 @@ def test_retrained_model_ships_without_code(isolated):
     assert entry["sha256"] == file_sha256(path) and entry["file"] == path.name
     assert entry["description"] == "a retrained tiny LEGAN" and entry["card"] == "mine.md"
     assert get_spec("mine").targets == ["happy", "sad", "wink"]
-    assert spec.conditions == {"expression": ["happy", "sad", "wink"], "lighting": ["front", "left"]}
+    assert get_spec("mine").conditions == {"expression": ["happy", "sad", "wink"], "lighting": ["front", "left"]}
+    assert spec.targets is None  # the registration holds nothing of the header
     loaded = load_model("mine")
-    assert loaded.model.targets() == ["happy", "sad", "wink"] and loaded.spec is spec
+    assert loaded.model.targets() == ["happy", "sad", "wink"] and loaded.spec == get_spec("mine")
     by_path = load_model(str(path))
     assert by_path.spec.targets == ["happy", "sad", "wink"] and by_path.model.cfg == first.cfg
 
@@ -319,7 +307,7 @@ def test_retrained_model_ships_without_code(isolated):
     with pytest.raises(CheckpointError, match="sha256 mismatch"):
         load_model("mine")
     # ...until the manifest says so; no code changes
-    from faceedit.models.registry import main
+    from faceedit.models.manifest import main
 
     assert main(["--update-manifest", str(path)]) == 0
     assert json.loads((isolated / MANIFEST_FILE).read_text())["models"]["mine"]["sha256"] == file_sha256(path)
@@ -331,14 +319,13 @@ def test_retrained_model_ships_without_code(isolated):
 
 def test_update_manifest_checks_the_registered_architecture(isolated):
     path, _ = _export(isolated, ["happy", "neutral"])
-    register_model(ModelSpec(name="mine", method="LEGAN", arch="legan", template=CropTemplate(size=64),
-                             channels=1))
-    with pytest.raises(CheckpointError, match="template"):
+    register_model(ModelSpec(name="mine", method="RegGAN", arch="reggan"))
+    with pytest.raises(CheckpointError, match="architecture 'legan' \\(registry: 'reggan'\\)"):
         update_manifest(path)
     assert not (isolated / MANIFEST_FILE).exists()
 
 
 def test_folder_manifest_overrides_the_shipped_one_entry_by_entry(isolated):
-    paths = registry.manifest_paths()
-    assert paths[0] == isolated / MANIFEST_FILE and paths[-1] == registry._installed_weights_dir() / MANIFEST_FILE
+    paths = manifest_paths()
+    assert paths[0] == isolated / MANIFEST_FILE and paths[-1] == installed_weights_dir() / MANIFEST_FILE
     assert weights_dir() == isolated

@@ -18,7 +18,8 @@ from faceedit.faces.types import CropTemplate
 from faceedit.models.eggan import build_eggan, prototype_targets
 from faceedit.train import eggan as tr
 from faceedit.train.data import open_dataset
-from faceedit.train.loop import LoopConfig, load_train_data, run
+from faceedit.train.crops import load_train_data
+from faceedit.train.loop import LoopConfig, run
 
 SIZE = 32
 TINY_MODEL = {"image_size": SIZE, "latent_dim": 16, "enc_channels": [8, 8, 16, 16, 16], "gen_channels": 32,
@@ -329,7 +330,7 @@ def exported(data, tmp_path_factory):
 
 
 def test_checkpoint_round_trip(exported):
-    from faceedit.models.registry import load_model
+    from faceedit.models.loading import load_model
 
     t, path = exported
     loaded = load_model(path)
@@ -358,7 +359,8 @@ def test_alpha_zero_photo_edit_is_the_input(exported, astronaut):
 
 def test_registered_spec():
     from faceedit.models.checkpoint import read_meta
-    from faceedit.models.registry import get_spec, resolve_weights
+    from faceedit.models.registry import get_spec
+    from faceedit.models.hub import resolve_weights
 
     spec = get_spec("eggan")
     header = read_meta(resolve_weights(spec))  # the targets live in the checkpoint header

@@ -16,7 +16,8 @@ from faceedit.models.layers import InterpUp, PixelShuffleUp, ResidualBlock
 from faceedit.models.legan import build_legan
 from faceedit.train.data import open_dataset
 from faceedit.train.legan import LEGANTrainer, hull_masks
-from faceedit.train.loop import LoopConfig, load_train_data, run
+from faceedit.train.crops import load_train_data
+from faceedit.train.loop import LoopConfig, run
 
 TINY_MODEL = {"image_size": 32, "channels": 1, "targets": ["happy", "neutral"], "lighting": ["front", "left"],
               "default_lighting": "front", "base_channels": 8, "max_channels": 16, "n_down": 2, "n_res": 1}
@@ -183,7 +184,7 @@ def test_the_editor_gives_legan_the_lighting_classifier_for_keep(monkeypatch):
     """Models sit below the analysis networks: the Editor hands LEGAN its lighting estimator."""
     import faceedit.analysis.classify as classify
     from faceedit.api import Editor
-    from faceedit.models.registry import LoadedModel
+    from faceedit.models.loading import LoadedModel
 
     calls = []
 
@@ -208,7 +209,9 @@ def test_eval_conditions_and_registry_spec():
             "expect": {"expression": "neutral", "lighting": "right"}} in conds
     assert len(conds) == 2 + 2
     from faceedit.models.checkpoint import read_meta
-    from faceedit.models.registry import get_spec, list_models, resolve_weights
+    from faceedit.models.registry import get_spec
+    from faceedit.models.loading import list_models
+    from faceedit.models.hub import resolve_weights
 
     spec = get_spec("legan")
     header = read_meta(resolve_weights(spec))  # the vocabularies live in the checkpoint header
@@ -304,7 +307,7 @@ def test_identity_and_quality_losses_with_stand_ins(datasets, monkeypatch):
 def test_run_export_reload_and_edit_the_astronaut(tmp_path, datasets, astronaut):
     from faceedit.api import Editor
     from faceedit.faces.types import CropTemplate
-    from faceedit.models.registry import load_model
+    from faceedit.models.loading import load_model
     from faceedit.train.export import export_model
 
     cfg = LoopConfig(steps=1, ckpt_every=0, sample_every=0, log_every=1, progress=False)

@@ -19,11 +19,12 @@ from faceedit.faces.parsing import CLASSES
 from faceedit.faces.types import CropTemplate
 from faceedit.models.layers import EncoderDecoder
 from faceedit.models.lssl import LSSL, LSSLGenerator
-from faceedit.models.registry import load_model
+from faceedit.models.loading import load_model
 from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.train.data import open_dataset
 from faceedit.train.export import export_model
-from faceedit.train.loop import LoopConfig, load_train_data, run
+from faceedit.train.crops import load_train_data
+from faceedit.train.loop import LoopConfig, run
 from faceedit.train.lssl import LSSLTrainer
 
 SIZE = 32

@@ -9,8 +9,10 @@ import re
 import pytest
 
 from faceedit.errors import UsageError
-from faceedit.models import checkpoint, registry
-from faceedit.models.registry import model_names, model_options
+from faceedit.models import checkpoint, loading
+from faceedit.models.hub import resolve_weights
+from faceedit.models.options import model_options
+from faceedit.models.registry import get_spec, model_names
 from test_apply import run
 
 NAMES = model_names()
@@ -65,7 +67,7 @@ def test_unknown_target_and_stage_are_refused(name):
 def test_declaration_agrees_with_the_loaded_model(name):
     """The pre-load description (declaration + headers) is what the loaded model takes."""
     from faceedit.api import Editor
-    from faceedit.pipeline import ApplyOptions
+    from faceedit.apply_options import ApplyOptions
 
     before = model_options(name)
     editor = Editor.from_pretrained(name, device="cpu")
@@ -84,9 +86,9 @@ def test_declaration_agrees_with_the_loaded_model(name):
 
 
 def test_a_checkpoint_path_is_described_from_its_header():
-    path = registry.resolve_weights(registry.get_spec("legan"), allow_download=False)
+    path = resolve_weights(get_spec("legan"), allow_download=False)
     o = model_options(str(path))
-    assert o.lighting == registry.get_spec("legan").conditions["lighting"]
+    assert o.lighting == get_spec("legan").conditions["lighting"]
     with pytest.raises(UsageError, match="not a lighting class of model legan"):
         o.check({"lighting": "sideways"})
 
@@ -98,7 +100,7 @@ def test_apply_refuses_a_lighting_class_before_loading_weights(tmp_path, monkeyp
     from faceedit.api import Editor
 
     monkeypatch.setattr(checkpoint, "load_checkpoint", no_loading)
-    monkeypatch.setattr(registry, "load_checkpoint", no_loading)
+    monkeypatch.setattr(loading, "load_checkpoint", no_loading)
     monkeypatch.setattr(Editor, "from_pretrained", classmethod(no_loading))
     code, _, stderr = run("apply", "-m", "reggan", "--lighting", "bogus", "-t", "happy",
                           tmp_path / "x.jpg", "-o", tmp_path / "out")

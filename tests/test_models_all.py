@@ -22,14 +22,9 @@ from faceedit.cli import app
 from faceedit.models import registry
 from faceedit.models.checkpoint import save_checkpoint
 from faceedit.models.layers import prepare_input
-from faceedit.models.registry import (
-    LoadedModel,
-    get_spec,
-    load_model,
-    model_names,
-    resolve_weights,
-    weights_present,
-)
+from faceedit.models.hub import resolve_weights, weights_present
+from faceedit.models.loading import LoadedModel, load_model
+from faceedit.models.registry import get_spec, model_names
 
 NAMES = model_names()
 # A target every registered model has, and one the astronaut (who already smiles) visibly changes

@@ -1,4 +1,4 @@
-"""The stage as a training-time operator (faceedit.train.prior): it reproduces the stage's own
+"""The stage as a training-time operator (faceedit.train.staging): it reproduces the stage's own
 edit of a photo, leaves crops alone where no target is given, undoes its warp on the way back,
 and every method's trainer attaches it and trains on it."""
 
@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from faceedit.faces.warp import face_grid
-from faceedit.models.registry import get_spec, weights_present
+from faceedit.models.registry import get_spec
+from faceedit.models.hub import weights_present
 
 from _imgs import astronaut
 
@@ -41,11 +42,11 @@ def _face():
 
 
 def _prior(expressions=("neutral", "happy", "surprised"), lighting=("front", "left")):
-    from faceedit.train.prior import StagePrior, load_stage_prior
+    from faceedit.train.staging import TrainingStage, load_training_stage
 
     crop, lm = _face()
     rows = [{"labels": {"expression": "neutral"}, "subject": "a"}]
-    return StagePrior(load_stage_prior(), rows, torch.tensor(lm[None], dtype=torch.float32), SIZE,
+    return TrainingStage(load_training_stage(), rows, torch.tensor(lm[None], dtype=torch.float32), SIZE,
                       list(expressions), list(lighting)), crop, lm
 
 
@@ -71,7 +72,7 @@ def test_forward_reproduces_the_stage_edit(target, light):
     resampling (bilinear vs the photo path's bicubic) and the shading's landmarks and colour (R, G
     and B scaled here, the luma there, and the stage looks for a scene beside the head), outside
     the mouth (the stage cuts the lips and paints real teeth there; the operator does not: see
-    faceedit/train/prior.py)."""
+    faceedit/train/staging.py)."""
     import cv2
 
     prior, crop, lm = _prior()
@@ -112,13 +113,13 @@ def test_paired_inputs_follow_the_target_geometry(tmp_path):
     mouth map, the input is the crop itself."""
     from PIL import Image
 
-    from faceedit.train.prior import load_stage_prior, paired_inputs
+    from faceedit.train.staging import load_training_stage, paired_inputs
 
     crop, lm = _face()
     Image.fromarray(crop).save(tmp_path / "a.png")
     row = {"dataset": str(tmp_path), "file": "a.png", "landmarks": lm.tolist(),
            "labels": {"expression": "keep-as-is"}}
-    out = paired_inputs(load_stage_prior(), [(row, row)], 3, SIZE)
+    out = paired_inputs(load_training_stage(), [(row, row)], 3, SIZE)
     assert out.shape == (1, 3, SIZE, SIZE)
     assert (out[0] - _tensor(crop)[0]).abs().max() < 1 / 127.5 + 1e-6
 
@@ -127,7 +128,7 @@ def test_trainers_attach_the_prior_and_index_both_splits(tmp_path):
     """The loop numbers held-out rows after the training rows, so the prior (built over both)
     finds the right face for a sample batch as for a training batch."""
     from faceedit.train.data import open_dataset
-    from faceedit.train.loop import load_train_data
+    from faceedit.train.crops import load_train_data
 
     from _datasets import make_dataset
 
@@ -149,7 +150,7 @@ def _tiny_legan_run(tmp_path, name, prior, init=None, steps=1, **extra):
     ds = open_dataset(make_dataset(tmp_path / "d", subjects=6, labels=("neutral", "happy"), size=32, grey=True))
     cfg = LoopConfig(steps=steps, batch_size=4, ckpt_every=0, sample_every=0, progress=False, prior=prior,
                      init=init)
-    config = {"image_size": 32, "dim": 8, "max_dim": 16, "n_res": 1, "d_dim": 8, "d_max_dim": 32,
+    config = {"image_size": 32, "base_channels": 8, "max_channels": 16, "n_res": 1, "d_channels": 8, "d_max_channels": 32,
               "n_critic": 1, "lambda_id": 0.0, "lambda_qual": 0.0, "residual": True, **extra}
     return run(LEGANTrainer, [ds], tmp_path / name, cfg, config).trainer
 

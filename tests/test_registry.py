@@ -1,4 +1,5 @@
-"""Registry: names and paths to loaded models, weight sources (shipped, path, Hub), listing."""
+"""Registry and loading: names and paths to loaded models, weight sources (shipped, path, Hub),
+listing."""
 
 from __future__ import annotations
 
@@ -18,19 +19,10 @@ from faceedit.faces.types import CropTemplate
 from faceedit.models import registry
 from faceedit.models.base import EditModel
 from faceedit.models.checkpoint import save_checkpoint
-from faceedit.models.registry import (
-    ModelSpec,
-    WeightSource,
-    get_spec,
-    list_models,
-    load_model,
-    register_arch,
-    register_model,
-    resolve_weights,
-    spec_from_path,
-    weights_dir,
-    weights_present,
-)
+from faceedit.models.hub import WeightSource, resolve_weights, weights_present
+from faceedit.models.loading import list_models, load_model
+from faceedit.models.registry import ModelSpec, get_spec, register_arch, register_model, spec_from_path
+from faceedit.weights import weights_dir
 
 TARGETS = ["a", "b"]
 TEMPLATE = CropTemplate(size=16, eye_dist=0.3, eye_y=0.42)
@@ -92,8 +84,6 @@ def spec(name="tiny", weights=None, **kw) -> ModelSpec:
         "method": "test",
         "arch": "test-tiny",
         "description": "tiny test model",
-        "targets": TARGETS,
-        "template": TEMPLATE,
         "license": "CC0-1.0",
         **kw,
     }
@@ -132,7 +122,7 @@ def test_load_by_name_verifies_sha(tiny, tmp_path):
     original, sha = make_checkpoint(folder / "tiny.safetensors")
     register_model(spec(weights=WeightSource.shipped("tiny.safetensors", sha256=sha)))
     lm = load_model("tiny")
-    assert lm.spec is get_spec("tiny") and lm.path == str(folder / "tiny.safetensors")
+    assert lm.spec == get_spec("tiny") and lm.path == str(folder / "tiny.safetensors")
     assert_same_edits(lm.model, original)
 
     registry.REGISTRY["tiny"] = spec(
@@ -161,10 +151,28 @@ def test_default_config_is_overridden_by_checkpoint(tiny, tmp_path):
 
 
 def test_registered_spec_must_match_checkpoint(tiny, tmp_path):
-    make_checkpoint(tmp_path / "weights" / "tiny.safetensors", targets=["b", "a"])
-    register_model(spec())
-    with pytest.raises(CheckpointError, match=r"does not match model 'tiny': targets \['b', 'a'\]"):
+    make_checkpoint(tmp_path / "weights" / "tiny.safetensors")
+    register_arch("test-other")(TinyEdit)
+    register_model(spec(arch="test-other"))
+    with pytest.raises(CheckpointError, match=r"does not match model 'tiny': architecture 'test-tiny' "
+                       r"\(registry: 'test-other'\)"):
         load_model("tiny")
+
+
+def test_settings_come_from_the_header_by_name_and_by_path(tiny, tmp_path):
+    """Targets, template, channels and the paste settings are the header's alone: a model loaded
+    by name and the same file by path get the same ones."""
+    path = tmp_path / "weights" / "tiny.safetensors"
+    make_checkpoint(path, delta_smooth=2.5, stage="a-stage", channels=3)
+    register_model(spec())
+    by_name, by_path = load_model("tiny").spec, load_model(path).spec
+    keys = ("targets", "conditions", "template", "channels", "color_match", "delta_smooth", "stage")
+    assert {k: getattr(by_name, k) for k in keys} == {k: getattr(by_path, k) for k in keys} == {
+        "targets": TARGETS, "conditions": {}, "template": TEMPLATE, "channels": 3,
+        "color_match": False, "delta_smooth": 2.5, "stage": "a-stage"}
+    assert get_spec("tiny").delta_smooth == 2.5  # a header read, before any loading
+    with pytest.raises(TypeError):
+        ModelSpec(name="x", method="m", arch="test-tiny", color_match=True)  # never given in code
 
 
 def test_unknown_arch_and_state_mismatch(tiny, tmp_path):
@@ -333,11 +341,11 @@ def test_list_models_rows(tiny, tmp_path):
         {
             "name": "absent",
             "method": "test",
-            "targets": TARGETS,
+            "targets": [],  # in the header: not known before the weights come
             "conditions": {},
-            "options": None,  # no weights here: not known before they come
-            "image_size": 16,
-            "channels": 3,
+            "options": None,
+            "image_size": None,
+            "channels": None,
             "weights": str(tmp_path / "absent.safetensors"),
             "present": False,
             "file_size_bytes": None,
@@ -356,11 +364,10 @@ def method_package(monkeypatch, tmp_path):
     (pkg / "good.py").write_text(
         textwrap.dedent(
             """
-            from faceedit.faces.types import CropTemplate
-            from faceedit.models.registry import ModelSpec, WeightSource, register_model
+            from faceedit.models.hub import WeightSource
+            from faceedit.models.registry import ModelSpec, register_model
 
             register_model(ModelSpec(name="good", method="good", arch="test-tiny", description="",
-                                     targets=["a"], template=CropTemplate(),
                                      weights=WeightSource.shipped("good.safetensors")))
             """
         )
@@ -379,7 +386,7 @@ def test_method_modules_imported_lazily(tiny, method_package, monkeypatch):
     )
     assert f"{method_package}.good" not in sys.modules
     assert [row["name"] for row in list_models()] == ["good"]
-    assert get_spec("good").targets == ["a"]  # imported once, not re-registered
+    assert get_spec("good").method == "good"  # imported once, not re-registered
 
 
 def test_broken_method_module_raises(tiny, method_package, monkeypatch):

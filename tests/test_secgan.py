@@ -18,12 +18,13 @@ from faceedit.analysis.store import save_analysis
 from faceedit.errors import UsageError
 from faceedit.faces.parsing import CLASSES
 from faceedit.faces.types import CropTemplate
-from faceedit.models.registry import load_model
+from faceedit.models.loading import load_model
 from faceedit.models.secgan import SeCGAN, StarGenerator
 from faceedit.models.stargan import KEEP
 from faceedit.train.data import open_dataset
 from faceedit.train.export import export_model
-from faceedit.train.loop import LoopConfig, load_train_data, run
+from faceedit.train.crops import load_train_data
+from faceedit.train.loop import LoopConfig, run
 from faceedit.train.secgan import SeCGANTrainer, landmark_masks
 
 SIZE = 32

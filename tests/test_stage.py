@@ -268,7 +268,8 @@ def test_every_model_moves_the_astronaut_toward_its_target(name, target):
     surprise: on the astronaut's 100-px face about 21 px of brows and 32 px of lips; dlib reads the
     corners of a wide-open mouth wider than the warp put them)."""
     from faceedit.api import Editor
-    from faceedit.models.registry import get_spec, weights_present
+    from faceedit.models.registry import get_spec
+    from faceedit.models.hub import weights_present
 
     if not weights_present(get_spec(name)) or not weights_present(get_spec("stage")):
         pytest.skip(f"weights of {name} or of the stage are not installed")
@@ -359,7 +360,8 @@ def test_apply_stage_end_to_end_keeps_everything_beyond_the_face(tmp_path):
     from typer.testing import CliRunner
 
     from faceedit.cli import app
-    from faceedit.models.registry import get_spec, weights_present
+    from faceedit.models.registry import get_spec
+    from faceedit.models.hub import weights_present
 
     if not weights_present(get_spec("stage")):
         pytest.skip("the stage's weights are not installed")
@@ -431,7 +433,7 @@ def test_attribute_values_parse_like_secgan():
 
 def test_glasses_buffers_round_trip_through_safetensors(tmp_path):
     from faceedit.models.checkpoint import save_checkpoint
-    from faceedit.models.registry import load_model
+    from faceedit.models.loading import load_model
 
     st = glasses_stage()
     meta = {"arch": "stage", "config": st.config, "image_size": 64, "channels": 3,
@@ -479,8 +481,8 @@ def test_a_stage_without_attributes_refuses_glasses(tmp_path):
     from faceedit.api import Editor
     from faceedit.errors import UsageError
     from faceedit.models.checkpoint import save_checkpoint
-    from faceedit.models.registry import load_model
-    from faceedit.pipeline import ApplyOptions
+    from faceedit.models.loading import load_model
+    from faceedit.apply_options import ApplyOptions
 
     st = synthetic_stage()
     assert st.config["attribute_channels"] == {} and st.attributes == []
@@ -529,7 +531,8 @@ def test_shipped_stage_paints_glasses_around_the_eyes_only(tmp_path):
 
     from faceedit.api import Editor
     from faceedit.cli import app
-    from faceedit.models.registry import get_spec, weights_present
+    from faceedit.models.registry import get_spec
+    from faceedit.models.hub import weights_present
 
     if not weights_present(get_spec("stage")):
         pytest.skip("the stage's weights are not installed")
@@ -624,7 +627,8 @@ def test_au_alone_works_on_every_model_and_sets_the_value(name, tmp_path):
     from faceedit.cli import app
     from faceedit.faces.au import AU_IDS
     from faceedit.io.decode import read_image
-    from faceedit.models.registry import get_spec, weights_present
+    from faceedit.models.registry import get_spec
+    from faceedit.models.hub import weights_present
 
     if not weights_present(get_spec(name)) or not weights_present(get_spec("stage")):
         pytest.skip(f"weights of {name} or of the stage are not installed")

@@ -10,7 +10,8 @@ import pytest
 
 from faceedit import log
 from faceedit.api import Editor
-from faceedit.pipeline import ApplyOptions, BatchApplier
+from faceedit.apply_options import ApplyOptions
+from faceedit.pipeline import BatchApplier
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def test_timings_file_from_the_environment(tmp_path):
 def test_loading_one_model_imports_its_method_alone():
     # start-up: `apply -m stage` imports no other method's module (listing them still does)
     code = ("import sys\n"
-            "from faceedit.models.registry import load_model, model_names\n"
+            "from faceedit.models.loading import load_model; from faceedit.models.registry import model_names\n"
             "load_model('stage')\n"
             "print(sorted(m for m in ('eggan', 'legan', 'lssl', 'reggan', 'secgan')\n"
             "             if 'faceedit.models.' + m in sys.modules))\n"

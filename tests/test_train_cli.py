@@ -88,7 +88,7 @@ def test_reggan_resume_keeps_the_runs_settings(tmp_path):
     ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
     run = tmp_path / "run"
     r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(ds), "-o", str(run), "--steps", "1",
-                            "--prior", "none", "--no-eval", *TINY])
+                            "--stage", "none", "--no-eval", *TINY])
     assert r.exit_code == 0, r.stderr
     r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "2", "--no-eval"])
     assert r.exit_code == 0, r.stderr
@@ -100,20 +100,11 @@ def test_reggan_resume_keeps_the_runs_settings(tmp_path):
     assert r.exit_code == 2 and "contradicts" in r.stderr and "lambda_reg=1" in r.stderr
 
 
-def test_reggan_deprecated_options_stand_for_set_keys(tmp_path):
-    """--lambda, --augment and --disc KEY=... still work, as the --set keys they stand for."""
-    from _datasets import make_dataset
-
-    ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
-    run = tmp_path / "run"
-    r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(ds), "-o", str(run), "--steps", "1",
-                            "--prior", "none", "--no-eval", "--disc", "channels=8", "--disc", "n_layers=2",
-                            "--augment", "1", "--lambda", "1", *TINY_ARCH])
-    assert r.exit_code == 0, r.stderr
-    assert "deprecated" in r.stderr and "--set lambda_reg=1.0" in r.stderr
-    config = json.loads((run / "run.json").read_text())["config"]
-    assert {k: config[k] for k in ("d_channels", "d_n_layers", "augment_copies", "lambda_reg")} == {
-        "d_channels": 8, "d_n_layers": 2, "augment_copies": 1, "lambda_reg": 1.0}
+def test_reggan_settings_are_set_keys_only(tmp_path):
+    """RegGAN's settings are --set keys like every method's: there is no --lambda flag."""
+    r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(tmp_path), "-o", str(tmp_path / "run"),
+                            "--lambda", "1"])
+    assert r.exit_code == 2 and "--lambda" in r.stderr
 
 
 @pytest.mark.slow
@@ -125,7 +116,7 @@ def test_reggan_run_folder_is_laid_out_as_every_methods(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEEDIT_PLUGINS", "tiny_trainer")
     ds = make_dataset(tmp_path / "ds", subjects=6, paired=True)
     layouts = {}
-    for name, extra in (("reggan", [*TINY, "--prior", "none"]), ("test-tiny-gan", [])):
+    for name, extra in (("reggan", [*TINY, "--stage", "none"]), ("test-tiny-gan", [])):
         run = tmp_path / name
         r = runner.invoke(app, ["train", "-m", name, "-d", str(ds), "-o", str(run), "--steps", "2",
                                 "--sample-every", "1", "--ckpt-every", "1", *extra])
@@ -138,17 +129,17 @@ def test_reggan_run_folder_is_laid_out_as_every_methods(tmp_path, monkeypatch):
                                  "state.safetensors"]
 
 
-def test_a_run_keeps_its_prior_on_resume(tmp_path, tiny_dataset):
-    """--prior is part of what defines a run: saved in run.json, and a contradicting --prior on
+def test_a_run_keeps_its_stage_on_resume(tmp_path, tiny_dataset):
+    """--stage is part of what defines a run: saved in run.json, and a contradicting --stage on
     --resume is refused (a run must not switch between unedited and stage-edited inputs)."""
     run = tmp_path / "run"
     r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(tiny_dataset), "-o", str(run),
-                            "--steps", "1", "--prior", "none", *TINY])
+                            "--steps", "1", "--stage", "none", *TINY])
     assert r.exit_code == 0, r.stderr
-    assert json.loads((run / "run.json").read_text())["prior"] == "none"
-    assert "prior" not in read_meta(run / "reggan.safetensors").extra
-    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "2", "--prior", "stage"])
-    assert r.exit_code == 2 and "--prior" in r.stderr
+    assert json.loads((run / "run.json").read_text())["stage"] == "none"
+    assert "stage" not in read_meta(run / "reggan.safetensors").extra
+    r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "2", "--stage", "stage"])
+    assert r.exit_code == 2 and "--stage" in r.stderr
 
 
 @pytest.mark.parametrize("bad, says", [
@@ -173,7 +164,7 @@ def test_bad_train_settings_are_one_usage_error_before_any_file(tmp_path, bad, s
     ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
     run = tmp_path / "run"
     r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(ds), "-o", str(run), "--steps", "1",
-                            "--prior", "none", "--no-eval", *TINY, *bad])
+                            "--stage", "none", "--no-eval", *TINY, *bad])
     assert r.exit_code == 2, (r.exception, r.stderr)
     assert says in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
@@ -188,7 +179,7 @@ def test_zero_intervals_mean_only_at_the_end_and_a_finished_run_says_so(tmp_path
     ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
     run = tmp_path / "run"
     r = runner.invoke(app, ["train", "-m", "reggan", "-d", str(ds), "-o", str(run), "--steps", "2",
-                            "--prior", "none", "--no-eval", "--ckpt-every", "0", "--sample-every", "0",
+                            "--stage", "none", "--no-eval", "--ckpt-every", "0", "--sample-every", "0",
                             "--log-every", "0", *TINY])
     assert r.exit_code == 0, (r.exception, r.stderr)
     assert [json.loads(l)["step"] for l in (run / "log.jsonl").read_text().splitlines()] == [2]

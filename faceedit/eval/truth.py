@@ -37,7 +37,8 @@ from faceedit.faces.align import align_face, apply_affine, similarity_transform
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import NOSE_BRIDGE, STABLE, eye_distance
 from faceedit.faces.types import CropTemplate
-from faceedit.io import read_image, write_image
+from faceedit.io.decode import read_image
+from faceedit.io.encode import write_image
 from faceedit.pixels import levels_to_signed, luma, to_uint8
 
 MOVING = [i for i in range(68) if i not in STABLE]
@@ -265,12 +266,12 @@ def main(argv=None) -> int:
     p.add_argument("--sheet", help="write the contact sheet here (PNG)")
     p.add_argument("--sheet-smiling", help="write a contact sheet of held-out smiling faces (London) made "
                    "neutral, sad, surprised and happy here (PNG; the real column is their neutral photo)")
-    p.add_argument("--no-prior", action="store_true", help="the network alone, without the stage")
+    p.add_argument("--no-stage", action="store_true", help="the network alone, without the stage")
     p.add_argument("--detector", default="auto", help="the detector that drives the edits (dlib measures)")
     p.add_argument("--transitions", action="store_true",
                    help="also from every expression to every other one (JAFFE, Yale, London both ways) and neutral")
     a = p.parse_args(argv)
-    editor = Editor.from_pretrained(a.model, detector=a.detector, prior=not a.no_prior)
+    editor = Editor.from_pretrained(a.model, detector=a.detector, stage=not a.no_stage)
     targets = [t for t in a.targets.split(",") if t in editor.targets()]
     sets = [open_dataset(d) for d in a.data]
     figures, pairs = evaluate_truth(editor, sets, targets, per_target=a.per_target)
@@ -281,7 +282,7 @@ def main(argv=None) -> int:
         return {k: round(float(np.average([f[k] for f in figs.values()],
                                           weights=[f["pairs"] for f in figs.values()])), 4) for k in keys}
 
-    report = {"model": a.model, "prior": not a.no_prior, "detector": editor.detector.name,
+    report = {"model": a.model, "stage": not a.no_stage, "detector": editor.detector.name,
               "targets": figures, "all": overall(figures)}
     if a.transitions:
         ends = [t for t in ["neutral", *targets] if t in editor.targets()]

@@ -1,6 +1,6 @@
-"""Loading and saving models: a registered name or a ``.safetensors`` path in, a model in eval
-mode out (:func:`load_model`, ``EditModel.from_pretrained``); a model and its header out
-(:func:`save_pretrained`, ``EditModel.save_pretrained``).
+"""Loading models: a registered name or a ``.safetensors`` path in, a model in eval mode out
+(:func:`load_model`; ``EditModel.from_pretrained`` gives the model alone, and
+``EditModel.save_pretrained`` writes one).
 
 A model loaded by name and the same file loaded by path get the same spec: both read the
 checkpoint header for everything used at inference (:meth:`ModelSpec.with_header`).
@@ -9,7 +9,6 @@ checkpoint header for everything used at inference (:meth:`ModelSpec.with_header
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +16,11 @@ import torch
 
 from faceedit.errors import CheckpointError
 from faceedit.models.base import EditModel
-from faceedit.models.checkpoint import CheckpointMeta, load_checkpoint, save_model
+from faceedit.models.checkpoint import CheckpointMeta, load_checkpoint
 from faceedit.models.hub import resolve_weights
 from faceedit.models.options import model_options
+from faceedit.models import registry
 from faceedit.models.registry import (
-    ARCHS,
     ModelSpec,
     get_spec,
     import_method_modules,
@@ -71,28 +70,15 @@ def load_model(
     return LoadedModel(model=model, spec=spec, meta=ck.meta, path=ck.path)
 
 
-def save_pretrained(
-    model: EditModel,
-    path: str | os.PathLike,
-    meta: Mapping[str, Any],
-    *,
-    dtype: torch.dtype | None = torch.float16,
-) -> str:
-    """Write ``model`` as a checkpoint ``load_model`` reads back (``meta``: its header, e.g.
-    ``arch``, ``conditions``, ``template``, ``color_match``, ``delta_smooth``, ``stage``; the
-    model's own config is written). Returns the file's sha256."""
-    return save_model(path, model, meta, dtype=dtype)
-
-
 def build(arch: str, config: dict[str, Any], path: str | os.PathLike) -> EditModel:
     """``ARCHS[arch](config)``; CheckpointError naming ``path`` when it cannot be built."""
-    if arch not in ARCHS:
+    if arch not in registry.ARCHS:
         import_method_modules()
-    if arch not in ARCHS:
-        known = ", ".join(sorted(ARCHS)) or "none"
+    if arch not in registry.ARCHS:
+        known = ", ".join(sorted(registry.ARCHS)) or "none"
         raise CheckpointError(f"unknown architecture {arch!r}; known: {known}", path)
     try:
-        return ARCHS[arch](config)
+        return registry.ARCHS[arch](config)
     except (TypeError, ValueError, KeyError) as e:
         raise CheckpointError(
             f"cannot build architecture {arch!r} from its config: {type(e).__name__}: {e}", path

@@ -16,7 +16,8 @@ from typing import Any
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.files import write_file_atomically
 from faceedit.models.checkpoint import file_sha256, load_checkpoint
-from faceedit.models.registry import REGISTRY, import_method_modules
+from faceedit.models import registry
+from faceedit.models.registry import import_method_modules
 from faceedit.weights import MANIFEST_FILE, SECTIONS, forget_manifest, read_manifest
 
 
@@ -55,7 +56,7 @@ def update_manifest(
         return entry
     ck = load_checkpoint(path)  # a checkpoint, tensors verified; refuses pickles
     import_method_modules()
-    declared = REGISTRY.get(name)
+    declared = registry.REGISTRY.get(name)
     if declared is not None and declared.arch != ck.meta.arch:
         raise CheckpointError(f"checkpoint does not match model {name!r}: architecture "
                               f"{ck.meta.arch!r} (registry: {declared.arch!r})", path)

@@ -17,17 +17,8 @@ from typing import Any
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.models.base import EditModel
 from faceedit.models.checkpoint import CheckpointMeta, read_meta
-from faceedit.models.registry import (
-    ARCH_EXTRA_TARGETS,
-    ARCH_OPTIONS,
-    ARCHS,
-    ModelSpec,
-    get_spec,
-    import_method_modules,
-    import_model_module,
-    looks_like_path,
-    spec_from_meta,
-)
+from faceedit.models import registry
+from faceedit.models.registry import ModelSpec, get_spec, import_method_modules, looks_like_path, spec_from_meta
 
 
 @dataclass(frozen=True)
@@ -222,16 +213,16 @@ def _declared_network_options(arch: str, meta: CheckpointMeta) -> tuple[set[str]
     """(the option keys the network of ``arch`` takes, {key: ModelOption}) from its declaration,
     else from the ``edit`` signature of an ``EditModel`` class registered as the builder; (None,
     {}) when neither tells."""
-    if arch not in ARCH_OPTIONS and arch not in ARCHS:
+    if arch not in registry.ARCH_OPTIONS and arch not in registry.ARCHS:
         import_method_modules()
-    declared = ARCH_OPTIONS.get(arch)
+    declared = registry.ARCH_OPTIONS.get(arch)
     if declared is not None:
         options = {o.key: o for o in declared}
         keys = set(options)
         if "attrs" in options:  # an attribute may also be given as its own option (SeCGAN: glasses=)
             keys |= set(options["attrs"].vocabulary_of(meta))
         return keys - INTERNAL_OPTIONS, options
-    builder = ARCHS.get(arch)
+    builder = registry.ARCHS.get(arch)
     if isinstance(builder, type) and issubclass(builder, EditModel):
         import inspect
 
@@ -251,7 +242,7 @@ def _declared_network_options(arch: str, meta: CheckpointMeta) -> tuple[set[str]
 
 def _stage_options(meta: CheckpointMeta) -> StageOptions | None:
     """What a stage checkpoint provides, from its header and the stage's declaration."""
-    declared = ARCH_OPTIONS.get(meta.arch)
+    declared = registry.ARCH_OPTIONS.get(meta.arch)
     if declared is None:
         return None
     by_key = {o.key: o for o in declared}
@@ -277,7 +268,7 @@ def _options_from_meta(spec: ModelSpec, meta: CheckpointMeta, stage_meta: Checkp
         stage = _stage_options(stage_meta)
         if stage is None:
             return None
-        help_ = {**{o.key: o.help for o in ARCH_OPTIONS.get(stage_meta.arch, ())}, **help_}
+        help_ = {**{o.key: o.help for o in registry.ARCH_OPTIONS.get(stage_meta.arch, ())}, **help_}
 
     def values(key: str) -> list:
         return declared[key].vocabulary_of(meta) if key in declared and key in keys else []
@@ -288,7 +279,7 @@ def _options_from_meta(spec: ModelSpec, meta: CheckpointMeta, stage_meta: Checkp
         lighting=values("lighting"), aus=values("aus"), attributes=values("attrs"),
         stage=stage, has_network=not is_stage, without_stage=False,
         stages=[str(v) for v in values("stage")],
-        extra_targets=list(ARCH_EXTRA_TARGETS.get(meta.arch, ())),
+        extra_targets=list(registry.ARCH_EXTRA_TARGETS.get(meta.arch, ())),
         help=help_,
     )
 

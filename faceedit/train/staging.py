@@ -3,7 +3,7 @@
 At inference every method's network sees a face the stage (:mod:`faceedit.models.stage`) has
 already edited: moved by the target's landmark displacement, its mouth painted, relit. Trained on
 unedited crops, a network learns the whole edit again and, run on the stage's output, applies it a
-second time (the blotches and halos of the first round). :class:`StagePrior` gives a trainer the
+second time (the blotches and halos of the first round). :class:`TrainingStage` gives a trainer the
 same stage edit of its training crops, so it learns only what the stage leaves: texture.
 
 For a crop and a target the stage's edit is linear in the pixels once its maps are known: a
@@ -61,7 +61,7 @@ def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarra
     return (2 * pos + 1) / norm - 1, scale
 
 
-class StagePrior:
+class TrainingStage:
     """The stage's edit of one crop set's faces, as torch operators (see the module docstring).
 
     ``landmarks``: (N, 68, 2) crop-pixel landmarks of the rows, ``rows``: their index rows (for
@@ -234,8 +234,8 @@ def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) 
     return unit_to_signed(u).clamp(-1, 1)
 
 
-def load_stage_prior(name: str = "stage") -> Stage:
-    """The shipped stage (or a stage checkpoint by path) for a trainer's prior."""
+def load_training_stage(name: str = "stage") -> Stage:
+    """The shipped stage (or a stage checkpoint by path) a trainer trains on."""
     from faceedit.models.loading import load_model
 
     model = load_model(name).model
