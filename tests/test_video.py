@@ -252,3 +252,34 @@ def astronaut_lm():
 
 class EditorStub:
     device, stage = "cpu", None
+
+
+def test_a_person_who_talks_keeps_talking(tmp_path, editor):
+    """The target is a state held over the clip: a mouth that opens and closes (AU25/26 along a
+    cosine, drawn by the stage) still opens and closes in step after the edit, around the
+    target's opening."""
+    from faceedit.video.runner import default_tracker
+    from faceedit.video.synth import talking
+
+    photo = astronaut()
+    face = max(default_tracker(editor).faces([photo])[0], key=lambda f: f.area)
+    src = str(tmp_path / "talk.mp4")
+    write_clip(src, photo, 24, SIZE, photos=talking(editor.stage, photo, face))
+
+    def gaps(path):
+        tracker, out = default_tracker(editor), []
+        for k, (_, _, _, rgb) in enumerate(frames(path)):
+            lm = tracker(rgb, k / 25)[0].face.landmarks
+            out.append(np.linalg.norm(lm[66] - lm[62]) / np.linalg.norm(lm[45] - lm[36]))
+        return np.array(out)
+
+    before = gaps(src)
+    # neutral's state has the lips closed: the stage closes them where the talking's opening
+    # lies near zero, so the opening follows the input's less linearly there
+    for target, opens, corr in (("surprised", True, 0.8), ("neutral", False, 0.6)):
+        out = str(tmp_path / f"talk_{target}.mp4")
+        edit_video(editor, src, out, target, progress=False)
+        after = gaps(out)
+        assert np.corrcoef(before, after)[0, 1] > corr, target
+        assert after.std() > 0.6 * before.std(), target
+        assert (after.mean() > before.mean() + 0.02) == opens, target

@@ -50,13 +50,15 @@ def render(photo: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.n
 def write_clip(path: str, photo: np.ndarray, n: int = 36, size: tuple[int, int] = (192, 144), *,
                fps: int = 25, tone: float | None = 440.0, hide: tuple[int, int] | None = None,
                codec: str = "libx264", rotation: int = 0, vfr: bool = False, crf: int = 18,
-               cut_at: int | None = None, other: np.ndarray | None = None) -> list[np.ndarray]:
+               cut_at: int | None = None, other: np.ndarray | None = None,
+               photos=None) -> list[np.ndarray]:
     """Write an ``n``-frame clip of ``photo`` under :func:`camera`'s motion; returns the camera
     matrices. ``tone``: a sine of that frequency as AAC (Opus in WebM) audio; ``hide`` (a, b):
     frames a..b-1 show a blurred, face-free version of the photo (the face leaves and comes
     back); ``cut_at``: from that frame on the clip shows ``other``; ``rotation``: the display
     rotation stored (frames are written turned so they display upright); ``vfr``: every other
-    gap between frames is doubled (a variable frame rate)."""
+    gap between frames is doubled (a variable frame rate); ``photos``: a function frame number
+    -> the photo that frame shows (same size as ``photo``: e.g. :func:`talking`)."""
     av = require_av()
     mats = camera(n, photo.shape[:2], size)
     blank = cv2.GaussianBlur(photo, (0, 0), 25) if hide else None
@@ -75,7 +77,7 @@ def write_clip(path: str, photo: np.ndarray, n: int = 36, size: tuple[int, int] 
             a.layout = "mono"
         pts = 0
         for i, m in enumerate(mats):
-            src = photo
+            src = photo if photos is None else photos(i)
             if hide and hide[0] <= i < hide[1]:
                 src = blank
             if cut_at is not None and i >= cut_at and other is not None:
@@ -105,6 +107,23 @@ def write_clip(path: str, photo: np.ndarray, n: int = 36, size: tuple[int, int] 
             for p in a.encode(None):
                 c.mux(p)
     return mats
+
+
+def talking(stage, photo: np.ndarray, face, period: int = 8, amount: float = 2.5):
+    """A function frame number -> ``photo`` with the face's jaw dropped and lips parted by the
+    stage (AU26, AU25) along a cosine of ``period`` frames: a mouth that opens and closes as in
+    speech. ``face``: the photo's face with its landmarks and mesh."""
+    cache: dict[int, np.ndarray] = {}
+
+    def frame(k: int) -> np.ndarray:
+        k %= period
+        if k not in cache:
+            a = amount * (0.5 - 0.5 * math.cos(2 * math.pi * k / period))
+            cache[k] = stage.edit_photo(photo, [face.landmarks], "keep", 1.0,
+                                        aus={26: a, 25: min(2 * a, 5.0)}, dense=[face.dense])[0]
+        return cache[k]
+
+    return frame
 
 
 def undo_camera(frame: np.ndarray, matrix: np.ndarray, photo_shape: tuple[int, int]) -> np.ndarray:

@@ -1,0 +1,172 @@
+"""Benchmark video editing end to end (decode, track, edit, encode), its memory and its
+temporal stability.
+
+    OMP_NUM_THREADS=1 python bench/bench_video.py speed --models stage reggan --sizes 720 1080
+    OMP_NUM_THREADS=1 python bench/bench_video.py memory --seconds 10 60 --size 1080 --fps 10
+    OMP_NUM_THREADS=1 python bench/bench_video.py stability --models stage --size 720
+
+Clips are made from scikit-image's astronaut under a smooth synthetic camera motion (pan,
+zoom, roll; :mod:`faceedit.video.synth`) with a 440 Hz tone as audio; one face per frame,
+about 0.3 of the frame's height.
+
+* speed: frames/s of :func:`faceedit.video.runner.edit_video` on a ``--seconds`` clip at
+  25 fps, per model and frame height (the model loaded beforehand, not counted);
+* memory: peak RSS of a subprocess editing a clip of each length (flat = the frames stream
+  through bounded queues, whatever the length);
+* stability: the edited face's mean frame-to-frame change once the camera motion is undone,
+  against the input's (the requirement: within 1.2x), and a few frames written as PNG
+  (``--frames DIR``) to look at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+TARGET = "surprised"  # a large, visible change (opened mouth, raised brows)
+FACE_BOX = (180, 60, 300, 220)  # the astronaut's face in the photo's pixels
+
+
+def size_of(height: int) -> tuple[int, int]:
+    return (height * 16 // 9 // 2 * 2, height)
+
+
+def make_clip(path: str, height: int, seconds: float, fps: int = 25) -> list:
+    from skimage.data import astronaut
+
+    from faceedit.video.synth import write_clip
+
+    return write_clip(path, astronaut(), int(round(seconds * fps)), size_of(height), fps=fps)
+
+
+def speed(args) -> None:
+    from faceedit.api import Editor
+    from faceedit.video.runner import edit_video
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        clips = {}
+        for h in args.sizes:
+            clips[h] = os.path.join(tmp, f"clip{h}.mp4")
+            make_clip(clips[h], h, args.seconds)
+        for model in args.models:
+            editor = Editor.from_pretrained(model)
+            for h in args.sizes:
+                out = os.path.join(tmp, f"out_{model}_{h}.mp4")
+                r = edit_video(editor, clips[h], out, args.target, progress=False, workers=args.workers)
+                rows.append({"model": model, "height": h, "frames": r.frames, "fps": round(r.fps, 2),
+                             "seconds": round(r.seconds, 2), "edited": r.edited})
+                print(f"{model:8s} {h:5d}p  {r.frames} frames  {r.fps:6.2f} frames/s", flush=True)
+    print(json.dumps({"bench": "video_speed", "threads": os.environ.get("OMP_NUM_THREADS"),
+                      "workers": args.workers, "target": args.target, "rows": rows}))
+
+
+def memory(args) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for s in args.seconds:
+            clip = os.path.join(tmp, f"clip{s}.mp4")
+            make_clip(clip, args.size, s, args.fps)
+            cmd = [sys.executable, __file__, "_one", clip, os.path.join(tmp, f"out{s}.mp4"),
+                   "--model", args.models[0], "--target", args.target, "--workers", str(args.workers)]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            rec = json.loads(out.strip().splitlines()[-1])
+            rec["clip_seconds"] = s
+            rows.append(rec)
+            print(f"{s:4g} s of {args.size}p at {args.fps} fps: {rec['frames']} frames, "
+                  f"peak RSS {rec['peak_rss_mb']:.0f} MB, {rec['fps']:.2f} frames/s", flush=True)
+    print(json.dumps({"bench": "video_memory", "size": args.size, "rows": rows}))
+
+
+def one(args) -> None:
+    """(subprocess) edit one clip; print frames, fps and this process's peak RSS as JSON."""
+    from faceedit.api import Editor
+    from faceedit.video.runner import edit_video
+
+    editor = Editor.from_pretrained(args.model)
+    r = edit_video(editor, args.src, args.dst, args.target, progress=False, workers=args.workers)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"frames": r.frames, "fps": round(r.fps, 2), "peak_rss_mb": round(peak, 1)}))
+
+
+def stability(args) -> None:
+    import av
+    import cv2
+    from skimage.data import astronaut
+
+    from faceedit.api import Editor
+    from faceedit.video.runner import edit_video
+    from faceedit.video.synth import temporal_change
+
+    def frames(p):
+        with av.open(p) as c:
+            return [f.to_ndarray(format="rgb24") for f in c.decode(c.streams.video[0])]
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = os.path.join(tmp, "clip.mp4")
+        mats = make_clip(clip, args.size, args.seconds)
+        before = temporal_change(frames(clip), mats, astronaut().shape[:2], FACE_BOX)
+        for model in args.models:
+            editor = Editor.from_pretrained(model)
+            out = os.path.join(tmp, f"{model}.mp4")
+            edit_video(editor, clip, out, args.target, progress=False, workers=args.workers)
+            got = frames(out)
+            after = temporal_change(got, mats, astronaut().shape[:2], FACE_BOX)
+            rows.append({"model": model, "input_change": round(float(before.mean()), 3),
+                         "edited_change": round(float(after.mean()), 3),
+                         "ratio": round(float(after.mean() / before.mean()), 3),
+                         "worst_step_ratio": round(float(after.max() / before.max()), 3)})
+            print(f"{model:8s} change per frame: input {before.mean():.2f}, edited {after.mean():.2f}"
+                  f" (x{after.mean() / before.mean():.2f}; worst step x{after.max() / before.max():.2f})",
+                  flush=True)
+            if args.frames:
+                os.makedirs(args.frames, exist_ok=True)
+                for k in np.linspace(0, len(got) - 1, 4).astype(int):
+                    cv2.imwrite(os.path.join(args.frames, f"{model}_{k:03d}.png"),
+                                cv2.cvtColor(got[k], cv2.COLOR_RGB2BGR))
+    print(json.dumps({"bench": "video_stability", "size": args.size, "target": args.target, "rows": rows}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="what", required=True)
+    for name in ("speed", "memory", "stability"):
+        s = sub.add_parser(name)
+        s.add_argument("--models", nargs="+", default=["stage"])
+        s.add_argument("--target", default=TARGET)
+        s.add_argument("--workers", type=int, default=2)
+        if name == "speed":
+            s.add_argument("--sizes", nargs="+", type=int, default=[720, 1080])
+            s.add_argument("--seconds", type=float, default=4.0)
+        elif name == "memory":
+            s.add_argument("--seconds", nargs="+", type=float, default=[10, 60])
+            s.add_argument("--size", type=int, default=1080)
+            s.add_argument("--fps", type=int, default=10)
+        else:
+            s.add_argument("--size", type=int, default=720)
+            s.add_argument("--seconds", type=float, default=3.0)
+            s.add_argument("--frames", help="write a few edited frames here as PNG")
+    o = sub.add_parser("_one")
+    o.add_argument("src")
+    o.add_argument("dst")
+    o.add_argument("--model", default="stage")
+    o.add_argument("--target", default=TARGET)
+    o.add_argument("--workers", type=int, default=2)
+    args = p.parse_args()
+    start = time.perf_counter()
+    {"speed": speed, "memory": memory, "stability": stability, "_one": one}[args.what](args)
+    if args.what != "_one":
+        print(f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
