@@ -1,5 +1,5 @@
 """Issue 14 item 7: each method declares the options its network takes (the stage what it
-provides); the command line checks --target / --lighting / --au / --attr / --set / --stage
+provides); the command line checks --target / --lighting / --au / --attr / --set / --phase
 against that declaration and the checkpoint headers before any weights load."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def accepted(name: str) -> list[dict]:
         out.append({"aus": {o.all_aus[0]: 2.0}})
     if o.all_attributes:
         out.append({"attrs": {o.all_attributes[0]: 1.0}})
-    out += [{"stage": v} for v in o.stages]
+    out += [{"phase": v} for v in o.phases]
     return out
 
 
@@ -55,12 +55,12 @@ def test_declared_options_refuse_what_it_does_not(name, options, words):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_unknown_target_and_stage_are_refused(name):
+def test_unknown_target_and_phase_are_refused(name):
     o = model_options(name)
     with pytest.raises(UsageError, match="unknown target 'bogus'; valid targets: "):
         o.check_targets(["bogus"])
-    with pytest.raises(UsageError, match=rf"--stage bogus: .*model {name}\b"):
-        o.check({"stage": "bogus"})
+    with pytest.raises(UsageError, match=rf"--phase bogus: .*model {name}\b"):
+        o.check({"phase": "bogus"})
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -120,7 +120,7 @@ def test_models_lists_the_options():
     code, stdout, _ = run("models", "--json")
     rows = {r["name"]: r for r in json.loads(stdout)}
     assert code == 0
-    assert rows["reggan"]["options"]["stage"] == ["expression", "refined"]
+    assert rows["reggan"]["options"]["phase"] == ["expression", "refined"]
     assert "glasses" in rows["secgan"]["options"]["attributes"]
     assert rows["legan"]["options"]["lighting"] == model_options("legan").all_lighting
     code, stdout, _ = run("models")

@@ -235,7 +235,7 @@ def test_edit_stages_shapes_and_range() -> None:
     src, dst = smooth_images(6, 3, 32, seed=4), smooth_images(6, 3, 32, seed=5)
     model.set_expression_layer("happy", trainer.fit_expression_layer(src, dst, r=5))
     x = src[:2]
-    expression = model.edit(x, "happy", stage="expression")
+    expression = model.edit(x, "happy", phase="expression")
     refined = model.edit(x, "happy")
     for y in (expression, refined):
         assert y.shape == x.shape and y.abs().max() <= 1
@@ -247,7 +247,7 @@ def test_edit_stages_shapes_and_range() -> None:
     with pytest.raises(UsageError):
         model.edit(x, "sad")
     with pytest.raises(UsageError):
-        model.edit(x, "happy", stage="bogus")
+        model.edit(x, "happy", phase="bogus")
     with pytest.raises(UsageError):
         model.edit(x[:, :1], "happy")
     with torch.autocast("cpu", dtype=torch.bfloat16):  # as the pipeline runs it on GPUs

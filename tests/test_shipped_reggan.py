@@ -31,8 +31,8 @@ def test_every_target_and_the_expression_stage(editor, astronaut):
     for target in editor.targets():
         out = editor.edit(astronaut, target)
         assert out.shape == astronaut.shape and out.dtype == np.uint8
-    assert editor.loaded.model.default_stage == "expression"  # see weights/reggan.md
-    refined = editor.edit(astronaut, "happy", stage="refined")
+    assert editor.loaded.model.default_phase == "expression"  # see weights/reggan.md
+    refined = editor.edit(astronaut, "happy", phase="refined")
     assert not np.array_equal(refined, editor.edit(astronaut, "happy"))
 
 

@@ -89,7 +89,7 @@ def pair_row(editor: Editor, src: torch.Tensor, real: torch.Tensor, target: str,
     model = editor.loaded.model
     row = [tensor_image(src)]
     for stage in stages:
-        opts = {"stage": stage} if stage else {}
+        opts = {"phase": stage} if stage else {}
         with torch.inference_mode():
             out = model.edit(src[None].to(editor.device), target, 1.0, **opts)[0]
         row.append(tensor_image(out))

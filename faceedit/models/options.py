@@ -25,12 +25,12 @@ from faceedit.models.registry import ModelSpec, get_spec, import_method_modules,
 class ModelOption:
     """One option a method's network (or the stage) takes, as ``EditModel.edit`` (the stage:
     ``Stage.edit_photo``) names it: ``lighting`` (--lighting), ``aus`` (--au), ``attrs``
-    (--attr), ``stage`` (--stage), ``controls`` (--control), ``like`` (--like), any other key is
+    (--attr), ``phase`` (--phase), ``controls`` (--control), ``like`` (--like), any other key is
     a ``--set KEY=VALUE``. ``help``: one line. ``vocabulary``: where its values are read from the
     checkpoint header (never written in code): ``conditions:NAME`` (a condition vocabulary),
     ``config:NAME`` (a config key: a list, or a mapping's keys), ``binary`` (the two-valued
     condition vocabularies, e.g. ``glasses``); ``values``: values fixed by the code itself
-    (RegGAN's stage names)."""
+    (RegGAN's phase names)."""
 
     key: str
     help: str
@@ -79,8 +79,8 @@ class StageOptions:
 class ModelOptions:
     """What a model takes on the command line: its network's targets and option keys (None: not
     known before loading), the network's own lighting classes / AUs / attributes (for the keys
-    it takes), the stage under it (None: none), the values of ``--stage``. ``check`` is the one
-    rule for ``--target`` / ``--lighting`` / ``--au`` / ``--attr`` / ``--set`` / ``--stage``,
+    it takes), the stage under it (None: none), the values of ``--phase``. ``check`` is the one
+    rule for ``--target`` / ``--lighting`` / ``--au`` / ``--attr`` / ``--set`` / ``--phase``,
     before loading (:func:`model_options`) and after (``ApplyOptions._check_model_options``)."""
 
     name: str
@@ -92,7 +92,7 @@ class ModelOptions:
     stage: StageOptions | None = None
     has_network: bool = True
     without_stage: bool = False  # the model sits on a stage that was left out
-    stages: list[str] = field(default_factory=list)  # --stage values ([]: not declared)
+    phases: list[str] = field(default_factory=list)  # --phase values ([]: not declared)
     extra_targets: list[str] = field(default_factory=list)
     help: dict[str, str] = field(default_factory=dict)
 
@@ -121,8 +121,8 @@ class ModelOptions:
     @property
     def settable(self) -> list[str]:
         """The ``--set`` keys (not the options that have flags of their own: --lighting, --au,
-        --attr, --stage, --control, --like, --light, --light-strength)."""
-        return sorted(self.taken - set(CONDITION_OPTIONS) - {"stage", "controls", "like", "light", "light_strength"})
+        --attr, --phase, --control, --like, --light, --light-strength)."""
+        return sorted(self.taken - set(CONDITION_OPTIONS) - {"phase", "controls", "like", "light", "light_strength"})
 
     def all_targets(self) -> list[str]:
         """The network's targets, then those only the stage applies."""
@@ -171,12 +171,12 @@ class ModelOptions:
         taken = self.taken
         for key, value in options.items():
             if key in taken or key in CONDITION_OPTIONS:
-                if key == "stage" and self.stages and str(value) not in self.stages:
-                    raise UsageError(f"--stage {value}: not a stage of model {name}; valid: "
-                                     f"{', '.join(self.stages)}")
+                if key == "phase" and self.phases and str(value) not in self.phases:
+                    raise UsageError(f"--phase {value}: not a phase of model {name}; valid: "
+                                     f"{', '.join(self.phases)}")
                 continue
-            if key == "stage":
-                raise UsageError(f"--stage {value}: model {name} has no stages to choose from")
+            if key == "phase":
+                raise UsageError(f"--phase {value}: model {name} has no phases to choose from")
             settable = self.settable
             raise UsageError(f"--set {key}={value}: model {name} has no option {key!r}; "
                              + (f"its options: {', '.join(settable)}" if settable else "it takes none"))
@@ -188,7 +188,7 @@ class ModelOptions:
             "aus": self.all_aus,
             "attributes": self.all_attributes,
             "set": self.settable,
-            "stage": list(self.stages) if "stage" in self.taken else [],
+            "phase": list(self.phases) if "phase" in self.taken else [],
             "controls": sorted(self.taken & {"controls", "like"}),
             "help": dict(self.help),
         }
@@ -205,7 +205,7 @@ def describe_options(summary: dict[str, Any] | None) -> str:
         return "?"
     parts = [f"{label}: {', '.join(map(str, summary[key]))}" for key, label in (
         ("lighting", "relights"), ("aus", "AUs"), ("attributes", "attributes"),
-        ("stage", "--stage"), ("set", "--set"), ("controls", "also")) if summary.get(key)]
+        ("phase", "--phase"), ("set", "--set"), ("controls", "also")) if summary.get(key)]
     return "; ".join(parts) or "none"
 
 
@@ -278,7 +278,7 @@ def _options_from_meta(spec: ModelSpec, meta: CheckpointMeta, stage_meta: Checkp
         network=set() if is_stage else keys,
         lighting=values("lighting"), aus=values("aus"), attributes=values("attrs"),
         stage=stage, has_network=not is_stage, without_stage=False,
-        stages=[str(v) for v in values("stage")],
+        phases=[str(v) for v in values("phase")],
         extra_targets=list(registry.ARCH_EXTRA_TARGETS.get(meta.arch, ())),
         help=help_,
     )

@@ -90,7 +90,7 @@ class RegGANConfig(ModelConfig):
     hourglass_depth: int = 2  # levels of each hourglass
     norm: NormKind = "instance"  # normalisation inside pre-activation blocks
     residual: bool = False  # refiner predicts a correction added to x_E (not in the paper)
-    default_stage: Literal["refined", "expression"] = "refined"  # what edit() returns without a stage
+    default_phase: Literal["refined", "expression"] = "refined"  # what edit() returns without a phase
 
     def validate(self) -> None:
         """The refiner halves the crop three times and each hourglass ``hourglass_depth`` more
@@ -319,7 +319,7 @@ class RegGAN(EditModel):
         super().__init__()
         cfg = RegGANConfig.from_dict(config)
         self._built_cfg = cfg
-        self.default_stage = cfg.default_stage
+        self.default_phase = cfg.default_phase
         self.size = cfg.image_size
         self.channels = cfg.channels
         self.r = cfg.r
@@ -334,11 +334,11 @@ class RegGAN(EditModel):
 
     @property
     def cfg(self) -> RegGANConfig:
-        """The config that rebuilds this model, targets and default stage as they are now (layers
+        """The config that rebuilds this model, targets and default phase as they are now (layers
         may be added or replaced after construction with ``set_expression_layer``)."""
         luma = [t for t, layer in self.expression.items() if layer.channels != self.channels]
         return dataclasses.replace(self._built_cfg, targets=self.targets(), luma_targets=luma,
-                                   default_stage=self.default_stage)
+                                   default_phase=self.default_phase)
 
     def targets(self) -> list[str]:
         return list(self.expression.keys())
@@ -390,22 +390,22 @@ class RegGAN(EditModel):
         x: torch.Tensor,
         target: str,
         strength: float = 1.0,
-        stage: Literal["refined", "expression"] | None = None,
+        phase: Literal["refined", "expression"] | None = None,
         **options: Any,
     ) -> torch.Tensor:
         """Edit neutral crops ``x`` (B, C, S, S) in [-1, 1] towards ``target``.
 
-        ``stage="expression"`` returns ``G_E``'s intermediate image instead of the refined one;
-        no stage = the model's ``default_stage``. ``target == source_expression`` (default
+        ``phase="expression"`` returns ``G_E``'s intermediate image instead of the refined one;
+        no phase = the model's ``default_phase``. ``target == source_expression`` (default
         "neutral") is a usage error: it is the input expression, not an edit. ``strength``
         blends linearly between ``x`` (0) and the edit (1); the pipeline normally does this
         itself and passes 1.
         """
         if options:
             raise UsageError(f"unknown RegGAN options: {', '.join(options)}")
-        stage = stage or self.default_stage
-        if stage not in ("refined", "expression"):
-            raise UsageError(f"unknown stage {stage!r}; use 'refined' or 'expression'")
+        phase = phase or self.default_phase
+        if phase not in ("refined", "expression"):
+            raise UsageError(f"unknown phase {phase!r}; use 'refined' or 'expression'")
         expected = (self.channels, self.size, self.size)
         if x.dim() != 4 or tuple(x.shape[1:]) != expected:
             raise UsageError(
@@ -414,7 +414,7 @@ class RegGAN(EditModel):
             )
         self.check_target(target)
         y = self.expression_output(x, target)
-        if stage == "refined":
+        if phase == "refined":
             y = self.refiner(y)
         return torch.lerp(x, y.to(x.dtype), strength)  # under autocast y may be half precision
 
@@ -427,8 +427,8 @@ def build_reggan(config: RegGANConfig | Mapping[str, Any] | None = None) -> RegG
 
 # What the network takes on the command line (checked before any weights load).
 register_arch("reggan", options=(
-    ModelOption("stage", "which generator output to paste: expression (G_E's image) or refined (G_R's); "
-                "default: the checkpoint's default_stage", values=("expression", "refined")),
+    ModelOption("phase", "which generator output to paste: expression (G_E's image) or refined (G_R's); "
+                "default: the checkpoint's default_phase", values=("expression", "refined")),
 ))(build_reggan)
 
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
