@@ -1,7 +1,7 @@
 """Files in and out, one module per job:
 
-* :mod:`faceedit.io.formats`: which files are inputs of which kind (:func:`~faceedit.io.formats.input_kind`)
-  and the image formats read and written;
+* :mod:`faceedit.io.formats`: which files are inputs of which kind
+  (:func:`~faceedit.io.formats.input_kind`) and the image formats read and written;
 * :mod:`faceedit.io.inputs`: input specs (files, folders, globs, ``-`` for paths on standard
   input) expanded into the input list (:func:`~faceedit.io.inputs.expand_inputs`);
 * :mod:`faceedit.io.decode`: photos decoded (EXIF orientation, alpha, grey, 16 bits, CMYK;

@@ -54,8 +54,8 @@ _unread_sink: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 @contextlib.contextmanager
 def collect_unread() -> Iterator[list[str]]:
     """Collect, while the block runs, the image files in a format we do not read (GIF, HEIC,
-    camera raw...: :data:`UNREAD_IMAGE_EXTS`) that :func:`expand_inputs` passed over in the
-    folders it listed, so a summary can count them."""
+    camera raw...: :data:`~faceedit.io.formats.UNREAD_IMAGE_EXTS`) that :func:`expand_inputs`
+    passed over in the folders it listed, so a summary can count them."""
     found: list[str] = []
     token = _unread_sink.set(found)
     try:
@@ -67,19 +67,20 @@ def collect_unread() -> Iterator[list[str]]:
 def expand_inputs(
     specs: Iterable[str], recursive: bool = False, stdin: IO[str] | None = None
 ) -> Iterator[InputItem]:
-    """Expand command-line input specs into image files, lazily, without duplicates.
+    """Expand command-line input specs into input files, lazily, without duplicates.
 
-    A spec is a file (any extension: decoding judges it), a folder (its files of a known kind,
-    by extension: :func:`~faceedit.io.formats.input_kind`, sorted by name, hidden ones skipped; subfolders with ``recursive``, symlinked
-    subfolders are not followed), a glob pattern (``**`` spans folders with ``recursive``) or
-    ``-``: paths (files or folders, taken literally) read one per line from ``stdin``
-    (default ``sys.stdin``). Existing paths are taken literally even if they contain glob
-    characters. A spec that yields nothing gives one item with ``error`` set, and so does an
-    entry of a folder that cannot be examined (a symbolic link loop...): the folder's other
-    files still come. Files are deduplicated by real path, keeping the first occurrence.
-    Items are numbered in order (``index``) and say their kind (``kind``). Image files of a folder in a format we do not
-    read (:data:`UNREAD_IMAGE_EXTS`) are passed over, logged at debug level (``-v``) and
-    collected by :func:`collect_unread`.
+    A spec is a file (any extension: decoding judges it), a folder (its files of a known kind
+    by extension, :func:`~faceedit.io.formats.input_kind`, sorted by name, hidden ones skipped;
+    subfolders with ``recursive``, symlinked subfolders are not followed), a glob pattern
+    (``**`` spans folders with ``recursive``) or ``-``: paths (files or folders, taken
+    literally) read one per line from ``stdin`` (default ``sys.stdin``). Existing paths are
+    taken literally even if they contain glob characters. A spec that yields nothing gives one
+    item with ``error`` set, and so does an entry of a folder that cannot be examined (a
+    symbolic link loop...): the folder's other files still come. Files are deduplicated by real
+    path, keeping the first occurrence. Items are numbered in order (``index``) and say their
+    kind (``kind``). Image files of a folder in a format we do not read
+    (:data:`~faceedit.io.formats.UNREAD_IMAGE_EXTS`) are passed over, logged at debug level
+    (``-v``) and collected by :func:`collect_unread`.
     """
     for index, item in enumerate(_expand_specs(specs, recursive, stdin)):
         yield dataclasses.replace(item, index=index)
@@ -153,7 +154,8 @@ def _glob_root(pattern: str) -> str:
 def _expand_folder(
     folder: str, rel: str, recursive: bool, *, report_empty: bool
 ) -> Iterator[InputItem]:
-    """Files of a known kind in ``folder`` sorted by name, then (recursive) each subfolder's in turn.
+    """Files of a known kind in ``folder`` sorted by name, then (recursive) each subfolder's in
+    turn.
 
     Only one sorted listing per folder level is held; symlinked subfolders are not followed.
     """

@@ -18,11 +18,11 @@ layers' outputs ``x_E`` to the real target images, against three PatchGAN discri
 ``100 pix + 1 adv + 10 fm + 1 per``.
 
 Config (``--set KEY=JSON``), beside the model's own (:class:`~faceedit.models.reggan.RegGANConfig`;
-``image_size`` defaults to the datasets' crop size): ``lambda_reg`` (eq. 5-6's ridge lambda;
-formerly ``--lambda``), ``augment_copies`` (recoloured copies per pair; formerly ``--augment``),
-``lr``, ``betas``, the loss weights ``lambda_pix``, ``lambda_adv``, ``lambda_fm``, ``lambda_per``
-(the perceptual term needs VGG-19 weights, ``--vgg19``), and each discriminator's ``d_channels``,
-``d_n_layers``, ``d_max_channels``, ``d_norm`` (formerly ``--disc KEY=VALUE``).
+``image_size`` defaults to the datasets' crop size): ``lambda_reg`` (eq. 5-6's ridge lambda),
+``augment_copies`` (recoloured copies per pair), ``lr``, ``betas``, the loss weights
+``lambda_pix``, ``lambda_adv``, ``lambda_fm``, ``lambda_per`` (the perceptual term needs VGG-19
+weights, ``--vgg19``), and each discriminator's ``d_channels``, ``d_n_layers``,
+``d_max_channels``, ``d_norm``.
 
 Reading of the paper's equations where their text is loose:
 
@@ -437,7 +437,7 @@ class RegGANTrainer(MethodTrainer):
 
     def export_info(self) -> dict[str, Any]:
         return {"targets": self.model.targets(),
-                "extra": {"luma_targets": list(self.data.luma), "pairs": self.data.pairs}}
+                "extra": {"luma_targets": list(self.data.luma), "pairs": self.data.pairs, "color_match": False, "delta_smooth": 1.5}}
 
     def heldout_metrics(self) -> dict[str, Any]:
         """L1 and SSIM to the real target photo, per target, of the held-out pairs' input, G_E's
