@@ -142,7 +142,7 @@ def test_output_path_that_is_a_file_before_the_model_loads(tmp_path, photo):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--stage", "bogus"], ["--stage bogus", "has no stages"]),
+    (["--phase", "bogus"], ["--phase bogus", "has no phases"]),
     (["--set", "bogus=1"], ["--set bogus=1", "has no option 'bogus'", "it takes none"]),
     (["--lighting", "left"], ["--lighting left", "does not relight"]),
     (["--au", "12=3"], ["--au", "does not take AU intensities"]),
@@ -170,7 +170,7 @@ def test_option_values_are_checked_against_the_model(tmp_path, cond_ckpt):
 def test_lighting_and_aus_are_valid_on_a_model_with_a_stage(tmp_path, tiny_ckpt):
     from faceedit.api import Editor
     from faceedit.models.stage import Stage
-    from faceedit.pipeline import ApplyOptions
+    from faceedit.apply_options import ApplyOptions
 
     def check(**options):
         ApplyOptions(["bright"], str(tmp_path / "o"), model_options=options)._check_model_options(editor)
@@ -320,7 +320,9 @@ def test_data_sheet_warns_about_targets_without_pairs(tmp_path, tiny_ckpt):
 
 def test_train_without_steps_or_budget_stops_at_the_stated_default(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEEDIT_PLUGINS", "tiny_trainer")
-    monkeypatch.setattr(cli, "DEFAULT_TRAIN_BUDGET", 0.003)  # 0.18 s
+    from faceedit.cli import train
+
+    monkeypatch.setattr(train, "DEFAULT_TRAIN_BUDGET", 0.003)  # 0.18 s
     ds = make_dataset(tmp_path / "ds", subjects=6, paired=True)
     code, _, stderr = run("train", "-m", "test-tiny-gan", "-d", ds, "-o", tmp_path / "run", "--no-eval",
                           "--sample-every", "0")
@@ -566,3 +568,76 @@ def test_usage_errors_do_not_import_torch(tmp_path, photo, args):
     assert r.returncode == 2, r.stderr[-2000:]
     imported = [line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")]
     assert imported and "torch" not in imported, [m for m in imported if m.startswith("torch")][:3]
+
+
+# ---- choices from the real vocabularies; library parameter names as flags; --set values ------
+
+
+def test_detector_choices_are_the_registrys():
+    from faceedit.cli.common import DetectorName
+    from faceedit.faces.detectors import detector_names
+
+    assert [d.value for d in DetectorName] == ["auto", *detector_names()]
+
+
+def test_on_no_face_choices_are_the_libraries():
+    from faceedit.cli.apply import OnNoFace
+    from faceedit.apply_options import ON_NO_FACE
+
+    assert [c.value for c in OnNoFace] == list(ON_NO_FACE)
+
+
+def test_bad_choice_is_a_usage_error_naming_the_choices(tmp_path, photo):
+    code, _, stderr = run("apply", "-m", "stage", "-t", "happy", photo, "-o", tmp_path / "o",
+                          "--detector", "nope")
+    assert code == 2 and "dlib-cnn" in stderr and "mediapipe" in stderr
+    code, _, stderr = run("apply", "-m", "stage", "-t", "happy", photo, "-o", tmp_path / "o",
+                          "--on-no-face", "nope")
+    assert code == 2 and "'skip'" in stderr and "'copy'" in stderr
+
+
+def test_library_parameter_names_become_the_commands_flags():
+    import typer.main
+
+    from faceedit.cli.common import in_flag_words
+
+    group = typer.main.get_command(app)
+    apply_, train = group.commands["apply"], group.commands["train"]
+    assert in_flag_words("`strength` -1: must be 0 or more", apply_) == "--strength -1: must be 0 or more"
+    assert in_flag_words("`on_no_face` 'x'; valid: error, skip, copy", apply_) == \
+        "--on-no-face 'x'; valid: error, skip, copy"
+    assert in_flag_words("`name_template` {x}: no such field", apply_) == "--name {x}: no such field"
+    assert in_flag_words("`prior` x: no such model", train) == "--stage x: no such model"  # renamed flag
+    assert in_flag_words("`bogus` and `faceedit models` stay", apply_) == "`bogus` and `faceedit models` stay"
+    assert in_flag_words("face detector 'x' is not available", apply_) == "face detector 'x' is not available"
+
+
+def test_library_usage_error_reaches_stderr_in_flag_words(tmp_path, photo, monkeypatch):
+    from faceedit import apply_options
+
+    def check(self):
+        raise UsageError("`max_faces` 3: too few for this test")
+
+    monkeypatch.setattr(apply_options.ApplyOptions, "check", check)
+    code, _, stderr = run("apply", "-m", "stage", "-t", "happy", photo, "-o", tmp_path / "o")
+    assert code == 2 and "--max-faces 3: too few for this test" in stderr
+
+
+def test_set_values_are_json_where_json_else_text():
+    from faceedit.cli.common import parse_settings
+
+    got = parse_settings(["a=64", "b=true", "c=[1, 2]", 'd="64"', "e=delta", " f = x y "], "--set")
+    assert got == {"a": 64, "b": True, "c": [1, 2], "d": "64", "e": "delta", "f": "x y"}
+    with pytest.raises(UsageError, match="--option 'a': expected KEY=VALUE"):
+        parse_settings(["a"], "--option")
+
+
+def test_importing_faceedit_sets_no_process_settings():
+    """``import faceedit`` leaves the environment alone; the command sets its BLAS default."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    code = ("import os, faceedit, faceedit.api; assert 'OPENBLAS_NUM_THREADS' not in os.environ\n"
+            "import faceedit.cli; assert os.environ['OPENBLAS_NUM_THREADS'] == '1'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)

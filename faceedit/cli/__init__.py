@@ -13,10 +13,19 @@ from __future__ import annotations
 import os
 import sys
 
-import typer
+# One BLAS thread unless the user says otherwise: the stage solves one small thin-plate-spline
+# system per face and target with numpy, and OpenBLAS's worker threads make each solve many times
+# slower on a busy machine while the outputs stay byte-identical (bench/bench_pipeline.py). Set
+# for the command, before anything imports numpy (it reads the variable once); ``import faceedit``
+# sets no process-wide settings.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from faceedit.cli import apply, detect, models, sheet, train
-from faceedit.log import setup_logging
+from typing import Annotated  # noqa: E402
+
+import typer  # noqa: E402
+
+from faceedit.cli import apply, detect, models, sheet, train  # noqa: E402
+from faceedit.log import setup_logging  # noqa: E402
 
 app = typer.Typer(
     add_completion=False,
@@ -24,7 +33,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Edit facial expression, lighting and attributes in photographs.",
 )
-
 
 
 def _show_version(value: bool) -> None:
@@ -36,9 +44,9 @@ def _show_version(value: bool) -> None:
 
 
 def _main(
-    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log detail (-v: debug, which files were passed over and why)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
-    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version, help="Print the version and exit."),
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log detail (-v: debug, which files were passed over and why).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version, help="Print the version and exit.")] = False,
 ) -> None:
     setup_logging(-1 if quiet else verbose)
 
@@ -55,7 +63,6 @@ app.command("train-stage")(train.train_stage)
 app.command("train-analysis")(train.train_analysis)
 app.command("au")(detect.au_)
 app.command()(sheet.sheet)
-
 
 
 def main() -> None:

@@ -1,19 +1,33 @@
-"""``faceedit apply``: edit the faces in photos."""
+"""``faceedit apply``: edit the faces in photos.
+
+The photos are the inputs here; a video input would get its own branch beside them in
+:func:`apply` (the options are the same, the runner differs)."""
 
 from __future__ import annotations
 
+import enum
 import json
 import sys
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated
 
 import typer
 
-from faceedit.cli.common import (DETECTORS, EXIT_FAILED, errors_to_exit_codes, parse_floats, parse_options,
-                                 progress, split_list)
+from faceedit.cli.common import (AUTO_DETECTOR, EXIT_FAILED, SETTINGS_HELP, DetectorOption, errors_to_exit_codes,
+                                 parse_floats, parse_options, parse_settings, progress, split_list)
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
+
+
+class OnNoFace(str, enum.Enum):
+    """``--on-no-face``: what becomes of a photo without a face (``ApplyOptions.on_no_face``;
+    the same words as ``faceedit.apply_options.ON_NO_FACE``, which a test holds them to)."""
+
+    error = "error"  # the photo fails (exit 1)
+    skip = "skip"  # nothing is written for it
+    copy = "copy"  # the input is written unedited under the output's name
+
 
 def _condition_options(lighting: str | None, au: str | None, attr: list[str]) -> dict:
     """--lighting / --au / --attr as model options (lighting=, aus={id: value}, attrs={name: 0|1})."""
@@ -29,7 +43,7 @@ def _condition_options(lighting: str | None, au: str | None, attr: list[str]) ->
             raise UsageError(f"--au: {e}") from None
     if attr:
         attrs = {}
-        for key, value in parse_options(split_list(attr)).items():
+        for key, value in parse_options(split_list(attr), "--attr").items():
             v = value.strip().lower()
             if v in ("on", "yes", "true", "1"):
                 attrs[key] = 1.0
@@ -42,56 +56,48 @@ def _condition_options(lighting: str | None, au: str | None, attr: list[str]) ->
 
 
 def apply(
-    inputs: List[str] = typer.Argument(
-        ..., help="Image files, folders, glob patterns, or '-' to read paths from stdin."
-    ),
-    model: str = typer.Option(..., "--model", "-m", help="Registered model name or a .safetensors path."),
-    target: List[str] = typer.Option(
-        [], "--target", "-t", help="Target(s), comma-separated or repeated: happy,sad."
-    ),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (created if missing)."),
-    lighting: List[str] = typer.Option([], "--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once; alone it means --target keep."),
-    light: Optional[str] = typer.Option(None, "--light", help="Relight to a light direction AZ,EL in degrees, Extended Yale B's convention (azimuth + lights the image's left side of the face, elevation + lights it from above; e.g. 35,15); every model on the stage takes it. Alone it means --target keep."),
-    light_strength: Optional[float] = typer.Option(None, "--light-strength", help="How much --light / --lighting replaces the photo's own light, 0..1 (default 0.6; 1 is a dark-room point light: the far side goes nearly black)."),
-    au: List[str] = typer.Option([], "--au", help="Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other AUs are kept (the AUs each model takes: see `faceedit models`); alone it means --target au (the face's own expression with these AUs set)."),
-    attr: List[str] = typer.Option([], "--attr", help="Attribute edits, e.g. glasses=on|off (the attributes each model takes: see `faceedit models`); alone it means --target keep."),
-    control: List[str] = typer.Option([], "--control", help="Named fine controls, each -1..1, set as absolute AU values on top of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep."),
-    like: Optional[Path] = typer.Option(None, "--like", help="Move the face to the expression state of the largest face in this reference photo (read from its landmarks apart from its identity as well as a shape model can); alone it means --target keep."),
-    strength: List[str] = typer.Option(
-        ["1"], "--strength", "-s", help="Edit strength 0..1, up to 1.5 to exaggerate (models on the stage); several (0,0.5,1) write a series."
-    ),
-    recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
-    name: Optional[str] = typer.Option(
-        None, "--name", show_default=False,
-        help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
+    inputs: Annotated[list[str], typer.Argument(help="Image files, folders, glob patterns, or '-' to read paths from stdin.")],
+    *,
+    model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
+    target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated or repeated: happy,sad.")] = (),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if missing).")],
+    lighting: Annotated[list[str], typer.Option("--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once; alone it means --target keep.")] = (),
+    light: Annotated[str | None, typer.Option("--light", help="Relight to a light direction AZ,EL in degrees, Extended Yale B's convention (azimuth + lights the image's left side of the face, elevation + lights it from above; e.g. 35,15); every model on the stage takes it. Alone it means --target keep.")] = None,
+    light_strength: Annotated[float | None, typer.Option("--light-strength", help="How much --light / --lighting replaces the photo's own light, 0..1 (default 0.6; 1 is a dark-room point light: the far side goes nearly black).")] = None,
+    au: Annotated[list[str], typer.Option("--au", help="Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other AUs are kept (the AUs each model takes: see `faceedit models`); alone it means --target au (the face's own expression with these AUs set).")] = (),
+    attr: Annotated[list[str], typer.Option("--attr", help="Attribute edits, e.g. glasses=on|off (the attributes each model takes: see `faceedit models`); alone it means --target keep.")] = (),
+    control: Annotated[list[str], typer.Option("--control", help="Named fine controls, each -1..1, set as absolute AU values on top of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep.")] = (),
+    like: Annotated[Path | None, typer.Option("--like", help="Move the face to the expression state of the largest face in this reference photo (read from its landmarks apart from its identity as well as a shape model can); alone it means --target keep.")] = None,
+    strength: Annotated[list[str], typer.Option("--strength", "-s", help="Edit strength 0..1, up to 1.5 to exaggerate (models on the stage); several (0,0.5,1) write a series.")] = ("1",),
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
+    name: Annotated[str | None, typer.Option("--name", show_default=False, help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
         "{index} (the input's position in the input list, from 0) {lighting} {au} {attr} {control} {like} {model}. "
         "Default: {stem}_{target}{ext} with the conditions given (_{lighting}, _{au}, _{attr}, _{control}, _{like}, "
-        "_{strength} unless 1), under {relparent}/ with -r.",
-    ),
-    ext: Optional[str] = typer.Option(None, "--ext", help="Output format by extension (.png, .jpg, ...); default: the input's."),
-    quality: int = typer.Option(95, "--quality", help="JPEG/WebP quality 1-100."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace outputs that already exist."),
-    face: str = typer.Option("all", "--face", help="all | largest | N (faces numbered largest first)."),
-    max_faces: int = typer.Option(10, "--max-faces", min=0, help="Fail photos with more faces than this (0 = no limit)."),
-    on_no_face: str = typer.Option("error", "--on-no-face", help="error | skip | copy."),
-    detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS}."),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
-    precision: str = typer.Option("auto", "--precision", help="auto | fp32 | fp16 | bf16 (autocast on GPU)."),
-    batch_size: int = typer.Option(8, "--batch-size", "-b", help="Face crops per model forward."),
-    workers: Optional[int] = typer.Option(None, "--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster)."),
-    max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
-    stage: Optional[str] = typer.Option(None, "--stage", help="Model stage to output, where the model has stages (see `faceedit models`)."),
-    option: List[str] = typer.Option([], "--set", help="Model-specific option KEY=VALUE (repeatable; each model's keys: see `faceedit models`)."),
-    save_masks: bool = typer.Option(False, "--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per output on stdout."),
-    engine: str = typer.Option("local", "--engine", help="local (this process) | ray (Ray actors on this machine or a cluster; needs the ray extra of faceedit; inputs and outputs on a file system every worker sees)."),
-    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --engine ray: the Ray cluster to join (auto: the one `ray start` began on this machine, or HEAD-HOST:6379); default: RAY_ADDRESS, else a Ray started on this machine's cores."),
-    gpus_per_worker: Optional[float] = typer.Option(None, "--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0)."),
+        "_{strength} unless 1), under {relparent}/ with -r.")] = None,
+    ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension (.png, .jpg, ...); default: the input's.")] = None,
+    quality: Annotated[int, typer.Option("--quality", help="JPEG/WebP quality 1-100.")] = 95,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist.")] = False,
+    face: Annotated[str, typer.Option("--face", help="all | largest | N (faces numbered largest first).")] = "all",
+    max_faces: Annotated[int, typer.Option("--max-faces", min=0, help="Fail photos with more faces than this (0 = no limit).")] = 10,
+    on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited.")] = OnNoFace.error,
+    detector: DetectorOption = AUTO_DETECTOR,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
+    precision: Annotated[str, typer.Option("--precision", help="auto | fp32 | fp16 | bf16 (autocast on GPU).")] = "auto",
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Face crops per model forward.")] = 8,
+    workers: Annotated[int | None, typer.Option("--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster).")] = None,
+    max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
+    stage: Annotated[str | None, typer.Option("--phase", help="Model phase to output, where the model has phases (RegGAN: expression, refined; see `faceedit models`).")] = None,
+    option: Annotated[list[str], typer.Option("--set", help=f"Model-specific option, {SETTINGS_HELP}; each model's keys: see `faceedit models`.")] = (),
+    save_masks: Annotated[bool, typer.Option("--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per output on stdout.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="local (this process) | ray (Ray actors on this machine or a cluster; needs the ray extra of faceedit; inputs and outputs on a file system every worker sees).")] = "local",
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="With --engine ray: the Ray cluster to join (auto: the one `ray start` began on this machine, or HEAD-HOST:6379); default: RAY_ADDRESS, else a Ray started on this machine's cores.")] = None,
+    gpus_per_worker: Annotated[float | None, typer.Option("--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0).")] = None,
 ) -> None:
     """Edit the faces in photos; one output per input per target (and strength)."""
-    from faceedit.io.inputs import collect_unread
-    from faceedit.pipeline import ApplyOptions, BatchApplier, signal_name
+    from faceedit.apply_options import ApplyOptions
 
+    detector = detector.value  # the name, as the library takes it
     with errors_to_exit_codes():
         if engine not in ("local", "ray"):
             raise UsageError(f"--engine {engine!r}; valid: local, ray")
@@ -125,10 +131,10 @@ def apply(
             batch_size=batch_size,
             face=face,
             max_faces=max_faces,
-            on_no_face=on_no_face,
+            on_no_face=on_no_face.value,
             max_pixels=max_pixels,
             workers=2 if workers is None or engine == "ray" else workers,
-            model_options=parse_options(option) | ({"stage": stage} if stage else {})
+            model_options=parse_settings(option, "--set") | ({"phase": stage} if stage else {})
             | _condition_options(lighting[0] if lighting else None, None, attr) | stage_options,
             save_masks=save_masks,
         )
@@ -143,80 +149,103 @@ def apply(
             from faceedit.models.stage import parse_controls
 
             opts.model_options["controls"] = parse_controls(",".join(control))
-        opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --stage: no weights read
-        from faceedit.api import Editor
-
-        if engine == "ray":
-            from faceedit.ray_engine import RayApplier, import_ray
-
-            import_ray()  # missing: a usage error naming the extra, before the model loads
-            # here the model only checks the options and names the outputs: the actors edit
-            editor = Editor.from_pretrained(model, device="cpu", precision="auto", detector=detector)
-            applier = RayApplier(editor, opts, model=model, device=device, precision=precision,
-                                 detector=detector, address=ray_address, workers=workers,
-                                 gpus_per_worker=gpus_per_worker)
-            logger.info("model %s (%s) on Ray actors (device %s), detector %s",
-                        editor.spec.name, editor.spec.method, device, detector)
-        else:
-            editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
-            applier = BatchApplier(editor, opts)
-            logger.info(
-                "model %s (%s) on %s, detector %s",
-                editor.spec.name, editor.spec.method, editor.device, editor.detector.name,
-            )
-        counts = {"ok": 0, "skipped": 0, "copied": 0, "no_face": 0, "error": 0}
-        per_input = len(opts.targets) * len(opts.strengths)
-        whole_failures = 0  # inputs that failed as a whole (a missing file...): one record each
-        # Ctrl-C: BatchApplier.run stops taking inputs, finishes the photos in progress, joins
-        # its threads and yields the records of the photos done (a second Ctrl-C is ignored);
-        # the summary says so and the exit status is 130 (128 + SIGINT), as for a shell.
-        interrupted = False
-        records = applier.run(inputs, stdin=sys.stdin)
-        stdout = sys.stdout  # the records only: Ray prints its notices (a worker died) on
-        # sys.stdout, which goes to stderr while the Ray engine runs
-        with progress("outputs") as advance, collect_unread() as unread, (
-                redirect_stdout(sys.stderr) if engine == "ray" else nullcontext()):
-            try:
-                for rec in records:
-                    counts[rec.status] = counts.get(rec.status, 0) + 1
-                    whole_failures += rec.target is None
-                    if rec.status == "error":
-                        logger.error("%s: %s", rec.input, rec.error)
-                    elif rec.status == "no_face":
-                        logger.warning("%s: no face found, skipped", rec.input)
-                    if as_json:
-                        stdout.write(json.dumps(rec.to_json()) + "\n")
-                        stdout.flush()
-                    # every input is known once the first record comes (BatchApplier.input_paths)
-                    advance(total=len(applier.input_paths) * per_input + whole_failures)
-            except KeyboardInterrupt:  # where run() could not take SIGINT over, or after it ended
-                records.close()  # cancels its queued work and joins its threads
-                interrupted = True
-        import signal
-
-        stop_signal = signal.SIGINT  # a KeyboardInterrupt out of the iteration
-        if not interrupted and getattr(applier, "interrupted", False):
-            interrupted, stop_signal = True, getattr(applier, "stop_signal", signal.SIGINT)
-        if interrupted:  # the process ends now: a further Ctrl-C or SIGTERM is ignored, as promised,
-            try:  # through the summary and the interpreter's exit (a while with torch)
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            except ValueError:  # not the main thread
-                pass
-        unfinished = getattr(applier, "unfinished", 0)
-        logger.info(
-            "%d written, %d skipped (exist), %d copied, %d without face, %d failed%s%s",
-            counts["ok"], counts["skipped"], counts["copied"], counts["no_face"], counts["error"],
-            f", {len(unread)} not read (image formats faceedit does not read: "
-            f"{_kinds(unread)}; -v lists them)" if unread else "",
-            f"; interrupted ({signal_name(stop_signal)})" + (
-                f": {unfinished} input{'s' * (unfinished != 1)} not done" if unfinished else "")
-            if interrupted else "",
-        )
-        if interrupted:
-            raise typer.Exit(128 + stop_signal)  # 130 for Ctrl-C, 143 for SIGTERM, as a shell says
+        opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
+        applier = _applier(opts, model, engine, device=device, precision=precision, detector=detector,
+                           ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
+        # Photos: every input goes through the batch applier. (A kind of input with a runner of
+        # its own, such as video, is told apart here, before the run.)
+        counts = _run(applier, opts, inputs, engine=engine, as_json=as_json)
     if counts["error"]:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _applier(opts, model: str, engine: str, *, device: str, precision: str, detector: str,
+             ray_address: str | None, workers: int | None, gpus_per_worker: float | None):
+    """The model loaded (or, with Ray, checked here and loaded by each actor) and the applier
+    that runs ``opts`` with it."""
+    from faceedit.api import Editor
+    from faceedit.pipeline import BatchApplier
+
+    if engine == "ray":
+        from faceedit.ray_engine import RayApplier, import_ray
+
+        import_ray()  # missing: a usage error naming the extra, before the model loads
+        # here the model only checks the options and names the outputs: the actors edit
+        editor = Editor.from_pretrained(model, device="cpu", precision="auto", detector=detector)
+        applier = RayApplier(editor, opts, model=model, device=device, precision=precision,
+                             detector=detector, address=ray_address, workers=workers,
+                             gpus_per_worker=gpus_per_worker)
+        logger.info("model %s (%s) on Ray actors (device %s), detector %s",
+                    editor.spec.name, editor.spec.method, device, detector)
+    else:
+        editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
+        applier = BatchApplier(editor, opts)
+        logger.info(
+            "model %s (%s) on %s, detector %s",
+            editor.spec.name, editor.spec.method, editor.device, editor.detector.name,
+        )
+    return applier
+
+
+def _run(applier, opts, inputs: list[str], *, engine: str, as_json: bool) -> dict[str, int]:
+    """Run the applier over the inputs: the records (on stdout with ``--json``), the progress bar,
+    the summary on stderr; the count of records by status. Interrupted (SIGINT, SIGTERM): the
+    summary says so and the command exits with 128 + the signal."""
+    from faceedit.io.inputs import collect_unread
+    from faceedit.signals import signal_name
+
+    counts = {"ok": 0, "skipped": 0, "copied": 0, "no_face": 0, "error": 0}
+    per_input = len(opts.targets) * len(opts.strengths)
+    whole_failures = 0  # inputs that failed as a whole (a missing file...): one record each
+    # Ctrl-C: BatchApplier.run stops taking inputs, finishes the photos in progress, joins
+    # its threads and yields the records of the photos done (a second Ctrl-C is ignored);
+    # the summary says so and the exit status is 130 (128 + SIGINT), as for a shell.
+    interrupted = False
+    records = applier.run(inputs, stdin=sys.stdin)
+    stdout = sys.stdout  # the records only: Ray prints its notices (a worker died) on
+    # sys.stdout, which goes to stderr while the Ray engine runs
+    with progress("outputs") as advance, collect_unread() as unread, (
+            redirect_stdout(sys.stderr) if engine == "ray" else nullcontext()):
+        try:
+            for rec in records:
+                counts[rec.status] = counts.get(rec.status, 0) + 1
+                whole_failures += rec.target is None
+                if rec.status == "error":
+                    logger.error("%s: %s", rec.input, rec.error)
+                elif rec.status == "no_face":
+                    logger.warning("%s: no face found, skipped", rec.input)
+                if as_json:
+                    stdout.write(json.dumps(rec.to_json()) + "\n")
+                    stdout.flush()
+                # every input is known once the first record comes (BatchApplier.input_paths)
+                advance(total=len(applier.input_paths) * per_input + whole_failures)
+        except KeyboardInterrupt:  # where run() could not take SIGINT over, or after it ended
+            records.close()  # cancels its queued work and joins its threads
+            interrupted = True
+    import signal
+
+    stop_signal = signal.SIGINT  # a KeyboardInterrupt out of the iteration
+    if not interrupted and getattr(applier, "interrupted", False):
+        interrupted, stop_signal = True, getattr(applier, "stop_signal", signal.SIGINT)
+    if interrupted:  # the process ends now: a further Ctrl-C or SIGTERM is ignored, as promised,
+        try:  # through the summary and the interpreter's exit (a while with torch)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        except ValueError:  # not the main thread
+            pass
+    unfinished = getattr(applier, "unfinished", 0)
+    logger.info(
+        "%d written, %d skipped (exist), %d copied, %d without face, %d failed%s%s",
+        counts["ok"], counts["skipped"], counts["copied"], counts["no_face"], counts["error"],
+        f", {len(unread)} not read (image formats faceedit does not read: "
+        f"{_kinds(unread)}; -v lists them)" if unread else "",
+        f"; interrupted ({signal_name(stop_signal)})" + (
+            f": {unfinished} input{'s' * (unfinished != 1)} not done" if unfinished else "")
+        if interrupted else "",
+    )
+    if interrupted:
+        raise typer.Exit(128 + stop_signal)  # 130 for Ctrl-C, 143 for SIGTERM, as a shell says
+    return counts
 
 
 def _check_reference(like: Path, max_pixels: int) -> None:

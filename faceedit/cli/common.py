@@ -1,18 +1,22 @@
 """What the ``faceedit`` commands share: exit codes, library errors as one stderr line and an
-exit code, the parsing of repeated and comma-separated option values, the progress bar."""
+exit code (in the words of the command line), the choices and help of options several commands
+take, the parsing of repeated, comma-separated and KEY=VALUE option values, the progress bar."""
 
 from __future__ import annotations
 
+import enum
 import json
-import os
+import re
 import sys
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import List
+from typing import Annotated
 
 import typer
 
 from faceedit.errors import FaceEditError, UsageError
+from faceedit.faces.detectors import AUTO, auto_order, detector_names
 from faceedit.log import logger
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -37,40 +41,27 @@ def _no_type_for_flags() -> None:
 _no_type_for_flags()
 
 
-DETECTORS = "{detectors}"
-"""Where an option's help lists the face detectors: replaced, when help is shown, by the real
-list of backends (``faceedit.faces.detect.DETECTOR_NAMES``, so the help cannot drift from it);
-importing that module at every start would cost 0.3 s (OpenCV)."""
+# --------------------------------------------------------------------------------------------
+# choices and help shared by several commands
+
+DetectorName = enum.Enum(  # type: ignore[misc]
+    "DetectorName", {n.replace("-", "_"): n for n in (AUTO, *detector_names())}, type=str)
+"""``--detector``'s choices: ``auto`` and every backend of the detector registry."""
+
+DETECTOR_HELP = f"Face detector; auto: the first of {', '.join(auto_order())} that can run here."
+
+DetectorOption = Annotated[DetectorName, typer.Option("--detector", case_sensitive=False, help=DETECTOR_HELP)]
+"""The ``--detector`` option (default :data:`AUTO_DETECTOR`)."""
+
+AUTO_DETECTOR = DetectorName(AUTO)
+
+SETTINGS_HELP = ("KEY=VALUE, repeatable; VALUE is read as JSON where it is JSON (64, 0.5, true, [0.5,0.99], "
+                 "\"text\"), else as text (mode=delta)")
+"""How every KEY=VALUE option (``apply --set``, ``train --set`` and ``--option``) reads its values."""
 
 
-def _detectors_text() -> str:
-    from faceedit.faces.detectors import auto_order, detector_names
-
-    return (f"auto (the first of {', '.join(auto_order())} that is available) | "
-            + " | ".join(detector_names()))
-
-
-def _help_lists_detectors() -> None:
-    """Fill :data:`DETECTORS` in the help of a command's options when its help is shown."""
-    from typer.core import TyperCommand
-
-    shown = TyperCommand.format_help
-    if getattr(shown, "_faceedit", False):
-        return
-
-    def format_help(self, ctx, formatter):
-        if any(DETECTORS in (getattr(p, "help", None) or "") for p in self.params):
-            text = _detectors_text()
-            for p in self.params:
-                if getattr(p, "help", None):
-                    p.help = p.help.replace(DETECTORS, text)
-        return shown(self, ctx, formatter)
-
-    format_help._faceedit = True  # type: ignore[attr-defined]
-    TyperCommand.format_help = format_help  # type: ignore[method-assign]
-
-
-_help_lists_detectors()
+# --------------------------------------------------------------------------------------------
+# errors
 
 
 def fail(message: str, code: int) -> None:
@@ -80,16 +71,58 @@ def fail(message: str, code: int) -> None:
 
 @contextmanager
 def errors_to_exit_codes():
-    """Usage errors -> exit 2, any other FaceEditError -> exit 1, always as one stderr line."""
+    """Usage errors -> exit 2, any other FaceEditError -> exit 1, always as one stderr line, with
+    the parameters the library names in the command's words (:func:`in_flag_words`)."""
     try:
         yield
     except UsageError as e:
-        fail(str(e), EXIT_USAGE)
+        fail(in_flag_words(str(e)), EXIT_USAGE)
     except FaceEditError as e:
-        fail(str(e), EXIT_FAILED)
+        fail(in_flag_words(str(e)), EXIT_FAILED)
 
 
-def split_list(values: List[str] | None) -> list[str]:
+# Library parameter names that the command line spells otherwise (``ApplyOptions`` fields).
+_LIBRARY_NAMES = {"strengths": "strength", "targets": "target", "name_template": "name", "out_dir": "out",
+                  "model_options": "option"}
+
+
+def _running_command():
+    """The command being run, None outside one (Typer's own copy of click where it has one)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:
+        from click import get_current_context
+    ctx = get_current_context(silent=True)
+    return None if ctx is None else ctx.command
+
+
+def in_flag_words(message: str, command=None) -> str:
+    """A library error in the words of the command line: each parameter the library names as
+    Python spells it, in backquotes (`` `on_no_face` ``), becomes the running command's flag for it
+    (``--on-no-face``). The one place that maps parameter names to flags: they are read from the
+    command's own options (``command``; default: the command being run), so a flag renamed on
+    the command line is named right. A name the command has no flag for stays as it is."""
+    command = command or _running_command()
+    if command is None or "`" not in message:
+        return message
+    flags = {}
+    for p in command.params:
+        long = [o for o in getattr(p, "opts", []) if o.startswith("--")]
+        if p.name and long:
+            flags[p.name] = long[0]
+
+    def flag(m: re.Match) -> str:
+        name = m.group(1)
+        return flags.get(_LIBRARY_NAMES.get(name, name)) or flags.get(name) or m.group(0)
+
+    return re.sub(r"`([A-Za-z_][A-Za-z0-9_]*)`", flag, message)
+
+
+# --------------------------------------------------------------------------------------------
+# option values
+
+
+def split_list(values: Iterable[str] | None) -> list[str]:
     """``--target a,b --target c`` -> [a, b, c]."""
     out: list[str] = []
     for v in values or []:
@@ -97,21 +130,38 @@ def split_list(values: List[str] | None) -> list[str]:
     return out
 
 
-def parse_floats(values: List[str] | None, name: str) -> list[float]:
+def parse_floats(values: Iterable[str] | None, flag: str) -> list[float]:
     try:
         return [float(v) for v in split_list(values)]
     except ValueError:
-        raise UsageError(f"{name}: expected numbers such as 0.5 or 0,0.5,1")
+        raise UsageError(f"{flag}: expected numbers such as 0.5 or 0,0.5,1") from None
 
 
-def parse_options(values: List[str] | None) -> dict:
+def parse_options(values: Iterable[str] | None, flag: str) -> dict[str, str]:
+    """``KEY=VALUE`` strings (``--attr glasses=on``) as ``{KEY: VALUE}`` text."""
     opts = {}
     for kv in values or []:
         if "=" not in kv:
-            raise UsageError(f"--set {kv!r}: expected KEY=VALUE")
+            raise UsageError(f"{flag} {kv!r}: expected KEY=VALUE")
         k, v = kv.split("=", 1)
         opts[k.strip()] = v.strip()
     return opts
+
+
+def parse_settings(values: Iterable[str] | None, flag: str) -> dict:
+    """``KEY=VALUE`` settings (``--set``, ``--option``), read as :data:`SETTINGS_HELP` says: the
+    VALUE as JSON where it is JSON (``64``, ``true``, ``[1, 2]``, ``"64"``), else as text."""
+    out = {}
+    for key, value in parse_options(values, flag).items():
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# progress and files
 
 
 @contextmanager
@@ -146,6 +196,6 @@ def progress(label: str):
 
 
 def atomic_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    from faceedit.files import write_file_atomically
+
+    write_file_atomically(path, json.dumps(obj, indent=1))

@@ -5,22 +5,24 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated
 
 import typer
 
-from faceedit.cli.common import DETECTORS, EXIT_FAILED, atomic_json, errors_to_exit_codes
+from faceedit.cli.common import (AUTO_DETECTOR, DETECTOR_HELP, EXIT_FAILED, DetectorName, DetectorOption,
+                                 atomic_json, errors_to_exit_codes)
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
 
+
 def detect(
-    inputs: List[str] = typer.Argument(..., help="Image files, folders, globs, or '-'."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for overlays and JSON."),
-    detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS}."),
-    recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Also write the aligned crops of this model's template."),
-    max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per image on stdout."),
+    inputs: Annotated[list[str], typer.Argument(help="Image files, folders, globs, or '-'.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for overlays and JSON.")],
+    detector: DetectorOption = AUTO_DETECTOR,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Also write the aligned crops of this model's template.")] = None,
+    max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per image on stdout.")] = False,
 ) -> None:
     """Detect faces and landmarks; write overlay PNGs and JSON (to debug alignment). Each face's
     record holds its expression state as the stage reads it (``expression``: AU intensities
@@ -29,14 +31,16 @@ def detect(
     from faceedit.faces.align import align_face
     from faceedit.faces.detectors import get_detector
     from faceedit.faces.draw import draw_faces
-    from faceedit.io import expand_inputs, read_image, write_image
+    from faceedit.io.decode import read_image
+    from faceedit.io.encode import write_image
+    from faceedit.io.inputs import expand_inputs
 
     failed = 0
     with errors_to_exit_codes():
         if out.exists() and not out.is_dir():
             raise UsageError(f"--out {out}: is a file, not a folder (the folder is created if missing)")
-        det = get_detector(detector)
-        from faceedit.models.registry import load_model
+        det = get_detector(detector.value)
+        from faceedit.models.loading import load_model
 
         stage = load_model("stage").model
         template = None
@@ -74,15 +78,12 @@ def detect(
 
 
 def au_(
-    inputs: List[str] = typer.Argument(..., help="Image files, folders, globs, or '-' to read paths from stdin."),
-    neutral: Optional[Path] = typer.Option(
-        None, "--neutral", help="Photo of the same person's neutral face (its largest face) as the reference; "
-        "default: the face's own identity as the stage's shape model reads it."
-    ),
-    detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS} (68 landmarks needed: opencv has 5)."),
-    recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
-    max_pixels: int = typer.Option(100_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per face on stdout instead of a table."),
+    inputs: Annotated[list[str], typer.Argument(help="Image files, folders, globs, or '-' to read paths from stdin.")],
+    neutral: Annotated[Path | None, typer.Option("--neutral", help="Photo of the same person's neutral face (its largest face) as the reference; default: the face's own identity as the stage's shape model reads it.")] = None,
+    detector: Annotated[DetectorName, typer.Option("--detector", case_sensitive=False, help=f"{DETECTOR_HELP} AU estimation needs 68 landmarks (opencv finds 5).")] = AUTO_DETECTOR,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
+    max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per face on stdout instead of a table.")] = False,
 ) -> None:
     """Estimate the 17 EGGAN action-unit intensities (0..5) of every face from its landmarks, and
     its expression state.
@@ -96,9 +97,10 @@ def au_(
 
     from faceedit.api import expression_states
     from faceedit.faces.au import AU_KEYS, VISIBLE, aus_to_json, estimate_aus
-    from faceedit.faces.detectors import get_detector
-    from faceedit.io import expand_inputs, read_image
-    from faceedit.models.registry import load_model
+    from faceedit.faces.detectors import detector_names, get_detector
+    from faceedit.io.decode import read_image
+    from faceedit.io.inputs import expand_inputs
+    from faceedit.models.loading import load_model
 
     def faces_68(path) -> list:
         faces = det.detect(read_image(path, max_pixels=max_pixels).rgb8())
@@ -110,9 +112,10 @@ def au_(
 
     failed, table_rows = 0, []
     with errors_to_exit_codes():
-        det = get_detector(detector)
+        det = get_detector(detector.value)
         if det.name == "opencv":
-            raise UsageError("the opencv detector finds 5 landmarks; AU estimation needs 68: use --detector dlib, dlib-cnn or fan")
+            others = ", ".join(n for n in detector_names() if n != "opencv")
+            raise UsageError(f"the opencv detector finds 5 landmarks; AU estimation needs 68: use --detector {others}")
         reference = None
         if neutral is not None:
             reference = faces_68(str(neutral))[0].landmarks

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Annotated
 
 import typer
 
 from faceedit.cli.common import errors_to_exit_codes
 
-def models(as_json: bool = typer.Option(False, "--json", help="JSON list on stdout.")) -> None:
+
+def models(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON list on stdout.")] = False,
+) -> None:
     """List the registered models, their targets, the options they take (lighting classes,
-    AUs, attributes, --stage, --set keys) and whether their weights are present."""
-    from faceedit.models.registry import describe_options, list_models
+    AUs, attributes, --phase, --set keys) and whether their weights are present."""
+    from faceedit.models.loading import list_models
+    from faceedit.models.options import describe_options
 
     with errors_to_exit_codes():
         rows = list_models()
@@ -33,7 +38,7 @@ def models(as_json: bool = typer.Option(False, "--json", help="JSON list on stdo
             r["weights"], "yes" if r["present"] else "no",
         )
     console.print(table)
-    console.print("options (--lighting, --au, --attr, --stage, --set; the stage's under every model "
+    console.print("options (--lighting, --au, --attr, --phase, --set; the stage's under every model "
                   "on it):", markup=False, highlight=False)
     for r in rows:
         console.print(f"  {r['name']}: {describe_options(r['options'])}", markup=False, highlight=False)

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated
 
 import typer
 
-from faceedit.cli.common import DETECTORS, EXIT_FAILED, errors_to_exit_codes, split_list
+from faceedit.cli.common import (AUTO_DETECTOR, DETECTOR_HELP, EXIT_FAILED, DetectorName, errors_to_exit_codes,
+                                 split_list)
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
 
+
 def sheet(
-    inputs: List[str] = typer.Argument(None, help="Photos (photo mode); omit with --data."),
-    model: str = typer.Option(..., "--model", "-m", help="Registered model name or a .safetensors path."),
-    target: List[str] = typer.Option(..., "--target", "-t", help="Target(s), comma-separated."),
-    out: Path = typer.Option(..., "--out", "-o", help="PNG file to write."),
-    data: Optional[Path] = typer.Option(None, "--data", "-d", help="Prepared dataset: sheet of its held-out (neutral, target) pairs."),
-    stages: str = typer.Option("", "--stages", help="Comma-separated model stages to show (RegGAN: expression,refined)."),
-    rows: int = typer.Option(8, "--rows", "-n", help="Pairs to show per target (data mode)."),
-    detector: str = typer.Option("auto", "--detector", help=f"Face detector (photo mode): {DETECTORS}."),
+    inputs: Annotated[list[str], typer.Argument(help="Photos (photo mode); omit with --data.")] = None,
+    *,
+    model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
+    target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")],
+    data: Annotated[Path | None, typer.Option("--data", "-d", help="Prepared dataset: sheet of its held-out (neutral, target) pairs.")] = None,
+    stages: Annotated[str, typer.Option("--phases", help="Comma-separated model phases to show (RegGAN: expression,refined).")] = "",
+    rows: Annotated[int, typer.Option("--rows", "-n", help="Pairs to show per target (data mode).")] = 8,
+    detector: Annotated[DetectorName, typer.Option("--detector", case_sensitive=False, help=f"Photo mode: {DETECTOR_HELP}")] = AUTO_DETECTOR,
 ) -> None:
     """Contact sheet: held-out pairs (input | stages | real) or photos (input | each target,
     cut to the face), with the columns and rows labelled."""
@@ -31,7 +34,7 @@ def sheet(
 
     failed = 0
     with errors_to_exit_codes():
-        editor = Editor.from_pretrained(model, detector=detector)
+        editor = Editor.from_pretrained(model, detector=detector.value)
         targets = [editor.check_target(canonical_target(t)) for t in split_list(target)]
         if data is not None:
             from faceedit.train.data import expression_pairs, load_crop, open_dataset

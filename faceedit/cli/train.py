@@ -6,23 +6,24 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated
 
 import typer
 
-from faceedit.cli.common import (DETECTORS, EXIT_FAILED, atomic_json, errors_to_exit_codes, fail,
-                                 parse_options)
+from faceedit.cli.common import (AUTO_DETECTOR, EXIT_FAILED, SETTINGS_HELP, DetectorOption, atomic_json,
+                                 errors_to_exit_codes, fail, parse_settings)
 from faceedit.errors import UsageError
 from faceedit.log import logger
 
+
 def prepare(
-    raw: Path = typer.Argument(..., help="Folder of raw photos."),
-    out: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write (resumable)."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="london | jaffe | yale | yaleb | folders | paired (default: guessed)."),
-    csv_file: Optional[Path] = typer.Option(None, "--csv", help="CSV with file,label[,...] columns instead of a preset."),
-    size: int = typer.Option(128, "--size", help="Crop size in pixels, 16 to 2048 (ignored with --model)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Use this model's crop template."),
-    detector: str = typer.Option("auto", "--detector", help=f"Face detector: {DETECTORS}."),
+    raw: Annotated[Path, typer.Argument(help="Folder of raw photos.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write (resumable).")],
+    preset: Annotated[str | None, typer.Option("--preset", help="london | jaffe | yale | yaleb | folders | paired (default: guessed).")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="CSV with file,label[,...] columns instead of a preset.")] = None,
+    size: Annotated[int, typer.Option("--size", help="Crop size in pixels, 16 to 2048 (ignored with --model).")] = 128,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Use this model's crop template.")] = None,
+    detector: DetectorOption = AUTO_DETECTOR,
 ) -> None:
     """Detect and align every face of a raw photo folder once into a training dataset."""
     from faceedit.faces.types import CropTemplate
@@ -36,7 +37,7 @@ def prepare(
         else:
             template = CropTemplate(size=size)
         summary = run_prepare(raw, out, preset=preset, csv_path=str(csv_file) if csv_file else None,
-                              template=template, detector=detector)
+                              template=template, detector=detector.value)
     sys.stdout.write(json.dumps(summary) + "\n")
     if not summary["count"]:
         fail(f"{raw}: no photo could be prepared; the reasons are in {out / 'errors.jsonl'}",
@@ -50,37 +51,34 @@ _NO_STEP_LIMIT = 1_000_000_000  # --budget alone: the budget stops the run
 
 def train(
     ctx: typer.Context,
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Method to train: reggan, eggan, legan, lssl, secgan (with --resume: the run's)."),
-    data: List[Path] = typer.Option([], "--data", "-d", help="Prepared dataset folder(s) (faceedit prepare; with --resume: the run's)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Run folder: checkpoints, logs, samples, report."),
-    steps: Optional[int] = typer.Option(None, "--steps", min=0, help="Total steps (resumed steps included)."),
-    budget: Optional[float] = typer.Option(None, "--budget", min=0, help=f"Stop after this many minutes (default {DEFAULT_TRAIN_BUDGET:g} when --steps is not given either)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", help="Per-process batch (default: the method's)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the held-out split, the initialisation and the batches."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out, with its method, data and settings."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Discard the run already in --out (its state, log, report and samples) and start afresh."),
-    init: Optional[str] = typer.Option(None, "--init", help="Fine-tune: start the generator from this registry model or .safetensors."),
-    prior: str = typer.Option("stage", "--prior", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-prior)."),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
-    amp: str = typer.Option("auto", "--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16."),
-    config: List[str] = typer.Option([], "--set", help="Model, loss and trainer config KEY=JSON (e.g. image_size=64); an unknown key lists the valid ones."),
-    option: List[str] = typer.Option([], "--option", help="Trainer option KEY=JSON."),
-    no_semantic: bool = typer.Option(False, "--no-semantic", help="SeCGAN: train the plain baseline (no mask branch, no consistency loss)."),
-    ckpt_every: int = typer.Option(500, "--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end)."),
-    sample_every: int = typer.Option(500, "--sample-every", min=0, help="Steps between sample grids (RUN/samples/; 0: only at the end)."),
-    log_every: int = typer.Option(10, "--log-every", min=0, help="Steps between log records (RUN/log.jsonl; 0: only the last step)."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, show_default=False, help="Torch threads (default: the cores free, i.e. this process's usable cores less the load average; OMP_NUM_THREADS where set). Said in the log."),
-    no_eval: bool = typer.Option(False, "--no-eval", help="Skip the held-out evaluation after export."),
-    disc: List[str] = typer.Option([], "--disc", hidden=True, help="Deprecated: --set d_KEY=JSON."),
-    lam: Optional[float] = typer.Option(None, "--lambda", hidden=True, help="Deprecated: --set lambda_reg=X."),
-    augment: Optional[int] = typer.Option(None, "--augment", hidden=True, help="Deprecated: --set augment_copies=N."),
-    perceptual: Optional[Path] = typer.Option(None, "--vgg19", help="VGG-19 weights (.safetensors) for perceptual losses; without them the term is off."),
-    export: Optional[Path] = typer.Option(None, "--export", help="Checkpoint to write (default RUN/MODEL.safetensors); a model card is written beside it."),
+    *,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Method to train: reggan, eggan, legan, lssl, secgan (with --resume: the run's).")] = None,
+    data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared dataset folder(s) (faceedit prepare; with --resume: the run's).")] = (),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoints, logs, samples, report.")],
+    steps: Annotated[int | None, typer.Option("--steps", min=0, help="Total steps (resumed steps included).")] = None,
+    budget: Annotated[float | None, typer.Option("--budget", min=0, help=f"Stop after this many minutes (default {DEFAULT_TRAIN_BUDGET:g} when --steps is not given either).")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Per-process batch (default: the method's).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the held-out split, the initialisation and the batches.")] = 0,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out, with its method, data and settings.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --out (its state, log, report and samples) and start afresh.")] = False,
+    init: Annotated[str | None, typer.Option("--init", help="Fine-tune: start the generator from this registry model or .safetensors.")] = None,
+    prior: Annotated[str, typer.Option("--stage", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-stage).")] = "stage",
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
+    amp: Annotated[str, typer.Option("--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16.")] = "auto",
+    config: Annotated[list[str], typer.Option("--set", help=f"Model, loss and trainer config, {SETTINGS_HELP}; e.g. image_size=64; an unknown key lists the valid ones.")] = (),
+    option: Annotated[list[str], typer.Option("--option", help=f"Trainer option, {SETTINGS_HELP}.")] = (),
+    no_semantic: Annotated[bool, typer.Option("--no-semantic", help="SeCGAN: train the plain baseline (no mask branch, no consistency loss).")] = False,
+    ckpt_every: Annotated[int, typer.Option("--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end).")] = 500,
+    sample_every: Annotated[int, typer.Option("--sample-every", min=0, help="Steps between sample grids (RUN/samples/; 0: only at the end).")] = 500,
+    log_every: Annotated[int, typer.Option("--log-every", min=0, help="Steps between log records (RUN/log.jsonl; 0: only the last step).")] = 10,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, show_default=False, help="Torch threads (default: the cores free, i.e. this process's usable cores less the load average; OMP_NUM_THREADS where set). Said in the log.")] = None,
+    no_eval: Annotated[bool, typer.Option("--no-eval", help="Skip the held-out evaluation after export.")] = False,
+    perceptual: Annotated[Path | None, typer.Option("--vgg19", help="VGG-19 weights (.safetensors) for perceptual losses; without them the term is off.")] = None,
+    export: Annotated[Path | None, typer.Option("--export", help="Checkpoint to write (default RUN/MODEL.safetensors); a model card is written beside it.")] = None,
 ) -> None:
     """Train a method on prepared datasets and export a registry-ready checkpoint + model card.
     A run's method, data and settings are kept in RUN/run.json: --resume takes them from there.
-    Each method's own settings are --set keys (RegGAN's --lambda, --augment and --disc KEY=...
-    stand for --set lambda_reg=..., augment_copies=... and d_KEY=...; deprecated).
+    Each method's own settings are --set keys.
     Multi-GPU: torchrun --nproc_per_node N -m faceedit train ..."""
     with errors_to_exit_codes():
         if resume and overwrite:
@@ -99,7 +97,7 @@ def train(
         model = settings["model"]
         data = [Path(d) for d in settings["data"]] if resume else data
         batch_size, seed, init = settings["batch_size"], settings["seed"], settings["init"]
-        cfg, options, prior = dict(settings["config"]), dict(settings["option"]), settings["prior"]
+        cfg, options, prior = dict(settings["config"]), dict(settings["option"]), settings["stage"]
         if settings["no_semantic"]:
             options["semantic"] = False
             cfg["semantic"] = False
@@ -107,8 +105,10 @@ def train(
             options["vgg19"] = settings["vgg19"]
         # torch from here on (the usage errors above are answered without it)
         from faceedit.train.data import open_dataset
-        from faceedit.train.loop import (LoopConfig, check_config, check_run_folder, clear_run_folder,
-                                         train_and_export, trainer_for)
+        from faceedit.train.config import check_config
+        from faceedit.train.loop import LoopConfig, train_and_export
+        from faceedit.train.run_folder import check_run_folder, clear_run_folder
+        from faceedit.train.trainer import trainer_for
 
         trainer_cls = trainer_for(model)  # an unknown method is the first thing to report
         check_config(trainer_cls, cfg, options)  # then a bad --set or --option, before any file
@@ -137,27 +137,10 @@ RUN_SETTINGS = "run.json"
 _RUN_OPTIONS = {
     "model": (("model",), "--model"), "data": (("data",), "--data"),
     "batch_size": (("batch_size",), "--batch-size"), "seed": (("seed",), "--seed"),
-    "init": (("init",), "--init"), "config": (("config", "disc", "lam", "augment"), "--set"),
+    "init": (("init",), "--init"), "config": (("config",), "--set"),
     "option": (("option",), "--option"), "no_semantic": (("no_semantic",), "--no-semantic"),
-    "vgg19": (("perceptual",), "--vgg19"), "prior": (("prior",), "--prior"),
+    "vgg19": (("perceptual",), "--vgg19"), "stage": (("prior",), "--stage"),
 }
-
-# Options from before every method took its own settings from --set (all three were RegGAN's),
-# still read as the --set keys they stand for: --disc KEY=JSON is d_KEY, and these two:
-_DEPRECATED_SETS = {"lam": ("--lambda", "lambda_reg"), "augment": ("--augment", "augment_copies")}
-# How an older run.json kept them (for every method; defaults then: {}, 100.0, 10).
-_LEGACY_SETTINGS = {"disc": "disc", "lambda": "lam", "augment": "augment"}
-
-
-def _json_options(values: List[str] | None, name: str) -> dict:
-    """``--set KEY=JSON`` values as a dict; a value that is not JSON is a usage error."""
-    out = {}
-    for key, value in parse_options(values).items():
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            raise UsageError(f"{name} {key}={value}: the value must be JSON (e.g. 64, true, \"text\")") from None
-    return out
 
 
 def _run_settings(params: dict) -> dict:
@@ -168,11 +151,11 @@ def _run_settings(params: dict) -> dict:
         "batch_size": params["batch_size"],
         "seed": params["seed"],
         "init": params["init"],
-        "config": {**_deprecated_config(params, warn=True), **_json_options(params["config"], "--set")},
-        "option": _json_options(params["option"], "--option"),
+        "config": parse_settings(params["config"], "--set"),
+        "option": parse_settings(params["option"], "--option"),
         "no_semantic": params["no_semantic"],
         "vgg19": str(Path(params["perceptual"]).resolve()) if params["perceptual"] else None,
-        "prior": params["prior"],
+        "stage": params["prior"],
     }
 
 
@@ -188,10 +171,6 @@ def _resumed_settings(ctx: typer.Context, out: Path, given: dict) -> dict:
         return given
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(saved, dict) and "prior" not in saved:
-            saved["prior"] = "none"  # a run started before --prior existed trained on unedited crops
-        if isinstance(saved, dict) and set(_LEGACY_SETTINGS) <= set(saved):
-            saved = _upgrade_legacy_settings(saved)
         if not isinstance(saved, dict) or set(saved) != set(_RUN_OPTIONS):
             raise ValueError("not the settings of a run")
     except ValueError as e:
@@ -219,43 +198,18 @@ def _setting_text(value) -> str:
     return "(none)" if value is None else str(value)
 
 
-def _deprecated_config(params: dict, warn: bool = False) -> dict:
-    """The --set keys that --disc, --lambda and --augment stand for (see ``_DEPRECATED_SETS``)."""
-    out = {f"d_{k}": v for k, v in _json_options(params["disc"], "--disc").items()}
-    out.update({key: params[p] for p, (_, key) in _DEPRECATED_SETS.items() if params[p] is not None})
-    if warn and out:
-        logger.warning("--disc, --lambda and --augment are deprecated: give --set %s",
-                       " --set ".join(f"{k}={json.dumps(v)}" for k, v in out.items()))
-    return out
-
-
-def _upgrade_legacy_settings(saved: dict) -> dict:
-    """An older run.json, which kept --disc, --lambda and --augment for every method: what differs
-    from their defaults then goes into its --set config where its method takes those keys (other
-    methods ignored them)."""
-    from faceedit.train.loop import trainer_for
-
-    legacy = {param: saved.pop(key) for key, param in _LEGACY_SETTINGS.items()}
-    legacy["disc"] = [f"{k}={json.dumps(v)}" for k, v in (legacy["disc"] or {}).items()]
-    legacy["lam"] = None if legacy["lam"] == 100.0 else legacy["lam"]
-    legacy["augment"] = None if legacy["augment"] == 10 else legacy["augment"]
-    known = trainer_for(saved["model"]).default_config
-    taken = {k: v for k, v in _deprecated_config(legacy).items() if k in known}
-    return {**saved, "config": {**taken, **saved.get("config", {})}}
-
-
 def eval_(
-    model: str = typer.Option(..., "--model", "-m", help="Registered model name or a .safetensors path."),
-    data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared dataset folder(s); only their held-out subjects are used."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="JSON file to write (also printed on stdout)."),
-    sheet: Optional[Path] = typer.Option(None, "--sheet", help="Contact sheet PNG (input | each edit)."),
-    max_sources: int = typer.Option(48, "--max-sources", help="Held-out source crops to edit."),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
+    model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
+    data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared dataset folder(s); only their held-out subjects are used.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="JSON file to write (also printed on stdout).")] = None,
+    sheet: Annotated[Path | None, typer.Option("--sheet", help="Contact sheet PNG (input | each edit).")] = None,
+    max_sources: Annotated[int, typer.Option("--max-sources", help="Held-out source crops to edit.")] = 48,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
 ) -> None:
     """Evaluate a model on held-out subjects: expression/lighting accuracy, identity, quality, AU error, SSIM/L1."""
     from faceedit.api import resolve_device
     from faceedit.eval.evaluate import evaluate
-    from faceedit.models.registry import load_model
+    from faceedit.models.loading import load_model
     from faceedit.train.data import open_dataset
 
     with errors_to_exit_codes():
@@ -270,9 +224,9 @@ def eval_(
 
 
 def train_stage(
-    data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared datasets (faceedit prepare --size 256): expression pairs, Extended Yale B for shading."),
-    out: Path = typer.Option(..., "--out", "-o", help="Checkpoint to write (.safetensors), e.g. weights/stage.safetensors."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the by-subject held-out split."),
+    data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared datasets (faceedit prepare --size 256): expression pairs, Extended Yale B for shading.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Checkpoint to write (.safetensors), e.g. weights/stage.safetensors.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the by-subject held-out split.")] = 0,
 ) -> None:
     """Fit the edit stage every method sits on (geometry, mouth appearance, shading statistics;
     closed form, minutes on a CPU) and write it as a checkpoint."""
@@ -291,27 +245,28 @@ def train_stage(
 
 
 def train_analysis(
-    kind: str = typer.Argument(..., help="expression | lighting | identity | parser | quality"),
-    data: List[Path] = typer.Option(..., "--data", "-d", help="Prepared dataset folder(s)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Weights file to write (.safetensors); the model card goes beside it."),
-    budget: Optional[float] = typer.Option(None, "--budget", min=0, help="Training time in minutes (default 10 when --steps is not given either); the learning-rate schedule spans the steps it allows."),
-    steps: Optional[int] = typer.Option(None, "--steps", min=0, help="Total steps (the schedule's length; resumed steps included)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the training (the held-out split is fixed: the one faceedit eval uses)."),
-    run_dir: Optional[Path] = typer.Option(None, "--run", help="Run folder: state, log, samples, report (default: beside --out, OUT.run/)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --run (same kind, data and seed)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Discard the run already in --run and start afresh."),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps."),
-    ckpt_every: int = typer.Option(500, "--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end)."),
-    sample_every: int = typer.Option(500, "--sample-every", min=0, help="Steps between sample sheets (RUN/samples/; 0: only at the end)."),
-    log_every: int = typer.Option(10, "--log-every", min=0, help="Steps between log records (RUN/log.jsonl; 0: only the last step)."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, show_default=False, help="Torch threads (default: the cores free, at most what the network trains well on; OMP_NUM_THREADS where set). Said in the log."),
+    kind: Annotated[str, typer.Argument(help="expression | lighting | identity | parser | quality")],
+    data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared dataset folder(s).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Weights file to write (.safetensors); the model card goes beside it.")],
+    budget: Annotated[float | None, typer.Option("--budget", min=0, help="Training time in minutes (default 10 when --steps is not given either); the learning-rate schedule spans the steps it allows.")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", min=0, help="Total steps (the schedule's length; resumed steps included).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the training (the held-out split is fixed: the one faceedit eval uses).")] = 0,
+    run_dir: Annotated[Path | None, typer.Option("--run", help="Run folder: state, log, samples, report (default: beside --out, OUT.run/).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --run (same kind, data and seed).")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --run and start afresh.")] = False,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
+    ckpt_every: Annotated[int, typer.Option("--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end).")] = 500,
+    sample_every: Annotated[int, typer.Option("--sample-every", min=0, help="Steps between sample sheets (RUN/samples/; 0: only at the end).")] = 500,
+    log_every: Annotated[int, typer.Option("--log-every", min=0, help="Steps between log records (RUN/log.jsonl; 0: only the last step).")] = 10,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, show_default=False, help="Torch threads (default: the cores free, at most what the network trains well on; OMP_NUM_THREADS where set). Said in the log.")] = None,
 ) -> None:
     """Train one of the face-analysis networks (classifiers, identity, parser, quality) on the
     shared training loop: RUN/state.safetensors, RUN/log.jsonl, RUN/samples/, RUN/report.json;
     prints the held-out metrics."""
     from faceedit.data import open_datasets
-    from faceedit.train.analysis import analysis_trainer, default_run_dir
-    from faceedit.train.loop import LoopConfig, check_run_folder, clear_run_folder, train_and_export
+    from faceedit.train.analysis.kinds import analysis_trainer, default_run_dir
+    from faceedit.train.loop import LoopConfig, train_and_export
+    from faceedit.train.run_folder import check_run_folder, clear_run_folder
 
     with errors_to_exit_codes():
         trainer = analysis_trainer(kind)
