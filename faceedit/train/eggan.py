@@ -339,7 +339,7 @@ class EGGANTrainer(MethodTrainer):
             "config": self.mcfg.to_dict(),  # export checks the model's own against it
             "targets": list(self.mcfg.targets),
             "conditions": {"aus": list(self.mcfg.au_ids)},
-            "extra": {"method": "EGGAN", "paper": "eggan.txt", "color_match": True,
+            "extra": {"method": "EGGAN", "paper": "eggan.txt", "color_match": True, "delta_smooth": 4.0,
                       "description": "EGGAN: AU-conditioned expression editing",
                       "perceptual": self.per_kind},
         }

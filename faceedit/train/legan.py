@@ -279,7 +279,7 @@ class LEGANTrainer(MethodTrainer):
             "extra": {
                 "method": "LEGAN",
                 "paper": "legan.txt",
-                "color_match": False,
+                "color_match": False, "delta_smooth": 4.0,
                 "description": "LEGAN joint expression + lighting editing (luminance model); "
                                f"option lighting={'|'.join(self.light_vocab + [KEEP])}, "
                                f"default {self.default_lighting}",

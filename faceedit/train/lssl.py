@@ -260,6 +260,6 @@ class LSSLTrainer(MethodTrainer):
             "config": self.model_config.to_dict(),  # export checks the model's own against it
             "targets": targets,
             "conditions": self.space.to_config(),
-            "extra": {"parsing_loss": self.parse is not None,
+            "extra": {"parsing_loss": self.parse is not None, "color_match": False, "delta_smooth": 4.0,
                       "notes": "1-channel (luma) model; pass crop landmarks as edit(landmarks=...)"},
         }

@@ -281,6 +281,6 @@ class SeCGANTrainer(MethodTrainer):
             "config": self.model_config.to_dict(),  # export checks the model's own against it
             "targets": targets,
             "conditions": self.space.to_config(),
-            "extra": {"semantic": self.semantic, "lambda_sc": float(self.config["lambda_sc"]) if self.semantic else 0.0,
+            "extra": {"color_match": False, "delta_smooth": 1.0, "semantic": self.semantic, "lambda_sc": float(self.config["lambda_sc"]) if self.semantic else 0.0,
                       "notes": "1-channel (luma) model; edit(target|'keep', attrs={'glasses': 0..1}, source=None)"},
         }
