@@ -52,9 +52,9 @@ def build_analysis(kind: str, config: dict) -> nn.Module:
 
 
 def analysis_path(kind: str) -> Path:
-    from faceedit.models.registry import weights_dir
+    from faceedit.weights import shipped_file
 
-    return weights_dir() / f"{kind}.safetensors"
+    return shipped_file(kind)
 
 
 def analysis_available(kind: str) -> bool:
