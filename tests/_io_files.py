@@ -3,6 +3,7 @@ listings and a tree of input files."""
 
 from __future__ import annotations
 
+import functools
 import os
 
 from PIL import Image, ImageCms
@@ -10,7 +11,10 @@ from PIL import Image, ImageCms
 ORIENTATION = 0x0112
 
 
+@functools.cache
 def srgb_profile() -> bytes:
+    """An sRGB ICC profile, made once: its header holds the time it was made, to the second, so
+    two made a second apart differ."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
