@@ -283,3 +283,39 @@ def test_a_person_who_talks_keeps_talking(tmp_path, editor):
         assert np.corrcoef(before, after)[0, 1] > corr, target
         assert after.std() > 0.6 * before.std(), target
         assert (after.mean() > before.mean() + 0.02) == opens, target
+
+
+def test_progress_on_a_terminal_and_in_logs(caplog):
+    import io
+    import logging
+
+    from faceedit.video.runner import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
+    p = Progress("clip.mp4", 100, stream=tty)
+    p._shown -= 1
+    p.update(10)
+    p.close(100)
+    assert "clip.mp4: 10/100 frames" in tty.getvalue() and "fps, ETA" in tty.getvalue()
+    assert tty.getvalue().endswith("\n") and "\r" in tty.getvalue()
+    log = io.StringIO()
+    p = Progress("clip.mp4", 0, stream=log, every=0.0)
+    with caplog.at_level(logging.INFO, logger="faceedit"):
+        p.update(5)
+        p.close(5)
+    assert log.getvalue() == "" and "clip.mp4: 5 frames" in caplog.text
+
+
+def test_an_audio_stream_the_output_container_cannot_hold_is_an_error(tmp_path, editor):
+    from faceedit.errors import OutputError
+
+    src = str(tmp_path / "a.mp4")
+    write_clip(src, astronaut(), 4, (128, 96))  # AAC audio: WebM takes Opus or Vorbis only
+    with pytest.raises(OutputError) as e:
+        edit_video(editor, src, str(tmp_path / "a.webm"), "happy", progress=False)
+    assert e.value.path == src and "cannot be copied" in e.value.reason
+    assert os.listdir(tmp_path) == ["a.mp4"]

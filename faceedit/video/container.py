@@ -22,7 +22,7 @@ from typing import Iterator
 
 import numpy as np
 
-from faceedit.errors import ImageError, UsageError
+from faceedit.errors import ImageError, OutputError, UsageError
 
 #: Container name (PyAV's format name) -> the extensions it is written with.
 VIDEO_EXTS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
@@ -220,8 +220,10 @@ class VideoWriter:
             try:
                 self._out[s.index] = self._c.add_stream_from_template(s)
             except (av.FFmpegError, ValueError) as e:
-                raise UsageError(f"stream {s.index} ({s.codec_context.name}) cannot be copied into "
-                                 f"{self._c.format.name}: {_reason(e)}") from None
+                reason = (f"stream {s.index} ({s.codec_context.name}) cannot be copied into "
+                          f"{self._c.format.name}: {_reason(e)}")
+                self._c.close()
+                raise OutputError(reason, reader.path) from None
         self._v = None
         self._pending: list = []  # packets that came before the first frame set the streams up
         self.frames = 0
@@ -235,7 +237,7 @@ class VideoWriter:
         v = self._c.add_stream(codec, rate=rate)
         h, w = _stored(frame.rgb, frame.rotation).shape[:2]
         v.width, v.height = w, h
-        v.pix_fmt = "yuv420p" if codec not in ("mpeg4", "mjpeg") else ("yuvj420p" if codec == "mjpeg" else "yuv420p")
+        v.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
         v.time_base = frame.time_base
         v.codec_context.time_base = frame.time_base
         if self.encode.threads:
@@ -252,7 +254,8 @@ class VideoWriter:
         try:
             self._c.start_encoding()
         except (av.FFmpegError, ValueError) as e:
-            raise UsageError(f"cannot encode {codec} into {self._c.format.name}: {_reason(e)}") from None
+            raise OutputError(f"cannot encode {codec} into {self._c.format.name}: {_reason(e)}",
+                              self.reader.path) from None
         for item in self._pending:
             self._mux(item)
         self._pending = []
