@@ -29,11 +29,17 @@ from faceedit.models.checkpoint import (
     save_checkpoint,
     save_model,
 )
-from faceedit.models.legan import LEGANConfig, build_legan
 from faceedit.models.hub import resolve_weights, weights_present
+from faceedit.models.legan import LEGANConfig, build_legan
 from faceedit.models.loading import list_models, load_model
 from faceedit.models.manifest import update_manifest
-from faceedit.models.registry import ARCHS, ModelSpec, get_spec, model_names, register_model
+from faceedit.models.registry import (
+    ARCHS,
+    ModelSpec,
+    get_spec,
+    model_names,
+    register_model,
+)
 from faceedit.weights import (
     MANIFEST_FILE,
     installed_weights_dir,
@@ -329,3 +335,16 @@ def test_folder_manifest_overrides_the_shipped_one_entry_by_entry(isolated):
     paths = manifest_paths()
     assert paths[0] == isolated / MANIFEST_FILE and paths[-1] == installed_weights_dir() / MANIFEST_FILE
     assert weights_dir() == isolated
+
+
+def test_update_manifest_pins_a_file_of_the_files_section_by_its_bytes(isolated):
+    """The mouth bank, shading model and detector weights are no faceedit checkpoints: their
+    entry is pinned by the file's sha256 alone, its texts kept."""
+    path = isolated / "bank.safetensors"
+    path.write_bytes(b"not a checkpoint")
+    (isolated / MANIFEST_FILE).write_text(json.dumps({"models": {}, "files": {"bank": {
+        "file": path.name, "sha256": "0" * 64, "license": "CC0", "description": "a bank"}}}))
+    entry = update_manifest(path)
+    assert entry == {"file": path.name, "sha256": file_sha256(path), "license": "CC0", "description": "a bank"}
+    assert read_manifest(isolated / MANIFEST_FILE, "files")["bank"] == entry
+    assert shipped_file("bank") == path

@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_apply import run
 
 from faceedit.errors import UsageError
 from faceedit.models import checkpoint, loading
 from faceedit.models.hub import resolve_weights
 from faceedit.models.options import model_options
 from faceedit.models.registry import get_spec, model_names
-from test_apply import run
 
 NAMES = model_names()
 

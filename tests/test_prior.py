@@ -9,12 +9,11 @@ from functools import lru_cache
 import numpy as np
 import pytest
 import torch
+from _imgs import astronaut
 
 from faceedit.faces.warp import face_grid
-from faceedit.models.registry import get_spec
 from faceedit.models.hub import weights_present
-
-from _imgs import astronaut
+from faceedit.models.registry import get_spec
 
 pytestmark = pytest.mark.skipif(not weights_present(get_spec("stage")),
                                 reason="the stage's statistics (weights/stage.safetensors) are not installed")
@@ -127,10 +126,10 @@ def test_paired_inputs_follow_the_target_geometry(tmp_path):
 def test_trainers_attach_the_prior_and_index_both_splits(tmp_path):
     """The loop numbers held-out rows after the training rows, so the prior (built over both)
     finds the right face for a sample batch as for a training batch."""
-    from faceedit.train.data import open_dataset
-    from faceedit.train.crops import load_train_data
-
     from _datasets import make_dataset
+
+    from faceedit.train.crops import load_train_data
+    from faceedit.train.data import open_dataset
 
     root = make_dataset(tmp_path / "d", subjects=6, size=32)
     data = load_train_data([open_dataset(root)], holdout=0.34)
@@ -140,11 +139,11 @@ def test_trainers_attach_the_prior_and_index_both_splits(tmp_path):
 
 
 def _tiny_legan_run(tmp_path, name, prior, init=None, steps=1, **extra):
+    from _datasets import make_dataset
+
     from faceedit.train.data import open_dataset
     from faceedit.train.legan import LEGANTrainer
     from faceedit.train.loop import LoopConfig, run
-
-    from _datasets import make_dataset
 
     torch.set_num_threads(1)
     ds = open_dataset(make_dataset(tmp_path / "d", subjects=6, labels=("neutral", "happy"), size=32, grey=True))
@@ -175,8 +174,8 @@ def test_a_generator_trained_without_the_stage_starts_as_the_identity(tmp_path):
 
     first = _tiny_legan_run(tmp_path, "plain", None, steps=3, lr=0.05)
     path = tmp_path / "plain.safetensors"
-    from faceedit.train.export import export_model
     from faceedit.faces.types import CropTemplate
+    from faceedit.train.export import export_model
 
     info = first.export_info()
     export_model(first.generator(), path, arch="legan", config=info["config"], targets=info["targets"],

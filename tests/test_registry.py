@@ -21,7 +21,13 @@ from faceedit.models.base import EditModel
 from faceedit.models.checkpoint import save_checkpoint
 from faceedit.models.hub import WeightSource, resolve_weights, weights_present
 from faceedit.models.loading import list_models, load_model
-from faceedit.models.registry import ModelSpec, get_spec, register_arch, register_model, spec_from_path
+from faceedit.models.registry import (
+    ModelSpec,
+    get_spec,
+    register_arch,
+    register_model,
+    spec_from_path,
+)
 from faceedit.weights import weights_dir
 
 TARGETS = ["a", "b"]

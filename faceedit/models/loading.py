@@ -15,11 +15,11 @@ from typing import Any
 import torch
 
 from faceedit.errors import CheckpointError
+from faceedit.models import registry
 from faceedit.models.base import EditModel
 from faceedit.models.checkpoint import CheckpointMeta, load_checkpoint
 from faceedit.models.hub import resolve_weights
 from faceedit.models.options import model_options
-from faceedit.models import registry
 from faceedit.models.registry import (
     ModelSpec,
     get_spec,

@@ -15,8 +15,8 @@ from typing import Any
 
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.files import write_file_atomically
-from faceedit.models.checkpoint import file_sha256, load_checkpoint
 from faceedit.models import registry
+from faceedit.models.checkpoint import file_sha256, load_checkpoint
 from faceedit.models.registry import import_method_modules
 from faceedit.weights import MANIFEST_FILE, SECTIONS, forget_manifest, read_manifest
 
@@ -98,6 +98,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from faceedit.models import manifest as _manifest  # one module, one REGISTRY (not __main__'s)
-
-    sys.exit(_manifest.main())
+    sys.exit(main())

@@ -15,10 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faceedit.errors import CheckpointError, UsageError
+from faceedit.models import registry
 from faceedit.models.base import EditModel
 from faceedit.models.checkpoint import CheckpointMeta, read_meta
-from faceedit.models import registry
-from faceedit.models.registry import ModelSpec, get_spec, import_method_modules, looks_like_path, spec_from_meta
+from faceedit.models.registry import (
+    ModelSpec,
+    get_spec,
+    import_method_modules,
+    looks_like_path,
+    spec_from_meta,
+)
 
 
 @dataclass(frozen=True)

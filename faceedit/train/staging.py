@@ -41,7 +41,14 @@ from faceedit.faces.warp import backward_field, face_grid
 from faceedit.log import logger
 from faceedit.models.shading import load_shading, parse_light
 from faceedit.models.stage import PAINT_REGION, Stage
-from faceedit.pixels import RGB_TO_YCC, YCC_TO_RGB, levels_to_signed, luma_tensor, signed_to_unit, unit_to_signed
+from faceedit.pixels import (
+    RGB_TO_YCC,
+    YCC_TO_RGB,
+    levels_to_signed,
+    luma_tensor,
+    signed_to_unit,
+    unit_to_signed,
+)
 
 
 def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarray) -> np.ndarray:
