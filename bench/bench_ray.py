@@ -66,7 +66,7 @@ def in_process(model: str, target: str, photos: Path, out: Path,
                actors: int | None) -> tuple[float, list[float]]:
     """The Ray engine with Ray already up in this process: (seconds, record times)."""
     from faceedit.api import Editor
-    from faceedit.pipeline import ApplyOptions
+    from faceedit.apply_options import ApplyOptions
     from faceedit.ray_engine import RayApplier
 
     t0 = time.perf_counter()

@@ -1,11 +1,15 @@
 """The streaming batch engine behind ``faceedit apply``.
 
 inputs -> plan output names (main thread, cheap)
-       -> decode + detect + align + stage    (worker threads, photos in groups: batched
+       -> decode + detect, then the flow's per-photo half: select, align once, stage
+                                            (worker threads, photos in groups: batched
                                              detection; bounded prefetch window)
-       -> model forward on batches of crops gathered across photos (main thread)
+       -> the flow's batch half: the network on crops gathered across photos (main thread)
        -> paste-back + atomic encode/write   (worker threads)
        -> one Record per output, yielded in input order
+
+The editing steps are :mod:`faceedit.flow`'s, the same :meth:`faceedit.api.Editor.edit` and the
+Ray actors run; this module schedules them.
 
 Memory stays flat on a folder of any size: at most ``prefetch`` photos are being prepared, a
 batch's worth of faces wait for the model, and at most ``max_pending`` finished photos wait to be
@@ -16,292 +20,32 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceedit.conditions import canonical_target
-from faceedit.errors import FaceEditError, NoFaceError, UsageError
+from faceedit.apply_options import ApplyOptions, Record, mask_path
+from faceedit.errors import FaceEditError, NoFaceError
 from faceedit.faces.types import AlignedFace
-from faceedit.io.decode import DEFAULT_MAX_PIXELS, LoadedImage, read_image
+from faceedit.io.decode import LoadedImage, read_image
 from faceedit.io.encode import write_image
 from faceedit.io.inputs import InputItem, expand_inputs
 from faceedit.io.naming import OutputNamer
 from faceedit.log import logger, mark, timed
+from faceedit.signals import StopSignals, signal_name
 
 if TYPE_CHECKING:
     from faceedit.api import Editor
-    from faceedit.models.registry import ModelOptions
 
-# faceedit.api and faceedit.models.registry (torch) are imported where they are used, so that
-# ApplyOptions.check answers a usage error without importing torch (2-3 s of a command's start).
+# faceedit.flow (torch) is imported where it is used: a command that stops at a usage error
+# (ApplyOptions.check) never imports torch (2-3 s of a command's start).
 
-ON_NO_FACE = ("error", "skip", "copy")
 #: Photos one worker decodes and detects together: the detector runs each of its networks once
 #: over all of them (``detect_batch``), which on a CPU is ~1.5x the throughput of one by one.
 DETECT_GROUP = 8
-
-
-def _once(values, option: str) -> list:
-    """``values`` without repeats, in their first order; a repeat is logged (a repeated target or
-    strength would write the same output again, as a repeated input would)."""
-    out: list = []
-    for v in values:
-        if v in out:
-            logger.info("%s %s given more than once: its outputs are written once", option,
-                        f"{v:g}" if isinstance(v, float) else v)
-        else:
-            out.append(v)
-    return out
-
-
-@dataclass
-class ApplyOptions:
-    targets: list[str]
-    out_dir: str
-    strengths: list[float] = field(default_factory=lambda: [1.0])
-    name_template: str | None = None  # None: default_name_template()
-    ext: str | None = None
-    quality: int = 95
-    overwrite: bool = False
-    recursive: bool = False
-    batch_size: int = 8
-    face: str = "all"
-    max_faces: int = 10
-    on_no_face: str = "error"
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    workers: int = 2
-    model_options: dict = field(default_factory=dict)
-    save_masks: bool = False  # also write the model's intermediate masks (LEGAN) per face
-
-
-    def default_name_template(self) -> str:
-        """``{stem}_{target}{ext}``, plus every condition this run sets (``{lighting}``,
-        ``{au}``, ``{attr}``, ``{strength}`` unless it is 1), so that runs under other
-        conditions into the same folder never take each other's outputs for their own; under
-        ``recursive`` in the input's folder (``{relparent}/``), so that same-named photos of
-        different folders do not collide."""
-        parts = ["{stem}", "{target}"]
-        parts += [f"{{{f}}}" for f, text in self.name_conditions().items() if text]
-        if any(s != 1.0 for s in self.strengths):
-            parts.append("{strength}")
-        return ("{relparent}/" if self.recursive else "") + "_".join(parts) + "{ext}"
-
-    def name_conditions(self) -> dict[str, str]:
-        """The text of the ``{lighting}`` ``{au}`` ``{attr}`` ``{control}`` ``{like}`` name
-        fields for this run ('' when the condition is not set)."""
-        opts = self.model_options
-        lighting = opts.get("lighting") if opts.get("light") is None else f"light{opts['light']}"
-        if lighting is not None and opts.get("light_strength") is not None:
-            lighting = f"{lighting}-{float(opts['light_strength']):g}"
-        return {
-            "lighting": "" if lighting is None else str(lighting).strip().lower(),
-            "au": "_".join(f"au{k}-{float(v):g}" for k, v in self.aus_dict(opts.get("aus")).items()),
-            "attr": "_".join(f"{k}-{self.attr_word(v)}" for k, v in (opts.get("attrs") or {}).items()),
-            "control": "_".join(f"{k}-{float(v):g}" for k, v in (opts.get("controls") or {}).items()),
-            "like": f"like-{os.path.splitext(os.path.basename(str(opts['like'])))[0]}" if isinstance(
-                opts.get("like"), (str, os.PathLike)) else "",
-        }
-
-    def check(self) -> None:
-        """The checks that need no model (run them before loading one): UsageError naming the
-        option."""
-        import math
-
-        for s in self.strengths:
-            if not math.isfinite(s) or s < 0.0:
-                raise UsageError(f"--strength {s:g}: must be 0 or more")
-        if self.on_no_face not in ON_NO_FACE:
-            raise UsageError(f"--on-no-face {self.on_no_face!r}; valid: {', '.join(ON_NO_FACE)}")
-        if self.batch_size < 1:
-            raise UsageError("--batch-size must be at least 1")
-        if self.workers < 1:
-            raise UsageError("--workers must be at least 1")
-        if self.quality < 1 or self.quality > 100:
-            raise UsageError("--quality must be between 1 and 100")
-        if self.face not in ("all", "largest") and not self.face.isdigit():
-            raise UsageError(f"bad --face {self.face!r}; valid: all, largest, or a face number")
-        if self.max_faces < 0:
-            raise UsageError(f"--max-faces {self.max_faces}: must be 0 (no limit) or more")
-        if self.max_pixels < 1:
-            raise UsageError(f"--max-pixels {self.max_pixels}: must be at least 1 "
-                             f"(default {DEFAULT_MAX_PIXELS})")
-        if os.path.exists(self.out_dir) and not os.path.isdir(self.out_dir):
-            raise UsageError(f"--out {self.out_dir}: is a file, not a folder (the output folder "
-                             "is created if missing)")
-        OutputNamer(self.out_dir, self.name_template or self.default_name_template(), self.ext)
-
-    def validate(self, editor: Editor) -> None:
-        """:meth:`check`, then what needs the model: targets, strengths up to the editor's
-        limit, the model options (names, lighting classes, AUs, attributes; then one forward on
-        a blank crop, so that a bad value is a usage error before any input is read). Binds
-        the name template's condition fields to this run's values."""
-        self.check()
-        if not self.targets:
-            raise UsageError("no --target given; valid targets: " + ", ".join(editor.targets()))
-        self.targets = _once((canonical_target(t) for t in self.targets), "--target")  # smile -> happy
-        self.strengths = _once((float(s) for s in self.strengths), "--strength")
-        for t in self.targets:
-            editor.check_target(t)
-        top = editor.max_strength
-        for s in self.strengths:
-            if not 0.0 <= s <= top:
-                raise UsageError(f"--strength {s:g}: must be between 0 and {top:g}")
-        if self.save_masks and not editor.loaded.model.mask_names:
-            raise UsageError(f"--save-masks: model {editor.spec.name} has no intermediate masks "
-                             "(LEGAN has expression and lighting masks)")
-        self._check_model_options(editor)
-        if self.model_options.get("like") is not None:  # once, before the batch: a usage error
-            editor.reference_landmarks(self.model_options["like"], max_pixels=self.max_pixels)
-        self._dry_run(editor)
-        self.name_template = OutputNamer.bind(self.name_template or self.default_name_template(),
-                                              {**self.name_conditions(), "model": editor.spec.name})
-
-    def check_model(self, model: str) -> None:
-        """The checks of ``--target`` / ``--lighting`` / ``--au`` / ``--attr`` / ``--set`` /
-        ``--stage`` against what ``model`` (a registered name or a checkpoint path) declares
-        and its checkpoint headers list, before any weights load (:func:`model_options`); the
-        same rule :meth:`validate` applies again to the loaded model. Nothing is checked where
-        that cannot be told before loading (e.g. weights not on this machine)."""
-        from faceedit.models.registry import model_options
-
-        known = model_options(model)
-        if known is None:
-            return
-        known.check_targets([canonical_target(t) for t in self.targets])
-        known.check(self.model_options, aus=self.aus_dict(self.model_options.get("aus")))
-
-    def _network_options(self, editor: Editor) -> set[str]:
-        """The keyword options the editor's network takes (those its ``edit`` names; not those
-        the pipeline passes itself, ``INTERNAL_OPTIONS``)."""
-        from faceedit.models.registry import INTERNAL_OPTIONS
-
-        if not editor.has_network:
-            return set()
-        model = editor.loaded.model
-        named = self._keywords(model.edit) | set(getattr(model, "attributes", []))  # SeCGAN: glasses=
-        return named - INTERNAL_OPTIONS
-
-    @staticmethod
-    def _keywords(function) -> set[str]:
-        import inspect
-
-        params = inspect.signature(function).parameters.values()
-        return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-
-    def loaded_options(self, editor: Editor) -> ModelOptions:
-        """What the loaded ``editor`` takes (its network's ``edit`` keywords and vocabularies,
-        its stage's), in the form of :func:`model_options`."""
-        from faceedit.models.registry import STAGE_ARGUMENTS, ModelOptions, StageOptions
-
-        stage, model = editor.stage, editor.loaded.model
-        own = editor.spec.conditions or {}
-        return ModelOptions(
-            name=editor.spec.name,
-            targets=list(model.targets()),
-            network=self._network_options(editor),
-            lighting=list(own.get("lighting") or []),
-            aus=list(own.get("aus") or []),
-            attributes=list(getattr(model, "attributes", [])) if editor.has_network else [],
-            stage=None if stage is None else StageOptions(
-                lighting=list(stage.lighting), aus=list(stage.aus), attributes=list(stage.attributes),
-                targets=list(stage.targets()),
-                keys=self._keywords(stage.edit_photo) - STAGE_ARGUMENTS),
-            has_network=editor.has_network,
-            without_stage=bool(editor.spec.prior),
-        )
-
-    def _check_model_options(self, editor: Editor) -> None:
-        """UsageError, in the words of the command line, for an option that neither the
-        model's network nor its stage takes, or a lighting class, AU or attribute it does not
-        know (:meth:`ModelOptions.check`, the rule :meth:`check_model` applies before loading)."""
-        self.loaded_options(editor).check(self.model_options,
-                                          aus=self.aus_dict(self.model_options.get("aus")))
-
-    def _dry_run(self, editor: Editor) -> None:
-        """One forward per target on a blank crop, so that an option value the network refuses
-        (``--stage bogus``, ``--set mode=x``) is a usage error before any input is read."""
-        if not editor.has_network:
-            return
-        size = editor.spec.template.size
-        crop = np.full((1, size, size, 3), 128, np.uint8)
-        for target in self.targets:
-            if not editor.uses_network(target):
-                continue
-            try:
-                editor.edit_crops(crop, target, 1.0, **editor.network_options(self.model_options))
-            except UsageError:
-                raise
-            except Exception:  # not a usage problem: the batch reports it on the photos
-                logger.debug("trial forward on a blank crop failed", exc_info=True)
-                return
-
-    @staticmethod
-    def aus_dict(aus) -> dict:
-        """``{au: intensity}`` of an ``aus`` option (a mapping or an ``"12=3.5,6=2"`` string)."""
-        if not aus:
-            return {}
-        if isinstance(aus, str):
-            from faceedit.faces.au import parse_au_spec
-
-            return parse_au_spec(aus)
-        return dict(aus)
-
-    @staticmethod
-    def attr_word(value) -> str:
-        """An attribute value as the command line writes it: on, off, or the number."""
-        if isinstance(value, str):
-            return value.strip().lower()
-        return {1.0: "on", 0.0: "off"}.get(float(value), f"{float(value):g}")
-
-
-@dataclass
-class Record:
-    """The result for one output file (or for an input that produced none)."""
-
-    input: str
-    output: str | None
-    status: str  # ok | skipped | copied | no_face | error
-    target: str | None = None
-    strength: float | None = None
-    faces: int | None = None  # faces edited; None where none were counted (skipped, failed)
-    error: str | None = None
-    masks: list[str] | None = None  # mask files written beside the output (--save-masks only)
-    model: str | None = None
-    lighting: str | None = None
-    aus: dict | None = None  # {AU number: intensity}
-    attrs: dict | None = None  # {attribute: on | off | value}
-    controls: dict | None = None  # {control: value} (--control)
-    like: str | None = None  # the reference photo (--like), as given
-
-    def to_json(self) -> dict:
-        rec = {
-            "input": self.input,
-            "output": self.output,
-            "model": self.model,
-            "target": self.target,
-            "strength": self.strength,
-            "lighting": self.lighting,
-            "aus": None if self.aus is None else {str(k): v for k, v in self.aus.items()},
-            "attrs": self.attrs,
-            "controls": self.controls,
-            "like": self.like,
-            "faces": self.faces,
-            "status": self.status,
-            "error": self.error,
-        }
-        if self.masks is not None:
-            rec["masks"] = self.masks
-        return rec
-
-
-def mask_path(output: str, face: int, name: str) -> str:
-    """Where ``--save-masks`` writes face ``face``'s mask ``name`` of ``output``: beside it, as
-    ``<output stem>_face<face>_<name>.png`` (crop-sized greyscale or RGB)."""
-    root, _ = os.path.splitext(output)
-    return f"{root}_face{face}_{name}.png"
 
 
 def _changed_patch(before: np.ndarray, after: np.ndarray):
@@ -350,7 +94,7 @@ class BatchApplier:
         self.opts = opts
         self.namer = OutputNamer(opts.out_dir, opts.name_template, opts.ext)
         # the stage scales its edit by strength, so each strength is its own edit
-        self.own_strength = editor.loaded.model.handles_strength or editor.stage is not None
+        self.own_strength = editor.stage is not None or editor.loaded.model.handles_strength
         # one forward per target, or per (target, strength) when the model interprets strength
         if self.own_strength:
             self.keys = [(t, s) for t in opts.targets for s in opts.strengths]
@@ -365,268 +109,12 @@ class BatchApplier:
         self.group = max(1, min(DETECT_GROUP, opts.batch_size))
         self.prefetch = max(opts.batch_size * 2, workers * 2, self.group * workers)
         self.max_pending = self.prefetch + workers * 2
+        self._stop = StopSignals()  # this run's stop request (a new one per run)
+        self._listing = False
+        self.interrupted = False  # stopped by Ctrl-C, SIGTERM or stop()
+        self.unfinished = 0  # inputs whose records were not yielded because of it
 
-    # -- stages --------------------------------------------------------------------------
-    def _plan(self, item: InputItem) -> _Job:
-        job = _Job(item=item)
-        if item.error:
-            job.error = FaceEditError(item.error, item.path)
-            return job
-        for target in self.opts.targets:
-            for strength in self.opts.strengths:
-                try:
-                    path = self.namer.path_for(item, target, strength)
-                except FaceEditError as e:
-                    job.records.append(self._rec(job, None, "error", target, strength, e.reason))
-                    continue
-                real = os.path.realpath(path)
-                if real in self.input_paths:
-                    job.records.append(self._rec(job, None, "error", target, strength,
-                                                 f"refusing to overwrite an input file: {path}"))
-                elif real in self.earlier_outputs and self.opts.overwrite and os.path.exists(path):
-                    job.records.append(self._rec(
-                        job, None, "error", target, strength,
-                        f"refusing to overwrite {path}: it is a file of an input folder, maybe an "
-                        "original photo rather than an earlier output; delete it or write to "
-                        "another folder (-o)"))
-                elif os.path.exists(path) and not self.opts.overwrite:
-                    job.records.append(self._rec(job, path, "skipped", target, strength))
-                else:
-                    job.outputs.append(_Output(target, strength, path))
-        return job
-
-    def _prepare_group(self, jobs: list[_Job]) -> None:
-        """Worker thread: decode, detect, choose faces, align and stage a group of photos,
-        detected in one batched call where the detector can (``detect_batch``: each network
-        runs once over every photo of the group). A photo that fails fails alone."""
-        decoded = []
-        for job in jobs:
-            try:
-                with timed("decode"):
-                    job.image = read_image(job.item.path, max_pixels=self.opts.max_pixels)
-                decoded.append(job)
-            except Exception as e:
-                self._prepare_failed(job, e)
-        if not decoded:
-            return
-        detector = self.editor.detector
-        found: list = [None] * len(decoded)
-        if len(decoded) > 1 and hasattr(detector, "detect_batch"):
-            try:
-                with timed("detect"):
-                    found = detector.detect_batch([job.image.rgb8() for job in decoded])
-            except Exception:  # one bad photo: find it by detecting them one by one below
-                logger.debug("batched detection failed; detecting one by one", exc_info=True)
-                found = [None] * len(decoded)
-        for job, faces in zip(decoded, found):
-            try:
-                if faces is None:
-                    with timed("detect"):
-                        faces = detector.detect(job.image.rgb8())
-                self._prepare_faces(job, faces)
-            except Exception as e:
-                self._prepare_failed(job, e)
-
-    def _prepare_faces(self, job: _Job, faces: list) -> None:
-        """Choose faces, align, and run the stage, on one decoded photo."""
-        if faces:
-            mark("first face")
-        from faceedit.api import select_faces
-
-        faces = select_faces(faces, self.opts.face, self.opts.max_faces, job.item.path)
-        with timed("align"):
-            job.aligned = self.editor.align(job.image.pixels, faces)
-            self.editor.prepare_masks(job.aligned)
-        if self.editor.stage is not None:  # full-resolution geometry/shading per output
-            for key in self.keys:
-                target, strength = key
-                with timed("stage"):
-                    staged, aligned = self.editor.apply_stage(
-                        job.image.pixels, job.aligned, target, 1.0 if strength is None else strength,
-                        **self.opts.model_options)
-                    job.staged[key] = (_changed_patch(job.image.pixels, staged), aligned)
-
-    def _prepare_failed(self, job: _Job, e: Exception) -> None:
-        """What an exception while preparing ``job`` means for it."""
-        if isinstance(e, NoFaceError):
-            # --on-no-face skip / copy are carried out in _finish_without_model (aligned == [])
-            job.aligned = []
-            if self.opts.on_no_face == "error":
-                job.error = e
-        elif isinstance(e, FaceEditError):
-            job.error = e if e.path else type(e)(e.reason, job.item.path)
-        else:  # a decoder or detector bug must not stop the batch
-            logger.debug("unexpected error on %s", job.item.path, exc_info=True)
-            job.error = FaceEditError(f"{type(e).__name__}: {e}", job.item.path)
-
-    def _write(self, job: _Job) -> None:
-        """Worker thread: paste the edited faces and write every output of one photo."""
-        img = job.image
-        try:
-            for out in job.outputs:
-                try:
-                    if not job.aligned:  # no face, --on-no-face copy
-                        with timed("encode"):
-                            write_image(out.path, img.pixels, img.alpha, like=img,
-                                        quality=self.opts.quality, protected=(job.item.path,))
-                        job.records.append(self._rec(job, out.path, "copied", out.target, out.strength))
-                        continue
-                    key = (out.target, out.strength if self.own_strength else None)
-                    patch, aligned = job.staged.get(key, (None, job.aligned))
-                    with timed("paste"):
-                        pixels = img.pixels.copy()
-                        if patch is not None:
-                            (y0, y1, x0, x1), values = patch
-                            pixels[y0:y1, x0:x1] = values
-                        for a, crop in zip(aligned, job.edited[key]):
-                            self.editor.paste(pixels, a, crop, out.strength)
-                    # masks first: a failed mask write leaves no output, so a re-run redoes both
-                    masks = self._write_masks(job, key, out.path) if self.opts.save_masks else None
-                    with timed("encode"):
-                        write_image(out.path, pixels, img.alpha, like=img,
-                                    quality=self.opts.quality, protected=(job.item.path,))
-                    rec = self._rec(job, out.path, "ok", out.target, out.strength, faces=len(job.aligned))
-                    rec.masks = masks
-                    job.records.append(rec)
-                except FaceEditError as e:
-                    job.records.append(self._rec(job, out.path, "error", out.target, out.strength,
-                                                 e.reason))
-                except Exception as e:
-                    logger.debug("unexpected error writing %s", out.path, exc_info=True)
-                    job.records.append(self._rec(job, out.path, "error", out.target, out.strength,
-                                                 f"{type(e).__name__}: {e}"))
-        finally:
-            job.image = None
-            job.aligned = []
-            job.edited = {}
-            job.staged = {}
-            job.masks = {}
-            job.done.set_result(None)
-
-    def _write_masks(self, job: _Job, key: tuple, output: str) -> list[str]:
-        paths = []
-        for i, masks in enumerate(job.masks[key]):
-            for name, m in masks.items():
-                path = mask_path(output, i, name)
-                m8 = np.clip(np.rint(m), 0, 255).astype(np.uint8)
-                write_image(path, np.repeat(m8, 3, axis=2) if m8.shape[2] == 1 else m8,
-                            protected=(job.item.path,))
-                paths.append(path)
-        return paths
-
-    # -- helpers -------------------------------------------------------------------------
-    def _rec(self, job, output, status, target=None, strength=None, error=None, faces=None) -> Record:
-        if faces is None and (status in ("copied", "no_face") or isinstance(job.error, NoFaceError)):
-            faces = 0  # looked for, none found
-        opts = self.opts.model_options
-        attrs = opts.get("attrs")
-        return Record(job.item.path, output, status, target, strength, faces, error,
-                      model=self.editor.spec.name, lighting=opts.get("lighting"),
-                      aus=ApplyOptions.aus_dict(opts.get("aus")) or None,
-                      attrs={k: ApplyOptions.attr_word(v) for k, v in attrs.items()} if attrs else None,
-                      controls={k: float(v) for k, v in opts["controls"].items()} if opts.get("controls") else None,
-                      like=os.fspath(opts["like"]) if isinstance(opts.get("like"), (str, os.PathLike)) else None)
-
-    def _finish_without_model(self, job: _Job, writer: ThreadPoolExecutor) -> None:
-        if job.error is not None:
-            for out in job.outputs or [None]:
-                job.records.append(
-                    self._rec(job, None, "error", out and out.target, out and out.strength,
-                              job.error.reason)
-                )
-            job.outputs, job.image, job.aligned, job.edited = [], None, [], {}
-            job.done.set_result(None)
-        elif not job.outputs:
-            job.done.set_result(None)
-        elif not job.aligned and self.opts.on_no_face == "skip":
-            for out in job.outputs:
-                job.records.append(self._rec(job, None, "no_face", out.target, out.strength,
-                                             "no face found"))
-            job.done.set_result(None)
-        else:  # copy
-            writer.submit(self._write, job)
-
-    def _flush(self, key: tuple, writer: ThreadPoolExecutor, limit: int | None = None) -> None:
-        from faceedit.api import crop_landmarks
-
-        queue = self.pending[key]
-        take, self.pending[key] = queue[:limit], queue[len(queue[:limit]):]
-        if not take:
-            return
-        target, strength = key
-        faces = [job.staged[key][1][i] if key in job.staged else job.aligned[i] for job, i in take]
-        masks: dict = {}
-        try:
-            if not self.editor.uses_network(target):  # the stage alone: nothing for a network to do
-                edited = [None] * len(take)
-            else:
-                edited = self.editor.edit_crops(
-                    np.stack([a.crop for a in faces]), target, 1.0 if strength is None else min(strength, 1.0),
-                    landmarks=crop_landmarks(faces), with_masks=self.opts.save_masks,
-                    **self.editor.network_options(self.opts.model_options)
-                )
-            if self.opts.save_masks:
-                edited, masks = edited
-        except FaceEditError:
-            raise  # usage problems (e.g. a bad model option) concern every input
-        except Exception as e:  # e.g. out of GPU memory: fail these photos, keep going
-            logger.debug("model forward failed", exc_info=True)
-            edited = [None] * len(take)
-            for job, _ in take:
-                job.failure = f"model forward failed: {type(e).__name__}: {e}"
-        for j, ((job, i), e) in enumerate(zip(take, edited)):
-            job.edited.setdefault(key, [None] * len(job.aligned))[i] = e
-            if masks:
-                job.masks.setdefault(key, [None] * len(job.aligned))[i] = {k: m[j] for k, m in masks.items()}
-            job.remaining -= 1
-            if job.remaining == 0:
-                if job.failure:
-                    job.error = FaceEditError(job.failure, job.item.path)
-                    self._finish_without_model(job, writer)
-                else:
-                    writer.submit(self._write, job)
-
-    def _flush_all(self, writer: ThreadPoolExecutor) -> None:
-        for key in list(self.pending):
-            while self.pending[key]:
-                self._flush(key, writer, self.opts.batch_size)
-
-    # -- main loop -----------------------------------------------------------------------
-    def _take_inputs(self, items: list[InputItem]) -> list[InputItem]:
-        """Learn every input before the first output is planned, so no output replaces an input
-        met later; return the inputs to edit.
-
-        A file found by listing a folder or matching a glob (not one named explicitly) whose path
-        is this run's output path for *another* input (same template, targets and strengths) is
-        taken as an earlier output of that input, as when the output folder is the input
-        folder: it is not edited (logged at -v), so a second run does not edit its own outputs
-        (``john_happy_happy.jpg``). It may also be an original photo that happens to bear that
-        name, so it is never replaced: without ``--overwrite`` its input is skipped (the output
-        exists), with ``--overwrite`` that output is an error. Any other input file is never an
-        output, with or without ``--overwrite``.
-        """
-        real = {id(it): os.path.realpath(it.path) for it in items if it.error is None}
-        makers: dict[str, list[InputItem]] = defaultdict(list)  # output realpath -> its inputs
-        for it in items:
-            if it.error is None:
-                for target in self.opts.targets:
-                    for strength in self.opts.strengths:
-                        path = self.namer.predict(it, target, strength)
-                        if path is not None:
-                            makers[os.path.realpath(path)].append(it)
-        taken = []
-        for it in items:
-            if it.error is None:
-                others = [m for m in makers.get(real[id(it)], ()) if real[id(m)] != real[id(it)]]
-                if it.listed and others:
-                    self.earlier_outputs.add(real[id(it)])
-                    logger.debug("%s: not edited: it bears the output name of %s (an earlier "
-                                 "output?)", it.path, others[0].path)
-                    continue
-                self.input_paths.add(real[id(it)])
-            taken.append(it)
-        return taken
-
+    # -- entry points (the engine schedules; the steps below run the flow, in the data's order) ---
     def run(self, specs: Iterable[str], stdin=None) -> Iterator[Record]:
         """Yield one :class:`Record` per output, in input order.
 
@@ -681,21 +169,26 @@ class BatchApplier:
     def stop(self) -> None:
         """Stop the run in progress (iterated in another thread) as Ctrl-C does: the photos in
         progress are finished, the rest dropped, :attr:`interrupted` is set."""
-        self._stop_requested = True
+        self._stop.request()
 
     def fail(self, job: _Job, reason: str) -> list[Record]:
         """An error record for each output of a planned ``job`` (from :meth:`plan`) that an
         engine could not edit (a Ray worker that died), with ``reason``."""
         return [self._rec(job, None, "error", out.target, out.strength, reason) for out in job.outputs]
 
+    @property
+    def stop_signal(self) -> int:
+        """The signal that stopped the run (SIGINT where none came: Ctrl-C as an exception)."""
+        return self._stop.signum
+
+    # -- scheduling ----------------------------------------------------------------------------
     def _run(self, start) -> Iterator[Record]:
         """:meth:`run` on the jobs of ``start()``: (number of inputs, their jobs in input order,
         each planned when the stream takes it)."""
-        self.interrupted = False  # stopped by Ctrl-C
-        self.unfinished = 0  # inputs whose records were not yielded because of it
-        self._stop_requested = False
+        self.interrupted = False
+        self.unfinished = 0
         self._listing = True  # Ctrl-C raises KeyboardInterrupt while the inputs are listed
-        restore_sigint = self._take_sigint()
+        self._stop = StopSignals(raise_while=lambda: self._listing).take()
         prep = writer = None
         try:
             try:
@@ -717,13 +210,13 @@ class BatchApplier:
                     finished += 1
                     job, sent = None, 0
             except KeyboardInterrupt:  # SIGINT not taken over (see the docstring)
-                self._stop_requested = True
-            if not self._stop_requested:
+                self._stop.request()
+            if not self._stop.requested:
                 return
             self.interrupted = True
             logger.warning("interrupted (%s): finishing the photos in progress, dropping the rest%s",
-                           signal_name(self.stop_signal),
-                           " (another Ctrl-C or SIGTERM is ignored)" if self._sigint_taken else "")
+                           signal_name(self._stop.signum),
+                           " (another Ctrl-C or SIGTERM is ignored)" if self._stop.sigint_taken else "")
             _stop_executors(prep, writer)
             self.pending.clear()
             if job is not None:  # the rest of the photo whose records were being yielded
@@ -737,12 +230,12 @@ class BatchApplier:
         finally:
             if prep is not None:  # an error, or the consumer stopped iterating: join them too
                 _stop_executors(prep, writer)
-            restore_sigint()
+            self._stop.restore()
 
     def _stream(self, jobs: Iterator[_Job], prep: ThreadPoolExecutor,
                 writer: ThreadPoolExecutor, outbox: deque[_Job]) -> Iterator[_Job]:
         """The jobs of :meth:`run` as they are done, in input order; returns early when
-        ``_stop_requested`` is set (leaving in ``outbox`` the jobs planned but not yielded)."""
+        a stop is requested (leaving in ``outbox`` the jobs planned but not yielded)."""
         preparing: deque[list] = deque()  # [job, its group's Future or None], input order
         group: list[list] = []
 
@@ -753,7 +246,7 @@ class BatchApplier:
             group.clear()
 
         exhausted = False
-        while not self._stop_requested:
+        while not self._stop.requested:
             # refill a group at a time, so that the detector sees several photos at once
             if len(preparing) <= self.prefetch - self.group:
                 while not exhausted and len(preparing) < self.prefetch:
@@ -775,7 +268,7 @@ class BatchApplier:
             job, fut = preparing.popleft()
             if fut is not None:
                 fut.result()
-            if self._stop_requested:
+            if self._stop.requested:
                 return
             if job.error is not None or not job.outputs or not job.aligned:
                 self._finish_without_model(job, writer)
@@ -788,72 +281,271 @@ class BatchApplier:
             if len(outbox) > self.max_pending and not outbox[0].done.done():
                 self._flush_all(writer)
                 outbox[0].done.result()
-            while outbox and outbox[0].done.done() and not self._stop_requested:
+            while outbox and outbox[0].done.done() and not self._stop.requested:
                 yield outbox.popleft()
-        if self._stop_requested:
+        if self._stop.requested:
             return
         self._flush_all(writer)
-        while outbox and not self._stop_requested:
+        while outbox and not self._stop.requested:
             outbox[0].done.result()
             yield outbox.popleft()
 
-    def _take_sigint(self):
-        """SIGINT and SIGTERM (see :func:`take_stop_signals`) set ``_stop_requested`` (a later
-        one does nothing), for :meth:`run` to stop at its next step; :attr:`stop_signal` is the
-        first one's number. Returns the function that puts the handlers back."""
-        import signal
+    # -- records -------------------------------------------------------------------------------
+    def _rec(self, job, output, status, target=None, strength=None, error=None, faces=None) -> Record:
+        if faces is None and (status in ("copied", "no_face") or isinstance(job.error, NoFaceError)):
+            faces = 0  # looked for, none found
+        opts = self.opts.model_options
+        attrs = opts.get("attrs")
+        return Record(job.item.path, output, status, target, strength, faces, error,
+                      model=self.editor.spec.name, lighting=opts.get("lighting"),
+                      aus=ApplyOptions.aus_dict(opts.get("aus")) or None,
+                      attrs={k: ApplyOptions.attr_word(v) for k, v in attrs.items()} if attrs else None,
+                      controls={k: float(v) for k, v in opts["controls"].items()} if opts.get("controls") else None,
+                      like=os.fspath(opts["like"]) if isinstance(opts.get("like"), (str, os.PathLike)) else None)
 
-        def on_signal(signum, frame):
-            # Only a flag: raising here would unwind whatever the main thread was doing (a
-            # model forward, a half-written --json line), and with threads still running at
-            # exit torch / dlib abort the process ("terminate called without an active
-            # exception"). The main loop notices the flag after its current step. While the
-            # inputs are listed (nothing started yet; stdin may be a terminal) the first one
-            # raises KeyboardInterrupt as Ctrl-C does.
-            first = not self._stop_requested
-            self._stop_requested = True
-            if first:
-                self.stop_signal = signum
-                if self._listing:
-                    raise KeyboardInterrupt
+    # -- inputs: list them, name the outputs ---------------------------------------------------
+    def _take_inputs(self, items: list[InputItem]) -> list[InputItem]:
+        """Learn every input before the first output is planned, so no output replaces an input
+        met later; return the inputs to edit.
 
-        self.stop_signal = signal.SIGINT  # a KeyboardInterrupt thrown into the run
-        taken, restore = take_stop_signals(on_signal)
-        self._sigint_taken = signal.SIGINT in taken
-        return restore
+        A file found by listing a folder or matching a glob (not one named explicitly) whose path
+        is this run's output path for *another* input (same template, targets and strengths) is
+        taken as an earlier output of that input, as when the output folder is the input
+        folder: it is not edited (logged at -v), so a second run does not edit its own outputs
+        (``john_happy_happy.jpg``). It may also be an original photo that happens to bear that
+        name, so it is never replaced: without ``--overwrite`` its input is skipped (the output
+        exists), with ``--overwrite`` that output is an error. Any other input file is never an
+        output, with or without ``--overwrite``.
+        """
+        real = {id(it): os.path.realpath(it.path) for it in items if it.error is None}
+        makers: dict[str, list[InputItem]] = defaultdict(list)  # output realpath -> its inputs
+        for it in items:
+            if it.error is None:
+                for target in self.opts.targets:
+                    for strength in self.opts.strengths:
+                        path = self.namer.predict(it, target, strength)
+                        if path is not None:
+                            makers[os.path.realpath(path)].append(it)
+        taken = []
+        for it in items:
+            if it.error is None:
+                others = [m for m in makers.get(real[id(it)], ()) if real[id(m)] != real[id(it)]]
+                if it.listed and others:
+                    self.earlier_outputs.add(real[id(it)])
+                    logger.debug("%s: not edited: it bears the output name of %s (an earlier "
+                                 "output?)", it.path, others[0].path)
+                    continue
+                self.input_paths.add(real[id(it)])
+            taken.append(it)
+        return taken
 
+    def _plan(self, item: InputItem) -> _Job:
+        job = _Job(item=item)
+        if item.error:
+            job.error = FaceEditError(item.error, item.path)
+            return job
+        for target in self.opts.targets:
+            for strength in self.opts.strengths:
+                try:
+                    path = self.namer.path_for(item, target, strength)
+                except FaceEditError as e:
+                    job.records.append(self._rec(job, None, "error", target, strength, e.reason))
+                    continue
+                real = os.path.realpath(path)
+                if real in self.input_paths:
+                    job.records.append(self._rec(job, None, "error", target, strength,
+                                                 f"refusing to overwrite an input file: {path}"))
+                elif real in self.earlier_outputs and self.opts.overwrite and os.path.exists(path):
+                    job.records.append(self._rec(
+                        job, None, "error", target, strength,
+                        f"refusing to overwrite {path}: it is a file of an input folder, maybe an "
+                        "original photo rather than an earlier output; delete it or write to "
+                        "another folder (-o)"))
+                elif os.path.exists(path) and not self.opts.overwrite:
+                    job.records.append(self._rec(job, path, "skipped", target, strength))
+                else:
+                    job.outputs.append(_Output(target, strength, path))
+        return job
 
-def take_stop_signals(handler) -> tuple[list[int], Callable[[], None]]:
-    """In the main thread, route the signals that ask a run to stop to ``handler(signum,
-    frame)``: SIGINT (Ctrl-C) where Python's default handler is in place, and SIGTERM (how
-    batch schedulers, ``kill`` and container runtimes stop a job) where its default action (the
-    end of the process, no record or summary printed) is. Returns (the signals taken, the
-    function that puts their handlers back). Elsewhere, or where the caller has handlers of its
-    own, nothing is taken."""
-    import signal
-    import threading
+    # -- decode, detect, select, align, stage (worker threads) ---------------------------------
+    def _prepare_group(self, jobs: list[_Job]) -> None:
+        """Worker thread: decode, detect, then :meth:`_prepare_faces`, on a group of photos,
+        detected in one batched call where the detector can (``detect_batch``: each network
+        runs once over every photo of the group). A photo that fails fails alone."""
+        decoded = []
+        for job in jobs:
+            try:
+                with timed("decode"):
+                    job.image = read_image(job.item.path, max_pixels=self.opts.max_pixels)
+                decoded.append(job)
+            except Exception as e:
+                self._prepare_failed(job, e)
+        if not decoded:
+            return
+        detector = self.editor.detector
+        found: list = [None] * len(decoded)
+        if len(decoded) > 1 and hasattr(detector, "detect_batch"):
+            try:
+                with timed("detect"):
+                    found = detector.detect_batch([job.image.rgb8() for job in decoded])
+            except Exception:  # one bad photo: find it by detecting them one by one below
+                logger.debug("batched detection failed; detecting one by one", exc_info=True)
+                found = [None] * len(decoded)
+        for job, faces in zip(decoded, found):
+            try:
+                if faces is None:
+                    with timed("detect"):
+                        faces = detector.detect(job.image.rgb8())
+                self._prepare_faces(job, faces)
+            except Exception as e:
+                self._prepare_failed(job, e)
 
-    if threading.current_thread() is not threading.main_thread():
-        return [], lambda: None
-    previous = {}
-    for name, default in (("SIGINT", signal.default_int_handler), ("SIGTERM", signal.SIG_DFL)):
-        sig = getattr(signal, name, None)
-        if sig is not None and signal.getsignal(sig) is default:
-            previous[sig] = default
-            signal.signal(sig, handler)
+    def _prepare_faces(self, job: _Job, faces: list) -> None:
+        """The flow's per-photo half on one decoded photo: choose the faces, align them once, and
+        stage them once per target and strength (full-resolution geometry, mouth, shading)."""
+        from faceedit.flow import align_faces, select_faces, stage_faces
 
-    def restore() -> None:
-        for sig, default in previous.items():
-            signal.signal(sig, default)
+        if faces:
+            mark("first face")
+        faces = select_faces(faces, self.opts.face, self.opts.max_faces, job.item.path)
+        job.aligned = align_faces(self.editor, job.image.pixels, faces)
+        if self.editor.stage is not None:
+            for target, strength in self.keys:
+                photo = stage_faces(self.editor, job.image.pixels, job.aligned, target, strength,
+                                    **self.opts.model_options)
+                job.staged[(target, strength)] = (_changed_patch(job.image.pixels, photo.pixels),
+                                                  photo.faces)
 
-    return list(previous), restore
+    def _prepare_failed(self, job: _Job, e: Exception) -> None:
+        """What an exception while preparing ``job`` means for it."""
+        if isinstance(e, NoFaceError):
+            # --on-no-face skip / copy are carried out in _finish_without_model (aligned == [])
+            job.aligned = []
+            if self.opts.on_no_face == "error":
+                job.error = e
+        elif isinstance(e, FaceEditError):
+            job.error = e if e.path else type(e)(e.reason, job.item.path)
+        else:  # a decoder or detector bug must not stop the batch
+            logger.debug("unexpected error on %s", job.item.path, exc_info=True)
+            job.error = FaceEditError(f"{type(e).__name__}: {e}", job.item.path)
 
+    # -- network (main thread: batches of crops across photos) ---------------------------------
+    def _flush(self, key: tuple, writer: ThreadPoolExecutor, limit: int | None = None) -> None:
+        """The flow's batch half: the network on the waiting faces of ``key`` (up to ``limit``,
+        from any number of photos) in one forward; a photo whose faces are all edited goes to
+        be written."""
+        from faceedit.flow import run_network
 
-def signal_name(signum: int) -> str:
-    """``Ctrl-C`` for SIGINT, else the signal's name (``SIGTERM``), for the summary line."""
-    import signal
+        queue = self.pending[key]
+        take, self.pending[key] = queue[:limit], queue[len(queue[:limit]):]
+        if not take:
+            return
+        target, strength = key
+        faces = [job.staged[key][1][i] if key in job.staged else job.aligned[i] for job, i in take]
+        masks: dict = {}
+        try:
+            edited = run_network(self.editor, faces, target, 1.0 if strength is None else strength,
+                                 with_masks=self.opts.save_masks, **self.opts.model_options)
+            if self.opts.save_masks:
+                edited, masks = edited
+        except FaceEditError:
+            raise  # usage problems (e.g. a bad model option) concern every input
+        except Exception as e:  # e.g. out of GPU memory: fail these photos, keep going
+            logger.debug("model forward failed", exc_info=True)
+            edited = [None] * len(take)
+            for job, _ in take:
+                job.failure = f"model forward failed: {type(e).__name__}: {e}"
+        for j, ((job, i), e) in enumerate(zip(take, edited)):
+            job.edited.setdefault(key, [None] * len(job.aligned))[i] = e
+            if masks:
+                job.masks.setdefault(key, [None] * len(job.aligned))[i] = {k: m[j] for k, m in masks.items()}
+            job.remaining -= 1
+            if job.remaining == 0:
+                if job.failure:
+                    job.error = FaceEditError(job.failure, job.item.path)
+                    self._finish_without_model(job, writer)
+                else:
+                    writer.submit(self._write, job)
 
-    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    def _flush_all(self, writer: ThreadPoolExecutor) -> None:
+        for key in list(self.pending):
+            while self.pending[key]:
+                self._flush(key, writer, self.opts.batch_size)
+
+    # -- paste back, encode (worker threads) ---------------------------------------------------
+    def _finish_without_model(self, job: _Job, writer: ThreadPoolExecutor) -> None:
+        if job.error is not None:
+            for out in job.outputs or [None]:
+                job.records.append(
+                    self._rec(job, None, "error", out and out.target, out and out.strength,
+                              job.error.reason)
+                )
+            job.outputs, job.image, job.aligned, job.edited = [], None, [], {}
+            job.done.set_result(None)
+        elif not job.outputs:
+            job.done.set_result(None)
+        elif not job.aligned and self.opts.on_no_face == "skip":
+            for out in job.outputs:
+                job.records.append(self._rec(job, None, "no_face", out.target, out.strength,
+                                             "no face found"))
+            job.done.set_result(None)
+        else:  # copy
+            writer.submit(self._write, job)
+
+    def _write(self, job: _Job) -> None:
+        """Worker thread: paste the edited faces back and encode every output of one photo."""
+        from faceedit.flow import paste_faces
+
+        img = job.image
+        try:
+            for out in job.outputs:
+                try:
+                    if not job.aligned:  # no face, --on-no-face copy
+                        with timed("encode"):
+                            write_image(out.path, img.pixels, img.alpha, like=img,
+                                        quality=self.opts.quality, protected=(job.item.path,))
+                        job.records.append(self._rec(job, out.path, "copied", out.target, out.strength))
+                        continue
+                    key = (out.target, out.strength if self.own_strength else None)
+                    patch, aligned = job.staged.get(key, (None, job.aligned))
+                    pixels = img.pixels.copy()
+                    if patch is not None:  # the stage's change
+                        (y0, y1, x0, x1), values = patch
+                        pixels[y0:y1, x0:x1] = values
+                    paste_faces(self.editor, pixels, aligned, job.edited[key], out.strength)
+                    # masks first: a failed mask write leaves no output, so a re-run redoes both
+                    masks = self._write_masks(job, key, out.path) if self.opts.save_masks else None
+                    with timed("encode"):
+                        write_image(out.path, pixels, img.alpha, like=img,
+                                    quality=self.opts.quality, protected=(job.item.path,))
+                    rec = self._rec(job, out.path, "ok", out.target, out.strength, faces=len(job.aligned))
+                    rec.masks = masks
+                    job.records.append(rec)
+                except FaceEditError as e:
+                    job.records.append(self._rec(job, out.path, "error", out.target, out.strength,
+                                                 e.reason))
+                except Exception as e:
+                    logger.debug("unexpected error writing %s", out.path, exc_info=True)
+                    job.records.append(self._rec(job, out.path, "error", out.target, out.strength,
+                                                 f"{type(e).__name__}: {e}"))
+        finally:
+            job.image = None
+            job.aligned = []
+            job.edited = {}
+            job.staged = {}
+            job.masks = {}
+            job.done.set_result(None)
+
+    def _write_masks(self, job: _Job, key: tuple, output: str) -> list[str]:
+        paths = []
+        for i, masks in enumerate(job.masks[key]):
+            for name, m in masks.items():
+                path = mask_path(output, i, name)
+                m8 = np.clip(np.rint(m), 0, 255).astype(np.uint8)
+                write_image(path, np.repeat(m8, 3, axis=2) if m8.shape[2] == 1 else m8,
+                            protected=(job.item.path,))
+                paths.append(path)
+        return paths
 
 
 def _stop_executors(*executors: ThreadPoolExecutor) -> None:

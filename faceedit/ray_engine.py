@@ -30,13 +30,15 @@ import threading
 import time
 import uuid
 import warnings
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from faceedit.api import Editor
+from faceedit.apply_options import ApplyOptions, Record
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.io.inputs import InputItem
 from faceedit.log import logger
-from faceedit.pipeline import ApplyOptions, BatchApplier, Record, signal_name, take_stop_signals
+from faceedit.pipeline import BatchApplier
+from faceedit.signals import StopSignals, signal_name
 
 INSTALL_HINT = 'pip install "faceedit[ray]"'
 OBJECT_STORE_BYTES = 256 * 2**20  # a local Ray's object store: only paths and records go through it
@@ -235,7 +237,10 @@ class RayApplier:
             raise UsageError("--workers must be at least 1")
         if gpus_per_worker is not None and not (gpus_per_worker >= 0 and math.isfinite(gpus_per_worker)):
             raise UsageError(f"--gpus-per-worker {gpus_per_worker:g}: must be 0 or more")
-        from faceedit.device import DEVICES, PRECISIONS  # checked here: the actors resolve them
+        from faceedit.device import (  # checked here: the actors resolve them
+            DEVICES,
+            PRECISIONS,
+        )
 
         if device not in DEVICES and not device.startswith("cuda:"):
             raise UsageError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
@@ -250,7 +255,7 @@ class RayApplier:
         self.address, self.num_cpus = address, num_cpus
         self.workers, self.gpus_per_worker = workers, gpus_per_worker
         self.interrupted = False
-        self.stop_signal = 2  # SIGINT: what stopped the run, when interrupted
+        self._stop = StopSignals()  # this run's stop request (a new one per run)
         self.unfinished = 0
         self.actors = 0
         self.started_ray = False
@@ -313,7 +318,9 @@ class RayApplier:
         work = [pos for pos, job in enumerate(jobs) if job.outputs]
         results: dict[int, list[Record]] = {}
         sent = 0  # jobs[:sent] yielded
-        restore_sigint = self._take_sigint() if work else (lambda: None)
+        self._stop = StopSignals()
+        if work:
+            self._stop.take()
         try:
             while sent < len(jobs) and not jobs[sent].outputs:  # before anything is edited
                 yield from jobs[sent].records
@@ -341,43 +348,21 @@ class RayApplier:
 
                 ray.shutdown()
                 self.started_ray = False
-            restore_sigint()
+            self._stop.restore()
 
-    def _take_sigint(self):
-        """SIGINT and SIGTERM (as in the local engine: :func:`faceedit.pipeline.take_stop_signals`)
-        set :attr:`interrupted`, :attr:`stop_signal` and ``_stop`` (a later one does nothing).
-        Returns the function that puts the handlers back."""
-        import signal
-
-        self._stop = threading.Event()
-
-        def on_signal(signum, frame):
-            # only flags: _execute's stopper thread stops the actors, the results keep coming
-            if not self._stop.is_set():
-                self.stop_signal = signum
-            self.interrupted = True
-            self._stop.set()
-
-        self.stop_signal = signal.SIGINT
-        self._signals, restore = take_stop_signals(on_signal)
-        self._on_signal = on_signal
-        return restore
-
-    def _retake_signals(self) -> None:
-        """``ray.init`` puts a SIGTERM handler of its own in the driver (it exits at once):
-        take the signals back once Ray has started."""
-        import signal
-
-        for sig in getattr(self, "_signals", []):
-            signal.signal(sig, self._on_signal)
+    @property
+    def stop_signal(self) -> int:
+        """The signal that stopped the run (SIGINT where none came)."""
+        return self._stop.signum
 
     def _execute(self, jobs: list, work: list[int]) -> Iterator[tuple[int, list[Record]]]:
         """(position, records) of each job in ``work`` as the actors finish them (any order)."""
         ray = import_ray()
-        stop = getattr(self, "_stop", None) or threading.Event()
+        stop = self._stop.event
         self.started_ray = start_ray(self.address, self.num_cpus)
-        self._retake_signals()
+        self._stop.retake()  # ray.init puts in a SIGTERM handler of its own (it exits at once)
         if stop.is_set():  # Ctrl-C while Ray started
+            self.interrupted = True
             return
         actors, gpus = self._resources(ray)
         per_call = max(1, min(MAX_INPUTS_PER_CALL, math.ceil(len(work) / (2 * actors))))
@@ -442,7 +427,8 @@ class RayApplier:
         finally:
             ctx.target_max_block_size = block_size
             running = False
-            stop.set()
+            self.interrupted = self.interrupted or stop.is_set()  # a signal came (or stop())
+            stop.set()  # wakes the stopper, to end
             watcher.join()
             self._flag = None
 

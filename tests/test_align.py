@@ -8,13 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from faceedit.faces.align import (
-    align_face,
-    apply_affine,
-    face_mask,
-    paste_back,
-    similarity_transform,
-)
+from faceedit.faces.align import align_face, apply_affine, similarity_transform
+from faceedit.faces.paste import face_mask, paste_back
 from faceedit.faces.types import CropTemplate, Face
 from faceedit.pixels import luma
 

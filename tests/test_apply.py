@@ -346,7 +346,8 @@ def test_batched_detection_matches_one_by_one_and_a_failing_photo_fails_alone(tm
     each photo alone, bit for bit, and a detector failure on one photo of a group fails that
     photo only."""
     from faceedit.api import Editor
-    from faceedit.pipeline import ApplyOptions, BatchApplier
+    from faceedit.apply_options import ApplyOptions
+    from faceedit.pipeline import BatchApplier
 
     d = tmp_path / "in"
     d.mkdir()

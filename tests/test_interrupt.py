@@ -54,7 +54,8 @@ def _faceedit_threads() -> list[str]:
 
 def _applier(tiny_ckpt, out: Path):
     from faceedit.api import Editor
-    from faceedit.pipeline import ApplyOptions, BatchApplier
+    from faceedit.apply_options import ApplyOptions
+    from faceedit.pipeline import BatchApplier
 
     editor = Editor.from_pretrained(tiny_ckpt, device="cpu")
     return BatchApplier(editor, ApplyOptions(["bright", "dark"], str(out), batch_size=2))

@@ -186,7 +186,7 @@ def test_a_network_model_matches_too(tmp_path, photos, ray_session):
                     reason="needs Python's default SIGINT handler")
 def test_ctrl_c_finishes_the_photos_in_progress(tmp_path, astronaut, ray_session):
     from faceedit.api import Editor
-    from faceedit.pipeline import ApplyOptions
+    from faceedit.apply_options import ApplyOptions
     from faceedit.ray_engine import RayApplier
 
     d = tmp_path / "in"

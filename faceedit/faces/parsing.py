@@ -9,7 +9,7 @@ background  everything not below: hair, ears, neck, clothes, the scene
 skin        the face: convex hull of the jaw line, the brows and a *forehead estimate*
             (the brows moved "up", away from the chin, by ``FOREHEAD_EYE_DISTS`` eye
             distances, the same estimate as the paste-back mask of
-            :func:`faceedit.faces.align.face_mask`), minus the parts below
+            :func:`faceedit.faces.paste.face_mask`), minus the parts below
 l_brow      polyline through 17..21 drawn ``BROW_THICKNESS`` eye distances thick
 r_brow      the same through 22..26
 l_eye       polygon 36..41 (the visible eye: iris, sclera; no lids)
@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 import torch
 
-from faceedit.faces.align import FOREHEAD_EYE_DISTS
+from faceedit.faces.paste import FOREHEAD_EYE_DISTS
 from faceedit.faces.landmarks import (
     BROWS, CHIN, JAW, L_BROW, L_EYE, LIPS_INNER, N_POINTS, NOSE, R_BROW, R_EYE, eye_centres, eye_distance,
 )

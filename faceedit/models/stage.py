@@ -70,11 +70,12 @@ from faceedit.faces.warp import (
     face_grid,
     region_weight,
 )
-from faceedit.faces.types import CropTemplate
 from faceedit.log import logger
-from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.base import ConfigError, ModelConfig
 from faceedit.models.mouth import BANK_FILE, MESH_INNER_LOWER, MESH_INNER_UPPER, MouthBank, find_interior
-from faceedit.models.registry import ModelOption, ModelSpec, register_arch, register_model
+from faceedit.models.photo import PhotoModel
+from faceedit.models.options import ModelOption
+from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.shading import parse_light, relight
 from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
 
@@ -228,10 +229,9 @@ class FaceState:
 
 @dataclasses.dataclass(frozen=True)
 class StageConfig(ModelConfig):
-    """What the stage holds statistics for (its buffers follow from these). Checkpoints written
-    before the rename call ``attribute_channels`` ``attributes`` (still read:
-    ``faceedit.models.checkpoint.RENAMED_CONFIG_KEYS``); SeCGAN's and LSSL's ``attributes`` are
-    class names, these are channel counts."""
+    """What the stage holds statistics for (its buffers follow from these).
+    ``attribute_channels`` are channel counts (SeCGAN's and LSSL's ``attributes`` are class
+    names)."""
 
     arch = "stage"
     method = "stage"
@@ -255,9 +255,9 @@ class StageConfig(ModelConfig):
                 raise ConfigError(f"stage config: {name} has {c} channels; use 1 or 3")
 
 
-class Stage(EditModel):
-    """The statistics model. As an :class:`EditModel` its network part is the identity: the
-    registry entry ``stage`` applies the stage alone (the baseline, the fastest model)."""
+class Stage(PhotoModel):
+    """The statistics model: a photo step (:class:`faceedit.models.photo.PhotoStep`) with no
+    network; the registry entry ``stage`` applies it alone (the baseline, the fastest model)."""
 
     max_strength = MAX_STRENGTH
 
@@ -291,7 +291,7 @@ class Stage(EditModel):
         self._np: dict[str, np.ndarray] = {}
         self._bank, self._bank_tried = None, False
 
-    # -- the EditModel interface (crops): nothing to do, the stage works on the photo --------
+    # -- what it applies -------------------------------------------------------------------
     def targets(self) -> list[str]:
         """The named expressions, ``keep`` (the face's own state, for lighting, attributes,
         controls, ``like``) and ``au`` (the face's own state with ``aus`` set: ``--au`` alone)."""
@@ -327,10 +327,6 @@ class Stage(EditModel):
         if target not in self.targets():
             raise UsageError(f"unknown target {target!r}; valid targets: {', '.join(self.targets())}")
         return target
-
-    @torch.no_grad()
-    def edit(self, x: torch.Tensor, target: str, strength: float = 1.0, **options) -> torch.Tensor:
-        return x
 
     # -- statistics as numpy ----------------------------------------------------------------
     def _a(self, name: str) -> np.ndarray:
@@ -709,12 +705,11 @@ def build_stage(config: StageConfig | Mapping[str, Any] | None = None) -> Stage:
 # The shipped statistics (fitted by `faceedit train -m stage -d data/london256 -d data/jaffe256
 # -d data/yale256 -d data/yaleb256`): file, sha256, description and licence in
 # weights/manifest.json, targets and lighting / attribute vocabularies in the header.
+# Its paste settings are in its checkpoint header (color_match false: the stage's own colours).
 register_model(
     ModelSpec(
         name="stage",
         method="stage",
         arch="stage",
-        template=CropTemplate(size=64),
-        color_match=False,
     )
 )

@@ -1,0 +1,232 @@
+"""Paste-back: a model's change to an aligned crop carried into the photo at its full resolution,
+inside a feathered face mask.
+
+Coordinates as in :mod:`faceedit.faces.align` (``AlignedFace.matrix`` maps image pixels to crop
+pixels). Memory: pasting back converts to float and writes only the crop's footprint in the photo,
+in bands of :data:`PASTE_BAND_ROWS` rows, never the whole image.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.faces.align import (
+    affine_scale,
+    apply_affine,
+    check_pixels,
+    crop_footprint,
+    resize_affine,
+    to_3x3,
+    translate,
+)
+from faceedit.faces.landmarks import BROWS, CHIN, JAW, eye_centres
+from faceedit.faces.mesh68 import face_oval
+from faceedit.faces.types import AlignedFace
+from faceedit.pixels import luma, pixel_max, to_unit
+
+#: Rows processed at once when pasting back (bounds the float working memory).
+PASTE_BAND_ROWS = 1024
+
+# Luminance-only paste-back adds the BT.601 luma change (faceedit.pixels.luma, the weights behind
+# JPEG's YCbCr) to R, G and B alike: Cb and Cr have weights summing to zero, so adding the same
+# value to R, G and B changes Y by that value and leaves Cb/Cr unchanged.
+
+
+# --------------------------------------------------------------------------------------------
+# mask
+
+# Forehead: the eyebrow points are copied upward by this many eye distances.
+FOREHEAD_EYE_DISTS = 0.7
+# 5-point ellipse, in eye distances relative to the template's eye midpoint (calibrated on the
+# 68-point masks of the London set: mean extent of jaw + brows + forehead).
+ELLIPSE_CENTRE_DY = 0.40
+ELLIPSE_HALF_W = 1.10
+ELLIPSE_HALF_H = 1.50
+
+
+def _border_taper(size: int, width: float) -> np.ndarray:
+    """(S,S) window that is exactly 0 on the outermost pixels and 1 beyond ``width`` px."""
+    i = np.arange(size, dtype=np.float32)
+    d = np.minimum(i, size - 1 - i)
+    ramp = np.clip(d / max(width, 1.0), 0.0, 1.0)
+    return np.minimum(ramp[:, None], ramp[None, :])
+
+
+def face_mask(aligned: AlignedFace, feather: float = 0.05) -> np.ndarray:
+    """(S,S) float32 mask in [0,1] of the face in crop coordinates.
+
+    With a face mesh (``face.dense``, the ``mediapipe`` detector): the mesh's face oval (jaw,
+    temples and forehead as they are; :data:`faceedit.faces.mesh68.FACE_OVAL`). Else with 68
+    landmarks: the convex hull of the jaw line and the eyebrows, plus the eyebrows copied
+    upward by ``FOREHEAD_EYE_DISTS`` eye distances to cover the forehead. With 5 landmarks: an
+    ellipse placed by the template (eyes centred, ``ELLIPSE_*`` eye distances). Feathered in
+    proportion to the crop: eroded by ``feather * S`` px then Gaussian-blurred (sigma half of
+    that), so it falls to about 0 at the hard outline; finally tapered to exactly 0 on the crop
+    border.
+    """
+    size = int(aligned.crop.shape[0])
+    hard = np.zeros((size, size), dtype=np.uint8)
+    lm = np.asarray(aligned.landmarks, dtype=np.float64)
+    shift = 4
+    mul = 1 << shift
+    dense = getattr(aligned.face, "dense", None)
+    if dense is not None and len(dense) == 468:
+        oval = apply_affine(aligned.matrix, face_oval(dense))
+        cv2.fillPoly(hard, [np.round(oval * mul).astype(np.int32)], 255, cv2.LINE_AA, shift)
+    elif lm.shape[0] == 68:
+        eyes = eye_centres(lm)
+        eye_d = float(np.linalg.norm(eyes[1] - eyes[0]))
+        jaw, brows = lm[JAW], lm[BROWS]
+        # "up" = from the chin towards the eyes (the crop is upright, but stay robust to roll)
+        up = eyes.mean(0) - lm[CHIN]
+        up = up / max(np.linalg.norm(up), 1e-6)
+        forehead = brows + up * (FOREHEAD_EYE_DISTS * eye_d)
+        pts = np.vstack([jaw, brows, forehead])
+        hull = cv2.convexHull(np.round(pts * mul).astype(np.int32))
+        cv2.fillConvexPoly(hard, hull, 255, cv2.LINE_AA, shift)
+    else:
+        t = aligned.template
+        d = t.eye_dist * size
+        cx = 0.5 * size - 0.5
+        cy = t.eye_y * size - 0.5 + ELLIPSE_CENTRE_DY * d
+        axes = (int(round(ELLIPSE_HALF_W * d * mul)), int(round(ELLIPSE_HALF_H * d * mul)))
+        cv2.ellipse(hard, (int(round(cx * mul)), int(round(cy * mul))), axes, 0, 0, 360, 255,
+                    -1, cv2.LINE_AA, shift)
+    mask = to_unit(hard)
+    r = float(feather) * size
+    if r >= 0.5:
+        k = 2 * int(round(r)) + 1
+        mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        mask = cv2.GaussianBlur(mask, (0, 0), sigmaX=r / 2, borderType=cv2.BORDER_CONSTANT)
+    mask *= _border_taper(size, max(2.0, 0.02 * size))
+    return np.clip(mask, 0.0, 1.0).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# paste back
+
+
+def _weighted_stats(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel weighted mean and std of x (S,S,C) with weights w (S,S)."""
+    ws = float(w.sum())
+    if ws <= 1e-6:
+        w, ws = np.ones_like(w), float(w.size)
+    flat = x.reshape(-1, x.shape[-1]).astype(np.float64)
+    wf = w.reshape(-1, 1).astype(np.float64)
+    mu = (flat * wf).sum(0) / ws
+    sd = np.sqrt(np.maximum(((flat - mu) ** 2 * wf).sum(0) / ws, 0.0))
+    return mu, sd
+
+
+def match_color(edited: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``edited`` (S,S,C) float with each channel's weighted mean/std matched to ``reference``'s
+    (weights (S,S), e.g. the face mask). The std ratio is limited to [1/4, 4]."""
+    mu_e, sd_e = _weighted_stats(edited, weights)
+    mu_r, sd_r = _weighted_stats(reference, weights)
+    ratio = np.where(sd_e > 1e-3, sd_r / np.maximum(sd_e, 1e-3), 1.0)
+    ratio = np.clip(ratio, 0.25, 4.0)
+    out = (edited.astype(np.float64) - mu_e) * ratio + mu_r
+    return out.astype(np.float32)
+
+
+def paste_back(
+    pixels: np.ndarray,
+    aligned: AlignedFace,
+    edited: np.ndarray,
+    *,
+    strength: float = 1.0,
+    color_match: bool = True,
+    luminance_only: bool = False,
+    mask: np.ndarray | None = None,
+    smooth: float = 0.0,
+) -> None:
+    """Add the model's change to the photo, in place, at the photo's full resolution.
+
+    ``smooth`` > 0 low-passes the change with a Gaussian of that sigma (crop pixels) before it
+    is pasted: the edit's structure (a mouth opening, a brow raised) passes, pixel-level noise of
+    a small generator does not. The photo's own detail is kept either way.
+
+    ``pixels``: the (H,W,3) uint8 or uint16 photo ``aligned`` was cut from. ``edited``: the
+    model output for ``aligned.crop``, float (S,S,3) RGB or (S,S) luma, in 0..255 units (an
+    (S,S) output pasted without ``luminance_only`` is used as a grey RGB image).
+
+    The change ``delta = edited' - crop`` is computed at the crop's resolution, where
+    ``edited'`` is ``edited`` after optional colour matching (``color_match``: each channel's
+    mean/std inside the mask matched to the input crop's; pass False when the change of
+    brightness/colour *is* the edit, e.g. relighting). ``delta * mask * strength`` is then warped
+    back through the inverse affine (bicubic; INTER_AREA pre-shrink when the face is smaller in
+    the photo than in the crop) into the crop's footprint only and added to the photo, clipped to
+    the dtype's range (uint16: delta x 257). The photo keeps its own high-frequency detail; only
+    the model's (low-frequency at the photo's scale) change is transferred.
+
+    ``luminance_only``: the change is a luma change (``edited`` (S,S) is the edited luma, or the
+    BT.601 luma of an (S,S,3) ``edited`` is used); the same value is added to R, G and B, which
+    changes Y and leaves Cb/Cr untouched (up to rounding and clipping).
+
+    ``mask``: (S,S) weights in [0,1] (default :func:`face_mask`). For several faces, call once per
+    face; each call reads the current pixels.
+    """
+    check_pixels(pixels)
+    crop = np.asarray(aligned.crop)
+    size = crop.shape[0]
+    edited = np.asarray(edited, dtype=np.float32)
+    if edited.shape[:2] != (size, size) or edited.ndim not in (2, 3) or (
+        edited.ndim == 3 and edited.shape[2] not in (1, 3)
+    ):
+        raise ValueError(f"edited must be ({size},{size},3) or ({size},{size}), got {edited.shape}")
+    if edited.ndim == 3 and edited.shape[2] == 1:
+        edited = edited[:, :, 0]
+    if edited.ndim == 2 and not luminance_only:
+        edited = np.repeat(edited[:, :, None], 3, axis=2)  # grey output for an RGB paste
+    strength = float(strength)
+    if strength == 0.0:
+        return
+    w = face_mask(aligned) if mask is None else np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
+    if w.shape != (size, size):
+        raise ValueError(f"mask must be ({size},{size}), got {w.shape}")
+    crop_f = crop.astype(np.float32)
+
+    if luminance_only:
+        y_crop = luma(crop_f)
+        y_ed = edited if edited.ndim == 2 else luma(edited)
+        if color_match:
+            y_ed = match_color(y_ed[:, :, None], y_crop[:, :, None], w)[:, :, 0]
+        d = (y_ed - y_crop) * (w * strength)
+        delta = np.repeat(d[:, :, None], 3, axis=2)
+    else:
+        ed = match_color(edited, crop_f, w) if color_match else edited
+        delta = (ed - crop_f) * (w * strength)[:, :, None]
+    delta = np.ascontiguousarray(delta, dtype=np.float32)
+    if smooth > 0:
+        delta = cv2.GaussianBlur(delta, (0, 0), float(smooth))
+
+    unit = pixel_max(pixels.dtype) / 255.0  # one 8-bit level in the photo's levels: 1 or 257
+    maxval = pixel_max(pixels.dtype)
+    m = np.asarray(aligned.matrix, dtype=np.float64)  # image -> crop
+    s = affine_scale(m)
+    src = delta
+    to_src = np.eye(3)  # crop -> src
+    if s > 1.25:  # the face is smaller in the photo than in the crop: shrink delta first
+        q = 1.0 / s
+        n = max(1, int(round(size * q)))
+        src = cv2.resize(delta, (n, n), interpolation=cv2.INTER_AREA)
+        to_src = resize_affine(n / size, n / size)
+    img_to_src = to_src @ to_3x3(m)
+    x0, y0, x1, y1 = crop_footprint(m, size, pixels.shape, margin=2.0)
+    for by in range(y0, y1, PASTE_BAND_ROWS):
+        by1 = min(by + PASTE_BAND_ROWS, y1)
+        band_to_src = (img_to_src @ translate(x0, by))[:2]  # band pixel -> src pixel
+        d = cv2.warpAffine(
+            src, band_to_src, (x1 - x0, by1 - by),
+            flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+        )
+        if d.ndim == 2:
+            d = d[:, :, None]
+        region = pixels[by:by1, x0:x1]
+        out = region.astype(np.float32)
+        out += d * unit
+        np.clip(np.rint(out, out=out), 0.0, maxval, out=out)
+        region[...] = out.astype(pixels.dtype)
+

@@ -1,0 +1,394 @@
+"""The one editing flow: every way of editing a photo (or a video frame) runs these steps, in
+this order.
+
+    decode -> detect (photos) or track (video) -> select faces -> align once -> stage
+           -> network -> paste back -> encode
+
+Decoding, detection and encoding are the caller's (:class:`faceedit.api.Editor` detects; the
+engines decode and encode); this module takes a photo's pixels and its faces and does the
+rest. :meth:`faceedit.api.Editor.edit`, the batch engine (:mod:`faceedit.pipeline`, and through
+it the Ray actors of :mod:`faceedit.ray_engine`) and the video engine call it; they only
+schedule (threads, actors, frames).
+
+Entry points, in the data's order (``flow``: a :class:`Flow`, the loaded network and the stage
+under it; a :class:`faceedit.api.Editor` is one):
+
+``select_faces(faces, face="all", max_faces=10, path=None) -> list[Face]``
+    The ``--face`` / ``--max-faces`` choice among detected faces.
+``align_faces(flow, pixels, faces) -> list[AlignedFace]``
+    Each face aligned once to the network's crop template, with its paste mask.
+``stage_faces(flow, pixels, aligned, target, strength=1.0, *, likes=None, exemplars=None, **options) -> StagedPhoto``
+    The stage on the whole photo (without one, the photo as it is) and the crops the network
+    sees, cut from the staged photo by the same alignment, the landmarks moved with the face.
+``prepare_photo(flow, pixels, faces, target, strength=1.0, **options) -> StagedPhoto``
+    ``align_faces`` then ``stage_faces``: the per-photo half.
+``run_network(flow, faces, target, strength=1.0, *, with_masks=False, **options) -> list[np.ndarray | None]``
+    The network on the crops of any number of photos in one forward (the batch half); None per
+    face where no network runs for ``target``. ``with_masks=True``: ``(edits, masks)``, masks
+    ``{name: (N, S, S, C)}``.
+``paste_faces(flow, pixels, faces, edited, strength=1.0) -> None``
+    The network's change to each crop pasted into ``pixels`` (the staged photo), in place.
+``finish_photo(flow, photo, target, strength=1.0, **options) -> np.ndarray``
+    ``run_network`` then ``paste_faces`` on one staged photo: its final pixels.
+``edit_faces(flow, pixels, faces, target, strength=1.0, **options) -> np.ndarray``
+    All of it for one photo or frame whose faces (with landmarks) are known: no detection
+    inside. ``pixels`` is not changed.
+
+``strength`` runs from 0 (nothing) to ``flow.max_strength`` (the stage exaggerates up to it;
+the network's change is capped at 1). ``options`` are those of :meth:`faceedit.api.Editor.edit`
+(``lighting``, ``light``, ``light_strength``, ``aus``, ``attrs``, ``controls``, ``like`` and the
+network's own): :meth:`Flow.stage_options` and :meth:`Flow.network_options` say which step takes
+which.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
+from faceedit.faces.align import align_face, recut
+from faceedit.faces.paste import face_mask, paste_back
+from faceedit.faces.types import AlignedFace, Face
+from faceedit.log import timed
+from faceedit.models.photo import PhotoStep
+from faceedit.models.shading import nearest_class
+from faceedit.pixels import levels_to_signed, luma_tensor, signed_to_levels
+
+if TYPE_CHECKING:
+    from faceedit.models.loading import LoadedModel
+
+#: Model options only the stage reads (``lighting`` and ``aus`` go to the network too).
+STAGE_ONLY_OPTIONS = ("like", "controls", "light", "light_strength")
+
+
+@dataclass
+class Flow:
+    """A loaded network (``loaded``: its model and spec) with its device and autocast dtype, and
+    the photo step it sits on (``stage``; None for a network that edits pixels alone). A loaded
+    model that is a photo step alone (the registry's ``stage``) has no network: ``stage`` is
+    that model and nothing is pasted."""
+
+    loaded: LoadedModel
+    device: torch.device
+    amp_dtype: torch.dtype | None
+    stage: PhotoStep | None = None
+
+    # -- what the model takes ------------------------------------------------------------------
+    @property
+    def spec(self):
+        return self.loaded.spec
+
+    @property
+    def has_network(self) -> bool:
+        """Whether the loaded model runs a network over crops (a photo step alone does not)."""
+        return getattr(self.loaded.model, "has_network", True)
+
+    @property
+    def max_strength(self) -> float:
+        return self.stage.max_strength if self.stage is not None else 1.0
+
+    def targets(self) -> list[str]:
+        """The network's targets, then those only the stage applies (e.g. ``keep``, ``neutral``)."""
+        own = list(self.loaded.model.targets())
+        extra = [t for t in self.stage.targets() if t not in own] if self.stage is not None else []
+        return own + extra
+
+    def check_target(self, target: str) -> str:
+        """A target of the network, or one only the stage applies (``keep``, ``neutral``...:
+        :meth:`uses_network` tells which)."""
+        if self.stage is not None and self.has_network and target in self.stage.targets():
+            return target
+        return self.loaded.model.check_target(target)
+
+    def uses_network(self, target: str) -> bool:
+        """Whether the network runs for ``target`` (a target only the stage knows skips it)."""
+        if not self.has_network:
+            return False
+        try:
+            self.loaded.model.check_target(target)
+        except UsageError:
+            return False
+        return True
+
+    def reference_landmarks(self, like, max_pixels: int | None = None) -> np.ndarray:
+        """The 68 landmarks of ``like`` for the stage's ``like=`` option. A flow takes them as
+        they are; :meth:`faceedit.api.Editor.reference_landmarks` also finds them in a photo."""
+        if isinstance(like, np.ndarray) and like.shape == (68, 2):
+            return like
+        raise UsageError("like: give the reference's 68 landmarks (an Editor also takes a photo)")
+
+    def stage_options(self, options: dict) -> dict:
+        """The keywords of the stage's ``edit_photo`` for ``options``: a lighting class the stage
+        does not know (or ``keep``) left to the network, ``like`` as landmarks, the attributes
+        the stage paints (:meth:`stage_attrs`)."""
+        lighting = options.get("lighting")
+        if lighting in (None, "keep") or lighting not in self.stage.lighting:
+            lighting = None
+        like = options.get("like")
+        return {"lighting": lighting, "light": options.get("light"),
+                "light_strength": options.get("light_strength"), "aus": options.get("aus"),
+                "like": None if like is None else self.reference_landmarks(like),
+                "controls": options.get("controls"), "attrs": self.stage_attrs(options.get("attrs"))}
+
+    def stage_attrs(self, attrs):
+        """The part of ``attrs`` the stage paints: all of it for the stage alone; beside a network,
+        all but the attributes only the network edits (the stage refuses what neither knows)."""
+        if not attrs or self.stage is None or not self.has_network:
+            return attrs or None
+        own = set(getattr(self.loaded.model, "attributes", []))
+        return {k: v for k, v in _attrs_dict(attrs).items()
+                if k in self.stage.attributes or k not in own} or None
+
+    def network_options(self, options: dict) -> dict:
+        """The options the network takes: :data:`STAGE_ONLY_OPTIONS` left out, ``lighting`` and
+        ``aus`` left out when the stage applies them and the network has no such vocabulary,
+        and for the stage model alone none at all. ``attrs`` keeps only the attributes the network
+        edits itself (SeCGAN's glasses) when a stage paints them for the others."""
+        if not self.has_network:
+            return {}
+        drop = set(STAGE_ONLY_OPTIONS)
+        out = dict(options)
+        if self.stage is not None:  # the stage relights and moves AUs for networks that cannot
+            drop.update(k for k, vocab in (("lighting", "lighting"), ("aus", "aus"))
+                        if vocab not in self.loaded.spec.conditions)
+            if options.get("attrs"):  # the stage paints glasses on networks that cannot
+                own = set(getattr(self.loaded.model, "attributes", []))
+                out["attrs"] = {k: v for k, v in _attrs_dict(options["attrs"]).items() if k in own}
+                if not out["attrs"]:
+                    drop.add("attrs")
+        if options.get("light") is not None and options.get("lighting") is None and "lighting" not in drop:
+            # a network that relights by class gets the class the stage's direction falls in
+            own = (self.loaded.spec.conditions or {}).get("lighting") or []
+            cls = nearest_class(options["light"], own)
+            if cls is not None:
+                out["lighting"] = cls
+        return {k: v for k, v in out.items() if k not in drop}
+
+    def align(self, pixels: np.ndarray, faces: list[Face]) -> list[AlignedFace]:
+        """:func:`align_faces`: each face aligned once, with its paste mask."""
+        return align_faces(self, pixels, faces)
+
+    # -- the network ---------------------------------------------------------------------------
+    def edit_crops(
+        self, crops: np.ndarray, target: str, strength: float = 1.0, *,
+        landmarks: np.ndarray | None = None, with_masks: bool = False, **options
+    ) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The bare network forward on aligned crops.
+
+        crops: (B, S, S, 3) uint8 RGB at the template size. Returns float32 (B, S, S, C) in
+        0..255, C = the model's channels (1 = luminance). ``strength`` is passed to models that
+        handle it; for the others the change is scaled when pasted (:func:`paste_faces`).
+        ``landmarks`` (B, 68, 2) in crop pixels go to models that use them (``wants_landmarks``,
+        e.g. LSSL's landmark side image); others ignore them. ``with_masks=True`` returns
+        ``(edited, {name: masks})`` with the model's intermediate masks (``mask_names``, e.g.
+        LEGAN's), each float32 (B, S, S, C) in 0..255 like the edit.
+        """
+        with timed("forward"):
+            model = self.loaded.model
+            if landmarks is not None and getattr(model, "wants_landmarks", False):
+                options = {**options, "landmarks": torch.as_tensor(np.asarray(landmarks, np.float32),
+                                                                    device=self.device)}
+            x = levels_to_signed(torch.from_numpy(np.ascontiguousarray(crops)).to(self.device)).permute(0, 3, 1, 2)
+            if self.spec.channels == 1:
+                x = luma_tensor(x)
+            amp = (torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype is not None
+                   else contextlib.nullcontext())
+            s = strength if model.handles_strength else 1.0
+            with torch.inference_mode():
+                with amp:
+                    if with_masks:
+                        y, masks = model.edit_and_masks(x, target, s, **options)
+                    else:
+                        y, masks = model.edit(x, target, s, **options), {}
+                pixels = _crop_pixels(y)
+                if not with_masks:
+                    return pixels
+                return pixels, {k: _crop_pixels(m) for k, m in masks.items()}
+
+    def paste(self, pixels: np.ndarray, aligned: AlignedFace, edited: np.ndarray | None,
+              strength: float) -> None:
+        """Paste one edited crop into ``pixels`` (in place); nothing where the network did not
+        run (``edited`` None: the stage alone, or a target only the stage applies)."""
+        if edited is None:
+            return
+        paste_back(
+            pixels,
+            aligned,
+            edited[..., 0] if edited.shape[-1] == 1 else edited,
+            strength=1.0 if self.loaded.model.handles_strength else min(strength, 1.0),
+            color_match=self.spec.color_match,
+            luminance_only=self.spec.channels == 1,
+            mask=aligned.extra.get("mask"),
+            smooth=self.spec.delta_smooth,
+        )
+
+
+@dataclass
+class StagedPhoto:
+    """One photo after the stage, ready for the network: ``pixels`` (the staged photo; the input
+    array itself where nothing was staged), ``faces`` (per face its alignment, the crop the
+    network sees cut from ``pixels``, its landmarks there and its paste mask), ``edits`` (per
+    face what the stage did, e.g. :class:`faceedit.models.stage.StageEdit` with the mouth
+    exemplar drawn; None without a stage) and ``staged`` (whether ``pixels`` is a new array)."""
+
+    pixels: np.ndarray
+    faces: list[AlignedFace]
+    edits: list[Any] = field(default_factory=list)
+    staged: bool = False  # ``pixels`` is the stage's new array (not the caller's input)
+
+
+# -- select ------------------------------------------------------------------------------------
+def select_faces(faces: list[Face], face: str = "all", max_faces: int = 10, path=None) -> list[Face]:
+    """Apply the ``--face`` choice (all | largest | N, numbered largest first) and the
+    ``--max-faces`` limit (0 = no limit). Raises NoFaceError / TooManyFacesError."""
+    if not faces:
+        raise NoFaceError("no face found", path)
+    if face == "all":
+        if max_faces and len(faces) > max_faces:
+            raise TooManyFacesError(
+                f"{len(faces)} faces found, more than --max-faces {max_faces} "
+                "(raise --max-faces, or pick one with --face largest|N)",
+                path,
+            )
+        return faces
+    if face == "largest":
+        return [max(faces, key=lambda f: f.area)]
+    try:
+        index = int(face)
+    except ValueError:
+        raise UsageError(f"bad --face {face!r}; valid: all, largest, or a face number (0 = largest)")
+    if not 0 <= index < len(faces):
+        raise NoFaceError(f"--face {index}: only {len(faces)} face(s) found", path)
+    return [sorted(faces, key=lambda f: -f.area)[index]]
+
+
+# -- align once --------------------------------------------------------------------------------
+def align_faces(flow: Flow, pixels: np.ndarray, faces: list[Face]) -> list[AlignedFace]:
+    """Each face aligned to the network's crop template (the crop cut from ``pixels``) with the
+    mask its change is pasted through (``extra["mask"]``), from the face as detected."""
+    with timed("align"):
+        aligned = [align_face(pixels, f, flow.spec.template) for f in faces]
+        for a in aligned:
+            a.extra["mask"] = face_mask(a)
+    return aligned
+
+
+# -- stage -------------------------------------------------------------------------------------
+def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], target: str,
+                strength: float = 1.0, *, likes: list | None = None,
+                exemplars: list[int | None] | None = None, **options) -> StagedPhoto:
+    """The stage's full-resolution edit of every aligned face (geometry, mouth appearance,
+    attributes, shading) and the crops the network sees, cut from the staged photo by each
+    face's own alignment (so the network sees the face where it was) with the face's moved
+    landmarks. Without a stage: ``pixels`` and ``aligned`` as they are.
+
+    ``likes``: per face a reference for the stage's ``like`` (68 landmarks, or None for the
+    ``like`` of ``options``); ``exemplars``: per face the mouth bank entry to paint (None: the
+    best fit, named in the returned ``edits``). Either one stages face by face, as a video
+    track holds its own; otherwise all faces are staged in one call."""
+    if flow.stage is None:
+        return StagedPhoto(pixels, aligned, [None] * len(aligned))
+    with timed("stage"):
+        kw = flow.stage_options(options)
+        if likes is None and exemplars is None:
+            staged, edits = flow.stage.edit_photo(
+                pixels, [a.face.landmarks for a in aligned], target, strength,
+                dense=[a.face.dense for a in aligned], **kw)
+        else:
+            staged, edits = pixels, []
+            for i, a in enumerate(aligned):
+                like = likes[i] if likes is not None and likes[i] is not None else kw["like"]
+                staged, done = flow.stage.edit_photo(
+                    staged, [a.face.landmarks], target, strength, dense=[a.face.dense],
+                    mouth_exemplar=None if exemplars is None else exemplars[i], **{**kw, "like": like})
+                edits.append(done[0])
+        faces = [recut(a, staged, e.landmarks) for a, e in zip(aligned, edits)]
+    return StagedPhoto(staged, faces, list(edits), staged=staged is not pixels)
+
+
+def prepare_photo(flow: Flow, pixels: np.ndarray, faces: list[Face], target: str,
+                  strength: float = 1.0, **options) -> StagedPhoto:
+    """The per-photo half: :func:`align_faces` then :func:`stage_faces`."""
+    return stage_faces(flow, pixels, align_faces(flow, pixels, faces), target, strength, **options)
+
+
+# -- network -----------------------------------------------------------------------------------
+def crop_landmarks(aligned: list[AlignedFace]) -> np.ndarray | None:
+    """The 68 landmarks of every aligned face in crop pixels, or None when a face has fewer
+    (e.g. the OpenCV backend's 5 points)."""
+    if not aligned or any(np.asarray(a.landmarks).shape != (68, 2) for a in aligned):
+        return None
+    return np.stack([np.asarray(a.landmarks, np.float32) for a in aligned])
+
+
+def run_network(flow: Flow, faces: list[AlignedFace], target: str, strength: float = 1.0, *,
+                with_masks: bool = False, **options):
+    """The batch half: the network on the crops of ``faces`` (of any number of photos) in one
+    forward. Returns per face its edited crop (float32 (S, S, C), 0..255), or None for every face
+    where no network runs for ``target`` (the stage alone); with ``with_masks``, ``(edits,
+    {name: (N, S, S, C) masks})``. ``options``: all of the edit's (the network takes its own,
+    :meth:`Flow.network_options`)."""
+    if not faces or not flow.uses_network(target):
+        edits = [None] * len(faces)
+        return (edits, {}) if with_masks else edits
+    out = flow.edit_crops(np.stack([a.crop for a in faces]), target, min(strength, 1.0),
+                          landmarks=crop_landmarks(faces), with_masks=with_masks,
+                          **flow.network_options(options))
+    if with_masks:
+        return list(out[0]), out[1]
+    return list(out)
+
+
+# -- paste back --------------------------------------------------------------------------------
+def paste_faces(flow: Flow, pixels: np.ndarray, faces: list[AlignedFace],
+                edited: list[np.ndarray | None], strength: float = 1.0) -> None:
+    """Each face's network change pasted into ``pixels`` (the photo its crop was cut from), in
+    place; nothing for a face whose edit is None."""
+    with timed("paste"):
+        for a, e in zip(faces, edited):
+            flow.paste(pixels, a, e, strength)
+
+
+def finish_photo(flow: Flow, photo: StagedPhoto, target: str, strength: float = 1.0,
+                 **options) -> np.ndarray:
+    """The network and the paste-back on one staged photo; returns its final pixels: the staged
+    array pasted in place, or a copy of the caller's input where nothing was staged (the input
+    itself where nothing changed)."""
+    edited = run_network(flow, photo.faces, target, strength, **options)
+    out = photo.pixels
+    if any(e is not None for e in edited):
+        out = out if photo.staged else out.copy()
+        paste_faces(flow, out, photo.faces, edited, strength)
+    return out
+
+
+def edit_faces(flow: Flow, pixels: np.ndarray, faces: list[Face], target: str,
+               strength: float = 1.0, **options) -> np.ndarray:
+    """Edit the given ``faces`` (with their landmarks, e.g. tracked in a video) of one RGB photo
+    or frame ((H, W, 3) uint8/uint16, not changed): align, stage, network, paste; no detection.
+    ``target`` as :meth:`Flow.check_target` accepts it; ``options`` (``likes``, ``exemplars``
+    too) as :func:`stage_faces` and :meth:`faceedit.api.Editor.edit` take them. Returns a new
+    array."""
+    photo = prepare_photo(flow, pixels, faces, target, strength, **options)
+    options = {k: v for k, v in options.items() if k not in ("likes", "exemplars")}
+    out = finish_photo(flow, photo, target, strength, **options)
+    return out.copy() if out is pixels else out
+
+
+def _attrs_dict(attrs) -> dict:
+    """``attrs`` as a dict (``"glasses=on"`` parsed as on the command line)."""
+    if isinstance(attrs, str):
+        from faceedit.models.stargan import parse_attrs
+
+        return parse_attrs(attrs)
+    return dict(attrs)
+
+
+def _crop_pixels(t: torch.Tensor) -> np.ndarray:
+    """Model output (B, C, S, S) in [-1, 1] -> float32 (B, S, S, C) in 0..255."""
+    return signed_to_levels(t).permute(0, 2, 3, 1).contiguous().cpu().numpy()
