@@ -57,9 +57,9 @@ def test_train_resume_export_apply(tmp_path, tiny_dataset, astronaut_png):
     assert report["budget"]["steps"] == 4 and report["metrics"]["heldout"]["target"]["pairs"] >= 1
     assert "eval" in report["metrics"]  # faceedit eval on the held-out subjects, as for every method
 
-    for stage in ("refined", "expression"):
+    for phase in ("refined", "expression"):
         r = runner.invoke(app, ["apply", "-m", str(ckpt), "-t", "target", str(astronaut_png),
-                                "-o", str(tmp_path / stage), "--stage", stage, "--json"])
+                                "-o", str(tmp_path / phase), "--phase", phase, "--json"])
         assert r.exit_code == 0, r.stderr
         rec = json.loads(r.stdout)
         assert rec["status"] == "ok" and rec["faces"] == 1

@@ -86,7 +86,7 @@ def apply(
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Face crops per model forward.")] = 8,
     workers: Annotated[int | None, typer.Option("--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster).")] = None,
     max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
-    stage: Annotated[str | None, typer.Option("--phase", help="Model phase to output, where the model has phases (RegGAN: expression, refined; see `faceedit models`).")] = None,
+    phase: Annotated[str | None, typer.Option("--phase", help="Model phase to output, where the model has phases (RegGAN: expression, refined; see `faceedit models`).")] = None,
     option: Annotated[list[str], typer.Option("--set", help=f"Model-specific option, {SETTINGS_HELP}; each model's keys: see `faceedit models`.")] = (),
     save_masks: Annotated[bool, typer.Option("--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per output on stdout.")] = False,
@@ -134,7 +134,7 @@ def apply(
             on_no_face=on_no_face.value,
             max_pixels=max_pixels,
             workers=2 if workers is None or engine == "ray" else workers,
-            model_options=parse_settings(option, "--set") | ({"phase": stage} if stage else {})
+            model_options=parse_settings(option, "--set") | ({"phase": phase} if phase else {})
             | _condition_options(lighting[0] if lighting else None, None, attr) | stage_options,
             save_masks=save_masks,
         )
