@@ -329,7 +329,7 @@ def _clean(v):
 
 def _write_sheet(path: str | Path, x: torch.Tensor, outputs: list[tuple[str, torch.Tensor]]) -> None:
     from faceedit.eval.sheet import labelled_grid, tensor_image
-    from faceedit.io import write_image
+    from faceedit.io.encode import write_image
 
     rows = [[tensor_image(x[i])] + [tensor_image(y[i]) for _, y in outputs] for i in range(x.shape[0])]
     write_image(str(path), labelled_grid(rows, ["input", *(n for n, _ in outputs)], [""] * len(rows)))

@@ -182,7 +182,7 @@ def london_checks(edit: Callable[[np.ndarray, str, np.ndarray], np.ndarray], pho
     the same form: the stage alone) also ``network_high_frequency_share``: that of the change
     ``edit`` makes beyond ``reference``'s (a network's own change on top of the stage)."""
     from faceedit.faces.detectors import get_detector
-    from faceedit.io import read_image
+    from faceedit.io.decode import read_image
     from faceedit.models.shading import parse_light
 
     det = get_detector(detector)
@@ -289,7 +289,7 @@ def main(argv=None) -> int:
             stage = None if name == "stage" else editor_relight("stage", target or "keep")
             report["london"][m] = london_checks(editor_relight(name, target or None), photos, reference=stage)
         if a.sheets:
-            from faceedit.io import read_image
+            from faceedit.io.decode import read_image
 
             Path(a.sheets).mkdir(parents=True, exist_ok=True)
             img = read_image(photos[0]).pixels

@@ -32,7 +32,8 @@ from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import STABLE
 from faceedit.faces.types import CropTemplate
 from faceedit.files import write_file_atomically
-from faceedit.io import read_image, write_image
+from faceedit.io.decode import read_image
+from faceedit.io.encode import write_image
 from faceedit.log import logger
 from faceedit.train.presets import LAYOUTS, PRESETS, RawSample, csv_labels, guess_preset
 
