@@ -334,7 +334,7 @@ def test_list_models_rows(tiny, tmp_path):
             "method": "test",
             "targets": TARGETS,
             "conditions": {},
-            "options": {"lighting": [], "aus": [], "attributes": [], "set": [], "stage": [],
+            "options": {"lighting": [], "aus": [], "attributes": [], "set": [], "phase": [],
                         "controls": [], "help": {}},
             "image_size": 16,
             "channels": 3,
