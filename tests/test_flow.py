@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from faceedit.api import Editor
+from faceedit.errors import UsageError
 from faceedit.faces.align import align_face, apply_affine
 from faceedit.flow import (
     Flow,
@@ -24,6 +25,7 @@ from faceedit.models.base import EditModel
 from faceedit.models.hub import weights_present
 from faceedit.models.photo import PhotoStep
 from faceedit.models.registry import get_spec
+from faceedit.models.stage import Stage
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +81,9 @@ def test_the_two_halves_over_several_photos_equal_one_call_per_photo(tiny_editor
 def test_the_stage_is_a_photo_step_without_a_network(stage_editor, astronaut):
     stage = stage_editor.loaded.model
     assert isinstance(stage, PhotoStep) and not isinstance(stage, EditModel)
+    assert not Stage.from_pretrained("stage").has_network  # loaded as every registered model is
+    with pytest.raises(UsageError, match="no network"):
+        stage.eval_conditions()  # faceedit eval measures networks on crops
     assert stage_editor.stage is stage and not stage_editor.has_network
     assert not any(stage_editor.uses_network(t) for t in stage_editor.targets())
     faces = _faces(stage_editor, astronaut)

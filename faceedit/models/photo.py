@@ -15,7 +15,7 @@ import numpy as np
 from torch import nn
 
 from faceedit.errors import UsageError
-from faceedit.models.base import ModelConfig
+from faceedit.models.base import EditModel, ModelConfig
 
 
 @runtime_checkable
@@ -44,25 +44,19 @@ class PhotoStep(Protocol):
 
 
 class PhotoModel(nn.Module):
-    """Base of a registered model that is a photo step alone: its statistics are a state dict
-    and its typed config (``cfg``) rebuilds it, as for every registered model (saved with
-    :func:`faceedit.models.checkpoint.save_model`); it has no network over crops."""
+    """Base of a registered model that is a photo step alone: it has no network over crops
+    (``has_network = False``); it is configured, loaded and saved as every registered model is,
+    by the same methods as :class:`faceedit.models.base.EditModel` (``cfg``/``config``,
+    ``from_pretrained``, ``save_pretrained``, ``targets``/``check_target``)."""
 
     has_network: ClassVar[bool] = False
     cfg: ModelConfig
 
-    @property
-    def config(self) -> dict[str, Any]:
-        """The config in header form (what the checkpoint's header holds)."""
-        return self.cfg.to_dict()
-
-    def targets(self) -> list[str]:
-        raise NotImplementedError
-
-    def check_target(self, target: str) -> str:
-        if target not in self.targets():
-            raise UsageError(f"unknown target {target!r}; valid targets: {', '.join(self.targets())}")
-        return target
+    config = EditModel.config
+    from_pretrained = classmethod(EditModel.from_pretrained.__func__)
+    save_pretrained = EditModel.save_pretrained
+    targets = EditModel.targets
+    check_target = EditModel.check_target
 
     def eval_conditions(self) -> list[dict]:
         """``faceedit eval`` measures a network on aligned crops; a photo step has none."""
