@@ -132,8 +132,7 @@ def test_network_on_the_stage_edit_faces_equals_editor_edit(astronaut):
 
 
 def test_paste_back_lives_in_its_own_module():
-    import faceedit.faces.align as align
-    import faceedit.faces.paste as paste
+    from faceedit.faces import align, paste
 
     assert callable(paste.paste_back) and callable(paste.face_mask)
     assert not hasattr(align, "paste_back") and not hasattr(align, "face_mask")
