@@ -213,6 +213,9 @@ def test_one_euro_smooths_noise_at_rest_and_follows_motion():
     # a head turning at 2 face widths per second: the filtered value lags by under 2 frames' motion
     moving = [f(np.array([8.0 * t]), t / 25, scale=100)[0] for t in range(50)]
     assert 8.0 * 49 - moving[-1] < 2 * 8.0
+    f = OneEuro(trend=3.0)  # with a trend: no lag behind a steady motion once it has settled
+    moving = [f(np.array([8.0 * t]), t / 25, scale=100)[0] for t in range(50)]
+    assert abs(8.0 * 49 - moving[-1]) < 0.1 * 8.0
 
 
 def test_held_expression_keeps_the_fast_moves(editor):

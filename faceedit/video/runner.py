@@ -23,7 +23,7 @@ from faceedit.errors import FaceEditError, UsageError
 from faceedit.files import atomic_path
 from faceedit.log import logger
 from faceedit.video.container import VIDEO_EXTS, EncodeOptions, Frame, VideoReader, VideoWriter
-from faceedit.video.edit import ExpressionHold, edit_faces
+from faceedit.video.edit import ExpressionHold, edit_faces, steady_mouth
 from faceedit.video.track import FaceTracker
 
 
@@ -201,8 +201,8 @@ def default_tracker(editor) -> FaceTracker:
 class _Edit:
     """A frame being edited on a worker: the writer waits for it in order."""
 
-    def __init__(self, frame: Frame, future, tracks):
-        self.frame, self.future, self.tracks = frame, future, tracks
+    def __init__(self, frame: Frame, future, tracks, steady: bool = True):
+        self.frame, self.future, self.tracks, self.steady = frame, future, tracks, steady
 
     def result(self) -> Frame:
         try:
@@ -210,8 +210,14 @@ class _Edit:
         except FaceEditError as e:
             raise type(e)(f"frame {self.frame.index}: {e.reason}", e.path) from None
         for tr, d in zip(self.tracks, done):  # the first mouth exemplar drawn stays the track's
-            if d is not None and d.mouth_exemplar is not None and tr.extra.get("mouth") is None:
+            if d is None:
+                continue
+            if d.mouth_exemplar is not None and tr.extra.get("mouth") is None:
                 tr.extra["mouth"] = d.mouth_exemplar
+            if self.steady:  # in frame order (this runs on the writer's thread)
+                seg, prev = tr.extra.get("steady", (None, None))
+                tr.extra["steady"] = (tr.segment, steady_mouth(
+                    out, d.landmarks, prev if seg == tr.segment else None))
         f = self.frame
         return Frame(out, f.pts, f.time_base, f.index, f.rotation)
 

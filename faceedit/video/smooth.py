@@ -33,27 +33,34 @@ class OneEuro:
     speed itself. ``scale``: the unit speeds are measured in (e.g. the face's width in pixels),
     so the knobs do not depend on the face's size."""
 
-    def __init__(self, min_cutoff: float = 1.0, beta: float = 1.5, d_cutoff: float = 1.0):
-        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 1.5, d_cutoff: float = 1.0,
+                 trend: float | None = None):
+        self.min_cutoff, self.beta, self.d_cutoff, self.trend = min_cutoff, beta, d_cutoff, trend
         self.x: np.ndarray | None = None
+        self.v: np.ndarray | float = 0.0
         self.dx: float = 0.0
         self.t: float | None = None
 
     def reset(self) -> None:
-        self.x, self.dx, self.t = None, 0.0, None
+        self.x, self.v, self.dx, self.t = None, 0.0, 0.0, None
 
     def __call__(self, x: np.ndarray, t: float, scale: float = 1.0) -> np.ndarray:
         """The filtered value of ``x`` measured at time ``t`` (seconds, increasing)."""
         x = np.asarray(x, np.float64)
         if self.x is None or self.t is None or t <= self.t:
-            self.x, self.t, self.dx = x.copy(), t, 0.0
+            self.x, self.t, self.dx, self.v = x.copy(), t, 0.0, np.zeros_like(x)
             return x.copy()
         dt = t - self.t
+        # with a trend the filter smooths around where the value is heading (no lag behind a
+        # steady motion: Holt's linear smoothing with One-Euro's adaptive cut-off)
+        pred = self.x + self.v * dt if self.trend else self.x
         speed = float(np.abs(x - self.x).max()) / max(scale, 1e-9) / dt
         self.dx += _alpha(self.d_cutoff, dt) * (speed - self.dx)
         cutoff = self.min_cutoff + self.beta * self.dx
-        self.x = self.x + _alpha(cutoff, dt) * (x - self.x)
-        self.t = t
+        new = pred + _alpha(cutoff, dt) * (x - pred)
+        if self.trend:
+            self.v = self.v + _alpha(self.trend, dt) * ((new - self.x) / dt - self.v)
+        self.x, self.t = new, t
         return self.x.copy()
 
 

@@ -61,6 +61,12 @@ def scene_cut(prev: np.ndarray | None, cur: np.ndarray, threshold: float = 30.0)
     return prev is not None and float(np.abs(cur - prev).mean()) > threshold
 
 
+#: One-Euro settings of the head's pose (the shape's are :class:`OneEuro`'s defaults): Face Mesh's
+#: points shift together from frame to frame by a few tenths of a pixel (the crop moves), which a
+#: pose taken as measured passes on to the whole edit; a head in motion raises the cut-off.
+POSE_FILTER = {"min_cutoff": 1.0, "beta": 4.0, "trend": 3.0}
+
+
 @dataclass
 class Track:
     """One person through the clip: ``id`` (stable), ``face`` (the smoothed face of the current
@@ -78,7 +84,9 @@ class Track:
     segment: int = 0  # times the track was found again after being lost
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
     identity: np.ndarray | None = None
-    filter: OneEuro = field(default_factory=OneEuro)
+    filter: OneEuro = field(default_factory=OneEuro)  # the shape, in the face's own frame
+    pose_filter: OneEuro = field(default_factory=lambda: OneEuro(**POSE_FILTER))
+    smooth_pose: bool = True
     identity_mean: SlowMean = field(default_factory=lambda: SlowMean(5.0))
     extra: dict = field(default_factory=dict)
 
@@ -170,19 +178,30 @@ class FaceTracker:
 
     def _update(self, tr: Track, dense: np.ndarray, t: float) -> None:
         """Smooth the new mesh in the face's own frame: the similarity (pose) that brings it
-        onto the segment's first mesh is taken as measured (fit to 468 points, its noise is
-        small, and smoothing it would make the edit lag a moving head), the shape in that
-        frame goes through the One-Euro filter, and is put back with the pose."""
+        onto the segment's first mesh, and the shape in that frame, each through a One-Euro
+        filter of its own (the pose's: its rotation-scale part and where the face's centre lies,
+        in pixels; it follows a moving head with a higher cut-off than the shape), and the
+        smoothed shape is put back with the smoothed pose."""
         if tr.frames > 0:
             tr.velocity = dense[:, :2].mean(0) - np.asarray(tr.raw)[:, :2].mean(0)
         if tr.ref is None or tr.filter.x is None:
             tr.ref = np.asarray(dense, np.float64)[:, :2].copy()
+            tr.pose_filter.reset()
         pose = similarity_transform(dense[:, :2], tr.ref)
         k = float(np.sqrt(abs(np.linalg.det(pose[:, :2]))))
         shape = np.column_stack([apply_affine(pose, dense[:, :2]), dense[:, 2] * k])
         ref_box = mesh_box(tr.ref)
-        shape = tr.filter(shape, t, scale=float(ref_box[2] - ref_box[0]))
-        smooth = np.column_stack([apply_affine(invert_affine(pose), shape[:, :2]), shape[:, 2] / k])
+        width = float(ref_box[2] - ref_box[0])
+        shape = tr.filter(shape, t, scale=width)
+        back = invert_affine(pose)  # canonical -> image: [[a, -b, tx], [b, a, ty]]
+        centre = tr.ref.mean(0)
+        v = np.array([back[0, 0] * width, back[1, 0] * width, *(back[:, :2] @ centre + back[:, 2])])
+        if tr.smooth_pose:
+            v = tr.pose_filter(v, t, scale=width)
+        a, b = v[0] / width, v[1] / width
+        back = np.array([[a, -b, 0.0], [b, a, 0.0]])
+        back[:, 2] = v[2:] - back[:, :2] @ centre
+        smooth = np.column_stack([apply_affine(back, shape[:, :2]), shape[:, 2] / k])
         lm = mesh_to_68(smooth)
         tr.face = Face(box=mesh_box(smooth), landmarks=lm, score=1.0, detector="mediapipe",
                        dense=smooth.astype(np.float32))
