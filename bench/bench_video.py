@@ -44,7 +44,7 @@ def make_clip(path: str, height: int, seconds: float, fps: int = 25) -> list:
 
     from faceedit.video.synth import write_clip
 
-    return write_clip(path, astronaut(), int(round(seconds * fps)), size_of(height), fps=fps)
+    return write_clip(path, astronaut(), round(seconds * fps), size_of(height), fps=fps)
 
 
 def speed(args) -> None:

@@ -11,13 +11,13 @@ import pytest
 av = pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
 pytest.importorskip("skimage", reason="the astronaut photo comes with scikit-image")
 
-from _imgs import astronaut  # noqa: E402
+from _imgs import astronaut
 
-from faceedit.errors import ImageError  # noqa: E402
-from faceedit.video.container import VideoReader, is_video, video_format  # noqa: E402
-from faceedit.video.runner import Stopped, edit_video, output_path, select_tracks  # noqa: E402
-from faceedit.video.smooth import OneEuro  # noqa: E402
-from faceedit.video.synth import camera, temporal_change, write_clip  # noqa: E402
+from faceedit.errors import ImageError
+from faceedit.video.container import VideoReader, is_video, video_format
+from faceedit.video.runner import Stopped, edit_video, output_path, select_tracks
+from faceedit.video.smooth import OneEuro
+from faceedit.video.synth import camera, temporal_change, write_clip
 
 SIZE = (256, 192)
 N = 30
@@ -167,7 +167,8 @@ def test_scene_cut_detects_again(tmp_path, editor):
 
 def test_corrupt_file_is_an_error_naming_it_and_leaves_no_output(tmp_path, clip, editor):
     bad = tmp_path / "bad.mp4"
-    data = open(clip, "rb").read()
+    with open(clip, "rb") as f:
+        data = f.read()
     bad.write_bytes(data[: len(data) // 3])  # cut: the index (moov) is at the end
     out = tmp_path / "o" / "bad_happy.mp4"
     with pytest.raises(ImageError) as e:

@@ -11,10 +11,10 @@ import pytest
 pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
 pytest.importorskip("skimage", reason="the astronaut photo comes with scikit-image")
 
-from _imgs import astronaut  # noqa: E402
+from _imgs import astronaut
 
-from faceedit.video.batch import VideoApplier, VideoJob  # noqa: E402
-from faceedit.video.synth import write_clip  # noqa: E402
+from faceedit.video.batch import VideoApplier, VideoJob
+from faceedit.video.synth import write_clip
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,11 @@ pytest.importorskip("skimage", reason="the astronaut photo comes with scikit-ima
 ray = pytest.importorskip("ray", reason="needs the ray extra (pip install 'faceedit[ray]')")
 pytest.importorskip("ray.data", reason="needs the ray extra (pip install 'faceedit[ray]')")
 
-from _imgs import astronaut  # noqa: E402
+from _imgs import astronaut
 
-from faceedit.video.batch import VideoJob  # noqa: E402
-from faceedit.video.on_ray import run_on_ray  # noqa: E402
-from faceedit.video.synth import write_clip  # noqa: E402
+from faceedit.video.batch import VideoJob
+from faceedit.video.on_ray import run_on_ray
+from faceedit.video.synth import write_clip
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,8 @@ def test_one_task_per_video(tmp_path, local_ray, monkeypatch):
     monkeypatch.chdir(tmp_path)  # relative paths: the tasks get absolute ones, the records these
     write_clip("a.mp4", astronaut(), 6, (128, 96))
     write_clip("b.mkv", astronaut(), 5, (128, 96))
-    open("c.mp4", "wb").write(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
+    with open("c.mp4", "wb") as f:
+        f.write(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
     jobs = [VideoJob("a.mp4", [("out/a_happy.mp4", "happy", 1.0)]),
             VideoJob("c.mp4", [("out/c_happy.mp4", "happy", 1.0)]),
             VideoJob("b.mkv", [("out/b_happy.mkv", "happy", 1.0)])]

@@ -11,8 +11,8 @@ progress without a file and stops the batch.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger

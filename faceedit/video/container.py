@@ -15,10 +15,11 @@ is missing.
 
 from __future__ import annotations
 
+import contextlib
 import fractions
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -145,7 +146,7 @@ class VideoReader:
         if not frames:
             duration = (v.duration * v.time_base if v.duration else
                         (self._c.duration / 1_000_000 if self._c.duration else 0))
-            frames = int(round(float(duration) * float(rate))) if rate and duration else 0
+            frames = round(float(duration) * float(rate)) if rate and duration else 0
         cc = v.codec_context
         return VideoInfo(self.path, cc.width, cc.height, frames, rate, v.time_base, cc.name,
                          self._c.format.name, [s.index for s in self.copied])
@@ -172,7 +173,7 @@ class VideoReader:
     def close(self) -> None:
         self._c.close()
 
-    def __enter__(self) -> "VideoReader":
+    def __enter__(self) -> VideoReader:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc) -> None:
@@ -291,10 +292,8 @@ class VideoWriter:
 
     def abort(self) -> None:
         """Close without flushing (the caller removes the file)."""
-        try:
+        with contextlib.suppress(Exception):  # a half-written file is removed anyway
             self._c.close()
-        except Exception:  # noqa: BLE001 (a half-written file is removed anyway)
-            pass
 
 
 def _reason(e: Exception) -> str:

@@ -1,7 +1,8 @@
 """Editing a frame whose faces are already known, and the expression a track holds.
 
-:func:`edit_faces` is the one place a video frame meets the model: the faces come from the
-tracker (smoothed landmarks and mesh), not from a detector.
+:func:`edit_faces` is the one place a video frame meets the model (the editing flow,
+:mod:`faceedit.flow`): the faces come from the tracker (smoothed landmarks and mesh), not from
+a detector.
 
 :class:`ExpressionHold` makes the target a state a person holds while they go on moving: the
 edit replaces the slow part of the face's expression state (its mean over about a second) by
@@ -19,53 +20,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceedit.api import Editor
-from faceedit.faces.align import align_face, apply_affine
+from faceedit.faces.align import apply_affine
 from faceedit.faces.types import Face
-from faceedit.flow import crop_landmarks
+from faceedit.flow import finish_photo, prepare_photo
 from faceedit.video.smooth import SlowMean
 
 
-def edit_faces(editor: Editor, pixels: np.ndarray, faces: list[Face], target: str,
+def edit_faces(editor, pixels: np.ndarray, faces: list[Face], target: str,
                strength: float = 1.0, *, likes: list | None = None,
                exemplars: list[int | None] | None = None, **options) -> tuple[np.ndarray, list]:
-    """Edit the given faces of one RGB frame (``target`` already checked); returns the new frame
-    (``pixels`` is not changed) and per face the stage's :class:`StageEdit` (None without a
-    stage). ``likes``: per face a reference for the stage's ``like`` (landmarks or None: the
-    ``like`` of ``options``); ``exemplars``: per face the mouth bank entry to paint (None: the
-    best fit, which the returned edit names). ``options`` as :meth:`Editor.edit`'s."""
-    aligned = editor.align(pixels, faces)  # with their paste masks
-    out, done = pixels, [None] * len(faces)
-    stage = editor.stage
-    if stage is not None:
-        lighting = options.get("lighting")
-        if lighting in (None, "keep") or lighting not in stage.lighting:
-            lighting = None
-        ref = options.get("like")
-        ref = None if ref is None else editor.reference_landmarks(ref)
-        restaged = []
-        for i, a in enumerate(aligned):
-            like = likes[i] if likes is not None and likes[i] is not None else ref
-            out, d = stage.edit_photo(
-                out, [a.face.landmarks], target, strength,
-                lighting=lighting, light=options.get("light"), light_strength=options.get("light_strength"),
-                aus=options.get("aus"), like=like, controls=options.get("controls"),
-                attrs=editor.stage_attrs(options.get("attrs")), dense=[a.face.dense],
-                mouth_exemplar=None if exemplars is None else exemplars[i])
-            done[i] = d[0]
-        for a, d in zip(aligned, done):
-            b = align_face(out, a.face, a.template)
-            b.landmarks = apply_affine(b.matrix, d.landmarks)
-            b.extra.update(a.extra)
-            restaged.append(b)
-        aligned = restaged
-    out = out.copy() if out is pixels else out
-    if aligned and editor.uses_network(target):
-        edited = editor.edit_crops(np.stack([a.crop for a in aligned]), target, min(strength, 1.0),
-                                   landmarks=crop_landmarks(aligned), **editor.network_options(options))
-        for a, e in zip(aligned, edited):
-            editor.paste(out, a, e, strength)
-    return out, done
+    """Edit the given faces of one RGB frame (``target`` already checked) through the editing
+    flow (:mod:`faceedit.flow`); returns the new frame (``pixels`` is not changed) and per face
+    the stage's :class:`StageEdit` (None without a stage: its moved landmarks, the mouth
+    exemplar drawn). ``editor``: a :class:`faceedit.api.Editor` (a flow that also reads a
+    ``like`` photo); ``likes``: per face a reference for the stage's ``like`` (landmarks or
+    None: the ``like`` of ``options``); ``exemplars``: per face the mouth bank entry to paint
+    (None: the best fit). ``options`` as :meth:`Editor.edit`'s."""
+    photo = prepare_photo(editor, pixels, faces, target, strength, likes=likes, exemplars=exemplars,
+                          **options)
+    out = finish_photo(editor, photo, target, strength, **options)
+    return (out.copy() if out is pixels else out), list(photo.edits)
 
 
 class ExpressionHold:

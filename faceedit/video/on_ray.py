@@ -12,6 +12,7 @@ the ``ray`` module is passed in, so this module never imports it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 
@@ -64,8 +65,6 @@ def run_on_ray(ray, jobs: Iterable[VideoJob], *, model: str, load: dict | None =
                 yield rec
     except BaseException:
         for ref in refs:
-            try:
+            with contextlib.suppress(Exception):  # finished or gone
                 ray.cancel(ref)
-            except Exception:  # noqa: BLE001 (finished or gone)
-                pass
         raise

@@ -15,14 +15,20 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
 
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.files import atomic_path
 from faceedit.log import logger
-from faceedit.video.container import VIDEO_EXTS, EncodeOptions, Frame, VideoReader, VideoWriter
+from faceedit.video.container import (
+    VIDEO_EXTS,
+    EncodeOptions,
+    Frame,
+    VideoReader,
+    VideoWriter,
+)
 from faceedit.video.edit import ExpressionHold, edit_faces, steady_mouth
 from faceedit.video.track import FaceTracker
 
