@@ -366,4 +366,4 @@ def test_registered_spec():
     header = read_meta(resolve_weights(spec))  # the targets live in the checkpoint header
     assert spec.arch == "eggan" and spec.targets == header.targets == prototype_targets()
     assert spec.image_size == 64 and spec.conditions == {"aus": header.vocabularies["aus"]}
-    assert spec.paper == "eggan.txt" and spec.weights.file == "eggan.safetensors"
+    assert spec.paper == "eggan.txt" and spec.source.file == "eggan.safetensors"
