@@ -383,3 +383,40 @@ def test_detection_rate(subset, pattern, step, record_property):
     print(f"{subset}: {len(paths)} images, detection rate {rate:.3f}, exactly one {one:.3f}")
     record_property(f"{subset}_detection_rate", rate)
     assert rate >= 0.97 and one >= 0.97
+
+
+def test_a_registered_backend_is_listed_built_once_and_cached_by_its_keys(monkeypatch):
+    from faceedit.faces.detectors import Detector, auto_order, detector_names, registry
+
+    monkeypatch.setattr(registry, "_BACKENDS", dict(registry._BACKENDS))  # this test's own registry
+    clear_detector_cache()
+    built = []
+
+    class Fake(Detector):
+        name = "fake"
+
+        def detect(self, rgb):
+            return []
+
+    def build(device, allow_download):
+        built.append(device)
+        return Fake()
+
+    status = {"reason": None}
+    registry.register("fake", build, lambda allow_download: status["reason"], auto=False, keyed_by=("device",))
+    try:
+        assert detector_names()[-1] == "fake" and "fake" not in auto_order()
+        assert available_detectors()["fake"] is None
+        a, b = get_detector("Fake"), get_detector("fake")
+        c = get_detector("fake", device="cuda")
+        assert a is b and c is not a and built == ["cpu", "cuda"]
+        status["reason"] = "its weights are missing"
+        clear_detector_cache()
+        with pytest.raises(UsageError, match="'fake' is not available: its weights are missing"):
+            get_detector("fake")
+        with pytest.raises(ValueError, match="already registered"):
+            registry.register("fake", build, lambda allow_download: None)
+        with pytest.raises(ValueError, match="lower-case name other than"):
+            registry.register("auto", build, lambda allow_download: None)
+    finally:
+        clear_detector_cache()
