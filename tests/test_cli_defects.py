@@ -607,7 +607,7 @@ def test_library_parameter_names_become_the_commands_flags():
     assert in_flag_words("`on_no_face` 'x'; valid: error, skip, copy", apply_) == \
         "--on-no-face 'x'; valid: error, skip, copy"
     assert in_flag_words("`name_template` {x}: no such field", apply_) == "--name {x}: no such field"
-    assert in_flag_words("`prior` x: no such model", train) == "--stage x: no such model"  # renamed flag
+    assert in_flag_words("`perceptual` x: not a file", train) == "--vgg19 x: not a file"  # flag != name
     assert in_flag_words("`bogus` and `faceedit models` stay", apply_) == "`bogus` and `faceedit models` stay"
     assert in_flag_words("face detector 'x' is not available", apply_) == "face detector 'x' is not available"
 
