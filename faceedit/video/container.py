@@ -32,7 +32,7 @@ VIDEO_EXTS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", "
 DEFAULT_CODEC = {"mp4": "libx264", "mov": "libx264", "matroska": "libx264", "webm": "libvpx-vp9",
                  "avi": "libx264"}
 DEFAULT_CRF = 20
-DEFAULT_PRESET = "veryfast"  # x264's: a 720p frame encodes in a few ms on one core
+DEFAULT_PRESET = "superfast"  # x264's: encodes faster than veryfast, files about 1.6x larger
 
 
 def require_av():
