@@ -48,8 +48,17 @@ class VideoApplier:
     stopped: bool = False
 
     def check(self) -> None:
-        """UsageError now (before any video) for a missing PyAV or bad encoding options."""
+        """UsageError for a missing PyAV or bad encoding options."""
         require_av()
+        self.encode.check()
+
+    def check_options(self) -> None:
+        """Before a run that may hold videos: a UsageError for bad encoding options where PyAV is
+        installed (where it is not, each video gets an error record naming the extra)."""
+        try:
+            require_av()
+        except UsageError:
+            return
         self.encode.check()
 
     def run(self, jobs: Iterable[VideoJob]) -> Iterator[dict]:
@@ -81,7 +90,6 @@ class VideoApplier:
             except UsageError:
                 raise
             except FaceEditError as e:
-                logger.error("%s", e)
                 yield self.record(job.input, output, "error", target, strength,
                                   error=e.reason if e.path else str(e))
                 continue

@@ -66,12 +66,18 @@ class VideoResult:
 
 class Progress:
     """Frames done / total with fps and ETA: a line redrawn in place on a terminal, else a log
-    line every ``every`` seconds."""
+    line every ``every`` seconds. Under a live display that takes stderr over (rich's progress
+    bar of ``faceedit apply``, which prints what is written to stderr above the bar), a whole
+    line every ``live_every`` seconds."""
 
-    def __init__(self, name: str, total: int, stream=None, every: float = 10.0):
+    def __init__(self, name: str, total: int, stream=None, every: float = 10.0,
+                 live_every: float = 2.0):
         self.name, self.total, self.every = name, total, every
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.live = type(self.stream).__module__.split(".")[0] == "rich"
+        if self.live:
+            self.every = live_every
         self.start = time.perf_counter()
         self._shown = self.start
 
@@ -86,7 +92,11 @@ class Progress:
 
     def update(self, done: int) -> None:
         now = time.perf_counter()
-        if self.tty:
+        if self.live:
+            if now - self._shown >= self.every:
+                self.stream.write(self.text(done) + "\n")
+                self._shown = now
+        elif self.tty:
             if now - self._shown >= 0.2:
                 self.stream.write("\r" + self.text(done) + "\x1b[K")
                 self.stream.flush()
@@ -96,7 +106,9 @@ class Progress:
             self._shown = now
 
     def close(self, done: int) -> None:
-        if self.tty:
+        if self.live:
+            self.stream.write(self.text(done) + "\n")
+        elif self.tty:
             self.stream.write("\r" + self.text(done) + "\x1b[K\n")
             self.stream.flush()
 
