@@ -10,7 +10,9 @@ zoom, roll; :mod:`faceedit.video.synth`) with a 440 Hz tone as audio; one face p
 about 0.3 of the frame's height.
 
 * speed: frames/s of :func:`faceedit.video.runner.edit_video` on a ``--seconds`` clip at
-  25 fps, per model and frame height (the model loaded beforehand, not counted);
+  25 fps, per model and frame height (the model loaded beforehand, not counted), with the CPU
+  time a frame takes over all threads and the machine's load average (on a shared machine the
+  frames/s follow the load; the CPU time a frame much less);
 * memory: peak RSS of a subprocess editing a clip of each length (flat = the frames stream
   through bounded queues, whatever the length);
 * stability: the edited face's mean frame-to-frame change once the camera motion is undone,
@@ -47,6 +49,12 @@ def make_clip(path: str, height: int, seconds: float, fps: int = 25) -> list:
     return write_clip(path, astronaut(), round(seconds * fps), size_of(height), fps=fps)
 
 
+def _cpu() -> float:
+    """CPU seconds this process has used, all threads."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def speed(args) -> None:
     from faceedit.api import Editor
     from faceedit.video.runner import edit_video
@@ -61,10 +69,15 @@ def speed(args) -> None:
             editor = Editor.from_pretrained(model)
             for h in args.sizes:
                 out = os.path.join(tmp, f"out_{model}_{h}.mp4")
+                cpu0, load0 = _cpu(), os.getloadavg()[0]
                 r = edit_video(editor, clips[h], out, args.target, progress=False, workers=args.workers)
+                cpu = (_cpu() - cpu0) / r.frames * 1000
+                load = (load0 + os.getloadavg()[0]) / 2
                 rows.append({"model": model, "height": h, "frames": r.frames, "fps": round(r.fps, 2),
-                             "seconds": round(r.seconds, 2), "edited": r.edited})
-                print(f"{model:8s} {h:5d}p  {r.frames} frames  {r.fps:6.2f} frames/s", flush=True)
+                             "seconds": round(r.seconds, 2), "edited": r.edited,
+                             "cpu_ms_per_frame": round(cpu, 1), "load_average": round(load, 2)})
+                print(f"{model:8s} {h:5d}p  {r.frames} frames  {r.fps:6.2f} frames/s  "
+                      f"{cpu:6.1f} CPU ms a frame (all threads)  load {load:.1f}", flush=True)
     print(json.dumps({"bench": "video_speed", "threads": os.environ.get("OMP_NUM_THREADS"),
                       "workers": args.workers, "target": args.target, "rows": rows}))
 
