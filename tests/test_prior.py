@@ -40,7 +40,7 @@ def _face():
     return crop, (lm - [max(x0, 0), max(y0, 0)]) * s
 
 
-def _prior(expressions=("neutral", "happy", "surprised"), lighting=("front", "left")):
+def _training_stage(expressions=("neutral", "happy", "surprised"), lighting=("front", "left")):
     from faceedit.train.staging import TrainingStage, load_training_stage
 
     crop, lm = _face()
@@ -58,11 +58,11 @@ def _pixels(t: torch.Tensor) -> np.ndarray:
 
 
 def test_no_target_is_the_identity():
-    prior, crop, _ = _prior()
+    ts, crop, _ = _training_stage()
     x = _tensor(crop)
     none = torch.tensor([-1])
-    assert torch.equal(prior.forward(x, torch.tensor([0]), none, none), x)
-    assert torch.equal(prior.back(x, torch.tensor([0]), none), x)
+    assert torch.equal(ts.forward(x, torch.tensor([0]), none, none), x)
+    assert torch.equal(ts.back(x, torch.tensor([0]), none), x)
 
 
 @pytest.mark.parametrize("target,light", [("happy", None), ("surprised", "left")])
@@ -74,11 +74,11 @@ def test_forward_reproduces_the_stage_edit(target, light):
     faceedit/train/staging.py)."""
     import cv2
 
-    prior, crop, lm = _prior()
-    e = torch.tensor([prior.expressions.index(target)])
-    lt = torch.tensor([prior.lighting.index(light)]) if light else None
-    got = _pixels(prior.forward(_tensor(crop), torch.tensor([0]), e, lt))
-    want, done = prior.stage.edit_photo(crop, [lm], target, lighting=light)
+    ts, crop, lm = _training_stage()
+    e = torch.tensor([ts.expressions.index(target)])
+    lt = torch.tensor([ts.lighting.index(light)]) if light else None
+    got = _pixels(ts.forward(_tensor(crop), torch.tensor([0]), e, lt))
+    want, done = ts.stage.edit_photo(crop, [lm], target, lighting=light)
     mouth = np.zeros(crop.shape[:2], np.uint8)
     for pts in (lm, done[0].landmarks):  # the lips before and after, grown by a tenth of the face
         cv2.fillConvexPoly(mouth, cv2.convexHull(np.round(pts[48:68]).astype(np.int32)), 1)
@@ -88,20 +88,20 @@ def test_forward_reproduces_the_stage_edit(target, light):
     err = np.abs(got - want)[region].mean()
     assert region.mean() > 0.05 and change > 3.0, (region.mean(), change)
     assert err < 0.35 * change, (err, change)
-    moved = prior.moved_landmarks(torch.tensor([0]), e, torch.tensor(lm[None], dtype=torch.float32))[0]
-    assert np.abs(moved.numpy() - prior.stage.move(lm, target)).max() < 0.5
+    moved = ts.moved_landmarks(torch.tensor([0]), e, torch.tensor(lm[None], dtype=torch.float32))[0]
+    assert np.abs(moved.numpy() - ts.stage.move(lm, target)).max() < 0.5
 
 
 def test_back_undoes_the_warp():
     """A crop moved towards surprise and warped back is the crop again inside the face (up to
     two bilinear resamplings and what the move stretched), at most half as far from it as the
     moved crop is."""
-    prior, crop, lm = _prior(lighting=())
+    ts, crop, lm = _training_stage(lighting=())
     x = _tensor(crop)
     idx, e = torch.tensor([0]), torch.tensor([2])
-    m = prior.maps(0, 2)
+    m = ts.maps(0, 2)
     moved = torch.nn.functional.grid_sample(x, m["fwd"][None], align_corners=False, padding_mode="border")
-    back = prior.back(moved, idx, e)
+    back = ts.back(moved, idx, e)
     x0, y0, x1, y1 = face_grid(lm).roi(crop.shape)
     inner = (slice(None), slice(None), slice(y0 + 8, y1 - 8), slice(x0 + 8, x1 - 8))
     assert (back - x)[inner].abs().mean() < 0.5 * (moved - x)[inner].abs().mean()
@@ -123,8 +123,8 @@ def test_paired_inputs_follow_the_target_geometry(tmp_path):
     assert (out[0] - _tensor(crop)[0]).abs().max() < 1 / 127.5 + 1e-6
 
 
-def test_trainers_attach_the_prior_and_index_both_splits(tmp_path):
-    """The loop numbers held-out rows after the training rows, so the prior (built over both)
+def test_trainers_attach_the_stage_and_index_both_splits(tmp_path):
+    """The loop numbers held-out rows after the training rows, so the training stage (built over both)
     finds the right face for a sample batch as for a training batch."""
     from _datasets import make_dataset
 
@@ -138,7 +138,7 @@ def test_trainers_attach_the_prior_and_index_both_splits(tmp_path):
     assert b["index"].tolist() == list(range(len(data.train), len(data.train) + len(data.held)))
 
 
-def _tiny_legan_run(tmp_path, name, prior, init=None, steps=1, **extra):
+def _tiny_legan_run(tmp_path, name, stage, init=None, steps=1, **extra):
     from _datasets import make_dataset
 
     from faceedit.train.data import open_dataset
@@ -147,7 +147,7 @@ def _tiny_legan_run(tmp_path, name, prior, init=None, steps=1, **extra):
 
     torch.set_num_threads(1)
     ds = open_dataset(make_dataset(tmp_path / "d", subjects=6, labels=("neutral", "happy"), size=32, grey=True))
-    cfg = LoopConfig(steps=steps, batch_size=4, ckpt_every=0, sample_every=0, progress=False, prior=prior,
+    cfg = LoopConfig(steps=steps, batch_size=4, ckpt_every=0, sample_every=0, progress=False, stage=stage,
                      init=init)
     config = {"image_size": 32, "base_channels": 8, "max_channels": 16, "n_res": 1, "d_channels": 8, "d_max_channels": 32,
               "n_critic": 1, "lambda_id": 0.0, "lambda_qual": 0.0, "residual": True, **extra}
@@ -156,10 +156,10 @@ def _tiny_legan_run(tmp_path, name, prior, init=None, steps=1, **extra):
 
 def test_the_loop_attaches_the_stage_unless_told_not_to(tmp_path):
     """Default: the trainer edits through the stage (its inputs differ from the crops for a
-    target that moves the face); ``prior=None``: the crops themselves."""
+    target that moves the face); ``stage=None``: the crops themselves."""
     on = _tiny_legan_run(tmp_path, "on", "stage")
     off = _tiny_legan_run(tmp_path, "off", None)
-    assert on.prior is not None and off.prior is None
+    assert on.training_stage is not None and off.training_stage is None
     batch = on.data.train.batch(torch.arange(len(on.data.train)))
     happy = torch.full((len(on.data.train),), on.expr_vocab.index("happy"))
     staged = on.stage_input(batch["image"], batch, happy)

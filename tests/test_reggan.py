@@ -291,7 +291,7 @@ def _loop(**kw):
     from faceedit.train.loop import LoopConfig
 
     return LoopConfig(**{"steps": 4, "batch_size": 2, "ckpt_every": 100, "sample_every": 0, "log_every": 1,
-                         "progress": False, "prior": None, **kw})
+                         "progress": False, "stage": None, **kw})
 
 
 def _train_pixel_loss(trainer_obj) -> float:

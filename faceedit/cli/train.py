@@ -62,7 +62,7 @@ def train(
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out, with its method, data and settings.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --out (its state, log, report and samples) and start afresh.")] = False,
     init: Annotated[str | None, typer.Option("--init", help="Fine-tune: start the generator from this registry model or .safetensors.")] = None,
-    prior: Annotated[str, typer.Option("--stage", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-stage).")] = "stage",
+    stage: Annotated[str, typer.Option("--stage", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-stage).")] = "stage",
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
     amp: Annotated[str, typer.Option("--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16.")] = "auto",
     config: Annotated[list[str], typer.Option("--set", help=f"Model, loss and trainer config, {SETTINGS_HELP}; e.g. image_size=64; an unknown key lists the valid ones.")] = (),
@@ -97,7 +97,7 @@ def train(
         model = settings["model"]
         data = [Path(d) for d in settings["data"]] if resume else data
         batch_size, seed, init = settings["batch_size"], settings["seed"], settings["init"]
-        cfg, options, prior = dict(settings["config"]), dict(settings["option"]), settings["stage"]
+        cfg, options, stage = dict(settings["config"]), dict(settings["option"]), settings["stage"]
         if settings["no_semantic"]:
             options["semantic"] = False
             cfg["semantic"] = False
@@ -124,7 +124,7 @@ def train(
         loop = LoopConfig(steps=steps, budget_minutes=budget, batch_size=batch_size, seed=seed,
                           ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
                           device=device, amp=amp, resume=resume, init=init, options=options,
-                          prior=None if prior.lower() in ("none", "off", "") else prior,
+                          stage=None if stage.lower() in ("none", "off", "") else stage,
                           run_files=run_files, threads=threads)
         train_and_export(model, sets, out, loop, config=cfg, export=export,
                          command="faceedit " + " ".join(sys.argv[1:]), evaluate_after=not no_eval)
@@ -139,7 +139,7 @@ _RUN_OPTIONS = {
     "batch_size": (("batch_size",), "--batch-size"), "seed": (("seed",), "--seed"),
     "init": (("init",), "--init"), "config": (("config",), "--set"),
     "option": (("option",), "--option"), "no_semantic": (("no_semantic",), "--no-semantic"),
-    "vgg19": (("perceptual",), "--vgg19"), "stage": (("prior",), "--stage"),
+    "vgg19": (("perceptual",), "--vgg19"), "stage": (("stage",), "--stage"),
 }
 
 
@@ -155,7 +155,7 @@ def _run_settings(params: dict) -> dict:
         "option": parse_settings(params["option"], "--option"),
         "no_semantic": params["no_semantic"],
         "vgg19": str(Path(params["perceptual"]).resolve()) if params["perceptual"] else None,
-        "stage": params["prior"],
+        "stage": params["stage"],
     }
 
 
@@ -282,7 +282,7 @@ def train_analysis(
             budget = DEFAULT_ANALYSIS_BUDGET
         loop = LoopConfig(steps=_NO_STEP_LIMIT if steps is None else steps, budget_minutes=budget, seed=seed,
                           ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
-                          device=device, resume=resume, prior=None, threads=threads,
+                          device=device, resume=resume, stage=None, threads=threads,
                           run_files={RUN_SETTINGS: json.dumps(settings, indent=1) + "\n"})
         report = train_and_export(trainer, sets, run_dir, loop, export=out,
                                   command="faceedit " + " ".join(sys.argv[1:]))

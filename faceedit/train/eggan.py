@@ -124,7 +124,7 @@ class EGGANTrainer(MethodTrainer):
     label_keys: tuple[str, ...] = ()
     needs_labels: tuple[str, ...] = ()
     needs_aus = True
-    uses_prior = True
+    uses_stage = True
     channels = 3
     config_class = EGGANConfig
     default_config: dict[str, Any] = {
@@ -147,7 +147,7 @@ class EGGANTrainer(MethodTrainer):
         "perceptual": "auto",  # auto (vgg19 if given, else identity, else off) | vgg | identity | off
         "vgg19": None,  # VGG-19 weights for the perceptual loss
         "msssim_scales": None,  # None = as many as fit (3 at 64 px, 4 at 128 px)
-        # with the stage prior: L1 between the edit and the stage's edit it was given, weighted as
+        # with the stage: L1 between the edit and the stage's edit it was given, weighted as
         # the reconstruction (not in the paper; as LEGAN's and SeCGAN's, it keeps the AU and
         # identity heads from repainting what the stage did)
         "lambda_stage": 100.0,
@@ -220,7 +220,7 @@ class EGGANTrainer(MethodTrainer):
                            "identity-feature loss of weights/identity.safetensors in its place")
         return "identity", lambda a, b: (1 - (net.embed(a) * net.embed(b)).sum(1)).mean()
 
-    def prior_vocab(self) -> tuple[list[str], list[str]]:
+    def stage_vocab(self) -> tuple[list[str], list[str]]:
         """Every expression label of the rows (EGGAN's own conditions are AUs)."""
         rows = self.data.train.rows + self.data.held.rows
         return sorted({str(r["labels"]["expression"]) for r in rows if r["labels"].get("expression")}), []
@@ -228,7 +228,7 @@ class EGGANTrainer(MethodTrainer):
     def _stage_targets(self, batch: dict[str, Any], perm: torch.Tensor) -> torch.Tensor:
         """Expression index of the row each AU target comes from, -1 where it is the row's own."""
         if not hasattr(self, "_row_expr"):
-            vocab = self.prior_vocab()[0]
+            vocab = self.stage_vocab()[0]
             rows = self.data.train.rows + self.data.held.rows
             self._row_expr = torch.tensor([vocab.index(str(r["labels"]["expression"]))
                                            if r["labels"].get("expression") else -1 for r in rows])
@@ -259,7 +259,7 @@ class EGGANTrainer(MethodTrainer):
         lv_s, lv_t = au_levels(aus, self.au_max).flatten(), au_levels(aus_t, self.au_max).flatten()
         subject = batch["subject"]
         # the network sees the stage's move towards the expression of the row u_t comes from
-        x_in = self.stage_input(x, batch, self._stage_targets(batch, perm)) if self.prior is not None else x
+        x_in = self.stage_input(x, batch, self._stage_targets(batch, perm)) if self.training_stage is not None else x
 
         # 1. critic: n_critic updates on this batch's real crops and fakes
         d_adv = gp = d_cls = x.new_zeros(())
@@ -278,7 +278,7 @@ class EGGANTrainer(MethodTrainer):
 
         # 2. encoder + generator (+ the AU head, on detached features)
         with self.autocast():
-            if self.prior is None:
+            if self.training_stage is None:
                 latent, au_pred, (fake, rec) = G(x, u_t, u_s)
             else:  # fake from the stage's edit, reconstruction from the source (one encoder batch)
                 latent, au_pred, (both,) = G(torch.cat([x_in, x]), torch.cat([u_t, u_s]))
@@ -320,7 +320,7 @@ class EGGANTrainer(MethodTrainer):
         x = self._image(batch)
         m = EGGAN(self.mcfg, net=self.net("G")).to(x.device)
         cols = [x, m.edit(x, m.names[0], 0.0, mode="direct")]
-        exprs = self.prior_vocab()[0]
+        exprs = self.stage_vocab()[0]
 
         def staged(t: str) -> torch.Tensor:
             e = torch.full((x.shape[0],), exprs.index(t) if t in exprs else -1, dtype=torch.long, device=x.device)

@@ -79,7 +79,7 @@ class LEGANTrainer(MethodTrainer):
     arch = "legan"
     label_keys = ("expression", "lighting")
     needs_labels = ("expression",)
-    uses_prior = True
+    uses_stage = True
     channels = 1
     config_class = LEGANConfig
     default_config: dict[str, Any] = {
@@ -97,7 +97,7 @@ class LEGANTrainer(MethodTrainer):
         "lambda_gp": 10.0, "lambda_cls": 20.0, "lambda_rec": 10.0, "lambda_id": 10.0,
         "lambda_qual": 0.5, "lambda_tv": 1e-7,
         "quality_q": 8.0, "quality_mask": False,
-        # with the stage prior: L1 between the output and the stage's edit it was given (not in the
+        # with the stage: L1 between the output and the stage's edit it was given (not in the
         # paper; without it the class loss paints dataset cues, bright cheek halos, over the edit)
         "lambda_stage": 50.0,
         "unlabelled_lighting": UNLABELLED_LIGHTING,

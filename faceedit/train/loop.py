@@ -67,7 +67,7 @@ from faceedit.train.trainer import RunResult, Trainer, trainer_for
 class LoopConfig:
     """How a run trains (``faceedit train`` and ``train-analysis`` options): its length
     (``steps``, ``budget_minutes``), batch, seed, how often it checkpoints, samples and logs,
-    device and autocast, resume or ``--init``, the stage it trains on (``prior``), the held-out
+    device and autocast, resume or ``--init``, the stage it trains on (``stage``), the held-out
     fraction, trainer ``options`` and torch ``threads``."""
 
     steps: int = 10_000
@@ -81,7 +81,7 @@ class LoopConfig:
     amp: str = "auto"          # auto (on CUDA) | off | fp16 | bf16
     resume: bool = False
     init: str | None = None
-    prior: str | None = "stage"  # methods that train on the stage's edits use this stage; None: pixels alone
+    stage: str | None = "stage"  # methods that train on the stage's edits use this stage; None: pixels alone
     holdout: float = 0.2
     progress: bool = True
     options: dict = field(default_factory=dict)
@@ -181,9 +181,9 @@ def run(
     # the planned length: --steps, or a budget run's estimate once made (kept for a resume)
     trainer.planned_steps = cfg.steps if cfg.budget_minutes is None else (
         saved.extra.get("planned_steps") if saved is not None else None)
-    if cfg.prior and getattr(trainer_cls, "uses_prior", False):
-        trainer.attach_prior(cfg.prior)
-        if saved is None and init_ckpt is not None and init_ckpt.meta.extra.get("stage") != cfg.prior:
+    if cfg.stage and getattr(trainer_cls, "uses_stage", False):
+        trainer.attach_stage(cfg.stage)
+        if saved is None and init_ckpt is not None and init_ckpt.meta.extra.get("stage") != cfg.stage:
             trainer.start_as_identity()
             logger.info("--init %s was trained without the stage: its generator starts as the identity",
                         cfg.init)
@@ -213,7 +213,7 @@ def run(
             save_training_state(state_path, models, optims, step, extra={
                 "config": trainer.config, "vocab": data.vocab, "method": trainer_cls.arch,
                 "seed": cfg.seed, "batch_size": batch, "world_size": world,
-                "prior": getattr(trainer, "prior_name", None), "planned_steps": trainer.planned_steps,
+                "stage": getattr(trainer, "stage_name", None), "planned_steps": trainer.planned_steps,
             })
             append_log(out / LOG_FILE, pending)
 

@@ -95,7 +95,7 @@ class LSSLTrainer(MethodTrainer):
     arch = "lssl"
     label_keys = ("expression", "lighting")
     needs_labels = ("expression",)
-    uses_prior = True
+    uses_stage = True
     config_class = LSSLConfig
     channels = 1  # luma: see faceedit.models.lssl (only London is colour, and only neutral/happy)
     default_config: dict[str, Any] = {
@@ -141,7 +141,7 @@ class LSSLTrainer(MethodTrainer):
         lm = self.data.train.landmarks
         self.mean_landmarks = torch.nanmean(lm, 0) if len(lm) else torch.zeros(68, 2)
 
-    def prior_vocab(self) -> tuple[list[str], list[str]]:
+    def stage_vocab(self) -> tuple[list[str], list[str]]:
         return [list(self.space.values[self.space.keys.index(k)]) if k in self.space.keys else []
                 for k in ("expression", "lighting")]
 
@@ -155,14 +155,14 @@ class LSSLTrainer(MethodTrainer):
         s = side_image(batch["landmarks"], x.shape[-1], self.config["sigma"]).to(x.dtype)
         labels = {k: batch[k] for k in self.space.keys}
         # mirrored rows would need mirrored stage maps: no flips on the stage's edits
-        if self.config["flip"] and self.prior is None:
+        if self.config["flip"] and self.training_stage is None:
             (x, s), labels = flip_batch([x, s], labels, self.data.vocab)
         return x, s, labels
 
     def _staged(self, x: torch.Tensor, s: torch.Tensor, batch: dict, trg: dict[str, torch.Tensor]
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         """The stage's edit of (image, side image) towards target labels ``trg`` (-1: kept)."""
-        if self.prior is None:
+        if self.training_stage is None:
             return x, s
         none = torch.full((x.shape[0],), -1, dtype=torch.long, device=x.device)
         e, light = trg.get("expression", none), trg.get("lighting")
@@ -187,7 +187,7 @@ class LSSLTrainer(MethodTrainer):
                      "d_cls_real": d["cls"].item()})
 
         trg = self.space.sample_targets(src, float(c["keep_prob"]))
-        x_in, s_in = self._staged(x, s, batch, trg)  # the stage's edit (x, s without a prior)
+        x_in, s_in = self._staged(x, s, batch, trg)  # the stage's edit (x, s without a stage)
         e_trg = trg.get("expression", torch.full_like(src[self.space.keys[0]], -1))
         with self.autocast():
             xf, sf, z = G(x_in, s_in, self.space.encode(trg))
@@ -228,7 +228,7 @@ class LSSLTrainer(MethodTrainer):
         side = side_image(batch["landmarks"], x.shape[-1], self.config["sigma"]).to(x.dtype)
         cols = [x]
         first_side = None
-        exprs, lights = self.prior_vocab()
+        exprs, lights = self.stage_vocab()
         b = x.shape[0]
 
         def staged(e: int, light: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,7 +2,7 @@
 trainer of the shared loop (:mod:`faceedit.train.loop`; ``faceedit train -m reggan``).
 
 Data (:meth:`RegGANTrainer.load_data`): every (neutral, target) pair of the datasets by target
-expression, split by subject as every trainer splits. With the loop's ``prior`` (the stage, by
+expression, split by subject as every trainer splits. With the loop's ``stage`` (the shipped one by
 default) a pair's source is the stage's edit of the neutral crop with the real target's own
 geometry (:func:`faceedit.train.staging.paired_inputs`), so both stages learn the appearance the
 stage leaves; ``--stage none``: the neutral crop itself.
@@ -270,12 +270,12 @@ class PairData(TrainData):
     ``target`` the real target photos, their label ``expression`` the target's index in
     ``vocab["targets"]``. ``luma``: the targets with a luminance layer (greyscale pairs only);
     ``fit_pairs``: what stage 1 fits a luminance layer on (1-channel, colour-augmented; a colour
-    layer is fitted on its training pairs); ``prior``: the stage the sources were edited by
+    layer is fitted on its training pairs); ``stage``: the stage the sources were edited by
     (None: unedited); ``pairs``: counts per target, for the model card."""
 
     luma: list[str] = field(default_factory=list)
     fit_pairs: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
-    prior: str | None = None
+    stage: str | None = None
     pairs: dict[str, dict] = field(default_factory=dict)
 
 
@@ -320,10 +320,10 @@ class RegGANTrainer(MethodTrainer):
             held |= holdout_subjects({r["subject"] for r in d.rows}, cfg.holdout, cfg.seed)
         pairs = expression_pairs([r for d in datasets for r in d.rows])
         stage = None
-        if cfg.prior:
+        if cfg.stage:
             from faceedit.train.staging import load_training_stage
 
-            stage = load_training_stage(cfg.prior)
+            stage = load_training_stage(cfg.stage)
         targets = sorted(pairs)
         generator = torch.Generator().manual_seed(cfg.seed)
         train, test, luma, fit_pairs, counts = [], [], [], {}, {}
@@ -353,7 +353,7 @@ class RegGANTrainer(MethodTrainer):
         held_set.offset = len(train_set)
         # (the targets are no label vocabulary: the sources' "neutral" is none of them)
         return PairData(list(datasets), size, 3, {"targets": targets}, train_set, held_set,
-                        sorted(held), luma=luma, fit_pairs=fit_pairs, prior=cfg.prior, pairs=counts)
+                        sorted(held), luma=luma, fit_pairs=fit_pairs, stage=cfg.stage, pairs=counts)
 
     def build(self) -> None:
         c = self.config
@@ -368,7 +368,7 @@ class RegGANTrainer(MethodTrainer):
         self.perceptual = build_perceptual_loss(self.options.get("vgg19")) if float(c["lambda_per"]) else None
         if self.perceptual is not None:
             self.perceptual.to(self.device)
-        self.prior_name = self.data.prior
+        self.stage_name = self.data.stage
 
     def start(self) -> None:
         """Stage 1: every target's expression layer in closed form from its training pairs

@@ -82,7 +82,7 @@ class SeCGANTrainer(MethodTrainer):
     arch = "secgan"
     label_keys = ("expression", "glasses")
     needs_labels = ("expression",)
-    uses_prior = True
+    uses_stage = True
     config_class = SeCGANConfig
     channels = 1  # luma: see faceedit.models.lssl (only London is colour, and only neutral/happy)
     default_config: dict[str, Any] = {
@@ -107,7 +107,7 @@ class SeCGANTrainer(MethodTrainer):
         "lambda_gp": 10.0,
         "lambda_sc": 0.01,
         "seg_attributes": ["expression"],  # what the mask critic classifies
-        # with the stage prior: L1 between the output and the stage's edit it was given (not in the
+        # with the stage: L1 between the output and the stage's edit it was given (not in the
         # paper; as LEGAN's, it keeps the class loss from repainting the face)
         "lambda_stage": 50.0,
     }
@@ -151,7 +151,7 @@ class SeCGANTrainer(MethodTrainer):
         self.opts = {k: adam(m, float(c["source_lr"] if k == "S" else c["lr"]), c["betas"])
                      for k, m in self.nets.items()}
 
-    def prior_vocab(self) -> tuple[list[str], list[str]]:
+    def stage_vocab(self) -> tuple[list[str], list[str]]:
         return (list(self.space.values[self.space.keys.index("expression")])
                 if "expression" in self.space.keys else []), []
 
@@ -162,7 +162,7 @@ class SeCGANTrainer(MethodTrainer):
     def _staged(self, x: torch.Tensor, batch: dict, eff: dict, src: dict) -> torch.Tensor:
         """The stage's edit of ``x`` towards the expressions ``eff`` shows where it differs from
         the source's (an expression kept is not moved)."""
-        if self.prior is None or "expression" not in eff:
+        if self.training_stage is None or "expression" not in eff:
             return x
         e = torch.where(eff["expression"] != src["expression"], eff["expression"], -1)
         return self.stage_input(x, batch, e)
@@ -252,7 +252,7 @@ class SeCGANTrainer(MethodTrainer):
         x = batch["image"]
         cols = [x]
         first_diff = None
-        exprs = self.prior_vocab()[0]
+        exprs = self.stage_vocab()[0]
         for t in model.targets():
             if t == KEEP:
                 continue

@@ -86,7 +86,7 @@ class TrainingStage:
         self._maps: dict[tuple[int, int], dict | None] = {}
         self._shades: dict[tuple[int, int], torch.Tensor | None] = {}
         known = [e for e in self.expressions if e in stage.expressions]
-        logger.info("stage prior: %d faces (%d rows), expressions %s, lighting %s",
+        logger.info("training stage: %d faces (%d rows), expressions %s, lighting %s",
                     len(self.key_landmarks), len(rows), ",".join(known),
                     ",".join(c for c in self.lighting if c in stage.lighting) or "-")
 

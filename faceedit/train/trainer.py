@@ -151,11 +151,11 @@ class Trainer:
 class MethodTrainer(Trainer):
     """An edit method's trainer: it exports the generator it names (``generator`` +
     ``export_info``) as a registry-ready checkpoint measured by ``faceedit eval``, can start it
-    from a registry checkpoint (``--init``) and train it on the stage's edits (``uses_prior``)."""
+    from a registry checkpoint (``--init``) and train it on the stage's edits (``uses_stage``)."""
 
-    uses_prior: bool = False    # trains on the stage's edits (faceedit.train.staging) when the loop has one
-    prior = None                # a TrainingStage, set by attach_prior after build
-    prior_name: str | None = None  # the stage whose edits the network learns on (exported as "stage")
+    uses_stage: bool = False    # trains on the stage's edits (faceedit.train.staging) when the loop has one
+    training_stage = None       # a TrainingStage, set by attach_stage after build
+    stage_name: str | None = None  # the stage whose edits the network learns on (exported as "stage")
 
     # ---- method ----------------------------------------------------------------------------
     def generator(self) -> EditModel:
@@ -188,8 +188,8 @@ class MethodTrainer(Trainer):
         template = CropTemplate(**{**datasets[0].meta["template"], "size": self.data.size})
         budget = run_budget(result, cfg)
         extra = {**info.get("extra", {}), "heldout_subjects": self.data.heldout_subjects}
-        if self.prior_name:
-            extra["stage"] = self.prior_name  # trained on the stage's edits: runs on the stage's output
+        if self.stage_name:
+            extra["stage"] = self.stage_name  # trained on the stage's edits: runs on the stage's output
         metrics: dict = {"last_losses": {k: round(float(v), 4) for k, v in result.last_losses.items()}}
         heldout = self.heldout_metrics()
         if heldout:
@@ -233,56 +233,56 @@ class MethodTrainer(Trainer):
         """Prefix of G's tensors inside the exported model's state dict."""
         return "G."
 
-    def prior_vocab(self) -> tuple[list[str], list[str]]:
-        """*method* (with ``uses_prior``): the expression and lighting vocabularies whose indices
+    def stage_vocab(self) -> tuple[list[str], list[str]]:
+        """*method* (with ``uses_stage``): the expression and lighting vocabularies whose indices
         ``stage_input`` takes."""
         return list(self.data.vocab.get("expression", [])), list(self.data.vocab.get("lighting", []))
 
     def start_as_identity(self) -> None:
-        """*method* (with ``uses_prior``): make a fine-tuned generator start as the identity (a
+        """*method* (with ``uses_stage``): make a fine-tuned generator start as the identity (a
         residual generator's last layer zeroed), when it was trained without the stage."""
 
-    # ---- the stage prior -------------------------------------------------------------------
-    def attach_prior(self, name: str) -> None:
+    # ---- the stage -------------------------------------------------------------------------
+    def attach_stage(self, name: str) -> None:
         """Train on the edits of the stage ``name`` (see :mod:`faceedit.train.staging`)."""
         from faceedit.train.staging import TrainingStage, load_training_stage
 
-        expressions, lighting = self.prior_vocab()
+        expressions, lighting = self.stage_vocab()
         crops = [self.data.train, self.data.held]
-        self.prior = TrainingStage(load_training_stage(name), [r for c in crops for r in c.rows],
+        self.training_stage = TrainingStage(load_training_stage(name), [r for c in crops for r in c.rows],
                                 torch.cat([c.landmarks for c in crops]), self.data.size, expressions, lighting)
-        self.prior_name = name
+        self.stage_name = name
 
     def stage_input(self, x: torch.Tensor, batch: dict[str, Any], expr: torch.Tensor,
                     light: torch.Tensor | None = None) -> torch.Tensor:
         """The stage's edit of the batch's crops ``x`` towards expression (and lighting) indices
-        of :meth:`prior_vocab` (-1: none): what the network sees at inference. ``x`` itself
-        without a prior."""
-        if self.prior is None:
+        of :meth:`stage_vocab` (-1: none): what the network sees at inference. ``x`` itself
+        without a stage."""
+        if self.training_stage is None:
             return x
-        return self.prior.forward(x, batch["index"], expr, light, batch.get("grey"))
+        return self.training_stage.forward(x, batch["index"], expr, light, batch.get("grey"))
 
     def stage_landmarks(self, batch: dict[str, Any], expr: torch.Tensor) -> torch.Tensor:
-        """The batch's landmarks after the stage's move towards ``expr`` (unchanged without a prior)."""
+        """The batch's landmarks after the stage's move towards ``expr`` (unchanged without a stage)."""
         lm = batch["landmarks"]
-        if self.prior is None:
+        if self.training_stage is None:
             return lm
-        return self.prior.moved_landmarks(batch["index"], expr, lm)
+        return self.training_stage.moved_landmarks(batch["index"], expr, lm)
 
     def stage_l1(self, out: torch.Tensor, x_in: torch.Tensor) -> torch.Tensor | None:
         """L1 between a generator's output and the stage's edit it was given, to be weighted by the
-        trainer's ``lambda_stage``; None without a prior or at weight 0. Not in the papers: without
+        trainer's ``lambda_stage``; None without a stage or at weight 0. Not in the papers: without
         it the class losses repaint what the stage did with dataset cues (halos, dot grids)."""
-        if self.prior is None or not float(self.config.get("lambda_stage", 0.0)):
+        if self.training_stage is None or not float(self.config.get("lambda_stage", 0.0)):
             return None
         return (out.float() - x_in).abs().mean()
 
     def stage_back(self, x: torch.Tensor, batch: dict[str, Any], expr: torch.Tensor) -> torch.Tensor:
         """Crops of the batch's faces as moved towards ``expr``, warped back to their own landmarks
-        (a cycle's way back); ``x`` itself without a prior."""
-        if self.prior is None:
+        (a cycle's way back); ``x`` itself without a stage."""
+        if self.training_stage is None:
             return x
-        return self.prior.back(x, batch["index"], expr)
+        return self.training_stage.back(x, batch["index"], expr)
 
 
 @dataclass
