@@ -456,12 +456,16 @@ class _SplineBank:
 
 
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
-               min_jacobian: float = MIN_JACOBIAN, src_curves: dict | None = None) -> CutFields:
+               min_jacobian: float = MIN_JACOBIAN, src_curves: dict | None = None,
+               close_mouth: float = 0.0) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
     the 68 points; their destination follows the move of the 68-point curves (see
-    :func:`given_curves`). When a field would fold where it is used, the whole move is scaled
+    :func:`given_curves`). ``close_mouth`` (0..1): the mouth's destination curves are then moved
+    that much of the way to their midline, so lips the move closes meet along the given curves
+    too (the 68 points' inner lips of a smile can lie on the teeth, nearer each other than the
+    lips' edges are). When a field would fold where it is used, the whole move is scaled
     down (bisection) until none does."""
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
@@ -484,6 +488,9 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             if c.name in given:  # the given source curves, moved as the 68-point ones
                 gu, gl = given[c.name]
                 (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl), (gu, gl)
+            if c.name == MOUTH.name and close_mouth > 0:
+                mid = (du + dl) / 2
+                du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]
@@ -699,7 +706,7 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
-             min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
+             close_mouth: float = 0.0, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
@@ -707,8 +714,9 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     place of the curves through landmarks 60-67, e.g. a face mesh's inner-lip loop
     (``Face.dense[MESH_INNER_UPPER]`` / ``[MESH_INNER_LOWER]`` of :mod:`faceedit.models.mouth`),
     which on smiles follows the teeth's edge much more closely than the 68 points; they move
-    with the 68-point curves' move. ``min_jacobian``: the fold threshold (the move is scaled
-    down below it).
+    with the 68-point curves' move. ``close_mouth`` (0..1): how far the lips are brought
+    together along those curves (:func:`cut_fields`). ``min_jacobian``: the fold threshold (the
+    move is scaled down below it).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
     :mod:`faceedit.models.mouth` (its inputs are this result's fields)::
@@ -731,7 +739,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         up, low = lip_curves(dst_lm) if lips is None else given_curves(*lips, *lip_curves(dst_lm))
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
-    f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips})
+    f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
+                   close_mouth)
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 

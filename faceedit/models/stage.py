@@ -469,11 +469,19 @@ class Stage(PhotoModel):
         whose mouth is closed (:data:`LIPS_CLOSED`) closes the lips, ``strength`` of the way."""
         d = ((new - cur.expression) @ self._a("expression_basis")).reshape(68, 2)
         goal = apply_affine(invert_affine(self.normaliser(lm)), cur.canonical + d)
-        if strength > 0 and lip_gap(self.expression_shape(new, cur.identity)) < LIPS_CLOSED:
-            goal = close_lips(goal, min(float(strength), 1.0))
+        closing = self.closes_mouth(cur, new, strength)
+        if closing > 0:
+            goal = close_lips(goal, closing)
         if np.abs(goal - lm).max() < 1e-6:  # no move (strength 0, a face at its target)
             return np.array(lm, np.float64)
         return goal
+
+    def closes_mouth(self, cur: FaceState, new: np.ndarray, strength: float) -> float:
+        """How far (0..1) an edit from ``cur`` to state ``new`` brings the lips together: a
+        state whose mouth is closed (:data:`LIPS_CLOSED`) closes them, ``strength`` of the way."""
+        if strength > 0 and lip_gap(self.expression_shape(new, cur.identity)) < LIPS_CLOSED:
+            return min(float(strength), 1.0)
+        return 0.0
 
     def edit_photo(self, pixels: np.ndarray, faces_lm: list[np.ndarray], target: str,
                    strength: float = 1.0, *, lighting: str | None = None, aus: dict | None = None,
@@ -524,7 +532,8 @@ class Stage(PhotoModel):
                 # the interior the photo shows, from colour; else the mesh's inner-lip loop
                 shown = find_interior(out, xy)
                 lips = shown or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
-            r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips)
+            r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips,
+                         close_mouth=self.closes_mouth(cur, new, strength) if lips is not None else 0.0)
             out, moved, scale = r.pixels, r.landmarks, r.scale
             keep_out, exemplar = None, None
             bank = self.mouth_bank()

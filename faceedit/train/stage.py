@@ -60,6 +60,14 @@ PROTOTYPE_MAX = 4.5
 #: (AU25, AU26) bent the lips of the held-out London faces into shapes no face makes; the opening
 #: stays the posed photos' own.
 PROTOTYPE_SKIP = (20, 25, 26)
+#: The posed sad, angry and disgusted photos (JAFFE, Yale) are mild: raised only to the boost
+#: times the prototype's mean, a neutral London face edited to sad barely turns its mouth
+#: corners down. Their prototype AUs are raised to at least this intensity (up to
+#: :data:`PROTOTYPE_MAX`), the "marked" level of FACS, so the target reads as itself. Fearful is
+#: left out: its prototype asks for brows raised (AU1, AU2) and lowered (AU4) at once, and at
+#: this level the least-change state that reads so twists the jaw and the eyes.
+PROTOTYPE_FLOOR = 3.5
+MILD_POSED = ("sad", "angry", "disgusted")
 APPEARANCE_RIDGE = 0.1  # appearance gain shrunk towards 1 by this, in units of the pixel's variance
 MIN_COLOUR_PAIRS = 20  # a target's appearance is fitted in colour from at least this many colour pairs
 SHADE_SMOOTH = 10.0  # Gaussian sigma (canonical px) of the ratio images
@@ -216,7 +224,8 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         except UsageError:  # no prototype (wink)
             continue
         have = au_model.state_aus(target_states[t], np.zeros(ki))
-        want = {au: min(PROTOTYPE_MAX, boosts[t] * float(proto[AU_IDS.index(au)]))
+        floor = PROTOTYPE_FLOOR if t in MILD_POSED else 0.0
+        want = {au: min(PROTOTYPE_MAX, max(floor, boosts[t] * float(proto[AU_IDS.index(au)])))
                 for au in aus if proto[AU_IDS.index(au)] > 0 and au not in PROTOTYPE_SKIP}
         want = {au: v for au, v in want.items() if v > float(np.nan_to_num(have[AU_IDS.index(au)]))}
         if want:
@@ -486,5 +495,8 @@ def export_stage(model: Stage, report: dict, path, datasets: list[Dataset], comm
         "metrics": report,
         "command": command,
         "method": "stage",
+        # every header holds its model's paste settings; the stage pastes no network crop
+        "color_match": False,
+        "delta_smooth": 0.0,
     }
     return save_model(str(path), model, meta)
