@@ -323,3 +323,18 @@ def test_an_audio_stream_the_output_container_cannot_hold_is_an_error(tmp_path, 
         edit_video(editor, src, str(tmp_path / "a.webm"), "happy", progress=False)
     assert e.value.path == src and "cannot be copied" in e.value.reason
     assert os.listdir(tmp_path) == ["a.mp4"]
+
+
+@pytest.mark.shared_data
+def test_another_person_after_a_cut_is_a_new_track(tmp_path, editor, shared_data):
+    """The identity network tells the next person from the one who left: after a cut to a
+    London face the astronaut's track is not reused (``--face 0`` stays the astronaut)."""
+    from PIL import Image
+
+    other = np.asarray(Image.open(shared_data / "london" / "neutral" / "003.jpg").convert("RGB"))
+    src = str(tmp_path / "two.mp4")
+    write_clip(src, astronaut(), 16, SIZE, cut_at=8, other=other)
+    result = edit_video(editor, src, str(tmp_path / "two_happy.mp4"), "happy", progress=False)
+    assert result.tracks == 2 and result.cuts == 1 and result.edited == 16
+    only = edit_video(editor, src, str(tmp_path / "two_0.mp4"), "happy", progress=False, face="0")
+    assert only.edited == 8

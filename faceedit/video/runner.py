@@ -210,10 +210,29 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
 
 def default_tracker(editor) -> FaceTracker:
     """A :class:`FaceTracker` on the MediaPipe detector (whatever detector the editor uses for
-    photos: tracking needs the Face Mesh) and the editor's stage."""
+    photos: tracking needs the Face Mesh), the editor's stage and the identity network."""
     from faceedit.faces.detectors import get_detector
 
-    return FaceTracker(get_detector("mediapipe", device=str(editor.device))._faces, editor.stage)
+    return FaceTracker(get_detector("mediapipe", device=str(editor.device))._faces, editor.stage,
+                       identity=_identity_net())
+
+
+_IDENTITY: list = []
+
+
+def _identity_net():
+    """The shipped identity network, loaded once (None where it cannot be: a face that leaves
+    and comes back is then a new track)."""
+    if not _IDENTITY:
+        try:
+            from faceedit.analysis.identity import load_identity
+
+            _IDENTITY.append(load_identity())
+        except Exception as e:  # noqa: BLE001 (any failure: track without re-identification)
+            logger.warning("identity network not loaded (%s): a face that leaves and comes back "
+                           "will be a new track", e)
+            _IDENTITY.append(None)
+    return _IDENTITY[0]
 
 
 class _Edit:

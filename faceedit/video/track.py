@@ -10,8 +10,10 @@ face whose mesh presence falls below ``min_presence`` is lost.
 Identity: a track keeps its number for the whole clip. Tracks are numbered in the order they
 appear (the faces of one frame largest first), so ``--face 0`` is the largest face of the first
 frame that shows one. A lost track is remembered; a face found again is given the number of the
-lost track whose face shape (the stage's identity coordinates, in standard deviations) is
-nearest, when near enough (:attr:`FaceTracker.same_person`), else a new one.
+lost track whose identity feature (the project's identity network,
+:mod:`faceedit.analysis.identity`) is most similar, above the network's same-person threshold,
+else a new one. (The stage's identity coordinates, a face's shape, do not tell people apart: on
+London photos two different people lie as close in them as one person smiling and not.)
 
 Every track's dense mesh is smoothed in time in the face's own frame (the head's pose kept as
 measured, its shape through :class:`faceedit.video.smooth.OneEuro`: :meth:`FaceTracker._update`);
@@ -28,7 +30,7 @@ import numpy as np
 from faceedit.faces import facemesh as fm
 from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
 from faceedit.faces.mesh68 import mesh_to_68
-from faceedit.faces.types import Face
+from faceedit.faces.types import CropTemplate, Face
 from faceedit.video.smooth import OneEuro, SlowMean
 
 
@@ -61,6 +63,8 @@ def scene_cut(prev: np.ndarray | None, cur: np.ndarray, threshold: float = 30.0)
     return prev is not None and float(np.abs(cur - prev).mean()) > threshold
 
 
+IDENTITY_TEMPLATE = CropTemplate(size=128)  # the crop the identity network's features are read from
+
 #: One-Euro settings of the head's pose (the shape's are :class:`OneEuro`'s defaults): Face Mesh's
 #: points shift together from frame to frame by a few tenths of a pixel (the crop moves), which a
 #: pose taken as measured passes on to the whole edit; a head in motion raises the cut-off.
@@ -84,6 +88,7 @@ class Track:
     segment: int = 0  # times the track was found again after being lost
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
     identity: np.ndarray | None = None
+    feature: np.ndarray | None = None  # the identity network's feature, summed over detections
     filter: OneEuro = field(default_factory=OneEuro)  # the shape, in the face's own frame
     pose_filter: OneEuro = field(default_factory=lambda: OneEuro(**POSE_FILTER))
     smooth_pose: bool = True
@@ -95,15 +100,15 @@ class FaceTracker:
     """Track faces frame by frame: ``tracker(rgb, t)`` -> the visible tracks (id order).
 
     ``faces``: a :class:`MediaPipeFaces`; ``stage``: the :class:`Stage` whose identity
-    coordinates tell people apart again after a face was lost (None: a face found again is a
-    new track). Counters: :attr:`detections` (frames the detector ran on), :attr:`cuts`."""
+    coordinates each track averages (for the held expression); ``identity``: an
+    :class:`IdentityNet` that tells people apart again after a face was lost (None: a face found
+    again is a new track). Counters: :attr:`detections` (frames the detector ran on), :attr:`cuts`."""
 
-    same_person = 1.0  # RMS identity difference (standard deviations) under which a face is a lost track's
     forget_after = 10_000  # frames a lost track is remembered
 
-    def __init__(self, faces, stage=None, *, min_presence: float = 0.5, redetect: float = 2.0,
-                 cut_threshold: float = 30.0, filter_args: dict | None = None):
-        self.faces, self.stage = faces, stage
+    def __init__(self, faces, stage=None, *, identity=None, min_presence: float = 0.5,
+                 redetect: float = 2.0, cut_threshold: float = 30.0, filter_args: dict | None = None):
+        self.faces, self.stage, self.identity = faces, stage, identity
         self.min_presence, self.redetect, self.cut_threshold = min_presence, redetect, cut_threshold
         self.filter_args = filter_args or {}
         self.tracks: list[Track] = []
@@ -139,12 +144,15 @@ class FaceTracker:
                 box = f.box if f.dense is None else mesh_box(f.dense)
                 if any(iou(box, mesh_box(seen[tr.id])) > 0.3 for tr in visible if tr.id in seen):
                     continue  # a face already tracked
-                tr = self._match_lost(f)
+                feature = self._embedding(rgb, f)
+                tr = self._match_lost(f, feature)
                 if tr is None:
                     tr = Track(self.next_id, f, f.dense, f.area, filter=OneEuro(**self.filter_args))
                     self.next_id += 1
                     self.tracks.append(tr)
-                else:
+                if feature is not None:  # the track's feature: the mean of its sightings'
+                    tr.feature = feature if tr.feature is None else tr.feature + feature
+                if tr.frames > 0:
                     tr.segment += 1
                     tr.lost, tr.velocity, tr.raw = 0, np.zeros(2), np.asarray(f.dense, np.float64)
                     tr.filter.reset()
@@ -214,19 +222,30 @@ class FaceTracker:
         tr.lost = 1
         tr.filter.reset()
 
-    def _match_lost(self, f: Face) -> Track | None:
-        lost = [tr for tr in self.tracks if tr.lost > 0]
-        if not lost:
+    def _embedding(self, rgb: np.ndarray, f: Face) -> np.ndarray | None:
+        """The identity network's unit feature of face ``f`` (None without a network)."""
+        if self.identity is None:
             return None
-        if self.stage is None or np.shape(f.landmarks) != (68, 2):
+        import torch
+
+        from faceedit.faces.align import align_face
+        from faceedit.pixels import levels_to_signed
+
+        crop = align_face(rgb, f, IDENTITY_TEMPLATE).crop
+        x = levels_to_signed(torch.from_numpy(np.ascontiguousarray(crop))).permute(2, 0, 1)[None].float()
+        with torch.inference_mode():
+            return self.identity.embed(x)[0].cpu().numpy().astype(np.float64)
+
+    def _match_lost(self, f: Face, feature: np.ndarray | None) -> Track | None:
+        """The lost track this newly found face belongs to: the one whose identity feature is
+        most similar, above the identity network's same-person threshold (None without a
+        network: a face found again is then a new track)."""
+        best, score = None, -np.inf
+        if feature is None:
             return None
-        ident = self.stage.state(f.landmarks).identity
-        scale = np.maximum(self.stage.identity_scale.detach().cpu().numpy().astype(np.float64), 1e-6)
-        best, dist = None, np.inf
-        for tr in lost:
-            if tr.identity is None:
-                continue
-            d = float(np.sqrt(np.mean(((ident - tr.identity) / scale) ** 2)))
-            if d < dist:
-                best, dist = tr, d
-        return best if dist < self.same_person else None
+        for tr in self.tracks:
+            if tr.lost > 0 and tr.feature is not None:
+                c = float(feature @ tr.feature / max(np.linalg.norm(tr.feature), 1e-9))
+                if c > score:
+                    best, score = tr, c
+        return best if score > self.identity.threshold else None
