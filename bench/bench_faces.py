@@ -203,7 +203,7 @@ def main() -> int:
         sp = speed({"dlib": (dets["dlib"], 1), "mediapipe": (mp, 1),
                     f"mediapipe_batch{args.batch}": (mp, args.batch)}, imgs)
         out["photos_per_s"] = {k: round(v, 1) for k, v in sp.items()}
-        print("\n1. photos/s, detection + landmarks, London neutral 512 px (%d photos)" % len(imgs))
+        print(f"\n1. photos/s, detection + landmarks, London neutral 512 px ({len(imgs)} photos)")
         for k, v in sp.items():
             print(f"   {k:>20}: {v:6.1f}")
 

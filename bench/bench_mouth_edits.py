@@ -36,6 +36,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+# the same measure as the filler's own bench (this folder is on the path when run as a script)
+from bench_mouth import mouth_box, sharpness  # noqa: E402
 from PIL import Image
 
 from faceedit.api import Editor
@@ -50,9 +53,6 @@ from faceedit.models.mouth import (
 )
 from faceedit.models.stage import lip_gap
 from faceedit.pixels import LUMA_WEIGHTS
-
-# the same measure as the filler's own bench (this folder is on the path when run as a script)
-from bench_mouth import mouth_box, sharpness  # noqa: E402
 
 CLOSED = 0.03  # inner-lip gap (eye distances) under which lips count as closed
 COLUMNS = ("neutral input", "happy", "surprised", "neutral (from smile)", "real smile")

@@ -261,7 +261,7 @@ def select_faces(faces: list[Face], face: str = "all", max_faces: int = 10, path
     try:
         index = int(face)
     except ValueError:
-        raise UsageError(f"bad --face {face!r}; valid: all, largest, or a face number (0 = largest)")
+        raise UsageError(f"bad --face {face!r}; valid: all, largest, or a face number (0 = largest)") from None
     if not 0 <= index < len(faces):
         raise NoFaceError(f"--face {index}: only {len(faces)} face(s) found", path)
     return [sorted(faces, key=lambda f: -f.area)[index]]

@@ -13,17 +13,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from _datasets import make_dataset
+from PIL import Image
+from test_apply import face_photo, no_face_photo, records, run, runner
+from tiny_model import TARGETS, TinyEdit
+
 from faceedit.cli import app
 from faceedit.cli.common import progress
 from faceedit.errors import UsageError
 from faceedit.log import setup_logging
 from faceedit.models.checkpoint import save_checkpoint
 from faceedit.models.registry import ARCHS, register_arch
-from test_apply import face_photo, no_face_photo, records, run, runner
-from tiny_model import TARGETS, TinyEdit
 
 
 class CondTiny(TinyEdit):
@@ -169,8 +169,8 @@ def test_option_values_are_checked_against_the_model(tmp_path, cond_ckpt):
 
 def test_lighting_and_aus_are_valid_on_a_model_with_a_stage(tmp_path, tiny_ckpt):
     from faceedit.api import Editor
-    from faceedit.models.stage import Stage
     from faceedit.apply_options import ApplyOptions
+    from faceedit.models.stage import Stage
 
     def check(**options):
         ApplyOptions(["bright"], str(tmp_path / "o"), model_options=options)._check_model_options(editor)
@@ -581,8 +581,8 @@ def test_detector_choices_are_the_registrys():
 
 
 def test_on_no_face_choices_are_the_libraries():
-    from faceedit.cli.apply import OnNoFace
     from faceedit.apply_options import ON_NO_FACE
+    from faceedit.cli.apply import OnNoFace
 
     assert [c.value for c in OnNoFace] == list(ON_NO_FACE)
 

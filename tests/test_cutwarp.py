@@ -4,10 +4,10 @@ face whose lips carry a texture the tests can measure."""
 
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 import pytest
+from _imgs import astronaut, astronaut_face
 
 from faceedit.faces.cutwarp import (
     cut_fields,
@@ -31,8 +31,6 @@ from faceedit.faces.warp import (
     region_outline,
     warp_photo,
 )
-
-from _imgs import astronaut, astronaut_face
 
 
 def astronaut_lm() -> np.ndarray:

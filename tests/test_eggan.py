@@ -10,15 +10,15 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from _datasets import make_dataset
+
 from faceedit.errors import UsageError
 from faceedit.faces import au
 from faceedit.faces.types import CropTemplate
 from faceedit.models.eggan import build_eggan, prototype_targets
 from faceedit.train import eggan as tr
-from faceedit.train.data import open_dataset
 from faceedit.train.crops import load_train_data
+from faceedit.train.data import open_dataset
 from faceedit.train.loop import LoopConfig, run
 
 SIZE = 32
@@ -339,7 +339,7 @@ def test_checkpoint_round_trip(exported):
     assert loaded.model.config == t.generator().config == loaded.meta.config
     x = torch.rand(2, 3, SIZE, SIZE) * 2 - 1
     ref = t.generator()
-    for k, v in ref.state_dict().items():  # the file stores fp16
+    for v in ref.state_dict().values():  # the file stores fp16
         v.copy_(v.half().float())
     for mode in ("direct", "delta"):
         torch.testing.assert_close(loaded.model.edit(x, "surprised", 0.6, mode=mode),
@@ -359,8 +359,8 @@ def test_alpha_zero_photo_edit_is_the_input(exported, astronaut):
 
 def test_registered_spec():
     from faceedit.models.checkpoint import read_meta
-    from faceedit.models.registry import get_spec
     from faceedit.models.hub import resolve_weights
+    from faceedit.models.registry import get_spec
 
     spec = get_spec("eggan")
     header = read_meta(resolve_weights(spec))  # the targets live in the checkpoint header

@@ -11,7 +11,12 @@ import torch
 from PIL import Image
 
 from faceedit.analysis.identity import (
-    IdentityNet, build_identity, calibrate_threshold, load_identity, roc_auc, verification_metrics,
+    IdentityNet,
+    build_identity,
+    calibrate_threshold,
+    load_identity,
+    roc_auc,
+    verification_metrics,
     verification_pairs,
 )
 from faceedit.analysis.store import analysis_available, save_analysis
@@ -138,10 +143,10 @@ def _to_tensor(rgb: np.ndarray) -> torch.Tensor:
 def test_shipped_identity_astronaut_jittered_closer_than_another_face(astronaut):
     if not analysis_available("identity"):
         pytest.skip("weights/identity.safetensors absent")
-    from faceedit.train.analysis.common import jitter
     from faceedit.faces.align import align_face
     from faceedit.faces.detectors import get_detector
     from faceedit.faces.types import CropTemplate
+    from faceedit.train.analysis.common import jitter
 
     ident = load_identity()
     (face,) = get_detector("dlib").detect(astronaut)

@@ -4,19 +4,18 @@ shared loop, its export reloaded, and a photo edit on the luminance model with i
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch
+from _datasets import make_dataset
 from torch import nn
 
-from _datasets import make_dataset
 from faceedit.errors import UsageError
 from faceedit.models.layers import InterpUp, PixelShuffleUp, ResidualBlock
 from faceedit.models.legan import build_legan
+from faceedit.train.crops import load_train_data
 from faceedit.train.data import open_dataset
 from faceedit.train.legan import LEGANTrainer, hull_masks
-from faceedit.train.crops import load_train_data
 from faceedit.train.loop import LoopConfig, run
 
 TINY_MODEL = {"image_size": 32, "channels": 1, "targets": ["happy", "neutral"], "lighting": ["front", "left"],
@@ -209,9 +208,9 @@ def test_eval_conditions_and_registry_spec():
             "expect": {"expression": "neutral", "lighting": "right"}} in conds
     assert len(conds) == 2 + 2
     from faceedit.models.checkpoint import read_meta
-    from faceedit.models.registry import get_spec
-    from faceedit.models.loading import list_models
     from faceedit.models.hub import resolve_weights
+    from faceedit.models.loading import list_models
+    from faceedit.models.registry import get_spec
 
     spec = get_spec("legan")
     header = read_meta(resolve_weights(spec))  # the vocabularies live in the checkpoint header

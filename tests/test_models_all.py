@@ -21,8 +21,8 @@ from faceedit.api import Editor
 from faceedit.cli import app
 from faceedit.models import registry
 from faceedit.models.checkpoint import save_checkpoint
-from faceedit.models.layers import prepare_input
 from faceedit.models.hub import resolve_weights, weights_present
+from faceedit.models.layers import prepare_input
 from faceedit.models.loading import LoadedModel, load_model
 from faceedit.models.registry import get_spec, model_names
 

@@ -171,7 +171,7 @@ def test_gradients_flow_to_the_input(fresh_net):
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
 
 
-def _synthetic_dataset(root, name: str, n_subjects: int, rng) -> "object":
+def _synthetic_dataset(root, name: str, n_subjects: int, rng) -> object:
     """A tiny prepared dataset: rendered faces (class colours -> grey levels, with noise)."""
     from PIL import Image
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from faceedit.api import Editor
-from faceedit.models.registry import get_spec
 from faceedit.models.hub import weights_present
+from faceedit.models.registry import get_spec
 
 MODELS = ("eggan", "legan", "lssl", "secgan")
 # A representative edit per model (target, options). Not "happy": the astronaut already smiles,

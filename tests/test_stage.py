@@ -5,11 +5,11 @@ face-only astronaut edit, the stage's included: tests/test_models_all.py.)"""
 
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 import pytest
 import torch
+from _imgs import astronaut, astronaut_face
 
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.warp import (
@@ -24,8 +24,6 @@ from faceedit.faces.warp import (
     warp_photo,
 )
 from faceedit.models.stage import MAX_STRENGTH, Stage
-
-from _imgs import astronaut, astronaut_face
 
 
 def _outside(lm: np.ndarray, shape) -> np.ndarray:
@@ -268,8 +266,8 @@ def test_every_model_moves_the_astronaut_toward_its_target(name, target):
     surprise: on the astronaut's 100-px face about 21 px of brows and 32 px of lips; dlib reads the
     corners of a wide-open mouth wider than the warp put them)."""
     from faceedit.api import Editor
-    from faceedit.models.registry import get_spec
     from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
 
     if not weights_present(get_spec(name)) or not weights_present(get_spec("stage")):
         pytest.skip(f"weights of {name} or of the stage are not installed")
@@ -360,8 +358,8 @@ def test_apply_stage_end_to_end_keeps_everything_beyond_the_face(tmp_path):
     from typer.testing import CliRunner
 
     from faceedit.cli import app
-    from faceedit.models.registry import get_spec
     from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
 
     if not weights_present(get_spec("stage")):
         pytest.skip("the stage's weights are not installed")
@@ -479,10 +477,10 @@ def test_a_stage_without_attributes_refuses_glasses(tmp_path):
     config, no glasses buffers) still loads, and refuses ``glasses`` with a usage error, directly
     and on the command line."""
     from faceedit.api import Editor
+    from faceedit.apply_options import ApplyOptions
     from faceedit.errors import UsageError
     from faceedit.models.checkpoint import save_checkpoint
     from faceedit.models.loading import load_model
-    from faceedit.apply_options import ApplyOptions
 
     st = synthetic_stage()
     assert st.config["attribute_channels"] == {} and st.attributes == []
@@ -531,8 +529,8 @@ def test_shipped_stage_paints_glasses_around_the_eyes_only(tmp_path):
 
     from faceedit.api import Editor
     from faceedit.cli import app
-    from faceedit.models.registry import get_spec
     from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
 
     if not weights_present(get_spec("stage")):
         pytest.skip("the stage's weights are not installed")
@@ -588,10 +586,10 @@ def test_the_stage_fits_on_a_small_set_with_as_many_axes_as_it_supports(tmp_path
     the data supports (a small set once failed with a size mismatch), and the result edits."""
     import json
 
+    from _datasets import make_dataset
+
     from faceedit.data import open_dataset
     from faceedit.train.stage import fit_stage
-
-    from _datasets import make_dataset
 
     root = make_dataset(tmp_path / "d", subjects=5, labels=("neutral", "happy", "sad"), size=64, paired=True)
     rng = np.random.default_rng(1)
@@ -627,8 +625,8 @@ def test_au_alone_works_on_every_model_and_sets_the_value(name, tmp_path):
     from faceedit.cli import app
     from faceedit.faces.au import AU_IDS
     from faceedit.io.decode import read_image
-    from faceedit.models.registry import get_spec
     from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
 
     if not weights_present(get_spec(name)) or not weights_present(get_spec("stage")):
         pytest.skip(f"weights of {name} or of the stage are not installed")

@@ -14,8 +14,8 @@ from torch import nn
 from faceedit.models.base import EditModel
 from faceedit.models.layers import ClassCritic, broadcast_condition
 from faceedit.models.registry import ARCHS, register_arch
-from faceedit.train.trainer import MethodTrainer
 from faceedit.train.losses import gradient_penalty, masked_cross_entropy, wgan_discriminator_loss, wgan_generator_loss
+from faceedit.train.trainer import MethodTrainer
 
 
 class TinyG(nn.Module):

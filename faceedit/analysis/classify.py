@@ -15,7 +15,7 @@ held-out metrics (:func:`classification_metrics`) are measured on the held-out s
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch

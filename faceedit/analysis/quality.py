@@ -59,7 +59,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch

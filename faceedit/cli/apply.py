@@ -14,8 +14,18 @@ from typing import Annotated
 
 import typer
 
-from faceedit.cli.common import (AUTO_DETECTOR, EXIT_FAILED, SETTINGS_HELP, DetectorOption, errors_to_exit_codes,
-                                 parse_floats, parse_options, parse_settings, progress, split_list)
+from faceedit.cli.common import (
+    AUTO_DETECTOR,
+    EXIT_FAILED,
+    SETTINGS_HELP,
+    DetectorOption,
+    errors_to_exit_codes,
+    parse_floats,
+    parse_options,
+    parse_settings,
+    progress,
+    split_list,
+)
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
 

@@ -9,8 +9,15 @@ from typing import Annotated
 
 import typer
 
-from faceedit.cli.common import (AUTO_DETECTOR, DETECTOR_HELP, EXIT_FAILED, DetectorName, DetectorOption,
-                                 atomic_json, errors_to_exit_codes)
+from faceedit.cli.common import (
+    AUTO_DETECTOR,
+    DETECTOR_HELP,
+    EXIT_FAILED,
+    DetectorName,
+    DetectorOption,
+    atomic_json,
+    errors_to_exit_codes,
+)
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
 

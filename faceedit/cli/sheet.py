@@ -7,8 +7,14 @@ from typing import Annotated
 
 import typer
 
-from faceedit.cli.common import (AUTO_DETECTOR, DETECTOR_HELP, EXIT_FAILED, DetectorName, errors_to_exit_codes,
-                                 split_list)
+from faceedit.cli.common import (
+    AUTO_DETECTOR,
+    DETECTOR_HELP,
+    EXIT_FAILED,
+    DetectorName,
+    errors_to_exit_codes,
+    split_list,
+)
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
 

@@ -10,8 +10,16 @@ from typing import Annotated
 
 import typer
 
-from faceedit.cli.common import (AUTO_DETECTOR, EXIT_FAILED, SETTINGS_HELP, DetectorOption, atomic_json,
-                                 errors_to_exit_codes, fail, parse_settings)
+from faceedit.cli.common import (
+    AUTO_DETECTOR,
+    EXIT_FAILED,
+    SETTINGS_HELP,
+    DetectorOption,
+    atomic_json,
+    errors_to_exit_codes,
+    fail,
+    parse_settings,
+)
 from faceedit.errors import UsageError
 from faceedit.log import logger
 
@@ -104,8 +112,8 @@ def train(
         if settings["vgg19"]:
             options["vgg19"] = settings["vgg19"]
         # torch from here on (the usage errors above are answered without it)
-        from faceedit.train.data import open_dataset
         from faceedit.train.config import check_config
+        from faceedit.train.data import open_dataset
         from faceedit.train.loop import LoopConfig, train_and_export
         from faceedit.train.run_folder import check_run_folder, clear_run_folder
         from faceedit.train.trainer import trainer_for

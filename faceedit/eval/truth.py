@@ -60,7 +60,7 @@ def held_out_pairs(datasets: list[Dataset], targets: list[str], per_target: int 
                    seed: int = 0) -> dict[str, list[tuple[dict, dict]]]:
     """Held-out (neutral source, real target) rows per target: one source per target photo."""
     out: dict[str, list[tuple[dict, dict]]] = {}
-    for (src, t), ps in held_out_transitions(datasets, ["neutral"], targets, seed).items():
+    for (_, t), ps in held_out_transitions(datasets, ["neutral"], targets, seed).items():
         out.setdefault(t, []).extend(ps)
     return {t: ps[:per_target] for t, ps in out.items()}
 

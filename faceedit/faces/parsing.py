@@ -34,10 +34,21 @@ import cv2
 import numpy as np
 import torch
 
-from faceedit.faces.paste import FOREHEAD_EYE_DISTS
 from faceedit.faces.landmarks import (
-    BROWS, CHIN, JAW, L_BROW, L_EYE, LIPS_INNER, N_POINTS, NOSE, R_BROW, R_EYE, eye_centres, eye_distance,
+    BROWS,
+    CHIN,
+    JAW,
+    L_BROW,
+    L_EYE,
+    LIPS_INNER,
+    N_POINTS,
+    NOSE,
+    R_BROW,
+    R_EYE,
+    eye_centres,
+    eye_distance,
 )
+from faceedit.faces.paste import FOREHEAD_EYE_DISTS
 
 CLASSES = ["background", "skin", "l_brow", "r_brow", "l_eye", "r_eye", "nose", "u_lip", "l_lip", "mouth"]
 CLASS_INDEX = {c: i for i, c in enumerate(CLASSES)}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceedit.faces.landmarks import L_EYE, MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP, R_EYE
+
 # Pixel values live in the core layer; re-exported here for the callers that import them from
 # the faces layer.
 from faceedit.pixels import LUMA_WEIGHTS, RGB_TO_YCC, YCC_TO_RGB, rgb_to_ycc, ycc_to_rgb  # noqa: F401

@@ -109,7 +109,7 @@ class Grid:
     ny: int
 
     @classmethod
-    def around(cls, pts: np.ndarray, cells: int = FIELD_GRID) -> "Grid":
+    def around(cls, pts: np.ndarray, cells: int = FIELD_GRID) -> Grid:
         """A grid of about ``cells`` cells along the longer side covering ``pts``' bounding box."""
         pts = np.asarray(pts, np.float64).reshape(-1, 2)
         lo, hi = pts.min(0), pts.max(0)

@@ -51,8 +51,8 @@ from safetensors.torch import save_file
 
 from faceedit import __version__
 from faceedit.errors import CheckpointError, OutputError
-from faceedit.files import atomic_path
 from faceedit.faces.types import CropTemplate
+from faceedit.files import atomic_path
 
 FORMAT_VERSION = "1"
 PREFIX = "faceedit."

@@ -58,8 +58,8 @@ Choices, where the paper leaves room or our data differs (each noted in the code
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any, Callable, Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 import torch
 from torch import nn

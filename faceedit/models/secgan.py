@@ -52,6 +52,7 @@ from faceedit.models.options import ModelOption
 from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace, attr_value, parse_attrs
 
+
 @dataclasses.dataclass(frozen=True)
 class SeCGANConfig(ModelConfig):
     """SeCGAN's architecture (the RGB generator and the source-attribute classifier) and

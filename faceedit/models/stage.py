@@ -62,8 +62,8 @@ from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
-from faceedit.faces.landmarks import eye_distance
 from faceedit.faces.cutwarp import cut_warp
+from faceedit.faces.landmarks import eye_distance
 from faceedit.faces.warp import (
     STABLE,
     canonical_coords,
@@ -73,8 +73,8 @@ from faceedit.faces.warp import (
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, ModelConfig
 from faceedit.models.mouth import BANK_FILE, MESH_INNER_LOWER, MESH_INNER_UPPER, MouthBank, find_interior
-from faceedit.models.photo import PhotoModel
 from faceedit.models.options import ModelOption
+from faceedit.models.photo import PhotoModel
 from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.shading import parse_light, relight
 from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb

@@ -20,7 +20,8 @@ DistributedDataParallel-wrapped ``trainer.nets[name]``), so the step also runs u
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 

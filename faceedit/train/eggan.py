@@ -71,14 +71,13 @@ from faceedit.eval.metrics import ms_ssim
 from faceedit.log import logger
 from faceedit.models.base import EditModel
 from faceedit.models.eggan import EGGAN, EGGANConfig, EGGANNet, build_eggan
-
-MODEL_DEFAULTS = EGGANConfig.defaults()
 from faceedit.models.layers import ClassCritic
 from faceedit.pixels import luma_tensor
 from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
-from faceedit.train.trainer import MethodTrainer
 from faceedit.train.losses import build_perceptual_loss, masked_cross_entropy, wgan_generator_loss
+from faceedit.train.trainer import MethodTrainer
 
+MODEL_DEFAULTS = EGGANConfig.defaults()
 SAMPLE_TARGETS = ("happy", "surprised", "sad", "angry")
 
 

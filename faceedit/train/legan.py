@@ -58,15 +58,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from faceedit.data import UNLABELLED_LIGHTING
 from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.models.layers import ClassCritic, InterpUp
 from faceedit.models.legan import LEGAN, LEGANConfig
 from faceedit.models.stargan import KEEP, AttributeSpace, one_hot
 from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
-from faceedit.data import UNLABELLED_LIGHTING
-from faceedit.train.trainer import MethodTrainer
 from faceedit.train.losses import total_variation, wgan_generator_loss
+from faceedit.train.trainer import MethodTrainer
 
 # Keys of the trainer config that are the exported model's architecture (LEGANConfig's names,
 # so ``--init`` from a LEGAN checkpoint keeps them).

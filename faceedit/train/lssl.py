@@ -53,8 +53,8 @@ from faceedit.models.layers import ClassCritic, zero_heads
 from faceedit.models.lssl import LSSL, LSSLConfig, LSSLGenerator, side_image
 from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.train.critic import adam, critic_layers, critic_step, load_parser_or_warn
-from faceedit.train.trainer import MethodTrainer
 from faceedit.train.losses import wgan_generator_loss
+from faceedit.train.trainer import MethodTrainer
 
 MODEL_DEFAULTS = LSSLConfig.defaults()
 MODEL_KEYS = tuple(k for k in MODEL_DEFAULTS if k != "attributes")

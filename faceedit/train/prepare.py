@@ -21,8 +21,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -49,6 +49,7 @@ STABLE_5 = [0, 1, 2]
 # lies outside them), and a mirror would surround every face with copies of its own eyes and mouth
 # for the discriminators to learn. The other shared sets lie wholly inside their photos.
 BORDER = "replicate"
+DEFAULT_TEMPLATE = CropTemplate()
 
 
 def _stable(lm: np.ndarray) -> np.ndarray:
@@ -68,7 +69,7 @@ def prepare(
     *,
     preset: str | None = None,
     csv_path: str | None = None,
-    template: CropTemplate = CropTemplate(),
+    template: CropTemplate = DEFAULT_TEMPLATE,
     detector: str = "auto",
     limit: int | None = None,
 ) -> dict:

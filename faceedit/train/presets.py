@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError

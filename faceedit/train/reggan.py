@@ -57,13 +57,13 @@ from faceedit.pixels import RGB_TO_YCC
 from faceedit.train.critic import adam
 from faceedit.train.crops import CropSet, TrainData
 from faceedit.train.loop import LoopConfig
-from faceedit.train.trainer import MethodTrainer
 from faceedit.train.losses import (
     build_perceptual_loss,
     feature_matching_loss,
     hinge_discriminator_loss,
     hinge_generator_loss,
 )
+from faceedit.train.trainer import MethodTrainer
 
 log = logging.getLogger("faceedit")
 

@@ -54,8 +54,8 @@ from faceedit.models.secgan import SeCGAN, SeCGANConfig, StarGenerator, build_rg
 from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.pixels import unit_to_signed
 from faceedit.train.critic import adam, critic_layers, critic_step, load_parser_or_warn
-from faceedit.train.trainer import MethodTrainer
 from faceedit.train.losses import wgan_generator_loss
+from faceedit.train.trainer import MethodTrainer
 
 MODEL_DEFAULTS = SeCGANConfig.defaults()
 MODEL_KEYS = tuple(k for k in MODEL_DEFAULTS if k != "attributes")

@@ -22,7 +22,13 @@ from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, expression_prototype
 from faceedit.faces.landmarks import BROWS, EYES, NOSE_BRIDGE, STABLE, eye_distance
 from faceedit.faces.warp import (
-    ThinPlateSpline, backward_field, face_grid, mouth_weight, polygon_distance, region_weight, warp_photo,
+    ThinPlateSpline,
+    backward_field,
+    face_grid,
+    mouth_weight,
+    polygon_distance,
+    region_weight,
+    warp_photo,
 )
 from faceedit.log import logger
 from faceedit.models.stage import Stage

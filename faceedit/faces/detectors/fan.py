@@ -120,7 +120,7 @@ class FanDetector(Detector):
         except (TypeError, ValueError):
             pass
         lt = fa.LandmarksType
-        two_d = getattr(lt, "TWO_D", None) or getattr(lt, "_2D")
+        two_d = getattr(lt, "TWO_D", None) or lt._2D
         self.device = device
         self._fa = fa.FaceAlignment(two_d, **kwargs)
         self._lock = threading.Lock()

@@ -13,8 +13,8 @@ import numpy as np
 
 from faceedit.faces.detectors.base import Detector, as_rgb8, sort_faces
 from faceedit.faces.detectors.registry import register
-from faceedit.weights import weights_dir
 from faceedit.faces.types import Face
+from faceedit.weights import weights_dir
 
 MEDIAPIPE_WEIGHTS = ("blazeface_full.safetensors", "blazeface_short.safetensors",
                      "facemesh.safetensors")

@@ -4,7 +4,8 @@ training subjects' crops of one label, with their model-card text.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
