@@ -80,14 +80,13 @@ import torch
 from faceedit.faces.landmarks import CHIN, eye_centres
 from faceedit.faces.warp import (
     MIN_JACOBIAN,
-    REGION_OUTER,
     WARP_POINTS,
     Grid,
     face_grid,
     jacobian_det,
     polygon_distance,
-    region_outline,
     region_weight,
+    warp_anchors,
 )
 
 #: Curve samples per Catmull-Rom segment (the mouth's curves: 4 segments, 33 points).
@@ -402,11 +401,6 @@ def _nodes_inside(grid: Grid, poly: np.ndarray) -> np.ndarray:
     return m.astype(bool)
 
 
-def _anchors(src_lm: np.ndarray) -> np.ndarray:
-    ring = region_outline(src_lm, grow=REGION_OUTER)
-    return np.vstack([ring, (ring + np.roll(ring, 1, axis=0)) / 2])
-
-
 class _SplineBank:
     """Thin-plate splines sharing one set of centres and one evaluation grid: the kernel
     between the nodes and every centre is computed once, and each spline (a subset of the
@@ -472,7 +466,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     cuts = [MOUTH] if cuts is None else list(cuts)
     nodes = grid.points()
     w = region_weight(src_lm, nodes)[..., None]
-    anchors = _anchors(src_lm)
+    anchors = warp_anchors(src_lm, dst_lm)
     cut_pts = {i for c in cuts for i in c.upper + c.lower}
     base = sorted(set(WARP_POINTS) - cut_pts)  # the corners come with the curves
     nbase = len(base)
