@@ -21,6 +21,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _python_sigint_handler():
+    """Python's own SIGINT handler for the whole run: a suite started as a background job (`cmd &`
+    in a script) inherits SIGINT ignored, and the tests of Ctrl-C handling need it delivered."""
+    import signal
+
+    old = signal.getsignal(signal.SIGINT)
+    if old is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread(request):
     """Modules that set ``ONE_TORCH_THREAD = True`` run on one torch thread: their tiny tensors

@@ -102,7 +102,7 @@ def test_keyboard_interrupt_thrown_into_run_is_handled_the_same_way(tmp_path, ma
 
 
 def test_a_run_that_is_not_interrupted_hands_sigint_back(tmp_path, astronaut_png, tiny_ckpt):
-    before = signal.getsignal(signal.SIGINT)  # ignored when the suite runs in a background job
+    before = signal.getsignal(signal.SIGINT)
     applier = _applier(tiny_ckpt, tmp_path / "out")
     recs = list(applier.run([str(astronaut_png)]))
     assert [r.status for r in recs] == ["ok", "ok"] and not applier.interrupted

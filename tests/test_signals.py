@@ -11,15 +11,6 @@ import pytest
 from faceedit.signals import StopSignals, signal_name
 
 
-@pytest.fixture
-def sigint_default():
-    """Python's own SIGINT handler for the test (a suite run as a background job starts with
-    SIGINT ignored, which StopSignals leaves alone, as it should)."""
-    old = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, old)
-
-
 def test_the_first_request_names_the_signal_and_later_ones_change_nothing():
     stop = StopSignals()
     assert not stop.requested and stop.signum == signal.SIGINT
@@ -28,7 +19,7 @@ def test_the_first_request_names_the_signal_and_later_ones_change_nothing():
     assert signal_name(signal.SIGINT) == "Ctrl-C" and signal_name(signal.SIGTERM) == "SIGTERM"
 
 
-def test_signals_set_the_flag_while_taken_and_the_handlers_come_back(sigint_default):
+def test_signals_set_the_flag_while_taken_and_the_handlers_come_back():
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     stop = StopSignals().take()
     try:
@@ -40,7 +31,7 @@ def test_signals_set_the_flag_while_taken_and_the_handlers_come_back(sigint_defa
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
 
-def test_while_listing_the_first_signal_raises_keyboard_interrupt(sigint_default):
+def test_while_listing_the_first_signal_raises_keyboard_interrupt():
     listing = True
     stop = StopSignals(raise_while=lambda: listing).take()
     try:
