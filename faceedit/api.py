@@ -11,7 +11,7 @@ also detects faces). The CLI is a thin layer over this module and :mod:`faceedit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from faceedit.models.loading import load_model
 from faceedit.pixels import to_uint8
 
 if TYPE_CHECKING:
+    from faceedit.models.photo import PhotoStep
     from faceedit.models.stage import Stage
 
 
@@ -45,7 +46,7 @@ class Editor(Flow):
         # A model that estimates the input's lighting (LEGAN's lighting="keep") gets the project's
         # lighting classifier: an analysis network, which the models layer may not import itself.
         if getattr(self.loaded.model, "lighting_estimator", False) is None:
-            self.loaded.model.lighting_estimator = _lighting_estimator
+            cast(Any, self.loaded.model).lighting_estimator = _lighting_estimator  # a duck-typed slot
 
     @classmethod
     def from_pretrained(
@@ -66,12 +67,12 @@ class Editor(Flow):
             amp = autocast_dtype(dev, precision)
             loaded = load_model(name_or_path, device=str(dev), allow_download=allow_download)
             loaded.model.to(dev).eval()
-            use_stage, stage = stage, None
+            step: PhotoStep | None = None
             if not getattr(loaded.model, "has_network", True):  # a photo step alone: the stage
-                stage = loaded.model
-            elif use_stage and loaded.spec.stage:
-                stage = load_model(loaded.spec.stage, allow_download=allow_download).model
-        return cls(loaded=loaded, device=dev, amp_dtype=amp, detector_name=detector, stage=stage)
+                step = cast("PhotoStep", loaded.model)
+            elif stage and loaded.spec.stage:
+                step = cast("PhotoStep", load_model(loaded.spec.stage, allow_download=allow_download).model)
+        return cls(loaded=loaded, device=dev, amp_dtype=amp, detector_name=detector, stage=step)
 
     def reference_landmarks(self, like, max_pixels: int | None = None) -> np.ndarray:
         """The 68 landmarks of ``like`` for the stage's ``like=`` option: landmarks as they
@@ -141,7 +142,7 @@ def expression_states(faces: list[Face], stage: Stage | None = None) -> list[dic
     intensities against the face's own identity, the state in standard deviations, the nearest
     named expression); None for a face without 68 landmarks. ``stage``: default the shipped one."""
     if stage is None:
-        stage = load_model("stage").model
+        stage = cast("Stage", load_model("stage").model)
     return [stage.describe(f.landmarks) if np.shape(f.landmarks) == (68, 2) else None for f in faces]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -261,7 +261,7 @@ class Record:
     like: str | None = None  # the reference photo (--like), as given
 
     def to_json(self) -> dict:
-        rec = {
+        rec: dict[str, Any] = {
             "input": self.input,
             "output": self.output,
             "model": self.model,

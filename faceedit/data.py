@@ -177,7 +177,8 @@ def open_datasets(paths: Iterable[str]) -> list[Dataset]:
 def split_rows(datasets: list[Dataset], holdout: float = 0.2, seed: int = 0) -> tuple[list[dict], list[dict]]:
     """(training rows, held-out rows): held-out subjects are chosen per dataset by the seeded hash
     of :func:`holdout_subjects`, the same split every trainer and ``faceedit eval`` use."""
-    train, held = [], []
+    train: list[dict] = []
+    held: list[dict] = []
     for d in datasets:
         out = holdout_subjects({r["subject"] for r in d.rows}, holdout, seed)
         for r in d.rows:

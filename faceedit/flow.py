@@ -126,6 +126,7 @@ class Flow:
         """The keywords of the stage's ``edit_photo`` for ``options``: a lighting class the stage
         does not know (or ``keep``) left to the network, ``like`` as landmarks, the attributes
         the stage paints (:meth:`stage_attrs`)."""
+        assert self.stage is not None, "stage options for a flow without a stage"
         lighting = options.get("lighting")
         if lighting in (None, "keep") or lighting not in self.stage.lighting:
             lighting = None
@@ -155,7 +156,7 @@ class Flow:
         out = dict(options)
         if self.stage is not None:  # the stage relights and moves AUs for networks that cannot
             drop.update(k for k, vocab in (("lighting", "lighting"), ("aus", "aus"))
-                        if vocab not in self.loaded.spec.conditions)
+                        if vocab not in (self.loaded.spec.conditions or {}))
             if options.get("attrs"):  # the stage paints glasses on networks that cannot
                 own = set(getattr(self.loaded.model, "attributes", []))
                 out["attrs"] = {k: v for k, v in _attrs_dict(options["attrs"]).items() if k in own}
@@ -163,8 +164,8 @@ class Flow:
                     drop.add("attrs")
         if options.get("light") is not None and options.get("lighting") is None and "lighting" not in drop:
             # a network that relights by class gets the class the stage's direction falls in
-            own = (self.loaded.spec.conditions or {}).get("lighting") or []
-            cls = nearest_class(options["light"], own)
+            classes = (self.loaded.spec.conditions or {}).get("lighting") or []
+            cls = nearest_class(options["light"], classes)
             if cls is not None:
                 out["lighting"] = cls
         return {k: v for k, v in out.items() if k not in drop}

@@ -68,7 +68,7 @@ class _StderrHandler(logging.StreamHandler):
     by test runners), not the stream that was current when logging was set up."""
 
     @property
-    def stream(self):  # type: ignore[override]
+    def stream(self):
         return sys.stderr
 
     @stream.setter

@@ -92,10 +92,13 @@ class BatchApplier:
         opts.validate(editor)
         self.editor = editor
         self.opts = opts
-        self.namer = OutputNamer(opts.out_dir, opts.name_template, opts.ext)
+        # validate() has bound the template (the default one where none was given)
+        self.namer = OutputNamer(opts.out_dir, opts.name_template or opts.default_name_template(),
+                                 opts.ext)
         # the stage scales its edit by strength, so each strength is its own edit
         self.own_strength = editor.stage is not None or editor.loaded.model.handles_strength
         # one forward per target, or per (target, strength) when the model interprets strength
+        self.keys: list[tuple[str, float | None]]
         if self.own_strength:
             self.keys = [(t, s) for t in opts.targets for s in opts.strengths]
         else:
@@ -162,9 +165,9 @@ class BatchApplier:
         output path), ...])``, one record per output, in that order, as :meth:`run` gives them
         after the input's planned records. The paths are taken as they are: :meth:`plan` did
         the naming and the skip and overwrite checks. Ctrl-C as in :meth:`run`."""
-        planned = [(item, [_Output(t, s, p) for t, s, p in outputs]) for item, outputs in planned]
-        return self._run(lambda: (len(planned), (_Job(item=item, outputs=outputs)
-                                                 for item, outputs in planned)))
+        jobs = [(item, [_Output(t, s, p) for t, s, p in outputs]) for item, outputs in planned]
+        return self._run(lambda: (len(jobs), (_Job(item=item, outputs=outputs)
+                                              for item, outputs in jobs)))
 
     def stop(self) -> None:
         """Stop the run in progress (iterated in another thread) as Ctrl-C does: the photos in
@@ -372,12 +375,12 @@ class BatchApplier:
         """Worker thread: decode, detect, then :meth:`_prepare_faces`, on a group of photos,
         detected in one batched call where the detector can (``detect_batch``: each network
         runs once over every photo of the group). A photo that fails fails alone."""
-        decoded = []
+        decoded: list[tuple[_Job, LoadedImage]] = []
         for job in jobs:
             try:
                 with timed("decode"):
                     job.image = read_image(job.item.path, max_pixels=self.opts.max_pixels)
-                decoded.append(job)
+                decoded.append((job, job.image))
             except Exception as e:
                 self._prepare_failed(job, e)
         if not decoded:
@@ -387,33 +390,35 @@ class BatchApplier:
         if len(decoded) > 1 and hasattr(detector, "detect_batch"):
             try:
                 with timed("detect"):
-                    found = detector.detect_batch([job.image.rgb8() for job in decoded])
+                    found = detector.detect_batch([image.rgb8() for _, image in decoded])
             except Exception:  # one bad photo: find it by detecting them one by one below
                 logger.debug("batched detection failed; detecting one by one", exc_info=True)
                 found = [None] * len(decoded)
-        for job, faces in zip(decoded, found):
+        for (job, image), faces in zip(decoded, found):
             try:
                 if faces is None:
                     with timed("detect"):
-                        faces = detector.detect(job.image.rgb8())
-                self._prepare_faces(job, faces)
+                        faces = detector.detect(image.rgb8())
+                self._prepare_faces(job, image, faces)
             except Exception as e:
                 self._prepare_failed(job, e)
 
-    def _prepare_faces(self, job: _Job, faces: list) -> None:
-        """The flow's per-photo half on one decoded photo: choose the faces, align them once, and
-        stage them once per target and strength (full-resolution geometry, mouth, shading)."""
+    def _prepare_faces(self, job: _Job, image: LoadedImage, faces: list) -> None:
+        """The flow's per-photo half on one decoded photo (``job.image``): choose the faces,
+        align them once, and stage them once per target and strength (full-resolution
+        geometry, mouth, shading)."""
         from faceedit.flow import align_faces, select_faces, stage_faces
 
         if faces:
             mark("first face")
         faces = select_faces(faces, self.opts.face, self.opts.max_faces, job.item.path)
-        job.aligned = align_faces(self.editor, job.image.pixels, faces)
+        job.aligned = align_faces(self.editor, image.pixels, faces)
         if self.editor.stage is not None:
             for target, strength in self.keys:
-                photo = stage_faces(self.editor, job.image.pixels, job.aligned, target, strength,
+                assert strength is not None  # with a stage, each strength is its own key
+                photo = stage_faces(self.editor, image.pixels, job.aligned, target, strength,
                                     **self.opts.model_options)
-                job.staged[(target, strength)] = (_changed_patch(job.image.pixels, photo.pixels),
+                job.staged[(target, strength)] = (_changed_patch(image.pixels, photo.pixels),
                                                   photo.faces)
 
     def _prepare_failed(self, job: _Job, e: Exception) -> None:
@@ -455,8 +460,8 @@ class BatchApplier:
             edited = [None] * len(take)
             for job, _ in take:
                 job.failure = f"model forward failed: {type(e).__name__}: {e}"
-        for j, ((job, i), e) in enumerate(zip(take, edited)):
-            job.edited.setdefault(key, [None] * len(job.aligned))[i] = e
+        for j, ((job, i), crop) in enumerate(zip(take, edited)):
+            job.edited.setdefault(key, [None] * len(job.aligned))[i] = crop
             if masks:
                 job.masks.setdefault(key, [None] * len(job.aligned))[i] = {k: m[j] for k, m in masks.items()}
             job.remaining -= 1
@@ -473,9 +478,12 @@ class BatchApplier:
                 self._flush(key, writer, self.opts.batch_size)
 
     # -- paste back, encode (worker threads) ---------------------------------------------------
-    def _finish_without_model(self, job: _Job, writer: ThreadPoolExecutor) -> None:
+    def _finish_without_model(self, job: _Job, writer: ThreadPoolExecutor | None) -> None:
+        """Records for a photo that the network does not edit: its error, no output to write,
+        or no face found (``--on-no-face skip``; ``copy`` goes to ``writer``)."""
         if job.error is not None:
-            for out in job.outputs or [None]:
+            outs: list[_Output | None] = [*job.outputs] or [None]
+            for out in outs:
                 job.records.append(
                     self._rec(job, None, "error", out and out.target, out and out.strength,
                               job.error.reason)
@@ -490,6 +498,7 @@ class BatchApplier:
                                              "no face found"))
             job.done.set_result(None)
         else:  # copy
+            assert writer is not None, "an input to copy needs the writer threads"
             writer.submit(self._write, job)
 
     def _write(self, job: _Job) -> None:
@@ -498,6 +507,7 @@ class BatchApplier:
 
         img = job.image
         try:
+            assert img is not None, "a photo is written once decoded"
             for out in job.outputs:
                 try:
                     if not job.aligned:  # no face, --on-no-face copy
@@ -548,10 +558,11 @@ class BatchApplier:
         return paths
 
 
-def _stop_executors(*executors: ThreadPoolExecutor) -> None:
+def _stop_executors(*executors: ThreadPoolExecutor | None) -> None:
     """Cancel the tasks not started and join every thread of ``executors`` (the tasks under
-    way run to their end: a photo's write completes or leaves no file)."""
-    for ex in executors:
+    way run to their end: a photo's write completes or leaves no file); None: not started."""
+    started = [ex for ex in executors if ex is not None]
+    for ex in started:
         ex.shutdown(wait=False, cancel_futures=True)
-    for ex in executors:
+    for ex in started:
         ex.shutdown(wait=True)

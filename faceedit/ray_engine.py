@@ -177,6 +177,7 @@ class _Worker:
         if self.fatal is not None:
             yield _row(positions[0], fatal=self.fatal)
             return
+        assert self.applier is not None  # loaded unless self.fatal says why not
         if self.stopped:
             return  # the driver stopped the run: these inputs are not done
         planned = []

@@ -14,6 +14,7 @@ import dataclasses
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from faceedit.faces.types import AlignedFace, CropTemplate, Face
 from faceedit.pixels import to_uint8
@@ -58,7 +59,7 @@ def invert_affine(m: np.ndarray) -> np.ndarray:
     return np.linalg.inv(to_3x3(m))[:2]
 
 
-def apply_affine(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def apply_affine(m: np.ndarray, pts: npt.ArrayLike) -> np.ndarray:
     """Apply a (2,3) affine to (N,2) points."""
     pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
     return pts @ np.asarray(m, dtype=np.float64)[:, :2].T + np.asarray(m, dtype=np.float64)[:, 2]

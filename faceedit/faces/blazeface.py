@@ -162,7 +162,8 @@ class BlazeFaceFull(nn.Module):
         return reg, logits
 
 
-VARIANTS = {"short": BlazeFaceShort, "full": BlazeFaceFull}
+VARIANTS: dict[str, type[BlazeFaceShort] | type[BlazeFaceFull]] = {
+    "short": BlazeFaceShort, "full": BlazeFaceFull}
 
 
 # --------------------------------------------------------------------------------------------

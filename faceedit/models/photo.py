@@ -27,7 +27,8 @@ class PhotoStep(Protocol):
     one array per face) and returns the new photo and, per face, what was done: an object whose
     ``landmarks`` are the face's landmarks after the edit (image px). ``strength`` runs from 0
     (nothing) to ``max_strength``. ``targets()`` lists the targets it applies, ``lighting`` and
-    ``attributes`` the lighting classes and attributes it paints."""
+    ``attributes`` the lighting classes and attributes it paints, ``aus`` the action units (FACS
+    numbers) it moves."""
 
     max_strength: float
 
@@ -35,6 +36,9 @@ class PhotoStep(Protocol):
 
     @property
     def lighting(self) -> list[str]: ...
+
+    @property
+    def aus(self) -> list[int]: ...
 
     @property
     def attributes(self) -> list[str]: ...
@@ -53,7 +57,8 @@ class PhotoModel(nn.Module):
     cfg: ModelConfig
 
     config = EditModel.config
-    from_pretrained = classmethod(EditModel.from_pretrained.__func__)
+    # the classmethod object itself: read through a subclass, it binds to that subclass
+    from_pretrained = EditModel.__dict__["from_pretrained"]
     save_pretrained = EditModel.save_pretrained
     targets = EditModel.targets
     check_target = EditModel.check_target

@@ -88,7 +88,7 @@ class StarGenerator(nn.Module):
     ``"logits"`` (raw; the caller takes the softmax) for the mask branch."""
 
     def __init__(self, in_channels: int, out_channels: int, cond_dim: int, *, base: int,
-                 max_channels: int, n_down: int, n_res: int, norm: str = "instance",
+                 max_channels: int, n_down: int, n_res: int, norm: NormKind = "instance",
                  residual: bool = False, output: str = "image") -> None:
         super().__init__()
         if output not in ("image", "logits"):
@@ -151,7 +151,7 @@ class SeCGAN(EditModel):
         """Estimated source attribute vector (B, dim) of crops ``x`` (probabilities)."""
         return self.space.probabilities(self.source_net(x).float())
 
-    def difference(self, x: torch.Tensor, target: str, attrs: dict | None = None,
+    def difference(self, x: torch.Tensor, target: str, attrs: dict | str | None = None,
                    source: str | None = None) -> torch.Tensor:
         """``y_diff = y_trg - y_src`` for an edit of crops ``x``."""
         self.check_target(target)

@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -112,7 +113,7 @@ class FanDetector(Detector):
         if reason:
             raise RuntimeError(reason)
         fa = importlib.import_module("face_alignment")
-        kwargs = {"device": device, "face_detector": "sfd"}
+        kwargs: dict[str, Any] = {"device": device, "face_detector": "sfd"}
         try:
             sig = inspect.signature(fa.FaceAlignment)
             if "compile" in sig.parameters:
