@@ -96,7 +96,8 @@ RAY_CONNECT_TIMEOUT_S = 10.0
 
 def _check_reachable(address: str, option: str) -> None:
     """Fail at once, with one line naming ``address``, where nothing at its HOST:PORT accepts a
-    connection within :data:`RAY_CONNECT_TIMEOUT_S` (refused, unknown host, no answer):
+    connection and answers as a gRPC server within :data:`RAY_CONNECT_TIMEOUT_S` (refused,
+    unknown host, no answer, another protocol):
     ``ray.init`` would retry for minutes, printing a "Failed to connect to GCS" line every few
     seconds, and not end on SIGTERM meanwhile. ``auto`` (found by Ray on this machine) and
     ``ray://`` client addresses are left to Ray. FaceEditError (exit 1); UsageError for an
@@ -110,13 +111,36 @@ def _check_reachable(address: str, option: str) -> None:
         raise UsageError(f"{option} {address}: give HOST:PORT (the head node's, e.g. head:6379), "
                          "auto, or ray://HOST:PORT")
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=RAY_CONNECT_TIMEOUT_S):
-            pass
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=RAY_CONNECT_TIMEOUT_S) as conn:
+            speaks = _speaks_http2(conn)
     except OSError as e:
         reason = (f"no answer within {RAY_CONNECT_TIMEOUT_S:g} s" if isinstance(e, TimeoutError)
                   else "unknown host" if isinstance(e, socket.gaierror) else (e.strerror or str(e)).lower())
         raise FaceEditError(f"cannot join the Ray cluster at {address} ({option}): {reason}; is Ray "
                             "running there (ray start --head)?") from None
+    if not speaks:
+        raise FaceEditError(f"cannot join the Ray cluster at {address} ({option}): something answers "
+                            "there but not as Ray's head node does (no gRPC); is it Ray's GCS port "
+                            "(6379 by default)?")
+
+
+#: An HTTP/2 client's connection preface and an empty SETTINGS frame: a gRPC server (Ray's GCS)
+#: answers with its own SETTINGS frame (type 4, the frame header's fourth byte).
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
+def _speaks_http2(conn) -> bool:
+    """Whether the server on the connected socket ``conn`` answers an HTTP/2 preface with a
+    SETTINGS frame within its timeout (a port that accepts and stays silent, or speaks another
+    protocol, made ``ray.init`` hang for minutes). Raises TimeoutError on silence."""
+    conn.sendall(_HTTP2_PREFACE)
+    head = b""
+    while len(head) < 9:
+        chunk = conn.recv(9 - len(head))
+        if not chunk:
+            return False
+        head += chunk
+    return head[3] == 4
 
 
 def quiet_ray() -> None:
