@@ -1,7 +1,8 @@
-"""``faceedit apply``: edit the faces in photos.
+"""``faceedit apply``: edit the faces in photos and videos.
 
-The photos are the inputs here; a video input would get its own branch beside them in
-:func:`apply` (the options are the same, the runner differs)."""
+Photos go through the batch engine (:mod:`faceedit.pipeline`); with the local engine, videos go
+through the video engine beside it (:mod:`faceedit.video.apply`): the options are the same, the
+runner differs."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def _condition_options(lighting: str | None, au: str | None, attr: list[str]) ->
 
 
 def apply(
-    inputs: Annotated[list[str], typer.Argument(help="Image files, folders, glob patterns, or '-' to read paths from stdin.")],
+    inputs: Annotated[list[str], typer.Argument(help="Image or video files, folders, glob patterns, or '-' to read paths from stdin.")],
     *,
     model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
     target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated or repeated: happy,sad.")] = (),
@@ -103,8 +104,11 @@ def apply(
     engine: Annotated[str, typer.Option("--engine", help="local (this process) | ray (Ray actors on this machine or a cluster; needs the ray extra of faceedit; inputs and outputs on a file system every worker sees).")] = "local",
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="With --engine ray: the Ray cluster to join (auto: the one `ray start` began on this machine, or HEAD-HOST:6379); default: RAY_ADDRESS, else a Ray started on this machine's cores.")] = None,
     gpus_per_worker: Annotated[float | None, typer.Option("--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0).")] = None,
+    video_codec: Annotated[str | None, typer.Option("--video-codec", show_default=False, help="Videos: the encoder (libx264, libx265, libvpx-vp9, ...; default libx264, VP9 in WebM).")] = None,
+    crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Videos: the encoder's constant quality (lower is better).")] = 20,
+    preset: Annotated[str, typer.Option("--preset", help="Videos: x264/x265 speed preset (ultrafast ... veryslow).")] = "superfast",
 ) -> None:
-    """Edit the faces in photos; one output per input per target (and strength)."""
+    """Edit the faces in photos and videos; one output per input per target (and strength)."""
     from faceedit.apply_options import ApplyOptions
 
     detector = detector.value  # the name, as the library takes it
@@ -162,8 +166,8 @@ def apply(
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
         applier = _applier(opts, model, engine, device=device, precision=precision, detector=detector,
                            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
-        # Photos: every input goes through the batch applier. (A kind of input with a runner of
-        # its own, such as video, is told apart here, before the run.)
+        if engine == "local":  # videos among the inputs go to the video engine, photos stay here
+            applier = _with_videos(applier, opts, model, video_codec, crf, preset)
         counts = _run(applier, opts, inputs, engine=engine, as_json=as_json)
     if counts["error"]:
         raise typer.Exit(EXIT_FAILED)
@@ -195,6 +199,20 @@ def _applier(opts, model: str, engine: str, *, device: str, precision: str, dete
             editor.spec.name, editor.spec.method, editor.device, editor.detector.name,
         )
     return applier
+
+
+def _with_videos(applier, opts, model: str, codec: str | None, crf: int, preset: str):
+    """``applier`` (photos) with the video engine beside it (:mod:`faceedit.video.apply`): the
+    same options, one video at a time, encoded as ``--video-codec``, ``--crf``, ``--preset``."""
+    from faceedit.video.apply import MixedApplier
+    from faceedit.video.batch import VideoApplier
+    from faceedit.video.container import EncodeOptions
+
+    videos = VideoApplier(applier.editor, options=opts.model_options, face=opts.face,
+                          max_faces=opts.max_faces, overwrite=opts.overwrite,
+                          encode=EncodeOptions(codec=codec, crf=crf, preset=preset), model=model)
+    videos.check_options()
+    return MixedApplier(applier, videos)
 
 
 def _run(applier, opts, inputs: list[str], *, engine: str, as_json: bool) -> dict[str, int]:

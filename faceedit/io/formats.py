@@ -42,7 +42,14 @@ does not decode: the input listing passes over them (logged at debug level, see
 PHOTO = "photo"
 """The kind of a still image, read by :func:`faceedit.io.decode.read_image`."""
 
-KIND_BY_EXT: dict[str, str] = dict.fromkeys(FORMAT_BY_EXT, PHOTO)
+VIDEO = "video"
+"""The kind of a video file (MP4, MOV, Matroska, WebM, AVI), read by :mod:`faceedit.video`."""
+
+VIDEO_EXTS: tuple[str, ...] = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
+"""Extensions of the video files folders and globs list (a file named directly is a video when
+its bytes are a video container's, whatever its name: :func:`faceedit.video.container.video_format`)."""
+
+KIND_BY_EXT: dict[str, str] = {**dict.fromkeys(FORMAT_BY_EXT, PHOTO), **dict.fromkeys(VIDEO_EXTS, VIDEO)}
 """Lower-case file extension -> the kind of input a file with it holds. A folder listing takes
 exactly the files whose extension is here."""
 
