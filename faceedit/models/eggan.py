@@ -113,6 +113,7 @@ class EGGANConfig(ModelConfig):
             self._set("gen_blocks", int(math.log2(size)) - 1)
         if self.au_ids is None:
             self._set("au_ids", default_au_ids())
+        assert self.au_ids is not None
         if self.estimable_aus is not None and not set(self.estimable_aus) <= set(self.au_ids):
             raise ConfigError(f"estimable_aus {self.estimable_aus} not all in au_ids {self.au_ids}")
         if self.targets is None:
@@ -276,6 +277,7 @@ class EGGANNet(nn.Module):
 
     def __init__(self, cfg: EGGANConfig) -> None:
         super().__init__()
+        assert cfg.au_ids is not None and cfg.gen_blocks is not None  # filled by validate()
         size, n_aus = cfg.image_size, len(cfg.au_ids)
         self.encoder = Encoder(size, cfg.channels, list(cfg.enc_channels), cfg.latent_dim, n_aus,
                                cfg.au_max, cfg.au_head_channels)
@@ -302,6 +304,8 @@ class EGGAN(EditModel):
     """Expression editing by AU-conditioned redrawing (see the module docstring)."""
 
     handles_strength = True
+    cfg: EGGANConfig
+    au_mask: torch.Tensor  # (len(au_ids),) 1 where the AU is editable (a buffer)
 
     def __init__(self, config: EGGANConfig | Mapping[str, Any] | None = None,
                  net: EGGANNet | None = None) -> None:
@@ -309,6 +313,7 @@ class EGGAN(EditModel):
         an existing network to wrap (shared, e.g. the one being trained) instead of a new one."""
         super().__init__()
         cfg = self.cfg = EGGANConfig.from_dict(config)
+        assert cfg.au_ids is not None and cfg.targets is not None  # filled by validate()
         self.au_ids = list(cfg.au_ids)
         self.au_max = float(cfg.au_max)
         self.size, self.channels = cfg.image_size, cfg.channels

@@ -170,6 +170,7 @@ class LeganGenerator(nn.Module):
         """Zero the fusion hourglass's last convolution: a residual generator then starts as the
         identity (output = input)."""
         last = self.fusion.body[-2]
+        assert isinstance(last, nn.Conv2d)  # the 7x7 conv before the tanh
         nn.init.zeros_(last.weight)
         if last.bias is not None:
             nn.init.zeros_(last.bias)
@@ -195,6 +196,7 @@ class LEGAN(EditModel):
 
     handles_strength = False
     mask_names = ("expression_mask", "lighting_mask")  # faceedit apply --save-masks
+    cfg: LEGANConfig
 
     def __init__(self, config: LEGANConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__()

@@ -146,6 +146,8 @@ class LSSL(EditModel):
     lighting as it is; ``landmarks`` (B, 68, 2) crop-pixel landmarks of ``x`` (numpy or tensor)."""
 
     wants_landmarks = True  # the pipeline passes each crop's 68 landmarks as ``landmarks=``
+    cfg: LSSLConfig
+    mean_landmarks: torch.Tensor  # (68, 2), a buffer
 
     def __init__(self, config: LSSLConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__()

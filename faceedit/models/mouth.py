@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -140,7 +141,7 @@ def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> di
     crop = np.ascontiguousarray(unit_rgb[y0:y1, x0:x1], np.float32)
     lip = (dist > LIP_RING[0]) & (dist < LIP_RING[1])
     skin = (dist > SKIN_RING[0]) & (dist < SKIN_RING[1])
-    out = {}
+    out: dict[str, Any] = {}  # lip and skin colours (3,); noise: a float
     for name, m in (("lip", lip), ("skin", skin)):
         out[name] = np.median(crop[m], 0) if m.sum() >= 8 else np.median(crop.reshape(-1, 3), 0)
     out["noise"] = highpass_noise(crop @ _LUMA, skin)
@@ -250,7 +251,7 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     cand = ((lab[..., 1] < (lip_a + core_a) / 2) | (lab[..., 0] < 0.45 * lip_l)) & (grow > 0)
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, lab_cc = cv2.connectedComponents(cand)
-    keep = np.zeros_like(cand)
+    keep: np.ndarray = np.zeros_like(cand)
     for i in range(1, n):
         comp = lab_cc == i
         if (comp & (core > 0)).sum() > 0.02 * core.sum():
@@ -260,8 +261,10 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     if len(cols) < 0.6 * BANK_WIDTH:
         return None
     xs = np.arange(cols[0], cols[-1] + 1)
-    top = np.array([np.flatnonzero(keep[:, x])[0] if keep[:, x].any() else np.nan for x in xs], np.float64)
-    bot = np.array([np.flatnonzero(keep[:, x])[-1] + 1 if keep[:, x].any() else np.nan for x in xs], np.float64)
+    top: np.ndarray = np.array([np.flatnonzero(keep[:, x])[0] if keep[:, x].any() else np.nan for x in xs],
+                               np.float64)
+    bot: np.ndarray = np.array([np.flatnonzero(keep[:, x])[-1] + 1 if keep[:, x].any() else np.nan for x in xs],
+                               np.float64)
     ok = ~np.isnan(top)
     top = np.interp(xs, xs[ok], top[ok])
     bot = np.interp(xs, xs[ok], bot[ok])
@@ -408,7 +411,7 @@ class MouthBank:
         if skin is not None:
             es = np.stack([self.desc("skin_r"), self.desc("skin_g"), self.desc("skin_b")], 1)
             s = np.asarray(skin, np.float64)
-            lum_d, lum_e = s @ _LUMA, es @ _LUMA
+            lum_d, lum_e = float(s @ _LUMA), es @ _LUMA
             chroma = s / max(lum_d, 1e-3) - es / np.maximum(lum_e, 1e-3)[:, None]
             score += (np.log(max(lum_d, 1e-3) / np.maximum(lum_e, 1e-3)) / 0.3) ** 2
             score += (np.linalg.norm(chroma, axis=1) / 0.15) ** 2

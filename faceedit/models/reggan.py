@@ -289,6 +289,7 @@ class Refiner(nn.Module):
         )
         self.head = PreActConv(widths[0], channels, norm=norm)
         if residual:  # start as the identity: the correction head outputs zeros
+            assert self.head.conv.bias is not None
             nn.init.zeros_(self.head.conv.weight)
             nn.init.zeros_(self.head.conv.bias)
 
@@ -332,8 +333,10 @@ class RegGAN(EditModel):
         self.refiner = Refiner(cfg.channels, cfg.base_channels, cfg.max_channels, cfg.n_latent,
                                cfg.attention_channels, cfg.hourglass_depth, cfg.norm, cfg.residual)
 
+    # read-only: derived from the layers as they are now, never assigned (EditModel declares a
+    # plain attribute, which the other models assign once)
     @property
-    def cfg(self) -> RegGANConfig:
+    def cfg(self) -> RegGANConfig:  # type: ignore[override]
         """The config that rebuilds this model, targets and default phase as they are now (layers
         may be added or replaced after construction with ``set_expression_layer``)."""
         luma = [t for t, layer in self.expression.items() if layer.channels != self.channels]

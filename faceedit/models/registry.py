@@ -216,7 +216,8 @@ def get_spec(name: str) -> ModelSpec:
     spec = registered(name)
     if spec.weights is None:
         entry = manifest_entry(name)
-        texts = {k: entry.get(k, "") for k in ("description", "license", "paper", "card") if not getattr(spec, k)}
+        texts: dict[str, Any] = {k: entry.get(k, "") for k in ("description", "license", "paper", "card")
+                                 if not getattr(spec, k)}
         spec = dataclasses.replace(spec, **texts)
     path = spec.source.local_path()
     if path is not None:

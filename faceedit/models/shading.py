@@ -210,7 +210,7 @@ class ShadingModel:
     def save(self, path: str | Path, meta: dict | None = None) -> None:
         from safetensors.numpy import save_file
 
-        t = {"frame": self.frame.astype(np.float32), "coef": self.coef.astype(np.float16),
+        t: dict[str, np.ndarray] = {"frame": self.frame.astype(np.float32), "coef": self.coef.astype(np.float16),
              "head": self.head.astype(np.float16), "face": self.face.astype(np.float16)}
         m = {k: v if isinstance(v, str) else json.dumps(v) for k, v in {**self.meta, **(meta or {})}.items()}
         save_file(t, str(path), metadata=m)
@@ -326,7 +326,7 @@ def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int,
     ycc = rgb_to_ycc(x if x.ndim == 3 else np.repeat(x[..., None], 3, -1))
     ys = np.arange(y0, y1, dtype=np.float32)[:, None].repeat(x1 - x0, 1)
     ring = (head > 0.01) & (head < BACKGROUND_RING) & (ys < landmarks[8, 1] + BACKGROUND_BELOW_CHIN * iod)
-    out = np.zeros(head.shape, np.float32)
+    out: np.ndarray = np.zeros(head.shape, np.float32)
     if ring.sum() < 50:
         return out
     # the scene's colour near each pixel: the ring's colours spread by a wide normalised blur
@@ -344,7 +344,7 @@ def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int,
                            (0, 0), sigma)
     # never the face, nor the neck below it: the face's outline and the head region's core (full
     # weight: the face and the neck column) shrunk by BACKGROUND_CORE_SHRINK eye distances
-    face = np.zeros(head.shape, np.uint8)
+    face: np.ndarray = np.zeros(head.shape, np.uint8)
     poly = region_outline(landmarks, -0.2, 0.5) - np.array([x0, y0])
     cv2.fillConvexPoly(face, np.rint(poly).astype(np.int32), 1)
     r = max(round(BACKGROUND_CORE_SHRINK * iod), 1)

@@ -76,7 +76,7 @@ from faceedit.models.mouth import BANK_FILE, MESH_INNER_LOWER, MESH_INNER_UPPER,
 from faceedit.models.options import ModelOption
 from faceedit.models.photo import PhotoModel
 from faceedit.models.registry import ModelSpec, register_arch, register_model
-from faceedit.models.shading import parse_light, relight
+from faceedit.models.shading import Light, parse_light, relight
 from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
@@ -260,6 +260,7 @@ class Stage(PhotoModel):
     network; the registry entry ``stage`` applies it alone (the baseline, the fastest model)."""
 
     max_strength = MAX_STRENGTH
+    cfg: StageConfig
 
     def __init__(self, config: StageConfig | Mapping[str, Any] | None = None):
         super().__init__()
@@ -286,8 +287,8 @@ class Stage(PhotoModel):
             for d in ("on", "off"):
                 self.register_buffer(f"gain_{a}_{d}", torch.ones(int(c), size, size))
                 self.register_buffer(f"bias_{a}_{d}", torch.zeros(int(c), size, size))
-        for c in self.lighting:
-            self.register_buffer(f"shade_{c}", torch.zeros(size, size))
+        for name in self.lighting:
+            self.register_buffer(f"shade_{name}", torch.zeros(size, size))
         self._np: dict[str, np.ndarray] = {}
         self._bank, self._bank_tried = None, False
 
@@ -393,7 +394,7 @@ class Stage(PhotoModel):
         named = {"neutral": np.zeros_like(st.expression),
                  **{t: self._a(f"state_{t}") for t in self.expressions if t != "neutral"}}
         dist = {t: float(np.linalg.norm((st.expression - v) / scale)) for t, v in named.items()}
-        nearest = min(dist, key=dist.get)
+        nearest = min(dist, key=dist.__getitem__)
         return {"aus": aus_to_json(self.state_aus(st.expression, st.identity)),
                 "state": [round(float(v), 3) for v in st.expression / scale],
                 "nearest": nearest, "nearest_distance": round(dist[nearest], 3)}
@@ -514,8 +515,9 @@ class Stage(PhotoModel):
             raise UsageError(f"--strength {strength:g}: must be between 0 and {MAX_STRENGTH:g}")
         # a named direction (``lighting``) or any direction (``light``, "AZ,EL" degrees), at the
         # light's own strength (:mod:`faceedit.models.shading`); UsageError for neither
+        shade: Light | None = None
         if light is not None or lighting is not None:
-            lighting = parse_light(light if light is not None else lighting, light_strength)
+            shade = parse_light(light if light is not None else lighting, light_strength)
         out = pixels
         done = []
         for i, lm in enumerate(faces_lm):
@@ -560,8 +562,8 @@ class Stage(PhotoModel):
                     out = self._paint_maps(out, moved, self._a("mean_shape"),
                                            self._stacked(f"gain_{a}_{d}", f"bias_{a}_{d}"),
                                            abs(v) * min(strength, 1.0))
-            if lighting is not None:
-                out = self._shade(out, moved, lighting, min(strength, MAX_STRENGTH))
+            if shade is not None:
+                out = self._shade(out, moved, shade, min(strength, MAX_STRENGTH))
             reached = cur.expression + scale * (new - cur.expression)
             done.append(StageEdit(moved, scale, cur.expression, reached, exemplar))
         if out is pixels:
@@ -581,7 +583,8 @@ class Stage(PhotoModel):
             return None, 0.0
         states = {t: (np.zeros_like(current) if t == "neutral" else self._a(f"state_{t}")) * w
                   for t in self.appearance}
-        typical = float(np.median([np.linalg.norm(v) for t, v in states.items() if t != "neutral"] or [1.0]))
+        typical = float(np.median([float(np.linalg.norm(v)) for t, v in states.items() if t != "neutral"]
+                                  or [1.0]))
         if target is None:
             best = -np.inf
             for t, v in states.items():
@@ -696,7 +699,9 @@ class Stage(PhotoModel):
 
 # What the stage provides on the command line, under every model that sits on it (checked
 # before any weights load): lighting classes, AUs and attributes are the checkpoint header's.
-@register_arch("stage", options=(
+# A photo step, not an EditModel: registered like one (config, header, from_pretrained); the
+# flow tells them apart by has_network.
+@register_arch("stage", options=(  # type: ignore[arg-type]
     ModelOption("lighting", "relight to a named direction (left 50,0; right -50,0; top 0,45; bottom 0,-35; "
                 "front; ambient)", vocabulary="config:lighting"),
     ModelOption("light", "relight to a direction AZ,EL in degrees (Extended Yale B's: azimuth + lights the "
