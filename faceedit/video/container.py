@@ -20,6 +20,7 @@ import fractions
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -84,7 +85,7 @@ class Frame:
 class Passthrough:
     """A packet of a stream copied as it is (audio, subtitles): ``stream`` is its input index."""
 
-    packet: object
+    packet: Any  # an av.Packet
     stream: int
 
 
@@ -225,7 +226,7 @@ class VideoWriter:
                           f"{self._c.format.name}: {_reason(e)}")
                 self._c.close()
                 raise OutputError(reason, reader.path) from None
-        self._v = None
+        self._v: Any = None  # the video stream, set up at the first frame
         self._pending: list = []  # packets that came before the first frame set the streams up
         self.frames = 0
 

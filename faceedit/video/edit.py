@@ -82,7 +82,7 @@ def _opening(mouth: np.ndarray) -> float:
 
 
 def steady_mouth(out: np.ndarray, lm: np.ndarray, prev: tuple | None, keep: float = 0.6, still: float = 0.02,
-                 margin: float = 0.35) -> tuple:
+                 margin: float = 0.35) -> tuple | None:
     """Blend the mouth of an edited frame with the previous edited frame's, moved onto it.
 
     The stage paints an opened mouth's inside (teeth, the dark of the mouth) from the frame's

@@ -212,9 +212,11 @@ def default_tracker(editor) -> FaceTracker:
     """A :class:`FaceTracker` on the MediaPipe detector (whatever detector the editor uses for
     photos: tracking needs the Face Mesh), the editor's stage and the identity network."""
     from faceedit.faces.detectors import get_detector
+    from faceedit.faces.detectors.mediapipe import MediaPipeDetector
 
-    return FaceTracker(get_detector("mediapipe", device=str(editor.device))._faces, editor.stage,
-                       identity=_identity_net())
+    det = get_detector("mediapipe", device=str(editor.device))
+    assert isinstance(det, MediaPipeDetector)
+    return FaceTracker(det._faces, editor.stage, identity=_identity_net())
 
 
 _IDENTITY: list = []

@@ -92,7 +92,7 @@ def write_clip(path: str, photo: np.ndarray, n: int = 36, size: tuple[int, int] 
                 c.mux(p)
         for p in v.encode(None):
             c.mux(p)
-        if a is not None:
+        if a is not None and tone:
             seconds = pts / (2 * fps)
             rate = 48000
             t = np.arange(int(seconds * rate)) / rate

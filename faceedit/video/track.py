@@ -145,11 +145,13 @@ class FaceTracker:
                 if any(iou(box, mesh_box(seen[tr.id])) > 0.3 for tr in visible if tr.id in seen):
                     continue  # a face already tracked
                 feature = self._embedding(rgb, f)
-                tr = self._match_lost(f, feature)
-                if tr is None:
+                found = self._match_lost(f, feature)
+                if found is None:
                     tr = Track(self.next_id, f, f.dense, f.area, filter=OneEuro(**self.filter_args))
                     self.next_id += 1
                     self.tracks.append(tr)
+                else:
+                    tr = found
                 if feature is not None:  # the track's feature: the mean of its sightings'
                     tr.feature = feature if tr.feature is None else tr.feature + feature
                 if tr.frames > 0:
