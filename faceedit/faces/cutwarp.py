@@ -450,7 +450,8 @@ class _SplineBank:
 
 
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
-               min_jacobian: float = MIN_JACOBIAN, src_curves: dict | None = None,
+               min_jacobian: float = MIN_JACOBIAN,
+               src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
                close_mouth: float = 0.0) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
@@ -493,12 +494,12 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         nb = len(base_dst)
         # every spline's centres: the base points (landmarks, anchors, the cuts' corners), then
         # each cut's curve points
-        centres, values, first = [base_dst], [base_src], []
+        centre_parts, value_parts, first = [base_dst], [base_src], []
         for (du, dl), (su, sl) in curves:
-            first.append(nb + sum(len(x) for x in centres[1:]))
-            centres += [du[1:-1], dl[1:-1]]
-            values += [su[1:-1], sl[1:-1]]
-        centres, values = np.vstack(centres), np.vstack(values)
+            first.append(nb + sum(len(x) for x in centre_parts[1:]))
+            centre_parts += [du[1:-1], dl[1:-1]]
+            value_parts += [su[1:-1], sl[1:-1]]
+        centres, values = np.vstack(centre_parts), np.vstack(value_parts)
         bank = _SplineBank(centres, nodes)
         f0 = bank.field(np.arange(nb), base_src) * w
         up_total, low_total = f0.copy(), f0.copy()
@@ -555,9 +556,10 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         ok &= bool(jacobian_det(up_total, step)[use_up].min(initial=np.inf) >= min_jacobian)
         ok &= bool(jacobian_det(low_total, step)[use_low].min(initial=np.inf) >= min_jacobian)
         for geo in geos:
-            if interior[geo.cut.name] is not None and geo.open_nodes.any():
+            shown = interior[geo.cut.name]
+            if shown is not None and geo.open_nodes.any():
                 near = cv2.dilate(geo.open_nodes.astype(np.uint8), k).astype(bool)
-                ok &= bool(jacobian_det(interior[geo.cut.name], step)[near].min() >= min_jacobian)
+                ok &= bool(jacobian_det(shown, step)[near].min() >= min_jacobian)
         return CutFields(grid, up_total, low_total, interior, scale, moved, geos), ok
 
     fields, ok = build(1.0)

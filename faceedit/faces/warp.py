@@ -204,10 +204,10 @@ def polygon_distance(poly: np.ndarray, pts: np.ndarray) -> np.ndarray:
     ex, ey = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]  # (K,) edges
     inv_len2 = 1.0 / (ex * ex + ey * ey).clamp(min=1e-30)
     slope = ex / ey  # x step per unit y along each edge (inf/nan on horizontal edges: unused)
-    pts = torch.from_numpy(np.asarray(pts, np.float32).reshape(-1, 2))
-    out = torch.empty(len(pts))
-    for i in range(0, len(pts), 16384):  # bounded memory for large point sets
-        px, py = pts[i:i + 16384, :1], pts[i:i + 16384, 1:]  # (n,1)
+    p = torch.from_numpy(np.asarray(pts, np.float32).reshape(-1, 2))
+    out = torch.empty(len(p))
+    for i in range(0, len(p), 16384):  # bounded memory for large point sets
+        px, py = p[i:i + 16384, :1], p[i:i + 16384, 1:]  # (n,1)
         dx, dy = px - a[:, 0], py - a[:, 1]  # (n,K)
         # even-odd rule: crossings of a ray to +x with the edges
         straddle = (a[:, 1] <= py) != (b[:, 1] <= py)
@@ -235,10 +235,10 @@ def mouth_weight(lm: np.ndarray, pts: np.ndarray, inner: float = 0.2, outer: flo
     ``outer``."""
     lm = np.asarray(lm, np.float64)
     iod = eye_distance(lm)
-    lips = lm[lips]
-    c = lips.mean(0)
-    v = lips - c
-    hull = lips + v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9) * inner * iod
+    outline = lm[lips]
+    c = outline.mean(0)
+    v = outline - c
+    hull = outline + v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9) * inner * iod
     return hull_weight(cv2.convexHull(hull.astype(np.float32)).reshape(-1, 2), pts, (outer - inner) * iod)
 
 
