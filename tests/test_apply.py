@@ -341,6 +341,20 @@ def test_detect_writes_overlays_json_and_crops(tmp_path, astronaut_png, tiny_ckp
         assert im.size == (64, 64)  # the tiny model's crop template
 
 
+def test_detect_passes_over_videos_in_a_folder_and_refuses_one_named(tmp_path, astronaut_png):
+    """Folders list videos (for apply); detect reads photos: a listed video is passed over, a
+    video named on the command line is an error record naming it."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(astronaut_png.read_bytes())
+    (folder / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom")
+    code, stdout, _ = run("detect", folder, "-o", tmp_path / "d", "--json")
+    assert code == 0 and [Path(r["input"]).name for r in records(stdout)] == ["a.png"]
+    code, stdout, _ = run("detect", folder / "clip.mp4", "-o", tmp_path / "d2", "--json")
+    (rec,) = records(stdout)
+    assert code == 1 and rec["status"] == "error" and "detect reads photos" in rec["error"]
+
+
 def test_batched_detection_matches_one_by_one_and_a_failing_photo_fails_alone(tmp_path, astronaut, tiny_ckpt):
     """Photos are detected in groups (``detect_batch``); the outputs are those of detecting
     each photo alone, bit for bit, and a detector failure on one photo of a group fails that

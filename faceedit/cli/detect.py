@@ -40,6 +40,7 @@ def detect(
     from faceedit.faces.draw import draw_faces
     from faceedit.io.decode import read_image
     from faceedit.io.encode import write_image
+    from faceedit.io.formats import PHOTO
     from faceedit.io.inputs import expand_inputs
 
     failed = 0
@@ -57,10 +58,14 @@ def detect(
             template = (spec_from_path(model) if model.endswith(".safetensors") else get_spec(model)).template
         out.mkdir(parents=True, exist_ok=True)
         for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
+            if item.listed and item.kind != PHOTO:  # folders list videos too: apply edits them
+                continue
             rec = {"input": item.path, "faces": [], "overlay": None, "status": "ok", "error": None}
             try:
                 if item.error:
                     raise FaceEditError(item.error, item.path)
+                if item.kind != PHOTO:
+                    raise FaceEditError(f"a {item.kind}: detect reads photos", item.path)
                 img = read_image(item.path, max_pixels=max_pixels)
                 rgb = img.rgb8()
                 faces = det.detect(rgb)
@@ -106,6 +111,7 @@ def au_(
     from faceedit.faces.au import AU_KEYS, VISIBLE, aus_to_json, estimate_aus
     from faceedit.faces.detectors import detector_names, get_detector
     from faceedit.io.decode import read_image
+    from faceedit.io.formats import PHOTO
     from faceedit.io.inputs import expand_inputs
     from faceedit.models.loading import load_model
 
@@ -128,9 +134,13 @@ def au_(
             reference = faces_68(str(neutral))[0].landmarks
         stage = load_model("stage").model
         for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
+            if item.listed and item.kind != PHOTO:  # folders list videos too: apply edits them
+                continue
             try:
                 if item.error:
                     raise FaceEditError(item.error, item.path)
+                if item.kind != PHOTO:
+                    raise FaceEditError(f"a {item.kind}: au reads photos", item.path)
                 faces = faces_68(item.path)
                 states = expression_states(faces, stage)
                 try:
