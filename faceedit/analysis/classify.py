@@ -120,16 +120,16 @@ def classification_metrics(true: Sequence[int], pred: Sequence[int], labels: Seq
     """Accuracy, balanced accuracy (mean per-class recall over the classes present), per-class
     accuracy, confusion (true label -> {predicted label: count}, non-zero cells), counts, and the
     majority-class baseline accuracy."""
-    true, pred = np.asarray(true, int), np.asarray(pred, int)
+    t, p = np.asarray(true, int), np.asarray(pred, int)
     k = len(labels)
     cm = np.zeros((k, k), int)
-    np.add.at(cm, (true, pred), 1)
+    np.add.at(cm, (t, p), 1)
     present = [c for c in range(k) if cm[c].sum()]
     per_class = {labels[c]: round(float(cm[c, c] / cm[c].sum()), 4) for c in present}
-    n = int(len(true))
+    n = int(len(t))
     return {
         "n": n,
-        "accuracy": round(float((true == pred).mean()), 4) if n else None,
+        "accuracy": round(float((t == p).mean()), 4) if n else None,
         "balanced_accuracy": round(float(np.mean(list(per_class.values()))), 4) if present else None,
         "majority_baseline": round(float(cm.sum(1).max() / n), 4) if n else None,
         "per_class_accuracy": per_class,

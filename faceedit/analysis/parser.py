@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import cast
 
 import numpy as np
 import torch
@@ -88,7 +89,7 @@ def build_parser(config: dict) -> ParserNet:
 
 def load_parser(kind_or_path: str | os.PathLike = KIND, *, device: str | torch.device = "cpu") -> ParserNet:
     """The shipped (or a saved) parser, frozen, in eval mode (shared, cached: do not train it)."""
-    return load_analysis(kind_or_path, device=device)[0]
+    return cast(ParserNet, load_analysis(kind_or_path, device=device)[0])
 
 
 def parse(x: torch.Tensor, net: nn.Module | None = None) -> torch.Tensor:

@@ -60,6 +60,7 @@ import io
 import math
 import os
 from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 import torch
@@ -383,7 +384,7 @@ def load_quality(path: str | os.PathLike = "quality", *, device: str | torch.dev
     """The shipped quality estimator (or one saved at ``path``), frozen and in eval mode. Its
     parameters need no gradient, but ``.score`` stays differentiable with respect to its input."""
     net, _ = load_analysis(path, device=device)
-    return net
+    return cast(QualityNet, net)
 
 
 def quality_loss(scores: torch.Tensor, q: float = 8.0, *, real_scores: torch.Tensor | None = None,
@@ -400,7 +401,7 @@ def quality_loss(scores: torch.Tensor, q: float = 8.0, *, real_scores: torch.Ten
     loss = (q - scores).abs().mean()
     if (real_scores is None) != (recon_scores is None):
         raise ValueError("give both real_scores and recon_scores, or neither")
-    if real_scores is not None:
+    if real_scores is not None and recon_scores is not None:  # both or neither (checked above)
         loss = loss + (real_scores - recon_scores).abs().mean()
     return loss
 
@@ -437,13 +438,15 @@ def quality_metrics(net: QualityNet, crops: torch.Tensor, names: list[str], seed
     all_s, all_t = [], []
 
     real = score(x)
-    all_s.append(real), all_t.append(torch.full((n,), REAL_SCORE))
+    all_s.append(real)
+    all_t.append(torch.full((n,), REAL_SCORE))
     per_kind = {}
     for kind in KINDS:
         sev = {kind: torch.full((n,), 0.5)}
         s = score(degrade_many(x, sev, gen))
         per_kind[kind] = round(float(s.mean()), 3)
-        all_s.append(s), all_t.append(target_score(sev, n))
+        all_s.append(s)
+        all_t.append(target_score(sev, n))
 
     # the same face at two severities of one recipe, and real vs degraded
     hi = sample_severities(n, gen)
@@ -459,7 +462,8 @@ def quality_metrics(net: QualityNet, crops: torch.Tensor, names: list[str], seed
     deg = sample_severities(n, gen)
     floor = {k: torch.where(v > 0, v.clamp_min(0.2), v) for k, v in deg.items()}
     s_deg = score(degrade_many(x, floor, gen))
-    all_s.append(s_deg), all_t.append(target_score(floor, n))
+    all_s.append(s_deg)
+    all_t.append(target_score(floor, n))
     real_vs = float((real > s_deg).float().mean())
 
     by_set = {}

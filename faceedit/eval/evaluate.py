@@ -134,8 +134,8 @@ def estimate_output_aus(images: torch.Tensor) -> np.ndarray:
     det = get_detector("dlib")
     out = np.full((images.shape[0], len(AU_IDS)), np.nan)
     for i, t in enumerate(images):
-        a = signed_to_uint8(t)
-        a = (a.expand(3, -1, -1) if a.shape[0] == 1 else a).permute(1, 2, 0).numpy()
+        u8 = signed_to_uint8(t)
+        a = (u8.expand(3, -1, -1) if u8.shape[0] == 1 else u8).permute(1, 2, 0).numpy()
         a = cv2.resize(a, (256, 256), interpolation=cv2.INTER_CUBIC)
         faces = det.detect(a)
         if faces and faces[0].landmarks.shape[0] == 68:

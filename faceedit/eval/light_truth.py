@@ -28,6 +28,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -111,8 +112,8 @@ def light_truth(samples: Iterable[TruthSample], model: ShadingModel | None = Non
             mask &= s.valid
         yf = luma(s.front.astype(np.float32))
         for (az, el), real in sorted(s.lit.items()):
-            out = model.relight(s.front, s.landmarks, (az, el), strength, keep_exposure=False)
-            yo, yr = luma(out.astype(np.float32)), luma(real.astype(np.float32))
+            relit = model.relight(s.front, s.landmarks, (az, el), strength, keep_exposure=False)
+            yo, yr = luma(relit.astype(np.float32)), luma(real.astype(np.float32))
             rows.append({"azimuth": az, "elevation": el,
                          "l1_relit": float(np.abs(yo - yr)[mask].mean()),
                          "l1_front": float(np.abs(yf - yr)[mask].mean()),
@@ -185,6 +186,12 @@ def london_checks(edit: Callable[[np.ndarray, str, np.ndarray], np.ndarray], pho
     from faceedit.io.decode import read_image
     from faceedit.models.shading import parse_light
 
+    azimuths = {}
+    for c in lights:
+        direction = parse_light(c).direction
+        if direction is None:
+            raise ValueError(f"light {c!r}: an even (ambient) light has no lit side to measure")
+        azimuths[c] = direction[0]
     det = get_detector(detector)
     per: dict[str, list[dict]] = {str(c): [] for c in lights}
     for path in photos:
@@ -194,11 +201,11 @@ def london_checks(edit: Callable[[np.ndarray, str, np.ndarray], np.ndarray], pho
             continue
         lm = max(faces, key=lambda f: f.area).landmarks
         for c in lights:
-            az = parse_light(c).direction[0]
-            out = edit(img, c, lm)
-            m = relight_measures(img, out, lm, az > 0)
+            az = azimuths[c]
+            edited = edit(img, c, lm)
+            m = relight_measures(img, edited, lm, az > 0)
             if reference is not None:
-                m["network_high_frequency_share"] = relight_measures(reference(img, c, lm), out, lm, az > 0)[
+                m["network_high_frequency_share"] = relight_measures(reference(img, c, lm), edited, lm, az > 0)[
                     "high_frequency_share"]
             per[str(c)].append(m)
     out = {}
@@ -256,7 +263,7 @@ def editor_relight(model: str, target: str | None = None, strength: float | None
     t = target or ("keep" if "keep" in editor.targets() else "neutral")
 
     def edit(photo: np.ndarray, light: str, landmarks=None) -> np.ndarray:
-        opts = {"lighting": light} if light in NAMED_DIRECTIONS else {"light": light}
+        opts: dict[str, Any] = {"lighting": light} if light in NAMED_DIRECTIONS else {"light": light}
         if strength is not None:
             opts["light_strength"] = strength
         return editor.edit(photo, t, face="largest", **opts)

@@ -111,7 +111,8 @@ def _registered(real: np.ndarray, f_real, f_in, shape) -> np.ndarray:
 
 
 def evaluate_truth(editor: Editor, datasets: list[Dataset], targets: list[str], *,
-                   per_target: int | None = None, strength: float = 1.0) -> tuple[dict, list]:
+                   per_target: int | None = None, strength: float = 1.0
+                   ) -> tuple[dict, dict[str, list[tuple[dict, dict]]]]:
     """From neutral faces: returns (figures per target, the pairs by target)."""
     pairs = held_out_pairs(datasets, targets, per_target)
     return measure_pairs(editor, {t: (t, ps) for t, ps in pairs.items()}, strength), pairs
@@ -298,7 +299,7 @@ def main(argv=None) -> int:
     if a.sheet:  # three subjects each for happy (colour London) and surprised (JAFFE, Yale)
         photos = []
         for t in ("happy", "surprised"):
-            subjects = set()
+            subjects: set[str] = set()
             for s, g in pairs.get(t, []):
                 if s["subject"] not in subjects and len(subjects) < 3:
                     subjects.add(s["subject"])
