@@ -13,7 +13,7 @@ the edited photos' faces are detected again with faceedit's detector and measure
   definition of ``bench/bench_mouth.py``: variance of the Laplacian of the outer lips' box grown
   by 15 %, resized to 256 px wide by area; real = 1.0, target 0.7-1.6);
 * smiling -> neutral edits of the SMILING photo: the inner-lip gap (mean of the pairs 61-67,
-  62-66, 63-65 over the eye distance, :func:`faceedit.models.stage.lip_gap`) and the share of
+  62-66, 63-65 over the eye distance, :func:`faceedit.models.state.lip_gap`) and the share of
   faces under 0.03 (target 80 %); the real neutral photos' gap is printed beside it;
 * surprised edits of the neutral photo, and the happy edits' teeth: mean luma and luma spread
   (standard deviation, BT.601, 0-255) inside the opening: the interior found from colour around
@@ -51,7 +51,7 @@ from faceedit.models.mouth import (
     find_interior,
     resample_curve,
 )
-from faceedit.models.stage import lip_gap
+from faceedit.models.state import lip_gap
 from faceedit.pixels import LUMA_WEIGHTS
 
 CLOSED = 0.03  # inner-lip gap (eye distances) under which lips count as closed

@@ -160,7 +160,7 @@ def apply(
         # --au and --control are parsed by the modules that apply them (torch from here on)
         opts.model_options.update(_condition_options(None, au_spec, []))
         if control:
-            from faceedit.models.stage import parse_controls
+            from faceedit.models.state import parse_controls
 
             opts.model_options["controls"] = parse_controls(",".join(control))
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read

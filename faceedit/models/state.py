@@ -1,0 +1,287 @@
+"""A face's expression as a state: the shape model under the stage's geometry.
+
+A face's canonical 68-point shape is modelled as
+``mean + identity_basis.T @ a + expr_basis.T @ e``: the identity axes are the principal axes
+of the training subjects' neutral shapes, the expression axes those of their within-subject
+moves (neutral -> each posed expression), and ``(a, e)`` the maximum a posteriori fit under
+Gaussian priors on both (the axes' own spreads) and a landmark noise of
+:data:`SHAPE_NOISE` px: a direction in which people's neutral faces differ a lot (mouth width)
+is read as identity, one in which only expressions move (lip-corner rise) as expression.
+``e`` is the state. A named target is a state (``state_<target>``: the mean state of the
+posed photos of it, brought up to their typical strength and to the AUs of the expression's
+FACS prototype, see the card and :mod:`faceedit.train.stage`); ``neutral`` is
+``e = 0``; ``keep`` is the face's own; ``like=`` a reference face's; AU intensities
+(``aus=``, ``controls=``) *set* AUs on top, by the least change of state that gives them
+(:meth:`ExpressionStates.set_aus`; AUs are read from the landmarks, :mod:`faceedit.faces.au`). An
+edit moves the state from the face's own to the target's (``strength`` 0 = untouched, 1 = the
+target, up to :data:`faceedit.models.stage.MAX_STRENGTH`): the displacement is ``expression_basis.T @ (new - e)``, so a
+smile is taken away before a frown is added and a face already at the target barely moves.
+The stage applies it as a fold-free warp of the photo (:mod:`faceedit.faces.cutwarp`).
+
+:class:`ExpressionStates` holds the methods; :class:`~faceedit.models.stage.Stage` carries them
+with the buffers they read (``mean_shape``, ``identity_basis``/``_scale``,
+``expression_basis``/``_scale``, ``state_<target>``) and its ``expressions`` and ``aus``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceedit.errors import UsageError
+from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
+from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
+from faceedit.faces.landmarks import eye_distance
+from faceedit.faces.warp import STABLE
+
+#: Landmark noise (canonical px, 256-px frame: about 0.012 eye distances) the state fit assumes.
+#: Between 0.3 and 1 px the held-out truth barely changes; below 0.1 px identity leaks into the
+#: expression state (a neutral face reads as 2.7 standard deviations of expression instead of 1.1).
+SHAPE_NOISE = 1.0
+#: A state whose mouth (the face's own identity showing it) opens less than this many eye
+#: distances between the inner lips is a closed mouth: the edit makes the lips meet. The state
+#: read from a smiling face's landmarks under-reads its opening, so removing the smile's state
+#: alone left the teeth showing; real neutral photos measure about 0.01.
+LIPS_CLOSED = 0.03
+INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
+#: State coordinates are clipped to this many standard deviations of their axis.
+STATE_CLIP = 4.0
+#: Setting AUs (``--au``, ``--control``): Gauss-Newton steps, each at most 1 standard deviation
+#: per axis; the weight with which the AUs not asked for are held where they were; damping.
+AU_STEPS = 12
+KEEP_AU_WEIGHT = 0.3
+AU_DAMPING = 0.05
+
+#: Named fine controls (``--control smile=0.5,brows=-0.3``), each -1..1, as absolute AU
+#: intensities (0..5): name -> (AUs at +1, AUs at -1). ``smile=0.5`` sets AU12 to 2.25, AU6 to 1
+#: and AU25 to 0.75 and AU15 to 0; ``smile=-1`` sets AU15 to 4 and the smile's AUs to 0.
+CONTROLS: dict[str, tuple[dict[int, float], dict[int, float]]] = {
+    "smile": ({12: 4.5, 6: 2.0, 25: 1.5}, {15: 4.0}),  # -1: lip corners down
+    "mouth": ({26: 4.0, 25: 3.0}, {17: 3.0}),  # open; -1: chin raised, lips pressed
+    "brows": ({1: 4.0, 2: 4.0}, {4: 4.0}),  # up / down (frown)
+    "eyes": ({5: 4.0}, {45: 4.5}),  # wide open / closed
+}
+
+
+def parse_controls(spec: str | dict) -> dict[str, float]:
+    """``"smile=0.5,brows=-0.3"`` -> {"smile": 0.5, "brows": -0.3}; UsageError on an unknown name,
+    a value outside -1..1 or a malformed item."""
+    if isinstance(spec, dict):
+        items = [f"{k}={v}" for k, v in spec.items()]
+    else:
+        items = [p for p in spec.replace(";", ",").split(",") if p.strip()]
+    out: dict[str, float] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        name = name.strip().lower()
+        if name not in CONTROLS:
+            raise UsageError(f"unknown control {name!r}; valid: {', '.join(CONTROLS)} (each -1..1)")
+        try:
+            v = float(value)
+        except ValueError:
+            raise UsageError(f"control {name}: {value!r} is not a number (use -1..1)") from None
+        if not -1.0 <= v <= 1.0:
+            raise UsageError(f"control {name}={v:g} is outside -1..1")
+        out[name] = v
+    return out
+
+
+def controls_to_aus(controls: dict[str, float]) -> dict[int, float]:
+    """Absolute AU intensities for named controls: the AUs of the control's side take ``|v| *``
+    their weight, those of the other side 0 (where two controls name one AU, the larger wins)."""
+    aus: dict[int, float] = {}
+    for name, v in controls.items():
+        pos, neg = CONTROLS[name]
+        on, off = (pos, neg) if v >= 0 else (neg, pos)
+        for au in off:
+            aus.setdefault(au, 0.0)
+        for au, w in on.items():
+            aus[au] = max(aus.get(au, 0.0), abs(v) * w)
+    return aus
+
+
+def lip_gap(lm: np.ndarray) -> float:
+    """Mean inner-lip opening (61-67, 62-66, 63-65) in eye distances."""
+    lm = np.asarray(lm, np.float64)
+    gaps = [np.linalg.norm(lm[a] - lm[b]) for a, b in INNER_LIP_PAIRS]
+    return float(np.mean(gaps) / eye_distance(lm))
+
+
+def close_lips(lm: np.ndarray, amount: float = 1.0) -> np.ndarray:
+    """``lm`` with each upper inner-lip point and the lower one facing it moved ``amount`` of the
+    way to their midpoint (1: the lips meet)."""
+    out = np.array(lm, np.float64)
+    for a, b in INNER_LIP_PAIRS:
+        mid = (out[a] + out[b]) / 2
+        out[a] += amount * (mid - out[a])
+        out[b] += amount * (mid - out[b])
+    return out
+
+
+@dataclass
+class FaceState:
+    """A face's shape split into identity and expression: coordinates on the stage's identity and
+    expression axes (canonical px), and the canonical landmarks it was read from."""
+
+    expression: np.ndarray
+    identity: np.ndarray
+    canonical: np.ndarray
+
+
+class ExpressionStates:
+    """The state model's methods (mixed into :class:`~faceedit.models.stage.Stage`, which holds
+    the buffers: ``_a(name)`` gives one as float numpy)."""
+
+    expressions: list[str]
+    aus: list[int]
+    _np: dict[str, np.ndarray]  # the model's cache of numpy copies (the solver is kept there too)
+
+    def _a(self, name: str) -> np.ndarray:  # provided by the model
+        raise NotImplementedError
+
+    def normaliser(self, lm: np.ndarray) -> np.ndarray:
+        """(2,3) similarity from a face's landmarks to the canonical frame (stable points)."""
+        return similarity_transform(np.asarray(lm)[STABLE], self._a("mean_shape")[STABLE])
+
+    def canonical(self, lm: np.ndarray) -> np.ndarray:
+        """A face's landmarks in the canonical frame (similarity on the stable points)."""
+        lm = np.asarray(lm, np.float64)
+        return apply_affine(self.normaliser(lm), lm)
+
+    def _solver(self) -> np.ndarray:
+        """(Ki + Ke, 136) matrix taking a canonical shape minus the mean to its MAP coordinates."""
+        if "solver" not in self._np:
+            b = np.vstack([self._a("identity_basis"), self._a("expression_basis")]).astype(np.float64)
+            prior = np.concatenate([self._a("identity_scale"), self._a("expression_scale")]).astype(np.float64)
+            a = b @ b.T / SHAPE_NOISE**2 + np.diag(1.0 / np.maximum(prior, 1e-6) ** 2)
+            self._np["solver"] = np.linalg.solve(a, b) / SHAPE_NOISE**2
+        return self._np["solver"]
+
+    def state(self, lm: np.ndarray) -> FaceState:
+        """The face's expression state and identity coordinates (:class:`FaceState`)."""
+        c = self.canonical(lm)
+        coef = self._solver() @ (c - self._a("mean_shape")).reshape(-1)
+        ki = len(self._a("identity_scale"))
+        clip = STATE_CLIP * np.concatenate([self._a("identity_scale"), self._a("expression_scale")])
+        coef = np.clip(coef, -clip, clip)
+        return FaceState(coef[ki:], coef[:ki], c)
+
+    def expression_shape(self, state: np.ndarray, identity: np.ndarray) -> np.ndarray:
+        """(68,2) canonical landmarks of a face with these identity coordinates showing ``state``."""
+        flat = (self._a("mean_shape").reshape(-1) + identity @ self._a("identity_basis")
+                + np.asarray(state, np.float64) @ self._a("expression_basis"))
+        return flat.reshape(68, 2)
+
+    def state_aus(self, state: np.ndarray, identity: np.ndarray, clip: bool = True) -> np.ndarray:
+        """AU intensities (17, :data:`faceedit.faces.au.AU_IDS` order, NaN where geometry cannot
+        see the AU) of a state, read against the same face with no expression (its identity's
+        own neutral shape), so a person's own face shape is not read as expression."""
+        neutral = self.expression_shape(np.zeros_like(state), identity)
+        return estimate_aus(self.expression_shape(state, identity), neutral=neutral, clip=clip)
+
+    def face_aus(self, lm: np.ndarray) -> np.ndarray:
+        """AU intensities of a face (:meth:`state_aus` of its estimated state)."""
+        st = self.state(lm)
+        return self.state_aus(st.expression, st.identity)
+
+    def describe(self, lm: np.ndarray) -> dict:
+        """A face's state for JSON records: AU intensities read against its own identity's
+        neutral shape (``{"AU01": 1.2, ...}``, null where geometry cannot see the AU), the state
+        on the expression axes in standard deviations, and the named target it is nearest to
+        (``neutral`` included) with that distance."""
+        st = self.state(lm)
+        scale = np.maximum(self._a("expression_scale"), 1e-6)
+        named = {"neutral": np.zeros_like(st.expression),
+                 **{t: self._a(f"state_{t}") for t in self.expressions if t != "neutral"}}
+        dist = {t: float(np.linalg.norm((st.expression - v) / scale)) for t, v in named.items()}
+        nearest = min(dist, key=dist.__getitem__)
+        return {"aus": aus_to_json(self.state_aus(st.expression, st.identity)),
+                "state": [round(float(v), 3) for v in st.expression / scale],
+                "nearest": nearest, "nearest_distance": round(dist[nearest], 3)}
+
+    def target_state(self, target: str, current: FaceState) -> np.ndarray:
+        """The state a target names: ``neutral`` none, ``keep`` the face's own, an expression the
+        mean state of its posed photos."""
+        if target == "neutral":
+            return np.zeros_like(current.expression)
+        if target in self.expressions:
+            return self._a(f"state_{target}").astype(np.float64)
+        return current.expression.copy()
+
+    def set_aus(self, state: np.ndarray, identity: np.ndarray, aus: dict[int, float]) -> np.ndarray:
+        """``state`` with the AUs of ``aus`` ({au: 0..5}) at those intensities and every other AU
+        geometry sees kept where it was, by the least change of state (in standard deviations of
+        the expression axes): Gauss-Newton steps on the AU readings of :meth:`state_aus`, whose
+        Jacobian is taken numerically. An AU asked for 0 that already reads 0 is left alone."""
+        if not aus:
+            return state
+        for au in aus:
+            if au not in self.aus:
+                raise UsageError(f"AU {au}: the stage has no statistics for it; valid: {', '.join(map(str, self.aus))}")
+        # step metric: landmark pixels (an axis that varies a lot, e.g. a leftover head turn, is
+        # no cheaper to move than one that varies little)
+        scale = np.full(len(state), float(np.median(self._a("expression_scale"))))
+        rows = [AU_IDS.index(au) for au in self.aus]
+        wanted = np.array([AU_IDS.index(au) in [AU_IDS.index(a) for a in aus] for au in self.aus])
+        out = np.array(state, np.float64)
+
+        def read(x: np.ndarray) -> np.ndarray:  # linear readings: a clipped one has no slope
+            return np.nan_to_num(self.state_aus(x, identity, clip=False)[rows])
+
+        keep = read(out)
+        goal = np.array([float(aus.get(au, keep[i])) for i, au in enumerate(self.aus)])
+        weight = np.where(wanted, 1.0, KEEP_AU_WEIGHT)
+        for _ in range(AU_STEPS):
+            have = read(out)
+            r = goal - have
+            r[(goal <= 0) & (have <= 0)] = 0.0  # asked for none and reads none (or the opposite): done
+            if np.abs(r[wanted]).max() < 0.05:
+                break
+            jac = np.stack([(read(out + 0.25 * scale * e) - have) / 0.25 for e in np.eye(len(out))], 1)
+            jw = jac * weight[:, None]
+            # minimum-norm step in standard deviations: d = J^T (J J^T + mu)^-1 r
+            step = jw.T @ np.linalg.solve(jw @ jw.T + AU_DAMPING * np.eye(len(r)), r * weight)
+            out = out + np.clip(step, -1.0, 1.0) * scale
+        return out
+
+    # -- on a photo -------------------------------------------------------------------------
+    def plan(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
+             like: np.ndarray | None = None) -> tuple[FaceState, np.ndarray]:
+        """(the face's state, the state the edit moves it to).
+
+        The goal is the target's state (or, with ``like``, the reference face's own), with the
+        AU intensities ``aus`` set on top; the new state lies ``strength`` of the way from the
+        face's own state to the goal (beyond it above 1)."""
+        cur = self.state(lm)
+        goal = self.state(like).expression if like is not None else self.target_state(target, cur)
+        goal = self.set_aus(goal, cur.identity, aus or {})
+        return cur, cur.expression + float(strength) * (goal - cur.expression)
+
+    def move(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
+             like: np.ndarray | None = None) -> np.ndarray:
+        """The face's landmarks after the edit, photo coordinates (geometry only): the
+        expression axes times the state change of :meth:`plan` (:meth:`goal_landmarks`)."""
+        lm = np.asarray(lm, np.float64)
+        cur, new = self.plan(lm, target, strength, aus=aus, like=like)
+        return self.goal_landmarks(lm, cur, new, strength)
+
+    def goal_landmarks(self, lm: np.ndarray, cur: FaceState, new: np.ndarray, strength: float) -> np.ndarray:
+        """Photo landmarks of a face at ``lm`` (state ``cur``) moved to state ``new``; a state
+        whose mouth is closed (:data:`LIPS_CLOSED`) closes the lips, ``strength`` of the way."""
+        d = ((new - cur.expression) @ self._a("expression_basis")).reshape(68, 2)
+        goal = apply_affine(invert_affine(self.normaliser(lm)), cur.canonical + d)
+        closing = self.closes_mouth(cur, new, strength)
+        if closing > 0:
+            goal = close_lips(goal, closing)
+        if np.abs(goal - lm).max() < 1e-6:  # no move (strength 0, a face at its target)
+            return np.array(lm, np.float64)
+        return goal
+
+    def closes_mouth(self, cur: FaceState, new: np.ndarray, strength: float) -> float:
+        """How far (0..1) an edit from ``cur`` to state ``new`` brings the lips together: a
+        state whose mouth is closed (:data:`LIPS_CLOSED`) closes them, ``strength`` of the way."""
+        if strength > 0 and lip_gap(self.expression_shape(new, cur.identity)) < LIPS_CLOSED:
+            return min(float(strength), 1.0)
+        return 0.0
+
