@@ -154,7 +154,6 @@ def synthetic_stage() -> Stage:
     bias = torch.zeros(3, 64, 64)
     bias[:, 40:50, 20:44] = 0.2
     sd["bias_happy"] = bias
-    sd["shade_left"] = torch.linspace(0.5, -0.5, 64).repeat(64, 1)
     st.load_state_dict(sd)
     return st
 

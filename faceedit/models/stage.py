@@ -25,12 +25,10 @@ expression-stable points (eye contours and nose), so an expression's move does n
   ``glasses_off``) in the neutral canonical frame (``mean_shape``), fitted like the appearance
   maps from Yale's pairs of one subject with and without glasses, and the identity beyond the
   eyes, brows and nose bridge. ``attrs={"glasses": 1.0}`` paints the mean frames on,
-  ``0.0`` paints them off, 0.5 leaves the face alone (0.75: on at half strength). A stage fitted
-  before attributes existed has none and refuses them.
+  ``0.0`` paints them off, 0.5 leaves the face alone (0.75: on at half strength).
 * **Shading**: :mod:`faceedit.models.shading` relights the whole head (face, ears, neck, hair
   weakened) to a named direction (``lighting``) or any azimuth and elevation (``light``), its
-  luma only (``weights/shading.safetensors``, fitted on Extended Yale B). The checkpoint's
-  per-class ``shade_<class>`` ratio images are still fitted and stored but no longer applied.
+  luma only (``weights/shading.safetensors``, fitted on Extended Yale B).
 """
 
 from __future__ import annotations
@@ -67,7 +65,6 @@ MAX_STRENGTH = 1.5
 #: (inner, outer) of the region weight, in eye distances from the face outline, over which the
 #: appearance maps (mouth, glasses) and the shading maps are laid onto a face.
 PAINT_REGION = (0.0, 0.3)
-SHADE_REGION = (-0.1, 0.15)
 
 
 def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float = 0.7) -> bool:
@@ -130,7 +127,7 @@ class StageConfig(ModelConfig):
     identity_axes: int = 16  # principal axes of neutral shapes (people's own face shape)
     expression_axes: int = 10  # principal axes of within-subject expression moves (the state)
     targets: list[str] = dataclasses.field(default_factory=list)  # expressions with a landmark move
-    lighting: list[str] = dataclasses.field(default_factory=list)  # lighting classes with a ratio image
+    lighting: list[str] = dataclasses.field(default_factory=list)  # named light directions it relights to
     # target -> channels (3 = colour, 1 = luma) of its appearance map
     appearance: dict[str, int] = dataclasses.field(default_factory=dict)
     aus: list[int] = dataclasses.field(default_factory=list)  # AUs of the AU basis (EGGAN's --au)
@@ -177,8 +174,6 @@ class Stage(ExpressionStates, PhotoModel):
             for d in ("on", "off"):
                 self.register_buffer(f"gain_{a}_{d}", torch.ones(int(c), size, size))
                 self.register_buffer(f"bias_{a}_{d}", torch.zeros(int(c), size, size))
-        for name in self.lighting:
-            self.register_buffer(f"shade_{name}", torch.zeros(size, size))
         self._np: dict[str, np.ndarray] = {}
         self._bank, self._bank_tried = None, False
 
@@ -190,7 +185,7 @@ class Stage(ExpressionStates, PhotoModel):
 
     @property
     def attributes(self) -> list[str]:
-        """Binary attributes that ``attrs=`` accepts (none on a stage fitted before them)."""
+        """Binary attributes that ``attrs=`` accepts (those it has maps for)."""
         return list(self.attribute_channels)
 
     def attribute_amounts(self, attrs: dict | str | None) -> dict[str, float]:
@@ -207,8 +202,7 @@ class Stage(ExpressionStates, PhotoModel):
         for key, value in attrs.items():
             if key not in self.attribute_channels:
                 if not self.attribute_channels:
-                    raise UsageError(f"attribute {key!r}: this stage has no attribute statistics (fitted "
-                                     "before they existed; refit it with faceedit train-stage)")
+                    raise UsageError(f"attribute {key!r}: this stage has no attribute statistics")
                 raise UsageError(f"unknown attribute {key!r} for the stage; valid: {', '.join(self.attributes)}")
             out[key] = 2.0 * attr_value(key, value) - 1.0
         return out
@@ -370,15 +364,11 @@ class Stage(ExpressionStates, PhotoModel):
         frame = self._a("mean_shape") + (state @ self._a("expression_basis")).reshape(68, 2)
         return frame, self._a(f"gain_{target}"), self._a(f"bias_{target}")
 
-    def shade_map(self, lighting: str) -> tuple[np.ndarray, np.ndarray]:
-        """(canonical landmarks of the neutral frame, log ratio image (S, S)) of a lighting class."""
-        return self._a("mean_shape"), self._a(f"shade_{lighting}")
-
     def canonical_maps(self, shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarray,
                        maps: list[np.ndarray], region: tuple[float, float]):
         """Sample canonical-frame maps (frame landmarks ``frame_lm``) at every pixel of the face
         region of a face at ``moved`` in an image of ``shape``; returns (roi, [maps at the ROI],
-        region weight at the ROI). ``region``: :data:`PAINT_REGION` or :data:`SHADE_REGION`."""
+        region weight at the ROI). ``region``: e.g. :data:`PAINT_REGION`."""
         inner, outer = region
         grid = face_grid(moved, outer=outer)
         roi = grid.roi(shape)

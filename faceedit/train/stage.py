@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from faceedit.conditions import EXPRESSIONS
-from faceedit.data import valid_area
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, expression_prototype
@@ -27,10 +26,10 @@ from faceedit.faces.warp import (
     face_grid,
     mouth_weight,
     polygon_distance,
-    region_weight,
     warp_photo,
 )
 from faceedit.log import logger
+from faceedit.models.shading import NAMED_DIRECTIONS
 from faceedit.models.stage import Stage
 from faceedit.pixels import luma, rgb_to_ycc, to_unit
 from faceedit.train.data import Dataset, expression_pairs, holdout_subjects
@@ -76,14 +75,6 @@ PROTOTYPE_FLOOR = 3.5
 MILD_POSED = ("sad", "angry", "disgusted")
 APPEARANCE_RIDGE = 0.1  # appearance gain shrunk towards 1 by this, in units of the pixel's variance
 MIN_COLOUR_PAIRS = 20  # a target's appearance is fitted in colour from at least this many colour pairs
-SHADE_SMOOTH = 10.0  # Gaussian sigma (canonical px) of the ratio images
-SHADE_CLIP = (-1.0, 0.5)  # natural-log limits of a ratio image
-SHADE_MAX_ANGLES = (50, 45)  # |azimuth|, |elevation| (degrees) of the Yale B lights a class is made of
-#: Extended Yale B is lit by one point light in a dark room; a photo has fill light. The ratio
-#: images are applied at this fraction of their log (0.5 = the square root of the dark-room
-#: ratio): on London photos the light then moves by about 55 grey levels between the face's
-#: halves (``python -m faceedit.eval.truth``), against about 115 at 1. ``--strength`` up to 1.5.
-SHADE_GAIN = 0.5
 #: Where glasses sit: eyes 36-47, brows 17-26 and the nose bridge 27-30 (iBUG-68), their outline
 #: grown by GLASSES_REGION[0] eye distances (the lenses reach about that far below the eyes and
 #: beside them; 1 inside) with a soft edge out to GLASSES_REGION[1].
@@ -266,15 +257,12 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         attributes["glasses_off"] = _pair_maps([(g, s) for s, g in glasses], 1, mean, w, GLASSES_RIDGE)
         report["attributes"] = {"glasses": {"pairs": len(glasses), "channels": 1}}
 
-    shading, shade_report = _fit_shading(datasets, held, frame)
-    report["shading"] = shade_report
-
     config = {
         "canon_size": CANON,
         "identity_axes": ki,
         "expression_axes": ke,
         "targets": ["neutral", *targets],
-        "lighting": list(shading),
+        "lighting": list(NAMED_DIRECTIONS),  # the named directions it relights to (models/shading.py)
         "appearance": {t: int(appearance[t][0].shape[0]) for t in appearance},
         "aus": aus,
     }
@@ -292,8 +280,6 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
     for name, (g, b) in attributes.items():
         sd_[f"gain_{name}"] = torch.tensor(g)
         sd_[f"bias_{name}"] = torch.tensor(b)
-    for c, m in shading.items():
-        sd_[f"shade_{c}"] = torch.tensor(m)
     model.load_state_dict({k: v.float() for k, v in sd_.items()})
     report["seconds"] = round(time.time() - t0, 1)
     logger.info("stage fitted in %.0f s: %s", time.time() - t0, report["pairs"])
@@ -375,108 +361,6 @@ def _linear_maps(mx, my, mxx, mxy, w, ridge: float = APPEARANCE_RIDGE) -> tuple[
     bias = (my - gain * mx) * w
     gain = 1.0 + (gain - 1.0) * w
     return gain, bias
-
-
-def _fit_shading(datasets, held, frame: _Frame) -> tuple[dict, dict]:
-    """Median log ratio image per lighting class, over subjects: from Extended Yale B (pixel-
-    registered: each subject's frontal photo and its other lights share one alignment) and from
-    Yale's centre/left/right-lit photos (:func:`_yale_ratios`)."""
-    per_class: dict[str, list[np.ndarray]] = {}
-    for d in datasets:
-        if d.meta.get("preset") != "yaleb":
-            continue
-        groups: dict[str, list[dict]] = {}
-        for r in d.rows:
-            if r["subject"] not in held and r.get("pair"):
-                groups.setdefault(r["pair"], []).append(r)
-        for members in groups.values():
-            src = [r for r in members if r.get("role") == "source" and r.get("matrix")]
-            if not src:
-                continue
-            s = src[0]
-            lm = _lm(s)
-            valid = valid_area(s, d.size)
-            base = _read(s, 1)[..., 0]
-            by_class: dict[str, list[np.ndarray]] = {}
-            for r in members:
-                c = r["labels"].get("lighting")
-                if r is s or not c or not _moderate(r["labels"]):
-                    continue
-                ratio = np.log((_read(r, 1)[..., 0] + 0.02) / (base + 0.02))
-                by_class.setdefault(c, []).append(ratio)
-            by_class["front"] = by_class.get("front", []) + [np.zeros_like(base)]
-            for c, rs in by_class.items():
-                med = np.median(np.stack(rs), 0)
-                canon = _to_canonical(np.dstack([med * valid, valid]).astype(np.float32), lm, frame.mean, CANON)
-                per_class.setdefault(c, []).append(canon)
-    for d in datasets:
-        if d.meta.get("preset") == "yale":
-            for c, maps in _yale_ratios(d, held, frame).items():
-                per_class.setdefault(c, []).extend(maps)
-    out, rep = {}, {}
-    w = region_weight(frame.mean, np.stack(np.meshgrid(np.arange(CANON), np.arange(CANON)), -1),
-                      inner=0.0, outer=0.3)
-    for c, maps in per_class.items():
-        stack = np.stack(maps)  # (n, S, S, 2): ratio * valid, valid
-        num = np.where(stack[..., 1] > 0.5, stack[..., 0], np.nan)
-        med = np.nanmedian(num, 0)
-        have = np.isfinite(med)
-        med = np.where(have, med, 0.0).astype(np.float32)
-        # extend beyond the photos' coverage (forehead, jaw, ears) by normalised convolution
-        wt = have.astype(np.float32)
-        big = 24.0
-        fill = cv2.GaussianBlur(med * wt, (0, 0), big) / np.maximum(cv2.GaussianBlur(wt, (0, 0), big), 1e-3)
-        med = np.where(have, med, fill)
-        med = cv2.GaussianBlur(med, (0, 0), SHADE_SMOOTH)
-        med -= float((med * w).sum() / w.sum())  # overall exposure kept
-        out[c] = np.clip(SHADE_GAIN * med, *SHADE_CLIP).astype(np.float32)
-        rep[c] = {"subjects": len(maps), "coverage": round(float(have.mean()), 3)}
-    return out, rep
-
-
-def _yale_ratios(d: Dataset, held: set[str], frame: _Frame) -> dict[str, list[np.ndarray]]:
-    """Yale's centre-, left- and right-lit photos of each training subject: separate shots, not
-    pixel-registered, so each photo goes into the canonical frame through its own landmarks and
-    the log ratio to the subject's centre-lit photo is taken there, inside the face outline (at
-    its edge the two shots' outlines differ). Returns per lighting class
-    the (ratio * valid, valid) canonical maps, one per subject (the centre light: zeros)."""
-    by_subject: dict[str, dict[str, dict]] = {}
-    for r in d.rows:
-        c = r["labels"].get("lighting")
-        if c and r["subject"] not in held:
-            by_subject.setdefault(r["subject"], {})[c] = r
-    out: dict[str, list[np.ndarray]] = {}
-    # the face only: around it the shots differ (the face's outline moves against the wall)
-    face = region_weight(frame.mean, np.stack(np.meshgrid(np.arange(CANON), np.arange(CANON)), -1),
-                         inner=-0.1, outer=0.0) > 0.99
-    for lit in by_subject.values():
-        front = lit.get("front")
-        if front is None or len(lit) < 2:
-            continue
-
-        def canonical(row: dict) -> np.ndarray:
-            valid = valid_area(row, d.size) if row.get("matrix") else np.ones((d.size, d.size), bool)
-            img = np.dstack([_read(row, 1)[..., 0], valid]).astype(np.float32)
-            return _to_canonical(img, _lm(row), frame.mean, CANON)
-
-        base = canonical(front)
-        for c, r in lit.items():
-            if r is front:
-                ratio, valid = np.zeros_like(base[..., 0]), base[..., 1]
-            else:
-                x = canonical(r)
-                ratio = np.log((x[..., 0] + 0.02) / (base[..., 0] + 0.02))
-                valid = np.minimum(x[..., 1], base[..., 1])
-            valid = ((valid > 0.99) & face).astype(np.float32)
-            out.setdefault(c, []).append(np.dstack([ratio * valid, valid]).astype(np.float32))
-    return out
-
-
-def _moderate(labels: dict) -> bool:
-    """A light a photo could plausibly show: within SHADE_MAX_ANGLES of the camera axis (Yale B
-    also lights faces from 130 degrees, which leaves them black); ambient photos count."""
-    az, el = labels.get("azimuth"), labels.get("elevation")
-    return az is None or (abs(az) <= SHADE_MAX_ANGLES[0] and abs(el) <= SHADE_MAX_ANGLES[1])
 
 
 def export_stage(model: Stage, report: dict, path, datasets: list[Dataset], command: str) -> str:
