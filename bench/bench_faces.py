@@ -36,7 +36,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
-ASTRONAUT_EYES = np.array([[203.0, 101.5], [246.5, 103.5]])  # as in tests/test_detect.py
+ASTRONAUT_EYES = np.array([[203.0, 101.5], [246.5, 103.5]])  # as in tests/test_faces_detectors.py
 
 
 def load(path: Path) -> np.ndarray:

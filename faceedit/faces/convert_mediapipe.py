@@ -11,7 +11,7 @@
 3. when a TFLite interpreter is importable (``pip install 'faceedit[convert]'``: ai-edge-litert,
    or tflite-runtime), run both on test faces (skimage's astronaut, and the ``--faces`` photos)
    and report the largest differences; exit 1 when one exceeds :data:`TOLERANCE`. With
-   ``--fixtures`` save small reference outputs for tests/test_mediapipe.py.
+   ``--fixtures`` save small reference outputs for tests/test_faces_mediapipe.py.
 
 Conversion-time only: nothing here is imported when faces are detected.
 """

@@ -331,7 +331,7 @@ def warp_photo(pixels: np.ndarray, grid: Grid, field: np.ndarray) -> np.ndarray:
         mx, my = cv2.convertMaps(mx, my, cv2.CV_16SC2)
     warped = cv2.remap(pixels, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
     # Where the field is zero a pixel samples its own position: the bicubic weights there are
-    # (0, 1, 0, 0), so the warped pixel is the input's own (tests/test_stage.py checks it), and
+    # (0, 1, 0, 0), so the warped pixel is the input's own (tests/test_models_stage.py checks it), and
     # the whole ROI can be written back without masking.
     out[y0:y1, x0:x1] = warped.reshape(warped.shape[:2] + pixels.shape[2:])  # remap drops a 1-channel axis
     return out

@@ -1,6 +1,6 @@
 """LEGAN: generator of three hourglasses with expression/lighting masks, the WGAN-GP trainer on the
 shared loop, its export reloaded, and a photo edit on the luminance model with its masks saved.
-(Every registered model's round trip and face-only astronaut edit: tests/test_models_all.py.)"""
+(Every registered model's round trip and face-only astronaut edit: tests/test_weights_all.py.)"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """LSSL: generator and attribute vocabulary, edit options (lighting, landmarks), a few training
 steps, the face-parsing term, the trainer's export reloaded, and a photo's relighting and own
 landmarks reaching the model. Offline, CPU, tiny synthetic data sets (tests/_datasets.py).
-(Every registered model's round trip and face-only astronaut edit: tests/test_models_all.py.)"""
+(Every registered model's round trip and face-only astronaut edit: tests/test_weights_all.py.)"""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 beside them): they keep the person, and each shows the control its paper is about (EGGAN's
 strength interpolation, LEGAN's lighting direction, SeCGAN's glasses attribute). Listing, hash
 pins, offline loading, the checkpoint round trip and the face-only astronaut edit are checked
-for every registered model in tests/test_models_all.py."""
+for every registered model in tests/test_weights_all.py."""
 
 from __future__ import annotations
 

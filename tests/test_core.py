@@ -1,4 +1,4 @@
-"""The helpers written once (issue 14, item 6): pixel ranges and luma (faceedit.pixels), atomic
+"""The helpers written once: pixel ranges and luma (faceedit.pixels), atomic
 writes and model cards (faceedit.files), on/off words (faceedit.conditions), the autocast dtype
 (faceedit.device), iBUG-68 groups (faceedit.faces.landmarks), and the metrics that now come from
 torchmetrics, checked against the implementations they replaced."""

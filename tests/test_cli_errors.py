@@ -15,7 +15,7 @@ import pytest
 import torch
 from _datasets import make_dataset
 from PIL import Image
-from test_apply import face_photo, no_face_photo, records, run, runner
+from test_cli_apply import face_photo, no_face_photo, records, run, runner
 from tiny_model import TARGETS, TinyEdit
 
 from faceedit.cli import app

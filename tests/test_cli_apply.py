@@ -355,10 +355,11 @@ def test_detect_passes_over_videos_in_a_folder_and_refuses_one_named(tmp_path, a
     assert code == 1 and rec["status"] == "error" and "detect reads photos" in rec["error"]
 
 
-def test_batched_detection_matches_one_by_one_and_a_failing_photo_fails_alone(tmp_path, astronaut, tiny_ckpt):
+def test_batched_detection_matches_one_by_one_and_a_failing_photo_fails_alone(tmp_path, astronaut, tiny_ckpt,
+                                                                               monkeypatch):
     """Photos are detected in groups (``detect_batch``); the outputs are those of detecting
     each photo alone, bit for bit, and a detector failure on one photo of a group fails that
-    photo only."""
+    photo only. (The detector is cached per process: its methods are patched for this test only.)"""
     from faceedit.api import Editor
     from faceedit.apply_options import ApplyOptions
     from faceedit.pipeline import BatchApplier
@@ -376,7 +377,7 @@ def test_batched_detection_matches_one_by_one_and_a_failing_photo_fails_alone(tm
         calls.append(len(images))
         return batch(images)
 
-    det.detect_batch = counting
+    monkeypatch.setattr(det, "detect_batch", counting)
 
     def apply_to(out, **kw):
         opts = ApplyOptions(targets=["bright"], out_dir=str(out), workers=1, **kw)
@@ -399,7 +400,8 @@ def test_batched_detection_matches_one_by_one_and_a_failing_photo_fails_alone(tm
             raise RuntimeError("detector bug on this photo")
         return batch([rgb])[0]
 
-    det.detect_batch, det.detect = broken, detect
+    monkeypatch.setattr(det, "detect_batch", broken)
+    monkeypatch.setattr(det, "detect", detect)
     recs = apply_to(tmp_path / "broken")
     assert recs["p2.png"].status == "error" and "detector bug" in recs["p2.png"].error
     assert all(recs[f"p{i}.png"].status == "ok" for i in (0, 1, 3))

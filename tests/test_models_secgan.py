@@ -2,7 +2,7 @@
 few training steps with and without the semantic branch, the consistency terms' gradients, the
 trainer's export reloaded and attributes on a photo. Offline, CPU, tiny synthetic data sets
 (tests/_datasets.py) and a tiny untrained parser saved to a temporary weights folder.
-(Every registered model's round trip and face-only astronaut edit: tests/test_models_all.py.)"""
+(Every registered model's round trip and face-only astronaut edit: tests/test_weights_all.py.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """EGGAN: network shapes, MS-SSIM, AU conditions and options, a few training steps, the
 interpolation endpoints, the trainer's export reloaded and alpha 0 on a photo. CPU, tiny configs.
-(Every registered model's round trip and face-only astronaut edit: tests/test_models_all.py.)"""
+(Every registered model's round trip and face-only astronaut edit: tests/test_weights_all.py.)"""
 
 from __future__ import annotations
 

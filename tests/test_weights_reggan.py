@@ -1,6 +1,6 @@
 """The shipped RegGAN checkpoint: strength, every target and its expression stage, photos it was
 not trained on, and (on the shared London data) held-out neutral faces moved towards their real
-smile. Listing, offline loading, the round trip and the face-only edit: tests/test_models_all.py."""
+smile. Listing, offline loading, the round trip and the face-only edit: tests/test_weights_all.py."""
 
 import os
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_apply import run
+from test_cli_apply import run
 
 from faceedit.errors import UsageError
 from faceedit.models import checkpoint, loading

@@ -1,7 +1,7 @@
 """The edit stage: fold-free full-resolution warps, canonical maps, the statistics model (its
 glasses buffers' round trip through safetensors), and (with the shipped statistics) every model
 moving the astronaut's landmarks toward its target. (Every registered model's round trip and
-face-only astronaut edit, the stage's included: tests/test_models_all.py.)"""
+face-only astronaut edit, the stage's included: tests/test_weights_all.py.)"""
 
 from __future__ import annotations
 
