@@ -1,6 +1,10 @@
 """A dense, fold-free face warp with the inner-lip contour (and optionally the eyelids) as
 cuts: lips part and close at a photo's full resolution.
 
+(About 830 lines, one algorithm: the curves, the two side fields, the side and zone weights, the
+fold guard and the compositing share the cut's geometry and are read together; the plain warp's
+pieces it reuses are in :mod:`faceedit.faces.warp`.)
+
 :func:`faceedit.faces.warp.backward_field` is one smooth map, so it cannot part two lips that
 touch (the inner lips are left out of it). :func:`cut_warp` lets the map tear along a *cut*: a
 curve from one corner (the inner mouth corners 60 and 64) to the other, with an upper and a
