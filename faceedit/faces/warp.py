@@ -28,10 +28,9 @@ MIN_JACOBIAN = 0.02
 #: distances moves freely; the move falls smoothly to exactly zero at REGION_OUTER.
 REGION_INNER = 0.1
 REGION_OUTER = 0.6
-#: Height above the brows (eye distances) of the row of fixed points across the forehead: a
-#: field that faded from the moved brows to the region's edge (1.3 above them) moved the hair of
-#: a face made to smile (London 014 at 1350 px: pixels changed up to 1.22 eye distances above
-#: the brows). Two rows: a spline pinned by one row still bulged between it and the region's edge.
+#: Heights above the brows (eye distances) of the rows of fixed points across the forehead. A
+#: field left to fade from the moved brows to the region's edge (1.3 above them) moves the hair
+#: of a face made to smile; a spline pinned by one row still bulges between it and that edge.
 FOREHEAD_PIN = (0.5, 0.8)
 
 INNER_LIPS = LIPS_INNER
