@@ -34,6 +34,19 @@ def _python_sigint_handler():
     signal.signal(signal.SIGINT, old)
 
 
+@pytest.fixture(autouse=True)
+def _signal_handlers_kept():
+    """Every test leaves SIGINT and SIGTERM as it found them (ray.init installs a SIGTERM handler
+    of its own, which later tests of the stop signals would otherwise find in place)."""
+    import signal
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for s, h in before.items():
+        if signal.getsignal(s) is not h and h is not None:
+            signal.signal(s, h)
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread(request):
     """Modules that set ``ONE_TORCH_THREAD = True`` run on one torch thread: their tiny tensors
@@ -94,3 +107,21 @@ def plugin_env(monkeypatch):
     env["FACEEDIT_PLUGINS"] = "tiny_model"
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
     return env
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    """A private Ray on this machine for a test module (``apply --engine ray`` joins it), shut
+    down after it, with the SIGTERM handler ray.init puts in taken back out."""
+    import signal
+
+    ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "faceedit[ray]")')
+    pytest.importorskip("ray.data", reason='Ray Data is not installed (pip install "faceedit[ray]")')
+    from faceedit.ray_engine import start_ray
+
+    sigterm = signal.getsignal(signal.SIGTERM)
+    started = start_ray(num_cpus=2)
+    yield ray
+    if started:
+        ray.shutdown()
+    signal.signal(signal.SIGTERM, sigterm)

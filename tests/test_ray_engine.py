@@ -41,18 +41,6 @@ def records(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
-@pytest.fixture(scope="module")
-def ray_session():
-    ray = pytest.importorskip("ray", reason=NEEDS_RAY)
-    pytest.importorskip("ray.data", reason=NEEDS_RAY)
-    from faceedit.ray_engine import start_ray
-
-    started = start_ray(num_cpus=2)  # `apply --engine ray` joins it
-    yield ray
-    if started:
-        ray.shutdown()
-
-
 @contextmanager
 def torch_threads(n: int):
     import torch

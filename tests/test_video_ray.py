@@ -21,17 +21,7 @@ from faceedit.video.synth import write_clip
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    from faceedit.ray_engine import start_ray
-
-    started = start_ray(num_cpus=2)
-    yield ray
-    if started:
-        ray.shutdown()
-
-
-def test_one_task_per_video(tmp_path, local_ray, monkeypatch):
+def test_one_task_per_video(tmp_path, ray_session, monkeypatch):
     monkeypatch.chdir(tmp_path)  # relative paths: the tasks get absolute ones, the records these
     write_clip("a.mp4", astronaut(), 6, (128, 96))
     write_clip("b.mkv", astronaut(), 5, (128, 96))
@@ -40,7 +30,7 @@ def test_one_task_per_video(tmp_path, local_ray, monkeypatch):
     jobs = [VideoJob("a.mp4", [("out/a_happy.mp4", "happy", 1.0)]),
             VideoJob("c.mp4", [("out/c_happy.mp4", "happy", 1.0)]),
             VideoJob("b.mkv", [("out/b_happy.mkv", "happy", 1.0)])]
-    recs = list(run_on_ray(local_ray, jobs, model="stage", load={"device": "cpu"}))
+    recs = list(run_on_ray(ray_session, jobs, model="stage", load={"device": "cpu"}))
     assert [(r["input"], r["output"], r["status"]) for r in recs] == [
         ("a.mp4", "out/a_happy.mp4", "ok"), ("c.mp4", None, "error"), ("b.mkv", "out/b_happy.mkv", "ok")]
     assert recs[0]["frames"] == 6 and recs[2]["frames"] == 5
