@@ -175,7 +175,7 @@ def _synthetic_dataset(root, name: str, n_subjects: int, rng) -> object:
     """A tiny prepared dataset: rendered faces (class colours -> grey levels, with noise)."""
     from PIL import Image
 
-    from faceedit.train.data import Dataset
+    from faceedit.data import Dataset
 
     levels = np.array([40, 170, 60, 60, 20, 20, 150, 110, 110, 10], np.float64)
     rows = []

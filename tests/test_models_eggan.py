@@ -12,13 +12,13 @@ import pytest
 import torch
 from _datasets import make_dataset
 
+from faceedit.data import open_dataset
 from faceedit.errors import UsageError
 from faceedit.faces import au
 from faceedit.faces.types import CropTemplate
 from faceedit.models.eggan import build_eggan, prototype_targets
 from faceedit.train import eggan as tr
 from faceedit.train.crops import load_train_data
-from faceedit.train.data import open_dataset
 from faceedit.train.loop import LoopConfig, run
 
 SIZE = 32

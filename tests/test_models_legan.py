@@ -10,11 +10,11 @@ import torch
 from _datasets import make_dataset
 from torch import nn
 
+from faceedit.data import open_dataset
 from faceedit.errors import UsageError
 from faceedit.models.layers import InterpUp, PixelShuffleUp, ResidualBlock
 from faceedit.models.legan import build_legan
 from faceedit.train.crops import load_train_data
-from faceedit.train.data import open_dataset
 from faceedit.train.legan import LEGANTrainer, hull_masks
 from faceedit.train.loop import LoopConfig, run
 

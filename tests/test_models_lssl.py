@@ -14,6 +14,7 @@ from _datasets import make_dataset
 
 from faceedit.analysis.parser import build_parser
 from faceedit.analysis.store import save_analysis
+from faceedit.data import open_dataset
 from faceedit.errors import UsageError
 from faceedit.faces.parsing import CLASSES
 from faceedit.faces.types import CropTemplate
@@ -22,7 +23,6 @@ from faceedit.models.loading import load_model
 from faceedit.models.lssl import LSSL, LSSLGenerator
 from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.train.crops import load_train_data
-from faceedit.train.data import open_dataset
 from faceedit.train.export import export_model
 from faceedit.train.loop import LoopConfig, run
 from faceedit.train.lssl import LSSLTrainer

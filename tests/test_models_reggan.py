@@ -282,7 +282,7 @@ TINY_RUN = {**{k: v for k, v in TINY.items() if k != "targets"}, **{f"d_{k}": v 
 def paired(tmp_path):
     from _datasets import make_dataset
 
-    from faceedit.train.data import open_dataset
+    from faceedit.data import open_dataset
 
     return [open_dataset(make_dataset(tmp_path / "ds", subjects=6, paired=True, size=32))]
 

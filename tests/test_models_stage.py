@@ -524,7 +524,7 @@ def test_glasses_pairs_keep_held_out_subjects_out():
     """The fit's glasses pairs: Yale's subjects with and without glasses, the held-out ones out."""
     from pathlib import Path
 
-    from faceedit.train.data import holdout_subjects, open_dataset
+    from faceedit.data import holdout_subjects, open_dataset
     from faceedit.train.stage import glasses_pairs
 
     root = Path(__file__).resolve().parents[1] / "data"

@@ -129,8 +129,8 @@ def test_trainers_attach_the_stage_and_index_both_splits(tmp_path):
     finds the right face for a sample batch as for a training batch."""
     from _datasets import make_dataset
 
+    from faceedit.data import open_dataset
     from faceedit.train.crops import load_train_data
-    from faceedit.train.data import open_dataset
 
     root = make_dataset(tmp_path / "d", subjects=6, size=32)
     data = load_train_data([open_dataset(root)], holdout=0.34)
@@ -142,7 +142,7 @@ def test_trainers_attach_the_stage_and_index_both_splits(tmp_path):
 def _tiny_legan_run(tmp_path, name, stage, init=None, steps=1, **extra):
     from _datasets import make_dataset
 
-    from faceedit.train.data import open_dataset
+    from faceedit.data import open_dataset
     from faceedit.train.legan import LEGANTrainer
     from faceedit.train.loop import LoopConfig, run
 

@@ -55,10 +55,10 @@ def test_happy_moves_heldout_london_faces_towards_their_real_smile(tmp_path, sha
     """Held-out London neutral crops, edited as the Editor edits them (the stage's smile on the
     crop, then the network on the stage's output, pasted with the face mask): the network, an
     appearance refiner since v2, brings the stage's smile closer to the person's real smile."""
+    from faceedit.data import expression_pairs, load_crop, open_dataset
     from faceedit.faces.paste import face_mask
     from faceedit.faces.types import AlignedFace
     from faceedit.models.loading import load_model as load
-    from faceedit.train.data import expression_pairs, load_crop, open_dataset
     from faceedit.train.prepare import prepare
 
     loaded = load_model("reggan")

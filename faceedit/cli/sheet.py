@@ -43,7 +43,7 @@ def sheet(
         editor = Editor.from_pretrained(model, detector=detector.value)
         targets = [editor.check_target(canonical_target(t)) for t in split_list(target)]
         if data is not None:
-            from faceedit.train.data import expression_pairs, load_crop, open_dataset
+            from faceedit.data import expression_pairs, load_crop, open_dataset
 
             held = set(editor.loaded.meta.extra.get("heldout_subjects", []))
             by_target = expression_pairs(open_dataset(data).rows)

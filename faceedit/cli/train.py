@@ -112,8 +112,8 @@ def train(
         if settings["vgg19"]:
             options["vgg19"] = settings["vgg19"]
         # torch from here on (the usage errors above are answered without it)
+        from faceedit.data import open_dataset
         from faceedit.train.config import check_config
-        from faceedit.train.data import open_dataset
         from faceedit.train.loop import LoopConfig, train_and_export
         from faceedit.train.run_folder import check_run_folder, clear_run_folder
         from faceedit.train.trainer import trainer_for
@@ -216,9 +216,9 @@ def eval_(
 ) -> None:
     """Evaluate a model on held-out subjects: expression/lighting accuracy, identity, quality, AU error, SSIM/L1."""
     from faceedit.api import resolve_device
+    from faceedit.data import open_dataset
     from faceedit.eval.evaluate import evaluate
     from faceedit.models.loading import load_model
-    from faceedit.train.data import open_dataset
 
     with errors_to_exit_codes():
         dev = resolve_device(device)
@@ -238,7 +238,7 @@ def train_stage(
 ) -> None:
     """Fit the edit stage every method sits on (geometry, mouth appearance, shading statistics;
     closed form, minutes on a CPU) and write it as a checkpoint."""
-    from faceedit.train.data import open_dataset
+    from faceedit.data import open_dataset
     from faceedit.train.stage import export_stage, fit_stage
 
     with errors_to_exit_codes():

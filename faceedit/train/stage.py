@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from faceedit.conditions import EXPRESSIONS
+from faceedit.data import Dataset, expression_pairs, holdout_subjects
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, expression_prototype
@@ -32,7 +33,6 @@ from faceedit.log import logger
 from faceedit.models.shading import NAMED_DIRECTIONS
 from faceedit.models.stage import Stage
 from faceedit.pixels import luma, rgb_to_ycc, to_unit
-from faceedit.train.data import Dataset, expression_pairs, holdout_subjects
 
 CANON = 256
 #: Axes of the shape model (fewer where the data has fewer shapes): identity = principal axes of

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from faceedit.data import Dataset, expression_pairs
 from faceedit.errors import UsageError
-from faceedit.train.data import Dataset, expression_pairs
 
 MAX_LISTED = 5
 
