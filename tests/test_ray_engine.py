@@ -248,56 +248,56 @@ def test_an_address_where_no_ray_answers_fails_at_once(tmp_path, astronaut, tiny
 def test_an_address_that_accepts_but_is_not_ray_fails_within_the_timeout(monkeypatch, reply):
     """A port that accepts a connection and stays silent (or speaks HTTP/1): one error naming the
     address within the timeout, not a ray.init that hangs for minutes."""
-    import socket
-    import threading
     import time
 
     from faceedit import ray_engine
     from faceedit.errors import FaceEditError
 
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    port = server.getsockname()[1]
+    def answer(conn):
+        if reply:
+            conn.sendall(reply)
+        time.sleep(3)
 
-    def serve():
-        conn, _ = server.accept()
-        with conn:
-            if reply:
-                conn.sendall(reply)
-            time.sleep(3)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    monkeypatch.setattr(ray_engine, "RAY_CONNECT_TIMEOUT_S", 1.0)
-    t0 = time.monotonic()
-    with pytest.raises(FaceEditError, match=f"127.0.0.1:{port}"):
-        ray_engine._check_reachable(f"127.0.0.1:{port}", "--ray-address")
-    assert time.monotonic() - t0 < 2.5
-    server.close()
+    with _one_connection_server(answer) as port:
+        monkeypatch.setattr(ray_engine, "RAY_CONNECT_TIMEOUT_S", 1.0)
+        t0 = time.monotonic()
+        with pytest.raises(FaceEditError, match=f"127.0.0.1:{port}"):
+            ray_engine._check_reachable(f"127.0.0.1:{port}", "--ray-address")
+        assert time.monotonic() - t0 < 2.5
 
 
-def test_a_grpc_answer_passes_the_reachability_check(monkeypatch):
+def test_a_grpc_answer_passes_the_reachability_check():
     """A server answering the HTTP/2 preface with a SETTINGS frame, as Ray's GCS does, passes."""
+    from faceedit import ray_engine
+
+    def answer(conn):
+        conn.recv(64)
+        conn.sendall(bytes([0, 0, 0x18, 4, 0, 0, 0, 0, 0]))
+
+    with _one_connection_server(answer) as port:
+        ray_engine._check_reachable(f"127.0.0.1:{port}", "--ray-address")
+
+
+@contextmanager
+def _one_connection_server(answer):
+    """A local TCP port whose first connection is handled by ``answer(conn)`` in a thread."""
     import socket
     import threading
 
-    from faceedit import ray_engine
-
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
-    port = server.getsockname()[1]
 
     def serve():
         conn, _ = server.accept()
         with conn:
-            conn.recv(64)
-            conn.sendall(bytes([0, 0, 0x18, 4, 0, 0, 0, 0, 0]))
+            answer(conn)
 
     threading.Thread(target=serve, daemon=True).start()
-    ray_engine._check_reachable(f"127.0.0.1:{port}", "--ray-address")
-    server.close()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
 
 
 def _no_init(start_ray):
