@@ -169,8 +169,8 @@ def _run_settings(params: dict) -> dict:
 
 def _resumed_settings(ctx: typer.Context, out: Path, given: dict) -> dict:
     """The settings of the run in ``out`` (RUN/run.json); an option given on the command line
-    must agree with them. A run started before run.json existed needs --model and --data, and
-    then takes every other setting from the command line, as it always did."""
+    must agree with them. A run folder without run.json needs --model and --data, and then takes
+    every other setting from the command line."""
     path = out / RUN_SETTINGS
     if not path.is_file():
         if not given["model"] or not given["data"]:
