@@ -70,7 +70,7 @@ from torch import nn
 from faceedit.eval.metrics import ms_ssim
 from faceedit.log import logger
 from faceedit.models.base import EditModel
-from faceedit.models.eggan import EGGAN, EGGANConfig, EGGANNet, build_eggan
+from faceedit.models.eggan import EGGAN, EGGANConfig, EGGANNet
 from faceedit.models.layers import ClassCritic
 from faceedit.pixels import luma_tensor
 from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
@@ -161,28 +161,30 @@ class EGGANTrainer(MethodTrainer):
         aus = self.data.train.aus
         if aus is not None and len(aus):
             seen = aus.isfinite().any(0).tolist()
+            assert cfg.au_ids is not None  # filled by validate()
             cfg = cfg.replace(estimable_aus=[a for a, s in zip(cfg.au_ids, seen) if s])
         return cfg
 
     def build(self) -> None:
         c = self.config
         self.mcfg = self.model_config()
+        assert self.mcfg.au_ids is not None  # filled by validate()
         size = self.mcfg.image_size
         if size != self.data.size:
             raise ValueError(f"EGGAN config image_size {size} but the crops are {self.data.size} px")
         self.n_aus, self.au_max = len(self.mcfg.au_ids), int(self.mcfg.au_max)
         if self.data.train.aus is not None and self.data.train.aus.shape[1] != self.n_aus:
             raise ValueError(f"the data has {self.data.train.aus.shape[1]} AUs, the model {self.n_aus}")
-        subjects = [s.subjects for s in (self.data.train, self.data.held) if len(s)]
+        subjects = [s.subjects for s in (self.data.train, self.data.held) if len(s) and s.subjects is not None]
         self.n_ids = int(max(int(s.max()) for s in subjects)) + 1
+        g = EGGANNet(self.mcfg)
         self.nets = {
-            "G": EGGANNet(self.mcfg),
+            "G": g,
             "Dz": LatentDiscriminator(self.mcfg.latent_dim),
             "D": ClassCritic(size, self.mcfg.channels, int(c["d_channels"]),
                              critic_layers(size, c["d_layers"]),
                              self.n_aus * (self.au_max + 1) + self.n_ids, int(c["d_max_channels"])),
         }
-        g = self.nets["G"]
         head = set(map(id, g.encoder.au_head.parameters()))
         betas = tuple(c["betas"])
         self.opts = {
@@ -235,6 +237,19 @@ class EGGANTrainer(MethodTrainer):
         return torch.where(e[perm] != e, e[perm], -1)
 
     # ---- one step ---------------------------------------------------------------------------
+    def _au_ids(self) -> list[int]:
+        assert self.mcfg.au_ids is not None  # filled by validate()
+        return self.mcfg.au_ids
+
+    def _targets(self) -> list[str]:
+        assert self.mcfg.targets is not None  # filled by validate()
+        return self.mcfg.targets
+
+    def _net_g(self) -> EGGANNet:
+        g = self.net("G")
+        assert isinstance(g, EGGANNet)
+        return g
+
     def _split_logits(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         k = self.n_aus * (self.au_max + 1)
         return logits[:, :k].reshape(-1, self.au_max + 1), logits[:, k:]
@@ -250,7 +265,8 @@ class EGGANTrainer(MethodTrainer):
         G, Dz, D = self.nets["G"], self.nets["Dz"], self.nets["D"]
         x = self._image(batch)
         b = x.shape[0]
-        mask = torch.tensor([a in self.mcfg.estimable_aus for a in self.mcfg.au_ids], device=x.device)
+        estimable, au_ids = self.mcfg.estimable_aus, self._au_ids()
+        mask = torch.tensor([estimable is None or a in estimable for a in au_ids], device=x.device)
         aus = batch["aus"].float().masked_fill(~mask, float("nan"))
         u_s = torch.nan_to_num(aus, nan=0.0)
         perm = torch.randperm(b, device=x.device)
@@ -317,7 +333,7 @@ class EGGANTrainer(MethodTrainer):
     def samples(self, batch: dict[str, Any]) -> torch.Tensor:
         """input | reconstruction (alpha 0, direct) | a few expression targets (alpha 1, direct)."""
         x = self._image(batch)
-        m = EGGAN(self.mcfg, net=self.net("G")).to(x.device)
+        m = EGGAN(self.mcfg, net=self._net_g()).to(x.device)
         cols = [x, m.edit(x, m.names[0], 0.0, mode="direct")]
         exprs = self.stage_vocab()[0]
 
@@ -329,15 +345,15 @@ class EGGANTrainer(MethodTrainer):
         return torch.cat(cols, -1)
 
     def generator(self) -> EditModel:
-        model = build_eggan(self.mcfg)
+        model = EGGAN(self.mcfg)
         model.G.load_state_dict({k: v.detach().cpu() for k, v in self.net("G").state_dict().items()})
         return model.eval()
 
     def export_info(self) -> dict[str, Any]:
         return {
             "config": self.mcfg.to_dict(),  # export checks the model's own against it
-            "targets": list(self.mcfg.targets),
-            "conditions": {"aus": list(self.mcfg.au_ids)},
+            "targets": list(self._targets()),
+            "conditions": {"aus": list(self._au_ids())},
             "extra": {"method": "EGGAN", "paper": "eggan.txt", "color_match": True, "delta_smooth": 4.0,
                       "description": "EGGAN: AU-conditioned expression editing",
                       "perceptual": self.per_kind},

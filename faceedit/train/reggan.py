@@ -114,7 +114,7 @@ def fit_expression_layer(
     n, channels, size, _ = src.shape
     k = r * r
     padded_size = size + 2 * (r // 2)
-    f64 = {"dtype": torch.float64, "device": src.device}
+    f64: dict[str, Any] = {"dtype": torch.float64, "device": src.device}
 
     # Relative offsets d = o_b - o_a for a <= b in row-major patch order:
     # dy > 0, or dy == 0 and dx >= 0.
@@ -131,9 +131,9 @@ def fit_expression_layer(
         t = dst[start : start + chunk].double()
         for i, (dy, dx) in enumerate(offsets):
             x0, x1 = max(0, -dx), padded_size - max(0, dx)
-            a = p[:, :, : padded_size - dy, x0:x1]
-            b = p[:, :, dy:, x0 + dx : x1 + dx]
-            products[i, :, : padded_size - dy, x0:x1] += (a * b).sum(0)
+            p_a = p[:, :, : padded_size - dy, x0:x1]
+            p_b = p[:, :, dy:, x0 + dx : x1 + dx]
+            products[i, :, : padded_size - dy, x0:x1] += (p_a * p_b).sum(0)
         for i in range(k):
             oy, ox = divmod(i, r)
             cross[i] += (p[:, :, oy : oy + size, ox : ox + size] * t).sum(0)
@@ -288,6 +288,7 @@ class RegGANTrainer(MethodTrainer):
     label_keys = ("expression",)
     needs_labels = ("expression",)
     needs_pairs = True
+    data: PairData  # what load_data gives
     config_class = RegGANConfig
     default_batch_size = 4
     default_config: dict[str, Any] = {
