@@ -90,12 +90,14 @@ def load_train_data(
     from faceedit.data import load_crops
 
     size = size or int(datasets[0].meta["size"])
-    rows_train, rows_held, held_names = [], [], []
+    rows_train: list[dict] = []
+    rows_held: list[dict] = []
+    held_names: list[str] = []
     for d in datasets:
-        held = holdout_subjects({r["subject"] for r in d.rows}, holdout, seed)
-        held_names += sorted(held)
+        held_here = holdout_subjects({r["subject"] for r in d.rows}, holdout, seed)
+        held_names += sorted(held_here)
         for r in d.rows:
-            (rows_held if r["subject"] in held else rows_train).append(r)
+            (rows_held if r["subject"] in held_here else rows_train).append(r)
     found: dict[str, set[str]] = {k: set() for k in label_keys}
     for r in rows_train + rows_held:
         for k in label_keys:
@@ -139,7 +141,7 @@ def batch_indices(step: int, n: int, batch: int, seed: int, rank: int = 0, world
     arguments, so resuming at any step continues the same sequence."""
     g = batch * world
     start = step * g
-    out = []
+    out: list[int] = []
     while len(out) < g:
         epoch, offset = divmod(start + len(out), n)
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(mix_seed(seed, "epoch", epoch)))

@@ -226,6 +226,9 @@ class PerceptualLoss(nn.Module):
     ImageNet normalisation before VGG. Target features carry no gradient.
     """
 
+    mean: torch.Tensor  # ImageNet normalisation (buffers)
+    std: torch.Tensor
+
     def __init__(self, vgg: VGG19Features) -> None:
         super().__init__()
         self.vgg = vgg

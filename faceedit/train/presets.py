@@ -127,7 +127,7 @@ def yaleb(root: Path) -> Iterator[RawSample]:
         if not m:
             continue
         light = "ambient" if m["az"] is None else yaleb_lighting(float(m["az"]), float(m["el"]))
-        labels = {"expression": "neutral", "lighting": light}
+        labels: dict[str, str | int] = {"expression": "neutral", "lighting": light}
         if m["az"] is not None:
             labels.update(azimuth=int(m["az"]), elevation=int(m["el"]))
         subject = f"yaleb-{m['subj']}"

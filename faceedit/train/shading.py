@@ -131,7 +131,7 @@ def _read_luma(row: dict) -> np.ndarray:
     return luma(a)
 
 
-def subject_groups(d: Dataset, subjects: set[str] | None = None, exclude: set[str] = frozenset()
+def subject_groups(d: Dataset, subjects: set[str] | None = None, exclude: set[str] | frozenset[str] = frozenset()
                    ) -> dict[str, tuple[dict, dict[tuple[int, int], dict]]]:
     """Per subject of an Extended Yale B set: (front-lit source row, {(azimuth, elevation): row})."""
     out: dict[str, tuple[dict, dict]] = {}

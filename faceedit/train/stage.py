@@ -10,6 +10,7 @@ Glasses: Yale's two neutral photos per subject, with and without glasses (``labe
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import cv2
 import numpy as np
@@ -174,7 +175,7 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
     _, sv, vt = np.linalg.svd(moves, full_matrices=False)  # uncentred: no move is the origin
     ex_basis = vt[:ke]
     ex_scale = np.sqrt(((moves @ ex_basis.T) ** 2).mean(0))
-    report = {"pairs": {t: len(pairs[t]) for t in targets}, "held_out_subjects": len(held),
+    report: dict[str, Any] = {"pairs": {t: len(pairs[t]) for t in targets}, "held_out_subjects": len(held),
               "identity_axes": ki, "expression_axes": ke,
               "expression_variance_kept": round(float((sv[:ke] ** 2).sum() / (sv ** 2).sum()), 4)}
     shaper = Stage({"canon_size": CANON, "identity_axes": ki, "expression_axes": ke})
@@ -274,12 +275,12 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         sd_[k] = shaper.state_dict()[k]
     for t, v in target_states.items():
         sd_[f"state_{t}"] = torch.tensor(v)
-    for t, (g, b) in appearance.items():
-        sd_[f"gain_{t}"] = torch.tensor(g)
-        sd_[f"bias_{t}"] = torch.tensor(b)
-    for name, (g, b) in attributes.items():
-        sd_[f"gain_{name}"] = torch.tensor(g)
-        sd_[f"bias_{name}"] = torch.tensor(b)
+    for t, (gain, bias) in appearance.items():
+        sd_[f"gain_{t}"] = torch.tensor(gain)
+        sd_[f"bias_{t}"] = torch.tensor(bias)
+    for name, (gain, bias) in attributes.items():
+        sd_[f"gain_{name}"] = torch.tensor(gain)
+        sd_[f"bias_{name}"] = torch.tensor(bias)
     model.load_state_dict({k: v.float() for k, v in sd_.items()})
     report["seconds"] = round(time.time() - t0, 1)
     logger.info("stage fitted in %.0f s: %s", time.time() - t0, report["pairs"])
@@ -290,7 +291,7 @@ def glasses_pairs(datasets: list[Dataset], held: set[str]) -> list[tuple[dict, d
     """(without glasses, with glasses) pairs of one subject (Yale: ``labels.glasses`` False /
     True, both neutral), held-out subjects left out. Yale's glasses rows carry no ``pair`` field,
     so they are paired by subject (and by ``pair`` where a set gives one)."""
-    out = []
+    out: list[tuple[dict, dict]] = []
     for d in datasets:
         groups: dict[tuple, dict[bool, list[dict]]] = {}
         for r in d.rows:
@@ -328,7 +329,11 @@ def _pair_maps(pairs, ch: int, frame: np.ndarray, w: np.ndarray, ridge: float = 
     source warped to the target's own landmarks, both put in the canonical frame whose
     landmarks are ``frame``; ``w`` (S, S, 1) the region where the map may differ from the
     identity (:func:`_linear_maps`, gain shrunk towards 1 by ``ridge``)."""
-    sx = sy = sxx = sxy = 0.0
+    # sums of x, y, x*x and x*y over the pairs: 0.0 until the first pair's images are added
+    sx: float | np.ndarray = 0.0
+    sy: float | np.ndarray = 0.0
+    sxx: float | np.ndarray = 0.0
+    sxy: float | np.ndarray = 0.0
     n = 0
     for s, g in pairs:
         src, tgt = _read(s, ch), _read(g, ch)

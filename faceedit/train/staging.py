@@ -51,7 +51,8 @@ from faceedit.pixels import (
 )
 
 
-def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarray) -> np.ndarray:
+def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarray
+                   ) -> tuple[np.ndarray, float]:
     """(H, W, 2) pixel positions to sample so that a face at ``lm_from`` shows at ``lm_to``
     (the stage's fold-free warp, identity beyond the face region), in grid_sample's [-1, 1]
     coordinates (align_corners False). Also returns the scale the warp was held to."""
