@@ -111,4 +111,5 @@ def load_parser_or_warn(device: torch.device | str, what: str) -> Parser | None:
 
 def adam(module: torch.nn.Module, lr: float, betas) -> torch.optim.Adam:
     """Adam over ``module``'s parameters at ``lr`` with ``betas`` (a config's list or tuple)."""
-    return torch.optim.Adam(module.parameters(), lr=float(lr), betas=tuple(float(b) for b in betas))
+    beta1, beta2 = (float(b) for b in betas)
+    return torch.optim.Adam(module.parameters(), lr=float(lr), betas=(beta1, beta2))

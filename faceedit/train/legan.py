@@ -62,7 +62,7 @@ from faceedit.data import UNLABELLED_LIGHTING
 from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.models.layers import ClassCritic, InterpUp
-from faceedit.models.legan import LEGAN, LEGANConfig
+from faceedit.models.legan import LEGAN, LEGANConfig, LeganGenerator
 from faceedit.models.stargan import KEEP, AttributeSpace, one_hot
 from faceedit.train.critic import critic_layers, critic_step, load_frozen_or_warn
 from faceedit.train.losses import total_variation, wgan_generator_loss
@@ -165,12 +165,17 @@ class LEGANTrainer(MethodTrainer):
             logger.info("LEGAN --init: %d pixel-shuffle kernels tied into bilinear up-sampling kernels", n)
         super().init_from(converted, source, source_config)
         if self.config["residual"] and not (source_config or {}).get("residual", False):
-            self.net("G").zero_fusion_output()  # start as the identity; the masks keep what they learnt
+            self._net_g().zero_fusion_output()  # start as the identity; the masks keep what they learnt
             logger.info("LEGAN --init: residual generator, fusion output zeroed (starts as the identity)")
 
     def start_as_identity(self) -> None:
         if self.config["residual"]:
-            self.net("G").zero_fusion_output()
+            self._net_g().zero_fusion_output()
+
+    def _net_g(self) -> LeganGenerator:
+        g = self.net("G")
+        assert isinstance(g, LeganGenerator)
+        return g
 
     # ---- one step -----------------------------------------------------------------------------
     def _conditions(self, e: torch.Tensor, l: torch.Tensor, dtype: torch.dtype
@@ -237,6 +242,7 @@ class LEGANTrainer(MethodTrainer):
     def _quality_loss(self, x, fake, rec, landmarks) -> torch.Tensor:
         from faceedit.analysis.quality import quality_loss
 
+        assert self.quality is not None  # called with the quality loss on only
         if self.config["quality_mask"]:
             if landmarks is None:
                 raise UsageError("quality_mask needs landmarks in the batch")

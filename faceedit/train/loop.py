@@ -60,7 +60,7 @@ from faceedit.train.run_folder import (
     start_log,
     write_samples,
 )
-from faceedit.train.trainer import RunResult, Trainer, trainer_for
+from faceedit.train.trainer import MethodTrainer, RunResult, Trainer, trainer_for
 
 
 @dataclass
@@ -181,7 +181,7 @@ def run(
     # the planned length: --steps, or a budget run's estimate once made (kept for a resume)
     trainer.planned_steps = cfg.steps if cfg.budget_minutes is None else (
         saved.extra.get("planned_steps") if saved is not None else None)
-    if cfg.stage and getattr(trainer_cls, "uses_stage", False):
+    if cfg.stage and isinstance(trainer, MethodTrainer) and trainer.uses_stage:
         trainer.attach_stage(cfg.stage)
         if saved is None and init_ckpt is not None and init_ckpt.meta.extra.get("stage") != cfg.stage:
             trainer.start_as_identity()
@@ -302,6 +302,7 @@ def _leave_process_group(trainer: Trainer) -> None:
 def _plan(cfg: LoopConfig, step: int, t0: float, distributed: bool, device: torch.device) -> int:
     """The steps a budget run will have taken when its budget is spent, at the speed of its
     last ``PLAN_AFTER`` steps (at most ``cfg.steps``); rank 0's estimate for everyone."""
+    assert cfg.budget_minutes is not None  # only a budget run plans
     elapsed = time.monotonic() - t0
     left = cfg.budget_minutes * 60 - elapsed
     planned = min(cfg.steps, step + max(1, int(left / (elapsed / PLAN_AFTER))))

@@ -139,11 +139,12 @@ class LSSLTrainer(MethodTrainer):
         self.opts = {k: adam(m, float(c["lr"]), c["betas"]) for k, m in self.nets.items()}
         self.parse = load_parser_or_warn(self.device, "LSSL face-parsing loss") if c["lambda_p"] else None
         lm = self.data.train.landmarks
-        self.mean_landmarks = torch.nanmean(lm, 0) if len(lm) else torch.zeros(68, 2)
+        self.mean_landmarks = torch.nanmean(lm, 0) if lm is not None and len(lm) else torch.zeros(68, 2)
 
     def stage_vocab(self) -> tuple[list[str], list[str]]:
-        return [list(self.space.values[self.space.keys.index(k)]) if k in self.space.keys else []
-                for k in ("expression", "lighting")]
+        expressions, lighting = (list(self.space.values[self.space.keys.index(k)]) if k in self.space.keys
+                                 else [] for k in ("expression", "lighting"))
+        return expressions, lighting
 
     def start_as_identity(self) -> None:
         if self.config["residual"]:
@@ -213,6 +214,7 @@ class LSSLTrainer(MethodTrainer):
 
     def parsing_loss(self, x: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """Eq. 5: pixel-wise softmax (cross-entropy) loss of P(x') against the labels of P(x)."""
+        assert self.parse is not None  # called with the parser loaded only
         with torch.no_grad():
             target = self.parse(x).argmax(1)
         probs = self.parse(fake.float())
@@ -245,6 +247,7 @@ class LSSLTrainer(MethodTrainer):
         for light in model.lightings:
             xl, sl = staged(-1, lights.index(light) if light in lights else -1)
             cols.append(model.G(xl, sl, model.condition(KEEP, light, b, x.device))[0])
+        assert first_side is not None  # the model has two expression targets or more
         cols += [side.expand_as(x), first_side.expand_as(x)]
         return torch.cat(cols, -1)
 

@@ -190,7 +190,7 @@ class SeCGANTrainer(MethodTrainer):
         for _ in range(int(c["n_critic"])):
             d = critic_step(self, "D", x, xf, lambda logits: self.space.cls_loss(logits, src),
                             w_gp=w_gp, w_cls=w_cls)
-            if self.semantic:  # the mask critic classifies the seg_attributes only
+            if masks is not None and sf is not None:  # semantic: the mask critic classifies the seg_attributes only
                 ds = critic_step(self, "Ds", masks, sf, lambda logits: self.seg_space.cls_loss(logits, src),
                                  w_gp=w_gp, w_cls=w_cls)
         logs.update({"d_loss": d["loss"].item(), "d_adv": d["adv"].item(), "d_gp": d["gp"].item(),
@@ -212,6 +212,7 @@ class SeCGANTrainer(MethodTrainer):
             g_loss = g_loss + float(c["lambda_stage"]) * g_stage
             logs["g_stage"] = g_stage.item()
         if self.semantic:
+            assert masks is not None and self.parse is not None  # set with semantic (build)
             Gs, Ds = self.nets["Gs"], self.nets["Ds"]
             with self.autocast():
                 s_log = Gs(masks, diff).float().log_softmax(1)

@@ -249,8 +249,12 @@ class MethodTrainer(Trainer):
 
         expressions, lighting = self.stage_vocab()
         crops = [self.data.train, self.data.held]
+        landmarks = [c.landmarks for c in crops if c.landmarks is not None]
+        if len(landmarks) < len(crops):
+            raise ValueError(f"{self.method or type(self).__name__}: training on the stage's edits needs "
+                             "the crops' landmarks, and its training data has none")
         self.training_stage = TrainingStage(load_training_stage(name), [r for c in crops for r in c.rows],
-                                torch.cat([c.landmarks for c in crops]), self.data.size, expressions, lighting)
+                                torch.cat(landmarks), self.data.size, expressions, lighting)
         self.stage_name = name
 
     def stage_input(self, x: torch.Tensor, batch: dict[str, Any], expr: torch.Tensor,

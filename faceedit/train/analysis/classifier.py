@@ -29,7 +29,7 @@ from faceedit.train.analysis.common import (
     jitter,
     subjects_of,
 )
-from faceedit.train.crops import CropSet, TrainData
+from faceedit.train.crops import CropSet
 from faceedit.train.loop import LoopConfig
 
 
@@ -51,10 +51,12 @@ class ClassifierTrainer(AnalysisTrainer):
 
     training = {"batch": 32, "lr": 2e-3, "weight_decay": 5e-4, "label_smoothing": 0.05, "photometric": 0.25}
     default_config = CLASSIFIER_CONFIG
+    data: AnalysisData  # what load_data gives
+    labels: list[str]  # set by build
 
     @classmethod
     def load_data(cls, datasets: list[Dataset], cfg: LoopConfig, config: dict,
-                  vocab: dict[str, list[str]] | None) -> TrainData:
+                  vocab: dict[str, list[str]] | None) -> AnalysisData:
         kind = cls.kind
         train_rows, held_rows = heldout_split(datasets, cfg)
         train_rows = [r for r in train_rows if r["labels"].get(kind)]

@@ -31,7 +31,7 @@ from faceedit.train.analysis.common import (
     jitter,
     subjects_of,
 )
-from faceedit.train.crops import CropSet, TrainData
+from faceedit.train.crops import CropSet
 from faceedit.train.loop import LoopConfig
 
 COSFACE_SCALE, COSFACE_MARGIN = 16.0, 0.30
@@ -63,6 +63,7 @@ class IdentityTrainer(AnalysisTrainer):
 
     kind = "identity"
     method = "identity features"
+    data: AnalysisData  # what load_data gives
     training = {"batch": 64, "lr": 2e-3, "weight_decay": 5e-4, "photometric": 0.2,
                 "loss": f"CosFace s={COSFACE_SCALE:g} m={COSFACE_MARGIN:g}"}
     default_config = IDENTITY_CONFIG
@@ -91,7 +92,7 @@ class IdentityTrainer(AnalysisTrainer):
 
     @classmethod
     def load_data(cls, datasets: list[Dataset], cfg: LoopConfig, config: dict,
-                  vocab: dict[str, list[str]] | None) -> TrainData:
+                  vocab: dict[str, list[str]] | None) -> AnalysisData:
         train_rows, held_rows = heldout_split(datasets, cfg)
         calibration: set[str] = set()
         for d in datasets:
@@ -118,6 +119,7 @@ class IdentityTrainer(AnalysisTrainer):
 
     def build(self) -> None:
         net = build_identity(self.net_config)
+        assert isinstance(net, EmbeddingNet)  # the registry's decorator keeps no builder's return type
         self.nets = {"net": CosFace(net, len(self.data.more["ids"]), int(self.config["dim"]))}
         self.opts = {"net": self.optimizer()}
 
@@ -128,7 +130,9 @@ class IdentityTrainer(AnalysisTrainer):
         return self.nets["net"](x, batch["target"])
 
     def network(self) -> nn.Module:
-        return self.net("net").net.cpu().eval()
+        cosface = self.net("net")
+        assert isinstance(cosface, CosFace)
+        return cosface.net.cpu().eval()
 
     def heldout_metrics(self, net: nn.Module, seed: int) -> dict[str, Any]:
         """Verification on held-out subjects at the threshold calibrated on the calibration

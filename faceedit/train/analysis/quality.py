@@ -16,6 +16,7 @@ from faceedit.analysis.quality import DEFAULT_CONFIG as QUALITY_CONFIG
 from faceedit.analysis.quality import (
     PENALTY,
     REAL_SCORE,
+    QualityNet,
     build_quality,
     degrade_many,
     quality_metrics,
@@ -35,7 +36,7 @@ from faceedit.train.analysis.common import (
     jitter,
     subjects_of,
 )
-from faceedit.train.crops import CropSet, TrainData
+from faceedit.train.crops import CropSet
 from faceedit.train.loop import LoopConfig
 
 
@@ -100,6 +101,7 @@ class QualityTrainer(AnalysisTrainer):
 
     kind = "quality"
     method = "face quality estimator (LEGAN's Q, synthetic proxy)"
+    data: AnalysisData  # what load_data gives
     training = {"batch": 32, "lr": 2e-3, "weight_decay": 5e-4, "pairs": "2 severities per crop"}
     default_config = QUALITY_CONFIG
     what = (
@@ -121,7 +123,7 @@ class QualityTrainer(AnalysisTrainer):
 
     @classmethod
     def load_data(cls, datasets: list[Dataset], cfg: LoopConfig, config: dict,
-                  vocab: dict[str, list[str]] | None) -> TrainData:
+                  vocab: dict[str, list[str]] | None) -> AnalysisData:
         """Well-exposed training crops, about 600 per dataset; held out: well-exposed crops, at
         most 150 per dataset (Yale B's near-duplicates add little)."""
         size = int(config["size"])
@@ -172,6 +174,7 @@ class QualityTrainer(AnalysisTrainer):
         return reg + 0.5 * rank
 
     def heldout_metrics(self, net: nn.Module, seed: int) -> dict[str, Any]:
+        assert isinstance(net, QualityNet)  # what network() ships
         held = self.data.held
         names = [Path(r["dataset"]).name for r in held.rows]
         metrics = quality_metrics(net, held.images, names, seed)
