@@ -486,3 +486,31 @@ def test_given_lip_curves():
 def _unit_rows(v):
     n = np.linalg.norm(v, axis=1, keepdims=True)
     return np.where(n > 1e-9, v / np.maximum(n, 1e-9), 0.0)
+
+
+def test_closed_mouth_carries_no_crease_into_the_opening():
+    """A closed mouth's inner-lip loop (a face mesh's) encloses only the crease between the
+    lips. Opening it must not stretch that crease across the new opening as a line of lip
+    colour: with ``mouth_interior=False`` none of it is carried and all of the opening is hole;
+    by default (a mouth that shows its interior) it is carried with the upper lip."""
+    lm = synthetic_lm()
+    up, low = lip_curves(lm)
+    c = (up + low) / 2
+    loop_up = up + 2.0 * _unit_rows(up - c) + np.array([0.0, -1.5])  # a thin loop around the crease
+    loop_low = low + 2.0 * _unit_rows(low - c) + np.array([0.0, 1.5])
+    loop_up[[0, -1]] = loop_low[[0, -1]] = up[[0, -1]]
+    cov = polygon_coverage(opening_polygon(*given_curves(loop_up, loop_low, up, low)), (0, 0, 512, 512))
+    planted = synthetic_photo(lm)
+    planted[cov > 0.5] = (0, 255, 0)
+    opened = part_lips(lm, 0.3)
+
+    def green(px):
+        g = px.astype(int)
+        return int(((g[..., 1] - np.maximum(g[..., 0], g[..., 2])) > 60).sum())
+
+    carried = cut_warp(planted, lm, opened, lips=(loop_up, loop_low))
+    assert carried.interior.sum() > 20 and green(carried.pixels) > 20
+    closed = cut_warp(planted, lm, opened, lips=(loop_up, loop_low), mouth_interior=False)
+    assert closed.interior.sum() == 0
+    assert closed.opening.sum() > carried.opening.sum()
+    assert green(closed.pixels) == 0

@@ -456,7 +456,7 @@ class _SplineBank:
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
                min_jacobian: float = MIN_JACOBIAN,
                src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-               close_mouth: float = 0.0) -> CutFields:
+               close_mouth: float = 0.0, mouth_interior: bool = True) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
@@ -464,8 +464,10 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     :func:`given_curves`). ``close_mouth`` (0..1): the mouth's destination curves are then moved
     that much of the way to their midline, so lips the move closes meet along the given curves
     too (the 68 points' inner lips of a smile can lie on the teeth, nearer each other than the
-    lips' edges are). When a field would fold where it is used, the whole move is scaled
-    down (bisection) until none does."""
+    lips' edges are). ``mouth_interior`` False: the source mouth shows nothing to carry (closed
+    lips, whose loop covers only the crease between them): all of the new opening is hole. When
+    a field would fold where it is used, the whole move is scaled down (bisection) until none
+    does."""
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
     cuts = [MOUTH] if cuts is None else list(cuts)
@@ -528,7 +530,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             b_low = f_low + 0.5 * (1 - g) * (f_up - f_low)
             side = upper_side_polygon(du, dl, up_dir)
             up_nodes = _nodes_inside(grid, side)
-            if polygon_area(opening_polygon(su, sl)) < 0.5 or polygon_area(hole) < 0.5:
+            if polygon_area(opening_polygon(su, sl)) < 0.5 or polygon_area(hole) < 0.5 or \
+                    (cut.name == MOUTH.name and not mouth_interior):
                 f_in = None  # no source interior to show, or nowhere to show it
             elif cut.interior == "upper":
                 f_in = rigid_field(du, su, nodes)
@@ -706,7 +709,8 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
-             close_mouth: float = 0.0, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
+             close_mouth: float = 0.0, mouth_interior: bool = True,
+             min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
@@ -715,7 +719,10 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     (``Face.dense[MESH_INNER_UPPER]`` / ``[MESH_INNER_LOWER]`` of :mod:`faceedit.models.mouth`),
     which on smiles follows the teeth's edge much more closely than the 68 points; they move
     with the 68-point curves' move. ``close_mouth`` (0..1): how far the lips are brought
-    together along those curves (:func:`cut_fields`). ``min_jacobian``: the fold threshold (the
+    together along those curves (:func:`cut_fields`). ``mouth_interior`` False: the source
+    mouth is closed (nothing between the lips to carry: a crease the loop happens to enclose
+    would be stretched into a line of lip colour across the new opening); all of the opening is
+    then hole. ``min_jacobian``: the fold threshold (the
     move is scaled down below it).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
@@ -740,7 +747,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
-                   close_mouth)
+                   close_mouth, mouth_interior)
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 

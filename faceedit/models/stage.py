@@ -52,7 +52,14 @@ from faceedit.faces.warp import (
 )
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, ModelConfig
-from faceedit.models.mouth import BANK_FILE, MESH_INNER_LOWER, MESH_INNER_UPPER, MouthBank, find_interior
+from faceedit.models.mouth import (
+    BANK_FILE,
+    MESH_INNER_LOWER,
+    MESH_INNER_UPPER,
+    MouthBank,
+    find_interior,
+    widen_interior,
+)
 from faceedit.models.options import ModelOption
 from faceedit.models.photo import PhotoModel
 from faceedit.models.registry import ModelSpec, register_arch, register_model
@@ -65,6 +72,9 @@ MAX_STRENGTH = 1.5
 #: (inner, outer) of the region weight, in eye distances from the face outline, over which the
 #: appearance maps (mouth, glasses) and the shading maps are laid onto a face.
 PAINT_REGION = (0.0, 0.3)
+#: How far (corner distances, at the middle) a shown interior is widened up and down before a
+#: mouth that shows it closes (:func:`faceedit.models.mouth.widen_interior`).
+CLOSING_MARGIN = (0.01, 0.04)
 
 
 def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float = 0.7) -> bool:
@@ -267,14 +277,19 @@ class Stage(ExpressionStates, PhotoModel):
                 continue
             cur, new = self.plan(lm, target, strength, aus=aus, like=like)
             goal_lm = self.goal_landmarks(lm, cur, new, strength)
+            closing = self.closes_mouth(cur, new, strength)
             lips = shown = None
             if mesh is not None and np.shape(mesh)[0] == 468:  # (468, 2) or with depth (468, 3)
                 xy = np.asarray(mesh, np.float64)[:, :2]
                 # the interior the photo shows, from colour; else the mesh's inner-lip loop
                 shown = find_interior(out, xy)
+                if shown is not None and closing > 0:  # teeth that must all go
+                    shown = widen_interior(*shown, *CLOSING_MARGIN)
                 lips = shown or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
+            # a closed mouth (no interior found) carries nothing into the opening
             r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips,
-                         close_mouth=self.closes_mouth(cur, new, strength) if lips is not None else 0.0)
+                         close_mouth=closing if lips is not None else 0.0,
+                         mouth_interior=mesh is None or shown is not None)
             out, moved, scale = r.pixels, r.landmarks, r.scale
             keep_out, exemplar = None, None
             bank = self.mouth_bank()
