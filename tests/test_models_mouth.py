@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceedit.models.mouth import DESCRIPTORS, MouthBank, curves_to_polygon, opening_aspect
+from faceedit.models.mouth import DESCRIPTORS, MouthBank, curves_to_polygon, opening_aspect, widen_interior
 from faceedit.pixels import LUMA_WEIGHTS
 
 LUMA = np.asarray(LUMA_WEIGHTS)
@@ -255,3 +255,22 @@ def test_curve_order_and_landmark_checks(bank):
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="68"):
         bank.fill(img, roi, op, up, lo, face_lm=np.zeros((5, 2)))
+
+
+def test_widen_interior_moves_the_middle_apart_and_keeps_the_corners():
+    """A closing mouth loses its interior with a margin: the curves move apart across the mouth
+    by the given corner distances at the middle, not at all at the corners, on a tilted mouth
+    as on a level one."""
+    u = np.linspace(0.0, 1.0, 33)
+    upper = np.c_[100 + 200 * u, 200 - 20 * np.sin(np.pi * u)]
+    lower = np.c_[100 + 200 * u, 200 + 25 * np.sin(np.pi * u)]
+    for angle in (0.0, 0.3):
+        c, s = np.cos(angle), np.sin(angle)
+        rot = np.array([[c, -s], [s, c]])
+        up, lo = upper @ rot.T, lower @ rot.T
+        wu, wl = widen_interior(up, lo, 0.01, 0.04)
+        np.testing.assert_allclose(wu[[0, -1]], up[[0, -1]], atol=1e-9)
+        np.testing.assert_allclose(wl[[0, -1]], lo[[0, -1]], atol=1e-9)
+        down = np.array([-s, c])  # the mouth's own "down"
+        assert np.isclose((wl[16] - lo[16]) @ down, 0.04 * 200)
+        assert np.isclose((up[16] - wu[16]) @ down, 0.01 * 200)

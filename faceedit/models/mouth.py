@@ -338,6 +338,27 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.nd
     return apply_points(back, curves[0]), apply_points(back, curves[1])
 
 
+def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float) -> tuple[np.ndarray, np.ndarray]:
+    """Inner-lip curves (left corner first) moved apart across the mouth, ``up`` and ``down``
+    corner distances at the middle, tapering to nothing at the corners: the interior a mouth
+    that closes must lose, with a margin for what colour alone leaves on the lips' side (the
+    tips of a lower row, the dark line between the rows)."""
+    upper, lower = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
+    d = upper[-1] - upper[0]
+    w = float(np.linalg.norm(d))
+    if w < 1e-6:
+        return upper, lower
+    normal = np.array([-d[1], d[0]]) / w  # towards the lower lip in image coordinates
+    if normal @ (lower.mean(0) - upper.mean(0)) < 0:
+        normal = -normal
+
+    def taper(c: np.ndarray) -> np.ndarray:
+        t = np.clip(((c - c[0]) @ d) / (w * w), 0.0, 1.0)
+        return np.sin(np.pi * t)[:, None]
+
+    return upper - up * w * taper(upper) * normal, lower + down * w * taper(lower) * normal
+
+
 @dataclass
 class MouthBank:
     """Real mouth interiors and what :meth:`fill` needs to paint them into a photo.
