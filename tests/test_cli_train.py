@@ -127,3 +127,15 @@ def test_train_says_its_thread_count(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.stderr
     assert "torch threads: 1 (--threads)" in r.stderr
     assert json.loads((tmp_path / "run" / "report.json").read_text())["budget"]["torch_threads"] == 1
+
+
+def test_prepare_with_a_model_whose_weights_are_absent_says_so(tmp_path, monkeypatch):
+    """--model's crop template is in its checkpoint's header: with the weights not on this machine
+    the command says which weights it looked for where, and writes nothing."""
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "raw" / "happy").mkdir(parents=True)
+    monkeypatch.setenv("FACEEDIT_WEIGHTS", str(tmp_path / "weights"))
+    r = CliRunner().invoke(app, ["prepare", str(tmp_path / "raw"), "-o", str(tmp_path / "out"), "--model", "legan"])
+    assert isinstance(r.exception, SystemExit), r.exception
+    assert r.exit_code == 1 and "legan.safetensors" in r.stderr and "not found" in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()

@@ -11,13 +11,16 @@ import sys
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.detectors import AUTO, auto_order, detector_names
 from faceedit.log import logger
+
+if TYPE_CHECKING:
+    from faceedit.faces.types import CropTemplate
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -193,6 +196,20 @@ def progress(label: str):
             progress.update(task, total=total, advance=1)
 
         yield advance
+
+
+def model_template(model: str) -> CropTemplate:
+    """The crop template of ``model`` (a registered name or a .safetensors path): its checkpoint
+    header's, the weights fetched as loading the model would fetch them when they are not on this
+    machine yet (CheckpointError where they cannot be had)."""
+    from faceedit.models.hub import resolve_weights
+    from faceedit.models.registry import get_spec, spec_from_path
+
+    spec = spec_from_path(model) if model.endswith(".safetensors") else get_spec(model)
+    if spec.template is None:  # the header is not on this machine: a registered model's weights are not
+        spec = spec_from_path(resolve_weights(spec))
+    assert spec.template is not None  # a header read gives every spec a template
+    return spec.template
 
 
 def atomic_json(path: Path, obj) -> None:

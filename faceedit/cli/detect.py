@@ -17,6 +17,7 @@ from faceedit.cli.common import (
     DetectorOption,
     atomic_json,
     errors_to_exit_codes,
+    model_template,
 )
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
@@ -51,11 +52,7 @@ def detect(
         from faceedit.models.loading import load_model
 
         stage = load_model("stage").model
-        template = None
-        if model is not None:
-            from faceedit.models.registry import get_spec, spec_from_path
-
-            template = (spec_from_path(model) if model.endswith(".safetensors") else get_spec(model)).template
+        template = model_template(model) if model is not None else None
         out.mkdir(parents=True, exist_ok=True)
         for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
             if item.listed and item.kind != PHOTO:  # folders list videos too: apply edits them

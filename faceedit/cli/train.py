@@ -18,6 +18,7 @@ from faceedit.cli.common import (
     atomic_json,
     errors_to_exit_codes,
     fail,
+    model_template,
     parse_settings,
 )
 from faceedit.errors import UsageError
@@ -39,9 +40,7 @@ def prepare(
 
     with errors_to_exit_codes():
         if model:
-            from faceedit.models.registry import get_spec, spec_from_path
-
-            template = (spec_from_path(model) if model.endswith(".safetensors") else get_spec(model)).template
+            template = model_template(model)
         else:
             template = CropTemplate(size=size)
         summary = run_prepare(raw, out, preset=preset, csv_path=str(csv_file) if csv_file else None,
