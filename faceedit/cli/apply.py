@@ -70,16 +70,17 @@ def apply(
     inputs: Annotated[list[str], typer.Argument(help="Image or video files, folders, glob patterns, or '-' to read paths from stdin.")],
     *,
     model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
-    target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated or repeated: happy,sad.")] = (),
+    # a repeatable option's default is the tuple typer reads; the command gets a list (ignore[assignment])
+    target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated or repeated: happy,sad.")] = (),  # type: ignore[assignment]
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if missing).")],
-    lighting: Annotated[list[str], typer.Option("--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once; alone it means --target keep.")] = (),
+    lighting: Annotated[list[str], typer.Option("--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once; alone it means --target keep.")] = (),  # type: ignore[assignment]
     light: Annotated[str | None, typer.Option("--light", help="Relight to a light direction AZ,EL in degrees, Extended Yale B's convention (azimuth + lights the image's left side of the face, elevation + lights it from above; e.g. 35,15); every model on the stage takes it. Alone it means --target keep.")] = None,
     light_strength: Annotated[float | None, typer.Option("--light-strength", help="How much --light / --lighting replaces the photo's own light, 0..1 (default 0.6; 1 is a dark-room point light: the far side goes nearly black).")] = None,
-    au: Annotated[list[str], typer.Option("--au", help="Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other AUs are kept (the AUs each model takes: see `faceedit models`); alone it means --target au (the face's own expression with these AUs set).")] = (),
-    attr: Annotated[list[str], typer.Option("--attr", help="Attribute edits, e.g. glasses=on|off (the attributes each model takes: see `faceedit models`); alone it means --target keep.")] = (),
-    control: Annotated[list[str], typer.Option("--control", help="Named fine controls, each -1..1, set as absolute AU values on top of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep.")] = (),
+    au: Annotated[list[str], typer.Option("--au", help="Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other AUs are kept (the AUs each model takes: see `faceedit models`); alone it means --target au (the face's own expression with these AUs set).")] = (),  # type: ignore[assignment]
+    attr: Annotated[list[str], typer.Option("--attr", help="Attribute edits, e.g. glasses=on|off (the attributes each model takes: see `faceedit models`); alone it means --target keep.")] = (),  # type: ignore[assignment]
+    control: Annotated[list[str], typer.Option("--control", help="Named fine controls, each -1..1, set as absolute AU values on top of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep.")] = (),  # type: ignore[assignment]
     like: Annotated[Path | None, typer.Option("--like", help="Move the face to the expression state of the largest face in this reference photo (read from its landmarks apart from its identity as well as a shape model can); alone it means --target keep.")] = None,
-    strength: Annotated[list[str], typer.Option("--strength", "-s", help="Edit strength 0..1, up to 1.5 to exaggerate (models on the stage); several (0,0.5,1) write a series.")] = ("1",),
+    strength: Annotated[list[str], typer.Option("--strength", "-s", help="Edit strength 0..1, up to 1.5 to exaggerate (models on the stage); several (0,0.5,1) write a series.")] = ("1",),  # type: ignore[assignment]
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     name: Annotated[str | None, typer.Option("--name", show_default=False, help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
         "{index} (the input's position in the input list, from 0) {lighting} {au} {attr} {control} {like} {model}. "
@@ -98,7 +99,7 @@ def apply(
     workers: Annotated[int | None, typer.Option("--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster).")] = None,
     max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
     phase: Annotated[str | None, typer.Option("--phase", help="Model phase to output, where the model has phases (RegGAN: expression, refined; see `faceedit models`).")] = None,
-    option: Annotated[list[str], typer.Option("--set", help=f"Model-specific option, {SETTINGS_HELP}; each model's keys: see `faceedit models`.")] = (),
+    option: Annotated[list[str], typer.Option("--set", help=f"Model-specific option, {SETTINGS_HELP}; each model's keys: see `faceedit models`.")] = (),  # type: ignore[assignment]
     save_masks: Annotated[bool, typer.Option("--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per output on stdout.")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local (this process) | ray (Ray actors on this machine or a cluster; needs the ray extra of faceedit; inputs and outputs on a file system every worker sees).")] = "local",
@@ -111,7 +112,7 @@ def apply(
     """Edit the faces in photos and videos; one output per input per target (and strength)."""
     from faceedit.apply_options import ApplyOptions
 
-    detector = detector.value  # the name, as the library takes it
+    detector_name: str = detector.value  # the name, as the library takes it
     with errors_to_exit_codes():
         if engine not in ("local", "ray"):
             raise UsageError(f"--engine {engine!r}; valid: local, ray")
@@ -164,7 +165,7 @@ def apply(
 
             opts.model_options["controls"] = parse_controls(",".join(control))
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
-        applier = _applier(opts, model, engine, device=device, precision=precision, detector=detector,
+        applier = _applier(opts, model, engine, device=device, precision=precision, detector=detector_name,
                            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
         if engine == "local":  # videos among the inputs go to the video engine, photos stay here
             applier = _with_videos(applier, opts, model, video_codec, crf, preset)
@@ -186,7 +187,7 @@ def _applier(opts, model: str, engine: str, *, device: str, precision: str, dete
         import_ray()  # missing: a usage error naming the extra, before the model loads
         # here the model only checks the options and names the outputs: the actors edit
         editor = Editor.from_pretrained(model, device="cpu", precision="auto", detector=detector)
-        applier = RayApplier(editor, opts, model=model, device=device, precision=precision,
+        applier: RayApplier | BatchApplier = RayApplier(editor, opts, model=model, device=device, precision=precision,
                              detector=detector, address=ray_address, workers=workers,
                              gpus_per_worker=gpus_per_worker)
         logger.info("model %s (%s) on Ray actors (device %s), detector %s",

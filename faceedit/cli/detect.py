@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +21,9 @@ from faceedit.cli.common import (
 )
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
+
+if TYPE_CHECKING:
+    from faceedit.models.stage import Stage
 
 
 def detect(
@@ -49,15 +52,13 @@ def detect(
         if out.exists() and not out.is_dir():
             raise UsageError(f"--out {out}: is a file, not a folder (the folder is created if missing)")
         det = get_detector(detector.value)
-        from faceedit.models.loading import load_model
-
-        stage = load_model("stage").model
+        stage = _shipped_stage()
         template = model_template(model) if model is not None else None
         out.mkdir(parents=True, exist_ok=True)
         for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
             if item.listed and item.kind != PHOTO:  # folders list videos too: apply edits them
                 continue
-            rec = {"input": item.path, "faces": [], "overlay": None, "status": "ok", "error": None}
+            rec: dict[str, Any] = {"input": item.path, "faces": [], "overlay": None, "status": "ok", "error": None}
             try:
                 if item.error:
                     raise FaceEditError(item.error, item.path)
@@ -72,8 +73,9 @@ def detect(
                 states = expression_states(faces, stage)
                 rec.update(faces=[{**f.to_json(), "expression": st} for f, st in zip(faces, states)],
                            overlay=overlay)
-                for i, f in enumerate(faces if template else []):
-                    write_image(str(out / f"{stem}_face{i}.png"), align_face(img.pixels, f, template).crop)
+                if template is not None:
+                    for i, f in enumerate(faces):
+                        write_image(str(out / f"{stem}_face{i}.png"), align_face(img.pixels, f, template).crop)
                 atomic_json(out / f"{stem}.json", rec)
             except FaceEditError as e:
                 failed += 1
@@ -110,7 +112,6 @@ def au_(
     from faceedit.io.decode import read_image
     from faceedit.io.formats import PHOTO
     from faceedit.io.inputs import expand_inputs
-    from faceedit.models.loading import load_model
 
     def faces_68(path) -> list:
         faces = det.detect(read_image(path, max_pixels=max_pixels).rgb8())
@@ -129,7 +130,7 @@ def au_(
         reference = None
         if neutral is not None:
             reference = faces_68(str(neutral))[0].landmarks
-        stage = load_model("stage").model
+        stage = _shipped_stage()
         for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
             if item.listed and item.kind != PHOTO:  # folders list videos too: apply edits them
                 continue
@@ -139,7 +140,8 @@ def au_(
                 if item.kind != PHOTO:
                     raise FaceEditError(f"a {item.kind}: au reads photos", item.path)
                 faces = faces_68(item.path)
-                states = expression_states(faces, stage)
+                # every face has 68 landmarks (faces_68), so every face has a state
+                states = [st for st in expression_states(faces, stage) if st is not None]
                 try:
                     if reference is not None:
                         aus = estimate_aus(np.stack([f.landmarks for f in faces]), neutral=reference)
@@ -177,3 +179,13 @@ def au_(
         Console(width=None if sys.stdout.isatty() else 200).print(table)
     if failed:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _shipped_stage() -> Stage:
+    """The shipped stage, which reads the faces' expression states."""
+    from faceedit.models.loading import load_model
+    from faceedit.models.stage import Stage
+
+    stage = load_model("stage").model
+    assert isinstance(stage, Stage)
+    return stage

@@ -20,7 +20,7 @@ from faceedit.log import logger
 
 
 def sheet(
-    inputs: Annotated[list[str], typer.Argument(help="Photos (photo mode); omit with --data.")] = None,
+    inputs: Annotated[list[str] | None, typer.Argument(help="Photos (photo mode); omit with --data.")] = None,
     *,
     model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
     target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated.")],
@@ -47,7 +47,7 @@ def sheet(
 
             held = set(editor.loaded.meta.extra.get("heldout_subjects", []))
             by_target = expression_pairs(open_dataset(data).rows)
-            stage_list = split_list([stages]) or [None]
+            stage_list: list[str | None] = [*split_list([stages])] or [None]
             channels = editor.spec.channels
             row_images, labels = [], []
             for t in targets:
@@ -72,12 +72,13 @@ def sheet(
                 except FaceEditError as e:
                     failed += 1
                     logger.error("%s: %s; not on the sheet", path, e.reason)
-            img, left_out = photo_sheet(editor, photos, targets, face="all", max_faces=0)
+            shown, left_out = photo_sheet(editor, photos, targets, face="all", max_faces=0)
             for path, reason in left_out:
                 failed += 1
                 logger.error("%s: %s; not on the sheet", path, reason)
-            if img is None:
+            if shown is None:
                 raise FaceEditError("no photo could be shown: no sheet written")
+            img = shown
         write_image(str(out), img)
         logger.info("wrote %s", out)
     if failed:

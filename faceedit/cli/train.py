@@ -60,7 +60,8 @@ def train(
     ctx: typer.Context,
     *,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Method to train: reggan, eggan, legan, lssl, secgan (with --resume: the run's).")] = None,
-    data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared dataset folder(s) (faceedit prepare; with --resume: the run's).")] = (),
+    # a repeatable option's default is the tuple typer reads; the command gets a list (ignore[assignment])
+    data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared dataset folder(s) (faceedit prepare; with --resume: the run's).")] = (),  # type: ignore[assignment]
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoints, logs, samples, report.")],
     steps: Annotated[int | None, typer.Option("--steps", min=0, help="Total steps (resumed steps included).")] = None,
     budget: Annotated[float | None, typer.Option("--budget", min=0, help=f"Stop after this many minutes (default {DEFAULT_TRAIN_BUDGET:g} when --steps is not given either).")] = None,
@@ -72,8 +73,8 @@ def train(
     stage: Annotated[str, typer.Option("--stage", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-stage).")] = "stage",
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
     amp: Annotated[str, typer.Option("--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16.")] = "auto",
-    config: Annotated[list[str], typer.Option("--set", help=f"Model, loss and trainer config, {SETTINGS_HELP}; e.g. image_size=64; an unknown key lists the valid ones.")] = (),
-    option: Annotated[list[str], typer.Option("--option", help=f"Trainer option, {SETTINGS_HELP}.")] = (),
+    config: Annotated[list[str], typer.Option("--set", help=f"Model, loss and trainer config, {SETTINGS_HELP}; e.g. image_size=64; an unknown key lists the valid ones.")] = (),  # type: ignore[assignment]
+    option: Annotated[list[str], typer.Option("--option", help=f"Trainer option, {SETTINGS_HELP}.")] = (),  # type: ignore[assignment]
     no_semantic: Annotated[bool, typer.Option("--no-semantic", help="SeCGAN: train the plain baseline (no mask branch, no consistency loss).")] = False,
     ckpt_every: Annotated[int, typer.Option("--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end).")] = 500,
     sample_every: Annotated[int, typer.Option("--sample-every", min=0, help="Steps between sample grids (RUN/samples/; 0: only at the end).")] = 500,
@@ -270,7 +271,7 @@ def train_analysis(
     """Train one of the face-analysis networks (classifiers, identity, parser, quality) on the
     shared training loop: RUN/state.safetensors, RUN/log.jsonl, RUN/samples/, RUN/report.json;
     prints the held-out metrics."""
-    from faceedit.data import open_datasets
+    from faceedit.data import open_dataset
     from faceedit.train.analysis.kinds import analysis_trainer, default_run_dir
     from faceedit.train.loop import LoopConfig, train_and_export
     from faceedit.train.run_folder import check_run_folder, clear_run_folder
@@ -283,7 +284,7 @@ def train_analysis(
         earlier_run = check_run_folder(run_dir, resume=resume, overwrite=overwrite)
         settings = {"kind": kind, "data": [str(d.resolve()) for d in data], "seed": seed}
         _same_analysis_run(run_dir, settings, resume)
-        sets = open_datasets(data)
+        sets = [open_dataset(d) for d in data]
         clear_run_folder(earlier_run)
         if steps is None and budget is None:
             budget = DEFAULT_ANALYSIS_BUDGET
