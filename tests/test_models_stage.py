@@ -662,3 +662,24 @@ def test_au_alone_works_on_every_model_and_sets_the_value(name, tmp_path):
     face = max(editor.detector.detect(read_image(str(out)).pixels), key=lambda f: f.area)
     after = editor.stage.face_aus(face.landmarks)[AU_IDS.index(12)]
     assert before > 3.0 and after < before - 1.0, (before, after)
+
+
+def test_maps_stay_off_the_whole_mouth_when_the_bank_draws_it():
+    """Where the bank and the cut draw the mouth, the target's mean appearance map (which
+    darkens where the mean face's mouth is open) stays off the whole mouth inside the outer
+    lips, not only off the opening: on a smile made surprised it fell on the upper lip as a
+    dark band above the carried teeth. Off the mouth, the maps apply."""
+    from faceedit.models.stage import _mouth_keep_out
+
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    roi = (int(lm[:, 0].min()) - 20, int(lm[:, 1].min()) - 20, int(lm[:, 0].max()) + 20, int(lm[:, 1].max()) + 20)
+    drawn = np.zeros((roi[3] - roi[1], roi[2] - roi[0]), np.float32)
+    keep = _mouth_keep_out(roi, lm, drawn)
+    at = lambda p: keep[int(round(p[1])) - roi[1], int(round(p[0])) - roi[0]]  # noqa: E731
+    for p in (lm[62], lm[66], (lm[51] + lm[62]) / 2, (lm[57] + lm[66]) / 2):  # inner lips, lips
+        assert at(p) == pytest.approx(1.0, abs=1e-3)
+    assert at(lm[51]) > 0.5  # the outer edge: feathered outwards from there
+    for i in (30, 8, 36, 45):  # nose tip, chin, eyes
+        assert at(lm[i]) < 0.01
+    drawn[5:9, 5:9] = 1.0  # what the bank drew counts wherever it is
+    assert _mouth_keep_out(roi, lm, drawn)[7, 7] == pytest.approx(1.0)

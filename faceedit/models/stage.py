@@ -45,6 +45,7 @@ import torch
 from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
 from faceedit.faces.cutwarp import cut_warp
+from faceedit.faces.landmarks import eye_distance
 from faceedit.faces.warp import (
     canonical_coords,
     face_grid,
@@ -86,6 +87,23 @@ def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float = 0.7) -> bool:
 
     lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
     return any(aperture(moved, e) < ratio * aperture(lm, e) for e in (list(range(36, 42)), list(range(42, 48))))
+
+
+def _mouth_keep_out(roi, lm: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+    """Where the appearance maps stay off a mouth drawn at the photo's own resolution (0..1
+    over ``roi``): what the cut and the bank drew (``drawn``) and the whole mouth inside the
+    outer lips of ``lm`` (68 points), feathered over a tenth of an eye distance. The target's
+    mean map darkens where the mean face's mouth is open, which on a face whose own opening
+    sits elsewhere (a smile's teeth carried into a surprise) falls on the lips as a dark band."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    lips = np.asarray(lm, np.float64)[48:60] - (x0, y0)
+    cv2.fillPoly(mask, [np.round(lips * 16).astype(np.int32)], 1, cv2.LINE_AA, shift=4)
+    sigma = max(0.1 * eye_distance(lm), 0.5)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma)
+    out = np.maximum(np.minimum(2.0 * soft, 1.0), cv2.dilate(np.clip(drawn, 0, 1).astype(np.float32),
+                                                                np.ones((3, 3), np.uint8)))
+    return out.astype(np.float32)
 
 
 def _without(weight: np.ndarray, roi, keep_roi, keep: np.ndarray) -> np.ndarray:
@@ -299,9 +317,8 @@ class Stage(ExpressionStates, PhotoModel):
                 own = shown is not None and carried > 0.2 * (carried + float(r.opening.sum()))
                 out, exemplar = bank.fill(out, r.roi, r.opening, r.upper, r.lower, face_lm=moved,
                                           exemplar=mouth_exemplar, own_teeth=own)
-            if bank is not None:  # the mouth's inside is drawn at full resolution: maps stay off it
-                keep_out = (r.roi, cv2.dilate(np.clip(r.opening + r.interior, 0, 1),
-                                              np.ones((3, 3), np.uint8)))
+            if bank is not None:  # the mouth is drawn at full resolution: maps stay off it
+                keep_out = (r.roi, _mouth_keep_out(r.roi, moved, r.opening + r.interior))
             if aus or like is not None or target not in self.expressions:  # keep, AUs, a reference
                 appearance, amount = self.appearance_amount(cur.expression, new)
             elif target in self.appearance:
