@@ -65,18 +65,37 @@ def test_cli_train_never_wipes_an_existing_run(tmp_path, paired_dataset, monkeyp
     assert _step(run_dir) == 2
 
 
-def test_cli_train_resume_needs_the_runs_state(tmp_path, paired_dataset):
-    (tmp_path / "run").mkdir()
-    code, err = _train_cli("--model", "reggan", "--data", paired_dataset, "-o", tmp_path / "run", "--resume",
-                           "--steps", "0")
-    assert code == 2 and "nothing to resume" in err and "state.safetensors" in err
-    assert list((tmp_path / "run").iterdir()) == []
-    # a folder with a run's log but no state: nothing to resume, and never wiped without --overwrite
-    (tmp_path / "run" / "log.jsonl").write_text('{"step": 1}\n')
-    code, err = _train_cli("--model", "reggan", "--data", paired_dataset, "-o", tmp_path / "run", "--resume", "--steps", "0")
-    assert code == 2 and "nothing to resume" in err
-    code, err = _train_cli("--model", "reggan", "--data", paired_dataset, "-o", tmp_path / "run", "--steps", "0")
+def test_cli_train_resume_needs_the_runs_settings_and_state(tmp_path, paired_dataset, monkeypatch):
+    """--resume needs the run's run.json (its method, data and settings) and its training state;
+    a folder without either is refused by name, with what is missing, and nothing in it is touched."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    for given in ([], ["--model", "reggan", "--data", paired_dataset]):  # --model and --data do not stand in
+        code, err = _train_cli(*given, "-o", run_dir, "--resume", "--steps", "0")
+        assert code == 2 and str(run_dir) in err and "nothing to resume" in err and "run.json" in err, err
+    assert list(run_dir.iterdir()) == []
+    # a folder with a run's log but no run.json: nothing to resume, and never wiped without --overwrite
+    (run_dir / "log.jsonl").write_text('{"step": 1}\n')
+    code, err = _train_cli("--model", "reggan", "--data", paired_dataset, "-o", run_dir, "--resume", "--steps", "0")
+    assert code == 2 and "nothing to resume" in err and "run.json" in err
+    code, err = _train_cli("--model", "reggan", "--data", paired_dataset, "-o", run_dir, "--steps", "0")
     assert code == 2 and "already holds a training run" in err
+    # a run's folder without its run.json is not resumed from the command line's settings
+    monkeypatch.setenv("FACEEDIT_PLUGINS", "tiny_trainer")
+    run_dir = tmp_path / "run2"
+    quiet = ["--sample-every", "0", "--no-eval", "-o", run_dir]
+    code, err = _train_cli("--model", "test-tiny-gan", "--data", paired_dataset, "--steps", "1", *quiet)
+    assert code == 0, err
+    settings = (run_dir / "run.json").read_text()
+    (run_dir / "run.json").unlink()
+    code, err = _train_cli("--model", "test-tiny-gan", "--data", paired_dataset, "--resume", "--steps", "2", *quiet)
+    assert code == 2 and str(run_dir) in err and "run.json" in err, err
+    assert _step(run_dir) == 1 and not (run_dir / "run.json").exists()
+    # with its run.json but without its state: nothing to resume either
+    (run_dir / "run.json").write_text(settings)
+    (run_dir / "state.safetensors").unlink()
+    code, err = _train_cli("--resume", "--steps", "2", *quiet)
+    assert code == 2 and "nothing to resume" in err and "state.safetensors" in err, err
 
 
 def test_cli_train_refuses_a_run_json_with_other_settings(tmp_path, paired_dataset, monkeypatch):

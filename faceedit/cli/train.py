@@ -126,9 +126,8 @@ def train(
         earlier_run = check_run_folder(out, resume=resume, overwrite=overwrite)
         sets = [open_dataset(d) for d in data]
         clear_run_folder(earlier_run)  # --overwrite, once the options and datasets are known good
-        # run.json is written when the run starts (its data and networks known good)
-        run_files = ({} if resume and (out / RUN_SETTINGS).is_file()  # (else a run from an older faceedit)
-                     else {RUN_SETTINGS: json.dumps(settings, indent=1) + "\n"})
+        # run.json is written when the run starts (its data and networks known good); a resumed run has it
+        run_files = {} if resume else {RUN_SETTINGS: json.dumps(settings, indent=1) + "\n"}
         loop = LoopConfig(steps=steps, budget_minutes=budget, batch_size=batch_size, seed=seed,
                           ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
                           device=device, amp=amp, resume=resume, init=init, options=options,
@@ -169,14 +168,11 @@ def _run_settings(params: dict) -> dict:
 
 def _resumed_settings(ctx: typer.Context, out: Path, given: dict) -> dict:
     """The settings of the run in ``out`` (RUN/run.json); an option given on the command line
-    must agree with them. A run folder without run.json needs --model and --data, and then takes
-    every other setting from the command line."""
+    must agree with them. A folder without run.json holds no run to resume: a UsageError."""
     path = out / RUN_SETTINGS
     if not path.is_file():
-        if not given["model"] or not given["data"]:
-            raise UsageError(f"{out}: no {RUN_SETTINGS} (a run started by an older faceedit, or "
-                             "no run at all): give --model and --data to resume it")
-        return given
+        raise UsageError(f"{out}: nothing to resume (no {RUN_SETTINGS}, the file that keeps a run's "
+                         "method, data and settings)")
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(saved, dict) or set(saved) != set(_RUN_OPTIONS):
