@@ -13,7 +13,7 @@ from _datasets import make_dataset
 from typer.testing import CliRunner
 
 from faceedit.cli import app
-from faceedit.models.checkpoint import load_training_state
+from faceedit.models.training_state import load_training_state
 
 TESTS = Path(__file__).resolve().parent
 

@@ -21,11 +21,10 @@ from faceedit.models.checkpoint import (
     CheckpointMeta,
     file_sha256,
     load_checkpoint,
-    load_training_state,
     read_meta,
     save_checkpoint,
-    save_training_state,
 )
+from faceedit.models.training_state import load_training_state, save_training_state
 
 META = {
     "arch": "test-tiny",

@@ -322,7 +322,7 @@ def test_trainer_fits_stage_1_then_lowers_the_pixel_loss(tmp_path, paired, caplo
 
 @pytest.mark.slow
 def test_trainer_resume_matches_uninterrupted_run_without_refitting_stage_1(tmp_path, paired, monkeypatch) -> None:
-    from faceedit.models.checkpoint import load_training_state
+    from faceedit.models.training_state import load_training_state
     from faceedit.train.loop import run
 
     run(trainer.RegGANTrainer, paired, tmp_path / "a", _loop(steps=6, seed=3), TINY_RUN)

@@ -83,7 +83,7 @@ def test_reggan_resume_keeps_the_runs_settings(tmp_path):
     keeps; a contradicting one is refused by name."""
     from _datasets import make_dataset
 
-    from faceedit.models.checkpoint import load_training_state
+    from faceedit.models.training_state import load_training_state
 
     ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
     run = tmp_path / "run"

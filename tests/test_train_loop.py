@@ -17,7 +17,7 @@ from tiny_trainer import TinyGanTrainer
 
 from faceedit.data import open_dataset
 from faceedit.errors import UsageError
-from faceedit.models.checkpoint import load_training_state
+from faceedit.models.training_state import load_training_state
 from faceedit.train.crops import batch_indices
 from faceedit.train.loop import LoopConfig, run, train_and_export
 from faceedit.train.trainer import trainer_for

@@ -25,9 +25,9 @@ carries everything needed to rebuild and use the model, under ``faceedit.*`` key
 ``tensors_sha256`` catches modified tensor bytes even when no file hash is known (e.g. a
 checkpoint passed by path); a known file sha256 (registry, model card) is checked as well.
 
-Training state (model + optimizers + step + extras, for resuming) uses the same container: tensors
-become safetensors entries and everything else a JSON skeleton in ``faceedit.training_state``,
-rebuilt exactly on load, so resuming needs no pickle either.
+Training states (:mod:`faceedit.models.training_state`) use the same file layer, which this
+module provides: a safetensors file written atomically (:func:`write_safetensors`) and read back
+verified (:func:`read_verified`: pickle refused, file and tensor hashes checked).
 
 Every loading failure raises ``CheckpointError(reason, path)`` with a one-line reason.
 ``torch.load`` and ``pickle`` are never called.
@@ -44,7 +44,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -63,12 +62,12 @@ PICKLE_REFUSAL = "refusing to load a pickle-based checkpoint; faceedit only load
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default (zip) format
 _HASH_CHUNK = 1 << 20
 
-_TRAINING_STATE_KEY = PREFIX + "training_state"
+TRAINING_STATE_KEY = PREFIX + "training_state"
 # How each CheckpointMeta field is stored in the header (``template`` is JSON of a CropTemplate).
 _JSON_FIELDS = ("config", "conditions", "metrics")
 _INT_FIELDS = ("image_size", "channels")
 _STR_FIELDS = ("arch", "training_data", "license", "version", "created", "format", "tensors_sha256")
-_TENSORS_HASH_KEY = PREFIX + "tensors_sha256"
+TENSORS_HASH_KEY = PREFIX + "tensors_sha256"
 
 # --------------------------------------------------------------------------------------------
 # Metadata
@@ -145,7 +144,7 @@ class CheckpointMeta:
             PREFIX + "metrics": json.dumps(self.metrics),
             PREFIX + "version": self.version,
             PREFIX + "created": self.created,
-            _TENSORS_HASH_KEY: self.tensors_sha256,
+            TENSORS_HASH_KEY: self.tensors_sha256,
         }
         if self.template is not None:
             header[PREFIX + "template"] = json.dumps(self.template.to_json())
@@ -160,10 +159,10 @@ class CheckpointMeta:
     def from_header(cls, header: Mapping[str, str]) -> CheckpointMeta:
         """Parse safetensors header metadata. Raises ValueError with a one-line reason."""
         if PREFIX + "arch" not in header:
-            if _TRAINING_STATE_KEY in header:
+            if TRAINING_STATE_KEY in header:
                 raise ValueError("this is a faceedit training state, not a model checkpoint")
             raise ValueError("not a faceedit checkpoint (no faceedit.arch metadata)")
-        _check_format(header)
+        check_format(header)
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, raw in header.items():
@@ -182,7 +181,7 @@ class CheckpointMeta:
                 else:
                     extra[name] = _loads_or_raw(raw)
             except (ValueError, TypeError) as e:
-                raise ValueError(f"bad {key} metadata: {_one_line(e)}") from None
+                raise ValueError(f"bad {key} metadata: {one_line(e)}") from None
         for name, kind in (("config", dict), ("conditions", (list, dict)), ("metrics", dict)):
             if name in values and not isinstance(values[name], kind):
                 raise ValueError(f"bad {PREFIX}{name} metadata: unexpected JSON type")
@@ -195,18 +194,6 @@ class Checkpoint:
 
     tensors: dict[str, torch.Tensor]
     meta: CheckpointMeta
-    sha256: str
-    path: str
-
-
-@dataclass
-class TrainingState:
-    """What ``save_training_state`` stored, rebuilt with the original Python types."""
-
-    model_state: Any
-    optimizer_state_dicts: dict[str, Any]
-    step: int
-    extra: dict[str, Any]
     sha256: str
     path: str
 
@@ -235,10 +222,10 @@ def save_checkpoint(
         meta,
         format=FORMAT_VERSION,
         version=meta.version or __version__,
-        created=meta.created or _now(),
+        created=meta.created or utc_now(),
         tensors_sha256=tensors_sha256(stored),
     )
-    return _write_atomic(path, stored, meta.to_header())
+    return write_safetensors(path, stored, meta.to_header())
 
 
 def save_model(
@@ -277,7 +264,7 @@ def load_checkpoint(
     device: str | torch.device = "cpu",
 ) -> Checkpoint:
     """Load and verify a model checkpoint (file hash if ``expected_sha256``, tensor hash always)."""
-    tensors, header, sha = _read_verified(path, expected_sha256)
+    tensors, header, sha = read_verified(path, expected_sha256)
     try:
         meta = CheckpointMeta.from_header(header)
     except ValueError as e:
@@ -322,141 +309,6 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Training state
-# --------------------------------------------------------------------------------------------
-
-
-def save_training_state(
-    path: str | os.PathLike,
-    model_state: Any,
-    optimizer_state_dicts: Mapping[str, Any],
-    step: int,
-    extra: Mapping[str, Any] | None = None,
-) -> str:
-    """Save everything needed to resume training, without pickle; returns the file's sha256.
-
-    ``model_state`` is a state dict, or a dict of state dicts (e.g. ``{"G": ..., "D": ...}``);
-    ``optimizer_state_dicts`` maps names to ``optimizer.state_dict()`` (GradScaler and scheduler
-    state dicts work too). ``extra`` may hold any nesting of dicts (str/int/float/bool/None
-    keys), lists, tuples, tensors (e.g. ``torch.get_rng_state()``), numbers, strings and None.
-    Tensors keep their dtype; everything is rebuilt with its original types on load.
-    """
-    tensors: dict[str, torch.Tensor] = {}
-    skeleton = _encode(
-        {
-            "model": model_state,
-            "optimizers": dict(optimizer_state_dicts),
-            "step": int(step),
-            "extra": dict(extra or {}),
-        },
-        "",
-        tensors,
-    )
-    header = {
-        PREFIX + "format": FORMAT_VERSION,
-        PREFIX + "version": __version__,
-        PREFIX + "created": _now(),
-        _TRAINING_STATE_KEY: json.dumps(skeleton),
-        _TENSORS_HASH_KEY: tensors_sha256(tensors),
-    }
-    return _write_atomic(path, tensors, header)
-
-
-def load_training_state(
-    path: str | os.PathLike,
-    *,
-    expected_sha256: str | None = None,
-    device: str | torch.device = "cpu",
-) -> TrainingState:
-    """Load what ``save_training_state`` wrote. Pass ``optimizer_state_dicts[name]`` to
-    ``optimizer.load_state_dict`` (it moves state to the parameters' device)."""
-    tensors, header, sha = _read_verified(path, expected_sha256)
-    if _TRAINING_STATE_KEY not in header:
-        raise CheckpointError(
-            "not a faceedit training state (no faceedit.training_state metadata)", path
-        )
-    _check_format(header, path)
-    tensors = {k: v.to(device) for k, v in tensors.items()}
-    try:
-        state = _decode(json.loads(header[_TRAINING_STATE_KEY]), tensors)
-        return TrainingState(
-            model_state=state["model"],
-            optimizer_state_dicts=state["optimizers"],
-            step=int(state["step"]),
-            extra=state["extra"],
-            sha256=sha,
-            path=os.fspath(path),
-        )
-    except (ValueError, TypeError, KeyError) as e:
-        raise CheckpointError(
-            f"bad faceedit.training_state metadata: {_one_line(e)}", path
-        ) from None
-
-
-_TENSOR_TAG, _TUPLE_TAG, _DICT_TAG = "__tensor__", "__tuple__", "__dict__"
-_TAGS = (_TENSOR_TAG, _TUPLE_TAG, _DICT_TAG)
-
-
-def _encode(obj: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
-    """Turn ``obj`` into a JSON-able skeleton, moving tensors into ``tensors`` under path keys.
-
-    Tensors become ``{"__tensor__": key}``, tuples ``{"__tuple__": [...]}``, dicts with non-str
-    keys (optimizer state is keyed by int) ``{"__dict__": [[k, v], ...]}``.
-    """
-
-    def child(k: Any) -> str:
-        return f"{key}/{k}" if key else str(k)
-
-    if isinstance(obj, torch.Tensor):
-        if key in tensors:
-            raise ValueError(f"two entries map to the tensor name {key!r}")
-        tensors[key] = obj.detach().to("cpu").clone(memory_format=torch.contiguous_format)
-        return {_TENSOR_TAG: key}
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, tuple):
-        return {_TUPLE_TAG: [_encode(v, child(i), tensors) for i, v in enumerate(obj)]}
-    if isinstance(obj, list):
-        return [_encode(v, child(i), tensors) for i, v in enumerate(obj)]
-    if isinstance(obj, Mapping):
-        plain = all(isinstance(k, str) for k in obj) and not (
-            len(obj) == 1 and next(iter(obj)) in _TAGS
-        )
-        if plain:
-            return {k: _encode(v, child(k), tensors) for k, v in obj.items()}
-        items = []
-        for k, v in obj.items():
-            if not (k is None or isinstance(k, (bool, int, float, str))):
-                raise TypeError(f"cannot store a dict key of type {type(k).__name__} at {key!r}")
-            items.append([k, _encode(v, child(k), tensors)])
-        return {_DICT_TAG: items}
-    raise TypeError(
-        f"cannot store a value of type {type(obj).__name__} at {key!r} in a training state"
-    )
-
-
-def _decode(node: Any, tensors: Mapping[str, torch.Tensor]) -> Any:
-    """Inverse of ``_encode``."""
-    if isinstance(node, list):
-        return [_decode(v, tensors) for v in node]
-    if isinstance(node, dict):
-        if len(node) == 1:
-            ((tag, value),) = node.items()
-            if tag == _TENSOR_TAG:
-                if value not in tensors:
-                    raise KeyError(f"missing tensor {value!r}")
-                return tensors[value]
-            if tag == _TUPLE_TAG:
-                return tuple(_decode(v, tensors) for v in value)
-            if tag == _DICT_TAG:
-                return {k: _decode(v, tensors) for k, v in value}
-        return {k: _decode(v, tensors) for k, v in node.items()}
-    return node
-
-
-# --------------------------------------------------------------------------------------------
 # File level: atomic write, checks, verified read
 # --------------------------------------------------------------------------------------------
 
@@ -474,11 +326,12 @@ def _storable(name: str, t: torch.Tensor, dtype: torch.dtype | None) -> torch.Te
     return out.clone(memory_format=torch.contiguous_format)
 
 
-def _write_atomic(
+def write_safetensors(
     path: str | os.PathLike, tensors: dict[str, torch.Tensor], header: dict[str, str]
 ) -> str:
     """Write a safetensors file atomically (:func:`faceedit.files.atomic_path`: a temp file in
-    the same folder, fsync, rename), then sync the folder so the rename persists."""
+    the same folder, fsync, rename), then sync the folder so the rename persists; returns the
+    file's sha256."""
     path = Path(path)
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise ValueError(
@@ -544,7 +397,7 @@ def _looks_like_safetensors(head: bytes, size: int) -> bool:
     return 0 < int.from_bytes(head[:8], "little") <= size - 8
 
 
-def _read_verified(
+def read_verified(
     path: str | os.PathLike, expected_sha256: str | None
 ) -> tuple[dict[str, torch.Tensor], dict[str, str], str]:
     """Checks, file hash, parse, tensor hash. Returns CPU tensors, header metadata, file sha256."""
@@ -562,9 +415,9 @@ def _read_verified(
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
     except Exception as e:  # safetensors raises SafetensorError (and OSError) on bad input
         raise CheckpointError(_corrupt_reason(e), path) from None
-    if PREFIX + "arch" not in header and _TRAINING_STATE_KEY not in header:
+    if PREFIX + "arch" not in header and TRAINING_STATE_KEY not in header:
         raise CheckpointError("not a faceedit checkpoint (no faceedit.arch metadata)", path)
-    stored = header.get(_TENSORS_HASH_KEY, "")
+    stored = header.get(TENSORS_HASH_KEY, "")
     if not stored:
         raise CheckpointError(
             "no faceedit.tensors_sha256 metadata; cannot verify the tensors", path
@@ -579,7 +432,8 @@ def _read_verified(
     return tensors, header, sha
 
 
-def _check_format(header: Mapping[str, str], path: str | os.PathLike | None = None) -> None:
+def check_format(header: Mapping[str, str], path: str | os.PathLike | None = None) -> None:
+    """Refuse a header of another format version (ValueError without ``path``, else CheckpointError)."""
     fmt = header.get(PREFIX + "format", FORMAT_VERSION)
     if fmt != FORMAT_VERSION:
         reason = (
@@ -592,10 +446,11 @@ def _check_format(header: Mapping[str, str], path: str | os.PathLike | None = No
 
 
 def _corrupt_reason(e: Exception) -> str:
-    return f"truncated or corrupt safetensors file ({_one_line(e)})"
+    return f"truncated or corrupt safetensors file ({one_line(e)})"
 
 
-def _one_line(e: BaseException) -> str:
+def one_line(e: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none)."""
     text = str(e).strip().splitlines()
     return text[0] if text else type(e).__name__
 
@@ -608,5 +463,6 @@ def _loads_or_raw(raw: str) -> Any:
         return raw
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """The time of writing for a header: ISO 8601, UTC, to the second."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -48,7 +48,7 @@ from faceedit.device import autocast_dtype
 from faceedit.errors import UsageError
 from faceedit.files import write_file_atomically
 from faceedit.log import logger
-from faceedit.models.checkpoint import load_training_state, save_training_state
+from faceedit.models.training_state import load_training_state, save_training_state
 from faceedit.train.config import check_config, trainer_config
 from faceedit.train.crops import TrainData, batch_indices, mix_seed
 from faceedit.train.progress import Progress
