@@ -187,9 +187,9 @@ def _applier(opts, model: str, engine: str, *, device: str, precision: str, dete
         import_ray()  # missing: a usage error naming the extra, before the model loads
         # here the model only checks the options and names the outputs: the actors edit
         editor = Editor.from_pretrained(model, device="cpu", precision="auto", detector=detector)
-        applier: RayApplier | BatchApplier = RayApplier(editor, opts, model=model, device=device, precision=precision,
-                             detector=detector, address=ray_address, workers=workers,
-                             gpus_per_worker=gpus_per_worker)
+        applier: RayApplier | BatchApplier = RayApplier(
+            editor, opts, model=model, device=device, precision=precision, detector=detector,
+            address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
         logger.info("model %s (%s) on Ray actors (device %s), detector %s",
                     editor.spec.name, editor.spec.method, device, detector)
     else:
