@@ -142,9 +142,10 @@ class LSSLTrainer(MethodTrainer):
         self.mean_landmarks = torch.nanmean(lm, 0) if lm is not None and len(lm) else torch.zeros(68, 2)
 
     def stage_vocab(self) -> tuple[list[str], list[str]]:
-        expressions, lighting = (list(self.space.values[self.space.keys.index(k)]) if k in self.space.keys
-                                 else [] for k in ("expression", "lighting"))
-        return expressions, lighting
+        def values(key: str) -> list[str]:
+            return list(self.space.values[self.space.keys.index(key)]) if key in self.space.keys else []
+
+        return values("expression"), values("lighting")
 
     def start_as_identity(self) -> None:
         if self.config["residual"]:
