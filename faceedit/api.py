@@ -90,11 +90,11 @@ class Editor(Flow):
             try:
                 like = read_image(key, max_pixels=max_pixels or DEFAULT_MAX_PIXELS).rgb8()
             except FaceEditError as e:
-                raise UsageError(f"--like {key}: {e.reason}") from None
+                raise UsageError(f"`like` {key}: {e.reason}") from None
         faces = self.detector.detect(to_uint8(np.asarray(like)))
         faces = [f for f in faces if np.asarray(f.landmarks).shape == (68, 2)]
         if not faces:
-            raise UsageError(f"--like {key or 'image'}: no face with 68 landmarks found in the reference")
+            raise UsageError(f"`like` {key or 'image'}: no face with 68 landmarks found in the reference")
         lm = np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
         if key is not None:
             self._references[key] = lm

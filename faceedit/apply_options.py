@@ -96,24 +96,24 @@ class ApplyOptions:
 
         for s in self.strengths:
             if not math.isfinite(s) or s < 0.0:
-                raise UsageError(f"--strength {s:g}: must be 0 or more")
+                raise UsageError(f"`strengths` {s:g}: must be 0 or more")
         if self.on_no_face not in ON_NO_FACE:
-            raise UsageError(f"--on-no-face {self.on_no_face!r}; valid: {', '.join(ON_NO_FACE)}")
+            raise UsageError(f"`on_no_face` {self.on_no_face!r}; valid: {', '.join(ON_NO_FACE)}")
         if self.batch_size < 1:
-            raise UsageError("--batch-size must be at least 1")
+            raise UsageError(f"`batch_size` {self.batch_size}: must be at least 1")
         if self.workers < 1:
-            raise UsageError("--workers must be at least 1")
+            raise UsageError(f"`workers` {self.workers}: must be at least 1")
         if self.quality < 1 or self.quality > 100:
-            raise UsageError("--quality must be between 1 and 100")
+            raise UsageError(f"`quality` {self.quality}: must be between 1 and 100")
         if self.face not in ("all", "largest") and not self.face.isdigit():
-            raise UsageError(f"bad --face {self.face!r}; valid: all, largest, or a face number")
+            raise UsageError(f"`face` {self.face!r}; valid: all, largest, or a face number (0 = largest)")
         if self.max_faces < 0:
-            raise UsageError(f"--max-faces {self.max_faces}: must be 0 (no limit) or more")
+            raise UsageError(f"`max_faces` {self.max_faces}: must be 0 (no limit) or more")
         if self.max_pixels < 1:
-            raise UsageError(f"--max-pixels {self.max_pixels}: must be at least 1 "
+            raise UsageError(f"`max_pixels` {self.max_pixels}: must be at least 1 "
                              f"(default {DEFAULT_MAX_PIXELS})")
         if os.path.exists(self.out_dir) and not os.path.isdir(self.out_dir):
-            raise UsageError(f"--out {self.out_dir}: is a file, not a folder (the output folder "
+            raise UsageError(f"`out_dir` {self.out_dir}: is a file, not a folder (the output folder "
                              "is created if missing)")
         OutputNamer(self.out_dir, self.name_template or self.default_name_template(), self.ext)
 
@@ -124,17 +124,17 @@ class ApplyOptions:
         the name template's condition fields to this run's values."""
         self.check()
         if not self.targets:
-            raise UsageError("no --target given; valid targets: " + ", ".join(editor.targets()))
-        self.targets = _once((canonical_target(t) for t in self.targets), "--target")  # smile -> happy
-        self.strengths = _once((float(s) for s in self.strengths), "--strength")
+            raise UsageError("no `targets` given; valid targets: " + ", ".join(editor.targets()))
+        self.targets = _once((canonical_target(t) for t in self.targets), "`targets`")  # smile -> happy
+        self.strengths = _once((float(s) for s in self.strengths), "`strengths`")
         for t in self.targets:
             editor.check_target(t)
         top = editor.max_strength
         for s in self.strengths:
             if not 0.0 <= s <= top:
-                raise UsageError(f"--strength {s:g}: must be between 0 and {top:g}")
+                raise UsageError(f"`strengths` {s:g}: must be between 0 and {top:g}")
         if self.save_masks and not (editor.has_network and editor.loaded.model.mask_names):
-            raise UsageError(f"--save-masks: model {editor.spec.name} has no intermediate masks "
+            raise UsageError(f"`save_masks`: model {editor.spec.name} has no intermediate masks "
                              "(LEGAN has expression and lighting masks)")
         self._check_model_options(editor)
         if self.model_options.get("like") is not None:  # once, before the batch: a usage error

@@ -252,8 +252,8 @@ def select_faces(faces: list[Face], face: str = "all", max_faces: int = 10, path
     if face == "all":
         if max_faces and len(faces) > max_faces:
             raise TooManyFacesError(
-                f"{len(faces)} faces found, more than --max-faces {max_faces} "
-                "(raise --max-faces, or pick one with --face largest|N)",
+                f"{len(faces)} faces found, more than `max_faces` {max_faces} "
+                "(raise `max_faces`, or pick one with `face` largest|N)",
                 path,
             )
         return faces
@@ -262,9 +262,9 @@ def select_faces(faces: list[Face], face: str = "all", max_faces: int = 10, path
     try:
         index = int(face)
     except ValueError:
-        raise UsageError(f"bad --face {face!r}; valid: all, largest, or a face number (0 = largest)") from None
+        raise UsageError(f"`face` {face!r}; valid: all, largest, or a face number (0 = largest)") from None
     if not 0 <= index < len(faces):
-        raise NoFaceError(f"--face {index}: only {len(faces)} face(s) found", path)
+        raise NoFaceError(f"`face` {index}: only {len(faces)} face(s) found", path)
     return [sorted(faces, key=lambda f: -f.area)[index]]
 
 

@@ -58,7 +58,7 @@ def import_ray():
         import ray
         import ray.data  # noqa: F401  (the `data` extra: pyarrow, pandas)
     except ImportError as e:
-        raise UsageError(f"--engine ray needs Ray with Ray Data: {INSTALL_HINT} ({e})") from None
+        raise UsageError(f"the Ray engine needs Ray with Ray Data: {INSTALL_HINT} ({e})") from None
     return ray
 
 
@@ -73,7 +73,7 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     given = address
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address:
-        _check_reachable(address, "--ray-address" if given else "RAY_ADDRESS")
+        _check_reachable(address, "`address`" if given else "RAY_ADDRESS")
     if ray.is_initialized():
         return False
     common = dict(log_to_driver=False, logging_level=logging.ERROR, include_dashboard=False)
@@ -259,20 +259,21 @@ class RayApplier:
                  num_cpus: int | None = None):
         import_ray()  # UsageError now if Ray is missing, before any input is read
         if workers is not None and workers < 1:
-            raise UsageError("--workers must be at least 1")
+            raise UsageError(f"`workers` {workers}: must be at least 1")
         if gpus_per_worker is not None and not (gpus_per_worker >= 0 and math.isfinite(gpus_per_worker)):
-            raise UsageError(f"--gpus-per-worker {gpus_per_worker:g}: must be 0 or more")
+            raise UsageError(f"`gpus_per_worker` {gpus_per_worker:g}: must be 0 or more")
         from faceedit.device import (  # checked here: the actors resolve them
+            CUDA_INDEX,
             DEVICES,
             PRECISIONS,
         )
 
-        if device not in DEVICES and not device.startswith("cuda:"):
-            raise UsageError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
+        if device not in DEVICES and not CUDA_INDEX.fullmatch(device):
+            raise UsageError(f"unknown `device` {device!r}; valid: {', '.join(DEVICES)}, cuda:N")
         if precision not in PRECISIONS:
-            raise UsageError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+            raise UsageError(f"unknown `precision` {precision!r}; valid: {', '.join(PRECISIONS)}")
         if device == "cpu" and gpus_per_worker:
-            raise UsageError("--gpus-per-worker needs --device auto or cuda (not cpu)")
+            raise UsageError("`gpus_per_worker` needs `device` auto or cuda (not cpu)")
         self.planner = BatchApplier(editor, opts)  # validates the options against the model
         self.opts = opts
         self.model = os.path.abspath(model) if os.path.isfile(model) else model
@@ -308,17 +309,17 @@ class RayApplier:
         if per is None:
             per = 1.0 if gpus >= 1 and self.load["device"] != "cpu" else 0.0
         if per > gpus:
-            raise UsageError(f"--gpus-per-worker {per:g}: the Ray cluster has {gpus:g} GPUs")
+            raise UsageError(f"`gpus_per_worker` {per:g}: the Ray cluster has {gpus:g} GPUs")
         actors = self.workers
         if actors is None:
             actors = max(1, int(gpus // per) if per else cpus)
         if actors > max(cpus, 1):  # each actor reserves a CPU: the rest would never start
-            logger.warning("--workers %d: the Ray cluster has %d CPUs; starting %d actors",
+            logger.warning("`workers` %d: the Ray cluster has %d CPUs; starting %d actors",
                            actors, cpus, max(cpus, 1))
             actors = max(cpus, 1)
         if per and actors * per > gpus:
             fit = max(1, int(gpus // per))
-            logger.warning("--workers %d with %g GPUs each: the Ray cluster has %g GPUs; "
+            logger.warning("`workers` %d with %g GPUs each: the Ray cluster has %g GPUs; "
                            "starting %d actors", actors, per, gpus, fit)
             actors = fit
         return actors, per

@@ -368,8 +368,8 @@ def test_a_bad_like_reference_is_one_usage_error_naming_it(tmp_path, photo, tiny
         assert code == 2, stderr
         assert stderr.count("\n") == 1 and f"--like {like}: {says}" in stderr, stderr
         assert stdout == "" and not out.exists()
-    editor = Editor.from_pretrained(tiny_ckpt, device="cpu")  # the library says it the same way
-    with pytest.raises(UsageError, match=f"--like {re.escape(str(empty))}: empty file"):
+    editor = Editor.from_pretrained(tiny_ckpt, device="cpu")  # the library names its parameter
+    with pytest.raises(UsageError, match=f"`like` {re.escape(str(empty))}: empty file"):
         editor.reference_landmarks(str(empty))
 
 

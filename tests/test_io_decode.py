@@ -237,7 +237,7 @@ def test_pixel_limit_is_checked_from_the_header(tmp_path):
     with pytest.raises(
         ImageError,
         match=r"image is 30000 x 20000 = 600 megapixels, "
-        r"above the limit of 100 megapixels \(--max-pixels\)",
+        r"above the limit of 100 megapixels \(`max_pixels`\)",
     ):
         read_image(path)
     small = tmp_path / "small.png"

@@ -52,9 +52,9 @@ def test_bad_ext_override(tmp_path):
         ("{stem}_{colour}{ext}", r"unknown field \{colour\}; fields: \{stem\} \{name\}"),
         ("{stem.upper}{ext}", "unknown field"),
         ("{}{ext}", "unknown field"),
-        ("{stem{ext}", "bad --name template"),
-        ("{stem}}{ext}", "bad --name template"),
-        ("{index:q}{ext}", "bad --name template"),
+        ("{stem{ext}", "bad `name_template`"),
+        ("{stem}}{ext}", "bad `name_template`"),
+        ("{index:q}{ext}", "bad `name_template`"),
         ("{stem}_{target}", "no image extension"),
         ("../{stem}{ext}", "escapes the output folder"),
         ("/abs/{stem}{ext}", "escapes the output folder"),
@@ -123,9 +123,9 @@ def test_collisions_suggest_a_field_that_separates_the_two(tmp_path):
     namer = OutputNamer(tmp_path, "{stem}_{target}{ext}")
     namer.path_for(InputItem("/a/p.jpg", "p.jpg", index=0), "t", 1)
     with pytest.raises(OutputError, match=r"add \{index\} to the name template, e\.g\. "
-                       r"--name '\{stem\}_\{target\}_\{index\}\{ext\}'"):
+                       r"`name_template` '\{stem\}_\{target\}_\{index\}\{ext\}'"):
         namer.path_for(InputItem("/b/p.jpg", "p.jpg", index=1), "t", 1)
-    with pytest.raises(OutputError, match=r"add \{relparent\} or \{index\} .* --name '\{relparent\}/"):
+    with pytest.raises(OutputError, match=r"add \{relparent\} or \{index\} .* `name_template` '\{relparent\}/"):
         namer.path_for(InputItem("/r/x/p.jpg", "x/p.jpg", index=2), "t", 1)
     with pytest.raises(OutputError, match=r"add \{strength\} to"):
         namer.path_for(InputItem("/a/p.jpg", "p.jpg", index=0), "t", 0.5)

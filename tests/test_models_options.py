@@ -43,10 +43,10 @@ def test_declared_options_accept_what_the_model_takes(name):
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("options, words", [
-    ({"lighting": "sideways"}, "--lighting sideways"),
+    ({"lighting": "sideways"}, "`lighting` sideways"),
     ({"aus": {99: 1.0}}, "AU99"),
-    ({"attrs": {"hat": 1.0}}, "--attr hat"),
-    ({"bogus": "1"}, "--set bogus=1"),
+    ({"attrs": {"hat": 1.0}}, "`attrs` hat"),
+    ({"bogus": "1"}, "`model_options` bogus=1"),
 ])
 def test_declared_options_refuse_what_it_does_not(name, options, words):
     with pytest.raises(UsageError) as e:
@@ -59,7 +59,7 @@ def test_unknown_target_and_phase_are_refused(name):
     o = model_options(name)
     with pytest.raises(UsageError, match="unknown target 'bogus'; valid targets: "):
         o.check_targets(["bogus"])
-    with pytest.raises(UsageError, match=rf"--phase bogus: .*model {name}\b"):
+    with pytest.raises(UsageError, match=rf"`phase` bogus: .*model {name}\b"):
         o.check({"phase": "bogus"})
 
 

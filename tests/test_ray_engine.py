@@ -204,7 +204,7 @@ def test_usage_errors(tmp_path, photos, monkeypatch):
     """Exit 2 before anything is edited; Ray itself is not needed for these."""
     code, _, stderr = run("apply", "-m", "stage", "-t", "happy", photos, "-o", tmp_path / "o",
                           "--engine", "spark")
-    assert code == 2 and "local, ray" in stderr
+    assert code == 2 and "'local'" in stderr and "'ray'" in stderr
     code, _, stderr = run("apply", "-m", "stage", "-t", "happy", photos, "-o", tmp_path / "o",
                           "--ray-address", "auto")
     assert code == 2 and "--engine ray" in stderr

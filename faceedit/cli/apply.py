@@ -20,7 +20,9 @@ from faceedit.cli.common import (
     EXIT_FAILED,
     SETTINGS_HELP,
     DetectorOption,
+    DeviceOption,
     errors_to_exit_codes,
+    in_flag_words,
     parse_floats,
     parse_options,
     parse_settings,
@@ -29,6 +31,7 @@ from faceedit.cli.common import (
 )
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
+from faceedit.video.container import DEFAULT_PRESET, PRESETS
 
 
 class OnNoFace(str, enum.Enum):
@@ -38,6 +41,32 @@ class OnNoFace(str, enum.Enum):
     error = "error"  # the photo fails (exit 1)
     skip = "skip"  # nothing is written for it
     copy = "copy"  # the input is written unedited under the output's name
+
+
+class Engine(str, enum.Enum):
+    """``--engine``: where the edits run (:func:`_applier` makes each one's applier)."""
+
+    local = "local"  # this process: faceedit.pipeline's threads, the video engine beside it
+    ray = "ray"  # Ray actors on this machine or a cluster (faceedit.ray_engine)
+
+
+VideoPreset = enum.Enum("VideoPreset", {p: p for p in PRESETS}, type=str)  # type: ignore[misc]
+"""``--preset``'s choices: the x264/x265 speed presets of :mod:`faceedit.video.container`."""
+
+DEFAULT_VIDEO_PRESET = VideoPreset(DEFAULT_PRESET)
+
+FACE_CHOICES = ("all", "largest", "N")
+"""``--face``'s choices as the help lists them (N: a face number), the words of
+``ApplyOptions.face`` and :func:`faceedit.flow.select_faces` (a test holds them to both)."""
+
+
+def parse_face(value: str) -> str:
+    """``--face``: all, largest or a face number (faces numbered largest first, from 0), any
+    case; anything else a usage error naming the flag, from the parser (exit 2)."""
+    face = value.strip().lower()
+    if face in FACE_CHOICES[:2] or face.isdigit():
+        return face
+    raise typer.BadParameter(f"{value!r} is not one of all, largest, or a face number N (0 = the largest face)")
 
 
 def _condition_options(lighting: str | None, au: str | None, attr: list[str]) -> dict:
@@ -89,11 +118,11 @@ def apply(
     ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension (.png, .jpg, ...); default: the input's.")] = None,
     quality: Annotated[int, typer.Option("--quality", help="JPEG/WebP quality 1-100.")] = 95,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist.")] = False,
-    face: Annotated[str, typer.Option("--face", help="all | largest | N (faces numbered largest first).")] = "all",
+    face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help="The faces to edit: all, the largest, or face N (numbered largest first, from 0).")] = "all",
     max_faces: Annotated[int, typer.Option("--max-faces", min=0, help="Fail photos with more faces than this (0 = no limit).")] = 10,
     on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited.")] = OnNoFace.error,
     detector: DetectorOption = AUTO_DETECTOR,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
+    device: DeviceOption = "auto",
     precision: Annotated[str, typer.Option("--precision", help="auto | fp32 | fp16 | bf16 (autocast on GPU).")] = "auto",
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Face crops per model forward.")] = 8,
     workers: Annotated[int | None, typer.Option("--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster).")] = None,
@@ -102,21 +131,20 @@ def apply(
     option: Annotated[list[str], typer.Option("--set", help=f"Model-specific option, {SETTINGS_HELP}; each model's keys: see `faceedit models`.")] = (),  # type: ignore[assignment]
     save_masks: Annotated[bool, typer.Option("--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per output on stdout.")] = False,
-    engine: Annotated[str, typer.Option("--engine", help="local (this process) | ray (Ray actors on this machine or a cluster; needs the ray extra of faceedit; inputs and outputs on a file system every worker sees).")] = "local",
+    engine: Annotated[Engine, typer.Option("--engine", case_sensitive=False, help="local: this process; ray: Ray actors on this machine or a cluster (needs the ray extra of faceedit; inputs and outputs on a file system every worker sees).")] = Engine.local,
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="With --engine ray: the Ray cluster to join (auto: the one `ray start` began on this machine, or HEAD-HOST:6379); default: RAY_ADDRESS, else a Ray started on this machine's cores.")] = None,
     gpus_per_worker: Annotated[float | None, typer.Option("--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0).")] = None,
     video_codec: Annotated[str | None, typer.Option("--video-codec", show_default=False, help="Videos: the encoder (libx264, libx265, libvpx-vp9, ...; default libx264, VP9 in WebM).")] = None,
     crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Videos: the encoder's constant quality (lower is better).")] = 20,
-    preset: Annotated[str, typer.Option("--preset", help="Videos: x264/x265 speed preset (ultrafast ... veryslow).")] = "superfast",
+    preset: Annotated[VideoPreset, typer.Option("--preset", case_sensitive=False, help="Videos: the x264/x265 speed preset, fastest first (slower ones make smaller files).")] = DEFAULT_VIDEO_PRESET,
 ) -> None:
     """Edit the faces in photos and videos; one output per input per target (and strength)."""
     from faceedit.apply_options import ApplyOptions
 
     detector_name: str = detector.value  # the name, as the library takes it
+    engine_name: str = engine.value
     with errors_to_exit_codes():
-        if engine not in ("local", "ray"):
-            raise UsageError(f"--engine {engine!r}; valid: local, ray")
-        if engine == "local" and (ray_address is not None or gpus_per_worker is not None):
+        if engine_name == "local" and (ray_address is not None or gpus_per_worker is not None):
             raise UsageError("--ray-address and --gpus-per-worker need --engine ray")
         if len(lighting) > 1:
             raise UsageError(f"--lighting given {len(lighting)} times ({', '.join(lighting)}): "
@@ -148,7 +176,7 @@ def apply(
             max_faces=max_faces,
             on_no_face=on_no_face.value,
             max_pixels=max_pixels,
-            workers=2 if workers is None or engine == "ray" else workers,
+            workers=2 if workers is None or engine_name == "ray" else workers,
             model_options=parse_settings(option, "--set") | ({"phase": phase} if phase else {})
             | _condition_options(lighting[0] if lighting else None, None, attr) | stage_options,
             save_masks=save_masks,
@@ -165,11 +193,11 @@ def apply(
 
             opts.model_options["controls"] = parse_controls(",".join(control))
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
-        applier = _applier(opts, model, engine, device=device, precision=precision, detector=detector_name,
+        applier = _applier(opts, model, engine_name, device=device, precision=precision, detector=detector_name,
                            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
-        if engine == "local":  # videos among the inputs go to the video engine, photos stay here
-            applier = _with_videos(applier, opts, model, video_codec, crf, preset)
-        counts = _run(applier, opts, inputs, engine=engine, as_json=as_json)
+        if engine_name == "local":  # videos among the inputs go to the video engine, photos stay here
+            applier = _with_videos(applier, opts, model, video_codec, crf, preset.value)
+        counts = _run(applier, opts, inputs, engine=engine_name, as_json=as_json)
     if counts["error"]:
         raise typer.Exit(EXIT_FAILED)
 
@@ -237,6 +265,8 @@ def _run(applier, opts, inputs: list[str], *, engine: str, as_json: bool) -> dic
             redirect_stdout(sys.stderr) if engine == "ray" else nullcontext()):
         try:
             for rec in records:
+                if rec.error:  # an input's error, in the words of the command line as the others
+                    rec.error = in_flag_words(rec.error)
                 counts[rec.status] = counts.get(rec.status, 0) + 1
                 whole_failures += rec.target is None
                 if rec.status == "error":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 import re
 import sys
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from faceedit.device import CUDA_INDEX, DEVICES
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.detectors import AUTO, auto_order, detector_names
 from faceedit.log import logger
@@ -58,6 +60,27 @@ DetectorOption = Annotated[DetectorName, typer.Option("--detector", case_sensiti
 
 AUTO_DETECTOR = DetectorName(AUTO)
 
+DEVICE_CHOICES = (*DEVICES[:3], "cuda:N", *DEVICES[3:])
+"""``--device``'s choices as the help lists them: :data:`faceedit.device.DEVICES` and ``cuda:N``."""
+
+
+def parse_device(value: str) -> str:
+    """``--device``: one of :data:`faceedit.device.DEVICES` or ``cuda:N`` (what
+    :func:`faceedit.device.resolve_device` takes), any case; anything else a usage error naming
+    the flag, from the parser (exit 2)."""
+    device = value.strip().lower()
+    if device in DEVICES or CUDA_INDEX.fullmatch(device):
+        return device
+    raise typer.BadParameter(f"{value!r} is not one of {', '.join(DEVICE_CHOICES)} (N: a GPU number, from 0)")
+
+
+DEVICE_HELP = "Torch device; auto: CUDA, then Apple MPS, then the CPU; cuda:N: GPU N."
+
+DeviceOption = Annotated[str, typer.Option("--device", parser=parse_device,
+                                           metavar=f"<{'|'.join(DEVICE_CHOICES)}>",
+                                           help=DEVICE_HELP)]
+"""The ``--device`` option (default ``"auto"``)."""
+
 SETTINGS_HELP = ("KEY=VALUE, repeatable; VALUE is read as JSON where it is JSON (64, 0.5, true, [0.5,0.99], "
                  "\"text\"), else as text (mode=delta)")
 """How every KEY=VALUE option (``apply --set``, ``train --set`` and ``--option``) reads its values."""
@@ -84,9 +107,14 @@ def errors_to_exit_codes():
         fail(in_flag_words(str(e)), EXIT_FAILED)
 
 
-# Library parameter names that the command line spells otherwise (``ApplyOptions`` fields).
+# Library parameter names that the command line spells otherwise: ``ApplyOptions`` fields, the
+# model options of ``Editor.edit`` (``aus=``...), ``EncodeOptions.codec``, ``start_ray``'s
+# ``address``, ``prepare``'s ``csv_path``, ``check_config``'s trainer ``options``, the
+# training loop's ``datasets``.
 _LIBRARY_NAMES = {"strengths": "strength", "targets": "target", "name_template": "name", "out_dir": "out",
-                  "model_options": "option"}
+                  "model_options": "option", "aus": "au", "attrs": "attr", "controls": "control",
+                  "codec": "video_codec", "address": "ray_address", "csv_path": "csv_file",
+                  "options": "option", "datasets": "data"}
 
 
 def _running_command():
@@ -119,6 +147,26 @@ def in_flag_words(message: str, command=None) -> str:
         return flags.get(_LIBRARY_NAMES.get(name, name)) or flags.get(name) or m.group(0)
 
     return re.sub(r"`([A-Za-z_][A-Za-z0-9_]*)`", flag, message)
+
+
+class _InFlagWords(logging.Filter):
+    """The library's log records in the words of the command line too (:func:`in_flag_words`),
+    where they are logged in the thread that runs the command (a worker thread's stay as the
+    library wrote them)."""
+
+    _faceedit = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "`" in message:
+            worded = in_flag_words(message)
+            if worded != message:
+                record.msg, record.args = worded, ()
+        return True
+
+
+if not any(getattr(f, "_faceedit", False) for f in logger.filters):
+    logger.addFilter(_InFlagWords())
 
 
 # --------------------------------------------------------------------------------------------

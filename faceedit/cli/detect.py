@@ -17,6 +17,7 @@ from faceedit.cli.common import (
     DetectorOption,
     atomic_json,
     errors_to_exit_codes,
+    in_flag_words,
     model_template,
 )
 from faceedit.errors import FaceEditError, UsageError
@@ -79,8 +80,9 @@ def detect(
                 atomic_json(out / f"{stem}.json", rec)
             except FaceEditError as e:
                 failed += 1
-                rec.update(status="error", error=e.reason)
-                logger.error("%s: %s", item.path, e.reason)
+                reason = in_flag_words(e.reason)
+                rec.update(status="error", error=reason)
+                logger.error("%s: %s", item.path, reason)
             if as_json:
                 sys.stdout.write(json.dumps(rec) + "\n")
                 sys.stdout.flush()
@@ -158,9 +160,10 @@ def au_(
                 table_rows += [(item.path, i, a) for i, a in enumerate(aus)]
             except FaceEditError as e:
                 failed += 1
-                logger.error("%s: %s", item.path, e.reason)
+                reason = in_flag_words(e.reason)
+                logger.error("%s: %s", item.path, reason)
                 recs = [{"input": item.path, "file": item.path, "face": None, "box": None, "aus": None,
-                         "status": "error", "error": e.reason}]
+                         "status": "error", "error": reason}]
             if as_json:
                 for rec in recs:
                     sys.stdout.write(json.dumps(rec) + "\n")

@@ -3,6 +3,7 @@ training runs and their evaluation."""
 
 from __future__ import annotations
 
+import enum
 import json
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from faceedit.cli.common import (
     EXIT_FAILED,
     SETTINGS_HELP,
     DetectorOption,
+    DeviceOption,
     atomic_json,
     errors_to_exit_codes,
     fail,
@@ -23,12 +25,16 @@ from faceedit.cli.common import (
 )
 from faceedit.errors import UsageError
 from faceedit.log import logger
+from faceedit.train.presets import LAYOUTS, PRESETS
+
+DatasetPreset = enum.Enum("DatasetPreset", {p: p for p in PRESETS}, type=str)  # type: ignore[misc]
+"""``prepare --preset``'s choices: the dataset layouts of :mod:`faceedit.train.presets`."""
 
 
 def prepare(
     raw: Annotated[Path, typer.Argument(help="Folder of raw photos.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write (resumable).")],
-    preset: Annotated[str | None, typer.Option("--preset", help="london | jaffe | yale | yaleb | folders | paired (default: guessed).")] = None,
+    preset: Annotated[DatasetPreset | None, typer.Option("--preset", case_sensitive=False, show_default=False, help="The dataset layout (default: guessed from the folder): " + "; ".join(f"{k}: {v}" for k, v in LAYOUTS.items() if k in PRESETS) + ".")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="CSV with file,label[,...] columns instead of a preset.")] = None,
     size: Annotated[int, typer.Option("--size", help="Crop size in pixels, 16 to 2048 (ignored with --model).")] = 128,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Use this model's crop template.")] = None,
@@ -43,7 +49,7 @@ def prepare(
             template = model_template(model)
         else:
             template = CropTemplate(size=size)
-        summary = run_prepare(raw, out, preset=preset, csv_path=str(csv_file) if csv_file else None,
+        summary = run_prepare(raw, out, preset=preset.value if preset is not None else None, csv_path=str(csv_file) if csv_file else None,
                               template=template, detector=detector.value)
     sys.stdout.write(json.dumps(summary) + "\n")
     if not summary["count"]:
@@ -71,7 +77,7 @@ def train(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --out (its state, log, report and samples) and start afresh.")] = False,
     init: Annotated[str | None, typer.Option("--init", help="Fine-tune: start the generator from this registry model or .safetensors.")] = None,
     stage: Annotated[str, typer.Option("--stage", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-stage).")] = "stage",
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
+    device: DeviceOption = "auto",
     amp: Annotated[str, typer.Option("--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16.")] = "auto",
     config: Annotated[list[str], typer.Option("--set", help=f"Model, loss and trainer config, {SETTINGS_HELP}; e.g. image_size=64; an unknown key lists the valid ones.")] = (),  # type: ignore[assignment]
     option: Annotated[list[str], typer.Option("--option", help=f"Trainer option, {SETTINGS_HELP}.")] = (),  # type: ignore[assignment]
@@ -208,7 +214,7 @@ def eval_(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="JSON file to write (also printed on stdout).")] = None,
     sheet: Annotated[Path | None, typer.Option("--sheet", help="Contact sheet PNG (input | each edit).")] = None,
     max_sources: Annotated[int, typer.Option("--max-sources", help="Held-out source crops to edit.")] = 48,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
+    device: DeviceOption = "auto",
 ) -> None:
     """Evaluate a model on held-out subjects: expression/lighting accuracy, identity, quality, AU error, SSIM/L1."""
     from faceedit.api import resolve_device
@@ -258,7 +264,7 @@ def train_analysis(
     run_dir: Annotated[Path | None, typer.Option("--run", help="Run folder: state, log, samples, report (default: beside --out, OUT.run/).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --run (same kind, data and seed).")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --run and start afresh.")] = False,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | mps.")] = "auto",
+    device: DeviceOption = "auto",
     ckpt_every: Annotated[int, typer.Option("--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end).")] = 500,
     sample_every: Annotated[int, typer.Option("--sample-every", min=0, help="Steps between sample sheets (RUN/samples/; 0: only at the end).")] = 500,
     log_every: Annotated[int, typer.Option("--log-every", min=0, help="Steps between log records (RUN/log.jsonl; 0: only the last step).")] = 10,

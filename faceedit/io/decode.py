@@ -122,7 +122,7 @@ def read_image(
             if max_pixels is not None and width * height > max_pixels:
                 raise ImageError(
                     f"image is {width} x {height} = {_megapixels(width * height)} megapixels, "
-                    f"above the limit of {_megapixels(max_pixels)} megapixels (--max-pixels)",
+                    f"above the limit of {_megapixels(max_pixels)} megapixels (`max_pixels`)",
                     path,
                 )
             try:

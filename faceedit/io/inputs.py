@@ -197,7 +197,7 @@ def _expand_folder(
             found = True
             yield item
     if report_empty and not found:
-        hint = "" if recursive else " (subfolders need --recursive)"
+        hint = "" if recursive else " (subfolders need `recursive`)"
         if unread:
             kinds = ", ".join(sorted({os.path.splitext(n)[1].lower() for n in unread}))
             hint += f"; {len(unread)} file(s) in formats faceedit does not read ({kinds})"

@@ -86,7 +86,7 @@ class OutputNamer:
 
         def bad(reason: str) -> UsageError:
             return UsageError(
-                f"bad --name template {self.template!r}: {reason}; fields: {self._fields_text()}"
+                f"bad `name_template` {self.template!r}: {reason}; fields: {self._fields_text()}"
             )
 
         try:
@@ -120,8 +120,8 @@ class OutputNamer:
                 raise bad(f"output name {sample!r} has nothing before its extension (add {{stem}})")
             raise bad(f"output name {sample!r} has no image extension (add {{ext}})")
         if self.ext is not None and FORMAT_BY_EXT[name_ext] != FORMAT_BY_EXT[self.ext]:
-            raise bad(f"the names end in {name_ext}, --ext asks for {self.ext}: give one of them "
-                      "(with {ext} in --name the names follow --ext)")
+            raise bad(f"the names end in {name_ext}, `ext` asks for {self.ext}: give one of them "
+                      "(with {ext} in the template the names follow `ext`)")
 
     def path_for(
         self, item: InputItem, target: str, strength: float, index: int | None = None
@@ -167,7 +167,7 @@ class OutputNamer:
             field = fields[0]
             example = (f"{{relparent}}/{self.template}" if field == "relparent"
                        else f"{self.template[:-5]}_{{{field}}}{{ext}}")
-            example = f", e.g. --name '{example}'"
+            example = f", e.g. `name_template` '{example}'"
         return "add " + " or ".join(f"{{{f}}}" for f in fields) + f" to the name template{example}"
 
     def predict(

@@ -395,10 +395,10 @@ class EGGAN(EditModel):
         target = canonical_target(target) if target not in AU_TARGETS else target
         self.check_target(target)
         if not math.isfinite(float(strength)):
-            raise UsageError(f"strength must be a finite number, got {strength!r}")
+            raise UsageError(f"`strength` must be a finite number, got {strength!r}")
         overrides = self.parse_aus(aus) if aus is not None else {}
         if target in AU_TARGETS and not overrides:
-            raise UsageError(f"target {target!r} needs AU intensities (aus={{12: 3.5}} / --au 12=3.5)")
+            raise UsageError(f"target {target!r} needs AU intensities: give `aus` (e.g. 12=3.5)")
         u_s = self.source_aus(x, features, source_aus)
         if target in AU_TARGETS:
             u_t = u_s.clone()

@@ -154,37 +154,37 @@ class ModelOptions:
             light = str(options["lighting"])
             valid = self.all_lighting
             if not valid:
-                raise UsageError(f"--lighting {light}: model {name} does not relight{without}")
+                raise UsageError(f"`lighting` {light}: model {name} does not relight{without}")
             if light not in valid + ["keep"]:
-                raise UsageError(f"--lighting {light}: not a lighting class of model {name}; "
+                raise UsageError(f"`lighting` {light}: not a lighting class of model {name}; "
                                  f"valid: {', '.join(valid + ['keep'])}")
         if options.get("aus"):
             valid_aus = self.all_aus
             if not valid_aus:
-                raise UsageError(f"--au: model {name} does not take AU intensities{without}")
+                raise UsageError(f"`aus`: model {name} does not take AU intensities{without}")
             unknown = [a for a in (aus if aus is not None else dict(options["aus"])) if a not in valid_aus]
             if unknown:
-                raise UsageError(f"--au: model {name} cannot move AU{unknown[0]}; it moves AUs "
+                raise UsageError(f"`aus`: model {name} cannot move AU{unknown[0]}; it moves AUs "
                                  f"{', '.join(map(str, valid_aus))}")
         if options.get("attrs"):
             valid_attrs = self.all_attributes
             if not valid_attrs:
-                raise UsageError(f"--attr: model {name} has no attributes to edit")
+                raise UsageError(f"`attrs`: model {name} has no attributes to edit")
             for key in options["attrs"]:
                 if key not in valid_attrs:
-                    raise UsageError(f"--attr {key}: not an attribute of model {name}; valid: "
+                    raise UsageError(f"`attrs` {key}: not an attribute of model {name}; valid: "
                                      f"{', '.join(valid_attrs)}")
         taken = self.taken
         for key, value in options.items():
             if key in taken or key in CONDITION_OPTIONS:
                 if key == "phase" and self.phases and str(value) not in self.phases:
-                    raise UsageError(f"--phase {value}: not a phase of model {name}; valid: "
+                    raise UsageError(f"`phase` {value}: not a phase of model {name}; valid: "
                                      f"{', '.join(self.phases)}")
                 continue
             if key == "phase":
-                raise UsageError(f"--phase {value}: model {name} has no phases to choose from")
+                raise UsageError(f"`phase` {value}: model {name} has no phases to choose from")
             settable = self.settable
-            raise UsageError(f"--set {key}={value}: model {name} has no option {key!r}; "
+            raise UsageError(f"`model_options` {key}={value}: model {name} has no option {key!r}; "
                              + (f"its options: {', '.join(settable)}" if settable else "it takes none"))
 
     def summary(self) -> dict[str, Any]:

@@ -279,7 +279,7 @@ class Stage(ExpressionStates, PhotoModel):
             named = {k: v for k, v in controls_to_aus(parse_controls(controls)).items() if k in self.aus}
             aus = {**named, **(aus or {})}
         if not 0.0 <= strength <= MAX_STRENGTH:
-            raise UsageError(f"--strength {strength:g}: must be between 0 and {MAX_STRENGTH:g}")
+            raise UsageError(f"`strength` {strength:g}: must be between 0 and {MAX_STRENGTH:g}")
         # a named direction (``lighting``) or any direction (``light``, "AZ,EL" degrees), at the
         # light's own strength (:mod:`faceedit.models.shading`); UsageError for neither
         shade: Light | None = None

@@ -61,8 +61,8 @@ def check_config(trainer_cls: type[Trainer], config: dict, options: dict | None 
     model_keys = set(cc.keys()) if cc is not None else set()
     derived = sorted(k for k in config if k in model_keys and k not in trainer_cls.default_config)
     if derived:
-        raise ConfigError(f"--set {derived[0]}: {trainer_cls.method} takes {derived[0]} from the datasets "
-                          f"(their labels), not from --set; leave it out")
+        raise ConfigError(f"`config` {derived[0]}: {trainer_cls.method} takes {derived[0]} from the datasets "
+                          f"(their labels), not from `config`; leave it out")
     if cc is not None:
         cc.check_values({k: v for k, v in config.items() if k in model_keys})
     for key, value in config.items():
@@ -79,7 +79,7 @@ def check_config(trainer_cls: type[Trainer], config: dict, options: dict | None 
     known = {**TRAINER_OPTIONS, **{k: "" for k in trainer_cls.extra_options}}
     for key in options or {}:
         if key not in known:
-            raise UsageError(f"--option {key}: no trainer option of that name; known: {', '.join(known)}")
+            raise UsageError(f"`options` {key}: no trainer option of that name; known: {', '.join(known)}")
     return config
 
 

@@ -162,11 +162,11 @@ class LEGANTrainer(MethodTrainer):
                 converted[k] = InterpUp.from_pixel_shuffle_weight(v)
                 n += 1
         if n:
-            logger.info("LEGAN --init: %d pixel-shuffle kernels tied into bilinear up-sampling kernels", n)
+            logger.info("LEGAN `init`: %d pixel-shuffle kernels tied into bilinear up-sampling kernels", n)
         super().init_from(converted, source, source_config)
         if self.config["residual"] and not (source_config or {}).get("residual", False):
             self._net_g().zero_fusion_output()  # start as the identity; the masks keep what they learnt
-            logger.info("LEGAN --init: residual generator, fusion output zeroed (starts as the identity)")
+            logger.info("LEGAN `init`: residual generator, fusion output zeroed (starts as the identity)")
 
     def start_as_identity(self) -> None:
         if self.config["residual"]:

@@ -116,9 +116,9 @@ def run(
     out = Path(out)
     for name in ("ckpt_every", "sample_every", "log_every"):
         if getattr(cfg, name) < 0:
-            raise UsageError(f"--{name.replace('_', '-')} {getattr(cfg, name)}: give 0 (only at the end) or more")
+            raise UsageError(f"`{name}` {getattr(cfg, name)}: give 0 (only at the end) or more")
     if cfg.batch_size is not None and cfg.batch_size < 1:
-        raise UsageError(f"--batch-size {cfg.batch_size}: give 1 or more (default: the method's, "
+        raise UsageError(f"`batch_size` {cfg.batch_size}: give 1 or more (default: the method's, "
                          f"{trainer_cls.default_batch_size})")
     world, rank, local_rank = _dist_env()
     distributed = world > 1
@@ -152,7 +152,7 @@ def run(
         path = cfg.init if cfg.init.endswith(".safetensors") else resolve_weights(get_spec(cfg.init))
         init_ckpt = load_checkpoint(path)
         if init_ckpt.meta.arch != trainer_cls.arch:
-            raise UsageError(f"--init {cfg.init}: architecture {init_ckpt.meta.arch!r}, this trainer "
+            raise UsageError(f"`init` {cfg.init}: architecture {init_ckpt.meta.arch!r}, this trainer "
                              f"needs {trainer_cls.arch!r}")
         # fine-tuning keeps the model's configuration and label vocabularies
         config = {**trainer_config(trainer_cls, init_ckpt.meta.config), **config}
@@ -160,10 +160,11 @@ def run(
     validate_datasets(datasets, trainer_cls, vocab)
     data = trainer_cls.load_data(datasets, cfg, {**trainer_cls.default_config, **config}, vocab)
     if len(data.train) == 0:
-        raise UsageError("no training crops left after holding out subjects; add data or lower --holdout")
+        raise UsageError(f"no training crops left after holding out subjects (a fraction of {cfg.holdout:g}, "
+                         "`LoopConfig.holdout`); add data")
     torch.manual_seed(cfg.seed)
     trainer = trainer_cls(data, config or {}, device, cfg.options,
-                          autocast_dtype(device, cfg.amp, option="--amp"))
+                          autocast_dtype(device, cfg.amp, option="`amp`"))
     batch = cfg.batch_size or trainer_cls.default_batch_size
     step = 0
     if saved is not None:
@@ -171,8 +172,8 @@ def run(
         step = saved.step
         logger.info("resumed %s at step %d", out, step)
         if step >= cfg.steps:
-            logger.warning("the run in %s is already at step %d, --steps %d: no step to train; its "
-                           "state is exported as it is (give a larger --steps to train on)",
+            logger.warning("the run in %s is already at step %d, `steps` %d: no step to train; its "
+                           "state is exported as it is (give a larger `steps` to train on)",
                            out, step, cfg.steps)
     elif init_ckpt is not None:
         trainer.init_from(init_ckpt.tensors, init_ckpt.path, init_ckpt.meta.config)
@@ -185,7 +186,7 @@ def run(
         trainer.attach_stage(cfg.stage)
         if saved is None and init_ckpt is not None and init_ckpt.meta.extra.get("stage") != cfg.stage:
             trainer.start_as_identity()
-            logger.info("--init %s was trained without the stage: its generator starts as the identity",
+            logger.info("`init` %s was trained without the stage: its generator starts as the identity",
                         cfg.init)
     if distributed:
         for k, m in list(trainer.nets.items()):
@@ -348,8 +349,8 @@ def choose_threads(requested: int | None = None, trainer_hint: int | None = None
     other."""
     if requested is not None:
         if requested < 1:
-            raise UsageError(f"--threads {requested}: give 1 or more (default: the cores free)")
-        return requested, "--threads"
+            raise UsageError(f"`threads` {requested}: give 1 or more (default: the cores free)")
+        return requested, "`threads`"
     if os.environ.get("OMP_NUM_THREADS"):
         return torch.get_num_threads(), f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}"
     cores = usable_cores()

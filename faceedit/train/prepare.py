@@ -78,9 +78,9 @@ def prepare(
     if not raw.is_dir():
         raise UsageError(f"{raw}: not a folder")
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is a file, not a folder (the dataset folder is created if missing)")
+        raise UsageError(f"`out` {out}: is a file, not a folder (the dataset folder is created if missing)")
     if not MIN_SIZE <= template.size <= MAX_SIZE:
-        raise UsageError(f"--size {template.size}: crops must be {MIN_SIZE} to {MAX_SIZE} pixels")
+        raise UsageError(f"`size` {template.size}: crops must be {MIN_SIZE} to {MAX_SIZE} pixels")
     if csv_path:
         samples: Iterable[RawSample] = csv_labels(raw, Path(csv_path))
         preset = "csv"

@@ -40,7 +40,7 @@ def _need_folders(root: Path, preset: str, *names: str) -> None:
     missing = [n for n in names if not (root / n).is_dir()]
     if missing:
         raise UsageError(f"{root}: not the {preset} layout: no sub-folder {' or '.join(m + '/' for m in missing)} "
-                         f"(--preset {preset} expects {LAYOUTS[preset]})")
+                         f"(`preset` {preset} expects {LAYOUTS[preset]})")
 
 
 def london(root: Path) -> Iterator[RawSample]:
@@ -204,5 +204,5 @@ def guess_preset(root: Path) -> str:
         return "yale"
     if any((root / n).is_dir() for n in names):
         return "folders"
-    raise UsageError(f"{root}: cannot tell the dataset layout; pass --preset "
-                     f"({', '.join(PRESETS)}) or --csv FILE")
+    raise UsageError(f"{root}: cannot tell the dataset layout; pass `preset` "
+                     f"({', '.join(PRESETS)}) or a `csv_path` file")

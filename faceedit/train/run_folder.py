@@ -39,7 +39,7 @@ def check_run_folder(out: str | os.PathLike, *, resume: bool, overwrite: bool) -
     """
     out = Path(out)
     if resume and overwrite:
-        raise UsageError("--resume continues the run in --out, --overwrite discards it: give one")
+        raise UsageError(f"`resume` continues the run in {out}, `overwrite` discards it: give one")
     if resume:
         if not (out / STATE_FILE).is_file():
             raise UsageError(nothing_to_resume(out))
@@ -48,7 +48,7 @@ def check_run_folder(out: str | os.PathLike, *, resume: bool, overwrite: bool) -
     if found and not overwrite:
         names = ", ".join(p.relative_to(out).as_posix() for p in found[:4])
         raise UsageError(f"{out} already holds a training run ({names}{', ...' if len(found) > 4 else ''}); "
-                         "continue it with --resume, or discard it with --overwrite")
+                         "continue it with `resume`, or discard it with `overwrite`")
     return found
 
 

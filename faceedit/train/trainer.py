@@ -109,7 +109,7 @@ class Trainer:
 
     def init_from(self, tensors: dict[str, torch.Tensor], source: str, source_config: dict | None = None) -> None:
         """Fine-tuning (``--init``); see :meth:`MethodTrainer.init_from`."""
-        raise UsageError(f"--init: {self.method or type(self).__name__} cannot be fine-tuned from a checkpoint")
+        raise UsageError(f"`init`: {self.method or type(self).__name__} cannot be fine-tuned from a checkpoint")
 
     # ---- helpers ---------------------------------------------------------------------------
     def net(self, name: str) -> nn.Module:

@@ -30,11 +30,11 @@ def validate_datasets(datasets: list[Dataset], trainer_cls, vocab: dict[str, lis
     * a paired method gets a target without a source in its pair group, or no pairs at all.
     """
     if not datasets:
-        raise UsageError("no dataset given (--data DATASET, made by faceedit prepare)")
+        raise UsageError("no dataset given (`datasets`: folders made by faceedit prepare)")
     sizes = {str(d.root): int(d.meta.get("size", 0)) for d in datasets}
     if len(set(sizes.values())) > 1:
         listed = ", ".join(f"{k} is {v} px" for k, v in sizes.items())
-        raise UsageError(f"datasets have mixed crop sizes ({listed}); prepare them at one --size")
+        raise UsageError(f"datasets have mixed crop sizes ({listed}); prepare them at one crop size")
     for d in datasets:
         if not d.rows:
             raise UsageError(f"{d.root}: the dataset is empty")

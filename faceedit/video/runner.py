@@ -152,7 +152,7 @@ def select_tracks(tracks: list, face: str = "all", max_faces: int = 10) -> list:
     try:
         n = int(face)
     except ValueError:
-        raise UsageError(f"bad --face {face!r}; valid: all, largest, or a face number (0 = largest)") from None
+        raise UsageError(f"`face` {face!r}; valid: all, largest, or a face number (0 = largest)") from None
     return [t for t in tracks if t.id == n]
 
 
