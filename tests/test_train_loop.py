@@ -156,7 +156,7 @@ def test_torch_threads_are_the_cores_free(monkeypatch):
         assert n == free and "4 usable cores" in why and f"{free} free" in why, (load, n, why)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert loop.choose_threads(None, trainer_hint=1)[0] == 1
-    assert loop.choose_threads(3) == (3, "--threads")
+    assert loop.choose_threads(3) == (3, "`threads`")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert loop.choose_threads()[1] == "OMP_NUM_THREADS=1"
 
