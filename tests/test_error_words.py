@@ -119,6 +119,18 @@ def test_library_functions_name_their_parameters(tmp_path):
         check_run_folder(tmp_path, resume=True, overwrite=True)
 
 
+def test_editor_errors_name_the_parameter(tiny_ckpt, astronaut):
+    from faceedit.api import Editor
+
+    editor = Editor.from_pretrained(tiny_ckpt, device="cpu")
+    with pytest.raises(UsageError) as e:
+        editor.edit(astronaut, "bright", face="second")
+    assert "`face` 'second'" in str(e.value)
+    _no_flags(str(e.value))
+    with pytest.raises(UsageError, match="unknown `device` 'gpu'"):
+        Editor.from_pretrained(tiny_ckpt, device="gpu")
+
+
 # -- the command line: the flag ----------------------------------------------------------------
 
 def _command(name: str):
@@ -201,14 +213,9 @@ def test_prepare_preset_is_a_choice(tmp_path):
     assert code == 2 and "--preset" in stderr and "'paired'" in stderr, stderr
 
 
-def test_help_lists_the_real_choices_and_defaults():
-    import os
-
-    os.environ["COLUMNS"] = "400"  # one line per option
-    try:
-        code, stdout, _ = run("apply", "--help")
-    finally:
-        del os.environ["COLUMNS"]
+def test_help_lists_the_real_choices_and_defaults(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # one line per option
+    code, stdout, _ = run("apply", "--help")
     assert code == 0
     lines = {line.split()[1]: line for line in stdout.splitlines() if line.split()[1:2] and
              line.split()[1].startswith("--")}

@@ -157,7 +157,10 @@ class _InFlagWords(logging.Filter):
     _faceedit = True
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a record its arguments do not fit: the handler reports it
+            return True
         if "`" in message:
             worded = in_flag_words(message)
             if worded != message:
