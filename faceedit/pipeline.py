@@ -363,7 +363,7 @@ class BatchApplier:
                         job, None, "error", target, strength,
                         f"refusing to overwrite {path}: it is a file of an input folder, maybe an "
                         "original photo rather than an earlier output; delete it or write to "
-                        "another folder (-o)"))
+                        "another folder (`out_dir`)"))
                 elif os.path.exists(path) and not self.opts.overwrite:
                     job.records.append(self._rec(job, path, "skipped", target, strength))
                 else:

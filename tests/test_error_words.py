@@ -31,20 +31,26 @@ ALLOWED = {
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical"}
 
 
-def _texts(node: ast.AST) -> list[str]:
+def _texts(node: ast.AST) -> list[ast.Constant]:
     """The string constants under ``node`` (the literal parts of f-strings included)."""
-    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return [n for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
 def _messages(tree: ast.AST):
-    """(line, text) of every string literal in a ``raise`` and in a ``logger.<level>(...)`` call."""
+    """(line, text) of every string literal in a ``raise``, in the making of an error
+    (``UsageError(...)`` where it is not raised at once) and in a ``logger.<level>(...)`` call."""
+    found: dict[int, tuple[int, str]] = {}  # a literal once, however many of these hold it
     for node in ast.walk(tree):
         if isinstance(node, ast.Raise) and node.exc is not None:
-            yield from ((node.lineno, t) for t in _texts(node.exc))
+            found.update((id(t), (node.lineno, t.value)) for t in _texts(node.exc))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id.endswith("Error")):
+            found.update((id(t), (node.lineno, t.value)) for t in _texts(node))
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and node.func.attr in LOG_CALLS and isinstance(node.func.value, ast.Name)
               and node.func.value.id == "logger"):
-            yield from ((node.lineno, t) for t in _texts(node))
+            found.update((id(t), (node.lineno, t.value)) for t in _texts(node))
+    yield from sorted(found.values())
 
 
 def flag_words_in_library_messages() -> list[str]:
