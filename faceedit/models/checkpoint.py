@@ -39,7 +39,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -50,142 +50,26 @@ from safetensors.torch import save_file
 
 from faceedit import __version__
 from faceedit.errors import CheckpointError, OutputError
-from faceedit.faces.types import CropTemplate
 from faceedit.files import atomic_path
 
-FORMAT_VERSION = "1"
-PREFIX = "faceedit."
+# The header and its checks need no torch (listing models, checking a command line): they live
+# in faceedit.models.header and are this module's names too.
+from faceedit.models.header import (  # noqa: F401
+    FORMAT_VERSION,
+    PICKLE_REFUSAL,
+    PICKLE_SUFFIXES,
+    PREFIX,
+    TENSORS_HASH_KEY,
+    TRAINING_STATE_KEY,
+    CheckpointMeta,
+    check_file,
+    check_format,
+    corrupt_reason,
+    one_line,
+    read_meta,
+)
 
-# Suffixes of pickle-based formats (torch.save, pickle, joblib-style .bin): refused unread.
-PICKLE_SUFFIXES = frozenset({".pt", ".pth", ".ckpt", ".bin", ".pkl", ".pickle"})
-PICKLE_REFUSAL = "refusing to load a pickle-based checkpoint; faceedit only loads .safetensors"
-_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default (zip) format
 _HASH_CHUNK = 1 << 20
-
-TRAINING_STATE_KEY = PREFIX + "training_state"
-# How each CheckpointMeta field is stored in the header (``template`` is JSON of a CropTemplate).
-_JSON_FIELDS = ("config", "conditions", "metrics")
-_INT_FIELDS = ("image_size", "channels")
-_STR_FIELDS = ("arch", "training_data", "license", "version", "created", "format", "tensors_sha256")
-TENSORS_HASH_KEY = PREFIX + "tensors_sha256"
-
-# --------------------------------------------------------------------------------------------
-# Metadata
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class CheckpointMeta:
-    """The ``faceedit.*`` metadata of a model checkpoint, typed.
-
-    ``conditions`` is either the list of target names, or a dict holding a ``"targets"`` list and
-    further vocabularies; ``targets`` and ``vocabularies`` read both forms. ``extra`` holds
-    free-form JSON-able values stored as ``faceedit.<key>``.
-    """
-
-    arch: str
-    config: dict[str, Any] = field(default_factory=dict)
-    conditions: list[str] | dict[str, Any] = field(default_factory=list)
-    image_size: int = 0
-    channels: int = 3
-    template: CropTemplate | None = None
-    training_data: str = ""
-    license: str = ""
-    metrics: dict[str, Any] = field(default_factory=dict)
-    version: str = ""
-    created: str = ""
-    format: str = FORMAT_VERSION
-    tensors_sha256: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not self.image_size and self.template is not None:
-            self.image_size = self.template.size
-
-    @property
-    def targets(self) -> list[str]:
-        """Target names: the conditions list, or ``conditions["targets"]``."""
-        if isinstance(self.conditions, dict):
-            return list(self.conditions.get("targets", []))
-        return list(self.conditions)
-
-    @property
-    def vocabularies(self) -> dict[str, Any]:
-        """Condition vocabularies other than the targets (empty for a plain target list)."""
-        if isinstance(self.conditions, dict):
-            return {k: v for k, v in self.conditions.items() if k != "targets"}
-        return {}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> CheckpointMeta:
-        """Build from a plain dict: known field names fill fields (``template`` may be a dict),
-        an ``extra`` dict and all unknown keys go to ``extra``."""
-        names = {f.name for f in fields(cls)} - {"extra"}
-        known = {k: v for k, v in d.items() if k in names}
-        extra = dict(d.get("extra") or {})
-        extra.update({k: v for k, v in d.items() if k not in names and k != "extra"})
-        if "arch" not in known:
-            raise ValueError("checkpoint metadata needs an 'arch'")
-        if isinstance(known.get("template"), Mapping):
-            known["template"] = CropTemplate(**known["template"])
-        return cls(**known, extra=extra)
-
-    def to_header(self) -> dict[str, str]:
-        """The safetensors header metadata (all values strings)."""
-        header = {
-            PREFIX + "format": str(self.format),
-            PREFIX + "arch": self.arch,
-            PREFIX + "config": json.dumps(self.config),
-            PREFIX + "conditions": json.dumps(self.conditions),
-            PREFIX + "image_size": str(int(self.image_size)),
-            PREFIX + "channels": str(int(self.channels)),
-            PREFIX + "training_data": self.training_data,
-            PREFIX + "license": self.license,
-            PREFIX + "metrics": json.dumps(self.metrics),
-            PREFIX + "version": self.version,
-            PREFIX + "created": self.created,
-            TENSORS_HASH_KEY: self.tensors_sha256,
-        }
-        if self.template is not None:
-            header[PREFIX + "template"] = json.dumps(self.template.to_json())
-        reserved = {k[len(PREFIX) :] for k in header} | {"template", "extra", "training_state"}
-        for key, value in self.extra.items():
-            if not isinstance(key, str) or not key or key in reserved:
-                raise ValueError(f"invalid extra metadata key {key!r}")
-            header[PREFIX + key] = json.dumps(value)
-        return header
-
-    @classmethod
-    def from_header(cls, header: Mapping[str, str]) -> CheckpointMeta:
-        """Parse safetensors header metadata. Raises ValueError with a one-line reason."""
-        if PREFIX + "arch" not in header:
-            if TRAINING_STATE_KEY in header:
-                raise ValueError("this is a faceedit training state, not a model checkpoint")
-            raise ValueError("not a faceedit checkpoint (no faceedit.arch metadata)")
-        check_format(header)
-        values: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        for key, raw in header.items():
-            if not key.startswith(PREFIX):
-                continue  # foreign metadata (other tools) is not ours to interpret
-            name = key[len(PREFIX) :]
-            try:
-                if name in _JSON_FIELDS:
-                    values[name] = json.loads(raw)
-                elif name == "template":
-                    values[name] = CropTemplate(**json.loads(raw))
-                elif name in _INT_FIELDS:
-                    values[name] = int(raw)
-                elif name in _STR_FIELDS:
-                    values[name] = raw
-                else:
-                    extra[name] = _loads_or_raw(raw)
-            except (ValueError, TypeError) as e:
-                raise ValueError(f"bad {key} metadata: {one_line(e)}") from None
-        for name, kind in (("config", dict), ("conditions", (list, dict)), ("metrics", dict)):
-            if name in values and not isinstance(values[name], kind):
-                raise ValueError(f"bad {PREFIX}{name} metadata: unexpected JSON type")
-        return cls(**values, extra=extra)
 
 
 @dataclass
@@ -273,20 +157,6 @@ def load_checkpoint(
     return Checkpoint(tensors=tensors, meta=meta, sha256=sha, path=os.fspath(path))
 
 
-def read_meta(path: str | os.PathLike) -> CheckpointMeta:
-    """Read only the header metadata (cheap; no tensor data, no hashing)."""
-    _check_file(path)
-    try:
-        with safe_open(os.fspath(path), framework="pt", device="cpu") as f:
-            header = f.metadata() or {}
-    except Exception as e:  # safetensors raises SafetensorError (and OSError) on bad input
-        raise CheckpointError(_corrupt_reason(e), path) from None
-    try:
-        return CheckpointMeta.from_header(header)
-    except ValueError as e:
-        raise CheckpointError(str(e), path) from None
-
-
 def tensors_sha256(tensors: Mapping[str, torch.Tensor]) -> str:
     """Content hash of a tensor dict: for each name in sorted order, a JSON line
     ``[name, dtype, shape]`` followed by the tensor's raw (little-endian, C-order) bytes."""
@@ -364,44 +234,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _check_file(path: str | os.PathLike) -> None:
-    """Reject missing, empty and pickle-based files before safetensors touches them."""
-    p = Path(path)
-    if not p.exists():
-        raise CheckpointError("checkpoint file not found", path)
-    if not p.is_file():
-        raise CheckpointError("not a file", path)
-    size = p.stat().st_size
-    if size == 0:
-        raise CheckpointError("empty file (0 bytes)", path)
-    if p.suffix.lower() in PICKLE_SUFFIXES:
-        raise CheckpointError(PICKLE_REFUSAL, path)
-    with open(p, "rb") as f:
-        head = f.read(16)
-    if head.startswith(_ZIP_MAGIC) or (
-        _is_pickle_start(head) and not _looks_like_safetensors(head, size)
-    ):
-        raise CheckpointError(PICKLE_REFUSAL, path)
-
-
-def _is_pickle_start(head: bytes) -> bool:
-    """Pickle protocols 2-5 start with PROTO (0x80) + the protocol number."""
-    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
-
-
-def _looks_like_safetensors(head: bytes, size: int) -> bool:
-    """A safetensors file: u64 little-endian header length, then a JSON object. Needed because a
-    header length of e.g. 0x280 makes a valid file start with the same two bytes as a pickle."""
-    if len(head) < 9 or head[8:9] != b"{":
-        return False
-    return 0 < int.from_bytes(head[:8], "little") <= size - 8
-
-
 def read_verified(
     path: str | os.PathLike, expected_sha256: str | None
 ) -> tuple[dict[str, torch.Tensor], dict[str, str], str]:
     """Checks, file hash, parse, tensor hash. Returns CPU tensors, header metadata, file sha256."""
-    _check_file(path)
+    check_file(path)
     sha = file_sha256(path)
     if expected_sha256 and sha != expected_sha256.strip().lower():
         raise CheckpointError(
@@ -414,7 +251,7 @@ def read_verified(
             header = dict(f.metadata() or {})
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
     except Exception as e:  # safetensors raises SafetensorError (and OSError) on bad input
-        raise CheckpointError(_corrupt_reason(e), path) from None
+        raise CheckpointError(corrupt_reason(e), path) from None
     if PREFIX + "arch" not in header and TRAINING_STATE_KEY not in header:
         raise CheckpointError("not a faceedit checkpoint (no faceedit.arch metadata)", path)
     stored = header.get(TENSORS_HASH_KEY, "")
@@ -430,37 +267,6 @@ def read_verified(
             path,
         )
     return tensors, header, sha
-
-
-def check_format(header: Mapping[str, str], path: str | os.PathLike | None = None) -> None:
-    """Refuse a header of another format version (ValueError without ``path``, else CheckpointError)."""
-    fmt = header.get(PREFIX + "format", FORMAT_VERSION)
-    if fmt != FORMAT_VERSION:
-        reason = (
-            f"checkpoint format {fmt!r} is not supported "
-            f"(faceedit {__version__} reads format {FORMAT_VERSION})"
-        )
-        if path is None:
-            raise ValueError(reason)
-        raise CheckpointError(reason, path)
-
-
-def _corrupt_reason(e: Exception) -> str:
-    return f"truncated or corrupt safetensors file ({one_line(e)})"
-
-
-def one_line(e: BaseException) -> str:
-    """The first line of an error's message (its type's name when it has none)."""
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
-
-
-def _loads_or_raw(raw: str) -> Any:
-    """Extras are JSON-encoded; a value hand-written as a bare string is kept as is."""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 def utc_now() -> str:
