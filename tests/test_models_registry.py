@@ -399,3 +399,35 @@ def test_broken_method_module_raises(tiny, method_package, monkeypatch):
     monkeypatch.setattr(registry, "METHOD_MODULES", [f"{method_package}.broken"])
     with pytest.raises(RuntimeError, match="half-written module"):
         get_spec("anything")
+
+
+def test_declared_architecture_imports_its_module_when_built(tiny, method_package, tmp_path):
+    """``declare_arch`` names the builder; its module is imported by the first build, not by the
+    declaration (the shipped methods' networks and torch stay unimported until a model loads)."""
+    (tmp_path / "pkgs" / method_package / "net.py").write_text(
+        "from test_models_registry import TinyEdit\n\n"
+        "def build(config):\n"
+        "    return TinyEdit(config)\n"
+    )
+    lazy = registry.declare_arch("test-lazy", f"{method_package}.net:build")
+    assert registry.ARCHS["test-lazy"] is lazy and f"{method_package}.net" not in sys.modules
+    original, _ = make_checkpoint(tmp_path / "lazy.safetensors", arch="test-lazy")
+    lm = load_model(tmp_path / "lazy.safetensors")
+    assert f"{method_package}.net" in sys.modules and isinstance(lm.model, TinyEdit)
+    assert_same_edits(lm.model, original)
+    with pytest.raises(ValueError, match="expected 'module:function'"):
+        registry.declare_arch("test-bad", f"{method_package}.net")
+    with pytest.raises(ValueError, match="already registered"):
+        registry.declare_arch("test-lazy", f"{method_package}.net:build")
+
+
+def test_shipped_declarations_name_their_builders():
+    """Every shipped method's declaration names a function of its own network module."""
+    registry.import_method_modules()
+    for module in registry.METHOD_MODULES:
+        method = module.rpartition(".")[2]
+        arch = registry.REGISTRY[method].arch
+        builder = registry.ARCHS[arch]
+        assert isinstance(builder, registry.LazyBuilder), arch
+        assert builder.target.startswith(f"faceedit.models.{method}:")
+        assert callable(builder.resolve()) and arch in registry.ARCH_OPTIONS

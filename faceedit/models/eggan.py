@@ -69,11 +69,9 @@ from faceedit.conditions import EXPRESSIONS, canonical_target
 from faceedit.errors import UsageError
 from faceedit.faces import au as au_mod
 from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
+from faceedit.models.catalogue.eggan import AU_TARGETS
 from faceedit.models.layers import ConvNormAct
-from faceedit.models.options import ModelOption
-from faceedit.models.registry import ModelSpec, register_arch, register_model
 
-AU_TARGETS = ("au", "custom")  # the free-form target: the source's AUs with ``aus`` set
 EDIT_MODES = ("direct", "delta")
 
 
@@ -440,28 +438,8 @@ class EGGAN(EditModel):
         return (x + y - rec).clamp(-1, 1)
 
 
-# What the network takes on the command line (checked before any weights load): the AU
-# vocabulary is the checkpoint header's; ``au`` / ``custom`` are targets beside its expressions.
-@register_arch("eggan", extra_targets=AU_TARGETS, options=(
-    ModelOption("aus", "target AU intensities 0..5, e.g. 12=3.5,6=2", vocabulary="conditions:aus"),
-    ModelOption("source_aus", "the input's own AU intensities, overriding the AU head's estimate"),
-    ModelOption("mode", "direct | delta (default: the checkpoint's edit_mode)"),
-))
+# Registered, with the options it takes, by faceedit.models.catalogue.eggan.
 def build_eggan(config: EGGANConfig | Mapping[str, Any] | None = None) -> EGGAN:
     """An ``EGGAN`` from a (partial) config; see ``EGGANConfig``."""
     return EGGAN(config)
 
-
-# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
-# its targets and AUs in its header.
-# Its paste settings are in its checkpoint header: color_match true, on the stage, delta_smooth 4
-# (the change low-passed, sigma 4 px of the 64-px crop: on the stage's surprised mouth the network
-# drew a purple-green stain round the lips and greyed the painted teeth; the astronaut's identity
-# cosine to the input went 0.469 -> 0.561, stage alone 0.569, threshold 0.486).
-register_model(
-    ModelSpec(
-        name="eggan",
-        method="EGGAN",
-        arch="eggan",
-    )
-)

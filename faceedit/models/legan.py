@@ -74,8 +74,6 @@ from faceedit.models.layers import (
     ResidualBlock,
     broadcast_condition,
 )
-from faceedit.models.options import ModelOption
-from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, one_hot
 from faceedit.pixels import luma_tensor
 
@@ -297,25 +295,7 @@ class LEGAN(EditModel):
         return out, dict(zip(self.mask_names, (m_e, m_l)))
 
 
-# What the network takes on the command line (checked before any weights load): its lighting
-# classes are the checkpoint header's.
-@register_arch("legan", options=(
-    ModelOption("lighting", "lighting class (or keep: the input's own)", vocabulary="conditions:lighting"),
-))
+# Registered, with the options it takes, by faceedit.models.catalogue.legan.
 def build_legan(config: LEGANConfig | Mapping[str, Any] | None = None) -> LEGAN:
     return LEGAN(config)
 
-
-# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
-# its expression and lighting vocabularies in its header.
-# Its paste settings are in its checkpoint header: color_match false (a lighting change *is* a
-# change of brightness: do not undo it), delta_smooth 4 (the change low-passed at 0.2 eye distances
-# of the 64-px crop: the network's smooth relighting passes, the hard shadow edge it draws down the
-# nose does not; figures in weights/stage.md, "Relighting"), on the stage.
-register_model(
-    ModelSpec(
-        name="legan",
-        method="LEGAN",
-        arch="legan",
-    )
-)

@@ -4,20 +4,21 @@
 
 A model loaded by name and the same file loaded by path get the same spec: both read the
 checkpoint header for everything used at inference (:meth:`ModelSpec.with_header`).
+
+Importing this module imports no torch: :func:`list_models` reads the registry's declarations
+and the checkpoint headers alone (``faceedit models``); torch and the method's network module
+come with the first :func:`load_model`.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from faceedit.errors import CheckpointError
 from faceedit.models import registry
-from faceedit.models.base import EditModel
-from faceedit.models.checkpoint import CheckpointMeta, load_checkpoint
+from faceedit.models.header import CheckpointMeta
 from faceedit.models.hub import resolve_weights
 from faceedit.models.options import model_options
 from faceedit.models.registry import (
@@ -28,6 +29,11 @@ from faceedit.models.registry import (
     model_names,
     spec_from_meta,
 )
+
+if TYPE_CHECKING:
+    import torch
+
+    from faceedit.models.base import EditModel
 
 
 @dataclass
@@ -52,6 +58,8 @@ def load_model(
     are verified (file sha256 when the spec knows it, tensor hash always), loaded strictly in the
     model's dtype (float32), and the model is moved to ``device`` in eval mode.
     """
+    from faceedit.models.checkpoint import load_checkpoint
+
     name_or_path = os.fspath(name_or_path)
     if looks_like_path(name_or_path):
         ck = load_checkpoint(name_or_path)

@@ -60,8 +60,6 @@ from torch import nn
 from faceedit.errors import UsageError
 from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import EncoderDecoder, NormKind
-from faceedit.models.options import ModelOption
-from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace
 from faceedit.pixels import unit_to_signed
 
@@ -214,25 +212,7 @@ class LSSL(EditModel):
         return self.G(x, self.side_for(x, landmarks), y)[0]
 
 
-# What the network takes on the command line (checked before any weights load): its lighting
-# classes are the checkpoint header's.
-@register_arch("lssl", options=(
-    ModelOption("lighting", "lighting class", vocabulary="conditions:lighting"),
-))
+# Registered, with the options it takes, by faceedit.models.catalogue.lssl.
 def build_lssl(config: LSSLConfig | Mapping[str, Any] | None = None) -> LSSL:
     return LSSL(config)
 
-
-# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
-# its targets and attribute vocabularies (those of `faceedit train -m lssl -d data/london
-# -d data/jaffe -d data/yale -d data/yaleb`) in its header.
-# Its paste settings are in its checkpoint header: color_match false, delta_smooth 4 (the change
-# low-passed at 0.2 eye distances of the 64-px crop: the network's smooth relighting passes, the
-# hard shadow edge it draws down the nose does not; weights/stage.md, "Relighting"), on the stage.
-register_model(
-    ModelSpec(
-        name="lssl",
-        method="LSSL",
-        arch="lssl",
-    )
-)

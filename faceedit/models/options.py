@@ -16,8 +16,7 @@ from typing import Any
 
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.models import registry
-from faceedit.models.base import EditModel
-from faceedit.models.checkpoint import CheckpointMeta, read_meta
+from faceedit.models.header import CheckpointMeta, read_meta
 from faceedit.models.registry import (
     ModelSpec,
     get_spec,
@@ -229,6 +228,8 @@ def _declared_network_options(arch: str, meta: CheckpointMeta) -> tuple[set[str]
             keys |= set(options["attrs"].vocabulary_of(meta))
         return keys - INTERNAL_OPTIONS, options
     builder = registry.ARCHS.get(arch)
+    if isinstance(builder, type):  # torch: imported already by a class registered as a builder
+        from faceedit.models.base import EditModel
     if isinstance(builder, type) and issubclass(builder, EditModel):
         import inspect
 

@@ -62,8 +62,6 @@ from torch import nn
 from faceedit.errors import UsageError
 from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import Hourglass, NormKind, PreActConv
-from faceedit.models.options import ModelOption
-from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.pixels import luma_tensor
 
 
@@ -422,27 +420,8 @@ class RegGAN(EditModel):
         return torch.lerp(x, y.to(x.dtype), strength)  # under autocast y may be half precision
 
 
+# Registered, with the options it takes, by faceedit.models.catalogue.reggan.
 def build_reggan(config: RegGANConfig | Mapping[str, Any] | None = None) -> RegGAN:
     """A ``RegGAN`` from its config (a ``RegGANConfig`` or a dict: keys not given take the
     defaults; an unknown key or a bad value raises ConfigError)."""
     return RegGAN(config)
-
-
-# What the network takes on the command line (checked before any weights load).
-register_arch("reggan", options=(
-    ModelOption("phase", "which generator output to paste: expression (G_E's image) or refined (G_R's); "
-                "default: the checkpoint's default_phase", values=("expression", "refined")),
-))(build_reggan)
-
-# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
-# its targets in its header.
-# Its paste settings are in its checkpoint header: delta_smooth 1.5 (measured: keeps the edit,
-# removes the small refiner's blotches), color_match false (measured: face-region L1 7.87 without
-# vs 7.96 with, London happy), on the stage.
-register_model(
-    ModelSpec(
-        name="reggan",
-        method="RegGAN",
-        arch="reggan",
-    )
-)

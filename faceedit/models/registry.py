@@ -3,8 +3,10 @@
 Two tables:
 
 * ``ARCHS`` maps an architecture name (``faceedit.arch`` in a checkpoint) to a builder
-  ``config -> EditModel``; method modules fill it with ``@register_arch("name", options=...)``
-  (the options it takes on the command line, :mod:`faceedit.models.options`).
+  ``config -> EditModel``, registered with ``@register_arch("name", options=...)`` (the options
+  it takes on the command line, :mod:`faceedit.models.options`), or declared by the module and
+  function that build it with ``declare_arch("name", "module:function", options=...)``: a
+  :class:`LazyBuilder`, which imports that module (and torch) on its first call.
 * ``REGISTRY`` maps a model name (what users type: ``--model reggan``) to a :class:`ModelSpec`:
   method, architecture and where its weights are (:class:`~faceedit.models.hub.WeightSource`).
   A shipped model is registered with ``weights=None``: its file, sha256 and texts are its entry
@@ -15,9 +17,12 @@ paste settings ``color_match`` / ``delta_smooth``, the ``stage`` it sits on) is 
 checkpoint's header, the one place it lives (:meth:`ModelSpec.with_header`), so a model loaded by
 name and the same file loaded by path behave alike, and retraining a model edits no code.
 
-Method modules (``METHOD_MODULES``) register themselves when imported; the registry imports the
-ones that exist on first use, so ``import faceedit`` stays cheap; looking up one method's model by
-its name imports that method's module alone. Loading is :mod:`faceedit.models.loading`.
+The modules that register (``METHOD_MODULES``: the shipped methods' declarations,
+:mod:`faceedit.models.catalogue`) do so when imported; the registry imports the ones that exist
+on first use, so ``import faceedit`` stays cheap; looking up one method's model by its name imports
+that method's module alone. They import no torch: a method's network module is imported when a
+model of it is built, so listing the models and checking a command line against them answer
+without it. Loading is :mod:`faceedit.models.loading`.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.faces.types import CropTemplate
-from faceedit.models.checkpoint import PICKLE_SUFFIXES, CheckpointMeta, read_meta
+from faceedit.models.header import PICKLE_SUFFIXES, CheckpointMeta, read_meta
 from faceedit.models.hub import WeightSource
 from faceedit.weights import manifest_entry
 
@@ -42,13 +47,14 @@ if TYPE_CHECKING:
     from faceedit.models.base import EditModel
     from faceedit.models.options import ModelOption
 
+# The modules that register the shipped methods, one per method, named after it (torch-free).
 METHOD_MODULES = [
-    "faceedit.models.stage",
-    "faceedit.models.reggan",
-    "faceedit.models.eggan",
-    "faceedit.models.legan",
-    "faceedit.models.lssl",
-    "faceedit.models.secgan",
+    "faceedit.models.catalogue.stage",
+    "faceedit.models.catalogue.reggan",
+    "faceedit.models.catalogue.eggan",
+    "faceedit.models.catalogue.legan",
+    "faceedit.models.catalogue.lssl",
+    "faceedit.models.catalogue.secgan",
 ]
 
 ArchBuilder = Callable[[dict], "EditModel"]
@@ -80,6 +86,41 @@ def register_arch(
         return builder
 
     return decorate
+
+
+@dataclass(frozen=True)
+class LazyBuilder:
+    """The builder of an architecture named by where it lives, ``"module:function"``: calling it
+    imports the module (a network's, with torch) and calls the function. What ``declare_arch``
+    registers, so that declaring an architecture imports nothing heavy."""
+
+    target: str
+
+    def __post_init__(self) -> None:
+        module, _, attr = self.target.partition(":")
+        if not module or not attr:
+            raise ValueError(f"builder {self.target!r}: expected 'module:function'")
+
+    def resolve(self) -> ArchBuilder:
+        """The builder itself (its module imported)."""
+        module, _, attr = self.target.partition(":")
+        builder: ArchBuilder = getattr(importlib.import_module(module), attr)
+        return builder
+
+    def __call__(self, config: dict) -> EditModel:
+        return self.resolve()(config)
+
+
+def declare_arch(
+    name: str, builder: str, *, options: tuple[ModelOption, ...] | None = None,
+    extra_targets: tuple[str, ...] = (),
+) -> LazyBuilder:
+    """Register architecture ``name`` built by ``builder`` (``"module:function"``, imported when
+    a model of it is built: :class:`LazyBuilder`); ``options`` and ``extra_targets`` as for
+    :func:`register_arch`."""
+    lazy = LazyBuilder(builder)
+    register_arch(name, options=options, extra_targets=extra_targets)(lazy)
+    return lazy
 
 
 @dataclass(kw_only=True)
@@ -177,13 +218,14 @@ def import_method_modules() -> None:
 
 
 def import_model_module(name: str) -> None:
-    """Import the method module of model ``name`` (``faceedit.models.<name>``) when it is one,
-    and no other: loading one model need not import every method (start-up time)."""
-    module = f"faceedit.models.{name}"
-    if module in METHOD_MODULES and module not in _IMPORTED:
-        if module not in sys.modules and importlib.util.find_spec(module) is not None:
-            importlib.import_module(module)
-        _IMPORTED.add(module)
+    """Import the method module named after model ``name`` (``<package>.<name>`` of
+    ``METHOD_MODULES``) when there is one, and no other: loading one model need not import every
+    method."""
+    for module in METHOD_MODULES:
+        if module.rpartition(".")[2] == name and module not in _IMPORTED:
+            if module not in sys.modules and importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
+            _IMPORTED.add(module)
 
 
 def model_names() -> list[str]:

@@ -48,8 +48,6 @@ from torch import nn
 from faceedit.errors import UsageError
 from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import EncoderDecoder, NormKind, SmallResNet
-from faceedit.models.options import ModelOption
-from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.stargan import KEEP, AttributeSpace, attr_value, parse_attrs
 
 
@@ -189,25 +187,7 @@ class SeCGAN(EditModel):
         return self.G(x, self.difference(x, target, attrs, source).to(x.dtype))
 
 
-# What the network takes on the command line (checked before any weights load): its attributes
-# are the two-valued vocabularies of the checkpoint header (glasses).
-@register_arch("secgan", options=(
-    ModelOption("attrs", "attribute edits, e.g. glasses=on|off", vocabulary="binary"),
-    ModelOption("source", "the input's expression, overriding the source classifier's estimate"),
-))
+# Registered, with the options it takes, by faceedit.models.catalogue.secgan.
 def build_secgan(config: SeCGANConfig | Mapping[str, Any] | None = None) -> SeCGAN:
     return SeCGAN(config)
 
-
-# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
-# its targets and attribute vocabularies (those of `faceedit train -m secgan -d data/london
-# -d data/jaffe -d data/yale`) in its header.
-# Its paste settings are in its checkpoint header: color_match false, delta_smooth 1 (measured:
-# removes the transposed convolutions' checkerboard from the change), on the stage.
-register_model(
-    ModelSpec(
-        name="secgan",
-        method="SeCGAN",
-        arch="secgan",
-    )
-)

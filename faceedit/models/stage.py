@@ -61,11 +61,9 @@ from faceedit.models.mouth import (
     find_interior,
     widen_interior,
 )
-from faceedit.models.options import ModelOption
 from faceedit.models.photo import PhotoModel
-from faceedit.models.registry import ModelSpec, register_arch, register_model
 from faceedit.models.shading import Light, parse_light, relight
-from faceedit.models.state import CONTROLS, ExpressionStates, controls_to_aus, parse_controls
+from faceedit.models.state import ExpressionStates, controls_to_aus, parse_controls
 from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
@@ -464,33 +462,9 @@ class Stage(ExpressionStates, PhotoModel):
         return relight(pixels, moved, lighting, lighting.strength * min(strength, 1.0))
 
 
-# What the stage provides on the command line, under every model that sits on it (checked
-# before any weights load): lighting classes, AUs and attributes are the checkpoint header's.
 # A photo step, not an EditModel: registered like one (config, header, from_pretrained); the
-# flow tells them apart by has_network.
-@register_arch("stage", options=(  # type: ignore[arg-type]
-    ModelOption("lighting", "relight to a named direction (left 50,0; right -50,0; top 0,45; bottom 0,-35; "
-                "front; ambient)", vocabulary="config:lighting"),
-    ModelOption("light", "relight to a direction AZ,EL in degrees (Extended Yale B's: azimuth + lights the "
-                "image's left, elevation + from above)"),
-    ModelOption("light_strength", "how much the light replaces the photo's own, 0..1 (default 0.6)"),
-    ModelOption("aus", "set AU intensities (absolute, 0..5; the face's other AUs kept)", vocabulary="config:aus"),
-    ModelOption("attrs", "paint attributes on or off (experimental)", vocabulary="config:attribute_channels"),
-    ModelOption("controls", "named fine controls, each -1..1, set as absolute AU values", values=tuple(CONTROLS)),
-    ModelOption("like", "move the face to a reference photo's expression state"),
-))
+# flow tells them apart by has_network. Registered, with the options it takes, by
+# faceedit.models.catalogue.stage.
 def build_stage(config: StageConfig | Mapping[str, Any] | None = None) -> Stage:
     return Stage(config)
 
-
-# The shipped statistics (fitted by `faceedit train -m stage -d data/london256 -d data/jaffe256
-# -d data/yale256 -d data/yaleb256`): file, sha256, description and licence in
-# weights/manifest.json, targets and lighting / attribute vocabularies in the header.
-# Its paste settings are in its checkpoint header (color_match false: the stage's own colours).
-register_model(
-    ModelSpec(
-        name="stage",
-        method="stage",
-        arch="stage",
-    )
-)

@@ -1,0 +1,27 @@
+"""SeCGAN (:mod:`faceedit.models.secgan`) in the registry: the options its network takes and the
+shipped model."""
+
+from __future__ import annotations
+
+from faceedit.models.options import ModelOption
+from faceedit.models.registry import ModelSpec, declare_arch, register_model
+
+# What the network takes on the command line (checked before any weights load): its attributes
+# are the two-valued vocabularies of the checkpoint header (glasses).
+declare_arch("secgan", "faceedit.models.secgan:build_secgan", options=(
+    ModelOption("attrs", "attribute edits, e.g. glasses=on|off", vocabulary="binary"),
+    ModelOption("source", "the input's expression, overriding the source classifier's estimate"),
+))
+
+# The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
+# its targets and attribute vocabularies (those of `faceedit train -m secgan -d data/london
+# -d data/jaffe -d data/yale`) in its header.
+# Its paste settings are in its checkpoint header: color_match false, delta_smooth 1 (measured:
+# removes the transposed convolutions' checkerboard from the change), on the stage.
+register_model(
+    ModelSpec(
+        name="secgan",
+        method="SeCGAN",
+        arch="secgan",
+    )
+)
