@@ -88,11 +88,12 @@ def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float = 0.7) -> bool:
 
 
 def _mouth_keep_out(roi, lm: np.ndarray, drawn: np.ndarray) -> np.ndarray:
-    """Where the appearance maps stay off a mouth drawn at the photo's own resolution (0..1
-    over ``roi``): what the cut and the bank drew (``drawn``) and the whole mouth inside the
-    outer lips of ``lm`` (68 points), feathered over a tenth of an eye distance. The target's
-    mean map darkens where the mean face's mouth is open, which on a face whose own opening
-    sits elsewhere (a smile's teeth carried into a surprise) falls on the lips as a dark band."""
+    """Where the appearance maps stay off an open mouth drawn at the photo's own resolution
+    (0..1 over ``roi``): what the cut and the bank drew (``drawn``) and the whole mouth inside
+    the outer lips of ``lm`` (68 points), feathered over a tenth of an eye distance. An open
+    target's mean map darkens where the mean face's mouth is open, which on a face whose own
+    opening sits elsewhere (a smile's teeth carried into a surprise) falls on the lips as a dark
+    band. (A closed mouth keeps its map: the shading of the lips' seam and corners.)"""
     x0, y0, x1, y1 = (int(v) for v in roi)
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
     lips = np.asarray(lm, np.float64)[48:60] - (x0, y0)
@@ -315,8 +316,9 @@ class Stage(ExpressionStates, PhotoModel):
                 own = shown is not None and carried > 0.2 * (carried + float(r.opening.sum()))
                 out, exemplar = bank.fill(out, r.roi, r.opening, r.upper, r.lower, face_lm=moved,
                                           exemplar=mouth_exemplar, own_teeth=own)
-            if bank is not None:  # the mouth is drawn at full resolution: maps stay off it
-                keep_out = (r.roi, _mouth_keep_out(r.roi, moved, r.opening + r.interior))
+            drawn = r.opening + r.interior
+            if bank is not None and float(drawn.max()) > 0:  # an open mouth drawn at full resolution
+                keep_out = (r.roi, _mouth_keep_out(r.roi, moved, drawn))
             if aus or like is not None or target not in self.expressions:  # keep, AUs, a reference
                 appearance, amount = self.appearance_amount(cur.expression, new)
             elif target in self.appearance:
