@@ -205,6 +205,7 @@ def test_library_errors_reach_stderr_as_flags(tmp_path, astronaut):
     (["--device", "cuda:"], "--device", "auto, cpu, cuda, cuda:N, mps"),
     (["--engine", "spark"], "--engine", "'ray'"),
     (["--preset", "quick"], "--preset", "'veryslow'"),
+    (["--precision", "fp8"], "--precision", "'bf16'"),
 ])
 def test_typed_options_refuse_bad_values_naming_the_flag(tmp_path, args, flag, says):
     code, _, stderr = run("apply", "-m", "stage", "-t", "happy", tmp_path / "x.jpg", "-o", tmp_path / "o", *args)
@@ -260,6 +261,14 @@ def test_device_choices_are_what_the_library_takes():
             parse_device(word)
         with pytest.raises(UsageError, match="unknown `device`"):
             resolve_device(word)
+
+
+def test_precision_choices_are_the_libraries():
+    from faceedit.cli.common import Amp, Precision
+    from faceedit.device import PRECISION_ALIASES, PRECISIONS
+
+    assert [p.value for p in Precision] == list(PRECISIONS)
+    assert [p.value for p in Amp] == [*PRECISIONS, *PRECISION_ALIASES]
 
 
 def test_preset_choices_are_the_libraries():

@@ -17,10 +17,13 @@ import typer
 
 from faceedit.cli.common import (
     AUTO_DETECTOR,
+    AUTO_PRECISION,
     EXIT_FAILED,
+    PRECISION_HELP,
     SETTINGS_HELP,
     DetectorOption,
     DeviceOption,
+    Precision,
     errors_to_exit_codes,
     in_flag_words,
     parse_floats,
@@ -123,7 +126,7 @@ def apply(
     on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited.")] = OnNoFace.error,
     detector: DetectorOption = AUTO_DETECTOR,
     device: DeviceOption = "auto",
-    precision: Annotated[str, typer.Option("--precision", help="auto | fp32 | fp16 | bf16 (autocast on GPU).")] = "auto",
+    precision: Annotated[Precision, typer.Option("--precision", case_sensitive=False, help=f"Autocast precision on GPU; {PRECISION_HELP}.")] = AUTO_PRECISION,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Face crops per model forward.")] = 8,
     workers: Annotated[int | None, typer.Option("--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster).")] = None,
     max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
@@ -193,7 +196,7 @@ def apply(
 
             opts.model_options["controls"] = parse_controls(",".join(control))
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
-        applier = _applier(opts, model, engine_name, device=device, precision=precision, detector=detector_name,
+        applier = _applier(opts, model, engine_name, device=device, precision=precision.value, detector=detector_name,
                            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
         if engine_name == "local":  # videos among the inputs go to the video engine, photos stay here
             applier = _with_videos(applier, opts, model, video_codec, crf, preset.value)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from faceedit.device import CUDA_INDEX, DEVICES
+from faceedit.device import CUDA_INDEX, DEVICES, PRECISION_ALIASES, PRECISIONS
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.detectors import AUTO, auto_order, detector_names
 from faceedit.log import logger
@@ -80,6 +80,16 @@ DeviceOption = Annotated[str, typer.Option("--device", parser=parse_device,
                                            metavar=f"<{'|'.join(DEVICE_CHOICES)}>",
                                            help=DEVICE_HELP)]
 """The ``--device`` option (default ``"auto"``)."""
+
+Precision = enum.Enum("Precision", {p: p for p in PRECISIONS}, type=str)  # type: ignore[misc]
+"""``apply --precision``'s choices: :data:`faceedit.device.PRECISIONS`."""
+
+Amp = enum.Enum("Amp", {p: p for p in (*PRECISIONS, *PRECISION_ALIASES)}, type=str)  # type: ignore[misc]
+"""``train --amp``'s choices: the precisions and their other words (``off``: fp32)."""
+
+AUTO_PRECISION, AUTO_AMP = Precision("auto"), Amp("auto")
+
+PRECISION_HELP = "auto: bf16 (fp16 where bf16 is unsupported) on CUDA, fp32 elsewhere"
 
 SETTINGS_HELP = ("KEY=VALUE, repeatable; VALUE is read as JSON where it is JSON (64, 0.5, true, [0.5,0.99], "
                  "\"text\"), else as text (mode=delta)")

@@ -12,9 +12,12 @@ from typing import Annotated
 import typer
 
 from faceedit.cli.common import (
+    AUTO_AMP,
     AUTO_DETECTOR,
     EXIT_FAILED,
+    PRECISION_HELP,
     SETTINGS_HELP,
+    Amp,
     DetectorOption,
     DeviceOption,
     atomic_json,
@@ -78,7 +81,7 @@ def train(
     init: Annotated[str | None, typer.Option("--init", help="Fine-tune: start the generator from this registry model or .safetensors.")] = None,
     stage: Annotated[str, typer.Option("--stage", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-stage).")] = "stage",
     device: DeviceOption = "auto",
-    amp: Annotated[str, typer.Option("--amp", help="auto (bf16/fp16 autocast on CUDA) | off | fp16 | bf16.")] = "auto",
+    amp: Annotated[Amp, typer.Option("--amp", case_sensitive=False, help=f"Mixed precision (autocast); {PRECISION_HELP}; off: fp32.")] = AUTO_AMP,
     config: Annotated[list[str], typer.Option("--set", help=f"Model, loss and trainer config, {SETTINGS_HELP}; e.g. image_size=64; an unknown key lists the valid ones.")] = (),  # type: ignore[assignment]
     option: Annotated[list[str], typer.Option("--option", help=f"Trainer option, {SETTINGS_HELP}.")] = (),  # type: ignore[assignment]
     no_semantic: Annotated[bool, typer.Option("--no-semantic", help="SeCGAN: train the plain baseline (no mask branch, no consistency loss).")] = False,
@@ -136,7 +139,7 @@ def train(
         run_files = {} if resume else {RUN_SETTINGS: json.dumps(settings, indent=1) + "\n"}
         loop = LoopConfig(steps=steps, budget_minutes=budget, batch_size=batch_size, seed=seed,
                           ckpt_every=ckpt_every, sample_every=sample_every, log_every=log_every,
-                          device=device, amp=amp, resume=resume, init=init, options=options,
+                          device=device, amp=amp.value, resume=resume, init=init, options=options,
                           stage=None if stage.lower() in ("none", "off", "") else stage,
                           run_files=run_files, threads=threads)
         train_and_export(model, sets, out, loop, config=cfg, export=export,
