@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import torch
 
     from faceedit.models.base import EditModel
+    from faceedit.models.checkpoint import Checkpoint
 
 
 @dataclass
@@ -58,8 +59,6 @@ def load_model(
     are verified (file sha256 when the spec knows it, tensor hash always), loaded strictly in the
     model's dtype (float32), and the model is moved to ``device`` in eval mode.
     """
-    from faceedit.models.checkpoint import load_checkpoint
-
     name_or_path = os.fspath(name_or_path)
     if looks_like_path(name_or_path):
         ck = load_checkpoint(name_or_path)
@@ -76,6 +75,14 @@ def load_model(
     _load_weights(model, ck.tensors, ck.path)
     model.to(device).eval()
     return LoadedModel(model=model, spec=spec, meta=ck.meta, path=ck.path)
+
+
+def load_checkpoint(path: str | os.PathLike, *, expected_sha256: str | None = None) -> Checkpoint:
+    """:func:`faceedit.models.checkpoint.load_checkpoint`, that module (and torch) imported by
+    the first load rather than with this one."""
+    from faceedit.models import checkpoint
+
+    return checkpoint.load_checkpoint(path, expected_sha256=expected_sha256)
 
 
 def build(arch: str, config: dict[str, Any], path: str | os.PathLike) -> EditModel:
