@@ -14,7 +14,10 @@ the edited photos' faces are detected again with faceedit's detector and measure
   by 15 %, resized to 256 px wide by area; real = 1.0, target 0.7-1.6);
 * smiling -> neutral edits of the SMILING photo: the inner-lip gap (mean of the pairs 61-67,
   62-66, 63-65 over the eye distance, :func:`faceedit.models.state.lip_gap`) and the share of
-  faces under 0.03 (target 80 %); the real neutral photos' gap is printed beside it;
+  faces under 0.03 (target 80 %); the real neutral photos' gap is printed beside it. Measured
+  twice: on faceedit's detector's points (Face Mesh mapped to the 68), which read closed dark
+  lips as parted (real neutral photos: under half of them "closed"), and on dlib's 68 points
+  (``dlib``), which read the real neutral photos as closed;
 * surprised edits of the neutral photo, and the happy edits' teeth: mean luma and luma spread
   (standard deviation, BT.601, 0-255) inside the opening: the interior found from colour around
   the Face Mesh's inner-lip loop (:func:`faceedit.models.mouth.find_interior`, else the loop
@@ -141,6 +144,12 @@ def main(argv=None) -> int:
     ap.add_argument("--card-rows", type=int, default=0, help="also write NAME_mouth.jpg with this many rows")
     a = ap.parse_args(argv)
     det = get_detector("auto")
+    dlib = get_detector("dlib")
+
+    def dlib_gap(rgb: np.ndarray) -> float:
+        f = largest(dlib, rgb)
+        return lip_gap(f.landmarks) if f is not None else float("nan")
+
     files = sorted((a.data / "neutral").glob("*.jpg"))
     held = sorted(holdout_subjects({f"london-{p.stem}" for p in files}, 0.2, 0))
     if a.ids:
@@ -164,13 +173,16 @@ def main(argv=None) -> int:
         people.append({"sid": sid, "neutral": neutral, "smile": smile, "fn": fn, "fs": fs,
                        "sharp_real": sharpness(smile, mouth_box(fs.landmarks, smile.shape)),
                        "gap_neutral": lip_gap(fn.landmarks), "gap_smile": lip_gap(fs.landmarks),
+                       "gap_neutral_dlib": dlib_gap(neutral),
                        "luma_smile": opening_luma(smile, fs)})
     for p in people:
         print(f"  real {p['sid']}: neutral gap {p['gap_neutral']:.3f}, smile gap {p['gap_smile']:.3f}, smile opening "
               f"luma {p['luma_smile'][0]:.0f}+-{p['luma_smile'][1]:.0f}")
     print(f"{len(people)} held-out London people at {people[0]['neutral'].shape[1]} px")
     print(f"real photos: neutral inner-lip gap {med([p['gap_neutral'] for p in people])} eye distances, "
-          f"{np.mean([p['gap_neutral'] < CLOSED for p in people]):.0%} under {CLOSED}; "
+          f"{np.mean([p['gap_neutral'] < CLOSED for p in people]):.0%} under {CLOSED} "
+          f"(dlib: {med([p['gap_neutral_dlib'] for p in people])}, "
+          f"{np.mean([p['gap_neutral_dlib'] < CLOSED for p in people]):.0%}); "
           f"smiling {med([p['gap_smile'] for p in people])}; real smile opening luma "
           f"{med([p['luma_smile'][0] for p in people])}, spread {med([p['luma_smile'][1] for p in people])}")
     if a.sheets:
@@ -189,12 +201,13 @@ def main(argv=None) -> int:
             r = {"sid": p["sid"]}
             r["sharp"] = sharpness(happy, mouth_box(fh.landmarks, happy.shape)) / p["sharp_real"] if fh else np.nan
             r["gap"] = lip_gap(fc.landmarks) if fc else np.nan
+            r["gap_dlib"] = dlib_gap(calm)
             r["happy_luma"] = opening_luma(happy, fh) if fh else (np.nan, np.nan, 0)
             r["surp_luma"] = opening_luma(surprised, fu) if fu else (np.nan, np.nan, 0)
             r["surp_gap"] = lip_gap(fu.landmarks) if fu else np.nan
             rows.append(r)
             print(f"  {name:>7} {p['sid']}: happy sharpness {r['sharp']:.2f}, smile->neutral gap {r['gap']:.3f} "
-                  f"(was {p['gap_smile']:.3f}), surprised gap {r['surp_gap']:.3f} luma "
+                  f"(dlib {r['gap_dlib']:.3f}; was {p['gap_smile']:.3f}), surprised gap {r['surp_gap']:.3f} luma "
                   f"{r['surp_luma'][0]:.0f}+-{r['surp_luma'][1]:.0f}, happy teeth luma "
                   f"{r['happy_luma'][0]:.0f}+-{r['happy_luma'][1]:.0f}", flush=True)
             if a.sheets:
@@ -209,8 +222,9 @@ def main(argv=None) -> int:
         secs = time.perf_counter() - t0
         s = np.array([r["sharp"] for r in rows])
         g = np.array([r["gap"] for r in rows])
+        gd = np.array([r["gap_dlib"] for r in rows])
         table.append((name, len(rows), med(s), f"{np.mean((s >= 0.7) & (s <= 1.6)):.0%}", med(g),
-                      f"{np.mean(g < CLOSED):.0%}", med([r["surp_gap"] for r in rows]),
+                      f"{np.mean(g < CLOSED):.0%}", med(gd), f"{np.mean(gd < CLOSED):.0%}", med([r["surp_gap"] for r in rows]),
                       med([r["surp_luma"][0] for r in rows]), med([r["surp_luma"][1] for r in rows]),
                       med([r["happy_luma"][0] for r in rows]), med([r["happy_luma"][1] for r in rows]),
                       f"{secs:.0f}"))
@@ -220,6 +234,7 @@ def main(argv=None) -> int:
                 Image.fromarray(sheet(tiles[: a.card_rows])).save(a.sheets / f"{name}_mouth.jpg", quality=90)
         del ed
     head = ("model", "n", "happy sharpness/real", "in 0.7-1.6", "smile->neutral gap", f"<{CLOSED}",
+            "gap (dlib)", f"<{CLOSED} (dlib)",
             "surprised gap", "surprised luma", "surprised spread", "happy luma", "happy spread", "s")
     print("\n| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))

@@ -111,25 +111,32 @@ def _registered(real: np.ndarray, f_real, f_in, shape) -> np.ndarray:
 
 
 def evaluate_truth(editor: Editor, datasets: list[Dataset], targets: list[str], *,
-                   per_target: int | None = None, strength: float = 1.0
+                   per_target: int | None = None, strength: float = 1.0, oracle: bool = False
                    ) -> tuple[dict, dict[str, list[tuple[dict, dict]]]]:
     """From neutral faces: returns (figures per target, the pairs by target)."""
     pairs = held_out_pairs(datasets, targets, per_target)
-    return measure_pairs(editor, {t: (t, ps) for t, ps in pairs.items()}, strength), pairs
+    return measure_pairs(editor, {t: (t, ps) for t, ps in pairs.items()}, strength, oracle), pairs
 
 
 def evaluate_transitions(editor: Editor, datasets: list[Dataset], targets: list[str], *,
-                         per_key: int | None = None, strength: float = 1.0) -> dict:
+                         per_key: int | None = None, strength: float = 1.0, oracle: bool = False) -> dict:
     """From every expression to every other one (:func:`held_out_transitions`): figures keyed
     ``"source->target"``."""
     pairs = held_out_transitions(datasets, None, targets)
     jobs = {f"{e}->{t}": (t, ps[:per_key]) for (e, t), ps in sorted(pairs.items())}
-    return measure_pairs(editor, jobs, strength)
+    return measure_pairs(editor, jobs, strength, oracle)
 
 
 def measure_pairs(editor: Editor, jobs: dict[str, tuple[str, list[tuple[dict, dict]]]],
-                  strength: float = 1.0) -> dict:
-    """Per key, edit each source photo to the key's target and compare with the real photo."""
+                  strength: float = 1.0, oracle: bool = False) -> dict:
+    """Per key, edit each source photo to the key's target and compare with the real photo.
+
+    ``oracle`` (needs the editor's stage): also the same comparison in landmark space, with no
+    rendering, for two moves of the input's measured landmarks: to the target's shipped state
+    (``planned_closer``: what the state model asks for, before the warp, the mouth and the
+    network) and to the state of the real target photo itself (``oracle_closer``: the best any
+    single target state could do for that person; with few pairs and posed photos that differ
+    from neutral by about the landmarks' noise, it is well under 1)."""
     from faceedit.analysis.classify import load_classifier
     from faceedit.analysis.identity import load_identity
 
@@ -147,6 +154,7 @@ def measure_pairs(editor: Editor, jobs: dict[str, tuple[str, list[tuple[dict, di
 
     for key, (t, pairs) in jobs.items():
         errs_in, errs_out, hits, cos, same, lost = [], [], [], [], [], 0
+        planned, best = [], []
         pix: dict[str, list[float]] = {"l1_input": [], "l1_edit": [], "ssim_input": [], "ssim_edit": []}
         for s, g in pairs:
             img, f_in = photo(s["source"])
@@ -160,6 +168,10 @@ def measure_pairs(editor: Editor, jobs: dict[str, tuple[str, list[tuple[dict, di
                 continue
             errs_in.append(landmark_error(f_in.landmarks, f_real.landmarks))
             errs_out.append(landmark_error(f_out.landmarks, f_real.landmarks))
+            if oracle:
+                planned.append(landmark_error(_moved(editor.stage, f_in.landmarks, t, strength), f_real.landmarks))
+                best.append(landmark_error(_moved(editor.stage, f_in.landmarks, t, strength, like=f_real.landmarks),
+                                           f_real.landmarks))
             with torch.no_grad():
                 a, b = _crop_tensor(img, f_in), _crop_tensor(out, f_in)
                 hits.append(clf.predict(b)[0] == t)
@@ -182,7 +194,17 @@ def measure_pairs(editor: Editor, jobs: dict[str, tuple[str, list[tuple[dict, di
                 **{k: round(float(np.mean(v)), 3) for k, v in pix.items()},
                 "edit_lost_face": lost,
             }
+            if oracle:
+                figures[key]["planned_closer"] = round(float(np.mean(np.array(planned) < errs_in)), 3)
+                figures[key]["oracle_closer"] = round(float(np.mean(np.array(best) < errs_in)), 3)
     return figures
+
+
+def _moved(stage, lm: np.ndarray, target: str, strength: float, like: np.ndarray | None = None) -> np.ndarray:
+    """Landmarks ``lm`` moved by the stage's state model towards ``target`` (or ``like``'s own
+    state), with no rendering."""
+    cur, new = stage.plan(np.asarray(lm, np.float64), target, strength, like=like)
+    return stage.goal_landmarks(np.asarray(lm, np.float64), cur, new, strength)
 
 
 def lighting_truth(editor: Editor, photos: list[str], classes=("left", "right")) -> dict:
@@ -271,13 +293,18 @@ def main(argv=None) -> int:
     p.add_argument("--detector", default="auto", help="the detector that drives the edits (dlib measures)")
     p.add_argument("--transitions", action="store_true",
                    help="also from every expression to every other one (JAFFE, Yale, London both ways) and neutral")
+    p.add_argument("--oracle", action="store_true",
+                   help="also the share of pairs brought closer in landmark space, without rendering, by the "
+                        "target's state (planned_closer) and by the real target photo's own state (oracle_closer)")
     a = p.parse_args(argv)
+    if a.oracle and a.no_stage:
+        p.error("--oracle needs the stage (its state model moves the landmarks)")
     editor = Editor.from_pretrained(a.model, detector=a.detector, stage=not a.no_stage)
     targets = [t for t in a.targets.split(",") if t in editor.targets()]
     sets = [open_dataset(d) for d in a.data]
-    figures, pairs = evaluate_truth(editor, sets, targets, per_target=a.per_target)
+    figures, pairs = evaluate_truth(editor, sets, targets, per_target=a.per_target, oracle=a.oracle)
     keys = ("landmark_error_input", "landmark_error_edit", "closer", "classifier_acc", "identity_cos", "same_person",
-            "l1_input", "l1_edit", "ssim_input", "ssim_edit")
+            "l1_input", "l1_edit", "ssim_input", "ssim_edit") + (("planned_closer", "oracle_closer") if a.oracle else ())
 
     def overall(figs: dict) -> dict:
         return {k: round(float(np.average([f[k] for f in figs.values()],
@@ -287,7 +314,7 @@ def main(argv=None) -> int:
               "targets": figures, "all": overall(figures)}
     if a.transitions:
         ends = [t for t in ["neutral", *targets] if t in editor.targets()]
-        moves = evaluate_transitions(editor, sets, ends, per_key=a.per_target)
+        moves = evaluate_transitions(editor, sets, ends, per_key=a.per_target, oracle=a.oracle)
         report["transitions"] = moves
         report["transitions_all"] = overall(moves) if moves else {}
     lights = [c for c in ("left", "right") if editor.stage is not None and c in editor.stage.lighting]
