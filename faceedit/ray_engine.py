@@ -39,6 +39,9 @@ from faceedit.io.inputs import InputItem
 from faceedit.log import logger
 from faceedit.pipeline import BatchApplier
 from faceedit.signals import StopSignals, signal_name
+from faceedit.video.apply import edit_one_video, is_video_item, video_output
+from faceedit.video.batch import VideoApplier
+from faceedit.video.container import EncodeOptions
 
 INSTALL_HINT = 'pip install "faceedit[ray]"'
 OBJECT_STORE_BYTES = 256 * 2**20  # a local Ray's object store: only paths and records go through it
@@ -169,12 +172,19 @@ class _Worker:
     photos in progress are finished and no other is started, as at Ctrl-C in the local
     engine."""
 
-    def __init__(self, model: str, load: dict, opts: ApplyOptions, stop_flag: tuple[str, str]):
+    def __init__(self, model: str, load: dict, opts: ApplyOptions, stop_flag: tuple[str, str],
+                 video: dict | None = None):
         self.fatal: FaceEditError | None = None
         self.stopped = False
         self.applier: BatchApplier | None = None
+        self.videos: VideoApplier | None = None
         try:
             self.applier = BatchApplier(Editor.from_pretrained(model, **load), opts)
+            # a video's frames through the same editor, the run's options (``video``: the
+            # encoding and the model's name for the records); stopped at the next frame
+            self.videos = VideoApplier(self.applier.editor, options=opts.model_options, face=opts.face,
+                                       max_faces=opts.max_faces, overwrite=opts.overwrite,
+                                       stop=lambda: self.stopped, progress=False, **(video or {}))
         except FaceEditError as e:
             self.fatal = e
         except Exception as e:  # noqa: BLE001  (reported on the driver, as one line)
@@ -197,17 +207,35 @@ class _Worker:
                 self.applier.stop()
 
     def __call__(self, batch: dict) -> Iterator[dict]:
-        positions = [int(p) for p in batch["pos"]]
+        # a batch holds calls (one row each): the photos of one call, or one video
+        positions = [int(p) for text in batch["pos"] for p in json.loads(text)]
         if self.fatal is not None:
             yield _row(positions[0], fatal=self.fatal)
             return
-        assert self.applier is not None  # loaded unless self.fatal says why not
+        assert self.applier is not None and self.videos is not None  # unless self.fatal says why
         if self.stopped:
             return  # the driver stopped the run: these inputs are not done
-        planned = []
-        for text in batch["job"]:
-            job = json.loads(text)
-            planned.append((InputItem(**job["item"]), [(t, s, p) for t, s, p in job["outputs"]]))
+        planned, videos = [], []
+        for pos, job in zip(positions, (j for text in batch["job"] for j in json.loads(text))):
+            item = InputItem(**job["item"])
+            outputs = [(t, s, p) for t, s, p in job["outputs"]]
+            if job.get("video"):
+                videos.append((pos, item, outputs))
+            else:
+                planned.append((item, outputs))
+        positions = [p for p in positions if p not in {v[0] for v in videos}]
+        for pos, item, outputs in videos:  # one after the other, the frames streamed
+            if self.stopped:
+                return
+            try:
+                records = edit_one_video(self.videos, item.path, outputs)
+            except FaceEditError as e:  # a usage error: the whole run stops, as in the local engine
+                yield _row(pos, fatal=e)
+                return
+            if len(records) == len(outputs):  # else stopped: the video in progress has no file
+                yield _row(pos, list(records))
+        if not planned:
+            return
         i, done = 0, []
         try:
             # one row per input as soon as its last output is written (exactly one record per
@@ -235,8 +263,9 @@ def _raise_stop_flag(ray, name: str, namespace: str):
     return ray.remote(num_cpus=0)(_StopFlag).options(name=name, namespace=namespace).remote()
 
 
-def _row(pos: int, records: list[Record] | None = None, fatal: FaceEditError | None = None) -> dict:
-    """One output row of an actor: an input's records, or the error that stops the run."""
+def _row(pos: int, records: list | None = None, fatal: FaceEditError | None = None) -> dict:
+    """One output row of an actor: an input's records (a photo's :class:`Record`, a video's
+    :class:`faceedit.video.apply.VideoRecord`), or the error that stops the run."""
     return {"pos": [pos], "records": [pickle.dumps(records or [])],
             "fatal": [pickle.dumps(fatal) if fatal is not None else b""]}
 
@@ -244,7 +273,10 @@ def _row(pos: int, records: list[Record] | None = None, fatal: FaceEditError | N
 class RayApplier:
     """The :class:`BatchApplier` contract (iterate :meth:`run` for one :class:`Record` per
     output, in input order; :attr:`input_paths`, :attr:`interrupted`, :attr:`unfinished`) with
-    the photos edited by ``workers`` Ray actors.
+    the photos and the videos edited by ``workers`` Ray actors: the photos in calls of several,
+    each video in a call of its own (its frames streamed through one actor, as the local engine
+    streams them: :class:`faceedit.video.batch.VideoApplier`, ``encode`` its encoding), a
+    video's records those of the local engine (``kind: video``, frames, tracks, fps).
 
     ``editor`` is loaded on the driver only to check the options against the model (usage
     errors before Ray starts) and to plan the outputs; each actor loads ``model`` itself with
@@ -256,7 +288,7 @@ class RayApplier:
     def __init__(self, editor: Editor, opts: ApplyOptions, *, model: str, device: str = "auto",
                  precision: str = "auto", detector: str = "auto", address: str | None = None,
                  workers: int | None = None, gpus_per_worker: float | None = None,
-                 num_cpus: int | None = None):
+                 num_cpus: int | None = None, encode: EncodeOptions | None = None):
         import_ray()  # UsageError now if Ray is missing, before any input is read
         if workers is not None and workers < 1:
             raise UsageError(f"`workers` {workers}: must be at least 1")
@@ -277,6 +309,10 @@ class RayApplier:
         self.planner = BatchApplier(editor, opts)  # validates the options against the model
         self.opts = opts
         self.model = os.path.abspath(model) if os.path.isfile(model) else model
+        self.model_name = model  # as given: a video record's model, as the local engine's
+        self.encode = encode or EncodeOptions()
+        VideoApplier(editor, encode=self.encode).check_options()  # bad encoding: a usage error now
+        self.videos: set[int] = set()  # the positions of the videos among the planned inputs
         self.load = {"device": device, "precision": precision, "detector": detector}
         self.address, self.num_cpus = address, num_cpus
         self.workers, self.gpus_per_worker = workers, gpus_per_worker
@@ -290,6 +326,12 @@ class RayApplier:
     def input_paths(self) -> set[str]:
         """The inputs' real paths, all known once the first record comes."""
         return self.planner.input_paths
+
+    def set_encoding(self, encode: EncodeOptions) -> None:
+        """How the actors encode the videos (codec, quality, preset); a usage error now for
+        options the encoder refuses, where PyAV is installed on the driver."""
+        VideoApplier(self.planner.editor, encode=encode).check_options()
+        self.encode = encode
 
     # -- driver ------------------------------------------------------------------------------
     def _worker_options(self) -> ApplyOptions:
@@ -336,12 +378,18 @@ class RayApplier:
         an output being written is never left partial (writes are atomic) but may have no
         record."""
         self.interrupted, self.unfinished = False, 0
+        self.videos = set()
         try:
             jobs = self.planner.plan(specs, stdin)
         except KeyboardInterrupt:
             self.interrupted = True
             return
         work = [pos for pos, job in enumerate(jobs) if job.outputs]
+        for pos in work:  # a video's outputs keep a video container (--ext names the photos')
+            if is_video_item(jobs[pos].item):
+                self.videos.add(pos)
+                for o in jobs[pos].outputs:
+                    o.path = video_output(jobs[pos].item, o.path)
         results: dict[int, list[Record]] = {}
         sent = 0  # jobs[:sent] yielded
         self._stop = StopSignals()
@@ -391,20 +439,29 @@ class RayApplier:
             self.interrupted = True
             return
         actors, gpus = self._resources(ray)
-        per_call = max(1, min(MAX_INPUTS_PER_CALL, math.ceil(len(work) / (2 * actors))))
-        calls = math.ceil(len(work) / per_call)
-        self.actors = actors = min(actors, calls)  # no actor without a call to make
-        rows = [{"pos": pos, "job": json.dumps(self._job_message(jobs[pos]))} for pos in work]
+        videos = [pos for pos in work if pos in self.videos]
+        photos = [pos for pos in work if pos not in self.videos]
+        per_call = max(1, min(MAX_INPUTS_PER_CALL, math.ceil(len(photos) / (2 * actors))))
+        # a call per video (a video streams through one actor; the longest work is handed out
+        # first), the photos in calls of per_call: one row per call, one call per batch
+        calls = [[pos] for pos in videos] + [photos[i:i + per_call] for i in range(0, len(photos), per_call)]
+        self.actors = actors = min(actors, len(calls))  # no actor without a call to make
+        rows = [{"pos": json.dumps(call), "job": json.dumps([self._job_message(jobs[pos], pos in self.videos)
+                                                             for pos in call])} for call in calls]
         load = dict(self.load)
         if not gpus and load["device"] == "auto":
             load["device"] = "cpu"  # no GPU reserved: do not take one
-        logger.info("Ray: %d actor%s (%s), %d photo%s to edit, %d a call", actors,
-                    "s" * (actors != 1), f"{gpus:g} GPU each" if gpus else "CPU",
-                    len(work), "s" * (len(work) != 1), per_call)
+        logger.info("Ray: %d actor%s (%s), %d photo%s to edit (%d a call), %d video%s (one a call)",
+                    actors, "s" * (actors != 1), f"{gpus:g} GPU each" if gpus else "CPU",
+                    len(photos), "s" * (len(photos) != 1), per_call, len(videos), "s" * (len(videos) != 1))
         flag = (f"faceedit-stop-{uuid.uuid4().hex}", ray.get_runtime_context().namespace)
-        args = dict(batch_size=per_call, batch_format="numpy",
-                    compute=ray.data.ActorPoolStrategy(size=actors),
-                    fn_constructor_args=(self.model, load, self._worker_options(), flag),
+        # with videos an actor is handed one call at a time, so that no video waits behind
+        # another on a busy actor while an idle one has nothing to do
+        pool = dict(max_tasks_in_flight_per_actor=1) if videos else {}
+        args = dict(batch_size=1, batch_format="numpy",
+                    compute=ray.data.ActorPoolStrategy(size=actors, **pool),
+                    fn_constructor_args=(self.model, load, self._worker_options(), flag,
+                                         {"encode": self.encode, "model": self.model_name}),
                     num_cpus=1, num_gpus=gpus or None)
         running = True
 
@@ -423,7 +480,7 @@ class RayApplier:
         block_size, ctx.target_max_block_size = ctx.target_max_block_size, 1
         done: set[int] = set()
         try:
-            ds = ray.data.from_items(rows, override_num_blocks=calls)
+            ds = ray.data.from_items(rows, override_num_blocks=len(calls))
             # max_restarts=0: an actor that dies (killed, out of memory, a crash in a decoder)
             # fails its photos (error records) instead of being restarted to retry them without
             # end, Ray Data's default. A Ray remote argument, deprecated in recent Ray (to go in
@@ -459,10 +516,11 @@ class RayApplier:
             self._flag = None
 
     @staticmethod
-    def _job_message(job) -> dict:
-        """What an actor needs of a planned job: the input and its outputs, absolute paths."""
+    def _job_message(job, video: bool = False) -> dict:
+        """What an actor needs of a planned job: the input and its outputs, absolute paths, and
+        whether the input is a video."""
         item = dataclasses.replace(job.item, path=os.path.abspath(job.item.path))
-        return {"item": dataclasses.asdict(item),
+        return {"item": dataclasses.asdict(item), "video": video,
                 "outputs": [(o.target, o.strength, os.path.abspath(o.path)) for o in job.outputs]}
 
     @staticmethod
@@ -476,9 +534,10 @@ class RayApplier:
         rec.input = job.item.path
         if rec.output is not None:
             rec.output = names.get(rec.output, rec.output)
-            if rec.masks:  # beside the output: OUTPUT-STEM_face<N>_<name>.png
+            masks = getattr(rec, "masks", None)  # a video's record has none
+            if masks:  # beside the output: OUTPUT-STEM_face<N>_<name>.png
                 here, there = (os.path.splitext(p)[0] for p in (rec.output, os.path.abspath(rec.output)))
-                rec.masks = [here + m[len(there):] if m.startswith(there) else m for m in rec.masks]
+                rec.masks = [here + m[len(there):] if m.startswith(there) else m for m in masks]
         if rec.error:
             for there, here in names.items():
                 if there != here:

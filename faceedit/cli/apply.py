@@ -1,8 +1,9 @@
 """``faceedit apply``: edit the faces in photos and videos.
 
 Photos go through the batch engine (:mod:`faceedit.pipeline`); with the local engine, videos go
-through the video engine beside it (:mod:`faceedit.video.apply`): the options are the same, the
-runner differs."""
+through the video engine beside it (:mod:`faceedit.video.apply`), with Ray through the same
+actors as the photos, a video a call (:mod:`faceedit.ray_engine`): the options are the same,
+the runner differs."""
 
 from __future__ import annotations
 
@@ -122,7 +123,7 @@ def apply(
     quality: Annotated[int, typer.Option("--quality", help="JPEG/WebP quality 1-100.")] = 95,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist.")] = False,
     face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help="The faces to edit: all, the largest, or face N (numbered largest first, from 0).")] = "all",
-    max_faces: Annotated[int, typer.Option("--max-faces", min=0, help="Fail photos with more faces than this (0 = no limit).")] = 10,
+    max_faces: Annotated[int, typer.Option("--max-faces", min=0, help="With --face all: fail a photo with more faces than this, and a video in which more people than this appear (distinct tracks), rather than edit some of them (0 = no limit).")] = 10,
     on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited.")] = OnNoFace.error,
     detector: DetectorOption = AUTO_DETECTOR,
     device: DeviceOption = "auto",
@@ -198,8 +199,7 @@ def apply(
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
         applier = _applier(opts, model, engine_name, device=device, precision=precision.value, detector=detector_name,
                            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
-        if engine_name == "local":  # videos among the inputs go to the video engine, photos stay here
-            applier = _with_videos(applier, opts, model, video_codec, crf, preset.value)
+        applier = _with_videos(applier, opts, model, video_codec, crf, preset.value)
         counts = _run(applier, opts, inputs, engine=engine_name, as_json=as_json)
     if counts["error"]:
         raise typer.Exit(EXIT_FAILED)
@@ -235,11 +235,16 @@ def _applier(opts, model: str, engine: str, *, device: str, precision: str, dete
 
 def _with_videos(applier, opts, model: str, codec: str | None, crf: int, preset: str):
     """``applier`` (photos) with the video engine beside it (:mod:`faceedit.video.apply`): the
-    same options, one video at a time, encoded as ``--video-codec``, ``--crf``, ``--preset``."""
+    same options, one video at a time, encoded as ``--video-codec``, ``--crf``, ``--preset``.
+    With Ray, the actors edit the videos too (one a call) with that encoding."""
+    from faceedit.pipeline import BatchApplier
     from faceedit.video.apply import MixedApplier
     from faceedit.video.batch import VideoApplier
     from faceedit.video.container import EncodeOptions
 
+    if not isinstance(applier, BatchApplier):  # the Ray engine
+        applier.set_encoding(EncodeOptions(codec=codec, crf=crf, preset=preset))
+        return applier
     videos = VideoApplier(applier.editor, options=opts.model_options, face=opts.face,
                           max_faces=opts.max_faces, overwrite=opts.overwrite,
                           encode=EncodeOptions(codec=codec, crf=crf, preset=preset), model=model)

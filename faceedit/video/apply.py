@@ -41,6 +41,14 @@ class VideoRecord:
         except KeyError:
             raise AttributeError(name) from None
 
+    def __setattr__(self, name, value):
+        """A field set (the command line rewords ``error``, the Ray engine renames the paths)
+        is set in :attr:`data`, so that :meth:`to_json` gives what was set."""
+        if name == "data":
+            object.__setattr__(self, name, value)
+        else:
+            self.data[name] = value
+
     def to_json(self) -> dict:
         return dict(self.data)
 
@@ -136,14 +144,24 @@ class MixedApplier:
             self.unfinished = len(jobs) - done
 
     def _video(self, job) -> list[VideoRecord]:
-        if not job.outputs:
-            return []
-        vjob = VideoJob(job.item.path, [(video_output(job.item, o.path), o.target, o.strength)
-                                        for o in job.outputs])
-        try:
-            self.videos.check()
-        except UsageError as e:  # PyAV missing: this video fails, the photos go on
-            return [VideoRecord(self.videos.record(job.item.path, path, "error", target, strength,
-                                                   error=e.reason))
-                    for path, target, strength in vjob.outputs]
-        return [VideoRecord(rec) for rec in self.videos.run_one(vjob)]
+        return edit_one_video(self.videos, job.item.path,
+                              [(o.target, o.strength, video_output(job.item, o.path)) for o in job.outputs])
+
+
+def edit_one_video(videos: VideoApplier, path: str, outputs: list[tuple[str, float, str]]
+                   ) -> list[VideoRecord]:
+    """The outputs of the video at ``path`` planned by the photo engine (``(target, strength,
+    output path)`` each, the path a video's: :func:`video_output`) edited by ``videos``: a
+    record per output, fewer where a stop request ended the video (its output not written).
+    Without PyAV each output is an error record naming the extra (the photos go on). The
+    local engine (:class:`MixedApplier`) and each Ray actor of ``--engine ray`` run a video
+    through this."""
+    if not outputs:
+        return []
+    try:
+        videos.check()
+    except UsageError as e:  # PyAV missing: this video fails, the photos go on
+        return [VideoRecord(videos.record(path, out, "error", target, strength, error=e.reason))
+                for target, strength, out in outputs]
+    job = VideoJob(path, [(out, target, strength) for target, strength, out in outputs])
+    return [VideoRecord(rec) for rec in videos.run_one(job)]

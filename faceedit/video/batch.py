@@ -32,7 +32,8 @@ class VideoJob:
 class VideoApplier:
     """Edit videos with ``editor`` (a :class:`faceedit.api.Editor`): ``options`` are the model
     options as for photos (``lighting``, ``aus``, ``controls``, ``like``...), ``face`` /
-    ``max_faces`` choose tracks (:func:`faceedit.video.runner.select_tracks`), ``encode`` the
+    ``max_faces`` choose tracks (:func:`faceedit.video.runner.select_tracks`; a clip with more
+    people than ``max_faces`` is an error record, as a photo with more faces), ``encode`` the
     output's encoding, ``stop`` is polled once a frame, ``progress`` shows frames / total, fps
     and ETA (a redrawn line on a terminal, log lines otherwise)."""
 

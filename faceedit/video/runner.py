@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from faceedit.errors import FaceEditError, UsageError
+from faceedit.errors import FaceEditError, TooManyFacesError, UsageError
 from faceedit.files import atomic_path
 from faceedit.log import logger
 from faceedit.video.container import (
@@ -142,11 +142,11 @@ def _get(q: queue.Queue, halt: threading.Event):
 
 
 def select_tracks(tracks: list, face: str = "all", max_faces: int = 10) -> list:
-    """``--face`` over tracks: ``all`` (the first ``max_faces`` by number; 0 = no limit),
-    ``largest`` (track 0: the largest face of the first frame that shows one) or a track
-    number."""
+    """``--face`` over tracks: ``all`` (every track: ``max_faces`` is checked on the people of
+    the whole clip, :func:`check_people`), ``largest`` (track 0: the largest face of the first
+    frame that shows one) or a track number."""
     if face == "all":
-        return tracks[:max_faces] if max_faces else tracks
+        return tracks
     if face == "largest":
         return [t for t in tracks if t.id == 0]
     try:
@@ -154,6 +154,19 @@ def select_tracks(tracks: list, face: str = "all", max_faces: int = 10) -> list:
     except ValueError:
         raise UsageError(f"`face` {face!r}; valid: all, largest, or a face number (0 = largest)") from None
     return [t for t in tracks if t.id == n]
+
+
+def check_people(people: int, face: str, max_faces: int, path: str, frame: int) -> None:
+    """``--max-faces`` on a video, as on a photo: with ``face`` all, a clip in which more than
+    ``max_faces`` people (distinct tracks; 0 = no limit) appear fails as a whole, as a photo
+    with more faces than that does (:func:`faceedit.flow.select_faces`), rather than having
+    some of its people edited and others not. Raised at the frame where the first person too
+    many appears, so the output is never written. ``largest`` or a face number edit one person
+    and take no limit, as on a photo."""
+    if face == "all" and max_faces and people > max_faces:
+        raise TooManyFacesError(
+            f"{people} people tracked by frame {frame}, more than `max_faces` {max_faces} "
+            "(raise `max_faces`, or pick one with `face` largest|N)", path)
 
 
 def output_path(out_dir: str, rel: str, target: str, strength: float = 1.0, ext: str | None = None) -> str:
@@ -171,7 +184,8 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                workers: int = 2, **options) -> VideoResult:
     """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
     extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
-    ``options`` as :meth:`Editor.edit`'s; ``face``/``max_faces``: :func:`select_tracks`;
+    ``options`` as :meth:`Editor.edit`'s; ``face``/``max_faces``: :func:`select_tracks` and
+    :func:`check_people` (more people than ``max_faces``: :class:`TooManyFacesError`, no file);
     ``stop``: polled once a frame, True ends the run with :class:`Stopped` (no file);
     ``hold``: seconds of the expression's slow part the edit replaces (:class:`ExpressionHold`);
     ``workers``: frames edited at once (tracking stays in order on the calling thread).
@@ -332,6 +346,7 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, strength, fa
     is passed through as decoded)."""
     t = float(frame.pts * frame.time_base) if frame.pts is not None else frame.index / 25.0
     tracks = select_tracks(tracker(frame.rgb, t), face, max_faces)
+    check_people(tracker.next_id, face, max_faces, result.input, frame.index)
     if not tracks:
         return frame
     stage = editor.stage
