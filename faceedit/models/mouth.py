@@ -231,8 +231,9 @@ def fill_polygon(shape, poly: np.ndarray) -> np.ndarray:
 
 
 def _running(x: np.ndarray, half: int, reduce) -> np.ndarray:
+    """``reduce`` (np.min or np.max) over a window of ``2 * half + 1`` samples, ends repeated."""
     pad = np.pad(x, half, mode="edge")
-    return np.array([reduce(pad[i:i + 2 * half + 1]) for i in range(len(x))])
+    return reduce(np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1), axis=1)
 
 
 def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarray, olo: np.ndarray):
@@ -264,11 +265,10 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     if len(cols) < 0.6 * BANK_WIDTH:
         return None
     xs = np.arange(cols[0], cols[-1] + 1)
-    top: np.ndarray = np.array([np.flatnonzero(keep[:, x])[0] if keep[:, x].any() else np.nan for x in xs],
-                               np.float64)
-    bot: np.ndarray = np.array([np.flatnonzero(keep[:, x])[-1] + 1 if keep[:, x].any() else np.nan for x in xs],
-                               np.float64)
-    ok = ~np.isnan(top)
+    k = keep[:, xs].astype(bool)
+    ok = k.any(0)
+    top = np.where(ok, k.argmax(0), np.nan).astype(np.float64)
+    bot = np.where(ok, h - k[::-1].argmax(0), np.nan).astype(np.float64)
     top = np.interp(xs, xs[ok], top[ok])
     bot = np.interp(xs, xs[ok], bot[ok])
     # within a band of the mesh's curves (a pale lip or a highlight must not pull an edge away)
@@ -280,12 +280,15 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     # lip passes the colour test): the edge moves down to the teeth
     bright = lip_l + 0.5 * (np.percentile(lab[..., 0][core > 0], 75) - lip_l)
     reach = int(0.04 * BANK_WIDTH)
-    for i, x in enumerate(xs):
-        t0 = int(round(top[i]))
-        col = lab[t0:min(t0 + reach, h), x, 0]
-        hit = np.flatnonzero(col > bright)
-        if len(hit) and hit[0] > 0 and (col[:hit[0]] > 0.6 * lip_l).all():  # lip above, not a dark gap
-            top[i] = t0 + hit[0]
+    t0 = np.round(top).astype(int)
+    rows = t0[None, :] + np.arange(reach)[:, None]  # (reach, columns) below each edge
+    inside = rows < h
+    win = lab[np.minimum(rows, h - 1), xs[None, :], 0]
+    over = (win > bright) & inside
+    first = over.argmax(0)
+    lip_above = np.cumprod((win > 0.6 * lip_l) & inside, axis=0).astype(bool)  # lip, not a dark gap
+    move = over.any(0) & (first > 0) & lip_above[np.maximum(first - 1, 0), np.arange(len(xs))]
+    top = np.where(move, t0 + first, top)
     # the envelope: the pink gum between the tips of the upper teeth belongs to the interior
     top = _running(top, 9, np.min)
     bot = _running(bot, 5, np.max)
