@@ -232,8 +232,8 @@ def fill_polygon(shape, poly: np.ndarray) -> np.ndarray:
 
 def _running(x: np.ndarray, half: int, reduce) -> np.ndarray:
     """``reduce`` (np.min or np.max) over a window of ``2 * half + 1`` samples, ends repeated."""
-    pad = np.pad(x, half, mode="edge")
-    return reduce(np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1), axis=1)
+    pad = np.pad(np.asarray(x, np.float64), half, mode="edge")
+    return np.asarray(reduce(np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1), axis=1), np.float64)
 
 
 def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarray, olo: np.ndarray):
@@ -288,7 +288,7 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     first = over.argmax(0)
     lip_above = np.cumprod((win > 0.6 * lip_l) & inside, axis=0).astype(bool)  # lip, not a dark gap
     move = over.any(0) & (first > 0) & lip_above[np.maximum(first - 1, 0), np.arange(len(xs))]
-    top = np.where(move, t0 + first, top)
+    top = np.where(move, t0 + first, top).astype(np.float64)
     # the envelope: the pink gum between the tips of the upper teeth belongs to the interior
     top = _running(top, 9, np.min)
     bot = _running(bot, 5, np.max)
