@@ -338,3 +338,23 @@ def test_another_person_after_a_cut_is_a_new_track(tmp_path, editor, shared_data
     assert result.tracks == 2 and result.cuts == 1 and result.edited == 16
     only = edit_video(editor, src, str(tmp_path / "two_0.mp4"), "happy", progress=False, face="0")
     assert only.edited == 8
+
+
+def test_a_person_too_many_fails_the_video_where_they_appear(tmp_path, editor):
+    """--max-faces on a video counts the people of the whole clip, as on a photo the faces of
+    the whole picture: one person, then a second from frame 4 (a cut), fails with max_faces 1 at
+    frame 4, and nothing is written; with max_faces 2 both are edited."""
+    from faceedit.errors import TooManyFacesError
+
+    a = astronaut()
+    two = np.concatenate([a, np.ascontiguousarray(a[:, ::-1])], axis=1)
+    one = two.copy()
+    one[:, a.shape[1]:] = 0
+    src = str(tmp_path / "later.mp4")
+    write_clip(src, two, 8, (320, 160), photos=lambda i: one if i < 4 else two)
+    with pytest.raises(TooManyFacesError) as e:
+        edit_video(editor, src, str(tmp_path / "later_1.mp4"), "happy", progress=False, max_faces=1)
+    assert e.value.path == src and "2 people tracked by frame 4" in e.value.reason
+    assert os.listdir(tmp_path) == ["later.mp4"]
+    result = edit_video(editor, src, str(tmp_path / "later_2.mp4"), "happy", progress=False, max_faces=2)
+    assert result.tracks == 2 and result.faces == 2 and result.edited == 8

@@ -65,3 +65,41 @@ def test_video_output_keeps_a_video_container():
 
     assert video_output(Item, "out/clip_happy.png") == "out/clip_happy.mov"
     assert video_output(Item, "out/clip_happy.mkv") == "out/clip_happy.mkv"
+
+
+def two_people() -> np.ndarray:
+    """The astronaut beside her mirror image: two people in one picture."""
+    a = astronaut()
+    return np.concatenate([a, np.ascontiguousarray(a[:, ::-1])], axis=1)
+
+
+def test_max_faces_is_one_rule_for_photos_and_videos(tmp_path, editor):
+    """--max-faces 1 with --face all fails the photo of two people and the clip of the same two
+    alike (an error record each, no output, the run goes on); --face largest edits one person
+    in each and takes no limit; --max-faces 2 edits both people in each."""
+    from faceedit.apply_options import ApplyOptions
+    from faceedit.pipeline import BatchApplier
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(two_people()).resize((512, 256)).save(src / "a_two.png")
+    write_clip(str(src / "b_two.mp4"), two_people(), 5, (320, 160))
+    Image.fromarray(astronaut()).resize((256, 256)).save(src / "c_one.png")
+    names = [str(src / n) for n in ("a_two.png", "b_two.mp4", "c_one.png")]
+
+    def run(out, **kw):
+        opts = ApplyOptions(targets=["happy"], out_dir=str(tmp_path / out), **kw)
+        videos = VideoApplier(editor, face=opts.face, max_faces=opts.max_faces, progress=False,
+                              model="stage")
+        return [r.to_json() for r in MixedApplier(BatchApplier(editor, opts), videos).run(names)]
+
+    capped = run("capped", max_faces=1)
+    assert [r["status"] for r in capped] == ["error", "error", "ok"]
+    assert "more than `max_faces` 1" in capped[0]["error"]
+    assert "2 people tracked by frame 0, more than `max_faces` 1" in capped[1]["error"]
+    assert capped[1]["output"] is None and os.listdir(tmp_path / "capped") == ["c_one_happy.png"]
+    largest = run("largest", max_faces=1, face="largest")
+    assert [(r["status"], r["faces"]) for r in largest] == [("ok", 1), ("ok", 1), ("ok", 1)]
+    both = run("both", max_faces=2)
+    assert [(r["status"], r["faces"]) for r in both] == [("ok", 2), ("ok", 2), ("ok", 1)]
+    assert both[1]["tracks"] == 2
