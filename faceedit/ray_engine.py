@@ -372,7 +372,8 @@ class RayApplier:
 
         Ctrl-C (SIGINT, where :meth:`run` is iterated in the main thread with Python's default
         handler in place), as in the local engine: the actors finish the photos in progress
-        and start no other, the records of every photo done are yielded, :attr:`interrupted`
+        (a video in progress stops at its next frame, without a file) and start no other, the
+        records of every input done are yielded, :attr:`interrupted`
         is set and :attr:`unfinished` counts the inputs not done; a second Ctrl-C is ignored
         while they stop. Elsewhere a KeyboardInterrupt stops at once: the actors are killed,
         an output being written is never left partial (writes are atomic) but may have no
@@ -468,8 +469,9 @@ class RayApplier:
         def stopper() -> None:  # on Ctrl-C: raise the flag; the actors finish what they do
             stop.wait()
             if running:
-                logger.warning("interrupted (%s): the Ray workers finish the photos in progress, the "
-                               "rest are dropped (another signal is ignored)", signal_name(self.stop_signal))
+                logger.warning("interrupted (%s): the Ray workers finish the photos in progress (a video "
+                               "in progress is dropped, no file), the rest are dropped (another signal "
+                               "is ignored)", signal_name(self.stop_signal))
                 self._flag = _raise_stop_flag(ray, *flag)
 
         watcher = threading.Thread(target=stopper, daemon=True, name="faceedit-ray-stopper")

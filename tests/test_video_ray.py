@@ -150,3 +150,14 @@ def test_sigterm_on_ray_drops_the_video_in_progress(tmp_path, ray_session):
     assert sent and sent[0] and "long_happy.mp4" not in sent[0]  # stopped while writing
     assert recs == [] and run.interrupted and run.stop_signal == signal.SIGTERM
     assert run.unfinished == 1 and os.listdir(out) == []
+
+
+def test_a_model_that_does_not_load_is_an_error_record_per_output():
+    """(on a worker) each output of the video an error record naming why, as the applier's."""
+    from faceedit.video.on_ray import _task
+
+    recs = _task(VideoJob("a.mp4", [("o/a_happy.mp4", "happy", 1.0), ("o/a_sad.mp4", "sad", 1.0)]),
+                 "no-such-model", {"device": "cpu"}, {})
+    assert [(r["input"], r["output"], r["target"], r["status"], r["kind"]) for r in recs] == [
+        ("a.mp4", None, "happy", "error", "video"), ("a.mp4", None, "sad", "error", "video")]
+    assert all("no-such-model" in r["error"] for r in recs)

@@ -36,10 +36,9 @@ def _task(job: VideoJob, model: str, load: dict, settings: dict) -> list[dict]:
 
     try:
         editor = _editor(model, load)
-    except FaceEditError as e:
-        return [{"input": job.input, "output": None, "kind": "video", "model": model,
-                 "target": t, "strength": s, "status": "error", "error": str(e)}
-                for _, t, s in job.outputs]
+    except FaceEditError as e:  # every output an error record, as the applier writes them
+        videos = VideoApplier(None, progress=False, model=model, **settings)
+        return [videos.record(job.input, out, "error", t, s, error=str(e)) for out, t, s in job.outputs]
     return list(VideoApplier(editor, progress=False, model=model, **settings).run_one(job))
 
 
