@@ -17,6 +17,7 @@ from faceedit.faces.cutwarp import (
     opening_polygon,
     polygon_coverage,
     resample_by_length,
+    round_opening,
     side_weight,
     upper_side_polygon,
     zone_weight,
@@ -255,7 +256,9 @@ def test_opening_covers_the_destination_gap_and_is_zero_when_closed():
     dst = part_lips(lm, 0.25)
     r = cut_warp(img, lm, dst)
     assert r.scale == 1.0
-    up, low = lip_curves(dst)
+    up, low = round_opening(*lip_curves(dst))  # the destination's curves, corners rounded
+    np.testing.assert_allclose(r.upper, up)
+    np.testing.assert_allclose(r.lower, low)
     x0, y0, x1, y1 = r.roi
     gap = polygon_coverage(opening_polygon(up, low), r.roi)
     assert gap.sum() > 1000
@@ -372,7 +375,7 @@ def test_source_interior_moves_with_the_upper_lip():
     r = cut_warp(img, lm, dst)
     assert r.scale == 1.0
     x0, y0, x1, y1 = r.roi
-    d_up, d_low = lip_curves(dst)
+    d_up, d_low = round_opening(*lip_curves(dst))
     col = int(round(d_up[16, 0])) - x0
     top, bottom = int(np.ceil(d_up[16, 1])) - y0, int(np.floor(d_low[16, 1])) - y0
     column_int, column_open = r.interior[top:bottom, col], r.opening[top:bottom, col]
@@ -514,3 +517,23 @@ def test_closed_mouth_carries_no_crease_into_the_opening():
     assert closed.interior.sum() == 0
     assert closed.opening.sum() > carried.opening.sum()
     assert green(closed.pixels) == 0
+
+
+def test_a_tall_opening_gets_round_corners_a_smile_keeps_its_crescent():
+    """Curves through a handful of landmarks meet at the corners in straight-sided wedges: a
+    tall new opening (surprise) is rounded towards an ellipse through the same corners and the
+    same largest gap; a smile's thin crescent keeps its pointed corners; corners never move."""
+    u = np.linspace(0.0, 1.0, 33)
+    tent = 1.0 - np.abs(2 * u - 1)  # a wedge at both corners
+    x = 100 + 200 * u
+    for height, rounded in ((90.0, True), (20.0, False)):  # aspect 0.45 and 0.1
+        up, low = np.c_[x, 200 - height / 2 * tent], np.c_[x, 200 + height / 2 * tent]
+        ru, rl = round_opening(up, low)
+        np.testing.assert_allclose(ru[[0, -1]], up[[0, -1]])
+        np.testing.assert_allclose(rl[[0, -1]], low[[0, -1]])
+        gap, new_gap = low[:, 1] - up[:, 1], rl[:, 1] - ru[:, 1]
+        assert (new_gap >= gap - 1e-9).all() and new_gap.max() == pytest.approx(gap.max())
+        if rounded:  # near a corner as wide as an ellipse there
+            assert new_gap[2] == pytest.approx(height * np.sqrt(1 - (2 * u[2] - 1) ** 2))
+        else:
+            np.testing.assert_allclose(new_gap, gap)

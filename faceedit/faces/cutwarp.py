@@ -127,6 +127,9 @@ class Cut:
 
 MOUTH = Cut("mouth", (60, 61, 62, 63, 64), (60, 67, 66, 65, 64), "upper",
             upper_only=(49, 50, 51, 52, 53), lower_only=(55, 56, 57, 58, 59))
+#: Height over width of a new mouth opening from which its corners start to be rounded, and at
+#: which they are fully (:func:`round_opening`).
+ROUND_ASPECT = (0.25, 0.45)
 LEFT_EYE = Cut("left_eye", (36, 37, 38, 39), (36, 41, 40, 39), "face")
 RIGHT_EYE = Cut("right_eye", (42, 43, 44, 45), (42, 47, 46, 45), "face")
 
@@ -250,6 +253,35 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
         across = moved_lower + t * moved_gap + (rel - t * gap)
         out.append(beta * across + (1 - beta) * (p + moved - ref))
     return out[0], out[1]
+
+
+def round_opening(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Destination mouth curves whose new opening, where it is tall, ends in rounded corners:
+    the curves through a handful of landmarks meet at the corners in a straight-sided wedge (a
+    surprised mouth drawn as a hexagon). The gap between them, measured across the mouth, is
+    raised towards an ellipse's through the same corners and the same largest gap, by as much
+    as the opening is tall for its width (:data:`ROUND_ASPECT`: a smile's crescent keeps its
+    pointed corners, a surprised mouth is an oval); the
+    corners themselves stay where they are."""
+    mid = (upper + lower) / 2
+    half = (upper - lower) / 2
+    h = np.linalg.norm(half, axis=1)
+    width = float(np.linalg.norm(upper[-1] - upper[0]))
+    if width < 1e-6 or h.max() <= 0:
+        return upper, lower
+    aspect = 2 * h.max() / width
+    amount = float(np.clip((aspect - ROUND_ASPECT[0]) / (ROUND_ASPECT[1] - ROUND_ASPECT[0]), 0.0, 1.0))
+    if amount <= 0:
+        return upper, lower
+    u = _arc_fractions(mid)
+    ellipse = h.max() * np.sqrt(np.clip(1 - (2 * u - 1) ** 2, 0.0, 1.0))
+    want = np.maximum(h, h + amount * (ellipse - h))
+    d = (upper[-1] - upper[0]) / width
+    n = np.array([d[1], -d[0]])  # across the mouth, towards the upper lip
+    if float((half * n).sum()) < 0:
+        n = -n
+    extra = (want - h)[:, None] * n
+    return upper + extra, lower - extra
 
 
 def opening_polygon(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
@@ -492,6 +524,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             if c.name == MOUTH.name and close_mouth > 0:
                 mid = (du + dl) / 2
                 du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
+            if c.name == MOUTH.name:
+                du, dl = round_opening(du, dl)
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]
