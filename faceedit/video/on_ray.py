@@ -1,4 +1,5 @@
-"""Videos on Ray: one task per video (``faceedit apply --engine ray``).
+"""Videos on Ray as a library call: one task per video. (``faceedit apply --engine ray`` runs
+its videos on the actors that edit its photos instead, a video a call: :mod:`faceedit.ray_engine`.)
 
 A video streams through one process (its frames depend on the previous ones through the
 tracker and the temporal filters), so the unit of work on Ray is a whole video: each task
