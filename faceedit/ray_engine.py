@@ -8,6 +8,10 @@ driver (this process)                      Ray actors (one loaded model each)
   inputs never overwritten)           <-    one Record per output
   yield the records in input order
 
+A video among the inputs is a call of its own: the actor streams its frames through the video
+engine (:func:`faceedit.video.apply.edit_one_video`, the local engine's) with the same editor
+and options, and its records come back as a photo's do.
+
 Only paths and records travel through Ray, never pixels: each actor reads the photos and writes
 the outputs itself, so every worker machine must see the inputs and the output folder at the
 same absolute paths (a shared file system). The driver makes every path absolute before it
