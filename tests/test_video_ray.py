@@ -48,6 +48,13 @@ def two_people() -> np.ndarray:
     return np.concatenate([a, np.ascontiguousarray(a[:, ::-1])], axis=1)
 
 
+def decoded(path) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(c.streams.video[0])]
+
+
 def mixed_folder(root) -> str:
     """A photo, a clip, a corrupt clip and a clip of two people, in input (name) order."""
     src = root / "in"
@@ -85,6 +92,29 @@ def test_a_mixed_folder_on_ray_actors(tmp_path, ray_session):
     assert sorted(os.listdir(out)) == ["a_happy_0.5.png", "b_happy_0.5.mp4", "d_two_happy_0.5.mkv"]
     again = [r.status for r in applier().run([src])]
     assert again == ["skipped", "skipped", "error", "skipped"]
+    # the local engine writes the same videos, frame for frame, pixel for pixel (torch on one
+    # thread, as an actor's; a Matroska file's header holds a date and a random UID)
+    import torch
+
+    from faceedit.pipeline import BatchApplier
+    from faceedit.video.apply import MixedApplier
+    from faceedit.video.batch import VideoApplier
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        editor = Editor.from_pretrained("stage", device="cpu")
+        local = tmp_path / "local"
+        mixed = MixedApplier(BatchApplier(editor, ApplyOptions(["happy"], str(local), strengths=[0.5])),
+                             VideoApplier(editor, progress=False, model="stage"))
+        assert [r.status for r in mixed.run([src])] == ["ok", "ok", "error", "ok"]
+    finally:
+        torch.set_num_threads(threads)
+    for name in ("b_happy_0.5.mp4", "d_two_happy_0.5.mkv"):
+        a, b = decoded(local / name), decoded(out / name)
+        assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b)), (
+            name, [int(np.abs(x.astype(int) - y).max()) for x, y in zip(a, b)],
+            [float((np.abs(x.astype(int) - y) > 2).mean()) for x, y in zip(a, b)])
 
 
 def test_the_command_line_on_ray_with_videos(tmp_path, ray_session):

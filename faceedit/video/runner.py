@@ -262,11 +262,9 @@ class _Edit:
             out, done = self.future.result()
         except FaceEditError as e:
             raise type(e)(f"frame {self.frame.index}: {e.reason}", e.path) from None
-        for tr, d in zip(self.tracks, done):  # the first mouth exemplar drawn stays the track's
+        for tr, d in zip(self.tracks, done):
             if d is None:
                 continue
-            if d.mouth_exemplar is not None and tr.extra.get("mouth") is None:
-                tr.extra["mouth"] = d.mouth_exemplar
             if self.steady:  # in frame order (this runs on the writer's thread)
                 seg, prev = tr.extra.get("steady", (None, None))
                 tr.extra["steady"] = (tr.segment, steady_mouth(
@@ -360,9 +358,29 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, strength, fa
             if h is None or h[0] != tr.segment:  # a new track, or one found again: start over
                 h = holds[tr.id] = (tr.segment, ExpressionHold(hold))
             likes.append(h[1].reference(stage, tr.face.landmarks, t, target, ref_lm, tr.identity))
-    exemplars = [tr.extra.get("mouth") for tr in tracks]
+    exemplars = [_track_exemplar(tr) for tr in tracks]
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
     future = pool.submit(edit_faces, editor, frame.rgb, [tr.face for tr in tracks], target,
                          strength, likes=likes, exemplars=exemplars, **options)
+    for i, tr in enumerate(tracks):
+        if tr.extra.get("mouth") is None:  # this edit may draw the track's exemplar
+            tr.extra["pending"] = (future, i)
     return _Edit(frame, future, tracks)
+
+
+def _track_exemplar(tr) -> int | None:
+    """The mouth bank entry a track's edits paint: the first one drawn for it, in frame order
+    (None until one is). While the track has none, its previous frame's edit, in flight on a
+    worker, is waited for and its exemplar taken, so which entry a track keeps does not depend
+    on how far the workers have got (one exemplar per track, the same on every run)."""
+    pending = tr.extra.pop("pending", None)
+    if tr.extra.get("mouth") is None and pending is not None:
+        future, i = pending
+        try:
+            _, done = future.result()
+        except Exception:  # noqa: BLE001 (the writer raises it, in frame order)
+            return None
+        if done[i] is not None and done[i].mouth_exemplar is not None:
+            tr.extra["mouth"] = done[i].mouth_exemplar
+    return tr.extra.get("mouth")
