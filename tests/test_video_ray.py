@@ -110,13 +110,9 @@ def test_a_mixed_folder_on_ray_actors(tmp_path, ray_session):
         assert [r.status for r in mixed.run([src])] == ["ok", "ok", "error", "ok"]
     finally:
         torch.set_num_threads(threads)
-    a, b = decoded(local / "b_happy_0.5.mp4"), decoded(out / "b_happy_0.5.mp4")
-    assert len(a) == len(b) == 6 and all(np.array_equal(x, y) for x, y in zip(a, b))
-    # two people: the same frames but inside the mouths, where the stage's edits of one video
-    # still differ now and then from one process to another (a few hundred pixels of a frame)
-    a, b = decoded(local / "d_two_happy_0.5.mkv"), decoded(out / "d_two_happy_0.5.mkv")
-    assert len(a) == len(b) == 5 and np.array_equal(a[0], b[0])
-    assert max(float((np.abs(x.astype(int) - y) > 2).mean()) for x, y in zip(a, b)) < 0.01
+    for name, n in (("b_happy_0.5.mp4", 6), ("d_two_happy_0.5.mkv", 5)):
+        a, b = decoded(local / name), decoded(out / name)
+        assert len(a) == len(b) == n and all(np.array_equal(x, y) for x, y in zip(a, b)), name
 
 
 def test_the_command_line_on_ray_with_videos(tmp_path, ray_session):

@@ -256,19 +256,22 @@ class _Edit:
 
     def __init__(self, frame: Frame, future, tracks, steady: bool = True):
         self.frame, self.future, self.tracks, self.steady = frame, future, tracks, steady
+        # each track's segment as this frame saw it: the tracking thread may have moved on to a
+        # later frame (and a track found again there) by the time the writer gets here
+        self.segments = [tr.segment for tr in tracks]
 
     def result(self) -> Frame:
         try:
             out, done = self.future.result()
         except FaceEditError as e:
             raise type(e)(f"frame {self.frame.index}: {e.reason}", e.path) from None
-        for tr, d in zip(self.tracks, done):
+        for tr, segment, d in zip(self.tracks, self.segments, done):
             if d is None:
                 continue
             if self.steady:  # in frame order (this runs on the writer's thread)
                 seg, prev = tr.extra.get("steady", (None, None))
-                tr.extra["steady"] = (tr.segment, steady_mouth(
-                    out, d.landmarks, prev if seg == tr.segment else None))
+                tr.extra["steady"] = (segment, steady_mouth(
+                    out, d.landmarks, prev if seg == segment else None))
         f = self.frame
         return Frame(out, f.pts, f.time_base, f.index, f.rotation)
 
