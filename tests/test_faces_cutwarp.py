@@ -375,7 +375,7 @@ def test_source_interior_moves_with_the_upper_lip():
     r = cut_warp(img, lm, dst)
     assert r.scale == 1.0
     x0, y0, x1, y1 = r.roi
-    d_up, d_low = round_opening(*lip_curves(dst))
+    d_up, d_low = round_opening(*lip_curves(dst), *lip_curves(lm))
     col = int(round(d_up[16, 0])) - x0
     top, bottom = int(np.ceil(d_up[16, 1])) - y0, int(np.floor(d_low[16, 1])) - y0
     column_int, column_open = r.interior[top:bottom, col], r.opening[top:bottom, col]
@@ -537,3 +537,7 @@ def test_a_tall_opening_gets_round_corners_a_smile_keeps_its_crescent():
             assert new_gap[2] == pytest.approx(height * np.sqrt(1 - (2 * u[2] - 1) ** 2))
         else:
             np.testing.assert_allclose(new_gap, gap)
+        # a mouth the photo already shows open (a person talking) keeps its own shape
+        same = round_opening(up, low, up, low)
+        np.testing.assert_allclose(same[0], up)
+        np.testing.assert_allclose(same[1], low)

@@ -6,7 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from faceedit.models.mouth import DESCRIPTORS, MouthBank, curves_to_polygon, opening_aspect, widen_interior
+from faceedit.models.mouth import (
+    DESCRIPTORS,
+    MouthBank,
+    curves_to_polygon,
+    lip_in_interior,
+    opening_aspect,
+    widen_interior,
+)
 from faceedit.pixels import LUMA_WEIGHTS
 
 LUMA = np.asarray(LUMA_WEIGHTS)
@@ -274,3 +281,20 @@ def test_widen_interior_moves_the_middle_apart_and_keeps_the_corners():
         down = np.array([-s, c])  # the mouth's own "down"
         assert np.isclose((wl[16] - lo[16]) @ down, 0.04 * 200)
         assert np.isclose((up[16] - wu[16]) @ down, 0.01 * 200)
+
+
+def test_what_a_closed_mouths_loop_carries_that_is_lip_is_left_to_the_filler():
+    """Closed lips' inner-lip loop encloses the crease and some lip: the lip-coloured part of
+    the carried interior is handed to the filler (it drew a pink line across new openings); a
+    dark inside, as a talking mouth shows, stays carried; nothing outside the interior counts."""
+    pixels = np.zeros((60, 80, 3), np.uint8)
+    pixels[:, :] = (200, 120, 130)  # lip
+    pixels[30:, :] = (40, 30, 30)  # a dark opening below
+    interior = np.zeros((40, 60), np.float32)
+    interior[5:35, 10:50] = 1.0
+    roi = (10, 10, 70, 50)
+    lab = cv2.cvtColor(np.full((1, 1, 3), (200, 120, 130), np.uint8), cv2.COLOR_RGB2LAB)[0, 0]
+    lip = lip_in_interior(pixels, roi, interior, float(lab[1]))
+    assert lip[6:18, 11:49].min() > 0.99  # photo rows 16-27: lip
+    assert lip[22:34, 11:49].max() < 0.01  # photo rows 32-43: the dark opening
+    assert lip[interior == 0].max() == 0.0

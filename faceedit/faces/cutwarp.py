@@ -255,14 +255,16 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
     return out[0], out[1]
 
 
-def round_opening(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def round_opening(upper: np.ndarray, lower: np.ndarray, src_upper: np.ndarray | None = None,
+                  src_lower: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Destination mouth curves whose new opening, where it is tall, ends in rounded corners:
     the curves through a handful of landmarks meet at the corners in a straight-sided wedge (a
     surprised mouth drawn as a hexagon). The gap between them, measured across the mouth, is
     raised towards an ellipse's through the same corners and the same largest gap, by as much
     as the opening is tall for its width (:data:`ROUND_ASPECT`: a smile's crescent keeps its
-    pointed corners, a surprised mouth is an oval); the
-    corners themselves stay where they are."""
+    pointed corners, a surprised mouth is an oval), and by as much as the source curves
+    (``src_upper``, ``src_lower``) were closed: a mouth the photo shows open keeps its own
+    shape. The corners themselves stay where they are."""
     mid = (upper + lower) / 2
     half = (upper - lower) / 2
     h = np.linalg.norm(half, axis=1)
@@ -271,6 +273,10 @@ def round_opening(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.
         return upper, lower
     aspect = 2 * h.max() / width
     amount = float(np.clip((aspect - ROUND_ASPECT[0]) / (ROUND_ASPECT[1] - ROUND_ASPECT[0]), 0.0, 1.0))
+    if src_upper is not None and src_lower is not None:
+        src_w = float(np.linalg.norm(src_upper[-1] - src_upper[0]))
+        src_aspect = float(np.linalg.norm(src_upper - src_lower, axis=1).max()) / max(src_w, 1e-6)
+        amount *= float(np.clip(1.0 - src_aspect / ROUND_ASPECT[0], 0.0, 1.0))
     if amount <= 0:
         return upper, lower
     u = _arc_fractions(mid)
@@ -525,7 +531,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                 mid = (du + dl) / 2
                 du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
             if c.name == MOUTH.name:
-                du, dl = round_opening(du, dl)
+                du, dl = round_opening(du, dl, su, sl)
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]

@@ -308,6 +308,64 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
 MIN_TEETH_LIGHTNESS = 8.0
 
 
+#: A pixel of the interior a closed mouth's inner-lip loop carries is lip, not interior, when it
+#: is at most this much less red than the lips (CIE a*, 0..255 as OpenCV scales it).
+LIP_REDNESS = 6.0
+
+
+def _level(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the mouth levelled at the bank's scale as uint8 RGB, the transform that did it)."""
+    m = level_transform(up, lo, BANK_WIDTH // 2, 128)
+    size = (2 * BANK_WIDTH, 128 + 200)
+    level = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3] if rgb.ndim == 3 else np.dstack([rgb] * 3)), m, size,
+                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    if level.dtype != np.uint8:
+        level = (level.astype(np.float32) * (255.0 / pixel_max(level.dtype)) + 0.5).astype(np.uint8)
+    return level, m
+
+
+def _redness(rgb: np.ndarray) -> np.ndarray:
+    """CIE a* (0..255 as OpenCV scales it) of RGB pixels of any dtype."""
+    if rgb.dtype != np.uint8:
+        rgb = (rgb.astype(np.float32) * (255.0 / pixel_max(rgb.dtype)) + 0.5).astype(np.uint8)
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB)[..., 1].astype(np.float32)
+
+
+def lip_redness(rgb: np.ndarray, dense: np.ndarray) -> float | None:
+    """The median redness (CIE a*) of the lips between the Face Mesh's inner and outer lip loops
+    (``dense``: (468, 2|3) mesh points); None for a mouth too small to tell."""
+    up, lo, oup, olo = mesh_lip_curves(dense)
+    if float(np.linalg.norm(up[-1] - up[0])) < 8:
+        return None
+    level, m = _level(rgb, up, lo)
+    a = _redness(level)
+    inside = fill_polygon(a.shape, curves_to_polygon(apply_points(m, resample_curve(up)),
+                                                     apply_points(m, resample_curve(lo)))) > 0
+    lips = fill_polygon(a.shape, curves_to_polygon(apply_points(m, resample_curve(oup)),
+                                                   apply_points(m, resample_curve(olo)))) > 0
+    lips &= ~(cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    return float(np.median(a[lips])) if lips.sum() >= 20 else None
+
+
+def lip_in_interior(pixels: np.ndarray, roi, interior: np.ndarray, lip_a: float) -> np.ndarray:
+    """The part (0..1 over ``roi``) of a carried ``interior`` that is lip coloured: within
+    :data:`LIP_REDNESS` of the lips' redness ``lip_a``. Closed lips' inner-lip loop encloses the
+    crease between them and some lip; carried into a new opening that would draw a line of lip
+    colour across it, so those pixels are left to the filler. A mouth the face opens itself (a
+    person talking) carries its dark inside."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    out = np.zeros_like(interior, dtype=np.float32)
+    ys, xs = np.nonzero(interior > 0)
+    if len(ys) == 0:
+        return out
+    by0, by1, bx0, bx1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    patch = pixels[y0 + by0:y0 + by1, x0 + bx0:x0 + bx1]
+    rgb = patch[..., None].repeat(3, -1) if patch.ndim == 2 else patch[..., :3]
+    lipish = (_redness(rgb) >= lip_a - LIP_REDNESS).astype(np.float32)
+    out[by0:by1, bx0:bx1] = cv2.blur(lipish, (3, 3)) * interior[by0:by1, bx0:bx1]
+    return out
+
+
 def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner
     first) of the teeth a photo shows, found from colour (:func:`refine_interior`) around the
@@ -320,12 +378,7 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.nd
     if float(np.linalg.norm(up[-1] - up[0])) < 8:
         return None
 
-    m = level_transform(up, lo, BANK_WIDTH // 2, 128)
-    size = (2 * BANK_WIDTH, 128 + 200)
-    level = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3] if rgb.ndim == 3 else np.dstack([rgb] * 3)), m, size,
-                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    if level.dtype != np.uint8:
-        level = (level.astype(np.float32) * (255.0 / pixel_max(level.dtype)) + 0.5).astype(np.uint8)
+    level, m = _level(rgb, up, lo)
     curves = refine_interior(level, apply_points(m, resample_curve(up)), apply_points(m, resample_curve(lo)),
                              apply_points(m, resample_curve(oup)), apply_points(m, resample_curve(olo)))
     if curves is None:

@@ -59,6 +59,8 @@ from faceedit.models.mouth import (
     MESH_INNER_UPPER,
     MouthBank,
     find_interior,
+    lip_in_interior,
+    lip_redness,
     widen_interior,
 )
 from faceedit.models.photo import PhotoModel
@@ -295,7 +297,7 @@ class Stage(ExpressionStates, PhotoModel):
             cur, new = self.plan(lm, target, strength, aus=aus, like=like)
             goal_lm = self.goal_landmarks(lm, cur, new, strength)
             closing = self.closes_mouth(cur, new, strength)
-            lips = shown = None
+            lips = shown = lip_a = None
             if mesh is not None and np.shape(mesh)[0] == 468:  # (468, 2) or with depth (468, 3)
                 xy = np.asarray(mesh, np.float64)[:, :2]
                 # the interior the photo shows, from colour; else the mesh's inner-lip loop
@@ -303,20 +305,26 @@ class Stage(ExpressionStates, PhotoModel):
                 if shown is not None and closing > 0:  # teeth that must all go
                     shown = widen_interior(*shown, *CLOSING_MARGIN)
                 lips = shown or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
-            # a closed mouth (no interior found) carries nothing into the opening
+                if shown is None:
+                    lip_a = lip_redness(out, xy)
             r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips,
-                         close_mouth=closing if lips is not None else 0.0,
-                         mouth_interior=mesh is None or shown is not None)
+                         close_mouth=closing if lips is not None else 0.0)
             out, moved, scale = r.pixels, r.landmarks, r.scale
-            keep_out, exemplar = None, None
+            opening, interior = r.opening, r.interior
             bank = self.mouth_bank()
-            if bank is not None and float(r.opening.max()) > 0:
+            if bank is not None and lip_a is not None and float(interior.max()) > 0:
+                # no teeth shown: what the loop carried that is lip (the crease of closed lips)
+                # is painted like the rest of the opening
+                lip = lip_in_interior(out, r.roi, interior, lip_a)
+                opening, interior = opening + lip, interior - lip
+            keep_out, exemplar = None, None
+            if bank is not None and float(opening.max()) > 0:
                 # the face's own teeth fill a fair part of the new opening: paint what lies below them
-                carried = float(r.interior.sum())
-                own = shown is not None and carried > 0.2 * (carried + float(r.opening.sum()))
-                out, exemplar = bank.fill(out, r.roi, r.opening, r.upper, r.lower, face_lm=moved,
+                carried = float(interior.sum())
+                own = shown is not None and carried > 0.2 * (carried + float(opening.sum()))
+                out, exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
                                           exemplar=mouth_exemplar, own_teeth=own)
-            drawn = r.opening + r.interior
+            drawn = opening + interior
             if bank is not None and float(drawn.max()) > 0:  # an open mouth drawn at full resolution
                 keep_out = (r.roi, _mouth_keep_out(r.roi, moved, drawn))
             if aus or like is not None or target not in self.expressions:  # keep, AUs, a reference
