@@ -683,3 +683,29 @@ def test_maps_stay_off_the_whole_mouth_when_the_bank_draws_it():
         assert at(lm[i]) < 0.01
     drawn[5:9, 5:9] = 1.0  # what the bank drew counts wherever it is
     assert _mouth_keep_out(roi, lm, drawn)[7, 7] == pytest.approx(1.0)
+
+
+def test_the_mouth_bank_loads_once_for_threads_asking_together(monkeypatch):
+    """Worker threads share one stage: a thread asking while another loads the bank waits for
+    it (it got no bank and painted that face from the mean maps)."""
+    import threading
+    import time
+
+    from faceedit.models import mouth
+
+    st = Stage({"canon_size": 32, "identity_axes": 2, "expression_axes": 2})
+    calls = []
+
+    def slow_load(cls, path=None):
+        calls.append(1)
+        time.sleep(0.2)
+        return "bank"
+
+    monkeypatch.setattr(mouth.MouthBank, "load", classmethod(slow_load))
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(st.mouth_bank())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == ["bank"] * 4 and len(calls) == 1

@@ -34,6 +34,7 @@ expression-stable points (eye contours and nose), so an expression's move does n
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -205,6 +206,7 @@ class Stage(ExpressionStates, PhotoModel):
                 self.register_buffer(f"bias_{a}_{d}", torch.zeros(int(c), size, size))
         self._np: dict[str, np.ndarray] = {}
         self._bank, self._bank_tried = None, False
+        self._bank_lock = threading.Lock()
 
     # -- what it applies -------------------------------------------------------------------
     def targets(self) -> list[str]:
@@ -389,13 +391,14 @@ class Stage(ExpressionStates, PhotoModel):
     def mouth_bank(self):
         """The mouth-interior bank (:class:`faceedit.models.mouth.MouthBank`), loaded once; None
         where its file is not installed (the appearance maps then draw the mouth)."""
-        if not self._bank_tried:
-            self._bank_tried = True
-            try:
-                self._bank = MouthBank.load()
-            except FileNotFoundError:
-                logger.warning("the mouth bank (%s) is not installed: opened mouths are drawn from the "
-                               "stage's mean maps", BANK_FILE)
+        with self._bank_lock:  # worker threads share the stage: none may see a bank half loaded
+            if not self._bank_tried:
+                try:
+                    self._bank = MouthBank.load()
+                except FileNotFoundError:
+                    logger.warning("the mouth bank (%s) is not installed: opened mouths are drawn from the "
+                                   "stage's mean maps", BANK_FILE)
+                self._bank_tried = True
         return self._bank
 
     def appearance_maps(self, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
