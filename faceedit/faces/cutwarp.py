@@ -174,24 +174,23 @@ def catmull_rom(points: np.ndarray, per_segment: int = SAMPLES_PER_SEGMENT) -> n
     mirrored phantom points."""
     p = np.asarray(points, np.float64).reshape(-1, 2)
     pad = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])
-    out = []
-    s = np.arange(per_segment, dtype=np.float64)[:, None] / per_segment
-    for i in range(len(p) - 1):
-        p0, p1, p2, p3 = pad[i:i + 4]
-        # knot intervals |dp|^0.5 (centripetal), kept positive for coincident points
-        d01, d12, d23 = (max(float(np.linalg.norm(b - a)) ** 0.5, 1e-6)
-                         for a, b in ((p0, p1), (p1, p2), (p2, p3)))
-        t0, t1 = 0.0, d01
-        t2, t3 = t1 + d12, t1 + d12 + d23
-        t = t1 + s * (t2 - t1)
-        a1 = ((t1 - t) * p0 + (t - t0) * p1) / (t1 - t0)
-        a2 = ((t2 - t) * p1 + (t - t1) * p2) / (t2 - t1)
-        a3 = ((t3 - t) * p2 + (t - t2) * p3) / (t3 - t2)
-        b1 = ((t2 - t) * a1 + (t - t0) * a2) / (t2 - t0)
-        b2 = ((t3 - t) * a2 + (t - t1) * a3) / (t3 - t1)
-        out.append(((t2 - t) * b1 + (t - t1) * b2) / (t2 - t1))
-    out.append(p[-1:])
-    return np.vstack(out)
+    k = len(p) - 1  # segments, all at once: (k, 1, 2) points, (k, 1, 1) knots
+    p0, p1, p2, p3 = (pad[j:j + k, None, :] for j in range(4))
+    s = np.arange(per_segment, dtype=np.float64)[None, :, None] / per_segment
+
+    # knot intervals |dp|^0.5 (centripetal), kept positive for coincident points
+    gaps = np.array([max(float(np.linalg.norm(pad[j + 1] - pad[j])) ** 0.5, 1e-6) for j in range(len(pad) - 1)])
+    d01, d12, d23 = (gaps[j:j + k, None, None] for j in range(3))
+    t0, t1 = 0.0, d01
+    t2, t3 = t1 + d12, t1 + d12 + d23
+    t = t1 + s * (t2 - t1)
+    a1 = ((t1 - t) * p0 + (t - t0) * p1) / (t1 - t0)
+    a2 = ((t2 - t) * p1 + (t - t1) * p2) / (t2 - t1)
+    a3 = ((t3 - t) * p2 + (t - t2) * p3) / (t3 - t2)
+    b1 = ((t2 - t) * a1 + (t - t0) * a2) / (t2 - t0)
+    b2 = ((t3 - t) * a2 + (t - t1) * a3) / (t3 - t1)
+    out = ((t2 - t) * b1 + (t - t1) * b2) / (t2 - t1)
+    return np.vstack([out.reshape(-1, 2), p[-1:]])
 
 
 def cut_curves(lm: np.ndarray, cut: Cut = MOUTH) -> tuple[np.ndarray, np.ndarray]:
