@@ -17,13 +17,11 @@ from faceedit.errors import CheckpointError
 from faceedit.faces.types import CropTemplate
 from faceedit.models import checkpoint as ckpt
 from faceedit.models.checkpoint import (
-    PICKLE_REFUSAL,
-    CheckpointMeta,
     file_sha256,
     load_checkpoint,
-    read_meta,
     save_checkpoint,
 )
+from faceedit.models.header import PICKLE_REFUSAL, CheckpointMeta, read_meta
 from faceedit.models.training_state import load_training_state, save_training_state
 
 META = {

@@ -25,10 +25,10 @@ from faceedit.models import registry
 from faceedit.models.base import ConfigError, ModelConfig
 from faceedit.models.checkpoint import (
     file_sha256,
-    read_meta,
     save_checkpoint,
     save_model,
 )
+from faceedit.models.header import read_meta
 from faceedit.models.hub import resolve_weights, weights_present
 from faceedit.models.legan import LEGANConfig, build_legan
 from faceedit.models.loading import list_models, load_model

@@ -358,7 +358,7 @@ def test_alpha_zero_photo_edit_is_the_input(exported, astronaut):
 
 
 def test_registered_spec():
-    from faceedit.models.checkpoint import read_meta
+    from faceedit.models.header import read_meta
     from faceedit.models.hub import resolve_weights
     from faceedit.models.registry import get_spec
 

@@ -207,7 +207,7 @@ def test_eval_conditions_and_registry_spec():
     assert {"target": "neutral", "options": {"lighting": "right"},
             "expect": {"expression": "neutral", "lighting": "right"}} in conds
     assert len(conds) == 2 + 2
-    from faceedit.models.checkpoint import read_meta
+    from faceedit.models.header import read_meta
     from faceedit.models.hub import resolve_weights
     from faceedit.models.loading import list_models
     from faceedit.models.registry import get_spec

@@ -306,7 +306,7 @@ def test_an_expression_edit_leaves_the_hair(target):
 
 def test_controls_parse_and_map_to_absolute_aus():
     from faceedit.errors import UsageError
-    from faceedit.models.state import controls_to_aus, parse_controls
+    from faceedit.models.controls import controls_to_aus, parse_controls
 
     c = parse_controls("smile=0.5, brows=-1")
     assert c == {"smile": 0.5, "brows": -1.0}

@@ -9,7 +9,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from faceedit.cli import app
-from faceedit.models.checkpoint import file_sha256, read_meta
+from faceedit.models.checkpoint import file_sha256
+from faceedit.models.header import read_meta
 
 runner = CliRunner()
 

@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from faceedit.errors import CheckpointError
-from faceedit.models.checkpoint import CheckpointMeta, load_checkpoint, read_meta, save_checkpoint
+from faceedit.models.checkpoint import load_checkpoint, save_checkpoint
+from faceedit.models.header import CheckpointMeta, read_meta
 
 ANALYSIS_ARCH_PREFIX = "analysis/"
 _BUILDERS: dict[str, Callable[[dict], nn.Module]] = {}

@@ -51,22 +51,15 @@ from safetensors.torch import save_file
 from faceedit import __version__
 from faceedit.errors import CheckpointError, OutputError
 from faceedit.files import atomic_path
-
-# The header and its checks need no torch (listing models, checking a command line): they live
-# in faceedit.models.header and are this module's names too.
-from faceedit.models.header import (  # noqa: F401
+from faceedit.models.header import (
     FORMAT_VERSION,
-    PICKLE_REFUSAL,
     PICKLE_SUFFIXES,
     PREFIX,
     TENSORS_HASH_KEY,
     TRAINING_STATE_KEY,
     CheckpointMeta,
     check_file,
-    check_format,
     corrupt_reason,
-    one_line,
-    read_meta,
 )
 
 _HASH_CHUNK = 1 << 20

@@ -54,6 +54,7 @@ from faceedit.faces.warp import (
 )
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, ModelConfig
+from faceedit.models.controls import controls_to_aus, parse_controls
 from faceedit.models.mouth import (
     BANK_FILE,
     MESH_INNER_LOWER,
@@ -66,7 +67,7 @@ from faceedit.models.mouth import (
 )
 from faceedit.models.photo import PhotoModel
 from faceedit.models.shading import Light, parse_light, relight
-from faceedit.models.state import ExpressionStates, controls_to_aus, parse_controls
+from faceedit.models.state import ExpressionStates
 from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.

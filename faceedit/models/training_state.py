@@ -20,16 +20,18 @@ import torch
 from faceedit import __version__
 from faceedit.errors import CheckpointError
 from faceedit.models.checkpoint import (
+    read_verified,
+    tensors_sha256,
+    utc_now,
+    write_safetensors,
+)
+from faceedit.models.header import (
     FORMAT_VERSION,
     PREFIX,
     TENSORS_HASH_KEY,
     TRAINING_STATE_KEY,
     check_format,
     one_line,
-    read_verified,
-    tensors_sha256,
-    utc_now,
-    write_safetensors,
 )
 
 
