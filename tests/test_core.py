@@ -109,14 +109,6 @@ def test_ycc_round_trip_and_grey_has_no_chroma():
     np.testing.assert_allclose(px.rgb_to_ycc(x)[:, 0], px.luma(x), atol=1e-6)
 
 
-def test_faces_layer_reexports_the_core_values():
-    from faceedit.faces import types
-    from faceedit.pixels import to_uint8
-
-    assert types.LUMA_WEIGHTS is px.LUMA_WEIGHTS and types.rgb_to_ycc is px.rgb_to_ycc
-    assert to_uint8 is px.to_uint8
-
-
 # --------------------------------------------------------------------------------------------
 # atomic writes
 

@@ -12,10 +12,10 @@ import torch
 from _imgs import astronaut, astronaut_face
 
 from faceedit.faces.align import apply_affine, similarity_transform
+from faceedit.faces.landmarks import STABLE
 from faceedit.faces.warp import (
     MIN_JACOBIAN,
     REGION_OUTER,
-    STABLE,
     Grid,
     backward_field,
     face_grid,
@@ -424,7 +424,7 @@ def glasses_stage() -> Stage:
 def _glasses_area(lm: np.ndarray, shape, grow: float = 0.1) -> np.ndarray:
     """Bool mask of the photo pixels a glasses map may change: the fit's region (eyes, brows,
     bridge grown to its soft edge) grown by ``grow`` more eye distances for the resampling."""
-    from faceedit.faces.warp import eye_distance
+    from faceedit.faces.landmarks import eye_distance
     from faceedit.train.stage import GLASSES_POINTS, GLASSES_REGION
 
     lm = np.asarray(lm, np.float64)

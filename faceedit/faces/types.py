@@ -8,10 +8,6 @@ import numpy as np
 
 from faceedit.faces.landmarks import L_EYE, MOUTH_LEFT, MOUTH_RIGHT, NOSE_TIP, R_EYE
 
-# Pixel values live in the core layer; re-exported here for the callers that import them from
-# the faces layer.
-from faceedit.pixels import LUMA_WEIGHTS, RGB_TO_YCC, YCC_TO_RGB, rgb_to_ycc, ycc_to_rgb  # noqa: F401
-
 # Mean 5-point face shape in eye-distance units, origin at the midpoint between the eye centres,
 # y pointing down. Order (image coordinates, so "left" is the smaller x of a frontal face):
 # left eye centre, right eye centre, nose tip, left mouth corner, right mouth corner.

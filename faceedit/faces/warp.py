@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from faceedit.faces.landmarks import BROWS, CHIN, JAW, LIPS_INNER, STABLE, eye_centres, eye_distance  # noqa: F401 (re-exported)
+from faceedit.faces.landmarks import BROWS, CHIN, JAW, LIPS_INNER, eye_centres, eye_distance
 
 #: Grid cells per crop side for smooth fields (fields are bilinearly sampled between nodes).
 FIELD_GRID = 64

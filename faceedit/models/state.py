@@ -32,8 +32,7 @@ import numpy as np
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
-from faceedit.faces.landmarks import eye_distance
-from faceedit.faces.warp import STABLE
+from faceedit.faces.landmarks import STABLE, eye_distance
 
 #: Landmark noise (canonical px, 256-px frame: about 0.012 eye distances) the state fit assumes.
 #: Between 0.3 and 1 px the held-out truth barely changes; below 0.1 px identity leaks into the

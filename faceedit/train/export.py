@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from faceedit.data import DATA_LICENSES, data_licence, data_names  # noqa: F401 (DATA_LICENSES re-exported)
+from faceedit.data import data_licence, data_names
 from faceedit.faces.types import CropTemplate
 from faceedit.files import write_model_card
 from faceedit.models.base import EditModel

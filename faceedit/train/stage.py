@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from faceedit.conditions import EXPRESSIONS
-from faceedit.data import Dataset, expression_pairs, holdout_subjects
+from faceedit.data import DATA_LICENSES, Dataset, data_names, expression_pairs, holdout_subjects
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, expression_prototype
@@ -372,7 +372,6 @@ def export_stage(model: Stage, report: dict, path, datasets: list[Dataset], comm
     """Write the fitted stage as a registry checkpoint (fp16 safetensors); returns its sha256."""
     from faceedit.faces.types import CropTemplate
     from faceedit.models.checkpoint import save_model
-    from faceedit.train.export import DATA_LICENSES, data_names
 
     names = data_names([d.meta for d in datasets])
     licence = "; ".join(DATA_LICENSES.get(n, f"{n}: see its licence") for n in names)
