@@ -1,7 +1,7 @@
 """A dense, fold-free face warp with the inner-lip contour (and optionally the eyelids) as
 cuts: lips part and close at a photo's full resolution.
 
-(About 830 lines, one algorithm: the curves, the two side fields, the side and zone weights, the
+(About 880 lines, one algorithm: the curves, the two side fields, the side and zone weights, the
 fold guard and the compositing share the cut's geometry and are read together; the plain warp's
 pieces it reuses are in :mod:`faceedit.faces.warp`.)
 
