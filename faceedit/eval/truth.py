@@ -39,6 +39,7 @@ from faceedit.faces.landmarks import NOSE_BRIDGE, STABLE, eye_distance
 from faceedit.faces.types import CropTemplate
 from faceedit.io.decode import read_image
 from faceedit.io.encode import write_image
+from faceedit.models.state import ExpressionStates
 from faceedit.pixels import levels_to_signed, luma, to_uint8
 
 MOVING = [i for i in range(68) if i not in STABLE]
@@ -140,6 +141,9 @@ def measure_pairs(editor: Editor, jobs: dict[str, tuple[str, list[tuple[dict, di
     from faceedit.analysis.classify import load_classifier
     from faceedit.analysis.identity import load_identity
 
+    states = editor.stage if oracle else None
+    if oracle and not isinstance(states, ExpressionStates):
+        raise ValueError("`oracle` needs an editor with the stage (its state model moves the landmarks)")
     clf = load_classifier("expression")
     ident = load_identity()
     det = get_detector(MEASURE_DETECTOR)
@@ -154,7 +158,8 @@ def measure_pairs(editor: Editor, jobs: dict[str, tuple[str, list[tuple[dict, di
 
     for key, (t, pairs) in jobs.items():
         errs_in, errs_out, hits, cos, same, lost = [], [], [], [], [], 0
-        planned, best = [], []
+        planned: list[float] = []
+        best: list[float] = []
         pix: dict[str, list[float]] = {"l1_input": [], "l1_edit": [], "ssim_input": [], "ssim_edit": []}
         for s, g in pairs:
             img, f_in = photo(s["source"])
@@ -168,9 +173,9 @@ def measure_pairs(editor: Editor, jobs: dict[str, tuple[str, list[tuple[dict, di
                 continue
             errs_in.append(landmark_error(f_in.landmarks, f_real.landmarks))
             errs_out.append(landmark_error(f_out.landmarks, f_real.landmarks))
-            if oracle:
-                planned.append(landmark_error(_moved(editor.stage, f_in.landmarks, t, strength), f_real.landmarks))
-                best.append(landmark_error(_moved(editor.stage, f_in.landmarks, t, strength, like=f_real.landmarks),
+            if isinstance(states, ExpressionStates):
+                planned.append(landmark_error(states.move(f_in.landmarks, t, strength), f_real.landmarks))
+                best.append(landmark_error(states.move(f_in.landmarks, t, strength, like=f_real.landmarks),
                                            f_real.landmarks))
             with torch.no_grad():
                 a, b = _crop_tensor(img, f_in), _crop_tensor(out, f_in)
@@ -198,13 +203,6 @@ def measure_pairs(editor: Editor, jobs: dict[str, tuple[str, list[tuple[dict, di
                 figures[key]["planned_closer"] = round(float(np.mean(np.array(planned) < errs_in)), 3)
                 figures[key]["oracle_closer"] = round(float(np.mean(np.array(best) < errs_in)), 3)
     return figures
-
-
-def _moved(stage, lm: np.ndarray, target: str, strength: float, like: np.ndarray | None = None) -> np.ndarray:
-    """Landmarks ``lm`` moved by the stage's state model towards ``target`` (or ``like``'s own
-    state), with no rendering."""
-    cur, new = stage.plan(np.asarray(lm, np.float64), target, strength, like=like)
-    return stage.goal_landmarks(np.asarray(lm, np.float64), cur, new, strength)
 
 
 def lighting_truth(editor: Editor, photos: list[str], classes=("left", "right")) -> dict:
