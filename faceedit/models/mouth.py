@@ -334,17 +334,21 @@ def _redness(rgb: np.ndarray) -> np.ndarray:
 
 def lip_redness(rgb: np.ndarray, dense: np.ndarray) -> float | None:
     """The median redness (CIE a*) of the lips between the Face Mesh's inner and outer lip loops
-    (``dense``: (468, 2|3) mesh points); None for a mouth too small to tell."""
+    (``dense``: (468, 2|3) mesh points), read in a window of the photo around them; None for a
+    mouth too small to tell."""
     up, lo, oup, olo = mesh_lip_curves(dense)
     if float(np.linalg.norm(up[-1] - up[0])) < 8:
         return None
-    level, m = _level(rgb, up, lo)
-    a = _redness(level)
-    inside = fill_polygon(a.shape, curves_to_polygon(apply_points(m, resample_curve(up)),
-                                                     apply_points(m, resample_curve(lo)))) > 0
-    lips = fill_polygon(a.shape, curves_to_polygon(apply_points(m, resample_curve(oup)),
-                                                   apply_points(m, resample_curve(olo)))) > 0
-    lips &= ~(cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    outer = curves_to_polygon(resample_curve(oup), resample_curve(olo))
+    x0, y0, x1, y1 = _window(outer, 2, rgb.shape)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    off = np.array([x0, y0], np.float64)
+    patch = rgb[y0:y1, x0:x1]
+    a = _redness(patch[..., None].repeat(3, -1) if patch.ndim == 2 else patch[..., :3])
+    inside = fill_polygon(a.shape, curves_to_polygon(resample_curve(up), resample_curve(lo)) - off) > 0
+    lips = fill_polygon(a.shape, outer - off) > 0
+    lips &= ~(cv2.dilate(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
     return float(np.median(a[lips])) if lips.sum() >= 20 else None
 
 
