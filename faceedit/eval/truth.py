@@ -143,7 +143,7 @@ def measure_pairs(editor: Editor, jobs: dict[str, tuple[str, list[tuple[dict, di
 
     states = editor.stage if oracle else None
     if oracle and not isinstance(states, ExpressionStates):
-        raise ValueError("`oracle` needs an editor with the stage (its state model moves the landmarks)")
+        raise ValueError("the oracle figures need an editor with the stage (its state model moves the landmarks)")
     clf = load_classifier("expression")
     ident = load_identity()
     det = get_detector(MEASURE_DETECTOR)
