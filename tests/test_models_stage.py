@@ -709,3 +709,77 @@ def test_the_mouth_bank_loads_once_for_threads_asking_together(monkeypatch):
     for t in threads:
         t.join()
     assert got == ["bank"] * 4 and len(calls) == 1
+
+
+def _smile_stage(gain: float) -> Stage:
+    """:func:`synthetic_stage` with a smile-removal map: ``gain`` over the whole frame."""
+    st = synthetic_stage()
+    out = Stage({**st.cfg.to_dict(), "smile_removal": True})
+    sd = {**st.state_dict(), "gain_smile_off": torch.full((1, 64, 64), gain), "smile_au12": torch.tensor([2.0])}
+    out.load_state_dict(sd)
+    return out
+
+
+def test_an_edit_that_takes_a_smile_away_paints_the_smile_removal_map():
+    """Smiling -> neutral paints the smile-removal map (a brighter face here), in proportion to
+    the AU12 it takes away; neutral -> happy and strength 0 take nothing away and paint nothing;
+    a stage without the map is the same edit without it."""
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    img = np.array(astronaut())
+    plain, brighter = synthetic_stage(), _smile_stage(1.2)
+    smiling = plain.move(lm, "happy")
+    cur, new = brighter.plan(smiling, "neutral")
+    assert brighter.smile_taken(cur, new) > 0.5
+    assert plain.smile_taken(cur, new) == 0.0
+    c0, n0 = brighter.plan(lm, "happy")
+    assert brighter.smile_taken(c0, n0) == 0.0  # a smile added, none taken away
+    a, _ = plain.edit_photo(img, [smiling], "neutral")
+    b, _ = brighter.edit_photo(img, [smiling], "neutral")
+    face = ~_outside(smiling, img.shape)
+    assert b[face].astype(float).mean() > a[face].astype(float).mean() + 2
+    outside = _outside(smiling, img.shape)
+    assert np.array_equal(b[outside], img[outside])
+    h_plain, _ = plain.edit_photo(img, [lm], "happy")
+    h_map, _ = brighter.edit_photo(img, [lm], "happy")
+    assert np.array_equal(h_plain, h_map)
+    zero, _ = brighter.edit_photo(img, [smiling], "neutral", strength=0.0)
+    assert np.array_equal(zero, img)
+
+
+def test_the_smile_removal_map_is_a_ratio_over_the_face_outside_the_mouth(tmp_path):
+    """Fitted on pairs whose smiles are darker (0.8x) in one cheek: the map lifts that cheek by
+    about 1 / 0.8 and leaves the rest of the face at 1 (the ratio carries no skin tone: the
+    pairs' faces differ in brightness), the mouth and beyond the face exactly 1; with too few
+    pairs there is no map."""
+    from PIL import Image
+
+    from faceedit.train.stage import CANON, MIN_COLOUR_PAIRS, _smile_off_map
+
+    size = 64
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    lm = (lm - lm.mean(0)) * (size * 0.6 / np.ptp(lm[:, 0])) + size / 2
+    mean = lm * (CANON / size)
+    cheek = (lm[3] + lm[31]) / 2
+    yy, xx = np.mgrid[0:size, 0:size]
+    disc = (xx - cheek[0]) ** 2 + (yy - cheek[1]) ** 2 < 3.5 ** 2
+    rng = np.random.default_rng(0)
+    pairs = []
+    for k in range(MIN_COLOUR_PAIRS):
+        face = np.clip(rng.uniform(60, 200) + rng.normal(0, 3, (size, size, 3)), 0, 255)
+        smile = face.copy()
+        smile[disc] *= 0.8
+        rows = []
+        for name, im in (("n", face), ("s", smile)):
+            Image.fromarray(im.astype(np.uint8)).save(tmp_path / f"{name}{k}.png")
+            rows.append({"dataset": str(tmp_path), "file": f"{name}{k}.png", "landmarks": lm.tolist()})
+        pairs.append((rows[0], rows[1]))
+    gain, au12, n = _smile_off_map(pairs, mean, lambda _: 2.5)
+    assert n == MIN_COLOUR_PAIRS and au12 == 2.5
+    c = np.round(cheek * CANON / size).astype(int)
+    assert 1.12 < gain[c[1], c[0]] < 1.3
+    forehead = np.round((mean[19] + mean[24]) / 2 + (0, 0.1 * CANON)).astype(int)
+    assert abs(gain[forehead[1], forehead[0]] - 1.0) < 0.03
+    mouth = np.round(mean[[62, 66]].mean(0)).astype(int)
+    assert abs(gain[mouth[1], mouth[0]] - 1.0) < 1e-3
+    assert np.all(gain[0, :] == 1.0) and np.all(gain[:, 0] == 1.0)
+    assert _smile_off_map(pairs[:-1], mean, lambda _: 2.5) is None

@@ -45,6 +45,7 @@ import torch
 
 from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
+from faceedit.faces.au import AU_IDS
 from faceedit.faces.cutwarp import cut_warp
 from faceedit.faces.landmarks import eye_distance
 from faceedit.faces.warp import (
@@ -164,6 +165,7 @@ class StageConfig(ModelConfig):
     aus: list[int] = dataclasses.field(default_factory=list)  # AUs of the AU basis (EGGAN's --au)
     # binary attribute -> channels of its on / off maps (1 = luma)
     attribute_channels: dict[str, int] = dataclasses.field(default_factory=dict)
+    smile_removal: bool = False  # holds the smile-removal map (an edit that takes a smile away)
 
     def validate(self) -> None:
         if self.identity_axes < 1 or self.expression_axes < 1:
@@ -205,6 +207,9 @@ class Stage(ExpressionStates, PhotoModel):
             for d in ("on", "off"):
                 self.register_buffer(f"gain_{a}_{d}", torch.ones(int(c), size, size))
                 self.register_buffer(f"bias_{a}_{d}", torch.zeros(int(c), size, size))
+        if cfg.smile_removal:
+            self.register_buffer("gain_smile_off", torch.ones(1, size, size))
+            self.register_buffer("smile_au12", torch.ones(1))
         self._np: dict[str, np.ndarray] = {}
         self._bank, self._bank_tried = None, False
         self._bank_lock = threading.Lock()
@@ -330,6 +335,9 @@ class Stage(ExpressionStates, PhotoModel):
             drawn = opening + interior
             if bank is not None and float(drawn.max()) > 0:  # an open mouth drawn at full resolution
                 keep_out = (r.roi, _mouth_keep_out(r.roi, moved, drawn))
+            taken = self.smile_taken(cur, new) * scale
+            if taken > 0:
+                out = self._paint_maps(out, moved, self._a("mean_shape"), self._smile_off(), taken, keep_out)
             if aus or like is not None or target not in self.expressions:  # keep, AUs, a reference
                 appearance, amount = self.appearance_amount(cur.expression, new)
             elif target in self.appearance:
@@ -351,6 +359,24 @@ class Stage(ExpressionStates, PhotoModel):
         if out is pixels:
             out = pixels.copy()
         return out, done
+
+    def smile_taken(self, cur, new: np.ndarray) -> float:
+        """How much of a smile (0..1) an edit from state ``cur`` (a :class:`FaceState`) to ``new``
+        takes away: the drop in AU12 (lip corner puller) it makes, in units of the mean AU12 of
+        the smiles the smile-removal map was fitted on (0 for a stage without that map)."""
+        if not self.cfg.smile_removal:
+            return 0.0
+        i = AU_IDS.index(12)
+        before = float(np.nan_to_num(self.state_aus(cur.expression, cur.identity)[i]))
+        after = float(np.nan_to_num(self.state_aus(new, cur.identity)[i]))
+        return float(np.clip((before - after) / max(float(self._a("smile_au12")[0]), 1e-3), 0.0, 1.0))
+
+    def _smile_off(self) -> np.ndarray:
+        """The smile-removal map as :meth:`_paint_maps` takes it ((S, S, 2): gain, bias 0)."""
+        if "smile_off" not in self._np:
+            g = self._a("gain_smile_off")[0].astype(np.float32)
+            self._np["smile_off"] = np.ascontiguousarray(np.stack([g, np.zeros_like(g)], -1))
+        return self._np["smile_off"]
 
     def appearance_amount(self, current: np.ndarray, new: np.ndarray, target: str | None = None
                           ) -> tuple[str | None, float]:

@@ -10,6 +10,7 @@ Glasses: Yale's two neutral photos per subject, with and without glasses (``labe
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -28,6 +29,7 @@ from faceedit.faces.warp import (
     face_grid,
     mouth_weight,
     polygon_distance,
+    region_weight,
     warp_photo,
 )
 from faceedit.log import logger
@@ -76,6 +78,12 @@ PROTOTYPE_FLOOR = 3.5
 MILD_POSED = ("sad", "angry", "disgusted")
 APPEARANCE_RIDGE = 0.1  # appearance gain shrunk towards 1 by this, in units of the pixel's variance
 MIN_COLOUR_PAIRS = 20  # a target's appearance is fitted in colour from at least this many colour pairs
+#: The smile-removal map (:func:`_smile_off_map`) covers the face outline grown by
+#: SMILE_OFF_REGION[0] eye distances (softly) less the mouth (the outer lips, their edge soft over
+#: SMILE_OFF_REGION[1]); it is blurred by SMILE_OFF_BLUR canonical px (a mean over people of
+#: ratios of two photos: its fine detail is where one person's crease lay, not a smile's).
+SMILE_OFF_REGION = (0.15, 0.1)
+SMILE_OFF_BLUR = 2.0
 #: Where glasses sit: eyes 36-47, brows 17-26 and the nose bridge 27-30 (iBUG-68), their outline
 #: grown by GLASSES_REGION[0] eye distances (the lenses reach about that far below the eyes and
 #: beside them; 1 inside) with a soft edge out to GLASSES_REGION[1].
@@ -193,6 +201,7 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         return state_of[key]
 
     # target states: the mean state of the posed photos, boosted to their typical strength
+    smiles = list(pairs.get("happy", []))  # every smile, closed ones too (the smile-removal map)
     if "happy" in pairs:
         pairs["happy"] = [(s, g) for s, g in pairs["happy"] if lip_gap(_lm(g)) > HAPPY_MIN_GAP]
     target_states, boosts = {}, {}
@@ -248,6 +257,16 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         appearance[t] = _pair_maps(use, ch, frame_t, w)
         report.setdefault("appearance", {})[t] = {"pairs": len(use), "channels": ch}
 
+    # smile removal: what a smile does to the skin around the mouth and eyes, taken away
+    def smile_au12(lm: np.ndarray) -> float:
+        st = shaper.state(lm)
+        return float(np.nan_to_num(au_model.state_aus(st.expression, st.identity)[AU_IDS.index(12)]))
+
+    smile_off = _smile_off_map([(s, g) for s, g in smiles if not s.get("grey") and not g.get("grey")],
+                               mean, smile_au12)
+    if smile_off is not None:
+        report["smile_removal"] = {"pairs": smile_off[2], "au12_of_smiles": round(smile_off[1], 3)}
+
     # attributes: glasses on / off, luma, in the neutral frame, over the eyes, brows and bridge
     attributes = {}
     glasses = glasses_pairs(datasets, held)
@@ -269,6 +288,8 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
     }
     if attributes:
         config["attribute_channels"] = {"glasses": 1}
+    if smile_off is not None:
+        config["smile_removal"] = True
     model = Stage(config)
     sd_ = model.state_dict()
     for k in ("mean_shape", "identity_basis", "identity_scale", "expression_basis", "expression_scale"):
@@ -281,10 +302,48 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
     for name, (gain, bias) in attributes.items():
         sd_[f"gain_{name}"] = torch.tensor(gain)
         sd_[f"bias_{name}"] = torch.tensor(bias)
+    if smile_off is not None:
+        sd_["gain_smile_off"] = torch.tensor(smile_off[0][None])
+        sd_["smile_au12"] = torch.tensor([smile_off[1]])
     model.load_state_dict({k: v.float() for k, v in sd_.items()})
     report["seconds"] = round(time.time() - t0, 1)
     logger.info("stage fitted in %.0f s: %s", time.time() - t0, report["pairs"])
     return model, report
+
+
+def _smile_off_map(pairs: list[tuple[dict, dict]], mean: np.ndarray, smile_au12: Callable[[np.ndarray], float]
+                   ) -> tuple[np.ndarray, float, int] | None:
+    """The smile-removal map from (neutral, smiling) colour pairs of one person: a luma gain per
+    pixel of the neutral frame (``mean``), ``neutral ~ gain * smile`` once the smile is warped
+    to the neutral photo's landmarks: the skin a smile lifts, creases and lights (the folds from
+    the nose to the mouth, the cheeks, the lower lids) as a ratio, which carries no one's skin
+    tone (a bias would paint the mean face). Least squares through the origin, divided by its
+    median over the region (the two photos' exposure differs a little, which is no part of the
+    smile), blurred, and 1 outside the face and inside the lips (the cut and the mouth bank draw
+    the mouth). ``smile_au12``: a smile's AU12 intensity from its landmarks. Returns (gain
+    (S, S), the mean AU12 of the smiles it was fitted on, pairs), or None with fewer than
+    :data:`MIN_COLOUR_PAIRS` pairs."""
+    if len(pairs) < MIN_COLOUR_PAIRS:
+        return None
+    canvas = np.stack(np.meshgrid(np.arange(CANON), np.arange(CANON)), -1)
+    w = (region_weight(mean, canvas, inner=0.0, outer=SMILE_OFF_REGION[0])
+         * (1.0 - mouth_weight(mean, canvas, inner=0.0, outer=SMILE_OFF_REGION[1])))
+    sxx: float | np.ndarray = 0.0
+    sxy: float | np.ndarray = 0.0
+    au12 = []
+    for neutral, smile in pairs:
+        src, tgt = _read(smile, 1), _read(neutral, 1)
+        ls, ln = _lm(smile), _lm(neutral)
+        grid = face_grid(ls)
+        field, _ = backward_field(ls, ln, grid)
+        x = _to_canonical(warp_photo(src, grid, field), ln, mean, CANON)[..., 0]
+        y = _to_canonical(tgt, ln, mean, CANON)[..., 0]
+        sxx, sxy = sxx + x * x, sxy + x * y
+        au12.append(smile_au12(ls))
+    gain = np.asarray(sxy, np.float64) / np.maximum(np.asarray(sxx, np.float64), 1e-6)
+    gain = gain / float(np.median(gain[w > 0.9]))
+    gain = cv2.GaussianBlur(gain.astype(np.float32), (0, 0), SMILE_OFF_BLUR)
+    return (1.0 + (gain - 1.0) * w).astype(np.float32), float(np.mean(au12)), len(pairs)
 
 
 def glasses_pairs(datasets: list[Dataset], held: set[str]) -> list[tuple[dict, dict]]:
