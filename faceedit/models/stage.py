@@ -336,8 +336,9 @@ class Stage(ExpressionStates, PhotoModel):
             if bank is not None and float(drawn.max()) > 0:  # an open mouth drawn at full resolution
                 keep_out = (r.roi, _mouth_keep_out(r.roi, moved, drawn))
             taken = self.smile_taken(cur, new) * scale
-            if taken > 0:
-                out = self._paint_maps(out, moved, self._a("mean_shape"), self._smile_off(), taken, keep_out)
+            if taken != 0:  # a smile taken away, or (below 0) one added
+                out = self._paint_maps(out, moved, self._a("mean_shape"), self._smile_map(taken > 0), abs(taken),
+                                       keep_out)
             if aus or like is not None or target not in self.expressions:  # keep, AUs, a reference
                 appearance, amount = self.appearance_amount(cur.expression, new)
             elif target in self.appearance:
@@ -361,22 +362,26 @@ class Stage(ExpressionStates, PhotoModel):
         return out, done
 
     def smile_taken(self, cur, new: np.ndarray) -> float:
-        """How much of a smile (0..1) an edit from state ``cur`` (a :class:`FaceState`) to ``new``
+        """How much of a smile (-1..1) an edit from state ``cur`` (a :class:`FaceState`) to ``new``
         takes away: the drop in AU12 (lip corner puller) it makes, in units of the mean AU12 of
-        the smiles the smile-removal map was fitted on (0 for a stage without that map)."""
+        the smiles the smile-removal map was fitted on; below 0 a smile added (0 for a stage
+        without that map)."""
         if not self.cfg.smile_removal:
             return 0.0
         i = AU_IDS.index(12)
         before = float(np.nan_to_num(self.state_aus(cur.expression, cur.identity)[i]))
         after = float(np.nan_to_num(self.state_aus(new, cur.identity)[i]))
-        return float(np.clip((before - after) / max(float(self._a("smile_au12")[0]), 1e-3), 0.0, 1.0))
+        return float(np.clip((before - after) / max(float(self._a("smile_au12")[0]), 1e-3), -1.0, 1.0))
 
-    def _smile_off(self) -> np.ndarray:
-        """The smile-removal map as :meth:`_paint_maps` takes it ((S, S, 2): gain, bias 0)."""
-        if "smile_off" not in self._np:
+    def _smile_map(self, off: bool) -> np.ndarray:
+        """The smile-removal map (``off``) or its inverse (a smile added: what a smile does to
+        the skin) as :meth:`_paint_maps` takes it ((S, S, 2): gain, bias 0)."""
+        key = f"smile_{'off' if off else 'on'}"
+        if key not in self._np:
             g = self._a("gain_smile_off")[0].astype(np.float32)
-            self._np["smile_off"] = np.ascontiguousarray(np.stack([g, np.zeros_like(g)], -1))
-        return self._np["smile_off"]
+            g = g if off else 1.0 / np.maximum(g, 1e-3)
+            self._np[key] = np.ascontiguousarray(np.stack([g, np.zeros_like(g)], -1))
+        return self._np[key]
 
     def appearance_amount(self, current: np.ndarray, new: np.ndarray, target: str | None = None
                           ) -> tuple[str | None, float]:
