@@ -784,3 +784,27 @@ def test_the_smile_removal_map_is_a_ratio_over_the_face_outside_the_mouth(tmp_pa
     assert abs(gain[mouth[1], mouth[0]] - 1.0) < 1e-3
     assert np.all(gain[0, :] == 1.0) and np.all(gain[:, 0] == 1.0)
     assert _smile_off_map(pairs[:-1], mean, lambda _: 2.5) is None
+
+
+def test_no_smile_creases_on_an_edit_that_heads_elsewhere():
+    """A target whose AU12 reading is above the face's but is not happy (here a jaw drop with
+    some corner pull, as fear's lip stretch reads) paints no smile map; happy does."""
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    img = np.array(astronaut())
+    stages = []
+    for gain in (1.0, 1.2):
+        st = _smile_stage(gain)
+        cfg = {**st.cfg.to_dict(), "targets": ["neutral", "happy", "surprised"],
+               "appearance": {"happy": 3, "surprised": 1}}
+        out = Stage(cfg)
+        out.load_state_dict({**st.state_dict(), "state_surprised": torch.tensor([2.0, 5.0]),
+                             "gain_surprised": torch.ones(1, 64, 64), "bias_surprised": torch.zeros(1, 64, 64)})
+        stages.append(out)
+    cur, new = stages[1].plan(lm, "surprised")
+    assert stages[1].smile_taken(cur, new) < -0.1  # the reading rises
+    a, _ = stages[0].edit_photo(img, [lm], "surprised")
+    b, _ = stages[1].edit_photo(img, [lm], "surprised")
+    assert np.array_equal(a, b)
+    a, _ = stages[0].edit_photo(img, [lm], "happy")
+    b, _ = stages[1].edit_photo(img, [lm], "happy")
+    assert not np.array_equal(a, b)

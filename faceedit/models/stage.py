@@ -335,16 +335,18 @@ class Stage(ExpressionStates, PhotoModel):
             drawn = opening + interior
             if bank is not None and float(drawn.max()) > 0:  # an open mouth drawn at full resolution
                 keep_out = (r.roi, _mouth_keep_out(r.roi, moved, drawn))
-            taken = self.smile_taken(cur, new) * scale
-            if taken != 0:  # a smile taken away, or (below 0) one added
-                out = self._paint_maps(out, moved, self._a("mean_shape"), self._smile_map(taken > 0), abs(taken),
-                                       keep_out)
             if aus or like is not None or target not in self.expressions:  # keep, AUs, a reference
                 appearance, amount = self.appearance_amount(cur.expression, new)
             elif target in self.appearance:
                 appearance, amount = self.appearance_amount(cur.expression, new, target)
             else:  # neutral: nothing to paint
                 appearance, amount = None, 0.0
+            # a smile taken away, or (below 0) one added by an edit that heads for happy (the
+            # lip stretch of fear or a wink also reads as some AU12: no smile's creases there)
+            taken = self.smile_taken(cur, new) * scale
+            if taken > 0 or (taken < 0 and appearance == "happy"):
+                out = self._paint_maps(out, moved, self._a("mean_shape"), self._smile_map(taken > 0), abs(taken),
+                                       keep_out)
             if appearance is not None and amount > 0:
                 out = self.paint(out, moved, appearance, amount * scale, keep_out)
             for a, v in amounts.items():
