@@ -390,6 +390,31 @@ def test_source_interior_moves_with_the_upper_lip():
                                polygon_coverage(opening_polygon(d_up, d_low), r.roi), atol=1e-5)
 
 
+def test_teeth_rise_under_the_upper_lip():
+    """``teeth_rise``: the carried teeth are shown that share of the source opening's height
+    higher (their top under the upper lip), so fewer rows of them show in the new opening and
+    the rest of it is hole; at 0 it is the rigid carry."""
+    lm = part_lips(synthetic_lm(), 0.15)
+    img = synthetic_photo(synthetic_lm())
+    img = cut_warp(img, synthetic_lm(), lm).pixels
+    up, low = lip_curves(lm)
+    cov = polygon_coverage(opening_polygon(up, low), (0, 0, 512, 512))
+    img[cov > 0] = 245
+    dst = jaw_drop(lm, 0.25)
+    src_gap = np.linalg.norm(lm[66] - lm[62])
+    shown = []
+    for rise in (0.0, 0.5):
+        r = cut_warp(img, lm, dst, teeth_rise=rise)
+        x0, _, _, _ = r.roi
+        d_up, _ = round_opening(*lip_curves(dst), *lip_curves(lm))
+        shown.append((r.interior[:, int(round(d_up[16, 0])) - x0] > 0.5).sum())
+        np.testing.assert_allclose(r.interior + r.opening,
+                                   polygon_coverage(opening_polygon(*round_opening(*lip_curves(dst), *lip_curves(lm))),
+                                                    r.roi), atol=1e-5)
+    assert abs(shown[0] - src_gap) <= 3
+    assert abs(shown[1] - 0.5 * src_gap) <= 3, (shown, src_gap)
+
+
 @pytest.mark.parametrize("kind", ["rgb16", "grey8"])
 def test_uint16_and_grey_match_rgb8(kind):
     lm = synthetic_lm()

@@ -788,7 +788,8 @@ def test_the_smile_removal_map_is_a_ratio_over_the_face_outside_the_mouth(tmp_pa
 
 def test_no_smile_creases_on_an_edit_that_heads_elsewhere():
     """A target whose AU12 reading is above the face's but is not happy (here a jaw drop with
-    some corner pull, as fear's lip stretch reads) paints no smile map; happy does."""
+    some corner pull, as fear's lip stretch reads) paints no smile map; happy does; AUs set
+    without AU12 paint none, AU12 set does."""
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     img = np.array(astronaut())
     stages = []
@@ -807,4 +808,14 @@ def test_no_smile_creases_on_an_edit_that_heads_elsewhere():
     assert np.array_equal(a, b)
     a, _ = stages[0].edit_photo(img, [lm], "happy")
     b, _ = stages[1].edit_photo(img, [lm], "happy")
+    assert not np.array_equal(a, b)
+    # AUs set without AU12 keep the smile, its creases too (the jaw moves the AU12 reading)
+    smiling = stages[1].move(lm, "happy", 0.5)
+    cur, new = stages[1].plan(smiling, "keep", aus={26: 4.0})
+    assert stages[1].smile_taken(cur, new) != 0.0
+    a, _ = stages[0].edit_photo(img, [smiling], "keep", aus={26: 4.0})
+    b, _ = stages[1].edit_photo(img, [smiling], "keep", aus={26: 4.0})
+    assert np.array_equal(a, b)
+    b, _ = stages[1].edit_photo(img, [smiling], "keep", aus={12: 0.0})
+    a, _ = stages[0].edit_photo(img, [smiling], "keep", aus={12: 0.0})
     assert not np.array_equal(a, b)

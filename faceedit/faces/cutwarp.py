@@ -493,7 +493,7 @@ class _SplineBank:
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
                min_jacobian: float = MIN_JACOBIAN,
                src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-               close_mouth: float = 0.0, mouth_interior: bool = True) -> CutFields:
+               close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
@@ -502,7 +502,10 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     that much of the way to their midline, so lips the move closes meet along the given curves
     too (the 68 points' inner lips of a smile can lie on the teeth, nearer each other than the
     lips' edges are). ``mouth_interior`` False: the source mouth shows nothing to carry (closed
-    lips, whose loop covers only the crease between them): all of the new opening is hole. When
+    lips, whose loop covers only the crease between them): all of the new opening is hole.
+    ``teeth_rise``: the mouth's carried interior is sampled that fraction of the source
+    opening's middle height lower, so the teeth rise under the upper lip (a smile's lifted lip
+    relaxing over them as the mouth opens in surprise). When
     a field would fold where it is used, the whole move is scaled down (bisection) until none
     does."""
     src_lm = np.asarray(src_lm, np.float64)
@@ -574,6 +577,9 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                 f_in = None  # no source interior to show, or nowhere to show it
             elif cut.interior == "upper":
                 f_in = rigid_field(du, su, nodes)
+                if cut.name == MOUTH.name and teeth_rise > 0:  # sampled lower: the teeth rise
+                    k = len(su) // 2
+                    f_in = f_in + teeth_rise * (sl[k] - su[k])
             else:
                 f_in = f0
             interior[cut.name] = f_in
@@ -748,7 +754,7 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
-             close_mouth: float = 0.0, mouth_interior: bool = True,
+             close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
              min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
@@ -761,8 +767,9 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     together along those curves (:func:`cut_fields`). ``mouth_interior`` False: the source
     mouth is closed (nothing between the lips to carry: a crease the loop happens to enclose
     would be stretched into a line of lip colour across the new opening); all of the opening is
-    then hole. ``min_jacobian``: the fold threshold (the
-    move is scaled down below it).
+    then hole. ``teeth_rise``: how far the teeth carried in the opening rise under the upper
+    lip, in units of the source opening's middle height (:func:`cut_fields`).
+    ``min_jacobian``: the fold threshold (the move is scaled down below it).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
     :mod:`faceedit.models.mouth` (its inputs are this result's fields)::
@@ -786,7 +793,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
-                   close_mouth, mouth_interior)
+                   close_mouth, mouth_interior, teeth_rise)
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 

@@ -76,6 +76,13 @@ MAX_STRENGTH = 1.5
 #: (inner, outer) of the region weight, in eye distances from the face outline, over which the
 #: appearance maps (mouth, glasses) and the shading maps are laid onto a face.
 PAINT_REGION = (0.0, 0.3)
+#: An edit that takes a whole smile away from a face whose teeth it carries into a new opening
+#: (smiling -> surprised) shows them this fraction of the smile's opening higher, under the
+#: upper lip (``cut_warp``'s ``teeth_rise``, scaled by the share of the smile taken): a smile
+#: lifts the upper lip off the teeth and a surprised mouth does not, and the smile's full row of
+#: teeth in a wide opening read as a laugh. At 0.3-0.5 the upper teeth show as a band of tips
+#: (london-008, 094, 096 at 1350 px).
+TEETH_RISE = 0.4
 #: How far (corner distances, at the middle) a shown interior is widened up and down before a
 #: mouth that shows it closes (:func:`faceedit.models.mouth.widen_interior`).
 CLOSING_MARGIN = (0.01, 0.04)
@@ -315,8 +322,14 @@ class Stage(ExpressionStates, PhotoModel):
                 lips = shown or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
                 if shown is None:
                     lip_a = lip_redness(out, xy)
+            # a smile taken away: the teeth it showed rise under the relaxing upper lip (its
+            # skin is painted below). Not by AUs set that leave the smile alone (the others are
+            # kept, the smile with them: AU25/26 alone move the AU12 reading a little)
+            smile_set = target not in ("keep", "au") or like is not None or 12 in (aus or {})
+            taken = self.smile_taken(cur, new) if smile_set else 0.0
             r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips,
-                         close_mouth=closing if lips is not None else 0.0)
+                         close_mouth=closing if lips is not None else 0.0,
+                         teeth_rise=TEETH_RISE * max(taken, 0.0))
             out, moved, scale = r.pixels, r.landmarks, r.scale
             opening, interior = r.opening, r.interior
             bank = self.mouth_bank()
@@ -341,12 +354,7 @@ class Stage(ExpressionStates, PhotoModel):
                 appearance, amount = self.appearance_amount(cur.expression, new, target)
             else:  # neutral: nothing to paint
                 appearance, amount = None, 0.0
-            # a smile taken away, or (below 0) one added by an edit that heads for happy (the
-            # lip stretch of fear or a wink also reads as some AU12: no smile's creases there)
-            taken = self.smile_taken(cur, new) * scale
-            if taken > 0 or (taken < 0 and appearance == "happy"):
-                out = self._paint_maps(out, moved, self._a("mean_shape"), self._smile_map(taken > 0), abs(taken),
-                                       keep_out)
+            out = self.paint_smile(out, moved, self.smile_skin(taken, appearance) * scale, keep_out)
             if appearance is not None and amount > 0:
                 out = self.paint(out, moved, appearance, amount * scale, keep_out)
             for a, v in amounts.items():
@@ -375,7 +383,23 @@ class Stage(ExpressionStates, PhotoModel):
         after = float(np.nan_to_num(self.state_aus(new, cur.identity)[i]))
         return float(np.clip((before - after) / max(float(self._a("smile_au12")[0]), 1e-3), -1.0, 1.0))
 
-    def _smile_map(self, off: bool) -> np.ndarray:
+    def smile_skin(self, taken: float, heads_for: str | None) -> float:
+        """How much of the smile map to paint (:meth:`smile_map`: above 0 its removal, below 0
+        its inverse) for an edit that takes ``taken`` of a smile away (:meth:`smile_taken`) and
+        heads for the appearance target ``heads_for``: a smile's creases go with any edit that
+        takes it away, and come only with one that heads for happy (the lip stretch of fear or
+        a wink also reads as some AU12: no smile's creases there)."""
+        return taken if taken > 0 or (taken < 0 and heads_for == "happy") else 0.0
+
+    def paint_smile(self, pixels: np.ndarray, moved: np.ndarray, skin: float, keep_out: tuple | None = None
+                    ) -> np.ndarray:
+        """The smile map on the face at landmarks ``moved``, ``skin`` of it (:meth:`smile_skin`;
+        0: ``pixels`` themselves), not where ``keep_out`` says (:meth:`_paint_maps`)."""
+        if skin == 0:
+            return pixels
+        return self._paint_maps(pixels, moved, self._a("mean_shape"), self.smile_map(skin > 0), abs(skin), keep_out)
+
+    def smile_map(self, off: bool) -> np.ndarray:
         """The smile-removal map (``off``) or its inverse (a smile added: what a smile does to
         the skin) as :meth:`_paint_maps` takes it ((S, S, 2): gain, bias 0)."""
         key = f"smile_{'off' if off else 'on'}"

@@ -8,7 +8,8 @@ same stage edit of its training crops, so it learns only what the stage leaves: 
 
 For a crop and a target the stage's edit is linear in the pixels once its maps are known: a
 sampling map (the fold-free thin-plate-spline warp), a per-pixel gain and bias (the mouth map of
-the target) and a per-pixel log gain (the stage's relighting to the named direction). The maps depend only on
+the target), a per-pixel luma gain (the smile map, where the target takes a smile away or adds
+one) and a per-pixel log gain (the stage's relighting to the named direction). The maps depend only on
 the crop's landmarks and the target, so they are computed once per (face, target), on the
 trainer's crop grid, and applied in torch to any image of that face: to the real crop (the
 network's input) and to the network's own output (the cycle's way back). That keeps every
@@ -28,7 +29,7 @@ What it does not reproduce: the stage now parts and closes the lips with a cut
 (:mod:`faceedit.models.mouth`); this operator warps with the smooth spline and paints the
 target's mean mouth map there. Outside the mouth the two agree; inside it, a network trained
 through this operator saw mean teeth where it now meets real ones (the shipped networks were
-trained before the cut and the bank existed).
+trained before the cut and the bank existed, and before the smile map).
 """
 
 from __future__ import annotations
@@ -133,6 +134,12 @@ class TrainingStage:
             back, _ = dense_sampling((s, s), moved, lm)
             out = {"fwd": torch.from_numpy(fwd), "back": torch.from_numpy(back),
                    "landmarks": torch.from_numpy(moved.astype(np.float32))}
+            # the smile map the stage paints first (a smile taken away, or added by happy)
+            skin = self.stage.smile_skin(self.stage.smile_taken(*self.stage.plan(lm, target)), target)
+            if skin != 0:
+                g = self.stage.smile_map(skin > 0)[..., 0]
+                out["smile"], = self._on_crop(moved, self.stage._a("mean_shape"), [g[None] - 1.0], PAINT_REGION,
+                                              abs(skin) * scale)
             if target in self.stage.appearance:  # (gain - 1) * w and bias * w, (C, S, S) each
                 frame, gain, bias = self.stage.appearance_maps(target)
                 out["gain"], out["bias"] = self._on_crop(moved, frame, [gain - 1.0, bias], PAINT_REGION, scale)
@@ -189,8 +196,11 @@ class TrainingStage:
             if m is not None:
                 xi = F.grid_sample(xi, m["fwd"].to(xi)[None], mode="bilinear", padding_mode="border",
                                    align_corners=False)
+                g = bool(grey[i]) if grey is not None else False
+                if "smile" in m:
+                    xi = _paint(xi, m["smile"].to(xi), torch.zeros_like(m["smile"]).to(xi), g)
                 if "gain" in m:
-                    xi = _paint(xi, m["gain"].to(xi), m["bias"].to(xi), bool(grey[i]) if grey is not None else False)
+                    xi = _paint(xi, m["gain"].to(xi), m["bias"].to(xi), g)
             if light is not None:
                 r = self.shade(key, int(light[i]))
                 if r is not None:
@@ -256,7 +266,8 @@ def paired_inputs(stage: Stage, pairs: list[tuple[dict, dict]], channels: int = 
                   size: int | None = None) -> torch.Tensor:
     """What a network refines in paired training: each (source row, target row) pair's source
     crop edited by the stage with the real target photo's own geometry (warped to its
-    landmarks, with the target expression's mouth map), as (N, channels, size, size) in [-1, 1]."""
+    landmarks, with the smile map for the smile it takes away or adds and the target
+    expression's mouth map), as (N, channels, size, size) in [-1, 1]."""
     from PIL import Image
 
     out = []
@@ -267,6 +278,9 @@ def paired_inputs(stage: Stage, pairs: list[tuple[dict, dict]], channels: int = 
         lm_d = np.asarray(dst["landmarks"], np.float64).reshape(68, 2)
         img, moved, scale = stage.warp_to(img, lm_s, lm_d)
         target = dst["labels"].get("expression")
+        cur = stage.state(lm_s)
+        skin = stage.smile_skin(stage.smile_taken(cur, stage.state(lm_d).expression), target) * scale
+        img = stage.paint_smile(img, moved, skin)  # as the stage paints it, before the mouth map
         if target in stage.appearance:
             img = stage.paint(img, moved, target, scale)
         pil = Image.fromarray(img).convert("L" if channels == 1 else "RGB")
