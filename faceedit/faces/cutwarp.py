@@ -578,8 +578,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             elif cut.interior == "upper":
                 f_in = rigid_field(du, su, nodes)
                 if cut.name == MOUTH.name and teeth_rise > 0:  # sampled lower: the teeth rise
-                    k = len(su) // 2
-                    f_in = f_in + teeth_rise * (sl[k] - su[k])
+                    m_mid = len(su) // 2
+                    f_in = f_in + teeth_rise * (sl[m_mid] - su[m_mid])
             else:
                 f_in = f0
             interior[cut.name] = f_in

@@ -340,9 +340,9 @@ def _smile_off_map(pairs: list[tuple[dict, dict]], mean: np.ndarray, smile_au12:
         y = _to_canonical(tgt, ln, mean, CANON)[..., 0]
         sxx, sxy = sxx + x * x, sxy + x * y
         au12.append(smile_au12(ls))
-    gain = np.asarray(sxy, np.float64) / np.maximum(np.asarray(sxx, np.float64), 1e-6)
-    gain = gain / float(np.median(gain[w > 0.9]))
-    gain = cv2.GaussianBlur(gain.astype(np.float32), (0, 0), SMILE_OFF_BLUR)
+    ratio = np.asarray(sxy, np.float64) / np.maximum(np.asarray(sxx, np.float64), 1e-6)
+    ratio = ratio / float(np.median(ratio[w > 0.9]))
+    gain = cv2.GaussianBlur(ratio.astype(np.float32), (0, 0), SMILE_OFF_BLUR)
     return (1.0 + (gain - 1.0) * w).astype(np.float32), float(np.mean(au12)), len(pairs)
 
 
