@@ -21,6 +21,11 @@ expression-stable points (eye contours and nose), so an expression's move does n
   folds, and it is regularised to the identity beyond the face. RGB when the target's pairs
   are in colour (as Y, Cb, Cr maps: chroma is not predicted from luma), luma (the same change
   added to R, G and B) when they are greyscale.
+* **The smile's skin** (``gain_smile_off``): what a smile does to the skin outside the mouth
+  (the folds from the nose to the mouth corners, the lifted cheeks, the lower lids) as a luma
+  ratio in the neutral frame, fitted on the London pairs. An edit that takes a smile away paints
+  it by the AU12 it takes (its creases go with the smile's shape), one that heads for happy
+  paints its inverse (:meth:`Stage.smile_skin`).
 * **Attributes** (``glasses``): a luma per-pixel linear map per direction (``glasses_on``,
   ``glasses_off``) in the neutral canonical frame (``mean_shape``), fitted like the appearance
   maps from Yale's pairs of one subject with and without glasses, and the identity beyond the
@@ -68,7 +73,7 @@ from faceedit.models.mouth import (
 )
 from faceedit.models.photo import PhotoModel
 from faceedit.models.shading import Light, parse_light, relight
-from faceedit.models.state import ExpressionStates
+from faceedit.models.state import ExpressionStates, FaceState
 from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
@@ -371,7 +376,7 @@ class Stage(ExpressionStates, PhotoModel):
             out = pixels.copy()
         return out, done
 
-    def smile_taken(self, cur, new: np.ndarray) -> float:
+    def smile_taken(self, cur: FaceState, new: np.ndarray) -> float:
         """How much of a smile (-1..1) an edit from state ``cur`` (a :class:`FaceState`) to ``new``
         takes away: the drop in AU12 (lip corner puller) it makes, in units of the mean AU12 of
         the smiles the smile-removal map was fitted on; below 0 a smile added (0 for a stage

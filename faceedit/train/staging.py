@@ -138,8 +138,8 @@ class TrainingStage:
             skin = self.stage.smile_skin(self.stage.smile_taken(*self.stage.plan(lm, target)), target)
             if skin != 0:
                 g = self.stage.smile_map(skin > 0)[..., 0]
-                out["smile"], = self._on_crop(moved, self.stage._a("mean_shape"), [g[None] - 1.0], PAINT_REGION,
-                                              abs(skin) * scale)
+                neutral_frame = self.stage.get_buffer("mean_shape").double().numpy()
+                out["smile"], = self._on_crop(moved, neutral_frame, [g[None] - 1.0], PAINT_REGION, abs(skin) * scale)
             if target in self.stage.appearance:  # (gain - 1) * w and bias * w, (C, S, S) each
                 frame, gain, bias = self.stage.appearance_maps(target)
                 out["gain"], out["bias"] = self._on_crop(moved, frame, [gain - 1.0, bias], PAINT_REGION, scale)
