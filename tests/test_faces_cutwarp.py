@@ -362,15 +362,19 @@ def test_closing_samples_no_source_interior(face):
     assert (shown[:, 1] > 200).mean() > 0.9
 
 
+def _parted_with_teeth() -> tuple[np.ndarray, np.ndarray]:
+    """(landmarks, photo) of a mouth parted 0.15 eye distances with white teeth between the lips."""
+    lm = part_lips(synthetic_lm(), 0.15)
+    img = cut_warp(synthetic_photo(synthetic_lm()), synthetic_lm(), lm).pixels
+    cov = polygon_coverage(opening_polygon(*lip_curves(lm)), (0, 0, 512, 512))
+    img[cov > 0] = 245
+    return lm, img
+
+
 def test_source_interior_moves_with_the_upper_lip():
     """A mouth showing teeth, opened further by a jaw drop: the teeth stay under the upper lip
     (interior at the top of the new opening) and the rest of the opening is a hole."""
-    lm = part_lips(synthetic_lm(), 0.15)
-    img = synthetic_photo(synthetic_lm())
-    img = cut_warp(img, synthetic_lm(), lm).pixels
-    up, low = lip_curves(lm)
-    cov = polygon_coverage(opening_polygon(up, low), (0, 0, 512, 512))
-    img[cov > 0] = 245
+    lm, img = _parted_with_teeth()
     dst = jaw_drop(lm, 0.25)
     r = cut_warp(img, lm, dst)
     assert r.scale == 1.0
@@ -394,12 +398,7 @@ def test_teeth_rise_under_the_upper_lip():
     """``teeth_rise``: the carried teeth are shown that share of the source opening's height
     higher (their top under the upper lip), so fewer rows of them show in the new opening and
     the rest of it is hole; at 0 it is the rigid carry."""
-    lm = part_lips(synthetic_lm(), 0.15)
-    img = synthetic_photo(synthetic_lm())
-    img = cut_warp(img, synthetic_lm(), lm).pixels
-    up, low = lip_curves(lm)
-    cov = polygon_coverage(opening_polygon(up, low), (0, 0, 512, 512))
-    img[cov > 0] = 245
+    lm, img = _parted_with_teeth()
     dst = jaw_drop(lm, 0.25)
     src_gap = np.linalg.norm(lm[66] - lm[62])
     shown = []
