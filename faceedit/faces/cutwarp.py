@@ -448,16 +448,22 @@ class _SplineBank:
     centres) is a small solve and a matrix product. As :class:`~faceedit.faces.warp.ThinPlateSpline`
     (``r^2 log r^2`` in a unit frame, smoothing ``reg``), with the frame of all the centres."""
 
-    def __init__(self, centres: np.ndarray, nodes: np.ndarray):
+    def __init__(self, centres: np.ndarray, nodes: np.ndarray, where: np.ndarray | None = None):
         c = np.asarray(centres, np.float64)
         self.c0 = c.mean(0)
         self.s = max(float(np.abs(c - self.c0).max()), 1e-6)
         self.p = (c - self.c0) / self.s
-        d2 = ((self.p[:, None, :] - self.p[None, :, :]) ** 2).sum(-1)
+        dx = self.p[:, None, 0] - self.p[None, :, 0]
+        dy = self.p[:, None, 1] - self.p[None, :, 1]
+        d2 = dx * dx + dy * dy
         with np.errstate(divide="ignore", invalid="ignore"):
             self.kcc = np.where(d2 > 0, d2 * np.log(d2), 0.0)
         self.shape = nodes.shape
-        q = (np.asarray(nodes, np.float64).reshape(-1, 2) - self.c0) / self.s
+        # ``where`` (ny, nx) bool: the nodes whose values are wanted (the others come back 0):
+        # the kernel, the bulk of the cost, is only evaluated there
+        self.rows = None if where is None else np.flatnonzero(np.asarray(where).reshape(-1))
+        q = np.asarray(nodes, np.float64).reshape(-1, 2)
+        q = ((q if self.rows is None else q[self.rows]) - self.c0) / self.s
         self.q1 = np.hstack([np.ones((len(q), 1)), q])  # affine part
         qt = torch.from_numpy(q).float()
         pt = torch.from_numpy(self.p).float()
@@ -487,7 +493,11 @@ class _SplineBank:
         w[idx] = coef[:n]
         out = (self.knc @ w).astype(np.float64) + self.q1 @ coef[n:]
         nodes = self.q1[:, 1:] * self.s + self.c0
-        return (out - nodes).reshape(self.shape)
+        if self.rows is None:
+            return (out - nodes).reshape(self.shape)
+        full = np.zeros((self.shape[0] * self.shape[1], 2))
+        full[self.rows] = out - nodes
+        return full.reshape(self.shape)
 
 
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
@@ -548,7 +558,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             centre_parts += [du[1:-1], dl[1:-1]]
             value_parts += [su[1:-1], sl[1:-1]]
         centres, values = np.vstack(centre_parts), np.vstack(value_parts)
-        bank = _SplineBank(centres, nodes)
+        bank = _SplineBank(centres, nodes, w[..., 0] > 0)  # every field is used times w
         f0 = bank.field(np.arange(nb), base_src) * w
         up_total, low_total = f0.copy(), f0.copy()
         zone_sum = np.zeros(nodes.shape[:2])
@@ -565,7 +575,12 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             f_low = bank.field(keep_low, values[keep_low]) * w
             g = side_weight(du, dl, nodes)[..., None]
             hole = opening_polygon(du, dl)
-            inside = polygon_distance(hole, nodes.reshape(-1, 2)).reshape(nodes.shape[:2])
+            # signed distances to the opening where the zone is above 0 (within ZONE_HI chord
+            # lengths of it, plus a pixel's margin); farther nodes are far outside
+            reach = ZONE_HI * max(float(np.linalg.norm(du[-1] - du[0])), 1e-6) + 1.0
+            near = ((nodes >= hole.min(0) - reach) & (nodes <= hole.max(0) + reach)).all(-1)
+            inside = np.full(nodes.shape[:2], -np.inf)
+            inside[near] = polygon_distance(hole, nodes[near])
             zone = zone_weight(du, dl, nodes, inside)
             open_nodes = inside > 0
             b_up = f_low + 0.5 * (1 + g) * (f_up - f_low)
@@ -708,16 +723,16 @@ def _moving_bands(grid: Grid, node_field: np.ndarray, roi) -> list[tuple[int, in
     less, and remap's fixed-point coordinates (1/32 px) round that to the pixel itself."""
     moving = np.abs(node_field).max(-1) >= 1.0 / 64
     cells = moving[:-1, :-1] | moving[1:, :-1] | moving[:-1, 1:] | moving[1:, 1:]
-    x0, y0, x1, y1 = roi
-    edge = lambda o, k: int(np.ceil(o + grid.step * k - 1e-9))  # noqa: E731 (first pixel at or past node line k)
-    out = []
-    for i in np.flatnonzero(cells.any(1)):
-        js = np.flatnonzero(cells[i])
-        box = _clip_box((edge(grid.x0, js[0]), edge(grid.y0, i), edge(grid.x0, js[-1] + 1),
-                         edge(grid.y0, i + 1)), roi)
-        if box[2] > box[0] and box[3] > box[1]:
-            out.append(box)
-    return out
+    rows = np.flatnonzero(cells.any(1))
+    if len(rows) == 0:
+        return []
+    first = cells[rows].argmax(1)  # first and last moving cell of each such row
+    last = cells.shape[1] - 1 - cells[rows, ::-1].argmax(1)
+    edge = lambda o, k: np.ceil(o + grid.step * k - 1e-9).astype(np.int64)  # noqa: E731 (first pixel at or past node line k)
+    boxes = np.stack([np.maximum(edge(grid.x0, first), roi[0]), np.maximum(edge(grid.y0, rows), roi[1]),
+                      np.minimum(edge(grid.x0, last + 1), roi[2]), np.minimum(edge(grid.y0, rows + 1), roi[3])], 1)
+    boxes = boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])]
+    return [tuple(b) for b in boxes.tolist()]
 
 
 def _clip_box(box, limit) -> tuple[int, int, int, int]:
