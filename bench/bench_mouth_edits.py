@@ -17,7 +17,9 @@ the edited photos' faces are detected again with faceedit's detector and measure
   faces under 0.03 (target 80 %); the real neutral photos' gap is printed beside it. Measured
   twice: on faceedit's detector's points (Face Mesh mapped to the 68), which read closed dark
   lips as parted (real neutral photos: under half of them "closed"), and on dlib's 68 points
-  (``dlib``), which read the real neutral photos as closed;
+  (``dlib``), which read the real neutral photos as closed; and the dark line where the lips
+  meet (:func:`seam_profile` on dlib's points: its darkest luma over the luma beside it, and its
+  width at half depth), beside the real neutral photos' own;
 * surprised edits of the neutral photo, and the happy edits' teeth: mean luma and luma spread
   (standard deviation, BT.601, 0-255) inside the opening: the interior found from colour around
   the Face Mesh's inner-lip loop (:func:`faceedit.models.mouth.find_interior`, else the loop
@@ -77,6 +79,33 @@ def opening_luma(rgb: np.ndarray, face) -> tuple[float, float, int]:
         return float("nan"), float("nan"), int(m.sum())
     y = rgb[m].astype(np.float64) @ np.asarray(LUMA_WEIGHTS)
     return float(y.mean()), float(y.std()), int(m.sum())
+
+
+def seam_profile(rgb: np.ndarray, lm: np.ndarray) -> tuple[float, float]:
+    """(depth, width) of the dark line where closed lips meet, at the three inner-lip pairs
+    (61-67, 62-66, 63-65: 68 points): along a vertical strip 5 px wide through each pair's
+    midpoint, 0.08 eye distances up and down, the darkest luma over the strip ends' median
+    (depth: 1 = no line) and the width at half that depth in eye distances; means of the three."""
+    lm = np.asarray(lm, np.float64)
+    grey = rgb.astype(np.float64) @ np.asarray(LUMA_WEIGHTS)
+    e = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
+    out = []
+    for a, b in ((61, 67), (62, 66), (63, 65)):
+        m = (lm[a] + lm[b]) / 2
+        x, y0, y1 = round(m[0]), round(m[1] - 0.08 * e), round(m[1] + 0.08 * e)
+        prof = grey[max(y0, 0):y1 + 1, max(x - 2, 0):x + 3].mean(1)
+        if len(prof) < 9:
+            continue
+        base = float(np.median(np.r_[prof[:4], prof[-4:]]))
+        k = int(np.argmin(prof))
+        below = prof < (base + prof[k]) / 2
+        i0, i1 = k, k
+        while i0 > 0 and below[i0 - 1]:
+            i0 -= 1
+        while i1 < len(prof) - 1 and below[i1 + 1]:
+            i1 += 1
+        out.append((prof[k] / max(base, 1e-6), (i1 - i0 + 1) / e))
+    return tuple(np.mean(out, 0)) if out else (float("nan"), float("nan"))
 
 
 def largest(det, rgb: np.ndarray):
@@ -146,9 +175,12 @@ def main(argv=None) -> int:
     det = get_detector("auto")
     dlib = get_detector("dlib")
 
-    def dlib_gap(rgb: np.ndarray) -> float:
+    def dlib_gap(rgb: np.ndarray) -> tuple[float, tuple[float, float]]:
+        """dlib's inner-lip gap and the seam between the lips (:func:`seam_profile`)"""
         f = largest(dlib, rgb)
-        return lip_gap(f.landmarks) if f is not None else float("nan")
+        if f is None:
+            return float("nan"), (float("nan"), float("nan"))
+        return lip_gap(f.landmarks), seam_profile(rgb, f.landmarks)
 
     files = sorted((a.data / "neutral").glob("*.jpg"))
     held = sorted(holdout_subjects({f"london-{p.stem}" for p in files}, 0.2, 0))
@@ -173,7 +205,7 @@ def main(argv=None) -> int:
         people.append({"sid": sid, "neutral": neutral, "smile": smile, "fn": fn, "fs": fs,
                        "sharp_real": sharpness(smile, mouth_box(fs.landmarks, smile.shape)),
                        "gap_neutral": lip_gap(fn.landmarks), "gap_smile": lip_gap(fs.landmarks),
-                       "gap_neutral_dlib": dlib_gap(neutral),
+                       **dict(zip(("gap_neutral_dlib", "seam_neutral"), dlib_gap(neutral))),
                        "luma_smile": opening_luma(smile, fs)})
     for p in people:
         print(f"  real {p['sid']}: neutral gap {p['gap_neutral']:.3f}, smile gap {p['gap_smile']:.3f}, smile opening "
@@ -182,7 +214,9 @@ def main(argv=None) -> int:
     print(f"real photos: neutral inner-lip gap {med([p['gap_neutral'] for p in people])} eye distances, "
           f"{np.mean([p['gap_neutral'] < CLOSED for p in people]):.0%} under {CLOSED} "
           f"(dlib: {med([p['gap_neutral_dlib'] for p in people])}, "
-          f"{np.mean([p['gap_neutral_dlib'] < CLOSED for p in people]):.0%}); "
+          f"{np.mean([p['gap_neutral_dlib'] < CLOSED for p in people]):.0%}; the line between the lips, "
+          f"darkest/beside {med([p['seam_neutral'][0] for p in people])}, "
+          f"width {med([p['seam_neutral'][1] for p in people])} eye distances); "
           f"smiling {med([p['gap_smile'] for p in people])}; real smile opening luma "
           f"{med([p['luma_smile'][0] for p in people])}, spread {med([p['luma_smile'][1] for p in people])}")
     if a.sheets:
@@ -201,13 +235,14 @@ def main(argv=None) -> int:
             r = {"sid": p["sid"]}
             r["sharp"] = sharpness(happy, mouth_box(fh.landmarks, happy.shape)) / p["sharp_real"] if fh else np.nan
             r["gap"] = lip_gap(fc.landmarks) if fc else np.nan
-            r["gap_dlib"] = dlib_gap(calm)
+            r["gap_dlib"], r["seam"] = dlib_gap(calm)
             r["happy_luma"] = opening_luma(happy, fh) if fh else (np.nan, np.nan, 0)
             r["surp_luma"] = opening_luma(surprised, fu) if fu else (np.nan, np.nan, 0)
             r["surp_gap"] = lip_gap(fu.landmarks) if fu else np.nan
             rows.append(r)
             print(f"  {name:>7} {p['sid']}: happy sharpness {r['sharp']:.2f}, smile->neutral gap {r['gap']:.3f} "
-                  f"(dlib {r['gap_dlib']:.3f}; was {p['gap_smile']:.3f}), surprised gap {r['surp_gap']:.3f} luma "
+                  f"(dlib {r['gap_dlib']:.3f}; was {p['gap_smile']:.3f}; seam {r['seam'][0]:.2f} "
+                  f"{r['seam'][1]:.3f}), surprised gap {r['surp_gap']:.3f} luma "
                   f"{r['surp_luma'][0]:.0f}+-{r['surp_luma'][1]:.0f}, happy teeth luma "
                   f"{r['happy_luma'][0]:.0f}+-{r['happy_luma'][1]:.0f}", flush=True)
             if a.sheets:
@@ -224,7 +259,9 @@ def main(argv=None) -> int:
         g = np.array([r["gap"] for r in rows])
         gd = np.array([r["gap_dlib"] for r in rows])
         table.append((name, len(rows), med(s), f"{np.mean((s >= 0.7) & (s <= 1.6)):.0%}", med(g),
-                      f"{np.mean(g < CLOSED):.0%}", med(gd), f"{np.mean(gd < CLOSED):.0%}", med([r["surp_gap"] for r in rows]),
+                      f"{np.mean(g < CLOSED):.0%}", med(gd), f"{np.mean(gd < CLOSED):.0%}",
+                      f"{np.nanmedian([r['seam'][0] for r in rows]):.2f} / {np.nanmedian([r['seam'][1] for r in rows]):.3f}",
+                      med([r["surp_gap"] for r in rows]),
                       med([r["surp_luma"][0] for r in rows]), med([r["surp_luma"][1] for r in rows]),
                       med([r["happy_luma"][0] for r in rows]), med([r["happy_luma"][1] for r in rows]),
                       f"{secs:.0f}"))
@@ -234,7 +271,7 @@ def main(argv=None) -> int:
                 Image.fromarray(sheet(tiles[: a.card_rows])).save(a.sheets / f"{name}_mouth.jpg", quality=90)
         del ed
     head = ("model", "n", "happy sharpness/real", "in 0.7-1.6", "smile->neutral gap", f"<{CLOSED}",
-            "gap (dlib)", f"<{CLOSED} (dlib)",
+            "gap (dlib)", f"<{CLOSED} (dlib)", "seam darkest/beside / width",
             "surprised gap", "surprised luma", "surprised spread", "happy luma", "happy spread", "s")
     print("\n| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))

@@ -11,7 +11,9 @@ from faceedit.models.mouth import (
     MouthBank,
     curves_to_polygon,
     lip_in_interior,
+    SEAM_DARK,
     opening_aspect,
+    paint_seam,
     widen_interior,
 )
 from faceedit.pixels import LUMA_WEIGHTS
@@ -298,3 +300,31 @@ def test_what_a_closed_mouths_loop_carries_that_is_lip_is_left_to_the_filler():
     assert lip[6:18, 11:49].min() > 0.99  # photo rows 16-27: lip
     assert lip[22:34, 11:49].max() < 0.01  # photo rows 32-43: the dark opening
     assert lip[interior == 0].max() == 0.0
+
+
+def test_closed_lips_get_a_dark_seam_where_they_meet_and_nothing_else_changes():
+    img = drawn_face()  # lips without any line between them
+    x = np.linspace(140.0, 340.0, 21)
+    line = np.stack([x, 200.0 + 0.0004 * (x - 240.0) ** 2], 1)  # a slight smile curve
+    eye = 140.0
+    out = paint_seam(img, line, line, eye, 1.0)
+    luma = lambda a: a.astype(np.float64) @ LUMA  # noqa: E731
+    mid = luma(out)[198:203, 230:250].min() / luma(img)[185:215, 230:250].mean()
+    assert abs(mid - SEAM_DARK) < 0.08  # the line's middle at the measured darkness
+    # beside the line and past the corners nothing changes; nothing is ever lighter
+    far = np.ones(img.shape[:2], bool)
+    far[180:222, 125:355] = False
+    assert np.array_equal(out[far], img[far])
+    assert (luma(out) <= luma(img) + 0.75).all()
+    # the colour kept: chroma ratios at the line's middle as before
+    a, b = img[200, 240].astype(float), out[200, 240].astype(float)
+    assert np.allclose(a / a.sum(), b / b.sum(), atol=0.02)
+    # near the corners the dip fades, half the amount is about half the darkening
+    assert luma(out)[200, 142] > luma(out)[200, 240] + 10
+    half = luma(paint_seam(img, line, line, eye, 0.5))[200, 240]
+    assert abs((luma(img)[200, 240] - half) - 0.5 * (luma(img)[200, 240] - luma(out)[200, 240])) < 3
+    assert paint_seam(img, line, line, eye, 0.0) is img
+    # a seam already darker than the measured one stays as it was
+    dark = img.copy()
+    dark[199:202, 150:330] = (20, 10, 10)
+    assert np.array_equal(paint_seam(dark, line, line, eye, 1.0)[199:202, 200:280], dark[199:202, 200:280])

@@ -420,6 +420,55 @@ def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float)
     return upper - up * w * taper(upper) * normal, lower + down * w * taper(lower) * normal
 
 
+#: Closed lips meet in a dark line. Across the middle of the inner lips of the first 20 training
+#: London neutral photos at 1350 px (dlib points; ``seam_profile`` of
+#: ``bench/bench_mouth_edits.py``) its darkest luma is SEAM_DARK (median) of the luma beside it,
+#: and it is SEAM_WIDTH eye distances wide at half that depth. Lips a warp closes over teeth
+#: meet without it (0.69 of the luma beside them, the held-out smiles made neutral).
+SEAM_DARK = 0.53
+SEAM_WIDTH = 0.04
+
+
+def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
+               amount: float) -> np.ndarray:
+    """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
+    closed inner-lip curves (left corner first; their mean is the line). On the line a pixel
+    is darkened to :data:`SEAM_DARK` of the lips' luma around it, beside it less (a Gaussian of
+    :data:`SEAM_WIDTH` full width at half depth), fading out over the last tenth of the mouth
+    at each corner; ``amount`` (0..1) of it. Never lightens (a seam the warp already drew stays), keeps the
+    pixels' colour (all channels scaled alike); ``pixels`` (H, W[, C]) uint8/uint16, a new array
+    (the same one when there is nothing to do)."""
+    line = (np.asarray(upper, np.float64) + np.asarray(lower, np.float64)) / 2
+    width = float(np.linalg.norm(line[-1] - line[0]))
+    if amount <= 0 or width < 2 or eye_dist <= 0:
+        return pixels
+    sigma = SEAM_WIDTH * eye_dist / 2.355
+    box = _window(line, 4 * sigma + 2, pixels.shape)
+    x0, y0, x1, y1 = box
+    if x1 <= x0 or y1 <= y0:
+        return pixels
+    crop = pixels[y0:y1, x0:x1].astype(np.float32)
+    grey = crop if crop.ndim == 2 else crop @ _LUMA
+    # distance of every pixel to the line (drawn at 1/16 px), and where along it (corner taper)
+    mask = np.full(grey.shape, 255, np.uint8)
+    cv2.polylines(mask, [np.round((line - (x0, y0)) * 16).astype(np.int32)], False, 0, 1, cv2.LINE_8, shift=4)
+    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 5)
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    axis = (line[-1] - line[0]) / width
+    t = ((xx - line[0][0]) * axis[0] + (yy - line[0][1]) * axis[1]) / width  # 0..1 corner to corner
+    along = np.clip(np.minimum(t, 1.0 - t) / 0.1, 0.0, 1.0)
+    dip = (np.exp(-0.5 * (dist / sigma) ** 2) * along * amount).astype(np.float32)
+    # the luma wanted: SEAM_DARK of the lips' luma around the line (a blur wide enough to
+    # average both lips over the dip), the pixel's own where it is darker; dip of the way there
+    base = cv2.GaussianBlur(grey, (0, 0), 3 * sigma)
+    want = np.minimum(grey, SEAM_DARK * base)
+    gain = 1.0 - dip * (1.0 - want / np.maximum(grey, 1e-3))
+    out = crop * (gain if crop.ndim == 2 else gain[..., None])
+    res = pixels.copy()
+    res[y0:y1, x0:x1] = np.clip(np.round(out), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
+    return res
+
+
 @dataclass
 class MouthBank:
     """Real mouth interiors and what :meth:`fill` needs to paint them into a photo.

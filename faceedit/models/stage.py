@@ -69,11 +69,12 @@ from faceedit.models.mouth import (
     find_interior,
     lip_in_interior,
     lip_redness,
+    paint_seam,
     widen_interior,
 )
 from faceedit.models.photo import PhotoModel
 from faceedit.models.shading import Light, parse_light, relight
-from faceedit.models.state import ExpressionStates, FaceState
+from faceedit.models.state import LIPS_CLOSED, ExpressionStates, FaceState, lip_gap
 from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
@@ -350,6 +351,9 @@ class Stage(ExpressionStates, PhotoModel):
                 own = shown is not None and carried > 0.2 * (carried + float(opening.sum()))
                 out, exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
                                           exemplar=mouth_exemplar, own_teeth=own)
+            if closing > 0 and (shown is not None or lip_gap(lm) > 2 * LIPS_CLOSED):
+                # lips that showed teeth, closed: the dark line where they meet
+                out = paint_seam(out, r.upper, r.lower, eye_distance(moved), closing * scale)
             drawn = opening + interior
             if bank is not None and float(drawn.max()) > 0:  # an open mouth drawn at full resolution
                 keep_out = (r.roi, _mouth_keep_out(r.roi, moved, drawn))
