@@ -10,6 +10,7 @@ import pytest
 from _imgs import astronaut, astronaut_face
 
 from faceedit.faces.cutwarp import (
+    corner_rays,
     cut_fields,
     cut_warp,
     given_curves,
@@ -412,6 +413,44 @@ def test_teeth_rise_under_the_upper_lip():
                                                     r.roi), atol=1e-5)
     assert abs(shown[0] - src_gap) <= 3
     assert abs(shown[1] - 0.5 * src_gap) <= 3, (shown, src_gap)
+
+
+def test_only_the_interior_above_carry_lower_is_carried():
+    """``carry_lower`` (the upper teeth's lower edge in the source opening): what lies below it
+    (lower teeth, lower lip) is not carried with the upper lip but left as hole."""
+    lm, img = _parted_with_teeth()
+    dst = jaw_drop(lm, 0.25)
+    up, low = lip_curves(lm)
+    src_gap = np.linalg.norm(lm[66] - lm[62])
+    shown = []
+    for carry in (None, up + 0.5 * (low - up)):
+        r = cut_warp(img, lm, dst, lips=(up, low), carry_lower=carry)
+        x0, _, _, _ = r.roi
+        d_up, _ = round_opening(*lip_curves(dst), *lip_curves(lm))
+        shown.append((r.interior[:, int(round(d_up[16, 0])) - x0] > 0.5).sum())
+    assert abs(shown[0] - src_gap) <= 3
+    assert abs(shown[1] - 0.5 * src_gap) <= 3, (shown, src_gap)
+
+
+def test_curves_leaving_a_corner_outwards_keep_the_upper_side_off_the_opening():
+    """Inner-lip curves found from colour can leave a corner outwards (both bending away from
+    the other corner). The ray out of that corner still points out of the mouth, so the upper
+    side's polygon ends at the upper curve and does not also cover the opening (its bisector
+    pointed in, and the opening's top, counted twice, came out up to twice as bright)."""
+    lm, img = _parted_with_teeth()
+    up, low = (c.copy() for c in lip_curves(jaw_drop(lm, 0.25)))
+    a, b = up[0].copy(), up[-1].copy()
+    w = float(np.linalg.norm(b - a))
+    for c, sign in ((up, -1), (low, 1)):  # the first samples out past the left corner
+        c[1] = a + np.array([-0.03 * w, sign * 0.04 * w])
+        c[2] = a + np.array([-0.01 * w, sign * 0.08 * w])
+    assert corner_rays(up, low)[0] @ (a - b) > 0
+    box = (0, 0, 512, 512)
+    side = polygon_coverage(upper_side_polygon(up, low, np.array([0.0, -1.0])), box)
+    hole = polygon_coverage(opening_polygon(up, low), box)
+    assert hole.sum() > 1000 and (side + hole).max() <= 1.0 + 1e-5
+    r = cut_warp(img, lm, jaw_drop(lm, 0.25), lips=lip_curves(lm))
+    assert r.scale == 1.0  # (the warp itself: the other tests)
 
 
 @pytest.mark.parametrize("kind", ["rgb16", "grey8"])

@@ -8,12 +8,13 @@ import pytest
 
 from faceedit.models.mouth import (
     DESCRIPTORS,
+    SEAM_DARK,
     MouthBank,
     curves_to_polygon,
     lip_in_interior,
-    SEAM_DARK,
     opening_aspect,
     paint_seam,
+    upper_teeth_share,
     widen_interior,
 )
 from faceedit.pixels import LUMA_WEIGHTS
@@ -328,3 +329,25 @@ def test_closed_lips_get_a_dark_seam_where_they_meet_and_nothing_else_changes():
     dark = img.copy()
     dark[199:202, 150:330] = (20, 10, 10)
     assert np.array_equal(paint_seam(dark, line, line, eye, 1.0)[199:202, 200:280], dark[199:202, 200:280])
+
+
+def test_upper_teeth_share_finds_where_the_upper_teeth_end():
+    """An interior whose top 60 % is teeth and the rest a strip of lower lip (as colour finds a
+    smile's interior): the share is about 0.6 across the middle; a dark interior without teeth
+    keeps 1 (everything carried, as before)."""
+    lip = (168, 92, 90)
+    x = np.linspace(140.0, 340.0, 33)
+    bow = 30.0 * (1 - ((x - 240.0) / 100.0) ** 2)
+    up = np.stack([x, 200.0 - bow], 1)
+    lo = np.stack([x, 200.0 + bow], 1)
+    img = drawn_face(lip=lip).astype(np.float64)
+    cut = up + 0.6 * (lo - up)
+    cv2.fillPoly(img, [np.round(curves_to_polygon(up, cut)).astype(np.int32)], (236, 232, 224))
+    cv2.fillPoly(img, [np.round(curves_to_polygon(cut, lo)).astype(np.int32)], lip)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    share = upper_teeth_share(img, up, lo)
+    assert share.shape == (33,)
+    assert np.all(np.abs(share[8:25] - 0.6) <= 0.1), share.round(2)
+    dark = drawn_face(lip=lip)
+    cv2.fillPoly(dark, [np.round(curves_to_polygon(up, lo)).astype(np.int32)], (40, 25, 25))
+    assert np.all(upper_teeth_share(dark, up, lo) == 1.0)

@@ -819,3 +819,25 @@ def test_no_smile_creases_on_an_edit_that_heads_elsewhere():
     b, _ = stages[1].edit_photo(img, [smiling], "keep", aus={12: 0.0})
     a, _ = stages[0].edit_photo(img, [smiling], "keep", aus={12: 0.0})
     assert not np.array_equal(a, b)
+
+
+def test_closed_lips_stay_closed_at_any_strength():
+    """A target whose mouth is closed closes open lips; lips already closed stay closed at any
+    strength (half of the way once left the crease between them, which the cut encloses, open
+    as a light line)."""
+    from faceedit.api import Editor
+    from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
+
+    if not weights_present(get_spec("stage")):
+        pytest.skip("the stage's weights are not installed")
+    stage = Editor.from_pretrained("stage", device="cpu").stage
+    smiling = np.asarray(astronaut_face().landmarks, np.float64)  # her lips parted over her teeth
+    closed = stage.move(smiling, "neutral", 1.0)
+    for target in ("neutral", "sad"):
+        cur, new = stage.plan(smiling, target, 1.0)
+        assert stage.closes_mouth(cur, new, 1.0) == 1.0
+        cur, new = stage.plan(closed, target, 0.5)
+        assert stage.closes_mouth(cur, new, 0.5) == 1.0  # was 0.5
+    cur, new = stage.plan(closed, "surprised", 0.5)
+    assert stage.closes_mouth(cur, new, 0.5) == 0.0

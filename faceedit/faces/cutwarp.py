@@ -333,13 +333,16 @@ def polygon_coverage(poly: np.ndarray, box: tuple[int, int, int, int], sub: int 
 
 def corner_rays(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit vectors out of the first and the last corner of a cut: the outward bisector of the
-    two curves' directions there (the cut's own direction where they coincide)."""
+    two curves' directions there; the cut's own direction where they coincide, or where the
+    bisector points back into the mouth (curves found from colour can leave a corner outwards,
+    both bending away from the other corner: the bisector of those points inwards, and the
+    upper side's polygon then covered the opening's top)."""
     a, b = upper[0], upper[-1]
     out_a = -_unit(_unit(upper[1] - a) + _unit(lower[1] - a))
     out_b = -_unit(_unit(upper[-2] - b) + _unit(lower[-2] - b))
-    if not np.all(np.isfinite(out_a)) or np.linalg.norm(out_a) < 0.5:
+    if not np.all(np.isfinite(out_a)) or np.linalg.norm(out_a) < 0.5 or out_a @ (a - b) < 0:
         out_a = _unit(a - b)
-    if not np.all(np.isfinite(out_b)) or np.linalg.norm(out_b) < 0.5:
+    if not np.all(np.isfinite(out_b)) or np.linalg.norm(out_b) < 0.5 or out_b @ (b - a) < 0:
         out_b = _unit(b - a)
     return out_a, out_b
 
@@ -770,7 +773,7 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
              close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-             min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
+             carry_lower: np.ndarray | None = None, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
@@ -783,7 +786,10 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     mouth is closed (nothing between the lips to carry: a crease the loop happens to enclose
     would be stretched into a line of lip colour across the new opening); all of the opening is
     then hole. ``teeth_rise``: how far the teeth carried in the opening rise under the upper
-    lip, in units of the source opening's middle height (:func:`cut_fields`).
+    lip, in units of the source opening's middle height (:func:`cut_fields`). ``carry_lower``:
+    (N, 2) a curve corner to corner inside the source opening (with ``lips``, between its upper
+    and lower curves): only the interior above it is carried (the upper teeth, which move with
+    the upper lip); below it the opening is hole (what goes with the jaw).
     ``min_jacobian``: the fold threshold (the move is scaled down below it).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
@@ -816,12 +822,16 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     # what surrounds it, so no lip shows any of the interior (not even within the bicubic
     # kernel's reach of the lip line).
     src = pixels
-    src_cov = {}
+    src_cov, carry_cov = {}, {}
     for geo in f.cuts:
         poly = opening_polygon(geo.src_upper, geo.src_lower)
         box = _box_around(poly, 4.0, pixels.shape)
         cov = polygon_coverage(poly, box)
         src_cov[geo.cut.name] = (box, cov)
+        carry_cov[geo.cut.name] = cov
+        if geo.cut.name == MOUTH.name and carry_lower is not None and lips is not None:
+            carried = opening_polygon(np.asarray(lips[0], np.float64), np.asarray(carry_lower, np.float64))
+            carry_cov[geo.cut.name] = np.minimum(cov, polygon_coverage(carried, box))
         if cov.max() > 0:
             bx0, by0, bx1, by1 = box
             filled = membrane_fill(pixels[by0:by1, bx0:bx1].astype(np.float32), (cov == 0).astype(np.float32))
@@ -873,16 +883,17 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         sl = np.s_[oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0]
         w_up = _remap(src, _sample(fine, up_px, obox), obox).astype(np.float32)
         w_low = w_low[oy0 - ly0:oy1 - ly0, ox0 - lx0:ox1 - lx0].astype(np.float32)
-        c_up = polygon_coverage(geo.side_poly, obox)
         c_open = polygon_coverage(hole_poly, obox)
+        c_up = np.minimum(polygon_coverage(geo.side_poly, obox), 1.0 - c_open)  # shares sum to 1
         c_low = np.clip(1.0 - c_up - c_open, 0.0, 1.0)
         acc = w_up * c_up.reshape(c_up.shape + ch) + w_low * c_low.reshape(c_low.shape + ch)
         if c_open.max() > 0:
             hole = c_open
             if f.interior[geo.cut.name] is not None:
                 d_in = _sample(*_refined(grid, f.interior[geo.cut.name]), obox)
-                sbox, scov = src_cov[geo.cut.name]
-                in_src = _remap(scov, d_in, obox, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT, origin=sbox[:2])
+                sbox = src_cov[geo.cut.name][0]
+                in_src = _remap(carry_cov[geo.cut.name], d_in, obox, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT,
+                                origin=sbox[:2])
                 shown = c_open * in_src
                 hole = c_open - shown
                 acc += _remap(pixels, d_in, obox).astype(np.float32) * shown.reshape(shown.shape + ch)

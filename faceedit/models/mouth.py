@@ -399,6 +399,61 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.nd
     return apply_points(back, curves[0]), apply_points(back, curves[1])
 
 
+#: Where a shown interior's upper teeth end, per column (:func:`upper_teeth_share`): samples
+#: down each column, and the run of teeth must start within this share of the interior's height.
+TEETH_SAMPLES = 25
+TEETH_START = 0.4
+
+
+def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """(N,) for each point of the interior's curves (``upper``/``lower``: (N, 2) photo
+    coordinates, left corner first, e.g. :func:`find_interior`'s), the share (0..1] of the
+    interior's height, from the upper curve down, that its upper teeth fill: the first run of
+    teeth-light samples (lightness above half-way from the lower lip's to the interior's
+    bright teeth) starting in the top :data:`TEETH_START`, to its end. Below it lies what goes
+    with the jaw (the lower teeth, the lower lip's inner edge that colour found above the lip
+    line, the dark gap). Columns with no such run keep 1; smoothed over 5 columns. Lower teeth
+    touching the upper ones with no darker line between read as upper teeth."""
+    up, lo = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
+    n = len(up)
+    w = float(np.linalg.norm(up[-1] - up[0]))
+    if w < 8:
+        return np.ones(n)
+    t = (np.arange(TEETH_SAMPLES) + 0.5) / TEETH_SAMPLES
+    # below the lower curve: the lower lip, 5-25 % of the mouth's width down the column's normal
+    down = np.array([-(lo[-1] - lo[0])[1], (lo[-1] - lo[0])[0]]) / w
+    if down @ (lo.mean(0) - up.mean(0)) < 0:
+        down = -down
+    pts = up[:, None, :] + t[None, :, None] * (lo - up)[:, None, :]
+    lip_pts = lo[:, None, :] + np.linspace(0.05, 0.25, 5)[None, :, None] * w * down
+    allp = np.vstack([pts.reshape(-1, 2), lip_pts.reshape(-1, 2)])
+    x0, y0, x1, y1 = _window(allp, 2, rgb.shape)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return np.ones(n)
+    patch = rgb[y0:y1, x0:x1]
+    patch = patch[..., :3] if patch.ndim == 3 else np.dstack([patch] * 3)
+    if patch.dtype != np.uint8:
+        patch = (patch.astype(np.float32) * (255.0 / pixel_max(patch.dtype)) + 0.5).astype(np.uint8)
+    light = cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    inner = _remap_points(light, pts[..., 0].ravel() - x0, pts[..., 1].ravel() - y0).reshape(n, -1)
+    lip = float(np.median(_remap_points(light, lip_pts[..., 0].ravel() - x0, lip_pts[..., 1].ravel() - y0)))
+    bright = float(np.percentile(inner, 85))
+    if bright < lip + MIN_TEETH_LIGHTNESS:
+        return np.ones(n)
+    teeth = inner >= (bright + lip) / 2
+    share = np.ones(n)
+    for i in range(n):
+        start = np.flatnonzero(teeth[i, : int(np.ceil(TEETH_START * TEETH_SAMPLES))])
+        if len(start) == 0:
+            continue
+        k = start[0]
+        while k + 1 < TEETH_SAMPLES and (teeth[i, k + 1] or (k + 2 < TEETH_SAMPLES and teeth[i, k + 2])):
+            k += 1
+        share[i] = (k + 1) / TEETH_SAMPLES
+    padded = np.pad(share, 2, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), 1)
+
+
 def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float) -> tuple[np.ndarray, np.ndarray]:
     """Inner-lip curves (left corner first) moved apart across the mouth, ``up`` and ``down``
     corner distances at the middle, tapering to nothing at the corners: the interior a mouth
@@ -435,7 +490,8 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     closed inner-lip curves (left corner first; their mean is the line). On the line a pixel
     is darkened to :data:`SEAM_DARK` of the lips' luma around it, beside it less (a Gaussian of
     :data:`SEAM_WIDTH` full width at half depth), fading out over the last tenth of the mouth
-    at each corner; ``amount`` (0..1) of it. Never lightens (a seam the warp already drew stays), keeps the
+    at each corner and where the curves lie apart (none a seam's width apart); ``amount``
+    (0..1) of it. Never lightens (a seam the warp already drew stays), keeps the
     pixels' colour (all channels scaled alike); ``pixels`` (H, W[, C]) uint8/uint16, a new array
     (the same one when there is nothing to do)."""
     line = (np.asarray(upper, np.float64) + np.asarray(lower, np.float64)) / 2
@@ -457,6 +513,11 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     axis = (line[-1] - line[0]) / width
     t = ((xx - line[0][0]) * axis[0] + (yy - line[0][1]) * axis[1]) / width  # 0..1 corner to corner
     along = np.clip(np.minimum(t, 1.0 - t) / 0.1, 0.0, 1.0)
+    # only where the lips meet: none where the curves are a seam's width apart (a mouth that
+    # talks on through a closing edit opens between frames)
+    apart = np.linalg.norm(np.asarray(upper, np.float64) - np.asarray(lower, np.float64), axis=1)
+    at = ((line - line[0]) @ axis) / width
+    along *= np.interp(t, at, np.clip(1.0 - apart / (SEAM_WIDTH * eye_dist), 0.0, 1.0))
     dip = (np.exp(-0.5 * (dist / sigma) ** 2) * along * amount).astype(np.float32)
     # the luma wanted: SEAM_DARK of the lips' luma around the line (a blur wide enough to
     # average both lips over the dip), the pixel's own where it is darker; dip of the way there

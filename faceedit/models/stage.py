@@ -70,6 +70,7 @@ from faceedit.models.mouth import (
     lip_in_interior,
     lip_redness,
     paint_seam,
+    upper_teeth_share,
     widen_interior,
 )
 from faceedit.models.photo import PhotoModel
@@ -333,9 +334,15 @@ class Stage(ExpressionStates, PhotoModel):
             # kept, the smile with them: AU25/26 alone move the AU12 reading a little)
             smile_set = target not in ("keep", "au") or like is not None or 12 in (aus or {})
             taken = self.smile_taken(cur, new) if smile_set else 0.0
+            # and only the upper teeth go up with the upper lip: below them (the lower teeth, a
+            # strip of lower lip colour found with them) the opening is left to the filler
+            carry = None
+            if shown is not None and taken > 0 and closing == 0:
+                share = upper_teeth_share(out, *shown)[:, None]
+                carry = shown[0] + share * (shown[1] - shown[0])
             r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips,
                          close_mouth=closing if lips is not None else 0.0,
-                         teeth_rise=TEETH_RISE * max(taken, 0.0))
+                         teeth_rise=TEETH_RISE * max(taken, 0.0), carry_lower=carry)
             out, moved, scale = r.pixels, r.landmarks, r.scale
             opening, interior = r.opening, r.interior
             bank = self.mouth_bank()

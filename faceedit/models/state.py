@@ -231,8 +231,12 @@ class ExpressionStates:
 
     def closes_mouth(self, cur: FaceState, new: np.ndarray, strength: float) -> float:
         """How far (0..1) an edit from ``cur`` to state ``new`` brings the lips together: a
-        state whose mouth is closed (:data:`LIPS_CLOSED`) closes them, ``strength`` of the way."""
+        state whose mouth is closed (:data:`LIPS_CLOSED`) closes them, ``strength`` of the way;
+        lips that are closed already stay closed at any strength (half of the way left the
+        crease between them, which the cut encloses, open as a light line)."""
         if strength > 0 and lip_gap(self.expression_shape(new, cur.identity)) < LIPS_CLOSED:
+            if lip_gap(self.expression_shape(cur.expression, cur.identity)) < LIPS_CLOSED:
+                return 1.0
             return min(float(strength), 1.0)
         return 0.0
 
