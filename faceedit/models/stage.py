@@ -13,7 +13,10 @@ expression-stable points (eye contours and nose), so an expression's move does n
 * **Geometry**: a face's expression is a *state* (:mod:`faceedit.models.state`: the shape model,
   targets as states, AUs set on top); an edit moves the state from the face's own to the
   target's, applied as a fold-free warp of the photo with the inner lips (and the eyelids when
-  they close) as cuts (:mod:`faceedit.faces.cutwarp`).
+  they close) as cuts (:mod:`faceedit.faces.cutwarp`). A mouth opened wider than the photo
+  shows keeps the face's own upper teeth (carried with the upper lip) and is painted from the
+  mouth bank (:mod:`faceedit.models.mouth`); lips closed over teeth meet in a dark line
+  (:func:`faceedit.models.mouth.paint_seam`).
 * **Appearance** (per target): a per-pixel linear map ``gain * x + bias`` in the target's
   canonical frame (the mean shape showing the target's state), fitted from (source warped to the real
   target's landmarks, real target). Where the target parts the lips, it is what draws teeth
