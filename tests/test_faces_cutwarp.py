@@ -432,21 +432,6 @@ def test_only_the_interior_above_carry_lower_is_carried():
     assert abs(shown[1] - 0.5 * src_gap) <= 3, (shown, src_gap)
 
 
-def test_own_shape_false_rounds_an_opening_the_source_showed_open():
-    """A tall new opening from a mouth the photo shows open keeps that mouth's own shape by
-    default (a talking mouth); with ``own_shape=False`` (a smile made surprised) it is rounded
-    as a closed mouth's would be: larger near the corners, the same corners."""
-    lm, img = _parted_with_teeth()
-    dst = jaw_drop(lm, 0.4)
-    own = cut_warp(img, lm, dst)
-    new = cut_warp(img, lm, dst, own_shape=False)
-    round_curves = round_opening(*lip_curves(dst))
-    np.testing.assert_allclose(new.interior + new.opening,
-                               polygon_coverage(opening_polygon(*round_curves), new.roi), atol=1e-5)
-    assert (new.interior + new.opening).sum() > (own.interior + own.opening).sum() + 50
-    np.testing.assert_allclose(round_curves[0][[0, -1]], lip_curves(dst)[0][[0, -1]])
-
-
 def test_curves_leaving_a_corner_outwards_keep_the_upper_side_off_the_opening():
     """Inner-lip curves found from colour can leave a corner outwards (both bending away from
     the other corner). The ray out of that corner still points out of the mouth, so the upper

@@ -506,8 +506,7 @@ class _SplineBank:
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
                min_jacobian: float = MIN_JACOBIAN,
                src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-               close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-               own_shape: bool = True) -> CutFields:
+               close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
@@ -519,9 +518,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     lips, whose loop covers only the crease between them): all of the new opening is hole.
     ``teeth_rise``: the mouth's carried interior is sampled that fraction of the source
     opening's middle height lower, so the teeth rise under the upper lip (a smile's lifted lip
-    relaxing over them as the mouth opens in surprise). ``own_shape`` False: a tall new opening
-    is rounded (:func:`round_opening`) even where the source mouth was open (a smile made
-    surprised: its crescent is the smile's, not the new mouth's). When
+    relaxing over them as the mouth opens in surprise). When
     a field would fold where it is used, the whole move is scaled down (bisection) until none
     does."""
     src_lm = np.asarray(src_lm, np.float64)
@@ -549,7 +546,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                 mid = (du + dl) / 2
                 du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
             if c.name == MOUTH.name:
-                du, dl = round_opening(du, dl, su, sl) if own_shape else round_opening(du, dl)
+                du, dl = round_opening(du, dl, su, sl)
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]
@@ -776,8 +773,7 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
              close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-             carry_lower: np.ndarray | None = None, own_shape: bool = True,
-             min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
+             carry_lower: np.ndarray | None = None, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
@@ -793,8 +789,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     lip, in units of the source opening's middle height (:func:`cut_fields`). ``carry_lower``:
     (N, 2) a curve corner to corner inside the source opening (with ``lips``, between its upper
     and lower curves): only the interior above it is carried (the upper teeth, which move with
-    the upper lip); below it the opening is hole (what goes with the jaw). ``own_shape``: see
-    :func:`cut_fields`.
+    the upper lip); below it the opening is hole (what goes with the jaw).
     ``min_jacobian``: the fold threshold (the move is scaled down below it).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
@@ -819,7 +814,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
-                   close_mouth, mouth_interior, teeth_rise, own_shape)
+                   close_mouth, mouth_interior, teeth_rise)
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 

@@ -338,16 +338,14 @@ class Stage(ExpressionStates, PhotoModel):
             smile_set = target not in ("keep", "au") or like is not None or 12 in (aus or {})
             taken = self.smile_taken(cur, new) if smile_set else 0.0
             # and only the upper teeth go up with the upper lip: below them (the lower teeth, a
-            # strip of lower lip colour found with them) the opening is left to the filler; the
-            # new opening takes its own round shape, not the smile's crescent
+            # strip of lower lip colour found with them) the opening is left to the filler
             carry = None
             if shown is not None and taken > 0 and closing == 0:
                 share = upper_teeth_share(out, *shown)[:, None]
                 carry = shown[0] + share * (shown[1] - shown[0])
             r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips,
                          close_mouth=closing if lips is not None else 0.0,
-                         teeth_rise=TEETH_RISE * max(taken, 0.0), carry_lower=carry,
-                         own_shape=taken <= 0)
+                         teeth_rise=TEETH_RISE * max(taken, 0.0), carry_lower=carry)
             out, moved, scale = r.pixels, r.landmarks, r.scale
             opening, interior = r.opening, r.interior
             bank = self.mouth_bank()
