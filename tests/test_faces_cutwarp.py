@@ -13,6 +13,7 @@ from faceedit.faces.cutwarp import (
     corner_rays,
     cut_fields,
     cut_warp,
+    follow_curves,
     given_curves,
     lip_curves,
     opening_polygon,
@@ -430,6 +431,29 @@ def test_only_the_interior_above_carry_lower_is_carried():
         shown.append((r.interior[:, int(round(d_up[16, 0])) - x0] > 0.5).sum())
     assert abs(shown[0] - src_gap) <= 3
     assert abs(shown[1] - 0.5 * src_gap) <= 3, (shown, src_gap)
+
+
+def test_follow_curves_keep_edges_holds_what_lies_beyond_the_lips_as_the_gap_grows():
+    """Given curves 2 px beyond the reference lips (a smile's lip edges outside the 68 points on
+    its teeth): as the gap grows 3x they move 3x as far beyond them by default, 2 px with
+    ``keep_edges``; where the gap closes, both bring them together (lips still meet); samples
+    between the reference lips keep their share of the gap either way."""
+    x = np.linspace(0.0, 60.0, 7)
+    ref_up, ref_low = np.stack([x, np.full(7, 100.0)], 1), np.stack([x, np.full(7, 110.0)], 1)
+    up, low = ref_up - [0.0, 2.0], ref_low + [0.0, 2.0]
+    wide_up, wide_low = ref_up - [0.0, 10.0], ref_low + [0.0, 10.0]  # gap 10 -> 30
+    u, lo = follow_curves(up, low, ref_up, ref_low, wide_up, wide_low)
+    np.testing.assert_allclose(lo[:, 1] - wide_low[:, 1], 6.0, atol=1e-9)
+    u, lo = follow_curves(up, low, ref_up, ref_low, wide_up, wide_low, keep_edges=True)
+    np.testing.assert_allclose(lo[:, 1] - wide_low[:, 1], 2.0, atol=1e-9)
+    np.testing.assert_allclose(wide_up[:, 1] - u[:, 1], 2.0, atol=1e-9)
+    mid = (ref_up + ref_low) / 2
+    m, _ = follow_curves(mid, low, ref_up, ref_low, wide_up, wide_low, keep_edges=True)
+    np.testing.assert_allclose(m, (wide_up + wide_low) / 2, atol=1e-9)
+    shut = (ref_up + ref_low) / 2
+    for keep in (False, True):
+        u, lo = follow_curves(up, low, ref_up, ref_low, shut, shut, keep_edges=keep)
+        np.testing.assert_allclose(u, lo, atol=1e-9)
 
 
 def test_curves_leaving_a_corner_outwards_keep_the_upper_side_off_the_opening():
