@@ -90,9 +90,10 @@ PAINT_REGION = (0.0, 0.3)
 #: (smiling -> surprised) shows them this fraction of the smile's opening higher, under the
 #: upper lip (``cut_warp``'s ``teeth_rise``, scaled by the share of the smile taken): a smile
 #: lifts the upper lip off the teeth and a surprised mouth does not, and the smile's full row of
-#: teeth in a wide opening read as a laugh. At 0.3-0.5 the upper teeth show as a band of tips
-#: (london-008, 094, 096 at 1350 px).
-TEETH_RISE = 0.4
+#: teeth in a wide opening read as a laugh. At 0.6 the upper teeth show as a band of tips under
+#: a relaxed lip (london-083, 094, 097, 099, 114 at 1350 px; FER reads 11 of the 18 held-out
+#: smiles made surprised as surprised, 8 at 0.4).
+TEETH_RISE = 0.6
 #: How far (corner distances, at the middle) a shown interior is widened up and down before a
 #: mouth that shows it closes (:func:`faceedit.models.mouth.widen_interior`).
 CLOSING_MARGIN = (0.01, 0.04)
@@ -357,9 +358,10 @@ class Stage(ExpressionStates, PhotoModel):
                 opening, interior = opening + lip, interior - lip
             keep_out, exemplar = None, None
             if bank is not None and float(opening.max()) > 0:
-                # the face's own teeth fill a fair part of the new opening: paint what lies below them
+                # the face's own teeth are carried into the opening: paint what lies below them
+                # (with the bank's upper teeth too, a thin band of own teeth got a second row)
                 carried = float(interior.sum())
-                own = shown is not None and carried > 0.2 * (carried + float(opening.sum()))
+                own = shown is not None and carried > 0
                 out, exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
                                           exemplar=mouth_exemplar, own_teeth=own)
             if closing > 0 and (shown is not None or lip_gap(lm) > 2 * LIPS_CLOSED):
