@@ -49,6 +49,7 @@ from PIL import Image
 from faceedit.api import Editor
 from faceedit.data import holdout_subjects
 from faceedit.faces.detectors import get_detector
+from faceedit.faces.landmarks import eye_distance
 from faceedit.models.mouth import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
@@ -88,7 +89,7 @@ def seam_profile(rgb: np.ndarray, lm: np.ndarray) -> tuple[float, float]:
     (depth: 1 = no line) and the width at half that depth in eye distances; means of the three."""
     lm = np.asarray(lm, np.float64)
     grey = rgb.astype(np.float64) @ np.asarray(LUMA_WEIGHTS)
-    e = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
+    e = eye_distance(lm)
     out = []
     for a, b in ((61, 67), (62, 66), (63, 65)):
         m = (lm[a] + lm[b]) / 2

@@ -1,8 +1,9 @@
 """Mouth interiors from real exemplars: what fills the hole a warp opens between the lips.
 
-(About 730 lines: the bank's fill is one pipeline, choose -> map -> colour -> grain -> shade, and
-the interior finder and the lip-colour tests share its curve helpers and levelled mouth; the
-builder lives in :mod:`faceedit.train.mouths`.)
+(About 850 lines, one job: the inside of a photo's mouth. The bank's fill is one pipeline,
+choose -> map -> colour -> grain -> shade; the interior finder, the lip-colour tests, where the
+upper teeth end and the seam of closed lips read or paint the same mouth with its curve helpers
+and levelled mouth; the builder lives in :mod:`faceedit.train.mouths`.)
 
 The bank (``weights/mouths.safetensors``, built by :mod:`faceedit.train.mouths` from the London
 smiles) holds real mouth interiors cut from 1350-px photos at a normalised scale (inner-lip
