@@ -433,27 +433,33 @@ def test_only_the_interior_above_carry_lower_is_carried():
     assert abs(shown[1] - 0.5 * src_gap) <= 3, (shown, src_gap)
 
 
-def test_follow_curves_keep_edges_holds_what_lies_beyond_the_lips_as_the_gap_grows():
+def test_follow_curves_move_with_their_own_lip_as_the_gap_grows_and_meet_as_it_closes():
     """Given curves 2 px beyond the reference lips (a smile's lip edges outside the 68 points on
-    its teeth): as the gap grows 3x they move 3x as far beyond them by default, 2 px with
-    ``keep_edges``; where the gap closes, both bring them together (lips still meet); samples
-    between the reference lips keep their share of the gap either way."""
+    its teeth). As the gap grows 3x each keeps its 2 px from its own lip, and so does a sample
+    between the lips (a dip of a found upper lip edge: it stays a dip, not a notch the size of
+    the opening). Across a thin gap (1.5 px, a closed smile's) a loop 3 px away stays 3 px
+    away as the mouth opens (scaled with the opening it was thrown 40 px: fangs). Where the gap
+    closes, the curves meet, a sample beyond a lip included."""
     x = np.linspace(0.0, 60.0, 7)
     ref_up, ref_low = np.stack([x, np.full(7, 100.0)], 1), np.stack([x, np.full(7, 110.0)], 1)
     up, low = ref_up - [0.0, 2.0], ref_low + [0.0, 2.0]
     wide_up, wide_low = ref_up - [0.0, 10.0], ref_low + [0.0, 10.0]  # gap 10 -> 30
     u, lo = follow_curves(up, low, ref_up, ref_low, wide_up, wide_low)
-    np.testing.assert_allclose(lo[:, 1] - wide_low[:, 1], 6.0, atol=1e-9)
-    u, lo = follow_curves(up, low, ref_up, ref_low, wide_up, wide_low, keep_edges=True)
     np.testing.assert_allclose(lo[:, 1] - wide_low[:, 1], 2.0, atol=1e-9)
     np.testing.assert_allclose(wide_up[:, 1] - u[:, 1], 2.0, atol=1e-9)
-    mid = (ref_up + ref_low) / 2
-    m, _ = follow_curves(mid, low, ref_up, ref_low, wide_up, wide_low, keep_edges=True)
-    np.testing.assert_allclose(m, (wide_up + wide_low) / 2, atol=1e-9)
+    dip = ref_up + [0.0, 4.0]  # the upper curve 4 px into the gap
+    d, _ = follow_curves(dip, low, ref_up, ref_low, wide_up, wide_low)
+    np.testing.assert_allclose(d[:, 1] - wide_up[:, 1], 4.0, atol=1e-9)
+    thin_low = ref_up + [0.0, 1.5]
+    wide = thin_low + [0.0, 40.0]
+    u, lo = follow_curves(ref_up - [0.0, 3.0], thin_low + [0.0, 3.0], ref_up, thin_low, ref_up, wide)
+    np.testing.assert_allclose(lo[:, 1] - wide[:, 1], 3.0, atol=1e-9)
+    np.testing.assert_allclose(u[:, 1], ref_up[:, 1] - 3.0, atol=1e-9)
     shut = (ref_up + ref_low) / 2
-    for keep in (False, True):
-        u, lo = follow_curves(up, low, ref_up, ref_low, shut, shut, keep_edges=keep)
-        np.testing.assert_allclose(u, lo, atol=1e-9)
+    u, lo = follow_curves(up, low, ref_up, ref_low, shut, shut)
+    np.testing.assert_allclose(u, lo, atol=1e-9)
+    m, _ = follow_curves((ref_up + ref_low) / 2, low, ref_up, ref_low, shut, shut)
+    np.testing.assert_allclose(m, shut, atol=1e-9)
 
 
 def test_curves_leaving_a_corner_outwards_keep_the_upper_side_off_the_opening():

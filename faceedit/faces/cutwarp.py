@@ -130,6 +130,9 @@ MOUTH = Cut("mouth", (60, 61, 62, 63, 64), (60, 67, 66, 65, 64), "upper",
 #: Height over width of a new mouth opening from which its corners start to be rounded, and at
 #: which they are fully (:func:`round_opening`).
 ROUND_ASPECT = (0.25, 0.45)
+#: Growth of the gap between the reference lips (moved over source) from which given curves
+#: start to move with their own lip, and at which they do alone (:func:`follow_curves`).
+OPENING_FOLLOWS = (1.0, 1.5)
 LEFT_EYE = Cut("left_eye", (36, 37, 38, 39), (36, 41, 40, 39), "face")
 RIGHT_EYE = Cut("right_eye", (42, 43, 44, 45), (42, 47, 46, 45), "face")
 
@@ -237,28 +240,29 @@ def given_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray,
 
 
 def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, ref_lower: np.ndarray,
-                  moved_upper: np.ndarray, moved_lower: np.ndarray, keep_edges: bool = False
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  moved_upper: np.ndarray, moved_lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where curves ``upper``/``lower`` go when the reference curves (sample by sample the same
-    parameters) move to ``moved_upper``/``moved_lower``. Across an open reference gap, each
-    sample keeps its place between the reference lips (so lips that meet in the move meet
-    here too); across a closed one (under 4 px) it moves with its own reference lip.
-    ``keep_edges``: a sample beyond a reference lip (a smile's lip edges, outside the 68 points
-    on its teeth) keeps its distance beyond it where the gap grows, instead of that distance
-    growing with the gap (a smile's curved lower lip edge, scaled up with a jaw drop, made a
-    deep U: a laugh's opening)."""
+    parameters) move to ``moved_upper``/``moved_lower``.
+
+    Where the reference gap closes (or stays), each sample keeps its place between the reference
+    lips, so lips that meet in the move meet here too; a sample beyond a lip keeps its distance
+    beyond it. Where the gap grows (by :data:`OPENING_FOLLOWS` and more), and across a closed
+    gap (under 4 px), each sample moves with its own reference lip, keeping its offset from it
+    in pixels. Keeping shares of a growing gap scaled the few pixels between a face mesh's loop
+    and the 68 points with the opening: a closed smile opened in surprise grew fangs where
+    the gap was thin, a dip of the found upper lip edge became a notch in the teeth, and a
+    smile's curved lower lip edge a laugh's deep U."""
     out = []
     gap, moved_gap = ref_upper - ref_lower, moved_upper - moved_lower
     g2 = (gap * gap).sum(1, keepdims=True)
-    beta = _smoothstep(np.sqrt(g2), 1.0, 4.0)
-    grow = np.ones_like(beta)
-    if keep_edges:
-        grow = np.minimum(1.0, np.sqrt(g2 / np.maximum((moved_gap * moved_gap).sum(1, keepdims=True), 1e-12)))
+    ratio = np.sqrt((moved_gap * moved_gap).sum(1, keepdims=True) / np.maximum(g2, 1e-12))
+    beta = _smoothstep(np.sqrt(g2), 1.0, 4.0) * (1.0 - _smoothstep(ratio, *OPENING_FOLLOWS))
+    keep = np.minimum(1.0, 1.0 / np.maximum(ratio, 1e-12))
     for p, ref, moved in ((upper, ref_upper, moved_upper), (lower, ref_lower, moved_lower)):
         rel = p - ref_lower
         t = (rel * gap).sum(1, keepdims=True) / np.maximum(g2, 1e-12)
         inner = np.clip(t, 0.0, 1.0)
-        across = moved_lower + (inner + (t - inner) * grow) * moved_gap + (rel - t * gap)
+        across = moved_lower + (inner + (t - inner) * keep) * moved_gap + (rel - t * gap)
         out.append(beta * across + (1 - beta) * (p + moved - ref))
     return out[0], out[1]
 
@@ -515,8 +519,8 @@ class _SplineBank:
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
                min_jacobian: float = MIN_JACOBIAN,
                src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-               close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-               keep_edges: bool = False) -> CutFields:
+               close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0
+               ) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
@@ -528,10 +532,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     lips, whose loop covers only the crease between them): all of the new opening is hole.
     ``teeth_rise``: the mouth's carried interior is sampled that fraction of the source
     opening's middle height lower, so the teeth rise under the upper lip (a smile's lifted lip
-    relaxing over them as the mouth opens in surprise). ``keep_edges``: the given mouth curves
-    follow the 68-point ones with :func:`follow_curves`'s ``keep_edges``. When
-    a field would fold where it is used, the whole move is scaled down (bisection) until none
-    does."""
+    relaxing over them as the mouth opens in surprise). When a field would fold where it is
+    used, the whole move is scaled down (bisection) until none does."""
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
     cuts = [MOUTH] if cuts is None else list(cuts)
@@ -552,7 +554,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             (du, dl), (su, sl) = cut_curves(moved, c), cut_curves(src_lm, c)
             if c.name in given:  # the given source curves, moved as the 68-point ones
                 gu, gl = given[c.name]
-                (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl, keep_edges and c.name == MOUTH.name), (gu, gl)
+                (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl), (gu, gl)
             if c.name == MOUTH.name and close_mouth > 0:
                 mid = (du + dl) / 2
                 du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
@@ -784,8 +786,7 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
              close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-             carry_lower: np.ndarray | None = None, keep_edges: bool = False,
-             min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
+             carry_lower: np.ndarray | None = None, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
@@ -801,9 +802,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     lip, in units of the source opening's middle height (:func:`cut_fields`). ``carry_lower``:
     (N, 2) a curve corner to corner inside the source opening (with ``lips``, between its upper
     and lower curves): only the interior above it is carried (the upper teeth, which move with
-    the upper lip); below it the opening is hole (what goes with the jaw). ``keep_edges``:
-    the ``lips`` curves' samples beyond the 68 points' keep their distance beyond them as the
-    mouth opens (:func:`follow_curves`).
+    the upper lip); below it the opening is hole (what goes with the jaw).
     ``min_jacobian``: the fold threshold (the move is scaled down below it).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
@@ -828,7 +827,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
-                   close_mouth, mouth_interior, teeth_rise, keep_edges)
+                   close_mouth, mouth_interior, teeth_rise)
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 

@@ -346,8 +346,7 @@ class Stage(ExpressionStates, PhotoModel):
                 carry = shown[0] + share * (shown[1] - shown[0])
             r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips,
                          close_mouth=closing if lips is not None else 0.0,
-                         teeth_rise=TEETH_RISE * max(taken, 0.0), carry_lower=carry,
-                         keep_edges=carry is not None)
+                         teeth_rise=TEETH_RISE * max(taken, 0.0), carry_lower=carry)
             out, moved, scale = r.pixels, r.landmarks, r.scale
             opening, interior = r.opening, r.interior
             bank = self.mouth_bank()
