@@ -68,6 +68,10 @@ DESCRIPTORS = ("aspect", "width_ed", "height_ed", "teeth_luma", "lip_r", "lip_g"
 EDGE_INSET = 2.0
 #: An opening this much taller (aspect ratio) than its exemplar is filled as a wide-open mouth.
 LARGE_RATIO = 1.35
+#: Log tolerance of the exemplar's choice on mouth width in eye distances: the exemplar is scaled
+#: to the opening's width, so a narrower mouth's teeth come out too large for the face (0.4 let
+#: a mouth 0.56 eye distances wide fill openings of 0.88: slabs of teeth 1.6x their size).
+SIZE_TOLERANCE = 0.2
 
 #: How the destination's colours move the exemplar (see :meth:`MouthBank._gains`).
 EXPOSURE_POWER, EXPOSURE_LIMITS = 0.6, (0.45, 1.8)
@@ -603,7 +607,7 @@ class MouthBank:
         # worse than a taller one squeezed
         score = (d / np.where(d > 0, 0.1, 0.2)) ** 2
         if size_ed is not None:
-            score += ((np.log(size_ed) - np.log(self.desc("width_ed"))) / 0.4) ** 2
+            score += ((np.log(size_ed) - np.log(self.desc("width_ed"))) / SIZE_TOLERANCE) ** 2
         if skin is not None:
             es = np.stack([self.desc("skin_r"), self.desc("skin_g"), self.desc("skin_b")], 1)
             s = np.asarray(skin, np.float64)
