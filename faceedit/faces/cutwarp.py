@@ -164,6 +164,19 @@ class CutWarpResult:
     scale: float
     landmarks: np.ndarray
     eye_opening: np.ndarray
+    #: the face's field (the cuts' upper sides) on its refined grid; None: nothing moved
+    face_field: tuple[Grid, np.ndarray] | None = None
+
+    def source_points(self, box: tuple[int, int, int, int]) -> np.ndarray:
+        """(y1-y0, x1-x0, 2) float32: where in the source photo each pixel of ``box`` (x0, y0, x1,
+        y1) was sampled from by the face's field (the cuts' upper sides: everything but the
+        lower lip, the jaw and, with eyelids cut, the lower lids, whose fields differ only near
+        their cuts)."""
+        x0, y0, x1, y1 = box
+        base = np.stack(np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)), -1)
+        if self.face_field is None:
+            return base
+        return base + _sample(*self.face_field, box)
 
 
 # --------------------------------------------------------------------------------------------
@@ -920,4 +933,5 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
             (opening if geo.cut.name == "mouth" else eye_opening)[sl] += hole
         out[oy0:oy1, ox0:ox1] = _to_dtype(acc, pixels.dtype)
     upper, lower = f.cuts[0].dst_upper, f.cuts[0].dst_lower
-    return CutWarpResult(out, roi, opening, interior, upper, lower, f.scale, f.landmarks, eye_opening)
+    return CutWarpResult(out, roi, opening, interior, upper, lower, f.scale, f.landmarks, eye_opening,
+                         (fine, up_px))

@@ -64,6 +64,7 @@ from faceedit.faces.warp import (
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, ModelConfig
 from faceedit.models.controls import controls_to_aus, parse_controls
+from faceedit.models.eyes import OPENS, eye_apertures, keep_irises
 from faceedit.models.mouth import (
     BANK_FILE,
     MESH_INNER_LOWER,
@@ -347,7 +348,13 @@ class Stage(ExpressionStates, PhotoModel):
             r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips,
                          close_mouth=closing if lips is not None else 0.0,
                          teeth_rise=TEETH_RISE * max(taken, 0.0), carry_lower=carry)
-            out, moved, scale = r.pixels, r.landmarks, r.scale
+            if mesh is not None and np.shape(mesh)[0] == 468 and self.widens_eyes(cur, new):
+                # eyes opened wider than the face's own neutral keep their irises' size
+                warped = keep_irises(out, r.pixels, lm, r.landmarks, np.asarray(mesh, np.float64)[:, :2],
+                                     r.source_points)
+            else:
+                warped = r.pixels
+            out, moved, scale = warped, r.landmarks, r.scale
             opening, interior = r.opening, r.interior
             bank = self.mouth_bank()
             if bank is not None and lip_a is not None and float(interior.max()) > 0:
@@ -391,6 +398,14 @@ class Stage(ExpressionStates, PhotoModel):
         if out is pixels:
             out = pixels.copy()
         return out, done
+
+    def widens_eyes(self, cur: FaceState, new: np.ndarray) -> bool:
+        """Whether state ``new`` opens either eye of the face (``cur``'s identity) wider than its
+        own neutral does (by :data:`faceedit.models.eyes.OPENS`): surprise, fear. A squint let go
+        (smiling -> neutral) is not: drawn at its own size there, the iris showed white around it
+        and the face stared (FER read 2 of 18 such edits as fearful)."""
+        neutral = eye_apertures(self.expression_shape(np.zeros_like(new), cur.identity))
+        return bool((eye_apertures(self.expression_shape(new, cur.identity)) >= OPENS * neutral).any())
 
     def smile_taken(self, cur: FaceState, new: np.ndarray) -> float:
         """How much of a smile (-1..1) an edit from state ``cur`` (a :class:`FaceState`) to ``new``

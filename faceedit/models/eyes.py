@@ -1,0 +1,282 @@
+"""Eyes opened wider keep the size of their eyeball: the iris is not stretched with the lids.
+
+A warp that opens an eye (surprise, fear, a squint let go) stretches everything between the
+lids, the iris and pupil with them: on the held-out London faces the surprised iris came out
+about 1.25x as tall and wide as the photo's, a doll's eye. A real eye opens by its lids moving
+off the same eyeball: the iris keeps its size and place, more white shows around it.
+:func:`keep_irises` repaints, after the warp, the inside of every eye that opened:
+
+1. the source eye's opening is the Face Mesh's eyelid contour (its lower margin raised a little:
+   it lies on the lower lid's rim), its iris the circle across which the eye brightens most on
+   its left and right arcs (:func:`find_iris`, Daugman's integro-differential search); no
+   confident iris (a closed eye, no contrast): the eye is left as warped;
+2. the warp's own map from the edited photo back to the source tells each edited pixel whether
+   it shows the source's opening and the source's iris;
+3. the iris is drawn at its own size where the eyeball is (its centre moves with the eye's corners,
+   not with the lids): read from the source's iris at the same offset where the source shows it,
+   else a quarter turn away (the sides of an iris are nearly always in view; its top often lies
+   under the lid), else mirrored across the horizontal diameter, else the mean of its outer half;
+   where the stretched iris showed outside that circle, the white of the eye, continued along
+   each row from the warped white beside it (its shading kept), or the eye's own white in the
+   lid's shadow; the upper lid's shadow over the iris. Outside the opening (the lids, the
+   lashes) the warped photo stays as it is.
+
+Only the pixels of an opened eye's box change; an eye that does not open is not touched, nor is
+a greyscale (2-D) photo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+
+#: Face Mesh eyelid contours (upper from the outer corner to the inner, lower likewise) of the
+#: eye on the image's left (68-point 36-41) and on its right (42-47).
+MESH_EYES = (
+    ((33, 246, 161, 160, 159, 158, 157, 173, 133), (33, 7, 163, 144, 145, 153, 154, 155, 133)),
+    ((263, 466, 388, 387, 386, 385, 384, 398, 362), (263, 249, 390, 373, 374, 380, 381, 382, 362)),
+)
+LM_EYES = (tuple(range(36, 42)), tuple(range(42, 48)))
+#: The mesh's lower lid contour lies on the lower lid's rim (an iris drawn down to it covered the
+#: rim with a dark crescent): the opening's lower margin is raised by this share of the lids'
+#: distance.
+MESH_LOWER_RAISE = 0.1
+#: An eye whose opening (lids apart, middle) grows by this factor or more gets its iris kept.
+OPENS = 1.08
+#: The iris radius searched, in eye widths (corner to corner): real irises measure about 0.2
+#: (11.7 mm against a 28-30 mm eye), 0.20-0.24 on held-out London faces; below 0.17 the search
+#: finds the pupil of light eyes.
+IRIS_RADIUS = (0.17, 0.26)
+#: The white of the eye drawn where a row of it ends in a lash or the lid's skin: its own colour
+#: times this (it lies in the lid's shadow there).
+WHITE_SHADE = 0.85
+#: The upper lid's shadow over the eyeball: darkest share and its reach (eye widths).
+LID_SHADOW = (0.25, 0.06)
+
+
+def eye_apertures(lm: np.ndarray) -> np.ndarray:
+    """(2,) the distance between the lids of each eye (mean of the two middle pairs), px."""
+    lm = np.asarray(lm, np.float64)
+    return np.array([float(np.linalg.norm(lm[[e[1], e[2]]] - lm[[e[5], e[4]]], axis=1).mean()) for e in LM_EYES])
+
+
+def eye_polygon(mesh: np.ndarray, k: int, lower_raise: float = MESH_LOWER_RAISE) -> np.ndarray:
+    """(16, 2) the opening of eye ``k`` (0: the image's left) along the mesh's lid margins, the
+    lower one raised by ``lower_raise`` of the lids' distance (outer corner first, along the
+    upper lid to the inner corner, back along the lower)."""
+    upper, lower = MESH_EYES[k]
+    xy = np.asarray(mesh, np.float64)[:, :2]
+    up, low = xy[list(upper)], xy[list(lower)].copy()
+    low[1:-1] -= lower_raise * (low[1:-1] - up[1:-1])
+    return np.vstack([up, low[1:-1][::-1]])
+
+
+def _fill(shape, poly: np.ndarray, off) -> np.ndarray:
+    """Anti-aliased coverage (float32 0..1) of ``poly`` (photo coords) over a box at ``off``."""
+    sub = 4
+    m = np.zeros((shape[0] * sub, shape[1] * sub), np.uint8)
+    pts = np.round((poly - np.asarray(off, np.float64) + 0.5) * sub - 0.5).astype(np.int32)
+    cv2.fillPoly(m, [pts], 255)
+    return cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., :3].astype(np.float32) @ np.asarray(LUMA_WEIGHTS, np.float32)
+
+
+def find_iris(rgb: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """(centre, radius) in photo px of the iris of the eye whose opening is ``poly``, in ``rgb``
+    ((H, W, 3), unit floats), or None where no confident one is found. The limbus is the circle
+    across which the eye brightens most, outwards, on its left and right arcs (the top and the
+    bottom often lie under the lids): the integro-differential search of Daugman (1993) over
+    centres inside the opening and radii :data:`IRIS_RADIUS` of the eye's width."""
+    width = float(np.linalg.norm(poly[0] - poly[8]))
+    if width < 12:
+        return None
+    lum = _luma(rgb)
+    lum = cv2.GaussianBlur(lum, (0, 0), max(0.5, width / 120))
+    mid = (poly[0] + poly[8]) / 2
+    half = np.array([0.3 * width, 0.22 * width])
+    step = max(1.0, width / 60)
+    xs = np.arange(mid[0] - half[0], mid[0] + half[0] + 1e-6, step)
+    ys = np.arange(mid[1] - half[1], mid[1] + half[1] + 1e-6, step)
+    centres = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+    inside = cv2.pointPolygonTest  # centres must lie inside the opening
+    cont = poly.astype(np.float32).reshape(-1, 1, 2)
+    centres = centres[[inside(cont, (float(x), float(y)), False) >= 0 for x, y in centres]]
+    if len(centres) == 0:
+        return None
+    radii = np.arange(IRIS_RADIUS[0] * width, IRIS_RADIUS[1] * width, max(1.0, width / 90))
+    ang = np.deg2rad(np.r_[np.linspace(-40, 40, 9), np.linspace(140, 220, 9)])
+    dirs = np.stack([np.cos(ang), np.sin(ang)], 1)
+    d = max(1.0, width / 60)  # the edge's half width
+
+    def ring(cc: np.ndarray, rr: np.ndarray) -> np.ndarray:  # (centres, radii) mean luma on the arcs
+        pts = cc[:, None, None, :] + rr[None, :, None, None] * dirs[None, None]
+        m = pts.reshape(-1, len(ang), 2).astype(np.float32)
+        v = cv2.remap(lum, m[..., 0], m[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return v.reshape(len(cc), len(rr), len(ang)).mean(-1)
+
+    score = ring(centres, radii + d) - ring(centres, radii - d)
+    best = np.unravel_index(int(np.argmax(score)), score.shape)
+    contrast = float(score[best])
+    c, r = centres[best[0]], float(radii[best[1]])
+    # then a quarter of the grid's step around the best (a video's frames must not jump by a
+    # whole step: a pixel of a 7-px radius)
+    fine = np.linspace(-1.0, 1.0, 9)
+    cc = (c + np.stack(np.meshgrid(fine * step, fine * step), -1).reshape(-1, 2))
+    rr = r + fine * max(1.0, width / 90)
+    rr = rr[rr > 2 * d]
+    sc = ring(cc, rr + d) - ring(cc, rr - d)
+    fb = np.unravel_index(int(np.argmax(sc)), sc.shape)
+    c, r = cc[fb[0]], float(rr[fb[1]])
+    inner = float(ring(c[None], np.array([0.5 * r]))[0, 0])
+    white = float(np.percentile(lum[_box(poly, lum.shape)], 90))
+    # a real limbus: the eye clearly brighter outside than in, the iris darker than the white
+    if contrast < 0.04 * max(white, 1e-6) or inner > 0.8 * white:
+        return None
+    return c.copy(), r
+
+
+def _box(poly: np.ndarray, shape) -> tuple[slice, slice]:
+    x0, y0 = np.maximum(np.floor(poly.min(0)).astype(int), 0)
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + 1
+    return slice(y0, min(y1, shape[0])), slice(x0, min(x1, shape[1]))
+
+
+def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Bilinear samples of ``img`` ((H, W[, C]) float32) at photo points ``pts`` ((..., 2))."""
+    m = pts.astype(np.float32)
+    return cv2.remap(img, m[..., 0], m[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray,
+                mesh: np.ndarray, source_points: Callable[[tuple[int, int, int, int]], np.ndarray]
+                ) -> np.ndarray:
+    """``warped`` (the photo after the warp moved landmarks ``lm`` to ``moved``) with the iris of
+    every eye that opened by :data:`OPENS` or more drawn at its size in ``source`` (the photo
+    before the warp; same shape and dtype), the white of the eye where the stretched iris showed
+    beyond it. ``mesh``: the source face's Face Mesh points ((468, 2) or (468, 3));
+    ``source_points(box)``: the warp's map, (h, w, 2) source coordinates of the pixels of a box
+    (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.faces.cutwarp.CutWarpResult.source_points`).
+    Returns ``warped`` itself when no eye opened or no iris was found."""
+    lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
+    grow = eye_apertures(moved) / np.maximum(eye_apertures(lm), 1e-6)
+    if warped.ndim != 3 or not (grow >= OPENS).any():
+        return warped
+    unit = pixel_max(source.dtype)
+    out = warped
+    for k in np.nonzero(grow >= OPENS)[0]:
+        poly = eye_polygon(mesh, int(k))
+        width = float(np.linalg.norm(poly[0] - poly[8]))
+        pad = int(np.ceil(0.6 * width))
+        bx0, by0 = np.floor(poly.min(0)).astype(int) - pad
+        bx1, by1 = np.ceil(poly.max(0)).astype(int) + pad
+        bx0, by0 = max(bx0, 0), max(by0, 0)
+        bx1, by1 = min(bx1, source.shape[1]), min(by1, source.shape[0])
+        if bx1 - bx0 < 8 or by1 - by0 < 8:
+            continue
+        src = source[by0:by1, bx0:bx1, :3].astype(np.float32) / unit
+        found = find_iris(src, poly - [bx0, by0])
+        if found is None:
+            continue
+        c_s, r = found[0] + [bx0, by0], found[1]
+        e = list(LM_EYES[k])
+        corners = [e[0], e[3]]
+        c_d = c_s + (moved[corners] - lm[corners]).mean(0)
+        # the destination box: the eye as moved, with room for the lids' travel
+        mx0, my0 = np.floor(moved[e].min(0)).astype(int) - pad
+        mx1, my1 = np.ceil(moved[e].max(0)).astype(int) + pad
+        mx0, my0 = max(mx0, 0), max(my0, 0)
+        mx1, my1 = min(mx1, warped.shape[1]), min(my1, warped.shape[0])
+        yy, xx = np.mgrid[my0:my1, mx0:mx1]
+        p = np.stack([xx, yy], -1).astype(np.float64)
+        q = source_points((int(mx0), int(my0), int(mx1), int(my1))).astype(np.float64)  # where each came from
+        # the source opening's coverage, read where each destination pixel came from; its core
+        # (the mesh's own contour, eroded: no lid margin, no lashes) is what the iris is read from
+        sbox = np.array([bx0, by0], np.float64)
+        cover_s = _fill((by1 - by0, bx1 - bx0), poly, sbox)
+        core = _fill((by1 - by0, bx1 - bx0), eye_polygon(mesh, int(k), lower_raise=0.0), sbox)
+        erode = max(1, int(round(width / 40)))
+        core = cv2.erode(core, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8))
+        core = cv2.GaussianBlur(core, (0, 0), erode)  # gradual hand-overs between the readings
+        open_d = _sample(cover_s, q - sbox)
+        # the iris at its own size, centred where the eyeball is
+        rel = p - c_d
+        disc = np.clip(r + 0.5 - np.linalg.norm(rel, axis=-1), 0.0, 1.0)
+        was = np.clip(r * 1.05 + 0.5 - np.linalg.norm(q - c_s, axis=-1), 0.0, 1.0)
+        # where the source shows it: the same offset; elsewhere (its top often lies under the
+        # lid) the iris's own colour at that distance from its centre (the median over what the
+        # source shows of it: no structure copied twice)
+        sy, sx = np.nonzero(core > 0.5)
+        d_s = np.linalg.norm(np.stack([sx, sy], 1) + sbox - c_s, axis=1)
+        profile = _radial_profile(src[sy, sx], d_s, r)
+        if profile is None:
+            continue
+        direct = c_s + rel
+        w_d = np.clip((_sample(core, direct - sbox) - 0.3) / 0.6, 0, 1)[..., None]
+        rho = np.clip(np.linalg.norm(rel, axis=-1) / r, 0, 1) * (len(profile) - 1)
+        i0 = np.floor(rho).astype(int)
+        i1, f = np.minimum(i0 + 1, len(profile) - 1), (rho - i0)[..., None]
+        iris_col = _sample(src, direct - sbox) * w_d + (profile[i0] * (1 - f) + profile[i1] * f) * (1 - w_d)
+        cur = out[my0:my1, mx0:mx1, :3].astype(np.float32) / unit
+        # the upper lid's shadow: distance below the source opening's top, where it came from
+        top = _top_edge(poly)
+        below = q[..., 1] - np.interp(q[..., 0], top[:, 0], top[:, 1])
+        shade = 1.0 - LID_SHADOW[0] * np.exp(-np.maximum(below, 0.0) / (LID_SHADOW[1] * width))
+        # the white where the stretched iris was: per row, from the warped white just beside it
+        # (in the lid's shadow as the rest of the row is), or the eye's own white a little shaded
+        # where a lash or the lid's skin lies there
+        sclera = src[sy, sx][d_s > 1.2 * r]
+        if len(sclera) < 5:
+            continue
+        sl = _luma(sclera)
+        white_col = np.median(sclera[sl >= np.percentile(sl, 60)], 0).astype(np.float32)
+        white_ok = _luma(cur) >= 0.6 * float(white_col @ np.asarray(LUMA_WEIGHTS, np.float32))
+        white_fill = np.broadcast_to(white_col, cur.shape).copy()
+        for y in range(cur.shape[0]):
+            xs_ = np.nonzero((was[y] > 0.01) & (open_d[y] > 0.5))[0]
+            if len(xs_) == 0:
+                continue
+            lft, rgt = max(xs_.min() - 2, 0), min(xs_.max() + 2, cur.shape[1] - 1)
+            ends = [cur[y, x] if white_ok[y, x] else WHITE_SHADE * shade[y, x] * white_col for x in (lft, rgt)]
+            t = np.clip((np.arange(cur.shape[1]) - lft) / max(rgt - lft, 1), 0, 1)[:, None]
+            white_fill[y] = ends[0] * (1 - t) + ends[1] * t
+        white_fill = cv2.GaussianBlur(white_fill, (0, 0), max(0.7, width / 80))
+        a_iris = (disc * open_d)[..., None]
+        a_white = cv2.GaussianBlur((was * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
+        a_white = np.minimum(a_white, 1 - disc)[..., None]
+        new = cur * (1 - a_iris - a_white) + (iris_col * shade[..., None]) * a_iris + white_fill * a_white
+        if out is warped:
+            out = warped.copy()
+        out[my0:my1, mx0:mx1, :3] = from_unit(np.clip(new, 0, 1), warped.dtype)
+    return out
+
+
+def _radial_profile(pixels: np.ndarray, dist: np.ndarray, r: float, bins: int = 10) -> np.ndarray | None:
+    """(bins + 1, 3) float32: the median colour of ``pixels`` (the source's visible eye) at each
+    tenth of the iris radius ``r`` from its centre (``dist``), gaps filled from the nearest
+    known ring; None when under half of the rings are seen."""
+    k = np.round(dist / r * bins).astype(int)
+    prof = np.full((bins + 1, 3), np.nan, np.float32)
+    for b in range(bins + 1):
+        sel = pixels[k == b]
+        if len(sel) >= 3:
+            prof[b] = np.median(sel, 0)
+    known = np.nonzero(~np.isnan(prof[:, 0]))[0]
+    if len(known) < (bins + 1) / 2:
+        return None
+    for b in range(bins + 1):
+        if np.isnan(prof[b, 0]):
+            prof[b] = prof[known[np.argmin(np.abs(known - b))]]
+    return prof
+
+
+def _top_edge(poly: np.ndarray) -> np.ndarray:
+    """The upper lid margin of an eye polygon (:func:`eye_polygon`) sorted by x."""
+    top = poly[:9]
+    return top[np.argsort(top[:, 0])]

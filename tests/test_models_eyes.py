@@ -1,0 +1,96 @@
+"""Opened eyes keep their iris's size (faceedit.models.eyes), on synthetic eyes drawn at known
+landmarks: a white almond between the lids, an iris disc whose top lies under the upper lid."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from _imgs import astronaut_face
+
+from faceedit.faces.cutwarp import cut_warp
+from faceedit.models.eyes import LM_EYES, MESH_EYES, OPENS, eye_apertures, find_iris, keep_irises
+
+IRIS = 0.21  # iris radius over the eye's width, as on the London faces
+
+
+def _eye_face(open_up: float = 0.0):
+    """(photo, 68 landmarks, 468 mesh points) of a skin-coloured face with two synthetic eyes at
+    the astronaut's landmarks; ``open_up``: the upper lids raised that share of the eye's width
+    (the landmarks only: the photo is the same)."""
+    lm = np.asarray(astronaut_face().landmarks, np.float64) * 3.0  # eyes about 90 px wide
+    h, w = int(lm[:, 1].max() + 80), int(lm[:, 0].max() + 80)
+    img = np.full((h, w, 3), (196, 150, 128), np.uint8)
+    mesh = np.zeros((468, 2))
+    moved = lm.copy()
+    for k, e in enumerate(LM_EYES):
+        pts = lm[list(e)]
+        width = float(np.linalg.norm(pts[3] - pts[0]))
+        # the mesh's lid margins: the 68 points' contour, 9 samples a lid
+        t = np.linspace(0, 1, 9)
+        upper = np.array([np.interp(t, [0, 1 / 3, 2 / 3, 1], pts[[0, 1, 2, 3], i]) for i in (0, 1)]).T
+        lower = np.array([np.interp(t, [0, 1 / 3, 2 / 3, 1], pts[[0, 5, 4, 3], i]) for i in (0, 1)]).T
+        mesh[list(MESH_EYES[k][0])] = upper
+        mesh[list(MESH_EYES[k][1])] = lower
+        poly = np.vstack([upper, lower[1:-1][::-1]])
+        eye = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(eye, [np.round(poly * 4).astype(np.int32)], 255, shift=2)
+        centre = (pts[1] + pts[2] + pts[4] + pts[5]) / 4
+        iris = np.zeros((h, w), np.uint8)
+        cv2.circle(iris, tuple(np.round(centre * 4).astype(int)), int(round(IRIS * width * 4)), 255, -1, shift=2)
+        img[eye > 0] = (235, 232, 228)
+        img[(eye > 0) & (iris > 0)] = (70, 90, 110)
+        moved[[e[1], e[2]], 1] -= open_up * width
+    return img, lm, mesh, moved
+
+
+def _column(img: np.ndarray, lm: np.ndarray, k: int) -> np.ndarray:
+    """The mean of RGB down the eye's middle column, from well above it to well below."""
+    pts = lm[list(LM_EYES[k])]
+    cx = int(round((pts[1, 0] + pts[2, 0] + pts[4, 0] + pts[5, 0]) / 4))
+    y0, y1 = int(pts[:, 1].min() - 60), int(pts[:, 1].max() + 60)
+    return img[y0:y1, cx].astype(np.float32).mean(1)
+
+
+def _iris_height(img: np.ndarray, lm: np.ndarray, k: int) -> int:
+    """Rows of the eye's middle column holding iris-dark pixels."""
+    return int((_column(img, lm, k) < 130).sum())
+
+
+def test_find_iris_finds_the_drawn_iris():
+    img, lm, mesh, _ = _eye_face()
+    for k in (0, 1):
+        poly = np.vstack([mesh[list(MESH_EYES[k][0])], mesh[list(MESH_EYES[k][1][1:-1])][::-1]])
+        width = float(np.linalg.norm(poly[0] - poly[8]))
+        found = find_iris(img.astype(np.float32) / 255, poly)
+        assert found is not None
+        pts = lm[list(LM_EYES[k])]
+        centre = (pts[1] + pts[2] + pts[4] + pts[5]) / 4
+        assert np.linalg.norm(found[0] - centre) < 0.03 * width
+        assert abs(found[1] - IRIS * width) < 0.03 * width
+
+
+def test_find_iris_refuses_an_eye_without_one():
+    img, _, mesh, _ = _eye_face()
+    img[:] = (196, 150, 128)  # skin only: a closed eye
+    poly = np.vstack([mesh[list(MESH_EYES[0][0])], mesh[list(MESH_EYES[0][1][1:-1])][::-1]])
+    assert find_iris(img.astype(np.float32) / 255, poly) is None
+
+
+def test_an_opened_eye_keeps_its_iris_size_and_others_are_untouched():
+    """The lids opened by a quarter of the eye's width: the warp alone stretches the iris with
+    them; kept, it is as tall as in the photo (a little more of its top shows: it was under the
+    lid), with the white of the eye above it."""
+    img, lm, mesh, moved = _eye_face(open_up=0.12)
+    assert (eye_apertures(moved) / eye_apertures(lm) > OPENS).all()
+    r = cut_warp(img, lm, moved)
+    warped = r.pixels
+    kept = keep_irises(img, warped, lm, moved, mesh, r.source_points)
+    for k in (0, 1):
+        before, stretched, after = (_iris_height(x, lm if x is img else moved, k) for x in (img, warped, kept))
+        assert stretched > 1.2 * before
+        assert 0.9 * before < after < 1.12 * before, (before, stretched, after)
+        white = lambda x: int((_column(x, moved, k) > 168).sum())  # noqa: E731 (brighter than the skin, 158)
+        assert white(kept) >= white(warped) + 2  # the white shows above the iris
+    # an edit that does not open the eyes returns the warped photo as it is
+    same = keep_irises(img, warped, lm, lm, mesh, r.source_points)
+    assert same is warped
