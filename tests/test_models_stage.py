@@ -239,6 +239,18 @@ def test_shipped_targets_but_the_wink_move_the_face_symmetrically():
         assert np.linalg.norm(odd) < 0.4 * np.linalg.norm(move), t
 
 
+def test_only_targets_that_open_the_eyes_past_neutral_keep_the_irises():
+    """The shipped stage repaints the irises (faceedit.models.eyes) where the target opens an eye
+    wider than the face's own neutral: surprised from the astronaut (who smiles), not neutral
+    (her squint let go), sad or happy."""
+    from faceedit.models.loading import load_model
+
+    st = load_model("stage").model
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    widens = {t: st.widens_eyes(*st.plan(lm, t, 1.0)) for t in ("surprised", "neutral", "sad", "happy")}
+    assert widens == {"surprised": True, "neutral": False, "sad": False, "happy": False}
+
+
 def test_au_values_are_absolute_and_strength_zero_is_the_identity():
     st = synthetic_stage()
     lm = np.asarray(astronaut_face().landmarks, np.float64)

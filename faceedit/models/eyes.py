@@ -14,12 +14,15 @@ off the same eyeball: the iris keeps its size and place, more white shows around
    it shows the source's opening and the source's iris;
 3. the iris is drawn at its own size where the eyeball is (its centre moves with the eye's corners,
    not with the lids): read from the source's iris at the same offset where the source shows it,
-   else a quarter turn away (the sides of an iris are nearly always in view; its top often lies
-   under the lid), else mirrored across the horizontal diameter, else the mean of its outer half;
-   where the stretched iris showed outside that circle, the white of the eye, continued along
-   each row from the warped white beside it (its shading kept), or the eye's own white in the
-   lid's shadow; the upper lid's shadow over the iris. Outside the opening (the lids, the
-   lashes) the warped photo stays as it is.
+   elsewhere (its top often lies under the lid) its own median colour at that distance from its
+   centre (copying a visible part there doubled catchlights and made seams); where the
+   stretched iris showed outside that circle, the white of the eye, continued along each row
+   from the warped white beside it (its shading kept), or the eye's own white in the lid's
+   shadow; the upper lid's shadow over the iris. Outside the opening (the lids, the lashes) the
+   warped photo stays as it is.
+
+The stage calls it only where the target opens an eye wider than the face's own neutral
+(:meth:`faceedit.models.stage.Stage.widens_eyes`).
 
 Only the pixels of an opened eye's box change; an eye that does not open is not touched, nor is
 a greyscale (2-D) photo.
@@ -105,9 +108,8 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, float] | N
     xs = np.arange(mid[0] - half[0], mid[0] + half[0] + 1e-6, step)
     ys = np.arange(mid[1] - half[1], mid[1] + half[1] + 1e-6, step)
     centres = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
-    inside = cv2.pointPolygonTest  # centres must lie inside the opening
-    cont = poly.astype(np.float32).reshape(-1, 1, 2)
-    centres = centres[[inside(cont, (float(x), float(y)), False) >= 0 for x, y in centres]]
+    cont = poly.astype(np.float32).reshape(-1, 1, 2)  # centres must lie inside the opening
+    centres = centres[[cv2.pointPolygonTest(cont, (float(x), float(y)), False) >= 0 for x, y in centres]]
     if len(centres) == 0:
         return None
     radii = np.arange(IRIS_RADIUS[0] * width, IRIS_RADIUS[1] * width, max(1.0, width / 90))
@@ -236,17 +238,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
             continue
         sl = _luma(sclera)
         white_col = np.median(sclera[sl >= np.percentile(sl, 60)], 0).astype(np.float32)
-        white_ok = _luma(cur) >= 0.6 * float(white_col @ np.asarray(LUMA_WEIGHTS, np.float32))
-        white_fill = np.broadcast_to(white_col, cur.shape).copy()
-        for y in range(cur.shape[0]):
-            xs_ = np.nonzero((was[y] > 0.01) & (open_d[y] > 0.5))[0]
-            if len(xs_) == 0:
-                continue
-            lft, rgt = max(xs_.min() - 2, 0), min(xs_.max() + 2, cur.shape[1] - 1)
-            ends = [cur[y, x] if white_ok[y, x] else WHITE_SHADE * shade[y, x] * white_col for x in (lft, rgt)]
-            t = np.clip((np.arange(cur.shape[1]) - lft) / max(rgt - lft, 1), 0, 1)[:, None]
-            white_fill[y] = ends[0] * (1 - t) + ends[1] * t
-        white_fill = cv2.GaussianBlur(white_fill, (0, 0), max(0.7, width / 80))
+        white_fill = _white_rows(cur, (was > 0.01) & (open_d > 0.5), white_col, shade, width)
         a_iris = (disc * open_d)[..., None]
         a_white = cv2.GaussianBlur((was * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
@@ -255,6 +247,24 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
             out = warped.copy()
         out[my0:my1, mx0:mx1, :3] = from_unit(np.clip(new, 0, 1), warped.dtype)
     return out
+
+
+def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, shade: np.ndarray,
+                width: float) -> np.ndarray:
+    """The white of the eye over ``cur`` (unit RGB) where ``where``: per row, a blend between the
+    pixels just beside that row's run (or, where one of them is a lash or the lid's skin,
+    ``white`` in the lid's ``shade``), smoothed."""
+    white_ok = _luma(cur) >= 0.6 * float(white @ np.asarray(LUMA_WEIGHTS, np.float32))
+    out = np.broadcast_to(white, cur.shape).copy()
+    for y in range(cur.shape[0]):
+        xs = np.nonzero(where[y])[0]
+        if len(xs) == 0:
+            continue
+        lft, rgt = max(xs.min() - 2, 0), min(xs.max() + 2, cur.shape[1] - 1)
+        ends = [cur[y, x] if white_ok[y, x] else WHITE_SHADE * shade[y, x] * white for x in (lft, rgt)]
+        t = np.clip((np.arange(cur.shape[1]) - lft) / max(rgt - lft, 1), 0, 1)[:, None]
+        out[y] = ends[0] * (1 - t) + ends[1] * t
+    return cv2.GaussianBlur(out, (0, 0), max(0.7, width / 80))
 
 
 def _radial_profile(pixels: np.ndarray, dist: np.ndarray, r: float, bins: int = 10) -> np.ndarray | None:
