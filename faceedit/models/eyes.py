@@ -17,8 +17,8 @@ off the same eyeball: the iris keeps its size and place, more white shows around
    elsewhere (its top often lies under the lid) its own median colour at that distance from its
    centre (copying a visible part there doubled catchlights and made seams); where the
    stretched iris showed outside that circle, the white of the eye, continued along each row
-   from the warped white beside it (its shading kept), or the eye's own white in the lid's
-   shadow; the upper lid's shadow over the iris. Outside the opening (the lids, the lashes) the
+   (the eye's own axis, corner to corner: the same on a tilted head) from the warped white
+   beside it (its shading kept), or the eye's own white in the lid's shadow; the upper lid's shadow over the iris. Outside the opening (the lids, the lashes) the
    warped photo stays as it is.
 
 The stage calls it only where the target opens an eye wider than the face's own neutral
@@ -238,7 +238,18 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
             continue
         sl = _luma(sclera)
         white_col = np.median(sclera[sl >= np.percentile(sl, 60)], 0).astype(np.float32)
-        white_fill = _white_rows(cur, (was > 0.01) & (open_d > 0.5), white_col, shade, width)
+        # along the eye's own rows (corner to corner), so a tilted head gets the same white
+        axis = moved[e[3]] - moved[e[0]]
+        turn = cv2.getRotationMatrix2D((cur.shape[1] / 2, cur.shape[0] / 2),
+                                       float(np.degrees(np.arctan2(axis[1], axis[0]))), 1.0)
+        size = (cur.shape[1], cur.shape[0])
+
+        def level(x: np.ndarray, inverse: bool = False) -> np.ndarray:
+            flags = cv2.INTER_LINEAR | (cv2.WARP_INVERSE_MAP if inverse else 0)
+            return cv2.warpAffine(x, turn, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+        white_fill = level(_white_rows(level(cur), level(((was > 0.01) & (open_d > 0.5)).astype(np.float32)) > 0.5,
+                                       white_col, level(shade.astype(np.float32)), width), inverse=True)
         a_iris = (disc * open_d)[..., None]
         a_white = cv2.GaussianBlur((was * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
