@@ -76,6 +76,10 @@ PROTOTYPE_SKIP = (20, 25, 26)
 #: this level the least-change state that reads so twists the jaw and the eyes.
 PROTOTYPE_FLOOR = 3.5
 MILD_POSED = ("sad", "angry", "disgusted")
+#: Targets whose lips are pressed together (AU25, lips part, set to 0 after the prototype AUs): the
+#: posed angry faces mix pressed lips with a shouting mouth, and their mean parted the lips by
+#: 0.053 eye distances, a slit the mouth bank filled with a line of teeth between dark corners.
+PRESSED_LIPS = ("angry",)
 #: Targets whose state is made left-right symmetric (every one but the wink, whose asymmetry is
 #: what it is). The mean of posed photos is not: half of the mean surprised move (2.3 of 4.6
 #: canonical px) was a left-right difference the faces did not share (head turns and tilts the
@@ -257,6 +261,10 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
             if t in SYMMETRIC_TARGETS:  # the least change of state that raises them need not be
                 target_states[t] = symmetric_state(target_states[t], ex_basis)
             raised[t] = {str(au): round(v, 2) for au, v in sorted(want.items())}
+        if t in PRESSED_LIPS:
+            target_states[t] = au_model.set_aus(target_states[t], np.zeros(ki), {25: 0.0})
+            if t in SYMMETRIC_TARGETS:
+                target_states[t] = symmetric_state(target_states[t], ex_basis)
     report["prototype_raised"] = raised
 
     # appearance: per-pixel linear map in each target's canonical frame
