@@ -94,3 +94,14 @@ def test_an_opened_eye_keeps_its_iris_size_and_others_are_untouched():
     # an edit that does not open the eyes returns the warped photo as it is
     same = keep_irises(img, warped, lm, lm, mesh, r.source_points)
     assert same is warped
+
+
+def test_an_eye_at_the_photos_edge_is_left_alone_without_error():
+    """A face cut by the photo's edge through one eye: the other eye is repainted, nothing fails."""
+    img, lm, mesh, moved = _eye_face(open_up=0.12)
+    cut = int(round(lm[44, 0]))  # through the second eye
+    part = np.ascontiguousarray(img[:, :cut])
+    r = cut_warp(part, lm, moved)
+    kept = keep_irises(part, r.pixels, lm, moved, mesh, r.source_points)
+    assert kept.shape == part.shape
+    assert _iris_height(kept, moved, 0) < _iris_height(r.pixels, moved, 0)

@@ -195,6 +195,8 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         mx1, my1 = np.ceil(moved[e].max(0)).astype(int) + pad
         mx0, my0 = max(mx0, 0), max(my0, 0)
         mx1, my1 = min(mx1, warped.shape[1]), min(my1, warped.shape[0])
+        if mx1 - mx0 < 8 or my1 - my0 < 8:  # the eye at the photo's edge
+            continue
         yy, xx = np.mgrid[my0:my1, mx0:mx1]
         p = np.stack([xx, yy], -1).astype(np.float64)
         q = source_points((int(mx0), int(my0), int(mx1), int(my1))).astype(np.float64)  # where each came from
