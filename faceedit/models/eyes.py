@@ -35,7 +35,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+from faceedit.faces.cutwarp import polygon_coverage
+from faceedit.pixels import from_unit, luma, pixel_max
 
 #: Face Mesh eyelid contours (upper from the outer corner to the inner, lower likewise) of the
 #: eye on the image's left (68-point 36-41) and on its right (42-47).
@@ -78,19 +79,6 @@ def eye_polygon(mesh: np.ndarray, k: int, lower_raise: float = MESH_LOWER_RAISE)
     return np.vstack([up, low[1:-1][::-1]])
 
 
-def _fill(shape, poly: np.ndarray, off) -> np.ndarray:
-    """Anti-aliased coverage (float32 0..1) of ``poly`` (photo coords) over a box at ``off``."""
-    sub = 4
-    m = np.zeros((shape[0] * sub, shape[1] * sub), np.uint8)
-    pts = np.round((poly - np.asarray(off, np.float64) + 0.5) * sub - 0.5).astype(np.int32)
-    cv2.fillPoly(m, [pts], 255)
-    return cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-
-
-def _luma(rgb: np.ndarray) -> np.ndarray:
-    return rgb[..., :3].astype(np.float32) @ np.asarray(LUMA_WEIGHTS, np.float32)
-
-
 def find_iris(rgb: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, float] | None:
     """(centre, radius) in photo px of the iris of the eye whose opening is ``poly``, in ``rgb``
     ((H, W, 3), unit floats), or None where no confident one is found. The limbus is the circle
@@ -100,7 +88,7 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, float] | N
     width = float(np.linalg.norm(poly[0] - poly[8]))
     if width < 12:
         return None
-    lum = _luma(rgb)
+    lum = luma(rgb)
     lum = cv2.GaussianBlur(lum, (0, 0), max(0.5, width / 120))
     mid = (poly[0] + poly[8]) / 2
     half = np.array([0.3 * width, 0.22 * width])
@@ -203,8 +191,8 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         # the source opening's coverage, read where each destination pixel came from; its core
         # (the mesh's own contour, eroded: no lid margin, no lashes) is what the iris is read from
         sbox = np.array([bx0, by0], np.float64)
-        cover_s = _fill((by1 - by0, bx1 - bx0), poly, sbox)
-        core = _fill((by1 - by0, bx1 - bx0), eye_polygon(mesh, int(k), lower_raise=0.0), sbox)
+        cover_s = polygon_coverage(poly, (bx0, by0, bx1, by1))
+        core = polygon_coverage(eye_polygon(mesh, int(k), lower_raise=0.0), (bx0, by0, bx1, by1))
         erode = max(1, int(round(width / 40)))
         core = cv2.erode(core, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8))
         core = cv2.GaussianBlur(core, (0, 0), erode)  # gradual hand-overs between the readings
@@ -238,7 +226,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         sclera = src[sy, sx][d_s > 1.2 * r]
         if len(sclera) < 5:
             continue
-        sl = _luma(sclera)
+        sl = luma(sclera)
         white_col = np.median(sclera[sl >= np.percentile(sl, 60)], 0).astype(np.float32)
         # along the eye's own rows (corner to corner), so a tilted head gets the same white
         axis = moved[e[3]] - moved[e[0]]
@@ -267,7 +255,7 @@ def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, shade: np
     """The white of the eye over ``cur`` (unit RGB) where ``where``: per row, a blend between the
     pixels just beside that row's run (or, where one of them is a lash or the lid's skin,
     ``white`` in the lid's ``shade``), smoothed."""
-    white_ok = _luma(cur) >= 0.6 * float(white @ np.asarray(LUMA_WEIGHTS, np.float32))
+    white_ok = luma(cur) >= 0.6 * float(luma(white))
     out = np.broadcast_to(white, cur.shape).copy()
     for y in range(cur.shape[0]):
         xs = np.nonzero(where[y])[0]
