@@ -106,8 +106,12 @@ class Flow:
         return self.loaded.model.check_target(target)
 
     def uses_network(self, target: str) -> bool:
-        """Whether the network runs for ``target`` (a target only the stage knows skips it)."""
+        """Whether the network runs for ``target``: a target only the stage knows skips it, and
+        so does one the model's header leaves to its stage (``stage_only``: where its change
+        spoilt the stage's edit)."""
         if not self.has_network:
+            return False
+        if self.stage is not None and target in self.spec.stage_only:
             return False
         try:
             self.loaded.model.check_target(target)

@@ -131,6 +131,25 @@ def test_network_on_the_stage_edit_faces_equals_editor_edit(astronaut):
     assert not np.array_equal(out, staged)  # the network's change was pasted on the stage's
 
 
+def test_a_target_the_header_leaves_to_the_stage_is_the_stage_s_edit(tmp_path, stage_editor, astronaut):
+    """A network whose header lists a target in ``stage_only`` (its change spoilt the stage's
+    edit there) is not run for it: the photo is the stage's edit alone; its other targets get
+    the network's change, and without the stage the network runs for every target."""
+    from tiny_model import save_tiny
+
+    path = save_tiny(tmp_path / "darkens.safetensors", targets=["happy", "surprised"], stage="stage",
+                     stage_only=["surprised"])
+    editor = Editor.from_pretrained(path, device="cpu", detector="dlib")
+    assert editor.spec.stage_only == ["surprised"]
+    assert editor.uses_network("happy") and not editor.uses_network("surprised")
+    assert np.array_equal(editor.edit(astronaut, "surprised"), stage_editor.edit(astronaut, "surprised"))
+    happy, staged = editor.edit(astronaut, "happy"), stage_editor.edit(astronaut, "happy")
+    face = (slice(90, 150), slice(190, 250))
+    assert happy[face].mean() < staged[face].mean() - 20  # the network darkened the staged face
+    alone = Editor.from_pretrained(path, device="cpu", detector="dlib", stage=False)
+    assert alone.uses_network("surprised")
+
+
 def test_paste_back_lives_in_its_own_module():
     from faceedit.faces import align, paste
 

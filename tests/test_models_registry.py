@@ -333,6 +333,7 @@ def test_list_models_rows(tiny, tmp_path):
             "name": "tiny",
             "method": "test",
             "targets": TARGETS,
+            "stage_only": [],
             "conditions": {},
             "options": {"lighting": [], "aus": [], "attributes": [], "set": [], "phase": [],
                         "controls": [], "help": {}},
@@ -348,6 +349,7 @@ def test_list_models_rows(tiny, tmp_path):
             "name": "absent",
             "method": "test",
             "targets": [],  # in the header: not known before the weights come
+            "stage_only": [],
             "conditions": {},
             "options": None,
             "image_size": None,

@@ -48,20 +48,22 @@ if "test-tiny" not in ARCHS:
     register_arch("test-tiny")(TinyEdit)
 
 
-def save_tiny(path, channels: int = 3, size: int = 64) -> str:
+def save_tiny(path, channels: int = 3, size: int = 64, targets: list[str] = TARGETS, **extra) -> str:
+    """The tiny model's checkpoint at ``path``; ``extra``: more header keys (``stage``...)."""
     from faceedit.models.checkpoint import save_checkpoint
 
-    model = TinyEdit({"channels": channels})
+    model = TinyEdit({"channels": channels, "targets": targets})
     meta = {
         "arch": "test-tiny",
-        "config": {"channels": channels},
-        "conditions": {"targets": TARGETS},
+        "config": {"channels": channels, "targets": targets},
+        "conditions": {"targets": targets},
         "image_size": size,
         "channels": channels,
         "template": {"size": size, "eye_dist": 0.30, "eye_y": 0.42},
         "training_data": "none (test model)",
         "license": "MIT",
         "color_match": False,  # its edit *is* a brightness change; matching would undo it
+        **extra,
     }
     save_checkpoint(str(path), model.state_dict(), meta)
     return str(path)

@@ -42,3 +42,7 @@ def models(
                   "on it):", markup=False, highlight=False)
     for r in rows:
         console.print(f"  {r['name']}: {describe_options(r['options'])}", markup=False, highlight=False)
+    for r in rows:
+        if r["stage_only"]:
+            console.print(f"{r['name']}: {', '.join(r['stage_only'])} drawn by the stage alone (the network's "
+                          "change spoilt them; see its card)", markup=False, highlight=False)

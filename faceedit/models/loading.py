@@ -144,6 +144,8 @@ def list_models() -> list[dict[str, Any]]:
             # every target -t takes: the network's, then those its stage applies alone
             # (neutral, keep...); [] until a Hub file is fetched
             "targets": options.all_targets() if options is not None else list(spec.targets or []),
+            # targets the network is not run for: its stage's edit alone (see the model card)
+            "stage_only": list(spec.stage_only),
             "conditions": conditions,
             "options": None if options is None else options.summary(),  # None until fetched
             "image_size": spec.image_size,

@@ -13,7 +13,8 @@ Two tables:
   in ``weights/manifest.json`` (:mod:`faceedit.weights`).
 
 Everything else a model needs at inference (targets and vocabularies, crop template, channels,
-paste settings ``color_match`` / ``delta_smooth``, the ``stage`` it sits on) is read from its
+paste settings ``color_match`` / ``delta_smooth``, the ``stage`` it sits on and the targets left
+to that stage alone, ``stage_only``) is read from its
 checkpoint's header, the one place it lives (:meth:`ModelSpec.with_header`), so a model loaded by
 name and the same file loaded by path behave alike, and retraining a model edits no code.
 
@@ -152,6 +153,9 @@ class ModelSpec:
     # Registry name of the stage (faceedit.models.stage) applied to the photo before this
     # model's network sees the face; None = the network edits the unedited face.
     stage: str | None = field(default=None, init=False)
+    # Targets of the network it is not run for on its stage: the stage's edit is the result
+    # (where the network's change was seen to spoil it; the card says why).
+    stage_only: list[str] = field(default_factory=list, init=False)
 
     @property
     def image_size(self) -> int | None:
@@ -176,6 +180,7 @@ class ModelSpec:
         spec.color_match = bool(meta.extra.get("color_match", True))
         spec.delta_smooth = float(meta.extra.get("delta_smooth", 0.0))
         spec.stage = meta.extra.get("stage") or None
+        spec.stage_only = [str(t) for t in meta.extra.get("stage_only") or []]
         return spec
 
 
