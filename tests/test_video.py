@@ -364,3 +364,56 @@ def test_a_person_too_many_fails_the_video_where_they_appear(tmp_path, editor):
     assert os.listdir(tmp_path) == ["later.mp4"]
     result = edit_video(editor, src, str(tmp_path / "later_2.mp4"), "happy", progress=False, max_faces=2)
     assert result.tracks == 2 and result.faces == 2 and result.edited == 8
+
+
+def _eye_frame(iris_x: float, noise: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A grey frame with one open eye (iBUG 36-41 round (100, 100), 40 px wide): white inside,
+    a dark iris of radius 7 at ``iris_x``, and ``noise`` levels of per-frame grain inside."""
+    import cv2
+
+    lm = np.zeros((68, 2))
+    lm[36:42] = [(80, 100), (90, 92), (110, 92), (120, 100), (110, 108), (90, 108)]
+    img = np.full((200, 200, 3), 120, np.uint8)
+    cv2.fillPoly(img, [lm[36:42].astype(np.int32)], (230, 230, 230))
+    cv2.circle(img, (int(round(iris_x)), 100), 7, (40, 30, 20), -1)
+    rng = np.random.default_rng(seed)
+    grain = rng.integers(-noise, noise + 1, img.shape[:2])[..., None] if noise else 0
+    inside = np.zeros(img.shape[:2], bool)
+    inside[93:108, 85:116] = True
+    img = np.where(inside[..., None], np.clip(img.astype(int) + grain, 0, 255), img).astype(np.uint8)
+    return img, lm
+
+
+def test_steady_parts_calm_an_eyes_shimmer_but_not_its_gaze_or_blink():
+    """The stage repaints an opened eye's iris each frame; a little of the previous edited frame,
+    moved onto this one, is mixed in (faceedit.video.edit.steady_parts): grain that changes from
+    frame to frame inside the eye is calmed, an iris that moved with the gaze leaves no trailing
+    copy, a blink (the lids moved) takes none of the previous frame, and outside the eye
+    nothing changes."""
+    from faceedit.video.edit import steady_parts
+
+    a, lm = _eye_frame(100, 8, 0)
+    b, _ = _eye_frame(100, 8, 1)
+    prev = steady_parts(a.copy(), lm, None)
+    out = b.copy()
+    steady_parts(out, lm, prev)
+    eye = (slice(95, 106), slice(88, 113))
+    before = np.abs(b[eye].astype(int) - a[eye].astype(int)).mean()
+    after = np.abs(out[eye].astype(int) - a[eye].astype(int)).mean()
+    assert after < 0.7 * before  # the shimmer calmed
+    outside = np.ones(a.shape[:2], bool)
+    outside[80:121, 60:141] = False
+    assert np.array_equal(out[outside], b[outside])
+    # the gaze moves 6 px: where the iris was, the new frame's white, no dark copy trailing
+    moved, _ = _eye_frame(106, 0, 2)
+    prev = steady_parts(_eye_frame(100, 0, 0)[0], lm, None)
+    out = moved.copy()
+    steady_parts(out, lm, prev)
+    assert out[100, 95:99].min() > 200 and np.abs(out.astype(int) - moved.astype(int)).max() <= 40
+    # a blink under way (the lids 30 % closer): this frame's alone
+    shut = lm.copy()
+    shut[[37, 38]] += [0, 3]
+    shut[[40, 41]] -= [0, 3]
+    out = b.copy()
+    steady_parts(out, shut, steady_parts(a.copy(), lm, None))
+    assert np.array_equal(out, b)

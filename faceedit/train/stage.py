@@ -80,6 +80,12 @@ MILD_POSED = ("sad", "angry", "disgusted")
 #: posed angry faces mix pressed lips with a shouting mouth, and their mean parted the lips by
 #: 0.053 eye distances, a slit the mouth bank filled with a line of teeth between dark corners.
 PRESSED_LIPS = ("angry",)
+#: Targets with no smile (AU12, lip corner puller, set to 0 after the prototype AUs): none of their
+#: FACS prototypes has AU12, but their posed means read some (surprised 0.7, fearful 1.1,
+#: disgusted 0.6: the corners a dropped jaw or a raised upper lip moves), enough to lift the
+#: corners of the opened mouth into a grin (FER read 4 of 18 smiling -> surprised edits and 3 of
+#: 18 fearful ones as happy).
+NO_SMILE = ("surprised", "fearful", "disgusted")
 #: Targets whose state is made left-right symmetric (every one but the wink, whose asymmetry is
 #: what it is). The mean of posed photos is not: half of the mean surprised move (2.3 of 4.6
 #: canonical px) was a left-right difference the faces did not share (head turns and tilts the
@@ -261,8 +267,9 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
             if t in SYMMETRIC_TARGETS:  # the least change of state that raises them need not be
                 target_states[t] = symmetric_state(target_states[t], ex_basis)
             raised[t] = {str(au): round(v, 2) for au, v in sorted(want.items())}
-        if t in PRESSED_LIPS:
-            target_states[t] = au_model.set_aus(target_states[t], np.zeros(ki), {25: 0.0})
+        fixed = {**({25: 0.0} if t in PRESSED_LIPS else {}), **({12: 0.0} if t in NO_SMILE else {})}
+        if fixed:
+            target_states[t] = au_model.set_aus(target_states[t], np.zeros(ki), fixed)
             if t in SYMMETRIC_TARGETS:
                 target_states[t] = symmetric_state(target_states[t], ex_basis)
     report["prototype_raised"] = raised

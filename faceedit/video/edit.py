@@ -18,6 +18,8 @@ builds the landmarks whose state is ``cur + goal - slow``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from faceedit.faces.align import apply_affine
@@ -72,32 +74,67 @@ class ExpressionHold:
         return stage.expression_shape(y, ident)
 
 
-MOUTH = list(range(48, 68))  # iBUG mouth points (outer 48-59, inner 60-67)
-INNER_LIPS = list(range(60, 68))
+#: The parts of a face whose painted inside is steadied from frame to frame (:func:`steady_parts`):
+#: the points that place it (iBUG), the polygon of its inside, the pairs whose mean distance is
+#: its opening. The mouth's inside is the bank's teeth and cavity; an eye's, the iris the stage
+#: draws at its own size where the lids opened (:mod:`faceedit.models.eyes`).
+PARTS = {
+    "mouth": (list(range(48, 68)), list(range(60, 68)), ((61, 67), (62, 66), (63, 65))),
+    "left_eye": (list(range(36, 42)), list(range(36, 42)), ((37, 41), (38, 40))),
+    "right_eye": (list(range(42, 48)), list(range(42, 48)), ((43, 47), (44, 46))),
+}
 
 
-def _opening(mouth: np.ndarray) -> float:
-    """Mean inner-lip opening of the mouth's points (48-67 as rows 0-19)."""
-    return float(np.mean([np.linalg.norm(mouth[a - 48] - mouth[b - 48]) for a, b in ((61, 67), (62, 66), (63, 65))]))
+class Steady(NamedTuple):
+    """How a part is steadied (:func:`steady_parts`): the weight of the previous frame
+    (``keep``); the change of its points or opening (share of its width) from which none of it is
+    kept (``still``); the box's margin (share of its width); the difference (0..255 levels) from
+    which a pixel is this frame's alone (``gate``: an iris that moved with the gaze leaves no
+    trailing copy; None: no such limit); and whether the previous frame is moved by a
+    similarity (``rigid``: an eye's six points would fit a blink's squeeze as an affine)."""
+
+    keep: float
+    still: float
+    margin: float
+    gate: float | None
+    rigid: bool
 
 
-def steady_mouth(out: np.ndarray, lm: np.ndarray, prev: tuple | None, keep: float = 0.6, still: float = 0.02,
-                 margin: float = 0.35) -> tuple | None:
-    """Blend the mouth of an edited frame with the previous edited frame's, moved onto it.
+STEADY = {"mouth": Steady(0.6, 0.02, 0.35, None, False), "left_eye": Steady(0.6, 0.04, 0.35, 40.0, True),
+          "right_eye": Steady(0.6, 0.04, 0.35, 40.0, True)}
 
-    The stage paints an opened mouth's inside (teeth, the dark of the mouth) from the frame's
-    own colours each frame; on a moving face that painting varies a little from frame to frame
-    (its region is found from colour), which shows as a shimmer inside the mouth. Here the
-    previous frame's mouth is moved onto this one's by the affine that maps its mouth points
-    (``lm`` 48-67, after the edit) onto these, and mixed in with weight ``keep`` inside the
-    inner lips (feathered off their edge: the lips themselves, which show the opening, are
-    this frame's alone). Where the mouth changed shape or opened or closed (speech), less of the
-    previous frame is kept, none from a change of ``still`` of its width on.
+
+def _opening(pts: np.ndarray, idx: list[int], pairs) -> float:
+    """Mean distance of the point pairs ``pairs`` (iBUG numbers) of ``pts`` (rows: ``idx``)."""
+    row = {i: k for k, i in enumerate(idx)}
+    return float(np.mean([np.linalg.norm(pts[row[a]] - pts[row[b]]) for a, b in pairs]))
+
+
+def steady_parts(out: np.ndarray, lm: np.ndarray, prev: dict | None) -> dict:
+    """Blend the mouth and the eyes of an edited frame with the previous edited frame's, moved
+    onto it.
+
+    The stage paints an opened mouth's inside (teeth, the dark of the mouth) and an opened
+    eye's iris from the frame's own pixels each frame; on a moving face that painting varies a
+    little from frame to frame (its region is found from colour, the iris by a search), which
+    shows as a shimmer. Here each part of the previous frame is moved onto this one's by the
+    transform that maps its points (``lm``, after the edit) onto these, and mixed in
+    (:data:`STEADY`) inside its polygon (feathered off its edge: the lips and lids themselves
+    are this frame's alone). Where the part changed shape or opened or closed (speech, a
+    blink), less of the previous frame is kept; in an eye, a pixel that changed much (the iris
+    moving with the gaze) is this frame's alone.
 
     ``out`` is changed in place; returns what the next frame needs (``prev``)."""
+    prev = prev or {}
+    return {name: _steady(out, lm, prev.get(name), name) for name in PARTS}
+
+
+def _steady(out: np.ndarray, lm: np.ndarray, prev: tuple | None, name: str) -> tuple | None:
     import cv2
 
-    pts = np.asarray(lm, np.float64)[MOUTH]
+    idx, inside, pairs = PARTS[name]
+    keep, still, margin, gate, rigid = STEADY[name]
+    pts = np.asarray(lm, np.float64)[idx]
     lo, hi = pts.min(0), pts.max(0)
     width = float(max(hi[0] - lo[0], 1.0))
     pad = margin * width
@@ -108,23 +145,27 @@ def steady_mouth(out: np.ndarray, lm: np.ndarray, prev: tuple | None, keep: floa
         return None
     if prev is not None:
         frame, ppts = prev
-        a, _ = cv2.estimateAffine2D(ppts, pts, method=cv2.LMEDS)
+        fit = cv2.estimateAffinePartial2D if rigid else cv2.estimateAffine2D
+        a, _ = fit(ppts, pts, method=cv2.LMEDS)
         if a is not None:
             moved = apply_affine(a, ppts)
-            change = max(float(np.abs(moved - pts).max()), abs(_opening(pts) - _opening(moved))) / width
+            change = max(float(np.abs(moved - pts).max()),
+                         abs(_opening(pts, idx, pairs) - _opening(moved, idx, pairs))) / width
             k = keep * float(np.clip(1.0 - change / still, 0.0, 1.0))
             if k > 0:
                 shift = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0]])
                 m = np.vstack([shift, [0, 0, 1]]) @ np.vstack([a, [0, 0, 1]])
                 back = cv2.warpAffine(frame, m[:2], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                                      borderMode=cv2.BORDER_REPLICATE)
-                inner = np.asarray(lm, np.float64)[INNER_LIPS] - (x0, y0)
+                                      borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+                poly = np.asarray(lm, np.float64)[inside] - (x0, y0)
                 mask = np.zeros((y1 - y0, x1 - x0), np.float32)
-                cv2.fillPoly(mask, [np.round(inner * 4).astype(np.int32)], 1.0, cv2.LINE_AA, shift=2)
+                cv2.fillPoly(mask, [np.round(poly * 4).astype(np.int32)], 1.0, cv2.LINE_AA, shift=2)
                 feather = max(1.0, 0.03 * width)
                 mask = cv2.GaussianBlur(mask, (0, 0), feather) * mask  # inside, off its edge
-                wgt = (k * mask)[..., None]
                 roi = out[y0:y1, x0:x1].astype(np.float32)
-                out[y0:y1, x0:x1] = np.clip(roi + wgt * (back.astype(np.float32) - roi) + 0.5,
-                                            0, 255).astype(out.dtype)
+                if gate is not None:  # what moved (the iris with the gaze) is this frame's
+                    diff = np.abs(back - roi).max(-1) if roi.ndim == 3 else np.abs(back - roi)
+                    mask = mask * np.clip(1.0 - diff / gate, 0.0, 1.0)
+                wgt = (k * mask)[..., None] if roi.ndim == 3 else k * mask
+                out[y0:y1, x0:x1] = np.clip(roi + wgt * (back - roi) + 0.5, 0, 255).astype(out.dtype)
     return out, pts

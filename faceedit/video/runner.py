@@ -29,7 +29,7 @@ from faceedit.video.container import (
     VideoReader,
     VideoWriter,
 )
-from faceedit.video.edit import ExpressionHold, edit_faces, steady_mouth
+from faceedit.video.edit import ExpressionHold, edit_faces, steady_parts
 from faceedit.video.track import FaceTracker
 
 
@@ -270,7 +270,7 @@ class _Edit:
                 continue
             if self.steady:  # in frame order (this runs on the writer's thread)
                 seg, prev = tr.extra.get("steady", (None, None))
-                tr.extra["steady"] = (segment, steady_mouth(
+                tr.extra["steady"] = (segment, steady_parts(
                     out, d.landmarks, prev if seg == segment else None))
         f = self.frame
         return Frame(out, f.pts, f.time_base, f.index, f.rotation)
