@@ -462,36 +462,6 @@ def test_follow_curves_move_with_their_own_lip_as_the_gap_grows_and_meet_as_it_c
     np.testing.assert_allclose(m, shut, atol=1e-9)
 
 
-def test_follow_curves_bring_an_opening_mouths_corners_to_the_reference():
-    """A smile's found interior reaches past the 68 points' corners, out and up. As the mouth
-    opens (gap x3) with the smile taken away (``corners_in``), the shared corners go to the
-    reference corners and the samples near them with them, fading over CORNER_REACH; the middle
-    keeps its offset. Without ``corners_in`` (a smile made broader) the tips stay; a mouth that
-    closes keeps its corners' offset either way."""
-    x = np.linspace(0.0, 60.0, 13)
-    ref_up = np.stack([x, 100.0 - 0.004 * x * (60 - x)], 1)
-    ref_low = np.stack([x, 100.0 + 0.008 * x * (60 - x)], 1)
-    tip = np.array([-4.0, -3.0])  # the found corners: out and up
-    w = np.clip(1.0 - x / 15.0, 0.0, 1.0)[:, None]
-    up, low = ref_up + w * tip - [0.0, 1.0], ref_low + w * tip + [0.0, 1.0]
-    up[0] = low[0] = ref_up[0] + tip
-    up[-1] = low[-1] = ref_up[-1]
-    scale = np.array([1.0, 3.0])
-    wide_up, wide_low = (ref_up - 100.0) * scale + 100.0, (ref_low - 100.0) * scale + 100.0
-    kept, _ = follow_curves(up, low, ref_up, ref_low, wide_up, wide_low)  # no smile taken away
-    np.testing.assert_allclose(kept[0], wide_up[0] + tip, atol=1e-9)
-    u, lo = follow_curves(up, low, ref_up, ref_low, wide_up, wide_low, corners_in=1.0)
-    np.testing.assert_allclose(u[0], wide_up[0], atol=1e-9)
-    np.testing.assert_allclose(lo[0], wide_low[0], atol=1e-9)
-    np.testing.assert_allclose(u[-1], wide_up[-1], atol=1e-9)  # no tip at that end: as before
-    far = slice(5, 8)
-    np.testing.assert_allclose(wide_up[far, 1] - u[far, 1], 1.0, atol=1e-9)
-    np.testing.assert_allclose(lo[far, 1] - wide_low[far, 1], 1.0, atol=1e-9)
-    shut = (ref_up + ref_low) / 2
-    u, lo = follow_curves(up, low, ref_up, ref_low, shut, shut, corners_in=1.0)
-    np.testing.assert_allclose(u[0], shut[0] + tip, atol=1e-9)
-
-
 def test_curves_leaving_a_corner_outwards_keep_the_upper_side_off_the_opening():
     """Inner-lip curves found from colour can leave a corner outwards (both bending away from
     the other corner). The ray out of that corner still points out of the mouth, so the upper

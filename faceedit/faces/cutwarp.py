@@ -133,9 +133,6 @@ ROUND_ASPECT = (0.25, 0.45)
 #: Growth of the gap between the reference lips (moved over source) from which given curves
 #: start to move with their own lip, and at which they do alone (:func:`follow_curves`).
 OPENING_FOLLOWS = (1.0, 1.5)
-#: Share of a given curve's length at each end over which its corners' offset from the 68
-#: points' fades when the mouth opens (:func:`follow_curves`).
-CORNER_REACH = 0.3
 LEFT_EYE = Cut("left_eye", (36, 37, 38, 39), (36, 41, 40, 39), "face")
 RIGHT_EYE = Cut("right_eye", (42, 43, 44, 45), (42, 47, 46, 45), "face")
 
@@ -256,8 +253,7 @@ def given_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray,
 
 
 def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, ref_lower: np.ndarray,
-                  moved_upper: np.ndarray, moved_lower: np.ndarray, corners_in: float = 0.0
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  moved_upper: np.ndarray, moved_lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where curves ``upper``/``lower`` go when the reference curves (sample by sample the same
     parameters) move to ``moved_upper``/``moved_lower``.
 
@@ -268,14 +264,7 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
     in pixels. Keeping shares of a growing gap scaled the few pixels between a face mesh's loop
     and the 68 points with the opening: a closed smile opened in surprise grew fangs where
     the gap was thin, a dip of the found upper lip edge became a notch in the teeth, and a
-    smile's curved lower lip edge a laugh's deep U.
-
-    ``corners_in`` (0..1, e.g. how much of a smile the move takes away): where the mouth opens
-    (its largest reference gap grows as above), that share of the curves' offset from the
-    reference corners goes, fading over :data:`CORNER_REACH` of the curve from each end: the
-    interior a smile shows reaches past the 68 points' corners, out and up (0.03-0.06 eye
-    distances on open London smiles, 0.025 on neutral mouths), and kept in pixels those tips
-    drew a smile made surprised as a laugh."""
+    smile's curved lower lip edge a laugh's deep U."""
     out = []
     gap, moved_gap = ref_upper - ref_lower, moved_upper - moved_lower
     g2 = (gap * gap).sum(1, keepdims=True)
@@ -288,14 +277,6 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
         inner = np.clip(t, 0.0, 1.0)
         across = moved_lower + (inner + (t - inner) * keep) * moved_gap + (rel - t * gap)
         out.append(beta * across + (1 - beta) * (p + moved - ref))
-    grow = np.sqrt((moved_gap * moved_gap).sum(1).max() / max(float(g2.max()), 1e-12))
-    amount = corners_in * float(_smoothstep(grow, *OPENING_FOLLOWS))
-    if amount > 0:  # the opening's corners where the reference curves put them
-        for k, (p, ref) in enumerate(((upper, ref_upper), (lower, ref_lower))):
-            u = _arc_fractions(np.asarray(ref, np.float64))[:, None]
-            fade = ((1.0 - _smoothstep(u, 0.0, CORNER_REACH)) * (p[0] - ref[0])
-                    + _smoothstep(u, 1.0 - CORNER_REACH, 1.0) * (p[-1] - ref[-1]))
-            out[k] = out[k] - amount * fade
     return out[0], out[1]
 
 
@@ -551,8 +532,8 @@ class _SplineBank:
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
                min_jacobian: float = MIN_JACOBIAN,
                src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-               close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-               corners_in: float = 0.0) -> CutFields:
+               close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0
+               ) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
@@ -564,9 +545,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     lips, whose loop covers only the crease between them): all of the new opening is hole.
     ``teeth_rise``: the mouth's carried interior is sampled that fraction of the source
     opening's middle height lower, so the teeth rise under the upper lip (a smile's lifted lip
-    relaxing over them as the mouth opens in surprise). ``corners_in``: how much of the given
-    curves' corner offsets goes where the mouth opens (:func:`follow_curves`). When a field
-    would fold where it is used, the whole move is scaled down (bisection) until none does."""
+    relaxing over them as the mouth opens in surprise). When a field would fold where it is
+    used, the whole move is scaled down (bisection) until none does."""
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
     cuts = [MOUTH] if cuts is None else list(cuts)
@@ -587,7 +567,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             (du, dl), (su, sl) = cut_curves(moved, c), cut_curves(src_lm, c)
             if c.name in given:  # the given source curves, moved as the 68-point ones
                 gu, gl = given[c.name]
-                (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl, corners_in), (gu, gl)
+                (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl), (gu, gl)
             if c.name == MOUTH.name and close_mouth > 0:
                 mid = (du + dl) / 2
                 du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
@@ -819,8 +799,7 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
              close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-             carry_lower: np.ndarray | None = None, corners_in: float = 0.0,
-             min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
+             carry_lower: np.ndarray | None = None, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
@@ -836,9 +815,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     lip, in units of the source opening's middle height (:func:`cut_fields`). ``carry_lower``:
     (N, 2) a curve corner to corner inside the source opening (with ``lips``, between its upper
     and lower curves): only the interior above it is carried (the upper teeth, which move with
-    the upper lip); below it the opening is hole (what goes with the jaw). ``corners_in``
-    (0..1): how much of the ``lips`` curves' reach past the 68 points' corners goes where the
-    mouth opens (a smile taken away: :func:`follow_curves`).
+    the upper lip); below it the opening is hole (what goes with the jaw).
     ``min_jacobian``: the fold threshold (the move is scaled down below it).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
@@ -863,7 +840,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
-                   close_mouth, mouth_interior, teeth_rise, corners_in)
+                   close_mouth, mouth_interior, teeth_rise)
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 

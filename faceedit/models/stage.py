@@ -347,8 +347,7 @@ class Stage(ExpressionStates, PhotoModel):
                 carry = shown[0] + share * (shown[1] - shown[0])
             r = cut_warp(out, lm, goal_lm, eyelids=closes_eyes(lm, goal_lm), lips=lips,
                          close_mouth=closing if lips is not None else 0.0,
-                         teeth_rise=TEETH_RISE * max(taken, 0.0), carry_lower=carry,
-                         corners_in=max(taken, 0.0))
+                         teeth_rise=TEETH_RISE * max(taken, 0.0), carry_lower=carry)
             if mesh is not None and np.shape(mesh)[0] == 468 and self.widens_eyes(cur, new):
                 # eyes opened wider than the face's own neutral keep their irises' size
                 warped = keep_irises(out, r.pixels, lm, r.landmarks, np.asarray(mesh, np.float64)[:, :2],
