@@ -80,7 +80,7 @@ class ExpressionHold:
 #: draws at its own size where the lids opened (:mod:`faceedit.models.eyes`).
 PARTS = {
     "mouth": (list(range(48, 68)), list(range(60, 68)), ((61, 67), (62, 66), (63, 65))),
-    "left_eye": (list(range(36, 42)), list(range(36, 42)), ((37, 41), (38, 40))),
+    "left_eye": (list(range(36, 42)), list(range(36, 42)), ((37, 41), (38, 40))),  # on the image's left
     "right_eye": (list(range(42, 48)), list(range(42, 48)), ((43, 47), (44, 46))),
 }
 
