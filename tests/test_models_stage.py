@@ -252,16 +252,17 @@ def test_shipped_angry_presses_the_lips():
     assert st.closes_mouth(*st.plan(lm, "angry", 1.0), 1.0) == 1.0
 
 
-def test_shipped_fearful_and_disgusted_have_no_smile():
-    """Fearful and disgusted do not pull the lip corners (AU12 reads about 0: their posed means
-    read 1.1 and 0.6 and lifted the opened mouth into a grin); happy's is a smile."""
+def test_shipped_open_mouthed_targets_have_no_smile():
+    """Surprised, fearful and disgusted do not pull the lip corners (AU12 reads about 0: their
+    posed means read 0.7, 1.1 and 0.6 and lifted the opened mouth into a grin); happy's is a
+    smile."""
     from faceedit.faces.au import AU_IDS
     from faceedit.models.loading import load_model
 
     st = load_model("stage").model
     ki = len(st._a("identity_scale"))
     au12 = {t: float(np.nan_to_num(st.state_aus(st._a(f"state_{t}"), np.zeros(ki))[AU_IDS.index(12)]))
-            for t in ("happy", "fearful", "disgusted", "sad", "angry")}
+            for t in ("happy", "surprised", "fearful", "disgusted", "sad", "angry")}
     assert au12["happy"] > 3.0
     assert all(v < 0.2 for t, v in au12.items() if t != "happy"), au12  # 0.6-1.1 before
 

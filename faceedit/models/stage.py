@@ -92,8 +92,9 @@ PAINT_REGION = (0.0, 0.3)
 #: upper lip (``cut_warp``'s ``teeth_rise``, scaled by the share of the smile taken): a smile
 #: lifts the upper lip off the teeth and a surprised mouth does not, and the smile's full row of
 #: teeth in a wide opening read as a laugh. At 0.6 the upper teeth show as a band of tips under
-#: a relaxed lip (london-083, 094, 097, 099, 114 at 1350 px; FER reads 11 of the 18 held-out
-#: smiles made surprised as surprised, 8 at 0.4).
+#: a relaxed lip (london-083, 094, 097, 099, 114 at 1350 px; FER read 11 of the 18 held-out
+#: smiles made surprised as surprised, 8 at 0.4, with surprised's smile kept at its posed 0.7;
+#: 15 since surprised takes all of it: see ``NO_SMILE`` in faceedit/train/stage.py).
 TEETH_RISE = 0.6
 #: How far (corner distances, at the middle) a shown interior is widened up and down before a
 #: mouth that shows it closes (:func:`faceedit.models.mouth.widen_interior`).
