@@ -267,6 +267,43 @@ def test_shipped_open_mouthed_targets_have_no_smile():
     assert all(v < 0.2 for t, v in au12.items() if t != "happy"), au12  # 0.6-1.1 before
 
 
+def test_a_narrow_window_of_front_teeth_is_cut_along_the_mesh_loop(monkeypatch):
+    """A small open smile shows its front teeth between lips that touch towards the corners:
+    an interior found from colour narrower than NARROW_INTERIOR of the inner corners is not
+    the cut (its blunt ends stood as a window's sides when the mouth opened): the mesh's
+    inner-lip loop is, corner to corner. A found interior of the mouth's width is the cut."""
+    import faceedit.models.stage as stage_mod
+    from faceedit.faces.detectors import get_detector
+    from faceedit.models.loading import load_model
+    from faceedit.models.mouth import MESH_INNER_UPPER
+
+    st = load_model("stage").model
+    img = astronaut()
+    face = max(get_detector("mediapipe").detect(img), key=lambda f: f.area)
+    lm, mesh = np.asarray(face.landmarks, np.float64), np.asarray(face.dense)
+    corners = float(np.linalg.norm(lm[64] - lm[60]))
+
+    def curves(width):  # a found interior ``width`` corner distances wide, about the mouth's middle
+        mid, half = (lm[60] + lm[64]) / 2, (lm[64] - lm[60]) * width / 2
+        t = np.linspace(-1.0, 1.0, 33)[:, None]
+        bump = np.sqrt(1 - t ** 2) * np.array([0.0, 0.08 * corners])
+        return mid + t * half - bump, mid + t * half + bump
+
+    cut = {}
+    real_cut_warp = stage_mod.cut_warp
+
+    def spy(*args, lips=None, **kw):
+        cut["lips"] = lips
+        return real_cut_warp(*args, lips=lips, **kw)
+
+    monkeypatch.setattr(stage_mod, "cut_warp", spy)
+    for width, loop in ((0.6, True), (1.0, False)):
+        monkeypatch.setattr(stage_mod, "find_interior", lambda rgb, dense, w=width: curves(w))
+        st.edit_photo(img, [lm], "surprised", 1.0, dense=[mesh])
+        upper, ring = np.asarray(cut["lips"][0]), mesh[MESH_INNER_UPPER, :2]
+        assert (upper.shape == ring.shape and np.allclose(upper, ring)) == loop, width
+
+
 def test_only_targets_that_open_the_eyes_past_neutral_keep_the_irises():
     """The shipped stage repaints the irises (faceedit.models.eyes) where the target opens an eye
     wider than the face's own neutral: surprised from the astronaut (who smiles), not neutral

@@ -96,9 +96,22 @@ PAINT_REGION = (0.0, 0.3)
 #: smiles made surprised as surprised, 8 at 0.4, with surprised's smile kept at its posed 0.7;
 #: 15 since surprised takes all of it: see ``NO_SMILE`` in faceedit/train/stage.py).
 TEETH_RISE = 0.6
+#: A mouth that does not close whose interior found from colour spans less than this share of
+#: the 68 points' inner corners (the front teeth of a small open smile, between lips that touch
+#: towards the corners: london-114 0.70, the other held-out London smiles 0.91-1.13) is cut
+#: along the Face Mesh's inner-lip loop instead, corner to corner: cut along the found curves,
+#: opened in surprise, their blunt ends stood as the straight sides of a window in the lips.
+NARROW_INTERIOR = 0.8
 #: How far (corner distances, at the middle) a shown interior is widened up and down before a
 #: mouth that shows it closes (:func:`faceedit.models.mouth.widen_interior`).
 CLOSING_MARGIN = (0.01, 0.04)
+
+
+def _narrow(shown: tuple[np.ndarray, np.ndarray], lm: np.ndarray) -> bool:
+    """Whether the interior found from colour spans less than :data:`NARROW_INTERIOR` of the
+    68 points' inner corners (60, 64)."""
+    width = float(np.linalg.norm(shown[0][-1] - shown[0][0]))
+    return width < NARROW_INTERIOR * float(np.linalg.norm(lm[64] - lm[60]))
 
 
 def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float = 0.7) -> bool:
@@ -332,6 +345,8 @@ class Stage(ExpressionStates, PhotoModel):
                 shown = find_interior(out, xy)
                 if shown is not None and closing > 0:  # teeth that must all go
                     shown = widen_interior(*shown, *CLOSING_MARGIN)
+                elif shown is not None and _narrow(shown, lm):  # a window of front teeth
+                    shown = None
                 lips = shown or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
                 if shown is None:
                     lip_a = lip_redness(out, xy)
