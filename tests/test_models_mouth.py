@@ -176,6 +176,26 @@ def test_large_opening_has_teeth_over_a_dark_textured_cavity(bank):
     assert len(np.unique(out[inside].reshape(-1, 3), axis=0)) > 200
 
 
+def test_covered_teeth_lie_under_the_upper_lip(bank):
+    """``teeth_cover``: that share of the upper teeth a wide-open mouth shows goes under the lip
+    (a relaxed lip, surprise): the bright band under the upper lip is shorter by about that
+    share of the teeth's depth, and the cavity begins higher; 0 is the default."""
+    img = drawn_face()
+    up, lo = mouth(110)
+    roi, op = opening_of(up, lo, img.shape)
+    out0, e = bank.fill(img, roi, op, up, lo)
+    np.testing.assert_array_equal(bank.fill(img, roi, op, up, lo, teeth_cover=0.0)[0], out0)
+    top = int(up[7, 1])
+    skin = float((img[..., :3].astype(np.float64) @ LUMA)[150, 240])
+
+    def band(out):  # rows under the upper lip, in the middle of the mouth, brighter than skin/2
+        lum = (out.astype(np.float64) @ LUMA)[top:top + 60, 220:261].mean(1)
+        return int(np.argmax(lum < 0.5 * skin))  # the first dark row
+
+    covered, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.5)
+    assert 3 <= band(covered) < 0.8 * band(out0), (band(covered), band(out0))
+
+
 @pytest.mark.parametrize("shape", ["2d", "3d"])
 def test_grey_stays_grey(bank, shape):
     grey = cv2.cvtColor(drawn_face(), cv2.COLOR_RGB2GRAY)

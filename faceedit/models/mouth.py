@@ -621,14 +621,16 @@ class MouthBank:
 
     def fill(self, pixels: np.ndarray, roi, opening: np.ndarray, upper: np.ndarray, lower: np.ndarray,
              *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
-             own_teeth: bool = False) -> tuple[np.ndarray, int]:
+             own_teeth: bool = False, teeth_cover: float = 0.0) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
         landmarks (the opening's size in eye distances joins the exemplar's choice); ``exemplar``: use this bank index.
         ``own_teeth``: the face's own upper teeth are already shown in the opening (carried with its
         upper lip): paint what lies below them in an open mouth (the cavity, a hint of the lower
-        row), not a second row of upper teeth.
+        row), not a second row of upper teeth. ``teeth_cover`` (0..1): in a wide-open mouth, that
+        share of the exemplar's upper teeth lies under the upper lip (a relaxed lip, as in
+        surprise; 0: their whole depth shows, as a smile lifts the lip off them).
         Returns (pixels, exemplar index). Pixels where ``opening == 0`` are left as they were."""
         pixels = np.asarray(pixels)
         unit = pixel_max(pixels.dtype)
@@ -665,7 +667,8 @@ class MouthBank:
         if len(ys) == 0:
             return out, exemplar
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
-                            seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth)
+                            seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
+                            cover=float(np.clip(teeth_cover, 0.0, 1.0)))
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         a = op[ys, xs][:, None]
@@ -678,7 +681,7 @@ class MouthBank:
         return out, exemplar
 
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
-                aspect: float, rings: dict, seed, own_teeth: bool = False) -> np.ndarray:
+                aspect: float, rings: dict, seed, own_teeth: bool = False, cover: float = 0.0) -> np.ndarray:
         """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening."""
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)
@@ -732,7 +735,7 @@ class MouthBank:
         else:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between
             depth = np.minimum(he, float(self.desc("upper_depth")[e]))
-            te = t / k
+            te = t / k + cover * depth  # the covered share of the teeth is under the lip
             upper_teeth = sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
             a_up = 1.0 - _smoothstep(0.0, 1.0, (te - 0.75 * depth) / np.maximum(0.35 * depth, 1.0))
             if own_teeth:  # the face's own upper teeth are there already
