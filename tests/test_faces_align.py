@@ -188,6 +188,22 @@ def test_luminance_only_keeps_chroma(astronaut, face68):
         assert np.abs(after[..., 1:][sel] - before[..., 1:][sel]).max() <= 0.51
 
 
+def test_a_grey_photo_stays_grey(astronaut, face68):
+    """A network that edits in colour (here: the crop tinted red and brightened) adds no tint to
+    a black-and-white photo: its change is pasted as luma; a colour photo takes the tint."""
+    grey = np.repeat(luma(astronaut.astype(np.float32)).round().astype(np.uint8)[..., None], 3, 2)
+    for photo, tinted in ((grey, False), (astronaut, True)):
+        al = align_face(photo, face68, CropTemplate(size=128))
+        edited = al.crop.astype(np.float32) * 0.8 + np.array([60.0, 10.0, 10.0], np.float32)
+        img = photo.copy()
+        paste_back(img, al, edited, color_match=False)
+        assert np.abs(img.astype(int) - photo).max() > 20  # the edit did something
+        red = (img[..., 0].astype(int) - img[..., 1]) - (photo[..., 0].astype(int) - photo[..., 1])
+        assert (np.abs(red).max() > 20) == tinted, np.abs(red).max()
+        if not tinted:
+            assert np.abs(img.astype(int) - img[..., :1]).max() <= 1
+
+
 def test_uint16_round_trip(astronaut, face68):
     rng = np.random.default_rng(1)
     noise = rng.integers(-100, 100, astronaut.shape)

@@ -130,6 +130,10 @@ def match_color(edited: np.ndarray, reference: np.ndarray, weights: np.ndarray) 
     return out.astype(np.float32)
 
 
+#: Channel difference (8-bit levels) under which a crop counts as grey (:func:`paste_back`).
+GREY_LEVELS = 1.5
+
+
 def paste_back(
     pixels: np.ndarray,
     aligned: AlignedFace,
@@ -162,7 +166,9 @@ def paste_back(
 
     ``luminance_only``: the change is a luma change (``edited`` (S,S) is the edited luma, or the
     BT.601 luma of an (S,S,3) ``edited`` is used); the same value is added to R, G and B, which
-    changes Y and leaves Cb/Cr untouched (up to rounding and clipping).
+    changes Y and leaves Cb/Cr untouched (up to rounding and clipping). A grey crop (R, G and B
+    within :data:`GREY_LEVELS` of each other everywhere: a black-and-white photo) is always
+    pasted so: a network that edits in colour adds no tint to a grey photo.
 
     ``mask``: (S,S) weights in [0,1] (default :func:`face_mask`). For several faces, call once per
     face; each call reads the current pixels.
@@ -186,6 +192,8 @@ def paste_back(
     if w.shape != (size, size):
         raise ValueError(f"mask must be ({size},{size}), got {w.shape}")
     crop_f = crop.astype(np.float32)
+    if crop_f.ndim == 3 and float(np.abs(crop_f - crop_f[:, :, :1]).max()) <= GREY_LEVELS:
+        luminance_only = True  # a grey photo stays grey
 
     if luminance_only:
         y_crop = luma(crop_f)
