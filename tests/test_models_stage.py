@@ -304,6 +304,32 @@ def test_a_narrow_window_of_front_teeth_is_cut_along_the_mesh_loop(monkeypatch):
         assert (upper.shape == ring.shape and np.allclose(upper, ring)) == loop, width
 
 
+def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_smile(monkeypatch):
+    """A wide opening of a target without a smile (surprised) asks the mouth bank to put
+    TEETH_COVER of its upper teeth under the lip; a smile (happy) lifts the lip off them."""
+    import faceedit.models.stage as stage_mod
+    from faceedit.models.loading import load_model
+    from faceedit.models.mouth import MouthBank
+
+    st = load_model("stage").model
+    face = astronaut_face()
+    asked = {}
+    real_fill = MouthBank.fill
+
+    def spy(self, *args, teeth_cover=0.0, **kw):
+        asked["cover"] = teeth_cover
+        return real_fill(self, *args, teeth_cover=teeth_cover, **kw)
+
+    monkeypatch.setattr(MouthBank, "fill", spy)
+    covers = {}
+    for target in ("surprised", "happy"):
+        asked.clear()
+        st.edit_photo(astronaut(), [np.asarray(face.landmarks, np.float64)], target, 1.0)
+        covers[target] = asked["cover"]
+    assert 0.8 * stage_mod.TEETH_COVER < covers["surprised"] <= stage_mod.TEETH_COVER, covers
+    assert covers["happy"] < 0.1 * stage_mod.TEETH_COVER, covers
+
+
 def test_only_targets_that_open_the_eyes_past_neutral_keep_the_irises():
     """The shipped stage repaints the irises (faceedit.models.eyes) where the target opens an eye
     wider than the face's own neutral: surprised from the astronaut (who smiles), not neutral
