@@ -239,17 +239,19 @@ def test_shipped_targets_but_the_wink_move_the_face_symmetrically():
         assert np.linalg.norm(odd) < 0.4 * np.linalg.norm(move), t
 
 
-def test_shipped_angry_presses_the_lips():
-    """The shipped angry target's mouth is closed (its posed mean parted the lips into a slit the
-    mouth bank filled with a line of teeth): from the astronaut it closes her smile's lips."""
+@pytest.mark.parametrize("target", ["angry", "disgusted"])
+def test_shipped_angry_and_disgusted_press_the_lips(target):
+    """The shipped angry and disgusted targets' mouths are closed (their posed means parted the
+    lips into a slit the mouth bank filled with a line of teeth: a grimace, read as fear): from
+    the astronaut they close her smile's lips."""
     from faceedit.models.loading import load_model
     from faceedit.models.state import LIPS_CLOSED, lip_gap
 
     st = load_model("stage").model
     ki = len(st._a("identity_scale"))
-    assert lip_gap(st.expression_shape(st._a("state_angry"), np.zeros(ki))) < LIPS_CLOSED
+    assert lip_gap(st.expression_shape(st._a(f"state_{target}"), np.zeros(ki))) < LIPS_CLOSED
     lm = np.asarray(astronaut_face().landmarks, np.float64)
-    assert st.closes_mouth(*st.plan(lm, "angry", 1.0), 1.0) == 1.0
+    assert st.closes_mouth(*st.plan(lm, target, 1.0), 1.0) == 1.0
 
 
 def test_shipped_open_mouthed_targets_have_no_smile():
