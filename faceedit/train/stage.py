@@ -88,10 +88,10 @@ PRESSED_LIPS = ("angry", "disgusted")
 #: prototype of theirs has AU12, but their posed means read some (surprised 0.7, fearful 1.1,
 #: disgusted 0.6: the corners a dropped jaw, a stretched or raised upper lip moves), enough to
 #: lift the corners of the opened mouth into a grin. FER read 3 of 18 fearful edits as happy
-#: and none as fearful; without it, surprised edits of held-out London faces read surprised on
-#: 15 of 18 (13 before) from neutral and 15 of 18 (11 before) from smiling, whose whole smile it
-#: now takes away (its teeth rise further under the upper lip: the talking clip of
-#: tests/test_video.py still opens and closes in step, correlation 0.89 -> 0.86).
+#: and none as fearful; with surprised's AU12 kept, 5 of 18 held-out London smiles made
+#: surprised read happy (11 surprised), without it none (15 surprised; from neutral 15 either
+#: way): it takes all of a smile away (its teeth rise further under the upper lip: the talking
+#: clip of tests/test_video.py still opens and closes in step, correlation 0.89 -> 0.86).
 NO_SMILE = ("fearful", "disgusted", "surprised")
 #: Targets whose state is made left-right symmetric (every one but the wink, whose asymmetry is
 #: what it is). The mean of posed photos is not: half of the mean surprised move (2.3 of 4.6
