@@ -439,19 +439,21 @@ class Stage(ExpressionStates, PhotoModel):
         without that map)."""
         if not self.cfg.smile_removal:
             return 0.0
-        i = AU_IDS.index(12)
-        before = float(np.nan_to_num(self.state_aus(cur.expression, cur.identity)[i]))
-        after = float(np.nan_to_num(self.state_aus(new, cur.identity)[i]))
-        return float(np.clip((before - after) / max(float(self._a("smile_au12")[0]), 1e-3), -1.0, 1.0))
+        return float(np.clip(self._smile(cur.expression, cur) - self._smile(new, cur), -1.0, 1.0))
 
     def smile_lift(self, cur: FaceState, new: np.ndarray) -> float:
         """How far state ``new`` (of ``cur``'s face) lifts the upper lip off the teeth as a smile
-        does (0..1): its AU12 (lip corner puller) in units of the mean AU12 of the smiles the
-        smile-removal map was fitted on (1 for a stage without that map: the lip lifted)."""
+        does (0..1): its AU12 (lip corner puller) in the units of :meth:`smile_taken` (1 for a
+        stage without the smile-removal map: the lip lifted)."""
         if not self.cfg.smile_removal:
             return 1.0
-        au12 = float(np.nan_to_num(self.state_aus(new, cur.identity)[AU_IDS.index(12)]))
-        return float(np.clip(au12 / max(float(self._a("smile_au12")[0]), 1e-3), 0.0, 1.0))
+        return float(np.clip(self._smile(new, cur), 0.0, 1.0))
+
+    def _smile(self, state: np.ndarray, cur: FaceState) -> float:
+        """AU12 of expression ``state`` on ``cur``'s identity, in units of the mean AU12 of the
+        smiles the smile-removal map was fitted on."""
+        au12 = float(np.nan_to_num(self.state_aus(state, cur.identity)[AU_IDS.index(12)]))
+        return au12 / max(float(self._a("smile_au12")[0]), 1e-3)
 
     def smile_skin(self, taken: float, heads_for: str | None) -> float:
         """How much of the smile map to paint (:meth:`smile_map`: above 0 its removal, below 0
