@@ -30,14 +30,15 @@ def bank() -> MouthBank:
 EYES = ((170, 90), (310, 90))
 
 
-def drawn_face(skin=(196, 152, 128), lip=(168, 92, 90), size=(360, 480), seed=0) -> np.ndarray:
+def drawn_face(skin=(196, 152, 128), lip=(168, 92, 90), size=(360, 480), seed=0,
+               white=(232, 226, 222)) -> np.ndarray:
     """A skin-coloured canvas with grain, two eyes (whites and irises, :data:`EYES`) and an
     elliptic pair of lips centred at (240, 200)."""
     rng = np.random.default_rng(seed)
     img = np.empty((*size, 3), np.float64)
     img[:] = skin
     for c in EYES:
-        cv2.ellipse(img, c, (30, 13), 0, 0, 360, (232, 226, 222), -1)
+        cv2.ellipse(img, c, (30, 13), 0, 0, 360, white, -1)
         cv2.circle(img, c, 10, (70, 50, 40), -1)
     cv2.ellipse(img, (240, 200), (115, 48), 0, 0, 360, lip, -1)
     img = cv2.GaussianBlur(img, (0, 0), 2.0) + rng.normal(0, 3.0, img.shape)
@@ -154,6 +155,29 @@ def test_tinted_face_gets_tinted_teeth(bank):
     dim = (plain // 2).astype(np.uint8)
     t_dim = teeth_colour(bank.fill(dim, roi, op, up, lo, exemplar=ex)[0], roi, op)
     assert t_dim @ LUMA < 0.85 * (t_plain @ LUMA)
+
+
+def test_dark_skin_keeps_bright_teeth_where_the_eye_whites_are_bright(bank):
+    """Darker skin and lips around the mouth are the person's tone, not the photo's exposure,
+    where the eye whites are as bright as before: the teeth stay as bright (within 5 %; they
+    lose a quarter or more without that check). The same dark face with the whole photo at
+    half the brightness (eye whites too) gets darker teeth. The eye whites are drawn at the
+    brightness :func:`sclera_colour` reads in the London photos (luma 0.42-0.66)."""
+    lm = face_landmarks()
+    up, lo = mouth(30)
+    white = (150, 146, 143)
+    light = drawn_face(white=white)
+    dark = drawn_face(skin=(92, 64, 52), lip=(96, 62, 64), white=white)
+    roi, op = opening_of(up, lo, light.shape)
+    ex = bank.fill(light, roi, op, up, lo, face_lm=lm)[1]
+    t_light = teeth_colour(bank.fill(light, roi, op, up, lo, face_lm=lm, exemplar=ex)[0], roi, op) @ LUMA
+    t_dark = teeth_colour(bank.fill(dark, roi, op, up, lo, face_lm=lm, exemplar=ex)[0], roi, op) @ LUMA
+    t_ring = teeth_colour(bank.fill(dark, roi, op, up, lo, exemplar=ex)[0], roi, op) @ LUMA
+    assert abs(t_dark / t_light - 1) < 0.05
+    assert t_ring < 0.75 * t_light  # without the eyes, the rings alone darken them
+    dim = (dark // 2).astype(np.uint8)
+    t_dim = teeth_colour(bank.fill(dim, roi, op, up, lo, face_lm=lm, exemplar=ex)[0], roi, op) @ LUMA
+    assert t_dim < 0.8 * t_dark
 
 
 def test_large_opening_has_teeth_over_a_dark_textured_cavity(bank):

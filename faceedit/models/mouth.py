@@ -797,8 +797,13 @@ class MouthBank:
         the luma of the least-squares gains through the lip and skin rings; it differs with the
         photo's exposure but also with the person's skin (teeth stay bright on dark skin), so
         only a part of it is applied (:data:`EXPOSURE_POWER`, within :data:`EXPOSURE_LIMITS`;
-        the exemplar's choice matches the tone; the eye whites' luma, shaded by the lids, moved
-        the teeth further from the real ones on the held-out London smiles). White balance: the
+        the exemplar's choice matches the tone), and where it would darken the teeth, only as far
+        as the eye whites are darker than the bank's (:meth:`_eye_exposure`, at most 1): darker
+        skin with eye whites as bright as the bank's is the person's tone (on the held-out London
+        faces, one studio exposure, the real smiles' teeth are as bright on the darkest skin as
+        on the lightest; the rings alone greyed the four darkest faces' teeth by 19-33 %). The
+        eye whites alone, shaded by the lids, are too noisy to set the exposure (they moved the
+        teeth further from the real ones on the held-out London smiles). White balance: the
         chromaticity ratio of the eye whites when both are known (``rings["sclera"]``, from the
         face's landmarks) and of the ring gains, geometrically weighted (:data:`SCLERA_WEIGHT`);
         else of the ring gains alone, half-way (:data:`RING_CHROMA_POWER`: skin chromaticity is
@@ -817,6 +822,8 @@ class MouthBank:
         exposure = gl**EXPOSURE_POWER
         if sc_d is not None and (sc_e > 0.02).all() and (np.asarray(sc_d) > 0.02).all():
             ratio = np.asarray(sc_d, np.float64) / sc_e
+            if exposure < 1.0:  # darker skin is a darker photo only as far as its eye whites are
+                exposure = min(1.0, max(exposure, self._eye_exposure(sc_d)))
             eyes = ratio / max(float(ratio @ _LUMA), 1e-6)
             # both follow a change of white balance fully; their person-to-person errors average
             chroma = eyes**SCLERA_WEIGHT * (g / gl) ** (1 - SCLERA_WEIGHT)
@@ -827,6 +834,13 @@ class MouthBank:
         chroma = np.exp(np.sign(lc) * np.maximum(np.abs(lc) - CHROMA_DEAD_ZONE, 0.0))
         chroma = np.clip(chroma, 1 - CHROMA_LIMIT, 1 + CHROMA_LIMIT)
         return chroma * float(np.clip(exposure, *EXPOSURE_LIMITS))
+
+    def _eye_exposure(self, sclera: np.ndarray) -> float:
+        """The photo's exposure read from its eye whites: their luma over the median of the
+        bank's (one studio exposure; one exemplar's own eye whites, squinted by its smile, range
+        0.17-0.72 and would make a poor reference)."""
+        sc = np.stack([self.desc("sclera_r"), self.desc("sclera_g"), self.desc("sclera_b")], 1) @ _LUMA
+        return float(np.asarray(sclera, np.float64) @ _LUMA) / max(float(np.median(sc)), 1e-3)
 
     def _grain(self, col: np.ndarray, px, py, k: float, e: int, rings: dict, seed) -> np.ndarray:
         """Match the destination's high-pass noise: the exemplar's skin noise after resampling by
