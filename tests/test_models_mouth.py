@@ -10,6 +10,7 @@ from faceedit.models.mouth import (
     DESCRIPTORS,
     SEAM_DARK,
     MouthBank,
+    crease_fragments,
     curves_to_polygon,
     lip_in_interior,
     opening_aspect,
@@ -345,6 +346,23 @@ def test_what_a_closed_mouths_loop_carries_that_is_lip_is_left_to_the_filler():
     assert lip[6:18, 11:49].min() > 0.99  # photo rows 16-27: lip
     assert lip[22:34, 11:49].max() < 0.01  # photo rows 32-43: the dark opening
     assert lip[interior == 0].max() == 0.0
+
+
+def test_pieces_of_a_closed_mouths_crease_are_left_to_the_filler_and_a_band_stays():
+    """Carried into a new opening, pieces of the dark crease between closed lips were blots on
+    the filler's teeth: pieces narrower than a quarter of the mouth go to the filler, soft edges
+    and all; a band across the mouth (a mouth the face opened itself) stays carried."""
+    kept = np.zeros((40, 220), np.float32)
+    kept[10:13, 20:60] = 1.0  # a piece 40 px wide: under a quarter of a 200-px mouth
+    kept[9, 20:60] = 0.4  # its soft edge
+    kept[20:22, 100:104] = 0.7  # a dot
+    kept[30:34, 10:190] = 1.0  # a band of 180 px
+    frag = crease_fragments(kept, 200.0)
+    np.testing.assert_array_equal(frag[8:14, 15:65], kept[8:14, 15:65])
+    np.testing.assert_array_equal(frag[20:22, 100:104], kept[20:22, 100:104])
+    assert frag[28:36].max() == 0.0
+    assert crease_fragments(kept, 100.0)[8:14].max() == 0.0  # 40 px of a 100-px mouth is a band
+    assert not crease_fragments(np.zeros((5, 5), np.float32), 100.0).any()
 
 
 def test_closed_lips_get_a_dark_seam_where_they_meet_and_nothing_else_changes():

@@ -70,6 +70,7 @@ from faceedit.models.mouth import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
     MouthBank,
+    crease_fragments,
     find_interior,
     lip_in_interior,
     lip_redness,
@@ -382,9 +383,10 @@ class Stage(ExpressionStates, PhotoModel):
             opening, interior = r.opening, r.interior
             bank = self.mouth_bank()
             if bank is not None and lip_a is not None and float(interior.max()) > 0:
-                # no teeth shown: what the loop carried that is lip (the crease of closed lips)
-                # is painted like the rest of the opening
+                # no teeth shown: what the loop carried that is lip, and the pieces of the
+                # crease between closed lips, are painted like the rest of the opening
                 lip = lip_in_interior(out, r.roi, interior, lip_a)
+                lip += crease_fragments(interior - lip, float(np.linalg.norm(moved[64] - moved[60])))
                 opening, interior = opening + lip, interior - lip
             keep_out, exemplar = None, None
             if bank is not None and float(opening.max()) > 0:
