@@ -35,16 +35,16 @@ from faceedit.data import holdout_subjects
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import STABLE
-from faceedit.faces.warp import ThinPlateSpline
-from faceedit.models.mouth import (
+from faceedit.faces.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
     MESH_OUTER_LOWER,
-    MouthBank,
     curves_to_polygon,
     opening_aspect,
     resample_curve,
 )
+from faceedit.faces.warp import ThinPlateSpline
+from faceedit.models.mouth import MouthBank
 
 WIDTH = 256
 

@@ -22,7 +22,7 @@ the edited photos' faces are detected again with faceedit's detector and measure
   width at half depth), beside the real neutral photos' own;
 * surprised edits of the neutral photo, and the happy edits' teeth: mean luma and luma spread
   (standard deviation, BT.601, 0-255) inside the opening: the interior found from colour around
-  the Face Mesh's inner-lip loop (:func:`faceedit.models.mouth.find_interior`, else the loop
+  the Face Mesh's inner-lip loop (:func:`faceedit.faces.lips.find_interior`, else the loop
   itself), eroded by 2 px. A flat black hole has a tiny spread; real teeth and shading do not.
   The real smiles' interiors are printed beside them.
 
@@ -50,7 +50,7 @@ from faceedit.api import Editor
 from faceedit.data import holdout_subjects
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import eye_distance
-from faceedit.models.mouth import (
+from faceedit.faces.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
     curves_to_polygon,

@@ -7,6 +7,7 @@ import struct
 import zlib
 from functools import lru_cache
 
+import cv2
 import numpy as np
 
 RED = (255, 0, 0)
@@ -142,3 +143,22 @@ def cmyk_icc_profile(lab: tuple[int, int, int] = (88, -86, 83)) -> bytes:
     )
     assert len(header) == 128
     return header + struct.pack(">I", len(tags)) + table + body
+
+
+#: Eye centres of :func:`drawn_face`.
+EYES = ((170, 90), (310, 90))
+
+
+def drawn_face(skin=(196, 152, 128), lip=(168, 92, 90), size=(360, 480), seed=0,
+               white=(232, 226, 222)) -> np.ndarray:
+    """A skin-coloured canvas with grain, two eyes (whites and irises, :data:`EYES`) and an
+    elliptic pair of lips centred at (240, 200)."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((*size, 3), np.float64)
+    img[:] = skin
+    for c in EYES:
+        cv2.ellipse(img, c, (30, 13), 0, 0, 360, white, -1)
+        cv2.circle(img, c, 10, (70, 50, 40), -1)
+    cv2.ellipse(img, (240, 200), (115, 48), 0, 0, 360, lip, -1)
+    img = cv2.GaussianBlur(img, (0, 0), 2.0) + rng.normal(0, 3.0, img.shape)
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)

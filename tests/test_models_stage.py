@@ -276,8 +276,8 @@ def test_a_narrow_window_of_front_teeth_is_cut_along_the_mesh_loop(monkeypatch):
     inner-lip loop is, corner to corner. A found interior of the mouth's width is the cut."""
     import faceedit.models.stage as stage_mod
     from faceedit.faces.detectors import get_detector
+    from faceedit.faces.lips import MESH_INNER_UPPER
     from faceedit.models.loading import load_model
-    from faceedit.models.mouth import MESH_INNER_UPPER
 
     st = load_model("stage").model
     img = astronaut()

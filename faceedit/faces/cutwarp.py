@@ -805,7 +805,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
     ``lips``: the source's inner-lip curves (upper, lower), corner to corner, to cut along in
     place of the curves through landmarks 60-67, e.g. a face mesh's inner-lip loop
-    (``Face.dense[MESH_INNER_UPPER]`` / ``[MESH_INNER_LOWER]`` of :mod:`faceedit.models.mouth`),
+    (``Face.dense[MESH_INNER_UPPER]`` / ``[MESH_INNER_LOWER]`` of :mod:`faceedit.faces.lips`),
     which on smiles follows the teeth's edge much more closely than the 68 points; they move
     with the 68-point curves' move. ``close_mouth`` (0..1): how far the lips are brought
     together along those curves (:func:`cut_fields`). ``mouth_interior`` False: the source

@@ -56,6 +56,16 @@ from faceedit.errors import UsageError
 from faceedit.faces.au import AU_IDS
 from faceedit.faces.cutwarp import cut_warp
 from faceedit.faces.landmarks import eye_distance
+from faceedit.faces.lips import (
+    MESH_INNER_LOWER,
+    MESH_INNER_UPPER,
+    crease_fragments,
+    find_interior,
+    lip_in_interior,
+    lip_redness,
+    upper_teeth_share,
+    widen_interior,
+)
 from faceedit.faces.warp import (
     canonical_coords,
     face_grid,
@@ -65,19 +75,7 @@ from faceedit.log import logger
 from faceedit.models.base import ConfigError, ModelConfig
 from faceedit.models.controls import controls_to_aus, parse_controls
 from faceedit.models.eyes import OPENS, eye_apertures, keep_irises
-from faceedit.models.mouth import (
-    BANK_FILE,
-    MESH_INNER_LOWER,
-    MESH_INNER_UPPER,
-    MouthBank,
-    crease_fragments,
-    find_interior,
-    lip_in_interior,
-    lip_redness,
-    paint_seam,
-    upper_teeth_share,
-    widen_interior,
-)
+from faceedit.models.mouth import BANK_FILE, MouthBank, paint_seam
 from faceedit.models.photo import PhotoModel
 from faceedit.models.shading import Light, parse_light, relight
 from faceedit.models.state import LIPS_CLOSED, ExpressionStates, FaceState, lip_gap
@@ -112,7 +110,7 @@ NARROW_INTERIOR = 0.8
 #: of 18 surprised from neutral and from smiling faces.
 TEETH_COVER = 0.4
 #: How far (corner distances, at the middle) a shown interior is widened up and down before a
-#: mouth that shows it closes (:func:`faceedit.models.mouth.widen_interior`).
+#: mouth that shows it closes (:func:`faceedit.faces.lips.widen_interior`).
 CLOSING_MARGIN = (0.01, 0.04)
 
 

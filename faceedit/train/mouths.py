@@ -37,10 +37,7 @@ from PIL import Image
 from faceedit.data import holdout_subjects
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import eye_distance
-from faceedit.models.mouth import (
-    BANK_WIDTH,
-    DESCRIPTORS,
-    MouthBank,
+from faceedit.faces.lips import (
     apply_points,
     curves_to_polygon,
     fill_polygon,
@@ -49,9 +46,8 @@ from faceedit.models.mouth import (
     opening_aspect,
     refine_interior,
     resample_curve,
-    ring_stats,
-    sclera_colour,
 )
+from faceedit.models.mouth import BANK_WIDTH, DESCRIPTORS, MouthBank, ring_stats, sclera_colour
 
 log = logging.getLogger("faceedit")
 

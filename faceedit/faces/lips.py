@@ -1,0 +1,386 @@
+"""A photo's mouth: the Face Mesh's lip curves, and what shows between the lips.
+
+The inner-lip curves (:data:`MESH_INNER_UPPER`, :data:`MESH_INNER_LOWER`) and their helpers;
+the interior a mouth shows (its teeth), found from colour around the mesh's inner-lip loop in
+the mouth levelled to :data:`LEVEL_WIDTH` px between its corners (:func:`find_interior`,
+:func:`refine_interior`); where its upper teeth end (:func:`upper_teeth_share`); what a closed
+mouth's loop carries into a new opening that is lip or pieces of the crease between the lips
+(:func:`lip_in_interior`, :func:`crease_fragments`); the interior a mouth that closes must lose
+(:func:`widen_interior`). Read by the stage (:mod:`faceedit.models.stage`), the mouth bank's
+filler (:mod:`faceedit.models.mouth`, which cuts and fills at the same levelled scale) and its
+builder (:mod:`faceedit.train.mouths`).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import pixel_max
+
+#: The corner distance (px) a mouth is levelled to where its interior is found from colour; the
+#: bank's exemplars are cut at this scale too.
+LEVEL_WIDTH = 256
+#: Samples per inner-lip curve (corner to corner, by arc length): the curves found here and the
+#: bank's.
+CURVE_POINTS = 33
+#: MediaPipe Face Mesh inner-lip loop, left image corner first: upper and lower curves.
+MESH_INNER_UPPER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]
+MESH_INNER_LOWER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
+#: Outer lip loop of the mesh, same order.
+MESH_OUTER_UPPER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291]
+MESH_OUTER_LOWER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]
+
+def resample_curve(curve: np.ndarray, n: int = CURVE_POINTS) -> np.ndarray:
+    """``n`` points evenly spaced by arc length along the polyline ``curve`` (M,2), ends kept."""
+    c = np.asarray(curve, np.float64).reshape(-1, 2)
+    seg = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(c, axis=0), axis=1))]
+    if seg[-1] <= 1e-9:
+        return np.repeat(c[:1], n, 0)
+    t = np.linspace(0.0, seg[-1], n)
+    return np.stack([np.interp(t, seg, c[:, 0]), np.interp(t, seg, c[:, 1])], 1)
+
+
+def curves_to_polygon(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """The closed inner-lip polygon: ``upper`` left to right, then ``lower`` back (corners once)."""
+    return np.vstack([upper, lower[::-1][1:-1]])
+
+
+def join_corners(upper: np.ndarray, lower: np.ndarray, n: int = CURVE_POINTS):
+    """Both curves resampled to ``n`` points with shared corners (the mean of the two ends)."""
+    up, lo = resample_curve(upper, n), resample_curve(lower, n)
+    for i in (0, -1):
+        c = (up[i] + lo[i]) / 2
+        up[i] = lo[i] = c
+    return up, lo
+
+
+def opening_aspect(upper: np.ndarray, lower: np.ndarray) -> tuple[float, float]:
+    """(aspect, width): the polygon's mean height over its corner distance, and that distance."""
+    up, lo = join_corners(upper, lower)
+    w = float(np.linalg.norm(up[-1] - up[0]))
+    area = abs(float(cv2.contourArea(curves_to_polygon(up, lo).astype(np.float32))))
+    return area / max(w * w, 1e-9), w
+
+
+def box_around(poly: np.ndarray, margin: float, shape) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the points' bounding box grown by ``margin`` px, within an image of
+    ``shape``."""
+    x0, y0 = np.floor(poly.min(0) - margin).astype(int)
+    x1, y1 = np.ceil(poly.max(0) + margin).astype(int) + 1
+    return max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])
+
+
+def sample_points(img: np.ndarray, x: np.ndarray, y: np.ndarray, interp: int = cv2.INTER_LINEAR,
+                  border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
+    """``img`` sampled at the points (x, y): (n,) or (n, C). The points are laid out as rows of
+    1024 (OpenCV's remap takes maps below 32767 px a side)."""
+    n = len(x)
+    rows = max(1, -(-n // 1024))
+    mx = np.zeros(rows * 1024, np.float32)
+    my = np.zeros(rows * 1024, np.float32)
+    mx[:n], my[:n] = x, y
+    out = cv2.remap(img, mx.reshape(rows, 1024), my.reshape(rows, 1024), interp, borderMode=border)
+    return out.reshape(rows * 1024, *img.shape[2:])[:n]
+
+
+def mesh_lip_curves(dense: np.ndarray):
+    """(inner upper, inner lower, outer upper, outer lower) lip curves of Face Mesh points
+    ``dense`` ((468, 2|3)), left image corner first."""
+    d = np.asarray(dense, np.float64)[:, :2]
+    return d[MESH_INNER_UPPER], d[MESH_INNER_LOWER], d[MESH_OUTER_UPPER], d[MESH_OUTER_LOWER]
+
+
+def level_transform(up: np.ndarray, lo: np.ndarray, x_off: float, y_off: float) -> np.ndarray:
+    """(2,3) similarity putting the mouth's corners (the ends of the inner-lip curves ``up`` and
+    ``lo``) at (x_off, y_off) and (x_off + LEVEL_WIDTH, y_off)."""
+    c0, c1 = (up[0] + lo[0]) / 2, (up[-1] + lo[-1]) / 2
+    d = c1 - c0
+    s = LEVEL_WIDTH / np.linalg.norm(d)
+    ang = np.arctan2(d[1], d[0])
+    r = s * np.array([[np.cos(-ang), -np.sin(-ang)], [np.sin(-ang), np.cos(-ang)]])
+    return np.hstack([r, (np.array([x_off, y_off]) - r @ c0)[:, None]])
+
+
+def apply_points(m: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return p @ m[:, :2].T + m[:, 2]
+
+
+def fill_polygon(shape, poly: np.ndarray) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    return m
+
+
+def _running(x: np.ndarray, half: int, reduce) -> np.ndarray:
+    """``reduce`` (np.min or np.max) over a window of ``2 * half + 1`` samples, ends repeated."""
+    pad = np.pad(np.asarray(x, np.float64), half, mode="edge")
+    return np.asarray(reduce(np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1), axis=1), np.float64)
+
+
+def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarray, olo: np.ndarray):
+    """(upper, lower) curves of the interior found by colour in a levelled crop (``crop``: RGB
+    uint8, the mouth at :data:`LEVEL_WIDTH` px between its corners; ``up``/``lo``/``oup``/``olo``:
+    the mesh's inner and outer lip curves in it): inside the inner polygon grown by 8 px, the
+    pixels less red than midway between the lips and the polygon's core or darker than 0.45 of
+    the lips, connected to the core; per column their top and bottom, kept within a band of the
+    mesh's curves, the top moved down onto bright teeth below a pale lip, the top taken as an
+    envelope (the gum between the teeth's tips is interior) and smoothed. None when no interior
+    distinct from the lips is found."""
+    h, w = crop.shape[:2]
+    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+    poly = curves_to_polygon(up, lo)
+    inner = fill_polygon((h, w), poly)
+    lips = fill_polygon((h, w), curves_to_polygon(oup, olo)) & (1 - cv2.dilate(inner, np.ones((5, 5), np.uint8)))
+    core = cv2.erode(inner, np.ones((5, 5), np.uint8))
+    if core.sum() < 50 or lips.sum() < 50:
+        return None
+    lip_a, lip_l = np.median(lab[..., 1][lips > 0]), np.median(lab[..., 0][lips > 0])
+    core_a = np.percentile(lab[..., 1][core > 0], 25)
+    if lip_a - core_a < 4:
+        return None
+    grow = cv2.dilate(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17)))
+    cand = ((lab[..., 1] < (lip_a + core_a) / 2) | (lab[..., 0] < 0.45 * lip_l)) & (grow > 0)
+    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, lab_cc = cv2.connectedComponents(cand)
+    keep: np.ndarray = np.zeros_like(cand)
+    for i in range(1, n):
+        comp = lab_cc == i
+        if (comp & (core > 0)).sum() > 0.02 * core.sum():
+            keep |= comp.astype(np.uint8)
+    keep = cv2.morphologyEx(keep, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    cols = np.flatnonzero(keep.sum(0) > 0)
+    if len(cols) < 0.6 * LEVEL_WIDTH:
+        return None
+    xs = np.arange(cols[0], cols[-1] + 1)
+    k = keep[:, xs].astype(bool)
+    ok = k.any(0)
+    top: np.ndarray = np.where(ok, k.argmax(0), np.nan).astype(np.float64)
+    bot: np.ndarray = np.where(ok, h - k[::-1].argmax(0), np.nan).astype(np.float64)
+    top = np.interp(xs, xs[ok], top[ok])
+    bot = np.interp(xs, xs[ok], bot[ok])
+    # within a band of the mesh's curves (a pale lip or a highlight must not pull an edge away)
+    mesh_top = np.interp(xs + 0.5, up[:, 0], up[:, 1])
+    mesh_bot = np.interp(xs + 0.5, lo[:, 0], lo[:, 1])
+    top = np.clip(top, mesh_top - 0.015 * LEVEL_WIDTH, mesh_top + 0.06 * LEVEL_WIDTH)
+    bot = np.clip(bot, mesh_bot - 0.04 * LEVEL_WIDTH, mesh_bot + 0.06 * LEVEL_WIDTH)
+    # where bright teeth lie a few px below that edge, the rows between are lip (a pale, less red
+    # lip passes the colour test): the edge moves down to the teeth
+    bright = lip_l + 0.5 * (np.percentile(lab[..., 0][core > 0], 75) - lip_l)
+    reach = int(0.04 * LEVEL_WIDTH)
+    t0 = np.round(top).astype(int)
+    rows = t0[None, :] + np.arange(reach)[:, None]  # (reach, columns) below each edge
+    inside = rows < h
+    win = lab[np.minimum(rows, h - 1), xs[None, :], 0]
+    over = (win > bright) & inside
+    first = over.argmax(0)
+    lip_above = np.cumprod((win > 0.6 * lip_l) & inside, axis=0).astype(bool)  # lip, not a dark gap
+    move = over.any(0) & (first > 0) & lip_above[np.maximum(first - 1, 0), np.arange(len(xs))]
+    top = np.where(move, t0 + first, top).astype(np.float64)
+    # the envelope: the pink gum between the tips of the upper teeth belongs to the interior
+    top = _running(top, 9, np.min)
+    bot = _running(bot, 5, np.max)
+    top = cv2.GaussianBlur(top.reshape(1, -1), (0, 0), 4).ravel()
+    bot = cv2.GaussianBlur(bot.reshape(1, -1), (0, 0), 3).ravel()
+    mid0, mid1 = (top[0] + bot[0]) / 2, (top[-1] + bot[-1]) / 2
+    top[0] = bot[0] = mid0
+    top[-1] = bot[-1] = mid1
+    x = xs.astype(np.float64) + 0.5
+    return (resample_curve(np.c_[x, top], CURVE_POINTS), resample_curve(np.c_[x, bot], CURVE_POINTS))
+
+
+#: An interior is taken as shown only when it is brighter than the lips around it by this much
+#: (CIE L*, 0..255 as OpenCV scales it): teeth. On closed London lips the colour test alone found
+#: an interior in the lips' crease (darker, less red), and the cut then tore painted teeth into
+#: fangs along it.
+MIN_TEETH_LIGHTNESS = 8.0
+
+
+#: A pixel of the interior a closed mouth's inner-lip loop carries is lip, not interior, when it
+#: is at most this much less red than the lips (CIE a*, 0..255 as OpenCV scales it).
+LIP_REDNESS = 6.0
+
+
+def level_mouth(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the mouth levelled to :data:`LEVEL_WIDTH` px between its corners as uint8 RGB, the
+    transform that did it)."""
+    m = level_transform(up, lo, LEVEL_WIDTH // 2, 128)
+    size = (2 * LEVEL_WIDTH, 128 + 200)
+    level = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3] if rgb.ndim == 3 else np.dstack([rgb] * 3)), m, size,
+                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    if level.dtype != np.uint8:
+        level = (level.astype(np.float32) * (255.0 / pixel_max(level.dtype)) + 0.5).astype(np.uint8)
+    return level, m
+
+
+def redness(rgb: np.ndarray) -> np.ndarray:
+    """CIE a* (0..255 as OpenCV scales it) of RGB pixels of any dtype."""
+    if rgb.dtype != np.uint8:
+        rgb = (rgb.astype(np.float32) * (255.0 / pixel_max(rgb.dtype)) + 0.5).astype(np.uint8)
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB)[..., 1].astype(np.float32)
+
+
+def lip_redness(rgb: np.ndarray, dense: np.ndarray) -> float | None:
+    """The median redness (CIE a*) of the lips between the Face Mesh's inner and outer lip loops
+    (``dense``: (468, 2|3) mesh points), read in a window of the photo around them; None for a
+    mouth too small to tell."""
+    up, lo, oup, olo = mesh_lip_curves(dense)
+    if float(np.linalg.norm(up[-1] - up[0])) < 8:
+        return None
+    outer = curves_to_polygon(resample_curve(oup), resample_curve(olo))
+    x0, y0, x1, y1 = box_around(outer, 2, rgb.shape)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    off = np.array([x0, y0], np.float64)
+    patch = rgb[y0:y1, x0:x1]
+    a = redness(patch[..., None].repeat(3, -1) if patch.ndim == 2 else patch[..., :3])
+    inside = fill_polygon(a.shape, curves_to_polygon(resample_curve(up), resample_curve(lo)) - off) > 0
+    lips = fill_polygon(a.shape, outer - off) > 0
+    lips &= ~(cv2.dilate(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    return float(np.median(a[lips])) if lips.sum() >= 20 else None
+
+
+def lip_in_interior(pixels: np.ndarray, roi, interior: np.ndarray, lip_a: float) -> np.ndarray:
+    """The part (0..1 over ``roi``) of a carried ``interior`` that is lip coloured: within
+    :data:`LIP_REDNESS` of the lips' redness ``lip_a``. Closed lips' inner-lip loop encloses the
+    crease between them and some lip; carried into a new opening that would draw a line of lip
+    colour across it, so those pixels are left to the filler. A mouth the face opens itself (a
+    person talking) carries its dark inside."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    out = np.zeros_like(interior, dtype=np.float32)
+    ys, xs = np.nonzero(interior > 0)
+    if len(ys) == 0:
+        return out
+    by0, by1, bx0, bx1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    patch = pixels[y0 + by0:y0 + by1, x0 + bx0:x0 + bx1]
+    rgb = patch[..., None].repeat(3, -1) if patch.ndim == 2 else patch[..., :3]
+    lipish = (redness(rgb) >= lip_a - LIP_REDNESS).astype(np.float32)
+    out[by0:by1, bx0:bx1] = cv2.blur(lipish, (3, 3)) * interior[by0:by1, bx0:bx1]
+    return out
+
+
+#: A piece of a closed mouth's carried crease narrower than this share of the mouth's width is
+#: not an inside (:func:`crease_fragments`).
+CREASE_PIECE = 0.25
+
+
+def crease_fragments(kept: np.ndarray, mouth_width: float) -> np.ndarray:
+    """The part (0..1) of what a closed mouth's inner-lip loop carries into a new opening
+    (``kept``: its carried interior less the lip colour :func:`lip_in_interior` found) that lies
+    in pieces narrower than :data:`CREASE_PIECE` x ``mouth_width`` (px). The crease of closed
+    lips is broken where they touch: carried, each dark piece was a blot on the filler's teeth
+    (london-099 made happy: three, one in the middle of a front tooth). A mouth the face opened
+    itself carries its inside as a band across the mouth, which stays."""
+    m = (kept > 0.05).astype(np.uint8)
+    if not m.any():
+        return np.zeros_like(kept, dtype=np.float32)
+    # pieces a pixel apart are one piece
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(m, np.ones((3, 3), np.uint8)), connectivity=8)
+    small = np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] < CREASE_PIECE * mouth_width) + 1
+    return (np.asarray(kept, np.float32) * (np.isin(lab, small) & (m > 0))).astype(np.float32)
+
+
+def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner
+    first) of the teeth a photo shows, found from colour (:func:`refine_interior`) around the
+    Face Mesh's inner-lip loop (``dense``: (468, 2|3) mesh points); None when the mouth shows no
+    interior brighter than its lips (:data:`MIN_TEETH_LIGHTNESS`: closed, a dark slit, or too
+    small to tell). On a smile
+    both the mesh's and the 68 points' lower inner lip lie on the lower teeth, so a mouth closed
+    along them kept a row of teeth as its lower lip."""
+    up, lo, oup, olo = mesh_lip_curves(dense)
+    if float(np.linalg.norm(up[-1] - up[0])) < 8:
+        return None
+
+    level, m = level_mouth(rgb, up, lo)
+    curves = refine_interior(level, apply_points(m, resample_curve(up)), apply_points(m, resample_curve(lo)),
+                             apply_points(m, resample_curve(oup)), apply_points(m, resample_curve(olo)))
+    if curves is None:
+        return None
+    light = cv2.cvtColor(level, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    inside = fill_polygon(light.shape, curves_to_polygon(*curves)) > 0
+    lips = (fill_polygon(light.shape, curves_to_polygon(apply_points(m, resample_curve(oup)),
+                                                        apply_points(m, resample_curve(olo)))) > 0) & ~inside
+    if inside.sum() < 20 or lips.sum() < 20 or \
+            np.median(light[inside]) < np.median(light[lips]) + MIN_TEETH_LIGHTNESS:
+        return None  # no teeth: closed lips, or a dark slit the mesh's own loop follows well enough
+    back = cv2.invertAffineTransform(m)
+    return apply_points(back, curves[0]), apply_points(back, curves[1])
+
+
+#: Where a shown interior's upper teeth end, per column (:func:`upper_teeth_share`): samples
+#: down each column, and the run of teeth must start within this share of the interior's height.
+TEETH_SAMPLES = 25
+TEETH_START = 0.4
+
+
+def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """(N,) for each point of the interior's curves (``upper``/``lower``: (N, 2) photo
+    coordinates, left corner first, e.g. :func:`find_interior`'s), the share (0..1] of the
+    interior's height, from the upper curve down, that its upper teeth fill: the first run of
+    teeth-light samples (lightness above half-way from the lower lip's to the interior's
+    bright teeth) starting in the top :data:`TEETH_START`, to its end. Below it lies what goes
+    with the jaw (the lower teeth, the lower lip's inner edge that colour found above the lip
+    line, the dark gap). Columns with no such run keep 1; smoothed over 5 columns. Lower teeth
+    touching the upper ones with no darker line between read as upper teeth."""
+    up, lo = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
+    n = len(up)
+    w = float(np.linalg.norm(up[-1] - up[0]))
+    if w < 8:
+        return np.ones(n)
+    t = (np.arange(TEETH_SAMPLES) + 0.5) / TEETH_SAMPLES
+    # below the lower curve: the lower lip, 5-25 % of the mouth's width down the column's normal
+    down = np.array([-(lo[-1] - lo[0])[1], (lo[-1] - lo[0])[0]]) / w
+    if down @ (lo.mean(0) - up.mean(0)) < 0:
+        down = -down
+    pts = up[:, None, :] + t[None, :, None] * (lo - up)[:, None, :]
+    lip_pts = lo[:, None, :] + np.linspace(0.05, 0.25, 5)[None, :, None] * w * down
+    allp = np.vstack([pts.reshape(-1, 2), lip_pts.reshape(-1, 2)])
+    x0, y0, x1, y1 = box_around(allp, 2, rgb.shape)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return np.ones(n)
+    patch = rgb[y0:y1, x0:x1]
+    patch = patch[..., :3] if patch.ndim == 3 else np.dstack([patch] * 3)
+    if patch.dtype != np.uint8:
+        patch = (patch.astype(np.float32) * (255.0 / pixel_max(patch.dtype)) + 0.5).astype(np.uint8)
+    light = cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    inner = sample_points(light, pts[..., 0].ravel() - x0, pts[..., 1].ravel() - y0).reshape(n, -1)
+    lip = float(np.median(sample_points(light, lip_pts[..., 0].ravel() - x0, lip_pts[..., 1].ravel() - y0)))
+    bright = float(np.percentile(inner, 85))
+    if bright < lip + MIN_TEETH_LIGHTNESS:
+        return np.ones(n)
+    teeth = inner >= (bright + lip) / 2
+    share = np.ones(n)
+    for i in range(n):
+        start = np.flatnonzero(teeth[i, : int(np.ceil(TEETH_START * TEETH_SAMPLES))])
+        if len(start) == 0:
+            continue
+        k = start[0]
+        while k + 1 < TEETH_SAMPLES and (teeth[i, k + 1] or (k + 2 < TEETH_SAMPLES and teeth[i, k + 2])):
+            k += 1
+        share[i] = (k + 1) / TEETH_SAMPLES
+    padded = np.pad(share, 2, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), 1)
+
+
+def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float) -> tuple[np.ndarray, np.ndarray]:
+    """Inner-lip curves (left corner first) moved apart across the mouth, ``up`` and ``down``
+    corner distances at the middle, tapering to nothing at the corners: the interior a mouth
+    that closes must lose, with a margin for what colour alone leaves on the lips' side (the
+    tips of a lower row, the dark line between the rows)."""
+    upper, lower = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
+    d = upper[-1] - upper[0]
+    w = float(np.linalg.norm(d))
+    if w < 1e-6:
+        return upper, lower
+    normal = np.array([-d[1], d[0]]) / w  # towards the lower lip in image coordinates
+    if normal @ (lower.mean(0) - upper.mean(0)) < 0:
+        normal = -normal
+
+    def taper(c: np.ndarray) -> np.ndarray:
+        t = np.clip(((c - c[0]) @ d) / (w * w), 0.0, 1.0)
+        return np.sin(np.pi * t)[:, None]
+
+    return upper - up * w * taper(upper) * normal, lower + down * w * taper(lower) * normal
+
+

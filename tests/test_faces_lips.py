@@ -1,0 +1,91 @@
+"""What a photo's mouth shows (faceedit.faces.lips): the interior found from colour, where its
+upper teeth end, what a closed mouth's loop carries, the interior a closing mouth loses."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from _imgs import drawn_face
+
+from faceedit.faces.lips import (
+    crease_fragments,
+    curves_to_polygon,
+    lip_in_interior,
+    upper_teeth_share,
+    widen_interior,
+)
+
+
+def test_widen_interior_moves_the_middle_apart_and_keeps_the_corners():
+    """A closing mouth loses its interior with a margin: the curves move apart across the mouth
+    by the given corner distances at the middle, not at all at the corners, on a tilted mouth
+    as on a level one."""
+    u = np.linspace(0.0, 1.0, 33)
+    upper = np.c_[100 + 200 * u, 200 - 20 * np.sin(np.pi * u)]
+    lower = np.c_[100 + 200 * u, 200 + 25 * np.sin(np.pi * u)]
+    for angle in (0.0, 0.3):
+        c, s = np.cos(angle), np.sin(angle)
+        rot = np.array([[c, -s], [s, c]])
+        up, lo = upper @ rot.T, lower @ rot.T
+        wu, wl = widen_interior(up, lo, 0.01, 0.04)
+        np.testing.assert_allclose(wu[[0, -1]], up[[0, -1]], atol=1e-9)
+        np.testing.assert_allclose(wl[[0, -1]], lo[[0, -1]], atol=1e-9)
+        down = np.array([-s, c])  # the mouth's own "down"
+        assert np.isclose((wl[16] - lo[16]) @ down, 0.04 * 200)
+        assert np.isclose((up[16] - wu[16]) @ down, 0.01 * 200)
+
+
+def test_what_a_closed_mouths_loop_carries_that_is_lip_is_left_to_the_filler():
+    """Closed lips' inner-lip loop encloses the crease and some lip: the lip-coloured part of
+    the carried interior is handed to the filler (it drew a pink line across new openings); a
+    dark inside, as a talking mouth shows, stays carried; nothing outside the interior counts."""
+    pixels = np.zeros((60, 80, 3), np.uint8)
+    pixels[:, :] = (200, 120, 130)  # lip
+    pixels[30:, :] = (40, 30, 30)  # a dark opening below
+    interior = np.zeros((40, 60), np.float32)
+    interior[5:35, 10:50] = 1.0
+    roi = (10, 10, 70, 50)
+    lab = cv2.cvtColor(np.full((1, 1, 3), (200, 120, 130), np.uint8), cv2.COLOR_RGB2LAB)[0, 0]
+    lip = lip_in_interior(pixels, roi, interior, float(lab[1]))
+    assert lip[6:18, 11:49].min() > 0.99  # photo rows 16-27: lip
+    assert lip[22:34, 11:49].max() < 0.01  # photo rows 32-43: the dark opening
+    assert lip[interior == 0].max() == 0.0
+
+
+def test_pieces_of_a_closed_mouths_crease_are_left_to_the_filler_and_a_band_stays():
+    """Carried into a new opening, pieces of the dark crease between closed lips were blots on
+    the filler's teeth: pieces narrower than a quarter of the mouth go to the filler, soft edges
+    and all; a band across the mouth (a mouth the face opened itself) stays carried."""
+    kept = np.zeros((40, 220), np.float32)
+    kept[10:13, 20:60] = 1.0  # a piece 40 px wide: under a quarter of a 200-px mouth
+    kept[9, 20:60] = 0.4  # its soft edge
+    kept[20:22, 100:104] = 0.7  # a dot
+    kept[30:34, 10:190] = 1.0  # a band of 180 px
+    frag = crease_fragments(kept, 200.0)
+    np.testing.assert_array_equal(frag[8:14, 15:65], kept[8:14, 15:65])
+    np.testing.assert_array_equal(frag[20:22, 100:104], kept[20:22, 100:104])
+    assert frag[28:36].max() == 0.0
+    assert crease_fragments(kept, 100.0)[8:14].max() == 0.0  # 40 px of a 100-px mouth is a band
+    assert not crease_fragments(np.zeros((5, 5), np.float32), 100.0).any()
+
+
+def test_upper_teeth_share_finds_where_the_upper_teeth_end():
+    """An interior whose top 60 % is teeth and the rest a strip of lower lip (as colour finds a
+    smile's interior): the share is about 0.6 across the middle; a dark interior without teeth
+    keeps 1 (everything carried, as before)."""
+    lip = (168, 92, 90)
+    x = np.linspace(140.0, 340.0, 33)
+    bow = 30.0 * (1 - ((x - 240.0) / 100.0) ** 2)
+    up = np.stack([x, 200.0 - bow], 1)
+    lo = np.stack([x, 200.0 + bow], 1)
+    img = drawn_face(lip=lip).astype(np.float64)
+    cut = up + 0.6 * (lo - up)
+    cv2.fillPoly(img, [np.round(curves_to_polygon(up, cut)).astype(np.int32)], (236, 232, 224))
+    cv2.fillPoly(img, [np.round(curves_to_polygon(cut, lo)).astype(np.int32)], lip)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    share = upper_teeth_share(img, up, lo)
+    assert share.shape == (33,)
+    assert np.all(np.abs(share[8:25] - 0.6) <= 0.1), share.round(2)
+    dark = drawn_face(lip=lip)
+    cv2.fillPoly(dark, [np.round(curves_to_polygon(up, lo)).astype(np.int32)], (40, 25, 25))
+    assert np.all(upper_teeth_share(dark, up, lo) == 1.0)
