@@ -22,7 +22,7 @@ from faceedit.data import DATA_LICENSES, Dataset, data_names, expression_pairs, 
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, expression_prototype
-from faceedit.faces.landmarks import BROWS, EYES, FLIP, NOSE_BRIDGE, STABLE, eye_distance
+from faceedit.faces.landmarks import BROWS, EYES, NOSE_BRIDGE, STABLE, eye_distance
 from faceedit.faces.warp import (
     ThinPlateSpline,
     backward_field,
@@ -35,6 +35,7 @@ from faceedit.faces.warp import (
 from faceedit.log import logger
 from faceedit.models.shading import NAMED_DIRECTIONS
 from faceedit.models.stage import Stage
+from faceedit.models.state import symmetric_state
 from faceedit.pixels import luma, rgb_to_ycc, to_unit
 
 CANON = 256
@@ -160,15 +161,6 @@ class _Frame:
         return similarity_transform(lm[STABLE], self.mean[STABLE])
 
 
-def symmetric_state(state: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """The state (on the orthonormal expression axes ``basis``, (K, 136)) nearest to the
-    left-right symmetric part of ``state``'s move: the move averaged with its mirror image (each
-    point's move taken from its mirror point, its horizontal part reversed)."""
-    move = (np.asarray(state, np.float64) @ basis).reshape(68, 2)
-    mirrored = move[FLIP] * np.array([-1.0, 1.0])
-    return basis @ ((move + mirrored) / 2).reshape(-1)
-
-
 def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -> tuple[Stage, dict]:
     """Fit every statistic of the stage; returns (model, report)."""
     t0 = time.time()
@@ -270,13 +262,13 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
                 for au in aus if proto[AU_IDS.index(au)] > 0 and au not in PROTOTYPE_SKIP}
         want = {au: v for au, v in want.items() if v > float(np.nan_to_num(have[AU_IDS.index(au)]))}
         if want:
-            target_states[t] = au_model.set_aus(target_states[t], np.zeros(ki), want)
+            target_states[t] = au_model.set_aus(target_states[t], np.zeros(ki), want, symmetric=False)
             if t in SYMMETRIC_TARGETS:  # the least change of state that raises them need not be
                 target_states[t] = symmetric_state(target_states[t], ex_basis)
             raised[t] = {str(au): round(v, 2) for au, v in sorted(want.items())}
         fixed = {**({25: 0.0} if t in PRESSED_LIPS else {}), **({12: 0.0} if t in NO_SMILE else {})}
         if fixed:
-            target_states[t] = au_model.set_aus(target_states[t], np.zeros(ki), fixed)
+            target_states[t] = au_model.set_aus(target_states[t], np.zeros(ki), fixed, symmetric=False)
             if t in SYMMETRIC_TARGETS:
                 target_states[t] = symmetric_state(target_states[t], ex_basis)
     report["prototype_raised"] = raised
