@@ -177,7 +177,8 @@ def test_large_opening_has_teeth_over_a_dark_textured_cavity(bank):
 def test_covered_teeth_lie_under_the_upper_lip(bank):
     """``teeth_cover``: that share of the upper teeth a wide-open mouth shows goes under the lip
     (a relaxed lip, surprise): the bright band under the upper lip is shorter by about that
-    share of the teeth's depth, and the cavity begins higher; 0 is the default."""
+    share of the teeth's depth, and the cavity begins higher; the hint of the lower row's tips
+    above the lower lip goes (at half cover and more); 0 is the default."""
     img = drawn_face()
     up, lo = mouth(110)
     roi, op = opening_of(up, lo, img.shape)
@@ -192,6 +193,13 @@ def test_covered_teeth_lie_under_the_upper_lip(bank):
 
     covered, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.5)
     assert 3 <= band(covered) < 0.8 * band(out0), (band(covered), band(out0))
+    # the relaxed lower lip covers the lower row too: no pale line of its tips along the lip
+    bottom = int(lo[7, 1])
+
+    def above_lower_lip(out):  # the brightest of the rows just above the lower lip, middle
+        return (out.astype(np.float64) @ LUMA)[bottom - 12:bottom - 2, 220:261].mean(1).max()
+
+    assert above_lower_lip(covered) < 0.85 * above_lower_lip(out0), (above_lower_lip(covered), above_lower_lip(out0))
 
 
 @pytest.mark.parametrize("shape", ["2d", "3d"])

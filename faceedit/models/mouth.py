@@ -310,7 +310,8 @@ class MouthBank:
         upper lip): paint what lies below them in an open mouth (the cavity, a hint of the lower
         row), not a second row of upper teeth. ``teeth_cover`` (0..1): in a wide-open mouth, that
         share of the exemplar's upper teeth lies under the upper lip (a relaxed lip, as in
-        surprise; 0: their whole depth shows, as a smile lifts the lip off them).
+        surprise; 0: their whole depth shows, as a smile lifts the lip off them), and the hint of
+        the lower row's tips fades with twice it (a relaxed lower lip covers them: gone at 0.5).
         Returns (pixels, exemplar index). Pixels where ``opening == 0`` are left as they were."""
         pixels = np.asarray(pixels)
         unit = pixel_max(pixels.dtype)
@@ -424,7 +425,7 @@ class MouthBank:
             lower_teeth = sample(pl - np.c_[np.zeros_like(tl), np.minimum(tl, he)])
             low_depth = np.clip(he - depth, 0.0, 0.5 * he)
             a_lo = 0.8 * (1.0 - _smoothstep(0.0, 1.0, (tl - 0.5 * low_depth) / np.maximum(0.5 * low_depth, 1.0)))
-            a_lo *= low_depth > 2.0
+            a_lo *= (low_depth > 2.0) * max(0.0, 1.0 - 2.0 * cover)  # a relaxed lower lip covers them
             cav = self._cavity(e, u, v, px, py, wd, seed)
             col = cav * (1 - a_lo[:, None]) + lower_teeth * a_lo[:, None]
             col = col * (1 - a_up[:, None]) + upper_teeth * a_up[:, None]
