@@ -52,6 +52,7 @@ AU_STEPS = 12
 KEEP_AU_WEIGHT = 0.3
 AU_DAMPING = 0.05
 
+
 def symmetric_state(state: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """The state (on the orthonormal expression axes ``basis``, (K, 136)) nearest to the
     left-right symmetric part of ``state``'s move: the move averaged with its mirror image (each
