@@ -33,16 +33,10 @@ from PIL import Image
 
 from faceedit.data import holdout_subjects
 from faceedit.faces.align import apply_affine, similarity_transform
+from faceedit.faces.cutwarp import opening_polygon, resample_by_length
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import STABLE
-from faceedit.faces.lips import (
-    MESH_INNER_LOWER,
-    MESH_INNER_UPPER,
-    MESH_OUTER_LOWER,
-    curves_to_polygon,
-    opening_aspect,
-    resample_curve,
-)
+from faceedit.faces.lips import CURVE_POINTS, MESH_INNER_LOWER, MESH_INNER_UPPER, MESH_OUTER_LOWER, opening_aspect
 from faceedit.faces.warp import ThinPlateSpline
 from faceedit.models.mouth import MouthBank
 
@@ -96,14 +90,14 @@ def open_wide(rgb: np.ndarray, face, drop: float = 0.5):
     ``drop`` inner-lip widths (the upper lip up a little) with a thin-plate spline through the
     mesh, the rest of the face held. Returns (photo, upper, lower inner-lip curves)."""
     d = face.dense[:, :2].astype(np.float64)
-    up, lo = resample_curve(d[MESH_INNER_UPPER]), resample_curve(d[MESH_INNER_LOWER])
+    up, lo = (resample_by_length(d[k], CURVE_POINTS) for k in (MESH_INNER_UPPER, MESH_INNER_LOWER))
     w = float(np.linalg.norm(up[-1] - up[0]))
     bump = np.sin(np.linspace(0, np.pi, len(up)))
     new_up = up - np.c_[np.zeros(len(up)), 0.06 * w * bump]
     new_lo = lo + np.c_[np.zeros(len(lo)), drop * w * (0.25 + 0.75 * bump)]
     new_up[[0, -1]] = up[[0, -1]] + [0.0, 0.08 * drop * w]
     new_lo[[0, -1]] = new_up[[0, -1]]
-    olo = resample_curve(d[MESH_OUTER_LOWER], 9)[1:-1]
+    olo = resample_by_length(d[MESH_OUTER_LOWER], 9)[1:-1]
     olo_new = olo + np.c_[np.zeros(len(olo)), drop * w * (0.25 + 0.75 * np.sin(np.linspace(0, np.pi, 9)[1:-1]))]
     jaw = face.landmarks[4:13].astype(np.float64)
     jaw_new = jaw + np.c_[np.zeros(9), drop * w * np.sin(np.linspace(0.15, np.pi - 0.15, 9)) ** 2 * 0.9]
@@ -148,12 +142,12 @@ def main(argv=None) -> int:
         fn, fs = fn[0], fs[0]
         m = similarity_transform(fs.landmarks[STABLE], fn.landmarks[STABLE])
         d = fs.dense[:, :2]
-        up_s, lo_s = resample_curve(d[MESH_INNER_UPPER]), resample_curve(d[MESH_INNER_LOWER])
+        up_s, lo_s = (resample_by_length(d[k], CURVE_POINTS) for k in (MESH_INNER_UPPER, MESH_INNER_LOWER))
         aspect, _ = opening_aspect(up_s, lo_s)
         if aspect < 0.06:  # the smile shows no teeth
             continue
         up, lo = apply_affine(m, up_s), apply_affine(m, lo_s)
-        poly = curves_to_polygon(up, lo)
+        poly = opening_polygon(up, lo)
         roi, op = opening_mask(poly, neutral.shape)
         filled, ex = bank.fill(neutral, roi, op, up, lo, face_lm=fn.landmarks)
         box_n = mouth_box(apply_affine(m, fs.landmarks), neutral.shape)
@@ -168,9 +162,9 @@ def main(argv=None) -> int:
         a3 = op[..., None]
         oracle[y0:y1, x0:x1] = np.rint(neutral[y0:y1, x0:x1] * (1 - a3) + real_in[y0:y1, x0:x1] * a3).astype(np.uint8)
         r_oracle = sharpness(oracle, box_n) / s_real
-        poly_s = curves_to_polygon(up_s, lo_s)
+        poly_s = opening_polygon(up_s, lo_s)
         r_inner = sharpness(filled, poly_box(poly, neutral.shape)) / sharpness(smile, poly_box(poly_s, smile.shape))
-        de = float(np.linalg.norm(interior_lab(filled, poly) - interior_lab(smile, curves_to_polygon(up_s, lo_s))))
+        de = float(np.linalg.norm(interior_lab(filled, poly) - interior_lab(smile, opening_polygon(up_s, lo_s))))
         rows.append((r_fill, r_neutral, de, r_inner, r_oracle))
         print(f"{sid:>11} {aspect:6.3f} {ex:3d} {r_fill:6.2f} {r_neutral:7.2f} {r_oracle:6.2f} {r_inner:6.2f} {de:5.1f}")
         if a.out and len(rows) <= a.crops:
@@ -185,7 +179,7 @@ def main(argv=None) -> int:
         if a.out and wide_open < a.wide:
             # wide open: the jaw dropped by a crude warp, the hole between the lips filled
             opened, su, sl = open_wide(neutral, fn)
-            roi2, op2 = opening_mask(curves_to_polygon(su, sl), neutral.shape)
+            roi2, op2 = opening_mask(opening_polygon(su, sl), neutral.shape)
             wide, ex2 = bank.fill(opened, roi2, op2, su, sl, face_lm=fn.landmarks)
             x0, y0, x1, y1 = roi2
             pad = int(0.3 * (x1 - x0))

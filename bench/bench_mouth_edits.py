@@ -48,15 +48,10 @@ from PIL import Image
 
 from faceedit.api import Editor
 from faceedit.data import holdout_subjects
+from faceedit.faces.cutwarp import opening_polygon, resample_by_length
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import eye_distance
-from faceedit.faces.lips import (
-    MESH_INNER_LOWER,
-    MESH_INNER_UPPER,
-    curves_to_polygon,
-    find_interior,
-    resample_curve,
-)
+from faceedit.faces.lips import CURVE_POINTS, MESH_INNER_LOWER, MESH_INNER_UPPER, find_interior
 from faceedit.models.state import lip_gap
 from faceedit.pixels import LUMA_WEIGHTS
 
@@ -71,8 +66,8 @@ def opening_luma(rgb: np.ndarray, face) -> tuple[float, float, int]:
     if face.dense is None:
         return float("nan"), float("nan"), 0
     d = np.asarray(face.dense, np.float64)[:, :2]
-    curves = find_interior(rgb, d) or (resample_curve(d[MESH_INNER_UPPER]), resample_curve(d[MESH_INNER_LOWER]))
-    poly = curves_to_polygon(*curves)
+    curves = find_interior(rgb, d) or tuple(resample_by_length(d[k], CURVE_POINTS) for k in (MESH_INNER_UPPER, MESH_INNER_LOWER))
+    poly = opening_polygon(*curves)
     m = np.zeros(rgb.shape[:2], np.uint8)
     cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
     m = cv2.erode(m, np.ones((5, 5), np.uint8)) > 0

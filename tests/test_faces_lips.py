@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 from _imgs import drawn_face
 
+from faceedit.faces.cutwarp import opening_polygon
 from faceedit.faces.lips import (
     crease_fragments,
-    curves_to_polygon,
     lip_in_interior,
     upper_teeth_share,
     widen_interior,
@@ -80,12 +80,12 @@ def test_upper_teeth_share_finds_where_the_upper_teeth_end():
     lo = np.stack([x, 200.0 + bow], 1)
     img = drawn_face(lip=lip).astype(np.float64)
     cut = up + 0.6 * (lo - up)
-    cv2.fillPoly(img, [np.round(curves_to_polygon(up, cut)).astype(np.int32)], (236, 232, 224))
-    cv2.fillPoly(img, [np.round(curves_to_polygon(cut, lo)).astype(np.int32)], lip)
+    cv2.fillPoly(img, [np.round(opening_polygon(up, cut)).astype(np.int32)], (236, 232, 224))
+    cv2.fillPoly(img, [np.round(opening_polygon(cut, lo)).astype(np.int32)], lip)
     img = np.clip(img, 0, 255).astype(np.uint8)
     share = upper_teeth_share(img, up, lo)
     assert share.shape == (33,)
     assert np.all(np.abs(share[8:25] - 0.6) <= 0.1), share.round(2)
     dark = drawn_face(lip=lip)
-    cv2.fillPoly(dark, [np.round(curves_to_polygon(up, lo)).astype(np.int32)], (40, 25, 25))
+    cv2.fillPoly(dark, [np.round(opening_polygon(up, lo)).astype(np.int32)], (40, 25, 25))
     assert np.all(upper_teeth_share(dark, up, lo) == 1.0)

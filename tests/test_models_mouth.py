@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from _imgs import EYES, drawn_face
 
-from faceedit.faces.lips import curves_to_polygon, opening_aspect
+from faceedit.faces.cutwarp import opening_polygon
+from faceedit.faces.lips import opening_aspect
 from faceedit.models.mouth import DESCRIPTORS, SEAM_DARK, MouthBank, paint_seam
 from faceedit.pixels import LUMA_WEIGHTS
 
@@ -40,7 +41,7 @@ def mouth(height: float, width: float = 180.0, cx: float = 240.0, cy: float = 20
 
 
 def opening_of(upper, lower, shape, pad=4):
-    poly = curves_to_polygon(upper, lower)
+    poly = opening_polygon(upper, lower)
     x0, y0 = np.floor(poly.min(0)).astype(int) - pad
     x1, y1 = np.ceil(poly.max(0)).astype(int) + pad + 1
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])

@@ -16,6 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from faceedit.faces.align import apply_affine
+from faceedit.faces.cutwarp import opening_polygon, resample_by_length
 from faceedit.pixels import pixel_max
 
 #: The corner distance (px) a mouth is levelled to where its interior is found from colour; the
@@ -31,24 +33,10 @@ MESH_INNER_LOWER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
 MESH_OUTER_UPPER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291]
 MESH_OUTER_LOWER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]
 
-def resample_curve(curve: np.ndarray, n: int = CURVE_POINTS) -> np.ndarray:
-    """``n`` points evenly spaced by arc length along the polyline ``curve`` (M,2), ends kept."""
-    c = np.asarray(curve, np.float64).reshape(-1, 2)
-    seg = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(c, axis=0), axis=1))]
-    if seg[-1] <= 1e-9:
-        return np.repeat(c[:1], n, 0)
-    t = np.linspace(0.0, seg[-1], n)
-    return np.stack([np.interp(t, seg, c[:, 0]), np.interp(t, seg, c[:, 1])], 1)
-
-
-def curves_to_polygon(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
-    """The closed inner-lip polygon: ``upper`` left to right, then ``lower`` back (corners once)."""
-    return np.vstack([upper, lower[::-1][1:-1]])
-
 
 def join_corners(upper: np.ndarray, lower: np.ndarray, n: int = CURVE_POINTS):
     """Both curves resampled to ``n`` points with shared corners (the mean of the two ends)."""
-    up, lo = resample_curve(upper, n), resample_curve(lower, n)
+    up, lo = resample_by_length(upper, n), resample_by_length(lower, n)
     for i in (0, -1):
         c = (up[i] + lo[i]) / 2
         up[i] = lo[i] = c
@@ -59,7 +47,7 @@ def opening_aspect(upper: np.ndarray, lower: np.ndarray) -> tuple[float, float]:
     """(aspect, width): the polygon's mean height over its corner distance, and that distance."""
     up, lo = join_corners(upper, lower)
     w = float(np.linalg.norm(up[-1] - up[0]))
-    area = abs(float(cv2.contourArea(curves_to_polygon(up, lo).astype(np.float32))))
+    area = abs(float(cv2.contourArea(opening_polygon(up, lo).astype(np.float32))))
     return area / max(w * w, 1e-9), w
 
 
@@ -102,8 +90,10 @@ def level_transform(up: np.ndarray, lo: np.ndarray, x_off: float, y_off: float) 
     return np.hstack([r, (np.array([x_off, y_off]) - r @ c0)[:, None]])
 
 
-def apply_points(m: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return p @ m[:, :2].T + m[:, 2]
+def levelled(m: np.ndarray, *curves: np.ndarray) -> list[np.ndarray]:
+    """Each curve resampled to :data:`CURVE_POINTS` by arc length and moved by the (2,3)
+    transform ``m`` (e.g. :func:`level_transform`'s)."""
+    return [apply_affine(m, resample_by_length(c, CURVE_POINTS)) for c in curves]
 
 
 def fill_polygon(shape, poly: np.ndarray) -> np.ndarray:
@@ -129,9 +119,9 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     distinct from the lips is found."""
     h, w = crop.shape[:2]
     lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
-    poly = curves_to_polygon(up, lo)
+    poly = opening_polygon(up, lo)
     inner = fill_polygon((h, w), poly)
-    lips = fill_polygon((h, w), curves_to_polygon(oup, olo)) & (1 - cv2.dilate(inner, np.ones((5, 5), np.uint8)))
+    lips = fill_polygon((h, w), opening_polygon(oup, olo)) & (1 - cv2.dilate(inner, np.ones((5, 5), np.uint8)))
     core = cv2.erode(inner, np.ones((5, 5), np.uint8))
     if core.sum() < 50 or lips.sum() < 50:
         return None
@@ -186,7 +176,7 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     top[0] = bot[0] = mid0
     top[-1] = bot[-1] = mid1
     x = xs.astype(np.float64) + 0.5
-    return (resample_curve(np.c_[x, top], CURVE_POINTS), resample_curve(np.c_[x, bot], CURVE_POINTS))
+    return resample_by_length(np.c_[x, top], CURVE_POINTS), resample_by_length(np.c_[x, bot], CURVE_POINTS)
 
 
 #: An interior is taken as shown only when it is brighter than the lips around it by this much
@@ -227,14 +217,15 @@ def lip_redness(rgb: np.ndarray, dense: np.ndarray) -> float | None:
     up, lo, oup, olo = mesh_lip_curves(dense)
     if float(np.linalg.norm(up[-1] - up[0])) < 8:
         return None
-    outer = curves_to_polygon(resample_curve(oup), resample_curve(olo))
+    up, lo, oup, olo = (resample_by_length(c, CURVE_POINTS) for c in (up, lo, oup, olo))
+    outer = opening_polygon(oup, olo)
     x0, y0, x1, y1 = box_around(outer, 2, rgb.shape)
     if x1 <= x0 or y1 <= y0:
         return None
     off = np.array([x0, y0], np.float64)
     patch = rgb[y0:y1, x0:x1]
     a = redness(patch[..., None].repeat(3, -1) if patch.ndim == 2 else patch[..., :3])
-    inside = fill_polygon(a.shape, curves_to_polygon(resample_curve(up), resample_curve(lo)) - off) > 0
+    inside = fill_polygon(a.shape, opening_polygon(up, lo) - off) > 0
     lips = fill_polygon(a.shape, outer - off) > 0
     lips &= ~(cv2.dilate(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
     return float(np.median(a[lips])) if lips.sum() >= 20 else None
@@ -293,19 +284,18 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.nd
         return None
 
     level, m = level_mouth(rgb, up, lo)
-    curves = refine_interior(level, apply_points(m, resample_curve(up)), apply_points(m, resample_curve(lo)),
-                             apply_points(m, resample_curve(oup)), apply_points(m, resample_curve(olo)))
+    inner_up, inner_lo, outer_up, outer_lo = levelled(m, up, lo, oup, olo)
+    curves = refine_interior(level, inner_up, inner_lo, outer_up, outer_lo)
     if curves is None:
         return None
     light = cv2.cvtColor(level, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    inside = fill_polygon(light.shape, curves_to_polygon(*curves)) > 0
-    lips = (fill_polygon(light.shape, curves_to_polygon(apply_points(m, resample_curve(oup)),
-                                                        apply_points(m, resample_curve(olo)))) > 0) & ~inside
+    inside = fill_polygon(light.shape, opening_polygon(*curves)) > 0
+    lips = (fill_polygon(light.shape, opening_polygon(outer_up, outer_lo)) > 0) & ~inside
     if inside.sum() < 20 or lips.sum() < 20 or \
             np.median(light[inside]) < np.median(light[lips]) + MIN_TEETH_LIGHTNESS:
         return None  # no teeth: closed lips, or a dark slit the mesh's own loop follows well enough
     back = cv2.invertAffineTransform(m)
-    return apply_points(back, curves[0]), apply_points(back, curves[1])
+    return apply_affine(back, curves[0]), apply_affine(back, curves[1])
 
 
 #: Where a shown interior's upper teeth end, per column (:func:`upper_teeth_share`): samples

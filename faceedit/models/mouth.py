@@ -41,15 +41,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from faceedit.faces.cutwarp import opening_polygon
 from faceedit.faces.landmarks import eye_distance
-from faceedit.faces.lips import (
-    LEVEL_WIDTH,
-    box_around,
-    curves_to_polygon,
-    join_corners,
-    opening_aspect,
-    sample_points,
-)
+from faceedit.faces.lips import LEVEL_WIDTH, box_around, join_corners, opening_aspect, sample_points
 from faceedit.faces.warp import ThinPlateSpline
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 
@@ -104,7 +98,7 @@ def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> di
     and ``noise`` (:func:`highpass_noise` of the skin ring's luma)."""
     up, lo = join_corners(upper, lower)
     w = float(np.linalg.norm(up[-1] - up[0]))
-    poly = curves_to_polygon(up, lo)
+    poly = opening_polygon(up, lo)
     x0, y0, x1, y1 = box_around(poly, SKIN_RING[1] * w + 2, unit_rgb.shape)
     inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillPoly(inside, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
@@ -328,7 +322,7 @@ class MouthBank:
         aspect, wd = opening_aspect(up, lo)
 
         # the destination's colour and noise around the mouth (a local window of the photo)
-        poly = curves_to_polygon(up, lo)
+        poly = opening_polygon(up, lo)
         wx0, wy0, wx1, wy1 = box_around(np.vstack([poly, [[x0, y0], [x1 - 1, y1 - 1]]]),
                                      SKIN_RING[1] * wd + 4, pixels.shape)
         local = rgb[wy0:wy1, wx0:wx1].astype(np.float32) / unit

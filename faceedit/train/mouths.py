@@ -35,17 +35,17 @@ import numpy as np
 from PIL import Image
 
 from faceedit.data import holdout_subjects
+from faceedit.faces.cutwarp import opening_polygon, resample_by_length
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import eye_distance
 from faceedit.faces.lips import (
-    apply_points,
-    curves_to_polygon,
+    CURVE_POINTS,
     fill_polygon,
     level_transform,
+    levelled,
     mesh_lip_curves,
     opening_aspect,
     refine_interior,
-    resample_curve,
 )
 from faceedit.models.mouth import BANK_WIDTH, DESCRIPTORS, MouthBank, ring_stats, sclera_colour
 
@@ -98,8 +98,7 @@ def build_exemplar(rgb: np.ndarray, face) -> dict | None:
     scale = float(np.linalg.norm(m[:, 0]))
     size = (BANK_WIDTH + 2 * wide_x, wide_top + wide_bottom)
     wide = cv2.warpAffine(rgb, m, size, flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REFLECT)
-    curves = refine_interior(wide, apply_points(m, resample_curve(up)), apply_points(m, resample_curve(lo)),
-                             apply_points(m, resample_curve(oup)), apply_points(m, resample_curve(olo)))
+    curves = refine_interior(wide, *levelled(m, up, lo, oup, olo))
     if curves is None:
         return None
     rup, rlo = curves
@@ -108,7 +107,7 @@ def build_exemplar(rgb: np.ndarray, face) -> dict | None:
         return None
     unit = wide.astype(np.float32) / 255.0
     rings = ring_stats(unit, rup, rlo)
-    inside = fill_polygon(wide.shape[:2], curves_to_polygon(rup, rlo)) > 0
+    inside = fill_polygon(wide.shape[:2], opening_polygon(rup, rlo)) > 0
     teeth = _luma(unit)[inside]
     lip_l = float(rings["lip"] @ np.array([0.299, 0.587, 0.114]))
     teeth_l = float(np.percentile(teeth, 75))
@@ -119,7 +118,7 @@ def build_exemplar(rgb: np.ndarray, face) -> dict | None:
     crop = wide[cy0:wide_top + BOTTOM, cx0:wide_x + BANK_WIDTH + MARGIN_X]
     off = np.array([cx0, cy0], np.float64)
     rup, rlo = rup - off, rlo - off
-    mask = fill_polygon(crop.shape[:2], curves_to_polygon(rup, rlo)).astype(np.float32)
+    mask = fill_polygon(crop.shape[:2], opening_polygon(rup, rlo)).astype(np.float32)
     mask = np.clip(cv2.GaussianBlur(mask, (0, 0), 1.5) * 255, 0, 255).astype(np.uint8)
     dark = _luma(unit)[inside] < np.percentile(teeth, 30)
     dark_rgb = np.median(unit[inside][dark], 0)
@@ -150,7 +149,7 @@ def cavity_profile(data_root: Path, detector) -> tuple[np.ndarray, int]:
         if not faces or faces[0].dense is None:
             continue
         up, lo, _, _ = mesh_lip_curves(faces[0].dense)
-        up, lo = resample_curve(up), resample_curve(lo)
+        up, lo = resample_by_length(up, CURVE_POINTS), resample_by_length(lo, CURVE_POINTS)
         aspect, _ = opening_aspect(up, lo)
         if aspect < 0.25:
             continue
