@@ -285,6 +285,23 @@ def test_shipped_angry_and_disgusted_press_the_lips(target):
     assert st.closes_mouth(*st.plan(lm, target, 1.0), 1.0) == 1.0
 
 
+def test_shipped_sad_draws_the_inner_brows_up_and_the_corners_and_lids_down():
+    """Sad reads the AUs the trainer raises it to (inner brows, corners, chin at the scale's top,
+    upper lids a third of the way to a blink; at FACS's marked level it was a tired frown: inner
+    brows 3.4, lids 1.7), with its lips closed and no smile."""
+    from faceedit.faces.au import AU_IDS
+    from faceedit.models.loading import load_model
+    from faceedit.models.state import LIPS_CLOSED, lip_gap
+    from faceedit.train.stage import TARGET_AUS
+
+    st = load_model("stage").model
+    ki = len(st._a("identity_scale"))
+    sad = st._a("state_sad")
+    aus = dict(zip(AU_IDS, np.nan_to_num(st.state_aus(sad, np.zeros(ki)))))
+    assert all(aus[au] >= v - 0.3 for au, v in TARGET_AUS["sad"].items()), aus
+    assert aus[12] < 0.2 and lip_gap(st.expression_shape(sad, np.zeros(ki))) < LIPS_CLOSED
+
+
 def test_shipped_open_mouthed_targets_have_no_smile():
     """Surprised, fearful and disgusted do not pull the lip corners (AU12 reads about 0: their
     posed means read 0.7, 1.1 and 0.6 and lifted the opened mouth into a grin); happy's is a
