@@ -247,6 +247,9 @@ def test_aus_set_alone_move_the_face_symmetrically_and_reach_their_value():
         for au, v in aus.items():
             assert abs(got[AU_IDS.index(au)] - v) < 0.35, (aus, au)
     assert odd(st.set_aus(zero, ident, {4: 3.0}, symmetric=False)) > 1.0  # what the test guards
+    lowered = st.set_aus(zero, ident, {1: -3.0})  # the trainer's opposite move: inner brows down
+    assert abs(st.state_aus(lowered, ident, clip=False)[AU_IDS.index(1)] + 3.0) < 0.35
+    assert np.array_equal(st.set_aus(lowered, ident, {1: 0.0}), lowered)  # none asked, reads less
     wink = st._a("state_wink").astype(np.float64)
     smiling_wink = st.set_aus(wink, ident, {12: 3.0})
     assert odd(smiling_wink - wink) < 0.4 and odd(smiling_wink) > 0.8
@@ -285,21 +288,28 @@ def test_shipped_angry_and_disgusted_press_the_lips(target):
     assert st.closes_mouth(*st.plan(lm, target, 1.0), 1.0) == 1.0
 
 
-def test_shipped_sad_draws_the_inner_brows_up_and_the_corners_and_lids_down():
-    """Sad reads the AUs the trainer raises it to (inner brows, corners, chin at the scale's top,
-    upper lids a third of the way to a blink; at FACS's marked level it was a tired frown: inner
-    brows 3.4, lids 1.7), with its lips closed and no smile."""
-    from faceedit.faces.au import AU_IDS
+def test_shipped_targets_read_the_aus_the_trainer_sets():
+    """Sad, angry and surprised read the AUs the trainer sets on them last (``TARGET_AUS``, read
+    linearly: a negative value is the opposite move). On the file before: sad's inner brows 3.4
+    (now 5: drawn up), angry's inner brows -0.4 against the outer ones' -4.3 (brows sloping up to
+    the middle: worried; now lowered further than the outer ones), surprised's jaw drop 1.6."""
+    from faceedit.faces.au import AU_IDS, measure
     from faceedit.models.loading import load_model
     from faceedit.models.state import LIPS_CLOSED, lip_gap
     from faceedit.train.stage import TARGET_AUS
 
     st = load_model("stage").model
-    ki = len(st._a("identity_scale"))
-    sad = st._a("state_sad")
-    aus = dict(zip(AU_IDS, np.nan_to_num(st.state_aus(sad, np.zeros(ki)))))
-    assert all(aus[au] >= v - 0.3 for au, v in TARGET_AUS["sad"].items()), aus
-    assert aus[12] < 0.2 and lip_gap(st.expression_shape(sad, np.zeros(ki))) < LIPS_CLOSED
+    zero = np.zeros(len(st._a("identity_scale")))
+    for target, want in TARGET_AUS.items():
+        state = st._a(f"state_{target}")
+        aus = dict(zip(AU_IDS, np.nan_to_num(st.state_aus(state, zero, clip=False))))
+        assert all(aus[au] > v - 0.5 if v > 0 else aus[au] < v + 0.5 for au, v in want.items()), (target, aus)
+    neutral = measure(st.expression_shape(np.zeros_like(state), zero))
+    inner, outer = (measure(st.expression_shape(st._a("state_angry"), zero)) - neutral)[:2]
+    assert inner < outer < 0  # angry: both ends down, the inner ones further (a frown, not a worry)
+    for target in ("sad", "angry"):
+        shape = st.expression_shape(st._a(f"state_{target}"), zero)
+        assert lip_gap(shape) < LIPS_CLOSED
 
 
 def test_shipped_open_mouthed_targets_have_no_smile():
@@ -563,14 +573,16 @@ def test_landmark_error_is_similarity_invariant():
 
 def test_apply_stage_end_to_end_keeps_everything_beyond_the_face(tmp_path):
     """`faceedit apply -m stage` on a PNG: the output differs from the photo only around the
-    face; the rest is the photo's own pixels, bit for bit (the batch engine pastes the stage's
-    changed patch back)."""
+    face (a face box's width beside and above it; below, the relit head region's neck column, of
+    the face as it was: a dropped jaw does not stretch it); the rest is the photo's own pixels,
+    bit for bit (the batch engine pastes the stage's changed patch back)."""
     from PIL import Image
     from typer.testing import CliRunner
 
     from faceedit.cli import app
     from faceedit.models.hub import weights_present
     from faceedit.models.registry import get_spec
+    from faceedit.models.shading import load_shading
 
     if not weights_present(get_spec("stage")):
         pytest.skip("the stage's weights are not installed")
@@ -582,10 +594,12 @@ def test_apply_stage_end_to_end_keeps_everything_beyond_the_face(tmp_path):
     out = np.asarray(Image.open(tmp_path / "out" / "a_surprised_left.png"))
     changed = (out != astronaut()).any(-1)
     ys, xs = np.nonzero(changed)
-    x0, y0, x1, y1 = astronaut_face().box
+    face = astronaut_face()
+    x0, y0, x1, y1 = face.box
     w = x1 - x0
+    neck = load_shading().head_to_photo(np.asarray(face.landmarks, np.float64))[:, 1].max()
     assert changed.sum() > 2000
-    assert xs.min() > x0 - w and xs.max() < x1 + w and ys.min() > y0 - w and ys.max() < y1 + w
+    assert xs.min() > x0 - w and xs.max() < x1 + w and ys.min() > y0 - w and ys.max() < neck
 
 
 # -- attributes: glasses --------------------------------------------------------------------

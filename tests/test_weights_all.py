@@ -154,3 +154,18 @@ def test_no_method_module_imports_a_sibling_method():
         for module in (f"faceedit.models.{method}", f"faceedit.train.{method}"):
             bad.update((module, imported) for imported in _faceedit_imports(module) & siblings)
     assert bad <= KNOWN_SIBLING_IMPORTS, sorted(bad - KNOWN_SIBLING_IMPORTS)
+
+
+def test_every_model_card_states_its_file_s_own_sha256():
+    """A card's "File" line names the shipped file and its sha256; the hash is the file's (three
+    cards had kept a retrained file's earlier hash: eggan, legan, stage)."""
+    import hashlib
+    import re
+
+    weights = Path(__file__).resolve().parents[1] / "weights"
+    stated = {m.group(1): m.group(2) for card in sorted(weights.glob("*.md"))
+              for m in re.finditer(r"`([\w.-]+\.safetensors)`[^\n]*?sha256 `([0-9a-f]{64})`", card.read_text())}
+    assert len(stated) >= 10, stated
+    wrong = {name: h for name, h in stated.items() if (weights / name).exists()
+             and hashlib.sha256((weights / name).read_bytes()).hexdigest() != h}
+    assert not wrong, f"cards state a sha256 their file does not have: {wrong}"

@@ -417,7 +417,7 @@ class Stage(ExpressionStates, PhotoModel):
                                            self._stacked(f"gain_{a}_{d}", f"bias_{a}_{d}"),
                                            abs(v) * min(strength, 1.0))
             if shade is not None:
-                out = self._shade(out, moved, shade, min(strength, MAX_STRENGTH))
+                out = self._shade(out, lm, shade, min(strength, MAX_STRENGTH))
             reached = cur.expression + scale * (new - cur.expression)
             done.append(StageEdit(moved, scale, cur.expression, reached, exemplar))
         if out is pixels:
@@ -598,11 +598,13 @@ class Stage(ExpressionStates, PhotoModel):
         out[y0:y1, x0:x1] = from_unit(x, pixels.dtype)
         return out
 
-    def _shade(self, pixels: np.ndarray, moved: np.ndarray, lighting, strength: float) -> np.ndarray:
-        """Relight the head at landmarks ``moved`` to ``lighting`` (a
-        :class:`faceedit.models.shading.Light`) at the light's strength times the edit's (up to
-        1): :func:`faceedit.models.shading.relight`."""
-        return relight(pixels, moved, lighting, lighting.strength * min(strength, 1.0))
+    def _shade(self, pixels: np.ndarray, lm: np.ndarray, lighting, strength: float) -> np.ndarray:
+        """Relight the head to ``lighting`` (a :class:`faceedit.models.shading.Light`) at the
+        light's strength times the edit's (up to 1): :func:`faceedit.models.shading.relight`,
+        its head region laid by the face's landmarks ``lm`` before the expression edit (head and
+        neck do not move with an expression; laid by the edited ones, surprised's dropped jaw
+        stretched the neck column 14 px further down, onto the astronaut's suit)."""
+        return relight(pixels, lm, lighting, lighting.strength * min(strength, 1.0))
 
 
 # A photo step, not an EditModel: registered like one (config, header, from_pretrained); the

@@ -187,7 +187,10 @@ class ExpressionStates:
         """``state`` with the AUs of ``aus`` ({au: 0..5}) at those intensities and every other AU
         geometry sees kept where it was, by the least change of state (in standard deviations of
         the expression axes): Gauss-Newton steps on the AU readings of :meth:`state_aus`, whose
-        Jacobian is taken numerically. An AU asked for 0 that already reads 0 is left alone.
+        Jacobian is taken numerically. An AU asked for 0 that already reads 0 (or less) is left
+        alone, as is one kept that reads less than 0; a
+        negative value (the stage trainer's) asks for the AU's opposite move on its linear
+        reading (AU1 -5: the inner brows lowered as far as AU1 5 raises them).
 
         ``symmetric``: the change is left-right symmetric (steps along
         :func:`symmetric_directions` only; the state's own asymmetry, a wink's, stays). Free, the
@@ -223,7 +226,9 @@ class ExpressionStates:
         for _ in range(AU_STEPS):
             have = read(out)
             r = goal - have
-            r[(goal <= 0) & (have <= 0)] = 0.0  # asked for none and reads none (or the opposite): done
+            # asked for none (or kept at less) and reads none or the opposite: done; a wanted
+            # negative value is pursued
+            r[(goal <= 0) & (have <= 0) & ~(wanted & (goal < 0))] = 0.0
             if np.abs(r[wanted]).max() < 0.05:
                 break
             jac = np.stack([(read(out + 0.25 * scale * e) - have) / 0.25 for e in directions.T], 1)

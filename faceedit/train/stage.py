@@ -67,7 +67,7 @@ PROTOTYPE_MAX = 4.5
 #: Prototype AUs not raised: AU20's landmark reading is weak (it ranks fearful faces above the
 #: others with AUC 0.64 only, :mod:`faceedit.faces.au`), and forcing it or the mouth opening
 #: (AU25, AU26) bent the lips of the held-out London faces into shapes no face makes; the opening
-#: stays the posed photos' own.
+#: stays the posed photos' own (surprised's jaw drop is set afterwards: :data:`TARGET_AUS`).
 PROTOTYPE_SKIP = (20, 25, 26)
 #: The posed sad, angry and disgusted photos (JAFFE, Yale) are mild: raised only to the boost
 #: times the prototype's mean, a neutral London face edited to sad barely turns its mouth
@@ -77,14 +77,22 @@ PROTOTYPE_SKIP = (20, 25, 26)
 #: this level the least-change state that reads so twists the jaw and the eyes.
 PROTOTYPE_FLOOR = 3.5
 MILD_POSED = ("sad", "angry", "disgusted")
-#: AUs a target is raised to beyond its prototype's floor. Sad at the marked level read as a
-#: tired or bored frown on the held-out London faces (straight brows a little lowered, corners a
-#: few pixels down): to the eye a face is sad by its inner brows drawn up and the lids and
-#: corners drooping. Inner brows (AU1), corners (AU15) and chin (AU17) to the scale's top and the
-#: upper lids lowered (AU45 2, a third of a blink; sad's posed photos read 1.35) made all 86
-#: London neutral faces, which fitted no sad state, read sad by FER on 57 (52 at the marked
-#: level), the smiling ones on 62 (55).
-TARGET_AUS: dict[str, dict[int, float]] = {"sad": {1: 5.0, 15: 5.0, 17: 5.0, 45: 2.0}}
+#: AUs set on a target at these values with its prototype's (raised or lowered; a negative value
+#: is the AU's opposite move), where its posed mean, raised to the prototype, did not read as the
+#: expression to the eye on the held-out London faces (london-019, 033, 097, 142 at 600 px):
+#: - sad at the marked level was a tired frown (straight brows a little lowered, corners a few
+#:   pixels down); a face is sad by its inner brows drawn up (AU1) and its corners (AU15), chin
+#:   (AU17) and upper lids (AU45 2, a third of a blink; its posed photos read 1.35) drooping;
+#: - angry lowered the outer brows and not the inner ones (inner -0.009, outer -0.068 eye
+#:   distances): brows sloping up to the middle, a worried face, with drooping lids (AU45 2.0).
+#:   The inner brows go down (AU1 -5) further than the outer ones (AU2 -3; free, they fell
+#:   further still), the brows together and down (AU4 5), no smile (AU12 0; free, the corners
+#:   rose 0.056) and the lids open (AU45 0): a stern frown;
+#: - surprised dropped the jaw little (AU26 1.6, the posed mean's): a wide shout-like opening
+#:   FER read as angry on 8 of 86 London faces; with the jaw dropped (AU26 5) on 2.
+TARGET_AUS: dict[str, dict[int, float]] = {"sad": {1: 5.0, 15: 5.0, 17: 5.0, 45: 2.0},
+                                           "angry": {1: -5.0, 2: -3.0, 4: 5.0, 12: 0.0, 45: 0.0},
+                                           "surprised": {26: 5.0}}
 #: Targets whose lips are pressed together (AU25, lips part, set to 0 after the prototype AUs): the
 #: posed angry faces mix pressed lips with a shouting mouth, and their mean parted the lips by
 #: 0.053 eye distances, a slit the mouth bank filled with a line of teeth between dark corners.
@@ -268,8 +276,8 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         floor = PROTOTYPE_FLOOR if t in MILD_POSED else 0.0
         want = {au: min(PROTOTYPE_MAX, max(floor, boosts[t] * float(proto[AU_IDS.index(au)])))
                 for au in aus if proto[AU_IDS.index(au)] > 0 and au not in PROTOTYPE_SKIP}
-        want |= TARGET_AUS.get(t, {})
         want = {au: v for au, v in want.items() if v > float(np.nan_to_num(have[AU_IDS.index(au)]))}
+        want |= TARGET_AUS.get(t, {})
         if want:
             target_states[t] = au_model.set_aus(target_states[t], np.zeros(ki), want, symmetric=False)
             if t in SYMMETRIC_TARGETS:  # the least change of state that raises them need not be
@@ -281,6 +289,8 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
             if t in SYMMETRIC_TARGETS:
                 target_states[t] = symmetric_state(target_states[t], ex_basis)
     report["prototype_raised"] = raised
+    report["target_aus"] = {t: {str(au): v for au, v in sorted(TARGET_AUS[t].items())}
+                            for t in targets if t in TARGET_AUS}
 
     # appearance: per-pixel linear map in each target's canonical frame
     appearance = {}
