@@ -320,3 +320,23 @@ def test_closed_lips_get_a_dark_seam_where_they_meet_and_nothing_else_changes():
     dark = img.copy()
     dark[199:202, 150:330] = (20, 10, 10)
     assert np.array_equal(paint_seam(dark, line, line, eye, 1.0)[199:202, 200:280], dark[199:202, 200:280])
+
+
+def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
+    """With ``teeth_cover`` the upper row of a wide opening fades out towards the corners
+    (``SIDE_TEETH``): drawn to the corners it followed the opening's upper curve down its sides, a
+    white bracket around a surprised mouth. Beside a corner, under the upper lip, the opening is
+    darker than with the whole row (0.74 of it; 0.88 before the fade, the band only shorter);
+    the front teeth still show."""
+    img = drawn_face()
+    up, lo = mouth(110)
+    roi, op = opening_of(up, lo, img.shape)
+    out0, e = bank.fill(img, roi, op, up, lo)
+    covered, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4)
+
+    def lum(out, k):  # under the upper lip at the curve's k-th point (of 15, left corner first)
+        x, y = int(up[k, 0]), int(np.ceil(up[k, 1]))
+        return float((out.astype(np.float64) @ LUMA)[y + 2:y + 10, x - 4:x + 5].mean())
+
+    assert lum(covered, 2) < 0.8 * lum(out0, 2), (lum(covered, 2), lum(out0, 2))  # 0.88 drawn to the corners
+    assert lum(covered, 7) > 1.5 * lum(covered, 2), (lum(covered, 7), lum(covered, 2))

@@ -62,6 +62,13 @@ DESCRIPTORS = ("aspect", "width_ed", "height_ed", "teeth_luma", "lip_r", "lip_g"
 EDGE_INSET = 2.0
 #: An opening this much taller (aspect ratio) than its exemplar is filled as a wide-open mouth.
 LARGE_RATIO = 1.35
+#: A relaxed upper lip (``teeth_cover`` > 0) covers the side teeth of a wide opening first: the
+#: upper row fades out towards the corners, from SIDE_TEETH[1] to SIDE_TEETH[0] of the mouth's
+#: width from a corner, by ``teeth_cover`` / SIDE_TEETH[2] (wholly at that cover). Drawn to the
+#: corners, the row followed the opening's upper curve down its sides: a white bracket around
+#: the cavity (surprised on london-094 and 097 at 1350 px); a relaxed open mouth shows its front
+#: teeth and dark corners.
+SIDE_TEETH = (0.1, 0.4, 0.4)
 #: Log tolerance of the exemplar's choice on mouth width in eye distances: the exemplar is scaled
 #: to the opening's width, so a narrower mouth's teeth come out too large for the face (0.4 let
 #: a mouth 0.56 eye distances wide fill openings of 0.88: slabs of teeth 1.6x their size).
@@ -413,6 +420,8 @@ class MouthBank:
             te = t / k + cover * depth  # the covered share of the teeth is under the lip
             upper_teeth = sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
             a_up = 1.0 - _smoothstep(0.0, 1.0, (te - 0.75 * depth) / np.maximum(0.35 * depth, 1.0))
+            side = 1.0 - _smoothstep(SIDE_TEETH[0], SIDE_TEETH[1], np.minimum(u, 1.0 - u))
+            a_up = a_up * (1.0 - min(1.0, cover / SIDE_TEETH[2]) * side)
             if own_teeth:  # the face's own upper teeth are there already
                 a_up = np.zeros_like(a_up)
             tl = (1.0 - v) * hd / k

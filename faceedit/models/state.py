@@ -188,9 +188,9 @@ class ExpressionStates:
         geometry sees kept where it was, by the least change of state (in standard deviations of
         the expression axes): Gauss-Newton steps on the AU readings of :meth:`state_aus`, whose
         Jacobian is taken numerically. An AU asked for 0 that already reads 0 (or less) is left
-        alone, as is one kept that reads less than 0; a
-        negative value (the stage trainer's) asks for the AU's opposite move on its linear
-        reading (AU1 -5: the inner brows lowered as far as AU1 5 raises them).
+        alone, as is one kept that reads less than 0; a negative value (the stage trainer's)
+        asks for the AU's opposite move on its linear reading (AU1 -5: the inner brows lowered
+        as far as AU1 5 raises them).
 
         ``symmetric``: the change is left-right symmetric (steps along
         :func:`symmetric_directions` only; the state's own asymmetry, a wink's, stays). Free, the

@@ -67,7 +67,7 @@ PROTOTYPE_MAX = 4.5
 #: Prototype AUs not raised: AU20's landmark reading is weak (it ranks fearful faces above the
 #: others with AUC 0.64 only, :mod:`faceedit.faces.au`), and forcing it or the mouth opening
 #: (AU25, AU26) bent the lips of the held-out London faces into shapes no face makes; the opening
-#: stays the posed photos' own (surprised's jaw drop is set afterwards: :data:`TARGET_AUS`).
+#: stays the posed photos' own (surprised's jaw drop is set by :data:`TARGET_AUS`).
 PROTOTYPE_SKIP = (20, 25, 26)
 #: The posed sad, angry and disgusted photos (JAFFE, Yale) are mild: raised only to the boost
 #: times the prototype's mean, a neutral London face edited to sad barely turns its mouth
@@ -89,7 +89,7 @@ MILD_POSED = ("sad", "angry", "disgusted")
 #:   further still), the brows together and down (AU4 5), no smile (AU12 0; free, the corners
 #:   rose 0.056) and the lids open (AU45 0): a stern frown;
 #: - surprised dropped the jaw little (AU26 1.6, the posed mean's): a wide shout-like opening
-#:   FER read as angry on 8 of 86 London faces; with the jaw dropped (AU26 5) on 2.
+#:   FER read as angry on 8 of 86 London faces; with the jaw dropped (AU26 5) on 4.
 TARGET_AUS: dict[str, dict[int, float]] = {"sad": {1: 5.0, 15: 5.0, 17: 5.0, 45: 2.0},
                                            "angry": {1: -5.0, 2: -3.0, 4: 5.0, 12: 0.0, 45: 0.0},
                                            "surprised": {26: 5.0}}
@@ -263,7 +263,7 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
 
     aus = [au for au, v in zip(AU_IDS, VISIBLE) if v]  # the AUs the stage can set
 
-    # the prototype AUs each target must show (raised, never lowered)
+    # the prototype AUs each target must show (raised, never lowered), and its TARGET_AUS
     au_model = Stage({"canon_size": CANON, "identity_axes": ki, "expression_axes": ke, "aus": aus})
     au_model.load_state_dict(shaper.state_dict())
     raised = {}
