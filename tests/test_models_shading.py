@@ -119,6 +119,25 @@ def test_left_light_relights_the_whole_head_and_leaves_the_scene(model):
     assert m2["lit_minus_dark"] > 15
 
 
+def test_a_forehead_of_the_scene_s_colour_is_relit_with_the_face(model):
+    """The forehead up to 1.1 eye distances above the brows is never taken for the scene, even
+    where it has the scene's colour (pale skin before a grey backdrop: london-019 relit at 1350 px
+    kept its old light above 0.5, a band across the forehead). On a photo of one colour, 0.8 above
+    the brows takes the same light as without the scene's test."""
+    from faceedit.faces.landmarks import eye_distance
+
+    img, lm = synthetic_face(model)
+    img = np.full(img.shape, (200, 170, 150), np.uint8)  # skin and scene alike
+    light = parse_light("left", 1.0)
+    roi, free = model.factor(img, lm, light, scene=False)
+    _, scene = model.factor(img, lm, light, scene=True)
+    iod = eye_distance(lm)
+    x = int(lm[17:27, 0].mean() + 0.3 * iod) - roi[0]
+    y = int(lm[17:27, 1].min() - 0.8 * iod) - roi[1]
+    assert abs(free[y, x] - 1.0) > 0.1  # the light changes it
+    assert scene[y, x] == pytest.approx(free[y, x], abs=0.05)
+
+
 def test_colour_is_kept(model):
     img, lm = synthetic_face(model)
     for light, strength, most in [(c, None, 3.0) for c in ("left", "right", "0,-35", "35,15")] + [

@@ -56,9 +56,11 @@ MAX_STRENGTH = 1.0
 #: Light directions the model is fitted on reach these |azimuth|, |elevation| (degrees).
 MAX_AZIMUTH = 130.0
 MAX_ELEVATION = 90.0
-#: The hair above the forehead gets this fraction of the change (it is not skin: it reflects less
-#: of the light's shape, and the region is a guess from the landmarks).
-HAIR_GAIN = 0.5
+#: The hair above the forehead gets this fraction of the change. It was 0.5 (hair is not skin,
+#: and the region is a guess from the landmarks), but the step sits at a fixed height above the
+#: brows: on a high forehead (london-019, 014 at 1350 px) it crossed the skin, half-relit above a
+#: line. Hair is lit by the same light: all of it.
+HAIR_GAIN = 1.0
 #: Cb and Cr are multiplied by the luma factor f to this power (0 keeps them exactly, 1 scales
 #: them with the luma as a grey light on the RGB values would).
 CHROMA_FOLLOW = 0.2
@@ -73,14 +75,21 @@ RATIO_CLIP = (0.03, 1.5)
 #: head region where the weight is below BACKGROUND_RING, a colour spread of at least
 #: BACKGROUND_FLOOR levels, smoothed over BACKGROUND_SMOOTH eye distances; the ring's colour is
 #: carried BACKGROUND_REACH eye distances (a Gaussian) to the pixels it is compared with; the ring
-#: stops BACKGROUND_BELOW_CHIN eye distances below the chin (lower down it crosses the neck); the
-#: head region's core shrunk by BACKGROUND_CORE_SHRINK eye distances is never taken for the scene.
+#: stops BACKGROUND_BELOW_CHIN eye distances below the chin (negative: above it); the head
+#: region's core shrunk by BACKGROUND_CORE_SHRINK eye distances, and the face outline with the
+#: forehead BACKGROUND_FOREHEAD eye distances above the brows, are never taken for the scene.
+#: The ring reached 0.8 below the chin and the forehead 0.5 above the brows until 2026-11-25: a
+#: neck wider than the head region's neck column put neck skin in the ring, so the skin beside
+#: the column was taken for the scene and kept its light (a hard vertical edge down the neck),
+#: and pale skin near a grey backdrop's colour above 0.5 was too (a band across the upper
+#: forehead, london-019 and 014 relit at 1350 px).
 BACKGROUND_RING = 0.15
 BACKGROUND_FLOOR = 3.0
 BACKGROUND_SMOOTH = 0.02
 BACKGROUND_REACH = 0.4
-BACKGROUND_BELOW_CHIN = 0.8
+BACKGROUND_BELOW_CHIN = -0.5
 BACKGROUND_CORE_SHRINK = 0.15
+BACKGROUND_FOREHEAD = 1.1
 #: Grid cells along the longer side of the head's box on which the canonical map is computed.
 GRID_CELLS = 48
 
@@ -345,7 +354,7 @@ def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int,
     # never the face, nor the neck below it: the face's outline and the head region's core (full
     # weight: the face and the neck column) shrunk by BACKGROUND_CORE_SHRINK eye distances
     face: np.ndarray = np.zeros(head.shape, np.uint8)
-    poly = region_outline(landmarks, -0.2, 0.5) - np.array([x0, y0])
+    poly = region_outline(landmarks, -0.2, BACKGROUND_FOREHEAD) - np.array([x0, y0])
     cv2.fillConvexPoly(face, np.rint(poly).astype(np.int32), 1)
     r = max(round(BACKGROUND_CORE_SHRINK * iod), 1)
     core = cv2.erode((head >= 0.999).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
