@@ -7,8 +7,8 @@ coefficients of a second-order real spherical-harmonic expansion in the light di
 ratio ``I(light) / I(front light)`` of a face's luma (Lambertian shading is close to linear in
 the first nine harmonics of the light direction, Ramamoorthi & Hanrahan 2001), fitted to the
 median ratio over the training subjects at each of Yale B's 64 light directions, and a head
-weight: 1 over the face, the ears and the neck, :data:`HAIR_GAIN` over the hair above the
-forehead, falling smoothly to 0 beyond the head's outline.
+weight: 1 over the face, the ears, the neck and the hair above the forehead, falling smoothly
+to 0 beyond the head's outline.
 
 ``relight(pixels, landmarks, light, strength)`` maps the face's pixels onto the canvas (a
 thin-plate spline through the 68 landmarks), reads the ratio to the wanted light there,
@@ -56,11 +56,6 @@ MAX_STRENGTH = 1.0
 #: Light directions the model is fitted on reach these |azimuth|, |elevation| (degrees).
 MAX_AZIMUTH = 130.0
 MAX_ELEVATION = 90.0
-#: The hair above the forehead gets this fraction of the change. It was 0.5 (hair is not skin,
-#: and the region is a guess from the landmarks), but the step sits at a fixed height above the
-#: brows: on a high forehead (london-019, 014 at 1350 px) it crossed the skin, half-relit above a
-#: line. Hair is lit by the same light: all of it.
-HAIR_GAIN = 1.0
 #: Cb and Cr are multiplied by the luma factor f to this power (0 keeps them exactly, 1 scales
 #: them with the luma as a grey light on the RGB values would).
 CHROMA_FOLLOW = 0.2

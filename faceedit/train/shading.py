@@ -25,10 +25,10 @@ import numpy as np
 
 from faceedit.data import Dataset, holdout_subjects, open_dataset, valid_area
 from faceedit.faces.align import apply_affine, similarity_transform
-from faceedit.faces.landmarks import BROWS, CHIN, JAW, STABLE, eye_centres, eye_distance
+from faceedit.faces.landmarks import CHIN, JAW, STABLE, eye_centres, eye_distance
 from faceedit.faces.warp import ThinPlateSpline, region_outline
 from faceedit.log import logger
-from faceedit.models.shading import HAIR_GAIN, ShadingModel, direction_vector, sh9
+from faceedit.models.shading import ShadingModel, direction_vector, sh9
 from faceedit.pixels import luma, to_unit
 
 #: Canvas side (px), eye distance on it (px) and the eyes' height: room for the hair above
@@ -51,8 +51,9 @@ SMOOTH_IN, SMOOTH_OUT = 1.5, 6.0
 #: (NECK_WIDTH of the jaw's width between points 4 and 12, down to NECK_DOWN below the chin).
 #: Nothing beyond the head's outline: an ellipse HEAD_EARS wider than the jaw each side (the ears)
 #: reaching HEAD_TOP above the eyes and down to the chin, and the neck NECK_SIDE wider each side
-#: and NECK_END longer. Between the two the weight falls smoothly. The hair begins HAIR_LINE
-#: above the brows (a soft step over HAIR_SOFT).
+#: and NECK_END longer. Between the two the weight falls smoothly. The hair takes the whole
+#: change (until 2026-11-25 half of it, from a fixed height above the brows: on a high forehead
+#: that step crossed the skin).
 CORE_GROW = 0.1
 CORE_FOREHEAD = 0.6
 HEAD_EARS = 0.3
@@ -61,11 +62,9 @@ NECK_WIDTH = 0.75
 NECK_DOWN = 0.8
 NECK_SIDE = 0.35
 NECK_END = 1.0
-HAIR_LINE = 0.55
 #: Below jaw point JAW_EAR (under the ear lobe) the outline is the jaw's, grown by JAW_GROW.
 JAW_EAR = 3
 JAW_GROW = 0.15
-HAIR_SOFT = 0.4
 
 
 def canvas_frame(rows: list[dict]) -> np.ndarray:
@@ -86,9 +85,8 @@ def canvas_frame(rows: list[dict]) -> np.ndarray:
 
 def head_weights(frame: np.ndarray, size: int = CANVAS) -> tuple[np.ndarray, np.ndarray]:
     """(head weight, face weight) on the canvas for canvas landmarks ``frame``: the head weight is
-    1 over the core (face, neck), 0 from the head's outline on, smooth between, and scaled down
-    to :data:`HAIR_GAIN` over the hair; the face weight is the face outline (where the exposure
-    is measured)."""
+    1 over the core (face, neck), 0 from the head's outline on (the hair inside it), smooth
+    between; the face weight is the face outline (where the exposure is measured)."""
     iod = eye_distance(frame)
     ec = eye_centres(frame).mean(0)
     chin = frame[CHIN]
@@ -115,9 +113,6 @@ def head_weights(frame: np.ndarray, size: int = CANVAS) -> tuple[np.ndarray, np.
     d_out = cv2.distanceTransform(outer.astype(np.uint8), cv2.DIST_L2, 5)
     t = np.where(core, 1.0, d_out / np.maximum(d_core + d_out, 1e-6))
     head = t * t * (3 - 2 * t)
-    hair_y = frame[BROWS, 1].min() - HAIR_LINE * iod
-    h = np.clip((hair_y - ys) / (HAIR_SOFT * iod) + 0.5, 0.0, 1.0)
-    head *= 1.0 - (1.0 - HAIR_GAIN) * (h * h * (3 - 2 * h))
     face = np.zeros((size, size), np.uint8)
     cv2.fillConvexPoly(face, np.rint(region_outline(frame, 0.0, 0.3)).astype(np.int32), 1)
     return head.astype(np.float32), face.astype(np.float32)
