@@ -100,7 +100,7 @@ def run_grid(models: list[str], work: Path) -> dict[str, str]:
             key = f"{model}/{label}"
             hashes[f"{key}/exit"] = str(res.returncode)
             recs = []
-            for line in res.stdout.splitlines():
+            for line in res.stdout.replace(str(work), "{work}").splitlines():
                 try:
                     recs.append(strip_timings(json.loads(line)))
                 except json.JSONDecodeError:
