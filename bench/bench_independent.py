@@ -16,7 +16,7 @@ module imports TensorFlow; only its two data files are read here).
 
 ``--faces all`` edits every London person (86) instead: the targets but happy and neutral were
 fitted on JAFFE and Yale alone, so every London face is new to them, and 86 faces average out
-what 18 cannot (2026-11-25: the 18 read sad from neutral on 8, all 86 on 54).
+what 18 cannot (`weights/stage.md` gives the counts of both).
 
 Read it with its limits: it reads London's real smiles (mostly closed-lipped) as happy on about a
 third of them, and it misses more expressions on dark skin than on light (a greyscale Haar

@@ -1,7 +1,7 @@
 """A small differentiable face parser: aligned face crop -> per-pixel class logits.
 
 It stands in for the Helen-trained U-Net parser of LSSL (face-parsing loss) and SeCGAN (semantic
-branch), which this machine cannot fetch. Its labels are the masks of
+branch), whose weights faceedit neither ships nor downloads. Its labels are the masks of
 :mod:`faceedit.faces.parsing`, drawn from each training crop's stored 68 landmarks, so it learns
 *landmark geometry rendered as regions* (classes :data:`~faceedit.faces.parsing.CLASSES`), and
 its IoU is measured against such masks on held-out subjects, not against hand-drawn labels.

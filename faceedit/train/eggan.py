@@ -34,7 +34,7 @@ One ``train_step`` (``step`` counts generator updates):
    * ``L_per`` (eq. 5): ``per(x, x_tilde) + per(x, x_hat)``. With VGG-19 weights
      (``config["vgg19"]``: a torchvision-layout .safetensors or ``hf://`` reference) it is the
      shared :class:`~faceedit.train.losses.PerceptualLoss` on relu3_1 (the paper's phi_3; L1
-     per element instead of the paper's L2 norm / CHW). Without them (the case on this machine)
+     per element instead of the paper's L2 norm / CHW). Without them (faceedit ships none)
      it is **replaced by an identity-feature loss** ``(1 - cos(f(x), f(x_tilde))) + (1 -
      cos(f(x), f(x_hat)))`` through the project's identity network
      (``faceedit.analysis.identity``, when ``weights/identity.safetensors`` exists), else

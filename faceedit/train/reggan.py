@@ -199,7 +199,7 @@ def augment_colours(
     bounded to [0.5, 2]). That one affine colour map is applied to *both* images of the pair:
     no pixel moves, the pair stays consistent, skin tone and brightness change. On
     single-channel images it varies brightness and contrast. Results are clamped to [-1, 1].
-    (Per-channel histogram matching, tried first, posterised skin into unnatural patches.)
+    (Not per-channel histogram matching: it posterises skin into unnatural patches.)
     """
     if src.shape != dst.shape:
         raise ValueError(
@@ -238,9 +238,9 @@ def fit_change_layer(src: torch.Tensor, dst: torch.Tensor, r: int = 5, lam: floa
     The same family of per-pixel affine maps as ``fit_expression_layer`` (``w = w' + e_centre``),
     but the ridge penalty now pulls each regressor towards "leave the pixel as it is" instead of
     towards "output black", which is what eq. 6 does literally. With the few subjects of the
-    shared data this matters: on London held-out ids, face-region L1 to the real smile was
-    9.76 (change, lambda 100) vs 9.88 (eq. 6 as is, its best lambda) vs 10.0 for no edit, and
-    hair/background stay sharp instead of blurring (whole-crop L1 10.9 vs 11.3).
+    shared data this matters: held-out faces end closer to the real smile and hair and background
+    stay sharp instead of blurring (the comparison is in ``weights/reggan.md``, "Expression layers
+    fitted on the change").
     """
     layer = fit_expression_layer(src, dst - src, r, lam)
     centre = (r // 2) * r + r // 2
