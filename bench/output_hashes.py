@@ -89,7 +89,9 @@ def run_grid(models: list[str], work: Path) -> dict[str, str]:
     like = work / "like.png"
     like.write_bytes((photos / "astronaut.png").read_bytes())
     hashes: dict[str, str] = {}
-    env = dict(os.environ)
+    # One thread: a float sum's order depends on the thread count (EGGAN's outputs differ by a level
+    # between one and two threads), so runs compare on any machine.
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     for model in models:
         for label, args in runs(model):
             out = work / "out" / model / label
