@@ -130,7 +130,8 @@ def main() -> None:
     args.out.write_text(json.dumps(hashes, indent=1, sort_keys=True))
     print(f"{len(hashes)} entries -> {args.out}")
     if args.compare:
-        before = json.loads(args.compare.read_text())
+        models = tuple(f"{m}/" for m in args.models.split(",") if m)
+        before = {k: v for k, v in json.loads(args.compare.read_text()).items() if k.startswith(models)}
         keys = sorted(set(before) | set(hashes))
         shared = [k for k in keys if k in before and k in hashes]
         differ = [k for k in shared if before[k] != hashes[k]]
