@@ -101,6 +101,16 @@ def test_audio_packets_bit_identical(clip, edited):
     assert a == b
 
 
+def test_streams_keep_the_inputs_order(clip, edited):
+    """Video 0 and audio 1 in, the same out (a tool that maps ``0:0`` gets the video)."""
+    out, _ = edited
+    kinds = []
+    for path in (clip, out):
+        with av.open(path) as c:
+            kinds.append([s.type for s in c.streams])
+    assert kinds[0] == kinds[1] == ["video", "audio"]
+
+
 def test_every_frame_edited_by_one_track(clip, edited):
     out, result = edited
     assert result.edited == N and result.tracks == 1 and result.faces == 1

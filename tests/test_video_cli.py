@@ -90,3 +90,14 @@ def test_sigterm_in_a_video_leaves_no_file(tmp_path):
     assert p.returncode == 128 + signal.SIGTERM, stderr
     assert os.listdir(out) == [] and records(stdout) == []
     assert "interrupted (SIGTERM)" in stderr
+
+
+def test_quiet_silences_the_encoder(tmp_path):
+    """-q: only errors on stderr, x265's own info lines included (its log level follows -q)."""
+    write_clip(str(tmp_path / "b.mp4"), astronaut(), 3, (128, 96))
+    r = subprocess.run([sys.executable, "-m", "faceedit", "-q", "apply", str(tmp_path / "b.mp4"), "-m",
+                        "stage", "-t", "happy", "-o", str(tmp_path / "o"), "--video-codec", "libx265"],
+                       capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "" and os.listdir(tmp_path / "o") == ["b_happy.mp4"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fractions
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from faceedit.errors import ImageError, OutputError, UsageError
+from faceedit.log import logger
 
 #: Container name (PyAV's format name) -> the extensions it is written with.
 VIDEO_EXTS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
@@ -45,6 +47,8 @@ def require_av():
         import av
     except ImportError:
         raise UsageError("video needs PyAV: pip install 'faceedit[video]'") from None
+    # FFmpeg's own messages follow -v (shown from warnings up); none by default or with -q
+    av.logging.set_level(av.logging.WARNING if logger.getEffectiveLevel() <= logging.DEBUG else None)
     return av
 
 
@@ -222,26 +226,46 @@ class VideoWriter:
             self._c = av.open(path, "w", format=format or VIDEO_EXTS.get(os.path.splitext(path)[1].lower()))
         except (av.FFmpegError, ValueError) as e:
             raise UsageError(f"cannot write this video container: {_reason(e)}") from None
-        self._out: dict[int, object] = {}
-        for s in reader.copied:
+        self._out: dict[int, object] = {}  # input stream index -> its copy
+        self._v: Any = None  # the video stream, set up at the first frame
+        self._pending: list = []  # packets that came before the first frame set the streams up
+        self.frames = 0
+
+    def _open_streams(self, frame: Frame) -> None:
+        """Every output stream, at the first frame, in the input's order (a tool that picks a
+        stream by its number, ``-map 0:0``, finds the same stream in the output)."""
+        av = require_av()
+        streams = sorted([self.reader.video, *self.reader.copied], key=lambda s: s.index)
+        for s in streams:
+            if s is self.reader.video:
+                self._v = self._add_video(frame)
+                continue
             try:
                 self._out[s.index] = self._c.add_stream_from_template(s)
             except (av.FFmpegError, ValueError) as e:
                 reason = (f"stream {s.index} ({s.codec_context.name}) cannot be copied into "
                           f"{self._c.format.name}: {_reason(e)}")
-                self._c.close()
-                raise OutputError(reason, reader.path) from None
-        self._v: Any = None  # the video stream, set up at the first frame
-        self._pending: list = []  # packets that came before the first frame set the streams up
-        self.frames = 0
+                raise OutputError(reason, self.reader.path) from None
+        try:
+            self._c.start_encoding()
+        except (av.FFmpegError, ValueError) as e:
+            raise OutputError(f"cannot encode {self._v.codec_context.name} into "
+                              f"{self._c.format.name}: {_reason(e)}", self.reader.path) from None
+        for item in self._pending:
+            self._mux(item)
+        self._pending = []
 
-    def _open_video(self, frame: Frame) -> None:
+    def _add_video(self, frame: Frame) -> Any:
+        """The encoded video stream, sized and turned as ``frame`` is stored."""
         av = require_av()
         info = self.reader.info
         fmt = self._c.format.name.split(",")[0]
         codec = self.encode.codec or DEFAULT_CODEC.get(fmt, "libx264")
         rate = info.rate or fractions.Fraction(25)
-        v = self._c.add_stream(codec, rate=rate)
+        try:
+            v = self._c.add_stream(codec, rate=rate)
+        except (av.FFmpegError, ValueError) as e:
+            raise OutputError(f"cannot encode {codec} into {fmt}: {_reason(e)}", self.reader.path) from None
         h, w = _stored(frame.rgb, frame.rotation).shape[:2]
         v.width, v.height = w, h
         v.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
@@ -252,20 +276,14 @@ class VideoWriter:
         opts = {}
         if codec in ("libx264", "libx265"):
             opts = {"crf": str(self.encode.crf), "preset": self.encode.preset}
+        if codec == "libx265":  # x265 prints its own log lines on stderr, outside FFmpeg's log
+            opts["x265-params"] = f"log-level={'error' if logger.getEffectiveLevel() >= logging.ERROR else 'info'}"
         elif codec in ("libvpx-vp9", "libvpx"):
             opts = {"crf": str(self.encode.crf), "b": "0", "deadline": "realtime", "cpu-used": "8"}
         v.options = opts
         if frame.rotation:
             v.set_display_rotation(frame.rotation)
-        self._v = v
-        try:
-            self._c.start_encoding()
-        except (av.FFmpegError, ValueError) as e:
-            raise OutputError(f"cannot encode {codec} into {self._c.format.name}: {_reason(e)}",
-                              self.reader.path) from None
-        for item in self._pending:
-            self._mux(item)
-        self._pending = []
+        return v
 
     def write(self, item: Frame | Passthrough) -> None:
         """Encode a frame (its ``rgb`` upright, as read) or copy a packet."""
@@ -277,7 +295,7 @@ class VideoWriter:
             return
         av = require_av()
         if self._v is None:
-            self._open_video(item)
+            self._open_streams(item)
         vf = av.VideoFrame.from_ndarray(_stored(item.rgb, item.rotation), format="rgb24")
         vf.pts, vf.time_base = item.pts, item.time_base
         for p in self._v.encode(vf):
