@@ -187,6 +187,7 @@ class _Worker:
             # a video's frames through the same editor, the run's options (``video``: the
             # encoding and the model's name for the records); stopped at the next frame
             self.videos = VideoApplier(self.applier.editor, options=opts.model_options, face=opts.face,
+                                       on_no_face=opts.on_no_face,
                                        max_faces=opts.max_faces, overwrite=opts.overwrite,
                                        stop=lambda: self.stopped, progress=False, **(video or {}))
         except FaceEditError as e:

@@ -15,7 +15,7 @@ from _imgs import astronaut
 
 from faceedit.errors import ImageError
 from faceedit.video.container import VideoReader, is_video, video_format
-from faceedit.video.runner import Stopped, edit_video, output_path, select_tracks
+from faceedit.video.runner import NoFaceInClip, Stopped, edit_video, output_path, select_tracks
 from faceedit.video.smooth import OneEuro
 from faceedit.video.synth import camera, temporal_change, write_clip
 
@@ -161,11 +161,26 @@ def test_face_leaves_and_comes_back_as_the_same_track(tmp_path, editor):
 
 
 def test_clip_without_a_face(tmp_path, editor):
-    src, out = str(tmp_path / "none.mp4"), str(tmp_path / "none_happy.mp4")
+    """No face in any frame: an error naming the clip and no file, as a photo without a face;
+    with ``on_no_face="copy"`` the clip is written unedited."""
+    src, out = str(tmp_path / "none.mp4"), str(tmp_path / "o" / "none_happy.mp4")
     write_clip(src, astronaut(), 8, SIZE, hide=(0, 8))
-    result = edit_video(editor, src, out, "happy", progress=False)
+    with pytest.raises(NoFaceInClip) as e:
+        edit_video(editor, src, out, "happy", progress=False)
+    assert e.value.path == src and e.value.reason == "no face found in any of its 8 frames"
+    assert e.value.tracks == 0 and not os.path.exists(out)
+    result = edit_video(editor, src, out, "happy", progress=False, on_no_face="copy")
     assert result.frames == 8 and result.edited == 0 and result.tracks == 0
     assert len(frames(out)) == 8 and packets(src) == packets(out)
+
+
+def test_a_face_number_the_clip_does_not_have_is_an_error(tmp_path, editor):
+    src, out = str(tmp_path / "one.mp4"), str(tmp_path / "one_happy.mp4")
+    write_clip(src, astronaut(), 4, (128, 96))
+    with pytest.raises(NoFaceInClip) as e:
+        edit_video(editor, src, out, "happy", progress=False, face="7")
+    assert e.value.reason == "`face` 7: only 1 people tracked" and e.value.tracks == 1
+    assert not os.path.exists(out)
 
 
 def test_scene_cut_detects_again(tmp_path, editor):

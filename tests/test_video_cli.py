@@ -49,16 +49,25 @@ def test_a_folder_of_photos_and_videos(tmp_path):
     assert r.returncode == 1, r.stderr  # one input failed, the rest were done
     recs = records(r.stdout)
     got = [(os.path.basename(x["input"]), x["status"], x.get("kind")) for x in recs]
-    assert got == [("a.png", "ok", None), ("b.mp4", "ok", "video"), ("c.mkv", "ok", "video"),
+    assert got == [("a.png", "ok", None), ("b.mp4", "ok", "video"), ("c.mkv", "error", "video"),
                    ("d.mov", "error", "video"), ("e.jpg", "ok", None)]
     b, c = recs[1], recs[2]
     assert b["output"] == str(out / "b_happy.mp4") and b["frames"] == 8 and b["tracks"] == 1
     assert b["fps"] > 0 and b["faces"] == 1
-    assert c["frames"] == 6 and c["edited_frames"] == 0 and c["tracks"] == 0
-    assert "d.mov" in r.stderr and sorted(os.listdir(out)) == [
-        "a_happy.png", "b_happy.mp4", "c_happy.mkv", "e_happy.jpg"]
+    assert c["error"] == "no face found in any of its 6 frames" and c["output"] is None
+    assert c["faces"] == 0
+    assert "d.mov" in r.stderr and sorted(os.listdir(out)) == ["a_happy.png", "b_happy.mp4", "e_happy.jpg"]
     again = apply(src, "-m", "stage", "-t", "happy", "-o", out, "--json")
-    assert [x["status"] for x in records(again.stdout)] == ["skipped"] * 3 + ["error", "skipped"]
+    assert [x["status"] for x in records(again.stdout)] == ["skipped", "skipped", "error", "error",
+                                                            "skipped"]
+    # --on-no-face as for a photo: skip writes nothing, copy the clip unedited
+    skip = apply(src / "c.mkv", "-m", "stage", "-t", "happy", "-o", out, "--json", "--on-no-face", "skip")
+    assert skip.returncode == 0 and [x["status"] for x in records(skip.stdout)] == ["no_face"]
+    copy = apply(src / "c.mkv", "-m", "stage", "-t", "happy", "-o", out, "--json", "--on-no-face", "copy")
+    assert copy.returncode == 0, copy.stderr
+    (c,) = records(copy.stdout)
+    assert c["status"] == "copied" and c["frames"] == 6 and c["edited_frames"] == 0
+    assert os.path.exists(out / "c_happy.mkv")
 
 
 def test_bad_video_codec_is_a_usage_error(tmp_path):

@@ -245,7 +245,7 @@ def _with_videos(applier, opts, model: str, codec: str | None, crf: int, preset:
     if not isinstance(applier, BatchApplier):  # the Ray engine
         applier.set_encoding(EncodeOptions(codec=codec, crf=crf, preset=preset))
         return applier
-    videos = VideoApplier(applier.editor, options=opts.model_options, face=opts.face,
+    videos = VideoApplier(applier.editor, options=opts.model_options, face=opts.face, on_no_face=opts.on_no_face,
                           max_faces=opts.max_faces, overwrite=opts.overwrite,
                           encode=EncodeOptions(codec=codec, crf=crf, preset=preset), model=model)
     videos.check_options()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
 from faceedit.video.container import EncodeOptions, require_av, video_format
-from faceedit.video.runner import Stopped, VideoResult, default_tracker, edit_video
+from faceedit.video.runner import NoFaceInClip, Stopped, VideoResult, default_tracker, edit_video
 
 
 @dataclass
@@ -42,6 +42,7 @@ class VideoApplier:
     face: str = "all"
     max_faces: int = 10
     overwrite: bool = False
+    on_no_face: str = "error"
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     stop: Callable[[], bool] | None = None
     progress: bool = True
@@ -83,18 +84,26 @@ class VideoApplier:
                 result = edit_video(self.editor, job.input, output, target, strength,
                                     face=self.face, max_faces=self.max_faces, encode=self.encode,
                                     stop=self.stop, progress=self.progress,
-                                    tracker=default_tracker(self.editor), **self.options)
+                                    tracker=default_tracker(self.editor),
+                                    on_no_face=self.on_no_face, **self.options)
             except Stopped:
                 self.stopped = True
                 logger.info("%s: stopped, no output written", job.input)
                 return
             except UsageError:
                 raise
+            except NoFaceInClip as e:
+                status = "no_face" if self.on_no_face == "skip" else "error"
+                rec = self.record(job.input, output, status, target, strength, error=e.reason)
+                rec["faces"] = e.tracks
+                yield rec
+                continue
             except FaceEditError as e:
                 yield self.record(job.input, output, "error", target, strength,
                                   error=e.reason if e.path else str(e))
                 continue
-            yield self.record(job.input, output, "ok", target, strength, result=result)
+            status = "copied" if result.edited == 0 else "ok"
+            yield self.record(job.input, output, status, target, strength, result=result)
 
     def record(self, input: str, output: str, status: str, target: str, strength: float, *,
                error: str | None = None, result: VideoResult | None = None) -> dict:
@@ -102,7 +111,8 @@ class VideoApplier:
         status, error) plus ``kind: video`` and, for a written video, frames, edited frames,
         tracks, detector runs, scene cuts, fps achieved and seconds."""
         o = self.options
-        rec = {"input": input, "output": output if status != "error" else None, "kind": "video",
+        written = status in ("ok", "copied", "skipped")
+        rec = {"input": input, "output": output if written else None, "kind": "video",
                "model": self.model, "target": target, "strength": strength,
                "lighting": o.get("lighting"),
                "aus": None if o.get("aus") is None else {str(k): v for k, v in o["aus"].items()},

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from faceedit.errors import FaceEditError, TooManyFacesError, UsageError
+from faceedit.errors import FaceEditError, NoFaceError, TooManyFacesError, UsageError
 from faceedit.files import atomic_path
 from faceedit.log import logger
 from faceedit.video.container import (
@@ -35,6 +35,24 @@ from faceedit.video.track import FaceTracker
 
 class Stopped(Exception):
     """The run was asked to stop (Ctrl-C, SIGTERM) before the video was finished."""
+
+
+class NoFaceInClip(NoFaceError):
+    """No frame of a clip had a face to edit (none found, or not the ``face`` asked for);
+    ``tracks``: the people tracked in it."""
+
+    def __init__(self, reason: str, path: str, tracks: int):
+        super().__init__(reason, path)
+        self.tracks = tracks
+
+
+def no_face_reason(face: str, tracks: int, frames: int) -> str:
+    """Why no frame was edited, as a photo says it (:func:`faceedit.flow.select_faces`)."""
+    if tracks == 0:
+        return f"no face found in any of its {frames} frames"
+    if face.isdigit():
+        return f"`face` {face}: only {tracks} people tracked"
+    return f"no face to edit in any of its {frames} frames"
 
 
 @dataclass
@@ -181,15 +199,17 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                face: str = "all", max_faces: int = 10, encode: EncodeOptions | None = None,
                stop: Callable[[], bool] | None = None, progress: bool | Progress = True,
                tracker: FaceTracker | None = None, queue_size: int = 8, hold: float = 1.0,
-               workers: int = 2, **options) -> VideoResult:
+               workers: int = 2, on_no_face: str = "error", **options) -> VideoResult:
     """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
     extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
     ``options`` as :meth:`Editor.edit`'s; ``face``/``max_faces``: :func:`select_tracks` and
     :func:`check_people` (more people than ``max_faces``: :class:`TooManyFacesError`, no file);
     ``stop``: polled once a frame, True ends the run with :class:`Stopped` (no file);
     ``hold``: seconds of the expression's slow part the edit replaces (:class:`ExpressionHold`);
-    ``workers``: frames edited at once (tracking stays in order on the calling thread).
-    Raises :class:`FaceEditError` subclasses naming the file."""
+    ``workers``: frames edited at once (tracking stays in order on the calling thread);
+    ``on_no_face``: a clip in which no frame has a face to edit (none found, or not face N) is
+    :class:`NoFaceInClip` with no file, as a photo without one is, except with ``copy`` (the
+    clip is written unedited). Raises :class:`FaceEditError` subclasses naming the file."""
     target = editor.check_target(target)
     select_tracks([], face, max_faces)  # a bad --face is a usage error before any work
     ext = os.path.splitext(dst)[1].lower()
@@ -209,6 +229,9 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
             try:
                 _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop,
                         bar, result, queue_size, hold, workers, options)
+                if not result.edited and on_no_face != "copy":
+                    raise NoFaceInClip(no_face_reason(face, tracker.next_id, result.frames), src,
+                                       tracker.next_id)
                 writer.close()
             except BaseException:
                 writer.abort()
