@@ -30,6 +30,7 @@ import logging
 import math
 import os
 import pickle
+import re
 import threading
 import time
 import uuid
@@ -43,7 +44,7 @@ from faceedit.io.inputs import InputItem
 from faceedit.log import logger
 from faceedit.pipeline import BatchApplier
 from faceedit.signals import StopSignals, signal_name
-from faceedit.video.apply import edit_one_video, is_video_item, video_output
+from faceedit.video.apply import check_video_outputs, edit_one_video, is_video_item, video_output
 from faceedit.video.batch import VideoApplier
 from faceedit.video.container import EncodeOptions
 
@@ -390,6 +391,7 @@ class RayApplier:
         except KeyboardInterrupt:
             self.interrupted = True
             return
+        check_video_outputs(jobs, self.encode)
         work = [pos for pos, job in enumerate(jobs) if job.outputs]
         for pos in work:  # a video's outputs keep a video container (--ext names the photos')
             if is_video_item(jobs[pos].item):
@@ -553,5 +555,6 @@ class RayApplier:
 
 
 def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
+    """The first line of ``e``'s message, without the terminal colour codes Ray puts in."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip().splitlines()
     return f"{type(e).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -314,3 +314,10 @@ def _no_init(start_ray):
         finally:
             ray.init = real
     return wrapped
+
+
+def test_a_worker_failure_reads_as_one_plain_line():
+    from faceedit.ray_engine import _first_line
+
+    assert _first_line(RuntimeError("\x1b[36mray::Worker()\x1b[39m failed\nTraceback ...")) == (
+        "RuntimeError: ray::Worker() failed")

@@ -62,3 +62,20 @@ def test_stop_ends_the_batch_without_a_partial_file(tmp_path, editor):
     assert list(app.run(jobs)) == []
     assert app.stopped
     assert not out.exists() or os.listdir(out) == []
+
+
+def test_an_encoder_failure_fails_that_video_alone(tmp_path, editor):
+    """An encoder the output's container refuses at run time (libx264 into WebM: the command
+    refuses it up front) is that output's error record naming the clip; the next one is done."""
+    from faceedit.video.container import EncodeOptions
+
+    clip = str(tmp_path / "a.mp4")
+    write_clip(clip, astronaut(), 4, (128, 96), tone=None)
+    out = tmp_path / "out"
+    jobs = [VideoJob(clip, [(str(out / "a_happy.webm"), "happy", 1.0)]),
+            VideoJob(clip, [(str(out / "a_happy.mp4"), "happy", 1.0)])]
+    app = VideoApplier(editor, encode=EncodeOptions(codec="libx264"), progress=False, model="stage")
+    recs = list(app.run(jobs))
+    assert [r["status"] for r in recs] == ["error", "ok"]
+    assert "cannot encode libx264 into webm" in recs[0]["error"]
+    assert os.listdir(out) == ["a_happy.mp4"]

@@ -110,3 +110,16 @@ def test_quiet_silences_the_encoder(tmp_path):
                        timeout=600)
     assert r.returncode == 0, r.stderr
     assert r.stderr == "" and os.listdir(tmp_path / "o") == ["b_happy.mp4"]
+
+
+def test_a_codec_the_output_container_cannot_hold_is_a_usage_error(tmp_path):
+    """libx264 into a WebM output is refused before anything runs (exit 2), naming the video and
+    the containers that take it; nothing is written."""
+    write_clip(str(tmp_path / "clip.webm"), astronaut(), 3, (128, 96), codec="libvpx-vp9")
+    write_clip(str(tmp_path / "basic.mp4"), astronaut(), 3, (128, 96))
+    Image.fromarray(astronaut()).resize((256, 256)).save(tmp_path / "face.jpg")
+    r = apply(tmp_path / "clip.webm", tmp_path / "basic.mp4", tmp_path / "face.jpg", "-m", "stage", "-t",
+              "happy", "-o", tmp_path / "o", "--video-codec", "libx264", "--json")
+    assert r.returncode == 2, r.stderr
+    assert "clip.webm" in r.stderr and "--video-codec libx264" in r.stderr and ".mkv" in r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == "" and not (tmp_path / "o").exists()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from faceedit.errors import UsageError
 from faceedit.signals import StopSignals
 from faceedit.video.batch import VideoApplier, VideoJob
-from faceedit.video.container import VIDEO_EXTS, video_format
+from faceedit.video.container import VIDEO_EXTS, EncodeOptions, require_av, video_format
 
 VIDEO = "video"  # the input kind of a video file (faceedit.io.formats)
 
@@ -71,6 +71,20 @@ def video_output(item, path: str) -> str:
     return root + (own if own in VIDEO_EXTS else ".mp4")
 
 
+def check_video_outputs(jobs: list, encode: EncodeOptions) -> None:
+    """Before a run: UsageError for the first planned video whose output container cannot hold
+    the encoder's video (:meth:`EncodeOptions.check_output`); nothing where PyAV is missing
+    (each video is then an error record naming the extra)."""
+    try:
+        require_av()
+    except UsageError:
+        return
+    for job in jobs:
+        if is_video_item(job.item):
+            for o in job.outputs:
+                encode.check_output(video_output(job.item, o.path), job.item.path)
+
+
 class MixedApplier:
     """Photos through ``photos`` (a :class:`BatchApplier`), videos through ``videos`` (a
     :class:`VideoApplier`), records in input order; see the module doc."""
@@ -100,6 +114,7 @@ class MixedApplier:
                 self.interrupted = True
                 return
             listing = False
+            check_video_outputs(jobs, self.videos.encode)
             yield from self._run(jobs)
         finally:
             self._stop.restore()

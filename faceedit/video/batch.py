@@ -102,6 +102,11 @@ class VideoApplier:
                 yield self.record(job.input, output, "error", target, strength,
                                   error=e.reason if e.path else str(e))
                 continue
+            except Exception as e:  # a decoder, encoder or editing bug fails this video alone
+                logger.debug("unexpected error on %s", job.input, exc_info=True)
+                yield self.record(job.input, output, "error", target, strength,
+                                  error=f"{type(e).__name__}: {e}")
+                continue
             status = "copied" if result.edited == 0 else "ok"
             yield self.record(job.input, output, status, target, strength, result=result)
 

@@ -209,6 +209,32 @@ class EncodeOptions:
         if self.preset not in PRESETS:
             raise UsageError(f"`preset` {self.preset!r}: not an x264/x265 preset; valid: {', '.join(PRESETS)}")
 
+    def check_output(self, path: str, input: str) -> None:
+        """UsageError where the output container of ``path`` (its extension) cannot hold this
+        encoder's video, naming ``input`` and what would work: known before a run, so a run
+        that would fail on it is refused whole (as the command's other usage errors are)."""
+        fmt = VIDEO_EXTS.get(os.path.splitext(path)[1].lower())
+        if self.codec is None or fmt is None or _holds(fmt, self.codec):
+            return
+        exts = [e for e, f in VIDEO_EXTS.items() if _holds(f, self.codec)]
+        raise UsageError(
+            f"{input}: its output {os.path.basename(path)} cannot hold `codec` {self.codec} video "
+            f"({fmt} takes {DEFAULT_CODEC[fmt]}, the default); write it as "
+            f"{' or '.join(exts) or 'another container'} (`ext`), or choose another `codec`")
+
+
+def _holds(fmt: str, codec: str) -> bool:
+    """Whether the container ``fmt`` (a PyAV format name) takes the encoder ``codec``'s video."""
+    import io
+
+    av = require_av()
+    try:
+        with av.open(io.BytesIO(), "w", format=fmt) as c:
+            c.add_stream(codec)
+    except (av.FFmpegError, ValueError):
+        return False
+    return True
+
 
 class VideoWriter:
     """Encode frames and copy packets into a new file of the container ``format`` (a PyAV
