@@ -75,6 +75,7 @@ class _Job:
     records: list[Record] = field(default_factory=list)  # already decided (skipped, name errors)
     image: LoadedImage | None = None
     aligned: list[AlignedFace] = field(default_factory=list)
+    found: int | None = None  # faces the detector found (None: not looked for)
     error: FaceEditError | None = None
     edited: dict = field(default_factory=dict)  # key -> list of per-face edited crops
     # key -> (the stage's change as a patch, see _changed_patch; the faces re-cut after it)
@@ -294,7 +295,8 @@ class BatchApplier:
             yield outbox.popleft()
 
     # -- records -------------------------------------------------------------------------------
-    def _rec(self, job, output, status, target=None, strength=None, error=None, faces=None) -> Record:
+    def _rec(self, job, output, status, target=None, strength=None, error=None) -> Record:
+        faces = job.found  # the faces found, whichever were edited (None: not looked for)
         if faces is None and (status in ("copied", "no_face") or isinstance(job.error, NoFaceError)):
             faces = 0  # looked for, none found
         opts = self.opts.model_options
@@ -411,6 +413,7 @@ class BatchApplier:
 
         if faces:
             mark("first face")
+        job.found = len(faces)
         faces = select_faces(faces, self.opts.face, self.opts.max_faces, job.item.path)
         job.aligned = align_faces(self.editor, image.pixels, faces)
         if self.editor.stage is not None:
@@ -528,7 +531,7 @@ class BatchApplier:
                     with timed("encode"):
                         write_image(out.path, pixels, img.alpha, like=img,
                                     quality=self.opts.quality, protected=(job.item.path,))
-                    rec = self._rec(job, out.path, "ok", out.target, out.strength, faces=len(job.aligned))
+                    rec = self._rec(job, out.path, "ok", out.target, out.strength)
                     rec.masks = masks
                     job.records.append(rec)
                 except FaceEditError as e:

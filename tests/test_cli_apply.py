@@ -184,7 +184,18 @@ def test_crowd_with_no_limit_edits_every_face(tmp_path, astronaut, tiny_ckpt):
     assert code == 0, stderr
     assert records(stdout)[0]["faces"] == 20
     code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "dark", p, "-o", tmp_path / "o", "--face", "largest", "--json")
-    assert code == 0 and records(stdout)[0]["faces"] == 1
+    assert code == 0 and records(stdout)[0]["faces"] == 20  # the faces found, one edited
+
+
+def test_faces_is_the_number_of_faces_found(tmp_path, astronaut, tiny_ckpt):
+    """A record's ``faces`` counts the faces found, also where the photo fails on them: a face
+    number it does not have, more faces than --max-faces."""
+    one = face_photo(tmp_path / "one.png", astronaut)
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "dark", one, "-o", tmp_path / "o", "--face", "7", "--json")
+    assert code == 1 and [(r["status"], r["faces"]) for r in records(stdout)] == [("error", 1)]
+    six = crowd_photo(tmp_path / "six.png", astronaut, n=6, cols=3)
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "dark", six, "-o", tmp_path / "o", "--max-faces", "1", "--json")
+    assert code == 1 and [(r["status"], r["faces"]) for r in records(stdout)] == [("error", 6)]
 
 
 def test_on_no_face_policies(tmp_path, tiny_ckpt):

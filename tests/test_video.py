@@ -217,7 +217,22 @@ def test_stop_leaves_no_partial_file(tmp_path, clip, editor):
 
     with pytest.raises(Stopped):
         edit_video(editor, clip, str(out), "happy", progress=False, stop=stop)
-    assert os.listdir(out.parent) == []
+    assert not out.parent.exists()  # nor the folder made for it
+
+
+def test_a_refused_video_leaves_no_folder(tmp_path, editor):
+    """A video that fails while it is written (more people than allowed) takes the folders made
+    for its output with it; a folder that was there stays."""
+    src = str(tmp_path / "one.mp4")
+    write_clip(src, astronaut(), 3, (128, 96))
+    out = tmp_path / "a" / "b" / "one_happy.mp4"
+    with pytest.raises(NoFaceInClip):
+        edit_video(editor, src, str(out), "happy", progress=False, face="3")
+    assert sorted(os.listdir(tmp_path)) == ["one.mp4"]
+    (tmp_path / "a").mkdir()
+    with pytest.raises(NoFaceInClip):
+        edit_video(editor, src, str(out), "happy", progress=False, face="3")
+    assert os.listdir(tmp_path / "a") == []
 
 
 def test_reader_streams_in_order(clip):

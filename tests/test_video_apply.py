@@ -98,8 +98,9 @@ def test_max_faces_is_one_rule_for_photos_and_videos(tmp_path, editor):
     assert "more than `max_faces` 1" in capped[0]["error"]
     assert "2 people tracked by frame 0, more than `max_faces` 1" in capped[1]["error"]
     assert capped[1]["output"] is None and os.listdir(tmp_path / "capped") == ["c_one_happy.png"]
+    assert [r["faces"] for r in capped] == [2, None, 1]  # the faces found
     largest = run("largest", max_faces=1, face="largest")
-    assert [(r["status"], r["faces"]) for r in largest] == [("ok", 1), ("ok", 1), ("ok", 1)]
+    assert [(r["status"], r["faces"]) for r in largest] == [("ok", 2), ("ok", 2), ("ok", 1)]
     both = run("both", max_faces=2)
     assert [(r["status"], r["faces"]) for r in both] == [("ok", 2), ("ok", 2), ("ok", 1)]
     assert both[1]["tracks"] == 2

@@ -58,8 +58,9 @@ def no_face_reason(face: str, tracks: int, frames: int) -> str:
 @dataclass
 class VideoResult:
     """What :func:`edit_video` did: ``frames`` written, ``edited`` frames with a face edited,
-    ``faces`` the most faces edited in one frame, ``tracks`` people tracked, ``detections``
-    frames the detector ran on, ``fps`` frames per second end to end."""
+    ``faces`` the most faces edited in one frame, ``tracks`` people tracked (a record's
+    ``faces``: the faces found, as a photo's), ``detections`` frames the detector ran on,
+    ``fps`` frames per second end to end."""
 
     input: str
     output: str
@@ -76,7 +77,7 @@ class VideoResult:
 
     def to_json(self) -> dict:
         return {"input": self.input, "output": self.output, "frames": self.frames,
-                "edited_frames": self.edited, "faces": self.faces, "tracks": self.tracks,
+                "edited_frames": self.edited, "faces": self.tracks, "tracks": self.tracks,
                 "detections": self.detections, "scene_cuts": self.cuts,
                 "fps": round(self.fps, 2), "seconds": round(self.seconds, 2),
                 "copied_streams": self.audio}
@@ -224,25 +225,44 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
         bar = progress if isinstance(progress, Progress) else (
             Progress(os.path.basename(src), reader.info.frames)
             if progress else None)
-        with atomic_path(dst) as temp:
-            writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext])
-            try:
-                _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop,
-                        bar, result, queue_size, hold, workers, options)
-                if not result.edited and on_no_face != "copy":
-                    raise NoFaceInClip(no_face_reason(face, tracker.next_id, result.frames), src,
-                                       tracker.next_id)
-                writer.close()
-            except BaseException:
-                writer.abort()
-                raise
-            finally:
-                if bar is not None:
-                    bar.close(result.frames)
+        made = _missing_folders(dst)
+        try:
+            with atomic_path(dst) as temp:
+                writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext])
+                try:
+                    _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop,
+                            bar, result, queue_size, hold, workers, options)
+                    if not result.edited and on_no_face != "copy":
+                        raise NoFaceInClip(no_face_reason(face, tracker.next_id, result.frames), src,
+                                           tracker.next_id)
+                    writer.close()
+                except BaseException:
+                    writer.abort()
+                    raise
+                finally:
+                    if bar is not None:
+                        bar.close(result.frames)
+        except BaseException:
+            for folder in made:  # no output: the folders made for it go too, where still empty
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+            raise
     result.seconds = time.perf_counter() - start
     result.fps = result.frames / result.seconds if result.seconds > 0 else 0.0
     result.tracks, result.detections, result.cuts = tracker.next_id, tracker.detections, tracker.cuts
     return result
+
+
+def _missing_folders(path: str) -> list[str]:
+    """The folders above ``path`` that do not exist yet, deepest first."""
+    missing = []
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    return missing
 
 
 def default_tracker(editor) -> FaceTracker:
