@@ -170,10 +170,11 @@ class BatchApplier:
         return self._run(lambda: (len(jobs), (_Job(item=item, outputs=outputs)
                                               for item, outputs in jobs)))
 
-    def stop(self) -> None:
+    def stop(self, signum: int | None = None) -> None:
         """Stop the run in progress (iterated in another thread) as Ctrl-C does: the photos in
-        progress are finished, the rest dropped, :attr:`interrupted` is set."""
-        self._stop.request()
+        progress are finished, the rest dropped, :attr:`interrupted` is set (``signum``: the
+        signal that asked, for the message)."""
+        self._stop.request(signum)
 
     def fail(self, job: _Job, reason: str) -> list[Record]:
         """An error record for each output of a planned ``job`` (from :meth:`plan`) that an

@@ -198,6 +198,7 @@ def test_sigterm_prints_the_records_written_and_the_summary_and_exits_143(
     assert code == 128 + signal.SIGTERM, stderr
     summary = [line for line in stderr.splitlines() if re.search(r"\d+ written, ", line)]
     assert len(summary) == 1 and "interrupted (SIGTERM)" in summary[0], stderr
+    assert "Ctrl-C" not in stderr  # every line that names the signal names SIGTERM
     assert f"{len(recs)} written" in summary[0] and 0 < len(recs) < 2 * N_PHOTOS
     assert "Traceback" not in stderr
     _check_outputs(out, recs)

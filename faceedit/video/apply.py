@@ -129,7 +129,7 @@ class MixedApplier:
         try:
             for job, video in zip(jobs, kinds):
                 if self._stop.requested:
-                    self.photos.stop()  # the photos in progress are finished, no other started
+                    self.photos.stop(self._stop.signum)  # the photos in progress are finished, no other started
                     if video or not job.outputs:
                         continue  # not started
                 if video:
@@ -151,7 +151,7 @@ class MixedApplier:
                 done += complete
         finally:
             if self._stop.requested:
-                self.photos.stop()
+                self.photos.stop(self._stop.signum)
                 self.interrupted = True
             if hasattr(photo_records, "close"):
                 photo_records.close()
