@@ -67,12 +67,11 @@ def in_process(model: str, target: str, photos: Path, out: Path,
     """The Ray engine with Ray already up in this process: (seconds, record times)."""
     from faceedit.api import Editor
     from faceedit.apply_options import ApplyOptions
-    from faceedit.ray_engine import RayApplier
+    from faceedit.ray_engine import ray_run
 
     t0 = time.perf_counter()
     editor = Editor.from_pretrained(model, device="cpu")
-    applier = RayApplier(editor, ApplyOptions([target], str(out)), model=model, device="cpu",
-                         workers=actors)
+    applier = ray_run(editor, ApplyOptions([target], str(out)), model=model, device="cpu", workers=actors)
     stamps = []
     for rec in applier.run([str(photos)]):
         assert rec.status == "ok", rec

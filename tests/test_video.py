@@ -15,7 +15,7 @@ from _imgs import astronaut
 
 from faceedit.errors import ImageError
 from faceedit.video.container import VideoReader, is_video, video_format
-from faceedit.video.runner import NoFaceInClip, Stopped, edit_video, output_path, select_tracks
+from faceedit.video.runner import NoFaceInClip, Stopped, edit_video, select_tracks
 from faceedit.video.smooth import OneEuro
 from faceedit.video.synth import camera, temporal_change, write_clip
 
@@ -76,12 +76,6 @@ def test_containers_are_told_by_their_bytes(tmp_path):
     (tmp_path / "f.mp4").write_text("not a video at all")
     assert not is_video(tmp_path / "f.mp4")
     assert not is_video(tmp_path / "missing.mp4")
-
-
-def test_output_name():
-    assert output_path("out", "clip.mp4", "happy") == os.path.join("out", "clip_happy.mp4")
-    assert output_path("out", "sub/clip.MOV", "sad", 0.5) == os.path.join("out", "sub/clip_sad_0.5.mov")
-    assert output_path("out", "clip.mp4", "happy", ext=".mkv").endswith("clip_happy.mkv")
 
 
 # -- one edited clip -------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_sigterm_in_a_video_leaves_no_file(tmp_path):
             p.kill()
     assert p.returncode == 128 + signal.SIGTERM, stderr
     assert not out.exists() and records(stdout) == []  # nor the folder made for it
-    assert "interrupted (SIGTERM)" in stderr and "Ctrl-C" not in stderr
+    assert "interrupted (SIGTERM)" in stderr and "interrupted (Ctrl-C)" not in stderr
 
 
 def test_quiet_silences_the_encoder(tmp_path):

@@ -1,6 +1,6 @@
 """Video files in and out through PyAV (its wheels carry FFmpeg's libraries).
 
-* :func:`video_format` tells a video file by its first bytes (the container's signature), not
+* :func:`faceedit.plan.video_format` tells a video file by its first bytes (the container's signature), not
   by its name: MP4/MOV (``ftyp``), Matroska/WebM (EBML), AVI (``RIFF....AVI ``).
 * :class:`VideoReader` demuxes one file in order and yields, in file order, decoded video
   frames (:class:`Frame`: upright RGB, its timestamp) and the other streams' packets untouched
@@ -27,6 +27,7 @@ import numpy as np
 
 from faceedit.errors import ImageError, OutputError, UsageError
 from faceedit.log import logger
+from faceedit.plan import video_format
 
 #: Container name (PyAV's format name) -> the extensions it is written with.
 VIDEO_EXTS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
@@ -50,24 +51,6 @@ def require_av():
     # FFmpeg's own messages follow -v (shown from warnings up); none by default or with -q
     av.logging.set_level(av.logging.WARNING if logger.getEffectiveLevel() <= logging.DEBUG else None)
     return av
-
-
-def video_format(path: str | os.PathLike[str]) -> str | None:
-    """``mp4`` | ``matroska`` | ``avi`` when the file's first bytes are those of a video container
-    (MOV and MP4 share the ISO base media signature, WebM is Matroska), else None. Never raises
-    for an unreadable file (None)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(16)
-    except OSError:
-        return None
-    if len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
-        return "mp4"
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return "matroska"
-    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
-        return "avi"
-    return None
 
 
 def is_video(path: str | os.PathLike[str]) -> bool:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from faceedit import flow_calls
 from faceedit.errors import FaceEditError, NoFaceError, TooManyFacesError, UsageError
 from faceedit.files import atomic_path
 from faceedit.log import logger
@@ -29,7 +30,7 @@ from faceedit.video.container import (
     VideoReader,
     VideoWriter,
 )
-from faceedit.video.edit import ExpressionHold, edit_faces, steady_parts
+from faceedit.video.edit import ExpressionHold, steady_parts
 from faceedit.video.track import FaceTracker
 
 
@@ -186,14 +187,6 @@ def check_people(people: int, face: str, max_faces: int, path: str, frame: int) 
         raise TooManyFacesError(
             f"{people} people tracked by frame {frame}, more than `max_faces` {max_faces} "
             "(raise `max_faces`, or pick one with `face` largest|N)", path)
-
-
-def output_path(out_dir: str, rel: str, target: str, strength: float = 1.0, ext: str | None = None) -> str:
-    """``out/clip_happy.mp4`` for ``clip.mp4`` (``_happy_0.5`` below full strength); ``ext``
-    changes the container."""
-    stem, own = os.path.splitext(rel)
-    suffix = target if strength == 1.0 else f"{target}_{strength:g}"
-    return os.path.join(out_dir, f"{stem}_{suffix}{ext or own.lower() or '.mp4'}")
 
 
 def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *,
@@ -396,7 +389,7 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, strength, fa
     stage = editor.stage
     likes = None
     if stage is not None:
-        ref = options.get("like")
+        ref = flow_calls.reference(options)
         ref_lm = None if ref is None else editor.reference_landmarks(ref)
         likes = []
         for tr in tracks:
@@ -407,8 +400,8 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, strength, fa
     exemplars = [_track_exemplar(tr) for tr in tracks]
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
-    future = pool.submit(edit_faces, editor, frame.rgb, [tr.face for tr in tracks], target,
-                         strength, likes=likes, exemplars=exemplars, **options)
+    future = pool.submit(flow_calls.edit_frame, editor, frame.rgb, [tr.face for tr in tracks], target,
+                         strength, options, likes=likes, exemplars=exemplars)
     for i, tr in enumerate(tracks):
         if tr.extra.get("mouth") is None:  # this edit may draw the track's exemplar
             tr.extra["pending"] = (future, i)
