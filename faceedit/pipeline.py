@@ -22,7 +22,7 @@ written. A bad input becomes an error record; it never stops the batch and never
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -114,7 +114,7 @@ class PhotoEngine:
         self.max_pending = self.prefetch + workers * 2
 
     # -- scheduling (the steps below run the flow, in the data's order) ------------------------
-    def schedule(self, jobs: Iterable[Job], stop: StopSignals) -> Iterator[tuple[Job, list[Record]]]:
+    def schedule(self, jobs: Iterable[Job], stop: StopSignals) -> Generator[tuple[Job, list[Record]], None, None]:
         """Each job with one record per planned output, in input order, as it is done. Once
         ``stop`` is requested no new photo is started, the queued ones are dropped, the photos
         being decoded/detected and the writes under way (one per worker thread at most) are

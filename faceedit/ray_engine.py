@@ -35,7 +35,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from faceedit.api import Editor
 from faceedit.apply_options import ApplyOptions, Record
@@ -347,7 +347,7 @@ class RayEngine:
             actors = fit
         return actors, per
 
-    def schedule(self, jobs: list[Job], stop: StopSignals) -> Iterator[tuple[Job, list]]:
+    def schedule(self, jobs: list[Job], stop: StopSignals) -> Generator[tuple[Job, list], None, None]:
         """Each job with its records as the actors finish it (any order). Where the driver's
         iteration ends early (a KeyboardInterrupt it could not take as a flag), Ray is shut
         down at once: an output being written is never left partial (writes are atomic) but

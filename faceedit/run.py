@@ -26,7 +26,7 @@ iteration stops the run the same way.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from faceedit.apply_options import ApplyOptions
@@ -49,7 +49,7 @@ class Engine(Protocol):
     def check(self, jobs: list[Job]) -> None:
         """A UsageError for what is known bad before the run (nothing written yet)."""
 
-    def schedule(self, jobs: list[Job], stop: StopSignals) -> Iterator[tuple[Job, list]]:
+    def schedule(self, jobs: list[Job], stop: StopSignals) -> Generator[tuple[Job, list], None, None]:
         """Each job (all of them have outputs to write) with a record per planned output, in any
         order, as it is done; ends early, giving the jobs finished, once ``stop`` is requested."""
         ...
@@ -85,7 +85,7 @@ class ApplyRun:
         """The signal that stopped the run (SIGINT where none came: a KeyboardInterrupt)."""
         return self._stop.signum
 
-    def run(self, specs: list[str], stdin=None) -> Iterator:
+    def run(self, specs: list[str], stdin=None) -> Generator:
         """Plan ``specs`` (files, folders, globs, ``-``: paths read from ``stdin``), then edit;
         see the module doc for stopping."""
         self.interrupted, self.unfinished = False, 0
@@ -152,7 +152,7 @@ class ApplyRun:
                 self.unfinished += 1
 
 
-def _nothing() -> Iterator[tuple[Job, list]]:
+def _nothing() -> Generator[tuple[Job, list], None, None]:
     yield from ()
 
 
@@ -192,7 +192,7 @@ class LocalEngine:
     def stop(self) -> None:
         pass  # the flag is polled between photos and between frames
 
-    def schedule(self, jobs: list[Job], stop: StopSignals) -> Iterator[tuple[Job, list]]:
+    def schedule(self, jobs: list[Job], stop: StopSignals) -> Generator[tuple[Job, list], None, None]:
         photos = self.photos.schedule([job for job in jobs if job.kind != VIDEO], stop)
         try:
             for job in jobs:

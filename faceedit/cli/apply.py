@@ -221,7 +221,7 @@ def _encoding(codec: str | None, crf: int, preset: str) -> dict:
             require_av()
         except UsageError:
             return encode
-        EncodeOptions(**encode).check()
+        EncodeOptions(codec=codec, crf=crf, preset=preset).check()
     return encode
 
 
@@ -291,7 +291,7 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
             interrupted = True
     import signal
 
-    stop_signal = signal.SIGINT  # a KeyboardInterrupt out of the iteration
+    stop_signal: int = signal.SIGINT  # a KeyboardInterrupt out of the iteration
     if not interrupted and applier.interrupted:
         interrupted, stop_signal = True, applier.stop_signal
     if interrupted:  # the process ends now: a further Ctrl-C or SIGTERM is ignored, as promised,
