@@ -14,7 +14,8 @@ pytest.importorskip("skimage", reason="the astronaut photo comes with scikit-ima
 from _imgs import astronaut
 
 from faceedit.errors import ImageError
-from faceedit.video.container import VideoReader, is_video, video_format
+from faceedit.plan import video_format
+from faceedit.video.container import VideoReader
 from faceedit.video.runner import NoFaceInClip, Stopped, edit_video, select_tracks
 from faceedit.video.smooth import OneEuro
 from faceedit.video.synth import camera, temporal_change, write_clip
@@ -70,12 +71,12 @@ def test_containers_are_told_by_their_bytes(tmp_path):
                         ("d.avi", "mpeg4"), ("e.mov", "libx264")):
         p = str(tmp_path / name)
         write_clip(p, photo, 3, (64, 48), codec=codec, tone=None)
-        assert is_video(p), name
+        assert video_format(p), name
     os.rename(tmp_path / "b.mkv", tmp_path / "b.jpg")  # the name does not matter
     assert video_format(tmp_path / "b.jpg") == "matroska"
     (tmp_path / "f.mp4").write_text("not a video at all")
-    assert not is_video(tmp_path / "f.mp4")
-    assert not is_video(tmp_path / "missing.mp4")
+    assert video_format(tmp_path / "f.mp4") is None
+    assert video_format(tmp_path / "missing.mp4") is None
 
 
 # -- one edited clip -------------------------------------------------------------------------

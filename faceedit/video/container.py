@@ -1,7 +1,5 @@
 """Video files in and out through PyAV (its wheels carry FFmpeg's libraries).
 
-* :func:`faceedit.plan.video_format` tells a video file by its first bytes (the container's signature), not
-  by its name: MP4/MOV (``ftyp``), Matroska/WebM (EBML), AVI (``RIFF....AVI ``).
 * :class:`VideoReader` demuxes one file in order and yields, in file order, decoded video
   frames (:class:`Frame`: upright RGB, its timestamp) and the other streams' packets untouched
   (:class:`Passthrough`: audio is never decoded).
@@ -27,7 +25,6 @@ import numpy as np
 
 from faceedit.errors import ImageError, OutputError, UsageError
 from faceedit.log import logger
-from faceedit.plan import video_format
 
 #: Container name (PyAV's format name) -> the extensions it is written with.
 VIDEO_EXTS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
@@ -51,11 +48,6 @@ def require_av():
     # FFmpeg's own messages follow -v (shown from warnings up); none by default or with -q
     av.logging.set_level(av.logging.WARNING if logger.getEffectiveLevel() <= logging.DEBUG else None)
     return av
-
-
-def is_video(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a video file by its container signature (:func:`video_format`)."""
-    return video_format(path) is not None
 
 
 @dataclass
