@@ -193,9 +193,9 @@ class EncodeOptions:
             return
         exts = [e for e, f in VIDEO_EXTS.items() if _holds(f, self.codec)]
         raise UsageError(
-            f"{input}: its output {os.path.basename(path)} cannot hold `codec` {self.codec} video "
-            f"({fmt} takes {DEFAULT_CODEC[fmt]}, the default); write it as "
-            f"{' or '.join(exts) or 'another container'} (`ext`), or choose another `codec`")
+            f"{input}: its output {os.path.basename(path)} cannot hold `codec` {self.codec} video; "
+            f"leave `codec` out ({DEFAULT_CODEC[fmt]} in {fmt}) or name a container that holds it "
+            f"with `ext` ({', '.join(exts) or 'none here'})")
 
 
 def _holds(fmt: str, codec: str) -> bool:
