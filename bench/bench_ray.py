@@ -12,7 +12,7 @@ a fresh folder, so every photo is edited.
    (``--workers`` threads, default 2);
 2. Ray engine: the same with ``--engine ray`` in a fresh process, which starts a private local Ray
    on this machine's cores (one actor per CPU unless ``--actors``);
-3. Ray engine with Ray already running: ``RayApplier`` in this process after ``start_ray``
+3. Ray engine with Ray already running: ``ray_run`` in this process after ``start_ray``
    (as with ``--ray-address`` on a cluster started beforehand), Ray's start-up left out.
 
 Figures per run: end to end photos/s (wall time from the process's spawn, or from the call, to
