@@ -12,7 +12,7 @@ a fresh folder, so every photo is edited.
    (``--workers`` threads, default 2);
 2. Ray engine: the same with ``--engine ray`` in a fresh process, which starts a private local Ray
    on this machine's cores (one actor per CPU unless ``--actors``);
-3. Ray engine with Ray already running: ``RayApplier`` in this process after ``start_ray``
+3. Ray engine with Ray already running: ``ray_run`` in this process after ``start_ray``
    (as with ``--ray-address`` on a cluster started beforehand), Ray's start-up left out.
 
 Figures per run: end to end photos/s (wall time from the process's spawn, or from the call, to
@@ -67,12 +67,11 @@ def in_process(model: str, target: str, photos: Path, out: Path,
     """The Ray engine with Ray already up in this process: (seconds, record times)."""
     from faceedit.api import Editor
     from faceedit.apply_options import ApplyOptions
-    from faceedit.ray_engine import RayApplier
+    from faceedit.ray_engine import ray_run
 
     t0 = time.perf_counter()
     editor = Editor.from_pretrained(model, device="cpu")
-    applier = RayApplier(editor, ApplyOptions([target], str(out)), model=model, device="cpu",
-                         workers=actors)
+    applier = ray_run(editor, ApplyOptions([target], str(out)), model=model, device="cpu", workers=actors)
     stamps = []
     for rec in applier.run([str(photos)]):
         assert rec.status == "ok", rec

@@ -1,16 +1,16 @@
-"""``faceedit apply --engine ray``: the batch engine of :mod:`faceedit.pipeline` spread over Ray
-actors (Ray Data), on this machine or on a cluster.
+"""``faceedit apply --engine ray``: the planned jobs of :mod:`faceedit.run` spread over Ray actors
+(Ray Data), on this machine or on a cluster.
 
 driver (this process)                      Ray actors (one loaded model each)
-  list the inputs, plan every output  ->    edit + write the outputs planned for a slice of
-  (BatchApplier.plan: names, {index},       the inputs (BatchApplier.run_planned: decode,
-  collisions, skip-existing, --overwrite,   detect, stage, forward, paste, atomic write)
-  inputs never overwritten)           <-    one Record per output
-  yield the records in input order
+  faceedit.run plans every output     ->    edit + write the outputs planned for a share of
+  (faceedit.plan: names, {index},           the inputs (faceedit.run.LocalEngine: photos
+  collisions, skip-existing, --overwrite,   through the photo engine, a video through the
+  inputs never overwritten)                 video engine; atomic writes)
+  and takes the stop signals          <-    each input's records as it is done
+  yields the records in input order
 
 A video among the inputs is a call of its own: the actor streams its frames through the video
-engine (:func:`faceedit.video.apply.edit_one_video`, the local engine's) with the same editor
-and options, and its records come back as a photo's do.
+engine with the same editor and options, and its records come back as a photo's do.
 
 Only paths and records travel through Ray, never pixels: each actor reads the photos and writes
 the outputs itself, so every worker machine must see the inputs and the output folder at the
@@ -30,27 +30,26 @@ import logging
 import math
 import os
 import pickle
+import re
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterator
 
 from faceedit.api import Editor
 from faceedit.apply_options import ApplyOptions, Record
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.io.inputs import InputItem
 from faceedit.log import logger
-from faceedit.pipeline import BatchApplier
-from faceedit.signals import StopSignals, signal_name
-from faceedit.video.apply import edit_one_video, is_video_item, video_output
-from faceedit.video.batch import VideoApplier
-from faceedit.video.container import EncodeOptions
+from faceedit.plan import VIDEO, Job, PlannedOutput, RecordMaker
+from faceedit.run import ApplyRun, LocalEngine
+from faceedit.signals import StopSignals
 
 INSTALL_HINT = 'pip install "faceedit[ray]"'
 OBJECT_STORE_BYTES = 256 * 2**20  # a local Ray's object store: only paths and records go through it
 THREADS_PER_ACTOR = 1  # decode/detect threads and encode threads of each actor (it reserves 1 CPU)
-MAX_INPUTS_PER_CALL = 16  # inputs handed to an actor at once (its BatchApplier streams them)
+MAX_INPUTS_PER_CALL = 16  # inputs handed to an actor at once (its photo engine streams them)
 STOP_POLL_S = 0.5  # how often an actor looks for the driver's stop flag
 
 
@@ -167,28 +166,23 @@ def quiet_ray() -> None:
 
 class _Worker:
     """One Ray actor: one model loaded with :meth:`Editor.from_pretrained` and a
-    :class:`BatchApplier` (``THREADS_PER_ACTOR`` threads) that edits and writes the outputs the
-    driver planned. Takes a batch of ``{"pos", "job"}`` rows (``job``: JSON of the input and its
-    outputs, absolute paths) and yields ``{"pos", "records", "fatal"}`` rows: the pickled
-    records of each input as soon as it is done, or a pickled FaceEditError where the whole run
-    must stop (the model could not be loaded, or a usage error, as the local engine raises
-    them). Once the driver's stop flag (a named actor, :func:`_raise_stop_flag`) exists, the
-    photos in progress are finished and no other is started, as at Ctrl-C in the local
-    engine."""
+    :class:`faceedit.run.LocalEngine` (``THREADS_PER_ACTOR`` threads; ``video``: the videos'
+    encoding) that edits and writes the outputs the driver planned. Takes a batch of ``{"pos",
+    "job"}`` rows (``job``: JSON of planned jobs, absolute paths) and yields ``{"pos",
+    "records", "fatal"}`` rows: the pickled records of each job as soon as it is done, or a
+    pickled FaceEditError where the whole run must stop (the model could not be loaded, or a
+    usage error, as the local engine raises them). Once the driver's stop flag (a named actor,
+    :func:`_raise_stop_flag`) exists, the engine stops as the local one does at Ctrl-C."""
 
     def __init__(self, model: str, load: dict, opts: ApplyOptions, stop_flag: tuple[str, str],
                  video: dict | None = None):
         self.fatal: FaceEditError | None = None
-        self.stopped = False
-        self.applier: BatchApplier | None = None
-        self.videos: VideoApplier | None = None
+        self.stop = StopSignals()  # requested by the driver's flag (no signal is taken here)
+        self.engine: LocalEngine | None = None
         try:
-            self.applier = BatchApplier(Editor.from_pretrained(model, **load), opts)
-            # a video's frames through the same editor, the run's options (``video``: the
-            # encoding and the model's name for the records); stopped at the next frame
-            self.videos = VideoApplier(self.applier.editor, options=opts.model_options, face=opts.face,
-                                       max_faces=opts.max_faces, overwrite=opts.overwrite,
-                                       stop=lambda: self.stopped, progress=False, **(video or {}))
+            editor = Editor.from_pretrained(model, **load)
+            self.engine = LocalEngine(editor, opts, RecordMaker(opts, editor.spec.name), progress=False,
+                                      **(video or {}))
         except FaceEditError as e:
             self.fatal = e
         except Exception as e:  # noqa: BLE001  (reported on the driver, as one line)
@@ -200,59 +194,30 @@ class _Worker:
     def _watch(self, name: str, namespace: str) -> None:
         import ray
 
-        while not self.stopped:
+        while not self.stop.requested:
             try:
                 ray.get_actor(name, namespace=namespace)
             except ValueError:  # not raised (yet)
                 time.sleep(STOP_POLL_S)
                 continue
-            self.stopped = True
-            if self.applier is not None:
-                self.applier.stop()
+            self.stop.request()
 
     def __call__(self, batch: dict) -> Iterator[dict]:
         # a batch holds calls (one row each): the photos of one call, or one video
-        positions = [int(p) for text in batch["pos"] for p in json.loads(text)]
+        jobs = [_job_from_message(m) for text in batch["job"] for m in json.loads(text)]
         if self.fatal is not None:
-            yield _row(positions[0], fatal=self.fatal)
+            yield _row(jobs[0].pos, fatal=self.fatal)
             return
-        assert self.applier is not None and self.videos is not None  # unless self.fatal says why
-        if self.stopped:
+        assert self.engine is not None  # unless self.fatal says why
+        if self.stop.requested:
             return  # the driver stopped the run: these inputs are not done
-        planned, videos = [], []
-        for pos, job in zip(positions, (j for text in batch["job"] for j in json.loads(text))):
-            item = InputItem(**job["item"])
-            outputs = [(t, s, p) for t, s, p in job["outputs"]]
-            if job.get("video"):
-                videos.append((pos, item, outputs))
-            else:
-                planned.append((item, outputs))
-        positions = [p for p in positions if p not in {v[0] for v in videos}]
-        for pos, item, outputs in videos:  # one after the other, the frames streamed
-            if self.stopped:
-                return
-            try:
-                records = edit_one_video(self.videos, item.path, outputs)
-            except FaceEditError as e:  # a usage error: the whole run stops, as in the local engine
-                yield _row(pos, fatal=e)
-                return
-            if len(records) == len(outputs):  # else stopped: the video in progress has no file
-                yield _row(pos, list(records))
-        if not planned:
-            return
-        i, done = 0, []
+        done: set[int] = set()
         try:
-            # one row per input as soon as its last output is written (exactly one record per
-            # output), so that the driver reports it then
-            for rec in self.applier.run_planned(planned):
-                if self.stopped:
-                    self.applier.stop()  # again: the flag may have come before this run began
-                done.append(rec)
-                if len(done) == len(planned[i][1]):
-                    yield _row(positions[i], done)
-                    i, done = i + 1, []
+            for job, records in self.engine.schedule(jobs, self.stop):
+                done.add(job.pos)
+                yield _row(job.pos, list(records))  # each job as soon as it is done
         except FaceEditError as e:  # e.g. a model option refused at the first forward
-            yield _row(positions[i], fatal=e)
+            yield _row(next(j.pos for j in jobs if j.pos not in done), fatal=e)
 
 
 class _StopFlag:
@@ -268,31 +233,46 @@ def _raise_stop_flag(ray, name: str, namespace: str):
 
 
 def _row(pos: int, records: list | None = None, fatal: FaceEditError | None = None) -> dict:
-    """One output row of an actor: an input's records (a photo's :class:`Record`, a video's
-    :class:`faceedit.video.apply.VideoRecord`), or the error that stops the run."""
+    """One output row of an actor: a job's records (a photo's :class:`Record`, a video's
+    :class:`faceedit.video.batch.VideoRecord`), or the error that stops the run."""
     return {"pos": [pos], "records": [pickle.dumps(records or [])],
             "fatal": [pickle.dumps(fatal) if fatal is not None else b""]}
 
 
-class RayApplier:
-    """The :class:`BatchApplier` contract (iterate :meth:`run` for one :class:`Record` per
-    output, in input order; :attr:`input_paths`, :attr:`interrupted`, :attr:`unfinished`) with
-    the photos and the videos edited by ``workers`` Ray actors: the photos in calls of several,
-    each video in a call of its own (its frames streamed through one actor, as the local engine
-    streams them: :class:`faceedit.video.batch.VideoApplier`, ``encode`` its encoding), a
-    video's records those of the local engine (``kind: video``, frames, tracks, fps).
+def _job_message(job: Job) -> dict:
+    """What an actor needs of a planned job: the input and its outputs, absolute paths."""
+    item = dataclasses.replace(job.item, path=os.path.abspath(job.item.path))
+    return {"pos": job.pos, "item": dataclasses.asdict(item), "kind": job.kind,
+            "outputs": [(o.target, o.strength, os.path.abspath(o.path)) for o in job.outputs]}
+
+
+def _job_from_message(message: dict) -> Job:
+    return Job(message["pos"], InputItem(**message["item"]), message["kind"],
+               [PlannedOutput(t, s, p) for t, s, p in message["outputs"]])
+
+
+class RayEngine:
+    """The jobs planned by the driver (:mod:`faceedit.run`) edited by ``workers`` Ray actors: the
+    photos in calls of several, each video in a call of its own (its frames streamed through
+    one actor, as the local engine streams them; ``encode`` its encoding). Each actor runs a
+    :class:`faceedit.run.LocalEngine` on its calls, so a record is the local engine's.
 
     ``editor`` is loaded on the driver only to check the options against the model (usage
     errors before Ray starts) and to plan the outputs; each actor loads ``model`` itself with
     ``device``, ``precision`` and ``detector``. ``gpus_per_worker``: GPUs each actor reserves
     (fractions share a GPU); None: 1 where the cluster has GPUs (and ``device`` is not cpu),
     else 0. ``workers``: actors; None: one per GPU (GPU actors) or per CPU of the cluster.
+    Ray starts (or is joined) only when there is something to edit.
     """
 
-    def __init__(self, editor: Editor, opts: ApplyOptions, *, model: str, device: str = "auto",
-                 precision: str = "auto", detector: str = "auto", address: str | None = None,
-                 workers: int | None = None, gpus_per_worker: float | None = None,
-                 num_cpus: int | None = None, encode: EncodeOptions | None = None):
+    stopping = ("the Ray workers finish the photos in progress (a video in progress is dropped, "
+                "no file), the rest are dropped")
+
+    def __init__(self, editor: Editor, opts: ApplyOptions, records: RecordMaker, *, model: str,
+                 device: str = "auto", precision: str = "auto", detector: str = "auto",
+                 address: str | None = None, workers: int | None = None,
+                 gpus_per_worker: float | None = None, num_cpus: int | None = None,
+                 encode: dict | None = None):
         import_ray()  # UsageError now if Ray is missing, before any input is read
         if workers is not None and workers < 1:
             raise UsageError(f"`workers` {workers}: must be at least 1")
@@ -310,32 +290,29 @@ class RayApplier:
             raise UsageError(f"unknown `precision` {precision!r}; valid: {', '.join(PRECISIONS)}")
         if device == "cpu" and gpus_per_worker:
             raise UsageError("`gpus_per_worker` needs `device` auto or cuda (not cpu)")
-        self.planner = BatchApplier(editor, opts)  # validates the options against the model
-        self.opts = opts
+        self.editor, self.opts, self.records = editor, opts, records
         self.model = os.path.abspath(model) if os.path.isfile(model) else model
-        self.model_name = model  # as given: a video record's model, as the local engine's
-        self.encode = encode or EncodeOptions()
-        VideoApplier(editor, encode=self.encode).check_options()  # bad encoding: a usage error now
-        self.videos: set[int] = set()  # the positions of the videos among the planned inputs
+        self.encode = encode
         self.load = {"device": device, "precision": precision, "detector": detector}
         self.address, self.num_cpus = address, num_cpus
         self.workers, self.gpus_per_worker = workers, gpus_per_worker
-        self.interrupted = False
-        self._stop = StopSignals()  # this run's stop request (a new one per run)
-        self.unfinished = 0
         self.actors = 0
-        self.started_ray = False
+        self._lock = threading.Lock()
+        self._flag_name: tuple[str, str] | None = None  # the stop flag's name, once Ray runs
+        self._flag = None
 
-    @property
-    def input_paths(self) -> set[str]:
-        """The inputs' real paths, all known once the first record comes."""
-        return self.planner.input_paths
+    def check(self, jobs: list[Job]) -> None:
+        if any(job.kind == VIDEO and job.outputs for job in jobs):
+            from faceedit.video.batch import check_outputs
+            from faceedit.video.container import EncodeOptions
 
-    def set_encoding(self, encode: EncodeOptions) -> None:
-        """How the actors encode the videos (codec, quality, preset); a usage error now for
-        options the encoder refuses, where PyAV is installed on the driver."""
-        VideoApplier(self.planner.editor, encode=encode).check_options()
-        self.encode = encode
+            check_outputs(jobs, EncodeOptions(**(self.encode or {})))
+
+    def stop(self) -> None:
+        """Raise the run's stop flag: the actors finish the photos in progress, start no other."""
+        with self._lock:
+            if self._flag_name is not None and self._flag is None:
+                self._flag = _raise_stop_flag(import_ray(), *self._flag_name)
 
     # -- driver ------------------------------------------------------------------------------
     def _worker_options(self) -> ApplyOptions:
@@ -370,116 +347,54 @@ class RayApplier:
             actors = fit
         return actors, per
 
-    def run(self, specs: Iterable[str], stdin=None) -> Iterator[Record]:
-        """Yield one :class:`Record` per output, in input order, as :meth:`BatchApplier.run`.
-        Ray starts (or is joined) only when there is something to edit.
-
-        Ctrl-C (SIGINT, where :meth:`run` is iterated in the main thread with Python's default
-        handler in place), as in the local engine: the actors finish the photos in progress
-        (a video in progress stops at its next frame, without a file) and start no other, the
-        records of every input done are yielded, :attr:`interrupted`
-        is set and :attr:`unfinished` counts the inputs not done; a second Ctrl-C is ignored
-        while they stop. Elsewhere a KeyboardInterrupt stops at once: the actors are killed,
-        an output being written is never left partial (writes are atomic) but may have no
-        record."""
-        self.interrupted, self.unfinished = False, 0
-        self.videos = set()
-        try:
-            jobs = self.planner.plan(specs, stdin)
-        except KeyboardInterrupt:
-            self.interrupted = True
-            return
-        work = [pos for pos, job in enumerate(jobs) if job.outputs]
-        for pos in work:  # a video's outputs keep a video container (--ext names the photos')
-            if is_video_item(jobs[pos].item):
-                self.videos.add(pos)
-                for o in jobs[pos].outputs:
-                    o.path = video_output(jobs[pos].item, o.path)
-        results: dict[int, list[Record]] = {}
-        sent = 0  # jobs[:sent] yielded
-        self._stop = StopSignals()
-        if work:
-            self._stop.take()
-        try:
-            while sent < len(jobs) and not jobs[sent].outputs:  # before anything is edited
-                yield from jobs[sent].records
-                sent += 1
-            try:
-                for pos, records in self._execute(jobs, work) if work else ():
-                    results[pos] = records
-                    while sent < len(jobs) and (not jobs[sent].outputs or sent in results):
-                        yield from jobs[sent].records
-                        yield from results.pop(sent, [])
-                        sent += 1
-            except KeyboardInterrupt:  # SIGINT not taken over: stop at once
-                self.interrupted = True
-                logger.warning("interrupted: stopping the Ray workers, dropping the photos in "
-                               "progress")
-            for pos in range(sent, len(jobs)):  # only after an interruption
-                if not jobs[pos].outputs or pos in results:
-                    yield from jobs[pos].records
-                    yield from results.pop(pos, [])
-                else:
-                    self.unfinished += 1
-        finally:
-            if self.started_ray:
-                import ray
-
-                ray.shutdown()
-                self.started_ray = False
-            self._stop.restore()
-
-    @property
-    def stop_signal(self) -> int:
-        """The signal that stopped the run (SIGINT where none came)."""
-        return self._stop.signum
-
-    def _execute(self, jobs: list, work: list[int]) -> Iterator[tuple[int, list[Record]]]:
-        """(position, records) of each job in ``work`` as the actors finish them (any order)."""
+    def schedule(self, jobs: list[Job], stop: StopSignals) -> Generator[tuple[Job, list], None, None]:
+        """Each job with its records as the actors finish it (any order). Where the driver's
+        iteration ends early (a KeyboardInterrupt it could not take as a flag), Ray is shut
+        down at once: an output being written is never left partial (writes are atomic) but
+        may have no record."""
         ray = import_ray()
-        stop = self._stop.event
-        self.started_ray = start_ray(self.address, self.num_cpus)
-        self._stop.retake()  # ray.init puts in a SIGTERM handler of its own (it exits at once)
-        if stop.is_set():  # Ctrl-C while Ray started
-            self.interrupted = True
-            return
+        started = start_ray(self.address, self.num_cpus)
+        stop.retake()  # ray.init puts in a SIGTERM handler of its own (it exits at once)
+        try:
+            if not stop.requested:  # else Ctrl-C while Ray started
+                yield from self._execute(ray, jobs, stop)
+        finally:
+            with self._lock:
+                self._flag_name, self._flag = None, None
+            if started:
+                ray.shutdown()
+
+    def _execute(self, ray, jobs: list[Job], stop: StopSignals) -> Iterator[tuple[Job, list]]:
         actors, gpus = self._resources(ray)
-        videos = [pos for pos in work if pos in self.videos]
-        photos = [pos for pos in work if pos not in self.videos]
+        videos = [job for job in jobs if job.kind == VIDEO]
+        photos = [job for job in jobs if job.kind != VIDEO]
         per_call = max(1, min(MAX_INPUTS_PER_CALL, math.ceil(len(photos) / (2 * actors))))
         # a call per video (a video streams through one actor; the longest work is handed out
         # first), the photos in calls of per_call: one row per call, one call per batch
-        calls = [[pos] for pos in videos] + [photos[i:i + per_call] for i in range(0, len(photos), per_call)]
+        calls = [[job] for job in videos] + [photos[i:i + per_call] for i in range(0, len(photos), per_call)]
         self.actors = actors = min(actors, len(calls))  # no actor without a call to make
-        rows = [{"pos": json.dumps(call), "job": json.dumps([self._job_message(jobs[pos], pos in self.videos)
-                                                             for pos in call])} for call in calls]
+        rows = [{"pos": json.dumps([job.pos for job in call]),
+                 "job": json.dumps([_job_message(job) for job in call])} for call in calls]
         load = dict(self.load)
         if not gpus and load["device"] == "auto":
             load["device"] = "cpu"  # no GPU reserved: do not take one
         logger.info("Ray: %d actor%s (%s), %d photo%s to edit (%d a call), %d video%s (one a call)",
                     actors, "s" * (actors != 1), f"{gpus:g} GPU each" if gpus else "CPU",
                     len(photos), "s" * (len(photos) != 1), per_call, len(videos), "s" * (len(videos) != 1))
-        flag = (f"faceedit-stop-{uuid.uuid4().hex}", ray.get_runtime_context().namespace)
+        with self._lock:
+            self._flag_name = (f"faceedit-stop-{uuid.uuid4().hex}", ray.get_runtime_context().namespace)
+        if stop.requested:
+            self.stop()
         # with videos an actor is handed one call at a time, so that no video waits behind
         # another on a busy actor while an idle one has nothing to do
         pool = dict(max_tasks_in_flight_per_actor=1) if videos else {}
         args = dict(batch_size=1, batch_format="numpy",
                     compute=ray.data.ActorPoolStrategy(size=actors, **pool),
-                    fn_constructor_args=(self.model, load, self._worker_options(), flag,
-                                         {"encode": self.encode, "model": self.model_name}),
+                    fn_constructor_args=(self.model, load, self._worker_options(), self._flag_name,
+                                         {"encode": self.encode}),
                     num_cpus=1, num_gpus=gpus or None)
-        running = True
-
-        def stopper() -> None:  # on Ctrl-C: raise the flag; the actors finish what they do
-            stop.wait()
-            if running:
-                logger.warning("interrupted (%s): the Ray workers finish the photos in progress (a video "
-                               "in progress is dropped, no file), the rest are dropped (another signal "
-                               "is ignored)", signal_name(self.stop_signal))
-                self._flag = _raise_stop_flag(ray, *flag)
-
-        watcher = threading.Thread(target=stopper, daemon=True, name="faceedit-ray-stopper")
-        watcher.start()
+        by_pos = {job.pos: job for job in jobs}
+        like = self.opts.model_options.get("like")
         ctx = ray.data.DataContext.get_current()
         # a 1-byte block target: each row an actor yields (an input done) is sent at once, not
         # when its whole call is done (put back afterwards: the context is this process's)
@@ -500,34 +415,21 @@ class RayApplier:
             for row in ds.iter_rows():
                 if row["fatal"]:
                     raise pickle.loads(row["fatal"])
-                pos = int(row["pos"])
-                done.add(pos)
-                yield pos, [self._driver_record(jobs[pos], rec, self.opts.model_options.get("like"))
-                            for rec in pickle.loads(row["records"])]
+                job = by_pos[int(row["pos"])]
+                done.add(job.pos)
+                yield job, [self._driver_record(job, rec, like) for rec in pickle.loads(row["records"])]
         except FaceEditError:
             raise
         except Exception as e:  # noqa: BLE001  (a worker died: its photos fail, the rest is reported)
             reason = (f"Ray worker failed: {_first_line(e)}; run again to finish (the outputs "
                       "written before are skipped)")
             logger.debug("Ray execution failed", exc_info=True)
-            for pos in work:
-                if pos not in done:
-                    yield pos, self.planner.fail(jobs[pos], reason)
+            for job in jobs:
+                if job.pos not in done:
+                    yield job, [self.records(job.item.path, None, "error", o.target, o.strength, error=reason)
+                                for o in job.outputs]
         finally:
             ctx.target_max_block_size = block_size
-            running = False
-            self.interrupted = self.interrupted or stop.is_set()  # a signal came (or stop())
-            stop.set()  # wakes the stopper, to end
-            watcher.join()
-            self._flag = None
-
-    @staticmethod
-    def _job_message(job, video: bool = False) -> dict:
-        """What an actor needs of a planned job: the input and its outputs, absolute paths, and
-        whether the input is a video."""
-        item = dataclasses.replace(job.item, path=os.path.abspath(job.item.path))
-        return {"item": dataclasses.asdict(item), "video": video,
-                "outputs": [(o.target, o.strength, os.path.abspath(o.path)) for o in job.outputs]}
 
     @staticmethod
     def _driver_record(job, rec: Record, like=None) -> Record:
@@ -551,6 +453,16 @@ class RayApplier:
         return rec
 
 
+def ray_run(editor: Editor, opts: ApplyOptions, *, model: str, **engine) -> ApplyRun:
+    """A run of ``opts`` on Ray actors (:class:`RayEngine`, ``engine`` its keywords), the outputs
+    planned here with ``editor``."""
+    from faceedit.plan import Planner
+
+    planner = Planner(editor, opts)
+    return ApplyRun(planner, RayEngine(editor, opts, planner.records, model=model, **engine))
+
+
 def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
+    """The first line of ``e``'s message, without the terminal colour codes Ray puts in."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip().splitlines()
     return f"{type(e).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -35,6 +35,14 @@ def take_stop_signals(handler) -> tuple[list[int], Callable[[], None]]:
     return list(previous), restore
 
 
+def ignore_stop_signals() -> None:
+    """From now on SIGINT and SIGTERM do nothing (a process that is ending after a stop: the
+    summary and the interpreter's exit are not cut short); nothing outside the main thread."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def signal_name(signum: int) -> str:
     """``Ctrl-C`` for SIGINT, else the signal's name (``SIGTERM``), for the summary line."""
     return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name

@@ -184,7 +184,18 @@ def test_crowd_with_no_limit_edits_every_face(tmp_path, astronaut, tiny_ckpt):
     assert code == 0, stderr
     assert records(stdout)[0]["faces"] == 20
     code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "dark", p, "-o", tmp_path / "o", "--face", "largest", "--json")
-    assert code == 0 and records(stdout)[0]["faces"] == 1
+    assert code == 0 and records(stdout)[0]["faces"] == 20  # the faces found, one edited
+
+
+def test_faces_is_the_number_of_faces_found(tmp_path, astronaut, tiny_ckpt):
+    """A record's ``faces`` counts the faces found, also where the photo fails on them: a face
+    number it does not have, more faces than --max-faces."""
+    one = face_photo(tmp_path / "one.png", astronaut)
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "dark", one, "-o", tmp_path / "o", "--face", "7", "--json")
+    assert code == 1 and [(r["status"], r["faces"]) for r in records(stdout)] == [("error", 1)]
+    six = crowd_photo(tmp_path / "six.png", astronaut, n=6, cols=3)
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "dark", six, "-o", tmp_path / "o", "--max-faces", "1", "--json")
+    assert code == 1 and [(r["status"], r["faces"]) for r in records(stdout)] == [("error", 6)]
 
 
 def test_on_no_face_policies(tmp_path, tiny_ckpt):
@@ -362,7 +373,7 @@ def test_batched_detection_matches_one_by_one_and_a_failing_photo_fails_alone(tm
     photo only. (The detector is cached per process: its methods are patched for this test only.)"""
     from faceedit.api import Editor
     from faceedit.apply_options import ApplyOptions
-    from faceedit.pipeline import BatchApplier
+    from faceedit.run import ApplyRun
 
     d = tmp_path / "in"
     d.mkdir()
@@ -381,7 +392,7 @@ def test_batched_detection_matches_one_by_one_and_a_failing_photo_fails_alone(tm
 
     def apply_to(out, **kw):
         opts = ApplyOptions(targets=["bright"], out_dir=str(out), workers=1, **kw)
-        return {Path(r.input).name: r for r in BatchApplier(editor, opts).run([str(d)])}
+        return {Path(r.input).name: r for r in ApplyRun.local(editor, opts).run([str(d)])}
 
     grouped = apply_to(tmp_path / "grouped")
     assert calls and max(calls) == 4  # one call for the four photos
@@ -405,3 +416,22 @@ def test_batched_detection_matches_one_by_one_and_a_failing_photo_fails_alone(tm
     recs = apply_to(tmp_path / "broken")
     assert recs["p2.png"].status == "error" and "detector bug" in recs["p2.png"].error
     assert all(recs[f"p{i}.png"].status == "ok" for i in (0, 1, 3))
+
+
+def test_a_run_of_photos_does_not_touch_the_video_engine(tmp_path, astronaut, tiny_ckpt, plugin_env):
+    """The run driver plans and hands photos to the photo engine; faceedit.video (and PyAV) are
+    loaded for a video only."""
+    photo = face_photo(tmp_path / "a.png", astronaut)
+    code = (
+        "import sys\n"
+        "from faceedit.api import Editor\n"
+        "from faceedit.apply_options import ApplyOptions\n"
+        "from faceedit.run import ApplyRun\n"
+        f"editor = Editor.from_pretrained({str(tiny_ckpt)!r}, device='cpu')\n"
+        f"run = ApplyRun.local(editor, ApplyOptions(['bright'], {str(tmp_path / 'o')!r}))\n"
+        f"assert [r.status for r in run.run([{str(photo)!r}])] == ['ok']\n"
+        "print(sorted(m for m in sys.modules if m.startswith('faceedit.video') or m == 'av'))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                       env=plugin_env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"

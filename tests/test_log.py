@@ -11,7 +11,7 @@ import pytest
 from faceedit import log
 from faceedit.api import Editor
 from faceedit.apply_options import ApplyOptions
-from faceedit.pipeline import BatchApplier
+from faceedit.run import ApplyRun
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def editor():
 
 def _apply(editor, photo, out) -> list:
     opts = ApplyOptions(targets=["happy"], out_dir=str(out), workers=2)
-    return list(BatchApplier(editor, opts).run([str(photo)]))
+    return list(ApplyRun.local(editor, opts).run([str(photo)]))
 
 
 def test_every_stage_is_timed_when_recording(editor, astronaut_png, tmp_path):

@@ -49,16 +49,16 @@ def _faceedit_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("faceedit-") and t.is_alive()]
 
 
-# ---- in process: BatchApplier.run ------------------------------------------------------------
+# ---- in process: ApplyRun.run -----------------------------------------------------------------
 
 
 def _applier(tiny_ckpt, out: Path):
     from faceedit.api import Editor
     from faceedit.apply_options import ApplyOptions
-    from faceedit.pipeline import BatchApplier
+    from faceedit.run import ApplyRun
 
     editor = Editor.from_pretrained(tiny_ckpt, device="cpu")
-    return BatchApplier(editor, ApplyOptions(["bright", "dark"], str(out), batch_size=2))
+    return ApplyRun.local(editor, ApplyOptions(["bright", "dark"], str(out), batch_size=2))
 
 
 @pytest.mark.skipif(signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
@@ -73,7 +73,7 @@ def test_sigint_stops_run_and_yields_the_records_of_the_outputs_written(tmp_path
         os.kill(os.getpid(), signal.SIGINT)
         recs += list(records)
     except KeyboardInterrupt:
-        pytest.fail("Ctrl-C raised KeyboardInterrupt out of BatchApplier.run")
+        pytest.fail("Ctrl-C raised KeyboardInterrupt out of ApplyRun.run")
     recs = [r.to_json() for r in recs]
     assert applier.interrupted
     assert 0 < len(recs) < 2 * N_PHOTOS
@@ -198,6 +198,7 @@ def test_sigterm_prints_the_records_written_and_the_summary_and_exits_143(
     assert code == 128 + signal.SIGTERM, stderr
     summary = [line for line in stderr.splitlines() if re.search(r"\d+ written, ", line)]
     assert len(summary) == 1 and "interrupted (SIGTERM)" in summary[0], stderr
+    assert "interrupted (Ctrl-C)" not in stderr  # every line that names the signal names SIGTERM
     assert f"{len(recs)} written" in summary[0] and 0 < len(recs) < 2 * N_PHOTOS
     assert "Traceback" not in stderr
     _check_outputs(out, recs)

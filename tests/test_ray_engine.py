@@ -175,7 +175,7 @@ def test_a_network_model_matches_too(tmp_path, photos, ray_session):
 def test_ctrl_c_finishes_the_photos_in_progress(tmp_path, astronaut, ray_session):
     from faceedit.api import Editor
     from faceedit.apply_options import ApplyOptions
-    from faceedit.ray_engine import RayApplier
+    from faceedit.ray_engine import ray_run
 
     d = tmp_path / "in"
     d.mkdir()
@@ -184,8 +184,8 @@ def test_ctrl_c_finishes_the_photos_in_progress(tmp_path, astronaut, ray_session
     for i in range(n):
         head.save(d / f"p{i:02d}.png")
     out = tmp_path / "out"
-    applier = RayApplier(Editor.from_pretrained("stage", device="cpu"),
-                         ApplyOptions(["happy"], str(out)), model="stage")
+    applier = ray_run(Editor.from_pretrained("stage", device="cpu"), ApplyOptions(["happy"], str(out)),
+                      model="stage")
     recs = applier.run([str(d)])
     try:
         done = [next(recs)]
@@ -193,7 +193,7 @@ def test_ctrl_c_finishes_the_photos_in_progress(tmp_path, astronaut, ray_session
         os.kill(os.getpid(), signal.SIGINT)
         done += list(recs)
     except KeyboardInterrupt:
-        pytest.fail("Ctrl-C raised KeyboardInterrupt out of RayApplier.run")
+        pytest.fail("Ctrl-C raised KeyboardInterrupt out of the Ray run")
     assert applier.interrupted and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert all(r.status == "ok" for r in done) and applier.unfinished == n - len(done)
     # every file written has its record (the actors finished their photos), no temporary file
@@ -314,3 +314,10 @@ def _no_init(start_ray):
         finally:
             ray.init = real
     return wrapped
+
+
+def test_a_worker_failure_reads_as_one_plain_line():
+    from faceedit.ray_engine import _first_line
+
+    assert _first_line(RuntimeError("\x1b[36mray::Worker()\x1b[39m failed\nTraceback ...")) == (
+        "RuntimeError: ray::Worker() failed")

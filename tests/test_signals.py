@@ -50,3 +50,15 @@ def test_nothing_is_taken_outside_the_main_thread():
     thread.start()
     thread.join()
     assert taken == [[]]
+
+
+def test_a_process_that_is_ending_ignores_the_stop_signals():
+    from faceedit.signals import ignore_stop_signals
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        ignore_stop_signals()
+        assert signal.getsignal(signal.SIGINT) is signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])

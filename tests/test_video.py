@@ -14,8 +14,9 @@ pytest.importorskip("skimage", reason="the astronaut photo comes with scikit-ima
 from _imgs import astronaut
 
 from faceedit.errors import ImageError
-from faceedit.video.container import VideoReader, is_video, video_format
-from faceedit.video.runner import Stopped, edit_video, output_path, select_tracks
+from faceedit.plan import video_format
+from faceedit.video.container import VideoReader
+from faceedit.video.runner import NoFaceInClip, Stopped, edit_video, select_tracks
 from faceedit.video.smooth import OneEuro
 from faceedit.video.synth import camera, temporal_change, write_clip
 
@@ -70,18 +71,12 @@ def test_containers_are_told_by_their_bytes(tmp_path):
                         ("d.avi", "mpeg4"), ("e.mov", "libx264")):
         p = str(tmp_path / name)
         write_clip(p, photo, 3, (64, 48), codec=codec, tone=None)
-        assert is_video(p), name
+        assert video_format(p), name
     os.rename(tmp_path / "b.mkv", tmp_path / "b.jpg")  # the name does not matter
     assert video_format(tmp_path / "b.jpg") == "matroska"
     (tmp_path / "f.mp4").write_text("not a video at all")
-    assert not is_video(tmp_path / "f.mp4")
-    assert not is_video(tmp_path / "missing.mp4")
-
-
-def test_output_name():
-    assert output_path("out", "clip.mp4", "happy") == os.path.join("out", "clip_happy.mp4")
-    assert output_path("out", "sub/clip.MOV", "sad", 0.5) == os.path.join("out", "sub/clip_sad_0.5.mov")
-    assert output_path("out", "clip.mp4", "happy", ext=".mkv").endswith("clip_happy.mkv")
+    assert video_format(tmp_path / "f.mp4") is None
+    assert video_format(tmp_path / "missing.mp4") is None
 
 
 # -- one edited clip -------------------------------------------------------------------------
@@ -99,6 +94,16 @@ def test_audio_packets_bit_identical(clip, edited):
     a, b = packets(clip), packets(out)
     assert len(a) > 10
     assert a == b
+
+
+def test_streams_keep_the_inputs_order(clip, edited):
+    """Video 0 and audio 1 in, the same out (a tool that maps ``0:0`` gets the video)."""
+    out, _ = edited
+    kinds = []
+    for path in (clip, out):
+        with av.open(path) as c:
+            kinds.append([s.type for s in c.streams])
+    assert kinds[0] == kinds[1] == ["video", "audio"]
 
 
 def test_every_frame_edited_by_one_track(clip, edited):
@@ -151,11 +156,26 @@ def test_face_leaves_and_comes_back_as_the_same_track(tmp_path, editor):
 
 
 def test_clip_without_a_face(tmp_path, editor):
-    src, out = str(tmp_path / "none.mp4"), str(tmp_path / "none_happy.mp4")
+    """No face in any frame: an error naming the clip and no file, as a photo without a face;
+    with ``on_no_face="copy"`` the clip is written unedited."""
+    src, out = str(tmp_path / "none.mp4"), str(tmp_path / "o" / "none_happy.mp4")
     write_clip(src, astronaut(), 8, SIZE, hide=(0, 8))
-    result = edit_video(editor, src, out, "happy", progress=False)
+    with pytest.raises(NoFaceInClip) as e:
+        edit_video(editor, src, out, "happy", progress=False)
+    assert e.value.path == src and e.value.reason == "no face found in any of its 8 frames"
+    assert e.value.tracks == 0 and not os.path.exists(out)
+    result = edit_video(editor, src, out, "happy", progress=False, on_no_face="copy")
     assert result.frames == 8 and result.edited == 0 and result.tracks == 0
     assert len(frames(out)) == 8 and packets(src) == packets(out)
+
+
+def test_a_face_number_the_clip_does_not_have_is_an_error(tmp_path, editor):
+    src, out = str(tmp_path / "one.mp4"), str(tmp_path / "one_happy.mp4")
+    write_clip(src, astronaut(), 4, (128, 96))
+    with pytest.raises(NoFaceInClip) as e:
+        edit_video(editor, src, out, "happy", progress=False, face="7")
+    assert e.value.reason == "`face` 7: only 1 people tracked" and e.value.tracks == 1
+    assert not os.path.exists(out)
 
 
 def test_scene_cut_detects_again(tmp_path, editor):
@@ -192,7 +212,22 @@ def test_stop_leaves_no_partial_file(tmp_path, clip, editor):
 
     with pytest.raises(Stopped):
         edit_video(editor, clip, str(out), "happy", progress=False, stop=stop)
-    assert os.listdir(out.parent) == []
+    assert not out.parent.exists()  # nor the folder made for it
+
+
+def test_a_refused_video_leaves_no_folder(tmp_path, editor):
+    """A video that fails while it is written (more people than allowed) takes the folders made
+    for its output with it; a folder that was there stays."""
+    src = str(tmp_path / "one.mp4")
+    write_clip(src, astronaut(), 3, (128, 96))
+    out = tmp_path / "a" / "b" / "one_happy.mp4"
+    with pytest.raises(NoFaceInClip):
+        edit_video(editor, src, str(out), "happy", progress=False, face="3")
+    assert sorted(os.listdir(tmp_path)) == ["one.mp4"]
+    (tmp_path / "a").mkdir()
+    with pytest.raises(NoFaceInClip):
+        edit_video(editor, src, str(out), "happy", progress=False, face="3")
+    assert os.listdir(tmp_path / "a") == []
 
 
 def test_reader_streams_in_order(clip):

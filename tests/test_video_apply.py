@@ -1,5 +1,5 @@
-"""Photos and videos in one `apply` run (faceedit.video.apply.MixedApplier over the photo
-engine): names, records in input order, errors that do not stop the run, re-runs that skip."""
+"""Photos and videos in one `apply` run (faceedit.run.ApplyRun with the local engine: the photo
+engine and the video engine): names, records in input order, errors that do not stop the run, re-runs that skip."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ pytest.importorskip("skimage", reason="the astronaut photo comes with scikit-ima
 from _imgs import astronaut
 from PIL import Image
 
-from faceedit.video.apply import MixedApplier, video_output
-from faceedit.video.batch import VideoApplier
+from faceedit.plan import video_output
 from faceedit.video.synth import write_clip
 
 
@@ -28,10 +27,9 @@ def editor():
 
 def applier(editor, out, **kw):
     from faceedit.apply_options import ApplyOptions
-    from faceedit.pipeline import BatchApplier
+    from faceedit.run import ApplyRun
 
-    opts = ApplyOptions(targets=["happy"], out_dir=str(out), **kw)
-    return MixedApplier(BatchApplier(editor, opts), VideoApplier(editor, progress=False, model="stage"))
+    return ApplyRun.local(editor, ApplyOptions(targets=["happy"], out_dir=str(out), **kw), progress=False)
 
 
 def test_photos_and_videos_in_one_run(tmp_path, editor):
@@ -78,7 +76,7 @@ def test_max_faces_is_one_rule_for_photos_and_videos(tmp_path, editor):
     alike (an error record each, no output, the run goes on); --face largest edits one person
     in each and takes no limit; --max-faces 2 edits both people in each."""
     from faceedit.apply_options import ApplyOptions
-    from faceedit.pipeline import BatchApplier
+    from faceedit.run import ApplyRun
 
     src = tmp_path / "in"
     src.mkdir()
@@ -89,17 +87,16 @@ def test_max_faces_is_one_rule_for_photos_and_videos(tmp_path, editor):
 
     def run(out, **kw):
         opts = ApplyOptions(targets=["happy"], out_dir=str(tmp_path / out), **kw)
-        videos = VideoApplier(editor, face=opts.face, max_faces=opts.max_faces, progress=False,
-                              model="stage")
-        return [r.to_json() for r in MixedApplier(BatchApplier(editor, opts), videos).run(names)]
+        return [r.to_json() for r in ApplyRun.local(editor, opts, progress=False).run(names)]
 
     capped = run("capped", max_faces=1)
     assert [r["status"] for r in capped] == ["error", "error", "ok"]
     assert "more than `max_faces` 1" in capped[0]["error"]
     assert "2 people tracked by frame 0, more than `max_faces` 1" in capped[1]["error"]
     assert capped[1]["output"] is None and os.listdir(tmp_path / "capped") == ["c_one_happy.png"]
+    assert [r["faces"] for r in capped] == [2, None, 1]  # the faces found
     largest = run("largest", max_faces=1, face="largest")
-    assert [(r["status"], r["faces"]) for r in largest] == [("ok", 1), ("ok", 1), ("ok", 1)]
+    assert [(r["status"], r["faces"]) for r in largest] == [("ok", 2), ("ok", 2), ("ok", 1)]
     both = run("both", max_faces=2)
     assert [(r["status"], r["faces"]) for r in both] == [("ok", 2), ("ok", 2), ("ok", 1)]
     assert both[1]["tracks"] == 2

@@ -49,16 +49,25 @@ def test_a_folder_of_photos_and_videos(tmp_path):
     assert r.returncode == 1, r.stderr  # one input failed, the rest were done
     recs = records(r.stdout)
     got = [(os.path.basename(x["input"]), x["status"], x.get("kind")) for x in recs]
-    assert got == [("a.png", "ok", None), ("b.mp4", "ok", "video"), ("c.mkv", "ok", "video"),
+    assert got == [("a.png", "ok", None), ("b.mp4", "ok", "video"), ("c.mkv", "error", "video"),
                    ("d.mov", "error", "video"), ("e.jpg", "ok", None)]
     b, c = recs[1], recs[2]
     assert b["output"] == str(out / "b_happy.mp4") and b["frames"] == 8 and b["tracks"] == 1
     assert b["fps"] > 0 and b["faces"] == 1
-    assert c["frames"] == 6 and c["edited_frames"] == 0 and c["tracks"] == 0
-    assert "d.mov" in r.stderr and sorted(os.listdir(out)) == [
-        "a_happy.png", "b_happy.mp4", "c_happy.mkv", "e_happy.jpg"]
+    assert c["error"] == "no face found in any of its 6 frames" and c["output"] is None
+    assert c["faces"] == 0
+    assert "d.mov" in r.stderr and sorted(os.listdir(out)) == ["a_happy.png", "b_happy.mp4", "e_happy.jpg"]
     again = apply(src, "-m", "stage", "-t", "happy", "-o", out, "--json")
-    assert [x["status"] for x in records(again.stdout)] == ["skipped"] * 3 + ["error", "skipped"]
+    assert [x["status"] for x in records(again.stdout)] == ["skipped", "skipped", "error", "error",
+                                                            "skipped"]
+    # --on-no-face as for a photo: skip writes nothing, copy the clip unedited
+    skip = apply(src / "c.mkv", "-m", "stage", "-t", "happy", "-o", out, "--json", "--on-no-face", "skip")
+    assert skip.returncode == 0 and [x["status"] for x in records(skip.stdout)] == ["no_face"]
+    copy = apply(src / "c.mkv", "-m", "stage", "-t", "happy", "-o", out, "--json", "--on-no-face", "copy")
+    assert copy.returncode == 0, copy.stderr
+    (c,) = records(copy.stdout)
+    assert c["status"] == "copied" and c["frames"] == 6 and c["edited_frames"] == 0
+    assert os.path.exists(out / "c_happy.mkv")
 
 
 def test_bad_video_codec_is_a_usage_error(tmp_path):
@@ -88,5 +97,29 @@ def test_sigterm_in_a_video_leaves_no_file(tmp_path):
         if p.poll() is None:
             p.kill()
     assert p.returncode == 128 + signal.SIGTERM, stderr
-    assert os.listdir(out) == [] and records(stdout) == []
-    assert "interrupted (SIGTERM)" in stderr
+    assert not out.exists() and records(stdout) == []  # nor the folder made for it
+    assert "interrupted (SIGTERM)" in stderr and "interrupted (Ctrl-C)" not in stderr
+
+
+def test_quiet_silences_the_encoder(tmp_path):
+    """-q: only errors on stderr, x265's own info lines included (its log level follows -q)."""
+    write_clip(str(tmp_path / "b.mp4"), astronaut(), 3, (128, 96))
+    r = subprocess.run([sys.executable, "-m", "faceedit", "-q", "apply", str(tmp_path / "b.mp4"), "-m",
+                        "stage", "-t", "happy", "-o", str(tmp_path / "o"), "--video-codec", "libx265"],
+                       capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "" and os.listdir(tmp_path / "o") == ["b_happy.mp4"]
+
+
+def test_a_codec_the_output_container_cannot_hold_is_a_usage_error(tmp_path):
+    """libx264 into a WebM output is refused before anything runs (exit 2), naming the video and
+    the containers that take it; nothing is written."""
+    write_clip(str(tmp_path / "clip.webm"), astronaut(), 3, (128, 96), codec="libvpx-vp9")
+    write_clip(str(tmp_path / "basic.mp4"), astronaut(), 3, (128, 96))
+    Image.fromarray(astronaut()).resize((256, 256)).save(tmp_path / "face.jpg")
+    r = apply(tmp_path / "clip.webm", tmp_path / "basic.mp4", tmp_path / "face.jpg", "-m", "stage", "-t",
+              "happy", "-o", tmp_path / "o", "--video-codec", "libx264", "--json")
+    assert r.returncode == 2, r.stderr
+    assert "clip.webm" in r.stderr and "--video-codec libx264" in r.stderr and ".mkv" in r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == "" and not (tmp_path / "o").exists()

@@ -1,6 +1,6 @@
-"""Videos on Ray: one task per video (faceedit.video.on_ray), and `apply --engine ray` over
-photos and videos together (faceedit.ray_engine: a video a call on the actors): records in input
-order with the paths as named, errors as records, re-runs that skip, SIGTERM leaving no file."""
+"""`apply --engine ray` over photos and videos together (faceedit.ray_engine: a video a call on
+the actors): records in input order with the paths as named, errors as records, re-runs that
+skip, SIGTERM leaving no file."""
 
 from __future__ import annotations
 
@@ -18,30 +18,12 @@ pytest.importorskip("ray.data", reason="needs the ray extra (pip install 'faceed
 from _imgs import astronaut
 from PIL import Image
 
-from faceedit.video.batch import VideoJob
-from faceedit.video.on_ray import run_on_ray
 from faceedit.video.synth import write_clip
 
 pytestmark = pytest.mark.slow
 
 
-def test_one_task_per_video(tmp_path, ray_session, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # relative paths: the tasks get absolute ones, the records these
-    write_clip("a.mp4", astronaut(), 6, (128, 96))
-    write_clip("b.mkv", astronaut(), 5, (128, 96))
-    with open("c.mp4", "wb") as f:
-        f.write(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
-    jobs = [VideoJob("a.mp4", [("out/a_happy.mp4", "happy", 1.0)]),
-            VideoJob("c.mp4", [("out/c_happy.mp4", "happy", 1.0)]),
-            VideoJob("b.mkv", [("out/b_happy.mkv", "happy", 1.0)])]
-    recs = list(run_on_ray(ray_session, jobs, model="stage", load={"device": "cpu"}))
-    assert [(r["input"], r["output"], r["status"]) for r in recs] == [
-        ("a.mp4", "out/a_happy.mp4", "ok"), ("c.mp4", None, "error"), ("b.mkv", "out/b_happy.mkv", "ok")]
-    assert recs[0]["frames"] == 6 and recs[2]["frames"] == 5
-    assert sorted(os.listdir("out")) == ["a_happy.mp4", "b_happy.mkv"]
-
-
-# -- `apply --engine ray` with videos among the inputs (faceedit.ray_engine.RayApplier) -------------
+# -- `apply --engine ray` with videos among the inputs --------------------------------------------
 def two_people() -> np.ndarray:
     """The astronaut beside her mirror image: two people in one picture."""
     a = astronaut()
@@ -71,13 +53,13 @@ def test_a_mixed_folder_on_ray_actors(tmp_path, ray_session):
     a corrupt video an error record that does not stop the others; a re-run skips what is done."""
     from faceedit.api import Editor
     from faceedit.apply_options import ApplyOptions
-    from faceedit.ray_engine import RayApplier
+    from faceedit.ray_engine import ray_run
 
     src, out = mixed_folder(tmp_path), tmp_path / "out"
 
     def applier():
-        return RayApplier(Editor.from_pretrained("stage", device="cpu"),
-                          ApplyOptions(["happy"], str(out), strengths=[0.5]), model="stage")
+        return ray_run(Editor.from_pretrained("stage", device="cpu"),
+                       ApplyOptions(["happy"], str(out), strengths=[0.5]), model="stage")
 
     run = applier()
     recs = [r.to_json() for r in run.run([src])]
@@ -88,7 +70,7 @@ def test_a_mixed_folder_on_ray_actors(tmp_path, ray_session):
                    ("d_two.mkv", "ok", "video", str(out / "d_two_happy_0.5.mkv"))]
     assert recs[1]["frames"] == 6 and recs[1]["tracks"] == 1 and recs[1]["strength"] == 0.5
     assert recs[3]["frames"] == 5 and recs[3]["tracks"] == 2 and recs[3]["faces"] == 2
-    assert recs[2]["error"] and not run.interrupted and run.actors >= 1
+    assert recs[2]["error"] and not run.interrupted and run.engine.actors >= 1
     assert sorted(os.listdir(out)) == ["a_happy_0.5.png", "b_happy_0.5.mp4", "d_two_happy_0.5.mkv"]
     again = [r.status for r in applier().run([src])]
     assert again == ["skipped", "skipped", "error", "skipped"]
@@ -96,17 +78,14 @@ def test_a_mixed_folder_on_ray_actors(tmp_path, ray_session):
     # thread, as an actor's; a Matroska file's header holds a date and a random UID)
     import torch
 
-    from faceedit.pipeline import BatchApplier
-    from faceedit.video.apply import MixedApplier
-    from faceedit.video.batch import VideoApplier
+    from faceedit.run import ApplyRun
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         editor = Editor.from_pretrained("stage", device="cpu")
         local = tmp_path / "local"
-        mixed = MixedApplier(BatchApplier(editor, ApplyOptions(["happy"], str(local), strengths=[0.5])),
-                             VideoApplier(editor, progress=False, model="stage"))
+        mixed = ApplyRun.local(editor, ApplyOptions(["happy"], str(local), strengths=[0.5]), progress=False)
         assert [r.status for r in mixed.run([src])] == ["ok", "ok", "error", "ok"]
     finally:
         torch.set_num_threads(threads)
@@ -151,13 +130,13 @@ def test_sigterm_on_ray_drops_the_video_in_progress(tmp_path, ray_session):
 
     from faceedit.api import Editor
     from faceedit.apply_options import ApplyOptions
-    from faceedit.ray_engine import RayApplier
+    from faceedit.ray_engine import ray_run
 
     clip = tmp_path / "long.mp4"
     write_clip(str(clip), astronaut(), 150, (256, 192))
     out = tmp_path / "out"
-    run = RayApplier(Editor.from_pretrained("stage", device="cpu"), ApplyOptions(["happy"], str(out)),
-                     model="stage")
+    run = ray_run(Editor.from_pretrained("stage", device="cpu"), ApplyOptions(["happy"], str(out)),
+                  model="stage")
     sent = []
 
     def term_when_writing() -> None:  # once the video's temporary file is there
@@ -179,15 +158,4 @@ def test_sigterm_on_ray_drops_the_video_in_progress(tmp_path, ray_session):
     killer.join()
     assert sent and sent[0] and "long_happy.mp4" not in sent[0]  # stopped while writing
     assert recs == [] and run.interrupted and run.stop_signal == signal.SIGTERM
-    assert run.unfinished == 1 and os.listdir(out) == []
-
-
-def test_a_model_that_does_not_load_is_an_error_record_per_output():
-    """(on a worker) each output of the video an error record naming why, as the applier's."""
-    from faceedit.video.on_ray import _task
-
-    recs = _task(VideoJob("a.mp4", [("o/a_happy.mp4", "happy", 1.0), ("o/a_sad.mp4", "sad", 1.0)]),
-                 "no-such-model", {"device": "cpu"}, {})
-    assert [(r["input"], r["output"], r["target"], r["status"], r["kind"]) for r in recs] == [
-        ("a.mp4", None, "happy", "error", "video"), ("a.mp4", None, "sad", "error", "video")]
-    assert all("no-such-model" in r["error"] for r in recs)
+    assert run.unfinished == 1 and not out.exists()  # nor the folder made for the video

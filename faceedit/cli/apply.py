@@ -1,9 +1,9 @@
 """``faceedit apply``: edit the faces in photos and videos.
 
-Photos go through the batch engine (:mod:`faceedit.pipeline`); with the local engine, videos go
-through the video engine beside it (:mod:`faceedit.video.apply`), with Ray through the same
-actors as the photos, a video a call (:mod:`faceedit.ray_engine`): the options are the same,
-the runner differs."""
+The run is :class:`faceedit.run.ApplyRun`: the outputs planned once (:mod:`faceedit.plan`), then
+written by the local engine (photos through :mod:`faceedit.pipeline`, videos through
+:mod:`faceedit.video`) or by Ray actors (:mod:`faceedit.ray_engine`): the options are the same,
+the engine differs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import json
 import sys
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -36,6 +36,9 @@ from faceedit.cli.common import (
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
 from faceedit.video.container import DEFAULT_PRESET, PRESETS
+
+if TYPE_CHECKING:
+    from faceedit.run import ApplyRun
 
 
 class OnNoFace(str, enum.Enum):
@@ -197,74 +200,71 @@ def apply(
 
             opts.model_options["controls"] = parse_controls(",".join(control))
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
+        encode = _encoding(video_codec, crf, preset.value)
         applier = _applier(opts, model, engine_name, device=device, precision=precision.value, detector=detector_name,
-                           ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
-        applier = _with_videos(applier, opts, model, video_codec, crf, preset.value)
+                           ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker, encode=encode)
         counts = _run(applier, opts, inputs, engine=engine_name, as_json=as_json)
     if counts["error"]:
         raise typer.Exit(EXIT_FAILED)
 
 
+def _encoding(codec: str | None, crf: int, preset: str) -> dict:
+    """The videos' encoding (``--video-codec``, ``--crf``, ``--preset``: the keywords of
+    :class:`faceedit.video.container.EncodeOptions`); a usage error now for an encoder this
+    FFmpeg lacks, where PyAV is installed (where it is not, each video is an error record
+    naming the extra). The parser has checked the others."""
+    encode = {"codec": codec, "crf": crf, "preset": preset}
+    if codec is not None:
+        from faceedit.video.container import EncodeOptions, require_av
+
+        try:
+            require_av()
+        except UsageError:
+            return encode
+        EncodeOptions(codec=codec, crf=crf, preset=preset).check()
+    return encode
+
+
 def _applier(opts, model: str, engine: str, *, device: str, precision: str, detector: str,
-             ray_address: str | None, workers: int | None, gpus_per_worker: float | None):
-    """The model loaded (or, with Ray, checked here and loaded by each actor) and the applier
-    that runs ``opts`` with it."""
+             ray_address: str | None, workers: int | None, gpus_per_worker: float | None,
+             encode: dict) -> ApplyRun:
+    """The run (:class:`faceedit.run.ApplyRun`): the model loaded (or, with Ray, checked and
+    loaded here to plan, and by each actor to edit), the outputs planned with it, and the engine
+    that writes them (this process, or Ray actors)."""
     from faceedit.api import Editor
-    from faceedit.pipeline import BatchApplier
+    from faceedit.run import ApplyRun
 
     if engine == "ray":
-        from faceedit.ray_engine import RayApplier, import_ray
+        from faceedit.ray_engine import import_ray, ray_run
 
         import_ray()  # missing: a usage error naming the extra, before the model loads
         # here the model only checks the options and names the outputs: the actors edit
         editor = Editor.from_pretrained(model, device="cpu", precision="auto", detector=detector)
-        applier: RayApplier | BatchApplier = RayApplier(
-            editor, opts, model=model, device=device, precision=precision, detector=detector,
-            address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
+        run = ray_run(editor, opts, model=model, device=device, precision=precision, detector=detector,
+                      address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker, encode=encode)
         logger.info("model %s (%s) on Ray actors (device %s), detector %s",
                     editor.spec.name, editor.spec.method, device, detector)
-    else:
-        editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
-        applier = BatchApplier(editor, opts)
-        logger.info(
-            "model %s (%s) on %s, detector %s",
-            editor.spec.name, editor.spec.method, editor.device, editor.detector.name,
-        )
-    return applier
+        return run
+    editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
+    run = ApplyRun.local(editor, opts, encode=encode)
+    logger.info("model %s (%s) on %s, detector %s",
+                editor.spec.name, editor.spec.method, editor.device, editor.detector.name)
+    return run
 
 
-def _with_videos(applier, opts, model: str, codec: str | None, crf: int, preset: str):
-    """``applier`` (photos) with the video engine beside it (:mod:`faceedit.video.apply`): the
-    same options, one video at a time, encoded as ``--video-codec``, ``--crf``, ``--preset``.
-    With Ray, the actors edit the videos too (one a call) with that encoding."""
-    from faceedit.pipeline import BatchApplier
-    from faceedit.video.apply import MixedApplier
-    from faceedit.video.batch import VideoApplier
-    from faceedit.video.container import EncodeOptions
-
-    if not isinstance(applier, BatchApplier):  # the Ray engine
-        applier.set_encoding(EncodeOptions(codec=codec, crf=crf, preset=preset))
-        return applier
-    videos = VideoApplier(applier.editor, options=opts.model_options, face=opts.face,
-                          max_faces=opts.max_faces, overwrite=opts.overwrite,
-                          encode=EncodeOptions(codec=codec, crf=crf, preset=preset), model=model)
-    videos.check_options()
-    return MixedApplier(applier, videos)
-
-
-def _run(applier, opts, inputs: list[str], *, engine: str, as_json: bool) -> dict[str, int]:
-    """Run the applier over the inputs: the records (on stdout with ``--json``), the progress bar,
+def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bool) -> dict[str, int]:
+    """Run ``applier`` over the inputs: the records (on stdout with ``--json``), the progress bar,
     the summary on stderr; the count of records by status. Interrupted (SIGINT, SIGTERM): the
     summary says so and the command exits with 128 + the signal."""
     from faceedit.io.inputs import collect_unread
-    from faceedit.signals import signal_name
+    from faceedit.signals import ignore_stop_signals, signal_name
 
     counts = {"ok": 0, "skipped": 0, "copied": 0, "no_face": 0, "error": 0}
     per_input = len(opts.targets) * len(opts.strengths)
     whole_failures = 0  # inputs that failed as a whole (a missing file...): one record each
-    # Ctrl-C: BatchApplier.run stops taking inputs, finishes the photos in progress, joins
-    # its threads and yields the records of the photos done (a second Ctrl-C is ignored);
-    # the summary says so and the exit status is 130 (128 + SIGINT), as for a shell.
+    # Ctrl-C: ApplyRun.run stops taking inputs, finishes the photos in progress, joins its
+    # threads and yields the records of the inputs done (a second Ctrl-C is ignored); the
+    # summary says so and the exit status is 130 (128 + SIGINT), as for a shell.
     interrupted = False
     records = applier.run(inputs, stdin=sys.stdin)
     stdout = sys.stdout  # the records only: Ray prints its notices (a worker died) on
@@ -284,23 +284,19 @@ def _run(applier, opts, inputs: list[str], *, engine: str, as_json: bool) -> dic
                 if as_json:
                     stdout.write(json.dumps(rec.to_json()) + "\n")
                     stdout.flush()
-                # every input is known once the first record comes (BatchApplier.input_paths)
+                # every input is known once the first record comes (ApplyRun.input_paths)
                 advance(total=len(applier.input_paths) * per_input + whole_failures)
         except KeyboardInterrupt:  # where run() could not take SIGINT over, or after it ended
             records.close()  # cancels its queued work and joins its threads
             interrupted = True
     import signal
 
-    stop_signal = signal.SIGINT  # a KeyboardInterrupt out of the iteration
-    if not interrupted and getattr(applier, "interrupted", False):
-        interrupted, stop_signal = True, getattr(applier, "stop_signal", signal.SIGINT)
+    stop_signal: int = signal.SIGINT  # a KeyboardInterrupt out of the iteration
+    if not interrupted and applier.interrupted:
+        interrupted, stop_signal = True, applier.stop_signal
     if interrupted:  # the process ends now: a further Ctrl-C or SIGTERM is ignored, as promised,
-        try:  # through the summary and the interpreter's exit (a while with torch)
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        except ValueError:  # not the main thread
-            pass
-    unfinished = getattr(applier, "unfinished", 0)
+        ignore_stop_signals()  # through the summary and the interpreter's exit (a while with torch)
+    unfinished = applier.unfinished
     logger.info(
         "%d written, %d skipped (exist), %d copied, %d without face, %d failed%s%s",
         counts["ok"], counts["skipped"], counts["copied"], counts["no_face"], counts["error"],

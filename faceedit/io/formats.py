@@ -47,7 +47,7 @@ VIDEO = "video"
 
 VIDEO_EXTS: tuple[str, ...] = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
 """Extensions of the video files folders and globs list (a file named directly is a video when
-its bytes are a video container's, whatever its name: :func:`faceedit.video.container.video_format`)."""
+its bytes are a video container's, whatever its name: :func:`faceedit.plan.video_format`)."""
 
 KIND_BY_EXT: dict[str, str] = {**dict.fromkeys(FORMAT_BY_EXT, PHOTO), **dict.fromkeys(VIDEO_EXTS, VIDEO)}
 """Lower-case file extension -> the kind of input a file with it holds. A folder listing takes

@@ -1,114 +1,126 @@
-"""Many videos, one after the other, as ``faceedit apply`` runs them: one record per output.
+"""The video engine of ``faceedit apply``: the outputs planned for one video (:mod:`faceedit.plan`)
+edited one after the other, one record per output.
 
-:class:`VideoApplier` takes planned jobs (an input video and its outputs, one per target and
-strength, named by the caller as for photos) and yields a JSON-ready record per output: ``ok``
-(written), ``skipped`` (the output exists and ``overwrite`` is off: a re-run goes on where the
-last one stopped) or ``error`` (the input cannot be read, an output cannot be written: the
-error names the file and the batch goes on). A stop request (Ctrl-C, SIGTERM) ends the video in
-progress without a file and stops the batch.
+:meth:`VideoEngine.edit` writes each planned output of a video job (:func:`edit_video`: decode,
+track, edit, encode, streamed) and gives a record per output: ``ok`` (written), ``copied`` (no
+face, ``on_no_face`` copy: the clip unedited), ``no_face`` (``on_no_face`` skip) or ``error``
+(the input cannot be read, no face to edit, an output cannot be written: the error names the
+file and the batch goes on). A stop request (Ctrl-C, SIGTERM) ends the video in progress
+without a file: its records are not given (None).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from faceedit.apply_options import ApplyOptions
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
-from faceedit.video.container import EncodeOptions, require_av, video_format
-from faceedit.video.runner import Stopped, VideoResult, default_tracker, edit_video
+from faceedit.plan import VIDEO, Job, RecordMaker, video_format
+from faceedit.video.container import EncodeOptions, require_av
+from faceedit.video.runner import NoFaceInClip, Stopped, VideoResult, default_tracker, edit_video
 
 
 @dataclass
-class VideoJob:
-    """One input video and its outputs: ``(output path, target, strength)`` each."""
+class VideoRecord:
+    """A video output's record, shaped as a photo's :class:`faceedit.apply_options.Record`
+    (``status``, ``input``, ``output``, ``target``, ``error``, ``to_json()``) with the video's
+    frames, tracks and fps."""
 
-    input: str
-    outputs: list[tuple[str, str, float]]
+    data: dict = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["data"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        """A field set (the command line rewords ``error``, the Ray engine renames the paths)
+        is set in :attr:`data`, so that :meth:`to_json` gives what was set."""
+        if name == "data":
+            object.__setattr__(self, name, value)
+        else:
+            self.data[name] = value
+
+    def to_json(self) -> dict:
+        return dict(self.data)
 
 
-@dataclass
-class VideoApplier:
-    """Edit videos with ``editor`` (a :class:`faceedit.api.Editor`): ``options`` are the model
-    options as for photos (``lighting``, ``aus``, ``controls``, ``like``...), ``face`` /
-    ``max_faces`` choose tracks (:func:`faceedit.video.runner.select_tracks`; a clip with more
-    people than ``max_faces`` is an error record, as a photo with more faces), ``encode`` the
-    output's encoding, ``stop`` is polled once a frame, ``progress`` shows frames / total, fps
-    and ETA (a redrawn line on a terminal, log lines otherwise)."""
-
-    editor: object
-    options: dict = field(default_factory=dict)
-    face: str = "all"
-    max_faces: int = 10
-    overwrite: bool = False
-    encode: EncodeOptions = field(default_factory=EncodeOptions)
-    stop: Callable[[], bool] | None = None
-    progress: bool = True
-    model: str | None = None
-    stopped: bool = False
-
-    def check(self) -> None:
-        """UsageError for a missing PyAV or bad encoding options."""
+def check_outputs(jobs: list[Job], encode: EncodeOptions) -> None:
+    """Before a run: UsageError for bad encoding options, or for the first planned video whose
+    output container cannot hold the encoder's video (:meth:`EncodeOptions.check_output`);
+    nothing where PyAV is missing (each video is then an error record naming the extra)."""
+    try:
         require_av()
-        self.encode.check()
+    except UsageError:
+        return
+    encode.check()
+    for job in jobs:
+        if job.kind == VIDEO:
+            for out in job.outputs:
+                encode.check_output(out.path, job.item.path)
 
-    def check_options(self) -> None:
-        """Before a run that may hold videos: a UsageError for bad encoding options where PyAV is
-        installed (where it is not, each video gets an error record naming the extra)."""
+
+class VideoEngine:
+    """Edits planned video jobs with ``editor`` (a :class:`faceedit.api.Editor`) under ``opts``
+    (the edit options, ``face`` / ``max_faces`` choosing tracks, ``on_no_face``), encoded as
+    ``encode``; ``records`` makes the records (the run's model and conditions); ``progress``
+    shows frames / total, fps and ETA."""
+
+    def __init__(self, editor, opts: ApplyOptions, records: RecordMaker, encode: EncodeOptions | None = None,
+                 progress: bool = True):
+        self.editor, self.opts, self.records = editor, opts, records
+        self.encode = encode or EncodeOptions()
+        self.progress = progress
+
+    def edit(self, job: Job, stop: Callable[[], bool]) -> list[VideoRecord] | None:
+        """A record per planned output of ``job``, in order; None where ``stop()`` ended the video
+        in progress (no file written for it). Without PyAV, each output is an error record
+        naming the extra (the photos go on)."""
         try:
             require_av()
-        except UsageError:
-            return
-        self.encode.check()
-
-    def run(self, jobs: Iterable[VideoJob]) -> Iterator[dict]:
-        for job in jobs:
-            if self.stopped:
-                return
-            yield from self.run_one(job)
-
-    def run_one(self, job: VideoJob) -> Iterator[dict]:
-        for output, target, strength in job.outputs:
-            if self.stop is not None and self.stop():
-                self.stopped = True
-                return
-            if os.path.exists(output) and not self.overwrite:
-                yield self.record(job.input, output, "skipped", target, strength)
-                continue
+        except UsageError as e:
+            return [self._record(job, out, "error", error=e.reason) for out in job.outputs]
+        records = []
+        for out in job.outputs:
+            if stop():
+                return None
             try:
-                if video_format(job.input) is None:
+                if video_format(job.item.path) is None:
                     raise FaceEditError("not a video file (no MP4/MOV, Matroska/WebM or AVI "
-                                        "signature)", job.input)
-                result = edit_video(self.editor, job.input, output, target, strength,
-                                    face=self.face, max_faces=self.max_faces, encode=self.encode,
-                                    stop=self.stop, progress=self.progress,
-                                    tracker=default_tracker(self.editor), **self.options)
+                                        "signature)", job.item.path)
+                result = edit_video(self.editor, job.item.path, out.path, out.target, out.strength,
+                                    face=self.opts.face, max_faces=self.opts.max_faces, encode=self.encode,
+                                    stop=stop, progress=self.progress, tracker=default_tracker(self.editor),
+                                    on_no_face=self.opts.on_no_face, **self.opts.model_options)
             except Stopped:
-                self.stopped = True
-                logger.info("%s: stopped, no output written", job.input)
-                return
+                logger.info("%s: stopped, no output written", job.item.path)
+                return None
             except UsageError:
                 raise
+            except NoFaceInClip as e:
+                status = "no_face" if self.opts.on_no_face == "skip" else "error"
+                records.append(self._record(job, out, status, error=e.reason, faces=e.tracks))
             except FaceEditError as e:
-                yield self.record(job.input, output, "error", target, strength,
-                                  error=e.reason if e.path else str(e))
-                continue
-            yield self.record(job.input, output, "ok", target, strength, result=result)
+                records.append(self._record(job, out, "error", error=e.reason if e.path else str(e)))
+            except Exception as e:  # a decoder, encoder or editing bug fails this video alone
+                logger.debug("unexpected error on %s", job.item.path, exc_info=True)
+                records.append(self._record(job, out, "error", error=f"{type(e).__name__}: {e}"))
+            else:
+                status = "copied" if result.edited == 0 else "ok"
+                records.append(self._record(job, out, status, result=result))
+        return records
 
-    def record(self, input: str, output: str, status: str, target: str, strength: float, *,
-               error: str | None = None, result: VideoResult | None = None) -> dict:
-        """The photo record's keys (input, output, model, target, strength, conditions, faces,
-        status, error) plus ``kind: video`` and, for a written video, frames, edited frames,
-        tracks, detector runs, scene cuts, fps achieved and seconds."""
-        o = self.options
-        rec = {"input": input, "output": output if status != "error" else None, "kind": "video",
-               "model": self.model, "target": target, "strength": strength,
-               "lighting": o.get("lighting"),
-               "aus": None if o.get("aus") is None else {str(k): v for k, v in o["aus"].items()},
-               "attrs": o.get("attrs"),
-               "controls": o.get("controls"), "like": None if o.get("like") is None else str(o["like"]),
-               "faces": None, "status": status, "error": error}
+    def _record(self, job: Job, out, status: str, *, error: str | None = None, faces: int | None = None,
+                result: VideoResult | None = None) -> VideoRecord:
+        """The photo record's keys plus ``kind: video`` and, for a written video, frames, edited
+        frames, tracks, detector runs, scene cuts, fps achieved and seconds."""
+        base = self.records(job.item.path, out.path if status in ("ok", "copied") else None, status,
+                            out.target, out.strength, faces, error)
+        fields = base.to_json()
+        rec = {"input": fields.pop("input"), "output": fields.pop("output"), "kind": "video", **fields}
         if result is not None:
             rec.update({k: v for k, v in result.to_json().items() if k not in ("input", "output")})
-        return rec
+        return VideoRecord(rec)

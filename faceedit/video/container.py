@@ -1,7 +1,5 @@
 """Video files in and out through PyAV (its wheels carry FFmpeg's libraries).
 
-* :func:`video_format` tells a video file by its first bytes (the container's signature), not
-  by its name: MP4/MOV (``ftyp``), Matroska/WebM (EBML), AVI (``RIFF....AVI ``).
 * :class:`VideoReader` demuxes one file in order and yields, in file order, decoded video
   frames (:class:`Frame`: upright RGB, its timestamp) and the other streams' packets untouched
   (:class:`Passthrough`: audio is never decoded).
@@ -17,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fractions
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from faceedit.errors import ImageError, OutputError, UsageError
+from faceedit.log import logger
 
 #: Container name (PyAV's format name) -> the extensions it is written with.
 VIDEO_EXTS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
@@ -45,30 +45,9 @@ def require_av():
         import av
     except ImportError:
         raise UsageError("video needs PyAV: pip install 'faceedit[video]'") from None
+    # FFmpeg's own messages follow -v (shown from warnings up); none by default or with -q
+    av.logging.set_level(av.logging.WARNING if logger.getEffectiveLevel() <= logging.DEBUG else None)
     return av
-
-
-def video_format(path: str | os.PathLike[str]) -> str | None:
-    """``mp4`` | ``matroska`` | ``avi`` when the file's first bytes are those of a video container
-    (MOV and MP4 share the ISO base media signature, WebM is Matroska), else None. Never raises
-    for an unreadable file (None)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(16)
-    except OSError:
-        return None
-    if len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
-        return "mp4"
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return "matroska"
-    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
-        return "avi"
-    return None
-
-
-def is_video(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a video file by its container signature (:func:`video_format`)."""
-    return video_format(path) is not None
 
 
 @dataclass
@@ -205,6 +184,32 @@ class EncodeOptions:
         if self.preset not in PRESETS:
             raise UsageError(f"`preset` {self.preset!r}: not an x264/x265 preset; valid: {', '.join(PRESETS)}")
 
+    def check_output(self, path: str, input: str) -> None:
+        """UsageError where the output container of ``path`` (its extension) cannot hold this
+        encoder's video, naming ``input`` and what would work: known before a run, so a run
+        that would fail on it is refused whole (as the command's other usage errors are)."""
+        fmt = VIDEO_EXTS.get(os.path.splitext(path)[1].lower())
+        if self.codec is None or fmt is None or _holds(fmt, self.codec):
+            return
+        exts = [e for e, f in VIDEO_EXTS.items() if _holds(f, self.codec)]
+        raise UsageError(
+            f"{input}: its output {os.path.basename(path)} cannot hold `codec` {self.codec} video; "
+            f"leave `codec` out ({DEFAULT_CODEC[fmt]} in {fmt}) or name a container that holds it "
+            f"with `ext` ({', '.join(exts) or 'none here'})")
+
+
+def _holds(fmt: str, codec: str) -> bool:
+    """Whether the container ``fmt`` (a PyAV format name) takes the encoder ``codec``'s video."""
+    import io
+
+    av = require_av()
+    try:
+        with av.open(io.BytesIO(), "w", format=fmt) as c:
+            c.add_stream(codec)
+    except (av.FFmpegError, ValueError):
+        return False
+    return True
+
 
 class VideoWriter:
     """Encode frames and copy packets into a new file of the container ``format`` (a PyAV
@@ -222,26 +227,46 @@ class VideoWriter:
             self._c = av.open(path, "w", format=format or VIDEO_EXTS.get(os.path.splitext(path)[1].lower()))
         except (av.FFmpegError, ValueError) as e:
             raise UsageError(f"cannot write this video container: {_reason(e)}") from None
-        self._out: dict[int, object] = {}
-        for s in reader.copied:
+        self._out: dict[int, object] = {}  # input stream index -> its copy
+        self._v: Any = None  # the video stream, set up at the first frame
+        self._pending: list = []  # packets that came before the first frame set the streams up
+        self.frames = 0
+
+    def _open_streams(self, frame: Frame) -> None:
+        """Every output stream, at the first frame, in the input's order (a tool that picks a
+        stream by its number, ``-map 0:0``, finds the same stream in the output)."""
+        av = require_av()
+        streams = sorted([self.reader.video, *self.reader.copied], key=lambda s: s.index)
+        for s in streams:
+            if s is self.reader.video:
+                self._v = self._add_video(frame)
+                continue
             try:
                 self._out[s.index] = self._c.add_stream_from_template(s)
             except (av.FFmpegError, ValueError) as e:
                 reason = (f"stream {s.index} ({s.codec_context.name}) cannot be copied into "
                           f"{self._c.format.name}: {_reason(e)}")
-                self._c.close()
-                raise OutputError(reason, reader.path) from None
-        self._v: Any = None  # the video stream, set up at the first frame
-        self._pending: list = []  # packets that came before the first frame set the streams up
-        self.frames = 0
+                raise OutputError(reason, self.reader.path) from None
+        try:
+            self._c.start_encoding()
+        except (av.FFmpegError, ValueError) as e:
+            raise OutputError(f"cannot encode {self._v.codec_context.name} into "
+                              f"{self._c.format.name}: {_reason(e)}", self.reader.path) from None
+        for item in self._pending:
+            self._mux(item)
+        self._pending = []
 
-    def _open_video(self, frame: Frame) -> None:
+    def _add_video(self, frame: Frame) -> Any:
+        """The encoded video stream, sized and turned as ``frame`` is stored."""
         av = require_av()
         info = self.reader.info
         fmt = self._c.format.name.split(",")[0]
         codec = self.encode.codec or DEFAULT_CODEC.get(fmt, "libx264")
         rate = info.rate or fractions.Fraction(25)
-        v = self._c.add_stream(codec, rate=rate)
+        try:
+            v = self._c.add_stream(codec, rate=rate)
+        except (av.FFmpegError, ValueError) as e:
+            raise OutputError(f"cannot encode {codec} into {fmt}: {_reason(e)}", self.reader.path) from None
         h, w = _stored(frame.rgb, frame.rotation).shape[:2]
         v.width, v.height = w, h
         v.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
@@ -252,20 +277,14 @@ class VideoWriter:
         opts = {}
         if codec in ("libx264", "libx265"):
             opts = {"crf": str(self.encode.crf), "preset": self.encode.preset}
+        if codec == "libx265":  # x265 prints its own log lines on stderr, outside FFmpeg's log
+            opts["x265-params"] = f"log-level={'error' if logger.getEffectiveLevel() >= logging.ERROR else 'info'}"
         elif codec in ("libvpx-vp9", "libvpx"):
             opts = {"crf": str(self.encode.crf), "b": "0", "deadline": "realtime", "cpu-used": "8"}
         v.options = opts
         if frame.rotation:
             v.set_display_rotation(frame.rotation)
-        self._v = v
-        try:
-            self._c.start_encoding()
-        except (av.FFmpegError, ValueError) as e:
-            raise OutputError(f"cannot encode {codec} into {self._c.format.name}: {_reason(e)}",
-                              self.reader.path) from None
-        for item in self._pending:
-            self._mux(item)
-        self._pending = []
+        return v
 
     def write(self, item: Frame | Passthrough) -> None:
         """Encode a frame (its ``rgb`` upright, as read) or copy a packet."""
@@ -277,7 +296,7 @@ class VideoWriter:
             return
         av = require_av()
         if self._v is None:
-            self._open_video(item)
+            self._open_streams(item)
         vf = av.VideoFrame.from_ndarray(_stored(item.rgb, item.rotation), format="rgb24")
         vf.pts, vf.time_base = item.pts, item.time_base
         for p in self._v.encode(vf):

@@ -1,8 +1,7 @@
-"""Editing a frame whose faces are already known, and the expression a track holds.
+"""The expression a track holds, and the mouth and eyes steadied from frame to frame.
 
-:func:`edit_faces` is the one place a video frame meets the model (the editing flow,
-:mod:`faceedit.flow`): the faces come from the tracker (smoothed landmarks and mesh), not from
-a detector.
+A frame meets the model through :func:`faceedit.flow_calls.edit_frame` (the editing flow), its
+faces from the tracker (smoothed landmarks and mesh), not from a detector.
 
 :class:`ExpressionHold` makes the target a state a person holds while they go on moving: the
 edit replaces the slow part of the face's expression state (its mean over about a second) by
@@ -23,25 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from faceedit.faces.align import apply_affine
-from faceedit.faces.types import Face
-from faceedit.flow import finish_photo, prepare_photo
 from faceedit.video.smooth import SlowMean
-
-
-def edit_faces(editor, pixels: np.ndarray, faces: list[Face], target: str,
-               strength: float = 1.0, *, likes: list | None = None,
-               exemplars: list[int | None] | None = None, **options) -> tuple[np.ndarray, list]:
-    """Edit the given faces of one RGB frame (``target`` already checked) through the editing
-    flow (:mod:`faceedit.flow`); returns the new frame (``pixels`` is not changed) and per face
-    the stage's :class:`StageEdit` (None without a stage: its moved landmarks, the mouth
-    exemplar drawn). ``editor``: a :class:`faceedit.api.Editor` (a flow that also reads a
-    ``like`` photo); ``likes``: per face a reference for the stage's ``like`` (landmarks or
-    None: the ``like`` of ``options``); ``exemplars``: per face the mouth bank entry to paint
-    (None: the best fit). ``options`` as :meth:`Editor.edit`'s."""
-    photo = prepare_photo(editor, pixels, faces, target, strength, likes=likes, exemplars=exemplars,
-                          **options)
-    out = finish_photo(editor, photo, target, strength, **options)
-    return (out.copy() if out is pixels else out), list(photo.edits)
 
 
 class ExpressionHold:

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from faceedit.errors import FaceEditError, TooManyFacesError, UsageError
+from faceedit import flow_calls
+from faceedit.errors import FaceEditError, NoFaceError, TooManyFacesError, UsageError
 from faceedit.files import atomic_path
 from faceedit.log import logger
 from faceedit.video.container import (
@@ -29,7 +30,7 @@ from faceedit.video.container import (
     VideoReader,
     VideoWriter,
 )
-from faceedit.video.edit import ExpressionHold, edit_faces, steady_parts
+from faceedit.video.edit import ExpressionHold, steady_parts
 from faceedit.video.track import FaceTracker
 
 
@@ -37,11 +38,30 @@ class Stopped(Exception):
     """The run was asked to stop (Ctrl-C, SIGTERM) before the video was finished."""
 
 
+class NoFaceInClip(NoFaceError):
+    """No frame of a clip had a face to edit (none found, or not the ``face`` asked for);
+    ``tracks``: the people tracked in it."""
+
+    def __init__(self, reason: str, path: str, tracks: int):
+        super().__init__(reason, path)
+        self.tracks = tracks
+
+
+def no_face_reason(face: str, tracks: int, frames: int) -> str:
+    """Why no frame was edited, as a photo says it (:func:`faceedit.flow.select_faces`)."""
+    if tracks == 0:
+        return f"no face found in any of its {frames} frames"
+    if face.isdigit():
+        return f"`face` {face}: only {tracks} people tracked"
+    return f"no face to edit in any of its {frames} frames"
+
+
 @dataclass
 class VideoResult:
     """What :func:`edit_video` did: ``frames`` written, ``edited`` frames with a face edited,
-    ``faces`` the most faces edited in one frame, ``tracks`` people tracked, ``detections``
-    frames the detector ran on, ``fps`` frames per second end to end."""
+    ``faces`` the most faces edited in one frame, ``tracks`` people tracked (a record's
+    ``faces``: the faces found, as a photo's), ``detections`` frames the detector ran on,
+    ``fps`` frames per second end to end."""
 
     input: str
     output: str
@@ -58,7 +78,7 @@ class VideoResult:
 
     def to_json(self) -> dict:
         return {"input": self.input, "output": self.output, "frames": self.frames,
-                "edited_frames": self.edited, "faces": self.faces, "tracks": self.tracks,
+                "edited_frames": self.edited, "faces": self.tracks, "tracks": self.tracks,
                 "detections": self.detections, "scene_cuts": self.cuts,
                 "fps": round(self.fps, 2), "seconds": round(self.seconds, 2),
                 "copied_streams": self.audio}
@@ -169,27 +189,21 @@ def check_people(people: int, face: str, max_faces: int, path: str, frame: int) 
             "(raise `max_faces`, or pick one with `face` largest|N)", path)
 
 
-def output_path(out_dir: str, rel: str, target: str, strength: float = 1.0, ext: str | None = None) -> str:
-    """``out/clip_happy.mp4`` for ``clip.mp4`` (``_happy_0.5`` below full strength); ``ext``
-    changes the container."""
-    stem, own = os.path.splitext(rel)
-    suffix = target if strength == 1.0 else f"{target}_{strength:g}"
-    return os.path.join(out_dir, f"{stem}_{suffix}{ext or own.lower() or '.mp4'}")
-
-
 def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *,
                face: str = "all", max_faces: int = 10, encode: EncodeOptions | None = None,
                stop: Callable[[], bool] | None = None, progress: bool | Progress = True,
                tracker: FaceTracker | None = None, queue_size: int = 8, hold: float = 1.0,
-               workers: int = 2, **options) -> VideoResult:
+               workers: int = 2, on_no_face: str = "error", **options) -> VideoResult:
     """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
     extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
     ``options`` as :meth:`Editor.edit`'s; ``face``/``max_faces``: :func:`select_tracks` and
     :func:`check_people` (more people than ``max_faces``: :class:`TooManyFacesError`, no file);
     ``stop``: polled once a frame, True ends the run with :class:`Stopped` (no file);
     ``hold``: seconds of the expression's slow part the edit replaces (:class:`ExpressionHold`);
-    ``workers``: frames edited at once (tracking stays in order on the calling thread).
-    Raises :class:`FaceEditError` subclasses naming the file."""
+    ``workers``: frames edited at once (tracking stays in order on the calling thread);
+    ``on_no_face``: a clip in which no frame has a face to edit (none found, or not face N) is
+    :class:`NoFaceInClip` with no file, as a photo without one is, except with ``copy`` (the
+    clip is written unedited). Raises :class:`FaceEditError` subclasses naming the file."""
     target = editor.check_target(target)
     select_tracks([], face, max_faces)  # a bad --face is a usage error before any work
     ext = os.path.splitext(dst)[1].lower()
@@ -204,22 +218,44 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
         bar = progress if isinstance(progress, Progress) else (
             Progress(os.path.basename(src), reader.info.frames)
             if progress else None)
-        with atomic_path(dst) as temp:
-            writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext])
-            try:
-                _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop,
-                        bar, result, queue_size, hold, workers, options)
-                writer.close()
-            except BaseException:
-                writer.abort()
-                raise
-            finally:
-                if bar is not None:
-                    bar.close(result.frames)
+        made = _missing_folders(dst)
+        try:
+            with atomic_path(dst) as temp:
+                writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext])
+                try:
+                    _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop,
+                            bar, result, queue_size, hold, workers, options)
+                    if not result.edited and on_no_face != "copy":
+                        raise NoFaceInClip(no_face_reason(face, tracker.next_id, result.frames), src,
+                                           tracker.next_id)
+                    writer.close()
+                except BaseException:
+                    writer.abort()
+                    raise
+                finally:
+                    if bar is not None:
+                        bar.close(result.frames)
+        except BaseException:
+            for folder in made:  # no output: the folders made for it go too, where still empty
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+            raise
     result.seconds = time.perf_counter() - start
     result.fps = result.frames / result.seconds if result.seconds > 0 else 0.0
     result.tracks, result.detections, result.cuts = tracker.next_id, tracker.detections, tracker.cuts
     return result
+
+
+def _missing_folders(path: str) -> list[str]:
+    """The folders above ``path`` that do not exist yet, deepest first."""
+    missing = []
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    return missing
 
 
 def default_tracker(editor) -> FaceTracker:
@@ -353,7 +389,7 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, strength, fa
     stage = editor.stage
     likes = None
     if stage is not None:
-        ref = options.get("like")
+        ref = flow_calls.reference(options)
         ref_lm = None if ref is None else editor.reference_landmarks(ref)
         likes = []
         for tr in tracks:
@@ -364,8 +400,8 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, strength, fa
     exemplars = [_track_exemplar(tr) for tr in tracks]
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
-    future = pool.submit(edit_faces, editor, frame.rgb, [tr.face for tr in tracks], target,
-                         strength, likes=likes, exemplars=exemplars, **options)
+    future = pool.submit(flow_calls.edit_frame, editor, frame.rgb, [tr.face for tr in tracks], target,
+                         strength, options, likes=likes, exemplars=exemplars)
     for i, tr in enumerate(tracks):
         if tr.extra.get("mouth") is None:  # this edit may draw the track's exemplar
             tr.extra["pending"] = (future, i)

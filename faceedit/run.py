@@ -1,0 +1,209 @@
+"""The run driver of ``faceedit apply``: plan once, schedule on an engine, report in input order.
+
+    inputs -> faceedit.plan.Planner: every input listed and told photo or video, every output
+              named and decided (skip-existing, --overwrite, inputs never written over)
+           -> engine.check(jobs): what is known bad before anything runs (a usage error)
+           -> engine.schedule(jobs, stop): the planned outputs written, a job's records as it
+              is done
+           -> one record per output, in input order (:meth:`ApplyRun.run`)
+
+The engines only schedule planned jobs: :class:`LocalEngine` (this process: photos through
+:mod:`faceedit.pipeline`'s threads, videos through :mod:`faceedit.video` one at a time) and
+:class:`faceedit.ray_engine.RayEngine` (Ray actors, each running a :class:`LocalEngine` on its
+share).
+
+Stopping is here alone: Ctrl-C (SIGINT) and SIGTERM are taken for the whole run
+(:class:`faceedit.signals.StopSignals`) and become a flag that the engines look at between
+their steps. Once it is raised, no new input is started, the photos in progress are finished (a
+video in progress is dropped without a file), the records of every input done are given,
+:attr:`ApplyRun.interrupted` is set and :attr:`ApplyRun.unfinished` counts the inputs not done.
+A second signal is ignored while stopping. While the inputs are being listed (nothing started
+yet, stdin may be a terminal) the first signal ends the run at once. Where the signals cannot be
+taken (not the main thread, handlers of the caller's own), a KeyboardInterrupt raised into the
+iteration stops the run the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Protocol
+
+from faceedit.apply_options import ApplyOptions
+from faceedit.log import logger
+from faceedit.plan import VIDEO, Job, Planner, RecordMaker
+from faceedit.signals import StopSignals, signal_name
+
+if TYPE_CHECKING:
+    from faceedit.api import Editor
+    from faceedit.pipeline import PhotoEngine
+    from faceedit.video.batch import VideoEngine
+
+
+class Engine(Protocol):
+    """What the driver asks of an engine."""
+
+    #: How the engine stops, for the message logged when a stop is requested.
+    stopping: str
+
+    def check(self, jobs: list[Job]) -> None:
+        """A UsageError for what is known bad before the run (nothing written yet)."""
+
+    def schedule(self, jobs: list[Job], stop: StopSignals) -> Generator[tuple[Job, list], None, None]:
+        """Each job (all of them have outputs to write) with a record per planned output, in any
+        order, as it is done; ends early, giving the jobs finished, once ``stop`` is requested."""
+        ...
+
+    def stop(self) -> None:
+        """Called once a stop is requested, from another thread (the flag is also polled)."""
+
+
+class ApplyRun:
+    """One ``faceedit apply``: iterate :meth:`run` for one record per output, in input order.
+    ``planner`` names the outputs, ``engine`` writes them."""
+
+    def __init__(self, planner: Planner, engine: Engine):
+        self.planner, self.engine = planner, engine
+        self.interrupted = False  # stopped by Ctrl-C, SIGTERM or a KeyboardInterrupt
+        self.unfinished = 0  # inputs whose records were not given because of it
+        self._stop = StopSignals()
+
+    @classmethod
+    def local(cls, editor: Editor, opts: ApplyOptions, *, encode: dict | None = None,
+              progress: bool = True) -> ApplyRun:
+        """A run of ``opts`` in this process with ``editor`` (:class:`LocalEngine`)."""
+        planner = Planner(editor, opts)
+        return cls(planner, LocalEngine(editor, opts, planner.records, encode=encode, progress=progress))
+
+    @property
+    def input_paths(self) -> set[str]:
+        """The inputs' real paths, all known once the first record comes."""
+        return self.planner.input_paths
+
+    @property
+    def stop_signal(self) -> int:
+        """The signal that stopped the run (SIGINT where none came: a KeyboardInterrupt)."""
+        return self._stop.signum
+
+    def run(self, specs: list[str], stdin=None) -> Generator:
+        """Plan ``specs`` (files, folders, globs, ``-``: paths read from ``stdin``), then edit;
+        see the module doc for stopping."""
+        self.interrupted, self.unfinished = False, 0
+        listing = True
+        self._stop = StopSignals(raise_while=lambda: listing).take()
+        try:
+            try:
+                jobs = self.planner.plan(specs, stdin)
+            except KeyboardInterrupt:
+                self.interrupted = True
+                return
+            listing = False
+            self.engine.check(jobs)
+            yield from self._schedule(jobs)
+        finally:
+            self._stop.restore()
+
+    def _schedule(self, jobs: list[Job]) -> Iterator:
+        stop = self._stop
+        work = [job for job in jobs if job.outputs]
+        done: dict[int, list] = {}
+        sent = 0  # jobs[:sent] given
+        running = True
+
+        def announce() -> None:  # once a stop is requested, while the engine runs
+            stop.event.wait()
+            if running:
+                logger.warning("interrupted (%s): %s%s", signal_name(stop.signum), self.engine.stopping,
+                               " (another Ctrl-C or SIGTERM is ignored)" if stop.sigint_taken else "")
+                self.engine.stop()
+
+        watcher = threading.Thread(target=announce, daemon=True, name="faceedit-stop")
+        watcher.start()
+        results = self.engine.schedule(work, stop) if work else _nothing()
+        try:
+            while True:
+                while sent < len(jobs) and (not jobs[sent].outputs or jobs[sent].pos in done):
+                    for rec in [*jobs[sent].records, *done.pop(jobs[sent].pos, [])]:
+                        try:
+                            yield rec
+                        except KeyboardInterrupt:  # where the signals could not be taken
+                            stop.request()
+                    sent += 1
+                if sent == len(jobs):
+                    break
+                try:
+                    job, records = next(results)
+                except StopIteration:
+                    break
+                except KeyboardInterrupt:  # raised in the engine: it is closed, stop now
+                    stop.request()
+                    break
+                done[job.pos] = records
+        finally:
+            results.close()  # the engine joins its threads (a consumer that stops iterating too)
+            running = False
+            self.interrupted = stop.requested
+            stop.event.set()  # wakes the watcher, to end
+            watcher.join()
+        for job in jobs[sent:]:  # only after a stop: the inputs done, and those decided up front
+            if not job.outputs or job.pos in done:
+                yield from [*job.records, *done.pop(job.pos, [])]
+            else:
+                self.unfinished += 1
+
+
+def _nothing() -> Generator[tuple[Job, list], None, None]:
+    yield from ()
+
+
+class LocalEngine:
+    """This process: photos through :class:`faceedit.pipeline.PhotoEngine` (streamed, threads),
+    videos through :class:`faceedit.video.batch.VideoEngine` (one at a time, its frames
+    streamed), in input order; ``encode``: the videos' encoding (the keywords of
+    :class:`faceedit.video.container.EncodeOptions`). The video engine is loaded for the first
+    video only: a run of photos does not touch :mod:`faceedit.video`."""
+
+    stopping = "finishing the photos in progress, dropping the rest"
+
+    def __init__(self, editor: Editor, opts: ApplyOptions, records: RecordMaker,
+                 encode: dict | None = None, progress: bool = True):
+        from faceedit.pipeline import PhotoEngine
+
+        self.editor, self.opts, self.records = editor, opts, records
+        self.encode, self.progress = encode, progress
+        self.photos: PhotoEngine = PhotoEngine(editor, opts, records)
+        self._videos: VideoEngine | None = None
+
+    def videos(self) -> VideoEngine:
+        if self._videos is None:
+            from faceedit.video.batch import VideoEngine
+            from faceedit.video.container import EncodeOptions
+
+            self._videos = VideoEngine(self.editor, self.opts, self.records,
+                                       EncodeOptions(**(self.encode or {})), progress=self.progress)
+        return self._videos
+
+    def check(self, jobs: list[Job]) -> None:
+        if any(job.kind == VIDEO and job.outputs for job in jobs):
+            from faceedit.video.batch import check_outputs
+
+            check_outputs(jobs, self.videos().encode)
+
+    def stop(self) -> None:
+        pass  # the flag is polled between photos and between frames
+
+    def schedule(self, jobs: list[Job], stop: StopSignals) -> Generator[tuple[Job, list], None, None]:
+        photos = self.photos.schedule([job for job in jobs if job.kind != VIDEO], stop)
+        try:
+            for job in jobs:
+                if job.kind != VIDEO:
+                    done = next(photos, None)  # the photo engine gives its photos in this order
+                    if done is None:  # it stopped before this photo
+                        return
+                    yield done
+                elif not stop.requested:  # one video at a time; after a stop, none is started
+                    records = self.videos().edit(job, lambda: stop.requested)
+                    if records is not None:  # None: stopped, no file written
+                        yield job, records
+        finally:
+            photos.close()
