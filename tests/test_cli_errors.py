@@ -311,8 +311,9 @@ def test_data_sheet_warns_about_targets_without_pairs(tmp_path, tiny_ckpt):
     code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "bright,dark", "-d", ds, "-o", out, "-n", "2")
     assert code == 0, stderr
     assert "(neutral, dark) pairs: dark is not on the sheet" in stderr
-    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "dark", "-d", ds, "-o", out)
+    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "dark", "-d", ds, "-o", tmp_path / "dark.png")
     assert code == 2 and "no held-out (neutral, target) pairs for dark" in stderr
+    assert not (tmp_path / "dark.png").exists()
 
 
 # ---- item 17: train with neither --steps nor --budget ----------------------------------------
