@@ -1,6 +1,6 @@
 """Every command that writes a file follows apply's rules (faceedit.files.check_output): never
 over an input, never over an existing file without --overwrite (usage errors, exit 2, before any
-work), atomically; eval's ``sha256`` is the file's."""
+work), atomically; eval's ``sha256`` is the file's; ``prepare`` exits 1 when a photo failed."""
 
 from __future__ import annotations
 
@@ -174,3 +174,23 @@ def test_train_stage_and_train_analysis_need_overwrite_for_an_existing_file(tmp_
     code, err = _invoke("train-analysis", "lighting", "-d", data, "-o", tmp_path / "x.safetensors", "--steps", "1")
     assert code == 2 and "--run" in err and "is a file, not a folder" in err, err
     assert existing.read_bytes() == b"keep me" and card.read_text() == "a card"
+
+
+# ---- prepare -----------------------------------------------------------------------------------
+
+
+def test_prepare_exits_1_when_a_photo_failed_and_2_for_a_missing_csv(tmp_path, astronaut):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    Image.fromarray(astronaut).save(raw / "a.png")
+    (tmp_path / "labels.csv").write_text("file,label\na.png,happy\nmissing.png,happy\n")
+    r = CliRunner().invoke(app, ["prepare", str(raw), "-o", str(tmp_path / "ds"), "--size", "64",
+                                 "--csv", str(tmp_path / "labels.csv")])
+    assert r.exit_code == 1, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["count"] == 1 and summary["new"] == 1 and summary["failed"] == 1
+    assert "1 photo(s) could not be prepared" in r.stderr and "errors.jsonl" in r.stderr
+    assert "failed" not in json.loads((tmp_path / "ds" / "dataset.json").read_text())  # this run's, not the set's
+    r = CliRunner().invoke(app, ["prepare", str(raw), "-o", str(tmp_path / "ds2"), "--csv", str(tmp_path / "no.csv")])
+    assert r.exit_code == 2 and f"--csv {tmp_path / 'no.csv'}: no such file" in r.stderr, r.stderr
+    assert not (tmp_path / "ds2").exists()

@@ -44,7 +44,10 @@ def prepare(
     model: Annotated[str | None, typer.Option("--model", "-m", help="Use this model's crop template.")] = None,
     detector: DetectorOption = AUTO_DETECTOR,
 ) -> None:
-    """Detect and align every face of a raw photo folder once into a training dataset."""
+    """Detect and align every face of a raw photo folder once into a training dataset; prints
+    the dataset's summary with this run's "new" and "failed" counts. Exit codes: 0 every photo
+    is prepared, 1 some could not be (the others are; the reasons are in OUT/errors.jsonl and a
+    re-run tries them again), 2 usage error."""
     from faceedit.faces.types import CropTemplate
     from faceedit.train.prepare import prepare as run_prepare
 
@@ -59,6 +62,9 @@ def prepare(
     if not summary["count"]:
         fail(f"{raw}: no photo could be prepared; the reasons are in {out / 'errors.jsonl'}",
               EXIT_FAILED)
+    if summary["failed"]:
+        fail(f"{raw}: {summary['failed']} photo(s) could not be prepared; the reasons are in "
+             f"{out / 'errors.jsonl'}", EXIT_FAILED)
 
 
 DEFAULT_TRAIN_BUDGET = 60.0
