@@ -1,13 +1,16 @@
 """Every command that writes a file follows apply's rules (faceedit.files.check_output): never
 over an input, never over an existing file without --overwrite (usage errors, exit 2, before any
-work), atomically; eval's ``sha256`` is the file's; ``prepare`` exits 1 when a photo failed."""
+work), atomically; eval's ``sha256`` is the file's; ``prepare`` exits 1 when a photo failed; the
+CPU autocast is said in the log."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
+import torch
 from _datasets import make_dataset
 from PIL import Image
 from test_cli_apply import records, run
@@ -194,3 +197,34 @@ def test_prepare_exits_1_when_a_photo_failed_and_2_for_a_missing_csv(tmp_path, a
     r = CliRunner().invoke(app, ["prepare", str(raw), "-o", str(tmp_path / "ds2"), "--csv", str(tmp_path / "no.csv")])
     assert r.exit_code == 2 and f"--csv {tmp_path / 'no.csv'}: no such file" in r.stderr, r.stderr
     assert not (tmp_path / "ds2").exists()
+
+
+# ---- --precision fp16 on the CPU ----------------------------------------------------------------
+
+
+def test_cpu_autocast_is_said_once(monkeypatch, caplog):
+    from faceedit import device
+
+    monkeypatch.setattr(device, "_said_cpu_autocast", set())
+    cpu = torch.device("cpu")
+    with caplog.at_level(logging.INFO, logger="faceedit"):
+        assert device.autocast_dtype(cpu, "fp32") is None and device.autocast_dtype(cpu, "auto") is None
+        assert not caplog.records
+        assert device.autocast_dtype(cpu, "fp16") == torch.float16
+        assert device.autocast_dtype(cpu, "fp16") == torch.float16
+        assert device.autocast_dtype(cpu, "bf16", option="`amp`") == torch.bfloat16
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 2 and said[0].startswith("`precision` fp16 on the CPU") and "no faster" in said[0]
+    assert said[1].startswith("`amp` bf16 on the CPU")
+
+
+def test_cpu_autocast_note_reaches_the_command_line_as_a_flag(tmp_path, astronaut, tiny_ckpt, monkeypatch):
+    from faceedit import device
+
+    monkeypatch.setattr(device, "_said_cpu_autocast", set())
+    photo = tmp_path / "a.png"
+    Image.fromarray(astronaut).save(photo)
+    code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", "--device", "cpu", "--precision", "fp16",
+                          photo, "-o", tmp_path / "o")
+    assert code == 0, stderr
+    assert stderr.count("--precision fp16 on the CPU") == 1, stderr
