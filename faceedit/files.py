@@ -55,28 +55,55 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return False
 
 
+class InputFiles:
+    """The files (and folders) a command reads, for :func:`check_output`, built once for a batch:
+    a path is one of them if its real path is one of theirs (symbolic links), it is the same file
+    on disk (hard links), or it lies in one of the folders."""
+
+    def __init__(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+        self.real: set[str] = set()
+        self.ids: set[tuple[int, int]] = set()
+        self.folders: list[str] = []
+        for p in paths:
+            real = os.path.realpath(p)
+            if os.path.isdir(real):
+                self.folders.append(os.path.join(real, ""))
+                continue
+            self.real.add(real)
+            with contextlib.suppress(OSError):
+                st = os.stat(real)
+                self.ids.add((st.st_dev, st.st_ino))
+
+    def __contains__(self, path: str | os.PathLike[str]) -> bool:
+        real = os.path.realpath(path)
+        if real in self.real or any(real.startswith(f) for f in self.folders):
+            return True
+        try:
+            st = os.stat(real)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) in self.ids
+
+
 def check_output(
     path: str | os.PathLike[str],
     *,
-    inputs: Iterable[str | os.PathLike[str]] = (),
+    inputs: InputFiles | Iterable[str | os.PathLike[str]] = (),
     overwrite: bool = False,
     option: str = "out",
 ) -> None:
     """The rules of every command that writes a file, checked before it does any work: the
-    output ``path`` is never one of its ``inputs`` (a folder among them stands for every file
-    under it), never a folder, and an existing file is replaced only with ``overwrite``. What
-    is then written is written atomically (:func:`atomic_file`, :func:`write_file_atomically`).
+    output ``path`` is never one of its ``inputs`` (:class:`InputFiles`, or the paths to make
+    one of; a folder among them stands for every file under it), never a folder, and an
+    existing file is replaced only with ``overwrite``. What is then written is written
+    atomically (:func:`atomic_file`, :func:`write_file_atomically`).
 
     A UsageError names the option (`` `option` ``, as the library names parameters), the file
     and the way out."""
     path = os.fspath(path)
-    real = os.path.realpath(path)
-    for given in inputs:
-        given = os.fspath(given)
-        if same_file(path, given) or (os.path.isdir(given) and
-                                      real.startswith(os.path.join(os.path.realpath(given), ""))):
-            raise UsageError(f"`{option}` {path}: is an input of this command (never written over); "
-                             "write to another file")
+    if path in (inputs if isinstance(inputs, InputFiles) else InputFiles(inputs)):
+        raise UsageError(f"`{option}` {path}: is an input of this command (never written over); "
+                         "write to another file")
     if os.path.isdir(path):
         raise UsageError(f"`{option}` {path}: is a folder; give a file name")
     if os.path.lexists(path) and not overwrite:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import re
 import sys
@@ -23,7 +22,7 @@ from faceedit.cli.common import (
     model_template,
 )
 from faceedit.errors import FaceEditError, UsageError
-from faceedit.files import check_output, check_output_folder
+from faceedit.files import InputFiles, check_output, check_output_folder
 from faceedit.log import logger
 
 if TYPE_CHECKING:
@@ -60,10 +59,11 @@ def detect(
         # folders list videos too (apply edits them): detect passes over those it finds
         items = [it for it in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin)
                  if not (it.listed and it.kind != PHOTO)]
-        read = [it.path for it in items if it.error is None]
+        read = InputFiles(it.path for it in items if it.error is None)
+        crops = _earlier_crops(out) if model is not None else {}
         for item in items:
             if item.error is None:
-                for path in _outputs(out, item, crops=model is not None):
+                for path in [*_outputs(out, item), *crops.get(_stem(item), [])]:
                     check_output(path, inputs=read, overwrite=overwrite)
         det = get_detector(detector.value)
         stage = _shipped_stage()
@@ -109,14 +109,21 @@ def _crop_path(out: Path, item: InputItem, face: int) -> Path:
     return out / f"{_stem(item)}_face{face}.png"
 
 
-def _outputs(out: Path, item: InputItem, *, crops: bool = False) -> list[Path]:
-    """``detect``'s outputs of ``item``: its overlay and its record, and with ``crops`` the face
-    crops of an earlier run already there (how many faces this run finds is not known yet)."""
+def _outputs(out: Path, item: InputItem) -> tuple[Path, Path]:
+    """``detect``'s overlay and record of ``item``."""
     stem = _stem(item)
-    found = [out / f"{stem}_faces.png", out / f"{stem}.json"]
-    if crops and out.is_dir():
-        found += sorted(p for p in out.glob(f"{glob.escape(stem)}_face*.png")
-                        if re.fullmatch(rf"{re.escape(stem)}_face[0-9]+\.png", p.name))
+    return out / f"{stem}_faces.png", out / f"{stem}.json"
+
+
+def _earlier_crops(out: Path) -> dict[str, list[Path]]:
+    """The face crops already in ``out`` (an earlier run's ``STEM_faceN.png``) by stem: how many
+    faces this run finds is not known before it reads the photos."""
+    found: dict[str, list[Path]] = {}
+    if out.is_dir():
+        for p in sorted(out.iterdir()):
+            m = re.fullmatch(r"(.+)_face[0-9]+\.png", p.name)
+            if m:
+                found.setdefault(m.group(1), []).append(p)
     return found
 
 

@@ -247,7 +247,7 @@ def eval_(
     from faceedit.models.loading import load_model
 
     with errors_to_exit_codes():
-        read = [*data, *model_file(model)]
+        read = [*map(str, data), *model_file(model)]
         for path, option in ((out, "out"), (sheet, "sheet")):
             if path is not None:
                 check_output(path, inputs=read, overwrite=overwrite, option=option)
