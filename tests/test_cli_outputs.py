@@ -71,7 +71,7 @@ def test_eval_never_writes_over_an_input_or_an_existing_file_and_names_the_files
     code, _, stderr = run(*base, "--sheet", data / "images" / "s0-neutral.png", "--overwrite")
     assert code == 2 and "--sheet" in stderr and "is an input" in stderr, stderr
     assert _sha(photo) == before
-    code, stdout, stderr = run(*base, "-o", tmp_path / "ev.json")
+    code, stdout, stderr = run(*base, "-o", data / "ev.json")  # beside the dataset's files: fine
     assert code == 0, stderr
     metrics = json.loads(stdout)
     # "sha256" is the file's, as sha256sum prints it; the tensors' hash is named for what it is
@@ -79,8 +79,8 @@ def test_eval_never_writes_over_an_input_or_an_existing_file_and_names_the_files
     from faceedit.models.checkpoint import load_checkpoint
 
     assert metrics["tensors_sha256"] == load_checkpoint(weights).meta.tensors_sha256 != metrics["sha256"]
-    assert json.loads((tmp_path / "ev.json").read_text()) == metrics
-    code, _, stderr = run(*base, "-o", tmp_path / "ev.json")
+    assert json.loads((data / "ev.json").read_text()) == metrics
+    code, _, stderr = run(*base, "-o", data / "ev.json")
     assert code == 2 and "--overwrite" in stderr
 
 

@@ -12,6 +12,7 @@ from faceedit.cli.common import (
     DETECTOR_HELP,
     EXIT_FAILED,
     DetectorName,
+    dataset_files,
     errors_to_exit_codes,
     model_file,
     split_list,
@@ -44,8 +45,8 @@ def sheet(
 
     failed = 0
     with errors_to_exit_codes():
-        check_output(out, inputs=[*(inputs or []), *([data] if data is not None else []), *model_file(model)],
-                     overwrite=overwrite)
+        check_output(out, inputs=[*(inputs or []), *dataset_files([data] if data is not None else []),
+                                  *model_file(model)], overwrite=overwrite)
         output_format(out)
         editor = Editor.from_pretrained(model, detector=detector.value)
         targets = [editor.check_target(canonical_target(t)) for t in split_list(target)]

@@ -21,6 +21,7 @@ from faceedit.cli.common import (
     DetectorOption,
     DeviceOption,
     atomic_json,
+    dataset_files,
     errors_to_exit_codes,
     fail,
     model_file,
@@ -144,11 +145,12 @@ def train(
             raise UsageError(f"--batch-size {batch_size}: give 1 or more (default: the method's, "
                              f"{trainer_cls.default_batch_size})")
         earlier_run = check_run_folder(out, resume=resume, overwrite=overwrite)
+        sets = [open_dataset(d) for d in data]
         # the checkpoint and its card: a resumed run writes its own export again
-        read = [*data, *model_file(init), *model_file(stage), *([settings["vgg19"]] if settings["vgg19"] else [])]
+        read = [*dataset_files(data), *model_file(init), *model_file(stage),
+                *([settings["vgg19"]] if settings["vgg19"] else [])]
         for path in export_paths(out, trainer_cls.arch, export):
             check_output(path, inputs=read, overwrite=overwrite or resume, option="export")
-        sets = [open_dataset(d) for d in data]
         clear_run_folder(earlier_run)  # --overwrite, once the options and datasets are known good
         # run.json is written when the run starts (its data and networks known good); a resumed run has it
         run_files = {} if resume else {RUN_SETTINGS: json.dumps(settings, indent=1) + "\n"}
@@ -247,7 +249,7 @@ def eval_(
     from faceedit.models.loading import load_model
 
     with errors_to_exit_codes():
-        read = [*map(str, data), *model_file(model)]
+        read = [*dataset_files(data), *model_file(model)]
         for path, option in ((out, "out"), (sheet, "sheet")):
             if path is not None:
                 check_output(path, inputs=read, overwrite=overwrite, option=option)
@@ -281,7 +283,7 @@ def train_stage(
     with errors_to_exit_codes():
         if out.suffix != ".safetensors":
             raise UsageError(f"--out {out}: give a .safetensors file name")
-        check_output(out, inputs=data, overwrite=overwrite)
+        check_output(out, inputs=dataset_files(data), overwrite=overwrite)
         sets = [open_dataset(d) for d in data]
         model, report = fit_stage(sets, seed=seed)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -325,7 +327,7 @@ def train_analysis(
         earlier_run = check_run_folder(run_dir, resume=resume, overwrite=overwrite)
         # the weights and their card; a resumed run writes its own again
         for path in export_paths(run_dir, kind, out):
-            check_output(path, inputs=data, overwrite=overwrite or resume)
+            check_output(path, inputs=dataset_files(data), overwrite=overwrite or resume)
         settings = {"kind": kind, "data": [str(d.resolve()) for d in data], "seed": seed}
         _same_analysis_run(run_dir, settings, resume)
         sets = [open_dataset(d) for d in data]
