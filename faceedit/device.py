@@ -3,6 +3,7 @@ training loop and the CLI all resolve ``--device`` / ``--precision`` through it)
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,9 @@ PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 PRECISION_ALIASES = {"off": "fp32"}
 CUDA_INDEX = re.compile(r"cuda:\d+")
 """The form of a device that names one CUDA GPU (``cuda:0``), beside :data:`DEVICES`."""
+
+_logger = logging.getLogger("faceedit")  # faceedit.log's logger, by name: the two are independent
+_said_cpu_autocast: set[str] = set()  # the CPU autocast precisions already said in the log
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -57,4 +61,9 @@ def autocast_dtype(device: torch.device, precision: str = "auto", *, option: str
         if device.type == "cuda":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return None
+    if device.type == "cpu" and precision not in _said_cpu_autocast:
+        _said_cpu_autocast.add(precision)
+        _logger.info("%s %s on the CPU: torch's CPU autocast covers only convolutions and matrix "
+                     "products, and is no faster than fp32; a network without them gives fp32's "
+                     "pixels (auto: fp32 on the CPU)", option, precision)
     return torch.float16 if precision == "fp16" else torch.bfloat16

@@ -1,5 +1,6 @@
 """Writing files atomically, written once (a core helper: image outputs, JSON records and
-settings, checkpoints, model cards, sample sheets and timing records all go through it).
+settings, checkpoints, model cards, sample sheets and timing records all go through it), and
+the rules every command checks before it writes a file (:func:`check_output`).
 
 Every write goes to a temporary file beside the target (``.NAME.PID.XXXXXXXX.tmp``), is synced,
 and is renamed over the target, so a reader sees the old content or the new one and never a
@@ -16,10 +17,10 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from faceedit.errors import OutputError
+from faceedit.errors import OutputError, UsageError
 
 STALE_TEMP_SECONDS = 600
 """A temporary file of :func:`write_file_atomically` / :func:`atomic_file` untouched this long
@@ -40,6 +41,81 @@ def os_reason(e: OSError) -> str:
     if isinstance(e, IsADirectoryError):
         return "is a folder, not a file"
     return (e.strerror or str(e)).lower()
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether ``a`` and ``b`` name the same file (the same path once links are resolved, or
+    the same file on disk: a hard link)."""
+    a, b = os.fspath(a), os.fspath(b)
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+class InputFiles:
+    """The files (and folders) a command reads, for :func:`check_output`, built once for a batch:
+    a path is one of them if its real path is one of theirs (symbolic links), it is the same file
+    on disk (hard links), or it lies in one of the folders."""
+
+    def __init__(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+        self.real: set[str] = set()
+        self.ids: set[tuple[int, int]] = set()
+        self.folders: list[str] = []
+        for p in paths:
+            real = os.path.realpath(p)
+            if os.path.isdir(real):
+                self.folders.append(os.path.join(real, ""))
+                continue
+            self.real.add(real)
+            with contextlib.suppress(OSError):
+                st = os.stat(real)
+                self.ids.add((st.st_dev, st.st_ino))
+
+    def __contains__(self, path: str | os.PathLike[str]) -> bool:
+        real = os.path.realpath(path)
+        if real in self.real or any(real.startswith(f) for f in self.folders):
+            return True
+        try:
+            st = os.stat(real)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) in self.ids
+
+
+def check_output(
+    path: str | os.PathLike[str],
+    *,
+    inputs: InputFiles | Iterable[str | os.PathLike[str]] = (),
+    overwrite: bool = False,
+    option: str = "out",
+) -> None:
+    """The rules of every command that writes a file, checked before it does any work: the
+    output ``path`` is never one of its ``inputs`` (:class:`InputFiles`, or the paths to make
+    one of; a folder among them stands for every file under it), never a folder, and an
+    existing file is replaced only with ``overwrite``. What is then written is written
+    atomically (:func:`atomic_file`, :func:`write_file_atomically`).
+
+    A UsageError names the option (`` `option` ``, as the library names parameters), the file
+    and the way out."""
+    path = os.fspath(path)
+    if path in (inputs if isinstance(inputs, InputFiles) else InputFiles(inputs)):
+        raise UsageError(f"`{option}` {path}: is an input of this command (never written over); "
+                         "write to another file")
+    if os.path.isdir(path):
+        raise UsageError(f"`{option}` {path}: is a folder; give a file name")
+    if os.path.lexists(path) and not overwrite:
+        raise UsageError(f"`{option}` {path}: exists; give `overwrite` to replace it")
+
+
+def check_output_folder(path: str | os.PathLike[str], *, option: str = "out", what: str = "folder") -> None:
+    """An output folder (created if missing) must not be a file: a UsageError naming the option
+    and the path, before any work."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise UsageError(f"`{option}` {os.fspath(path)}: is a file, not a folder (the {what} is "
+                         "created if missing)")
 
 
 def write_file_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:

@@ -311,8 +311,9 @@ def test_data_sheet_warns_about_targets_without_pairs(tmp_path, tiny_ckpt):
     code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "bright,dark", "-d", ds, "-o", out, "-n", "2")
     assert code == 0, stderr
     assert "(neutral, dark) pairs: dark is not on the sheet" in stderr
-    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "dark", "-d", ds, "-o", out)
+    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "dark", "-d", ds, "-o", tmp_path / "dark.png")
     assert code == 2 and "no held-out (neutral, target) pairs for dark" in stderr
+    assert not (tmp_path / "dark.png").exists()
 
 
 # ---- item 17: train with neither --steps nor --budget ----------------------------------------
@@ -450,9 +451,11 @@ def test_a_small_pixel_limit_is_said_as_it_is(tmp_path, photo, tiny_ckpt):
 
 
 @pytest.mark.parametrize("args, says", [
-    (["--name", ".{ext}"], "output name '..jpg' has nothing before its extension (add {stem})"),
+    (["--name", ".{ext}"], "bad --name '.{ext}': its output names have nothing before their extension (add {stem})"),
     (["--name", "{stem}.png", "--ext", ".jpg"], "the names end in .png, --ext asks for .jpg"),
-    (["--name", "x/.png"], "has nothing before its extension"),
+    (["--name", "x/.png"], "have nothing before their extension"),
+    # the template is named, not a name made of placeholder values ('photo')
+    (["--name", "{stem}"], "bad --name '{stem}': its output names have no image extension (add {ext})"),
 ])
 def test_name_templates_that_contradict_are_refused(tmp_path, photo, tiny_ckpt, args, says):
     code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", photo, "-o", tmp_path / "o", *args)
@@ -473,7 +476,7 @@ def test_nothing_to_do_is_exit_1_from_stdin_as_from_a_folder(tmp_path, tiny_ckpt
     assert code == 1 and "no paths on standard input" in stderr, stderr
     assert records(stdout)[0]["status"] == "error"
     code, _, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", tmp_path / "empty", "-o", tmp_path / "o")
-    assert code == 1 and "no image files in folder" in stderr
+    assert code == 1 and "no photos or videos in folder" in stderr
 
 
 # ---- what `models` and the help list ---------------------------------------------------------

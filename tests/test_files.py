@@ -53,3 +53,30 @@ def test_write_file_atomically(tmp_path):
     assert path.read_text(encoding="utf-8") == '{"a": "\u00e9"}'
     write_file_atomically(path, b"{}")
     assert path.read_bytes() == b"{}" and listing(path.parent) == ["meta.json"]
+
+
+def test_check_output_refuses_inputs_folders_and_existing_files(tmp_path):
+    """The rules of every command that writes a file: never an input (by any name, or a file in
+    an input folder), never a folder, an existing file only with overwrite."""
+    import pytest
+
+    from faceedit.errors import UsageError
+    from faceedit.files import check_output
+
+    photo = tmp_path / "in" / "photo.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(b"photo")
+    (tmp_path / "link.jpg").symlink_to(photo)
+    os.link(photo, tmp_path / "hard.jpg")
+    for out, inputs in [(photo, [photo]), (tmp_path / "link.jpg", [photo]), (photo, [tmp_path / "link.jpg"]),
+                        (tmp_path / "hard.jpg", [photo]), (photo, [tmp_path / "in"]),
+                        (tmp_path / "in" / "new.png", [tmp_path / "in"])]:
+        with pytest.raises(UsageError, match=r"`out` .*: is an input of this command"):
+            check_output(out, inputs=inputs, overwrite=True)
+    with pytest.raises(UsageError, match="`sheet` .*: exists; give `overwrite` to replace it"):
+        check_output(tmp_path / "hard.jpg", option="sheet")
+    with pytest.raises(UsageError, match="is a folder"):
+        check_output(tmp_path / "in", overwrite=True)
+    check_output(tmp_path / "hard.jpg", inputs=[tmp_path / "other.jpg"], overwrite=True)
+    check_output(tmp_path / "new.png", inputs=[photo, tmp_path / "in"])  # beside the folder, not in it
+    assert photo.read_bytes() == b"photo"

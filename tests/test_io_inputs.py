@@ -55,7 +55,7 @@ def test_expand_empty_folder_reports_it(tmp_path):
     (tmp_path / "only_sub" / "x").mkdir(parents=True)
     (tmp_path / "only_sub" / "x" / "p.jpg").write_bytes(b"x")
     [item] = expand_inputs([str(tmp_path / "only_sub")])
-    assert item.error and "no image files" in item.error and "`recursive`" in item.error
+    assert item.error and "no photos or videos in folder" in item.error and "`recursive`" in item.error
     assert [i.rel for i in expand_inputs([str(tmp_path / "only_sub")], recursive=True)] == [
         os.path.join("x", "p.jpg")
     ]

@@ -34,12 +34,22 @@ def raw_folders(tmp_path, astronaut):
     return raw
 
 
+def broken_only(r) -> dict:
+    """The summary of a ``prepare`` of :func:`raw_folders` whose only failure is broken.jpg: exit 1
+    (a photo failed), the others prepared."""
+    assert r.exit_code == 1, r.stderr
+    assert "1 photo(s) could not be prepared" in r.stderr and "errors.jsonl" in r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["failed"] == 1
+    return summary
+
+
 def test_prepare_label_folders_resumes_and_reports_bad_files(tmp_path, raw_folders):
     out = tmp_path / "ds"
     r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"])
-    assert r.exit_code == 0, r.stderr
-    summary = json.loads(r.stdout)
+    summary = broken_only(r)  # exit 1, as apply's when an input failed
     assert summary["count"] == 3 and summary["labels"]["expression"] == {"neutral": 2, "happy": 1}
+    assert summary["new"] == 3
     ds = open_dataset(out)
     for row in ds.rows:
         crop = load_crop(row)
@@ -52,22 +62,22 @@ def test_prepare_label_folders_resumes_and_reports_bad_files(tmp_path, raw_folde
     assert len(errors) == 1 and errors[0]["source"].endswith("broken.jpg")
     mtimes = {p: p.stat().st_mtime_ns for p in (out / "images").rglob("*.png")}
     r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"])
-    assert r.exit_code == 0 and json.loads(r.stdout)["count"] == 3
+    summary = broken_only(r)  # tried again, and failed again
+    assert summary["count"] == 3 and summary["new"] == 0
     assert {p: p.stat().st_mtime_ns for p in (out / "images").rglob("*.png")} == mtimes
 
 
 @pytest.mark.parametrize("meta", ["", "{\"format\": 1, \"pres"], ids=["empty", "torn"])
 def test_prepare_resumes_after_an_interrupted_write(tmp_path, raw_folders, meta):
     out = tmp_path / "ds"
-    r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"])
-    assert r.exit_code == 0, r.stderr
+    broken_only(runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"]))
     rows = (out / "index.jsonl").read_text().splitlines()
     assert len(rows) == 3
     # killed while appending the last row, then (a later run) while writing dataset.json
     (out / "index.jsonl").write_text("\n".join(rows[:2]) + "\n" + rows[2][:40])
     (out / "dataset.json").write_text(meta)
     r = runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"])
-    assert r.exit_code == 0, r.stderr
+    broken_only(r)
     assert "index.jsonl: dropped an incomplete last line" in r.stderr
     assert "dataset.json: unreadable" in r.stderr and "Traceback" not in r.stderr
     assert json.loads(r.stdout)["count"] == 3
@@ -78,7 +88,7 @@ def test_prepare_resumes_after_an_interrupted_write(tmp_path, raw_folders, meta)
 
 def test_an_incomplete_last_index_line_is_skipped_by_readers(tmp_path, raw_folders):
     out = tmp_path / "ds"
-    assert runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"]).exit_code == 0
+    broken_only(runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"]))
     rows = (out / "index.jsonl").read_text().splitlines()
     (out / "index.jsonl").write_text("\n".join(rows[:2]) + "\n" + rows[2][:40])
     assert len(open_dataset(out).rows) == 2
@@ -89,7 +99,7 @@ def test_an_incomplete_last_index_line_is_skipped_by_readers(tmp_path, raw_folde
 
 def test_a_failed_dataset_json_write_keeps_the_old_one(tmp_path, raw_folders, monkeypatch):
     out = tmp_path / "ds"
-    assert runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"]).exit_code == 0
+    broken_only(runner.invoke(app, ["prepare", str(raw_folders), "-o", str(out), "--size", "64"]))
     before = (out / "dataset.json").read_text()
 
     def disk_full(fd):
@@ -142,7 +152,7 @@ def test_prepare_from_a_csv_with_several_label_columns(tmp_path, astronaut):
     csv.write_text("file,label,glasses,subject\na.png,smile,True,ann\nb.png,neutral,,ann\ngone.png,sad,False,bob\n")
     out = tmp_path / "ds"
     r = runner.invoke(app, ["prepare", str(raw), "--csv", str(csv), "-o", str(out), "--size", "64"])
-    assert r.exit_code == 0, r.stderr
+    assert r.exit_code == 1 and json.loads(r.stdout)["failed"] == 1, r.stderr  # gone.png is missing
     rows = {Path(r["source"]).name: r for r in open_dataset(out).rows}
     assert set(rows) == {"a.png", "b.png"}
     assert rows["a.png"]["labels"] == {"expression": "happy", "glasses": "True"}  # smile -> happy

@@ -277,3 +277,27 @@ def atomic_json(path: Path, obj) -> None:
     from faceedit.files import write_file_atomically
 
     write_file_atomically(path, json.dumps(obj, indent=1))
+
+
+def dataset_files(folders: Iterable[str | Path]) -> list[Path]:
+    """What a command reads of the prepared datasets in ``folders`` (the layout of
+    :mod:`faceedit.train.prepare`): inputs that no output may replace
+    (:func:`faceedit.files.check_output`); a run folder or a report may still go in the folder."""
+    return [Path(f) / name for f in folders for name in ("dataset.json", "index.jsonl", "errors.jsonl", "images")]
+
+
+def model_file(model: str | None) -> list[Path]:
+    """The checkpoint that ``model`` (a registered name or a .safetensors path) reads, where it
+    is on this machine: an input that no output may replace (:func:`faceedit.files.check_output`).
+    An unknown name has none here (loading the model reports it)."""
+    from faceedit.models.registry import get_spec, looks_like_path
+
+    if not model:
+        return []
+    if looks_like_path(model):
+        return [Path(model)]
+    try:
+        found = get_spec(model).source.local_path()
+    except FaceEditError:
+        return []
+    return [] if found is None else [found]

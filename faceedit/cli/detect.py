@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,9 +22,11 @@ from faceedit.cli.common import (
     model_template,
 )
 from faceedit.errors import FaceEditError, UsageError
+from faceedit.files import InputFiles, check_output, check_output_folder
 from faceedit.log import logger
 
 if TYPE_CHECKING:
+    from faceedit.io.inputs import InputItem
     from faceedit.models.stage import Stage
 
 
@@ -35,10 +38,12 @@ def detect(
     model: Annotated[str | None, typer.Option("--model", "-m", help="Also write the aligned crops of this model's template.")] = None,
     max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per image on stdout.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist.")] = False,
 ) -> None:
     """Detect faces and landmarks; write overlay PNGs and JSON (to debug alignment). Each face's
     record holds its expression state as the stage reads it (``expression``: AU intensities
-    against the face's own identity, the state, the nearest named expression)."""
+    against the face's own identity, the state, the nearest named expression). Outputs that
+    exist (or are inputs) are found before any photo is read: a usage error."""
     from faceedit.api import expression_states
     from faceedit.faces.align import align_face
     from faceedit.faces.detectors import get_detector
@@ -50,15 +55,21 @@ def detect(
 
     failed = 0
     with errors_to_exit_codes():
-        if out.exists() and not out.is_dir():
-            raise UsageError(f"--out {out}: is a file, not a folder (the folder is created if missing)")
+        check_output_folder(out)
+        # folders list videos too (apply edits them): detect passes over those it finds
+        items = [it for it in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin)
+                 if not (it.listed and it.kind != PHOTO)]
+        read = InputFiles(it.path for it in items if it.error is None)
+        crops = _earlier_crops(out) if model is not None else {}
+        for item in items:
+            if item.error is None:
+                for path in [*_outputs(out, item), *crops.get(_stem(item), [])]:
+                    check_output(path, inputs=read, overwrite=overwrite)
         det = get_detector(detector.value)
         stage = _shipped_stage()
         template = model_template(model) if model is not None else None
         out.mkdir(parents=True, exist_ok=True)
-        for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
-            if item.listed and item.kind != PHOTO:  # folders list videos too: apply edits them
-                continue
+        for item in items:
             rec: dict[str, Any] = {"input": item.path, "faces": [], "overlay": None, "status": "ok", "error": None}
             try:
                 if item.error:
@@ -68,16 +79,15 @@ def detect(
                 img = read_image(item.path, max_pixels=max_pixels)
                 rgb = img.rgb8()
                 faces = det.detect(rgb)
-                stem = Path(item.rel).with_suffix("").as_posix().replace("/", "__")
-                overlay = str(out / f"{stem}_faces.png")
+                overlay, record = _outputs(out, item)
                 write_image(overlay, draw_faces(rgb, faces))
                 states = expression_states(faces, stage)
                 rec.update(faces=[{**f.to_json(), "expression": st} for f, st in zip(faces, states)],
-                           overlay=overlay)
+                           overlay=str(overlay))
                 if template is not None:
                     for i, f in enumerate(faces):
-                        write_image(str(out / f"{stem}_face{i}.png"), align_face(img.pixels, f, template).crop)
-                atomic_json(out / f"{stem}.json", rec)
+                        write_image(_crop_path(out, item, i), align_face(img.pixels, f, template).crop)
+                atomic_json(record, rec)
             except FaceEditError as e:
                 failed += 1
                 reason = in_flag_words(e.reason)
@@ -88,6 +98,33 @@ def detect(
                 sys.stdout.flush()
     if failed:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _stem(item: InputItem) -> str:
+    """The name part of ``detect``'s outputs of ``item``: its path under its spec's folder."""
+    return Path(item.rel).with_suffix("").as_posix().replace("/", "__")
+
+
+def _crop_path(out: Path, item: InputItem, face: int) -> Path:
+    return out / f"{_stem(item)}_face{face}.png"
+
+
+def _outputs(out: Path, item: InputItem) -> tuple[Path, Path]:
+    """``detect``'s overlay and record of ``item``."""
+    stem = _stem(item)
+    return out / f"{stem}_faces.png", out / f"{stem}.json"
+
+
+def _earlier_crops(out: Path) -> dict[str, list[Path]]:
+    """The face crops already in ``out`` (an earlier run's ``STEM_faceN.png``) by stem: how many
+    faces this run finds is not known before it reads the photos."""
+    found: dict[str, list[Path]] = {}
+    if out.is_dir():
+        for p in sorted(out.iterdir()):
+            m = re.fullmatch(r"(.+)_face[0-9]+\.png", p.name)
+            if m:
+                found.setdefault(m.group(1), []).append(p)
+    return found
 
 
 def au_(

@@ -12,7 +12,9 @@ from faceedit.cli.common import (
     DETECTOR_HELP,
     EXIT_FAILED,
     DetectorName,
+    dataset_files,
     errors_to_exit_codes,
+    model_file,
     split_list,
 )
 from faceedit.errors import FaceEditError, UsageError
@@ -24,22 +26,28 @@ def sheet(
     *,
     model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
     target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write (never one of the photos).")],
     data: Annotated[Path | None, typer.Option("--data", "-d", help="Prepared dataset: sheet of its held-out (neutral, target) pairs.")] = None,
     stages: Annotated[str, typer.Option("--phases", help="Comma-separated model phases to show (RegGAN: expression,refined).")] = "",
     rows: Annotated[int, typer.Option("--rows", "-n", help="Pairs to show per target (data mode).")] = 8,
     detector: Annotated[DetectorName, typer.Option("--detector", case_sensitive=False, help=f"Photo mode: {DETECTOR_HELP}")] = AUTO_DETECTOR,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
 ) -> None:
     """Contact sheet: held-out pairs (input | stages | real) or photos (input | each target,
     cut to the face), with the columns and rows labelled."""
     from faceedit.api import Editor
     from faceedit.conditions import canonical_target
     from faceedit.eval.sheet import labelled_grid, pair_row, photo_sheet
+    from faceedit.files import check_output
     from faceedit.io.decode import read_image
     from faceedit.io.encode import write_image
+    from faceedit.io.formats import output_format
 
     failed = 0
     with errors_to_exit_codes():
+        check_output(out, inputs=[*(inputs or []), *dataset_files([data] if data is not None else []),
+                                  *model_file(model)], overwrite=overwrite)
+        output_format(out)
         editor = Editor.from_pretrained(model, detector=detector.value)
         targets = [editor.check_target(canonical_target(t)) for t in split_list(target)]
         if data is not None:

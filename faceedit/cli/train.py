@@ -21,8 +21,10 @@ from faceedit.cli.common import (
     DetectorOption,
     DeviceOption,
     atomic_json,
+    dataset_files,
     errors_to_exit_codes,
     fail,
+    model_file,
     model_template,
     parse_settings,
 )
@@ -43,7 +45,10 @@ def prepare(
     model: Annotated[str | None, typer.Option("--model", "-m", help="Use this model's crop template.")] = None,
     detector: DetectorOption = AUTO_DETECTOR,
 ) -> None:
-    """Detect and align every face of a raw photo folder once into a training dataset."""
+    """Detect and align every face of a raw photo folder once into a training dataset; prints
+    the dataset's summary with this run's "new" and "failed" counts. Exit codes: 0 every photo
+    is prepared, 1 some could not be (the others are; the reasons are in OUT/errors.jsonl and a
+    re-run tries them again), 2 usage error."""
     from faceedit.faces.types import CropTemplate
     from faceedit.train.prepare import prepare as run_prepare
 
@@ -58,6 +63,9 @@ def prepare(
     if not summary["count"]:
         fail(f"{raw}: no photo could be prepared; the reasons are in {out / 'errors.jsonl'}",
               EXIT_FAILED)
+    if summary["failed"]:
+        fail(f"{raw}: {summary['failed']} photo(s) could not be prepared; the reasons are in "
+             f"{out / 'errors.jsonl'}", EXIT_FAILED)
 
 
 DEFAULT_TRAIN_BUDGET = 60.0
@@ -77,7 +85,7 @@ def train(
     batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Per-process batch (default: the method's).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the held-out split, the initialisation and the batches.")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out, with its method, data and settings.")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --out (its state, log, report and samples) and start afresh.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --out (its state, log, report and samples) and start afresh; replace --export (and its card) if it exists.")] = False,
     init: Annotated[str | None, typer.Option("--init", help="Fine-tune: start the generator from this registry model or .safetensors.")] = None,
     stage: Annotated[str, typer.Option("--stage", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-stage).")] = "stage",
     device: DeviceOption = "auto",
@@ -97,9 +105,12 @@ def train(
     A run's method, data and settings are kept in RUN/run.json: --resume takes them from there.
     Each method's own settings are --set keys.
     Multi-GPU: torchrun --nproc_per_node N -m faceedit train ..."""
+    from faceedit.files import check_output, check_output_folder
+
     with errors_to_exit_codes():
         if resume and overwrite:
             raise UsageError("--resume continues the run in --out, --overwrite discards it: give one")
+        check_output_folder(out, what="run folder")
         if steps is None:
             if budget is None:
                 budget = DEFAULT_TRAIN_BUDGET
@@ -123,6 +134,7 @@ def train(
         # torch from here on (the usage errors above are answered without it)
         from faceedit.data import open_dataset
         from faceedit.train.config import check_config
+        from faceedit.train.export import export_paths
         from faceedit.train.loop import LoopConfig, train_and_export
         from faceedit.train.run_folder import check_run_folder, clear_run_folder
         from faceedit.train.trainer import trainer_for
@@ -134,6 +146,11 @@ def train(
                              f"{trainer_cls.default_batch_size})")
         earlier_run = check_run_folder(out, resume=resume, overwrite=overwrite)
         sets = [open_dataset(d) for d in data]
+        # the checkpoint and its card: a resumed run writes its own export again
+        read = [*dataset_files(data), *model_file(init), *model_file(stage),
+                *([settings["vgg19"]] if settings["vgg19"] else [])]
+        for path in export_paths(out, trainer_cls.arch, export):
+            check_output(path, inputs=read, overwrite=overwrite or resume, option="export")
         clear_run_folder(earlier_run)  # --overwrite, once the options and datasets are known good
         # run.json is written when the run starts (its data and networks known good); a resumed run has it
         run_files = {} if resume else {RUN_SETTINGS: json.dumps(settings, indent=1) + "\n"}
@@ -218,19 +235,34 @@ def eval_(
     sheet: Annotated[Path | None, typer.Option("--sheet", help="Contact sheet PNG (input | each edit).")] = None,
     max_sources: Annotated[int, typer.Option("--max-sources", help="Held-out source crops to edit.")] = 48,
     device: DeviceOption = "auto",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out and --sheet if they exist.")] = False,
 ) -> None:
-    """Evaluate a model on held-out subjects: expression/lighting accuracy, identity, quality, AU error, SSIM/L1."""
+    """Evaluate a model on held-out subjects: expression/lighting accuracy, identity, quality, AU error, SSIM/L1.
+    The record names the checkpoint by ``sha256`` (the file's, as ``sha256sum`` prints it) and
+    ``tensors_sha256`` (its tensors' contents, kept in its header)."""
     from faceedit.api import resolve_device
     from faceedit.data import open_dataset
     from faceedit.eval.evaluate import evaluate
+    from faceedit.files import check_output, same_file
+    from faceedit.io.formats import output_format
+    from faceedit.models.checkpoint import file_sha256
     from faceedit.models.loading import load_model
 
     with errors_to_exit_codes():
+        read = [*dataset_files(data), *model_file(model)]
+        for path, option in ((out, "out"), (sheet, "sheet")):
+            if path is not None:
+                check_output(path, inputs=read, overwrite=overwrite, option=option)
+        if sheet is not None:
+            output_format(sheet)
+            if out is not None and same_file(out, sheet):
+                raise UsageError(f"--out and --sheet name the same file, {out}: give two")
         dev = resolve_device(device)
         loaded = load_model(model, device=dev)
         metrics = evaluate(loaded.model, loaded.meta, [open_dataset(d) for d in data], device=dev,
                            max_sources=max_sources, sheet=sheet)
-        metrics = {"model": model, "sha256": loaded.meta.tensors_sha256, **metrics}
+        metrics = {"model": model, "sha256": file_sha256(loaded.path),
+                   "tensors_sha256": loaded.meta.tensors_sha256, **metrics}
         if out is not None:
             atomic_json(out, metrics)
     sys.stdout.write(json.dumps(metrics) + "\n")
@@ -240,15 +272,18 @@ def train_stage(
     data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared datasets (faceedit prepare --size 256): expression pairs, Extended Yale B for shading.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Checkpoint to write (.safetensors), e.g. weights/stage.safetensors.")],
     seed: Annotated[int, typer.Option("--seed", help="Seed of the by-subject held-out split.")] = 0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
 ) -> None:
     """Fit the edit stage every method sits on (geometry, mouth appearance, shading statistics;
     closed form, minutes on a CPU) and write it as a checkpoint."""
     from faceedit.data import open_dataset
+    from faceedit.files import check_output
     from faceedit.train.stage import export_stage, fit_stage
 
     with errors_to_exit_codes():
         if out.suffix != ".safetensors":
             raise UsageError(f"--out {out}: give a .safetensors file name")
+        check_output(out, inputs=dataset_files(data), overwrite=overwrite)
         sets = [open_dataset(d) for d in data]
         model, report = fit_stage(sets, seed=seed)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -260,13 +295,13 @@ def train_stage(
 def train_analysis(
     kind: Annotated[str, typer.Argument(help="expression | lighting | identity | parser | quality")],
     data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared dataset folder(s).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Weights file to write (.safetensors); the model card goes beside it.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Weights file to write (.safetensors); the model card goes beside it (.md).")],
     budget: Annotated[float | None, typer.Option("--budget", min=0, help="Training time in minutes (default 10 when --steps is not given either); the learning-rate schedule spans the steps it allows.")] = None,
     steps: Annotated[int | None, typer.Option("--steps", min=0, help="Total steps (the schedule's length; resumed steps included).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the training (the held-out split is fixed: the one faceedit eval uses).")] = 0,
     run_dir: Annotated[Path | None, typer.Option("--run", help="Run folder: state, log, samples, report (default: beside --out, OUT.run/).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --run (same kind, data and seed).")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --run and start afresh.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --run and start afresh; replace --out if it exists.")] = False,
     device: DeviceOption = "auto",
     ckpt_every: Annotated[int, typer.Option("--ckpt-every", min=0, help="Steps between checkpoints (0: only at the end).")] = 500,
     sample_every: Annotated[int, typer.Option("--sample-every", min=0, help="Steps between sample sheets (RUN/samples/; 0: only at the end).")] = 500,
@@ -277,7 +312,9 @@ def train_analysis(
     shared training loop: RUN/state.safetensors, RUN/log.jsonl, RUN/samples/, RUN/report.json;
     prints the held-out metrics."""
     from faceedit.data import open_dataset
+    from faceedit.files import check_output, check_output_folder
     from faceedit.train.analysis.kinds import analysis_trainer, default_run_dir
+    from faceedit.train.export import export_paths
     from faceedit.train.loop import LoopConfig, train_and_export
     from faceedit.train.run_folder import check_run_folder, clear_run_folder
 
@@ -286,7 +323,11 @@ def train_analysis(
         if out.suffix != ".safetensors":
             raise UsageError(f"--out {out}: give a .safetensors file name")
         run_dir = run_dir or default_run_dir(out)
+        check_output_folder(run_dir, option="run_dir", what="run folder")
         earlier_run = check_run_folder(run_dir, resume=resume, overwrite=overwrite)
+        # the weights and their card; a resumed run writes its own again
+        for path in export_paths(run_dir, kind, out):
+            check_output(path, inputs=dataset_files(data), overwrite=overwrite or resume)
         settings = {"kind": kind, "data": [str(d.resolve()) for d in data], "seed": seed}
         _same_analysis_run(run_dir, settings, resume)
         sets = [open_dataset(d) for d in data]

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from faceedit.errors import OutputError, UsageError
-from faceedit.files import write_file_atomically
+from faceedit.files import same_file, write_file_atomically
 from faceedit.io.formats import output_format
 from faceedit.pixels import luma_levels, to_uint8, to_uint16
 
@@ -62,7 +62,7 @@ def write_image(
     _check_arrays(pixels, alpha)
     if os.path.isdir(path):
         raise OutputError("is a folder", path)
-    if any(_same_file(path, os.fspath(p)) for p in protected):
+    if any(same_file(path, p) for p in protected):
         raise OutputError("refusing to overwrite an input file", path)
     try:
         data = _encode(image_format, pixels, alpha, like, quality)
@@ -83,15 +83,6 @@ def _check_arrays(pixels: np.ndarray, alpha: np.ndarray | None) -> None:
             raise ValueError(f"alpha must be {pixels.shape[:2]}, got {alpha.shape}")
         if alpha.dtype not in (np.uint8, np.uint16):
             raise TypeError(f"alpha must be uint8 or uint16, got {alpha.dtype}")
-
-
-def _same_file(a: str, b: str) -> bool:
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _encode(

@@ -201,7 +201,7 @@ def _expand_folder(
         if unread:
             kinds = ", ".join(sorted({os.path.splitext(n)[1].lower() for n in unread}))
             hint += f"; {len(unread)} file(s) in formats faceedit does not read ({kinds})"
-        yield _item(folder, rel, f"no image files in folder{hint}")
+        yield _item(folder, rel, f"no photos or videos in folder{hint}")
 
 
 def _pass_over(folder: str, names: list[str]) -> None:

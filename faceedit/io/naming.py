@@ -110,15 +110,16 @@ class OutputNamer:
             )
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise bad(str(e)) from e
+        # ``sample`` is made of placeholder values: the messages name the template, not it
         problem = _name_problem(sample)
         if problem:
-            raise bad(f"output name {sample!r} {problem}")
+            raise bad(f"an output name it makes {problem}")
         base = os.path.basename(sample)
         name_ext = os.path.splitext(base)[1].lower()
         if name_ext not in FORMAT_BY_EXT:
             if ("." + base.lstrip(".")).lower() in FORMAT_BY_EXT:  # '.png', '..jpg': a bare extension
-                raise bad(f"output name {sample!r} has nothing before its extension (add {{stem}})")
-            raise bad(f"output name {sample!r} has no image extension (add {{ext}})")
+                raise bad("its output names have nothing before their extension (add {stem})")
+            raise bad("its output names have no image extension (add {ext})")
         if self.ext is not None and FORMAT_BY_EXT[name_ext] != FORMAT_BY_EXT[self.ext]:
             raise bad(f"the names end in {name_ext}, `ext` asks for {self.ext}: give one of them "
                       "(with {ext} in the template the names follow `ext`)")

@@ -14,6 +14,15 @@ from faceedit.models.base import EditModel
 from faceedit.models.checkpoint import save_model
 
 
+def export_paths(run_dir: str | os.PathLike, arch: str, export: str | os.PathLike | None = None
+                 ) -> tuple[Path, Path]:
+    """The files a training run exports: the checkpoint (``export``, by default
+    ``RUN/<the architecture's last name part>.safetensors``) and its model card beside it
+    (``.md``), for the command to check before it trains and for :func:`export_model`."""
+    path = Path(export) if export else Path(run_dir) / f"{arch.rsplit('/', 1)[-1]}.safetensors"
+    return path, path.with_suffix(".md")
+
+
 def export_model(
     model: EditModel,
     path: str | os.PathLike,
@@ -83,5 +92,5 @@ Config: `{json.dumps(config)}`
 
 {notes}
 """
-    write_model_card(path.with_suffix(".md"), card, license="other", library_name="faceedit", tags=["faceedit", arch])
+    write_model_card(export_paths(path.parent, arch, path)[1], card, license="other", library_name="faceedit", tags=["faceedit", arch])
     return str(path), sha

@@ -51,6 +51,7 @@ from faceedit.log import logger
 from faceedit.models.training_state import load_training_state, save_training_state
 from faceedit.train.config import check_config, trainer_config
 from faceedit.train.crops import TrainData, batch_indices, mix_seed
+from faceedit.train.export import export_paths
 from faceedit.train.progress import Progress
 from faceedit.train.run_folder import (
     LOG_FILE,
@@ -276,7 +277,7 @@ def train_and_export(
         if rank != 0:
             return None
         out = Path(out)
-        path = Path(export) if export else out / f"{trainer_cls.arch.rsplit('/', 1)[-1]}.safetensors"
+        path = export_paths(out, trainer_cls.arch, export)[0]
         path.parent.mkdir(parents=True, exist_ok=True)
         report = res.trainer.export(path, res, cfg, command=command, evaluate_after=evaluate_after, run_dir=out)
     finally:

@@ -31,7 +31,7 @@ from faceedit.faces.align import align_face, similarity_transform, warp_crop
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import STABLE
 from faceedit.faces.types import CropTemplate
-from faceedit.files import write_file_atomically
+from faceedit.files import check_output_folder, os_reason, write_file_atomically
 from faceedit.io.decode import read_image
 from faceedit.io.encode import write_image
 from faceedit.log import logger
@@ -73,16 +73,22 @@ def prepare(
     detector: str = "auto",
     limit: int | None = None,
 ) -> dict:
-    """Prepare a dataset; returns the summary written to dataset.json."""
+    """Prepare a dataset; returns the summary written to dataset.json, with this run's counts of
+    photos prepared (``new``) and of photos that could not be (``failed``, each with its reason
+    in ``errors.jsonl``; a later run tries them again)."""
     raw, out = Path(raw), Path(out)
     if not raw.is_dir():
         raise UsageError(f"{raw}: not a folder")
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"`out` {out}: is a file, not a folder (the dataset folder is created if missing)")
+    check_output_folder(out, what="dataset folder")
     if not MIN_SIZE <= template.size <= MAX_SIZE:
         raise UsageError(f"`size` {template.size}: crops must be {MIN_SIZE} to {MAX_SIZE} pixels")
     if csv_path:
-        samples: Iterable[RawSample] = csv_labels(raw, Path(csv_path))
+        try:
+            samples: Iterable[RawSample] = list(csv_labels(raw, Path(csv_path)))
+        except OSError as e:
+            raise UsageError(f"`csv_path` {csv_path}: {os_reason(e)}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"`csv_path` {csv_path}: not a text file (UTF-8)") from None
         preset = "csv"
     else:
         preset = preset or guess_preset(raw)
@@ -147,7 +153,7 @@ def prepare(
     write_file_atomically(meta_path, json.dumps(summary, indent=1))
     logger.info("prepared %d new crops (%d total, %d failed) in %.0f s -> %s",
                 n_new, len(rows), n_err, time.time() - t0, out)
-    return summary
+    return {**summary, "new": n_new, "failed": n_err}
 
 
 def _prepare_one(s: RawSample, out: Path, det, template: CropTemplate, reference: dict,
