@@ -6,9 +6,9 @@
 For every held-out London subject (the trainers' split: seed 0, 20 %: 18 people), every model
 named and every light of ``--lights`` (default ``left,right``), the neutral photo is edited
 through :class:`faceedit.api.Editor` with ``lighting=LIGHT`` and the target ``keep`` where the
-model's network runs for it (and for the stage alone), else ``neutral`` (``--target`` overrides), so that a network with a
-lighting condition runs and relights on top of the stage (``-t keep`` alone is the stage's
-relighting for every network but LSSL).
+model's network runs for it (and for the stage alone), else ``neutral`` (``--target``
+overrides): a network with a lighting condition then runs and relights on top of the stage
+(``-t keep`` is the stage's relighting alone for every network but LSSL's).
 
 Measure, inside the face (the outline of jaw, brows and a forehead 0.3 eye distances above them,
 :func:`faceedit.eval.light_truth.face_mask`, of the largest face found in the input):
@@ -16,9 +16,8 @@ Measure, inside the face (the outline of jaw, brows and a forehead 0.3 eye dista
 * ``d = log(Y_edit + 1) - log(Y_input + 1)``, the change of log-luminance (BT.601 luma in 8-bit
   levels): a change of light multiplies the luminance, so it is an image of the light alone;
 * ``hf = sum(h**2) / sum(d**2)`` over the face, ``h = d - G_sigma * d`` the change less its
-  Gaussian blur at ``sigma = 0.1`` eye distances (about 2 pixels of a 64-px crop, 0.1 of a
-  nose's length: finer than any shading of the face's shape): the **high-frequency share** of
-  the change. A change of light is smooth (it keeps this at or under 0.15); a change that
+  Gaussian blur at ``sigma = 0.1`` eye distances (about 2 pixels of the 64-px crop the networks
+  edit: finer than any shading of the face's shape): the **high-frequency share** of the change. A change of light is smooth (it keeps this at or under 0.15); a change that
   follows the skin's pores, hairs and lashes raises it;
 * ``net_hf``: the same share for the change the model makes beyond the stage alone with the same
   target and light: the network's own change.
@@ -102,7 +101,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=Path("../shared/data/london_hd"))
     ap.add_argument("--models", default="stage,legan,lssl", help="comma-separated model names")
     ap.add_argument("--lights", default="left,right", help="comma-separated --lighting classes")
-    ap.add_argument("--target", default="", help="edit target (default: keep where the model has it, else neutral)")
+    ap.add_argument("--target", default="", help="edit target (default: keep where the network runs for it, else neutral)")
     ap.add_argument("--limit", type=int, default=0, help="at most this many held-out people (0: all 18)")
     ap.add_argument("--ids", default="", help="only these held-out ids (e.g. london-008,london-094)")
     ap.add_argument("--crops", type=Path, default=None, help="write input | edit | change crops here")

@@ -179,16 +179,15 @@ def paste_back(
     within :data:`GREY_LEVELS` of each other everywhere: a black-and-white photo) is always
     pasted so: a network that edits in colour adds no tint to a grey photo.
 
-    ``ratio`` (with ``luminance_only``): the luma change is carried as a factor,
-    not a difference: ``f = (Y_s + delta_s + k) / (Y_s + k)``, ``delta_s`` the weighted, low-passed
+    ``ratio`` (with ``luminance_only``): the luma change is carried as a factor, not a
+    difference: ``f = (Y_s + delta_s + k) / (Y_s + k)``, ``delta_s`` the weighted, low-passed
     change above and ``Y_s`` the crop's luma low-passed alike (``k`` :data:`RATIO_OFFSET`, ``f``
-    within :data:`RATIO_RANGE`), and the photo's luma is multiplied by it, its Cb and Cr by
-    ``f ** RATIO_CHROMA_FOLLOW``. A change of
-    light multiplies the light the skin reflects: added as a difference, a darkening as deep as
-    the skin's own luma crushes the darker pores, hairs, brows and lashes to black and lifts
-    them into the change (its log-luminance takes the photo's texture); as a factor of the
-    crop's resolution the photo's own texture is scaled as it is and the change stays as smooth
-    as the crop.
+    within :data:`RATIO_RANGE`), warped like ``delta`` (as ``log f``); the photo's luma is
+    multiplied by it, its Cb and Cr by ``f ** RATIO_CHROMA_FOLLOW``. A change of light multiplies
+    the light the skin reflects: added as a difference, a darkening as deep as the skin's own
+    luma crushes the darker pores, hairs, brows and lashes to black and lifts them into the
+    change (its log-luminance takes the photo's texture); as a factor of the crop's resolution
+    the photo's own texture is scaled as it is and the change stays as smooth as the crop.
 
     ``mask``: (S,S) weights in [0,1] (default :func:`face_mask`). For several faces, call once per
     face; each call reads the current pixels.

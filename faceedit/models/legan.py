@@ -29,12 +29,12 @@ Choices, where the paper leaves room or our data differs (each noted in the code
   a lighting or expression change also removes colour. So the shipped model works on luma: the
   pipeline feeds it the crop's BT.601 luma and carries the luma change into the photo
   (``ModelSpec.channels = 1`` -> ``paste_back(luminance_only=True)``), which keeps the photo's
-  colour. Calling ``edit`` with a 3-channel crop on a 1-channel model does the same at crop
+  colour (its hue). Calling ``edit`` with a 3-channel crop on a 1-channel model does the same at crop
   level: the luma is edited and the change added to every channel.
 * **Paste-back as a factor** (``paste_ratio``, luma models). The pipeline carries the change into
   the photo as a factor of the crop's luma at the crop's resolution (``paste_back(ratio=True)``),
   not as a difference added to every pixel. The change of a relighting is a change of light: a
-  difference as deep as the skin's own luma, added at the photo's 1350 px, crushes the darker
+  difference as deep as the skin's own luma, added at the photo's resolution, crushes the darker
   pores, hairs, brows and lashes to black (and the blue of brown skin with them), so the change
   takes the photo's texture; a factor scales the photo's texture as it is and keeps the change
   as smooth as the 64-px crop it comes from, as the stage's relighting does. Expression changes
