@@ -230,6 +230,7 @@ class Flow:
             luminance_only=self.spec.channels == 1,
             mask=aligned.extra.get("mask"),
             smooth=self.spec.delta_smooth,
+            ratio=getattr(self.loaded.model, "paste_ratio", False),
         )
 
 

@@ -23,7 +23,7 @@ from faceedit.faces.align import (
 from faceedit.faces.landmarks import BROWS, CHIN, JAW, eye_centres
 from faceedit.faces.mesh68 import face_oval
 from faceedit.faces.types import AlignedFace
-from faceedit.pixels import luma, pixel_max, to_unit
+from faceedit.pixels import luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
 
 #: Rows processed at once when pasting back (bounds the float working memory).
 PASTE_BAND_ROWS = 1024
@@ -133,6 +133,14 @@ def match_color(edited: np.ndarray, reference: np.ndarray, weights: np.ndarray) 
 #: Channel difference (8-bit levels) under which a crop counts as grey (:func:`paste_back`).
 GREY_LEVELS = 1.5
 
+#: ``ratio`` paste-back: luma offset (8-bit levels) of the crop's luma the change is divided by
+#: (a black crop pixel is not a zero light), the range of the factor, and the power of the factor
+#: Cb and Cr are multiplied by (as the stage's relighting, ``faceedit.models.shading``: the same
+#: Cb, Cr on a much darker luma read as a saturated tan, on a much brighter one as grey skin).
+RATIO_OFFSET = 8.0
+RATIO_RANGE = (0.1, 4.0)
+RATIO_CHROMA_FOLLOW = 0.2
+
 
 def paste_back(
     pixels: np.ndarray,
@@ -144,6 +152,7 @@ def paste_back(
     luminance_only: bool = False,
     mask: np.ndarray | None = None,
     smooth: float = 0.0,
+    ratio: bool = False,
 ) -> None:
     """Add the model's change to the photo, in place, at the photo's full resolution.
 
@@ -169,6 +178,16 @@ def paste_back(
     changes Y and leaves Cb/Cr untouched (up to rounding and clipping). A grey crop (R, G and B
     within :data:`GREY_LEVELS` of each other everywhere: a black-and-white photo) is always
     pasted so: a network that edits in colour adds no tint to a grey photo.
+
+    ``ratio`` (with ``luminance_only``): the luma change is carried as a factor, not a
+    difference: ``f = (Y_s + delta_s + k) / (Y_s + k)``, ``delta_s`` the weighted, low-passed
+    change above and ``Y_s`` the crop's luma low-passed alike (``k`` :data:`RATIO_OFFSET`, ``f``
+    within :data:`RATIO_RANGE`), warped like ``delta`` (as ``log f``); the photo's luma is
+    multiplied by it, its Cb and Cr by ``f ** RATIO_CHROMA_FOLLOW``. A change of light multiplies
+    the light the skin reflects: added as a difference, a darkening as deep as the skin's own
+    luma crushes the darker pores, hairs, brows and lashes to black and lifts them into the
+    change (its log-luminance takes the photo's texture); as a factor of the crop's resolution
+    the photo's own texture is scaled as it is and the change stays as smooth as the crop.
 
     ``mask``: (S,S) weights in [0,1] (default :func:`face_mask`). For several faces, call once per
     face; each call reads the current pixels.
@@ -208,6 +227,13 @@ def paste_back(
     delta = np.ascontiguousarray(delta, dtype=np.float32)
     if smooth > 0:
         delta = cv2.GaussianBlur(delta, (0, 0), float(smooth))
+    if ratio:
+        if not luminance_only:
+            raise ValueError("ratio paste-back carries a luma change: pass luminance_only=True")
+        y = luma(crop_f)
+        base = (cv2.GaussianBlur(y, (0, 0), float(smooth)) if smooth > 0 else y) + RATIO_OFFSET
+        f = np.clip((base + delta[:, :, 0]) / base, *RATIO_RANGE)
+        delta = np.ascontiguousarray(np.log(f), dtype=np.float32)  # pasted as exp(log f) below
 
     unit = pixel_max(pixels.dtype) / 255.0  # one 8-bit level in the photo's levels: 1 or 257
     maxval = pixel_max(pixels.dtype)
@@ -234,7 +260,14 @@ def paste_back(
             d = d[:, :, None]
         region = pixels[by:by1, x0:x1]
         out = region.astype(np.float32)
-        out += d * unit
+        if ratio:
+            f = np.exp(d)
+            ycc = rgb_to_ycc(out)
+            ycc[..., :1] *= f
+            ycc[..., 1:] *= f ** RATIO_CHROMA_FOLLOW
+            out = ycc_to_rgb(ycc)
+        else:
+            out += d * unit
         np.clip(np.rint(out, out=out), 0.0, maxval, out=out)
         region[...] = out.astype(pixels.dtype)
 

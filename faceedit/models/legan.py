@@ -27,10 +27,18 @@ Choices, where the paper leaves room or our data differs (each noted in the code
 * **Luminance model (channels = 1).** Three of the four training sets (JAFFE, Yale, Extended
   Yale B) are greyscale, and every lighting label comes from them; a colour model would learn that
   a lighting or expression change also removes colour. So the shipped model works on luma: the
-  pipeline feeds it the crop's BT.601 luma and adds the luma change to R, G and B of the photo
+  pipeline feeds it the crop's BT.601 luma and carries the luma change into the photo
   (``ModelSpec.channels = 1`` -> ``paste_back(luminance_only=True)``), which keeps the photo's
-  colour (Cb/Cr). Calling ``edit`` with a 3-channel crop on a 1-channel model does the same at crop
+  colour (its hue). Calling ``edit`` with a 3-channel crop on a 1-channel model does the same at crop
   level: the luma is edited and the change added to every channel.
+* **Paste-back as a factor** (``paste_ratio``, luma models). The pipeline carries the change into
+  the photo as a factor of the crop's luma at the crop's resolution (``paste_back(ratio=True)``),
+  not as a difference added to every pixel. The change of a relighting is a change of light: a
+  difference as deep as the skin's own luma, added at the photo's resolution, crushes the darker
+  pores, hairs, brows and lashes to black (and the blue of brown skin with them), so the change
+  takes the photo's texture; a factor scales the photo's texture as it is and keeps the change
+  as smooth as the 64-px crop it comes from, as the stage's relighting does. Expression changes
+  go the same way (a brightened nose stays skin, not a grey veil over dark skin).
 * **Fusion input.** Table 9 feeds the fusion hourglass the two masks only (6 channels); the image
   reaches the output through the masks. ``fuse_image=True`` (not in the paper) also concatenates
   the input image, a skip that helps a small, briefly trained model keep the person's detail.
@@ -206,6 +214,12 @@ class LEGAN(EditModel):
                                 cfg.max_channels, cfg.n_down, cfg.n_res, cfg.norm, cfg.fuse_image,
                                 cfg.upsample, cfg.residual)
         self.lighting_estimator: LightingEstimator | None = None
+
+    @property
+    def paste_ratio(self) -> bool:
+        """The pipeline pastes a luma model's change as a factor of the crop's luma
+        (``paste_back(ratio=True)``), not a difference: see the module's docstring."""
+        return self.channels == 1
 
     def targets(self) -> list[str]:
         return list(self.expressions)
