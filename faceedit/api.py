@@ -26,7 +26,7 @@ from faceedit.pixels import to_uint8
 
 if TYPE_CHECKING:
     from faceedit.models.photo import PhotoStep
-    from faceedit.models.stage import Stage
+    from faceedit.stage.model import Stage
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Editor(Flow):
     """A loaded model with its device, precision and face detector: the editing flow
     (:class:`faceedit.flow.Flow`) plus detection.
 
-    ``stage``: the geometry/shading/appearance statistics (:class:`faceedit.models.stage.Stage`,
+    ``stage``: the geometry/shading/appearance statistics (:class:`faceedit.stage.model.Stage`,
     a :class:`faceedit.models.photo.PhotoStep`) applied to the photo before the model's network
     sees the face; None for a model that edits pixels alone (``stage=False``)."""
 

@@ -56,8 +56,8 @@ from faceedit.faces.paste import face_mask, paste_back
 from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import timed
 from faceedit.models.photo import PhotoStep
-from faceedit.models.shading import nearest_class
 from faceedit.pixels import levels_to_signed, luma_tensor, signed_to_levels
+from faceedit.stage.shading import nearest_class
 
 if TYPE_CHECKING:
     from faceedit.models.loading import LoadedModel
@@ -238,7 +238,7 @@ class StagedPhoto:
     """One photo after the stage, ready for the network: ``pixels`` (the staged photo; the input
     array itself where nothing was staged), ``faces`` (per face its alignment, the crop the
     network sees cut from ``pixels``, its landmarks there and its paste mask), ``edits`` (per
-    face what the stage did, e.g. :class:`faceedit.models.stage.StageEdit` with the mouth
+    face what the stage did, e.g. :class:`faceedit.stage.model.StageEdit` with the mouth
     exemplar drawn; None without a stage) and ``staged`` (whether ``pixels`` is a new array)."""
 
     pixels: np.ndarray

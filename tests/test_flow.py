@@ -25,7 +25,7 @@ from faceedit.models.base import EditModel
 from faceedit.models.hub import weights_present
 from faceedit.models.photo import PhotoStep
 from faceedit.models.registry import get_spec
-from faceedit.models.stage import Stage
+from faceedit.stage.model import Stage
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Opened eyes keep their iris's size (faceedit.models.eyes), on synthetic eyes drawn at known
+"""Opened eyes keep their iris's size (faceedit.stage.eyes), on synthetic eyes drawn at known
 landmarks: a white almond between the lids, an iris disc whose top lies under the upper lid."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 from _imgs import astronaut_face
 
-from faceedit.faces.cutwarp import cut_warp
-from faceedit.models.eyes import LM_EYES, MESH_EYES, OPENS, eye_apertures, find_iris, keep_irises
+from faceedit.stage.cutwarp import cut_warp
+from faceedit.stage.eyes import LM_EYES, MESH_EYES, OPENS, eye_apertures, find_iris, keep_irises
 
 IRIS = 0.21  # iris radius over the eye's width, as on the London faces
 

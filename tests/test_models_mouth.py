@@ -1,4 +1,4 @@
-"""The mouth-interior filler (faceedit.models.mouth) with the shipped bank, on drawn faces."""
+"""The mouth-interior filler (faceedit.stage.mouth) with the shipped bank, on drawn faces."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from _imgs import EYES, drawn_face
 
-from faceedit.faces.cutwarp import opening_polygon
-from faceedit.faces.lips import opening_aspect
-from faceedit.models.mouth import DESCRIPTORS, SEAM_DARK, MouthBank, paint_seam
 from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.cutwarp import opening_polygon
+from faceedit.stage.lips import opening_aspect
+from faceedit.stage.mouth import DESCRIPTORS, SEAM_DARK, MouthBank, paint_seam
 
 LUMA = np.asarray(LUMA_WEIGHTS)
 
@@ -251,7 +251,7 @@ def test_grain_follows_the_photo(bank, scale, sigma):
     """The filled interior carries the photo's own grain, whether the bank is shrunk (scale 0.5),
     about at its size (1) or enlarged (2.5: the mouth 450 px wide): its high-pass noise (robust,
     as the filler measures it) is within 0.6-1.6x the skin's."""
-    from faceedit.models.mouth import highpass_noise
+    from faceedit.stage.mouth import highpass_noise
 
     rng = np.random.default_rng(1)
     smooth = cv2.GaussianBlur(drawn_face().astype(np.float64), (0, 0), 2.0)

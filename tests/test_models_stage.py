@@ -13,7 +13,8 @@ from _imgs import astronaut, astronaut_face
 
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.landmarks import STABLE
-from faceedit.faces.warp import (
+from faceedit.stage.model import MAX_STRENGTH, Stage
+from faceedit.stage.warp import (
     MIN_JACOBIAN,
     REGION_OUTER,
     Grid,
@@ -23,7 +24,6 @@ from faceedit.faces.warp import (
     region_outline,
     warp_photo,
 )
-from faceedit.models.stage import MAX_STRENGTH, Stage
 
 
 def _outside(lm: np.ndarray, shape) -> np.ndarray:
@@ -207,7 +207,7 @@ def test_symmetric_state_keeps_the_symmetric_part_of_a_move():
     there (a full basis) the symmetric part of a move comes back exactly and a symmetric move
     is left as it is; a head turn (every point shifted sideways) has none."""
     from faceedit.faces.landmarks import FLIP
-    from faceedit.models.state import symmetric_state
+    from faceedit.stage.state import symmetric_state
 
     rng = np.random.default_rng(0)
     basis = np.eye(136)
@@ -279,7 +279,7 @@ def test_shipped_angry_and_disgusted_press_the_lips(target):
     lips into a slit the mouth bank filled with a line of teeth: a grimace, read as fear): from
     the astronaut they close her smile's lips."""
     from faceedit.models.loading import load_model
-    from faceedit.models.state import LIPS_CLOSED, lip_gap
+    from faceedit.stage.state import LIPS_CLOSED, lip_gap
 
     st = load_model("stage").model
     ki = len(st._a("identity_scale"))
@@ -295,7 +295,7 @@ def test_shipped_targets_read_the_aus_the_trainer_sets():
     the middle: worried; now lowered further than the outer ones), surprised's jaw drop 1.6."""
     from faceedit.faces.au import AU_IDS, measure
     from faceedit.models.loading import load_model
-    from faceedit.models.state import LIPS_CLOSED, lip_gap
+    from faceedit.stage.state import LIPS_CLOSED, lip_gap
     from faceedit.train.stage import TARGET_AUS
 
     st = load_model("stage").model
@@ -332,10 +332,10 @@ def test_a_narrow_window_of_front_teeth_is_cut_along_the_mesh_loop(monkeypatch):
     an interior found from colour narrower than NARROW_INTERIOR of the inner corners is not
     the cut (its blunt ends stood as a window's sides when the mouth opened): the mesh's
     inner-lip loop is, corner to corner. A found interior of the mouth's width is the cut."""
-    import faceedit.models.stage as stage_mod
+    import faceedit.stage.model as stage_mod
     from faceedit.faces.detectors import get_detector
-    from faceedit.faces.lips import MESH_INNER_UPPER
     from faceedit.models.loading import load_model
+    from faceedit.stage.lips import MESH_INNER_UPPER
 
     st = load_model("stage").model
     img = astronaut()
@@ -367,9 +367,9 @@ def test_a_narrow_window_of_front_teeth_is_cut_along_the_mesh_loop(monkeypatch):
 def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_smile(monkeypatch):
     """A wide opening of a target without a smile (surprised) asks the mouth bank to put
     TEETH_COVER of its upper teeth under the lip; a smile (happy) lifts the lip off them."""
-    import faceedit.models.stage as stage_mod
+    import faceedit.stage.model as stage_mod
     from faceedit.models.loading import load_model
-    from faceedit.models.mouth import MouthBank
+    from faceedit.stage.mouth import MouthBank
 
     st = load_model("stage").model
     face = astronaut_face()
@@ -391,7 +391,7 @@ def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_sm
 
 
 def test_only_targets_that_open_the_eyes_past_neutral_keep_the_irises():
-    """The shipped stage repaints the irises (faceedit.models.eyes) where the target opens an eye
+    """The shipped stage repaints the irises (faceedit.stage.eyes) where the target opens an eye
     wider than the face's own neutral: surprised from the astronaut (who smiles), not neutral
     (her squint let go), sad or happy."""
     from faceedit.models.loading import load_model
@@ -427,7 +427,7 @@ def test_stage_edit_photo_region_only_and_strength_cap():
     out, done = st.edit_photo(img, [lm], "happy", 1.0, lighting="left")
     assert out is not img and not np.array_equal(out, img)
     outside = _outside(lm, img.shape)
-    from faceedit.models.shading import load_shading
+    from faceedit.stage.shading import load_shading
 
     x0, y0, x1, y1 = load_shading().canvas_maps(img.shape, lm)[0]  # the head region the light covers
     outside[y0:y1, x0:x1] = False
@@ -506,7 +506,7 @@ def test_an_expression_edit_leaves_the_hair(target):
 
 def test_controls_parse_and_map_to_absolute_aus():
     from faceedit.errors import UsageError
-    from faceedit.models.controls import controls_to_aus, parse_controls
+    from faceedit.stage.controls import controls_to_aus, parse_controls
 
     c = parse_controls("smile=0.5, brows=-1")
     assert c == {"smile": 0.5, "brows": -1.0}
@@ -582,7 +582,7 @@ def test_apply_stage_end_to_end_keeps_everything_beyond_the_face(tmp_path):
     from faceedit.cli import app
     from faceedit.models.hub import weights_present
     from faceedit.models.registry import get_spec
-    from faceedit.models.shading import load_shading
+    from faceedit.stage.shading import load_shading
 
     if not weights_present(get_spec("stage")):
         pytest.skip("the stage's weights are not installed")
@@ -873,7 +873,7 @@ def test_maps_stay_off_the_whole_mouth_when_the_bank_draws_it():
     darkens where the mean face's mouth is open) stays off the whole mouth inside the outer
     lips, not only off the opening: on a smile made surprised it fell on the upper lip as a
     dark band above the carried teeth. Off the mouth, the maps apply."""
-    from faceedit.models.stage import _mouth_keep_out
+    from faceedit.stage.model import _mouth_keep_out
 
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     roi = (int(lm[:, 0].min()) - 20, int(lm[:, 1].min()) - 20, int(lm[:, 0].max()) + 20, int(lm[:, 1].max()) + 20)
@@ -895,7 +895,7 @@ def test_the_mouth_bank_loads_once_for_threads_asking_together(monkeypatch):
     import threading
     import time
 
-    from faceedit.models import mouth
+    from faceedit.stage import mouth
 
     st = Stage({"canon_size": 32, "identity_axes": 2, "expression_axes": 2})
     calls = []

@@ -11,9 +11,9 @@ import pytest
 import torch
 from _imgs import astronaut
 
-from faceedit.faces.warp import face_grid
 from faceedit.models.hub import weights_present
 from faceedit.models.registry import get_spec
+from faceedit.stage.warp import face_grid
 
 pytestmark = pytest.mark.skipif(not weights_present(get_spec("stage")),
                                 reason="the stage's statistics (weights/stage.safetensors) are not installed")

@@ -187,13 +187,13 @@ def apply(
         )
         opts.check()  # before the model loads, and before torch is imported
         if light is not None or light_strength is not None:  # a bad light: a usage error before loading
-            from faceedit.models.shading import parse_light
+            from faceedit.stage.shading import parse_light
 
             parse_light(light if light is not None else "front", light_strength)
         # --au and --control are parsed by the modules that name the AUs and the controls (no torch)
         opts.model_options.update(_condition_options(None, au_spec, []))
         if control:
-            from faceedit.models.controls import parse_controls
+            from faceedit.stage.controls import parse_controls
 
             opts.model_options["controls"] = parse_controls(",".join(control))
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read

@@ -1,6 +1,6 @@
 """Photo steps: models that edit a whole photo at its full resolution, not aligned crops.
 
-The stage (:class:`faceedit.models.stage.Stage`) is one: it moves, paints and relights every
+The stage (:class:`faceedit.stage.model.Stage`) is one: it moves, paints and relights every
 face of the photo before a method's network sees the face. The editing flow
 (:mod:`faceedit.flow`) runs a photo step through :class:`PhotoStep` and a network through
 :class:`faceedit.models.base.EditModel`; a registered model that is a photo step alone

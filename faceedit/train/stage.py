@@ -1,4 +1,4 @@
-"""Fit the edit stage (:mod:`faceedit.models.stage`) from prepared datasets: closed form, minutes
+"""Fit the edit stage (:mod:`faceedit.stage.model`) from prepared datasets: closed form, minutes
 on a CPU.
 
     faceedit train -m stage -d data/london256 -d data/jaffe256 -d data/yale256 -d data/yaleb256 -o RUN
@@ -23,7 +23,12 @@ from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, expression_prototype
 from faceedit.faces.landmarks import BROWS, EYES, NOSE_BRIDGE, STABLE, eye_distance
-from faceedit.faces.warp import (
+from faceedit.log import logger
+from faceedit.pixels import luma, rgb_to_ycc, to_unit
+from faceedit.stage.model import Stage
+from faceedit.stage.shading import NAMED_DIRECTIONS
+from faceedit.stage.state import symmetric_state
+from faceedit.stage.warp import (
     ThinPlateSpline,
     backward_field,
     face_grid,
@@ -32,11 +37,6 @@ from faceedit.faces.warp import (
     region_weight,
     warp_photo,
 )
-from faceedit.log import logger
-from faceedit.models.shading import NAMED_DIRECTIONS
-from faceedit.models.stage import Stage
-from faceedit.models.state import symmetric_state
-from faceedit.pixels import luma, rgb_to_ycc, to_unit
 
 CANON = 256
 #: Axes of the shape model (fewer where the data has fewer shapes): identity = principal axes of

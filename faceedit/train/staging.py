@@ -1,6 +1,6 @@
 """The edit stage as a training-time operator: networks learn appearance on stage-edited crops.
 
-At inference every method's network sees a face the stage (:mod:`faceedit.models.stage`) has
+At inference every method's network sees a face the stage (:mod:`faceedit.stage.model`) has
 already edited: moved by the target's landmark displacement, its mouth painted, relit. Trained on
 unedited crops, a network learns the whole edit again and, run on the stage's output, applies it a
 second time (the blotches and halos of the first round). :class:`TrainingStage` gives a trainer the
@@ -25,8 +25,8 @@ Faces that differ only in lighting (Extended Yale B: one subject, one pose, 64 l
 are pixel-registered) share their pair group's geometry, so their maps are computed once.
 
 What it does not reproduce: the stage now parts and closes the lips with a cut
-(:mod:`faceedit.faces.cutwarp`) and paints a new opening from the real mouth bank
-(:mod:`faceedit.models.mouth`); this operator warps with the smooth spline and paints the
+(:mod:`faceedit.stage.cutwarp`) and paints a new opening from the real mouth bank
+(:mod:`faceedit.stage.mouth`); this operator warps with the smooth spline and paints the
 target's mean mouth map there. Outside the mouth the two agree; inside it, a network trained
 through this operator saw mean teeth where it now meets real ones (the shipped networks were
 trained before the cut and the bank existed, and before the smile map).
@@ -38,10 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from faceedit.faces.warp import backward_field, face_grid
 from faceedit.log import logger
-from faceedit.models.shading import load_shading, parse_light
-from faceedit.models.stage import PAINT_REGION, Stage
 from faceedit.pixels import (
     RGB_TO_YCC,
     YCC_TO_RGB,
@@ -50,6 +47,9 @@ from faceedit.pixels import (
     signed_to_unit,
     unit_to_signed,
 )
+from faceedit.stage.model import PAINT_REGION, Stage
+from faceedit.stage.shading import load_shading, parse_light
+from faceedit.stage.warp import backward_field, face_grid
 
 
 def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarray
@@ -156,7 +156,7 @@ class TrainingStage:
         name = self.lighting[light] if 0 <= light < len(self.lighting) else None
         lm = self.key_landmarks[key]
         if name in self.stage.lighting and np.isfinite(lm).all():
-            # the stage's relighting (faceedit.models.shading) at the named direction's default
+            # the stage's relighting (faceedit.stage.shading) at the named direction's default
             # strength, as a log gain on the crop grid (no scene to keep on a tight crop)
             s = self.size
             (x0, y0, x1, y1), f = load_shading().factor(np.zeros((s, s, 3), np.uint8), lm, parse_light(name),
@@ -238,7 +238,7 @@ def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) 
     c = u.shape[1]
     if gain.shape[0] == 3 and (c == 1 or grey):
         gain, bias = gain[:1], bias[:1]
-    if gain.shape[0] == 1:  # as faceedit.models.stage.luma_change
+    if gain.shape[0] == 1:  # as faceedit.stage.model.luma_change
         y = u if c == 1 else luma_tensor(u)
         dy = gain[None] * y + bias[None]
         ratio = ((y + dy) / y.clamp_min(1e-3)).clamp(0, 1)

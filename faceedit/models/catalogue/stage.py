@@ -1,15 +1,15 @@
-"""The stage (:mod:`faceedit.models.stage`) in the registry: the options it takes and the shipped
+"""The stage (:mod:`faceedit.stage.model`) in the registry: the options it takes and the shipped
 statistics."""
 
 from __future__ import annotations
 
-from faceedit.models.controls import CONTROLS
 from faceedit.models.options import ModelOption
 from faceedit.models.registry import ModelSpec, declare_arch, register_model
+from faceedit.stage.controls import CONTROLS
 
 # What the stage provides on the command line, under every model that sits on it (checked
 # before any weights load): lighting classes, AUs and attributes are the checkpoint header's.
-declare_arch("stage", "faceedit.models.stage:build_stage", options=(
+declare_arch("stage", "faceedit.stage.model:build_stage", options=(
     ModelOption("lighting", "relight to a named direction (left 50,0; right -50,0; top 0,45; bottom 0,-35; "
                 "front; ambient)", vocabulary="config:lighting"),
     ModelOption("light", "relight to a direction AZ,EL in degrees (Extended Yale B's: azimuth + lights the "

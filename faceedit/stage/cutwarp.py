@@ -3,9 +3,9 @@ cuts: lips part and close at a photo's full resolution.
 
 (About 880 lines, one algorithm: the curves, the two side fields, the side and zone weights, the
 fold guard and the compositing share the cut's geometry and are read together; the plain warp's
-pieces it reuses are in :mod:`faceedit.faces.warp`.)
+pieces it reuses are in :mod:`faceedit.stage.warp`.)
 
-:func:`faceedit.faces.warp.backward_field` is one smooth map, so it cannot part two lips that
+:func:`faceedit.stage.warp.backward_field` is one smooth map, so it cannot part two lips that
 touch (the inner lips are left out of it). :func:`cut_warp` lets the map tear along a *cut*: a
 curve from one corner (the inner mouth corners 60 and 64) to the other, with an upper and a
 lower side that move independently.
@@ -18,9 +18,9 @@ fields):
 * Each cut has two destination curves, ``upper`` and ``lower`` (centripetal Catmull-Rom through
   60,61,62,63,64 and 60,67,66,65,64; :func:`lip_curves`), and the same curves in the source.
 * Backward fields (output pixel -> source position) on the coarse face grid (a
-  :class:`~faceedit.faces.warp.Grid`, as ``backward_field``), all thin-plate splines times
-  :func:`~faceedit.faces.warp.region_weight`, so exactly zero beyond the face region: ``F0``
-  through the plain warp's driving points (:data:`~faceedit.faces.warp.WARP_POINTS`, the
+  :class:`~faceedit.stage.warp.Grid`, as ``backward_field``), all thin-plate splines times
+  :func:`~faceedit.stage.warp.region_weight`, so exactly zero beyond the face region: ``F0``
+  through the plain warp's driving points (:data:`~faceedit.stage.warp.WARP_POINTS`, the
   fixed anchors around the face) plus the cut's corners; ``F_up`` the same without the lower
   outer lip (:attr:`Cut.lower_only`) plus the dense upper curve (destination upper curve ->
   source upper curve); ``F_low`` likewise with the lower curve, without the upper outer lip.
@@ -51,7 +51,7 @@ fields):
   opening is replaced by the same membrane fill of the lips around it, so even the bicubic
   kernel at the lip line reads lip colours, and closing a smiling mouth leaves no teeth.
 * Fold-free: the Jacobian determinant of each field, on the grid nodes where it is used, is at
-  least :data:`~faceedit.faces.warp.MIN_JACOBIAN`; otherwise the whole move is scaled down (a
+  least :data:`~faceedit.stage.warp.MIN_JACOBIAN`; otherwise the whole move is scaled down (a
   bisection, as ``backward_field``).
 
 The photo is resampled once per pixel (bicubic) over the face region's ROI; only the lower
@@ -70,7 +70,7 @@ A blink then closes the lids over the landmark eye polygon; the detector's eye c
 lies inside the visible eye (on the London photos a few pixels of iris and white stay outside
 it), and what lies outside the polygon moves with the lids.
 
-Coordinates: x right, y down, pixel centres at integers (as :mod:`faceedit.faces.warp`).
+Coordinates: x right, y down, pixel centres at integers (as :mod:`faceedit.stage.warp`).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ import numpy as np
 import torch
 
 from faceedit.faces.landmarks import CHIN, eye_centres
-from faceedit.faces.warp import (
+from faceedit.stage.warp import (
     MIN_JACOBIAN,
     WARP_POINTS,
     Grid,
@@ -474,7 +474,7 @@ def _nodes_inside(grid: Grid, poly: np.ndarray) -> np.ndarray:
 class _SplineBank:
     """Thin-plate splines sharing one set of centres and one evaluation grid: the kernel
     between the nodes and every centre is computed once, and each spline (a subset of the
-    centres) is a small solve and a matrix product. As :class:`~faceedit.faces.warp.ThinPlateSpline`
+    centres) is a small solve and a matrix product. As :class:`~faceedit.stage.warp.ThinPlateSpline`
     (``r^2 log r^2`` in a unit frame, smoothing ``reg``), with the frame of all the centres."""
 
     def __init__(self, centres: np.ndarray, nodes: np.ndarray, where: np.ndarray | None = None):
@@ -805,7 +805,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
     ``lips``: the source's inner-lip curves (upper, lower), corner to corner, to cut along in
     place of the curves through landmarks 60-67, e.g. a face mesh's inner-lip loop
-    (``Face.dense[MESH_INNER_UPPER]`` / ``[MESH_INNER_LOWER]`` of :mod:`faceedit.faces.lips`),
+    (``Face.dense[MESH_INNER_UPPER]`` / ``[MESH_INNER_LOWER]`` of :mod:`faceedit.stage.lips`),
     which on smiles follows the teeth's edge much more closely than the 68 points; they move
     with the 68-point curves' move. ``close_mouth`` (0..1): how far the lips are brought
     together along those curves (:func:`cut_fields`). ``mouth_interior`` False: the source
@@ -819,7 +819,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     ``min_jacobian``: the fold threshold (the move is scaled down below it).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
-    :mod:`faceedit.models.mouth` (its inputs are this result's fields)::
+    :mod:`faceedit.stage.mouth` (its inputs are this result's fields)::
 
         r = cut_warp(photo, lm, moved)
         photo, _ = MouthBank.load().fill(r.pixels, r.roi, r.opening, r.upper, r.lower,

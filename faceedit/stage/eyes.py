@@ -22,7 +22,7 @@ off the same eyeball: the iris keeps its size and place, more white shows around
    warped photo stays as it is.
 
 The stage calls it only where the target opens an eye wider than the face's own neutral
-(:meth:`faceedit.models.stage.Stage.widens_eyes`).
+(:meth:`faceedit.stage.model.Stage.widens_eyes`).
 
 Only the pixels of an opened eye's box change; an eye that does not open is not touched, nor is
 a greyscale (2-D) photo.
@@ -35,8 +35,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from faceedit.faces.cutwarp import polygon_coverage
 from faceedit.pixels import from_unit, luma, pixel_max
+from faceedit.stage.cutwarp import polygon_coverage
 
 #: Face Mesh eyelid contours (upper from the outer corner to the inner, lower likewise) of the
 #: eye on the image's left (68-point 36-41) and on its right (42-47).
@@ -152,7 +152,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
     before the warp; same shape and dtype), the white of the eye where the stretched iris showed
     beyond it. ``mesh``: the source face's Face Mesh points ((468, 2) or (468, 3));
     ``source_points(box)``: the warp's map, (h, w, 2) source coordinates of the pixels of a box
-    (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.faces.cutwarp.CutWarpResult.source_points`).
+    (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.stage.cutwarp.CutWarpResult.source_points`).
     Returns ``warped`` itself when no eye opened or no iris was found."""
     lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
     grow = eye_apertures(moved) / np.maximum(eye_apertures(lm), 1e-6)

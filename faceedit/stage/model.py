@@ -10,13 +10,13 @@ Canonical frame: the prepared datasets' 256-px crop template. ``mean_shape`` is 
 neutral 68-point shape there; a face is put in that frame by the similarity on its
 expression-stable points (eye contours and nose), so an expression's move does not shift it.
 
-* **Geometry**: a face's expression is a *state* (:mod:`faceedit.models.state`: the shape model,
+* **Geometry**: a face's expression is a *state* (:mod:`faceedit.stage.state`: the shape model,
   targets as states, AUs set on top); an edit moves the state from the face's own to the
   target's, applied as a fold-free warp of the photo with the inner lips (and the eyelids when
-  they close) as cuts (:mod:`faceedit.faces.cutwarp`). A mouth opened wider than the photo
+  they close) as cuts (:mod:`faceedit.stage.cutwarp`). A mouth opened wider than the photo
   shows keeps the face's own upper teeth (carried with the upper lip) and is painted from the
-  mouth bank (:mod:`faceedit.models.mouth`); lips closed over teeth meet in a dark line
-  (:func:`faceedit.models.mouth.paint_seam`).
+  mouth bank (:mod:`faceedit.stage.mouth`); lips closed over teeth meet in a dark line
+  (:func:`faceedit.stage.mouth.paint_seam`).
 * **Appearance** (per target): a per-pixel linear map ``gain * x + bias`` in the target's
   canonical frame (the mean shape showing the target's state), fitted from (source warped to the real
   target's landmarks, real target). Where the target parts the lips, it is what draws teeth
@@ -34,7 +34,7 @@ expression-stable points (eye contours and nose), so an expression's move does n
   maps from Yale's pairs of one subject with and without glasses, and the identity beyond the
   eyes, brows and nose bridge. ``attrs={"glasses": 1.0}`` paints the mean frames on,
   ``0.0`` paints them off, 0.5 leaves the face alone (0.75: on at half strength).
-* **Shading**: :mod:`faceedit.models.shading` relights the whole head (face, ears, neck, hair
+* **Shading**: :mod:`faceedit.stage.shading` relights the whole head (face, ears, neck, hair
   weakened) to a named direction (``lighting``) or any azimuth and elevation (``light``), its
   luma only (``weights/shading.safetensors``, fitted on Extended Yale B).
 """
@@ -54,9 +54,15 @@ import torch
 from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
 from faceedit.faces.au import AU_IDS
-from faceedit.faces.cutwarp import cut_warp
 from faceedit.faces.landmarks import eye_distance
-from faceedit.faces.lips import (
+from faceedit.log import logger
+from faceedit.models.base import ConfigError, ModelConfig
+from faceedit.models.photo import PhotoModel
+from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
+from faceedit.stage.controls import controls_to_aus, parse_controls
+from faceedit.stage.cutwarp import cut_warp
+from faceedit.stage.eyes import OPENS, eye_apertures, keep_irises
+from faceedit.stage.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
     crease_fragments,
@@ -66,20 +72,14 @@ from faceedit.faces.lips import (
     upper_teeth_share,
     widen_interior,
 )
-from faceedit.faces.warp import (
+from faceedit.stage.mouth import BANK_FILE, MouthBank, paint_seam
+from faceedit.stage.shading import Light, parse_light, relight
+from faceedit.stage.state import LIPS_CLOSED, ExpressionStates, FaceState, lip_gap
+from faceedit.stage.warp import (
     canonical_coords,
     face_grid,
     region_weight,
 )
-from faceedit.log import logger
-from faceedit.models.base import ConfigError, ModelConfig
-from faceedit.models.controls import controls_to_aus, parse_controls
-from faceedit.models.eyes import OPENS, eye_apertures, keep_irises
-from faceedit.models.mouth import BANK_FILE, MouthBank, paint_seam
-from faceedit.models.photo import PhotoModel
-from faceedit.models.shading import Light, parse_light, relight
-from faceedit.models.state import LIPS_CLOSED, ExpressionStates, FaceState, lip_gap
-from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
 MAX_STRENGTH = 1.5
@@ -110,7 +110,7 @@ NARROW_INTERIOR = 0.8
 #: of 18 surprised from neutral and from smiling faces.
 TEETH_COVER = 0.4
 #: How far (corner distances, at the middle) a shown interior is widened up and down before a
-#: mouth that shows it closes (:func:`faceedit.faces.lips.widen_interior`).
+#: mouth that shows it closes (:func:`faceedit.stage.lips.widen_interior`).
 CLOSING_MARGIN = (0.01, 0.04)
 
 
@@ -315,10 +315,10 @@ class Stage(ExpressionStates, PhotoModel):
         :meth:`attribute_amounts`), painted after the geometry and the mouth, before the light,
         scaled by ``strength`` up to 1.
 
-        Geometry: :func:`faceedit.faces.cutwarp.cut_warp` with the inner lips as a cut (and the
+        Geometry: :func:`faceedit.stage.cutwarp.cut_warp` with the inner lips as a cut (and the
         eyelids where the move closes an eye), so lips part and close, each keeping its own
         texture; a mouth opened beyond what the photo shows is painted from the mouth bank
-        (:class:`faceedit.models.mouth.MouthBank`; ``mouth_exemplar``: which entry, default the
+        (:class:`faceedit.stage.mouth.MouthBank`; ``mouth_exemplar``: which entry, default the
         best fit to the opening). ``dense``: per face its Face Mesh points ((468, 2), or (468, 3)
         with depth) or None: the interior the photo shows is found around the mesh's inner-lip
         loop and is the cut (on a smile the 68 points' inner lips lie on the teeth)."""
@@ -330,7 +330,7 @@ class Stage(ExpressionStates, PhotoModel):
         if not 0.0 <= strength <= MAX_STRENGTH:
             raise UsageError(f"`strength` {strength:g}: must be between 0 and {MAX_STRENGTH:g}")
         # a named direction (``lighting``) or any direction (``light``, "AZ,EL" degrees), at the
-        # light's own strength (:mod:`faceedit.models.shading`); UsageError for neither
+        # light's own strength (:mod:`faceedit.stage.shading`); UsageError for neither
         shade: Light | None = None
         if light is not None or lighting is not None:
             shade = parse_light(light if light is not None else lighting, light_strength)
@@ -426,7 +426,7 @@ class Stage(ExpressionStates, PhotoModel):
 
     def widens_eyes(self, cur: FaceState, new: np.ndarray) -> bool:
         """Whether state ``new`` opens either eye of the face (``cur``'s identity) wider than its
-        own neutral does (by :data:`faceedit.models.eyes.OPENS`): surprise, fear. A squint let go
+        own neutral does (by :data:`faceedit.stage.eyes.OPENS`): surprise, fear. A squint let go
         (smiling -> neutral) is not: drawn at its own size there, the iris showed white around it
         and the face stared (FER read 2 of 18 such edits as fearful)."""
         neutral = eye_apertures(self.expression_shape(np.zeros_like(new), cur.identity))
@@ -519,7 +519,7 @@ class Stage(ExpressionStates, PhotoModel):
         return r.pixels, r.landmarks, r.scale
 
     def mouth_bank(self):
-        """The mouth-interior bank (:class:`faceedit.models.mouth.MouthBank`), loaded once; None
+        """The mouth-interior bank (:class:`faceedit.stage.mouth.MouthBank`), loaded once; None
         where its file is not installed (the appearance maps then draw the mouth)."""
         with self._bank_lock:  # worker threads share the stage: none may see a bank half loaded
             if not self._bank_tried:
@@ -599,8 +599,8 @@ class Stage(ExpressionStates, PhotoModel):
         return out
 
     def _shade(self, pixels: np.ndarray, lm: np.ndarray, lighting, strength: float) -> np.ndarray:
-        """Relight the head to ``lighting`` (a :class:`faceedit.models.shading.Light`) at the
-        light's strength times the edit's (up to 1): :func:`faceedit.models.shading.relight`,
+        """Relight the head to ``lighting`` (a :class:`faceedit.stage.shading.Light`) at the
+        light's strength times the edit's (up to 1): :func:`faceedit.stage.shading.relight`,
         its head region laid by the face's landmarks ``lm`` before the expression edit (head and
         neck do not move with an expression; laid by the edited ones, surprised's dropped jaw
         stretched the neck column 14 px further down, onto the astronaut's suit)."""

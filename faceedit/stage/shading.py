@@ -33,8 +33,8 @@ import cv2
 import numpy as np
 
 from faceedit.errors import UsageError
-from faceedit.faces.warp import Grid, ThinPlateSpline
 from faceedit.pixels import pixel_max, rgb_to_ycc, ycc_to_rgb
+from faceedit.stage.warp import Grid, ThinPlateSpline
 
 #: The shipped model's file name in the weights folder (:func:`faceedit.weights.shipped_file`).
 SHADING_FILE = "shading.safetensors"
@@ -322,7 +322,7 @@ def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int,
     mostly scene), its median and spread; a pixel within the spread of that colour counts as
     scene, softly, smoothed over :data:`BACKGROUND_SMOOTH` eye distances."""
     from faceedit.faces.landmarks import eye_distance
-    from faceedit.faces.warp import region_outline
+    from faceedit.stage.warp import region_outline
 
     x0, y0, x1, y1 = roi
     iod = eye_distance(landmarks)

@@ -14,11 +14,11 @@ FACS prototype, see the card and :mod:`faceedit.train.stage`); ``neutral`` is
 (``aus=``, ``controls=``) *set* AUs on top, by the least change of state that gives them
 (:meth:`ExpressionStates.set_aus`; AUs are read from the landmarks, :mod:`faceedit.faces.au`). An
 edit moves the state from the face's own to the target's (``strength`` 0 = untouched, 1 = the
-target, up to :data:`faceedit.models.stage.MAX_STRENGTH`): the displacement is ``expression_basis.T @ (new - e)``, so a
+target, up to :data:`faceedit.stage.model.MAX_STRENGTH`): the displacement is ``expression_basis.T @ (new - e)``, so a
 smile is taken away before a frown is added and a face already at the target barely moves.
-The stage applies it as a fold-free warp of the photo (:mod:`faceedit.faces.cutwarp`).
+The stage applies it as a fold-free warp of the photo (:mod:`faceedit.stage.cutwarp`).
 
-:class:`ExpressionStates` holds the methods; :class:`~faceedit.models.stage.Stage` carries them
+:class:`ExpressionStates` holds the methods; :class:`~faceedit.stage.model.Stage` carries them
 with the buffers they read (``mean_shape``, ``identity_basis``/``_scale``,
 ``expression_basis``/``_scale``, ``state_<target>``) and its ``expressions`` and ``aus``.
 """
@@ -103,7 +103,7 @@ class FaceState:
 
 
 class ExpressionStates:
-    """The state model's methods (mixed into :class:`~faceedit.models.stage.Stage`, which holds
+    """The state model's methods (mixed into :class:`~faceedit.stage.model.Stage`, which holds
     the buffers: ``_a(name)`` gives one as float numpy)."""
 
     expressions: list[str]

@@ -1,7 +1,7 @@
 """Mouth interiors from real exemplars: what fills the hole a warp opens between the lips.
 
 (What a photo's mouth shows, found from colour, and the lip curves both read are in
-:mod:`faceedit.faces.lips`; the seam of closed lips is painted here; the builder lives in
+:mod:`faceedit.stage.lips`; the seam of closed lips is painted here; the builder lives in
 :mod:`faceedit.train.mouths`.)
 
 The bank (``weights/mouths.safetensors``, built by :mod:`faceedit.train.mouths` from the London
@@ -41,11 +41,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from faceedit.faces.cutwarp import opening_polygon
 from faceedit.faces.landmarks import eye_distance
-from faceedit.faces.lips import LEVEL_WIDTH, box_around, join_corners, opening_aspect, sample_points
-from faceedit.faces.warp import ThinPlateSpline
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+from faceedit.stage.cutwarp import opening_polygon
+from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners, opening_aspect, sample_points
+from faceedit.stage.warp import ThinPlateSpline
 
 #: Inner-lip corner distance of every exemplar in the bank (px): the scale its interiors were
 #: found at.
