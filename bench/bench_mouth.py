@@ -35,7 +35,7 @@ from faceedit.data import holdout_subjects
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import STABLE
-from faceedit.stage.cutwarp import opening_polygon, resample_by_length
+from faceedit.stage.cut_curves import opening_polygon, resample_by_length
 from faceedit.stage.lips import CURVE_POINTS, MESH_INNER_LOWER, MESH_INNER_UPPER, MESH_OUTER_LOWER, opening_aspect
 from faceedit.stage.mouth import MouthBank
 from faceedit.stage.warp import ThinPlateSpline

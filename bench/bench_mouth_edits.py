@@ -51,7 +51,7 @@ from faceedit.data import holdout_subjects
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS
-from faceedit.stage.cutwarp import opening_polygon, resample_by_length
+from faceedit.stage.cut_curves import opening_polygon, resample_by_length
 from faceedit.stage.lips import CURVE_POINTS, MESH_INNER_LOWER, MESH_INNER_UPPER, find_interior
 from faceedit.stage.state import lip_gap
 

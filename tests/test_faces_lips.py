@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from _imgs import drawn_face
 
-from faceedit.stage.cutwarp import opening_polygon
+from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import (
     crease_fragments,
     lip_in_interior,

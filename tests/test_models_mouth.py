@@ -8,7 +8,7 @@ import pytest
 from _imgs import EYES, drawn_face
 
 from faceedit.pixels import LUMA_WEIGHTS
-from faceedit.stage.cutwarp import opening_polygon
+from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import opening_aspect
 from faceedit.stage.mouth import DESCRIPTORS, SEAM_DARK, MouthBank, paint_seam
 

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import from_unit, luma, pixel_max
-from faceedit.stage.cutwarp import polygon_coverage
+from faceedit.stage.cut_curves import polygon_coverage
 
 #: Face Mesh eyelid contours (upper from the outer corner to the inner, lower likewise) of the
 #: eye on the image's left (68-point 36-41) and on its right (42-47).

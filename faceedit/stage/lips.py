@@ -18,7 +18,7 @@ import numpy as np
 
 from faceedit.faces.align import apply_affine
 from faceedit.pixels import pixel_max
-from faceedit.stage.cutwarp import opening_polygon, resample_by_length
+from faceedit.stage.cut_curves import opening_polygon, resample_by_length
 
 #: The corner distance (px) a mouth is levelled to where its interior is found from colour; the
 #: bank's exemplars are cut at this scale too.

@@ -43,7 +43,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
-from faceedit.stage.cutwarp import opening_polygon
+from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.warp import ThinPlateSpline
 

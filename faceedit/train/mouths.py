@@ -37,7 +37,7 @@ from PIL import Image
 from faceedit.data import holdout_subjects
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import eye_distance
-from faceedit.stage.cutwarp import opening_polygon, resample_by_length
+from faceedit.stage.cut_curves import opening_polygon, resample_by_length
 from faceedit.stage.lips import (
     CURVE_POINTS,
     fill_polygon,

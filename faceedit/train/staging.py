@@ -47,8 +47,10 @@ from faceedit.pixels import (
     signed_to_unit,
     unit_to_signed,
 )
-from faceedit.stage.model import PAINT_REGION, Stage
+from faceedit.stage.model import Stage
+from faceedit.stage.paint import PAINT_REGION, canonical_maps
 from faceedit.stage.shading import load_shading, parse_light
+from faceedit.stage.steps import EditSettings, FaceEdit, warp
 from faceedit.stage.warp import backward_field, face_grid
 
 
@@ -172,8 +174,7 @@ class TrainingStage:
         """Canonical-frame maps ((C, S', S') each) laid onto the face at ``lm`` on the crop grid,
         times the region weight and ``scale``, zero beyond the region: (C, S, S) tensors."""
         s = self.size
-        roi, sampled, w = self.stage.canonical_maps((s, s), lm, frame, [np.moveaxis(m, 0, -1) for m in maps],
-                                                    region)
+        roi, sampled, w = canonical_maps((s, s), lm, frame, [np.moveaxis(m, 0, -1) for m in maps], region)
         x0, y0, x1, y1 = roi
         out = []
         for m, v in zip(maps, sampled):
@@ -238,7 +239,7 @@ def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) 
     c = u.shape[1]
     if gain.shape[0] == 3 and (c == 1 or grey):
         gain, bias = gain[:1], bias[:1]
-    if gain.shape[0] == 1:  # as faceedit.stage.model.luma_change
+    if gain.shape[0] == 1:  # as faceedit.stage.paint.luma_change
         y = u if c == 1 else luma_tensor(u)
         dy = gain[None] * y + bias[None]
         ratio = ((y + dy) / y.clamp_min(1e-3)).clamp(0, 1)
@@ -276,8 +277,11 @@ def paired_inputs(stage: Stage, pairs: list[tuple[dict, dict]], channels: int = 
             img = np.asarray(im.convert("RGB"))
         lm_s = np.asarray(src["landmarks"], np.float64).reshape(68, 2)
         lm_d = np.asarray(dst["landmarks"], np.float64).reshape(68, 2)
-        img, moved, scale = stage.warp_to(img, lm_s, lm_d)
         target = dst["labels"].get("expression")
+        face = FaceEdit(EditSettings("keep", 1.0), lm_s, goal=lm_d)  # the real target's geometry
+        img = warp(face, img)
+        assert face.warped is not None
+        moved, scale = face.warped.landmarks, face.warped.scale
         cur = stage.state(lm_s)
         skin = stage.smile_skin(stage.smile_taken(cur, stage.state(lm_d).expression), target) * scale
         img = stage.paint_smile(img, moved, skin)  # as the stage paints it, before the mouth map
