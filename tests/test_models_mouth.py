@@ -10,7 +10,8 @@ from _imgs import EYES, drawn_face
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import opening_aspect
-from faceedit.stage.mouth import DESCRIPTORS, SEAM_DARK, MouthBank, paint_seam
+from faceedit.stage.mouth import DESCRIPTORS, MouthBank, paint_seam
+from faceedit.stage.tuning import MouthTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
 
@@ -302,7 +303,7 @@ def test_closed_lips_get_a_dark_seam_where_they_meet_and_nothing_else_changes():
     out = paint_seam(img, line, line, eye, 1.0)
     luma = lambda a: a.astype(np.float64) @ LUMA  # noqa: E731
     mid = luma(out)[198:203, 230:250].min() / luma(img)[185:215, 230:250].mean()
-    assert abs(mid - SEAM_DARK) < 0.08  # the line's middle at the measured darkness
+    assert abs(mid - MouthTuning.seam_dark) < 0.08  # the line's middle at the measured darkness
     # beside the line and past the corners nothing changes; nothing is ever lighter
     far = np.ones(img.shape[:2], bool)
     far[180:222, 125:355] = False
@@ -324,7 +325,7 @@ def test_closed_lips_get_a_dark_seam_where_they_meet_and_nothing_else_changes():
 
 def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
     """With ``teeth_cover`` the upper row of a wide opening fades out towards the corners
-    (``SIDE_TEETH``): drawn to the corners it followed the opening's upper curve down its sides, a
+    (``side_teeth_*`` of MouthTuning): drawn to the corners it followed the opening's upper curve down its sides, a
     white bracket around a surprised mouth. Beside a corner, under the upper lip, the opening is
     darker than with the whole row (0.74 of it; 0.88 before the fade, the band only shorter);
     the front teeth still show."""

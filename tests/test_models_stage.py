@@ -329,11 +329,13 @@ def test_shipped_open_mouthed_targets_have_no_smile():
 
 def test_a_narrow_window_of_front_teeth_is_not_the_cut():
     """A small open smile shows its front teeth between lips that touch towards the corners:
-    an interior found from colour narrower than NARROW_INTERIOR of the inner corners is not
+    an interior found from colour narrower than ``narrow_interior`` of the inner corners is not
     the cut (its blunt ends stood as a window's sides when the mouth opened). A found interior
     of the mouth's width is, and a closing mouth widens any it finds."""
-    from faceedit.stage.steps import CLOSING_MARGIN, NARROW_INTERIOR, interior_cut
+    from faceedit.stage.steps import interior_cut
+    from faceedit.stage.tuning import EditTuning
 
+    tuning = EditTuning()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     corners = float(np.linalg.norm(lm[64] - lm[60]))
 
@@ -343,13 +345,12 @@ def test_a_narrow_window_of_front_teeth_is_not_the_cut():
         bump = np.sqrt(1 - t ** 2) * np.array([0.0, 0.08 * corners])
         return mid + t * half - bump, mid + t * half + bump
 
-    assert interior_cut(curves(0.75 * NARROW_INTERIOR), lm, closing=0.0) is None
+    assert interior_cut(curves(0.75 * tuning.narrow_interior), lm, 0.0, tuning) is None
     wide = curves(1.0)
-    assert interior_cut(wide, lm, closing=0.0) is wide
-    up, lo = interior_cut(curves(0.6), lm, closing=1.0)  # all of it goes, widened
-    assert CLOSING_MARGIN[0] > 0 and (up[1:-1, 1] < curves(0.6)[0][1:-1, 1]).all()
-    assert (lo[1:-1, 1] > curves(0.6)[1][1:-1, 1]).all()
-    assert interior_cut(None, lm, closing=0.0) is None
+    assert interior_cut(wide, lm, 0.0, tuning) is wide
+    up, lo = interior_cut(curves(0.6), lm, 1.0, tuning)  # all of it goes, widened
+    assert (up[1:-1, 1] < curves(0.6)[0][1:-1, 1]).all() and (lo[1:-1, 1] > curves(0.6)[1][1:-1, 1]).all()
+    assert interior_cut(None, lm, 0.0, tuning) is None
 
 
 def test_without_a_found_interior_the_lips_are_cut_along_the_mesh_loop():
@@ -368,7 +369,7 @@ def test_without_a_found_interior_the_lips_are_cut_along_the_mesh_loop():
     for target in ("surprised", "neutral"):
         edit = FaceEdit(EditSettings(target, 1.0), lm, mesh)
         plan_move(st, edit)
-        choose_cuts(edit, img)
+        choose_cuts(st, edit, img)
         assert edit.lips is not None
         if edit.shown is None:
             assert np.allclose(edit.lips[0], mesh[MESH_INNER_UPPER]) and edit.lip_redness is not None
@@ -376,25 +377,26 @@ def test_without_a_found_interior_the_lips_are_cut_along_the_mesh_loop():
             assert edit.lips is edit.shown
     bare = FaceEdit(EditSettings("surprised", 1.0), lm)
     plan_move(st, bare)
-    choose_cuts(bare, img)
+    choose_cuts(st, bare, img)
     assert bare.lips is None and bare.shown is None
 
 
 def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_smile():
     """A wide opening of a target without a smile (surprised) asks the mouth bank to put
-    TEETH_COVER of its upper teeth under the lip; a smile (happy) lifts the lip off them."""
+    ``teeth_cover`` of its upper teeth under the lip; a smile (happy) lifts the lip off them."""
     from faceedit.models.loading import load_model
-    from faceedit.stage.steps import TEETH_COVER, EditSettings, FaceEdit, plan_move, teeth_cover
+    from faceedit.stage.steps import EditSettings, FaceEdit, plan_move, teeth_cover
 
     st = load_model("stage").model
+    full = st.tuning.edit.teeth_cover
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     covers = {}
     for target in ("surprised", "happy"):
         edit = FaceEdit(EditSettings(target, 1.0), lm)
         plan_move(st, edit)
         covers[target] = teeth_cover(st, edit)
-    assert 0.8 * TEETH_COVER < covers["surprised"] <= TEETH_COVER, covers
-    assert covers["happy"] < 0.1 * TEETH_COVER, covers
+    assert 0.8 * full < covers["surprised"] <= full, covers
+    assert covers["happy"] < 0.1 * full, covers
 
 
 def test_the_steps_run_in_order_give_the_photo_edit():
@@ -409,8 +411,8 @@ def test_the_steps_run_in_order_give_the_photo_edit():
     edit = steps.FaceEdit(st.settings("surprised", 1.0, lighting="left"), lm)
     steps.plan_move(st, edit)
     assert edit.goal is not None and edit.closing == 0.0 and edit.smile_taken > 0  # her smile goes
-    steps.choose_cuts(edit, img)
-    out = steps.warp(edit, img)
+    steps.choose_cuts(st, edit, img)
+    out = steps.warp(st, edit, img)
     assert edit.warped is not None and float(edit.warped.opening.max()) > 0  # the mouth opens
     out = steps.fill_mouth(st, edit, out)
     assert edit.exemplar is not None and edit.keep_out is not None
@@ -420,6 +422,46 @@ def test_the_steps_run_in_order_give_the_photo_edit():
     assert np.array_equal(lit, want)
     assert edit.result().mouth_exemplar == done[0].mouth_exemplar
     assert np.allclose(edit.result().landmarks, done[0].landmarks)
+
+
+def test_the_tuned_values_are_read_from_the_checkpoint_header(tmp_path):
+    """The shipped stage carries its tuned values in its header (config ``tuning``); a stage
+    saved with other values edits with them, and one saved without them takes the defaults."""
+    import dataclasses
+
+    from faceedit.models.header import read_meta
+    from faceedit.models.loading import load_model
+    from faceedit.models.registry import get_spec
+    from faceedit.stage.model import Stage
+    from faceedit.stage.tuning import StageTuning
+
+    shipped = read_meta(get_spec("stage").source.local_path()).config["tuning"]
+    assert StageTuning.from_dict(shipped) == StageTuning()
+    st = load_model("stage").model
+    assert st.tuning == StageTuning()
+    img, lm = astronaut(), np.asarray(astronaut_face().landmarks, np.float64)
+    want, _ = st.edit_photo(img, [lm], "keep", lighting="left")
+
+    brighter = dataclasses.replace(StageTuning(), light=dataclasses.replace(StageTuning().light, strength=1.0))
+    bare = {k: v for k, v in st.cfg.to_dict().items() if k != "tuning"}
+    for tuning, same in ((brighter.to_dict(), False), (None, True)):
+        config = bare if tuning is None else {**bare, "tuning": tuning}
+        other = Stage(config)
+        other.load_state_dict(st.state_dict())
+        path = tmp_path / f"stage_{same}.safetensors"
+        other.save_pretrained(path, {"arch": "stage", "conditions": st.targets()})
+        again = Stage.from_pretrained(str(path))
+        assert again.tuning == (StageTuning() if tuning is None else brighter)
+        out, _ = again.edit_photo(img, [lm], "keep", lighting="left")
+        assert np.array_equal(out, want) == same
+
+
+def test_a_tuning_with_an_unknown_value_is_a_config_error():
+    from faceedit.models.base import ConfigError
+    from faceedit.stage.model import Stage
+
+    with pytest.raises(ConfigError, match="seam_darkness"):
+        Stage({"tuning": {"mouth": {"seam_darkness": 0.5}}})
 
 
 def test_only_targets_that_open_the_eyes_past_neutral_keep_the_irises():

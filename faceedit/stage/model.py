@@ -37,6 +37,10 @@ expression-stable points (eye contours and nose), so an expression's move does n
 * **Shading**: :mod:`faceedit.stage.shading` relights the whole head (face, ears, neck, hair
   weakened) to a named direction (``lighting``) or any azimuth and elevation (``light``), its
   luma only (``weights/shading.safetensors``, fitted on Extended Yale B).
+
+:meth:`Stage.edit_photo` applies them face by face through the steps of
+:mod:`faceedit.stage.steps`. The values set by looking rather than fitted are the record
+:class:`faceedit.stage.tuning.StageTuning` (``Stage.tuning``), saved in the checkpoint's config.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ from faceedit.faces.au import AU_IDS
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.stage.controls import controls_to_aus, parse_controls
-from faceedit.stage.eyes import OPENS, eye_apertures
+from faceedit.stage.eyes import eye_apertures
 from faceedit.stage.mouth import BANK_FILE, MouthBank
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.shading import Light, parse_light
@@ -73,6 +77,7 @@ from faceedit.stage.steps import (
     relight,
     warp,
 )
+from faceedit.stage.tuning import StageTuning
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
 MAX_STRENGTH = 1.5
@@ -98,6 +103,8 @@ class StageConfig(ModelConfig):
     # binary attribute -> channels of its on / off maps (1 = luma)
     attribute_channels: dict[str, int] = dataclasses.field(default_factory=dict)
     smile_removal: bool = False  # holds the smile-removal map (an edit that takes a smile away)
+    # the tuned values (faceedit.stage.tuning.StageTuning's form; what it lacks takes the defaults)
+    tuning: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def validate(self) -> None:
         if self.identity_axes < 1 or self.expression_axes < 1:
@@ -105,6 +112,10 @@ class StageConfig(ModelConfig):
         for name, c in (*self.appearance.items(), *self.attribute_channels.items()):
             if c not in (1, 3):
                 raise ConfigError(f"stage config: {name} has {c} channels; use 1 or 3")
+        try:
+            StageTuning.from_dict(self.tuning)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"stage config: {e}") from None
 
 
 class Stage(ExpressionStates, nn.Module):
@@ -136,6 +147,7 @@ class Stage(ExpressionStates, nn.Module):
         self.appearance = dict(cfg.appearance)  # target -> channels (1 or 3)
         self.aus = list(cfg.aus)
         self.attribute_channels = dict(cfg.attribute_channels)  # name -> channels (1 = luma)
+        self.tuning = StageTuning.from_dict(cfg.tuning)
         self.register_buffer("mean_shape", torch.zeros(68, 2))
         self.register_buffer("identity_basis", torch.zeros(ki, 136))
         self.register_buffer("identity_scale", torch.ones(ki))
@@ -245,8 +257,8 @@ class Stage(ExpressionStates, nn.Module):
             mesh = dense[i] if dense is not None and i < len(dense) else None
             face = FaceEdit(settings, lm, mesh_points(mesh))
             plan_move(self, face)
-            choose_cuts(face, out)
-            out = warp(face, out)
+            choose_cuts(self, face, out)
+            out = warp(self, face, out)
             out = fill_mouth(self, face, out)
             out = paint_appearance(self, face, out)
             out = relight(face, out)
@@ -273,17 +285,19 @@ class Stage(ExpressionStates, nn.Module):
             raise UsageError(f"`strength` {strength:g}: must be between 0 and {MAX_STRENGTH:g}")
         shade: Light | None = None
         if light is not None or lighting is not None:
-            shade = parse_light(light if light is not None else lighting, light_strength)
+            strength_of_light = light_strength if light_strength is not None else self.tuning.light.strength
+            shade = parse_light(light if light is not None else lighting, strength_of_light)
         return EditSettings(target, strength, aus=aus, like=like, attributes=amounts, light=shade,
                             mouth_exemplar=mouth_exemplar)
 
     def widens_eyes(self, cur: FaceState, new: np.ndarray) -> bool:
         """Whether state ``new`` opens either eye of the face (``cur``'s identity) wider than its
-        own neutral does (by :data:`faceedit.stage.eyes.OPENS`): surprise, fear. A squint let go
-        (smiling -> neutral) is not: drawn at its own size there, the iris showed white around it
-        and the face stared (FER read 2 of 18 such edits as fearful)."""
+        own neutral does (by the tuning's ``eyes.opens``): surprise, fear. A squint let go
+        (smiling -> neutral) is not: drawn at its own size there, the iris shows white around it
+        and the face stares."""
         neutral = eye_apertures(self.expression_shape(np.zeros_like(new), cur.identity))
-        return bool((eye_apertures(self.expression_shape(new, cur.identity)) >= OPENS * neutral).any())
+        opened = eye_apertures(self.expression_shape(new, cur.identity))
+        return bool((opened >= self.tuning.eyes.opens * neutral).any())
 
     def smile_taken(self, cur: FaceState, new: np.ndarray) -> float:
         """How much of a smile (-1..1) an edit from state ``cur`` (a :class:`FaceState`) to ``new``

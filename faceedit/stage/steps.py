@@ -42,31 +42,10 @@ from faceedit.stage.lips import (
 from faceedit.stage.mouth import paint_seam
 from faceedit.stage.paint import mouth_keep_out
 from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap
+from faceedit.stage.tuning import EditTuning
 
 if TYPE_CHECKING:
     from faceedit.stage.model import Stage
-
-#: An edit that takes a whole smile away from a face whose teeth it carries into a new opening
-#: (smiling -> surprised) shows them this fraction of the smile's opening higher, under the
-#: upper lip (``cut_warp``'s ``teeth_rise``, scaled by the share of the smile taken): a smile
-#: lifts the upper lip off the teeth and a surprised mouth does not.
-TEETH_RISE = 0.6
-#: A mouth that does not close whose interior found from colour spans less than this share of
-#: the 68 points' inner corners (the front teeth of a small open smile, between lips that touch
-#: towards the corners) is cut along the Face Mesh's inner-lip loop instead, corner to corner:
-#: cut along the found curves, opened in surprise, their blunt ends stood as the straight sides
-#: of a window in the lips.
-NARROW_INTERIOR = 0.8
-#: The share of the mouth bank's upper teeth drawn under the upper lip in a wide-open mouth whose
-#: state has no smile (scaled by the smile it lacks, :meth:`Stage.smile_lift`): a relaxed upper
-#: lip covers the top of the teeth a smile shows whole.
-TEETH_COVER = 0.4
-#: How far (corner distances, at the middle) a shown interior is widened up and down before a
-#: mouth that shows it closes (:func:`faceedit.stage.lips.widen_interior`).
-CLOSING_MARGIN = (0.01, 0.04)
-#: A move that narrows either eye to under this share of its opening closes it: the eyelids are
-#: then cut like the lips.
-EYE_CLOSING = 0.7
 
 Curves = tuple[np.ndarray, np.ndarray]
 
@@ -145,9 +124,10 @@ class FaceEdit:
         return StageEdit(self.warped.landmarks, scale, cur, reached, self.exemplar)
 
 
-def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float = EYE_CLOSING) -> bool:
+def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float) -> bool:
     """Whether a move narrows either eye to under ``ratio`` of its opening (a blink, a wink,
-    sleepy lids): the eyelids are then cut like the lips, so the lids meet over the eye."""
+    sleepy lids; :attr:`EditTuning.eye_closing`): the eyelids are then cut like the lips, so the
+    lids meet over the eye."""
     def aperture(p: np.ndarray, eye: list[int]) -> float:
         top, bottom = eye[1:3], eye[4:6][::-1]
         return float(np.linalg.norm(p[top] - p[bottom], axis=1).mean())
@@ -156,26 +136,29 @@ def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float = EYE_CLOSING) -
     return any(aperture(moved, e) < ratio * aperture(lm, e) for e in (list(range(36, 42)), list(range(42, 48))))
 
 
-def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float) -> Curves | None:
+def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: EditTuning) -> Curves | None:
     """The mouth interior found from colour (``shown``) as the lips' cut, or None where the Face
-    Mesh's inner-lip loop is the cut instead: a mouth that closes widens it by
-    :data:`CLOSING_MARGIN` (its teeth must all go); one that does not drops it where it spans
-    less than :data:`NARROW_INTERIOR` of the 68 points' inner corners (60, 64)."""
+    Mesh's inner-lip loop is the cut instead: a mouth that closes widens it by the closing
+    margins (its teeth must all go); one that does not drops it where it spans less than
+    ``narrow_interior`` of the 68 points' inner corners (60, 64): the front teeth of a small
+    open smile, between lips that touch towards the corners, whose blunt ends would stand as
+    the straight sides of a window in the lips when the mouth opens."""
     if shown is None:
         return None
     if closing > 0:
-        return widen_interior(*shown, *CLOSING_MARGIN)
+        return widen_interior(*shown, tuning.closing_margin_up, tuning.closing_margin_down)
     width = float(np.linalg.norm(shown[0][-1] - shown[0][0]))
-    if width < NARROW_INTERIOR * float(np.linalg.norm(lm[64] - lm[60])):
+    if width < tuning.narrow_interior * float(np.linalg.norm(lm[64] - lm[60])):
         return None
     return shown
 
 
 def teeth_cover(stage: Stage, face: FaceEdit) -> float:
-    """The share of the mouth bank's upper teeth drawn under the upper lip
-    (:data:`TEETH_COVER` times the smile the new state lacks)."""
+    """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover``
+    times the smile the new state lacks (:meth:`Stage.smile_lift`). A relaxed upper lip covers
+    the top of the teeth a smile shows whole."""
     assert face.current is not None and face.new_state is not None
-    return TEETH_COVER * (1.0 - stage.smile_lift(face.current, face.new_state))
+    return stage.tuning.edit.teeth_cover * (1.0 - stage.smile_lift(face.current, face.new_state))
 
 
 def plan_move(stage: Stage, face: FaceEdit) -> None:
@@ -191,7 +174,7 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)
 
 
-def choose_cuts(face: FaceEdit, pixels: np.ndarray) -> None:
+def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
     """The lips' cut of a face with a Face Mesh (without one the warp cuts along the 68 points'
     inner lips): the interior the photo shows (:func:`interior_cut`), else the mesh's inner-lip
     loop (on a smile the 68 points' inner lips lie on the teeth). Where a smile is taken away
@@ -201,7 +184,7 @@ def choose_cuts(face: FaceEdit, pixels: np.ndarray) -> None:
     if face.mesh is None:
         return
     xy = face.mesh
-    face.shown = interior_cut(find_interior(pixels, xy), face.landmarks, face.closing)
+    face.shown = interior_cut(find_interior(pixels, xy), face.landmarks, face.closing, stage.tuning.edit)
     face.lips = face.shown or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
     if face.shown is None:
         face.lip_redness = lip_redness(pixels, xy)
@@ -210,18 +193,20 @@ def choose_cuts(face: FaceEdit, pixels: np.ndarray) -> None:
         face.carry = face.shown[0] + share * (face.shown[1] - face.shown[0])
 
 
-def warp(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The photo with the face warped to its goal (:func:`faceedit.stage.cutwarp.cut_warp`,
     fold-free, full resolution, the lips and closing eyelids cut); eyes opened wider than the
     face's neutral keep their irises' size (:func:`faceedit.stage.eyes.keep_irises`). An opened
-    mouth is left with the warp's placeholder fill."""
-    lm, goal = face.landmarks, face.goal
+    mouth is left with the warp's placeholder fill. A smile taken away shows the teeth it
+    carries into a new opening ``teeth_rise`` of the smile's opening higher, under the upper
+    lip: a smile lifts the upper lip off the teeth and a relaxed mouth does not."""
+    lm, goal, tuning = face.landmarks, face.goal, stage.tuning.edit
     assert goal is not None
-    r = face.warped = cut_warp(pixels, lm, goal, eyelids=closes_eyes(lm, goal), lips=face.lips,
+    r = face.warped = cut_warp(pixels, lm, goal, eyelids=closes_eyes(lm, goal, tuning.eye_closing), lips=face.lips,
                                close_mouth=face.closing if face.lips is not None else 0.0,
-                               teeth_rise=TEETH_RISE * max(face.smile_taken, 0.0), carry_lower=face.carry)
+                               teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry)
     if face.mesh is not None and face.widens_eyes:
-        return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points)
+        return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes)
     return r.pixels
 
 
@@ -247,9 +232,9 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         own = face.shown is not None and float(interior.sum()) > 0
         out, face.exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
                                        exemplar=face.settings.mouth_exemplar, own_teeth=own,
-                                       teeth_cover=teeth_cover(stage, face))
+                                       teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * LIPS_CLOSED):
-        out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale)
+        out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth)
     drawn = opening + interior
     if bank is not None and float(drawn.max()) > 0:
         face.keep_out = (r.roi, mouth_keep_out(r.roi, moved, drawn))

@@ -279,7 +279,7 @@ def paired_inputs(stage: Stage, pairs: list[tuple[dict, dict]], channels: int = 
         lm_d = np.asarray(dst["landmarks"], np.float64).reshape(68, 2)
         target = dst["labels"].get("expression")
         face = FaceEdit(EditSettings("keep", 1.0), lm_s, goal=lm_d)  # the real target's geometry
-        img = warp(face, img)
+        img = warp(stage, face, img)
         assert face.warped is not None
         moved, scale = face.warped.landmarks, face.warped.scale
         cur = stage.state(lm_s)
