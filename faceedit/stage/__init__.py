@@ -18,8 +18,11 @@ network sees the face. Its modules, in the order an edit reads them:
   :mod:`~faceedit.stage.mouth`: the mouth bank that paints an opened mouth;
   :mod:`~faceedit.stage.eyes`: opened eyes keep their irises' size;
 * :mod:`~faceedit.stage.paint`: canonical-frame appearance maps laid onto a face;
-* :mod:`~faceedit.stage.shading`: relighting the head to a light direction.
+* :mod:`~faceedit.stage.shading`: relighting the head to a light direction;
+* :mod:`~faceedit.stage.tuning`: the values set by looking rather than fitted, one record saved
+  in the stage's checkpoint.
 
-The package's own import is empty: :mod:`~faceedit.stage.controls` (no numpy, no torch) is read
-by the stage's registry declaration and the command line before any model loads.
+The package's own import is empty: :mod:`~faceedit.stage.controls` and
+:mod:`~faceedit.stage.tuning` (no numpy, no torch) are read by the stage's registry declaration
+and the command line before any model loads.
 """

@@ -137,10 +137,10 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
     lips, so lips that meet in the move meet here too; a sample beyond a lip keeps its distance
     beyond it. Where the gap grows (by :data:`OPENING_FOLLOWS` and more), and across a closed
     gap (under 4 px), each sample moves with its own reference lip, keeping its offset from it
-    in pixels. Keeping shares of a growing gap scaled the few pixels between a face mesh's loop
-    and the 68 points with the opening: a closed smile opened in surprise grew fangs where
-    the gap was thin, a dip of the found upper lip edge became a notch in the teeth, and a
-    smile's curved lower lip edge a laugh's deep U."""
+    in pixels. Keeping shares of a growing gap would scale the few pixels between a face mesh's
+    loop and the 68 points with the opening: a closed smile opened in surprise would grow fangs
+    where the gap is thin, a dip of the found upper lip edge would become a notch in the teeth,
+    and a smile's curved lower lip edge a laugh's deep U."""
     out = []
     gap, moved_gap = ref_upper - ref_lower, moved_upper - moved_lower
     g2 = (gap * gap).sum(1, keepdims=True)

@@ -287,7 +287,7 @@ def rigid_field(dst_curve: np.ndarray, src_curve: np.ndarray, nodes: np.ndarray)
     """Backward field (nodes (..., 2) -> source offset) of the rigid motion (rotation and
     translation, no scaling) that takes the source curve's chord onto the destination's: what
     the upper teeth do when the upper lip moves. (A spline through the lip stretched them with
-    the mouth: a smile narrowed into a surprised O showed tall, thin teeth.)"""
+    the mouth: a smile narrowed into a surprised O would show tall, thin teeth.)"""
     def frame(c: np.ndarray) -> tuple[np.ndarray, float]:
         d = c[-1] - c[0]
         return c.mean(0), float(np.arctan2(d[1], d[0]))

@@ -259,9 +259,8 @@ def crease_fragments(kept: np.ndarray, mouth_width: float) -> np.ndarray:
     """The part (0..1) of what a closed mouth's inner-lip loop carries into a new opening
     (``kept``: its carried interior less the lip colour :func:`lip_in_interior` found) that lies
     in pieces narrower than :data:`CREASE_PIECE` x ``mouth_width`` (px). The crease of closed
-    lips is broken where they touch: carried, each dark piece was a blot on the filler's teeth
-    (london-099 made happy: three, one in the middle of a front tooth). A mouth the face opened
-    itself carries its inside as a band across the mouth, which stays."""
+    lips is broken where they touch: carried, each dark piece is a blot on the filler's teeth.
+    A mouth the face opened itself carries its inside as a band across the mouth, which stays."""
     m = (kept > 0.05).astype(np.uint8)
     if not m.any():
         return np.zeros_like(kept, dtype=np.float32)

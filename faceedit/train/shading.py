@@ -52,8 +52,8 @@ SMOOTH_IN, SMOOTH_OUT = 1.5, 6.0
 #: Nothing beyond the head's outline: an ellipse HEAD_EARS wider than the jaw each side (the ears)
 #: reaching HEAD_TOP above the eyes and down to the chin, and the neck NECK_SIDE wider each side
 #: and NECK_END longer. Between the two the weight falls smoothly. The hair takes the whole
-#: change (until 2026-11-25 half of it, from a fixed height above the brows: on a high forehead
-#: that step crossed the skin).
+#: change (a weaker share from a fixed height above the brows would cross the skin of a high
+#: forehead as a step).
 CORE_GROW = 0.1
 CORE_FOREHEAD = 0.6
 HEAD_EARS = 0.3

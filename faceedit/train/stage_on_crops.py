@@ -3,7 +3,7 @@
 At inference every method's network sees a face the stage (:mod:`faceedit.stage.model`) has
 already edited: moved by the target's landmark displacement, its mouth painted, relit. Trained on
 unedited crops, a network learns the whole edit again and, run on the stage's output, applies it a
-second time (the blotches and halos of the first round). :class:`TrainingStage` gives a trainer the
+second time (the blotches and halos of the first round). :class:`StageOnCrops` gives a trainer the
 same stage edit of its training crops, so it learns only what the stage leaves: texture.
 
 For a crop and a target the stage's edit is linear in the pixels once its maps are known: a
@@ -24,12 +24,15 @@ method's own losses: the input changes, not the objective.
 Faces that differ only in lighting (Extended Yale B: one subject, one pose, 64 lights; its crops
 are pixel-registered) share their pair group's geometry, so their maps are computed once.
 
-What it does not reproduce: the stage now parts and closes the lips with a cut
-(:mod:`faceedit.stage.cutwarp`) and paints a new opening from the real mouth bank
-(:mod:`faceedit.stage.mouth`); this operator warps with the smooth spline and paints the
-target's mean mouth map there. Outside the mouth the two agree; inside it, a network trained
-through this operator saw mean teeth where it now meets real ones (the shipped networks were
-trained before the cut and the bank existed, and before the smile map).
+It renders the stage's edit with the stage's own statistics and decisions (:meth:`Stage.plan`,
+:meth:`Stage.smile_taken`, :meth:`Stage.smile_skin`, the appearance maps, the relighting) but not
+with its steps (:mod:`faceedit.stage.steps`): those edit one whole photo in numpy, non-linearly
+(cuts found from the photo's colour, a mouth painted from the mouth bank, irises found and
+repainted), and a cycle loss needs the edit as a map it can apply to a network's output and
+undo, in torch, on a batch of crops. Inside the mouth the two differ: this operator warps with
+the smooth spline and paints the target's mean mouth map where the stage cuts the lips and paints
+a real mouth (the stage's card, "Training on the stage's edits"). :func:`paired_inputs` (paired
+training on real target geometry, no cycle) uses the stage's warp step itself.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarra
     return (2 * pos + 1) / norm - 1, scale
 
 
-class TrainingStage:
+class StageOnCrops:
     """The stage's edit of one crop set's faces, as torch operators (see the module docstring).
 
     ``landmarks``: (N, 68, 2) crop-pixel landmarks of the rows, ``rows``: their index rows (for
@@ -253,7 +256,7 @@ def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) 
     return unit_to_signed(u).clamp(-1, 1)
 
 
-def load_training_stage(name: str = "stage") -> Stage:
+def load_stage(name: str = "stage") -> Stage:
     """The shipped stage (or a stage checkpoint by path) a trainer trains on."""
     from faceedit.models.loading import load_model
 
