@@ -33,12 +33,12 @@ from PIL import Image
 
 from faceedit.data import holdout_subjects
 from faceedit.faces.align import apply_affine, similarity_transform
-from faceedit.faces.cutwarp import opening_polygon, resample_by_length
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import STABLE
-from faceedit.faces.lips import CURVE_POINTS, MESH_INNER_LOWER, MESH_INNER_UPPER, MESH_OUTER_LOWER, opening_aspect
-from faceedit.faces.warp import ThinPlateSpline
-from faceedit.models.mouth import MouthBank
+from faceedit.stage.cut_curves import opening_polygon, resample_by_length
+from faceedit.stage.lips import CURVE_POINTS, MESH_INNER_LOWER, MESH_INNER_UPPER, MESH_OUTER_LOWER, opening_aspect
+from faceedit.stage.mouth import MouthBank
+from faceedit.stage.warp import ThinPlateSpline
 
 WIDTH = 256
 

@@ -13,7 +13,7 @@ the edited photos' faces are detected again with faceedit's detector and measure
   definition of ``bench/bench_mouth.py``: variance of the Laplacian of the outer lips' box grown
   by 15 %, resized to 256 px wide by area; real = 1.0, target 0.7-1.6);
 * smiling -> neutral edits of the SMILING photo: the inner-lip gap (mean of the pairs 61-67,
-  62-66, 63-65 over the eye distance, :func:`faceedit.models.state.lip_gap`) and the share of
+  62-66, 63-65 over the eye distance, :func:`faceedit.stage.state.lip_gap`) and the share of
   faces under 0.03 (target 80 %); the real neutral photos' gap is printed beside it. Measured
   twice: on faceedit's detector's points (Face Mesh mapped to the 68), which read closed dark
   lips as parted (real neutral photos: under half of them "closed"), and on dlib's 68 points
@@ -22,7 +22,7 @@ the edited photos' faces are detected again with faceedit's detector and measure
   width at half depth), beside the real neutral photos' own;
 * surprised edits of the neutral photo, and the happy edits' teeth: mean luma and luma spread
   (standard deviation, BT.601, 0-255) inside the opening: the interior found from colour around
-  the Face Mesh's inner-lip loop (:func:`faceedit.faces.lips.find_interior`, else the loop
+  the Face Mesh's inner-lip loop (:func:`faceedit.stage.lips.find_interior`, else the loop
   itself), eroded by 2 px. A flat black hole has a tiny spread; real teeth and shading do not.
   The real smiles' interiors are printed beside them.
 
@@ -48,12 +48,12 @@ from PIL import Image
 
 from faceedit.api import Editor
 from faceedit.data import holdout_subjects
-from faceedit.faces.cutwarp import opening_polygon, resample_by_length
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import eye_distance
-from faceedit.faces.lips import CURVE_POINTS, MESH_INNER_LOWER, MESH_INNER_UPPER, find_interior
-from faceedit.models.state import lip_gap
 from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.cut_curves import opening_polygon, resample_by_length
+from faceedit.stage.lips import CURVE_POINTS, MESH_INNER_LOWER, MESH_INNER_UPPER, find_interior
+from faceedit.stage.state import lip_gap
 
 CLOSED = 0.03  # inner-lip gap (eye distances) under which lips count as closed
 COLUMNS = ("neutral input", "happy", "surprised", "neutral (from smile)", "real smile")

@@ -46,7 +46,7 @@ from faceedit.data import holdout_subjects
 from faceedit.eval.light_truth import face_mask
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import NOSE_BRIDGE, eye_distance
-from faceedit.models.shading import NAMED_DIRECTIONS
+from faceedit.stage.shading import NAMED_DIRECTIONS
 from faceedit.pixels import luma
 
 #: Blur scale of the high-frequency split, in eye distances.

@@ -25,8 +25,7 @@ from faceedit.models.loading import load_model
 from faceedit.pixels import to_uint8
 
 if TYPE_CHECKING:
-    from faceedit.models.photo import PhotoStep
-    from faceedit.models.stage import Stage
+    from faceedit.stage.model import Stage
 
 
 @dataclass
@@ -34,8 +33,8 @@ class Editor(Flow):
     """A loaded model with its device, precision and face detector: the editing flow
     (:class:`faceedit.flow.Flow`) plus detection.
 
-    ``stage``: the geometry/shading/appearance statistics (:class:`faceedit.models.stage.Stage`,
-    a :class:`faceedit.models.photo.PhotoStep`) applied to the photo before the model's network
+    ``stage``: the geometry/shading/appearance statistics (:class:`faceedit.stage.model.Stage`)
+    applied to the photo before the model's network
     sees the face; None for a model that edits pixels alone (``stage=False``)."""
 
     detector_name: str = "auto"
@@ -67,11 +66,11 @@ class Editor(Flow):
             amp = autocast_dtype(dev, precision)
             loaded = load_model(name_or_path, device=str(dev), allow_download=allow_download)
             loaded.model.to(dev).eval()
-            step: PhotoStep | None = None
+            step: Stage | None = None
             if not getattr(loaded.model, "has_network", True):  # a photo step alone: the stage
-                step = cast("PhotoStep", loaded.model)
+                step = cast("Stage", loaded.model)
             elif stage and loaded.spec.stage:
-                step = cast("PhotoStep", load_model(loaded.spec.stage, allow_download=allow_download).model)
+                step = cast("Stage", load_model(loaded.spec.stage, allow_download=allow_download).model)
         return cls(loaded=loaded, device=dev, amp_dtype=amp, detector_name=detector, stage=step)
 
     def reference_landmarks(self, like, max_pixels: int | None = None) -> np.ndarray:

@@ -55,12 +55,12 @@ from faceedit.faces.align import align_face, recut
 from faceedit.faces.paste import face_mask, paste_back
 from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import timed
-from faceedit.models.photo import PhotoStep
-from faceedit.models.shading import nearest_class
 from faceedit.pixels import levels_to_signed, luma_tensor, signed_to_levels
+from faceedit.stage.shading import nearest_class
 
 if TYPE_CHECKING:
     from faceedit.models.loading import LoadedModel
+    from faceedit.stage.model import Stage
 
 #: Model options only the stage reads (``lighting`` and ``aus`` go to the network too).
 STAGE_ONLY_OPTIONS = ("like", "controls", "light", "light_strength")
@@ -76,7 +76,7 @@ class Flow:
     loaded: LoadedModel
     device: torch.device
     amp_dtype: torch.dtype | None
-    stage: PhotoStep | None = None
+    stage: Stage | None = None
 
     # -- what the model takes ------------------------------------------------------------------
     @property
@@ -239,7 +239,7 @@ class StagedPhoto:
     """One photo after the stage, ready for the network: ``pixels`` (the staged photo; the input
     array itself where nothing was staged), ``faces`` (per face its alignment, the crop the
     network sees cut from ``pixels``, its landmarks there and its paste mask), ``edits`` (per
-    face what the stage did, e.g. :class:`faceedit.models.stage.StageEdit` with the mouth
+    face what the stage did, e.g. :class:`faceedit.stage.steps.StageEdit` with the mouth
     exemplar drawn; None without a stage) and ``staged`` (whether ``pixels`` is a new array)."""
 
     pixels: np.ndarray

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from faceedit.cli import app
 result = CliRunner().invoke(app, json.loads(sys.argv[1]))
 heavy = sorted(m for m in ("torch", "safetensors.torch", "faceedit.models.base", "faceedit.models.reggan",
-                           "faceedit.models.stage", "faceedit.models.checkpoint") if m in sys.modules)
+                           "faceedit.stage.model", "faceedit.models.checkpoint") if m in sys.modules)
 print(json.dumps({"code": result.exit_code, "output": result.output, "imported": heavy}))
 """
 
@@ -80,7 +80,7 @@ def test_listing_matches_in_process(tmp_path):
     import faceedit.models.lssl  # noqa: F401
     import faceedit.models.reggan  # noqa: F401
     import faceedit.models.secgan  # noqa: F401
-    import faceedit.models.stage  # noqa: F401
+    import faceedit.stage.model  # noqa: F401
     from faceedit.models.loading import list_models
 
     fresh = json.loads(run_fresh(["models", "--json"], tmp_path)["output"])

@@ -1,4 +1,4 @@
-"""The cut warp (faceedit/faces/cutwarp.py): lips that part and close along the inner-lip
+"""The cut warp (faceedit/stage/cutwarp.py, cut_curves.py, cut_fields.py): lips that part and close along the inner-lip
 contour, fold-free, at full resolution; on the astronaut (dlib landmarks) and on a synthetic
 face whose lips carry a texture the tests can measure."""
 
@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from _imgs import astronaut, astronaut_face
 
-from faceedit.faces.cutwarp import (
+from faceedit.faces.landmarks import CHIN, eye_centres, eye_distance
+from faceedit.stage.cut_curves import (
     corner_rays,
-    cut_fields,
-    cut_warp,
     follow_curves,
     given_curves,
     lip_curves,
@@ -24,8 +23,9 @@ from faceedit.faces.cutwarp import (
     upper_side_polygon,
     zone_weight,
 )
-from faceedit.faces.landmarks import CHIN, eye_centres, eye_distance
-from faceedit.faces.warp import (
+from faceedit.stage.cut_fields import cut_fields
+from faceedit.stage.cutwarp import cut_warp
+from faceedit.stage.warp import (
     MIN_JACOBIAN,
     REGION_OUTER,
     backward_field,
@@ -517,7 +517,7 @@ def _blink(lm: np.ndarray, t: float = 1.0) -> np.ndarray:
 
 
 def test_eyelids_as_cuts_close_the_eyes_without_the_eye_interior():
-    from faceedit.faces.cutwarp import LEFT_EYE, RIGHT_EYE, cut_curves
+    from faceedit.stage.cut_curves import LEFT_EYE, RIGHT_EYE, cut_curves
 
     lm = synthetic_lm()
     img = synthetic_photo(lm)

@@ -1,4 +1,4 @@
-"""What a photo's mouth shows (faceedit.faces.lips): the interior found from colour, where its
+"""What a photo's mouth shows (faceedit.stage.lips): the interior found from colour, where its
 upper teeth end, what a closed mouth's loop carries, the interior a closing mouth loses."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 from _imgs import drawn_face
 
-from faceedit.faces.cutwarp import opening_polygon
-from faceedit.faces.lips import (
+from faceedit.stage.cut_curves import opening_polygon
+from faceedit.stage.lips import (
     crease_fragments,
     lip_in_interior,
     upper_teeth_share,

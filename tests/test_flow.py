@@ -23,9 +23,8 @@ from faceedit.flow import (
 )
 from faceedit.models.base import EditModel
 from faceedit.models.hub import weights_present
-from faceedit.models.photo import PhotoStep
 from faceedit.models.registry import get_spec
-from faceedit.models.stage import Stage
+from faceedit.stage.model import Stage
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +79,7 @@ def test_the_two_halves_over_several_photos_equal_one_call_per_photo(tiny_editor
 
 def test_the_stage_is_a_photo_step_without_a_network(stage_editor, astronaut):
     stage = stage_editor.loaded.model
-    assert isinstance(stage, PhotoStep) and not isinstance(stage, EditModel)
+    assert isinstance(stage, Stage) and not isinstance(stage, EditModel)
     assert not Stage.from_pretrained("stage").has_network  # loaded as every registered model is
     with pytest.raises(UsageError, match="no network"):
         stage.eval_conditions()  # faceedit eval measures networks on crops

@@ -1,4 +1,4 @@
-"""Opened eyes keep their iris's size (faceedit.models.eyes), on synthetic eyes drawn at known
+"""Opened eyes keep their iris's size (faceedit.stage.eyes), on synthetic eyes drawn at known
 landmarks: a white almond between the lids, an iris disc whose top lies under the upper lid."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ import cv2
 import numpy as np
 from _imgs import astronaut_face
 
-from faceedit.faces.cutwarp import cut_warp
-from faceedit.models.eyes import LM_EYES, MESH_EYES, OPENS, eye_apertures, find_iris, keep_irises
+from faceedit.stage.cutwarp import cut_warp
+from faceedit.stage.eyes import LM_EYES, MESH_EYES, eye_apertures, find_iris, keep_irises
+from faceedit.stage.tuning import EyesTuning
 
 IRIS = 0.21  # iris radius over the eye's width, as on the London faces
 
@@ -81,7 +82,7 @@ def test_an_opened_eye_keeps_its_iris_size_and_others_are_untouched():
     them; kept, it is as tall as in the photo (a little more of its top shows: it was under the
     lid), with the white of the eye above it."""
     img, lm, mesh, moved = _eye_face(open_up=0.12)
-    assert (eye_apertures(moved) / eye_apertures(lm) > OPENS).all()
+    assert (eye_apertures(moved) / eye_apertures(lm) > EyesTuning.opens).all()
     r = cut_warp(img, lm, moved)
     warped = r.pixels
     kept = keep_irises(img, warped, lm, moved, mesh, r.source_points)

@@ -1,4 +1,4 @@
-"""The mouth-interior filler (faceedit.models.mouth) with the shipped bank, on drawn faces."""
+"""The mouth-interior filler (faceedit.stage.mouth) with the shipped bank, on drawn faces."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from _imgs import EYES, drawn_face
 
-from faceedit.faces.cutwarp import opening_polygon
-from faceedit.faces.lips import opening_aspect
-from faceedit.models.mouth import DESCRIPTORS, SEAM_DARK, MouthBank, paint_seam
 from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.cut_curves import opening_polygon
+from faceedit.stage.lips import opening_aspect
+from faceedit.stage.mouth import DESCRIPTORS, MouthBank, paint_seam
+from faceedit.stage.tuning import MouthTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
 
@@ -251,7 +252,7 @@ def test_grain_follows_the_photo(bank, scale, sigma):
     """The filled interior carries the photo's own grain, whether the bank is shrunk (scale 0.5),
     about at its size (1) or enlarged (2.5: the mouth 450 px wide): its high-pass noise (robust,
     as the filler measures it) is within 0.6-1.6x the skin's."""
-    from faceedit.models.mouth import highpass_noise
+    from faceedit.stage.mouth import highpass_noise
 
     rng = np.random.default_rng(1)
     smooth = cv2.GaussianBlur(drawn_face().astype(np.float64), (0, 0), 2.0)
@@ -302,7 +303,7 @@ def test_closed_lips_get_a_dark_seam_where_they_meet_and_nothing_else_changes():
     out = paint_seam(img, line, line, eye, 1.0)
     luma = lambda a: a.astype(np.float64) @ LUMA  # noqa: E731
     mid = luma(out)[198:203, 230:250].min() / luma(img)[185:215, 230:250].mean()
-    assert abs(mid - SEAM_DARK) < 0.08  # the line's middle at the measured darkness
+    assert abs(mid - MouthTuning.seam_dark) < 0.08  # the line's middle at the measured darkness
     # beside the line and past the corners nothing changes; nothing is ever lighter
     far = np.ones(img.shape[:2], bool)
     far[180:222, 125:355] = False
@@ -324,7 +325,7 @@ def test_closed_lips_get_a_dark_seam_where_they_meet_and_nothing_else_changes():
 
 def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
     """With ``teeth_cover`` the upper row of a wide opening fades out towards the corners
-    (``SIDE_TEETH``): drawn to the corners it followed the opening's upper curve down its sides, a
+    (``side_teeth_*`` of MouthTuning): drawn to the corners it followed the opening's upper curve down its sides, a
     white bracket around a surprised mouth. Beside a corner, under the upper lip, the opening is
     darker than with the whole row (0.74 of it; 0.88 before the fade, the band only shorter);
     the front teeth still show."""

@@ -1,4 +1,4 @@
-"""Relighting to a continuous light direction (faceedit.models.shading), its fit
+"""Relighting to a continuous light direction (faceedit.stage.shading), its fit
 (faceedit.train.shading) and its truth evaluation (faceedit.eval.light_truth): the shipped model
 on skimage's astronaut and on synthetic faces drawn around the model's own canvas landmarks."""
 
@@ -17,7 +17,8 @@ from faceedit.eval.light_truth import (
     light_truth,
     relight_measures,
 )
-from faceedit.models.shading import (
+from faceedit.pixels import rgb_to_ycc
+from faceedit.stage.shading import (
     MAX_STRENGTH,
     NAMED_DIRECTIONS,
     Light,
@@ -29,7 +30,6 @@ from faceedit.models.shading import (
     relight,
     sh9,
 )
-from faceedit.pixels import rgb_to_ycc
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ from _imgs import astronaut, astronaut_face
 
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.landmarks import STABLE
-from faceedit.faces.warp import (
+from faceedit.stage.model import MAX_STRENGTH, Stage
+from faceedit.stage.warp import (
     MIN_JACOBIAN,
     REGION_OUTER,
     Grid,
@@ -23,7 +24,6 @@ from faceedit.faces.warp import (
     region_outline,
     warp_photo,
 )
-from faceedit.models.stage import MAX_STRENGTH, Stage
 
 
 def _outside(lm: np.ndarray, shape) -> np.ndarray:
@@ -207,7 +207,7 @@ def test_symmetric_state_keeps_the_symmetric_part_of_a_move():
     there (a full basis) the symmetric part of a move comes back exactly and a symmetric move
     is left as it is; a head turn (every point shifted sideways) has none."""
     from faceedit.faces.landmarks import FLIP
-    from faceedit.models.state import symmetric_state
+    from faceedit.stage.state import symmetric_state
 
     rng = np.random.default_rng(0)
     basis = np.eye(136)
@@ -279,7 +279,7 @@ def test_shipped_angry_and_disgusted_press_the_lips(target):
     lips into a slit the mouth bank filled with a line of teeth: a grimace, read as fear): from
     the astronaut they close her smile's lips."""
     from faceedit.models.loading import load_model
-    from faceedit.models.state import LIPS_CLOSED, lip_gap
+    from faceedit.stage.state import LIPS_CLOSED, lip_gap
 
     st = load_model("stage").model
     ki = len(st._a("identity_scale"))
@@ -295,7 +295,7 @@ def test_shipped_targets_read_the_aus_the_trainer_sets():
     the middle: worried; now lowered further than the outer ones), surprised's jaw drop 1.6."""
     from faceedit.faces.au import AU_IDS, measure
     from faceedit.models.loading import load_model
-    from faceedit.models.state import LIPS_CLOSED, lip_gap
+    from faceedit.stage.state import LIPS_CLOSED, lip_gap
     from faceedit.train.stage import TARGET_AUS
 
     st = load_model("stage").model
@@ -327,20 +327,16 @@ def test_shipped_open_mouthed_targets_have_no_smile():
     assert all(v < 0.2 for t, v in au12.items() if t != "happy"), au12  # 0.6-1.1 before
 
 
-def test_a_narrow_window_of_front_teeth_is_cut_along_the_mesh_loop(monkeypatch):
+def test_a_narrow_window_of_front_teeth_is_not_the_cut():
     """A small open smile shows its front teeth between lips that touch towards the corners:
-    an interior found from colour narrower than NARROW_INTERIOR of the inner corners is not
-    the cut (its blunt ends stood as a window's sides when the mouth opened): the mesh's
-    inner-lip loop is, corner to corner. A found interior of the mouth's width is the cut."""
-    import faceedit.models.stage as stage_mod
-    from faceedit.faces.detectors import get_detector
-    from faceedit.faces.lips import MESH_INNER_UPPER
-    from faceedit.models.loading import load_model
+    an interior found from colour narrower than ``narrow_interior`` of the inner corners is not
+    the cut (its blunt ends stood as a window's sides when the mouth opened). A found interior
+    of the mouth's width is, and a closing mouth widens any it finds."""
+    from faceedit.stage.steps import interior_cut
+    from faceedit.stage.tuning import EditTuning
 
-    st = load_model("stage").model
-    img = astronaut()
-    face = max(get_detector("mediapipe").detect(img), key=lambda f: f.area)
-    lm, mesh = np.asarray(face.landmarks, np.float64), np.asarray(face.dense)
+    tuning = EditTuning()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
     corners = float(np.linalg.norm(lm[64] - lm[60]))
 
     def curves(width):  # a found interior ``width`` corner distances wide, about the mouth's middle
@@ -349,49 +345,127 @@ def test_a_narrow_window_of_front_teeth_is_cut_along_the_mesh_loop(monkeypatch):
         bump = np.sqrt(1 - t ** 2) * np.array([0.0, 0.08 * corners])
         return mid + t * half - bump, mid + t * half + bump
 
-    cut = {}
-    real_cut_warp = stage_mod.cut_warp
-
-    def spy(*args, lips=None, **kw):
-        cut["lips"] = lips
-        return real_cut_warp(*args, lips=lips, **kw)
-
-    monkeypatch.setattr(stage_mod, "cut_warp", spy)
-    for width, loop in ((0.6, True), (1.0, False)):
-        monkeypatch.setattr(stage_mod, "find_interior", lambda rgb, dense, w=width: curves(w))
-        st.edit_photo(img, [lm], "surprised", 1.0, dense=[mesh])
-        upper, ring = np.asarray(cut["lips"][0]), mesh[MESH_INNER_UPPER, :2]
-        assert (upper.shape == ring.shape and np.allclose(upper, ring)) == loop, width
+    assert interior_cut(curves(0.75 * tuning.narrow_interior), lm, 0.0, tuning) is None
+    wide = curves(1.0)
+    assert interior_cut(wide, lm, 0.0, tuning) is wide
+    up, lo = interior_cut(curves(0.6), lm, 1.0, tuning)  # all of it goes, widened
+    assert (up[1:-1, 1] < curves(0.6)[0][1:-1, 1]).all() and (lo[1:-1, 1] > curves(0.6)[1][1:-1, 1]).all()
+    assert interior_cut(None, lm, 0.0, tuning) is None
 
 
-def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_smile(monkeypatch):
-    """A wide opening of a target without a smile (surprised) asks the mouth bank to put
-    TEETH_COVER of its upper teeth under the lip; a smile (happy) lifts the lip off them."""
-    import faceedit.models.stage as stage_mod
+def test_without_a_found_interior_the_lips_are_cut_along_the_mesh_loop():
+    """choose_cuts on the astronaut's face with its Face Mesh: the cut is the interior found
+    from colour where one is kept, else the mesh's inner-lip loop, corner to corner; without a
+    mesh the warp cuts along the 68 points' inner lips (no cut chosen)."""
+    from faceedit.faces.detectors import get_detector
     from faceedit.models.loading import load_model
-    from faceedit.models.mouth import MouthBank
+    from faceedit.stage.lips import MESH_INNER_UPPER
+    from faceedit.stage.steps import EditSettings, FaceEdit, choose_cuts, mesh_points, plan_move
 
     st = load_model("stage").model
-    face = astronaut_face()
-    asked = {}
-    real_fill = MouthBank.fill
+    img = astronaut()
+    face = max(get_detector("mediapipe").detect(img), key=lambda f: f.area)
+    lm, mesh = np.asarray(face.landmarks, np.float64), mesh_points(face.dense)
+    for target in ("surprised", "neutral"):
+        edit = FaceEdit(EditSettings(target, 1.0), lm, mesh)
+        plan_move(st, edit)
+        choose_cuts(st, edit, img)
+        assert edit.lips is not None
+        if edit.shown is None:
+            assert np.allclose(edit.lips[0], mesh[MESH_INNER_UPPER]) and edit.lip_redness is not None
+        else:
+            assert edit.lips is edit.shown
+    bare = FaceEdit(EditSettings("surprised", 1.0), lm)
+    plan_move(st, bare)
+    choose_cuts(st, bare, img)
+    assert bare.lips is None and bare.shown is None
 
-    def spy(self, *args, teeth_cover=0.0, **kw):
-        asked["cover"] = teeth_cover
-        return real_fill(self, *args, teeth_cover=teeth_cover, **kw)
 
-    monkeypatch.setattr(MouthBank, "fill", spy)
+def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_smile():
+    """A wide opening of a target without a smile (surprised) asks the mouth bank to put
+    ``teeth_cover`` of its upper teeth under the lip; a smile (happy) lifts the lip off them."""
+    from faceedit.models.loading import load_model
+    from faceedit.stage.steps import EditSettings, FaceEdit, plan_move, teeth_cover
+
+    st = load_model("stage").model
+    full = st.tuning.edit.teeth_cover
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
     covers = {}
     for target in ("surprised", "happy"):
-        asked.clear()
-        st.edit_photo(astronaut(), [np.asarray(face.landmarks, np.float64)], target, 1.0)
-        covers[target] = asked["cover"]
-    assert 0.8 * stage_mod.TEETH_COVER < covers["surprised"] <= stage_mod.TEETH_COVER, covers
-    assert covers["happy"] < 0.1 * stage_mod.TEETH_COVER, covers
+        edit = FaceEdit(EditSettings(target, 1.0), lm)
+        plan_move(st, edit)
+        covers[target] = teeth_cover(st, edit)
+    assert 0.8 * full < covers["surprised"] <= full, covers
+    assert covers["happy"] < 0.1 * full, covers
+
+
+def test_the_steps_run_in_order_give_the_photo_edit():
+    """The steps run one by one on a face give edit_photo's photo and record: plan_move fills
+    the plan, warp the warped face, fill_mouth the bank's exemplar where the mouth opens."""
+    from faceedit.models.loading import load_model
+    from faceedit.stage import steps
+
+    st = load_model("stage").model
+    img, lm = astronaut(), np.asarray(astronaut_face().landmarks, np.float64)
+    want, done = st.edit_photo(img, [lm], "surprised", 1.0, lighting="left")
+    edit = steps.FaceEdit(st.settings("surprised", 1.0, lighting="left"), lm)
+    steps.plan_move(st, edit)
+    assert edit.goal is not None and edit.closing == 0.0 and edit.smile_taken > 0  # her smile goes
+    steps.choose_cuts(st, edit, img)
+    out = steps.warp(st, edit, img)
+    assert edit.warped is not None and float(edit.warped.opening.max()) > 0  # the mouth opens
+    out = steps.fill_mouth(st, edit, out)
+    assert edit.exemplar is not None and edit.keep_out is not None
+    out = steps.paint_appearance(st, edit, out)
+    lit = steps.relight(edit, out)
+    assert not np.array_equal(lit, out)
+    assert np.array_equal(lit, want)
+    assert edit.result().mouth_exemplar == done[0].mouth_exemplar
+    assert np.allclose(edit.result().landmarks, done[0].landmarks)
+
+
+def test_the_tuned_values_are_read_from_the_checkpoint_header(tmp_path):
+    """The shipped stage carries its tuned values in its header (config ``tuning``); a stage
+    saved with other values edits with them, and one saved without them takes the defaults."""
+    import dataclasses
+
+    from faceedit.models.header import read_meta
+    from faceedit.models.loading import load_model
+    from faceedit.models.registry import get_spec
+    from faceedit.stage.model import Stage
+    from faceedit.stage.tuning import StageTuning
+
+    shipped = read_meta(get_spec("stage").source.local_path()).config["tuning"]
+    assert StageTuning.from_dict(shipped) == StageTuning()
+    st = load_model("stage").model
+    assert st.tuning == StageTuning()
+    img, lm = astronaut(), np.asarray(astronaut_face().landmarks, np.float64)
+    want, _ = st.edit_photo(img, [lm], "keep", lighting="left")
+
+    brighter = dataclasses.replace(StageTuning(), light=dataclasses.replace(StageTuning().light, strength=1.0))
+    bare = {k: v for k, v in st.cfg.to_dict().items() if k != "tuning"}
+    for tuning, same in ((brighter.to_dict(), False), (None, True)):
+        config = bare if tuning is None else {**bare, "tuning": tuning}
+        other = Stage(config)
+        other.load_state_dict(st.state_dict())
+        path = tmp_path / f"stage_{same}.safetensors"
+        other.save_pretrained(path, {"arch": "stage", "conditions": st.targets()})
+        again = Stage.from_pretrained(str(path))
+        assert again.tuning == (StageTuning() if tuning is None else brighter)
+        out, _ = again.edit_photo(img, [lm], "keep", lighting="left")
+        assert np.array_equal(out, want) == same
+
+
+def test_a_tuning_with_an_unknown_value_is_a_config_error():
+    from faceedit.models.base import ConfigError
+    from faceedit.stage.model import Stage
+
+    with pytest.raises(ConfigError, match="seam_darkness"):
+        Stage({"tuning": {"mouth": {"seam_darkness": 0.5}}})
 
 
 def test_only_targets_that_open_the_eyes_past_neutral_keep_the_irises():
-    """The shipped stage repaints the irises (faceedit.models.eyes) where the target opens an eye
+    """The shipped stage repaints the irises (faceedit.stage.eyes) where the target opens an eye
     wider than the face's own neutral: surprised from the astronaut (who smiles), not neutral
     (her squint let go), sad or happy."""
     from faceedit.models.loading import load_model
@@ -427,7 +501,7 @@ def test_stage_edit_photo_region_only_and_strength_cap():
     out, done = st.edit_photo(img, [lm], "happy", 1.0, lighting="left")
     assert out is not img and not np.array_equal(out, img)
     outside = _outside(lm, img.shape)
-    from faceedit.models.shading import load_shading
+    from faceedit.stage.shading import load_shading
 
     x0, y0, x1, y1 = load_shading().canvas_maps(img.shape, lm)[0]  # the head region the light covers
     outside[y0:y1, x0:x1] = False
@@ -506,7 +580,7 @@ def test_an_expression_edit_leaves_the_hair(target):
 
 def test_controls_parse_and_map_to_absolute_aus():
     from faceedit.errors import UsageError
-    from faceedit.models.controls import controls_to_aus, parse_controls
+    from faceedit.stage.controls import controls_to_aus, parse_controls
 
     c = parse_controls("smile=0.5, brows=-1")
     assert c == {"smile": 0.5, "brows": -1.0}
@@ -582,7 +656,7 @@ def test_apply_stage_end_to_end_keeps_everything_beyond_the_face(tmp_path):
     from faceedit.cli import app
     from faceedit.models.hub import weights_present
     from faceedit.models.registry import get_spec
-    from faceedit.models.shading import load_shading
+    from faceedit.stage.shading import load_shading
 
     if not weights_present(get_spec("stage")):
         pytest.skip("the stage's weights are not installed")
@@ -873,12 +947,12 @@ def test_maps_stay_off_the_whole_mouth_when_the_bank_draws_it():
     darkens where the mean face's mouth is open) stays off the whole mouth inside the outer
     lips, not only off the opening: on a smile made surprised it fell on the upper lip as a
     dark band above the carried teeth. Off the mouth, the maps apply."""
-    from faceedit.models.stage import _mouth_keep_out
+    from faceedit.stage.paint import mouth_keep_out
 
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     roi = (int(lm[:, 0].min()) - 20, int(lm[:, 1].min()) - 20, int(lm[:, 0].max()) + 20, int(lm[:, 1].max()) + 20)
     drawn = np.zeros((roi[3] - roi[1], roi[2] - roi[0]), np.float32)
-    keep = _mouth_keep_out(roi, lm, drawn)
+    keep = mouth_keep_out(roi, lm, drawn)
     at = lambda p: keep[int(round(p[1])) - roi[1], int(round(p[0])) - roi[0]]  # noqa: E731
     for p in (lm[62], lm[66], (lm[51] + lm[62]) / 2, (lm[57] + lm[66]) / 2):  # inner lips, lips
         assert at(p) == pytest.approx(1.0, abs=1e-3)
@@ -886,7 +960,7 @@ def test_maps_stay_off_the_whole_mouth_when_the_bank_draws_it():
     for i in (30, 8, 36, 45):  # nose tip, chin, eyes
         assert at(lm[i]) < 0.01
     drawn[5:9, 5:9] = 1.0  # what the bank drew counts wherever it is
-    assert _mouth_keep_out(roi, lm, drawn)[7, 7] == pytest.approx(1.0)
+    assert mouth_keep_out(roi, lm, drawn)[7, 7] == pytest.approx(1.0)
 
 
 def test_the_mouth_bank_loads_once_for_threads_asking_together(monkeypatch):
@@ -895,7 +969,7 @@ def test_the_mouth_bank_loads_once_for_threads_asking_together(monkeypatch):
     import threading
     import time
 
-    from faceedit.models import mouth
+    from faceedit.stage import mouth
 
     st = Stage({"canon_size": 32, "identity_axes": 2, "expression_axes": 2})
     calls = []

@@ -35,6 +35,7 @@ from faceedit.cli.common import (
 )
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
+from faceedit.stage.tuning import LightTuning
 from faceedit.video.container import DEFAULT_PRESET, PRESETS
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def apply(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if missing).")],
     lighting: Annotated[list[str], typer.Option("--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once; alone it means --target keep.")] = (),  # type: ignore[assignment]
     light: Annotated[str | None, typer.Option("--light", help="Relight to a light direction AZ,EL in degrees, Extended Yale B's convention (azimuth + lights the image's left side of the face, elevation + lights it from above; e.g. 35,15); every model on the stage takes it. Alone it means --target keep.")] = None,
-    light_strength: Annotated[float | None, typer.Option("--light-strength", help="How much --light / --lighting replaces the photo's own light, 0..1 (default 0.6; 1 is a dark-room point light: the far side goes nearly black).")] = None,
+    light_strength: Annotated[float | None, typer.Option("--light-strength", help=f"How much --light / --lighting replaces the photo's own light, 0..1 (default {LightTuning.strength:g}; 1 is a dark-room point light: the far side goes nearly black).")] = None,
     au: Annotated[list[str], typer.Option("--au", help="Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other AUs are kept (the AUs each model takes: see `faceedit models`); alone it means --target au (the face's own expression with these AUs set).")] = (),  # type: ignore[assignment]
     attr: Annotated[list[str], typer.Option("--attr", help="Attribute edits, e.g. glasses=on|off (the attributes each model takes: see `faceedit models`); alone it means --target keep.")] = (),  # type: ignore[assignment]
     control: Annotated[list[str], typer.Option("--control", help="Named fine controls, each -1..1, set as absolute AU values on top of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep.")] = (),  # type: ignore[assignment]
@@ -190,13 +191,13 @@ def apply(
         )
         opts.check()  # before the model loads, and before torch is imported
         if light is not None or light_strength is not None:  # a bad light: a usage error before loading
-            from faceedit.models.shading import parse_light
+            from faceedit.stage.shading import parse_light
 
             parse_light(light if light is not None else "front", light_strength)
         # --au and --control are parsed by the modules that name the AUs and the controls (no torch)
         opts.model_options.update(_condition_options(None, au_spec, []))
         if control:
-            from faceedit.models.controls import parse_controls
+            from faceedit.stage.controls import parse_controls
 
             opts.model_options["controls"] = parse_controls(",".join(control))
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read

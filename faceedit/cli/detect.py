@@ -27,7 +27,7 @@ from faceedit.log import logger
 
 if TYPE_CHECKING:
     from faceedit.io.inputs import InputItem
-    from faceedit.models.stage import Stage
+    from faceedit.stage.model import Stage
 
 
 def detect(
@@ -224,7 +224,7 @@ def au_(
 def _shipped_stage() -> Stage:
     """The shipped stage, which reads the faces' expression states."""
     from faceedit.models.loading import load_model
-    from faceedit.models.stage import Stage
+    from faceedit.stage.model import Stage
 
     stage = load_model("stage").model
     assert isinstance(stage, Stage)

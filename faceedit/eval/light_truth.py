@@ -6,7 +6,7 @@ on held-out London photos (lit side, smoothness, colour, neck).
         --london-data data/london256d -m stage -m legan -m lssl] [--sheets DIR]
 
 Yale B (:func:`light_truth`): per held-out subject (:func:`faceedit.data.holdout_subjects`, seed 0,
-20 %), the front-lit crop ``P00A+000E+00`` is relit by :mod:`faceedit.models.shading` at full
+20 %), the front-lit crop ``P00A+000E+00`` is relit by :mod:`faceedit.stage.shading` at full
 strength without exposure correction (the dark-room light the model was fitted on) to every
 other direction; luma L1 (8-bit levels) and SSIM against the real crop, inside the face outline
 where the photo exists, by azimuth and elevation band, beside the same for the unedited front
@@ -34,9 +34,9 @@ import cv2
 import numpy as np
 
 from faceedit.faces.landmarks import CHIN, NOSE_BRIDGE, eye_distance
-from faceedit.faces.warp import region_outline
-from faceedit.models.shading import NAMED_DIRECTIONS, ShadingModel, load_shading
 from faceedit.pixels import luma, rgb_to_ycc
+from faceedit.stage.shading import NAMED_DIRECTIONS, ShadingModel, load_shading
+from faceedit.stage.warp import region_outline
 
 #: Bands of |azimuth| and of elevation (degrees, inclusive) the Yale B figures are grouped by.
 AZIMUTH_BANDS = {"0-10": (0, 10), "15-35": (15, 35), "50-70": (50, 70), "85-130": (85, 130)}
@@ -179,12 +179,12 @@ def london_checks(edit: Callable[[np.ndarray, str, np.ndarray], np.ndarray], pho
                   detector: str = "auto", reference: Callable | None = None) -> dict:
     """:func:`relight_measures` of ``edit(photo, light, landmarks)`` on each photo, averaged per light, with
     the worst photo of each measure. ``light``: a name of
-    :data:`faceedit.models.shading.NAMED_DIRECTIONS` or ``"AZ,EL"``. With ``reference`` (an edit of
+    :data:`faceedit.stage.shading.NAMED_DIRECTIONS` or ``"AZ,EL"``. With ``reference`` (an edit of
     the same form: the stage alone) also ``network_high_frequency_share``: that of the change
     ``edit`` makes beyond ``reference``'s (a network's own change on top of the stage)."""
     from faceedit.faces.detectors import get_detector
     from faceedit.io.decode import read_image
-    from faceedit.models.shading import parse_light
+    from faceedit.stage.shading import parse_light
 
     azimuths = {}
     for c in lights:

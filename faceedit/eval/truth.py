@@ -39,8 +39,8 @@ from faceedit.faces.landmarks import NOSE_BRIDGE, STABLE, eye_distance
 from faceedit.faces.types import CropTemplate
 from faceedit.io.decode import read_image
 from faceedit.io.encode import write_image
-from faceedit.models.state import ExpressionStates
 from faceedit.pixels import levels_to_signed, luma, to_uint8
+from faceedit.stage.state import ExpressionStates
 
 MOVING = [i for i in range(68) if i not in STABLE]
 #: The detector that measures (input, edit and real photo alike), whichever one drives the edits.
@@ -211,7 +211,7 @@ def lighting_truth(editor: Editor, photos: list[str], classes=("left", "right"))
     high-frequency share of the change (energy of the change minus its Gaussian blur at a tenth
     of the eye distance, over its energy): a smooth relighting keeps it low, halos and stripes
     raise it."""
-    from faceedit.faces.warp import region_outline
+    from faceedit.stage.warp import region_outline
 
     det = get_detector(MEASURE_DETECTOR)
     out: dict = {}

@@ -19,14 +19,15 @@ How an intensity is made
    inner-lip gap, lip thickness, nose-to-chin height.
 3. *Compare* with a neutral reference: the same subject's neutral face(s) when known
    (``neutral=``, or the subject's neutral rows in :func:`dataset_aus`), else the population
-   neutral mean :data:`NEUTRAL_REFERENCE`. The changes drive the AUs (:func:`_activations`),
+   neutral mean :data:`NEUTRAL_REFERENCE`. The changes drive the AUs (:func:`activations`),
    e.g. AU12 = lip corners rising relative to the inner-lip midline plus the mouth widening
    (measured when the measures were chosen, over all london/jaffe/yale rows against each
    subject's neutral photo: the sum ranks happy above the other labelled expressions with AUC
-   0.94, the rise alone 0.89, and an open surprised mouth no longer reads as a smile).
+   0.94, the rise alone 0.89, and an open surprised mouth does not read as a smile).
 4. *Scale*: ``intensity = clip(SCALE[au] * activation, 0, 5)``. :data:`SCALE` and
-   :data:`NEUTRAL_REFERENCE` were measured by :func:`calibrate` on the shared data (training
-   subjects of the by-subject split only) and written below with the command that produced them.
+   :data:`NEUTRAL_REFERENCE` were measured by :func:`faceedit.train.au_calibration.calibrate`
+   on the shared data (training subjects of the by-subject split only) and written below with
+   the command that produced them.
 
 What geometry cannot see (read before trusting a number)
 ---------------------------------------------------------
@@ -69,15 +70,14 @@ Expression prototypes
 (2014), "Compound facial expressions of emotion", PNAS 111(15) E1454, Table 1 (AUs active in
 > 70 % of subjects, plus the bracketed inter-subject ones). How strong: the mean estimated
 intensity of that AU over the shared data's faces labelled with that expression (measured by
-:func:`calibrate`), for the AUs geometry sees; prototype AUs geometry cannot see get the
-nominal :data:`UNSEEN_PROTOTYPE_INTENSITY` (a choice, not a measurement).
+:func:`faceedit.train.au_calibration.calibrate`), for the AUs geometry sees; prototype AUs
+geometry cannot see get the nominal :data:`UNSEEN_PROTOTYPE_INTENSITY` (a choice, not a measurement).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
 
 import numpy as np
 
@@ -127,8 +127,8 @@ MAX_INTENSITY = 5.0
 # --------------------------------------------------------------------------------------------
 # calibrated constants
 
-# Produced by (on the prepared data; training subjects of faceedit.data.split_rows only):
-#   python -m faceedit.faces.au data/london data/jaffe data/yale
+# Measured on the prepared data (training subjects of faceedit.data.split_rows only) by
+#   python -m faceedit.train.au_calibration data/london data/jaffe data/yale
 #: Population neutral mean of each measure (IOD units): the reference when no neutral face is given
 #: (mean over the 88 training subjects with neutral photos of each one's mean neutral measures).
 NEUTRAL_REFERENCE: dict[str, float] = {
@@ -250,7 +250,7 @@ def measure(landmarks) -> np.ndarray:
     return np.stack([m[k] for k in MEASURES], -1)
 
 
-def _activations(delta: np.ndarray) -> np.ndarray:
+def activations(delta: np.ndarray) -> np.ndarray:
     """(N, len(MEASURES)) changes from neutral -> (N, 17) activations in IOD units (>= 0 means
     the AU's direction; NaN for AUs geometry cannot see)."""
     d = {k: delta[:, i] for i, k in enumerate(MEASURES)}
@@ -284,7 +284,7 @@ def _reference(neutral) -> np.ndarray:
     return m.mean(0)
 
 
-def _intensities(activation: np.ndarray, scale: dict[int, float], clip: bool = True) -> np.ndarray:
+def scaled_intensities(activation: np.ndarray, scale: dict[int, float], clip: bool = True) -> np.ndarray:
     s = np.array([scale.get(a, np.nan) for a in AU_IDS])
     with np.errstate(invalid="ignore"):
         out = activation * s
@@ -306,7 +306,7 @@ def estimate_aus(landmarks, neutral=None, clip: bool = True) -> np.ndarray:
     lm = np.asarray(landmarks, dtype=np.float64)
     single = lm.ndim == 2
     m = np.atleast_2d(measure(lm))
-    out = _intensities(_activations(m - _reference(neutral)), SCALE, clip)
+    out = scaled_intensities(activations(m - _reference(neutral)), SCALE, clip)
     return out[0] if single else out
 
 
@@ -327,7 +327,7 @@ def _reference_groups(rows: list[dict]) -> list[list[int]]:
             for r in rows]
 
 
-def _dataset_measures(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
+def dataset_measures(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
     """(row measures, per-row reference measures (NaN where the subject has no neutral row),
     reference groups)."""
     m = measure(np.array([r["landmarks"] for r in rows], dtype=np.float64)) if rows else np.zeros((0, len(MEASURES)))
@@ -344,11 +344,11 @@ def dataset_aus(rows: list[dict]) -> np.ndarray:
     relative to its own subject's neutral rows (its pair group's when it has neutral rows, else
     the subject's; a neutral row is part of its own reference), or to the population neutral
     mean for subjects without a neutral row."""
-    m, ref, _ = _dataset_measures(rows)
+    m, ref, _ = dataset_measures(rows)
     missing = np.isnan(ref).any(1)
     if missing.any():
         ref[missing] = _reference(None)
-    return _intensities(_activations(m - ref), SCALE)
+    return scaled_intensities(activations(m - ref), SCALE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,113 +439,3 @@ def parse_au_spec(spec: str) -> dict[int, float]:
 def aus_to_json(intensities) -> dict[str, float | None]:
     """(17,) intensities -> {"AU1": 1.23, ..., "AU9": None} (NaN -> None, rounded to 3 places)."""
     return {k: (None if not np.isfinite(v) else round(float(v), 3)) for k, v in zip(AU_KEYS, intensities)}
-
-
-# --------------------------------------------------------------------------------------------
-# calibration (run once; its printout is pasted above)
-
-#: The 95th percentile of each AU's activation over labelled expressive faces maps to this.
-CALIBRATION_TARGET = 4.5
-#: ... unless that would put the 95th percentile of neutral-vs-neutral noise above this (FACS
-#: "trace"): a change the size of a subject's neutral-to-neutral variation stays below 1.
-NOISE_CEILING = 1.0
-
-
-def calibrate(datasets: Iterable, seed: int = 0) -> dict:
-    """Measure :data:`NEUTRAL_REFERENCE`, :data:`SCALE` and :data:`MEASURED_EXPRESSION_MEANS`.
-
-    ``datasets``: :class:`faceedit.data.Dataset` objects. Only the training subjects of
-    :func:`faceedit.data.split_rows` are used (held-out subjects stay unseen).
-
-    * reference: mean over subjects of each subject's mean neutral measures;
-    * activation of every expressive (labelled, non-neutral) row relative to its own subject's
-      neutral rows; noise = activation of each neutral row relative to the *other* neutral rows
-      of its pair group (one session: in the shared data only JAFFE has several neutral photos
-      per session; Yale's extra neutral photos differ in glasses, lighting and pose on purpose);
-    * ``SCALE[au] = min(CALIBRATION_TARGET / p95(expressive), NOISE_CEILING / p95(noise))``;
-    * expression means: mean clipped intensity per labelled expression with these scales.
-    Returns these plus the statistics behind them."""
-    from faceedit.data import split_rows
-
-    train, _ = split_rows(list(datasets), seed=seed)
-    m, ref, groups = _dataset_measures(train)
-    expr = np.array([r["labels"].get("expression") or "" for r in train])
-    subjects = defaultdict(list)
-    for i, r in enumerate(train):
-        if expr[i] == "neutral":
-            subjects[r["subject"]].append(i)
-    reference = np.mean([m[idx].mean(0) for idx in subjects.values()], axis=0)
-
-    has_ref = ~np.isnan(ref).any(1)
-    expressive = has_ref & (expr != "neutral") & (expr != "")
-    act = _activations(m - np.where(has_ref[:, None], ref, 0.0))
-    pair_neutrals = defaultdict(list)  # one session: photos taken together, same conditions
-    for i, r in enumerate(train):
-        if expr[i] == "neutral" and r.get("pair"):
-            pair_neutrals[r["pair"]].append(i)
-    noise = [m[i] - m[[j for j in g if j != i]].mean(0)
-             for g in pair_neutrals.values() if len(g) > 1 for i in g]
-    noise_act = _activations(np.array(noise))
-
-    scale, stats = {}, {}
-    for j, au in enumerate(AU_IDS):
-        if au in NOT_ESTIMABLE:
-            continue
-        p_expr = float(np.percentile(act[expressive, j], 95))
-        p_noise = float(np.percentile(np.maximum(noise_act[:, j], 0), 95))
-        s = min(CALIBRATION_TARGET / p_expr, NOISE_CEILING / p_noise)
-        scale[au] = s
-        stats[au] = {"p95_expressive": p_expr, "p95_noise": p_noise,
-                     "noise_limited": s < CALIBRATION_TARGET / p_expr}
-
-    # the cues AU9 and AU10 would need (why they are NOT_ESTIMABLE): mean change, IOD units
-    n = normalise_landmarks(np.array([r["landmarks"] for r in train]))
-    cues = {"nose_wing_rise": -(n[:, 31, 1] + n[:, 35, 1]) / 2, "upper_lip_to_nose": n[:, 51, 1] - n[:, 33, 1]}
-    unseen = {}
-    for cue, v in cues.items():
-        dv = np.array([v[i] - v[g].mean() if g else np.nan for i, g in enumerate(groups)])
-        unseen[cue] = {e: float(np.nanmean(dv[expressive & (expr == e)])) for e in ("happy", "disgusted", "angry")}
-
-    inten = _intensities(act, scale)
-    means = {}
-    for e in sorted({e for e in expr[expressive]}):
-        sel = expressive & (expr == e)
-        means[e] = {au: float(np.mean(inten[sel, j])) for j, au in enumerate(AU_IDS) if au not in NOT_ESTIMABLE}
-    return {
-        "reference": {k: float(v) for k, v in zip(MEASURES, reference)},
-        "scale": scale,
-        "expression_means": means,
-        "stats": stats,
-        "unseen_cues": unseen,
-        "counts": {"training_rows": len(train), "expressive_rows": int(expressive.sum()),
-                   "neutral_subjects": len(subjects), "noise_photos": len(noise),
-                   "per_expression": {e: int((expressive & (expr == e)).sum()) for e in means}},
-    }
-
-
-def _format_constants(cal: dict) -> str:
-    """Python source of the calibrated constants (pasted into this module)."""
-    lines = ["NEUTRAL_REFERENCE: dict[str, float] = {"]
-    lines += [f'    "{k}": {v:.5f},' for k, v in cal["reference"].items()]
-    lines += ["}", "SCALE: dict[int, float] = {"]
-    lines += [f"    {au}: {s:.3f},  # p95 expressive {cal['stats'][au]['p95_expressive']:.4f}, "
-              f"p95 neutral noise {cal['stats'][au]['p95_noise']:.4f} IOD"
-              + (" (noise-limited)" if cal["stats"][au]["noise_limited"] else "")
-              for au, s in cal["scale"].items()]
-    lines += ["}", "MEASURED_EXPRESSION_MEANS: dict[str, dict[int, float]] = {"]
-    for e, d in cal["expression_means"].items():
-        n = cal["counts"]["per_expression"][e]
-        lines.append(f'    "{e}": {{{", ".join(f"{au}: {v:.2f}" for au, v in d.items())}}},  # {n} faces')
-    lines.append("}")
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":  # python -m faceedit.faces.au DATASET... (prints the constants)
-    import json
-    import sys
-
-    from faceedit.data import open_datasets
-
-    result = calibrate(open_datasets(sys.argv[1:]))
-    print(_format_constants(result))
-    print(json.dumps({"counts": result["counts"], "unseen_cues": result["unseen_cues"]}), file=sys.stderr)

@@ -135,7 +135,7 @@ GREY_LEVELS = 1.5
 
 #: ``ratio`` paste-back: luma offset (8-bit levels) of the crop's luma the change is divided by
 #: (a black crop pixel is not a zero light), the range of the factor, and the power of the factor
-#: Cb and Cr are multiplied by (as the stage's relighting, ``faceedit.models.shading``: the same
+#: Cb and Cr are multiplied by (as the stage's relighting, ``faceedit.stage.shading``: the same
 #: Cb, Cr on a much darker luma read as a saturated tan, on a much brighter one as grey skin).
 RATIO_OFFSET = 8.0
 RATIO_RANGE = (0.1, 4.0)

@@ -150,7 +150,7 @@ class ModelSpec:
     channels: int | None = field(default=None, init=False)
     color_match: bool = field(default=True, init=False)  # paste-back matches colours
     delta_smooth: float = field(default=0.0, init=False)  # Gaussian sigma (crop px) on the change
-    # Registry name of the stage (faceedit.models.stage) applied to the photo before this
+    # Registry name of the stage (faceedit.stage.model) applied to the photo before this
     # model's network sees the face; None = the network edits the unedited face.
     stage: str | None = field(default=None, init=False)
     # Targets of the network it is not run for on its stage: the stage's edit is the result

@@ -43,7 +43,7 @@ Choices (where the paper leaves room or our data differs):
 * **Total variation** is summed over each image's pixels (averaged over the batch): the paper's
   tiny weight (1e-7) only means something against a per-image sum.
 * **On the stage** (``faceedit train --stage stage``, the default): the generator gets the
-  stage's edit of the crop towards its targets (:mod:`faceedit.train.staging`) and the cycle goes
+  stage's edit of the crop towards its targets (:mod:`faceedit.train.stage_on_crops`) and the cycle goes
   back through the stage's inverse warp; ``lambda_stage`` (50) holds the output near that input,
   so the network adds texture rather than repainting the face.
 * **Width.** CPU-sized defaults (``base_channels`` 16 -> 64, critic 32 -> 256, 64-px crops); the

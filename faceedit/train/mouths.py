@@ -1,4 +1,4 @@
-"""Build the bank of real mouth interiors that :class:`faceedit.models.mouth.MouthBank` paints.
+"""Build the bank of real mouth interiors that :class:`faceedit.stage.mouth.MouthBank` paints.
 
     python -m faceedit.train.mouths --data /work/shared/data/london_hd -o weights/mouths.safetensors
 
@@ -35,10 +35,10 @@ import numpy as np
 from PIL import Image
 
 from faceedit.data import holdout_subjects
-from faceedit.faces.cutwarp import opening_polygon, resample_by_length
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import eye_distance
-from faceedit.faces.lips import (
+from faceedit.stage.cut_curves import opening_polygon, resample_by_length
+from faceedit.stage.lips import (
     CURVE_POINTS,
     fill_polygon,
     level_transform,
@@ -47,7 +47,7 @@ from faceedit.faces.lips import (
     opening_aspect,
     refine_interior,
 )
-from faceedit.models.mouth import BANK_WIDTH, DESCRIPTORS, MouthBank, ring_stats, sclera_colour
+from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, MouthBank, ring_stats, sclera_colour
 
 log = logging.getLogger("faceedit")
 

@@ -4,7 +4,7 @@ trainer of the shared loop (:mod:`faceedit.train.loop`; ``faceedit train -m regg
 Data (:meth:`RegGANTrainer.load_data`): every (neutral, target) pair of the datasets by target
 expression, split by subject as every trainer splits. With the loop's ``stage`` (the shipped one by
 default) a pair's source is the stage's edit of the neutral crop with the real target's own
-geometry (:func:`faceedit.train.staging.paired_inputs`), so both stages learn the appearance the
+geometry (:func:`faceedit.train.stage_on_crops.paired_inputs`), so both stages learn the appearance the
 stage leaves; ``--stage none``: the neutral crop itself.
 
 Stage 1, ``fit_expression_layer``: one expression layer per (neutral -> target) pair, solved in
@@ -322,9 +322,9 @@ class RegGANTrainer(MethodTrainer):
         pairs = expression_pairs([r for d in datasets for r in d.rows])
         stage = None
         if cfg.stage:
-            from faceedit.train.staging import load_training_stage
+            from faceedit.train.stage_on_crops import load_stage
 
-            stage = load_training_stage(cfg.stage)
+            stage = load_stage(cfg.stage)
         targets = sorted(pairs)
         generator = torch.Generator().manual_seed(cfg.seed)
         train, test, luma, fit_pairs, counts = [], [], [], {}, {}
@@ -457,7 +457,7 @@ def _sources(stage, pairs: list[tuple[dict, dict]], channels: int, size: int) ->
     without a stage the neutral crop."""
     if stage is None:
         return _stack([p[0] for p in pairs], channels, size)
-    from faceedit.train.staging import paired_inputs
+    from faceedit.train.stage_on_crops import paired_inputs
 
     return paired_inputs(stage, pairs, channels, size)
 

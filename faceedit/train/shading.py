@@ -1,4 +1,4 @@
-"""Fit the relighting model (:mod:`faceedit.models.shading`) on Extended Yale B: closed form, a
+"""Fit the relighting model (:mod:`faceedit.stage.shading`) on Extended Yale B: closed form, a
 minute on one CPU core.
 
     python -m faceedit.train.shading -d data/yaleb256 -o weights/shading.safetensors
@@ -26,10 +26,10 @@ import numpy as np
 from faceedit.data import Dataset, holdout_subjects, open_dataset, valid_area
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.landmarks import CHIN, JAW, STABLE, eye_centres, eye_distance
-from faceedit.faces.warp import ThinPlateSpline, region_outline
 from faceedit.log import logger
-from faceedit.models.shading import ShadingModel, direction_vector, sh9
 from faceedit.pixels import luma, to_unit
+from faceedit.stage.shading import ShadingModel, direction_vector, sh9
+from faceedit.stage.warp import ThinPlateSpline, region_outline
 
 #: Canvas side (px), eye distance on it (px) and the eyes' height: room for the hair above
 #: (2.5 eye distances) and the neck below (about 3.6).
@@ -52,8 +52,8 @@ SMOOTH_IN, SMOOTH_OUT = 1.5, 6.0
 #: Nothing beyond the head's outline: an ellipse HEAD_EARS wider than the jaw each side (the ears)
 #: reaching HEAD_TOP above the eyes and down to the chin, and the neck NECK_SIDE wider each side
 #: and NECK_END longer. Between the two the weight falls smoothly. The hair takes the whole
-#: change (until 2026-11-25 half of it, from a fixed height above the brows: on a high forehead
-#: that step crossed the skin).
+#: change (a weaker share from a fixed height above the brows would cross the skin of a high
+#: forehead as a step).
 CORE_GROW = 0.1
 CORE_FOREHEAD = 0.6
 HEAD_EARS = 0.3

@@ -1,4 +1,4 @@
-"""Fit the edit stage (:mod:`faceedit.models.stage`) from prepared datasets: closed form, minutes
+"""Fit the edit stage (:mod:`faceedit.stage.model`) from prepared datasets: closed form, minutes
 on a CPU.
 
     faceedit train -m stage -d data/london256 -d data/jaffe256 -d data/yale256 -d data/yaleb256 -o RUN
@@ -23,7 +23,13 @@ from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, VISIBLE, expression_prototype
 from faceedit.faces.landmarks import BROWS, EYES, NOSE_BRIDGE, STABLE, eye_distance
-from faceedit.faces.warp import (
+from faceedit.log import logger
+from faceedit.pixels import luma, rgb_to_ycc, to_unit
+from faceedit.stage.model import Stage
+from faceedit.stage.shading import NAMED_DIRECTIONS
+from faceedit.stage.state import symmetric_state
+from faceedit.stage.tuning import StageTuning
+from faceedit.stage.warp import (
     ThinPlateSpline,
     backward_field,
     face_grid,
@@ -32,11 +38,6 @@ from faceedit.faces.warp import (
     region_weight,
     warp_photo,
 )
-from faceedit.log import logger
-from faceedit.models.shading import NAMED_DIRECTIONS
-from faceedit.models.stage import Stage
-from faceedit.models.state import symmetric_state
-from faceedit.pixels import luma, rgb_to_ycc, to_unit
 
 CANON = 256
 #: Axes of the shape model (fewer where the data has fewer shapes): identity = principal axes of
@@ -45,9 +46,9 @@ IDENTITY_AXES = 16
 EXPRESSION_AXES = 10
 #: The sides of the jaw contour (iBUG 0-5 and 11-16) are left out of the expression axes: between
 #: two photos of one person their detected position follows small head turns and tilts more than
-#: any expression (4 of 10 axes fitted with them were mostly jaw contour, and removing a smile moved
-#: the jaw of held-out London faces away from their real neutral photo: 0.049 -> 0.086 eye
-#: distances). The chin (6-10) stays: a dropped jaw moves it.
+#: any expression (fitted with them, 4 of 10 axes are mostly jaw contour, and removing a smile
+#: moves the jaw of held-out London faces away from their real neutral photo). The chin (6-10)
+#: stays: a dropped jaw moves it.
 JAW_SIDES = [*range(0, 6), *range(11, 17)]
 #: A target is a full expression: happy's state is fitted on the smiles that part the lips (mean
 #: inner-lip gap over this many eye distances). The mean over all smiles barely opens the mouth;
@@ -66,7 +67,7 @@ TARGET_BOOST_MAX = 2.0
 PROTOTYPE_MAX = 4.5
 #: Prototype AUs not raised: AU20's landmark reading is weak (it ranks fearful faces above the
 #: others with AUC 0.64 only, :mod:`faceedit.faces.au`), and forcing it or the mouth opening
-#: (AU25, AU26) bent the lips of the held-out London faces into shapes no face makes; the opening
+#: (AU25, AU26) bends the lips into shapes no face makes; the opening
 #: stays the posed photos' own (surprised's jaw drop is set by :data:`TARGET_AUS`).
 PROTOTYPE_SKIP = (20, 25, 26)
 #: The posed sad, angry and disgusted photos (JAFFE, Yale) are mild: raised only to the boost
@@ -78,37 +79,30 @@ PROTOTYPE_SKIP = (20, 25, 26)
 PROTOTYPE_FLOOR = 3.5
 MILD_POSED = ("sad", "angry", "disgusted")
 #: AUs set on a target at these values with its prototype's (raised or lowered; a negative value
-#: is the AU's opposite move), where its posed mean, raised to the prototype, did not read as the
-#: expression to the eye on the held-out London faces (london-019, 033, 097, 142 at 600 px):
-#: - sad at the marked level was a tired frown (straight brows a little lowered, corners a few
-#:   pixels down); a face is sad by its inner brows drawn up (AU1) and its corners (AU15), chin
-#:   (AU17) and upper lids (AU45 2, a third of a blink; its posed photos read 1.35) drooping;
-#: - angry lowered the outer brows and not the inner ones (inner -0.009, outer -0.068 eye
-#:   distances): brows sloping up to the middle, a worried face, with drooping lids (AU45 2.0).
-#:   The inner brows go down (AU1 -5) further than the outer ones (AU2 -3; free, they fell
-#:   further still), the brows together and down (AU4 5), no smile (AU12 0; free, the corners
-#:   rose 0.056) and the lids open (AU45 0): a stern frown;
-#: - surprised dropped the jaw little (AU26 1.6, the posed mean's): a wide shout-like opening
-#:   FER read as angry on 8 of 86 London faces; with the jaw dropped (AU26 5) on 4.
+#: is the AU's opposite move), where its posed mean, raised to the prototype, does not read as the
+#: expression (the evidence: the stage's card, "Tuned values"):
+#: - sad: the marked level alone is a tired frown; a face is sad by its inner brows drawn up
+#:   (AU1) and its corners (AU15), chin (AU17) and upper lids (AU45 2, a third of a blink)
+#:   drooping;
+#: - angry: the posed mean lowers the outer brows and not the inner ones (a worried face). The
+#:   inner brows go down (AU1 -5) further than the outer ones (AU2 -3), the brows together and
+#:   down (AU4 5), no smile (AU12 0) and the lids open (AU45 0): a stern frown;
+#: - surprised: the posed mean drops the jaw little (AU26 1.6), a wide shout-like opening; the
+#:   jaw dropped (AU26 5) reads as surprise.
 TARGET_AUS: dict[str, dict[int, float]] = {"sad": {1: 5.0, 15: 5.0, 17: 5.0, 45: 2.0},
                                            "angry": {1: -5.0, 2: -3.0, 4: 5.0, 12: 0.0, 45: 0.0},
                                            "surprised": {26: 5.0}}
 #: Targets whose lips are pressed together (AU25, lips part, set to 0 after the prototype AUs): the
-#: posed angry faces mix pressed lips with a shouting mouth, and their mean parted the lips by
-#: 0.053 eye distances, a slit the mouth bank filled with a line of teeth between dark corners.
-#: Disgusted likewise: its parted mean drew a row of teeth between level corners, a grimace FER
-#: read as fearful on 4 of 18 held-out London faces (1 pressed); JAFFE's posed disgust mostly
-#: keeps the lips closed, and pressed the landmark truth from neutral is closer (0.090 -> 0.083;
-#: all 348 transitions closer on 0.601 -> 0.612 of the pairs).
+#: posed angry faces mix pressed lips with a shouting mouth, and their mean parts the lips by a
+#: slit the mouth bank would fill with a line of teeth between dark corners. Disgusted likewise:
+#: its parted mean draws a row of teeth between level corners, a grimace; JAFFE's posed disgust
+#: mostly keeps the lips closed, and pressed the landmark truth from neutral is closer.
 PRESSED_LIPS = ("angry", "disgusted")
 #: Targets with no smile (AU12, lip corner puller, set to 0 after the prototype AUs): no FACS
 #: prototype of theirs has AU12, but their posed means read some (surprised 0.7, fearful 1.1,
 #: disgusted 0.6: the corners a dropped jaw, a stretched or raised upper lip moves), enough to
-#: lift the corners of the opened mouth into a grin. FER read 3 of 18 fearful edits as happy
-#: and none as fearful; with surprised's AU12 kept, 5 of 18 held-out London smiles made
-#: surprised read happy (11 surprised), without it none (15 surprised; from neutral 15 either
-#: way): it takes all of a smile away (its teeth rise further under the upper lip: the talking
-#: clip of tests/test_video.py still opens and closes in step, correlation 0.89 -> 0.86).
+#: lift the corners of the opened mouth into a grin. Without it, it takes all of a smile away
+#: (its teeth rise further under the upper lip).
 NO_SMILE = ("fearful", "disgusted", "surprised")
 #: Targets whose state is made left-right symmetric (every one but the wink, whose asymmetry is
 #: what it is). The mean of posed photos is not: half of the mean surprised move (2.3 of 4.6
@@ -337,6 +331,7 @@ def fit_stage(datasets: list[Dataset], *, seed: int = 0, holdout: float = 0.2) -
         "lighting": list(NAMED_DIRECTIONS),  # the named directions it relights to (models/shading.py)
         "appearance": {t: int(appearance[t][0].shape[0]) for t in appearance},
         "aus": aus,
+        "tuning": StageTuning().to_dict(),  # the tuned values it ships with (weights/stage.md)
     }
     if attributes:
         config["attribute_channels"] = {"glasses": 1}

@@ -153,8 +153,8 @@ class MethodTrainer(Trainer):
     ``export_info``) as a registry-ready checkpoint measured by ``faceedit eval``, can start it
     from a registry checkpoint (``--init``) and train it on the stage's edits (``uses_stage``)."""
 
-    uses_stage: bool = False    # trains on the stage's edits (faceedit.train.staging) when the loop has one
-    training_stage = None       # a TrainingStage, set by attach_stage after build
+    uses_stage: bool = False    # trains on the stage's edits (faceedit.train.stage_on_crops) when the loop has one
+    training_stage = None       # a StageOnCrops, set by attach_stage after build
     stage_name: str | None = None  # the stage whose edits the network learns on (exported as "stage")
 
     # ---- method ----------------------------------------------------------------------------
@@ -244,8 +244,8 @@ class MethodTrainer(Trainer):
 
     # ---- the stage -------------------------------------------------------------------------
     def attach_stage(self, name: str) -> None:
-        """Train on the edits of the stage ``name`` (see :mod:`faceedit.train.staging`)."""
-        from faceedit.train.staging import TrainingStage, load_training_stage
+        """Train on the edits of the stage ``name`` (see :mod:`faceedit.train.stage_on_crops`)."""
+        from faceedit.train.stage_on_crops import StageOnCrops, load_stage
 
         expressions, lighting = self.stage_vocab()
         crops = [self.data.train, self.data.held]
@@ -253,7 +253,7 @@ class MethodTrainer(Trainer):
         if len(landmarks) < len(crops):
             raise ValueError(f"{self.method or type(self).__name__}: training on the stage's edits needs "
                              "the crops' landmarks, and its training data has none")
-        self.training_stage = TrainingStage(load_training_stage(name), [r for c in crops for r in c.rows],
+        self.training_stage = StageOnCrops(load_stage(name), [r for c in crops for r in c.rows],
                                 torch.cat(landmarks), self.data.size, expressions, lighting)
         self.stage_name = name
 

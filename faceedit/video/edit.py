@@ -58,7 +58,7 @@ class ExpressionHold:
 #: The parts of a face whose painted inside is steadied from frame to frame (:func:`steady_parts`):
 #: the points that place it (iBUG), the polygon of its inside, the pairs whose mean distance is
 #: its opening. The mouth's inside is the bank's teeth and cavity; an eye's, the iris the stage
-#: draws at its own size where the lids opened (:mod:`faceedit.models.eyes`).
+#: draws at its own size where the lids opened (:mod:`faceedit.stage.eyes`).
 PARTS = {
     "mouth": (list(range(48, 68)), list(range(60, 68)), ((61, 67), (62, 66), (63, 65))),
     "left_eye": (list(range(36, 42)), list(range(36, 42)), ((37, 41), (38, 40))),  # on the image's left

@@ -1,20 +1,21 @@
-"""The stage (:mod:`faceedit.models.stage`) in the registry: the options it takes and the shipped
+"""The stage (:mod:`faceedit.stage.model`) in the registry: the options it takes and the shipped
 statistics."""
 
 from __future__ import annotations
 
-from faceedit.models.controls import CONTROLS
 from faceedit.models.options import ModelOption
 from faceedit.models.registry import ModelSpec, declare_arch, register_model
+from faceedit.stage.controls import CONTROLS
+from faceedit.stage.tuning import LightTuning
 
 # What the stage provides on the command line, under every model that sits on it (checked
 # before any weights load): lighting classes, AUs and attributes are the checkpoint header's.
-declare_arch("stage", "faceedit.models.stage:build_stage", options=(
+declare_arch("stage", "faceedit.stage.model:build_stage", options=(
     ModelOption("lighting", "relight to a named direction (left 50,0; right -50,0; top 0,45; bottom 0,-35; "
                 "front; ambient)", vocabulary="config:lighting"),
     ModelOption("light", "relight to a direction AZ,EL in degrees (Extended Yale B's: azimuth + lights the "
                 "image's left, elevation + from above)"),
-    ModelOption("light_strength", "how much the light replaces the photo's own, 0..1 (default 0.6)"),
+    ModelOption("light_strength", f"how much the light replaces the photo's own, 0..1 (default {LightTuning.strength:g})"),
     ModelOption("aus", "set AU intensities (absolute, 0..5; the face's other AUs kept)", vocabulary="config:aus"),
     ModelOption("attrs", "paint attributes on or off (experimental)", vocabulary="config:attribute_channels"),
     ModelOption("controls", "named fine controls, each -1..1, set as absolute AU values", values=tuple(CONTROLS)),

@@ -1,7 +1,7 @@
 """Mouth interiors from real exemplars: what fills the hole a warp opens between the lips.
 
 (What a photo's mouth shows, found from colour, and the lip curves both read are in
-:mod:`faceedit.faces.lips`; the seam of closed lips is painted here; the builder lives in
+:mod:`faceedit.stage.lips`; the seam of closed lips is painted here; the builder lives in
 :mod:`faceedit.train.mouths`.)
 
 The bank (``weights/mouths.safetensors``, built by :mod:`faceedit.train.mouths` from the London
@@ -41,11 +41,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from faceedit.faces.cutwarp import opening_polygon
 from faceedit.faces.landmarks import eye_distance
-from faceedit.faces.lips import LEVEL_WIDTH, box_around, join_corners, opening_aspect, sample_points
-from faceedit.faces.warp import ThinPlateSpline
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+from faceedit.stage.cut_curves import opening_polygon
+from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners, opening_aspect, sample_points
+from faceedit.stage.tuning import MouthTuning
+from faceedit.stage.warp import ThinPlateSpline
 
 #: Inner-lip corner distance of every exemplar in the bank (px): the scale its interiors were
 #: found at.
@@ -58,26 +59,6 @@ SKIN_RING = (0.30, 0.45)
 DESCRIPTORS = ("aspect", "width_ed", "height_ed", "teeth_luma", "lip_r", "lip_g", "lip_b",
                "skin_r", "skin_g", "skin_b", "skin_noise", "upper_depth", "scale",
                "sclera_r", "sclera_g", "sclera_b")
-#: How far inside its inner-lip curves an exemplar is read (bank px).
-EDGE_INSET = 2.0
-#: An opening this much taller (aspect ratio) than its exemplar is filled as a wide-open mouth.
-LARGE_RATIO = 1.35
-#: A relaxed upper lip (``teeth_cover`` > 0) covers the side teeth of a wide opening first: the
-#: upper row fades out towards the corners, from SIDE_TEETH[1] to SIDE_TEETH[0] of the mouth's
-#: width from a corner, by ``teeth_cover`` / SIDE_TEETH[2] (wholly at that cover). Drawn to the
-#: corners, the row followed the opening's upper curve down its sides: a white bracket around
-#: the cavity (surprised on london-094 and 097 at 1350 px); a relaxed open mouth shows its front
-#: teeth and dark corners.
-SIDE_TEETH = (0.1, 0.4, 0.4)
-#: Log tolerance of the exemplar's choice on mouth width in eye distances: the exemplar is scaled
-#: to the opening's width, so a narrower mouth's teeth come out too large for the face (0.4 let
-#: a mouth 0.56 eye distances wide fill openings of 0.88: slabs of teeth 1.6x their size).
-SIZE_TOLERANCE = 0.2
-
-#: How the destination's colours move the exemplar (see :meth:`MouthBank._gains`).
-EXPOSURE_POWER, EXPOSURE_LIMITS = 0.6, (0.45, 1.8)
-RING_CHROMA_POWER, SCLERA_WEIGHT, CHROMA_DEAD_ZONE, CHROMA_LIMIT = 0.5, 0.6, 0.05, 0.25
-
 #: The shipped bank's file name in the weights folder (:func:`faceedit.weights.shipped_file`).
 BANK_FILE = "mouths.safetensors"
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -157,30 +138,23 @@ def _smoothstep(a: float, b, x):
 # closed lips
 
 
-#: Closed lips meet in a dark line. Across the middle of the inner lips of the first 20 training
-#: London neutral photos at 1350 px (dlib points; ``seam_profile`` of
-#: ``bench/bench_mouth_edits.py``) its darkest luma is SEAM_DARK (median) of the luma beside it,
-#: and it is SEAM_WIDTH eye distances wide at half that depth. Lips a warp closes over teeth
-#: meet without it (0.69 of the luma beside them, the held-out smiles made neutral).
-SEAM_DARK = 0.53
-SEAM_WIDTH = 0.04
-
-
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
-               amount: float) -> np.ndarray:
+               amount: float, tuning: MouthTuning | None = None) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
     closed inner-lip curves (left corner first; their mean is the line). On the line a pixel
-    is darkened to :data:`SEAM_DARK` of the lips' luma around it, beside it less (a Gaussian of
-    :data:`SEAM_WIDTH` full width at half depth), fading out over the last tenth of the mouth
-    at each corner and where the curves lie apart (none a seam's width apart); ``amount``
+    is darkened to ``seam_dark`` of the lips' luma around it, beside it less (a Gaussian of
+    ``seam_width`` full width at half depth), fading out over the last ``seam_taper`` of the
+    mouth at each corner and where the curves lie apart (none a seam's width apart; the values
+    are ``tuning``'s, :class:`faceedit.stage.tuning.MouthTuning`); ``amount``
     (0..1) of it. Never lightens (a seam the warp already drew stays), keeps the
     pixels' colour (all channels scaled alike); ``pixels`` (H, W[, C]) uint8/uint16, a new array
     (the same one when there is nothing to do)."""
+    tuning = tuning if tuning is not None else MouthTuning()
     line = (np.asarray(upper, np.float64) + np.asarray(lower, np.float64)) / 2
     width = float(np.linalg.norm(line[-1] - line[0]))
     if amount <= 0 or width < 2 or eye_dist <= 0:
         return pixels
-    sigma = SEAM_WIDTH * eye_dist / 2.355
+    sigma = tuning.seam_width * eye_dist / 2.355
     box = box_around(line, 4 * sigma + 2, pixels.shape)
     x0, y0, x1, y1 = box
     if x1 <= x0 or y1 <= y0:
@@ -194,17 +168,17 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     axis = (line[-1] - line[0]) / width
     t = ((xx - line[0][0]) * axis[0] + (yy - line[0][1]) * axis[1]) / width  # 0..1 corner to corner
-    along = np.clip(np.minimum(t, 1.0 - t) / 0.1, 0.0, 1.0)
+    along = np.clip(np.minimum(t, 1.0 - t) / tuning.seam_taper, 0.0, 1.0)
     # only where the lips meet: none where the curves are a seam's width apart (a mouth that
     # talks on through a closing edit opens between frames)
     apart = np.linalg.norm(np.asarray(upper, np.float64) - np.asarray(lower, np.float64), axis=1)
     at = ((line - line[0]) @ axis) / width
-    along *= np.interp(t, at, np.clip(1.0 - apart / (SEAM_WIDTH * eye_dist), 0.0, 1.0))
+    along *= np.interp(t, at, np.clip(1.0 - apart / (tuning.seam_width * eye_dist), 0.0, 1.0))
     dip = (np.exp(-0.5 * (dist / sigma) ** 2) * along * amount).astype(np.float32)
-    # the luma wanted: SEAM_DARK of the lips' luma around the line (a blur wide enough to
+    # the luma wanted: seam_dark of the lips' luma around the line (a blur wide enough to
     # average both lips over the dip), the pixel's own where it is darker; dip of the way there
     base = cv2.GaussianBlur(grey, (0, 0), 3 * sigma)
-    want = np.minimum(grey, SEAM_DARK * base)
+    want = np.minimum(grey, tuning.seam_dark * base)
     gain = 1.0 - dip * (1.0 - want / np.maximum(grey, 1e-3))
     out = crop * (gain if crop.ndim == 2 else gain[..., None])
     res = pixels.copy()
@@ -278,31 +252,35 @@ class MouthBank:
 
     # ------------------------------------------------------------------ choice
 
-    def choose(self, aspect: float, *, size_ed: float | None = None, skin: np.ndarray | None = None) -> int:
+    def choose(self, aspect: float, *, size_ed: float | None = None, skin: np.ndarray | None = None,
+               tuning: MouthTuning | None = None) -> int:
         """Index of the exemplar nearest to an opening of ``aspect`` (mean height / corner
         distance); ``size_ed`` (corner distance in eye distances) and ``skin`` (unit RGB of the
-        skin ring) weigh in when given. Openings taller than the bank pick among its tallest."""
+        skin ring) weigh in when given, each by ``tuning``'s tolerance. Openings taller than the
+        bank pick among its tallest."""
+        tuning = tuning if tuning is not None else MouthTuning()
         a = self.desc("aspect").astype(np.float64)
-        d = np.log(min(aspect, a.max()) + 0.02) - np.log(a + 0.02)
+        d = np.log(min(aspect, a.max()) + tuning.aspect_offset) - np.log(a + tuning.aspect_offset)
         # an exemplar shorter than the opening is stretched (or filled as a wide-open mouth):
         # worse than a taller one squeezed
-        score = (d / np.where(d > 0, 0.1, 0.2)) ** 2
+        score = (d / np.where(d > 0, tuning.aspect_tolerance_stretched, tuning.aspect_tolerance_squeezed)) ** 2
         if size_ed is not None:
-            score += ((np.log(size_ed) - np.log(self.desc("width_ed"))) / SIZE_TOLERANCE) ** 2
+            score += ((np.log(size_ed) - np.log(self.desc("width_ed"))) / tuning.size_tolerance) ** 2
         if skin is not None:
             es = np.stack([self.desc("skin_r"), self.desc("skin_g"), self.desc("skin_b")], 1)
             s = np.asarray(skin, np.float64)
             lum_d, lum_e = float(s @ _LUMA), es @ _LUMA
             chroma = s / max(lum_d, 1e-3) - es / np.maximum(lum_e, 1e-3)[:, None]
-            score += (np.log(max(lum_d, 1e-3) / np.maximum(lum_e, 1e-3)) / 0.3) ** 2
-            score += (np.linalg.norm(chroma, axis=1) / 0.15) ** 2
+            score += (np.log(max(lum_d, 1e-3) / np.maximum(lum_e, 1e-3)) / tuning.skin_luma_tolerance) ** 2
+            score += (np.linalg.norm(chroma, axis=1) / tuning.skin_chroma_tolerance) ** 2
         return int(np.argmin(score))
 
     # ------------------------------------------------------------------ fill
 
     def fill(self, pixels: np.ndarray, roi, opening: np.ndarray, upper: np.ndarray, lower: np.ndarray,
              *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
-             own_teeth: bool = False, teeth_cover: float = 0.0) -> tuple[np.ndarray, int]:
+             own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None
+             ) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
@@ -313,7 +291,10 @@ class MouthBank:
         share of the exemplar's upper teeth lies under the upper lip (a relaxed lip, as in
         surprise; 0: their whole depth shows, as a smile lifts the lip off them), and the hint of
         the lower row's tips fades with twice it (a relaxed lower lip covers them: gone at 0.5).
-        Returns (pixels, exemplar index). Pixels where ``opening == 0`` are left as they were."""
+        ``tuning``: how the interior is chosen and drawn (:class:`faceedit.stage.tuning.MouthTuning`;
+        default its defaults). Returns (pixels, exemplar index). Pixels where ``opening == 0`` are
+        left as they were."""
+        tuning = tuning if tuning is not None else MouthTuning()
         pixels = np.asarray(pixels)
         unit = pixel_max(pixels.dtype)
         x0, y0, x1, y1 = (int(v) for v in roi)
@@ -340,7 +321,7 @@ class MouthBank:
 
         if exemplar is None:
             size_ed = wd / eye_distance(face_lm) if face_lm is not None else None
-            exemplar = self.choose(aspect, size_ed=size_ed, skin=rings["skin"])
+            exemplar = self.choose(aspect, size_ed=size_ed, skin=rings["skin"], tuning=tuning)
         exemplar = int(exemplar)
         if not 0 <= exemplar < len(self):
             raise IndexError(f"exemplar {exemplar} not in a bank of {len(self)}")
@@ -350,7 +331,7 @@ class MouthBank:
             return out, exemplar
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
-                            cover=float(np.clip(teeth_cover, 0.0, 1.0)))
+                            cover=float(np.clip(teeth_cover, 0.0, 1.0)), tuning=tuning)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         a = op[ys, xs][:, None]
@@ -363,8 +344,10 @@ class MouthBank:
         return out, exemplar
 
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
-                aspect: float, rings: dict, seed, own_teeth: bool = False, cover: float = 0.0) -> np.ndarray:
+                aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning
+                ) -> np.ndarray:
         """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening."""
+        tn = tuning
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)
         # (u, v) of every pixel: a thin-plate spline through the curves (corners at v = 1/2)
@@ -401,55 +384,59 @@ class MouthBank:
         hd = np.interp(u, u_k, np.linalg.norm(lo - up, axis=1))  # destination column height (px)
         t = v * hd  # px below the destination upper lip
         e_aspect = float(self.desc("aspect")[e])
-        large = own_teeth or aspect > LARGE_RATIO * e_aspect
+        large = own_teeth or aspect > tn.large_ratio * e_aspect
         if not large:
-            # read the exemplar inside its curves (EDGE_INSET bank px from the corners and the
+            # read the exemplar inside its curves (edge_inset bank px from the corners and the
             # lower lip, twice that from the upper, whose edge runs over the gum between the
             # teeth): its colour-refined edges still hold a trace of its own lips, which the
             # destination's lips around the opening replace
-            uu = EDGE_INSET / we + u * (1 - 2 * EDGE_INSET / we)
+            inset = tn.edge_inset
+            uu = inset / we + u * (1 - 2 * inset / we)
             pu, pl = at(eu, uu), at(el, uu)
             he_in = np.linalg.norm(pl - pu, axis=1)
-            top = np.where(he_in > 6 * EDGE_INSET, 2 * EDGE_INSET / np.maximum(he_in, 1e-6), 0.0)
-            bottom = np.where(he_in > 6 * EDGE_INSET, EDGE_INSET / np.maximum(he_in, 1e-6), 0.0)
+            top = np.where(he_in > 6 * inset, 2 * inset / np.maximum(he_in, 1e-6), 0.0)
+            bottom = np.where(he_in > 6 * inset, inset / np.maximum(he_in, 1e-6), 0.0)
             col = sample(pu + (top + v * (1 - top - bottom))[:, None] * (pl - pu))
-            shadow, corner = 0.12, 0.15
+            shadow, corner = tn.lip_shadow, tn.corner_shadow
         else:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between
             depth = np.minimum(he, float(self.desc("upper_depth")[e]))
             te = t / k + cover * depth  # the covered share of the teeth is under the lip
             upper_teeth = sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
-            a_up = 1.0 - _smoothstep(0.0, 1.0, (te - 0.75 * depth) / np.maximum(0.35 * depth, 1.0))
-            side = 1.0 - _smoothstep(SIDE_TEETH[0], SIDE_TEETH[1], np.minimum(u, 1.0 - u))
-            a_up = a_up * (1.0 - min(1.0, cover / SIDE_TEETH[2]) * side)
+            a_up = 1.0 - _smoothstep(0.0, 1.0, (te - tn.upper_teeth_fade_start * depth)
+                                     / np.maximum(tn.upper_teeth_fade_width * depth, 1.0))
+            side = 1.0 - _smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
+            a_up = a_up * (1.0 - min(1.0, cover / tn.side_teeth_cover) * side)
             if own_teeth:  # the face's own upper teeth are there already
                 a_up = np.zeros_like(a_up)
             tl = (1.0 - v) * hd / k
             lower_teeth = sample(pl - np.c_[np.zeros_like(tl), np.minimum(tl, he)])
-            low_depth = np.clip(he - depth, 0.0, 0.5 * he)
-            a_lo = 0.8 * (1.0 - _smoothstep(0.0, 1.0, (tl - 0.5 * low_depth) / np.maximum(0.5 * low_depth, 1.0)))
-            a_lo *= (low_depth > 2.0) * max(0.0, 1.0 - 2.0 * cover)  # a relaxed lower lip covers them
-            cav = self._cavity(e, u, v, px, py, wd, seed)
+            low_depth = np.clip(he - depth, 0.0, tn.lower_teeth_depth * he)
+            fade = tn.lower_teeth_fade * low_depth
+            a_lo = tn.lower_teeth_opacity * (1.0 - _smoothstep(0.0, 1.0, (tl - fade) / np.maximum(fade, 1.0)))
+            # a relaxed lower lip covers them
+            a_lo *= (low_depth > tn.lower_teeth_min_depth) * max(0.0, 1.0 - tn.lower_teeth_cover_rate * cover)
+            cav = self._cavity(e, u, v, px, py, wd, seed, tn)
             col = cav * (1 - a_lo[:, None]) + lower_teeth * a_lo[:, None]
             col = col * (1 - a_up[:, None]) + upper_teeth * a_up[:, None]
-            shadow, corner = 0.3, 0.3
+            shadow, corner = tn.open_lip_shadow, tn.open_corner_shadow
         # shadow under the upper lip, darker corners
-        shade = (1.0 - shadow * np.exp(-np.maximum(t, 0.0) / (0.05 * wd)))
+        shade = (1.0 - shadow * np.exp(-np.maximum(t, 0.0) / (tn.lip_shadow_reach * wd)))
         if large:  # the inner side of the lower lip, in shade
-            shade *= 1.0 - 0.3 * np.exp(-np.maximum(hd - t, 0.0) / (0.025 * wd))
-        shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / 0.06)
+            shade *= 1.0 - tn.lower_lip_shade * np.exp(-np.maximum(hd - t, 0.0) / (tn.lower_lip_shade_reach * wd))
+        shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
         col = col * shade[:, None]
-        col = col * self._gains(e, rings)
+        col = col * self._gains(e, rings, tn)
         return self._grain(col, px, py, k, e, rings, seed)
 
-    def _cavity(self, e: int, u, v, px, py, wd: float, seed) -> np.ndarray:
+    def _cavity(self, e: int, u, v, px, py, wd: float, seed, tn: MouthTuning) -> np.ndarray:
         """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
         the exemplar's skin) in the colour of the exemplar's dark interior, with a smooth texture."""
         prof = self.cavity
         vv, uu = prof.shape
         # the profile's outer columns reach the lips where the curves meet: the corners read the
         # inner columns (and are darkened with the rest of the mouth's corners)
-        uc = np.clip(u, 0.2, 0.8)
+        uc = np.clip(u, tn.cavity_side_column, 1.0 - tn.cavity_side_column)
         lum = sample_points(prof.astype(np.float32), uc * (uu - 1), np.clip(v, 0, 1) * (vv - 1))
         d = self.descriptors[e]
         skin = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
@@ -457,44 +444,44 @@ class MouthBank:
         skin_l = float(skin @ _LUMA)
         # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
         # palate in the ambient light of a studio photo, never a flat black
-        lum = (0.1 + 0.9 * lum) * skin_l
+        lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_l
         # smooth texture: seeded random fields on coarse grids (a fifth to a thirtieth of the mouth)
         rng = np.random.default_rng([abs(int(s)) for s in seed] + [7])
         tex = np.zeros_like(u)
-        for gy, gx, amp in ((4, 6, 0.3), (8, 14, 0.18), (16, 32, 0.1)):
-            g = rng.standard_normal((gy, gx)).astype(np.float32)
-            tex += amp * sample_points(cv2.resize(g, (64, 32), interpolation=cv2.INTER_CUBIC),
+        for octave in tn.cavity_texture:
+            g = rng.standard_normal((octave.rows, octave.columns)).astype(np.float32)
+            tex += octave.amplitude * sample_points(cv2.resize(g, (64, 32), interpolation=cv2.INTER_CUBIC),
                                        u * 63, np.clip(v, 0, 1) * 31)
         col = (lum * np.exp(tex))[:, None] * self.cavity_rgb[None, :].astype(np.float64)
         # the tongue: a rounded pink hump over the bottom third, darker towards the back
-        top = 0.62 + 0.35 * ((u - 0.5) / 0.45) ** 2
+        top = tn.tongue_top + tn.tongue_curve * ((u - 0.5) / tn.tongue_half_width) ** 2
         side = np.minimum(u, 1.0 - u)
-        a_t = _smoothstep(0.0, 0.06, v - top) * _smoothstep(0.12, 0.3, side)
-        groove = 1.0 - 0.2 * np.exp(-(((u - 0.5) / 0.025) ** 2)) * _smoothstep(0.0, 0.15, v - top)
-        t_lum = skin_l * (0.25 + 0.35 * _smoothstep(0.0, 0.3, v - top)) * np.exp(0.5 * tex) * groove
+        a_t = _smoothstep(0.0, tn.tongue_edge, v - top) * _smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
+        groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * _smoothstep(
+            0.0, tn.groove_fade, v - top)
+        t_lum = (skin_l * (tn.tongue_luma + tn.tongue_luma_rise * _smoothstep(0.0, tn.tongue_luma_reach, v - top))
+                 * np.exp(tn.tongue_texture * tex) * groove)
         tongue = t_lum[:, None] * (lip / max(float(lip @ _LUMA), 1e-3))[None, :]
         col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]
         return np.clip(col, 0, 1)
 
-    def _gains(self, e: int, rings: dict) -> np.ndarray:
+    def _gains(self, e: int, rings: dict, tn: MouthTuning) -> np.ndarray:
         """Per-channel gains taking the exemplar's colours towards the destination's. Exposure:
         the luma of the least-squares gains through the lip and skin rings; it differs with the
         photo's exposure but also with the person's skin (teeth stay bright on dark skin), so
-        only a part of it is applied (:data:`EXPOSURE_POWER`, within :data:`EXPOSURE_LIMITS`;
+        only a part of it is applied (``exposure_power``, within ``exposure_min``..``exposure_max``;
         the exemplar's choice matches the tone), and where it would darken the teeth, only as far
         as the eye whites are darker than the bank's (:meth:`_eye_exposure`, at most 1): darker
-        skin with eye whites as bright as the bank's is the person's tone (on the held-out London
-        faces, one studio exposure, the real smiles' teeth are as bright on the darkest skin as
-        on the lightest; the rings alone greyed the four darkest faces' teeth by 19-33 %). The
-        eye whites alone, shaded by the lids, are too noisy to set the exposure (they moved the
-        teeth further from the real ones on the held-out London smiles). White balance: the
+        skin with eye whites as bright as the bank's is the person's tone (in one studio exposure
+        real teeth are as bright on the darkest skin as on the lightest). The eye whites alone,
+        shaded by the lids, are too noisy to set the exposure. White balance: the
         chromaticity ratio of the eye whites when both are known (``rings["sclera"]``, from the
-        face's landmarks) and of the ring gains, geometrically weighted (:data:`SCLERA_WEIGHT`);
-        else of the ring gains alone, half-way (:data:`RING_CHROMA_POWER`: skin chromaticity is
-        partly the person's); a channel ratio within :data:`CHROMA_DEAD_ZONE` (log) of 1 is
-        taken as the person's, not the photo's (the eye whites' r/g varies by 5 % between the
-        London smiles, all one white balance), and the rest moves the channel, at most
-        :data:`CHROMA_LIMIT` from the luma gain (a wrong measurement cannot paint the teeth green)."""
+        face's landmarks) and of the ring gains, geometrically weighted (``sclera_weight``);
+        else of the ring gains alone, part-way (``ring_chroma_power``: skin chromaticity is
+        partly the person's); a channel ratio within ``chroma_dead_zone`` (log) of 1 is
+        taken as the person's, not the photo's, and the rest moves the channel, at most
+        ``chroma_limit`` from the luma gain (a wrong measurement cannot paint the teeth green). The
+        values are ``tn``'s (:class:`faceedit.stage.tuning.MouthTuning`)."""
         d = self.descriptors[e]
         lip_e = d[[DESCRIPTORS.index(c) for c in ("lip_r", "lip_g", "lip_b")]].astype(np.float64)
         skin_e = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
@@ -503,21 +490,21 @@ class MouthBank:
         gl = max(float(g @ _LUMA), 1e-6)
         sc_e = d[[DESCRIPTORS.index(c) for c in ("sclera_r", "sclera_g", "sclera_b")]].astype(np.float64)
         sc_d = rings.get("sclera")
-        exposure = gl**EXPOSURE_POWER
+        exposure = gl**tn.exposure_power
         if sc_d is not None and (sc_e > 0.02).all() and (np.asarray(sc_d) > 0.02).all():
             ratio = np.asarray(sc_d, np.float64) / sc_e
             if exposure < 1.0:  # darker skin is a darker photo only as far as its eye whites are
                 exposure = min(1.0, max(exposure, self._eye_exposure(sc_d)))
             eyes = ratio / max(float(ratio @ _LUMA), 1e-6)
             # both follow a change of white balance fully; their person-to-person errors average
-            chroma = eyes**SCLERA_WEIGHT * (g / gl) ** (1 - SCLERA_WEIGHT)
+            chroma = eyes**tn.sclera_weight * (g / gl) ** (1 - tn.sclera_weight)
         else:
-            chroma = (g / gl) ** RING_CHROMA_POWER
+            chroma = (g / gl) ** tn.ring_chroma_power
         # a dead zone: differences the size of the person-to-person spread are not a cast
         lc = np.log(np.maximum(chroma, 1e-6))
-        chroma = np.exp(np.sign(lc) * np.maximum(np.abs(lc) - CHROMA_DEAD_ZONE, 0.0))
-        chroma = np.clip(chroma, 1 - CHROMA_LIMIT, 1 + CHROMA_LIMIT)
-        return chroma * float(np.clip(exposure, *EXPOSURE_LIMITS))
+        chroma = np.exp(np.sign(lc) * np.maximum(np.abs(lc) - tn.chroma_dead_zone, 0.0))
+        chroma = np.clip(chroma, 1 - tn.chroma_limit, 1 + tn.chroma_limit)
+        return chroma * float(np.clip(exposure, tn.exposure_min, tn.exposure_max))
 
     def _eye_exposure(self, sclera: np.ndarray) -> float:
         """The photo's exposure read from its eye whites: their luma over the median of the

@@ -6,8 +6,8 @@ the mouth levelled to :data:`LEVEL_WIDTH` px between its corners (:func:`find_in
 :func:`refine_interior`); where its upper teeth end (:func:`upper_teeth_share`); what a closed
 mouth's loop carries into a new opening that is lip or pieces of the crease between the lips
 (:func:`lip_in_interior`, :func:`crease_fragments`); the interior a mouth that closes must lose
-(:func:`widen_interior`). Read by the stage (:mod:`faceedit.models.stage`), the mouth bank's
-filler (:mod:`faceedit.models.mouth`, which cuts and fills at the same levelled scale) and its
+(:func:`widen_interior`). Read by the stage (:mod:`faceedit.stage.model`), the mouth bank's
+filler (:mod:`faceedit.stage.mouth`, which cuts and fills at the same levelled scale) and its
 builder (:mod:`faceedit.train.mouths`).
 """
 
@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 
 from faceedit.faces.align import apply_affine
-from faceedit.faces.cutwarp import opening_polygon, resample_by_length
 from faceedit.pixels import pixel_max
+from faceedit.stage.cut_curves import opening_polygon, resample_by_length
 
 #: The corner distance (px) a mouth is levelled to where its interior is found from colour; the
 #: bank's exemplars are cut at this scale too.
@@ -259,9 +259,8 @@ def crease_fragments(kept: np.ndarray, mouth_width: float) -> np.ndarray:
     """The part (0..1) of what a closed mouth's inner-lip loop carries into a new opening
     (``kept``: its carried interior less the lip colour :func:`lip_in_interior` found) that lies
     in pieces narrower than :data:`CREASE_PIECE` x ``mouth_width`` (px). The crease of closed
-    lips is broken where they touch: carried, each dark piece was a blot on the filler's teeth
-    (london-099 made happy: three, one in the middle of a front tooth). A mouth the face opened
-    itself carries its inside as a band across the mouth, which stays."""
+    lips is broken where they touch: carried, each dark piece is a blot on the filler's teeth.
+    A mouth the face opened itself carries its inside as a band across the mouth, which stays."""
     m = (kept > 0.05).astype(np.uint8)
     if not m.any():
         return np.zeros_like(kept, dtype=np.float32)

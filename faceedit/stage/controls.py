@@ -1,7 +1,7 @@
 """Named fine controls of the stage (``--control smile=0.5,brows=-0.3``): their names, the AU
 intensities each sets, and the parsing of a command line's value. No numpy or torch, so the
 stage's declaration (:mod:`faceedit.models.catalogue.stage`) and the command line read them
-before any model loads; :mod:`faceedit.models.state` applies them.
+before any model loads; :mod:`faceedit.stage.state` applies them.
 """
 
 from __future__ import annotations

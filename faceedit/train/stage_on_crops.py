@@ -1,9 +1,9 @@
 """The edit stage as a training-time operator: networks learn appearance on stage-edited crops.
 
-At inference every method's network sees a face the stage (:mod:`faceedit.models.stage`) has
+At inference every method's network sees a face the stage (:mod:`faceedit.stage.model`) has
 already edited: moved by the target's landmark displacement, its mouth painted, relit. Trained on
 unedited crops, a network learns the whole edit again and, run on the stage's output, applies it a
-second time (the blotches and halos of the first round). :class:`TrainingStage` gives a trainer the
+second time (the blotches and halos of the first round). :class:`StageOnCrops` gives a trainer the
 same stage edit of its training crops, so it learns only what the stage leaves: texture.
 
 For a crop and a target the stage's edit is linear in the pixels once its maps are known: a
@@ -24,12 +24,15 @@ method's own losses: the input changes, not the objective.
 Faces that differ only in lighting (Extended Yale B: one subject, one pose, 64 lights; its crops
 are pixel-registered) share their pair group's geometry, so their maps are computed once.
 
-What it does not reproduce: the stage now parts and closes the lips with a cut
-(:mod:`faceedit.faces.cutwarp`) and paints a new opening from the real mouth bank
-(:mod:`faceedit.models.mouth`); this operator warps with the smooth spline and paints the
-target's mean mouth map there. Outside the mouth the two agree; inside it, a network trained
-through this operator saw mean teeth where it now meets real ones (the shipped networks were
-trained before the cut and the bank existed, and before the smile map).
+It renders the stage's edit with the stage's own statistics and decisions (:meth:`Stage.plan`,
+:meth:`Stage.smile_taken`, :meth:`Stage.smile_skin`, the appearance maps, the relighting) but not
+with its steps (:mod:`faceedit.stage.steps`): those edit one whole photo in numpy, non-linearly
+(cuts found from the photo's colour, a mouth painted from the mouth bank, irises found and
+repainted), and a cycle loss needs the edit as a map it can apply to a network's output and
+undo, in torch, on a batch of crops. Inside the mouth the two differ: this operator warps with
+the smooth spline and paints the target's mean mouth map where the stage cuts the lips and paints
+a real mouth (the stage's card, "Training on the stage's edits"). :func:`paired_inputs` (paired
+training on real target geometry, no cycle) uses the stage's warp step itself.
 """
 
 from __future__ import annotations
@@ -38,10 +41,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from faceedit.faces.warp import backward_field, face_grid
 from faceedit.log import logger
-from faceedit.models.shading import load_shading, parse_light
-from faceedit.models.stage import PAINT_REGION, Stage
 from faceedit.pixels import (
     RGB_TO_YCC,
     YCC_TO_RGB,
@@ -50,6 +50,11 @@ from faceedit.pixels import (
     signed_to_unit,
     unit_to_signed,
 )
+from faceedit.stage.model import Stage
+from faceedit.stage.paint import PAINT_REGION, canonical_maps
+from faceedit.stage.shading import load_shading, parse_light
+from faceedit.stage.steps import EditSettings, FaceEdit, warp
+from faceedit.stage.warp import backward_field, face_grid
 
 
 def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarray
@@ -70,7 +75,7 @@ def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarra
     return (2 * pos + 1) / norm - 1, scale
 
 
-class TrainingStage:
+class StageOnCrops:
     """The stage's edit of one crop set's faces, as torch operators (see the module docstring).
 
     ``landmarks``: (N, 68, 2) crop-pixel landmarks of the rows, ``rows``: their index rows (for
@@ -156,7 +161,7 @@ class TrainingStage:
         name = self.lighting[light] if 0 <= light < len(self.lighting) else None
         lm = self.key_landmarks[key]
         if name in self.stage.lighting and np.isfinite(lm).all():
-            # the stage's relighting (faceedit.models.shading) at the named direction's default
+            # the stage's relighting (faceedit.stage.shading) at the named direction's default
             # strength, as a log gain on the crop grid (no scene to keep on a tight crop)
             s = self.size
             (x0, y0, x1, y1), f = load_shading().factor(np.zeros((s, s, 3), np.uint8), lm, parse_light(name),
@@ -172,8 +177,7 @@ class TrainingStage:
         """Canonical-frame maps ((C, S', S') each) laid onto the face at ``lm`` on the crop grid,
         times the region weight and ``scale``, zero beyond the region: (C, S, S) tensors."""
         s = self.size
-        roi, sampled, w = self.stage.canonical_maps((s, s), lm, frame, [np.moveaxis(m, 0, -1) for m in maps],
-                                                    region)
+        roi, sampled, w = canonical_maps((s, s), lm, frame, [np.moveaxis(m, 0, -1) for m in maps], region)
         x0, y0, x1, y1 = roi
         out = []
         for m, v in zip(maps, sampled):
@@ -238,7 +242,7 @@ def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) 
     c = u.shape[1]
     if gain.shape[0] == 3 and (c == 1 or grey):
         gain, bias = gain[:1], bias[:1]
-    if gain.shape[0] == 1:  # as faceedit.models.stage.luma_change
+    if gain.shape[0] == 1:  # as faceedit.stage.paint.luma_change
         y = u if c == 1 else luma_tensor(u)
         dy = gain[None] * y + bias[None]
         ratio = ((y + dy) / y.clamp_min(1e-3)).clamp(0, 1)
@@ -252,7 +256,7 @@ def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) 
     return unit_to_signed(u).clamp(-1, 1)
 
 
-def load_training_stage(name: str = "stage") -> Stage:
+def load_stage(name: str = "stage") -> Stage:
     """The shipped stage (or a stage checkpoint by path) a trainer trains on."""
     from faceedit.models.loading import load_model
 
@@ -276,8 +280,11 @@ def paired_inputs(stage: Stage, pairs: list[tuple[dict, dict]], channels: int = 
             img = np.asarray(im.convert("RGB"))
         lm_s = np.asarray(src["landmarks"], np.float64).reshape(68, 2)
         lm_d = np.asarray(dst["landmarks"], np.float64).reshape(68, 2)
-        img, moved, scale = stage.warp_to(img, lm_s, lm_d)
         target = dst["labels"].get("expression")
+        face = FaceEdit(EditSettings("keep", 1.0), lm_s, goal=lm_d)  # the real target's geometry
+        img = warp(stage, face, img)
+        assert face.warped is not None
+        moved, scale = face.warped.landmarks, face.warped.scale
         cur = stage.state(lm_s)
         skin = stage.smile_skin(stage.smile_taken(cur, stage.state(lm_d).expression), target) * scale
         img = stage.paint_smile(img, moved, skin)  # as the stage paints it, before the mouth map

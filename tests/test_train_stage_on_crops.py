@@ -1,4 +1,4 @@
-"""The stage as a training-time operator (faceedit.train.staging): it reproduces the stage's own
+"""The stage as a training-time operator (faceedit.train.stage_on_crops): it reproduces the stage's own
 edit of a photo, leaves crops alone where no target is given, undoes its warp on the way back,
 and every method's trainer attaches it and trains on it."""
 
@@ -11,9 +11,9 @@ import pytest
 import torch
 from _imgs import astronaut
 
-from faceedit.faces.warp import face_grid
 from faceedit.models.hub import weights_present
 from faceedit.models.registry import get_spec
+from faceedit.stage.warp import face_grid
 
 pytestmark = pytest.mark.skipif(not weights_present(get_spec("stage")),
                                 reason="the stage's statistics (weights/stage.safetensors) are not installed")
@@ -41,11 +41,11 @@ def _face():
 
 
 def _training_stage(expressions=("neutral", "happy", "surprised"), lighting=("front", "left")):
-    from faceedit.train.staging import TrainingStage, load_training_stage
+    from faceedit.train.stage_on_crops import StageOnCrops, load_stage
 
     crop, lm = _face()
     rows = [{"labels": {"expression": "neutral"}, "subject": "a"}]
-    return TrainingStage(load_training_stage(), rows, torch.tensor(lm[None], dtype=torch.float32), SIZE,
+    return StageOnCrops(load_stage(), rows, torch.tensor(lm[None], dtype=torch.float32), SIZE,
                       list(expressions), list(lighting)), crop, lm
 
 
@@ -71,7 +71,7 @@ def test_forward_reproduces_the_stage_edit(target, light):
     resampling (bilinear vs the photo path's bicubic) and the shading's landmarks and colour (R, G
     and B scaled here, the luma there, and the stage looks for a scene beside the head), outside
     the mouth (the stage cuts the lips and paints real teeth there; the operator does not: see
-    faceedit/train/staging.py)."""
+    faceedit/train/stage_on_crops.py)."""
     import cv2
 
     ts, crop, lm = _training_stage()
@@ -113,13 +113,13 @@ def test_paired_inputs_follow_the_target_geometry(tmp_path):
     mouth map, the input is the crop itself."""
     from PIL import Image
 
-    from faceedit.train.staging import load_training_stage, paired_inputs
+    from faceedit.train.stage_on_crops import load_stage, paired_inputs
 
     crop, lm = _face()
     Image.fromarray(crop).save(tmp_path / "a.png")
     row = {"dataset": str(tmp_path), "file": "a.png", "landmarks": lm.tolist(),
            "labels": {"expression": "keep-as-is"}}
-    out = paired_inputs(load_training_stage(), [(row, row)], 3, SIZE)
+    out = paired_inputs(load_stage(), [(row, row)], 3, SIZE)
     assert out.shape == (1, 3, SIZE, SIZE)
     assert (out[0] - _tensor(crop)[0]).abs().max() < 1 / 127.5 + 1e-6
 

@@ -33,8 +33,9 @@ import cv2
 import numpy as np
 
 from faceedit.errors import UsageError
-from faceedit.faces.warp import Grid, ThinPlateSpline
 from faceedit.pixels import pixel_max, rgb_to_ycc, ycc_to_rgb
+from faceedit.stage.tuning import LightTuning
+from faceedit.stage.warp import Grid, ThinPlateSpline
 
 #: The shipped model's file name in the weights folder (:func:`faceedit.weights.shipped_file`).
 SHADING_FILE = "shading.safetensors"
@@ -48,10 +49,9 @@ NAMED_DIRECTIONS: dict[str, tuple[float, float] | None] = {
     "bottom": (0.0, -35.0),
     "ambient": None,
 }
-#: ``--light-strength`` when none is given, and its cap. 1 is the measured dark-room point light of
-#: Extended Yale B (no fill light: the far side of the face goes nearly black); an ordinary photo
-#: keeps fill light in its shadows, which 0.6 leaves.
-DEFAULT_STRENGTH = 0.6
+#: ``--light-strength``'s cap: the measured dark-room point light of Extended Yale B (no fill
+#: light: the far side of the face goes nearly black). Its default is the stage's tuned
+#: :attr:`faceedit.stage.tuning.LightTuning.strength`.
 MAX_STRENGTH = 1.0
 #: Light directions the model is fitted on reach these |azimuth|, |elevation| (degrees).
 MAX_AZIMUTH = 130.0
@@ -73,11 +73,11 @@ RATIO_CLIP = (0.03, 1.5)
 #: stops BACKGROUND_BELOW_CHIN eye distances below the chin (negative: above it); the head
 #: region's core shrunk by BACKGROUND_CORE_SHRINK eye distances, and the face outline with the
 #: forehead BACKGROUND_FOREHEAD eye distances above the brows, are never taken for the scene.
-#: The ring reached 0.8 below the chin and the forehead 0.5 above the brows until 2026-11-25: a
-#: neck wider than the head region's neck column put neck skin in the ring, so the skin beside
-#: the column was taken for the scene and kept its light (a hard vertical edge down the neck),
-#: and pale skin near a grey backdrop's colour above 0.5 was too (a band across the upper
-#: forehead, london-019 and 014 relit at 1350 px).
+#: The ring stops above the chin: a neck wider than the head region's neck column would put neck
+#: skin in the ring, and the skin beside the column would be taken for the scene and keep its
+#: light (a hard vertical edge down the neck). The forehead is protected up to 1.1 eye distances
+#: above the brows: pale skin near a grey backdrop's colour would otherwise be taken for the
+#: scene (a band across the upper forehead).
 BACKGROUND_RING = 0.15
 BACKGROUND_FLOOR = 3.0
 BACKGROUND_SMOOTH = 0.02
@@ -127,7 +127,7 @@ class Light:
     strongly it replaces the photo's own light (0..:data:`MAX_STRENGTH`)."""
 
     direction: tuple[float, float] | None
-    strength: float = DEFAULT_STRENGTH
+    strength: float = LightTuning.strength
     name: str = ""
 
     def basis(self) -> np.ndarray:
@@ -138,13 +138,13 @@ class Light:
 
 def parse_light(spec, strength: float | None = None) -> Light:
     """A :class:`Light` from a name of :data:`NAMED_DIRECTIONS`, ``"AZ,EL"`` (degrees), an
-    (azimuth, elevation) pair or a Light; ``strength`` (default :data:`DEFAULT_STRENGTH`, or the
-    Light's own) must lie in 0..MAX_STRENGTH. UsageError otherwise."""
+    (azimuth, elevation) pair or a Light; ``strength`` (default
+    :attr:`faceedit.stage.tuning.LightTuning.strength`, or the Light's own) must lie in 0..MAX_STRENGTH. UsageError otherwise."""
     if isinstance(spec, Light):
         light = spec
     elif isinstance(spec, str) and spec.strip().lower() in NAMED_DIRECTIONS:
         name = spec.strip().lower()
-        light = Light(NAMED_DIRECTIONS[name], DEFAULT_STRENGTH, name)
+        light = Light(NAMED_DIRECTIONS[name], LightTuning.strength, name)
     else:
         parts = spec.replace(" ", "").split(",") if isinstance(spec, str) else list(spec)
         try:
@@ -155,7 +155,7 @@ def parse_light(spec, strength: float | None = None) -> Light:
         if not (abs(az) <= MAX_AZIMUTH and abs(el) <= MAX_ELEVATION):
             raise UsageError(f"light {az:g},{el:g}: azimuth must lie within +-{MAX_AZIMUTH:g} and "
                              f"elevation within +-{MAX_ELEVATION:g} degrees")
-        light = Light((az, el), DEFAULT_STRENGTH, f"{az:g},{el:g}")
+        light = Light((az, el), LightTuning.strength, f"{az:g},{el:g}")
     if strength is not None:
         s = float(strength)
         if not 0.0 <= s <= MAX_STRENGTH:
@@ -322,7 +322,7 @@ def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int,
     mostly scene), its median and spread; a pixel within the spread of that colour counts as
     scene, softly, smoothed over :data:`BACKGROUND_SMOOTH` eye distances."""
     from faceedit.faces.landmarks import eye_distance
-    from faceedit.faces.warp import region_outline
+    from faceedit.stage.warp import region_outline
 
     x0, y0, x1, y1 = roi
     iod = eye_distance(landmarks)
@@ -372,7 +372,7 @@ def relight(pixels: np.ndarray, landmarks: np.ndarray, light, strength: float | 
             keep_exposure: bool = True, model: ShadingModel | None = None) -> np.ndarray:
     """Relight the face at ``landmarks`` in ``pixels`` to ``light`` (a name of
     :data:`NAMED_DIRECTIONS`, ``"AZ,EL"`` degrees, an (az, el) pair or a :class:`Light`) at
-    ``strength`` (0..:data:`MAX_STRENGTH`; default the Light's, :data:`DEFAULT_STRENGTH`) with the
+    ``strength`` (0..:data:`MAX_STRENGTH`; default the Light's) with the
     shipped model (or ``model``). See :meth:`ShadingModel.relight`."""
     m = model if model is not None else load_shading()
     return m.relight(pixels, landmarks, light, strength, keep_exposure=keep_exposure)

@@ -1,8 +1,8 @@
 """Eyes opened wider keep the size of their eyeball: the iris is not stretched with the lids.
 
 A warp that opens an eye (surprise, fear, a squint let go) stretches everything between the
-lids, the iris and pupil with them: on the held-out London faces the surprised iris came out
-about 1.25x as tall and wide as the photo's, a doll's eye. A real eye opens by its lids moving
+lids, the iris and pupil with them (a surprised iris comes out about 1.25x as tall and wide as
+the photo's, a doll's eye). A real eye opens by its lids moving
 off the same eyeball: the iris keeps its size and place, more white shows around it.
 :func:`keep_irises` repaints, after the warp, the inside of every eye that opened:
 
@@ -15,14 +15,14 @@ off the same eyeball: the iris keeps its size and place, more white shows around
 3. the iris is drawn at its own size where the eyeball is (its centre moves with the eye's corners,
    not with the lids): read from the source's iris at the same offset where the source shows it,
    elsewhere (its top often lies under the lid) its own median colour at that distance from its
-   centre (copying a visible part there doubled catchlights and made seams); where the
-   stretched iris showed outside that circle, the white of the eye, continued along each row
+   centre (copying a visible part there doubles catchlights and makes seams); where the
+   stretched iris shows outside that circle, the white of the eye, continued along each row
    (the eye's own axis, corner to corner: the same on a tilted head) from the warped white
    beside it (its shading kept), or the eye's own white in the lid's shadow; the upper lid's shadow over the iris. Outside the opening (the lids, the lashes) the
    warped photo stays as it is.
 
 The stage calls it only where the target opens an eye wider than the face's own neutral
-(:meth:`faceedit.models.stage.Stage.widens_eyes`).
+(:meth:`faceedit.stage.model.Stage.widens_eyes`).
 
 Only the pixels of an opened eye's box change; an eye that does not open is not touched, nor is
 a greyscale (2-D) photo.
@@ -35,8 +35,9 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from faceedit.faces.cutwarp import polygon_coverage
 from faceedit.pixels import from_unit, luma, pixel_max
+from faceedit.stage.cut_curves import polygon_coverage
+from faceedit.stage.tuning import EyesTuning
 
 #: Face Mesh eyelid contours (upper from the outer corner to the inner, lower likewise) of the
 #: eye on the image's left (68-point 36-41) and on its right (42-47).
@@ -45,21 +46,6 @@ MESH_EYES = (
     ((263, 466, 388, 387, 386, 385, 384, 398, 362), (263, 249, 390, 373, 374, 380, 381, 382, 362)),
 )
 LM_EYES = (tuple(range(36, 42)), tuple(range(42, 48)))
-#: The mesh's lower lid contour lies on the lower lid's rim (an iris drawn down to it covered the
-#: rim with a dark crescent): the opening's lower margin is raised by this share of the lids'
-#: distance.
-MESH_LOWER_RAISE = 0.1
-#: An eye whose opening (lids apart, middle) grows by this factor or more gets its iris kept.
-OPENS = 1.08
-#: The iris radius searched, in eye widths (corner to corner): real irises measure about 0.2
-#: (11.7 mm against a 28-30 mm eye), 0.20-0.24 on held-out London faces; below 0.17 the search
-#: finds the pupil of light eyes.
-IRIS_RADIUS = (0.17, 0.26)
-#: The white of the eye drawn where a row of it ends in a lash or the lid's skin: its own colour
-#: times this (it lies in the lid's shadow there).
-WHITE_SHADE = 0.85
-#: The upper lid's shadow over the eyeball: darkest share and its reach (eye widths).
-LID_SHADOW = (0.25, 0.06)
 
 
 def eye_apertures(lm: np.ndarray) -> np.ndarray:
@@ -68,7 +54,7 @@ def eye_apertures(lm: np.ndarray) -> np.ndarray:
     return np.array([float(np.linalg.norm(lm[[e[1], e[2]]] - lm[[e[5], e[4]]], axis=1).mean()) for e in LM_EYES])
 
 
-def eye_polygon(mesh: np.ndarray, k: int, lower_raise: float = MESH_LOWER_RAISE) -> np.ndarray:
+def eye_polygon(mesh: np.ndarray, k: int, lower_raise: float) -> np.ndarray:
     """(16, 2) the opening of eye ``k`` (0: the image's left) along the mesh's lid margins, the
     lower one raised by ``lower_raise`` of the lids' distance (outer corner first, along the
     upper lid to the inner corner, back along the lower)."""
@@ -79,12 +65,15 @@ def eye_polygon(mesh: np.ndarray, k: int, lower_raise: float = MESH_LOWER_RAISE)
     return np.vstack([up, low[1:-1][::-1]])
 
 
-def find_iris(rgb: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, float] | None:
+def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = None
+              ) -> tuple[np.ndarray, float] | None:
     """(centre, radius) in photo px of the iris of the eye whose opening is ``poly``, in ``rgb``
     ((H, W, 3), unit floats), or None where no confident one is found. The limbus is the circle
     across which the eye brightens most, outwards, on its left and right arcs (the top and the
     bottom often lie under the lids): the integro-differential search of Daugman (1993) over
-    centres inside the opening and radii :data:`IRIS_RADIUS` of the eye's width."""
+    centres inside the opening and radii ``iris_radius_min``..``iris_radius_max`` of the eye's
+    width (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`)."""
+    tuning = tuning if tuning is not None else EyesTuning()
     width = float(np.linalg.norm(poly[0] - poly[8]))
     if width < 12:
         return None
@@ -100,7 +89,7 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, float] | N
     centres = centres[[cv2.pointPolygonTest(cont, (float(x), float(y)), False) >= 0 for x, y in centres]]
     if len(centres) == 0:
         return None
-    radii = np.arange(IRIS_RADIUS[0] * width, IRIS_RADIUS[1] * width, max(1.0, width / 90))
+    radii = np.arange(tuning.iris_radius_min * width, tuning.iris_radius_max * width, max(1.0, width / 90))
     ang = np.deg2rad(np.r_[np.linspace(-40, 40, 9), np.linspace(140, 220, 9)])
     dirs = np.stack([np.cos(ang), np.sin(ang)], 1)
     d = max(1.0, width / 60)  # the edge's half width
@@ -145,23 +134,25 @@ def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 
 def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray,
-                mesh: np.ndarray, source_points: Callable[[tuple[int, int, int, int]], np.ndarray]
-                ) -> np.ndarray:
+                mesh: np.ndarray, source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
+                tuning: EyesTuning | None = None) -> np.ndarray:
     """``warped`` (the photo after the warp moved landmarks ``lm`` to ``moved``) with the iris of
-    every eye that opened by :data:`OPENS` or more drawn at its size in ``source`` (the photo
+    every eye that opened by ``opens`` or more (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`;
+    default its defaults) drawn at its size in ``source`` (the photo
     before the warp; same shape and dtype), the white of the eye where the stretched iris showed
     beyond it. ``mesh``: the source face's Face Mesh points ((468, 2) or (468, 3));
     ``source_points(box)``: the warp's map, (h, w, 2) source coordinates of the pixels of a box
-    (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.faces.cutwarp.CutWarpResult.source_points`).
+    (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.stage.cutwarp.CutWarpResult.source_points`).
     Returns ``warped`` itself when no eye opened or no iris was found."""
+    tuning = tuning if tuning is not None else EyesTuning()
     lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
     grow = eye_apertures(moved) / np.maximum(eye_apertures(lm), 1e-6)
-    if warped.ndim != 3 or not (grow >= OPENS).any():
+    if warped.ndim != 3 or not (grow >= tuning.opens).any():
         return warped
     unit = pixel_max(source.dtype)
     out = warped
-    for k in np.nonzero(grow >= OPENS)[0]:
-        poly = eye_polygon(mesh, int(k))
+    for k in np.nonzero(grow >= tuning.opens)[0]:
+        poly = eye_polygon(mesh, int(k), tuning.lower_lid_raise)
         width = float(np.linalg.norm(poly[0] - poly[8]))
         pad = int(np.ceil(0.6 * width))
         bx0, by0 = np.floor(poly.min(0)).astype(int) - pad
@@ -171,7 +162,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         if bx1 - bx0 < 8 or by1 - by0 < 8:
             continue
         src = source[by0:by1, bx0:bx1, :3].astype(np.float32) / unit
-        found = find_iris(src, poly - [bx0, by0])
+        found = find_iris(src, poly - [bx0, by0], tuning)
         if found is None:
             continue
         c_s, r = found[0] + [bx0, by0], found[1]
@@ -219,7 +210,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         # the upper lid's shadow: distance below the source opening's top, where it came from
         top = _top_edge(poly)
         below = q[..., 1] - np.interp(q[..., 0], top[:, 0], top[:, 1])
-        shade = 1.0 - LID_SHADOW[0] * np.exp(-np.maximum(below, 0.0) / (LID_SHADOW[1] * width))
+        shade = 1.0 - tuning.lid_shadow * np.exp(-np.maximum(below, 0.0) / (tuning.lid_shadow_reach * width))
         # the white where the stretched iris was: per row, from the warped white just beside it
         # (in the lid's shadow as the rest of the row is), or the eye's own white a little shaded
         # where a lash or the lid's skin lies there
@@ -239,7 +230,8 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
             return cv2.warpAffine(x, turn, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
 
         white_fill = level(_white_rows(level(cur), level(((was > 0.01) & (open_d > 0.5)).astype(np.float32)) > 0.5,
-                                       white_col, level(shade.astype(np.float32)), width), inverse=True)
+                                       white_col, level(shade.astype(np.float32)), width, tuning.white_shade),
+                           inverse=True)
         a_iris = (disc * open_d)[..., None]
         a_white = cv2.GaussianBlur((was * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
@@ -251,10 +243,10 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
 
 
 def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, shade: np.ndarray,
-                width: float) -> np.ndarray:
+                width: float, white_shade: float) -> np.ndarray:
     """The white of the eye over ``cur`` (unit RGB) where ``where``: per row, a blend between the
     pixels just beside that row's run (or, where one of them is a lash or the lid's skin,
-    ``white`` in the lid's ``shade``), smoothed."""
+    ``white`` in the lid's ``shade`` times ``white_shade``), smoothed."""
     white_ok = luma(cur) >= 0.6 * float(luma(white))
     out = np.broadcast_to(white, cur.shape).copy()
     for y in range(cur.shape[0]):
@@ -262,7 +254,7 @@ def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, shade: np
         if len(xs) == 0:
             continue
         lft, rgt = max(xs.min() - 2, 0), min(xs.max() + 2, cur.shape[1] - 1)
-        ends = [cur[y, x] if white_ok[y, x] else WHITE_SHADE * shade[y, x] * white for x in (lft, rgt)]
+        ends = [cur[y, x] if white_ok[y, x] else white_shade * shade[y, x] * white for x in (lft, rgt)]
         t = np.clip((np.arange(cur.shape[1]) - lft) / max(rgt - lft, 1), 0, 1)[:, None]
         out[y] = ends[0] * (1 - t) + ends[1] * t
     return cv2.GaussianBlur(out, (0, 0), max(0.7, width / 80))

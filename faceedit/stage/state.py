@@ -14,11 +14,12 @@ FACS prototype, see the card and :mod:`faceedit.train.stage`); ``neutral`` is
 (``aus=``, ``controls=``) *set* AUs on top, by the least change of state that gives them
 (:meth:`ExpressionStates.set_aus`; AUs are read from the landmarks, :mod:`faceedit.faces.au`). An
 edit moves the state from the face's own to the target's (``strength`` 0 = untouched, 1 = the
-target, up to :data:`faceedit.models.stage.MAX_STRENGTH`): the displacement is ``expression_basis.T @ (new - e)``, so a
+target, up to :data:`faceedit.stage.model.MAX_STRENGTH`): the displacement is
+``expression_basis.T @ (new - e)``, so a
 smile is taken away before a frown is added and a face already at the target barely moves.
-The stage applies it as a fold-free warp of the photo (:mod:`faceedit.faces.cutwarp`).
+The stage applies it as a fold-free warp of the photo (:mod:`faceedit.stage.cutwarp`).
 
-:class:`ExpressionStates` holds the methods; :class:`~faceedit.models.stage.Stage` carries them
+:class:`ExpressionStates` holds the methods; :class:`~faceedit.stage.model.Stage` carries them
 with the buffers they read (``mean_shape``, ``identity_basis``/``_scale``,
 ``expression_basis``/``_scale``, ``state_<target>``) and its ``expressions`` and ``aus``.
 """
@@ -41,7 +42,7 @@ SHAPE_NOISE = 1.0
 #: A state whose mouth (the face's own identity showing it) opens less than this many eye
 #: distances between the inner lips is a closed mouth: the edit makes the lips meet. The state
 #: read from a smiling face's landmarks under-reads its opening, so removing the smile's state
-#: alone left the teeth showing; real neutral photos measure about 0.01.
+#: alone leaves the teeth showing; real neutral photos measure about 0.01.
 LIPS_CLOSED = 0.03
 INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
 #: State coordinates are clipped to this many standard deviations of their axis.
@@ -103,7 +104,7 @@ class FaceState:
 
 
 class ExpressionStates:
-    """The state model's methods (mixed into :class:`~faceedit.models.stage.Stage`, which holds
+    """The state model's methods (mixed into :class:`~faceedit.stage.model.Stage`, which holds
     the buffers: ``_a(name)`` gives one as float numpy)."""
 
     expressions: list[str]
@@ -279,8 +280,8 @@ class ExpressionStates:
     def closes_mouth(self, cur: FaceState, new: np.ndarray, strength: float) -> float:
         """How far (0..1) an edit from ``cur`` to state ``new`` brings the lips together: a
         state whose mouth is closed (:data:`LIPS_CLOSED`) closes them, ``strength`` of the way;
-        lips that are closed already stay closed at any strength (half of the way left the
-        crease between them, which the cut encloses, open as a light line)."""
+        lips that are closed already stay closed at any strength (half of the way would leave
+        the crease between them, which the cut encloses, open as a light line)."""
         if strength > 0 and lip_gap(self.expression_shape(new, cur.identity)) < LIPS_CLOSED:
             if lip_gap(self.expression_shape(cur.expression, cur.identity)) < LIPS_CLOSED:
                 return 1.0

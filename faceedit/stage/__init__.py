@@ -1,0 +1,28 @@
+"""The stage: the geometric edit under every method, applied to whole photos at full resolution.
+
+An edit is geometry (where the parts of the face go), appearance (texture that was not there) and
+shading (how the face is lit). The stage does all three from statistics, before a method's
+network sees the face. Its modules, in the order an edit reads them:
+
+* :mod:`~faceedit.stage.model`: :class:`~faceedit.stage.model.Stage`, the registered model: its
+  configuration and statistics, and :meth:`~faceedit.stage.model.Stage.edit_photo`, which runs
+  the steps on every face of a photo;
+* :mod:`~faceedit.stage.steps`: the edit of one face as named steps in data order (plan the move,
+  choose the cuts, warp, fill the mouth, paint the appearance, relight) over one record;
+* :mod:`~faceedit.stage.state`: a face's expression as a state of the shape model, targets and
+  AUs as states; :mod:`~faceedit.stage.controls`: the named fine controls as AU values;
+* :mod:`~faceedit.stage.cutwarp`: the fold-free warp with the lips and eyelids as cuts (its
+  curves in :mod:`~faceedit.stage.cut_curves`, its fields in :mod:`~faceedit.stage.cut_fields`,
+  the smooth warp it builds on in :mod:`~faceedit.stage.warp`);
+* :mod:`~faceedit.stage.lips`: what a photo's mouth shows (the interior found from colour);
+  :mod:`~faceedit.stage.mouth`: the mouth bank that paints an opened mouth;
+  :mod:`~faceedit.stage.eyes`: opened eyes keep their irises' size;
+* :mod:`~faceedit.stage.paint`: canonical-frame appearance maps laid onto a face;
+* :mod:`~faceedit.stage.shading`: relighting the head to a light direction;
+* :mod:`~faceedit.stage.tuning`: the values set by looking rather than fitted, one record saved
+  in the stage's checkpoint.
+
+The package's own import is empty: :mod:`~faceedit.stage.controls` and
+:mod:`~faceedit.stage.tuning` (no numpy, no torch) are read by the stage's registry declaration
+and the command line before any model loads.
+"""

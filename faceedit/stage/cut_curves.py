@@ -1,0 +1,301 @@
+"""The cuts of :mod:`faceedit.stage.cutwarp` and their geometry: the curves a cut's two sides
+run along (centripetal Catmull-Rom through landmark chains, or given curves that follow them),
+the polygons between them, their exact pixel coverage, and the side and zone weights that say
+which side's field a point takes.
+
+Coordinates: x right, y down, pixel centres at integers (as :mod:`faceedit.stage.warp`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceedit.faces.landmarks import CHIN, eye_centres
+from faceedit.stage.warp import polygon_distance
+
+#: Curve samples per Catmull-Rom segment (the mouth's curves: 4 segments, 33 points).
+SAMPLES_PER_SEGMENT = 8
+#: The side weight ``g`` of a point: 0 within SIDE_LO of the ray out of the nearer corner (the
+#: outward bisector of the two curves there, where the side label flips), 1 from SIDE_HI off it
+#: on (radians, seen from the corner). Each side's own field is alone (``g`` = 1) over the whole
+#: region above and below the mouth; the two only mix in wedges beyond the corners.
+SIDE_LO, SIDE_HI = np.radians(30.0), np.radians(75.0)
+#: Distance from the opening (in chord lengths, corner to corner) over which the cut's fields
+#: fade into ``F0`` (1 up to ZONE_LO, 0 from ZONE_HI).
+ZONE_LO, ZONE_HI = 0.4, 0.8
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A cut: landmark chains of its upper and lower side, corner to corner (both chains start
+    at the same corner and end at the same corner)."""
+
+    name: str
+    upper: tuple[int, ...]
+    lower: tuple[int, ...]
+    #: "upper": the interior moves with the upper side (teeth with the upper jaw); "face": it
+    #: stays with the face (an eyeball behind the lids).
+    interior: str = "upper"
+    #: Driving points that belong to one side only (the outer lips): the other side's field
+    #: leaves them out. In a closed destination they lie a lip's thickness from the cut but map
+    #: across the source opening; a spline through both overshoots there and folds.
+    upper_only: tuple[int, ...] = ()
+    lower_only: tuple[int, ...] = ()
+
+
+MOUTH = Cut("mouth", (60, 61, 62, 63, 64), (60, 67, 66, 65, 64), "upper",
+            upper_only=(49, 50, 51, 52, 53), lower_only=(55, 56, 57, 58, 59))
+#: Height over width of a new mouth opening from which its corners start to be rounded, and at
+#: which they are fully (:func:`round_opening`).
+ROUND_ASPECT = (0.25, 0.45)
+#: Growth of the gap between the reference lips (moved over source) from which given curves
+#: start to move with their own lip, and at which they do alone (:func:`follow_curves`).
+OPENING_FOLLOWS = (1.0, 1.5)
+LEFT_EYE = Cut("left_eye", (36, 37, 38, 39), (36, 41, 40, 39), "face")
+RIGHT_EYE = Cut("right_eye", (42, 43, 44, 45), (42, 47, 46, 45), "face")
+
+
+
+
+def catmull_rom(points: np.ndarray, per_segment: int = SAMPLES_PER_SEGMENT) -> np.ndarray:
+    """Centripetal Catmull-Rom curve through ``points`` (K, 2): (K-1) * per_segment + 1 points,
+    the first and last exactly the end points; the same parameters on every call, so curves
+    through corresponding points correspond sample by sample. The end tangents come from
+    mirrored phantom points."""
+    p = np.asarray(points, np.float64).reshape(-1, 2)
+    pad = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])
+    k = len(p) - 1  # segments, all at once: (k, 1, 2) points, (k, 1, 1) knots
+    p0, p1, p2, p3 = (pad[j:j + k, None, :] for j in range(4))
+    s = np.arange(per_segment, dtype=np.float64)[None, :, None] / per_segment
+
+    # knot intervals |dp|^0.5 (centripetal), kept positive for coincident points
+    gaps = np.array([max(float(np.linalg.norm(pad[j + 1] - pad[j])) ** 0.5, 1e-6) for j in range(len(pad) - 1)])
+    d01, d12, d23 = (gaps[j:j + k, None, None] for j in range(3))
+    t0, t1 = 0.0, d01
+    t2, t3 = t1 + d12, t1 + d12 + d23
+    t = t1 + s * (t2 - t1)
+    a1 = ((t1 - t) * p0 + (t - t0) * p1) / (t1 - t0)
+    a2 = ((t2 - t) * p1 + (t - t1) * p2) / (t2 - t1)
+    a3 = ((t3 - t) * p2 + (t - t2) * p3) / (t3 - t2)
+    b1 = ((t2 - t) * a1 + (t - t0) * a2) / (t2 - t0)
+    b2 = ((t3 - t) * a2 + (t - t1) * a3) / (t3 - t1)
+    out = ((t2 - t) * b1 + (t - t1) * b2) / (t2 - t1)
+    return np.vstack([out.reshape(-1, 2), p[-1:]])
+
+
+def cut_curves(lm: np.ndarray, cut: Cut = MOUTH) -> tuple[np.ndarray, np.ndarray]:
+    """The upper and lower curves of ``cut`` for landmarks ``lm`` (68, 2), corner to corner."""
+    lm = np.asarray(lm, np.float64)
+    return catmull_rom(lm[list(cut.upper)]), catmull_rom(lm[list(cut.lower)])
+
+
+def lip_curves(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(33, 2) upper and lower inner-lip curves, corner 60 to corner 64 (Catmull-Rom through
+    60,61,62,63,64 and 60,67,66,65,64)."""
+    return cut_curves(lm, MOUTH)
+
+
+def _arc_fractions(curve: np.ndarray) -> np.ndarray:
+    """Arc length from the first point to each point of a polyline, over its whole length."""
+    t = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(curve, axis=0), axis=1))]
+    return t / t[-1] if t[-1] > 0 else np.linspace(0.0, 1.0, len(curve))
+
+
+def resample_by_length(curve: np.ndarray, n: int | np.ndarray) -> np.ndarray:
+    """Points along the polyline ``curve`` (its ends kept): ``n`` evenly spaced, or at the arc
+    length fractions ``n`` (an array in [0, 1])."""
+    c = np.asarray(curve, np.float64).reshape(-1, 2)
+    u = np.linspace(0.0, 1.0, n) if np.ndim(n) == 0 else np.asarray(n, np.float64)
+    t = _arc_fractions(c)
+    return np.stack([np.interp(u, t, c[:, 0]), np.interp(u, t, c[:, 1])], 1)
+
+
+def given_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray,
+                 ref_lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Caller-given source curves (e.g. a face mesh's inner-lip loop) made ready to stand in
+    for the reference ones through the 68 points: oriented like the reference (first corner
+    first), the shared corners joined (their mean), and sampled at the reference samples' arc
+    length fractions (so the reference curves themselves come back unchanged)."""
+    up = np.asarray(upper, np.float64).reshape(-1, 2)
+    low = np.asarray(lower, np.float64).reshape(-1, 2)
+    if np.linalg.norm(up[0] - ref_upper[0]) > np.linalg.norm(up[-1] - ref_upper[0]):
+        up, low = up[::-1], low[::-1]
+    a, b = (up[0] + low[0]) / 2, (up[-1] + low[-1]) / 2
+    up = resample_by_length(np.vstack([a, up[1:-1], b]), _arc_fractions(np.asarray(ref_upper, np.float64)))
+    low = resample_by_length(np.vstack([a, low[1:-1], b]), _arc_fractions(np.asarray(ref_lower, np.float64)))
+    return up, low
+
+
+def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, ref_lower: np.ndarray,
+                  moved_upper: np.ndarray, moved_lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where curves ``upper``/``lower`` go when the reference curves (sample by sample the same
+    parameters) move to ``moved_upper``/``moved_lower``.
+
+    Where the reference gap closes (or stays), each sample keeps its place between the reference
+    lips, so lips that meet in the move meet here too; a sample beyond a lip keeps its distance
+    beyond it. Where the gap grows (by :data:`OPENING_FOLLOWS` and more), and across a closed
+    gap (under 4 px), each sample moves with its own reference lip, keeping its offset from it
+    in pixels. Keeping shares of a growing gap would scale the few pixels between a face mesh's
+    loop and the 68 points with the opening: a closed smile opened in surprise would grow fangs
+    where the gap is thin, a dip of the found upper lip edge would become a notch in the teeth,
+    and a smile's curved lower lip edge a laugh's deep U."""
+    out = []
+    gap, moved_gap = ref_upper - ref_lower, moved_upper - moved_lower
+    g2 = (gap * gap).sum(1, keepdims=True)
+    ratio = np.sqrt((moved_gap * moved_gap).sum(1, keepdims=True) / np.maximum(g2, 1e-12))
+    beta = _smoothstep(np.sqrt(g2), 1.0, 4.0) * (1.0 - _smoothstep(ratio, *OPENING_FOLLOWS))
+    keep = np.minimum(1.0, 1.0 / np.maximum(ratio, 1e-12))
+    for p, ref, moved in ((upper, ref_upper, moved_upper), (lower, ref_lower, moved_lower)):
+        rel = p - ref_lower
+        t = (rel * gap).sum(1, keepdims=True) / np.maximum(g2, 1e-12)
+        inner = np.clip(t, 0.0, 1.0)
+        across = moved_lower + (inner + (t - inner) * keep) * moved_gap + (rel - t * gap)
+        out.append(beta * across + (1 - beta) * (p + moved - ref))
+    return out[0], out[1]
+
+
+def round_opening(upper: np.ndarray, lower: np.ndarray, src_upper: np.ndarray | None = None,
+                  src_lower: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Destination mouth curves whose new opening, where it is tall, ends in rounded corners:
+    the curves through a handful of landmarks meet at the corners in a straight-sided wedge (a
+    surprised mouth drawn as a hexagon). The gap between them, measured across the mouth, is
+    raised towards an ellipse's through the same corners and the same largest gap, by as much
+    as the opening is tall for its width (:data:`ROUND_ASPECT`: a smile's crescent keeps its
+    pointed corners, a surprised mouth is an oval), and by as much as the source curves
+    (``src_upper``, ``src_lower``) were closed: a mouth the photo shows open keeps its own
+    shape. The corners themselves stay where they are."""
+    mid = (upper + lower) / 2
+    half = (upper - lower) / 2
+    h = np.linalg.norm(half, axis=1)
+    width = float(np.linalg.norm(upper[-1] - upper[0]))
+    if width < 1e-6 or h.max() <= 0:
+        return upper, lower
+    aspect = 2 * h.max() / width
+    amount = float(np.clip((aspect - ROUND_ASPECT[0]) / (ROUND_ASPECT[1] - ROUND_ASPECT[0]), 0.0, 1.0))
+    if src_upper is not None and src_lower is not None:
+        src_w = float(np.linalg.norm(src_upper[-1] - src_upper[0]))
+        src_aspect = float(np.linalg.norm(src_upper - src_lower, axis=1).max()) / max(src_w, 1e-6)
+        amount *= float(np.clip(1.0 - src_aspect / ROUND_ASPECT[0], 0.0, 1.0))
+    if amount <= 0:
+        return upper, lower
+    u = _arc_fractions(mid)
+    ellipse = h.max() * np.sqrt(np.clip(1 - (2 * u - 1) ** 2, 0.0, 1.0))
+    want = np.maximum(h, h + amount * (ellipse - h))
+    d = (upper[-1] - upper[0]) / width
+    n = np.array([d[1], -d[0]])  # across the mouth, towards the upper lip
+    if float((half * n).sum()) < 0:
+        n = -n
+    extra = (want - h)[:, None] * n
+    return upper + extra, lower - extra
+
+
+def opening_polygon(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """The closed polygon between two curves sharing their end points (upper there, lower back)."""
+    return np.vstack([upper, lower[-2:0:-1]])
+
+
+def polygon_coverage(poly: np.ndarray, box: tuple[int, int, int, int], sub: int = 4) -> np.ndarray:
+    """float32 (y1-y0, x1-x0): the area of every pixel of ``box`` (x0, y0, x1, y1) inside the
+    closed polygon ``poly`` (even-odd rule), exact along x and on ``sub`` sub-rows along y. A
+    polygon of zero area (two coincident curves) covers nothing."""
+    x0, y0, x1, y1 = box
+    h, w = y1 - y0, x1 - x0
+    if h <= 0 or w <= 0:
+        return np.zeros((max(h, 0), max(w, 0)), np.float32)
+    a = np.asarray(poly, np.float64).reshape(-1, 2) - (x0 - 0.5, 0.0)  # x from the box's left edge
+    b = np.roll(a, -1, axis=0)
+    ys = y0 - 0.5 + (np.arange(h * sub) + 0.5) / sub  # sub-row centres
+    ay, by = a[:, 1][None, :], b[:, 1][None, :]
+    rows, edges = np.nonzero((ay <= ys[:, None]) != (by <= ys[:, None]))
+    if len(rows) == 0:
+        return np.zeros((h, w), np.float32)
+    xs = a[edges, 0] + (ys[rows] - a[edges, 1]) * (b[edges, 0] - a[edges, 0]) / (b[edges, 1] - a[edges, 1])
+    # along each sub-row the coverage is the even-odd count of crossings to the left; a crossing
+    # at x adds a unit step there, spread over the pixel it falls in: +(1 - frac) to that pixel
+    # and +frac to the next in a difference array, whose running sum (mod 2 after crossings
+    # sorted per row: alternate signs) gives the covered fraction of every pixel
+    order = np.lexsort((xs, rows))
+    rows, xs = rows[order], xs[order]
+    first = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+    rank = np.arange(len(rows)) - np.repeat(first, np.diff(np.r_[first, len(rows)]))
+    sign = np.where(rank % 2 == 0, 1.0, -1.0)
+    xc = np.clip(xs, 0.0, float(w))
+    cell = np.minimum(np.floor(xc).astype(np.int64), w)
+    frac = xc - cell
+    stride = w + 2
+    diff = np.bincount(rows * stride + cell, sign * (1.0 - frac), minlength=h * sub * stride)
+    diff += np.bincount(rows * stride + cell + 1, sign * frac, minlength=h * sub * stride)
+    cov = np.cumsum(diff.reshape(h * sub, stride), axis=1)[:, :w]
+    cov = cov.reshape(h, sub, w).mean(1)
+    cov[np.abs(cov) < 1e-6] = 0.0  # rounding where an edge runs back along itself
+    return np.clip(cov, 0.0, 1.0).astype(np.float32)
+
+
+def corner_rays(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors out of the first and the last corner of a cut: the outward bisector of the
+    two curves' directions there; the cut's own direction where they coincide, or where the
+    bisector points back into the mouth (curves found from colour can leave a corner outwards,
+    both bending away from the other corner: the bisector of those points inwards, and the
+    upper side's polygon then covered the opening's top)."""
+    a, b = upper[0], upper[-1]
+    out_a = -_unit(_unit(upper[1] - a) + _unit(lower[1] - a))
+    out_b = -_unit(_unit(upper[-2] - b) + _unit(lower[-2] - b))
+    if not np.all(np.isfinite(out_a)) or np.linalg.norm(out_a) < 0.5 or out_a @ (a - b) < 0:
+        out_a = _unit(a - b)
+    if not np.all(np.isfinite(out_b)) or np.linalg.norm(out_b) < 0.5 or out_b @ (b - a) < 0:
+        out_b = _unit(b - a)
+    return out_a, out_b
+
+
+def side_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """``g`` (..., ) at ``pts`` (..., 2): 0 near the rays out of the corners (:func:`corner_rays`),
+    1 from :data:`SIDE_HI` off them, a smoothstep of the angle at the nearer-in-angle corner."""
+    shape = np.shape(pts)[:-1]
+    p = np.asarray(pts, np.float64).reshape(-1, 2)
+    phi = np.full(len(p), np.pi)
+    for corner, ray in zip((upper[0], upper[-1]), corner_rays(upper, lower)):
+        v = p - corner
+        n = np.maximum(np.linalg.norm(v, axis=1), 1e-9)
+        phi = np.minimum(phi, np.arccos(np.clip(v @ ray / n, -1.0, 1.0)))
+    return _smoothstep(phi, SIDE_LO, SIDE_HI).reshape(shape)
+
+
+def zone_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray,
+                signed_distance: np.ndarray | None = None) -> np.ndarray:
+    """(..., ) weight of a cut's fields against ``F0`` at ``pts``: 1 near the opening, 0 from
+    :data:`ZONE_HI` chord lengths away (``signed_distance``: the points' distances to the
+    opening polygon as ``polygon_distance`` gives them, if already known)."""
+    shape = np.shape(pts)[:-1]
+    p = np.asarray(pts, np.float64).reshape(-1, 2)
+    chord = max(float(np.linalg.norm(upper[-1] - upper[0])), 1e-6)
+    if signed_distance is None:
+        # (a zero-area opening's outline runs along the curve and back: the distance to it)
+        signed_distance = polygon_distance(opening_polygon(upper, lower), p)
+    d = np.maximum(-np.asarray(signed_distance).reshape(-1), 0.0) / chord
+    return (1.0 - _smoothstep(d, ZONE_LO, ZONE_HI)).reshape(shape)
+
+
+def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def upper_side_polygon(upper: np.ndarray, lower: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """The region on the upper side of a cut: the upper curve, closed by rays out of the two
+    corners along the outward bisector of the curves there, joined far along ``up``."""
+    a, b = upper[0], upper[-1]
+    reach = 3.0 * max(float(np.linalg.norm(b - a)), 1e-6)
+    out_a, out_b = corner_rays(upper, lower)
+    far_a, far_b = a + out_a * reach, b + out_b * reach
+    return np.vstack([upper, far_b, far_b + up * reach, far_a + up * reach, far_a])
+
+
+def face_up(lm: np.ndarray) -> np.ndarray:
+    """Unit vector from the chin towards the eyes (up in the face)."""
+    return _unit(eye_centres(lm).mean(0) - lm[CHIN])

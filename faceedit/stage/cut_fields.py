@@ -1,0 +1,305 @@
+"""The backward fields of the cut warp (:mod:`faceedit.stage.cutwarp`): per cut an upper and a
+lower side's thin-plate spline field and an interior field, on the face's coarse grid, scaled
+down as a whole where any would fold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from faceedit.stage.cut_curves import (
+    MOUTH,
+    ZONE_HI,
+    Cut,
+    cut_curves,
+    face_up,
+    follow_curves,
+    given_curves,
+    opening_polygon,
+    round_opening,
+    side_weight,
+    upper_side_polygon,
+    zone_weight,
+)
+from faceedit.stage.warp import (
+    MIN_JACOBIAN,
+    WARP_POINTS,
+    Grid,
+    jacobian_det,
+    polygon_distance,
+    region_weight,
+    warp_anchors,
+)
+
+#: Smoothing of the thin-plate splines (in the unit frame of their centres, as backward_field).
+TPS_REG = 1e-3
+
+
+
+
+@dataclass
+class _CutGeometry:
+    cut: Cut
+    dst_upper: np.ndarray
+    dst_lower: np.ndarray
+    src_upper: np.ndarray
+    src_lower: np.ndarray
+    side_poly: np.ndarray  # destination upper side
+    g: np.ndarray  # (ny, nx) side weight on the grid nodes
+    zone: np.ndarray  # (ny, nx) weight of the cut's fields against F0
+    up_nodes: np.ndarray  # (ny, nx) bool: node on the upper side
+    open_nodes: np.ndarray  # (ny, nx) bool: node inside the destination opening
+    active: np.ndarray  # (ny, nx) bool: node where the two side fields differ
+
+
+@dataclass
+class CutFields:
+    """The backward fields of a cut warp on ``grid`` (each (ny, nx, 2); output pixel p samples
+    the source at p + field(p)): ``up`` for pixels on a cut's upper side (and everywhere away
+    from the cuts), ``low`` for pixels on a lower side (equal to ``up`` away from the cuts),
+    ``interior[name]`` for the cut's destination opening (None where no source interior can
+    show: the source or the destination opening has no area). ``cuts``: per cut, its curves,
+    side polygon and the node masks the fold test used."""
+
+    grid: Grid
+    up: np.ndarray
+    low: np.ndarray
+    interior: dict
+    scale: float
+    landmarks: np.ndarray
+    cuts: list
+
+
+def _nodes_inside(grid: Grid, poly: np.ndarray) -> np.ndarray:
+    """(ny, nx) bool: the grid nodes inside ``poly`` (rasterised in node units; nodes within
+    a small fraction of a cell of the outline may go either way)."""
+    m = np.zeros((grid.ny, grid.nx), np.uint8)
+    q = (np.asarray(poly, np.float64) - (grid.x0, grid.y0)) / grid.step
+    cv2.fillPoly(m, [np.round(q * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    return m.astype(bool)
+
+
+class _SplineBank:
+    """Thin-plate splines sharing one set of centres and one evaluation grid: the kernel
+    between the nodes and every centre is computed once, and each spline (a subset of the
+    centres) is a small solve and a matrix product. As :class:`~faceedit.stage.warp.ThinPlateSpline`
+    (``r^2 log r^2`` in a unit frame, smoothing ``reg``), with the frame of all the centres."""
+
+    def __init__(self, centres: np.ndarray, nodes: np.ndarray, where: np.ndarray | None = None):
+        c = np.asarray(centres, np.float64)
+        self.c0 = c.mean(0)
+        self.s = max(float(np.abs(c - self.c0).max()), 1e-6)
+        self.p = (c - self.c0) / self.s
+        dx = self.p[:, None, 0] - self.p[None, :, 0]
+        dy = self.p[:, None, 1] - self.p[None, :, 1]
+        d2 = dx * dx + dy * dy
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.kcc = np.where(d2 > 0, d2 * np.log(d2), 0.0)
+        self.shape = nodes.shape
+        # ``where`` (ny, nx) bool: the nodes whose values are wanted (the others come back 0):
+        # the kernel, the bulk of the cost, is only evaluated there
+        self.rows = None if where is None else np.flatnonzero(np.asarray(where).reshape(-1))
+        q = np.asarray(nodes, np.float64).reshape(-1, 2)
+        q = ((q if self.rows is None else q[self.rows]) - self.c0) / self.s
+        self.q1 = np.hstack([np.ones((len(q), 1)), q])  # affine part
+        qt = torch.from_numpy(q).float()
+        pt = torch.from_numpy(self.p).float()
+        r2 = torch.cdist(qt, pt).square_()
+        # the kernel part in float32 as ThinPlateSpline's (< 1e-3 px from float64), the affine
+        # part in float64
+        self.knc = torch.log(r2 + 1e-30).mul_(r2).numpy()  # (N, M) float32, 0 at r = 0
+
+    def field(self, idx, values: np.ndarray, reg: float = TPS_REG) -> np.ndarray:
+        """(ny, nx, 2): the spline through centres ``idx`` taking them to ``values``, minus the
+        node positions (a backward displacement field)."""
+        idx = np.asarray(idx)
+        n = len(idx)
+        a = np.zeros((n + 3, n + 3))
+        a[:n, :n] = self.kcc[np.ix_(idx, idx)] + reg * np.eye(n)
+        a[:n, n] = 1.0
+        a[:n, n + 1:] = self.p[idx]
+        a[n, :n] = 1.0
+        a[n + 1:, :n] = self.p[idx].T
+        b = np.zeros((n + 3, 2))
+        b[:n] = values
+        try:
+            coef = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:  # coincident centres without smoothing
+            coef = np.linalg.lstsq(a, b, rcond=None)[0]
+        w = np.zeros((self.knc.shape[1], 2), np.float32)
+        w[idx] = coef[:n]
+        out = (self.knc @ w).astype(np.float64) + self.q1 @ coef[n:]
+        nodes = self.q1[:, 1:] * self.s + self.c0
+        if self.rows is None:
+            return (out - nodes).reshape(self.shape)
+        full = np.zeros((self.shape[0] * self.shape[1], 2))
+        full[self.rows] = out - nodes
+        return full.reshape(self.shape)
+
+
+def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
+               min_jacobian: float = MIN_JACOBIAN,
+               src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+               close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0
+               ) -> CutFields:
+    """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
+    ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
+    (corner to corner, the corner of the cut's first landmark first) in place of those through
+    the 68 points; their destination follows the move of the 68-point curves (see
+    :func:`given_curves`). ``close_mouth`` (0..1): the mouth's destination curves are then moved
+    that much of the way to their midline, so lips the move closes meet along the given curves
+    too (the 68 points' inner lips of a smile can lie on the teeth, nearer each other than the
+    lips' edges are). ``mouth_interior`` False: the source mouth shows nothing to carry (closed
+    lips, whose loop covers only the crease between them): all of the new opening is hole.
+    ``teeth_rise``: the mouth's carried interior is sampled that fraction of the source
+    opening's middle height lower, so the teeth rise under the upper lip (a smile's lifted lip
+    relaxing over them as the mouth opens in surprise). When a field would fold where it is
+    used, the whole move is scaled down (bisection) until none does."""
+    src_lm = np.asarray(src_lm, np.float64)
+    dst_lm = np.asarray(dst_lm, np.float64)
+    cuts = [MOUTH] if cuts is None else list(cuts)
+    nodes = grid.points()
+    w = region_weight(src_lm, nodes)[..., None]
+    anchors = warp_anchors(src_lm, dst_lm)
+    cut_pts = {i for c in cuts for i in c.upper + c.lower}
+    base = sorted(set(WARP_POINTS) - cut_pts)  # the corners come with the curves
+    nbase = len(base)
+    up_dir = face_up(src_lm)
+    given = {c.name: given_curves(*src_curves[c.name], *cut_curves(src_lm, c))
+             for c in cuts if src_curves and c.name in src_curves}
+
+    def build(scale: float) -> tuple[CutFields, bool]:
+        moved = src_lm + scale * (dst_lm - src_lm)
+        curves = []
+        for c in cuts:
+            (du, dl), (su, sl) = cut_curves(moved, c), cut_curves(src_lm, c)
+            if c.name in given:  # the given source curves, moved as the 68-point ones
+                gu, gl = given[c.name]
+                (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl), (gu, gl)
+            if c.name == MOUTH.name and close_mouth > 0:
+                mid = (du + dl) / 2
+                du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
+            if c.name == MOUTH.name:
+                du, dl = round_opening(du, dl, su, sl)
+            curves.append(((du, dl), (su, sl)))
+        corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
+        corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]
+        base_dst = np.vstack([moved[base], anchors, corners_dst])
+        base_src = np.vstack([src_lm[base], anchors, corners_src])
+        nb = len(base_dst)
+        # every spline's centres: the base points (landmarks, anchors, the cuts' corners), then
+        # each cut's curve points
+        centre_parts, value_parts, first = [base_dst], [base_src], []
+        for (du, dl), (su, sl) in curves:
+            first.append(nb + sum(len(x) for x in centre_parts[1:]))
+            centre_parts += [du[1:-1], dl[1:-1]]
+            value_parts += [su[1:-1], sl[1:-1]]
+        centres, values = np.vstack(centre_parts), np.vstack(value_parts)
+        bank = _SplineBank(centres, nodes, w[..., 0] > 0)  # every field is used times w
+        f0 = bank.field(np.arange(nb), base_src) * w
+        up_total, low_total = f0.copy(), f0.copy()
+        zone_sum = np.zeros(nodes.shape[:2])
+        ok = True
+        interior, geos, extras = {}, [], []
+        for cut, ((du, dl), (su, sl)), i0 in zip(cuts, curves, first):
+            m = len(du) - 2
+            on_up, on_low = np.arange(i0, i0 + m), np.arange(i0 + m, i0 + 2 * m)
+            keep_up = [k for k, i in enumerate(base) if i not in cut.lower_only]
+            keep_up = np.r_[keep_up, np.arange(nbase, nb), on_up]  # + anchors, corners, the curve
+            keep_low = [k for k, i in enumerate(base) if i not in cut.upper_only]
+            keep_low = np.r_[keep_low, np.arange(nbase, nb), on_low]
+            f_up = bank.field(keep_up, values[keep_up]) * w
+            f_low = bank.field(keep_low, values[keep_low]) * w
+            g = side_weight(du, dl, nodes)[..., None]
+            hole = opening_polygon(du, dl)
+            # signed distances to the opening where the zone is above 0 (within ZONE_HI chord
+            # lengths of it, plus a pixel's margin); farther nodes are far outside
+            reach = ZONE_HI * max(float(np.linalg.norm(du[-1] - du[0])), 1e-6) + 1.0
+            near = ((nodes >= hole.min(0) - reach) & (nodes <= hole.max(0) + reach)).all(-1)
+            inside = np.full(nodes.shape[:2], -np.inf)
+            inside[near] = polygon_distance(hole, nodes[near])
+            zone = zone_weight(du, dl, nodes, inside)
+            open_nodes = inside > 0
+            b_up = f_low + 0.5 * (1 + g) * (f_up - f_low)
+            b_low = f_low + 0.5 * (1 - g) * (f_up - f_low)
+            side = upper_side_polygon(du, dl, up_dir)
+            up_nodes = _nodes_inside(grid, side)
+            if polygon_area(opening_polygon(su, sl)) < 0.5 or polygon_area(hole) < 0.5 or \
+                    (cut.name == MOUTH.name and not mouth_interior):
+                f_in = None  # no source interior to show, or nowhere to show it
+            elif cut.interior == "upper":
+                f_in = rigid_field(du, su, nodes)
+                if cut.name == MOUTH.name and teeth_rise > 0:  # sampled lower: the teeth rise
+                    m_mid = len(su) // 2
+                    f_in = f_in + teeth_rise * (sl[m_mid] - su[m_mid])
+            else:
+                f_in = f0
+            interior[cut.name] = f_in
+            # nodes where the side matters: the two side fields differ by more than 1/100 px
+            # (remap resolves 1/32 px)
+            active = (zone[..., None] * g * np.abs(f_up - f_low)).max(-1) > 0.01
+            geos.append(_CutGeometry(cut, du, dl, su, sl, side, g[..., 0], zone, up_nodes,
+                                     open_nodes, active))
+            extras.append((zone, b_up, b_low))
+            zone_sum += zone
+        norm = np.maximum(zone_sum, 1.0)[..., None]  # overlapping zones share (never expected)
+        for zone, b_up, b_low in extras:
+            up_total += zone[..., None] / norm * (b_up - f0)
+            low_total += zone[..., None] / norm * (b_low - f0)
+        # where each field is used (its side of every cut, the area away from the cuts), with a
+        # ring of nodes around that (pixels there interpolate from them)
+        k = np.ones((3, 3), np.uint8)
+        use_up = np.ones(nodes.shape[:2], bool)
+        use_low = np.ones(nodes.shape[:2], bool)
+        for geo in geos:
+            use_up &= ~(geo.active & ~geo.up_nodes)
+            use_low &= ~(geo.active & (geo.up_nodes | geo.open_nodes))
+        use_up = cv2.dilate(use_up.astype(np.uint8), k).astype(bool)
+        use_low = cv2.dilate(use_low.astype(np.uint8), k).astype(bool)
+        step = grid.step
+        ok &= bool(jacobian_det(up_total, step)[use_up].min(initial=np.inf) >= min_jacobian)
+        ok &= bool(jacobian_det(low_total, step)[use_low].min(initial=np.inf) >= min_jacobian)
+        for geo in geos:
+            shown = interior[geo.cut.name]
+            if shown is not None and geo.open_nodes.any():
+                near = cv2.dilate(geo.open_nodes.astype(np.uint8), k).astype(bool)
+                ok &= bool(jacobian_det(shown, step)[near].min() >= min_jacobian)
+        return CutFields(grid, up_total, low_total, interior, scale, moved, geos), ok
+
+    fields, ok = build(1.0)
+    if ok:
+        return fields
+    lo, hi = 0.0, 1.0
+    for _ in range(10):
+        mid = (lo + hi) / 2
+        if build(mid)[1]:
+            lo = mid
+        else:
+            hi = mid
+    return build(lo)[0]
+
+
+def rigid_field(dst_curve: np.ndarray, src_curve: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Backward field (nodes (..., 2) -> source offset) of the rigid motion (rotation and
+    translation, no scaling) that takes the source curve's chord onto the destination's: what
+    the upper teeth do when the upper lip moves. (A spline through the lip stretched them with
+    the mouth: a smile narrowed into a surprised O would show tall, thin teeth.)"""
+    def frame(c: np.ndarray) -> tuple[np.ndarray, float]:
+        d = c[-1] - c[0]
+        return c.mean(0), float(np.arctan2(d[1], d[0]))
+
+    (cd, ad), (cs, as_) = frame(np.asarray(dst_curve, np.float64)), frame(np.asarray(src_curve, np.float64))
+    t = as_ - ad
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    src = (nodes - cd) @ rot.T + cs
+    return src - nodes
+
+
+def polygon_area(poly: np.ndarray) -> float:
+    """Absolute area of a closed polygon (shoelace)."""
+    x, y = np.asarray(poly, np.float64).T
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))

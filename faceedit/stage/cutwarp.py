@@ -1,0 +1,382 @@
+"""A dense, fold-free face warp with the inner-lip contour (and optionally the eyelids) as
+cuts: lips part and close at a photo's full resolution.
+
+(The cuts' curves, polygons and weights are in :mod:`faceedit.stage.cut_curves`, their fields
+in :mod:`faceedit.stage.cut_fields`; the plain warp's pieces it reuses in
+:mod:`faceedit.stage.warp`. This module resamples the photo.)
+
+:func:`faceedit.stage.warp.backward_field` is one smooth map, so it cannot part two lips that
+touch (the inner lips are left out of it). :func:`cut_warp` lets the map tear along a *cut*: a
+curve from one corner (the inner mouth corners 60 and 64) to the other, with an upper and a
+lower side that move independently.
+
+How (the two-field construction; chosen over a triangulated piecewise-affine mesh because every
+field stays a smooth thin-plate spline sampled bilinearly from a coarse grid, so the photo shows
+no kinks along triangle edges at full resolution, and the fold test is the Jacobian of smooth
+fields):
+
+* Each cut has two destination curves, ``upper`` and ``lower`` (centripetal Catmull-Rom through
+  60,61,62,63,64 and 60,67,66,65,64; :func:`lip_curves`), and the same curves in the source.
+* Backward fields (output pixel -> source position) on the coarse face grid (a
+  :class:`~faceedit.stage.warp.Grid`, as ``backward_field``), all thin-plate splines times
+  :func:`~faceedit.stage.warp.region_weight`, so exactly zero beyond the face region: ``F0``
+  through the plain warp's driving points (:data:`~faceedit.stage.warp.WARP_POINTS`, the
+  fixed anchors around the face) plus the cut's corners; ``F_up`` the same without the lower
+  outer lip (:attr:`Cut.lower_only`) plus the dense upper curve (destination upper curve ->
+  source upper curve); ``F_low`` likewise with the lower curve, without the upper outer lip.
+  (A spline through both a lip's outer points and the other lip's inner curve folds when the
+  destination is closed: the two lie a lip's thickness apart there but map across the source
+  opening.)
+* Which field a pixel uses. The side label: a polygon of the region above the destination
+  upper curve, closed by rays out of the two corners along the outward bisector of the two
+  curves (:func:`upper_side_polygon`). The side weight ``g`` (:func:`side_weight`): the angle,
+  seen from the nearer corner, between the pixel and that corner's ray, through a smoothstep
+  from 30 to 75 degrees: 1 over the whole region above and below the mouth, 0 on the rays. On
+  the upper side the field is ``F_low + (1+g)/2 (F_up - F_low)``, on the lower side
+  ``F_low + (1-g)/2 (F_up - F_low)``: each side's own field alone above and below the lips,
+  the same average of both on the rays, where the label changes, so the map is continuous
+  everywhere but across the cut. A zone weight (:func:`zone_weight`, 1 up to 0.4 and 0 from
+  0.8 corner-to-corner lengths away from the opening) fades both into ``F0``. The two fields
+  are smooth grid fields sampled per pixel (bilinearly); only the label and the opening are
+  decided per pixel, with exact anti-aliased polygon coverage where it matters (the opening's
+  box), a plain label elsewhere (on the rays both fields agree).
+* The destination opening (the polygon between the two destination curves) samples neither
+  side: an interior field ``F_in`` (for the mouth: the rigid motion of the upper inner lip's
+  chord, :func:`rigid_field`, so the teeth move with the upper lip and keep their size; for
+  an eye: ``F0``, the eyeball stays) maps it into the source; where that lands inside the source
+  opening (the source polygon between its curves) the photo's own interior is shown
+  (``interior``), elsewhere nothing in the source can fill it (``opening``): those pixels are
+  painted with a smooth membrane of the surrounding lip colours for the caller to paint over.
+* Lips never show the source interior: before the two side fields sample the photo, the source
+  opening is replaced by the same membrane fill of the lips around it, so even the bicubic
+  kernel at the lip line reads lip colours, and closing a smiling mouth leaves no teeth.
+* Fold-free: the Jacobian determinant of each field, on the grid nodes where it is used, is at
+  least :data:`~faceedit.stage.warp.MIN_JACOBIAN`; otherwise the whole move is scaled down (a
+  bisection, as ``backward_field``).
+
+The photo is resampled once per pixel (bicubic) over the face region's ROI; only the lower
+side's pixels near a cut and the opening's box are resampled again (with their own fields) and
+composited. A zero move returns the input unchanged; a pixel where every field is zero (beyond
+the face region) is the input's own, bit for bit.
+
+Better curves (``lips=``): the 68-point inner lips of a smile often sit on the teeth rather
+than at the lip's edge (on the London smiles, up to ~10 px at 1350 px), and what lies outside
+the curves moves with the lips, teeth included. A caller with a face mesh can cut along its
+inner-lip loop instead; those curves follow the 68-point curves' move (:func:`follow_curves`).
+
+Eyelids (``eyelids=True``): the same cut between the upper lid (36,37,38,39) and the lower lid
+(36,41,40,39), and likewise for the other eye; the eye interior stays with the face (``F0``).
+A blink then closes the lids over the landmark eye polygon; the detector's eye contour often
+lies inside the visible eye (on the London photos a few pixels of iris and white stay outside
+it), and what lies outside the polygon moves with the lids.
+
+Coordinates: x right, y down, pixel centres at integers (as :mod:`faceedit.stage.warp`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from faceedit.stage.cut_curves import (
+    LEFT_EYE,
+    MOUTH,
+    RIGHT_EYE,
+    given_curves,
+    lip_curves,
+    opening_polygon,
+    polygon_coverage,
+)
+from faceedit.stage.cut_fields import cut_fields
+from faceedit.stage.warp import (
+    MIN_JACOBIAN,
+    Grid,
+    face_grid,
+)
+
+
+@dataclass
+class CutWarpResult:
+    """What :func:`cut_warp` made.
+
+    ``pixels``: the warped photo (a new array, the input's dtype and shape). Inside ``opening``
+    it holds a smooth fill of the surrounding lip colours: a placeholder for the caller to
+    paint the mouth interior over (``pixels * (1 - opening) + filler * opening`` over ``roi``).
+    ``roi``: (x0, y0, x1, y1), the area the warp may change (nothing outside it changed).
+    ``opening``: float32 (y1-y0, x1-x0) in [0, 1]: the part of the destination mouth opening
+    that nothing in the source fills (anti-aliased, ~1 px edge). ``interior``: same shape, the
+    part of the destination opening that shows the source's own mouth interior (its teeth),
+    carried with the upper lip; ``opening + interior`` is the coverage of the destination
+    opening. ``eye_opening``: the same as ``opening`` for the eyes (all zero without
+    ``eyelids``): eye area opened wider than the source shows. ``upper`` / ``lower``: (N, 2)
+    destination inner-lip curves, corner 60 to corner 64. ``scale``: the fraction of the move
+    applied (< 1 only where the full move would fold). ``landmarks``: (68, 2) the landmarks
+    reached, ``src + scale * (dst - src)``."""
+
+    pixels: np.ndarray
+    roi: tuple[int, int, int, int]
+    opening: np.ndarray
+    interior: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
+    scale: float
+    landmarks: np.ndarray
+    eye_opening: np.ndarray
+    #: the face's field (the cuts' upper sides) on its refined grid; None: nothing moved
+    face_field: tuple[Grid, np.ndarray] | None = None
+
+    def source_points(self, box: tuple[int, int, int, int]) -> np.ndarray:
+        """(y1-y0, x1-x0, 2) float32: where in the source photo each pixel of ``box`` (x0, y0, x1,
+        y1) was sampled from by the face's field (the cuts' upper sides: everything but the
+        lower lip, the jaw and, with eyelids cut, the lower lids, whose fields differ only near
+        their cuts)."""
+        x0, y0, x1, y1 = box
+        base = np.stack(np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)), -1)
+        if self.face_field is None:
+            return base
+        return base + _sample(*self.face_field, box)
+
+
+
+def membrane_fill(img: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """``img`` (h, w[, C]) float32 with the unknown part (``known`` (h, w) weights in [0, 1],
+    1 = keep) filled smoothly from the known part (a push-pull pyramid)."""
+    h, w = known.shape
+    chans = 1 if img.ndim == 2 else img.shape[2]
+    im = img.reshape(h, w, chans).astype(np.float32)
+    kn = known.astype(np.float32)
+
+    def resize(a, size, interp):
+        r = cv2.resize(a, size, interpolation=interp)
+        return r.reshape(size[1], size[0], -1) if a.ndim == 3 else r
+
+    levels = [(im * kn[..., None], kn)]
+    while max(levels[-1][1].shape) > 1:
+        pi, pk = levels[-1]
+        size = (max((pk.shape[1] + 1) // 2, 1), max((pk.shape[0] + 1) // 2, 1))
+        levels.append((resize(pi, size, cv2.INTER_AREA), resize(pk, size, cv2.INTER_AREA)))
+    pi, pk = levels[-1]
+    fill = pi / np.maximum(pk, 1e-6)[..., None]
+    for pi, pk in reversed(levels[:-1]):
+        up = resize(fill, (pk.shape[1], pk.shape[0]), cv2.INTER_LINEAR)
+        fill = pi + (1 - pk)[..., None] * up
+    return fill.reshape(img.shape)
+
+
+
+def _sample(grid: Grid, node_field: np.ndarray, box) -> np.ndarray:
+    """A node field (ny, nx, C) bilinearly sampled at every pixel of ``box`` (as
+    ``Grid.sample``, as one affine resampling: no per-pixel coordinate arrays). OpenCV places
+    the sampling points to 1/32 of a cell; sample a :func:`_refined` field for finer."""
+    x0, y0, x1, y1 = box
+    m = np.array([[1.0 / grid.step, 0.0, (x0 - grid.x0) / grid.step],
+                  [0.0, 1.0 / grid.step, (y0 - grid.y0) / grid.step]])
+    out = cv2.warpAffine(np.ascontiguousarray(node_field, np.float32), m, (x1 - x0, y1 - y0),
+                         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(out.shape[:2] + node_field.shape[2:])
+
+
+def _refined(grid: Grid, node_field: np.ndarray, k: int = 4) -> tuple[Grid, np.ndarray]:
+    """The same bilinear field on a grid ``k`` times finer: its nodes at k-ths of a cell, where
+    OpenCV's 1/32-cell sampling is exact (k divides 32), and bilinear interpolation between them
+    reproduces the coarse bilinear field. Sampling that places points to 1/32 of a fine cell
+    (~0.1 px on a 1350-px face) instead of a coarse one (~0.5 px)."""
+    fine = Grid(grid.x0, grid.y0, grid.step / k, (grid.nx - 1) * k + 1, (grid.ny - 1) * k + 1)
+    m = np.array([[1.0 / k, 0.0, 0.0], [0.0, 1.0 / k, 0.0]])
+    out = cv2.warpAffine(np.ascontiguousarray(node_field, np.float32), m, (fine.nx, fine.ny),
+                         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    return fine, out.reshape(out.shape[:2] + node_field.shape[2:])
+
+
+def _moving_bands(grid: Grid, node_field: np.ndarray, roi) -> list[tuple[int, int, int, int]]:
+    """Boxes covering every pixel of ``roi`` that ``node_field`` moves by 1/64 px or more: per
+    row of grid cells, the columns of cells with such a corner node. Every other pixel moves by
+    less, and remap's fixed-point coordinates (1/32 px) round that to the pixel itself."""
+    moving = np.abs(node_field).max(-1) >= 1.0 / 64
+    cells = moving[:-1, :-1] | moving[1:, :-1] | moving[:-1, 1:] | moving[1:, 1:]
+    rows = np.flatnonzero(cells.any(1))
+    if len(rows) == 0:
+        return []
+    first = cells[rows].argmax(1)  # first and last moving cell of each such row
+    last = cells.shape[1] - 1 - cells[rows, ::-1].argmax(1)
+    edge = lambda o, k: np.ceil(o + grid.step * k - 1e-9).astype(np.int64)  # noqa: E731 (first pixel at or past node line k)
+    boxes = np.stack([np.maximum(edge(grid.x0, first), roi[0]), np.maximum(edge(grid.y0, rows), roi[1]),
+                      np.minimum(edge(grid.x0, last + 1), roi[2]), np.minimum(edge(grid.y0, rows + 1), roi[3])], 1)
+    boxes = boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])]
+    return [tuple(b) for b in boxes.tolist()]
+
+
+def _clip_box(box, limit) -> tuple[int, int, int, int]:
+    """``box`` (x0, y0, x1, y1) cut to ``limit`` (possibly empty: x1 <= x0 or y1 <= y0)."""
+    return (max(box[0], limit[0]), max(box[1], limit[1]), min(box[2], limit[2]), min(box[3], limit[3]))
+
+
+def _box_around(pts: np.ndarray, margin: float, shape) -> tuple[int, int, int, int]:
+    h, w = shape[:2]
+    lo = np.floor(pts.min(0) - margin).astype(int)
+    hi = np.ceil(pts.max(0) + margin).astype(int) + 1
+    return (int(np.clip(lo[0], 0, w)), int(np.clip(lo[1], 0, h)),
+            int(np.clip(hi[0], lo[0], w)), int(np.clip(hi[1], lo[1], h)))
+
+
+def _remap(src: np.ndarray, field_px: np.ndarray, box, interp=cv2.INTER_CUBIC,
+           border=cv2.BORDER_REFLECT, origin=(0, 0)) -> np.ndarray:
+    """``src`` sampled at the pixels of ``box`` (photo coordinates) moved by ``field_px``
+    ((h, w, 2) displacements); ``origin`` is ``src``'s top-left corner in the photo."""
+    x0, y0, x1, y1 = box
+    mx = np.arange(x0 - origin[0], x1 - origin[0], dtype=np.float32)[None, :] + field_px[..., 0]
+    my = np.arange(y0 - origin[1], y1 - origin[1], dtype=np.float32)[:, None] + field_px[..., 1]
+    if max(src.shape[:2]) < 32000 and interp != cv2.INTER_LINEAR:
+        # fixed-point maps (1/32 px): the same pixels as float maps in about half the time
+        mx, my = cv2.convertMaps(mx, my, cv2.CV_16SC2)
+    out = cv2.remap(src, mx, my, interp, borderMode=border)
+    return out.reshape(out.shape[:2] + src.shape[2:])
+
+
+def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
+    info = np.iinfo(dtype)
+    return np.clip(np.rint(x), info.min, info.max).astype(dtype)
+
+
+def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
+             eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
+             close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
+             carry_lower: np.ndarray | None = None, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
+    """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
+    landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
+    (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
+    ``lips``: the source's inner-lip curves (upper, lower), corner to corner, to cut along in
+    place of the curves through landmarks 60-67, e.g. a face mesh's inner-lip loop
+    (``Face.dense[MESH_INNER_UPPER]`` / ``[MESH_INNER_LOWER]`` of :mod:`faceedit.stage.lips`),
+    which on smiles follows the teeth's edge much more closely than the 68 points; they move
+    with the 68-point curves' move. ``close_mouth`` (0..1): how far the lips are brought
+    together along those curves (:func:`cut_fields`). ``mouth_interior`` False: the source
+    mouth is closed (nothing between the lips to carry: a crease the loop happens to enclose
+    would be stretched into a line of lip colour across the new opening); all of the opening is
+    then hole. ``teeth_rise``: how far the teeth carried in the opening rise under the upper
+    lip, in units of the source opening's middle height (:func:`cut_fields`). ``carry_lower``:
+    (N, 2) a curve corner to corner inside the source opening (with ``lips``, between its upper
+    and lower curves): only the interior above it is carried (the upper teeth, which move with
+    the upper lip); below it the opening is hole (what goes with the jaw).
+    ``min_jacobian``: the fold threshold (the move is scaled down below it).
+
+    The hole is the caller's to paint, e.g. with the mouth filler of
+    :mod:`faceedit.stage.mouth` (its inputs are this result's fields)::
+
+        r = cut_warp(photo, lm, moved)
+        photo, _ = MouthBank.load().fill(r.pixels, r.roi, r.opening, r.upper, r.lower,
+                                         face_lm=r.landmarks)
+    """
+    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
+        raise ValueError(f"expected (H,W[,C]) uint8/uint16 pixels, got {pixels.dtype} {pixels.shape}")
+    src_lm = np.asarray(src_lm, np.float64)
+    dst_lm = np.asarray(dst_lm, np.float64)
+    cuts = [MOUTH] + ([LEFT_EYE, RIGHT_EYE] if eyelids else [])
+    grid = face_grid(src_lm)
+    roi = grid.roi(pixels.shape)
+    x0, y0, x1, y1 = roi
+    rh, rw = y1 - y0, x1 - x0
+    zeros = lambda: np.zeros((rh, rw), np.float32)  # noqa: E731
+    if np.array_equal(src_lm, dst_lm) or rh <= 0 or rw <= 0:
+        up, low = lip_curves(dst_lm) if lips is None else given_curves(*lips, *lip_curves(dst_lm))
+        return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
+
+    f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
+                   close_mouth, mouth_interior, teeth_rise)
+    chans = pixels.shape[2:]
+    ch = (1,) * len(chans)
+
+    # The source the side fields sample: each cut's own source opening replaced by a membrane of
+    # what surrounds it, so no lip shows any of the interior (not even within the bicubic
+    # kernel's reach of the lip line).
+    src = pixels
+    src_cov, carry_cov = {}, {}
+    for geo in f.cuts:
+        poly = opening_polygon(geo.src_upper, geo.src_lower)
+        box = _box_around(poly, 4.0, pixels.shape)
+        cov = polygon_coverage(poly, box)
+        src_cov[geo.cut.name] = (box, cov)
+        carry_cov[geo.cut.name] = cov
+        if geo.cut.name == MOUTH.name and carry_lower is not None and lips is not None:
+            carried = opening_polygon(np.asarray(lips[0], np.float64), np.asarray(carry_lower, np.float64))
+            carry_cov[geo.cut.name] = np.minimum(cov, polygon_coverage(carried, box))
+        if cov.max() > 0:
+            bx0, by0, bx1, by1 = box
+            filled = membrane_fill(pixels[by0:by1, bx0:bx1].astype(np.float32), (cov == 0).astype(np.float32))
+            inside = cov > 0
+            if src is pixels:
+                src = pixels.copy()
+            src[by0:by1, bx0:bx1][inside] = _to_dtype(filled[inside], pixels.dtype)
+
+    out = pixels.copy()
+    fine, up_px = _refined(grid, f.up)
+    low_px = _refined(grid, f.low)[1]
+    for band in _moving_bands(grid, f.up, roi):
+        bx0, by0, bx1, by1 = band
+        out[by0:by1, bx0:bx1] = _remap(src, _sample(fine, up_px, band), band)
+    opening, interior, eye_opening = zeros(), zeros(), zeros()
+    for geo in f.cuts:
+        hole_poly = opening_polygon(geo.dst_upper, geo.dst_lower)
+        # the pixels where the side matters (the two side fields differ): those nodes, one grid
+        # step around them, and the destination opening
+        active = np.argwhere(geo.active)
+        pts = [hole_poly]
+        if len(active):
+            pts.append(np.stack([grid.x0 + grid.step * active[:, 1], grid.y0 + grid.step * active[:, 0]], 1))
+        box = _clip_box(_box_around(np.vstack(pts), 1.5 * grid.step, pixels.shape), roi)
+        bx0, by0, bx1, by1 = box
+        if bx1 <= bx0 or by1 <= by0:
+            continue
+        # Lower-side pixels: outside the opening's box a plain label from the upper-side polygon
+        # (its edges there are the rays out of the corners, where both sides' fields agree);
+        # inside it (the cut and the opening), exact coverage, composited in float.
+        obox = _clip_box(_box_around(hole_poly, 2.0, pixels.shape), box)
+        ox0, oy0, ox1, oy1 = obox
+        lower = np.ones((by1 - by0, bx1 - bx0), np.uint8)
+        cv2.fillPoly(lower, [np.round((geo.side_poly - (bx0, by0)) * 16).astype(np.int32)], 0,
+                     cv2.LINE_8, shift=4)
+        has_obox = ox1 > ox0 and oy1 > oy0
+        if has_obox:
+            lower[oy0 - by0:oy1 - by0, ox0 - bx0:ox1 - bx0] = 1  # sampled in full, blended below
+        ys, xs = np.nonzero(lower)
+        if len(ys) == 0:
+            continue
+        lx0, ly0, lx1, ly1 = lbox = (bx0 + xs.min(), by0 + ys.min(), bx0 + xs.max() + 1, by0 + ys.max() + 1)
+        w_low = _remap(src, _sample(fine, low_px, lbox), lbox)
+        where = lower[ly0 - by0:ly1 - by0, lx0 - bx0:lx1 - bx0].astype(bool)
+        np.copyto(out[ly0:ly1, lx0:lx1], w_low, where=where.reshape(where.shape + ch))
+        if not has_obox:
+            continue
+        # inside the opening's box: upper side, lower side, the source interior, the hole
+        sl = np.s_[oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0]
+        w_up = _remap(src, _sample(fine, up_px, obox), obox).astype(np.float32)
+        w_low = w_low[oy0 - ly0:oy1 - ly0, ox0 - lx0:ox1 - lx0].astype(np.float32)
+        c_open = polygon_coverage(hole_poly, obox)
+        c_up = np.minimum(polygon_coverage(geo.side_poly, obox), 1.0 - c_open)  # shares sum to 1
+        c_low = np.clip(1.0 - c_up - c_open, 0.0, 1.0)
+        acc = w_up * c_up.reshape(c_up.shape + ch) + w_low * c_low.reshape(c_low.shape + ch)
+        if c_open.max() > 0:
+            hole = c_open
+            if f.interior[geo.cut.name] is not None:
+                d_in = _sample(*_refined(grid, f.interior[geo.cut.name]), obox)
+                sbox = src_cov[geo.cut.name][0]
+                in_src = _remap(carry_cov[geo.cut.name], d_in, obox, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT,
+                                origin=sbox[:2])
+                shown = c_open * in_src
+                hole = c_open - shown
+                acc += _remap(pixels, d_in, obox).astype(np.float32) * shown.reshape(shown.shape + ch)
+                if geo.cut.name == "mouth":
+                    interior[sl] += shown
+            if hole.max() > 0:
+                known = 1.0 - hole
+                fill = membrane_fill(acc / np.maximum(known, 1e-6).reshape(known.shape + ch),
+                                     (known > 0.999).astype(np.float32))
+                acc += fill * hole.reshape(hole.shape + ch)
+            (opening if geo.cut.name == "mouth" else eye_opening)[sl] += hole
+        out[oy0:oy1, ox0:ox1] = _to_dtype(acc, pixels.dtype)
+    upper, lower = f.cuts[0].dst_upper, f.cuts[0].dst_lower
+    return CutWarpResult(out, roi, opening, interior, upper, lower, f.scale, f.landmarks, eye_opening,
+                         (fine, up_px))
+

@@ -1,0 +1,107 @@
+"""Per-pixel maps drawn in the stage's canonical frame, laid onto a face in a photo.
+
+The stage's appearance maps (a target's mouth and skin, the smile's skin, an attribute's) are
+``gain * x + bias`` per pixel of a 256-px canonical frame. :func:`canonical_maps` samples such
+maps at every pixel of a face's region, through the thin-plate spline that takes the face's
+landmarks to the frame's; :func:`paint_maps` applies one to the photo's luma (a map fitted on
+greyscale photos) or to its Y, Cb and Cr (one fitted in colour).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.faces.landmarks import eye_distance
+from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
+from faceedit.stage.warp import canonical_coords, face_grid, region_weight
+
+#: (inner, outer) of the region weight, in eye distances from the face outline, over which the
+#: appearance maps (mouth, glasses) and the shading maps are laid onto a face.
+PAINT_REGION = (0.0, 0.3)
+
+
+def luma_change(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Change the luma of RGB pixels ``x`` (0..1, (..., 3)) by ``dy`` (...,): a darkening scales
+    R, G and B together (a lip opened into a shadowed mouth turns dark brown, where subtracting
+    the same amount from each channel would leave a saturated dark red), a brightening adds the
+    same light to each (teeth are white whatever the lip colour). On a grey photo both are the
+    same change."""
+    y = luma(x)
+    ratio = (y + dy) / np.maximum(y, 1e-3)
+    return np.where((dy < 0)[..., None], x * np.clip(ratio, 0.0, 1.0)[..., None], x + dy[..., None])
+
+
+def mouth_keep_out(roi, lm: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+    """Where the appearance maps stay off an open mouth drawn at the photo's own resolution
+    (0..1 over ``roi``): what the cut and the bank drew (``drawn``) and the whole mouth inside
+    the outer lips of ``lm`` (68 points), feathered over a tenth of an eye distance. An open
+    target's mean map darkens where the mean face's mouth is open, which on a face whose own
+    opening sits elsewhere (a smile's teeth carried into a surprise) falls on the lips as a dark
+    band. (A closed mouth keeps its map: the shading of the lips' seam and corners.)"""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    lips = np.asarray(lm, np.float64)[48:60] - (x0, y0)
+    cv2.fillPoly(mask, [np.round(lips * 16).astype(np.int32)], 1, cv2.LINE_AA, shift=4)
+    sigma = max(0.1 * eye_distance(lm), 0.5)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma)
+    out = np.maximum(np.minimum(2.0 * soft, 1.0), cv2.dilate(np.clip(drawn, 0, 1).astype(np.float32),
+                                                                np.ones((3, 3), np.uint8)))
+    return out.astype(np.float32)
+
+
+def _without(weight: np.ndarray, roi, keep_roi, keep: np.ndarray) -> np.ndarray:
+    """``weight`` (over ``roi``) times 1 - ``keep`` (over ``keep_roi``) where the two overlap."""
+    x0, y0, x1, y1 = roi
+    k0, l0, k1, l1 = keep_roi
+    a0, b0, a1, b1 = max(x0, k0), max(y0, l0), min(x1, k1), min(y1, l1)
+    if a1 <= a0 or b1 <= b0:
+        return weight
+    weight = weight.copy()
+    weight[b0 - y0:b1 - y0, a0 - x0:a1 - x0] *= 1.0 - keep[b0 - l0:b1 - l0, a0 - k0:a1 - k0]
+    return weight
+
+
+def canonical_maps(shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarray,
+                   maps: list[np.ndarray], region: tuple[float, float]):
+    """Sample canonical-frame maps (frame landmarks ``frame_lm``) at every pixel of the face
+    region of a face at ``moved`` in an image of ``shape``; returns (roi, [maps at the ROI],
+    region weight at the ROI). ``region``: e.g. :data:`PAINT_REGION`."""
+    inner, outer = region
+    grid = face_grid(moved, outer=outer)
+    roi = grid.roi(shape)
+    nodes = np.concatenate([canonical_coords(moved, frame_lm, grid),
+                            region_weight(moved, grid.points(), inner=inner, outer=outer)[..., None]], -1)
+    at_roi = grid.sample(nodes, roi)  # (h, w, 3): canonical u, v and the region weight
+    # remap makes these fixed-point maps of float ones itself: the same samples, made once
+    u, v = cv2.convertMaps(at_roi[..., 0], at_roi[..., 1], cv2.CV_16SC2)
+    sampled = [cv2.remap(np.ascontiguousarray(m, np.float32), u, v, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE) for m in maps]
+    return roi, sampled, at_roi[..., 2]
+
+
+def paint_maps(pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain_bias: np.ndarray,
+               strength: float, keep_out: tuple | None = None) -> np.ndarray:
+    """``pixels`` with a per-pixel linear map ``gain * x + bias`` ((S, S, 2C): gain then bias,
+    C = 1 luma or 3 Y, Cb, Cr) drawn in the canonical frame whose landmarks are ``frame``
+    applied ``strength`` of the way to the face at landmarks ``moved``. ``keep_out``: (roi, mask
+    0..1 over it) where the map is not applied (a mouth interior drawn at the photo's
+    resolution, :func:`mouth_keep_out`). A greyscale photo stays grey."""
+    c = gain_bias.shape[-1] // 2
+    roi, (gb,), w = canonical_maps(pixels.shape, moved, frame, [gain_bias], PAINT_REGION)
+    if keep_out is not None:
+        w = _without(w, roi, *keep_out)
+    g, b = (gb[..., 0], gb[..., 1]) if c == 1 else (gb[..., :c], gb[..., c:])
+    x0, y0, x1, y1 = roi
+    out = pixels.copy()
+    x = to_unit(out[y0:y1, x0:x1])
+    grey = bool(np.abs(x - x[..., :1]).max() < 1.5 / 255)
+    if g.ndim == 3 and grey:
+        g, b = g[..., 0], b[..., 0]  # the luma part of a Y, Cb, Cr map
+    if g.ndim == 2:  # luma map (fitted on greyscale photos)
+        x = luma_change(x, ((g - 1.0) * luma(x) + b) * (w * strength))
+    else:  # Y, Cb, Cr maps
+        ycc = rgb_to_ycc(x)
+        x = ycc_to_rgb(ycc + ((g - 1.0) * ycc + b) * (w * strength)[..., None])
+    out[y0:y1, x0:x1] = from_unit(x, pixels.dtype)
+    return out

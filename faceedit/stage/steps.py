@@ -1,0 +1,276 @@
+"""The stage's edit of one face, as named steps in data order.
+
+:meth:`faceedit.stage.model.Stage.edit_photo` runs them on each face of a photo in turn, every
+face on the photo the faces before it left. :class:`FaceEdit` carries one face through them;
+each step reads what the steps before it wrote there.
+
+1. :func:`plan_move`: read the face's expression state and plan the move to the asked one (the
+   landmarks it heads for, how far the lips close, how much of a smile it takes away, whether
+   the eyes open wider than the face's own neutral);
+2. :func:`choose_cuts`: the curves the warp cuts the lips along (the mouth interior the photo
+   shows, found from colour around the Face Mesh's inner-lip loop, else the loop itself), and
+   the lower edge of the upper teeth that a smile taken away carries up;
+3. :func:`warp`: the fold-free warp of the photo with the lips (and the eyelids where the move
+   closes an eye) as cuts; eyes opened wider keep their irises' size;
+4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
+   and the dark seam of lips closed over teeth;
+5. :func:`paint_appearance`: the smile's skin, the target's appearance map and the attributes;
+6. :func:`relight`: the head relit to the asked light.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from faceedit.faces.landmarks import eye_distance
+from faceedit.stage import shading
+from faceedit.stage.cutwarp import CutWarpResult, cut_warp
+from faceedit.stage.eyes import keep_irises
+from faceedit.stage.lips import (
+    MESH_INNER_LOWER,
+    MESH_INNER_UPPER,
+    crease_fragments,
+    find_interior,
+    lip_in_interior,
+    lip_redness,
+    upper_teeth_share,
+    widen_interior,
+)
+from faceedit.stage.mouth import paint_seam
+from faceedit.stage.paint import mouth_keep_out
+from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap
+from faceedit.stage.tuning import EditTuning
+
+if TYPE_CHECKING:
+    from faceedit.stage.model import Stage
+
+Curves = tuple[np.ndarray, np.ndarray]
+
+
+def mesh_points(mesh: np.ndarray | None) -> np.ndarray | None:
+    """A face's Face Mesh points as (468, 2) float64 image px (its depth dropped), or None
+    where it has none."""
+    if mesh is None or np.shape(mesh)[0] != 468:
+        return None
+    return np.asarray(mesh, np.float64)[:, :2]
+
+
+@dataclass
+class StageEdit:
+    """What the stage did to one face: its landmarks after the edit, the warp scale used (below 1
+    where the full move would have folded the image), its expression state before and after and
+    the mouth exemplar drawn (pass it back as ``mouth_exemplar`` to keep one per face in a video)."""
+
+    landmarks: np.ndarray
+    scale: float
+    state: np.ndarray | None = None
+    new_state: np.ndarray | None = None
+    mouth_exemplar: int | None = None  # the mouth bank entry painted into an opened mouth
+
+
+@dataclass(frozen=True)
+class EditSettings:
+    """What is asked of every face of one photo, checked once (:meth:`Stage.settings`)."""
+
+    target: str  # the canonical target name
+    strength: float  # 0 (nothing) .. the stage's MAX_STRENGTH
+    aus: dict[int, float] | None = None  # AU intensities to set (the named controls merged in)
+    like: np.ndarray | None = None  # a reference face's 68 landmarks: its state is the goal
+    attributes: dict[str, float] | None = None  # attribute -> signed amount (+1 on, -1 off)
+    light: shading.Light | None = None  # the light the head is relit to
+    mouth_exemplar: int | None = None  # the mouth bank entry to paint (None: the best fit)
+
+    @property
+    def sets_smile(self) -> bool:
+        """Whether the edit sets the face's smile: a named target, a reference face or an AU12
+        asked for. AUs set that leave the smile alone keep it (AU25/26 alone move the AU12
+        reading a little)."""
+        return self.target not in ("keep", "au") or self.like is not None or 12 in (self.aus or {})
+
+
+@dataclass
+class FaceEdit:
+    """One face's edit as the steps fill it in (image pixels throughout)."""
+
+    settings: EditSettings
+    landmarks: np.ndarray  # (68, 2) before the edit
+    mesh: np.ndarray | None = None  # (468, 2) Face Mesh points, or None
+    # plan_move
+    current: FaceState | None = None  # the face's own state
+    new_state: np.ndarray | None = None  # the expression state the edit moves it to
+    goal: np.ndarray | None = None  # (68, 2) the landmarks the move heads for
+    closing: float = 0.0  # how far the lips close (0..1)
+    smile_taken: float = 0.0  # the share of a smile taken away (-1..1; below 0 one added)
+    widens_eyes: bool = False  # the new state opens an eye wider than the face's neutral
+    # choose_cuts
+    shown: Curves | None = None  # the mouth interior the photo shows, kept as the cut
+    lips: Curves | None = None  # the inner-lip cut (None: the 68 points' inner lips)
+    lip_redness: float | None = None  # how red the lips are, where no interior was found
+    carry: np.ndarray | None = None  # the upper teeth's lower edge, carried with the upper lip
+    # warp
+    warped: CutWarpResult | None = None
+    # fill_mouth
+    exemplar: int | None = None  # the mouth bank entry painted
+    keep_out: tuple | None = None  # (roi, mask): the mouth drawn at the photo's resolution
+
+    def result(self) -> StageEdit:
+        """What the stage did to the face (:class:`StageEdit`)."""
+        assert self.warped is not None and self.current is not None and self.new_state is not None
+        cur, scale = self.current.expression, self.warped.scale
+        reached = cur + scale * (self.new_state - cur)
+        return StageEdit(self.warped.landmarks, scale, cur, reached, self.exemplar)
+
+
+def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float) -> bool:
+    """Whether a move narrows either eye to under ``ratio`` of its opening (a blink, a wink,
+    sleepy lids; :attr:`EditTuning.eye_closing`): the eyelids are then cut like the lips, so the
+    lids meet over the eye."""
+    def aperture(p: np.ndarray, eye: list[int]) -> float:
+        top, bottom = eye[1:3], eye[4:6][::-1]
+        return float(np.linalg.norm(p[top] - p[bottom], axis=1).mean())
+
+    lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
+    return any(aperture(moved, e) < ratio * aperture(lm, e) for e in (list(range(36, 42)), list(range(42, 48))))
+
+
+def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: EditTuning) -> Curves | None:
+    """The mouth interior found from colour (``shown``) as the lips' cut, or None where the Face
+    Mesh's inner-lip loop is the cut instead: a mouth that closes widens it by the closing
+    margins (its teeth must all go); one that does not drops it where it spans less than
+    ``narrow_interior`` of the 68 points' inner corners (60, 64): the front teeth of a small
+    open smile, between lips that touch towards the corners, whose blunt ends would stand as
+    the straight sides of a window in the lips when the mouth opens."""
+    if shown is None:
+        return None
+    if closing > 0:
+        return widen_interior(*shown, tuning.closing_margin_up, tuning.closing_margin_down)
+    width = float(np.linalg.norm(shown[0][-1] - shown[0][0]))
+    if width < tuning.narrow_interior * float(np.linalg.norm(lm[64] - lm[60])):
+        return None
+    return shown
+
+
+def teeth_cover(stage: Stage, face: FaceEdit) -> float:
+    """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover``
+    times the smile the new state lacks (:meth:`Stage.smile_lift`). A relaxed upper lip covers
+    the top of the teeth a smile shows whole."""
+    assert face.current is not None and face.new_state is not None
+    return stage.tuning.edit.teeth_cover * (1.0 - stage.smile_lift(face.current, face.new_state))
+
+
+def plan_move(stage: Stage, face: FaceEdit) -> None:
+    """Read the face's state and plan its move (:meth:`Stage.plan`): the state it goes to, the
+    landmarks it heads for, how far the lips close, how much of a smile is taken away and
+    whether an eye opens wider than the face's own neutral."""
+    s, lm = face.settings, face.landmarks
+    cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like)
+    face.current, face.new_state = cur, new
+    face.goal = stage.goal_landmarks(lm, cur, new, s.strength)
+    face.closing = stage.closes_mouth(cur, new, s.strength)
+    face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
+    face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)
+
+
+def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
+    """The lips' cut of a face with a Face Mesh (without one the warp cuts along the 68 points'
+    inner lips): the interior the photo shows (:func:`interior_cut`), else the mesh's inner-lip
+    loop (on a smile the 68 points' inner lips lie on the teeth). Where a smile is taken away
+    from a mouth that stays open, only the upper teeth go up with the upper lip: below them
+    (the lower teeth, a strip of lower lip colour found with them) the opening is left to the
+    mouth bank."""
+    if face.mesh is None:
+        return
+    xy = face.mesh
+    face.shown = interior_cut(find_interior(pixels, xy), face.landmarks, face.closing, stage.tuning.edit)
+    face.lips = face.shown or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
+    if face.shown is None:
+        face.lip_redness = lip_redness(pixels, xy)
+    if face.shown is not None and face.smile_taken > 0 and face.closing == 0:
+        share = upper_teeth_share(pixels, *face.shown)[:, None]
+        face.carry = face.shown[0] + share * (face.shown[1] - face.shown[0])
+
+
+def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The photo with the face warped to its goal (:func:`faceedit.stage.cutwarp.cut_warp`,
+    fold-free, full resolution, the lips and closing eyelids cut); eyes opened wider than the
+    face's neutral keep their irises' size (:func:`faceedit.stage.eyes.keep_irises`). An opened
+    mouth is left with the warp's placeholder fill. A smile taken away shows the teeth it
+    carries into a new opening ``teeth_rise`` of the smile's opening higher, under the upper
+    lip: a smile lifts the upper lip off the teeth and a relaxed mouth does not."""
+    lm, goal, tuning = face.landmarks, face.goal, stage.tuning.edit
+    assert goal is not None
+    r = face.warped = cut_warp(pixels, lm, goal, eyelids=closes_eyes(lm, goal, tuning.eye_closing), lips=face.lips,
+                               close_mouth=face.closing if face.lips is not None else 0.0,
+                               teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry)
+    if face.mesh is not None and face.widens_eyes:
+        return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes)
+    return r.pixels
+
+
+def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The warped face's mouth: an opening painted from the mouth bank below the face's own
+    teeth carried into it, the dark seam where lips that showed teeth close; the mouth drawn
+    at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without
+    a mouth bank the appearance maps draw the mouth."""
+    r = face.warped
+    assert r is not None
+    out, moved, scale = pixels, r.landmarks, r.scale
+    opening, interior = r.opening, r.interior
+    bank = stage.mouth_bank()
+    if bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
+        # no teeth shown: what the loop carried that is lip, and the pieces of the crease
+        # between closed lips, are painted like the rest of the opening
+        lip = lip_in_interior(out, r.roi, interior, face.lip_redness)
+        lip += crease_fragments(interior - lip, float(np.linalg.norm(moved[64] - moved[60])))
+        opening, interior = opening + lip, interior - lip
+    if bank is not None and float(opening.max()) > 0:
+        # the face's own teeth are carried into the opening: paint what lies below them
+        # (with the bank's upper teeth too, a thin band of own teeth got a second row)
+        own = face.shown is not None and float(interior.sum()) > 0
+        out, face.exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
+                                       exemplar=face.settings.mouth_exemplar, own_teeth=own,
+                                       teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth)
+    if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * LIPS_CLOSED):
+        out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth)
+    drawn = opening + interior
+    if bank is not None and float(drawn.max()) > 0:
+        face.keep_out = (r.roi, mouth_keep_out(r.roi, moved, drawn))
+    return out
+
+
+def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The appearance of the moved face: the smile's skin (:meth:`Stage.smile_skin`), the
+    appearance map of the target the move heads for (:meth:`Stage.appearance_amount`; a named
+    target's own, none for neutral) and the attributes asked for, up to the edit's strength 1;
+    none of them over the mouth drawn at the photo's resolution."""
+    s, r = face.settings, face.warped
+    assert r is not None and face.current is not None and face.new_state is not None
+    cur, new = face.current.expression, face.new_state
+    if s.aus or s.like is not None or s.target not in stage.expressions:  # keep, AUs, a reference
+        appearance, amount = stage.appearance_amount(cur, new)
+    elif s.target in stage.appearance:
+        appearance, amount = stage.appearance_amount(cur, new, s.target)
+    else:  # neutral: nothing to paint
+        appearance, amount = None, 0.0
+    out = stage.paint_smile(pixels, r.landmarks, stage.smile_skin(face.smile_taken, appearance) * r.scale,
+                            face.keep_out)
+    if appearance is not None and amount > 0:
+        out = stage.paint(out, r.landmarks, appearance, amount * r.scale, face.keep_out)
+    for name, v in (s.attributes or {}).items():
+        if v != 0.0 and s.strength > 0:
+            out = stage.paint_attribute(out, r.landmarks, name, v * min(s.strength, 1.0))
+    return out
+
+
+def relight(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The head relit to the asked light (:func:`faceedit.stage.shading.relight`) at the light's
+    strength times the edit's (up to 1), its head region laid by the face's landmarks before
+    the move: head and neck do not move with an expression (laid by the moved ones, a dropped
+    jaw stretches the neck column down onto the clothes)."""
+    light = face.settings.light
+    if light is None:
+        return pixels
+    return shading.relight(pixels, face.landmarks, light, light.strength * min(face.settings.strength, 1.0))

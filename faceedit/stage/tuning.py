@@ -1,0 +1,237 @@
+"""The stage's tuned values as data: one frozen record, saved in the stage checkpoint's header.
+
+:class:`StageTuning` groups the values that were set by looking at edits rather than fitted:
+how an edit moves the mouth's cut (:class:`EditTuning`), how the mouth bank paints an opened
+mouth and closed lips (:class:`MouthTuning`), how opened eyes keep their irises
+(:class:`EyesTuning`) and the light's default strength (:class:`LightTuning`). A stage checkpoint stores the record in its config (``tuning``, written
+by the stage's trainer); a checkpoint without it, or without some of its fields, takes the
+defaults below. The evidence for each value is in the stage's model card (``weights/stage.md``,
+"Tuned values").
+
+No numpy or torch: the command line reads the defaults (:attr:`LightTuning.strength`) before
+any model loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class EditTuning:
+    """How one face's edit cuts and carries the mouth (:mod:`faceedit.stage.steps`)."""
+
+    #: A smile taken away raises the teeth it carries into a new opening by this share of the
+    #: smile's opening, under the relaxing upper lip (times the share of the smile taken).
+    teeth_rise: float = 0.6
+    #: An interior found from colour spanning less than this share of the inner mouth corners
+    #: is not the cut (the Face Mesh's inner-lip loop is), unless the mouth closes.
+    narrow_interior: float = 0.8
+    #: The share of the mouth bank's upper teeth under a relaxed upper lip in a wide opening
+    #: whose state has no smile (times the smile it lacks).
+    teeth_cover: float = 0.4
+    #: How far up (inner-corner distances, at the middle) a shown interior is widened before
+    #: the mouth closes over it.
+    closing_margin_up: float = 0.01
+    #: How far down (inner-corner distances, at the middle) it is widened.
+    closing_margin_down: float = 0.04
+    #: A move that narrows either eye to under this share of its opening cuts the eyelids.
+    eye_closing: float = 0.7
+
+
+@dataclass(frozen=True)
+class TextureOctave:
+    """One octave of the cavity's random texture: a seeded random grid, resampled smoothly."""
+
+    rows: int  # grid rows over the mouth's height
+    columns: int  # grid columns over the mouth's width
+    amplitude: float  # its weight in the log-luma texture
+
+
+@dataclass(frozen=True)
+class MouthTuning:
+    """How the mouth bank (:class:`faceedit.stage.mouth.MouthBank`) chooses and paints an
+    interior and how closed lips meet (:func:`faceedit.stage.mouth.paint_seam`)."""
+
+    # -- choosing an exemplar (log ratios over these tolerances, squared and summed)
+    #: Added to both aspects (height over width) before their log ratio is taken.
+    aspect_offset: float = 0.02
+    #: Tolerance of an exemplar shorter than the opening (stretched, or filled as wide open).
+    aspect_tolerance_stretched: float = 0.1
+    #: Tolerance of an exemplar taller than the opening (squeezed).
+    aspect_tolerance_squeezed: float = 0.2
+    #: Tolerance on the mouth's width in eye distances (a narrower mouth's teeth come out large).
+    size_tolerance: float = 0.2
+    #: Tolerance on the skin ring's luma.
+    skin_luma_tolerance: float = 0.3
+    #: Tolerance on the skin ring's chromaticity (distance of luma-normalised RGB).
+    skin_chroma_tolerance: float = 0.15
+    # -- an opening drawn from the exemplar
+    #: An opening this many times taller (aspect) than its exemplar is filled as a wide-open mouth.
+    large_ratio: float = 1.35
+    #: How far inside its inner-lip curves an exemplar is read (bank px; twice that under the upper lip).
+    edge_inset: float = 2.0
+    #: Shadow under the upper lip of an opening drawn from the exemplar whole (share of luma).
+    lip_shadow: float = 0.12
+    #: Darkening of its corners.
+    corner_shadow: float = 0.15
+    #: Shadow under the upper lip of a wide-open mouth.
+    open_lip_shadow: float = 0.3
+    #: Darkening of a wide-open mouth's corners.
+    open_corner_shadow: float = 0.3
+    #: Reach of the shadow under the upper lip (inner-corner distances).
+    lip_shadow_reach: float = 0.05
+    #: Shade of the inner side of a wide-open mouth's lower lip (share of luma).
+    lower_lip_shade: float = 0.3
+    #: Its reach (inner-corner distances).
+    lower_lip_shade_reach: float = 0.025
+    #: Reach of the corners' darkening (share of the mouth's width).
+    corner_shadow_reach: float = 0.06
+    # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
+    #: The upper teeth fade out from this share of their depth below the lip ...
+    upper_teeth_fade_start: float = 0.75
+    #: ... over this share of it.
+    upper_teeth_fade_width: float = 0.35
+    #: A relaxed upper lip covers the side teeth first: they fade out from this share of the
+    #: mouth's width from a corner ...
+    side_teeth_from: float = 0.4
+    #: ... to this share ...
+    side_teeth_to: float = 0.1
+    #: ... wholly at this ``teeth_cover`` (in part below it).
+    side_teeth_cover: float = 0.4
+    #: Opacity of the lower row's tips.
+    lower_teeth_opacity: float = 0.8
+    #: The lower row shows at most this share of the exemplar's column height.
+    lower_teeth_depth: float = 0.5
+    #: The lower row's tips fade out from this share of their depth above the lower lip, over
+    #: the same share.
+    lower_teeth_fade: float = 0.5
+    #: A lower row shallower than this (bank px) is not drawn.
+    lower_teeth_min_depth: float = 2.0
+    #: The lower row fades with this many times ``teeth_cover`` (a relaxed lower lip covers it).
+    lower_teeth_cover_rate: float = 2.0
+    #: The cavity's darkest luma, as a share of the skin's (soft tissue in ambient light).
+    cavity_floor: float = 0.1
+    #: The cavity profile's columns read at the mouth's sides (its outer columns reach the lips).
+    cavity_side_column: float = 0.2
+    #: The cavity's log-luma texture, coarse to fine.
+    cavity_texture: tuple[TextureOctave, ...] = (TextureOctave(4, 6, 0.3), TextureOctave(8, 14, 0.18),
+                                                 TextureOctave(16, 32, 0.1))
+    #: The tongue's top at the middle (share of the opening's height from the upper lip) ...
+    tongue_top: float = 0.62
+    #: ... rising this much more at ``tongue_half_width`` from the middle.
+    tongue_curve: float = 0.35
+    #: Half the tongue's width (share of the mouth's width).
+    tongue_half_width: float = 0.45
+    #: Height over which the tongue's top edge fades in.
+    tongue_edge: float = 0.06
+    #: The tongue fades in from this share of the mouth's width from a corner ...
+    tongue_side_from: float = 0.12
+    #: ... to this share.
+    tongue_side_to: float = 0.3
+    #: Darkening along the tongue's middle groove ...
+    groove_depth: float = 0.2
+    #: ... its half width (share of the mouth's width) ...
+    groove_width: float = 0.025
+    #: ... and the height below the tongue's top over which it fades in.
+    groove_fade: float = 0.15
+    #: The tongue's luma at its back (share of the skin's) ...
+    tongue_luma: float = 0.25
+    #: ... rising by this share towards the front ...
+    tongue_luma_rise: float = 0.35
+    #: ... over this height below its top.
+    tongue_luma_reach: float = 0.3
+    #: The share of the cavity's texture on the tongue.
+    tongue_texture: float = 0.5
+    # -- colour: the exemplar's colours moved towards the photo's (MouthBank._gains)
+    #: The share (a power) of the rings' exposure change applied.
+    exposure_power: float = 0.6
+    #: The exposure gain's lower bound.
+    exposure_min: float = 0.45
+    #: The exposure gain's upper bound.
+    exposure_max: float = 1.8
+    #: The share (a power) of the rings' white balance applied without eye whites.
+    ring_chroma_power: float = 0.5
+    #: The eye whites' weight in the white balance (geometric, against the rings').
+    sclera_weight: float = 0.6
+    #: A channel ratio within this (log) of 1 is the person's, not the photo's.
+    chroma_dead_zone: float = 0.05
+    #: A channel moves at most this far from the luma gain.
+    chroma_limit: float = 0.25
+    # -- closed lips
+    #: The darkest luma of the seam where closed lips meet, as a share of the lips' beside it.
+    seam_dark: float = 0.53
+    #: The seam's full width at half depth (eye distances).
+    seam_width: float = 0.04
+    #: The seam fades out over this share of the mouth's width at each corner.
+    seam_taper: float = 0.1
+
+
+@dataclass(frozen=True)
+class EyesTuning:
+    """How eyes opened wider keep their irises' size (:mod:`faceedit.stage.eyes`)."""
+
+    #: An eye whose opening (lids apart, middle) grows by this factor or more gets its iris kept.
+    opens: float = 1.08
+    #: The mesh's lower lid contour lies on the lid's rim: the opening's lower margin is raised by
+    #: this share of the lids' distance.
+    lower_lid_raise: float = 0.1
+    #: The smallest iris radius searched (eye widths, corner to corner) ...
+    iris_radius_min: float = 0.17
+    #: ... and the largest.
+    iris_radius_max: float = 0.26
+    #: The white of the eye drawn where a row of it ends in a lash or the lid's skin: its own
+    #: colour times this (it lies in the lid's shadow there).
+    white_shade: float = 0.85
+    #: The upper lid's shadow over the eyeball: its darkest share ...
+    lid_shadow: float = 0.25
+    #: ... and its reach below the lid (eye widths).
+    lid_shadow_reach: float = 0.06
+
+
+@dataclass(frozen=True)
+class LightTuning:
+    """The relighting's defaults (:mod:`faceedit.stage.shading`)."""
+
+    #: How much a light replaces the photo's own when no strength is asked for (0..1).
+    strength: float = 0.6
+
+
+@dataclass(frozen=True)
+class StageTuning:
+    """Every tuned value of the stage, by what it tunes."""
+
+    edit: EditTuning = field(default_factory=EditTuning)
+    mouth: MouthTuning = field(default_factory=MouthTuning)
+    eyes: EyesTuning = field(default_factory=EyesTuning)
+    light: LightTuning = field(default_factory=LightTuning)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any] | None) -> StageTuning:
+        """The record of a checkpoint's ``tuning`` (:meth:`to_dict`'s form); groups and fields
+        it lacks take their defaults. ValueError for a name the record does not have."""
+        return _build(cls, values or {}, "tuning")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-able form saved in the checkpoint's config."""
+        return dataclasses.asdict(self)
+
+
+def _build(kind: type[R], values: Mapping[str, Any], where: str) -> R:
+    names = [f.name for f in dataclasses.fields(kind)]  # type: ignore[arg-type]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise ValueError(f"stage {where}: unknown value {unknown[0]!r}; valid: {', '.join(names)}")
+    given: dict[str, Any] = dict(values)
+    for name, group in (("edit", EditTuning), ("mouth", MouthTuning), ("eyes", EyesTuning), ("light", LightTuning)):
+        if kind is StageTuning and name in given:
+            given[name] = _build(group, given[name], f"{where}.{name}")
+    if kind is MouthTuning and "cavity_texture" in given:
+        given["cavity_texture"] = tuple(_build(TextureOctave, v, f"{where}.cavity_texture")
+                                        for v in given["cavity_texture"])
+    return kind(**given)
