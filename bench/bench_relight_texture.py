@@ -46,8 +46,8 @@ from faceedit.data import holdout_subjects
 from faceedit.eval.light_truth import face_mask
 from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import NOSE_BRIDGE, eye_distance
-from faceedit.stage.shading import NAMED_DIRECTIONS
 from faceedit.pixels import luma
+from faceedit.stage.shading import NAMED_DIRECTIONS
 
 #: Blur scale of the high-frequency split, in eye distances.
 SIGMA_EYE_DISTS = 0.1
