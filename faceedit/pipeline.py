@@ -297,14 +297,8 @@ class BatchApplier:
     def _rec(self, job, output, status, target=None, strength=None, error=None, faces=None) -> Record:
         if faces is None and (status in ("copied", "no_face") or isinstance(job.error, NoFaceError)):
             faces = 0  # looked for, none found
-        opts = self.opts.model_options
-        attrs = opts.get("attrs")
         return Record(job.item.path, output, status, target, strength, faces, error,
-                      model=self.editor.spec.name, lighting=opts.get("lighting"),
-                      aus=ApplyOptions.aus_dict(opts.get("aus")) or None,
-                      attrs={k: ApplyOptions.attr_word(v) for k, v in attrs.items()} if attrs else None,
-                      controls={k: float(v) for k, v in opts["controls"].items()} if opts.get("controls") else None,
-                      like=os.fspath(opts["like"]) if isinstance(opts.get("like"), (str, os.PathLike)) else None)
+                      model=self.editor.spec.name, **self.opts.request.record_fields())
 
     # -- inputs: list them, name the outputs ---------------------------------------------------
     def _take_inputs(self, items: list[InputItem]) -> list[InputItem]:
@@ -416,8 +410,8 @@ class BatchApplier:
         if self.editor.stage is not None:
             for target, strength in self.keys:
                 assert strength is not None  # with a stage, each strength is its own key
-                photo = stage_faces(self.editor, image.pixels, job.aligned, target, strength,
-                                    **self.opts.model_options)
+                photo = stage_faces(self.editor, image.pixels, job.aligned,
+                                    self.opts.request_for(target, strength))
                 job.staged[(target, strength)] = (_changed_patch(image.pixels, photo.pixels),
                                                   photo.faces)
 
@@ -449,8 +443,9 @@ class BatchApplier:
         faces = [job.staged[key][1][i] if key in job.staged else job.aligned[i] for job, i in take]
         masks: dict = {}
         try:
-            edited = run_network(self.editor, faces, target, 1.0 if strength is None else strength,
-                                 with_masks=self.opts.save_masks, **self.opts.model_options)
+            edited = run_network(self.editor, faces,
+                                 self.opts.request_for(target, 1.0 if strength is None else strength),
+                                 with_masks=self.opts.save_masks)
             if self.opts.save_masks:
                 edited, masks = edited
         except FaceEditError:

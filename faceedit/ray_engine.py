@@ -186,7 +186,7 @@ class _Worker:
             self.applier = BatchApplier(Editor.from_pretrained(model, **load), opts)
             # a video's frames through the same editor, the run's options (``video``: the
             # encoding and the model's name for the records); stopped at the next frame
-            self.videos = VideoApplier(self.applier.editor, options=opts.model_options, face=opts.face,
+            self.videos = VideoApplier(self.applier.editor, options=opts.request.keywords(), face=opts.face,
                                        max_faces=opts.max_faces, overwrite=opts.overwrite,
                                        stop=lambda: self.stopped, progress=False, **(video or {}))
         except FaceEditError as e:
@@ -341,11 +341,11 @@ class RayApplier:
     def _worker_options(self) -> ApplyOptions:
         """The options for the actors: absolute paths (they may run elsewhere, in another
         folder), ``THREADS_PER_ACTOR`` threads."""
-        model_options = dict(self.opts.model_options)
-        if isinstance(model_options.get("like"), (str, os.PathLike)):
-            model_options["like"] = os.path.abspath(model_options["like"])
+        request = self.opts.request
+        if isinstance(request.like, (str, os.PathLike)):
+            request = dataclasses.replace(request, like=os.path.abspath(request.like))
         return dataclasses.replace(self.opts, out_dir=os.path.abspath(self.opts.out_dir),
-                                   model_options=model_options, workers=THREADS_PER_ACTOR)
+                                   request=request, workers=THREADS_PER_ACTOR)
 
     def _resources(self, ray) -> tuple[int, float]:
         """(actors, GPUs per actor) for this cluster."""
@@ -502,7 +502,7 @@ class RayApplier:
                     raise pickle.loads(row["fatal"])
                 pos = int(row["pos"])
                 done.add(pos)
-                yield pos, [self._driver_record(jobs[pos], rec, self.opts.model_options.get("like"))
+                yield pos, [self._driver_record(jobs[pos], rec, self.opts.request.like)
                             for rec in pickle.loads(row["records"])]
         except FaceEditError:
             raise

@@ -25,6 +25,7 @@ import numpy as np
 from faceedit.faces.align import apply_affine
 from faceedit.faces.types import Face
 from faceedit.flow import finish_photo, prepare_photo
+from faceedit.models.request import EditRequest
 from faceedit.video.smooth import SlowMean
 
 
@@ -37,10 +38,10 @@ def edit_faces(editor, pixels: np.ndarray, faces: list[Face], target: str,
     exemplar drawn). ``editor``: a :class:`faceedit.api.Editor` (a flow that also reads a
     ``like`` photo); ``likes``: per face a reference for the stage's ``like`` (landmarks or
     None: the ``like`` of ``options``); ``exemplars``: per face the mouth bank entry to paint
-    (None: the best fit). ``options`` as :meth:`Editor.edit`'s."""
-    photo = prepare_photo(editor, pixels, faces, target, strength, likes=likes, exemplars=exemplars,
-                          **options)
-    out = finish_photo(editor, photo, target, strength, **options)
+    (None: the best fit). ``options`` as :meth:`Editor.edit`'s (the request's fields as keywords)."""
+    request = EditRequest.of(target, strength, **options)
+    photo = prepare_photo(editor, pixels, faces, request, likes=likes, exemplars=exemplars)
+    out = finish_photo(editor, photo, request)
     return (out.copy() if out is pixels else out), list(photo.edits)
 
 
