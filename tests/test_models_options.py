@@ -124,3 +124,22 @@ def test_models_lists_the_options():
     assert rows["legan"]["options"]["lighting"] == model_options("legan").all_lighting
     code, stdout, _ = run("models")
     assert code == 0 and "reggan: relights: " in stdout
+
+
+def test_models_lists_the_stage_s_controls_by_name_with_their_range():
+    """`models --json` listed the stage's controls as ["controls", "like"] (the option names):
+    now each named control with its range, from the request's declaration, and whether the
+    model takes --light and --like."""
+    import json
+
+    from faceedit.models.request import FIELD
+
+    code, stdout, _ = run("models", "--json")
+    rows = {r["name"]: r for r in json.loads(stdout)}
+    lo, hi = FIELD["controls"].range
+    for name in ("stage", "reggan"):  # the stage's, and those of a model on it
+        options = rows[name]["options"]
+        assert options["controls"] == {c: [lo, hi] for c in FIELD["controls"].choices}, options["controls"]
+        assert options["like"] is True and options["light"] is True
+    code, stdout, _ = run("models")
+    assert code == 0 and "--control: smile, mouth, brows, eyes (-1..1)" in stdout
