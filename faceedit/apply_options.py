@@ -107,8 +107,8 @@ class ApplyOptions:
         for s in self.strengths:
             if not math.isfinite(s) or s < 0.0:
                 raise UsageError(f"`strengths` {s:g}: must be 0 or more")
-        for t in self.targets:  # a target the request cannot serve (au without AUs to set)
-            self.request.at(t, 1.0)
+        for t in self.targets or [FIELD["target"].default]:  # the request's own checks: the face
+            self.request_for(t, 1.0)  # choice, a target it cannot serve (au without AUs to set)
         if self.on_no_face not in ON_NO_FACE:
             raise UsageError(f"`on_no_face` {self.on_no_face!r}; valid: {', '.join(ON_NO_FACE)}")
         if self.batch_size < 1:
@@ -117,10 +117,6 @@ class ApplyOptions:
             raise UsageError(f"`workers` {self.workers}: must be at least 1")
         if self.quality < 1 or self.quality > 100:
             raise UsageError(f"`quality` {self.quality}: must be between 1 and 100")
-        if self.face not in FIELD["face"].choices and not self.face.isdigit():
-            raise UsageError(f"`face` {self.face!r}; valid: all, largest, or a face number (0 = largest)")
-        if self.max_faces < 0:
-            raise UsageError(f"`max_faces` {self.max_faces}: must be 0 (no limit) or more")
         if self.max_pixels < 1:
             raise UsageError(f"`max_pixels` {self.max_pixels}: must be at least 1 "
                              f"(default {DEFAULT_MAX_PIXELS})")

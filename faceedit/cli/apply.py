@@ -12,7 +12,7 @@ import json
 import sys
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,6 +35,7 @@ from faceedit.cli.common import (
 )
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
+from faceedit.models.request import FIELD, EditRequest
 from faceedit.video.container import DEFAULT_PRESET, PRESETS
 
 
@@ -76,29 +77,24 @@ def parse_face(value: str) -> str:
 def _help(name: str, tail: str = "") -> str:
     """An option's help: its field's, as the edit request declares it, and what the command
     line adds."""
-    from faceedit.models.request import FIELD
-
     return " ".join(p for p in (FIELD[name].describe(), tail) if p)
 
 
 def _default(name: str):
-    from faceedit.models.request import FIELD
-
+    """An option's default: its field's."""
     return FIELD[name].default
 
 
 def _edit_request(*, settings: dict, phase: str | None, lighting: list[str], light: str | None,
                   light_strength: float | None, au: str | None, attr: list[str], control: list[str],
-                  like: Path | None):
+                  like: Path | None) -> EditRequest:
     """The edit's fields given on the command line as one request (target and strength are
     set per output): each value checked as the request's declaration says, a bad one a usage
     error naming its flag."""
-    from faceedit.models.request import EditRequest
-
     if len(lighting) > 1:
         raise UsageError(f"--lighting given {len(lighting)} times ({', '.join(lighting)}): "
                          "give one lighting class per run")
-    fields = {"phase": phase, "lighting": lighting[0] if lighting else None, "light": light,
+    fields: dict[str, Any] = {"phase": phase, "lighting": lighting[0] if lighting else None, "light": light,
               "light_strength": light_strength, "aus": au,
               "attrs": parse_options(split_list(attr), "--attr") if attr else None,
               "controls": ",".join(control) or None, "like": None if like is None else str(like)}

@@ -40,6 +40,10 @@ LIGHT_STRENGTH = 0.6
 AU_RANGE = (0.0, 5.0)
 #: The range of a named fine control (``faceedit.models.controls.CONTROLS``).
 CONTROL_RANGE = (-1.0, 1.0)
+#: The range of ``strength``: nothing .. the stage's exaggeration.
+STRENGTH_RANGE = (0.0, EXAGGERATED_STRENGTH)
+#: The range of ``light_strength``: the photo's own light .. the new light alone.
+LIGHT_STRENGTH_RANGE = (0.0, 1.0)
 #: The words of ``face`` besides a face number.
 FACE_CHOICES = ("all", "largest")
 #: Targets that keep the face's own expression and set the AUs ``aus`` gives (the stage's
@@ -96,7 +100,7 @@ FIELDS: tuple[Field, ...] = (
           "for a change of light, AUs, attributes or controls alone).", vocabulary="targets", step="both"),
     Field("strength", "float", 1.0, "Edit strength: 0 leaves the face as it is, 1 reaches the target; above 1 "
           f"(up to {EXAGGERATED_STRENGTH:g}, models on the stage) exaggerates the stage's move, the network's "
-          "change staying at 1.", range=(0.0, EXAGGERATED_STRENGTH)),
+          "change staying at 1.", range=STRENGTH_RANGE),
     Field("lighting", "str", None, "Relight to a lighting class, or keep (the photo's own); the classes each "
           "model takes: see `faceedit models`.", vocabulary="lighting"),
     Field("light", "AZ,EL", None, "Relight to a light direction AZ,EL in degrees, Extended Yale B's convention "
@@ -104,7 +108,7 @@ FIELDS: tuple[Field, ...] = (
           "every model on the stage takes it.", step="stage"),
     Field("light_strength", "float", None, "How much the light replaces the photo's own, 0..1 (default "
           f"{LIGHT_STRENGTH:g}; 1 is a dark-room point light: the far side goes nearly black).",
-          range=(0.0, 1.0), step="stage"),
+          range=LIGHT_STRENGTH_RANGE, step="stage"),
     Field("aus", "{AU: intensity}", None, "Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other "
           "AUs are kept (the AUs each model takes: see `faceedit models`).", range=AU_RANGE, vocabulary="aus"),
     Field("controls", "{control: value}", None, "Named fine controls, each -1..1, set as absolute AU values on top "
@@ -161,7 +165,7 @@ class EditRequest:
         put = object.__setattr__
         if not isinstance(self.target, str) or not self.target.strip():
             raise UsageError(f"`target` {self.target!r}: give a target name")
-        put(self, "strength", _number("strength", self.strength, FIELD["strength"].range[0]))
+        put(self, "strength", _number("strength", self.strength, STRENGTH_RANGE[0]))
         if self.lighting is not None:
             put(self, "lighting", str(self.lighting).strip().lower())
         if self.light is not None:
@@ -172,8 +176,7 @@ class EditRequest:
         if self.light_strength is not None:
             if self.light is None and self.lighting is None:
                 raise UsageError("`light_strength` needs `light` or `lighting`")
-            lo, hi = FIELD["light_strength"].range
-            put(self, "light_strength", _number("light_strength", self.light_strength, lo, hi))
+            put(self, "light_strength", _number("light_strength", self.light_strength, *LIGHT_STRENGTH_RANGE))
         put(self, "aus", _aus(self.aus) or None)
         if self.target in AU_TARGETS and not self.aus:
             raise UsageError(f"`target` {self.target} needs AU intensities: give `aus` (e.g. 12=3.5)")
