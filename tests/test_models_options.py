@@ -143,3 +143,21 @@ def test_models_lists_the_stage_s_controls_by_name_with_their_range():
         assert options["like"] is True and options["light"] is True
     code, stdout, _ = run("models")
     assert code == 0 and "--control: smile, mouth, brows, eyes (-1..1)" in stdout
+
+
+def test_models_lists_each_field_a_model_takes_as_declared():
+    """`models --json` gives, per model, the request's fields it takes as the declaration states
+    them, with the model's own values: what a form for the model is built from."""
+    import json
+
+    from faceedit.models.request import FIELD
+
+    code, stdout, _ = run("models", "--json")
+    rows = {r["name"]: {f["name"]: f for f in r["options"]["fields"]} for r in json.loads(stdout)}
+    reggan = rows["reggan"]
+    assert reggan["phase"]["choices"] == ["expression", "refined"] and "settings" not in reggan
+    assert reggan["light_strength"]["help"] == FIELD["light_strength"].describe()
+    assert reggan["light_strength"]["range"] == [0.0, 1.0] and reggan["strength"]["range"] == [0.0, 1.5]
+    assert reggan["lighting"]["choices"] == [*model_options("reggan").all_lighting, "keep"]
+    assert reggan["target"]["choices"] == model_options("reggan").all_targets()
+    assert rows["eggan"]["settings"]["choices"] == ["mode", "source_aus"] and "phase" not in rows["eggan"]

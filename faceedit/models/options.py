@@ -27,7 +27,7 @@ from faceedit.models.registry import (
     looks_like_path,
     spec_from_meta,
 )
-from faceedit.models.request import FIELD, EditRequest
+from faceedit.models.request import FIELD, FIELDS, EditRequest
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,35 @@ class ModelOptions:
             "light": "light" in self.taken,  # --light AZ,EL and --light-strength
             "like": "like" in self.taken,
             "help": dict(self.help),
+            "fields": self.fields(),
         }
+
+    def fields(self) -> list[dict[str, Any]]:
+        """The request's fields this model takes, each as the declaration gives it
+        (:meth:`faceedit.models.request.Field.to_json`) with its values made this model's: the
+        targets, lighting classes, AUs, attributes, controls, phases and settings it lists, and
+        the strength's upper end (exaggeration on a stage, else 1). What a form for the model
+        (a web UI) is built from."""
+        taken = self.taken
+        choices: dict[str, list] = {
+            "target": self.all_targets(), "lighting": [*self.all_lighting, "keep"] if self.all_lighting else [],
+            "aus": self.all_aus, "attrs": self.all_attributes, "controls": self.controls,
+            "phase": list(self.phases), "settings": self.settable,
+        }
+        out = []
+        for f in FIELDS:
+            if f.name in ("lighting", "aus", "attrs", "controls", "phase", "settings"):
+                if not choices[f.name]:
+                    continue
+            elif f.name in ("light", "light_strength", "like") and f.name not in taken:
+                continue
+            row = f.to_json()
+            if f.name in choices:
+                row["choices"] = choices[f.name]
+            if f.name == "strength" and self.stage is None:
+                row["range"] = [f.range[0], 1.0] if f.range else None
+            out.append(row)
+        return out
 
     @property
     def controls(self) -> list[str]:

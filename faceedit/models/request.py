@@ -11,7 +11,8 @@ models --json`` lists per model (:mod:`faceedit.models.options`), and the editin
 A request checks its own values when it is made (UsageError naming the field and what it
 takes); what depends on the model (its targets, lighting classes, AUs, attributes, phases and
 settings) is checked against the model's declaration by :class:`faceedit.models.options.ModelOptions`.
-No torch or numpy here: the command line builds a request before any model loads.
+Nothing heavy is imported with this module (the command line builds a request before any
+model loads); a light's direction is checked by the stage's shading, imported for it.
 """
 
 from __future__ import annotations
@@ -58,11 +59,11 @@ class Field:
     ``name``: the request's attribute and :meth:`faceedit.api.Editor.edit`'s keyword (the
     command line's option is named after it, ``--light-strength``; :data:`FLAGS` lists the few
     that differ). ``type``: what a value is, in words. ``range``: the numbers a value (or each
-    value of a mapping) takes, inclusive. ``choices``: the words it takes where the code fixes
-    them. ``vocabulary``: where a model lists its values instead (``targets``, ``lighting``,
+    value of a mapping) takes, inclusive. ``choices``: the words it takes (a mapping's keys)
+    where the code fixes them. ``vocabulary``: where a model lists its values instead (``targets``, ``lighting``,
     ``aus``, ``attributes``, ``phases``, ``settings``: read from its checkpoint headers by
     :mod:`faceedit.models.options`). ``step``: who reads it (``flow``: the face choice, ``stage``,
-    ``network``, ``both``). ``help``: one line; ``{default}`` in it is the default."""
+    ``network``, ``both``). ``help``: one line, the command line's and the API's."""
 
     name: str
     type: str
@@ -79,8 +80,8 @@ class Field:
         return FLAGS.get(self.name, "--" + self.name.replace("_", "-"))
 
     def describe(self) -> str:
-        """The help line with its default written in."""
-        return self.help.format(default=self.default)
+        """The help line."""
+        return self.help
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "flag": self.flag, "type": self.type, "default": self.default,
@@ -115,7 +116,7 @@ FIELDS: tuple[Field, ...] = (
           "of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. "
           "smile=0.5,brows=-0.3.", range=CONTROL_RANGE, choices=_control_names(), step="stage"),
     Field("attrs", "{attribute: on|off}", None, "Attribute edits, e.g. glasses=on|off (the attributes each model "
-          "takes: see `faceedit models`).", range=(0.0, 1.0), choices=("on", "off"), vocabulary="attributes"),
+          "takes: see `faceedit models`).", range=(0.0, 1.0), vocabulary="attributes"),
     Field("like", "path", None, "Move the face to the expression state of the largest face in this reference photo "
           "(read from its landmarks apart from its identity as well as a shape model can).", step="stage"),
     Field("phase", "str", None, "Model phase to output, where the model has phases (RegGAN: expression, refined; "
@@ -147,8 +148,9 @@ class EditRequest:
     :meth:`faceedit.api.Editor.edit` takes them; :meth:`at` gives the same request for another
     target and strength."""
 
-    target: str = "keep"
-    strength: float = 1.0
+    # each default is the declaration's (FIELDS)
+    target: str = FIELD["target"].default
+    strength: float = FIELD["strength"].default
     lighting: str | None = None
     light: str | None = None
     light_strength: float | None = None
@@ -158,8 +160,8 @@ class EditRequest:
     like: Any = None
     phase: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
-    face: str = "all"
-    max_faces: int = 10
+    face: str = FIELD["face"].default
+    max_faces: int = FIELD["max_faces"].default
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -197,7 +199,8 @@ class EditRequest:
             raise UsageError(f"`max_faces` {self.max_faces}: must be 0 (no limit) or more")
 
     @classmethod
-    def of(cls, target: str = "keep", strength: float = 1.0, **keywords: Any) -> EditRequest:
+    def of(cls, target: str = FIELD["target"].default, strength: float = FIELD["strength"].default,
+           **keywords: Any) -> EditRequest:
         """A request from keywords (:meth:`faceedit.api.Editor.edit`'s): a field's name sets the
         field, any other keyword is a setting of the model's (``mode="delta"``)."""
         fields = {k: v for k, v in keywords.items() if k in FIELD and k != "settings"}
@@ -250,7 +253,7 @@ class EditRequest:
         (settings spread as keywords): :meth:`of` of them is this request again."""
         out: dict[str, Any] = {k: getattr(self, k) for k in self.given() if k != "settings"}
         out.update(self.settings)
-        if self.face != "all":
+        if self.face != FIELD["face"].default:
             out["face"] = self.face
         if self.max_faces != FIELD["max_faces"].default:
             out["max_faces"] = self.max_faces
