@@ -35,10 +35,10 @@ under it; a :class:`faceedit.api.Editor` is one; ``request``: the edit, an
     All of it for one photo or frame whose faces (with landmarks) are known: no detection
     inside. ``pixels`` is not changed.
 
-What each field of the request means is declared in :data:`faceedit.models.request.FIELDS`;
-``strength`` runs from 0 (nothing) to ``flow.max_strength`` (the stage exaggerates up to it;
-the network's change is capped at 1). :meth:`Flow.stage_options` and :meth:`Flow.network_options`
-are the request as each step takes it.
+What each field of the request means (``strength`` included) is declared once, in
+:data:`faceedit.models.request.FIELDS`; :attr:`Flow.max_strength` is this model's top strength.
+:meth:`Flow.stage_options` and :meth:`Flow.network_options` are the request as each step takes
+it.
 """
 
 from __future__ import annotations
