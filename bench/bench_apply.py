@@ -55,16 +55,18 @@ def bare_forward(model: str, target: str, n: int, batch: int, device: str, optio
     from skimage.data import astronaut
 
     from faceedit.api import Editor
+    from faceedit.models.request import EditRequest
 
     editor = Editor.from_pretrained(model, device=device)
     face = editor.detector.detect(astronaut())[0]
     crop = editor.align(astronaut(), [face])[0].crop
     crops = np.repeat(crop[None], batch, 0)
-    editor.edit_crops(crops, target, **options)  # warm-up
+    request = EditRequest.of(target, **options)
+    editor.edit_crops(crops, request)  # warm-up
     t0 = time.perf_counter()
     done = 0
     while done < n:
-        editor.edit_crops(crops[: min(batch, n - done)], target, **options)
+        editor.edit_crops(crops[: min(batch, n - done)], request)
         done += min(batch, n - done)
     return n / (time.perf_counter() - t0)
 

@@ -22,6 +22,7 @@ from faceedit.faces.types import Face
 from faceedit.flow import Flow, edit_faces, select_faces
 from faceedit.log import logger, mark, timed
 from faceedit.models.loading import load_model
+from faceedit.models.request import EditRequest
 from faceedit.pixels import to_uint8
 
 if TYPE_CHECKING:
@@ -108,30 +109,32 @@ class Editor(Flow):
                 self._detector = get_detector(self.detector_name, device=str(self.device))
         return self._detector
 
-    def edit(
-        self,
-        image: np.ndarray,
-        target: str,
-        strength: float = 1.0,
-        *,
-        face: str = "all",
-        max_faces: int = 10,
-        **options,
-    ) -> np.ndarray:
+    def edit(self, image: np.ndarray, target: str | EditRequest, strength: float = 1.0,
+             **fields: Any) -> np.ndarray:
         """Edit the faces of one RGB photo ((H, W, 3) uint8/uint16 array, or a PIL image);
-        returns a new array. ``options``: ``lighting``, ``aus``, ``attrs``, ``controls``
-        (``{"smile": 0.5}``), ``like`` (a reference photo, as a path, an RGB array or its 68
-        landmarks, whose expression is copied) and the model's own. Detects, chooses the faces
-        (``face``, ``max_faces``: :func:`faceedit.flow.select_faces`), then
+        returns a new array. ``target``: a target name, with ``strength`` and the request's
+        other fields as keywords (:data:`faceedit.models.request.FIELDS`: ``lighting``,
+        ``light``, ``light_strength``, ``aus``, ``controls`` (``{"smile": 0.5}``), ``attrs``,
+        ``like`` (a reference photo, as a path, an RGB array or its 68 landmarks, whose
+        expression is copied), ``phase``, ``face``, ``max_faces``; any other keyword is a
+        setting of the model's own), or an :class:`EditRequest` itself. The request is checked
+        against the model before anything is done (UsageError naming the field and what it
+        takes); then detects, chooses the faces (:func:`faceedit.flow.select_faces`) and runs
         :func:`faceedit.flow.edit_faces`."""
+        if isinstance(target, EditRequest):
+            if fields or strength != 1.0:
+                raise UsageError("give the edit as an EditRequest or as keywords, not both")
+            request = target
+        else:
+            request = EditRequest.of(target, strength, **fields)
+        request = self.check_request(request)
         if not isinstance(image, np.ndarray):  # a PIL image
             image = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
-        target = self.check_target(target)
         with timed("detect"):
             faces = self.detector.detect(to_uint8(image))
-        faces = select_faces(faces, face, max_faces)
+        faces = select_faces(faces, request.face, request.max_faces)
         mark("first face")
-        out = edit_faces(self, image, faces, target, strength, **options)
+        out = edit_faces(self, image, faces, request)
         logger.debug("edited %d face(s)", len(faces))
         return out
 

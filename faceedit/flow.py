@@ -11,39 +11,40 @@ it the Ray actors of :mod:`faceedit.ray_engine`) and the video engine call it; t
 schedule (threads, actors, frames).
 
 Entry points, in the data's order (``flow``: a :class:`Flow`, the loaded network and the stage
-under it; a :class:`faceedit.api.Editor` is one):
+under it; a :class:`faceedit.api.Editor` is one; ``request``: the edit, an
+:class:`~faceedit.models.request.EditRequest`):
 
 ``select_faces(faces, face="all", max_faces=10, path=None) -> list[Face]``
-    The ``--face`` / ``--max-faces`` choice among detected faces.
+    The ``face`` / ``max_faces`` choice among detected faces.
 ``align_faces(flow, pixels, faces) -> list[AlignedFace]``
     Each face aligned once to the network's crop template, with its paste mask.
-``stage_faces(flow, pixels, aligned, target, strength=1.0, *, likes=None, exemplars=None, **options) -> StagedPhoto``
+``stage_faces(flow, pixels, aligned, request, *, likes=None, exemplars=None) -> StagedPhoto``
     The stage on the whole photo (without one, the photo as it is) and the crops the network
     sees, cut from the staged photo by the same alignment, the landmarks moved with the face.
-``prepare_photo(flow, pixels, faces, target, strength=1.0, **options) -> StagedPhoto``
+``prepare_photo(flow, pixels, faces, request, *, likes=None, exemplars=None) -> StagedPhoto``
     ``align_faces`` then ``stage_faces``: the per-photo half.
-``run_network(flow, faces, target, strength=1.0, *, with_masks=False, **options) -> list[np.ndarray | None]``
+``run_network(flow, faces, request, *, with_masks=False) -> list[np.ndarray | None]``
     The network on the crops of any number of photos in one forward (the batch half); None per
-    face where no network runs for ``target``. ``with_masks=True``: ``(edits, masks)``, masks
+    face where no network runs for the target. ``with_masks=True``: ``(edits, masks)``, masks
     ``{name: (N, S, S, C)}``.
 ``paste_faces(flow, pixels, faces, edited, strength=1.0) -> None``
     The network's change to each crop pasted into ``pixels`` (the staged photo), in place.
-``finish_photo(flow, photo, target, strength=1.0, **options) -> np.ndarray``
+``finish_photo(flow, photo, request) -> np.ndarray``
     ``run_network`` then ``paste_faces`` on one staged photo: its final pixels.
-``edit_faces(flow, pixels, faces, target, strength=1.0, **options) -> np.ndarray``
+``edit_faces(flow, pixels, faces, request) -> np.ndarray``
     All of it for one photo or frame whose faces (with landmarks) are known: no detection
     inside. ``pixels`` is not changed.
 
-``strength`` runs from 0 (nothing) to ``flow.max_strength`` (the stage exaggerates up to it;
-the network's change is capped at 1). ``options`` are those of :meth:`faceedit.api.Editor.edit`
-(``lighting``, ``light``, ``light_strength``, ``aus``, ``attrs``, ``controls``, ``like`` and the
-network's own): :meth:`Flow.stage_options` and :meth:`Flow.network_options` say which step takes
-which.
+What each field of the request means (``strength`` included) is declared once, in
+:data:`faceedit.models.request.FIELDS`; :attr:`Flow.max_strength` is this model's top strength.
+:meth:`Flow.stage_options` and :meth:`Flow.network_options` are the request as each step takes
+it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,15 +56,14 @@ from faceedit.faces.align import align_face, recut
 from faceedit.faces.paste import face_mask, paste_back
 from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import timed
+from faceedit.models.options import INTERNAL_OPTIONS, STAGE_ARGUMENTS, ModelOptions, StageOptions
+from faceedit.models.request import FIELD, LIGHT_STRENGTH, STAGE_ONLY, EditRequest
 from faceedit.pixels import levels_to_signed, luma_tensor, signed_to_levels
 from faceedit.stage.shading import nearest_class
 
 if TYPE_CHECKING:
     from faceedit.models.loading import LoadedModel
     from faceedit.stage.model import Stage
-
-#: Model options only the stage reads (``lighting`` and ``aus`` go to the network too).
-STAGE_ONLY_OPTIONS = ("like", "controls", "light", "light_strength")
 
 
 @dataclass
@@ -119,6 +119,42 @@ class Flow:
             return False
         return True
 
+    def accepts(self) -> ModelOptions:
+        """What the loaded model takes of a request (its network's ``edit`` keywords and
+        vocabularies, its stage's), in the form :func:`faceedit.models.options.model_options`
+        gives before loading: the rule :meth:`check_request` applies."""
+        stage, model = self.stage, self.loaded.model
+        own = self.spec.conditions or {}
+        network: set[str] = set()
+        if self.has_network:  # the keywords its edit names (SeCGAN's attributes too: glasses=)
+            network = (_keywords(model.edit) | set(getattr(model, "attributes", []))) - INTERNAL_OPTIONS
+        stage_keys = _keywords(stage.edit_photo) - STAGE_ARGUMENTS if stage is not None else set()
+        return ModelOptions(
+            name=self.spec.name,
+            targets=list(model.targets()),
+            network=network,
+            lighting=list(own.get("lighting") or []),
+            aus=list(own.get("aus") or []),
+            attributes=list(getattr(model, "attributes", [])) if self.has_network else [],
+            stage=None if stage is None else StageOptions(
+                lighting=list(stage.lighting), aus=list(stage.aus), attributes=list(stage.attributes),
+                targets=list(stage.targets()), keys=stage_keys,
+                controls=list(FIELD["controls"].choices) if "controls" in stage_keys else []),
+            has_network=self.has_network,
+            without_stage=bool(self.spec.stage),
+        )
+
+    def check_request(self, request: EditRequest) -> EditRequest:
+        """``request`` checked against this model: its target (:meth:`check_target`; the request
+        returned names it as the model does), its strength up to :attr:`max_strength`, and each
+        field it sets (:meth:`accepts`). UsageError naming the field and what it takes."""
+        target = self.check_target(request.target)
+        top = self.max_strength
+        if request.strength > top:
+            raise UsageError(f"`strength` {request.strength:g}: must be between 0 and {top:g}")
+        self.accepts().check(request)
+        return request if target == request.target else request.at(target, request.strength)
+
     def reference_landmarks(self, like, max_pixels: int | None = None) -> np.ndarray:
         """The 68 landmarks of ``like`` for the stage's ``like=`` option. A flow takes them as
         they are; :meth:`faceedit.api.Editor.reference_landmarks` also finds them in a photo."""
@@ -126,50 +162,66 @@ class Flow:
             return like
         raise UsageError("like: give the reference's 68 landmarks (an Editor also takes a photo)")
 
-    def stage_options(self, options: dict) -> dict:
-        """The keywords of the stage's ``edit_photo`` for ``options``: a lighting class the stage
-        does not know (or ``keep``) left to the network, ``like`` as landmarks, the attributes
-        the stage paints (:meth:`stage_attrs`)."""
+    def stage_options(self, request: EditRequest) -> dict[str, Any]:
+        """The request as the stage's ``edit_photo`` takes it (its keywords): a lighting class
+        the stage does not know (or ``keep``) left to the network, the light's strength given
+        wherever the stage relights (the request's default where none is set), ``like`` as
+        landmarks, the attributes the stage paints (:meth:`stage_attrs`)."""
         assert self.stage is not None, "stage options for a flow without a stage"
-        lighting = options.get("lighting")
+        lighting = request.lighting
         if lighting in (None, "keep") or lighting not in self.stage.lighting:
             lighting = None
-        like = options.get("like")
-        return {"lighting": lighting, "light": options.get("light"),
-                "light_strength": options.get("light_strength"), "aus": options.get("aus"),
+        relights = lighting is not None or request.light is not None
+        light_strength = request.light_strength
+        if relights and light_strength is None:
+            light_strength = LIGHT_STRENGTH
+        like = request.like
+        return {"lighting": lighting, "light": request.light,
+                "light_strength": light_strength if relights else None,
+                "aus": None if request.aus is None else dict(request.aus),
                 "like": None if like is None else self.reference_landmarks(like),
-                "controls": options.get("controls"), "attrs": self.stage_attrs(options.get("attrs"))}
+                "controls": None if request.controls is None else dict(request.controls),
+                "attrs": self.stage_attrs(request.attrs)}
 
-    def stage_attrs(self, attrs):
+    def stage_attrs(self, attrs) -> dict | None:
         """The part of ``attrs`` the stage paints: all of it for the stage alone; beside a network,
         all but the attributes only the network edits (the stage refuses what neither knows)."""
-        if not attrs or self.stage is None or not self.has_network:
-            return attrs or None
+        if not attrs:
+            return None
+        if self.stage is None or not self.has_network:
+            return dict(attrs)
         own = set(getattr(self.loaded.model, "attributes", []))
-        return {k: v for k, v in _attrs_dict(attrs).items()
-                if k in self.stage.attributes or k not in own} or None
+        return {k: v for k, v in attrs.items() if k in self.stage.attributes or k not in own} or None
 
-    def network_options(self, options: dict) -> dict:
-        """The options the network takes: :data:`STAGE_ONLY_OPTIONS` left out, ``lighting`` and
-        ``aus`` left out when the stage applies them and the network has no such vocabulary,
-        and for the stage model alone none at all. ``attrs`` keeps only the attributes the network
-        edits itself (SeCGAN's glasses) when a stage paints them for the others."""
+    def network_options(self, request: EditRequest) -> dict[str, Any]:
+        """The request as the network's ``edit`` takes it (the keywords it names, only those set):
+        ``lighting``, ``aus``, ``attrs``, ``phase`` and the model's own settings; none of the
+        fields only the stage reads (:data:`~faceedit.models.request.STAGE_ONLY`). Beside a
+        stage, ``lighting`` and ``aus`` are left out where the network has no such vocabulary
+        (the stage applies them) and ``attrs`` keeps only the attributes the network edits
+        itself (SeCGAN's glasses); a ``light`` direction reaches a network that relights by
+        class as the class it falls in. The stage model alone takes none."""
         if not self.has_network:
             return {}
-        drop = set(STAGE_ONLY_OPTIONS)
-        out = dict(options)
+        out: dict[str, Any] = {k: getattr(request, k) for k in ("lighting", "aus", "attrs", "phase")
+                               if getattr(request, k) is not None}
+        out.update(request.settings)
+        if "aus" in out:
+            out["aus"] = dict(out["aus"])
+        if "attrs" in out:
+            out["attrs"] = dict(out["attrs"])
+        drop: set[str] = set(STAGE_ONLY)
         if self.stage is not None:  # the stage relights and moves AUs for networks that cannot
-            drop.update(k for k, vocab in (("lighting", "lighting"), ("aus", "aus"))
-                        if vocab not in (self.loaded.spec.conditions or {}))
-            if options.get("attrs"):  # the stage paints glasses on networks that cannot
+            drop.update(k for k in ("lighting", "aus") if k not in (self.loaded.spec.conditions or {}))
+            if "attrs" in out:  # the stage paints glasses on networks that cannot
                 own = set(getattr(self.loaded.model, "attributes", []))
-                out["attrs"] = {k: v for k, v in _attrs_dict(options["attrs"]).items() if k in own}
+                out["attrs"] = {k: v for k, v in out["attrs"].items() if k in own}
                 if not out["attrs"]:
                     drop.add("attrs")
-        if options.get("light") is not None and options.get("lighting") is None and "lighting" not in drop:
+        if request.light is not None and request.lighting is None and "lighting" not in drop:
             # a network that relights by class gets the class the stage's direction falls in
             classes = (self.loaded.spec.conditions or {}).get("lighting") or []
-            cls = nearest_class(options["light"], classes)
+            cls = nearest_class(request.light, classes)
             if cls is not None:
                 out["lighting"] = cls
         return {k: v for k, v in out.items() if k not in drop}
@@ -180,13 +232,14 @@ class Flow:
 
     # -- the network ---------------------------------------------------------------------------
     def edit_crops(
-        self, crops: np.ndarray, target: str, strength: float = 1.0, *,
-        landmarks: np.ndarray | None = None, with_masks: bool = False, **options
+        self, crops: np.ndarray, request: EditRequest, *,
+        landmarks: np.ndarray | None = None, with_masks: bool = False,
     ) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The bare network forward on aligned crops.
+        """The bare network forward on aligned crops, for ``request`` (its target, its strength
+        up to 1, and :meth:`network_options`).
 
         crops: (B, S, S, 3) uint8 RGB at the template size. Returns float32 (B, S, S, C) in
-        0..255, C = the model's channels (1 = luminance). ``strength`` is passed to models that
+        0..255, C = the model's channels (1 = luminance). The strength is passed to models that
         handle it; for the others the change is scaled when pasted (:func:`paste_faces`).
         ``landmarks`` (B, 68, 2) in crop pixels go to models that use them (``wants_landmarks``,
         e.g. LSSL's landmark side image); others ignore them. ``with_masks=True`` returns
@@ -195,21 +248,22 @@ class Flow:
         """
         with timed("forward"):
             model = self.loaded.model
+            target = request.target
+            network = self.network_options(request)
             if landmarks is not None and getattr(model, "wants_landmarks", False):
-                options = {**options, "landmarks": torch.as_tensor(np.asarray(landmarks, np.float32),
-                                                                    device=self.device)}
+                network["landmarks"] = torch.as_tensor(np.asarray(landmarks, np.float32), device=self.device)
             x = levels_to_signed(torch.from_numpy(np.ascontiguousarray(crops)).to(self.device)).permute(0, 3, 1, 2)
             if self.spec.channels == 1:
                 x = luma_tensor(x)
             amp = (torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype is not None
                    else contextlib.nullcontext())
-            s = strength if model.handles_strength else 1.0
+            s = min(request.strength, 1.0) if model.handles_strength else 1.0
             with torch.inference_mode():
                 with amp:
                     if with_masks:
-                        y, masks = model.edit_and_masks(x, target, s, **options)
+                        y, masks = model.edit_and_masks(x, target, s, **network)
                     else:
-                        y, masks = model.edit(x, target, s, **options), {}
+                        y, masks = model.edit(x, target, s, **network), {}
                 pixels = _crop_pixels(y)
                 if not with_masks:
                     return pixels
@@ -285,22 +339,22 @@ def align_faces(flow: Flow, pixels: np.ndarray, faces: list[Face]) -> list[Align
 
 
 # -- stage -------------------------------------------------------------------------------------
-def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], target: str,
-                strength: float = 1.0, *, likes: list | None = None,
-                exemplars: list[int | None] | None = None, **options) -> StagedPhoto:
+def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], request: EditRequest, *,
+                likes: list | None = None, exemplars: list[int | None] | None = None) -> StagedPhoto:
     """The stage's full-resolution edit of every aligned face (geometry, mouth appearance,
     attributes, shading) and the crops the network sees, cut from the staged photo by each
     face's own alignment (so the network sees the face where it was) with the face's moved
     landmarks. Without a stage: ``pixels`` and ``aligned`` as they are.
 
     ``likes``: per face a reference for the stage's ``like`` (68 landmarks, or None for the
-    ``like`` of ``options``); ``exemplars``: per face the mouth bank entry to paint (None: the
+    request's ``like``); ``exemplars``: per face the mouth bank entry to paint (None: the
     best fit, named in the returned ``edits``). Either one stages face by face, as a video
     track holds its own; otherwise all faces are staged in one call."""
     if flow.stage is None:
         return StagedPhoto(pixels, aligned, [None] * len(aligned))
+    target, strength = request.target, request.strength
     with timed("stage"):
-        kw = flow.stage_options(options)
+        kw = flow.stage_options(request)
         if likes is None and exemplars is None:
             staged, edits = flow.stage.edit_photo(
                 pixels, [a.face.landmarks for a in aligned], target, strength,
@@ -317,10 +371,11 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], targ
     return StagedPhoto(staged, faces, list(edits), staged=staged is not pixels)
 
 
-def prepare_photo(flow: Flow, pixels: np.ndarray, faces: list[Face], target: str,
-                  strength: float = 1.0, **options) -> StagedPhoto:
+def prepare_photo(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest, *,
+                  likes: list | None = None, exemplars: list[int | None] | None = None) -> StagedPhoto:
     """The per-photo half: :func:`align_faces` then :func:`stage_faces`."""
-    return stage_faces(flow, pixels, align_faces(flow, pixels, faces), target, strength, **options)
+    return stage_faces(flow, pixels, align_faces(flow, pixels, faces), request, likes=likes,
+                       exemplars=exemplars)
 
 
 # -- network -----------------------------------------------------------------------------------
@@ -332,19 +387,17 @@ def crop_landmarks(aligned: list[AlignedFace]) -> np.ndarray | None:
     return np.stack([np.asarray(a.landmarks, np.float32) for a in aligned])
 
 
-def run_network(flow: Flow, faces: list[AlignedFace], target: str, strength: float = 1.0, *,
-                with_masks: bool = False, **options):
+def run_network(flow: Flow, faces: list[AlignedFace], request: EditRequest, *, with_masks: bool = False):
     """The batch half: the network on the crops of ``faces`` (of any number of photos) in one
     forward. Returns per face its edited crop (float32 (S, S, C), 0..255), or None for every face
-    where no network runs for ``target`` (the stage alone); with ``with_masks``, ``(edits,
-    {name: (N, S, S, C) masks})``. ``options``: all of the edit's (the network takes its own,
-    :meth:`Flow.network_options`)."""
-    if not faces or not flow.uses_network(target):
+    where no network runs for the request's target (the stage alone); with ``with_masks``,
+    ``(edits, {name: (N, S, S, C) masks})``. The network takes its part of the request
+    (:meth:`Flow.network_options`)."""
+    if not faces or not flow.uses_network(request.target):
         edits = [None] * len(faces)
         return (edits, {}) if with_masks else edits
-    out = flow.edit_crops(np.stack([a.crop for a in faces]), target, min(strength, 1.0),
-                          landmarks=crop_landmarks(faces), with_masks=with_masks,
-                          **flow.network_options(options))
+    out = flow.edit_crops(np.stack([a.crop for a in faces]), request, landmarks=crop_landmarks(faces),
+                          with_masks=with_masks)
     if with_masks:
         return list(out[0]), out[1]
     return list(out)
@@ -360,39 +413,32 @@ def paste_faces(flow: Flow, pixels: np.ndarray, faces: list[AlignedFace],
             flow.paste(pixels, a, e, strength)
 
 
-def finish_photo(flow: Flow, photo: StagedPhoto, target: str, strength: float = 1.0,
-                 **options) -> np.ndarray:
+def finish_photo(flow: Flow, photo: StagedPhoto, request: EditRequest) -> np.ndarray:
     """The network and the paste-back on one staged photo; returns its final pixels: the staged
     array pasted in place, or a copy of the caller's input where nothing was staged (the input
     itself where nothing changed)."""
-    edited = run_network(flow, photo.faces, target, strength, **options)
+    edited = run_network(flow, photo.faces, request)
     out = photo.pixels
     if any(e is not None for e in edited):
         out = out if photo.staged else out.copy()
-        paste_faces(flow, out, photo.faces, edited, strength)
+        paste_faces(flow, out, photo.faces, edited, request.strength)
     return out
 
 
-def edit_faces(flow: Flow, pixels: np.ndarray, faces: list[Face], target: str,
-               strength: float = 1.0, **options) -> np.ndarray:
+def edit_faces(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest) -> np.ndarray:
     """Edit the given ``faces`` (with their landmarks, e.g. tracked in a video) of one RGB photo
-    or frame ((H, W, 3) uint8/uint16, not changed): align, stage, network, paste; no detection.
-    ``target`` as :meth:`Flow.check_target` accepts it; ``options`` (``likes``, ``exemplars``
-    too) as :func:`stage_faces` and :meth:`faceedit.api.Editor.edit` take them. Returns a new
-    array."""
-    photo = prepare_photo(flow, pixels, faces, target, strength, **options)
-    options = {k: v for k, v in options.items() if k not in ("likes", "exemplars")}
-    out = finish_photo(flow, photo, target, strength, **options)
+    or frame ((H, W, 3) uint8/uint16, not changed) as ``request`` asks: align, stage, network,
+    paste; no detection. The request's target as :meth:`Flow.check_target` accepts it. Returns
+    a new array."""
+    photo = prepare_photo(flow, pixels, faces, request)
+    out = finish_photo(flow, photo, request)
     return out.copy() if out is pixels else out
 
 
-def _attrs_dict(attrs) -> dict:
-    """``attrs`` as a dict (``"glasses=on"`` parsed as on the command line)."""
-    if isinstance(attrs, str):
-        from faceedit.models.stargan import parse_attrs
-
-        return parse_attrs(attrs)
-    return dict(attrs)
+def _keywords(function) -> set[str]:
+    """The keyword parameters ``function`` names (not ``**`` catch-alls)."""
+    params = inspect.signature(function).parameters.values()
+    return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
 def _crop_pixels(t: torch.Tensor) -> np.ndarray:

@@ -248,8 +248,8 @@ class PhotoEngine:
         if self.editor.stage is not None:
             for target, strength in self.keys:
                 assert strength is not None  # with a stage, each strength is its own key
-                staged = flow_calls.stage(self.editor, image.pixels, photo.aligned, target, strength,
-                                          self.opts.model_options)
+                staged = flow_calls.stage(self.editor, image.pixels, photo.aligned,
+                                          self.opts.request_for(target, strength))
                 photo.staged[(target, strength)] = (_changed_patch(image.pixels, staged.pixels),
                                                   staged.faces)
 
@@ -279,8 +279,9 @@ class PhotoEngine:
         faces = [photo.staged[key][1][i] if key in photo.staged else photo.aligned[i] for photo, i in take]
         masks: dict = {}
         try:
-            edited = flow_calls.network(self.editor, faces, target, 1.0 if strength is None else strength,
-                                        self.opts.model_options, with_masks=self.opts.save_masks)
+            edited = flow_calls.network(self.editor, faces,
+                                        self.opts.request_for(target, 1.0 if strength is None else strength),
+                                        with_masks=self.opts.save_masks)
             if self.opts.save_masks:
                 edited, masks = edited
         except FaceEditError:

@@ -103,29 +103,17 @@ class Job:
 class RecordMaker:
     """The records of one run (:class:`faceedit.apply_options.Record`): the input, output,
     status and edit, with the run's model and its conditions (lighting, AUs, attributes,
-    controls, ``like``) read once from the edit options."""
+    controls, ``like``) read once from the edit request."""
 
     def __init__(self, opts: ApplyOptions, model: str | None):
         self.model = model
-        self.conditions = record_conditions(opts.model_options)
+        self.conditions = opts.request.record_fields()
 
     def __call__(self, input: str, output: str | None, status: str, target: str | None = None,
                  strength: float | None = None, faces: int | None = None,
                  error: str | None = None) -> Record:
         return Record(input, output, status, target, strength, faces, error, model=self.model,
                       **self.conditions)
-
-
-def record_conditions(options: dict) -> dict:
-    """A record's ``lighting``, ``aus``, ``attrs``, ``controls`` and ``like`` from the run's edit
-    options, as the command line writes them."""
-    attrs = options.get("attrs")
-    like = options.get("like")
-    return {"lighting": options.get("lighting"),
-            "aus": ApplyOptions.aus_dict(options.get("aus")) or None,
-            "attrs": {k: ApplyOptions.attr_word(v) for k, v in attrs.items()} if attrs else None,
-            "controls": {k: float(v) for k, v in options["controls"].items()} if options.get("controls") else None,
-            "like": os.fspath(like) if isinstance(like, (str, os.PathLike)) else None}
 
 
 class Planner:

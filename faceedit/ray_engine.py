@@ -318,11 +318,11 @@ class RayEngine:
     def _worker_options(self) -> ApplyOptions:
         """The options for the actors: absolute paths (they may run elsewhere, in another
         folder), ``THREADS_PER_ACTOR`` threads."""
-        model_options = dict(self.opts.model_options)
-        if isinstance(model_options.get("like"), (str, os.PathLike)):
-            model_options["like"] = os.path.abspath(model_options["like"])
+        request = self.opts.request
+        if isinstance(request.like, (str, os.PathLike)):
+            request = dataclasses.replace(request, like=os.path.abspath(request.like))
         return dataclasses.replace(self.opts, out_dir=os.path.abspath(self.opts.out_dir),
-                                   model_options=model_options, workers=THREADS_PER_ACTOR)
+                                   request=request, workers=THREADS_PER_ACTOR)
 
     def _resources(self, ray) -> tuple[int, float]:
         """(actors, GPUs per actor) for this cluster."""
@@ -394,7 +394,7 @@ class RayEngine:
                                          {"encode": self.encode}),
                     num_cpus=1, num_gpus=gpus or None)
         by_pos = {job.pos: job for job in jobs}
-        like = self.opts.model_options.get("like")
+        like = self.opts.request.like
         ctx = ray.data.DataContext.get_current()
         # a 1-byte block target: each row an actor yields (an input done) is sent at once, not
         # when its whole call is done (put back afterwards: the context is this process's)

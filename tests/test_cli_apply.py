@@ -435,3 +435,54 @@ def test_a_run_of_photos_does_not_touch_the_video_engine(tmp_path, astronaut, ti
                        env=plugin_env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+# ---- the edit request on the command line: the light in the record, one light, AU targets ----
+
+
+def _stage_present() -> bool:
+    from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
+
+    return weights_present(get_spec("stage"))
+
+
+def test_the_record_carries_the_light(tmp_path, astronaut):
+    """--light and --light-strength are in the --json record (they were not: "lighting": null and
+    nothing else); a run without a light keeps the record as it was."""
+    if not _stage_present():
+        pytest.skip("shipped stage weights not present")
+    photo = face_photo(tmp_path / "face.png", astronaut)
+    code, stdout, stderr = run("apply", "-m", "stage", "--light", "35,15", "--light-strength", "0.8", photo,
+                               "-o", tmp_path / "o", "--json")
+    rec = records(stdout)[0]
+    assert code == 0 and rec["status"] == "ok", stderr
+    assert rec["lighting"] is None and rec["light"] == [35.0, 15.0] and rec["light_strength"] == 0.8
+    code, stdout, _ = run("apply", "-m", "stage", "--light", "-20,5", photo, "-o", tmp_path / "o2", "--json")
+    rec = records(stdout)[0]  # the strength the light was applied at: the declared default
+    assert code == 0 and rec["light"] == [-20.0, 5.0] and rec["light_strength"] == 0.6
+    code, stdout, _ = run("apply", "-m", "stage", "--lighting", "left", photo, "-o", tmp_path / "o3", "--json")
+    rec = records(stdout)[0]
+    assert code == 0 and rec["lighting"] == "left" and "light" not in rec and "light_strength" not in rec
+
+
+def test_lighting_and_light_together_are_refused(tmp_path, photo_path_and_missing):
+    """--lighting left --light 30,10 applied --light alone and recorded left: a usage error now."""
+    code, _, stderr = run("apply", "-m", "stage", "--lighting", "left", "--light", "30,10",
+                          photo_path_and_missing, "-o", tmp_path / "o")
+    assert code == 2 and "--lighting left and --light 30,10 together" in stderr, stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("model, target", [("stage", "au"), ("eggan", "au"), ("eggan", "custom")])
+def test_an_au_target_without_aus_is_refused(tmp_path, photo_path_and_missing, model, target):
+    """-t au without --au wrote an unchanged photo on the stage (EGGAN's -t custom was refused):
+    both are a usage error naming --au, before any weights load."""
+    code, _, stderr = run("apply", "-m", model, "-t", target, photo_path_and_missing, "-o", tmp_path / "o")
+    assert code == 2 and f"--target {target} needs AU intensities: give --au" in stderr, stderr
+
+
+@pytest.fixture
+def photo_path_and_missing(tmp_path) -> Path:
+    """An input that is never read: the usage error comes first."""
+    return tmp_path / "missing.jpg"

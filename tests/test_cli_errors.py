@@ -169,11 +169,11 @@ def test_option_values_are_checked_against_the_model(tmp_path, cond_ckpt):
 
 def test_lighting_and_aus_are_valid_on_a_model_with_a_stage(tmp_path, tiny_ckpt):
     from faceedit.api import Editor
-    from faceedit.apply_options import ApplyOptions
+    from faceedit.models.request import EditRequest
     from faceedit.stage.model import Stage
 
     def check(**options):
-        ApplyOptions(["bright"], str(tmp_path / "o"), model_options=options)._check_model_options(editor)
+        editor.accepts().check(EditRequest(**options))
 
     editor = Editor.from_pretrained(tiny_ckpt, device="cpu")
     with pytest.raises(UsageError, match="model tiny does not relight"):

@@ -24,7 +24,10 @@ from faceedit.flow import (
 from faceedit.models.base import EditModel
 from faceedit.models.hub import weights_present
 from faceedit.models.registry import get_spec
+from faceedit.models.request import EditRequest
 from faceedit.stage.model import Stage
+
+R = EditRequest
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +53,14 @@ def _faces(editor: Editor, pixels: np.ndarray):
 def test_edit_faces_with_known_faces_equals_editor_edit(tiny_editor, astronaut):
     before = astronaut.copy()
     faces = _faces(tiny_editor, astronaut)
-    out = edit_faces(tiny_editor, astronaut, faces, "bright")
+    out = edit_faces(tiny_editor, astronaut, faces, R("bright"))
     assert np.array_equal(out, tiny_editor.edit(astronaut, "bright"))
     assert np.array_equal(astronaut, before)  # the input is not changed
     face = (slice(90, 150), slice(190, 250))
     assert out[face].mean() > astronaut[face].mean() + 20
     # a bare Flow (no detector: the faces are given, as a video tracker gives them) does the same
     flow = Flow(loaded=tiny_editor.loaded, device=tiny_editor.device, amp_dtype=None)
-    assert np.array_equal(edit_faces(flow, astronaut, faces, "bright"), out)
+    assert np.array_equal(edit_faces(flow, astronaut, faces, R("bright")), out)
 
 
 def test_the_two_halves_over_several_photos_equal_one_call_per_photo(tiny_editor, astronaut):
@@ -65,16 +68,16 @@ def test_the_two_halves_over_several_photos_equal_one_call_per_photo(tiny_editor
     of every photo; per photo, paste_faces. The same pixels as edit_faces photo by photo."""
     photos = [astronaut, np.ascontiguousarray(astronaut[:, ::-1]), np.ascontiguousarray(astronaut[40:, 20:])]
     faces = [_faces(tiny_editor, p) for p in photos]
-    prepared = [prepare_photo(tiny_editor, p, f, "dark") for p, f in zip(photos, faces)]
-    edited = run_network(tiny_editor, [a for ph in prepared for a in ph.faces], "dark")
+    prepared = [prepare_photo(tiny_editor, p, f, R("dark")) for p, f in zip(photos, faces)]
+    edited = run_network(tiny_editor, [a for ph in prepared for a in ph.faces], R("dark"))
     assert len(edited) == sum(len(f) for f in faces) and all(e is not None for e in edited)
     i = 0
     for p, f, ph in zip(photos, faces, prepared):
         out = ph.pixels.copy()
         paste_faces(tiny_editor, out, ph.faces, edited[i:i + len(ph.faces)])
         i += len(ph.faces)
-        assert np.array_equal(out, edit_faces(tiny_editor, p, f, "dark"))
-        assert np.array_equal(finish_photo(tiny_editor, ph, "dark"), out)
+        assert np.array_equal(out, edit_faces(tiny_editor, p, f, R("dark")))
+        assert np.array_equal(finish_photo(tiny_editor, ph, R("dark")), out)
 
 
 def test_the_stage_is_a_photo_step_without_a_network(stage_editor, astronaut):
@@ -86,10 +89,10 @@ def test_the_stage_is_a_photo_step_without_a_network(stage_editor, astronaut):
     assert stage_editor.stage is stage and not stage_editor.has_network
     assert not any(stage_editor.uses_network(t) for t in stage_editor.targets())
     faces = _faces(stage_editor, astronaut)
-    photo = prepare_photo(stage_editor, astronaut, faces, "happy")
-    assert run_network(stage_editor, photo.faces, "happy") == [None] * len(faces)
-    assert stage_editor.network_options({"lighting": "left", "like": "x.jpg"}) == {}
-    out = edit_faces(stage_editor, astronaut, faces, "happy")
+    photo = prepare_photo(stage_editor, astronaut, faces, R("happy"))
+    assert run_network(stage_editor, photo.faces, R("happy")) == [None] * len(faces)
+    assert stage_editor.network_options(R(lighting="left", like="x.jpg")) == {}
+    out = edit_faces(stage_editor, astronaut, faces, R("happy"))
     assert np.array_equal(out, photo.pixels) and not np.array_equal(out, astronaut)
     assert np.array_equal(out, stage_editor.edit(astronaut, "happy"))
 
@@ -99,7 +102,7 @@ def test_faces_are_aligned_once_and_the_crop_follows_the_staged_photo(stage_edit
     photo with it; the crop's landmarks are the stage's moved ones through the same matrix."""
     faces = _faces(stage_editor, astronaut)
     aligned = align_faces(stage_editor, astronaut, faces)
-    photo = stage_faces(stage_editor, astronaut, aligned, "surprised")
+    photo = stage_faces(stage_editor, astronaut, aligned, R("surprised"))
     assert photo.staged and not np.array_equal(photo.pixels, astronaut)
     for a, b, done in zip(aligned, photo.faces, photo.edits):
         assert np.array_equal(b.matrix, a.matrix) and b.extra["mask"] is a.extra["mask"]
@@ -113,8 +116,8 @@ def test_staging_face_by_face_equals_staging_all_at_once(stage_editor, astronaut
     """Per-face references or mouth exemplars (a video's tracks) stage face by face; with none
     set, the photo is the one staged in one call."""
     faces = _faces(stage_editor, astronaut)
-    together = prepare_photo(stage_editor, astronaut, faces, "happy")
-    each = prepare_photo(stage_editor, astronaut, faces, "happy", likes=[None] * len(faces),
+    together = prepare_photo(stage_editor, astronaut, faces, R("happy"))
+    each = prepare_photo(stage_editor, astronaut, faces, R("happy"), likes=[None] * len(faces),
                          exemplars=[e.mouth_exemplar for e in together.edits])
     assert np.array_equal(each.pixels, together.pixels)
     assert [e.mouth_exemplar for e in each.edits] == [e.mouth_exemplar for e in together.edits]
@@ -124,9 +127,9 @@ def test_network_on_the_stage_edit_faces_equals_editor_edit(astronaut):
     editor = _shipped("reggan")
     assert editor.stage is not None and editor.has_network and editor.uses_network("happy")
     faces = _faces(editor, astronaut)
-    out = edit_faces(editor, astronaut, faces, "happy", 0.5)
+    out = edit_faces(editor, astronaut, faces, R("happy", 0.5))
     assert np.array_equal(out, editor.edit(astronaut, "happy", 0.5))
-    staged = prepare_photo(editor, astronaut, faces, "happy", 0.5).pixels
+    staged = prepare_photo(editor, astronaut, faces, R("happy", 0.5)).pixels
     assert not np.array_equal(out, staged)  # the network's change was pasted on the stage's
 
 

@@ -8,6 +8,7 @@ import torch
 from faceedit.flow import Flow
 from faceedit.models.loading import LoadedModel
 from faceedit.models.registry import ModelSpec
+from faceedit.models.request import EditRequest
 
 
 class _Network:
@@ -40,9 +41,9 @@ def _flow() -> Flow:
 
 
 def test_a_network_without_vocabularies_leaves_lighting_and_aus_to_the_stage():
-    options = {"lighting": "left", "aus": {12: 2.0}, "controls": {"smile": 0.5}}
-    assert _flow().network_options(options) == {}  # the stage applies all three
+    request = EditRequest(lighting="left", aus={12: 2.0}, controls={"smile": 0.5})
+    assert _flow().network_options(request) == {}  # the stage applies all three
 
 
 def test_a_network_without_vocabularies_keeps_the_options_the_stage_does_not_take():
-    assert _flow().network_options({"lighting": "left", "source": "neutral"}) == {"source": "neutral"}
+    assert _flow().network_options(EditRequest.of(lighting="left", source="neutral")) == {"source": "neutral"}

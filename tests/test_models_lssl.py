@@ -243,6 +243,7 @@ def test_checkpoint_round_trip(exported) -> None:
 
 def test_photo_relighting_and_own_landmarks(exported, astronaut) -> None:
     from faceedit.api import Editor
+    from faceedit.models.request import EditRequest
 
     _, path = exported
     editor = Editor.from_pretrained(path, device="cpu", detector="dlib")
@@ -253,7 +254,7 @@ def test_photo_relighting_and_own_landmarks(exported, astronaut) -> None:
     faces = editor.detector.detect(astronaut)
     aligned = editor.align(astronaut, faces[:1])
     crops = np.stack([a.crop for a in aligned])
-    own = editor.edit_crops(crops, "happy", landmarks=np.stack([a.landmarks for a in aligned]))
-    mean = editor.edit_crops(crops, "happy")
+    own = editor.edit_crops(crops, EditRequest("happy"), landmarks=np.stack([a.landmarks for a in aligned]))
+    mean = editor.edit_crops(crops, EditRequest("happy"))
     assert own.shape == mean.shape == (1, SIZE, SIZE, 1)
     assert np.abs(own - mean).max() > 0

@@ -14,6 +14,7 @@ from faceedit.models import checkpoint, loading
 from faceedit.models.hub import resolve_weights
 from faceedit.models.options import model_options
 from faceedit.models.registry import get_spec, model_names
+from faceedit.models.request import EditRequest
 
 NAMES = model_names()
 
@@ -38,19 +39,18 @@ def test_declared_options_accept_what_the_model_takes(name):
     assert o is not None and o.name == name
     o.check_targets(o.all_targets())
     for options in accepted(name):
-        o.check(options)
+        o.check(EditRequest(**options))
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("options, words", [
     ({"lighting": "sideways"}, "`lighting` sideways"),
-    ({"aus": {99: 1.0}}, "AU99"),
     ({"attrs": {"hat": 1.0}}, "`attrs` hat"),
-    ({"bogus": "1"}, "`model_options` bogus=1"),
+    ({"bogus": "1"}, "`settings` bogus=1"),
 ])
 def test_declared_options_refuse_what_it_does_not(name, options, words):
     with pytest.raises(UsageError) as e:
-        model_options(name).check(options)
+        model_options(name).check(EditRequest.of(**options))
     assert words in str(e.value) and re.search(rf"model {name}\b", str(e.value)), str(e.value)
 
 
@@ -60,18 +60,17 @@ def test_unknown_target_and_phase_are_refused(name):
     with pytest.raises(UsageError, match="unknown target 'bogus'; valid targets: "):
         o.check_targets(["bogus"])
     with pytest.raises(UsageError, match=rf"`phase` bogus: .*model {name}\b"):
-        o.check({"phase": "bogus"})
+        o.check(EditRequest(phase="bogus"))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_declaration_agrees_with_the_loaded_model(name):
     """The pre-load description (declaration + headers) is what the loaded model takes."""
     from faceedit.api import Editor
-    from faceedit.apply_options import ApplyOptions
 
     before = model_options(name)
     editor = Editor.from_pretrained(name, device="cpu")
-    after = ApplyOptions(["keep"], "o").loaded_options(editor)
+    after = editor.accepts()
     stage_targets = before.stage.targets if before.stage else []
     # the network's own extra targets (EGGAN's "custom") are not the loaded model's; the stage's
     # ("au" is both EGGAN's and the stage's) are
@@ -90,7 +89,7 @@ def test_a_checkpoint_path_is_described_from_its_header():
     o = model_options(str(path))
     assert o.lighting == get_spec("legan").conditions["lighting"]
     with pytest.raises(UsageError, match="not a lighting class of model legan"):
-        o.check({"lighting": "sideways"})
+        o.check(EditRequest(lighting="sideways"))
 
 
 def test_apply_refuses_a_lighting_class_before_loading_weights(tmp_path, monkeypatch):
@@ -125,3 +124,40 @@ def test_models_lists_the_options():
     assert rows["legan"]["options"]["lighting"] == model_options("legan").all_lighting
     code, stdout, _ = run("models")
     assert code == 0 and "reggan: relights: " in stdout
+
+
+def test_models_lists_the_stage_s_controls_by_name_with_their_range():
+    """`models --json` listed the stage's controls as ["controls", "like"] (the option names):
+    now each named control with its range, from the request's declaration, and whether the
+    model takes --light and --like."""
+    import json
+
+    from faceedit.models.request import FIELD
+
+    code, stdout, _ = run("models", "--json")
+    rows = {r["name"]: r for r in json.loads(stdout)}
+    lo, hi = FIELD["controls"].range
+    for name in ("stage", "reggan"):  # the stage's, and those of a model on it
+        options = rows[name]["options"]
+        assert options["controls"] == {c: [lo, hi] for c in FIELD["controls"].choices}, options["controls"]
+        assert options["like"] is True and options["light"] is True
+    code, stdout, _ = run("models")
+    assert code == 0 and "--control: smile, mouth, brows, eyes (-1..1)" in stdout
+
+
+def test_models_lists_each_field_a_model_takes_as_declared():
+    """`models --json` gives, per model, the request's fields it takes as the declaration states
+    them, with the model's own values: what a form for the model is built from."""
+    import json
+
+    from faceedit.models.request import FIELD
+
+    code, stdout, _ = run("models", "--json")
+    rows = {r["name"]: {f["name"]: f for f in r["options"]["fields"]} for r in json.loads(stdout)}
+    reggan = rows["reggan"]
+    assert reggan["phase"]["choices"] == ["expression", "refined"] and "settings" not in reggan
+    assert reggan["light_strength"]["help"] == FIELD["light_strength"].describe()
+    assert reggan["light_strength"]["range"] == [0.0, 1.0] and reggan["strength"]["range"] == [0.0, 1.5]
+    assert reggan["lighting"]["choices"] == [*model_options("reggan").all_lighting, "keep"]
+    assert reggan["target"]["choices"] == model_options("reggan").all_targets()
+    assert rows["eggan"]["settings"]["choices"] == ["mode", "source_aus"] and "phase" not in rows["eggan"]

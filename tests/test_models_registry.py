@@ -328,6 +328,9 @@ def test_list_models_rows(tiny, tmp_path):
     register_model(spec(weights=WeightSource.shipped("tiny.safetensors", sha256=sha)))
     register_model(spec(name="absent", weights=WeightSource.local(tmp_path / "absent.safetensors")))
     rows = list_models()
+    fields = rows[0]["options"]["fields"]  # the edit request's fields it takes, as declared
+    assert [f["name"] for f in fields] == ["target", "strength", "face", "max_faces"]
+    assert fields[0]["choices"] == TARGETS and fields[1]["range"] == [0.0, 1.0]  # no stage: up to 1
     assert rows == [
         {
             "name": "tiny",
@@ -336,7 +339,7 @@ def test_list_models_rows(tiny, tmp_path):
             "stage_only": [],
             "conditions": {},
             "options": {"lighting": [], "aus": [], "attributes": [], "set": [], "phase": [],
-                        "controls": [], "help": {}},
+                        "controls": {}, "light": False, "like": False, "help": {}, "fields": fields},
             "image_size": 16,
             "channels": 3,
             "weights": "weights/tiny.safetensors",

@@ -776,10 +776,10 @@ def test_a_stage_without_attributes_refuses_glasses(tmp_path):
     config, no glasses buffers) still loads, and refuses ``glasses`` with a usage error, directly
     and on the command line."""
     from faceedit.api import Editor
-    from faceedit.apply_options import ApplyOptions
     from faceedit.errors import UsageError
     from faceedit.models.checkpoint import save_checkpoint
     from faceedit.models.loading import load_model
+    from faceedit.models.request import EditRequest
 
     st = synthetic_stage()
     assert st.config["attribute_channels"] == {} and st.attributes == []
@@ -794,8 +794,7 @@ def test_a_stage_without_attributes_refuses_glasses(tmp_path):
         old.model.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": 1.0})
     editor = Editor(loaded=old, device=torch.device("cpu"), amp_dtype=None, stage=old.model)
     with pytest.raises(UsageError, match="no attributes to edit"):
-        ApplyOptions(["keep"], str(tmp_path / "o"), model_options={"attrs": {"glasses": 1.0}}
-                     )._check_model_options(editor)
+        editor.accepts().check(EditRequest(attrs={"glasses": 1.0}))
 
 
 def test_glasses_pairs_keep_held_out_subjects_out():

@@ -15,6 +15,7 @@ from _imgs import astronaut
 
 from faceedit.apply_options import ApplyOptions
 from faceedit.io.inputs import InputItem
+from faceedit.models.request import EditRequest
 from faceedit.plan import VIDEO, Job, PlannedOutput, RecordMaker
 from faceedit.video.batch import VideoEngine
 from faceedit.video.synth import write_clip
@@ -28,7 +29,7 @@ def editor():
 
 
 def engine(editor, out, encode=None, **options) -> VideoEngine:
-    opts = ApplyOptions(["happy"], str(out), model_options=options)
+    opts = ApplyOptions(["happy"], str(out), request=EditRequest.of(**options))
     return VideoEngine(editor, opts, RecordMaker(opts, "stage"), encode, progress=False)
 
 

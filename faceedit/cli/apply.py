@@ -12,7 +12,7 @@ import json
 import sys
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -35,7 +35,7 @@ from faceedit.cli.common import (
 )
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
-from faceedit.stage.tuning import LightTuning
+from faceedit.models.request import FIELD, EditRequest
 from faceedit.video.container import DEFAULT_PRESET, PRESETS
 
 if TYPE_CHECKING:
@@ -77,30 +77,31 @@ def parse_face(value: str) -> str:
     raise typer.BadParameter(f"{value!r} is not one of all, largest, or a face number N (0 = the largest face)")
 
 
-def _condition_options(lighting: str | None, au: str | None, attr: list[str]) -> dict:
-    """--lighting / --au / --attr as model options (lighting=, aus={id: value}, attrs={name: 0|1})."""
-    opts: dict = {}
-    if lighting:
-        opts["lighting"] = lighting.strip().lower()
-    if au:
-        from faceedit.faces.au import parse_au_spec
+def _help(name: str, tail: str = "") -> str:
+    """An option's help: its field's, as the edit request declares it, and what the command
+    line adds."""
+    return " ".join(p for p in (FIELD[name].describe(), tail) if p)
 
-        try:
-            opts["aus"] = parse_au_spec(au)
-        except ValueError as e:
-            raise UsageError(f"--au: {e}") from None
-    if attr:
-        attrs = {}
-        for key, value in parse_options(split_list(attr), "--attr").items():
-            v = value.strip().lower()
-            if v in ("on", "yes", "true", "1"):
-                attrs[key] = 1.0
-            elif v in ("off", "no", "false", "0"):
-                attrs[key] = 0.0
-            else:
-                raise UsageError(f"--attr {key}={value}: use on or off")
-        opts["attrs"] = attrs
-    return opts
+
+def _default(name: str):
+    """An option's default: its field's."""
+    return FIELD[name].default
+
+
+def _edit_request(*, settings: dict, phase: str | None, lighting: list[str], light: str | None,
+                  light_strength: float | None, au: str | None, attr: list[str], control: list[str],
+                  like: Path | None) -> EditRequest:
+    """The edit's fields given on the command line as one request (target and strength are
+    set per output): each value checked as the request's declaration says, a bad one a usage
+    error naming its flag."""
+    if len(lighting) > 1:
+        raise UsageError(f"--lighting given {len(lighting)} times ({', '.join(lighting)}): "
+                         "give one lighting class per run")
+    fields: dict[str, Any] = {"phase": phase, "lighting": lighting[0] if lighting else None, "light": light,
+              "light_strength": light_strength, "aus": au,
+              "attrs": parse_options(split_list(attr), "--attr") if attr else None,
+              "controls": ",".join(control) or None, "like": None if like is None else str(like)}
+    return EditRequest.of(settings=settings, **{k: v for k, v in fields.items() if v is not None})
 
 
 def apply(
@@ -110,14 +111,14 @@ def apply(
     # a repeatable option's default is the tuple typer reads; the command gets a list (ignore[assignment])
     target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated or repeated: happy,sad.")] = (),  # type: ignore[assignment]
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if missing).")],
-    lighting: Annotated[list[str], typer.Option("--lighting", help="Lighting class, or keep; the classes each model takes: see `faceedit models`. Once; alone it means --target keep.")] = (),  # type: ignore[assignment]
-    light: Annotated[str | None, typer.Option("--light", help="Relight to a light direction AZ,EL in degrees, Extended Yale B's convention (azimuth + lights the image's left side of the face, elevation + lights it from above; e.g. 35,15); every model on the stage takes it. Alone it means --target keep.")] = None,
-    light_strength: Annotated[float | None, typer.Option("--light-strength", help=f"How much --light / --lighting replaces the photo's own light, 0..1 (default {LightTuning.strength:g}; 1 is a dark-room point light: the far side goes nearly black).")] = None,
-    au: Annotated[list[str], typer.Option("--au", help="Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other AUs are kept (the AUs each model takes: see `faceedit models`); alone it means --target au (the face's own expression with these AUs set).")] = (),  # type: ignore[assignment]
-    attr: Annotated[list[str], typer.Option("--attr", help="Attribute edits, e.g. glasses=on|off (the attributes each model takes: see `faceedit models`); alone it means --target keep.")] = (),  # type: ignore[assignment]
-    control: Annotated[list[str], typer.Option("--control", help="Named fine controls, each -1..1, set as absolute AU values on top of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. smile=0.5,brows=-0.3; alone it means --target keep.")] = (),  # type: ignore[assignment]
-    like: Annotated[Path | None, typer.Option("--like", help="Move the face to the expression state of the largest face in this reference photo (read from its landmarks apart from its identity as well as a shape model can); alone it means --target keep.")] = None,
-    strength: Annotated[list[str], typer.Option("--strength", "-s", help="Edit strength 0..1, up to 1.5 to exaggerate (models on the stage); several (0,0.5,1) write a series.")] = ("1",),  # type: ignore[assignment]
+    lighting: Annotated[list[str], typer.Option("--lighting", help=_help("lighting", "Once, not with --light; alone it means --target keep."))] = (),  # type: ignore[assignment]
+    light: Annotated[str | None, typer.Option("--light", help=_help("light", "Not with --lighting; alone it means --target keep."))] = None,
+    light_strength: Annotated[float | None, typer.Option("--light-strength", help=_help("light_strength", "With --light or --lighting."))] = None,
+    au: Annotated[list[str], typer.Option("--au", help=_help("aus", "Alone it means --target au (the face's own expression with these AUs set)."))] = (),  # type: ignore[assignment]
+    attr: Annotated[list[str], typer.Option("--attr", help=_help("attrs", "Alone it means --target keep."))] = (),  # type: ignore[assignment]
+    control: Annotated[list[str], typer.Option("--control", help=_help("controls", "Alone it means --target keep."))] = (),  # type: ignore[assignment]
+    like: Annotated[Path | None, typer.Option("--like", help=_help("like", "Alone it means --target keep."))] = None,
+    strength: Annotated[list[str], typer.Option("--strength", "-s", help=_help("strength", "Several (0,0.5,1) write a series."))] = ("1",),  # type: ignore[assignment]
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     name: Annotated[str | None, typer.Option("--name", show_default=False, help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
         "{index} (the input's position in the input list, from 0) {lighting} {au} {attr} {control} {like} {model}. "
@@ -126,8 +127,8 @@ def apply(
     ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension (.png, .jpg, ...); default: the input's.")] = None,
     quality: Annotated[int, typer.Option("--quality", help="JPEG/WebP quality 1-100.")] = 95,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist.")] = False,
-    face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help="The faces to edit: all, the largest, or face N (numbered largest first, from 0).")] = "all",
-    max_faces: Annotated[int, typer.Option("--max-faces", min=0, help="With --face all: fail a photo with more faces than this, and a video in which more people than this appear (distinct tracks), rather than edit some of them (0 = no limit).")] = 10,
+    face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help=_help("face"))] = _default("face"),
+    max_faces: Annotated[int, typer.Option("--max-faces", min=0, help=_help("max_faces"))] = _default("max_faces"),
     on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited.")] = OnNoFace.error,
     detector: DetectorOption = AUTO_DETECTOR,
     device: DeviceOption = "auto",
@@ -135,7 +136,7 @@ def apply(
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Face crops per model forward.")] = 8,
     workers: Annotated[int | None, typer.Option("--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster).")] = None,
     max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
-    phase: Annotated[str | None, typer.Option("--phase", help="Model phase to output, where the model has phases (RegGAN: expression, refined; see `faceedit models`).")] = None,
+    phase: Annotated[str | None, typer.Option("--phase", help=_help("phase"))] = None,
     option: Annotated[list[str], typer.Option("--set", help=f"Model-specific option, {SETTINGS_HELP}; each model's keys: see `faceedit models`.")] = (),  # type: ignore[assignment]
     save_masks: Annotated[bool, typer.Option("--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per output on stdout.")] = False,
@@ -154,22 +155,16 @@ def apply(
     with errors_to_exit_codes():
         if engine_name == "local" and (ray_address is not None or gpus_per_worker is not None):
             raise UsageError("--ray-address and --gpus-per-worker need --engine ray")
-        if len(lighting) > 1:
-            raise UsageError(f"--lighting given {len(lighting)} times ({', '.join(lighting)}): "
-                             "give one lighting class per run")
         au_spec = ",".join(au) or None
         targets = split_list(target) or (["au"] if au_spec else ["keep"] if lighting or light or attr or control
                                           or like else [])
         if not targets:
             raise UsageError("give --target (e.g. --target happy), or --lighting / --light / --au / --attr / --control / --like")
-        stage_options: dict = {}
         if like is not None:
             _check_reference(like, max_pixels)
-            stage_options["like"] = str(like)
-        if light_strength is not None and light is None and not lighting:
-            raise UsageError("--light-strength needs --light or --lighting")
-        stage_options.update({"light": light.replace(" ", "")} if light is not None else {})
-        stage_options.update({"light_strength": light_strength} if light_strength is not None else {})
+        request = _edit_request(settings=parse_settings(option, "--set"), phase=phase, lighting=lighting,
+                                light=light, light_strength=light_strength, au=au_spec, attr=attr,
+                                control=control, like=like)
         opts = ApplyOptions(
             targets=targets,
             out_dir=str(out),
@@ -185,21 +180,10 @@ def apply(
             on_no_face=on_no_face.value,
             max_pixels=max_pixels,
             workers=2 if workers is None or engine_name == "ray" else workers,
-            model_options=parse_settings(option, "--set") | ({"phase": phase} if phase else {})
-            | _condition_options(lighting[0] if lighting else None, None, attr) | stage_options,
+            request=request,
             save_masks=save_masks,
         )
-        opts.check()  # before the model loads, and before torch is imported
-        if light is not None or light_strength is not None:  # a bad light: a usage error before loading
-            from faceedit.stage.shading import parse_light
-
-            parse_light(light if light is not None else "front", light_strength)
-        # --au and --control are parsed by the modules that name the AUs and the controls (no torch)
-        opts.model_options.update(_condition_options(None, au_spec, []))
-        if control:
-            from faceedit.stage.controls import parse_controls
-
-            opts.model_options["controls"] = parse_controls(",".join(control))
+        opts.check()  # before the model loads
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
         encode = _encoding(video_codec, crf, preset.value)
         applier = _applier(opts, model, engine_name, device=device, precision=precision.value, detector=detector_name,

@@ -118,11 +118,11 @@ def errors_to_exit_codes():
 
 
 # Library parameter names that the command line spells otherwise: ``ApplyOptions`` fields, the
-# model options of ``Editor.edit`` (``aus=``...), ``EncodeOptions.codec``, ``start_ray``'s
+# edit request's fields (``aus=``, ``settings=``...), ``EncodeOptions.codec``, ``start_ray``'s
 # ``address``, ``prepare``'s ``csv_path``, ``check_config``'s trainer ``options``, the
 # training loop's ``datasets``.
 _LIBRARY_NAMES = {"strengths": "strength", "targets": "target", "name_template": "name", "out_dir": "out",
-                  "model_options": "option", "aus": "au", "attrs": "attr", "controls": "control",
+                  "model_options": "option", "settings": "option", "aus": "au", "attrs": "attr", "controls": "control",
                   "codec": "video_codec", "address": "ray_address", "csv_path": "csv_file",
                   "options": "option", "datasets": "data"}
 

@@ -15,7 +15,8 @@ def models(
     as_json: Annotated[bool, typer.Option("--json", help="JSON list on stdout.")] = False,
 ) -> None:
     """List the registered models, their targets, the options they take (lighting classes,
-    AUs, attributes, --phase, --set keys) and whether their weights are present."""
+    AUs, attributes, --phase, --set keys, the named controls with their range) and whether
+    their weights are present."""
     from faceedit.models.loading import list_models
     from faceedit.models.options import describe_options
 
@@ -38,8 +39,8 @@ def models(
             r["weights"], "yes" if r["present"] else "no",
         )
     console.print(table)
-    console.print("options (--lighting, --au, --attr, --phase, --set; the stage's under every model "
-                  "on it):", markup=False, highlight=False)
+    console.print("options (--lighting, --au, --attr, --phase, --set, --control, --light, --like; the "
+                  "stage's under every model on it):", markup=False, highlight=False)
     for r in rows:
         console.print(f"  {r['name']}: {describe_options(r['options'])}", markup=False, highlight=False)
     for r in rows:

@@ -1,11 +1,14 @@
-"""What each model takes on the command line, known before any weights load.
+"""What each model takes of an edit request, known before any weights load.
 
-A method module declares the options its network (or the stage) takes with
-``register_arch(name, options=(ModelOption(...), ...))``; their values (lighting classes, AUs,
-attributes...) are read from the checkpoint headers, never written in code.
-:func:`model_options` puts a model's declaration and its header together (and its stage's) into
-a :class:`ModelOptions`, whose ``check`` is the one rule for ``--target`` / ``--lighting`` /
-``--au`` / ``--attr`` / ``--set`` / ``--output``, before loading and after.
+The fields of an edit are declared once, in :mod:`faceedit.models.request` (type, range,
+choices, default, help). A method module declares which of them its network (or the stage)
+takes, and its own settings, with ``declare_arch(name, options=(ModelOption(...), ...))``;
+their values (lighting classes, AUs, attributes...) are read from the checkpoint headers, never
+written in code. :func:`model_options` puts a model's declaration and its header together (and
+its stage's) into a :class:`ModelOptions`, whose ``check`` is the one rule for an
+:class:`~faceedit.models.request.EditRequest` (``--target`` / ``--lighting`` / ``--light`` /
+``--au`` / ``--attr`` / ``--control`` / ``--like`` / ``--phase`` / ``--set``), before loading
+and after.
 """
 
 from __future__ import annotations
@@ -24,23 +27,29 @@ from faceedit.models.registry import (
     looks_like_path,
     spec_from_meta,
 )
+from faceedit.models.request import FIELD, FIELDS, EditRequest
 
 
 @dataclass(frozen=True)
 class ModelOption:
-    """One option a method's network (or the stage) takes, as ``EditModel.edit`` (the stage:
-    ``Stage.edit_photo``) names it: ``lighting`` (--lighting), ``aus`` (--au), ``attrs``
-    (--attr), ``phase`` (--phase), ``controls`` (--control), ``like`` (--like), any other key is
-    a ``--set KEY=VALUE``. ``help``: one line. ``vocabulary``: where its values are read from the
-    checkpoint header (never written in code): ``conditions:NAME`` (a condition vocabulary),
+    """One thing a method's network (or the stage) takes: a field of the edit request
+    (:data:`faceedit.models.request.FIELDS`: ``lighting``, ``light``, ``aus``, ``attrs``,
+    ``controls``, ``like``, ``phase``...), whose help is the request's, or any other key, a
+    setting of the network's own (``--set KEY=VALUE``), with its ``help`` (one line; for a field,
+    this model's word on it). ``vocabulary``: where its values are read from the checkpoint
+    header (never written in code): ``conditions:NAME`` (a condition vocabulary),
     ``config:NAME`` (a config key: a list, or a mapping's keys), ``binary`` (the two-valued
     condition vocabularies, e.g. ``glasses``); ``values``: values fixed by the code itself
     (RegGAN's phase names)."""
 
     key: str
-    help: str
+    help: str = ""
     vocabulary: str = ""
     values: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """Its help line: its own, else the request field's."""
+        return self.help or (FIELD[self.key].describe() if self.key in FIELD else "")
 
     def vocabulary_of(self, meta: CheckpointMeta) -> list:
         """This option's values in checkpoint ``meta`` ([] when it has none)."""
@@ -66,18 +75,21 @@ INTERNAL_OPTIONS = frozenset({"x", "target", "strength", "landmarks", "return_ma
 STAGE_ARGUMENTS = frozenset({"pixels", "faces_lm", "target", "strength", "dense", "mouth_exemplar"})
 #: The condition options, checked against vocabularies (the others are ``--set`` keys).
 CONDITION_OPTIONS = ("lighting", "aus", "attrs")
+#: The request's fields that the command line gives by their own flags (not ``--set`` keys).
+FIELD_KEYS = frozenset(FIELD)
 
 
 @dataclass
 class StageOptions:
-    """What the stage under a model provides: its lighting classes, AUs, attributes, targets and
-    the option keys ``edit_photo`` takes."""
+    """What the stage under a model provides: its lighting classes, AUs, attributes, targets,
+    the request's fields it takes and its named controls."""
 
     lighting: list[str]
     aus: list[int]
     attributes: list[str]
     targets: list[str]
     keys: set[str]
+    controls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -86,7 +98,7 @@ class ModelOptions:
     known before loading), the network's own lighting classes / AUs / attributes (for the keys
     it takes), the stage under it (None: none), the values of ``--phase``. ``check`` is the one
     rule for ``--target`` / ``--lighting`` / ``--au`` / ``--attr`` / ``--set`` / ``--phase``,
-    before loading (:func:`model_options`) and after (``ApplyOptions._check_model_options``)."""
+    before loading (:func:`model_options`) and after (:meth:`faceedit.flow.Flow.accepts`)."""
 
     name: str
     targets: list[str]
@@ -125,9 +137,9 @@ class ModelOptions:
 
     @property
     def settable(self) -> list[str]:
-        """The ``--set`` keys (not the options that have flags of their own: --lighting, --au,
-        --attr, --phase, --control, --like, --light, --light-strength)."""
-        return sorted(self.taken - set(CONDITION_OPTIONS) - {"phase", "controls", "like", "light", "light_strength"})
+        """The ``--set`` keys (not the request's fields, which have flags of their own:
+        --lighting, --au, --attr, --phase, --control, --like, --light, --light-strength)."""
+        return sorted(self.taken - FIELD_KEYS)
 
     def all_targets(self) -> list[str]:
         """The network's targets, then those only the stage applies."""
@@ -143,48 +155,53 @@ class ModelOptions:
             if t not in valid:
                 raise UsageError(f"unknown target {t!r}; valid targets: {', '.join(self.all_targets())}")
 
-    def check(self, options: dict, aus: dict | None = None) -> None:
-        """UsageError, in the words of the command line, for an option that neither the model's
-        network nor its stage takes, or a lighting class, AU or attribute it does not know.
-        ``aus``: the ``aus`` option as ``{au: intensity}`` (default: ``options["aus"]``)."""
+    def check(self, request: EditRequest) -> None:
+        """UsageError, in the words of the command line, for a field of ``request`` that neither
+        the model's network nor its stage takes, a lighting class, AU, attribute or phase it does
+        not know, or a setting it has not. The target is :meth:`check_targets`'."""
         name = self.name
         without = " without its stage" if self.stage is None and self.without_stage else ""
-        if options.get("lighting") is not None:
-            light = str(options["lighting"])
+        if request.lighting is not None:
+            light = request.lighting
             valid = self.all_lighting
             if not valid:
                 raise UsageError(f"`lighting` {light}: model {name} does not relight{without}")
             if light not in valid + ["keep"]:
                 raise UsageError(f"`lighting` {light}: not a lighting class of model {name}; "
                                  f"valid: {', '.join(valid + ['keep'])}")
-        if options.get("aus"):
+        if request.aus:
             valid_aus = self.all_aus
             if not valid_aus:
                 raise UsageError(f"`aus`: model {name} does not take AU intensities{without}")
-            unknown = [a for a in (aus if aus is not None else dict(options["aus"])) if a not in valid_aus]
+            unknown = [a for a in request.aus if a not in valid_aus]
             if unknown:
                 raise UsageError(f"`aus`: model {name} cannot move AU{unknown[0]}; it moves AUs "
                                  f"{', '.join(map(str, valid_aus))}")
-        if options.get("attrs"):
+        if request.attrs:
             valid_attrs = self.all_attributes
             if not valid_attrs:
                 raise UsageError(f"`attrs`: model {name} has no attributes to edit")
-            for key in options["attrs"]:
+            for key in request.attrs:
                 if key not in valid_attrs:
                     raise UsageError(f"`attrs` {key}: not an attribute of model {name}; valid: "
                                      f"{', '.join(valid_attrs)}")
         taken = self.taken
-        for key, value in options.items():
-            if key in taken or key in CONDITION_OPTIONS:
-                if key == "phase" and self.phases and str(value) not in self.phases:
-                    raise UsageError(f"`phase` {value}: not a phase of model {name}; valid: "
-                                     f"{', '.join(self.phases)}")
+        for key in request.given():
+            if key in CONDITION_OPTIONS or key == "settings":
                 continue
             if key == "phase":
-                raise UsageError(f"`phase` {value}: model {name} has no phases to choose from")
-            settable = self.settable
-            raise UsageError(f"`model_options` {key}={value}: model {name} has no option {key!r}; "
-                             + (f"its options: {', '.join(settable)}" if settable else "it takes none"))
+                if "phase" not in taken:
+                    raise UsageError(f"`phase` {request.phase}: model {name} has no phases to choose from")
+                if self.phases and request.phase not in self.phases:
+                    raise UsageError(f"`phase` {request.phase}: not a phase of model {name}; valid: "
+                                     f"{', '.join(self.phases)}")
+            elif key not in taken:
+                raise UsageError(f"`{key}`: model {name} does not take `{key}`{without}")
+        for key, value in request.settings.items():
+            if key not in taken:
+                settable = self.settable
+                raise UsageError(f"`settings` {key}={value}: model {name} has no option {key!r}; "
+                                 + (f"its options: {', '.join(settable)}" if settable else "it takes none"))
 
     def summary(self) -> dict[str, Any]:
         """JSON-able: what ``faceedit models`` lists."""
@@ -194,9 +211,45 @@ class ModelOptions:
             "attributes": self.all_attributes,
             "set": self.settable,
             "phase": list(self.phases) if "phase" in self.taken else [],
-            "controls": sorted(self.taken & {"controls", "like"}),
+            # each named control with its range (the request's declaration)
+            "controls": {c: list(FIELD["controls"].range or ()) for c in self.controls},
+            "light": "light" in self.taken,  # --light AZ,EL and --light-strength
+            "like": "like" in self.taken,
             "help": dict(self.help),
+            "fields": self.fields(),
         }
+
+    def fields(self) -> list[dict[str, Any]]:
+        """The request's fields this model takes, each as the declaration gives it
+        (:meth:`faceedit.models.request.Field.to_json`) with its values made this model's: the
+        targets, lighting classes, AUs, attributes, controls, phases and settings it lists, and
+        the strength's upper end (exaggeration on a stage, else 1). What a form for the model
+        (a web UI) is built from."""
+        taken = self.taken
+        choices: dict[str, list] = {
+            "target": self.all_targets(), "lighting": [*self.all_lighting, "keep"] if self.all_lighting else [],
+            "aus": self.all_aus, "attrs": self.all_attributes, "controls": self.controls,
+            "phase": list(self.phases), "settings": self.settable,
+        }
+        out = []
+        for f in FIELDS:
+            if f.name in ("lighting", "aus", "attrs", "controls", "phase", "settings"):
+                if not choices[f.name]:
+                    continue
+            elif f.name in ("light", "light_strength", "like") and f.name not in taken:
+                continue
+            row = f.to_json()
+            if f.name in choices:
+                row["choices"] = choices[f.name]
+            if f.name == "strength" and self.stage is None:
+                row["range"] = [f.range[0], 1.0] if f.range else None
+            out.append(row)
+        return out
+
+    @property
+    def controls(self) -> list[str]:
+        """The named controls the stage under the model takes ([] without one)."""
+        return list(self.stage.controls) if self.stage and "controls" in self.stage.keys else []
 
     def describe(self) -> str:
         """One line: ``relights: front, left; AUs: 6, 12; attributes: glasses; ...``."""
@@ -210,7 +263,14 @@ def describe_options(summary: dict[str, Any] | None) -> str:
         return "?"
     parts = [f"{label}: {', '.join(map(str, summary[key]))}" for key, label in (
         ("lighting", "relights"), ("aus", "AUs"), ("attributes", "attributes"),
-        ("phase", "--phase"), ("set", "--set"), ("controls", "also")) if summary.get(key)]
+        ("phase", "--phase"), ("set", "--set")) if summary.get(key)]
+    controls = summary.get("controls") or {}
+    if controls:
+        lo, hi = next(iter(controls.values()))
+        parts.append(f"--control: {', '.join(controls)} ({lo:g}..{hi:g})")
+    also = [flag for flag, key in (("--light", "light"), ("--like", "like")) if summary.get(key)]
+    if also:
+        parts.append(f"also: {', '.join(also)}")
     return "; ".join(parts) or "none"
 
 
@@ -258,7 +318,7 @@ def _stage_options(meta: CheckpointMeta) -> StageOptions | None:
         return by_key[key].vocabulary_of(meta) if key in by_key else []
 
     return StageOptions(lighting=values("lighting"), aus=values("aus"), attributes=values("attrs"),
-                        targets=list(meta.targets), keys=set(by_key))
+                        targets=list(meta.targets), keys=set(by_key), controls=values("controls"))
 
 
 def _options_from_meta(spec: ModelSpec, meta: CheckpointMeta, stage_meta: CheckpointMeta | None,
@@ -266,7 +326,7 @@ def _options_from_meta(spec: ModelSpec, meta: CheckpointMeta, stage_meta: Checkp
     keys, declared = _declared_network_options(meta.arch, meta)
     if keys is None:
         return None
-    help_ = {k: o.help for k, o in declared.items() if o.help and k in keys}
+    help_ = {k: o.describe() for k, o in declared.items() if o.describe() and k in keys}
     is_stage = meta.arch == "stage"
     stage = None
     if is_stage:
@@ -275,7 +335,7 @@ def _options_from_meta(spec: ModelSpec, meta: CheckpointMeta, stage_meta: Checkp
         stage = _stage_options(stage_meta)
         if stage is None:
             return None
-        help_ = {**{o.key: o.help for o in registry.ARCH_OPTIONS.get(stage_meta.arch, ())}, **help_}
+        help_ = {**{o.key: o.describe() for o in registry.ARCH_OPTIONS.get(stage_meta.arch, ())}, **help_}
 
     def values(key: str) -> list:
         return declared[key].vocabulary_of(meta) if key in declared and key in keys else []

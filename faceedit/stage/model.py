@@ -59,6 +59,7 @@ from faceedit.errors import UsageError
 from faceedit.faces.au import AU_IDS
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.request import EXAGGERATED_STRENGTH
 from faceedit.stage.controls import controls_to_aus, parse_controls
 from faceedit.stage.eyes import eye_apertures
 from faceedit.stage.mouth import BANK_FILE, MouthBank
@@ -79,8 +80,8 @@ from faceedit.stage.steps import (
 )
 from faceedit.stage.tuning import StageTuning
 
-#: ``--strength`` above 1 exaggerates the learnt move, up to this factor.
-MAX_STRENGTH = 1.5
+#: ``--strength`` above 1 exaggerates the learnt move, up to this factor (the edit request's).
+MAX_STRENGTH = EXAGGERATED_STRENGTH
 
 
 @dataclasses.dataclass(frozen=True)

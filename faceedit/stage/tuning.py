@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from faceedit.models.request import LIGHT_STRENGTH
+
 R = TypeVar("R")
 
 
@@ -198,8 +200,9 @@ class EyesTuning:
 class LightTuning:
     """The relighting's defaults (:mod:`faceedit.stage.shading`)."""
 
-    #: How much a light replaces the photo's own when no strength is asked for (0..1).
-    strength: float = 0.6
+    #: How much a light replaces the photo's own when no strength is asked for (0..1): the edit
+    #: request's default (:data:`faceedit.models.request.LIGHT_STRENGTH`), declared there once.
+    strength: float = LIGHT_STRENGTH
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ class VideoEngine:
                 result = edit_video(self.editor, job.item.path, out.path, out.target, out.strength,
                                     face=self.opts.face, max_faces=self.opts.max_faces, encode=self.encode,
                                     stop=stop, progress=self.progress, tracker=default_tracker(self.editor),
-                                    on_no_face=self.opts.on_no_face, **self.opts.model_options)
+                                    on_no_face=self.opts.on_no_face, request=self.opts.request)
             except Stopped:
                 logger.info("%s: stopped, no output written", job.item.path)
                 return None

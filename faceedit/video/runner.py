@@ -23,6 +23,7 @@ from faceedit import flow_calls
 from faceedit.errors import FaceEditError, NoFaceError, TooManyFacesError, UsageError
 from faceedit.files import atomic_path
 from faceedit.log import logger
+from faceedit.models.request import EditRequest
 from faceedit.video.container import (
     VIDEO_EXTS,
     EncodeOptions,
@@ -193,10 +194,13 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                face: str = "all", max_faces: int = 10, encode: EncodeOptions | None = None,
                stop: Callable[[], bool] | None = None, progress: bool | Progress = True,
                tracker: FaceTracker | None = None, queue_size: int = 8, hold: float = 1.0,
-               workers: int = 2, on_no_face: str = "error", **options) -> VideoResult:
+               workers: int = 2, on_no_face: str = "error", request: EditRequest | None = None,
+               **options) -> VideoResult:
     """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
     extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
-    ``options`` as :meth:`Editor.edit`'s; ``face``/``max_faces``: :func:`select_tracks` and
+    ``options`` as :meth:`Editor.edit`'s (or ``request``, an
+    :class:`~faceedit.models.request.EditRequest` for the other fields, taken at ``target`` and
+    ``strength``); ``face``/``max_faces``: :func:`select_tracks` and
     :func:`check_people` (more people than ``max_faces``: :class:`TooManyFacesError`, no file);
     ``stop``: polled once a frame, True ends the run with :class:`Stopped` (no file);
     ``hold``: seconds of the expression's slow part the edit replaces (:class:`ExpressionHold`);
@@ -205,6 +209,7 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
     :class:`NoFaceInClip` with no file, as a photo without one is, except with ``copy`` (the
     clip is written unedited). Raises :class:`FaceEditError` subclasses naming the file."""
     target = editor.check_target(target)
+    request = EditRequest.of(target, strength, **options) if request is None else request.at(target, strength)
     select_tracks([], face, max_faces)  # a bad --face is a usage error before any work
     ext = os.path.splitext(dst)[1].lower()
     if ext not in VIDEO_EXTS:
@@ -223,8 +228,8 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
             with atomic_path(dst) as temp:
                 writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext])
                 try:
-                    _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop,
-                            bar, result, queue_size, hold, workers, options)
+                    _stream(editor, reader, writer, tracker, target, face, max_faces, stop,
+                            bar, result, queue_size, hold, workers, request)
                     if not result.edited and on_no_face != "copy":
                         raise NoFaceInClip(no_face_reason(face, tracker.next_id, result.frames), src,
                                            tracker.next_id)
@@ -312,8 +317,8 @@ class _Edit:
         return Frame(out, f.pts, f.time_base, f.index, f.rotation)
 
 
-def _stream(editor, reader, writer, tracker, target, strength, face, max_faces, stop, bar, result,
-            queue_size, hold, workers, options) -> None:
+def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar, result,
+            queue_size, hold, workers, request) -> None:
     """Reader thread -> (this thread: track, plan) -> ``workers`` edit threads -> writer thread,
     in file order; every queue bounded."""
     inbox: queue.Queue = queue.Queue(queue_size)
@@ -359,8 +364,8 @@ def _stream(editor, reader, writer, tracker, target, strength, face, max_faces, 
             if isinstance(item, Frame):
                 if stop is not None and stop():
                     raise Stopped(reader.path)
-                item = _plan_frame(editor, pool, item, tracker, holds, target, strength, face,
-                                   max_faces, result, hold, options)
+                item = _plan_frame(editor, pool, item, tracker, holds, target, face,
+                                   max_faces, result, hold, request)
                 result.frames += 1
                 if bar is not None:
                     bar.update(result.frames)
@@ -377,8 +382,8 @@ def _stream(editor, reader, writer, tracker, target, strength, face, max_faces, 
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, strength, face, max_faces,
-                result, hold, options) -> Frame | _Edit:
+def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_faces,
+                result, hold, request) -> Frame | _Edit:
     """Track the frame's faces and hand its edit to ``pool`` (a frame without a face to edit
     is passed through as decoded)."""
     t = float(frame.pts * frame.time_base) if frame.pts is not None else frame.index / 25.0
@@ -389,7 +394,7 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, strength, fa
     stage = editor.stage
     likes = None
     if stage is not None:
-        ref = flow_calls.reference(options)
+        ref = flow_calls.reference(request)
         ref_lm = None if ref is None else editor.reference_landmarks(ref)
         likes = []
         for tr in tracks:
@@ -400,8 +405,8 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, strength, fa
     exemplars = [_track_exemplar(tr) for tr in tracks]
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
-    future = pool.submit(flow_calls.edit_frame, editor, frame.rgb, [tr.face for tr in tracks], target,
-                         strength, options, likes=likes, exemplars=exemplars)
+    future = pool.submit(flow_calls.edit_frame, editor, frame.rgb, [tr.face for tr in tracks], request,
+                         likes=likes, exemplars=exemplars)
     for i, tr in enumerate(tracks):
         if tr.extra.get("mouth") is None:  # this edit may draw the track's exemplar
             tr.extra["pending"] = (future, i)

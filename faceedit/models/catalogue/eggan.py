@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from faceedit.models.options import ModelOption
 from faceedit.models.registry import ModelSpec, declare_arch, register_model
-
-AU_TARGETS = ("au", "custom")  # the free-form target: the source's AUs with ``aus`` set
+from faceedit.models.request import AU_TARGETS  # the free-form targets: the source's AUs with ``aus`` set
 
 # What the network takes on the command line (checked before any weights load): the AU
 # vocabulary is the checkpoint header's; ``au`` / ``custom`` are targets beside its expressions.

@@ -1,0 +1,357 @@
+"""One edit as it is asked for: :class:`EditRequest` (the target, the strength, the light, the
+AUs, the controls, the attributes, the reference face, the face choice, the model's own
+settings) and :data:`FIELDS`, the declaration of each of its fields as data (type, range,
+choices or the model vocabulary that lists its values, default, help).
+
+Everything that takes an edit reads this one declaration: the command line's options and their
+help (``faceedit apply``), the Python API (:meth:`faceedit.api.Editor.edit`), what ``faceedit
+models --json`` lists per model (:mod:`faceedit.models.options`), and the editing flow
+(:mod:`faceedit.flow`), whose steps each take the request and read the fields they use.
+
+A request checks its own values when it is made (UsageError naming the field and what it
+takes); what depends on the model (its targets, lighting classes, AUs, attributes, phases and
+settings) is checked against the model's declaration by :class:`faceedit.models.options.ModelOptions`.
+Nothing heavy is imported with this module (the command line builds a request before any
+model loads); a light's direction is checked by the stage's shading, imported for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from faceedit.conditions import parse_switch
+from faceedit.errors import UsageError
+
+#: How far the stage exaggerates an edit (``strength`` above 1; the stage's ``MAX_STRENGTH``); a
+#: network's change stops at 1.
+EXAGGERATED_STRENGTH = 1.5
+#: How much a light replaces the photo's own when no ``light_strength`` is given: 1 is Extended
+#: Yale B's dark-room point light (no fill light: the far side of the face goes nearly black), an
+#: ordinary photo keeps fill light in its shadows. The stage's default (its tuning's
+#: ``light.strength``) is this value.
+LIGHT_STRENGTH = 0.6
+#: The range of an AU intensity (FACS A..E as 1..5).
+AU_RANGE = (0.0, 5.0)
+#: The range of a named fine control (``faceedit.stage.controls.CONTROLS``).
+CONTROL_RANGE = (-1.0, 1.0)
+#: The range of ``strength``: nothing .. the stage's exaggeration.
+STRENGTH_RANGE = (0.0, EXAGGERATED_STRENGTH)
+#: The range of ``light_strength``: the photo's own light .. the new light alone.
+LIGHT_STRENGTH_RANGE = (0.0, 1.0)
+#: The words of ``face`` besides a face number.
+FACE_CHOICES = ("all", "largest")
+#: Targets that keep the face's own expression and set the AUs ``aus`` gives (the stage's
+#: ``au``, EGGAN's ``au`` and ``custom``): without ``aus`` they ask for nothing.
+AU_TARGETS = ("au", "custom")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an :class:`EditRequest`, declared once.
+
+    ``name``: the request's attribute and :meth:`faceedit.api.Editor.edit`'s keyword (the
+    command line's option is named after it, ``--light-strength``; :data:`FLAGS` lists the few
+    that differ). ``type``: what a value is, in words. ``range``: the numbers a value (or each
+    value of a mapping) takes, inclusive. ``choices``: the words it takes (a mapping's keys)
+    where the code fixes them. ``vocabulary``: where a model lists its values instead (``targets``, ``lighting``,
+    ``aus``, ``attributes``, ``phases``, ``settings``: read from its checkpoint headers by
+    :mod:`faceedit.models.options`). ``step``: who reads it (``flow``: the face choice, ``stage``,
+    ``network``, ``both``). ``help``: one line, the command line's and the API's."""
+
+    name: str
+    type: str
+    default: Any
+    help: str
+    range: tuple[float, float] | None = None
+    choices: tuple[str, ...] = ()
+    vocabulary: str = ""
+    step: str = "both"
+
+    @property
+    def flag(self) -> str:
+        """The command line's option for this field."""
+        return FLAGS.get(self.name, "--" + self.name.replace("_", "-"))
+
+    def describe(self) -> str:
+        """The help line."""
+        return self.help
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "flag": self.flag, "type": self.type, "default": self.default,
+                "range": None if self.range is None else [None if math.isinf(v) else v for v in self.range],
+                "choices": list(self.choices), "vocabulary": self.vocabulary or None,
+                "step": self.step, "help": self.describe()}
+
+
+def _control_names() -> tuple[str, ...]:
+    from faceedit.stage.controls import CONTROLS
+
+    return tuple(CONTROLS)
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("target", "str", "keep", "The expression to give the face (a target of the model; keep: its own, "
+          "for a change of light, AUs, attributes or controls alone).", vocabulary="targets", step="both"),
+    Field("strength", "float", 1.0, "Edit strength: 0 leaves the face as it is, 1 reaches the target; above 1 "
+          f"(up to {EXAGGERATED_STRENGTH:g}, models on the stage) exaggerates the stage's move, the network's "
+          "change staying at 1.", range=STRENGTH_RANGE),
+    Field("lighting", "str", None, "Relight to a lighting class, or keep (the photo's own); the classes each "
+          "model takes: see `faceedit models`.", vocabulary="lighting"),
+    Field("light", "AZ,EL", None, "Relight to a light direction AZ,EL in degrees, Extended Yale B's convention "
+          "(azimuth + lights the image's left side of the face, elevation + lights it from above; e.g. 35,15); "
+          "every model on the stage takes it.", step="stage"),
+    Field("light_strength", "float", None, "How much the light replaces the photo's own, 0..1 (default "
+          f"{LIGHT_STRENGTH:g}; 1 is a dark-room point light: the far side goes nearly black).",
+          range=LIGHT_STRENGTH_RANGE, step="stage"),
+    Field("aus", "{AU: intensity}", None, "Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other "
+          "AUs are kept (the AUs each model takes: see `faceedit models`).", range=AU_RANGE, vocabulary="aus"),
+    Field("controls", "{control: value}", None, "Named fine controls, each -1..1, set as absolute AU values on top "
+          "of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. "
+          "smile=0.5,brows=-0.3.", range=CONTROL_RANGE, choices=_control_names(), step="stage"),
+    Field("attrs", "{attribute: on|off}", None, "Attribute edits, e.g. glasses=on|off (the attributes each model "
+          "takes: see `faceedit models`).", range=(0.0, 1.0), vocabulary="attributes"),
+    Field("like", "path", None, "Move the face to the expression state of the largest face in this reference photo "
+          "(read from its landmarks apart from its identity as well as a shape model can).", step="stage"),
+    Field("phase", "str", None, "Model phase to output, where the model has phases (RegGAN: expression, refined; "
+          "see `faceedit models`).", vocabulary="phases", step="network"),
+    Field("settings", "{key: value}", None, "The model's own settings (each model's keys: see `faceedit models`).",
+          vocabulary="settings", step="network"),
+    Field("face", "all|largest|N", "all", "The faces to edit: all, the largest, or face N (numbered largest first, "
+          "from 0).", choices=FACE_CHOICES, step="flow"),
+    Field("max_faces", "int", 10, "With all faces chosen: fail a photo with more faces than this, and a video in "
+          "which more people than this appear, rather than edit some of them (0 = no limit).",
+          range=(0, math.inf), step="flow"),
+)
+FIELD: dict[str, Field] = {f.name: f for f in FIELDS}
+#: The command line's options whose names differ from their field's.
+FLAGS = {"target": "--target", "aus": "--au", "controls": "--control", "attrs": "--attr", "settings": "--set"}
+#: The fields only the stage reads (never passed to a network).
+STAGE_ONLY = tuple(f.name for f in FIELDS if f.step == "stage")
+#: The fields that are a condition of the edit (recorded, named in the outputs): not the face choice.
+CONDITIONS = ("lighting", "light", "light_strength", "aus", "controls", "attrs", "like", "phase", "settings")
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """One edit: what :data:`FIELDS` declares, each value checked and put in one form when the
+    request is made (``aus`` as ``{int: float}``, ``controls`` and ``attrs`` as ``{str: float}``,
+    ``light`` as ``"AZ,EL"`` text, ``lighting`` and ``face`` in lower case). ``like``: a photo's
+    path, an RGB array or its 68 landmarks. ``settings``: the model's own keywords (``--set``),
+    passed to its network as they are. Made with :meth:`of` from keywords, as
+    :meth:`faceedit.api.Editor.edit` takes them; :meth:`at` gives the same request for another
+    target and strength."""
+
+    # each default is the declaration's (FIELDS)
+    target: str = FIELD["target"].default
+    strength: float = FIELD["strength"].default
+    lighting: str | None = None
+    light: str | None = None
+    light_strength: float | None = None
+    aus: Mapping[int, float] | None = None
+    controls: Mapping[str, float] | None = None
+    attrs: Mapping[str, float] | None = None
+    like: Any = None
+    phase: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    face: str = FIELD["face"].default
+    max_faces: int = FIELD["max_faces"].default
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        if not isinstance(self.target, str) or not self.target.strip():
+            raise UsageError(f"`target` {self.target!r}: give a target name")
+        put(self, "strength", _number("strength", self.strength, STRENGTH_RANGE[0]))
+        if self.lighting is not None:
+            put(self, "lighting", str(self.lighting).strip().lower())
+        if self.light is not None:
+            put(self, "light", _light_text(self.light))
+            if self.lighting is not None:
+                raise UsageError(f"`lighting` {self.lighting} and `light` {self.light} together: give one "
+                                 "(`lighting` a named light, `light` a direction AZ,EL)")
+        if self.light_strength is not None:
+            if self.light is None and self.lighting is None:
+                raise UsageError("`light_strength` needs `light` or `lighting`")
+            put(self, "light_strength", _number("light_strength", self.light_strength, *LIGHT_STRENGTH_RANGE))
+        put(self, "aus", _aus(self.aus) or None)
+        if self.target in AU_TARGETS and not self.aus:
+            raise UsageError(f"`target` {self.target} needs AU intensities: give `aus` (e.g. 12=3.5)")
+        put(self, "controls", _controls(self.controls) or None)
+        put(self, "attrs", _attrs(self.attrs) or None)
+        if self.phase is not None:
+            put(self, "phase", str(self.phase))
+        settings = dict(self.settings or {})
+        clash = sorted(set(settings) & set(FIELD))
+        if clash:
+            raise UsageError(f"`settings` {clash[0]}: a field of the edit, not a setting (give it as `{clash[0]}`)")
+        put(self, "settings", settings)
+        face = str(self.face).strip().lower()
+        if face not in FACE_CHOICES and not face.isdigit():
+            raise UsageError(f"`face` {self.face!r}; valid: all, largest, or a face number (0 = largest)")
+        put(self, "face", face)
+        if isinstance(self.max_faces, bool) or not isinstance(self.max_faces, int) or self.max_faces < 0:
+            raise UsageError(f"`max_faces` {self.max_faces}: must be 0 (no limit) or more")
+
+    @classmethod
+    def of(cls, target: str = FIELD["target"].default, strength: float = FIELD["strength"].default,
+           **keywords: Any) -> EditRequest:
+        """A request from keywords (:meth:`faceedit.api.Editor.edit`'s): a field's name sets the
+        field, any other keyword is a setting of the model's (``mode="delta"``)."""
+        fields = {k: v for k, v in keywords.items() if k in FIELD and k != "settings"}
+        settings = {**dict(keywords.get("settings") or {}),
+                    **{k: v for k, v in keywords.items() if k not in FIELD}}
+        return cls(target=target, strength=strength, settings=settings, **fields)
+
+    def at(self, target: str, strength: float) -> EditRequest:
+        """This request for ``target`` at ``strength``."""
+        return dataclasses.replace(self, target=target, strength=strength)
+
+    def given(self) -> list[str]:
+        """The condition fields set (not None, not empty), in :data:`FIELDS` order."""
+        return [k for k in CONDITIONS if getattr(self, k) not in (None, {})]
+
+    # -- what a run reports ----------------------------------------------------------------------
+    @property
+    def light_direction(self) -> list[float] | str | None:
+        """``light`` as ``[azimuth, elevation]`` degrees (a named direction as its name)."""
+        if self.light is None:
+            return None
+        try:
+            return [float(p) for p in self.light.split(",")]
+        except ValueError:
+            return self.light
+
+    @property
+    def effective_light_strength(self) -> float | None:
+        """How much the light replaces the photo's own: ``light_strength``, else the default
+        where a direction is given (a lighting class alone may be a network's, which has none)."""
+        if self.light_strength is not None:
+            return self.light_strength
+        return LIGHT_STRENGTH if self.light is not None else None
+
+    def record_fields(self) -> dict[str, Any]:
+        """The conditions as a JSON record of an output carries them (``Record``'s keywords)."""
+        like = self.like
+        return {
+            "lighting": self.lighting,
+            "light": self.light_direction,
+            "light_strength": self.effective_light_strength,
+            "aus": dict(self.aus) if self.aus else None,
+            "attrs": {k: attr_word(v) for k, v in self.attrs.items()} if self.attrs else None,
+            "controls": dict(self.controls) if self.controls else None,
+            "like": os.fspath(like) if isinstance(like, (str, os.PathLike)) else None,
+        }
+
+    def keywords(self) -> dict[str, Any]:
+        """The conditions and the face choice as :meth:`faceedit.api.Editor.edit` takes them
+        (settings spread as keywords): :meth:`of` of them is this request again."""
+        out: dict[str, Any] = {k: getattr(self, k) for k in self.given() if k != "settings"}
+        out.update(self.settings)
+        if self.face != FIELD["face"].default:
+            out["face"] = self.face
+        if self.max_faces != FIELD["max_faces"].default:
+            out["max_faces"] = self.max_faces
+        return out
+
+
+def attr_word(value: float) -> str:
+    """An attribute amount as the command line writes it: on, off, or the number."""
+    return {1.0: "on", 0.0: "off"}.get(float(value), f"{float(value):g}")
+
+
+# -- each field's values -----------------------------------------------------------------------
+def _number(name: str, value: Any, lo: float, hi: float = math.inf) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"`{name}` {value!r}: not a number") from None
+    if not math.isfinite(v) or not lo <= v <= hi:
+        within = f"{lo:g} or more" if math.isinf(hi) else f"between {lo:g} and {hi:g}"
+        raise UsageError(f"`{name}` {v:g}: must be {within}")
+    return v
+
+
+def _light_text(light: Any) -> str:
+    """``light`` as ``"AZ,EL"`` text (a pair of numbers, or text with its spaces left out),
+    checked by the stage's shading (a direction it is fitted for, or one of its named ones)."""
+    if isinstance(light, str):
+        text = light.replace(" ", "")
+    else:
+        try:
+            az, el = (float(v) for v in light)
+        except (TypeError, ValueError):
+            raise UsageError(f"`light` {light!r}: give AZ,EL in degrees (e.g. 35,15)") from None
+        text = f"{az:g},{el:g}"
+    from faceedit.stage.shading import parse_light  # numpy and the warp: only for a light
+
+    parse_light(text)
+    return text
+
+
+def _aus(aus: Any) -> dict[int, float]:
+    """``{AU: intensity}`` from a mapping or ``"12=3.5,6=2"``: known AUs, each 0..5."""
+    if not aus:
+        return {}
+    from faceedit.faces.au import parse_au_spec
+
+    if isinstance(aus, str):
+        spec = aus
+    else:
+        items = []
+        for k, v in dict(aus).items():
+            try:
+                items.append(f"{k}={float(v)!r}")
+            except (TypeError, ValueError):
+                raise UsageError(f"`aus` {k}={v!r}: the intensity is not a number") from None
+        spec = ",".join(items)
+    try:
+        return parse_au_spec(spec)
+    except UsageError as e:
+        raise UsageError(f"`aus`: {e}") from None
+
+
+def _controls(controls: Any) -> dict[str, float]:
+    """``{control: value}`` from a mapping or ``"smile=0.5,brows=-0.3"``: known names, each -1..1."""
+    if not controls:
+        return {}
+    from faceedit.stage.controls import parse_controls
+
+    try:
+        return parse_controls(controls if isinstance(controls, str) else dict(controls))
+    except UsageError as e:
+        raise UsageError(f"`controls`: {e}") from None
+
+
+def _attrs(attrs: Any) -> dict[str, float]:
+    """``{attribute: amount}`` from a mapping or ``"glasses=on"``: on/off (yes/no, true/false)
+    or a number 0..1."""
+    if not attrs:
+        return {}
+    if isinstance(attrs, str):
+        items = {}
+        for item in (p.strip() for p in attrs.split(",")):
+            if not item:
+                continue
+            key, eq, value = item.partition("=")
+            if not eq:
+                raise UsageError(f"`attrs` {item!r}: expected NAME=VALUE, e.g. glasses=on")
+            items[key.strip()] = value.strip()
+        attrs = items
+    out = {}
+    for key, value in dict(attrs).items():
+        on = parse_switch(value) if isinstance(value, str) else None
+        if on is not None:
+            out[str(key)] = 1.0 if on else 0.0
+            continue
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"`attrs` {key}={value}: use on or off") from None
+        if not 0.0 <= v <= 1.0:
+            raise UsageError(f"`attrs` {key}={v:g}: use on or off (or an amount between 0 and 1)")
+        out[str(key)] = v
+    return out
