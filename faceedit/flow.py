@@ -18,10 +18,10 @@ under it; a :class:`faceedit.api.Editor` is one; ``request``: the edit, an
     The ``face`` / ``max_faces`` choice among detected faces.
 ``align_faces(flow, pixels, faces) -> list[AlignedFace]``
     Each face aligned once to the network's crop template, with its paste mask.
-``stage_faces(flow, pixels, aligned, request, *, likes=None, exemplars=None) -> StagedPhoto``
+``stage_faces(flow, pixels, aligned, request, *, likes=None, exemplars=None) -> PreparedPhoto``
     The stage on the whole photo (without one, the photo as it is) and the crops the network
     sees, cut from the staged photo by the same alignment, the landmarks moved with the face.
-``prepare_photo(flow, pixels, faces, request, *, likes=None, exemplars=None) -> StagedPhoto``
+``prepare_photo(flow, pixels, faces, request, *, likes=None, exemplars=None) -> PreparedPhoto``
     ``align_faces`` then ``stage_faces``: the per-photo half.
 ``run_network(flow, faces, request, *, with_masks=False) -> list[np.ndarray | None]``
     The network on the crops of any number of photos in one forward (the batch half); None per
@@ -289,17 +289,17 @@ class Flow:
 
 
 @dataclass
-class StagedPhoto:
+class PreparedPhoto:
     """One photo after the stage, ready for the network: ``pixels`` (the staged photo; the input
     array itself where nothing was staged), ``faces`` (per face its alignment, the crop the
     network sees cut from ``pixels``, its landmarks there and its paste mask), ``edits`` (per
     face what the stage did, e.g. :class:`faceedit.stage.steps.StageEdit` with the mouth
-    exemplar drawn; None without a stage) and ``staged`` (whether ``pixels`` is a new array)."""
+    exemplar drawn; None without a stage) and ``owns_pixels`` (whether ``pixels`` is a new array)."""
 
     pixels: np.ndarray
     faces: list[AlignedFace]
     edits: list[Any] = field(default_factory=list)
-    staged: bool = False  # ``pixels`` is the stage's new array (not the caller's input)
+    owns_pixels: bool = False  # ``pixels`` is a new array (the stage's), not the caller's input
 
 
 # -- select ------------------------------------------------------------------------------------
@@ -340,7 +340,7 @@ def align_faces(flow: Flow, pixels: np.ndarray, faces: list[Face]) -> list[Align
 
 # -- stage -------------------------------------------------------------------------------------
 def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], request: EditRequest, *,
-                likes: list | None = None, exemplars: list[int | None] | None = None) -> StagedPhoto:
+                likes: list | None = None, exemplars: list[int | None] | None = None) -> PreparedPhoto:
     """The stage's full-resolution edit of every aligned face (geometry, mouth appearance,
     attributes, shading) and the crops the network sees, cut from the staged photo by each
     face's own alignment (so the network sees the face where it was) with the face's moved
@@ -351,7 +351,7 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
     best fit, named in the returned ``edits``). Either one stages face by face, as a video
     track holds its own; otherwise all faces are staged in one call."""
     if flow.stage is None:
-        return StagedPhoto(pixels, aligned, [None] * len(aligned))
+        return PreparedPhoto(pixels, aligned, [None] * len(aligned))
     target, strength = request.target, request.strength
     with timed("stage"):
         kw = flow.stage_options(request)
@@ -368,11 +368,11 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
                     mouth_exemplar=None if exemplars is None else exemplars[i], **{**kw, "like": like})
                 edits.append(done[0])
         faces = [recut(a, staged, e.landmarks) for a, e in zip(aligned, edits)]
-    return StagedPhoto(staged, faces, list(edits), staged=staged is not pixels)
+    return PreparedPhoto(staged, faces, list(edits), owns_pixels=staged is not pixels)
 
 
 def prepare_photo(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest, *,
-                  likes: list | None = None, exemplars: list[int | None] | None = None) -> StagedPhoto:
+                  likes: list | None = None, exemplars: list[int | None] | None = None) -> PreparedPhoto:
     """The per-photo half: :func:`align_faces` then :func:`stage_faces`."""
     return stage_faces(flow, pixels, align_faces(flow, pixels, faces), request, likes=likes,
                        exemplars=exemplars)
@@ -413,14 +413,14 @@ def paste_faces(flow: Flow, pixels: np.ndarray, faces: list[AlignedFace],
             flow.paste(pixels, a, e, strength)
 
 
-def finish_photo(flow: Flow, photo: StagedPhoto, request: EditRequest) -> np.ndarray:
+def finish_photo(flow: Flow, photo: PreparedPhoto, request: EditRequest) -> np.ndarray:
     """The network and the paste-back on one staged photo; returns its final pixels: the staged
     array pasted in place, or a copy of the caller's input where nothing was staged (the input
     itself where nothing changed)."""
     edited = run_network(flow, photo.faces, request)
     out = photo.pixels
     if any(e is not None for e in edited):
-        out = out if photo.staged else out.copy()
+        out = out if photo.owns_pixels else out.copy()
         paste_faces(flow, out, photo.faces, edited, request.strength)
     return out
 

@@ -15,14 +15,14 @@ import numpy as np
 
 if TYPE_CHECKING:
     from faceedit.faces.types import AlignedFace, Face
-    from faceedit.flow import Flow, StagedPhoto
+    from faceedit.flow import Flow, PreparedPhoto
     from faceedit.models.request import EditRequest
 
 # faceedit.flow (torch) is imported where it is used: a command that stops at a usage error never
 # imports torch (2-3 s of a command's start).
 
 
-def stage(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], request: EditRequest) -> StagedPhoto:
+def stage(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], request: EditRequest) -> PreparedPhoto:
     """The stage's edit of a photo's aligned faces (:func:`faceedit.flow.stage_faces`)."""
     from faceedit.flow import stage_faces
 

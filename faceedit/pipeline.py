@@ -75,7 +75,7 @@ class _Photo:
     error: FaceEditError | None = None
     edited: dict = field(default_factory=dict)  # key -> list of per-face edited crops
     # key -> (the stage's change as a patch, see _changed_patch; the faces re-cut after it)
-    staged: dict = field(default_factory=dict)
+    prepared: dict = field(default_factory=dict)
     masks: dict = field(default_factory=dict)  # key -> list of per-face {name: mask} (--save-masks)
     remaining: int = 0
     failure: str | None = None  # the model forward failed on a batch holding this photo's faces
@@ -248,10 +248,10 @@ class PhotoEngine:
         if self.editor.stage is not None:
             for target, strength in self.keys:
                 assert strength is not None  # with a stage, each strength is its own key
-                staged = flow_calls.stage(self.editor, image.pixels, photo.aligned,
-                                          self.opts.request_for(target, strength))
-                photo.staged[(target, strength)] = (_changed_patch(image.pixels, staged.pixels),
-                                                  staged.faces)
+                prepared = flow_calls.stage(self.editor, image.pixels, photo.aligned,
+                                            self.opts.request_for(target, strength))
+                photo.prepared[(target, strength)] = (_changed_patch(image.pixels, prepared.pixels),
+                                                      prepared.faces)
 
     def _prepare_failed(self, photo: _Photo, e: Exception) -> None:
         """What an exception while preparing ``photo`` means for it."""
@@ -276,7 +276,7 @@ class PhotoEngine:
         if not take:
             return
         target, strength = key
-        faces = [photo.staged[key][1][i] if key in photo.staged else photo.aligned[i] for photo, i in take]
+        faces = [photo.prepared[key][1][i] if key in photo.prepared else photo.aligned[i] for photo, i in take]
         masks: dict = {}
         try:
             edited = flow_calls.network(self.editor, faces,
@@ -348,7 +348,7 @@ class PhotoEngine:
                         photo.records.append(self._rec(photo, out.path, "copied", out.target, out.strength))
                         continue
                     key = (out.target, out.strength if self.own_strength else None)
-                    patch, aligned = photo.staged.get(key, (None, photo.aligned))
+                    patch, aligned = photo.prepared.get(key, (None, photo.aligned))
                     pixels = img.pixels.copy()
                     if patch is not None:  # the stage's change
                         (y0, y1, x0, x1), values = patch
@@ -373,7 +373,7 @@ class PhotoEngine:
             photo.image = None
             photo.aligned = []
             photo.edited = {}
-            photo.staged = {}
+            photo.prepared = {}
             photo.masks = {}
             photo.done.set_result(None)
 

@@ -13,7 +13,7 @@ from _datasets import make_dataset
 from typer.testing import CliRunner
 
 from faceedit.cli import app
-from faceedit.models.training_state import load_training_state
+from faceedit.models.resume_state import load_resume_state
 
 TESTS = Path(__file__).resolve().parent
 
@@ -24,7 +24,7 @@ def _train_cli(*args):
 
 
 def _step(run_dir: Path) -> int:
-    return load_training_state(run_dir / "state.safetensors").step
+    return load_resume_state(run_dir / "state.safetensors").step
 
 
 def test_cli_train_rejects_empty_folder(tmp_path):
@@ -66,7 +66,7 @@ def test_cli_train_never_wipes_an_existing_run(tmp_path, paired_dataset, monkeyp
 
 
 def test_cli_train_resume_needs_the_runs_settings_and_state(tmp_path, paired_dataset, monkeypatch):
-    """--resume needs the run's run.json (its method, data and settings) and its training state;
+    """--resume needs the run's run.json (its method, data and settings) and its resume state;
     a folder without either is refused by name, with what is missing, and nothing in it is touched."""
     run_dir = tmp_path / "run"
     run_dir.mkdir()
@@ -121,7 +121,7 @@ def test_cli_train_resume_takes_everything_from_the_run(tmp_path, paired_dataset
     assert json.loads((run_dir / "run.json").read_text())["config"] == {"width": 4}
     code, err = _train_cli("--resume", "--steps", "3", *quiet)  # no --model, --data, --seed...
     assert code == 0, err
-    st = load_training_state(run_dir / "state.safetensors")
+    st = load_resume_state(run_dir / "state.safetensors")
     assert st.step == 3 and st.extra["seed"] == 3 and st.extra["batch_size"] == 2
     assert st.extra["config"]["width"] == 4
     # an option that agrees with the run is fine; one that contradicts it is refused by name
@@ -132,7 +132,7 @@ def test_cli_train_resume_takes_everything_from_the_run(tmp_path, paired_dataset
                                    ("--batch-size", "4", "--batch-size 2"), ("--data", tmp_path, str(paired_dataset))]:
         code, err = _train_cli("--resume", "--steps", "5", option, value, *quiet)
         assert code == 2 and f"{option} " in err and "contradicts" in err and started in err, err
-    assert load_training_state(run_dir / "state.safetensors").step == 4
+    assert load_resume_state(run_dir / "state.safetensors").step == 4
     # without --resume nothing can be guessed
     code, err = _train_cli("--steps", "1", "-o", tmp_path / "new")
     assert code == 2 and "--model" in err

@@ -103,7 +103,7 @@ def test_faces_are_aligned_once_and_the_crop_follows_the_staged_photo(stage_edit
     faces = _faces(stage_editor, astronaut)
     aligned = align_faces(stage_editor, astronaut, faces)
     photo = stage_faces(stage_editor, astronaut, aligned, R("surprised"))
-    assert photo.staged and not np.array_equal(photo.pixels, astronaut)
+    assert photo.owns_pixels and not np.array_equal(photo.pixels, astronaut)
     for a, b, done in zip(aligned, photo.faces, photo.edits):
         assert np.array_equal(b.matrix, a.matrix) and b.extra["mask"] is a.extra["mask"]
         again = align_face(photo.pixels, a.face, a.template)  # aligning the staged photo anew

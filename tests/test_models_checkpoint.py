@@ -1,4 +1,4 @@
-"""Checkpoints: round trip, verification, pickles refused, atomic writes, training state."""
+"""Checkpoints: round trip, verification, pickles refused, atomic writes, resume state."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from faceedit.models.checkpoint import (
     save_checkpoint,
 )
 from faceedit.models.header import PICKLE_REFUSAL, CheckpointMeta, read_meta
-from faceedit.models.training_state import load_training_state, save_training_state
+from faceedit.models.resume_state import load_resume_state, save_resume_state
 
 META = {
     "arch": "test-tiny",
@@ -267,7 +267,7 @@ def test_protocol0_pickle_is_not_unpickled(tmp_path, no_unpickling):
 
 
 # --------------------------------------------------------------------------------------------
-# Training state
+# Resume state
 # --------------------------------------------------------------------------------------------
 
 
@@ -286,7 +286,7 @@ def _make(seed: int = 0) -> tuple[nn.Module, torch.optim.Optimizer]:
     return model, torch.optim.Adam(model.parameters(), lr=1e-2, betas=(0.5, 0.99))
 
 
-def test_training_state_resume_is_bit_exact(tmp_path, no_unpickling):
+def test_resume_state_is_bit_exact(tmp_path, no_unpickling):
     reference, ref_opt = _make()
     torch.manual_seed(123)
     _train(reference, ref_opt, 10)
@@ -295,7 +295,7 @@ def test_training_state_resume_is_bit_exact(tmp_path, no_unpickling):
     torch.manual_seed(123)
     _train(model, opt, 4)
     path = tmp_path / "state.safetensors"
-    sha = save_training_state(
+    sha = save_resume_state(
         path,
         {"G": model.state_dict()},
         {"G": opt.state_dict()},
@@ -310,7 +310,7 @@ def test_training_state_resume_is_bit_exact(tmp_path, no_unpickling):
     torch.manual_seed(999)  # disturb everything before resuming
 
     resumed, res_opt = _make(seed=7)
-    state = load_training_state(path, expected_sha256=sha)
+    state = load_resume_state(path, expected_sha256=sha)
     assert state.step == 4
     assert state.extra["schedule"] == (1, 2.5, None)
     assert state.extra["by_id"] == {3: "x"} and state.extra["tag"] == {"__tuple__": 1}
@@ -324,12 +324,12 @@ def test_training_state_resume_is_bit_exact(tmp_path, no_unpickling):
         assert torch.equal(a, b)
 
 
-def test_training_state_and_checkpoint_are_not_confused(tmp_path, saved):
+def test_resume_state_and_checkpoint_are_not_confused(tmp_path, saved):
     path, _ = saved
-    with pytest.raises(CheckpointError, match="not a faceedit training state"):
-        load_training_state(path)
+    with pytest.raises(CheckpointError, match="not a faceedit resume state"):
+        load_resume_state(path)
     state_path = tmp_path / "state.safetensors"
-    save_training_state(state_path, {"w": torch.ones(2)}, {}, step=0)
-    assert error_of(state_path) == "this is a faceedit training state, not a model checkpoint"
+    save_resume_state(state_path, {"w": torch.ones(2)}, {}, step=0)
+    assert error_of(state_path) == "this is a faceedit resume state, not a model checkpoint"
     with pytest.raises(TypeError, match="cannot store a value of type object"):
-        save_training_state(tmp_path / "bad.safetensors", {}, {}, step=0, extra={"f": object()})
+        save_resume_state(tmp_path / "bad.safetensors", {}, {}, step=0, extra={"f": object()})

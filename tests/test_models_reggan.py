@@ -322,7 +322,7 @@ def test_trainer_fits_stage_1_then_lowers_the_pixel_loss(tmp_path, paired, caplo
 
 @pytest.mark.slow
 def test_trainer_resume_matches_uninterrupted_run_without_refitting_stage_1(tmp_path, paired, monkeypatch) -> None:
-    from faceedit.models.training_state import load_training_state
+    from faceedit.models.resume_state import load_resume_state
     from faceedit.train.loop import run
 
     run(trainer.RegGANTrainer, paired, tmp_path / "a", _loop(steps=6, seed=3), TINY_RUN)
@@ -334,7 +334,7 @@ def test_trainer_resume_matches_uninterrupted_run_without_refitting_stage_1(tmp_
     monkeypatch.setattr(trainer, "fit_change_layer", refit)  # the layers come from the state
     res = run(trainer.RegGANTrainer, paired, tmp_path / "b", _loop(steps=6, seed=3, resume=True), TINY_RUN)
     assert res.step == 6
-    a, b = (load_training_state(tmp_path / r / "state.safetensors") for r in ("a", "b"))
+    a, b = (load_resume_state(tmp_path / r / "state.safetensors") for r in ("a", "b"))
     assert a.step == b.step == 6 and set(a.model_state) == {"G", "D", "E"}
     for net in a.model_state:
         for name, value in a.model_state[net].items():

@@ -84,7 +84,7 @@ def test_reggan_resume_keeps_the_runs_settings(tmp_path):
     keeps; a contradicting one is refused by name."""
     from _datasets import make_dataset
 
-    from faceedit.models.training_state import load_training_state
+    from faceedit.models.resume_state import load_resume_state
 
     ds = make_dataset(tmp_path / "ds", subjects=4, paired=True)
     run = tmp_path / "run"
@@ -95,7 +95,7 @@ def test_reggan_resume_keeps_the_runs_settings(tmp_path):
     assert r.exit_code == 0, r.stderr
     report = json.loads((run / "report.json").read_text())
     assert report["budget"]["steps"] == 2 and report["budget"]["batch_size"] == 2
-    state = load_training_state(run / "state.safetensors")
+    state = load_resume_state(run / "state.safetensors")
     assert state.extra["config"]["lambda_reg"] == 1 and state.extra["config"]["augment_copies"] == 1
     r = runner.invoke(app, ["train", "--resume", "-o", str(run), "--steps", "3", "--set", "lambda_reg=100"])
     assert r.exit_code == 2 and "contradicts" in r.stderr and "lambda_reg=1" in r.stderr

@@ -17,7 +17,7 @@ from tiny_trainer import TinyGanTrainer
 
 from faceedit.data import open_dataset
 from faceedit.errors import UsageError
-from faceedit.models.training_state import load_training_state
+from faceedit.models.resume_state import load_resume_state
 from faceedit.train.crops import batch_indices
 from faceedit.train.loop import LoopConfig, run, train_and_export
 from faceedit.train.trainer import trainer_for
@@ -31,7 +31,7 @@ def _cfg(**kw) -> LoopConfig:
 
 
 def _state(run_dir: Path) -> dict:
-    st = load_training_state(run_dir / "state.safetensors")
+    st = load_resume_state(run_dir / "state.safetensors")
     return {"step": st.step, "models": st.model_state, "opts": st.optimizer_state_dicts}
 
 
@@ -175,5 +175,5 @@ def test_ddp_two_cpu_processes(tmp_path, paired_dataset):
     assert report["budget"]["world_size"] == 2 and report["budget"]["steps"] == 4
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [x["step"] for x in log] == [1, 2, 3, 4]  # rank 0 alone logs
-    st = load_training_state(tmp_path / "run" / "state.safetensors")
+    st = load_resume_state(tmp_path / "run" / "state.safetensors")
     assert st.extra["world_size"] == 2

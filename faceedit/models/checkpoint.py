@@ -25,7 +25,7 @@ carries everything needed to rebuild and use the model, under ``faceedit.*`` key
 ``tensors_sha256`` catches modified tensor bytes even when no file hash is known (e.g. a
 checkpoint passed by path); a known file sha256 (registry, model card) is checked as well.
 
-Training states (:mod:`faceedit.models.training_state`) use the same file layer, which this
+Resume states (:mod:`faceedit.models.resume_state`) use the same file layer, which this
 module provides: a safetensors file written atomically (:func:`write_safetensors`) and read back
 verified (:func:`read_verified`: pickle refused, file and tensor hashes checked).
 
@@ -55,8 +55,8 @@ from faceedit.models.header import (
     FORMAT_VERSION,
     PICKLE_SUFFIXES,
     PREFIX,
+    RESUME_STATE_KEY,
     TENSORS_HASH_KEY,
-    TRAINING_STATE_KEY,
     CheckpointMeta,
     check_file,
     corrupt_reason,
@@ -245,7 +245,7 @@ def read_verified(
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
     except Exception as e:  # safetensors raises SafetensorError (and OSError) on bad input
         raise CheckpointError(corrupt_reason(e), path) from None
-    if PREFIX + "arch" not in header and TRAINING_STATE_KEY not in header:
+    if PREFIX + "arch" not in header and RESUME_STATE_KEY not in header:
         raise CheckpointError("not a faceedit checkpoint (no faceedit.arch metadata)", path)
     stored = header.get(TENSORS_HASH_KEY, "")
     if not stored:

@@ -36,7 +36,7 @@ PICKLE_SUFFIXES = frozenset({".pt", ".pth", ".ckpt", ".bin", ".pkl", ".pickle"})
 PICKLE_REFUSAL = "refusing to load a pickle-based checkpoint; faceedit only loads .safetensors"
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default (zip) format
 
-TRAINING_STATE_KEY = PREFIX + "training_state"
+RESUME_STATE_KEY = PREFIX + "training_state"  # the file format's key, kept so earlier runs resume
 TENSORS_HASH_KEY = PREFIX + "tensors_sha256"
 # How each CheckpointMeta field is stored in the header (``template`` is JSON of a CropTemplate).
 _JSON_FIELDS = ("config", "conditions", "metrics")
@@ -135,8 +135,8 @@ class CheckpointMeta:
     def from_header(cls, header: Mapping[str, str]) -> CheckpointMeta:
         """Parse safetensors header metadata. Raises ValueError with a one-line reason."""
         if PREFIX + "arch" not in header:
-            if TRAINING_STATE_KEY in header:
-                raise ValueError("this is a faceedit training state, not a model checkpoint")
+            if RESUME_STATE_KEY in header:
+                raise ValueError("this is a faceedit resume state, not a model checkpoint")
             raise ValueError("not a faceedit checkpoint (no faceedit.arch metadata)")
         check_format(header)
         values: dict[str, Any] = {}

@@ -48,7 +48,7 @@ from faceedit.device import autocast_dtype
 from faceedit.errors import UsageError
 from faceedit.files import write_file_atomically
 from faceedit.log import logger
-from faceedit.models.training_state import load_training_state, save_training_state
+from faceedit.models.resume_state import load_resume_state, save_resume_state
 from faceedit.train.config import check_config, trainer_config
 from faceedit.train.crops import TrainData, batch_indices, mix_seed
 from faceedit.train.export import export_paths
@@ -141,7 +141,7 @@ def run(
     if cfg.resume:
         if not state_path.is_file():
             raise UsageError(nothing_to_resume(out))
-        saved = load_training_state(state_path)
+        saved = load_resume_state(state_path)
         vocab = saved.extra.get("vocab")
         config = {**trainer_config(trainer_cls, saved.extra.get("config", {})), **config}
     init_ckpt = None
@@ -212,7 +212,7 @@ def run(
     def checkpoint() -> None:
         if is_main:
             models, optims = trainer.state()
-            save_training_state(state_path, models, optims, step, extra={
+            save_resume_state(state_path, models, optims, step, extra={
                 "config": trainer.config, "vocab": data.vocab, "method": trainer_cls.arch,
                 "seed": cfg.seed, "batch_size": batch, "world_size": world,
                 "stage": getattr(trainer, "stage_name", None), "planned_steps": trainer.planned_steps,

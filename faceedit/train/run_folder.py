@@ -1,4 +1,4 @@
-"""The run folder ``RUN`` of a training command: what it holds (the training state
+"""The run folder ``RUN`` of a training command: what it holds (the resume state
 ``RUN/state.safetensors``, the loss log ``RUN/log.jsonl``, sample sheets
 ``RUN/samples/step-NNNNNNN.png``, ``RUN/report.json``), the guard that keeps a command from
 writing over a run it was not told to continue or discard, and the writers of the log and the
@@ -32,10 +32,10 @@ def check_run_folder(out: str | os.PathLike, *, resume: bool, overwrite: bool) -
     """Guard a run folder before a training command writes into it; returns what
     :func:`clear_run_folder` would remove (empty unless ``overwrite``).
 
-    A folder that already holds a run (a training state, ``log.jsonl``, ``report.json`` or
+    A folder that already holds a run (a resume state, ``log.jsonl``, ``report.json`` or
     sample sheets) is continued with ``resume`` or started afresh with ``overwrite``; anything
     else is a UsageError naming the folder, so a forgotten ``--resume`` never wipes a run.
-    ``resume`` needs the run's training state, ``RUN/state.safetensors``.
+    ``resume`` needs the run's resume state, ``RUN/state.safetensors``.
     """
     out = Path(out)
     if resume and overwrite:
@@ -60,12 +60,12 @@ def clear_run_folder(found: list[Path]) -> None:
 
 
 def nothing_to_resume(out: Path) -> str:
-    """The message of a ``--resume`` into ``out``, which holds no training state."""
+    """The message of a ``--resume`` into ``out``, which holds no resume state."""
     return f"{out}: nothing to resume (no {STATE_FILE})"
 
 
 def _run_files(out: Path) -> list[Path]:
-    """The files of an earlier run in ``out``: training state, log, report, samples."""
+    """The files of an earlier run in ``out``: resume state, log, report, samples."""
     names = (STATE_FILE, LOG_FILE, "report.json", "eval-sheet.png")
     found = [out / n for n in names if (out / n).is_file()]
     samples = out / "samples"

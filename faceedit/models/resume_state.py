@@ -1,4 +1,4 @@
-"""Training state: what resuming a run needs (model and optimiser state, step, extras), in the
+"""Resume state: what resuming a run needs (model and optimiser state, step, extras), in the
 safetensors file layer of :mod:`faceedit.models.checkpoint`, never pickled.
 
 Tensors become safetensors entries and everything else a JSON skeleton in the header key
@@ -28,16 +28,16 @@ from faceedit.models.checkpoint import (
 from faceedit.models.header import (
     FORMAT_VERSION,
     PREFIX,
+    RESUME_STATE_KEY,
     TENSORS_HASH_KEY,
-    TRAINING_STATE_KEY,
     check_format,
     one_line,
 )
 
 
 @dataclass
-class TrainingState:
-    """What ``save_training_state`` stored, rebuilt with the original Python types."""
+class ResumeState:
+    """What ``save_resume_state`` stored, rebuilt with the original Python types."""
 
     model_state: Any
     optimizer_state_dicts: dict[str, Any]
@@ -47,7 +47,7 @@ class TrainingState:
     path: str
 
 
-def save_training_state(
+def save_resume_state(
     path: str | os.PathLike,
     model_state: Any,
     optimizer_state_dicts: Mapping[str, Any],
@@ -77,30 +77,30 @@ def save_training_state(
         PREFIX + "format": FORMAT_VERSION,
         PREFIX + "version": __version__,
         PREFIX + "created": utc_now(),
-        TRAINING_STATE_KEY: json.dumps(skeleton),
+        RESUME_STATE_KEY: json.dumps(skeleton),
         TENSORS_HASH_KEY: tensors_sha256(tensors),
     }
     return write_safetensors(path, tensors, header)
 
 
-def load_training_state(
+def load_resume_state(
     path: str | os.PathLike,
     *,
     expected_sha256: str | None = None,
     device: str | torch.device = "cpu",
-) -> TrainingState:
-    """Load what ``save_training_state`` wrote. Pass ``optimizer_state_dicts[name]`` to
+) -> ResumeState:
+    """Load what ``save_resume_state`` wrote. Pass ``optimizer_state_dicts[name]`` to
     ``optimizer.load_state_dict`` (it moves state to the parameters' device)."""
     tensors, header, sha = read_verified(path, expected_sha256)
-    if TRAINING_STATE_KEY not in header:
+    if RESUME_STATE_KEY not in header:
         raise CheckpointError(
-            "not a faceedit training state (no faceedit.training_state metadata)", path
+            "not a faceedit resume state (no faceedit.training_state metadata)", path
         )
     check_format(header, path)
     tensors = {k: v.to(device) for k, v in tensors.items()}
     try:
-        state = _decode(json.loads(header[TRAINING_STATE_KEY]), tensors)
-        return TrainingState(
+        state = _decode(json.loads(header[RESUME_STATE_KEY]), tensors)
+        return ResumeState(
             model_state=state["model"],
             optimizer_state_dicts=state["optimizers"],
             step=int(state["step"]),
@@ -154,7 +154,7 @@ def _encode(obj: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
             items.append([k, _encode(v, child(k), tensors)])
         return {_DICT_TAG: items}
     raise TypeError(
-        f"cannot store a value of type {type(obj).__name__} at {key!r} in a training state"
+        f"cannot store a value of type {type(obj).__name__} at {key!r} in a resume state"
     )
 
 
