@@ -1,0 +1,283 @@
+"""What the page does, without the web: photos decoded and their faces detected once, the edit
+rerun per setting through the editing flow, the ``faceedit apply`` line that reproduces it, the
+full-resolution file and a batch of files.
+
+The settings of an edit are a mapping as the page sends them: ``model``, the request's fields
+(:data:`faceedit.models.request.FIELDS`: ``target``, ``strength``, ``lighting``, ``light``,
+``light_strength``, ``aus``, ``controls``, ``attrs``, ``phase``, ``face``), each present only
+when set. What a model takes (its fields, their ranges and values) is
+:meth:`faceedit.models.options.ModelOptions.fields`, as ``faceedit models --json`` lists it.
+
+A photo is decoded (:func:`faceedit.io.decode.read_image`) and its faces are found by the
+detector ``faceedit apply`` uses (:attr:`faceedit.api.Editor.detector`) once, when it is added;
+each preview chooses the faces (:func:`faceedit.flow.select_faces`) and runs
+:func:`faceedit.flow.edit_faces`, as ``faceedit apply`` does for one photo, and the download is
+those pixels written by :func:`faceedit.io.encode.write_image` as the command writes its
+output: the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import shlex
+import tempfile
+import threading
+import uuid
+import zipfile
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from faceedit.api import Editor
+from faceedit.errors import FaceEditError, UsageError
+from faceedit.faces.types import Face
+from faceedit.flow import edit_faces, select_faces
+from faceedit.io.decode import DEFAULT_MAX_PIXELS, LoadedImage, read_image
+from faceedit.io.encode import write_image
+from faceedit.io.formats import VIDEO_EXTS
+from faceedit.models.request import FIELD, EditRequest
+from faceedit.pixels import to_uint8
+
+#: The name of the edited file: the command's ``--name`` and the download's, PNG whatever the
+#: photo's format (lossless, 16 bits kept).
+OUTPUT_NAME = "{stem}_edited.png"
+#: The folder the command writes into.
+OUTPUT_DIR = "edited"
+#: The longest side of a preview image (the download is full size).
+PREVIEW_SIDE = 2048
+#: Photos kept decoded at once (the oldest is dropped).
+KEEP_PHOTOS = 8
+#: The request's fields the page sets (``like``: a second photo, ``settings``: a model's own
+#: keys without declared types, ``max_faces``: the face choice is made by clicking).
+PAGE_FIELDS = ("target", "strength", "lighting", "light", "light_strength", "aus", "controls", "attrs",
+               "phase", "face")
+
+
+@dataclass
+class Photo:
+    """A decoded upload with its faces as detected (``faces``) and numbered as ``face`` N
+    numbers them: largest first (``boxes``)."""
+
+    id: str
+    name: str
+    image: LoadedImage
+    faces: list[Face]
+    boxes: list[list[float]] = field(default_factory=list)
+
+    @property
+    def stem(self) -> str:
+        return os.path.splitext(self.name)[0]
+
+
+def safe_name(name: str) -> str:
+    """An upload's file name as the command names it: its base name, characters outside
+    letters, digits, ``._-`` replaced (the page's file is saved under this name)."""
+    base = os.path.basename(str(name).replace("\\", "/")).strip() or "photo"
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".")
+    return base or "photo"
+
+
+class Studio:
+    """The page's state: the loaded models (one :class:`~faceedit.api.Editor` each, loaded at
+    first use), the photos added (decoded, faces found once) and the last preview."""
+
+    def __init__(self, *, max_pixels: int = DEFAULT_MAX_PIXELS, device: str = "auto",
+                 workdir: str | None = None) -> None:
+        self.max_pixels = max_pixels
+        self.device = device
+        self._tmp = tempfile.TemporaryDirectory(prefix="faceedit-ui-") if workdir is None else None
+        self.workdir = workdir or self._tmp.name  # type: ignore[union-attr]
+        self.photos: OrderedDict[str, Photo] = OrderedDict()
+        self._editors: dict[str, Editor] = {}
+        self._lock = threading.RLock()  # one edit at a time: the models are not shared across threads
+        self._last: tuple[str, str, np.ndarray] | None = None
+
+    # -- models --------------------------------------------------------------------------------
+    def models(self) -> list[dict[str, Any]]:
+        """The registered models whose weights are on this machine, each with the request's
+        fields it takes (``fields``: as ``faceedit models --json`` lists them)."""
+        from faceedit.models.loading import list_models
+
+        return [{"name": r["name"], "fields": r["options"]["fields"]}
+                for r in list_models() if r.get("present") and r.get("options")]
+
+    def editor(self, model: str) -> Editor:
+        with self._lock:
+            if model not in self._editors:
+                self._editors[model] = Editor.from_pretrained(model, device=self.device, allow_download=False)
+            return self._editors[model]
+
+    # -- photos --------------------------------------------------------------------------------
+    def add_photo(self, data: bytes, name: str, model: str = "stage") -> Photo:
+        """Decode an upload and find its faces. UsageError with the reason for an empty file,
+        a video, a file that is not an image or one larger than ``max_pixels``."""
+        name = safe_name(name)
+        if not data:
+            raise UsageError(f"{name}: the file is empty")
+        if os.path.splitext(name)[1].lower() in VIDEO_EXTS:
+            raise UsageError(f"{name}: a video; the page edits photos (edit a video with `faceedit apply`)")
+        pid = uuid.uuid4().hex[:12]
+        folder = os.path.join(self.workdir, pid)
+        os.makedirs(folder)
+        path = os.path.join(folder, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        try:
+            image = read_image(path, max_pixels=self.max_pixels)
+        except FaceEditError as e:
+            raise UsageError(f"{name}: {e.reason}") from None
+        with self._lock:
+            faces = self.editor(model).detector.detect(image.rgb8())
+        photo = Photo(pid, name, image, list(faces))
+        photo.boxes = [[float(v) for v in f.box] for f in sorted(faces, key=lambda f: -f.area)]
+        with self._lock:
+            self.photos[pid] = photo
+            while len(self.photos) > KEEP_PHOTOS:
+                self.photos.popitem(last=False)
+        return photo
+
+    def photo(self, pid: str) -> Photo:
+        try:
+            return self.photos[pid]
+        except KeyError:
+            raise UsageError("that photo is no longer here: add it again") from None
+
+    # -- one edit ------------------------------------------------------------------------------
+    def request(self, settings: Mapping[str, Any]) -> tuple[str, EditRequest]:
+        """The model and the edit request of ``settings``, checked against the model
+        (UsageError naming the field)."""
+        model = str(settings.get("model") or "stage")
+        fields = {k: settings[k] for k in PAGE_FIELDS if settings.get(k) not in (None, "", {})}
+        if isinstance(fields.get("aus"), Mapping):
+            fields["aus"] = {int(k): v for k, v in fields["aus"].items()}
+        request = EditRequest(**fields)
+        return model, self.editor(model).check_request(request)
+
+    def edit(self, pid: str, settings: Mapping[str, Any]) -> np.ndarray:
+        """The photo edited as ``settings`` asks, at full resolution (the photo's own bit
+        depth): its faces as found, chosen by ``face``, through :func:`faceedit.flow.edit_faces`."""
+        photo = self.photo(pid)
+        key = json.dumps(settings, sort_keys=True)
+        with self._lock:
+            if self._last is not None and self._last[:2] == (pid, key):
+                return self._last[2]
+            model, request = self.request(settings)
+            editor = self.editor(model)
+            faces = select_faces(photo.faces, request.face, request.max_faces, photo.name)
+            out = edit_faces(editor, photo.image.pixels, faces, request)
+            self._last = (pid, key, out)
+            return out
+
+    def preview(self, pid: str, settings: Mapping[str, Any], quality: int = 90) -> bytes:
+        """The edited photo as a JPEG for the page, its longest side at most
+        :data:`PREVIEW_SIDE`."""
+        return jpeg(self.edit(pid, settings), quality)
+
+    def original(self, pid: str, quality: int = 90) -> bytes:
+        return jpeg(self.photo(pid).image.pixels, quality)
+
+    def download(self, pid: str, settings: Mapping[str, Any]) -> tuple[str, bytes]:
+        """The edited photo's file name and bytes, at full resolution, written as ``faceedit
+        apply`` writes :meth:`command`'s output."""
+        photo = self.photo(pid)
+        pixels = self.edit(pid, settings)
+        return self._encode(photo, pixels)
+
+    def _encode(self, photo: Photo, pixels: np.ndarray) -> tuple[str, bytes]:
+        name = OUTPUT_NAME.format(stem=photo.stem)
+        folder = tempfile.mkdtemp(dir=self.workdir)
+        path = os.path.join(folder, name)
+        write_image(path, pixels, photo.image.alpha, like=photo.image, protected=(photo.image.path,))
+        with open(path, "rb") as f:
+            data = f.read()
+        os.remove(path)
+        os.rmdir(folder)
+        return name, data
+
+    def command(self, pid: str, settings: Mapping[str, Any]) -> str:
+        """The ``faceedit apply`` line that writes the download's bytes, run where the photo is
+        (it names the photo by the upload's file name)."""
+        photo = self.photo(pid)
+        model, request = self.request(settings)
+        return command_line(photo.name, model, request)
+
+    # -- many files ----------------------------------------------------------------------------
+    def batch_one(self, data: bytes, name: str, settings: Mapping[str, Any]) -> tuple[str, bytes]:
+        """One file of a batch: added, edited and written as :meth:`download` does."""
+        photo = self.add_photo(data, name, str(settings.get("model") or "stage"))
+        try:
+            return self._encode(photo, self.edit(photo.id, settings))
+        finally:
+            with self._lock:
+                self.photos.pop(photo.id, None)
+                self._last = None
+
+
+def command_line(name: str, model: str, request: EditRequest) -> str:
+    """``faceedit apply NAME --model MODEL ...``: every field of ``request`` the page sets, by
+    its flag, with the numbers written so that they read back the same."""
+    args = ["faceedit", "apply", name, "--model", model, "--out", OUTPUT_DIR, "--name", OUTPUT_NAME,
+            "--target", request.target, "--strength", _number(request.strength)]
+    if request.lighting is not None:
+        args += [FIELD["lighting"].flag, request.lighting]
+    if request.light is not None:
+        args += [FIELD["light"].flag, request.light]
+    if request.light_strength is not None:
+        args += [FIELD["light_strength"].flag, _number(request.light_strength)]
+    for key in ("aus", "controls"):
+        values = getattr(request, key)
+        if values:
+            args += [FIELD[key].flag, ",".join(f"{k}={_number(v)}" for k, v in values.items())]
+    if request.attrs:
+        from faceedit.models.request import attr_word
+
+        args += [FIELD["attrs"].flag, ",".join(f"{k}={attr_word(v)}" for k, v in request.attrs.items())]
+    if request.phase is not None:
+        args += [FIELD["phase"].flag, request.phase]
+    if request.face != FIELD["face"].default:
+        args += [FIELD["face"].flag, request.face]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _number(value: float) -> str:
+    """A number as the shortest text that reads back as the same float."""
+    v = float(value)
+    return str(int(v)) if v.is_integer() and math.isfinite(v) else repr(v)
+
+
+def jpeg(pixels: np.ndarray, quality: int = 90) -> bytes:
+    """RGB pixels as a JPEG, the longest side at most :data:`PREVIEW_SIDE`."""
+    import cv2
+
+    rgb = to_uint8(pixels)
+    h, w = rgb.shape[:2]
+    scale = PREVIEW_SIDE / max(h, w)
+    if scale < 1:
+        rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def zip_files(files: list[tuple[str, bytes]]) -> bytes:
+    """The files in one zip (stored: PNGs do not shrink), names made unique."""
+    buf = io.BytesIO()
+    seen: set[str] = set()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, data in files:
+            stem, ext = os.path.splitext(name)
+            unique, n = name, 1
+            while unique in seen:
+                unique, n = f"{stem}_{n}{ext}", n + 1
+            seen.add(unique)
+            z.writestr(unique, data)
+    return buf.getvalue()
+

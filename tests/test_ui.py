@@ -1,0 +1,139 @@
+"""The page's editing (faceedit.ui.studio) without a browser: the preview, the download and the
+command that writes the same bytes, the face choice, bad uploads, the form's fields."""
+
+from __future__ import annotations
+
+import io
+import shlex
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from _imgs import astronaut
+from PIL import Image
+
+from faceedit.errors import FaceEditError, UsageError
+from faceedit.models.request import FIELD
+from faceedit.ui.studio import Studio, command_line, safe_name, zip_files
+
+ONE_TORCH_THREAD = True
+
+
+def png(pixels: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def two_faces() -> np.ndarray:
+    """Two astronauts side by side, the right one smaller (so face 1, numbered largest first)."""
+    left = np.asarray(astronaut())
+    right = np.asarray(Image.fromarray(left).resize((400, 400), Image.BICUBIC))
+    out = np.zeros((512, 912, 3), np.uint8)
+    out[:, :512] = left
+    out[56:456, 512:] = right
+    return out
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    return Studio(max_pixels=2_000_000, workdir=str(tmp_path_factory.mktemp("studio")))
+
+
+def decoded(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def test_smile_changes_the_face_alone(studio):
+    photo = studio.add_photo(png(np.asarray(astronaut())), "astronaut.png")
+    assert len(photo.boxes) == 1
+    before = studio.edit(photo.id, {"model": "stage", "target": "keep"})
+    after = studio.edit(photo.id, {"model": "stage", "target": "keep", "controls": {"smile": 0.8}})
+    diff = np.abs(after.astype(int) - before.astype(int)).max(axis=2)
+    assert diff.max() > 30
+    x0, y0, x1, y1 = (int(v) for v in photo.boxes[0])
+    outside = diff.copy()
+    outside[max(0, y0 - 40):y1 + 40, max(0, x0 - 40):x1 + 40] = 0
+    assert outside.max() == 0  # the photo outside the face is left alone
+    jpeg = decoded(studio.preview(photo.id, {"model": "stage", "target": "keep", "controls": {"smile": 0.8}}))
+    assert jpeg.shape == after.shape
+
+
+@pytest.mark.slow
+def test_command_writes_the_download(studio, tmp_path):
+    """The command shown, run where the photo is, writes the download's bytes."""
+    source = png(np.asarray(astronaut()))
+    (tmp_path / "astronaut.png").write_bytes(source)
+    photo = studio.add_photo(source, "astronaut.png")
+    settings = {"model": "stage", "target": "happy", "strength": 0.7, "controls": {"brows": -0.35},
+                "light": [35, 15], "light_strength": 0.45, "face": "0"}
+    name, data = studio.download(photo.id, settings)
+    command = studio.command(photo.id, settings)
+    args = shlex.split(command)
+    assert args[:3] == ["faceedit", "apply", "astronaut.png"]
+    subprocess.run([sys.executable, "-m", "faceedit", "-q", *args[1:]], cwd=tmp_path, check=True)
+    assert (tmp_path / "edited" / name).read_bytes() == data
+    assert (tmp_path / "astronaut.png").read_bytes() == source  # the input is kept
+
+
+def test_second_face_alone(studio):
+    photo = studio.add_photo(png(two_faces()), "two.png")
+    assert len(photo.boxes) == 2
+    assert photo.boxes[1][0] > 512  # face 1: the smaller, on the right
+    base = {"model": "stage", "target": "keep"}
+    before = studio.edit(photo.id, base)
+    after = studio.edit(photo.id, {**base, "controls": {"smile": 1.0}, "face": "1"})
+    diff = np.abs(after.astype(int) - before.astype(int)).max(axis=2)
+    assert diff[:, :512].max() == 0 and diff[:, 512:].max() > 30
+
+
+@pytest.mark.parametrize("data, name, words", [
+    (b"", "empty.png", "empty"),
+    (b"not an image at all", "notes.txt", "notes.txt"),
+    (png(np.zeros((1500, 1500, 3), np.uint8)), "big.png", "pixels"),
+    (b"\x00\x00\x00\x18ftypmp42", "clip.mp4", "video"),
+])
+def test_bad_uploads_say_why(studio, data, name, words):
+    with pytest.raises(UsageError, match=words):
+        studio.add_photo(data, name)
+
+
+def test_request_errors_name_the_field(studio):
+    photo = studio.add_photo(png(np.asarray(astronaut())), "astronaut.png")
+    with pytest.raises(UsageError, match="controls"):
+        studio.edit(photo.id, {"model": "stage", "controls": {"smile": 3}})
+    with pytest.raises(FaceEditError, match="only 1 face"):
+        studio.edit(photo.id, {"model": "stage", "face": "4"})
+
+
+def test_the_form_is_the_declaration(studio):
+    """Each model's fields are the request's declaration (faceedit models --json): every named
+    control with the declared range."""
+    models = {m["name"]: m for m in studio.models()}
+    fields = {f["name"]: f for f in models["stage"]["fields"]}
+    assert fields["controls"]["choices"] == list(FIELD["controls"].choices)
+    assert fields["controls"]["range"] == list(FIELD["controls"].range)
+    assert fields["strength"]["range"] == list(FIELD["strength"].range)
+
+
+def test_command_line_reads_back():
+    from faceedit.models.request import EditRequest
+
+    request = EditRequest(target="keep", strength=1.0, controls={"smile": 0.1 + 0.2}, aus={12: 2.5},
+                          attrs={"glasses": 1.0}, face="1")
+    args = shlex.split(command_line("my photo.jpg", "stage", request))
+    assert args[2] == "my photo.jpg"
+    assert args[args.index("--control") + 1] == f"smile={0.1 + 0.2!r}"
+    assert args[args.index("--au") + 1] == "12=2.5"
+    assert args[args.index("--attr") + 1] == "glasses=on"
+    assert args[args.index("--face") + 1] == "1"
+
+
+def test_names_and_zip():
+    import zipfile
+
+    assert safe_name("C:\\photos\\my photo (1).JPG") == "my_photo_1_.JPG"
+    assert safe_name("../..") == "photo"
+    z = zipfile.ZipFile(io.BytesIO(zip_files([("a.png", b"1"), ("a.png", b"2")])))
+    assert z.namelist() == ["a.png", "a_1.png"]
