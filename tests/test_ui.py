@@ -4,6 +4,7 @@ command that writes the same bytes, the face choice, bad uploads, the form's fie
 from __future__ import annotations
 
 import io
+import os
 import shlex
 import subprocess
 import sys
@@ -137,3 +138,38 @@ def test_names_and_zip():
     assert safe_name("../..") == "photo"
     z = zipfile.ZipFile(io.BytesIO(zip_files([("a.png", b"1"), ("a.png", b"2")])))
     assert z.namelist() == ["a.png", "a_1.png"]
+
+
+@pytest.mark.slow
+def test_cli_serves_on_this_machine_only(tmp_path):
+    """`faceedit ui` binds 127.0.0.1 by default and serves the page with its element ids."""
+    pytest.importorskip("uvicorn", reason="needs the ui extra (pip install 'faceedit[ui]')")
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "faceedit", "ui", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                assert time.monotonic() < deadline, "faceedit ui did not answer"
+                time.sleep(0.2)
+        for element in ('id="photo"', 'id="preview"', 'id="command"', 'id="download"'):
+            assert element in page
+        listening = open("/proc/net/tcp").read() if os.path.exists("/proc/net/tcp") else ""
+        if listening:  # the port is bound on 127.0.0.1 alone (0100007F), not 0.0.0.0
+            local = [line.split()[1] for line in listening.splitlines()[1:]]
+            ours = [addr for addr in local if addr.endswith(f":{port:04X}")]
+            assert ours and all(addr.startswith("0100007F:") for addr in ours)
+    finally:
+        proc.terminate()
+        proc.wait(10)
