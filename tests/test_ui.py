@@ -93,11 +93,40 @@ def test_second_face_alone(studio):
     (b"", "empty.png", "empty"),
     (b"not an image at all", "notes.txt", "notes.txt"),
     (png(np.zeros((1500, 1500, 3), np.uint8)), "big.png", "pixels"),
-    (b"\x00\x00\x00\x18ftypmp42", "clip.mp4", "video"),
+    (b"\x00\x00\x00\x18ftypmp42", "clip.mp4", "clip.mp4"),
 ])
 def test_bad_uploads_say_why(studio, data, name, words):
     with pytest.raises(UsageError, match=words):
         studio.add_photo(data, name)
+
+
+@pytest.mark.slow
+def test_clip_previews_a_frame_then_edits_whole(studio, tmp_path):
+    """A clip previews its first frame; the whole clip is edited in the background into the
+    bytes the command shown writes."""
+    pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
+    import time
+
+    from faceedit.video.synth import write_clip
+
+    src = tmp_path / "clip.mp4"
+    write_clip(str(src), np.asarray(astronaut()), 8, (256, 192), tone=None)
+    photo = studio.add_photo(src.read_bytes(), "clip.mp4")
+    assert photo.video and len(photo.boxes) == 1 and photo.image.pixels.shape == (192, 256, 3)
+    settings = {"model": "stage", "target": "keep", "controls": {"smile": 0.6}}
+    assert decoded(studio.preview(photo.id, settings)).shape == (192, 256, 3)
+    with pytest.raises(UsageError, match="whole clip"):
+        studio.download(photo.id, settings)
+    clip = studio.start_clip(photo.id, settings)
+    deadline = time.monotonic() + 300
+    while not clip.finished:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert clip.error is None and clip.done == 8
+    name, data = studio.clip_file(photo.id)
+    args = shlex.split(studio.command(photo.id, settings))
+    subprocess.run([sys.executable, "-m", "faceedit", "-q", *args[1:]], cwd=tmp_path, check=True)
+    assert name == "clip_edited.mp4" and (tmp_path / "edited" / name).read_bytes() == data
 
 
 def test_request_errors_name_the_field(studio):

@@ -9,6 +9,9 @@ Routes (JSON errors as ``{"error": message}`` with status 400):
 ``POST /api/preview/ID``           settings (JSON) -> the edited photo (JPEG), the command in
                                    the ``X-Command`` header
 ``GET /api/download/ID?s=JSON``    the edited photo at full resolution (the command's output)
+``POST /api/clip/ID``              settings (JSON): edit the whole clip ID in the background
+``GET /api/clip/ID``               its progress (frames done, total, error, ready)
+``GET /api/clip/ID/file``          the edited clip
 ``POST /api/batch/JOB?name=N&s=JSON``  one file of a batch edited with the settings
 ``GET /api/batch/JOB.zip``         the batch's outputs in a zip
 """
@@ -71,7 +74,8 @@ def create_app(studio: Studio) -> Starlette:
         except Exception as e:
             return failed(e)
         h, w = p.image.pixels.shape[:2]
-        return JSONResponse({"id": p.id, "name": p.name, "width": w, "height": h, "boxes": p.boxes})
+        return JSONResponse({"id": p.id, "name": p.name, "width": w, "height": h, "boxes": p.boxes,
+                             "video": p.video, "output": p.output_name})
 
     async def original(request: Request) -> Response:
         try:
@@ -97,6 +101,28 @@ def create_app(studio: Studio) -> Starlette:
         except Exception as e:
             return failed(e)
         return Response(data, media_type="image/png",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    async def clip_start(request: Request) -> Response:
+        try:
+            settings = settings_of(await request.body())
+            clip = studio.start_clip(request.path_params["pid"], settings)
+        except Exception as e:
+            return failed(e)
+        return JSONResponse(clip.to_json())
+
+    async def clip_state(request: Request) -> Response:
+        clip = studio.clips.get(request.path_params["pid"])
+        if clip is None:
+            return JSONResponse({"error": "no clip is being edited"}, status_code=400)
+        return JSONResponse(clip.to_json())
+
+    async def clip_file(request: Request) -> Response:
+        try:
+            name, data = studio.clip_file(request.path_params["pid"])
+        except Exception as e:
+            return failed(e)
+        return Response(data, media_type="application/octet-stream",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     async def batch_add(request: Request) -> Response:
@@ -126,6 +152,9 @@ def create_app(studio: Studio) -> Starlette:
         Route("/api/original/{pid}", original),
         Route("/api/preview/{pid}", preview, methods=["POST"]),
         Route("/api/download/{pid}", download),
+        Route("/api/clip/{pid}", clip_start, methods=["POST"]),
+        Route("/api/clip/{pid}", clip_state),
+        Route("/api/clip/{pid}/file", clip_file),
         Route("/api/batch/{job}.zip", batch_zip),
         Route("/api/batch/{job}", batch_add, methods=["POST"]),
     ])

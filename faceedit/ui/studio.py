@@ -14,6 +14,10 @@ each preview chooses the faces (:func:`faceedit.flow.select_faces`) and runs
 :func:`faceedit.flow.edit_faces`, as ``faceedit apply`` does for one photo, and the download is
 those pixels written by :func:`faceedit.io.encode.write_image` as the command writes its
 output: the same bytes.
+
+A video (the ``video`` extra) previews its first frame the same way; the whole clip is edited
+by :func:`faceedit.video.runner.edit_video` as ``faceedit apply`` edits it (faces tracked, the
+expression held), in the background (:class:`Clip`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ from faceedit.pixels import to_uint8
 #: The name of the edited file: the command's ``--name`` and the download's, PNG whatever the
 #: photo's format (lossless, 16 bits kept).
 OUTPUT_NAME = "{stem}_edited.png"
+#: The name of an edited video (the command's ``--name`` for a clip): the clip's own container.
+VIDEO_NAME = "{stem}_edited{ext}"
 #: The folder the command writes into.
 OUTPUT_DIR = "edited"
 #: The longest side of a preview image (the download is full size).
@@ -71,10 +77,33 @@ class Photo:
     image: LoadedImage
     faces: list[Face]
     boxes: list[list[float]] = field(default_factory=list)
+    video: bool = False  # ``image`` is the clip's first frame
 
     @property
     def stem(self) -> str:
         return os.path.splitext(self.name)[0]
+
+    @property
+    def output_name(self) -> str:
+        """The name the command gives the edited file."""
+        ext = os.path.splitext(self.name)[1]
+        return (VIDEO_NAME if self.video else OUTPUT_NAME).format(stem=self.stem, ext=ext)
+
+
+@dataclass
+class Clip:
+    """The whole clip being edited in the background: frames ``done`` of ``total``, then the
+    output's ``path`` (or the ``error``)."""
+
+    done: int = 0
+    total: int = 0
+    path: str | None = None
+    error: str | None = None
+    finished: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"done": self.done, "total": self.total, "finished": self.finished, "error": self.error,
+                "ready": self.path is not None}
 
 
 def safe_name(name: str) -> str:
@@ -99,6 +128,7 @@ class Studio:
         self._editors: dict[str, Editor] = {}
         self._lock = threading.RLock()  # one edit at a time: the models are not shared across threads
         self._last: tuple[str, str, np.ndarray] | None = None
+        self.clips: dict[str, Clip] = {}
 
     # -- models --------------------------------------------------------------------------------
     def models(self) -> list[dict[str, Any]]:
@@ -117,13 +147,13 @@ class Studio:
 
     # -- photos --------------------------------------------------------------------------------
     def add_photo(self, data: bytes, name: str, model: str = "stage") -> Photo:
-        """Decode an upload and find its faces. UsageError with the reason for an empty file,
-        a video, a file that is not an image or one larger than ``max_pixels``."""
+        """Decode an upload (a video: its first frame) and find its faces. UsageError with the
+        reason for an empty file, a file that is neither an image nor a video, or one larger
+        than ``max_pixels``."""
         name = safe_name(name)
         if not data:
             raise UsageError(f"{name}: the file is empty")
-        if os.path.splitext(name)[1].lower() in VIDEO_EXTS:
-            raise UsageError(f"{name}: a video; the page edits photos (edit a video with `faceedit apply`)")
+        video = os.path.splitext(name)[1].lower() in VIDEO_EXTS
         pid = uuid.uuid4().hex[:12]
         folder = os.path.join(self.workdir, pid)
         os.makedirs(folder)
@@ -131,12 +161,12 @@ class Studio:
         with open(path, "wb") as f:
             f.write(data)
         try:
-            image = read_image(path, max_pixels=self.max_pixels)
+            image = first_frame(path, self.max_pixels) if video else read_image(path, max_pixels=self.max_pixels)
         except FaceEditError as e:
             raise UsageError(f"{name}: {e.reason}") from None
         with self._lock:
             faces = self.editor(model).detector.detect(image.rgb8())
-        photo = Photo(pid, name, image, list(faces))
+        photo = Photo(pid, name, image, list(faces), video=video)
         photo.boxes = [[float(v) for v in f.box] for f in sorted(faces, key=lambda f: -f.area)]
         with self._lock:
             self.photos[pid] = photo
@@ -188,11 +218,13 @@ class Studio:
         """The edited photo's file name and bytes, at full resolution, written as ``faceedit
         apply`` writes :meth:`command`'s output."""
         photo = self.photo(pid)
+        if photo.video:
+            raise UsageError(f"{photo.name}: a video; edit the whole clip, then download it")
         pixels = self.edit(pid, settings)
         return self._encode(photo, pixels)
 
     def _encode(self, photo: Photo, pixels: np.ndarray) -> tuple[str, bytes]:
-        name = OUTPUT_NAME.format(stem=photo.stem)
+        name = photo.output_name
         folder = tempfile.mkdtemp(dir=self.workdir)
         path = os.path.join(folder, name)
         write_image(path, pixels, photo.image.alpha, like=photo.image, protected=(photo.image.path,))
@@ -207,7 +239,56 @@ class Studio:
         (it names the photo by the upload's file name)."""
         photo = self.photo(pid)
         model, request = self.request(settings)
-        return command_line(photo.name, model, request)
+        return command_line(photo.name, model, request, photo.video)
+
+    # -- a whole clip --------------------------------------------------------------------------
+    def start_clip(self, pid: str, settings: Mapping[str, Any]) -> Clip:
+        """Edit the whole clip ``pid`` as :meth:`command` would, on a thread of its own; its
+        progress is the :class:`Clip` returned (also ``clips[pid]``)."""
+        photo = self.photo(pid)
+        if not photo.video:
+            raise UsageError(f"{photo.name}: a photo, not a clip")
+        model, request = self.request(settings)
+        clip = self.clips[pid] = Clip()
+        threading.Thread(target=self._edit_clip, args=(photo, model, request, clip), daemon=True).start()
+        return clip
+
+    def _edit_clip(self, photo: Photo, model: str, request: EditRequest, clip: Clip) -> None:
+        from faceedit.video.container import EncodeOptions
+        from faceedit.video.runner import Progress, default_tracker, edit_video
+
+        class Counted(Progress):
+            def update(self, done: int) -> None:
+                clip.done = done
+
+            def close(self, done: int) -> None:
+                clip.done = done
+
+        folder = tempfile.mkdtemp(dir=self.workdir)
+        path = os.path.join(folder, photo.output_name)
+        try:
+            with self._lock:
+                editor = self.editor(model)
+                bar = Counted(photo.name, 0, stream=io.StringIO())
+                from faceedit.video.container import VideoReader
+
+                with VideoReader(photo.image.path) as reader:
+                    clip.total = bar.total = reader.info.frames
+                edit_video(editor, photo.image.path, path, request.target, request.strength, face=request.face,
+                           max_faces=request.max_faces, encode=EncodeOptions(), progress=bar,
+                           tracker=default_tracker(editor), request=request)
+            clip.path = path
+        except Exception as e:  # shown on the page; the page goes on
+            clip.error = str(e) if isinstance(e, FaceEditError) else f"{type(e).__name__}: {e}"
+        finally:
+            clip.finished = True
+
+    def clip_file(self, pid: str) -> tuple[str, bytes]:
+        clip = self.clips.get(pid)
+        if clip is None or clip.path is None:
+            raise UsageError("the clip is not edited yet")
+        with open(clip.path, "rb") as f:
+            return os.path.basename(clip.path), f.read()
 
     # -- many files ----------------------------------------------------------------------------
     def batch_one(self, data: bytes, name: str, settings: Mapping[str, Any]) -> tuple[str, bytes]:
@@ -221,10 +302,11 @@ class Studio:
                 self._last = None
 
 
-def command_line(name: str, model: str, request: EditRequest) -> str:
+def command_line(name: str, model: str, request: EditRequest, video: bool = False) -> str:
     """``faceedit apply NAME --model MODEL ...``: every field of ``request`` the page sets, by
     its flag, with the numbers written so that they read back the same."""
-    args = ["faceedit", "apply", name, "--model", model, "--out", OUTPUT_DIR, "--name", OUTPUT_NAME,
+    args = ["faceedit", "apply", name, "--model", model, "--out", OUTPUT_DIR,
+            "--name", VIDEO_NAME if video else OUTPUT_NAME,
             "--target", request.target, "--strength", _number(request.strength)]
     if request.lighting is not None:
         args += [FIELD["lighting"].flag, request.lighting]
@@ -245,6 +327,22 @@ def command_line(name: str, model: str, request: EditRequest) -> str:
     if request.face != FIELD["face"].default:
         args += [FIELD["face"].flag, request.face]
     return " ".join(shlex.quote(a) for a in args)
+
+
+def first_frame(path: str, max_pixels: int) -> LoadedImage:
+    """A clip's first frame as a decoded photo (ImageError naming the file where it is not a
+    video PyAV can read; UsageError without the ``video`` extra)."""
+    from faceedit.errors import ImageError
+    from faceedit.video.container import Frame, VideoReader
+
+    with VideoReader(path) as reader:
+        info = reader.info
+        if info.width * info.height > max_pixels:
+            raise ImageError(f"{info.width}x{info.height} frames: more than --max-pixels {max_pixels} pixels", path)
+        for item in reader:
+            if isinstance(item, Frame):
+                return LoadedImage(path, item.rgb, None, "PNG", False, None, None, False)
+    raise ImageError("no video frame could be decoded", path)
 
 
 def _number(value: float) -> str:
