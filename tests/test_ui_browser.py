@@ -181,3 +181,25 @@ def test_bad_uploads_then_a_good_one(page):
     page.fill("#control-mouth", "0.5")
     settled(page, "mouth")
     assert "--control mouth=0.5" in page.inner_text("#command")
+
+
+def test_batch_panel_zips_the_files(page):
+    """The current settings on two photos and a bad file: progress, the bad file's message, a
+    zip of the two edited photos."""
+    import zipfile
+
+    photo = png(np.asarray(astronaut()))
+    page.fill("#control-smile", "0.5")
+    page.set_input_files("#batch", files=[
+        {"name": "a.png", "mimeType": "image/png", "buffer": photo},
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not an image"},
+        {"name": "b.png", "mimeType": "image/png", "buffer": png(two_faces())}])
+    page.click("#batch-run")
+    page.wait_for_function("() => document.getElementById('batch-status').textContent.includes('edited')")
+    assert page.inner_text("#batch-status") == "2 / 3 edited"
+    assert page.get_attribute("#batch-progress", "value") == "3"
+    assert "notes.txt" in page.inner_text("#message")
+    with page.expect_download() as info:
+        page.click("#batch-download")
+    names = zipfile.ZipFile(info.value.path()).namelist()
+    assert names == ["a_edited.png", "b_edited.png"]

@@ -338,7 +338,7 @@ def first_frame(path: str, max_pixels: int) -> LoadedImage:
     with VideoReader(path) as reader:
         info = reader.info
         if info.width * info.height > max_pixels:
-            raise ImageError(f"{info.width}x{info.height} frames: more than --max-pixels {max_pixels} pixels", path)
+            raise ImageError(f"{info.width}x{info.height} frames: more than `max_pixels` {max_pixels} pixels", path)
         for item in reader:
             if isinstance(item, Frame):
                 return LoadedImage(path, item.rgb, None, "PNG", False, None, None, False)
