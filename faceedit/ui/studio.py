@@ -28,6 +28,7 @@ import math
 import os
 import re
 import shlex
+import shutil
 import tempfile
 import threading
 import uuid
@@ -93,7 +94,7 @@ class Photo:
 @dataclass
 class Clip:
     """The whole clip being edited in the background: frames ``done`` of ``total``, then the
-    output's ``path`` (or the ``error``)."""
+    output's ``path`` (or the ``error``). One edit runs at a time: previews wait for it."""
 
     done: int = 0
     total: int = 0
@@ -171,8 +172,15 @@ class Studio:
         with self._lock:
             self.photos[pid] = photo
             while len(self.photos) > KEEP_PHOTOS:
-                self.photos.popitem(last=False)
+                self._forget(next(iter(self.photos)))
         return photo
+
+    def _forget(self, pid: str) -> None:
+        """Drop a photo and its saved upload (a clip's edited file stays while the page may
+        download it)."""
+        photo = self.photos.pop(pid, None)
+        if photo is not None and pid not in self.clips:
+            shutil.rmtree(os.path.dirname(photo.image.path), ignore_errors=True)
 
     def photo(self, pid: str) -> Photo:
         try:
@@ -254,7 +262,7 @@ class Studio:
         return clip
 
     def _edit_clip(self, photo: Photo, model: str, request: EditRequest, clip: Clip) -> None:
-        from faceedit.video.container import EncodeOptions
+        from faceedit.video.container import EncodeOptions, VideoReader
         from faceedit.video.runner import Progress, default_tracker, edit_video
 
         class Counted(Progress):
@@ -270,8 +278,6 @@ class Studio:
             with self._lock:
                 editor = self.editor(model)
                 bar = Counted(photo.name, 0, stream=io.StringIO())
-                from faceedit.video.container import VideoReader
-
                 with VideoReader(photo.image.path) as reader:
                     clip.total = bar.total = reader.info.frames
                 edit_video(editor, photo.image.path, path, request.target, request.strength, face=request.face,
@@ -293,12 +299,14 @@ class Studio:
     # -- many files ----------------------------------------------------------------------------
     def batch_one(self, data: bytes, name: str, settings: Mapping[str, Any]) -> tuple[str, bytes]:
         """One file of a batch: added, edited and written as :meth:`download` does."""
+        if os.path.splitext(safe_name(name))[1].lower() in VIDEO_EXTS:
+            raise UsageError(f"{safe_name(name)}: a video; the batch edits photos (a clip: add it as the photo)")
         photo = self.add_photo(data, name, str(settings.get("model") or "stage"))
         try:
             return self._encode(photo, self.edit(photo.id, settings))
         finally:
             with self._lock:
-                self.photos.pop(photo.id, None)
+                self._forget(photo.id)
                 self._last = None
 
 
