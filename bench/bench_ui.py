@@ -3,8 +3,9 @@
     python bench/bench_ui.py [--model stage] [--moves 8] [--no-browser]
 
 1. in process: the function the page's preview calls (``Studio.preview``: the edit through
-   ``faceedit.flow.edit_faces`` on the faces found once, then the preview JPEG), one call per
-   smile value, after one call that loads the model; the edit alone is shown beside it;
+   ``faceedit.flow.edit_faces`` on the faces found once, at the preview's size (longest side
+   2048), then the preview JPEG), one call per smile value, after one call that loads the
+   model; beside it the edit at full resolution (what the download writes);
 2. through the browser (Debian's Chromium driven by Playwright, the page served from this
    process): the time from setting ``#control-smile`` to the new preview shown.
 
@@ -122,11 +123,11 @@ def main() -> None:
     images = photos()
     print(f"model {args.model}, torch threads {torch.get_num_threads()}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}, {os.cpu_count()} CPUs")
-    print("in process (Studio.preview: edit + preview JPEG; edit alone):")
+    print("in process (Studio.preview: edit at preview size + JPEG; the edit at full resolution):")
     for name, data in images.items():
         previews, edits = in_process(studio, data, args.model, args.moves)
         print(f"  {name:5s} preview {summary(previews)}")
-        print(f"  {name:5s} edit    {summary(edits)}")
+        print(f"  {name:5s} full    {summary(edits)}")
     if args.no_browser:
         return
     if not shutil.which("chromium"):

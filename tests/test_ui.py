@@ -78,6 +78,33 @@ def test_command_writes_the_download(studio, tmp_path):
     assert (tmp_path / "astronaut.png").read_bytes() == source  # the input is kept
 
 
+def test_large_photo_previews_at_the_shown_size(studio):
+    """A photo larger than the preview is edited at the preview's size, its faces scaled: the
+    preview matches the full-resolution edit scaled down."""
+    import cv2
+
+    from faceedit.ui.studio import PREVIEW_SIDE
+
+    big = cv2.resize(np.asarray(astronaut()), (1400, 1400), interpolation=cv2.INTER_CUBIC)
+    photo = studio.add_photo(png(big), "big.png")
+    import faceedit.ui.studio as module
+
+    old, module.PREVIEW_SIDE = PREVIEW_SIDE, 700
+    try:
+        settings = {"model": "stage", "target": "keep", "controls": {"smile": 0.9}}
+        small = studio.edit(photo.id, settings, preview=True).copy()
+        full = studio.edit(photo.id, settings)
+    finally:
+        module.PREVIEW_SIDE = old
+    assert small.shape == (700, 700, 3) and full.shape == (1400, 1400, 3)
+    shrunk = cv2.resize(full, (700, 700), interpolation=cv2.INTER_AREA)
+    before = cv2.resize(big, (700, 700), interpolation=cv2.INTER_AREA)
+    face = (slice(80, 260), slice(220, 400))  # the astronaut's face at 700 px
+    change = np.abs(shrunk[face].astype(int) - before[face].astype(int)).mean()
+    gap = np.abs(small[face].astype(int) - shrunk[face].astype(int)).mean()
+    assert change > 1.0 and gap < change / 4, (change, gap)
+
+
 def test_second_face_alone(studio):
     photo = studio.add_photo(png(two_faces()), "two.png")
     assert len(photo.boxes) == 2

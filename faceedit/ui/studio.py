@@ -79,10 +79,29 @@ class Photo:
     faces: list[Face]
     boxes: list[list[float]] = field(default_factory=list)
     video: bool = False  # ``image`` is the clip's first frame
+    _small: tuple[np.ndarray, list[Face]] | None = field(default=None, repr=False)
 
     @property
     def stem(self) -> str:
         return os.path.splitext(self.name)[0]
+
+    def at_preview_size(self) -> tuple[np.ndarray, list[Face]]:
+        """The pixels and faces a preview edits: the photo's own where its longest side is at
+        most :data:`PREVIEW_SIDE`, else the photo scaled down to it (area average) with its
+        faces scaled alike (boxes, landmarks, mesh), computed once. The preview shows the
+        photo at that size anyway; a 12-MP photo's edit takes a quarter of the time."""
+        if self._small is None:
+            pixels, faces = self.image.pixels, self.faces
+            h, w = pixels.shape[:2]
+            s = PREVIEW_SIDE / max(h, w)
+            if s < 1:
+                import cv2
+
+                size = (max(1, round(w * s)), max(1, round(h * s)))
+                pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+                faces = [scale_face(f, size[0] / w, size[1] / h) for f in faces]
+            self._small = (pixels, faces)
+        return self._small
 
     @property
     def output_name(self) -> str:
@@ -199,25 +218,27 @@ class Studio:
         request = EditRequest(**fields)
         return model, self.editor(model).check_request(request)
 
-    def edit(self, pid: str, settings: Mapping[str, Any]) -> np.ndarray:
+    def edit(self, pid: str, settings: Mapping[str, Any], *, preview: bool = False) -> np.ndarray:
         """The photo edited as ``settings`` asks, at full resolution (the photo's own bit
-        depth): its faces as found, chosen by ``face``, through :func:`faceedit.flow.edit_faces`."""
+        depth; ``preview``: at :meth:`Photo.at_preview_size`): its faces as found, chosen by
+        ``face``, through :func:`faceedit.flow.edit_faces`."""
         photo = self.photo(pid)
-        key = json.dumps(settings, sort_keys=True)
+        key = json.dumps(settings, sort_keys=True) + (" preview" if preview else "")
         with self._lock:
             if self._last is not None and self._last[:2] == (pid, key):
                 return self._last[2]
             model, request = self.request(settings)
             editor = self.editor(model)
-            faces = select_faces(photo.faces, request.face, request.max_faces, photo.name)
-            out = edit_faces(editor, photo.image.pixels, faces, request)
+            pixels, found = photo.at_preview_size() if preview else (photo.image.pixels, photo.faces)
+            faces = select_faces(found, request.face, request.max_faces, photo.name)
+            out = edit_faces(editor, pixels, faces, request)
             self._last = (pid, key, out)
             return out
 
     def preview(self, pid: str, settings: Mapping[str, Any], quality: int = 90) -> bytes:
         """The edited photo as a JPEG for the page, its longest side at most
-        :data:`PREVIEW_SIDE`."""
-        return jpeg(self.edit(pid, settings), quality)
+        :data:`PREVIEW_SIDE` (edited at that size: :meth:`Photo.at_preview_size`)."""
+        return jpeg(self.edit(pid, settings, preview=True), quality)
 
     def original(self, pid: str, quality: int = 90) -> bytes:
         return jpeg(self.photo(pid).image.pixels, quality)
@@ -351,6 +372,27 @@ def first_frame(path: str, max_pixels: int) -> LoadedImage:
             if isinstance(item, Frame):
                 return LoadedImage(path, item.rgb, None, "PNG", False, None, None, False)
     raise ImageError("no video frame could be decoded", path)
+
+
+def scale_face(face: Face, sx: float, sy: float) -> Face:
+    """``face`` on the photo scaled by ``sx``, ``sy`` (pixel centres at integers: x -> (x +
+    0.5) sx - 0.5); a mesh's depth scales by their mean."""
+    import dataclasses
+
+    scale = np.array([sx, sy])
+
+    def points(p: np.ndarray) -> np.ndarray:
+        return (np.asarray(p, np.float64) + 0.5) * scale - 0.5
+
+    box = np.asarray(face.box, np.float64)
+    dense = face.dense
+    if dense is not None:
+        dense = np.asarray(dense, np.float64).copy()
+        dense[:, :2] = points(dense[:, :2])
+        dense[:, 2] *= (sx + sy) / 2
+    lm = points(face.landmarks).astype(np.asarray(face.landmarks).dtype, copy=False)
+    return dataclasses.replace(face, box=points(box.reshape(2, 2)).reshape(4).astype(box.dtype),
+                               landmarks=lm, dense=dense if dense is None else dense.astype(face.dense.dtype))
 
 
 def _number(value: float) -> str:
