@@ -229,3 +229,17 @@ def test_cli_serves_on_this_machine_only(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_cli_without_the_extra_says_what_to_install(monkeypatch):
+    from typer.testing import CliRunner
+
+    import faceedit.ui
+    from faceedit.cli import app
+
+    monkeypatch.setattr(faceedit.ui, "missing", lambda: ["starlette"])
+    r = CliRunner().invoke(app, ["ui"])
+    assert r.exit_code == 2
+    assert "faceedit[ui]" in r.output and "starlette" in r.output
+    r = CliRunner().invoke(app, ["ui", "--help"])
+    assert r.exit_code == 0 and "--host" in r.output and "127.0.0.1" in r.output

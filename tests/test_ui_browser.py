@@ -76,7 +76,7 @@ def server(tmp_path_factory):
 def browser():
     with sync_api.sync_playwright() as p:
         try:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
         except Exception as e:  # a Chromium that cannot start here (no display libraries...)
             pytest.skip(f"Chromium at {CHROMIUM} does not start: {e}")
         yield b

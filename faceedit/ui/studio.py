@@ -382,17 +382,18 @@ def scale_face(face: Face, sx: float, sy: float) -> Face:
     scale = np.array([sx, sy])
 
     def points(p: np.ndarray) -> np.ndarray:
-        return (np.asarray(p, np.float64) + 0.5) * scale - 0.5
+        """Points (N, 2) or more columns, x and y scaled, each array keeping its dtype."""
+        p = np.asarray(p)
+        out = p.astype(np.float64)
+        out[:, :2] = (out[:, :2] + 0.5) * scale - 0.5
+        return out.astype(p.dtype)
 
-    box = np.asarray(face.box, np.float64)
-    dense = face.dense
-    if dense is not None:
-        dense = np.asarray(dense, np.float64).copy()
-        dense[:, :2] = points(dense[:, :2])
-        dense[:, 2] *= (sx + sy) / 2
-    lm = points(face.landmarks).astype(np.asarray(face.landmarks).dtype, copy=False)
-    return dataclasses.replace(face, box=points(box.reshape(2, 2)).reshape(4).astype(box.dtype),
-                               landmarks=lm, dense=dense if dense is None else dense.astype(face.dense.dtype))
+    dense = None
+    if face.dense is not None:
+        dense = points(face.dense)
+        dense[:, 2] = (np.asarray(face.dense[:, 2], np.float64) * (sx + sy) / 2).astype(dense.dtype)
+    box = points(np.asarray(face.box).reshape(2, 2)).reshape(4)
+    return dataclasses.replace(face, box=box, landmarks=points(face.landmarks), dense=dense)
 
 
 def _number(value: float) -> str:
