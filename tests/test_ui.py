@@ -19,6 +19,7 @@ from faceedit.models.request import FIELD
 from faceedit.ui.studio import Studio, command_line, safe_name, zip_files
 
 ONE_TORCH_THREAD = True
+NAME = "my astronaut é.png"
 
 
 def png(pixels: np.ndarray) -> bytes:
@@ -63,19 +64,20 @@ def test_smile_changes_the_face_alone(studio):
 
 @pytest.mark.slow
 def test_command_writes_the_download(studio, tmp_path):
-    """The command shown, run where the photo is, writes the download's bytes."""
+    """The command shown, run where the photo is, writes the download's bytes (the photo's
+    name as it is: spaces, an accent)."""
     source = png(np.asarray(astronaut()))
-    (tmp_path / "astronaut.png").write_bytes(source)
-    photo = studio.add_photo(source, "astronaut.png")
+    (tmp_path / NAME).write_bytes(source)
+    photo = studio.add_photo(source, NAME)
     settings = {"model": "stage", "target": "happy", "strength": 0.7, "controls": {"brows": -0.35},
                 "light": [35, 15], "light_strength": 0.45, "face": "0"}
     name, data = studio.download(photo.id, settings)
     command = studio.command(photo.id, settings)
     args = shlex.split(command)
-    assert args[:3] == ["faceedit", "apply", "astronaut.png"]
+    assert args[:3] == ["faceedit", "apply", NAME] and name == "my astronaut é_edited.png"
     subprocess.run([sys.executable, "-m", "faceedit", "-q", *args[1:]], cwd=tmp_path, check=True)
     assert (tmp_path / "edited" / name).read_bytes() == data
-    assert (tmp_path / "astronaut.png").read_bytes() == source  # the input is kept
+    assert (tmp_path / NAME).read_bytes() == source  # the input is kept
 
 
 def test_large_photo_previews_at_the_shown_size(studio):
@@ -190,8 +192,9 @@ def test_command_line_reads_back():
 def test_names_and_zip():
     import zipfile
 
-    assert safe_name("C:\\photos\\my photo (1).JPG") == "my_photo_1_.JPG"
+    assert safe_name("C:\\photos\\my photo (1).JPG") == "my photo (1).JPG"
     assert safe_name("../..") == "photo"
+    assert safe_name("a\nb.png") == "a_b.png"
     z = zipfile.ZipFile(io.BytesIO(zip_files([("a.png", b"1"), ("a.png", b"2")])))
     assert z.namelist() == ["a.png", "a_1.png"]
 

@@ -100,8 +100,7 @@ def create_app(studio: Studio) -> Starlette:
             name, data = await _threaded(studio.download, request.path_params["pid"], settings)
         except Exception as e:
             return failed(e)
-        return Response(data, media_type="image/png",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(data, media_type="image/png", headers={"Content-Disposition": attachment(name)})
 
     async def clip_start(request: Request) -> Response:
         try:
@@ -123,7 +122,7 @@ def create_app(studio: Studio) -> Starlette:
         except Exception as e:
             return failed(e)
         return Response(data, media_type="application/octet-stream",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                        headers={"Content-Disposition": attachment(name)})
 
     async def batch_add(request: Request) -> Response:
         job = request.path_params["job"]
@@ -158,6 +157,13 @@ def create_app(studio: Studio) -> Starlette:
         Route("/api/batch/{job}.zip", batch_zip),
         Route("/api/batch/{job}", batch_add, methods=["POST"]),
     ])
+
+
+def attachment(name: str) -> str:
+    """A Content-Disposition header naming a download ``name`` (any characters: RFC 6266's
+    ``filename*``, an ASCII ``filename`` beside it for old clients)."""
+    plain = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 async def _threaded(function, *args):

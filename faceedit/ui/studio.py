@@ -106,7 +106,7 @@ class Photo:
     @property
     def output_name(self) -> str:
         """The name the command gives the edited file."""
-        ext = os.path.splitext(self.name)[1]
+        ext = os.path.splitext(self.name)[1].lower()  # as the command's {ext}
         return (VIDEO_NAME if self.video else OUTPUT_NAME).format(stem=self.stem, ext=ext)
 
 
@@ -127,11 +127,12 @@ class Clip:
 
 
 def safe_name(name: str) -> str:
-    """An upload's file name as the command names it: its base name, characters outside
-    letters, digits, ``._-`` replaced (the page's file is saved under this name)."""
-    base = os.path.basename(str(name).replace("\\", "/")).strip() or "photo"
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".")
-    return base or "photo"
+    """An upload's file name as the page saves it and the command names it: its base name
+    (after ``/`` or ``\\``), control characters replaced by ``_``; ``photo`` for an empty
+    name or a bare dot."""
+    base = os.path.basename(str(name).replace("\\", "/")).strip()
+    base = re.sub(r"[\x00-\x1f\x7f]", "_", base)
+    return "photo" if base in ("", ".", "..") else base
 
 
 class Studio:
