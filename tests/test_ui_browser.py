@@ -203,3 +203,28 @@ def test_batch_panel_zips_the_files(page):
         page.click("#batch-download")
     names = zipfile.ZipFile(info.value.path()).namelist()
     assert names == ["a_edited.png", "b_edited.png"]
+
+
+@pytest.mark.slow
+def test_clip_frame_then_whole_clip(page, tmp_path):
+    """A clip previews its first frame; 'edit the whole clip' shows progress, then the download
+    is the clip the command shown writes."""
+    pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
+    from faceedit.video.synth import write_clip
+
+    src = tmp_path / "clip.mp4"
+    write_clip(str(src), np.asarray(astronaut()), 6, (256, 192), tone=None)
+    upload(page, "clip.mp4", src.read_bytes(), "video/mp4")
+    settled(page)
+    assert page.locator("#faces rect").count() == 1
+    assert page.get_attribute("#download", "aria-disabled") == "true"  # the clip first
+    page.fill("#control-smile", "0.7")
+    settled(page, "smile")
+    page.click("#clip")
+    page.wait_for_function("() => document.getElementById('clip-status').textContent === 'edited'")
+    with page.expect_download() as info:
+        page.click("#download")
+    data = open(info.value.path(), "rb").read()
+    args = shlex.split(page.inner_text("#command"))
+    subprocess.run([sys.executable, "-m", "faceedit", "-q", *args[1:]], cwd=tmp_path, check=True)
+    assert (tmp_path / "edited" / "clip_edited.mp4").read_bytes() == data
