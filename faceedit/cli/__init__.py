@@ -24,7 +24,7 @@ from typing import Annotated  # noqa: E402
 
 import typer  # noqa: E402
 
-from faceedit.cli import apply, detect, models, sheet, train  # noqa: E402
+from faceedit.cli import apply, detect, models, sheet, train, ui  # noqa: E402
 from faceedit.log import setup_logging  # noqa: E402
 
 app = typer.Typer(
@@ -63,6 +63,7 @@ app.command("train-stage")(train.train_stage)
 app.command("train-analysis")(train.train_analysis)
 app.command("au")(detect.au_)
 app.command()(sheet.sheet)
+app.command()(ui.ui)
 
 
 def main() -> None:
