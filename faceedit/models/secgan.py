@@ -151,7 +151,7 @@ class SeCGAN(EditModel):
 
     def eval_conditions(self) -> list[dict]:
         conds = [{"target": t, "options": {}, "expect": {"expression": t}} for t in self.targets() if t != KEEP]
-        for a in self.attributes:
+        for a in sorted(self.space.binary):  # the network's own channels, measured on crops
             for v, name in ((1.0, "on"), (0.0, "off")):
                 conds.append({"target": KEEP, "options": {"attrs": {a: v}}, "name": f"{a}={name}",
                               "expect": {a: "True" if v else "False"}})
@@ -189,7 +189,7 @@ class SeCGAN(EditModel):
              source: str | None = None, **options) -> torch.Tensor:
         """``attrs``: ``{"glasses": "on"}`` (on/off, yes/no, true/false, 1/0 or a number 0..1) or
         ``"glasses=on"``; an attribute may also be given as its own option (``glasses="on"``)."""
-        named = {k: options.pop(k) for k in list(options) if k in self.space.binary}
+        named = {k: options.pop(k) for k in list(options) if k in self.attributes}
         if named:
             attrs = {**(parse_attrs(attrs) if isinstance(attrs, str) else attrs or {}), **named}
         if options:

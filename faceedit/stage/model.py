@@ -206,6 +206,8 @@ class Stage(ExpressionStates, nn.Module):
             if key not in self.attributes:
                 raise UsageError(f"unknown attribute {key!r} for the stage; valid: {', '.join(self.attributes)}")
             out[key] = 2.0 * attr_value(key, value) - 1.0
+            if out[key] < 0 and key not in self.attribute_channels:
+                raise UsageError(f"attribute {key}={value}: this stage has no statistics to take {key} off")
         return out
 
     def eval_conditions(self) -> list[dict]:
