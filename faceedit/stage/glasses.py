@@ -370,6 +370,44 @@ def _tortoise(shape: tuple[int, int], scale: float) -> np.ndarray:
     return np.clip((big - 0.45) * 2.2, 0.0, 1.0)
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A frame placed on a face, in image pixels: each lens outline and rim's outer outline
+    (image-left first; no rims when rimless), the bridge's curves, each temple from its hinge
+    back (with how visible each point is, 0..1: hidden by the head, fading over the ear), the
+    hinges, and the pose."""
+
+    lenses: list[np.ndarray]
+    outers: list[np.ndarray]
+    bridges: list[np.ndarray]
+    temples: list[np.ndarray]
+    temple_visible: list[np.ndarray]
+    hinges: np.ndarray  # (2, 2)
+    pose: Pose
+
+    def points(self) -> np.ndarray:
+        return np.concatenate([*self.lenses, *self.outers, *self.bridges, *self.temples])
+
+
+def place(lm: np.ndarray, frame: Style) -> Placed:
+    """``frame`` posed on the face at 68 landmarks ``lm`` (:func:`fit_pose`) and projected."""
+    pose = fit_pose(lm)
+    temples = [_temple(frame, s) for s in (-1, 1)]
+    visible = []
+    for temple in temples:
+        fade = np.clip((len(temple) - 1 - np.arange(len(temple))) / (0.3 * len(temple)), 0, 1)
+        visible.append((1.0 - hidden_by_head(temple, pose.toward_camera)) * fade)
+    return Placed(
+        lenses=[pose.project(_lens(frame, s)) for s in (-1, 1)],
+        outers=[pose.project(_lens(frame, s, frame.rim)) for s in (-1, 1)] if frame.rim > 0 else [],
+        bridges=[pose.project(b) for b in _bridge(frame)],
+        temples=[pose.project(t) for t in temples],
+        temple_visible=visible,
+        hinges=pose.project(np.stack([_edge_point(frame, s, "hinge") for s in (-1, 1)])),
+        pose=pose,
+    )
+
+
 def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, opacity: float = 1.0) -> np.ndarray:
     """``pixels`` ((H, W, 3) uint8/uint16 RGB, unchanged) with glasses of ``style``
     (:func:`style_of`'s words; None the default) drawn on the face at 68 landmarks ``lm``, every
@@ -377,16 +415,10 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
     frame, colour_name = style_of(style)
     if opacity <= 0:
         return pixels.copy()
-    pose = fit_pose(lm)
+    placed = place(lm, frame)
+    pose = placed.pose
     d = pose.scale  # pixels per eye distance
-    toward = pose.toward_camera
-
-    lenses = [_lens(frame, s) for s in (-1, 1)]
-    outers = [_lens(frame, s, frame.rim) for s in (-1, 1)] if frame.rim > 0 else []
-    bridges = _bridge(frame)
-    temples = [_temple(frame, s) for s in (-1, 1)]
-    parts = [*lenses, *outers, *bridges, *temples]
-    every = np.concatenate([pose.project(p) for p in parts])
+    every = placed.points()
     h, w = pixels.shape[:2]
     pad = 0.3 * d
     x0, y0 = (int(np.floor(v)) for v in every.min(0) - pad)
@@ -399,32 +431,28 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
     # the frame front: rims (outer outline less the lens), the bridge; metal rims as lines
     front = cv.blank()
     bar_px = (0.030 if frame.metal else 0.045) * d
-    for lens, outer in zip(lenses, outers):
+    for lens, outer in zip(placed.lenses, placed.outers):
         if frame.metal:
-            cv.line(front, pose.project((lens + outer) / 2), frame.rim * d, closed=True)
+            cv.line(front, (lens + outer) / 2, frame.rim * d, closed=True)
         else:
-            cv.fill(front, pose.project(outer))
-            cv.fill(front, pose.project(lens), 0.0)
-    for bridge in bridges:
-        cv.line(front, pose.project(bridge), bar_px)
+            cv.fill(front, outer)
+            cv.fill(front, lens, 0.0)
+    for bridge in placed.bridges:
+        cv.line(front, bridge, bar_px)
     bevel = cv.blank()
-    if not outers:  # rimless: the lens edges' bevel, and short end pieces where bridge and temples hold
-        for side, lens in zip((-1, 1), lenses):
-            cv.line(bevel, pose.project(lens), 0.012 * d, closed=True)
+    if not placed.outers:  # rimless: the lens edges' bevel, and short end pieces where the temples hold
+        for side, lens in zip((-1, 1), placed.lenses):
+            cv.line(bevel, lens, 0.012 * d, closed=True)
             hinge = _edge_point(frame, side, "hinge")
             cv.line(front, pose.project(np.stack([hinge - [side * 0.06, 0, 0], hinge])), 0.035 * d)
     lens_cov = cv.blank()
-    for lens in lenses:
-        cv.fill(lens_cov, pose.project(lens))
+    for lens in placed.lenses:
+        cv.fill(lens_cov, lens)
     # the temples: behind the front, hidden where the head hides them, fading over the ears
     back = cv.blank()
-    for temple in temples:
-        vis = 1.0 - hidden_by_head(temple, toward)
-        fade = np.clip((len(temple) - 1 - np.arange(len(temple))) / (0.3 * len(temple)), 0, 1)
-        a = vis * fade
-        xy = pose.project(temple)
+    for xy, a in zip(placed.temples, placed.temple_visible):
         width = (0.030 if frame.metal else 0.045) * d
-        for k in range(len(temple) - 1):
+        for k in range(len(xy) - 1):
             v = float(min(a[k], a[k + 1]))
             if v > 0.01:
                 cv.line(back, xy[k:k + 2], width, v)
