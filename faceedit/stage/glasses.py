@@ -73,12 +73,12 @@ SUPERSAMPLE = 4
 RGB = tuple[float, float, float]
 COLOURS: dict[str, RGB] = {
     "black": (0.045, 0.042, 0.045),
-    "tortoise": (0.30, 0.16, 0.07),
+    "tortoise": (0.20, 0.10, 0.045),
     "gold": (0.80, 0.64, 0.34),
     "silver": (0.74, 0.75, 0.77),
 }
 #: Tortoiseshell's light amber, mottled into its dark brown.
-TORTOISE_LIGHT: RGB = (0.66, 0.40, 0.15)
+TORTOISE_LIGHT: RGB = (0.58, 0.34, 0.12)
 
 
 @dataclass(frozen=True)
@@ -232,14 +232,12 @@ def _outline(style: Style, n: int = 96) -> np.ndarray:
         y = b * np.sign(s) * np.abs(s) ** (2 / p)
         y = y + 0.06 * b * (x / a) * (y > 0)  # the outer lower corner a little deeper
         return np.stack([x, y], 1)
-    # aviator: a flat brow line, the bottom deepest toward the nose (a teardrop)
-    top = s < 0
-    x = a * np.sign(c) * np.abs(c) ** 0.75
-    y = np.where(top, -0.55 * b * np.abs(s) ** 0.3, b * s ** 1.0)
-    y = y - np.where(top, 0.10 * b * (x / a), 0.0)  # the brow line rising to the hinge
-    # the bottom: deepest toward the nose, rising to the outer corner
-    y = np.where(top, y, y * (1.0 - 0.38 * (x / a + 1) / 2) ** 1.0)
-    return np.stack([x, y - 0.12 * b], 1)
+    # aviator: a teardrop: a gently curved brow line, the outer side round, the bottom deep and
+    # deepest toward the nose
+    x = a * np.sign(c) * np.abs(c) ** (2 / 2.6)
+    y = b * np.sign(s) * np.abs(s) ** (2 / 2.6)
+    y = np.where(s < 0, 0.62 * y - 0.05 * b * (x / a), y * (1.0 - 0.22 * (x / a)))
+    return np.stack([x, y - 0.2 * b], 1)
 
 
 def _front_z(x: np.ndarray) -> np.ndarray:
@@ -367,7 +365,7 @@ def _tortoise(shape: tuple[int, int], scale: float) -> np.ndarray:
     h, w = shape
     small = rng.random((max(2, int(h / scale) + 2), max(2, int(w / scale) + 2))).astype(np.float32)
     big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-    return np.clip((big - 0.45) * 2.2, 0.0, 1.0)
+    return np.clip((big - 0.62) * 2.5, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -428,17 +426,27 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
         return pixels.copy()
     cv = _Canvas((x0, y0, x1, y1))
 
-    # the frame front: rims (outer outline less the lens), the bridge; metal rims as lines
-    front = cv.blank()
+    # light: which side the photo's light comes from (image direction toward it)
+    lx = cheek_light(pixels, lm)
+    light_dir = np.array([lx, -0.8])
+    light_dir /= np.linalg.norm(light_dir)
+
+    # the frame front: rims (outer outline less the lens), the bridge; metal rims as wires with
+    # a specular line along their side toward the light
+    front, spec = cv.blank(), cv.blank()
     bar_px = (0.030 if frame.metal else 0.045) * d
-    for lens, outer in zip(placed.lenses, placed.outers):
-        if frame.metal:
-            cv.line(front, (lens + outer) / 2, frame.rim * d, closed=True)
-        else:
+    wires = [(lens + outer) / 2 for lens, outer in zip(placed.lenses, placed.outers)] if frame.metal else []
+    for wire in wires:
+        cv.line(front, wire, frame.rim * d, closed=True)
+        cv.line(spec, wire + light_dir * 0.2 * frame.rim * d, 0.3 * frame.rim * d, closed=True)
+    if not frame.metal:
+        for lens, outer in zip(placed.lenses, placed.outers):
             cv.fill(front, outer)
             cv.fill(front, lens, 0.0)
     for bridge in placed.bridges:
         cv.line(front, bridge, bar_px)
+        if frame.metal:
+            cv.line(spec, bridge + light_dir * 0.2 * bar_px, 0.3 * bar_px)
     bevel = cv.blank()
     if not placed.outers:  # rimless: the lens edges' bevel, and short end pieces where the temples hold
         for side, lens in zip((-1, 1), placed.lenses):
@@ -463,10 +471,6 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
     lens_a = cv.down(np.clip(lens_cov, 0, 1)) * (1.0 - frame_cov)
     bevel_a = cv.down(np.clip(bevel, 0, 1)) * (1.0 - frame_cov)
 
-    # light: which side the photo's light comes from
-    lx = cheek_light(pixels, lm)
-    light_dir = np.array([lx, -0.8])
-    light_dir /= np.linalg.norm(light_dir)
 
     top = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
     region = pixels[y0:y1, x0:x1].astype(np.float32) / top
@@ -521,8 +525,12 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
     lit = cv.down(np.clip(front - shifted, 0, 1))
     shade = cv.down(np.clip(front - np.roll(np.roll(front, int(round(light_dir[1] * k)), 0),
                                             int(round(light_dir[0] * k)), 1), 0, 1))
-    gloss = 0.55 if frame.metal else 0.35
-    colour = colour * (1 - 0.35 * shade[..., None]) + (1 - colour) * (gloss * lit[..., None])
+    if frame.metal:  # a wire: darker at its sides, a bright line where it faces the light
+        shine = cv.down(np.clip(spec, 0, 1))[..., None]
+        colour = colour * 0.72 * (1 - 0.3 * shade[..., None])
+        colour = colour + (1 - colour) * 0.7 * shine
+    else:
+        colour = colour * (1 - 0.35 * shade[..., None]) + (1 - colour) * (0.22 * lit[..., None])
     region = paint(region, frame_cov, colour)
 
     out = pixels.copy()
