@@ -438,7 +438,7 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
     wires = [(lens + outer) / 2 for lens, outer in zip(placed.lenses, placed.outers)] if frame.metal else []
     for wire in wires:
         cv.line(front, wire, frame.rim * d, closed=True)
-        cv.line(spec, wire + light_dir * 0.2 * frame.rim * d, 0.3 * frame.rim * d, closed=True)
+        cv.line(spec, wire + light_dir * 0.2 * frame.rim * d, 0.22 * frame.rim * d, closed=True)
     if not frame.metal:
         for lens, outer in zip(placed.lenses, placed.outers):
             cv.fill(front, outer)
@@ -528,7 +528,7 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
     if frame.metal:  # a wire: darker at its sides, a bright line where it faces the light
         shine = cv.down(np.clip(spec, 0, 1))[..., None]
         colour = colour * 0.72 * (1 - 0.3 * shade[..., None])
-        colour = colour + (1 - colour) * 0.7 * shine
+        colour = colour + (1 - colour) * 0.5 * shine
     else:
         colour = colour * (1 - 0.35 * shade[..., None]) + (1 - colour) * (0.22 * lit[..., None])
     region = paint(region, frame_cov, colour)
