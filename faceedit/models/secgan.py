@@ -189,7 +189,7 @@ class SeCGAN(EditModel):
              source: str | None = None, **options) -> torch.Tensor:
         """``attrs``: ``{"glasses": "on"}`` (on/off, yes/no, true/false, 1/0 or a number 0..1) or
         ``"glasses=on"``; an attribute may also be given as its own option (``glasses="on"``)."""
-        named = {k: options.pop(k) for k in list(options) if k in self.attributes}
+        named = {k: options.pop(k) for k in list(options) if k in self.space.binary}
         if named:
             attrs = {**(parse_attrs(attrs) if isinstance(attrs, str) else attrs or {}), **named}
         if options:

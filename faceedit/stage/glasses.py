@@ -478,7 +478,7 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
     # contact shadow: the frame's silhouette, blurred, away from the light, on the face only
     sil = np.clip(frame_cov + back_cov + 0.25 * lens_a, 0, 1)
     off = -light_dir * 0.07 * d
-    m = np.float32([[1, 0, off[0]], [0, 1, off[1]]])
+    m = np.array([[1, 0, off[0]], [0, 1, off[1]]], np.float32)
     shadow = cv2.warpAffine(sil, m, (x1 - x0, y1 - y0), borderMode=cv2.BORDER_CONSTANT)
     shadow = cv2.GaussianBlur(shadow, (0, 0), max(0.5, 0.022 * d))
     face = np.zeros((y1 - y0, x1 - x0), np.float32)

@@ -194,7 +194,7 @@ class Stage(ExpressionStates, nn.Module):
 
         if isinstance(attrs, str):
             attrs = parse_attrs(attrs)
-        out = {}
+        out: dict[str, float | str] = {}
         for key, value in attrs.items():
             if key == "glasses" and isinstance(value, str) and parse_switch(value) is None \
                     and not value.replace(".", "", 1).strip().isdigit():
@@ -205,8 +205,8 @@ class Stage(ExpressionStates, nn.Module):
                 continue
             if key not in self.attributes:
                 raise UsageError(f"unknown attribute {key!r} for the stage; valid: {', '.join(self.attributes)}")
-            out[key] = 2.0 * attr_value(key, value) - 1.0
-            if out[key] < 0 and key not in self.attribute_channels:
+            amount = out[key] = 2.0 * attr_value(key, value) - 1.0
+            if amount < 0 and key not in self.attribute_channels:
                 raise UsageError(f"attribute {key}={value}: this stage has no statistics to take {key} off")
         return out
 
