@@ -112,6 +112,8 @@ def test_opacity_scales_the_frame_and_zero_is_bit_exact():
     ratio = np.abs(half[frame]).sum() / np.abs(full[frame]).sum()
     assert 0.4 < ratio < 0.6
     assert np.array_equal(draw_glasses(img, lm, "rectangular", 0.0), img)
+    tiny = lm.mean(0) + (lm - lm.mean(0)) * 0.05  # a face 2 px between the eyes: too small to draw
+    assert np.array_equal(draw_glasses(img, tiny, "round"), img)
     wide = (img.astype(np.uint16) * 257)
     out16 = draw_glasses(wide, lm, "round")
     assert out16.dtype == np.uint16 and np.abs(out16.astype(int) - wide).max() > 100 * 257

@@ -69,6 +69,8 @@ HEAD_CENTRE = np.array([0.0, 0.25, 1.0])
 HEAD_AXES = np.array([1.08, 1.9, 1.35])
 #: Drawing resolution over the photo's (each layer averaged down: anti-aliased edges).
 SUPERSAMPLE = 4
+#: Faces whose eye centres lie closer than this (px) get no glasses: too small to draw a frame.
+MIN_EYE_DISTANCE = 6.0
 
 RGB = tuple[float, float, float]
 COLOURS: dict[str, RGB] = {
@@ -409,9 +411,10 @@ def place(lm: np.ndarray, frame: Style) -> Placed:
 def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, opacity: float = 1.0) -> np.ndarray:
     """``pixels`` ((H, W, 3) uint8/uint16 RGB, unchanged) with glasses of ``style``
     (:func:`style_of`'s words; None the default) drawn on the face at 68 landmarks ``lm``, every
-    layer at ``opacity`` (0: the photo as it is, the same array's copy)."""
+    layer at ``opacity`` (0, or a face under :data:`MIN_EYE_DISTANCE`: the photo as it is, a copy)."""
     frame, colour_name = style_of(style)
-    if opacity <= 0:
+    left, right = eye_centres(lm)
+    if opacity <= 0 or np.linalg.norm(right - left) < MIN_EYE_DISTANCE:
         return pixels.copy()
     placed = place(lm, frame)
     pose = placed.pose
@@ -470,7 +473,6 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
     back_cov = cv.down(np.clip(back, 0, 1))
     lens_a = cv.down(np.clip(lens_cov, 0, 1)) * (1.0 - frame_cov)
     bevel_a = cv.down(np.clip(bevel, 0, 1)) * (1.0 - frame_cov)
-
 
     top = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
     region = pixels[y0:y1, x0:x1].astype(np.float32) / top
