@@ -163,3 +163,17 @@ def test_an_unknown_style_on_the_command_line_is_a_usage_error(tmp_path):
                        face_photo(tmp_path / "a.png", astronaut()), "-o", tmp_path / "out")
     assert code == 2 and "glasses=monocle" in err and "rectangular, round, aviator, rimless" in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_the_shadow_falls_away_from_the_light_the_face_is_relit_to():
+    """Relit from the image's left (azimuth +70: Extended Yale B's convention) the frame's shadow
+    lies further right than relit from its right."""
+    img = astronaut()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    centre = []
+    for az in (70.0, -70.0):
+        out = draw_glasses(img, lm, "rectangular", relight=(az, 0.0, 1.0))
+        dark = (img.astype(int) - out).max(2)
+        shadow = (dark > 4) & (out.max(2) > 60)  # darkened, not the black frame itself
+        centre.append(np.nonzero(shadow)[1].mean())
+    assert centre[0] > centre[1] + 1.0

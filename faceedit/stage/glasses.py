@@ -15,7 +15,8 @@ head, rendered anti-aliased at the photo's resolution.
   the face turns; the temples fade where they reach the ears.
 * **Drawing**: every layer is filled at :data:`SUPERSAMPLE` times the photo's resolution and
   averaged down (anti-aliased edges at the photo's own pixels): a soft contact shadow of the
-  frame on the face, offset away from the photo's light (read from the cheeks' brightness), a
+  frame on the face, offset away from the light (the photo's, read from the cheeks' brightness,
+  or the one the face is relit to), a
   faint lens tint with a soft reflection, the frame in its colour with an edge lit from the same
   light (tortoiseshell mottled), the temples behind. ``opacity`` scales every layer; 0 leaves
   the photo as it is.
@@ -408,10 +409,28 @@ def place(lm: np.ndarray, frame: Style) -> Placed:
     )
 
 
-def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, opacity: float = 1.0) -> np.ndarray:
+def light_direction(pixels: np.ndarray, lm: np.ndarray, relight: tuple[float, float, float] | None = None
+                    ) -> np.ndarray:
+    """(2,) the image direction the light comes from: the photo's side (:func:`cheek_light`) from
+    above, or, for a face about to be relit, ``relight`` = (azimuth, elevation, strength) in
+    Extended Yale B's convention (azimuth + lights the image's left side) mixed in by its
+    strength."""
+    d = np.array([cheek_light(pixels, lm), -0.8])
+    if relight is not None:
+        az, el, weight = (float(v) for v in relight)
+        new = np.array([-np.sin(np.radians(az)), -np.sin(np.radians(el)) - 0.35])
+        w = float(np.clip(weight, 0.0, 1.0))
+        d = (1 - w) * d / np.linalg.norm(d) + w * new / max(float(np.linalg.norm(new)), 1e-6)
+    return d / max(float(np.linalg.norm(d)), 1e-6)
+
+
+def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, opacity: float = 1.0,
+                 relight: tuple[float, float, float] | None = None) -> np.ndarray:
     """``pixels`` ((H, W, 3) uint8/uint16 RGB, unchanged) with glasses of ``style``
     (:func:`style_of`'s words; None the default) drawn on the face at 68 landmarks ``lm``, every
-    layer at ``opacity`` (0, or a face under :data:`MIN_EYE_DISTANCE`: the photo as it is, a copy)."""
+    layer at ``opacity`` (0, or a face under :data:`MIN_EYE_DISTANCE`: the photo as it is, a copy);
+    the shadow and the lit edges from :func:`light_direction` (``relight``: the light the face is
+    about to be relit to)."""
     frame, colour_name = style_of(style)
     left, right = eye_centres(lm)
     if opacity <= 0 or np.linalg.norm(right - left) < MIN_EYE_DISTANCE:
@@ -429,10 +448,7 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
         return pixels.copy()
     cv = _Canvas((x0, y0, x1, y1))
 
-    # light: which side the photo's light comes from (image direction toward it)
-    lx = cheek_light(pixels, lm)
-    light_dir = np.array([lx, -0.8])
-    light_dir /= np.linalg.norm(light_dir)
+    light_dir = light_direction(pixels, lm, relight)  # the image direction toward the light
 
     # the frame front: rims (outer outline less the lens), the bridge; metal rims as wires with
     # a specular line along their side toward the light
@@ -487,7 +503,7 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
     hull = cv2.convexHull((np.asarray(lm, np.float64)[:27] - [x0, y0]).astype(np.float32))
     cv2.fillConvexPoly(face, np.round(hull * 16).astype(np.int32), 1.0, cv2.LINE_AA, shift=4)
     face = cv2.GaussianBlur(face, (0, 0), max(0.5, 0.05 * d))
-    depth = 0.40 + 0.15 * abs(lx)
+    depth = 0.40 + 0.15 * abs(float(light_dir[0]))
     region = region * (1.0 - (depth * opacity * shadow * face))[..., None]
 
     # lens: a faint tint and a soft reflection across its upper part, toward the light

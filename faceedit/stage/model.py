@@ -414,18 +414,22 @@ class Stage(ExpressionStates, nn.Module):
         return paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"), strength, keep_out)
 
     def paint_attribute(self, pixels: np.ndarray, moved: np.ndarray, name: str, amount: float | str,
-                        strength: float = 1.0) -> np.ndarray:
+                        strength: float = 1.0, light: Light | None = None) -> np.ndarray:
         """Paint attribute ``name`` on the face at landmarks ``moved``, ``strength`` (0..1) of the
         way. Glasses on (``amount`` above 0, or a style's word) are drawn as a posed 3D frame
         (:func:`faceedit.stage.glasses.draw_glasses`, the frame's opacity ``amount`` x
-        ``strength``); otherwise the attribute's mean maps (fitted in the neutral frame): its
-        ``on`` maps for an ``amount`` above 0, its ``off`` maps below, ``|amount|`` of the way."""
+        ``strength``, its shadow away from ``light`` where the face is about to be relit to one);
+        otherwise the attribute's mean maps (fitted in the neutral frame): its ``on`` maps for an
+        ``amount`` above 0, its ``off`` maps below, ``|amount|`` of the way."""
         if name == "glasses" and (isinstance(amount, str) or amount > 0):
             from faceedit.stage.glasses import draw_glasses
 
             style = amount if isinstance(amount, str) else None
             opacity = (1.0 if isinstance(amount, str) else amount) * strength
-            return draw_glasses(pixels, moved, style, opacity) if opacity > 0 else pixels
+            relight = None
+            if light is not None and light.direction is not None:
+                relight = (*light.direction, light.strength * strength)
+            return draw_glasses(pixels, moved, style, opacity, relight) if opacity > 0 else pixels
         amount = float(amount) * strength
         if amount == 0 or f"gain_{name}_{'on' if amount > 0 else 'off'}" not in self._buffers:
             return pixels
