@@ -519,7 +519,7 @@ def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, o
     region = region * (1 - a) + a
 
     # a rimless lens's cut edge: a light line with a dark rim beside it
-    a = (0.45 * opacity * bevel_a)[..., None]
+    a = (0.32 * opacity * bevel_a)[..., None]
     region = region * (1 - a) + np.float32(0.93) * a
     inner = cv2.GaussianBlur(bevel_a, (0, 0), max(0.5, 0.01 * d)) - bevel_a
     region = region * (1.0 - 0.35 * opacity * np.clip(inner, 0, 1))[..., None]
