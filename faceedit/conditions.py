@@ -25,6 +25,38 @@ LIGHTING = ["front", "left", "right", "top", "bottom", "ambient"]
 
 ATTRIBUTES = ["glasses"]
 
+# CelebA's attributes (SeCGAN's paper edits them) that no model here edits believably, each with
+# the reason: ``--attr NAME=...`` is refused with it, and ``faceedit models`` lists them.
+UNSUPPORTED_ATTRIBUTES = {
+    "bald": "no data shows a head without its hair, and the hair's shape is not modelled",
+    "bangs": "no data shows a fringe to learn from, and the hair's shape is not modelled",
+    "gender": "changes who the person is; the data pairs never change it",
+    "age": "no data pairs one person at two ages",
+    "moustache": "no data pairs a face with and without facial hair",
+    "beard": "no data pairs a face with and without facial hair",
+}
+
+# Glasses the stage draws (faceedit.stage.glasses): ``--attr glasses=STYLE`` or ``STYLE-COLOUR``
+# (``glasses=on`` the default style in its own colour).
+GLASSES_STYLES = ("rectangular", "round", "aviator", "rimless")
+GLASSES_COLOURS = ("black", "tortoise", "gold", "silver")
+GLASSES_DEFAULT = "rectangular"
+
+
+def glasses_style(word: str) -> tuple[str, str | None] | None:
+    """``"round"`` -> ``("round", None)``, ``"Round-Black"`` -> ``("round", "black")``; None for
+    any other word (the caller names :func:`glasses_words`)."""
+    style, _, colour = str(word).strip().lower().partition("-")
+    if style not in GLASSES_STYLES or (colour and colour not in GLASSES_COLOURS):
+        return None
+    return style, colour or None
+
+
+def glasses_words() -> str:
+    """What ``--attr glasses=`` takes, in words."""
+    return (f"on, off, a number 0..1, or a style: {', '.join(GLASSES_STYLES)} (each also as STYLE-COLOUR, "
+            f"colours {', '.join(GLASSES_COLOURS)}; e.g. round-black)")
+
 
 def canonical_target(name: str) -> str:
     """Map a user-facing expression word to the canonical vocabulary (other words unchanged)."""

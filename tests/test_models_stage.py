@@ -771,18 +771,16 @@ def test_glasses_change_only_the_eye_region():
     assert changed.sum() > 500 and not changed[~area].any()
 
 
-def test_a_stage_without_attributes_refuses_glasses(tmp_path):
+def test_a_stage_without_attributes_draws_glasses_and_refuses_them_off(tmp_path):
     """A stage fitted before attributes (no ``attribute_channels``, then ``attributes``, in its
-    config, no glasses buffers) still loads, and refuses ``glasses`` with a usage error, directly
-    and on the command line."""
-    from faceedit.api import Editor
+    config, no glasses buffers) still loads and draws glasses on (they need no statistics), and
+    refuses ``glasses=off`` (the maps that take them off) with a usage error."""
     from faceedit.errors import UsageError
     from faceedit.models.checkpoint import save_checkpoint
     from faceedit.models.loading import load_model
-    from faceedit.models.request import EditRequest
 
     st = synthetic_stage()
-    assert st.config["attribute_channels"] == {} and st.attributes == []
+    assert st.config["attribute_channels"] == {} and st.attributes == ["glasses"]
     config = {k: v for k, v in st.config.items() if k != "attribute_channels"}  # as written then
     meta = {"arch": "stage", "config": config, "image_size": 64, "channels": 3,
             "conditions": {"targets": st.targets(), "lighting": st.lighting}}
@@ -790,11 +788,10 @@ def test_a_stage_without_attributes_refuses_glasses(tmp_path):
     save_checkpoint(str(path), st.state_dict(), meta, dtype=None)
     old = load_model(str(path))
     lm = astronaut_face().landmarks
-    with pytest.raises(UsageError, match="no attribute statistics"):
-        old.model.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": 1.0})
-    editor = Editor(loaded=old, device=torch.device("cpu"), amp_dtype=None, stage=old.model)
-    with pytest.raises(UsageError, match="no attributes to edit"):
-        editor.accepts().check(EditRequest(attrs={"glasses": 1.0}))
+    on, _ = old.model.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": 1.0})
+    assert np.abs(on.astype(int) - astronaut().astype(int)).max() > 100
+    with pytest.raises(UsageError, match="no statistics to take glasses off"):
+        old.model.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": 0.0})
 
 
 def test_glasses_pairs_keep_held_out_subjects_out():

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from faceedit.conditions import parse_switch
+from faceedit.conditions import UNSUPPORTED_ATTRIBUTES, glasses_style, glasses_words, parse_switch
 from faceedit.errors import UsageError
 
 #: How far the stage exaggerates an edit (``strength`` above 1; the stage's ``MAX_STRENGTH``); a
@@ -113,8 +113,9 @@ FIELDS: tuple[Field, ...] = (
     Field("controls", "{control: value}", None, "Named fine controls, each -1..1, set as absolute AU values on top "
           "of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. "
           "smile=0.5,brows=-0.3.", range=CONTROL_RANGE, choices=_control_names(), step="stage"),
-    Field("attrs", "{attribute: on|off}", None, "Attribute edits, e.g. glasses=on|off (the attributes each model "
-          "takes: see `faceedit models`).", range=(0.0, 1.0), vocabulary="attributes"),
+    Field("attrs", "{attribute: on|off}", None, "Attribute edits, e.g. glasses=on|off, or glasses=STYLE (rectangular, "
+          "round, aviator, rimless; STYLE-COLOUR: black, tortoise, gold, silver) (the attributes each model takes: "
+          "see `faceedit models`).", range=(0.0, 1.0), vocabulary="attributes"),
     Field("like", "path", None, "Move the face to the expression state of the largest face in this reference photo "
           "(read from its landmarks apart from its identity as well as a shape model can).", step="stage"),
     Field("phase", "str", None, "Model phase to output, where the model has phases (RegGAN: expression, refined; "
@@ -139,7 +140,8 @@ CONDITIONS = ("lighting", "light", "light_strength", "aus", "controls", "attrs",
 @dataclass(frozen=True)
 class EditRequest:
     """One edit: what :data:`FIELDS` declares, each value checked and put in one form when the
-    request is made (``aus`` as ``{int: float}``, ``controls`` and ``attrs`` as ``{str: float}``,
+    request is made (``aus`` as ``{int: float}``, ``controls`` and ``attrs`` as ``{str: float}``
+    (a glasses style as its word),
     ``light`` as ``"AZ,EL"`` text, ``lighting`` and ``face`` in lower case). ``like``: a photo's
     path, an RGB array or its 68 landmarks. ``settings``: the model's own keywords (``--set``),
     passed to its network as they are. Made with :meth:`of` from keywords, as
@@ -154,7 +156,7 @@ class EditRequest:
     light_strength: float | None = None
     aus: Mapping[int, float] | None = None
     controls: Mapping[str, float] | None = None
-    attrs: Mapping[str, float] | None = None
+    attrs: Mapping[str, float | str] | None = None
     like: Any = None
     phase: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
@@ -258,8 +260,10 @@ class EditRequest:
         return out
 
 
-def attr_word(value: float) -> str:
-    """An attribute amount as the command line writes it: on, off, or the number."""
+def attr_word(value: float | str) -> str:
+    """An attribute amount as the command line writes it: on, off, the number, or a style."""
+    if isinstance(value, str):
+        return value
     return {1.0: "on", 0.0: "off"}.get(float(value), f"{float(value):g}")
 
 
@@ -326,9 +330,11 @@ def _controls(controls: Any) -> dict[str, float]:
         raise UsageError(f"`controls`: {e}") from None
 
 
-def _attrs(attrs: Any) -> dict[str, float]:
+def _attrs(attrs: Any) -> dict[str, float | str]:
     """``{attribute: amount}`` from a mapping or ``"glasses=on"``: on/off (yes/no, true/false)
-    or a number 0..1."""
+    or a number 0..1; for glasses also a style word (``round``, ``round-black``: kept as the
+    word, in lower case). An attribute no model can edit believably is refused by name
+    (:data:`faceedit.conditions.UNSUPPORTED_ATTRIBUTES`)."""
     if not attrs:
         return {}
     if isinstance(attrs, str):
@@ -341,17 +347,25 @@ def _attrs(attrs: Any) -> dict[str, float]:
                 raise UsageError(f"`attrs` {item!r}: expected NAME=VALUE, e.g. glasses=on")
             items[key.strip()] = value.strip()
         attrs = items
-    out = {}
+    out: dict[str, float | str] = {}
     for key, value in dict(attrs).items():
+        key = str(key).strip().lower()
+        if key in UNSUPPORTED_ATTRIBUTES:
+            raise UsageError(f"`attrs` {key}: not supported: {UNSUPPORTED_ATTRIBUTES[key]}")
         on = parse_switch(value) if isinstance(value, str) else None
         if on is not None:
-            out[str(key)] = 1.0 if on else 0.0
+            out[key] = 1.0 if on else 0.0
+            continue
+        if key == "glasses" and isinstance(value, str) and (style := glasses_style(value)) is not None:
+            out[key] = "-".join(w for w in style if w)
             continue
         try:
             v = float(value)
         except (TypeError, ValueError):
+            if key == "glasses":
+                raise UsageError(f"`attrs` glasses={value}: unknown style; valid: {glasses_words()}") from None
             raise UsageError(f"`attrs` {key}={value}: use on or off") from None
         if not 0.0 <= v <= 1.0:
             raise UsageError(f"`attrs` {key}={v:g}: use on or off (or an amount between 0 and 1)")
-        out[str(key)] = v
+        out[key] = v
     return out

@@ -19,6 +19,13 @@ Attributes (the condition vocabulary stored in the checkpoint, ``conditions``):
   ``"True"`` / ``"False"``; only Yale's two glasses photos per subject carry it, other rows are
   "unknown" and train with a zero glasses difference).
 
+Glasses are drawn by the stage (:mod:`faceedit.stage.glasses`: a posed 3D frame at the photo's
+resolution), not by this network: its ``glasses`` channel, trained on 12 Yale subjects' different
+frames, paints a blurred ghost of their mean. :attr:`SeCGAN.attributes` leaves out
+:data:`STAGE_DRAWN`, so an edit through the flow never asks the network for them (its glasses
+difference stays 0) and the stage's renderer carries ``--attr glasses``; ``edit(attrs=...)``
+called on the network itself still reaches the channel.
+
 Inference: ``edit(x, target, attrs={"glasses": 1.0 or 0.0}, source=None)``. ``target`` is an
 expression, or ``"keep"`` to leave the expression alone (e.g. only ``attrs``). The source labels
 ``y_src`` of a user's crop are unknown, so the model carries a small source-attribute classifier
@@ -49,6 +56,10 @@ from faceedit.errors import UsageError
 from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import EncoderDecoder, NormKind, SmallResNet
 from faceedit.models.stargan import KEEP, AttributeSpace, attr_value, parse_attrs
+
+#: Attributes the stage draws under every model (:mod:`faceedit.stage.glasses`): the network's own
+#: channel for them is not offered (a ghost of the training frames' mean).
+STAGE_DRAWN = ("glasses",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,12 +145,13 @@ class SeCGAN(EditModel):
 
     @property
     def attributes(self) -> list[str]:
-        """Binary attributes that ``attrs=`` accepts."""
-        return sorted(self.space.binary)
+        """Binary attributes the network edits for the flow: its checkpoint's, less those the
+        stage draws (:data:`STAGE_DRAWN`)."""
+        return sorted(set(self.space.binary) - set(STAGE_DRAWN))
 
     def eval_conditions(self) -> list[dict]:
         conds = [{"target": t, "options": {}, "expect": {"expression": t}} for t in self.targets() if t != KEEP]
-        for a in self.attributes:
+        for a in sorted(self.space.binary):  # the network's own channels, measured on crops
             for v, name in ((1.0, "on"), (0.0, "off")):
                 conds.append({"target": KEEP, "options": {"attrs": {a: v}}, "name": f"{a}={name}",
                               "expect": {a: "True" if v else "False"}})
@@ -166,7 +178,7 @@ class SeCGAN(EditModel):
             attrs = parse_attrs(attrs)
         for key, value in (attrs or {}).items():
             if key not in self.space.binary:
-                valid = ", ".join(self.attributes) or "none"
+                valid = ", ".join(sorted(self.space.binary)) or "none"
                 raise UsageError(f"unknown attribute {key!r} for this SeCGAN model; valid: {valid}")
             v = attr_value(key, value)
             y_trg[:, sl[key]] = v

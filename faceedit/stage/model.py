@@ -54,7 +54,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from faceedit.conditions import canonical_target
+from faceedit.conditions import canonical_target, parse_switch
 from faceedit.errors import UsageError
 from faceedit.faces.au import AU_IDS
 from faceedit.log import logger
@@ -179,26 +179,35 @@ class Stage(ExpressionStates, nn.Module):
 
     @property
     def attributes(self) -> list[str]:
-        """Binary attributes that ``attrs=`` accepts (those it has maps for)."""
-        return list(self.attribute_channels)
+        """Attributes that ``attrs=`` accepts: glasses (drawn, :mod:`faceedit.stage.glasses`) and
+        those it has maps for."""
+        return ["glasses"] + [a for a in self.attribute_channels if a != "glasses"]
 
-    def attribute_amounts(self, attrs: dict | str | None) -> dict[str, float]:
-        """``{"glasses": 1.0 | "on" | 0.0 | "off" | 0..1}`` (or ``"glasses=on"``) -> signed
-        amounts: +1 = the ``on`` map in full, -1 = the ``off`` map, 0 (a value of 0.5) nothing.
-        UsageError for an attribute this stage has no statistics for."""
+    def attribute_amounts(self, attrs: dict | str | None) -> dict[str, float | str]:
+        """``{"glasses": 1.0 | "on" | 0.0 | "off" | 0..1 | STYLE}`` (or ``"glasses=on"``) -> signed
+        amounts: +1 = on in full (glasses drawn in the default style, another attribute's ``on``
+        map), -1 = the ``off`` map, 0 (a value of 0.5) nothing; a glasses style stays its word
+        (on, in that style). UsageError for an attribute this stage cannot paint."""
         if not attrs:
             return {}
         from faceedit.models.stargan import attr_value, parse_attrs  # the same words as SeCGAN
 
         if isinstance(attrs, str):
             attrs = parse_attrs(attrs)
-        out = {}
+        out: dict[str, float | str] = {}
         for key, value in attrs.items():
-            if key not in self.attribute_channels:
-                if not self.attribute_channels:
-                    raise UsageError(f"attribute {key!r}: this stage has no attribute statistics")
+            if key == "glasses" and isinstance(value, str) and parse_switch(value) is None \
+                    and not value.replace(".", "", 1).strip().isdigit():
+                from faceedit.stage.glasses import style_of
+
+                style_of(value)  # UsageError listing the styles
+                out[key] = value.strip().lower()
+                continue
+            if key not in self.attributes:
                 raise UsageError(f"unknown attribute {key!r} for the stage; valid: {', '.join(self.attributes)}")
-            out[key] = 2.0 * attr_value(key, value) - 1.0
+            amount = out[key] = 2.0 * attr_value(key, value) - 1.0
+            if amount < 0 and key not in self.attribute_channels:
+                raise UsageError(f"attribute {key}={value}: this stage has no statistics to take {key} off")
         return out
 
     def eval_conditions(self) -> list[dict]:
@@ -404,10 +413,26 @@ class Stage(ExpressionStates, nn.Module):
         frame = self.appearance_maps(target)[0]
         return paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"), strength, keep_out)
 
-    def paint_attribute(self, pixels: np.ndarray, moved: np.ndarray, name: str, amount: float) -> np.ndarray:
-        """Paint attribute ``name``'s mean maps (fitted in the neutral frame) on the face at
-        landmarks ``moved``: its ``on`` maps for an ``amount`` above 0, its ``off`` maps below,
-        ``|amount|`` of the way."""
+    def paint_attribute(self, pixels: np.ndarray, moved: np.ndarray, name: str, amount: float | str,
+                        strength: float = 1.0, light: Light | None = None) -> np.ndarray:
+        """Paint attribute ``name`` on the face at landmarks ``moved``, ``strength`` (0..1) of the
+        way. Glasses on (``amount`` above 0, or a style's word) are drawn as a posed 3D frame
+        (:func:`faceedit.stage.glasses.draw_glasses`, the frame's opacity ``amount`` x
+        ``strength``, its shadow away from ``light`` where the face is about to be relit to one);
+        otherwise the attribute's mean maps (fitted in the neutral frame): its ``on`` maps for an
+        ``amount`` above 0, its ``off`` maps below, ``|amount|`` of the way."""
+        if name == "glasses" and (isinstance(amount, str) or amount > 0):
+            from faceedit.stage.glasses import draw_glasses
+
+            style = amount if isinstance(amount, str) else None
+            opacity = (1.0 if isinstance(amount, str) else amount) * strength
+            relight = None
+            if light is not None and light.direction is not None:
+                relight = (*light.direction, light.strength * strength)
+            return draw_glasses(pixels, moved, style, opacity, relight) if opacity > 0 else pixels
+        amount = float(amount) * strength
+        if amount == 0 or f"gain_{name}_{'on' if amount > 0 else 'off'}" not in self._buffers:
+            return pixels
         d = "on" if amount > 0 else "off"
         return paint_maps(pixels, moved, self._a("mean_shape"), self._stacked(f"gain_{name}_{d}", f"bias_{name}_{d}"),
                           abs(amount))

@@ -79,7 +79,7 @@ class EditSettings:
     strength: float  # 0 (nothing) .. the stage's MAX_STRENGTH
     aus: dict[int, float] | None = None  # AU intensities to set (the named controls merged in)
     like: np.ndarray | None = None  # a reference face's 68 landmarks: its state is the goal
-    attributes: dict[str, float] | None = None  # attribute -> signed amount (+1 on, -1 off)
+    attributes: dict[str, float | str] | None = None  # attribute -> signed amount (+1 on, -1 off) or style
     light: shading.Light | None = None  # the light the head is relit to
     mouth_exemplar: int | None = None  # the mouth bank entry to paint (None: the best fit)
 
@@ -261,7 +261,7 @@ def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.nda
         out = stage.paint(out, r.landmarks, appearance, amount * r.scale, face.keep_out)
     for name, v in (s.attributes or {}).items():
         if v != 0.0 and s.strength > 0:
-            out = stage.paint_attribute(out, r.landmarks, name, v * min(s.strength, 1.0))
+            out = stage.paint_attribute(out, r.landmarks, name, v, min(s.strength, 1.0), s.light)
     return out
 
 

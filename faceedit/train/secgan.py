@@ -261,7 +261,7 @@ class SeCGANTrainer(MethodTrainer):
             first_diff = diff if first_diff is None else first_diff
             e = torch.full((x.shape[0],), exprs.index(t) if t in exprs else -1, dtype=torch.long, device=x.device)
             cols.append(model.G(self.stage_input(x, batch, e), diff))
-        for a in model.attributes:
+        for a in sorted(model.space.binary):  # every channel the network has, glasses included
             for v in (1.0, 0.0):
                 cols.append(model.edit(x, KEEP, attrs={a: v}))
         if self.semantic:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from faceedit.models.options import ModelOption
 from faceedit.models.registry import ModelSpec, declare_arch, register_model
 
-# What the network takes on the command line (checked before any weights load): its attributes
-# are the two-valued vocabularies of the checkpoint header (glasses).
+# What the network takes on the command line (checked before any weights load): no attribute of
+# its own; its checkpoint's two-valued vocabulary (glasses) is drawn by the stage instead
+# (faceedit.models.secgan.STAGE_DRAWN), so `--attr glasses` is the stage's under this model too.
 declare_arch("secgan", "faceedit.models.secgan:build_secgan", options=(
-    ModelOption("attrs", "attribute edits, e.g. glasses=on|off", vocabulary="binary"),
+    ModelOption("attrs", "attribute edits the network makes itself: none (glasses are drawn by the stage)"),
     ModelOption("source", "the input's expression, overriding the source classifier's estimate"),
 ))
 
