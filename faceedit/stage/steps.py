@@ -40,6 +40,7 @@ from faceedit.stage.lips import (
     widen_interior,
 )
 from faceedit.stage.mouth import paint_seam
+from faceedit.stage.moves import PRESS_LIPS, closes_eye_controls, control_moves, lid_source
 from faceedit.stage.paint import mouth_keep_out
 from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap
 from faceedit.stage.tuning import EditTuning
@@ -56,6 +57,14 @@ def mesh_points(mesh: np.ndarray | None) -> np.ndarray | None:
     if mesh is None or np.shape(mesh)[0] != 468:
         return None
     return np.asarray(mesh, np.float64)[:, :2]
+
+
+def mesh_depth(mesh: np.ndarray | None) -> np.ndarray | None:
+    """A face's Face Mesh depth as (468,) float64 (MediaPipe's z: the image px scale, smaller
+    towards the camera), or None where it has no mesh or no depth."""
+    if mesh is None or np.shape(mesh) != (468, 3):
+        return None
+    return np.asarray(mesh, np.float64)[:, 2]
 
 
 @dataclass
@@ -82,6 +91,11 @@ class EditSettings:
     attributes: dict[str, float] | None = None  # attribute -> signed amount (+1 on, -1 off)
     light: shading.Light | None = None  # the light the head is relit to
     mouth_exemplar: int | None = None  # the mouth bank entry to paint (None: the best fit)
+    controls: dict[str, float] | None = None  # the named controls (their landmark moves, gaze, head pose)
+
+    def control(self, name: str) -> float:
+        """A named control's value times the edit's strength (up to 1); 0 when not asked for."""
+        return float((self.controls or {}).get(name, 0.0)) * min(self.strength, 1.0)
 
     @property
     def sets_smile(self) -> bool:
@@ -98,7 +112,9 @@ class FaceEdit:
     settings: EditSettings
     landmarks: np.ndarray  # (68, 2) before the edit
     mesh: np.ndarray | None = None  # (468, 2) Face Mesh points, or None
+    depth: np.ndarray | None = None  # (468,) the Face Mesh's depth (image px scale), or None
     # plan_move
+    source: np.ndarray | None = None  # (68, 2) the warp's source landmarks (closing lids on the mesh's)
     current: FaceState | None = None  # the face's own state
     new_state: np.ndarray | None = None  # the expression state the edit moves it to
     goal: np.ndarray | None = None  # (68, 2) the landmarks the move heads for
@@ -153,6 +169,24 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     return shown
 
 
+def presses_lips(face: FaceEdit) -> bool:
+    """Whether a control's lip move (:data:`faceedit.stage.moves.PRESS_LIPS`: ``pout``, ``purse``,
+    ``eee`` and ``woo`` below 0) reshapes lips the photo shows closed (no interior found) without
+    parting them (the 68 points' inner lips no further apart): the warp then carries the closed
+    lips as they are, and the crease between them is not an opening to paint (painted, it comes
+    out as a slit of the mouth bank's teeth)."""
+    s, lm, goal = face.settings, face.landmarks, face.goal
+    assert goal is not None
+    lips = [k for k in PRESS_LIPS if s.control(k) > 0 and k in ("pout", "purse") or s.control(k) < 0]
+    return bool(lips) and face.shown is None and lip_gap(goal) <= lip_gap(lm) + 0.005
+
+
+def mouth_still(lm: np.ndarray, goal: np.ndarray) -> bool:
+    """Whether a move leaves the mouth (68-point 48-67) where it is (under a hundredth of a pixel):
+    the warp then carries the lips as they are and there is no opening to paint."""
+    return float(np.abs(np.asarray(goal)[48:] - np.asarray(lm)[48:]).max()) < 0.01
+
+
 def teeth_cover(stage: Stage, face: FaceEdit) -> float:
     """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover``
     times the smile the new state lacks (:meth:`Stage.smile_lift`). A relaxed upper lip covers
@@ -168,7 +202,10 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     s, lm = face.settings, face.landmarks
     cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like)
     face.current, face.new_state = cur, new
-    face.goal = stage.goal_landmarks(lm, cur, new, s.strength)
+    controls = {k: s.control(k) for k in s.controls or {}}
+    face.source = lid_source(lm, face.mesh, closes_eye_controls(controls))
+    face.goal = control_moves(face.source, stage.goal_landmarks(lm, cur, new, s.strength) + (face.source - lm),
+                              controls)
     face.closing = stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)
@@ -202,7 +239,8 @@ def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     lip: a smile lifts the upper lip off the teeth and a relaxed mouth does not."""
     lm, goal, tuning = face.landmarks, face.goal, stage.tuning.edit
     assert goal is not None
-    r = face.warped = cut_warp(pixels, lm, goal, eyelids=closes_eyes(lm, goal, tuning.eye_closing), lips=face.lips,
+    src = face.source if face.source is not None else lm
+    r = face.warped = cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=face.lips,
                                close_mouth=face.closing if face.lips is not None else 0.0,
                                teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry)
     if face.mesh is not None and face.widens_eyes:
@@ -216,8 +254,10 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without
     a mouth bank the appearance maps draw the mouth."""
     r = face.warped
-    assert r is not None
+    assert r is not None and face.goal is not None
     out, moved, scale = pixels, r.landmarks, r.scale
+    if face.closing == 0 and (mouth_still(face.landmarks, face.goal) or presses_lips(face)):
+        return out  # the mouth stays closed, or where it is
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
     if bank is not None and face.lip_redness is not None and float(interior.max()) > 0:

@@ -1,0 +1,150 @@
+"""The stage's named controls (faceedit.stage.controls): their ranges, each one left at 0 changes
+no pixel, and each moves what its name says, measured on the stage's moved landmarks and on the
+landmarks detected again on the edited astronaut (with the shipped statistics)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from _imgs import astronaut, astronaut_face
+from test_models_stage import synthetic_stage
+
+from faceedit.errors import UsageError
+from faceedit.faces.landmarks import eye_distance
+from faceedit.stage.controls import CONTROLS, control_range, controls_to_aus, parse_controls
+from faceedit.stage.eyes import eye_apertures
+from faceedit.stage.warp import face_grid
+
+NEW = ("gaze_x", "gaze_y", "blink", "wink_left", "wink_right", "pout", "purse", "grin", "aaa", "eee", "woo",
+       "head_yaw", "head_pitch", "head_roll")
+
+
+def test_every_control_is_declared_with_its_range():
+    assert set(NEW) <= set(CONTROLS)
+    for name in ("blink", "wink_left", "wink_right", "aaa"):
+        assert control_range(name) == (0.0, 1.0)
+    assert control_range("gaze_x") == (-1.0, 1.0)
+    assert parse_controls("blink=1,gaze_x=-0.5") == {"blink": 1.0, "gaze_x": -0.5}
+    for bad in ("blink=-0.5", "wink_left=2", "head_yaw=1.5", "frown=1"):
+        with pytest.raises(UsageError):
+            parse_controls(bad)
+
+
+def test_the_request_lists_every_control_with_its_own_range():
+    from faceedit.models.request import CONTROL_RANGES, FIELD
+
+    assert set(FIELD["controls"].choices) == set(CONTROLS)
+    assert CONTROL_RANGES["blink"] == (0.0, 1.0) and CONTROL_RANGES["head_roll"] == (-1.0, 1.0)
+
+
+def test_a_control_at_zero_sets_no_au():
+    assert controls_to_aus({"smile": 0.0, "grin": 0.0, "aaa": 0.0}) == {}
+    assert controls_to_aus({"grin": 1.0})[20] == pytest.approx(4.0)
+
+
+def test_every_control_at_zero_leaves_the_photo_bit_exact():
+    st = synthetic_stage()
+    img = astronaut()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    out, done = st.edit_photo(img, [lm], "keep", 1.0, controls={k: 0.0 for k in CONTROLS})
+    assert np.array_equal(out, img)
+    np.testing.assert_array_equal(done[0].landmarks, lm)
+
+
+def _moved(controls: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    st = synthetic_stage()
+    img = astronaut()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    out, done = st.edit_photo(img, [lm], "keep", 1.0, controls=controls)
+    return img, out, lm, done[0].landmarks
+
+
+def _outside_unchanged(img: np.ndarray, out: np.ndarray, lm: np.ndarray) -> bool:
+    x0, y0, x1, y1 = face_grid(lm).roi(img.shape)
+    inside = np.zeros(img.shape[:2], bool)
+    inside[y0:y1, x0:x1] = True
+    return bool(np.array_equal(out[~inside], img[~inside]))
+
+
+def test_blink_closes_both_eyes_and_nothing_beyond_the_face():
+    img, out, lm, moved = _moved({"blink": 1.0})
+    ratio = eye_apertures(moved) / eye_apertures(lm)
+    assert (ratio < 0.1).all(), ratio
+    assert _outside_unchanged(img, out, lm)
+    np.testing.assert_allclose(moved[48:], lm[48:])  # the mouth stays
+
+
+@pytest.mark.parametrize(("name", "eye"), [("wink_left", 1), ("wink_right", 0)])
+def test_a_wink_closes_one_eye_and_lifts_that_cheek(name, eye):
+    """``wink_left`` is the person's left eye: on the image's right (68-point 42-47)."""
+    img, out, lm, moved = _moved({name: 1.0})
+    ratio = eye_apertures(moved) / eye_apertures(lm)
+    assert ratio[eye] < 0.1 and ratio[1 - eye] == pytest.approx(1.0), ratio
+    corner, other = (54, 48) if eye == 1 else (48, 54)
+    assert moved[corner, 1] < lm[corner, 1] - 0.02 * eye_distance(lm)  # that side's mouth corner up
+    assert moved[other, 1] == pytest.approx(lm[other, 1])
+    assert _outside_unchanged(img, out, lm)
+
+
+@pytest.mark.parametrize("name", ["pout", "purse", "woo"])
+def test_lip_shapes_narrow_the_mouth(name):
+    img, out, lm, moved = _moved({name: 1.0})
+    width = lambda p: float(np.linalg.norm(p[54] - p[48]))  # noqa: E731
+    assert width(moved) < 0.9 * width(lm)
+    assert not np.array_equal(out, img) and _outside_unchanged(img, out, lm)
+
+
+def test_pout_makes_the_lips_fuller_and_aaa_drops_the_jaw():
+    _, _, lm, moved = _moved({"pout": 1.0})
+    assert moved[57, 1] - moved[51, 1] > lm[57, 1] - lm[51, 1] + 0.05 * eye_distance(lm)
+    _, _, lm, moved = _moved({"aaa": 1.0})
+    assert moved[8, 1] > lm[8, 1] + 0.1 * eye_distance(lm) and moved[66, 1] > lm[66, 1] + 0.1 * eye_distance(lm)
+
+
+# -- with the shipped statistics, read again on the edited photo ---------------------------
+
+@lru_cache(maxsize=1)
+def _editor():
+    from faceedit.api import Editor
+    from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
+
+    if not weights_present(get_spec("stage")):
+        pytest.skip("the stage's statistics (weights/stage.safetensors) are not installed")
+    return Editor.from_pretrained("stage", device="cpu")
+
+
+def _redetect(controls: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the astronaut's own landmarks, those dlib reads on the edit, the edited photo); the edit
+    itself runs on the editor's detector (MediaPipe's, with the Face Mesh)."""
+    from faceedit.faces.detectors import get_detector
+
+    ed = _editor()
+    img = np.array(astronaut())
+    out = ed.edit(img, "keep", face="largest", controls=controls)
+    after = max(get_detector("dlib").detect(out), key=lambda f: f.area)
+    return np.asarray(astronaut_face().landmarks, np.float64), np.asarray(after.landmarks, np.float64), out
+
+
+def test_shipped_blink_closes_both_eyes_read_again():
+    """dlib reads a closed eye's lids a little apart (about a quarter of the open eye's)."""
+    lm, got, _ = _redetect({"blink": 1.0})
+    ratio = eye_apertures(got) / eye_apertures(lm)
+    assert (ratio < 0.5).all(), ratio
+
+
+@pytest.mark.parametrize(("name", "eye"), [("wink_left", 1), ("wink_right", 0)])
+def test_shipped_wink_closes_one_eye_read_again(name, eye):
+    """dlib's two eyes move together a little: the winking eye reads narrower than the other."""
+    lm, got, _ = _redetect({name: 1.0})
+    ratio = eye_apertures(got) / eye_apertures(lm)
+    assert ratio[eye] < 0.7 and ratio[eye] < ratio[1 - eye] - 0.1, ratio
+
+
+def test_shipped_controls_at_zero_are_bit_exact():
+    ed = _editor()
+    img = np.array(astronaut())
+    out = ed.edit(img, "keep", face="largest", controls={k: 0.0 for k in CONTROLS})
+    assert np.array_equal(out, img)
