@@ -148,3 +148,55 @@ def test_shipped_controls_at_zero_are_bit_exact():
     img = np.array(astronaut())
     out = ed.edit(img, "keep", face="largest", controls={k: 0.0 for k in CONTROLS})
     assert np.array_equal(out, img)
+
+
+# -- gaze ---------------------------------------------------------------------------------
+
+def _iris_centres(img: np.ndarray, mesh: np.ndarray) -> np.ndarray:
+    """(2, 2) the iris centres find_iris reads in both eyes of ``img`` (image px)."""
+    from faceedit.stage.eyes import eye_polygon, find_iris
+
+    out = []
+    for k in (0, 1):
+        poly = eye_polygon(mesh, k, 0.1)
+        x0, y0 = np.floor(poly.min(0)).astype(int) - 4
+        x1, y1 = np.ceil(poly.max(0)).astype(int) + 5
+        found = find_iris(img[y0:y1, x0:x1].astype(np.float32) / 255, poly - [x0, y0])
+        assert found is not None
+        out.append(found[0] + [x0, y0])
+    return np.array(out)
+
+
+def _london(name: str) -> np.ndarray:
+    """A held-out London neutral face at 1350 px (../shared/data; skipped where absent)."""
+    import cv2
+    from conftest import SHARED_DATA
+
+    path = SHARED_DATA / "london_hd" / "neutral" / name
+    if not path.exists():
+        pytest.skip(f"{path} is not there (../shared/data)")
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+@pytest.mark.parametrize(("photo", "name", "value", "axis", "sign"),
+                         [("astronaut", "gaze_x", 1.0, 0, 1), ("astronaut", "gaze_x", -1.0, 0, -1),
+                          ("019.jpg", "gaze_x", 1.0, 0, 1), ("019.jpg", "gaze_y", 1.0, 1, -1),
+                          ("019.jpg", "gaze_y", -1.0, 1, 1)])
+def test_gaze_moves_both_irises_inside_the_eyes_only(photo, name, value, axis, sign):
+    """Both irises, found again on the edit, move the way the control says (``gaze_x`` + to the
+    image's right, ``gaze_y`` + up) by a good share of their travel; nothing changes beyond the
+    face. (The astronaut's eyes are 19 px wide: her irises' 1.5 px of vertical travel is under
+    what the iris search resolves; up and down are read on a 1350-px London face.)"""
+    from faceedit.stage.gaze import GAZE_X_TRAVEL, GAZE_Y_TRAVEL
+
+    ed = _editor()
+    img = np.array(astronaut()) if photo == "astronaut" else _london(photo)
+    face = max(ed.detector.detect(img), key=lambda f: f.area)
+    mesh = np.asarray(face.dense, np.float64)[:, :2]
+    out = ed.edit(img, "keep", face="largest", controls={name: value})
+    move = _iris_centres(out, mesh) - _iris_centres(img, mesh)
+    width = np.linalg.norm(mesh[133] - mesh[33])
+    travel = (GAZE_X_TRAVEL if axis == 0 else GAZE_Y_TRAVEL) * width
+    assert (sign * move[:, axis] > 0.5 * travel).all(), (move, travel)
+    lm = np.asarray(face.landmarks, np.float64)
+    assert _outside_unchanged(img, out, lm)

@@ -74,6 +74,7 @@ from faceedit.stage.steps import (
     fill_mouth,
     mesh_depth,
     mesh_points,
+    move_gaze,
     paint_appearance,
     plan_move,
     relight,
@@ -259,6 +260,7 @@ class Stage(ExpressionStates, nn.Module):
             mesh = dense[i] if dense is not None and i < len(dense) else None
             face = FaceEdit(settings, lm, mesh_points(mesh), mesh_depth(mesh))
             plan_move(self, face)
+            out = move_gaze(self, face, out)
             choose_cuts(self, face, out)
             out = warp(self, face, out)
             out = fill_mouth(self, face, out)

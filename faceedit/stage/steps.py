@@ -5,8 +5,10 @@ face on the photo the faces before it left. :class:`FaceEdit` carries one face t
 each step reads what the steps before it wrote there.
 
 1. :func:`plan_move`: read the face's expression state and plan the move to the asked one (the
-   landmarks it heads for, how far the lips close, how much of a smile it takes away, whether
-   the eyes open wider than the face's own neutral);
+   landmarks it heads for, the named controls' landmark moves added, :mod:`faceedit.stage.moves`;
+   how far the lips close, how much of a smile it takes away, whether the eyes open wider than
+   the face's own neutral);
+1b. :func:`move_gaze`: the irises moved by the gaze controls (:mod:`faceedit.stage.gaze`);
 2. :func:`choose_cuts`: the curves the warp cuts the lips along (the mouth interior the photo
    shows, found from colour around the Face Mesh's inner-lip loop, else the loop itself), and
    the lower edge of the upper teeth that a smile taken away carries up;
@@ -29,6 +31,7 @@ from faceedit.faces.landmarks import eye_distance
 from faceedit.stage import shading
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises
+from faceedit.stage.gaze import move_irises
 from faceedit.stage.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
@@ -209,6 +212,16 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     face.closing = stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)
+
+
+def move_gaze(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The irises moved by the ``gaze_x`` / ``gaze_y`` controls (:func:`faceedit.stage.gaze.move_irises`),
+    on the photo before the warp (which then carries them with the lids); a face without a Face
+    Mesh keeps its irises."""
+    gaze = (face.settings.control("gaze_x"), face.settings.control("gaze_y"))
+    if face.mesh is None or gaze == (0.0, 0.0):
+        return pixels
+    return move_irises(pixels, face.mesh, gaze, stage.tuning.eyes)
 
 
 def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
