@@ -200,3 +200,64 @@ def test_gaze_moves_both_irises_inside_the_eyes_only(photo, name, value, axis, s
     assert (sign * move[:, axis] > 0.5 * travel).all(), (move, travel)
     lm = np.asarray(face.landmarks, np.float64)
     assert _outside_unchanged(img, out, lm)
+
+
+# -- head pose -----------------------------------------------------------------------------
+
+def _eye_line_degrees(lm: np.ndarray) -> float:
+    d = lm[42:48].mean(0) - lm[36:42].mean(0)
+    return float(np.degrees(np.arctan2(d[1], d[0])))
+
+
+def _turned(controls: dict):
+    """(photo, edit, the stage's landmarks before and after, dlib's on the edit) of the astronaut."""
+    from faceedit.faces.detectors import get_detector
+
+    ed = _editor()
+    img = np.array(astronaut())
+    face = max(ed.detector.detect(img), key=lambda f: f.area)
+    lm = np.asarray(face.landmarks, np.float64)
+    out, done = ed.stage.edit_photo(img, [lm], "keep", 1.0, controls=controls, dense=[face.dense])
+    read = max(get_detector("dlib").detect(out), key=lambda f: f.area).landmarks
+    return img, out, lm, done[0].landmarks, np.asarray(read, np.float64)
+
+
+@pytest.mark.parametrize("value", [1.0, -1.0])
+def test_head_roll_tilts_the_eye_line(value):
+    """``head_roll`` +1 turns the head 15 degrees clockwise in the image: the eye line, read
+    again by dlib, tilts by about that much (the stage's own landmarks by as much)."""
+    img, out, lm, moved, read = _turned({"head_roll": value})
+    assert _eye_line_degrees(moved) - _eye_line_degrees(lm) == pytest.approx(15 * value, abs=2)
+    ref = np.asarray(astronaut_face().landmarks, np.float64)
+    assert _eye_line_degrees(read) - _eye_line_degrees(ref) == pytest.approx(15 * value, abs=5)
+
+
+@pytest.mark.parametrize("value", [1.0, -1.0])
+def test_head_yaw_turns_the_nose_against_the_jaw(value):
+    """``head_yaw`` +1 turns the face towards the image's right: the nose tip (30) moves that way
+    further than the jaw's sides (0-3, 13-16), on the stage's landmarks and on dlib's."""
+    img, out, lm, moved, read = _turned({"head_yaw": value})
+    ref = np.asarray(astronaut_face().landmarks, np.float64)
+    ed = eye_distance(lm)
+    jaw = [0, 1, 2, 3, 13, 14, 15, 16]
+    for before, after in ((lm, moved), (ref, read)):
+        nose = after[30, 0] - before[30, 0]
+        sides = float((after[jaw, 0] - before[jaw, 0]).mean())
+        assert value * (nose - sides) > 0.08 * ed, (nose, sides)
+
+
+@pytest.mark.parametrize("name", ["head_yaw", "head_pitch", "head_roll"])
+def test_head_pose_leaves_the_background_beyond_the_head(name):
+    """The turn fades out around the head: the photo's edges (the background, the flag, the
+    suit's shoulders) keep every pixel; pitch moves the chin up and down."""
+    from faceedit.stage.pose import HeadTurn
+
+    img, out, lm, moved, _ = _turned({name: 1.0})
+    assert not np.array_equal(out, img)
+    face = max(_editor().detector.detect(img), key=lambda f: f.area)
+    x0, y0, x1, y1 = HeadTurn(face.dense, img.shape[:2], 1.0, 0.0, 0.0).box
+    keep = np.ones(img.shape[:2], bool)
+    keep[y0:y1, x0:x1] = False
+    assert keep.mean() > 0.5 and np.array_equal(out[keep], img[keep])
+    if name == "head_pitch":  # the face tilted up: the chin rises
+        assert moved[8, 1] < lm[8, 1] - 0.05 * eye_distance(lm)

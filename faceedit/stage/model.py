@@ -78,6 +78,7 @@ from faceedit.stage.steps import (
     paint_appearance,
     plan_move,
     relight,
+    turn_head,
     warp,
 )
 from faceedit.stage.tuning import StageTuning
@@ -266,6 +267,7 @@ class Stage(ExpressionStates, nn.Module):
             out = fill_mouth(self, face, out)
             out = paint_appearance(self, face, out)
             out = relight(face, out)
+            out = turn_head(face, out)
             done.append(face.result())
         if out is pixels:
             out = pixels.copy()

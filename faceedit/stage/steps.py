@@ -17,7 +17,8 @@ each step reads what the steps before it wrote there.
 4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
    and the dark seam of lips closed over teeth;
 5. :func:`paint_appearance`: the smile's skin, the target's appearance map and the attributes;
-6. :func:`relight`: the head relit to the asked light.
+6. :func:`relight`: the head relit to the asked light;
+7. :func:`turn_head`: the head turned by the head pose controls (:mod:`faceedit.stage.pose`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
+from faceedit.log import logger
 from faceedit.stage import shading
+from faceedit.stage.controls import HEAD_POSE
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises
 from faceedit.stage.gaze import move_irises
@@ -45,6 +48,7 @@ from faceedit.stage.lips import (
 from faceedit.stage.mouth import paint_seam
 from faceedit.stage.moves import PRESS_LIPS, closes_eye_controls, control_moves, lid_source
 from faceedit.stage.paint import mouth_keep_out
+from faceedit.stage.pose import turn_head as turn_pose
 from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap
 from faceedit.stage.tuning import EditTuning
 
@@ -134,13 +138,16 @@ class FaceEdit:
     # fill_mouth
     exemplar: int | None = None  # the mouth bank entry painted
     keep_out: tuple | None = None  # (roi, mask): the mouth drawn at the photo's resolution
+    # turn_head
+    turned: np.ndarray | None = None  # (68, 2) the landmarks after the head's turn
 
     def result(self) -> StageEdit:
         """What the stage did to the face (:class:`StageEdit`)."""
         assert self.warped is not None and self.current is not None and self.new_state is not None
         cur, scale = self.current.expression, self.warped.scale
         reached = cur + scale * (self.new_state - cur)
-        return StageEdit(self.warped.landmarks, scale, cur, reached, self.exemplar)
+        moved = self.turned if self.turned is not None else self.warped.landmarks
+        return StageEdit(moved, scale, cur, reached, self.exemplar)
 
 
 def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float) -> bool:
@@ -327,3 +334,20 @@ def relight(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     if light is None:
         return pixels
     return shading.relight(pixels, face.landmarks, light, light.strength * min(face.settings.strength, 1.0))
+
+
+def turn_head(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The head turned by the head pose controls (:mod:`faceedit.stage.pose`), last, on the
+    edited face: a warp on the Face Mesh's depth. A face without a mesh with depth (a detector
+    other than MediaPipe's) is not turned (logged)."""
+    s = face.settings
+    yaw, pitch, roll = (s.control(k) for k in HEAD_POSE)
+    if yaw == 0 and pitch == 0 and roll == 0:
+        return pixels
+    if face.mesh is None or face.depth is None:
+        logger.warning("head pose controls need the Face Mesh's depth (the mediapipe detector): face left unturned")
+        return pixels
+    out, turn = turn_pose(pixels, np.column_stack([face.mesh, face.depth]), yaw, pitch, roll)
+    if turn is not None and face.warped is not None:
+        face.turned = turn.move_points(face.warped.landmarks)
+    return out
