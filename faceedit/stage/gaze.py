@@ -27,12 +27,16 @@ from faceedit.stage.tuning import EyesTuning
 #: iris's edge then nears the corner) and across it.
 GAZE_X_TRAVEL = 0.2
 GAZE_Y_TRAVEL = 0.08
-#: How far beyond the mesh's lid margins the eyeball is repainted (eye widths).
-OPENING_GROW = 0.03
+#: The eyeball shown between the mesh's lid margins: the upper margin lowered by this share of
+#: the lids' distance (it runs along the lashes' roots, over the lid's rim) and the lower one
+#: lowered by this (it lies a little inside the visible white).
+UPPER_MARGIN, LOWER_MARGIN = 0.15, 0.08
 #: The iris found is refilled with white out to this many of its radii (its dark limbal ring).
 OLD_IRIS = 1.15
-#: The white beside a refilled row is read over this share of the eye's width on each side.
-WHITE_READ = 0.08
+#: The white beside a refilled row is read over this share of the eye's width on each side,
+#: this far from the refill (off the iris's dark rim), as its pixel of this luma rank (0..1:
+#: above the median, off the lashes' shadows).
+WHITE_READ, WHITE_GAP, WHITE_RANK = 0.08, 0.02, 0.7
 
 
 def move_irises(pixels: np.ndarray, mesh: np.ndarray, gaze: tuple[float, float],
@@ -47,6 +51,19 @@ def move_irises(pixels: np.ndarray, mesh: np.ndarray, gaze: tuple[float, float],
     out = pixels
     for k in (0, 1):
         out = _move_iris(out, np.asarray(mesh, np.float64)[:, :2], k, gx, gy, tuning)
+    return out
+
+
+def visible_eye(mesh: np.ndarray, k: int) -> np.ndarray:
+    """(16, 2) the eyeball that eye ``k`` shows (the order of
+    :func:`faceedit.stage.eyes.eye_polygon`): the mesh's lid margins moved by
+    :data:`UPPER_MARGIN` and :data:`LOWER_MARGIN`."""
+    poly = eye_polygon(mesh, k, 0.0)
+    up, low = poly[1:8], poly[9:][::-1]  # the middle points, facing each other
+    gap = low - up
+    out = poly.copy()
+    out[1:8] = up + UPPER_MARGIN * gap
+    out[9:] = (low + LOWER_MARGIN * gap)[::-1]
     return out
 
 
@@ -75,10 +92,8 @@ def _move_iris(pixels: np.ndarray, mesh: np.ndarray, k: int, gx: float, gy: floa
     c_d = c_s + gx * GAZE_X_TRAVEL * width * u - gy * GAZE_Y_TRAVEL * width * n
     box = (int(x0), int(y0), int(x1), int(y1))
     core = polygon_coverage(eye_polygon(mesh, k, lower_raise=0.0), box)  # the mesh's lid margins
-    # where the eyeball shows: the margins lie on the lids' rims, a little inside the visible eye
-    grow = max(1, int(round(OPENING_GROW * width)))
-    opening = cv2.GaussianBlur(cv2.dilate(core, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)), (0, 0), grow / 2)
-    opening = np.minimum(opening, cv2.dilate(core, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)))
+    margins = core.copy()
+    opening = polygon_coverage(visible_eye(mesh, k), box)  # where the eyeball shows
     erode = int(round(width / 40))  # the iris and white read off the lashes (none on a small eye)
     if erode:
         core = cv2.GaussianBlur(cv2.erode(core, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8)), (0, 0), erode)
@@ -89,9 +104,13 @@ def _move_iris(pixels: np.ndarray, mesh: np.ndarray, k: int, gx: float, gy: floa
     sy, sx = np.nonzero(core > 0.5)
     d_s = np.linalg.norm(np.stack([sx, sy], 1) - c_s, axis=1)
     profile = _radial_profile(src[sy, sx], d_s, r)
-    sclera = src[sy, sx][d_s > 1.2 * r]
-    if profile is None or len(sclera) < 5:
+    # the white: the brightest of what the eyeball shows beyond the iris (off the lids' skin)
+    wy, wx = np.nonzero((opening > 0.5) & (np.linalg.norm(p - c_s, axis=-1) > 1.2 * r))
+    if profile is None or len(wy) < 5:
         return pixels
+    lum = luma(src)
+    bright = lum[wy, wx] >= np.percentile(lum[wy, wx], 75)
+    white_col = np.median(src[wy[bright], wx[bright]], 0).astype(np.float32)
     rel = p - c_d
     dist = np.linalg.norm(rel, axis=-1)
     direct = c_s + rel
@@ -102,12 +121,14 @@ def _move_iris(pixels: np.ndarray, mesh: np.ndarray, k: int, gx: float, gy: floa
     iris = _sample(src, direct) * w_d + (profile[i0] * (1 - f) + profile[i1] * f) * (1 - w_d)
     disc_new = np.clip(r + 0.5 - dist, 0.0, 1.0)
     disc_old = np.clip(r * OLD_IRIS + 0.5 - np.linalg.norm(p - c_s, axis=-1), 0.0, 1.0)
-    lum = luma(src)
-    white_col = np.median(sclera[lum[sy, sx][d_s > 1.2 * r] >= np.percentile(lum[sy, sx][d_s > 1.2 * r], 60)], 0)
-    white = _refill_white(src, (disc_old > 0.01) & (opening > 0.05), (core > 0.5) & (disc_old == 0),
-                          white_col.astype(np.float32), width, tuning.white_shade)
+    # refilled out to the mesh's margins (the old iris's top under the lid's rim goes too), in the
+    # rim's shade between them and the eyeball shown
+    white = _refill_white(src, (disc_old > 0.01) & (margins > 0.05), (opening > 0.5) & (disc_old == 0),
+                          white_col, width, tuning.white_shade)
+    rim = np.clip(margins - opening, 0, 1)[..., None]
+    white = white * (1 - rim * (1 - tuning.white_shade))
     a_iris = (disc_new * opening)[..., None]
-    a_white = cv2.GaussianBlur((disc_old * opening).astype(np.float32), (0, 0), max(0.5, width / 100))
+    a_white = cv2.GaussianBlur((disc_old * np.maximum(opening, margins)).astype(np.float32), (0, 0), max(0.5, width / 100))
     a_white = np.minimum(a_white, 1 - disc_new)[..., None]
     new = src * (1 - a_iris - a_white) + iris * a_iris + white * a_white
     out = pixels.copy()
@@ -118,22 +139,27 @@ def _move_iris(pixels: np.ndarray, mesh: np.ndarray, k: int, gx: float, gy: floa
 def _refill_white(src: np.ndarray, where: np.ndarray, white_ok: np.ndarray, white: np.ndarray,
                   width: float, white_shade: float) -> np.ndarray:
     """The white of the eye over ``src`` (unit RGB) where ``where``: per row, a blend between the
-    median white just left and just right of that row's run (:data:`WHITE_READ` of the eye's
-    width, of the pixels ``white_ok`` says are white and bright enough), or ``white`` times
+    white just left and just right of that row's run (:data:`WHITE_READ`, :data:`WHITE_GAP`,
+    :data:`WHITE_RANK`; of the pixels ``white_ok`` says are white and bright enough), or ``white`` times
     ``white_shade`` on a side that has none (a lash, the lid's skin), smoothed across rows."""
     lum = luma(src)
     bright = white_ok & (lum >= 0.6 * float(luma(white)))
     reach = max(2, int(round(WHITE_READ * width)))
+    gap = int(round(WHITE_GAP * width))
     out = np.broadcast_to(white, src.shape).copy()
     for y in range(src.shape[0]):
         xs = np.nonzero(where[y])[0]
         if len(xs) == 0:
             continue
         ends = []
-        for lo, hi in ((xs.min() - reach, xs.min()), (xs.max() + 1, xs.max() + 1 + reach)):
+        for lo, hi in ((xs.min() - gap - reach, xs.min() - gap), (xs.max() + 1 + gap, xs.max() + 1 + gap + reach)):
             lo, hi = max(lo, 0), min(hi, src.shape[1])
-            ok = np.nonzero(bright[y, lo:hi])[0]
-            ends.append(np.median(src[y, lo + ok], 0) if len(ok) >= 2 else white_shade * white)
+            ok = np.nonzero(bright[y, lo:hi])[0] if hi > lo else np.zeros(0, int)
+            if len(ok) >= 2:
+                row = src[y, lo + ok]
+                ends.append(row[np.argsort(luma(row))[int(WHITE_RANK * (len(row) - 1))]])
+            else:
+                ends.append(white_shade * white)
         t = np.clip((np.arange(src.shape[1]) - xs.min()) / max(xs.max() - xs.min(), 1), 0, 1)[:, None]
         out[y] = ends[0] * (1 - t) + ends[1] * t
     return cv2.GaussianBlur(out, (0, 0), max(0.7, width / 60))
