@@ -28,8 +28,9 @@ from faceedit.errors import UsageError
 
 #: Named fine controls, as absolute AU intensities (0..5): name -> (AUs at +1, AUs at -1),
 #: each ``|v|`` times its weight. ``smile=0.5`` sets AU12 to 2.25, AU6 to 1 and AU25 to 0.75
-#: and AU15 to 0; ``smile=-1`` sets AU15 to 4 and the smile's AUs to 0. Controls with no AUs
-#: move landmarks, the irises or the head instead (see the module notes).
+#: and AU15 to 0; ``smile=-1`` sets AU15 to 4 and the smile's AUs to 0. An AU of weight 0 is
+#: set to 0 (lips pushed out or rounded let a smile go). Controls with no AUs move landmarks,
+#: the irises or the head instead (see the module notes).
 CONTROLS: dict[str, tuple[dict[int, float], dict[int, float]]] = {
     "smile": ({12: 4.5, 6: 2.0, 25: 1.5}, {15: 4.0}),  # -1: lip corners down
     "mouth": ({26: 4.0, 25: 3.0}, {17: 3.0}),  # open; -1: chin raised, lips pressed
@@ -40,12 +41,12 @@ CONTROLS: dict[str, tuple[dict[int, float], dict[int, float]]] = {
     "blink": ({}, {}),  # both eyes closed (0..1)
     "wink_left": ({}, {}),  # the person's left eye closed (the image's right), that cheek up (0..1)
     "wink_right": ({}, {}),  # the person's right eye (the image's left) (0..1)
-    "pout": ({}, {}),  # lips pushed out, fuller; -1: drawn in, thinner
-    "purse": ({23: 2.0}, {}),  # lips tightened and puckered; -1: relaxed, wider
+    "pout": ({12: 0.0, 6: 0.0}, {}),  # lips pushed out, fuller (a smile let go); -1: drawn in, thinner
+    "purse": ({23: 2.0, 12: 0.0, 6: 0.0}, {}),  # lips tightened and puckered; -1: relaxed, wider
     "grin": ({20: 4.0, 12: 2.5, 25: 3.0}, {15: 3.0, 17: 2.0}),  # lips back, teeth together; -1: a grimace down
     "aaa": ({26: 4.5, 25: 4.0}, {}),  # the mouth open (0..1)
     "eee": ({20: 3.5, 25: 3.0, 12: 1.0}, {}),  # wide, lips parted; -1: narrowed
-    "woo": ({25: 2.5, 26: 1.5}, {}),  # rounded and a little open; -1: wide
+    "woo": ({25: 2.5, 26: 1.5, 12: 0.0, 6: 0.0}, {}),  # rounded and a little open; -1: wide
     "head_yaw": ({}, {}),  # the face turned towards the image's right, about 15 degrees at 1
     "head_pitch": ({}, {}),  # the face tilted up
     "head_roll": ({}, {}),  # the head tilted clockwise in the image

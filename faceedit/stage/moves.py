@@ -19,7 +19,7 @@ from faceedit.faces.landmarks import eye_distance
 LID_PAIRS = (((37, 41), (38, 40)), ((43, 47), (44, 46)))
 #: Controls whose lip moves reshape closed lips without parting them (``eee`` and ``woo`` only
 #: below 0).
-PRESS_LIPS = ("pout", "purse", "eee", "woo")
+PRESS_LIPS = ("pout", "purse", "wink_left", "wink_right", "eee", "woo")
 #: Where closing lids meet, as a share of the way from the lower lid to the upper: a blink is
 #: mostly the upper lid coming down.
 LIDS_MEET = 0.25
@@ -141,7 +141,7 @@ def _pout(out, v, u, n, ed, width):
 
 
 def _purse(out, v, u, n, ed, width):
-    _narrow(out, 0.16 * v if v > 0 else 0.06 * v, u, width)
+    _narrow(out, 0.12 * v if v > 0 else 0.06 * v, u, width)
     _thicken(out, -0.02 * max(v, 0.0), n, ed)
 
 
@@ -152,7 +152,7 @@ def _eee(out, v, u, n, ed, width):
 
 def _woo(out, v, u, n, ed, width):
     if v > 0:
-        _narrow(out, 0.2 * v, u, width)
+        _narrow(out, 0.15 * v, u, width)
         _thicken(out, 0.03 * v, n, ed)
     else:
         _narrow(out, 0.08 * v, u, width)
@@ -160,7 +160,7 @@ def _woo(out, v, u, n, ed, width):
 
 #: ``aaa``: the jaw's drop at 1 beyond the state's AU26 (eye distances), and each jaw point's
 #: share of it (the chin's full, the angles' none).
-JAW_DROP = 0.15
+JAW_DROP = 0.08
 JAW_SHARE = {4: 0.2, 5: 0.45, 6: 0.7, 7: 0.9, 8: 1.0, 9: 0.9, 10: 0.7, 11: 0.45, 12: 0.2}
 
 

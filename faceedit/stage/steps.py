@@ -181,13 +181,13 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
 
 def presses_lips(face: FaceEdit) -> bool:
     """Whether a control's lip move (:data:`faceedit.stage.moves.PRESS_LIPS`: ``pout``, ``purse``,
-    ``eee`` and ``woo`` below 0) reshapes lips the photo shows closed (no interior found) without
+    a wink's mouth corner, ``eee`` and ``woo`` below 0) reshapes lips the photo shows closed (no interior found) without
     parting them (the 68 points' inner lips no further apart): the warp then carries the closed
     lips as they are, and the crease between them is not an opening to paint (painted, it comes
     out as a slit of the mouth bank's teeth)."""
     s, lm, goal = face.settings, face.landmarks, face.goal
     assert goal is not None
-    lips = [k for k in PRESS_LIPS if s.control(k) > 0 and k in ("pout", "purse") or s.control(k) < 0]
+    lips = [k for k in PRESS_LIPS if s.control(k) > 0 and k not in ("eee", "woo") or s.control(k) < 0]
     return bool(lips) and face.shown is None and lip_gap(goal) <= lip_gap(lm) + 0.005
 
 
