@@ -261,3 +261,13 @@ def test_head_pose_leaves_the_background_beyond_the_head(name):
     assert keep.mean() > 0.5 and np.array_equal(out[keep], img[keep])
     if name == "head_pitch":  # the face tilted up: the chin rises
         assert moved[8, 1] < lm[8, 1] - 0.05 * eye_distance(lm)
+
+
+@pytest.mark.parametrize("photo", ["019.jpg", "142.jpg"])
+def test_controls_at_zero_are_bit_exact_on_held_out_faces(photo):
+    """Lips that nearly meet (142: 0.014 eye distances apart) are kept as they are by an edit that
+    keeps the face's own expression: no control at 0 moves them."""
+    ed = _editor()
+    img = _london(photo)
+    out = ed.edit(img, "keep", face="largest", controls={k: 0.0 for k in CONTROLS})
+    assert np.array_equal(out, img)

@@ -214,9 +214,11 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     face.current, face.new_state = cur, new
     controls = {k: s.control(k) for k in s.controls or {}}
     face.source = lid_source(lm, face.mesh, closes_eye_controls(controls))
-    face.goal = control_moves(face.source, stage.goal_landmarks(lm, cur, new, s.strength) + (face.source - lm),
-                              controls)
-    face.closing = stage.closes_mouth(cur, new, s.strength)
+    # the face's own expression kept (a relight, controls alone): its lips stay as they are
+    keeps = s.target == "keep" and not s.aus and s.like is None
+    goal = np.array(lm, np.float64) if keeps else stage.goal_landmarks(lm, cur, new, s.strength)
+    face.goal = control_moves(face.source, goal + (face.source - lm), controls)
+    face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)
 
