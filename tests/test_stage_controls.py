@@ -271,3 +271,16 @@ def test_controls_at_zero_are_bit_exact_on_held_out_faces(photo):
     img = _london(photo)
     out = ed.edit(img, "keep", face="largest", controls={k: 0.0 for k in CONTROLS})
     assert np.array_equal(out, img)
+
+
+def test_gaze_and_head_pose_keep_a_16_bit_photo_s_depth_and_a_grey_photo_grey():
+    ed = _editor()
+    img = np.array(astronaut())
+    face = max(ed.detector.detect(img), key=lambda f: f.area)
+    controls = {"gaze_x": 1.0, "head_roll": 1.0, "blink": 0.5}
+    img16 = img.astype(np.uint16) * 257
+    out, _ = ed.stage.edit_photo(img16, [face.landmarks], "keep", 1.0, controls=controls, dense=[face.dense])
+    assert out.dtype == np.uint16 and not np.array_equal(out, img16)
+    grey = np.ascontiguousarray(img[..., 1])
+    out, _ = ed.stage.edit_photo(grey, [face.landmarks], "keep", 1.0, controls=controls, dense=[face.dense])
+    assert out.shape == grey.shape and not np.array_equal(out, grey)
