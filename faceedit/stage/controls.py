@@ -7,8 +7,8 @@ A control is applied by one or more of:
 
 * AUs set through the expression state (:meth:`faceedit.stage.state.ExpressionStates.set_aus`):
   :data:`CONTROLS` gives the AUs of each side;
-* a landmark move the warp carries (:data:`LANDMARK_MOVES`, :mod:`faceedit.stage.moves`): what
-  the state's AU space lacks (lip protrusion, one eye closed, a full blink, the lids following
+* a landmark move the warp carries (:data:`faceedit.stage.moves.MOVES`): what the state's AU
+  space lacks (lip protrusion, one eye closed, a full blink, the lids following
   the gaze);
 * the irises repainted (:data:`GAZE`, :mod:`faceedit.stage.gaze`);
 * the head turned (:data:`HEAD_POSE`, :mod:`faceedit.stage.pose`), after the expression.
@@ -55,8 +55,6 @@ CONTROLS: dict[str, tuple[dict[int, float], dict[int, float]]] = {
 RANGES: dict[str, tuple[float, float]] = {"blink": (0.0, 1.0), "wink_left": (0.0, 1.0),
                                           "wink_right": (0.0, 1.0), "aaa": (0.0, 1.0)}
 DEFAULT_RANGE = (-1.0, 1.0)
-#: Controls applied (also) as a landmark move (:mod:`faceedit.stage.moves`).
-LANDMARK_MOVES = ("gaze_y", "blink", "wink_left", "wink_right", "pout", "purse", "aaa", "eee", "woo")
 #: Controls that repaint the irises (:mod:`faceedit.stage.gaze`).
 GAZE = ("gaze_x", "gaze_y")
 #: Controls that turn the head (:mod:`faceedit.stage.pose`).

@@ -1,8 +1,9 @@
-"""Landmark moves of the named controls the expression state cannot make
-(:data:`faceedit.stage.controls.LANDMARK_MOVES`): the state's AU space has no lip protrusion
-(AU18, AU22) and its left-right asymmetric axes are head turns, so a wink, a full blink, a pout
-or a pucker is a displacement of the 68 goal landmarks that the warp carries (the eyelids are
-cut where an eye closes, :func:`faceedit.stage.steps.closes_eyes`).
+"""Landmark moves of the named controls the expression state cannot make (:data:`MOVES`): the
+state's AU space has no lip protrusion (AU18, AU22) and its left-right asymmetric axes are head
+turns, so a wink, a full blink, a pout or a pucker is a displacement of the 68 goal landmarks
+that the warp carries (the eyelids are cut where an eye closes,
+:func:`faceedit.stage.steps.closes_eyes`); so are the lids following the gaze and the jaw of
+``aaa`` beyond the state's AU26.
 
 Every move is measured in the face's own frame: eye distances along the eye line (``u``) and
 across it (``n``, pointing down the face), so a tilted head gets the same move. The weights
@@ -17,9 +18,10 @@ from faceedit.faces.landmarks import eye_distance
 
 #: The eyes' lid pairs (upper, lower) of the 68 points: the image's left eye, the image's right.
 LID_PAIRS = (((37, 41), (38, 40)), ((43, 47), (44, 46)))
-#: Controls whose lip moves reshape closed lips without parting them (``eee`` and ``woo`` only
-#: below 0).
-PRESS_LIPS = ("pout", "purse", "wink_left", "wink_right", "eee", "woo")
+#: Controls whose landmark moves reshape closed lips without parting them: these at any value,
+#: and those of :data:`PRESS_LIPS_BELOW_ZERO` below 0 (above it they part the lips).
+PRESS_LIPS = ("pout", "purse", "wink_left", "wink_right")
+PRESS_LIPS_BELOW_ZERO = ("eee", "woo")
 #: Where closing lids meet, as a share of the way from the lower lid to the upper: a blink is
 #: mostly the upper lid coming down.
 LIDS_MEET = 0.25
@@ -87,14 +89,14 @@ def lid_source(lm: np.ndarray, mesh: np.ndarray | None, eyes: tuple[bool, bool])
 def control_moves(lm: np.ndarray, goal: np.ndarray, controls: dict[str, float]) -> np.ndarray:
     """``goal`` (68 photo landmarks the edit heads for; ``lm`` the face's own, which set its
     frame) with the landmark moves of ``controls`` added; ``goal`` itself when none applies."""
-    moving = {k: v for k, v in controls.items() if v != 0 and k in _MOVES}
+    moving = {k: v for k, v in controls.items() if v != 0 and k in MOVES}
     if not moving:
         return goal
     u, n, ed = face_frame(lm)
     out = np.array(goal, np.float64)
     width = float(np.linalg.norm(out[54] - out[48]))
     for name, v in moving.items():
-        _MOVES[name](out, v, u, n, ed, width)
+        MOVES[name](out, v, u, n, ed, width)
     return out
 
 
@@ -105,7 +107,7 @@ def _blink(out, v, u, n, ed, width):
 
 def _wink(k: int):
     def move(out, v, u, n, ed, width):
-        lower = [low for _, low in LID_PAIRS[k]] + [41 if k == 0 else 47]
+        lower = [low for _, low in LID_PAIRS[k]]
         out[lower] -= v * WINK_CHEEK * ed * n  # the cheek pushes the lower lid up
         close_eye(out, k, v)
         corner = (48, 60) if k == 0 else (54, 64)
@@ -135,6 +137,8 @@ def _thicken(out: np.ndarray, amount: float, n: np.ndarray, ed: float) -> None:
     out[list(OUTER_LOWER)] += amount * ed * n
 
 
+# the lip shapes: (the corners' move towards the middle, a share of the width, at +1 / -1;
+# the outer lips' move off their line, eye distances)
 def _pout(out, v, u, n, ed, width):
     _narrow(out, 0.08 * v if v > 0 else 0.04 * v, u, width)
     _thicken(out, 0.045 * v, n, ed)
@@ -171,6 +175,6 @@ def _aaa(out, v, u, n, ed, width):
         out[i] += share * drop
 
 
-_MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y": _gaze_y,
-          "pout": _pout, "purse": _purse, "eee": _eee, "woo": _woo,
-          "aaa": _aaa}
+#: Each control's landmark move: ``move(goal, value, u, n, eye distance, mouth width)``, in place.
+MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y": _gaze_y,
+         "pout": _pout, "purse": _purse, "aaa": _aaa, "eee": _eee, "woo": _woo}

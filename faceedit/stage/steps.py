@@ -31,7 +31,7 @@ import numpy as np
 from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
 from faceedit.stage import shading
-from faceedit.stage.controls import HEAD_POSE
+from faceedit.stage.controls import GAZE, HEAD_POSE
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises
 from faceedit.stage.gaze import move_irises
@@ -46,7 +46,7 @@ from faceedit.stage.lips import (
     widen_interior,
 )
 from faceedit.stage.mouth import paint_seam
-from faceedit.stage.moves import PRESS_LIPS, closes_eye_controls, control_moves, lid_source
+from faceedit.stage.moves import PRESS_LIPS, PRESS_LIPS_BELOW_ZERO, closes_eye_controls, control_moves, lid_source
 from faceedit.stage.paint import mouth_keep_out
 from faceedit.stage.pose import turn_head as turn_pose
 from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap
@@ -181,14 +181,14 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
 
 def presses_lips(face: FaceEdit) -> bool:
     """Whether a control's lip move (:data:`faceedit.stage.moves.PRESS_LIPS`: ``pout``, ``purse``,
-    a wink's mouth corner, ``eee`` and ``woo`` below 0) reshapes lips the photo shows closed (no interior found) without
-    parting them (the 68 points' inner lips no further apart): the warp then carries the closed
-    lips as they are, and the crease between them is not an opening to paint (painted, it comes
-    out as a slit of the mouth bank's teeth)."""
+    a wink's mouth corner; ``eee`` and ``woo`` below 0) reshapes lips the photo shows closed (no
+    interior found) without parting them (the 68 points' inner lips no further apart): the warp
+    then carries the closed lips as they are, and the crease between them is not an opening to
+    paint (painted, it comes out as a slit of the mouth bank's teeth)."""
     s, lm, goal = face.settings, face.landmarks, face.goal
     assert goal is not None
-    lips = [k for k in PRESS_LIPS if s.control(k) > 0 and k not in ("eee", "woo") or s.control(k) < 0]
-    return bool(lips) and face.shown is None and lip_gap(goal) <= lip_gap(lm) + 0.005
+    lips = any(s.control(k) != 0 for k in PRESS_LIPS) or any(s.control(k) < 0 for k in PRESS_LIPS_BELOW_ZERO)
+    return lips and face.shown is None and lip_gap(goal) <= lip_gap(lm) + 0.005
 
 
 def mouth_still(lm: np.ndarray, goal: np.ndarray) -> bool:
@@ -227,7 +227,7 @@ def move_gaze(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The irises moved by the ``gaze_x`` / ``gaze_y`` controls (:func:`faceedit.stage.gaze.move_irises`),
     on the photo before the warp (which then carries them with the lids); a face without a Face
     Mesh keeps its irises."""
-    gaze = (face.settings.control("gaze_x"), face.settings.control("gaze_y"))
+    gaze = (face.settings.control(GAZE[0]), face.settings.control(GAZE[1]))
     if face.mesh is None or gaze == (0.0, 0.0):
         return pixels
     return move_irises(pixels, face.mesh, gaze, stage.tuning.eyes)
