@@ -3,12 +3,12 @@ to :data:`MAX_DEGREES` at +-1, as a warp on the Face Mesh's depth.
 
 Each pixel of the head gets a depth: inside the face, the Face Mesh's own (MediaPipe's z, the
 image's pixel scale, smaller towards the camera), spread by normalised Gaussian splatting from
-its 468 points; beyond it (hair, ears, neck) the depth of the face's outline, the head's
-silhouette. Every point is turned in 3-D about an axis through the face's centre at the depth of
-between its mean depth and its outline's (:data:`PIVOT_SHARE`) by yaw (about the vertical), then pitch (about
-the horizontal), then roll (in the image plane), and projected straight back (orthographic): a
-nose in front of the axis moves further than the cheeks and the outline, so the face turns
-rather than slides. The displacement fades out (:data:`HEAD_REACH`, :data:`FALLOFF`) from an
+its 468 points; beyond it (hair, ears, neck) the same spread far, so each takes the depth of the
+outline nearest it, with no step at the outline. Every point is turned in 3-D about an axis
+through the face's centre, at a depth between the face's mean and its outline's
+(:data:`PIVOT_SHARE`), by yaw (about the vertical), then pitch (about the horizontal), then roll
+(in the image plane), and projected straight back (orthographic): a nose in front of the axis
+moves further than the cheeks and the outline, so the face turns rather than slides. The displacement fades out (:data:`HEAD_REACH`, :data:`FALLOFF`) from an
 ellipse around the head: hair and neck follow smoothly, the background beyond stays bit for bit.
 The photo is sampled backwards (the forward field inverted by fixed-point steps on a coarse
 grid), so what the turn uncovers (the near cheek, the side of the nose) is the photo's own
