@@ -1,12 +1,13 @@
 """The gaze controls (``gaze_x``, ``gaze_y``): the irises moved inside the eye opening.
 
-Each eye's opening is the Face Mesh's lid contour (:func:`faceedit.stage.eyes.eye_polygon`),
-its iris the circle :func:`faceedit.stage.eyes.find_iris` finds there. The iris is drawn again,
-at its own size, shifted along the eye's own axes (corner to corner, and across): read from
-the photo's iris at the same offset where the photo shows it, elsewhere (under a lid) from its
-own median colour at that distance from its centre. Where it was and no longer is, the white
-of the eye is refilled along each row from the white beside it (the eye's own texture and
-shading). Outside the opening (lids, lashes) nothing changes; the lids follow the gaze a little
+Each eye's iris is the circle :func:`faceedit.stage.eyes.find_iris` finds inside the Face
+Mesh's lid contour (:func:`faceedit.stage.eyes.eye_polygon`). The iris is drawn again, at its
+own size, shifted along the eye's own axes (corner to corner, and across), over the eyeball the
+lids show (:func:`visible_eye`): read from the photo's iris at the same offset where the photo
+shows it, elsewhere (under a lid) from its own median colour at that distance from its centre.
+Where it was and no longer is, the white of the eye is refilled along each row, a blend of the
+eye's own white beside it (its shading kept, not its texture: the fill is smooth). Outside the
+lid contour (lids, lashes) nothing changes; the lids follow the gaze a little
 through the landmark move of ``gaze_y`` (:mod:`faceedit.stage.moves`). An eye without a
 confident iris (closed, no contrast), a face without a mesh or a greyscale photo is left alone.
 
