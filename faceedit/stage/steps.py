@@ -226,9 +226,12 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
 def move_gaze(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The irises moved by the ``gaze_x`` / ``gaze_y`` controls (:func:`faceedit.stage.gaze.move_irises`),
     on the photo before the warp (which then carries them with the lids); a face without a Face
-    Mesh keeps its irises."""
+    Mesh (a detector other than MediaPipe's) keeps its irises (logged)."""
     gaze = (face.settings.control(GAZE[0]), face.settings.control(GAZE[1]))
-    if face.mesh is None or gaze == (0.0, 0.0):
+    if gaze == (0.0, 0.0):
+        return pixels
+    if face.mesh is None:
+        logger.warning("gaze controls need the Face Mesh (the mediapipe detector): irises left in place")
         return pixels
     return move_irises(pixels, face.mesh, gaze, stage.tuning.eyes)
 
