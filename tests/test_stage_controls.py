@@ -284,3 +284,16 @@ def test_gaze_and_head_pose_keep_a_16_bit_photo_s_depth_and_a_grey_photo_grey():
     grey = np.ascontiguousarray(img[..., 1])
     out, _ = ed.stage.edit_photo(grey, [face.landmarks], "keep", 1.0, controls=controls, dense=[face.dense])
     assert out.shape == grey.shape and not np.array_equal(out, grey)
+
+
+def test_without_a_face_mesh_gaze_and_head_pose_leave_the_face_and_the_rest_applies():
+    """dlib's detector gives no Face Mesh: the irises and the head stay (a warning is logged),
+    a blink still closes the eyes."""
+    st = synthetic_stage()
+    img = astronaut()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    out, done = st.edit_photo(img, [lm], "keep", 1.0, controls={"gaze_x": 1.0, "head_roll": 1.0})
+    assert np.array_equal(out, img)
+    out, done = st.edit_photo(img, [lm], "keep", 1.0, controls={"head_roll": 1.0, "blink": 1.0})
+    assert (eye_apertures(done[0].landmarks) < 0.1 * eye_apertures(lm)).all()
+    np.testing.assert_allclose(done[0].landmarks[[36, 45]], lm[[36, 45]])  # the eye corners: no roll

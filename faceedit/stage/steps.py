@@ -23,6 +23,7 @@ each step reads what the steps before it wrote there.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,12 @@ def mesh_points(mesh: np.ndarray | None) -> np.ndarray | None:
     if mesh is None or np.shape(mesh)[0] != 468:
         return None
     return np.asarray(mesh, np.float64)[:, :2]
+
+
+@functools.cache
+def warn_once(message: str) -> None:
+    """Log ``message`` as a warning the first time only (a video's every frame would repeat it)."""
+    logger.warning(message)
 
 
 def mesh_depth(mesh: np.ndarray | None) -> np.ndarray | None:
@@ -231,7 +238,7 @@ def move_gaze(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     if gaze == (0.0, 0.0):
         return pixels
     if face.mesh is None:
-        logger.warning("gaze controls need the Face Mesh (the mediapipe detector): irises left in place")
+        warn_once("gaze controls need the Face Mesh (the mediapipe detector): irises left in place")
         return pixels
     return move_irises(pixels, face.mesh, gaze, stage.tuning.eyes)
 
@@ -350,7 +357,7 @@ def turn_head(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     if yaw == 0 and pitch == 0 and roll == 0:
         return pixels
     if face.mesh is None or face.depth is None:
-        logger.warning("head pose controls need the Face Mesh's depth (the mediapipe detector): face left unturned")
+        warn_once("head pose controls need the Face Mesh's depth (the mediapipe detector): faces left unturned")
         return pixels
     out, turn = turn_pose(pixels, np.column_stack([face.mesh, face.depth]), yaw, pitch, roll)
     if turn is not None and face.warped is not None:
