@@ -48,7 +48,7 @@ APPLY = ["apply", "photo.jpg", "-o", "out"]
     (["apply", "--help"], 0, "--strength"),
     ([*APPLY, "-m", "reggan", "-t", "happy", "--strength", "lots"], 2, "strength"),
     ([*APPLY, "-m", "regan", "-t", "happy"], 2, "unknown model 'regan'"),
-    ([*APPLY, "-m", "stage", "-t", "happy", "--control", "grin=1"], 2, "unknown control 'grin'"),
+    ([*APPLY, "-m", "stage", "-t", "happy", "--control", "frown=1"], 2, "unknown control 'frown'"),
 ], ids=["models", "models-json", "help", "apply-help", "bad-strength", "unknown-model", "unknown-control"])
 def test_answers_without_torch(tmp_path, args, code, words):
     result = run_fresh(args, tmp_path)

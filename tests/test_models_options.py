@@ -132,17 +132,17 @@ def test_models_lists_the_stage_s_controls_by_name_with_their_range():
     model takes --light and --like."""
     import json
 
-    from faceedit.models.request import FIELD
+    from faceedit.models.request import CONTROL_RANGES, FIELD
 
     code, stdout, _ = run("models", "--json")
     rows = {r["name"]: r for r in json.loads(stdout)}
-    lo, hi = FIELD["controls"].range
     for name in ("stage", "reggan"):  # the stage's, and those of a model on it
         options = rows[name]["options"]
-        assert options["controls"] == {c: [lo, hi] for c in FIELD["controls"].choices}, options["controls"]
+        assert options["controls"] == {c: list(CONTROL_RANGES[c]) for c in FIELD["controls"].choices}
+        assert options["controls"]["blink"] == [0.0, 1.0] and options["controls"]["gaze_x"] == [-1.0, 1.0]
         assert options["like"] is True and options["light"] is True
     code, stdout, _ = run("models")
-    assert code == 0 and "--control: smile, mouth, brows, eyes (-1..1)" in stdout
+    assert code == 0 and "--control: smile, mouth, brows, eyes, gaze_x" in stdout and "blink, wink_left, wink_right, aaa (0..1)" in stdout
 
 
 def test_models_lists_each_field_a_model_takes_as_declared():

@@ -42,7 +42,7 @@ def test_the_defaults_the_stage_applies_are_the_declared_ones():
     ({"light": "500,0"}, "azimuth must lie within"),
     ({"aus": {12: 7.0}}, "`aus`: AU12: intensity 7 is outside 0..5"),
     ({"aus": {99: 1.0}}, "`aus`: unknown AU '99'"),
-    ({"controls": {"grin": 0.5}}, "`controls`: unknown control 'grin'"),
+    ({"controls": {"frown": 0.5}}, "`controls`: unknown control 'frown'"),
     ({"controls": {"smile": 2.0}}, "`controls`: control smile=2 is outside -1..1"),
     ({"attrs": {"glasses": "maybe"}}, "`attrs` glasses=maybe: unknown style; valid: on, off"),
     ({"face": "second"}, "`face` 'second'; valid: all, largest"),
@@ -76,8 +76,8 @@ def test_editor_edit_checks_the_request_before_editing(tiny_ckpt, astronaut):
     editor = Editor.from_pretrained(tiny_ckpt, device="cpu", detector="dlib")
     with pytest.raises(UsageError, match=r"`strength` 1.2: must be between 0 and 1"):
         editor.edit(astronaut, "bright", 1.2)  # no stage: no exaggeration
-    with pytest.raises(UsageError, match=r"`controls`: unknown control 'grin'"):
-        editor.edit(astronaut, "bright", controls={"grin": 1.0})
+    with pytest.raises(UsageError, match=r"`controls`: unknown control 'frown'"):
+        editor.edit(astronaut, "bright", controls={"frown": 1.0})
     with pytest.raises(UsageError, match=r"`lighting` left: model tiny does not relight"):
         editor.edit(astronaut, "bright", lighting="left")
     out = editor.edit(astronaut, EditRequest("bright", 0.5))

@@ -587,7 +587,7 @@ def test_controls_parse_and_map_to_absolute_aus():
     aus = controls_to_aus(c)
     assert aus[12] == pytest.approx(2.25) and aus[15] == 0.0  # the other side is set to none
     assert aus[4] == pytest.approx(4.0) and aus[1] == 0.0 and aus[2] == 0.0
-    for bad in ("grin=0.5", "smile=2", "smile=x"):
+    for bad in ("frown=0.5", "smile=2", "smile=x"):
         with pytest.raises(UsageError):
             parse_controls(bad)
 

@@ -27,7 +27,7 @@ from faceedit.models.registry import (
     looks_like_path,
     spec_from_meta,
 )
-from faceedit.models.request import FIELD, FIELDS, EditRequest
+from faceedit.models.request import CONTROL_RANGES, FIELD, FIELDS, EditRequest
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ class ModelOptions:
             "set": self.settable,
             "phase": list(self.phases) if "phase" in self.taken else [],
             # each named control with its range (the request's declaration)
-            "controls": {c: list(FIELD["controls"].range or ()) for c in self.controls},
+            "controls": {c: list(CONTROL_RANGES.get(c, FIELD["controls"].range or ())) for c in self.controls},
             "light": "light" in self.taken,  # --light AZ,EL and --light-strength
             "like": "like" in self.taken,
             "help": dict(self.help),
@@ -266,8 +266,8 @@ def describe_options(summary: dict[str, Any] | None) -> str:
         ("phase", "--phase"), ("set", "--set")) if summary.get(key)]
     controls = summary.get("controls") or {}
     if controls:
-        lo, hi = next(iter(controls.values()))
-        parts.append(f"--control: {', '.join(controls)} ({lo:g}..{hi:g})")
+        ranges = {f"{lo:g}..{hi:g}": [c for c, r in controls.items() if r == [lo, hi]] for lo, hi in controls.values()}
+        parts.append(f"--control: {'; '.join(', '.join(cs) + f' ({r})' for r, cs in ranges.items())}")
     also = [flag for flag, key in (("--light", "light"), ("--like", "like")) if summary.get(key)]
     if also:
         parts.append(f"also: {', '.join(also)}")

@@ -37,7 +37,8 @@ EXAGGERATED_STRENGTH = 1.5
 LIGHT_STRENGTH = 0.6
 #: The range of an AU intensity (FACS A..E as 1..5).
 AU_RANGE = (0.0, 5.0)
-#: The range of a named fine control (``faceedit.stage.controls.CONTROLS``).
+#: The range of a named fine control (``faceedit.stage.controls.CONTROLS``): the widest; each
+#: control's own is :data:`CONTROL_RANGES` (blink, the winks and aaa take 0..1).
 CONTROL_RANGE = (-1.0, 1.0)
 #: The range of ``strength``: nothing .. the stage's exaggeration.
 STRENGTH_RANGE = (0.0, EXAGGERATED_STRENGTH)
@@ -94,6 +95,16 @@ def _control_names() -> tuple[str, ...]:
     return tuple(CONTROLS)
 
 
+def _control_ranges() -> dict[str, tuple[float, float]]:
+    from faceedit.stage.controls import CONTROLS, control_range
+
+    return {name: control_range(name) for name in CONTROLS}
+
+
+#: Each named control's range (declared with the controls, :mod:`faceedit.stage.controls`).
+CONTROL_RANGES = _control_ranges()
+
+
 FIELDS: tuple[Field, ...] = (
     Field("target", "str", "keep", "The expression to give the face (a target of the model; keep: its own, "
           "for a change of light, AUs, attributes or controls alone).", vocabulary="targets", step="both"),
@@ -110,9 +121,10 @@ FIELDS: tuple[Field, ...] = (
           range=LIGHT_STRENGTH_RANGE, step="stage"),
     Field("aus", "{AU: intensity}", None, "Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other "
           "AUs are kept (the AUs each model takes: see `faceedit models`).", range=AU_RANGE, vocabulary="aus"),
-    Field("controls", "{control: value}", None, "Named fine controls, each -1..1, set as absolute AU values on top "
-          "of the target: smile, mouth (open), brows (up; -1 down), eyes (open; -1 closed); e.g. "
-          "smile=0.5,brows=-0.3.", range=CONTROL_RANGE, choices=_control_names(), step="stage"),
+    Field("controls", "{control: value}", None, "Named fine controls, each -1..1 (blink, wink_left, wink_right, aaa "
+          "0..1), absolute, on top of the target: smile, mouth (open), brows (up), eyes (open), gaze_x, gaze_y, "
+          "blink, wink_left, wink_right, pout, purse, grin, aaa, eee, woo, head_yaw, head_pitch, head_roll; "
+          "0 leaves the face alone; e.g. smile=0.5,brows=-0.3.", range=CONTROL_RANGE, choices=_control_names(), step="stage"),
     Field("attrs", "{attribute: on|off}", None, "Attribute edits, e.g. glasses=on|off, or glasses=STYLE (rectangular, "
           "round, aviator, rimless; STYLE-COLOUR: black, tortoise, gold, silver) (the attributes each model takes: "
           "see `faceedit models`).", range=(0.0, 1.0), vocabulary="attributes"),

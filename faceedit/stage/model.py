@@ -72,10 +72,13 @@ from faceedit.stage.steps import (
     StageEdit,
     choose_cuts,
     fill_mouth,
+    mesh_depth,
     mesh_points,
+    move_gaze,
     paint_appearance,
     plan_move,
     relight,
+    turn_head,
     warp,
 )
 from faceedit.stage.tuning import StageTuning
@@ -265,13 +268,15 @@ class Stage(ExpressionStates, nn.Module):
                 done.append(StageEdit(lm, 0.0))
                 continue
             mesh = dense[i] if dense is not None and i < len(dense) else None
-            face = FaceEdit(settings, lm, mesh_points(mesh))
+            face = FaceEdit(settings, lm, mesh_points(mesh), mesh_depth(mesh))
             plan_move(self, face)
+            out = move_gaze(self, face, out)
             choose_cuts(self, face, out)
             out = warp(self, face, out)
             out = fill_mouth(self, face, out)
             out = paint_appearance(self, face, out)
             out = relight(face, out)
+            out = turn_head(face, out)
             done.append(face.result())
         if out is pixels:
             out = pixels.copy()
@@ -288,9 +293,10 @@ class Stage(ExpressionStates, nn.Module):
         stage cannot do."""
         target = canonical_target(target)
         amounts = self.attribute_amounts(attrs)
-        if controls:
-            named = {k: v for k, v in controls_to_aus(parse_controls(controls)).items() if k in self.aus}
-            aus = {**named, **(aus or {})}
+        named_controls = parse_controls(controls) if controls else {}
+        if named_controls:
+            named = {k: v for k, v in controls_to_aus(named_controls).items() if k in self.aus}
+            aus = {**named, **(aus or {})} or None
         if not 0.0 <= strength <= MAX_STRENGTH:
             raise UsageError(f"`strength` {strength:g}: must be between 0 and {MAX_STRENGTH:g}")
         shade: Light | None = None
@@ -298,7 +304,7 @@ class Stage(ExpressionStates, nn.Module):
             strength_of_light = light_strength if light_strength is not None else self.tuning.light.strength
             shade = parse_light(light if light is not None else lighting, strength_of_light)
         return EditSettings(target, strength, aus=aus, like=like, attributes=amounts, light=shade,
-                            mouth_exemplar=mouth_exemplar)
+                            mouth_exemplar=mouth_exemplar, controls=named_controls or None)
 
     def widens_eyes(self, cur: FaceState, new: np.ndarray) -> bool:
         """Whether state ``new`` opens either eye of the face (``cur``'s identity) wider than its

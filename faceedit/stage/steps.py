@@ -5,8 +5,10 @@ face on the photo the faces before it left. :class:`FaceEdit` carries one face t
 each step reads what the steps before it wrote there.
 
 1. :func:`plan_move`: read the face's expression state and plan the move to the asked one (the
-   landmarks it heads for, how far the lips close, how much of a smile it takes away, whether
-   the eyes open wider than the face's own neutral);
+   landmarks it heads for, the named controls' landmark moves added, :mod:`faceedit.stage.moves`;
+   how far the lips close, how much of a smile it takes away, whether the eyes open wider than
+   the face's own neutral);
+1b. :func:`move_gaze`: the irises moved by the gaze controls (:mod:`faceedit.stage.gaze`);
 2. :func:`choose_cuts`: the curves the warp cuts the lips along (the mouth interior the photo
    shows, found from colour around the Face Mesh's inner-lip loop, else the loop itself), and
    the lower edge of the upper teeth that a smile taken away carries up;
@@ -15,20 +17,25 @@ each step reads what the steps before it wrote there.
 4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
    and the dark seam of lips closed over teeth;
 5. :func:`paint_appearance`: the smile's skin, the target's appearance map and the attributes;
-6. :func:`relight`: the head relit to the asked light.
+6. :func:`relight`: the head relit to the asked light;
+7. :func:`turn_head`: the head turned by the head pose controls (:mod:`faceedit.stage.pose`).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
+from faceedit.log import logger
 from faceedit.stage import shading
+from faceedit.stage.controls import GAZE, HEAD_POSE
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises
+from faceedit.stage.gaze import move_irises
 from faceedit.stage.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
@@ -40,7 +47,9 @@ from faceedit.stage.lips import (
     widen_interior,
 )
 from faceedit.stage.mouth import paint_seam
+from faceedit.stage.moves import PRESS_LIPS, PRESS_LIPS_BELOW_ZERO, closes_eye_controls, control_moves, lid_source
 from faceedit.stage.paint import mouth_keep_out
+from faceedit.stage.pose import turn_head as turn_pose
 from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap
 from faceedit.stage.tuning import EditTuning
 
@@ -56,6 +65,20 @@ def mesh_points(mesh: np.ndarray | None) -> np.ndarray | None:
     if mesh is None or np.shape(mesh)[0] != 468:
         return None
     return np.asarray(mesh, np.float64)[:, :2]
+
+
+@functools.cache
+def warn_once(message: str) -> None:
+    """Log ``message`` as a warning the first time only (a video's every frame would repeat it)."""
+    logger.warning(message)
+
+
+def mesh_depth(mesh: np.ndarray | None) -> np.ndarray | None:
+    """A face's Face Mesh depth as (468,) float64 (MediaPipe's z: the image px scale, smaller
+    towards the camera), or None where it has no mesh or no depth."""
+    if mesh is None or np.shape(mesh) != (468, 3):
+        return None
+    return np.asarray(mesh, np.float64)[:, 2]
 
 
 @dataclass
@@ -82,6 +105,11 @@ class EditSettings:
     attributes: dict[str, float | str] | None = None  # attribute -> signed amount (+1 on, -1 off) or style
     light: shading.Light | None = None  # the light the head is relit to
     mouth_exemplar: int | None = None  # the mouth bank entry to paint (None: the best fit)
+    controls: dict[str, float] | None = None  # the named controls (their landmark moves, gaze, head pose)
+
+    def control(self, name: str) -> float:
+        """A named control's value times the edit's strength (up to 1); 0 when not asked for."""
+        return float((self.controls or {}).get(name, 0.0)) * min(self.strength, 1.0)
 
     @property
     def sets_smile(self) -> bool:
@@ -98,7 +126,9 @@ class FaceEdit:
     settings: EditSettings
     landmarks: np.ndarray  # (68, 2) before the edit
     mesh: np.ndarray | None = None  # (468, 2) Face Mesh points, or None
+    depth: np.ndarray | None = None  # (468,) the Face Mesh's depth (image px scale), or None
     # plan_move
+    source: np.ndarray | None = None  # (68, 2) the warp's source landmarks (closing lids on the mesh's)
     current: FaceState | None = None  # the face's own state
     new_state: np.ndarray | None = None  # the expression state the edit moves it to
     goal: np.ndarray | None = None  # (68, 2) the landmarks the move heads for
@@ -115,13 +145,16 @@ class FaceEdit:
     # fill_mouth
     exemplar: int | None = None  # the mouth bank entry painted
     keep_out: tuple | None = None  # (roi, mask): the mouth drawn at the photo's resolution
+    # turn_head
+    turned: np.ndarray | None = None  # (68, 2) the landmarks after the head's turn
 
     def result(self) -> StageEdit:
         """What the stage did to the face (:class:`StageEdit`)."""
         assert self.warped is not None and self.current is not None and self.new_state is not None
         cur, scale = self.current.expression, self.warped.scale
         reached = cur + scale * (self.new_state - cur)
-        return StageEdit(self.warped.landmarks, scale, cur, reached, self.exemplar)
+        moved = self.turned if self.turned is not None else self.warped.landmarks
+        return StageEdit(moved, scale, cur, reached, self.exemplar)
 
 
 def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float) -> bool:
@@ -153,6 +186,24 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     return shown
 
 
+def presses_lips(face: FaceEdit) -> bool:
+    """Whether a control's lip move (:data:`faceedit.stage.moves.PRESS_LIPS`: ``pout``, ``purse``,
+    a wink's mouth corner; ``eee`` and ``woo`` below 0) reshapes lips the photo shows closed (no
+    interior found) without parting them (the 68 points' inner lips no further apart): the warp
+    then carries the closed lips as they are, and the crease between them is not an opening to
+    paint (painted, it comes out as a slit of the mouth bank's teeth)."""
+    s, lm, goal = face.settings, face.landmarks, face.goal
+    assert goal is not None
+    lips = any(s.control(k) != 0 for k in PRESS_LIPS) or any(s.control(k) < 0 for k in PRESS_LIPS_BELOW_ZERO)
+    return lips and face.shown is None and lip_gap(goal) <= lip_gap(lm) + 0.005
+
+
+def mouth_still(lm: np.ndarray, goal: np.ndarray) -> bool:
+    """Whether a move leaves the mouth (68-point 48-67) where it is (under a hundredth of a pixel):
+    the warp then carries the lips as they are and there is no opening to paint."""
+    return float(np.abs(np.asarray(goal)[48:] - np.asarray(lm)[48:]).max()) < 0.01
+
+
 def teeth_cover(stage: Stage, face: FaceEdit) -> float:
     """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover``
     times the smile the new state lacks (:meth:`Stage.smile_lift`). A relaxed upper lip covers
@@ -168,10 +219,28 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     s, lm = face.settings, face.landmarks
     cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like)
     face.current, face.new_state = cur, new
-    face.goal = stage.goal_landmarks(lm, cur, new, s.strength)
-    face.closing = stage.closes_mouth(cur, new, s.strength)
+    controls = {k: s.control(k) for k in s.controls or {}}
+    face.source = lid_source(lm, face.mesh, closes_eye_controls(controls))
+    # the face's own expression kept (a relight, controls alone): its lips stay as they are
+    keeps = s.target == "keep" and not s.aus and s.like is None
+    goal = np.array(lm, np.float64) if keeps else stage.goal_landmarks(lm, cur, new, s.strength)
+    face.goal = control_moves(face.source, goal + (face.source - lm), controls)
+    face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)
+
+
+def move_gaze(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The irises moved by the ``gaze_x`` / ``gaze_y`` controls (:func:`faceedit.stage.gaze.move_irises`),
+    on the photo before the warp (which then carries them with the lids); a face without a Face
+    Mesh (a detector other than MediaPipe's) keeps its irises (logged)."""
+    gaze = (face.settings.control(GAZE[0]), face.settings.control(GAZE[1]))
+    if gaze == (0.0, 0.0):
+        return pixels
+    if face.mesh is None:
+        warn_once("gaze controls need the Face Mesh (the mediapipe detector): irises left in place")
+        return pixels
+    return move_irises(pixels, face.mesh, gaze, stage.tuning.eyes)
 
 
 def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
@@ -202,7 +271,8 @@ def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     lip: a smile lifts the upper lip off the teeth and a relaxed mouth does not."""
     lm, goal, tuning = face.landmarks, face.goal, stage.tuning.edit
     assert goal is not None
-    r = face.warped = cut_warp(pixels, lm, goal, eyelids=closes_eyes(lm, goal, tuning.eye_closing), lips=face.lips,
+    src = face.source if face.source is not None else lm
+    r = face.warped = cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=face.lips,
                                close_mouth=face.closing if face.lips is not None else 0.0,
                                teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry)
     if face.mesh is not None and face.widens_eyes:
@@ -216,8 +286,10 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without
     a mouth bank the appearance maps draw the mouth."""
     r = face.warped
-    assert r is not None
+    assert r is not None and face.goal is not None
     out, moved, scale = pixels, r.landmarks, r.scale
+    if face.closing == 0 and (mouth_still(face.landmarks, face.goal) or presses_lips(face)):
+        return out  # the mouth stays closed, or where it is
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
     if bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
@@ -274,3 +346,20 @@ def relight(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     if light is None:
         return pixels
     return shading.relight(pixels, face.landmarks, light, light.strength * min(face.settings.strength, 1.0))
+
+
+def turn_head(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The head turned by the head pose controls (:mod:`faceedit.stage.pose`), last, on the
+    edited face: a warp on the Face Mesh's depth. A face without a mesh with depth (a detector
+    other than MediaPipe's) is not turned (logged)."""
+    s = face.settings
+    yaw, pitch, roll = (s.control(k) for k in HEAD_POSE)
+    if yaw == 0 and pitch == 0 and roll == 0:
+        return pixels
+    if face.mesh is None or face.depth is None:
+        warn_once("head pose controls need the Face Mesh's depth (the mediapipe detector): faces left unturned")
+        return pixels
+    out, turn = turn_pose(pixels, np.column_stack([face.mesh, face.depth]), yaw, pitch, roll)
+    if turn is not None and face.warped is not None:
+        face.turned = turn.move_points(face.warped.landmarks)
+    return out

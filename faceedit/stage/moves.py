@@ -1,0 +1,180 @@
+"""Landmark moves of the named controls the expression state cannot make (:data:`MOVES`): the
+state's AU space has no lip protrusion (AU18, AU22) and its left-right asymmetric axes are head
+turns, so a wink, a full blink, a pout or a pucker is a displacement of the 68 goal landmarks
+that the warp carries (the eyelids are cut where an eye closes,
+:func:`faceedit.stage.steps.closes_eyes`); so are the lids following the gaze and the jaw of
+``aaa`` beyond the state's AU26.
+
+Every move is measured in the face's own frame: eye distances along the eye line (``u``) and
+across it (``n``, pointing down the face), so a tilted head gets the same move. The weights
+below are the fractions of an eye distance (or of the mouth's width) each point travels at 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceedit.faces.landmarks import eye_distance
+
+#: The eyes' lid pairs (upper, lower) of the 68 points: the image's left eye, the image's right.
+LID_PAIRS = (((37, 41), (38, 40)), ((43, 47), (44, 46)))
+#: Controls whose landmark moves reshape closed lips without parting them: these at any value,
+#: and those of :data:`PRESS_LIPS_BELOW_ZERO` below 0 (above it they part the lips).
+PRESS_LIPS = ("pout", "purse", "wink_left", "wink_right")
+PRESS_LIPS_BELOW_ZERO = ("eee", "woo")
+#: Where closing lids meet, as a share of the way from the lower lid to the upper: a blink is
+#: mostly the upper lid coming down.
+LIDS_MEET = 0.25
+#: A wink's cheek: the lower lid and the mouth corner on its side rise (eye distances at 1).
+WINK_CHEEK = 0.04
+WINK_CORNER = 0.05
+#: ``gaze_y``: how far the upper lid follows the iris (eye distances at 1) and the lower lid.
+GAZE_LID = 0.035
+GAZE_LOWER_LID = 0.015
+OUTER_UPPER, OUTER_LOWER = (49, 50, 51, 52, 53), (55, 56, 57, 58, 59)
+INNER_UPPER, INNER_LOWER = (61, 62, 63), (65, 66, 67)
+
+
+def face_frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(u, n, eye distance): the unit vector along the eye line (image left to right), the one
+    across it pointing down the face, and the distance between the eye centres."""
+    lm = np.asarray(lm, np.float64)
+    d = lm[42:48].mean(0) - lm[36:42].mean(0)
+    u = d / max(float(np.linalg.norm(d)), 1e-9)
+    return u, np.array([-u[1], u[0]]), eye_distance(lm)
+
+
+def close_eye(out: np.ndarray, k: int, amount: float) -> None:
+    """Close eye ``k`` (0: the image's left) of ``out`` in place, ``amount`` (0..1) of the way:
+    each upper lid point and the lower one below it meet at :data:`LIDS_MEET`."""
+    for up, low in LID_PAIRS[k]:
+        meet = out[low] + LIDS_MEET * (out[up] - out[low])
+        out[up] += amount * (meet - out[up])
+        out[low] += amount * (meet - out[low])
+
+
+#: The Face Mesh's lid margin points facing the 68 points' lids (37, 38, 40, 41 of the image's
+#: left eye; 43, 44, 46, 47 of its right), and how far past them (a share of the lids' distance)
+#: a closing lid is cut: the detector's lid points lie a little inside the visible eye.
+MESH_LIDS = {37: 160, 38: 158, 40: 153, 41: 144, 43: 385, 44: 387, 46: 373, 47: 380}
+LID_MARGIN = 0.35
+
+
+def closes_eye_controls(controls: dict[str, float]) -> tuple[bool, bool]:
+    """Whether ``controls`` close the image's left eye and its right eye."""
+    blink = controls.get("blink", 0.0) != 0
+    return (blink or controls.get("wink_right", 0.0) != 0, blink or controls.get("wink_left", 0.0) != 0)
+
+
+def lid_source(lm: np.ndarray, mesh: np.ndarray | None, eyes: tuple[bool, bool]) -> np.ndarray:
+    """``lm`` with the lids of the eyes ``eyes`` says close moved apart to the Face Mesh's lid
+    margins where those lie wider, and :data:`LID_MARGIN` of the lids' distance beyond: the warp's
+    source landmarks for a blink or a wink, so the lids close over the whole visible eye (cut
+    along the detector's lid points, a slit of white and iris above and below them stays)."""
+    if not any(eyes):
+        return lm
+    out = np.array(lm, np.float64)
+    xy = None if mesh is None else np.asarray(mesh, np.float64)[:, :2]
+    for k, closing in enumerate(eyes):
+        if not closing:
+            continue
+        for up, low in LID_PAIRS[k]:
+            a, b = out[up], out[low]
+            if xy is not None and np.linalg.norm(xy[MESH_LIDS[up]] - xy[MESH_LIDS[low]]) > np.linalg.norm(a - b):
+                a, b = xy[MESH_LIDS[up]], xy[MESH_LIDS[low]]
+            out[up], out[low] = a + LID_MARGIN * (a - b), b + LID_MARGIN * (b - a)
+    return out
+
+
+def control_moves(lm: np.ndarray, goal: np.ndarray, controls: dict[str, float]) -> np.ndarray:
+    """``goal`` (68 photo landmarks the edit heads for; ``lm`` the face's own, which set its
+    frame) with the landmark moves of ``controls`` added; ``goal`` itself when none applies."""
+    moving = {k: v for k, v in controls.items() if v != 0 and k in MOVES}
+    if not moving:
+        return goal
+    u, n, ed = face_frame(lm)
+    out = np.array(goal, np.float64)
+    width = float(np.linalg.norm(out[54] - out[48]))
+    for name, v in moving.items():
+        MOVES[name](out, v, u, n, ed, width)
+    return out
+
+
+def _blink(out, v, u, n, ed, width):
+    close_eye(out, 0, v)
+    close_eye(out, 1, v)
+
+
+def _wink(k: int):
+    def move(out, v, u, n, ed, width):
+        lower = [low for _, low in LID_PAIRS[k]]
+        out[lower] -= v * WINK_CHEEK * ed * n  # the cheek pushes the lower lid up
+        close_eye(out, k, v)
+        corner = (48, 60) if k == 0 else (54, 64)
+        out[list(corner)] -= v * WINK_CORNER * ed * n
+    return move
+
+
+def _gaze_y(out, v, u, n, ed, width):
+    for eye in (0, 1):
+        for up, low in LID_PAIRS[eye]:
+            out[up] -= v * GAZE_LID * ed * n
+            out[low] -= v * GAZE_LOWER_LID * ed * n
+
+
+def _narrow(out: np.ndarray, share: float, u: np.ndarray, width: float) -> None:
+    """Bring the mouth's sides towards its middle: the corners ``share`` of the width each, the
+    other lip points by their distance from the middle."""
+    mid = (out[48] + out[54]) / 2
+    for i in range(48, 68):
+        along = float((out[i] - mid) @ u) / max(width / 2, 1e-9)
+        out[i] -= share * width * along * u
+
+
+def _thicken(out: np.ndarray, amount: float, n: np.ndarray, ed: float) -> None:
+    """The outer lip margins moved off the lips' line by ``amount`` eye distances (below 0 onto it)."""
+    out[list(OUTER_UPPER)] -= amount * ed * n
+    out[list(OUTER_LOWER)] += amount * ed * n
+
+
+# the lip shapes: (the corners' move towards the middle, a share of the width, at +1 / -1;
+# the outer lips' move off their line, eye distances)
+def _pout(out, v, u, n, ed, width):
+    _narrow(out, 0.08 * v if v > 0 else 0.04 * v, u, width)
+    _thicken(out, 0.045 * v, n, ed)
+
+
+def _purse(out, v, u, n, ed, width):
+    _narrow(out, 0.12 * v if v > 0 else 0.06 * v, u, width)
+    _thicken(out, -0.02 * max(v, 0.0), n, ed)
+
+
+def _eee(out, v, u, n, ed, width):
+    if v < 0:
+        _narrow(out, 0.12 * -v, u, width)
+
+
+def _woo(out, v, u, n, ed, width):
+    if v > 0:
+        _narrow(out, 0.15 * v, u, width)
+        _thicken(out, 0.03 * v, n, ed)
+    else:
+        _narrow(out, 0.08 * v, u, width)
+
+
+#: ``aaa``: the jaw's drop at 1 beyond the state's AU26 (eye distances), and each jaw point's
+#: share of it (the chin's full, the angles' none).
+JAW_DROP = 0.08
+JAW_SHARE = {4: 0.2, 5: 0.45, 6: 0.7, 7: 0.9, 8: 1.0, 9: 0.9, 10: 0.7, 11: 0.45, 12: 0.2}
+
+
+def _aaa(out, v, u, n, ed, width):
+    drop = v * JAW_DROP * ed * n
+    out[list(OUTER_LOWER) + list(INNER_LOWER)] += drop
+    for i, share in JAW_SHARE.items():
+        out[i] += share * drop
+
+
+#: Each control's landmark move: ``move(goal, value, u, n, eye distance, mouth width)``, in place.
+MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y": _gaze_y,
+         "pout": _pout, "purse": _purse, "aaa": _aaa, "eee": _eee, "woo": _woo}
