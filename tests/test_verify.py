@@ -127,7 +127,8 @@ def test_reader_batches_outputs_and_reads_an_unchanged_face_as_the_input(reader,
 
 def test_the_shipped_classifier_judges_the_classes_it_reads(reader):
     assert {"neutral", "happy", "surprised"} <= reader.judged
-    assert not {"sad", "fearful", "sleepy", "wink"} & reader.judged  # held-out accuracy or crops too low
+    # held-out accuracy too low, too few crops, or (angry) one data set only
+    assert not {"sad", "fearful", "sleepy", "wink", "angry"} & reader.judged
 
 
 def test_verdict_names_each_failing_face():

@@ -142,7 +142,7 @@ def apply(
     save_masks: Annotated[bool, typer.Option("--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per output on stdout, with what each edited face reads as (measured).")] = False,
     verify: Annotated[bool, typer.Option("--verify", help="Read each output's faces (expression classifier, identity network): one whose target did not read or whose person changed is 'unverified' (written; exit 1).")] = False,
-    verify_min_prob: Annotated[float, typer.Option("--verify-min-prob", help="With --verify: the least probability the expression classifier gives the target (expression targets only).")] = MIN_PROB,
+    verify_min_prob: Annotated[float, typer.Option("--verify-min-prob", help="With --verify: the least probability the expression classifier gives the target, where it judges the target (the shipped one: neutral, happy, surprised).")] = MIN_PROB,
     verify_min_identity: Annotated[float, typer.Option("--verify-min-identity", help="With --verify: the least identity similarity (cosine) of each face to the input's.")] = MIN_IDENTITY,
     engine: Annotated[Engine, typer.Option("--engine", case_sensitive=False, help="local: this process; ray: Ray actors on this machine or a cluster (needs the ray extra of faceedit; inputs and outputs on a file system every worker sees).")] = Engine.local,
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="With --engine ray: the Ray cluster to join (auto: the one `ray start` began on this machine, or HEAD-HOST:6379); default: RAY_ADDRESS, else a Ray started on this machine's cores.")] = None,
