@@ -15,6 +15,7 @@ the readings against thresholds.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,6 +26,9 @@ from faceedit.faces.types import AlignedFace, CropTemplate
 
 if TYPE_CHECKING:
     import torch
+
+    from faceedit.analysis.classify import Classifier
+    from faceedit.analysis.identity import IdentityNet
 
 # torch and OpenCV are imported where they are used: ApplyOptions reads the defaults below while
 # a command that stops at a usage error must not import torch (2-3 s of its start).
@@ -100,16 +104,41 @@ def output_crop(pixels: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray
 
 
 class FaceReader:
-    """The shipped expression classifier and identity network, loaded once (shared, frozen)."""
+    """The shipped expression classifier and identity network (shared, frozen), loaded on the
+    first use, once, whichever thread comes first: a run imports torch for them only once it
+    has a face to read."""
 
     def __init__(self, device: str | torch.device = "cpu"):
-        from faceedit.analysis.classify import load_classifier
-        from faceedit.analysis.identity import load_identity
+        self._device = device
+        self._nets: tuple[Classifier, IdentityNet, frozenset[str]] | None = None
+        self._lock = threading.Lock()
 
-        self.classifier = load_classifier("expression", device=device)
-        self.identity = load_identity(device=device)
-        self.device = self.classifier.device
-        self.judged = judged_classes("expression", self.classifier.labels)
+    def _load(self) -> tuple[Classifier, IdentityNet, frozenset[str]]:
+        with self._lock:
+            if self._nets is None:
+                from faceedit.analysis.classify import load_classifier
+                from faceedit.analysis.identity import load_identity
+
+                clf = load_classifier("expression", device=self._device)
+                self._nets = (clf, load_identity(device=self._device), judged_classes("expression", clf.labels))
+            return self._nets
+
+    @property
+    def classifier(self) -> Classifier:
+        return self._load()[0]
+
+    @property
+    def identity(self) -> IdentityNet:
+        return self._load()[1]
+
+    @property
+    def judged(self) -> frozenset[str]:
+        """The targets whose reading decides an output (:func:`judged_classes`)."""
+        return self._load()[2]
+
+    @property
+    def device(self) -> torch.device:
+        return self.classifier.device
 
     def judges(self, target: str | None) -> bool:
         """Whether the classifier's reading says if ``target`` was reached."""
