@@ -1,7 +1,7 @@
 """What `faceedit apply --verify` reads on held-out London faces, and what it costs.
 
     python bench/bench_verify.py readings --data ../shared/data/london_hd --model reggan
-    python bench/bench_verify.py cost --data ../shared/data/london --photos 48 --rounds 3
+    python bench/bench_verify.py cost --data ../shared/data/london --photos 48 --rounds 3 [--cli]
 
 ``readings``: the held-out London subjects' neutral photos (the seeded 20 % every model card
 holds out, ``faceedit.data.holdout_subjects`` over ``london-<id>``) edited to ``--target`` at
@@ -17,7 +17,8 @@ from these.
 (model loading and interpreter start, which the command line adds to both, left out, so the
 ratio is the upper bound); prints each run's wall and CPU seconds, the median wall times and
 their ratio, and the ratio of the CPU seconds summed over the rounds (steadier where other jobs
-share the machine).
+share the machine). ``cost --cli``: the command line itself in subprocesses, ``faceedit -q
+apply`` against ``faceedit -q apply --json --verify``, start and model loading included.
 """
 
 from __future__ import annotations
@@ -104,12 +105,44 @@ def readings(args) -> None:
               f"on the neutral photos: median {np.median(neutral):.3f} max {max(neutral):.3f}")
 
 
+def cost_cli(args, inputs: list[str], tmp: str) -> None:
+    """``cost --cli``: the command itself, ``faceedit -q apply`` on the folder of ``inputs``
+    with and without ``--json --verify``, alternating (interpreter start and model loading
+    included in both)."""
+    import resource
+    import subprocess
+
+    def child_cpu() -> float:
+        u = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return u.ru_utime + u.ru_stime
+
+    folder = str(Path(inputs[0]).parent)
+    times: dict[str, list[float]] = {"plain": [], "verify": []}
+    cpu: dict[str, list[float]] = {"plain": [], "verify": []}
+    for r in range(args.rounds):
+        for mode in (("plain", "verify") if r % 2 == 0 else ("verify", "plain")):
+            cmd = [sys.executable, "-m", "faceedit", "-q", "apply", "-m", args.model, "-t", args.target,
+                   folder, "-o", str(Path(tmp) / f"cli-{mode}{r}")]
+            cmd += ["--json", "--verify", "--verify-min-prob", "0", "--verify-min-identity", "-1"] if mode == "verify" else []
+            t0, c0 = time.perf_counter(), child_cpu()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            times[mode].append(time.perf_counter() - t0)
+            cpu[mode].append(child_cpu() - c0)
+            print(f"round {r} {mode:6s} {times[mode][-1]:7.2f} s wall {cpu[mode][-1]:7.2f} s CPU (command)",
+                  flush=True)
+    plain, verify = statistics.median(times["plain"]), statistics.median(times["verify"])
+    print(f"\n{args.photos} photos ({args.data.name}), `faceedit apply -m {args.model} -t {args.target}`: "
+          f"median {plain:.2f} s, with --json --verify {verify:.2f} s: ratio {verify / plain:.3f}; summed "
+          f"{sum(times['plain']):.2f} vs {sum(times['verify']):.2f} s: {sum(times['verify']) / sum(times['plain']):.3f}")
+    print(f"CPU seconds of the commands, summed: {sum(cpu['plain']):.2f} vs {sum(cpu['verify']):.2f}: "
+          f"ratio {sum(cpu['verify']) / sum(cpu['plain']):.3f}")
+
+
 def cost(args) -> None:
     from faceedit.api import Editor
 
     sources = sorted((args.data / "neutral").glob("*.jpg"))
     paths = [str(sources[i % len(sources)]) for i in range(args.photos)]
-    editor = Editor.from_pretrained(args.model, device="cpu")
     times: dict[str, list[float]] = {"plain": [], "verify": []}
     cpu: dict[str, list[float]] = {"plain": [], "verify": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,6 +152,10 @@ def cost(args) -> None:
         for i, p in enumerate(paths):
             (folder / f"p{i:04d}.jpg").symlink_to(Path(p).resolve())
         inputs = sorted(str(p) for p in folder.iterdir())
+        if args.cli:
+            cost_cli(args, inputs, tmp)
+            return
+        editor = Editor.from_pretrained(args.model, device="cpu")
         run_apply(editor, inputs[:4], str(Path(tmp) / "warm"), [args.target], [1.0], verify=True)
         for r in range(args.rounds):
             order = ("plain", "verify") if r % 2 == 0 else ("verify", "plain")
@@ -151,6 +188,7 @@ def main(argv=None) -> int:
     p.add_argument("--target", default="happy")
     p.add_argument("--photos", type=int, default=48)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--cli", action="store_true", help="cost: time the command in a subprocess instead")
     args = p.parse_args(argv)
     if not (args.data / "neutral").is_dir():
         print(f"{args.data}: no neutral/ folder (the London set is needed)", file=sys.stderr)
