@@ -342,11 +342,7 @@ class PhotoEngine:
         reads: list[tuple[Record, str, list[np.ndarray]]] = []
         try:
             assert img is not None, "a photo is written once decoded"
-            inputs = None
-            if self.reader is not None and photo.aligned:
-                from faceedit.analysis.measure import analysis_alignment
-
-                inputs = [analysis_alignment(img.pixels, a) for a in photo.aligned]
+            inputs = self._reading_inputs(img.pixels, photo.aligned) if self.reader is not None else None
             for out in photo.outputs:
                 try:
                     if not photo.aligned:  # no face, --on-no-face copy
@@ -371,9 +367,7 @@ class PhotoEngine:
                     rec.masks = masks
                     photo.records.append(rec)
                     if inputs is not None:
-                        from faceedit.analysis.measure import output_crop
-
-                        reads.append((rec, out.target, [output_crop(pixels, m, len(c)) for c, m in inputs]))
+                        self._cut_reading(reads, rec, out.target, pixels, inputs)
                 except FaceEditError as e:
                     photo.records.append(self._rec(photo, out.path, "error", out.target, out.strength,
                                                  e.reason))
@@ -381,8 +375,12 @@ class PhotoEngine:
                     logger.debug("unexpected error writing %s", out.path, exc_info=True)
                     photo.records.append(self._rec(photo, out.path, "error", out.target, out.strength,
                                                  f"{type(e).__name__}: {e}"))
-            if reads and inputs is not None:
+            if inputs is not None:
                 self._measure([c for c, _ in inputs], reads)
+            elif self.reader is not None and self.opts.verify:  # faces there, none to read
+                for rec in photo.records:
+                    if rec.status == "ok" and photo.aligned:
+                        rec.status, rec.error = "unverified", "could not be measured (-v says why)"
         finally:
             photo.image = None
             photo.aligned = []
@@ -391,6 +389,31 @@ class PhotoEngine:
             photo.masks = {}
             photo.done.set_result(None)
 
+    def _reading_inputs(self, pixels: np.ndarray, aligned: list[AlignedFace]):
+        """The input's faces as the reading networks take them, (crop, matrix) per face; None
+        where there is no face or they cannot be cut (logged at -v)."""
+        from faceedit.analysis.measure import analysis_alignment
+
+        if not aligned:
+            return None
+        try:
+            return [analysis_alignment(pixels, a) for a in aligned]
+        except Exception:
+            logger.debug("cutting the faces to read failed", exc_info=True)
+            return None
+
+    def _cut_reading(self, reads: list, rec: Record, target: str, pixels: np.ndarray, inputs: list) -> None:
+        """Queue the faces of one written output (``pixels``) for reading, cut as the input's
+        were; a failure leaves the output unread (unverified under ``verify``), never failed."""
+        from faceedit.analysis.measure import output_crop
+
+        try:
+            reads.append((rec, target, [output_crop(pixels, m, len(c)) for c, m in inputs]))
+        except Exception as e:
+            logger.debug("cutting the faces of %s to read failed", rec.output, exc_info=True)
+            if self.opts.verify:
+                rec.status, rec.error = "unverified", f"could not be measured: {type(e).__name__}: {e}"
+
     def _measure(self, inputs: list[np.ndarray], reads: list[tuple[Record, str, list[np.ndarray]]]) -> None:
         """Each written output's ``measured`` (its faces read beside the input's, one batch per
         photo) and, under ``verify``, its status: ``unverified`` with the reason where its
@@ -398,6 +421,8 @@ class PhotoEngine:
         from faceedit.analysis.measure import verdict
 
         assert self.reader is not None
+        if not reads:
+            return
         try:
             with timed("measure"):
                 readings = self.reader.read(inputs, [crops for _, _, crops in reads],

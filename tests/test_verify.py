@@ -142,3 +142,22 @@ def test_verdict_names_each_failing_face():
     assert why is not None and "face 1: happy not read" in why and "reads as neutral 0.90" in why
     assert "face 2: the person changed (identity 0.30" in why and "face 0" not in why
     assert verdict([faint], "happy", 0.0, -1.0) is None
+
+
+def test_a_reading_that_fails_never_fails_the_output(tmp_path, astronaut_png, tiny_ckpt, monkeypatch):
+    from faceedit.analysis.measure import FaceReader as Reader
+    from faceedit.api import Editor
+    from faceedit.apply_options import ApplyOptions
+    from faceedit.run import ApplyRun
+
+    def broken(self, *a, **k):
+        raise RuntimeError("no reading")
+
+    monkeypatch.setattr(Reader, "read", broken)
+    editor = Editor.from_pretrained(tiny_ckpt, device="cpu")
+    for verify, status in ((False, "ok"), (True, "unverified")):
+        opts = ApplyOptions(targets=["bright"], out_dir=str(tmp_path / str(verify)), measure=True, verify=verify)
+        (rec,) = ApplyRun.local(editor, opts, progress=False).run([str(astronaut_png)])
+        assert rec.status == status and rec.measured is None
+        assert (tmp_path / str(verify) / "astronaut_bright.png").is_file()
+        assert (rec.error is None) if not verify else "could not be measured: RuntimeError: no reading" in rec.error
