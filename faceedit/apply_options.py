@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from faceedit.analysis.measure import MIN_IDENTITY, MIN_PROB
 from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
 from faceedit.io.decode import DEFAULT_MAX_PIXELS
@@ -63,6 +64,12 @@ class ApplyOptions:
     # output's is this request at its target and strength (:meth:`request_for`)
     request: EditRequest = field(default_factory=EditRequest)
     save_masks: bool = False  # also write the model's intermediate masks (LEGAN) per face
+    # read each edited face of each output (Record.measured: expression, identity to the input)
+    measure: bool = False
+    # mark an output whose target did not read, or whose person changed, "unverified" (measures)
+    verify: bool = False
+    verify_min_prob: float = MIN_PROB  # the target's least classifier probability
+    verify_min_identity: float = MIN_IDENTITY  # the least identity cosine of input and output
 
     def request_for(self, target: str, strength: float) -> EditRequest:
         """The edit of one output: :attr:`request` at ``target`` and ``strength``, with this run's
@@ -120,6 +127,12 @@ class ApplyOptions:
         if self.max_pixels < 1:
             raise UsageError(f"`max_pixels` {self.max_pixels}: must be at least 1 "
                              f"(default {DEFAULT_MAX_PIXELS})")
+        if not 0.0 <= self.verify_min_prob <= 1.0:
+            raise UsageError(f"`verify_min_prob` {self.verify_min_prob:g}: must be between 0 and 1 "
+                             f"(the target's probability; default {MIN_PROB:g})")
+        if not -1.0 <= self.verify_min_identity <= 1.0:
+            raise UsageError(f"`verify_min_identity` {self.verify_min_identity:g}: must be between -1 "
+                             f"and 1 (a cosine similarity; default {MIN_IDENTITY:g})")
         if os.path.exists(self.out_dir) and not os.path.isdir(self.out_dir):
             raise UsageError(f"`out_dir` {self.out_dir}: is a file, not a folder (the output folder "
                              "is created if missing)")
@@ -191,7 +204,7 @@ class Record:
 
     input: str
     output: str | None
-    status: str  # ok | skipped | copied | no_face | error
+    status: str  # ok | unverified | skipped | copied | no_face | error
     target: str | None = None
     strength: float | None = None
     faces: int | None = None  # faces edited; None where none were counted (skipped, failed)
@@ -205,6 +218,9 @@ class Record:
     attrs: dict | None = None  # {attribute: on | off | value}
     controls: dict | None = None  # {control: value} (--control)
     like: str | None = None  # the reference photo (--like), as given
+    # per edited face what it reads as (faceedit.analysis.measure.Reading.to_json); None: not
+    # measured (no output written, a video, or measuring off)
+    measured: list[dict] | None = None
 
     def to_json(self) -> dict:
         rec: dict[str, Any] = {
@@ -223,6 +239,7 @@ class Record:
             "faces": self.faces,
             "status": self.status,
             "error": self.error,
+            "measured": self.measured,
         }
         if self.masks is not None:
             rec["masks"] = self.masks

@@ -31,7 +31,7 @@ import numpy as np
 
 from faceedit import flow_calls
 from faceedit.apply_options import ApplyOptions, Record, mask_path
-from faceedit.errors import FaceEditError, NoFaceError
+from faceedit.errors import FaceEditError, NoFaceError, UsageError
 from faceedit.faces.types import AlignedFace
 from faceedit.io.decode import LoadedImage, read_image
 from faceedit.io.encode import write_image
@@ -112,6 +112,7 @@ class PhotoEngine:
         self.group = max(1, min(DETECT_GROUP, opts.batch_size))
         self.prefetch = max(opts.batch_size * 2, workers * 2, self.group * workers)
         self.max_pending = self.prefetch + workers * 2
+        self.reader = _face_reader(editor, opts)  # None: outputs are not measured
 
     # -- scheduling (the steps below run the flow, in the data's order) ------------------------
     def schedule(self, jobs: Iterable[Job], stop: StopSignals) -> Generator[tuple[Job, list[Record]], None, None]:
@@ -337,8 +338,11 @@ class PhotoEngine:
         from faceedit.flow import paste_faces
 
         img = photo.image
+        # each output's faces to read, once all are written: (record, target, crops)
+        reads: list[tuple[Record, str, list[np.ndarray]]] = []
         try:
             assert img is not None, "a photo is written once decoded"
+            inputs = self._reading_inputs(img.pixels, photo.aligned) if self.reader is not None else None
             for out in photo.outputs:
                 try:
                     if not photo.aligned:  # no face, --on-no-face copy
@@ -362,6 +366,8 @@ class PhotoEngine:
                     rec = self._rec(photo, out.path, "ok", out.target, out.strength)
                     rec.masks = masks
                     photo.records.append(rec)
+                    if inputs is not None:
+                        self._cut_reading(reads, rec, out.target, pixels, inputs)
                 except FaceEditError as e:
                     photo.records.append(self._rec(photo, out.path, "error", out.target, out.strength,
                                                  e.reason))
@@ -369,6 +375,12 @@ class PhotoEngine:
                     logger.debug("unexpected error writing %s", out.path, exc_info=True)
                     photo.records.append(self._rec(photo, out.path, "error", out.target, out.strength,
                                                  f"{type(e).__name__}: {e}"))
+            if inputs is not None:
+                self._measure([c for c, _ in inputs], reads)
+            elif self.reader is not None and self.opts.verify:  # faces there, none to read
+                for rec in photo.records:
+                    if rec.status == "ok" and photo.aligned:
+                        rec.status, rec.error = "unverified", "could not be measured (-v says why)"
         finally:
             photo.image = None
             photo.aligned = []
@@ -376,6 +388,57 @@ class PhotoEngine:
             photo.prepared = {}
             photo.masks = {}
             photo.done.set_result(None)
+
+    def _reading_inputs(self, pixels: np.ndarray, aligned: list[AlignedFace]):
+        """The input's faces as the reading networks take them, (crop, matrix) per face; None
+        where there is no face or they cannot be cut (logged at -v)."""
+        from faceedit.analysis.measure import analysis_alignment
+
+        if not aligned:
+            return None
+        try:
+            return [analysis_alignment(pixels, a) for a in aligned]
+        except Exception:
+            logger.debug("cutting the faces to read failed", exc_info=True)
+            return None
+
+    def _cut_reading(self, reads: list, rec: Record, target: str, pixels: np.ndarray, inputs: list) -> None:
+        """Queue the faces of one written output (``pixels``) for reading, cut as the input's
+        were; a failure leaves the output unread (unverified under ``verify``), never failed."""
+        from faceedit.analysis.measure import output_crop
+
+        try:
+            reads.append((rec, target, [output_crop(pixels, m, len(c)) for c, m in inputs]))
+        except Exception as e:
+            logger.debug("cutting the faces of %s to read failed", rec.output, exc_info=True)
+            if self.opts.verify:
+                rec.status, rec.error = "unverified", f"could not be measured: {type(e).__name__}: {e}"
+
+    def _measure(self, inputs: list[np.ndarray], reads: list[tuple[Record, str, list[np.ndarray]]]) -> None:
+        """Each written output's ``measured`` (its faces read beside the input's, one batch per
+        photo) and, under ``verify``, its status: ``unverified`` with the reason where its
+        target did not read or its person changed (or it could not be read)."""
+        from faceedit.analysis.measure import verdict
+
+        assert self.reader is not None
+        if not reads:
+            return
+        try:
+            with timed("measure"):
+                readings = self.reader.read(inputs, [crops for _, _, crops in reads],
+                                            [target for _, target, _ in reads])
+        except Exception as e:  # a reading never fails the output it reads
+            logger.debug("measuring failed", exc_info=True)
+            if self.opts.verify:
+                for rec, _, _ in reads:
+                    rec.status, rec.error = "unverified", f"could not be measured: {type(e).__name__}: {e}"
+            return
+        for (rec, target, _), faces in zip(reads, readings):
+            rec.measured = [r.to_json() for r in faces]
+            if self.opts.verify:
+                why = verdict(faces, target, self.opts.verify_min_prob, self.opts.verify_min_identity)
+                if why is not None:
+                    rec.status, rec.error = "unverified", why
 
     def _write_masks(self, photo: _Photo, key: tuple, output: str) -> list[str]:
         paths = []
@@ -387,6 +450,25 @@ class PhotoEngine:
                             protected=(photo.path,))
                 paths.append(path)
         return paths
+
+
+def _face_reader(editor: Editor, opts: ApplyOptions):
+    """The networks that read the outputs (:class:`faceedit.analysis.measure.FaceReader`) where
+    ``opts`` measures or verifies, else None. Their files missing: a usage error under
+    ``verify``; otherwise the outputs are not measured (logged)."""
+    if not (opts.measure or opts.verify):
+        return None
+    from faceedit.analysis.measure import FaceReader
+    from faceedit.analysis.store import analysis_available, analysis_path
+
+    missing = [str(analysis_path(k)) for k in ("expression", "identity") if not analysis_available(k)]
+    if missing:
+        if opts.verify:
+            raise UsageError(f"`verify` needs the expression classifier and identity network; "
+                             f"missing: {', '.join(missing)}")
+        logger.warning("outputs not measured: missing %s", ", ".join(missing))
+        return None
+    return FaceReader(editor.device)
 
 
 def _stop_executors(*executors: ThreadPoolExecutor | None) -> None:

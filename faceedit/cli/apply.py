@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from faceedit.analysis.measure import MIN_IDENTITY, MIN_PROB
 from faceedit.cli.common import (
     AUTO_DETECTOR,
     AUTO_PRECISION,
@@ -139,7 +140,10 @@ def apply(
     phase: Annotated[str | None, typer.Option("--phase", help=_help("phase"))] = None,
     option: Annotated[list[str], typer.Option("--set", help=f"Model-specific option, {SETTINGS_HELP}; each model's keys: see `faceedit models`.")] = (),  # type: ignore[assignment]
     save_masks: Annotated[bool, typer.Option("--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per output on stdout.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per output on stdout, with what each edited face reads as (measured).")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Read each output's faces (expression classifier, identity network): one whose target did not read or whose person changed is 'unverified' (written; exit 1).")] = False,
+    verify_min_prob: Annotated[float, typer.Option("--verify-min-prob", help="With --verify: the least probability the expression classifier gives the target, where it judges the target (the shipped one: neutral, happy, surprised).")] = MIN_PROB,
+    verify_min_identity: Annotated[float, typer.Option("--verify-min-identity", help="With --verify: the least identity similarity (cosine) of each face to the input's.")] = MIN_IDENTITY,
     engine: Annotated[Engine, typer.Option("--engine", case_sensitive=False, help="local: this process; ray: Ray actors on this machine or a cluster (needs the ray extra of faceedit; inputs and outputs on a file system every worker sees).")] = Engine.local,
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="With --engine ray: the Ray cluster to join (auto: the one `ray start` began on this machine, or HEAD-HOST:6379); default: RAY_ADDRESS, else a Ray started on this machine's cores.")] = None,
     gpus_per_worker: Annotated[float | None, typer.Option("--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0).")] = None,
@@ -182,6 +186,10 @@ def apply(
             workers=2 if workers is None or engine_name == "ray" else workers,
             request=request,
             save_masks=save_masks,
+            measure=as_json or verify,
+            verify=verify,
+            verify_min_prob=verify_min_prob,
+            verify_min_identity=verify_min_identity,
         )
         opts.check()  # before the model loads
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
@@ -189,7 +197,7 @@ def apply(
         applier = _applier(opts, model, engine_name, device=device, precision=precision.value, detector=detector_name,
                            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker, encode=encode)
         counts = _run(applier, opts, inputs, engine=engine_name, as_json=as_json)
-    if counts["error"]:
+    if counts["error"] or counts["unverified"]:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -244,7 +252,7 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
     from faceedit.io.inputs import collect_unread
     from faceedit.signals import ignore_stop_signals, signal_name
 
-    counts = {"ok": 0, "skipped": 0, "copied": 0, "no_face": 0, "error": 0}
+    counts = {"ok": 0, "unverified": 0, "skipped": 0, "copied": 0, "no_face": 0, "error": 0}
     per_input = len(opts.targets) * len(opts.strengths)
     whole_failures = 0  # inputs that failed as a whole (a missing file...): one record each
     # Ctrl-C: ApplyRun.run stops taking inputs, finishes the photos in progress, joins its
@@ -264,6 +272,10 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
                 whole_failures += rec.target is None
                 if rec.status == "error":
                     logger.error("%s: %s", rec.input, rec.error)
+                elif rec.status == "unverified":
+                    logger.warning("%s: %s unverified: %s", rec.input, rec.output, rec.error)
+                elif opts.verify and rec.status == "ok" and getattr(rec, "kind", None) == "video":
+                    logger.warning("%s: a video's frames are not read: --verify leaves it ok", rec.input)
                 elif rec.status == "no_face":
                     logger.warning("%s: no face found, skipped", rec.input)
                 if as_json:
@@ -283,8 +295,9 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
         ignore_stop_signals()  # through the summary and the interpreter's exit (a while with torch)
     unfinished = applier.unfinished
     logger.info(
-        "%d written, %d skipped (exist), %d copied, %d without face, %d failed%s%s",
-        counts["ok"], counts["skipped"], counts["copied"], counts["no_face"], counts["error"],
+        "%d written%s, %d skipped (exist), %d copied, %d without face, %d failed%s%s",
+        counts["ok"] + counts["unverified"], f" ({counts['unverified']} unverified)" if opts.verify else "",
+        counts["skipped"], counts["copied"], counts["no_face"], counts["error"],
         f", {len(unread)} not read (image formats faceedit does not read: "
         f"{_kinds(unread)}; -v lists them)" if unread else "",
         f"; interrupted ({signal_name(stop_signal)})" + (
