@@ -194,12 +194,11 @@ class ExpressionStates:
         as far as AU1 5 raises them).
 
         ``symmetric``: the change is left-right symmetric (steps along
-        :func:`symmetric_directions` only; the state's own asymmetry, a wink's, stays). Free, the
-        least change took much of its move from the axes' left-right differences: ``--au 4=3``
-        on a neutral face moved one brow (the move less its mirror image: 1.69 of the move;
-        0.12 now), ``--au 6=3`` one cheek (1.52; 0.22), ``--au 12=4`` a lopsided smile (0.55;
-        0.18). The stage's trainer raises prototype AUs freely and projects the
-        result (``symmetric=False``, then :func:`symmetric_state`)."""
+        :func:`symmetric_directions` only; the state's own asymmetry, a wink's, stays): free, the
+        least change takes much of its move from the axes' left-right differences (``--au 4=3``
+        would lower one brow; the figures are in the stage's card). The stage's trainer raises
+        prototype AUs freely and projects the result (``symmetric=False``, then
+        :func:`symmetric_state`)."""
         if not aus:
             return state
         for au in aus:
