@@ -124,6 +124,11 @@ def lab_near(crop: np.ndarray, *polys: np.ndarray, margin: int = 9, below: int =
     return lab
 
 
+#: How far (px) :func:`refine_interior`'s masks reach beyond the lips' curves: the inner polygon
+#: grown by 8 px, closed by 3 more, with a margin.
+REACH_X = 24
+
+
 def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarray, olo: np.ndarray,
                     lab: np.ndarray | None = None):
     """(upper, lower) curves of the interior found by colour in a levelled crop (``crop``: RGB
@@ -134,9 +139,18 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     mesh's curves, the top moved down onto bright teeth below a pale lip, the top taken as an
     envelope (the gum between the teeth's tips is interior) and smoothed. None when no interior
     distinct from the lips is found."""
-    h, w = crop.shape[:2]
     if lab is None:
         lab = interior_lab(crop, up, lo, oup, olo)
+    # The columns the search can reach: the lips' span, with room for the masks' growing and
+    # closing. Cut there, every mask is what it is in the whole crop (shifting x by whole
+    # pixels is exact; rows are not cut, so no y value is rounded differently).
+    span = np.vstack([up, lo, oup, olo])[:, 0]
+    x_off = max(int(np.floor(span.min())) - REACH_X, 0)
+    x_end = min(int(np.ceil(span.max())) + REACH_X + 1, crop.shape[1])
+    shift = np.array([x_off, 0.0])
+    up, lo, oup, olo = (np.asarray(c, np.float64) - shift for c in (up, lo, oup, olo))
+    lab = lab[:, x_off:x_end]
+    h, w = lab.shape[:2]
     poly = opening_polygon(up, lo)
     inner = fill_polygon((h, w), poly)
     lips = fill_polygon((h, w), opening_polygon(oup, olo)) & (1 - cv2.dilate(inner, np.ones((5, 5), np.uint8)))
@@ -193,7 +207,7 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     mid0, mid1 = (top[0] + bot[0]) / 2, (top[-1] + bot[-1]) / 2
     top[0] = bot[0] = mid0
     top[-1] = bot[-1] = mid1
-    x = xs.astype(np.float64) + 0.5
+    x = (xs + x_off).astype(np.float64) + 0.5
     return resample_by_length(np.c_[x, top], CURVE_POINTS), resample_by_length(np.c_[x, bot], CURVE_POINTS)
 
 
