@@ -79,7 +79,11 @@ class ThinPlateSpline:
             self.coef = np.linalg.lstsq(a, b, rcond=None)[0]
 
     def __call__(self, pts: np.ndarray) -> np.ndarray:
-        return self.at(self.kernel(pts))
+        flat = np.asarray(pts, np.float64).reshape(-1, 2)
+        out = np.empty((len(flat), 2))
+        for i in range(0, len(flat), 8192):  # bounded memory for large grids: a chunk's kernel at a time
+            out[i:i + 8192] = self.at(self.kernel(flat[i:i + 8192]))
+        return out.reshape(np.shape(pts))
 
     def kernel(self, pts: np.ndarray) -> tuple:
         """The spline's kernel at ``pts`` (..., 2): what :meth:`at` evaluates it, or any spline
