@@ -2,6 +2,7 @@
 temporal stability.
 
     OMP_NUM_THREADS=1 python bench/bench_video.py speed --models stage reggan --sizes 720 1080
+    OMP_NUM_THREADS=1 python bench/bench_video.py speed --models stage --sizes 720 --repeat 5
     OMP_NUM_THREADS=1 python bench/bench_video.py memory --seconds 10 60 --size 1080 --fps 10
     OMP_NUM_THREADS=1 python bench/bench_video.py stability --models stage --size 720
 
@@ -12,7 +13,11 @@ about 0.3 of the frame's height.
 * speed: frames/s of :func:`faceedit.video.runner.edit_video` on a ``--seconds`` clip at
   25 fps, per model and frame height (the model loaded beforehand, not counted), with the CPU
   time a frame takes over all threads and the machine's load average (on a shared machine the
-  frames/s follow the load; the CPU time a frame much less);
+  frames/s follow the load; the CPU time a frame much less); beside each, in the same run, the
+  frames/s of merely transcoding the same clip (decode, to RGB, encode with the same encoder
+  settings: x264 superfast) and the ratio of the two (the edit's frames/s over the
+  transcode's: what holds when the machine's speed drifts), and the same ratio of their CPU
+  time a frame (what holds when other work shares the machine's cores);
 * memory: peak RSS of a subprocess editing a clip of each length (flat = the frames stream
   through bounded queues, whatever the length);
 * stability: the edited face's mean frame-to-frame change once the camera motion is undone,
@@ -55,6 +60,22 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def transcode(src: str, dst: str) -> float:
+    """Frames/s of decoding ``src`` to RGB and encoding it into ``dst`` as :func:`edit_video`
+    does (the same reader and writer, their default threads and encoder settings), no edit."""
+    from faceedit.video.container import Frame, VideoReader, VideoWriter
+
+    start = time.perf_counter()
+    n = 0
+    with VideoReader(src) as reader:
+        writer = VideoWriter(dst, reader)
+        for item in reader:
+            writer.write(item)
+            n += isinstance(item, Frame)
+        writer.close()
+    return n / (time.perf_counter() - start)
+
+
 def speed(args) -> None:
     from faceedit.api import Editor
     from faceedit.video.runner import default_tracker, edit_video
@@ -70,15 +91,32 @@ def speed(args) -> None:
             default_tracker(editor)  # the detector and identity network loaded before the clock
             for h in args.sizes:
                 out = os.path.join(tmp, f"out_{model}_{h}.mp4")
-                cpu0, load0 = _cpu(), os.getloadavg()[0]
-                r = edit_video(editor, clips[h], out, args.target, progress=False, workers=args.workers)
-                cpu = (_cpu() - cpu0) / r.frames * 1000
-                load = (load0 + os.getloadavg()[0]) / 2
-                rows.append({"model": model, "height": h, "frames": r.frames, "fps": round(r.fps, 2),
+                fps, plain, cpus, plain_cpus, loads = [], [], [], [], []
+                for _ in range(args.repeat):  # edit and transcode in turn: a drift hits both
+                    cpu0, load0 = _cpu(), os.getloadavg()[0]
+                    r = edit_video(editor, clips[h], out, args.target, progress=False, workers=args.workers)
+                    cpus.append((_cpu() - cpu0) / r.frames * 1000)
+                    cpu0 = _cpu()
+                    plain.append(transcode(clips[h], os.path.join(tmp, f"plain_{h}.mp4")))
+                    plain_cpus.append((_cpu() - cpu0) / r.frames * 1000)
+                    loads.append((load0 + os.getloadavg()[0]) / 2)
+                    fps.append(r.fps)
+                ratios = [a / b for a, b in zip(fps, plain)]
+                ratio = float(np.median(ratios))
+                cpu, plain_cpu, load = (float(np.median(x)) for x in (cpus, plain_cpus, loads))
+                # on a loaded machine the CPU time a frame holds where the frames/s do not
+                cpu_ratio = float(np.median([b / a for a, b in zip(cpus, plain_cpus)]))
+                rows.append({"model": model, "height": h, "frames": r.frames, "fps": round(float(np.median(fps)), 2),
+                             "transcode_fps": round(float(np.median(plain)), 2), "ratio": round(ratio, 3),
+                             "ratios": [round(x, 3) for x in ratios],
                              "seconds": round(r.seconds, 2), "edited": r.edited,
-                             "cpu_ms_per_frame": round(cpu, 1), "load_average": round(load, 2)})
-                print(f"{model:8s} {h:5d}p  {r.frames} frames  {r.fps:6.2f} frames/s  "
-                      f"{cpu:6.1f} CPU ms a frame (all threads)  load {load:.1f}", flush=True)
+                             "cpu_ms_per_frame": round(cpu, 1), "transcode_cpu_ms_per_frame": round(plain_cpu, 1),
+                             "cpu_ratio": round(cpu_ratio, 3), "load_average": round(load, 2)})
+                print(f"{model:8s} {h:5d}p  {r.frames} frames  {np.median(fps):6.2f} frames/s  "
+                      f"transcode {np.median(plain):6.2f} frames/s  ratio {ratio:.3f} "
+                      f"(runs {', '.join(f'{x:.3f}' for x in ratios)})  "
+                      f"{cpu:6.1f} CPU ms a frame (all threads; transcode {plain_cpu:.1f}, ratio {cpu_ratio:.3f})  "
+                      f"load {load:.1f}", flush=True)
     print(json.dumps({"bench": "video_speed", "threads": os.environ.get("OMP_NUM_THREADS"),
                       "workers": args.workers, "target": args.target, "rows": rows}))
 
@@ -161,6 +199,8 @@ def main() -> None:
         if name == "speed":
             s.add_argument("--sizes", nargs="+", type=int, default=[720, 1080])
             s.add_argument("--seconds", type=float, default=4.0)
+            s.add_argument("--repeat", type=int, default=3,
+                           help="edit and transcode each clip this many times, in turn (the median is printed)")
         elif name == "memory":
             s.add_argument("--seconds", nargs="+", type=float, default=[10, 60])
             s.add_argument("--size", type=int, default=1080)

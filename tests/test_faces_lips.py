@@ -89,3 +89,47 @@ def test_upper_teeth_share_finds_where_the_upper_teeth_end():
     dark = drawn_face(lip=lip)
     cv2.fillPoly(dark, [np.round(opening_polygon(up, lo)).astype(np.int32)], (40, 25, 25))
     assert np.all(upper_teeth_share(dark, up, lo) == 1.0)
+
+
+def _levelled_mouth():
+    """A levelled crop (LEVEL_WIDTH px between the corners) of an open mouth: skin, red lips,
+    white upper teeth over a dark cavity; its inner and outer lip curves."""
+    from faceedit.stage.lips import LEVEL_WIDTH
+
+    u = np.linspace(0.0, 1.0, 33)
+    x = LEVEL_WIDTH // 2 + LEVEL_WIDTH * u
+    bump = np.sin(np.pi * u)
+    up, lo = np.c_[x, 128 - 22 * bump], np.c_[x, 128 + 28 * bump]
+    oup, olo = np.c_[x, 126 - 48 * bump], np.c_[x, 130 + 56 * bump]
+    crop = np.zeros((328, 2 * LEVEL_WIDTH, 3), np.uint8)
+    crop[:] = (200, 150, 130)
+    cv2.fillPoly(crop, [np.round(opening_polygon(oup, olo)).astype(np.int32)], (170, 60, 70))
+    cv2.fillPoly(crop, [np.round(opening_polygon(up, lo)).astype(np.int32)], (40, 20, 20))
+    cv2.fillPoly(crop, [np.round(opening_polygon(up, np.c_[x, 128 - 5 * bump])).astype(np.int32)], (235, 235, 225))
+    return crop, (up, lo, oup, olo)
+
+
+def test_the_interior_found_does_not_depend_on_the_crop_around_the_lips():
+    """refine_interior searches the lips' columns only: the mouth found in a crop with 40 more
+    columns of skin on the left is the same one, 40 px to the right; the L*a*b* it reads
+    (lab_near, converted near the lips only) is the whole crop's there, and handing it in
+    gives the same curves as converting it inside."""
+    from faceedit.stage.lips import interior_lab, refine_interior
+
+    crop, curves = _levelled_mouth()
+    found = refine_interior(crop, *curves)
+    assert found is not None
+    assert found[0][:, 1].mean() < 128 - 5 and found[1][:, 1].mean() > 128  # around the opening
+    again = refine_interior(crop, *curves, lab=interior_lab(crop, *curves))
+    for a, b in zip(found, again):
+        np.testing.assert_array_equal(a, b)
+    wide = np.concatenate([np.repeat(crop[:, :1], 40, 1), crop], 1)
+    shifted = refine_interior(wide, *(c + (40.0, 0.0) for c in curves))
+    assert shifted is not None
+    for a, b in zip(found, shifted):
+        np.testing.assert_allclose(b - (40.0, 0.0), a, atol=1e-9)
+    lab = interior_lab(crop, *curves)
+    full = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+    near = lab.any(-1)
+    assert near.sum() > 0.2 * near.size
+    np.testing.assert_array_equal(lab[near], full[near])

@@ -1115,3 +1115,35 @@ def test_closed_lips_stay_closed_at_any_strength():
         assert stage.closes_mouth(cur, new, 0.5) == 1.0  # was 0.5
     cur, new = stage.plan(closed, "surprised", 0.5)
     assert stage.closes_mouth(cur, new, 0.5) == 0.0
+
+
+def test_a_faces_maps_sample_the_same_whichever_map_and_order():
+    """canonical_maps lays a face out once (grid, region weight, spline kernel) for all the
+    maps painted on it: each map's samples are those of the spline and region weight computed
+    afresh for it, whether it comes first, after another frame's map or again; the spline's
+    kernel, kept, evaluates as the spline itself."""
+    from faceedit.stage.paint import PAINT_REGION, canonical_maps
+    from faceedit.stage.warp import ThinPlateSpline, canonical_coords, region_weight
+
+    img = astronaut()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    ramp = np.linspace(0, 1, 256, dtype=np.float32)
+    maps = [np.stack([ramp[None, :].repeat(256, 0), ramp[:, None].repeat(256, 1)], -1)]
+    frames = [lm * 0.5 + 20.0, lm * 0.45 + (30.0, 10.0)]
+    inner, outer = PAINT_REGION
+    grid = face_grid(lm, outer=outer)
+    roi = grid.roi(img.shape)
+    got = [canonical_maps(img.shape, lm, f, maps, PAINT_REGION) for f in (*frames, frames[0])]
+    for f, (r, (sampled,), w) in zip((*frames, frames[0]), got):
+        nodes = np.concatenate([canonical_coords(lm, f, grid),
+                                region_weight(lm, grid.points(), inner=inner, outer=outer)[..., None]], -1)
+        at = grid.sample(nodes, roi)
+        u, v = cv2.convertMaps(at[..., 0], at[..., 1], cv2.CV_16SC2)
+        want = cv2.remap(maps[0], u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        assert r == roi
+        np.testing.assert_array_equal(sampled, want)
+        np.testing.assert_array_equal(w, at[..., 2])
+    assert not np.array_equal(got[0][1][0], got[1][1][0])  # another frame, other samples
+    tps = ThinPlateSpline(lm, frames[1], reg=1e-2)
+    pts = grid.points()
+    np.testing.assert_array_equal(tps.at(ThinPlateSpline(lm, frames[0], reg=1e-2).kernel(pts)), tps(pts))

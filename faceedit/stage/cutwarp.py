@@ -222,12 +222,18 @@ def _box_around(pts: np.ndarray, margin: float, shape) -> tuple[int, int, int, i
 
 
 def _remap(src: np.ndarray, field_px: np.ndarray, box, interp=cv2.INTER_CUBIC,
-           border=cv2.BORDER_REFLECT, origin=(0, 0)) -> np.ndarray:
+           border=cv2.BORDER_REFLECT, origin=(0, 0), window=(0, 0)) -> np.ndarray:
     """``src`` sampled at the pixels of ``box`` (photo coordinates) moved by ``field_px``
-    ((h, w, 2) displacements); ``origin`` is ``src``'s top-left corner in the photo."""
+    ((h, w, 2) displacements); ``origin`` is ``src``'s top-left corner in the photo.
+    ``window``: the same for a window of the photo whose samples must be the whole photo's:
+    the positions are made in photo coordinates and then shifted by a whole number of pixels
+    (exact in float32), so every sample is the one the whole photo gives."""
     x0, y0, x1, y1 = box
     mx = np.arange(x0 - origin[0], x1 - origin[0], dtype=np.float32)[None, :] + field_px[..., 0]
     my = np.arange(y0 - origin[1], y1 - origin[1], dtype=np.float32)[:, None] + field_px[..., 1]
+    if window != (0, 0):
+        mx -= np.float32(window[0])
+        my -= np.float32(window[1])
     if max(src.shape[:2]) < 32000 and interp != cv2.INTER_LINEAR:
         # fixed-point maps (1/32 px): the same pixels as float maps in about half the time
         mx, my = cv2.convertMaps(mx, my, cv2.CV_16SC2)
@@ -291,7 +297,15 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     # The source the side fields sample: each cut's own source opening replaced by a membrane of
     # what surrounds it, so no lip shows any of the interior (not even within the bicubic
     # kernel's reach of the lip line).
-    src = pixels
+    # The side fields sample the photo within their largest displacement (plus the bicubic
+    # kernel's reach) of the ROI: the source is that window (``origin``), cut at the photo's
+    # edges where it reaches them, so the border is the photo's own and every sample the same
+    # as from the whole photo; only the window is copied where the openings are filled.
+    reach = int(np.ceil(max(float(np.abs(f.up).max()), float(np.abs(f.low).max())))) + 4
+    wx0, wy0 = max(x0 - reach, 0), max(y0 - reach, 0)
+    window = pixels[wy0:min(y1 + reach, pixels.shape[0]), wx0:min(x1 + reach, pixels.shape[1])]
+    origin = (wx0, wy0)
+    src = window
     src_cov, carry_cov = {}, {}
     for geo in f.cuts:
         poly = opening_polygon(geo.src_upper, geo.src_lower)
@@ -306,16 +320,16 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
             bx0, by0, bx1, by1 = box
             filled = membrane_fill(pixels[by0:by1, bx0:bx1].astype(np.float32), (cov == 0).astype(np.float32))
             inside = cov > 0
-            if src is pixels:
-                src = pixels.copy()
-            src[by0:by1, bx0:bx1][inside] = _to_dtype(filled[inside], pixels.dtype)
+            if src is window:
+                src = window.copy()
+            src[by0 - wy0:by1 - wy0, bx0 - wx0:bx1 - wx0][inside] = _to_dtype(filled[inside], pixels.dtype)
 
     out = pixels.copy()
     fine, up_px = _refined(grid, f.up)
     low_px = _refined(grid, f.low)[1]
     for band in _moving_bands(grid, f.up, roi):
         bx0, by0, bx1, by1 = band
-        out[by0:by1, bx0:bx1] = _remap(src, _sample(fine, up_px, band), band)
+        out[by0:by1, bx0:bx1] = _remap(src, _sample(fine, up_px, band), band, window=origin)
     opening, interior, eye_opening = zeros(), zeros(), zeros()
     for geo in f.cuts:
         hole_poly = opening_polygon(geo.dst_upper, geo.dst_lower)
@@ -344,14 +358,14 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         if len(ys) == 0:
             continue
         lx0, ly0, lx1, ly1 = lbox = (bx0 + xs.min(), by0 + ys.min(), bx0 + xs.max() + 1, by0 + ys.max() + 1)
-        w_low = _remap(src, _sample(fine, low_px, lbox), lbox)
+        w_low = _remap(src, _sample(fine, low_px, lbox), lbox, window=origin)
         where = lower[ly0 - by0:ly1 - by0, lx0 - bx0:lx1 - bx0].astype(bool)
         np.copyto(out[ly0:ly1, lx0:lx1], w_low, where=where.reshape(where.shape + ch))
         if not has_obox:
             continue
         # inside the opening's box: upper side, lower side, the source interior, the hole
         sl = np.s_[oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0]
-        w_up = _remap(src, _sample(fine, up_px, obox), obox).astype(np.float32)
+        w_up = _remap(src, _sample(fine, up_px, obox), obox, window=origin).astype(np.float32)
         w_low = w_low[oy0 - ly0:oy1 - ly0, ox0 - lx0:ox1 - lx0].astype(np.float32)
         c_open = polygon_coverage(hole_poly, obox)
         c_up = np.minimum(polygon_coverage(geo.side_poly, obox), 1.0 - c_open)  # shares sum to 1

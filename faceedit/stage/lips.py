@@ -108,7 +108,29 @@ def _running(x: np.ndarray, half: int, reduce) -> np.ndarray:
     return np.asarray(reduce(np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1), axis=1), np.float64)
 
 
-def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarray, olo: np.ndarray):
+def lab_near(crop: np.ndarray, *polys: np.ndarray, margin: int = 9, below: int = 0) -> np.ndarray:
+    """CIE L*a*b* (OpenCV's 0..255 scaling, float32) of RGB uint8 ``crop`` over the rows and
+    columns within ``margin`` px of the polygons ``polys`` (``below`` rows more underneath);
+    zero elsewhere. The conversion is per pixel, so those pixels are what converting the whole
+    crop gives, for a fraction of its cost."""
+    h, w = crop.shape[:2]
+    pts = np.vstack(polys)
+    x0, y0 = (max(int(np.floor(v)) - margin, 0) for v in pts.min(0))
+    x1, y1 = pts.max(0)
+    x1, y1 = min(int(np.ceil(x1)) + margin + 1, w), min(int(np.ceil(y1)) + margin + below + 1, h)
+    lab = np.zeros((h, w, 3), np.float32)
+    if x1 > x0 and y1 > y0:
+        lab[y0:y1, x0:x1] = cv2.cvtColor(np.ascontiguousarray(crop[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB)
+    return lab
+
+
+#: How far (px) :func:`refine_interior`'s masks reach beyond the lips' curves: the inner polygon
+#: grown by 8 px, closed by 3 more, with a margin.
+REACH_X = 24
+
+
+def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarray, olo: np.ndarray,
+                    lab: np.ndarray | None = None):
     """(upper, lower) curves of the interior found by colour in a levelled crop (``crop``: RGB
     uint8, the mouth at :data:`LEVEL_WIDTH` px between its corners; ``up``/``lo``/``oup``/``olo``:
     the mesh's inner and outer lip curves in it): inside the inner polygon grown by 8 px, the
@@ -117,8 +139,18 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     mesh's curves, the top moved down onto bright teeth below a pale lip, the top taken as an
     envelope (the gum between the teeth's tips is interior) and smoothed. None when no interior
     distinct from the lips is found."""
-    h, w = crop.shape[:2]
-    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+    if lab is None:
+        lab = interior_lab(crop, up, lo, oup, olo)
+    # The columns the search can reach: the lips' span, with room for the masks' growing and
+    # closing. Cut there, every mask is what it is in the whole crop (shifting x by whole
+    # pixels is exact; rows are not cut, so no y value is rounded differently).
+    span = np.vstack([up, lo, oup, olo])[:, 0]
+    x_off = max(int(np.floor(span.min())) - REACH_X, 0)
+    x_end = min(int(np.ceil(span.max())) + REACH_X + 1, crop.shape[1])
+    shift = np.array([x_off, 0.0])
+    up, lo, oup, olo = (np.asarray(c, np.float64) - shift for c in (up, lo, oup, olo))
+    lab = lab[:, x_off:x_end]
+    h, w = lab.shape[:2]
     poly = opening_polygon(up, lo)
     inner = fill_polygon((h, w), poly)
     lips = fill_polygon((h, w), opening_polygon(oup, olo)) & (1 - cv2.dilate(inner, np.ones((5, 5), np.uint8)))
@@ -175,8 +207,17 @@ def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.nd
     mid0, mid1 = (top[0] + bot[0]) / 2, (top[-1] + bot[-1]) / 2
     top[0] = bot[0] = mid0
     top[-1] = bot[-1] = mid1
-    x = xs.astype(np.float64) + 0.5
+    x = (xs + x_off).astype(np.float64) + 0.5
     return resample_by_length(np.c_[x, top], CURVE_POINTS), resample_by_length(np.c_[x, bot], CURVE_POINTS)
+
+
+def interior_lab(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarray, olo: np.ndarray
+                 ) -> np.ndarray:
+    """The L*a*b* :func:`refine_interior` reads (:func:`lab_near`): every pixel it looks at, those
+    within the 17-px ellipse around the inner polygon, in the outer one, and the teeth's rows
+    below an edge found there."""
+    return lab_near(crop, opening_polygon(up, lo), opening_polygon(oup, olo), margin=10,
+                    below=int(0.04 * LEVEL_WIDTH) + 1)
 
 
 #: An interior is taken as shown only when it is brighter than the lips around it by this much
@@ -284,10 +325,11 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.nd
 
     level, m = level_mouth(rgb, up, lo)
     inner_up, inner_lo, outer_up, outer_lo = levelled(m, up, lo, oup, olo)
-    curves = refine_interior(level, inner_up, inner_lo, outer_up, outer_lo)
+    lab = interior_lab(level, inner_up, inner_lo, outer_up, outer_lo)
+    curves = refine_interior(level, inner_up, inner_lo, outer_up, outer_lo, lab)
     if curves is None:
         return None
-    light = cv2.cvtColor(level, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    light = lab[..., 0]
     inside = fill_polygon(light.shape, opening_polygon(*curves)) > 0
     lips = (fill_polygon(light.shape, opening_polygon(outer_up, outer_lo)) > 0) & ~inside
     if inside.sum() < 20 or lips.sum() < 20 or \

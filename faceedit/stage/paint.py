@@ -9,12 +9,16 @@ greyscale photos) or to its Y, Cb and Cr (one fitted in colour).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
-from faceedit.stage.warp import canonical_coords, face_grid, region_weight
+from faceedit.stage.warp import ThinPlateSpline, face_grid, region_weight
 
 #: (inner, outer) of the region weight, in eye distances from the face outline, over which the
 #: appearance maps (mouth, glasses) and the shading maps are laid onto a face.
@@ -62,17 +66,58 @@ def _without(weight: np.ndarray, roi, keep_roi, keep: np.ndarray) -> np.ndarray:
     return weight
 
 
+class _FaceRegion(NamedTuple):
+    """What :func:`canonical_maps` lays out for one face before it samples any map: its grid's
+    ROI, the region weight on the grid's nodes, the thin-plate kernel there and every ROI
+    pixel's place on the grid."""
+
+    roi: tuple[int, int, int, int]
+    weight: np.ndarray
+    kernel: tuple
+    gx: np.ndarray
+    gy: np.ndarray
+
+
+#: The last faces laid out (an edit paints the smile's skin, then the target's map, then an
+#: attribute's, all on the same moved landmarks): key -> :class:`_FaceRegion`.
+_REGIONS: OrderedDict[bytes, _FaceRegion] = OrderedDict()
+_REGIONS_LOCK = threading.Lock()
+
+
+def _face_region(shape: tuple[int, ...], moved: np.ndarray, region: tuple[float, float]) -> _FaceRegion:
+    moved = np.ascontiguousarray(moved, np.float64)
+    key = np.array([*shape[:2], *region], np.float64).tobytes() + moved.tobytes()
+    with _REGIONS_LOCK:
+        hit = _REGIONS.get(key)
+        if hit is not None:
+            _REGIONS.move_to_end(key)
+            return hit
+    inner, outer = region
+    grid = face_grid(moved, outer=outer)
+    roi = grid.roi(shape)
+    pts = grid.points()
+    weight = region_weight(moved, pts, inner=inner, outer=outer)
+    kernel = ThinPlateSpline(moved, np.zeros_like(moved), reg=1e-2).kernel(pts)
+    face = _FaceRegion(roi, weight, kernel, *grid.pixel_coords(roi))
+    with _REGIONS_LOCK:
+        _REGIONS[key] = face
+        while len(_REGIONS) > 8:  # a few faces (video workers edit frames side by side)
+            _REGIONS.popitem(last=False)
+    return face
+
+
 def canonical_maps(shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarray,
                    maps: list[np.ndarray], region: tuple[float, float]):
     """Sample canonical-frame maps (frame landmarks ``frame_lm``) at every pixel of the face
     region of a face at ``moved`` in an image of ``shape``; returns (roi, [maps at the ROI],
     region weight at the ROI). ``region``: e.g. :data:`PAINT_REGION`."""
-    inner, outer = region
-    grid = face_grid(moved, outer=outer)
-    roi = grid.roi(shape)
-    nodes = np.concatenate([canonical_coords(moved, frame_lm, grid),
-                            region_weight(moved, grid.points(), inner=inner, outer=outer)[..., None]], -1)
-    at_roi = grid.sample(nodes, roi)  # (h, w, 3): canonical u, v and the region weight
+    face = _face_region(shape, moved, region)
+    tps = ThinPlateSpline(moved, frame_lm, reg=1e-2)  # as canonical_coords, on the kernel kept
+    nodes = np.concatenate([tps.at(face.kernel), face.weight[..., None]], -1)
+    # (h, w, 3): canonical u, v and the region weight (as Grid.sample, on the pixel grid kept)
+    at_roi = cv2.remap(np.ascontiguousarray(nodes, np.float32), face.gx, face.gy, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+    roi = face.roi
     # remap makes these fixed-point maps of float ones itself: the same samples, made once
     u, v = cv2.convertMaps(at_roi[..., 0], at_roi[..., 1], cv2.CV_16SC2)
     sampled = [cv2.remap(np.ascontiguousarray(m, np.float32), u, v, cv2.INTER_LINEAR,

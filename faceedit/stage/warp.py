@@ -79,24 +79,42 @@ class ThinPlateSpline:
             self.coef = np.linalg.lstsq(a, b, rcond=None)[0]
 
     def __call__(self, pts: np.ndarray) -> np.ndarray:
+        flat = np.asarray(pts, np.float64).reshape(-1, 2)
+        out = np.empty((len(flat), 2))
+        for i in range(0, len(flat), 8192):  # bounded memory for large grids: a chunk's kernel at a time
+            out[i:i + 8192] = self.at(self.kernel(flat[i:i + 8192]))
+        return out.reshape(np.shape(pts))
+
+    def kernel(self, pts: np.ndarray) -> tuple:
+        """The spline's kernel at ``pts`` (..., 2): what :meth:`at` evaluates it, or any spline
+        with the same source points (the kernel does not depend on where they go), from."""
         shape = np.shape(pts)
         q64 = torch.from_numpy((np.asarray(pts, np.float64).reshape(-1, 2) - self.c) / self.s)
         q = q64.float()
-        p, coef = torch.from_numpy(self.p).float(), torch.from_numpy(self.coef)
-        n = len(p)
-        kcoef = coef[:n].float()
+        p = torch.from_numpy(self.p).float()
         p2 = (p * p).sum(1)
-        out = torch.empty((len(q), 2), dtype=torch.float64)
         # The kernel part in float32 (torch's vectorised float32 log is about 4x numpy's float64
         # one on this kind of CPU), the affine part in float64: points move by < 1e-3 px from an
         # all-float64 evaluation, far below the 1/32-px steps of remap's coordinates.
+        ks = []
         for i in range(0, len(q), 8192):  # bounded memory for large grids
             qq = q[i:i + 8192]
             # |q - p|^2 as |q|^2 + |p|^2 - 2 q.p: one matrix product instead of per-axis differences
             r2 = torch.addmm((qq * qq).sum(1, keepdim=True), qq, p.T, alpha=-2.0)
             r2 += p2
             r2.clamp_(min=0.0)
-            k = torch.log(r2 + 1e-30).mul_(r2)  # r^2 log r^2, 0 at r = 0 (0 * log(1e-30) = 0)
+            ks.append(torch.log(r2 + 1e-30).mul_(r2))  # r^2 log r^2, 0 at r = 0 (0 * log(1e-30) = 0)
+        return shape, q64, ks
+
+    def at(self, kernel: tuple) -> np.ndarray:
+        """The spline at the points whose :meth:`kernel` is given."""
+        shape, q64, ks = kernel
+        coef = torch.from_numpy(self.coef)
+        n = len(self.p)
+        kcoef = coef[:n].float()
+        out = torch.empty((len(q64), 2), dtype=torch.float64)
+        for j, k in enumerate(ks):
+            i = j * 8192
             out[i:i + 8192] = coef[n] + q64[i:i + 8192] @ coef[n + 1:] + k @ kcoef
         return out.numpy().reshape(shape)
 
