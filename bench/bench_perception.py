@@ -20,10 +20,13 @@ threads as ``faceedit apply`` decodes, detects and encodes; photos/s of:
 4. ``faceedit apply -m MODEL -t TARGET`` end to end in a fresh process (interpreter start, imports
    and model load included), with its default perception (LiteRT on the CPU), and again with the
    torch perception (a weights folder without the .tflite files, so the detector falls back to
-   torch); photos/s and the ratio to the anchor and to the floor.
+   torch); photos/s and the ratio to the anchor and to the floor, then where each run's time
+   went (ms of thread time a photo per step, from FACEEDIT_TIMINGS; see bench_pipeline.py).
 
 Rows 1-3 are the best of ``--repeat`` rounds, the rows taking turns within a round (this machine's
-speed swings by tens of percent within minutes). Torch keeps its default thread count, as apply
+speed swings by tens of percent within minutes). "cpu ms" is the CPU time (user + system, every
+thread; for apply, the child process's) per photo, the least of the rounds: on a machine shared
+with other work it moves far less than photos/s. Torch keeps its default thread count, as apply
 does.
 """
 
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import threading
@@ -45,7 +49,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 from bench_apply import make_photos  # noqa: E402
-from bench_pipeline import floor, run_apply  # noqa: E402
+from bench_pipeline import run_apply, stage_table  # noqa: E402
 
 GROUP = 8  # photos a worker decodes and detects together (faceedit.pipeline.DETECT_GROUP)
 
@@ -113,9 +117,10 @@ class MediaPipeAnchor:
 
 
 def perception_rate(photos: list[Path], out: Path, workers: int, detect, quality: int = 95,
-                    group: int = GROUP) -> tuple[float, int]:
+                    group: int = GROUP) -> tuple[float, float, int]:
     """photos/s of decode + ``detect(list of RGB) -> faces per photo`` + encode, photos in groups
-    of ``group`` on ``workers`` threads; and the faces found."""
+    of ``group`` on ``workers`` threads; the process's CPU time (user + system, all threads) a
+    photo in ms; and the faces found."""
     from faceedit.io.decode import read_image
     from faceedit.io.encode import write_image
 
@@ -132,9 +137,10 @@ def perception_rate(photos: list[Path], out: Path, workers: int, detect, quality
     groups = [photos[i:i + group] for i in range(0, len(photos), group)]
     with ThreadPoolExecutor(workers) as ex:
         list(ex.map(one_group, groups[:workers]))  # warm-up: interpreters, codecs, first calls
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         faces = sum(ex.map(one_group, groups))
-        return len(photos) / (time.perf_counter() - t0), faces
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        return len(photos) / wall, 1000 * cpu / len(photos), faces
 
 
 def weights_without_tflite(folder: Path) -> Path:
@@ -178,20 +184,18 @@ def main() -> int:
         make_photos(tmp / "in", args.photos, args.size, source)
         files = sorted((tmp / "in").iterdir())
         rows = {
-            "floor": None,
+            "floor": lambda ims: [[] for _ in ims],
             "anchor": lambda ims: [anchor(im) for im in ims],
             "litert": lite.detect_batch,
             "torch": ported.detect_batch,
         }
         best: dict[str, float] = {k: 0.0 for k in rows}
+        cpu: dict[str, float] = {k: np.inf for k in rows}
         faces: dict[str, int] = {}
         for _ in range(max(1, args.repeat)):
             for name, fn in rows.items():
-                if fn is None:
-                    rate = floor(files, tmp / "out-floor", args.workers, 95)
-                else:
-                    rate, faces[name] = perception_rate(files, tmp / f"out-{name}", args.workers, fn)
-                best[name] = max(best[name], rate)
+                rate, ms, faces[name] = perception_rate(files, tmp / f"out-{name}", args.workers, fn)
+                best[name], cpu[name] = max(best[name], rate), min(cpu[name], ms)
         labels = {
             "floor": "decode + encode (the floor)",
             "anchor": "MediaPipe .tflite on LiteRT: decode + detect + 1 mesh + encode (the anchor)",
@@ -199,24 +203,36 @@ def main() -> int:
             "torch": "faceedit perception, torch runtime on the CPU: decode + detect + mesh + encode",
         }
         a, f = best["anchor"], best["floor"]
-        print(f"\n{'':84s} {'photos/s':>9s} {'x anchor':>9s} {'x floor':>8s}  faces")
+        print(f"\n{'':84s} {'photos/s':>9s} {'x anchor':>9s} {'x floor':>8s} {'cpu ms':>7s}  faces")
         for name, label in labels.items():
-            print(f"{label:84s} {best[name]:9.1f} {best[name] / a:9.3f} {best[name] / f:8.3f}  "
-                  f"{faces.get(name, '')}")
+            print(f"{label:84s} {best[name]:9.1f} {best[name] / a:9.3f} {best[name] / f:8.3f} "
+                  f"{cpu[name]:7.1f}  {faces[name] if name != 'floor' else ''}")
         if not args.no_apply:
             cmd = ["-m", args.model, "-t", args.target, str(tmp / "in"), "--device", "cpu"]
-            wall, _ = run_apply([*cmd, "-o", str(tmp / "out-apply")], tmp / "timings-apply.json")
-            rate = len(files) / wall
-            print(f"{'faceedit apply -m ' + args.model + ' -t ' + args.target + ' (LiteRT perception), end to end':84s} "
-                  f"{rate:9.2f} {rate / a:9.3f} {rate / f:8.3f}")
-            os.environ["FACEEDIT_WEIGHTS"] = str(weights_without_tflite(tmp / "weights-torch"))
-            try:
-                wall, _ = run_apply([*cmd, "-o", str(tmp / "out-apply-torch")], tmp / "timings-apply-torch.json")
-            finally:
-                del os.environ["FACEEDIT_WEIGHTS"]
-            rate = len(files) / wall
-            print(f"{'faceedit apply -m ' + args.model + ' -t ' + args.target + ' (torch perception), end to end':84s} "
-                  f"{rate:9.2f} {rate / a:9.3f} {rate / f:8.3f}")
+            shares = {}
+            for runtime in ("LiteRT", "torch"):
+                if runtime == "torch":  # no .tflite files: the detector falls back to torch
+                    os.environ["FACEEDIT_WEIGHTS"] = str(weights_without_tflite(tmp / "weights-torch"))
+                c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                try:
+                    wall, t = run_apply([*cmd, "-o", str(tmp / f"out-apply-{runtime}")],
+                                        tmp / f"timings-apply-{runtime}.json")
+                finally:
+                    os.environ.pop("FACEEDIT_WEIGHTS", None)
+                c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                ms = 1000 * (c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime) / len(files)
+                rate = len(files) / wall
+                label = f"faceedit apply -m {args.model} -t {args.target} ({runtime} perception), end to end"
+                print(f"{label:84s} {rate:9.2f} {rate / a:9.3f} {rate / f:8.3f} {ms:7.1f}")
+                rows, busy = stage_table(t)
+                shares[runtime] = (wall, rows, busy)
+            print("\nwhere apply's time went, ms of thread time a photo (LiteRT / torch perception):")
+            for k, (name, _) in enumerate(shares["LiteRT"][1]):
+                print(f"  {name:10s} " + " / ".join(f"{1000 * shares[r][1][k][1] / len(files):7.1f}"
+                                                    for r in ("LiteRT", "torch")))
+            print(f"  {'sum':10s} " + " / ".join(f"{1000 * shares[r][2] / len(files):7.1f}"
+                                                 for r in ("LiteRT", "torch"))
+                  + "   (wall " + " / ".join(f"{shares[r][0]:.2f}" for r in ("LiteRT", "torch")) + " s)")
     return 0
 
 

@@ -102,7 +102,7 @@ def pick_runtime(device: str) -> str:
     why = litert_status()
     if why is None:
         return "litert"
-    log.info("face detector mediapipe: torch on the CPU, not LiteRT (%s; LiteRT runs it about 4x "
+    log.info("face detector mediapipe: torch on the CPU, not LiteRT (%s; LiteRT runs it 2-3x "
              "faster)", why)
     return "torch"
 
