@@ -1,7 +1,7 @@
 """Perception throughput against MediaPipe on LiteRT and the decode+encode floor, in one run.
 
     python bench/bench_perception.py [--photos 96] [--size 512] [--workers 2] [--model reggan]
-        [--target happy] [--repeat 2] [--no-apply]
+        [--target happy] [--rounds 3] [--no-apply]
 
 The same N photos (``--size`` px JPEGs made from ../shared/data/london/neutral by
 bench_apply.make_photos, or from the astronaut when that folder is absent), on ``--workers``
@@ -20,13 +20,14 @@ threads as ``faceedit apply`` decodes, detects and encodes; photos/s of:
 4. ``faceedit apply -m MODEL -t TARGET`` end to end in a fresh process (interpreter start, imports
    and model load included), with its default perception (LiteRT on the CPU), and again with the
    torch perception (a weights folder without the .tflite files, so the detector falls back to
-   torch); photos/s and the ratio to the anchor and to the floor, then where each run's time
-   went (ms of thread time a photo per step, from FACEEDIT_TIMINGS; see bench_pipeline.py).
+   torch); then where the last round's apply runs spent their time (ms of thread time a photo
+   per step, from FACEEDIT_TIMINGS; see bench_pipeline.py).
 
-Rows 1-3 are the best of ``--repeat`` rounds, the rows taking turns within a round (this machine's
-speed swings by tens of percent within minutes). "cpu ms" is the CPU time (user + system, every
-thread; for apply, the child process's) per photo, the least of the rounds: on a machine shared
-with other work it moves far less than photos/s. Torch keeps its default thread count, as apply
+Every row runs once a round, ``--rounds`` rounds (this machine's speed swings by tens of percent
+within minutes); printed: the median photos/s, the median of the ratios to the anchor and to
+the floor taken within each round, and the median CPU time a photo (user + system, every
+thread; for apply, its process's, start-up and model load included), which moves far less than
+photos/s on a machine shared with other work. Torch keeps its default thread count, as apply
 does.
 """
 
@@ -148,11 +149,29 @@ def weights_without_tflite(folder: Path) -> Path:
     as FACEEDIT_WEIGHTS the mediapipe detector runs on torch on the CPU."""
     from faceedit.weights import installed_weights_dir
 
-    folder.mkdir(parents=True, exist_ok=True)
-    for p in installed_weights_dir().iterdir():
-        if p.suffix != ".tflite":
-            (folder / p.name).symlink_to(p)
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        for p in installed_weights_dir().iterdir():
+            if p.suffix != ".tflite":
+                (folder / p.name).symlink_to(p)
     return folder
+
+
+def apply_run(files: list[Path], tmp: Path, cmd: list[str], runtime: str, k: int) -> tuple[float, float, dict]:
+    """``faceedit apply CMD`` on the photos in a fresh process, perception on ``runtime`` ("litert":
+    the default; "torch": a weights folder without the .tflite files, so the detector falls back
+    to torch): photos/s, the child's CPU ms a photo, its step timings."""
+    if runtime == "torch":
+        os.environ["FACEEDIT_WEIGHTS"] = str(weights_without_tflite(tmp / "weights-torch"))
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        wall, t = run_apply([*cmd, "-o", str(tmp / f"out-apply-{runtime}-{k}")],
+                            tmp / f"timings-apply-{runtime}-{k}.json")
+    finally:
+        os.environ.pop("FACEEDIT_WEIGHTS", None)
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime
+    return len(files) / wall, 1000 * cpu / len(files), t
 
 
 def main() -> int:
@@ -164,7 +183,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2, help="threads, as apply's --workers (default 2)")
     ap.add_argument("--model", default="reggan")
     ap.add_argument("--target", default="happy")
-    ap.add_argument("--repeat", type=int, default=2, help="rounds of rows 1-3 (best of)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of every row (medians are printed)")
     ap.add_argument("--no-apply", action="store_true", help="skip the end-to-end runs")
     args = ap.parse_args()
 
@@ -175,64 +194,67 @@ def main() -> int:
         sys.exit(f"needs the LiteRT runtime: {litert_status()}")
     source = args.source if args.source.is_dir() else None
     print(f"machine: {os.cpu_count()} cpu; {args.photos} photos of {args.size} px from "
-          f"{source or 'the astronaut'}; {args.workers} worker threads")
+          f"{source or 'the astronaut'}; {args.workers} worker threads; {args.rounds} rounds")
     lite = MediaPipeDetector(device="cpu", runtime="litert")
     ported = MediaPipeDetector(device="cpu", runtime="torch")
     anchor = MediaPipeAnchor(installed_weights_dir())
+    labels = {
+        "floor": "decode + encode (the floor)",
+        "anchor": "MediaPipe .tflite on LiteRT: decode + detect + 1 mesh + encode (the anchor)",
+        "litert": "faceedit perception, LiteRT runtime (CPU default): decode + detect + mesh + encode",
+        "torch": "faceedit perception, torch runtime on the CPU: decode + detect + mesh + encode",
+    }
+    if not args.no_apply:
+        for runtime in ("litert", "torch"):
+            labels[f"apply-{runtime}"] = (f"faceedit apply -m {args.model} -t {args.target}, end to end "
+                                          f"({'LiteRT' if runtime == 'litert' else 'torch'} perception)")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         make_photos(tmp / "in", args.photos, args.size, source)
         files = sorted((tmp / "in").iterdir())
-        rows = {
+        detect = {
             "floor": lambda ims: [[] for _ in ims],
             "anchor": lambda ims: [anchor(im) for im in ims],
             "litert": lite.detect_batch,
             "torch": ported.detect_batch,
         }
-        best: dict[str, float] = {k: 0.0 for k in rows}
-        cpu: dict[str, float] = {k: np.inf for k in rows}
+        cmd = ["-m", args.model, "-t", args.target, str(tmp / "in"), "--device", "cpu"]
+        rate: dict[str, list[float]] = {k: [] for k in labels}
+        cpu: dict[str, list[float]] = {k: [] for k in labels}
         faces: dict[str, int] = {}
-        for _ in range(max(1, args.repeat)):
-            for name, fn in rows.items():
-                rate, ms, faces[name] = perception_rate(files, tmp / f"out-{name}", args.workers, fn)
-                best[name], cpu[name] = max(best[name], rate), min(cpu[name], ms)
-        labels = {
-            "floor": "decode + encode (the floor)",
-            "anchor": "MediaPipe .tflite on LiteRT: decode + detect + 1 mesh + encode (the anchor)",
-            "litert": "faceedit perception, LiteRT runtime (CPU default): decode + detect + mesh + encode",
-            "torch": "faceedit perception, torch runtime on the CPU: decode + detect + mesh + encode",
-        }
-        a, f = best["anchor"], best["floor"]
-        print(f"\n{'':84s} {'photos/s':>9s} {'x anchor':>9s} {'x floor':>8s} {'cpu ms':>7s}  faces")
+        steps: dict[str, list[dict]] = {"litert": [], "torch": []}
+        for k in range(max(1, args.rounds)):  # every row once a round: each round is one run
+            for name in labels:
+                if name in detect:
+                    r, ms, faces[name] = perception_rate(files, tmp / f"out-{name}", args.workers, detect[name])
+                else:
+                    runtime = name.split("-")[1]
+                    r, ms, t = apply_run(files, tmp, cmd, runtime, k)
+                    steps[runtime].append(t)
+                rate[name].append(r)
+                cpu[name].append(ms)
+        med = {k: float(np.median(v)) for k, v in rate.items()}
+        # the ratios within each round (same minutes of the machine), then their median
+        ratio = {k: float(np.median(np.array(rate[k]) / np.array(rate["anchor"]))) for k in labels}
+        ratio_floor = {k: float(np.median(np.array(rate[k]) / np.array(rate["floor"]))) for k in labels}
+        print(f"\n{'median of the rounds':92s} {'photos/s':>9s} {'x anchor':>9s} {'x floor':>8s} "
+              f"{'cpu ms':>7s}  faces")
         for name, label in labels.items():
-            print(f"{label:84s} {best[name]:9.1f} {best[name] / a:9.3f} {best[name] / f:8.3f} "
-                  f"{cpu[name]:7.1f}  {faces[name] if name != 'floor' else ''}")
+            print(f"{label:92s} {med[name]:9.2f} {ratio[name]:9.3f} {ratio_floor[name]:8.3f} "
+                  f"{np.median(cpu[name]):7.1f}  {faces.get(name, '') if name != 'floor' else ''}")
+        print("(x anchor, x floor: the median over the rounds of the ratio within each round; cpu ms: "
+              "CPU time a photo, all threads; for apply, of its process, start-up and load included)")
+        print("per round, photos/s: " + "; ".join(
+            f"{name} " + " ".join(f"{v:.1f}" for v in rate[name]) for name in labels))
         if not args.no_apply:
-            cmd = ["-m", args.model, "-t", args.target, str(tmp / "in"), "--device", "cpu"]
-            shares = {}
-            for runtime in ("LiteRT", "torch"):
-                if runtime == "torch":  # no .tflite files: the detector falls back to torch
-                    os.environ["FACEEDIT_WEIGHTS"] = str(weights_without_tflite(tmp / "weights-torch"))
-                c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                try:
-                    wall, t = run_apply([*cmd, "-o", str(tmp / f"out-apply-{runtime}")],
-                                        tmp / f"timings-apply-{runtime}.json")
-                finally:
-                    os.environ.pop("FACEEDIT_WEIGHTS", None)
-                c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                ms = 1000 * (c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime) / len(files)
-                rate = len(files) / wall
-                label = f"faceedit apply -m {args.model} -t {args.target} ({runtime} perception), end to end"
-                print(f"{label:84s} {rate:9.2f} {rate / a:9.3f} {rate / f:8.3f} {ms:7.1f}")
-                rows, busy = stage_table(t)
-                shares[runtime] = (wall, rows, busy)
-            print("\nwhere apply's time went, ms of thread time a photo (LiteRT / torch perception):")
-            for k, (name, _) in enumerate(shares["LiteRT"][1]):
-                print(f"  {name:10s} " + " / ".join(f"{1000 * shares[r][1][k][1] / len(files):7.1f}"
-                                                    for r in ("LiteRT", "torch")))
-            print(f"  {'sum':10s} " + " / ".join(f"{1000 * shares[r][2] / len(files):7.1f}"
-                                                 for r in ("LiteRT", "torch"))
-                  + "   (wall " + " / ".join(f"{shares[r][0]:.2f}" for r in ("LiteRT", "torch")) + " s)")
+            print("\nwhere apply's time went, ms of thread time a photo, last round (LiteRT / torch "
+                  "perception; FACEEDIT_TIMINGS):")
+            tables = {r: stage_table(steps[r][-1]) for r in ("litert", "torch")}
+            for i, (name, _) in enumerate(tables["litert"][0]):
+                print(f"  {name:10s} " + " / ".join(f"{1000 * tables[r][0][i][1] / len(files):7.1f}"
+                                                    for r in ("litert", "torch")))
+            print(f"  {'sum':10s} " + " / ".join(f"{1000 * tables[r][1] / len(files):7.1f}"
+                                                 for r in ("litert", "torch")))
     return 0
 
 

@@ -318,6 +318,24 @@ def test_runtime_follows_the_device(monkeypatch, caplog):
 
 
 @needs_litert
+def test_litert_that_fails_to_load_falls_back_to_torch(monkeypatch, caplog):
+    """LiteRT installed but its native library does not load: torch, with one INFO line (asked
+    for by name, the error is raised)."""
+    from faceedit.faces import litert_faces
+
+    def broken(*a, **k):
+        raise ImportError("libLiteRt.so: cannot open shared object file")
+
+    monkeypatch.setattr(litert_faces, "LiteRTFaces", broken)
+    with caplog.at_level(logging.INFO, logger="faceedit"):
+        det = MediaPipeDetector(device="cpu")
+    assert det.runtime == "torch"
+    assert [r.getMessage() for r in caplog.records if "failed to load" in r.getMessage()]
+    with pytest.raises(ImportError):
+        MediaPipeDetector(device="cpu", runtime="litert")
+
+
+@needs_litert
 def test_litert_one_interpreter_per_thread(astronaut):
     """The pipeline calls the detector from worker threads: each thread runs interpreters of its
     own, and the faces are those of one thread alone."""

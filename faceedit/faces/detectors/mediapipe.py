@@ -135,17 +135,24 @@ class MediaPipeDetector(Detector):
         self.runtime = runtime or pick_runtime(self.device)
         if self.runtime not in RUNTIMES:
             raise ValueError(f"unknown MediaPipe runtime {self.runtime!r}; choose one of {', '.join(RUNTIMES)}")
+        self._faces: LiteRTFaces | MediaPipeFaces
         if self.runtime == "litert":
             if not _on_cpu(self.device):
                 raise ValueError(f"the LiteRT runtime runs on the CPU, not {self.device}")
-            from faceedit.faces.litert_faces import LiteRTFaces
+            try:
+                from faceedit.faces.litert_faces import LiteRTFaces
 
-            self._faces: LiteRTFaces | MediaPipeFaces = LiteRTFaces(
-                tflite_files(), num_threads=num_threads, **params)
-        else:
-            from faceedit.faces.mediapipe_faces import MediaPipeFaces
+                self._faces = LiteRTFaces(tflite_files(), num_threads=num_threads, **params)
+                return
+            except (ImportError, OSError) as e:  # installed but cannot load (its native library)
+                if runtime is not None or torch_status() is not None:
+                    raise
+                log.info("face detector mediapipe: torch on the CPU, not LiteRT (it failed to "
+                         "load: %s: %s)", type(e).__name__, e)
+                self.runtime = "torch"
+        from faceedit.faces.mediapipe_faces import MediaPipeFaces
 
-            self._faces = MediaPipeFaces(weights_dir(), device=self.device, **params)
+        self._faces = MediaPipeFaces(weights_dir(), device=self.device, **params)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.runtime} on {self.device}>"
