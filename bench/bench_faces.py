@@ -1,12 +1,12 @@
-"""Benchmark the ``mediapipe`` face backend (BlazeFace + Face Mesh in torch) against ``dlib``.
+"""Benchmark the ``mediapipe`` face backend (BlazeFace + Face Mesh; LiteRT and torch) against ``dlib``.
 
     python bench/bench_faces.py [--threads 1] [--device cpu] [--batch 16] [--yaleb 10]
 
 Prints, for both backends on the same photos and the same machine:
 
 1. speed: photos/s of detection + landmarks on the London Set's 512-px neutral photos (decoded
-   once beforehand); mediapipe one photo per call and ``--batch`` photos per call; best of 3
-   rounds, the backends taking turns;
+   once beforehand); mediapipe on LiteRT (the CPU default; one photo per call) and on torch (one
+   photo per call and ``--batch`` photos per call); best of 3 rounds, the backends taking turns;
 2. recall: share of photos with at least one face (and with exactly one) on
    ../shared/data/{london/neutral, jaffe, yale} (and every ``--yaleb``-th Extended Yale B crop);
 3. eye-centre error on London: the mean of each eye's six 68-point landmarks against the
@@ -17,8 +17,10 @@ Prints, for both backends on the same photos and the same machine:
 5. rotation: the astronaut rotated by -90 .. 90 degrees: eye-centre error in px, or "miss";
 0. start-up of the mediapipe backend in a fresh process (import, create, first photo).
 
-Torch and dlib both run on ``--threads`` CPU threads (default 1: dlib's detector is single
-threaded, so this is the like-for-like figure).
+Rows 2-5 are the default runtime's (LiteRT where installed). LiteRT, torch and dlib all run on
+``--threads`` CPU threads (default 1: dlib's detector is single threaded, so this is the
+like-for-like figure). See bench/bench_perception.py for throughput with decoding and encoding
+against MediaPipe's own pipeline.
 """
 
 from __future__ import annotations
@@ -149,8 +151,8 @@ def rotations(dets, angles):
 
 
 def start_up(device: str) -> dict:
-    """Seconds to import the detect module, create the mediapipe backend (imports torch, reads the
-    weights) and run it on one photo, in a fresh Python process."""
+    """Seconds to import the detect module, create the mediapipe backend (LiteRT: no torch; torch:
+    imports it; reads the weights) and run it on one photo, in a fresh Python process."""
     code = (
         "import time, json, numpy as np\n"
         "t0 = time.perf_counter()\n"
@@ -160,8 +162,9 @@ def start_up(device: str) -> dict:
         "t2 = time.perf_counter()\n"
         "d.detect(np.full((512, 512, 3), 128, np.uint8))\n"
         "t3 = time.perf_counter()\n"
+        "import sys\n"
         "print(json.dumps({'import_s': round(t1 - t0, 2), 'create_s': round(t2 - t1, 2),"
-        " 'first_photo_s': round(t3 - t2, 2)}))\n"
+        " 'first_photo_s': round(t3 - t2, 2), 'runtime': d.runtime, 'torch': 'torch' in sys.modules}))\n"
     )
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -188,20 +191,25 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     sys.path.insert(0, str(ROOT))
     from faceedit.faces.detectors import get_detector
+    from faceedit.faces.detectors.mediapipe import MediaPipeDetector
 
     load_s = start_up(args.device)
-    mp = get_detector("mediapipe", device=args.device)
+    mp = MediaPipeDetector(device=args.device, num_threads=args.threads)
+    ported = mp if mp.runtime == "torch" else MediaPipeDetector(device=args.device, runtime="torch")
     dets = {"dlib": get_detector("dlib"), "mediapipe": mp}
     out: dict = {"threads": args.threads, "device": args.device, "mediapipe_start_up_s": load_s}
-    print(f"mediapipe backend on {args.device}, {args.threads} thread(s); start-up in a fresh "
-          f"process: import {load_s['import_s']:.2f}s, create (torch import + weights) "
-          f"{load_s['create_s']:.2f}s, first photo {load_s['first_photo_s']:.2f}s")
+    print(f"mediapipe backend on {args.device} ({mp.runtime}), {args.threads} thread(s); start-up in a "
+          f"fresh process: import {load_s['import_s']:.2f}s, create ({load_s['runtime']}; torch "
+          f"imported: {load_s['torch']}) {load_s['create_s']:.2f}s, first photo {load_s['first_photo_s']:.2f}s")
 
     if SHARED.is_dir():
         paths = sorted((SHARED / "london" / "neutral").glob("*.jpg"))
         imgs = [load(p) for p in paths]
-        sp = speed({"dlib": (dets["dlib"], 1), "mediapipe": (mp, 1),
-                    f"mediapipe_batch{args.batch}": (mp, args.batch)}, imgs)
+        runs = {"dlib": (dets["dlib"], 1), f"mediapipe_{mp.runtime}": (mp, 1)}
+        if ported is not mp:
+            runs["mediapipe_torch"] = (ported, 1)
+        runs[f"mediapipe_torch_batch{args.batch}"] = (ported, args.batch)
+        sp = speed(runs, imgs)
         out["photos_per_s"] = {k: round(v, 1) for k, v in sp.items()}
         print(f"\n1. photos/s, detection + landmarks, London neutral 512 px ({len(imgs)} photos)")
         for k, v in sp.items():

@@ -1,14 +1,19 @@
-"""The ``mediapipe`` backend: BlazeFace + Face Mesh converted from MediaPipe's .tflite files.
+"""The ``mediapipe`` backend: BlazeFace + Face Mesh, MediaPipe's .tflite files on LiteRT (the CPU
+runtime) and the torch modules converted from them (GPU, batches, and the CPU without LiteRT).
 
 Reference outputs of the TFLite interpreter (tests/fixtures/mediapipe_*.npz) were saved by
 ``python -m faceedit.faces.convert_mediapipe --fixtures tests/fixtures`` on inputs that
-``convert_mediapipe.test_inputs`` rebuilds here from skimage's astronaut with numpy alone.
+``convert_mediapipe.test_inputs`` rebuilds here from skimage's astronaut with numpy alone. The
+backend's tests run on both runtimes (the ``det`` fixture); LiteRT's are skipped where
+ai-edge-litert is not installed.
 """
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import cv2
@@ -17,7 +22,10 @@ import pytest
 import torch
 
 from faceedit.faces import blazeface as bf
+from faceedit.faces import mediapipe_common as mc
 from faceedit.faces.detectors import auto_order, available_detectors, clear_detector_cache, get_detector
+from faceedit.faces.detectors import mediapipe as mpd
+from faceedit.faces.detectors.mediapipe import MediaPipeDetector
 from faceedit.faces.mesh68 import MESH68, mesh_to_68
 from faceedit.faces.types import Face
 
@@ -36,9 +44,42 @@ def astronaut() -> np.ndarray:
     return np.ascontiguousarray(skdata.astronaut())
 
 
+HAS_LITERT = mpd.litert_status() is None
+needs_litert = pytest.mark.skipif(not HAS_LITERT, reason=f"LiteRT runtime unavailable: {mpd.litert_status()}")
+RUNTIMES = [pytest.param("litert", marks=needs_litert), "torch"]
+
+# The two runtimes agree within these (photo pixels); measured on the astronaut, the synthetic
+# multi-face photos below and 181 London/JAFFE/Yale photos: boxes 9e-5 px, mesh x/y 0.078 px
+# (the torch modules hold the mesh's weights rounded to fp16), 68 points 0.07 px.
+BOX_TOL, MESH_TOL = 1e-3, 0.25
+
+
+@pytest.fixture(scope="module", params=RUNTIMES)
+def det(request):
+    return MediaPipeDetector(runtime=request.param)
+
+
 @pytest.fixture(scope="module")
-def det():
-    return get_detector("mediapipe")
+def runtimes():
+    if not HAS_LITERT:
+        pytest.skip(f"LiteRT runtime unavailable: {mpd.litert_status()}")
+    return MediaPipeDetector(runtime="litert"), MediaPipeDetector(runtime="torch")
+
+
+def multi_face(astronaut: np.ndarray, canvas=(720, 1080),
+               heads=((0.5, 40, 60, 0), (0.8, 300, 350, 0), (1.0, 650, 40, 15), (0.6, 420, 30, -25))):
+    """A grey photo with the astronaut's head pasted at several (scale, x, y, roll degrees): a
+    group photo whose faces (about 45-105 px wide) differ in size and roll; 1080 px wide, so the
+    tiles are searched too."""
+    head = astronaut[0:300, 80:380]
+    img = np.full((*canvas, 3), 110, np.uint8)
+    for s, x, y, ang in heads:
+        h = cv2.resize(head, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        if ang:
+            m = cv2.getRotationMatrix2D((h.shape[1] / 2, h.shape[0] / 2), ang, 1.0)
+            h = cv2.warpAffine(h, m, (h.shape[1], h.shape[0]), borderMode=cv2.BORDER_REFLECT)
+        img[y:y + h.shape[0], x:x + h.shape[1]] = h
+    return img
 
 
 # --------------------------------------------------------------------------------------------
@@ -79,6 +120,54 @@ def test_facemesh_reproduces_tflite():
     np.testing.assert_allclose(pts[:, ::4], ref["points"], atol=0.2)
     assert np.abs(pts[:, ::4] - ref["points"]).mean() < 0.05
     np.testing.assert_allclose(flag, ref["flag"], rtol=2e-3, atol=1e-2)  # logits (up to ~40)
+
+
+@needs_litert
+@pytest.mark.parametrize("key", ["blazeface_short", "blazeface_full", "facemesh"])
+def test_litert_runs_the_files_the_fixtures_came_from(key):
+    """The LiteRT runtime's networks are MediaPipe's files: they give the interpreter's saved
+    outputs (to float rounding)."""
+    from faceedit.faces.convert_mediapipe import test_inputs
+    from faceedit.faces.litert_faces import LiteRTFaces
+
+    faces = LiteRTFaces(mpd.tflite_files())
+    net = faces.nets()[{"blazeface_short": "short", "blazeface_full": "full", "facemesh": "mesh"}[key]]
+    ref = np.load(FIXTURES / f"mediapipe_{key}.npz")
+    x = test_inputs(192 if key != "blazeface_short" else 128, "mesh" if key == "facemesh" else "detector")
+    outs = [net(img) for img in x]
+    main = np.concatenate([o[0] for o in outs])
+    score = np.concatenate([o[1] for o in outs])
+    if key == "facemesh":
+        np.testing.assert_allclose(main.reshape(len(x), 468, 3)[:, ::4], ref["points"], atol=1e-3)
+        np.testing.assert_allclose(score.reshape(-1), ref["flag"], atol=1e-3)
+    else:
+        idx = ref["anchors"]
+        np.testing.assert_allclose(np.take_along_axis(main, idx[..., None], 1), ref["regressors"], atol=1e-3)
+        np.testing.assert_allclose(np.take_along_axis(score[..., 0], idx, 1), ref["logits"], atol=1e-3)
+
+
+def test_numpy_anchors_decoding_and_nms_equal_torch_s():
+    """The LiteRT runtime's numpy anchors, decoding and weighted NMS are the torch runtime's."""
+    for variant in ("short", "full"):
+        np.testing.assert_array_equal(mc.anchors(variant), bf.anchors(variant).numpy())
+    rng = np.random.default_rng(0)
+    anchor = mc.anchors("full")
+    reg = rng.normal(0, 20, (1, len(anchor), 16)).astype(np.float32)
+    boxes_t, kps_t, _ = bf.decode(torch.from_numpy(reg), torch.zeros(1, len(anchor)), torch.from_numpy(anchor), 192)
+    boxes, kps = mc.decode(reg[0], anchor, 192)
+    np.testing.assert_allclose(boxes, boxes_t[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(kps, kps_t[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(mc.sigmoid(np.array([-200, 0, 3, 200.0])),
+                               torch.sigmoid(torch.tensor([-100, 0, 3, 100.0])).numpy(), atol=1e-7)
+    for n in (0, 1, 12, 40):
+        xy = rng.uniform(0, 1, (n, 2)).astype(np.float32)
+        b = np.concatenate([xy, xy + rng.uniform(0.05, 0.3, (n, 2)).astype(np.float32)], 1)
+        k = rng.uniform(0, 1, (n, 6, 2)).astype(np.float32)
+        sc = rng.uniform(0.5, 1, n).astype(np.float32)
+        got = mc.weighted_nms(b, k, sc, 0.3)
+        want = bf.weighted_nms(torch.from_numpy(b), torch.from_numpy(k), torch.from_numpy(sc), 0.3)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w.numpy(), atol=1e-6)
 
 
 def test_anchor_counts_match_the_networks():
@@ -176,10 +265,103 @@ def test_no_face_in_blank_or_noise(det):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cuda_matches_cpu(astronaut):
-    cpu = get_detector("mediapipe").detect(astronaut)
-    gpu = get_detector("mediapipe", device="cuda").detect(astronaut)
-    assert len(gpu) == len(cpu) == 1
-    np.testing.assert_allclose(gpu[0].landmarks, cpu[0].landmarks, atol=0.05)
+    cpu = MediaPipeDetector(runtime="torch").detect(astronaut)
+    gpu = get_detector("mediapipe", device="cuda")
+    assert gpu.runtime == "torch"
+    gpu_faces = gpu.detect(astronaut)
+    assert len(gpu_faces) == len(cpu) == 1
+    np.testing.assert_allclose(gpu_faces[0].landmarks, cpu[0].landmarks, atol=0.05)
+
+
+# --------------------------------------------------------------------------------------------
+# the two runtimes
+
+
+def _agree(a: list[Face], b: list[Face]) -> tuple[float, float]:
+    assert len(a) == len(b)
+    box = max((float(np.abs(fa.box - fb.box).max()) for fa, fb in zip(a, b)), default=0.0)
+    mesh = max((float(np.abs(fa.dense[:, :2] - fb.dense[:, :2]).max()) for fa, fb in zip(a, b)), default=0.0)
+    for fa, fb in zip(a, b):
+        assert fa.score == pytest.approx(fb.score, abs=1e-4)
+        np.testing.assert_allclose(fa.landmarks, fb.landmarks, atol=MESH_TOL)
+    return box, mesh
+
+
+def test_runtimes_agree_on_the_astronaut_and_a_group(runtimes, astronaut):
+    """LiteRT (MediaPipe's files) and torch (the converted modules): the same faces, boxes within
+    BOX_TOL px and the 468 points within MESH_TOL px, on the astronaut (also rolled 30 degrees)
+    and a synthetic group photo (four faces 45-105 px wide, two rolled; tiles searched)."""
+    lite, ported = runtimes
+    group = multi_face(astronaut)
+    for img, n in ((astronaut, 1), (_rotate(astronaut, 30)[0], 1), (group, 4)):
+        a, b = lite.detect(img), ported.detect(img)
+        assert len(a) == n
+        box, mesh = _agree(a, b)
+        assert box < BOX_TOL and mesh < MESH_TOL, (box, mesh)  # measured 3e-5 px and 0.04 px
+
+
+def test_runtime_follows_the_device(monkeypatch, caplog):
+    """cpu -> LiteRT where it is installed, else torch with one INFO line saying why; cuda and
+    mps -> torch (batched on the GPU)."""
+    assert mpd.pick_runtime("cuda") == mpd.pick_runtime("cuda:1") == mpd.pick_runtime("mps") == "torch"
+    assert mpd.pick_runtime("cpu") == ("litert" if HAS_LITERT else "torch")
+    real = mpd._importable
+    monkeypatch.setattr(mpd, "_importable", lambda name: name != "ai_edge_litert" and real(name))
+    assert available_detectors()["mediapipe"] is None  # torch still runs it
+    with caplog.at_level(logging.INFO, logger="faceedit"):
+        det = MediaPipeDetector(device="cpu")
+    assert det.runtime == "torch"
+    lines = [r.getMessage() for r in caplog.records if "LiteRT" in r.getMessage()]
+    assert len(lines) == 1 and "ai-edge-litert is not installed" in lines[0], lines
+    with pytest.raises(ValueError, match="CPU"):
+        MediaPipeDetector(device="cuda", runtime="litert")
+
+
+@needs_litert
+def test_litert_that_fails_to_load_falls_back_to_torch(monkeypatch, caplog):
+    """LiteRT installed but its native library does not load: torch, with one INFO line (asked
+    for by name, the error is raised)."""
+    from faceedit.faces import litert_faces
+
+    def broken(*a, **k):
+        raise ImportError("libLiteRt.so: cannot open shared object file")
+
+    monkeypatch.setattr(litert_faces, "LiteRTFaces", broken)
+    with caplog.at_level(logging.INFO, logger="faceedit"):
+        det = MediaPipeDetector(device="cpu")
+    assert det.runtime == "torch"
+    assert [r.getMessage() for r in caplog.records if "failed to load" in r.getMessage()]
+    with pytest.raises(ImportError):
+        MediaPipeDetector(device="cpu", runtime="litert")
+
+
+@needs_litert
+def test_litert_one_interpreter_per_thread(astronaut):
+    """The pipeline calls the detector from worker threads: each thread runs interpreters of its
+    own, and the faces are those of one thread alone."""
+    det = MediaPipeDetector(runtime="litert")
+    imgs = [astronaut, _rotate(astronaut, 20)[0], multi_face(astronaut), _rotate(astronaut, -25)[0]]
+    want = [det.detect(im) for im in imgs]
+    got: dict[int, list] = {}
+    nets: dict[int, object] = {}
+    start = threading.Barrier(len(imgs))
+
+    def work(k):
+        start.wait()
+        for _ in range(3):
+            got[k] = det.detect(imgs[k])
+        nets[k] = det._faces.nets()["mesh"]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(imgs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(n) for n in nets.values()}) == len(imgs)
+    for k, faces in enumerate(want):
+        assert len(got[k]) == len(faces)
+        for a, b in zip(got[k], faces):
+            np.testing.assert_array_equal(a.dense, b.dense)
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,19 +400,46 @@ def test_mesh68_table():
 
 
 def test_start_up_is_lazy():
-    """Importing the detectors and asking whether mediapipe can run imports no torch; creating
-    the backend imports torch but no TensorFlow / TFLite / mediapipe package."""
+    """Importing the detectors and asking whether mediapipe can run imports neither torch nor
+    LiteRT; no TensorFlow / tflite_runtime / mediapipe package is ever imported; the torch
+    runtime imports torch when it is created."""
     code = (
         "import sys\n"
         "from faceedit.faces import detectors\n"
+        "from faceedit.faces.detectors.mediapipe import MediaPipeDetector\n"
         "assert detectors.available_detectors()['mediapipe'] is None\n"
-        "assert 'torch' not in sys.modules\n"
-        "detectors.get_detector('mediapipe')\n"
-        "banned = ('tensorflow', 'tflite_runtime', 'ai_edge_litert', 'mediapipe')\n"
+        "assert 'torch' not in sys.modules and 'ai_edge_litert' not in sys.modules\n"
+        "MediaPipeDetector(runtime='torch')\n"
+        "banned = ('tensorflow', 'tflite_runtime', 'mediapipe')\n"
         "bad = [m for m in banned if m in sys.modules]\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
+
+
+@needs_litert
+def test_litert_detects_without_importing_torch(tmp_path, monkeypatch):
+    """On the CPU the default detector finds the astronaut's face with LiteRT in a fresh process
+    that never imports torch (nor TensorFlow), and LiteRT's XNNPACK greeting is not printed."""
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from PIL import Image\n"
+        "from faceedit.faces.detectors import get_detector\n"
+        "det = get_detector('auto', device='cpu')\n"
+        "assert det.name == 'mediapipe' and det.runtime == 'litert', det\n"
+        "faces = det.detect(np.asarray(Image.open(sys.argv[1]).convert('RGB')))\n"
+        "assert len(faces) == 1 and faces[0].dense.shape == (468, 3)\n"
+        "bad = [m for m in ('torch', 'tensorflow', 'mediapipe') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    photo = tmp_path / "astronaut.png"
+    cv2.imwrite(str(photo), skdata.astronaut()[:, :, ::-1])
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no FAN weights: auto = mediapipe
+    r = subprocess.run([sys.executable, "-c", code, str(photo)], cwd=ROOT, timeout=120,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "XNNPACK" not in r.stderr, r.stderr
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,17 +448,25 @@ def test_start_up_is_lazy():
 
 @pytest.mark.shared_data
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared face data not found at {SHARED}")
-def test_london_mesh68_vs_dlib_and_pupils(det):
+def test_london_mesh68_vs_dlib_and_pupils():
+    """The default runtime (LiteRT where installed) against dlib and the pupils; the other
+    runtime within the stated agreement of it on every photo."""
     from PIL import Image
 
     paths = sorted((SHARED / "london" / "neutral").glob("*.jpg"))
     assert len(paths) >= 80
+    det = get_detector("mediapipe")
+    other = MediaPipeDetector(runtime="torch") if det.runtime == "litert" else None
     dl = get_detector("dlib")
-    pt_err, eye_err = [], []
+    pt_err, eye_err, mesh_diff = [], [], [0.0]
     for p in paths:
         img = np.asarray(Image.open(p).convert("RGB"))
         faces = det.detect(img)
         assert len(faces) == 1, p.name
+        if other is not None:
+            box, mesh = _agree(faces, other.detect(img))
+            assert box < BOX_TOL and mesh < MESH_TOL, (p.name, box, mesh)
+            mesh_diff.append(mesh)
         lm = faces[0].landmarks
         ref = dl.detect(img)[0].landmarks
         ipd = np.linalg.norm(ref[42:48].mean(0) - ref[36:42].mean(0))
@@ -257,8 +474,8 @@ def test_london_mesh68_vs_dlib_and_pupils(det):
         lines = (SHARED / "london" / "landmarks" / f"{p.stem}.txt").read_text().split("\n")
         pu = np.array([[float(v) for v in lines[k].split()[:2]] for k in (1, 2)])
         eye_err.append(np.linalg.norm(faces[0].five[:2] - pu, axis=1).mean() / np.linalg.norm(pu[1] - pu[0]))
-    print(f"London: mesh->68 vs dlib mean {np.mean(pt_err):.4f} IPD; eye-centre error mean "
-          f"{np.mean(eye_err):.4f} max {np.max(eye_err):.4f}")
+    print(f"London ({det.runtime}): mesh->68 vs dlib mean {np.mean(pt_err):.4f} IPD; eye-centre error "
+          f"mean {np.mean(eye_err):.4f} max {np.max(eye_err):.4f}; runtimes' mesh max {max(mesh_diff):.3f} px")
     # measured: 0.049 vs dlib; eye error mean 0.030 (dlib's own: 0.036), max 0.06
     assert np.mean(pt_err) < 0.07
     assert np.mean(eye_err) < 0.045 and np.max(eye_err) < 0.1

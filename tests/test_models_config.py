@@ -198,7 +198,7 @@ def test_manifest_lists_exactly_the_shipped_files():
         assert path == folder / entry["file"] and file_sha256(path) == entry["sha256"], name
         assert (folder / entry["card"]).is_file() and entry["license"] and entry["description"], name
     listed = {e["file"] for e in [*entries.values(), *files.values()]}
-    assert listed == {p.name for p in folder.glob("*.safetensors")}
+    assert listed == {p.name for p in [*folder.glob("*.safetensors"), *folder.glob("*.tflite")]}
 
 
 def test_every_consumer_finds_its_weights_through_the_manifest(monkeypatch, tmp_path):

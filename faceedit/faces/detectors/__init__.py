@@ -9,7 +9,8 @@ run and why not. The backends, in the order ``auto`` tries them:
     face-alignment's S3FD + 2D-FAN 68-point landmarks, the most accurate; needs the ``fan`` extra
     and its weights in the torch hub cache.
 ``mediapipe`` (:mod:`.mediapipe`)
-    BlazeFace + Face Mesh in torch, weights shipped in ``weights/``; 68 points from the mesh.
+    BlazeFace + Face Mesh, MediaPipe's .tflite files on LiteRT on the CPU (no torch), their torch
+    ports on CUDA/MPS; weights shipped in ``weights/``; 68 points from the mesh.
 ``dlib`` (:mod:`.dlib`, the offline default)
     HOG + dlib's 68-point shape predictor, low-score boxes confirmed by dlib's CNN.
 ``dlib-cnn`` (:mod:`.dlib_cnn`, never picked by ``auto``)
@@ -17,8 +18,8 @@ run and why not. The backends, in the order ``auto`` tries them:
 ``opencv`` (:mod:`.opencv`)
     Haar cascades, 5 landmarks; needs nothing but OpenCV.
 
-Importing this package imports none of dlib, OpenCV, torch or face-alignment: a backend imports
-its library when it is checked or created.
+Importing this package imports none of dlib, OpenCV, torch, LiteRT or face-alignment: a backend
+imports its library when it is checked or created.
 """
 
 from faceedit.faces.detectors.base import Detector

@@ -1,28 +1,74 @@
 """The ``mediapipe`` backend: MediaPipe's BlazeFace detectors (full and short range) and 468-point
-Face Mesh, as torch modules (:mod:`faceedit.faces.mediapipe_faces`) with weights converted from
-MediaPipe's models and shipped in ``weights/``; CPU or CUDA (``device``), batched across photos by
-:meth:`MediaPipeDetector.detect_batch`. Landmarks: the 68 iBUG points mapped from the mesh
-(:mod:`faceedit.faces.mesh68`); the mesh itself is kept in ``Face.dense``. ``auto``'s choice after
-``fan``. Needs torch and the three ``.safetensors`` files, nothing else (no TensorFlow)."""
+Face Mesh, ``auto``'s choice after ``fan``. Landmarks: the 68 iBUG points mapped from the mesh
+(:mod:`faceedit.faces.mesh68`); the mesh itself is kept in ``Face.dense``.
+
+Two runtimes run the same pipeline (:mod:`faceedit.faces.mediapipe_common`), chosen by the
+device (:func:`pick_runtime`):
+
+* ``litert`` on the CPU: MediaPipe's own .tflite files (shipped in ``weights/``) on LiteRT
+  (``ai-edge-litert``, XNNPACK), one photo at a time, an interpreter per calling thread; no torch
+  is imported (:mod:`faceedit.faces.litert_faces`);
+* ``torch`` on CUDA / MPS, or on the CPU where LiteRT cannot be imported (one INFO line says so):
+  the networks as torch modules with weights converted to safetensors, batched across photos by
+  :meth:`MediaPipeDetector.detect_batch` (:mod:`faceedit.faces.mediapipe_faces`).
+
+Both give the same faces within a stated tolerance (weights/facemesh.md; the torch modules hold
+fp16 copies of the files' weights). No TensorFlow or mediapipe package is needed.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from faceedit.faces.detectors.base import Detector, as_rgb8, sort_faces
 from faceedit.faces.detectors.registry import register
 from faceedit.faces.types import Face
-from faceedit.weights import weights_dir
+from faceedit.weights import shipped_file, weights_dir
 
+if TYPE_CHECKING:  # the runtimes are imported when the detector is created (torch's imports torch)
+    from faceedit.faces.litert_faces import LiteRTFaces
+    from faceedit.faces.mediapipe_faces import MediaPipeFaces
+
+log = logging.getLogger("faceedit")
+
+RUNTIMES = ("litert", "torch")
 MEDIAPIPE_WEIGHTS = ("blazeface_full.safetensors", "blazeface_short.safetensors",
                      "facemesh.safetensors")
+# weights/manifest.json's names of MediaPipe's .tflite files (the LiteRT runtime's), per network
+TFLITE_NAMES = {"full": "blazeface_full_tflite", "short": "blazeface_short_tflite",
+                "mesh": "facemesh_tflite"}
 
 
-def mediapipe_status(allow_download: bool = False) -> str | None:
-    """Why the MediaPipe backend cannot run here, or None (its weights ship: nothing to download)."""
-    if importlib.util.find_spec("torch") is None:
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def tflite_files() -> dict:
+    """network ("full", "short", "mesh") -> path of its .tflite file in the weights folder."""
+    return {k: shipped_file(n) for k, n in TFLITE_NAMES.items()}
+
+
+def litert_status() -> str | None:
+    """Why the LiteRT runtime cannot run here, or None."""
+    if not _importable("ai_edge_litert"):
+        return "ai-edge-litert is not installed (pip install ai-edge-litert)"
+    missing = [p.name for p in tflite_files().values() if not p.is_file()]
+    if missing:
+        return (f"MediaPipe's {', '.join(missing)} are missing from {weights_dir()} "
+                "(python -m faceedit.faces.convert_mediapipe writes them)")
+    return None
+
+
+def torch_status() -> str | None:
+    """Why the torch runtime cannot run here, or None."""
+    if not _importable("torch"):
         return "torch is not installed"
     d = weights_dir()
     missing = [f for f in MEDIAPIPE_WEIGHTS if not (d / f).is_file()]
@@ -32,8 +78,38 @@ def mediapipe_status(allow_download: bool = False) -> str | None:
     return None
 
 
+def mediapipe_status(allow_download: bool = False) -> str | None:
+    """Why the MediaPipe backend cannot run here, or None (its weights ship: nothing to
+    download): it runs when either runtime can."""
+    lite = litert_status()
+    if lite is None:
+        return None
+    ported = torch_status()
+    if ported is None:
+        return None
+    return f"neither runtime can run: LiteRT: {lite}; torch: {ported}"
+
+
+def _on_cpu(device: str) -> bool:
+    return not str(device).startswith(("cuda", "mps"))
+
+
+def pick_runtime(device: str) -> str:
+    """``litert`` on the CPU when LiteRT and the .tflite files are there, else ``torch`` (on the
+    CPU with one INFO line saying why); ``torch`` on CUDA and MPS (batched, on the GPU)."""
+    if not _on_cpu(device):
+        return "torch"
+    why = litert_status()
+    if why is None:
+        return "litert"
+    log.info("face detector mediapipe: torch on the CPU, not LiteRT (%s; LiteRT runs it 2-3x "
+             "faster)", why)
+    return "torch"
+
+
 class MediaPipeDetector(Detector):
-    """MediaPipe's BlazeFace + Face Mesh in torch (see :mod:`faceedit.faces.mediapipe_faces`).
+    """MediaPipe's BlazeFace + Face Mesh (see :mod:`faceedit.faces.mediapipe_common`), on LiteRT
+    or torch (``runtime``; default :func:`pick_runtime` for ``device``).
 
     Scale policy: the full-range detector sees the whole photo letterboxed to 192 px (faces down
     to about 6 % of the long side: ~30 px in a 512-px photo); the short-range detector sees it
@@ -46,17 +122,40 @@ class MediaPipeDetector(Detector):
     and the face is usually dropped). Scores are
     BlazeFace's (``min_score`` 0.5 .. 1); faces whose mesh presence probability is below 0.5
     are dropped. Landmarks: 68 iBUG points mapped from the mesh; ``Face.dense`` holds the
-    (468,3) mesh. torch is imported when the detector is created, never before;
-    :meth:`detect_batch` runs many photos through each network at once.
+    (468,3) mesh. Nothing heavy is imported before the detector is created; the LiteRT runtime
+    never imports torch. :meth:`detect_batch` runs many photos through each torch network at
+    once (LiteRT: one after the other; ``num_threads`` CPU threads per interpreter, one
+    interpreter per calling thread).
     """
 
     name = "mediapipe"
 
-    def __init__(self, device: str = "cpu", **params):
+    def __init__(self, device: str = "cpu", runtime: str | None = None, num_threads: int = 1, **params):
+        self.device = str(device)
+        self.runtime = runtime or pick_runtime(self.device)
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"unknown MediaPipe runtime {self.runtime!r}; choose one of {', '.join(RUNTIMES)}")
+        self._faces: LiteRTFaces | MediaPipeFaces
+        if self.runtime == "litert":
+            if not _on_cpu(self.device):
+                raise ValueError(f"the LiteRT runtime runs on the CPU, not {self.device}")
+            try:
+                from faceedit.faces.litert_faces import LiteRTFaces
+
+                self._faces = LiteRTFaces(tflite_files(), num_threads=num_threads, **params)
+                return
+            except (ImportError, OSError) as e:  # installed but cannot load (its native library)
+                if runtime is not None or torch_status() is not None:
+                    raise
+                log.info("face detector mediapipe: torch on the CPU, not LiteRT (it failed to "
+                         "load: %s: %s)", type(e).__name__, e)
+                self.runtime = "torch"
         from faceedit.faces.mediapipe_faces import MediaPipeFaces
 
-        self.device = device
-        self._faces = MediaPipeFaces(weights_dir(), device=device, **params)
+        self._faces = MediaPipeFaces(weights_dir(), device=self.device, **params)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self.runtime} on {self.device}>"
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         return self.detect_batch([rgb])[0]

