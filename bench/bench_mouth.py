@@ -1,6 +1,6 @@
 """Mouth interiors on held-out London faces: sharpness and teeth colour against the real smile.
 
-    python bench/bench_mouth.py --data ../shared/data/london_hd --out /work/scratch/mouth
+    python bench/bench_mouth.py --data ../shared/data/london_hd --out DIR
 
 For every held-out London subject (the trainers' split: seed 0, 20 %) whose real smile shows an
 opening, the real smile's inner-lip curves (Face Mesh) are mapped onto the neutral full-resolution

@@ -1,7 +1,7 @@
 """Mouths the shipped models draw on held-out London faces at the photos' native 1350 px.
 
     OMP_NUM_THREADS=1 python bench/bench_mouth_edits.py --models stage,reggan --limit 6 \\
-        --sheets /work/scratch/mouthsheets
+        --sheets DIR
 
     python bench/bench_mouth_edits.py --models stage --ids london-008,london-094 --sheets DIR --card-rows 2
 

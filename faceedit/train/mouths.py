@@ -1,6 +1,6 @@
 """Build the bank of real mouth interiors that :class:`faceedit.stage.mouth.MouthBank` paints.
 
-    python -m faceedit.train.mouths --data /work/shared/data/london_hd -o weights/mouths.safetensors
+    python -m faceedit.train.mouths --data ../shared/data/london_hd -o weights/mouths.safetensors
 
 For every London smile whose subject is not held out (:func:`faceedit.data.holdout_subjects` over
 the ids ``london-NNN``, seed 0, 20 %: the split every trainer and the evaluation use):
