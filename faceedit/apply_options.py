@@ -219,7 +219,7 @@ class Record:
     controls: dict | None = None  # {control: value} (--control)
     like: str | None = None  # the reference photo (--like), as given
     # per edited face what it reads as (faceedit.analysis.measure.Reading.to_json); None: not
-    # measured (no output written, a video, or measuring off)
+    # measured (no output written, or measuring off); a video's: per person (track), frames_read added
     measured: list[dict] | None = None
 
     def to_json(self) -> dict:

@@ -161,3 +161,39 @@ def test_a_reading_that_fails_never_fails_the_output(tmp_path, astronaut_png, ti
         assert rec.status == status and rec.measured is None
         assert (tmp_path / str(verify) / "astronaut_bright.png").is_file()
         assert (rec.error is None) if not verify else "could not be measured: RuntimeError: no reading" in rec.error
+
+
+def test_median_reading_sums_a_persons_frames():
+    from faceedit.analysis.measure import median_reading
+
+    frames = [Reading(0, "happy", 0.8, 0.8, 0.6, 0.9, judged=True),
+              Reading(0, "neutral", 0.9, 0.1, 0.6, 0.3, judged=True),  # a blink
+              Reading(0, "happy", 0.6, 0.6, 0.6, 0.8, judged=True)]
+    r = median_reading(3, frames)
+    assert (r.face, r.top, r.frames, r.judged) == (3, "happy", 3, True)
+    assert r.top_prob == pytest.approx(0.7) and r.target_prob == pytest.approx(0.6)
+    assert r.identity == pytest.approx(0.8)
+    assert r.to_json()["frames_read"] == 3 and set(r.to_json()) == KEYS | {"frames_read"}
+    assert "frames_read" not in frames[0].to_json()  # a photo's face
+
+
+def test_a_faint_video_edit_is_unverified_and_the_run_exits_1(tmp_path):
+    pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
+    from skimage.data import astronaut
+
+    from faceedit.video.synth import write_clip
+
+    clip = tmp_path / "a.mp4"
+    write_clip(str(clip), astronaut(), 12, (192, 144))
+    out = tmp_path / "out"
+    # strength 0.05 towards surprised: the smiling astronaut still reads happy on every frame
+    code, stdout, stderr = run("apply", "-m", "stage", "-t", "surprised", "-s", "0.05", clip, "-o", out,
+                               "--json", "--verify")
+    assert code == 1
+    (rec,) = records(stdout)
+    assert rec["kind"] == "video" and rec["status"] == "unverified"
+    assert "surprised not read" in rec["error"] and "--verify-min-prob" in rec["error"]
+    (m,) = rec["measured"]
+    assert m["target_prob"] < MIN_PROB and m["frames_read"] >= 1
+    assert (out / "a_surprised_0.05.mp4").is_file()  # written all the same
+    assert "unverified" in stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pytest
 
 pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
@@ -90,3 +91,54 @@ def test_an_encoder_failure_fails_that_video_alone(tmp_path, editor):
     assert [r.status for r in recs] == ["error", "ok"]
     assert "cannot encode libx264 into webm" in recs[0].error
     assert os.listdir(out) == ["a_happy.mp4"]
+
+
+def measuring_engine(editor, out, **flags) -> VideoEngine:
+    opts = ApplyOptions(["happy"], str(out), **flags)
+    return VideoEngine(editor, opts, RecordMaker(opts, "stage"), progress=False)
+
+
+def test_a_measured_video_reads_a_few_frames_per_person(tmp_path, editor):
+    clip = str(tmp_path / "a.mp4")
+    write_clip(clip, astronaut(), 12, (192, 144))
+    out = tmp_path / "out"
+    (rec,) = measuring_engine(editor, out, measure=True).edit(
+        job(0, clip, (str(out / "a_happy.mp4"), "happy", 1.0)), never)
+    rec = rec.to_json()
+    assert rec["status"] == "ok" and rec["error"] is None
+    (m,) = rec["measured"]  # one person
+    assert m["face"] == 0 and 1 <= m["frames_read"] <= 5
+    assert m["judged"] is True and m["expression"] and 0.0 <= m["target_prob"] <= 1.0
+    assert 0.4 < m["identity"] < 1.0  # edited, the same person
+    json.dumps(rec)
+
+
+def test_a_video_is_not_measured_unless_asked(tmp_path, editor, monkeypatch):
+    from faceedit.analysis.measure import FaceReader
+
+    def unexpected(*a, **k):
+        raise AssertionError("read without --json or --verify")
+
+    monkeypatch.setattr(FaceReader, "read", unexpected)
+    clip = str(tmp_path / "a.mp4")
+    write_clip(clip, astronaut(), 4, (128, 96))
+    out = tmp_path / "out"
+    videos = measuring_engine(editor, out)
+    assert videos.reader is None
+    (rec,) = videos.edit(job(0, clip, (str(out / "a_happy.mp4"), "happy", 1.0)), never)
+    assert rec.status == "ok" and rec.to_json()["measured"] is None
+
+
+def test_samples_stay_few_and_spread():
+    from faceedit.video.runner import FaceSamples
+
+    class Face:  # the five points align_face fits
+        five = landmarks = np.array([[40.0, 40], [60, 40], [50, 50], [42, 62], [58, 62]])
+
+    frame = np.zeros((96, 96, 3), np.uint8)
+    s = FaceSamples(5)
+    for i in range(40):
+        s.add(7, i, frame, frame, Face())
+    kept = [i for i, _, _ in s.crops[7]]
+    assert 3 <= len(kept) <= 5 and kept[0] == 0 and kept[-1] >= 20
+    assert kept == sorted(kept) and len(set(np.diff(kept))) == 1  # evenly spread

@@ -9,13 +9,15 @@ detected face. An output's crop is cut from the written pixels by the input crop
 face left as it was reads exactly as the input (identity 1).
 
 :class:`FaceReader` loads the networks once; :meth:`FaceReader.read` runs each network once over
-all the crops of a photo (its faces in the input and in every output). :func:`verdict` holds
-the readings against thresholds.
+all the crops of a photo (its faces in the input and in every output); a video's person is
+read on a few of its edited frames and :func:`median_reading` sums them up. :func:`verdict`
+holds the readings against thresholds.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -64,7 +66,8 @@ class Reading:
     input face's (None: a target that is no class of it, e.g. ``keep``, ``au``, a relight
     alone), ``judged`` whether the target's probability says if the edit read (see
     :data:`MIN_CLASS_ACCURACY`), ``identity`` the cosine of the identity features of the input's
-    face and the output's."""
+    face and the output's. A video's person (``face``: its track) is the median of its sampled
+    frames' readings, ``frames`` how many (None: a photo's face)."""
 
     face: int
     top: str
@@ -73,14 +76,40 @@ class Reading:
     input_target_prob: float | None
     identity: float
     judged: bool = False
+    frames: int | None = None
 
     def to_json(self) -> dict:
         def r4(v: float | None) -> float | None:
             return None if v is None else round(v, 4)
 
-        return {"face": self.face, "expression": self.top, "expression_prob": r4(self.top_prob),
-                "target_prob": r4(self.target_prob), "input_target_prob": r4(self.input_target_prob),
-                "judged": self.judged, "identity": r4(self.identity)}
+        out = {"face": self.face, "expression": self.top, "expression_prob": r4(self.top_prob),
+               "target_prob": r4(self.target_prob), "input_target_prob": r4(self.input_target_prob),
+               "judged": self.judged, "identity": r4(self.identity)}
+        if self.frames is not None:
+            out["frames_read"] = self.frames
+        return out
+
+
+def median_reading(face: int, readings: Sequence[Reading]) -> Reading:
+    """One person of a video (``face``: its track) from the readings of its sampled frames: the
+    class read on the most frames (a tie: the one with the higher median probability) with its
+    median probability there, the medians of the target's probability, the input's and the
+    identity, and ``frames`` the frames read. A median: one frame caught mid-blink or blurred
+    does not decide."""
+
+    def med(values: Sequence[float]) -> float:
+        return float(np.median(values))
+
+    def opt(values: list[float | None]) -> float | None:
+        kept = [v for v in values if v is not None]
+        return med(kept) if kept else None
+
+    tops = Counter(r.top for r in readings)
+    probs = {c: med([r.top_prob for r in readings if r.top == c]) for c in tops}
+    top = max(tops, key=lambda c: (tops[c], probs[c]))
+    return Reading(face, top, probs[top], opt([r.target_prob for r in readings]),
+                   opt([r.input_target_prob for r in readings]), med([r.identity for r in readings]),
+                   readings[0].judged, frames=len(readings))
 
 
 def analysis_alignment(pixels: np.ndarray, aligned: AlignedFace) -> tuple[np.ndarray, np.ndarray]:
@@ -182,6 +211,24 @@ class FaceReader:
                                    float(sims[k, i]), self.judges(target)))
             out.append(row)
         return out
+
+
+def load_reader(device: str | torch.device, verify: bool) -> FaceReader | None:
+    """A :class:`FaceReader` on ``device`` where the networks' files are there; missing, a
+    usage error under ``verify`` (nothing could be checked), otherwise None (logged: the outputs
+    are not measured)."""
+    from faceedit.analysis.store import analysis_available, analysis_path
+    from faceedit.errors import UsageError
+    from faceedit.log import logger
+
+    missing = [str(analysis_path(k)) for k in ("expression", "identity") if not analysis_available(k)]
+    if missing:
+        if verify:
+            raise UsageError(f"`verify` needs the expression classifier and identity network; "
+                             f"missing: {', '.join(missing)}")
+        logger.warning("outputs not measured: missing %s", ", ".join(missing))
+        return None
+    return FaceReader(device)
 
 
 def judged_classes(kind: str, labels: Sequence[str]) -> frozenset[str]:

@@ -274,8 +274,6 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
                     logger.error("%s: %s", rec.input, rec.error)
                 elif rec.status == "unverified":
                     logger.warning("%s: %s unverified: %s", rec.input, rec.output, rec.error)
-                elif opts.verify and rec.status == "ok" and getattr(rec, "kind", None) == "video":
-                    logger.warning("%s: a video's frames are not read: --verify leaves it ok", rec.input)
                 elif rec.status == "no_face":
                     logger.warning("%s: no face found, skipped", rec.input)
                 if as_json:

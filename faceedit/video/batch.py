@@ -5,7 +5,11 @@ edited one after the other, one record per output.
 track, edit, encode, streamed) and gives a record per output: ``ok`` (written), ``copied`` (no
 face, ``on_no_face`` copy: the clip unedited), ``no_face`` (``on_no_face`` skip) or ``error``
 (the input cannot be read, no face to edit, an output cannot be written: the error names the
-file and the batch goes on). A stop request (Ctrl-C, SIGTERM) ends the video in progress
+file and the batch goes on). With ``measure`` or ``verify`` a written video's record carries
+``measured``: per person (track) the expression classifier's and identity network's readings of
+up to :data:`SAMPLED_FRAMES` of its edited frames (:class:`FaceSamples`), their median
+(:func:`faceedit.analysis.measure.median_reading`) with ``frames_read``; ``verify`` marks it
+``unverified`` as a photo's output (the file is written all the same). A stop request (Ctrl-C, SIGTERM) ends the video in progress
 without a file: its records are not given (None).
 """
 
@@ -16,10 +20,21 @@ from dataclasses import dataclass, field
 
 from faceedit.apply_options import ApplyOptions
 from faceedit.errors import FaceEditError, UsageError
-from faceedit.log import logger
+from faceedit.log import logger, timed
 from faceedit.plan import VIDEO, Job, RecordMaker, video_format
 from faceedit.video.container import EncodeOptions, require_av
-from faceedit.video.runner import NoFaceInClip, Stopped, VideoResult, default_tracker, edit_video
+from faceedit.video.runner import (
+    FaceSamples,
+    NoFaceInClip,
+    Stopped,
+    VideoResult,
+    default_tracker,
+    edit_video,
+)
+
+#: The edited frames read per person of a video (spread over the frames it is edited in): the
+#: median of a few frames reads as steadily as the person does, at the cost of a few photos'.
+SAMPLED_FRAMES = 5
 
 
 @dataclass
@@ -74,6 +89,11 @@ class VideoEngine:
         self.editor, self.opts, self.records = editor, opts, records
         self.encode = encode or EncodeOptions()
         self.progress = progress
+        self.reader = None  # reads the outputs where measured or verified
+        if opts.measure or opts.verify:
+            from faceedit.analysis.measure import load_reader
+
+            self.reader = load_reader(editor.device, opts.verify)
 
     def edit(self, job: Job, stop: Callable[[], bool]) -> list[VideoRecord] | None:
         """A record per planned output of ``job``, in order; None where ``stop()`` ended the video
@@ -91,10 +111,12 @@ class VideoEngine:
                 if video_format(job.item.path) is None:
                     raise FaceEditError("not a video file (no MP4/MOV, Matroska/WebM or AVI "
                                         "signature)", job.item.path)
+                samples = FaceSamples(SAMPLED_FRAMES) if self.reader is not None else None
                 result = edit_video(self.editor, job.item.path, out.path, out.target, out.strength,
                                     face=self.opts.face, max_faces=self.opts.max_faces, encode=self.encode,
                                     stop=stop, progress=self.progress, tracker=default_tracker(self.editor),
-                                    on_no_face=self.opts.on_no_face, request=self.opts.request)
+                                    on_no_face=self.opts.on_no_face, request=self.opts.request,
+                                    samples=samples)
             except Stopped:
                 logger.info("%s: stopped, no output written", job.item.path)
                 return None
@@ -110,8 +132,40 @@ class VideoEngine:
                 records.append(self._record(job, out, "error", error=f"{type(e).__name__}: {e}"))
             else:
                 status = "copied" if result.edited == 0 else "ok"
-                records.append(self._record(job, out, status, result=result))
+                rec = self._record(job, out, status, result=result)
+                if status == "ok" and samples is not None:
+                    self._measure(rec, samples, out.target)
+                records.append(rec)
         return records
+
+    def _measure(self, rec: VideoRecord, samples: FaceSamples, target: str) -> None:
+        """``rec``'s ``measured`` (one batch over every person's sampled frames, each person the
+        median of its frames) and, under ``verify``, its status: ``unverified`` with the reason
+        where the target did not read or a person changed, or nothing could be read."""
+        from faceedit.analysis.measure import median_reading, verdict
+
+        assert self.reader is not None
+        flat = [(person, before, after) for person in sorted(samples.crops)
+                for _, before, after in samples.crops[person]]
+        try:
+            if not flat:
+                raise RuntimeError("no edited frame could be cut to read (-v says why)")
+            with timed("measure"):
+                (readings,) = self.reader.read([b for _, b, _ in flat], [[a for _, _, a in flat]], [target])
+        except Exception as e:  # a reading never fails the output it reads
+            logger.debug("measuring %s failed", rec.output, exc_info=True)
+            if self.opts.verify:
+                rec.status, rec.error = "unverified", f"could not be measured: {type(e).__name__}: {e}"
+            return
+        per: dict[int, list] = {}
+        for (person, _, _), r in zip(flat, readings):
+            per.setdefault(person, []).append(r)
+        faces = [median_reading(person, rs) for person, rs in per.items()]
+        rec.measured = [r.to_json() for r in faces]
+        if self.opts.verify:
+            why = verdict(faces, target, self.opts.verify_min_prob, self.opts.verify_min_identity)
+            if why is not None:
+                rec.status, rec.error = "unverified", why
 
     def _record(self, job: Job, out, status: str, *, error: str | None = None, faces: int | None = None,
                 result: VideoResult | None = None) -> VideoRecord:

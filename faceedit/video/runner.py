@@ -19,6 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+
 from faceedit import flow_calls
 from faceedit.errors import FaceEditError, NoFaceError, TooManyFacesError, UsageError
 from faceedit.files import atomic_path
@@ -162,6 +164,41 @@ def _get(q: queue.Queue, halt: threading.Event):
                 return _END
 
 
+class FaceSamples:
+    """Up to ``most`` edited frames per person (track), spread over the frames it was edited
+    in, each kept as the input's and the output's face crop on the analysis template (what
+    :class:`faceedit.analysis.measure.FaceReader` reads), so that a video is read on a few
+    frames, not all. A person's edited frames are taken every ``stride``-th (1 at first); once
+    more than ``most`` are kept, every other one goes and the stride doubles: the kept frames
+    stay spread from the person's first edited frame to about its last, and only those are cut.
+    Fed in frame order (the writer's thread)."""
+
+    def __init__(self, most: int = 5):
+        self.most = max(1, most)
+        # person -> [(frame index, input crop, output crop)]
+        self.crops: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+        self._seen: dict[int, int] = {}
+        self._stride: dict[int, int] = {}
+
+    def add(self, person: int, index: int, before: np.ndarray, after: np.ndarray, face) -> None:
+        """Frame ``index`` of ``person`` (``face``: its tracked face), ``before``/``after`` the
+        frame's input and edited pixels: kept where it falls on the person's stride."""
+        from faceedit.analysis.measure import ANALYSIS_TEMPLATE, output_crop
+        from faceedit.faces.align import align_face
+
+        n = self._seen.get(person, 0)
+        self._seen[person] = n + 1
+        stride = self._stride.get(person, 1)
+        if n % stride:
+            return
+        a = align_face(before, face, ANALYSIS_TEMPLATE)
+        kept = self.crops.setdefault(person, [])
+        kept.append((index, a.crop, output_crop(after, a.matrix, len(a.crop))))
+        if len(kept) > self.most:
+            self.crops[person] = kept[::2]
+            self._stride[person] = stride * 2
+
+
 def select_tracks(tracks: list, face: str = "all", max_faces: int = 10) -> list:
     """``--face`` over tracks: ``all`` (every track: ``max_faces`` is checked on the people of
     the whole clip, :func:`check_people`), ``largest`` (track 0: the largest face of the first
@@ -195,7 +232,7 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                stop: Callable[[], bool] | None = None, progress: bool | Progress = True,
                tracker: FaceTracker | None = None, queue_size: int = 8, hold: float = 1.0,
                workers: int = 2, on_no_face: str = "error", request: EditRequest | None = None,
-               **options) -> VideoResult:
+               samples: FaceSamples | None = None, **options) -> VideoResult:
     """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
     extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
     ``options`` as :meth:`Editor.edit`'s (or ``request``, an
@@ -207,7 +244,8 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
     ``workers``: frames edited at once (tracking stays in order on the calling thread);
     ``on_no_face``: a clip in which no frame has a face to edit (none found, or not face N) is
     :class:`NoFaceInClip` with no file, as a photo without one is, except with ``copy`` (the
-    clip is written unedited). Raises :class:`FaceEditError` subclasses naming the file."""
+    clip is written unedited); ``samples``: where given, fed each edited frame (a few kept per
+    person, :class:`FaceSamples`, for reading the output). Raises :class:`FaceEditError` subclasses naming the file."""
     target = editor.check_target(target)
     request = EditRequest.of(target, strength, **options) if request is None else request.at(target, strength)
     select_tracks([], face, max_faces)  # a bad --face is a usage error before any work
@@ -229,7 +267,7 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                 writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext])
                 try:
                     _stream(editor, reader, writer, tracker, target, face, max_faces, stop,
-                            bar, result, queue_size, hold, workers, request)
+                            bar, result, queue_size, hold, workers, request, samples)
                     if not result.edited and on_no_face != "copy":
                         raise NoFaceInClip(no_face_reason(face, tracker.next_id, result.frames), src,
                                            tracker.next_id)
@@ -295,11 +333,13 @@ def _identity_net():
 class _Edit:
     """A frame being edited on a worker: the writer waits for it in order."""
 
-    def __init__(self, frame: Frame, future, tracks, steady: bool = True):
+    def __init__(self, frame: Frame, future, tracks, steady: bool = True, samples: FaceSamples | None = None):
         self.frame, self.future, self.tracks, self.steady = frame, future, tracks, steady
-        # each track's segment as this frame saw it: the tracking thread may have moved on to a
-        # later frame (and a track found again there) by the time the writer gets here
+        # each track's segment and face as this frame saw them: the tracking thread may have
+        # moved on to a later frame (and a track found again there) by the time the writer gets here
         self.segments = [tr.segment for tr in tracks]
+        self.samples = samples
+        self.faces = [(tr.id, tr.face) for tr in tracks] if samples is not None else []
 
     def result(self) -> Frame:
         try:
@@ -314,11 +354,17 @@ class _Edit:
                 tr.extra["steady"] = (segment, steady_parts(
                     out, d.landmarks, prev if seg == segment else None))
         f = self.frame
+        if self.samples is not None:
+            try:
+                for person, face in self.faces:
+                    self.samples.add(person, f.index, f.rgb, out, face)
+            except Exception:  # noqa: BLE001 (a sample that cannot be cut leaves the video unread, not failed)
+                logger.debug("cutting frame %d's faces to read failed", f.index, exc_info=True)
         return Frame(out, f.pts, f.time_base, f.index, f.rotation)
 
 
 def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar, result,
-            queue_size, hold, workers, request) -> None:
+            queue_size, hold, workers, request, samples=None) -> None:
     """Reader thread -> (this thread: track, plan) -> ``workers`` edit threads -> writer thread,
     in file order; every queue bounded."""
     inbox: queue.Queue = queue.Queue(queue_size)
@@ -365,7 +411,7 @@ def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar,
                 if stop is not None and stop():
                     raise Stopped(reader.path)
                 item = _plan_frame(editor, pool, item, tracker, holds, target, face,
-                                   max_faces, result, hold, request)
+                                   max_faces, result, hold, request, samples)
                 result.frames += 1
                 if bar is not None:
                     bar.update(result.frames)
@@ -383,7 +429,7 @@ def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar,
 
 
 def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_faces,
-                result, hold, request) -> Frame | _Edit:
+                result, hold, request, samples=None) -> Frame | _Edit:
     """Track the frame's faces and hand its edit to ``pool`` (a frame without a face to edit
     is passed through as decoded)."""
     t = float(frame.pts * frame.time_base) if frame.pts is not None else frame.index / 25.0
@@ -410,7 +456,7 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
     for i, tr in enumerate(tracks):
         if tr.extra.get("mouth") is None:  # this edit may draw the track's exemplar
             tr.extra["pending"] = (future, i)
-    return _Edit(frame, future, tracks)
+    return _Edit(frame, future, tracks, samples=samples)
 
 
 def _track_exemplar(tr) -> int | None:
