@@ -2,6 +2,7 @@
 
     python bench/bench_verify.py readings --data ../shared/data/london_hd --model reggan
     python bench/bench_verify.py cost --data ../shared/data/london --photos 48 --rounds 3 [--cli]
+    python bench/bench_verify.py video --model stage --seconds 2 --rounds 3
 
 ``readings``: the held-out London subjects' neutral photos (the seeded 20 % every model card
 holds out, ``faceedit.data.holdout_subjects`` over ``london-<id>``) edited to ``--target`` at
@@ -19,6 +20,12 @@ ratio is the upper bound); prints each run's wall and CPU seconds, the median wa
 their ratio, and the ratio of the CPU seconds summed over the rounds (steadier where other jobs
 share the machine). ``cost --cli``: the command line itself in subprocesses, ``faceedit -q
 apply`` against ``faceedit -q apply --json --verify``, start and model loading included.
+
+``video``: a 720p clip of the astronaut under ``faceedit.video.synth``'s camera (``--seconds``
+at 25 fps) through the video engine with and without ``verify`` (a few edited frames a person
+read, ``faceedit.video.runner.FaceSamples``), alternating, one loaded model and reader; prints
+each run, the median wall times and their ratio, the ratio of the CPU seconds summed over the
+rounds (steadier on a shared machine), and what the record read.
 """
 
 from __future__ import annotations
@@ -179,9 +186,52 @@ def cost(args) -> None:
           f"{sum(cpu['verify']):.2f} s with --verify: ratio {sum(cpu['verify']) / sum(cpu['plain']):.3f}")
 
 
+def video(args) -> None:
+    from skimage.data import astronaut
+
+    from faceedit.api import Editor
+    from faceedit.apply_options import ApplyOptions
+    from faceedit.io.inputs import InputItem
+    from faceedit.plan import VIDEO, Job, PlannedOutput, RecordMaker
+    from faceedit.video.batch import VideoEngine
+    from faceedit.video.synth import write_clip
+
+    editor = Editor.from_pretrained(args.model, device="cpu")
+    times: dict[str, list[float]] = {"plain": [], "verify": []}
+    cpu: dict[str, list[float]] = {"plain": [], "verify": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = str(Path(tmp) / "clip.mp4")
+        write_clip(clip, astronaut(), int(args.seconds * 25), (1280, 720))
+        engines = {}
+        for mode in times:
+            opts = ApplyOptions([args.target], tmp, verify=mode == "verify")
+            engines[mode] = VideoEngine(editor, opts, RecordMaker(opts, args.model), progress=False)
+
+        def run(mode: str, name: str):
+            out = str(Path(tmp) / f"{name}.mp4")
+            job = Job(0, InputItem(clip, "clip.mp4"), VIDEO, [PlannedOutput(args.target, 1.0, out)])
+            (rec,) = engines[mode].edit(job, lambda: False)
+            return rec.to_json()
+
+        run("verify", "warm")
+        for r in range(args.rounds):
+            for mode in ("plain", "verify") if r % 2 == 0 else ("verify", "plain"):
+                t0, c0 = time.perf_counter(), time.process_time()
+                rec = run(mode, f"{mode}{r}")
+                times[mode].append(time.perf_counter() - t0)
+                cpu[mode].append(time.process_time() - c0)
+                print(f"round {r} {mode:6s} {times[mode][-1]:6.2f} s wall {cpu[mode][-1]:6.2f} s CPU  {rec['frames']} frames, {rec['status']}"
+                      + (f", measured {rec['measured']}" if rec["measured"] else ""), flush=True)
+    plain, verify = statistics.median(times["plain"]), statistics.median(times["verify"])
+    print(f"\n{args.seconds:g} s of 720p, model {args.model}, -t {args.target}: median {plain:.2f} s plain, "
+          f"{verify:.2f} s with --verify: ratio {verify / plain:.3f}")
+    print(f"CPU time summed over the rounds: {sum(cpu['plain']):.2f} s plain, {sum(cpu['verify']):.2f} s "
+          f"with --verify: ratio {sum(cpu['verify']) / sum(cpu['plain']):.3f}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("what", choices=["readings", "cost"])
+    p.add_argument("what", choices=["readings", "cost", "video"])
     p.add_argument("--data", type=Path, default=Path("../shared/data/london_hd"),
                    help="a London folder with neutral/ and smiling/")
     p.add_argument("--model", default="reggan")
@@ -189,7 +239,11 @@ def main(argv=None) -> int:
     p.add_argument("--photos", type=int, default=48)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--cli", action="store_true", help="cost: time the command in a subprocess instead")
+    p.add_argument("--seconds", type=float, default=2.0, help="video: the clip's length")
     args = p.parse_args(argv)
+    if args.what == "video":
+        video(args)
+        return 0
     if not (args.data / "neutral").is_dir():
         print(f"{args.data}: no neutral/ folder (the London set is needed)", file=sys.stderr)
         return 2

@@ -9,8 +9,8 @@ file and the batch goes on). With ``measure`` or ``verify`` a written video's re
 ``measured``: per person (track) the expression classifier's and identity network's readings of
 up to :data:`SAMPLED_FRAMES` of its edited frames (:class:`FaceSamples`), their median
 (:func:`faceedit.analysis.measure.median_reading`) with ``frames_read``; ``verify`` marks it
-``unverified`` as a photo's output (the file is written all the same). A stop request (Ctrl-C, SIGTERM) ends the video in progress
-without a file: its records are not given (None).
+``unverified`` as a photo's output (the file is written all the same). A stop request (Ctrl-C,
+SIGTERM) ends the video in progress without a file: its records are not given (None).
 """
 
 from __future__ import annotations

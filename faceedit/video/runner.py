@@ -354,12 +354,11 @@ class _Edit:
                 tr.extra["steady"] = (segment, steady_parts(
                     out, d.landmarks, prev if seg == segment else None))
         f = self.frame
-        if self.samples is not None:
+        for person, face in self.faces:  # (none without samples)
             try:
-                for person, face in self.faces:
-                    self.samples.add(person, f.index, f.rgb, out, face)
-            except Exception:  # noqa: BLE001 (a sample that cannot be cut leaves the video unread, not failed)
-                logger.debug("cutting frame %d's faces to read failed", f.index, exc_info=True)
+                self.samples.add(person, f.index, f.rgb, out, face)
+            except Exception:  # noqa: BLE001 (a face that cannot be cut is left unread, never failed)
+                logger.debug("cutting frame %d's face %d to read failed", f.index, person, exc_info=True)
         return Frame(out, f.pts, f.time_base, f.index, f.rotation)
 
 
