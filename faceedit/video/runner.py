@@ -354,8 +354,9 @@ class _Edit:
                 tr.extra["steady"] = (segment, steady_parts(
                     out, d.landmarks, prev if seg == segment else None))
         f = self.frame
-        for person, face in self.faces:  # (none without samples)
+        for person, face in self.faces:  # none without samples
             try:
+                assert self.samples is not None
                 self.samples.add(person, f.index, f.rgb, out, face)
             except Exception:  # noqa: BLE001 (a face that cannot be cut is left unread, never failed)
                 logger.debug("cutting frame %d's face %d to read failed", f.index, person, exc_info=True)
