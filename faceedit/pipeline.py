@@ -31,7 +31,7 @@ import numpy as np
 
 from faceedit import flow_calls
 from faceedit.apply_options import ApplyOptions, Record, mask_path
-from faceedit.errors import FaceEditError, NoFaceError, UsageError
+from faceedit.errors import FaceEditError, NoFaceError
 from faceedit.faces.types import AlignedFace
 from faceedit.io.decode import LoadedImage, read_image
 from faceedit.io.encode import write_image
@@ -453,22 +453,13 @@ class PhotoEngine:
 
 
 def _face_reader(editor: Editor, opts: ApplyOptions):
-    """The networks that read the outputs (:class:`faceedit.analysis.measure.FaceReader`) where
-    ``opts`` measures or verifies, else None. Their files missing: a usage error under
-    ``verify``; otherwise the outputs are not measured (logged)."""
+    """The networks that read the outputs (:func:`faceedit.analysis.measure.load_reader`) where
+    ``opts`` measures or verifies, else None."""
     if not (opts.measure or opts.verify):
         return None
-    from faceedit.analysis.measure import FaceReader
-    from faceedit.analysis.store import analysis_available, analysis_path
+    from faceedit.analysis.measure import load_reader
 
-    missing = [str(analysis_path(k)) for k in ("expression", "identity") if not analysis_available(k)]
-    if missing:
-        if opts.verify:
-            raise UsageError(f"`verify` needs the expression classifier and identity network; "
-                             f"missing: {', '.join(missing)}")
-        logger.warning("outputs not measured: missing %s", ", ".join(missing))
-        return None
-    return FaceReader(editor.device)
+    return load_reader(editor.device, opts.verify)
 
 
 def _stop_executors(*executors: ThreadPoolExecutor | None) -> None:
