@@ -3,6 +3,8 @@ upper teeth end, what a closed mouth's loop carries, the interior a closing mout
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -158,11 +160,12 @@ def test_on_crease_moves_a_loop_inside_the_upper_lip_onto_the_crease():
     """A Face Mesh inner-lip loop that lies inside the upper lip (8 px above the crease) is cut
     open there, leaving the crease under the new opening with a black tip over the lip at
     each corner; moved onto the crease, every point (the corners too) lies within a pixel of
-    it. A loop already on the crease stays where it is."""
-    img = closed_lips()
+    it, in an 8-bit, a 16-bit and a grey photo. A loop already on the crease stays where it is."""
+    rgb = closed_lips()
     xs = np.linspace(62, 238, 11)
     crease = 100.0 + 4.0 * ((xs - 150) / 90.0) ** 2
-    for off in (-8.0, 0.0, 6.0):
+    photos = (rgb, rgb.astype(np.uint16) * 257, cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    for img, off in itertools.product(photos, (-8.0, 0.0, 6.0)):
         up = np.c_[xs, crease + off]
         lo = np.c_[xs, crease + off + 1.0]
         nu, nl = on_crease(img, up, lo)

@@ -319,7 +319,7 @@ CREASE_CONTRAST = 0.04
 
 
 def on_crease(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Closed lips' inner-lip curves (``up``, ``lo``: the mesh's loop, left corner first) moved
+    """Closed lips' inner-lip curves in a photo (``rgb``: RGB or grey, 8 or 16 bits) (``up``, ``lo``: the mesh's loop, left corner first) moved
     up or down onto the crease between the lips: per inner point the darkest row within
     :data:`CREASE_REACH` of the loop (luma averaged over 5 columns, the shifts a running median
     of 3), the corners too. The mesh's loop can lie a few pixels inside the upper lip; a
@@ -331,7 +331,7 @@ def on_crease(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarr
         return up, lo
     x0, y0, x1, y1 = box_around(np.vstack([up, lo]), reach + 4, rgb.shape)
     crop = np.asarray(rgb[y0:y1, x0:x1], np.float32) / pixel_max(rgb.dtype)
-    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     mid = (up + lo) / 2 - (x0, y0)
     offs = np.arange(-reach, reach + 1)
     x = np.repeat(mid[:, 0], len(offs))[:, None] + np.arange(-2, 3)[None]
