@@ -3,14 +3,21 @@ upper teeth end, what a closed mouth's loop carries, the interior a closing mout
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
+import pytest
 from _imgs import drawn_face
+from conftest import SHARED_DATA
 
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import (
+    MESH_INNER_LOWER,
+    MESH_INNER_UPPER,
     crease_fragments,
     lip_in_interior,
+    on_crease,
     upper_teeth_share,
     widen_interior,
 )
@@ -133,3 +140,68 @@ def test_the_interior_found_does_not_depend_on_the_crop_around_the_lips():
     near = lab.any(-1)
     assert near.sum() > 0.2 * near.size
     np.testing.assert_array_equal(lab[near], full[near])
+
+
+def closed_lips(crease_y: float = 100.0) -> np.ndarray:
+    """Skin with closed lips: a red upper and lower lip meeting at a dark crease along
+    ``crease_y`` (which bends down towards the corners, as a smile's does not)."""
+    img = np.full((200, 300, 3), (205, 165, 145), np.uint8)
+    xs = np.arange(300)
+    bend = 4.0 * ((xs - 150) / 90.0) ** 2
+    for x in range(60, 241):
+        c = int(round(crease_y + bend[x]))
+        img[c - 14:c, x] = (170, 90, 95)
+        img[c + 1:c + 16, x] = (185, 105, 110)
+        img[c - 1:c + 2, x] = (70, 35, 40)
+    return cv2.GaussianBlur(img, (3, 3), 0)
+
+
+def test_on_crease_moves_a_loop_inside_the_upper_lip_onto_the_crease():
+    """A Face Mesh inner-lip loop that lies inside the upper lip (8 px above the crease) is cut
+    open there, leaving the crease under the new opening with a black tip over the lip at
+    each corner; moved onto the crease, every point (the corners too) lies within a pixel of
+    it, in an 8-bit, a 16-bit and a grey photo. A loop already on the crease stays where it is."""
+    rgb = closed_lips()
+    xs = np.linspace(62, 238, 11)
+    crease = 100.0 + 4.0 * ((xs - 150) / 90.0) ** 2
+    photos = (rgb, rgb.astype(np.uint16) * 257, cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    for img, off in itertools.product(photos, (-8.0, 0.0, 6.0)):
+        up = np.c_[xs, crease + off]
+        lo = np.c_[xs, crease + off + 1.0]
+        nu, nl = on_crease(img, up, lo)
+        assert np.abs((nu[:, 1] + nl[:, 1]) / 2 - crease).max() <= 1.5, off
+        assert np.allclose(nu[:, 0], xs) and np.allclose(nl[:, 1] - nu[:, 1], 1.0)
+
+
+def test_on_crease_keeps_a_loop_where_no_crease_is_darker():
+    """Even skin (no crease within reach): the loop is kept, not dragged to noise."""
+    rng = np.random.default_rng(0)
+    img = np.clip(rng.normal(170, 2, (200, 300, 3)), 0, 255).astype(np.uint8)
+    xs = np.linspace(62, 238, 11)
+    up, lo = np.c_[xs, np.full(11, 100.0)], np.c_[xs, np.full(11, 101.0)]
+    nu, nl = on_crease(img, up, lo)
+    assert np.array_equal(nu, up) and np.array_equal(nl, lo)
+
+
+LONDON_033 = SHARED_DATA / "london_hd" / "neutral" / "033.jpg"
+
+
+@pytest.mark.skipif(not LONDON_033.exists(), reason="../shared/data/london_hd is absent")
+def test_on_crease_on_a_london_photo():
+    """London 033 at 1350 px: the Face Mesh's inner-lip loop lies 7+ px above the crease at the
+    mouth's middle (cut open there, a smile drew teeth over the upper lip, black tips at the
+    corners); moved, it lies on the crease's darkest row."""
+    from faceedit.faces.detectors import get_detector
+
+    rgb = cv2.cvtColor(cv2.imread(str(LONDON_033)), cv2.COLOR_BGR2RGB)
+    face = max(get_detector("mediapipe", device="cpu").detect(rgb), key=lambda f: f.area)
+    assert face.dense is not None
+    dense = np.asarray(face.dense, np.float64)
+    up, lo = dense[MESH_INNER_UPPER, :2], dense[MESH_INNER_LOWER, :2]
+    nu, nl = on_crease(rgb, up, lo)
+    x = int(round(up[5, 0]))
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[:, x - 2:x + 3].mean(axis=1)
+    y0 = int(up[5, 1]) - 15
+    darkest = y0 + int(np.argmin(grey[y0:y0 + 30]))
+    assert darkest - (up[5, 1] + lo[5, 1]) / 2 > 5
+    assert abs((nu[5, 1] + nl[5, 1]) / 2 - darkest) <= 1.5

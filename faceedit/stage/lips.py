@@ -311,6 +311,40 @@ def crease_fragments(kept: np.ndarray, mouth_width: float) -> np.ndarray:
     return (np.asarray(kept, np.float32) * (np.isin(lab, small) & (m > 0))).astype(np.float32)
 
 
+#: Where the crease of closed lips is looked for (:func:`on_crease`): this share of the mouth's
+#: corner distance above and below the Face Mesh's inner-lip loop; the crease is taken where it
+#: is darker than the loop's own line by :data:`CREASE_CONTRAST` (luma, 0..1).
+CREASE_REACH = 0.1
+CREASE_CONTRAST = 0.04
+
+
+def on_crease(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Closed lips' inner-lip curves in a photo (``rgb``: RGB or grey, 8 or 16 bits) (``up``, ``lo``: the mesh's loop, left corner first) moved
+    up or down onto the crease between the lips: per inner point the darkest row within
+    :data:`CREASE_REACH` of the loop (luma averaged over 5 columns, the shifts a running median
+    of 3), the corners too. The mesh's loop can lie a few pixels inside the upper lip; a
+    mouth cut open there shows its teeth over the lip with the crease left under them, and the
+    opening's pointed ends are black over skin."""
+    up, lo = np.asarray(up, np.float64), np.asarray(lo, np.float64)
+    reach = int(round(CREASE_REACH * float(np.linalg.norm(up[-1] - up[0]))))
+    if reach < 1:
+        return up, lo
+    x0, y0, x1, y1 = box_around(np.vstack([up, lo]), reach + 4, rgb.shape)
+    crop = np.asarray(rgb[y0:y1, x0:x1], np.float32) / pixel_max(rgb.dtype)
+    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    mid = (up + lo) / 2 - (x0, y0)
+    offs = np.arange(-reach, reach + 1)
+    x = np.repeat(mid[:, 0], len(offs))[:, None] + np.arange(-2, 3)[None]
+    y = (mid[:, 1][:, None] + offs[None]).ravel()[:, None] + np.zeros((1, 5))
+    prof = sample_points(grey, x.ravel(), y.ravel()).reshape(len(mid), len(offs), 5).mean(axis=2)
+    k = prof.argmin(axis=1)
+    shift = offs[k].astype(np.float64)
+    shift[prof[np.arange(len(k)), k] > prof[:, reach] - CREASE_CONTRAST] = 0.0
+    shift = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(shift, 1, mode="edge"), 3), axis=1)
+    move = np.stack([np.zeros_like(shift), shift], axis=1)
+    return up + move, lo + move
+
+
 def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner
     first) of the teeth a photo shows, found from colour (:func:`refine_interior`) around the

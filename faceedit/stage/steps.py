@@ -43,6 +43,7 @@ from faceedit.stage.lips import (
     find_interior,
     lip_in_interior,
     lip_redness,
+    on_crease,
     upper_teeth_share,
     widen_interior,
 )
@@ -246,7 +247,8 @@ def move_gaze(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
 def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
     """The lips' cut of a face with a Face Mesh (without one the warp cuts along the 68 points'
     inner lips): the interior the photo shows (:func:`interior_cut`), else the mesh's inner-lip
-    loop (on a smile the 68 points' inner lips lie on the teeth). Where a smile is taken away
+    loop moved onto the crease between the lips (:func:`faceedit.stage.lips.on_crease`; on a
+    smile the 68 points' inner lips lie on the teeth). Where a smile is taken away
     from a mouth that stays open, only the upper teeth go up with the upper lip: below them
     (the lower teeth, a strip of lower lip colour found with them) the opening is left to the
     mouth bank."""
@@ -254,7 +256,7 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
         return
     xy = face.mesh
     face.shown = interior_cut(find_interior(pixels, xy), face.landmarks, face.closing, stage.tuning.edit)
-    face.lips = face.shown or (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
+    face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
     if face.shown is None:
         face.lip_redness = lip_redness(pixels, xy)
     if face.shown is not None and face.smile_taken > 0 and face.closing == 0:
