@@ -149,7 +149,7 @@ class VideoEngine:
                 for _, before, after in samples.crops[person]]
         try:
             if not flat:
-                raise RuntimeError("no edited frame could be cut to read (-v says why)")
+                raise RuntimeError("no edited frame could be cut to read (the debug log says why)")
             with timed("measure"):
                 (readings,) = self.reader.read([b for _, b, _ in flat], [[a for _, _, a in flat]], [target])
         except Exception as e:  # a reading never fails the output it reads
