@@ -108,11 +108,10 @@ class ApplyRun:
         work = [job for job in jobs if job.outputs]
         done: dict[int, list] = {}
         sent = 0  # jobs[:sent] given
-        running = True
+        ended = threading.Event()  # the engine is closed (set here, never in a signal handler)
 
         def announce() -> None:  # once a stop is requested, while the engine runs
-            stop.event.wait()
-            if running:
+            if stop.wait(until=ended):
                 logger.warning("interrupted (%s): %s%s", signal_name(stop.signum), self.engine.stopping,
                                " (another Ctrl-C or SIGTERM is ignored)" if stop.sigint_taken else "")
                 self.engine.stop()
@@ -141,10 +140,9 @@ class ApplyRun:
                 done[job.pos] = records
         finally:
             results.close()  # the engine joins its threads (a consumer that stops iterating too)
-            running = False
-            self.interrupted = stop.requested
-            stop.event.set()  # wakes the watcher, to end
+            ended.set()  # the watcher ends, without announcing a stop that came after the end
             watcher.join()
+            self.interrupted = stop.requested
         for job in jobs[sent:]:  # only after a stop: the inputs done, and those decided up front
             if not job.outputs or job.pos in done:
                 yield from [*job.records, *done.pop(job.pos, [])]

@@ -49,20 +49,25 @@ def signal_name(signum: int) -> str:
 
 
 class StopSignals:
-    """One run's stop request: :attr:`requested` (``event``) is set by the first SIGINT or
-    SIGTERM while the signals are taken (:meth:`take`, where :func:`take_stop_signals` can) or by
-    :meth:`request` (another thread stopping the run); later ones do nothing. :attr:`signum` is
-    the first signal's number (SIGINT where none came: a KeyboardInterrupt thrown into the run).
+    """One run's stop request: :attr:`requested` is set by the first SIGINT or SIGTERM while the
+    signals are taken (:meth:`take`, where :func:`take_stop_signals` can) or by :meth:`request`
+    (another thread stopping the run); later ones do nothing. :attr:`signum` is the first
+    signal's number (SIGINT where none came: a KeyboardInterrupt thrown into the run).
 
     The handler only sets the flag: raising there would unwind whatever the main thread was
     doing (a model forward, a half-written ``--json`` line), and with threads still running at
     exit torch / dlib abort the process ("terminate called without an active exception"); the
-    engine notices the flag after its current step. Where ``raise_while()`` is true (the inputs
-    are being listed: nothing started yet, stdin may be a terminal), the first signal raises
-    KeyboardInterrupt as Ctrl-C does."""
+    engine notices the flag after its current step. The flag is a plain attribute, not a
+    ``threading.Event``: a handler runs between two bytecodes of the main thread, which may be
+    inside the first handler's ``Event.set`` holding its lock, and a second signal there would
+    wait for that lock forever. Whoever waits for the flag polls it (:meth:`wait`). Where
+    ``raise_while()`` is true (the inputs are being listed: nothing started yet, stdin may be a
+    terminal), the first signal raises KeyboardInterrupt as Ctrl-C does."""
+
+    POLL_S = 0.05  # how often :meth:`wait` looks at the flag
 
     def __init__(self, raise_while: Callable[[], bool] | None = None):
-        self.event = threading.Event()
+        self._requested = False
         self.signum: int = signal.SIGINT
         self.taken: list[int] = []
         self._raise_while = raise_while
@@ -70,7 +75,7 @@ class StopSignals:
 
     @property
     def requested(self) -> bool:
-        return self.event.is_set()
+        return self._requested
 
     @property
     def sigint_taken(self) -> bool:
@@ -78,12 +83,20 @@ class StopSignals:
         return signal.SIGINT in self.taken
 
     def request(self, signum: int | None = None) -> bool:
-        """Ask the run to stop (``signum``: the signal that asked); True for the first request."""
-        first = not self.event.is_set()
+        """Ask the run to stop (``signum``: the signal that asked); True for the first request.
+        Takes no lock: it runs in signal handlers."""
+        first = not self._requested
         if first and signum is not None:
             self.signum = signum
-        self.event.set()
+        self._requested = True
         return first
+
+    def wait(self, until: threading.Event) -> bool:
+        """Block until a stop is requested (True) or ``until`` is set (False, no stop yet)."""
+        while not self._requested:
+            if until.wait(self.POLL_S):
+                return self._requested
+        return True
 
     def _handle(self, signum, frame) -> None:
         if self.request(signum) and self._raise_while is not None and self._raise_while():

@@ -62,3 +62,50 @@ def test_a_process_that_is_ending_ignores_the_stop_signals():
     finally:
         signal.signal(signal.SIGINT, before[0])
         signal.signal(signal.SIGTERM, before[1])
+
+
+def test_wait_returns_on_a_request_or_when_the_run_ends():
+    stop, ended = StopSignals(), threading.Event()
+    ended.set()
+    assert stop.wait(until=ended) is False  # ended, no stop
+    asker = threading.Timer(0.1, stop.request, args=(signal.SIGTERM,))
+    asker.start()
+    assert stop.wait(until=threading.Event()) is True and stop.signum == signal.SIGTERM
+    asker.join()
+
+
+# A second signal may reach the main thread at any bytecode of the first one's handler. It once
+# arrived inside the handler's threading.Event.set(), whose lock was held: the process hung
+# (CI: a second Ctrl-C sent right after the first). This sends the second signal at each traced
+# step of the first handler in turn; the child is killed where it hangs.
+_NESTED = """
+import os, signal, sys
+from faceedit.signals import StopSignals
+for k in range(1, 120):
+    stop = StopSignals().take()
+    n = [0]
+    def tracer(frame, event, arg):
+        n[0] += 1
+        if n[0] == k:
+            os.kill(os.getpid(), signal.SIGINT)
+        return tracer
+    sys.settrace(tracer)
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(20):
+        pass
+    sys.settrace(None)
+    stop.restore()
+    assert stop.requested
+print("done", k)
+"""
+
+
+def test_a_signal_inside_the_first_ones_handler_does_not_hang():
+    import subprocess
+    import sys
+
+    try:
+        p = subprocess.run([sys.executable, "-c", _NESTED], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("a second signal during the first one's handler hung the process")
+    assert p.returncode == 0 and "done 119" in p.stdout, p.stderr
