@@ -406,6 +406,26 @@ class Stage(ExpressionStates, nn.Module):
                 self._bank_tried = True
         return self._bank
 
+    def paint_folds(self, pixels: np.ndarray, face: FaceEdit, heads_for: str | None, progress: float) -> np.ndarray:
+        """The folds and furrows of the face's move (:mod:`faceedit.stage.folds`) drawn at the
+        photo's resolution on its moved landmarks: by the AUs the move raises (AU4, AU1+2 read
+        from the landmarks of its states; AU9, AU10 from the target it heads for, ``heads_for``,
+        ``progress`` of the way, or asked for), times the warp's scale; ``pixels`` themselves
+        where it draws none (a zero edit, neutral, the fold statistics not installed)."""
+        from faceedit.stage.folds import fold_amounts, paint_folds, shipped_stats
+
+        r, cur, new = face.warped, face.current, face.new_state
+        assert r is not None and cur is not None and new is not None
+        if not np.any(new != cur.expression):
+            return pixels
+        stats = shipped_stats()
+        if stats is None:
+            return pixels
+        before, after = self.state_aus(cur.expression, cur.identity), self.state_aus(new, cur.identity)
+        amounts = fold_amounts(stats, before, after, heads_for, progress, face.settings.aus)
+        amounts = {k: v * r.scale for k, v in amounts.items()}
+        return paint_folds(pixels, r.landmarks, amounts, stats.params, face.keep_out)
+
     def appearance_maps(self, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(canonical landmarks of the target's frame, gain (C, S, S), bias (C, S, S))."""
         state = self._a(f"state_{target}") if target != "neutral" else np.zeros(self.cfg.expression_axes)

@@ -16,7 +16,8 @@ each step reads what the steps before it wrote there.
    closes an eye) as cuts; eyes opened wider keep their irises' size;
 4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
    and the dark seam of lips closed over teeth;
-5. :func:`paint_appearance`: the smile's skin, the target's appearance map and the attributes;
+5. :func:`paint_appearance`: the smile's skin, the target's appearance map, its folds and
+   furrows (:mod:`faceedit.stage.folds`) and the attributes;
 6. :func:`relight`: the head relit to the asked light;
 7. :func:`turn_head`: the head turned by the head pose controls (:mod:`faceedit.stage.pose`).
 """
@@ -318,8 +319,9 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
 def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The appearance of the moved face: the smile's skin (:meth:`Stage.smile_skin`), the
     appearance map of the target the move heads for (:meth:`Stage.appearance_amount`; a named
-    target's own, none for neutral) and the attributes asked for, up to the edit's strength 1;
-    none of them over the mouth drawn at the photo's resolution."""
+    target's own, none for neutral), the folds the move makes (:meth:`Stage.paint_folds`) and
+    the attributes asked for, up to the edit's strength 1; none of them over the mouth drawn at
+    the photo's resolution."""
     s, r = face.settings, face.warped
     assert r is not None and face.current is not None and face.new_state is not None
     cur, new = face.current.expression, face.new_state
@@ -333,6 +335,7 @@ def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.nda
                             face.keep_out)
     if appearance is not None and amount > 0:
         out = stage.paint(out, r.landmarks, appearance, amount * r.scale, face.keep_out)
+    out = stage.paint_folds(out, face, appearance, amount)
     for name, v in (s.attributes or {}).items():
         if v != 0.0 and s.strength > 0:
             out = stage.paint_attribute(out, r.landmarks, name, v, min(s.strength, 1.0), s.light)

@@ -1,0 +1,331 @@
+"""Folds and furrows of an expression, drawn as shading at the photo's own resolution.
+
+An expression's skin folds where muscles bunch it: the nose wrinkles (AU9), the furrow from the
+nose wing past the mouth corner that a raised upper lip deepens (AU10), the vertical lines
+between knitted brows (AU4) and the horizontal lines of a raised forehead (AU1+2). The stage's
+appearance maps are 256-px means, too soft to draw them; here each fold is a curve laid out on
+the face's moved landmarks (:func:`fold_curves`, so it moves with the warp) and drawn as a luma
+ratio across it (the photo's own skin colour and texture kept under it): a groove whose one
+side falls off within a pixel or two and whose other side fades over a learnt width, with the
+light the bulge beside it catches.
+
+The shape of that profile across each kind of fold (depth, the two widths, which side is sharp,
+the highlight, how far the fold lies from the curve) and how deep each target makes it are
+statistics of the same people's neutral -> expression luma ratios in JAFFE and Yale
+(:mod:`faceedit.train.folds` fits them; ``weights/folds.safetensors``, card in
+``weights/stage.md``, "Folds and furrows"). A fold is drawn by the amount of the AU that makes
+it: AU4 and AU1+2 read from the move's landmarks (:meth:`faceedit.stage.state.ExpressionStates.state_aus`),
+AU9 and AU10, which landmarks do not show, from the target the move heads for (its learnt
+level times the progress made towards it) or an AU asked for.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from faceedit.faces.au import AU_IDS
+from faceedit.stage.moves import face_frame
+
+#: The kinds of fold, and the AUs whose sum makes each.
+KINDS = ("forehead", "glabella", "nose", "nasolabial")
+KIND_AUS: dict[str, tuple[int, ...]] = {"forehead": (1, 2), "glabella": (4,), "nose": (9,), "nasolabial": (10,)}
+#: Kinds whose AU the 68 landmarks show (read from the move); the others' AUs are texture.
+GEOMETRIC = ("forehead", "glabella")
+#: The file of the fitted statistics in the weights folder (the manifest's ``folds`` entry).
+FOLDS_FILE = "folds.safetensors"
+#: Fold parameters per kind, in this order (``params`` tensor rows): groove depth (a luma
+#: ratio's drop, at the fitted level), the soft side's width (eye distances), the sharp side's
+#: sign (+1: the sharp edge on the curve's positive side), the highlight's height (a ratio's
+#: rise), its offset onto the soft side and its width (eye distances), the fold's offset from the
+#: laid-out curve (eye distances, along its positive side).
+PARAMS = ("depth", "soft", "sharp_side", "light", "light_at", "light_width", "offset")
+#: The sharp side's width (eye distances; at least :data:`SHARP_PX` px): a fold's edge where the
+#: skin turns into it. Set by looking at 1350-px faces (the data's 256-px photos cannot resolve it).
+SHARP = 0.004
+SHARP_PX = 0.7
+#: How far across a fold its profile is drawn (eye distances either side).
+REACH = 0.12
+#: The deepest a fold may make the skin (a ratio): nothing painted goes black.
+MIN_RATIO = 0.55
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One fold line: points in image px ((K, 2), in drawing order: its positive side is below
+    a line drawn left to right, image y down) and a weight per point (0..1: its ends
+    taper, its depth varies along it)."""
+
+    kind: str
+    points: np.ndarray
+    weight: np.ndarray
+
+
+def _irregular(k: int, seed: int) -> np.ndarray:
+    """A fold's depth along it (``k`` points): a fixed sum of slow sines (a real line deepens
+    and fades along its length), tapered to 0 at both ends."""
+    t = np.linspace(0.0, 1.0, k)
+    rng = np.random.default_rng(seed)  # fixed per line: the same line on every frame of a video
+    wobble = 1.0 + sum(a * np.sin(2 * np.pi * f * t + p)
+                       for a, f, p in zip((0.25, 0.12), (1.3, 2.7), rng.uniform(0, 2 * np.pi, 2), strict=True))
+    taper = np.sin(np.pi * t) ** 0.7
+    return (wobble * taper).astype(np.float64)
+
+
+def _line(kind: str, pts: np.ndarray, seed: int, k: int = 40) -> Curve:
+    """A smooth curve through ``pts`` (a quadratic Bezier of 3 points, else straight) of ``k`` points."""
+    t = np.linspace(0.0, 1.0, k)[:, None]
+    if len(pts) == 3:
+        xy = (1 - t) ** 2 * pts[0] + 2 * (1 - t) * t * pts[1] + t ** 2 * pts[2]
+    else:
+        xy = (1 - t) * pts[0] + t * pts[-1]
+    return Curve(kind, xy, _irregular(k, seed))
+
+
+def fold_curves(lm: np.ndarray) -> list[Curve]:
+    """The fold lines of a face at 68 landmarks ``lm`` (image px), in its own frame (along the
+    eye line and down the face, in eye distances): three forehead lines following the brows'
+    arch, two glabellar lines between the brows' inner ends, three wrinkles across the nose's
+    bridge and two oblique ones down each side of it, and a furrow from each nose wing past the
+    mouth corner. Mirror pairs are drawn in mirrored order, so a curve's positive side is the
+    lateral one on both sides of the face (below, for the horizontal lines)."""
+    lm = np.asarray(lm, np.float64)
+    u, n, ed = face_frame(lm)
+
+    def at(origin: np.ndarray, a: float, b: float) -> np.ndarray:
+        return origin + a * ed * u + b * ed * n
+
+    curves: list[Curve] = []
+    # forehead: the brows' arch (a parabola fitted to the brow points in the face's frame) raised
+    brows = lm[17:27]
+    mid = brows.mean(0)
+    a = (brows - mid) @ u / ed
+    b = (brows - mid) @ n / ed
+    c2, c1, c0 = np.polyfit(a, b, 2)
+    span = 0.75 * min(-a.min(), a.max())
+    for k, (h, flat) in enumerate(((0.30, 0.8), (0.44, 0.6), (0.58, 0.45))):
+        s = np.linspace(-span, span, 48)
+        bb = c0 + flat * (c2 * s * s + c1 * s) - h
+        pts = mid + s[:, None] * ed * u + bb[:, None] * ed * n
+        curves.append(Curve("forehead", pts, _irregular(48, 11 + k)))
+    # glabella: from above the brows' inner ends down between them, fanning out upwards
+    inner_l, inner_r = lm[21], lm[22]
+    centre = (inner_l + inner_r) / 2
+    gap = float((inner_r - inner_l) @ u) / ed
+    x = float(np.clip(0.18 * gap, 0.03, 0.06))
+    for side, seed in ((-1, 21), (1, 22)):
+        top, bend, bottom = at(centre, side * (x + 0.025), -0.13), at(centre, side * (x + 0.004), -0.02), \
+            at(centre, side * x, 0.08)
+        curves.append(_line("glabella", np.array([top, bend, bottom] if side < 0 else [bottom, bend, top]), seed))
+    # nose: short creases across the root (27 to 28), bent down at their ends, and oblique
+    # lines down each side of the bridge towards the inner cheek
+    root, below = lm[27], lm[28]
+    for k, f in enumerate((0.35, 0.7)):
+        c = root + f * (below - root)
+        w = 0.07 + 0.015 * k
+        curves.append(_line("nose", np.array([at(c, -w, 0.03), at(c, 0.0, -0.015), at(c, w, 0.03)]), 31 + k))
+    for side, seed in ((-1, 41), (1, 43)):
+        for k, f in enumerate((0.8, 1.3)):
+            c = root + f * (below - root)
+            pts = [at(c, side * 0.07, -0.01), at(c, side * 0.12, 0.03), at(c, side * 0.17, 0.08)]
+            curves.append(_line("nose", np.array(pts if side > 0 else pts[::-1]), seed + k))
+    # nasolabial: from above the nose wing, out round the cheek, to beside the mouth corner;
+    # deepest in its upper third, where the raised upper lip bunches the skin
+    for side, wing, corner, seed in ((-1, lm[31], lm[48], 51), (1, lm[35], lm[54], 52)):
+        top = at(wing, side * 0.08, -0.06)
+        knee = at(wing, side * 0.22, 0.10)
+        end = at(corner, side * 0.09, 0.0)
+        line = _line("nasolabial", np.array([top, knee, end]), seed)
+        t = np.linspace(0.0, 1.0, len(line.weight))
+        weight = line.weight * (1.2 - 0.7 * t)
+        pts, weight = (line.points, weight) if side < 0 else (line.points[::-1], weight[::-1])
+        curves.append(Curve("nasolabial", pts, weight))
+    return curves
+
+
+def _nearest(px: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed distance (px; positive on the side where the cross product of the drawing
+    direction and the offset is positive: below a line drawn left to right, image y down) and
+    the parameter (0..K-1) of the nearest point of polyline ``pts`` for pixels ``px`` ((N, 2))."""
+    a, b = pts[:-1], pts[1:]
+    ab = b - a
+    L2 = np.maximum((ab * ab).sum(1), 1e-12)
+    rel = px[:, None, :] - a[None]
+    t = np.clip((rel * ab[None]).sum(-1) / L2[None], 0.0, 1.0)
+    q = a[None] + t[..., None] * ab[None]
+    d2 = ((px[:, None, :] - q) ** 2).sum(-1)
+    j = np.argmin(d2, 1)
+    rows = np.arange(len(px))
+    cross = ab[j, 0] * rel[rows, j, 1] - ab[j, 1] * rel[rows, j, 0]
+    dist = np.sqrt(d2[rows, j]) * np.where(cross > 0, 1.0, -1.0)
+    return dist, j + t[rows, j]
+
+
+def profile(d: np.ndarray, p: dict[str, float], sharp: float) -> np.ndarray:
+    """A fold's log-ratio across it at signed distances ``d`` (eye distances from the fold),
+    for its parameters ``p`` (:data:`PARAMS`) at depth 1 x ``p['depth']``: a groove whose sharp
+    side falls off over ``sharp`` and whose soft side over ``p['soft']``, and a highlight on the
+    soft side."""
+    soft_side = -np.sign(p["sharp_side"]) or 1.0
+    s = d * soft_side  # > 0 on the soft side
+    width = np.where(s > 0, max(p["soft"], sharp), sharp)
+    groove = np.exp(-0.5 * (s / width) ** 2)
+    light = np.exp(-0.5 * ((s - p["light_at"]) / max(p["light_width"], sharp)) ** 2)
+    return np.log(np.maximum(1.0 - p["depth"] * groove, MIN_RATIO)) + np.log1p(max(p["light"], 0.0) * light)
+
+
+def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float],
+               params: dict[str, dict[str, float]]) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The luma ratio the folds make on a face at landmarks ``lm`` in an image of ``shape``:
+    (roi (x0, y0, x1, y1), ratio over it), or None where no fold is drawn. ``amounts``: per kind
+    how much of it (1 = its fitted depth); ``params``: per kind its :data:`PARAMS`."""
+    curves = [c for c in fold_curves(lm) if amounts.get(c.kind, 0.0) > 0 and c.kind in params]
+    if not curves:
+        return None
+    ed = face_frame(lm)[2]
+    reach = REACH * ed
+    allp = np.concatenate([c.points for c in curves])
+    h, w = shape[:2]
+    x0, y0 = (int(max(v, 0)) for v in np.floor(allp.min(0) - reach))
+    x1, y1 = int(min(np.ceil(allp[:, 0].max() + reach) + 1, w)), int(min(np.ceil(allp[:, 1].max() + reach) + 1, h))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    log_ratio = np.zeros((y1 - y0, x1 - x0), np.float64)
+    sharp = max(SHARP, SHARP_PX / ed)
+    for c in curves:
+        p = params[c.kind]
+        lo = np.floor(c.points.min(0) - reach).astype(int)
+        hi = np.ceil(c.points.max(0) + reach).astype(int) + 1
+        bx0, by0 = max(lo[0], x0), max(lo[1], y0)
+        bx1, by1 = min(hi[0], x1), min(hi[1], y1)
+        if bx1 <= bx0 or by1 <= by0:
+            continue
+        gy, gx = np.mgrid[by0:by1, bx0:bx1]
+        px = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float64)
+        dist, t = _nearest(px, c.points)
+        d = dist / ed - p["offset"]
+        along = np.interp(t, np.arange(len(c.weight)), c.weight)
+        inside = np.abs(d) < REACH
+        v = np.where(inside, profile(d, p, sharp) * along * amounts[c.kind], 0.0)
+        log_ratio[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0] += v.reshape(gy.shape)
+    return (x0, y0, x1, y1), np.exp(log_ratio)
+
+
+def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
+                params: dict[str, dict[str, float]], keep_out: tuple | None = None) -> np.ndarray:
+    """``pixels`` with the folds of ``amounts`` (per kind, 1 = its fitted depth) drawn on the
+    face at landmarks ``lm`` as a luma ratio (R, G and B scaled together: the skin's own colour
+    and texture under it), not where ``keep_out`` ((roi, mask 0..1): the mouth drawn at the
+    photo's resolution) says. No fold asked for: ``pixels`` themselves."""
+    if not any(v > 0 for v in amounts.values()):
+        return pixels
+    made = fold_ratio(pixels.shape, lm, amounts, params)
+    if made is None:
+        return pixels
+    (x0, y0, x1, y1), ratio = made
+    if keep_out is not None:
+        (k0, l0, k1, l1), mask = keep_out
+        a0, b0, a1, b1 = max(x0, k0), max(y0, l0), min(x1, k1), min(y1, l1)
+        if a1 > a0 and b1 > b0:
+            keep = np.clip(mask[b0 - l0:b1 - l0, a0 - k0:a1 - k0], 0.0, 1.0)
+            sub = ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0]
+            ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0] = 1.0 + (sub - 1.0) * (1.0 - keep)
+    out = pixels.copy()
+    top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
+    x = out[y0:y1, x0:x1].astype(np.float64) * ratio[..., None]
+    x = np.clip(x, 0.0, top)
+    out[y0:y1, x0:x1] = np.round(x).astype(pixels.dtype) if np.issubdtype(pixels.dtype, np.integer) else x
+    return out
+
+
+@dataclass(frozen=True)
+class FoldStats:
+    """The fitted fold statistics: per kind its :data:`PARAMS`, the AU level they were fitted
+    at (``au_ref``, the sum of :data:`KIND_AUS`) and per target how deep it makes each kind
+    (``levels``, in units of the fitted depth)."""
+
+    params: dict[str, dict[str, float]]
+    au_ref: dict[str, float]
+    levels: dict[str, dict[str, float]]
+
+    def save(self, path: str | Path, metadata: dict[str, str]) -> None:
+        from safetensors.numpy import save_file
+
+        targets = sorted(self.levels)
+        tensors = {
+            "params": np.array([[self.params[k][p] for p in PARAMS] for k in KINDS], np.float32),
+            "au_ref": np.array([self.au_ref[k] for k in KINDS], np.float32),
+            "levels": np.array([[self.levels[t].get(k, 0.0) for k in KINDS] for t in targets], np.float32),
+        }
+        save_file(tensors, str(path), {**metadata, "kinds": ",".join(KINDS), "params": ",".join(PARAMS),
+                                       "targets": ",".join(targets)})
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> FoldStats:
+        """Read a file written by :meth:`save` (default: the shipped :data:`FOLDS_FILE`)."""
+        from safetensors import safe_open
+
+        from faceedit.weights import shipped_file
+
+        path = Path(path) if path is not None else shipped_file("folds")
+        if not path.is_file():
+            raise FileNotFoundError(f"fold statistics not found: {path}")
+        with safe_open(str(path), "np") as f:
+            meta = f.metadata() or {}
+            t = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no __iter__)
+        kinds, names = meta["kinds"].split(","), meta["params"].split(",")
+        targets = [s for s in meta.get("targets", "").split(",") if s]
+        params = {k: {p: float(t["params"][i, j]) for j, p in enumerate(names)} for i, k in enumerate(kinds)}
+        au_ref = {k: float(t["au_ref"][i]) for i, k in enumerate(kinds)}
+        levels = {tg: {k: float(t["levels"][r, i]) for i, k in enumerate(kinds)} for r, tg in enumerate(targets)}
+        return cls(params, au_ref, levels)
+
+
+_STATS: list[FoldStats | None] = []
+_STATS_LOCK = threading.Lock()
+
+
+def shipped_stats() -> FoldStats | None:
+    """The shipped fold statistics, read once; None where the file is not installed (no folds
+    are drawn; logged once)."""
+    with _STATS_LOCK:
+        if not _STATS:
+            try:
+                _STATS.append(FoldStats.load())
+            except FileNotFoundError as e:
+                from faceedit.log import logger
+
+                logger.warning("%s: expressions are drawn without their folds", e)
+                _STATS.append(None)
+        return _STATS[0]
+
+
+def au_sum(aus: np.ndarray, kind: str) -> float:
+    """The sum of ``kind``'s AUs (:data:`KIND_AUS`) in an AU vector (:data:`AU_IDS` order); NaN as 0."""
+    return float(sum(np.nan_to_num(aus[AU_IDS.index(a)]) for a in KIND_AUS[kind]))
+
+
+def fold_amounts(stats: FoldStats, before: np.ndarray, after: np.ndarray, heads_for: str | None,
+                 progress: float, asked: dict[int, float] | None = None) -> dict[str, float]:
+    """How much of each kind of fold an edit draws (1 = its fitted depth): the AUs of the move's
+    landmarks ``before`` -> ``after`` (17 AUs each, :data:`AU_IDS` order) for the kinds the
+    landmarks show (their rise over the fitted level), and for AU9's and AU10's the learnt level
+    of the target the move heads for (``heads_for``) times the ``progress`` made towards it, or
+    an AU asked for (``asked``, over the fitted level), whichever is more. Folds the face
+    already shows are not drawn again; none are taken away."""
+    out: dict[str, float] = {}
+    level = stats.levels.get(heads_for or "", {})
+    for kind in KINDS:
+        ref = max(stats.au_ref.get(kind, 1.0), 1e-3)
+        if kind in GEOMETRIC:
+            v = (au_sum(after, kind) - au_sum(before, kind)) / ref
+        else:
+            v = level.get(kind, 0.0) * progress
+            for au in KIND_AUS[kind]:
+                if asked and au in asked:
+                    v = max(v, float(asked[au]) / ref)
+        out[kind] = float(np.clip(v, 0.0, 1.5))
+    return out

@@ -1,0 +1,175 @@
+"""Folds and furrows (faceedit.stage.folds): laid out on the landmarks, drawn sharp on one side at
+the photo's resolution, kept off the mouth, scaled by the AUs that make them, nothing for a
+zero edit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceedit.faces.au import AU_IDS
+from faceedit.stage.folds import (
+    KINDS,
+    PARAMS,
+    FoldStats,
+    fold_amounts,
+    fold_curves,
+    fold_ratio,
+    paint_folds,
+    shipped_stats,
+)
+from faceedit.stage.model import Stage
+
+
+@pytest.fixture(scope="module")
+def stage() -> Stage:
+    return Stage.from_pretrained("stage")
+
+
+@pytest.fixture(scope="module")
+def face(stage) -> np.ndarray:
+    """The stage's mean neutral face at 4x its 256-px frame (an eye distance near 250 px, as a
+    1350-px portrait's)."""
+    return stage._a("mean_shape").astype(np.float64) * 4.0
+
+
+def _params(depth: float = 0.2) -> dict[str, dict[str, float]]:
+    p = {"depth": depth, "soft": 0.03, "sharp_side": 1.0, "light": 0.0, "light_at": 0.04, "light_width": 0.02,
+         "offset": 0.0}
+    return {k: dict(p) for k in KINDS}
+
+
+def test_curves_every_kind_mirrored(face):
+    curves = fold_curves(face)
+    assert {c.kind for c in curves} == set(KINDS)
+    mid = float(face[27, 0])
+    for c in curves:
+        assert c.points.shape[1] == 2 and len(c.weight) == len(c.points)
+        assert c.weight[0] < 0.2 and c.weight[-1] < 0.2  # tapered ends
+    glab = [c for c in curves if c.kind == "glabella"]
+    assert len(glab) == 2
+    # the lines straddle the midline, each one's positive side lateral
+    for c in glab:
+        side = np.sign(c.points[:, 0].mean() - mid)
+        tangent = c.points[len(c.points) // 2 + 1] - c.points[len(c.points) // 2 - 1]
+        normal = np.array([-tangent[1], tangent[0]])
+        assert np.sign(normal[0]) == side
+
+
+def test_curves_move_with_landmarks(face):
+    moved = face + np.array([30.0, -12.0])
+    for a, b in zip(fold_curves(face), fold_curves(moved), strict=True):
+        np.testing.assert_allclose(b.points, a.points + [30.0, -12.0], atol=1e-6)
+
+
+def test_fold_is_sharp_on_one_side(face):
+    shape = (1100, 1100, 3)
+    roi, ratio = fold_ratio(shape, face, {"forehead": 1.0}, _params())
+    x0, y0, _, _ = roi
+    line = [c for c in fold_curves(face) if c.kind == "forehead"][0]
+    k = len(line.points) // 2
+    x, y = np.round(line.points[k]).astype(int)
+    column = ratio[:, x - x0]
+    i = y - y0 + int(np.argmin(column[y - y0 - 6:y - y0 + 7])) - 6
+    assert column[i] < 0.9  # a groove
+    # sharp side (positive: below the line) back to near 1 within 3 px, soft side not
+    assert column[i + 3] > 1.0 - 0.25 * (1.0 - column[i])
+    assert column[i - 3] < 1.0 - 0.5 * (1.0 - column[i])
+
+
+def test_paint_keeps_colour_and_zero_is_exact(face):
+    rng = np.random.default_rng(0)
+    img = (rng.uniform(80, 200, (1100, 1100, 3))).astype(np.uint8)
+    img[..., 0] = np.minimum(img[..., 0].astype(int) + 40, 255)  # a warm skin
+    assert paint_folds(img, face, {k: 0.0 for k in KINDS}, _params()) is img
+    out = paint_folds(img, face, {"glabella": 1.0}, _params())
+    changed = np.any(out != img, axis=-1)
+    assert changed.any()
+    ys, xs = np.nonzero(changed)
+    assert abs(float(xs.mean()) - float(face[27, 0])) < 0.1 * (face[45, 0] - face[36, 0])  # between the brows
+    # darker by one ratio in R, G and B alike: hue kept
+    a, b = img[changed].astype(float), out[changed].astype(float)
+    dark = b.sum(1) < a.sum(1) - 15
+    r = b[dark] / np.maximum(a[dark], 1)
+    assert np.all(np.ptp(r, axis=1) < 0.05)
+
+
+def test_keep_out_leaves_the_mouth(face):
+    img = np.full((1100, 1100, 3), 150, np.uint8)
+    amounts = {"nasolabial": 1.0}
+    out = paint_folds(img, face, amounts, _params(0.3))
+    ys, xs = np.nonzero(np.any(out != img, -1))
+    roi = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    mask = np.ones((roi[3] - roi[1], roi[2] - roi[0]), np.float32)
+    kept = paint_folds(img, face, amounts, _params(0.3), keep_out=(roi, mask))
+    assert np.array_equal(kept, img)
+
+
+def test_amounts_follow_the_aus():
+    stats = FoldStats({k: dict.fromkeys(PARAMS, 0.1) for k in KINDS}, dict.fromkeys(KINDS, 2.0),
+                      {"disgusted": {"nose": 0.8, "nasolabial": 0.8}})
+    zero = np.zeros(len(AU_IDS))
+    au4 = zero.copy()
+    au4[AU_IDS.index(4)] = 2.0
+    a = fold_amounts(stats, zero, au4, "angry", 1.0)
+    assert a["glabella"] == pytest.approx(1.0) and a["nose"] == 0.0 and a["forehead"] == 0.0
+    assert fold_amounts(stats, au4, au4, "angry", 1.0)["glabella"] == 0.0  # a frown already there
+    d = fold_amounts(stats, zero, zero, "disgusted", 0.5)
+    assert d["nose"] == pytest.approx(0.4) and d["nasolabial"] == pytest.approx(0.4)
+    assert fold_amounts(stats, zero, zero, None, 0.0, {9: 3.0})["nose"] == pytest.approx(1.5)
+
+
+def test_stats_round_trip(tmp_path):
+    stats = FoldStats({k: {p: float(i + j) / 10 for j, p in enumerate(PARAMS)} for i, k in enumerate(KINDS)},
+                      {k: 1.5 for k in KINDS}, {"angry": {"nose": 0.0, "nasolabial": 0.5}})
+    stats.save(tmp_path / "f.safetensors", {"data": "test"})
+    back = FoldStats.load(tmp_path / "f.safetensors")
+    assert back.params["nose"] == pytest.approx(stats.params["nose"])
+    assert back.levels["angry"]["nasolabial"] == pytest.approx(0.5)
+
+
+def test_shipped_stats_draw_each_target_its_folds():
+    stats = shipped_stats()
+    assert stats is not None
+    assert stats.levels["disgusted"]["nose"] > 0 and stats.levels["disgusted"]["nasolabial"] > 0
+    assert stats.levels["fearful"]["nose"] == 0 and stats.levels["happy"]["nasolabial"] == 0
+    assert all(0 < stats.params[k]["depth"] < 0.45 for k in KINDS)
+
+
+def _astronaut_face(stage):
+    from skimage.data import astronaut
+
+    from faceedit.faces.detectors import get_detector
+
+    img = astronaut()
+    faces = get_detector("auto").detect(img)
+    lm = np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
+    return img, lm
+
+
+@pytest.mark.parametrize("target, region", [("angry", "brows"), ("disgusted", "nose"), ("fearful", "forehead")])
+def test_targets_draw_their_folds(stage, target, region):
+    img, lm = _astronaut_face(stage)
+    from faceedit.stage import folds
+
+    calls = []
+    real = folds.paint_folds
+
+    def spy(pixels, moved, amounts, params, keep_out=None):
+        calls.append(dict(amounts))
+        return real(pixels, moved, amounts, params, keep_out)
+
+    folds.paint_folds = spy
+    try:
+        stage.edit_photo(img, [lm], target, 1.0)
+    finally:
+        folds.paint_folds = real
+    kind = {"brows": "glabella", "nose": "nose", "forehead": "forehead"}[region]
+    assert calls and calls[0][kind] > 0.3
+
+
+def test_zero_strength_is_bit_exact(stage):
+    img, lm = _astronaut_face(stage)
+    for t in ("angry", "disgusted", "fearful"):
+        out, _ = stage.edit_photo(img, [lm], t, 0.0)
+        assert np.array_equal(out, img)
