@@ -43,10 +43,10 @@ FOLDS_FILE = "folds.safetensors"
 #: rise), its offset onto the soft side and its width (eye distances), the fold's offset from the
 #: laid-out curve (eye distances, along its positive side).
 PARAMS = ("depth", "soft", "sharp_side", "light", "light_at", "light_width", "offset")
-#: The sharp side's width (eye distances; at least :data:`SHARP_PX` px): a fold's edge where the
+#: The sharp side's width (eye distances, about 1.3 px at 1350 px; at least :data:`SHARP_PX` px): a fold's edge where the
 #: skin turns into it. Set by looking at 1350-px faces (the data's 256-px photos cannot resolve it).
-SHARP = 0.004
-SHARP_PX = 0.7
+SHARP = 0.005
+SHARP_PX = 0.8
 #: How far across a fold its profile is drawn (eye distances either side).
 REACH = 0.12
 #: The deepest a fold may make the skin (a ratio): nothing painted goes black.
@@ -106,9 +106,12 @@ def fold_curves(lm: np.ndarray) -> list[Curve]:
     b = (brows - mid) @ n / ed
     c2, c1, c0 = np.polyfit(a, b, 2)
     span = 0.75 * min(-a.min(), a.max())
-    for k, (h, flat) in enumerate(((0.30, 0.8), (0.44, 0.6), (0.58, 0.45))):
-        s = np.linspace(-span, span, 48)
-        bb = c0 + flat * (c2 * s * s + c1 * s) - h
+    # (height above the brows, share of their arch kept, share of the span, wobble phase): the
+    # higher lines flatter, the middle one longest, each wandering a little along its length
+    for k, (h, flat, share, phase) in enumerate(((0.28, 0.85, 0.85, 0.4), (0.41, 0.65, 1.0, 2.1), (0.55, 0.5, 0.7, 4.0))):
+        s = np.linspace(-share * span, share * span, 48)
+        wander = 0.008 * np.sin(2.3 * np.pi * s / span + phase) + 0.004 * np.sin(5.1 * np.pi * s / span + 2 * phase)
+        bb = c0 + flat * (c2 * s * s + c1 * s) - h + wander
         pts = mid + s[:, None] * ed * u + bb[:, None] * ed * n
         curves.append(Curve("forehead", pts, _irregular(48, 11 + k)))
     # glabella: from above the brows' inner ends down between them, fanning out upwards

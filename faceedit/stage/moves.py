@@ -178,3 +178,45 @@ def _aaa(out, v, u, n, ed, width):
 #: Each control's landmark move: ``move(goal, value, u, n, eye distance, mouth width)``, in place.
 MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y": _gaze_y,
          "pout": _pout, "purse": _purse, "aaa": _aaa, "eee": _eee, "woo": _woo}
+
+
+#: Each named target's landmark moves on top of its state's (eye distances at strength 1, in the
+#: face's frame: ``u`` along the eye line towards the image's right, ``n`` down the face; an
+#: inward move takes the ``u`` sign of the side). What a target's mean state leaves out that
+#: the expression lives in, set by looking at 1350-px London faces beside JAFFE's posed photos:
+#: fear's inner brows raised and drawn together, its eyes wide and its lips stretched sideways
+#: (AU20) rather than lifted (the state's fearful read as a toothy near-smile); disgust's upper
+#: lip and nose wings raised, the mouth's middle lifted over level corners (AU10, AU9); anger's
+#: brows knitted closer, its lids glaring and its lips pressed thin (AU4, AU5, AU24).
+#: point -> (inward, up) per target; left-side points listed, their mirror images move alike.
+TARGET_MOVES: dict[str, dict[int, tuple[float, float]]] = {
+    "fearful": {21: (0.02, 0.035), 20: (0.012, 0.03), 19: (0.0, 0.02), 18: (0.0, 0.012),
+                37: (0.0, 0.018), 38: (0.0, 0.018), 48: (-0.06, -0.03), 60: (-0.05, -0.026),
+                49: (-0.03, -0.016), 50: (0.0, -0.012), 51: (0.0, -0.012), 61: (-0.01, -0.016), 62: (0.0, -0.014),
+                59: (-0.03, -0.035), 58: (-0.01, -0.04), 57: (0.0, -0.04), 67: (-0.01, -0.03), 66: (0.0, -0.03)},
+    "disgusted": {51: (0.0, 0.05), 50: (0.0, 0.045), 49: (0.0, 0.02), 62: (0.0, 0.03), 61: (0.0, 0.022),
+                  66: (0.0, 0.03), 67: (0.0, 0.022), 57: (0.0, 0.02), 58: (0.0, 0.016),
+                  31: (0.0, 0.02), 32: (0.0, 0.018), 33: (0.0, 0.014), 21: (0.012, -0.015), 20: (0.006, -0.01),
+                  40: (0.0, 0.012), 41: (0.0, 0.012)},
+    "angry": {21: (0.015, 0.0), 20: (0.01, 0.0), 37: (0.0, 0.01), 38: (0.0, 0.01),
+              50: (0.0, -0.012), 51: (0.0, -0.014), 58: (0.0, 0.012), 57: (0.0, 0.014)},
+}
+#: The image's left points of the 68 mirrored onto the right (iBUG order).
+MIRROR = {**{i: 26 - (i - 17) for i in range(17, 22)}, 36: 45, 37: 44, 38: 43, 39: 42, 40: 47, 41: 46,
+          31: 35, 32: 34, 48: 54, 49: 53, 50: 52, 59: 55, 58: 56, 60: 64, 61: 63, 67: 65}
+
+
+def target_moves(lm: np.ndarray, goal: np.ndarray, target: str, strength: float) -> np.ndarray:
+    """``goal`` with the named ``target``'s own moves (:data:`TARGET_MOVES`) added, ``strength``
+    of them, in the frame of the face at ``lm``; ``goal`` itself for another target or strength 0."""
+    moves = TARGET_MOVES.get(target)
+    if not moves or strength == 0:
+        return goal
+    u, n, ed = face_frame(lm)
+    out = np.array(goal, np.float64)
+    for i, (inward, up) in moves.items():
+        out[i] += strength * ed * (inward * u - up * n)  # a left point's inward is +u
+        j = MIRROR.get(i)
+        if j is not None and j != i:
+            out[j] += strength * ed * (-inward * u - up * n)
+    return out

@@ -49,7 +49,14 @@ from faceedit.stage.lips import (
     widen_interior,
 )
 from faceedit.stage.mouth import paint_seam
-from faceedit.stage.moves import PRESS_LIPS, PRESS_LIPS_BELOW_ZERO, closes_eye_controls, control_moves, lid_source
+from faceedit.stage.moves import (
+    PRESS_LIPS,
+    PRESS_LIPS_BELOW_ZERO,
+    closes_eye_controls,
+    control_moves,
+    lid_source,
+    target_moves,
+)
 from faceedit.stage.paint import mouth_keep_out
 from faceedit.stage.pose import turn_head as turn_pose
 from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap
@@ -227,6 +234,7 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     keeps = s.target == "keep" and not s.aus and s.like is None
     goal = np.array(lm, np.float64) if keeps else stage.goal_landmarks(lm, cur, new, s.strength)
     face.goal = control_moves(face.source, goal + (face.source - lm), controls)
+    face.goal = target_moves(face.source, face.goal, s.target, 0.0 if keeps else s.strength)
     face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)
