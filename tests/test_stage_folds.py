@@ -116,7 +116,7 @@ def test_amounts_follow_the_aus():
     assert fold_amounts(stats, au4, au4, "angry", 1.0)["glabella"] == 0.0  # a frown already there
     d = fold_amounts(stats, zero, zero, "disgusted", 0.5)
     assert d["nose"] == pytest.approx(0.4) and d["nasolabial"] == pytest.approx(0.4)
-    assert fold_amounts(stats, zero, zero, None, 0.0, {9: 3.0})["nose"] == pytest.approx(1.5)
+    assert fold_amounts(stats, zero, zero, "happy", 1.0)["nose"] == 0.0
 
 
 def test_stats_round_trip(tmp_path):
@@ -173,3 +173,27 @@ def test_zero_strength_is_bit_exact(stage):
     for t in ("angry", "disgusted", "fearful"):
         out, _ = stage.edit_photo(img, [lm], t, 0.0)
         assert np.array_equal(out, img)
+
+
+def test_target_moves(face):
+    from faceedit.stage.moves import target_moves
+
+    assert target_moves(face, face, "fearful", 0.0) is face
+    assert target_moves(face, face, "happy", 1.0) is face
+    fear = target_moves(face, face, "fearful", 1.0)
+    # lips stretched sideways and not lifted: the corners out and down, the inner brows up and in
+    assert fear[48, 0] < face[48, 0] and fear[54, 0] > face[54, 0]
+    assert fear[48, 1] > face[48, 1] and fear[54, 1] > face[54, 1]
+    assert fear[21, 1] < face[21, 1] and fear[21, 0] > face[21, 0] and fear[22, 0] < face[22, 0]
+    disgust = target_moves(face, face, "disgusted", 1.0)
+    assert disgust[51, 1] < face[51, 1] and disgust[62, 1] < face[62, 1]  # the upper lip raised
+    assert np.allclose(disgust[[48, 54]], face[[48, 54]])  # over level corners
+    angry = target_moves(face, face, "angry", 1.0)
+    lip = lambda p: float(p[57, 1] - p[51, 1])  # noqa: E731
+    assert lip(angry) < lip(face)  # pressed thinner
+    # mirrored in the face's frame: a left point's move is its right twin's mirrored
+    from faceedit.stage.moves import face_frame
+
+    u, n, _ = face_frame(face)
+    d = fear - face
+    assert d[48] @ u == pytest.approx(-(d[54] @ u)) and d[48] @ n == pytest.approx(d[54] @ n)

@@ -15,8 +15,8 @@ statistics of the same people's neutral -> expression luma ratios in JAFFE and Y
 (:mod:`faceedit.train.folds` fits them; ``weights/folds.safetensors``, card in
 ``weights/stage.md``, "Folds and furrows"). A fold is drawn by the amount of the AU that makes
 it: AU4 and AU1+2 read from the move's landmarks (:meth:`faceedit.stage.state.ExpressionStates.state_aus`),
-AU9 and AU10, which landmarks do not show, from the target the move heads for (its learnt
-level times the progress made towards it) or an AU asked for.
+AU9 and AU10, which landmarks do not show, from the target the move heads for (its FACS
+prototype's level times the progress made towards it).
 """
 
 from __future__ import annotations
@@ -312,23 +312,18 @@ def au_sum(aus: np.ndarray, kind: str) -> float:
 
 
 def fold_amounts(stats: FoldStats, before: np.ndarray, after: np.ndarray, heads_for: str | None,
-                 progress: float, asked: dict[int, float] | None = None) -> dict[str, float]:
+                 progress: float) -> dict[str, float]:
     """How much of each kind of fold an edit draws (1 = its fitted depth): the AUs of the move's
     landmarks ``before`` -> ``after`` (17 AUs each, :data:`AU_IDS` order) for the kinds the
     landmarks show (their rise over the fitted level), and for AU9's and AU10's the learnt level
-    of the target the move heads for (``heads_for``) times the ``progress`` made towards it, or
-    an AU asked for (``asked``, over the fitted level), whichever is more. Folds the face
-    already shows are not drawn again; none are taken away."""
+    of the target the move heads for (``heads_for``) times the ``progress`` made towards it.
+    Folds the face already shows are not drawn again; none are taken away."""
     out: dict[str, float] = {}
     level = stats.levels.get(heads_for or "", {})
     for kind in KINDS:
-        ref = max(stats.au_ref.get(kind, 1.0), 1e-3)
         if kind in GEOMETRIC:
-            v = (au_sum(after, kind) - au_sum(before, kind)) / ref
+            v = (au_sum(after, kind) - au_sum(before, kind)) / max(stats.au_ref.get(kind, 1.0), 1e-3)
         else:
             v = level.get(kind, 0.0) * progress
-            for au in KIND_AUS[kind]:
-                if asked and au in asked:
-                    v = max(v, float(asked[au]) / ref)
         out[kind] = float(np.clip(v, 0.0, 1.5))
     return out

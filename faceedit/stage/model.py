@@ -409,8 +409,8 @@ class Stage(ExpressionStates, nn.Module):
     def paint_folds(self, pixels: np.ndarray, face: FaceEdit, heads_for: str | None, progress: float) -> np.ndarray:
         """The folds and furrows of the face's move (:mod:`faceedit.stage.folds`) drawn at the
         photo's resolution on its moved landmarks: by the AUs the move raises (AU4, AU1+2 read
-        from the landmarks of its states; AU9, AU10 from the target it heads for, ``heads_for``,
-        ``progress`` of the way, or asked for), times the warp's scale; ``pixels`` themselves
+        from the landmarks of its states; AU9, AU10, which they do not show, from the target it
+        heads for, ``heads_for``, ``progress`` of the way), times the warp's scale; ``pixels`` themselves
         where it draws none (a zero edit, neutral, the fold statistics not installed)."""
         from faceedit.stage.folds import fold_amounts, paint_folds, shipped_stats
 
@@ -422,7 +422,7 @@ class Stage(ExpressionStates, nn.Module):
         if stats is None:
             return pixels
         before, after = self.state_aus(cur.expression, cur.identity), self.state_aus(new, cur.identity)
-        amounts = fold_amounts(stats, before, after, heads_for, progress, face.settings.aus)
+        amounts = fold_amounts(stats, before, after, heads_for, progress)
         amounts = {k: v * r.scale for k, v in amounts.items()}
         return paint_folds(pixels, r.landmarks, amounts, stats.params, face.keep_out)
 
