@@ -49,6 +49,9 @@ SHARP = 0.005
 SHARP_PX = 0.8
 #: How far across a fold its profile is drawn (eye distances either side).
 REACH = 0.12
+#: The most of a fold's fitted depth an edit draws (the targets' set AUs lie beyond the posed
+#: photos' mean: angry's AU4 4.5 against their 1.7).
+MAX_AMOUNT = 1.25
 #: The deepest a fold may make the skin (a ratio): nothing painted goes black.
 MIN_RATIO = 0.55
 
@@ -120,8 +123,8 @@ def fold_curves(lm: np.ndarray) -> list[Curve]:
     gap = float((inner_r - inner_l) @ u) / ed
     x = float(np.clip(0.18 * gap, 0.03, 0.06))
     for side, seed in ((-1, 21), (1, 22)):
-        top, bend, bottom = at(centre, side * (x + 0.025), -0.13), at(centre, side * (x + 0.004), -0.02), \
-            at(centre, side * x, 0.08)
+        top, bend, bottom = at(centre, side * (x + 0.025), -0.2), at(centre, side * (x + 0.005), -0.05), \
+            at(centre, side * x, 0.07)
         curves.append(_line("glabella", np.array([top, bend, bottom] if side < 0 else [bottom, bend, top]), seed))
     # nose: short creases across the root (27 to 28), bent down at their ends, and oblique
     # lines down each side of the bridge towards the inner cheek
@@ -138,9 +141,9 @@ def fold_curves(lm: np.ndarray) -> list[Curve]:
     # nasolabial: from above the nose wing, out round the cheek, to beside the mouth corner;
     # deepest in its upper third, where the raised upper lip bunches the skin
     for side, wing, corner, seed in ((-1, lm[31], lm[48], 51), (1, lm[35], lm[54], 52)):
-        top = at(wing, side * 0.08, -0.06)
-        knee = at(wing, side * 0.22, 0.10)
-        end = at(corner, side * 0.09, 0.0)
+        top = at(wing, side * 0.04, -0.09)
+        knee = at(wing, side * 0.12, 0.08)
+        end = at(corner, side * 0.08, -0.01)
         line = _line("nasolabial", np.array([top, knee, end]), seed)
         t = np.linspace(0.0, 1.0, len(line.weight))
         weight = line.weight * (1.2 - 0.7 * t)
@@ -325,5 +328,5 @@ def fold_amounts(stats: FoldStats, before: np.ndarray, after: np.ndarray, heads_
             v = (au_sum(after, kind) - au_sum(before, kind)) / max(stats.au_ref.get(kind, 1.0), 1e-3)
         else:
             v = level.get(kind, 0.0) * progress
-        out[kind] = float(np.clip(v, 0.0, 1.5))
+        out[kind] = float(np.clip(v, 0.0, MAX_AMOUNT))
     return out

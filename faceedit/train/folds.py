@@ -46,14 +46,16 @@ HIGH_PASS = 0.06
 #: profile is centred on its lowest point within this before the profiles are averaged, so
 #: the spread of where people fold does not smear the groove.
 SEEK = 0.04
-#: The narrowest soft side kept once the spread of the fold's place between people is taken out.
-MIN_SOFT = 0.008
+#: The narrowest soft side the photos resolve: this many of their pixels (over their eye
+#: distance in pixels: about 0.024 eye distances on JAFFE's 256-px photos). A narrower fitted
+#: half is the centring's pick of noise.
+RESOLVED_PX = 1.5
 #: A fold's depth as drawn at its fitted AU level (a luma ratio's drop in the groove) and its
 #: highlight (a share of that depth, at one and a half soft widths onto the soft side): set by
 #: looking at 1350-px London faces. The data's 256-px photos (an eye distance of about 62 px)
 #: resolve a line of one or two pixels: their ratios find where each fold lies, on which side
 #: it is sharp and how wide its soft side is, but not how dark a groove a few pixels wide is.
-DRAWN_DEPTH = {"forehead": 0.12, "glabella": 0.13, "nose": 0.14, "nasolabial": 0.14}
+DRAWN_DEPTH = {"forehead": 0.12, "glabella": 0.1, "nose": 0.14, "nasolabial": 0.14}
 DRAWN_LIGHT = 0.3
 #: The widest soft side drawn (eye distances): a wider one is the smooth change the appearance
 #: maps draw, not a fold.
@@ -103,11 +105,12 @@ def log_ratio(posed: np.ndarray, lm_posed: np.ndarray, neutral: np.ndarray, lm_n
     return r.astype(np.float32)
 
 
-def profiles(ratio: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
-    """Per kind the mean log ratio across its fold lines (at :data:`STEPS`, each line's centred
-    on its groove, :func:`centred`) on a face at ``lm``."""
+def profiles(ratio: np.ndarray, lm: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per kind the mean log ratio across its fold lines (at :data:`STEPS`) on a face at ``lm``:
+    each line's as sampled, and each line's centred on its groove (:func:`centred`)."""
     ed = eye_distance(lm)
     acc: dict[str, list[tuple[np.ndarray, float]]] = {}
+    raw: dict[str, list[tuple[np.ndarray, float]]] = {}
     for c in fold_curves(lm):
         tangent = np.gradient(c.points, axis=0)
         tangent /= np.maximum(np.linalg.norm(tangent, axis=1, keepdims=True), 1e-9)
@@ -116,8 +119,14 @@ def profiles(ratio: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
         s = cv2.remap(ratio, at[..., 0].astype(np.float32), at[..., 1].astype(np.float32), cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_REPLICATE)
         wt = c.weight / max(float(c.weight.sum()), 1e-9)
-        acc.setdefault(c.kind, []).append((centred((s * wt[:, None]).sum(0)), float(c.weight.sum())))
-    return {k: np.sum([p * w for p, w in v], 0) / sum(w for _, w in v) for k, v in acc.items()}
+        line = (s * wt[:, None]).sum(0)
+        raw.setdefault(c.kind, []).append((line, float(c.weight.sum())))
+        acc.setdefault(c.kind, []).append((centred(line), float(c.weight.sum())))
+
+    def mean(d: dict[str, list[tuple[np.ndarray, float]]]) -> dict[str, np.ndarray]:
+        return {k: np.sum([p * w for p, w in v], 0) / sum(w for _, w in v) for k, v in d.items()}
+
+    return mean(raw), mean(acc)
 
 
 def centred(p: np.ndarray) -> np.ndarray:
@@ -127,6 +136,19 @@ def centred(p: np.ndarray) -> np.ndarray:
     i = int(near[np.argmin(p[near])])
     shift = i - len(STEPS) // 2
     return np.interp(np.arange(len(p)) + shift, np.arange(len(p)), p)
+
+
+#: The half-width (eye distances) of the local dip a groove is measured by.
+DIP = 0.03
+
+
+def dip(p: np.ndarray) -> np.ndarray:
+    """At each of :data:`STEPS`, how far profile ``p`` lies below the mean of its values
+    :data:`DIP` either side: a groove's depth there, blind to a linear trend across it (the
+    fold's two sides, cheek and lip, differ in light)."""
+    k = int(round(DIP / (STEPS[1] - STEPS[0])))
+    padded = np.pad(p, k, mode="edge")
+    return (padded[:-2 * k] + padded[2 * k:]) / 2 - p
 
 
 def groove(p: np.ndarray) -> float:
@@ -143,11 +165,13 @@ def _half_width(p: np.ndarray, i: int, step: int) -> float:
     return abs(float(STEPS[j] - STEPS[i])) + (STEPS[1] - STEPS[0]) / 2
 
 
-def fit_kind(p: np.ndarray, kind: str) -> dict[str, float]:
+def fit_kind(p: np.ndarray, kind: str, laid: np.ndarray, min_soft: float) -> dict[str, float]:
     """A kind's :data:`faceedit.stage.folds.PARAMS` from its mean centred log-ratio profile
     ``p`` (less the neutral floor): the sharp side the narrower half of the groove, the soft
     side's width with the narrow half's taken out (both halves are spread alike by the photos'
-    resolution and the centring), the depth and highlight as drawn (:data:`DRAWN_DEPTH`)."""
+    resolution and the centring; at least ``min_soft``, what the photos resolve), the depth and highlight as drawn (:data:`DRAWN_DEPTH`); the
+    offset from the mean profile across the lines as laid out (``laid``): its deepest local dip
+    (:func:`dip`) within :data:`SEEK` of them."""
     i = len(STEPS) // 2
     soft, sharp_side = DEFAULT_SOFT, 1.0
     if groove(p) > 0:
@@ -155,10 +179,14 @@ def fit_kind(p: np.ndarray, kind: str) -> dict[str, float]:
         left, right = _half_width(q, i, -1), _half_width(q, i, 1)
         sharp_side = 1.0 if right < left else -1.0
         narrow, wide = min(left, right), max(left, right)
-        soft = float(np.clip(np.sqrt(max(wide ** 2 - narrow ** 2, 0.0)), MIN_SOFT, MAX_SOFT))
+        soft = float(np.clip(np.sqrt(max(wide ** 2 - narrow ** 2, 0.0)), min_soft, MAX_SOFT))
+    near = np.flatnonzero(np.abs(STEPS) <= SEEK)
+    dips = dip(laid)
+    j = int(near[np.argmax(dips[near])])
+    offset = float(STEPS[j]) if dips[j] > 0 else 0.0
     depth = DRAWN_DEPTH[kind]
     return {"depth": depth, "soft": soft, "sharp_side": sharp_side, "light": DRAWN_LIGHT * depth,
-            "light_at": 1.5 * soft, "light_width": soft, "offset": 0.0}
+            "light_at": 1.5 * soft, "light_width": soft, "offset": offset}
 
 
 def fit(jaffe: Path | None, yale: Path | None, detector: str = "auto", seed: int = 0,
@@ -179,7 +207,8 @@ def fit(jaffe: Path | None, yale: Path | None, detector: str = "auto", seed: int
         faces = [f for f in det.detect(np.repeat(g[..., None], 3, -1)) if np.shape(f.landmarks) == (68, 2)]
         if faces:
             marks[path] = np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
-    by_target: dict[str, list[dict[str, np.ndarray]]] = {}
+    by_target: dict[str, list[dict[str, np.ndarray]]] = {}  # centred profiles
+    as_laid: dict[str, list[dict[str, np.ndarray]]] = {}  # as sampled across the laid-out lines
     au_rise: dict[str, list[float]] = {k: [] for k in GEOMETRIC}
     eds = []
     for _, subj, e, path in rows:
@@ -192,7 +221,8 @@ def fit(jaffe: Path | None, yale: Path | None, detector: str = "auto", seed: int
         eds.append(eye_distance(lm))
         posed = _luma(path)
         per = [profiles(log_ratio(posed, lm, _luma(n), marks[n]), lm) for n in neutrals]
-        by_target.setdefault(e, []).append({k: np.mean([q[k] for q in per], 0) for k in KINDS})
+        by_target.setdefault(e, []).append({k: np.mean([q[1][k] for q in per], 0) for k in KINDS})
+        as_laid.setdefault(e, []).append({k: np.mean([q[0][k] for q in per], 0) for k in KINDS})
         for kind in GEOMETRIC:
             if e in SOURCES[kind]:
                 rise = [au_sum(estimate_aus(lm, neutral=marks[n]), kind) for n in neutrals]
@@ -202,17 +232,21 @@ def fit(jaffe: Path | None, yale: Path | None, detector: str = "auto", seed: int
     # a groove sought on any ratio finds some: neutral -> neutral of one person is that floor
     mean = {t: {k: np.mean([q[k] for q in v], 0) for k in KINDS} for t, v in by_target.items()}
     floor = mean.pop("neutral")
+    laid = {t: {k: np.mean([q[k] for q in v], 0) for k in KINDS} for t, v in as_laid.items()}
+    laid_floor = laid.pop("neutral")
     params, au_ref, levels = {}, {}, {t: {} for t in mean}
     found: dict[str, dict[str, float]] = {t: {} for t in mean}  # each target's groove over the sources'
     for kind in KINDS:
         src = [q[kind] for t in SOURCES[kind] for q in by_target.get(t, [])]
         if not src:
             raise SystemExit(f"no posed {' or '.join(SOURCES[kind])} photo with a neutral of the same person")
-        params[kind] = fit_kind(np.mean(src, 0) - floor[kind], kind)
+        src_laid = np.mean([q[kind] for t in SOURCES[kind] for q in as_laid.get(t, [])], 0) - laid_floor[kind]
+        params[kind] = fit_kind(np.mean(src, 0) - floor[kind], kind, src_laid, RESOLVED_PX / float(np.median(eds)))
         au_ref[kind] = float(np.mean(au_rise[kind])) if kind in GEOMETRIC else TEXTURE_AU_REF
-        src_drop = groove(np.mean(src, 0) - floor[kind])
-        for t, m in mean.items():
-            found[t][kind] = groove(m[kind] - floor[kind]) / src_drop if src_drop > 0 else 0.0
+        i = int(np.argmin(np.abs(STEPS - params[kind]["offset"])))
+        for t, m in laid.items():  # the mean groove where the fold is drawn: no centring's bias
+            q = m[kind] - laid_floor[kind]
+            found[t][kind] = float(dip(q)[i])
             if kind not in GEOMETRIC:  # the target's AU in its FACS prototype, at the fitted level
                 proto = expression_prototype(t) if t in prototype_names() else np.zeros(len(AU_IDS))
                 levels[t][kind] = au_sum(proto, kind) / TEXTURE_AU_REF
@@ -223,9 +257,10 @@ def fit(jaffe: Path | None, yale: Path | None, detector: str = "auto", seed: int
         "params": {k: {p: round(v, 4) for p, v in d.items()} for k, d in params.items()},
         "au_ref": {k: round(v, 3) for k, v in au_ref.items()},
         "levels": {t: {k: round(v, 3) for k, v in d.items()} for t, d in sorted(levels.items())},
-        "grooves_found": {t: {k: round(v, 3) for k, v in d.items()} for t, d in sorted(found.items())},
+        # the mean log ratio's local dip at each kind's fold (its offset), less neutral -> neutral's
+        "grooves_found": {t: {k: round(v, 4) for k, v in d.items()} for t, d in sorted(found.items())},
         "profiles": {t: {k: [round(float(x), 4) for x in v] for k, v in m.items()}
-                     for t, m in sorted({**mean, "neutral": floor}.items())},
+                     for t, m in sorted({**laid, "neutral": laid_floor}.items())},
     }
     return FoldStats(params, au_ref, levels), report
 
