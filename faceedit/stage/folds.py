@@ -142,8 +142,8 @@ def fold_curves(lm: np.ndarray) -> list[Curve]:
     # deepest in its upper third, where the raised upper lip bunches the skin
     for side, wing, corner, seed in ((-1, lm[31], lm[48], 51), (1, lm[35], lm[54], 52)):
         top = at(wing, side * 0.04, -0.09)
-        knee = at(wing, side * 0.12, 0.08)
-        end = at(corner, side * 0.08, -0.01)
+        knee = at(wing, side * 0.13, 0.08)
+        end = at(corner, side * 0.09, -0.03)
         line = _line("nasolabial", np.array([top, knee, end]), seed)
         t = np.linspace(0.0, 1.0, len(line.weight))
         weight = line.weight * (1.2 - 0.7 * t)

@@ -55,13 +55,15 @@ RESOLVED_PX = 1.5
 #: looking at 1350-px London faces. The data's 256-px photos (an eye distance of about 62 px)
 #: resolve a line of one or two pixels: their ratios find where each fold lies, on which side
 #: it is sharp and how wide its soft side is, but not how dark a groove a few pixels wide is.
-DRAWN_DEPTH = {"forehead": 0.12, "glabella": 0.1, "nose": 0.14, "nasolabial": 0.14}
+DRAWN_DEPTH = {"forehead": 0.12, "glabella": 0.1, "nose": 0.14, "nasolabial": 0.12}
 DRAWN_LIGHT = 0.3
 #: The widest soft side drawn (eye distances): a wider one is the smooth change the appearance
 #: maps draw, not a fold.
 MAX_SOFT = 0.03
-#: The soft side's width (eye distances) of a kind whose profile shows no groove above the floor.
-DEFAULT_SOFT = 0.02
+#: The soft side's width (eye distances) of a kind whose profile shows no groove above the floor,
+#: set by looking: the nasolabial furrow is a broad shadow beside its crease (the posed photos'
+#: mean ratio shows a band about 0.05 eye distances wide there).
+DEFAULT_SOFT = {"forehead": 0.02, "glabella": 0.02, "nose": 0.02, "nasolabial": 0.04}
 TARGETS = ("angry", "disgusted", "fearful", "surprised", "happy", "sad")
 
 
@@ -173,7 +175,7 @@ def fit_kind(p: np.ndarray, kind: str, laid: np.ndarray, min_soft: float) -> dic
     offset from the mean profile across the lines as laid out (``laid``): its deepest local dip
     (:func:`dip`) within :data:`SEEK` of them."""
     i = len(STEPS) // 2
-    soft, sharp_side = DEFAULT_SOFT, 1.0
+    soft, sharp_side = DEFAULT_SOFT[kind], 1.0
     if groove(p) > 0:
         q = p - float(np.mean(p[np.abs(STEPS) > 0.8 * REACH]))
         left, right = _half_width(q, i, -1), _half_width(q, i, 1)
