@@ -205,8 +205,9 @@ def fit(jaffe: Path | None, yale: Path | None, detector: str = "auto", seed: int
     for _, subj, _, path in rows:
         if subj in held:
             continue
-        g = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
-        faces = [f for f in det.detect(np.repeat(g[..., None], 3, -1)) if np.shape(f.landmarks) == (68, 2)]
+        g = _luma(path)
+        grey = np.round(g * 255).astype(np.uint8)
+        faces = [f for f in det.detect(np.repeat(grey[..., None], 3, -1)) if np.shape(f.landmarks) == (68, 2)]
         if faces:
             marks[path] = np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
     by_target: dict[str, list[dict[str, np.ndarray]]] = {}  # centred profiles
@@ -236,8 +237,10 @@ def fit(jaffe: Path | None, yale: Path | None, detector: str = "auto", seed: int
     floor = mean.pop("neutral")
     laid = {t: {k: np.mean([q[k] for q in v], 0) for k in KINDS} for t, v in as_laid.items()}
     laid_floor = laid.pop("neutral")
-    params, au_ref, levels = {}, {}, {t: {} for t in mean}
-    found: dict[str, dict[str, float]] = {t: {} for t in mean}  # each target's groove over the sources'
+    params: dict[str, dict[str, float]] = {}
+    au_ref: dict[str, float] = {}
+    levels: dict[str, dict[str, float]] = {t: {} for t in mean}  # AU9's and AU10's per target
+    found: dict[str, dict[str, float]] = {t: {} for t in mean}  # the local dip at each fold
     for kind in KINDS:
         src = [q[kind] for t in SOURCES[kind] for q in by_target.get(t, [])]
         if not src:
