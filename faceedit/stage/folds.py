@@ -9,11 +9,11 @@ ratio across it (the photo's own skin colour and texture kept under it): a groov
 side falls off within a pixel or two and whose other side fades over a learnt width, with the
 light the bulge beside it catches.
 
-The shape of that profile across each kind of fold (depth, the two widths, which side is sharp,
-the highlight, how far the fold lies from the curve) and how deep each target makes it are
-statistics of the same people's neutral -> expression luma ratios in JAFFE and Yale
-(:mod:`faceedit.train.folds` fits them; ``weights/folds.safetensors``, card in
-``weights/stage.md``, "Folds and furrows"). A fold is drawn by the amount of the AU that makes
+Where each kind of fold lies against its laid-out curve, which side of it is sharp and how wide
+its soft side is are statistics of the same people's neutral -> expression luma ratios in JAFFE
+and Yale (:mod:`faceedit.train.folds` fits them; ``weights/folds.safetensors``, card in
+``weights/stage.md``, "Folds and furrows"); the depths, set by looking at 1350-px faces, are
+stored with them. A fold is drawn by the amount of the AU that makes
 it: AU4 and AU1+2 read from the move's landmarks (:meth:`faceedit.stage.state.ExpressionStates.state_aus`),
 AU9 and AU10, which landmarks do not show, from the target the move heads for (its FACS
 prototype's level times the progress made towards it).
@@ -318,8 +318,8 @@ def fold_amounts(stats: FoldStats, before: np.ndarray, after: np.ndarray, heads_
                  progress: float) -> dict[str, float]:
     """How much of each kind of fold an edit draws (1 = its fitted depth): the AUs of the move's
     landmarks ``before`` -> ``after`` (17 AUs each, :data:`AU_IDS` order) for the kinds the
-    landmarks show (their rise over the fitted level), and for AU9's and AU10's the learnt level
-    of the target the move heads for (``heads_for``) times the ``progress`` made towards it.
+    landmarks show (their rise over the fitted level), and for AU9's and AU10's the level
+    (its FACS prototype's) of the target the move heads for (``heads_for``) times the ``progress`` made towards it.
     Folds the face already shows are not drawn again; none are taken away."""
     out: dict[str, float] = {}
     level = stats.levels.get(heads_for or "", {})

@@ -185,7 +185,7 @@ MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y
 #: inward move takes the ``u`` sign of the side). What a target's mean state leaves out that
 #: the expression lives in, set by looking at 1350-px London faces beside JAFFE's posed photos:
 #: fear's inner brows raised and drawn together, its eyes wide and its lips stretched sideways
-#: (AU20) rather than lifted (the state's fearful read as a toothy near-smile); disgust's upper
+#: (AU20) rather than lifted (the state alone reads as a toothy near-smile); disgust's upper
 #: lip and nose wings raised, the mouth's middle lifted over level corners (AU10, AU9); anger's
 #: brows knitted closer, its lids glaring and its lips pressed thin (AU4, AU5, AU24).
 #: point -> (inward, up) per target; left-side points listed, their mirror images move alike.

@@ -5,15 +5,18 @@ normal -> surprised, happy, sad.
     python -m faceedit.train.folds --jaffe ../shared/data/jaffe --yale ../shared/data/yale -o weights/folds.safetensors
 
 For each training subject (the held-out 20 %, the trainers' seeded split, are left out) and each
-posed photo, every neutral photo of that person is warped onto the posed photo's landmarks
-(a thin-plate spline) and the luma ratio posed / neutral taken, over its median on the face (the
-two photos' exposures differ). Across each fold line that :func:`faceedit.stage.folds.fold_curves`
-lays out on the posed photo's landmarks, the log ratio is sampled at signed distances of up to
-:data:`faceedit.stage.folds.REACH` eye distances, averaged along the line (by its weight) and over
-the lines of its kind: one profile per pair and kind, averaged per target. The profile of the
-target(s) that make a kind most (:data:`SOURCES`) gives the kind's parameters; every target's
-depth at the fold over the source's gives its level. Only these numbers are kept (statistics,
-as the data's terms allow: no image or crop of JAFFE or Yale).
+posed photo, every neutral photo of that person is warped onto the posed photo's landmarks (a
+thin-plate spline), the luma log ratio posed / neutral taken and high-passed (:data:`HIGH_PASS`:
+what is left are lines and creases). Across each fold line that
+:func:`faceedit.stage.folds.fold_curves` lays out on the posed photo's landmarks it is sampled at
+signed distances of up to :data:`faceedit.stage.folds.REACH` eye distances and averaged along the
+line: as laid out, and centred on the line's own groove (:func:`centred`). Averaged per target
+and less the same average over one person's neutral -> other neutral photos (the floor), the
+profiles of the targets that make a kind (:data:`SOURCES`) give its parameters
+(:func:`fit_kind`: where the fold lies, which side is sharp, the soft side's width); the depths
+are set by looking (:data:`DRAWN_DEPTH`), and AU9's and AU10's level per target is its FACS
+prototype's. Only these numbers are kept (statistics, as the data's terms allow: no image or
+crop of JAFFE or Yale); ``--report`` writes the profiles and each target's dip at each fold.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from faceedit.faces.landmarks import eye_distance
 from faceedit.stage.folds import GEOMETRIC, KINDS, REACH, FoldStats, au_sum, fold_curves
 from faceedit.stage.warp import ThinPlateSpline
 
-#: The posed targets whose folds set each kind's profile.
+#: The posed targets whose folds set each kind's profile (and, for AU4 and AU1+2, its AU level).
 SOURCES = {"forehead": ("surprised", "fearful"), "glabella": ("angry", "disgusted"),
            "nose": ("disgusted",), "nasolabial": ("disgusted",)}
 #: AU9's and AU10's level at the fitted depth (landmarks do not show them): FACS's "marked"
