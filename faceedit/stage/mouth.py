@@ -384,7 +384,9 @@ class MouthBank:
         hd = np.interp(u, u_k, np.linalg.norm(lo - up, axis=1))  # destination column height (px)
         t = v * hd  # px below the destination upper lip
         e_aspect = float(self.desc("aspect")[e])
-        large = own_teeth or aspect > tn.large_ratio * e_aspect
+        # a mouth with a relaxed upper lip (no smile: a cover) is an open mouth at any height:
+        # parted lips over the teeth's edges, not a smile's rows squeezed into a slit
+        large = own_teeth or aspect > tn.large_ratio * e_aspect or cover >= tn.open_cover
         if not large:
             # read the exemplar inside its curves (edge_inset bank px from the corners and the
             # lower lip, twice that from the upper, whose edge runs over the gum between the
@@ -427,7 +429,30 @@ class MouthBank:
         shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
         col = col * shade[:, None]
         col = col * self._gains(e, rings, tn)
+        if large:
+            col = self._rims(col, u, t, hd, wd, rings, tn)
         return self._grain(col, px, py, k, e, rings, seed)
+
+    @staticmethod
+    def _rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, rings: dict,
+              tn: MouthTuning) -> np.ndarray:
+        """The lips' inner margins over an open mouth's interior (unit RGB ``col`` (n, 3) at
+        ``t`` px below the upper curve, ``hd`` the column's height, ``u`` along the mouth): each
+        lip rolls inward as a wetter, darker rim of its own colour (the destination's lip ring,
+        ``rings["lip"]``), from ``rim_edge`` of the lip's luma at the curve to ``rim_deep`` at the
+        rim's inner edge, where it fades into the interior, so the lips meet the opening without
+        an edge or a ring of another colour. Widths: ``rim_upper`` / ``rim_lower`` of the corner
+        distance, at most ``rim_share`` of the column each; at the corners the rims meet."""
+        lip = np.asarray(rings["lip"], np.float64)
+        reach = np.minimum(tn.rim_share * hd, 1.0)
+        out = col
+        for width, depth in ((tn.rim_upper, t), (tn.rim_lower, hd - t)):
+            w = np.maximum(np.minimum(width * wd, tn.rim_share * hd), 0.75)
+            x = np.clip(np.maximum(depth, 0.0) / w, 0.0, 1.0)
+            a = (1.0 - _smoothstep(0.0, 1.0, x)) * np.where(reach > 0, 1.0, 0.0)
+            rim = lip[None, :] * (tn.rim_edge + (tn.rim_deep - tn.rim_edge) * x)[:, None]
+            out = out * (1.0 - a[:, None]) + rim * a[:, None]
+        return np.clip(out, 0.0, 1.0)
 
     def _cavity(self, e: int, u, v, px, py, wd: float, seed, tn: MouthTuning) -> np.ndarray:
         """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
@@ -459,9 +484,10 @@ class MouthBank:
         a_t = _smoothstep(0.0, tn.tongue_edge, v - top) * _smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
         groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * _smoothstep(
             0.0, tn.groove_fade, v - top)
-        t_lum = (skin_l * (tn.tongue_luma + tn.tongue_luma_rise * _smoothstep(0.0, tn.tongue_luma_reach, v - top))
+        # in the lips' colour, darker (the colour gains take the exemplar's lips to the photo's)
+        t_lum = ((tn.tongue_luma + tn.tongue_luma_rise * _smoothstep(0.0, tn.tongue_luma_reach, v - top))
                  * np.exp(tn.tongue_texture * tex) * groove)
-        tongue = t_lum[:, None] * (lip / max(float(lip @ _LUMA), 1e-3))[None, :]
+        tongue = t_lum[:, None] * lip[None, :]
         col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]
         return np.clip(col, 0, 1)
 

@@ -94,6 +94,20 @@ class MouthTuning:
     lower_lip_shade_reach: float = 0.025
     #: Reach of the corners' darkening (share of the mouth's width).
     corner_shadow_reach: float = 0.06
+    #: An opening whose upper lip covers at least this share of the teeth (a state without a
+    #: smile, :attr:`EditTuning.teeth_cover`) is drawn as an open mouth at any height.
+    open_cover: float = 0.2
+    # -- the lips' inner margins over an open mouth (MouthBank._rims)
+    #: The upper lip's rim (inner-corner distances) ...
+    rim_upper: float = 0.025
+    #: ... the lower lip's ...
+    rim_lower: float = 0.05
+    #: ... each at most this share of the column's height.
+    rim_share: float = 0.3
+    #: The rim's luma at the curve (share of the lip's) ...
+    rim_edge: float = 0.8
+    #: ... and where it fades into the interior.
+    rim_deep: float = 0.4
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: The upper teeth fade out from this share of their depth below the lip ...
     upper_teeth_fade_start: float = 0.75
@@ -142,7 +156,7 @@ class MouthTuning:
     groove_width: float = 0.025
     #: ... and the height below the tongue's top over which it fades in.
     groove_fade: float = 0.15
-    #: The tongue's luma at its back (share of the skin's) ...
+    #: The tongue's luma at its back (share of the lips') ...
     tongue_luma: float = 0.25
     #: ... rising by this share towards the front ...
     tongue_luma_rise: float = 0.35
