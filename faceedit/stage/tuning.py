@@ -103,7 +103,7 @@ class MouthTuning:
     #: ... the lower lip's ...
     rim_lower: float = 0.05
     #: ... each at most this share of the column's height.
-    rim_share: float = 0.3
+    rim_share: float = 0.5
     #: The rim's luma at the curve (share of the lip's) ...
     rim_edge: float = 0.8
     #: ... and where it fades into the interior.
