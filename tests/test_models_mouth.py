@@ -10,7 +10,7 @@ from _imgs import EYES, drawn_face
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import opening_aspect
-from faceedit.stage.mouth import DESCRIPTORS, MouthBank, paint_seam
+from faceedit.stage.mouth import DESCRIPTORS, MouthBank, paint_seam, ring_stats
 from faceedit.stage.tuning import MouthTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
@@ -341,3 +341,46 @@ def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
 
     assert lum(covered, 2) < 0.8 * lum(out0, 2), (lum(covered, 2), lum(out0, 2))  # 0.88 drawn to the corners
     assert lum(covered, 7) > 1.5 * lum(covered, 2), (lum(covered, 7), lum(covered, 2))
+
+
+def test_an_open_mouth_s_lips_roll_inward_as_rims_of_their_own_colour(bank):
+    """A wide-open mouth meets its lips without an edge: the pixels just inside each inner-lip
+    curve take the lips' own colour (the wet inner margin rolling inward), nearer to it than
+    the interior drawn without rims (their widths 0), and darker than the lips."""
+    img = drawn_face()
+    up, lo = mouth(110)
+    roi, op = opening_of(up, lo, img.shape)
+    e = bank.choose(opening_aspect(up, lo)[0])
+    out, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4)
+    flat, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4,
+                        tuning=MouthTuning(rim_upper=0.0, rim_lower=0.0))
+    lip = 255.0 * ring_stats(img.astype(np.float32) / 255.0, up, lo)["lip"]  # the lips around the opening
+    for rows in (slice(int(lo[7, 1]) - 3, int(lo[7, 1])), slice(int(up[7, 1]) + 1, int(up[7, 1]) + 3)):
+
+        def margin(o, rows=rows):  # 1-3 px inside the curve, middle of the mouth
+            return o[rows, 230:251].reshape(-1, 3).astype(np.float64).mean(0)
+
+        rim, hole = margin(out), margin(flat)
+        assert np.linalg.norm(rim - lip) < 0.8 * np.linalg.norm(hole - lip), (rim, hole, lip)
+        assert rim[0] - rim[2] > hole[0] - hole[2] + 10, (rim, hole)  # the lip's red, not a grey ring
+        assert rim @ LUMA < lip @ LUMA + 10, (rim, lip)
+
+
+def test_parted_lips_of_a_relaxed_mouth_are_drawn_open(bank):
+    """A low opening (lips parted, as surprise at half strength) whose upper lip covers the
+    teeth (a target without a smile, ``teeth_cover`` above ``open_cover``) shows the upper
+    teeth's edge over a dark gap, not a smile's two rows of teeth squeezed into the slit: its
+    lower half is darker than with no cover."""
+    img = drawn_face()
+    up, lo = mouth(26)
+    roi, op = opening_of(up, lo, img.shape)
+    e = bank.choose(opening_aspect(up, lo)[0])
+    smile, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.0)
+    parted, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4)
+    y0, y1 = int(up[7, 1]), int(lo[7, 1])
+    low = slice((y0 + y1) // 2, y1 - 3)
+
+    def lower_half(o):
+        return float((o[low, 200:281].astype(np.float64) @ LUMA).mean())
+
+    assert lower_half(parted) < 0.7 * lower_half(smile), (lower_half(parted), lower_half(smile))
