@@ -355,15 +355,17 @@ def test_an_open_mouth_s_lips_roll_inward_as_rims_of_their_own_colour(bank):
     flat, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4,
                         tuning=MouthTuning(rim_upper=0.0, rim_lower=0.0))
     lip = 255.0 * ring_stats(img.astype(np.float32) / 255.0, up, lo)["lip"]  # the lips around the opening
-    for rows in (slice(int(lo[7, 1]) - 3, int(lo[7, 1])), slice(int(up[7, 1]) + 1, int(up[7, 1]) + 3)):
+    # the lower lip's rim (1-3 px inside its curve), the upper lip's thinner one over the teeth (1 px)
+    for lower, rows in ((True, slice(int(lo[7, 1]) - 3, int(lo[7, 1]))), (False, slice(int(up[7, 1]) + 1, int(up[7, 1]) + 2))):
 
-        def margin(o, rows=rows):  # 1-3 px inside the curve, middle of the mouth
+        def margin(o, rows=rows):  # the middle of the mouth
             return o[rows, 230:251].reshape(-1, 3).astype(np.float64).mean(0)
 
         rim, hole = margin(out), margin(flat)
         assert np.linalg.norm(rim - lip) < 0.8 * np.linalg.norm(hole - lip), (rim, hole, lip)
-        assert rim[0] - rim[2] > hole[0] - hole[2] + 10, (rim, hole)  # the lip's red, not a grey ring
-        assert rim @ LUMA < lip @ LUMA + 10, (rim, lip)
+        if lower:
+            assert rim[0] - rim[2] > hole[0] - hole[2] + 10, (rim, hole)  # the lip's red, not a grey ring
+            assert rim @ LUMA < lip @ LUMA, (rim, lip)  # in the lip's shade
 
 
 def test_parted_lips_of_a_relaxed_mouth_are_drawn_open(bank):
@@ -384,3 +386,22 @@ def test_parted_lips_of_a_relaxed_mouth_are_drawn_open(bank):
         return float((o[low, 200:281].astype(np.float64) @ LUMA).mean())
 
     assert lower_half(parted) < 0.7 * lower_half(smile), (lower_half(parted), lower_half(smile))
+
+
+def test_the_parted_crease_s_dark_line_round_an_open_mouth_is_lifted(bank):
+    """Closed lips parted by the warp keep the crease's dark line along each lip's edge: round
+    an open mouth the lips within ``rim_outside`` of the opening are lifted to the lips' colour
+    where darker; farther out, and lips at least as light, nothing changes."""
+    img = drawn_face()
+    up, lo = mouth(110)
+    line = np.round(np.vstack([lo[1:-1] + [0, 2]]) * 16).astype(np.int32)
+    dark = img.copy()
+    cv2.polylines(dark, [line], False, (40, 20, 20), 2, cv2.LINE_8, shift=4)
+    roi, op = opening_of(up, lo, img.shape)
+    out, _ = bank.fill(dark, roi, op, up, lo, teeth_cover=0.4)
+    x, y = 240, int(round(lo[7, 1])) + 2
+    assert out[y, x] @ LUMA > dark[y, x] @ LUMA + 30, (out[y, x], dark[y, x])
+    reach = MouthTuning().rim_outside * 180
+    far = int(lo[7, 1] + reach + 3)
+    np.testing.assert_array_equal(out[far:far + 20], dark[far:far + 20])
+    assert (out[y + 3:y + 6, 230:251] >= dark[y + 3:y + 6, 230:251]).all()  # never darker

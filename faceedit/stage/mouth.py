@@ -329,9 +329,10 @@ class MouthBank:
         out = pixels.copy()
         if len(ys) == 0:
             return out, exemplar
+        cover = float(np.clip(teeth_cover, 0.0, 1.0))
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
-                            cover=float(np.clip(teeth_cover, 0.0, 1.0)), tuning=tuning)
+                            cover=cover, tuning=tuning)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         a = op[ys, xs][:, None]
@@ -341,7 +342,61 @@ class MouthBank:
             out[ys + y0, xs + x0] = new[:, 0]
         else:
             out[ys + y0, xs + x0, :3] = new
+        if self._opens(exemplar, aspect, own_teeth, cover, tuning):
+            out = self._lift_margin(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
         return out, exemplar
+
+    def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:
+        """Whether an opening is drawn as an open mouth (teeth under the upper lip, a cavity,
+        the lips' rims) rather than exemplar ``e`` read whole: the face's own teeth shown above
+        it, an opening much taller than the exemplar's, or a relaxed upper lip (a mouth with
+        no smile is an open mouth at any height: parted lips over the teeth's edges, not a
+        smile's rows squeezed into a slit)."""
+        return own_teeth or aspect > tn.large_ratio * float(self.desc("aspect")[e]) or cover >= tn.open_cover
+
+    @staticmethod
+    def _lift_margin(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,
+                     tn: MouthTuning) -> np.ndarray:
+        """The lips' edge just outside an open mouth (within ``rim_outside`` corner distances of
+        the opening, inside ``roi``) lifted where it is darker than the lips just beyond (a
+        normalised blur of them, no lighter than the lips' ring colour ``lip``, unit RGB), to
+        their colour: the dark crease between closed lips, parted by the warp,
+        stays on each lip as a thin dark line drawn round the opening; the rims inside it
+        (:meth:`_rims`) draw the lip's inner margin. Pixels as light as the lips or lighter
+        stay as they are."""
+        reach = tn.rim_outside * wd
+        if reach < 0.5:
+            return pixels
+        poly = opening_polygon(up, lo)
+        bx0, by0, bx1, by1 = box_around(poly, reach + 2, pixels.shape)
+        bx0, by0, bx1, by1 = max(bx0, int(roi[0])), max(by0, int(roi[1])), min(bx1, int(roi[2])), min(by1, int(roi[3]))
+        if bx1 <= bx0 or by1 <= by0:
+            return pixels
+        inside = np.zeros((by1 - by0, bx1 - bx0), np.uint8)
+        cv2.fillPoly(inside, [np.round((poly - [bx0, by0]) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+        dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
+        near = np.clip(2.0 * (1.0 - dist / reach), 0.0, 1.0) * (inside == 0)  # whole to half-way
+        unit = pixel_max(pixels.dtype)
+        crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / unit
+        rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
+        # the lips' own colour just beyond the band (a normalised blur of it), no lighter than
+        # the lips' ring colour: the lifted line keeps the lip's local tone
+        beyond = ((dist >= reach) & (dist < 3 * reach)).astype(np.float32)
+        sigma = max(reach, 1.0)
+        num = cv2.GaussianBlur(rgb * beyond[..., None], (0, 0), sigma)
+        den = cv2.GaussianBlur(beyond, (0, 0), sigma)[..., None]
+        target = np.where(den > 1e-3, num / np.maximum(den, 1e-3), np.asarray(lip, np.float32))
+        lum, t_lum = rgb @ _LUMA, np.minimum(target @ _LUMA, float(np.asarray(lip, np.float32) @ _LUMA))
+        w = near * np.clip(4.0 * (t_lum - lum) / np.maximum(t_lum, 1e-3), 0.0, 1.0)
+        if float(w.max()) <= 0:
+            return pixels
+        lifted = rgb + w[..., None] * (target - rgb)
+        out = pixels.copy()
+        if pixels.ndim == 2:
+            out[by0:by1, bx0:bx1] = from_unit(np.clip(lifted @ _LUMA, 0, 1), pixels.dtype)
+        else:
+            out[by0:by1, bx0:bx1, :3] = from_unit(np.clip(lifted, 0, 1), pixels.dtype)
+        return out
 
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
                 aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning
@@ -383,10 +438,7 @@ class MouthBank:
         he = np.linalg.norm(pl - pu, axis=1)  # exemplar column height (bank px)
         hd = np.interp(u, u_k, np.linalg.norm(lo - up, axis=1))  # destination column height (px)
         t = v * hd  # px below the destination upper lip
-        e_aspect = float(self.desc("aspect")[e])
-        # a mouth with a relaxed upper lip (no smile: a cover) is an open mouth at any height:
-        # parted lips over the teeth's edges, not a smile's rows squeezed into a slit
-        large = own_teeth or aspect > tn.large_ratio * e_aspect or cover >= tn.open_cover
+        large = self._opens(e, aspect, own_teeth, cover, tn)
         if not large:
             # read the exemplar inside its curves (edge_inset bank px from the corners and the
             # lower lip, twice that from the upper, whose edge runs over the gum between the

@@ -99,7 +99,7 @@ class MouthTuning:
     open_cover: float = 0.2
     # -- the lips' inner margins over an open mouth (MouthBank._rims)
     #: The upper lip's rim (inner-corner distances) ...
-    rim_upper: float = 0.025
+    rim_upper: float = 0.012
     #: ... the lower lip's ...
     rim_lower: float = 0.05
     #: ... each at most this share of the column's height.
@@ -108,6 +108,9 @@ class MouthTuning:
     rim_edge: float = 0.8
     #: ... and where it fades into the interior.
     rim_deep: float = 0.4
+    #: The lips' edge within this (inner-corner distances) outside an open mouth is lifted to
+    #: the lips' colour where it is darker (the parted crease's dark line).
+    rim_outside: float = 0.02
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: The upper teeth fade out from this share of their depth below the lip ...
     upper_teeth_fade_start: float = 0.75
