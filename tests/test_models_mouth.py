@@ -10,7 +10,7 @@ from _imgs import EYES, drawn_face
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import opening_aspect
-from faceedit.stage.mouth import DESCRIPTORS, MouthBank, paint_seam, ring_stats
+from faceedit.stage.mouth import DESCRIPTORS, MouthBank, paint_seam
 from faceedit.stage.tuning import MouthTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
@@ -347,14 +347,16 @@ def test_an_open_mouth_s_lips_roll_inward_as_rims_of_their_own_colour(bank):
     """A wide-open mouth meets its lips without an edge: the pixels just inside each inner-lip
     curve take the lips' own colour (the wet inner margin rolling inward), nearer to it than
     the interior drawn without rims (their widths 0), and darker than the lips."""
-    img = drawn_face()
     up, lo = mouth(110)
+    img = drawn_face().copy()
+    lip = np.array([170.0, 90.0, 95.0])  # red lips drawn round the opening
+    cv2.polylines(img, [np.round(opening_polygon(up, lo) * 16).astype(np.int32)], True, lip.tolist(), 30,
+                  cv2.LINE_AA, shift=4)
     roi, op = opening_of(up, lo, img.shape)
     e = bank.choose(opening_aspect(up, lo)[0])
     out, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4)
     flat, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4,
                         tuning=MouthTuning(rim_upper=0.0, rim_lower=0.0))
-    lip = 255.0 * ring_stats(img.astype(np.float32) / 255.0, up, lo)["lip"]  # the lips around the opening
     # the lower lip's rim (1-3 px inside its curve), the upper lip's thinner one over the teeth (1 px)
     for lower, rows in ((True, slice(int(lo[7, 1]) - 3, int(lo[7, 1]))), (False, slice(int(up[7, 1]) + 1, int(up[7, 1]) + 2))):
 

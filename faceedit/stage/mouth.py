@@ -330,6 +330,12 @@ class MouthBank:
         if len(ys) == 0:
             return out, exemplar
         cover = float(np.clip(teeth_cover, 0.0, 1.0))
+        if self._opens(exemplar, aspect, own_teeth, cover, tuning):
+            # the lips' own colour round the opening: the rims' colour, and the parted crease's
+            # dark line lifted to it before the opening's anti-aliased edge is blended over it
+            rings["lip_field"] = self._lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
+            out = self._lift_margin(out, *rings["lip_field"])
+            rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
                             cover=cover, tuning=tuning)
@@ -342,8 +348,6 @@ class MouthBank:
             out[ys + y0, xs + x0] = new[:, 0]
         else:
             out[ys + y0, xs + x0, :3] = new
-        if self._opens(exemplar, aspect, own_teeth, cover, tuning):
-            out = self._lift_margin(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
         return out, exemplar
 
     def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:
@@ -355,38 +359,53 @@ class MouthBank:
         return own_teeth or aspect > tn.large_ratio * float(self.desc("aspect")[e]) or cover >= tn.open_cover
 
     @staticmethod
-    def _lift_margin(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,
-                     tn: MouthTuning) -> np.ndarray:
-        """The lips' edge just outside an open mouth (within ``rim_outside`` corner distances of
-        the opening, inside ``roi``) lifted where it is darker than the lips just beyond (a
-        normalised blur of them, no lighter than the lips' ring colour ``lip``, unit RGB), to
-        their colour: the dark crease between closed lips, parted by the warp,
-        stays on each lip as a thin dark line drawn round the opening; the rims inside it
-        (:meth:`_rims`) draw the lip's inner margin. Pixels as light as the lips or lighter
-        stay as they are."""
-        reach = tn.rim_outside * wd
-        if reach < 0.5:
-            return pixels
+    def _lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,
+                   tn: MouthTuning) -> tuple:
+        """The lips' local colour round an opening: (box (x0, y0, x1, y1) within ``roi``, unit
+        RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3)). The colour is a normalised blur of the
+        pixels ``rim_outside`` to three times that outside the opening (the lips beside the
+        crease's line), no lighter than the lips' ring colour ``lip`` (unit RGB; beyond a thin
+        lip lies skin), and ``lip`` itself far from them; the weight is 1 up to half of
+        ``rim_outside`` outside the opening, 0 from ``rim_outside`` and inside it; the target is
+        the colour darkened towards the opening to ``rim_edge`` of it at the curve, where the
+        rims (:meth:`_rims`) begin."""
+        reach = max(tn.rim_outside * wd, 0.5)
         poly = opening_polygon(up, lo)
-        bx0, by0, bx1, by1 = box_around(poly, reach + 2, pixels.shape)
-        bx0, by0, bx1, by1 = max(bx0, int(roi[0])), max(by0, int(roi[1])), min(bx1, int(roi[2])), min(by1, int(roi[3]))
-        if bx1 <= bx0 or by1 <= by0:
-            return pixels
+        spread = max(tn.rim_lower * wd, reach, 1.0)
+        bx0, by0, bx1, by1 = box_around(poly, 3 * reach + 3 * spread + 2, pixels.shape)
+        bx0, by0 = max(bx0, int(roi[0])), max(by0, int(roi[1]))
+        bx1, by1 = max(min(bx1, int(roi[2])), bx0 + 1), max(min(by1, int(roi[3])), by0 + 1)
         inside = np.zeros((by1 - by0, bx1 - bx0), np.uint8)
         cv2.fillPoly(inside, [np.round((poly - [bx0, by0]) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
         dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
-        near = np.clip(2.0 * (1.0 - dist / reach), 0.0, 1.0) * (inside == 0)  # whole to half-way
-        unit = pixel_max(pixels.dtype)
-        crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / unit
+        crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
         rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
-        # the lips' own colour just beyond the band (a normalised blur of it), no lighter than
-        # the lips' ring colour: the lifted line keeps the lip's local tone
         beyond = ((dist >= reach) & (dist < 3 * reach)).astype(np.float32)
-        sigma = max(reach, 1.0)
-        num = cv2.GaussianBlur(rgb * beyond[..., None], (0, 0), sigma)
-        den = cv2.GaussianBlur(beyond, (0, 0), sigma)[..., None]
-        target = np.where(den > 1e-3, num / np.maximum(den, 1e-3), np.asarray(lip, np.float32))
-        lum, t_lum = rgb @ _LUMA, np.minimum(target @ _LUMA, float(np.asarray(lip, np.float32) @ _LUMA))
+        num = cv2.GaussianBlur(rgb * beyond[..., None], (0, 0), spread)
+        den = cv2.GaussianBlur(beyond, (0, 0), spread)[..., None]
+        ring = np.asarray(lip, np.float32)
+        share = np.clip(den / 0.05, 0.0, 1.0)  # far from the lips' pixels: their ring colour
+        field = share * num / np.maximum(den, 1e-6) + (1.0 - share) * ring
+        lip_l = float(ring @ _LUMA)
+        field *= np.minimum(1.0, lip_l / np.maximum(field @ _LUMA, 1e-3))[..., None]
+        near = np.clip(2.0 * (1.0 - dist / reach), 0.0, 1.0) * (inside == 0)
+        # the lift's target darkens towards the opening to the rims' shade at the curve
+        toward = (tn.rim_edge + (1.0 - tn.rim_edge) * np.clip(dist / reach, 0.0, 1.0))[..., None]
+        box = (bx0, by0, bx1, by1)
+        return box, field.astype(np.float32), near.astype(np.float32), (field * toward).astype(np.float32)
+
+    @staticmethod
+    def _lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, target: np.ndarray
+                     ) -> np.ndarray:
+        """The lips' edge just outside an open mouth (``near``, over ``box``, from
+        :meth:`_lip_field`) lifted where it is darker than ``target`` (the lips' local colour
+        ``field``, darkened towards the opening to the rims' shade), to it: the dark crease between closed lips, parted by the warp, stays on each lip as a
+        thin dark line drawn round the opening; the rims inside it (:meth:`_rims`) draw the
+        lip's inner margin. Pixels as light as the lips or lighter stay as they are."""
+        bx0, by0, bx1, by1 = box
+        crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
+        rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
+        lum, t_lum = rgb @ _LUMA, target @ _LUMA
         w = near * np.clip(4.0 * (t_lum - lum) / np.maximum(t_lum, 1e-3), 0.0, 1.0)
         if float(w.max()) <= 0:
             return pixels
@@ -482,27 +501,37 @@ class MouthBank:
         col = col * shade[:, None]
         col = col * self._gains(e, rings, tn)
         if large:
-            col = self._rims(col, u, t, hd, wd, rings, tn)
+            col = self._rims(col, u, t, hd, wd, self._lip_at(rings, px, py), tn)
         return self._grain(col, px, py, k, e, rings, seed)
 
     @staticmethod
-    def _rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, rings: dict,
+    def _lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        """Unit RGB (n, 3) of the lips' local colour at photo pixels (px, py): the field of
+        :meth:`_lip_field` where :meth:`fill` made one, else the lips' ring colour."""
+        if "lip_field" not in rings:
+            return np.broadcast_to(np.asarray(rings["lip"], np.float64), (len(px), 3))
+        (bx0, by0, bx1, by1), field = rings["lip_field"][:2]
+        iy = np.clip(np.asarray(py, np.int64) - by0, 0, by1 - by0 - 1)
+        ix = np.clip(np.asarray(px, np.int64) - bx0, 0, bx1 - bx0 - 1)
+        return field[iy, ix].astype(np.float64)
+
+    @staticmethod
+    def _rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip: np.ndarray,
               tn: MouthTuning) -> np.ndarray:
         """The lips' inner margins over an open mouth's interior (unit RGB ``col`` (n, 3) at
         ``t`` px below the upper curve, ``hd`` the column's height, ``u`` along the mouth): each
-        lip rolls inward as a wetter, darker rim of its own colour (the destination's lip ring,
-        ``rings["lip"]``), from ``rim_edge`` of the lip's luma at the curve to ``rim_deep`` at the
-        rim's inner edge, where it fades into the interior, so the lips meet the opening without
-        an edge or a ring of another colour. Widths: ``rim_upper`` / ``rim_lower`` of the corner
-        distance, at most ``rim_share`` of the column each; at the corners the rims meet."""
-        lip = np.asarray(rings["lip"], np.float64)
-        reach = np.minimum(tn.rim_share * hd, 1.0)
+        lip rolls inward as a wetter, darker rim of its own colour (``lip`` (n, 3), the lips'
+        local colour, :meth:`_lip_at`), from ``rim_edge`` of it at the curve to ``rim_deep`` at
+        the rim's inner edge, where it fades into the interior, so the lips meet the opening
+        without an edge or a ring of another colour. Widths: ``rim_upper`` / ``rim_lower`` of
+        the corner distance, at most ``rim_share`` of the column each; at the corners the rims
+        meet."""
         out = col
         for width, depth in ((tn.rim_upper, t), (tn.rim_lower, hd - t)):
             w = np.maximum(np.minimum(width * wd, tn.rim_share * hd), 0.75)
             x = np.clip(np.maximum(depth, 0.0) / w, 0.0, 1.0)
-            a = (1.0 - _smoothstep(0.0, 1.0, x)) * np.where(reach > 0, 1.0, 0.0)
-            rim = lip[None, :] * (tn.rim_edge + (tn.rim_deep - tn.rim_edge) * x)[:, None]
+            a = (1.0 - _smoothstep(0.0, 1.0, x)) * (hd > 0)
+            rim = lip * (tn.rim_edge + (tn.rim_deep - tn.rim_edge) * x)[:, None]
             out = out * (1.0 - a[:, None]) + rim * a[:, None]
         return np.clip(out, 0.0, 1.0)
 
