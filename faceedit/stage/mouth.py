@@ -19,15 +19,19 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
 3. openings much taller than the exemplar's (surprise, a dropped jaw) keep the exemplar's upper
    teeth at their own size under the upper lip, a hint of its lower row above the lower lip, and
    between them a cavity whose luminance is the bank's (u, v) profile measured on open mouths
-   (statistics of greyscale JAFFE/Yale surprised faces), with a smooth random texture;
-4. a soft shadow under the upper lip and darker corners;
+   (statistics of greyscale JAFFE/Yale surprised faces), with a smooth random texture; so
+   are lower openings under a relaxed upper lip (parted lips, no smile);
+4. a soft shadow under the upper lip and darker corners; over an open mouth each lip's inner
+   margin, a rim of the lips' local colour that darkens into the interior, and the parted
+   crease's dark line on the lips just outside the opening lifted to their colour;
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
    interior carries the destination skin's high-pass noise.
 
-Only pixels where ``opening > 0`` change; the result there is ``photo * (1 - opening) + fill *
-opening``. Greyscale photos stay grey; uint8 and uint16 both work; the same inputs give the same
+Only pixels where ``opening > 0`` change, and around an open mouth the lips' edge within
+``rim_outside`` of it (lifted where darker than the lips); the result in the opening is
+``photo * (1 - opening) + fill * opening``. Greyscale photos stay grey; uint8 and uint16 both work; the same inputs give the same
 output (the grain is seeded by the inputs).
 """
 
@@ -293,7 +297,8 @@ class MouthBank:
         the lower row's tips fades with twice it (a relaxed lower lip covers them: gone at 0.5).
         ``tuning``: how the interior is chosen and drawn (:class:`faceedit.stage.tuning.MouthTuning`;
         default its defaults). Returns (pixels, exemplar index). Pixels where ``opening == 0`` are
-        left as they were."""
+        left as they were, but for an open mouth's lips within ``rim_outside`` of the opening,
+        lifted where darker than the lips (:meth:`_lift_margin`)."""
         tuning = tuning if tuning is not None else MouthTuning()
         pixels = np.asarray(pixels)
         unit = pixel_max(pixels.dtype)
@@ -362,13 +367,13 @@ class MouthBank:
     def _lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,
                    tn: MouthTuning) -> tuple:
         """The lips' local colour round an opening: (box (x0, y0, x1, y1) within ``roi``, unit
-        RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3)). The colour is a normalised blur of the
-        pixels ``rim_outside`` to three times that outside the opening (the lips beside the
-        crease's line), no lighter than the lips' ring colour ``lip`` (unit RGB; beyond a thin
-        lip lies skin), and ``lip`` itself far from them; the weight is 1 up to half of
-        ``rim_outside`` outside the opening, 0 from ``rim_outside`` and inside it; the target is
-        the colour darkened towards the opening to ``rim_edge`` of it at the curve, where the
-        rims (:meth:`_rims`) begin."""
+        RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3)). The colour is a
+        normalised blur of the pixels ``rim_outside`` to three times that outside the opening
+        (the lips beside the crease's line), no lighter than the lips' ring colour ``lip`` (unit
+        RGB; beyond a thin lip lies skin), and ``lip`` itself far from them; the weight is 1 up
+        to half of ``rim_outside`` outside the opening, 0 from ``rim_outside`` and inside it;
+        the target is the colour darkened towards the opening to ``rim_edge`` of it at the
+        curve, where the rims (:meth:`_rims`) begin."""
         reach = max(tn.rim_outside * wd, 0.5)
         poly = opening_polygon(up, lo)
         spread = max(tn.rim_lower * wd, reach, 1.0)
@@ -399,9 +404,10 @@ class MouthBank:
                      ) -> np.ndarray:
         """The lips' edge just outside an open mouth (``near``, over ``box``, from
         :meth:`_lip_field`) lifted where it is darker than ``target`` (the lips' local colour
-        ``field``, darkened towards the opening to the rims' shade), to it: the dark crease between closed lips, parted by the warp, stays on each lip as a
-        thin dark line drawn round the opening; the rims inside it (:meth:`_rims`) draw the
-        lip's inner margin. Pixels as light as the lips or lighter stay as they are."""
+        ``field``, darkened towards the opening to the rims' shade), to it: the dark crease
+        between closed lips, parted by the warp, stays on each lip as a thin dark line drawn
+        round the opening; the rims inside it (:meth:`_rims`) draw the lip's inner margin.
+        Pixels as light as the target or lighter stay as they are."""
         bx0, by0, bx1, by1 = box
         crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
         rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]

@@ -109,7 +109,8 @@ class MouthTuning:
     #: ... and where it fades into the interior.
     rim_deep: float = 0.4
     #: The lips' edge within this (inner-corner distances) outside an open mouth is lifted to
-    #: the lips' colour where it is darker (the parted crease's dark line).
+    #: the lips' local colour (darkened to ``rim_edge`` at the curve) where it is darker (the
+    #: parted crease's dark line).
     rim_outside: float = 0.02
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: The upper teeth fade out from this share of their depth below the lip ...
