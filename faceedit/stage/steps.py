@@ -209,7 +209,7 @@ def smiles_over_dark_inside(face: FaceEdit) -> bool:
     """Whether an edit adds a smile to a mouth the photo shows open with no teeth found in it
     (a surprised or talking mouth: its dark inside, at most the edges of its teeth): the smile
     shows a whole row of teeth, none of which the photo has."""
-    return face.smile_taken < 0 and face.shown is None and lip_gap(face.landmarks) > 2 * LIPS_CLOSED
+    return face.smile_taken < 0 and face.shown is None and lip_gap(face.landmarks) > LIPS_CLOSED
 
 
 def teeth_cover(stage: Stage, face: FaceEdit) -> float:
