@@ -341,3 +341,69 @@ def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
 
     assert lum(covered, 2) < 0.8 * lum(out0, 2), (lum(covered, 2), lum(out0, 2))  # 0.88 drawn to the corners
     assert lum(covered, 7) > 1.5 * lum(covered, 2), (lum(covered, 7), lum(covered, 2))
+
+
+def test_an_open_mouth_s_lips_roll_inward_as_rims_of_their_own_colour(bank):
+    """A wide-open mouth meets its lips without an edge: the pixels just inside each inner-lip
+    curve take the lips' own colour (the wet inner margin rolling inward), nearer to it than
+    the interior drawn without rims (their widths 0), and darker than the lips."""
+    up, lo = mouth(110)
+    img = drawn_face().copy()
+    lip = np.array([170.0, 90.0, 95.0])  # red lips drawn round the opening
+    cv2.polylines(img, [np.round(opening_polygon(up, lo) * 16).astype(np.int32)], True, lip.tolist(), 30,
+                  cv2.LINE_AA, shift=4)
+    roi, op = opening_of(up, lo, img.shape)
+    e = bank.choose(opening_aspect(up, lo)[0])
+    out, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4)
+    flat, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4,
+                        tuning=MouthTuning(rim_upper=0.0, rim_lower=0.0))
+    # the lower lip's rim (1-3 px inside its curve), the upper lip's thinner one over the teeth (1 px)
+    for lower, rows in ((True, slice(int(lo[7, 1]) - 3, int(lo[7, 1]))), (False, slice(int(up[7, 1]) + 1, int(up[7, 1]) + 2))):
+
+        def margin(o, rows=rows):  # the middle of the mouth
+            return o[rows, 230:251].reshape(-1, 3).astype(np.float64).mean(0)
+
+        rim, hole = margin(out), margin(flat)
+        assert np.linalg.norm(rim - lip) < 0.8 * np.linalg.norm(hole - lip), (rim, hole, lip)
+        if lower:
+            assert rim[0] - rim[2] > hole[0] - hole[2] + 10, (rim, hole)  # the lip's red, not a grey ring
+            assert rim @ LUMA < lip @ LUMA, (rim, lip)  # in the lip's shade
+
+
+def test_parted_lips_of_a_relaxed_mouth_are_drawn_open(bank):
+    """A low opening (lips parted, as surprise at half strength) whose upper lip covers the
+    teeth (a target without a smile, ``teeth_cover`` above ``open_cover``) shows the upper
+    teeth's edge over a dark gap, not a smile's two rows of teeth squeezed into the slit: its
+    lower half is darker than with no cover."""
+    img = drawn_face()
+    up, lo = mouth(26)
+    roi, op = opening_of(up, lo, img.shape)
+    e = bank.choose(opening_aspect(up, lo)[0])
+    smile, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.0)
+    parted, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4)
+    y0, y1 = int(up[7, 1]), int(lo[7, 1])
+    low = slice((y0 + y1) // 2, y1 - 3)
+
+    def lower_half(o):
+        return float((o[low, 200:281].astype(np.float64) @ LUMA).mean())
+
+    assert lower_half(parted) < 0.7 * lower_half(smile), (lower_half(parted), lower_half(smile))
+
+
+def test_the_parted_crease_s_dark_line_round_an_open_mouth_is_lifted(bank):
+    """Closed lips parted by the warp keep the crease's dark line along each lip's edge: round
+    an open mouth the lips within ``rim_outside`` of the opening are lifted to the lips' colour
+    where darker; farther out, and lips at least as light, nothing changes."""
+    img = drawn_face()
+    up, lo = mouth(110)
+    line = np.round(np.vstack([lo[1:-1] + [0, 2]]) * 16).astype(np.int32)
+    dark = img.copy()
+    cv2.polylines(dark, [line], False, (40, 20, 20), 2, cv2.LINE_8, shift=4)
+    roi, op = opening_of(up, lo, img.shape)
+    out, _ = bank.fill(dark, roi, op, up, lo, teeth_cover=0.4)
+    x, y = 240, int(round(lo[7, 1])) + 2
+    assert out[y, x] @ LUMA > dark[y, x] @ LUMA + 30, (out[y, x], dark[y, x])
+    reach = MouthTuning().rim_outside * 180
+    far = int(lo[7, 1] + reach + 3)
+    np.testing.assert_array_equal(out[far:far + 20], dark[far:far + 20])
+    assert (out[y + 3:y + 6, 230:251] >= dark[y + 3:y + 6, 230:251]).all()  # never darker

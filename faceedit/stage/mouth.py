@@ -19,15 +19,19 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
 3. openings much taller than the exemplar's (surprise, a dropped jaw) keep the exemplar's upper
    teeth at their own size under the upper lip, a hint of its lower row above the lower lip, and
    between them a cavity whose luminance is the bank's (u, v) profile measured on open mouths
-   (statistics of greyscale JAFFE/Yale surprised faces), with a smooth random texture;
-4. a soft shadow under the upper lip and darker corners;
+   (statistics of greyscale JAFFE/Yale surprised faces), with a smooth random texture; so
+   are lower openings under a relaxed upper lip (parted lips, no smile);
+4. a soft shadow under the upper lip and darker corners; over an open mouth each lip's inner
+   margin, a rim of the lips' local colour that darkens into the interior, and the parted
+   crease's dark line on the lips just outside the opening lifted to their colour;
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
    interior carries the destination skin's high-pass noise.
 
-Only pixels where ``opening > 0`` change; the result there is ``photo * (1 - opening) + fill *
-opening``. Greyscale photos stay grey; uint8 and uint16 both work; the same inputs give the same
+Only pixels where ``opening > 0`` change, and around an open mouth the lips' edge within
+``rim_outside`` of it (lifted where darker than the lips); the result in the opening is
+``photo * (1 - opening) + fill * opening``. Greyscale photos stay grey; uint8 and uint16 both work; the same inputs give the same
 output (the grain is seeded by the inputs).
 """
 
@@ -293,7 +297,8 @@ class MouthBank:
         the lower row's tips fades with twice it (a relaxed lower lip covers them: gone at 0.5).
         ``tuning``: how the interior is chosen and drawn (:class:`faceedit.stage.tuning.MouthTuning`;
         default its defaults). Returns (pixels, exemplar index). Pixels where ``opening == 0`` are
-        left as they were."""
+        left as they were, but for an open mouth's lips within ``rim_outside`` of the opening,
+        lifted where darker than the lips (:meth:`_lift_margin`)."""
         tuning = tuning if tuning is not None else MouthTuning()
         pixels = np.asarray(pixels)
         unit = pixel_max(pixels.dtype)
@@ -329,9 +334,16 @@ class MouthBank:
         out = pixels.copy()
         if len(ys) == 0:
             return out, exemplar
+        cover = float(np.clip(teeth_cover, 0.0, 1.0))
+        if self._opens(exemplar, aspect, own_teeth, cover, tuning):
+            # the lips' own colour round the opening: the rims' colour, and the parted crease's
+            # dark line lifted to it before the opening's anti-aliased edge is blended over it
+            rings["lip_field"] = self._lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
+            out = self._lift_margin(out, *rings["lip_field"])
+            rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
-                            cover=float(np.clip(teeth_cover, 0.0, 1.0)), tuning=tuning)
+                            cover=cover, tuning=tuning)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         a = op[ys, xs][:, None]
@@ -342,6 +354,74 @@ class MouthBank:
         else:
             out[ys + y0, xs + x0, :3] = new
         return out, exemplar
+
+    def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:
+        """Whether an opening is drawn as an open mouth (teeth under the upper lip, a cavity,
+        the lips' rims) rather than exemplar ``e`` read whole: the face's own teeth shown above
+        it, an opening much taller than the exemplar's, or a relaxed upper lip (a mouth with
+        no smile is an open mouth at any height: parted lips over the teeth's edges, not a
+        smile's rows squeezed into a slit)."""
+        return own_teeth or aspect > tn.large_ratio * float(self.desc("aspect")[e]) or cover >= tn.open_cover
+
+    @staticmethod
+    def _lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,
+                   tn: MouthTuning) -> tuple:
+        """The lips' local colour round an opening: (box (x0, y0, x1, y1) within ``roi``, unit
+        RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3)). The colour is a
+        normalised blur of the pixels ``rim_outside`` to three times that outside the opening
+        (the lips beside the crease's line), no lighter than the lips' ring colour ``lip`` (unit
+        RGB; beyond a thin lip lies skin), and ``lip`` itself far from them; the weight is 1 up
+        to half of ``rim_outside`` outside the opening, 0 from ``rim_outside`` and inside it;
+        the target is the colour darkened towards the opening to ``rim_edge`` of it at the
+        curve, where the rims (:meth:`_rims`) begin."""
+        reach = max(tn.rim_outside * wd, 0.5)
+        poly = opening_polygon(up, lo)
+        spread = max(tn.rim_lower * wd, reach, 1.0)
+        bx0, by0, bx1, by1 = box_around(poly, 3 * reach + 3 * spread + 2, pixels.shape)
+        bx0, by0 = max(bx0, int(roi[0])), max(by0, int(roi[1]))
+        bx1, by1 = max(min(bx1, int(roi[2])), bx0 + 1), max(min(by1, int(roi[3])), by0 + 1)
+        inside = np.zeros((by1 - by0, bx1 - bx0), np.uint8)
+        cv2.fillPoly(inside, [np.round((poly - [bx0, by0]) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+        dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
+        crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
+        rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
+        beyond = ((dist >= reach) & (dist < 3 * reach)).astype(np.float32)
+        num = cv2.GaussianBlur(rgb * beyond[..., None], (0, 0), spread)
+        den = cv2.GaussianBlur(beyond, (0, 0), spread)[..., None]
+        ring = np.asarray(lip, np.float32)
+        share = np.clip(den / 0.05, 0.0, 1.0)  # far from the lips' pixels: their ring colour
+        field = share * num / np.maximum(den, 1e-6) + (1.0 - share) * ring
+        lip_l = float(ring @ _LUMA)
+        field *= np.minimum(1.0, lip_l / np.maximum(field @ _LUMA, 1e-3))[..., None]
+        near = np.clip(2.0 * (1.0 - dist / reach), 0.0, 1.0) * (inside == 0)
+        # the lift's target darkens towards the opening to the rims' shade at the curve
+        toward = (tn.rim_edge + (1.0 - tn.rim_edge) * np.clip(dist / reach, 0.0, 1.0))[..., None]
+        box = (bx0, by0, bx1, by1)
+        return box, field.astype(np.float32), near.astype(np.float32), (field * toward).astype(np.float32)
+
+    @staticmethod
+    def _lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, target: np.ndarray
+                     ) -> np.ndarray:
+        """The lips' edge just outside an open mouth (``near``, over ``box``, from
+        :meth:`_lip_field`) lifted where it is darker than ``target`` (the lips' local colour
+        ``field``, darkened towards the opening to the rims' shade), to it: the dark crease
+        between closed lips, parted by the warp, stays on each lip as a thin dark line drawn
+        round the opening; the rims inside it (:meth:`_rims`) draw the lip's inner margin.
+        Pixels as light as the target or lighter stay as they are."""
+        bx0, by0, bx1, by1 = box
+        crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
+        rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
+        lum, t_lum = rgb @ _LUMA, target @ _LUMA
+        w = near * np.clip(4.0 * (t_lum - lum) / np.maximum(t_lum, 1e-3), 0.0, 1.0)
+        if float(w.max()) <= 0:
+            return pixels
+        lifted = rgb + w[..., None] * (target - rgb)
+        out = pixels.copy()
+        if pixels.ndim == 2:
+            out[by0:by1, bx0:bx1] = from_unit(np.clip(lifted @ _LUMA, 0, 1), pixels.dtype)
+        else:
+            out[by0:by1, bx0:bx1, :3] = from_unit(np.clip(lifted, 0, 1), pixels.dtype)
+        return out
 
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
                 aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning
@@ -383,8 +463,7 @@ class MouthBank:
         he = np.linalg.norm(pl - pu, axis=1)  # exemplar column height (bank px)
         hd = np.interp(u, u_k, np.linalg.norm(lo - up, axis=1))  # destination column height (px)
         t = v * hd  # px below the destination upper lip
-        e_aspect = float(self.desc("aspect")[e])
-        large = own_teeth or aspect > tn.large_ratio * e_aspect
+        large = self._opens(e, aspect, own_teeth, cover, tn)
         if not large:
             # read the exemplar inside its curves (edge_inset bank px from the corners and the
             # lower lip, twice that from the upper, whose edge runs over the gum between the
@@ -427,7 +506,40 @@ class MouthBank:
         shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
         col = col * shade[:, None]
         col = col * self._gains(e, rings, tn)
+        if large:
+            col = self._rims(col, u, t, hd, wd, self._lip_at(rings, px, py), tn)
         return self._grain(col, px, py, k, e, rings, seed)
+
+    @staticmethod
+    def _lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        """Unit RGB (n, 3) of the lips' local colour at photo pixels (px, py): the field of
+        :meth:`_lip_field` where :meth:`fill` made one, else the lips' ring colour."""
+        if "lip_field" not in rings:
+            return np.broadcast_to(np.asarray(rings["lip"], np.float64), (len(px), 3))
+        (bx0, by0, bx1, by1), field = rings["lip_field"][:2]
+        iy = np.clip(np.asarray(py, np.int64) - by0, 0, by1 - by0 - 1)
+        ix = np.clip(np.asarray(px, np.int64) - bx0, 0, bx1 - bx0 - 1)
+        return field[iy, ix].astype(np.float64)
+
+    @staticmethod
+    def _rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip: np.ndarray,
+              tn: MouthTuning) -> np.ndarray:
+        """The lips' inner margins over an open mouth's interior (unit RGB ``col`` (n, 3) at
+        ``t`` px below the upper curve, ``hd`` the column's height, ``u`` along the mouth): each
+        lip rolls inward as a wetter, darker rim of its own colour (``lip`` (n, 3), the lips'
+        local colour, :meth:`_lip_at`), from ``rim_edge`` of it at the curve to ``rim_deep`` at
+        the rim's inner edge, where it fades into the interior, so the lips meet the opening
+        without an edge or a ring of another colour. Widths: ``rim_upper`` / ``rim_lower`` of
+        the corner distance, at most ``rim_share`` of the column each; at the corners the rims
+        meet."""
+        out = col
+        for width, depth in ((tn.rim_upper, t), (tn.rim_lower, hd - t)):
+            w = np.maximum(np.minimum(width * wd, tn.rim_share * hd), 0.75)
+            x = np.clip(np.maximum(depth, 0.0) / w, 0.0, 1.0)
+            a = (1.0 - _smoothstep(0.0, 1.0, x)) * (hd > 0)
+            rim = lip * (tn.rim_edge + (tn.rim_deep - tn.rim_edge) * x)[:, None]
+            out = out * (1.0 - a[:, None]) + rim * a[:, None]
+        return np.clip(out, 0.0, 1.0)
 
     def _cavity(self, e: int, u, v, px, py, wd: float, seed, tn: MouthTuning) -> np.ndarray:
         """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
@@ -459,9 +571,10 @@ class MouthBank:
         a_t = _smoothstep(0.0, tn.tongue_edge, v - top) * _smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
         groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * _smoothstep(
             0.0, tn.groove_fade, v - top)
-        t_lum = (skin_l * (tn.tongue_luma + tn.tongue_luma_rise * _smoothstep(0.0, tn.tongue_luma_reach, v - top))
+        # in the lips' colour, darker (the colour gains take the exemplar's lips to the photo's)
+        t_lum = ((tn.tongue_luma + tn.tongue_luma_rise * _smoothstep(0.0, tn.tongue_luma_reach, v - top))
                  * np.exp(tn.tongue_texture * tex) * groove)
-        tongue = t_lum[:, None] * (lip / max(float(lip @ _LUMA), 1e-3))[None, :]
+        tongue = t_lum[:, None] * lip[None, :]
         col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]
         return np.clip(col, 0, 1)
 

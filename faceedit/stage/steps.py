@@ -213,6 +213,13 @@ def mouth_still(lm: np.ndarray, goal: np.ndarray) -> bool:
     return float(np.abs(np.asarray(goal)[48:] - np.asarray(lm)[48:]).max()) < 0.01
 
 
+def smiles_over_dark_inside(face: FaceEdit) -> bool:
+    """Whether an edit adds a smile to a mouth the photo shows open with no teeth found in it
+    (a surprised or talking mouth: its dark inside, at most the edges of its teeth): the smile
+    shows a whole row of teeth, none of which the photo has."""
+    return face.smile_taken < 0 and face.shown is None and lip_gap(face.landmarks) > LIPS_CLOSED
+
+
 def teeth_cover(stage: Stage, face: FaceEdit) -> float:
     """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover``
     times the smile the new state lacks (:meth:`Stage.smile_lift`). A relaxed upper lip covers
@@ -303,7 +310,11 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         return out  # the mouth stays closed, or where it is
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
-    if bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
+    if bank is not None and smiles_over_dark_inside(face):
+        # the dark inside of an open mouth carried into a smile would stand between the bank's
+        # teeth as black gaps and broken teeth: the whole opening is painted
+        opening, interior = opening + interior, np.zeros_like(interior)
+    elif bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
         # no teeth shown: what the loop carried that is lip, and the pieces of the crease
         # between closed lips, are painted like the rest of the opening
         lip = lip_in_interior(out, r.roi, interior, face.lip_redness)

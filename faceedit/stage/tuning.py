@@ -94,6 +94,24 @@ class MouthTuning:
     lower_lip_shade_reach: float = 0.025
     #: Reach of the corners' darkening (share of the mouth's width).
     corner_shadow_reach: float = 0.06
+    #: An opening whose upper lip covers at least this share of the teeth (a state without a
+    #: smile, :attr:`EditTuning.teeth_cover`) is drawn as an open mouth at any height.
+    open_cover: float = 0.2
+    # -- the lips' inner margins over an open mouth (MouthBank._rims)
+    #: The upper lip's rim (inner-corner distances) ...
+    rim_upper: float = 0.012
+    #: ... the lower lip's ...
+    rim_lower: float = 0.05
+    #: ... each at most this share of the column's height.
+    rim_share: float = 0.5
+    #: The rim's luma at the curve (share of the lip's) ...
+    rim_edge: float = 0.8
+    #: ... and where it fades into the interior.
+    rim_deep: float = 0.4
+    #: The lips' edge within this (inner-corner distances) outside an open mouth is lifted to
+    #: the lips' local colour (darkened to ``rim_edge`` at the curve) where it is darker (the
+    #: parted crease's dark line).
+    rim_outside: float = 0.02
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: The upper teeth fade out from this share of their depth below the lip ...
     upper_teeth_fade_start: float = 0.75
@@ -142,7 +160,7 @@ class MouthTuning:
     groove_width: float = 0.025
     #: ... and the height below the tongue's top over which it fades in.
     groove_fade: float = 0.15
-    #: The tongue's luma at its back (share of the skin's) ...
+    #: The tongue's luma at its back (share of the lips') ...
     tongue_luma: float = 0.25
     #: ... rising by this share towards the front ...
     tongue_luma_rise: float = 0.35

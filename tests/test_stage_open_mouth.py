@@ -1,0 +1,107 @@
+"""Open mouths on the astronaut with the shipped stage and mouth bank: surprise keeps the
+upper lip's thickness, and a smile put on an open mouth draws an intact row of teeth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _imgs import astronaut
+
+from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.cut_curves import opening_polygon, resample_by_length
+
+LUMA = np.asarray(LUMA_WEIGHTS)
+
+
+@pytest.fixture(scope="module")
+def stage():
+    from faceedit.models.loading import load_model
+
+    return load_model("stage").model
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from faceedit.faces.detectors import get_detector
+
+    return get_detector("mediapipe")
+
+
+def largest(detector, img):
+    face = max(detector.detect(img), key=lambda f: f.area)
+    return np.asarray(face.landmarks, np.float64), face.dense
+
+
+def run(stage, img, lm, dense, target, strength):
+    """The stage's steps on one face up to the mouth's fill: (the FaceEdit, the photo)."""
+    from faceedit.stage import steps
+
+    face = steps.FaceEdit(stage.settings(target, strength), lm, steps.mesh_points(dense))
+    steps.plan_move(stage, face)
+    steps.choose_cuts(stage, face, img)
+    out = steps.warp(stage, face, img)
+    return face, steps.fill_mouth(stage, face, out)
+
+
+def y_at(curve, x):
+    c = resample_by_length(np.asarray(curve, np.float64), 101)
+    c = c if c[0, 0] < c[-1, 0] else c[::-1]
+    return float(np.interp(x, c[:, 0], c[:, 1]))
+
+
+@pytest.mark.parametrize("strength", [1.0, 0.5])
+def test_surprise_keeps_the_upper_lip_s_thickness(stage, detector, strength):
+    """Surprise opens the astronaut's mouth (she smiles, showing her teeth) without thinning
+    her upper lip: at its middle (over landmark 51) the lip from its outer edge to the cut it
+    opens along is at least 0.8 of its thickness before, and what the photo shows there is
+    lip, not the mouth's dark inside."""
+    img = astronaut()
+    lm, dense = largest(detector, img)
+    face, out = run(stage, img, lm, dense, "surprised", strength)
+    r = face.warped
+    assert face.lips is not None and r is not None
+    before = y_at(face.lips[0], lm[51, 0]) - lm[51, 1]
+    g = r.landmarks
+    after = y_at(r.upper, g[51, 0]) - g[51, 1]
+    assert before > 2 and after >= 0.8 * before, (after, before)
+    x = int(round(g[51, 0]))
+    column = out[int(g[51, 1]) + 1:int(y_at(r.upper, x)) - 1, x - 1:x + 2].astype(np.float64) @ LUMA
+    skin = float(out[int(lm[33, 1]) + 3, int(lm[33, 0])].astype(np.float64) @ LUMA)
+    assert column.size and column.min() > 0.4 * skin, (column.min(), skin)
+
+
+def dark_share(img, upper, lower):
+    """The share of the upper half of an opening's middle (the inner 60 % of its width) darker
+    than a third of its brightest pixels: gaps between the teeth of a row, or the dark inside
+    of an open mouth showing through it."""
+    import cv2
+
+    up, lo = resample_by_length(upper, 41), resample_by_length(lower, 41)
+    mid = (up + lo) / 2
+    poly = opening_polygon(up[8:33], mid[8:33])
+    m = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    m = cv2.erode(m, np.ones((3, 3), np.uint8)) > 0
+    lum = img[m].astype(np.float64) @ LUMA
+    return float((lum < np.percentile(lum, 95) / 3).mean())
+
+
+def test_a_smile_on_a_surprised_mouth_draws_an_intact_row_of_teeth(stage, detector, monkeypatch):
+    """The astronaut made surprised (a wide-open mouth, its dark inside) and then happy: the
+    smile's opening is painted whole from the mouth bank, an intact row of teeth under the
+    upper lip; carrying the surprised mouth's dark inside into it would leave black gaps
+    between broken teeth."""
+    from faceedit.stage import steps
+
+    img = astronaut()
+    lm, dense = largest(detector, img)
+    surprised, _ = stage.edit_photo(img, [lm], "surprised", 1.0, dense=[dense])
+    lm2, dense2 = largest(detector, surprised)
+    face, out = run(stage, surprised, lm2, dense2, "happy", 1.0)
+    assert steps.smiles_over_dark_inside(face)
+    r = face.warped
+    intact = dark_share(out, r.upper, r.lower)
+    monkeypatch.setattr(steps, "smiles_over_dark_inside", lambda face: False)
+    _, carried = run(stage, surprised, lm2, dense2, "happy", 1.0)
+    broken = dark_share(carried, r.upper, r.lower)
+    assert intact < 0.05 and broken > 2 * intact + 0.05, (intact, broken)
