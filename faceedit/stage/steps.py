@@ -257,6 +257,10 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
     xy = face.mesh
     face.shown = interior_cut(find_interior(pixels, xy), face.landmarks, face.closing, stage.tuning.edit)
     face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
+    if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
+        # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
+        # under the upper teeth, which must go with the rest of the opening
+        face.lips = widen_interior(*face.lips, stage.tuning.edit.closing_loop_up, stage.tuning.edit.closing_loop_down)
     if face.shown is None:
         face.lip_redness = lip_redness(pixels, xy)
     if face.shown is not None and face.smile_taken > 0 and face.closing == 0:
