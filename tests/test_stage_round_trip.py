@@ -51,3 +51,25 @@ def test_neutral_to_target_and_back_gives_the_face_back(neutral_face, target):
         assert returned < moved, f"{target}: back {returned:.3f} eye distances away, the edit {moved:.3f}"
         pytest.xfail(f"{target}: back within {returned:.3f} eye distances (known to miss {ROUND_TRIP})")
     assert returned < ROUND_TRIP, f"{target}: back within {returned:.3f} eye distances, not {ROUND_TRIP}"
+
+
+@pytest.mark.shared_data
+def test_posed_open_surprise_made_neutral_closes_the_lips(shared_data):
+    """JAFFE's open-mouthed surprised photos made neutral: the move is not scaled down (a cut
+    deep in a thin lip folded it, and the mouth stayed open) and the lips meet."""
+    from PIL import Image
+
+    from faceedit.stage.state import LIPS_CLOSED, lip_gap
+
+    ed = Editor.from_pretrained("stage", device="cpu")
+    checked = 0
+    for p in sorted((shared_data / "jaffe").glob("*.SU*.png")):
+        rgb = np.asarray(Image.open(p).convert("RGB"))
+        faces = [f for f in ed.detector.detect(rgb) if np.shape(f.landmarks) == (68, 2)]
+        if not faces or lip_gap(faces[0].landmarks) < 0.15:
+            continue
+        _, done = ed.stage.edit_photo(rgb, [faces[0].landmarks], "neutral", dense=[faces[0].dense])
+        assert done[0].scale == 1.0, f"{p.name}: the move scaled to {done[0].scale:.2f}"
+        assert lip_gap(done[0].landmarks) < LIPS_CLOSED, p.name
+        checked += 1
+    assert checked >= 10

@@ -140,6 +140,7 @@ class FaceEdit:
     shown: Curves | None = None  # the mouth interior the photo shows, kept as the cut
     lips: Curves | None = None  # the inner-lip cut (None: the 68 points' inner lips)
     lip_redness: float | None = None  # how red the lips are, where no interior was found
+    unwidened: Curves | None = None  # the mesh's loop before it was widened for a closing mouth
     carry: np.ndarray | None = None  # the upper teeth's lower edge, carried with the upper lip
     # warp
     warped: CutWarpResult | None = None
@@ -260,6 +261,7 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
     if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
         # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
         # under the upper teeth, which must go with the rest of the opening
+        face.unwidened = face.lips
         face.lips = widen_interior(*face.lips, stage.tuning.edit.closing_loop_up, stage.tuning.edit.closing_loop_down)
     if face.shown is None:
         face.lip_redness = lip_redness(pixels, xy)
@@ -278,9 +280,19 @@ def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     lm, goal, tuning = face.landmarks, face.goal, stage.tuning.edit
     assert goal is not None
     src = face.source if face.source is not None else lm
-    r = face.warped = cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=face.lips,
-                               close_mouth=face.closing if face.lips is not None else 0.0,
-                               teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry)
+    def run(lips: Curves | None) -> CutWarpResult:
+        return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
+                        close_mouth=face.closing if lips is not None else 0.0,
+                        teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry)
+
+    r = face.warped = run(face.lips)
+    if r.scale < 1 and face.unwidened is not None:
+        # cut into a thin lip the closing move folds and is scaled down, leaving the mouth
+        # open: the loop as the mesh gives it closes the mouth, its teeth's edge on the lip
+        plain = run(face.unwidened)
+        if plain.scale > r.scale:
+            r = face.warped = plain
+            face.lips = face.unwidened
     if face.mesh is not None and face.widens_eyes:
         return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes)
     return r.pixels
