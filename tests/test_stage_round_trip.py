@@ -1,6 +1,7 @@
 """The shipped stage's round trip on the astronaut: a neutral face made X and then neutral again
 gives back its landmarks (the stage's detector, found again on each edit), for every expression
-target. The astronaut's own photo smiles a little, so the neutral face is her photo made neutral."""
+target. The astronaut's own photo smiles a little, so the neutral face is her photo made neutral.
+With the shared data: JAFFE's open-mouthed surprise made neutral is not scaled down."""
 
 from __future__ import annotations
 
@@ -54,9 +55,10 @@ def test_neutral_to_target_and_back_gives_the_face_back(neutral_face, target):
 
 
 @pytest.mark.shared_data
-def test_posed_open_surprise_made_neutral_closes_the_lips(shared_data):
+def test_posed_open_surprise_made_neutral_is_not_scaled_down(shared_data):
     """JAFFE's open-mouthed surprised photos made neutral: the move is not scaled down (a cut
-    deep in a thin lip folded it, and the mouth stayed open) and the lips meet."""
+    deep in a thin lip folded it, and the mouth stayed open) and the moved landmarks' lips meet
+    (what the pixels between them show: the stage's card, "From expressive faces")."""
     from PIL import Image
 
     from faceedit.stage.state import LIPS_CLOSED, lip_gap

@@ -10,7 +10,8 @@ each step reads what the steps before it wrote there.
    the face's own neutral);
 1b. :func:`move_gaze`: the irises moved by the gaze controls (:mod:`faceedit.stage.gaze`);
 2. :func:`choose_cuts`: the curves the warp cuts the lips along (the mouth interior the photo
-   shows, found from colour around the Face Mesh's inner-lip loop, else the loop itself), and
+   shows, found from colour around the Face Mesh's inner-lip loop, else the loop itself, widened
+   where an open mouth closes), and
    the lower edge of the upper teeth that a smile taken away carries up;
 3. :func:`warp`: the fold-free warp of the photo with the lips (and the eyelids where the move
    closes an eye) as cuts; eyes opened wider keep their irises' size;
@@ -249,10 +250,12 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
     """The lips' cut of a face with a Face Mesh (without one the warp cuts along the 68 points'
     inner lips): the interior the photo shows (:func:`interior_cut`), else the mesh's inner-lip
     loop moved onto the crease between the lips (:func:`faceedit.stage.lips.on_crease`; on a
-    smile the 68 points' inner lips lie on the teeth). Where a smile is taken away
-    from a mouth that stays open, only the upper teeth go up with the upper lip: below them
-    (the lower teeth, a strip of lower lip colour found with them) the opening is left to the
-    mouth bank."""
+    smile the 68 points' inner lips lie on the teeth), widened by ``closing_loop_up`` /
+    ``closing_loop_down`` where an open mouth closes (the loop lies under the upper teeth of a
+    dark opening, and teeth left outside the cut stay between the closed lips). Where a smile
+    is taken away from a mouth that stays open, only the upper teeth go up with the upper lip:
+    below them (the lower teeth, a strip of lower lip colour found with them) the opening is
+    left to the mouth bank."""
     if face.mesh is None:
         return
     xy = face.mesh
@@ -276,7 +279,9 @@ def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     face's neutral keep their irises' size (:func:`faceedit.stage.eyes.keep_irises`). An opened
     mouth is left with the warp's placeholder fill. A smile taken away shows the teeth it
     carries into a new opening ``teeth_rise`` of the smile's opening higher, under the upper
-    lip: a smile lifts the upper lip off the teeth and a relaxed mouth does not."""
+    lip: a smile lifts the upper lip off the teeth and a relaxed mouth does not. A widened cut
+    (:func:`choose_cuts`) whose move folds is dropped for the mesh's own loop where that scales
+    the move down less (cut deep into a thin lip, a closing mouth was left open)."""
     lm, goal, tuning = face.landmarks, face.goal, stage.tuning.edit
     assert goal is not None
     src = face.source if face.source is not None else lm
