@@ -3,6 +3,7 @@ neutral (JAFFE), measured on re-detected landmarks and drawn as crops at the pho
 
     OMP_NUM_THREADS=1 python bench/bench_round_trip.py --sheets /tmp/round_trip
     OMP_NUM_THREADS=1 python bench/bench_round_trip.py --part jaffe --sheets /tmp/round_trip
+    OMP_NUM_THREADS=1 python bench/bench_round_trip.py --part london --detector dlib --limit 8
 
 ``--part london`` (the default runs both): every held-out London subject (the trainers' split:
 seed 0, 20 %: 18 people), neutral photo at the set's 1350 px and as a 256-px face crop, is
@@ -208,13 +209,14 @@ def jaffe(ed: Editor, dlib, data: Path, sheets: Path | None, limit: int) -> None
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="stage")
+    ap.add_argument("--detector", default="auto", help="the detector the edits use (faceedit's names)")
     ap.add_argument("--part", choices=("london", "jaffe", "both"), default="both")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--limit", type=int, default=0, help="at most this many people (London) / photos per person (JAFFE)")
     ap.add_argument("--targets", default=",".join(TARGETS))
     ap.add_argument("--sheets", type=Path, default=None, help="folder for the crop sheets")
     a = ap.parse_args(argv)
-    ed = Editor.from_pretrained(a.model, device="cpu")
+    ed = Editor.from_pretrained(a.model, device="cpu", detector=a.detector)
     dlib = get_detector("dlib")
     if a.sheets:
         a.sheets.mkdir(parents=True, exist_ok=True)
