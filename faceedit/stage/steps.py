@@ -10,7 +10,8 @@ each step reads what the steps before it wrote there.
    the face's own neutral);
 1b. :func:`move_gaze`: the irises moved by the gaze controls (:mod:`faceedit.stage.gaze`);
 2. :func:`choose_cuts`: the curves the warp cuts the lips along (the mouth interior the photo
-   shows, found from colour around the Face Mesh's inner-lip loop, else the loop itself), and
+   shows, found from colour around the Face Mesh's inner-lip loop, else the loop itself, widened
+   where an open mouth closes), and
    the lower edge of the upper teeth that a smile taken away carries up;
 3. :func:`warp`: the fold-free warp of the photo with the lips (and the eyelids where the move
    closes an eye) as cuts; eyes opened wider keep their irises' size;
@@ -148,6 +149,7 @@ class FaceEdit:
     shown: Curves | None = None  # the mouth interior the photo shows, kept as the cut
     lips: Curves | None = None  # the inner-lip cut (None: the 68 points' inner lips)
     lip_redness: float | None = None  # how red the lips are, where no interior was found
+    unwidened: Curves | None = None  # the mesh's loop before it was widened for a closing mouth
     carry: np.ndarray | None = None  # the upper teeth's lower edge, carried with the upper lip
     # warp
     warped: CutWarpResult | None = None
@@ -264,15 +266,22 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
     """The lips' cut of a face with a Face Mesh (without one the warp cuts along the 68 points'
     inner lips): the interior the photo shows (:func:`interior_cut`), else the mesh's inner-lip
     loop moved onto the crease between the lips (:func:`faceedit.stage.lips.on_crease`; on a
-    smile the 68 points' inner lips lie on the teeth). Where a smile is taken away
-    from a mouth that stays open, only the upper teeth go up with the upper lip: below them
-    (the lower teeth, a strip of lower lip colour found with them) the opening is left to the
-    mouth bank."""
+    smile the 68 points' inner lips lie on the teeth), widened by ``closing_loop_up`` /
+    ``closing_loop_down`` where an open mouth closes (the loop lies under the upper teeth of a
+    dark opening, and teeth left outside the cut stay between the closed lips). Where a smile
+    is taken away from a mouth that stays open, only the upper teeth go up with the upper lip:
+    below them (the lower teeth, a strip of lower lip colour found with them) the opening is
+    left to the mouth bank."""
     if face.mesh is None:
         return
     xy = face.mesh
     face.shown = interior_cut(find_interior(pixels, xy), face.landmarks, face.closing, stage.tuning.edit)
     face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
+    if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
+        # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
+        # under the upper teeth, which must go with the rest of the opening
+        face.unwidened = face.lips
+        face.lips = widen_interior(*face.lips, stage.tuning.edit.closing_loop_up, stage.tuning.edit.closing_loop_down)
     if face.shown is None:
         face.lip_redness = lip_redness(pixels, xy)
     if face.shown is not None and face.smile_taken > 0 and face.closing == 0:
@@ -286,13 +295,25 @@ def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     face's neutral keep their irises' size (:func:`faceedit.stage.eyes.keep_irises`). An opened
     mouth is left with the warp's placeholder fill. A smile taken away shows the teeth it
     carries into a new opening ``teeth_rise`` of the smile's opening higher, under the upper
-    lip: a smile lifts the upper lip off the teeth and a relaxed mouth does not."""
+    lip: a smile lifts the upper lip off the teeth and a relaxed mouth does not. A widened cut
+    (:func:`choose_cuts`) whose move folds is dropped for the mesh's own loop where that scales
+    the move down less (cut deep into a thin lip, a closing mouth was left open)."""
     lm, goal, tuning = face.landmarks, face.goal, stage.tuning.edit
     assert goal is not None
     src = face.source if face.source is not None else lm
-    r = face.warped = cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=face.lips,
-                               close_mouth=face.closing if face.lips is not None else 0.0,
-                               teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry)
+    def run(lips: Curves | None) -> CutWarpResult:
+        return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
+                        close_mouth=face.closing if lips is not None else 0.0,
+                        teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry)
+
+    r = face.warped = run(face.lips)
+    if r.scale < 1 and face.unwidened is not None:
+        # cut into a thin lip the closing move folds and is scaled down, leaving the mouth
+        # open: the loop as the mesh gives it closes the mouth, its teeth's edge on the lip
+        plain = run(face.unwidened)
+        if plain.scale > r.scale:
+            r = face.warped = plain
+            face.lips = face.unwidened
     if face.mesh is not None and face.widens_eyes:
         return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes)
     return r.pixels

@@ -42,6 +42,12 @@ class EditTuning:
     closing_margin_up: float = 0.01
     #: How far down (inner-corner distances, at the middle) it is widened.
     closing_margin_down: float = 0.04
+    #: An open mouth that closes where no interior is found from colour (a dark cavity): the
+    #: Face Mesh's inner-lip loop is widened this far up (inner-corner distances, at the
+    #: middle; the loop lies under the upper teeth) ...
+    closing_loop_up: float = 0.12
+    #: ... and this far down.
+    closing_loop_down: float = 0.04
     #: A move that narrows either eye to under this share of its opening cuts the eyelids.
     eye_closing: float = 0.7
 
