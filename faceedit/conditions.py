@@ -23,7 +23,23 @@ EXPRESSION_ALIASES = {
 # Lighting classes (Yale center/left/right light; Extended Yale B azimuth/elevation grouped).
 LIGHTING = ["front", "left", "right", "top", "bottom", "ambient"]
 
-ATTRIBUTES = ["glasses"]
+ATTRIBUTES = ["glasses", "hair", "skin", "brows"]
+
+# The values of the attributes the stage paints by name (faceedit.stage.hair, skin, brows):
+# ``--attr hair=blond``.
+HAIR_COLOURS = ("black", "brown", "blond", "red", "grey")
+SKIN_TONES = ("pale", "tan")
+BROW_STYLES = ("bushy", "thin")
+NAMED_ATTRIBUTES: dict[str, tuple[str, ...]] = {"hair": HAIR_COLOURS, "skin": SKIN_TONES, "brows": BROW_STYLES}
+NAMED_ALIASES = {"blonde": "blond", "gray": "grey", "ginger": "red"}
+
+
+def named_value(key: str, value: object) -> str | None:
+    """The canonical word of a named attribute's value (``hair``, ``skin``, ``brows``: any case,
+    :data:`NAMED_ALIASES`), or None for another word (the caller names the valid ones)."""
+    word = str(value).strip().lower()
+    word = NAMED_ALIASES.get(word, word)
+    return word if word in NAMED_ATTRIBUTES.get(key, ()) else None
 
 # CelebA's attributes (SeCGAN's paper edits them) that no model here edits believably, each with
 # the reason: ``--attr NAME=...`` is refused with it, and ``faceedit models`` lists them.

@@ -717,7 +717,7 @@ def test_attribute_values_parse_like_secgan():
     from faceedit.errors import UsageError
 
     st = glasses_stage()
-    assert st.attributes == ["glasses"] and "keep" in st.targets()
+    assert st.attributes == ["glasses", "hair", "skin", "brows"] and "keep" in st.targets()
     assert st.attribute_amounts({"glasses": 1.0}) == {"glasses": 1.0}
     assert st.attribute_amounts({"glasses": "off"}) == {"glasses": -1.0}
     assert st.attribute_amounts("glasses=on") == {"glasses": 1.0}
@@ -738,7 +738,7 @@ def test_glasses_buffers_round_trip_through_safetensors(tmp_path):
     path = tmp_path / "stage.safetensors"
     save_checkpoint(str(path), st.state_dict(), meta, dtype=None)
     loaded = load_model(str(path)).model
-    assert loaded.attributes == ["glasses"]
+    assert loaded.attributes == ["glasses", "hair", "skin", "brows"]
     for k in ("gain_glasses_on", "bias_glasses_on", "gain_glasses_off", "bias_glasses_off"):
         assert torch.equal(st.state_dict()[k], loaded.state_dict()[k]), k
     lm = astronaut_face().landmarks
@@ -780,7 +780,7 @@ def test_a_stage_without_attributes_draws_glasses_and_refuses_them_off(tmp_path)
     from faceedit.models.loading import load_model
 
     st = synthetic_stage()
-    assert st.config["attribute_channels"] == {} and st.attributes == ["glasses"]
+    assert st.config["attribute_channels"] == {} and st.attributes == ["glasses", "hair", "skin", "brows"]
     config = {k: v for k, v in st.config.items() if k != "attribute_channels"}  # as written then
     meta = {"arch": "stage", "config": config, "image_size": 64, "channels": 3,
             "conditions": {"targets": st.targets(), "lighting": st.lighting}}

@@ -40,7 +40,7 @@ class ModelOption:
     header (never written in code): ``conditions:NAME`` (a condition vocabulary),
     ``config:NAME`` (a config key: a list, or a mapping's keys), ``binary`` (the two-valued
     condition vocabularies, e.g. ``glasses``); ``values``: values fixed by the code itself
-    (RegGAN's phase names)."""
+    (RegGAN's phase names; with a ``vocabulary`` too, the code's first, then the header's)."""
 
     key: str
     help: str = ""
@@ -54,7 +54,9 @@ class ModelOption:
     def vocabulary_of(self, meta: CheckpointMeta) -> list:
         """This option's values in checkpoint ``meta`` ([] when it has none)."""
         if self.values:
-            return list(self.values)
+            if not self.vocabulary:
+                return list(self.values)
+            return list(dict.fromkeys([*self.values, *ModelOption(self.key, vocabulary=self.vocabulary).vocabulary_of(meta)]))
         kind, _, key = self.vocabulary.partition(":")
         if kind == "conditions":
             return list(meta.vocabularies.get(key) or [])

@@ -335,7 +335,7 @@ def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.nda
         out = stage.paint(out, r.landmarks, appearance, amount * r.scale, face.keep_out)
     for name, v in (s.attributes or {}).items():
         if v != 0.0 and s.strength > 0:
-            out = stage.paint_attribute(out, r.landmarks, name, v, min(s.strength, 1.0), s.light)
+            out = stage.paint_attribute(out, r.landmarks, name, v, min(s.strength, 1.0), s.light, face.mesh)
     return out
 
 
