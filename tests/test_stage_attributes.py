@@ -11,7 +11,7 @@ import pytest
 from _imgs import astronaut, astronaut_face
 from test_cli_apply import face_photo, run
 
-from faceedit.conditions import HAIR_COLOURS, NAMED_ATTRIBUTES
+from faceedit.conditions import GLASSES_OFF_REFUSED, HAIR_COLOURS, NAMED_ATTRIBUTES
 from faceedit.errors import UsageError
 from faceedit.models.request import EditRequest
 from faceedit.stage.brows import restyle
@@ -150,3 +150,12 @@ def test_values_are_request_words_and_unknown_ones_name_the_option_and_the_valid
     assert code == 2 and "skin=green" in err and "pale, tan" in err
     code, out, _ = run("models")
     assert code == 0 and "hair= takes black, brown, blond, red, grey" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("value", ["off", "0", "0.25"])
+def test_glasses_off_is_refused_with_the_reason_before_anything_is_written(value, tmp_path):
+    code, _, err = run("apply", "-m", "stage", "--attr", f"glasses={value}",
+                       face_photo(tmp_path / "a.png", astronaut()), "-o", tmp_path / "out")
+    words = " ".join(err.split())
+    assert code == 2 and f"glasses={'off' if value == '0' else value}: {GLASSES_OFF_REFUSED}" in words
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from faceedit.conditions import GLASSES_OFF_REFUSED
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.models import registry
 from faceedit.models.header import CheckpointMeta, read_meta
@@ -27,7 +28,7 @@ from faceedit.models.registry import (
     looks_like_path,
     spec_from_meta,
 )
-from faceedit.models.request import CONTROL_RANGES, FIELD, FIELDS, EditRequest
+from faceedit.models.request import CONTROL_RANGES, FIELD, FIELDS, EditRequest, attr_word
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,10 @@ class ModelOptions:
                 if key not in valid_attrs:
                     raise UsageError(f"`attrs` {key}: not an attribute of model {name}; valid: "
                                      f"{', '.join(valid_attrs)}")
+            glasses = request.attrs.get("glasses")
+            if isinstance(glasses, float) and glasses < 0.5 and "glasses" not in self.attributes \
+                    and self.stage is not None:  # the stage would take them off: it refuses
+                raise UsageError(f"`attrs` glasses={attr_word(glasses)}: {GLASSES_OFF_REFUSED}")
         taken = self.taken
         for key in request.given():
             if key in CONDITION_OPTIONS or key == "settings":

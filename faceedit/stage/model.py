@@ -29,11 +29,13 @@ expression-stable points (eye contours and nose), so an expression's move does n
   ratio in the neutral frame, fitted on the London pairs. An edit that takes a smile away paints
   it by the AU12 it takes (its creases go with the smile's shape), one that heads for happy
   paints its inverse (:meth:`Stage.smile_skin`).
-* **Attributes** (``glasses``): a luma per-pixel linear map per direction (``glasses_on``,
-  ``glasses_off``) in the neutral canonical frame (``mean_shape``), fitted like the appearance
-  maps from Yale's pairs of one subject with and without glasses, and the identity beyond the
-  eyes, brows and nose bridge. ``attrs={"glasses": 1.0}`` paints the mean frames on,
-  ``0.0`` paints them off, 0.5 leaves the face alone (0.75: on at half strength).
+* **Attributes**: glasses drawn on as a posed 3D frame (:mod:`faceedit.stage.glasses`); hair
+  recoloured, skin toned and brows thickened or thinned on the photo's own pixels
+  (:mod:`faceedit.stage.hair`, :mod:`~faceedit.stage.skin`, :mod:`~faceedit.stage.brows`, over the
+  regions of :mod:`faceedit.stage.regions`). Glasses off is refused
+  (:data:`faceedit.conditions.GLASSES_OFF_REFUSED`): the luma maps per direction (``glasses_on``,
+  ``glasses_off``, fitted in the neutral canonical frame from Yale's pairs of one subject with and
+  without glasses) are still held and loaded, but their ``off`` map paints a blurred ghost.
 * **Shading**: :mod:`faceedit.stage.shading` relights the whole head (face, ears, neck, hair
   weakened) to a named direction (``lighting``) or any azimuth and elevation (``light``), its
   luma only (``weights/shading.safetensors``, fitted on Extended Yale B).
@@ -54,7 +56,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from faceedit.conditions import NAMED_ATTRIBUTES, canonical_target, named_value, parse_switch
+from faceedit.conditions import GLASSES_OFF_REFUSED, NAMED_ATTRIBUTES, canonical_target, named_value, parse_switch
 from faceedit.errors import UsageError
 from faceedit.faces.au import AU_IDS
 from faceedit.log import logger
@@ -193,7 +195,9 @@ class Stage(ExpressionStates, nn.Module):
         amounts: +1 = on in full (glasses drawn in the default style, another attribute's ``on``
         map), -1 = the ``off`` map, 0 (a value of 0.5) nothing; a glasses style stays its word
         (on, in that style), as does a named attribute's value (``hair``: ``blond``...). UsageError
-        for an attribute or value this stage cannot paint."""
+        for an attribute or value this stage cannot paint, and for glasses off (a value under
+        0.5: :data:`faceedit.conditions.GLASSES_OFF_REFUSED`; the ``glasses_off`` maps paint a
+        blurred ghost and are not used)."""
         if not attrs:
             return {}
         from faceedit.models.stargan import attr_value, parse_attrs  # the same words as SeCGAN
@@ -219,6 +223,8 @@ class Stage(ExpressionStates, nn.Module):
             if key not in self.attributes:
                 raise UsageError(f"unknown attribute {key!r} for the stage; valid: {', '.join(self.attributes)}")
             amount = out[key] = 2.0 * attr_value(key, value) - 1.0
+            if amount < 0 and key == "glasses":
+                raise UsageError(f"attribute glasses={value}: {GLASSES_OFF_REFUSED}")
             if amount < 0 and key not in self.attribute_channels:
                 raise UsageError(f"attribute {key}={value}: this stage has no statistics to take {key} off")
         return out
