@@ -211,6 +211,10 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     cap[face_in > 0] = 0
     mask[cap > 0] = cv2.GC_PR_FGD
     mask[forehead] = cv2.GC_PR_BGD
+    # the forehead's skin (the cheeks' colour) is not hair; hair hanging over it may be
+    like = skin_likeness(cv2.cvtColor(small, cv2.COLOR_RGB2Lab), sample_mask(work, skin_samples(lm, d)[:2]))
+    if like is not None:
+        mask[forehead & (like > 0.5)] = cv2.GC_BGD
     # the face and the neck below the chin: not hair
     mask[face_in > 0] = cv2.GC_BGD
     neck = np.array([[chin[0] - 0.45 * s, chin[1] + 0.15 * s], [chin[0] + 0.45 * s, chin[1] + 0.15 * s],
@@ -316,6 +320,39 @@ def skin_samples(lm: np.ndarray, d: float) -> list[tuple[np.ndarray, float]]:
             ((lm[19] + lm[24]) / 2 + 0.35 * d * up, 0.12 * d)]
 
 
+def skin_likeness(lab: np.ndarray, seen: np.ndarray) -> np.ndarray | None:
+    """(h, w) 0..1 how like the skin at ``seen`` (bool) each pixel of ``lab`` (float32 Lab) is: its
+    chroma relative to its lightness (shaded skin keeps its hue, its chroma falls with it) near
+    the seen skin's (a Gaussian, :data:`SKIN_NEAR` .. :data:`SKIN_FAR`), neither much darker nor
+    much lighter. None where too little skin is seen."""
+    own = float(np.median(lab[seen][:, 0])) if seen.any() else 0.0
+    if int(seen.sum()) < 5 or own <= 1.0:
+        return None
+    light = lab[..., 0]
+    rel = lab[..., 1:] * (own / np.maximum(light, 0.2 * own))[..., None]
+    ab = rel[seen].astype(np.float64)
+    mean = ab.mean(0)
+    cov = np.cov(ab.T) + SKIN_SPREAD**2 * np.eye(2)
+    diff = rel - mean
+    m = np.sqrt(np.einsum("...i,ij,...j->...", diff, np.linalg.inv(cov), diff))
+    p = np.clip((SKIN_FAR - m) / (SKIN_FAR - SKIN_NEAR), 0.0, 1.0)
+    p *= np.clip((light - 0.25 * own) / (0.15 * own), 0.0, 1.0)  # too dark: hair, nostrils, shadow lines
+    p *= np.clip((1.35 * own - light) / (0.1 * own), 0.0, 1.0)  # too light: a white collar
+    return p.astype(np.float32)
+
+
+def sample_mask(work: Work, samples: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    """bool at work scale: the discs of ``samples`` ((photo px centre, radius), as
+    :func:`skin_samples` gives them)."""
+    w, h = work.size
+    yy, xx = np.mgrid[0:h, 0:w]
+    out = np.zeros((h, w), bool)
+    for centre, radius in samples:
+        c = work.to_work(np.asarray(centre)[None])[0]
+        out |= (xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= (radius * work.scale) ** 2
+    return out
+
+
 def skin_matte(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.ndarray:
     """Soft skin of face, ears and neck over ``regions``' box at the photo's pixels (0..1): the
     colour of the cheeks and forehead (a Gaussian in Lab's a, b; the lightness free), connected
@@ -328,25 +365,11 @@ def skin_matte(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.n
     small = work.small(full)
     h, w = small.shape[:2]
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
-    seen = np.zeros((h, w), bool)
+    seen = sample_mask(work, skin_samples(lm, d))
     yy, xx = np.mgrid[0:h, 0:w]
-    for centre, radius in skin_samples(lm, d):
-        c = work.to_work(centre[None])[0]
-        seen |= (xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= (radius * work.scale) ** 2
-    # chroma relative to lightness: shaded skin keeps its hue and its chroma falls with it
-    own = float(np.median(lab[seen][:, 0])) if seen.any() else 0.0
-    if int(seen.sum()) < 5 or own <= 1.0:
+    p = skin_likeness(lab, seen)
+    if p is None:
         return np.zeros(regions.face.shape, np.float32)
-    light = lab[..., 0]
-    rel = lab[..., 1:] * (own / np.maximum(light, 0.2 * own))[..., None]
-    ab = rel[seen].astype(np.float64)
-    mean = ab.mean(0)
-    cov = np.cov(ab.T) + SKIN_SPREAD**2 * np.eye(2)
-    diff = rel - mean
-    m = np.sqrt(np.einsum("...i,ij,...j->...", diff, np.linalg.inv(cov), diff))
-    p = np.clip((SKIN_FAR - m) / (SKIN_FAR - SKIN_NEAR), 0.0, 1.0)
-    p *= np.clip((light - 0.25 * own) / (0.15 * own), 0.0, 1.0)  # too dark: hair, nostrils, shadow lines
-    p *= np.clip((1.35 * own - light) / (0.1 * own), 0.0, 1.0)  # too light: a white collar
     # near the face: its outline grown to take the ears, and the neck's column below the chin
     near = cv2.dilate((fill((h, w), [work.to_work(face_outline(lm))]) > 0.5).astype(np.uint8),
                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(EARS * d * work.scale) + 1,) * 2))
