@@ -41,6 +41,12 @@ CAP = 0.3
 FAR_SIDE, FAR_ABOVE = 1.3, 1.6
 #: Lab distance under which a pixel is the background's colour (its fitted surface).
 BACKGROUND_DELTA = 5.0
+#: A matte value within this of 0 or 1 is sure; what lies behind the hair is averaged over this
+#: many eye distances; the hair and what lies behind it must differ by this (Lab L) for the
+#: lightness to say how much hair a pixel holds (:func:`consistent`).
+UNSURE, BEHIND, CONTRAST_MIN = 0.05, 0.15, 12.0
+#: Lab L's local deviation (5 px) under which a pixel is smooth (a wall, not hair).
+SMOOTH = 2.0
 #: GrabCut's rounds.
 GRABCUT_ROUNDS = 4
 #: The guided filter's radius (eye distances) and regulariser (unit levels squared).
@@ -158,6 +164,41 @@ def refine(work: Work, full: np.ndarray, hard: np.ndarray, d: float) -> np.ndarr
     return np.clip((a * full).sum(-1) + b, 0.0, 1.0)
 
 
+def consistent(work: Work, full: np.ndarray, matte: np.ndarray, d: float) -> np.ndarray:
+    """``matte`` (the box at the photo's pixels, 0..1) where it is unsure (between
+    :data:`UNSURE` and 1 - it) moved to the share of hair each pixel's lightness says it holds
+    (up always, down only where the photo is smooth there: a highlight is hair):
+    between the hair's own (its sure part's median) and what lies behind it there (the pixels
+    sure not to be hair nearby, averaged), where the two differ by :data:`CONTRAST_MIN` Lab
+    units or more: a pixel as light as the wall behind thin strands is no hair, one as dark as
+    the hair is all hair."""
+    small = work.small(full)
+    m = work.small(matte)
+    light = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)[..., 0]
+    sure = m > 1.0 - UNSURE
+    if int(sure.sum()) < 20:
+        return matte
+    hair_l = float(np.median(light[sure]))
+    away = (m < UNSURE).astype(np.float32)
+    sigma = max(1.0, BEHIND * d * work.scale)
+    behind = cv2.GaussianBlur(light * away, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(away, (0, 0), sigma), 1e-3)
+    size = (full.shape[1], full.shape[0])
+    behind = cv2.resize(behind, size, interpolation=cv2.INTER_LINEAR)
+    light_full = cv2.cvtColor(full, cv2.COLOR_RGB2Lab)[..., 0]
+    gap = behind - hair_l
+    share = np.clip((behind - light_full) / np.where(np.abs(gap) < 1e-3, 1e-3, gap), 0.0, 1.0)
+    trust = np.clip((np.abs(gap) - CONTRAST_MIN) / CONTRAST_MIN, 0.0, 1.0)
+    unsure = np.clip(np.minimum(matte, 1.0 - matte) / UNSURE, 0.0, 1.0)  # 0 where sure, 1 where unsure
+    # a strand darker than the matte says is taken in; a pixel lighter than it says is let out
+    # only where it is smooth (a wall; a highlight on hair has the strands' texture)
+    mean = cv2.blur(light_full, (5, 5))
+    rough = np.sqrt(np.maximum(cv2.blur(light_full * light_full, (5, 5)) - mean * mean, 0.0))
+    smooth = np.clip((2.0 * SMOOTH - rough) / SMOOTH, 0.0, 1.0)
+    step = share - matte
+    step = np.where(step > 0, step, step * smooth)
+    return np.clip(matte + trust * unsure * step, 0.0, 1.0).astype(np.float32)
+
+
 # -- the hair ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class HeadRegions:
@@ -262,7 +303,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     keep[np.unique(labels[(cap > 0) & (hair > 0)])] = True
     keep[0] = False
     hard = keep[labels].astype(np.float32)
-    soft = refine(work, full, hard, d)
+    soft = consistent(work, full, refine(work, full, hard, d), d)
     # the face within its 68 points (jaw and brows) is never hair (its edge softened)
     x0, y0 = work.box[:2]
     below = fill(face_full.shape, [np.concatenate([lm[:17], lm[26:16:-1]]) - [x0, y0]])
