@@ -21,7 +21,7 @@ from faceedit.stage.regions import HeadRegions, hair_matte, skin_matte, unit
 TONES: dict[str, tuple[float, float, float, float, float]] = {
     #        dL    a x   a +   b x   b +
     "pale": (9.0, 0.85, 0.0, 0.78, 0.0),
-    "tan": (-9.0, 1.05, 0.5, 1.12, 2.5),
+    "tan": (-8.0, 0.95, 0.5, 1.0, 2.0),
 }
 assert tuple(TONES) == SKIN_TONES, "the tones' names are declared in faceedit.conditions"
 
