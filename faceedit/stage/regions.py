@@ -181,9 +181,9 @@ def consistent(work: Work, full: np.ndarray, matte: np.ndarray, d: float) -> np.
     hair_l = float(np.median(light[sure]))
     away = (m < UNSURE).astype(np.float32)
     sigma = max(1.0, BEHIND * d * work.scale)
-    behind = cv2.GaussianBlur(light * away, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(away, (0, 0), sigma), 1e-3)
+    seen = cv2.GaussianBlur(light * away, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(away, (0, 0), sigma), 1e-3)
     size = (full.shape[1], full.shape[0])
-    behind = cv2.resize(behind, size, interpolation=cv2.INTER_LINEAR)
+    behind = cv2.resize(seen, size, interpolation=cv2.INTER_LINEAR)
     light_full = cv2.cvtColor(full, cv2.COLOR_RGB2Lab)[..., 0]
     gap = behind - hair_l
     share = np.clip((behind - light_full) / np.where(np.abs(gap) < 1e-3, 1e-3, gap), 0.0, 1.0)
@@ -245,8 +245,8 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     cap[int(max(eyes_y, 0)):] = 0
     # the face below the brows is never hair; above them (the forehead) hair may hang over it
     brows_y = float(work.to_work(lm[17:27])[:, 1].min())
-    face_in = fill((h, w), [work.to_work(np.concatenate([lm[:17], lm[26:16:-1]]))]) > 0.5
-    face_in = cv2.erode(face_in.astype(np.uint8), np.ones((3, 3), np.uint8))
+    inside = fill((h, w), [work.to_work(np.concatenate([lm[:17], lm[26:16:-1]]))]) > 0.5
+    face_in = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8))
     face_in[: int(max(brows_y, 0))] = 0
     forehead = (face_small > 0.5) & (face_in == 0)
     cap[face_in > 0] = 0
@@ -292,7 +292,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     img = np.clip(small * 255 + 0.5, 0, 255).astype(np.uint8)[..., ::-1].copy()
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     try:
-        cv2.grabCut(img, mask, None, bgd, fgd, GRABCUT_ROUNDS, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(img, mask, (0, 0, 0, 0), bgd, fgd, GRABCUT_ROUNDS, cv2.GC_INIT_WITH_MASK)  # rect unused: the mask seeds it
     except cv2.error:  # a model with no samples of one side (a box all face): no hair found
         zero = np.zeros(face_full.shape, np.float32)
         return HeadRegions(work, face_full, zero)
