@@ -47,8 +47,9 @@ def main() -> None:
     args = ap.parse_args()
 
     from faceedit.faces.detectors.registry import get_detector
+    from faceedit.faces.landmarks import eye_distance
     from faceedit.models.loading import load_model
-    from faceedit.stage.regions import eye_distance, hair_matte
+    from faceedit.stage.regions import hair_matte
 
     stage = load_model("weights/stage.safetensors").model
     det = get_detector("mediapipe")

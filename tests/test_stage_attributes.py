@@ -13,10 +13,11 @@ from test_cli_apply import face_photo, run
 
 from faceedit.conditions import GLASSES_OFF_REFUSED, HAIR_COLOURS, NAMED_ATTRIBUTES
 from faceedit.errors import UsageError
+from faceedit.faces.landmarks import eye_distance
 from faceedit.models.request import EditRequest
 from faceedit.stage.brows import restyle
 from faceedit.stage.hair import recolour
-from faceedit.stage.regions import eye_distance, hair_matte
+from faceedit.stage.regions import hair_matte
 from faceedit.stage.skin import retone
 
 LUMA = np.array([0.299, 0.587, 0.114])

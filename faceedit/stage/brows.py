@@ -21,8 +21,9 @@ import cv2
 import numpy as np
 
 from faceedit.conditions import BROW_STYLES
+from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import pixel_max
-from faceedit.stage.regions import eye_distance, unit
+from faceedit.stage.regions import unit
 
 #: The band about a brow's line that may be brow (eye distances either side), and where the skin
 #: beside it is read (from, to).

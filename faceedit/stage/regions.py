@@ -8,13 +8,16 @@ the skin of face, ears and neck, and the features (eyes, brows, lips) kept out o
   the full-resolution photo (He & Sun's fast guided filter), so a matte's edges follow the
   photo's own hair strands and outline.
 * **Hair** (:func:`hair_matte`): OpenCV's GrabCut on the work box, seeded by the face: the face
-  (its oval) and the neck below the chin are sure not hair, a cap over the forehead and round the
-  temples probably hair, the rest probably not. The hair is the part connected to the cap; the
-  face's oval is taken out of the matte again after the filter (hair over the forehead is left as
-  it is, the face's skin is never in the matte).
-* **Skin** (:func:`skin_matte`): pixels whose chroma is close to the cheeks' (a Gaussian in Lab's
-  a, b, the luma free: shaded skin is skin), in the head box, connected to the face, less the hair
-  matte and the features (eyes, brows and lips as the 68 points draw them, grown a little).
+  within its 68 points, the neck below the chin, the forehead's skin (the cheeks' colour), the
+  box's sides and a smooth surface fitted to the wall round the head are sure not hair; a cap round
+  the face's outline above the eyes, and beside the face down to the chin, probably hair. The hair
+  is the part connected to the cap; where the guided filter's matte is unsure, the share of hair
+  a pixel's lightness says (:func:`consistent`); the face within its 68 points is taken out of
+  the matte again (hair over the forehead is left in it, the face's skin is never in it).
+* **Skin** (:func:`skin_matte`): pixels whose chroma relative to their lightness is close to the
+  cheeks' and forehead's (:func:`skin_likeness`: shaded skin is skin), near the face and the
+  neck, connected to them, holes filled, less the hair matte and the features (eyes, brows and
+  lips as the 68 points draw them, grown a little).
 
 numpy and OpenCV only.
 """
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from faceedit.faces.landmarks import eye_distance
 from faceedit.faces.mesh68 import FACE_OVAL
 from faceedit.pixels import pixel_max
 
@@ -51,11 +55,6 @@ SMOOTH = 2.0
 GRABCUT_ROUNDS = 4
 #: The guided filter's radius (eye distances) and regulariser (unit levels squared).
 MATTE_RADIUS, MATTE_EPS = 0.05, 2e-4
-
-
-def eye_distance(lm: np.ndarray) -> float:
-    lm = np.asarray(lm, np.float64)
-    return float(np.linalg.norm(lm[42:48].mean(0) - lm[36:42].mean(0)))
 
 
 def face_outline(lm: np.ndarray, mesh: np.ndarray | None = None) -> np.ndarray:
@@ -210,7 +209,7 @@ class HeadRegions:
     hair: np.ndarray
 
 
-def _face_masks(work: Work, lm: np.ndarray, mesh: np.ndarray | None, d: float) -> tuple[np.ndarray, np.ndarray]:
+def _face_masks(work: Work, lm: np.ndarray, mesh: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """(work-scale face coverage, full-box face coverage): the face's outline filled."""
     outline = face_outline(lm, mesh)
     w, h = work.size
@@ -229,7 +228,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     full = unit(work.crop(pixels))
     small = work.small(full)
     h, w = small.shape[:2]
-    face_small, face_full = _face_masks(work, lm, mesh, d)
+    face_small, face_full = _face_masks(work, lm, mesh)
     s = d * work.scale  # eye distance in work px
     outline = work.to_work(face_outline(lm, mesh))
     centre = outline.mean(0)
@@ -279,7 +278,6 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
     seen = (mask == cv2.GC_BGD) & (face_small <= 0.5) & above
     seen[int(max(chin[1], 0)):] = False
-    above = np.arange(h)[:, None] < chin[1]
     if int(seen.sum()) > 30:
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
         terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
