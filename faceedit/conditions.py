@@ -61,8 +61,8 @@ GLASSES_DEFAULT = "rectangular"
 
 # Why the stage refuses ``--attr glasses=off`` (a value under 0.5): the frame must be found before
 # it can be inpainted, and found as thin long lines round the eyes it cannot be told from the
-# face's own brows, lids and creases (weights/secgan.md, "Glasses off"); the mean maps fitted on
-# Yale's pairs paint a blurred ghost.
+# face's own brows, lids and creases (weights/secgan.md, "Hair colour, skin tone and brows"); the
+# mean maps fitted on Yale's pairs paint a blurred ghost.
 GLASSES_OFF_REFUSED = ("taking glasses off is refused: their frame cannot be told reliably from the face's "
                        "own brows, lids and creases, so inpainting it would smear the eyes")
 

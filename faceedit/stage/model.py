@@ -439,7 +439,8 @@ class Stage(ExpressionStates, nn.Module):
                         strength: float = 1.0, light: Light | None = None, mesh: np.ndarray | None = None
                         ) -> np.ndarray:
         """Paint attribute ``name`` on the face at landmarks ``moved`` (``mesh``: its Face Mesh
-        points, or None), ``strength`` (0..1) of the way. Glasses on (``amount`` above 0, or a
+        points before the move, or None: the hair matte's cap follows its oval), ``strength``
+        (0..1) of the way. Glasses on (``amount`` above 0, or a
         style's word) are drawn as a posed 3D frame (:func:`faceedit.stage.glasses.draw_glasses`,
         the frame's opacity ``amount`` x ``strength``, its shadow away from ``light`` where the face
         is about to be relit to one); ``hair``, ``skin`` and ``brows`` (``amount`` their value's

@@ -18,7 +18,7 @@ declare_arch("stage", "faceedit.stage.model:build_stage", options=(
     ModelOption("light_strength"),
     ModelOption("aus", vocabulary="config:aus"),
     # glasses, hair, skin and brows are drawn by the stage's code; any others are its header's maps
-    ModelOption("attrs", "glasses drawn on (a style) or off, hair recoloured, skin toned, brows thickened or thinned",
+    ModelOption("attrs", "glasses drawn on (a style; off is refused), hair recoloured, skin toned, brows thickened or thinned",
                 values=("glasses", *NAMED_ATTRIBUTES), vocabulary="config:attribute_channels"),
     ModelOption("controls", values=FIELD["controls"].choices),
     ModelOption("like"),
