@@ -67,6 +67,17 @@ GLASSES_OFF_REFUSED = ("taking glasses off is refused: their frame cannot be tol
                        "own brows, lids and creases, so inpainting it would smear the eyes")
 
 
+def attribute_values(name: str, off: bool = True) -> list[str]:
+    """The words ``--attr NAME=`` takes, for a form's choice: a named attribute's values, glasses
+    on and each style (and off where ``off``: a network that takes them off itself), any other
+    attribute off and on."""
+    if name in NAMED_ATTRIBUTES:
+        return list(NAMED_ATTRIBUTES[name])
+    if name == "glasses":
+        return (["off"] if off else []) + ["on", *GLASSES_STYLES]
+    return ["off", "on"]
+
+
 def glasses_style(word: str) -> tuple[str, str | None] | None:
     """``"round"`` -> ``("round", None)``, ``"Round-Black"`` -> ``("round", "black")``; None for
     any other word (the caller names :func:`glasses_words`)."""

@@ -160,3 +160,12 @@ def test_glasses_off_is_refused_with_the_reason_before_anything_is_written(value
     words = " ".join(err.split())
     assert code == 2 and f"glasses={'off' if value == '0' else value}: {GLASSES_OFF_REFUSED}" in words
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_form_for_a_model_offers_each_attributes_words():
+    from faceedit.models.options import model_options
+
+    fields = {f["name"]: f for f in model_options("secgan").fields()}
+    values = fields["attrs"]["values"]
+    assert values["hair"] == list(HAIR_COLOURS) and values["skin"] == ["pale", "tan"]
+    assert "off" not in values["glasses"] and "round" in values["glasses"]  # the stage refuses off

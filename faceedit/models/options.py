@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from faceedit.conditions import GLASSES_OFF_REFUSED
+from faceedit.conditions import GLASSES_OFF_REFUSED, attribute_values
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.models import registry
 from faceedit.models.header import CheckpointMeta, read_meta
@@ -248,6 +248,9 @@ class ModelOptions:
             row = f.to_json()
             if f.name in choices:
                 row["choices"] = choices[f.name]
+            if f.name == "attrs":  # each attribute's words (glasses off only where a network takes it)
+                row["values"] = {a: attribute_values(a, off=a in self.attributes or self.stage is None)
+                                 for a in choices["attrs"]}
             if f.name == "strength" and self.stage is None:
                 row["range"] = [f.range[0], 1.0] if f.range else None
             out.append(row)
