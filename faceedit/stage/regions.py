@@ -43,6 +43,8 @@ BOX_SIDE, BOX_ABOVE, BOX_BELOW = 2.4, 2.0, 1.8
 #: the ellipse beyond which, above the eyes, is background (sideways and above the outline).
 CAP = 0.3
 FAR_SIDE, FAR_ABOVE = 1.3, 1.6
+#: Hair beside the face within this (eye distances) of the hair on the head is hair too.
+REACH = 0.2
 #: Lab distance under which a pixel is the background's colour (its fitted surface).
 BACKGROUND_DELTA = 5.0
 #: A matte value within this of 0 or 1 is sure; what lies behind the hair is averaged over this
@@ -295,10 +297,15 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
         zero = np.zeros(face_full.shape, np.float32)
         return HeadRegions(work, face_full, zero)
     hair = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
-    # the hair is what touches the cap
+    # the hair is what touches the cap, and what lies beside the face within reach of that (locks
+    # below the ears, parted from the rest by an ear)
     n, labels = cv2.connectedComponents(hair, connectivity=8)
     keep = np.zeros(n, bool)
     keep[np.unique(labels[(cap > 0) & (hair > 0)])] = True
+    keep[0] = False
+    k = 2 * max(1, int(round(REACH * s))) + 1
+    reach = cv2.dilate(keep[labels].astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    keep[np.unique(labels[reach & beside & (hair > 0)])] = True
     keep[0] = False
     hard = keep[labels].astype(np.float32)
     soft = consistent(work, full, refine(work, full, hard, d), d)
