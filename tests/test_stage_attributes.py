@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _imgs import astronaut, astronaut_face
+from conftest import SHARED_DATA
 from test_cli_apply import face_photo, run
 
 from faceedit.conditions import GLASSES_OFF_REFUSED, HAIR_COLOURS, NAMED_ATTRIBUTES
@@ -169,3 +170,29 @@ def test_a_form_for_a_model_offers_each_attributes_words():
     values = fields["attrs"]["values"]
     assert values["hair"] == list(HAIR_COLOURS) and values["skin"] == ["pale", "tan"]
     assert "off" not in values["glasses"] and "round" in values["glasses"]  # the stage refuses off
+
+
+LONDON_HD = SHARED_DATA / "london_hd" / "neutral"
+
+
+@pytest.mark.skipif(not (LONDON_HD / "021.jpg").exists(), reason="../shared/data/london_hd is absent")
+@pytest.mark.parametrize("name", ["021", "037", "042"])
+def test_ears_and_a_bald_scalp_are_not_hair(name):
+    """London 021 and 037 are bald, 042 close-cropped: hair=blond leaves their ears (and bald
+    scalps) as they are."""
+    import cv2
+
+    from faceedit.faces.detectors import get_detector
+
+    img = cv2.cvtColor(cv2.imread(str(LONDON_HD / f"{name}.jpg")), cv2.COLOR_BGR2RGB)
+    face = max(get_detector("mediapipe").detect(img), key=lambda f: f.area)
+    lm = np.asarray(face.landmarks, np.float64)
+    out = recolour(img, lm, "blond", mesh=face.dense)
+    d = eye_distance(lm)
+    changed = _change(out, img) > 10
+    for side, ear in ((-1, lm[0:3].mean(0)), (1, lm[14:17].mean(0))):
+        x = int(ear[0] + side * 0.25 * d)
+        y0, y1 = int(lm[19, 1]), int(lm[33, 1])
+        assert changed[y0:y1, min(x, x + side * int(0.3 * d)):max(x, x + side * int(0.3 * d))].mean() < 0.02
+    if name != "042":
+        assert changed.mean() < 0.001

@@ -43,6 +43,11 @@ BOX_SIDE, BOX_ABOVE, BOX_BELOW = 2.4, 2.0, 1.8
 #: the ellipse beyond which, above the eyes, is background (sideways and above the outline).
 CAP = 0.3
 FAR_SIDE, FAR_ABOVE = 1.3, 1.6
+#: Beside the face at the ears' height, a pixel redder (Lab a) than the hair above by this and
+#: than this share of the cheeks' redness is an ear, not hair.
+EAR_REDDER, EAR_CHEEK = 6.0, 0.6
+#: Less hair than this (eye distances squared) is none (a bald or shaven head).
+MIN_HAIR = 0.15
 #: Hair beside the face within this (eye distances) of the hair on the head is hair too.
 REACH = 0.2
 #: Lab distance under which a pixel is the background's colour (its fitted surface).
@@ -297,6 +302,18 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
         zero = np.zeros(face_full.shape, np.float32)
         return HeadRegions(work, face_full, zero)
     hair = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
+    # the ears: beside the face from the brows to below the nose, as red as skin (Lab a) where
+    # the hair above them is not
+    rows = np.arange(h)[:, None]
+    ear_rows = (rows > brows_y) & (rows < float(work.to_work(lm[33:34])[0, 1]) + 0.3 * s)
+    head_hair = (hair > 0) & ~ear_rows & (rows < brows_y)
+    cheeks = sample_mask(work, skin_samples(lm, d)[:2])
+    if cheeks.any():
+        hair_a = float(np.median(lab[..., 1][head_hair])) if head_hair.any() else 0.0
+        red = max(hair_a + EAR_REDDER, EAR_CHEEK * float(np.median(lab[..., 1][cheeks])))
+        hair[ear_rows & (face_small <= 0.5) & (lab[..., 1] > red)] = 0
+    if int(hair.sum()) < MIN_HAIR * s * s:  # a bald or shaven head: no hair
+        return HeadRegions(work, face_full, np.zeros(face_full.shape, np.float32))
     # the hair is what touches the cap, and what lies beside the face within reach of that (locks
     # below the ears, parted from the rest by an ear)
     n, labels = cv2.connectedComponents(hair, connectivity=8)
