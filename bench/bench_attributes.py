@@ -9,7 +9,8 @@ photos of several hair colours (``--faces`` names them). Each face goes through 
 mediapipe detector). The sheet: a row per face at face size (the head), the input then each
 attribute; the crops: each edit's head region at the photo's own pixels (PNG). Prints per face
 and attribute: the mean luma change of the hair's core (its matte over 0.9, found on the input),
-of the cheeks (largest change too), and of the brow band; the stage's milliseconds.
+the largest change anywhere, the cheeks' mean (and largest) change, the brow band's; the stage's
+milliseconds.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sheet", type=Path, help="write the contact sheet here")
     ap.add_argument("--crops", type=Path, help="write crops at the photo's own pixels to this folder")
-    ap.add_argument("--faces", default="004,013,081,129,136,041,062,012", help="London photos (comma separated)")
+    ap.add_argument("--faces", default="004,013,081,129,136,041,062,012,021", help="London photos (comma separated)")
     ap.add_argument("--tile", type=int, default=150, help="sheet tile width in px (face size)")
     args = ap.parse_args()
 
@@ -82,7 +83,8 @@ def main() -> None:
             ms = 1000 * (time.perf_counter() - t)
             new = out.astype(float) @ LUMA
             change = np.abs(out.astype(int) - img.astype(int)).max(2)
-            report.append(f"{key}={value}: hair {new[hair].mean() - luma[hair].mean():+.1f}, cheeks "
+            hair_change = f"{new[hair].mean() - luma[hair].mean():+.1f}" if hair.any() else "- (none found)"
+            report.append(f"{key}={value}: hair {hair_change}, largest change anywhere {change.max()}, cheeks "
                           f"{new[cheeks].mean() - luma[cheeks].mean():+.1f} (max {change[cheeks].max()}), brows "
                           f"{new[band].mean() - luma[band].mean():+.1f}, {ms:.0f} ms")
             tiles.append(out[y0:y1, x0:x1])
