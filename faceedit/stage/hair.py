@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from faceedit.conditions import HAIR_COLOURS
+from faceedit.log import logger
 from faceedit.pixels import pixel_max
 from faceedit.stage.regions import HeadRegions, hair_matte, unit
 
@@ -46,12 +47,13 @@ def recolour(pixels: np.ndarray, lm: np.ndarray, colour: str, strength: float = 
     """``pixels`` ((H, W, 3) uint8/uint16 RGB, unchanged) with the hair of the face at 68
     landmarks ``lm`` recoloured to ``colour`` (:data:`HAIR_COLOURS`), ``strength`` (0..1) of the
     way; ``regions``: the face's matte when already found. A face whose hair is not found comes
-    back unchanged (a copy)."""
+    back unchanged (a copy; logged)."""
     if strength <= 0:
         return pixels.copy()
     r = regions if regions is not None else hair_matte(pixels, lm, mesh)
     core = r.hair > CORE
     if int(core.sum()) < 20:
+        logger.warning("hair=%s: no hair found on a face (a bald or shaven head?); left as it is", colour)
         return pixels.copy()
     x0, y0, x1, y1 = r.work.box
     rgb = unit(pixels[y0:y1, x0:x1])
