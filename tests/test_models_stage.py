@@ -717,9 +717,10 @@ def test_attribute_values_parse_like_secgan():
     from faceedit.errors import UsageError
 
     st = glasses_stage()
-    assert st.attributes == ["glasses"] and "keep" in st.targets()
+    assert st.attributes == ["glasses", "hair", "skin", "brows"] and "keep" in st.targets()
     assert st.attribute_amounts({"glasses": 1.0}) == {"glasses": 1.0}
-    assert st.attribute_amounts({"glasses": "off"}) == {"glasses": -1.0}
+    with pytest.raises(UsageError, match="glasses=off: taking glasses off is refused"):
+        st.attribute_amounts({"glasses": "off"})
     assert st.attribute_amounts("glasses=on") == {"glasses": 1.0}
     assert st.attribute_amounts({"glasses": 0.75}) == {"glasses": 0.5}
     assert st.attribute_amounts({"glasses": 0.5}) == {"glasses": 0.0}
@@ -738,11 +739,11 @@ def test_glasses_buffers_round_trip_through_safetensors(tmp_path):
     path = tmp_path / "stage.safetensors"
     save_checkpoint(str(path), st.state_dict(), meta, dtype=None)
     loaded = load_model(str(path)).model
-    assert loaded.attributes == ["glasses"]
+    assert loaded.attributes == ["glasses", "hair", "skin", "brows"]
     for k in ("gain_glasses_on", "bias_glasses_on", "gain_glasses_off", "bias_glasses_off"):
         assert torch.equal(st.state_dict()[k], loaded.state_dict()[k]), k
     lm = astronaut_face().landmarks
-    for value in (1.0, 0.0):
+    for value in (1.0, 0.75):
         a, _ = st.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": value})
         b, _ = loaded.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": value})
         assert np.array_equal(a, b) and not np.array_equal(a, astronaut())
@@ -753,12 +754,11 @@ def test_glasses_change_only_the_eye_region():
     img = astronaut()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     on, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": 1})
-    off, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": "off"})
     half, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": 0.75})
     none, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": 0.5})
     assert np.array_equal(none, img)
     area = _glasses_area(lm, img.shape)
-    for out, sign in ((on, -1), (off, 1), (half, -1)):
+    for out, sign in ((on, -1), (half, -1)):
         d = out.astype(int) - img
         changed = (d != 0).any(-1)
         assert changed.sum() > 500 and not changed[~area].any()
@@ -774,13 +774,13 @@ def test_glasses_change_only_the_eye_region():
 def test_a_stage_without_attributes_draws_glasses_and_refuses_them_off(tmp_path):
     """A stage fitted before attributes (no ``attribute_channels``, then ``attributes``, in its
     config, no glasses buffers) still loads and draws glasses on (they need no statistics), and
-    refuses ``glasses=off`` (the maps that take them off) with a usage error."""
+    refuses ``glasses=off`` with a usage error (as every stage does)."""
     from faceedit.errors import UsageError
     from faceedit.models.checkpoint import save_checkpoint
     from faceedit.models.loading import load_model
 
     st = synthetic_stage()
-    assert st.config["attribute_channels"] == {} and st.attributes == ["glasses"]
+    assert st.config["attribute_channels"] == {} and st.attributes == ["glasses", "hair", "skin", "brows"]
     config = {k: v for k, v in st.config.items() if k != "attribute_channels"}  # as written then
     meta = {"arch": "stage", "config": config, "image_size": 64, "channels": 3,
             "conditions": {"targets": st.targets(), "lighting": st.lighting}}
@@ -790,7 +790,7 @@ def test_a_stage_without_attributes_draws_glasses_and_refuses_them_off(tmp_path)
     lm = astronaut_face().landmarks
     on, _ = old.model.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": 1.0})
     assert np.abs(on.astype(int) - astronaut().astype(int)).max() > 100
-    with pytest.raises(UsageError, match="no statistics to take glasses off"):
+    with pytest.raises(UsageError, match="taking glasses off is refused"):
         old.model.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": 0.0})
 
 

@@ -43,9 +43,11 @@ def models(
                   "stage's under every model on it):", markup=False, highlight=False)
     for r in rows:
         console.print(f"  {r['name']}: {describe_options(r['options'])}", markup=False, highlight=False)
-    from faceedit.conditions import UNSUPPORTED_ATTRIBUTES, glasses_words
+    from faceedit.conditions import NAMED_ATTRIBUTES, UNSUPPORTED_ATTRIBUTES, glasses_words
 
     console.print(f"  --attr glasses= takes {glasses_words()}", markup=False, highlight=False)
+    for name, values in NAMED_ATTRIBUTES.items():
+        console.print(f"  --attr {name}= takes {', '.join(values)}", markup=False, highlight=False)
     console.print("not supported (--attr refuses them):", markup=False, highlight=False)
     for name, why in UNSUPPORTED_ATTRIBUTES.items():
         console.print(f"  {name}: {why}", markup=False, highlight=False)

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from faceedit.conditions import GLASSES_OFF_REFUSED, attribute_values
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.models import registry
 from faceedit.models.header import CheckpointMeta, read_meta
@@ -27,7 +28,7 @@ from faceedit.models.registry import (
     looks_like_path,
     spec_from_meta,
 )
-from faceedit.models.request import CONTROL_RANGES, FIELD, FIELDS, EditRequest
+from faceedit.models.request import CONTROL_RANGES, FIELD, FIELDS, EditRequest, attr_word
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class ModelOption:
     header (never written in code): ``conditions:NAME`` (a condition vocabulary),
     ``config:NAME`` (a config key: a list, or a mapping's keys), ``binary`` (the two-valued
     condition vocabularies, e.g. ``glasses``); ``values``: values fixed by the code itself
-    (RegGAN's phase names)."""
+    (RegGAN's phase names; with a ``vocabulary`` too, the code's first, then the header's)."""
 
     key: str
     help: str = ""
@@ -54,7 +55,9 @@ class ModelOption:
     def vocabulary_of(self, meta: CheckpointMeta) -> list:
         """This option's values in checkpoint ``meta`` ([] when it has none)."""
         if self.values:
-            return list(self.values)
+            if not self.vocabulary:
+                return list(self.values)
+            return list(dict.fromkeys([*self.values, *ModelOption(self.key, vocabulary=self.vocabulary).vocabulary_of(meta)]))
         kind, _, key = self.vocabulary.partition(":")
         if kind == "conditions":
             return list(meta.vocabularies.get(key) or [])
@@ -185,6 +188,10 @@ class ModelOptions:
                 if key not in valid_attrs:
                     raise UsageError(f"`attrs` {key}: not an attribute of model {name}; valid: "
                                      f"{', '.join(valid_attrs)}")
+            glasses = request.attrs.get("glasses")
+            if isinstance(glasses, float) and glasses < 0.5 and "glasses" not in self.attributes \
+                    and self.stage is not None:  # the stage would take them off: it refuses
+                raise UsageError(f"`attrs` glasses={attr_word(glasses)}: {GLASSES_OFF_REFUSED}")
         taken = self.taken
         for key in request.given():
             if key in CONDITION_OPTIONS or key == "settings":
@@ -241,6 +248,9 @@ class ModelOptions:
             row = f.to_json()
             if f.name in choices:
                 row["choices"] = choices[f.name]
+            if f.name == "attrs":  # each attribute's words (glasses off only where a network takes it)
+                row["values"] = {a: attribute_values(a, off=a in self.attributes or self.stage is None)
+                                 for a in choices["attrs"]}
             if f.name == "strength" and self.stage is None:
                 row["range"] = [f.range[0], 1.0] if f.range else None
             out.append(row)

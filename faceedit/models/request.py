@@ -24,7 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from faceedit.conditions import UNSUPPORTED_ATTRIBUTES, glasses_style, glasses_words, parse_switch
+from faceedit.conditions import (
+    NAMED_ATTRIBUTES,
+    UNSUPPORTED_ATTRIBUTES,
+    glasses_style,
+    glasses_words,
+    named_value,
+    parse_switch,
+)
 from faceedit.errors import UsageError
 
 #: How far the stage exaggerates an edit (``strength`` above 1; the stage's ``MAX_STRENGTH``); a
@@ -125,9 +132,9 @@ FIELDS: tuple[Field, ...] = (
           "0..1), absolute, on top of the target: smile, mouth (open), brows (up), eyes (open), gaze_x, gaze_y, "
           "blink, wink_left, wink_right, pout, purse, grin, aaa, eee, woo, head_yaw, head_pitch, head_roll; "
           "0 leaves the face alone; e.g. smile=0.5,brows=-0.3.", range=CONTROL_RANGE, choices=_control_names(), step="stage"),
-    Field("attrs", "{attribute: on|off}", None, "Attribute edits, e.g. glasses=on|off, or glasses=STYLE (rectangular, "
-          "round, aviator, rimless; STYLE-COLOUR: black, tortoise, gold, silver) (the attributes each model takes: "
-          "see `faceedit models`).", range=(0.0, 1.0), vocabulary="attributes"),
+    Field("attrs", "{attribute: value}", None, "Attribute edits, e.g. glasses=on|off, or glasses=STYLE (rectangular, "
+          "round, aviator, rimless; STYLE-COLOUR: black, tortoise, gold, silver); hair=black|brown|blond|red|grey, "
+          "skin=pale|tan, brows=bushy|thin (the attributes each model takes: see `faceedit models`).", range=(0.0, 1.0), vocabulary="attributes"),
     Field("like", "path", None, "Move the face to the expression state of the largest face in this reference photo "
           "(read from its landmarks apart from its identity as well as a shape model can).", step="stage"),
     Field("phase", "str", None, "Model phase to output, where the model has phases (RegGAN: expression, refined; "
@@ -345,7 +352,9 @@ def _controls(controls: Any) -> dict[str, float]:
 def _attrs(attrs: Any) -> dict[str, float | str]:
     """``{attribute: amount}`` from a mapping or ``"glasses=on"``: on/off (yes/no, true/false)
     or a number 0..1; for glasses also a style word (``round``, ``round-black``: kept as the
-    word, in lower case). An attribute no model can edit believably is refused by name
+    word, in lower case); for the named attributes (``hair``, ``skin``, ``brows``:
+    :data:`faceedit.conditions.NAMED_ATTRIBUTES`) one of their words, kept as the word. An
+    attribute no model can edit believably is refused by name
     (:data:`faceedit.conditions.UNSUPPORTED_ATTRIBUTES`)."""
     if not attrs:
         return {}
@@ -364,6 +373,12 @@ def _attrs(attrs: Any) -> dict[str, float | str]:
         key = str(key).strip().lower()
         if key in UNSUPPORTED_ATTRIBUTES:
             raise UsageError(f"`attrs` {key}: not supported: {UNSUPPORTED_ATTRIBUTES[key]}")
+        if key in NAMED_ATTRIBUTES:
+            word = named_value(key, value)
+            if word is None:
+                raise UsageError(f"`attrs` {key}={value}: unknown value; valid: {', '.join(NAMED_ATTRIBUTES[key])}")
+            out[key] = word
+            continue
         on = parse_switch(value) if isinstance(value, str) else None
         if on is not None:
             out[key] = 1.0 if on else 0.0

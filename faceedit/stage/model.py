@@ -29,11 +29,13 @@ expression-stable points (eye contours and nose), so an expression's move does n
   ratio in the neutral frame, fitted on the London pairs. An edit that takes a smile away paints
   it by the AU12 it takes (its creases go with the smile's shape), one that heads for happy
   paints its inverse (:meth:`Stage.smile_skin`).
-* **Attributes** (``glasses``): a luma per-pixel linear map per direction (``glasses_on``,
-  ``glasses_off``) in the neutral canonical frame (``mean_shape``), fitted like the appearance
-  maps from Yale's pairs of one subject with and without glasses, and the identity beyond the
-  eyes, brows and nose bridge. ``attrs={"glasses": 1.0}`` paints the mean frames on,
-  ``0.0`` paints them off, 0.5 leaves the face alone (0.75: on at half strength).
+* **Attributes**: glasses drawn on as a posed 3D frame (:mod:`faceedit.stage.glasses`); hair
+  recoloured, skin toned and brows thickened or thinned on the photo's own pixels
+  (:mod:`faceedit.stage.hair`, :mod:`~faceedit.stage.skin`, :mod:`~faceedit.stage.brows`, over the
+  regions of :mod:`faceedit.stage.regions`). Glasses off is refused
+  (:data:`faceedit.conditions.GLASSES_OFF_REFUSED`): the luma maps per direction (``glasses_on``,
+  ``glasses_off``, fitted in the neutral canonical frame from Yale's pairs of one subject with and
+  without glasses) are still held and loaded, but their ``off`` map paints a blurred ghost.
 * **Shading**: :mod:`faceedit.stage.shading` relights the whole head (face, ears, neck, hair
   weakened) to a named direction (``lighting``) or any azimuth and elevation (``light``), its
   luma only (``weights/shading.safetensors``, fitted on Extended Yale B).
@@ -54,7 +56,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from faceedit.conditions import canonical_target, parse_switch
+from faceedit.conditions import GLASSES_OFF_REFUSED, NAMED_ATTRIBUTES, canonical_target, named_value, parse_switch
 from faceedit.errors import UsageError
 from faceedit.faces.au import AU_IDS
 from faceedit.log import logger
@@ -182,15 +184,20 @@ class Stage(ExpressionStates, nn.Module):
 
     @property
     def attributes(self) -> list[str]:
-        """Attributes that ``attrs=`` accepts: glasses (drawn, :mod:`faceedit.stage.glasses`) and
-        those it has maps for."""
-        return ["glasses"] + [a for a in self.attribute_channels if a != "glasses"]
+        """Attributes that ``attrs=`` accepts: glasses (drawn, :mod:`faceedit.stage.glasses`),
+        hair, skin and brows (:mod:`faceedit.stage.hair`, :mod:`~faceedit.stage.skin`,
+        :mod:`~faceedit.stage.brows`) and those it has maps for."""
+        return ["glasses", *NAMED_ATTRIBUTES] + [a for a in self.attribute_channels
+                                                  if a != "glasses" and a not in NAMED_ATTRIBUTES]
 
     def attribute_amounts(self, attrs: dict | str | None) -> dict[str, float | str]:
         """``{"glasses": 1.0 | "on" | 0.0 | "off" | 0..1 | STYLE}`` (or ``"glasses=on"``) -> signed
         amounts: +1 = on in full (glasses drawn in the default style, another attribute's ``on``
         map), -1 = the ``off`` map, 0 (a value of 0.5) nothing; a glasses style stays its word
-        (on, in that style). UsageError for an attribute this stage cannot paint."""
+        (on, in that style), as does a named attribute's value (``hair``: ``blond``...). UsageError
+        for an attribute or value this stage cannot paint, and for glasses off (a value under
+        0.5: :data:`faceedit.conditions.GLASSES_OFF_REFUSED`; the ``glasses_off`` maps paint a
+        blurred ghost and are not used)."""
         if not attrs:
             return {}
         from faceedit.models.stargan import attr_value, parse_attrs  # the same words as SeCGAN
@@ -199,6 +206,13 @@ class Stage(ExpressionStates, nn.Module):
             attrs = parse_attrs(attrs)
         out: dict[str, float | str] = {}
         for key, value in attrs.items():
+            if key in NAMED_ATTRIBUTES:
+                word = named_value(key, value)
+                if word is None:
+                    raise UsageError(f"attribute {key}={value}: unknown value; valid: "
+                                     f"{', '.join(NAMED_ATTRIBUTES[key])}")
+                out[key] = word
+                continue
             if key == "glasses" and isinstance(value, str) and parse_switch(value) is None \
                     and not value.replace(".", "", 1).strip().isdigit():
                 from faceedit.stage.glasses import style_of
@@ -209,6 +223,8 @@ class Stage(ExpressionStates, nn.Module):
             if key not in self.attributes:
                 raise UsageError(f"unknown attribute {key!r} for the stage; valid: {', '.join(self.attributes)}")
             amount = out[key] = 2.0 * attr_value(key, value) - 1.0
+            if amount < 0 and key == "glasses":
+                raise UsageError(f"attribute glasses={value}: {GLASSES_OFF_REFUSED}")
             if amount < 0 and key not in self.attribute_channels:
                 raise UsageError(f"attribute {key}={value}: this stage has no statistics to take {key} off")
         return out
@@ -440,13 +456,33 @@ class Stage(ExpressionStates, nn.Module):
         return paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"), strength, keep_out)
 
     def paint_attribute(self, pixels: np.ndarray, moved: np.ndarray, name: str, amount: float | str,
-                        strength: float = 1.0, light: Light | None = None) -> np.ndarray:
-        """Paint attribute ``name`` on the face at landmarks ``moved``, ``strength`` (0..1) of the
-        way. Glasses on (``amount`` above 0, or a style's word) are drawn as a posed 3D frame
-        (:func:`faceedit.stage.glasses.draw_glasses`, the frame's opacity ``amount`` x
-        ``strength``, its shadow away from ``light`` where the face is about to be relit to one);
-        otherwise the attribute's mean maps (fitted in the neutral frame): its ``on`` maps for an
-        ``amount`` above 0, its ``off`` maps below, ``|amount|`` of the way."""
+                        strength: float = 1.0, light: Light | None = None, mesh: np.ndarray | None = None
+                        ) -> np.ndarray:
+        """Paint attribute ``name`` on the face at landmarks ``moved`` (``mesh``: its Face Mesh
+        points before the move, or None: the hair matte's cap follows its oval), ``strength``
+        (0..1) of the way. Glasses on (``amount`` above 0, or a
+        style's word) are drawn as a posed 3D frame (:func:`faceedit.stage.glasses.draw_glasses`,
+        the frame's opacity ``amount`` x ``strength``, its shadow away from ``light`` where the face
+        is about to be relit to one); ``hair``, ``skin`` and ``brows`` (``amount`` their value's
+        word) by :mod:`faceedit.stage.hair`, :mod:`~faceedit.stage.skin` and
+        :mod:`~faceedit.stage.brows`; otherwise the attribute's mean maps (fitted in the neutral
+        frame): its ``on`` maps for an ``amount`` above 0, its ``off`` maps below, ``|amount|`` of
+        the way."""
+        if strength <= 0:
+            return pixels
+        if name in NAMED_ATTRIBUTES:
+            word = str(amount)
+            if name == "hair":
+                from faceedit.stage.hair import recolour
+
+                return recolour(pixels, moved, word, strength, mesh)
+            if name == "skin":
+                from faceedit.stage.skin import retone
+
+                return retone(pixels, moved, word, strength, mesh)
+            from faceedit.stage.brows import restyle
+
+            return restyle(pixels, moved, word, strength)
         if name == "glasses" and (isinstance(amount, str) or amount > 0):
             from faceedit.stage.glasses import draw_glasses
 

@@ -378,7 +378,7 @@ def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.nda
     out = stage.paint_folds(out, face, appearance, amount)
     for name, v in (s.attributes or {}).items():
         if v != 0.0 and s.strength > 0:
-            out = stage.paint_attribute(out, r.landmarks, name, v, min(s.strength, 1.0), s.light)
+            out = stage.paint_attribute(out, r.landmarks, name, v, min(s.strength, 1.0), s.light, face.mesh)
     return out
 
 

@@ -3,6 +3,7 @@ statistics."""
 
 from __future__ import annotations
 
+from faceedit.conditions import NAMED_ATTRIBUTES
 from faceedit.models.options import ModelOption
 from faceedit.models.registry import ModelSpec, declare_arch, register_model
 from faceedit.models.request import FIELD
@@ -16,7 +17,9 @@ declare_arch("stage", "faceedit.stage.model:build_stage", options=(
     ModelOption("light"),
     ModelOption("light_strength"),
     ModelOption("aus", vocabulary="config:aus"),
-    ModelOption("attrs", "paint attributes on or off (experimental)", vocabulary="config:attribute_channels"),
+    # glasses, hair, skin and brows are drawn by the stage's code; any others are its header's maps
+    ModelOption("attrs", "glasses drawn on (a style; off is refused), hair recoloured, skin toned, brows thickened or thinned",
+                values=("glasses", *NAMED_ATTRIBUTES), vocabulary="config:attribute_channels"),
     ModelOption("controls", values=FIELD["controls"].choices),
     ModelOption("like"),
 ))

@@ -1,0 +1,81 @@
+"""Hair colour: ``--attr hair=black|brown|blond|red|grey``.
+
+The hair is found from the photo (:func:`faceedit.stage.regions.hair_matte`: GrabCut seeded by
+the face, a guided-filter matte at the photo's pixels) and recoloured in CIE Lab: its lightness
+is moved to the colour's (:data:`HAIR_COLOURS`) with its own variation about its mean kept and
+scaled by :func:`contrast` (strands, highlights and the roots' shading stay where they are,
+lighter hair shows a wider range), its chroma set to the colour's with a share of its own
+variation kept. Skin, eyebrows and background are outside the matte and stay as they are; the
+new colour is mixed in by the matte times the strength (0: the photo as it is).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.conditions import HAIR_COLOURS
+from faceedit.log import logger
+from faceedit.pixels import pixel_max
+from faceedit.stage.regions import HeadRegions, hair_matte, unit
+
+#: Each colour's mean Lab (L 0..100), as hair of that colour reads in studio photos.
+LAB: dict[str, tuple[float, float, float]] = {
+    "black": (17.0, 1.0, 1.5),
+    "brown": (32.0, 7.0, 14.0),
+    "blond": (68.0, 4.0, 26.0),
+    "red": (40.0, 20.0, 27.0),
+    "grey": (64.0, 0.0, 2.0),
+}
+assert tuple(LAB) == HAIR_COLOURS, "the colours' names are declared in faceedit.conditions"
+#: The share of the hair's own chroma variation (about its mean) kept.
+CHROMA_KEPT = 0.5
+#: The hair's lightness variation is scaled by sqrt(new L / own L), within these bounds.
+CONTRAST = (0.6, 1.6)
+#: Matte values over this are the hair whose statistics are read.
+CORE = 0.6
+
+
+def contrast(own: float, new: float) -> float:
+    """The scale of the hair's lightness variation going from mean lightness ``own`` to ``new``:
+    light hair shows more of its strands than dark hair does."""
+    return float(np.clip(np.sqrt(max(new, 1.0) / max(own, 1.0)), *CONTRAST))
+
+
+def recolour(pixels: np.ndarray, lm: np.ndarray, colour: str, strength: float = 1.0,
+             mesh: np.ndarray | None = None, regions: HeadRegions | None = None) -> np.ndarray:
+    """``pixels`` ((H, W, 3) uint8/uint16 RGB, unchanged) with the hair of the face at 68
+    landmarks ``lm`` recoloured to ``colour`` (:data:`HAIR_COLOURS`), ``strength`` (0..1) of the
+    way; ``regions``: the face's matte when already found. A face whose hair is not found comes
+    back unchanged (a copy; logged)."""
+    if strength <= 0:
+        return pixels.copy()
+    r = regions if regions is not None else hair_matte(pixels, lm, mesh)
+    core = r.hair > CORE
+    if int(core.sum()) < 20:
+        logger.warning("hair=%s: no hair found on a face (a bald or shaven head?); left as it is", colour)
+        return pixels.copy()
+    x0, y0, x1, y1 = r.work.box
+    rgb = unit(pixels[y0:y1, x0:x1])
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+    own = lab[core].mean(0)
+    spread = float(lab[core][:, 0].std()) + 1.0
+    target = np.array(LAB[colour], np.float32)
+    k = contrast(float(own[0]), float(target[0]))
+    # the change a pixel of hair gets: the shift to the colour's mean, its own variation about
+    # the hair's mean scaled (bounded: a pixel partly background or skin changes by the
+    # matte's share of what hair there would)
+    new = lab.copy()
+    lift = np.clip(lab[..., 0] - own[0], -2.5 * spread, 2.5 * spread)
+    new[..., 0] += (target[0] - own[0]) + (k - 1.0) * lift
+    new[..., 1:] += (target[1:] - own[1:]) + (CHROMA_KEPT - 1.0) * np.clip(lab[..., 1:] - own[1:], -12, 12)
+    new[..., 0] = np.clip(new[..., 0], 0.0, 100.0)
+    out_rgb = np.clip(cv2.cvtColor(new, cv2.COLOR_Lab2RGB), 0.0, 1.0)
+    a = (np.clip(r.hair * float(min(strength, 1.0)), 0.0, 1.0))[..., None]
+    mixed = rgb + a * (out_rgb - rgb)
+    out = pixels.copy()
+    top = pixel_max(pixels.dtype)
+    out[y0:y1, x0:x1] = np.clip(np.rint(mixed * top), 0, top).astype(pixels.dtype)
+    # where the matte is 0 the photo's own levels stay (no round trip through float)
+    out[y0:y1, x0:x1][a[..., 0] <= 0] = pixels[y0:y1, x0:x1][a[..., 0] <= 0]
+    return out

@@ -1,0 +1,461 @@
+"""The regions of a head that the attribute edits share: the work box around the head, the face
+(the Face Mesh's oval, or the 68 points with a forehead), a soft hair matte found from the photo,
+the skin of face, ears and neck, and the features (eyes, brows, lips) kept out of it.
+
+* **Work box**: the head and neck around a face (:func:`head_box`), worked on at a scale where
+  the eyes lie :data:`WORK_EYE_DISTANCE` px apart (:class:`Work`); every matte is brought back to
+  the photo's own pixels by a guided filter whose coefficients are upsampled and applied to
+  the full-resolution photo (He & Sun's fast guided filter), so a matte's edges follow the
+  photo's own hair strands and outline.
+* **Hair** (:func:`hair_matte`): OpenCV's GrabCut on the work box, seeded by the face: the face
+  within its 68 points, the neck below the chin, the forehead's skin (the cheeks' colour), the
+  box's sides and a smooth surface fitted to the wall round the head are sure not hair; a cap round
+  the face's outline above the eyes, and beside the face down to the chin, probably hair. The hair
+  is the part connected to the cap; where the guided filter's matte is unsure, the share of hair
+  a pixel's lightness says (:func:`consistent`); the face within its 68 points is taken out of
+  the matte again (hair over the forehead is left in it, the face's skin is never in it).
+* **Skin** (:func:`skin_matte`): pixels whose chroma relative to their lightness is close to the
+  cheeks' and forehead's (:func:`skin_likeness`: shaded skin is skin), near the face and the
+  neck, connected to them, holes filled, less the hair matte and the features (eyes, brows and
+  lips as the 68 points draw them, grown a little).
+
+numpy and OpenCV only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from faceedit.faces.landmarks import eye_distance
+from faceedit.faces.mesh68 import FACE_OVAL
+from faceedit.pixels import pixel_max
+
+#: The work box is worked on where the eyes lie this many px apart (GrabCut's speed; the matte
+#: comes back to the photo's pixels through the guided filter).
+WORK_EYE_DISTANCE = 48.0
+#: The head box around a face, in eye distances from the eyes' midpoint: sideways, above the
+#: brows, below the chin.
+BOX_SIDE, BOX_ABOVE, BOX_BELOW = 2.4, 2.0, 1.8
+#: The cap of probable hair round the face's upper half (eye distances beyond its outline), and
+#: the ellipse beyond which, above the eyes, is background (sideways and above the outline).
+CAP = 0.3
+FAR_SIDE, FAR_ABOVE = 1.3, 1.6
+#: Beside the face at the ears' height, a pixel redder (Lab a) than the hair above by this and
+#: than this share of the cheeks' redness is an ear, not hair.
+EAR_REDDER, EAR_CHEEK = 6.0, 0.6
+#: Less hair than this (eye distances squared) is none (a bald or shaven head).
+MIN_HAIR = 0.15
+#: Hair beside the face within this (eye distances) of the hair on the head is hair too.
+REACH = 0.2
+#: Lab distance under which a pixel is the background's colour (its fitted surface).
+BACKGROUND_DELTA = 5.0
+#: A matte value within this of 0 or 1 is sure; what lies behind the hair is averaged over this
+#: many eye distances; the hair and what lies behind it must differ by this (Lab L) for the
+#: lightness to say how much hair a pixel holds (:func:`consistent`).
+UNSURE, BEHIND, CONTRAST_MIN = 0.05, 0.15, 12.0
+#: Lab L's local deviation (5 px) under which a pixel is smooth (a wall, not hair).
+SMOOTH = 2.0
+#: GrabCut's rounds.
+GRABCUT_ROUNDS = 4
+#: The guided filter's radius (eye distances) and regulariser (unit levels squared).
+MATTE_RADIUS, MATTE_EPS = 0.05, 2e-4
+
+
+def face_outline(lm: np.ndarray, mesh: np.ndarray | None = None) -> np.ndarray:
+    """(N, 2) the face's outline in image px: the Face Mesh's oval (forehead to its hairline,
+    temples, jaw) where there is a mesh, else the 68 points' jaw closed over the brows lifted by
+    half an eye distance (the forehead they do not reach)."""
+    if mesh is not None and np.shape(mesh)[0] == 468:
+        return np.asarray(mesh, np.float64)[FACE_OVAL, :2]
+    lm = np.asarray(lm, np.float64)
+    d = eye_distance(lm)
+    up = lm[27] - lm[8]
+    up = up / max(float(np.linalg.norm(up)), 1e-6)
+    brows = lm[26:16:-1] + 0.5 * d * up
+    return np.concatenate([lm[:17], brows])
+
+
+@dataclass(frozen=True)
+class Work:
+    """The head box of a face (``box``: x0, y0, x1, y1 in the photo) and the scale it is worked
+    on at (``scale`` work px per photo px)."""
+
+    box: tuple[int, int, int, int]
+    scale: float
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) at work scale."""
+        x0, y0, x1, y1 = self.box
+        return max(2, round((x1 - x0) * self.scale)), max(2, round((y1 - y0) * self.scale))
+
+    def to_work(self, xy: np.ndarray) -> np.ndarray:
+        """Photo px -> work px (pixel centres at integers in both)."""
+        return (np.asarray(xy, np.float64) - self.box[:2] + 0.5) * self.scale - 0.5
+
+    def crop(self, pixels: np.ndarray) -> np.ndarray:
+        x0, y0, x1, y1 = self.box
+        return pixels[y0:y1, x0:x1]
+
+    def small(self, image: np.ndarray) -> np.ndarray:
+        """A box-sized float32 image brought to work scale."""
+        return cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
+
+
+def head_box(lm: np.ndarray, shape: tuple[int, ...]) -> Work:
+    """The head and neck around a face at 68 landmarks ``lm`` in a photo of ``shape``."""
+    lm = np.asarray(lm, np.float64)
+    d = max(eye_distance(lm), 1.0)
+    h, w = shape[:2]
+    mid = (lm[36:42].mean(0) + lm[42:48].mean(0)) / 2
+    top = float(lm[17:27, 1].min()) - BOX_ABOVE * d
+    bottom = float(lm[8, 1]) + BOX_BELOW * d
+    x0, x1 = int(np.floor(mid[0] - BOX_SIDE * d)), int(np.ceil(mid[0] + BOX_SIDE * d))
+    y0, y1 = int(np.floor(top)), int(np.ceil(bottom))
+    box = (max(x0, 0), max(y0, 0), min(x1, w), min(y1, h))
+    return Work(box, min(1.0, WORK_EYE_DISTANCE / d))
+
+
+def unit(pixels: np.ndarray) -> np.ndarray:
+    """uint8/uint16 RGB -> float32 0..1."""
+    return pixels.astype(np.float32) / np.float32(pixel_max(pixels.dtype))
+
+
+def fill(shape: tuple[int, int], polygons: list[np.ndarray], value: float = 1.0) -> np.ndarray:
+    """float32 ``shape`` with ``polygons`` (work px) filled anti-aliased."""
+    out = np.zeros(shape, np.float32)
+    for p in polygons:
+        cv2.fillPoly(out, [np.round(np.asarray(p) * 16).astype(np.int32)], float(value), cv2.LINE_AA, shift=4)
+    return out
+
+
+# -- the guided filter ----------------------------------------------------------------------------
+def _box(x: np.ndarray, r: int) -> np.ndarray:
+    return cv2.blur(x, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
+
+
+def guided_coefficients(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """He et al.'s guided filter with a colour guide: the per-pixel linear model ``q = a . I + b``
+    ((H, W, 3) ``a``, (H, W) ``b``, box-averaged) fitting ``src`` ((H, W) float32) from ``guide``
+    ((H, W, 3) float32) in windows of radius ``r``."""
+    g = guide.astype(np.float32)
+    p = src.astype(np.float32)
+    mean_i = _box(g, r)
+    mean_p = _box(p, r)
+    cov_ip = _box(g * p[..., None], r) - mean_i * mean_p[..., None]
+    var = np.empty(g.shape[:2] + (3, 3), np.float32)
+    for i in range(3):
+        for j in range(i, 3):
+            v = _box(g[..., i] * g[..., j], r) - mean_i[..., i] * mean_i[..., j]
+            var[..., i, j] = var[..., j, i] = v
+    var += eps * np.eye(3, dtype=np.float32)
+    a = np.linalg.solve(var, cov_ip[..., None])[..., 0]
+    b = mean_p - (a * mean_i).sum(-1)
+    return _box(a, r), _box(b, r)
+
+
+def refine(work: Work, full: np.ndarray, hard: np.ndarray, d: float) -> np.ndarray:
+    """A work-scale matte ``hard`` ((h, w) 0..1) as a soft matte at the photo's pixels of the box:
+    the guided filter fitted at work scale on the box's colours, its coefficients upsampled to
+    ``full`` (the box at the photo's pixels, float32 0..1 RGB) and applied there."""
+    small = work.small(full)
+    r = max(1, int(round(MATTE_RADIUS * d * work.scale)))
+    a, b = guided_coefficients(small, hard, r, MATTE_EPS)
+    size = (full.shape[1], full.shape[0])
+    a = cv2.resize(a, size, interpolation=cv2.INTER_LINEAR)
+    b = cv2.resize(b, size, interpolation=cv2.INTER_LINEAR)
+    return np.clip((a * full).sum(-1) + b, 0.0, 1.0)
+
+
+def consistent(work: Work, full: np.ndarray, matte: np.ndarray, d: float) -> np.ndarray:
+    """``matte`` (the box at the photo's pixels, 0..1) where it is unsure (between
+    :data:`UNSURE` and 1 - it) moved to the share of hair each pixel's lightness says it holds
+    (up always, down only where the photo is smooth there: a highlight is hair):
+    between the hair's own (its sure part's median) and what lies behind it there (the pixels
+    sure not to be hair nearby, averaged), where the two differ by :data:`CONTRAST_MIN` Lab
+    units or more: a pixel as light as the wall behind thin strands is no hair, one as dark as
+    the hair is all hair."""
+    small = work.small(full)
+    m = work.small(matte)
+    light = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)[..., 0]
+    sure = m > 1.0 - UNSURE
+    if int(sure.sum()) < 20:
+        return matte
+    hair_l = float(np.median(light[sure]))
+    away = (m < UNSURE).astype(np.float32)
+    sigma = max(1.0, BEHIND * d * work.scale)
+    seen = cv2.GaussianBlur(light * away, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(away, (0, 0), sigma), 1e-3)
+    size = (full.shape[1], full.shape[0])
+    behind = cv2.resize(seen, size, interpolation=cv2.INTER_LINEAR)
+    light_full = cv2.cvtColor(full, cv2.COLOR_RGB2Lab)[..., 0]
+    gap = behind - hair_l
+    share = np.clip((behind - light_full) / np.where(np.abs(gap) < 1e-3, 1e-3, gap), 0.0, 1.0)
+    trust = np.clip((np.abs(gap) - CONTRAST_MIN) / CONTRAST_MIN, 0.0, 1.0)
+    unsure = np.clip(np.minimum(matte, 1.0 - matte) / UNSURE, 0.0, 1.0)  # 0 where sure, 1 where unsure
+    # a strand darker than the matte says is taken in; a pixel lighter than it says is let out
+    # only where it is smooth (a wall; a highlight on hair has the strands' texture)
+    mean = cv2.blur(light_full, (5, 5))
+    rough = np.sqrt(np.maximum(cv2.blur(light_full * light_full, (5, 5)) - mean * mean, 0.0))
+    smooth = np.clip((2.0 * SMOOTH - rough) / SMOOTH, 0.0, 1.0)
+    step = share - matte
+    step = np.where(step > 0, step, step * smooth)
+    return np.clip(matte + trust * unsure * step, 0.0, 1.0).astype(np.float32)
+
+
+# -- the hair ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HeadRegions:
+    """What is found once per face: the work box, the face's soft coverage at the photo's
+    pixels of the box (``face``, 0..1), the soft hair matte there (``hair``)."""
+
+    work: Work
+    face: np.ndarray
+    hair: np.ndarray
+
+
+def _face_masks(work: Work, lm: np.ndarray, mesh: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(work-scale face coverage, full-box face coverage): the face's outline filled."""
+    outline = face_outline(lm, mesh)
+    w, h = work.size
+    small = fill((h, w), [work.to_work(outline)])
+    x0, y0, x1, y1 = work.box
+    full = fill((y1 - y0, x1 - x0), [outline - [x0, y0]])
+    return small, full
+
+
+def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = None) -> HeadRegions:
+    """The hair of the face at 68 landmarks ``lm`` (and its Face Mesh points ``mesh``, or None)
+    in ``pixels`` ((H, W, 3) uint8/uint16 RGB) as a soft matte over its head box (module doc)."""
+    lm = np.asarray(lm, np.float64)
+    d = eye_distance(lm)
+    work = head_box(lm, pixels.shape)
+    full = unit(work.crop(pixels))
+    small = work.small(full)
+    h, w = small.shape[:2]
+    face_small, face_full = _face_masks(work, lm, mesh)
+    s = d * work.scale  # eye distance in work px
+    outline = work.to_work(face_outline(lm, mesh))
+    centre = outline.mean(0)
+    top = float(outline[:, 1].min())
+    half = 0.5 * float(np.ptp(outline[:, 0]))
+    chin = work.to_work(lm[8:9])[0]
+
+    mask = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+    # a cap round the face's outline above the eyes: probably hair
+    eyes_y = float(work.to_work(lm[36:48])[:, 1].mean())
+    k = max(3, int(round(CAP * s)) * 2 + 1)
+    cap = cv2.dilate((face_small > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    cap[int(max(eyes_y, 0)):] = 0
+    # the face below the brows is never hair; above them (the forehead) hair may hang over it
+    brows_y = float(work.to_work(lm[17:27])[:, 1].min())
+    inside = fill((h, w), [work.to_work(np.concatenate([lm[:17], lm[26:16:-1]]))]) > 0.5
+    face_in = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8))
+    face_in[: int(max(brows_y, 0))] = 0
+    forehead = (face_small > 0.5) & (face_in == 0)
+    cap[face_in > 0] = 0
+    mask[cap > 0] = cv2.GC_PR_FGD
+    mask[forehead] = cv2.GC_PR_BGD
+    # the forehead's skin (the cheeks' colour) is not hair; hair hanging over it may be
+    like = skin_likeness(cv2.cvtColor(small, cv2.COLOR_RGB2Lab), sample_mask(work, skin_samples(lm, d)[:2]))
+    if like is not None:
+        mask[forehead & (like > 0.5)] = cv2.GC_BGD
+    # the face and the neck below the chin: not hair
+    mask[face_in > 0] = cv2.GC_BGD
+    neck = np.array([[chin[0] - 0.45 * s, chin[1] + 0.15 * s], [chin[0] + 0.45 * s, chin[1] + 0.15 * s],
+                     [chin[0] + 0.45 * s, chin[1] + 0.9 * s], [chin[0] - 0.45 * s, chin[1] + 0.9 * s]])
+    cv2.fillPoly(mask, [np.round(neck).astype(np.int32)], cv2.GC_BGD)
+    # far above and beside the head: background
+    far = np.zeros((h, w), np.uint8)
+    cv2.ellipse(far, (int(centre[0]), int(eyes_y)), (int(half + FAR_SIDE * s), int(eyes_y - top + FAR_ABOVE * s)),
+                0, 0, 360, 1, -1)
+    above = np.arange(h)[:, None] < eyes_y
+    beside = (np.arange(h)[:, None] < chin[1]) & (np.abs(np.arange(w)[None] - centre[0]) > half - 0.1 * s)
+    mask[(far > 0) & (above | beside) & (face_small <= 0.5)] = cv2.GC_PR_FGD
+    mask[(far == 0) & above] = cv2.GC_BGD
+    # the box's sides and its top corners: background
+    edge = max(1, int(round(0.04 * s)))
+    mask[:, :edge] = mask[:, -edge:] = cv2.GC_BGD
+    mask[:edge, : int(centre[0] - half)] = mask[:edge, int(centre[0] + half):] = cv2.GC_BGD
+
+    # pixels close to the background's colour, as a smooth surface fitted to the sure
+    # background, are background (a studio's wall shades across the head)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
+    seen = (mask == cv2.GC_BGD) & (face_small <= 0.5) & above
+    seen[int(max(chin[1], 0)):] = False
+    if int(seen.sum()) > 30:
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
+        terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
+        coef = np.linalg.lstsq(terms[seen], lab[seen], rcond=None)[0]
+        residual = np.linalg.norm(lab - terms @ coef, axis=-1)
+        spread = float(np.percentile(residual[seen], 90))
+        wall = (residual < max(BACKGROUND_DELTA, 1.5 * spread)) & (face_small <= 0.5) & (mask != cv2.GC_BGD)
+        mask[wall] = cv2.GC_BGD
+
+    img = np.clip(small * 255 + 0.5, 0, 255).astype(np.uint8)[..., ::-1].copy()
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(img, mask, (0, 0, 0, 0), bgd, fgd, GRABCUT_ROUNDS, cv2.GC_INIT_WITH_MASK)  # rect unused: the mask seeds it
+    except cv2.error:  # a model with no samples of one side (a box all face): no hair found
+        zero = np.zeros(face_full.shape, np.float32)
+        return HeadRegions(work, face_full, zero)
+    hair = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
+    # the ears: beside the face from the brows to below the nose, as red as skin (Lab a) where
+    # the hair above them is not
+    rows = np.arange(h)[:, None]
+    ear_rows = (rows > brows_y) & (rows < float(work.to_work(lm[33:34])[0, 1]) + 0.3 * s)
+    head_hair = (hair > 0) & ~ear_rows & (rows < brows_y)
+    cheeks = sample_mask(work, skin_samples(lm, d)[:2])
+    if cheeks.any():
+        hair_a = float(np.median(lab[..., 1][head_hair])) if head_hair.any() else 0.0
+        red = max(hair_a + EAR_REDDER, EAR_CHEEK * float(np.median(lab[..., 1][cheeks])))
+        hair[ear_rows & (face_small <= 0.5) & (lab[..., 1] > red)] = 0
+    if int(hair.sum()) < MIN_HAIR * s * s:  # a bald or shaven head: no hair
+        return HeadRegions(work, face_full, np.zeros(face_full.shape, np.float32))
+    # the hair is what touches the cap, and what lies beside the face within reach of that (locks
+    # below the ears, parted from the rest by an ear)
+    n, labels = cv2.connectedComponents(hair, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[(cap > 0) & (hair > 0)])] = True
+    keep[0] = False
+    k = 2 * max(1, int(round(REACH * s))) + 1
+    reach = cv2.dilate(keep[labels].astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    keep[np.unique(labels[reach & beside & (hair > 0)])] = True
+    keep[0] = False
+    hard = keep[labels].astype(np.float32)
+    soft = consistent(work, full, refine(work, full, hard, d), d)
+    # the face within its 68 points (jaw and brows) is never hair (its edge softened)
+    x0, y0 = work.box[:2]
+    below = fill(face_full.shape, [np.concatenate([lm[:17], lm[26:16:-1]]) - [x0, y0]])
+    below = cv2.GaussianBlur(below, (0, 0), max(0.5, 0.02 * d))
+    return HeadRegions(work, face_full, soft * (1.0 - below))
+
+
+# -- the skin ---------------------------------------------------------------------------------------
+#: Features kept out of the skin: eyes and lips grown by these (eye distances), brows as a band
+#: this thick either side of their line.
+EYE_GROW, LIP_GROW, BROW_HALF = 0.07, 0.04, 0.06
+#: The skin's chroma model: Mahalanobis distance in Lab's a, b under which a pixel is skin, and
+#: over which it is not (soft between); a, b spread at least this (Lab units).
+SKIN_NEAR, SKIN_FAR, SKIN_SPREAD = 3.5, 5.0, 2.5
+#: The skin reaches this far (eye distances) beyond the face's outline (the ears).
+EARS = 0.4
+#: The skin's change fades out over this much (eye distances) above the head box's bottom.
+NECK_FADE = 0.6
+
+
+def _grow(poly: np.ndarray, by: float) -> np.ndarray:
+    c = poly.mean(0)
+    v = poly - c
+    n = np.linalg.norm(v, axis=1, keepdims=True)
+    return c + v * (1 + by / np.maximum(n, 1e-6))
+
+
+def feature_mask(shape: tuple[int, int], lm: np.ndarray, d: float, origin: tuple[float, float] = (0.0, 0.0),
+                 scale: float = 1.0) -> np.ndarray:
+    """float32 ``shape``: eyes, brows and lips of 68 landmarks ``lm`` (photo px), filled at
+    ``scale`` px per photo px with ``origin`` (photo px) at the array's corner."""
+    lm = (np.asarray(lm, np.float64) - origin + 0.5) * scale - 0.5
+    s = d * scale
+    polys = [_grow(lm[36:42], EYE_GROW * s), _grow(lm[42:48], EYE_GROW * s), _grow(lm[48:60], LIP_GROW * s)]
+    out = fill(shape, polys)
+    for brow in (lm[17:22], lm[22:27]):
+        t = max(1, int(round(2 * BROW_HALF * s)))
+        cv2.polylines(out, [np.round(brow * 16).astype(np.int32)], False, 1.0, t, cv2.LINE_AA, shift=4)
+    return np.clip(out, 0.0, 1.0)
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``mask`` (bool) with what it encloses filled (what the box's border cannot reach)."""
+    outside = np.pad(~mask, 1, constant_values=True).astype(np.uint8)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return mask | (outside[1:-1, 1:-1] != 2)
+
+
+def skin_samples(lm: np.ndarray, d: float) -> list[tuple[np.ndarray, float]]:
+    """Where the skin is surely seen (photo px centre, radius): both cheeks and the forehead."""
+    lm = np.asarray(lm, np.float64)
+    up = lm[27] - lm[8]
+    up = up / max(float(np.linalg.norm(up)), 1e-6)
+    return [(lm[[2, 31, 41]].mean(0), 0.14 * d), (lm[[14, 35, 46]].mean(0), 0.14 * d),
+            ((lm[19] + lm[24]) / 2 + 0.35 * d * up, 0.12 * d)]
+
+
+def skin_likeness(lab: np.ndarray, seen: np.ndarray) -> np.ndarray | None:
+    """(h, w) 0..1 how like the skin at ``seen`` (bool) each pixel of ``lab`` (float32 Lab) is: its
+    chroma relative to its lightness (shaded skin keeps its hue, its chroma falls with it) near
+    the seen skin's (a Gaussian, :data:`SKIN_NEAR` .. :data:`SKIN_FAR`), neither much darker nor
+    much lighter. None where too little skin is seen."""
+    own = float(np.median(lab[seen][:, 0])) if seen.any() else 0.0
+    if int(seen.sum()) < 5 or own <= 1.0:
+        return None
+    light = lab[..., 0]
+    rel = lab[..., 1:] * (own / np.maximum(light, 0.2 * own))[..., None]
+    ab = rel[seen].astype(np.float64)
+    mean = ab.mean(0)
+    cov = np.cov(ab.T) + SKIN_SPREAD**2 * np.eye(2)
+    diff = rel - mean
+    m = np.sqrt(np.einsum("...i,ij,...j->...", diff, np.linalg.inv(cov), diff))
+    p = np.clip((SKIN_FAR - m) / (SKIN_FAR - SKIN_NEAR), 0.0, 1.0)
+    p *= np.clip((light - 0.25 * own) / (0.15 * own), 0.0, 1.0)  # too dark: hair, nostrils, shadow lines
+    p *= np.clip((1.35 * own - light) / (0.1 * own), 0.0, 1.0)  # too light: a white collar
+    return p.astype(np.float32)
+
+
+def sample_mask(work: Work, samples: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    """bool at work scale: the discs of ``samples`` ((photo px centre, radius), as
+    :func:`skin_samples` gives them)."""
+    w, h = work.size
+    yy, xx = np.mgrid[0:h, 0:w]
+    out = np.zeros((h, w), bool)
+    for centre, radius in samples:
+        c = work.to_work(np.asarray(centre)[None])[0]
+        out |= (xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= (radius * work.scale) ** 2
+    return out
+
+
+def skin_matte(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.ndarray:
+    """Soft skin of face, ears and neck over ``regions``' box at the photo's pixels (0..1): the
+    colour of the cheeks and forehead (a Gaussian in Lab's a, b; the lightness free), connected
+    to the face, less the hair matte and the eyes, brows and lips."""
+    lm = np.asarray(lm, np.float64)
+    d = eye_distance(lm)
+    up = (lm[8] - lm[27]) / max(float(np.linalg.norm(lm[8] - lm[27])), 1e-6)  # down the face
+    work = regions.work
+    full = unit(work.crop(pixels))
+    small = work.small(full)
+    h, w = small.shape[:2]
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
+    seen = sample_mask(work, skin_samples(lm, d))
+    yy, xx = np.mgrid[0:h, 0:w]
+    p = skin_likeness(lab, seen)
+    if p is None:
+        return np.zeros(regions.face.shape, np.float32)
+    # near the face: its outline grown to take the ears, and the neck's column below the chin
+    near = cv2.dilate((fill((h, w), [work.to_work(face_outline(lm))]) > 0.5).astype(np.uint8),
+                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(EARS * d * work.scale) + 1,) * 2))
+    jaw = work.to_work(lm[[3, 13]])
+    chin_y = float(work.to_work(lm[8:9])[0, 1])
+    near[int(max(chin_y - 0.5 * d * work.scale, 0)):, int(max(jaw[:, 0].min(), 0)):int(max(jaw[:, 0].max(), 0))] = 1
+    p *= near
+    hair_small = work.small(regions.hair)
+    p *= 1.0 - np.clip(2.0 * hair_small, 0.0, 1.0)
+    hard = (p > 0.5).astype(np.uint8)
+    n, labels = cv2.connectedComponents(hard, connectivity=8)
+    keep = np.zeros(n, bool)
+    # the neck below the chin (a beard's shadow may part it from the face) is a seed of its own
+    neck = work.to_work((lm[8] + 0.45 * d * up)[None])[0]
+    near_neck = (xx - neck[0]) ** 2 + (yy - neck[1]) ** 2 <= (0.15 * d * work.scale) ** 2
+    keep[np.unique(labels[(seen | near_neck) & (hard > 0)])] = True
+    keep[0] = False
+    hard = fill_holes(keep[labels]).astype(np.float32)  # a blemish, a nostril: the skin's
+    soft = refine(work, full, hard, d)
+    x0, y0 = work.box[:2]
+    # faded out over the box's bottom (the neck goes on below it)
+    fade = np.clip((work.box[3] - 1 - (np.arange(soft.shape[0]) + y0)) / (NECK_FADE * d), 0.0, 1.0)
+    soft = soft * fade[:, None].astype(np.float32)
+    features = feature_mask(soft.shape, lm, d, (x0, y0))
+    features = cv2.GaussianBlur(features, (0, 0), max(0.5, 0.02 * d))
+    return soft * (1.0 - features) * (1.0 - regions.hair)
