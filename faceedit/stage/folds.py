@@ -152,22 +152,38 @@ def fold_curves(lm: np.ndarray) -> list[Curve]:
     return curves
 
 
-def _nearest(px: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Signed distance (px; positive on the side where the cross product of the drawing
-    direction and the offset is positive: below a line drawn left to right, image y down) and
-    the parameter (0..K-1) of the nearest point of polyline ``pts`` for pixels ``px`` ((N, 2))."""
-    a, b = pts[:-1], pts[1:]
-    ab = b - a
-    L2 = np.maximum((ab * ab).sum(1), 1e-12)
-    rel = px[:, None, :] - a[None]
-    t = np.clip((rel * ab[None]).sum(-1) / L2[None], 0.0, 1.0)
-    q = a[None] + t[..., None] * ab[None]
-    d2 = ((px[:, None, :] - q) ** 2).sum(-1)
-    j = np.argmin(d2, 1)
-    rows = np.arange(len(px))
-    cross = ab[j, 0] * rel[rows, j, 1] - ab[j, 1] * rel[rows, j, 0]
-    dist = np.sqrt(d2[rows, j]) * np.where(cross > 0, 1.0, -1.0)
-    return dist, j + t[rows, j]
+def _nearest(box: tuple[int, int, int, int], pts: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """Over the pixels of ``box`` (x0, y0, x1, y1): the signed distance (px; positive on the
+    side where the cross product of the drawing direction and the offset is positive: below a
+    line drawn left to right, image y down) to polyline ``pts`` and the parameter (0..K-1) of
+    its nearest point, for the pixels within ``margin`` px of it (elsewhere inf and 0).
+
+    Each segment is measured only over its own box grown by ``margin`` (a pixel within
+    ``margin`` of the polyline lies in the box of its nearest segment), and the first segment
+    at the least distance wins, as an argmin over all of them would pick it."""
+    x0, y0, x1, y1 = box
+    best = np.full((y1 - y0, x1 - x0), np.inf)
+    where = np.zeros(best.shape)
+    cross = np.zeros(best.shape)
+    for j, (a, b) in enumerate(zip(pts[:-1], pts[1:])):
+        ab = b - a
+        L2 = max(float(ab[0] * ab[0] + ab[1] * ab[1]), 1e-12)
+        lo, hi = np.minimum(a, b) - margin, np.maximum(a, b) + margin
+        sx0, sy0 = max(int(np.floor(lo[0])), x0), max(int(np.floor(lo[1])), y0)
+        sx1, sy1 = min(int(np.ceil(hi[0])) + 1, x1), min(int(np.ceil(hi[1])) + 1, y1)
+        if sx1 <= sx0 or sy1 <= sy0:
+            continue
+        gy, gx = np.mgrid[sy0:sy1, sx0:sx1].astype(np.float64)
+        rx, ry = gx - a[0], gy - a[1]
+        t = np.clip((rx * ab[0] + ry * ab[1]) / L2, 0.0, 1.0)
+        dx, dy = gx - (a[0] + t * ab[0]), gy - (a[1] + t * ab[1])
+        d2 = dx * dx + dy * dy
+        sub = np.s_[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
+        nearer = d2 < best[sub]
+        best[sub] = np.where(nearer, d2, best[sub])
+        where[sub] = np.where(nearer, j + t, where[sub])
+        cross[sub] = np.where(nearer, ab[0] * ry - ab[1] * rx, cross[sub])
+    return np.sqrt(best) * np.where(cross > 0, 1.0, -1.0), where
 
 
 def profile(d: np.ndarray, p: dict[str, float], sharp: float) -> np.ndarray:
@@ -209,14 +225,11 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
         bx1, by1 = min(hi[0], x1), min(hi[1], y1)
         if bx1 <= bx0 or by1 <= by0:
             continue
-        gy, gx = np.mgrid[by0:by1, bx0:bx1]
-        px = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float64)
-        dist, t = _nearest(px, c.points)
+        dist, t = _nearest((bx0, by0, bx1, by1), c.points, (REACH + abs(p["offset"])) * ed + 2.0)
         d = dist / ed - p["offset"]
-        along = np.interp(t, np.arange(len(c.weight)), c.weight)
         inside = np.abs(d) < REACH
-        v = np.where(inside, profile(d, p, sharp) * along * amounts[c.kind], 0.0)
-        log_ratio[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0] += v.reshape(gy.shape)
+        along = np.interp(t[inside], np.arange(len(c.weight)), c.weight)
+        log_ratio[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0][inside] += profile(d[inside], p, sharp) * along * amounts[c.kind]
     return (x0, y0, x1, y1), np.exp(log_ratio)
 
 
