@@ -142,6 +142,22 @@ def _smoothstep(a: float, b, x):
 # closed lips
 
 
+def column_gaps(opening: np.ndarray) -> np.ndarray:
+    """The height (px, float32, same shape) of the run of ``opening > 0`` each pixel lies in,
+    down its column, its anti-aliased ends counted by their coverage (0 outside): how far
+    apart the lips (or the teeth and the lower lip) are there. A mouth near level opens down
+    the image's columns."""
+    op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
+    on = op > 0
+    down = np.zeros(op.shape, np.float32)
+    up = np.zeros(op.shape, np.float32)
+    for y in range(op.shape[0]):
+        down[y] = on[y] * ((down[y - 1] if y > 0 else 0.0) + op[y])
+    for y in range(op.shape[0] - 1, -1, -1):
+        up[y] = on[y] * ((up[y + 1] if y < op.shape[0] - 1 else 0.0) + op[y])
+    return np.where(on, down + up - op, 0.0).astype(np.float32)
+
+
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
                amount: float, tuning: MouthTuning | None = None) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
@@ -344,6 +360,7 @@ class MouthBank:
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
                             cover=cover, tuning=tuning)
+        fill = self._meet(fill, column_gaps(op)[ys, xs], wd, self._lip_at(rings, xs + x0, ys + y0), tuning)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         a = op[ys, xs][:, None]
@@ -509,6 +526,22 @@ class MouthBank:
         if large:
             col = self._rims(col, u, t, hd, wd, self._lip_at(rings, px, py), tn)
         return self._grain(col, px, py, k, e, rings, seed)
+
+    @staticmethod
+    def _meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: MouthTuning) -> np.ndarray:
+        """Unit RGB (n, 3) of an opening where it is a thin gap (``gap``: the height in px of
+        the opening's column at each pixel, :func:`column_gaps`): at most ``gap_closed`` of the
+        corner distance ``wd`` the lips (``lip``, their local colour) meet in the closed lips'
+        shade (``seam_dark`` of them), from ``gap_open`` the interior shows whole. Below a
+        smile's teeth carried into a relaxed mouth, and at an opening's corners, a sliver a few
+        pixels high is the lower lip meeting the teeth in a soft shadow; painted as the cavity,
+        it stood as a crisp black line ending in a point."""
+        lo, hi = tn.gap_closed * wd, max(tn.gap_open * wd, tn.gap_closed * wd + 1.0)
+        m = 1.0 - _smoothstep(lo, hi, gap)
+        if float(m.max()) <= 0:
+            return fill
+        meet = np.asarray(lip, np.float64) * tn.seam_dark
+        return fill * (1.0 - m[:, None]) + meet * m[:, None]
 
     @staticmethod
     def _lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:

@@ -112,6 +112,12 @@ class MouthTuning:
     #: the lips' local colour (darkened to ``rim_edge`` at the curve) where it is darker (the
     #: parted crease's dark line).
     rim_outside: float = 0.02
+    #: A gap between the lips (or between carried teeth and the lower lip) this thin (its
+    #: column's height, inner-corner distances) is the lips meeting: their colour at the
+    #: closed lips' ``seam_dark``, not the cavity ...
+    gap_closed: float = 0.03
+    #: ... and from this height the interior shows whole.
+    gap_open: float = 0.1
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: The upper teeth fade out from this share of their depth below the lip ...
     upper_teeth_fade_start: float = 0.75
