@@ -175,6 +175,23 @@ def _aaa(out, v, u, n, ed, width):
         out[i] += share * drop
 
 
+def jaw_follows(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
+    """``goal`` with the jaw line following the chin: the jaw turns about its hinges, so each
+    point of it (:data:`JAW_SHARE`, 68-point 4-12) moves down the face by its share of the
+    chin's (8) move there, in the frame of the face at ``lm``; along the eye line each keeps its
+    own. The expression goal moves the chin with the lower lip and its neighbours alike while
+    the jaw's sides stay: a dropped jaw stretched the lower face, with a step at 5 and 11."""
+    goal = np.array(goal, np.float64)
+    _, n, _ = face_frame(lm)
+    lm = np.asarray(lm, np.float64)
+    drop = float((goal[8] - lm[8]) @ n)
+    if drop == 0.0:
+        return goal
+    for i, share in JAW_SHARE.items():
+        goal[i] += (share * drop - float((goal[i] - lm[i]) @ n)) * n
+    return goal
+
+
 #: Each control's landmark move: ``move(goal, value, u, n, eye distance, mouth width)``, in place.
 MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y": _gaze_y,
          "pout": _pout, "purse": _purse, "aaa": _aaa, "eee": _eee, "woo": _woo}
