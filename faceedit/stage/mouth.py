@@ -142,11 +142,12 @@ def _smoothstep(a: float, b, x):
 # closed lips
 
 
-def column_gaps(opening: np.ndarray) -> np.ndarray:
-    """The height (px, float32, same shape) of the run of ``opening > 0`` each pixel lies in,
-    down its column, its anti-aliased ends counted by their coverage (0 outside): how far
-    apart the lips (or the teeth and the lower lip) are there. A mouth near level opens down
-    the image's columns."""
+def column_gaps(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gap, above): float32 arrays of ``opening``'s shape, 0 outside ``opening > 0``. ``gap``
+    is the height (px) of the run of the opening each pixel lies in, down its column, its
+    anti-aliased ends counted by their coverage: how far apart the lips (or the teeth and the
+    lower lip) are there; ``above`` is the part of that run above the pixel (how far below the
+    opening's top edge it lies). A mouth near level opens down the image's columns."""
     op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
     on = op > 0
     down = np.zeros(op.shape, np.float32)
@@ -155,7 +156,8 @@ def column_gaps(opening: np.ndarray) -> np.ndarray:
         down[y] = on[y] * ((down[y - 1] if y > 0 else 0.0) + op[y])
     for y in range(op.shape[0] - 1, -1, -1):
         up[y] = on[y] * ((up[y + 1] if y < op.shape[0] - 1 else 0.0) + op[y])
-    return np.where(on, down + up - op, 0.0).astype(np.float32)
+    gap = np.where(on, down + up - op, 0.0).astype(np.float32)
+    return gap, np.where(on, down - op, 0.0).astype(np.float32)
 
 
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
@@ -357,10 +359,11 @@ class MouthBank:
             rings["lip_field"] = self._lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
             out = self._lift_margin(out, *rings["lip_field"])
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
+        gap, above = column_gaps(op)
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
-                            cover=cover, tuning=tuning)
-        fill = self._meet(fill, column_gaps(op)[ys, xs], wd, self._lip_at(rings, xs + x0, ys + y0), tuning)
+                            cover=cover, tuning=tuning, below_top=above[ys, xs])
+        fill = self._meet(fill, gap[ys, xs], wd, self._lip_at(rings, xs + x0, ys + y0), tuning)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         a = op[ys, xs][:, None]
@@ -441,9 +444,11 @@ class MouthBank:
         return out
 
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
-                aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning
-                ) -> np.ndarray:
-        """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening."""
+                aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning,
+                below_top: np.ndarray | None = None) -> np.ndarray:
+        """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening;
+        ``below_top``: how far (px) each lies below the opening's top edge in its column (under
+        the face's own teeth carried into it, the teeth's edge)."""
         tn = tuning
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)
@@ -515,6 +520,14 @@ class MouthBank:
             cav = self._cavity(e, u, v, px, py, wd, seed, tn)
             col = cav * (1 - a_lo[:, None]) + lower_teeth * a_lo[:, None]
             col = col * (1 - a_up[:, None]) + upper_teeth * a_up[:, None]
+            # the back of the upper teeth and the palate behind them catch the light coming in:
+            # just under the teeth's edge the cavity is lit, darkest further back
+            if own_teeth and below_top is not None:
+                below = np.asarray(below_top, np.float64)
+            else:
+                below = np.maximum(t - max(tn.upper_teeth_fade_start - cover, 0.0) * depth * k, 0.0)
+            a_lit = (tn.under_teeth_light * np.exp(-below / max(tn.under_teeth_reach * wd, 0.5))
+                     * (1.0 - a_up) * (1.0 - a_lo))
             shadow, corner = tn.open_lip_shadow, tn.open_corner_shadow
         # shadow under the upper lip, darker corners
         shade = (1.0 - shadow * np.exp(-np.maximum(t, 0.0) / (tn.lip_shadow_reach * wd)))
@@ -524,7 +537,9 @@ class MouthBank:
         col = col * shade[:, None]
         col = col * self._gains(e, rings, tn)
         if large:
-            col = self._rims(col, u, t, hd, wd, self._lip_at(rings, px, py), tn)
+            lip = self._lip_at(rings, px, py)
+            col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
+            col = self._rims(col, u, t, hd, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed)
 
     @staticmethod
