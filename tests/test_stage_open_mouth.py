@@ -126,3 +126,23 @@ def test_a_dropped_jaw_turns_its_sides_follow_the_chin(stage, detector):
     assert shares == pytest.approx([JAW_SHARE[i] for i in sorted(JAW_SHARE)], abs=1e-6)
     assert down[5] > 0.3 * down[8] and down[11] > 0.3 * down[8]
     assert np.array_equal(jaw_follows(lm, lm), lm)  # no move, no change
+
+
+def test_surprise_opens_like_real_open_mouths(stage, detector):
+    """The surprised goal's opening (68-point 62 to 66 over 60 to 64) is shaped like real posed
+    surprise (JAFFE, Yale: height over width about 0.30, a third of the gap above the corners'
+    chord), not the expression goal's mean (0.5 tall, its upper lip raised: a hole)."""
+    from faceedit.stage import steps
+    from faceedit.stage.moves import ABOVE_CHORD, face_frame, real_opening
+
+    img = astronaut()
+    lm, dense = largest(detector, img)
+    face = steps.FaceEdit(stage.settings("surprised", 1.0), lm, steps.mesh_points(dense))
+    steps.plan_move(stage, face)
+    g = face.goal
+    _, n, _ = face_frame(lm)
+    chord = (g[60] + g[64]) / 2
+    a, b = (g[62] - chord) @ n, (g[66] - chord) @ n
+    assert 0.25 < (b - a) / np.linalg.norm(g[64] - g[60]) < 0.45
+    assert -a / (b - a) == pytest.approx(ABOVE_CHORD, abs=0.02)
+    assert np.array_equal(real_opening(lm, lm), lm)  # a mouth that does not open: no change
