@@ -21,9 +21,11 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    between them a cavity whose luminance is the bank's (u, v) profile measured on open mouths
    (statistics of greyscale JAFFE/Yale surprised faces), with a smooth random texture; so
    are lower openings under a relaxed upper lip (parted lips, no smile);
-4. a soft shadow under the upper lip and darker corners; over an open mouth each lip's inner
-   margin, a rim of the lips' local colour that darkens into the interior, and the parted
-   crease's dark line on the lips just outside the opening lifted to their colour;
+4. a soft shadow under the upper lip and darker corners, the cavity lit just under the upper
+   teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
+   darkens into the interior, and the parted crease's dark line on the lips just outside the
+   opening lifted to their colour; where the opening is a thin gap (under carried teeth, at
+   its corners) the lips meeting in the closed lips' shade, not the cavity;
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
@@ -362,8 +364,7 @@ class MouthBank:
         gap, above = column_gaps(op)
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
-                            cover=cover, tuning=tuning, below_top=above[ys, xs])
-        fill = self._meet(fill, gap[ys, xs], wd, self._lip_at(rings, xs + x0, ys + y0), tuning)
+                            cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs])
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         a = op[ys, xs][:, None]
@@ -445,10 +446,11 @@ class MouthBank:
 
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
                 aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning,
-                below_top: np.ndarray | None = None) -> np.ndarray:
+                below_top: np.ndarray | None = None, gap: np.ndarray | None = None) -> np.ndarray:
         """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening;
         ``below_top``: how far (px) each lies below the opening's top edge in its column (under
-        the face's own teeth carried into it, the teeth's edge)."""
+        the face's own teeth carried into it, the teeth's edge); ``gap``: the height (px) of
+        its column (:func:`column_gaps`; thin gaps are the lips meeting, :meth:`_meet`)."""
         tn = tuning
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)
@@ -536,10 +538,12 @@ class MouthBank:
         shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
         col = col * shade[:, None]
         col = col * self._gains(e, rings, tn)
+        lip = self._lip_at(rings, px, py)
         if large:
-            lip = self._lip_at(rings, px, py)
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             col = self._rims(col, u, t, hd, wd, lip, tn)
+        if gap is not None:
+            col = self._meet(col, gap, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed)
 
     @staticmethod
@@ -550,7 +554,7 @@ class MouthBank:
         shade (``seam_dark`` of them), from ``gap_open`` the interior shows whole. Below a
         smile's teeth carried into a relaxed mouth, and at an opening's corners, a sliver a few
         pixels high is the lower lip meeting the teeth in a soft shadow; painted as the cavity,
-        it stood as a crisp black line ending in a point."""
+        it would stand as a crisp black line ending in a point."""
         lo, hi = tn.gap_closed * wd, max(tn.gap_open * wd, tn.gap_closed * wd + 1.0)
         m = 1.0 - _smoothstep(lo, hi, gap)
         if float(m.max()) <= 0:

@@ -198,7 +198,7 @@ def real_opening(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
     corners' chord, the upper lip's middle (61-63, 49-53) and the lower's with the chin
     (65-67, 55-59, 8) moved down the face by their shares of the middle's change. Real posed
     surprise opens the jaw far less than the expression goal's mean, and mostly downwards: the
-    goal's tall opening with its upper lip raised read as a hole cut into the face. ``goal``
+    goal's tall opening with its upper lip raised reads as a hole cut into the face. ``goal``
     itself where the mouth opens no more than the photo's or stays under ``OPEN_FROM``."""
     goal = np.array(goal, np.float64)
     lm = np.asarray(lm, np.float64)
@@ -224,7 +224,7 @@ def jaw_follows(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
     point of it (:data:`JAW_SHARE`, 68-point 4-12) moves down the face by its share of the
     chin's (8) move there, in the frame of the face at ``lm``; along the eye line each keeps its
     own. The expression goal moves the chin with the lower lip and its neighbours alike while
-    the jaw's sides stay: a dropped jaw stretched the lower face, with a step at 5 and 11."""
+    the jaw's sides stay: a dropped jaw would stretch the lower face, with a step at 5 and 11."""
     goal = np.array(goal, np.float64)
     _, n, _ = face_frame(lm)
     lm = np.asarray(lm, np.float64)
