@@ -105,3 +105,44 @@ def test_a_smile_on_a_surprised_mouth_draws_an_intact_row_of_teeth(stage, detect
     _, carried = run(stage, surprised, lm2, dense2, "happy", 1.0)
     broken = dark_share(carried, r.upper, r.lower)
     assert intact < 0.05 and broken > 2 * intact + 0.05, (intact, broken)
+
+
+def test_a_dropped_jaw_turns_its_sides_follow_the_chin(stage, detector):
+    """Surprise drops the jaw: the jaw line (68-point 4-12) moves down the face with the chin,
+    each point less the nearer it lies to the jaw's hinge, so the lower face does not stretch
+    between a dropped chin and jaw sides left in place (no step between 5 and 6)."""
+    from faceedit.stage import steps
+    from faceedit.stage.moves import JAW_SHARE, face_frame, jaw_follows
+
+    img = astronaut()
+    lm, dense = largest(detector, img)
+    face = steps.FaceEdit(stage.settings("surprised", 1.0), lm, steps.mesh_points(dense))
+    steps.plan_move(stage, face)
+    _, n, ed = face_frame(lm)
+    down = (face.goal - lm) @ n / ed
+    assert down[8] > 0.1 and down[57] > 0.1  # the chin drops with the lower lip
+    assert down[8] == pytest.approx(down[57], abs=0.05)
+    shares = [down[i] / down[8] for i in sorted(JAW_SHARE)]
+    assert shares == pytest.approx([JAW_SHARE[i] for i in sorted(JAW_SHARE)], abs=1e-6)
+    assert down[5] > 0.3 * down[8] and down[11] > 0.3 * down[8]
+    assert np.array_equal(jaw_follows(lm, lm), lm)  # no move, no change
+
+
+def test_surprise_opens_like_real_open_mouths(stage, detector):
+    """The surprised goal's opening (68-point 62 to 66 over 60 to 64) is shaped like real posed
+    surprise (JAFFE, Yale: height over width about 0.30, a third of the gap above the corners'
+    chord), not the expression goal's mean (0.5 tall, its upper lip raised: a hole)."""
+    from faceedit.stage import steps
+    from faceedit.stage.moves import ABOVE_CHORD, face_frame, real_opening
+
+    img = astronaut()
+    lm, dense = largest(detector, img)
+    face = steps.FaceEdit(stage.settings("surprised", 1.0), lm, steps.mesh_points(dense))
+    steps.plan_move(stage, face)
+    g = face.goal
+    _, n, _ = face_frame(lm)
+    chord = (g[60] + g[64]) / 2
+    a, b = (g[62] - chord) @ n, (g[66] - chord) @ n
+    assert 0.25 < (b - a) / np.linalg.norm(g[64] - g[60]) < 0.45
+    assert -a / (b - a) == pytest.approx(ABOVE_CHORD, abs=0.02)
+    assert np.array_equal(real_opening(lm, lm), lm)  # a mouth that does not open: no change

@@ -21,9 +21,11 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    between them a cavity whose luminance is the bank's (u, v) profile measured on open mouths
    (statistics of greyscale JAFFE/Yale surprised faces), with a smooth random texture; so
    are lower openings under a relaxed upper lip (parted lips, no smile);
-4. a soft shadow under the upper lip and darker corners; over an open mouth each lip's inner
-   margin, a rim of the lips' local colour that darkens into the interior, and the parted
-   crease's dark line on the lips just outside the opening lifted to their colour;
+4. a soft shadow under the upper lip and darker corners, the cavity lit just under the upper
+   teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
+   darkens into the interior, and the parted crease's dark line on the lips just outside the
+   opening lifted to their colour; where the opening is a thin gap (under carried teeth, at
+   its corners) the lips meeting in the closed lips' shade, not the cavity;
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
@@ -140,6 +142,24 @@ def _smoothstep(a: float, b, x):
 
 # --------------------------------------------------------------------------------------------
 # closed lips
+
+
+def column_gaps(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gap, above): float32 arrays of ``opening``'s shape, 0 outside ``opening > 0``. ``gap``
+    is the height (px) of the run of the opening each pixel lies in, down its column, its
+    anti-aliased ends counted by their coverage: how far apart the lips (or the teeth and the
+    lower lip) are there; ``above`` is the part of that run above the pixel (how far below the
+    opening's top edge it lies). A mouth near level opens down the image's columns."""
+    op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
+    on = op > 0
+    down = np.zeros(op.shape, np.float32)
+    up = np.zeros(op.shape, np.float32)
+    for y in range(op.shape[0]):
+        down[y] = on[y] * ((down[y - 1] if y > 0 else 0.0) + op[y])
+    for y in range(op.shape[0] - 1, -1, -1):
+        up[y] = on[y] * ((up[y + 1] if y < op.shape[0] - 1 else 0.0) + op[y])
+    gap = np.where(on, down + up - op, 0.0).astype(np.float32)
+    return gap, np.where(on, down - op, 0.0).astype(np.float32)
 
 
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
@@ -341,9 +361,10 @@ class MouthBank:
             rings["lip_field"] = self._lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
             out = self._lift_margin(out, *rings["lip_field"])
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
+        gap, above = column_gaps(op)
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
-                            cover=cover, tuning=tuning)
+                            cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs])
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         a = op[ys, xs][:, None]
@@ -424,9 +445,12 @@ class MouthBank:
         return out
 
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
-                aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning
-                ) -> np.ndarray:
-        """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening."""
+                aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning,
+                below_top: np.ndarray | None = None, gap: np.ndarray | None = None) -> np.ndarray:
+        """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening;
+        ``below_top``: how far (px) each lies below the opening's top edge in its column (under
+        the face's own teeth carried into it, the teeth's edge); ``gap``: the height (px) of
+        its column (:func:`column_gaps`; thin gaps are the lips meeting, :meth:`_meet`)."""
         tn = tuning
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)
@@ -498,6 +522,14 @@ class MouthBank:
             cav = self._cavity(e, u, v, px, py, wd, seed, tn)
             col = cav * (1 - a_lo[:, None]) + lower_teeth * a_lo[:, None]
             col = col * (1 - a_up[:, None]) + upper_teeth * a_up[:, None]
+            # the back of the upper teeth and the palate behind them catch the light coming in:
+            # just under the teeth's edge the cavity is lit, darkest further back
+            if own_teeth and below_top is not None:
+                below = np.asarray(below_top, np.float64)
+            else:
+                below = np.maximum(t - max(tn.upper_teeth_fade_start - cover, 0.0) * depth * k, 0.0)
+            a_lit = (tn.under_teeth_light * np.exp(-below / max(tn.under_teeth_reach * wd, 0.5))
+                     * (1.0 - a_up) * (1.0 - a_lo))
             shadow, corner = tn.open_lip_shadow, tn.open_corner_shadow
         # shadow under the upper lip, darker corners
         shade = (1.0 - shadow * np.exp(-np.maximum(t, 0.0) / (tn.lip_shadow_reach * wd)))
@@ -506,9 +538,29 @@ class MouthBank:
         shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
         col = col * shade[:, None]
         col = col * self._gains(e, rings, tn)
+        lip = self._lip_at(rings, px, py)
         if large:
-            col = self._rims(col, u, t, hd, wd, self._lip_at(rings, px, py), tn)
+            col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
+            col = self._rims(col, u, t, hd, wd, lip, tn)
+        if gap is not None:
+            col = self._meet(col, gap, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed)
+
+    @staticmethod
+    def _meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: MouthTuning) -> np.ndarray:
+        """Unit RGB (n, 3) of an opening where it is a thin gap (``gap``: the height in px of
+        the opening's column at each pixel, :func:`column_gaps`): at most ``gap_closed`` of the
+        corner distance ``wd`` the lips (``lip``, their local colour) meet in the closed lips'
+        shade (``seam_dark`` of them), from ``gap_open`` the interior shows whole. Below a
+        smile's teeth carried into a relaxed mouth, and at an opening's corners, a sliver a few
+        pixels high is the lower lip meeting the teeth in a soft shadow; painted as the cavity,
+        it would stand as a crisp black line ending in a point."""
+        lo, hi = tn.gap_closed * wd, max(tn.gap_open * wd, tn.gap_closed * wd + 1.0)
+        m = 1.0 - _smoothstep(lo, hi, gap)
+        if float(m.max()) <= 0:
+            return fill
+        meet = np.asarray(lip, np.float64) * tn.seam_dark
+        return fill * (1.0 - m[:, None]) + meet * m[:, None]
 
     @staticmethod
     def _lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:

@@ -175,6 +175,67 @@ def _aaa(out, v, u, n, ed, width):
         out[i] += share * drop
 
 
+#: A new opening at least this tall for its width (68-point 62 to 66 over 60 to 64) is shaped
+#: like real open mouths (:func:`real_opening`) ...
+OPEN_FROM = 0.25
+#: ... keeping this share of the goal's height beyond it: the expression goal's surprised
+#: opening (0.5 on London faces at 1350 px, ``bench/bench_open_mouth.py``) against real posed
+#: surprise's 0.30 (JAFFE, Yale, ``bench/measure_open_mouths.py``) ...
+OPEN_KEEP = 0.3
+#: ... with this share of the gap above the corners' chord at the middle (real: 0.34,
+#: quartiles 0.28-0.37), wholly from ``OPEN_FROM + OPEN_SPLIT_REACH``.
+ABOVE_CHORD = 0.34
+OPEN_SPLIT_REACH = 0.1
+#: How much of the middle's move each lip point takes (inner and outer lips; the corners none).
+OPEN_SHARE = {62: 1.0, 61: 0.75, 63: 0.75, 51: 1.0, 50: 0.8, 52: 0.8, 49: 0.35, 53: 0.35}
+OPEN_SHARE_LOWER = {66: 1.0, 65: 0.75, 67: 0.75, 57: 1.0, 56: 0.8, 58: 0.8, 55: 0.35, 59: 0.35, 8: 1.0}
+
+
+def real_opening(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
+    """``goal`` with a mouth it opens beyond the photo's shaped like real open mouths: its
+    height over width (68-point 62 to 66 over the inner corners 60 to 64) above
+    :data:`OPEN_FROM` kept :data:`OPEN_KEEP` of, and :data:`ABOVE_CHORD` of it above the
+    corners' chord, the upper lip's middle (61-63, 49-53) and the lower's with the chin
+    (65-67, 55-59, 8) moved down the face by their shares of the middle's change. Real posed
+    surprise opens the jaw far less than the expression goal's mean, and mostly downwards: the
+    goal's tall opening with its upper lip raised reads as a hole cut into the face. ``goal``
+    itself where the mouth opens no more than the photo's or stays under ``OPEN_FROM``."""
+    goal = np.array(goal, np.float64)
+    lm = np.asarray(lm, np.float64)
+    _, n, _ = face_frame(lm)
+    width = float(np.linalg.norm(goal[64] - goal[60]))
+    chord = (goal[60] + goal[64]) / 2
+    a, b = float((goal[62] - chord) @ n), float((goal[66] - chord) @ n)
+    height, before = b - a, float((lm[66] - lm[62]) @ n)
+    if width <= 0 or height <= before or height <= OPEN_FROM * width:
+        return goal
+    new_h = max(OPEN_FROM * width + OPEN_KEEP * (height - OPEN_FROM * width), before)
+    split = float(np.clip((height / width - OPEN_FROM) / OPEN_SPLIT_REACH, 0.0, 1.0))
+    above = -a / height + split * (ABOVE_CHORD + a / height)
+    d_up, d_lo = -above * new_h - a, (1.0 - above) * new_h - b
+    for shares, d in ((OPEN_SHARE, d_up), (OPEN_SHARE_LOWER, d_lo)):
+        for i, share in shares.items():
+            goal[i] += share * d * n
+    return goal
+
+
+def jaw_follows(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
+    """``goal`` with the jaw line following the chin: the jaw turns about its hinges, so each
+    point of it (:data:`JAW_SHARE`, 68-point 4-12) moves down the face by its share of the
+    chin's (8) move there, in the frame of the face at ``lm``; along the eye line each keeps its
+    own. The expression goal moves the chin with the lower lip and its neighbours alike while
+    the jaw's sides stay: a dropped jaw would stretch the lower face, with a step at 5 and 11."""
+    goal = np.array(goal, np.float64)
+    _, n, _ = face_frame(lm)
+    lm = np.asarray(lm, np.float64)
+    drop = float((goal[8] - lm[8]) @ n)
+    if drop == 0.0:
+        return goal
+    for i, share in JAW_SHARE.items():
+        goal[i] += (share * drop - float((goal[i] - lm[i]) @ n)) * n
+    return goal
+
+
 #: Each control's landmark move: ``move(goal, value, u, n, eye distance, mouth width)``, in place.
 MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y": _gaze_y,
          "pout": _pout, "purse": _purse, "aaa": _aaa, "eee": _eee, "woo": _woo}

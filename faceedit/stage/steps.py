@@ -55,7 +55,9 @@ from faceedit.stage.moves import (
     PRESS_LIPS_BELOW_ZERO,
     closes_eye_controls,
     control_moves,
+    jaw_follows,
     lid_source,
+    real_opening,
     target_moves,
 )
 from faceedit.stage.paint import mouth_keep_out
@@ -242,6 +244,8 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     # the face's own expression kept (a relight, controls alone): its lips stay as they are
     keeps = s.target == "keep" and not s.aus and s.like is None
     goal = np.array(lm, np.float64) if keeps else stage.goal_landmarks(lm, cur, new, s.strength)
+    # a new opening shaped like real ones; a dropped jaw turns: its sides follow the chin
+    goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal))
     face.goal = control_moves(face.source, goal + (face.source - lm), controls)
     face.goal = target_moves(face.source, face.goal, s.target, 0.0 if keeps else s.strength)
     face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)

@@ -118,6 +118,12 @@ class MouthTuning:
     #: the lips' local colour (darkened to ``rim_edge`` at the curve) where it is darker (the
     #: parted crease's dark line).
     rim_outside: float = 0.02
+    #: A gap between the lips (or between carried teeth and the lower lip) this thin (its
+    #: column's height, inner-corner distances) is the lips meeting: their colour at the
+    #: closed lips' ``seam_dark``, not the cavity ...
+    gap_closed: float = 0.03
+    #: ... and from this height the interior shows whole.
+    gap_open: float = 0.1
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: The upper teeth fade out from this share of their depth below the lip ...
     upper_teeth_fade_start: float = 0.75
@@ -141,6 +147,12 @@ class MouthTuning:
     lower_teeth_min_depth: float = 2.0
     #: The lower row fades with this many times ``teeth_cover`` (a relaxed lower lip covers it).
     lower_teeth_cover_rate: float = 2.0
+    #: Under the upper teeth's edge the cavity is lit (the teeth's backs, the palate): this
+    #: share of it is the lips' local colour at ``under_teeth_luma`` of their luma ...
+    under_teeth_light: float = 0.9
+    under_teeth_luma: float = 0.45
+    #: ... fading out over this (inner-corner distances) below the edge.
+    under_teeth_reach: float = 0.12
     #: The cavity's darkest luma, as a share of the skin's (soft tissue in ambient light).
     cavity_floor: float = 0.1
     #: The cavity profile's columns read at the mouth's sides (its outer columns reach the lips).
