@@ -234,7 +234,10 @@ def teeth_cover(stage: Stage, face: FaceEdit) -> float:
 
 def plan_move(stage: Stage, face: FaceEdit) -> None:
     """Read the face's state and plan its move (:meth:`Stage.plan`): the state it goes to, the
-    landmarks it heads for, how far the lips close, how much of a smile is taken away and
+    landmarks it heads for (a new opening shaped like real open mouths and the jaw line turning
+    with a dropped chin, :mod:`faceedit.stage.moves`; the named controls' moves and the
+    target's own, which the state model lacks: fear's stretched lips, disgust's raised upper
+    lip, anger's knitted brows), how far the lips close, how much of a smile is taken away and
     whether an eye opens wider than the face's own neutral."""
     s, lm = face.settings, face.landmarks
     cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like)
