@@ -11,8 +11,8 @@ light the bulge beside it catches.
 
 Where each kind of fold lies against its laid-out curve, which side of it is sharp and how wide
 its soft side is are statistics of the same people's neutral -> expression luma ratios in JAFFE
-and Yale (:mod:`faceedit.train.folds` fits them; ``weights/folds.safetensors``, card in
-``weights/stage.md``, "Folds and furrows"); the depths, set by looking at 1350-px faces, are
+and Yale (:mod:`faceedit.train.folds` fits them; ``weights/folds.safetensors``, its card
+``weights/folds.md``); the depths, set by looking at 1350-px faces, are
 stored with them. A fold is drawn by the amount of the AU that makes
 it: AU4 and AU1+2 read from the move's landmarks (:meth:`faceedit.stage.state.ExpressionStates.state_aus`),
 AU9 and AU10, which landmarks do not show, from the target the move heads for (its FACS
