@@ -25,7 +25,8 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
    darkens into the interior, and the parted crease's dark line on the lips just outside the
    opening lifted to their colour; where the opening is a thin gap (under carried teeth, at
-   its corners) the lips meeting in the closed lips' shade, not the cavity;
+   its corners) the lips meeting in the closed lips' shade, not the cavity (these edges:
+   :mod:`faceedit.stage.lip_rims`);
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
@@ -50,6 +51,7 @@ import numpy as np
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
+from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field, meet, rims, smoothstep
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.warp import ThinPlateSpline
@@ -135,31 +137,8 @@ def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
     return np.median(np.vstack(picked), 0)
 
 
-def _smoothstep(a: float, b, x):
-    t = np.clip((x - a) / np.maximum(b - a, 1e-6), 0.0, 1.0)
-    return t * t * (3 - 2 * t)
-
-
 # --------------------------------------------------------------------------------------------
 # closed lips
-
-
-def column_gaps(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(gap, above): float32 arrays of ``opening``'s shape, 0 outside ``opening > 0``. ``gap``
-    is the height (px) of the run of the opening each pixel lies in, down its column, its
-    anti-aliased ends counted by their coverage: how far apart the lips (or the teeth and the
-    lower lip) are there; ``above`` is the part of that run above the pixel (how far below the
-    opening's top edge it lies). A mouth near level opens down the image's columns."""
-    op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
-    on = op > 0
-    down = np.zeros(op.shape, np.float32)
-    up = np.zeros(op.shape, np.float32)
-    for y in range(op.shape[0]):
-        down[y] = on[y] * ((down[y - 1] if y > 0 else 0.0) + op[y])
-    for y in range(op.shape[0] - 1, -1, -1):
-        up[y] = on[y] * ((up[y + 1] if y < op.shape[0] - 1 else 0.0) + op[y])
-    gap = np.where(on, down + up - op, 0.0).astype(np.float32)
-    return gap, np.where(on, down - op, 0.0).astype(np.float32)
 
 
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
@@ -318,7 +297,7 @@ class MouthBank:
         ``tuning``: how the interior is chosen and drawn (:class:`faceedit.stage.tuning.MouthTuning`;
         default its defaults). Returns (pixels, exemplar index). Pixels where ``opening == 0`` are
         left as they were, but for an open mouth's lips within ``rim_outside`` of the opening,
-        lifted where darker than the lips (:meth:`_lift_margin`)."""
+        lifted where darker than the lips (:func:`faceedit.stage.lip_rims.lift_margin`)."""
         tuning = tuning if tuning is not None else MouthTuning()
         pixels = np.asarray(pixels)
         unit = pixel_max(pixels.dtype)
@@ -358,8 +337,8 @@ class MouthBank:
         if self._opens(exemplar, aspect, own_teeth, cover, tuning):
             # the lips' own colour round the opening: the rims' colour, and the parted crease's
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
-            rings["lip_field"] = self._lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
-            out = self._lift_margin(out, *rings["lip_field"])
+            rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
+            out = lift_margin(out, *rings["lip_field"])
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
@@ -384,73 +363,14 @@ class MouthBank:
         smile's rows squeezed into a slit)."""
         return own_teeth or aspect > tn.large_ratio * float(self.desc("aspect")[e]) or cover >= tn.open_cover
 
-    @staticmethod
-    def _lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,
-                   tn: MouthTuning) -> tuple:
-        """The lips' local colour round an opening: (box (x0, y0, x1, y1) within ``roi``, unit
-        RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3)). The colour is a
-        normalised blur of the pixels ``rim_outside`` to three times that outside the opening
-        (the lips beside the crease's line), no lighter than the lips' ring colour ``lip`` (unit
-        RGB; beyond a thin lip lies skin), and ``lip`` itself far from them; the weight is 1 up
-        to half of ``rim_outside`` outside the opening, 0 from ``rim_outside`` and inside it;
-        the target is the colour darkened towards the opening to ``rim_edge`` of it at the
-        curve, where the rims (:meth:`_rims`) begin."""
-        reach = max(tn.rim_outside * wd, 0.5)
-        poly = opening_polygon(up, lo)
-        spread = max(tn.rim_lower * wd, reach, 1.0)
-        bx0, by0, bx1, by1 = box_around(poly, 3 * reach + 3 * spread + 2, pixels.shape)
-        bx0, by0 = max(bx0, int(roi[0])), max(by0, int(roi[1]))
-        bx1, by1 = max(min(bx1, int(roi[2])), bx0 + 1), max(min(by1, int(roi[3])), by0 + 1)
-        inside = np.zeros((by1 - by0, bx1 - bx0), np.uint8)
-        cv2.fillPoly(inside, [np.round((poly - [bx0, by0]) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-        dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
-        crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
-        rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
-        beyond = ((dist >= reach) & (dist < 3 * reach)).astype(np.float32)
-        num = cv2.GaussianBlur(rgb * beyond[..., None], (0, 0), spread)
-        den = cv2.GaussianBlur(beyond, (0, 0), spread)[..., None]
-        ring = np.asarray(lip, np.float32)
-        share = np.clip(den / 0.05, 0.0, 1.0)  # far from the lips' pixels: their ring colour
-        field = share * num / np.maximum(den, 1e-6) + (1.0 - share) * ring
-        lip_l = float(ring @ _LUMA)
-        field *= np.minimum(1.0, lip_l / np.maximum(field @ _LUMA, 1e-3))[..., None]
-        near = np.clip(2.0 * (1.0 - dist / reach), 0.0, 1.0) * (inside == 0)
-        # the lift's target darkens towards the opening to the rims' shade at the curve
-        toward = (tn.rim_edge + (1.0 - tn.rim_edge) * np.clip(dist / reach, 0.0, 1.0))[..., None]
-        box = (bx0, by0, bx1, by1)
-        return box, field.astype(np.float32), near.astype(np.float32), (field * toward).astype(np.float32)
-
-    @staticmethod
-    def _lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, target: np.ndarray
-                     ) -> np.ndarray:
-        """The lips' edge just outside an open mouth (``near``, over ``box``, from
-        :meth:`_lip_field`) lifted where it is darker than ``target`` (the lips' local colour
-        ``field``, darkened towards the opening to the rims' shade), to it: the dark crease
-        between closed lips, parted by the warp, stays on each lip as a thin dark line drawn
-        round the opening; the rims inside it (:meth:`_rims`) draw the lip's inner margin.
-        Pixels as light as the target or lighter stay as they are."""
-        bx0, by0, bx1, by1 = box
-        crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
-        rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
-        lum, t_lum = rgb @ _LUMA, target @ _LUMA
-        w = near * np.clip(4.0 * (t_lum - lum) / np.maximum(t_lum, 1e-3), 0.0, 1.0)
-        if float(w.max()) <= 0:
-            return pixels
-        lifted = rgb + w[..., None] * (target - rgb)
-        out = pixels.copy()
-        if pixels.ndim == 2:
-            out[by0:by1, bx0:bx1] = from_unit(np.clip(lifted @ _LUMA, 0, 1), pixels.dtype)
-        else:
-            out[by0:by1, bx0:bx1, :3] = from_unit(np.clip(lifted, 0, 1), pixels.dtype)
-        return out
-
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
                 aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning,
                 below_top: np.ndarray | None = None, gap: np.ndarray | None = None) -> np.ndarray:
         """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening;
         ``below_top``: how far (px) each lies below the opening's top edge in its column (under
         the face's own teeth carried into it, the teeth's edge); ``gap``: the height (px) of
-        its column (:func:`column_gaps`; thin gaps are the lips meeting, :meth:`_meet`)."""
+        its column (:func:`faceedit.stage.lip_rims.column_gaps`; thin gaps are the lips meeting,
+        :func:`faceedit.stage.lip_rims.meet`)."""
         tn = tuning
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)
@@ -506,9 +426,9 @@ class MouthBank:
             depth = np.minimum(he, float(self.desc("upper_depth")[e]))
             te = t / k + cover * depth  # the covered share of the teeth is under the lip
             upper_teeth = sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
-            a_up = 1.0 - _smoothstep(0.0, 1.0, (te - tn.upper_teeth_fade_start * depth)
+            a_up = 1.0 - smoothstep(0.0, 1.0, (te - tn.upper_teeth_fade_start * depth)
                                      / np.maximum(tn.upper_teeth_fade_width * depth, 1.0))
-            side = 1.0 - _smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
+            side = 1.0 - smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
             a_up = a_up * (1.0 - min(1.0, cover / tn.side_teeth_cover) * side)
             if own_teeth:  # the face's own upper teeth are there already
                 a_up = np.zeros_like(a_up)
@@ -516,7 +436,7 @@ class MouthBank:
             lower_teeth = sample(pl - np.c_[np.zeros_like(tl), np.minimum(tl, he)])
             low_depth = np.clip(he - depth, 0.0, tn.lower_teeth_depth * he)
             fade = tn.lower_teeth_fade * low_depth
-            a_lo = tn.lower_teeth_opacity * (1.0 - _smoothstep(0.0, 1.0, (tl - fade) / np.maximum(fade, 1.0)))
+            a_lo = tn.lower_teeth_opacity * (1.0 - smoothstep(0.0, 1.0, (tl - fade) / np.maximum(fade, 1.0)))
             # a relaxed lower lip covers them
             a_lo *= (low_depth > tn.lower_teeth_min_depth) * max(0.0, 1.0 - tn.lower_teeth_cover_rate * cover)
             cav = self._cavity(e, u, v, px, py, wd, seed, tn)
@@ -538,60 +458,13 @@ class MouthBank:
         shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
         col = col * shade[:, None]
         col = col * self._gains(e, rings, tn)
-        lip = self._lip_at(rings, px, py)
+        lip = lip_at(rings, px, py)
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
-            col = self._rims(col, u, t, hd, wd, lip, tn)
+            col = rims(col, u, t, hd, wd, lip, tn)
         if gap is not None:
-            col = self._meet(col, gap, wd, lip, tn)
+            col = meet(col, gap, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed)
-
-    @staticmethod
-    def _meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: MouthTuning) -> np.ndarray:
-        """Unit RGB (n, 3) of an opening where it is a thin gap (``gap``: the height in px of
-        the opening's column at each pixel, :func:`column_gaps`): at most ``gap_closed`` of the
-        corner distance ``wd`` the lips (``lip``, their local colour) meet in the closed lips'
-        shade (``seam_dark`` of them), from ``gap_open`` the interior shows whole. Below a
-        smile's teeth carried into a relaxed mouth, and at an opening's corners, a sliver a few
-        pixels high is the lower lip meeting the teeth in a soft shadow; painted as the cavity,
-        it would stand as a crisp black line ending in a point."""
-        lo, hi = tn.gap_closed * wd, max(tn.gap_open * wd, tn.gap_closed * wd + 1.0)
-        m = 1.0 - _smoothstep(lo, hi, gap)
-        if float(m.max()) <= 0:
-            return fill
-        meet = np.asarray(lip, np.float64) * tn.seam_dark
-        return fill * (1.0 - m[:, None]) + meet * m[:, None]
-
-    @staticmethod
-    def _lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:
-        """Unit RGB (n, 3) of the lips' local colour at photo pixels (px, py): the field of
-        :meth:`_lip_field` where :meth:`fill` made one, else the lips' ring colour."""
-        if "lip_field" not in rings:
-            return np.broadcast_to(np.asarray(rings["lip"], np.float64), (len(px), 3))
-        (bx0, by0, bx1, by1), field = rings["lip_field"][:2]
-        iy = np.clip(np.asarray(py, np.int64) - by0, 0, by1 - by0 - 1)
-        ix = np.clip(np.asarray(px, np.int64) - bx0, 0, bx1 - bx0 - 1)
-        return field[iy, ix].astype(np.float64)
-
-    @staticmethod
-    def _rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip: np.ndarray,
-              tn: MouthTuning) -> np.ndarray:
-        """The lips' inner margins over an open mouth's interior (unit RGB ``col`` (n, 3) at
-        ``t`` px below the upper curve, ``hd`` the column's height, ``u`` along the mouth): each
-        lip rolls inward as a wetter, darker rim of its own colour (``lip`` (n, 3), the lips'
-        local colour, :meth:`_lip_at`), from ``rim_edge`` of it at the curve to ``rim_deep`` at
-        the rim's inner edge, where it fades into the interior, so the lips meet the opening
-        without an edge or a ring of another colour. Widths: ``rim_upper`` / ``rim_lower`` of
-        the corner distance, at most ``rim_share`` of the column each; at the corners the rims
-        meet."""
-        out = col
-        for width, depth in ((tn.rim_upper, t), (tn.rim_lower, hd - t)):
-            w = np.maximum(np.minimum(width * wd, tn.rim_share * hd), 0.75)
-            x = np.clip(np.maximum(depth, 0.0) / w, 0.0, 1.0)
-            a = (1.0 - _smoothstep(0.0, 1.0, x)) * (hd > 0)
-            rim = lip * (tn.rim_edge + (tn.rim_deep - tn.rim_edge) * x)[:, None]
-            out = out * (1.0 - a[:, None]) + rim * a[:, None]
-        return np.clip(out, 0.0, 1.0)
 
     def _cavity(self, e: int, u, v, px, py, wd: float, seed, tn: MouthTuning) -> np.ndarray:
         """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
@@ -620,11 +493,11 @@ class MouthBank:
         # the tongue: a rounded pink hump over the bottom third, darker towards the back
         top = tn.tongue_top + tn.tongue_curve * ((u - 0.5) / tn.tongue_half_width) ** 2
         side = np.minimum(u, 1.0 - u)
-        a_t = _smoothstep(0.0, tn.tongue_edge, v - top) * _smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
-        groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * _smoothstep(
+        a_t = smoothstep(0.0, tn.tongue_edge, v - top) * smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
+        groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * smoothstep(
             0.0, tn.groove_fade, v - top)
         # in the lips' colour, darker (the colour gains take the exemplar's lips to the photo's)
-        t_lum = ((tn.tongue_luma + tn.tongue_luma_rise * _smoothstep(0.0, tn.tongue_luma_reach, v - top))
+        t_lum = ((tn.tongue_luma + tn.tongue_luma_rise * smoothstep(0.0, tn.tongue_luma_reach, v - top))
                  * np.exp(tn.tongue_texture * tex) * groove)
         tongue = t_lum[:, None] * lip[None, :]
         col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]

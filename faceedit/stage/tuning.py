@@ -103,7 +103,7 @@ class MouthTuning:
     #: An opening whose upper lip covers at least this share of the teeth (a state without a
     #: smile, :attr:`EditTuning.teeth_cover`) is drawn as an open mouth at any height.
     open_cover: float = 0.2
-    # -- the lips' inner margins over an open mouth (MouthBank._rims)
+    # -- the lips' inner margins over an open mouth (lip_rims.rims)
     #: The upper lip's rim (inner-corner distances) ...
     rim_upper: float = 0.012
     #: ... the lower lip's ...

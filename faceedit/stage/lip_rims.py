@@ -1,0 +1,143 @@
+"""The lips round an open mouth: their inner margins (the rims each lip rolls inward with),
+their local colour, the dark crease a parted pair of lips leaves lifted, and a thin gap painted
+as the lips meeting rather than as the cavity. :class:`faceedit.stage.mouth.MouthBank` draws an
+opening's inside and calls these at its edges."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+from faceedit.stage.cut_curves import opening_polygon
+from faceedit.stage.lips import box_around
+from faceedit.stage.tuning import MouthTuning
+
+_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
+
+
+def smoothstep(a: float, b, x):
+    """0 below ``a``, 1 above ``b``, a smooth cubic between."""
+    t = np.clip((x - a) / np.maximum(b - a, 1e-6), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def column_gaps(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gap, above): float32 arrays of ``opening``'s shape, 0 outside ``opening > 0``. ``gap``
+    is the height (px) of the run of the opening each pixel lies in, down its column, its
+    anti-aliased ends counted by their coverage: how far apart the lips (or the teeth and the
+    lower lip) are there; ``above`` is the part of that run above the pixel (how far below the
+    opening's top edge it lies). A mouth near level opens down the image's columns."""
+    op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
+    on = op > 0
+    down = np.zeros(op.shape, np.float32)
+    up = np.zeros(op.shape, np.float32)
+    for y in range(op.shape[0]):
+        down[y] = on[y] * ((down[y - 1] if y > 0 else 0.0) + op[y])
+    for y in range(op.shape[0] - 1, -1, -1):
+        up[y] = on[y] * ((up[y + 1] if y < op.shape[0] - 1 else 0.0) + op[y])
+    gap = np.where(on, down + up - op, 0.0).astype(np.float32)
+    return gap, np.where(on, down - op, 0.0).astype(np.float32)
+
+
+def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,
+               tn: MouthTuning) -> tuple:
+    """The lips' local colour round an opening: (box (x0, y0, x1, y1) within ``roi``, unit
+    RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3)). The colour is a
+    normalised blur of the pixels ``rim_outside`` to three times that outside the opening
+    (the lips beside the crease's line), no lighter than the lips' ring colour ``lip`` (unit
+    RGB; beyond a thin lip lies skin), and ``lip`` itself far from them; the weight is 1 up
+    to half of ``rim_outside`` outside the opening, 0 from ``rim_outside`` and inside it;
+    the target is the colour darkened towards the opening to ``rim_edge`` of it at the
+    curve, where the rims (:func:`rims`) begin."""
+    reach = max(tn.rim_outside * wd, 0.5)
+    poly = opening_polygon(up, lo)
+    spread = max(tn.rim_lower * wd, reach, 1.0)
+    bx0, by0, bx1, by1 = box_around(poly, 3 * reach + 3 * spread + 2, pixels.shape)
+    bx0, by0 = max(bx0, int(roi[0])), max(by0, int(roi[1]))
+    bx1, by1 = max(min(bx1, int(roi[2])), bx0 + 1), max(min(by1, int(roi[3])), by0 + 1)
+    inside = np.zeros((by1 - by0, bx1 - bx0), np.uint8)
+    cv2.fillPoly(inside, [np.round((poly - [bx0, by0]) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
+    crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
+    rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
+    beyond = ((dist >= reach) & (dist < 3 * reach)).astype(np.float32)
+    num = cv2.GaussianBlur(rgb * beyond[..., None], (0, 0), spread)
+    den = cv2.GaussianBlur(beyond, (0, 0), spread)[..., None]
+    ring = np.asarray(lip, np.float32)
+    share = np.clip(den / 0.05, 0.0, 1.0)  # far from the lips' pixels: their ring colour
+    field = share * num / np.maximum(den, 1e-6) + (1.0 - share) * ring
+    lip_l = float(ring @ _LUMA)
+    field *= np.minimum(1.0, lip_l / np.maximum(field @ _LUMA, 1e-3))[..., None]
+    near = np.clip(2.0 * (1.0 - dist / reach), 0.0, 1.0) * (inside == 0)
+    # the lift's target darkens towards the opening to the rims' shade at the curve
+    toward = (tn.rim_edge + (1.0 - tn.rim_edge) * np.clip(dist / reach, 0.0, 1.0))[..., None]
+    box = (bx0, by0, bx1, by1)
+    return box, field.astype(np.float32), near.astype(np.float32), (field * toward).astype(np.float32)
+
+def lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, target: np.ndarray
+                 ) -> np.ndarray:
+    """The lips' edge just outside an open mouth (``near``, over ``box``, from
+    :func:`lip_field`) lifted where it is darker than ``target`` (the lips' local colour
+    ``field``, darkened towards the opening to the rims' shade), to it: the dark crease
+    between closed lips, parted by the warp, stays on each lip as a thin dark line drawn
+    round the opening; the rims inside it (:func:`rims`) draw the lip's inner margin.
+    Pixels as light as the target or lighter stay as they are."""
+    bx0, by0, bx1, by1 = box
+    crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
+    rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
+    lum, t_lum = rgb @ _LUMA, target @ _LUMA
+    w = near * np.clip(4.0 * (t_lum - lum) / np.maximum(t_lum, 1e-3), 0.0, 1.0)
+    if float(w.max()) <= 0:
+        return pixels
+    lifted = rgb + w[..., None] * (target - rgb)
+    out = pixels.copy()
+    if pixels.ndim == 2:
+        out[by0:by1, bx0:bx1] = from_unit(np.clip(lifted @ _LUMA, 0, 1), pixels.dtype)
+    else:
+        out[by0:by1, bx0:bx1, :3] = from_unit(np.clip(lifted, 0, 1), pixels.dtype)
+    return out
+
+def meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: MouthTuning) -> np.ndarray:
+    """Unit RGB (n, 3) of an opening where it is a thin gap (``gap``: the height in px of
+    the opening's column at each pixel, :func:`column_gaps`): at most ``gap_closed`` of the
+    corner distance ``wd`` the lips (``lip``, their local colour) meet in the closed lips'
+    shade (``seam_dark`` of them), from ``gap_open`` the interior shows whole. Below a
+    smile's teeth carried into a relaxed mouth, and at an opening's corners, a sliver a few
+    pixels high is the lower lip meeting the teeth in a soft shadow; painted as the cavity,
+    it would stand as a crisp black line ending in a point."""
+    lo, hi = tn.gap_closed * wd, max(tn.gap_open * wd, tn.gap_closed * wd + 1.0)
+    m = 1.0 - smoothstep(lo, hi, gap)
+    if float(m.max()) <= 0:
+        return fill
+    meet = np.asarray(lip, np.float64) * tn.seam_dark
+    return fill * (1.0 - m[:, None]) + meet * m[:, None]
+
+def lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Unit RGB (n, 3) of the lips' local colour at photo pixels (px, py): the field of
+    :func:`lip_field` where :meth:`faceedit.stage.mouth.MouthBank.fill` made one, else the lips' ring colour."""
+    if "lip_field" not in rings:
+        return np.broadcast_to(np.asarray(rings["lip"], np.float64), (len(px), 3))
+    (bx0, by0, bx1, by1), field = rings["lip_field"][:2]
+    iy = np.clip(np.asarray(py, np.int64) - by0, 0, by1 - by0 - 1)
+    ix = np.clip(np.asarray(px, np.int64) - bx0, 0, bx1 - bx0 - 1)
+    return field[iy, ix].astype(np.float64)
+
+def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip: np.ndarray,
+          tn: MouthTuning) -> np.ndarray:
+    """The lips' inner margins over an open mouth's interior (unit RGB ``col`` (n, 3) at
+    ``t`` px below the upper curve, ``hd`` the column's height, ``u`` along the mouth): each
+    lip rolls inward as a wetter, darker rim of its own colour (``lip`` (n, 3), the lips'
+    local colour, :func:`lip_at`), from ``rim_edge`` of it at the curve to ``rim_deep`` at
+    the rim's inner edge, where it fades into the interior, so the lips meet the opening
+    without an edge or a ring of another colour. Widths: ``rim_upper`` / ``rim_lower`` of
+    the corner distance, at most ``rim_share`` of the column each; at the corners the rims
+    meet."""
+    out = col
+    for width, depth in ((tn.rim_upper, t), (tn.rim_lower, hd - t)):
+        w = np.maximum(np.minimum(width * wd, tn.rim_share * hd), 0.75)
+        x = np.clip(np.maximum(depth, 0.0) / w, 0.0, 1.0)
+        a = (1.0 - smoothstep(0.0, 1.0, x)) * (hd > 0)
+        rim = lip * (tn.rim_edge + (tn.rim_deep - tn.rim_edge) * x)[:, None]
+        out = out * (1.0 - a[:, None]) + rim * a[:, None]
+    return np.clip(out, 0.0, 1.0)
