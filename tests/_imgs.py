@@ -162,3 +162,26 @@ def drawn_face(skin=(196, 152, 128), lip=(168, 92, 90), size=(360, 480), seed=0,
     cv2.ellipse(img, (240, 200), (115, 48), 0, 0, 360, lip, -1)
     img = cv2.GaussianBlur(img, (0, 0), 2.0) + rng.normal(0, 3.0, img.shape)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """``pixels`` encoded as a PNG file's bytes."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def two_astronauts() -> np.ndarray:
+    """Two astronauts side by side, the right one smaller (face 1, numbered largest first)."""
+    from PIL import Image
+
+    left = np.asarray(astronaut())
+    right = np.asarray(Image.fromarray(left).resize((400, 400), Image.BICUBIC))
+    out = np.zeros((512, 912, 3), np.uint8)
+    out[:, :512] = left
+    out[56:456, 512:] = right
+    return out

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from _imgs import astronaut
+from _imgs import astronaut, png_bytes, two_astronauts
 from PIL import Image
 
 from faceedit.errors import FaceEditError, UsageError
@@ -20,22 +20,6 @@ from faceedit.ui.studio import Studio, command_line, safe_name, zip_files
 
 ONE_TORCH_THREAD = True
 NAME = "my astronaut é.png"
-
-
-def png(pixels: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def two_faces() -> np.ndarray:
-    """Two astronauts side by side, the right one smaller (so face 1, numbered largest first)."""
-    left = np.asarray(astronaut())
-    right = np.asarray(Image.fromarray(left).resize((400, 400), Image.BICUBIC))
-    out = np.zeros((512, 912, 3), np.uint8)
-    out[:, :512] = left
-    out[56:456, 512:] = right
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +32,7 @@ def decoded(data: bytes) -> np.ndarray:
 
 
 def test_smile_changes_the_face_alone(studio):
-    photo = studio.add_photo(png(np.asarray(astronaut())), "astronaut.png")
+    photo = studio.add_photo(png_bytes(np.asarray(astronaut())), "astronaut.png")
     assert len(photo.boxes) == 1
     before = studio.edit(photo.id, {"model": "stage", "target": "keep"})
     after = studio.edit(photo.id, {"model": "stage", "target": "keep", "controls": {"smile": 0.8}})
@@ -66,7 +50,7 @@ def test_smile_changes_the_face_alone(studio):
 def test_command_writes_the_download(studio, tmp_path):
     """The command shown, run where the photo is, writes the download's bytes (the photo's
     name as it is: spaces, an accent)."""
-    source = png(np.asarray(astronaut()))
+    source = png_bytes(np.asarray(astronaut()))
     (tmp_path / NAME).write_bytes(source)
     photo = studio.add_photo(source, NAME)
     settings = {"model": "stage", "target": "happy", "strength": 0.7, "controls": {"brows": -0.35},
@@ -88,7 +72,7 @@ def test_large_photo_previews_at_the_shown_size(studio):
     from faceedit.ui.studio import PREVIEW_SIDE
 
     big = cv2.resize(np.asarray(astronaut()), (1400, 1400), interpolation=cv2.INTER_CUBIC)
-    photo = studio.add_photo(png(big), "big.png")
+    photo = studio.add_photo(png_bytes(big), "big.png")
     import faceedit.ui.studio as module
 
     old, module.PREVIEW_SIDE = PREVIEW_SIDE, 700
@@ -108,7 +92,7 @@ def test_large_photo_previews_at_the_shown_size(studio):
 
 
 def test_second_face_alone(studio):
-    photo = studio.add_photo(png(two_faces()), "two.png")
+    photo = studio.add_photo(png_bytes(two_astronauts()), "two.png")
     assert len(photo.boxes) == 2
     assert photo.boxes[1][0] > 512  # face 1: the smaller, on the right
     base = {"model": "stage", "target": "keep"}
@@ -121,7 +105,7 @@ def test_second_face_alone(studio):
 @pytest.mark.parametrize("data, name, words", [
     (b"", "empty.png", "empty"),
     (b"not an image at all", "notes.txt", "notes.txt"),
-    (png(np.zeros((1500, 1500, 3), np.uint8)), "big.png", "pixels"),
+    (png_bytes(np.zeros((1500, 1500, 3), np.uint8)), "big.png", "pixels"),
     (b"\x00\x00\x00\x18ftypmp42", "clip.mp4", "clip.mp4"),
 ])
 def test_bad_uploads_say_why(studio, data, name, words):
@@ -159,7 +143,7 @@ def test_clip_previews_a_frame_then_edits_whole(studio, tmp_path):
 
 
 def test_request_errors_name_the_field(studio):
-    photo = studio.add_photo(png(np.asarray(astronaut())), "astronaut.png")
+    photo = studio.add_photo(png_bytes(np.asarray(astronaut())), "astronaut.png")
     with pytest.raises(UsageError, match="controls"):
         studio.edit(photo.id, {"model": "stage", "controls": {"smile": 3}})
     with pytest.raises(FaceEditError, match="only 1 face"):

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 import pytest
-from _imgs import astronaut
+from _imgs import astronaut, png_bytes, two_astronauts
 from PIL import Image
 
 pytest.importorskip("starlette", reason="needs the ui extra (pip install 'faceedit[ui]')")
@@ -32,22 +32,6 @@ if not CHROMIUM:
 
 ONE_TORCH_THREAD = True
 MAX_PIXELS = 2_000_000  # the server's --max-pixels: a 1500 x 1500 upload is refused
-
-
-def png(pixels: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def two_faces() -> np.ndarray:
-    """Two astronauts side by side, the right one smaller (face 1, numbered largest first)."""
-    left = np.asarray(astronaut())
-    right = np.asarray(Image.fromarray(left).resize((400, 400), Image.BICUBIC))
-    out = np.zeros((512, 912, 3), np.uint8)
-    out[:, :512] = left
-    out[56:456, 512:] = right
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +99,7 @@ def shot(page) -> np.ndarray:
 
 
 def test_smile_slider_changes_the_preview(page):
-    upload(page, "astronaut.png", png(np.asarray(astronaut())))
+    upload(page, "astronaut.png", png_bytes(np.asarray(astronaut())))
     settled(page)
     assert page.locator("#faces rect").count() == 1
     before = shot(page)
@@ -135,7 +119,7 @@ def test_smile_slider_changes_the_preview(page):
 
 @pytest.mark.slow
 def test_download_is_the_commands_output(page, tmp_path):
-    source = png(np.asarray(astronaut()))
+    source = png_bytes(np.asarray(astronaut()))
     (tmp_path / "astronaut.png").write_bytes(source)
     upload(page, "astronaut.png", source)
     settled(page)
@@ -155,7 +139,7 @@ def test_download_is_the_commands_output(page, tmp_path):
 
 
 def test_second_face_of_two(page):
-    upload(page, "two.png", png(two_faces()))
+    upload(page, "two.png", png_bytes(two_astronauts()))
     settled(page)
     assert page.locator("#faces rect").count() == 2
     before = shot(page)
@@ -171,10 +155,10 @@ def test_second_face_of_two(page):
 
 def test_bad_uploads_then_a_good_one(page):
     for name, data, words in [("notes.txt", b"not an image", "notes.txt"), ("empty.png", b"", "empty"),
-                              ("big.png", png(np.zeros((1500, 1500, 3), np.uint8)), "pixels")]:
+                              ("big.png", png_bytes(np.zeros((1500, 1500, 3), np.uint8)), "pixels")]:
         upload(page, name, data, "application/octet-stream")
         page.wait_for_function("(w) => document.getElementById('message').textContent.includes(w)", arg=words)
-    upload(page, "astronaut.png", png(np.asarray(astronaut())))
+    upload(page, "astronaut.png", png_bytes(np.asarray(astronaut())))
     settled(page)
     assert page.inner_text("#message") == ""
     assert page.get_attribute("#preview", "data-photo")
@@ -188,12 +172,12 @@ def test_batch_panel_zips_the_files(page):
     zip of the two edited photos."""
     import zipfile
 
-    photo = png(np.asarray(astronaut()))
+    photo = png_bytes(np.asarray(astronaut()))
     page.fill("#control-smile", "0.5")
     page.set_input_files("#batch", files=[
         {"name": "a.png", "mimeType": "image/png", "buffer": photo},
         {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not an image"},
-        {"name": "b.png", "mimeType": "image/png", "buffer": png(two_faces())}])
+        {"name": "b.png", "mimeType": "image/png", "buffer": png_bytes(two_astronauts())}])
     page.click("#batch-run")
     page.wait_for_function("() => document.getElementById('batch-status').textContent.includes('edited')")
     assert page.inner_text("#batch-status") == "2 / 3 edited"
