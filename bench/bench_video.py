@@ -5,6 +5,7 @@ temporal stability.
     OMP_NUM_THREADS=1 python bench/bench_video.py speed --models stage --sizes 720 --repeat 5
     OMP_NUM_THREADS=1 python bench/bench_video.py memory --seconds 10 60 --size 1080 --fps 10
     OMP_NUM_THREADS=1 python bench/bench_video.py stability --models stage --size 720
+    OMP_NUM_THREADS=1 python bench/bench_video.py stability --target keep --attr glasses=round --size 720
 
 Clips are made from scikit-image's astronaut under a smooth synthetic camera motion (pan,
 zoom, roll; :mod:`faceedit.video.synth`) with a 440 Hz tone as audio; one face per frame,
@@ -170,7 +171,8 @@ def stability(args) -> None:
         for model in args.models:
             editor = Editor.from_pretrained(model)
             out = os.path.join(tmp, f"{model}.mp4")
-            edit_video(editor, clip, out, args.target, progress=False, workers=args.workers)
+            edit_video(editor, clip, out, args.target, progress=False, workers=args.workers,
+                       attrs=args.attr)
             got = frames(out)
             after = temporal_change(got, mats, astronaut().shape[:2], FACE_BOX)
             rows.append({"model": model, "input_change": round(float(before.mean()), 3),
@@ -185,7 +187,8 @@ def stability(args) -> None:
                 for k in np.linspace(0, len(got) - 1, 4).astype(int):
                     cv2.imwrite(os.path.join(args.frames, f"{model}_{k:03d}.png"),
                                 cv2.cvtColor(got[k], cv2.COLOR_RGB2BGR))
-    print(json.dumps({"bench": "video_stability", "size": args.size, "target": args.target, "rows": rows}))
+    print(json.dumps({"bench": "video_stability", "size": args.size, "target": args.target, "attr": args.attr,
+                      "rows": rows}))
 
 
 def main() -> None:
@@ -209,6 +212,7 @@ def main() -> None:
             s.add_argument("--size", type=int, default=720)
             s.add_argument("--seconds", type=float, default=3.0)
             s.add_argument("--frames", help="write a few edited frames here as PNG")
+            s.add_argument("--attr", help="attributes to draw as well, e.g. glasses=round or hair=blond")
     o = sub.add_parser("_one")
     o.add_argument("src")
     o.add_argument("dst")

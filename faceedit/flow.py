@@ -18,10 +18,10 @@ under it; a :class:`faceedit.api.Editor` is one; ``request``: the edit, an
     The ``face`` / ``max_faces`` choice among detected faces.
 ``align_faces(flow, pixels, faces) -> list[AlignedFace]``
     Each face aligned once to the network's crop template, with its paste mask.
-``stage_faces(flow, pixels, aligned, request, *, likes=None, exemplars=None) -> PreparedPhoto``
+``stage_faces(flow, pixels, aligned, request, *, likes=None, carried=None) -> PreparedPhoto``
     The stage on the whole photo (without one, the photo as it is) and the crops the network
     sees, cut from the staged photo by the same alignment, the landmarks moved with the face.
-``prepare_photo(flow, pixels, faces, request, *, likes=None, exemplars=None) -> PreparedPhoto``
+``prepare_photo(flow, pixels, faces, request, *, likes=None, carried=None) -> PreparedPhoto``
     ``align_faces`` then ``stage_faces``: the per-photo half.
 ``run_network(flow, faces, request, *, with_masks=False) -> list[np.ndarray | None]``
     The network on the crops of any number of photos in one forward (the batch half); None per
@@ -64,6 +64,7 @@ from faceedit.stage.shading import nearest_class
 if TYPE_CHECKING:
     from faceedit.models.loading import LoadedModel
     from faceedit.stage.model import Stage
+    from faceedit.stage.steps import Carried
 
 
 @dataclass
@@ -293,8 +294,8 @@ class PreparedPhoto:
     """One photo after the stage, ready for the network: ``pixels`` (the staged photo; the input
     array itself where nothing was staged), ``faces`` (per face its alignment, the crop the
     network sees cut from ``pixels``, its landmarks there and its paste mask), ``edits`` (per
-    face what the stage did, e.g. :class:`faceedit.stage.steps.StageEdit` with the mouth
-    exemplar drawn; None without a stage) and ``owns_pixels`` (whether ``pixels`` is a new array)."""
+    face what the stage did, e.g. :class:`faceedit.stage.steps.StageEdit` with what a video
+    track carries on; None without a stage) and ``owns_pixels`` (whether ``pixels`` is a new array)."""
 
     pixels: np.ndarray
     faces: list[AlignedFace]
@@ -340,22 +341,23 @@ def align_faces(flow: Flow, pixels: np.ndarray, faces: list[Face]) -> list[Align
 
 # -- stage -------------------------------------------------------------------------------------
 def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], request: EditRequest, *,
-                likes: list | None = None, exemplars: list[int | None] | None = None) -> PreparedPhoto:
+                likes: list | None = None, carried: list[Carried | None] | None = None) -> PreparedPhoto:
     """The stage's full-resolution edit of every aligned face (geometry, mouth appearance,
     attributes, shading) and the crops the network sees, cut from the staged photo by each
     face's own alignment (so the network sees the face where it was) with the face's moved
     landmarks. Without a stage: ``pixels`` and ``aligned`` as they are.
 
     ``likes``: per face a reference for the stage's ``like`` (68 landmarks, or None for the
-    request's ``like``); ``exemplars``: per face the mouth bank entry to paint (None: the
-    best fit, named in the returned ``edits``). Either one stages face by face, as a video
+    request's ``like``); ``carried``: per face what its video track carries from earlier
+    frames (:class:`~faceedit.stage.steps.Carried`: the mouth bank entry to paint, the head's
+    mattes; None: found here, and named in the returned ``edits``). Either one stages face by face, as a video
     track holds its own; otherwise all faces are staged in one call."""
     if flow.stage is None:
         return PreparedPhoto(pixels, aligned, [None] * len(aligned))
     target, strength = request.target, request.strength
     with timed("stage"):
         kw = flow.stage_options(request)
-        if likes is None and exemplars is None:
+        if likes is None and carried is None:
             staged, edits = flow.stage.edit_photo(
                 pixels, [a.face.landmarks for a in aligned], target, strength,
                 dense=[a.face.dense for a in aligned], **kw)
@@ -365,17 +367,17 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
                 like = likes[i] if likes is not None and likes[i] is not None else kw["like"]
                 staged, done = flow.stage.edit_photo(
                     staged, [a.face.landmarks], target, strength, dense=[a.face.dense],
-                    mouth_exemplar=None if exemplars is None else exemplars[i], **{**kw, "like": like})
+                    carried=None if carried is None else carried[i], **{**kw, "like": like})
                 edits.append(done[0])
         faces = [recut(a, staged, e.landmarks) for a, e in zip(aligned, edits)]
     return PreparedPhoto(staged, faces, list(edits), owns_pixels=staged is not pixels)
 
 
 def prepare_photo(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest, *,
-                  likes: list | None = None, exemplars: list[int | None] | None = None) -> PreparedPhoto:
+                  likes: list | None = None, carried: list[Carried | None] | None = None) -> PreparedPhoto:
     """The per-photo half: :func:`align_faces` then :func:`stage_faces`."""
     return stage_faces(flow, pixels, align_faces(flow, pixels, faces), request, likes=likes,
-                       exemplars=exemplars)
+                       carried=carried)
 
 
 # -- network -----------------------------------------------------------------------------------

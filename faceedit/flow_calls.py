@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from faceedit.faces.types import AlignedFace, Face
     from faceedit.flow import Flow, PreparedPhoto
     from faceedit.models.request import EditRequest
+    from faceedit.stage.steps import Carried
 
 # faceedit.flow (torch) is imported where it is used: a command that stops at a usage error never
 # imports torch (2-3 s of a command's start).
@@ -38,15 +39,16 @@ def network(flow: Flow, faces: list[AlignedFace], request: EditRequest, *, with_
 
 def edit_frame(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest, *,
                likes: list | None = None,
-               exemplars: list[int | None] | None = None) -> tuple[np.ndarray, list]:
+               carried: list[Carried | None] | None = None) -> tuple[np.ndarray, list]:
     """Edit the given faces of one RGB frame (``target`` already checked) through the whole flow;
     returns the new frame (``pixels`` is not changed) and per face the stage's edit (None
-    without a stage: its moved landmarks, the mouth exemplar drawn). ``likes``: per face a
+    without a stage: its moved landmarks, what its track carries on). ``likes``: per face a
     reference for the stage's ``like`` (landmarks or None: the request's ``like``);
-    ``exemplars``: per face the mouth bank entry to paint (None: the best fit)."""
+    ``carried``: per face what its video track carries from earlier frames (:class:`Carried`: the
+    mouth bank entry to paint, the head's mattes; None: found on this frame)."""
     from faceedit.flow import finish_photo, prepare_photo
 
-    photo = prepare_photo(flow, pixels, faces, request, likes=likes, exemplars=exemplars)
+    photo = prepare_photo(flow, pixels, faces, request, likes=likes, carried=carried)
     out = finish_photo(flow, photo, request)
     return (out.copy() if out is pixels else out), list(photo.edits)
 

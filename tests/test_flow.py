@@ -113,14 +113,14 @@ def test_faces_are_aligned_once_and_the_crop_follows_the_staged_photo(stage_edit
 
 
 def test_staging_face_by_face_equals_staging_all_at_once(stage_editor, astronaut):
-    """Per-face references or mouth exemplars (a video's tracks) stage face by face; with none
+    """Per-face references or what a video track carries (a video's tracks) stage face by face; with none
     set, the photo is the one staged in one call."""
     faces = _faces(stage_editor, astronaut)
     together = prepare_photo(stage_editor, astronaut, faces, R("happy"))
     each = prepare_photo(stage_editor, astronaut, faces, R("happy"), likes=[None] * len(faces),
-                         exemplars=[e.mouth_exemplar for e in together.edits])
+                         carried=[e.carried for e in together.edits])
     assert np.array_equal(each.pixels, together.pixels)
-    assert [e.mouth_exemplar for e in each.edits] == [e.mouth_exemplar for e in together.edits]
+    assert [e.carried.mouth for e in each.edits] == [e.carried.mouth for e in together.edits]
 
 
 def test_network_on_the_stage_edit_faces_equals_editor_edit(astronaut):

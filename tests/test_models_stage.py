@@ -420,7 +420,7 @@ def test_the_steps_run_in_order_give_the_photo_edit():
     lit = steps.relight(edit, out)
     assert not np.array_equal(lit, out)
     assert np.array_equal(lit, want)
-    assert edit.result().mouth_exemplar == done[0].mouth_exemplar
+    assert edit.result().carried.mouth == done[0].carried.mouth
     assert np.allclose(edit.result().landmarks, done[0].landmarks)
 
 

@@ -196,3 +196,50 @@ def test_ears_and_a_bald_scalp_are_not_hair(name):
         assert changed[y0:y1, min(x, x + side * int(0.3 * d)):max(x, x + side * int(0.3 * d))].mean() < 0.02
     if name != "042":
         assert changed.mean() < 0.001
+
+
+def test_a_photos_hair_does_not_depend_on_what_was_edited_before():
+    """GrabCut's random start is seeded: the same photo gets the same hair whatever ran first."""
+    img, lm = _face()
+    first = recolour(img, lm, "red")
+    recolour(*_moved(img, lm, 10.0, (20.0, 5.0)), "blond")  # another matte found in between
+    assert np.array_equal(recolour(img, lm, "red"), first)
+
+
+def _moved(img: np.ndarray, lm: np.ndarray, angle: float, shift: tuple[float, float], scale: float = 1.0):
+    import cv2
+
+    from faceedit.faces.align import apply_affine
+
+    m = cv2.getRotationMatrix2D(tuple(lm[27]), angle, scale)
+    m[:, 2] += shift
+    out = cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return out, apply_affine(m, lm)
+
+
+def test_a_head_carried_to_a_later_frame_lands_on_its_hair_and_keeps_its_colour():
+    """A video track's head mattes (HeadLook), found on its first frame, moved onto a later frame
+    whose head turned and moved: they cover the hair found on that frame itself, leave its skin
+    alone, and the recoloured hair's mean colour stays that of the first frame."""
+    from faceedit.stage.regions import head_look
+
+    img, lm = _face()
+    look = head_look(img, lm, None, None, skin=True)
+    later, lm2 = _moved(img, lm, 4.0, (9.0, -6.0), 1.05)
+    regions, area = look.on(lm2, later)
+    assert area is not None and area.shape == regions.hair.shape
+    own = hair_matte(later, lm2)
+    assert regions.work.box == own.work.box
+    carried, found = regions.hair > 0.5, own.hair > 0.5
+    assert (carried & found).sum() / (carried | found).sum() > 0.85  # the same hair
+    first = recolour(img, lm, "blond", regions=look.regions)
+    again = recolour(later, lm2, "blond", regions=regions)
+    for y0, y1, x0, x1 in _skin_patches(lm2):
+        assert _change(again, later)[y0:y1, x0:x1].max() < 3
+    x0, y0, x1, y1 = regions.work.box
+    core = np.zeros(later.shape[:2], bool)
+    core[y0:y1, x0:x1] = carried
+    c0 = np.zeros(img.shape[:2], bool)
+    ox0, oy0, ox1, oy1 = look.regions.work.box
+    c0[oy0:oy1, ox0:ox1] = look.regions.hair > 0.5
+    assert np.abs(first[c0].mean(0) - again[core].mean(0)).max() < 3  # the same blond

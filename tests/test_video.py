@@ -452,3 +452,26 @@ def test_steady_parts_calm_an_eyes_shimmer_but_not_its_gaze_or_blink():
     out = b.copy()
     steady_parts(out, shut, steady_parts(a.copy(), lm, None))
     assert np.array_equal(out, b)
+
+
+def test_recoloured_hair_does_not_flicker(editor, tmp_path):
+    """The hair's matte and colour are found once per track and carried by the head's motion:
+    found again on every frame, the hair lost its new colour on some frames of this clip and its
+    lift drifted as the top of the head left the frame."""
+    import cv2
+
+    from faceedit.video.synth import undo_camera
+
+    src, out = str(tmp_path / "c.mp4"), str(tmp_path / "o.mp4")
+    size = (320, 240)
+    mats = write_clip(src, astronaut(), 12, size, fps=12)
+    edit_video(editor, src, out, "keep", progress=False, attrs="hair=blond")
+    hair = np.zeros(astronaut().shape[:2], bool)
+    hair[55:95, 190:300] = True  # the hair over her forehead, in the photo's pixels
+    lifts = []
+    for (*_, a), (*_, b), m in zip(frames(out), frames(src), mats):
+        seen = cv2.warpAffine(np.ones(size[::-1], np.float32), cv2.invertAffineTransform(m), hair.shape[::-1]) > 0.99
+        ua, ub = undo_camera(a, m, hair.shape), undo_camera(b, m, hair.shape)
+        lifts.append(float((ua[hair & seen] - ub[hair & seen]).mean()))
+    assert min(lifts) > 30  # blond on every frame
+    assert max(lifts) - min(lifts) < 5

@@ -73,9 +73,9 @@ class ModelOption:
 
 #: Options the pipeline passes to a network itself, never a user.
 INTERNAL_OPTIONS = frozenset({"x", "target", "strength", "landmarks", "return_masks", "with_masks"})
-#: Keywords of ``Stage.edit_photo`` that are not options (the face mesh and the mouth exemplar
+#: Keywords of ``Stage.edit_photo`` that are not options (the face mesh and what a video track carries
 #: are passed by the pipeline).
-STAGE_ARGUMENTS = frozenset({"pixels", "faces_lm", "target", "strength", "dense", "mouth_exemplar"})
+STAGE_ARGUMENTS = frozenset({"pixels", "faces_lm", "target", "strength", "dense", "carried"})
 #: The condition options, checked against vocabularies (the others are ``--set`` keys).
 CONDITION_OPTIONS = ("lighting", "aus", "attrs")
 #: The request's fields that the command line gives by their own flags (not ``--set`` keys).

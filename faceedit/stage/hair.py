@@ -17,7 +17,7 @@ import numpy as np
 from faceedit.conditions import HAIR_COLOURS
 from faceedit.log import logger
 from faceedit.pixels import pixel_max
-from faceedit.stage.regions import HeadRegions, hair_matte, unit
+from faceedit.stage.regions import HeadRegions, hair_colour, hair_matte, unit
 
 #: Each colour's mean Lab (L 0..100), as hair of that colour reads in studio photos.
 LAB: dict[str, tuple[float, float, float]] = {
@@ -32,8 +32,6 @@ assert tuple(LAB) == HAIR_COLOURS, "the colours' names are declared in faceedit.
 CHROMA_KEPT = 0.5
 #: The hair's lightness variation is scaled by sqrt(new L / own L), within these bounds.
 CONTRAST = (0.6, 1.6)
-#: Matte values over this are the hair whose statistics are read.
-CORE = 0.6
 
 
 def contrast(own: float, new: float) -> float:
@@ -43,23 +41,25 @@ def contrast(own: float, new: float) -> float:
 
 
 def recolour(pixels: np.ndarray, lm: np.ndarray, colour: str, strength: float = 1.0,
-             mesh: np.ndarray | None = None, regions: HeadRegions | None = None) -> np.ndarray:
+             mesh: np.ndarray | None = None, regions: HeadRegions | None = None,
+             own_colour: np.ndarray | None = None) -> np.ndarray:
     """``pixels`` ((H, W, 3) uint8/uint16 RGB, unchanged) with the hair of the face at 68
     landmarks ``lm`` recoloured to ``colour`` (:data:`HAIR_COLOURS`), ``strength`` (0..1) of the
-    way; ``regions``: the face's matte when already found. A face whose hair is not found comes
-    back unchanged (a copy; logged)."""
+    way; ``regions``: the face's matte, ``own_colour``: the hair's own
+    (:func:`~faceedit.stage.regions.hair_colour`; a video track's, read on its first frame, so
+    that hair leaving the frame does not shift the new colour), when already found. A face
+    whose hair is not found comes back unchanged (a copy; logged)."""
     if strength <= 0:
         return pixels.copy()
     r = regions if regions is not None else hair_matte(pixels, lm, mesh)
-    core = r.hair > CORE
-    if int(core.sum()) < 20:
+    seen = own_colour if own_colour is not None else hair_colour(pixels, r)
+    if seen is None:
         logger.warning("hair=%s: no hair found on a face (a bald or shaven head?); left as it is", colour)
         return pixels.copy()
     x0, y0, x1, y1 = r.work.box
     rgb = unit(pixels[y0:y1, x0:x1])
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
-    own = lab[core].mean(0)
-    spread = float(lab[core][:, 0].std()) + 1.0
+    own, spread = seen[:3], float(seen[3])
     target = np.array(LAB[colour], np.float32)
     k = contrast(float(own[0]), float(target[0]))
     # the change a pixel of hair gets: the shift to the colour's mean, its own variation about

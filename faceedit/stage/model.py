@@ -66,9 +66,11 @@ from faceedit.stage.controls import controls_to_aus, parse_controls
 from faceedit.stage.eyes import eye_apertures
 from faceedit.stage.mouth import BANK_FILE, MouthBank
 from faceedit.stage.paint import paint_maps
+from faceedit.stage.regions import HeadLook
 from faceedit.stage.shading import Light, parse_light
 from faceedit.stage.state import ExpressionStates, FaceState
 from faceedit.stage.steps import (
+    Carried,
     EditSettings,
     FaceEdit,
     StageEdit,
@@ -253,7 +255,7 @@ class Stage(ExpressionStates, nn.Module):
     def edit_photo(self, pixels: np.ndarray, faces_lm: list[np.ndarray], target: str,
                    strength: float = 1.0, *, lighting: str | None = None, aus: dict | None = None,
                    like: np.ndarray | None = None, controls: dict | None = None,
-                   attrs: dict | str | None = None, mouth_exemplar: int | None = None,
+                   attrs: dict | str | None = None, carried: Carried | None = None,
                    dense: list[np.ndarray | None] | None = None,
                    light: str | tuple | None = None, light_strength: float | None = None,
                    ) -> tuple[np.ndarray, list[StageEdit]]:
@@ -268,13 +270,15 @@ class Stage(ExpressionStates, nn.Module):
         wins); ``like``: a reference face's landmarks, whose state is the goal. ``attrs``:
         attribute edits, e.g. ``{"glasses": 1.0}`` (on; 0.0 off, see :meth:`attribute_amounts`),
         scaled by ``strength`` up to 1. ``lighting`` / ``light``: a named light direction or
-        "AZ,EL" degrees, at ``light_strength``. ``mouth_exemplar``: the mouth bank entry to paint
-        into an opened mouth (default the best fit to the opening). ``dense``: per face its Face
+        "AZ,EL" degrees, at ``light_strength``. ``carried``: what a video track carries from
+        its earlier frames' edits (:class:`~faceedit.stage.steps.Carried`: the mouth bank entry to
+        paint into an opened mouth, default the best fit to the opening; the head's hair and skin
+        mattes, default found on this photo). ``dense``: per face its Face
         Mesh points ((468, 2), or (468, 3) with depth) or None: the interior the photo shows is
         found around the mesh's inner-lip loop and is the lips' cut (on a smile the 68 points'
         inner lips lie on the teeth)."""
         settings = self.settings(target, strength, lighting=lighting, aus=aus, like=like, controls=controls,
-                                 attrs=attrs, mouth_exemplar=mouth_exemplar, light=light,
+                                 attrs=attrs, carried=carried, light=light,
                                  light_strength=light_strength)
         out = pixels
         done = []
@@ -300,7 +304,7 @@ class Stage(ExpressionStates, nn.Module):
 
     def settings(self, target: str, strength: float = 1.0, *, lighting: str | None = None,
                  aus: dict | None = None, like: np.ndarray | None = None, controls: dict | None = None,
-                 attrs: dict | str | None = None, mouth_exemplar: int | None = None,
+                 attrs: dict | str | None = None, carried: Carried | None = None,
                  light: str | tuple | None = None, light_strength: float | None = None) -> EditSettings:
         """The options of :meth:`edit_photo` checked and resolved once per photo: the named
         controls as absolute AU values (an AU in ``aus`` too: ``aus`` wins), the attributes as
@@ -320,7 +324,7 @@ class Stage(ExpressionStates, nn.Module):
             strength_of_light = light_strength if light_strength is not None else self.tuning.light.strength
             shade = parse_light(light if light is not None else lighting, strength_of_light)
         return EditSettings(target, strength, aus=aus, like=like, attributes=amounts, light=shade,
-                            mouth_exemplar=mouth_exemplar, controls=named_controls or None)
+                            carried=carried, controls=named_controls or None)
 
     def widens_eyes(self, cur: FaceState, new: np.ndarray) -> bool:
         """Whether state ``new`` opens either eye of the face (``cur``'s identity) wider than its
@@ -456,8 +460,8 @@ class Stage(ExpressionStates, nn.Module):
         return paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"), strength, keep_out)
 
     def paint_attribute(self, pixels: np.ndarray, moved: np.ndarray, name: str, amount: float | str,
-                        strength: float = 1.0, light: Light | None = None, mesh: np.ndarray | None = None
-                        ) -> np.ndarray:
+                        strength: float = 1.0, light: Light | None = None, mesh: np.ndarray | None = None,
+                        head: HeadLook | None = None) -> np.ndarray:
         """Paint attribute ``name`` on the face at landmarks ``moved`` (``mesh``: its Face Mesh
         points before the move, or None: the hair matte's cap follows its oval), ``strength``
         (0..1) of the way. Glasses on (``amount`` above 0, or a
@@ -465,21 +469,24 @@ class Stage(ExpressionStates, nn.Module):
         the frame's opacity ``amount`` x ``strength``, its shadow away from ``light`` where the face
         is about to be relit to one); ``hair``, ``skin`` and ``brows`` (``amount`` their value's
         word) by :mod:`faceedit.stage.hair`, :mod:`~faceedit.stage.skin` and
-        :mod:`~faceedit.stage.brows`; otherwise the attribute's mean maps (fitted in the neutral
+        :mod:`~faceedit.stage.brows` (hair and skin over ``head``'s mattes where given, moved onto
+        this face: a video track's, found on its first frame); otherwise the attribute's mean maps (fitted in the neutral
         frame): its ``on`` maps for an ``amount`` above 0, its ``off`` maps below, ``|amount|`` of
         the way."""
         if strength <= 0:
             return pixels
         if name in NAMED_ATTRIBUTES:
             word = str(amount)
+            regions, area = head.on(moved, pixels) if head is not None else (None, None)
             if name == "hair":
                 from faceedit.stage.hair import recolour
 
-                return recolour(pixels, moved, word, strength, mesh)
+                return recolour(pixels, moved, word, strength, mesh, regions,
+                                None if head is None else head.hair_colour)
             if name == "skin":
                 from faceedit.stage.skin import retone
 
-                return retone(pixels, moved, word, strength, mesh)
+                return retone(pixels, moved, word, strength, mesh, regions, area)
             from faceedit.stage.brows import restyle
 
             return restyle(pixels, moved, word, strength)

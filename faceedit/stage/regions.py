@@ -48,6 +48,8 @@ FAR_SIDE, FAR_ABOVE = 1.3, 1.6
 EAR_REDDER, EAR_CHEEK = 6.0, 0.6
 #: Less hair than this (eye distances squared) is none (a bald or shaven head).
 MIN_HAIR = 0.15
+#: Matte values over this are the hair whose colour is read (:func:`hair_colour`).
+CORE = 0.6
 #: Hair beside the face within this (eye distances) of the hair on the head is hair too.
 REACH = 0.2
 #: Lab distance under which a pixel is the background's colour (its fitted surface).
@@ -58,8 +60,8 @@ BACKGROUND_DELTA = 5.0
 UNSURE, BEHIND, CONTRAST_MIN = 0.05, 0.15, 12.0
 #: Lab L's local deviation (5 px) under which a pixel is smooth (a wall, not hair).
 SMOOTH = 2.0
-#: GrabCut's rounds.
-GRABCUT_ROUNDS = 4
+#: GrabCut's rounds, and the seed of the random start of its colour models.
+GRABCUT_ROUNDS, GRABCUT_SEED = 4, 0
 #: The guided filter's radius (eye distances) and regulariser (unit levels squared).
 MATTE_RADIUS, MATTE_EPS = 0.05, 2e-4
 
@@ -296,6 +298,9 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
 
     img = np.clip(small * 255 + 0.5, 0, 255).astype(np.uint8)[..., ::-1].copy()
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut starts its colour models with k-means++, drawn from OpenCV's random generator (one
+    # per thread, never reset): seeded here, a photo's matte does not depend on what ran before
+    cv2.setRNGSeed(GRABCUT_SEED)
     try:
         cv2.grabCut(img, mask, (0, 0, 0, 0), bgd, fgd, GRABCUT_ROUNDS, cv2.GC_INIT_WITH_MASK)  # rect unused: the mask seeds it
     except cv2.error:  # a model with no samples of one side (a box all face): no hair found
@@ -326,11 +331,26 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     keep[0] = False
     hard = keep[labels].astype(np.float32)
     soft = consistent(work, full, refine(work, full, hard, d), d)
-    # the face within its 68 points (jaw and brows) is never hair (its edge softened)
+    return HeadRegions(work, face_full, soft * (1.0 - _inside_face(work, lm, face_full.shape)))
+
+
+def hair_colour(pixels: np.ndarray, regions: HeadRegions) -> np.ndarray | None:
+    """The hair's own colour in ``pixels`` under ``regions``' matte: its mean Lab (L 0..100) and
+    the spread of its lightness (standard deviation + 1), as (4,) float32; None where the matte
+    holds too little hair to read."""
+    core = regions.hair > CORE
+    if int(core.sum()) < 20:
+        return None
+    lab = cv2.cvtColor(unit(regions.work.crop(pixels)), cv2.COLOR_RGB2Lab)[core]
+    return np.array([*lab.mean(0), float(lab[:, 0].std()) + 1.0], np.float32)
+
+
+def _inside_face(work: Work, lm: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The face within its 68 points (jaw and brows) over ``work``'s box at the photo's pixels,
+    its edge softened: never hair."""
     x0, y0 = work.box[:2]
-    below = fill(face_full.shape, [np.concatenate([lm[:17], lm[26:16:-1]]) - [x0, y0]])
-    below = cv2.GaussianBlur(below, (0, 0), max(0.5, 0.02 * d))
-    return HeadRegions(work, face_full, soft * (1.0 - below))
+    inside = fill(shape, [np.concatenate([lm[:17], lm[26:16:-1]]) - [x0, y0]])
+    return cv2.GaussianBlur(inside, (0, 0), max(0.5, 0.02 * eye_distance(lm)))
 
 
 # -- the skin ---------------------------------------------------------------------------------------
@@ -420,6 +440,11 @@ def skin_matte(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.n
     """Soft skin of face, ears and neck over ``regions``' box at the photo's pixels (0..1): the
     colour of the cheeks and forehead (a Gaussian in Lab's a, b; the lightness free), connected
     to the face, less the hair matte and the eyes, brows and lips."""
+    return skin_without_features(skin_area(pixels, lm, regions), lm, regions)
+
+
+def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.ndarray:
+    """:func:`skin_matte` before the hair and the features are taken out of it."""
     lm = np.asarray(lm, np.float64)
     d = eye_distance(lm)
     up = (lm[8] - lm[27]) / max(float(np.linalg.norm(lm[8] - lm[27])), 1e-6)  # down the face
@@ -455,7 +480,91 @@ def skin_matte(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.n
     x0, y0 = work.box[:2]
     # faded out over the box's bottom (the neck goes on below it)
     fade = np.clip((work.box[3] - 1 - (np.arange(soft.shape[0]) + y0)) / (NECK_FADE * d), 0.0, 1.0)
-    soft = soft * fade[:, None].astype(np.float32)
-    features = feature_mask(soft.shape, lm, d, (x0, y0))
+    return soft * fade[:, None].astype(np.float32)
+
+
+def skin_without_features(area: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.ndarray:
+    """The skin ``area`` (over ``regions``' box at the photo's pixels, 0..1) less the hair matte
+    and the features of the face at 68 landmarks ``lm`` (eyes, brows and lips, grown a little,
+    their edges softened)."""
+    lm = np.asarray(lm, np.float64)
+    d = eye_distance(lm)
+    features = feature_mask(area.shape, lm, d, regions.work.box[:2])
     features = cv2.GaussianBlur(features, (0, 0), max(0.5, 0.02 * d))
-    return soft * (1.0 - features) * (1.0 - regions.hair)
+    return area * (1.0 - features) * (1.0 - regions.hair)
+
+
+# -- a head found once, carried to the later frames of a video ---------------------------------------
+#: The attributes painted over the head's mattes (:class:`HeadLook`).
+HEAD_ATTRIBUTES = ("hair", "skin")
+#: The points a head's mattes are carried by from frame to frame (iBUG: the nose and the eyes'
+#: corners move with the skull; the jaw, mouth and brows move with the expression).
+SKULL = [27, 28, 29, 30, 31, 33, 35, 36, 39, 42, 45]
+
+
+@dataclass(frozen=True)
+class HeadLook:
+    """A head's hair matte and skin area as one frame of a video showed them (``regions``, at
+    68 landmarks ``landmarks``; ``skin``: the skin area before the features and the hair are taken
+    out, or None where no skin edit found it; the hair's own colour), carried to the later frames of the same person by
+    the similarity of the skull's points (:meth:`on`). Found again on every frame, the mattes
+    vary with each frame's noise (GrabCut's cut, the skin's colour model): a recoloured head of
+    hair would flicker."""
+
+    landmarks: np.ndarray
+    regions: HeadRegions
+    skin: np.ndarray | None = None
+    hair_colour: np.ndarray | None = None  # the hair's own colour there (:func:`hair_colour`)
+
+    def on(self, lm: np.ndarray, pixels: np.ndarray) -> tuple[HeadRegions, np.ndarray | None]:
+        """(the head's regions, its skin area or None) moved onto the face at 68 landmarks ``lm``
+        in ``pixels`` ((H, W, 3) RGB): the mattes warped by the skull's similarity into the
+        face's own head box, the hair's edges laid again on the frame's own (:func:`refine`,
+        :func:`consistent`: a matte carried a pixel off the hair's edge would recolour the wall
+        behind it), the face within its 68 points taken out of the hair again (a jaw that moved)."""
+        shape = pixels.shape
+        from faceedit.faces.align import similarity_transform, to_3x3
+
+        lm = np.asarray(lm, np.float64)
+        work = head_box(lm, shape)
+        if work.box == self.regions.work.box and np.array_equal(lm, self.landmarks):  # where it was found
+            return self.regions, self.skin
+        m = similarity_transform(self.landmarks[SKULL], lm[SKULL])
+        ox, oy = self.regions.work.box[:2]
+        nx, ny = work.box[:2]
+        to_box = np.array([[1.0, 0.0, -nx], [0.0, 1.0, -ny], [0.0, 0.0, 1.0]])
+        from_box = np.array([[1.0, 0.0, ox], [0.0, 1.0, oy], [0.0, 0.0, 1.0]])
+        a = (to_box @ to_3x3(m) @ from_box)[:2]
+        x0, y0, x1, y1 = work.box
+        size = (x1 - x0, y1 - y0)
+
+        def carry(matte: np.ndarray) -> np.ndarray:
+            return cv2.warpAffine(matte, a, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                  borderValue=0.0)
+
+        shape2 = (size[1], size[0])
+        face = carry(self.regions.face)
+        # the hair's edges laid on this frame's own, as the matte was made (guided filter)
+        full = unit(work.crop(pixels))
+        d = eye_distance(lm)
+        hair = consistent(work, full, refine(work, full, work.small(carry(self.regions.hair)), d), d)
+        hair = hair * (1.0 - _inside_face(work, lm, shape2))
+        regions = HeadRegions(work, face, hair.astype(np.float32))
+        return regions, None if self.skin is None else carry(self.skin)
+
+
+
+def head_look(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, carried: HeadLook | None,
+              skin: bool) -> HeadLook:
+    """The head's mattes for the face at 68 landmarks ``lm`` in ``pixels`` (``mesh``: its Face Mesh
+    points, or None), with its skin area where ``skin``: ``carried`` (an earlier frame's, or
+    found for an attribute painted before on this photo) where given, its skin area found here
+    where it has none; else found here."""
+    lm = np.asarray(lm, np.float64)
+    if carried is None:
+        regions = hair_matte(pixels, lm, mesh)
+        return HeadLook(lm, regions, skin_area(pixels, lm, regions) if skin else None, hair_colour(pixels, regions))
+    if skin and carried.skin is None:
+        regions, _ = carried.on(lm, pixels)
+        return HeadLook(lm, regions, skin_area(pixels, lm, regions), carried.hair_colour)
+    return carried

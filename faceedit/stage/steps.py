@@ -62,6 +62,7 @@ from faceedit.stage.moves import (
 )
 from faceedit.stage.paint import mouth_keep_out
 from faceedit.stage.pose import turn_head as turn_pose
+from faceedit.stage.regions import HEAD_ATTRIBUTES, HeadLook, head_look
 from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap
 from faceedit.stage.tuning import EditTuning
 
@@ -93,17 +94,38 @@ def mesh_depth(mesh: np.ndarray | None) -> np.ndarray | None:
     return np.asarray(mesh, np.float64)[:, 2]
 
 
+@dataclass(frozen=True)
+class Carried:
+    """What a video track carries from its edits to its later frames, so that every frame
+    paints the same: the mouth bank entry drawn into an opened mouth and the head's hair and
+    skin mattes (:class:`faceedit.stage.regions.HeadLook`), each None until an edit found it."""
+
+    mouth: int | None = None
+    head: HeadLook | None = None
+
+    def merged(self, other: Carried | None) -> Carried:
+        """What either knows (this one's first)."""
+        if other is None:
+            return self
+        return Carried(self.mouth if self.mouth is not None else other.mouth,
+                       self.head if self.head is not None else other.head)
+
+    @property
+    def complete(self) -> bool:
+        return self.mouth is not None and self.head is not None
+
+
 @dataclass
 class StageEdit:
     """What the stage did to one face: its landmarks after the edit, the warp scale used (below 1
     where the full move would have folded the image), its expression state before and after and
-    the mouth exemplar drawn (pass it back as ``mouth_exemplar`` to keep one per face in a video)."""
+    what a video track carries to its next frames (pass it back as ``carried``)."""
 
     landmarks: np.ndarray
     scale: float
     state: np.ndarray | None = None
     new_state: np.ndarray | None = None
-    mouth_exemplar: int | None = None  # the mouth bank entry painted into an opened mouth
+    carried: Carried = Carried()
 
 
 @dataclass(frozen=True)
@@ -116,8 +138,16 @@ class EditSettings:
     like: np.ndarray | None = None  # a reference face's 68 landmarks: its state is the goal
     attributes: dict[str, float | str] | None = None  # attribute -> signed amount (+1 on, -1 off) or style
     light: shading.Light | None = None  # the light the head is relit to
-    mouth_exemplar: int | None = None  # the mouth bank entry to paint (None: the best fit)
+    carried: Carried | None = None  # the mouth bank entry and head mattes a video track keeps
     controls: dict[str, float] | None = None  # the named controls (their landmark moves, gaze, head pose)
+
+    @property
+    def carried_mouth(self) -> int | None:
+        return None if self.carried is None else self.carried.mouth
+
+    @property
+    def carried_head(self) -> HeadLook | None:
+        return None if self.carried is None else self.carried.head
 
     def control(self, name: str) -> float:
         """A named control's value times the edit's strength (up to 1); 0 when not asked for."""
@@ -157,6 +187,8 @@ class FaceEdit:
     warped: CutWarpResult | None = None
     # fill_mouth
     exemplar: int | None = None  # the mouth bank entry painted
+    # paint_appearance
+    head: HeadLook | None = None  # the head's hair and skin mattes (an attribute edit's)
     keep_out: tuple | None = None  # (roi, mask): the mouth drawn at the photo's resolution
     # turn_head
     turned: np.ndarray | None = None  # (68, 2) the landmarks after the head's turn
@@ -167,7 +199,7 @@ class FaceEdit:
         cur, scale = self.current.expression, self.warped.scale
         reached = cur + scale * (self.new_state - cur)
         moved = self.turned if self.turned is not None else self.warped.landmarks
-        return StageEdit(moved, scale, cur, reached, self.exemplar)
+        return StageEdit(moved, scale, cur, reached, Carried(self.exemplar, self.head))
 
 
 def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float) -> bool:
@@ -353,7 +385,7 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         # (with the bank's upper teeth too, a thin band of own teeth got a second row)
         own = face.shown is not None and float(interior.sum()) > 0
         out, face.exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
-                                       exemplar=face.settings.mouth_exemplar, own_teeth=own,
+                                       exemplar=face.settings.carried_mouth, own_teeth=own,
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * LIPS_CLOSED):
         out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth)
@@ -385,7 +417,10 @@ def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.nda
     out = stage.paint_folds(out, face, appearance, amount)
     for name, v in (s.attributes or {}).items():
         if v != 0.0 and s.strength > 0:
-            out = stage.paint_attribute(out, r.landmarks, name, v, min(s.strength, 1.0), s.light, face.mesh)
+            if name in HEAD_ATTRIBUTES:
+                face.head = head_look(out, r.landmarks, face.mesh, face.head or s.carried_head, name == "skin")
+            out = stage.paint_attribute(out, r.landmarks, name, v, min(s.strength, 1.0), s.light, face.mesh,
+                                        face.head)
     return out
 
 

@@ -26,6 +26,8 @@ from faceedit.errors import FaceEditError, NoFaceError, TooManyFacesError, Usage
 from faceedit.files import atomic_path
 from faceedit.log import logger
 from faceedit.models.request import EditRequest
+from faceedit.stage.regions import HEAD_ATTRIBUTES
+from faceedit.stage.steps import Carried
 from faceedit.video.container import (
     VIDEO_EXTS,
     EncodeOptions,
@@ -448,29 +450,39 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
             if h is None or h[0] != tr.segment:  # a new track, or one found again: start over
                 h = holds[tr.id] = (tr.segment, ExpressionHold(hold))
             likes.append(h[1].reference(stage, tr.face.landmarks, t, target, ref_lm, tr.identity))
-    exemplars = [_track_exemplar(tr) for tr in tracks]
+    heads = bool(set(request.attrs or {}) & set(HEAD_ATTRIBUTES))  # the edit paints over the head's mattes
+    carried = [_track_carried(tr, heads) for tr in tracks]
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
     future = pool.submit(flow_calls.edit_frame, editor, frame.rgb, [tr.face for tr in tracks], request,
-                         likes=likes, exemplars=exemplars)
+                         likes=likes, carried=carried)
     for i, tr in enumerate(tracks):
-        if tr.extra.get("mouth") is None:  # this edit may draw the track's exemplar
+        if not _complete(carried[i], heads):  # this edit may find what the track carries on
             tr.extra["pending"] = (future, i)
     return _Edit(frame, future, tracks, samples=samples)
 
 
-def _track_exemplar(tr) -> int | None:
-    """The mouth bank entry a track's edits paint: the first one drawn for it, in frame order
-    (None until one is). While the track has none, its previous frame's edit, in flight on a
-    worker, is waited for and its exemplar taken, so which entry a track keeps does not depend
-    on how far the workers have got (one exemplar per track, the same on every run)."""
+def _complete(carried: Carried, heads: bool) -> bool:
+    """Whether a track carries all its edits need: a mouth bank entry, and the head's mattes
+    where the edit paints over them (``heads``)."""
+    return carried.mouth is not None and (carried.head is not None or not heads)
+
+
+def _track_carried(tr, heads: bool) -> Carried:
+    """What a track's edits carry from frame to frame (:class:`Carried`): the mouth bank entry
+    they paint, the first one drawn for it in frame order, and the head's mattes (``heads``:
+    where the edit paints over them), found on its first frame. While the track has not got
+    them all, its previous frame's edit, in flight on a worker, is waited for and what it found
+    taken, so what a track keeps does not depend on how far the workers have got (the same on
+    every run)."""
     pending = tr.extra.pop("pending", None)
-    if tr.extra.get("mouth") is None and pending is not None:
+    have = tr.extra.get("carried") or Carried()
+    if not _complete(have, heads) and pending is not None:
         future, i = pending
         try:
             _, done = future.result()
         except Exception:  # noqa: BLE001 (the writer raises it, in frame order)
-            return None
-        if done[i] is not None and done[i].mouth_exemplar is not None:
-            tr.extra["mouth"] = done[i].mouth_exemplar
-    return tr.extra.get("mouth")
+            return have
+        if done[i] is not None:
+            have = tr.extra["carried"] = have.merged(done[i].carried)
+    return have
