@@ -475,3 +475,17 @@ def test_recoloured_hair_does_not_flicker(editor, tmp_path):
         lifts.append(float((ua[hair & seen] - ub[hair & seen]).mean()))
     assert min(lifts) > 30  # blond on every frame
     assert max(lifts) - min(lifts) < 5
+
+
+@pytest.mark.parametrize("target", ["sad", "surprised"])
+def test_the_frames_do_not_depend_on_the_number_of_workers(editor, clip, tmp_path, target):
+    """What a track carries from frame to frame (its mouth entry) is taken in frame order at a
+    fixed lag: one worker or three write the same frames, a mouth that never opens (sad) as one
+    that opens on the first frame (surprised)."""
+    outs = []
+    for workers in (1, 3):
+        out = str(tmp_path / f"{target}_{workers}.mp4")
+        edit_video(editor, clip, out, target, progress=False, workers=workers)
+        outs.append([f[3] for f in frames(out)])
+    assert len(outs[0]) == len(outs[1]) == N
+    assert all(np.array_equal(a, b) for a, b in zip(*outs))

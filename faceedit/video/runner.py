@@ -458,7 +458,7 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
                          likes=likes, carried=carried)
     for i, tr in enumerate(tracks):
         if not _complete(carried[i], heads):  # this edit may find what the track carries on
-            tr.extra["pending"] = (future, i)
+            tr.extra.setdefault("pending", []).append((future, i))
     return _Edit(frame, future, tracks, samples=samples)
 
 
@@ -468,21 +468,30 @@ def _complete(carried: Carried, heads: bool) -> bool:
     return carried.mouth is not None and (carried.head is not None or not heads)
 
 
-def _track_carried(tr, heads: bool) -> Carried:
-    """What a track's edits carry from frame to frame (:class:`Carried`): the mouth bank entry
-    they paint, the first one drawn for it in frame order, and the head's mattes (``heads``:
-    where the edit paints over them), found on its first frame. While the track has not got
-    them all, its previous frame's edit, in flight on a worker, is waited for and what it found
-    taken, so what a track keeps does not depend on how far the workers have got (the same on
-    every run)."""
-    pending = tr.extra.pop("pending", None)
+#: A track's edits in flight that the next frame's plan does not wait for (:func:`_track_carried`):
+#: a constant, so that a frame's edit does not depend on the number of workers.
+CARRY_LAG = 2
+
+
+def _track_carried(tr, heads: bool, lag: int = CARRY_LAG) -> Carried:
+    """What a track's edits carry from frame to frame (:class:`Carried`): the head's mattes
+    (``heads``: where the edit paints over them), found on its first frame, and the mouth bank
+    entry they paint, the first one drawn for it in frame order. The track's edits that may
+    find them, in flight on the workers, are taken in frame order: while it has no head, each
+    one (the first frame's, as the next is planned); then all but the last ``lag`` (the workers
+    stay busy on a mouth that never opens; the few frames planned while the first drawn entry
+    is in flight draw their own best fit). What a frame gets depends on the frames before it
+    alone, never on how far the workers have got: the same on every run."""
+    pending = tr.extra.get("pending", [])
     have = tr.extra.get("carried") or Carried()
-    if not _complete(have, heads) and pending is not None:
-        future, i = pending
+    while pending and not _complete(have, heads) and (len(pending) > lag or (heads and have.head is None)):
+        future, i = pending.pop(0)
         try:
             _, done = future.result()
         except Exception:  # noqa: BLE001 (the writer raises it, in frame order)
-            return have
+            continue
         if done[i] is not None:
             have = tr.extra["carried"] = have.merged(done[i].carried)
+    if _complete(have, heads):
+        pending.clear()
     return have
