@@ -58,8 +58,9 @@ BACKGROUND_DELTA = 5.0
 #: many eye distances; the hair and what lies behind it must differ by this (Lab L) for the
 #: lightness to say how much hair a pixel holds (:func:`consistent`).
 UNSURE, BEHIND, CONTRAST_MIN = 0.05, 0.15, 12.0
-#: Lab L's local deviation (5 px) under which a pixel is smooth (a wall, not hair).
-SMOOTH = 2.0
+#: Lab L's local deviation (5 px) under which a pixel is smooth (a wall, not hair); the hair's
+#: outer edge (eye distances from the matte's outside) where a pixel's lightness sets its share.
+SMOOTH, EDGE = 2.0, 0.02
 #: GrabCut's rounds, and the seed of the random start of its colour models.
 GRABCUT_ROUNDS, GRABCUT_SEED = 4, 0
 #: The guided filter's radius (eye distances) and regulariser (unit levels squared).
@@ -172,7 +173,7 @@ def refine(work: Work, full: np.ndarray, hard: np.ndarray, d: float) -> np.ndarr
     return np.clip((a * full).sum(-1) + b, 0.0, 1.0)
 
 
-def consistent(work: Work, full: np.ndarray, matte: np.ndarray, d: float) -> np.ndarray:
+def consistent(work: Work, full: np.ndarray, matte: np.ndarray, d: float, face: np.ndarray) -> np.ndarray:
     """``matte`` (the box at the photo's pixels, 0..1) where it is unsure (between
     :data:`UNSURE` and 1 - it) moved to the share of hair each pixel's lightness says it holds
     (up always, down only where the photo is smooth there: a highlight is hair):
@@ -202,9 +203,22 @@ def consistent(work: Work, full: np.ndarray, matte: np.ndarray, d: float) -> np.
     mean = cv2.blur(light_full, (5, 5))
     rough = np.sqrt(np.maximum(cv2.blur(light_full * light_full, (5, 5)) - mean * mean, 0.0))
     smooth = np.clip((2.0 * SMOOTH - rough) / SMOOTH, 0.0, 1.0)
+    # ... or where it lies at the hair's outer edge (within EDGE of the matte's outside), sure or
+    # not: the guided filter calls the strands' tips, half wall, nearly all hair, and the new
+    # colour's shift on them drew a bright line round a dark head made blond
+    # (the outside reaching the box's border, less the face (``face``: its coverage over the box):
+    # a gap inside the hair, a parting, is hair's; the hairline is the skin's and the hair's alone)
+    r = max(1, int(round(EDGE * d)))
+    n, labels = cv2.connectedComponents((matte < 0.5).astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    outer = np.zeros(n, bool)
+    outer[border] = True
+    outer[0] = False  # label 0: the hair itself
+    outside = (outer[labels] & (face <= 0.5)).astype(np.uint8)
+    edge = cv2.dilate(outside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
     step = share - matte
-    step = np.where(step > 0, step, step * smooth)
-    return np.clip(matte + trust * unsure * step, 0.0, 1.0).astype(np.float32)
+    step = np.where(step > 0, unsure * step, step * np.where(edge, 1.0, unsure * smooth))
+    return np.clip(matte + trust * step, 0.0, 1.0).astype(np.float32)
 
 
 # -- the hair ---------------------------------------------------------------------------------------
@@ -330,7 +344,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     keep[np.unique(labels[reach & beside & (hair > 0)])] = True
     keep[0] = False
     hard = keep[labels].astype(np.float32)
-    soft = consistent(work, full, refine(work, full, hard, d), d)
+    soft = consistent(work, full, refine(work, full, hard, d), d, face_full)
     return HeadRegions(work, face_full, soft * (1.0 - _inside_face(work, lm, face_full.shape)))
 
 
@@ -543,11 +557,11 @@ class HeadLook:
                                   borderValue=0.0)
 
         shape2 = (size[1], size[0])
-        face = carry(self.regions.face)
         # the hair's edges laid on this frame's own, as the matte was made (guided filter)
         full = unit(work.crop(pixels))
         d = eye_distance(lm)
-        hair = consistent(work, full, refine(work, full, work.small(carry(self.regions.hair)), d), d)
+        face = carry(self.regions.face)
+        hair = consistent(work, full, refine(work, full, work.small(carry(self.regions.hair)), d), d, face)
         hair = hair * (1.0 - _inside_face(work, lm, shape2))
         regions = HeadRegions(work, face, hair.astype(np.float32))
         return regions, None if self.skin is None else carry(self.skin)
