@@ -30,14 +30,23 @@ def column_gaps(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     opening's top edge it lies). A mouth near level opens down the image's columns."""
     op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
     on = op > 0
+    gap = np.zeros(op.shape, np.float32)
+    above = np.zeros(op.shape, np.float32)
+    rows, cols = np.flatnonzero(on.any(1)), np.flatnonzero(on.any(0))
+    if rows.size == 0:
+        return gap, above
+    # the runs lie within the opening's bounding box (0 around it): summed down its rows there
+    box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    op, on = op[box], on[box]
     down = np.zeros(op.shape, np.float32)
     up = np.zeros(op.shape, np.float32)
     for y in range(op.shape[0]):
         down[y] = on[y] * ((down[y - 1] if y > 0 else 0.0) + op[y])
     for y in range(op.shape[0] - 1, -1, -1):
         up[y] = on[y] * ((up[y + 1] if y < op.shape[0] - 1 else 0.0) + op[y])
-    gap = np.where(on, down + up - op, 0.0).astype(np.float32)
-    return gap, np.where(on, down - op, 0.0).astype(np.float32)
+    gap[box] = np.where(on, down + up - op, 0.0)
+    above[box] = np.where(on, down - op, 0.0)
+    return gap, above
 
 
 def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,

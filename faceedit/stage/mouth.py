@@ -53,6 +53,7 @@ from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field, meet, rims, smoothstep
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners, opening_aspect, sample_points
+from faceedit.stage.paint import looks_grey
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.warp import ThinPlateSpline
 
@@ -321,7 +322,7 @@ class MouthBank:
         off = np.array([wx0, wy0], np.float64)
         rings = ring_stats(local, up - off, lo - off)
         rings["sclera"] = sclera_colour(pixels, face_lm) if face_lm is not None else None
-        grey = pixels.ndim == 2 or float(np.abs(local - local[..., :1]).max()) < 1.5 / 255
+        grey = pixels.ndim == 2 or looks_grey(rgb[wy0:wy1, wx0:wx1])
 
         if exemplar is None:
             size_ed = wd / eye_distance(face_lm) if face_lm is not None else None

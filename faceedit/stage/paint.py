@@ -17,12 +17,23 @@ import cv2
 import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
-from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
+from faceedit.pixels import from_unit, luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
 from faceedit.stage.warp import ThinPlateSpline, face_grid, region_weight
 
 #: (inner, outer) of the region weight, in eye distances from the face outline, over which the
 #: appearance maps (mouth, glasses) and the shading maps are laid onto a face.
 PAINT_REGION = (0.0, 0.3)
+
+
+def looks_grey(levels: np.ndarray) -> bool:
+    """Whether RGB levels (..., 3) (uint8 / uint16) are grey: every pixel's G and B within 1.5/255
+    of full scale of its R (on unit floats, the same test). A sparse sample answers first: a
+    colour patch rarely needs more."""
+    limit = 1.5 * pixel_max(levels.dtype) / 255
+    for x in (levels[::7, ::7], levels):
+        if np.abs(x[..., 1:].astype(np.int32) - x[..., :1]).max() >= limit:
+            return False
+    return True
 
 
 def luma_change(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
@@ -140,7 +151,7 @@ def paint_maps(pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain_bi
     x0, y0, x1, y1 = roi
     out = pixels.copy()
     x = to_unit(out[y0:y1, x0:x1])
-    grey = bool(np.abs(x - x[..., :1]).max() < 1.5 / 255)
+    grey = looks_grey(out[y0:y1, x0:x1])
     if g.ndim == 3 and grey:
         g, b = g[..., 0], b[..., 0]  # the luma part of a Y, Cb, Cr map
     if g.ndim == 2:  # luma map (fitted on greyscale photos)

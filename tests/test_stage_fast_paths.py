@@ -1,0 +1,60 @@
+"""The stage's shortcuts give what the plain computations they stand for give, bit for bit: the
+column runs of an opening measured on its bounding box only, the grey test on integer levels
+from a sparse sample first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceedit.stage.lip_rims import column_gaps
+from faceedit.stage.paint import looks_grey
+
+
+def _gaps_everywhere(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """column_gaps' runs summed down every row of the whole array."""
+    op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
+    on = op > 0
+    down = np.zeros(op.shape, np.float32)
+    up = np.zeros(op.shape, np.float32)
+    for y in range(op.shape[0]):
+        down[y] = on[y] * ((down[y - 1] if y > 0 else 0.0) + op[y])
+    for y in range(op.shape[0] - 1, -1, -1):
+        up[y] = on[y] * ((up[y + 1] if y < op.shape[0] - 1 else 0.0) + op[y])
+    return (np.where(on, down + up - op, 0.0).astype(np.float32),
+            np.where(on, down - op, 0.0).astype(np.float32))
+
+
+def test_column_gaps_on_the_box_match_every_row():
+    rng = np.random.default_rng(0)
+    op = np.zeros((120, 90), np.float32)
+    op[40:70, 20:75] = rng.uniform(-0.3, 1.2, (30, 55))  # runs broken by zeros, clipped ends
+    op[52, :] = 0.0
+    for got, want in zip(column_gaps(op), _gaps_everywhere(op), strict=True):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, want)
+    assert column_gaps(op)[0].max() > 5
+    empty = column_gaps(np.zeros((10, 8), np.float32))
+    assert all(not g.any() and g.shape == (10, 8) for g in empty)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_looks_grey_is_the_unit_float_test(dtype):
+    rng = np.random.default_rng(1)
+    top = np.iinfo(dtype).max
+    grey = np.repeat(rng.integers(0, top, (60, 50, 1), dtype=dtype), 3, -1)
+    unit = float(top)
+
+    def on_floats(x):
+        f = x.astype(np.float32) / unit
+        return bool(np.abs(f - f[..., :1]).max() < 1.5 / 255)
+
+    limit = int(np.ceil(1.5 * top / 255))  # the smallest difference that is not grey
+    for dy, dx, d in ((0, 0, 0), (13, 8, limit - 1), (13, 8, limit), (59, 49, limit), (3, 3, -limit)):
+        x = grey.astype(np.int64)
+        x[dy, dx, 2] = np.clip(x[dy, dx, 2] + d, 0, top) if d >= 0 else x[dy, dx, 2]
+        x[dy, dx, 1] = np.clip(x[dy, dx, 0] - limit, 0, top) if d < 0 else x[dy, dx, 1]
+        x = x.astype(dtype)
+        assert looks_grey(x) == on_floats(x)
+    assert looks_grey(grey)
+    assert not looks_grey(rng.integers(0, top, (20, 20, 3), dtype=dtype))
