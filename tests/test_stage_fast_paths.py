@@ -58,3 +58,30 @@ def test_looks_grey_is_the_unit_float_test(dtype):
         assert looks_grey(x) == on_floats(x)
     assert looks_grey(grey)
     assert not looks_grey(rng.integers(0, top, (20, 20, 3), dtype=dtype))
+
+
+def test_in_place_steps_draw_what_copies_draw_and_leave_the_photo():
+    """The stage draws its later steps over its own copy of the photo (``in_place``): the same
+    pixels as drawing each into a new array, and the caller's photo is never written."""
+    from skimage.data import astronaut
+
+    from faceedit.faces.detectors import get_detector
+    from faceedit.stage.model import Stage
+    from faceedit.stage.paint import paint_maps
+
+    stage = Stage.from_pretrained("stage")
+    img = astronaut()
+    face = max(get_detector("auto").detect(img), key=lambda f: f.area)
+    lm = np.asarray(face.landmarks, np.float64)
+    before = img.copy()
+    for target in ("happy", "surprised"):
+        out, _ = stage.edit_photo(img, [lm], target, 1.0, dense=[face.dense])
+        assert not np.array_equal(out, img)
+    np.testing.assert_array_equal(img, before)
+    frame, gb = stage._a("mean_shape"), stage.smile_map(True)
+    copied = paint_maps(img, lm, frame, gb, 1.0)
+    own = img.copy()
+    drawn = paint_maps(own, lm, frame, gb, 1.0, in_place=True)
+    assert drawn is own and not np.array_equal(copied, img)
+    np.testing.assert_array_equal(drawn, copied)
+    np.testing.assert_array_equal(img, before)

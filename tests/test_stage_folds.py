@@ -156,9 +156,9 @@ def test_targets_draw_their_folds(stage, target, region):
     calls = []
     real = folds.paint_folds
 
-    def spy(pixels, moved, amounts, params, keep_out=None):
+    def spy(pixels, moved, amounts, params, keep_out=None, **kw):
         calls.append(dict(amounts))
-        return real(pixels, moved, amounts, params, keep_out)
+        return real(pixels, moved, amounts, params, keep_out, **kw)
 
     folds.paint_folds = spy
     try:

@@ -135,7 +135,7 @@ def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray,
                 mesh: np.ndarray, source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
-                tuning: EyesTuning | None = None) -> np.ndarray:
+                tuning: EyesTuning | None = None, *, in_place: bool = False) -> np.ndarray:
     """``warped`` (the photo after the warp moved landmarks ``lm`` to ``moved``) with the iris of
     every eye that opened by ``opens`` or more (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`;
     default its defaults) drawn at its size in ``source`` (the photo
@@ -143,7 +143,8 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
     beyond it. ``mesh``: the source face's Face Mesh points ((468, 2) or (468, 3));
     ``source_points(box)``: the warp's map, (h, w, 2) source coordinates of the pixels of a box
     (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.stage.cutwarp.CutWarpResult.source_points`).
-    Returns ``warped`` itself when no eye opened or no iris was found."""
+    Returns ``warped`` itself when no eye opened or no iris was found, else a new array, or
+    ``warped`` written over with ``in_place`` (a buffer the caller owns)."""
     tuning = tuning if tuning is not None else EyesTuning()
     lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
     grow = eye_apertures(moved) / np.maximum(eye_apertures(lm), 1e-6)
@@ -237,7 +238,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         a_white = np.minimum(a_white, 1 - disc)[..., None]
         new = cur * (1 - a_iris - a_white) + (iris_col * shade[..., None]) * a_iris + white_fill * a_white
         if out is warped:
-            out = warped.copy()
+            out = warped if in_place else warped.copy()
         out[my0:my1, mx0:mx1, :3] = from_unit(np.clip(new, 0, 1), warped.dtype)
     return out
 

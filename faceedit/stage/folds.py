@@ -259,11 +259,13 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
 
 
 def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
-                params: dict[str, dict[str, float]], keep_out: tuple | None = None) -> np.ndarray:
+                params: dict[str, dict[str, float]], keep_out: tuple | None = None, *,
+                in_place: bool = False) -> np.ndarray:
     """``pixels`` with the folds of ``amounts`` (per kind, 1 = its fitted depth) drawn on the
     face at landmarks ``lm`` as a luma ratio (R, G and B scaled together: the skin's own colour
     and texture under it), not where ``keep_out`` ((roi, mask 0..1): the mouth drawn at the
-    photo's resolution) says. No fold asked for: ``pixels`` themselves."""
+    photo's resolution) says. No fold asked for: ``pixels`` themselves; else a new array, or
+    ``pixels`` written over with ``in_place`` (a buffer the caller owns)."""
     if not any(v > 0 for v in amounts.values()):
         return pixels
     made = fold_ratio(pixels.shape, lm, amounts, params)
@@ -277,7 +279,7 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
             keep = np.clip(mask[b0 - l0:b1 - l0, a0 - k0:a1 - k0], 0.0, 1.0)
             sub = ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0]
             ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0] = 1.0 + (sub - 1.0) * (1.0 - keep)
-    out = pixels.copy()
+    out = pixels if in_place else pixels.copy()
     top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
     x = out[y0:y1, x0:x1].astype(np.float64) * ratio[..., None]
     x = np.clip(x, 0.0, top)

@@ -143,7 +143,7 @@ def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
 
 
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
-               amount: float, tuning: MouthTuning | None = None) -> np.ndarray:
+               amount: float, tuning: MouthTuning | None = None, *, in_place: bool = False) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
     closed inner-lip curves (left corner first; their mean is the line). On the line a pixel
     is darkened to ``seam_dark`` of the lips' luma around it, beside it less (a Gaussian of
@@ -152,7 +152,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     are ``tuning``'s, :class:`faceedit.stage.tuning.MouthTuning`); ``amount``
     (0..1) of it. Never lightens (a seam the warp already drew stays), keeps the
     pixels' colour (all channels scaled alike); ``pixels`` (H, W[, C]) uint8/uint16, a new array
-    (the same one when there is nothing to do)."""
+    (the same one when there is nothing to do, or written over with ``in_place``)."""
     tuning = tuning if tuning is not None else MouthTuning()
     line = (np.asarray(upper, np.float64) + np.asarray(lower, np.float64)) / 2
     width = float(np.linalg.norm(line[-1] - line[0]))
@@ -185,7 +185,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     want = np.minimum(grey, tuning.seam_dark * base)
     gain = 1.0 - dip * (1.0 - want / np.maximum(grey, 1e-3))
     out = crop * (gain if crop.ndim == 2 else gain[..., None])
-    res = pixels.copy()
+    res = pixels if in_place else pixels.copy()
     res[y0:y1, x0:x1] = np.clip(np.round(out), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return res
 
@@ -283,8 +283,8 @@ class MouthBank:
 
     def fill(self, pixels: np.ndarray, roi, opening: np.ndarray, upper: np.ndarray, lower: np.ndarray,
              *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
-             own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None
-             ) -> tuple[np.ndarray, int]:
+             own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None,
+             in_place: bool = False) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
@@ -298,7 +298,9 @@ class MouthBank:
         ``tuning``: how the interior is chosen and drawn (:class:`faceedit.stage.tuning.MouthTuning`;
         default its defaults). Returns (pixels, exemplar index). Pixels where ``opening == 0`` are
         left as they were, but for an open mouth's lips within ``rim_outside`` of the opening,
-        lifted where darker than the lips (:func:`faceedit.stage.lip_rims.lift_margin`)."""
+        lifted where darker than the lips (:func:`faceedit.stage.lip_rims.lift_margin`). The
+        pixels returned are a new array, or ``pixels`` written over with ``in_place`` (a
+        buffer the caller owns)."""
         tuning = tuning if tuning is not None else MouthTuning()
         pixels = np.asarray(pixels)
         unit = pixel_max(pixels.dtype)
@@ -331,7 +333,7 @@ class MouthBank:
         if not 0 <= exemplar < len(self):
             raise IndexError(f"exemplar {exemplar} not in a bank of {len(self)}")
         ys, xs = np.nonzero(op > 0)
-        out = pixels.copy()
+        out = pixels if in_place else pixels.copy()
         if len(ys) == 0:
             return out, exemplar
         cover = float(np.clip(teeth_cover, 0.0, 1.0))
@@ -339,7 +341,7 @@ class MouthBank:
             # the lips' own colour round the opening: the rims' colour, and the parted crease's
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
             rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
-            out = lift_margin(out, *rings["lip_field"])
+            out = lift_margin(out, *rings["lip_field"], in_place=True)  # ``out`` is this call's own
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,

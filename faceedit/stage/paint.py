@@ -137,19 +137,20 @@ def canonical_maps(shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarr
 
 
 def paint_maps(pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain_bias: np.ndarray,
-               strength: float, keep_out: tuple | None = None) -> np.ndarray:
+               strength: float, keep_out: tuple | None = None, *, in_place: bool = False) -> np.ndarray:
     """``pixels`` with a per-pixel linear map ``gain * x + bias`` ((S, S, 2C): gain then bias,
     C = 1 luma or 3 Y, Cb, Cr) drawn in the canonical frame whose landmarks are ``frame``
     applied ``strength`` of the way to the face at landmarks ``moved``. ``keep_out``: (roi, mask
     0..1 over it) where the map is not applied (a mouth interior drawn at the photo's
-    resolution, :func:`mouth_keep_out`). A greyscale photo stays grey."""
+    resolution, :func:`mouth_keep_out`). A greyscale photo stays grey. A new array, or
+    ``pixels`` itself written over with ``in_place`` (a buffer the caller owns: no copy)."""
     c = gain_bias.shape[-1] // 2
     roi, (gb,), w = canonical_maps(pixels.shape, moved, frame, [gain_bias], PAINT_REGION)
     if keep_out is not None:
         w = _without(w, roi, *keep_out)
     g, b = (gb[..., 0], gb[..., 1]) if c == 1 else (gb[..., :c], gb[..., c:])
     x0, y0, x1, y1 = roi
-    out = pixels.copy()
+    out = pixels if in_place else pixels.copy()
     x = to_unit(out[y0:y1, x0:x1])
     grey = looks_grey(out[y0:y1, x0:x1])
     if g.ndim == 3 and grey:
