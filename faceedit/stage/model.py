@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -175,6 +176,9 @@ class Stage(ExpressionStates, nn.Module):
         self._np: dict[str, np.ndarray] = {}
         self._bank, self._bank_tried = None, False
         self._bank_lock = threading.Lock()
+        # the AUs of the last few (state, identity) pairs read (:meth:`_state_aus`)
+        self._aus: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._aus_lock = threading.Lock()
 
     # -- what it applies -------------------------------------------------------------------
     def targets(self) -> list[str]:
@@ -351,8 +355,26 @@ class Stage(ExpressionStates, nn.Module):
     def _smile(self, state: np.ndarray, cur: FaceState) -> float:
         """AU12 of expression ``state`` on ``cur``'s identity, in units of the mean AU12 of the
         smiles the smile-removal map was fitted on."""
-        au12 = float(np.nan_to_num(self.state_aus(state, cur.identity)[AU_IDS.index(12)]))
+        au12 = float(np.nan_to_num(self._state_aus(state, cur.identity)[AU_IDS.index(12)]))
         return au12 / max(float(self._a("smile_au12")[0]), 1e-3)
+
+    def _state_aus(self, state: np.ndarray, identity: np.ndarray) -> np.ndarray:
+        """:meth:`state_aus` (clipped), kept for the last few pairs read: an edit reads its face's
+        states' AUs in several steps (the smile taken, the teeth covered, the folds). Read-only."""
+        state, identity = np.asarray(state, np.float64), np.asarray(identity, np.float64)
+        key = state.tobytes() + identity.tobytes()
+        with self._aus_lock:
+            hit = self._aus.get(key)
+            if hit is not None:
+                self._aus.move_to_end(key)
+                return hit
+        aus = self.state_aus(state, identity)
+        aus.flags.writeable = False
+        with self._aus_lock:
+            self._aus[key] = aus
+            while len(self._aus) > 16:  # a few faces' states (video workers edit side by side)
+                self._aus.popitem(last=False)
+        return aus
 
     def smile_skin(self, taken: float, heads_for: str | None) -> float:
         """How much of the smile map to paint (:meth:`smile_map`: above 0 its removal, below 0
@@ -441,7 +463,7 @@ class Stage(ExpressionStates, nn.Module):
         stats = shipped_stats()
         if stats is None:
             return pixels
-        before, after = self.state_aus(cur.expression, cur.identity), self.state_aus(new, cur.identity)
+        before, after = self._state_aus(cur.expression, cur.identity), self._state_aus(new, cur.identity)
         amounts = fold_amounts(stats, before, after, heads_for, progress)
         amounts = {k: v * r.scale for k, v in amounts.items()}
         return paint_folds(pixels, r.landmarks, amounts, stats.params, face.keep_out, in_place=in_place)
