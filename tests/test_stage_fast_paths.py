@@ -85,3 +85,37 @@ def test_in_place_steps_draw_what_copies_draw_and_leave_the_photo():
     assert drawn is own and not np.array_equal(copied, img)
     np.testing.assert_array_equal(drawn, copied)
     np.testing.assert_array_equal(img, before)
+
+
+def _keep_out_whole_roi(roi, lm, drawn):
+    """mouth_keep_out with the lips' blur taken over the whole ROI."""
+    import cv2
+
+    from faceedit.faces.landmarks import eye_distance
+
+    x0, y0, x1, y1 = roi
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    lips = np.asarray(lm, np.float64)[48:60] - (x0, y0)
+    cv2.fillPoly(mask, [np.round(lips * 16).astype(np.int32)], 1, cv2.LINE_AA, shift=4)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(0.1 * eye_distance(lm), 0.5))
+    return np.maximum(np.minimum(2.0 * soft, 1.0), cv2.dilate(np.clip(drawn, 0, 1).astype(np.float32),
+                                                              np.ones((3, 3), np.uint8))).astype(np.float32)
+
+
+@pytest.mark.parametrize("shift", [(0.0, 0.0), (-95.0, 0.0), (0.0, 80.0), (-140.0, -120.0), (60.0, 300.0)])
+def test_mouth_keep_out_blurs_only_near_the_lips(shift):
+    """The keep-out's blur over the lips' box equals the blur over the whole ROI, also where
+    the lips lie at (or past) the ROI's edge."""
+    from faceedit.stage.model import Stage
+    from faceedit.stage.paint import mouth_keep_out
+
+    mean = Stage.from_pretrained("stage")._a("mean_shape").astype(np.float64)
+    rng = np.random.default_rng(int(abs(shift[0]) + abs(shift[1])))
+    for k in range(8):  # sizes and places around the given shift
+        lm = mean * rng.uniform(0.6, 2.0) + shift + rng.uniform(-30, 30, 2)
+        w, h = int(rng.integers(200, 420)), int(rng.integers(200, 420))
+        roi = (10, 20, 10 + w, 20 + h)
+        drawn = np.zeros((h, w), np.float32)
+        drawn[150:162, 100:140] = 0.7
+        np.testing.assert_array_equal(mouth_keep_out(roi, lm, drawn), _keep_out_whole_roi(roi, lm, drawn),
+                                      err_msg=f"case {k}")

@@ -44,7 +44,10 @@ def luma_change(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
     same change."""
     y = luma(x)
     ratio = (y + dy) / np.maximum(y, 1e-3)
-    return np.where((dy < 0)[..., None], x * np.clip(ratio, 0.0, 1.0)[..., None], x + dy[..., None])
+    out = x + dy[..., None]
+    # the darkened pixels scaled, written over the brightened values computed for every pixel
+    np.multiply(x, np.clip(ratio, 0.0, 1.0)[..., None], out=out, where=(dy < 0)[..., None])
+    return out
 
 
 def mouth_keep_out(roi, lm: np.ndarray, drawn: np.ndarray) -> np.ndarray:
@@ -59,7 +62,18 @@ def mouth_keep_out(roi, lm: np.ndarray, drawn: np.ndarray) -> np.ndarray:
     lips = np.asarray(lm, np.float64)[48:60] - (x0, y0)
     cv2.fillPoly(mask, [np.round(lips * 16).astype(np.int32)], 1, cv2.LINE_AA, shift=4)
     sigma = max(0.1 * eye_distance(lm), 0.5)
-    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma)
+    soft = np.zeros(mask.shape, np.float32)
+    ys, xs = np.nonzero(mask)
+    if ys.size:
+        # blurred on the rows of the lips grown by more than the kernel's reach (OpenCV's float
+        # kernel spans 4 sigma a side), cut at the ROI, from a column a multiple of 64 before
+        # them to the ROI's right edge (OpenCV's vector and tail columns fall where they fall
+        # over the whole ROI): the same sums, bit for bit, as over the whole ROI, which is 0
+        # beyond that reach
+        pad = int(np.ceil(4 * sigma)) + 2
+        by0, by1 = max(ys.min() - pad, 0), min(ys.max() + 1 + pad, mask.shape[0])
+        bx0, bx1 = max(xs.min() - pad, 0) // 64 * 64, mask.shape[1]
+        soft[by0:by1, bx0:bx1] = cv2.GaussianBlur(mask[by0:by1, bx0:bx1].astype(np.float32), (0, 0), sigma)
     out = np.maximum(np.minimum(2.0 * soft, 1.0), cv2.dilate(np.clip(drawn, 0, 1).astype(np.float32),
                                                                 np.ones((3, 3), np.uint8)))
     return out.astype(np.float32)
