@@ -90,7 +90,8 @@ def highpass_noise(grey: np.ndarray, where: np.ndarray) -> float:
 def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> dict:
     """Colour of the lips and skin around an inner-lip polygon and the skin's high-pass noise.
 
-    ``unit_rgb``: (H,W,3) float in [0,1], the whole photo (rings may reach beyond a roi).
+    ``unit_rgb``: (H,W,3) float in [0,1], or uint8 / uint16 levels (made unit floats over the
+    rings' box alone), the whole photo (rings may reach beyond a roi).
     Returns ``lip`` and ``skin`` (3,) channel medians over :data:`LIP_RING` / :data:`SKIN_RING`
     and ``noise`` (:func:`highpass_noise` of the skin ring's luma)."""
     up, lo = join_corners(upper, lower)
@@ -100,7 +101,10 @@ def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> di
     inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillPoly(inside, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
     dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5) / max(w, 1e-6)
-    crop = np.ascontiguousarray(unit_rgb[y0:y1, x0:x1], np.float32)
+    crop = unit_rgb[y0:y1, x0:x1]
+    if np.issubdtype(crop.dtype, np.integer):
+        crop = crop.astype(np.float32) / pixel_max(crop.dtype)
+    crop = np.ascontiguousarray(crop, np.float32)
     lip = (dist > LIP_RING[0]) & (dist < LIP_RING[1])
     skin = (dist > SKIN_RING[0]) & (dist < SKIN_RING[1])
     out: dict[str, Any] = {}  # lip and skin colours (3,); noise: a float
@@ -320,9 +324,8 @@ class MouthBank:
         poly = opening_polygon(up, lo)
         wx0, wy0, wx1, wy1 = box_around(np.vstack([poly, [[x0, y0], [x1 - 1, y1 - 1]]]),
                                      SKIN_RING[1] * wd + 4, pixels.shape)
-        local = rgb[wy0:wy1, wx0:wx1].astype(np.float32) / unit
         off = np.array([wx0, wy0], np.float64)
-        rings = ring_stats(local, up - off, lo - off)
+        rings = ring_stats(rgb[wy0:wy1, wx0:wx1], up - off, lo - off)
         rings["sclera"] = sclera_colour(pixels, face_lm) if face_lm is not None else None
         grey = pixels.ndim == 2 or looks_grey(rgb[wy0:wy1, wx0:wx1])
 
