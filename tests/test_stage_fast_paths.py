@@ -119,3 +119,23 @@ def test_mouth_keep_out_blurs_only_near_the_lips(shift):
         drawn[150:162, 100:140] = 0.7
         np.testing.assert_array_equal(mouth_keep_out(roi, lm, drawn), _keep_out_whole_roi(roi, lm, drawn),
                                       err_msg=f"case {k}")
+
+
+def test_in_polygon_is_opencvs_point_test():
+    """The iris search's centres inside the eye: OpenCV's pointPolygonTest, point by point, on
+    round and self-crossing polygons, at their vertices, edge midpoints and whole pixels."""
+    import cv2
+
+    from faceedit.stage.eyes import in_polygon
+
+    rng = np.random.default_rng(0)
+    for k in range(60):
+        n = int(rng.integers(3, 18))
+        ang, r = np.sort(rng.uniform(0, 2 * np.pi, n)), rng.uniform(5, 30, n)
+        poly = np.c_[50 + r * np.cos(ang), 40 + r * np.sin(ang)]
+        poly = np.round(poly) if k % 3 == 0 else rng.uniform(0, 80, (n, 2)) if k % 7 == 0 else poly
+        pts = np.r_[rng.uniform(10, 90, (200, 2)), poly, (poly + np.roll(poly, 1, 0)) / 2,
+                    np.mgrid[10:90:2.0, 10:90:2.0].reshape(2, -1).T]
+        cont = poly.astype(np.float32).reshape(-1, 1, 2)
+        want = [cv2.pointPolygonTest(cont, (float(x), float(y)), False) >= 0 for x, y in pts]
+        np.testing.assert_array_equal(in_polygon(poly, pts), want, err_msg=f"polygon {k}")

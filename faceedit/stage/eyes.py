@@ -65,6 +65,27 @@ def eye_polygon(mesh: np.ndarray, k: int, lower_raise: float) -> np.ndarray:
     return np.vstack([up, low[1:-1][::-1]])
 
 
+def in_polygon(poly: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """(N,) bool: points (N, 2) inside the closed polygon ``poly`` (K, 2) or on its outline,
+    as ``cv2.pointPolygonTest(poly, pt, False) >= 0`` decides each (both in float32, the
+    differences in float32 and their cross products in double, as OpenCV makes them), for all
+    points at once."""
+    v = np.asarray(poly, np.float32).reshape(-1, 2)
+    v0 = np.roll(v, 1, 0)  # each edge from the vertex before
+    p = np.asarray(pts, np.float32).reshape(-1, 2)
+    px, py = p[:, :1], p[:, 1:]  # (N, 1) against (K,) edges
+    skip = ((v0[:, 1] <= py) & (v[:, 1] <= py)) | ((v0[:, 1] > py) & (v[:, 1] > py)) | \
+        ((v0[:, 0] < px) & (v[:, 0] < px))
+    on_vertex_row = skip & (py == v[:, 1]) & ((px == v[:, 0]) | ((py == v0[:, 1]) & (
+        ((v0[:, 0] <= px) & (px <= v[:, 0])) | ((v[:, 0] <= px) & (px <= v0[:, 0])))))
+    f64 = lambda a: a.astype(np.float64)  # noqa: E731
+    cross = f64(py - v0[:, 1]) * f64(v[:, 0] - v0[:, 0]) - f64(px - v0[:, 0]) * f64(v[:, 1] - v0[:, 1])
+    cross = np.where(v[:, 1] < v0[:, 1], -cross, cross)
+    on_edge = ~skip & (cross == 0)
+    crossings = (~skip & (cross > 0)).sum(1)
+    return (on_vertex_row | on_edge).any(1) | (crossings % 2 == 1)
+
+
 def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = None
               ) -> tuple[np.ndarray, float] | None:
     """(centre, radius) in photo px of the iris of the eye whose opening is ``poly``, in ``rgb``
@@ -85,8 +106,7 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = Non
     xs = np.arange(mid[0] - half[0], mid[0] + half[0] + 1e-6, step)
     ys = np.arange(mid[1] - half[1], mid[1] + half[1] + 1e-6, step)
     centres = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
-    cont = poly.astype(np.float32).reshape(-1, 1, 2)  # centres must lie inside the opening
-    centres = centres[[cv2.pointPolygonTest(cont, (float(x), float(y)), False) >= 0 for x, y in centres]]
+    centres = centres[in_polygon(poly, centres)]  # centres must lie inside the opening
     if len(centres) == 0:
         return None
     radii = np.arange(tuning.iris_radius_min * width, tuning.iris_radius_max * width, max(1.0, width / 90))
