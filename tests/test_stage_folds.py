@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from faceedit.faces.au import AU_IDS
+from faceedit.stage import folds
 from faceedit.stage.folds import (
     KINDS,
     PARAMS,
@@ -155,9 +156,9 @@ def test_targets_draw_their_folds(stage, target, region):
     calls = []
     real = folds.paint_folds
 
-    def spy(pixels, moved, amounts, params, keep_out=None):
+    def spy(pixels, moved, amounts, params, keep_out=None, **kw):
         calls.append(dict(amounts))
-        return real(pixels, moved, amounts, params, keep_out)
+        return real(pixels, moved, amounts, params, keep_out, **kw)
 
     folds.paint_folds = spy
     try:
@@ -197,3 +198,38 @@ def test_target_moves(face):
     u, n, _ = face_frame(face)
     d = fear - face
     assert d[48] @ u == pytest.approx(-(d[54] @ u)) and d[48] @ n == pytest.approx(d[54] @ n)
+
+
+@pytest.mark.parametrize("budget", [folds.TILE_BUDGET, 1])
+def test_nearest_matches_every_segment_measured(face, monkeypatch, budget):
+    """The tiled distance to a fold line is, within its margin, exactly an argmin over every
+    segment at every pixel (the first segment at the least distance), whether the segments go in
+    one stack or one at a time; beyond the margin it is never inside."""
+    monkeypatch.setattr(folds, "TILE_BUDGET", budget)
+    rng = np.random.default_rng(3)
+    for c in fold_curves(face)[::3]:
+        pts = c.points + rng.normal(0, 0.3, c.points.shape)
+        pts[5] = pts[6]  # a segment of no length
+        margin = 17.5
+        lo = np.floor(pts.min(0) - 30).astype(int)
+        hi = np.ceil(pts.max(0) + 24).astype(int)
+        box = (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
+        dist, where = folds._nearest(box, pts, margin)
+        gy, gx = np.mgrid[box[1]:box[3], box[0]:box[2]].astype(np.float64)
+        a, b = pts[:-1], pts[1:]
+        ab = b - a
+        l2 = np.maximum(ab[:, 0] * ab[:, 0] + ab[:, 1] * ab[:, 1], 1e-12)[:, None, None]
+        rx, ry = gx - a[:, 0, None, None], gy - a[:, 1, None, None]
+        t = np.clip((rx * ab[:, 0, None, None] + ry * ab[:, 1, None, None]) / l2, 0.0, 1.0)
+        dx = gx - (a[:, 0, None, None] + t * ab[:, 0, None, None])
+        dy = gy - (a[:, 1, None, None] + t * ab[:, 1, None, None])
+        d2 = dx * dx + dy * dy
+        j = d2.argmin(0)
+        pick = lambda v: np.take_along_axis(v, j[None], 0)[0]  # noqa: E731
+        cross = pick(ab[:, 0, None, None] * ry - ab[:, 1, None, None] * rx)
+        want = np.sqrt(pick(d2)) * np.where(cross > 0, 1.0, -1.0)
+        near = np.abs(want) <= margin
+        assert near.sum() > 1000 and (~near).sum() > 100
+        np.testing.assert_array_equal(dist[near], want[near])
+        np.testing.assert_array_equal(where[near], (j + pick(t))[near])
+        assert (np.abs(dist[~near]) > margin).all()

@@ -65,6 +65,27 @@ def eye_polygon(mesh: np.ndarray, k: int, lower_raise: float) -> np.ndarray:
     return np.vstack([up, low[1:-1][::-1]])
 
 
+def in_polygon(poly: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """(N,) bool: points (N, 2) inside the closed polygon ``poly`` (K, 2) or on its outline,
+    as ``cv2.pointPolygonTest(poly, pt, False) >= 0`` decides each (both in float32, the
+    differences in float32 and their cross products in double, as OpenCV makes them), for all
+    points at once."""
+    v = np.asarray(poly, np.float32).reshape(-1, 2)
+    v0 = np.roll(v, 1, 0)  # each edge from the vertex before
+    p = np.asarray(pts, np.float32).reshape(-1, 2)
+    px, py = p[:, :1], p[:, 1:]  # (N, 1) against (K,) edges
+    skip = ((v0[:, 1] <= py) & (v[:, 1] <= py)) | ((v0[:, 1] > py) & (v[:, 1] > py)) | \
+        ((v0[:, 0] < px) & (v[:, 0] < px))
+    on_vertex_row = skip & (py == v[:, 1]) & ((px == v[:, 0]) | ((py == v0[:, 1]) & (
+        ((v0[:, 0] <= px) & (px <= v[:, 0])) | ((v[:, 0] <= px) & (px <= v0[:, 0])))))
+    f64 = lambda a: a.astype(np.float64)  # noqa: E731
+    cross = f64(py - v0[:, 1]) * f64(v[:, 0] - v0[:, 0]) - f64(px - v0[:, 0]) * f64(v[:, 1] - v0[:, 1])
+    cross = np.where(v[:, 1] < v0[:, 1], -cross, cross)
+    on_edge = ~skip & (cross == 0)
+    crossings = (~skip & (cross > 0)).sum(1)
+    return (on_vertex_row | on_edge).any(1) | (crossings % 2 == 1)
+
+
 def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = None
               ) -> tuple[np.ndarray, float] | None:
     """(centre, radius) in photo px of the iris of the eye whose opening is ``poly``, in ``rgb``
@@ -85,8 +106,7 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = Non
     xs = np.arange(mid[0] - half[0], mid[0] + half[0] + 1e-6, step)
     ys = np.arange(mid[1] - half[1], mid[1] + half[1] + 1e-6, step)
     centres = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
-    cont = poly.astype(np.float32).reshape(-1, 1, 2)  # centres must lie inside the opening
-    centres = centres[[cv2.pointPolygonTest(cont, (float(x), float(y)), False) >= 0 for x, y in centres]]
+    centres = centres[in_polygon(poly, centres)]  # centres must lie inside the opening
     if len(centres) == 0:
         return None
     radii = np.arange(tuning.iris_radius_min * width, tuning.iris_radius_max * width, max(1.0, width / 90))
@@ -135,7 +155,7 @@ def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray,
                 mesh: np.ndarray, source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
-                tuning: EyesTuning | None = None) -> np.ndarray:
+                tuning: EyesTuning | None = None, *, in_place: bool = False) -> np.ndarray:
     """``warped`` (the photo after the warp moved landmarks ``lm`` to ``moved``) with the iris of
     every eye that opened by ``opens`` or more (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`;
     default its defaults) drawn at its size in ``source`` (the photo
@@ -143,7 +163,8 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
     beyond it. ``mesh``: the source face's Face Mesh points ((468, 2) or (468, 3));
     ``source_points(box)``: the warp's map, (h, w, 2) source coordinates of the pixels of a box
     (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.stage.cutwarp.CutWarpResult.source_points`).
-    Returns ``warped`` itself when no eye opened or no iris was found."""
+    Returns ``warped`` itself when no eye opened or no iris was found, else a new array, or
+    ``warped`` written over with ``in_place`` (a buffer the caller owns)."""
     tuning = tuning if tuning is not None else EyesTuning()
     lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
     grow = eye_apertures(moved) / np.maximum(eye_apertures(lm), 1e-6)
@@ -237,7 +258,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         a_white = np.minimum(a_white, 1 - disc)[..., None]
         new = cur * (1 - a_iris - a_white) + (iris_col * shade[..., None]) * a_iris + white_fill * a_white
         if out is warped:
-            out = warped.copy()
+            out = warped if in_place else warped.copy()
         out[my0:my1, mx0:mx1, :3] = from_unit(np.clip(new, 0, 1), warped.dtype)
     return out
 

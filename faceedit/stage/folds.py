@@ -21,6 +21,7 @@ prototype's level times the progress made towards it).
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,15 +68,18 @@ class Curve:
     weight: np.ndarray
 
 
+@functools.cache
 def _irregular(k: int, seed: int) -> np.ndarray:
     """A fold's depth along it (``k`` points): a fixed sum of slow sines (a real line deepens
-    and fades along its length), tapered to 0 at both ends."""
+    and fades along its length), tapered to 0 at both ends. Made once per line (read-only)."""
     t = np.linspace(0.0, 1.0, k)
     rng = np.random.default_rng(seed)  # fixed per line: the same line on every frame of a video
     wobble = 1.0 + sum(a * np.sin(2 * np.pi * f * t + p)
                        for a, f, p in zip((0.25, 0.12), (1.3, 2.7), rng.uniform(0, 2 * np.pi, 2), strict=True))
     taper = np.sin(np.pi * t) ** 0.7
-    return (wobble * taper).astype(np.float64)
+    out = (wobble * taper).astype(np.float64)
+    out.flags.writeable = False
+    return out
 
 
 def _line(kind: str, pts: np.ndarray, seed: int, k: int = 40) -> Curve:
@@ -152,37 +156,58 @@ def fold_curves(lm: np.ndarray) -> list[Curve]:
     return curves
 
 
+#: The most tile pixels :func:`_nearest` measures in one stack (segments x tile height x width).
+TILE_BUDGET = 1 << 20
+
+
 def _nearest(box: tuple[int, int, int, int], pts: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
     """Over the pixels of ``box`` (x0, y0, x1, y1): the signed distance (px; positive on the
     side where the cross product of the drawing direction and the offset is positive: below a
     line drawn left to right, image y down) to polyline ``pts`` and the parameter (0..K-1) of
-    its nearest point, for the pixels within ``margin`` px of it (elsewhere inf and 0).
+    its nearest point, for the pixels within ``margin`` px of it (elsewhere inf and 0, or the
+    distance to a segment farther than ``margin``).
 
-    Each segment is measured only over its own box grown by ``margin`` (a pixel within
-    ``margin`` of the polyline lies in the box of its nearest segment), and the first segment
-    at the least distance wins, as an argmin over all of them would pick it."""
+    Each segment is measured over a tile around it: its own box grown by ``margin`` (a pixel
+    within ``margin`` of the polyline lies in the box of its nearest segment), every tile of
+    the largest such size, so that the segments are measured in a few array operations. The
+    first segment at the least distance wins, as an argmin over all of them would pick it."""
     x0, y0, x1, y1 = box
     best = np.full((y1 - y0, x1 - x0), np.inf)
+    seg = np.full(best.shape, -1, np.int64)
+    a, ab = pts[:-1], pts[1:] - pts[:-1]
+    lo = np.maximum(np.floor(np.minimum(pts[:-1], pts[1:]) - margin).astype(np.int64), (x0, y0))
+    hi = np.minimum(np.ceil(np.maximum(pts[:-1], pts[1:]) + margin).astype(np.int64) + 1, (x1, y1))
+    used = np.flatnonzero((hi > lo).all(1))
     where = np.zeros(best.shape)
-    cross = np.zeros(best.shape)
-    for j, (a, b) in enumerate(zip(pts[:-1], pts[1:])):
-        ab = b - a
-        L2 = max(float(ab[0] * ab[0] + ab[1] * ab[1]), 1e-12)
-        lo, hi = np.minimum(a, b) - margin, np.maximum(a, b) + margin
-        sx0, sy0 = max(int(np.floor(lo[0])), x0), max(int(np.floor(lo[1])), y0)
-        sx1, sy1 = min(int(np.ceil(hi[0])) + 1, x1), min(int(np.ceil(hi[1])) + 1, y1)
-        if sx1 <= sx0 or sy1 <= sy0:
-            continue
-        gy, gx = np.mgrid[sy0:sy1, sx0:sx1].astype(np.float64)
-        rx, ry = gx - a[0], gy - a[1]
-        t = np.clip((rx * ab[0] + ry * ab[1]) / L2, 0.0, 1.0)
-        dx, dy = gx - (a[0] + t * ab[0]), gy - (a[1] + t * ab[1])
+    if not used.size:
+        return best, where
+    tw, th = (hi[used] - lo[used]).max(0)
+    # tiles shifted back inside ``box`` where they would cross its far edge (each still holds
+    # its segment's own box)
+    ox, oy = np.minimum(lo[:, 0], x1 - tw), np.minimum(lo[:, 1], y1 - th)
+    l2 = np.maximum(ab[:, 0] * ab[:, 0] + ab[:, 1] * ab[:, 1], 1e-12)
+    per = max(1, TILE_BUDGET // int(tw * th))
+    for c0 in range(0, used.size, per):
+        js = used[c0:c0 + per]
+        gx = (ox[js, None] + np.arange(tw)).astype(np.float64)[:, None, :]
+        gy = (oy[js, None] + np.arange(th)).astype(np.float64)[:, :, None]
+        ax, ay, bx, by, l2j = (v[js, None, None] for v in (a[:, 0], a[:, 1], ab[:, 0], ab[:, 1], l2))
+        t = np.clip(((gx - ax) * bx + (gy - ay) * by) / l2j, 0.0, 1.0)
+        dx, dy = gx - (ax + t * bx), gy - (ay + t * by)
         d2 = dx * dx + dy * dy
-        sub = np.s_[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
-        nearer = d2 < best[sub]
-        best[sub] = np.where(nearer, d2, best[sub])
-        where[sub] = np.where(nearer, j + t, where[sub])
-        cross[sub] = np.where(nearer, ab[0] * ry - ab[1] * rx, cross[sub])
+        for k, j in enumerate(js):  # in drawing order: the first at the least distance wins
+            sub = np.s_[oy[j] - y0:oy[j] - y0 + th, ox[j] - x0:ox[j] - x0 + tw]
+            nearer = d2[k] < best[sub]
+            np.copyto(best[sub], d2[k], where=nearer)
+            np.copyto(seg[sub], j, where=nearer)
+    # the nearest segment's parameter and side at each pixel, as measured above
+    found = seg >= 0
+    j = seg[found]
+    py, px = np.nonzero(found)
+    rx, ry = (px + x0).astype(np.float64) - a[j, 0], (py + y0).astype(np.float64) - a[j, 1]
+    where[found] = j + np.clip((rx * ab[j, 0] + ry * ab[j, 1]) / l2[j], 0.0, 1.0)
+    cross = np.zeros(best.shape)
+    cross[found] = ab[j, 0] * ry - ab[j, 1] * rx
     return np.sqrt(best) * np.where(cross > 0, 1.0, -1.0), where
 
 
@@ -234,11 +259,13 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
 
 
 def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
-                params: dict[str, dict[str, float]], keep_out: tuple | None = None) -> np.ndarray:
+                params: dict[str, dict[str, float]], keep_out: tuple | None = None, *,
+                in_place: bool = False) -> np.ndarray:
     """``pixels`` with the folds of ``amounts`` (per kind, 1 = its fitted depth) drawn on the
     face at landmarks ``lm`` as a luma ratio (R, G and B scaled together: the skin's own colour
     and texture under it), not where ``keep_out`` ((roi, mask 0..1): the mouth drawn at the
-    photo's resolution) says. No fold asked for: ``pixels`` themselves."""
+    photo's resolution) says. No fold asked for: ``pixels`` themselves; else a new array, or
+    ``pixels`` written over with ``in_place`` (a buffer the caller owns)."""
     if not any(v > 0 for v in amounts.values()):
         return pixels
     made = fold_ratio(pixels.shape, lm, amounts, params)
@@ -252,7 +279,7 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
             keep = np.clip(mask[b0 - l0:b1 - l0, a0 - k0:a1 - k0], 0.0, 1.0)
             sub = ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0]
             ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0] = 1.0 + (sub - 1.0) * (1.0 - keep)
-    out = pixels.copy()
+    out = pixels if in_place else pixels.copy()
     top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
     x = out[y0:y1, x0:x1].astype(np.float64) * ratio[..., None]
     x = np.clip(x, 0.0, top)

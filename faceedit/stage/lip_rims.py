@@ -30,14 +30,23 @@ def column_gaps(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     opening's top edge it lies). A mouth near level opens down the image's columns."""
     op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
     on = op > 0
+    gap = np.zeros(op.shape, np.float32)
+    above = np.zeros(op.shape, np.float32)
+    rows, cols = np.flatnonzero(on.any(1)), np.flatnonzero(on.any(0))
+    if rows.size == 0:
+        return gap, above
+    # the runs lie within the opening's bounding box (0 around it): summed down its rows there
+    box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    op, on = op[box], on[box]
     down = np.zeros(op.shape, np.float32)
     up = np.zeros(op.shape, np.float32)
     for y in range(op.shape[0]):
         down[y] = on[y] * ((down[y - 1] if y > 0 else 0.0) + op[y])
     for y in range(op.shape[0] - 1, -1, -1):
         up[y] = on[y] * ((up[y + 1] if y < op.shape[0] - 1 else 0.0) + op[y])
-    gap = np.where(on, down + up - op, 0.0).astype(np.float32)
-    return gap, np.where(on, down - op, 0.0).astype(np.float32)
+    gap[box] = np.where(on, down + up - op, 0.0)
+    above[box] = np.where(on, down - op, 0.0)
+    return gap, above
 
 
 def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,
@@ -75,14 +84,15 @@ def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float
     box = (bx0, by0, bx1, by1)
     return box, field.astype(np.float32), near.astype(np.float32), (field * toward).astype(np.float32)
 
-def lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, target: np.ndarray
-                 ) -> np.ndarray:
+def lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, target: np.ndarray, *,
+                in_place: bool = False) -> np.ndarray:
     """The lips' edge just outside an open mouth (``near``, over ``box``, from
     :func:`lip_field`) lifted where it is darker than ``target`` (the lips' local colour
     ``field``, darkened towards the opening to the rims' shade), to it: the dark crease
     between closed lips, parted by the warp, stays on each lip as a thin dark line drawn
     round the opening; the rims inside it (:func:`rims`) draw the lip's inner margin.
-    Pixels as light as the target or lighter stay as they are."""
+    Pixels as light as the target or lighter stay as they are. A new array (``pixels`` where
+    nothing is lifted), or ``pixels`` written over with ``in_place``."""
     bx0, by0, bx1, by1 = box
     crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
     rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
@@ -91,7 +101,7 @@ def lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, ta
     if float(w.max()) <= 0:
         return pixels
     lifted = rgb + w[..., None] * (target - rgb)
-    out = pixels.copy()
+    out = pixels if in_place else pixels.copy()
     if pixels.ndim == 2:
         out[by0:by1, bx0:bx1] = from_unit(np.clip(lifted @ _LUMA, 0, 1), pixels.dtype)
     else:

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -177,6 +178,9 @@ class Stage(ExpressionStates, nn.Module):
         self._np: dict[str, np.ndarray] = {}
         self._bank, self._bank_tried = None, False
         self._bank_lock = threading.Lock()
+        # the AUs of the last few (state, identity) pairs read (:meth:`_state_aus`)
+        self._aus: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._aus_lock = threading.Lock()
 
     # -- what it applies -------------------------------------------------------------------
     def targets(self) -> list[str]:
@@ -355,8 +359,26 @@ class Stage(ExpressionStates, nn.Module):
     def _smile(self, state: np.ndarray, cur: FaceState) -> float:
         """AU12 of expression ``state`` on ``cur``'s identity, in units of the mean AU12 of the
         smiles the smile-removal map was fitted on."""
-        au12 = float(np.nan_to_num(self.state_aus(state, cur.identity)[AU_IDS.index(12)]))
+        au12 = float(np.nan_to_num(self._state_aus(state, cur.identity)[AU_IDS.index(12)]))
         return au12 / max(float(self._a("smile_au12")[0]), 1e-3)
+
+    def _state_aus(self, state: np.ndarray, identity: np.ndarray) -> np.ndarray:
+        """:meth:`state_aus` (clipped), kept for the last few pairs read: an edit reads its face's
+        states' AUs in several steps (the smile taken, the teeth covered, the folds). Read-only."""
+        state, identity = np.asarray(state, np.float64), np.asarray(identity, np.float64)
+        key = state.tobytes() + identity.tobytes()
+        with self._aus_lock:
+            hit = self._aus.get(key)
+            if hit is not None:
+                self._aus.move_to_end(key)
+                return hit
+        aus = self.state_aus(state, identity)
+        aus.flags.writeable = False
+        with self._aus_lock:
+            self._aus[key] = aus
+            while len(self._aus) > 16:  # a few faces' states (video workers edit side by side)
+                self._aus.popitem(last=False)
+        return aus
 
     def smile_skin(self, taken: float, heads_for: str | None) -> float:
         """How much of the smile map to paint (:meth:`smile_map`: above 0 its removal, below 0
@@ -366,13 +388,15 @@ class Stage(ExpressionStates, nn.Module):
         a wink also reads as some AU12: no smile's creases there)."""
         return taken if taken > 0 or (taken < 0 and heads_for == "happy") else 0.0
 
-    def paint_smile(self, pixels: np.ndarray, moved: np.ndarray, skin: float, keep_out: tuple | None = None
-                    ) -> np.ndarray:
+    def paint_smile(self, pixels: np.ndarray, moved: np.ndarray, skin: float, keep_out: tuple | None = None,
+                    *, in_place: bool = False) -> np.ndarray:
         """The smile map on the face at landmarks ``moved``, ``skin`` of it (:meth:`smile_skin`;
-        0: ``pixels`` themselves), not where ``keep_out`` says (:func:`faceedit.stage.paint.paint_maps`)."""
+        0: ``pixels`` themselves), not where ``keep_out`` says (:func:`faceedit.stage.paint.paint_maps`;
+        ``in_place``: written over ``pixels``, a buffer the caller owns)."""
         if skin == 0:
             return pixels
-        return paint_maps(pixels, moved, self._a("mean_shape"), self.smile_map(skin > 0), abs(skin), keep_out)
+        return paint_maps(pixels, moved, self._a("mean_shape"), self.smile_map(skin > 0), abs(skin), keep_out,
+                          in_place=in_place)
 
     def smile_map(self, off: bool) -> np.ndarray:
         """The smile-removal map (``off``) or its inverse (a smile added: what a smile does to
@@ -426,12 +450,14 @@ class Stage(ExpressionStates, nn.Module):
                 self._bank_tried = True
         return self._bank
 
-    def paint_folds(self, pixels: np.ndarray, face: FaceEdit, heads_for: str | None, progress: float) -> np.ndarray:
+    def paint_folds(self, pixels: np.ndarray, face: FaceEdit, heads_for: str | None, progress: float, *,
+                    in_place: bool = False) -> np.ndarray:
         """The folds and furrows of the face's move (:mod:`faceedit.stage.folds`) drawn at the
         photo's resolution on its moved landmarks: by the AUs the move raises (AU4, AU1+2 read
         from the landmarks of its states; AU9, AU10, which they do not show, from the target it
         heads for, ``heads_for``, ``progress`` of the way), times the warp's scale; ``pixels`` themselves
-        where it draws none (a zero edit, neutral, the fold statistics not installed)."""
+        where it draws none (a zero edit, neutral, the fold statistics not installed);
+        ``in_place``: written over ``pixels``, a buffer the caller owns."""
         from faceedit.stage.folds import fold_amounts, paint_folds, shipped_stats
 
         r, cur, new = face.warped, face.current, face.new_state
@@ -441,10 +467,10 @@ class Stage(ExpressionStates, nn.Module):
         stats = shipped_stats()
         if stats is None:
             return pixels
-        before, after = self.state_aus(cur.expression, cur.identity), self.state_aus(new, cur.identity)
+        before, after = self._state_aus(cur.expression, cur.identity), self._state_aus(new, cur.identity)
         amounts = fold_amounts(stats, before, after, heads_for, progress)
         amounts = {k: v * r.scale for k, v in amounts.items()}
-        return paint_folds(pixels, r.landmarks, amounts, stats.params, face.keep_out)
+        return paint_folds(pixels, r.landmarks, amounts, stats.params, face.keep_out, in_place=in_place)
 
     def appearance_maps(self, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(canonical landmarks of the target's frame, gain (C, S, S), bias (C, S, S))."""
@@ -453,11 +479,13 @@ class Stage(ExpressionStates, nn.Module):
         return frame, self._a(f"gain_{target}"), self._a(f"bias_{target}")
 
     def paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float,
-              keep_out: tuple | None = None) -> np.ndarray:
+              keep_out: tuple | None = None, *, in_place: bool = False) -> np.ndarray:
         """Apply the target's per-pixel linear appearance map (in its canonical frame) to the
-        face at landmarks ``moved`` (not where ``keep_out`` says, :func:`faceedit.stage.paint.paint_maps`)."""
+        face at landmarks ``moved`` (not where ``keep_out`` says, :func:`faceedit.stage.paint.paint_maps`;
+        ``in_place``: written over ``pixels``, a buffer the caller owns)."""
         frame = self.appearance_maps(target)[0]
-        return paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"), strength, keep_out)
+        return paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"), strength, keep_out,
+                          in_place=in_place)
 
     def paint_attribute(self, pixels: np.ndarray, moved: np.ndarray, name: str, amount: float | str,
                         strength: float = 1.0, light: Light | None = None, mesh: np.ndarray | None = None,

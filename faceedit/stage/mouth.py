@@ -53,6 +53,7 @@ from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field, meet, rims, smoothstep
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners, opening_aspect, sample_points
+from faceedit.stage.paint import looks_grey
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.warp import ThinPlateSpline
 
@@ -89,7 +90,8 @@ def highpass_noise(grey: np.ndarray, where: np.ndarray) -> float:
 def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> dict:
     """Colour of the lips and skin around an inner-lip polygon and the skin's high-pass noise.
 
-    ``unit_rgb``: (H,W,3) float in [0,1], the whole photo (rings may reach beyond a roi).
+    ``unit_rgb``: (H,W,3) float in [0,1], or uint8 / uint16 levels (made unit floats over the
+    rings' box alone), the whole photo (rings may reach beyond a roi).
     Returns ``lip`` and ``skin`` (3,) channel medians over :data:`LIP_RING` / :data:`SKIN_RING`
     and ``noise`` (:func:`highpass_noise` of the skin ring's luma)."""
     up, lo = join_corners(upper, lower)
@@ -99,7 +101,10 @@ def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> di
     inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillPoly(inside, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
     dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5) / max(w, 1e-6)
-    crop = np.ascontiguousarray(unit_rgb[y0:y1, x0:x1], np.float32)
+    crop = unit_rgb[y0:y1, x0:x1]
+    if np.issubdtype(crop.dtype, np.integer):
+        crop = crop.astype(np.float32) / pixel_max(crop.dtype)
+    crop = np.ascontiguousarray(crop, np.float32)
     lip = (dist > LIP_RING[0]) & (dist < LIP_RING[1])
     skin = (dist > SKIN_RING[0]) & (dist < SKIN_RING[1])
     out: dict[str, Any] = {}  # lip and skin colours (3,); noise: a float
@@ -142,7 +147,7 @@ def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
 
 
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
-               amount: float, tuning: MouthTuning | None = None) -> np.ndarray:
+               amount: float, tuning: MouthTuning | None = None, *, in_place: bool = False) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
     closed inner-lip curves (left corner first; their mean is the line). On the line a pixel
     is darkened to ``seam_dark`` of the lips' luma around it, beside it less (a Gaussian of
@@ -151,7 +156,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     are ``tuning``'s, :class:`faceedit.stage.tuning.MouthTuning`); ``amount``
     (0..1) of it. Never lightens (a seam the warp already drew stays), keeps the
     pixels' colour (all channels scaled alike); ``pixels`` (H, W[, C]) uint8/uint16, a new array
-    (the same one when there is nothing to do)."""
+    (the same one when there is nothing to do, or written over with ``in_place``)."""
     tuning = tuning if tuning is not None else MouthTuning()
     line = (np.asarray(upper, np.float64) + np.asarray(lower, np.float64)) / 2
     width = float(np.linalg.norm(line[-1] - line[0]))
@@ -184,7 +189,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     want = np.minimum(grey, tuning.seam_dark * base)
     gain = 1.0 - dip * (1.0 - want / np.maximum(grey, 1e-3))
     out = crop * (gain if crop.ndim == 2 else gain[..., None])
-    res = pixels.copy()
+    res = pixels if in_place else pixels.copy()
     res[y0:y1, x0:x1] = np.clip(np.round(out), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return res
 
@@ -282,8 +287,8 @@ class MouthBank:
 
     def fill(self, pixels: np.ndarray, roi, opening: np.ndarray, upper: np.ndarray, lower: np.ndarray,
              *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
-             own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None
-             ) -> tuple[np.ndarray, int]:
+             own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None,
+             in_place: bool = False) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
@@ -297,7 +302,9 @@ class MouthBank:
         ``tuning``: how the interior is chosen and drawn (:class:`faceedit.stage.tuning.MouthTuning`;
         default its defaults). Returns (pixels, exemplar index). Pixels where ``opening == 0`` are
         left as they were, but for an open mouth's lips within ``rim_outside`` of the opening,
-        lifted where darker than the lips (:func:`faceedit.stage.lip_rims.lift_margin`)."""
+        lifted where darker than the lips (:func:`faceedit.stage.lip_rims.lift_margin`). The
+        pixels returned are a new array, or ``pixels`` written over with ``in_place`` (a
+        buffer the caller owns)."""
         tuning = tuning if tuning is not None else MouthTuning()
         pixels = np.asarray(pixels)
         unit = pixel_max(pixels.dtype)
@@ -317,11 +324,10 @@ class MouthBank:
         poly = opening_polygon(up, lo)
         wx0, wy0, wx1, wy1 = box_around(np.vstack([poly, [[x0, y0], [x1 - 1, y1 - 1]]]),
                                      SKIN_RING[1] * wd + 4, pixels.shape)
-        local = rgb[wy0:wy1, wx0:wx1].astype(np.float32) / unit
         off = np.array([wx0, wy0], np.float64)
-        rings = ring_stats(local, up - off, lo - off)
+        rings = ring_stats(rgb[wy0:wy1, wx0:wx1], up - off, lo - off)
         rings["sclera"] = sclera_colour(pixels, face_lm) if face_lm is not None else None
-        grey = pixels.ndim == 2 or float(np.abs(local - local[..., :1]).max()) < 1.5 / 255
+        grey = pixels.ndim == 2 or looks_grey(rgb[wy0:wy1, wx0:wx1])
 
         if exemplar is None:
             size_ed = wd / eye_distance(face_lm) if face_lm is not None else None
@@ -330,7 +336,7 @@ class MouthBank:
         if not 0 <= exemplar < len(self):
             raise IndexError(f"exemplar {exemplar} not in a bank of {len(self)}")
         ys, xs = np.nonzero(op > 0)
-        out = pixels.copy()
+        out = pixels if in_place else pixels.copy()
         if len(ys) == 0:
             return out, exemplar
         cover = float(np.clip(teeth_cover, 0.0, 1.0))
@@ -338,7 +344,7 @@ class MouthBank:
             # the lips' own colour round the opening: the rims' colour, and the parted crease's
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
             rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
-            out = lift_margin(out, *rings["lip_field"])
+            out = lift_margin(out, *rings["lip_field"], in_place=True)  # ``out`` is this call's own
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,

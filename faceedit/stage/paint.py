@@ -17,12 +17,23 @@ import cv2
 import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
-from faceedit.pixels import from_unit, luma, rgb_to_ycc, to_unit, ycc_to_rgb
+from faceedit.pixels import from_unit, luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
 from faceedit.stage.warp import ThinPlateSpline, face_grid, region_weight
 
 #: (inner, outer) of the region weight, in eye distances from the face outline, over which the
 #: appearance maps (mouth, glasses) and the shading maps are laid onto a face.
 PAINT_REGION = (0.0, 0.3)
+
+
+def looks_grey(levels: np.ndarray) -> bool:
+    """Whether RGB levels (..., 3) (uint8 / uint16) are grey: every pixel's G and B within 1.5/255
+    of full scale of its R (on unit floats, the same test). A sparse sample answers first: a
+    colour patch rarely needs more."""
+    limit = 1.5 * pixel_max(levels.dtype) / 255
+    for x in (levels[::7, ::7], levels):
+        if np.abs(x[..., 1:].astype(np.int32) - x[..., :1]).max() >= limit:
+            return False
+    return True
 
 
 def luma_change(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
@@ -33,7 +44,10 @@ def luma_change(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
     same change."""
     y = luma(x)
     ratio = (y + dy) / np.maximum(y, 1e-3)
-    return np.where((dy < 0)[..., None], x * np.clip(ratio, 0.0, 1.0)[..., None], x + dy[..., None])
+    out = x + dy[..., None]
+    # the darkened pixels scaled, written over the brightened values computed for every pixel
+    np.multiply(x, np.clip(ratio, 0.0, 1.0)[..., None], out=out, where=(dy < 0)[..., None])
+    return out
 
 
 def mouth_keep_out(roi, lm: np.ndarray, drawn: np.ndarray) -> np.ndarray:
@@ -48,7 +62,18 @@ def mouth_keep_out(roi, lm: np.ndarray, drawn: np.ndarray) -> np.ndarray:
     lips = np.asarray(lm, np.float64)[48:60] - (x0, y0)
     cv2.fillPoly(mask, [np.round(lips * 16).astype(np.int32)], 1, cv2.LINE_AA, shift=4)
     sigma = max(0.1 * eye_distance(lm), 0.5)
-    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma)
+    soft = np.zeros(mask.shape, np.float32)
+    ys, xs = np.nonzero(mask)
+    if ys.size:
+        # blurred on the rows of the lips grown by more than the kernel's reach (OpenCV's float
+        # kernel spans 4 sigma a side), cut at the ROI, from a column a multiple of 64 before
+        # them to the ROI's right edge (OpenCV's vector and tail columns fall where they fall
+        # over the whole ROI): the same sums, bit for bit, as over the whole ROI, which is 0
+        # beyond that reach
+        pad = int(np.ceil(4 * sigma)) + 2
+        by0, by1 = max(ys.min() - pad, 0), min(ys.max() + 1 + pad, mask.shape[0])
+        bx0, bx1 = max(xs.min() - pad, 0) // 64 * 64, mask.shape[1]
+        soft[by0:by1, bx0:bx1] = cv2.GaussianBlur(mask[by0:by1, bx0:bx1].astype(np.float32), (0, 0), sigma)
     out = np.maximum(np.minimum(2.0 * soft, 1.0), cv2.dilate(np.clip(drawn, 0, 1).astype(np.float32),
                                                                 np.ones((3, 3), np.uint8)))
     return out.astype(np.float32)
@@ -126,21 +151,22 @@ def canonical_maps(shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarr
 
 
 def paint_maps(pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain_bias: np.ndarray,
-               strength: float, keep_out: tuple | None = None) -> np.ndarray:
+               strength: float, keep_out: tuple | None = None, *, in_place: bool = False) -> np.ndarray:
     """``pixels`` with a per-pixel linear map ``gain * x + bias`` ((S, S, 2C): gain then bias,
     C = 1 luma or 3 Y, Cb, Cr) drawn in the canonical frame whose landmarks are ``frame``
     applied ``strength`` of the way to the face at landmarks ``moved``. ``keep_out``: (roi, mask
     0..1 over it) where the map is not applied (a mouth interior drawn at the photo's
-    resolution, :func:`mouth_keep_out`). A greyscale photo stays grey."""
+    resolution, :func:`mouth_keep_out`). A greyscale photo stays grey. A new array, or
+    ``pixels`` itself written over with ``in_place`` (a buffer the caller owns: no copy)."""
     c = gain_bias.shape[-1] // 2
     roi, (gb,), w = canonical_maps(pixels.shape, moved, frame, [gain_bias], PAINT_REGION)
     if keep_out is not None:
         w = _without(w, roi, *keep_out)
     g, b = (gb[..., 0], gb[..., 1]) if c == 1 else (gb[..., :c], gb[..., c:])
     x0, y0, x1, y1 = roi
-    out = pixels.copy()
+    out = pixels if in_place else pixels.copy()
     x = to_unit(out[y0:y1, x0:x1])
-    grey = bool(np.abs(x - x[..., :1]).max() < 1.5 / 255)
+    grey = looks_grey(out[y0:y1, x0:x1])
     if g.ndim == 3 and grey:
         g, b = g[..., 0], b[..., 0]  # the luma part of a Y, Cb, Cr map
     if g.ndim == 2:  # luma map (fitted on greyscale photos)

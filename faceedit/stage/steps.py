@@ -353,8 +353,9 @@ def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         if plain.scale > r.scale:
             r = face.warped = plain
             face.lips = face.unwidened
-    if face.mesh is not None and face.widens_eyes:
-        return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes)
+    if face.mesh is not None and face.widens_eyes:  # the warp's pixels are the stage's own: drawn over
+        return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes,
+                           in_place=True)
     return r.pixels
 
 
@@ -362,7 +363,8 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The warped face's mouth: an opening painted from the mouth bank below the face's own
     teeth carried into it, the dark seam where lips that showed teeth close; the mouth drawn
     at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without
-    a mouth bank the appearance maps draw the mouth."""
+    a mouth bank the appearance maps draw the mouth. ``pixels`` are the warp's, the stage's own:
+    drawn over, not copied."""
     r = face.warped
     assert r is not None and face.goal is not None
     out, moved, scale = pixels, r.landmarks, r.scale
@@ -386,9 +388,11 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         own = face.shown is not None and float(interior.sum()) > 0
         out, face.exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
                                        exemplar=face.settings.carried_mouth, own_teeth=own,
-                                       teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth)
+                                       teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth,
+                                       in_place=True)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * LIPS_CLOSED):
-        out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth)
+        out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
+                         in_place=True)
     drawn = opening + interior
     if bank is not None and float(drawn.max()) > 0:
         face.keep_out = (r.roi, mouth_keep_out(r.roi, moved, drawn))
@@ -400,7 +404,7 @@ def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.nda
     appearance map of the target the move heads for (:meth:`Stage.appearance_amount`; a named
     target's own, none for neutral), the folds the move makes (:meth:`Stage.paint_folds`) and
     the attributes asked for, up to the edit's strength 1; none of them over the mouth drawn at
-    the photo's resolution."""
+    the photo's resolution. ``pixels`` are the stage's own (the warp's): drawn over, not copied."""
     s, r = face.settings, face.warped
     assert r is not None and face.current is not None and face.new_state is not None
     cur, new = face.current.expression, face.new_state
@@ -411,10 +415,10 @@ def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.nda
     else:  # neutral: nothing to paint
         appearance, amount = None, 0.0
     out = stage.paint_smile(pixels, r.landmarks, stage.smile_skin(face.smile_taken, appearance) * r.scale,
-                            face.keep_out)
+                            face.keep_out, in_place=True)
     if appearance is not None and amount > 0:
-        out = stage.paint(out, r.landmarks, appearance, amount * r.scale, face.keep_out)
-    out = stage.paint_folds(out, face, appearance, amount)
+        out = stage.paint(out, r.landmarks, appearance, amount * r.scale, face.keep_out, in_place=True)
+    out = stage.paint_folds(out, face, appearance, amount, in_place=True)
     for name, v in (s.attributes or {}).items():
         if v != 0.0 and s.strength > 0:
             if name in HEAD_ATTRIBUTES:

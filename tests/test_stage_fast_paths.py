@@ -1,0 +1,141 @@
+"""The stage's shortcuts give what the plain computations they stand for give, bit for bit: the
+column runs of an opening measured on its bounding box only, the grey test on integer levels
+from a sparse sample first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceedit.stage.lip_rims import column_gaps
+from faceedit.stage.paint import looks_grey
+
+
+def _gaps_everywhere(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """column_gaps' runs summed down every row of the whole array."""
+    op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
+    on = op > 0
+    down = np.zeros(op.shape, np.float32)
+    up = np.zeros(op.shape, np.float32)
+    for y in range(op.shape[0]):
+        down[y] = on[y] * ((down[y - 1] if y > 0 else 0.0) + op[y])
+    for y in range(op.shape[0] - 1, -1, -1):
+        up[y] = on[y] * ((up[y + 1] if y < op.shape[0] - 1 else 0.0) + op[y])
+    return (np.where(on, down + up - op, 0.0).astype(np.float32),
+            np.where(on, down - op, 0.0).astype(np.float32))
+
+
+def test_column_gaps_on_the_box_match_every_row():
+    rng = np.random.default_rng(0)
+    op = np.zeros((120, 90), np.float32)
+    op[40:70, 20:75] = rng.uniform(-0.3, 1.2, (30, 55))  # runs broken by zeros, clipped ends
+    op[52, :] = 0.0
+    for got, want in zip(column_gaps(op), _gaps_everywhere(op), strict=True):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, want)
+    assert column_gaps(op)[0].max() > 5
+    empty = column_gaps(np.zeros((10, 8), np.float32))
+    assert all(not g.any() and g.shape == (10, 8) for g in empty)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_looks_grey_is_the_unit_float_test(dtype):
+    rng = np.random.default_rng(1)
+    top = np.iinfo(dtype).max
+    grey = np.repeat(rng.integers(0, top, (60, 50, 1), dtype=dtype), 3, -1)
+    unit = float(top)
+
+    def on_floats(x):
+        f = x.astype(np.float32) / unit
+        return bool(np.abs(f - f[..., :1]).max() < 1.5 / 255)
+
+    limit = int(np.ceil(1.5 * top / 255))  # the smallest difference that is not grey
+    for dy, dx, d in ((0, 0, 0), (13, 8, limit - 1), (13, 8, limit), (59, 49, limit), (3, 3, -limit)):
+        x = grey.astype(np.int64)
+        x[dy, dx, 2] = np.clip(x[dy, dx, 2] + d, 0, top) if d >= 0 else x[dy, dx, 2]
+        x[dy, dx, 1] = np.clip(x[dy, dx, 0] - limit, 0, top) if d < 0 else x[dy, dx, 1]
+        x = x.astype(dtype)
+        assert looks_grey(x) == on_floats(x)
+    assert looks_grey(grey)
+    assert not looks_grey(rng.integers(0, top, (20, 20, 3), dtype=dtype))
+
+
+def test_in_place_steps_draw_what_copies_draw_and_leave_the_photo():
+    """The stage draws its later steps over its own copy of the photo (``in_place``): the same
+    pixels as drawing each into a new array, and the caller's photo is never written."""
+    from skimage.data import astronaut
+
+    from faceedit.faces.detectors import get_detector
+    from faceedit.stage.model import Stage
+    from faceedit.stage.paint import paint_maps
+
+    stage = Stage.from_pretrained("stage")
+    img = astronaut()
+    face = max(get_detector("auto").detect(img), key=lambda f: f.area)
+    lm = np.asarray(face.landmarks, np.float64)
+    before = img.copy()
+    for target in ("happy", "surprised"):
+        out, _ = stage.edit_photo(img, [lm], target, 1.0, dense=[face.dense])
+        assert not np.array_equal(out, img)
+    np.testing.assert_array_equal(img, before)
+    frame, gb = stage._a("mean_shape"), stage.smile_map(True)
+    copied = paint_maps(img, lm, frame, gb, 1.0)
+    own = img.copy()
+    drawn = paint_maps(own, lm, frame, gb, 1.0, in_place=True)
+    assert drawn is own and not np.array_equal(copied, img)
+    np.testing.assert_array_equal(drawn, copied)
+    np.testing.assert_array_equal(img, before)
+
+
+def _keep_out_whole_roi(roi, lm, drawn):
+    """mouth_keep_out with the lips' blur taken over the whole ROI."""
+    import cv2
+
+    from faceedit.faces.landmarks import eye_distance
+
+    x0, y0, x1, y1 = roi
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    lips = np.asarray(lm, np.float64)[48:60] - (x0, y0)
+    cv2.fillPoly(mask, [np.round(lips * 16).astype(np.int32)], 1, cv2.LINE_AA, shift=4)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(0.1 * eye_distance(lm), 0.5))
+    return np.maximum(np.minimum(2.0 * soft, 1.0), cv2.dilate(np.clip(drawn, 0, 1).astype(np.float32),
+                                                              np.ones((3, 3), np.uint8))).astype(np.float32)
+
+
+@pytest.mark.parametrize("shift", [(0.0, 0.0), (-95.0, 0.0), (0.0, 80.0), (-140.0, -120.0), (60.0, 300.0)])
+def test_mouth_keep_out_blurs_only_near_the_lips(shift):
+    """The keep-out's blur over the lips' box equals the blur over the whole ROI, also where
+    the lips lie at (or past) the ROI's edge."""
+    from faceedit.stage.model import Stage
+    from faceedit.stage.paint import mouth_keep_out
+
+    mean = Stage.from_pretrained("stage")._a("mean_shape").astype(np.float64)
+    rng = np.random.default_rng(int(abs(shift[0]) + abs(shift[1])))
+    for k in range(8):  # sizes and places around the given shift
+        lm = mean * rng.uniform(0.6, 2.0) + shift + rng.uniform(-30, 30, 2)
+        w, h = int(rng.integers(200, 420)), int(rng.integers(200, 420))
+        roi = (10, 20, 10 + w, 20 + h)
+        drawn = np.zeros((h, w), np.float32)
+        drawn[150:162, 100:140] = 0.7
+        np.testing.assert_array_equal(mouth_keep_out(roi, lm, drawn), _keep_out_whole_roi(roi, lm, drawn),
+                                      err_msg=f"case {k}")
+
+
+def test_in_polygon_is_opencvs_point_test():
+    """The iris search's centres inside the eye: OpenCV's pointPolygonTest, point by point, on
+    round and self-crossing polygons, at their vertices, edge midpoints and whole pixels."""
+    import cv2
+
+    from faceedit.stage.eyes import in_polygon
+
+    rng = np.random.default_rng(0)
+    for k in range(60):
+        n = int(rng.integers(3, 18))
+        ang, r = np.sort(rng.uniform(0, 2 * np.pi, n)), rng.uniform(5, 30, n)
+        poly = np.c_[50 + r * np.cos(ang), 40 + r * np.sin(ang)]
+        poly = np.round(poly) if k % 3 == 0 else rng.uniform(0, 80, (n, 2)) if k % 7 == 0 else poly
+        pts = np.r_[rng.uniform(10, 90, (200, 2)), poly, (poly + np.roll(poly, 1, 0)) / 2,
+                    np.mgrid[10:90:2.0, 10:90:2.0].reshape(2, -1).T]
+        cont = poly.astype(np.float32).reshape(-1, 1, 2)
+        want = [cv2.pointPolygonTest(cont, (float(x), float(y)), False) >= 0 for x, y in pts]
+        np.testing.assert_array_equal(in_polygon(poly, pts), want, err_msg=f"polygon {k}")
