@@ -205,3 +205,37 @@ def test_on_crease_on_a_london_photo():
     darkest = y0 + int(np.argmin(grey[y0:y0 + 30]))
     assert darkest - (up[5, 1] + lo[5, 1]) / 2 > 5
     assert abs((nu[5, 1] + nl[5, 1]) / 2 - darkest) <= 1.5
+
+
+def _open_mouth_with_lower_teeth(grey: bool = False):
+    """A 200x160 mouth: skin, a red lower lip from y 110 to 130, white lower teeth from y 96 to
+    104 and a dark line under them, a dark pink tongue above; the loop's lower curve at y 90."""
+    img = np.full((160, 200, 3), (200, 150, 130), np.uint8)
+    img[60:110, 40:160] = (110, 50, 60)  # the tongue and the cavity
+    img[96:104, 55:145] = (235, 232, 225)  # the lower teeth
+    img[104:107, 55:145] = (70, 30, 35)  # the line where they meet the lip
+    img[107:130, 40:160] = (190, 90, 100)  # the lower lip
+    if grey:
+        img = np.repeat(img.mean(-1, keepdims=True), 3, -1).astype(np.uint8)
+    x = np.linspace(40, 160, 11)
+    lower = np.c_[x, 90 + 0 * x]
+    lower[[0, -1], 1] = 75  # the corners
+    outer = np.c_[x, 130 + 0 * x]
+    outer[[0, -1], 1] = 80
+    return img, lower, outer
+
+
+def test_a_closing_cut_is_taken_past_the_lower_teeth_and_not_on_a_grey_photo():
+    """The lower teeth between the mesh's lower loop and the lower lip go inside the cut (the
+    lips that close keep none between them); a grey photo, whose lip highlight is as light as a
+    tooth, keeps the loop."""
+    from faceedit.stage.lips import below_lower_teeth
+
+    img, lower, outer = _open_mouth_with_lower_teeth()
+    moved = below_lower_teeth(img, lower, outer)
+    middle = slice(3, 8)
+    assert (moved[middle, 1] >= 104).all()  # past the teeth and the line under them
+    assert (moved[middle, 1] < 118).all()  # not deep into the lip
+    assert np.allclose(moved[[0, -1]], lower[[0, -1]])  # the corners stay
+    grey, lower, outer = _open_mouth_with_lower_teeth(grey=True)
+    assert np.array_equal(below_lower_teeth(grey, lower, outer), lower)

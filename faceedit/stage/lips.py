@@ -449,3 +449,49 @@ def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float)
     return upper - up * w * taper(upper) * normal, lower + down * w * taper(lower) * normal
 
 
+
+
+#: A closing mouth's lower cut is taken down past the lower teeth (:func:`below_lower_teeth`):
+#: samples down each column from the cut to the outer lower lip; a sample lighter (Lab L) than
+#: the lower lip's middle by ``LIGHTER`` and less red (Lab a) by ``WHITER`` is a tooth; the cut
+#: ends this share of the column below the last tooth (and the dark line under it).
+LOWER_TEETH_SAMPLES, LOWER_TEETH_LIGHTER, LOWER_TEETH_WHITER, LOWER_TEETH_MARGIN = 24, 10.0, 6.0, 0.06
+
+
+def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray) -> np.ndarray:
+    """The lower inner-lip curve ``lower`` ((N, 2) photo coordinates, left corner first) of a
+    mouth about to close, each point moved down its column past the lower teeth the photo
+    shows between it and the outer lower lip ``outer_lower`` (a tooth: lighter and whiter than
+    the lower lip, see :data:`LOWER_TEETH_LIGHTER`), the moves smoothed along the curve;
+    ``lower`` where no teeth show, and on a grey photo (a lip's highlight there is as light as a
+    tooth). On a mouth opened wide (a posed surprise) the Face Mesh's lower inner lip lies across
+    the tongue, above the lower teeth, which the closed lips then kept between them."""
+    lower = np.asarray(lower, np.float64)
+    if rgb.ndim != 3 or rgb.shape[2] < 3:
+        return lower
+    outer = resample_by_length(np.asarray(outer_lower, np.float64), len(lower))
+    t = np.linspace(0.0, 1.0, LOWER_TEETH_SAMPLES)
+    pts = lower[:, None, :] + t[None, :, None] * (outer - lower)[:, None, :]  # (N, S, 2)
+    x0, y0, x1, y1 = box_around(np.concatenate([lower, outer]), 2, rgb.shape)
+    lab = cv2.cvtColor(rgb[y0:y1, x0:x1, :3].astype(np.float32) / float(pixel_max(rgb.dtype)), cv2.COLOR_RGB2Lab)
+    if float(np.abs(lab[..., 1:]).max()) < 2.0:  # a grey photo
+        return lower
+    got = sample_points(lab, pts[..., 0].ravel() - x0, pts[..., 1].ravel() - y0).reshape(*pts.shape[:2], 3)
+    light, red = got[..., 0], got[..., 1]
+    # the lower lip's own colour: the samples on its lower two fifths, across its middle half
+    n = len(lower)
+    lip = got[n // 4: n - n // 4, int(0.6 * LOWER_TEETH_SAMPLES):].reshape(-1, 3)
+    lip_l, lip_a = float(np.median(lip[:, 0])), float(np.median(lip[:, 1]))
+    teeth = (light > lip_l + LOWER_TEETH_LIGHTER) & (red < lip_a - LOWER_TEETH_WHITER)
+    teeth[:, int(0.8 * LOWER_TEETH_SAMPLES):] = False  # the lip's own highlight is no tooth
+    last = np.where(teeth.any(1), LOWER_TEETH_SAMPLES - 1 - np.argmax(teeth[:, ::-1], 1), -1)
+    dark = light < lip_l - LOWER_TEETH_LIGHTER / 2  # the dark line where the teeth meet the lip
+    for k in np.nonzero(last >= 0)[0]:
+        while last[k] + 1 < LOWER_TEETH_SAMPLES and dark[k, last[k] + 1]:
+            last[k] += 1
+    share = np.where(last >= 0, t[np.maximum(last, 0)] + LOWER_TEETH_MARGIN, 0.0)
+    share[[0, -1]] = 0.0  # the corners stay
+    share = np.convolve(np.pad(np.maximum.reduce([np.roll(share, 1), share, np.roll(share, -1)]), 1, mode="edge"),
+                        np.ones(3) / 3, mode="valid")
+    taper = np.sqrt(np.sin(np.pi * np.linspace(0.0, 1.0, n)))  # to nothing at the corners, full soon after
+    return lower + (np.minimum(share, 0.8) * taper)[:, None] * (outer - lower)

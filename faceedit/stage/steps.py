@@ -41,6 +41,8 @@ from faceedit.stage.gaze import move_irises
 from faceedit.stage.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
+    MESH_OUTER_LOWER,
+    below_lower_teeth,
     crease_fragments,
     find_interior,
     lip_in_interior,
@@ -182,6 +184,7 @@ class FaceEdit:
     lips: Curves | None = None  # the inner-lip cut (None: the 68 points' inner lips)
     lip_redness: float | None = None  # how red the lips are, where no interior was found
     unwidened: Curves | None = None  # the mesh's loop before it was widened for a closing mouth
+    below_teeth: Curves | None = None  # that loop, its lower lip taken down past the lower teeth
     carry: np.ndarray | None = None  # the upper teeth's lower edge, carried with the upper lip
     # warp
     warped: CutWarpResult | None = None
@@ -319,8 +322,11 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
     if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
         # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
         # under the upper teeth, which must go with the rest of the opening
+        # (and the lower teeth it shows between its lower loop and lip, with them)
         face.unwidened = face.lips
-        face.lips = widen_interior(*face.lips, stage.tuning.edit.closing_loop_up, stage.tuning.edit.closing_loop_down)
+        up, lo = widen_interior(*face.lips, stage.tuning.edit.closing_loop_up, stage.tuning.edit.closing_loop_down)
+        face.lips = (up, below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER]))
+        face.below_teeth = (face.unwidened[0], below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER]))
     if face.shown is None:
         face.lip_redness = lip_redness(pixels, xy)
     if face.shown is not None and face.smile_taken > 0 and face.closing == 0:
@@ -346,13 +352,16 @@ def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
                         teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry)
 
     r = face.warped = run(face.lips)
-    if r.scale < 1 and face.unwidened is not None:
+    for narrower in (face.below_teeth, face.unwidened):
         # cut into a thin lip the closing move folds and is scaled down, leaving the mouth
-        # open: the loop as the mesh gives it closes the mouth, its teeth's edge on the lip
-        plain = run(face.unwidened)
+        # open: the loop as the mesh gives it (past the lower teeth, then as it is) closes the
+        # mouth, its teeth's edge on the lip
+        if r.scale >= 1 or narrower is None:
+            break
+        plain = run(narrower)
         if plain.scale > r.scale:
             r = face.warped = plain
-            face.lips = face.unwidened
+            face.lips = narrower
     if face.mesh is not None and face.widens_eyes:  # the warp's pixels are the stage's own: drawn over
         return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes,
                            in_place=True)
