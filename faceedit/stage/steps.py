@@ -327,6 +327,10 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
         up, lo = widen_interior(*face.lips, stage.tuning.edit.closing_loop_up, stage.tuning.edit.closing_loop_down)
         face.lips = (up, below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER]))
         face.below_teeth = (face.unwidened[0], below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER]))
+    elif face.shown is None and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
+        # an open mouth that stays open: the lower teeth it shows below the loop are repainted
+        # with the rest of the opening, not left under the new one
+        face.lips = (face.lips[0], below_lower_teeth(pixels, face.lips[1], xy[MESH_OUTER_LOWER]))
     if face.shown is None:
         face.lip_redness = lip_redness(pixels, xy)
     if face.shown is not None and face.smile_taken > 0 and face.closing == 0:
