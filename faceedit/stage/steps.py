@@ -271,9 +271,10 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     """Read the face's state and plan its move (:meth:`Stage.plan`): the state it goes to, the
     landmarks it heads for (a new opening shaped like real open mouths and the jaw line turning
     with a dropped chin, :mod:`faceedit.stage.moves`; the named controls' moves and the
-    target's own, which the state model lacks: fear's stretched lips, disgust's raised upper
-    lip, anger's knitted brows), how far the lips close, how much of a smile is taken away and
-    whether an eye opens wider than the face's own neutral."""
+    target's own beyond its state: fear's stretched lips, disgust's raised upper lip, anger's
+    knitted brows, those the face shows taken away, :meth:`Stage.target_move_change`), how far
+    the lips close, how much of a smile is taken away and whether an eye opens wider than the
+    face's own neutral."""
     s, lm = face.settings, face.landmarks
     cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like)
     face.current, face.new_state = cur, new
@@ -285,7 +286,10 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     # a new opening shaped like real ones; a dropped jaw turns: its sides follow the chin
     goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal))
     face.goal = control_moves(face.source, goal + (face.source - lm), controls)
-    face.goal = target_moves(face.source, face.goal, s.target, 0.0 if keeps else s.strength)
+    if not keeps:  # the target's own moves, and those the face shows taken away
+        like = stage.state(s.like) if s.like is not None else None
+        for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
+            face.goal = target_moves(face.source, face.goal, target, amount)
     face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)

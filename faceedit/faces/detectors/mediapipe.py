@@ -40,7 +40,7 @@ MEDIAPIPE_WEIGHTS = ("blazeface_full.safetensors", "blazeface_short.safetensors"
                      "facemesh.safetensors")
 # weights/manifest.json's names of MediaPipe's .tflite files (the LiteRT runtime's), per network
 TFLITE_NAMES = {"full": "blazeface_full_tflite", "short": "blazeface_short_tflite",
-                "mesh": "facemesh_tflite"}
+                "mesh": "facemesh_tflite", "iris": "iris_tflite"}
 
 
 def _importable(name: str) -> bool:
@@ -51,7 +51,7 @@ def _importable(name: str) -> bool:
 
 
 def tflite_files() -> dict:
-    """network ("full", "short", "mesh") -> path of its .tflite file in the weights folder."""
+    """network ("full", "short", "mesh", "iris") -> path of its .tflite file in the weights folder."""
     return {k: shipped_file(n) for k, n in TFLITE_NAMES.items()}
 
 
@@ -122,7 +122,9 @@ class MediaPipeDetector(Detector):
     and the face is usually dropped). Scores are
     BlazeFace's (``min_score`` 0.5 .. 1); faces whose mesh presence probability is below 0.5
     are dropped. Landmarks: 68 iBUG points mapped from the mesh; ``Face.dense`` holds the
-    (468,3) mesh. Nothing heavy is imported before the detector is created; the LiteRT runtime
+    (468,3) mesh. With ``iris`` (default) the mesh's lids are MediaPipe's iris model's
+    (:mod:`faceedit.faces.iris`, run on LiteRT by both runtimes where it can be imported), which
+    follow a raised or lowered lid where the Face Mesh's barely move. Nothing heavy is imported before the detector is created; the LiteRT runtime
     never imports torch. :meth:`detect_batch` runs many photos through each torch network at
     once (LiteRT: one after the other; ``num_threads`` CPU threads per interpreter, one
     interpreter per calling thread).
@@ -130,7 +132,8 @@ class MediaPipeDetector(Detector):
 
     name = "mediapipe"
 
-    def __init__(self, device: str = "cpu", runtime: str | None = None, num_threads: int = 1, **params):
+    def __init__(self, device: str = "cpu", runtime: str | None = None, num_threads: int = 1,
+                 iris: bool = True, **params):
         self.device = str(device)
         self.runtime = runtime or pick_runtime(self.device)
         if self.runtime not in RUNTIMES:
@@ -142,7 +145,8 @@ class MediaPipeDetector(Detector):
             try:
                 from faceedit.faces.litert_faces import LiteRTFaces
 
-                self._faces = LiteRTFaces(tflite_files(), num_threads=num_threads, **params)
+                files = {k: p for k, p in tflite_files().items() if iris or k != "iris"}
+                self._faces = LiteRTFaces(files, num_threads=num_threads, **params)
                 return
             except (ImportError, OSError) as e:  # installed but cannot load (its native library)
                 if runtime is not None or torch_status() is not None:
@@ -152,7 +156,8 @@ class MediaPipeDetector(Detector):
                 self.runtime = "torch"
         from faceedit.faces.mediapipe_faces import MediaPipeFaces
 
-        self._faces = MediaPipeFaces(weights_dir(), device=self.device, **params)
+        lids = tflite_files()["iris"] if iris and litert_status() is None else None
+        self._faces = MediaPipeFaces(weights_dir(), device=self.device, iris=lids, **params)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.runtime} on {self.device}>"
