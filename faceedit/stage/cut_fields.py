@@ -112,6 +112,7 @@ class _SplineBank:
         # the kernel part in float32 as ThinPlateSpline's (< 1e-3 px from float64), the affine
         # part in float64
         self.knc = torch.log(r2 + 1e-30).mul_(r2).numpy()  # (N, M) float32, 0 at r = 0
+        self.nodes = self.q1[:, 1:] * self.s + self.c0  # the nodes' positions, as evaluated
 
     def field(self, idx, values: np.ndarray, reg: float = TPS_REG) -> np.ndarray:
         """(ny, nx, 2): the spline through centres ``idx`` taking them to ``values``, minus the
@@ -133,11 +134,10 @@ class _SplineBank:
         w = np.zeros((self.knc.shape[1], 2), np.float32)
         w[idx] = coef[:n]
         out = (self.knc @ w).astype(np.float64) + self.q1 @ coef[n:]
-        nodes = self.q1[:, 1:] * self.s + self.c0
         if self.rows is None:
-            return (out - nodes).reshape(self.shape)
+            return (out - self.nodes).reshape(self.shape)
         full = np.zeros((self.shape[0] * self.shape[1], 2))
-        full[self.rows] = out - nodes
+        full[self.rows] = out - self.nodes
         return full.reshape(self.shape)
 
 
@@ -169,14 +169,15 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     base = sorted(set(WARP_POINTS) - cut_pts)  # the corners come with the curves
     nbase = len(base)
     up_dir = face_up(src_lm)
-    given = {c.name: given_curves(*src_curves[c.name], *cut_curves(src_lm, c))
+    src_cut = {c.name: cut_curves(src_lm, c) for c in cuts}  # the same at every scale tried
+    given = {c.name: given_curves(*src_curves[c.name], *src_cut[c.name])
              for c in cuts if src_curves and c.name in src_curves}
 
     def build(scale: float) -> tuple[CutFields, bool]:
         moved = src_lm + scale * (dst_lm - src_lm)
         curves = []
         for c in cuts:
-            (du, dl), (su, sl) = cut_curves(moved, c), cut_curves(src_lm, c)
+            (du, dl), (su, sl) = cut_curves(moved, c), src_cut[c.name]
             if c.name in given:  # the given source curves, moved as the 68-point ones
                 gu, gl = given[c.name]
                 (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl), (gu, gl)

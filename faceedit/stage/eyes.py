@@ -270,14 +270,18 @@ def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, shade: np
     ``white`` in the lid's ``shade`` times ``white_shade``), smoothed."""
     white_ok = luma(cur) >= 0.6 * float(luma(white))
     out = np.broadcast_to(white, cur.shape).copy()
-    for y in range(cur.shape[0]):
-        xs = np.nonzero(where[y])[0]
-        if len(xs) == 0:
-            continue
-        lft, rgt = max(xs.min() - 2, 0), min(xs.max() + 2, cur.shape[1] - 1)
-        ends = [cur[y, x] if white_ok[y, x] else white_shade * shade[y, x] * white for x in (lft, rgt)]
-        t = np.clip((np.arange(cur.shape[1]) - lft) / max(rgt - lft, 1), 0, 1)[:, None]
-        out[y] = ends[0] * (1 - t) + ends[1] * t
+    rows = np.flatnonzero(where.any(1))  # every row with a run, at once
+    if rows.size:
+        w = cur.shape[1]
+        lft = np.maximum(where[rows].argmax(1) - 2, 0)
+        rgt = np.minimum(w - 1 - where[rows, ::-1].argmax(1) + 2, w - 1)
+
+        def end(x: np.ndarray) -> np.ndarray:  # the pixel beside the run, or the shaded white
+            lid = (np.float32(white_shade) * shade[rows, x])[:, None] * white
+            return np.where(white_ok[rows, x][:, None], cur[rows, x], lid)
+
+        t = np.clip((np.arange(w)[None, :] - lft[:, None]) / np.maximum(rgt - lft, 1)[:, None], 0, 1)[..., None]
+        out[rows] = end(lft)[:, None] * (1 - t) + end(rgt)[:, None] * t
     return cv2.GaussianBlur(out, (0, 0), max(0.7, width / 80))
 
 

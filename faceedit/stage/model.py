@@ -252,8 +252,10 @@ class Stage(ExpressionStates, nn.Module):
             self._np[name] = getattr(self, name).detach().float().cpu().numpy()
         return self._np[name]
 
-    def _load_from_state_dict(self, *args, **kwargs):  # cached numpy copies go stale
+    def _load_from_state_dict(self, *args, **kwargs):  # cached numpy copies and AU readings go stale
         self._np = {}
+        with self._aus_lock:
+            self._aus.clear()
         return super()._load_from_state_dict(*args, **kwargs)
 
     def edit_photo(self, pixels: np.ndarray, faces_lm: list[np.ndarray], target: str,
