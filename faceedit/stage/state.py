@@ -153,7 +153,8 @@ class ExpressionStates:
         return apply_affine(self.normaliser(lm), lm)
 
     def line_targets(self) -> list[str]:
-        """The named targets with a line in the state fit: those with a state (not neutral)."""
+        """The named targets with a line in the state fit: those of :data:`LINE_TARGETS` the model
+        has a state for."""
         return [t for t in LINE_TARGETS if t in self.expressions and np.any(self._a(f"state_{t}"))]
 
     def _line_moves(self) -> np.ndarray:
