@@ -5,9 +5,13 @@ A face's canonical 68-point shape is modelled as
 of the training subjects' neutral shapes, the expression axes those of their within-subject
 moves (neutral -> each posed expression), and ``(a, e)`` the maximum a posteriori fit under
 Gaussian priors on both (the axes' own spreads) and a landmark noise of
-:data:`SHAPE_NOISE` px: a direction in which people's neutral faces differ a lot (mouth width)
-is read as identity, one in which only expressions move (lip-corner rise) as expression.
-``e`` is the state. A named target is a state (``state_<target>``: the mean state of the
+:data:`SHAPE_NOISE` px (:data:`JAW_NOISE` on the jaw line): a direction in which people's
+neutral faces differ a lot (mouth width) is read as identity, one in which only expressions
+move (lip-corner rise) as expression. The fit has one more coordinate per basic expression, its
+line (:data:`LINE_SCALE`): the stage's whole move to that target, so a face showing it reads as
+that expression at some strength (never below 0) rather than as a person with a shorter lower
+face or higher brows. ``e`` (the axes' reading plus each line's strength times its target's
+state) is the state. A named target is a state (``state_<target>``: the mean state of the
 posed photos of it, brought up to their typical strength and to the AUs of the expression's
 FACS prototype, see the card and :mod:`faceedit.train.stage`); ``neutral`` is
 ``e = 0``; ``keep`` is the face's own; ``like=`` a reference face's; AU intensities
@@ -51,21 +55,24 @@ INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
 #: State coordinates are clipped to this many standard deviations of their axis.
 STATE_CLIP = 4.0
 #: The spread (standard deviation) of each named target's line in the state fit: a face may
-#: show a named target's whole move (its state and its own landmark moves,
+#: show a named target's whole move (:meth:`ExpressionStates._line_moves`: its state, the
+#: opening and the jaw as the stage shapes them, its own landmark moves,
 #: :data:`faceedit.stage.moves.TARGET_MOVES`) at some strength, with this prior on the strength.
 #: Without the lines a target's move that people's neutral faces also differ by (anger's
 #: raised chin and pressed lips, surprise's raised brows) is read as the person's identity, and
-#: the way back to neutral leaves it; target moves outside the expression axes are not read at all.
-#: The lines are the six basic expressions' (sleepy and wink move the lids, which no face's
-#: identity mimics).
+#: the way back to neutral leaves it; target moves outside the expression axes are not read at
+#: all. A spread of 0.5 or 2 changes the way back by under 0.003 eye distances (the landmark
+#: noise decides the split). The lines are the six basic expressions' (sleepy and wink move
+#: the lids, which no face's identity mimics).
 LINE_SCALE = 1.0
 LINE_TARGETS = ("happy", "sad", "surprised", "angry", "disgusted", "fearful")
 #: The landmark noise of the jaw line's points (0-16, canonical px) in the state fit: the Face
 #: Mesh's face oval is its least sure part (0.077 eye distances from dlib's points against
 #: 0.025-0.050 for the others, :mod:`faceedit.faces.mesh68`) and it follows the stage's own chin
 #: moves at 15-50 %: at :data:`SHAPE_NOISE` the unread part of a dropped or raised chin is read
-#: as the person's face shape. Held-out London round trips at 8 against 1 (``bench/bench_round_trip.py
-#: --limit 8``, with the lines): surprised 0.048 -> 0.033 at 1350 px, angry 0.042 -> 0.040.
+#: as the person's face shape. Held-out London round trips at 8 against 1
+#: (``bench/bench_round_trip.py --limit 8``, with the lines): surprised 0.048 -> 0.033 at
+#: 1350 px, angry 0.042 -> 0.040; at 20, surprised 0.030, angry 0.044, the others worse.
 JAW_NOISE = 8.0
 #: Setting AUs (``--au``, ``--control``): Gauss-Newton steps, each at most 1 standard deviation
 #: per axis; the weight with which the AUs not asked for are held where they were; damping.
@@ -146,7 +153,8 @@ class ExpressionStates:
         return apply_affine(self.normaliser(lm), lm)
 
     def line_targets(self) -> list[str]:
-        """The named targets with a line in the state fit: those with a state (not neutral)."""
+        """The named targets with a line in the state fit: those of :data:`LINE_TARGETS` the model
+        has a state for."""
         return [t for t in LINE_TARGETS if t in self.expressions and np.any(self._a(f"state_{t}"))]
 
     def _line_moves(self) -> np.ndarray:
