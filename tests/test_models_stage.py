@@ -381,6 +381,32 @@ def test_without_a_found_interior_the_lips_are_cut_along_the_mesh_loop():
     assert bare.lips is None and bare.shown is None
 
 
+def test_lips_read_apart_with_no_interior_are_carried_unless_the_move_parts_them():
+    """A mouth with no interior found (the crease between closed lips, read as a parting) whose
+    move does not part the lips is carried as it is, not painted from the mouth bank (a grey
+    stroke where a turned disgusted face's lips met); a move that parts them is painted; a grey
+    photo (no lips' colour) is left to the bank as before."""
+    from faceedit.stage.steps import EditSettings, FaceEdit, carries_lips
+
+    from faceedit.faces.landmarks import eye_distance
+
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    lm[[67, 66, 65]] = lm[[61, 62, 63]] + [0.0, 0.06 * eye_distance(lm)]  # lips read a crease apart
+    lips_together, lips_apart = lm.copy(), lm.copy()
+    lips_together[65:68, 1] -= 1.0
+    lips_apart[65:68, 1] += 6.0
+    face = FaceEdit(EditSettings("neutral", 1.0), lm)
+    face.lip_redness = 150.0
+    face.goal = lips_together
+    assert carries_lips(face)
+    face.goal = lips_apart
+    assert not carries_lips(face)
+    face.goal, face.smile_taken = lips_together, -0.5  # a smile added shows teeth
+    assert not carries_lips(face)
+    face.smile_taken, face.lip_redness = 0.0, None
+    assert not carries_lips(face)
+
+
 def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_smile():
     """A wide opening of a target without a smile (surprised) asks the mouth bank to put
     ``teeth_cover`` of its upper teeth under the lip; a smile (happy) lifts the lip off them."""

@@ -234,16 +234,28 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     return shown
 
 
-def presses_lips(face: FaceEdit) -> bool:
-    """Whether a control's lip move (:data:`faceedit.stage.moves.PRESS_LIPS`: ``pout``, ``purse``,
-    a wink's mouth corner; ``eee`` and ``woo`` below 0) reshapes lips the photo shows closed (no
-    interior found) without parting them (the 68 points' inner lips no further apart): the warp
-    then carries the closed lips as they are, and the crease between them is not an opening to
-    paint (painted, it comes out as a slit of the mouth bank's teeth)."""
+#: The widest inner-lip gap (eye distances, the 68 points) read on lips that may be closed: a
+#: crease the Face Mesh reads as a parting (a disgusted upper lip on a turned face read 0.08).
+CREASE_GAP = 0.1
+
+
+def carries_lips(face: FaceEdit) -> bool:
+    """Whether the warp carries the lips as the photo shows them, with no opening to paint: a
+    mouth with no interior found whose move does not part its lips (the 68 points' inner lips
+    no further apart) and adds no smile, where its lips' colour is known and they lie at most
+    :data:`CREASE_GAP` apart (the crease between closed lips read as a parting by the Face
+    Mesh, e.g. a disgusted upper lip; painted, it came out as a grey stroke or a slit of the
+    mouth bank's teeth), or where a control reshapes them
+    (:data:`faceedit.stage.moves.PRESS_LIPS`: ``pout``, ``purse``, a wink's mouth corner; ``eee``
+    and ``woo`` below 0)."""
     s, lm, goal = face.settings, face.landmarks, face.goal
     assert goal is not None
     lips = any(s.control(k) != 0 for k in PRESS_LIPS) or any(s.control(k) < 0 for k in PRESS_LIPS_BELOW_ZERO)
-    return lips and face.shown is None and lip_gap(goal) <= lip_gap(lm) + 0.005
+    if face.shown is None and lips:
+        return lip_gap(goal) <= lip_gap(lm) + 0.005
+    # (a smile added, or a mouth open wider than a crease: the bank paints its teeth and its dark)
+    return (face.shown is None and face.lip_redness is not None and face.smile_taken >= 0
+            and lip_gap(lm) < CREASE_GAP and lip_gap(goal) <= lip_gap(lm) + 0.005)
 
 
 def mouth_still(lm: np.ndarray, goal: np.ndarray) -> bool:
@@ -385,7 +397,7 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     r = face.warped
     assert r is not None and face.goal is not None
     out, moved, scale = pixels, r.landmarks, r.scale
-    if face.closing == 0 and (mouth_still(face.landmarks, face.goal) or presses_lips(face)):
+    if face.closing == 0 and (mouth_still(face.landmarks, face.goal) or carries_lips(face)):
         return out  # the mouth stays closed, or where it is
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
