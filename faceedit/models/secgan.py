@@ -26,6 +26,11 @@ frames, paints a blurred ghost of their mean. :attr:`SeCGAN.attributes` leaves o
 difference stays 0) and the stage's renderer carries ``--attr glasses``; ``edit(attrs=...)``
 called on the network itself still reaches the channel.
 
+A model trained on the attribute task (:mod:`faceedit.train.secgan`, ``task="attributes"``) has
+no expression block: its attributes are hair colour, skin, brows (classes) and glasses, edited
+with ``edit(x, "keep", attrs={"hair": "blond"})``. None is shipped: on held-out faces it painted
+checkerboard patches over the stage's renders (``weights/secgan.md``).
+
 Inference: ``edit(x, target, attrs={"glasses": 1.0 or 0.0}, source=None)``. ``target`` is an
 expression, or ``"keep"`` to leave the expression alone (e.g. only ``attrs``). The source labels
 ``y_src`` of a user's crop are unknown, so the model carries a small source-attribute classifier
