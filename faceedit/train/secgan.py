@@ -61,7 +61,7 @@ data, the labels read off the photos, the renders):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -76,6 +76,9 @@ from faceedit.pixels import unit_to_signed
 from faceedit.train.critic import adam, critic_layers, critic_step, load_parser_or_warn
 from faceedit.train.losses import wgan_generator_loss
 from faceedit.train.trainer import MethodTrainer
+
+if TYPE_CHECKING:
+    from faceedit.train.secgan_attributes import AttributeData
 
 MODEL_DEFAULTS = SeCGANConfig.defaults()
 MODEL_KEYS = tuple(k for k in MODEL_DEFAULTS if k != "attributes")
@@ -150,6 +153,14 @@ class SeCGANTrainer(MethodTrainer):
     @property
     def attribute_task(self) -> bool:
         return self.config["task"] == "attributes"
+
+    @property
+    def attribute_data(self) -> AttributeData:
+        """The attribute task's data (photos, renders, masks with hair)."""
+        from faceedit.train.secgan_attributes import AttributeData
+
+        assert isinstance(self.data, AttributeData), "the attribute task loads AttributeData"
+        return self.data
 
     def build(self) -> None:
         c = self.config
@@ -306,10 +317,10 @@ class SeCGANTrainer(MethodTrainer):
         x = batch["image"]
         src = {k: batch[k] for k in self.space.keys}
         y_src = self.space.encode(src)
-        masks = self.data.mask_batch(batch["index"]) if self.semantic else None
+        masks = self.attribute_data.mask_batch(batch["index"]) if self.semantic else None
         logs: dict[str, float] = {}
 
-        eff, x_in = self.data.staged(batch["index"], src, self.rng)
+        eff, x_in = self.attribute_data.staged(batch["index"], src, self.rng)
         diff = self.space.encode(eff) - y_src
         with torch.no_grad(), self.autocast():
             xf = G(x_in, diff).float()
@@ -324,7 +335,7 @@ class SeCGANTrainer(MethodTrainer):
         if self.semantic:
             logs.update({"ds_loss": ds["loss"].item(), "ds_cls_real": ds["cls"].item()})
 
-        eff, x_in = self.data.staged(batch["index"], src, self.rng)
+        eff, x_in = self.attribute_data.staged(batch["index"], src, self.rng)
         diff = self.space.encode(eff) - y_src
         with self.autocast():
             xf = G(x_in, diff)
@@ -408,10 +419,10 @@ class SeCGANTrainer(MethodTrainer):
         cols = [x]
         rng = np.random.default_rng(0)
         for key, value in SAMPLE_EDITS:
-            eff, x_in = self.data.rendered(batch["index"], src, key, value, rng)
+            eff, x_in = self.attribute_data.rendered(batch["index"], src, key, value, rng)
             cols += [x_in, G(x_in, self.space.encode(eff) - y_src)]
         if self.semantic:
-            masks = self.data.mask_batch(batch["index"])
+            masks = self.attribute_data.mask_batch(batch["index"])
             eff = {k: v.clone() for k, v in src.items()}
             eff["brows"] = torch.where(src["brows"] >= 0, self.space.index("brows", "bushy"), src["brows"])
             cols += [mask_picture(masks).expand_as(x),

@@ -93,7 +93,7 @@ def find_matrix(crop: np.ndarray, photo: np.ndarray) -> np.ndarray | None:
     crop cut again within :data:`RECUT_LEVELS` levels on average of the given one (a wrong match
     is off by 50 or more)."""
     patch = int(np.clip(min(crop.shape[:2]) // 4, 9, 31))  # ORB's default 31 px leaves a small crop no room
-    orb = cv2.ORB_create(2000, edgeThreshold=patch, patchSize=patch)
+    orb = cv2.ORB.create(2000, edgeThreshold=patch, patchSize=patch)
     k1, d1 = orb.detectAndCompute(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), None)
     if d1 is None or len(k1) < 20:
         return None
@@ -107,8 +107,8 @@ def find_matrix(crop: np.ndarray, photo: np.ndarray) -> np.ndarray | None:
         matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(d1, d2)
         if len(matches) < MIN_INLIERS:
             continue
-        p_crop = np.float32([k1[m.queryIdx].pt for m in matches])
-        p_photo = np.float32([k2[m.trainIdx].pt for m in matches]) / f
+        p_crop = np.array([k1[m.queryIdx].pt for m in matches], np.float32)
+        p_photo = np.array([k2[m.trainIdx].pt for m in matches], np.float32) / f
         m, inliers = cv2.estimateAffinePartial2D(p_photo, p_crop, method=cv2.RANSAC, ransacReprojThreshold=2.0)
         if m is None or inliers is None or int(inliers.sum()) < MIN_INLIERS:
             continue
