@@ -21,7 +21,8 @@ Labels (no CelebA here: each is read off the photo; -1 where it cannot be):
   distances), times the brows' depth (skin luma less the brows' darkest, 0..1): thinnest third
   thin, thickest third bushy; grey photos too.
 * **glasses**: Yale's own labels (its ``glasses`` / ``noglasses`` photos); London and JAFFE
-  photos False (none of their people wears glasses); Yale's other photos -1.
+  photos taken as False (their people are photographed without glasses in every photo seen
+  here); Yale's other photos -1 (some of its people wear glasses in them).
 
 One training example changes one attribute whose label is known to one of the stage's values
 other than its own (:data:`STAGE_VALUES`); the stage renders it on the photo
@@ -184,14 +185,16 @@ def _brow_matte(pixels: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, float]:
     return out, score / 2.0
 
 
-def _ranked(scores: np.ndarray, known: np.ndarray, high: str, mid: str, low: str,
-            values: tuple[str, ...]) -> np.ndarray:
-    """Class indices (-1 where not ``known``): the lowest third ``low``, the highest ``high``."""
+def thirds(scores: np.ndarray, train: np.ndarray, key: str, low: str, high: str) -> np.ndarray:
+    """Class indices of attribute ``key`` by ``scores`` (NaN: unknown, -1) against the training
+    rows' (``train``, bool) thirds: the lowest third ``low``, the highest ``high``, else medium."""
     out = np.full(len(scores), -1, np.int64)
-    if known.sum() < 3:
+    known = np.isfinite(scores)
+    if (known & train).sum() < 3:
         return out
-    lo, hi = np.quantile(scores[known], [THIRD, 1.0 - THIRD])
-    out[known] = values.index(mid)
+    lo, hi = np.quantile(scores[known & train], [THIRD, 1.0 - THIRD])
+    values = VALUES[key]
+    out[known] = values.index("medium")
     out[known & (scores <= lo)] = values.index(low)
     out[known & (scores >= hi)] = values.index(high)
     return out
@@ -217,17 +220,8 @@ def photo_labels(photos: list[Photo], rows: list[dict], train: np.ndarray) -> di
         if sk.sum() >= 0.1 * d * d:
             skin_l[i] = float(np.median(lab[..., 0][sk]))
         p.scores["skin"] = float(skin_l[i])
-    labels = {"hair": hair}
-    for key, scores, (high, low) in (("skin", skin_l, ("pale", "tan")), ("brows", brow_s, ("bushy", "thin"))):
-        known = np.isfinite(scores)
-        out = _ranked(np.nan_to_num(scores), known & train, high, "medium", low, VALUES[key])
-        if (known & train).sum() >= 3:  # held-out rows by the training rows' thirds
-            lo, hi = np.quantile(scores[known & train], [THIRD, 1.0 - THIRD])
-            rest = known & ~train
-            out[rest] = VALUES[key].index("medium")
-            out[rest & (scores <= lo)] = VALUES[key].index(low)
-            out[rest & (scores >= hi)] = VALUES[key].index(high)
-        labels[key] = out
+    labels = {"hair": hair, "skin": thirds(skin_l, train, "skin", "tan", "pale"),
+              "brows": thirds(brow_s, train, "brows", "thin", "bushy")}
     glasses = np.full(n, -1, np.int64)
     for i, r in enumerate(rows):
         g = r["labels"].get("glasses")
