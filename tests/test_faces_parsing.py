@@ -13,12 +13,16 @@ from faceedit.faces import landmarks as L
 from faceedit.faces.parsing import (
     CLASS_INDEX,
     CLASSES,
+    CLASSES_HAIR,
     FLIP_CLASSES,
+    HAIR,
     PALETTE,
     colorize,
+    hair_colour,
     one_hot,
     overlay,
     parse_from_landmarks,
+    parse_with_mattes,
 )
 
 C = CLASS_INDEX
@@ -78,6 +82,34 @@ def test_classes_land_where_the_landmarks_say():
                   for x, y in zip(xs, ys)]
         assert len(xs) > 20 and all(inside)
     assert set(np.unique(lab)) == set(range(len(CLASSES)))
+
+
+def test_mattes_add_hair_and_the_brows_the_photo_shows():
+    lm = synthetic_landmarks()
+    drawn = parse_from_landmarks(lm, 128)
+    assert CLASSES_HAIR[HAIR] == "hair" and parse_with_mattes(lm, 128).tolist() == drawn.tolist()
+    hair = np.zeros((128, 128), np.float32)
+    hair[:20] = 1.0  # above the forehead estimate, and a strip down the face's middle
+    hair[:, 60:68] = 1.0
+    brows = np.zeros((128, 128), np.float32)
+    brows[30:46, 28:60] = 1.0  # the left brow, thicker than the drawn band
+    out = parse_with_mattes(lm, 128, hair=hair, brows=brows)
+    assert (out[:20][drawn[:20] == C["background"]] == HAIR).all()  # hair on the background
+    for name in ("l_eye", "r_eye", "nose", "u_lip", "l_lip"):  # the features are never hair
+        assert ((out == C[name]) == (drawn == C[name])).all(), name
+    assert (out[30:46, 28:60][drawn[30:46, 28:60] == C["skin"]] == C["l_brow"]).all()  # thick
+    assert (out == C["r_brow"]).sum() == 0  # no matte over the right brow: skin, not the drawn band
+    assert np.isin(out[drawn == C["r_brow"]], [C["skin"], HAIR]).all()  # hair only where the strip is
+    assert (out[:, 60:68] == HAIR).any() and (out[:, :60][drawn[:, :60] == C["r_brow"]] == C["skin"]).all()
+
+
+def test_hair_colour_classes():
+    assert hair_colour([15, 1, 0]) == "black"
+    assert hair_colour([28, 2, 4]) == "brown"
+    assert hair_colour([52, 2, 12]) == "blond"
+    assert hair_colour([35, 6, 9]) == "red"
+    assert hair_colour([55, 0, 1]) == "grey"
+    assert hair_colour([15, 0, 0]) == "black"  # dark and colourless is black, not grey
 
 
 def test_mouth_interior_only_when_the_lips_are_apart():

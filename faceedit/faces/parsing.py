@@ -21,6 +21,11 @@ mouth       the inner lip contour 60..67 (teeth, tongue, dark mouth), only when 
             at least ``MOUTH_MIN_AREA`` eye distances squared: closed lips have none
 ==========  ============================================================================
 
+With mattes found from the photo (:func:`parse_with_mattes`, SeCGAN's attribute masks), an eleventh
+class, ``hair`` (:data:`CLASSES_HAIR`), takes what a hair matte covers outside the face, and the
+brows take the pixels a brow matte covers (their thickness as the photo shows it) instead of the
+drawn band; :func:`hair_colour` names a hair matte's colour class.
+
 "left"/"right" are as seen in the image (see :mod:`faceedit.faces.landmarks`). Where the hairline
 is, and whether hair, a hat or glasses cover the forehead, the brows or the eyes, landmarks do not
 say: hair and forehead skin above the estimate are both *background*, and a fringe over the
@@ -55,6 +60,10 @@ CLASS_INDEX = {c: i for i, c in enumerate(CLASSES)}
 # Label permutation of a horizontally flipped mask (left and right parts swap).
 _MIRRORED = {"l_brow": "r_brow", "r_brow": "l_brow", "l_eye": "r_eye", "r_eye": "l_eye"}
 FLIP_CLASSES = [CLASS_INDEX[_MIRRORED.get(c, c)] for c in CLASSES]
+#: The classes of :func:`parse_with_mattes`: :data:`CLASSES` and the hair (the parser's weights
+#: know the first ten; the hair is background to them).
+CLASSES_HAIR = [*CLASSES, "hair"]
+HAIR = len(CLASSES)
 
 BROW_THICKNESS = 0.12  # eye distances (about 4.6 px in a 128-px crop of the default template)
 MOUTH_MIN_AREA = 0.005  # eye distances squared (about 7 px^2 in a 128-px crop)
@@ -164,3 +173,53 @@ def overlay(image: np.ndarray, labels, alpha: float = 0.5) -> np.ndarray:
     col = colorize(lab).astype(np.float32)
     a = (lab > 0)[:, :, None] * float(alpha)
     return np.round(img.astype(np.float32) * (1 - a) + col * a).astype(np.uint8)
+
+
+def parse_with_mattes(landmarks, size: int, *, hair: np.ndarray | None = None,
+                      brows: np.ndarray | None = None) -> np.ndarray:
+    """(size, size) uint8 label map over :data:`CLASSES_HAIR`: :func:`parse_from_landmarks`'s,
+    with the brows where ``brows`` (a (size, size) 0..1 matte of both brows) is over 0.5 (each
+    pixel the brow whose landmark line is nearer; the drawn band, where the matte is not, goes
+    back to skin) and the hair where ``hair`` (a 0..1 matte) is over 0.5 on the background or the
+    skin (a hair matte leaves the face within its 68 points out: what it takes of the skin is
+    the forehead estimate's fringe)."""
+    lm = np.asarray(landmarks, np.float64)
+    out = parse_from_landmarks(lm, size)
+    c = CLASS_INDEX
+    if brows is not None and np.isfinite(lm).all():
+        out[(out == c["l_brow"]) | (out == c["r_brow"])] = c["skin"]
+        yy, xx = np.mgrid[0:size, 0:size]
+        near = []
+        for idx in (L_BROW, R_BROW):
+            p = lm[idx]
+            near.append(np.min((xx[..., None] - p[:, 0]) ** 2 + (yy[..., None] - p[:, 1]) ** 2, axis=-1))
+        on = (np.asarray(brows) > 0.5) & np.isin(out, [c["skin"], c["background"]])
+        out[on & (near[0] <= near[1])] = c["l_brow"]
+        out[on & (near[0] > near[1])] = c["r_brow"]
+    if hair is not None:
+        out[(np.asarray(hair) > 0.5) & ((out == c["background"]) | (out == c["skin"]))] = HAIR
+    return out
+
+
+#: Hair colour classes by the mean CIE Lab (L 0..100) of a hair matte's core, first match:
+#: grey (little chroma, not dark), black (dark), blond (light), red (a strong red share of the
+#: chroma), else brown. The bounds are read off the London set's hair mattes (studio light: mean
+#: L 12-58, a at most 4.3, b at most 12.6; ``weights/secgan.md`` gives the counts).
+HAIR_GREY_CHROMA, HAIR_GREY_L = 5.0, 40.0
+HAIR_BLACK_L, HAIR_BLOND_L = 22.0, 40.0
+HAIR_RED_A, HAIR_RED_SHARE = 4.0, 0.4
+
+
+def hair_colour(lab: np.ndarray) -> str:
+    """The colour class (one of black, brown, blond, red, grey) of hair whose mean Lab is ``lab``."""
+    L, a, b = (float(v) for v in np.asarray(lab, np.float64)[:3])
+    chroma = float(np.hypot(a, b))
+    if chroma < HAIR_GREY_CHROMA and L >= HAIR_GREY_L:
+        return "grey"
+    if L < HAIR_BLACK_L:
+        return "black"
+    if a >= HAIR_RED_A and a >= HAIR_RED_SHARE * b:
+        return "red"
+    if L >= HAIR_BLOND_L:
+        return "blond"
+    return "brown"

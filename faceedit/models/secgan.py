@@ -26,6 +26,11 @@ frames, paints a blurred ghost of their mean. :attr:`SeCGAN.attributes` leaves o
 difference stays 0) and the stage's renderer carries ``--attr glasses``; ``edit(attrs=...)``
 called on the network itself still reaches the channel.
 
+A model trained on the attribute task (:mod:`faceedit.train.secgan`, ``task="attributes"``) has
+no expression block: its attributes are hair colour, skin, brows (classes) and glasses, edited
+with ``edit(x, "keep", attrs={"hair": "blond"})``. None is shipped: on held-out faces it painted
+checkerboard patches over the stage's renders (``weights/secgan.md``).
+
 Inference: ``edit(x, target, attrs={"glasses": 1.0 or 0.0}, source=None)``. ``target`` is an
 expression, or ``"keep"`` to leave the expression alone (e.g. only ``attrs``). The source labels
 ``y_src`` of a user's crop are unknown, so the model carries a small source-attribute classifier
@@ -85,8 +90,9 @@ class SeCGANConfig(ModelConfig):
     source_widths: list[int] = dataclasses.field(default_factory=lambda: [16, 32, 64, 128])
 
     def validate(self) -> None:
-        if "expression" not in self.attributes:
-            raise ConfigError("SeCGAN needs an 'expression' attribute with at least two classes")
+        if not self.attributes:
+            raise ConfigError("SeCGAN needs an 'expression' attribute with at least two classes, or "
+                              "attributes to edit (the attribute task)")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 or 3, got {self.channels}")
 
@@ -141,6 +147,8 @@ class SeCGAN(EditModel):
         self.source_net = build_source_net(cfg, self.space.dim)
 
     def targets(self) -> list[str]:
+        if "expression" not in self.space.keys:  # the attribute task: attributes only
+            return [KEEP]
         return list(self.space.values[self.space.keys.index("expression")]) + [KEEP]
 
     @property
@@ -168,6 +176,8 @@ class SeCGAN(EditModel):
         sl = self.space.slices()
         y_src = self.source_attributes(x)
         if source is not None:
+            if "expression" not in sl:
+                raise UsageError("`source` names an expression; this SeCGAN model edits attributes only")
             y_src[:, sl["expression"]] = 0.0
             y_src[:, sl["expression"].start + self.space.index("expression", source)] = 1.0
         y_trg = y_src.clone()
@@ -177,11 +187,14 @@ class SeCGAN(EditModel):
         if isinstance(attrs, str):  # "glasses=on,..." as on the command line
             attrs = parse_attrs(attrs)
         for key, value in (attrs or {}).items():
-            if key not in self.space.binary:
-                valid = ", ".join(sorted(self.space.binary)) or "none"
+            if key not in self.space.keys or key == "expression":
+                valid = ", ".join(k for k in self.space.keys if k != "expression") or "none"
                 raise UsageError(f"unknown attribute {key!r} for this SeCGAN model; valid: {valid}")
-            v = attr_value(key, value)
-            y_trg[:, sl[key]] = v
+            if key in self.space.binary:
+                y_trg[:, sl[key]] = attr_value(key, value)
+            else:  # a class of the attribute task's (hair="blond")
+                y_trg[:, sl[key]] = 0.0
+                y_trg[:, sl[key].start + self.space.index(key, str(value))] = 1.0
         return y_trg - y_src
 
     @torch.no_grad()

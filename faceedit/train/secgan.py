@@ -38,17 +38,37 @@ What stands in for what the paper uses:
   :mod:`faceedit.models.secgan`) is fitted on the same real batches, once per step.
 * Learning rate constant (the paper decays it after 100 K iterations); no augmentation (the
   paper names none, and a flip would have to swap the masks' left / right classes).
+
+``task="attributes"`` (``--set task=attributes``) trains it on the attributes instead, as the
+paper edits CelebA's, on what the stage renders (:mod:`faceedit.train.secgan_attributes`: the
+data, the labels read off the photos, the renders):
+
+* **Condition**: hair colour (black, brown, blond, red, grey), skin (pale, medium, tan), brows
+  (thin, medium, bushy), glasses; colour crops (``channels`` 3).
+* **RGB branch**: each example changes one attribute whose label is known; the generator's input
+  is the stage's render of that change (``x_in``), its condition ``y_diff``; its output
+  ``x_out = G(x_in, y_diff)`` is scored by the critic (real photos, their labels) and its class
+  head (the target labels), reconstructs the real crop at ``y_diff = 0`` and keeps to the render
+  by ``lambda_stage``: what it learns is what the stage's render lacks of a real photo with the
+  attribute.
+* **Mask branch**: real masks from the landmarks, the photo's hair matte and its brow matte
+  (:func:`faceedit.faces.parsing.parse_with_mattes`, 11 classes with hair); its critic
+  classifies the brows (the one attribute a mask shows). The consistency terms compare the
+  parser's reading of ``x_out`` with the mask branch's output over the parser's 10 classes, the
+  mask branch's hair counted as background (the parser was trained on landmark-drawn masks,
+  where hair is background).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from faceedit.log import logger
+from faceedit.models.base import ConfigError
 from faceedit.models.layers import ClassCritic, zero_heads
 from faceedit.models.secgan import SeCGAN, SeCGANConfig, StarGenerator, build_rgb_generator, build_source_net
 from faceedit.models.stargan import KEEP, AttributeSpace
@@ -56,6 +76,9 @@ from faceedit.pixels import unit_to_signed
 from faceedit.train.critic import adam, critic_layers, critic_step, load_parser_or_warn
 from faceedit.train.losses import wgan_generator_loss
 from faceedit.train.trainer import MethodTrainer
+
+if TYPE_CHECKING:
+    from faceedit.train.secgan_attributes import AttributeData
 
 MODEL_DEFAULTS = SeCGANConfig.defaults()
 MODEL_KEYS = tuple(k for k in MODEL_DEFAULTS if k != "attributes")
@@ -110,14 +133,47 @@ class SeCGANTrainer(MethodTrainer):
         # with the stage: L1 between the output and the stage's edit it was given (not in the
         # paper; as LEGAN's, it keeps the class loss from repainting the face)
         "lambda_stage": 50.0,
+        # "expressions" (the shipped model) or "attributes" (faceedit.train.secgan_attributes)
+        "task": "expressions",
     }
     default_batch_size = 8
+
+    @classmethod
+    def load_data(cls, datasets, cfg, config, vocab):
+        task = config.get("task", "expressions")
+        if task == "attributes":
+            from faceedit.train.secgan_attributes import load_attribute_data
+
+            return load_attribute_data(datasets, int(config.get("image_size") or datasets[0].size),
+                                       holdout=cfg.holdout, seed=cfg.seed)
+        if task != "expressions":
+            raise ConfigError(f"SeCGAN config task={task!r}: give 'expressions' or 'attributes'")
+        return super().load_data(datasets, cfg, config, vocab)
+
+    @property
+    def attribute_task(self) -> bool:
+        return self.config["task"] == "attributes"
+
+    @property
+    def attribute_data(self) -> AttributeData:
+        """The attribute task's data (photos, renders, masks with hair)."""
+        from faceedit.train.secgan_attributes import AttributeData
+
+        assert isinstance(self.data, AttributeData), "the attribute task loads AttributeData"
+        return self.data
 
     def build(self) -> None:
         c = self.config
         size = self.data.size
-        self.space = AttributeSpace.from_vocab(self.data.vocab, self.label_keys)
-        self.seg_space = self.space.subset(c["seg_attributes"])
+        if self.attribute_task:
+            from faceedit.train.secgan_attributes import attribute_space
+
+            self.channels = 3
+            self.space = attribute_space()
+            self.rng = np.random.default_rng(0)
+        else:
+            self.space = AttributeSpace.from_vocab(self.data.vocab, self.label_keys)
+        self.seg_space = self.space.subset(c["seg_attributes"] if not self.attribute_task else ["brows"])
         self.model_config = SeCGANConfig.from_dict({**{k: c[k] for k in MODEL_KEYS}, "image_size": size,
                                                 "channels": self.channels,
                                                 "attributes": self.space.to_config()})
@@ -135,14 +191,14 @@ class SeCGANTrainer(MethodTrainer):
                                              "the semantic branch: this run is the baseline)")
             if self.parse is not None:
                 try:
-                    from faceedit.faces.parsing import CLASSES
+                    from faceedit.faces.parsing import CLASSES, CLASSES_HAIR
                 except ImportError as e:
                     logger.warning("SeCGAN semantic branch off: cannot import faceedit.faces.parsing "
                                    "(%s); this run is the baseline", e)
                     self.parse = None
             self.semantic = self.parse is not None
         if self.semantic:
-            k = len(CLASSES)
+            k = len(CLASSES_HAIR if self.attribute_task else CLASSES)
             self.nets["Gs"] = StarGenerator(k, k, self.space.dim, base=int(c["seg_base_channels"]),
                                             max_channels=int(c["max_channels"]), n_down=int(c["n_down"]),
                                             n_res=int(c["n_res"]), norm=c["norm"], output="logits")
@@ -150,6 +206,12 @@ class SeCGANTrainer(MethodTrainer):
                                           int(c["d_max_channels"]))
         self.opts = {k: adam(m, float(c["source_lr"] if k == "S" else c["lr"]), c["betas"])
                      for k, m in self.nets.items()}
+
+    def attach_stage(self, name: str) -> None:
+        if self.attribute_task:  # the attribute renders are the data's (secgan_attributes)
+            self.stage_name = name
+            return
+        super().attach_stage(name)
 
     def stage_vocab(self) -> tuple[list[str], list[str]]:
         return (list(self.space.values[self.space.keys.index("expression")])
@@ -174,6 +236,8 @@ class SeCGANTrainer(MethodTrainer):
         return eff, self.space.encode(eff) - y_src
 
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
+        if self.attribute_task:
+            return self._attribute_step(batch)
         c = self.config
         w_cls, w_gp, w_rec, w_sc = (float(c[k]) for k in ("lambda_cls", "lambda_gp", "lambda_rec", "lambda_sc"))
         G, D = self.nets["G"], self.nets["D"]
@@ -244,11 +308,86 @@ class SeCGANTrainer(MethodTrainer):
         logs["source_cls"] = s_loss.item()
         return logs
 
+    def _attribute_step(self, batch: dict[str, Any]) -> dict[str, float]:
+        """One step of the attribute task (module doc): the stage's render of one changed
+        attribute per row is the generator's input."""
+        c = self.config
+        w_cls, w_gp, w_rec, w_sc = (float(c[k]) for k in ("lambda_cls", "lambda_gp", "lambda_rec", "lambda_sc"))
+        G, D = self.nets["G"], self.nets["D"]
+        x = batch["image"]
+        src = {k: batch[k] for k in self.space.keys}
+        y_src = self.space.encode(src)
+        masks = self.attribute_data.mask_batch(batch["index"]) if self.semantic else None
+        logs: dict[str, float] = {}
+
+        eff, x_in = self.attribute_data.staged(batch["index"], src, self.rng)
+        diff = self.space.encode(eff) - y_src
+        with torch.no_grad(), self.autocast():
+            xf = G(x_in, diff).float()
+            sf = self.nets["Gs"](masks, diff).float().softmax(1) if self.semantic else None
+        for _ in range(int(c["n_critic"])):
+            d = critic_step(self, "D", x, xf, lambda logits: self.space.cls_loss(logits, src), w_gp=w_gp, w_cls=w_cls)
+            if masks is not None and sf is not None:
+                ds = critic_step(self, "Ds", masks, sf, lambda logits: self.seg_space.cls_loss(logits, src),
+                                 w_gp=w_gp, w_cls=w_cls)
+        logs.update({"d_loss": d["loss"].item(), "d_adv": d["adv"].item(), "d_gp": d["gp"].item(),
+                     "d_cls_real": d["cls"].item()})
+        if self.semantic:
+            logs.update({"ds_loss": ds["loss"].item(), "ds_cls_real": ds["cls"].item()})
+
+        eff, x_in = self.attribute_data.staged(batch["index"], src, self.rng)
+        diff = self.space.encode(eff) - y_src
+        with self.autocast():
+            xf = G(x_in, diff)
+            scores, logits = D(xf)
+            adv = wgan_generator_loss(scores.float())
+            cls = self.space.cls_loss(logits, eff)
+            rec = F.l1_loss(G(x, torch.zeros_like(diff)).float(), x)
+        stage = (xf.float() - x_in).abs().mean()
+        g_loss = adv + w_cls * cls + w_rec * rec + float(c["lambda_stage"]) * stage
+        if self.semantic:
+            assert masks is not None and self.parse is not None
+            Gs, Ds = self.nets["Gs"], self.nets["Ds"]
+            with self.autocast():
+                s_log = Gs(masks, diff).float().log_softmax(1)
+                s_scores, s_logits = Ds(s_log.exp())
+                adv_s = wgan_generator_loss(s_scores.float())
+                cls_s = self.seg_space.cls_loss(s_logits, eff)
+                rec_s = -(masks * Gs(masks, torch.zeros_like(diff)).float().log_softmax(1)).sum(1).mean()
+            p = self.parse(xf.float())
+            if p.shape[-2:] != masks.shape[-2:]:
+                p = F.interpolate(p, size=masks.shape[-2:], mode="bilinear", align_corners=False)
+            k = p.shape[1]
+            # over the parser's classes: the mask branch's hair is its background
+            s_merged = torch.cat([torch.logsumexp(torch.stack([s_log[:, 0], s_log[:, k]]), 0, keepdim=False)[:, None],
+                                  s_log[:, 1:k]], 1)
+            sc_rgb = -(F.one_hot(s_merged.argmax(1), k).permute(0, 3, 1, 2).float()
+                       * p.clamp_min(1e-6).log()).sum(1).mean()
+            sc_seg = -(F.one_hot(p.detach().argmax(1), k).permute(0, 3, 1, 2).float() * s_merged).sum(1).mean()
+            g_loss = g_loss + w_sc * sc_rgb
+            gs_loss = adv_s + w_cls * cls_s + w_rec * rec_s + w_sc * sc_seg
+        self.optimize("G", g_loss)
+        logs.update({"g_loss": g_loss.item(), "g_adv": adv.item(), "g_cls": cls.item(), "g_rec": rec.item(),
+                     "g_stage": stage.item()})
+        if self.semantic:
+            self.optimize("Gs", gs_loss)
+            logs.update({"gs_loss": gs_loss.item(), "gs_cls": cls_s.item(), "gs_rec": rec_s.item(),
+                         "sc_rgb": sc_rgb.item(), "sc_seg": sc_seg.item()})
+        with self.autocast():
+            s_loss = self.space.cls_loss(self.nets["S"](x), src)
+        self.optimize("S", s_loss)
+        logs["source_cls"] = s_loss.item()
+        return logs
+
     # ---- samples and export ----------------------------------------------------------------------
     @torch.no_grad()
     def samples(self, batch: dict[str, Any]) -> torch.Tensor:
         """input | every expression | each attribute on, off (source labels estimated, as at
-        inference) | with the mask branch: input mask | mask of the first expression edit."""
+        inference) | with the mask branch: input mask | mask of the first expression edit.
+        The attribute task: input | per attribute value the stage's render, the network's output
+        on it | with the mask branch: input mask | its bushy-brows edit."""
+        if self.attribute_task:
+            return self._attribute_samples(batch)
         model = self.generator().to(self.device)
         x = batch["image"]
         cols = [x]
@@ -270,6 +409,33 @@ class SeCGANTrainer(MethodTrainer):
                      mask_picture(self.net("Gs")(masks, first_diff)).expand_as(x)]
         return torch.cat(cols, -1)
 
+    def _attribute_samples(self, batch: dict[str, Any]) -> torch.Tensor:
+        from faceedit.train.secgan_attributes import SAMPLE_EDITS
+
+        G = self.net("G").eval()
+        x = batch["image"]
+        src = {k: batch[k] for k in self.space.keys}
+        y_src = self.space.encode(src)
+        cols = [x]
+        rng = np.random.default_rng(0)
+        for key, value in SAMPLE_EDITS:
+            eff, x_in = self.attribute_data.rendered(batch["index"], src, key, value, rng)
+            cols += [x_in, G(x_in, self.space.encode(eff) - y_src)]
+        if self.semantic:
+            masks = self.attribute_data.mask_batch(batch["index"])
+            eff = {k: v.clone() for k, v in src.items()}
+            eff["brows"] = torch.where(src["brows"] >= 0, self.space.index("brows", "bushy"), src["brows"])
+            cols += [mask_picture(masks).expand_as(x),
+                     mask_picture(self.net("Gs")(masks, self.space.encode(eff) - y_src)).expand_as(x)]
+        G.train()
+        return torch.cat(cols, -1)
+
+    def export(self, path, result, cfg, *, command: str = "", evaluate_after: bool = True, run_dir=None) -> dict:
+        if self.attribute_task and evaluate_after:  # faceedit eval measures expressions; see bench/bench_secgan_attributes.py
+            logger.info("SeCGAN attributes: no held-out `faceedit eval` after export (it measures expressions)")
+            evaluate_after = False
+        return super().export(path, result, cfg, command=command, evaluate_after=evaluate_after, run_dir=run_dir)
+
     def generator(self) -> SeCGAN:
         model = SeCGAN(self.model_config)
         model.G.load_state_dict(self.net("G").state_dict())
@@ -277,6 +443,12 @@ class SeCGANTrainer(MethodTrainer):
         return model.cpu().eval()
 
     def export_info(self) -> dict[str, Any]:
+        if self.attribute_task:
+            return {"config": self.model_config.to_dict(), "targets": [KEEP], "conditions": self.space.to_config(),
+                    "extra": {"color_match": False, "delta_smooth": 1.0, "semantic": self.semantic,
+                              "lambda_sc": float(self.config["lambda_sc"]) if self.semantic else 0.0,
+                              "task": "attributes",
+                              "notes": "RGB model on the stage's attribute renders; edit('keep', attrs={'hair': 'blond', ...})"}}
         targets = list(self.space.values[self.space.keys.index("expression")]) + [KEEP]
         return {
             "config": self.model_config.to_dict(),  # export checks the model's own against it
