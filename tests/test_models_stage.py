@@ -386,9 +386,8 @@ def test_lips_read_apart_with_no_interior_are_carried_unless_the_move_parts_them
     move does not part the lips is carried as it is, not painted from the mouth bank (a grey
     stroke where a turned disgusted face's lips met); a move that parts them is painted; a grey
     photo (no lips' colour) is left to the bank as before."""
-    from faceedit.stage.steps import EditSettings, FaceEdit, carries_lips
-
     from faceedit.faces.landmarks import eye_distance
+    from faceedit.stage.steps import EditSettings, FaceEdit, carries_lips
 
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     lm[[67, 66, 65]] = lm[[61, 62, 63]] + [0.0, 0.06 * eye_distance(lm)]  # lips read a crease apart
