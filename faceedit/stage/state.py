@@ -39,7 +39,7 @@ import numpy as np
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
-from faceedit.faces.landmarks import FLIP, STABLE, eye_distance
+from faceedit.faces.landmarks import FLIP, eye_distance
 from faceedit.stage.moves import TARGET_MOVES, jaw_follows, real_opening, target_moves
 
 #: Landmark noise (canonical px, 256-px frame: about 0.012 eye distances) the state fit assumes.
@@ -74,6 +74,14 @@ LINE_TARGETS = ("happy", "sad", "surprised", "angry", "disgusted", "fearful")
 #: (``bench/bench_round_trip.py --limit 8``, with the lines): surprised 0.048 -> 0.033 at
 #: 1350 px, angry 0.042 -> 0.040; at 20, surprised 0.030, angry 0.044, the others worse.
 JAW_NOISE = 8.0
+#: The points a face is brought to the canonical frame by (a similarity onto the mean shape's):
+#: the nose bridge and the eye corners. The other stable points move with an expression as the
+#: detector reads it: the lids follow a raised or lowered lid (the iris model's,
+#: :mod:`faceedit.faces.iris`) and the nose's lower points follow a raised upper lip (anger's
+#: edit moves them up by 0.03 eye distances as re-detected, planned 0). Held-out London round
+#: trips (``bench/bench_round_trip.py --limit 8``), 1350 | 256 px, against the nose and eye
+#: contours: surprised 0.033 -> 0.029 | 0.035 -> 0.035, angry 0.042 -> 0.038 | 0.041 -> 0.034.
+FRAME_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)
 #: Setting AUs (``--au``, ``--control``): Gauss-Newton steps, each at most 1 standard deviation
 #: per axis; the weight with which the AUs not asked for are held where they were; damping.
 AU_STEPS = 12
@@ -144,8 +152,8 @@ class ExpressionStates:
         raise NotImplementedError
 
     def normaliser(self, lm: np.ndarray) -> np.ndarray:
-        """(2,3) similarity from a face's landmarks to the canonical frame (stable points)."""
-        return similarity_transform(np.asarray(lm)[STABLE], self._a("mean_shape")[STABLE])
+        """(2,3) similarity from a face's landmarks to the canonical frame (:data:`FRAME_POINTS`)."""
+        return similarity_transform(np.asarray(lm)[list(FRAME_POINTS)], self._a("mean_shape")[list(FRAME_POINTS)])
 
     def canonical(self, lm: np.ndarray) -> np.ndarray:
         """A face's landmarks in the canonical frame (similarity on the stable points)."""
