@@ -177,7 +177,7 @@ class SeCGAN(EditModel):
         y_src = self.source_attributes(x)
         if source is not None:
             if "expression" not in sl:
-                raise UsageError("`source` names an expression; this SeCGAN model edits attributes only")
+                raise UsageError("a source expression was named, but this SeCGAN model edits attributes only")
             y_src[:, sl["expression"]] = 0.0
             y_src[:, sl["expression"].start + self.space.index("expression", source)] = 1.0
         y_trg = y_src.clone()
