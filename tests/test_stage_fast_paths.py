@@ -1,6 +1,7 @@
 """The stage's shortcuts give what the plain computations they stand for give, bit for bit: the
 column runs of an opening measured on its bounding box only, the grey test on integer levels
-from a sparse sample first."""
+from a sparse sample first; the cut warp's splines in one product with the kernel, to float32
+rounding."""
 
 from __future__ import annotations
 

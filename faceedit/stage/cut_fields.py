@@ -86,7 +86,8 @@ def _nodes_inside(grid: Grid, poly: np.ndarray) -> np.ndarray:
 class _SplineBank:
     """Thin-plate splines sharing one set of centres and one evaluation grid: the kernel
     between the nodes and every centre is computed once, and each spline (a subset of the
-    centres) is a small solve and a matrix product. As :class:`~faceedit.stage.warp.ThinPlateSpline`
+    centres) is a small solve; the splines of one warp meet the kernel in one matrix product
+    (:meth:`fields`). As :class:`~faceedit.stage.warp.ThinPlateSpline`
     (``r^2 log r^2`` in a unit frame, smoothing ``reg``), with the frame of all the centres."""
 
     def __init__(self, centres: np.ndarray, nodes: np.ndarray, where: np.ndarray | None = None):
