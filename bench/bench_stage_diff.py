@@ -4,7 +4,8 @@
     OMP_NUM_THREADS=1 PYTHONPATH=NEW python bench/bench_stage_diff.py write /tmp/new.npz
     python bench/bench_stage_diff.py compare /tmp/old.npz /tmp/new.npz --crops /tmp/crops
 
-``write`` edits three sets of photos to each target (``--targets``, default happy, surprised,
+OLD and NEW are checkouts of the two versions (one exported without its weights folder finds
+the shipped weights with ``FACEEDIT_WEIGHTS=weights`` of this checkout). ``write`` edits three sets of photos to each target (``--targets``, default happy, surprised,
 sad, angry) at strength 1 through :meth:`faceedit.stage.model.Stage.edit_photo`, as
 bench_stage_steps.py does, and stores every output: ``hd``, London 1350-px neutral faces
 (../shared/data/london_hd/neutral); ``512``, 512-px JPEGs made from ../shared/data/london/neutral
