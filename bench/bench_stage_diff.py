@@ -6,8 +6,9 @@
 
 OLD and NEW are checkouts of the two versions (one exported without its weights folder finds
 the shipped weights with ``FACEEDIT_WEIGHTS=weights`` of this checkout). ``write`` edits three
-sets of photos to each target (``--targets``, default happy, surprised, sad, angry) at strength 1 through :meth:`faceedit.stage.model.Stage.edit_photo`, as
-bench_stage_steps.py does, and stores every output: ``hd``, London 1350-px neutral faces
+sets of photos to each target (``--targets``, default happy, surprised, sad, angry) at strength
+1 through :meth:`faceedit.stage.model.Stage.edit_photo`, as bench_stage_steps.py does, and
+stores every output: ``hd``, London 1350-px neutral faces
 (../shared/data/london_hd/neutral); ``512``, 512-px JPEGs made from ../shared/data/london/neutral
 as bench_apply.py makes them (the astronaut where that folder is absent); ``720p``, 1280x720
 frames of the astronaut under bench_video.py's synthetic camera motion. ``compare`` prints per
