@@ -1,6 +1,7 @@
 """The stage's shortcuts give what the plain computations they stand for give, bit for bit: the
 column runs of an opening measured on its bounding box only, the grey test on integer levels
-from a sparse sample first."""
+from a sparse sample first; the cut warp's splines in one product with the kernel, to float32
+rounding."""
 
 from __future__ import annotations
 
@@ -169,3 +170,26 @@ def test_white_rows_all_at_once_match_row_by_row():
         white, shade = rng.random(3).astype(np.float32), rng.random((h, w), dtype=np.float32)
         np.testing.assert_array_equal(_white_rows(cur, where, white, shade, 40.0, 0.83),
                                       row_by_row(cur, where, white, shade, 40.0, 0.83), err_msg=f"case {k}")
+
+
+def test_spline_bank_fields_in_one_product_match_one_by_one():
+    """The cut warp's splines (F0, each cut's upper and lower side) applied to the kernel in one
+    matrix product give each field as made alone (to float32 rounding: BLAS may sum a wider
+    product in another order)."""
+    from faceedit.stage.cut_fields import _SplineBank
+    from faceedit.stage.warp import Grid
+
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(20, 180, (60, 2))
+    nodes = Grid(0.0, 0.0, 4.0, 51, 47).points()
+    where = np.hypot(nodes[..., 0] - 100, nodes[..., 1] - 90) < 85
+    bank = _SplineBank(centres, nodes, where)
+    splines = [(np.arange(40), centres[:40] + rng.normal(0, 3, (40, 2))),
+               (np.r_[0:20, 40:50], centres[np.r_[0:20, 40:50]] + 2.0),
+               (np.r_[0:30, 50:60], centres[np.r_[0:30, 50:60]] - rng.normal(0, 1, (40, 2)))]
+    together = bank.fields(splines)
+    for (idx, values), f in zip(splines, together):
+        alone = bank.field(idx, values)
+        assert f.shape == nodes.shape and np.abs(f).max() > 1.0
+        np.testing.assert_allclose(f, alone, rtol=0, atol=1e-3)  # the float32 kernel's own error
+        assert np.all(f[~where] == 0)

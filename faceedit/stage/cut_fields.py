@@ -86,7 +86,8 @@ def _nodes_inside(grid: Grid, poly: np.ndarray) -> np.ndarray:
 class _SplineBank:
     """Thin-plate splines sharing one set of centres and one evaluation grid: the kernel
     between the nodes and every centre is computed once, and each spline (a subset of the
-    centres) is a small solve and a matrix product. As :class:`~faceedit.stage.warp.ThinPlateSpline`
+    centres) is a small solve; the splines of one warp meet the kernel in one matrix product
+    (:meth:`fields`). As :class:`~faceedit.stage.warp.ThinPlateSpline`
     (``r^2 log r^2`` in a unit frame, smoothing ``reg``), with the frame of all the centres."""
 
     def __init__(self, centres: np.ndarray, nodes: np.ndarray, where: np.ndarray | None = None):
@@ -117,28 +118,41 @@ class _SplineBank:
     def field(self, idx, values: np.ndarray, reg: float = TPS_REG) -> np.ndarray:
         """(ny, nx, 2): the spline through centres ``idx`` taking them to ``values``, minus the
         node positions (a backward displacement field)."""
-        idx = np.asarray(idx)
-        n = len(idx)
-        a = np.zeros((n + 3, n + 3))
-        a[:n, :n] = self.kcc[np.ix_(idx, idx)] + reg * np.eye(n)
-        a[:n, n] = 1.0
-        a[:n, n + 1:] = self.p[idx]
-        a[n, :n] = 1.0
-        a[n + 1:, :n] = self.p[idx].T
-        b = np.zeros((n + 3, 2))
-        b[:n] = values
-        try:
-            coef = np.linalg.solve(a, b)
-        except np.linalg.LinAlgError:  # coincident centres without smoothing
-            coef = np.linalg.lstsq(a, b, rcond=None)[0]
-        w = np.zeros((self.knc.shape[1], 2), np.float32)
-        w[idx] = coef[:n]
-        out = (self.knc @ w).astype(np.float64) + self.q1 @ coef[n:]
-        if self.rows is None:
-            return (out - self.nodes).reshape(self.shape)
-        full = np.zeros((self.shape[0] * self.shape[1], 2))
-        full[self.rows] = out - self.nodes
-        return full.reshape(self.shape)
+        return self.fields([(idx, values)], reg)[0]
+
+    def fields(self, splines: list[tuple[np.ndarray, np.ndarray]], reg: float = TPS_REG) -> list[np.ndarray]:
+        """:meth:`field` for each (centres, values) of ``splines``: their kernel weights applied
+        in one matrix product (one pass over the kernel)."""
+        w = np.zeros((self.knc.shape[1], 2 * len(splines)), np.float32)
+        affine = []
+        for j, (idx, values) in enumerate(splines):
+            idx = np.asarray(idx)
+            n = len(idx)
+            a = np.zeros((n + 3, n + 3))
+            a[:n, :n] = self.kcc[np.ix_(idx, idx)] + reg * np.eye(n)
+            a[:n, n] = 1.0
+            a[:n, n + 1:] = self.p[idx]
+            a[n, :n] = 1.0
+            a[n + 1:, :n] = self.p[idx].T
+            b = np.zeros((n + 3, 2))
+            b[:n] = values
+            try:
+                coef = np.linalg.solve(a, b)
+            except np.linalg.LinAlgError:  # coincident centres without smoothing
+                coef = np.linalg.lstsq(a, b, rcond=None)[0]
+            w[idx, 2 * j:2 * j + 2] = coef[:n]
+            affine.append(coef[n:])
+        kw = self.knc @ w
+        out = []
+        for j, aff in enumerate(affine):
+            f = kw[:, 2 * j:2 * j + 2].astype(np.float64) + self.q1 @ aff
+            if self.rows is None:
+                out.append((f - self.nodes).reshape(self.shape))
+                continue
+            full = np.zeros((self.shape[0] * self.shape[1], 2))
+            full[self.rows] = f - self.nodes
+            out.append(full.reshape(self.shape))
+        return out
 
 
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
@@ -201,20 +215,23 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             value_parts += [su[1:-1], sl[1:-1]]
         centres, values = np.vstack(centre_parts), np.vstack(value_parts)
         bank = _SplineBank(centres, nodes, w[..., 0] > 0)  # every field is used times w
-        f0 = bank.field(np.arange(nb), base_src) * w
-        up_total, low_total = f0.copy(), f0.copy()
-        zone_sum = np.zeros(nodes.shape[:2])
-        ok = True
-        interior, geos, extras = {}, [], []
-        for cut, ((du, dl), (su, sl)), i0 in zip(cuts, curves, first):
+        splines = [(np.arange(nb), base_src)]  # F0, then each cut's upper and lower side
+        for cut, ((du, _), _), i0 in zip(cuts, curves, first):
             m = len(du) - 2
             on_up, on_low = np.arange(i0, i0 + m), np.arange(i0 + m, i0 + 2 * m)
             keep_up = [k for k, i in enumerate(base) if i not in cut.lower_only]
             keep_up = np.r_[keep_up, np.arange(nbase, nb), on_up]  # + anchors, corners, the curve
             keep_low = [k for k, i in enumerate(base) if i not in cut.upper_only]
             keep_low = np.r_[keep_low, np.arange(nbase, nb), on_low]
-            f_up = bank.field(keep_up, values[keep_up]) * w
-            f_low = bank.field(keep_low, values[keep_low]) * w
+            splines += [(keep_up, values[keep_up]), (keep_low, values[keep_low])]
+        made = [f * w for f in bank.fields(splines)]
+        f0 = made[0]
+        up_total, low_total = f0.copy(), f0.copy()
+        zone_sum = np.zeros(nodes.shape[:2])
+        ok = True
+        interior, geos, extras = {}, [], []
+        for j, (cut, ((du, dl), (su, sl))) in enumerate(zip(cuts, curves)):
+            f_up, f_low = made[1 + 2 * j], made[2 + 2 * j]
             g = side_weight(du, dl, nodes)[..., None]
             hole = opening_polygon(du, dl)
             # signed distances to the opening where the zone is above 0 (within ZONE_HI chord
