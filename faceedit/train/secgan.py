@@ -236,24 +236,28 @@ class SeCGANTrainer(MethodTrainer):
         return eff, self.space.encode(eff) - y_src
 
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
-        if self.attribute_task:
-            return self._attribute_step(batch)
+        """One loop step (module doc): ``n_critic`` updates of both critics, then one of each
+        generator, on the batch's edits planned twice (the critics' fakes, then the generators'):
+        the expression task's random targets through the training stage, or the attribute task's
+        stage renders (:meth:`_plan`)."""
         c = self.config
         w_cls, w_gp, w_rec, w_sc = (float(c[k]) for k in ("lambda_cls", "lambda_gp", "lambda_rec", "lambda_sc"))
         G, D = self.nets["G"], self.nets["D"]
         x = batch["image"]
         src = {k: batch[k] for k in self.space.keys}
         y_src = self.space.encode(src)
-        masks = landmark_masks(batch["landmarks"], x.shape[-1]) if self.semantic else None
+        masks = None
+        if self.semantic:
+            masks = (self.attribute_data.mask_batch(batch["index"]) if self.attribute_task
+                     else landmark_masks(batch["landmarks"], x.shape[-1]))
         logs: dict[str, float] = {}
 
-        eff, diff = self._difference(src, y_src)
+        eff, diff, x_in = self._plan(batch, x, src, y_src)
         with torch.no_grad(), self.autocast():
-            xf = G(self._staged(x, batch, eff, src), diff).float()
+            xf = G(x_in, diff).float()
             sf = self.nets["Gs"](masks, diff).float().softmax(1) if self.semantic else None
         for _ in range(int(c["n_critic"])):
-            d = critic_step(self, "D", x, xf, lambda logits: self.space.cls_loss(logits, src),
-                            w_gp=w_gp, w_cls=w_cls)
+            d = critic_step(self, "D", x, xf, lambda logits: self.space.cls_loss(logits, src), w_gp=w_gp, w_cls=w_cls)
             if masks is not None and sf is not None:  # semantic: the mask critic classifies the seg_attributes only
                 ds = critic_step(self, "Ds", masks, sf, lambda logits: self.seg_space.cls_loss(logits, src),
                                  w_gp=w_gp, w_cls=w_cls)
@@ -262,8 +266,7 @@ class SeCGANTrainer(MethodTrainer):
         if self.semantic:
             logs.update({"ds_loss": ds["loss"].item(), "ds_cls_real": ds["cls"].item()})
 
-        eff, diff = self._difference(src, y_src)
-        x_in = self._staged(x, batch, eff, src)
+        eff, diff, x_in = self._plan(batch, x, src, y_src)
         with self.autocast():
             xf = G(x_in, diff)
             scores, logits = D(xf)
@@ -271,7 +274,8 @@ class SeCGANTrainer(MethodTrainer):
             cls = self.space.cls_loss(logits, eff)
             rec = F.l1_loss(G(x, torch.zeros_like(diff)).float(), x)
         g_loss = adv + w_cls * cls + w_rec * rec
-        g_stage = self.stage_l1(xf, x_in)
+        # the attribute task learns what the stage's render leaves: always held to it
+        g_stage = (xf.float() - x_in).abs().mean() if self.attribute_task else self.stage_l1(xf, x_in)
         if g_stage is not None:
             g_loss = g_loss + float(c["lambda_stage"]) * g_stage
             logs["g_stage"] = g_stage.item()
@@ -287,7 +291,10 @@ class SeCGANTrainer(MethodTrainer):
             p = self.parse(xf.float())
             if p.shape[-2:] != masks.shape[-2:]:
                 p = F.interpolate(p, size=masks.shape[-2:], mode="bilinear", align_corners=False)
-            k = masks.shape[1]
+            k = p.shape[1]
+            if s_log.shape[1] > k:  # over the parser's classes: the mask branch's hair is its background
+                s_log = torch.cat([torch.logsumexp(torch.stack([s_log[:, 0], s_log[:, k]]), 0)[:, None],
+                                   s_log[:, 1:k]], 1)
             # eq. 11: G_rgb's parsed output against the mask branch's (one-hot) output
             sc_rgb = -(F.one_hot(s_log.argmax(1), k).permute(0, 3, 1, 2).float()
                        * p.clamp_min(1e-6).log()).sum(1).mean()
@@ -308,76 +315,16 @@ class SeCGANTrainer(MethodTrainer):
         logs["source_cls"] = s_loss.item()
         return logs
 
-    def _attribute_step(self, batch: dict[str, Any]) -> dict[str, float]:
-        """One step of the attribute task (module doc): the stage's render of one changed
-        attribute per row is the generator's input."""
-        c = self.config
-        w_cls, w_gp, w_rec, w_sc = (float(c[k]) for k in ("lambda_cls", "lambda_gp", "lambda_rec", "lambda_sc"))
-        G, D = self.nets["G"], self.nets["D"]
-        x = batch["image"]
-        src = {k: batch[k] for k in self.space.keys}
-        y_src = self.space.encode(src)
-        masks = self.attribute_data.mask_batch(batch["index"]) if self.semantic else None
-        logs: dict[str, float] = {}
-
-        eff, x_in = self.attribute_data.staged(batch["index"], src, self.rng)
-        diff = self.space.encode(eff) - y_src
-        with torch.no_grad(), self.autocast():
-            xf = G(x_in, diff).float()
-            sf = self.nets["Gs"](masks, diff).float().softmax(1) if self.semantic else None
-        for _ in range(int(c["n_critic"])):
-            d = critic_step(self, "D", x, xf, lambda logits: self.space.cls_loss(logits, src), w_gp=w_gp, w_cls=w_cls)
-            if masks is not None and sf is not None:
-                ds = critic_step(self, "Ds", masks, sf, lambda logits: self.seg_space.cls_loss(logits, src),
-                                 w_gp=w_gp, w_cls=w_cls)
-        logs.update({"d_loss": d["loss"].item(), "d_adv": d["adv"].item(), "d_gp": d["gp"].item(),
-                     "d_cls_real": d["cls"].item()})
-        if self.semantic:
-            logs.update({"ds_loss": ds["loss"].item(), "ds_cls_real": ds["cls"].item()})
-
-        eff, x_in = self.attribute_data.staged(batch["index"], src, self.rng)
-        diff = self.space.encode(eff) - y_src
-        with self.autocast():
-            xf = G(x_in, diff)
-            scores, logits = D(xf)
-            adv = wgan_generator_loss(scores.float())
-            cls = self.space.cls_loss(logits, eff)
-            rec = F.l1_loss(G(x, torch.zeros_like(diff)).float(), x)
-        stage = (xf.float() - x_in).abs().mean()
-        g_loss = adv + w_cls * cls + w_rec * rec + float(c["lambda_stage"]) * stage
-        if self.semantic:
-            assert masks is not None and self.parse is not None
-            Gs, Ds = self.nets["Gs"], self.nets["Ds"]
-            with self.autocast():
-                s_log = Gs(masks, diff).float().log_softmax(1)
-                s_scores, s_logits = Ds(s_log.exp())
-                adv_s = wgan_generator_loss(s_scores.float())
-                cls_s = self.seg_space.cls_loss(s_logits, eff)
-                rec_s = -(masks * Gs(masks, torch.zeros_like(diff)).float().log_softmax(1)).sum(1).mean()
-            p = self.parse(xf.float())
-            if p.shape[-2:] != masks.shape[-2:]:
-                p = F.interpolate(p, size=masks.shape[-2:], mode="bilinear", align_corners=False)
-            k = p.shape[1]
-            # over the parser's classes: the mask branch's hair is its background
-            s_merged = torch.cat([torch.logsumexp(torch.stack([s_log[:, 0], s_log[:, k]]), 0, keepdim=False)[:, None],
-                                  s_log[:, 1:k]], 1)
-            sc_rgb = -(F.one_hot(s_merged.argmax(1), k).permute(0, 3, 1, 2).float()
-                       * p.clamp_min(1e-6).log()).sum(1).mean()
-            sc_seg = -(F.one_hot(p.detach().argmax(1), k).permute(0, 3, 1, 2).float() * s_merged).sum(1).mean()
-            g_loss = g_loss + w_sc * sc_rgb
-            gs_loss = adv_s + w_cls * cls_s + w_rec * rec_s + w_sc * sc_seg
-        self.optimize("G", g_loss)
-        logs.update({"g_loss": g_loss.item(), "g_adv": adv.item(), "g_cls": cls.item(), "g_rec": rec.item(),
-                     "g_stage": stage.item()})
-        if self.semantic:
-            self.optimize("Gs", gs_loss)
-            logs.update({"gs_loss": gs_loss.item(), "gs_cls": cls_s.item(), "gs_rec": rec_s.item(),
-                         "sc_rgb": sc_rgb.item(), "sc_seg": sc_seg.item()})
-        with self.autocast():
-            s_loss = self.space.cls_loss(self.nets["S"](x), src)
-        self.optimize("S", s_loss)
-        logs["source_cls"] = s_loss.item()
-        return logs
+    def _plan(self, batch: dict[str, Any], x: torch.Tensor, src: dict, y_src: torch.Tensor
+              ) -> tuple[dict, torch.Tensor, torch.Tensor]:
+        """(the labels the output should show, ``y_diff``, the generator's input) for one draw:
+        the attribute task's stage render of one changed attribute per row; the expression
+        task's random targets, the training stage's edit towards them."""
+        if self.attribute_task:
+            eff, x_in = self.attribute_data.staged(batch["index"], src, self.rng)
+            return eff, self.space.encode(eff) - y_src, x_in
+        eff, diff = self._difference(src, y_src)
+        return eff, diff, self._staged(x, batch, eff, src)
 
     # ---- samples and export ----------------------------------------------------------------------
     @torch.no_grad()
