@@ -247,24 +247,34 @@ MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y
 #: face's frame: ``u`` along the eye line towards the image's right, ``n`` down the face; an
 #: inward move takes the ``u`` sign of the side). What a target's mean state leaves out that
 #: the expression lives in, set by looking at 1350-px London faces beside JAFFE's posed photos:
-#: fear's inner brows raised and drawn together, its eyes wide and its lips stretched sideways
-#: (AU20) rather than lifted (the state alone reads as a toothy near-smile); disgust's upper
-#: lip and nose wings raised, the mouth's middle lifted over level corners (AU10, AU9); anger's
-#: brows knitted closer, its lids glaring and its lips pressed thin (AU4, AU5, AU24).
+#: fear's inner brows raised and drawn together over outer ends that stay down (the oblique,
+#: worried brow of AU1+4, not surprise's arch), its eyes wide and its lips stretched sideways
+#: and down at the corners (AU20) (the state alone reads as a gasp); disgust's upper lip and
+#: nose wings raised over a lower lip and corners pulled down (AU10, AU9, AU15, AU16: JAFFE's
+#: posed disgust lowers the lower lip and the chin, the state alone pushes them up into a
+#: pout that reads as anger), the lower lids pushed up; anger's brows pulled down and
+#: together, hardest at their inner ends (AU4), the lower lids tensed straight (AU7), the lips
+#: pressed thin (AU24). Their size is bounded by the way back: the state reads a move mostly
+#: on its target's line only where people's neutral faces do not differ by it, and a larger
+#: brow drop or mouth stretch is read as the person's own and stays after an edit to neutral.
 #: point -> (inward, up) per target; left-side points listed, their mirror images move alike.
 TARGET_MOVES: dict[str, dict[int, tuple[float, float]]] = {
-    "fearful": {21: (0.02, 0.035), 20: (0.012, 0.03), 19: (0.0, 0.02), 18: (0.0, 0.012),
-                37: (0.0, 0.018), 38: (0.0, 0.018), 48: (-0.06, -0.03), 60: (-0.05, -0.026),
-                49: (-0.03, -0.016), 50: (0.0, -0.012), 51: (0.0, -0.012), 61: (-0.01, -0.016), 62: (0.0, -0.014),
-                59: (-0.03, -0.035), 58: (-0.01, -0.04), 57: (0.0, -0.04), 67: (-0.01, -0.03), 66: (0.0, -0.03)},
-    "disgusted": {51: (0.0, 0.065), 50: (0.0, 0.06), 49: (0.0, 0.03), 62: (0.0, 0.03), 61: (0.0, 0.022),
-                  66: (0.0, 0.03), 67: (0.0, 0.022), 57: (0.0, 0.02), 58: (0.0, 0.016),
-                  31: (0.0, 0.02), 32: (0.0, 0.018), 33: (0.0, 0.014), 21: (0.012, -0.015), 20: (0.006, -0.01),
-                  40: (0.0, 0.012), 41: (0.0, 0.012)},
+    "fearful": {21: (0.03, 0.045), 20: (0.018, 0.025), 19: (0.006, 0.008), 18: (0.0, -0.006),
+                17: (0.0, -0.012), 37: (0.0, 0.018), 38: (0.0, 0.018), 40: (0.0, 0.01),
+                41: (0.0, 0.01), 48: (-0.06, -0.035), 60: (-0.05, -0.03), 49: (-0.03, -0.014),
+                50: (-0.01, -0.008), 51: (0.0, -0.006), 61: (-0.01, -0.012), 62: (0.0, -0.012),
+                59: (-0.03, -0.03), 58: (-0.015, -0.03), 57: (0.0, -0.028), 67: (-0.015, -0.02),
+                66: (0.0, -0.018)},
+    "disgusted": {51: (0.0, 0.09), 50: (0.004, 0.085), 49: (0.0, 0.05), 62: (0.0, 0.05),
+                  61: (0.004, 0.045), 48: (0.01, -0.02), 60: (0.008, -0.012), 66: (0.0, 0.0),
+                  67: (0.0, 0.0), 57: (0.0, -0.03), 58: (0.0, -0.028), 59: (0.0, -0.022), 8: (0.0, -0.02),
+                  31: (0.0, 0.03), 32: (0.0, 0.025), 33: (0.0, 0.018), 21: (0.018, -0.02),
+                  20: (0.008, -0.012), 40: (0.0, 0.016), 41: (0.0, 0.016)},
     "surprised": {37: (0.0, 0.012), 38: (0.0, 0.012), 17: (0.0, 0.012), 18: (0.0, 0.018), 19: (0.0, 0.022),
-                  20: (0.0, 0.022), 21: (0.0, 0.018)},
-    "angry": {21: (0.015, 0.0), 20: (0.01, 0.0), 37: (0.0, 0.01), 38: (0.0, 0.01),
-              50: (0.0, -0.012), 51: (0.0, -0.014), 58: (0.0, 0.012), 57: (0.0, 0.014)},
+                 20: (0.0, 0.022), 21: (0.0, 0.018)},
+    "angry": {21: (0.03, -0.03), 20: (0.018, -0.022), 19: (0.006, -0.012), 37: (0.0, 0.004),
+              38: (0.0, 0.008), 40: (0.0, 0.02), 41: (0.0, 0.016), 50: (0.0, -0.014),
+              51: (0.0, -0.016), 58: (0.0, 0.016), 57: (0.0, 0.02)},
 }
 #: The image's left points of the 68 mirrored onto the right (iBUG order).
 MIRROR = {**{i: 26 - (i - 17) for i in range(17, 22)}, 36: 45, 37: 44, 38: 43, 39: 42, 40: 47, 41: 46,
