@@ -254,9 +254,12 @@ MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y
 #: posed disgust lowers the lower lip and the chin, the state alone pushes them up into a
 #: pout that reads as anger), the lower lids pushed up; anger's brows pulled down and
 #: together, hardest at their inner ends (AU4), the lower lids tensed straight (AU7), the lips
-#: pressed thin (AU24). Their size is bounded by the way back: the state reads a move mostly
-#: on its target's line only where people's neutral faces do not differ by it, and a larger
-#: brow drop or mouth stretch is read as the person's own and stays after an edit to neutral.
+#: pressed thin (AU24) where they are (the state alone lifts the whole mouth and bunches the
+#: chin: 0.10-0.14 eye distances on JAFFE's neutral faces as MediaPipe reads them, against
+#: 0.02 in the same people's posed anger, ``bench/bench_posed_moves.py``). Their size is
+#: bounded by the way back: the state reads a move mostly on its target's line only where
+#: people's neutral faces do not differ by it, and a larger brow drop or mouth stretch is read
+#: as the person's own and stays after an edit to neutral.
 #: point -> (inward, up) per target; left-side points listed, their mirror images move alike.
 TARGET_MOVES: dict[str, dict[int, tuple[float, float]]] = {
     "fearful": {21: (0.03, 0.045), 20: (0.018, 0.025), 19: (0.006, 0.008), 18: (0.0, -0.006),
@@ -272,13 +275,16 @@ TARGET_MOVES: dict[str, dict[int, tuple[float, float]]] = {
                   20: (0.008, -0.012), 40: (0.0, 0.016), 41: (0.0, 0.016)},
     "surprised": {37: (0.0, 0.012), 38: (0.0, 0.012), 17: (0.0, 0.012), 18: (0.0, 0.018), 19: (0.0, 0.022),
                  20: (0.0, 0.022), 21: (0.0, 0.018)},
-    "angry": {21: (0.03, -0.03), 20: (0.018, -0.022), 19: (0.006, -0.012), 37: (0.0, 0.004),
-              38: (0.0, 0.008), 40: (0.0, 0.02), 41: (0.0, 0.016), 50: (0.0, -0.014),
-              51: (0.0, -0.016), 58: (0.0, 0.016), 57: (0.0, 0.02)},
+    "angry": {19: (0.006, -0.012), 20: (0.018, -0.022), 21: (0.03, -0.03), 37: (0.0, 0.004),
+              38: (0.0, 0.008), 40: (0.0, 0.02), 41: (0.0, 0.016), 48: (0.0, -0.06),
+              49: (0.0, -0.06), 50: (0.0, -0.074), 51: (0.0, -0.076), 57: (0.0, -0.04),
+              58: (0.0, -0.044), 59: (0.0, -0.06), 60: (0.0, -0.06), 61: (0.0, -0.06),
+              62: (0.0, -0.06), 66: (0.0, -0.06), 67: (0.0, -0.06)},
 }
-#: The image's left points of the 68 mirrored onto the right (iBUG order).
-MIRROR = {**{i: 26 - (i - 17) for i in range(17, 22)}, 36: 45, 37: 44, 38: 43, 39: 42, 40: 47, 41: 46,
-          31: 35, 32: 34, 48: 54, 49: 53, 50: 52, 59: 55, 58: 56, 60: 64, 61: 63, 67: 65}
+#: The image's left points of the 68 mirrored onto the right (iBUG order; the jaw's 0-7 onto 16-9).
+MIRROR = {**{i: 16 - i for i in range(8)}, **{i: 26 - (i - 17) for i in range(17, 22)},
+          36: 45, 37: 44, 38: 43, 39: 42, 40: 47, 41: 46, 31: 35, 32: 34,
+          48: 54, 49: 53, 50: 52, 59: 55, 58: 56, 60: 64, 61: 63, 67: 65}
 
 
 def target_moves(lm: np.ndarray, goal: np.ndarray, target: str, strength: float) -> np.ndarray:
