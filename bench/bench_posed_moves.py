@@ -17,7 +17,9 @@ MediaPipe's points read about half of a move dlib's do, the stage plans on dlib'
 
 ``--figure`` draws the moves as arrows on the mean neutral shape, one panel per target, real
 posed (green) and the edit (red), magnified: a drawing of statistics (the data's licence lets
-no JAFFE image ship, its statistics may).
+no JAFFE image ship, its statistics may). ``--london-sheet`` draws held-out London faces
+(``--london``, 1350 px) neutral and edited to each target, cropped to the face: the pictures
+that may ship beside it (CC BY 4.0).
 """
 
 from __future__ import annotations
@@ -127,6 +129,22 @@ def figure(results: dict[str, dict[str, list[np.ndarray]]], path: Path, size: in
         print(f"figure: {path} (green: real posed photos, red: the edit as detected)")
 
 
+def london_sheet(ed: Editor, data: Path, people: list[str], targets: list[str], path: Path,
+                 width: int = 400) -> None:
+    """Rows of held-out London faces: the neutral photo and each target's edit, cropped to the
+    face (the middle 40 % across, 42 % down from 30 %) and scaled to ``width`` px."""
+    rows = []
+    for p in people:
+        rgb = np.asarray(Image.open(data / "neutral" / f"{p}.jpg").convert("RGB"))
+        h, w = rgb.shape[:2]
+        cells = [rgb] + [ed.edit(rgb, t, face="largest") for t in targets]
+        crops = [c[int(h * 0.30):int(h * 0.72), int(w * 0.30):int(w * 0.70)] for c in cells]
+        rows.append(np.concatenate([cv2.resize(c, (width, int(width * c.shape[0] / c.shape[1])),
+                                               interpolation=cv2.INTER_AREA) for c in crops], 1))
+    Image.fromarray(np.concatenate(rows, 0)).save(path, quality=90)
+    print(f"sheet: {path} (columns: neutral, {', '.join(targets)})")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data/jaffe"))
@@ -134,6 +152,9 @@ def main(argv=None) -> int:
     ap.add_argument("--targets", default="angry,disgusted,fearful")
     ap.add_argument("--split", choices=("training", "held-out", "all"), default="training")
     ap.add_argument("--figure", type=Path, default=None, help="write the arrows' drawing here (PNG)")
+    ap.add_argument("--london", type=Path, default=Path("../shared/data/london_hd"))
+    ap.add_argument("--london-sheet", type=Path, default=None, help="write the London faces' sheet here")
+    ap.add_argument("--faces", default="014,022,061,131,144", help="London ids of the sheet (held-out people)")
     a = ap.parse_args(argv)
     if not a.data.is_dir():
         raise SystemExit(f"{a.data}: no JAFFE folder (see ../shared/data/README.md)")
@@ -154,6 +175,8 @@ def main(argv=None) -> int:
             print(f"  {name:16s} " + " ".join(f"{c:>16s}" for c in cells))
     if a.figure:
         figure(results, a.figure)
+    if a.london_sheet:
+        london_sheet(ed, a.london, a.faces.split(","), a.targets.split(","), a.london_sheet)
     return 0
 
 
