@@ -188,10 +188,13 @@ def test_target_moves(face):
     assert fear[21, 1] < face[21, 1] and fear[21, 0] > face[21, 0] and fear[22, 0] < face[22, 0]
     disgust = target_moves(face, face, "disgusted", 1.0)
     assert disgust[51, 1] < face[51, 1] and disgust[62, 1] < face[62, 1]  # the upper lip raised
-    assert np.allclose(disgust[[48, 54]], face[[48, 54]])  # over level corners
+    # over a lower lip and corners pulled down (JAFFE's posed disgust lowers them)
+    assert disgust[57, 1] > face[57, 1] and disgust[48, 1] > face[48, 1] and disgust[54, 1] > face[54, 1]
     angry = target_moves(face, face, "angry", 1.0)
     lip = lambda p: float(p[57, 1] - p[51, 1])  # noqa: E731
     assert lip(angry) < lip(face)  # pressed thinner
+    assert angry[21, 1] > face[21, 1] and angry[21, 0] > face[21, 0]  # the inner brows down and in
+    assert angry[62, 1] > face[62, 1]  # the mouth pressed where it is, not lifted
     # mirrored in the face's frame: a left point's move is its right twin's mirrored
     from faceedit.stage.moves import face_frame
 
