@@ -18,8 +18,10 @@ off the same eyeball: the iris keeps its size and place, more white shows around
    centre (copying a visible part there doubles catchlights and makes seams); where the
    stretched iris shows outside that circle, the white of the eye, continued along each row
    (the eye's own axis, corner to corner: the same on a tilted head) from the warped white
-   beside it (its shading kept), or the eye's own white in the lid's shadow; the upper lid's shadow over the iris. Outside the opening (the lids, the lashes) the
-   warped photo stays as it is.
+   beside it (its shading kept), or the eye's own white in the lid's shadow; the same white
+   where the lids' travel uncovered the eyeball above the iris and the warp stretched the dark
+   band under the source's lid there (the lid's margin itself kept); the upper lid's shadow over
+   the iris. Outside the opening (the lids, the lashes) the warped photo stays as it is.
 
 The stage calls it only where the target opens an eye wider than the face's own neutral
 (:meth:`faceedit.stage.model.Stage.widens_eyes`).
@@ -250,11 +252,22 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
             flags = cv2.INTER_LINEAR | (cv2.WARP_INVERSE_MAP if inverse else 0)
             return cv2.warpAffine(x, turn, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
 
-        white_fill = level(_white_rows(level(cur), level(((was > 0.01) & (open_d > 0.5)).astype(np.float32)) > 0.5,
+        # what the lids' travel uncovered above the iris is the eyeball's white too where it came
+        # out dark: the source's band under its upper lid (the lid's margin and its shadow over
+        # iris and white) is stretched tall there, a dark arc over a crescent of white, a halo
+        # round the iris. The margin itself (its source within ``lid_margin`` of the lid) stays;
+        # what is already about as light as the shaded white stays; from the iris's middle up
+        # the white comes in over a third of its radius (no seam along the middle)
+        expect = float(luma(white_col)) * shade
+        dark = np.clip((0.8 * expect - luma(cur)) / (0.3 * expect), 0.0, 1.0)
+        rise = np.clip(-rel[..., 1] / (0.35 * r), 0.0, 1.0)
+        above = (dark * rise * (below > tuning.lid_margin * width)).astype(np.float32)
+        whiten = np.maximum(was, above)
+        white_fill = level(_white_rows(level(cur), level(((whiten > 0.01) & (open_d > 0.5)).astype(np.float32)) > 0.5,
                                        white_col, level(shade.astype(np.float32)), width, tuning.white_shade),
                            inverse=True)
         a_iris = (disc * open_d)[..., None]
-        a_white = cv2.GaussianBlur((was * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
+        a_white = cv2.GaussianBlur((whiten * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
         new = cur * (1 - a_iris - a_white) + (iris_col * shade[..., None]) * a_iris + white_fill * a_white
         if out is warped:

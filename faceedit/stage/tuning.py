@@ -230,6 +230,9 @@ class EyesTuning:
     lid_shadow: float = 0.25
     #: ... and its reach below the lid (eye widths).
     lid_shadow_reach: float = 0.06
+    #: An opened eye's upper lid margin: the source's pixels within this much (eye widths) of
+    #: the lid are kept as warped; below it, above the iris's middle, the eye's white is drawn.
+    lid_margin: float = 0.03
 
 
 @dataclass(frozen=True)
