@@ -11,7 +11,12 @@ move (lip-corner rise) as expression. The fit has one more coordinate per basic 
 line (:data:`LINE_SCALE`): the stage's whole move to that target, so a face showing it reads as
 that expression at some strength (never below 0) rather than as a person with a shorter lower
 face or higher brows. ``e`` (the axes' reading plus each line's strength times its target's
-state) is the state. A named target is a state (``state_<target>``: the mean state of the
+state) is the state. Where the detector gives the irises (:mod:`faceedit.faces.iris`), an upper
+lid raised off the iris (white above it, :func:`lid_raise`) is expression whatever the eye's
+size: what of that raise the state does not read is kept beside it
+(``FaceState.lids_raised``) and an edit takes it away as a move of the upper lids
+(:meth:`ExpressionStates.lids_raised_change`), so a wide-open surprised eye made neutral closes
+to a relaxed opening rather than staying the person's "own". A named target is a state (``state_<target>``: the mean state of the
 posed photos of it, brought up to their typical strength and to the AUs of the expression's
 FACS prototype, see the card and :mod:`faceedit.train.stage`); ``neutral`` is
 ``e = 0``; ``keep`` is the face's own; ``like=`` a reference face's; AU intensities
@@ -39,8 +44,9 @@ import numpy as np
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
+from faceedit.faces.iris import lid_over_iris
 from faceedit.faces.landmarks import FLIP, eye_distance
-from faceedit.stage.moves import TARGET_MOVES, jaw_follows, real_opening, target_moves
+from faceedit.stage.moves import TARGET_MOVES, face_frame, jaw_follows, real_opening, target_moves
 
 #: Landmark noise (canonical px, 256-px frame: about 0.012 eye distances) the state fit assumes.
 #: Between 0.3 and 1 px the held-out truth barely changes; below 0.1 px identity leaks into the
@@ -82,6 +88,19 @@ JAW_NOISE = 8.0
 #: trips (``bench/bench_round_trip.py --limit 8``), 1350 | 256 px, against the nose and eye
 #: contours: surprised 0.033 -> 0.029 | 0.035 -> 0.035, angry 0.042 -> 0.038 | 0.041 -> 0.034.
 FRAME_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)
+#: The 68 points' upper lids, whose rise the irises tell (:func:`lid_raise`).
+UPPER_LIDS = (37, 38, 43, 44)
+#: Where a relaxed upper lid lies on the iris (:func:`faceedit.faces.iris.lid_over_iris`, both
+#: eyes' mean, eye distances; below 0: over the iris's top), the MediaPipe detector's points:
+#: near the median of neutral faces (London's 86 at 1350 px -0.035, JAFFE's 30 -0.028) ...
+LID_RELAXED = -0.033
+#: ... and above the highest neutral lids (London -0.008, 1 face in 86 above -0.015; JAFFE
+#: -0.016; the astronaut made neutral -0.008): no neutral face reads a raise. Posed surprise
+#: reads 0.000 (JAFFE, median; 5 % below -0.017), the stage's surprised edits +0.002 (London).
+LID_RAISED_FROM = -0.006
+#: Above :data:`LID_RAISED_FROM` the lid's raise is read over this many eye distances, up to all
+#: of its height above :data:`LID_RELAXED` (:func:`lid_raise`: no jump where it starts).
+LID_RAMP = 0.006
 #: Setting AUs (``--au``, ``--control``): Gauss-Newton steps, each at most 1 standard deviation
 #: per axis; the weight with which the AUs not asked for are held where they were; damping.
 AU_STEPS = 12
@@ -108,6 +127,28 @@ def symmetric_directions(basis: np.ndarray) -> np.ndarray:
     op = np.stack([symmetric_state(e, basis) for e in np.eye(k)], 1)
     w, v = np.linalg.eigh((op + op.T) / 2)
     return v[:, w > 0.5]
+
+
+def lid_raise(lm: np.ndarray, irises: np.ndarray | None) -> float:
+    """How far (eye distances) a face's upper lids are raised as expression, as their place on the
+    irises tells (both eyes' mean of :func:`faceedit.faces.iris.lid_over_iris`): 0 up to
+    :data:`LID_RAISED_FROM` (a relaxed lid, whatever the eye's size), then rising over
+    :data:`LID_RAMP` to the lid's whole height above :data:`LID_RELAXED`. 0 without irises."""
+    if irises is None:
+        return 0.0
+    gap = float(np.mean(lid_over_iris(lm, irises)))
+    return (gap - LID_RELAXED) * float(np.clip((gap - LID_RAISED_FROM) / LID_RAMP, 0.0, 1.0))
+
+
+def raise_lids(lm: np.ndarray, goal: np.ndarray, amount: float) -> np.ndarray:
+    """``goal`` with the upper lids (:data:`UPPER_LIDS`) raised ``amount`` eye distances (below 0:
+    lowered) in the frame of the face at ``lm``; ``goal`` itself at 0."""
+    if amount == 0:
+        return goal
+    _, n, ed = face_frame(lm)
+    out = np.array(goal, np.float64)
+    out[list(UPPER_LIDS)] -= amount * ed * n
+    return out
 
 
 def lip_gap(lm: np.ndarray) -> float:
@@ -138,6 +179,10 @@ class FaceState:
     canonical: np.ndarray
     #: the strength read on each named target's line (:data:`LINE_SCALE`), by target
     lines: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: how far (eye distances) the upper lids are raised as the irises show
+    #: (:func:`lid_raise`) beyond what the state reads: a wide-open eye's expression, which the
+    #: fit takes for the person's own opening (people's eyes differ in opening as much)
+    lids_raised: float = 0.0
 
 
 class ExpressionStates:
@@ -197,13 +242,15 @@ class ExpressionStates:
             solvers[lines] = np.linalg.solve(a, b * w)
         return solvers[lines]
 
-    def state(self, lm: np.ndarray) -> FaceState:
+    def state(self, lm: np.ndarray, irises: np.ndarray | None = None) -> FaceState:
         """The face's expression state and identity coordinates (:class:`FaceState`): the
         expression is what the expression axes read plus each line target's state times the
         strength read on its line. No strength is below 0 (a face does not show the opposite of
         a named expression's whole move; read freely, a neutral face reads about -0.5 fearful
         and would be made more fearful than the target): the fit is made again without the
-        lines read below 0 until none is."""
+        lines read below 0 until none is. With the face's ``irises`` ((2, 5, 2) photo px,
+        :func:`faceedit.faces.iris.iris_points`), the raise of its upper lids they show beyond
+        what the state reads (:meth:`lid_lift`) is ``FaceState.lids_raised``."""
         c = self.canonical(lm)
         x = (c - self._a("mean_shape")).reshape(-1)
         ki, ke = len(self._a("identity_scale")), len(self._a("expression_scale"))
@@ -219,7 +266,34 @@ class ExpressionStates:
         expression = coef[ki:ki + ke].copy()
         for t, strength in zip(lines, coef[ki + ke:]):
             expression += strength * self._a(f"state_{t}")
-        return FaceState(expression, coef[:ki], c, dict(zip(lines, map(float, coef[ki + ke:]))))
+        out = FaceState(expression, coef[:ki], c, dict(zip(lines, map(float, coef[ki + ke:]))))
+        raised = lid_raise(lm, irises)
+        if raised > 0:
+            out.lids_raised = max(0.0, raised - self.lid_lift(out) / eye_distance(c))
+        return out
+
+    def lid_lift(self, st: FaceState) -> float:
+        """How far (canonical px) a state raises the upper lids (:data:`UPPER_LIDS`' mean): its
+        expression's move and its lines' own landmark moves (:data:`TARGET_MOVES`)."""
+        if "own_lid_lift" not in self._np:
+            moves = self._line_moves().reshape(-1, 68, 2)
+            states = np.stack([self._a(f"state_{t}") @ self._a("expression_basis") for t in self.line_targets()])
+            own = (states.reshape(-1, 68, 2) - moves)[:, list(UPPER_LIDS), 1].mean(1)
+            self._np["own_lid_lift"] = dict(zip(self.line_targets(), map(float, own)))
+        move = (np.asarray(st.expression, np.float64) @ self._a("expression_basis")).reshape(68, 2)
+        lift = -float(move[list(UPPER_LIDS), 1].mean())
+        return lift + sum(v * self._np["own_lid_lift"].get(t, 0.0) for t, v in st.lines.items())
+
+    def lids_raised_change(self, current: FaceState, target: str, strength: float,
+                           like: FaceState | None = None) -> float:
+        """How far (eye distances, below 0: lowered) an edit moves the upper lids for the raise
+        the irises show beyond the state (``FaceState.lids_raised``): the goal has none (a named
+        target's own raise is in its state and moves; a reference face's is its own), ``keep``
+        the face's; ``strength`` of the way."""
+        have = current.lids_raised
+        want = like.lids_raised if like is not None else (
+            0.0 if target == "neutral" or target in self.expressions else have)
+        return float(strength) * (want - have)
 
     def target_move_change(self, current: FaceState, target: str, strength: float,
                            like: FaceState | None = None) -> dict[str, float]:
@@ -344,23 +418,24 @@ class ExpressionStates:
 
     # -- on a photo -------------------------------------------------------------------------
     def plan(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
-             like: np.ndarray | None = None) -> tuple[FaceState, np.ndarray]:
-        """(the face's state, the state the edit moves it to).
+             like: np.ndarray | None = None, irises: np.ndarray | None = None) -> tuple[FaceState, np.ndarray]:
+        """(the face's state, read with its ``irises`` where given, see :meth:`state`; the state
+        the edit moves it to).
 
         The goal is the target's state (or, with ``like``, the reference face's own), with the
         AU intensities ``aus`` set on top; the new state lies ``strength`` of the way from the
         face's own state to the goal (beyond it above 1)."""
-        cur = self.state(lm)
+        cur = self.state(lm, irises)
         goal = self.state(like).expression if like is not None else self.target_state(target, cur)
         goal = self.set_aus(goal, cur.identity, aus or {})
         return cur, cur.expression + float(strength) * (goal - cur.expression)
 
     def move(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
-             like: np.ndarray | None = None) -> np.ndarray:
+             like: np.ndarray | None = None, irises: np.ndarray | None = None) -> np.ndarray:
         """The face's landmarks after the edit, photo coordinates (geometry only): the
         expression axes times the state change of :meth:`plan` (:meth:`goal_landmarks`)."""
         lm = np.asarray(lm, np.float64)
-        cur, new = self.plan(lm, target, strength, aus=aus, like=like)
+        cur, new = self.plan(lm, target, strength, aus=aus, like=like, irises=irises)
         return self.goal_landmarks(lm, cur, new, strength)
 
     def goal_landmarks(self, lm: np.ndarray, cur: FaceState, new: np.ndarray, strength: float) -> np.ndarray:
