@@ -88,6 +88,14 @@ JAW_NOISE = 8.0
 #: trips (``bench/bench_round_trip.py --limit 8``), 1350 | 256 px, against the nose and eye
 #: contours: surprised 0.033 -> 0.029 | 0.035 -> 0.035, angry 0.042 -> 0.038 | 0.041 -> 0.034.
 FRAME_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)
+#: The identity prior's spread (a share of the shape model's ``identity_scale``, which was fitted
+#: on dlib's points) where a face's points are MediaPipe's (``mediapipe=True``): those read
+#: people's neutral faces as less different from each other. London's 68 training subjects'
+#: neutral photos at 1350 px spread over 0.71 of it on the median identity axis with
+#: MediaPipe's points (0.37-1.13 by axis), 1.04 with dlib's. At the full spread the state put
+#: about half of anger's raised mouth (as re-detected) into the identity and the way back left
+#: it (see the stage's card, "From expressive faces").
+MEDIAPIPE_IDENTITY_SPREAD = 0.7
 #: The 68 points' upper lids, whose rise the irises tell (:func:`lid_raise`).
 UPPER_LIDS = (37, 38, 43, 44)
 #: Where a relaxed upper lid lies on the iris (:func:`faceedit.faces.iris.lid_over_iris`, both
@@ -225,24 +233,26 @@ class ExpressionStates:
             rows.append((goal - mean).reshape(-1))
         return np.array(rows).reshape(-1, mean.size)
 
-    def _solver(self, lines: tuple[str, ...]) -> np.ndarray:
+    def _solver(self, lines: tuple[str, ...], mediapipe: bool = False) -> np.ndarray:
         """(Ki + Ke + len(lines), 136) matrix taking a canonical shape minus the mean to its MAP
-        coordinates: identity, expression and the strengths on the line targets ``lines``."""
+        coordinates: identity, expression and the strengths on the line targets ``lines``; the
+        identity prior narrowed to :data:`MEDIAPIPE_IDENTITY_SPREAD` for MediaPipe's points."""
         solvers = self._np.setdefault("solvers", {})
-        if lines not in solvers:
+        if (lines, mediapipe) not in solvers:
             moves = self._line_moves()
             rows = [self.line_targets().index(t) for t in lines]
             b = np.vstack([self._a("identity_basis"), self._a("expression_basis"), moves[rows]]).astype(np.float64)
-            prior = np.concatenate([self._a("identity_scale"), self._a("expression_scale"),
+            spread = MEDIAPIPE_IDENTITY_SPREAD if mediapipe else 1.0
+            prior = np.concatenate([spread * self._a("identity_scale"), self._a("expression_scale"),
                                     np.full(len(lines), LINE_SCALE)]).astype(np.float64)
             noise = np.full((68, 2), SHAPE_NOISE)
             noise[:17] = JAW_NOISE
             w = 1.0 / noise.reshape(-1) ** 2  # each coordinate's weight
             a = (b * w) @ b.T + np.diag(1.0 / np.maximum(prior, 1e-6) ** 2)
-            solvers[lines] = np.linalg.solve(a, b * w)
-        return solvers[lines]
+            solvers[lines, mediapipe] = np.linalg.solve(a, b * w)
+        return solvers[lines, mediapipe]
 
-    def state(self, lm: np.ndarray, irises: np.ndarray | None = None) -> FaceState:
+    def state(self, lm: np.ndarray, irises: np.ndarray | None = None, mediapipe: bool = False) -> FaceState:
         """The face's expression state and identity coordinates (:class:`FaceState`): the
         expression is what the expression axes read plus each line target's state times the
         strength read on its line. No strength is below 0 (a face does not show the opposite of
@@ -250,13 +260,14 @@ class ExpressionStates:
         and would be made more fearful than the target): the fit is made again without the
         lines read below 0 until none is. With the face's ``irises`` ((2, 5, 2) photo px,
         :func:`faceedit.faces.iris.iris_points`), the raise of its upper lids they show beyond
-        what the state reads (:meth:`lid_lift`) is ``FaceState.lids_raised``."""
+        what the state reads (:meth:`lid_lift`) is ``FaceState.lids_raised``. ``mediapipe``:
+        the points are MediaPipe's (:data:`MEDIAPIPE_IDENTITY_SPREAD`)."""
         c = self.canonical(lm)
         x = (c - self._a("mean_shape")).reshape(-1)
         ki, ke = len(self._a("identity_scale")), len(self._a("expression_scale"))
         lines = tuple(self.line_targets())
         while True:
-            coef = self._solver(lines) @ x
+            coef = self._solver(lines, mediapipe) @ x
             if not (coef[ki + ke:] < 0).any():
                 break
             lines = tuple(t for t, v in zip(lines, coef[ki + ke:]) if v >= 0)
@@ -418,24 +429,26 @@ class ExpressionStates:
 
     # -- on a photo -------------------------------------------------------------------------
     def plan(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
-             like: np.ndarray | None = None, irises: np.ndarray | None = None) -> tuple[FaceState, np.ndarray]:
-        """(the face's state, read with its ``irises`` where given, see :meth:`state`; the state
-        the edit moves it to).
+             like: np.ndarray | None = None, irises: np.ndarray | None = None,
+             mediapipe: bool = False) -> tuple[FaceState, np.ndarray]:
+        """(the face's state, read with its ``irises`` where given and as MediaPipe's points with
+        ``mediapipe``, see :meth:`state`; the state the edit moves it to).
 
         The goal is the target's state (or, with ``like``, the reference face's own), with the
         AU intensities ``aus`` set on top; the new state lies ``strength`` of the way from the
         face's own state to the goal (beyond it above 1)."""
-        cur = self.state(lm, irises)
-        goal = self.state(like).expression if like is not None else self.target_state(target, cur)
+        cur = self.state(lm, irises, mediapipe)
+        goal = self.state(like, mediapipe=mediapipe).expression if like is not None else self.target_state(target, cur)
         goal = self.set_aus(goal, cur.identity, aus or {})
         return cur, cur.expression + float(strength) * (goal - cur.expression)
 
     def move(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
-             like: np.ndarray | None = None, irises: np.ndarray | None = None) -> np.ndarray:
+             like: np.ndarray | None = None, irises: np.ndarray | None = None,
+             mediapipe: bool = False) -> np.ndarray:
         """The face's landmarks after the edit, photo coordinates (geometry only): the
         expression axes times the state change of :meth:`plan` (:meth:`goal_landmarks`)."""
         lm = np.asarray(lm, np.float64)
-        cur, new = self.plan(lm, target, strength, aus=aus, like=like, irises=irises)
+        cur, new = self.plan(lm, target, strength, aus=aus, like=like, irises=irises, mediapipe=mediapipe)
         return self.goal_landmarks(lm, cur, new, strength)
 
     def goal_landmarks(self, lm: np.ndarray, cur: FaceState, new: np.ndarray, strength: float) -> np.ndarray:

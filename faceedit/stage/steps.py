@@ -292,7 +292,8 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     raise of the upper lids off the irises that the state does not read is taken away like a
     target's own moves (:meth:`Stage.lids_raised_change`)."""
     s, lm = face.settings, face.landmarks
-    cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like, irises=face.irises)
+    mediapipe = face.mesh is not None  # a face with a Face Mesh has MediaPipe's points
+    cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like, irises=face.irises, mediapipe=mediapipe)
     face.current, face.new_state = cur, new
     controls = {k: s.control(k) for k in s.controls or {}}
     face.source = lid_source(lm, face.mesh, closes_eye_controls(controls))
@@ -303,7 +304,7 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal))
     face.goal = control_moves(face.source, goal + (face.source - lm), controls)
     if not keeps:  # the target's own moves, and those the face shows taken away
-        like = stage.state(s.like) if s.like is not None else None
+        like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(face.source, face.goal, target, amount)
         face.goal = raise_lids(face.source, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
