@@ -16,16 +16,18 @@ lid raised off the iris (white above it, :func:`lid_raise`) is expression whatev
 size: what of that raise the state does not read is kept beside it
 (``FaceState.lids_raised``) and an edit takes it away as a move of the upper lids
 (:meth:`ExpressionStates.lids_raised_change`), so a wide-open surprised eye made neutral closes
-to a relaxed opening rather than staying the person's "own". A named target is a state (``state_<target>``: the mean state of the
-posed photos of it, brought up to their typical strength and to the AUs of the expression's
-FACS prototype, see the card and :mod:`faceedit.train.stage`); ``neutral`` is
-``e = 0``; ``keep`` is the face's own; ``like=`` a reference face's; AU intensities
-(``aus=``, ``controls=``) *set* AUs on top, by the least change of state that gives them
-(:meth:`ExpressionStates.set_aus`; AUs are read from the landmarks, :mod:`faceedit.faces.au`). An
-edit moves the state from the face's own to the target's (``strength`` 0 = untouched, 1 = the
-target, up to :data:`faceedit.stage.model.MAX_STRENGTH`): the displacement is
-``expression_basis.T @ (new - e)``, so a
-smile is taken away before a frown is added and a face already at the target barely moves.
+to a relaxed opening rather than staying the person's "own". MediaPipe's points are read with
+the identity prior at their own spread (:data:`MEDIAPIPE_IDENTITY_SPREAD`). A named target is
+a state (``state_<target>``: the mean state of the posed photos of it, brought up to their
+typical strength and to the AUs of the expression's FACS prototype, see the card and
+:mod:`faceedit.train.stage`); ``neutral`` is ``e = 0``; ``keep`` is the face's own; ``like=``
+a reference face's; AU intensities (``aus=``, ``controls=``) *set* AUs on top, by the least
+change of state that gives them (:meth:`ExpressionStates.set_aus`; AUs are read from the
+landmarks, :mod:`faceedit.faces.au`). An edit moves the state from the face's own to the
+target's (``strength`` 0 = untouched, 1 = the target, up to
+:data:`faceedit.stage.model.MAX_STRENGTH`): the displacement is
+``expression_basis.T @ (new - e)``, so a smile is taken away before a frown is added and a face
+already at the target barely moves.
 The stage applies it as a fold-free warp of the photo (:mod:`faceedit.stage.cutwarp`).
 
 :class:`ExpressionStates` holds the methods; :class:`~faceedit.stage.model.Stage` carries them
