@@ -13,7 +13,9 @@ error is the mean distance of the 68 points detected on the face it gives back f
 detected on the original, in the original's eye distances (no alignment: the head does not
 move), per target the median over the people; measured with the model's detector and with
 dlib's. The detectors' own noise is printed beside it: the same measure between the photo and
-the photo re-encoded (JPEG 95) and shifted by one pixel.
+the photo re-encoded (JPEG 95) and shifted by one pixel. Beside them, the eyes' opening (the
+lids' mean distance in eye distances, the model's detector, median) of the original, the edit
+and the face given back: a wide eye kept as the person's own shows there.
 
 ``--part jaffe``: every JAFFE photo of surprise, disgust, anger, happiness and sadness made
 neutral; per expression, dlib's 68 points of the edit against the same person's neutral photos
@@ -122,6 +124,7 @@ def london(ed: Editor, dlib, data: Path, sheets: Path | None, limit: int, target
     det = ed.detector
     for size in ("1350", "256"):
         errs: dict[str, list[tuple[float, float]]] = {t: [] for t in targets}
+        opening: dict[str, list[tuple[float, float, float]]] = {t: [] for t in targets}
         noise = []
         tiles: dict[str, list[list[np.ndarray]]] = {t: [] for t in targets}
         for sid in held:
@@ -142,8 +145,11 @@ def london(ed: Editor, dlib, data: Path, sheets: Path | None, limit: int, target
             for t in targets:
                 there = ed.edit(rgb, t, face="largest")
                 back = ed.edit(there, "neutral", face="largest")
-                e = (error(lm0, largest_lm(det, back)), error(dl0, largest_lm(dlib, back)))
+                lm_there, lm_back = largest_lm(det, there), largest_lm(det, back)
+                e = (error(lm0, lm_back), error(dl0, largest_lm(dlib, back)))
                 errs[t].append(e)
+                if lm_there is not None and lm_back is not None:
+                    opening[t].append((eyes_open(lm0), eyes_open(lm_there), eyes_open(lm_back)))
                 line.append(f"{t} {e[0]:.3f}/{e[1]:.3f}")
                 if sheets is not None and len(tiles[t]) < 6:
                     tiles[t].append([crop(x, lm0, p) for p in ("eyes", "mouth") for x in (rgb, there, back)])
@@ -151,11 +157,14 @@ def london(ed: Editor, dlib, data: Path, sheets: Path | None, limit: int, target
         n = np.array(noise)
         print(f"London held out at {size} px, {len(n)} people: detector noise (JPEG + 1 px) "
               f"{np.nanmedian(n[:, 0]):.3f} / dlib {np.nanmedian(n[:, 1]):.3f}")
-        print(f"{'target':>10}  round trip error (median, max), model's detector | dlib")
+        print(f"{'target':>10}  round trip error (median, max), model's detector | dlib | eyes open "
+              "(model's detector, median): original -> the target -> back")
         for t in targets:
             a = np.array(errs[t])
+            o = np.median(np.array(opening[t]).reshape(-1, 3), 0)
             print(f"{t:>10}  {np.nanmedian(a[:, 0]):.3f} ({np.nanmax(a[:, 0]):.3f}) | "
-                  f"{np.nanmedian(a[:, 1]):.3f} ({np.nanmax(a[:, 1]):.3f})")
+                  f"{np.nanmedian(a[:, 1]):.3f} ({np.nanmax(a[:, 1]):.3f}) | "
+                  f"{o[0]:.3f} -> {o[1]:.3f} -> {o[2]:.3f}")
         if sheets is not None:
             for t in targets:
                 Image.fromarray(sheet(tiles[t])).save(sheets / f"london_{size}_{t}.png")

@@ -89,3 +89,57 @@ def test_both_runtimes_refine_the_lids_alike():
     assert lite._faces.iris is not None and ported._faces.iris is not None
     a, b = (np.asarray(d.detect(rgb)[0].landmarks) for d in (lite, ported))
     assert np.abs(a[36:48] - b[36:48]).max() < 0.5
+
+
+def test_irises_follow_the_mesh_and_read_back():
+    mesh = np.random.default_rng(1).normal(size=(468, 3))
+    left, right = np.full((5, 3), 3.0), np.full((5, 3), 4.0)
+    left[:, 0], right[:, 0] = np.arange(5), np.arange(5) + 10
+    dense = iris.with_irises(mesh, [left, right])
+    assert dense.shape == (iris.MESH_WITH_IRISES, 3) and np.array_equal(dense[:468], mesh)
+    back = iris.iris_points(dense)
+    assert back.shape == (2, 5, 2) and np.array_equal(back[0], left[:, :2]) and np.array_equal(back[1], right[:, :2])
+    assert iris.iris_points(mesh) is None and iris.iris_points(None) is None
+
+
+def _eyes(lid_y: float, angle: float = 0.0):
+    """(68 landmarks, irises) of two eyes 60 px apart, each 30 px wide with its upper lid's
+    middle points at ``lid_y`` and an iris of radius 7 centred on the corners' line, the whole
+    turned by ``angle`` about the first eye's corner."""
+    lm = np.zeros((68, 2))
+    irises = np.zeros((2, 5, 2))
+    for k, base in enumerate((36, 42)):
+        x0 = 60.0 * k
+        lm[base:base + 6] = [(x0, 0), (x0 + 10, lid_y), (x0 + 20, lid_y), (x0 + 30, 0), (x0 + 20, 5), (x0 + 10, 5)]
+        c = np.array([x0 + 15, 0.0])
+        irises[k] = [c, c + (7, 0), c + (0, -7), c + (-7, 0), c + (0, 7)]
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return lm @ rot.T, irises @ rot.T
+
+
+@pytest.mark.parametrize("angle", [0.0, 0.35])
+def test_lid_over_iris_reads_white_above_the_iris(angle):
+    """A lid over the iris's top reads below 0 (by how much it covers, in eye distances), a
+    lid clear of it above 0, whatever the head's roll."""
+    covered = iris.lid_over_iris(*_eyes(-6.0, angle))  # the iris's top at -7: covered by 1 px
+    clear = iris.lid_over_iris(*_eyes(-9.0, angle))  # 2 px of white above it
+    assert np.allclose(covered, -1 / 60) and np.allclose(clear, 2 / 60)
+
+
+@needs_litert
+def test_lids_raised_off_the_iris_tell_surprise():
+    """The astronaut made neutral: her upper lids cover her irises' tops; made surprised by the
+    stage, white shows above them (measured -0.008 and -0.007 eye distances against +0.004 and
+    +0.026)."""
+    from faceedit.api import Editor
+    from faceedit.stage.state import LID_RAISED_FROM
+
+    ed = Editor.from_pretrained("stage", device="cpu")
+    neutral = ed.edit(astronaut(), "neutral", face="largest")
+    wide = ed.edit(neutral, "surprised", face="largest")
+    reads = []
+    for rgb in (neutral, wide):
+        face = ed.detector.detect(rgb)[0]
+        assert face.dense.shape == (iris.MESH_WITH_IRISES, 3)
+        reads.append(float(iris.lid_over_iris(face.landmarks, iris.iris_points(face.dense)).mean()))
+    assert reads[0] < LID_RAISED_FROM < 0.0 < reads[1], reads

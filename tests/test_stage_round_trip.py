@@ -1,8 +1,10 @@
 """The shipped stage's round trip on the astronaut: a neutral face made X and then neutral again
 gives back its landmarks (the stage's detector, found again on each edit), for every expression
 target. The astronaut's own photo smiles a little, so the neutral face is her photo made neutral.
-The state reads a target's whole move on its line (landmark space). With the shared data:
-JAFFE's open-mouthed surprise made neutral is not scaled down."""
+The state reads a target's whole move on its line (landmark space); upper lids raised off the
+irises are expression (her surprised eyes made neutral close to her neutral opening), and a
+neutral face, whose lids cover its irises' tops, is edited as without the irises. With the
+shared data: JAFFE's open-mouthed surprise made neutral is not scaled down."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import pytest
 from _imgs import astronaut
 
 from faceedit.api import Editor
+from faceedit.faces.iris import iris_points
 from faceedit.faces.landmarks import eye_distance
+from faceedit.stage.eyes import eye_apertures
 
 #: The issue's bar: landmarks back within this many eye distances of the neutral face's (mean
 #: point distance). The astronaut's neutral face made neutral again moves 0.018 (the detector's
@@ -73,6 +77,51 @@ def test_neutral_face_reads_no_line_below_0(neutral_face):
     assert all(v >= 0 for v in lines.values()), lines
     change = ed.stage.target_move_change(ed.stage.state(lm), "fearful", 1.0)
     assert 0.5 < change["fearful"] <= 1.0, change
+
+
+def _opening(lm: np.ndarray) -> float:
+    return float(eye_apertures(lm).mean() / eye_distance(lm))
+
+
+def test_surprised_eyes_made_neutral_close_to_the_neutral_opening(neutral_face):
+    """The surprised edit widens her eyes (0.169 -> 0.190 eye distances); the way back to neutral
+    reads the upper lids' raise off the irises that the state takes for her own opening and
+    lowers them: 0.166 (0.189 read without the irises)."""
+    ed, img, lm = neutral_face
+    wide = ed.edit(img, "surprised", face="largest")
+    face = ed.detector.detect(wide)[0]
+    st = ed.stage.state(face.landmarks, iris_points(face.dense))
+    assert st.lids_raised > 0.02, st.lids_raised
+    back = _landmarks(ed, ed.edit(wide, "neutral", face="largest"))
+    assert _opening(lm) - _opening(back) < 0.008, (_opening(lm), _opening(back))
+    assert _opening(face.landmarks) - _opening(back) > 0.015
+
+
+def test_neutral_face_is_edited_as_without_the_irises(neutral_face):
+    """Her neutral face's lids cover her irises' tops: the state read with the irises is the one
+    without, and an edit to a target is the same to the bit; at strength 0 the photo is kept."""
+    ed, img, lm = neutral_face
+    face = ed.detector.detect(img)[0]
+    assert face.dense.shape == (478, 3)
+    with_irises, without = ed.stage.state(face.landmarks, iris_points(face.dense)), ed.stage.state(face.landmarks)
+    assert with_irises.lids_raised == 0.0 and np.array_equal(with_irises.expression, without.expression)
+    a, _ = ed.stage.edit_photo(img, [face.landmarks], "surprised", dense=[face.dense])
+    b, _ = ed.stage.edit_photo(img, [face.landmarks], "surprised", dense=[face.dense[:468]])
+    assert np.array_equal(a, b)
+    same, _ = ed.stage.edit_photo(img, [face.landmarks], "surprised", 0.0, dense=[face.dense])
+    assert np.array_equal(same, img)
+
+
+def test_mediapipe_points_read_more_of_a_raised_mouth_as_expression(neutral_face):
+    """Her angry edit raises the mouth (re-detected: 0.099 eye distances); read as MediaPipe's
+    points (the identity prior at their own spread) the way back lowers it 0.086 against 0.072
+    at the shape model's (dlib's) spread."""
+    ed, img, lm = neutral_face
+    angry = _landmarks(ed, ed.edit(img, "angry", face="largest"))
+    raised = float((lm[48:68, 1] - angry[48:68, 1]).mean())
+    back = {mp: float((ed.stage.move(angry, "neutral", mediapipe=mp)[48:68, 1] - angry[48:68, 1]).mean())
+            for mp in (False, True)}
+    assert raised > 0 and back[True] > back[False] + 0.1 * raised, (raised, back)
 
 
 @pytest.mark.shared_data

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceedit.faces.iris import CONTOUR_POINTS
+from faceedit.faces.iris import CONTOUR_POINTS, IRIS_POINTS
 from faceedit.faces.mediapipe_common import (
     DETECTOR_SIZE,
     MESH_POINTS,
@@ -190,8 +190,8 @@ class LiteRTFaces(FacesPipeline):
 class LiteRTIris:
     """MediaPipe's iris model (:mod:`faceedit.faces.iris`) on LiteRT from its .tflite file
     ``path``, an interpreter per calling thread; both runtimes of the pipeline run it (the torch
-    one has no port of it). Calling it: uint8 (64,64,3) eye crops -> (K,71,3) eye contours in
-    crop pixels (pixel edges)."""
+    one has no port of it). Calling it: uint8 (64,64,3) eye crops -> (K,71,3) eye contours and
+    (K,5,3) iris points (centre, then 4 on its rim), both in crop pixels (pixel edges)."""
 
     def __init__(self, path: Path, num_threads: int = 1):
         self._model = Path(path).read_bytes()
@@ -205,10 +205,12 @@ class LiteRTIris:
             net = self._local.net = _Net(self._model, self.num_threads)
         return net
 
-    def __call__(self, crops: list[np.ndarray]) -> np.ndarray:
+    def __call__(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         net = self.net()
         out = np.empty((len(crops), CONTOUR_POINTS, 3), np.float64)
+        irises = np.empty((len(crops), IRIS_POINTS, 3), np.float64)
         for j, crop in enumerate(crops):
-            contour, _ = net(crop.astype(np.float32) * np.float32(1 / 255))
+            contour, iris = net(crop.astype(np.float32) * np.float32(1 / 255))
             out[j] = contour.reshape(CONTOUR_POINTS, 3)
-        return out
+            irises[j] = iris.reshape(IRIS_POINTS, 3)
+        return out, irises

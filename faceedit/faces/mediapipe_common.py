@@ -331,9 +331,10 @@ class FacesPipeline:
         gives them (pixel edges) and the face-presence probability (K,)."""
         raise NotImplementedError
 
-    def _run_iris(self, crops: list[np.ndarray]) -> np.ndarray | None:
-        """uint8 (64,64,3) eye crops -> the iris model's eye contours (K,71,3) in crop pixels
-        (pixel edges), or None without an iris model (the mesh's lids stay)."""
+    def _run_iris(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+        """uint8 (64,64,3) eye crops -> the iris model's eye contours (K,71,3) and iris points
+        (K,5,3) in crop pixels (pixel edges), or None without an iris model (the mesh's lids
+        stay)."""
         return None if self.iris is None else self.iris(crops)
 
     # -- the shared steps ----------------------------------------------------------------------
@@ -395,9 +396,11 @@ class FacesPipeline:
 
     def _refine_eyes(self, images: list[np.ndarray], owners: list[int], pts: np.ndarray) -> np.ndarray:
         """Each mesh (``pts``, (K,468,3) photo pixels, mesh k on photo ``owners[k]``) with its
-        lids moved to the iris model's (:mod:`faceedit.faces.iris`) where the runtime runs it:
-        the Face Mesh's own lids barely follow a raised upper lid."""
-        from faceedit.faces.iris import contour_to_image, eye_crops, refine_lids  # it imports this module
+        lids moved to the iris model's (:mod:`faceedit.faces.iris`) where the runtime runs it
+        (the Face Mesh's own lids barely follow a raised upper lid) and the two irises' points
+        added after its 468 (:func:`~faceedit.faces.iris.with_irises`: (K,478,3), MediaPipe's
+        refined layout); without the iris model the meshes as they are."""
+        from faceedit.faces.iris import contour_to_image, eye_crops, refine_lids, with_irises  # it imports this module
 
         if not len(pts) or self.iris is None:
             return pts
@@ -406,11 +409,13 @@ class FacesPipeline:
             c, m = eye_crops(images[i], p)
             crops += c
             mats += m
-        contours = self._run_iris(crops)
-        if contours is None:
+        found = self._run_iris(crops)
+        if found is None:
             return pts
-        out = pts.copy()
+        contours, irises = found
+        out = []
         for k in range(len(pts)):
             left, right = (contour_to_image(contours[2 * k + e], mats[2 * k + e], e == 1) for e in (0, 1))
-            out[k] = refine_lids(pts[k], (left, right))
-        return out
+            centres = [contour_to_image(irises[2 * k + e], mats[2 * k + e], e == 1) for e in (0, 1)]
+            out.append(with_irises(refine_lids(pts[k], (left, right)), centres))
+        return np.stack(out)

@@ -71,7 +71,7 @@ def face_mask(aligned: AlignedFace, feather: float = 0.05) -> np.ndarray:
     shift = 4
     mul = 1 << shift
     dense = getattr(aligned.face, "dense", None)
-    if dense is not None and len(dense) == 468:
+    if dense is not None and len(dense) >= 468:  # (478: the irises' points after the mesh)
         oval = apply_affine(aligned.matrix, face_oval(dense))
         cv2.fillPoly(hard, [np.round(oval * mul).astype(np.int32)], 255, cv2.LINE_AA, shift)
     elif lm.shape[0] == 68:

@@ -40,7 +40,8 @@ class Face:
     score: float
     detector: str = ""
     # (468,3) MediaPipe Face Mesh points (x, y in image pixels, z relative depth in the same
-    # units) when the detector produces them (``mediapipe``), else None.
+    # units) when the detector produces them (``mediapipe``), else None; (478,3) where the iris
+    # model ran: the two irises' points follow (faceedit.faces.iris.iris_points).
     dense: np.ndarray | None = None
 
     @property

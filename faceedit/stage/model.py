@@ -60,6 +60,7 @@ from torch import nn
 from faceedit.conditions import GLASSES_OFF_REFUSED, NAMED_ATTRIBUTES, canonical_target, named_value, parse_switch
 from faceedit.errors import UsageError
 from faceedit.faces.au import AU_IDS
+from faceedit.faces.iris import iris_points
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.request import EXAGGERATED_STRENGTH
@@ -282,7 +283,8 @@ class Stage(ExpressionStates, nn.Module):
         mattes, default found on this photo). ``dense``: per face its Face
         Mesh points ((468, 2), or (468, 3) with depth) or None: the interior the photo shows is
         found around the mesh's inner-lip loop and is the lips' cut (on a smile the 68 points'
-        inner lips lie on the teeth)."""
+        inner lips lie on the teeth); (478, 3) with the irises' points after it
+        (:mod:`faceedit.faces.iris`): the state reads a lid raised off the iris as expression."""
         settings = self.settings(target, strength, lighting=lighting, aus=aus, like=like, controls=controls,
                                  attrs=attrs, carried=carried, light=light,
                                  light_strength=light_strength)
@@ -294,7 +296,7 @@ class Stage(ExpressionStates, nn.Module):
                 done.append(StageEdit(lm, 0.0))
                 continue
             mesh = dense[i] if dense is not None and i < len(dense) else None
-            face = FaceEdit(settings, lm, mesh_points(mesh), mesh_depth(mesh))
+            face = FaceEdit(settings, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh))
             plan_move(self, face)
             out = move_gaze(self, face, out)
             choose_cuts(self, face, out)

@@ -11,16 +11,23 @@ move (lip-corner rise) as expression. The fit has one more coordinate per basic 
 line (:data:`LINE_SCALE`): the stage's whole move to that target, so a face showing it reads as
 that expression at some strength (never below 0) rather than as a person with a shorter lower
 face or higher brows. ``e`` (the axes' reading plus each line's strength times its target's
-state) is the state. A named target is a state (``state_<target>``: the mean state of the
-posed photos of it, brought up to their typical strength and to the AUs of the expression's
-FACS prototype, see the card and :mod:`faceedit.train.stage`); ``neutral`` is
-``e = 0``; ``keep`` is the face's own; ``like=`` a reference face's; AU intensities
-(``aus=``, ``controls=``) *set* AUs on top, by the least change of state that gives them
-(:meth:`ExpressionStates.set_aus`; AUs are read from the landmarks, :mod:`faceedit.faces.au`). An
-edit moves the state from the face's own to the target's (``strength`` 0 = untouched, 1 = the
-target, up to :data:`faceedit.stage.model.MAX_STRENGTH`): the displacement is
-``expression_basis.T @ (new - e)``, so a
-smile is taken away before a frown is added and a face already at the target barely moves.
+state) is the state. Where the detector gives the irises (:mod:`faceedit.faces.iris`), an upper
+lid raised off the iris (white above it, :func:`lid_raise`) is expression whatever the eye's
+size: what of that raise the state does not read is kept beside it
+(``FaceState.lids_raised``) and an edit takes it away as a move of the upper lids
+(:meth:`ExpressionStates.lids_raised_change`), so a wide-open surprised eye made neutral closes
+to a relaxed opening rather than staying the person's "own". MediaPipe's points are read with
+the identity prior at their own spread (:data:`MEDIAPIPE_IDENTITY_SPREAD`). A named target is
+a state (``state_<target>``: the mean state of the posed photos of it, brought up to their
+typical strength and to the AUs of the expression's FACS prototype, see the card and
+:mod:`faceedit.train.stage`); ``neutral`` is ``e = 0``; ``keep`` is the face's own; ``like=``
+a reference face's; AU intensities (``aus=``, ``controls=``) *set* AUs on top, by the least
+change of state that gives them (:meth:`ExpressionStates.set_aus`; AUs are read from the
+landmarks, :mod:`faceedit.faces.au`). An edit moves the state from the face's own to the
+target's (``strength`` 0 = untouched, 1 = the target, up to
+:data:`faceedit.stage.model.MAX_STRENGTH`): the displacement is
+``expression_basis.T @ (new - e)``, so a smile is taken away before a frown is added and a face
+already at the target barely moves.
 The stage applies it as a fold-free warp of the photo (:mod:`faceedit.stage.cutwarp`).
 
 :class:`ExpressionStates` holds the methods; :class:`~faceedit.stage.model.Stage` carries them
@@ -39,8 +46,9 @@ import numpy as np
 from faceedit.errors import UsageError
 from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
 from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
+from faceedit.faces.iris import lid_over_iris
 from faceedit.faces.landmarks import FLIP, eye_distance
-from faceedit.stage.moves import TARGET_MOVES, jaw_follows, real_opening, target_moves
+from faceedit.stage.moves import TARGET_MOVES, face_frame, jaw_follows, real_opening, target_moves
 
 #: Landmark noise (canonical px, 256-px frame: about 0.012 eye distances) the state fit assumes.
 #: Between 0.3 and 1 px the held-out truth barely changes; below 0.1 px identity leaks into the
@@ -82,6 +90,27 @@ JAW_NOISE = 8.0
 #: trips (``bench/bench_round_trip.py --limit 8``), 1350 | 256 px, against the nose and eye
 #: contours: surprised 0.033 -> 0.029 | 0.035 -> 0.035, angry 0.042 -> 0.038 | 0.041 -> 0.034.
 FRAME_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)
+#: The identity prior's spread (a share of the shape model's ``identity_scale``, which was fitted
+#: on dlib's points) where a face's points are MediaPipe's (``mediapipe=True``): those read
+#: people's neutral faces as less different from each other. London's 68 training subjects'
+#: neutral photos at 1350 px spread over 0.71 of it on the median identity axis with
+#: MediaPipe's points (0.37-1.13 by axis), 1.04 with dlib's. At the full spread the state put
+#: about half of anger's raised mouth (as re-detected) into the identity and the way back left
+#: it (see the stage's card, "From expressive faces").
+MEDIAPIPE_IDENTITY_SPREAD = 0.7
+#: The 68 points' upper lids, whose rise the irises tell (:func:`lid_raise`).
+UPPER_LIDS = (37, 38, 43, 44)
+#: Where a relaxed upper lid lies on the iris (:func:`faceedit.faces.iris.lid_over_iris`, both
+#: eyes' mean, eye distances; below 0: over the iris's top), the MediaPipe detector's points:
+#: near the median of neutral faces (London's 86 at 1350 px -0.035, JAFFE's 30 -0.028) ...
+LID_RELAXED = -0.033
+#: ... and above the highest neutral lids (London -0.008, 1 face in 86 above -0.015; JAFFE
+#: -0.016; the astronaut made neutral -0.008): no neutral face reads a raise. Posed surprise
+#: reads 0.000 (JAFFE, median; 5 % below -0.017), the stage's surprised edits +0.002 (London).
+LID_RAISED_FROM = -0.006
+#: Above :data:`LID_RAISED_FROM` the lid's raise is read over this many eye distances, up to all
+#: of its height above :data:`LID_RELAXED` (:func:`lid_raise`: no jump where it starts).
+LID_RAMP = 0.006
 #: Setting AUs (``--au``, ``--control``): Gauss-Newton steps, each at most 1 standard deviation
 #: per axis; the weight with which the AUs not asked for are held where they were; damping.
 AU_STEPS = 12
@@ -108,6 +137,28 @@ def symmetric_directions(basis: np.ndarray) -> np.ndarray:
     op = np.stack([symmetric_state(e, basis) for e in np.eye(k)], 1)
     w, v = np.linalg.eigh((op + op.T) / 2)
     return v[:, w > 0.5]
+
+
+def lid_raise(lm: np.ndarray, irises: np.ndarray | None) -> float:
+    """How far (eye distances) a face's upper lids are raised as expression, as their place on the
+    irises tells (both eyes' mean of :func:`faceedit.faces.iris.lid_over_iris`): 0 up to
+    :data:`LID_RAISED_FROM` (a relaxed lid, whatever the eye's size), then rising over
+    :data:`LID_RAMP` to the lid's whole height above :data:`LID_RELAXED`. 0 without irises."""
+    if irises is None:
+        return 0.0
+    gap = float(np.mean(lid_over_iris(lm, irises)))
+    return (gap - LID_RELAXED) * float(np.clip((gap - LID_RAISED_FROM) / LID_RAMP, 0.0, 1.0))
+
+
+def raise_lids(lm: np.ndarray, goal: np.ndarray, amount: float) -> np.ndarray:
+    """``goal`` with the upper lids (:data:`UPPER_LIDS`) raised ``amount`` eye distances (below 0:
+    lowered) in the frame of the face at ``lm``; ``goal`` itself at 0."""
+    if amount == 0:
+        return goal
+    _, n, ed = face_frame(lm)
+    out = np.array(goal, np.float64)
+    out[list(UPPER_LIDS)] -= amount * ed * n
+    return out
 
 
 def lip_gap(lm: np.ndarray) -> float:
@@ -138,6 +189,10 @@ class FaceState:
     canonical: np.ndarray
     #: the strength read on each named target's line (:data:`LINE_SCALE`), by target
     lines: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: how far (eye distances) the upper lids are raised as the irises show
+    #: (:func:`lid_raise`) beyond what the state reads: a wide-open eye's expression, which the
+    #: fit takes for the person's own opening (people's eyes differ in opening as much)
+    lids_raised: float = 0.0
 
 
 class ExpressionStates:
@@ -180,36 +235,41 @@ class ExpressionStates:
             rows.append((goal - mean).reshape(-1))
         return np.array(rows).reshape(-1, mean.size)
 
-    def _solver(self, lines: tuple[str, ...]) -> np.ndarray:
+    def _solver(self, lines: tuple[str, ...], mediapipe: bool = False) -> np.ndarray:
         """(Ki + Ke + len(lines), 136) matrix taking a canonical shape minus the mean to its MAP
-        coordinates: identity, expression and the strengths on the line targets ``lines``."""
+        coordinates: identity, expression and the strengths on the line targets ``lines``; the
+        identity prior narrowed to :data:`MEDIAPIPE_IDENTITY_SPREAD` for MediaPipe's points."""
         solvers = self._np.setdefault("solvers", {})
-        if lines not in solvers:
+        if (lines, mediapipe) not in solvers:
             moves = self._line_moves()
             rows = [self.line_targets().index(t) for t in lines]
             b = np.vstack([self._a("identity_basis"), self._a("expression_basis"), moves[rows]]).astype(np.float64)
-            prior = np.concatenate([self._a("identity_scale"), self._a("expression_scale"),
+            spread = MEDIAPIPE_IDENTITY_SPREAD if mediapipe else 1.0
+            prior = np.concatenate([spread * self._a("identity_scale"), self._a("expression_scale"),
                                     np.full(len(lines), LINE_SCALE)]).astype(np.float64)
             noise = np.full((68, 2), SHAPE_NOISE)
             noise[:17] = JAW_NOISE
             w = 1.0 / noise.reshape(-1) ** 2  # each coordinate's weight
             a = (b * w) @ b.T + np.diag(1.0 / np.maximum(prior, 1e-6) ** 2)
-            solvers[lines] = np.linalg.solve(a, b * w)
-        return solvers[lines]
+            solvers[lines, mediapipe] = np.linalg.solve(a, b * w)
+        return solvers[lines, mediapipe]
 
-    def state(self, lm: np.ndarray) -> FaceState:
+    def state(self, lm: np.ndarray, irises: np.ndarray | None = None, mediapipe: bool = False) -> FaceState:
         """The face's expression state and identity coordinates (:class:`FaceState`): the
         expression is what the expression axes read plus each line target's state times the
         strength read on its line. No strength is below 0 (a face does not show the opposite of
         a named expression's whole move; read freely, a neutral face reads about -0.5 fearful
         and would be made more fearful than the target): the fit is made again without the
-        lines read below 0 until none is."""
+        lines read below 0 until none is. With the face's ``irises`` ((2, 5, 2) photo px,
+        :func:`faceedit.faces.iris.iris_points`), the raise of its upper lids they show beyond
+        what the state reads (:meth:`lid_lift`) is ``FaceState.lids_raised``. ``mediapipe``:
+        the points are MediaPipe's (:data:`MEDIAPIPE_IDENTITY_SPREAD`)."""
         c = self.canonical(lm)
         x = (c - self._a("mean_shape")).reshape(-1)
         ki, ke = len(self._a("identity_scale")), len(self._a("expression_scale"))
         lines = tuple(self.line_targets())
         while True:
-            coef = self._solver(lines) @ x
+            coef = self._solver(lines, mediapipe) @ x
             if not (coef[ki + ke:] < 0).any():
                 break
             lines = tuple(t for t, v in zip(lines, coef[ki + ke:]) if v >= 0)
@@ -219,7 +279,34 @@ class ExpressionStates:
         expression = coef[ki:ki + ke].copy()
         for t, strength in zip(lines, coef[ki + ke:]):
             expression += strength * self._a(f"state_{t}")
-        return FaceState(expression, coef[:ki], c, dict(zip(lines, map(float, coef[ki + ke:]))))
+        out = FaceState(expression, coef[:ki], c, dict(zip(lines, map(float, coef[ki + ke:]))))
+        raised = lid_raise(lm, irises)
+        if raised > 0:
+            out.lids_raised = max(0.0, raised - self.lid_lift(out) / eye_distance(c))
+        return out
+
+    def lid_lift(self, st: FaceState) -> float:
+        """How far (canonical px) a state raises the upper lids (:data:`UPPER_LIDS`' mean): its
+        expression's move and its lines' own landmark moves (:data:`TARGET_MOVES`)."""
+        if "own_lid_lift" not in self._np:
+            moves = self._line_moves().reshape(-1, 68, 2)
+            states = np.stack([self._a(f"state_{t}") @ self._a("expression_basis") for t in self.line_targets()])
+            own = (states.reshape(-1, 68, 2) - moves)[:, list(UPPER_LIDS), 1].mean(1)
+            self._np["own_lid_lift"] = dict(zip(self.line_targets(), map(float, own)))
+        move = (np.asarray(st.expression, np.float64) @ self._a("expression_basis")).reshape(68, 2)
+        lift = -float(move[list(UPPER_LIDS), 1].mean())
+        return lift + sum(v * self._np["own_lid_lift"].get(t, 0.0) for t, v in st.lines.items())
+
+    def lids_raised_change(self, current: FaceState, target: str, strength: float,
+                           like: FaceState | None = None) -> float:
+        """How far (eye distances, below 0: lowered) an edit moves the upper lids for the raise
+        the irises show beyond the state (``FaceState.lids_raised``): the goal has none (a named
+        target's own raise is in its state and moves; a reference face's is its own), ``keep``
+        the face's; ``strength`` of the way."""
+        have = current.lids_raised
+        want = like.lids_raised if like is not None else (
+            0.0 if target == "neutral" or target in self.expressions else have)
+        return float(strength) * (want - have)
 
     def target_move_change(self, current: FaceState, target: str, strength: float,
                            like: FaceState | None = None) -> dict[str, float]:
@@ -351,23 +438,26 @@ class ExpressionStates:
 
     # -- on a photo -------------------------------------------------------------------------
     def plan(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
-             like: np.ndarray | None = None) -> tuple[FaceState, np.ndarray]:
-        """(the face's state, the state the edit moves it to).
+             like: np.ndarray | None = None, irises: np.ndarray | None = None,
+             mediapipe: bool = False) -> tuple[FaceState, np.ndarray]:
+        """(the face's state, read with its ``irises`` where given and as MediaPipe's points with
+        ``mediapipe``, see :meth:`state`; the state the edit moves it to).
 
         The goal is the target's state (or, with ``like``, the reference face's own), with the
         AU intensities ``aus`` set on top; the new state lies ``strength`` of the way from the
         face's own state to the goal (beyond it above 1)."""
-        cur = self.state(lm)
-        goal = self.state(like).expression if like is not None else self.target_state(target, cur)
+        cur = self.state(lm, irises, mediapipe)
+        goal = self.state(like, mediapipe=mediapipe).expression if like is not None else self.target_state(target, cur)
         goal = self.set_aus(goal, cur.identity, aus or {})
         return cur, cur.expression + float(strength) * (goal - cur.expression)
 
     def move(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
-             like: np.ndarray | None = None) -> np.ndarray:
+             like: np.ndarray | None = None, irises: np.ndarray | None = None,
+             mediapipe: bool = False) -> np.ndarray:
         """The face's landmarks after the edit, photo coordinates (geometry only): the
         expression axes times the state change of :meth:`plan` (:meth:`goal_landmarks`)."""
         lm = np.asarray(lm, np.float64)
-        cur, new = self.plan(lm, target, strength, aus=aus, like=like)
+        cur, new = self.plan(lm, target, strength, aus=aus, like=like, irises=irises, mediapipe=mediapipe)
         return self.goal_landmarks(lm, cur, new, strength)
 
     def goal_landmarks(self, lm: np.ndarray, cur: FaceState, new: np.ndarray, strength: float) -> np.ndarray:

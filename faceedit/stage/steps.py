@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from faceedit.faces.iris import MESH_WITH_IRISES
 from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
 from faceedit.stage import shading
@@ -65,7 +66,7 @@ from faceedit.stage.moves import (
 from faceedit.stage.paint import mouth_keep_out
 from faceedit.stage.pose import turn_head as turn_pose
 from faceedit.stage.regions import HEAD_ATTRIBUTES, HeadLook, head_look
-from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap
+from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
 
 if TYPE_CHECKING:
@@ -75,11 +76,11 @@ Curves = tuple[np.ndarray, np.ndarray]
 
 
 def mesh_points(mesh: np.ndarray | None) -> np.ndarray | None:
-    """A face's Face Mesh points as (468, 2) float64 image px (its depth dropped), or None
-    where it has none."""
-    if mesh is None or np.shape(mesh)[0] != 468:
+    """A face's Face Mesh points as (468, 2) float64 image px (its depth and the irises' points
+    after them dropped), or None where it has none."""
+    if mesh is None or np.shape(mesh)[0] not in (468, MESH_WITH_IRISES):
         return None
-    return np.asarray(mesh, np.float64)[:, :2]
+    return np.asarray(mesh, np.float64)[:468, :2]
 
 
 @functools.cache
@@ -91,9 +92,9 @@ def warn_once(message: str) -> None:
 def mesh_depth(mesh: np.ndarray | None) -> np.ndarray | None:
     """A face's Face Mesh depth as (468,) float64 (MediaPipe's z: the image px scale, smaller
     towards the camera), or None where it has no mesh or no depth."""
-    if mesh is None or np.shape(mesh) != (468, 3):
+    if mesh is None or np.shape(mesh) not in ((468, 3), (MESH_WITH_IRISES, 3)):
         return None
-    return np.asarray(mesh, np.float64)[:, 2]
+    return np.asarray(mesh, np.float64)[:468, 2]
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ class FaceEdit:
     landmarks: np.ndarray  # (68, 2) before the edit
     mesh: np.ndarray | None = None  # (468, 2) Face Mesh points, or None
     depth: np.ndarray | None = None  # (468,) the Face Mesh's depth (image px scale), or None
+    irises: np.ndarray | None = None  # (2, 5, 2) the irises' points (faceedit.faces.iris), or None
     # plan_move
     source: np.ndarray | None = None  # (68, 2) the warp's source landmarks (closing lids on the mesh's)
     current: FaceState | None = None  # the face's own state
@@ -286,9 +288,12 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     target's own beyond its state: fear's stretched lips, disgust's raised upper lip, anger's
     knitted brows, those the face shows taken away, :meth:`Stage.target_move_change`), how far
     the lips close, how much of a smile is taken away and whether an eye opens wider than the
-    face's own neutral."""
+    face's own neutral. The state is read with the irises where the detector gives them: the
+    raise of the upper lids off the irises that the state does not read is taken away like a
+    target's own moves (:meth:`Stage.lids_raised_change`)."""
     s, lm = face.settings, face.landmarks
-    cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like)
+    mediapipe = face.mesh is not None  # a face with a Face Mesh has MediaPipe's points
+    cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like, irises=face.irises, mediapipe=mediapipe)
     face.current, face.new_state = cur, new
     controls = {k: s.control(k) for k in s.controls or {}}
     face.source = lid_source(lm, face.mesh, closes_eye_controls(controls))
@@ -299,9 +304,10 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal))
     face.goal = control_moves(face.source, goal + (face.source - lm), controls)
     if not keeps:  # the target's own moves, and those the face shows taken away
-        like = stage.state(s.like) if s.like is not None else None
+        like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(face.source, face.goal, target, amount)
+        face.goal = raise_lids(face.source, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
     face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)

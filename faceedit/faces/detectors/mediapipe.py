@@ -124,7 +124,8 @@ class MediaPipeDetector(Detector):
     are dropped. Landmarks: 68 iBUG points mapped from the mesh; ``Face.dense`` holds the
     (468,3) mesh. With ``iris`` (default) the mesh's lids are MediaPipe's iris model's
     (:mod:`faceedit.faces.iris`, run on LiteRT by both runtimes where it can be imported), which
-    follow a raised or lowered lid where the Face Mesh's barely move. Nothing heavy is imported
+    follow a raised or lowered lid where the Face Mesh's barely move, and its irises' points
+    follow the mesh's 468 (``Face.dense`` (478,3)). Nothing heavy is imported
     before the detector is created; the LiteRT runtime never imports torch. :meth:`detect_batch` runs many photos through each torch network at
     once (LiteRT: one after the other; ``num_threads`` CPU threads per interpreter, one
     interpreter per calling thread).
