@@ -1,0 +1,320 @@
+"""A frame's edit carried to the frames after it while its faces hold still in their own frame.
+
+The stage's edit of a 720p face costs several times what decoding, tracking and encoding the
+frame do (``docs/benchmarks.md``, "The stage at video speed"), and a face that holds its
+expression while the head or the camera moves gets the same edit on every frame, moved. So the
+video runner edits in full only on *key frames*; on a frame after one it checks each face
+(:func:`face_motion`):
+
+* the face's 68 landmarks, the head's similarity motion since the key frame taken out, moved
+  less than :attr:`Reuse.shape` eye distances (an expression that changes: talk, a blink), and
+  so did the expression it is moved to (the stage's ``like`` reference, which
+  :class:`~faceedit.video.edit.ExpressionHold` makes from the face's own state);
+* the face's motion from the key frame's pixels to this frame's (:func:`pixel_motion`): the
+  affine that aligns the face's grey levels (OpenCV's ECC, started from the landmarks'
+  similarity, on a half-size crop: to a tenth of a pixel, where the smoothed landmarks lag a
+  moving head by a pixel or two);
+* so aligned, at most :attr:`Reuse.share` of the face's pixels differ from the key frame's by
+  more than :attr:`Reuse.level` grey levels (what the landmarks miss: a glance, a hand, the
+  light changing).
+
+Where every face passes and the key frame lies fewer than :attr:`Reuse.every` frames back, the
+frame is not edited: the key frame's change to the picture (its edited pixels minus its input's,
+one part per face, :func:`change_parts`) is moved by each face's motion onto the frame and added
+to the frame's own pixels (:func:`carry_change`). The frame keeps its own grain, light and
+background; only the change is the key frame's. Otherwise the frame is a key frame. The choice
+is made on the tracking thread from the decoded frames alone, so the output does not depend on
+the number of workers, nor on how far they have got.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from faceedit.faces.align import apply_affine, invert_affine, similarity_transform
+from faceedit.faces.landmarks import eye_distance
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """When a frame takes the key frame's edit instead of its own (the module's notes)."""
+
+    every: int = 8  # a key frame at least every this many frames (1: every frame edited in full)
+    shape: float = 0.03  # the most a landmark may move in the face's own frame (eye distances)
+    level: float = 20.0  # grey levels (of 255) from which an aligned pixel counts as changed
+    share: float = 0.002  # the share of the face's pixels that may change so
+    fade: int = 4  # frames over which a key frame's edit takes over from the last one's
+
+    @property
+    def enabled(self) -> bool:
+        return self.every > 1
+
+
+@dataclass(frozen=True)
+class KeyFace:
+    """One face of a key frame, as the tracker gave it: its track and segment, its 68 landmarks,
+    the points its similarity is fitted on (the Face Mesh's, else the 68) and its ``like``."""
+
+    track: int
+    segment: int
+    landmarks: np.ndarray
+    points: np.ndarray
+    like: np.ndarray | None
+
+
+class Key:
+    """A key frame: its index, its input pixels, its faces, the future of its edit (``(pixels,
+    per-face edits)``), once edited its change per face (:func:`change_parts`), and the key
+    frame before it with its faces' motions onto this one (``before``) where its edit fades
+    into this one's."""
+
+    def __init__(self, index: int, rgb: np.ndarray, faces: list[KeyFace]):
+        self.index, self.rgb, self.faces = index, rgb, faces
+        self.future = None
+        self.parts: list | None = None
+        self.before: tuple[Key, list[np.ndarray]] | None = None
+
+
+@dataclass
+class Plan:
+    """How a frame is edited (:meth:`KeyFrames.plan`): with ``motions`` None it is ``key``,
+    edited in full; otherwise it takes ``key``'s change moved by ``motions`` (per face, key
+    frame -> this frame). ``fade``: an earlier key frame's change, its motions onto this frame
+    and its weight, mixed in as the new key frame's edit takes over (None: none)."""
+
+    key: Key
+    motions: list[np.ndarray] | None = None
+    fade: tuple[Key, list[np.ndarray], float] | None = None
+
+
+class KeyFrames:
+    """The key frames of one run: :meth:`plan` tells how a frame is edited; ``keys`` counts the
+    key frames."""
+
+    def __init__(self, reuse: Reuse | None = None):
+        self.reuse = reuse or Reuse()
+        self.key: Key | None = None
+        self.keys = 0
+
+    def plan(self, index: int, rgb: np.ndarray, tracks: list, likes: list | None) -> Plan:
+        """Frame ``index`` with the faces ``tracks`` (the tracker's, in order) and their
+        ``likes``: the last key frame's edit moved onto it where every face holds still
+        (:func:`face_motion`) and the key frame lies fewer than ``every`` frames back; else a
+        new key frame. A key frame whose faces' pixels held (it comes from ``every``, or from
+        landmarks that drifted) fades in: over its first ``fade`` frames the last key frame's
+        change is mixed in, from ``fade / (fade + 1)`` down; one whose faces changed does not."""
+        r = self.reuse
+        likes = likes if likes is not None else [None] * len(tracks)
+        key = self.key
+        found = self._motions(key, rgb, tracks, likes) if r.enabled else None
+        motions = None if found is None or any(m is None for m, _ in found) else [m for m, _ in found]
+        held = found is not None and all(h for _, h in found)
+        if motions is not None and held and key is not None and index - key.index < r.every:
+            return Plan(key, motions, self._fade(key, motions, index - key.index))
+        new = self._start(index, rgb, tracks, likes)
+        if key is not None:
+            key.before = None  # what the frames after it needed is in their plans
+        if motions is not None and key is not None and r.fade > 0:
+            new.before = (key, motions)
+        return Plan(new, None, self._fade(new, None, 0))
+
+    def _fade(self, key: Key, motions: list[np.ndarray] | None, since: int):
+        if key.before is None or since >= self.reuse.fade:
+            return None
+        old, onto_key = key.before
+        moved = onto_key if motions is None else [_m3(m) @ _m3(o) for m, o in zip(motions, onto_key)]
+        return old, [np.asarray(m)[:2] for m in moved], 1.0 - (since + 1) / (self.reuse.fade + 1)
+
+    def _motions(self, key: Key | None, rgb: np.ndarray, tracks: list, likes: list) -> list | None:
+        """Per face :func:`face_motion` from ``key`` (None: not the key frame's faces)."""
+        if key is None or [(f.track, f.segment) for f in key.faces] != [(tr.id, tr.segment) for tr in tracks]:
+            return None
+        out = []
+        for f, tr, like in zip(key.faces, tracks, likes):
+            out.append(face_motion(key.rgb, f, rgb, tr.face, like, self.reuse))
+            if out[-1][0] is None:
+                return out  # changed: a key frame without a fade, whatever the other faces do
+        return out
+
+    def _start(self, index: int, rgb: np.ndarray, tracks: list, likes: list) -> Key:
+        faces = []
+        for tr, like in zip(tracks, likes):
+            lm = np.asarray(tr.face.landmarks, np.float64)
+            dense = tr.face.dense
+            points = lm if dense is None else np.asarray(dense, np.float64)[:, :2]
+            faces.append(KeyFace(tr.id, tr.segment, lm, points, None if like is None else np.asarray(like)))
+        self.key = Key(index, rgb, faces)
+        self.keys += 1
+        return self.key
+
+
+def face_motion(key_rgb: np.ndarray, key: KeyFace, rgb: np.ndarray, face, like: np.ndarray | None,
+                reuse: Reuse) -> tuple[np.ndarray | None, bool]:
+    """``(motion, held)`` for ``key``'s face in the key frame's pixels and ``face`` in ``rgb``:
+    ``motion`` the affine (2, 3) taking the one's pixels onto the other's (:func:`pixel_motion`;
+    None where, so aligned, more than :attr:`Reuse.share` of them differ by more than
+    :attr:`Reuse.level`: the face changed); ``held`` whether its landmarks and its ``like``
+    reference moved less than :attr:`Reuse.shape` eye distances in its own frame (its edit
+    would be the same). A face whose pixels hold while its landmarks do not is landmark drift:
+    a new key frame's edit may fade in over it."""
+    lm = np.asarray(face.landmarks, np.float64)
+    points = lm if face.dense is None else np.asarray(face.dense, np.float64)[:, :2]
+    if lm.shape != (68, 2) or key.landmarks.shape != (68, 2) or points.shape != key.points.shape:
+        return None, False
+    limit = reuse.shape * eye_distance(lm)
+    held = bool(np.abs(apply_affine(similarity_transform(key.landmarks, lm), key.landmarks) - lm).max() < limit)
+    if (like is None) != (key.like is None):
+        held = False
+    elif like is not None and key.like is not None:
+        held = held and bool(np.abs(np.asarray(like, np.float64) - key.like).max()
+                             < reuse.shape * eye_distance(key.like))
+    start = similarity_transform(key.points, points)
+    lo, hi = np.floor(lm.min(0)).astype(int), np.ceil(lm.max(0)).astype(int) + 1
+    box = (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
+    return pixel_motion(key_rgb, rgb, box, start, reuse.level, reuse.share), held
+
+
+def _grey(pixels: np.ndarray, k: int) -> np.ndarray:
+    """Grey levels, float32, averaged over k x k blocks (a whole number of them: the crop's
+    last rows and columns dropped, so that block (u, v) is centred on pixel k u + (k - 1) / 2)."""
+    g = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY) if pixels.ndim == 3 else pixels
+    if k > 1:
+        h, w = g.shape[0] // k * k, g.shape[1] // k * k
+        g = cv2.resize(g[:h, :w], (w // k, h // k), interpolation=cv2.INTER_AREA)
+    return g.astype(np.float32)
+
+
+def _m3(m: np.ndarray) -> np.ndarray:
+    return np.vstack([np.asarray(m, np.float64)[:2], [0.0, 0.0, 1.0]])
+
+
+def _shift(x: float, y: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, x], [0.0, 1.0, y], [0.0, 0.0, 1.0]])
+
+
+def pixel_motion(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int, int], start: np.ndarray,
+                 level: float = 20.0, share: float = 0.002, iterations: int = 10) -> np.ndarray | None:
+    """The affine (2, 3) taking ``before``'s pixels onto ``after``'s over ``box`` (x0, y0, x1,
+    y1 in ``after``), refined from ``start`` (e.g. the landmarks' similarity) by OpenCV's ECC
+    on the grey levels (a half-size crop where the box is 96 px or more); None where ECC does
+    not converge, or where, aligned, more than ``share`` of the box's pixels differ by more
+    than ``level`` grey levels (of 255)."""
+    h, w = after.shape[:2]
+    x0, y0, x1, y1 = max(box[0], 0), max(box[1], 0), min(box[2], w), min(box[3], h)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    k = 2 if min(x1 - x0, y1 - y0) >= 96 else 1
+    inv = invert_affine(start)  # after -> before
+    corners = apply_affine(inv, np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64))
+    margin = 8 * k
+    bx0, by0 = (int(max(np.floor(v - margin), 0)) for v in corners.min(0))
+    bx1 = int(min(np.ceil(corners[:, 0].max() + margin), before.shape[1]))
+    by1 = int(min(np.ceil(corners[:, 1].max() + margin), before.shape[0]))
+    if bx1 - bx0 < 8 or by1 - by0 < 8:
+        return None
+    template, source = _grey(after[y0:y1, x0:x1], k), _grey(before[by0:by1, bx0:bx1], k)
+    # a crop's pixel (u, v) at k-th size is its full-size pixel k u + (k - 1) / 2
+    c = (k - 1) / 2
+    scale = _shift(c, c) @ np.diag([k, k, 1.0])
+    warp = np.linalg.inv(scale) @ _shift(-bx0, -by0) @ _m3(inv) @ _shift(x0, y0) @ scale
+    try:
+        _, found = cv2.findTransformECC(template, source, warp[:2].astype(np.float32), cv2.MOTION_AFFINE,
+                                        (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4),
+                                        None, 1)
+    except cv2.error:  # no convergence: edited in full
+        return None
+    aligned = cv2.warpAffine(source, found, template.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REPLICATE)
+    if k == 1:  # a small face: its edges a pixel wide, where resampling alone moves them by tens of levels
+        aligned, template = (cv2.GaussianBlur(a, (0, 0), 1.0) for a in (aligned, template))
+    top = 65535.0 if after.dtype == np.uint16 else 255.0
+    if float(np.mean(np.abs(aligned - template) > level * top / 255.0)) > share:
+        return None
+    back = _shift(bx0, by0) @ scale @ _m3(found) @ np.linalg.inv(scale) @ _shift(-x0, -y0)  # after -> before
+    return invert_affine(back[:2])
+
+
+def change_parts(before: np.ndarray, after: np.ndarray, centres: list[np.ndarray]) -> list:
+    """The change an edit made to a frame (``after`` minus ``before``), one part per face
+    (``centres``: each face's centre; a changed pixel belongs to the nearest): per face ``(box,
+    change)``, ``box`` (x0, y0, x1, y1) around its changed pixels and ``change`` float32 there
+    (zero at pixels that are another face's), or None where it changed nothing."""
+    wide = np.int32 if before.dtype == np.uint16 else np.int16
+    diff = after.astype(wide) - before.astype(wide)
+    changed = diff.any(-1) if diff.ndim == 3 else diff != 0
+    rows, cols = np.flatnonzero(changed.any(1)), np.flatnonzero(changed.any(0))
+    if len(rows) == 0 or not centres:
+        return [None] * len(centres)
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if len(centres) == 1:
+        return [((x0, y0, x1, y1), diff[y0:y1, x0:x1].astype(np.float32))]
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    nearest = np.argmin([(xx - c[0]) ** 2 + (yy - c[1]) ** 2 for c in centres], 0)
+    parts: list = []
+    for i in range(len(centres)):
+        mine = changed[y0:y1, x0:x1] & (nearest == i)
+        r, c = np.flatnonzero(mine.any(1)), np.flatnonzero(mine.any(0))
+        if len(r) == 0:
+            parts.append(None)
+            continue
+        sl = np.s_[r[0]:r[-1] + 1, c[0]:c[-1] + 1]
+        part = diff[y0:y1, x0:x1][sl].astype(np.float32)
+        keep = mine[sl]
+        part *= keep[..., None] if part.ndim == 3 else keep
+        parts.append(((x0 + int(c[0]), y0 + int(r[0]), x0 + int(c[-1]) + 1, y0 + int(r[-1]) + 1), part))
+    return parts
+
+
+def carry_change(pixels: np.ndarray, layers: list[tuple[list, list[np.ndarray], float]]) -> np.ndarray:
+    """``pixels`` (a frame, not changed) with key frames' changes added: per layer ``(parts,
+    motions, weight)`` each face's part of a key frame's change (:func:`change_parts`) moved by
+    its affine (key frame -> this frame, bicubic), times ``weight``. A new array; a single
+    layer of weight 1 whose faces have not moved (the identity) adds the key frame's change
+    itself, bit for bit."""
+    out = pixels.copy()
+    h, w = out.shape[:2]
+    moved = []
+    for parts, motions, weight in layers:
+        for part, m in zip(parts, motions):
+            if part is None or weight == 0:
+                continue
+            (x0, y0, x1, y1), change = part
+            ends = np.array([[x0, y0], [x1 - 1, y0], [x0, y1 - 1], [x1 - 1, y1 - 1]], np.float64)
+            corners = apply_affine(m, ends)
+            dx0, dy0 = (int(max(np.floor(v) - 2, 0)) for v in corners.min(0))
+            dx1 = int(min(np.ceil(corners[:, 0].max()) + 3, w))
+            dy1 = int(min(np.ceil(corners[:, 1].max()) + 3, h))
+            if dx1 <= dx0 or dy1 <= dy0:
+                continue
+            to_crop = (_shift(-dx0, -dy0) @ _m3(m) @ _shift(x0, y0))[:2]
+            layer = cv2.warpAffine(change, to_crop, (dx1 - dx0, dy1 - dy0), flags=cv2.INTER_CUBIC,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            layer = layer.reshape(layer.shape[:2] + change.shape[2:])
+            moved.append(((dx0, dy0, dx1, dy1), layer if weight == 1 else layer * np.float32(weight)))
+    if not moved:
+        return out
+    boxes = np.array([b for b, _ in moved])
+    ux0, uy0 = boxes[:, :2].min(0)
+    ux1, uy1 = boxes[:, 2:].max(0)
+    total = np.zeros((uy1 - uy0, ux1 - ux0) + out.shape[2:], np.float32)
+    for (dx0, dy0, dx1, dy1), layer in moved:
+        total[dy0 - uy0:dy1 - uy0, dx0 - ux0:dx1 - ux0] += layer
+    region = out[uy0:uy1, ux0:ux1]
+    region[...] = np.clip(np.rint(region + total), 0, np.iinfo(out.dtype).max).astype(out.dtype)
+    return out
+
+
+def moved_edits(edits: list, motions: list[np.ndarray]) -> list:
+    """A key frame's per-face edits (:class:`~faceedit.stage.steps.StageEdit` or None) with
+    their landmarks moved by each face's motion onto a frame that takes its change."""
+    out = []
+    for e, m in zip(edits, motions):
+        if e is None or np.shape(e.landmarks) != (68, 2):
+            out.append(e)
+        else:
+            out.append(dataclasses.replace(e, landmarks=apply_affine(m, e.landmarks)))
+    return out
