@@ -197,7 +197,7 @@ def _shift(x: float, y: float) -> np.ndarray:
 
 
 def pixel_motion(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int, int], start: np.ndarray,
-                 level: float = 20.0, share: float = 0.002, iterations: int = 10) -> np.ndarray | None:
+                 level: float = 20.0, share: float = 0.002, iterations: int = 30) -> np.ndarray | None:
     """The affine (2, 3) taking ``before``'s pixels onto ``after``'s over ``box`` (x0, y0, x1,
     y1 in ``after``), refined from ``start`` (e.g. the landmarks' similarity) by OpenCV's ECC
     on the grey levels (a half-size crop where the box is 96 px or more); None where ECC does
@@ -223,7 +223,7 @@ def pixel_motion(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int
     warp = np.linalg.inv(scale) @ _shift(-bx0, -by0) @ _m3(inv) @ _shift(x0, y0) @ scale
     try:
         _, found = cv2.findTransformECC(template, source, warp[:2].astype(np.float32), cv2.MOTION_AFFINE,
-                                        (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4),
+                                        (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-6),
                                         None, 1)
     except cv2.error:  # no convergence: edited in full
         return None
@@ -272,7 +272,8 @@ def change_parts(before: np.ndarray, after: np.ndarray, centres: list[np.ndarray
 def carry_change(pixels: np.ndarray, layers: list[tuple[list, list[np.ndarray], float]]) -> np.ndarray:
     """``pixels`` (a frame, not changed) with key frames' changes added: per layer ``(parts,
     motions, weight)`` each face's part of a key frame's change (:func:`change_parts`) moved by
-    its affine (key frame -> this frame, bicubic), times ``weight``. A new array; a single
+    its affine (key frame -> this frame, Lanczos: cubic resampling blurs its edges by a varying
+    amount as the sub-pixel motion varies, a shimmer), times ``weight``. A new array; a single
     layer of weight 1 whose faces have not moved (the identity) adds the key frame's change
     itself, bit for bit."""
     out = pixels.copy()
@@ -291,7 +292,7 @@ def carry_change(pixels: np.ndarray, layers: list[tuple[list, list[np.ndarray], 
             if dx1 <= dx0 or dy1 <= dy0:
                 continue
             to_crop = (_shift(-dx0, -dy0) @ _m3(m) @ _shift(x0, y0))[:2]
-            layer = cv2.warpAffine(change, to_crop, (dx1 - dx0, dy1 - dy0), flags=cv2.INTER_CUBIC,
+            layer = cv2.warpAffine(change, to_crop, (dx1 - dx0, dy1 - dy0), flags=cv2.INTER_LANCZOS4,
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             layer = layer.reshape(layer.shape[:2] + change.shape[2:])
             moved.append(((dx0, dy0, dx1, dy1), layer if weight == 1 else layer * np.float32(weight)))
