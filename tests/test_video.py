@@ -514,28 +514,30 @@ def astronaut_face(editor):
 
 def test_a_still_face_takes_the_key_frames_edit_bit_for_bit(editor, astronaut_face):
     """Frames after a key frame whose face has not moved get the key frame's edit itself; the
-    key frame comes back every ``every`` frames."""
+    key frame comes back every ``every`` frames, the last one's edit fading out over it (the
+    same edit here: the frames stay the same)."""
     from types import SimpleNamespace
 
-    from faceedit.video.reuse import KeyFrames, Reuse, carry_change, change_parts
+    from faceedit.video.reuse import KeyFrames, Reuse, carry_change, change_parts, move_parts
 
     photo, face = astronaut_face
     track = SimpleNamespace(id=0, segment=0, face=face)
     keys = KeyFrames(Reuse(every=4))
     edited = editor.stage.edit_photo(photo, [face.landmarks], "surprised", dense=[face.dense])[0]
-    kinds = []
+    kinds, fades = [], []
     for index in range(9):
         plan = keys.plan(index, photo.copy(), [track], None)
         kinds.append(plan.motions is None)
+        fades.append(round(plan.fade, 2))
         if plan.motions is None:
             plan.key.parts = change_parts(photo, edited, [face.landmarks.mean(0)])
+            if plan.before is not None:
+                plan.key.fading = move_parts(plan.before[0].parts, plan.before[1], photo.shape)
             continue
         np.testing.assert_allclose(plan.motions[0], [[1, 0, 0], [0, 1, 0]], atol=1e-3)
-        assert plan.fade is None or plan.fade[0] is not plan.key
-        out = carry_change(photo, [(plan.key.parts, plan.motions, 1.0 if plan.fade is None else 1 - plan.fade[2]),
-                                   *([(plan.fade[0].parts, plan.fade[1], plan.fade[2])] if plan.fade else [])])
-        assert np.array_equal(out, edited), index
+        assert np.array_equal(carry_change(photo, plan.change(), plan.motions), edited), index
     assert kinds == [True, False, False, False, True, False, False, False, True]
+    assert fades == [0, 0, 0, 0, 0.8, 0.6, 0.4, 0.2, 0.8]
     assert keys.keys == 3
 
 
@@ -564,7 +566,7 @@ def test_a_moving_face_carries_the_edit_with_it_and_a_changed_one_is_edited_agai
     assert plan.motions is not None
     corners = np.array([face.box[:2], face.box[2:]], np.float64)
     assert np.abs(apply_affine(plan.motions[0], corners) - apply_affine(m, corners)).max() < 0.15
-    out = carry_change(moved, [(plan.key.parts, plan.motions, 1.0)])
+    out = carry_change(moved, plan.key.parts, plan.motions)
     want = cv2.warpAffine(edited, m, photo.shape[1::-1], flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
     x0, y0, x1, y1 = face.box.astype(int)
     err = np.abs(out[y0:y1, x0:x1].astype(int) - want[y0:y1, x0:x1])

@@ -68,14 +68,16 @@ class KeyFace:
 
 class Key:
     """A key frame: its index, its input pixels, its faces, the future of its edit (``(pixels,
-    per-face edits)``), once edited its change per face (:func:`change_parts`), and the key
-    frame before it with its faces' motions onto this one (``before``) where its edit fades
-    into this one's."""
+    per-face edits)``) and, once edited, its change per face (:func:`change_parts`) and the key
+    frame before it's moved onto this one (``fading``: where that fades out over this one's
+    first frames; else None). ``before``: that earlier key frame and its faces' motions onto
+    this one, while the planner needs them."""
 
     def __init__(self, index: int, rgb: np.ndarray, faces: list[KeyFace]):
         self.index, self.rgb, self.faces = index, rgb, faces
         self.future = None
         self.parts: list | None = None
+        self.fading: list | None = None
         self.before: tuple[Key, list[np.ndarray]] | None = None
 
 
@@ -83,12 +85,23 @@ class Key:
 class Plan:
     """How a frame is edited (:meth:`KeyFrames.plan`): with ``motions`` None it is ``key``,
     edited in full; otherwise it takes ``key``'s change moved by ``motions`` (per face, key
-    frame -> this frame). ``fade``: an earlier key frame's change, its motions onto this frame
-    and its weight, mixed in as the new key frame's edit takes over (None: none)."""
+    frame -> this frame). ``fade``: the weight of the key frame before (``key.fading``) in the
+    change, as the key frame's edit takes over from it (0: none). ``before``: for a key frame
+    that fades in, the key frame before it and its faces' motions onto this one."""
 
     key: Key
     motions: list[np.ndarray] | None = None
-    fade: tuple[Key, list[np.ndarray], float] | None = None
+    fade: float = 0.0
+    before: tuple[Key, list[np.ndarray]] | None = None
+
+    def change(self) -> list:
+        """The change per face this frame takes (the key frame edited, its ``fading`` mixed in
+        by ``fade``: :func:`mix_parts`)."""
+        key = self.key
+        assert key.parts is not None
+        if self.fade > 0 and key.fading is not None:
+            return mix_parts(key.parts, key.fading, self.fade)
+        return key.parts
 
 
 class KeyFrames:
@@ -114,20 +127,18 @@ class KeyFrames:
         motions = None if found is None or any(m is None for m, _ in found) else [m for m, _ in found]
         held = found is not None and all(h for _, h in found)
         if motions is not None and held and key is not None and index - key.index < r.every:
-            return Plan(key, motions, self._fade(key, motions, index - key.index))
+            return Plan(key, motions, self._fade(key, index - key.index))
         new = self._start(index, rgb, tracks, likes)
         if key is not None:
-            key.before = None  # what the frames after it needed is in their plans
+            key.before = None  # the key frame before it is no longer needed (a chain otherwise)
         if motions is not None and key is not None and r.fade > 0:
             new.before = (key, motions)
-        return Plan(new, None, self._fade(new, None, 0))
+        return Plan(new, None, self._fade(new, 0), new.before)
 
-    def _fade(self, key: Key, motions: list[np.ndarray] | None, since: int):
+    def _fade(self, key: Key, since: int) -> float:
         if key.before is None or since >= self.reuse.fade:
-            return None
-        old, onto_key = key.before
-        moved = onto_key if motions is None else [_m3(m) @ _m3(o) for m, o in zip(motions, onto_key)]
-        return old, [np.asarray(m)[:2] for m in moved], 1.0 - (since + 1) / (self.reuse.fade + 1)
+            return 0.0
+        return 1.0 - (since + 1) / (self.reuse.fade + 1)
 
     def _motions(self, key: Key | None, rgb: np.ndarray, tracks: list, likes: list) -> list | None:
         """Per face :func:`face_motion` from ``key`` (None: not the key frame's faces)."""
@@ -269,43 +280,62 @@ def change_parts(before: np.ndarray, after: np.ndarray, centres: list[np.ndarray
     return parts
 
 
-def carry_change(pixels: np.ndarray, layers: list[tuple[list, list[np.ndarray], float]]) -> np.ndarray:
-    """``pixels`` (a frame, not changed) with key frames' changes added: per layer ``(parts,
-    motions, weight)`` each face's part of a key frame's change (:func:`change_parts`) moved by
-    its affine (key frame -> this frame, Lanczos: cubic resampling blurs its edges by a varying
-    amount as the sub-pixel motion varies, a shimmer), times ``weight``. A new array; a single
-    layer of weight 1 whose faces have not moved (the identity) adds the key frame's change
-    itself, bit for bit."""
+def move_parts(parts: list, motions: list[np.ndarray], shape: tuple) -> list:
+    """Each face's part of a change (:func:`change_parts`) moved by its affine (the key frame ->
+    a frame of ``shape``) as the same kind of part there: resampled with Lanczos (cubic
+    resampling blurs its edges by an amount that varies with the sub-pixel motion: a shimmer).
+    A part that has not moved (the identity) is itself, bit for bit."""
+    h, w = shape[:2]
+    out: list = []
+    for part, m in zip(parts, motions):
+        if part is None:
+            out.append(None)
+            continue
+        (x0, y0, x1, y1), change = part
+        ends = np.array([[x0, y0], [x1 - 1, y0], [x0, y1 - 1], [x1 - 1, y1 - 1]], np.float64)
+        corners = apply_affine(m, ends)
+        dx0, dy0 = (int(max(np.floor(v) - 2, 0)) for v in corners.min(0))
+        dx1 = int(min(np.ceil(corners[:, 0].max()) + 3, w))
+        dy1 = int(min(np.ceil(corners[:, 1].max()) + 3, h))
+        if dx1 <= dx0 or dy1 <= dy0:
+            out.append(None)
+            continue
+        to_crop = (_shift(-dx0, -dy0) @ _m3(m) @ _shift(x0, y0))[:2]
+        moved = cv2.warpAffine(change, to_crop, (dx1 - dx0, dy1 - dy0), flags=cv2.INTER_LANCZOS4,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        out.append(((dx0, dy0, dx1, dy1), moved.reshape(moved.shape[:2] + change.shape[2:])))
+    return out
+
+
+def mix_parts(parts: list, others: list, weight: float) -> list:
+    """Per face ``(1 - weight)`` of its part in ``parts`` plus ``weight`` of its part in
+    ``others`` (both parts of the same frame, :func:`change_parts`), over both boxes."""
+    out: list = []
+    for a, b in zip(parts, others):
+        if a is None or b is None:
+            one = a if b is None else b
+            out.append(None if one is None else (one[0], one[1] * np.float32(1 - weight if b is None else weight)))
+            continue
+        (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = a[0], b[0]
+        x0, y0, x1, y1 = min(ax0, bx0), min(ay0, by0), max(ax1, bx1), max(ay1, by1)
+        mixed = np.zeros((y1 - y0, x1 - x0) + a[1].shape[2:], np.float32)
+        mixed[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0] += np.float32(1 - weight) * a[1]
+        mixed[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0] += np.float32(weight) * b[1]
+        out.append(((x0, y0, x1, y1), mixed))
+    return out
+
+
+def carry_change(pixels: np.ndarray, parts: list, motions: list[np.ndarray]) -> np.ndarray:
+    """``pixels`` (a frame, not changed) with a key frame's change added, each face's part
+    (:func:`change_parts`) moved by its affine (key frame -> this frame, :func:`move_parts`).
+    A new array; faces that have not moved (the identity) get the key frame's change itself,
+    bit for bit."""
     out = pixels.copy()
-    h, w = out.shape[:2]
-    moved = []
-    for parts, motions, weight in layers:
-        for part, m in zip(parts, motions):
-            if part is None or weight == 0:
-                continue
+    for part in move_parts(parts, motions, out.shape):
+        if part is not None:
             (x0, y0, x1, y1), change = part
-            ends = np.array([[x0, y0], [x1 - 1, y0], [x0, y1 - 1], [x1 - 1, y1 - 1]], np.float64)
-            corners = apply_affine(m, ends)
-            dx0, dy0 = (int(max(np.floor(v) - 2, 0)) for v in corners.min(0))
-            dx1 = int(min(np.ceil(corners[:, 0].max()) + 3, w))
-            dy1 = int(min(np.ceil(corners[:, 1].max()) + 3, h))
-            if dx1 <= dx0 or dy1 <= dy0:
-                continue
-            to_crop = (_shift(-dx0, -dy0) @ _m3(m) @ _shift(x0, y0))[:2]
-            layer = cv2.warpAffine(change, to_crop, (dx1 - dx0, dy1 - dy0), flags=cv2.INTER_LANCZOS4,
-                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-            layer = layer.reshape(layer.shape[:2] + change.shape[2:])
-            moved.append(((dx0, dy0, dx1, dy1), layer if weight == 1 else layer * np.float32(weight)))
-    if not moved:
-        return out
-    boxes = np.array([b for b, _ in moved])
-    ux0, uy0 = boxes[:, :2].min(0)
-    ux1, uy1 = boxes[:, 2:].max(0)
-    total = np.zeros((uy1 - uy0, ux1 - ux0) + out.shape[2:], np.float32)
-    for (dx0, dy0, dx1, dy1), layer in moved:
-        total[dy0 - uy0:dy1 - uy0, dx0 - ux0:dx1 - ux0] += layer
-    region = out[uy0:uy1, ux0:ux1]
-    region[...] = np.clip(np.rint(region + total), 0, np.iinfo(out.dtype).max).astype(out.dtype)
+            region = out[y0:y1, x0:x1]
+            region[...] = np.clip(np.rint(region + change), 0, np.iinfo(out.dtype).max).astype(out.dtype)
     return out
 
 

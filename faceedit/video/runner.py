@@ -36,7 +36,7 @@ from faceedit.video.container import (
     VideoWriter,
 )
 from faceedit.video.edit import ExpressionHold, steady_parts
-from faceedit.video.reuse import KeyFrames, Plan, Reuse, carry_change, change_parts, moved_edits
+from faceedit.video.reuse import KeyFrames, Plan, Reuse, carry_change, change_parts, move_parts, moved_edits
 from faceedit.video.track import FaceTracker
 
 
@@ -478,36 +478,31 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
 def _key_edit(plan: Plan | None, editor, rgb, faces, request, likes, carried) -> tuple[np.ndarray, list]:
     """A frame edited in full (:func:`faceedit.flow_calls.edit_frame`); as a key frame
     (``plan``), its change kept per face for the frames that take it
-    (:func:`~faceedit.video.reuse.change_parts`), and the last key frame's mixed in where
-    ``plan`` fades it out."""
+    (:func:`~faceedit.video.reuse.change_parts`), with the key frame's before it moved onto it
+    and mixed in where ``plan`` fades that out."""
     out, done = flow_calls.edit_frame(editor, rgb, faces, request, likes=likes, carried=carried)
     if plan is not None:
-        plan.key.parts = parts = change_parts(rgb, out, [np.asarray(f.landmarks, np.float64).mean(0) for f in faces])
-        if plan.fade is not None:
+        key = plan.key
+        key.parts = change_parts(rgb, out, [np.asarray(f.landmarks, np.float64).mean(0) for f in faces])
+        if plan.before is not None:
+            old, onto = plan.before
+            assert old.future is not None
+            old.future.result()
+            key.fading = move_parts(old.parts or [], onto, rgb.shape)
+        if plan.fade > 0:
             still = [np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])] * len(faces)
-            out = carry_change(rgb, [(parts, still, 1.0 - plan.fade[2]), _faded(plan)])
+            out = carry_change(rgb, plan.change(), still)
     return out, done
-
-
-def _faded(plan: Plan) -> tuple:
-    """The earlier key frame's layer that ``plan`` fades out (its edit waited for)."""
-    assert plan.fade is not None
-    old, motions, weight = plan.fade
-    assert old.future is not None
-    old.future.result()
-    return old.parts, motions, weight
 
 
 def _reused_edit(plan: Plan, rgb) -> tuple[np.ndarray, list]:
     """A frame that takes a key frame's edit (``plan``): its change moved by each face's motion
-    and added to the frame's pixels (with the earlier key frame's fading out, where ``plan``
+    and added to the frame's pixels (with the key frame's before it fading out, where ``plan``
     says); the key frame's per-face edits with their landmarks moved the same."""
     key, motions = plan.key, plan.motions
     assert key.future is not None and motions is not None
     _, done = key.future.result()  # a key frame's error is raised here too, naming this frame
-    weight = 1.0 if plan.fade is None else 1.0 - plan.fade[2]
-    layers = [(key.parts, motions, weight)] + ([_faded(plan)] if plan.fade is not None else [])
-    return carry_change(rgb, layers), moved_edits(done, motions)
+    return carry_change(rgb, plan.change(), motions), moved_edits(done, motions)
 
 
 def _complete(carried: Carried, heads: bool) -> bool:
