@@ -22,9 +22,15 @@ Where every face passes and the key frame lies fewer than :attr:`Reuse.every` fr
 frame is not edited: the key frame's change to the picture (its edited pixels minus its input's,
 one part per face, :func:`change_parts`) is moved by each face's motion onto the frame and added
 to the frame's own pixels (:func:`carry_change`). The frame keeps its own grain, light and
-background; only the change is the key frame's. Otherwise the frame is a key frame. The choice
-is made on the tracking thread from the decoded frames alone, so the output does not depend on
-the number of workers, nor on how far they have got.
+background; only the change is the key frame's. Otherwise the frame is a key frame. A key frame
+whose faces' pixels held (it comes from ``every``, or from landmarks that drifted while the
+pixels did not) fades in: the last key frame's change, moved onto it, is mixed in over its first
+:attr:`Reuse.fade` frames; one whose faces changed replaces it at once. The choice is made on
+the tracking thread from the decoded frames alone, so the output does not depend on the number
+of workers, nor on how far they have got.
+
+What it costs: a carried frame takes the face's alignment (2-3 CPU-ms at 720p) and one Lanczos
+resampling of the change (about 4), against the stage's 45-50.
 """
 
 from __future__ import annotations
