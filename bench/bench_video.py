@@ -4,13 +4,16 @@ temporal stability.
     OMP_NUM_THREADS=1 python bench/bench_video.py speed --models stage reggan --sizes 720 1080
     OMP_NUM_THREADS=1 python bench/bench_video.py speed --models stage --sizes 720 --repeat 5
     OMP_NUM_THREADS=1 python bench/bench_video.py speed --models stage --sizes 720 --every 8 1
+    OMP_NUM_THREADS=1 python bench/bench_video.py speed --models stage --sizes 720 --every 8 1 --clip talking
+    OMP_NUM_THREADS=1 python bench/bench_video.py profile --every 8 1
     OMP_NUM_THREADS=1 python bench/bench_video.py memory --seconds 10 60 --size 1080 --fps 10
     OMP_NUM_THREADS=1 python bench/bench_video.py stability --models stage --size 720
     OMP_NUM_THREADS=1 python bench/bench_video.py stability --target keep --attr glasses=round --size 720
 
 Clips are made from scikit-image's astronaut under a smooth synthetic camera motion (pan,
 zoom, roll; :mod:`faceedit.video.synth`) with a 440 Hz tone as audio; one face per frame,
-about 0.3 of the frame's height.
+about 0.3 of the frame's height (``--clip talking``: her mouth also opening and closing every 8
+frames, which makes most frames key frames).
 
 * speed: frames/s of :func:`faceedit.video.runner.edit_video` on a ``--seconds`` clip at
   25 fps, per model and frame height (the model loaded beforehand, not counted), with the CPU
@@ -22,6 +25,9 @@ about 0.3 of the frame's height.
   time a frame (what holds when other work shares the machine's cores); ``--every``: the
   longest run of frames that take a key frame's edit (:mod:`faceedit.video.reuse`; 1: every
   frame edited in full), several values alternated in the same run, with the key frames each made;
+* profile: where a frame's CPU goes, the runner's steps run in order on one thread (decode,
+  track, hold the expression, plan the key frames, edit in full or move the change, steady the
+  mouth and eyes, encode), per ``--every``;
 * memory: peak RSS of a subprocess editing a clip of each length (flat = the frames stream
   through bounded queues, whatever the length);
 * stability: the edited face's mean frame-to-frame change once the camera motion is undone,
@@ -50,12 +56,23 @@ def size_of(height: int) -> tuple[int, int]:
     return (height * 16 // 9 // 2 * 2, height)
 
 
-def make_clip(path: str, height: int, seconds: float, fps: int = 25) -> list:
+def make_clip(path: str, height: int, seconds: float, fps: int = 25, clip: str = "camera") -> list:
+    """The astronaut under the camera motion; ``clip`` talking: her mouth also opening and
+    closing every 8 frames (:func:`faceedit.video.synth.talking`, drawn by the stage)."""
     from skimage.data import astronaut
 
     from faceedit.video.synth import write_clip
 
-    return write_clip(path, astronaut(), round(seconds * fps), size_of(height), fps=fps)
+    photos = None
+    if clip == "talking":
+        from faceedit.api import Editor
+        from faceedit.video.runner import default_tracker
+        from faceedit.video.synth import talking
+
+        editor = Editor.from_pretrained("stage")
+        face = max(default_tracker(editor).faces([astronaut()])[0], key=lambda f: f.area)
+        photos = talking(editor.stage, astronaut(), face)
+    return write_clip(path, astronaut(), round(seconds * fps), size_of(height), fps=fps, photos=photos)
 
 
 def _cpu() -> float:
@@ -90,7 +107,7 @@ def speed(args) -> None:
         clips = {}
         for h in args.sizes:
             clips[h] = os.path.join(tmp, f"clip{h}.mp4")
-            make_clip(clips[h], h, args.seconds)
+            make_clip(clips[h], h, args.seconds, clip=args.clip)
         for model in args.models:
             editor = Editor.from_pretrained(model)
             default_tracker(editor)  # the detector and identity network loaded before the clock
@@ -113,7 +130,7 @@ def speed(args) -> None:
                 for every, (fps, plain, cpus, plain_cpus, loads, keys) in runs.items():
                     rows.append(_speed_row(model, h, every, r, fps, plain, cpus, plain_cpus, loads, keys))
     print(json.dumps({"bench": "video_speed", "threads": os.environ.get("OMP_NUM_THREADS"),
-                      "workers": args.workers, "target": args.target, "rows": rows}))
+                      "workers": args.workers, "target": args.target, "clip": args.clip, "rows": rows}))
 
 
 def _speed_row(model, h, every, r, fps, plain, cpus, plain_cpus, loads, keys) -> dict:
@@ -135,6 +152,82 @@ def _speed_row(model, h, every, r, fps, plain, cpus, plain_cpus, loads, keys) ->
             "cpu_ratio": round(cpu_ratio, 3), "load_average": round(load, 2)}
 
 
+def profile(args) -> None:
+    """Where a frame's CPU goes: the runner's steps run in order on this thread (no queues or
+    workers), with key frames as ``--every`` says; CPU-ms a frame per step (this thread's: the
+    codecs' own threads are in the last line, the process's CPU over all threads)."""
+    from collections import defaultdict
+
+    from faceedit.api import Editor
+    from faceedit.models.request import EditRequest
+    from faceedit.video.container import Frame, VideoReader, VideoWriter
+    from faceedit.video.edit import ExpressionHold, steady_parts
+    from faceedit.video.reuse import KeyFrames, Reuse
+    from faceedit.video.runner import _key_edit, _reused_edit, default_tracker
+
+    class Done:  # a key frame's edit, done on this thread
+        def __init__(self, value):
+            self.value = value
+
+        def result(self):
+            return self.value
+
+    editor = Editor.from_pretrained(args.models[0])
+    tracker = default_tracker(editor)
+    request = EditRequest.of(args.target, 1.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = os.path.join(tmp, "clip.mp4")
+        make_clip(clip, args.size, args.seconds, clip=args.clip)
+        for every in args.every:
+            steps: dict[str, float] = defaultdict(float)
+            keys, holds, prev, n = KeyFrames(Reuse(every=every)), {}, None, 0
+            cpu0, now = _cpu(), time.thread_time()
+
+            def tick(step: str) -> None:
+                nonlocal now
+                t = time.thread_time()
+                steps[step] += t - now
+                now = t
+
+            with VideoReader(clip) as reader:
+                writer = VideoWriter(os.path.join(tmp, "out.mp4"), reader)
+                for item in reader:
+                    tick("decode")
+                    if not isinstance(item, Frame):
+                        writer.write(item)
+                        continue
+                    n += 1
+                    t = item.index / 25
+                    tracks = tracker(item.rgb, t)
+                    tick("track")
+                    likes = [holds.setdefault(tr.id, ExpressionHold()).reference(
+                        editor.stage, tr.face.landmarks, t, args.target, None, tr.identity) for tr in tracks]
+                    tick("hold the expression")
+                    plan = keys.plan(item.index, item.rgb, tracks, likes)
+                    tick("plan (align, check)")
+                    if plan.motions is None:
+                        plan.key.future = Done(_key_edit(plan if every > 1 else None, editor, item.rgb,
+                                                         [tr.face for tr in tracks], request, likes,
+                                                         [None] * len(tracks)))
+                        out, done = plan.key.future.result()
+                        tick("key frame: edit in full")
+                    else:
+                        out, done = _reused_edit(plan, item.rgb)
+                        tick("carried frame: move the change")
+                    if done and done[0] is not None:
+                        prev = steady_parts(out, done[0].landmarks, prev)
+                    tick("steady the mouth and eyes")
+                    writer.write(Frame(out, item.pts, item.time_base, item.index, item.rotation))
+                    tick("encode")
+                writer.close()
+                tick("encode")
+            total = (_cpu() - cpu0) / n * 1000
+            print(f"every {every}: {n} frames, {keys.keys} key frames, {total:.1f} CPU-ms a frame over all threads")
+            for step, sec in steps.items():
+                print(f"  {step:32s} {sec / n * 1000:6.1f}")
+            print(f"  {'(codec threads)':32s} {total - sum(steps.values()) / n * 1000:6.1f}", flush=True)
+
+
 def memory(args) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +235,8 @@ def memory(args) -> None:
             clip = os.path.join(tmp, f"clip{s}.mp4")
             make_clip(clip, args.size, s, args.fps)
             cmd = [sys.executable, __file__, "_one", clip, os.path.join(tmp, f"out{s}.mp4"),
-                   "--model", args.models[0], "--target", args.target, "--workers", str(args.workers)]
+                   "--model", args.models[0], "--target", args.target, "--workers", str(args.workers),
+                   "--every", str(args.every[0])]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             rec = json.loads(out.strip().splitlines()[-1])
             rec["clip_seconds"] = s
@@ -155,10 +249,12 @@ def memory(args) -> None:
 def one(args) -> None:
     """(subprocess) edit one clip; print frames, fps and this process's peak RSS as JSON."""
     from faceedit.api import Editor
+    from faceedit.video.reuse import Reuse
     from faceedit.video.runner import edit_video
 
     editor = Editor.from_pretrained(args.model)
-    r = edit_video(editor, args.src, args.dst, args.target, progress=False, workers=args.workers)
+    r = edit_video(editor, args.src, args.dst, args.target, progress=False, workers=args.workers,
+                   reuse=Reuse(every=args.every))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"frames": r.frames, "fps": round(r.fps, 2), "peak_rss_mb": round(peak, 1)}))
 
@@ -212,7 +308,7 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="what", required=True)
-    for name in ("speed", "memory", "stability"):
+    for name in ("speed", "profile", "memory", "stability"):
         s = sub.add_parser(name)
         s.add_argument("--models", nargs="+", default=["stage"])
         s.add_argument("--target", default=TARGET)
@@ -220,11 +316,16 @@ def main() -> None:
         s.add_argument("--every", nargs="+", type=int, default=[Reuse().every],
                        help="a key frame at least every this many frames (1: every frame edited in full); "
                             "several: each in turn, in the same run")
+        if name in ("speed", "profile"):
+            s.add_argument("--seconds", type=float, default=4.0)
+            s.add_argument("--clip", choices=["camera", "talking"], default="camera",
+                           help="talking: the mouth also opens and closes every 8 frames")
         if name == "speed":
             s.add_argument("--sizes", nargs="+", type=int, default=[720, 1080])
-            s.add_argument("--seconds", type=float, default=4.0)
             s.add_argument("--repeat", type=int, default=3,
                            help="edit and transcode each clip this many times, in turn (the median is printed)")
+        elif name == "profile":
+            s.add_argument("--size", type=int, default=720)
 
         elif name == "memory":
             s.add_argument("--seconds", nargs="+", type=float, default=[10, 60])
@@ -241,9 +342,10 @@ def main() -> None:
     o.add_argument("--model", default="stage")
     o.add_argument("--target", default=TARGET)
     o.add_argument("--workers", type=int, default=2)
+    o.add_argument("--every", type=int, default=Reuse().every)
     args = p.parse_args()
     start = time.perf_counter()
-    {"speed": speed, "memory": memory, "stability": stability, "_one": one}[args.what](args)
+    {"speed": speed, "profile": profile, "memory": memory, "stability": stability, "_one": one}[args.what](args)
     if args.what != "_one":
         print(f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
 

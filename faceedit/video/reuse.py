@@ -260,28 +260,29 @@ def change_parts(before: np.ndarray, after: np.ndarray, centres: list[np.ndarray
     (``centres``: each face's centre; a changed pixel belongs to the nearest): per face ``(box,
     change)``, ``box`` (x0, y0, x1, y1) around its changed pixels and ``change`` float32 there
     (zero at pixels that are another face's), or None where it changed nothing."""
-    wide = np.int32 if before.dtype == np.uint16 else np.int16
-    diff = after.astype(wide) - before.astype(wide)
-    changed = diff.any(-1) if diff.ndim == 3 else diff != 0
-    rows, cols = np.flatnonzero(changed.any(1)), np.flatnonzero(changed.any(0))
+    moved = cv2.absdiff(after, before)
+    flat = moved.reshape(moved.shape[0], -1)
+    rows = np.flatnonzero(cv2.reduce(flat, 1, cv2.REDUCE_MAX).ravel())
+    cols = np.flatnonzero(cv2.reduce(flat, 0, cv2.REDUCE_MAX).reshape(moved.shape[1], -1).max(1))
     if len(rows) == 0 or not centres:
         return [None] * len(centres)
     y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    diff = after[y0:y1, x0:x1].astype(np.float32) - before[y0:y1, x0:x1].astype(np.float32)
     if len(centres) == 1:
-        return [((x0, y0, x1, y1), diff[y0:y1, x0:x1].astype(np.float32))]
+        return [((x0, y0, x1, y1), diff)]
+    box = moved[y0:y1, x0:x1]
+    changed = box.any(-1) if box.ndim == 3 else box > 0
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     nearest = np.argmin([(xx - c[0]) ** 2 + (yy - c[1]) ** 2 for c in centres], 0)
     parts: list = []
     for i in range(len(centres)):
-        mine = changed[y0:y1, x0:x1] & (nearest == i)
+        mine = changed & (nearest == i)
         r, c = np.flatnonzero(mine.any(1)), np.flatnonzero(mine.any(0))
         if len(r) == 0:
             parts.append(None)
             continue
         sl = np.s_[r[0]:r[-1] + 1, c[0]:c[-1] + 1]
-        part = diff[y0:y1, x0:x1][sl].astype(np.float32)
-        keep = mine[sl]
-        part *= keep[..., None] if part.ndim == 3 else keep
+        part = diff[sl] * (mine[sl][..., None] if diff.ndim == 3 else mine[sl])
         parts.append(((x0 + int(c[0]), y0 + int(r[0]), x0 + int(c[-1]) + 1, y0 + int(r[-1]) + 1), part))
     return parts
 
