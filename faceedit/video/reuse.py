@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -241,7 +242,7 @@ def pixel_motion(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int
     try:
         _, found = cv2.findTransformECC(template, source, warp[:2].astype(np.float32), cv2.MOTION_AFFINE,
                                         (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-6),
-                                        None, 1)
+                                        cast(Any, None), 1)  # no mask (the stubs want one), no pre-blur
     except cv2.error:  # no convergence: edited in full
         return None
     aligned = cv2.warpAffine(source, found, template.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
