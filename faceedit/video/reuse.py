@@ -178,13 +178,17 @@ def face_motion(key_rgb: np.ndarray, key: KeyFace, rgb: np.ndarray, face, like: 
     :attr:`Reuse.level`: the face changed); ``held`` whether its landmarks and its ``like``
     reference moved less than :attr:`Reuse.shape` eye distances in its own frame (its edit
     would be the same). A face whose pixels hold while its landmarks do not is landmark drift:
-    a new key frame's edit may fade in over it."""
+    a new key frame's edit may fade in over it. Landmarks that moved three times as far are
+    taken for a changed face without aligning its pixels."""
     lm = np.asarray(face.landmarks, np.float64)
     points = lm if face.dense is None else np.asarray(face.dense, np.float64)[:, :2]
     if lm.shape != (68, 2) or key.landmarks.shape != (68, 2) or points.shape != key.points.shape:
         return None, False
     limit = reuse.shape * eye_distance(lm)
-    held = bool(np.abs(apply_affine(similarity_transform(key.landmarks, lm), key.landmarks) - lm).max() < limit)
+    moved = float(np.abs(apply_affine(similarity_transform(key.landmarks, lm), key.landmarks) - lm).max())
+    if moved >= 3 * limit:  # an expression that changed (talk): no drift, no alignment needed
+        return None, False
+    held = moved < limit
     if (like is None) != (key.like is None):
         held = False
     elif like is not None and key.like is not None:
