@@ -602,3 +602,23 @@ def test_a_still_clip_makes_few_key_frames_and_a_talking_one_many(tmp_path, edit
     write_clip(src, photo, 16, TALK_SIZE, photos=talking(editor.stage, photo, face))
     talk = edit_video(editor, src, str(tmp_path / "talk_out.mp4"), "surprised", progress=False)
     assert talk.keys >= 14, talk.keys
+
+
+def test_each_face_carries_its_own_part_of_the_change():
+    """Two faces in a frame: the key frame's change is split by the nearest face, and each part
+    moves with its own face."""
+    from faceedit.video.reuse import carry_change, change_parts
+
+    before = np.full((60, 100, 3), 100, np.uint8)
+    after = before.copy()
+    after[10:20, 10:20] = 160  # the first face's edit
+    after[30:40, 70:80] = 40  # the second's
+    parts = change_parts(before, after, [np.array([15.0, 15.0]), np.array([75.0, 35.0])])
+    assert [p[0] for p in parts] == [(10, 10, 20, 20), (70, 30, 80, 40)]
+    left = np.array([[1.0, 0.0, 3.0], [0.0, 1.0, 0.0]])  # the first face 3 px right
+    down = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 5.0]])  # the second 5 px down
+    want = before.copy()
+    want[10:20, 13:23] = 160
+    want[35:45, 70:80] = 40
+    assert np.array_equal(carry_change(before, parts, [left, down]), want)  # whole pixels: exact
+    assert np.array_equal(carry_change(before, parts, [np.eye(2, 3)] * 2), after)
