@@ -489,3 +489,136 @@ def test_the_frames_do_not_depend_on_the_number_of_workers(editor, clip, tmp_pat
         outs.append([f[3] for f in frames(out)])
     assert len(outs[0]) == len(outs[1]) == N
     assert all(np.array_equal(a, b) for a, b in zip(*outs))
+
+
+# -- a key frame's edit carried to the frames after it ----------------------------------------
+
+def _moved_face(face, m):
+    """``face`` (a detected Face) with its points moved by the affine ``m``."""
+    import dataclasses
+
+    from faceedit.faces.align import apply_affine
+
+    dense = np.asarray(face.dense, np.float64).copy()
+    dense[:, :2] = apply_affine(m, dense[:, :2])
+    return dataclasses.replace(face, landmarks=apply_affine(m, face.landmarks), dense=dense)
+
+
+@pytest.fixture(scope="module")
+def astronaut_face(editor):
+    from faceedit.video.runner import default_tracker
+
+    photo = astronaut()
+    return photo, max(default_tracker(editor).faces([photo])[0], key=lambda f: f.area)
+
+
+def test_a_still_face_takes_the_key_frames_edit_bit_for_bit(editor, astronaut_face):
+    """Frames after a key frame whose face has not moved get the key frame's edit itself; the
+    key frame comes back every ``every`` frames, the last one's edit fading out over it (the
+    same edit here: the frames stay the same)."""
+    from types import SimpleNamespace
+
+    from faceedit.video.reuse import KeyFrames, Reuse, carry_change, change_parts, move_parts
+
+    photo, face = astronaut_face
+    track = SimpleNamespace(id=0, segment=0, face=face)
+    keys = KeyFrames(Reuse(every=4))
+    edited = editor.stage.edit_photo(photo, [face.landmarks], "surprised", dense=[face.dense])[0]
+    kinds, fades = [], []
+    for index in range(9):
+        plan = keys.plan(index, photo.copy(), [track], None)
+        kinds.append(plan.motions is None)
+        fades.append(round(plan.fade, 2))
+        if plan.motions is None:
+            plan.key.parts = change_parts(photo, edited, [face.landmarks.mean(0)])
+            if plan.before is not None:
+                plan.key.fading = move_parts(plan.before[0].parts, plan.before[1], photo.shape)
+            continue
+        np.testing.assert_allclose(plan.motions[0], [[1, 0, 0], [0, 1, 0]], atol=1e-3)
+        assert np.array_equal(carry_change(photo, plan.change(), plan.motions), edited), index
+    assert kinds == [True, False, False, False, True, False, False, False, True]
+    assert fades == [0, 0, 0, 0, 0.8, 0.6, 0.4, 0.2, 0.8]
+    assert keys.keys == 3
+
+
+def test_a_moving_face_carries_the_edit_with_it_and_a_changed_one_is_edited_again(editor, astronaut_face):
+    """A head that turns and shifts by a fraction of a pixel takes the key frame's edit moved
+    by the face's motion (found from its pixels to a tenth of a pixel); a face whose mouth
+    opened, or on which something appeared, is a key frame, edited in full."""
+    from types import SimpleNamespace
+
+    import cv2
+
+    from faceedit.faces.align import apply_affine
+    from faceedit.video.reuse import KeyFrames, Reuse, carry_change, change_parts
+
+    photo, face = astronaut_face
+    keys = KeyFrames(Reuse(every=8))
+    plan = keys.plan(0, photo, [SimpleNamespace(id=0, segment=0, face=face)], None)
+    edited = editor.stage.edit_photo(photo, [face.landmarks], "surprised", dense=[face.dense])[0]
+    plan.key.parts = change_parts(photo, edited, [face.landmarks.mean(0)])
+
+    centre = face.landmarks.mean(0)
+    m = cv2.getRotationMatrix2D(tuple(centre), 1.5, 1.02)
+    m[:, 2] += (1.3, -0.6)
+    moved = cv2.warpAffine(photo, m, photo.shape[1::-1], flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    plan = keys.plan(1, moved, [SimpleNamespace(id=0, segment=0, face=_moved_face(face, m))], None)
+    assert plan.motions is not None
+    corners = np.array([face.box[:2], face.box[2:]], np.float64)
+    assert np.abs(apply_affine(plan.motions[0], corners) - apply_affine(m, corners)).max() < 0.15
+    out = carry_change(moved, plan.key.parts, plan.motions)
+    want = cv2.warpAffine(edited, m, photo.shape[1::-1], flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    x0, y0, x1, y1 = face.box.astype(int)
+    err = np.abs(out[y0:y1, x0:x1].astype(int) - want[y0:y1, x0:x1])
+    assert err.mean() < 1.5 and np.percentile(err, 99) < 25, (err.mean(), np.percentile(err, 99))
+    assert np.abs(out[y0:y1, x0:x1].astype(int) - moved[y0:y1, x0:x1]).mean() > 3  # the edit is there
+
+    track = SimpleNamespace(id=0, segment=0, face=face)
+    opened = editor.stage.edit_photo(photo, [face.landmarks], "keep", aus={26: 2.5, 25: 5.0}, dense=[face.dense])[0]
+    assert keys.plan(2, opened, [track], None).motions is None  # talking: landmarks held, pixels not
+    keys.plan(3, photo, [track], None).key.parts = plan.key.parts
+    marked = photo.copy()
+    cv2.circle(marked, tuple(int(v) for v in face.landmarks[31]), 6, (20, 20, 20), -1)  # on the nose
+    assert keys.plan(4, marked, [track], None).motions is None
+    assert keys.plan(5, photo, [SimpleNamespace(id=1, segment=0, face=face)], None).motions is None  # another face
+
+
+def test_a_still_clip_makes_few_key_frames_and_a_talking_one_many(tmp_path, editor, clip):
+    """Through :func:`edit_video`: the camera-moved astronaut (her face holds still in its own
+    frame) is edited in full on a key frame every ``every`` frames and a few more as the
+    tracker settles; a mouth that opens and closes is edited in full on most frames."""
+    from faceedit.video.reuse import Reuse
+    from faceedit.video.runner import default_tracker
+    from faceedit.video.synth import talking
+
+    still = edit_video(editor, clip, str(tmp_path / "still.mp4"), "surprised", progress=False)
+    assert still.frames == N and still.keys <= N // 4, still.keys
+    every = edit_video(editor, clip, str(tmp_path / "every.mp4"), "surprised", progress=False,
+                       reuse=Reuse(every=1))
+    assert every.keys == N
+    photo = astronaut()
+    face = max(default_tracker(editor).faces([photo])[0], key=lambda f: f.area)
+    src = str(tmp_path / "talk.mp4")
+    write_clip(src, photo, 16, TALK_SIZE, photos=talking(editor.stage, photo, face))
+    talk = edit_video(editor, src, str(tmp_path / "talk_out.mp4"), "surprised", progress=False)
+    assert talk.keys >= 14, talk.keys
+
+
+def test_each_face_carries_its_own_part_of_the_change():
+    """Two faces in a frame: the key frame's change is split by the nearest face, and each part
+    moves with its own face."""
+    from faceedit.video.reuse import carry_change, change_parts
+
+    before = np.full((60, 100, 3), 100, np.uint8)
+    after = before.copy()
+    after[10:20, 10:20] = 160  # the first face's edit
+    after[30:40, 70:80] = 40  # the second's
+    parts = change_parts(before, after, [np.array([15.0, 15.0]), np.array([75.0, 35.0])])
+    assert [p[0] for p in parts] == [(10, 10, 20, 20), (70, 30, 80, 40)]
+    left = np.array([[1.0, 0.0, 3.0], [0.0, 1.0, 0.0]])  # the first face 3 px right
+    down = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 5.0]])  # the second 5 px down
+    want = before.copy()
+    want[10:20, 13:23] = 160
+    want[35:45, 70:80] = 40
+    assert np.array_equal(carry_change(before, parts, [left, down]), want)  # whole pixels: exact
+    assert np.array_equal(carry_change(before, parts, [np.eye(2, 3)] * 2), after)

@@ -36,6 +36,7 @@ from faceedit.video.container import (
     VideoWriter,
 )
 from faceedit.video.edit import ExpressionHold, steady_parts
+from faceedit.video.reuse import KeyFrames, Plan, Reuse, carry_change, change_parts, move_parts, moved_edits
 from faceedit.video.track import FaceTracker
 
 
@@ -66,7 +67,8 @@ class VideoResult:
     """What :func:`edit_video` did: ``frames`` written, ``edited`` frames with a face edited,
     ``faces`` the most faces edited in one frame, ``tracks`` people tracked (a record's
     ``faces``: the faces found, as a photo's), ``detections`` frames the detector ran on,
-    ``fps`` frames per second end to end."""
+    ``keys`` the edited frames edited in full (the others took a key frame's edit,
+    :mod:`faceedit.video.reuse`), ``fps`` frames per second end to end."""
 
     input: str
     output: str
@@ -75,6 +77,7 @@ class VideoResult:
     faces: int = 0
     tracks: int = 0
     detections: int = 0
+    keys: int = 0
     cuts: int = 0
     seconds: float = 0.0
     fps: float = 0.0
@@ -84,7 +87,7 @@ class VideoResult:
     def to_json(self) -> dict:
         return {"input": self.input, "output": self.output, "frames": self.frames,
                 "edited_frames": self.edited, "faces": self.tracks, "tracks": self.tracks,
-                "detections": self.detections, "scene_cuts": self.cuts,
+                "detections": self.detections, "key_frames": self.keys, "scene_cuts": self.cuts,
                 "fps": round(self.fps, 2), "seconds": round(self.seconds, 2),
                 "copied_streams": self.audio}
 
@@ -234,7 +237,7 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                stop: Callable[[], bool] | None = None, progress: bool | Progress = True,
                tracker: FaceTracker | None = None, queue_size: int = 8, hold: float = 1.0,
                workers: int = 2, on_no_face: str = "error", request: EditRequest | None = None,
-               samples: FaceSamples | None = None, **options) -> VideoResult:
+               samples: FaceSamples | None = None, reuse: Reuse | None = None, **options) -> VideoResult:
     """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
     extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
     ``options`` as :meth:`Editor.edit`'s (or ``request``, an
@@ -247,7 +250,9 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
     ``on_no_face``: a clip in which no frame has a face to edit (none found, or not face N) is
     :class:`NoFaceInClip` with no file, as a photo without one is, except with ``copy`` (the
     clip is written unedited); ``samples``: where given, fed each edited frame (a few kept per
-    person, :class:`FaceSamples`, for reading the output). Raises :class:`FaceEditError` subclasses naming the file."""
+    person, :class:`FaceSamples`, for reading the output); ``reuse``: when a frame takes the
+    last key frame's edit, moved, instead of its own (:class:`~faceedit.video.reuse.Reuse`;
+    ``Reuse(every=1)``: every frame edited in full). Raises :class:`FaceEditError` subclasses naming the file."""
     target = editor.check_target(target)
     request = EditRequest.of(target, strength, **options) if request is None else request.at(target, strength)
     select_tracks([], face, max_faces)  # a bad --face is a usage error before any work
@@ -269,7 +274,8 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                 writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext])
                 try:
                     _stream(editor, reader, writer, tracker, target, face, max_faces, stop,
-                            bar, result, queue_size, hold, workers, request, samples)
+                            bar, result, queue_size, hold, workers, request, samples,
+                            KeyFrames(reuse))
                     if not result.edited and on_no_face != "copy":
                         raise NoFaceInClip(no_face_reason(face, tracker.next_id, result.frames), src,
                                            tracker.next_id)
@@ -366,7 +372,7 @@ class _Edit:
 
 
 def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar, result,
-            queue_size, hold, workers, request, samples=None) -> None:
+            queue_size, hold, workers, request, samples=None, keys: KeyFrames | None = None) -> None:
     """Reader thread -> (this thread: track, plan) -> ``workers`` edit threads -> writer thread,
     in file order; every queue bounded."""
     inbox: queue.Queue = queue.Queue(queue_size)
@@ -400,6 +406,7 @@ def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar,
     for t in threads:
         t.start()
     holds: dict[int, tuple[int, ExpressionHold]] = {}  # track -> (its segment, hold)
+    keys = keys if keys is not None else KeyFrames()
     try:
         while True:
             item = _get(inbox, halt)
@@ -413,7 +420,8 @@ def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar,
                 if stop is not None and stop():
                     raise Stopped(reader.path)
                 item = _plan_frame(editor, pool, item, tracker, holds, target, face,
-                                   max_faces, result, hold, request, samples)
+                                   max_faces, result, hold, request, samples, keys)
+                result.keys = keys.keys
                 result.frames += 1
                 if bar is not None:
                     bar.update(result.frames)
@@ -431,9 +439,10 @@ def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar,
 
 
 def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_faces,
-                result, hold, request, samples=None) -> Frame | _Edit:
+                result, hold, request, samples=None, keys: KeyFrames | None = None) -> Frame | _Edit:
     """Track the frame's faces and hand its edit to ``pool`` (a frame without a face to edit
-    is passed through as decoded)."""
+    is passed through as decoded): the edit in full on a key frame, else the key frame's edit
+    moved onto it (``keys``, :mod:`faceedit.video.reuse`)."""
     t = float(frame.pts * frame.time_base) if frame.pts is not None else frame.index / 25.0
     tracks = select_tracks(tracker(frame.rgb, t), face, max_faces)
     check_people(tracker.next_id, face, max_faces, result.input, frame.index)
@@ -450,16 +459,50 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
             if h is None or h[0] != tr.segment:  # a new track, or one found again: start over
                 h = holds[tr.id] = (tr.segment, ExpressionHold(hold))
             likes.append(h[1].reference(stage, tr.face.landmarks, t, target, ref_lm, tr.identity))
-    heads = bool(set(request.attrs or {}) & set(HEAD_ATTRIBUTES))  # the edit paints over the head's mattes
-    carried = [_track_carried(tr, heads) for tr in tracks]
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
-    future = pool.submit(flow_calls.edit_frame, editor, frame.rgb, [tr.face for tr in tracks], request,
-                         likes=likes, carried=carried)
+    keys = keys if keys is not None else KeyFrames(Reuse(every=1))
+    plan = keys.plan(frame.index, frame.rgb, tracks, likes)
+    if plan.motions is not None:
+        return _Edit(frame, pool.submit(_reused_edit, plan, frame.rgb), tracks, samples=samples)
+    heads = bool(set(request.attrs or {}) & set(HEAD_ATTRIBUTES))  # the edit paints over the head's mattes
+    carried = [_track_carried(tr, heads, frame.index) for tr in tracks]
+    future = plan.key.future = pool.submit(_key_edit, plan if keys.reuse.enabled else None, editor, frame.rgb,
+                                           [tr.face for tr in tracks], request, likes, carried)
     for i, tr in enumerate(tracks):
         if not _complete(carried[i], heads):  # this edit may find what the track carries on
-            tr.extra.setdefault("pending", []).append((future, i))
+            tr.extra.setdefault("pending", []).append((future, i, frame.index))
     return _Edit(frame, future, tracks, samples=samples)
+
+
+def _key_edit(plan: Plan | None, editor, rgb, faces, request, likes, carried) -> tuple[np.ndarray, list]:
+    """A frame edited in full (:func:`faceedit.flow_calls.edit_frame`); as a key frame
+    (``plan``), its change kept per face for the frames that take it
+    (:func:`~faceedit.video.reuse.change_parts`), with the key frame's before it moved onto it
+    and mixed in where ``plan`` fades that out."""
+    out, done = flow_calls.edit_frame(editor, rgb, faces, request, likes=likes, carried=carried)
+    if plan is not None:
+        key = plan.key
+        key.parts = change_parts(rgb, out, [np.asarray(f.landmarks, np.float64).mean(0) for f in faces])
+        if plan.before is not None:
+            old, onto = plan.before
+            assert old.future is not None
+            old.future.result()
+            key.fading = move_parts(old.parts or [], onto, rgb.shape)
+        if plan.fade > 0:
+            still = [np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])] * len(faces)
+            out = carry_change(rgb, plan.change(), still)
+    return out, done
+
+
+def _reused_edit(plan: Plan, rgb) -> tuple[np.ndarray, list]:
+    """A frame that takes a key frame's edit (``plan``): its change moved by each face's motion
+    and added to the frame's pixels (with the key frame's before it fading out, where ``plan``
+    says); the key frame's per-face edits with their landmarks moved the same."""
+    key, motions = plan.key, plan.motions
+    assert key.future is not None and motions is not None
+    _, done = key.future.result()  # a key frame's error is raised here too, naming this frame
+    return carry_change(rgb, plan.change(), motions), moved_edits(done, motions)
 
 
 def _complete(carried: Carried, heads: bool) -> bool:
@@ -468,24 +511,25 @@ def _complete(carried: Carried, heads: bool) -> bool:
     return carried.mouth is not None and (carried.head is not None or not heads)
 
 
-#: A track's edits in flight that the next frame's plan does not wait for (:func:`_track_carried`):
-#: a constant, so that a frame's edit does not depend on the number of workers.
+#: The frames back from which a frame's plan waits for a track's edits in flight
+#: (:func:`_track_carried`): a constant, so that a frame's edit does not depend on the number of workers.
 CARRY_LAG = 2
 
 
-def _track_carried(tr, heads: bool, lag: int = CARRY_LAG) -> Carried:
+def _track_carried(tr, heads: bool, index: int, lag: int = CARRY_LAG) -> Carried:
     """What a track's edits carry from frame to frame (:class:`Carried`): the head's mattes
     (``heads``: where the edit paints over them), found on its first frame, and the mouth bank
     entry they paint, the first one drawn for it in frame order. The track's edits that may
     find them, in flight on the workers, are taken in frame order: while it has no head, each
-    one (the first frame's, as the next is planned); then all but the last ``lag`` (the workers
-    stay busy on a mouth that never opens; the few frames planned while the first drawn entry
-    is in flight draw their own best fit). What a frame gets depends on the frames before it
-    alone, never on how far the workers have got: the same on every run."""
+    one (the first frame's, as the next is planned); then those of frames more than ``lag``
+    before this one, frame ``index`` (the workers stay busy on a mouth that never opens; the few
+    frames planned while the first drawn entry is in flight draw their own best fit; only key
+    frames are edited, :mod:`faceedit.video.reuse`). What a frame gets depends on the frames
+    before it alone, never on how far the workers have got: the same on every run."""
     pending = tr.extra.get("pending", [])
     have = tr.extra.get("carried") or Carried()
-    while pending and not _complete(have, heads) and (len(pending) > lag or (heads and have.head is None)):
-        future, i = pending.pop(0)
+    while pending and not _complete(have, heads) and (pending[0][2] < index - lag or (heads and have.head is None)):
+        future, i, _ = pending.pop(0)
         try:
             _, done = future.result()
         except Exception:  # noqa: BLE001 (the writer raises it, in frame order)
