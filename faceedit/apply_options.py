@@ -70,6 +70,9 @@ class ApplyOptions:
     verify: bool = False
     verify_min_prob: float = MIN_PROB  # the target's least classifier probability
     verify_min_identity: float = MIN_IDENTITY  # the least identity cosine of input and output
+    # videos: a frame edited in full at least every this many frames; between them, while the
+    # faces hold still, the last key frame's edit moved onto each frame (1: every frame in full)
+    key_frames: int = 8
 
     def request_for(self, target: str, strength: float) -> EditRequest:
         """The edit of one output: :attr:`request` at ``target`` and ``strength``, with this run's
@@ -122,6 +125,8 @@ class ApplyOptions:
             raise UsageError(f"`batch_size` {self.batch_size}: must be at least 1")
         if self.workers < 1:
             raise UsageError(f"`workers` {self.workers}: must be at least 1")
+        if self.key_frames < 1:
+            raise UsageError(f"`key_frames` {self.key_frames}: must be at least 1 (1: every frame edited in full)")
         if self.quality < 1 or self.quality > 100:
             raise UsageError(f"`quality` {self.quality}: must be between 1 and 100")
         if self.max_pixels < 1:

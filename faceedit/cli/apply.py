@@ -150,6 +150,7 @@ def apply(
     video_codec: Annotated[str | None, typer.Option("--video-codec", show_default=False, help="Videos: the encoder (libx264, libx265, libvpx-vp9, ...; default libx264, VP9 in WebM).")] = None,
     crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Videos: the encoder's constant quality (lower is better).")] = 20,
     preset: Annotated[VideoPreset, typer.Option("--preset", case_sensitive=False, help="Videos: the x264/x265 speed preset, fastest first (slower ones make smaller files).")] = DEFAULT_VIDEO_PRESET,
+    key_frames: Annotated[int, typer.Option("--key-frames", min=1, help="Videos: edit a frame in full at least every N frames; between them, while the faces hold still, the last such frame's edit is moved onto each frame (about twice as fast). 1: every frame in full.")] = 8,
 ) -> None:
     """Edit the faces in photos and videos; one output per input per target (and strength)."""
     from faceedit.apply_options import ApplyOptions
@@ -190,6 +191,7 @@ def apply(
             verify=verify,
             verify_min_prob=verify_min_prob,
             verify_min_identity=verify_min_identity,
+            key_frames=key_frames,
         )
         opts.check()  # before the model loads
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read

@@ -23,6 +23,7 @@ from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger, timed
 from faceedit.plan import VIDEO, Job, RecordMaker, video_format
 from faceedit.video.container import EncodeOptions, require_av
+from faceedit.video.reuse import Reuse
 from faceedit.video.runner import (
     FaceSamples,
     NoFaceInClip,
@@ -116,7 +117,7 @@ class VideoEngine:
                                     face=self.opts.face, max_faces=self.opts.max_faces, encode=self.encode,
                                     stop=stop, progress=self.progress, tracker=default_tracker(self.editor),
                                     on_no_face=self.opts.on_no_face, request=self.opts.request,
-                                    samples=samples)
+                                    samples=samples, reuse=Reuse(every=self.opts.key_frames))
             except Stopped:
                 logger.info("%s: stopped, no output written", job.item.path)
                 return None
