@@ -141,13 +141,16 @@ class FaceTracker:
             self._last_detect = t
             self.detections += 1
             for f in sorted(self.faces([rgb])[0], key=lambda f: -f.area):
-                box = f.box if f.dense is None else mesh_box(f.dense)
+                # the mesh's own 468 points, as the frames followed give them (a detection's
+                # irises, after them where the iris model ran, are not tracked)
+                mesh = None if f.dense is None else np.asarray(f.dense, np.float64)[:468]
+                box = f.box if mesh is None else mesh_box(mesh)
                 if any(iou(box, mesh_box(seen[tr.id])) > 0.3 for tr in visible if tr.id in seen):
                     continue  # a face already tracked
                 feature = self._embedding(rgb, f)
                 found = self._match_lost(f, feature)
                 if found is None:
-                    tr = Track(self.next_id, f, f.dense, f.area, filter=OneEuro(**self.filter_args))
+                    tr = Track(self.next_id, f, mesh, f.area, filter=OneEuro(**self.filter_args))
                     self.next_id += 1
                     self.tracks.append(tr)
                 else:
@@ -156,9 +159,9 @@ class FaceTracker:
                     tr.feature = feature if tr.feature is None else tr.feature + feature
                 if tr.frames > 0:
                     tr.segment += 1
-                    tr.lost, tr.velocity, tr.raw = 0, np.zeros(2), np.asarray(f.dense, np.float64)
+                    tr.lost, tr.velocity, tr.raw = 0, np.zeros(2), mesh
                     tr.filter.reset()
-                seen[tr.id] = np.asarray(f.dense, np.float64)
+                seen[tr.id] = mesh
                 visible.append(tr)
         for tr in self.tracks:
             if tr.id in seen:
