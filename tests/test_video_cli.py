@@ -123,3 +123,18 @@ def test_a_codec_the_output_container_cannot_hold_is_a_usage_error(tmp_path):
     assert r.returncode == 2, r.stderr
     assert "clip.webm" in r.stderr and "--video-codec libx264" in r.stderr and ".mkv" in r.stderr
     assert "Traceback" not in r.stderr and r.stdout == "" and not (tmp_path / "o").exists()
+
+
+def test_key_frames_option_reaches_the_video(tmp_path):
+    """--key-frames 1 edits every frame in full; the default carries a still face's key frame
+    edit onto the frames after it (the record's key_frames); 0 is a usage error."""
+    write_clip(str(tmp_path / "b.mp4"), astronaut(), 12, (160, 120))
+    every = apply(tmp_path / "b.mp4", "-m", "stage", "-t", "happy", "-o", tmp_path / "o1", "--json",
+                  "--key-frames", "1")
+    default = apply(tmp_path / "b.mp4", "-m", "stage", "-t", "happy", "-o", tmp_path / "o8", "--json")
+    (a,), (b,) = records(every.stdout), records(default.stdout)
+    assert a["status"] == b["status"] == "ok", (every.stderr, default.stderr)
+    assert a["key_frames"] == a["frames"] == 12
+    assert 1 <= b["key_frames"] < 12 and b["edited_frames"] == 12
+    bad = apply(tmp_path / "b.mp4", "-m", "stage", "-t", "happy", "-o", tmp_path / "o0", "--key-frames", "0")
+    assert bad.returncode == 2 and not (tmp_path / "o0").exists()
