@@ -141,10 +141,12 @@ class FaceTracker:
             self._last_detect = t
             self.detections += 1
             for f in sorted(self.faces([rgb])[0], key=lambda f: -f.area):
+                if f.dense is None:  # the tracker's detector meshes every face it finds
+                    continue
                 # the mesh's own 468 points, as the frames followed give them (a detection's
                 # irises, after them where the iris model ran, are not tracked)
-                mesh = None if f.dense is None else np.asarray(f.dense, np.float64)[:468]
-                box = f.box if mesh is None else mesh_box(mesh)
+                mesh = np.asarray(f.dense, np.float64)[:468]
+                box = mesh_box(mesh)
                 if any(iou(box, mesh_box(seen[tr.id])) > 0.3 for tr in visible if tr.id in seen):
                     continue  # a face already tracked
                 feature = self._embedding(rgb, f)
