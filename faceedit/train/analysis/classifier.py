@@ -1,9 +1,19 @@
 """The expression and lighting classifiers' trainers: a class-weighted cross-entropy on the
 training subjects' crops of one label, with their model-card text.
+
+The expression classifier's data hold angry, disgusted and fearful faces in one set only (JAFFE's
+grey scans), neutral and happy in all three, so a network can score well by recognising the
+set's look instead of the expression. Its trainer works against that shortcut: the network
+reads a normalised crop (:func:`faceedit.analysis.nets.normalise_input`); crops are given other
+photo sets' looks (:func:`~faceedit.train.analysis.common.photo_look`); each (class, data set)
+cell weighs as much as the others of its class; and a data-set head behind a gradient reversal
+(Ganin & Lempitsky 2015), one per class that several sets hold, trains the features to carry
+nothing that tells, say, a London neutral face from a JAFFE one.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +37,7 @@ from faceedit.train.analysis.common import (
     AnalysisTrainer,
     heldout_split,
     jitter,
+    photo_look,
     subjects_of,
 )
 from faceedit.train.crops import CropSet
@@ -43,11 +54,47 @@ def with_flips(x: torch.Tensor, y: torch.Tensor, labels: Sequence[str],
     return torch.cat([x, x.flip(-1)[keep]]), torch.cat([y, ym])
 
 
+class _ReverseGradient(torch.autograd.Function):
+    """Identity forward; the gradient times ``-scale`` backward."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, scale: float) -> torch.Tensor:
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return -ctx.scale * grad, None
+
+
+def reverse_gradient(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """``x``, with its gradient reversed and scaled by ``scale`` on the way back."""
+    return _ReverseGradient.apply(x, scale)
+
+
+class SetAdversary(nn.Module):
+    """Which data set a crop's features come from, one softmax per class: logits
+    (B, classes, sets), read at each crop's own class."""
+
+    def __init__(self, feature_dim: int, classes: int, sets: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.classes, self.sets = classes, sets
+        self.mlp = nn.Sequential(nn.Linear(feature_dim, hidden), nn.ReLU(), nn.Linear(hidden, classes * sets))
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        return self.mlp(f).view(-1, self.classes, self.sets)
+
+
 class ClassifierTrainer(AnalysisTrainer):
     """A classifier of the label ``kind``: the training subjects' crops with that label (for
     lighting also mirrored, sides swapped: the jitter itself never flips there), a class-weighted
     cross-entropy with label smoothing (London alone holds more neutral and happy faces than
-    every other class together), small similarity jitter and brightness/contrast change."""
+    every other class together), small similarity jitter and brightness/contrast change.
+
+    Against a data-set shortcut (the module docstring), three ``training`` keys, off by default:
+    ``balance_sets`` (each (class, data set) cell of the training crops weighs the same within
+    its class), ``look`` (the probability of :func:`photo_look`) and ``adversary`` (the weight of
+    the data-set head's reversed gradient, ramped up over the run as Ganin & Lempitsky do)."""
 
     training = {"batch": 32, "lr": 2e-3, "weight_decay": 5e-4, "label_smoothing": 0.05, "photometric": 0.25}
     default_config = CLASSIFIER_CONFIG
@@ -72,34 +119,77 @@ class ClassifierTrainer(AnalysisTrainer):
         size, ch = int(config["size"]), int(config["channels"])
         x = load_crops(train_rows, size, ch)
         y = torch.tensor([labels.index(r["labels"][kind]) for r in train_rows])
+        roots = [str(d.root) for d in datasets]
+        sets = torch.tensor([roots.index(r["dataset"]) for r in train_rows])
         if kind in FLIP_SWAPS:  # mirrored copies follow the crops of train_rows
+            kept = [FLIP_SWAPS[kind].get(labels[i], labels[i]) in labels for i in y.tolist()]
+            sets = torch.cat([sets, sets[torch.tensor(kept, dtype=torch.bool)]])
             x, y = with_flips(x, y, labels, FLIP_SWAPS[kind])
         held = CropSet(held_rows, load_crops(held_rows, size, ch),
                        labels={"target": torch.tensor([labels.index(r["labels"][kind]) for r in held_rows])})
         # (no vocab: the class names follow from the data, and held-out rows may carry others)
-        return AnalysisData(list(datasets), size, ch, {}, CropSet(train_rows, x, labels={"target": y}),
+        return AnalysisData(list(datasets), size, ch, {},
+                            CropSet(train_rows, x, labels={"target": y, "set": sets}),
                             held, subjects_of(held_rows), more={"labels": labels})
 
     def build(self) -> None:
         self.labels = self.data.more["labels"]
-        y = self.data.train.labels["target"]
-        counts = torch.bincount(y, minlength=len(self.labels)).float()
-        self.weight = (counts.sum() / (len(self.labels) * counts.clamp(min=1))).to(self.device)
+        y, sets = self.data.train.labels["target"], self.data.train.labels["set"]
+        k, n_sets = len(self.labels), len(self.data.datasets)
+        counts = torch.bincount(y, minlength=k).float()
+        self.weight = (counts.sum() / (k * counts.clamp(min=1))).to(self.device)
+        # (class, set) cells: which hold crops, and each crop's weight when the sets are balanced
+        cells = torch.bincount(y * n_sets + sets, minlength=k * n_sets).view(k, n_sets).float()
+        self.present = (cells > 0).to(self.device)
+        self.cell_weight = (counts.sum() / (k * self.present.sum(1, keepdim=True).clamp(min=1)
+                                            * cells.to(self.device).clamp(min=1)))
         logger.info("%s: %d training crops (%s), %d held-out", self.kind, len(y),
                     ", ".join(f"{l} {int(c)}" for l, c in zip(self.labels, counts)), len(self.data.held))
         self.nets = {"net": build_classifier(self.net_config)}
+        if self.training.get("adversary"):
+            self.nets["adversary"] = SetAdversary(self.nets["net"].feature_dim, k, n_sets)
         self.opts = {"net": self.optimizer()}
+
+    def optimizer(self) -> torch.optim.Optimizer:
+        params = [p for net in self.nets.values() for p in net.parameters()]
+        return torch.optim.AdamW(params, lr=float(self.training["lr"]),
+                                 weight_decay=float(self.training.get("weight_decay", 5e-4)))
 
     @property
     def net_config(self) -> dict:
         return {**super().net_config, "out_dim": len(self.data.more["labels"])}
 
     def augment(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        if self.training.get("look"):
+            x = photo_look(x, gen, p=float(self.training["look"]))
         return jitter(x, gen, flip=self.kind not in FLIP_SWAPS, photometric=self.training["photometric"])
 
     def loss(self, x: torch.Tensor, batch: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
-        return F.cross_entropy(self.nets["net"](x), batch["target"], weight=self.weight,
-                               label_smoothing=self.training["label_smoothing"])
+        y, smoothing = batch["target"], self.training["label_smoothing"]
+        if not self.training.get("balance_sets") and not self.training.get("adversary"):
+            return F.cross_entropy(self.nets["net"](x), y, weight=self.weight, label_smoothing=smoothing)
+        net = self.net("net")
+        f = net.features(x)
+        w = self.cell_weight[y, batch["set"]] if self.training.get("balance_sets") else self.weight[y]
+        ce = F.cross_entropy(net.head(net.dropout(f)), y, reduction="none", label_smoothing=smoothing)
+        loss = (ce * w).sum() / w.sum()
+        if self.training.get("adversary"):
+            loss = loss + self.set_loss(f, y, batch["set"], w)
+        return loss
+
+    def set_loss(self, f: torch.Tensor, y: torch.Tensor, sets: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """The data-set head's cross-entropy on the crops of classes that several sets hold, the
+        sets that lack a crop's class left out of its softmax; the features get its gradient
+        reversed, times ``adversary`` ramped from 0 (2 / (1 + exp(-10 p)) - 1 at run fraction p)."""
+        rows = self.present[y].sum(1) > 1
+        if not rows.any():
+            return f.sum() * 0
+        scale = float(self.training["adversary"]) * (2 / (1 + math.exp(-10 * self.fraction)) - 1)
+        logits = self.nets["adversary"](reverse_gradient(f[rows], scale))
+        logits = logits[torch.arange(int(rows.sum()), device=f.device), y[rows]]
+        logits = logits.masked_fill(~self.present[y[rows]], float("-inf"))
+        ce = F.cross_entropy(logits, sets[rows], reduction="none")
+        return (ce * w[rows]).sum() / w[rows].sum()
 
     def heldout_metrics(self, net: nn.Module, seed: int) -> dict[str, Any]:
         """Accuracy, balanced accuracy, per class and per dataset (:func:`classification_metrics`),
@@ -123,6 +213,8 @@ class ClassifierTrainer(AnalysisTrainer):
 class ExpressionTrainer(ClassifierTrainer):
     kind = "expression"
     method = "expression classifier"
+    training = {**ClassifierTrainer.training, "balance_sets": True, "look": 0.8, "adversary": 0.3}
+    default_config = {**CLASSIFIER_CONFIG, "input_norm": "lcn"}
     label_keys = needs_labels = ("expression",)
     what = (
         "Facial-expression classifier (classes: {labels}) over aligned face crops, a small ResNet "

@@ -4,7 +4,8 @@ allows at the speed of the first steps, :attr:`faceedit.train.trainer.Trainer.pl
 augmentation and one loss per batch; sample sheets of held-out crops | what the network learns
 from after augmentation; the export: the network in fp16 with ``faceedit.*`` metadata,
 :func:`faceedit.analysis.store.save_analysis`, and its model card,
-:func:`faceedit.analysis.store.write_card`), the similarity jitter most of them augment with,
+:func:`faceedit.analysis.store.write_card`), the similarity jitter most of them augment with, the
+photo-look change the expression classifier adds (:func:`photo_look`),
 and the held-out split.
 """
 
@@ -51,6 +52,39 @@ def jitter(x: torch.Tensor, gen: torch.Generator | None, *, shift: float = 0.04,
     return x
 
 
+def photo_look(x: torch.Tensor, gen: torch.Generator | None, *, p: float = 0.8) -> torch.Tensor:
+    """Each crop of ``x`` (B, 1|3, S, S) in [-1, 1], with probability ``p``, given another photo
+    set's look: a tone curve (gamma 0.6-1.6), then one of softening (down- and up-sampling to
+    40-100 % of its size, as a scan or a smaller photo), sharpening (unsharp mask, as a crisp
+    studio photo) or neither, then film/scanner grain (Gaussian, up to 0.06) and column streaks
+    (a flat-bed scanner's, up to 0.03) on some. Keeps the face's geometry: the label stays true."""
+    b, c, s, _ = x.shape
+    u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
+    on = u(b) < p
+    out = []
+    for i in range(b):
+        xi = x[i : i + 1]
+        if not on[i]:
+            out.append(xi)
+            continue
+        gamma = math.exp((float(u(1)) * 2 - 1) * math.log(1.6))
+        xi = ((xi + 1) / 2).clamp(1e-4, 1) ** gamma * 2 - 1
+        kind = float(u(1))
+        if kind < 0.4:
+            small = max(8, round(s * (0.4 + 0.6 * float(u(1)))))
+            xi = F.interpolate(F.interpolate(xi, size=(small, small), mode="bilinear", align_corners=False,
+                                             antialias=True), size=(s, s), mode="bilinear", align_corners=False)
+        elif kind < 0.6:
+            soft = F.avg_pool2d(F.pad(xi, (1, 1, 1, 1), mode="replicate"), 3, 1)
+            xi = xi + (0.5 + float(u(1))) * (xi - soft)
+        if float(u(1)) < 0.5:
+            xi = xi + torch.randn(xi.shape, generator=gen).to(xi) * 0.06 * float(u(1))
+        if float(u(1)) < 0.3:
+            xi = xi + torch.randn((1, 1, 1, s), generator=gen).to(xi) * 0.03 * float(u(1))
+        out.append(xi.clamp(-1, 1))
+    return torch.cat(out)
+
+
 RUN_NOTE = (
     "Run conditions: CPU only, `torch_threads` as in the budget (`OMP_NUM_THREADS=1`, 2 cores shared "
     "with other training jobs); the time budget fixes the step count, and the cosine learning-rate "
@@ -80,6 +114,7 @@ class AnalysisTrainer(Trainer):
     what: str = ""
     notes: str = ""
     labels: list[str] | None = None  # class names stored in the checkpoint (set by build where it has them)
+    fraction: float = 0.0  # how far into its planned length the run is (train_step sets it)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -123,7 +158,8 @@ class AnalysisTrainer(Trainer):
                                  weight_decay=float(self.training.get("weight_decay", 5e-4)))
 
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
-        lr = float(self.training["lr"]) * 0.5 * (1 + math.cos(math.pi * self.run_fraction(step)))
+        self.fraction = self.run_fraction(step)
+        lr = float(self.training["lr"]) * 0.5 * (1 + math.cos(math.pi * self.fraction))
         for group in self.opts["net"].param_groups:
             group["lr"] = lr
         gen = step_generator()
