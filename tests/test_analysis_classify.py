@@ -15,7 +15,7 @@ from faceedit.analysis.nets import NormalisedResNet, SmallResNet, face_window, n
 from faceedit.analysis.store import analysis_available, save_analysis
 from faceedit.errors import CheckpointError
 from faceedit.train.analysis.classifier import reverse_gradient, with_flips
-from faceedit.train.analysis.common import photo_look
+from faceedit.train.analysis.common import photo_look, swap_frames
 from faceedit.train.analysis.kinds import analysis_trainer
 from faceedit.train.loop import LoopConfig, train_and_export
 
@@ -139,6 +139,21 @@ def test_photo_look_keeps_shape_range_and_is_seeded():
     # the face's layout is kept: each output still correlates with its input
     corr = [float(torch.corrcoef(torch.stack([a[i].flatten(), x[i].flatten()]))[0, 1]) for i in range(6)]
     assert min(corr) > 0.8
+
+
+def test_swap_frames_keeps_each_face_and_takes_another_crops_surroundings():
+    faces = torch.cat([_face(), -_face(), _face().flip(-1) * 0.5, _face() * 0.2 + 0.3])
+    assert torch.equal(swap_frames(faces, torch.Generator().manual_seed(0), p=0.0), faces)
+    a = swap_frames(faces, torch.Generator().manual_seed(1), p=1.0)
+    assert torch.equal(a, swap_frames(faces, torch.Generator().manual_seed(1), p=1.0))
+    centre = torch.zeros(64, 64, dtype=torch.bool)
+    centre[27:46, 24:40] = True  # eyes to mouth: inside even the smallest kept ellipse
+    changed = [not torch.equal(a[i], faces[i]) for i in range(4)]
+    assert sum(changed) >= 3  # (a crop drawn to frame itself stays as it is)
+    for i in range(4):
+        assert torch.equal(a[i][..., centre], faces[i][..., centre])
+        if changed[i]:
+            assert not torch.allclose(a[i][..., :4, :4], faces[i][..., :4, :4])
 
 
 def test_reverse_gradient():

@@ -5,7 +5,8 @@ The expression classifier's data hold angry, disgusted and fearful faces in one 
 grey scans), neutral and happy in all three, so a network can score well by recognising the
 set's look instead of the expression. Its trainer works against that shortcut: the network
 reads a normalised crop (:func:`faceedit.analysis.nets.normalise_input`); crops are given other
-photo sets' looks (:func:`~faceedit.train.analysis.common.photo_look`); each (class, data set)
+photo sets' looks (:func:`~faceedit.train.analysis.common.photo_look`) and other crops' frames
+(:func:`~faceedit.train.analysis.common.swap_frames`); each (class, data set)
 cell weighs as much as the others of its class; and a data-set head behind a gradient reversal
 (Ganin & Lempitsky 2015), one per class that several sets hold, trains the features to carry
 nothing that tells, say, a London neutral face from a JAFFE one.
@@ -39,6 +40,7 @@ from faceedit.train.analysis.common import (
     jitter,
     photo_look,
     subjects_of,
+    swap_frames,
 )
 from faceedit.train.crops import CropSet
 from faceedit.train.loop import LoopConfig
@@ -93,7 +95,8 @@ class ClassifierTrainer(AnalysisTrainer):
 
     Against a data-set shortcut (the module docstring), three ``training`` keys, off by default:
     ``balance_sets`` (each (class, data set) cell of the training crops weighs the same within
-    its class), ``look`` (the probability of :func:`photo_look`) and ``adversary`` (the weight of
+    its class), ``look`` and ``frame`` (the probabilities of :func:`photo_look` and
+    :func:`swap_frames`) and ``adversary`` (the weight of
     the data-set head's reversed gradient, ramped up over the run as Ganin & Lempitsky do)."""
 
     training = {"batch": 32, "lr": 2e-3, "weight_decay": 5e-4, "label_smoothing": 0.05, "photometric": 0.25}
@@ -162,6 +165,8 @@ class ClassifierTrainer(AnalysisTrainer):
     def augment(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         if self.training.get("look"):
             x = photo_look(x, gen, p=float(self.training["look"]))
+        if self.training.get("frame"):
+            x = swap_frames(x, gen, p=float(self.training["frame"]))
         return jitter(x, gen, flip=self.kind not in FLIP_SWAPS, photometric=self.training["photometric"])
 
     def loss(self, x: torch.Tensor, batch: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
@@ -213,7 +218,7 @@ class ClassifierTrainer(AnalysisTrainer):
 class ExpressionTrainer(ClassifierTrainer):
     kind = "expression"
     method = "expression classifier"
-    training = {**ClassifierTrainer.training, "balance_sets": True, "look": 0.8, "adversary": 0.3}
+    training = {**ClassifierTrainer.training, "balance_sets": True, "look": 0.8, "frame": 0.5, "adversary": 0.3}
     default_config = {**CLASSIFIER_CONFIG, "input_norm": "lcn"}
     label_keys = needs_labels = ("expression",)
     what = (

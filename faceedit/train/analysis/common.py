@@ -5,7 +5,8 @@ augmentation and one loss per batch; sample sheets of held-out crops | what the 
 from after augmentation; the export: the network in fp16 with ``faceedit.*`` metadata,
 :func:`faceedit.analysis.store.save_analysis`, and its model card,
 :func:`faceedit.analysis.store.write_card`), the similarity jitter most of them augment with, the
-photo-look change the expression classifier adds (:func:`photo_look`),
+photo-look and frame changes the expression classifier adds (:func:`photo_look`,
+:func:`swap_frames`),
 and the held-out split.
 """
 
@@ -78,6 +79,32 @@ def photo_look(x: torch.Tensor, gen: torch.Generator | None, *, p: float = 0.8) 
             xi = xi + torch.randn((1, 1, 1, s), generator=gen).to(xi) * 0.03 * float(u(1))
         out.append(xi.clamp(-1, 1))
     return torch.cat(out)
+
+
+def swap_frames(x: torch.Tensor, gen: torch.Generator | None, *, p: float = 0.5) -> torch.Tensor:
+    """Each crop of ``x`` (B, C, S, S) in [-1, 1], with probability ``p``, set into another crop
+    of the batch: its face (inside an ellipse around brows, eyes, nose, mouth and chin, 0.85-1.1
+    times the size of :func:`faceedit.analysis.nets.face_window`'s, fading over a fifth of it)
+    kept, everything around it (background, hair, ears, clothes) from the other crop, whose
+    brightness and contrast are first brought to this one's. What surrounds a face then tells
+    nothing of its label or of its photo set."""
+    from faceedit.analysis.nets import WINDOW_AXES, WINDOW_CENTRE
+
+    b, _, s, _ = x.shape
+    on = torch.rand(b, generator=gen) < p
+    other = torch.randperm(b, generator=gen)
+    scale = 0.85 + 0.25 * torch.rand(b, 1, 1, generator=gen)
+    u = (torch.arange(s, dtype=torch.float32) + 0.5) / s
+    dy = ((u[:, None] - WINDOW_CENTRE[1]) / WINDOW_AXES[1])[None] / scale
+    dx = ((u[None, :] - WINDOW_CENTRE[0]) / WINDOW_AXES[0])[None] / scale
+    w = (1 - ((torch.sqrt(dx * dx + dy * dy) - 0.8) / 0.2).clamp(0, 1))[:, None].to(x)
+    f = x[other]
+    mx, sx = x.mean((1, 2, 3), keepdim=True), x.std((1, 2, 3), keepdim=True)
+    mf, sf = f.mean((1, 2, 3), keepdim=True), f.std((1, 2, 3), keepdim=True)
+    f = ((f - mf) / (sf + 1e-4) * sx + mx).clamp(-1, 1)
+    mixed = w * x + (1 - w) * f
+    keep = (~on | (other == torch.arange(b))).view(b, 1, 1, 1).to(x.device)
+    return torch.where(keep, x, mixed)
 
 
 RUN_NOTE = (
