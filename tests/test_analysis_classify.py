@@ -14,6 +14,7 @@ from faceedit.analysis.classify import Classifier, build_classifier, classificat
 from faceedit.analysis.nets import NormalisedResNet, SmallResNet, face_window, normalise_input
 from faceedit.analysis.store import analysis_available, save_analysis
 from faceedit.errors import CheckpointError
+from faceedit.pixels import levels_to_signed
 from faceedit.train.analysis.classifier import reverse_gradient, with_flips
 from faceedit.train.analysis.common import photo_look, swap_frames
 from faceedit.train.analysis.kinds import analysis_trainer
@@ -336,8 +337,11 @@ def test_shipped_lighting_on_heldout_yaleb():
 
 def _toy_expression_sets(root: Path) -> list[Path]:
     """Two prepared-format sets unlike in look (dark and light backgrounds): ``toya`` holds
-    neutral and happy faces, ``toyb`` neutral, happy and angry ones (more neutral than toya)."""
+    neutral and happy faces, ``toyb`` neutral, happy and angry ones (more neutral than toya);
+    the angry mouth is darker than the neutral one. Every crop has the same 68 landmarks; the
+    first neutral photo of each subject is its source photo."""
     rng = np.random.default_rng(0)
+    landmarks = (rng.uniform(12, 52, (68, 2))).round(2).tolist()
     face = ((_face(64)[0, 0].numpy() + 1) * 127.5)
     paths = []
     for name, bg, labels, n_subjects in (("toya", 40.0, {"neutral": 1, "happy": 1}, 5),
@@ -353,7 +357,8 @@ def _toy_expression_sets(root: Path) -> list[Path]:
                     f = f"images/{name}{s}/{label}{k}.png"
                     (root / name / f).parent.mkdir(parents=True, exist_ok=True)
                     Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(root / name / f)
-                    rows.append({"file": f, "subject": f"{name}-{s}", "labels": {"expression": label}, "grey": True})
+                    rows.append({"file": f, "subject": f"{name}-{s}", "labels": {"expression": label}, "grey": True,
+                                 "landmarks": landmarks, "role": "source" if label == "neutral" and not k else "target"})
         (root / name / "dataset.json").write_text(json.dumps({"format": 1, "preset": name, "size": 64}))
         (root / name / "index.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         paths.append(root / name)
@@ -396,6 +401,18 @@ def test_expression_trainer_balances_sets_and_trains_a_set_blind_network(tmp_pat
     assert trainer.set_loss(f[angry], y[angry], sets[angry], w[angry]).item() == 0.0
     monkeypatch.undo()
 
+    # an angry crop's expression moved onto the other set's neutral faces: the mouth darkens
+    monkeypatch.setattr(ExpressionTrainer, "training", {**ExpressionTrainer.training, "transfer": 1.0})
+    angry_rows = torch.nonzero(y == 2).flatten()
+    moved = trainer.transfer(data.train.batch(angry_rows), torch.Generator().manual_seed(0))
+    monkeypatch.undo()
+    assert moved["mixed"].all() and torch.equal(moved["target"], y[angry_rows])
+    toya_neutral = levels_to_signed(data.train.images[(sets == 0) & (y == 0)]).mean(0)
+    mouth = (slice(None), slice(44 * 32 // 64 + 1, 52 * 32 // 64 - 1), slice(22 * 32 // 64 + 1, 42 * 32 // 64 - 1))
+    cheek = (slice(None), slice(30, 32), slice(14, 18))
+    assert (moved["image"][(slice(None), *mouth)].mean((1, 2, 3)) < toya_neutral[mouth].mean() - 0.2).all()
+    assert float(moved["image"][(slice(None), *cheek)].mean()) == pytest.approx(float(toya_neutral[cheek].mean()), abs=0.15)
+
     out = tmp_path / "expr.safetensors"
     m = train_and_export(ExpressionTrainer, datasets, tmp_path / "run",
                          LoopConfig(steps=4, seed=3, sample_every=0, progress=False), config=cfg, export=out,
@@ -404,4 +421,4 @@ def test_expression_trainer_balances_sets_and_trains_a_set_blind_network(tmp_pat
     assert isinstance(clf.net, NormalisedResNet) and clf.labels == ["neutral", "happy", "angry"]
     assert set(m["per_dataset"]) == {"toya", "toyb"}
     card = out.with_suffix(".md").read_text()
-    assert '"balance_sets": true' in card and '"adversary": 0.3' in card
+    assert '"balance_sets": true' in card and '"adversary": 0.3' in card and '"transfer": 0.3' in card

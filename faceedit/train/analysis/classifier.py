@@ -29,16 +29,18 @@ from faceedit.analysis.classify import (
     build_classifier,
     classification_metrics,
 )
-from faceedit.analysis.nets import predict
+from faceedit.analysis.nets import face_window, predict
 from faceedit.data import Dataset, dataset_name, load_crops
 from faceedit.errors import UsageError
 from faceedit.log import logger
+from faceedit.pixels import levels_to_signed
 from faceedit.train.analysis.common import (
     AnalysisData,
     AnalysisTrainer,
     heldout_split,
     jitter,
     photo_look,
+    step_generator,
     subjects_of,
     swap_frames,
 )
@@ -130,10 +132,12 @@ class ClassifierTrainer(AnalysisTrainer):
             x, y = with_flips(x, y, labels, FLIP_SWAPS[kind])
         held = CropSet(held_rows, load_crops(held_rows, size, ch),
                        labels={"target": torch.tensor([labels.index(r["labels"][kind]) for r in held_rows])})
+        train = CropSet(train_rows, x, labels={"target": y, "set": sets})
+        if cls.training.get("transfer"):
+            train.fields.update(_neutral_bases(train_rows, x, datasets, size))
         # (no vocab: the class names follow from the data, and held-out rows may carry others)
-        return AnalysisData(list(datasets), size, ch, {},
-                            CropSet(train_rows, x, labels={"target": y, "set": sets}),
-                            held, subjects_of(held_rows), more={"labels": labels})
+        return AnalysisData(list(datasets), size, ch, {}, train, held, subjects_of(held_rows),
+                            more={"labels": labels})
 
     def build(self) -> None:
         self.labels = self.data.more["labels"]
@@ -162,6 +166,62 @@ class ClassifierTrainer(AnalysisTrainer):
     def net_config(self) -> dict:
         return {**super().net_config, "out_dim": len(self.data.more["labels"])}
 
+    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
+        if self.training.get("transfer"):
+            batch = self.transfer(batch, step_generator())
+        return super().train_step(batch, step)
+
+    def transfer(self, batch: dict[str, Any], gen: torch.Generator) -> dict[str, Any]:
+        """The batch with some expressive crops (probability ``transfer``; those whose subject
+        has a neutral photo) replaced by their expression moved onto another data set's neutral
+        face: the crop minus its subject's neutral mean (``base``), warped by the affine map
+        that best takes that neutral's landmarks onto the other face's, scaled to its contrast,
+        added to it inside the face window (hair and background changes between the photos
+        left out). The label stays; ``mixed`` marks these crops, which the data-set head
+        leaves out. Every pixel comes from real photos."""
+        x, y, sets = batch["image"], batch["target"], batch["set"]
+        train = self.data.train
+        idx = batch["index"] - train.offset
+        neutral = self.labels.index("neutral") if "neutral" in self.labels else -1
+        on = (train.fields["has_base"][idx].to(x.device) & (y != neutral)
+              & (torch.rand(len(y), generator=gen).to(x.device) < float(self.training["transfer"])))
+        mixed = torch.zeros(len(y), dtype=torch.bool, device=x.device)
+        if not on.any():
+            return {**batch, "mixed": mixed}
+        pool = self.neutral_pool()
+        x = x.clone()
+        s = x.shape[-1]
+        w = face_window(s, device=x.device, dtype=x.dtype)
+        for i in torch.nonzero(on).flatten().tolist():
+            others = [k for k in pool if k != int(sets[i])]
+            if not others:
+                continue
+            cands = pool[others[int(torch.randint(len(others), (1,), generator=gen))]]
+            j = int(cands[int(torch.randint(len(cands), (1,), generator=gen))])
+            src = int(idx[i])
+            delta = x[i : i + 1] - train.fields["base"][src : src + 1].to(x)
+            theta = _affine_to(train.fields["landmarks"][j], train.fields["base_landmarks"][src], s).to(x)
+            grid = F.affine_grid(theta[None], [1, 1, s, s], align_corners=False)
+            delta = F.grid_sample(delta, grid, mode="bilinear", padding_mode="zeros", align_corners=False) * w
+            face = levels_to_signed(train.images[j : j + 1]).to(x) if train.images.dtype == torch.uint8 \
+                else train.images[j : j + 1].to(x)
+            base = train.fields["base"][src : src + 1].to(x)
+            gain = _window_std(face, w) / _window_std(base, w).clamp(min=1e-3)
+            x[i : i + 1] = (face + gain * delta).clamp(-1, 1)
+            mixed[i] = True
+        return {**batch, "image": x, "mixed": mixed}
+
+    def neutral_pool(self) -> dict[int, torch.Tensor]:
+        """Data set index -> the training crops of neutral source photos with landmarks."""
+        if not hasattr(self, "_pool"):
+            train = self.data.train
+            ok = [i for i, r in enumerate(train.rows) if r.get("role") == "source"
+                  and r["labels"].get("expression") == "neutral" and r.get("landmarks")]
+            sets = train.labels["set"]
+            self._pool = {int(k): torch.tensor([i for i in ok if int(sets[i]) == int(k)])
+                          for k in sets[ok].unique()} if ok else {}
+        return self._pool
+
     def augment(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         if self.training.get("look"):
             x = photo_look(x, gen, p=float(self.training["look"]))
@@ -179,7 +239,8 @@ class ClassifierTrainer(AnalysisTrainer):
         ce = F.cross_entropy(net.head(net.dropout(f)), y, reduction="none", label_smoothing=smoothing)
         loss = (ce * w).sum() / w.sum()
         if self.training.get("adversary"):
-            loss = loss + self.set_loss(f, y, batch["set"], w)
+            real = ~batch["mixed"] if "mixed" in batch else torch.ones_like(y, dtype=torch.bool)
+            loss = loss + self.set_loss(f[real], y[real], batch["set"][real], w[real])
         return loss
 
     def set_loss(self, f: torch.Tensor, y: torch.Tensor, sets: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -218,7 +279,8 @@ class ClassifierTrainer(AnalysisTrainer):
 class ExpressionTrainer(ClassifierTrainer):
     kind = "expression"
     method = "expression classifier"
-    training = {**ClassifierTrainer.training, "balance_sets": True, "look": 0.8, "frame": 0.5, "adversary": 0.3}
+    training = {**ClassifierTrainer.training, "balance_sets": True, "look": 0.8, "frame": 0.0,
+                "transfer": 0.3, "adversary": 0.3}
     default_config = {**CLASSIFIER_CONFIG, "input_norm": "lcn"}
     label_keys = needs_labels = ("expression",)
     what = (
@@ -257,6 +319,46 @@ class LightingTrainer(ClassifierTrainer):
         "photos per subject (its held-out part is 3 subjects, 8 crops). Yale B's `front`/`top`/`bottom` "
         "are bins of a continuous light direction (|azimuth| <= 20 deg; elevation beyond +-20 deg), so "
         "confusions between neighbouring bins are expected; `ambient` is the unlit photo.")
+
+
+def _affine_to(target: torch.Tensor, source: torch.Tensor, size: int) -> torch.Tensor:
+    """(2, 3) ``theta`` for ``F.affine_grid`` (normalised coordinates, align_corners False):
+    the least-squares affine map from landmarks ``target`` (68, 2, pixels) to ``source``, i.e.
+    where each output pixel samples its input."""
+    t = (2 * target + 1) / size - 1
+    src = (2 * source + 1) / size - 1
+    a = torch.cat([t, torch.ones(len(t), 1)], 1)
+    return torch.linalg.lstsq(a, src).solution.T.contiguous()
+
+
+def _window_std(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """The standard deviation of ``x`` (1, C, S, S) weighted by ``w``."""
+    m = (x * w).sum() / (w.sum() * x.shape[1])
+    return torch.sqrt(((x - m) ** 2 * w).sum() / (w.sum() * x.shape[1]))
+
+
+def _neutral_bases(rows: list[dict], x: torch.Tensor, datasets: list[Dataset], size: int) -> dict[str, torch.Tensor]:
+    """Per training crop: ``base`` (its subject's neutral source photos' mean crop, float in
+    [-1, 1]; zeros where the subject has none), ``has_base``, and the landmarks of the crop
+    (``landmarks``) and of that base (``base_landmarks``), in the working size's pixels."""
+    scale = {str(d.root): size / d.size for d in datasets}
+    lm = torch.tensor([r.get("landmarks") or [[0.0, 0.0]] * 68 for r in rows], dtype=torch.float32)
+    lm = lm * torch.tensor([scale[r["dataset"]] for r in rows])[:, None, None]
+    has_lm = torch.tensor([bool(r.get("landmarks")) for r in rows])
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(rows):
+        if r.get("role") == "source" and r["labels"].get("expression") == "neutral" and has_lm[i]:
+            groups.setdefault((r["dataset"], r["subject"]), []).append(i)
+    base = torch.zeros(x.shape, dtype=torch.float32)
+    base_lm = torch.zeros_like(lm)
+    has = torch.zeros(len(rows), dtype=torch.bool)
+    for i, r in enumerate(rows):
+        g = groups.get((r["dataset"], r["subject"]))
+        if g and has_lm[i]:
+            base[i] = levels_to_signed(x[g]).mean(0)
+            base_lm[i] = lm[g].mean(0)
+            has[i] = True
+    return {"base": base, "has_base": has, "landmarks": lm, "base_landmarks": base_lm}
 
 
 def _labels_of(rows: list[dict], kind: str) -> list[str]:
