@@ -40,12 +40,12 @@ DEFAULT_CONFIG = {"size": 48, "channels": 1, "widths": [16, 32, 64, 128], "dropo
 def build_classifier(config: dict) -> SmallResNet:
     """The network of ``config`` (``out_dim``, ``size``, ``channels``, ``widths``, ``dropout``;
     ``input_norm`` other than ``none``: a :class:`NormalisedResNet`)."""
-    kwargs = {"size": int(config["size"]), "channels": int(config["channels"]),
-              "widths": tuple(config["widths"]), "dropout": float(config.get("dropout", 0.0))}
+    out, size, channels = int(config["out_dim"]), int(config["size"]), int(config["channels"])
+    widths, dropout = tuple(config["widths"]), float(config.get("dropout", 0.0))
     norm = config.get("input_norm", "none")
     if norm != "none":
-        return NormalisedResNet(int(config["out_dim"]), input_norm=norm, **kwargs)
-    return SmallResNet(int(config["out_dim"]), **kwargs)
+        return NormalisedResNet(out, input_norm=norm, size=size, channels=channels, widths=widths, dropout=dropout)
+    return SmallResNet(out, size=size, channels=channels, widths=widths, dropout=dropout)
 
 
 for _kind in CLASSIFIER_KINDS:
