@@ -5,11 +5,14 @@ The expression classifier's data hold angry, disgusted and fearful faces in one 
 grey scans), neutral and happy in all three, so a network can score well by recognising the
 set's look instead of the expression. Its trainer works against that shortcut: the network
 reads a normalised crop (:func:`faceedit.analysis.nets.normalise_input`); crops are given other
-photo sets' looks (:func:`~faceedit.train.analysis.common.photo_look`) and other crops' frames
-(:func:`~faceedit.train.analysis.common.swap_frames`); each (class, data set)
-cell weighs as much as the others of its class; and a data-set head behind a gradient reversal
-(Ganin & Lempitsky 2015), one per class that several sets hold, trains the features to carry
-nothing that tells, say, a London neutral face from a JAFFE one.
+photo sets' looks (:func:`~faceedit.train.analysis.common.photo_look`); some expressive crops
+are moved onto other sets' neutral faces (:meth:`ClassifierTrainer.transfer`), so that angry,
+disgusted and fearful are not one set's people; each (class, data set) cell weighs as much as
+the others of its class; and a data-set head behind a gradient reversal (Ganin & Lempitsky
+2015), one per class that several sets hold, trains the features to carry nothing that tells,
+say, a London neutral face from a JAFFE one. Swapping the surroundings of faces between crops
+(:func:`~faceedit.train.analysis.common.swap_frames`) is there too, off: it held out worse
+(the expression card).
 """
 
 from __future__ import annotations
@@ -95,11 +98,12 @@ class ClassifierTrainer(AnalysisTrainer):
     cross-entropy with label smoothing (London alone holds more neutral and happy faces than
     every other class together), small similarity jitter and brightness/contrast change.
 
-    Against a data-set shortcut (the module docstring), three ``training`` keys, off by default:
+    Against a data-set shortcut (the module docstring), ``training`` keys, all off by default:
     ``balance_sets`` (each (class, data set) cell of the training crops weighs the same within
     its class), ``look`` and ``frame`` (the probabilities of :func:`photo_look` and
-    :func:`swap_frames`) and ``adversary`` (the weight of
-    the data-set head's reversed gradient, ramped up over the run as Ganin & Lempitsky do)."""
+    :func:`swap_frames`), ``transfer`` (the probability of :meth:`transfer` for an expressive
+    crop) and ``adversary`` (the weight of the data-set head's reversed gradient, ramped up over
+    the run as Ganin & Lempitsky do)."""
 
     training = {"batch": 32, "lr": 2e-3, "weight_decay": 5e-4, "label_smoothing": 0.05, "photometric": 0.25}
     default_config = CLASSIFIER_CONFIG
@@ -157,6 +161,7 @@ class ClassifierTrainer(AnalysisTrainer):
         if self.training.get("adversary"):
             self.nets["adversary"] = SetAdversary(net.feature_dim, k, n_sets)
         self.opts = {"net": self.optimizer()}
+        self.pool = _neutral_pool(self.data.train) if self.training.get("transfer") else {}
 
     def optimizer(self) -> torch.optim.Optimizer:
         params = [p for net in self.nets.values() for p in net.parameters()]
@@ -189,7 +194,7 @@ class ClassifierTrainer(AnalysisTrainer):
         mixed = torch.zeros(len(y), dtype=torch.bool, device=x.device)
         if not on.any():
             return {**batch, "mixed": mixed}
-        pool = self.neutral_pool()
+        pool = self.pool
         x = x.clone()
         s = x.shape[-1]
         w = face_window(s, device=x.device, dtype=x.dtype)
@@ -201,7 +206,7 @@ class ClassifierTrainer(AnalysisTrainer):
             j = int(cands[int(torch.randint(len(cands), (1,), generator=gen))])
             src = int(idx[i])
             delta = x[i : i + 1] - train.fields["base"][src : src + 1].to(x)
-            theta = _affine_to(train.fields["landmarks"][j], train.fields["base_landmarks"][src], s).to(x)
+            theta = _affine_to(train.fields["crop_landmarks"][j], train.fields["base_landmarks"][src], s).to(x)
             grid = F.affine_grid(theta[None], [1, 1, s, s], align_corners=False)
             delta = F.grid_sample(delta, grid, mode="bilinear", padding_mode="zeros", align_corners=False) * w
             face = levels_to_signed(train.images[j : j + 1]).to(x) if train.images.dtype == torch.uint8 \
@@ -211,17 +216,6 @@ class ClassifierTrainer(AnalysisTrainer):
             x[i : i + 1] = (face + gain * delta).clamp(-1, 1)
             mixed[i] = True
         return {**batch, "image": x, "mixed": mixed}
-
-    def neutral_pool(self) -> dict[int, torch.Tensor]:
-        """Data set index -> the training crops of neutral source photos with landmarks."""
-        if not hasattr(self, "_pool"):
-            train = self.data.train
-            ok = [i for i, r in enumerate(train.rows) if r.get("role") == "source"
-                  and r["labels"].get("expression") == "neutral" and r.get("landmarks")]
-            sets = train.labels["set"]
-            self._pool = {int(k): torch.tensor([i for i in ok if int(sets[i]) == int(k)])
-                          for k in sets[ok].unique()} if ok else {}
-        return self._pool
 
     def augment(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         if self.training.get("look"):
@@ -281,6 +275,7 @@ class ClassifierTrainer(AnalysisTrainer):
 class ExpressionTrainer(ClassifierTrainer):
     kind = "expression"
     method = "expression classifier"
+    # (frame 0.5 held out worse: the card's runs)
     training = {**ClassifierTrainer.training, "balance_sets": True, "look": 0.8, "frame": 0.0,
                 "transfer": 0.3, "adversary": 0.3}
     default_config = {**CLASSIFIER_CONFIG, "input_norm": "lcn"}
@@ -306,10 +301,11 @@ class ExpressionTrainer(ClassifierTrainer):
         "`--steps`, so its schedule does not depend on the machine's speed.\n\n"
         "**The data-set shortcut.** The classifier this one replaces (trained without the defences) "
         "read the set around a face: `python bench/bench_classifier_shortcut.py --classifier PREVIOUS "
-        "--classifier weights/expression.safetensors` (PREVIOUS: the file this one replaces, in git history) on the held-out subjects measured JAFFE's angry, "
-        "disgusted, fearful and sad faces set into London photos' surroundings (tones matched) read as "
-        "neutral or happy 0.88 of the time (0.33 as they are; angry 0.67 -> 0.00); this one 0.42 (0.29 "
-        "as they are; angry 0.83 -> 0.50); a linear probe tells the three sets apart from the pooled "
+        "--classifier weights/expression.safetensors` (PREVIOUS: the file this one replaces, in git "
+        "history) on the held-out subjects measured JAFFE's angry, disgusted, fearful and sad faces "
+        "set into London photos' surroundings (tones matched) read as neutral or happy 0.88 of the "
+        "time (0.33 as they are; angry 0.67 -> 0.00); this one 0.42 (0.29 as they are; angry 0.83 -> "
+        "0.50); a linear probe tells the three sets apart from the pooled "
         "features of neutral and happy faces at balanced accuracy 0.85 there, 0.64 here (chance 0.33; "
         "the faces themselves differ: JAFFE holds only Japanese women). Held out, against the old "
         "classifier: accuracy 0.709 -> 0.736, balanced 0.587 -> 0.618; JAFFE balanced 0.50 -> 0.69 "
@@ -333,6 +329,7 @@ class ExpressionTrainer(ClassifierTrainer):
         "still rest on 8 training people's posed faces; on London faces they come out as their "
         "neighbours (sad, surprised). Real angry, disgusted or fearful photos of other people, or a "
         "larger held-out set, are what would settle it.")
+
 
 class LightingTrainer(ClassifierTrainer):
     kind = "lighting"
@@ -370,7 +367,7 @@ def _window_std(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
 def _neutral_bases(rows: list[dict], x: torch.Tensor, datasets: list[Dataset], size: int) -> dict[str, torch.Tensor]:
     """Per training crop: ``base`` (its subject's neutral source photos' mean crop, float in
     [-1, 1]; zeros where the subject has none), ``has_base``, and the landmarks of the crop
-    (``landmarks``) and of that base (``base_landmarks``), in the working size's pixels."""
+    (``crop_landmarks``) and of that base (``base_landmarks``), in the working size's pixels."""
     scale = {str(d.root): size / d.size for d in datasets}
     lm = torch.tensor([r.get("landmarks") or [[0.0, 0.0]] * 68 for r in rows], dtype=torch.float32)
     lm = lm * torch.tensor([scale[r["dataset"]] for r in rows])[:, None, None]
@@ -388,7 +385,16 @@ def _neutral_bases(rows: list[dict], x: torch.Tensor, datasets: list[Dataset], s
             base[i] = levels_to_signed(x[g]).mean(0)
             base_lm[i] = lm[g].mean(0)
             has[i] = True
-    return {"base": base, "has_base": has, "landmarks": lm, "base_landmarks": base_lm}
+    return {"base": base, "has_base": has, "crop_landmarks": lm, "base_landmarks": base_lm}
+
+
+def _neutral_pool(train: CropSet) -> dict[int, torch.Tensor]:
+    """Data set index -> its training crops of neutral source photos with landmarks (the faces
+    :meth:`ClassifierTrainer.transfer` moves expressions onto)."""
+    ok = [i for i, r in enumerate(train.rows) if r.get("role") == "source"
+          and r["labels"].get("expression") == "neutral" and r.get("landmarks")]
+    sets = train.labels["set"]
+    return {int(k): torch.tensor([i for i in ok if int(sets[i]) == int(k)]) for k in sets[ok].unique()} if ok else {}
 
 
 def _labels_of(rows: list[dict], kind: str) -> list[str]:

@@ -55,9 +55,9 @@ def jitter(x: torch.Tensor, gen: torch.Generator | None, *, shift: float = 0.04,
 
 def photo_look(x: torch.Tensor, gen: torch.Generator | None, *, p: float = 0.8) -> torch.Tensor:
     """Each crop of ``x`` (B, 1|3, S, S) in [-1, 1], with probability ``p``, given another photo
-    set's look: a tone curve (gamma 0.6-1.6), a softer or crisper rendering (the crop minus
-    -0.6 to 1 times its 3x3 blur: a scan's softness to a studio photo's sharpness; at 48 px a
-    face takes no more without losing its features), then film/scanner grain (Gaussian, up to
+    set's look: a tone curve (gamma 0.6-1.6), a softer or crisper rendering (the crop plus -0.6
+    to 1 times its difference from its 3x3 blur: a scan's softness to a studio photo's
+    sharpness; at 48 px a face takes no more without losing its features), then film/scanner grain (Gaussian, up to
     0.04) and column streaks (a flat-bed scanner's, up to 0.03) on some. The face's geometry and
     expression stay: the label stays true."""
     b, c, s, _ = x.shape
