@@ -11,11 +11,10 @@ fixed split, ``faceedit.data.split_rows``; default ``data/london``, ``data/jaffe
 * ``own``: per data set, per-class accuracy on the crops as they are;
 * ``look``: the same crops given another set's look at their own pixels (256 px): the other
   set's grey levels (the tone curve that gives the face the histogram of that set's training
-  faces), and towards
-  JAFFE a scan's softness and grain (down- and up-sampling by 2, Gaussian grain 0.03). A reading
-  that follows the look, not the face, is the shortcut: London faces that turn angry, disgusted,
-  fearful or sad when they look like JAFFE scans, JAFFE expressions that turn neutral or happy
-  when they look like London photos;
+  faces), and towards JAFFE a scan's softness and grain (down- and up-sampling by 2, Gaussian
+  grain 0.03). A reading that follows the look, not the face, is the shortcut: London faces
+  that turn angry, disgusted, fearful or sad when they look like JAFFE scans, JAFFE expressions
+  that turn neutral or happy when they look like London photos;
 * ``frame``: each crop's face (inside a generous ellipse around brows, eyes, nose, mouth and
   chin, :func:`face_ellipse`) set into another set's held-out crop (its background, hair,
   ears, neck and clothes), its tones matched to that set first: the same question for
