@@ -1,5 +1,6 @@
-"""Expression / lighting classifiers: API, checkpoint round trip, metrics, the trainer on a toy
-data set, and (with the prepared data) the shipped expression classifier on held-out faces."""
+"""Expression / lighting classifiers: API, checkpoint round trip, metrics, the input
+normalisation and the trainer's defences against a data-set shortcut, the trainer on toy data
+sets, and (with the prepared data) the shipped expression classifier on held-out faces."""
 
 import json
 from pathlib import Path
@@ -10,9 +11,12 @@ import torch
 from PIL import Image
 
 from faceedit.analysis.classify import Classifier, build_classifier, classification_metrics, load_classifier
+from faceedit.analysis.nets import NormalisedResNet, SmallResNet, face_window, normalise_input
 from faceedit.analysis.store import analysis_available, save_analysis
 from faceedit.errors import CheckpointError
-from faceedit.train.analysis.classifier import with_flips
+from faceedit.pixels import levels_to_signed
+from faceedit.train.analysis.classifier import reverse_gradient, with_flips
+from faceedit.train.analysis.common import photo_look, swap_frames
 from faceedit.train.analysis.kinds import analysis_trainer
 from faceedit.train.loop import LoopConfig, train_and_export
 
@@ -64,6 +68,99 @@ def test_checkpoint_round_trip_labels_and_determinism(tmp_path):
     xg = x.clone().requires_grad_()
     loaded.logits(xg).sum().backward()  # frozen weights, but gradients still reach the input
     assert xg.grad.abs().sum() > 0
+
+
+def _face(size: int = 64) -> torch.Tensor:
+    """A grey crop with a face's dark features (brows, eyes, mouth) on a lit oval and noise."""
+    g = torch.Generator().manual_seed(1)
+    u = (torch.arange(size) + 0.5) / size
+    y, x = u[:, None], u[None, :]
+    img = torch.where(((x - 0.5) / 0.35) ** 2 + ((y - 0.55) / 0.45) ** 2 < 1, 0.4, -0.3)
+    for cx in (0.35, 0.65):
+        img = img - 0.8 * ((((x - cx) / 0.06) ** 2 + ((y - 0.42) / 0.025) ** 2) < 1)
+        img = img - 0.5 * ((((x - cx) / 0.08) ** 2 + ((y - 0.33) / 0.015) ** 2) < 1)
+    img = img - 0.7 * ((((x - 0.5) / 0.12) ** 2 + ((y - 0.75) / 0.03) ** 2) < 1)
+    return (img + 0.05 * torch.randn(size, size, generator=g)).clamp(-1, 1)[None, None]
+
+
+def test_lcn_ignores_brightness_contrast_and_smooth_shading():
+    x = _face()
+    ref = normalise_input(x)
+    assert torch.allclose(normalise_input(0.5 * x - 0.2), ref, atol=1e-4)  # duller, darker: same input
+    ramp = 0.3 * (torch.arange(64) / 63.0 - 0.5)[None, None, None, :]  # light from one side
+    w = face_window(64) > 0
+    shaded = normalise_input(x + ramp)
+    assert (shaded - ref)[..., w].abs().mean() < 0.03 * ref[..., w].abs().mean()
+    # ... while the features stay: eyes and mouth darker than the skin around them
+    assert ref[0, 0, 27, 22] < -0.5 and ref[0, 0, 48, 32] < -0.5
+
+
+def test_lcn_sees_only_the_face_window_and_passes_gradients():
+    x = _face()
+    w = face_window(64)
+    assert w[36, 32] == 1 and w[0, 0] == 0 and w[0, 32] == 0 and w[36, 0] == 0 and 0 < w[36, 9] < 1
+    other = x.clone()
+    other[..., w == 0] = torch.rand(int((w == 0).sum())) * 2 - 1  # another background, hair, clothes
+    ref, new = normalise_input(x), normalise_input(other)
+    assert new[..., w == 0].abs().max() == 0 and ref[..., w == 0].abs().max() == 0
+    inner = w == 1
+    # inside, only the neighbourhoods that reach past the window's edge see the change (0.18)
+    assert (new - ref)[..., inner].abs().mean() < 0.3 * ref[..., inner].abs().mean()
+    xg = x.clone().requires_grad_()
+    normalise_input(xg).pow(2).sum().backward()
+    assert xg.grad.abs().sum() > 0
+    assert torch.equal(normalise_input(x, "none"), x)
+    with pytest.raises(ValueError, match="unknown input normalisation 'clahe'"):
+        normalise_input(x, "clahe")
+
+
+def test_normalised_classifier_round_trip_keeps_its_normalisation(tmp_path):
+    cfg = {**CFG, "input_norm": "lcn"}
+    torch.manual_seed(0)
+    net = build_classifier(cfg).eval()
+    assert isinstance(net, NormalisedResNet) and type(build_classifier(CFG)) is SmallResNet
+    assert net.state_dict().keys() == build_classifier(CFG).state_dict().keys()  # same parameters
+    path = tmp_path / "expr.safetensors"
+    save_analysis(path, net, kind="expression", config=cfg, labels=LABELS, image_size=32, channels=1,
+                  training_data="toy", license="MIT", metrics={})
+    loaded = load_classifier(path)
+    assert isinstance(loaded.net, NormalisedResNet) and loaded.net.input_norm == "lcn"
+    x = _face(128).expand(2, 3, -1, -1)
+    assert torch.allclose(loaded.logits(x), net(x), atol=2e-2)
+    assert torch.allclose(loaded.logits(x), loaded.logits(0.6 * x + 0.1), atol=1e-3)  # exposure-blind
+
+
+def test_photo_look_keeps_shape_range_and_is_seeded():
+    x = _face().expand(6, 1, -1, -1).contiguous()
+    assert torch.equal(photo_look(x, torch.Generator().manual_seed(0), p=0.0), x)
+    a = photo_look(x, torch.Generator().manual_seed(3), p=1.0)
+    b = photo_look(x, torch.Generator().manual_seed(3), p=1.0)
+    assert torch.equal(a, b) and a.shape == x.shape and a.min() >= -1 and a.max() <= 1
+    assert all(not torch.allclose(a[i], x[i]) for i in range(6))
+    # the face's layout is kept: each output still correlates with its input
+    corr = [float(torch.corrcoef(torch.stack([a[i].flatten(), x[i].flatten()]))[0, 1]) for i in range(6)]
+    assert min(corr) > 0.8
+
+
+def test_swap_frames_keeps_each_face_and_takes_another_crops_surroundings():
+    faces = torch.cat([_face(), -_face(), _face().flip(-1) * 0.5, _face() * 0.2 + 0.3])
+    assert torch.equal(swap_frames(faces, torch.Generator().manual_seed(0), p=0.0), faces)
+    a = swap_frames(faces, torch.Generator().manual_seed(1), p=1.0)
+    assert torch.equal(a, swap_frames(faces, torch.Generator().manual_seed(1), p=1.0))
+    centre = torch.zeros(64, 64, dtype=torch.bool)
+    centre[27:46, 24:40] = True  # eyes to mouth: inside even the smallest kept ellipse
+    changed = [not torch.equal(a[i], faces[i]) for i in range(4)]
+    assert sum(changed) >= 3  # (a crop drawn to frame itself stays as it is)
+    for i in range(4):
+        assert torch.equal(a[i][..., centre], faces[i][..., centre])
+        if changed[i]:
+            assert not torch.allclose(a[i][..., :4, :4], faces[i][..., :4, :4])
+
+
+def test_reverse_gradient():
+    x = torch.ones(3, requires_grad=True)
+    (reverse_gradient(x, 0.5) * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert torch.equal(x.grad, torch.tensor([-0.5, -1.0, -1.5]))
 
 
 def test_identity_checkpoint_is_not_a_classifier(tmp_path):
@@ -236,3 +333,94 @@ def test_shipped_lighting_on_heldout_yaleb():
     acc = float(np.mean([p == t for p, t, s in zip(pred, truth, side) if s]))
     print(f"held-out Yale B left/right lighting: {acc:.3f} on {sum(side)} crops")
     assert acc >= 0.9
+
+
+def _toy_expression_sets(root: Path) -> list[Path]:
+    """Two prepared-format sets unlike in look (dark and light backgrounds): ``toya`` holds
+    neutral and happy faces, ``toyb`` neutral, happy and angry ones (more neutral than toya);
+    the angry mouth is darker than the neutral one. Every crop has the same 68 landmarks; the
+    first neutral photo of each subject is its source photo."""
+    rng = np.random.default_rng(0)
+    landmarks = (rng.uniform(12, 52, (68, 2))).round(2).tolist()
+    face = ((_face(64)[0, 0].numpy() + 1) * 127.5)
+    paths = []
+    for name, bg, labels, n_subjects in (("toya", 40.0, {"neutral": 1, "happy": 1}, 5),
+                                         ("toyb", 210.0, {"neutral": 3, "happy": 1, "angry": 1}, 5)):
+        rows = []
+        window = face_window(64).numpy()
+        for s in range(n_subjects):
+            for label, takes in labels.items():
+                for k in range(takes):
+                    a = face.copy()
+                    a[44:52, 22:42] += {"neutral": 0, "happy": 60, "angry": -60}[label]
+                    a = window * a + (1 - window) * bg + rng.normal(0, 8, a.shape)
+                    f = f"images/{name}{s}/{label}{k}.png"
+                    (root / name / f).parent.mkdir(parents=True, exist_ok=True)
+                    Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(root / name / f)
+                    rows.append({"file": f, "subject": f"{name}-{s}", "labels": {"expression": label}, "grey": True,
+                                 "landmarks": landmarks,
+                                 "role": "source" if label == "neutral" and not k else "target"})
+        (root / name / "dataset.json").write_text(json.dumps({"format": 1, "preset": name, "size": 64}))
+        (root / name / "index.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        paths.append(root / name)
+    return paths
+
+
+@pytest.mark.slow
+def test_expression_trainer_balances_sets_and_trains_a_set_blind_network(tmp_path, monkeypatch):
+    import faceedit.train.analysis.classifier as classifier
+    from faceedit.data import open_datasets
+    from faceedit.train.analysis.classifier import ExpressionTrainer
+
+    datasets = open_datasets(_toy_expression_sets(tmp_path))
+    cfg = {"widths": [8, 16], "size": 32}
+    data = ExpressionTrainer.load_data(datasets, LoopConfig(steps=4), {**ExpressionTrainer.default_config, **cfg},
+                                       None)
+    trainer = ExpressionTrainer(data, cfg, torch.device("cpu"), {})
+    assert trainer.labels == ["neutral", "happy", "angry"] and set(trainer.nets) == {"net", "adversary"}
+    y, sets = data.train.labels["target"], data.train.labels["set"]
+    w = trainer.cell_weight[y, sets]
+    cell = {(c, s): float(w[(y == c) & (sets == s)].sum()) for c in range(3) for s in range(2)
+            if ((y == c) & (sets == s)).any()}
+    # every class weighs the same, and within a class every set that holds it
+    per_class = [sum(v for (c, _), v in cell.items() if c == k) for k in range(3)]
+    assert per_class == pytest.approx([per_class[0]] * 3)
+    assert cell[(0, 0)] == pytest.approx(cell[(0, 1)]) and cell[(1, 0)] == pytest.approx(cell[(1, 1)])
+    # the data-set head's gradient reaches the features reversed: it pushes the net away from
+    # what the head learns, and only for the classes both sets hold
+    trainer.fraction = 1.0
+    batch = data.train.batch(torch.arange(len(y)))
+    f = trainer.net("net").features(batch["image"]).detach().requires_grad_()
+    trainer.set_loss(f, y, sets, w).backward()
+    reversed_grad, f.grad = f.grad, None
+    monkeypatch.setattr(classifier, "reverse_gradient", lambda x, scale: x)
+    assert trainer.set_loss(f, y, sets, w).item() > 0
+    trainer.set_loss(f, y, sets, w).backward()
+    scale = 0.3 * (2 / (1 + np.exp(-10)) - 1)
+    assert torch.allclose(reversed_grad, -scale * f.grad, atol=1e-6) and f.grad.abs().sum() > 0
+    angry = y == 2
+    assert trainer.set_loss(f[angry], y[angry], sets[angry], w[angry]).item() == 0.0
+    monkeypatch.undo()
+
+    # an angry crop's expression moved onto the other set's neutral faces: the mouth darkens
+    monkeypatch.setattr(ExpressionTrainer, "training", {**ExpressionTrainer.training, "transfer": 1.0})
+    angry_rows = torch.nonzero(y == 2).flatten()
+    moved = trainer.transfer(data.train.batch(angry_rows), torch.Generator().manual_seed(0))
+    monkeypatch.undo()
+    assert moved["mixed"].all() and torch.equal(moved["target"], y[angry_rows])
+    toya_neutral = levels_to_signed(data.train.images[(sets == 0) & (y == 0)]).mean(0)
+    mouth = (slice(None), slice(44 * 32 // 64 + 1, 52 * 32 // 64 - 1), slice(22 * 32 // 64 + 1, 42 * 32 // 64 - 1))
+    cheek = (slice(None), slice(30, 32), slice(14, 18))
+    assert (moved["image"][(slice(None), *mouth)].mean((1, 2, 3)) < toya_neutral[mouth].mean() - 0.2).all()
+    cheeks = float(moved["image"][(slice(None), *cheek)].mean())
+    assert cheeks == pytest.approx(float(toya_neutral[cheek].mean()), abs=0.15)
+
+    out = tmp_path / "expr.safetensors"
+    m = train_and_export(ExpressionTrainer, datasets, tmp_path / "run",
+                         LoopConfig(steps=4, seed=3, sample_every=0, progress=False), config=cfg, export=out,
+                         command="test")["metrics"]
+    clf = load_classifier(out)
+    assert isinstance(clf.net, NormalisedResNet) and clf.labels == ["neutral", "happy", "angry"]
+    assert set(m["per_dataset"]) == {"toya", "toyb"}
+    card = out.with_suffix(".md").read_text()
+    assert '"balance_sets": true' in card and '"adversary": 0.3' in card and '"transfer": 0.3' in card

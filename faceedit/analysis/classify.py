@@ -4,6 +4,11 @@ project. They stand in for the expression / lighting recognisers the papers use,
 classification losses (``Classifier.logits`` is differentiable with respect to the input) and in
 evaluation (``Classifier.predict``).
 
+A config with ``input_norm`` (``lcn``) builds a :class:`~faceedit.analysis.nets.NormalisedResNet`:
+the crop's local contrast inside a face window, the same at training and inference (the expression
+classifier: it reads the face, not the photo set's look). Without it (the lighting classifier,
+whose classes are the smooth shading that normalisation removes) the plain backbone.
+
 The class names are stored in the checkpoint (``faceedit.conditions``), in the fixed order of
 :data:`faceedit.conditions.EXPRESSIONS` / :data:`~faceedit.conditions.LIGHTING` restricted to the
 labels the training data has.
@@ -20,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from faceedit.analysis.nets import SmallResNet
+from faceedit.analysis.nets import NormalisedResNet, SmallResNet
 from faceedit.analysis.store import ANALYSIS_ARCH_PREFIX, load_analysis, register_analysis
 from faceedit.conditions import EXPRESSIONS, LIGHTING
 from faceedit.errors import CheckpointError, UsageError
@@ -33,8 +38,14 @@ DEFAULT_CONFIG = {"size": 48, "channels": 1, "widths": [16, 32, 64, 128], "dropo
 
 
 def build_classifier(config: dict) -> SmallResNet:
-    return SmallResNet(int(config["out_dim"]), size=int(config["size"]), channels=int(config["channels"]),
-                       widths=tuple(config["widths"]), dropout=float(config.get("dropout", 0.0)))
+    """The network of ``config`` (``out_dim``, ``size``, ``channels``, ``widths``, ``dropout``;
+    ``input_norm`` other than ``none``: a :class:`NormalisedResNet`)."""
+    out, size, channels = int(config["out_dim"]), int(config["size"]), int(config["channels"])
+    widths, dropout = tuple(config["widths"]), float(config.get("dropout", 0.0))
+    norm = config.get("input_norm", "none")
+    if norm != "none":
+        return NormalisedResNet(out, input_norm=norm, size=size, channels=channels, widths=widths, dropout=dropout)
+    return SmallResNet(out, size=size, channels=channels, widths=widths, dropout=dropout)
 
 
 for _kind in CLASSIFIER_KINDS:

@@ -4,7 +4,9 @@ allows at the speed of the first steps, :attr:`faceedit.train.trainer.Trainer.pl
 augmentation and one loss per batch; sample sheets of held-out crops | what the network learns
 from after augmentation; the export: the network in fp16 with ``faceedit.*`` metadata,
 :func:`faceedit.analysis.store.save_analysis`, and its model card,
-:func:`faceedit.analysis.store.write_card`), the similarity jitter most of them augment with,
+:func:`faceedit.analysis.store.write_card`), the similarity jitter most of them augment with, the
+photo-look and frame changes the expression classifier adds (:func:`photo_look`,
+:func:`swap_frames`),
 and the held-out split.
 """
 
@@ -51,6 +53,60 @@ def jitter(x: torch.Tensor, gen: torch.Generator | None, *, shift: float = 0.04,
     return x
 
 
+def photo_look(x: torch.Tensor, gen: torch.Generator | None, *, p: float = 0.8) -> torch.Tensor:
+    """Each crop of ``x`` (B, 1|3, S, S) in [-1, 1], with probability ``p``, given another photo
+    set's look: a tone curve (gamma 0.6-1.6), a softer or crisper rendering (the crop plus -0.6
+    to 1 times its difference from its 3x3 blur: a scan's softness to a studio photo's
+    sharpness; at 48 px a face takes no more without losing its features), then film/scanner grain (Gaussian, up to
+    0.04) and column streaks (a flat-bed scanner's, up to 0.03) on some. The face's geometry and
+    expression stay: the label stays true."""
+    b, c, s, _ = x.shape
+    u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
+    on = u(b) < p
+    out = []
+    for i in range(b):
+        xi = x[i : i + 1]
+        if not on[i]:
+            out.append(xi)
+            continue
+        gamma = math.exp((float(u(1)) * 2 - 1) * math.log(1.6))
+        xi = ((xi + 1) / 2).clamp(1e-4, 1) ** gamma * 2 - 1
+        soft = F.avg_pool2d(F.pad(xi, (1, 1, 1, 1), mode="replicate"), 3, 1)
+        xi = xi + (1.6 * float(u(1)) - 0.6) * (xi - soft)
+        if float(u(1)) < 0.5:
+            xi = xi + torch.randn(xi.shape, generator=gen).to(xi) * 0.04 * float(u(1))
+        if float(u(1)) < 0.3:
+            xi = xi + torch.randn((1, 1, 1, s), generator=gen).to(xi) * 0.03 * float(u(1))
+        out.append(xi.clamp(-1, 1))
+    return torch.cat(out)
+
+
+def swap_frames(x: torch.Tensor, gen: torch.Generator | None, *, p: float = 0.5) -> torch.Tensor:
+    """Each crop of ``x`` (B, C, S, S) in [-1, 1], with probability ``p``, set into another crop
+    of the batch: its face (inside an ellipse around brows, eyes, nose, mouth and chin, 0.85-1.1
+    times the size of :func:`faceedit.analysis.nets.face_window`'s, fading over a fifth of it)
+    kept, everything around it (background, hair, ears, clothes) from the other crop, whose
+    brightness and contrast are first brought to this one's. What surrounds a face then tells
+    nothing of its label or of its photo set."""
+    from faceedit.analysis.nets import WINDOW_AXES, WINDOW_CENTRE
+
+    b, _, s, _ = x.shape
+    on = torch.rand(b, generator=gen) < p
+    other = torch.randperm(b, generator=gen)
+    scale = 0.85 + 0.25 * torch.rand(b, 1, 1, generator=gen)
+    u = (torch.arange(s, dtype=torch.float32) + 0.5) / s
+    dy = ((u[:, None] - WINDOW_CENTRE[1]) / WINDOW_AXES[1])[None] / scale
+    dx = ((u[None, :] - WINDOW_CENTRE[0]) / WINDOW_AXES[0])[None] / scale
+    w = (1 - ((torch.sqrt(dx * dx + dy * dy) - 0.8) / 0.2).clamp(0, 1))[:, None].to(x)
+    f = x[other]
+    mx, sx = x.mean((1, 2, 3), keepdim=True), x.std((1, 2, 3), keepdim=True)
+    mf, sf = f.mean((1, 2, 3), keepdim=True), f.std((1, 2, 3), keepdim=True)
+    f = ((f - mf) / (sf + 1e-4) * sx + mx).clamp(-1, 1)
+    mixed = w * x + (1 - w) * f
+    keep = (~on | (other == torch.arange(b))).view(b, 1, 1, 1).to(x.device)
+    return torch.where(keep, x, mixed)
+
+
 RUN_NOTE = (
     "Run conditions: CPU only, `torch_threads` as in the budget (`OMP_NUM_THREADS=1`, 2 cores shared "
     "with other training jobs); the time budget fixes the step count, and the cosine learning-rate "
@@ -80,6 +136,7 @@ class AnalysisTrainer(Trainer):
     what: str = ""
     notes: str = ""
     labels: list[str] | None = None  # class names stored in the checkpoint (set by build where it has them)
+    fraction: float = 0.0  # how far into its planned length the run is (train_step sets it)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -123,7 +180,8 @@ class AnalysisTrainer(Trainer):
                                  weight_decay=float(self.training.get("weight_decay", 5e-4)))
 
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
-        lr = float(self.training["lr"]) * 0.5 * (1 + math.cos(math.pi * self.run_fraction(step)))
+        self.fraction = self.run_fraction(step)
+        lr = float(self.training["lr"]) * 0.5 * (1 + math.cos(math.pi * self.fraction))
         for group in self.opts["net"].param_groups:
             group["lr"] = lr
         gen = step_generator()
