@@ -143,8 +143,8 @@ class FaceTracker:
             for f in sorted(self.faces([rgb])[0], key=lambda f: -f.area):
                 # the mesh's own 468 points, as the frames followed give them (a detection's
                 # irises, after them where the iris model ran, are not tracked)
-                mesh = None if f.dense is None else np.asarray(f.dense, np.float64)[:468]
-                box = f.box if mesh is None else mesh_box(mesh)
+                mesh = np.asarray(f.dense, np.float64)[:468]
+                box = f.box if f.dense is None else mesh_box(mesh)
                 if any(iou(box, mesh_box(seen[tr.id])) > 0.3 for tr in visible if tr.id in seen):
                     continue  # a face already tracked
                 feature = self._embedding(rgb, f)
