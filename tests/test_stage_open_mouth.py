@@ -70,10 +70,8 @@ def test_surprise_keeps_the_upper_lip_s_thickness(stage, detector, strength):
     assert column.size and column.min() > 0.4 * skin, (column.min(), skin)
 
 
-def dark_share(img, upper, lower):
-    """The share of the upper half of an opening's middle (the inner 60 % of its width) darker
-    than a third of its brightest pixels: gaps between the teeth of a row, or the dark inside
-    of an open mouth showing through it."""
+def upper_half_luma(img, upper, lower):
+    """The luma of the upper half of an opening's middle (the inner 60 % of its width)."""
     import cv2
 
     up, lo = resample_by_length(upper, 41), resample_by_length(lower, 41)
@@ -82,7 +80,14 @@ def dark_share(img, upper, lower):
     m = np.zeros(img.shape[:2], np.uint8)
     cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
     m = cv2.erode(m, np.ones((3, 3), np.uint8)) > 0
-    lum = img[m].astype(np.float64) @ LUMA
+    return img[m].astype(np.float64) @ LUMA
+
+
+def dark_share(img, upper, lower):
+    """The share of the upper half of an opening's middle darker than a third of its brightest
+    pixels: gaps between the teeth of a row, or the dark inside of an open mouth showing
+    through it."""
+    lum = upper_half_luma(img, upper, lower)
     return float((lum < np.percentile(lum, 95) / 3).mean())
 
 
@@ -103,8 +108,11 @@ def test_a_smile_on_a_surprised_mouth_draws_an_intact_row_of_teeth(stage, detect
     intact = dark_share(out, r.upper, r.lower)
     monkeypatch.setattr(steps, "smiles_over_dark_inside", lambda face: False)
     _, carried = run(stage, surprised, lm2, dense2, "happy", 1.0)
-    broken = dark_share(carried, r.upper, r.lower)
-    assert intact < 0.05 and broken > 2 * intact + 0.05, (intact, broken)
+    # the surprised mouth's inside shows through the carried teeth as gaps, black (the astronaut
+    # read at dlib's identity spread: 32 % of the opening's upper half) or grey (at MediaPipe's:
+    # its darkest tenth 133 against 198 luma)
+    low = [float(np.percentile(upper_half_luma(x, r.upper, r.lower), 10)) for x in (out, carried)]
+    assert intact < 0.05 and low[1] < 0.8 * low[0], (intact, low)
 
 
 def test_a_dropped_jaw_turns_its_sides_follow_the_chin(stage, detector):
