@@ -256,12 +256,13 @@ def test_one_euro_smooths_noise_at_rest_and_follows_motion():
 
 
 def test_held_expression_keeps_the_fast_moves(editor):
-    """The reference the stage gets has state cur + goal - slow: the target held, a mouth that
-    opens and closes (talking) still opening and closing around it."""
+    """The reference the stage gets has state cur + goal - slow, read as the stage reads a
+    tracked face (MediaPipe's points): the target held, a mouth that opens and closes (talking)
+    still opening and closing around it."""
     from faceedit.video.edit import ExpressionHold
 
     stage = editor.stage
-    st = stage.state(np.asarray(astronaut_lm(), np.float64))
+    st = stage.state(np.asarray(astronaut_lm(), np.float64), mediapipe=True)
     goal = stage.target_state("happy", st)
     hold = ExpressionHold(1.0)
     axis = np.zeros_like(st.expression)
@@ -272,8 +273,8 @@ def test_held_expression_keeps_the_fast_moves(editor):
         cur = st.expression + amp * np.sin(k / 2) * axis
         lm = stage.expression_shape(cur, st.identity)
         ref = hold.reference(stage, lm, k / 25, "happy", identity=st.identity)
-        got = stage.state(ref).expression
-        now = stage.state(lm).expression
+        got = stage.state(ref, mediapipe=True).expression
+        now = stage.state(lm, mediapipe=True).expression
         want = now + goal - hold.slow.value
         errs.append(np.abs(got - want).max() / amp)
         moves.append(float((got - goal) @ axis))

@@ -37,11 +37,13 @@ class ExpressionHold:
         """Landmarks (canonical frame) whose state is ``cur + goal - slow``; None for ``keep``
         without ``like`` (the face keeps its own state: nothing to hold). ``like``: a
         reference's landmarks (its state is the goal); ``identity``: the track's mean identity
-        coordinates (default this frame's)."""
-        cur = stage.state(lm)
+        coordinates (default this frame's). Every state is read as the stage reads a tracked face
+        (MediaPipe's points: ``mediapipe=True``), so the state the stage reads off the reference
+        is the one aimed at."""
+        cur = stage.state(lm, mediapipe=True)
         slow = self.slow(cur.expression, t)
         if like is not None:
-            goal = stage.state(like).expression
+            goal = stage.state(like, mediapipe=True).expression
         elif target == "keep" or target not in stage.expressions and target != "neutral":
             return None
         else:
@@ -51,7 +53,7 @@ class ExpressionHold:
         y = want.copy()
         for _ in range(4):  # the state estimate shrinks towards the mean: aim past it
             shape = stage.expression_shape(y, ident)
-            y = y + (want - stage.state(shape).expression)
+            y = y + (want - stage.state(shape, mediapipe=True).expression)
         return stage.expression_shape(y, ident)
 
 

@@ -223,7 +223,7 @@ class FaceTracker:
         tr.raw = dense
         tr.frames += 1
         if self.stage is not None:
-            tr.identity = tr.identity_mean(self.stage.state(lm).identity, t)
+            tr.identity = tr.identity_mean(self.stage.state(lm, mediapipe=True).identity, t)
 
     def _lose(self, tr: Track) -> None:
         tr.lost = 1
