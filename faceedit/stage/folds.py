@@ -55,6 +55,10 @@ REACH = 0.12
 MAX_AMOUNT = 1.25
 #: The deepest a fold may make the skin (a ratio): nothing painted goes black.
 MIN_RATIO = 0.55
+#: The power of the ratio per channel (R, G, B): skin in a crease's shade loses more green and
+#: blue than red (light scattered under the skin comes out reddened), so a groove drawn with R,
+#: G and B scaled alike reads as a grey stroke on pale skin. Luma's weights keep its mean power 1.
+SHADE_TINT = np.array([0.8, 1.06, 1.28])
 
 
 @dataclass(frozen=True)
@@ -281,7 +285,7 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
             ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0] = 1.0 + (sub - 1.0) * (1.0 - keep)
     out = pixels if in_place else pixels.copy()
     top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
-    x = out[y0:y1, x0:x1].astype(np.float64) * ratio[..., None]
+    x = out[y0:y1, x0:x1].astype(np.float64) * ratio[..., None] ** SHADE_TINT
     x = np.clip(x, 0.0, top)
     out[y0:y1, x0:x1] = np.round(x).astype(pixels.dtype) if np.issubdtype(pixels.dtype, np.integer) else x
     return out

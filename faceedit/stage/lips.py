@@ -452,9 +452,12 @@ def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float)
 
 #: A closing mouth's lower cut is taken down past the lower teeth (:func:`below_lower_teeth`):
 #: samples down each column from the cut to the outer lower lip; a sample lighter (Lab L) than
-#: the lower lip's middle by ``LIGHTER`` and less red (Lab a) by ``WHITER`` is a tooth; the cut
-#: ends this share of the column below the last tooth (and the dark line under it).
+#: the lower lip's middle by ``LIGHTER`` and less red (Lab a) by ``WHITER`` is a tooth, and so is
+#: one only ``SHADED_LIGHTER`` lighter but ``SHADED_WHITER`` less red (a tooth in the mouth's
+#: shade, towards the corners: as light as the lip there, far less red); the cut ends this share
+#: of the column below the last tooth (and the dark line under it).
 LOWER_TEETH_SAMPLES, LOWER_TEETH_LIGHTER, LOWER_TEETH_WHITER, LOWER_TEETH_MARGIN = 24, 10.0, 6.0, 0.06
+LOWER_TEETH_SHADED_LIGHTER, LOWER_TEETH_SHADED_WHITER = 2.0, 14.0
 
 
 def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray) -> np.ndarray:
@@ -481,7 +484,8 @@ def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarra
     n = len(lower)
     lip = got[n // 4: n - n // 4, int(0.6 * LOWER_TEETH_SAMPLES):].reshape(-1, 3)
     lip_l, lip_a = float(np.median(lip[:, 0])), float(np.median(lip[:, 1]))
-    teeth = (light > lip_l + LOWER_TEETH_LIGHTER) & (red < lip_a - LOWER_TEETH_WHITER)
+    teeth = (((light > lip_l + LOWER_TEETH_LIGHTER) & (red < lip_a - LOWER_TEETH_WHITER))
+             | ((light > lip_l + LOWER_TEETH_SHADED_LIGHTER) & (red < lip_a - LOWER_TEETH_SHADED_WHITER)))
     teeth[:, int(0.8 * LOWER_TEETH_SAMPLES):] = False  # the lip's own highlight is no tooth
     last = np.where(teeth.any(1), LOWER_TEETH_SAMPLES - 1 - np.argmax(teeth[:, ::-1], 1), -1)
     dark = light < lip_l - LOWER_TEETH_LIGHTER / 2  # the dark line where the teeth meet the lip

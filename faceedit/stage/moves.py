@@ -250,13 +250,16 @@ MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y
 #: fear's inner brows raised and drawn together over outer ends that stay down (the oblique,
 #: worried brow of AU1+4, not surprise's arch), its eyes wide and its lips stretched sideways
 #: and down at the corners (AU20) (the state alone reads as a gasp); disgust's upper lip and
-#: nose wings raised over a lower lip and corners pulled down (AU10, AU9, AU15, AU16: JAFFE's
-#: posed disgust lowers the lower lip and the chin, the state alone pushes them up into a
-#: pout that reads as anger), the lower lids pushed up; anger's brows pulled down and
-#: together, hardest at their inner ends (AU4), the lower lids tensed straight (AU7), the lips
-#: pressed thin (AU24) where they are (the state alone lifts the whole mouth and bunches the
-#: chin: 0.10-0.14 eye distances on JAFFE's neutral faces as MediaPipe reads them, against
-#: 0.02 in the same people's posed anger, ``bench/bench_posed_moves.py``). Their size is
+#: nose wings raised over a lower lip pulled down (AU10, AU9, AU16: JAFFE's posed disgust
+#: lowers the lower lip and the chin, the state alone pushes them up into a pout that reads as
+#: anger), the upper lip raised most beside its middle (AU10's squared lip: raised evenly it
+#: is a pout), the brows lowered at their inner ends (AU4) and the lower lids pushed up; anger's
+#: brows pulled down and together, hardest at their inner ends (AU4), the upper lids held up
+#: under them (AU5: the glare that tells anger from a frown of thought), the lower lids tensed
+#: straight (AU7), the lips pressed thin (AU24) where they are (the state alone lifts the
+#: whole mouth and bunches the chin: 0.10-0.14 eye distances on JAFFE's neutral faces as
+#: MediaPipe reads them, against 0.02 in the same people's posed anger,
+#: ``bench/bench_posed_moves.py``). Their size is
 #: bounded by the way back: the state reads a move mostly on its target's line only where
 #: people's neutral faces do not differ by it, and a larger brow drop or mouth stretch is read
 #: as the person's own and stays after an edit to neutral.
@@ -268,17 +271,17 @@ TARGET_MOVES: dict[str, dict[int, tuple[float, float]]] = {
                 50: (-0.01, -0.008), 51: (0.0, -0.006), 61: (-0.01, -0.012), 62: (0.0, -0.012),
                 59: (-0.03, -0.03), 58: (-0.015, -0.03), 57: (0.0, -0.028), 67: (-0.015, -0.02),
                 66: (0.0, -0.018)},
-    "disgusted": {51: (0.0, 0.09), 50: (0.004, 0.085), 49: (0.0, 0.05), 62: (0.0, 0.05),
-                  61: (0.004, 0.045), 48: (0.01, -0.02), 60: (0.008, -0.012), 57: (0.0, -0.03),
-                  58: (0.0, -0.028), 59: (0.0, -0.022), 8: (0.0, -0.02),
-                  31: (0.0, 0.03), 32: (0.0, 0.025), 33: (0.0, 0.018), 21: (0.018, -0.02),
-                  20: (0.008, -0.012), 40: (0.0, 0.016), 41: (0.0, 0.016)},
+    "disgusted": {51: (0.0, 0.09), 50: (0.006, 0.12), 49: (0.006, 0.1), 62: (0.0, 0.055),
+                  61: (0.006, 0.07), 60: (0.0, 0.01), 57: (0.0, -0.035), 58: (0.0, -0.035),
+                  59: (0.0, -0.025), 8: (0.0, -0.02), 31: (0.0, 0.045), 32: (0.0, 0.035),
+                  33: (0.0, 0.025), 21: (0.035, -0.045), 20: (0.02, -0.03), 19: (0.006, -0.012),
+                  40: (0.0, 0.016), 41: (0.0, 0.016)},
     "surprised": {37: (0.0, 0.012), 38: (0.0, 0.012), 17: (0.0, 0.012), 18: (0.0, 0.018), 19: (0.0, 0.022),
                  20: (0.0, 0.022), 21: (0.0, 0.018)},
-    "angry": {19: (0.006, -0.012), 20: (0.018, -0.022), 21: (0.03, -0.03), 37: (0.0, 0.004),
-              38: (0.0, 0.008), 40: (0.0, 0.02), 41: (0.0, 0.016), 48: (0.0, -0.06),
-              49: (0.0, -0.06), 50: (0.0, -0.074), 51: (0.0, -0.076), 57: (0.0, -0.04),
-              58: (0.0, -0.044), 59: (0.0, -0.06), 60: (0.0, -0.06), 61: (0.0, -0.06),
+    "angry": {18: (0.0, -0.02), 19: (0.018, -0.04), 20: (0.045, -0.065), 21: (0.07, -0.085),
+              37: (0.0, 0.016), 38: (0.0, 0.02), 40: (0.0, 0.032), 41: (0.0, 0.028), 48: (0.012, -0.07),
+              49: (0.0, -0.06), 50: (0.0, -0.094), 51: (0.0, -0.096), 57: (0.0, -0.02),
+              58: (0.0, -0.024), 59: (0.0, -0.06), 60: (0.0, -0.06), 61: (0.0, -0.06),
               62: (0.0, -0.06), 66: (0.0, -0.06), 67: (0.0, -0.06)},
 }
 #: The image's left points of the 68 mirrored onto the right (iBUG order; the jaw's 0-7 onto 16-9).
