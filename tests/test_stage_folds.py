@@ -243,3 +243,32 @@ def test_nearest_matches_every_segment_measured(face, monkeypatch, budget):
         np.testing.assert_array_equal(dist[near], want[near])
         np.testing.assert_array_equal(where[near], (j + pick(t))[near])
         assert (np.abs(dist[~near]) > margin).all()
+
+
+def test_smooth_folds_takes_lines_away_and_keeps_spots(face):
+    """A frown made neutral loses the glabellar line its photo shows (a dark vertical groove
+    between the brows), not a mole beside it, nor the brows, nor anything away from the lines."""
+    rng = np.random.default_rng(1)
+    img = np.clip(rng.normal(170, 3, (1100, 1100, 3)), 0, 255)
+    img[..., 0] += 30  # a warm skin
+    ed = float(np.linalg.norm(face[42:48].mean(0) - face[36:42].mean(0)))
+    cx, top = float(face[21:23, 0].mean()) - 0.05 * ed, float(face[21:23, 1].mean()) - 0.15 * ed
+    xs, ys = np.arange(1100)[None, :], np.arange(1100)[:, None]
+    groove = np.exp(-0.5 * ((xs - cx) / (0.012 * ed)) ** 2) * ((ys > top) & (ys < top + 0.15 * ed))
+    mole_x, mole_y = cx + 0.07 * ed, top + 0.05 * ed
+    mole = np.exp(-0.5 * (((xs - mole_x) ** 2 + (ys - mole_y) ** 2) / (0.01 * ed) ** 2))
+    img *= (1.0 - 0.3 * groove - 0.4 * mole)[..., None]
+    img = np.clip(np.round(img), 0, 255).astype(np.uint8)
+    assert folds.smooth_folds(img, face, {"glabella": 0.0, "forehead": 0.0}) is img
+    out = folds.smooth_folds(img, face, {"glabella": 1.0, "forehead": 0.0})
+    luma = lambda a: a.astype(float) @ np.array([0.299, 0.587, 0.114])  # noqa: E731
+    y = int(top + 0.08 * ed)
+    skin = float(luma(img)[y, int(cx - 0.15 * ed):int(cx - 0.1 * ed)].mean())
+    before, after = skin - luma(img)[y, int(round(cx))], skin - luma(out)[y, int(round(cx))]
+    assert before > 30 and after < 0.5 * before, (before, after)  # the groove mostly lifted
+    m_before = skin - luma(img)[int(round(mole_y)), int(round(mole_x))]
+    m_after = skin - luma(out)[int(round(mole_y)), int(round(mole_x))]
+    assert m_after > 0.6 * m_before, (m_before, m_after)  # the mole stays
+    far = np.ones(img.shape[:2], bool)
+    far[int(face[17:27, 1].min() - 0.6 * ed):int(face[27, 1] + 0.3 * ed), int(face[17, 0]):int(face[26, 0])] = False
+    assert np.array_equal(out[far], img[far])

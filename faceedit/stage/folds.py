@@ -17,6 +17,11 @@ stored with them. A fold is drawn by the amount of the AU that makes
 it: AU4 and AU1+2 read from the move's landmarks (:meth:`faceedit.stage.state.ExpressionStates.state_aus`),
 AU9 and AU10, which landmarks do not show, from the target the move heads for (its FACS
 prototype's level times the progress made towards it).
+
+A move that lowers AU4 or AU1+2 takes away the glabellar or forehead lines the photo shows
+(:func:`smooth_folds`): around those kinds' curves, the skin's luma loses the dark part of its
+band of scales between pores and the face's shading, by the AUs' fall, so a frowning or
+surprised face made neutral does not keep its furrows.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from faceedit.faces.au import AU_IDS
+from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.moves import face_frame
 
 #: The kinds of fold, and the AUs whose sum makes each.
@@ -59,6 +66,19 @@ MIN_RATIO = 0.55
 #: blue than red (light scattered under the skin comes out reddened), so a groove drawn with R,
 #: G and B scaled alike reads as a grey stroke on pale skin. Luma's weights keep its mean power 1.
 SHADE_TINT = np.array([0.8, 1.06, 1.28])
+#: Taking away the lines a face shows (:func:`smooth_folds`), the kinds whose AUs the landmarks
+#: read (the nose's and the nasolabial furrow lie on the nose's and cheeks' own shading): how far
+#: round their curves (eye distances), ...
+SMOOTH_REACH = {"forehead": 0.07, "glabella": 0.08}
+#: ... the band of scales a line lives in (Gaussian sigmas, eye distances: finer is the skin's
+#: texture, kept; broader is the face's shading, kept), its fine end blurred along the kind's
+#: lines by ``SMOOTH_ALONG`` (glabellar lines run down the face, forehead lines across it): a
+#: spot (a mole, a freckle) is no line and stays ...
+SMOOTH_FINE, SMOOTH_BROAD, SMOOTH_ALONG = 0.007, 0.08, 0.04
+SMOOTH_VERTICAL = ("glabella",)
+#: ... and how far the brows and the eyes are kept clear of it (eye distances): their dark is
+#: no line.
+SMOOTH_CLEAR = 0.03
 
 
 @dataclass(frozen=True)
@@ -287,6 +307,72 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
     top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
     x = out[y0:y1, x0:x1].astype(np.float64) * ratio[..., None] ** SHADE_TINT
     x = np.clip(x, 0.0, top)
+    out[y0:y1, x0:x1] = np.round(x).astype(pixels.dtype) if np.issubdtype(pixels.dtype, np.integer) else x
+    return out
+
+
+def fold_removal(stats: FoldStats, before: np.ndarray, after: np.ndarray) -> dict[str, float]:
+    """How much of the lines a face shows an edit takes away, per kind of :data:`SMOOTH_REACH`
+    (0..1): the fall of its AUs between the move's landmarks ``before`` -> ``after`` (17 AUs
+    each, :data:`AU_IDS` order) over the fitted level."""
+    return {k: float(np.clip((au_sum(before, k) - au_sum(after, k)) / max(stats.au_ref.get(k, 1.0), 1e-3), 0.0, 1.0))
+            for k in SMOOTH_REACH}
+
+
+def smooth_folds(pixels: np.ndarray, lm: np.ndarray, removal: dict[str, float], *,
+                 in_place: bool = False) -> np.ndarray:
+    """``pixels`` with the lines the face at landmarks ``lm`` shows taken away, ``removal`` of
+    them per kind (:func:`fold_removal`): round the kind's curves (:func:`fold_curves`,
+    :data:`SMOOTH_REACH`), clear of the brows and eyes, each pixel's log luma loses what of its
+    band between :data:`SMOOTH_FINE` (blurred along the kind's lines) and :data:`SMOOTH_BROAD`
+    is dark (a crease's shade; the skin's pores, its spots and the face's shading stay), R, G
+    and B lifted by :data:`SHADE_TINT` powers of the ratio. The lines' directions are the
+    image's axes: a head tilted far blurs them across a little. None to take away: ``pixels`` themselves; else a new array, or ``pixels``
+    written over with ``in_place``."""
+    kinds = [k for k, v in removal.items() if v > 0 and k in SMOOTH_REACH]
+    if not kinds:
+        return pixels
+    lm = np.asarray(lm, np.float64)
+    ed = face_frame(lm)[2]
+    curves = [c for c in fold_curves(lm) if c.kind in kinds]
+    pad = max(SMOOTH_REACH[k] for k in kinds) * ed + 3.0 * SMOOTH_BROAD * ed
+    allp = np.concatenate([c.points for c in curves])
+    h, w = pixels.shape[:2]
+    x0, y0 = (int(max(v, 0)) for v in np.floor(allp.min(0) - pad))
+    x1, y1 = int(min(np.ceil(allp[:, 0].max() + pad) + 1, w)), int(min(np.ceil(allp[:, 1].max() + pad) + 1, h))
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return pixels
+    origin = np.array([x0, y0], np.float64)
+    masks = {k: np.zeros((y1 - y0, x1 - x0), np.float32) for k in kinds}
+    for c in curves:
+        line = np.zeros_like(masks[c.kind])
+        cv2.polylines(line, [np.round(c.points - origin).astype(np.int32)], False, 1.0,
+                      thickness=max(1, int(round(2 * SMOOTH_REACH[c.kind] * ed))), lineType=cv2.LINE_AA)
+        np.maximum(masks[c.kind], line * removal[c.kind], out=masks[c.kind])
+    clear = np.zeros((y1 - y0, x1 - x0), np.float32)
+    for idx in (range(17, 22), range(22, 27)):
+        cv2.polylines(clear, [np.round(lm[list(idx)] - origin).astype(np.int32)], False, 1.0,
+                      thickness=max(1, int(round(2 * SMOOTH_CLEAR * ed))), lineType=cv2.LINE_AA)
+    for idx in (range(36, 42), range(42, 48)):
+        eye = np.round(lm[list(idx)] - origin).astype(np.int32)
+        cv2.fillPoly(clear, [eye], 1.0, lineType=cv2.LINE_AA)
+        cv2.polylines(clear, [eye], True, 1.0, thickness=max(1, int(round(2 * SMOOTH_CLEAR * ed))),
+                      lineType=cv2.LINE_AA)
+    feather = max(0.5, 0.25 * min(SMOOTH_REACH.values()) * ed)
+    keep = 1.0 - np.clip(cv2.GaussianBlur(clear, (0, 0), feather), 0, 1)
+    top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
+    x = pixels[y0:y1, x0:x1].astype(np.float32) / top
+    log_l = np.log(np.maximum(x[..., :3] @ np.asarray(LUMA_WEIGHTS, np.float32), 1.0 / 1024))
+    broad = cv2.GaussianBlur(log_l, (0, 0), SMOOTH_BROAD * ed)
+    fine, along = max(0.5, SMOOTH_FINE * ed), SMOOTH_ALONG * ed
+    lift = np.zeros_like(log_l)
+    for k, mask in masks.items():
+        sx, sy = (fine, along) if k in SMOOTH_VERTICAL else (along, fine)
+        band = cv2.GaussianBlur(log_l, (0, 0), sigmaX=sx, sigmaY=sy) - broad
+        lift += -np.minimum(band, 0.0) * cv2.GaussianBlur(mask, (0, 0), feather) * keep
+    x[..., :3] *= np.exp(lift[..., None] * SHADE_TINT.astype(np.float32))
+    out = pixels if in_place else pixels.copy()
+    x = np.clip(x * top, 0.0, top)
     out[y0:y1, x0:x1] = np.round(x).astype(pixels.dtype) if np.issubdtype(pixels.dtype, np.integer) else x
     return out
 

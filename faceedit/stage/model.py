@@ -459,10 +459,12 @@ class Stage(ExpressionStates, nn.Module):
         """The folds and furrows of the face's move (:mod:`faceedit.stage.folds`) drawn at the
         photo's resolution on its moved landmarks: by the AUs the move raises (AU4, AU1+2 read
         from the landmarks of its states; AU9, AU10, which they do not show, from the target it
-        heads for, ``heads_for``, ``progress`` of the way), times the warp's scale; ``pixels`` themselves
+        heads for, ``heads_for``, ``progress`` of the way), times the warp's scale, after the lines
+        the photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`);
+        ``pixels`` themselves
         where it draws none (a zero edit, neutral, the fold statistics not installed);
         ``in_place``: written over ``pixels``, a buffer the caller owns."""
-        from faceedit.stage.folds import fold_amounts, paint_folds, shipped_stats
+        from faceedit.stage.folds import fold_amounts, fold_removal, paint_folds, shipped_stats, smooth_folds
 
         r, cur, new = face.warped, face.current, face.new_state
         assert r is not None and cur is not None and new is not None
@@ -472,9 +474,12 @@ class Stage(ExpressionStates, nn.Module):
         if stats is None:
             return pixels
         before, after = self._state_aus(cur.expression, cur.identity), self._state_aus(new, cur.identity)
+        removal = {k: v * r.scale for k, v in fold_removal(stats, before, after).items()}
+        smoothed = smooth_folds(pixels, r.landmarks, removal, in_place=in_place)
         amounts = fold_amounts(stats, before, after, heads_for, progress)
         amounts = {k: v * r.scale for k, v in amounts.items()}
-        return paint_folds(pixels, r.landmarks, amounts, stats.params, face.keep_out, in_place=in_place)
+        return paint_folds(smoothed, r.landmarks, amounts, stats.params, face.keep_out,
+                           in_place=in_place or smoothed is not pixels)
 
     def appearance_maps(self, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(canonical landmarks of the target's frame, gain (C, S, S), bias (C, S, S))."""
