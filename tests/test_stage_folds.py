@@ -13,6 +13,7 @@ from faceedit.stage.folds import (
     KINDS,
     PARAMS,
     SHADE_TINT,
+    TINT_CHROMA,
     FoldStats,
     fold_amounts,
     fold_curves,
@@ -96,8 +97,14 @@ def test_paint_keeps_colour_and_zero_is_exact(face):
     r = b[dark] / np.maximum(a[dark], 1)
     m = r.mean(0)
     assert np.all(r < 1.0) and m[0] > m[1] > m[2]
-    base = np.exp(np.log(r) / SHADE_TINT)  # the one ratio each channel's power was taken of
-    assert np.all(np.ptp(base, axis=1) < 0.05)
+    # the one ratio each channel's power was taken of (in full where the skin is saturated)
+    sat = (a[dark].max(1) - a[dark].min(1)) / a[dark].max(1) >= TINT_CHROMA
+    base = np.exp(np.log(r[sat]) / SHADE_TINT)
+    assert sat.mean() > 0.5 and np.all(np.ptp(base, axis=1) < 0.05)
+    # a grey photo's lines stay grey
+    grey = np.repeat(img[..., 1:2], 3, axis=2)
+    out = paint_folds(grey, face, {"glabella": 1.0}, _params())
+    assert np.any(out != grey) and np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
 
 
 def test_keep_out_leaves_the_mouth(face):

@@ -65,7 +65,20 @@ MIN_RATIO = 0.55
 #: The power of the ratio per channel (R, G, B): skin in a crease's shade loses more green and
 #: blue than red (light scattered under the skin comes out reddened), so a groove drawn with R,
 #: G and B scaled alike reads as a grey stroke on pale skin. Luma's weights keep its mean power 1.
+#: Taken in full where the pixel's own colour is at least :data:`TINT_CHROMA` saturated, not at
+#: all on a grey one (a grey photo's lines stay grey).
 SHADE_TINT = np.array([0.8, 1.06, 1.28])
+TINT_CHROMA = 0.12
+
+
+def shade_powers(pixels: np.ndarray) -> np.ndarray:
+    """Per pixel of ``pixels`` ((H, W, 3), any range) the power of a shade's ratio for R, G and B
+    ((H, W, 3) float32): :data:`SHADE_TINT` by the pixel's saturation ((max - min) / max over
+    :data:`TINT_CHROMA`, at most 1), 1 on grey."""
+    x = pixels[..., :3].astype(np.float32)
+    top = x.max(-1)
+    sat = np.clip((top - x.min(-1)) / np.maximum(top, 1e-6) / TINT_CHROMA, 0.0, 1.0)
+    return 1.0 + sat[..., None] * (SHADE_TINT.astype(np.float32) - 1.0)
 #: Taking away the lines a face shows (:func:`smooth_folds`), the kinds whose AUs the landmarks
 #: read (the nose's and the nasolabial furrow lie on the nose's and cheeks' own shading): how far
 #: round their curves (eye distances), ...
@@ -305,7 +318,8 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
             ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0] = 1.0 + (sub - 1.0) * (1.0 - keep)
     out = pixels if in_place else pixels.copy()
     top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
-    x = out[y0:y1, x0:x1].astype(np.float64) * ratio[..., None] ** SHADE_TINT
+    x = out[y0:y1, x0:x1].astype(np.float64)
+    x = x * ratio[..., None] ** shade_powers(x)
     x = np.clip(x, 0.0, top)
     out[y0:y1, x0:x1] = np.round(x).astype(pixels.dtype) if np.issubdtype(pixels.dtype, np.integer) else x
     return out
@@ -326,7 +340,7 @@ def smooth_folds(pixels: np.ndarray, lm: np.ndarray, removal: dict[str, float], 
     :data:`SMOOTH_REACH`), clear of the brows and eyes, each pixel's log luma loses what of its
     band between :data:`SMOOTH_FINE` (blurred along the kind's lines) and :data:`SMOOTH_BROAD`
     is dark (a crease's shade; the skin's pores, its spots and the face's shading stay), R, G
-    and B lifted by :data:`SHADE_TINT` powers of the ratio. The lines' directions are the
+    and B lifted by powers of the ratio (:func:`shade_powers`). The lines' directions are the
     image's axes: a head tilted far blurs them across a little. None to take away: ``pixels`` themselves; else a new array, or ``pixels``
     written over with ``in_place``."""
     kinds = [k for k, v in removal.items() if v > 0 and k in SMOOTH_REACH]
@@ -370,7 +384,7 @@ def smooth_folds(pixels: np.ndarray, lm: np.ndarray, removal: dict[str, float], 
         sx, sy = (fine, along) if k in SMOOTH_VERTICAL else (along, fine)
         band = cv2.GaussianBlur(log_l, (0, 0), sigmaX=sx, sigmaY=sy) - broad
         lift += -np.minimum(band, 0.0) * cv2.GaussianBlur(mask, (0, 0), feather) * keep
-    x[..., :3] *= np.exp(lift[..., None] * SHADE_TINT.astype(np.float32))
+    x[..., :3] *= np.exp(lift[..., None] * shade_powers(x))
     out = pixels if in_place else pixels.copy()
     x = np.clip(x * top, 0.0, top)
     out[y0:y1, x0:x1] = np.round(x).astype(pixels.dtype) if np.issubdtype(pixels.dtype, np.integer) else x

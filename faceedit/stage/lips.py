@@ -468,19 +468,37 @@ def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarra
     ``lower`` where no teeth show, and on a grey photo (a lip's highlight there is as light as a
     tooth). On a mouth opened wide (a posed surprise) the Face Mesh's lower inner lip lies across
     the tongue, above the lower teeth, which the closed lips then kept between them."""
+    moved = _past_teeth(rgb, lower, outer_lower)
+    return np.asarray(lower, np.float64) if moved is None else moved
+
+
+def above_upper_teeth(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarray) -> np.ndarray | None:
+    """The upper inner-lip curve ``upper`` of a mouth about to close, each point moved up its
+    column past the upper teeth the photo shows between it and the outer upper lip
+    ``outer_upper`` (as :func:`below_lower_teeth` does below); ``upper`` where none show, None on
+    a grey photo (the caller widens the cut by a fixed margin). An open mouth whose upper teeth
+    do not show (a posed surprise's upper lip over a dark cavity) keeps its upper lip whole: a
+    fixed widening cut into it and the closed mouth's upper lip was a thin line."""
+    return _past_teeth(rgb, upper, outer_upper)
+
+
+def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray) -> np.ndarray | None:
+    """:func:`below_lower_teeth`'s and :func:`above_upper_teeth`'s curve ``lower`` moved past the
+    teeth towards ``outer_lower`` (named for the lower lip; the upper is the same, mirrored);
+    None on a grey photo."""
     lower = np.asarray(lower, np.float64)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
-        return lower
+        return None
     outer = resample_by_length(np.asarray(outer_lower, np.float64), len(lower))
     t = np.linspace(0.0, 1.0, LOWER_TEETH_SAMPLES)
     pts = lower[:, None, :] + t[None, :, None] * (outer - lower)[:, None, :]  # (N, S, 2)
     x0, y0, x1, y1 = box_around(np.concatenate([lower, outer]), 2, rgb.shape)
     lab = cv2.cvtColor(rgb[y0:y1, x0:x1, :3].astype(np.float32) / float(pixel_max(rgb.dtype)), cv2.COLOR_RGB2Lab)
     if float(np.abs(lab[..., 1:]).max()) < 2.0:  # a grey photo
-        return lower
+        return None
     got = sample_points(lab, pts[..., 0].ravel() - x0, pts[..., 1].ravel() - y0).reshape(*pts.shape[:2], 3)
     light, red = got[..., 0], got[..., 1]
-    # the lower lip's own colour: the samples on its lower two fifths, across its middle half
+    # the lip's own colour: the samples on its outer two fifths, across its middle half
     n = len(lower)
     lip = got[n // 4: n - n // 4, int(0.6 * LOWER_TEETH_SAMPLES):].reshape(-1, 3)
     lip_l, lip_a = float(np.median(lip[:, 0])), float(np.median(lip[:, 1]))

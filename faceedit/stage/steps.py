@@ -43,6 +43,8 @@ from faceedit.stage.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
     MESH_OUTER_LOWER,
+    MESH_OUTER_UPPER,
+    above_upper_teeth,
     below_lower_teeth,
     crease_fragments,
     find_interior,
@@ -345,9 +347,14 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
         # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
         # under the upper teeth, which must go with the rest of the opening
         # (and the lower teeth it shows between its lower loop and lip, with them)
+        # (on a colour photo the upper cut goes past the upper teeth it finds there, a small
+        # margin where none show: a fixed widening cut into the upper lip of a wide-open mouth)
         face.unwidened = face.lips
-        up, lo = widen_interior(*face.lips, stage.tuning.edit.closing_loop_up, stage.tuning.edit.closing_loop_down)
-        face.lips = (up, below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER]))
+        tuning = stage.tuning.edit
+        up, lo = widen_interior(*face.lips, tuning.closing_loop_up, tuning.closing_loop_down)
+        rim = widen_interior(*face.lips, tuning.closing_margin_up, 0.0)[0]
+        past = above_upper_teeth(pixels, rim, xy[MESH_OUTER_UPPER])
+        face.lips = (up if past is None else past, below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER]))
         face.below_teeth = (face.unwidened[0], below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER]))
     elif face.shown is None and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
         # an open mouth that stays open: the lower teeth it shows below the loop are repainted
