@@ -279,3 +279,20 @@ def test_smooth_folds_takes_lines_away_and_keeps_spots(face):
     far = np.ones(img.shape[:2], bool)
     far[int(face[17:27, 1].min() - 0.6 * ed):int(face[27, 1] + 0.3 * ed), int(face[17, 0]):int(face[26, 0])] = False
     assert np.array_equal(out[far], img[far])
+
+
+def test_removal_only_of_lines_an_expression_made():
+    """An edit takes away lines by the fall of their AUs from above what a neutral face's own
+    state reads: none from a neutral face (its lines are the person's), all from a frown."""
+    stats = FoldStats({k: dict.fromkeys(PARAMS, 0.1) for k in KINDS}, dict.fromkeys(KINDS, 1.7), {})
+    i4, i1, i2 = AU_IDS.index(4), AU_IDS.index(1), AU_IDS.index(2)
+
+    def aus(au4: float, au12: float = 0.0) -> np.ndarray:
+        a = np.zeros(len(AU_IDS))
+        a[i4], a[i1], a[i2] = au4, au12 / 2, au12 / 2
+        return a
+
+    assert folds.fold_removal(stats, aus(1.8, 1.5), aus(0.0)) == {"forehead": 0.0, "glabella": 0.0}
+    frown = folds.fold_removal(stats, aus(4.0), aus(0.0))
+    assert frown["glabella"] == 1.0 and frown["forehead"] == 0.0
+    assert 0.0 < folds.fold_removal(stats, aus(3.0), aus(0.5))["glabella"] < 1.0
