@@ -415,6 +415,24 @@ def test_expression_trainer_balances_sets_and_trains_a_set_blind_network(tmp_pat
     cheeks = float(moved["image"][(slice(None), *cheek)].mean())
     assert cheeks == pytest.approx(float(toya_neutral[cheek].mean()), abs=0.15)
 
+    # moved by its shape instead: every crop has the same landmarks, so the toy anger (a darker
+    # mouth, no move) leaves the other set's neutral face as it is; with the appearance change
+    # warped onto it too, its mouth darkens
+    toya_faces = levels_to_signed(data.train.images[(sets == 0) & (y == 0)])
+    for amount in (0.0, 1.0):
+        monkeypatch.setattr(ExpressionTrainer, "training", {**ExpressionTrainer.training, "transfer": 0.0,
+                                                            "warp": 1.0, "warp_appearance": amount})
+        shaped = trainer.transfer(data.train.batch(angry_rows), torch.Generator().manual_seed(0))
+        monkeypatch.undo()
+        assert shaped["mixed"].all() and torch.equal(shaped["target"], y[angry_rows])
+        for img in shaped["image"]:
+            gap = (toya_faces - img).abs().amax((1, 2, 3)).min()  # to the nearest toya neutral face
+            mouth_change = float((img[mouth] - toya_faces[:, mouth[0], mouth[1], mouth[2]]).mean((1, 2, 3)).max())
+            if amount == 0.0:
+                assert gap < 1e-5
+            else:
+                assert gap > 0.2 and mouth_change < -0.2
+
     out = tmp_path / "expr.safetensors"
     m = train_and_export(ExpressionTrainer, datasets, tmp_path / "run",
                          LoopConfig(steps=4, seed=3, sample_every=0, progress=False), config=cfg, export=out,

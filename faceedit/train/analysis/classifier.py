@@ -6,8 +6,10 @@ grey scans), neutral and happy in all three, so a network can score well by reco
 set's look instead of the expression. Its trainer works against that shortcut: the network
 reads a normalised crop (:func:`faceedit.analysis.nets.normalise_input`); crops are given other
 photo sets' looks (:func:`~faceedit.train.analysis.common.photo_look`); some expressive crops
-are moved onto other sets' neutral faces (:meth:`ClassifierTrainer.transfer`), so that angry,
-disgusted and fearful are not one set's people; each (class, data set) cell weighs as much as
+are moved onto other sets' neutral faces (:meth:`ClassifierTrainer.transfer`: the other face
+warped by the expression's landmark move, :mod:`~faceedit.train.analysis.moves`, or the
+expression's luma difference added to it), so that angry, disgusted and fearful are not one
+set's people; each (class, data set) cell weighs as much as
 the others of its class; and a data-set head behind a gradient reversal (Ganin & Lempitsky
 2015), one per class that several sets hold, trains the features to carry nothing that tells,
 say, a London neutral face from a JAFFE one. Swapping the surroundings of faces between crops
@@ -37,6 +39,7 @@ from faceedit.data import Dataset, dataset_name, load_crops
 from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.pixels import levels_to_signed
+from faceedit.train.analysis import moves
 from faceedit.train.analysis.common import (
     AnalysisData,
     AnalysisTrainer,
@@ -101,8 +104,9 @@ class ClassifierTrainer(AnalysisTrainer):
     Against a data-set shortcut (the module docstring), ``training`` keys, all off by default:
     ``balance_sets`` (each (class, data set) cell of the training crops weighs the same within
     its class), ``look`` and ``frame`` (the probabilities of :func:`photo_look` and
-    :func:`swap_frames`), ``transfer`` (the probability of :meth:`transfer` for an expressive
-    crop) and ``adversary`` (the weight of the data-set head's reversed gradient, ramped up over
+    :func:`swap_frames`), ``warp`` and ``transfer`` (the probabilities of :meth:`moved` and
+    :meth:`added` for an expressive crop, :meth:`transfer`; ``warp_appearance``: how much of
+    the appearance change :meth:`moved` adds to the shape) and ``adversary`` (the weight of the data-set head's reversed gradient, ramped up over
     the run as Ganin & Lempitsky do)."""
 
     training = {"batch": 32, "lr": 2e-3, "weight_decay": 5e-4, "label_smoothing": 0.05, "photometric": 0.25}
@@ -137,7 +141,7 @@ class ClassifierTrainer(AnalysisTrainer):
         held = CropSet(held_rows, load_crops(held_rows, size, ch),
                        labels={"target": torch.tensor([labels.index(r["labels"][kind]) for r in held_rows])})
         train = CropSet(train_rows, x, labels={"target": y, "set": sets})
-        if cls.training.get("transfer"):
+        if _moves_expressions(cls.training):
             train.fields.update(_neutral_bases(train_rows, x, datasets, size))
         # (no vocab: the class names follow from the data, and held-out rows may carry others)
         return AnalysisData(list(datasets), size, ch, {}, train, held, subjects_of(held_rows),
@@ -161,7 +165,7 @@ class ClassifierTrainer(AnalysisTrainer):
         if self.training.get("adversary"):
             self.nets["adversary"] = SetAdversary(net.feature_dim, k, n_sets)
         self.opts = {"net": self.optimizer()}
-        self.pool = _neutral_pool(self.data.train) if self.training.get("transfer") else {}
+        self.pool = _neutral_pool(self.data.train) if _moves_expressions(self.training) else {}
 
     def optimizer(self) -> torch.optim.Optimizer:
         params = [p for net in self.nets.values() for p in net.parameters()]
@@ -173,31 +177,30 @@ class ClassifierTrainer(AnalysisTrainer):
         return {**super().net_config, "out_dim": len(self.data.more["labels"])}
 
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
-        if self.training.get("transfer"):
+        if _moves_expressions(self.training):
             batch = self.transfer(batch, step_generator())
         return super().train_step(batch, step)
 
     def transfer(self, batch: dict[str, Any], gen: torch.Generator) -> dict[str, Any]:
-        """The batch with some expressive crops (probability ``transfer``; those whose subject
-        has a neutral photo) replaced by their expression moved onto another data set's neutral
-        face: the crop minus its subject's neutral mean (``base``), warped by the affine map
-        that best takes that neutral's landmarks onto the other face's, scaled to its contrast,
-        added to it inside the face window (hair and background changes between the photos
-        left out). The label stays; ``mixed`` marks these crops, which the data-set head
+        """The batch with some expressive crops (those whose subject has a neutral photo)
+        replaced by their expression moved onto another data set's neutral face. With
+        probability ``warp`` the expression's shape (:meth:`moved`): that face warped by the
+        expression's landmark move; with probability ``transfer`` its luma difference
+        (:meth:`added`). The label stays; ``mixed`` marks these crops, which the data-set head
         leaves out. Every pixel comes from real photos."""
         x, y, sets = batch["image"], batch["target"], batch["set"]
         train = self.data.train
         idx = batch["index"] - train.offset
         neutral = self.labels.index("neutral") if "neutral" in self.labels else -1
-        on = (train.fields["has_base"][idx].to(x.device) & (y != neutral)
-              & (torch.rand(len(y), generator=gen).to(x.device) < float(self.training["transfer"])))
+        p_warp, p_add = float(self.training.get("warp", 0.0)), float(self.training.get("transfer", 0.0))
+        u = torch.rand(len(y), generator=gen).to(x.device)
+        on = train.fields["has_base"][idx].to(x.device) & (y != neutral) & (u < p_warp + p_add)
         mixed = torch.zeros(len(y), dtype=torch.bool, device=x.device)
         if not on.any():
             return {**batch, "mixed": mixed}
         pool = self.pool
         x = x.clone()
-        s = x.shape[-1]
-        w = face_window(s, device=x.device, dtype=x.dtype)
+        w = face_window(x.shape[-1], device=x.device, dtype=x.dtype)
         for i in torch.nonzero(on).flatten().tolist():
             others = [k for k in pool if k != int(sets[i])]
             if not others:
@@ -205,17 +208,49 @@ class ClassifierTrainer(AnalysisTrainer):
             cands = pool[others[int(torch.randint(len(others), (1,), generator=gen))]]
             j = int(cands[int(torch.randint(len(cands), (1,), generator=gen))])
             src = int(idx[i])
-            delta = x[i : i + 1] - train.fields["base"][src : src + 1].to(x)
-            theta = _affine_to(train.fields["crop_landmarks"][j], train.fields["base_landmarks"][src], s).to(x)
-            grid = F.affine_grid(theta[None], [1, 1, s, s], align_corners=False)
-            delta = F.grid_sample(delta, grid, mode="bilinear", padding_mode="zeros", align_corners=False) * w
             face = levels_to_signed(train.images[j : j + 1]).to(x) if train.images.dtype == torch.uint8 \
                 else train.images[j : j + 1].to(x)
-            base = train.fields["base"][src : src + 1].to(x)
-            gain = _window_std(face, w) / _window_std(base, w).clamp(min=1e-3)
-            x[i : i + 1] = (face + gain * delta).clamp(-1, 1)
+            move = self.moved if float(u[i]) < p_warp else self.added
+            x[i : i + 1] = move(x[i : i + 1], src, face, j, w).clamp(-1, 1)
             mixed[i] = True
         return {**batch, "image": x, "mixed": mixed}
+
+    def moved(self, crop: torch.Tensor, src: int, face: torch.Tensor, j: int, w: torch.Tensor) -> torch.Tensor:
+        """Training crop ``j`` (``face``, a neutral face of another set) making the expression
+        of ``crop`` (training crop ``src``): warped by the expression's landmark move from its
+        subject's neutral (:func:`~faceedit.train.analysis.moves.expression_move`, turned and
+        scaled into this face's frame), plus, times ``warp_appearance``, what the move cannot
+        make (the crop less its neutral warped into its geometry: teeth, an opened mouth,
+        folds), itself warped into the new geometry, inside the face window ``w``."""
+        fields = self.data.train.fields
+        crop_lm, base_lm = fields["crop_landmarks"][src].numpy(), fields["base_landmarks"][src].numpy()
+        face_lm = fields["crop_landmarks"][j].numpy()
+        goal = moves.expression_move(crop_lm, base_lm, face_lm)
+        out = torch.stack([torch.from_numpy(moves.warp_face(c.cpu().numpy(), face_lm, goal)) for c in face[0]])[None]
+        amount = float(self.training.get("warp_appearance", 0.0))
+        if amount:
+            base = fields["base"][src : src + 1].to(crop)
+            wn = w.cpu().numpy()
+            change = torch.stack([torch.from_numpy(moves.carry(
+                moves.appearance_change(c.cpu().numpy(), crop_lm, b.cpu().numpy(), base_lm) * wn, crop_lm, goal))
+                for c, b in zip(crop[0], base[0])])[None]
+            gain = _window_std(face, w) / _window_std(base, w).clamp(min=1e-3)
+            out = out + amount * gain.cpu() * change * w.cpu()
+        return out.to(crop)
+
+    def added(self, crop: torch.Tensor, src: int, face: torch.Tensor, j: int, w: torch.Tensor) -> torch.Tensor:
+        """``face`` (training crop ``j``) plus the luma difference of ``crop`` (training crop
+        ``src``) from its subject's neutral mean (``base``), warped by the affine map that best
+        takes that neutral's landmarks onto the face's, scaled to its contrast, inside the face
+        window ``w`` (hair and background changes between the photos left out)."""
+        fields = self.data.train.fields
+        s = crop.shape[-1]
+        base = fields["base"][src : src + 1].to(crop)
+        theta = _affine_to(fields["crop_landmarks"][j], fields["base_landmarks"][src], s).to(crop)
+        grid = F.affine_grid(theta[None], [1, 1, s, s], align_corners=False)
+        delta = F.grid_sample(crop - base, grid, mode="bilinear", padding_mode="zeros", align_corners=False) * w
+        gain = _window_std(face, w) / _window_std(base, w).clamp(min=1e-3)
+        return face + gain * delta
 
     def augment(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         if self.training.get("look"):
@@ -353,6 +388,11 @@ class LightingTrainer(ClassifierTrainer):
         "photos per subject (its held-out part is 3 subjects, 8 crops). Yale B's `front`/`top`/`bottom` "
         "are bins of a continuous light direction (|azimuth| <= 20 deg; elevation beyond +-20 deg), so "
         "confusions between neighbouring bins are expected; `ambient` is the unlit photo.")
+
+
+def _moves_expressions(training: dict[str, Any]) -> bool:
+    """Whether a trainer's ``training`` moves expressions onto other sets' faces."""
+    return bool(training.get("transfer") or training.get("warp"))
 
 
 def _affine_to(target: torch.Tensor, source: torch.Tensor, size: int) -> torch.Tensor:
