@@ -70,15 +70,6 @@ MIN_RATIO = 0.55
 SHADE_TINT = np.array([0.8, 1.06, 1.28])
 TINT_CHROMA = 0.12
 
-
-def shade_powers(pixels: np.ndarray) -> np.ndarray:
-    """Per pixel of ``pixels`` ((H, W, 3), any range) the power of a shade's ratio for R, G and B
-    ((H, W, 3) float32): :data:`SHADE_TINT` by the pixel's saturation ((max - min) / max over
-    :data:`TINT_CHROMA`, at most 1), 1 on grey."""
-    x = pixels[..., :3].astype(np.float32)
-    top = x.max(-1)
-    sat = np.clip((top - x.min(-1)) / np.maximum(top, 1e-6) / TINT_CHROMA, 0.0, 1.0)
-    return 1.0 + sat[..., None] * (SHADE_TINT.astype(np.float32) - 1.0)
 #: Taking away the lines a face shows (:func:`smooth_folds`), the kinds whose AUs the landmarks
 #: read (the nose's and the nasolabial furrow lie on the nose's and cheeks' own shading): how far
 #: round their curves (eye distances), ...
@@ -95,6 +86,16 @@ SMOOTH_VERTICAL = ("glabella",)
 #: posed frown 3.9, a posed disgust 5.0.
 SMOOTH_CLEAR = 0.03
 SMOOTH_FROM_AU = 2.0
+
+
+def shade_powers(pixels: np.ndarray) -> np.ndarray:
+    """Per pixel of ``pixels`` ((H, W, 3), any range) the power of a shade's ratio for R, G and B
+    ((H, W, 3) float32): :data:`SHADE_TINT` by the pixel's saturation ((max - min) / max over
+    :data:`TINT_CHROMA`, at most 1), 1 on grey."""
+    x = pixels[..., :3].astype(np.float32)
+    top = x.max(-1)
+    sat = np.clip((top - x.min(-1)) / np.maximum(top, 1e-6) / TINT_CHROMA, 0.0, 1.0)
+    return 1.0 + sat[..., None] * (SHADE_TINT.astype(np.float32) - 1.0)
 
 
 @dataclass(frozen=True)
@@ -333,7 +334,7 @@ def fold_removal(stats: FoldStats, before: np.ndarray, after: np.ndarray) -> dic
     (0..1): the fall of its AUs between the move's landmarks ``before`` -> ``after`` (17 AUs
     each, :data:`AU_IDS` order) from above :data:`SMOOTH_FROM_AU`, over the fitted level. A
     neutral face's own state reads up to that much (noise), and the lines a face has at rest
-    are the person's: an edit of a neutral face takes none away."""
+    are the person's: an edit of a neutral face takes little or none away."""
     return {k: float(np.clip((au_sum(before, k) - max(au_sum(after, k), SMOOTH_FROM_AU))
                              / max(stats.au_ref.get(k, 1.0), 1e-3), 0.0, 1.0))
             for k in SMOOTH_REACH}
@@ -347,8 +348,8 @@ def smooth_folds(pixels: np.ndarray, lm: np.ndarray, removal: dict[str, float], 
     band between :data:`SMOOTH_FINE` (blurred along the kind's lines) and :data:`SMOOTH_BROAD`
     is dark (a crease's shade; the skin's pores, its spots and the face's shading stay), R, G
     and B lifted by powers of the ratio (:func:`shade_powers`). The lines' directions are the
-    image's axes: a head tilted far blurs them across a little. None to take away: ``pixels`` themselves; else a new array, or ``pixels``
-    written over with ``in_place``."""
+    image's axes: a head tilted far blurs them across a little. None to take away: ``pixels``
+    themselves; else a new array, or ``pixels`` written over with ``in_place``."""
     kinds = [k for k, v in removal.items() if v > 0 and k in SMOOTH_REACH]
     if not kinds:
         return pixels

@@ -459,11 +459,11 @@ class Stage(ExpressionStates, nn.Module):
         """The folds and furrows of the face's move (:mod:`faceedit.stage.folds`) drawn at the
         photo's resolution on its moved landmarks: by the AUs the move raises (AU4, AU1+2 read
         from the landmarks of its states; AU9, AU10, which they do not show, from the target it
-        heads for, ``heads_for``, ``progress`` of the way), times the warp's scale, after the lines
-        the photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`);
-        ``pixels`` themselves
-        where it draws none (a zero edit, neutral, the fold statistics not installed);
-        ``in_place``: written over ``pixels``, a buffer the caller owns."""
+        heads for, ``heads_for``, ``progress`` of the way), times the warp's scale, after the
+        lines the photo shows of the AUs the move lowers are taken away
+        (:func:`~faceedit.stage.folds.smooth_folds`); ``pixels`` themselves where it draws none
+        (a zero edit, neutral, the fold statistics not installed); ``in_place``: written over
+        ``pixels``, a buffer the caller owns."""
         from faceedit.stage.folds import fold_amounts, fold_removal, paint_folds, shipped_stats, smooth_folds
 
         r, cur, new = face.warped, face.current, face.new_state

@@ -259,10 +259,11 @@ MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y
 #: straight (AU7), the lips pressed thin (AU24) where they are (the state alone lifts the
 #: whole mouth and bunches the chin: 0.10-0.14 eye distances on JAFFE's neutral faces as
 #: MediaPipe reads them, against 0.02 in the same people's posed anger,
-#: ``bench/bench_posed_moves.py``). Their size is
-#: bounded by the way back: the state reads a move mostly on its target's line only where
-#: people's neutral faces do not differ by it, and a larger brow drop or mouth stretch is read
-#: as the person's own and stays after an edit to neutral.
+#: ``bench/bench_posed_moves.py``). Their size is bounded by the way back (the state reads a
+#: move mostly on its target's line only where people's neutral faces do not differ by it; a
+#: larger brow drop or mouth stretch is read as the person's own and stays after an edit to
+#: neutral) and by the person (anger's brows move dlib's identity descriptor most: the stage's
+#: card).
 #: point -> (inward, up) per target; left-side points listed, their mirror images move alike.
 TARGET_MOVES: dict[str, dict[int, tuple[float, float]]] = {
     "fearful": {21: (0.03, 0.045), 20: (0.018, 0.025), 19: (0.006, 0.008), 18: (0.0, -0.006),

@@ -106,8 +106,8 @@ class ClassifierTrainer(AnalysisTrainer):
     its class), ``look`` and ``frame`` (the probabilities of :func:`photo_look` and
     :func:`swap_frames`), ``warp`` and ``transfer`` (the probabilities of :meth:`moved` and
     :meth:`added` for an expressive crop, :meth:`transfer`; ``warp_appearance``: how much of
-    the appearance change :meth:`moved` adds to the shape) and ``adversary`` (the weight of the data-set head's reversed gradient, ramped up over
-    the run as Ganin & Lempitsky do)."""
+    the appearance change :meth:`moved` adds to the shape) and ``adversary`` (the weight of
+    the data-set head's reversed gradient, ramped up over the run as Ganin & Lempitsky do)."""
 
     training = {"batch": 32, "lr": 2e-3, "weight_decay": 5e-4, "label_smoothing": 0.05, "photometric": 0.25}
     default_config = CLASSIFIER_CONFIG
