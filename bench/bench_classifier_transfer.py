@@ -2,10 +2,13 @@
 one set moved onto other sets' neutral faces, as the trainer makes them.
 
     OMP_NUM_THREADS=1 python bench/bench_classifier_transfer.py -o /tmp/sheet.png [--scale 4]
+        [--blur SIGMA] [--neutral-base mean|nearest]
 
-Per row: the expressive crop, its subject's neutral mean, the other set's neutral face, then that
+Per row: the expressive crop, its subject's neutral (``--neutral-base``: the mean of its neutral
+photos or the one nearest in pose), the other set's neutral face, then that
 face with the expression's shape (``warp``: the face warped by the landmark move), with the shape
-and the warped appearance change (``warp`` + ``warp_appearance``), and with the luma difference
+and the warped appearance change (``warp`` + ``warp_appearance``, the change low-passed by
+``--blur``, ``warp_appearance_blur``), and with the luma difference
 added by one affine map (``transfer``). Crops at the trainer's working size (48 px) shown
 ``--scale`` times larger, nearest-neighbour. The prepared sets' training subjects only; JAFFE and
 Yale crops appear, so the sheet is for looking, never to ship.
@@ -38,10 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--onto", default="london", help="the data set whose neutral faces take the expressions")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--scale", type=int, default=4)
+    ap.add_argument("--blur", type=float, default=ExpressionTrainer.training.get("warp_appearance_blur", 0.0),
+                    help="warp_appearance_blur: the appearance change's Gaussian sigma, px of the working crop")
+    ap.add_argument("--neutral-base", choices=("mean", "nearest"),
+                    default=ExpressionTrainer.training.get("neutral_base", "mean"))
     ap.add_argument("-o", "--out", type=Path, required=True)
     a = ap.parse_args(argv)
     datasets = open_datasets(a.data)
-    training = {**ExpressionTrainer.training, "warp": 1.0, "transfer": 0.0}
+    training = {**ExpressionTrainer.training, "warp": 1.0, "transfer": 0.0, "warp_appearance_blur": a.blur,
+                "neutral_base": a.neutral_base}
     ExpressionTrainer.training = training
     data = ExpressionTrainer.load_data(datasets, LoopConfig(steps=1), dict(ExpressionTrainer.default_config), None)
     trainer = ExpressionTrainer(data, {}, torch.device("cpu"), {})

@@ -117,3 +117,24 @@ def test_a_zero_move_is_the_face_itself_and_the_appearance_change_is_what_geomet
     c = np.array([32.0, 22.0])  # the darkened patch's centre on the first face, 12 px above its centre
     expected = np.array([30.0, 36.0]) + (c - np.array([32.0, 34.0])) * 0.8
     assert np.allclose([xs.mean(), ys.mean()], expected, atol=1.0)
+
+
+def test_the_low_pass_keeps_an_opened_mouth_and_drops_a_scans_grain():
+    rng = np.random.default_rng(0)
+    grain = rng.normal(0.0, 0.1, (S, S)).astype(np.float32)
+    mouth = np.zeros((S, S), np.float32)
+    mouth[44:52, 24:40] = -0.5  # an opened mouth, 8 x 16 px
+    out = moves.low_pass(mouth + grain, 1.5)
+    assert np.std(out[:30] - mouth[:30]) < 0.35 * np.std(grain[:30])  # the grain mostly gone
+    assert out[46:50, 28:36].mean() < -0.35  # the mouth still dark
+    assert np.array_equal(moves.low_pass(grain, 0.0), grain)
+
+
+def test_the_neutral_nearest_in_pose_is_the_one_turned_like_the_crop():
+    crop = _layout(mouth=4.0)  # an opened mouth: not pose, so left out of the comparison
+    turned = _layout()
+    turned[:17, 0] += np.linspace(-3, 3, 17)  # the jaw contour shifted as a turned head's is
+    turned[27:36, 0] += 2.0  # the nose with it
+    same_pose = _layout(cx=28.0, cy=30.0, scale=1.2)  # framed differently, the same pose
+    assert moves.nearest_pose(crop, np.stack([turned, same_pose])) == 1
+    assert moves.nearest_pose(crop, np.stack([same_pose, turned])) == 0

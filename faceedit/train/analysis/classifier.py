@@ -106,8 +106,12 @@ class ClassifierTrainer(AnalysisTrainer):
     its class), ``look`` and ``frame`` (the probabilities of :func:`photo_look` and
     :func:`swap_frames`), ``warp`` and ``transfer`` (the probabilities of :meth:`moved` and
     :meth:`added` for an expressive crop, :meth:`transfer`; ``warp_appearance``: how much of
-    the appearance change :meth:`moved` adds to the shape) and ``adversary`` (the weight of
-    the data-set head's reversed gradient, ramped up over the run as Ganin & Lempitsky do)."""
+    the appearance change :meth:`moved` adds to the shape, ``warp_appearance_blur``: the sigma,
+    in px of the working crop, of the Gaussian that low-passes that change first, so that a
+    set's grain and sharpness stay behind; ``neutral_base``: what an expression is measured
+    against, ``"mean"`` of its subject's neutral photos or the one ``"nearest"`` in pose) and
+    ``adversary`` (the weight of the data-set head's reversed gradient, ramped up over
+    the run as Ganin & Lempitsky do)."""
 
     training = {"batch": 32, "lr": 2e-3, "weight_decay": 5e-4, "label_smoothing": 0.05, "photometric": 0.25}
     default_config = CLASSIFIER_CONFIG
@@ -142,7 +146,8 @@ class ClassifierTrainer(AnalysisTrainer):
                        labels={"target": torch.tensor([labels.index(r["labels"][kind]) for r in held_rows])})
         train = CropSet(train_rows, x, labels={"target": y, "set": sets})
         if _moves_expressions(cls.training):
-            train.fields.update(_neutral_bases(train_rows, x, datasets, size))
+            train.fields.update(_neutral_bases(train_rows, x, datasets, size,
+                                               nearest=cls.training.get("neutral_base") == "nearest"))
         # (no vocab: the class names follow from the data, and held-out rows may carry others)
         return AnalysisData(list(datasets), size, ch, {}, train, held, subjects_of(held_rows),
                             more={"labels": labels})
@@ -221,7 +226,8 @@ class ClassifierTrainer(AnalysisTrainer):
         subject's neutral (:func:`~faceedit.train.analysis.moves.expression_move`, turned and
         scaled into this face's frame), plus, times ``warp_appearance``, what the move cannot
         make (the crop less its neutral warped into its geometry: teeth, an opened mouth,
-        folds), itself warped into the new geometry, inside the face window ``w``."""
+        folds; low-passed by ``warp_appearance_blur``), itself warped into the new geometry,
+        inside the face window ``w``."""
         fields = self.data.train.fields
         crop_lm, base_lm = fields["crop_landmarks"][src].numpy(), fields["base_landmarks"][src].numpy()
         face_lm = fields["crop_landmarks"][j].numpy()
@@ -231,9 +237,10 @@ class ClassifierTrainer(AnalysisTrainer):
         if amount:
             base = fields["base"][src : src + 1].to(crop)
             wn = w.cpu().numpy()
-            change = torch.stack([torch.from_numpy(moves.carry(
-                moves.appearance_change(c.cpu().numpy(), crop_lm, b.cpu().numpy(), base_lm) * wn, crop_lm, goal))
-                for c, b in zip(crop[0], base[0])])[None]
+            sigma = float(self.training.get("warp_appearance_blur", 0.0))
+            change = torch.stack([torch.from_numpy(moves.carry(moves.low_pass(
+                moves.appearance_change(c.cpu().numpy(), crop_lm, b.cpu().numpy(), base_lm) * wn, sigma),
+                crop_lm, goal)) for c, b in zip(crop[0], base[0])])[None]
             gain = _window_std(face, w) / _window_std(base, w).clamp(min=1e-3)
             out = out + amount * gain.cpu() * change * w.cpu()
         return out.to(crop)
@@ -411,10 +418,13 @@ def _window_std(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(((x - m) ** 2 * w).sum() / (w.sum() * x.shape[1]))
 
 
-def _neutral_bases(rows: list[dict], x: torch.Tensor, datasets: list[Dataset], size: int) -> dict[str, torch.Tensor]:
-    """Per training crop: ``base`` (its subject's neutral source photos' mean crop, float in
-    [-1, 1]; zeros where the subject has none), ``has_base``, and the landmarks of the crop
-    (``crop_landmarks``) and of that base (``base_landmarks``), in the working size's pixels."""
+def _neutral_bases(rows: list[dict], x: torch.Tensor, datasets: list[Dataset], size: int,
+                   nearest: bool = False) -> dict[str, torch.Tensor]:
+    """Per training crop: ``base`` (its subject's neutral source photos' mean crop, or with
+    ``nearest`` the one of them nearest the crop in head pose, :func:`moves.nearest_pose`: one
+    photo keeps its set's sharpness, where a mean is blurrier; float in [-1, 1]; zeros where the
+    subject has none), ``has_base``, and the landmarks of the crop (``crop_landmarks``) and of
+    that base (``base_landmarks``), in the working size's pixels."""
     scale = {str(d.root): size / d.size for d in datasets}
     lm = torch.tensor([r.get("landmarks") or [[0.0, 0.0]] * 68 for r in rows], dtype=torch.float32)
     lm = lm * torch.tensor([scale[r["dataset"]] for r in rows])[:, None, None]
@@ -429,8 +439,12 @@ def _neutral_bases(rows: list[dict], x: torch.Tensor, datasets: list[Dataset], s
     for i, r in enumerate(rows):
         g = groups.get((r["dataset"], r["subject"]))
         if g and has_lm[i]:
-            base[i] = levels_to_signed(x[g]).mean(0)
-            base_lm[i] = lm[g].mean(0)
+            if nearest:
+                k = g[moves.nearest_pose(lm[i].numpy(), lm[g].numpy())]
+                base[i], base_lm[i] = levels_to_signed(x[k : k + 1])[0], lm[k]
+            else:
+                base[i] = levels_to_signed(x[g]).mean(0)
+                base_lm[i] = lm[g].mean(0)
             has[i] = True
     return {"base": base, "has_base": has, "crop_landmarks": lm, "base_landmarks": base_lm}
 

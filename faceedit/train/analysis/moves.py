@@ -82,6 +82,31 @@ def carry(image: np.ndarray, lm: np.ndarray, onto: np.ndarray) -> np.ndarray:
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
+def low_pass(image: np.ndarray, sigma: float) -> np.ndarray:
+    """``image`` (S, S) blurred by a Gaussian of ``sigma`` px (none at 0): an appearance
+    change's large structures (an opened mouth, teeth, a fold's shading) without the grain and
+    sharpness by which one photo set's scans differ from another's."""
+    if sigma <= 0:
+        return np.asarray(image, np.float32)
+    return cv2.GaussianBlur(np.ascontiguousarray(image, np.float32), (0, 0), sigmaX=float(sigma),
+                            borderType=cv2.BORDER_REPLICATE)
+
+
+def nearest_pose(lm: np.ndarray, candidates: np.ndarray) -> int:
+    """Which of ``candidates`` (K, 68, 2) lies nearest in head pose to ``lm`` (68, 2): the least
+    residual, after a similarity, on the points an expression leaves in place
+    (:data:`STABLE_POINTS`) and the jaw's outer contour (what turns with the head)."""
+    keep = STABLE_POINTS + [0, 1, 2, 3, 13, 14, 15, 16]
+    lm = np.asarray(lm, np.float64)[keep]
+    best, best_err = 0, np.inf
+    for k, c in enumerate(np.asarray(candidates, np.float64)):
+        a, t = similarity(c[keep], lm)
+        err = float(((c[keep] @ a.T + t - lm) ** 2).sum())
+        if err < best_err:
+            best, best_err = k, err
+    return best
+
+
 def appearance_change(crop: np.ndarray, crop_lm: np.ndarray, base: np.ndarray, base_lm: np.ndarray) -> np.ndarray:
     """What an expression changes besides the geometry, in the expressive crop's geometry: the
     crop less its neutral ``base`` warped onto the crop's landmarks (teeth, an opened mouth,
