@@ -239,3 +239,26 @@ def test_a_closing_cut_is_taken_past_the_lower_teeth_and_not_on_a_grey_photo():
     assert np.allclose(moved[[0, -1]], lower[[0, -1]])  # the corners stay
     grey, lower, outer = _open_mouth_with_lower_teeth(grey=True)
     assert np.array_equal(below_lower_teeth(grey, lower, outer), lower)
+
+
+def test_a_closing_upper_cut_goes_past_upper_teeth_and_keeps_a_lip_without_them():
+    """The upper cut of a closing mouth: moved up past the upper teeth the photo shows between
+    the mesh's upper loop and the outer upper lip; where none show (a dark cavity under the lip)
+    it stays at the loop, the upper lip whole; None on a grey photo (the caller widens it)."""
+    from faceedit.stage.lips import above_upper_teeth
+
+    img, lower, outer = _open_mouth_with_lower_teeth()
+    # the same mouth turned upside down: the teeth hang from the upper lip
+    flipped = img[::-1].copy()
+    h = img.shape[0] - 1
+    upper, outer_upper = lower * [1, -1] + [0, h], outer * [1, -1] + [0, h]
+    moved = above_upper_teeth(flipped, upper, outer_upper)
+    middle = slice(3, 8)
+    assert (moved[middle, 1] <= h - 104).all()  # past the teeth and the line above them
+    assert (moved[middle, 1] > h - 118).all()  # not deep into the lip
+    # no teeth: the cavity's dark runs up to the lip, and the cut stays where it was
+    plain = flipped.copy()
+    plain[plain.shape[0] - 107:plain.shape[0] - 96] = (40, 20, 25)
+    assert np.allclose(above_upper_teeth(plain, upper, outer_upper), upper)
+    grey = np.repeat(flipped.mean(-1, keepdims=True), 3, -1).astype(np.uint8)
+    assert above_upper_teeth(grey, upper, outer_upper) is None
