@@ -346,7 +346,9 @@ def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
 def test_an_open_mouth_s_lips_roll_inward_as_rims_of_their_own_colour(bank):
     """A wide-open mouth meets its lips without an edge: the pixels just inside each inner-lip
     curve take the lips' own colour (the wet inner margin rolling inward), nearer to it than
-    the interior drawn without rims (their widths 0), and darker than the lips."""
+    the dark interior drawn without rims (their widths 0), and darker than the lips. (No
+    tongue here, ``tongue_top`` past the lower lip: a tongue lies behind the lower lip's rim,
+    :func:`test_an_open_mouth_shows_its_tongue_without_an_outline`.)"""
     up, lo = mouth(110)
     img = drawn_face().copy()
     lip = np.array([170.0, 90.0, 95.0])  # red lips drawn round the opening
@@ -354,9 +356,9 @@ def test_an_open_mouth_s_lips_roll_inward_as_rims_of_their_own_colour(bank):
                   cv2.LINE_AA, shift=4)
     roi, op = opening_of(up, lo, img.shape)
     e = bank.choose(opening_aspect(up, lo)[0])
-    out, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4)
+    out, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4, tuning=MouthTuning(tongue_top=2.0))
     flat, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4,
-                        tuning=MouthTuning(rim_upper=0.0, rim_lower=0.0))
+                        tuning=MouthTuning(rim_upper=0.0, rim_lower=0.0, tongue_top=2.0))
     # the lower lip's rim (1-3 px inside its curve), the upper lip's thinner one over the teeth (1 px)
     for lower, rows in ((True, slice(int(lo[7, 1]) - 3, int(lo[7, 1]))), (False, slice(int(up[7, 1]) + 1, int(up[7, 1]) + 2))):
 
@@ -407,3 +409,34 @@ def test_the_parted_crease_s_dark_line_round_an_open_mouth_is_lifted(bank):
     far = int(lo[7, 1] + reach + 3)
     np.testing.assert_array_equal(out[far:far + 20], dark[far:far + 20])
     assert (out[y + 3:y + 6, 230:251] >= dark[y + 3:y + 6, 230:251]).all()  # never darker
+
+
+def test_an_open_mouth_shows_its_tongue_without_an_outline(bank):
+    """A wide-open mouth shows the tongue's top over its lower part: at the middle, the lower
+    third is lighter and redder than the cavity over it, in a red-pink (red over green and
+    blue alike, not the lips' brown or an orange), darker than the lips; and the lower lip's
+    rim fades into it without dipping below it (a rim darker than both drew a dark outline
+    round the tongue)."""
+    up, lo = mouth(110)
+    img = drawn_face().copy()
+    lip = np.array([150.0, 95.0, 80.0])  # brownish lips: the tongue keeps its own pink
+    cv2.polylines(img, [np.round(opening_polygon(up, lo) * 16).astype(np.int32)], True, lip.tolist(), 30,
+                  cv2.LINE_AA, shift=4)
+    roi, op = opening_of(up, lo, img.shape)
+    e = bank.choose(opening_aspect(up, lo)[0])
+    out, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4)
+    rgb = out.astype(np.float64)
+    top, bottom = float(up[7, 1]), float(lo[7, 1])
+    h = bottom - top
+
+    def band(a, b):  # mean colour of the middle columns between shares a and b of the opening's height
+        return rgb[int(top + a * h):int(top + b * h), 230:251].reshape(-1, 3).mean(0)
+
+    cavity, tongue = band(0.35, 0.5), band(0.75, 0.85)
+    assert tongue @ LUMA > 1.3 * (cavity @ LUMA), (tongue, cavity)
+    assert tongue[0] - tongue[1] > cavity[0] - cavity[1] + 10, (tongue, cavity)
+    assert tongue @ LUMA < lip @ LUMA, (tongue, lip)
+    assert abs(tongue[1] - tongue[2]) < 0.25 * (tongue[0] - tongue[1]), tongue  # pink, not orange
+    # from the tongue down to the lower lip's curve the luma never falls below the tongue's
+    rows = [rgb[y, 230:251].mean(0) @ LUMA for y in range(int(top + 0.8 * h), int(bottom))]
+    assert min(rows) > 0.85 * (tongue @ LUMA), (rows, tongue @ LUMA)

@@ -125,9 +125,9 @@ def _interrupt_cli(tmp_path: Path, photos: Path, ckpt: str, env: dict, signals: 
              "-o", str(out), "--json", "--batch-size", "2", *extra],
             stdout=so, stderr=se, stdin=subprocess.DEVNULL, env=env)
         try:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 300  # Ray starts in minutes on a loaded machine
             while "\n" not in stdout_path.read_text() and p.poll() is None:
-                assert time.monotonic() < deadline, "no output in 120 s"
+                assert time.monotonic() < deadline, "no output in 300 s"
                 time.sleep(0.01)
             assert p.poll() is None, f"finished before the Ctrl-C: {stderr_path.read_text()}"
             for i in range(signals):

@@ -140,14 +140,18 @@ def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: floa
     lip rolls inward as a wetter, darker rim of its own colour (``lip`` (n, 3), the lips'
     local colour, :func:`lip_at`), from ``rim_edge`` of it at the curve to ``rim_deep`` at
     the rim's inner edge, where it fades into the interior, so the lips meet the opening
-    without an edge or a ring of another colour. Widths: ``rim_upper`` / ``rim_lower`` of
+    without an edge or a ring of another colour; the lower rim never darker than the interior
+    it fades into (over the tongue a rim darker than both drew an outline; the upper rim's
+    shade over the teeth's top is the lip's). Widths: ``rim_upper`` / ``rim_lower`` of
     the corner distance, at most ``rim_share`` of the column each; at the corners the rims
     meet."""
     out = col
-    for width, depth in ((tn.rim_upper, t), (tn.rim_lower, hd - t)):
+    for width, depth, lower in ((tn.rim_upper, t, False), (tn.rim_lower, hd - t, True)):
         w = np.maximum(np.minimum(width * wd, tn.rim_share * hd), 0.75)
         x = np.clip(np.maximum(depth, 0.0) / w, 0.0, 1.0)
         a = (1.0 - smoothstep(0.0, 1.0, x)) * (hd > 0)
         rim = lip * (tn.rim_edge + (tn.rim_deep - tn.rim_edge) * x)[:, None]
+        if lower:
+            rim = np.maximum(rim, out)
         out = out * (1.0 - a[:, None]) + rim * a[:, None]
     return np.clip(out, 0.0, 1.0)

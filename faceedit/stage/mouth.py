@@ -77,6 +77,14 @@ _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 # measurements shared with the builder
 
 
+def saturate(rgb: np.ndarray, amount: float) -> np.ndarray:
+    """``rgb`` (..., 3) with its chroma (the channels' distance from their luma) times
+    ``amount``, the luma kept; never below 0."""
+    rgb = np.asarray(rgb, np.float64)
+    luma = rgb @ _LUMA
+    return np.maximum(luma[..., None] + amount * (rgb - luma[..., None]), 0.0)
+
+
 def highpass_noise(grey: np.ndarray, where: np.ndarray) -> float:
     """Robust standard deviation (1.4826 MAD) of ``grey - blur(grey, sigma 1)`` over ``where``:
     the grain and fine detail a photo carries at its own pixels."""
@@ -414,6 +422,7 @@ class MouthBank:
         hd = np.interp(u, u_k, np.linalg.norm(lo - up, axis=1))  # destination column height (px)
         t = v * hd  # px below the destination upper lip
         large = self._opens(e, aspect, own_teeth, cover, tn)
+        gains = self._gains(e, rings, tn)
         if not large:
             # read the exemplar inside its curves (edge_inset bank px from the corners and the
             # lower lip, twice that from the upper, whose edge runs over the gum between the
@@ -445,7 +454,10 @@ class MouthBank:
             a_lo = tn.lower_teeth_opacity * (1.0 - smoothstep(0.0, 1.0, (tl - fade) / np.maximum(fade, 1.0)))
             # a relaxed lower lip covers them
             a_lo *= (low_depth > tn.lower_teeth_min_depth) * max(0.0, 1.0 - tn.lower_teeth_cover_rate * cover)
-            cav = self._cavity(e, u, v, px, py, wd, seed, tn)
+            # the tongue's luma follows the photo's lips, not the exemplar's: the gains keep
+            # teeth bright on dark skin, where a tongue as bright would glow
+            lip_luma = float(np.asarray(rings["lip"], np.float64) @ _LUMA) / max(float(gains @ _LUMA), 1e-6)
+            cav = self._cavity(e, u, v, px, py, wd, seed, tn, lip_luma)
             col = cav * (1 - a_lo[:, None]) + lower_teeth * a_lo[:, None]
             col = col * (1 - a_up[:, None]) + upper_teeth * a_up[:, None]
             # the back of the upper teeth and the palate behind them catch the light coming in:
@@ -463,7 +475,7 @@ class MouthBank:
             shade *= 1.0 - tn.lower_lip_shade * np.exp(-np.maximum(hd - t, 0.0) / (tn.lower_lip_shade_reach * wd))
         shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
         col = col * shade[:, None]
-        col = col * self._gains(e, rings, tn)
+        col = col * gains
         lip = lip_at(rings, px, py)
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
@@ -472,9 +484,11 @@ class MouthBank:
             col = meet(col, gap, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed)
 
-    def _cavity(self, e: int, u, v, px, py, wd: float, seed, tn: MouthTuning) -> np.ndarray:
+    def _cavity(self, e: int, u, v, px, py, wd: float, seed, tn: MouthTuning, lip_luma: float) -> np.ndarray:
         """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
-        the exemplar's skin) in the colour of the exemplar's dark interior, with a smooth texture."""
+        the exemplar's skin) in the colour of the exemplar's dark interior, with a smooth texture,
+        and the tongue over its lower part: a share of ``lip_luma`` (the lips' luma before the
+        colour gains) in a tongue's red-pink."""
         prof = self.cavity
         vv, uu = prof.shape
         # the profile's outer columns reach the lips where the curves meet: the corners read the
@@ -483,7 +497,6 @@ class MouthBank:
         lum = sample_points(prof.astype(np.float32), uc * (uu - 1), np.clip(v, 0, 1) * (vv - 1))
         d = self.descriptors[e]
         skin = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
-        lip = d[[DESCRIPTORS.index(c) for c in ("lip_r", "lip_g", "lip_b")]].astype(np.float64)
         skin_l = float(skin @ _LUMA)
         # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
         # palate in the ambient light of a studio photo, never a flat black
@@ -495,17 +508,17 @@ class MouthBank:
             g = rng.standard_normal((octave.rows, octave.columns)).astype(np.float32)
             tex += octave.amplitude * sample_points(cv2.resize(g, (64, 32), interpolation=cv2.INTER_CUBIC),
                                        u * 63, np.clip(v, 0, 1) * 31)
-        col = (lum * np.exp(tex))[:, None] * self.cavity_rgb[None, :].astype(np.float64)
+        col = (lum * np.exp(tex))[:, None] * saturate(self.cavity_rgb.astype(np.float64), tn.cavity_saturation)[None, :]
         # the tongue: a rounded pink hump over the bottom third, darker towards the back
         top = tn.tongue_top + tn.tongue_curve * ((u - 0.5) / tn.tongue_half_width) ** 2
         side = np.minimum(u, 1.0 - u)
         a_t = smoothstep(0.0, tn.tongue_edge, v - top) * smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
         groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * smoothstep(
             0.0, tn.groove_fade, v - top)
-        # in the lips' colour, darker (the colour gains take the exemplar's lips to the photo's)
+        # a share of the lips' luma in a tongue's red-pink
         t_lum = ((tn.tongue_luma + tn.tongue_luma_rise * smoothstep(0.0, tn.tongue_luma_reach, v - top))
                  * np.exp(tn.tongue_texture * tex) * groove)
-        tongue = t_lum[:, None] * lip[None, :]
+        tongue = (t_lum * lip_luma)[:, None] * np.asarray(tn.tongue_rgb, np.float64)[None, :]
         col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]
         return np.clip(col, 0, 1)
 

@@ -95,7 +95,7 @@ class MouthTuning:
     #: Reach of the shadow under the upper lip (inner-corner distances).
     lip_shadow_reach: float = 0.05
     #: Shade of the inner side of a wide-open mouth's lower lip (share of luma).
-    lower_lip_shade: float = 0.3
+    lower_lip_shade: float = 0.15
     #: Its reach (inner-corner distances).
     lower_lip_shade_reach: float = 0.025
     #: Reach of the corners' darkening (share of the mouth's width).
@@ -154,14 +154,14 @@ class MouthTuning:
     #: ... fading out over this (inner-corner distances) below the edge.
     under_teeth_reach: float = 0.12
     #: The cavity's darkest luma, as a share of the skin's (soft tissue in ambient light).
-    cavity_floor: float = 0.1
+    cavity_floor: float = 0.14
     #: The cavity profile's columns read at the mouth's sides (its outer columns reach the lips).
     cavity_side_column: float = 0.2
     #: The cavity's log-luma texture, coarse to fine.
     cavity_texture: tuple[TextureOctave, ...] = (TextureOctave(4, 6, 0.3), TextureOctave(8, 14, 0.18),
                                                  TextureOctave(16, 32, 0.1))
     #: The tongue's top at the middle (share of the opening's height from the upper lip) ...
-    tongue_top: float = 0.62
+    tongue_top: float = 0.55
     #: ... rising this much more at ``tongue_half_width`` from the middle.
     tongue_curve: float = 0.35
     #: Half the tongue's width (share of the mouth's width).
@@ -179,13 +179,18 @@ class MouthTuning:
     #: ... and the height below the tongue's top over which it fades in.
     groove_fade: float = 0.15
     #: The tongue's luma at its back (share of the lips') ...
-    tongue_luma: float = 0.25
+    tongue_luma: float = 0.45
     #: ... rising by this share towards the front ...
-    tongue_luma_rise: float = 0.35
+    tongue_luma_rise: float = 0.3
     #: ... over this height below its top.
     tongue_luma_reach: float = 0.3
     #: The share of the cavity's texture on the tongue.
     tongue_texture: float = 0.5
+    #: The tongue's colour relative to its luma (R, G, B): a tongue is a red-pink on every face,
+    #: redder than the lips around it; its luma is a share of the lips' (``tongue_luma``).
+    tongue_rgb: tuple[float, float, float] = (1.45, 0.82, 0.86)
+    #: The cavity's chroma over the bank's dark interior's (``MouthBank.cavity_rgb``).
+    cavity_saturation: float = 1.5
     # -- colour: the exemplar's colours moved towards the photo's (MouthBank._gains)
     #: The share (a power) of the rings' exposure change applied.
     exposure_power: float = 0.6
@@ -273,6 +278,8 @@ def _build(kind: type[R], values: Mapping[str, Any], where: str) -> R:
     for name, group in (("edit", EditTuning), ("mouth", MouthTuning), ("eyes", EyesTuning), ("light", LightTuning)):
         if kind is StageTuning and name in given:
             given[name] = _build(group, given[name], f"{where}.{name}")
+    if kind is MouthTuning and "tongue_rgb" in given:  # JSON gives a list
+        given["tongue_rgb"] = tuple(float(c) for c in given["tongue_rgb"])
     if kind is MouthTuning and "cavity_texture" in given:
         given["cavity_texture"] = tuple(_build(TextureOctave, v, f"{where}.cavity_texture")
                                         for v in given["cavity_texture"])
