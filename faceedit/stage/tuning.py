@@ -169,9 +169,9 @@ class MouthTuning:
     #: Height over which the tongue's top edge fades in.
     tongue_edge: float = 0.06
     #: The tongue fades in from this share of the mouth's width from a corner ...
-    tongue_side_from: float = 0.12
+    tongue_side_from: float = 0.2
     #: ... to this share.
-    tongue_side_to: float = 0.3
+    tongue_side_to: float = 0.4
     #: Darkening along the tongue's middle groove ...
     groove_depth: float = 0.2
     #: ... its half width (share of the mouth's width) ...
