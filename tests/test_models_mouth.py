@@ -414,9 +414,11 @@ def test_the_parted_crease_s_dark_line_round_an_open_mouth_is_lifted(bank):
 def test_an_open_mouth_shows_its_tongue_without_an_outline(bank):
     """A wide-open mouth shows the tongue's top over its lower part: at the middle, the lower
     third is lighter and redder than the cavity over it, in a red-pink (red over green and
-    blue alike, not the lips' brown or an orange), darker than the lips; and the lower lip's
-    rim fades into it without dipping below it (a rim darker than both drew a dark outline
-    round the tongue)."""
+    blue alike, not the lips' brown or an orange), darker than the lips, in the middle of the
+    mouth (a fifth of the width from a corner the cavity is dark: lit to the corners, a
+    tongue moved the Face Mesh's mouth corner on a surprised edit); and the lower lip's rim
+    fades into it without dipping below it (a rim darker than both drew a dark outline round
+    the tongue)."""
     up, lo = mouth(110)
     img = drawn_face().copy()
     lip = np.array([150.0, 95.0, 80.0])  # brownish lips: the tongue keeps its own pink
@@ -437,6 +439,9 @@ def test_an_open_mouth_shows_its_tongue_without_an_outline(bank):
     assert tongue[0] - tongue[1] > cavity[0] - cavity[1] + 10, (tongue, cavity)
     assert tongue @ LUMA < lip @ LUMA, (tongue, lip)
     assert abs(tongue[1] - tongue[2]) < 0.25 * (tongue[0] - tongue[1]), tongue  # pink, not orange
+    x, side_top, side_h = int(up[3, 0]), float(up[3, 1]), float(lo[3, 1] - up[3, 1])  # a fifth from the corner
+    side = rgb[int(side_top + 0.75 * side_h):int(side_top + 0.85 * side_h), x - 3:x + 4].reshape(-1, 3).mean(0)
+    assert side @ LUMA < 0.7 * (tongue @ LUMA), (side, tongue)
     # from the tongue down to the lower lip's curve the luma never falls below the tongue's
     rows = [rgb[y, 230:251].mean(0) @ LUMA for y in range(int(top + 0.8 * h), int(bottom))]
     assert min(rows) > 0.85 * (tongue @ LUMA), (rows, tongue @ LUMA)
