@@ -77,14 +77,6 @@ _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 # measurements shared with the builder
 
 
-def saturate(rgb: np.ndarray, amount: float) -> np.ndarray:
-    """``rgb`` (..., 3) with its chroma (the channels' distance from their luma) times
-    ``amount``, the luma kept; never below 0."""
-    rgb = np.asarray(rgb, np.float64)
-    luma = rgb @ _LUMA
-    return np.maximum(luma[..., None] + amount * (rgb - luma[..., None]), 0.0)
-
-
 def highpass_noise(grey: np.ndarray, where: np.ndarray) -> float:
     """Robust standard deviation (1.4826 MAD) of ``grey - blur(grey, sigma 1)`` over ``where``:
     the grain and fine detail a photo carries at its own pixels."""
@@ -204,6 +196,14 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
 
 # --------------------------------------------------------------------------------------------
 # the bank
+
+
+def saturate(rgb: np.ndarray, amount: float) -> np.ndarray:
+    """``rgb`` (..., 3) with its chroma (the channels' distance from their luma) times
+    ``amount``, the luma kept; never below 0."""
+    rgb = np.asarray(rgb, np.float64)
+    luma = rgb @ _LUMA
+    return np.maximum(luma[..., None] + amount * (rgb - luma[..., None]), 0.0)
 
 
 @dataclass
