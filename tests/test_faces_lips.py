@@ -262,3 +262,49 @@ def test_a_closing_upper_cut_goes_past_upper_teeth_and_keeps_a_lip_without_them(
     assert np.allclose(above_upper_teeth(plain, upper, outer_upper), upper)
     grey = np.repeat(flipped.mean(-1, keepdims=True), 3, -1).astype(np.uint8)
     assert above_upper_teeth(grey, upper, outer_upper) is None
+
+
+def test_a_closing_lower_cut_goes_through_the_dark_when_asked_and_not_into_the_lip():
+    """An open mouth showing no lower teeth (a surprised edit's cavity and tongue in shade from
+    the loop down to the lower lip): with ``through_dark`` the closing cut goes past that dark
+    band to the lip, so the closed lips keep none of it between them; without, it stays at the
+    loop; a lip darker than its own middle only near the loop is not cut past half the way."""
+    from faceedit.stage.lips import below_lower_teeth
+
+    img, lower, outer = _open_mouth_with_lower_teeth()
+    img[96:107] = (110, 50, 60)  # no teeth: the tongue and the cavity down to the lip
+    assert np.allclose(below_lower_teeth(img, lower, outer), lower)
+    moved = below_lower_teeth(img, lower, outer, through_dark=True)
+    middle = slice(3, 8)
+    assert (moved[middle, 1] >= 105).all()  # past the dark band
+    assert (moved[middle, 1] < 112).all()  # not deep into the lip
+    assert np.allclose(moved[[0, -1]], lower[[0, -1]])  # the corners stay
+    deep = img.copy()
+    deep[107:128] = (110, 50, 60)  # dark all the way to the outer lip: half the way at most
+    assert (below_lower_teeth(deep, lower, outer, through_dark=True)[middle, 1] <= 90 + 0.56 * 40).all()
+
+
+def test_a_closing_upper_cut_finds_upper_teeth_under_a_dark_lip_of_little_colour():
+    """Under a thin, dark upper lip of little colour (Lab a about 5) the teeth are no less red
+    than the lip, and they fill most of the column from the loop to the outer lip: the cut
+    still goes past them (far lighter than the lip's outer fifth), up to near the outer lip; a
+    lip's highlight (lighter, whiter, but not by a tooth's lightness) is no tooth."""
+    from faceedit.stage.lips import above_upper_teeth
+
+    img = np.full((160, 200, 3), (70, 50, 44), np.uint8)  # dark skin
+    img[20:40, 40:160] = (48, 36, 33)  # the thin upper lip, y 20-40
+    img[40:62, 55:145] = (150, 146, 142)  # the upper teeth hanging from it, y 40-62
+    img[62:110, 40:160] = (25, 15, 16)  # the cavity
+    x = np.linspace(40, 160, 11)
+    upper = np.c_[x, 70 + 0 * x]
+    upper[[0, -1], 1] = 85  # the corners
+    outer = np.c_[x, 20 + 0 * x]
+    outer[[0, -1], 1] = 80
+    moved = above_upper_teeth(img, upper, outer)
+    middle = slice(3, 8)
+    assert (moved[middle, 1] <= 40).all()  # past the teeth
+    assert (moved[middle, 1] >= 24).all()  # not through the lip
+    shiny = img.copy()
+    shiny[40:62, 55:145] = (25, 15, 16)  # no teeth: the cavity up to the lip ...
+    shiny[24:30, 60:140] = (66, 54, 50)  # ... whose highlight is lighter and whiter than it
+    assert np.allclose(above_upper_teeth(shiny, upper, outer), upper)

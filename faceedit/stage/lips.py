@@ -458,17 +458,31 @@ def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float)
 #: of the column below the last tooth (and the dark line under it).
 LOWER_TEETH_SAMPLES, LOWER_TEETH_LIGHTER, LOWER_TEETH_WHITER, LOWER_TEETH_MARGIN = 24, 10.0, 6.0, 0.06
 LOWER_TEETH_SHADED_LIGHTER, LOWER_TEETH_SHADED_WHITER = 2.0, 14.0
+#: Above the upper lip's cut a sample this much lighter (Lab L) than the upper lip and no redder
+#: is a tooth too (teeth under a dark lip of little colour are not less red than it) ...
+UPPER_TEETH_BRIGHTER = 25.0
+#: ... and the cut goes at most this share of the way to the outer upper lip.
+UPPER_TEETH_MOST = 0.9
+#: A closing mouth's lower cut goes through the dark its column starts in (``through_dark``)
+#: at most this share of the way to the outer lower lip.
+LOWER_DARK_MOST = 0.5
 
 
-def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray) -> np.ndarray:
+def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *,
+                      through_dark: bool = False) -> np.ndarray:
     """The lower inner-lip curve ``lower`` ((N, 2) photo coordinates, left corner first) of a
     mouth about to close, each point moved down its column past the lower teeth the photo
     shows between it and the outer lower lip ``outer_lower`` (a tooth: lighter and whiter than
     the lower lip, see :data:`LOWER_TEETH_LIGHTER`), the moves smoothed along the curve;
     ``lower`` where no teeth show, and on a grey photo (a lip's highlight there is as light as a
     tooth). On a mouth opened wide (a posed surprise) the Face Mesh's lower inner lip lies across
-    the tongue, above the lower teeth, which the closed lips then kept between them."""
-    moved = _past_teeth(rgb, lower, outer_lower)
+    the tongue, above the lower teeth, which the closed lips then kept between them.
+    ``through_dark``: where no teeth show, past the dark the column starts in too (the cavity,
+    a tongue in its shade, the lip's rolled-in rim: darker than the lip by half a tooth's
+    lightness), at most :data:`LOWER_DARK_MOST` of the way to the outer lip: left outside
+    the cut, a surprised edit's tongue and rim stood between the closed lips as a dark or red
+    band (london-136, 096 made neutral)."""
+    moved = _past_teeth(rgb, lower, outer_lower, through_dark=through_dark)
     return np.asarray(lower, np.float64) if moved is None else moved
 
 
@@ -478,14 +492,19 @@ def above_upper_teeth(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarra
     ``outer_upper`` (as :func:`below_lower_teeth` does below); ``upper`` where none show, None on
     a grey photo (the caller widens the cut by a fixed margin). An open mouth whose upper teeth
     do not show (a posed surprise's upper lip over a dark cavity) keeps its upper lip whole: a
-    fixed widening cut into it and the closed mouth's upper lip was a thin line."""
-    return _past_teeth(rgb, upper, outer_upper)
+    fixed widening cut into it and the closed mouth's upper lip was a thin line. Here the lip's
+    colour is read on the outer fifth of each column alone, and a tooth may also be one far
+    lighter than the lip and no redder (:data:`UPPER_TEETH_BRIGHTER`), up to
+    :data:`UPPER_TEETH_MOST` of the way: under a thin, dark upper lip (london-096 made surprised)
+    the teeth filled the outer two fifths, read as the lip's colour, and none was found."""
+    return _past_teeth(rgb, upper, outer_upper, upper=True)
 
 
-def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray) -> np.ndarray | None:
-    """:func:`below_lower_teeth`'s and :func:`above_upper_teeth`'s curve ``lower`` moved past the
-    teeth towards ``outer_lower`` (named for the lower lip; the upper is the same, mirrored);
-    None on a grey photo."""
+def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, upper: bool = False,
+                through_dark: bool = False) -> np.ndarray | None:
+    """:func:`below_lower_teeth`'s and :func:`above_upper_teeth`'s (``upper``) curve ``lower``
+    moved past the teeth towards ``outer_lower`` (named for the lower lip; the upper is the
+    same, mirrored); None on a grey photo."""
     lower = np.asarray(lower, np.float64)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
         return None
@@ -498,21 +517,30 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray) -> 
         return None
     got = sample_points(lab, pts[..., 0].ravel() - x0, pts[..., 1].ravel() - y0).reshape(*pts.shape[:2], 3)
     light, red = got[..., 0], got[..., 1]
-    # the lip's own colour: the samples on its outer two fifths, across its middle half
+    # the lip's own colour: the samples on its outer two fifths (the upper's outer fifth),
+    # across its middle half
     n = len(lower)
-    lip = got[n // 4: n - n // 4, int(0.6 * LOWER_TEETH_SAMPLES):].reshape(-1, 3)
+    lip = got[n // 4: n - n // 4, int((0.8 if upper else 0.6) * LOWER_TEETH_SAMPLES):].reshape(-1, 3)
     lip_l, lip_a = float(np.median(lip[:, 0])), float(np.median(lip[:, 1]))
     teeth = (((light > lip_l + LOWER_TEETH_LIGHTER) & (red < lip_a - LOWER_TEETH_WHITER))
              | ((light > lip_l + LOWER_TEETH_SHADED_LIGHTER) & (red < lip_a - LOWER_TEETH_SHADED_WHITER)))
-    teeth[:, int(0.8 * LOWER_TEETH_SAMPLES):] = False  # the lip's own highlight is no tooth
+    most = UPPER_TEETH_MOST if upper else 0.8
+    if upper:
+        teeth |= (light > lip_l + UPPER_TEETH_BRIGHTER) & (red <= lip_a + 2.0)
+    teeth[:, int(most * LOWER_TEETH_SAMPLES):] = False  # the lip's own highlight is no tooth
     last = np.where(teeth.any(1), LOWER_TEETH_SAMPLES - 1 - np.argmax(teeth[:, ::-1], 1), -1)
     dark = light < lip_l - LOWER_TEETH_LIGHTER / 2  # the dark line where the teeth meet the lip
     for k in np.nonzero(last >= 0)[0]:
         while last[k] + 1 < LOWER_TEETH_SAMPLES and dark[k, last[k] + 1]:
             last[k] += 1
+    if through_dark:  # no teeth: the dark run the column starts in
+        deepest = int(LOWER_DARK_MOST * (LOWER_TEETH_SAMPLES - 1))
+        for k in np.nonzero((last < 0) & dark[:, 0])[0]:
+            run = dark[k, : deepest + 1]
+            last[k] = (int(np.argmin(run)) if not run.all() else deepest + 1) - 1
     share = np.where(last >= 0, t[np.maximum(last, 0)] + LOWER_TEETH_MARGIN, 0.0)
     share[[0, -1]] = 0.0  # the corners stay
     share = np.convolve(np.pad(np.maximum.reduce([np.roll(share, 1), share, np.roll(share, -1)]), 1, mode="edge"),
                         np.ones(3) / 3, mode="valid")
     taper = np.sqrt(np.sin(np.pi * np.linspace(0.0, 1.0, n)))  # to nothing at the corners, full soon after
-    return lower + (np.minimum(share, 0.8) * taper)[:, None] * (outer - lower)
+    return lower + (np.minimum(share, most) * taper)[:, None] * (outer - lower)

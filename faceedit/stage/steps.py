@@ -354,7 +354,8 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
         up, lo = widen_interior(*face.lips, tuning.closing_loop_up, tuning.closing_loop_down)
         rim = widen_interior(*face.lips, tuning.closing_margin_up, 0.0)[0]
         past = above_upper_teeth(pixels, rim, xy[MESH_OUTER_UPPER])
-        face.lips = (up if past is None else past, below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER]))
+        face.lips = (up if past is None else past,
+                     below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER], through_dark=True))
         face.below_teeth = (face.unwidened[0], below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER]))
     elif face.shown is None and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
         # an open mouth that stays open: the lower teeth it shows below the loop are repainted
