@@ -320,13 +320,7 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
             keep = np.clip(mask[b0 - l0:b1 - l0, a0 - k0:a1 - k0], 0.0, 1.0)
             sub = ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0]
             ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0] = 1.0 + (sub - 1.0) * (1.0 - keep)
-    out = pixels if in_place else pixels.copy()
-    top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
-    x = out[y0:y1, x0:x1].astype(np.float64)
-    x = x * ratio[..., None] ** shade_powers(x)
-    x = np.clip(x, 0.0, top)
-    out[y0:y1, x0:x1] = np.round(x).astype(pixels.dtype) if np.issubdtype(pixels.dtype, np.integer) else x
-    return out
+    return shade_box(pixels, (x0, y0, x1, y1), np.log(ratio), in_place=in_place)
 
 
 def fold_removal(stats: FoldStats, before: np.ndarray, after: np.ndarray) -> dict[str, float]:
@@ -382,8 +376,8 @@ def smooth_folds(pixels: np.ndarray, lm: np.ndarray, removal: dict[str, float], 
     feather = max(0.5, 0.25 * min(SMOOTH_REACH.values()) * ed)
     keep = 1.0 - np.clip(cv2.GaussianBlur(clear, (0, 0), feather), 0, 1)
     top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
-    x = pixels[y0:y1, x0:x1].astype(np.float32) / top
-    log_l = np.log(np.maximum(x[..., :3] @ np.asarray(LUMA_WEIGHTS, np.float32), 1.0 / 1024))
+    x = pixels[y0:y1, x0:x1, :3].astype(np.float32) / top
+    log_l = np.log(np.maximum(x @ np.asarray(LUMA_WEIGHTS, np.float32), 1.0 / 1024))
     broad = cv2.GaussianBlur(log_l, (0, 0), SMOOTH_BROAD * ed)
     fine, along = max(0.5, SMOOTH_FINE * ed), SMOOTH_ALONG * ed
     lift = np.zeros_like(log_l)
@@ -391,10 +385,22 @@ def smooth_folds(pixels: np.ndarray, lm: np.ndarray, removal: dict[str, float], 
         sx, sy = (fine, along) if k in SMOOTH_VERTICAL else (along, fine)
         band = cv2.GaussianBlur(log_l, (0, 0), sigmaX=sx, sigmaY=sy) - broad
         lift += -np.minimum(band, 0.0) * cv2.GaussianBlur(mask, (0, 0), feather) * keep
-    x[..., :3] *= np.exp(lift[..., None] * shade_powers(x))
+    return shade_box(pixels, (x0, y0, x1, y1), lift, in_place=in_place)
+
+
+def shade_box(pixels: np.ndarray, box: tuple[int, int, int, int], log_ratio: np.ndarray, *,
+              in_place: bool = False) -> np.ndarray:
+    """``pixels`` ((H, W, C), integer levels or floats in [0, 1]) with the box (x0, y0, x1, y1)
+    multiplied by a luma ratio, ``exp(log_ratio)`` ((y1 - y0, x1 - x0)), R, G and B by its powers
+    (:func:`shade_powers`), clipped to the range; a new array, or ``pixels`` written over with
+    ``in_place``."""
+    x0, y0, x1, y1 = box
+    integer = np.issubdtype(pixels.dtype, np.integer)
+    top = float(np.iinfo(pixels.dtype).max) if integer else 1.0
     out = pixels if in_place else pixels.copy()
-    x = np.clip(x * top, 0.0, top)
-    out[y0:y1, x0:x1] = np.round(x).astype(pixels.dtype) if np.issubdtype(pixels.dtype, np.integer) else x
+    x = out[y0:y1, x0:x1, :3].astype(np.float64)
+    x = np.clip(x * np.exp(log_ratio[..., None] * shade_powers(x)), 0.0, top)
+    out[y0:y1, x0:x1, :3] = np.round(x).astype(pixels.dtype) if integer else x
     return out
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from faceedit.faces.align import similarity_transform
 from faceedit.stage.warp import WARP_POINTS, ThinPlateSpline, backward_field, face_grid, warp_photo
 
 #: The points a similarity between two faces (or two photos of one face) is fitted on: eye
@@ -32,16 +33,10 @@ CELLS = 24
 
 
 def similarity(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(A (2, 2), t (2,)): the least-squares similarity (rotation, uniform scale, shift; no
-    reflection) taking points ``src`` (N, 2) onto ``dst``: ``dst ~ src @ A.T + t``."""
-    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
-    ms, md = src.mean(0), dst.mean(0)
-    s, d = src - ms, dst - md
-    a = float((s * d).sum())
-    b = float((s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0]).sum())
-    n = max(float((s * s).sum()), 1e-12)
-    rot = np.array([[a, -b], [b, a]]) / n
-    return rot, md - ms @ rot.T
+    """(A (2, 2), t (2,)): the least-squares similarity taking points ``src`` (N, 2) onto
+    ``dst``, ``dst ~ src @ A.T + t`` (:func:`faceedit.faces.align.similarity_transform`'s, split)."""
+    m = similarity_transform(src, dst)
+    return m[:, :2], m[:, 2]
 
 
 def expression_move(crop_lm: np.ndarray, base_lm: np.ndarray, target_lm: np.ndarray) -> np.ndarray:
