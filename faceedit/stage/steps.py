@@ -346,7 +346,8 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
     if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
         # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
         # under the upper teeth, which must go with the rest of the opening
-        # (and the lower teeth it shows between its lower loop and lip, with them)
+        # (and the lower teeth it shows between its lower loop and lip, or the dark of its
+        # cavity, tongue and rim there, with them)
         # (on a colour photo the upper cut goes past the upper teeth it finds there, a small
         # margin where none show: a fixed widening cut into the upper lip of a wide-open mouth)
         face.unwidened = face.lips
