@@ -41,7 +41,7 @@ CONDITIONS = (
     ("control", ["-t", "happy", "--control", "smile=0.5,brows=-0.3,eyes=0.4,mouth=0.2"]),
     ("attr", ["--attr", "glasses=on"]),
     ("face_largest", ["-t", "surprised", "--face", "largest"]),
-    ("like", ["-t", "happy", "--like", "{like}"]),
+    ("like", ["--like", "{like}"]),
 )
 #: A model's own options, one run each.
 OWN = {

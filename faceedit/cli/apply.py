@@ -95,13 +95,16 @@ def _edit_request(*, settings: dict, phase: str | None, lighting: list[str], lig
     """The edit's fields given on the command line as one request (target and strength are
     set per output): each value checked as the request's declaration says, a bad one a usage
     error naming its flag."""
+    for value in lighting:
+        if not value.strip():
+            raise UsageError("--lighting '': empty; give a lighting class")
     if len(lighting) > 1:
         raise UsageError(f"--lighting given {len(lighting)} times ({', '.join(lighting)}): "
                          "give one lighting class per run")
     fields: dict[str, Any] = {"phase": phase, "lighting": lighting[0] if lighting else None, "light": light,
               "light_strength": light_strength, "aus": au,
-              "attrs": parse_options(split_list(attr), "--attr") if attr else None,
-              "controls": ",".join(control) or None, "like": None if like is None else str(like)}
+              "attrs": parse_options(split_list(attr, "--attr"), "--attr") if attr else None,
+              "controls": ",".join(split_list(control, "--control")) or None, "like": None if like is None else str(like)}
     return EditRequest.of(settings=settings, **{k: v for k, v in fields.items() if v is not None})
 
 
@@ -118,7 +121,7 @@ def apply(
     au: Annotated[list[str], typer.Option("--au", help=_help("aus", "Alone it means --target au (the face's own expression with these AUs set)."))] = (),  # type: ignore[assignment]
     attr: Annotated[list[str], typer.Option("--attr", help=_help("attrs", "Alone it means --target keep."))] = (),  # type: ignore[assignment]
     control: Annotated[list[str], typer.Option("--control", help=_help("controls", "Alone it means --target keep."))] = (),  # type: ignore[assignment]
-    like: Annotated[Path | None, typer.Option("--like", help=_help("like", "Alone it means --target keep."))] = None,
+    like: Annotated[Path | None, typer.Option("--like", help=_help("like", "Not with a named --target (a usage error: two goals); alone it means --target keep, with --au the AUs are set on the reference's expression."))] = None,
     strength: Annotated[list[str], typer.Option("--strength", "-s", help=_help("strength", "Several (0,0.5,1) write a series."))] = ("1",),  # type: ignore[assignment]
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     name: Annotated[str | None, typer.Option("--name", show_default=False, help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
@@ -160,8 +163,8 @@ def apply(
     with errors_to_exit_codes():
         if engine_name == "local" and (ray_address is not None or gpus_per_worker is not None):
             raise UsageError("--ray-address and --gpus-per-worker need --engine ray")
-        au_spec = ",".join(au) or None
-        targets = split_list(target) or (["au"] if au_spec else ["keep"] if lighting or light or attr or control
+        au_spec = ",".join(split_list(au, "--au")) or None
+        targets = split_list(target, "--target") or (["au"] if au_spec else ["keep"] if lighting or light or attr or control
                                           or like else [])
         if not targets:
             raise UsageError("give --target (e.g. --target happy), or --lighting / --light / --au / --attr / --control / --like")

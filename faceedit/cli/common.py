@@ -186,17 +186,25 @@ if not any(getattr(f, "_faceedit", False) for f in logger.filters):
 # option values
 
 
-def split_list(values: Iterable[str] | None) -> list[str]:
-    """``--target a,b --target c`` -> [a, b, c]."""
+def split_list(values: Iterable[str] | None, flag: str) -> list[str]:
+    """``--target a,b --target c`` -> [a, b, c]. A value with nothing in it (``-s ''``,
+    ``-s ','``) or an empty item (``happy,,sad``, ``happy,``) is a usage error naming ``flag``:
+    a script's unset variable asks for nothing, and silently doing nothing is no answer."""
     out: list[str] = []
     for v in values or []:
-        out.extend(p.strip() for p in v.split(",") if p.strip())
+        items = [p.strip() for p in v.split(",")]
+        if not any(items):
+            raise UsageError(f"{flag} {v!r}: empty; give a value")
+        if not all(items):
+            raise UsageError(f"{flag} {v!r}: an empty item (a comma with nothing before or after it)")
+        out.extend(items)
     return out
 
 
 def parse_floats(values: Iterable[str] | None, flag: str) -> list[float]:
+    items = split_list(values, flag)
     try:
-        return [float(v) for v in split_list(values)]
+        return [float(v) for v in items]
     except ValueError:
         raise UsageError(f"{flag}: expected numbers such as 0.5 or 0,0.5,1") from None
 

@@ -49,13 +49,13 @@ def sheet(
                                   *model_file(model)], overwrite=overwrite)
         output_format(out)
         editor = Editor.from_pretrained(model, detector=detector.value)
-        targets = [editor.check_target(canonical_target(t)) for t in split_list(target)]
+        targets = [editor.check_target(canonical_target(t)) for t in split_list(target, "--target")]
         if data is not None:
             from faceedit.data import expression_pairs, load_crop, open_dataset
 
             held = set(editor.loaded.meta.extra.get("heldout_subjects", []))
             by_target = expression_pairs(open_dataset(data).rows)
-            stage_list: list[str | None] = [*split_list([stages])] or [None]
+            stage_list: list[str | None] = [*split_list([stages] if stages else [], "--phases")] or [None]
             channels = editor.spec.channels
             row_images, labels = [], []
             for t in targets:

@@ -56,6 +56,10 @@ FACE_CHOICES = ("all", "largest")
 #: Targets that keep the face's own expression and set the AUs ``aus`` gives (the stage's
 #: ``au``, EGGAN's ``au`` and ``custom``): without ``aus`` they ask for nothing.
 AU_TARGETS = ("au", "custom")
+#: The targets ``like`` goes with: those that keep the face's own expression (which the
+#: reference's then replaces, AUs set on top). A named expression with ``like`` asks for two goals
+#: at once: a usage error.
+LIKE_TARGETS = ("keep", *AU_TARGETS)
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,10 @@ class EditRequest:
         put(self, "aus", _aus(self.aus) or None)
         if self.target in AU_TARGETS and not self.aus:
             raise UsageError(f"`target` {self.target} needs AU intensities: give `aus` (e.g. 12=3.5)")
+        if self.like is not None and self.target not in LIKE_TARGETS:
+            raise UsageError(f"`target` {self.target} and `like` together: `like` sets the expression "
+                             "to the reference face's; give one of them (`like` goes with `target` keep, "
+                             "or au with `aus`)")
         put(self, "controls", _controls(self.controls) or None)
         put(self, "attrs", _attrs(self.attrs) or None)
         if self.phase is not None:
