@@ -100,6 +100,16 @@ class Editor(Flow):
             self._references[key] = lm
         return lm
 
+    def check_detector(self) -> None:
+        """UsageError where the face detector gives fewer than the 68 landmarks this model's
+        edit moves or reads (:attr:`landmark_user`; opencv finds 5): its faces would be written
+        unedited. Told from the detector registry, without creating the detector."""
+        user = self.landmark_user
+        if user is not None:
+            from faceedit.faces.detectors import require_points
+
+            require_points(self.detector_name, 68, user)
+
     @property
     def detector(self):
         if self._detector is None:
@@ -128,6 +138,7 @@ class Editor(Flow):
         else:
             request = EditRequest.of(target, strength, **fields)
         request = self.check_request(request)
+        self.check_detector()
         if not isinstance(image, np.ndarray):  # a PIL image
             image = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
         with timed("detect"):

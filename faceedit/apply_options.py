@@ -144,7 +144,8 @@ class ApplyOptions:
         OutputNamer(self.out_dir, self.name_template or self.default_name_template(), self.ext)
 
     def validate(self, editor: Editor) -> None:
-        """:meth:`check`, then what needs the model: targets, strengths up to the editor's
+        """:meth:`check`, then what needs the model: targets, a face detector with the landmarks
+        the edit needs (:meth:`faceedit.api.Editor.check_detector`), strengths up to the editor's
         limit, the request's fields (:meth:`faceedit.flow.Flow.accepts`: lighting classes, AUs,
         attributes, phases, settings; then one forward on a blank crop, so that a bad value is
         a usage error before any input is read). Binds the name template's condition fields to
@@ -152,6 +153,7 @@ class ApplyOptions:
         self.check()
         if not self.targets:
             raise UsageError("no `targets` given; valid targets: " + ", ".join(editor.targets()))
+        editor.check_detector()
         self.targets = _once((canonical_target(t) for t in self.targets), "`targets`")  # smile -> happy
         self.strengths = _once((float(s) for s in self.strengths), "`strengths`")
         for t in self.targets:

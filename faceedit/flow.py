@@ -90,6 +90,17 @@ class Flow:
         return getattr(self.loaded.model, "has_network", True)
 
     @property
+    def landmark_user(self) -> str | None:
+        """What in this flow moves or reads each face's 68 landmarks (the stage; a network that
+        takes them, ``wants_landmarks``: LSSL), in words; None where the edit needs no more than
+        the points an alignment takes."""
+        if self.stage is not None:
+            return f"model {self.spec.name} (the stage moves them)"
+        if getattr(self.loaded.model, "wants_landmarks", False):
+            return f"model {self.spec.name} (its network reads them)"
+        return None
+
+    @property
     def max_strength(self) -> float:
         return self.stage.max_strength if self.stage is not None else 1.0
 

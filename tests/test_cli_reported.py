@@ -77,3 +77,54 @@ def test_like_goes_with_keep_and_au():
             EditRequest.of(target, like="ref.jpg")
     with pytest.raises(UsageError, match="`target` happy and `like` together"):
         EditRequest.of("keep", like="ref.jpg").at("happy", 1.0)
+
+
+# ---- item 11: a detector without 68 landmarks is refused where the edit needs them ---------------
+
+
+def test_opencv_is_refused_where_the_stage_moves_68_points(tmp_path, photo):
+    """--detector opencv (5 points) wrote the photo unedited and called it ok: now a usage error
+    before any photo is read, naming the detectors that give 68."""
+    out = tmp_path / "o"
+    code, stdout, stderr = run("apply", "-m", "stage", "--detector", "opencv", "-t", "happy", photo, "-o", out,
+                               "--json")
+    assert code == 2, stderr
+    assert stderr.count("\n") == 1, stderr
+    assert "face detector opencv finds 5 landmarks per face; model stage (the stage moves them) needs 68: " \
+           "use --detector mediapipe" in stderr
+    assert stdout == "" and not out.exists()
+
+
+def test_opencv_is_refused_by_the_api_and_au(astronaut_png, astronaut):
+    from test_faces_au import _invoke
+
+    from faceedit.api import Editor
+
+    editor = Editor.from_pretrained("stage", device="cpu", detector="opencv")
+    with pytest.raises(UsageError, match="face detector opencv finds 5 landmarks per face; model stage"):
+        editor.edit(astronaut, "happy")
+    code, _, err = _invoke("--detector", "opencv", astronaut_png)
+    assert code == 2 and "face detector opencv finds 5 landmarks per face; AU estimation needs 68" in err
+
+
+def test_opencv_still_serves_a_network_that_aligns_on_5_points(tmp_path, photo, tiny_ckpt):
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "--detector", "opencv", "-t", "bright", photo,
+                               "-o", tmp_path / "o", "--json")
+    assert code == 0, stderr
+    (rec,) = records(stdout)
+    assert rec["status"] == "ok" and rec["faces"] == 1
+
+
+def test_auto_falls_back_to_opencv_only_where_5_points_do(monkeypatch):
+    """Where auto can run nothing but opencv, an edit on the stage is refused with the reason."""
+    from faceedit.faces.detectors import registry
+
+    monkeypatch.setattr(registry, "available_detectors", lambda allow_download=False: {})
+    for name, backend in list(registry._BACKENDS.items()):
+        if backend.points >= 68:
+            monkeypatch.setitem(registry._BACKENDS, name, registry.Backend(
+                name, backend.build, lambda allow_download: "not here", backend.auto, backend.keyed_by))
+    assert registry.landmark_points("auto") == ("opencv", 5)
+    with pytest.raises(UsageError, match="face detector opencv finds 5 landmarks per face; x needs 68: none "
+                                         "that gives them can run here"):
+        registry.require_points("auto", 68, "x")

@@ -21,7 +21,7 @@ from faceedit.cli.common import (
     in_flag_words,
     model_template,
 )
-from faceedit.errors import FaceEditError, UsageError
+from faceedit.errors import FaceEditError
 from faceedit.files import InputFiles, check_output, check_output_folder
 from faceedit.log import logger
 
@@ -147,7 +147,7 @@ def au_(
 
     from faceedit.api import expression_states
     from faceedit.faces.au import AU_KEYS, VISIBLE, aus_to_json, estimate_aus
-    from faceedit.faces.detectors import detector_names, get_detector
+    from faceedit.faces.detectors import get_detector, require_points
     from faceedit.io.decode import read_image
     from faceedit.io.formats import PHOTO
     from faceedit.io.inputs import expand_inputs
@@ -162,10 +162,8 @@ def au_(
 
     failed, table_rows = 0, []
     with errors_to_exit_codes():
+        require_points(detector.value, 68, "AU estimation")
         det = get_detector(detector.value)
-        if det.name == "opencv":
-            others = ", ".join(n for n in detector_names() if n != "opencv")
-            raise UsageError(f"the opencv detector finds 5 landmarks; AU estimation needs 68: use --detector {others}")
         reference = None
         if neutral is not None:
             reference = faces_68(str(neutral))[0].landmarks

@@ -30,7 +30,9 @@ from faceedit.faces.detectors.registry import (
                                                clear_detector_cache,
                                                detector_names,
                                                get_detector,
+                                               landmark_points,
                                                register,
+                                               require_points,
 )
 
 # The backends register themselves when imported, in this order (the order ``auto`` tries them in).
@@ -43,4 +45,4 @@ from faceedit.faces.detectors import opencv  # noqa: F401
 # isort: on
 
 __all__ = ["AUTO", "Detector", "auto_order", "available_detectors", "clear_detector_cache",
-           "detector_names", "get_detector", "register"]
+           "detector_names", "get_detector", "landmark_points", "register", "require_points"]

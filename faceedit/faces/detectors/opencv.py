@@ -160,4 +160,4 @@ def opencv_status(allow_download: bool = False) -> str | None:
     return None
 
 
-register("opencv", lambda device, allow_download: OpenCVDetector(), opencv_status)
+register("opencv", lambda device, allow_download: OpenCVDetector(), opencv_status, points=5)
