@@ -133,7 +133,7 @@ def _choose(name: str, allow_download: bool) -> tuple[str, list[str] | None]:
             f"unknown face detector {name!r}; choose one of: {AUTO}, {', '.join(_BACKENDS)}"
         )
     if key_name == AUTO:
-        skipped = []
+        skipped: list[str] = []
         for chosen in auto_order():
             reason = _BACKENDS[chosen].status(allow_download)
             if reason is None:
