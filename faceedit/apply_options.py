@@ -73,6 +73,8 @@ class ApplyOptions:
     # videos: a frame edited in full at least every this many frames; between them, while the
     # faces hold still, the last key frame's edit moved onto each frame (1: every frame in full)
     key_frames: int = 8
+    # whether the edit has a stage (set by validate; the stage draws the named lights)
+    _stage = True
 
     def request_for(self, target: str, strength: float) -> EditRequest:
         """The edit of one output: :attr:`request` at ``target`` and ``strength``, with this run's
@@ -169,8 +171,14 @@ class ApplyOptions:
         if self.request.like is not None:  # once, before the batch: a usage error
             editor.reference_landmarks(self.request.like, max_pixels=self.max_pixels)
         self._dry_run(editor)
+        self._stage = editor.stage is not None
         self.name_template = OutputNamer.bind(self.name_template or self.default_name_template(),
                                               {**self.name_conditions(), "model": editor.spec.name})
+
+    def record_fields(self) -> dict[str, Any]:
+        """The conditions every record of this run carries (the request's, the light as the
+        run's stage applies it, the face choice: :meth:`EditRequest.record_fields`)."""
+        return dataclasses.replace(self.request, face=self.face).record_fields(stage=self._stage)
 
     def check_model(self, model: str) -> None:
         """The checks of ``--target`` / ``--lighting`` / ``--au`` / ``--attr`` / ``--set`` /
@@ -218,31 +226,48 @@ class Record:
     error: str | None = None
     masks: list[str] | None = None  # mask files written beside the output (--save-masks only)
     model: str | None = None
+    # whether the output carries the change of the model's network: False where the model leaves
+    # the target to its stage or the network's change rounded to nothing (the stage's edit alone);
+    # None where nothing was written
+    network: bool | None = None
     lighting: str | None = None
-    light: list[float] | str | None = None  # --light's direction [azimuth, elevation] (degrees)
+    # the direction the stage relit the face to, [azimuth, elevation] degrees ("ambient": even
+    # light), for --light and a --lighting class alike (EditRequest.applied_light)
+    light: list[float] | str | None = None
     light_strength: float | None = None  # how much the light replaced the photo's own (--light-strength)
     aus: dict | None = None  # {AU number: intensity}
     attrs: dict | None = None  # {attribute: on | off | value}
     controls: dict | None = None  # {control: value} (--control)
     like: str | None = None  # the reference photo (--like), as given
+    face: str | None = None  # the face choice (--face): all, largest or a face number
+    phase: str | None = None  # the model's phase (--phase)
+    settings: dict | None = None  # the model's own settings (--set)
     # per edited face what it reads as (faceedit.analysis.measure.Reading.to_json); None: not
     # measured (no output written, or measuring off); a video's: per person (track), frames_read added
     measured: list[dict] | None = None
+
+    def __post_init__(self) -> None:
+        if self.status == "error":  # an error record names no output: none was written
+            self.output = None
 
     def to_json(self) -> dict:
         rec: dict[str, Any] = {
             "input": self.input,
             "output": self.output,
             "model": self.model,
+            "network": self.network,
             "target": self.target,
             "strength": self.strength,
             "lighting": self.lighting,
-            **({"light": self.light, "light_strength": self.light_strength}
-               if self.light is not None or self.light_strength is not None else {}),
+            "light": self.light,
+            "light_strength": self.light_strength,
             "aus": None if self.aus is None else {str(k): v for k, v in self.aus.items()},
             "attrs": self.attrs,
             "controls": self.controls,
             "like": self.like,
+            "face": self.face,
+            "phase": self.phase,
+            "settings": self.settings,
             "faces": self.faces,
             "status": self.status,
             "error": self.error,

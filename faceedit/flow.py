@@ -15,7 +15,8 @@ under it; a :class:`faceedit.api.Editor` is one; ``request``: the edit, an
 :class:`~faceedit.models.request.EditRequest`):
 
 ``select_faces(faces, face="all", max_faces=10, path=None) -> list[Face]``
-    The ``face`` / ``max_faces`` choice among detected faces.
+    The ``face`` / ``max_faces`` choice among detected faces (``face_numbers``: the chosen
+    faces' numbers).
 ``align_faces(flow, pixels, faces) -> list[AlignedFace]``
     Each face aligned once to the network's crop template, with its paste mask.
 ``stage_faces(flow, pixels, aligned, request, *, likes=None, carried=None) -> PreparedPhoto``
@@ -282,12 +283,13 @@ class Flow:
                 return pixels, {k: _crop_pixels(m) for k, m in masks.items()}
 
     def paste(self, pixels: np.ndarray, aligned: AlignedFace, edited: np.ndarray | None,
-              strength: float) -> None:
+              strength: float) -> bool:
         """Paste one edited crop into ``pixels`` (in place); nothing where the network did not
-        run (``edited`` None: the stage alone, or a target only the stage applies)."""
+        run (``edited`` None: the stage alone, or a target only the stage applies). Returns
+        whether the network's change altered any pixel."""
         if edited is None:
-            return
-        paste_back(
+            return False
+        return paste_back(
             pixels,
             aligned,
             edited[..., 0] if edited.shape[-1] == 1 else edited,
@@ -312,6 +314,7 @@ class PreparedPhoto:
     faces: list[AlignedFace]
     edits: list[Any] = field(default_factory=list)
     owns_pixels: bool = False  # ``pixels`` is a new array (the stage's), not the caller's input
+    network: bool = False  # the network's change altered a pixel (set by :func:`finish_photo`)
 
 
 # -- select ------------------------------------------------------------------------------------
@@ -337,6 +340,14 @@ def select_faces(faces: list[Face], face: str = "all", max_faces: int = 10, path
     if not 0 <= index < len(faces):
         raise NoFaceError(f"`face` {index}: only {len(faces)} face(s) found", path)
     return [sorted(faces, key=lambda f: -f.area)[index]]
+
+
+def face_numbers(found: list[Face], chosen: list[Face]) -> list[int]:
+    """Each face of ``chosen`` (from :func:`select_faces`) by its number among ``found``, as
+    ``face`` N numbers them: largest first, from 0."""
+    order = sorted(range(len(found)), key=lambda i: -found[i].area)
+    number = {id(found[i]): n for n, i in enumerate(order)}
+    return [number[id(f)] for f in chosen]
 
 
 # -- align once --------------------------------------------------------------------------------
@@ -418,23 +429,28 @@ def run_network(flow: Flow, faces: list[AlignedFace], request: EditRequest, *, w
 
 # -- paste back --------------------------------------------------------------------------------
 def paste_faces(flow: Flow, pixels: np.ndarray, faces: list[AlignedFace],
-                edited: list[np.ndarray | None], strength: float = 1.0) -> None:
+                edited: list[np.ndarray | None], strength: float = 1.0) -> bool:
     """Each face's network change pasted into ``pixels`` (the photo its crop was cut from), in
-    place; nothing for a face whose edit is None."""
+    place; nothing for a face whose edit is None. Returns whether the network's change altered
+    any pixel: False where it did not run, and where its change rounded to nothing (the photo is
+    then the stage's edit alone, byte for byte)."""
+    changed = False
     with timed("paste"):
         for a, e in zip(faces, edited):
-            flow.paste(pixels, a, e, strength)
+            changed = flow.paste(pixels, a, e, strength) or changed
+    return changed
 
 
 def finish_photo(flow: Flow, photo: PreparedPhoto, request: EditRequest) -> np.ndarray:
     """The network and the paste-back on one staged photo; returns its final pixels: the staged
     array pasted in place, or a copy of the caller's input where nothing was staged (the input
-    itself where nothing changed)."""
+    itself where nothing changed). ``photo.network`` says whether the network's change altered
+    a pixel."""
     edited = run_network(flow, photo.faces, request)
     out = photo.pixels
     if any(e is not None for e in edited):
         out = out if photo.owns_pixels else out.copy()
-        paste_faces(flow, out, photo.faces, edited, request.strength)
+        photo.network = paste_faces(flow, out, photo.faces, edited, request.strength)
     return out
 
 

@@ -39,10 +39,11 @@ def network(flow: Flow, faces: list[AlignedFace], request: EditRequest, *, with_
 
 def edit_frame(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest, *,
                likes: list | None = None,
-               carried: list[Carried | None] | None = None) -> tuple[np.ndarray, list]:
+               carried: list[Carried | None] | None = None) -> tuple[np.ndarray, list, bool]:
     """Edit the given faces of one RGB frame (``target`` already checked) through the whole flow;
-    returns the new frame (``pixels`` is not changed) and per face the stage's edit (None
-    without a stage: its moved landmarks, what its track carries on). ``likes``: per face a
+    returns the new frame (``pixels`` is not changed), per face the stage's edit (None
+    without a stage: its moved landmarks, what its track carries on) and whether the network's
+    change altered a pixel (:attr:`~faceedit.flow.PreparedPhoto.network`). ``likes``: per face a
     reference for the stage's ``like`` (landmarks or None: the request's ``like``);
     ``carried``: per face what its video track carries from earlier frames (:class:`Carried`: the
     mouth bank entry to paint, the head's mattes; None: found on this frame)."""
@@ -50,7 +51,7 @@ def edit_frame(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditR
 
     photo = prepare_photo(flow, pixels, faces, request, likes=likes, carried=carried)
     out = finish_photo(flow, photo, request)
-    return (out.copy() if out is pixels else out), list(photo.edits)
+    return (out.copy() if out is pixels else out), list(photo.edits), photo.network
 
 
 def reference(request: EditRequest):

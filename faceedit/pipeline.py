@@ -72,6 +72,7 @@ class _Photo:
     image: LoadedImage | None = None
     aligned: list[AlignedFace] = field(default_factory=list)
     found: int | None = None  # faces the detector found (None: not looked for)
+    numbers: list[int] = field(default_factory=list)  # each aligned face's number (`face` N)
     error: FaceEditError | None = None
     edited: dict = field(default_factory=dict)  # key -> list of per-face edited crops
     # key -> (the stage's change as a patch, see _changed_patch; the faces re-cut after it)
@@ -239,13 +240,14 @@ class PhotoEngine:
         """The flow's per-photo half on one decoded photo (``photo.image``): choose the faces,
         align them once, and stage them once per target and strength (full-resolution
         geometry, mouth, shading)."""
-        from faceedit.flow import align_faces, select_faces
+        from faceedit.flow import align_faces, face_numbers, select_faces
 
         if faces:
             mark("first face")
         photo.found = len(faces)
-        faces = select_faces(faces, self.opts.face, self.opts.max_faces, photo.path)
-        photo.aligned = align_faces(self.editor, image.pixels, faces)
+        chosen = select_faces(faces, self.opts.face, self.opts.max_faces, photo.path)
+        photo.numbers = face_numbers(faces, chosen)
+        photo.aligned = align_faces(self.editor, image.pixels, chosen)
         if self.editor.stage is not None:
             for target, strength in self.keys:
                 assert strength is not None  # with a stage, each strength is its own key
@@ -349,7 +351,9 @@ class PhotoEngine:
                         with timed("encode"):
                             write_image(out.path, img.pixels, img.alpha, like=img,
                                         quality=self.opts.quality, protected=(photo.path,))
-                        photo.records.append(self._rec(photo, out.path, "copied", out.target, out.strength))
+                        rec = self._rec(photo, out.path, "copied", out.target, out.strength)
+                        rec.network = False
+                        photo.records.append(rec)
                         continue
                     key = (out.target, out.strength if self.own_strength else None)
                     patch, aligned = photo.prepared.get(key, (None, photo.aligned))
@@ -357,14 +361,14 @@ class PhotoEngine:
                     if patch is not None:  # the stage's change
                         (y0, y1, x0, x1), values = patch
                         pixels[y0:y1, x0:x1] = values
-                    paste_faces(self.editor, pixels, aligned, photo.edited[key], out.strength)
+                    network = paste_faces(self.editor, pixels, aligned, photo.edited[key], out.strength)
                     # masks first: a failed mask write leaves no output, so a re-run redoes both
                     masks = self._write_masks(photo, key, out.path) if self.opts.save_masks else None
                     with timed("encode"):
                         write_image(out.path, pixels, img.alpha, like=img,
                                     quality=self.opts.quality, protected=(photo.path,))
                     rec = self._rec(photo, out.path, "ok", out.target, out.strength)
-                    rec.masks = masks
+                    rec.masks, rec.network = masks, network
                     photo.records.append(rec)
                     if inputs is not None:
                         self._cut_reading(reads, rec, out.target, pixels, inputs)
@@ -376,7 +380,7 @@ class PhotoEngine:
                     photo.records.append(self._rec(photo, out.path, "error", out.target, out.strength,
                                                  f"{type(e).__name__}: {e}"))
             if inputs is not None:
-                self._measure([c for c, _ in inputs], reads)
+                self._measure([c for c, _ in inputs], reads, photo.numbers)
             elif self.reader is not None and self.opts.verify:  # faces there, none to read
                 for rec in photo.records:
                     if rec.status == "ok" and photo.aligned:
@@ -414,10 +418,12 @@ class PhotoEngine:
             if self.opts.verify:
                 rec.status, rec.error = "unverified", f"could not be measured: {type(e).__name__}: {e}"
 
-    def _measure(self, inputs: list[np.ndarray], reads: list[tuple[Record, str, list[np.ndarray]]]) -> None:
+    def _measure(self, inputs: list[np.ndarray], reads: list[tuple[Record, str, list[np.ndarray]]],
+                 numbers: list[int]) -> None:
         """Each written output's ``measured`` (its faces read beside the input's, one batch per
-        photo) and, under ``verify``, its status: ``unverified`` with the reason where its
-        target did not read or its person changed (or it could not be read)."""
+        photo, each face by its number as ``face`` N names it: ``numbers``) and, under
+        ``verify``, its status: ``unverified`` with the reason where its target did not read or
+        its person changed (or it could not be read)."""
         from faceedit.analysis.measure import verdict
 
         assert self.reader is not None
@@ -434,7 +440,7 @@ class PhotoEngine:
                     rec.status, rec.error = "unverified", f"could not be measured: {type(e).__name__}: {e}"
             return
         for (rec, target, _), faces in zip(reads, readings):
-            rec.measured = [r.to_json() for r in faces]
+            rec.measured = [{**r.to_json(), "face": n} for r, n in zip(faces, numbers)]
             if self.opts.verify:
                 why = verdict(faces, target, self.opts.verify_min_prob, self.opts.verify_min_identity)
                 if why is not None:

@@ -107,7 +107,7 @@ class RecordMaker:
 
     def __init__(self, opts: ApplyOptions, model: str | None):
         self.model = model
-        self.conditions = opts.request.record_fields()
+        self.conditions = opts.record_fields()
 
     def __call__(self, input: str, output: str | None, status: str, target: str | None = None,
                  strength: float | None = None, faces: int | None = None,

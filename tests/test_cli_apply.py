@@ -449,7 +449,7 @@ def _stage_present() -> bool:
 
 def test_the_record_carries_the_light(tmp_path, astronaut):
     """--light and --light-strength are in the --json record (they were not: "lighting": null and
-    nothing else); a run without a light keeps the record as it was."""
+    nothing else), and so is the light a --lighting class stands for."""
     if not _stage_present():
         pytest.skip("shipped stage weights not present")
     photo = face_photo(tmp_path / "face.png", astronaut)
@@ -462,8 +462,8 @@ def test_the_record_carries_the_light(tmp_path, astronaut):
     rec = records(stdout)[0]  # the strength the light was applied at: the declared default
     assert code == 0 and rec["light"] == [-20.0, 5.0] and rec["light_strength"] == 0.6
     code, stdout, _ = run("apply", "-m", "stage", "--lighting", "left", photo, "-o", tmp_path / "o3", "--json")
-    rec = records(stdout)[0]
-    assert code == 0 and rec["lighting"] == "left" and "light" not in rec and "light_strength" not in rec
+    rec = records(stdout)[0]  # the stage's direction for the class, at the default strength
+    assert code == 0 and rec["lighting"] == "left" and rec["light"] == [50.0, 0.0] and rec["light_strength"] == 0.6
 
 
 def test_lighting_and_light_together_are_refused(tmp_path, photo_path_and_missing):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from test_cli_apply import face_photo, records, run
+from test_cli_errors import cond_ckpt  # noqa: F401 (a fixture: the tiny model with settings)
 
 from faceedit.errors import UsageError
 from faceedit.models.request import EditRequest
@@ -128,3 +129,120 @@ def test_auto_falls_back_to_opencv_only_where_5_points_do(monkeypatch):
     with pytest.raises(UsageError, match="face detector opencv finds 5 landmarks per face; x needs 68: none "
                                          "that gives them can run here"):
         registry.require_points("auto", 68, "x")
+
+
+# ---- item 21: the --json records say what was done ----------------------------------------------
+
+
+def two_faces(path: Path, astronaut) -> Path:
+    """The astronaut's head, and beside it the same head smaller: face 0 and face 1."""
+    from PIL import Image
+
+    head = Image.fromarray(astronaut[:300, 60:360])
+    canvas = Image.new("RGB", (520, 320), (200, 200, 200))
+    canvas.paste(head, (0, 10))
+    canvas.paste(head.resize((180, 180)), (320, 70))
+    canvas.save(path)
+    return path
+
+
+def test_measured_numbers_the_faces_as_face_does(tmp_path, astronaut, tiny_ckpt):
+    """--face 1 edited the smaller face and measured called it face 0."""
+    photo = two_faces(tmp_path / "two.png", astronaut)
+    for face, numbers in (("1", [1]), ("0", [0]), ("largest", [0]), ("all", [0, 1])):
+        code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", "--face", face, photo,
+                                   "-o", tmp_path / f"o{face}", "--json")
+        assert code == 0, stderr
+        (rec,) = records(stdout)
+        assert rec["faces"] == 2 and rec["face"] == face
+        assert [m["face"] for m in rec["measured"]] == numbers
+
+
+def test_the_face_choice_and_settings_are_recorded(tmp_path, photo, cond_ckpt):  # noqa: F811
+    code, stdout, stderr = run("apply", "-m", cond_ckpt, "-t", "bright", "--set", "mode=a", "--face", "largest",
+                               photo, "-o", tmp_path / "o", "--json")
+    assert code == 0, stderr
+    (rec,) = records(stdout)
+    assert rec["face"] == "largest" and rec["settings"] == {"mode": "a"} and rec["phase"] is None
+    code, stdout, _ = run("apply", "-m", cond_ckpt, "-t", "bright", photo, "-o", tmp_path / "o2", "--json")
+    (rec,) = records(stdout)
+    assert rec["face"] == "all" and rec["settings"] is None  # the keys are always there
+    fields = EditRequest.of("happy", phase="expression", mode="delta", face="2").record_fields()
+    assert fields["phase"] == "expression" and fields["settings"] == {"mode": "delta"} and fields["face"] == "2"
+
+
+def test_a_light_is_recorded_as_its_direction():
+    """--light left recorded "left" where the README documents [azimuth, elevation]; --lighting
+    left recorded no light at all, though the stage relit the face to 50,0 at 0.6."""
+    assert EditRequest(light="left").record_fields()["light"] == [50.0, 0.0]
+    assert EditRequest(light="35,15").record_fields()["light"] == [35.0, 15.0]
+    fields = EditRequest(lighting="left").record_fields()
+    assert (fields["lighting"], fields["light"], fields["light_strength"]) == ("left", [50.0, 0.0], 0.6)
+    fields = EditRequest(lighting="top", light_strength=0.3).record_fields()
+    assert (fields["light"], fields["light_strength"]) == ([0.0, 45.0], 0.3)
+    fields = EditRequest(light="ambient").record_fields()
+    assert (fields["light"], fields["light_strength"]) == ("ambient", 0.6)  # even light: no direction
+    fields = EditRequest(lighting="keep").record_fields()  # the photo's own: nothing relit
+    assert (fields["light"], fields["light_strength"]) == (None, None)
+    fields = EditRequest(lighting="left").record_fields(stage=False)  # a network relights by class
+    assert (fields["lighting"], fields["light"], fields["light_strength"]) == ("left", None, None)
+
+
+def test_an_error_record_names_no_output(tmp_path, photo, tiny_ckpt, monkeypatch):
+    """An output that could not be written (here: the disk is full) was named in its error record."""
+    import faceedit.pipeline
+
+    def full(path, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(faceedit.pipeline, "write_image", full)
+    out = tmp_path / "o"
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", photo, "-o", out, "--json")
+    assert code == 1, stderr
+    (rec,) = records(stdout)
+    assert rec["status"] == "error" and "No space left on device" in rec["error"] and rec["output"] is None
+    assert not (out / "a_bright.png").exists()
+
+
+# ---- item 15: where the stage's edit is the output, the record and `models` say so ---------------
+
+
+def test_the_record_says_whether_the_network_changed_the_output(tmp_path, photo, tiny_ckpt):
+    code, stdout, stderr = run("apply", "-m", tiny_ckpt, "-t", "bright", "-s", "0,1", photo, "-o", tmp_path / "o",
+                               "--json")
+    assert code == 0, stderr
+    assert [(r["strength"], r["network"]) for r in records(stdout)] == [(0.0, False), (1.0, True)]
+    code, stdout, stderr = run("apply", "-m", "stage", "-t", "happy", photo, "-o", tmp_path / "s", "--json")
+    assert code == 0 and [r["network"] for r in records(stdout)] == [False], stderr
+
+
+def test_a_target_left_to_the_stage_is_the_stages_edit_and_says_so(tmp_path, photo):
+    """secgan's sad is the stage's (its header's stage_only): byte for byte the stage's output,
+    recorded "network": false; its surprised carries the network's change."""
+    code, stdout, stderr = run("apply", "-m", "secgan", "-t", "sad,surprised", photo, "-o", tmp_path / "n", "--json")
+    assert code == 0, stderr
+    assert [(r["target"], r["network"]) for r in records(stdout)] == [("sad", False), ("surprised", True)]
+    code, _, stderr = run("apply", "-m", "stage", "-t", "sad,surprised", photo, "-o", tmp_path / "s")
+    assert code == 0, stderr
+    assert (tmp_path / "n" / "a_sad.png").read_bytes() == (tmp_path / "s" / "a_sad.png").read_bytes()
+    assert (tmp_path / "n" / "a_surprised.png").read_bytes() != (tmp_path / "s" / "a_surprised.png").read_bytes()
+
+
+def test_models_lists_the_targets_the_network_edits(tmp_path):
+    import json
+
+    from faceedit.api import Editor
+
+    code, stdout, stderr = run("models", "--json")
+    assert code == 0, stderr
+    rows = {r["name"]: r for r in json.loads(stdout)}
+    assert rows["stage"]["network_targets"] == [] and "happy" in rows["stage"]["stage_targets"]
+    for name, row in rows.items():
+        assert sorted(row["network_targets"] + row["stage_targets"]) == sorted(row["targets"])
+        editor = Editor.from_pretrained(name, device="cpu")
+        assert row["network_targets"] == [t for t in row["targets"] if editor.uses_network(t)], name
+    assert {"sad", "angry", "disgusted", "fearful"} <= set(rows["secgan"]["stage_targets"])
+    code, stdout, _ = run("models")
+    text = " ".join(stdout.split())
+    assert ("secgan: network: happy, neutral, sleepy, surprised, wink, keep; the stage alone: angry, disgusted, "
+            "fearful, sad, au (angry, disgusted, fearful, sad: the network's change spoilt them") in text

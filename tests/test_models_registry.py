@@ -336,6 +336,8 @@ def test_list_models_rows(tiny, tmp_path):
             "name": "tiny",
             "method": "test",
             "targets": TARGETS,
+            "network_targets": TARGETS,  # no stage: the network edits every target
+            "stage_targets": [],
             "stage_only": [],
             "conditions": {},
             "options": {"lighting": [], "aus": [], "attributes": [], "set": [], "phase": [],
@@ -352,6 +354,8 @@ def test_list_models_rows(tiny, tmp_path):
             "name": "absent",
             "method": "test",
             "targets": [],  # in the header: not known before the weights come
+            "network_targets": None,
+            "stage_targets": None,
             "stage_only": [],
             "conditions": {},
             "options": None,

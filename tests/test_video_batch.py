@@ -39,13 +39,17 @@ def job(pos: int, path: str, *outputs: tuple[str, str, float]) -> Job:
                [PlannedOutput(target, strength, out) for out, target, strength in outputs])
 
 
+#: The frame rate of the clip the records test writes (not the synthetic clips' default 25).
+CLIP_FPS = 12
+
+
 def never() -> bool:
     return False
 
 
 def test_records_and_errors(tmp_path, editor):
     good = str(tmp_path / "a.mp4")
-    write_clip(good, astronaut(), 8, (128, 96))
+    write_clip(good, astronaut(), 8, (128, 96), fps=CLIP_FPS)
     bad = tmp_path / "b.mp4"
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 300)  # a signature, then nothing
     out = tmp_path / "out"
@@ -56,7 +60,10 @@ def test_records_and_errors(tmp_path, editor):
     recs = [r.to_json() for r in recs]
     assert [r["status"] for r in recs] == ["ok", "ok", "error"]
     assert recs[2]["input"] == str(bad) and recs[2]["output"] is None and recs[2]["error"]
-    assert recs[0]["frames"] == 8 and recs[0]["tracks"] == 1 and recs[0]["fps"] > 0
+    assert recs[0]["frames"] == 8 and recs[0]["tracks"] == 1
+    # the clip's frame rate (it was the speed of the edit, which is edit_fps)
+    assert recs[0]["fps"] == CLIP_FPS and recs[0]["edit_fps"] > 0
+    assert recs[0]["network"] is False and recs[2]["network"] is None  # the stage alone has none
     assert recs[0]["kind"] == "video" and recs[0]["aus"] == {"12": 2.0} and recs[0]["model"] == "stage"
     assert list(recs[0])[:3] == ["input", "output", "kind"]
     json.dumps(recs)  # every record is JSON

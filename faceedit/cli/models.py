@@ -14,9 +14,9 @@ from faceedit.cli.common import errors_to_exit_codes
 def models(
     as_json: Annotated[bool, typer.Option("--json", help="JSON list on stdout.")] = False,
 ) -> None:
-    """List the registered models, their targets, the options they take (lighting classes,
-    AUs, attributes, --phase, --set keys, the named controls with their range) and whether
-    their weights are present."""
+    """List the registered models, their targets (those their network edits, those the stage
+    draws alone), the options they take (lighting classes, AUs, attributes, --phase, --set
+    keys, the named controls with their range) and whether their weights are present."""
     from faceedit.models.loading import list_models
     from faceedit.models.options import describe_options
 
@@ -51,7 +51,15 @@ def models(
     console.print("not supported (--attr refuses them):", markup=False, highlight=False)
     for name, why in UNSUPPORTED_ATTRIBUTES.items():
         console.print(f"  {name}: {why}", markup=False, highlight=False)
+    console.print("targets the network edits, and those the stage draws alone (an output of these is the "
+                  "stage's edit; a --json record's \"network\" says per output whether the network's change "
+                  "is in it):", markup=False, highlight=False)
     for r in rows:
-        if r["stage_only"]:
-            console.print(f"{r['name']}: {', '.join(r['stage_only'])} drawn by the stage alone (the network's "
-                          "change spoilt them; see its card)", markup=False, highlight=False)
+        if r["network_targets"] is None:
+            console.print(f"  {r['name']}: not known until its weights are fetched", markup=False, highlight=False)
+            continue
+        parts = [f"network: {', '.join(r['network_targets'])}"] if r["network_targets"] else []
+        spoilt = [t for t in r["stage_targets"] if t in r["stage_only"]]
+        parts.append(f"the stage alone: {', '.join(r['stage_targets'])}" + (
+            f" ({', '.join(spoilt)}: the network's change spoilt them; see its card)" if spoilt else ""))
+        console.print(f"  {r['name']}: {'; '.join(parts)}", markup=False, highlight=False)

@@ -153,8 +153,9 @@ def paste_back(
     mask: np.ndarray | None = None,
     smooth: float = 0.0,
     ratio: bool = False,
-) -> None:
-    """Add the model's change to the photo, in place, at the photo's full resolution.
+) -> bool:
+    """Add the model's change to the photo, in place, at the photo's full resolution; returns
+    whether any pixel changed (a change that rounds to nothing everywhere leaves none).
 
     ``smooth`` > 0 low-passes the change with a Gaussian of that sigma (crop pixels) before it
     is pasted: the edit's structure (a mouth opening, a brow raised) passes, pixel-level noise of
@@ -206,7 +207,7 @@ def paste_back(
         edited = np.repeat(edited[:, :, None], 3, axis=2)  # grey output for an RGB paste
     strength = float(strength)
     if strength == 0.0:
-        return
+        return False
     w = face_mask(aligned) if mask is None else np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
     if w.shape != (size, size):
         raise ValueError(f"mask must be ({size},{size}), got {w.shape}")
@@ -248,6 +249,7 @@ def paste_back(
         to_src = resize_affine(n / size, n / size)
     img_to_src = to_src @ to_3x3(m)
     x0, y0, x1, y1 = crop_footprint(m, size, pixels.shape, margin=2.0)
+    changed = False
     for by in range(y0, y1, PASTE_BAND_ROWS):
         by1 = min(by + PASTE_BAND_ROWS, y1)
         band_to_src = (img_to_src @ translate(x0, by))[:2]  # band pixel -> src pixel
@@ -269,5 +271,8 @@ def paste_back(
         else:
             out += d * unit
         np.clip(np.rint(out, out=out), 0.0, maxval, out=out)
-        region[...] = out.astype(pixels.dtype)
+        new = out.astype(pixels.dtype)
+        changed = changed or not np.array_equal(new, region)
+        region[...] = new
+    return changed
 

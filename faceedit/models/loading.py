@@ -138,13 +138,19 @@ def list_models() -> list[dict[str, Any]]:
             if isinstance(values, list) and values and set(values) <= set(binary) else values
             for key, values in (spec.conditions or {}).items()
         }
+        targets = options.all_targets() if options is not None else list(spec.targets or [])
+        network = options.network_targets(spec.stage_only) if options is not None else None
         rows.append({
             "name": spec.name,
             "method": spec.method,
             # every target -t takes: the network's, then those its stage applies alone
             # (neutral, keep...); [] until a Hub file is fetched
-            "targets": options.all_targets() if options is not None else list(spec.targets or []),
-            # targets the network is not run for: its stage's edit alone (see the model card)
+            "targets": targets,
+            # of those, the targets the network is run for and those the stage draws alone
+            # (an output of these is the stage's edit; None: not known until fetched)
+            "network_targets": network,
+            "stage_targets": None if network is None else [t for t in targets if t not in network],
+            # the targets the header leaves to the stage: the network's change spoilt them (see the card)
             "stage_only": list(spec.stage_only),
             "conditions": conditions,
             "options": None if options is None else options.summary(),  # None until fetched

@@ -150,6 +150,15 @@ class ModelOptions:
         stage = [t for t in self.stage.targets if t not in own] if self.stage and self.has_network else []
         return own + stage
 
+    def network_targets(self, stage_only: list[str] | tuple[str, ...] = ()) -> list[str]:
+        """The targets the network is run for (:meth:`faceedit.flow.Flow.uses_network`): its
+        own, less those its header leaves to the stage under it (``stage_only``); none for a
+        model without a network. The rest of :meth:`all_targets` the stage draws alone."""
+        if not self.has_network:
+            return []
+        own = list(self.targets) + [t for t in self.extra_targets if t not in self.targets]
+        return [t for t in own if self.stage is None or t not in stage_only]
+
     # -- the rule ----------------------------------------------------------------------------
     def check_targets(self, targets: list[str]) -> None:
         """UsageError for a target neither the network nor the stage under it takes."""

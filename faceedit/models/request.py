@@ -244,35 +244,39 @@ class EditRequest:
         return [k for k in CONDITIONS if getattr(self, k) not in (None, {})]
 
     # -- what a run reports ----------------------------------------------------------------------
-    @property
-    def light_direction(self) -> list[float] | str | None:
-        """``light`` as ``[azimuth, elevation]`` degrees (a named direction as its name)."""
-        if self.light is None:
-            return None
-        try:
-            return [float(p) for p in self.light.split(",")]
-        except ValueError:
-            return self.light
+    def applied_light(self, stage: bool = True) -> tuple[list[float] | str | None, float | None]:
+        """The light the stage relights the face to, as a record gives it: ``[azimuth,
+        elevation]`` degrees (``"ambient"``: even light, no direction), for ``light`` and for a
+        ``lighting`` class the stage draws (``stage``: the edit has one; ``keep`` and a class it
+        does not draw are a network's alone), with the strength it is applied at (the default
+        where none is given); ``(None, None)`` where the stage relights nothing (a
+        ``light_strength`` given is kept)."""
+        spec = self.light if self.light is not None else self.lighting if stage else None
+        from faceedit.stage.shading import NAMED_DIRECTIONS, parse_light  # only where a light is
 
-    @property
-    def effective_light_strength(self) -> float | None:
-        """How much the light replaces the photo's own: ``light_strength``, else the default
-        where a direction is given (a lighting class alone may be a network's, which has none)."""
-        if self.light_strength is not None:
-            return self.light_strength
-        return LIGHT_STRENGTH if self.light is not None else None
+        if spec is None or (self.light is None and spec not in NAMED_DIRECTIONS):
+            return None, self.light_strength
+        light = parse_light(spec)
+        direction = "ambient" if light.direction is None else [float(v) for v in light.direction]
+        return direction, self.light_strength if self.light_strength is not None else LIGHT_STRENGTH
 
-    def record_fields(self) -> dict[str, Any]:
-        """The conditions as a JSON record of an output carries them (``Record``'s keywords)."""
+    def record_fields(self, stage: bool = True) -> dict[str, Any]:
+        """The conditions as a JSON record of an output carries them (``Record``'s keywords):
+        the light as applied (:meth:`applied_light`; ``stage``: the edit has a stage), the face
+        choice, the phase and the model's settings."""
         like = self.like
+        light, light_strength = self.applied_light(stage)
         return {
             "lighting": self.lighting,
-            "light": self.light_direction,
-            "light_strength": self.effective_light_strength,
+            "light": light,
+            "light_strength": light_strength,
             "aus": dict(self.aus) if self.aus else None,
             "attrs": {k: attr_word(v) for k, v in self.attrs.items()} if self.attrs else None,
             "controls": dict(self.controls) if self.controls else None,
             "like": os.fspath(like) if isinstance(like, (str, os.PathLike)) else None,
+            "face": self.face,
+            "phase": self.phase,
+            "settings": dict(self.settings) or None,
         }
 
     def keywords(self) -> dict[str, Any]:

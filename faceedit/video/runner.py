@@ -68,7 +68,8 @@ class VideoResult:
     ``faces`` the most faces edited in one frame, ``tracks`` people tracked (a record's
     ``faces``: the faces found, as a photo's), ``detections`` frames the detector ran on,
     ``keys`` the edited frames edited in full (the others took a key frame's edit,
-    :mod:`faceedit.video.reuse`), ``fps`` frames per second end to end."""
+    :mod:`faceedit.video.reuse`), ``fps`` frames edited per second end to end (a record's
+    ``edit_fps``), ``rate`` the clip's own frame rate (a record's ``fps``; None: not known)."""
 
     input: str
     output: str
@@ -82,14 +83,17 @@ class VideoResult:
     seconds: float = 0.0
     fps: float = 0.0
     total: int = 0  # the frame count the container announced (0: unknown)
+    rate: float | None = None  # the clip's frame rate, as its container gives it
+    network: bool = False  # the network's change altered a pixel of a frame (set from the workers)
     audio: int = 0  # streams copied
 
     def to_json(self) -> dict:
         return {"input": self.input, "output": self.output, "frames": self.frames,
                 "edited_frames": self.edited, "faces": self.tracks, "tracks": self.tracks,
                 "detections": self.detections, "key_frames": self.keys, "scene_cuts": self.cuts,
-                "fps": round(self.fps, 2), "seconds": round(self.seconds, 2),
-                "copied_streams": self.audio}
+                "fps": None if self.rate is None else round(self.rate, 3),
+                "edit_fps": round(self.fps, 2), "seconds": round(self.seconds, 2),
+                "copied_streams": self.audio, "network": self.network}
 
 
 class Progress:
@@ -265,6 +269,7 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
     start = time.perf_counter()
     with VideoReader(src) as reader:
         result.total, result.audio = reader.info.frames, len(reader.info.copied)
+        result.rate = float(reader.info.rate) if reader.info.rate else None
         bar = progress if isinstance(progress, Progress) else (
             Progress(os.path.basename(src), reader.info.frames)
             if progress else None)
@@ -468,19 +473,23 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
     heads = bool(set(request.attrs or {}) & set(HEAD_ATTRIBUTES))  # the edit paints over the head's mattes
     carried = [_track_carried(tr, heads, frame.index) for tr in tracks]
     future = plan.key.future = pool.submit(_key_edit, plan if keys.reuse.enabled else None, editor, frame.rgb,
-                                           [tr.face for tr in tracks], request, likes, carried)
+                                           [tr.face for tr in tracks], request, likes, carried, result)
     for i, tr in enumerate(tracks):
         if not _complete(carried[i], heads):  # this edit may find what the track carries on
             tr.extra.setdefault("pending", []).append((future, i, frame.index))
     return _Edit(frame, future, tracks, samples=samples)
 
 
-def _key_edit(plan: Plan | None, editor, rgb, faces, request, likes, carried) -> tuple[np.ndarray, list]:
+def _key_edit(plan: Plan | None, editor, rgb, faces, request, likes, carried,
+              result: VideoResult | None = None) -> tuple[np.ndarray, list]:
     """A frame edited in full (:func:`faceedit.flow_calls.edit_frame`); as a key frame
     (``plan``), its change kept per face for the frames that take it
     (:func:`~faceedit.video.reuse.change_parts`), with the key frame's before it moved onto it
-    and mixed in where ``plan`` fades that out."""
-    out, done = flow_calls.edit_frame(editor, rgb, faces, request, likes=likes, carried=carried)
+    and mixed in where ``plan`` fades that out. ``result.network`` is set where the network's
+    change altered the frame."""
+    out, done, network = flow_calls.edit_frame(editor, rgb, faces, request, likes=likes, carried=carried)
+    if network and result is not None:  # only ever set to True: the workers' order does not matter
+        result.network = True
     if plan is not None:
         key = plan.key
         key.parts = change_parts(rgb, out, [np.asarray(f.landmarks, np.float64).mean(0) for f in faces])
