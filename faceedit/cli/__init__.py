@@ -25,9 +25,11 @@ from typing import Annotated  # noqa: E402
 import typer  # noqa: E402
 
 from faceedit.cli import apply, detect, models, sheet, train, ui  # noqa: E402
+from faceedit.cli.common import OneLineErrors  # noqa: E402
 from faceedit.log import setup_logging  # noqa: E402
 
 app = typer.Typer(
+    cls=OneLineErrors,
     add_completion=False,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -182,6 +182,52 @@ if not any(getattr(f, "_faceedit", False) for f in logger.filters):
     logger.addFilter(_InFlagWords())
 
 
+def _parser_classes():
+    """Typer's own copy of click's command group and errors where it has one, else click's."""
+    from typer.core import TyperGroup
+
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:
+        from click.exceptions import ClickException
+    return TyperGroup, ClickException, typer.Abort
+
+
+_TyperGroup, _ClickException, _Abort = _parser_classes()
+
+
+class OneLineErrors(_TyperGroup):
+    """The ``faceedit`` command group, whose option parser reports a usage error (a bad value,
+    an unknown or missing option) as faceedit reports its own: one stderr line, exit 2, where
+    Typer draws a box of several lines."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _ClickException as e:
+            if type(e).__name__ != "NoArgsIsHelpError":  # `faceedit` alone: the help is shown
+                sys.stderr.write(f"faceedit: error: {parser_message(e)}\n")
+            sys.exit(e.exit_code)
+        except _Abort:
+            sys.stderr.write("faceedit: error: aborted\n")
+            sys.exit(EXIT_FAILED)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def parser_message(e) -> str:
+    """A click error's message on one line, naming the command it is about (``apply``) where
+    it is not the whole program's, with where the options are listed."""
+    message = "; ".join(line.strip() for line in e.format_message().splitlines() if line.strip())
+    ctx = getattr(e, "ctx", None)
+    if ctx is None:
+        return message
+    name = ctx.info_name if ctx.parent is not None else None
+    where = f"faceedit {name} --help" if name else "faceedit --help"
+    return f"{name}: {message} ({where} lists the options)" if name else f"{message} ({where})"
+
+
 # --------------------------------------------------------------------------------------------
 # option values
 
