@@ -125,7 +125,7 @@ def apply(
         "{index} (the input's position in the input list, from 0) {lighting} {au} {attr} {control} {like} {model}. "
         "Default: {stem}_{target}{ext} with the conditions given (_{lighting}, _{au}, _{attr}, _{control}, _{like}, "
         "_{strength} unless 1), under {relparent}/ with -r.")] = None,
-    ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension (.png, .jpg, ...); default: the input's.")] = None,
+    ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension: a photo's (.png, .jpg, ...) or a video's container (.mp4, .mkv, .webm, ...); default: the input's.")] = None,
     quality: Annotated[int, typer.Option("--quality", help="JPEG/WebP quality 1-100.")] = 95,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist.")] = False,
     face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help=_help("face"))] = _default("face"),

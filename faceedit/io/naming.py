@@ -10,7 +10,7 @@ import string
 from typing import TYPE_CHECKING
 
 from faceedit.errors import OutputError, UsageError
-from faceedit.io.formats import FORMAT_BY_EXT, normalise_ext
+from faceedit.io.formats import FORMAT_BY_EXT, VIDEO_FORMAT_BY_EXT, normalise_ext
 
 if TYPE_CHECKING:
     from faceedit.io.inputs import InputItem
@@ -116,11 +116,12 @@ class OutputNamer:
             raise bad(f"an output name it makes {problem}")
         base = os.path.basename(sample)
         name_ext = os.path.splitext(base)[1].lower()
-        if name_ext not in FORMAT_BY_EXT:
-            if ("." + base.lstrip(".")).lower() in FORMAT_BY_EXT:  # '.png', '..jpg': a bare extension
+        written = {**FORMAT_BY_EXT, **VIDEO_FORMAT_BY_EXT}
+        if name_ext not in written:
+            if ("." + base.lstrip(".")).lower() in written:  # '.png', '..jpg': a bare extension
                 raise bad("its output names have nothing before their extension (add {stem})")
             raise bad("its output names have no image extension (add {ext})")
-        if self.ext is not None and FORMAT_BY_EXT[name_ext] != FORMAT_BY_EXT[self.ext]:
+        if self.ext is not None and written[name_ext] != written[self.ext]:
             raise bad(f"the names end in {name_ext}, `ext` asks for {self.ext}: give one of them "
                       "(with {ext} in the template the names follow `ext`)")
 

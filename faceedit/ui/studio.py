@@ -105,9 +105,15 @@ class Photo:
 
     @property
     def output_name(self) -> str:
-        """The name the command gives the edited file."""
+        """The name the command gives the edited file (a clip in a container only read, an
+        MPEG program stream: Matroska, as :func:`faceedit.plan.video_output` chooses)."""
         ext = os.path.splitext(self.name)[1].lower()  # as the command's {ext}
-        return (VIDEO_NAME if self.video else OUTPUT_NAME).format(stem=self.stem, ext=ext)
+        if not self.video:
+            return OUTPUT_NAME.format(stem=self.stem, ext=ext)
+        from faceedit.io.inputs import InputItem
+        from faceedit.plan import video_output
+
+        return video_output(InputItem(self.image.path, self.name), VIDEO_NAME.format(stem=self.stem, ext=ext))
 
 
 @dataclass

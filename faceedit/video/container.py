@@ -24,14 +24,14 @@ from typing import Any
 import numpy as np
 
 from faceedit.errors import ImageError, OutputError, UsageError
+from faceedit.io.formats import VIDEO_FORMAT_BY_EXT
 from faceedit.log import logger
 
-#: Container name (PyAV's format name) -> the extensions it is written with.
-VIDEO_EXTS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
-              ".avi": "avi"}
+#: Extension -> the container (PyAV's format name) an output with it is written in.
+VIDEO_EXTS = VIDEO_FORMAT_BY_EXT
 #: Video codec per output container when ``--video-codec`` is not given.
 DEFAULT_CODEC = {"mp4": "libx264", "mov": "libx264", "matroska": "libx264", "webm": "libvpx-vp9",
-                 "avi": "libx264"}
+                 "avi": "libx264", "mpegts": "libx264", "flv": "libx264", "3gp": "libx264"}
 DEFAULT_CRF = 20
 DEFAULT_PRESET = "superfast"  # x264's: encodes faster than veryfast, files about 1.6x larger
 #: The speed presets of x264 and x265 (the same names), fastest first.
