@@ -120,6 +120,18 @@ class Flow:
             return False
         return True
 
+    def _network_aus(self) -> list:
+        """The AUs the network moves: its header's, those its declaration allows
+        (:meth:`faceedit.models.options.ModelOption.vocabulary_of`: EGGAN's estimable ones)."""
+        from faceedit.models.registry import ARCH_OPTIONS
+
+        aus = list((self.spec.conditions or {}).get("aus") or [])
+        declared = {o.key: o for o in ARCH_OPTIONS.get(self.loaded.meta.arch) or ()}
+        if "aus" in declared:
+            allowed = declared["aus"].vocabulary_of(self.loaded.meta)
+            aus = [a for a in aus if a in allowed]
+        return aus
+
     def accepts(self) -> ModelOptions:
         """What the loaded model takes of a request (its network's ``edit`` keywords and
         vocabularies, its stage's), in the form :func:`faceedit.models.options.model_options`
@@ -135,7 +147,7 @@ class Flow:
             targets=list(model.targets()),
             network=network,
             lighting=list(own.get("lighting") or []),
-            aus=list(own.get("aus") or []),
+            aus=self._network_aus(),
             attributes=list(getattr(model, "attributes", [])) if self.has_network else [],
             stage=None if stage is None else StageOptions(
                 lighting=list(stage.lighting), aus=list(stage.aus), attributes=list(stage.attributes),
@@ -207,6 +219,8 @@ class Flow:
         out: dict[str, Any] = {k: getattr(request, k) for k in ("lighting", "aus", "attrs", "phase")
                                if getattr(request, k) is not None}
         out.update(request.settings)
+        if out.get("lighting") == "keep" and not hasattr(self.loaded.model, "lighting_estimator"):
+            del out["lighting"]  # keep: a network that does not estimate the photo's own (LEGAN's) leaves it as it is
         if "aus" in out:
             out["aus"] = dict(out["aus"])
         if "attrs" in out:
