@@ -101,10 +101,16 @@ class Flow:
 
     def check_target(self, target: str) -> str:
         """A target of the network, or one only the stage applies (``keep``, ``neutral``...:
-        :meth:`uses_network` tells which)."""
+        :meth:`uses_network` tells which); UsageError for any other, listing them all
+        (:meth:`targets`)."""
         if self.stage is not None and self.has_network and target in self.stage.targets():
             return target
-        return self.loaded.model.check_target(target)
+        try:
+            return self.loaded.model.check_target(target)
+        except UsageError:
+            if self.stage is None or not self.has_network:
+                raise
+            raise UsageError(f"unknown target {target!r}; valid targets: {', '.join(self.targets())}") from None
 
     def uses_network(self, target: str) -> bool:
         """Whether the network runs for ``target``: a target only the stage knows skips it, and

@@ -49,7 +49,7 @@ class OnNoFace(str, enum.Enum):
 
     error = "error"  # the photo fails (exit 1)
     skip = "skip"  # nothing is written for it
-    copy = "copy"  # the input is written unedited under the output's name
+    copy = "copy"  # the input's bytes under the output's name (encoded only into another format)
 
 
 class Engine(str, enum.Enum):
@@ -130,7 +130,7 @@ def apply(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist.")] = False,
     face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help=_help("face"))] = _default("face"),
     max_faces: Annotated[int, typer.Option("--max-faces", min=0, help=_help("max_faces"))] = _default("max_faces"),
-    on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited.")] = OnNoFace.error,
+    on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited (its bytes, re-encoded only for another --ext).")] = OnNoFace.error,
     detector: DetectorOption = AUTO_DETECTOR,
     device: DeviceOption = "auto",
     precision: Annotated[Precision, typer.Option("--precision", case_sensitive=False, help=f"Autocast precision on GPU; {PRECISION_HELP}.")] = AUTO_PRECISION,

@@ -248,12 +248,15 @@ def parse_floats(values: Iterable[str] | None, flag: str) -> list[float]:
 
 
 def parse_options(values: Iterable[str] | None, flag: str) -> dict[str, str]:
-    """``KEY=VALUE`` strings (``--attr glasses=on``) as ``{KEY: VALUE}`` text."""
+    """``KEY=VALUE`` strings (``--attr glasses=on``) as ``{KEY: VALUE}`` text; a KEY given twice
+    is a UsageError, as a repeated AU of ``--au`` is."""
     opts = {}
     for kv in values or []:
         if "=" not in kv:
             raise UsageError(f"{flag} {kv!r}: expected KEY=VALUE")
         k, v = kv.split("=", 1)
+        if k.strip() in opts:
+            raise UsageError(f"{flag}: {k.strip()} is given twice ({opts[k.strip()]} and {v.strip()})")
         opts[k.strip()] = v.strip()
     return opts
 

@@ -41,6 +41,7 @@ class OutputNamer:
     """
 
     FIELDS = ("stem", "name", "ext", "target", "strength", "relparent", "index")
+    NUMBER_FIELDS = ("strength", "index")  # the fields a format spec is for ({strength:.2f})
     CONDITION_FIELDS = ("lighting", "au", "attr", "control", "like", "model")
 
     def __init__(
@@ -90,9 +91,14 @@ class OutputNamer:
             )
 
         try:
-            for _, field, _, _ in string.Formatter().parse(self.template):
+            for _, field, spec, conversion in string.Formatter().parse(self.template):
                 if field is not None and field not in self.FIELDS + self.CONDITION_FIELDS:
                     raise bad(f"unknown field {{{field}}}")
+                if conversion:  # !r quotes a name, !a escapes it
+                    raise bad(f"{{{field}!{conversion}}}: a field takes no conversion (write {{{field}}})")
+                if spec and field not in self.NUMBER_FIELDS:  # {stem:>20} pads a name with spaces
+                    raise bad(f"{{{field}:{spec}}}: only {{strength}} and {{index}} take a format spec "
+                              f"(e.g. {{index:03d}}); write {{{field}}}")
             sample = self._format(
                 stem="photo",
                 name="photo.jpg",

@@ -277,8 +277,9 @@ class VideoWriter:
         opts = {}
         if codec in ("libx264", "libx265"):
             opts = {"crf": str(self.encode.crf), "preset": self.encode.preset}
-        if codec == "libx265":  # x265 prints its own log lines on stderr, outside FFmpeg's log
-            opts["x265-params"] = f"log-level={'error' if logger.getEffectiveLevel() >= logging.ERROR else 'info'}"
+        if codec == "libx265":  # x265 prints its own log lines on stderr, outside FFmpeg's log: its
+            # settings and statistics with -v (debug), its errors alone otherwise
+            opts["x265-params"] = f"log-level={'info' if logger.getEffectiveLevel() <= logging.DEBUG else 'error'}"
         elif codec in ("libvpx-vp9", "libvpx"):
             opts = {"crf": str(self.encode.crf), "b": "0", "deadline": "realtime", "cpu-used": "8"}
         v.options = opts
