@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from faceedit.device import CUDA_INDEX, DEVICES, PRECISION_ALIASES, PRECISIONS
 from faceedit.errors import FaceEditError, UsageError
@@ -182,21 +183,20 @@ if not any(getattr(f, "_faceedit", False) for f in logger.filters):
     logger.addFilter(_InFlagWords())
 
 
-def _parser_classes():
-    """Typer's own copy of click's command group and errors where it has one, else click's."""
-    from typer.core import TyperGroup
-
+def _click_exception() -> type[Exception]:
+    """The base of the option parser's errors: Typer's own copy of click's where it has one,
+    else click's."""
     try:
         from typer._click.exceptions import ClickException
-    except ImportError:
-        from click.exceptions import ClickException
-    return TyperGroup, ClickException, typer.Abort
+    except ImportError:  # a Typer without its own copy
+        from click.exceptions import ClickException  # type: ignore[assignment]
+    return ClickException
 
 
-_TyperGroup, _ClickException, _Abort = _parser_classes()
+_ClickException = _click_exception()
 
 
-class OneLineErrors(_TyperGroup):
+class OneLineErrors(TyperGroup):
     """The ``faceedit`` command group, whose option parser reports a usage error (a bad value,
     an unknown or missing option) as faceedit reports its own: one stderr line, exit 2, where
     Typer draws a box of several lines."""
@@ -210,7 +210,7 @@ class OneLineErrors(_TyperGroup):
             if type(e).__name__ != "NoArgsIsHelpError":  # `faceedit` alone: the help is shown
                 sys.stderr.write(f"faceedit: error: {parser_message(e)}\n")
             sys.exit(e.exit_code)
-        except _Abort:
+        except typer.Abort:
             sys.stderr.write("faceedit: error: aborted\n")
             sys.exit(EXIT_FAILED)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
@@ -250,7 +250,7 @@ def parse_floats(values: Iterable[str] | None, flag: str) -> list[float]:
 def parse_options(values: Iterable[str] | None, flag: str) -> dict[str, str]:
     """``KEY=VALUE`` strings (``--attr glasses=on``) as ``{KEY: VALUE}`` text; a KEY given twice
     is a UsageError, as a repeated AU of ``--au`` is."""
-    opts = {}
+    opts: dict[str, str] = {}
     for kv in values or []:
         if "=" not in kv:
             raise UsageError(f"{flag} {kv!r}: expected KEY=VALUE")

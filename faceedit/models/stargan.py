@@ -174,7 +174,7 @@ class AttributeSpace:
 def parse_attrs(spec: str) -> dict[str, str]:
     """``"glasses=on,..."`` -> ``{"glasses": "on"}``; UsageError for a malformed item or a name
     given twice."""
-    out = {}
+    out: dict[str, str] = {}
     for item in (p.strip() for p in spec.split(",")):
         if not item:
             continue

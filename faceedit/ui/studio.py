@@ -221,6 +221,7 @@ class Studio:
         reason for an empty file, a file that is neither an image nor a video, or one larger
         than ``max_pixels``."""
         name = safe_name(name)
+        self.model_source(model)  # a model the page does not offer: refused before anything is saved
         if not data:
             raise UsageError(f"{name}: the file is empty")
         video = os.path.splitext(name)[1].lower() in VIDEO_EXTS
