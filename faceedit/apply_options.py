@@ -117,7 +117,9 @@ class ApplyOptions:
         import math
 
         for s in self.strengths:
-            if not math.isfinite(s) or s < 0.0:
+            if not math.isfinite(s):
+                raise UsageError(f"`strengths` {s:g}: must be a finite number, 0 or more")
+            if s < 0.0:
                 raise UsageError(f"`strengths` {s:g}: must be 0 or more")
         for t in self.targets or [FIELD["target"].default]:  # the request's own checks: the face
             self.request_for(t, 1.0)  # choice, a target it cannot serve (au without AUs to set)

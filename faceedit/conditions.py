@@ -87,10 +87,13 @@ def glasses_style(word: str) -> tuple[str, str | None] | None:
     return style, colour or None
 
 
-def glasses_words() -> str:
-    """What ``--attr glasses=`` takes, in words."""
-    return (f"on, off, a number 0..1, or a style: {', '.join(GLASSES_STYLES)} (each also as STYLE-COLOUR, "
-            f"colours {', '.join(GLASSES_COLOURS)}; e.g. round-black)")
+def glasses_words(off: bool = False) -> str:
+    """What ``--attr glasses=`` takes, in words: on, a number 0.5..1 or a style; off and the
+    numbers under 0.5 too where ``off`` (a network that takes them off itself: the stage
+    refuses it, :data:`GLASSES_OFF_REFUSED`)."""
+    return (f"on{', off' if off else ''}, a number {'0' if off else '0.5'}..1, or a style: "
+            f"{', '.join(GLASSES_STYLES)} (each also as STYLE-COLOUR, colours {', '.join(GLASSES_COLOURS)}; "
+            "e.g. round-black)")
 
 
 def canonical_target(name: str) -> str:

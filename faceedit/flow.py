@@ -113,10 +113,16 @@ class Flow:
 
     def check_target(self, target: str) -> str:
         """A target of the network, or one only the stage applies (``keep``, ``neutral``...:
-        :meth:`uses_network` tells which)."""
+        :meth:`uses_network` tells which); UsageError for any other, listing them all
+        (:meth:`targets`)."""
         if self.stage is not None and self.has_network and target in self.stage.targets():
             return target
-        return self.loaded.model.check_target(target)
+        try:
+            return self.loaded.model.check_target(target)
+        except UsageError:
+            if self.stage is None or not self.has_network:
+                raise
+            raise UsageError(f"unknown target {target!r}; valid targets: {', '.join(self.targets())}") from None
 
     def uses_network(self, target: str) -> bool:
         """Whether the network runs for ``target``: a target only the stage knows skips it, and
@@ -131,6 +137,18 @@ class Flow:
         except UsageError:
             return False
         return True
+
+    def _network_aus(self) -> list:
+        """The AUs the network moves: its header's, those its declaration allows
+        (:meth:`faceedit.models.options.ModelOption.vocabulary_of`: EGGAN's estimable ones)."""
+        from faceedit.models.registry import ARCH_OPTIONS
+
+        aus = list((self.spec.conditions or {}).get("aus") or [])
+        declared = {o.key: o for o in ARCH_OPTIONS.get(self.loaded.meta.arch) or ()}
+        if "aus" in declared:
+            allowed = declared["aus"].vocabulary_of(self.loaded.meta)
+            aus = [a for a in aus if a in allowed]
+        return aus
 
     def accepts(self) -> ModelOptions:
         """What the loaded model takes of a request (its network's ``edit`` keywords and
@@ -147,7 +165,7 @@ class Flow:
             targets=list(model.targets()),
             network=network,
             lighting=list(own.get("lighting") or []),
-            aus=list(own.get("aus") or []),
+            aus=self._network_aus(),
             attributes=list(getattr(model, "attributes", [])) if self.has_network else [],
             stage=None if stage is None else StageOptions(
                 lighting=list(stage.lighting), aus=list(stage.aus), attributes=list(stage.attributes),
@@ -219,6 +237,8 @@ class Flow:
         out: dict[str, Any] = {k: getattr(request, k) for k in ("lighting", "aus", "attrs", "phase")
                                if getattr(request, k) is not None}
         out.update(request.settings)
+        if out.get("lighting") == "keep" and not hasattr(self.loaded.model, "lighting_estimator"):
+            del out["lighting"]  # keep: a network that does not estimate the photo's own (LEGAN's) leaves it as it is
         if "aus" in out:
             out["aus"] = dict(out["aus"])
         if "attrs" in out:

@@ -34,7 +34,7 @@ from faceedit.apply_options import ApplyOptions, Record, mask_path
 from faceedit.errors import FaceEditError, NoFaceError
 from faceedit.faces.types import AlignedFace
 from faceedit.io.decode import LoadedImage, read_image
-from faceedit.io.encode import write_image
+from faceedit.io.encode import write_image, write_unedited
 from faceedit.log import logger, mark, timed
 from faceedit.plan import Job, PlannedOutput, RecordMaker
 from faceedit.signals import StopSignals
@@ -347,10 +347,9 @@ class PhotoEngine:
             inputs = self._reading_inputs(img.pixels, photo.aligned) if self.reader is not None else None
             for out in photo.outputs:
                 try:
-                    if not photo.aligned:  # no face, --on-no-face copy
+                    if not photo.aligned:  # no face, --on-no-face copy: the input's bytes
                         with timed("encode"):
-                            write_image(out.path, img.pixels, img.alpha, like=img,
-                                        quality=self.opts.quality, protected=(photo.path,))
+                            write_unedited(out.path, img, quality=self.opts.quality, protected=(photo.path,))
                         rec = self._rec(photo, out.path, "copied", out.target, out.strength)
                         rec.network = False
                         photo.records.append(rec)

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from faceedit.apply_options import ApplyOptions, Record
-from faceedit.errors import FaceEditError
-from faceedit.io.formats import VIDEO, VIDEO_EXTS
+from faceedit.errors import FaceEditError, UsageError
+from faceedit.io.formats import SUPPORTED_EXTS, VIDEO, VIDEO_EXTS_TEXT, VIDEO_FORMAT_BY_EXT, ext_kind
 from faceedit.io.inputs import InputItem, expand_inputs
 from faceedit.io.naming import OutputNamer
 from faceedit.log import logger
@@ -43,12 +43,13 @@ PHOTO = "photo"
 
 
 def video_format(path: str | os.PathLike[str]) -> str | None:
-    """``mp4`` | ``matroska`` | ``avi`` when the file's first bytes are those of a video container
-    (MOV and MP4 share the ISO base media signature, WebM is Matroska), else None. Never raises
-    for an unreadable file (None)."""
+    """The container of a video file told by its first bytes: ``mp4`` (MOV, MP4 and 3GP share
+    the ISO base media signature), ``matroska`` (WebM too), ``avi``, ``mpeg`` (MPEG-1/2 program
+    stream), ``mpegts`` (a transport stream, Blu-ray's 192-byte packets too), ``flv``, ``asf``
+    (WMV) or ``ogg``; else None. Never raises for an unreadable file (None)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(16)
+            head = f.read(200)
     except OSError:
         return None
     if len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
@@ -57,6 +58,16 @@ def video_format(path: str | os.PathLike[str]) -> str | None:
         return "matroska"
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
         return "avi"
+    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):  # a pack header, a bare sequence
+        return "mpeg"
+    if len(head) > 196 and (head[0] == head[188] == 0x47 or head[4] == head[196] == 0x47):
+        return "mpegts"
+    if head[:3] == b"FLV":
+        return "flv"
+    if head[:16] == bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c"):
+        return "asf"
+    if head[:4] == b"OggS":
+        return "ogg"
     return None
 
 
@@ -69,13 +80,17 @@ def input_kind(item: InputItem) -> str:
 
 
 def video_output(item: InputItem, path: str) -> str:
-    """A video's output path: its extension kept when it names a video container, else the
-    input's own (``--ext .png`` is for the photos of a mixed run)."""
+    """A video's output path: its extension kept where it names a container faceedit writes
+    (``--ext .mkv``), else the input's own where faceedit writes it, else ``.mp4`` for an MP4
+    file under another name and ``.mkv`` for a container only read (MPEG-PS, ASF, Ogg...:
+    Matroska holds whatever sound they carry)."""
     root, ext = os.path.splitext(path)
-    if ext.lower() in VIDEO_EXTS:
+    if ext.lower() in VIDEO_FORMAT_BY_EXT:
         return path
     own = os.path.splitext(item.path)[1].lower()
-    return root + (own if own in VIDEO_EXTS else ".mp4")
+    if own in VIDEO_FORMAT_BY_EXT:
+        return root + own
+    return root + (".mp4" if video_format(item.path) == "mp4" else ".mkv")
 
 
 @dataclass
@@ -134,7 +149,24 @@ class Planner:
         ``stdin``), in input order."""
         self.input_paths, self.earlier_outputs = set(), set()
         items = list(expand_inputs(list(specs), recursive=self.opts.recursive, stdin=stdin))
-        return [self._plan(pos, item) for pos, item in enumerate(self._take_inputs(items))]
+        jobs = [self._plan(pos, item) for pos, item in enumerate(self._take_inputs(items))]
+        self._check_ext(jobs)
+        return jobs
+
+    def _check_ext(self, jobs: list[Job]) -> None:
+        """UsageError, before any work, where ``--ext`` names a format of the other kind than
+        an input (a photo's for a video, a video container for a photo)."""
+        ext = self.namer.ext
+        kinds = {job.kind for job in jobs if job.item.error is None}
+        mixed = "; edit the photos and the videos in two runs" if len(kinds) > 1 else ""
+        for job in jobs:
+            if ext is None or job.item.error is not None or ext_kind(ext) == job.kind:
+                continue
+            if job.kind == VIDEO:
+                raise UsageError(f"{job.item.path}: a video; `ext` {ext} is a photo format (videos take "
+                                 f"{VIDEO_EXTS_TEXT}){mixed}")
+            raise UsageError(f"{job.item.path}: a photo; `ext` {ext} is a video container (photos take "
+                             f"{', '.join(SUPPORTED_EXTS)}){mixed}")
 
     def _take_inputs(self, items: list[InputItem]) -> list[InputItem]:
         """Learn every input before the first output is planned, so no output replaces an input

@@ -176,7 +176,7 @@ def test_every_parameter_the_library_names_has_a_flag():
     (``LoopConfig.holdout``)."""
     from faceedit.cli.common import in_flag_words
 
-    commands = [_command(c) for c in ("apply", "prepare", "train", "train-analysis", "eval", "detect")]
+    commands = [_command(c) for c in ("apply", "prepare", "train", "train-analysis", "eval", "detect", "ui")]
     unmapped = []
     for path in sorted(PACKAGE.rglob("*.py")):
         if "cli" in path.parts:
@@ -209,9 +209,26 @@ def test_library_errors_reach_stderr_as_flags(tmp_path, astronaut):
 ])
 def test_typed_options_refuse_bad_values_naming_the_flag(tmp_path, args, flag, says):
     code, _, stderr = run("apply", "-m", "stage", "-t", "happy", tmp_path / "x.jpg", "-o", tmp_path / "o", *args)
-    said = " ".join(re.sub("[│╭╮╰╯─]", " ", stderr).split())  # the error box unwrapped
-    assert code == 2 and f"Invalid value for '{flag}'" in said and says in said, stderr
+    assert code == 2 and f"Invalid value for '{flag}'" in stderr and says in stderr, stderr
+    assert stderr.count("\n") == 1  # one line, as faceedit's own errors
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["-m", "stage", "--face", "-1"], "apply: Invalid value for '--face'"),
+    (["-m", "stage", "--crf", "99"], "apply: Invalid value for '--crf'"),
+    (["-m", "stage", "--device", "tpu"], "apply: Invalid value for '--device': 'tpu'"),
+    (["-t", "happy"], "apply: Missing option '--model'"),
+    (["-m", "stage", "--no-such-option"], "apply: No such option: --no-such-option"),
+])
+def test_parser_errors_are_one_line_exit_2(tmp_path, args, says):
+    """The option parser's usage errors read as faceedit's own: `faceedit: error:` and the
+    reason on one line naming the command, exit 2 (no box of several lines)."""
+    code, stdout, stderr = run("apply", tmp_path / "x.jpg", "-o", tmp_path / "o", *args)
+    assert code == 2 and stderr.startswith(f"faceedit: error: {says}") and stderr.count("\n") == 1, stderr
+    assert "faceedit apply --help" in stderr and not stdout
+    code, _, stderr = run("no-such-command")
+    assert code == 2 and stderr == "faceedit: error: No such command 'no-such-command'. (faceedit --help)\n"
 
 
 def test_prepare_preset_is_a_choice(tmp_path):

@@ -230,3 +230,106 @@ def test_cli_without_the_extra_says_what_to_install(monkeypatch):
     assert "faceedit[ui]" in r.output and "starlette" in r.output
     r = CliRunner().invoke(app, ["ui", "--help"])
     assert r.exit_code == 0 and "--host" in r.output and "127.0.0.1" in r.output
+
+
+def asgi(app, method: str, path: str, body: bytes = b"") -> tuple[int, dict]:
+    """One request to the page's app (an ASGI call, no server): its status and JSON body."""
+    import asyncio
+    import json
+    from urllib.parse import urlsplit
+
+    url = urlsplit(path)
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": url.path, "raw_path": url.path.encode(), "query_string": url.query.encode(),
+             "headers": [(b"host", b"test")], "client": ("127.0.0.1", 1), "server": ("test", 80), "root_path": ""}
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(data) if data[:1] == b"{" else {}
+
+
+def test_page_takes_registered_model_names_only(studio, tmp_path):
+    """A path on the server is never opened (no "not found" or "corrupt" to tell files apart);
+    a checkpoint folder named to the page offers its files by name alone."""
+    pytest.importorskip("starlette", reason="needs the ui extra (pip install 'faceedit[ui]')")
+    from urllib.parse import quote
+
+    from faceedit.ui.app import create_app
+
+    photo = studio.add_photo(png_bytes(np.asarray(astronaut())), "astronaut.png")
+    app = create_app(studio)
+    answers = set()
+    for model in ("/etc/shadow", "/no/such/file.safetensors", "/etc/passwd", str(tmp_path)):
+        status, j = asgi(app, "POST", f"/api/preview/{photo.id}", json_bytes({"model": model}))
+        assert status == 400 and "the page takes a model by its name" in j["error"], j
+        answers.add(j["error"].split(":", 1)[1])
+        status, j = asgi(app, "POST", f"/api/photo?name=a.png&model={quote(model)}", png_bytes(np.zeros((8, 8, 3), np.uint8)))
+        assert status == 400 and "by its name" in j["error"]
+    assert len(answers) == 1  # the same answer whether the file is there or not
+    (tmp_path / "mine.safetensors").write_bytes(b"")
+    folder = Studio(workdir=str(tmp_path / "w"), checkpoints=str(tmp_path))
+    assert folder.checkpoint_names() == ["mine.safetensors"]
+    assert folder.model_source("mine.safetensors") == os.path.join(str(tmp_path), "mine.safetensors")
+    assert folder.model_source("stage") == "stage"
+    for model in (str(tmp_path / "mine.safetensors"), "../mine.safetensors", "/etc/shadow"):
+        with pytest.raises(UsageError, match="by its name"):
+            folder.model_source(model)
+
+
+def json_bytes(value) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+def test_long_upload_name_is_shortened_and_errors_name_no_server_path(studio):
+    """A 300-character name is kept to MAX_NAME_BYTES (its extension kept), the upload works;
+    the page's errors name the upload, not where the server keeps it, in the words the page
+    shows (the command's --control, the server's --max-pixels)."""
+    pytest.importorskip("starlette", reason="needs the ui extra (pip install 'faceedit[ui]')")
+    from urllib.parse import quote
+
+    from faceedit.ui.app import create_app
+    from faceedit.ui.studio import MAX_NAME_BYTES
+
+    app = create_app(studio)
+    for name in ("x" * 300 + ".png", "é" * 200 + ".png", "y" * 300):
+        status, j = asgi(app, "POST", f"/api/photo?name={quote(name)}", png_bytes(np.asarray(astronaut())))
+        assert status == 200, j
+        assert len(j["name"].encode()) <= MAX_NAME_BYTES and j["name"][0] == name[0]
+        assert j["name"].endswith(os.path.splitext(name)[1])
+    status, j = asgi(app, "POST", f"/api/photo?name={'z' * 300}.png", b"not a photo")
+    assert status == 400 and studio.workdir not in j["error"] and j["error"].startswith("z" * 20), j
+    status, j = asgi(app, "POST", "/api/photo?name=big.png", png_bytes(np.zeros((1500, 1500, 3), np.uint8)))
+    assert status == 400 and "faceedit ui --max-pixels" in j["error"] and "`" not in j["error"], j
+    pid = asgi(app, "POST", "/api/photo?name=a.png", png_bytes(np.asarray(astronaut())))[1]["id"]
+    status, j = asgi(app, "POST", f"/api/preview/{pid}", json_bytes({"model": "stage", "controls": {"smile": 3}}))
+    assert status == 400 and "--control" in j["error"] and "`" not in j["error"], j
+
+
+def test_cli_port_taken_or_bad_host_one_line_exit_2(tmp_path):
+    """Where the address cannot be had, `faceedit ui` says why in one line, exits 2 and
+    announces no page."""
+    pytest.importorskip("uvicorn", reason="needs the ui extra (pip install 'faceedit[ui]')")
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for args, words in ((["--port", str(port)], f"--port {port}: already in use"),
+                            (["--host", "no-such-host.invalid"], "--host 'no-such-host.invalid'"),
+                            (["--host", "192.0.2.1"], "--host '192.0.2.1': not an address of this machine")):
+            r = subprocess.run([sys.executable, "-m", "faceedit", "ui", *args], capture_output=True, text=True,
+                               cwd=tmp_path, timeout=120)
+            assert r.returncode == 2, r.stderr
+            assert r.stderr.count("\n") == 1 and words in r.stderr, r.stderr
+            assert "http://" not in r.stderr + r.stdout

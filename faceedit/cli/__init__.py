@@ -3,7 +3,8 @@
 Contract for scripts: results go to stdout only with ``--json`` (one JSON object per line); logs,
 errors and the progress bar (only on a terminal) go to stderr. Exit codes: 0 everything
 succeeded, 1 some inputs failed (the others were still processed) or the model could not be
-loaded, 2 usage error (unknown model, target or option), 130 interrupted by Ctrl-C and 143 by
+loaded, 2 usage error (unknown model, target or option, one line from the option parser too;
+``faceedit ui``: an address it cannot serve on), 130 interrupted by Ctrl-C and 143 by
 SIGTERM (how batch schedulers stop a job): the outputs already written are reported and kept
 whole, the photos in progress finished; a second signal is ignored while it stops.
 """
@@ -25,9 +26,11 @@ from typing import Annotated  # noqa: E402
 import typer  # noqa: E402
 
 from faceedit.cli import apply, detect, models, sheet, train, ui  # noqa: E402
+from faceedit.cli.common import OneLineErrors  # noqa: E402
 from faceedit.log import setup_logging  # noqa: E402
 
 app = typer.Typer(
+    cls=OneLineErrors,
     add_completion=False,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -49,7 +49,7 @@ class OnNoFace(str, enum.Enum):
 
     error = "error"  # the photo fails (exit 1)
     skip = "skip"  # nothing is written for it
-    copy = "copy"  # the input is written unedited under the output's name
+    copy = "copy"  # the input's bytes under the output's name (encoded only into another format)
 
 
 class Engine(str, enum.Enum):
@@ -128,12 +128,12 @@ def apply(
         "{index} (the input's position in the input list, from 0) {lighting} {au} {attr} {control} {like} {model}. "
         "Default: {stem}_{target}{ext} with the conditions given (_{lighting}, _{au}, _{attr}, _{control}, _{like}, "
         "_{strength} unless 1), under {relparent}/ with -r.")] = None,
-    ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension (.png, .jpg, ...); default: the input's.")] = None,
+    ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension: a photo's (.png, .jpg, ...) or a video's container (.mp4, .mkv, .webm, ...); default: the input's.")] = None,
     quality: Annotated[int, typer.Option("--quality", help="JPEG/WebP quality 1-100.")] = 95,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist.")] = False,
     face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help=_help("face"))] = _default("face"),
     max_faces: Annotated[int, typer.Option("--max-faces", min=0, help=_help("max_faces"))] = _default("max_faces"),
-    on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited.")] = OnNoFace.error,
+    on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited (its bytes, re-encoded only for another --ext).")] = OnNoFace.error,
     detector: DetectorOption = AUTO_DETECTOR,
     device: DeviceOption = "auto",
     precision: Annotated[Precision, typer.Option("--precision", case_sensitive=False, help=f"Autocast precision on GPU; {PRECISION_HELP}.")] = AUTO_PRECISION,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from faceedit.device import CUDA_INDEX, DEVICES, PRECISION_ALIASES, PRECISIONS
 from faceedit.errors import FaceEditError, UsageError
@@ -182,6 +183,51 @@ if not any(getattr(f, "_faceedit", False) for f in logger.filters):
     logger.addFilter(_InFlagWords())
 
 
+def _click_exception() -> type[Exception]:
+    """The base of the option parser's errors: Typer's own copy of click's where it has one,
+    else click's."""
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:  # a Typer without its own copy
+        from click.exceptions import ClickException  # type: ignore[assignment]
+    return ClickException
+
+
+_ClickException = _click_exception()
+
+
+class OneLineErrors(TyperGroup):
+    """The ``faceedit`` command group, whose option parser reports a usage error (a bad value,
+    an unknown or missing option) as faceedit reports its own: one stderr line, exit 2, where
+    Typer draws a box of several lines."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _ClickException as e:
+            if type(e).__name__ != "NoArgsIsHelpError":  # `faceedit` alone: the help is shown
+                sys.stderr.write(f"faceedit: error: {parser_message(e)}\n")
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            sys.stderr.write("faceedit: error: aborted\n")
+            sys.exit(EXIT_FAILED)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def parser_message(e) -> str:
+    """A click error's message on one line, naming the command it is about (``apply``) where
+    it is not the whole program's, with where the options are listed."""
+    message = "; ".join(line.strip() for line in e.format_message().splitlines() if line.strip())
+    ctx = getattr(e, "ctx", None)
+    if ctx is None:
+        return message
+    name = ctx.info_name if ctx.parent is not None else None
+    where = f"faceedit {name} --help" if name else "faceedit --help"
+    return f"{name}: {message} ({where} lists the options)" if name else f"{message} ({where})"
+
+
 # --------------------------------------------------------------------------------------------
 # option values
 
@@ -210,12 +256,15 @@ def parse_floats(values: Iterable[str] | None, flag: str) -> list[float]:
 
 
 def parse_options(values: Iterable[str] | None, flag: str) -> dict[str, str]:
-    """``KEY=VALUE`` strings (``--attr glasses=on``) as ``{KEY: VALUE}`` text."""
-    opts = {}
+    """``KEY=VALUE`` strings (``--attr glasses=on``) as ``{KEY: VALUE}`` text; a KEY given twice
+    is a UsageError, as a repeated AU of ``--au`` is."""
+    opts: dict[str, str] = {}
     for kv in values or []:
         if "=" not in kv:
             raise UsageError(f"{flag} {kv!r}: expected KEY=VALUE")
         k, v = kv.split("=", 1)
+        if k.strip() in opts:
+            raise UsageError(f"{flag}: {k.strip()} is given twice ({opts[k.strip()]} and {v.strip()})")
         opts[k.strip()] = v.strip()
     return opts
 

@@ -165,8 +165,11 @@ def au_(
         require_points(detector.value, 68, "AU estimation")
         det = get_detector(detector.value)
         reference = None
-        if neutral is not None:
-            reference = faces_68(str(neutral))[0].landmarks
+        if neutral is not None:  # a reference that cannot serve is a usage error, as apply's --like
+            try:
+                reference = faces_68(str(neutral))[0].landmarks
+            except FaceEditError as e:
+                raise UsageError(f"`neutral` {neutral}: {e.reason}") from None
         stage = _shipped_stage()
         for item in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin):
             if item.listed and item.kind != PHOTO:  # folders list videos too: apply edits them
@@ -210,7 +213,8 @@ def au_(
         keys = [k for k, v in zip(AU_KEYS, VISIBLE) if v]
         table = Table("file", "face", *keys, caption=(
             "AU intensity 0..5 from landmark geometry, relative to "
-            + ("the --neutral face" if neutral is not None else "the population neutral mean")
+            + ("the --neutral face" if neutral is not None
+               else "the face's own identity as the stage's shape model reads it")
             + f"; not estimable: {', '.join(k for k, v in zip(AU_KEYS, VISIBLE) if not v)}"))
         for path, i, a in table_rows:
             table.add_row(path, str(i), *(f"{v:.1f}" for v in a[VISIBLE]))

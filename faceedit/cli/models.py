@@ -45,7 +45,9 @@ def models(
         console.print(f"  {r['name']}: {describe_options(r['options'])}", markup=False, highlight=False)
     from faceedit.conditions import NAMED_ATTRIBUTES, UNSUPPORTED_ATTRIBUTES, glasses_words
 
-    console.print(f"  --attr glasses= takes {glasses_words()}", markup=False, highlight=False)
+    off = any("off" in field.get("values", {}).get("glasses", []) for r in rows if r["options"]
+              for field in r["options"]["fields"] if field["name"] == "attrs")
+    console.print(f"  --attr glasses= takes {glasses_words(off)}", markup=False, highlight=False)
     for name, values in NAMED_ATTRIBUTES.items():
         console.print(f"  --attr {name}= takes {', '.join(values)}", markup=False, highlight=False)
     console.print("not supported (--attr refuses them):", markup=False, highlight=False)

@@ -87,7 +87,7 @@ def train(
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out, with its method, data and settings.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --out (its state, log, report and samples) and start afresh; replace --export (and its card) if it exists.")] = False,
     init: Annotated[str | None, typer.Option("--init", help="Fine-tune: start the generator from this registry model or .safetensors.")] = None,
-    stage: Annotated[str, typer.Option("--stage", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used with --no-stage).")] = "stage",
+    stage: Annotated[str, typer.Option("--stage", help="Train the network on the edits of this stage model (what it sees at inference: the stage's geometry, mouth and lighting); 'none' trains on unedited photos (a network used without its stage: the Python API's Editor.from_pretrained(..., stage=False)).")] = "stage",
     device: DeviceOption = "auto",
     amp: Annotated[Amp, typer.Option("--amp", case_sensitive=False, help=f"Mixed precision (autocast); {PRECISION_HELP}; off: fp32.")] = AUTO_AMP,
     config: Annotated[list[str], typer.Option("--set", help=f"Model, loss and trainer config, {SETTINGS_HELP}; e.g. image_size=64; an unknown key lists the valid ones.")] = (),  # type: ignore[assignment]

@@ -96,6 +96,8 @@ def read_image(
         raise ImageError(os_reason(e), path) from e
     if stat.S_ISDIR(info.st_mode):
         raise ImageError("is a folder, not an image file", path)
+    if not stat.S_ISREG(info.st_mode):  # a device (/dev/zero), a pipe, a socket: no size to read
+        raise ImageError("not a regular file (a device, pipe or socket), not an image file", path)
     if info.st_size == 0:
         raise ImageError("empty file (0 bytes)", path)
     try:

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from faceedit.errors import OutputError, UsageError
-from faceedit.files import same_file, write_file_atomically
+from faceedit.files import os_reason, same_file, write_file_atomically
 from faceedit.io.formats import output_format
 from faceedit.pixels import luma_levels, to_uint8, to_uint16
 
@@ -60,15 +60,43 @@ def write_image(
     if not 1 <= quality <= 100:
         raise UsageError(f"quality must be between 1 and 100, got {quality}")
     _check_arrays(pixels, alpha)
-    if os.path.isdir(path):
-        raise OutputError("is a folder", path)
-    if any(same_file(path, p) for p in protected):
-        raise OutputError("refusing to overwrite an input file", path)
+    _check_target(path, protected)
     try:
         data = _encode(image_format, pixels, alpha, like, quality)
     except Exception as e:
         raise OutputError(f"cannot encode {image_format}: {e}", path) from e
     write_file_atomically(path, data)
+
+
+def write_unedited(
+    path: str | os.PathLike[str],
+    image: LoadedImage,
+    *,
+    quality: int = 95,
+    protected: Iterable[str | os.PathLike[str]] = (),
+) -> None:
+    """Write the photo ``image`` unedited to ``path``: its file's own bytes where ``path`` is
+    of its format (nothing re-encoded, metadata as they were), else encoded from its pixels as
+    :func:`write_image` does. The same errors, atomic write and ``protected`` inputs."""
+    path = os.fspath(path)
+    if output_format(path) != image.format:
+        write_image(path, image.pixels, image.alpha, like=image, quality=quality, protected=protected)
+        return
+    _check_target(path, protected)
+    try:
+        with open(image.path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise OutputError(f"cannot read the input {image.path} to copy it: {os_reason(e)}", path) from e
+    write_file_atomically(path, data)
+
+
+def _check_target(path: str, protected: Iterable[str | os.PathLike[str]]) -> None:
+    """OutputError where ``path`` is a folder or one of the ``protected`` inputs."""
+    if os.path.isdir(path):
+        raise OutputError("is a folder", path)
+    if any(same_file(path, p) for p in protected):
+        raise OutputError("refusing to overwrite an input file", path)
 
 
 def _check_arrays(pixels: np.ndarray, alpha: np.ndarray | None) -> None:

@@ -43,11 +43,26 @@ PHOTO = "photo"
 """The kind of a still image, read by :func:`faceedit.io.decode.read_image`."""
 
 VIDEO = "video"
-"""The kind of a video file (MP4, MOV, Matroska, WebM, AVI), read by :mod:`faceedit.video`."""
+"""The kind of a video file (every container FFmpeg demuxes: :data:`VIDEO_EXTS`), read by
+:mod:`faceedit.video`."""
 
-VIDEO_EXTS: tuple[str, ...] = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
-"""Extensions of the video files folders and globs list (a file named directly is a video when
-its bytes are a video container's, whatever its name: :func:`faceedit.plan.video_format`)."""
+VIDEO_FORMAT_BY_EXT: dict[str, str] = {
+    ".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi",
+    ".ts": "mpegts", ".flv": "flv", ".3gp": "3gp",
+}
+"""Lower-case extension -> the container (PyAV's format name) a video output with it is
+written in: the video extensions ``--ext`` takes."""
+
+VIDEO_EXTS: tuple[str, ...] = (*VIDEO_FORMAT_BY_EXT, ".mpg", ".mpeg", ".vob", ".m2ts", ".mts", ".asf",
+                               ".wmv", ".3g2", ".ogv")
+"""Extensions of the video files folders and globs list: those written
+(:data:`VIDEO_FORMAT_BY_EXT`) and containers read only (MPEG-1/2 program stream, Blu-ray
+transport stream, ASF/WMV, 3GPP2, Ogg). A file named directly is a video when its bytes are a
+video container's, whatever its name (``.ogg`` among them, which folders leave out as it is
+mostly sound): :func:`faceedit.plan.video_format`."""
+
+VIDEO_EXTS_TEXT = ", ".join(VIDEO_FORMAT_BY_EXT)
+"""The video extensions written, for messages."""
 
 KIND_BY_EXT: dict[str, str] = {**dict.fromkeys(FORMAT_BY_EXT, PHOTO), **dict.fromkeys(VIDEO_EXTS, VIDEO)}
 """Lower-case file extension -> the kind of input a file with it holds. A folder listing takes
@@ -61,14 +76,22 @@ def input_kind(path: str | os.PathLike[str]) -> str | None:
 
 
 def normalise_ext(ext: str) -> str:
-    """``ext`` (``png``, ``.PNG``) as a supported lower-case extension with its dot; UsageError
-    if we cannot write it."""
+    """``ext`` (``png``, ``.PNG``, ``.MKV``) as a lower-case extension with its dot that we
+    write: an image's (:data:`FORMAT_BY_EXT`) or a video's (:data:`VIDEO_FORMAT_BY_EXT`);
+    UsageError otherwise."""
     normalised = ("" if ext.startswith(".") else ".") + ext.lower()
-    if normalised not in FORMAT_BY_EXT:
+    if normalised not in FORMAT_BY_EXT and normalised not in VIDEO_FORMAT_BY_EXT:
         raise UsageError(
-            f"unsupported output extension {ext!r}; use one of {', '.join(SUPPORTED_EXTS)}"
+            f"unsupported output extension {ext!r}; use one of {', '.join(SUPPORTED_EXTS)} "
+            f"(photos) or {VIDEO_EXTS_TEXT} (videos)"
         )
     return normalised
+
+
+def ext_kind(ext: str) -> str:
+    """The kind of input (``photo``, ``video``) an output extension from
+    :func:`normalise_ext` is for."""
+    return VIDEO if ext.lower() in VIDEO_FORMAT_BY_EXT else PHOTO
 
 
 def output_format(path: str | os.PathLike[str]) -> str:

@@ -10,7 +10,7 @@ import string
 from typing import TYPE_CHECKING
 
 from faceedit.errors import OutputError, UsageError
-from faceedit.io.formats import FORMAT_BY_EXT, normalise_ext
+from faceedit.io.formats import FORMAT_BY_EXT, VIDEO_FORMAT_BY_EXT, normalise_ext
 
 if TYPE_CHECKING:
     from faceedit.io.inputs import InputItem
@@ -41,6 +41,7 @@ class OutputNamer:
     """
 
     FIELDS = ("stem", "name", "ext", "target", "strength", "relparent", "index")
+    NUMBER_FIELDS = ("strength", "index")  # the fields a format spec is for ({strength:.2f})
     CONDITION_FIELDS = ("lighting", "au", "attr", "control", "like", "model")
 
     def __init__(
@@ -90,9 +91,14 @@ class OutputNamer:
             )
 
         try:
-            for _, field, _, _ in string.Formatter().parse(self.template):
+            for _, field, spec, conversion in string.Formatter().parse(self.template):
                 if field is not None and field not in self.FIELDS + self.CONDITION_FIELDS:
                     raise bad(f"unknown field {{{field}}}")
+                if conversion:  # !r quotes a name, !a escapes it
+                    raise bad(f"{{{field}!{conversion}}}: a field takes no conversion (write {{{field}}})")
+                if spec and field not in self.NUMBER_FIELDS:  # {stem:>20} pads a name with spaces
+                    raise bad(f"{{{field}:{spec}}}: only {{strength}} and {{index}} take a format spec "
+                              f"(e.g. {{index:03d}}); write {{{field}}}")
             sample = self._format(
                 stem="photo",
                 name="photo.jpg",
@@ -116,11 +122,12 @@ class OutputNamer:
             raise bad(f"an output name it makes {problem}")
         base = os.path.basename(sample)
         name_ext = os.path.splitext(base)[1].lower()
-        if name_ext not in FORMAT_BY_EXT:
-            if ("." + base.lstrip(".")).lower() in FORMAT_BY_EXT:  # '.png', '..jpg': a bare extension
+        written = {**FORMAT_BY_EXT, **VIDEO_FORMAT_BY_EXT}
+        if name_ext not in written:
+            if ("." + base.lstrip(".")).lower() in written:  # '.png', '..jpg': a bare extension
                 raise bad("its output names have nothing before their extension (add {stem})")
             raise bad("its output names have no image extension (add {ext})")
-        if self.ext is not None and FORMAT_BY_EXT[name_ext] != FORMAT_BY_EXT[self.ext]:
+        if self.ext is not None and written[name_ext] != written[self.ext]:
             raise bad(f"the names end in {name_ext}, `ext` asks for {self.ext}: give one of them "
                       "(with {ext} in the template the names follow `ext`)")
 

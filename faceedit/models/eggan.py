@@ -350,19 +350,19 @@ class EGGAN(EditModel):
         if isinstance(aus, str):
             aus = au_mod.parse_au_spec(aus)  # UsageError on a malformed spec
         if not isinstance(aus, Mapping) or not aus:
-            raise UsageError(f"aus must be a non-empty mapping {{AU: intensity}} or 'AU=v,...' string, "
+            raise UsageError(f"`aus` must be a non-empty mapping {{AU: intensity}} or 'AU=v,...' string, "
                              f"got {aus!r}")
         out = {}
         for k, v in aus.items():
-            i = _au_index(k, self.au_ids, "aus")
+            i = _au_index(k, self.au_ids, "`aus`")
             try:
                 value = float(v)
             except (TypeError, ValueError):
-                raise UsageError(f"aus: intensity of AU {self.au_ids[i]} is {v!r}, not a number") from None
+                raise UsageError(f"`aus`: intensity of AU {self.au_ids[i]} is {v!r}, not a number") from None
             if not math.isfinite(value) or not 0.0 <= value <= self.au_max:
-                raise UsageError(f"aus: intensity of AU {self.au_ids[i]} is {v!r}; use 0..{self.au_max:g}")
+                raise UsageError(f"`aus`: intensity of AU {self.au_ids[i]} is {v!r}; use 0..{self.au_max:g}")
             if not self.au_mask[i]:
-                raise UsageError(f"aus: AU {self.au_ids[i]} was not estimable in this model's training data, "
+                raise UsageError(f"`aus`: AU {self.au_ids[i]} was not estimable in this model's training data, "
                                  f"so it cannot be edited; editable AUs: "
                                  f"{_au_list([a for a, m in zip(self.au_ids, self.au_mask) if m])}")
             out[self.au_ids[i]] = value

@@ -41,19 +41,29 @@ class ModelOption:
     header (never written in code): ``conditions:NAME`` (a condition vocabulary),
     ``config:NAME`` (a config key: a list, or a mapping's keys), ``binary`` (the two-valued
     condition vocabularies, e.g. ``glasses``); ``values``: values fixed by the code itself
-    (RegGAN's phase names; with a ``vocabulary`` too, the code's first, then the header's)."""
+    (RegGAN's phase names; with a ``vocabulary`` too, the code's first, then the header's);
+    ``within``: a config key of the header listing the values the model takes of its
+    vocabulary (EGGAN's ``estimable_aus``: the AUs its data could estimate), all where the key
+    is absent or null."""
 
     key: str
     help: str = ""
     vocabulary: str = ""
     values: tuple[str, ...] = ()
+    within: str = ""
 
     def describe(self) -> str:
         """Its help line: its own, else the request field's."""
         return self.help or (FIELD[self.key].describe() if self.key in FIELD else "")
 
     def vocabulary_of(self, meta: CheckpointMeta) -> list:
-        """This option's values in checkpoint ``meta`` ([] when it has none)."""
+        """This option's values in checkpoint ``meta`` ([] when it has none), those ``within``
+        allows."""
+        values = self._vocabulary(meta)
+        bound = meta.config.get(self.within) if self.within else None
+        return values if bound is None else [v for v in values if v in bound]
+
+    def _vocabulary(self, meta: CheckpointMeta) -> list:
         if self.values:
             if not self.vocabulary:
                 return list(self.values)
@@ -258,7 +268,7 @@ class ModelOptions:
             if f.name in choices:
                 row["choices"] = choices[f.name]
             if f.name == "attrs":  # each attribute's words (glasses off only where a network takes it)
-                row["values"] = {a: attribute_values(a, off=a in self.attributes or self.stage is None)
+                row["values"] = {a: attribute_values(a, off=a in self.attributes and self.has_network)
                                  for a in choices["attrs"]}
             if f.name == "strength" and self.stage is None:
                 row["range"] = [f.range[0], 1.0] if f.range else None

@@ -172,14 +172,17 @@ class AttributeSpace:
 # ----------------------------------------------------------------------------------------------
 
 def parse_attrs(spec: str) -> dict[str, str]:
-    """``"glasses=on,..."`` -> ``{"glasses": "on"}``."""
-    out = {}
+    """``"glasses=on,..."`` -> ``{"glasses": "on"}``; UsageError for a malformed item or a name
+    given twice."""
+    out: dict[str, str] = {}
     for item in (p.strip() for p in spec.split(",")):
         if not item:
             continue
         if "=" not in item:
             raise UsageError(f"attribute {item!r}: expected NAME=VALUE, e.g. glasses=on")
         key, value = (t.strip() for t in item.split("=", 1))
+        if key in out:
+            raise UsageError(f"attribute {key} is given twice ({out[key]} and {value})")
         out[key] = value
     return out
 

@@ -68,7 +68,7 @@ def control_range(name: str) -> tuple[float, float]:
 
 def parse_controls(spec: str | dict) -> dict[str, float]:
     """``"smile=0.5,brows=-0.3"`` -> {"smile": 0.5, "brows": -0.3}; UsageError on an unknown name,
-    a value outside the control's range or a malformed item."""
+    a value outside the control's range, a name given twice or a malformed item."""
     if isinstance(spec, dict):
         items = [f"{k}={v}" for k, v in spec.items()]
     else:
@@ -87,6 +87,8 @@ def parse_controls(spec: str | dict) -> dict[str, float]:
         lo, hi = control_range(name)
         if not lo <= v <= hi:
             raise UsageError(f"control {name}={v:g} is outside {lo:g}..{hi:g}")
+        if name in out:
+            raise UsageError(f"control {name} is given twice ({out[name]:g} and {v:g})")
         out[name] = v
     return out
 

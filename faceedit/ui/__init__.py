@@ -28,8 +28,10 @@ def missing() -> list[str]:
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, *, max_pixels: int | None = None,
-          device: str = "auto") -> None:
-    """Serve the page on ``host:port`` (127.0.0.1: this machine only) until interrupted."""
+          device: str = "auto", checkpoints: str | None = None) -> None:
+    """Serve the page on ``host:port`` (127.0.0.1: this machine only) until interrupted; the
+    registered models, and the ``.safetensors`` files of the folder ``checkpoints`` by file
+    name. A UsageError, with nothing served, where the address cannot be had."""
     from faceedit.ui.app import serve as run
 
-    run(host, port, max_pixels=max_pixels, device=device)
+    run(host, port, max_pixels=max_pixels, device=device, checkpoints=checkpoints)

@@ -28,9 +28,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from faceedit.errors import FaceEditError
+from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
-from faceedit.ui.studio import Studio, zip_files
+from faceedit.ui.studio import Studio, page_error, zip_files
 
 
 def create_app(studio: Studio) -> Starlette:
@@ -40,9 +40,10 @@ def create_app(studio: Studio) -> Starlette:
 
     def failed(e: Exception) -> JSONResponse:
         if isinstance(e, FaceEditError):
-            return JSONResponse({"error": str(e)}, status_code=400)
+            return JSONResponse({"error": page_error(e)}, status_code=400)
+        logger.error("page request failed: %s: %s", type(e).__name__, e)
         logger.debug("page request failed", exc_info=True)
-        return JSONResponse({"error": f"{type(e).__name__}: {e}"}, status_code=500)
+        return JSONResponse({"error": page_error(e)}, status_code=500)
 
     def settings_of(text: str | bytes | None) -> dict[str, Any]:
         try:
@@ -174,13 +175,47 @@ async def _threaded(function, *args):
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, *, max_pixels: int | None = None,
-          device: str = "auto") -> None:
-    """Serve the page on ``host:port`` until interrupted."""
+          device: str = "auto", checkpoints: str | None = None) -> None:
+    """Serve the page on ``host:port`` until interrupted. The address is taken before the page
+    is announced: a UsageError naming ``host`` or ``port`` where it cannot be (a port in use, a
+    host that is not an address of this machine), and nothing announced."""
     import uvicorn
 
     from faceedit.io.decode import DEFAULT_MAX_PIXELS
 
-    studio = Studio(max_pixels=max_pixels or DEFAULT_MAX_PIXELS, device=device)
-    logger.info("faceedit ui on http://%s:%d/ (Ctrl-C stops it)", host, port)
-    uvicorn.run(create_app(studio), host=host, port=port, log_level="warning")
+    sock = listening_socket(host, port)
+    studio = Studio(max_pixels=max_pixels or DEFAULT_MAX_PIXELS, device=device, checkpoints=checkpoints)
+    server = uvicorn.Server(uvicorn.Config(create_app(studio), log_level="warning"))
+    shown = f"[{host}]" if ":" in host else host
+    logger.info("faceedit ui on http://%s:%d/ (Ctrl-C stops it)", shown, port)
+    with sock:
+        server.run(sockets=[sock])
 
+
+def listening_socket(host: str, port: int):
+    """A TCP socket bound to ``host:port`` and listening; UsageError with the reason where
+    ``host`` is not an address of this machine or the port cannot be had."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as e:
+        reason = e.strerror if isinstance(e, socket.gaierror) else str(e)
+        raise UsageError(f"`host` {host!r}: not an address this machine can serve on ({reason})") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise UsageError(f"`port` {port}: already in use on {host}; choose another `port`") from None
+        if e.errno == errno.EADDRNOTAVAIL:
+            raise UsageError(f"`host` {host!r}: not an address of this machine") from None
+        if e.errno == errno.EACCES:
+            raise UsageError(f"`port` {port}: not allowed to serve on it here (ports below 1024 need root)") from None
+        raise UsageError(f"`host` {host!r} `port` {port}: cannot serve there ({e.strerror})") from None
+    return sock

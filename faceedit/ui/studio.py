@@ -105,9 +105,15 @@ class Photo:
 
     @property
     def output_name(self) -> str:
-        """The name the command gives the edited file."""
+        """The name the command gives the edited file (a clip in a container only read, an
+        MPEG program stream: Matroska, as :func:`faceedit.plan.video_output` chooses)."""
         ext = os.path.splitext(self.name)[1].lower()  # as the command's {ext}
-        return (VIDEO_NAME if self.video else OUTPUT_NAME).format(stem=self.stem, ext=ext)
+        if not self.video:
+            return OUTPUT_NAME.format(stem=self.stem, ext=ext)
+        from faceedit.io.inputs import InputItem
+        from faceedit.plan import video_output
+
+        return video_output(InputItem(self.image.path, self.name), VIDEO_NAME.format(stem=self.stem, ext=ext))
 
 
 @dataclass
@@ -126,13 +132,27 @@ class Clip:
                 "ready": self.path is not None}
 
 
+#: The longest upload name kept, in UTF-8 bytes (file systems take 255; the outputs add a suffix).
+MAX_NAME_BYTES = 160
+
+
 def safe_name(name: str) -> str:
     """An upload's file name as the page saves it and the command names it: its base name
-    (after ``/`` or ``\\``), control characters replaced by ``_``; ``photo`` for an empty
-    name or a bare dot."""
+    (after ``/`` or ``\\``), control characters replaced by ``_``, its stem shortened so that
+    the name is at most :data:`MAX_NAME_BYTES` bytes (the extension kept); ``photo`` for an
+    empty name or a bare dot."""
     base = os.path.basename(str(name).replace("\\", "/")).strip()
     base = re.sub(r"[\x00-\x1f\x7f]", "_", base)
-    return "photo" if base in ("", ".", "..") else base
+    if base in ("", ".", ".."):
+        return "photo"
+    if len(base.encode("utf-8")) > MAX_NAME_BYTES:
+        stem, ext = os.path.splitext(base)
+        if len(ext.encode("utf-8")) > 16:  # no extension worth keeping
+            stem, ext = base, ""
+        room = MAX_NAME_BYTES - len(ext.encode("utf-8"))
+        stem = stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip()
+        base = (stem or "photo") + ext
+    return base
 
 
 class Studio:
@@ -140,9 +160,10 @@ class Studio:
     first use), the photos added (decoded, faces found once) and the last preview."""
 
     def __init__(self, *, max_pixels: int = DEFAULT_MAX_PIXELS, device: str = "auto",
-                 workdir: str | None = None) -> None:
+                 workdir: str | None = None, checkpoints: str | None = None) -> None:
         self.max_pixels = max_pixels
         self.device = device
+        self.checkpoints = checkpoints  # a folder whose .safetensors files the page offers by name
         self._tmp = tempfile.TemporaryDirectory(prefix="faceedit-ui-") if workdir is None else None
         self.workdir = workdir or self._tmp.name  # type: ignore[union-attr]
         self.photos: OrderedDict[str, Photo] = OrderedDict()
@@ -153,17 +174,45 @@ class Studio:
 
     # -- models --------------------------------------------------------------------------------
     def models(self) -> list[dict[str, Any]]:
-        """The registered models whose weights are on this machine, each with the request's
-        fields it takes (``fields``: as ``faceedit models --json`` lists them)."""
+        """The registered models whose weights are on this machine, then the checkpoints of the
+        ``checkpoints`` folder by file name, each with the request's fields it takes
+        (``fields``: as ``faceedit models --json`` lists them)."""
         from faceedit.models.loading import list_models
+        from faceedit.models.options import model_options
 
-        return [{"name": r["name"], "fields": r["options"]["fields"]}
+        rows = [{"name": r["name"], "fields": r["options"]["fields"]}
                 for r in list_models() if r.get("present") and r.get("options")]
+        for name in self.checkpoint_names():
+            options = model_options(os.path.join(self.checkpoints or "", name))
+            if options is not None:
+                rows.append({"name": name, "fields": options.summary()["fields"]})
+        return rows
+
+    def checkpoint_names(self) -> list[str]:
+        """The ``.safetensors`` files directly in the ``checkpoints`` folder (none without one)."""
+        if not self.checkpoints or not os.path.isdir(self.checkpoints):
+            return []
+        return sorted(n for n in os.listdir(self.checkpoints)
+                      if n.lower().endswith(".safetensors") and os.path.isfile(os.path.join(self.checkpoints, n)))
+
+    def model_source(self, model: str) -> str:
+        """What :meth:`editor` loads for the page's ``model``: a registered model's name, or a
+        file of the ``checkpoints`` folder named by its file name. Anything else (a path on the
+        server, a file elsewhere) is a UsageError that reads no file."""
+        from faceedit.models.registry import model_names
+
+        if model in model_names():
+            return model
+        if model in self.checkpoint_names():
+            return os.path.join(self.checkpoints or "", model)
+        offered = ", ".join([*model_names(), *self.checkpoint_names()])
+        raise UsageError(f"model {model!r}: the page takes a model by its name: {offered}")
 
     def editor(self, model: str) -> Editor:
         with self._lock:
             if model not in self._editors:
-                self._editors[model] = Editor.from_pretrained(model, device=self.device, allow_download=False)
+                source = self.model_source(model)
+                self._editors[model] = Editor.from_pretrained(source, device=self.device, allow_download=False)
             return self._editors[model]
 
     # -- photos --------------------------------------------------------------------------------
@@ -172,6 +221,7 @@ class Studio:
         reason for an empty file, a file that is neither an image nor a video, or one larger
         than ``max_pixels``."""
         name = safe_name(name)
+        self.model_source(model)  # a model the page does not offer: refused before anything is saved
         if not data:
             raise UsageError(f"{name}: the file is empty")
         video = os.path.splitext(name)[1].lower() in VIDEO_EXTS
@@ -269,7 +319,7 @@ class Studio:
         (it names the photo by the upload's file name)."""
         photo = self.photo(pid)
         model, request = self.request(settings)
-        return command_line(photo.name, model, request, photo.video)
+        return command_line(photo.name, self.model_source(model), request, photo.video)
 
     # -- a whole clip --------------------------------------------------------------------------
     def start_clip(self, pid: str, settings: Mapping[str, Any]) -> Clip:
@@ -307,7 +357,7 @@ class Studio:
                            tracker=default_tracker(editor), request=request)
             clip.path = path
         except Exception as e:  # shown on the page; the page goes on
-            clip.error = str(e) if isinstance(e, FaceEditError) else f"{type(e).__name__}: {e}"
+            clip.error = page_error(e)
         finally:
             clip.finished = True
 
@@ -330,6 +380,26 @@ class Studio:
             with self._lock:
                 self._forget(photo.id)
                 self._last = None
+
+
+def page_error(e: Exception) -> str:
+    """An error as the page shows it, one line that names no file of the server: a
+    FaceEditError's reason after its file's base name (an upload's name, not where the server
+    keeps it), each parameter the library names in backquotes (`` `controls` ``) as the option
+    of the ``faceedit apply`` line the page shows (``--control``) and the photo limit as the
+    server's option (``faceedit ui --max-pixels``); any other error by its kind alone (its
+    message may name the server's files)."""
+    if not isinstance(e, FaceEditError):
+        return f"the server failed ({type(e).__name__}); its log says more"
+
+    def word(m: re.Match) -> str:
+        name = m.group(1)
+        if name == "max_pixels":
+            return "faceedit ui --max-pixels"
+        return FIELD[name].flag if name in FIELD else name.replace("_", " ")
+
+    text = re.sub(r"`([A-Za-z_][A-Za-z0-9_]*)`", word, e.reason)
+    return f"{os.path.basename(e.path)}: {text}" if e.path else text
 
 
 def command_line(name: str, model: str, request: EditRequest, video: bool = False) -> str:
@@ -368,7 +438,7 @@ def first_frame(path: str, max_pixels: int) -> LoadedImage:
     with VideoReader(path) as reader:
         info = reader.info
         if info.width * info.height > max_pixels:
-            raise ImageError(f"{info.width}x{info.height} frames: more than `max_pixels` {max_pixels} pixels", path)
+            raise ImageError(f"{info.width}x{info.height} frames: more than {max_pixels} pixels (`max_pixels`)", path)
         for item in reader:
             if isinstance(item, Frame):
                 return LoadedImage(path, item.rgb, None, "PNG", False, None, None, False)

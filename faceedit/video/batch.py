@@ -110,8 +110,8 @@ class VideoEngine:
                 return None
             try:
                 if video_format(job.item.path) is None:
-                    raise FaceEditError("not a video file (no MP4/MOV, Matroska/WebM or AVI "
-                                        "signature)", job.item.path)
+                    raise FaceEditError("not a video file (no signature of a container FFmpeg reads: "
+                                        "MP4/MOV, Matroska/WebM, AVI, MPEG-PS/TS, FLV, ASF, Ogg)", job.item.path)
                 samples = FaceSamples(SAMPLED_FRAMES) if self.reader is not None else None
                 result = edit_video(self.editor, job.item.path, out.path, out.target, out.strength,
                                     face=self.opts.face, max_faces=self.opts.max_faces, encode=self.encode,

@@ -24,14 +24,14 @@ from typing import Any
 import numpy as np
 
 from faceedit.errors import ImageError, OutputError, UsageError
+from faceedit.io.formats import VIDEO_FORMAT_BY_EXT
 from faceedit.log import logger
 
-#: Container name (PyAV's format name) -> the extensions it is written with.
-VIDEO_EXTS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
-              ".avi": "avi"}
+#: Extension -> the container (PyAV's format name) an output with it is written in.
+VIDEO_EXTS = VIDEO_FORMAT_BY_EXT
 #: Video codec per output container when ``--video-codec`` is not given.
 DEFAULT_CODEC = {"mp4": "libx264", "mov": "libx264", "matroska": "libx264", "webm": "libvpx-vp9",
-                 "avi": "libx264"}
+                 "avi": "libx264", "mpegts": "libx264", "flv": "libx264", "3gp": "libx264"}
 DEFAULT_CRF = 20
 DEFAULT_PRESET = "superfast"  # x264's: encodes faster than veryfast, files about 1.6x larger
 #: The speed presets of x264 and x265 (the same names), fastest first.
@@ -277,8 +277,9 @@ class VideoWriter:
         opts = {}
         if codec in ("libx264", "libx265"):
             opts = {"crf": str(self.encode.crf), "preset": self.encode.preset}
-        if codec == "libx265":  # x265 prints its own log lines on stderr, outside FFmpeg's log
-            opts["x265-params"] = f"log-level={'error' if logger.getEffectiveLevel() >= logging.ERROR else 'info'}"
+        if codec == "libx265":  # x265 prints its own log lines on stderr, outside FFmpeg's log: its
+            # settings and statistics with -v (debug), its errors alone otherwise
+            opts["x265-params"] = f"log-level={'info' if logger.getEffectiveLevel() <= logging.DEBUG else 'error'}"
         elif codec in ("libvpx-vp9", "libvpx"):
             opts = {"crf": str(self.encode.crf), "b": "0", "deadline": "realtime", "cpu-used": "8"}
         v.options = opts

@@ -10,7 +10,8 @@ from faceedit.models.request import AU_TARGETS  # the free-form targets: the sou
 # What the network takes on the command line (checked before any weights load): the AU
 # vocabulary is the checkpoint header's; ``au`` / ``custom`` are targets beside its expressions.
 declare_arch("eggan", "faceedit.models.eggan:build_eggan", extra_targets=AU_TARGETS, options=(
-    ModelOption("aus", "target AU intensities 0..5, e.g. 12=3.5,6=2", vocabulary="conditions:aus"),
+    ModelOption("aus", "target AU intensities 0..5, e.g. 12=3.5,6=2", vocabulary="conditions:aus",
+                within="estimable_aus"),
     ModelOption("source_aus", "the input's own AU intensities, overriding the AU head's estimate"),
     ModelOption("mode", "direct | delta (default: the checkpoint's edit_mode)"),
 ))
