@@ -22,7 +22,8 @@ from faceedit.cli.common import (
     model_template,
 )
 from faceedit.errors import FaceEditError, UsageError
-from faceedit.files import InputFiles, check_output, check_output_folder
+from faceedit.files import InputFiles, check_output_folder
+from faceedit.io.outputs import check_output
 from faceedit.log import logger
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 def detect(
     inputs: Annotated[list[str], typer.Argument(help="Image files, folders, globs, or '-'.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for overlays and JSON.")],
+    out_text: Annotated[str, typer.Option("--out", "-o", help="Folder for overlays and JSON.")],
     detector: DetectorOption = AUTO_DETECTOR,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Also write the aligned crops of this model's template.")] = None,
@@ -55,7 +56,8 @@ def detect(
 
     failed = 0
     with errors_to_exit_codes():
-        check_output_folder(out)
+        check_output_folder(out_text)
+        out = Path(out_text)
         # folders list videos too (apply edits them): detect passes over those it finds
         items = [it for it in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin)
                  if not (it.listed and it.kind != PHOTO)]

@@ -10,7 +10,7 @@ import string
 from typing import TYPE_CHECKING
 
 from faceedit.errors import OutputError, UsageError
-from faceedit.io.formats import FORMAT_BY_EXT, normalise_ext
+from faceedit.io.formats import FORMAT_BY_EXT, VIDEO, VIDEO_EXTS, normalise_ext
 
 if TYPE_CHECKING:
     from faceedit.io.inputs import InputItem
@@ -191,10 +191,14 @@ class OutputNamer:
         problem = _name_problem(os.path.join(relparent, "x"))
         if problem:
             raise OutputError(f"input folder {relparent!r} {problem}", item.path)
+        if item.kind == VIDEO and in_ext in VIDEO_EXTS:
+            ext = in_ext  # a video keeps its container: x.mp4 and x.mov do not collide
+        else:
+            ext = self.ext or (in_ext if in_ext in FORMAT_BY_EXT else ".png")
         formatted = self._format(
             stem=_sanitise(stem),
             name=_sanitise(name),
-            ext=self.ext or (in_ext if in_ext in FORMAT_BY_EXT else ".png"),
+            ext=ext,
             target=_sanitise(target),
             strength=strength,
             relparent=relparent,
