@@ -263,8 +263,10 @@ def mask_path(output: str, face: int, name: str) -> str:
     return f"{root}_face{face}_{name}.png"
 
 
-def mask_pattern(output: str, names: Iterable[str]) -> re.Pattern[str]:
+def mask_pattern(output: str, names: Iterable[str], literal: bool = True) -> re.Pattern[str]:
     """The file names (in ``output``'s folder) of every mask :func:`mask_path` may give
-    ``output``, whatever the face number, for the mask ``names``."""
-    stem = os.path.splitext(os.path.basename(output))[0]
-    return re.compile(re.escape(stem) + r"_face[0-9]+_(" + "|".join(map(re.escape, names)) + r")\.png")
+    ``output``, whatever the face number, for the mask ``names``; ``literal=False``: ``output``
+    is a pattern of output stems itself."""
+    stem = os.path.splitext(os.path.basename(output))[0] if literal else output
+    return re.compile((re.escape(stem) if literal else stem) + r"_face[0-9]+_("
+                      + "|".join(map(re.escape, names)) + r")\.png")

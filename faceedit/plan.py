@@ -142,7 +142,9 @@ class Planner:
         self.namer = OutputNamer(opts.out_dir, opts.name_template or opts.default_name_template(), opts.ext)
         self.model = editor.spec.name
         self.detector = editor.detector.name
-        self.mask_names: tuple[str, ...] = editor.loaded.model.mask_names if opts.save_masks else ()
+        # the masks the model can save (--save-masks), and those this run writes
+        self.model_masks: tuple[str, ...] = editor.loaded.model.mask_names if editor.has_network else ()
+        self.mask_names = self.model_masks if opts.save_masks else ()
         self.input_paths: set[str] = set()
         self.earlier_outputs: set[str] = set()  # listed files set aside as earlier outputs
         self.check = OutputCheck((), overwrite=opts.overwrite)
@@ -198,10 +200,17 @@ class Planner:
                         path = self.namer.predict(it, target, strength)
                         if path is not None:
                             makers[os.path.realpath(path)].append(it)
+        # an earlier output's masks (--save-masks: OUTPUT_face<N>_<mask>.png) are its, too
+        masks = {os.path.splitext(p)[0]: m for p, m in makers.items()}
+        mask_name = mask_pattern("(?P<output>.*)", self.model_masks, literal=False) if self.model_masks else None
         aside: dict[int, InputItem] = {}
         for it in items:
             if it.error is None:
-                others = [m for m in makers.get(real[id(it)], ()) if real[id(m)] != real[id(it)]]
+                found = makers.get(real[id(it)], [])
+                named = mask_name.fullmatch(os.path.basename(real[id(it)])) if mask_name else None
+                if named is not None:
+                    found = [*found, *masks.get(os.path.join(os.path.dirname(real[id(it)]), named["output"]), [])]
+                others = [m for m in found if real[id(m)] != real[id(it)]]
                 if it.listed and others:
                     self.earlier_outputs.add(real[id(it)])
                     aside[id(it)] = others[0]

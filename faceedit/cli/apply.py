@@ -271,7 +271,7 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
             for rec in records:
                 if rec.error:  # an input's error, in the words of the command line as the others
                     rec.error = in_flag_words(rec.error)
-                if rec.reason:
+                if getattr(rec, "reason", None):  # a video's record has the keys it was given
                     rec.reason = in_flag_words(rec.reason)
                 key = "aside" if rec.status == "skipped" and rec.output is None else rec.status
                 counts[key] = counts.get(key, 0) + 1
