@@ -261,3 +261,22 @@ def test_every_input_gets_a_record_in_the_json(tmp_path, astronaut, tiny_ckpt):
     assert recs["p_bright.jpg"]["status"] == "skipped" and recs["p_bright.jpg"]["output"] is None
     assert f"output name of {d / 'p.jpg'}" in recs["p_bright.jpg"]["reason"]
     assert "p_bright.jpg: not edited" in stderr and "1 not edited (named as the output of another input)" in stderr
+
+
+def test_other_commands_follow_the_same_rule_beside_a_file_input(tmp_path, astronaut, tiny_ckpt):
+    """`detect` and `sheet` under the one check: with --overwrite, what they wrote beside their
+    input is replaced (it carries faceedit's record), an unrelated photo there is not."""
+    d = tmp_path / "d"
+    d.mkdir()
+    photo = face_photo(d / "p.png", astronaut)
+    code, _, stderr = run("detect", photo, "-o", d, "--detector", "dlib")
+    assert code == 0, stderr
+    assert read_record(d / "p_faces.png")["command"] == "detect"
+    code, _, stderr = run("detect", photo, "-o", d, "--detector", "dlib", "--overwrite")
+    assert code == 0, stderr
+    other = face_photo(d / "q.png", astronaut, size=(100, 100))
+    before = _sha(other)
+    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "bright", "--detector", "dlib", photo, "-o", other,
+                          "--overwrite")
+    assert code == 2 and f"--out {other}: is a photo or video in the folder of an input" in stderr, stderr
+    assert _sha(other) == before

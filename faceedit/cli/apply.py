@@ -127,7 +127,7 @@ def apply(
         "_{strength} unless 1), under {relparent}/ with -r.")] = None,
     ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension (.png, .jpg, ...); default: the input's.")] = None,
     quality: Annotated[int, typer.Option("--quality", help="JPEG/WebP quality 1-100.")] = 95,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist (without it, an output made under other conditions, kept in its metadata, is an error naming the difference). Never an input, nor a photo beside an input that faceedit did not write.")] = False,
     face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help=_help("face"))] = _default("face"),
     max_faces: Annotated[int, typer.Option("--max-faces", min=0, help=_help("max_faces"))] = _default("max_faces"),
     on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited.")] = OnNoFace.error,

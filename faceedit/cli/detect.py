@@ -82,13 +82,15 @@ def detect(
                 rgb = img.rgb8()
                 faces = det.detect(rgb)
                 overlay, record = _outputs(out, item)
-                write_image(overlay, draw_faces(rgb, faces))
+                made = {"command": "detect", "input": item.path}  # faceedit's record (faceedit.io.outputs)
+                write_image(overlay, draw_faces(rgb, faces), record=made)
                 states = expression_states(faces, stage)
                 rec.update(faces=[{**f.to_json(), "expression": st} for f, st in zip(faces, states)],
                            overlay=str(overlay))
                 if template is not None:
                     for i, f in enumerate(faces):
-                        write_image(_crop_path(out, item, i), align_face(img.pixels, f, template).crop)
+                        write_image(_crop_path(out, item, i), align_face(img.pixels, f, template).crop,
+                                    record={**made, "model": model})
                 atomic_json(record, rec)
             except FaceEditError as e:
                 failed += 1

@@ -89,7 +89,7 @@ def sheet(
             if shown is None:
                 raise FaceEditError("no photo could be shown: no sheet written")
             img = shown
-        write_image(str(out), img)
+        write_image(str(out), img, record={"command": "sheet", "model": model})  # faceedit's record
         logger.info("wrote %s", out)
     if failed:
         raise typer.Exit(EXIT_FAILED)
