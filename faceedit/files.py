@@ -95,12 +95,12 @@ class InputFiles:
         return (st.st_dev, st.st_ino) in self.ids
 
 
-def check_named(path: str | os.PathLike[str], *, option: str = "out", what: str = "path") -> None:
+def check_named(path: str | os.PathLike[str], *, option: str = "out", what: str = "file") -> None:
     """A path option must name something: the empty path is a UsageError naming the option
     (``Path('')`` is the current folder: a script's unset ``$OUT`` would scatter its outputs
     there, and with ``overwrite`` replace files there)."""
     if not os.fspath(path).strip():
-        raise UsageError(f"`{option}` '': an empty path (an unset variable?); give a {what}")
+        raise UsageError(f"`{option}` '': an empty path (an unset variable?); give a path for the {what}")
 
 
 def check_output_folder(path: str | os.PathLike[str], *, option: str = "out", what: str = "folder") -> None:

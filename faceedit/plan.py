@@ -146,7 +146,6 @@ class Planner:
         self.model_masks: tuple[str, ...] = editor.loaded.model.mask_names if editor.has_network else ()
         self.mask_names = self.model_masks if opts.save_masks else ()
         self.input_paths: set[str] = set()
-        self.earlier_outputs: set[str] = set()  # listed files set aside as earlier outputs
         self.check = OutputCheck((), overwrite=opts.overwrite)
         self._listed: dict[str, list[str]] = {}  # output folder -> its files' names (masks)
 
@@ -169,7 +168,7 @@ class Planner:
     def plan(self, specs: list[str], stdin=None) -> list[Job]:
         """One :class:`Job` per input of ``specs`` (files, folders, globs, ``-``: paths read from
         ``stdin``), in input order."""
-        self.input_paths, self.earlier_outputs, self._listed = set(), set(), {}
+        self.input_paths, self._listed = set(), {}
         items = list(expand_inputs(list(specs), recursive=self.opts.recursive, stdin=stdin))
         aside = self._take_inputs(items)
         self.check = OutputCheck(InputFiles(self.input_paths, near=[it.path for it in items]),
@@ -212,7 +211,6 @@ class Planner:
                     found = [*found, *masks.get(os.path.join(os.path.dirname(real[id(it)]), named["output"]), [])]
                 others = [m for m in found if real[id(m)] != real[id(it)]]
                 if it.listed and others:
-                    self.earlier_outputs.add(real[id(it)])
                     aside[id(it)] = others[0]
                     continue
                 self.input_paths.add(real[id(it)])
@@ -249,8 +247,11 @@ class Planner:
         written (it joins ``job.outputs``)."""
         conditions = self.conditions(target, strength, path, job.kind)
         refusal = self.check.refusal(path)
-        rec = lambda status, **kw: [self.records(job.item.path, kw.pop("output", None), status, target,  # noqa: E731
-                                                 strength, **kw)]
+
+        def rec(status: str, output: str | None = None, error: str | None = None,
+                reason: str | None = None) -> list[Record]:
+            return [self.records(job.item.path, output, status, target, strength, error=error, reason=reason)]
+
         if refusal is None:
             mask = self._mask_refusal(path) if job.kind != VIDEO else None
             if mask is not None:

@@ -1,4 +1,4 @@
-"""Every command that writes a file follows apply's rules (faceedit.files.check_output): never
+"""Every command that writes a file follows apply's rules (faceedit.io.outputs.check_output): never
 over an input, never over an existing file without --overwrite (usage errors, exit 2, before any
 work), atomically; eval's ``sha256`` is the file's; ``prepare`` exits 1 when a photo failed; the
 CPU autocast is said in the log."""

@@ -284,11 +284,11 @@ def atomic_json(path: Path, obj) -> None:
 def dataset_files(folders: Iterable[str | Path]) -> list[Path]:
     """What a command reads of the prepared datasets in ``folders`` (the layout of
     :mod:`faceedit.train.prepare`): inputs that no output may replace
-    (:func:`faceedit.files.check_output`); a run folder or a report may still go in the folder."""
+    (:func:`faceedit.io.outputs.check_output`); a run folder or a report may still go in the folder."""
     return [Path(f) / name for f in folders for name in ("dataset.json", "index.jsonl", "errors.jsonl", "images")]
 
 
-def named_path(value: str, option: str, what: str = "path") -> Path:
+def named_path(value: str, option: str, what: str = "file") -> Path:
     """A path option's text as a Path; the empty path a usage error naming the option
     (:func:`faceedit.files.check_named`): typer would read '' as the current folder. Path
     options are declared as text for this."""
@@ -307,7 +307,7 @@ def checkpoint_name(path: Path, option: str) -> None:
 
 def model_file(model: str | None) -> list[Path]:
     """The checkpoint that ``model`` (a registered name or a .safetensors path) reads, where it
-    is on this machine: an input that no output may replace (:func:`faceedit.files.check_output`).
+    is on this machine: an input that no output may replace (:func:`faceedit.io.outputs.check_output`).
     An unknown name has none here (loading the model reports it)."""
     from faceedit.models.registry import get_spec, looks_like_path
 

@@ -46,7 +46,7 @@ def sheet(
 
     failed = 0
     with errors_to_exit_codes():
-        out = named_path(out_text, "out", "file name")
+        out = named_path(out_text, "out", "file")
         check_output(out, inputs=[*(inputs or []), *dataset_files([data] if data is not None else []),
                                   *model_file(model)], overwrite=overwrite)
         output_format(out)

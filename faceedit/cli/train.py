@@ -116,7 +116,7 @@ def train(
             raise UsageError("--resume continues the run in --out, --overwrite discards it: give one")
         check_output_folder(out_text, what="run folder")
         out = Path(out_text)
-        export = None if export_text is None else named_path(export_text, "export", "file name")
+        export = None if export_text is None else named_path(export_text, "export", "file")
         if export is not None:
             checkpoint_name(export, "export")
         if steps is None:
@@ -258,8 +258,8 @@ def eval_(
     from faceedit.models.loading import load_model
 
     with errors_to_exit_codes():
-        out = None if out_text is None else named_path(out_text, "out", "file name")
-        sheet = None if sheet_text is None else named_path(sheet_text, "sheet", "file name")
+        out = None if out_text is None else named_path(out_text, "out", "file")
+        sheet = None if sheet_text is None else named_path(sheet_text, "sheet", "file")
         read = [*dataset_files(data), *model_file(model)]
         for path, option in ((out, "out"), (sheet, "sheet")):
             if path is not None:
@@ -292,7 +292,7 @@ def train_stage(
     from faceedit.train.stage import export_stage, fit_stage
 
     with errors_to_exit_codes():
-        out = named_path(out_text, "out", "file name")
+        out = named_path(out_text, "out", "file")
         checkpoint_name(out, "out")
         check_output(out, inputs=dataset_files(data), overwrite=overwrite)
         sets = [open_dataset(d) for d in data]
@@ -332,7 +332,7 @@ def train_analysis(
 
     with errors_to_exit_codes():
         trainer = analysis_trainer(kind)
-        out = named_path(out_text, "out", "file name")
+        out = named_path(out_text, "out", "file")
         checkpoint_name(out, "out")
         run_dir = default_run_dir(out) if run_text is None else named_path(run_text, "run", "run folder")
         check_output_folder(run_dir, option="run", what="run folder")

@@ -187,7 +187,7 @@ def check_output(
     UsageError naming the option (`` `option` ``, as the library names parameters), the file
     and the way out. What is then written is written atomically
     (:func:`faceedit.files.atomic_file`, :func:`faceedit.files.write_file_atomically`)."""
-    check_named(path, option=option, what="file name")
+    check_named(path, option=option, what="file")
     refusal = OutputCheck(inputs, overwrite=overwrite).refusal(path)
     if refusal is None:
         return
