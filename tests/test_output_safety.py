@@ -78,9 +78,8 @@ def test_overwrite_never_replaces_an_unrecorded_photo_beside_an_input(tmp_path):
 # ---- apply -------------------------------------------------------------------------------------
 
 
-def test_save_masks_never_replace_an_input_or_an_existing_file(tmp_path, astronaut):
-    """Issue 52 items 1 and 2: a photo named as a mask of an output was replaced by the mask
-    (exit 0); an existing mask file was replaced without --overwrite."""
+def test_save_masks_never_replace_an_input(tmp_path, astronaut):
+    """Issue 52 item 1: a photo named as a mask of an output was replaced by the mask (exit 0)."""
     d = tmp_path / "d"
     d.mkdir()
     face_photo(d / "a.jpg", astronaut)
@@ -102,16 +101,21 @@ def test_save_masks_never_replace_an_input_or_an_existing_file(tmp_path, astrona
         for p in d.iterdir():  # the mask photo's own output and masks, where it was edited
             if p.name not in ("a.jpg", victim.name):
                 p.unlink()
-    # an existing mask file is not replaced without --overwrite (nor is any file the run reads)
+
+
+def test_save_masks_never_replace_an_existing_file_without_overwrite(tmp_path, astronaut):
+    """Issue 52 item 2: an existing mask file was replaced without --overwrite."""
+    photo = face_photo(tmp_path / "a.jpg", astronaut)
+    base = ["apply", "-m", "legan", "-t", "happy", "--save-masks", "--json", "--detector", "dlib"]
     out = tmp_path / "out"
     out.mkdir()
     existing = out / "a_happy_face0_lighting_mask.png"
     existing.write_bytes(b"keep me")
-    code, stdout, _ = run(*base, d / "a.jpg", "-o", out)
+    code, stdout, _ = run(*base, photo, "-o", out)
     (rec,) = records(stdout)
     assert code == 1 and rec["status"] == "error" and "exists; give --overwrite" in rec["error"]
     assert existing.read_bytes() == b"keep me" and sorted(p.name for p in out.iterdir()) == [existing.name]
-    code, stdout, _ = run(*base, d / "a.jpg", "-o", out, "--overwrite")
+    code, stdout, _ = run(*base, photo, "-o", out, "--overwrite")
     (rec,) = records(stdout)
     assert code == 0 and rec["status"] == "ok" and str(existing) in rec["masks"]
     assert read_record(existing)["mask_of"] == rec["output"]
@@ -156,12 +160,7 @@ def test_a_rerun_under_other_conditions_is_an_error_naming_the_difference(tmp_pa
     code, stdout, _ = run(*base, "-m", tiny_ckpt)
     assert code == 0
     written = out / "p_bright.png"
-    conditions = read_record(written)["conditions"]
-    assert conditions["model"] == "tiny" and conditions["target"] == "bright" and conditions["face"] == "all"
     mtime = written.stat().st_mtime_ns
-    code, stdout, _ = run(*base, "-m", tiny_ckpt)
-    (rec,) = records(stdout)
-    assert code == 0 and rec["status"] == "skipped" and "same conditions" in rec["reason"]
     other = tmp_path / "other.safetensors"  # another model (its name is the file's)
     shutil.copy(tiny_ckpt, other)
     for extra, difference in [(["-m", other], "model tiny (this run: other)"),
@@ -170,10 +169,15 @@ def test_a_rerun_under_other_conditions_is_an_error_naming_the_difference(tmp_pa
                               (["-m", tiny_ckpt, "--max-faces", "3"], "max_faces")]:
         code, stdout, stderr = run(*base, *extra)
         (rec,) = records(stdout)
-        assert code == 1 and rec["status"] == "error" and rec["output"] is None, extra
+        assert code == 1 and rec["status"] == "error" and rec["output"] is None, (extra, rec)
         assert "made under other conditions" in rec["error"] and difference in rec["error"], rec["error"]
         assert "--overwrite" in rec["error"]
     assert written.stat().st_mtime_ns == mtime
+    code, stdout, _ = run(*base, "-m", tiny_ckpt)
+    (rec,) = records(stdout)
+    assert code == 0 and rec["status"] == "skipped" and "same conditions" in rec["reason"]
+    conditions = read_record(written)["conditions"]
+    assert conditions["model"] == "tiny" and conditions["target"] == "bright" and conditions["face"] == "all"
     # the quality of a JPEG is one of its conditions
     code, _, _ = run("apply", "-t", "bright", photo, "-o", out, "--ext", ".jpg", "-m", tiny_ckpt)
     code, stdout, _ = run("apply", "-t", "bright", photo, "-o", out, "--ext", ".jpg", "-m", tiny_ckpt,
