@@ -284,3 +284,16 @@ def test_other_commands_follow_the_same_rule_beside_a_file_input(tmp_path, astro
                           "--overwrite")
     assert code == 2 and f"--out {other}: is a photo or video in the folder of an input" in stderr, stderr
     assert _sha(other) == before
+
+
+def test_ray_actors_get_the_record_of_each_output(tmp_path):
+    """The planned record reaches the actors that write the files (as JSON in the job message)."""
+    from faceedit.io.inputs import InputItem
+    from faceedit.plan import Job, PlannedOutput
+    from faceedit.ray_engine import _job_from_message, _job_message
+
+    record = {"conditions": {"model": "stage", "aus": {"12": 2.0}, "strength": 0.5}}
+    job = Job(3, InputItem(str(tmp_path / "p.jpg"), "p.jpg"), "photo",
+              [PlannedOutput("happy", 0.5, str(tmp_path / "p_happy.jpg"), record)])
+    back = _job_from_message(_job_message(job))
+    assert back.outputs == job.outputs and back.outputs[0].record == record
