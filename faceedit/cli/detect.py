@@ -82,7 +82,7 @@ def detect(
                 rgb = img.rgb8()
                 faces = det.detect(rgb)
                 overlay, record = _outputs(out, item)
-                made = {"command": "detect", "input": item.path}  # faceedit's record (faceedit.io.outputs)
+                made = {"command": "detect"}  # faceedit's record (faceedit.io.outputs)
                 write_image(overlay, draw_faces(rgb, faces), record=made)
                 states = expression_states(faces, stage)
                 rec.update(faces=[{**f.to_json(), "expression": st} for f, st in zip(faces, states)],

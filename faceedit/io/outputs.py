@@ -43,7 +43,7 @@ begins a JPEG comment, a TIFF description or a video's comment tag)."""
 
 _XMP = ('<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
-        'xmlns:faceedit="https://github.com/faceedit/ns/1.0/"><faceedit:record>{}</faceedit:record>'
+        'xmlns:faceedit="urn:faceedit:record:1"><faceedit:record>{}</faceedit:record>'
         '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>')
 _XMP_RECORD = re.compile(rb"<faceedit:record>(.*?)</faceedit:record>", re.S)
 
