@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ import numpy as np
 from faceedit.analysis.measure import MIN_IDENTITY, MIN_PROB
 from faceedit.conditions import canonical_target
 from faceedit.errors import UsageError
+from faceedit.files import check_output_folder
 from faceedit.io.decode import DEFAULT_MAX_PIXELS
 from faceedit.io.naming import OutputNamer
 from faceedit.log import logger
@@ -142,9 +145,7 @@ class ApplyOptions:
         if not -1.0 <= self.verify_min_identity <= 1.0:
             raise UsageError(f"`verify_min_identity` {self.verify_min_identity:g}: must be between -1 "
                              f"and 1 (a cosine similarity; default {MIN_IDENTITY:g})")
-        if os.path.exists(self.out_dir) and not os.path.isdir(self.out_dir):
-            raise UsageError(f"`out_dir` {self.out_dir}: is a file, not a folder (the output folder "
-                             "is created if missing)")
+        check_output_folder(self.out_dir, option="out_dir", what="output folder")
         OutputNamer(self.out_dir, self.name_template or self.default_name_template(), self.ext)
 
     def validate(self, editor: Editor) -> None:
@@ -247,6 +248,8 @@ class Record:
     # per edited face what it reads as (faceedit.analysis.measure.Reading.to_json); None: not
     # measured (no output written, or measuring off); a video's: per person (track), frames_read added
     measured: list[dict] | None = None
+    # why an input or output was skipped (an earlier output's name, the same conditions...)
+    reason: str | None = None
 
     def __post_init__(self) -> None:
         if self.status == "error":  # an error record names no output: none was written
@@ -277,6 +280,8 @@ class Record:
         }
         if self.masks is not None:
             rec["masks"] = self.masks
+        if self.reason is not None:
+            rec["reason"] = self.reason
         return rec
 
 
@@ -285,3 +290,12 @@ def mask_path(output: str, face: int, name: str) -> str:
     ``<output stem>_face<face>_<name>.png`` (crop-sized greyscale or RGB)."""
     root, _ = os.path.splitext(output)
     return f"{root}_face{face}_{name}.png"
+
+
+def mask_pattern(output: str, names: Iterable[str], literal: bool = True) -> re.Pattern[str]:
+    """The file names (in ``output``'s folder) of every mask :func:`mask_path` may give
+    ``output``, whatever the face number, for the mask ``names``; ``literal=False``: ``output``
+    is a pattern of output stems itself."""
+    stem = os.path.splitext(os.path.basename(output))[0] if literal else output
+    return re.compile((re.escape(stem) if literal else stem) + r"_face[0-9]+_("
+                      + "|".join(map(re.escape, names)) + r")\.png")

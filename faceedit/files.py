@@ -1,6 +1,7 @@
 """Writing files atomically, written once (a core helper: image outputs, JSON records and
 settings, checkpoints, model cards, sample sheets and timing records all go through it), and
-the rules every command checks before it writes a file (:func:`check_output`).
+the files a command reads (:class:`InputFiles`), for the one output check of every command
+(:func:`faceedit.io.outputs.check_output`).
 
 Every write goes to a temporary file beside the target (``.NAME.PID.XXXXXXXX.tmp``), is synced,
 and is renamed over the target, so a reader sees the old content or the new one and never a
@@ -56,23 +57,32 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 
 
 class InputFiles:
-    """The files (and folders) a command reads, for :func:`check_output`, built once for a batch:
-    a path is one of them if its real path is one of theirs (symbolic links), it is the same file
-    on disk (hard links), or it lies in one of the folders."""
+    """The files (and folders) a command reads, for :func:`faceedit.io.outputs.check_output`,
+    built once for a batch: a path is one of them if its real path is one of theirs (symbolic
+    links), it is the same file on disk (hard links), or it lies in one of the folders.
+    :attr:`homes` are the folders that hold them: the folders given, and the folder of each file
+    given (as named, and as its real path), and the folders of the files ``near`` them (files
+    that are not read, such as those an input listing set aside)."""
 
-    def __init__(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+    def __init__(self, paths: Iterable[str | os.PathLike[str]],
+                 near: Iterable[str | os.PathLike[str]] = ()) -> None:
         self.real: set[str] = set()
         self.ids: set[tuple[int, int]] = set()
         self.folders: list[str] = []
+        self.homes: set[str] = set()
         for p in paths:
             real = os.path.realpath(p)
             if os.path.isdir(real):
                 self.folders.append(os.path.join(real, ""))
+                self.homes.update({real, os.path.abspath(p)})
                 continue
             self.real.add(real)
+            self.homes.update({os.path.dirname(real), os.path.dirname(os.path.abspath(p))})
             with contextlib.suppress(OSError):
                 st = os.stat(real)
                 self.ids.add((st.st_dev, st.st_ino))
+        for p in near:
+            self.homes.update({os.path.dirname(os.path.realpath(p)), os.path.dirname(os.path.abspath(p))})
 
     def __contains__(self, path: str | os.PathLike[str]) -> bool:
         real = os.path.realpath(path)
@@ -85,34 +95,19 @@ class InputFiles:
         return (st.st_dev, st.st_ino) in self.ids
 
 
-def check_output(
-    path: str | os.PathLike[str],
-    *,
-    inputs: InputFiles | Iterable[str | os.PathLike[str]] = (),
-    overwrite: bool = False,
-    option: str = "out",
-) -> None:
-    """The rules of every command that writes a file, checked before it does any work: the
-    output ``path`` is never one of its ``inputs`` (:class:`InputFiles`, or the paths to make
-    one of; a folder among them stands for every file under it), never a folder, and an
-    existing file is replaced only with ``overwrite``. What is then written is written
-    atomically (:func:`atomic_file`, :func:`write_file_atomically`).
-
-    A UsageError names the option (`` `option` ``, as the library names parameters), the file
-    and the way out."""
-    path = os.fspath(path)
-    if path in (inputs if isinstance(inputs, InputFiles) else InputFiles(inputs)):
-        raise UsageError(f"`{option}` {path}: is an input of this command (never written over); "
-                         "write to another file")
-    if os.path.isdir(path):
-        raise UsageError(f"`{option}` {path}: is a folder; give a file name")
-    if os.path.lexists(path) and not overwrite:
-        raise UsageError(f"`{option}` {path}: exists; give `overwrite` to replace it")
+def check_named(path: str | os.PathLike[str], *, option: str = "out", what: str = "file") -> None:
+    """A path option must name something: the empty path is a UsageError naming the option
+    (``Path('')`` is the current folder: a script's unset ``$OUT`` would scatter its outputs
+    there, and with ``overwrite`` replace files there)."""
+    if not os.fspath(path).strip():
+        raise UsageError(f"`{option}` '': an empty path (an unset variable?); give a path for the {what}")
 
 
 def check_output_folder(path: str | os.PathLike[str], *, option: str = "out", what: str = "folder") -> None:
-    """An output folder (created if missing) must not be a file: a UsageError naming the option
-    and the path, before any work."""
+    """An output folder (created if missing) must be named (the empty path would be the current
+    folder) and must not be a file: a UsageError naming the option and the path, before any
+    work."""
+    check_named(path, option=option, what=what)
     if os.path.lexists(path) and not os.path.isdir(path):
         raise UsageError(f"`{option}` {os.fspath(path)}: is a file, not a folder (the {what} is "
                          "created if missing)")

@@ -21,6 +21,7 @@ written. A bad input becomes an error record; it never stops the batch and never
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict, deque
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,7 +32,7 @@ import numpy as np
 
 from faceedit import flow_calls
 from faceedit.apply_options import ApplyOptions, Record, mask_path
-from faceedit.errors import FaceEditError, NoFaceError
+from faceedit.errors import FaceEditError, NoFaceError, OutputError
 from faceedit.faces.types import AlignedFace
 from faceedit.io.decode import LoadedImage, read_image
 from faceedit.io.encode import write_image, write_unedited
@@ -349,7 +350,8 @@ class PhotoEngine:
                 try:
                     if not photo.aligned:  # no face, --on-no-face copy: the input's bytes
                         with timed("encode"):
-                            write_unedited(out.path, img, quality=self.opts.quality, protected=(photo.path,))
+                            write_unedited(out.path, img, quality=self.opts.quality, protected=(photo.path,),
+                                           record=out.record)
                         rec = self._rec(photo, out.path, "copied", out.target, out.strength)
                         rec.network = False
                         photo.records.append(rec)
@@ -362,10 +364,10 @@ class PhotoEngine:
                         pixels[y0:y1, x0:x1] = values
                     network = paste_faces(self.editor, pixels, aligned, photo.edited[key], out.strength)
                     # masks first: a failed mask write leaves no output, so a re-run redoes both
-                    masks = self._write_masks(photo, key, out.path) if self.opts.save_masks else None
+                    masks = self._write_masks(photo, key, out) if self.opts.save_masks else None
                     with timed("encode"):
                         write_image(out.path, pixels, img.alpha, like=img,
-                                    quality=self.opts.quality, protected=(photo.path,))
+                                    quality=self.opts.quality, protected=(photo.path,), record=out.record)
                     rec = self._rec(photo, out.path, "ok", out.target, out.strength)
                     rec.masks, rec.network = masks, network
                     photo.records.append(rec)
@@ -445,14 +447,20 @@ class PhotoEngine:
                 if why is not None:
                     rec.status, rec.error = "unverified", why
 
-    def _write_masks(self, photo: _Photo, key: tuple, output: str) -> list[str]:
+    def _write_masks(self, photo: _Photo, key: tuple, out: PlannedOutput) -> list[str]:
+        """Write the masks of the planned output ``out`` (each with its record); the plan has
+        checked every mask file of its pattern, and a file that has appeared since is not
+        replaced without ``overwrite`` (OutputError)."""
         paths = []
         for i, masks in enumerate(photo.masks[key]):
             for name, m in masks.items():
-                path = mask_path(output, i, name)
+                path = mask_path(out.path, i, name)
+                if not self.opts.overwrite and os.path.lexists(path):
+                    raise OutputError(f"`save_masks`: mask file {path} exists; give `overwrite` to replace it",
+                                      path)
                 m8 = np.clip(np.rint(m), 0, 255).astype(np.uint8)
                 write_image(path, np.repeat(m8, 3, axis=2) if m8.shape[2] == 1 else m8,
-                            protected=(photo.path,))
+                            protected=(photo.path,), record={**(out.record or {}), "mask_of": out.path})
                 paths.append(path)
         return paths
 

@@ -240,15 +240,17 @@ def _row(pos: int, records: list | None = None, fatal: FaceEditError | None = No
 
 
 def _job_message(job: Job) -> dict:
-    """What an actor needs of a planned job: the input and its outputs, absolute paths."""
+    """What an actor needs of a planned job: the input and its outputs, absolute paths, with the
+    record each output carries (as JSON text)."""
     item = dataclasses.replace(job.item, path=os.path.abspath(job.item.path))
     return {"pos": job.pos, "item": dataclasses.asdict(item), "kind": job.kind,
-            "outputs": [(o.target, o.strength, os.path.abspath(o.path)) for o in job.outputs]}
+            "outputs": [(o.target, o.strength, os.path.abspath(o.path), json.dumps(o.record))
+                        for o in job.outputs]}
 
 
 def _job_from_message(message: dict) -> Job:
     return Job(message["pos"], InputItem(**message["item"]), message["kind"],
-               [PlannedOutput(t, s, p) for t, s, p in message["outputs"]])
+               [PlannedOutput(t, s, p, json.loads(r)) for t, s, p, r in message["outputs"]])
 
 
 class RayEngine:

@@ -268,10 +268,14 @@ def test_output_folder_equal_to_the_input_folder(tmp_path, astronaut, tiny_ckpt)
     code, stdout, stderr = run("-v", "apply", "-m", tiny_ckpt, "-t", "bright", d, "-o", d,
                                "--overwrite", "--json")
     recs = {Path(r["input"]).name: r for r in records(stdout)}
-    assert code == 1 and set(recs) == {"john.jpg", "mary.jpg"}
+    assert code == 1 and set(recs) == {"john.jpg", "john_bright.jpg", "mary.jpg"}  # every input has a record
     assert recs["john.jpg"]["status"] == "error" and str(other) in recs["john.jpg"]["error"]
     assert recs["mary.jpg"]["status"] == "ok"
+    aside = recs["john_bright.jpg"]
+    assert aside["status"] == "skipped" and aside["output"] is None
+    assert "output name of" in aside["reason"] and str(d / "john.jpg") in aside["reason"]
     assert "john_bright.jpg: not edited" in stderr
+    assert "1 not edited (named as the output of another input)" in stderr
     assert other.read_bytes() == before
     assert sorted(p.name for p in d.iterdir()) == ["john.jpg", "john_bright.jpg", "mary.jpg",
                                                    "mary_bright.jpg"]
@@ -279,7 +283,14 @@ def test_output_folder_equal_to_the_input_folder(tmp_path, astronaut, tiny_ckpt)
     code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", d, "-o", d, "--json")
     assert code == 0
     assert [(Path(r["input"]).name, r["status"]) for r in records(stdout)] == [
-        ("john.jpg", "skipped"), ("mary.jpg", "skipped")]
+        ("john.jpg", "skipped"), ("john_bright.jpg", "skipped"), ("mary.jpg", "skipped"),
+        ("mary_bright.jpg", "skipped")]
+    assert other.read_bytes() == before and len(list(d.iterdir())) == 4
+    # with --overwrite, mary's earlier output (it carries faceedit's record) is replaced; john's
+    # namesake (an original, no record) is not
+    code, stdout, _ = run("apply", "-m", tiny_ckpt, "-t", "bright", d, "-o", d, "--json", "--overwrite")
+    recs = {Path(r["input"]).name: r for r in records(stdout)}
+    assert code == 1 and recs["mary.jpg"]["status"] == "ok" and recs["john.jpg"]["status"] == "error"
     assert other.read_bytes() == before and len(list(d.iterdir())) == 4
 
 

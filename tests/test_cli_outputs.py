@@ -1,4 +1,4 @@
-"""Every command that writes a file follows apply's rules (faceedit.files.check_output): never
+"""Every command that writes a file follows apply's rules (faceedit.io.outputs.check_output): never
 over an input, never over an existing file without --overwrite (usage errors, exit 2, before any
 work), atomically; eval's ``sha256`` is the file's; ``prepare`` exits 1 when a photo failed; the
 CPU autocast is said in the log."""
@@ -46,11 +46,19 @@ def test_sheet_never_writes_over_its_photo_or_an_existing_file(tmp_path, astrona
     assert existing.read_bytes() == b"keep me"
     code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "bright", photo, "-o", tmp_path / "s.safetensors")
     assert code == 2 and "unsupported output extension" in stderr  # before the work, not after it
-    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "bright", "--detector", "dlib", photo, "-o", existing,
+    # beside the photo, --overwrite replaces only what faceedit wrote (maybe an original)
+    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "bright", photo, "-o", existing, "--overwrite")
+    assert code == 2 and "that faceedit did not write" in stderr, stderr
+    assert existing.read_bytes() == b"keep me"
+    (tmp_path / "sheets").mkdir()
+    elsewhere = tmp_path / "sheets" / "existing.png"
+    elsewhere.write_bytes(b"replace me")
+    code, _, stderr = run("sheet", "-m", tiny_ckpt, "-t", "bright", "--detector", "dlib", photo, "-o", elsewhere,
                           "--overwrite")
     assert code == 0, stderr
-    assert Image.open(existing).format == "PNG"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.png", "link.jpg", "victim.jpg"]  # no temp
+    assert Image.open(elsewhere).format == "PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.png", "link.jpg", "sheets", "victim.jpg"]
+    assert sorted(p.name for p in elsewhere.parent.iterdir()) == ["existing.png"]  # no temp
 
 
 # ---- eval --------------------------------------------------------------------------------------
@@ -146,7 +154,7 @@ def test_train_never_exports_over_an_input_or_an_existing_file(tmp_path, monkeyp
     assert (folder / "test-tiny-gan.md").read_text() == "a card" and not (folder / "run.json").exists()
     code, err = _invoke("train", "-m", "test-tiny-gan", "-d", data, "-o", tmp_path / "r",
                         "--export", data / "dataset.json", "--overwrite", *quiet)
-    assert code == 2 and "is an input" in err, err
+    assert code == 2 and "give a .safetensors file name" in err, err  # a checkpoint, never over the data
     code, err = _invoke("train", "-m", "test-tiny-gan", "-d", data, "-o", tmp_path / "r", *quiet)
     assert code == 0, err
     export = tmp_path / "r" / "test-tiny-gan.safetensors"

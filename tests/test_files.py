@@ -61,7 +61,7 @@ def test_check_output_refuses_inputs_folders_and_existing_files(tmp_path):
     import pytest
 
     from faceedit.errors import UsageError
-    from faceedit.files import check_output
+    from faceedit.io.outputs import check_output
 
     photo = tmp_path / "in" / "photo.jpg"
     photo.parent.mkdir()
@@ -77,6 +77,6 @@ def test_check_output_refuses_inputs_folders_and_existing_files(tmp_path):
         check_output(tmp_path / "hard.jpg", option="sheet")
     with pytest.raises(UsageError, match="is a folder"):
         check_output(tmp_path / "in", overwrite=True)
-    check_output(tmp_path / "hard.jpg", inputs=[tmp_path / "other.jpg"], overwrite=True)
+    check_output(tmp_path / "hard.jpg", inputs=[tmp_path / "elsewhere" / "other.jpg"], overwrite=True)
     check_output(tmp_path / "new.png", inputs=[photo, tmp_path / "in"])  # beside the folder, not in it
     assert photo.read_bytes() == b"photo"

@@ -114,7 +114,7 @@ def apply(
     model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
     # a repeatable option's default is the tuple typer reads; the command gets a list (ignore[assignment])
     target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated or repeated: happy,sad.")] = (),  # type: ignore[assignment]
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if missing).")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Output folder (created if missing).")],
     lighting: Annotated[list[str], typer.Option("--lighting", help=_help("lighting", "Once, not with --light; alone it means --target keep."))] = (),  # type: ignore[assignment]
     light: Annotated[str | None, typer.Option("--light", help=_help("light", "Not with --lighting; alone it means --target keep."))] = None,
     light_strength: Annotated[float | None, typer.Option("--light-strength", help=_help("light_strength", "With --light or --lighting."))] = None,
@@ -130,7 +130,7 @@ def apply(
         "_{strength} unless 1), under {relparent}/ with -r.")] = None,
     ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension: a photo's (.png, .jpg, ...) or a video's container (.mp4, .mkv, .webm, ...); default: the input's.")] = None,
     quality: Annotated[int, typer.Option("--quality", help="JPEG/WebP quality 1-100.")] = 95,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist (without it, an output made under other conditions, kept in its metadata, is an error naming the difference). Never an input, nor a photo beside an input that faceedit did not write.")] = False,
     face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help=_help("face"))] = _default("face"),
     max_faces: Annotated[int, typer.Option("--max-faces", min=0, help=_help("max_faces"))] = _default("max_faces"),
     on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited (its bytes, re-encoded only for another --ext).")] = OnNoFace.error,
@@ -175,7 +175,7 @@ def apply(
                                 control=control, like=like)
         opts = ApplyOptions(
             targets=targets,
-            out_dir=str(out),
+            out_dir=out,
             strengths=parse_floats(strength, "--strength"),
             name_template=name,
             ext=ext,
@@ -257,7 +257,8 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
     from faceedit.io.inputs import collect_unread
     from faceedit.signals import ignore_stop_signals, signal_name
 
-    counts = {"ok": 0, "unverified": 0, "skipped": 0, "copied": 0, "no_face": 0, "error": 0}
+    # "aside": inputs not edited as they bear the output name of another input (skipped records)
+    counts = {"ok": 0, "unverified": 0, "skipped": 0, "aside": 0, "copied": 0, "no_face": 0, "error": 0}
     per_input = len(opts.targets) * len(opts.strengths)
     whole_failures = 0  # inputs that failed as a whole (a missing file...): one record each
     # Ctrl-C: ApplyRun.run stops taking inputs, finishes the photos in progress, joins its
@@ -273,7 +274,10 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
             for rec in records:
                 if rec.error:  # an input's error, in the words of the command line as the others
                     rec.error = in_flag_words(rec.error)
-                counts[rec.status] = counts.get(rec.status, 0) + 1
+                if getattr(rec, "reason", None):  # a video's record has the keys it was given
+                    rec.reason = in_flag_words(rec.reason)
+                key = "aside" if rec.status == "skipped" and rec.output is None else rec.status
+                counts[key] = counts.get(key, 0) + 1
                 whole_failures += rec.target is None
                 if rec.status == "error":
                     logger.error("%s: %s", rec.input, rec.error)
@@ -298,9 +302,10 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
         ignore_stop_signals()  # through the summary and the interpreter's exit (a while with torch)
     unfinished = applier.unfinished
     logger.info(
-        "%d written%s, %d skipped (exist), %d copied, %d without face, %d failed%s%s",
+        "%d written%s, %d skipped (exist)%s, %d copied, %d without face, %d failed%s%s",
         counts["ok"] + counts["unverified"], f" ({counts['unverified']} unverified)" if opts.verify else "",
-        counts["skipped"], counts["copied"], counts["no_face"], counts["error"],
+        counts["skipped"], f", {counts['aside']} not edited (named as the output of another input)"
+        if counts["aside"] else "", counts["copied"], counts["no_face"], counts["error"],
         f", {len(unread)} not read (image formats faceedit does not read: "
         f"{_kinds(unread)}; -v lists them)" if unread else "",
         f"; interrupted ({signal_name(stop_signal)})" + (

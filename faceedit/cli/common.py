@@ -152,6 +152,8 @@ def in_flag_words(message: str, command=None) -> str:
         long = [o for o in getattr(p, "opts", []) if o.startswith("--")]
         if p.name and long:
             flags[p.name] = long[0]
+            # a parameter declared under another name (``out_text`` for ``--out``) answers to its flag's
+            flags.setdefault(long[0][2:].replace("-", "_"), long[0])
 
     def flag(m: re.Match) -> str:
         name = m.group(1)
@@ -339,13 +341,30 @@ def atomic_json(path: Path, obj) -> None:
 def dataset_files(folders: Iterable[str | Path]) -> list[Path]:
     """What a command reads of the prepared datasets in ``folders`` (the layout of
     :mod:`faceedit.train.prepare`): inputs that no output may replace
-    (:func:`faceedit.files.check_output`); a run folder or a report may still go in the folder."""
+    (:func:`faceedit.io.outputs.check_output`); a run folder or a report may still go in the folder."""
     return [Path(f) / name for f in folders for name in ("dataset.json", "index.jsonl", "errors.jsonl", "images")]
+
+
+def named_path(value: str, option: str, what: str = "file") -> Path:
+    """A path option's text as a Path; the empty path a usage error naming the option
+    (:func:`faceedit.files.check_named`): typer would read '' as the current folder. Path
+    options are declared as text for this."""
+    from faceedit.files import check_named
+
+    check_named(value, option=option, what=what)
+    return Path(value)
+
+
+def checkpoint_name(path: Path, option: str) -> None:
+    """A checkpoint a command writes is a ``.safetensors`` file: anything else (a photo's name,
+    a typo) a usage error naming the option, before any work."""
+    if path.suffix.lower() != ".safetensors":
+        raise UsageError(f"`{option}` {path}: give a .safetensors file name (a checkpoint is written there)")
 
 
 def model_file(model: str | None) -> list[Path]:
     """The checkpoint that ``model`` (a registered name or a .safetensors path) reads, where it
-    is on this machine: an input that no output may replace (:func:`faceedit.files.check_output`).
+    is on this machine: an input that no output may replace (:func:`faceedit.io.outputs.check_output`).
     An unknown name has none here (loading the model reports it)."""
     from faceedit.models.registry import get_spec, looks_like_path
 

@@ -21,8 +21,9 @@ from faceedit.cli.common import (
     in_flag_words,
     model_template,
 )
-from faceedit.errors import FaceEditError
-from faceedit.files import InputFiles, check_output, check_output_folder
+from faceedit.errors import FaceEditError, UsageError
+from faceedit.files import InputFiles, check_output_folder
+from faceedit.io.outputs import check_output
 from faceedit.log import logger
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 def detect(
     inputs: Annotated[list[str], typer.Argument(help="Image files, folders, globs, or '-'.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for overlays and JSON.")],
+    out_text: Annotated[str, typer.Option("--out", "-o", help="Folder for overlays and JSON.")],
     detector: DetectorOption = AUTO_DETECTOR,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Also write the aligned crops of this model's template.")] = None,
@@ -55,7 +56,8 @@ def detect(
 
     failed = 0
     with errors_to_exit_codes():
-        check_output_folder(out)
+        check_output_folder(out_text)
+        out = Path(out_text)
         # folders list videos too (apply edits them): detect passes over those it finds
         items = [it for it in expand_inputs(inputs, recursive=recursive, stdin=sys.stdin)
                  if not (it.listed and it.kind != PHOTO)]
@@ -80,13 +82,15 @@ def detect(
                 rgb = img.rgb8()
                 faces = det.detect(rgb)
                 overlay, record = _outputs(out, item)
-                write_image(overlay, draw_faces(rgb, faces))
+                made = {"command": "detect"}  # faceedit's record (faceedit.io.outputs)
+                write_image(overlay, draw_faces(rgb, faces), record=made)
                 states = expression_states(faces, stage)
                 rec.update(faces=[{**f.to_json(), "expression": st} for f, st in zip(faces, states)],
                            overlay=str(overlay))
                 if template is not None:
                     for i, f in enumerate(faces):
-                        write_image(_crop_path(out, item, i), align_face(img.pixels, f, template).crop)
+                        write_image(_crop_path(out, item, i), align_face(img.pixels, f, template).crop,
+                                    record={**made, "model": model})
                 atomic_json(record, rec)
             except FaceEditError as e:
                 failed += 1

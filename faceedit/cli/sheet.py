@@ -15,6 +15,7 @@ from faceedit.cli.common import (
     dataset_files,
     errors_to_exit_codes,
     model_file,
+    named_path,
     split_list,
 )
 from faceedit.errors import FaceEditError, UsageError
@@ -26,7 +27,7 @@ def sheet(
     *,
     model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
     target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write (never one of the photos).")],
+    out_text: Annotated[str, typer.Option("--out", "-o", help="PNG file to write (never one of the photos).")],
     data: Annotated[Path | None, typer.Option("--data", "-d", help="Prepared dataset: sheet of its held-out (neutral, target) pairs.")] = None,
     stages: Annotated[str, typer.Option("--phases", help="Comma-separated model phases to show (RegGAN: expression,refined).")] = "",
     rows: Annotated[int, typer.Option("--rows", "-n", help="Pairs to show per target (data mode).")] = 8,
@@ -38,13 +39,14 @@ def sheet(
     from faceedit.api import Editor
     from faceedit.conditions import canonical_target
     from faceedit.eval.sheet import labelled_grid, pair_row, photo_sheet
-    from faceedit.files import check_output
     from faceedit.io.decode import read_image
     from faceedit.io.encode import write_image
     from faceedit.io.formats import output_format
+    from faceedit.io.outputs import check_output
 
     failed = 0
     with errors_to_exit_codes():
+        out = named_path(out_text, "out", "file")
         check_output(out, inputs=[*(inputs or []), *dataset_files([data] if data is not None else []),
                                   *model_file(model)], overwrite=overwrite)
         output_format(out)
@@ -87,7 +89,7 @@ def sheet(
             if shown is None:
                 raise FaceEditError("no photo could be shown: no sheet written")
             img = shown
-        write_image(str(out), img)
+        write_image(str(out), img, record={"command": "sheet", "model": model})  # faceedit's record
         logger.info("wrote %s", out)
     if failed:
         raise typer.Exit(EXIT_FAILED)

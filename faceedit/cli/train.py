@@ -21,11 +21,13 @@ from faceedit.cli.common import (
     DetectorOption,
     DeviceOption,
     atomic_json,
+    checkpoint_name,
     dataset_files,
     errors_to_exit_codes,
     fail,
     model_file,
     model_template,
+    named_path,
     parse_settings,
 )
 from faceedit.errors import UsageError
@@ -38,7 +40,7 @@ DatasetPreset = enum.Enum("DatasetPreset", {p: p for p in PRESETS}, type=str)  #
 
 def prepare(
     raw: Annotated[Path, typer.Argument(help="Folder of raw photos.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write (resumable).")],
+    out_text: Annotated[str, typer.Option("--out", "-o", help="Dataset folder to write (resumable).")],
     preset: Annotated[DatasetPreset | None, typer.Option("--preset", case_sensitive=False, show_default=False, help="The dataset layout (default: guessed from the folder): " + "; ".join(f"{k}: {v}" for k, v in LAYOUTS.items() if k in PRESETS) + ".")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="CSV with file,label[,...] columns instead of a preset.")] = None,
     size: Annotated[int, typer.Option("--size", help="Crop size in pixels, 16 to 2048 (ignored with --model).")] = 128,
@@ -53,6 +55,7 @@ def prepare(
     from faceedit.train.prepare import prepare as run_prepare
 
     with errors_to_exit_codes():
+        out = named_path(out_text, "out", "dataset folder")
         if model:
             template = model_template(model)
         else:
@@ -79,7 +82,7 @@ def train(
     model: Annotated[str | None, typer.Option("--model", "-m", help="Method to train: reggan, eggan, legan, lssl, secgan (with --resume: the run's).")] = None,
     # a repeatable option's default is the tuple typer reads; the command gets a list (ignore[assignment])
     data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared dataset folder(s) (faceedit prepare; with --resume: the run's).")] = (),  # type: ignore[assignment]
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoints, logs, samples, report.")],
+    out_text: Annotated[str, typer.Option("--out", "-o", help="Run folder: checkpoints, logs, samples, report.")],
     steps: Annotated[int | None, typer.Option("--steps", min=0, help="Total steps (resumed steps included).")] = None,
     budget: Annotated[float | None, typer.Option("--budget", min=0, help=f"Stop after this many minutes (default {DEFAULT_TRAIN_BUDGET:g} when --steps is not given either).")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Per-process batch (default: the method's).")] = None,
@@ -99,18 +102,23 @@ def train(
     threads: Annotated[int | None, typer.Option("--threads", min=1, show_default=False, help="Torch threads (default: the cores free, i.e. this process's usable cores less the load average; OMP_NUM_THREADS where set). Said in the log.")] = None,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="Skip the held-out evaluation after export.")] = False,
     perceptual: Annotated[Path | None, typer.Option("--vgg19", help="VGG-19 weights (.safetensors) for perceptual losses; without them the term is off.")] = None,
-    export: Annotated[Path | None, typer.Option("--export", help="Checkpoint to write (default RUN/MODEL.safetensors); a model card is written beside it.")] = None,
+    export_text: Annotated[str | None, typer.Option("--export", help="Checkpoint to write, a .safetensors file (default RUN/MODEL.safetensors); a model card is written beside it (.md).")] = None,
 ) -> None:
     """Train a method on prepared datasets and export a registry-ready checkpoint + model card.
     A run's method, data and settings are kept in RUN/run.json: --resume takes them from there.
     Each method's own settings are --set keys.
     Multi-GPU: torchrun --nproc_per_node N -m faceedit train ..."""
-    from faceedit.files import check_output, check_output_folder
+    from faceedit.files import check_output_folder
+    from faceedit.io.outputs import check_output
 
     with errors_to_exit_codes():
         if resume and overwrite:
             raise UsageError("--resume continues the run in --out, --overwrite discards it: give one")
-        check_output_folder(out, what="run folder")
+        check_output_folder(out_text, what="run folder")
+        out = Path(out_text)
+        export = None if export_text is None else named_path(export_text, "export", "file")
+        if export is not None:
+            checkpoint_name(export, "export")
         if steps is None:
             if budget is None:
                 budget = DEFAULT_TRAIN_BUDGET
@@ -231,8 +239,8 @@ def _setting_text(value) -> str:
 def eval_(
     model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
     data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared dataset folder(s); only their held-out subjects are used.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="JSON file to write (also printed on stdout).")] = None,
-    sheet: Annotated[Path | None, typer.Option("--sheet", help="Contact sheet PNG (input | each edit).")] = None,
+    out_text: Annotated[str | None, typer.Option("--out", "-o", help="JSON file to write (also printed on stdout).")] = None,
+    sheet_text: Annotated[str | None, typer.Option("--sheet", help="Contact sheet PNG (input | each edit).")] = None,
     max_sources: Annotated[int, typer.Option("--max-sources", help="Held-out source crops to edit.")] = 48,
     device: DeviceOption = "auto",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out and --sheet if they exist.")] = False,
@@ -243,12 +251,15 @@ def eval_(
     from faceedit.api import resolve_device
     from faceedit.data import open_dataset
     from faceedit.eval.evaluate import evaluate
-    from faceedit.files import check_output, same_file
+    from faceedit.files import same_file
     from faceedit.io.formats import output_format
+    from faceedit.io.outputs import check_output
     from faceedit.models.checkpoint import file_sha256
     from faceedit.models.loading import load_model
 
     with errors_to_exit_codes():
+        out = None if out_text is None else named_path(out_text, "out", "file")
+        sheet = None if sheet_text is None else named_path(sheet_text, "sheet", "file")
         read = [*dataset_files(data), *model_file(model)]
         for path, option in ((out, "out"), (sheet, "sheet")):
             if path is not None:
@@ -270,19 +281,19 @@ def eval_(
 
 def train_stage(
     data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared datasets (faceedit prepare --size 256): expression pairs, Extended Yale B for shading.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Checkpoint to write (.safetensors), e.g. weights/stage.safetensors.")],
+    out_text: Annotated[str, typer.Option("--out", "-o", help="Checkpoint to write (.safetensors), e.g. weights/stage.safetensors.")],
     seed: Annotated[int, typer.Option("--seed", help="Seed of the by-subject held-out split.")] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
 ) -> None:
     """Fit the edit stage every method sits on (geometry, mouth appearance, shading statistics;
     closed form, minutes on a CPU) and write it as a checkpoint."""
     from faceedit.data import open_dataset
-    from faceedit.files import check_output
+    from faceedit.io.outputs import check_output
     from faceedit.train.stage import export_stage, fit_stage
 
     with errors_to_exit_codes():
-        if out.suffix != ".safetensors":
-            raise UsageError(f"--out {out}: give a .safetensors file name")
+        out = named_path(out_text, "out", "file")
+        checkpoint_name(out, "out")
         check_output(out, inputs=dataset_files(data), overwrite=overwrite)
         sets = [open_dataset(d) for d in data]
         model, report = fit_stage(sets, seed=seed)
@@ -295,11 +306,11 @@ def train_stage(
 def train_analysis(
     kind: Annotated[str, typer.Argument(help="expression | lighting | identity | parser | quality")],
     data: Annotated[list[Path], typer.Option("--data", "-d", help="Prepared dataset folder(s).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Weights file to write (.safetensors); the model card goes beside it (.md).")],
+    out_text: Annotated[str, typer.Option("--out", "-o", help="Weights file to write (.safetensors); the model card goes beside it (.md).")],
     budget: Annotated[float | None, typer.Option("--budget", min=0, help="Training time in minutes (default 10 when --steps is not given either); the learning-rate schedule spans the steps it allows.")] = None,
     steps: Annotated[int | None, typer.Option("--steps", min=0, help="Total steps (the schedule's length; resumed steps included).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the training (the held-out split is fixed: the one faceedit eval uses).")] = 0,
-    run_dir: Annotated[Path | None, typer.Option("--run", help="Run folder: state, log, samples, report (default: beside --out, OUT.run/).")] = None,
+    run_text: Annotated[str | None, typer.Option("--run", help="Run folder: state, log, samples, report (default: beside --out, OUT.run/).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --run (same kind, data and seed).")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Discard the run already in --run and start afresh; replace --out if it exists.")] = False,
     device: DeviceOption = "auto",
@@ -312,7 +323,8 @@ def train_analysis(
     shared training loop: RUN/state.safetensors, RUN/log.jsonl, RUN/samples/, RUN/report.json;
     prints the held-out metrics."""
     from faceedit.data import open_dataset
-    from faceedit.files import check_output, check_output_folder
+    from faceedit.files import check_output_folder
+    from faceedit.io.outputs import check_output
     from faceedit.train.analysis.kinds import analysis_trainer, default_run_dir
     from faceedit.train.export import export_paths
     from faceedit.train.loop import LoopConfig, train_and_export
@@ -320,10 +332,10 @@ def train_analysis(
 
     with errors_to_exit_codes():
         trainer = analysis_trainer(kind)
-        if out.suffix != ".safetensors":
-            raise UsageError(f"--out {out}: give a .safetensors file name")
-        run_dir = run_dir or default_run_dir(out)
-        check_output_folder(run_dir, option="run_dir", what="run folder")
+        out = named_path(out_text, "out", "file")
+        checkpoint_name(out, "out")
+        run_dir = default_run_dir(out) if run_text is None else named_path(run_text, "run", "run folder")
+        check_output_folder(run_dir, option="run", what="run folder")
         earlier_run = check_run_folder(run_dir, resume=resume, overwrite=overwrite)
         # the weights and their card; a resumed run writes its own again
         for path in export_paths(run_dir, kind, out):

@@ -332,5 +332,6 @@ def _write_sheet(path: str | Path, x: torch.Tensor, outputs: list[tuple[str, tor
     from faceedit.io.encode import write_image
 
     rows = [[tensor_image(x[i])] + [tensor_image(y[i]) for _, y in outputs] for i in range(x.shape[0])]
-    write_image(str(path), labelled_grid(rows, ["input", *(n for n, _ in outputs)], [""] * len(rows)))
+    write_image(str(path), labelled_grid(rows, ["input", *(n for n, _ in outputs)], [""] * len(rows)),
+                record={"command": "eval"})  # faceedit's record (faceedit.io.outputs)
     logger.info("contact sheet: %s (columns: input, %s)", path, ", ".join(n for n, _ in outputs))

@@ -1,6 +1,7 @@
 """Encoding photos: pixels (+ alpha) to a JPEG, PNG, WebP, BMP or TIFF file, written atomically
 (:func:`faceedit.files.write_file_atomically`: a failed write never leaves a partial file), keeping
-what the source had where the format can hold it (16 bits, grey, ICC profile, EXIF).
+what the source had where the format can hold it (16 bits, grey, ICC profile, EXIF), and
+faceedit's record of the output where given (:mod:`faceedit.io.outputs`).
 
 Failures raise :class:`~faceedit.errors.OutputError` (cannot encode or write) or
 :class:`~faceedit.errors.UsageError` (a bad request), each with a short human reason.
@@ -22,6 +23,7 @@ from PIL import Image
 from faceedit.errors import OutputError, UsageError
 from faceedit.files import os_reason, same_file, write_file_atomically
 from faceedit.io.formats import output_format
+from faceedit.io.outputs import RECORD_KEY, record_text, xmp_packet
 from faceedit.pixels import luma_levels, to_uint8, to_uint16
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ def write_image(
     like: LoadedImage | None = None,
     quality: int = 95,
     protected: Iterable[str | os.PathLike[str]] = (),
+    record: dict[str, Any] | None = None,
 ) -> None:
     """Encode ``pixels`` (H, W, 3) RGB uint8/uint16 (+ optional (H, W) ``alpha``) to ``path``.
 
@@ -49,7 +52,9 @@ def write_image(
 
     The file is encoded in memory, written to a temporary file beside the target, synced and
     renamed over it, so a failed write never leaves a partial file. Paths in ``protected``
-    (the inputs) are never overwritten.
+    (the inputs) are never overwritten. ``record`` (JSON-able) goes into the file's metadata,
+    where :func:`faceedit.io.outputs.read_record` finds it (not in BMP, nor in 16-bit colour
+    TIFF: they hold none).
 
     Raises UsageError (unsupported extension, bad quality), OutputError (cannot encode or
     write, would overwrite an input), and ValueError / TypeError for arrays of the wrong
@@ -62,7 +67,7 @@ def write_image(
     _check_arrays(pixels, alpha)
     _check_target(path, protected)
     try:
-        data = _encode(image_format, pixels, alpha, like, quality)
+        data = _encode(image_format, pixels, alpha, like, quality, record)
     except Exception as e:
         raise OutputError(f"cannot encode {image_format}: {e}", path) from e
     write_file_atomically(path, data)
@@ -74,13 +79,16 @@ def write_unedited(
     *,
     quality: int = 95,
     protected: Iterable[str | os.PathLike[str]] = (),
+    record: dict[str, Any] | None = None,
 ) -> None:
     """Write the photo ``image`` unedited to ``path``: its file's own bytes where ``path`` is
-    of its format (nothing re-encoded, metadata as they were), else encoded from its pixels as
-    :func:`write_image` does. The same errors, atomic write and ``protected`` inputs."""
+    of its format (nothing re-encoded, metadata as they were, so no ``record``), else encoded
+    from its pixels with ``record`` as :func:`write_image` does. The same errors, atomic write
+    and ``protected`` inputs."""
     path = os.fspath(path)
     if output_format(path) != image.format:
-        write_image(path, image.pixels, image.alpha, like=image, quality=quality, protected=protected)
+        write_image(path, image.pixels, image.alpha, like=image, quality=quality, protected=protected,
+                    record=record)
         return
     _check_target(path, protected)
     try:
@@ -119,6 +127,7 @@ def _encode(
     alpha: np.ndarray | None,
     like: LoadedImage | None,
     quality: int,
+    record: dict[str, Any] | None = None,
 ) -> bytes:
     deep = pixels.dtype == np.uint16 and image_format in ("PNG", "TIFF")
     if image_format in ("JPEG", "BMP"):
@@ -144,7 +153,7 @@ def _encode(
         if not ok:
             raise ValueError("OpenCV failed to encode the 16-bit image")
         data = encoded.tobytes()
-        return _png_add_metadata(data, icc, exif) if image_format == "PNG" else data
+        return _png_add_metadata(data, icc, exif, record) if image_format == "PNG" else data
 
     channels = luma_levels(pixels) if grey else pixels
     if alpha is not None:
@@ -155,6 +164,8 @@ def _encode(
         options["icc_profile"] = icc
     if exif is not None:
         options["exif"] = exif
+    if record is not None:
+        options.update(_record_options(image_format, record))
     if image_format == "JPEG":
         options["quality"] = quality
         if quality >= 90:
@@ -168,9 +179,31 @@ def _encode(
     return buffer.getvalue()
 
 
-def _png_add_metadata(png: bytes, icc: bytes | None, exif: bytes | None) -> bytes:
-    """Insert iCCP / eXIf chunks right after IHDR (before any PLTE or IDAT)."""
+def _record_options(image_format: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Pillow's save options that put ``record`` into a file of ``image_format``."""
+    text = record_text(record)
+    if image_format == "PNG":
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_text(RECORD_KEY, text[len(RECORD_KEY) + 1:])
+        return {"pnginfo": info}
+    if image_format == "JPEG":
+        return {"comment": text.encode("ascii")}
+    if image_format == "WEBP":
+        return {"xmp": xmp_packet(record)}
+    if image_format == "TIFF":
+        return {"description": text}
+    return {}  # BMP: no metadata
+
+
+def _png_add_metadata(png: bytes, icc: bytes | None, exif: bytes | None,
+                      record: dict[str, Any] | None = None) -> bytes:
+    """Insert iCCP / eXIf / the record's tEXt chunks right after IHDR (before any PLTE or IDAT)."""
     chunks = b""
+    if record is not None:
+        text = record_text(record)[len(RECORD_KEY) + 1:]
+        chunks += _png_chunk(b"tEXt", RECORD_KEY.encode("ascii") + b"\0" + text.encode("ascii"))
     if icc is not None:
         chunks += _png_chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(icc))
     if exif is not None:

@@ -10,7 +10,7 @@ import string
 from typing import TYPE_CHECKING
 
 from faceedit.errors import OutputError, UsageError
-from faceedit.io.formats import FORMAT_BY_EXT, VIDEO_FORMAT_BY_EXT, normalise_ext
+from faceedit.io.formats import FORMAT_BY_EXT, VIDEO, VIDEO_EXTS, VIDEO_FORMAT_BY_EXT, normalise_ext
 
 if TYPE_CHECKING:
     from faceedit.io.inputs import InputItem
@@ -198,10 +198,15 @@ class OutputNamer:
         problem = _name_problem(os.path.join(relparent, "x"))
         if problem:
             raise OutputError(f"input folder {relparent!r} {problem}", item.path)
+        if item.kind == VIDEO and in_ext in VIDEO_EXTS:
+            # a video keeps its container (x.mp4 and x.mov do not collide) unless `ext` names one
+            ext = self.ext if self.ext in VIDEO_FORMAT_BY_EXT else in_ext
+        else:
+            ext = self.ext or (in_ext if in_ext in FORMAT_BY_EXT else ".png")
         formatted = self._format(
             stem=_sanitise(stem),
             name=_sanitise(name),
-            ext=self.ext or (in_ext if in_ext in FORMAT_BY_EXT else ".png"),
+            ext=ext,
             target=_sanitise(target),
             strength=strength,
             relparent=relparent,

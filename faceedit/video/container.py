@@ -25,6 +25,7 @@ import numpy as np
 
 from faceedit.errors import ImageError, OutputError, UsageError
 from faceedit.io.formats import VIDEO_FORMAT_BY_EXT
+from faceedit.io.outputs import record_text
 from faceedit.log import logger
 
 #: Extension -> the container (PyAV's format name) an output with it is written in.
@@ -215,10 +216,11 @@ class VideoWriter:
     """Encode frames and copy packets into a new file of the container ``format`` (a PyAV
     format name; None: from the extension). The video stream is set up at the first frame (its
     size, rotation); the copied streams are templates of the reader's. Frames keep their
-    timestamps: the video stream's time base is the input's."""
+    timestamps: the video stream's time base is the input's. ``record`` (faceedit's record of
+    the output, :mod:`faceedit.io.outputs`) goes into the container's ``comment`` tag."""
 
     def __init__(self, path: str, reader: VideoReader, encode: EncodeOptions | None = None,
-                 format: str | None = None):
+                 format: str | None = None, record: dict | None = None):
         av = require_av()
         self.path = path
         self.reader = reader
@@ -227,6 +229,8 @@ class VideoWriter:
             self._c = av.open(path, "w", format=format or VIDEO_EXTS.get(os.path.splitext(path)[1].lower()))
         except (av.FFmpegError, ValueError) as e:
             raise UsageError(f"cannot write this video container: {_reason(e)}") from None
+        if record is not None:
+            self._c.metadata["comment"] = record_text(record)
         self._out: dict[int, object] = {}  # input stream index -> its copy
         self._v: Any = None  # the video stream, set up at the first frame
         self._pending: list = []  # packets that came before the first frame set the streams up

@@ -241,7 +241,8 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                stop: Callable[[], bool] | None = None, progress: bool | Progress = True,
                tracker: FaceTracker | None = None, queue_size: int = 8, hold: float = 1.0,
                workers: int = 2, on_no_face: str = "error", request: EditRequest | None = None,
-               samples: FaceSamples | None = None, reuse: Reuse | None = None, **options) -> VideoResult:
+               samples: FaceSamples | None = None, reuse: Reuse | None = None, record: dict | None = None,
+               **options) -> VideoResult:
     """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
     extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
     ``options`` as :meth:`Editor.edit`'s (or ``request``, an
@@ -256,7 +257,8 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
     clip is written unedited); ``samples``: where given, fed each edited frame (a few kept per
     person, :class:`FaceSamples`, for reading the output); ``reuse``: when a frame takes the
     last key frame's edit, moved, instead of its own (:class:`~faceedit.video.reuse.Reuse`;
-    ``Reuse(every=1)``: every frame edited in full). Raises :class:`FaceEditError` subclasses naming the file."""
+    ``Reuse(every=1)``: every frame edited in full); ``record``: faceedit's record of the output
+    (:mod:`faceedit.io.outputs`), kept in the container's metadata. Raises :class:`FaceEditError` subclasses naming the file."""
     target = editor.check_target(target)
     request = EditRequest.of(target, strength, **options) if request is None else request.at(target, strength)
     select_tracks([], face, max_faces)  # a bad --face is a usage error before any work
@@ -276,7 +278,7 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
         made = _missing_folders(dst)
         try:
             with atomic_path(dst) as temp:
-                writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext])
+                writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext], record=record)
                 try:
                     _stream(editor, reader, writer, tracker, target, face, max_faces, stop,
                             bar, result, queue_size, hold, workers, request, samples,
