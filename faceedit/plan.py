@@ -57,6 +57,7 @@ from faceedit.log import logger
 
 if TYPE_CHECKING:
     from faceedit.api import Editor
+    from faceedit.models.request import EditRequest
 
 PHOTO = "photo"
 
@@ -152,6 +153,31 @@ class RecordMaker:
                       reason=reason, **self.conditions)
 
 
+def output_conditions(model: str, request: EditRequest, detector: str, path: str, kind: str, *,
+                      quality: int, key_frames: int) -> dict:
+    """What makes the output ``path`` (a ``kind``) what it is, as its record keeps it and a
+    re-run compares it: the model, the edit (target, strength, the request's conditions, phase,
+    settings, the face choice), the detector, the quality of a lossy photo, a video's key frames.
+    ``apply``'s planner and the page's downloads record the same (a download is the bytes of the
+    command the page shows)."""
+    out = {"model": model, "target": request.target, "strength": request.strength,
+           **request.record_fields(), "phase": request.phase,
+           "settings": dict(request.settings) or None, "face": request.face,
+           "max_faces": request.max_faces, "detector": detector}
+    if kind == VIDEO:
+        out["key_frames"] = key_frames
+    elif FORMAT_BY_EXT.get(os.path.splitext(path)[1].lower()) in ("JPEG", "WEBP"):
+        out["quality"] = quality
+    return out
+
+
+def output_record(model: str, request: EditRequest, detector: str, path: str, kind: str, *,
+                  quality: int, key_frames: int) -> dict:
+    """The record an output of ``apply`` carries in its metadata (:mod:`faceedit.io.outputs`)."""
+    return {CONDITIONS_KEY: output_conditions(model, request, detector, path, kind, quality=quality,
+                                              key_frames=key_frames)}
+
+
 class Planner:
     """Plans the outputs of ``opts`` (checked against ``editor``: :meth:`ApplyOptions.validate`,
     which binds the name template) for :meth:`plan`'s inputs; :attr:`input_paths` are the real
@@ -172,20 +198,10 @@ class Planner:
         self._listed: dict[str, list[str]] = {}  # output folder -> its files' names (masks)
 
     def conditions(self, target: str, strength: float, path: str, kind: str) -> dict:
-        """What makes the output ``path`` (a ``kind``) what it is, as its record keeps it and a
-        re-run compares it: the model, the edit (target, strength, the request's conditions,
-        phase, settings, the face choice), the detector, the quality of a lossy photo, a
-        video's key frames."""
-        request = self.opts.request_for(target, strength)
-        out = {"model": self.model, "target": target, "strength": strength,
-               **request.record_fields(), "phase": request.phase,
-               "settings": dict(request.settings) or None, "face": request.face,
-               "max_faces": request.max_faces, "detector": self.detector}
-        if kind == VIDEO:
-            out["key_frames"] = self.opts.key_frames
-        elif FORMAT_BY_EXT.get(os.path.splitext(path)[1].lower()) in ("JPEG", "WEBP"):
-            out["quality"] = self.opts.quality
-        return out
+        """What makes the output ``path`` (a ``kind``) what it is: :func:`output_record`'s
+        conditions for this run's request of ``target`` at ``strength``."""
+        return output_conditions(self.model, self.opts.request_for(target, strength), self.detector, path, kind,
+                                 quality=self.opts.quality, key_frames=self.opts.key_frames)
 
     def plan(self, specs: list[str], stdin=None) -> list[Job]:
         """One :class:`Job` per input of ``specs`` (files, folders, globs, ``-``: paths read from

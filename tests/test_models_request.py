@@ -44,7 +44,7 @@ def test_the_defaults_the_stage_applies_are_the_declared_ones():
     ({"aus": {99: 1.0}}, "`aus`: unknown AU '99'"),
     ({"controls": {"frown": 0.5}}, "`controls`: unknown control 'frown'"),
     ({"controls": {"smile": 2.0}}, "`controls`: control smile=2 is outside -1..1"),
-    ({"attrs": {"glasses": "maybe"}}, "`attrs` glasses=maybe: unknown style; valid: on, off"),
+    ({"attrs": {"glasses": "maybe"}}, "`attrs` glasses=maybe: unknown style; valid: on, a number 0.5..1, or a style"),
     ({"face": "second"}, "`face` 'second'; valid: all, largest"),
     ({"max_faces": -1}, "`max_faces` -1: must be 0 (no limit) or more"),
     ({"target": "au"}, "`target` au needs AU intensities: give `aus`"),

@@ -42,14 +42,16 @@ import numpy as np
 from PIL import Image
 
 from faceedit.api import Editor
+from faceedit.apply_options import ApplyOptions
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.types import Face
 from faceedit.flow import edit_faces, select_faces
 from faceedit.io.decode import DEFAULT_MAX_PIXELS, LoadedImage, read_image
 from faceedit.io.encode import write_image
-from faceedit.io.formats import VIDEO_EXTS
+from faceedit.io.formats import PHOTO, VIDEO, VIDEO_EXTS
 from faceedit.models.request import FIELD, EditRequest
 from faceedit.pixels import to_uint8
+from faceedit.plan import output_record
 
 #: The name of the edited file: the command's ``--name`` and the download's, PNG whatever the
 #: photo's format (lossless, 16 bits kept).
@@ -58,6 +60,8 @@ OUTPUT_NAME = "{stem}_edited.png"
 VIDEO_NAME = "{stem}_edited{ext}"
 #: The folder the command writes into.
 OUTPUT_DIR = "edited"
+#: ``faceedit apply``'s defaults (quality, key frames): the command shown uses them.
+APPLY_DEFAULTS = ApplyOptions(targets=["keep"], out_dir=OUTPUT_DIR)
 #: The longest side of a preview image (the download is full size).
 PREVIEW_SIDE = 2048
 #: Photos kept decoded at once (the oldest is dropped).
@@ -301,13 +305,22 @@ class Studio:
         if photo.video:
             raise UsageError(f"{photo.name}: a video; edit the whole clip, then download it")
         pixels = self.edit(pid, settings)
-        return self._encode(photo, pixels)
+        return self._encode(photo, pixels, settings)
 
-    def _encode(self, photo: Photo, pixels: np.ndarray) -> tuple[str, bytes]:
+    def _record(self, settings: Mapping[str, Any], path: str, kind: str) -> dict:
+        """The record ``faceedit apply`` writes into the output of :meth:`command` (its
+        default quality and key frames)."""
+        model, request = self.request(settings)
+        editor = self.editor(model)
+        return output_record(editor.spec.name, request, editor.detector.name, path, kind,
+                             quality=APPLY_DEFAULTS.quality, key_frames=APPLY_DEFAULTS.key_frames)
+
+    def _encode(self, photo: Photo, pixels: np.ndarray, settings: Mapping[str, Any]) -> tuple[str, bytes]:
         name = photo.output_name
         folder = tempfile.mkdtemp(dir=self.workdir)
         path = os.path.join(folder, name)
-        write_image(path, pixels, photo.image.alpha, like=photo.image, protected=(photo.image.path,))
+        write_image(path, pixels, photo.image.alpha, like=photo.image, protected=(photo.image.path,),
+                    quality=APPLY_DEFAULTS.quality, record=self._record(settings, path, PHOTO))
         with open(path, "rb") as f:
             data = f.read()
         os.remove(path)
@@ -354,7 +367,10 @@ class Studio:
                     clip.total = bar.total = reader.info.frames
                 edit_video(editor, photo.image.path, path, request.target, request.strength, face=request.face,
                            max_faces=request.max_faces, encode=EncodeOptions(), progress=bar,
-                           tracker=default_tracker(editor), request=request)
+                           tracker=default_tracker(editor), request=request,
+                           record=output_record(editor.spec.name, request, editor.detector.name, path, VIDEO,
+                                                quality=APPLY_DEFAULTS.quality,
+                                                key_frames=APPLY_DEFAULTS.key_frames))
             clip.path = path
         except Exception as e:  # shown on the page; the page goes on
             clip.error = page_error(e)
@@ -375,7 +391,7 @@ class Studio:
             raise UsageError(f"{safe_name(name)}: a video; the batch edits photos (a clip: add it as the photo)")
         photo = self.add_photo(data, name, str(settings.get("model") or "stage"))
         try:
-            return self._encode(photo, self.edit(photo.id, settings))
+            return self._encode(photo, self.edit(photo.id, settings), settings)
         finally:
             with self._lock:
                 self._forget(photo.id)
