@@ -22,7 +22,9 @@ attribute it prints:
   and the lips' inner polygons (68 points) and the hair's core.
 * hair edits: ``hair`` the mean luma change over the hair's core (the stage's matte over 0.9,
   found on the input); ``texture`` the ratio output / input of the luma's local standard
-  deviation (7x7 px windows, at the photo's pixels) averaged over that core; ``corr`` the
+  deviation (7x7 px windows, at the photo's pixels) averaged over that core (``relative``: the
+  same ratio of that deviation over the mean luma, the strands' light and dark relative to the
+  hair's own lightness); ``corr`` the
   correlation of the input's and the output's luma there (1: every strand's light and dark in
   its place); ``top`` the share of the input's brightest tenth of the hair that stays in the
   output's brightest tenth (highlights stay the brightest part).
@@ -40,33 +42,25 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from faceedit.eval.head import LUMA, outside_head, psnr, strands_kept
+
 EDITS = [("skin", "tan"), ("skin", "pale"), ("hair", "blond"), ("hair", "black"), ("hair", "brown"),
          ("hair", "red"), ("hair", "grey")]
 HELD_OUT = "008,014,019,022,061,083,094,096,097,099,114,126,131,136,137,142,144,173"
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-LUMA = np.array([0.299, 0.587, 0.114])
 
 
 def luma(img: np.ndarray) -> np.ndarray:
     return img.astype(np.float64) @ LUMA
 
 
-def local_std(y: np.ndarray, k: int = 7) -> np.ndarray:
-    m = cv2.blur(y, (k, k))
-    return np.sqrt(np.maximum(cv2.blur(y * y, (k, k)) - m * m, 0.0))
-
-
 def hair_stats(img: np.ndarray, out: np.ndarray, core: np.ndarray) -> str:
     """The hair's change and what of its strands survives (module doc)."""
     if int(core.sum()) < 50:
         return "no hair core"
-    a, b = luma(img), luma(out)
-    texture = local_std(b)[core].mean() / max(local_std(a)[core].mean(), 1e-6)
-    corr = float(np.corrcoef(a[core], b[core])[0, 1])
-    top_in = a[core] >= np.percentile(a[core], 90)
-    top_out = b[core] >= np.percentile(b[core], 90)
-    kept = float((top_in & top_out).sum() / max(top_in.sum(), 1))
-    return f"hair {b[core].mean() - a[core].mean():+6.1f}, texture {texture:.2f}, corr {corr:.2f}, top {kept:.2f}"
+    k = strands_kept(img, out, core)
+    return (f"hair {k['change']:+6.1f}, texture {k['texture']:.2f} (relative {k['contrast']:.2f}), "
+            f"corr {k['corr']:.2f}, top {k['top']:.2f}")
 
 
 def skin_stats(img: np.ndarray, out: np.ndarray, lm: np.ndarray, d: float, hair: np.ndarray) -> str:
@@ -127,7 +121,6 @@ def main() -> None:
     ap.add_argument("--crops", type=Path, help="write crops at the photo's own pixels to this folder")
     args = ap.parse_args()
 
-    from faceedit.eval.head import outside_head, psnr
     from faceedit.faces.detectors.registry import get_detector
     from faceedit.faces.landmarks import eye_distance
     from faceedit.models.loading import load_model

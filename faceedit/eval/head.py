@@ -1,5 +1,6 @@
 """What lies outside a head, found without the stage's mattes: the yardstick of the hair and skin
-edits (an edit of the head must leave it as it was).
+edits (an edit of the head must leave it as it was); and what of the hair's strands a recolour
+keeps (:func:`strands_kept`).
 
 :func:`outside_head` marks the pixels of a photo that are surely not the face, its hair, ears or
 neck: the face's outline (its 68 points' jaw closed over the brows lifted by
@@ -132,3 +133,34 @@ def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
     diff = a[where].astype(np.float64) - b[where].astype(np.float64)
     mse = float(np.mean(diff * diff)) if diff.size else 0.0
     return float("inf") if mse == 0 else 10.0 * np.log10(top * top / mse)
+
+
+#: Rec. 601 luma weights.
+LUMA = np.array([0.299, 0.587, 0.114])
+#: The window (px, at the photo's pixels) of the luma's local standard deviation.
+TEXTURE_WINDOW = 7
+
+
+def local_std(y: np.ndarray, k: int = TEXTURE_WINDOW) -> np.ndarray:
+    """The local standard deviation of ``y`` ((H, W) float) in ``k`` x ``k`` windows."""
+    m = cv2.blur(y, (k, k))
+    return np.sqrt(np.maximum(cv2.blur(y * y, (k, k)) - m * m, 0.0))
+
+
+def strands_kept(before: np.ndarray, after: np.ndarray, hair: np.ndarray) -> dict[str, float]:
+    """What a recolour (``before`` -> ``after``, (H, W, 3) RGB) keeps of the hair at ``hair``
+    (bool (H, W)): ``change`` the mean luma change there; ``texture`` the ratio after / before of
+    the luma's mean local standard deviation (:data:`TEXTURE_WINDOW`; 1: as much strand detail,
+    under 1: flatter); ``contrast`` the same ratio of that deviation over the mean luma (the
+    strands' relative light and dark); ``corr`` the correlation of the luma before and after
+    (1: every strand's light and dark in its place); ``top`` the share of the brightest tenth
+    before that is in the brightest tenth after (highlights stay the brightest part)."""
+    a, b = before.astype(np.float64) @ LUMA, after.astype(np.float64) @ LUMA
+    sa, sb = local_std(a)[hair].mean(), local_std(b)[hair].mean()
+    ma, mb = a[hair].mean(), b[hair].mean()
+    top_a = a[hair] >= np.percentile(a[hair], 90)
+    top_b = b[hair] >= np.percentile(b[hair], 90)
+    return {"change": float(mb - ma), "texture": float(sb / max(sa, 1e-6)),
+            "contrast": float((sb / max(mb, 1e-6)) / max(sa / max(ma, 1e-6), 1e-9)),
+            "corr": float(np.corrcoef(a[hair], b[hair])[0, 1]),
+            "top": float((top_a & top_b).sum() / max(int(top_a.sum()), 1))}
