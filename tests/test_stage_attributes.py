@@ -270,3 +270,22 @@ def test_blond_keeps_the_strands_light_and_dark_and_leaves_the_rest_of_the_photo
     assert kept["change"] > 30  # blond: much lighter ...
     assert 0.8 <= kept["texture"] <= 1.6  # ... with the strands' detail, neither flattened nor etched
     assert kept["corr"] > 0.9 and kept["top"] > 0.8  # light and dark where they were, highlights on top
+
+
+def test_a_skin_tone_leaves_a_white_shirt_under_pale_skin_as_it_was():
+    # pale skin (the astronaut's chroma at 0.6) is near grey, and its chroma model took a white
+    # shirt under the chin for skin: a tan darkened a quarter of it by up to 30 levels
+    import cv2
+
+    img, lm = _face()
+    d = eye_distance(lm)
+    lab = cv2.cvtColor(img.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
+    lab[..., 1:] *= 0.6
+    img = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255 + 0.5, 0, 255).astype(np.uint8)
+    shirt = np.zeros(img.shape[:2], bool)
+    shirt[int(lm[8, 1] + 0.15 * d):, int(lm[2, 0] - d):int(lm[14, 0] + d)] = True
+    shirt &= img.astype(float).mean(2) < 90  # her dark collar, below the chin
+    img[shirt] = (236, 236, 234)
+    out = retone(img, lm, "tan")
+    assert (_change(out, img)[shirt] > 2).mean() < 0.01
+    assert min(_change(out, img)[y0:y1, x0:x1].mean() for y0, y1, x0, x1 in _skin_patches(lm)[:2]) > 8

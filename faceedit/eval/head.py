@@ -3,18 +3,19 @@ edits (an edit of the head must leave it as it was); and what of the hair's stra
 keeps (:func:`strands_kept`).
 
 :func:`outside_head` marks the pixels of a photo that are surely not the face, its hair, ears or
-neck: the face's outline (its 68 points' jaw closed over the brows lifted by
-:data:`FOREHEAD` eye distances) grown by :data:`MARGIN`, and, where the photo has a plain
-backdrop (a smooth colour surface fitted to its border strips above the chin explains them to
-within :data:`WALL_FIT` Lab units), everything connected to that which is neither backdrop nor
-clothes (a bright, grey pixel below the chin, less red than any skin: :data:`CLOTHES_L`,
-:data:`CLOTHES_CHROMA`, :data:`CLOTHES_RED`), i.e. the
-hair, a ponytail on the shoulder, the neck and the chest's skin. Where the backdrop is not plain
-(a scene), the hair is taken as lying within :data:`SCENE_MARGIN` of the outline above the nose's
-tip (hair that falls below the ears is not allowed for there), the ears within
-:data:`SCENE_BELOW` of it below that, and the neck as the jaw's column below the chin. What is marked head is grown by :data:`GUARD` eye distances
-(a strand's soft edge belongs to the hair) and the rest is outside. Backdrop and clothes are
-both outside: a skin or hair edit may change neither.
+neck: the face's outline (its 68 points' jaw closed over the brows lifted by :data:`FOREHEAD`
+eye distances) grown by :data:`MARGIN`, and, where the photo has a plain backdrop (a smooth
+colour surface fitted to its border strips above the chin explains them to within
+:data:`WALL_FIT` Lab units), everything connected to that which is neither backdrop nor clothes
+(a bright, grey pixel below the chin, less red than any skin: :data:`CLOTHES_L`,
+:data:`CLOTHES_CHROMA`, :data:`CLOTHES_RED`): the hair, a ponytail on the shoulder, the neck and
+the chest's skin. Where the backdrop is not plain (a scene), the hair is taken as lying within
+:data:`SCENE_MARGIN` of the outline above the nose's tip (hair that falls below the ears is not
+allowed for there), the ears within :data:`SCENE_BELOW` of it below that, and the neck as the
+jaw's column below the chin. What is marked head is grown by :data:`GUARD` eye distances (a
+strand's soft edge belongs to the hair) and the rest is outside. Backdrop and clothes are both
+outside: a skin or hair edit may change neither. :func:`next_to_head` is the band of it right
+beside the head.
 
 numpy and OpenCV only; the landmarks are the 68-point iBUG layout.
 """

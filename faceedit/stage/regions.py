@@ -386,6 +386,10 @@ SKIN_REACH = 0.04
 #: :data:`WALL_FIT`; outside the face's outline a pixel within :data:`BACKGROUND_DELTA` of it (or
 #: 1.5x that percentile) is wall, not skin.
 WALL_STRIP, WALL_FIT = 0.06, 6.0
+#: A pixel whose chroma (relative to its lightness, as :func:`skin_likeness` reads it) is under
+#: the first share of the seen skin's median is not skin, over the second it may be (white and
+#: grey clothes next to pale skin whose chroma model is wide enough to take them).
+GREY_BELOW, GREY_ABOVE = 0.35, 0.55
 #: The skin's change fades out over this much (eye distances) above the head box's bottom.
 NECK_FADE = 0.6
 
@@ -482,6 +486,9 @@ def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.nd
     p = skin_likeness(lab, seen)
     if p is None:
         return np.zeros(regions.face.shape, np.float32)
+    chroma = np.hypot(lab[..., 1], lab[..., 2]) * (np.median(lab[seen][:, 0]) / np.maximum(lab[..., 0], 1.0))
+    own = float(np.median(chroma[seen]))
+    p *= np.clip((chroma - GREY_BELOW * own) / ((GREY_ABOVE - GREY_BELOW) * max(own, 1e-3)), 0.0, 1.0)
     # near the face: its outline grown a little, more beside it at the ears' height, and the
     # neck's column below the chin (the wall beside the jaw, under the ears, is not skin)
     face = (fill((h, w), [work.to_work(face_outline(lm))]) > 0.5).astype(np.uint8)
