@@ -29,6 +29,9 @@ attribute it prints:
   its place); ``top`` the share of the input's brightest tenth of the hair that stays in the
   output's brightest tenth (highlights stay the brightest part).
 
+The header line of each face gives its hair core's own luma and local deviation: with
+``--edits ''`` and other ids, what real hair of each lightness shows.
+
 ``--crops`` writes, per face and edit, PNGs at the photo's own pixels: the head (input | edit)
 and the boundary at the hairline, an ear and the neck's side (input | edit, each also enlarged
 3x with nearest-neighbour).
@@ -42,7 +45,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from faceedit.eval.head import LUMA, outside_head, psnr, strands_kept
+from faceedit.eval.head import LUMA, local_std, outside_head, psnr, strands_kept
 
 EDITS = [("skin", "tan"), ("skin", "pale"), ("hair", "blond"), ("hair", "black"), ("hair", "brown"),
          ("hair", "red"), ("hair", "grey")]
@@ -150,8 +153,11 @@ def main() -> None:
         core = np.zeros(img.shape[:2], bool)
         bx0, by0, bx1, by1 = regions.work.box
         core[by0:by1, bx0:bx1] = regions.hair > 0.9
+        y = luma(img)
+        own = (f" (luma {y[core].mean():.1f}, local deviation {local_std(y)[core].mean():.2f})"
+               if core.sum() >= 50 else "")
         print(f"{name}: {img.shape[1]}x{img.shape[0]} px, eye distance {d:.0f} px, outside the head "
-              f"{100 * outside.mean():.0f} % of the photo, hair core {int(core.sum())} px")
+              f"{100 * outside.mean():.0f} % of the photo, hair core {int(core.sum())} px{own}")
         for key, value in edits:
             out, _ = stage.edit_photo(img, [lm], "keep", 1.0, attrs={key: value}, dense=[face.dense])
             db = psnr(img, out, outside)
