@@ -249,8 +249,8 @@ def test_a_head_carried_to_a_later_frame_lands_on_its_hair_and_keeps_its_colour(
 # -- what lies outside the head stays as it was ------------------------------------------------------
 @pytest.mark.parametrize("tone", ["tan", "pale"])
 def test_a_skin_tone_leaves_the_wall_beside_the_jaw_as_it_was(tone):
-    # the astronaut's wall beside her jaw has her skin's colour: the skin matte reached it (at
-    # the ears' reach all round the face, and through the guided filter's spread) and tinted it
+    # the astronaut's wall beside her jaw has her skin's colour: a skin matte that reaches the
+    # ears' distance all round the face, or spreads there through the guided filter, tints it
     img, lm = _face()
     out = retone(img, lm, tone)
     assert psnr(img, out, outside_head(img, lm)) >= 40.0
@@ -273,8 +273,9 @@ def test_blond_keeps_the_strands_light_and_dark_and_leaves_the_rest_of_the_photo
 
 
 def test_a_skin_tone_leaves_a_white_shirt_under_pale_skin_as_it_was():
-    # pale skin (the astronaut's chroma at 0.6) is near grey, and its chroma model took a white
-    # shirt under the chin for skin: a tan darkened a quarter of it by up to 30 levels
+    # pale skin (the astronaut's chroma at 0.6) is near grey: a chroma model as wide as its own
+    # takes a white shirt under the chin for skin (without the grey limit, a tan darkens a
+    # quarter of it by up to 30 levels)
     import cv2
 
     img, lm = _face()

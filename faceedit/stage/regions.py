@@ -15,9 +15,11 @@ the skin of face, ears and neck, and the features (eyes, brows, lips) kept out o
   a pixel's lightness says (:func:`consistent`); the face within its 68 points is taken out of
   the matte again (hair over the forehead is left in it, the face's skin is never in it).
 * **Skin** (:func:`skin_matte`): pixels whose chroma relative to their lightness is close to the
-  cheeks' and forehead's (:func:`skin_likeness`: shaded skin is skin), near the face and the
-  neck, connected to them, holes filled, less the hair matte and the features (eyes, brows and
-  lips as the 68 points draw them, grown a little).
+  cheeks' and forehead's (:func:`skin_likeness`: shaded skin is skin) and not much greyer than
+  theirs (white clothes), near the face (the ears only at their height) and the neck, not the
+  wall (:func:`wall_like`: a wall of the skin's colour beside the jaw), connected to them,
+  holes filled, the soft matte kept within :data:`SKIN_REACH` of that, less the hair matte and
+  the features (eyes, brows and lips as the 68 points draw them, grown a little).
 
 numpy and OpenCV only.
 """
@@ -242,6 +244,18 @@ def _face_masks(work: Work, lm: np.ndarray, mesh: np.ndarray | None) -> tuple[np
     return small, full
 
 
+def wall_residual(lab: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, float]:
+    """How far (Lab units) each pixel of ``lab`` ((h, w, 3)) lies from a quadratic colour surface
+    fitted to the wall at ``seen`` (bool, over 30 pixels; a studio's wall shades across the head),
+    and the fit's 90th-percentile residual there."""
+    h, w = lab.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
+    terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
+    coef = np.linalg.lstsq(terms[seen], lab[seen], rcond=None)[0]
+    residual = np.linalg.norm(lab - terms @ coef, axis=-1)
+    return residual, float(np.percentile(residual[seen], 90))
+
+
 def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = None) -> HeadRegions:
     """The hair of the face at 68 landmarks ``lm`` (and its Face Mesh points ``mesh``, or None)
     in ``pixels`` ((H, W, 3) uint8/uint16 RGB) as a soft matte over its head box (module doc)."""
@@ -302,11 +316,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     seen = (mask == cv2.GC_BGD) & (face_small <= 0.5) & above
     seen[int(max(chin[1], 0)):] = False
     if int(seen.sum()) > 30:
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
-        terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
-        coef = np.linalg.lstsq(terms[seen], lab[seen], rcond=None)[0]
-        residual = np.linalg.norm(lab - terms @ coef, axis=-1)
-        spread = float(np.percentile(residual[seen], 90))
+        residual, spread = wall_residual(lab, seen)
         wall = (residual < max(BACKGROUND_DELTA, 1.5 * spread)) & (face_small <= 0.5) & (mask != cv2.GC_BGD)
         mask[wall] = cv2.GC_BGD
 
@@ -542,11 +552,7 @@ def wall_like(lab: np.ndarray, work: Work, lm: np.ndarray) -> np.ndarray:
     strips[:chin, :sx] = strips[:chin, -sx:] = True
     if int(strips.sum()) < 30:
         return np.zeros((h, w), bool)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
-    terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
-    coef = np.linalg.lstsq(terms[strips], lab[strips], rcond=None)[0]
-    residual = np.linalg.norm(lab - terms @ coef, axis=-1)
-    fit = float(np.percentile(residual[strips], 90))
+    residual, fit = wall_residual(lab, strips)
     if fit > WALL_FIT:
         return np.zeros((h, w), bool)
     return residual < max(BACKGROUND_DELTA, 1.5 * fit)
