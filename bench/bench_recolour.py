@@ -2,21 +2,21 @@
 touch: the photo outside the head, and for skin the eyes, lips and hair; and what they keep: the
 hair's strands.
 
-    python bench/bench_recolour.py                      # astronaut + the 18 held-out London HD faces
-    python bench/bench_recolour.py --faces 008 --crops /tmp/recolour --data /work/shared/data
+    python bench/bench_recolour.py --data ../shared/data   # astronaut + the 18 held-out London HD faces
+    python bench/bench_recolour.py --faces 008 --crops /tmp/recolour --data ../shared/data
 
 Each face goes through the shipped stage (`Stage.edit_photo`, target keep, one attribute at a
-time, strength 1, its 68 landmarks and Face Mesh from the mediapipe detector, or ``--detector``'s). Per face and
-attribute it prints:
+time, strength 1, its 68 landmarks and Face Mesh from the mediapipe detector, or
+``--detector``'s). Per face and attribute it prints:
 
 * ``out``: PSNR (dB) of the edit against the input over the pixels outside the head, as
   :func:`faceedit.eval.head.outside_head` finds them without the stage's mattes: backdrop and
   clothes beyond a guard band of 0.12 eye distances round the face's outline (grown by 0.45),
-  the hair, ears, neck and chest (what is connected to the face and is neither the plain backdrop
-  fitted on the photo's border strips nor white clothes); on a photo whose backdrop is a scene
-  (the astronaut) the hair is taken as lying within 1.1 eye distances of the face's outline
-  above the nose's tip and within 0.25 below it, the neck as the jaw's column below the chin. ``(n%)``: the share of those pixels changed by
-  more than 2 levels.
+  the hair, ears, neck and chest (what is connected to the face and is neither the plain
+  backdrop fitted on the photo's border strips nor white clothes); on a photo whose backdrop is
+  a scene (the astronaut) the hair is taken as lying within 1.1 eye distances of the face's
+  outline above the nose's tip and within 0.25 below it, the neck as the jaw's column below the
+  chin. ``(n%)``: the share of those pixels changed by more than 2 levels.
 * skin edits: ``skin`` the mean luma change of both cheeks and the forehead (discs of 0.12 eye
   distances); ``kept`` the largest mean absolute change (levels, any channel) over the eyes'
   and the lips' inner polygons (68 points) and the hair's core.
@@ -24,10 +24,10 @@ attribute it prints:
   found on the input); ``texture`` the ratio output / input of the luma's local standard
   deviation (7x7 px windows, at the photo's pixels) averaged over that core (``relative``: the
   same ratio of that deviation over the mean luma, the strands' light and dark relative to the
-  hair's own lightness); ``corr`` the
-  correlation of the input's and the output's luma there (1: every strand's light and dark in
-  its place); ``top`` the share of the input's brightest tenth of the hair that stays in the
-  output's brightest tenth (highlights stay the brightest part).
+  hair's own lightness); ``corr`` the correlation of the input's and the output's luma there
+  (1: every strand's light and dark in its place); ``top`` the share of the input's brightest
+  tenth of the hair that stays in the output's brightest tenth (highlights stay the brightest
+  part).
 
 The header line of each face gives its hair core's own luma and local deviation: with
 ``--edits ''`` and other ids, what real hair of each lightness shows.
