@@ -14,6 +14,7 @@ from test_cli_apply import face_photo, run
 
 from faceedit.conditions import GLASSES_OFF_REFUSED, HAIR_COLOURS, NAMED_ATTRIBUTES
 from faceedit.errors import UsageError
+from faceedit.eval.head import next_to_head, outside_head, psnr, strands_kept
 from faceedit.faces.landmarks import eye_distance
 from faceedit.models.request import EditRequest
 from faceedit.stage.brows import restyle
@@ -243,3 +244,49 @@ def test_a_head_carried_to_a_later_frame_lands_on_its_hair_and_keeps_its_colour(
     ox0, oy0, ox1, oy1 = look.regions.work.box
     c0[oy0:oy1, ox0:ox1] = look.regions.hair > 0.5
     assert np.abs(first[c0].mean(0) - again[core].mean(0)).max() < 3  # the same blond
+
+
+# -- what lies outside the head stays as it was ------------------------------------------------------
+@pytest.mark.parametrize("tone", ["tan", "pale"])
+def test_a_skin_tone_leaves_the_wall_beside_the_jaw_as_it_was(tone):
+    # the astronaut's wall beside her jaw has her skin's colour: a skin matte that reaches the
+    # ears' distance all round the face, or spreads there through the guided filter, tints it
+    img, lm = _face()
+    out = retone(img, lm, tone)
+    assert psnr(img, out, outside_head(img, lm)) >= 40.0
+    beside = next_to_head(img, lm)
+    assert beside.sum() > 2 * eye_distance(lm) ** 2  # the wall beside head and neck is measured
+    assert psnr(img, out, beside) >= 55.0
+    assert (_change(out, img)[beside] > 4).mean() < 0.002
+    cheeks = _skin_patches(lm)[:2]
+    assert min(_change(out, img)[y0:y1, x0:x1].mean() for y0, y1, x0, x1 in cheeks) > 8  # the skin is toned
+
+
+def test_blond_keeps_the_strands_light_and_dark_and_leaves_the_rest_of_the_photo():
+    img, lm = _face()
+    out = recolour(img, lm, "blond")
+    assert psnr(img, out, outside_head(img, lm)) >= 40.0
+    kept = strands_kept(img, out, _hair(img, lm))
+    assert kept["change"] > 30  # blond: much lighter ...
+    assert 0.8 <= kept["texture"] <= 1.6  # ... with the strands' detail, neither flattened nor etched
+    assert kept["corr"] > 0.9 and kept["top"] > 0.8  # light and dark where they were, highlights on top
+
+
+def test_a_skin_tone_leaves_a_white_shirt_under_pale_skin_as_it_was():
+    # pale skin (the astronaut's chroma at 0.6) is near grey: a chroma model as wide as its own
+    # takes a white shirt under the chin for skin (without the grey limit, a tan darkens a
+    # quarter of it by up to 30 levels)
+    import cv2
+
+    img, lm = _face()
+    d = eye_distance(lm)
+    lab = cv2.cvtColor(img.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
+    lab[..., 1:] *= 0.6
+    img = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255 + 0.5, 0, 255).astype(np.uint8)
+    shirt = np.zeros(img.shape[:2], bool)
+    shirt[int(lm[8, 1] + 0.15 * d):, int(lm[2, 0] - d):int(lm[14, 0] + d)] = True
+    shirt &= img.astype(float).mean(2) < 90  # her dark collar, below the chin
+    img[shirt] = (236, 236, 234)
+    out = retone(img, lm, "tan")
+    assert (_change(out, img)[shirt] > 2).mean() < 0.01
+    assert min(_change(out, img)[y0:y1, x0:x1].mean() for y0, y1, x0, x1 in _skin_patches(lm)[:2]) > 8

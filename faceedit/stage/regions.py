@@ -15,9 +15,11 @@ the skin of face, ears and neck, and the features (eyes, brows, lips) kept out o
   a pixel's lightness says (:func:`consistent`); the face within its 68 points is taken out of
   the matte again (hair over the forehead is left in it, the face's skin is never in it).
 * **Skin** (:func:`skin_matte`): pixels whose chroma relative to their lightness is close to the
-  cheeks' and forehead's (:func:`skin_likeness`: shaded skin is skin), near the face and the
-  neck, connected to them, holes filled, less the hair matte and the features (eyes, brows and
-  lips as the 68 points draw them, grown a little).
+  cheeks' and forehead's (:func:`skin_likeness`: shaded skin is skin) and not much greyer than
+  theirs (white clothes), near the face (the ears only at their height) and the neck, not the
+  wall (:func:`wall_like`: a wall of the skin's colour beside the jaw), connected to them,
+  holes filled, the soft matte kept within :data:`SKIN_REACH` of that, less the hair matte and
+  the features (eyes, brows and lips as the 68 points draw them, grown a little).
 
 numpy and OpenCV only.
 """
@@ -242,6 +244,18 @@ def _face_masks(work: Work, lm: np.ndarray, mesh: np.ndarray | None) -> tuple[np
     return small, full
 
 
+def wall_residual(lab: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, float]:
+    """How far (Lab units) each pixel of ``lab`` ((h, w, 3)) lies from a quadratic colour surface
+    fitted to the wall at ``seen`` (bool, over 30 pixels; a studio's wall shades across the head),
+    and the fit's 90th-percentile residual there."""
+    h, w = lab.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
+    terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
+    coef = np.linalg.lstsq(terms[seen], lab[seen], rcond=None)[0]
+    residual = np.linalg.norm(lab - terms @ coef, axis=-1)
+    return residual, float(np.percentile(residual[seen], 90))
+
+
 def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = None) -> HeadRegions:
     """The hair of the face at 68 landmarks ``lm`` (and its Face Mesh points ``mesh``, or None)
     in ``pixels`` ((H, W, 3) uint8/uint16 RGB) as a soft matte over its head box (module doc)."""
@@ -302,11 +316,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     seen = (mask == cv2.GC_BGD) & (face_small <= 0.5) & above
     seen[int(max(chin[1], 0)):] = False
     if int(seen.sum()) > 30:
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
-        terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
-        coef = np.linalg.lstsq(terms[seen], lab[seen], rcond=None)[0]
-        residual = np.linalg.norm(lab - terms @ coef, axis=-1)
-        spread = float(np.percentile(residual[seen], 90))
+        residual, spread = wall_residual(lab, seen)
         wall = (residual < max(BACKGROUND_DELTA, 1.5 * spread)) & (face_small <= 0.5) & (mask != cv2.GC_BGD)
         mask[wall] = cv2.GC_BGD
 
@@ -374,8 +384,22 @@ EYE_GROW, LIP_GROW, BROW_HALF = 0.07, 0.04, 0.06
 #: The skin's chroma model: Mahalanobis distance in Lab's a, b under which a pixel is skin, and
 #: over which it is not (soft between); a, b spread at least this (Lab units).
 SKIN_NEAR, SKIN_FAR, SKIN_SPREAD = 3.5, 5.0, 2.5
-#: The skin reaches this far (eye distances) beyond the face's outline (the ears).
-EARS = 0.4
+#: The skin reaches this far (eye distances) beyond the face's outline beside it from the brows to
+#: :data:`EAR_LOBE` below the nose's tip (the ears), and :data:`OUTLINE` elsewhere.
+EARS, EAR_LOBE, OUTLINE = 0.4, 0.3, 0.08
+#: The soft skin matte reaches no further than this (eye distances) beyond the skin found at work
+#: scale: where the wall beside the jaw has the skin's colour, the guided filter would spread
+#: the skin onto it.
+SKIN_REACH = 0.04
+#: The wall beside the head: a quadratic Lab surface fitted to the box's side strips (this share
+#: of its width) above the chin, trusted where its 90th-percentile residual is under
+#: :data:`WALL_FIT`; outside the face's outline a pixel within :data:`BACKGROUND_DELTA` of it (or
+#: 1.5x that percentile) is wall, not skin.
+WALL_STRIP, WALL_FIT = 0.06, 6.0
+#: A pixel whose chroma (relative to its lightness, as :func:`skin_likeness` reads it) is under
+#: the first share of the seen skin's median is not skin, over the second it may be (white and
+#: grey clothes next to pale skin whose chroma model is wide enough to take them).
+GREY_BELOW, GREY_ABOVE = 0.35, 0.55
 #: The skin's change fades out over this much (eye distances) above the head box's bottom.
 NECK_FADE = 0.6
 
@@ -472,13 +496,27 @@ def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.nd
     p = skin_likeness(lab, seen)
     if p is None:
         return np.zeros(regions.face.shape, np.float32)
-    # near the face: its outline grown to take the ears, and the neck's column below the chin
-    near = cv2.dilate((fill((h, w), [work.to_work(face_outline(lm))]) > 0.5).astype(np.uint8),
-                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(EARS * d * work.scale) + 1,) * 2))
+    chroma = np.hypot(lab[..., 1], lab[..., 2]) * (np.median(lab[seen][:, 0]) / np.maximum(lab[..., 0], 1.0))
+    own = float(np.median(chroma[seen]))
+    p *= np.clip((chroma - GREY_BELOW * own) / ((GREY_ABOVE - GREY_BELOW) * max(own, 1e-3)), 0.0, 1.0)
+    # near the face: its outline grown a little, more beside it at the ears' height, and the
+    # neck's column below the chin (the wall beside the jaw, under the ears, is not skin)
+    face = (fill((h, w), [work.to_work(face_outline(lm))]) > 0.5).astype(np.uint8)
+
+    def grown(by: float) -> np.ndarray:
+        return cv2.dilate(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(by * d * work.scale) + 1,) * 2))
+
+    near = grown(OUTLINE)
+    ear_top = float(work.to_work(lm[17:27])[:, 1].min())
+    ear_bottom = float(work.to_work(lm[33:34])[0, 1]) + EAR_LOBE * d * work.scale
+    ears = grown(EARS)
+    rows = slice(int(np.clip(ear_top, 0, h)), int(np.clip(np.ceil(ear_bottom), 0, h)))
+    near[rows] = np.maximum(near[rows], ears[rows])
     jaw = work.to_work(lm[[3, 13]])
     chin_y = float(work.to_work(lm[8:9])[0, 1])
     near[int(max(chin_y - 0.5 * d * work.scale, 0)):, int(max(jaw[:, 0].min(), 0)):int(max(jaw[:, 0].max(), 0))] = 1
     p *= near
+    p[(wall_like(lab, work, lm) & (face == 0))] = 0.0
     hair_small = work.small(regions.hair)
     p *= 1.0 - np.clip(2.0 * hair_small, 0.0, 1.0)
     hard = (p > 0.5).astype(np.uint8)
@@ -491,10 +529,33 @@ def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.nd
     keep[0] = False
     hard = fill_holes(keep[labels]).astype(np.float32)  # a blemish, a nostril: the skin's
     soft = refine(work, full, hard, d)
+    # no further than SKIN_REACH beyond the skin found (a wall of the skin's colour)
+    reach = cv2.resize(hard, (soft.shape[1], soft.shape[0]), interpolation=cv2.INTER_LINEAR)
+    r = max(1, int(round(SKIN_REACH * d)))
+    reach = cv2.dilate((reach > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
+    soft = soft * cv2.GaussianBlur(reach.astype(np.float32), (0, 0), 0.5 * r)
     x0, y0 = work.box[:2]
     # faded out over the box's bottom (the neck goes on below it)
     fade = np.clip((work.box[3] - 1 - (np.arange(soft.shape[0]) + y0)) / (NECK_FADE * d), 0.0, 1.0)
     return soft * fade[:, None].astype(np.float32)
+
+
+def wall_like(lab: np.ndarray, work: Work, lm: np.ndarray) -> np.ndarray:
+    """bool over the work box (``lab``: its Lab at work scale): the pixels of the wall behind the
+    head, as a smooth surface fitted to the box's side strips above the chin explains them
+    (:data:`WALL_STRIP`, :data:`WALL_FIT`); none where the strips are not one smooth surface
+    (hair down to the box's sides, a scene)."""
+    h, w = lab.shape[:2]
+    chin = int(np.clip(work.to_work(np.asarray(lm, np.float64)[8:9])[0, 1], 0, h))
+    sx = max(2, int(WALL_STRIP * w))
+    strips = np.zeros((h, w), bool)
+    strips[:chin, :sx] = strips[:chin, -sx:] = True
+    if int(strips.sum()) < 30:
+        return np.zeros((h, w), bool)
+    residual, fit = wall_residual(lab, strips)
+    if fit > WALL_FIT:
+        return np.zeros((h, w), bool)
+    return residual < max(BACKGROUND_DELTA, 1.5 * fit)
 
 
 def skin_without_features(area: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.ndarray:
