@@ -363,3 +363,44 @@ def test_angry_glabella_is_a_valley_not_a_bright_streak(stage):
     assert mask.sum() > 50
     assert d.min() < -12, d.min()  # a valley
     assert d.max() <= 1.5, d.max()  # no bright streak
+
+
+def test_disgust_map_stays_off_the_raised_lip(stage, monkeypatch):
+    """Disgust's own moves raise the person's upper lip by the warp; its mean appearance map,
+    whose lip lies where the mean face's was, stays off the lips (no second, blurred band on
+    them: 77 levels at the 95th percentile on the astronaut's lips before), while angry's map
+    still shades its pressed lips. The mouth is left as the warp moved it (no bank drawn over
+    it, as on London's closed neutral mouths at 1350 px)."""
+    import cv2
+
+    from faceedit.stage import model
+    from faceedit.stage.steps import raises_upper_lip
+
+    monkeypatch.setattr(model, "fill_mouth", lambda stage, face, pixels: pixels)
+
+    assert raises_upper_lip("disgusted") and not raises_upper_lip("angry") and not raises_upper_lip(None)
+    img, lm = _astronaut_face(stage)
+    luma = lambda a: a.astype(float) @ np.array([0.299, 0.587, 0.114])  # noqa: E731
+    paint = Stage.paint
+    for target, painted in (("disgusted", False), ("angry", True)):
+        got = {}
+
+        def spy(self, pixels, moved, *a, **k):
+            got["lm"] = moved.copy()
+            return paint(self, pixels, moved, *a, **k)
+
+        Stage.paint = spy
+        try:
+            out, _ = stage.edit_photo(img, [lm], target, 1.0)
+            Stage.paint = lambda self, pixels, *a, **k: pixels
+            plain, _ = stage.edit_photo(img, [lm], target, 1.0)
+        finally:
+            Stage.paint = paint
+        lips = np.zeros(img.shape[:2], np.uint8)
+        cv2.fillPoly(lips, [np.round(got["lm"][48:60]).astype(np.int32)], 1)
+        d = np.abs(luma(out) - luma(plain))[lips > 0]
+        assert lips.sum() > 100
+        if painted:
+            assert np.percentile(d, 95) > 3, np.percentile(d, 95)
+        else:
+            assert np.percentile(d, 95) <= 1.0 and d.mean() < 0.5, (np.percentile(d, 95), d.mean())  # corners feathered
