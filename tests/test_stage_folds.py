@@ -404,3 +404,20 @@ def test_disgust_map_stays_off_the_raised_lip(stage, monkeypatch):
             assert np.percentile(d, 95) > 3, np.percentile(d, 95)
         else:
             assert np.percentile(d, 95) <= 1.0 and d.mean() < 0.5, (np.percentile(d, 95), d.mean())  # corners feathered
+
+
+def test_glabellar_lines_shade_the_skin_between_them(face):
+    """The two glabellar lines are soft towards the face's middle: the skin between them lies in
+    their shade (with their sharp sides facing each other it stayed unshaded, a bright strip
+    between two dark strokes), darker than as far outside either line."""
+    stats = shipped_stats()
+    roi, ratio = fold_ratio((1100, 1100, 3), face, {"glabella": 1.0}, stats.params)
+    left, right = (c for c in fold_curves(face) if c.kind == "glabella")
+    row = int(round(left.points[len(left.points) // 2, 1]))
+    xl, xr = (float(np.interp(row, *(c.points[::-1] if c.points[0, 1] > c.points[-1, 1] else c.points).T[::-1]))
+              for c in (left, right))
+    mid, half = (xl + xr) / 2, (xr - xl) / 2
+    line = ratio[row - roi[1]]
+    at = lambda x: float(line[int(round(x)) - roi[0]])  # noqa: E731
+    assert at(mid) < 0.99, at(mid)
+    assert at(mid) < at(min(xl, xr) - half) and at(mid) < at(max(xl, xr) + half)

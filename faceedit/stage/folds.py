@@ -49,14 +49,21 @@ GEOMETRIC = ("forehead", "glabella")
 FOLDS_FILE = "folds.safetensors"
 #: Fold parameters per kind, in this order (``params`` tensor rows): groove depth (a luma
 #: ratio's drop, at the fitted level), the soft side's width (eye distances), the sharp side's
-#: sign (+1: the sharp edge on the curve's positive side), the highlight's height (a ratio's
-#: rise), its offset onto the soft side and its width (eye distances), the fold's offset from the
-#: laid-out curve (eye distances, along its positive side).
+#: sign (+1: the sharp edge on the curve's positive side), the shoulder's height (a ratio's
+#: rise, under a light straight across the fold), how far it lies past the valley's edge plus
+#: the soft side's width, and its width (eye distances; on the side the light comes from, :func:`profile`),
+#: the fold's offset from the laid-out curve (eye distances, along its positive side).
 PARAMS = ("depth", "soft", "sharp_side", "light", "light_at", "light_width", "offset")
 #: The sharp side's width (eye distances, about 1.3 px at 1350 px; at least :data:`SHARP_PX` px): a fold's edge where the
 #: skin turns into it. Set by looking at 1350-px faces (the data's 256-px photos cannot resolve it).
 SHARP = 0.005
 SHARP_PX = 0.8
+#: Kinds drawn sharp on their lateral (positive) side and soft towards the face's middle over
+#: the fitted side, set by looking at 1350-px faces: the posed photos put the glabellar lines'
+#: sharp edge medial, and two such lines leave the unshaded skin between them as a bright
+#: vertical strip (London 014, 097 and 131 made angry or sad); soft towards the middle, the two
+#: lines' shade meets between them.
+SOFT_MEDIAL = ("glabella",)
 #: How far across a fold its profile is drawn (eye distances either side).
 REACH = 0.12
 #: The most of a fold's fitted depth an edit draws (the targets' set AUs lie beyond the posed
@@ -263,9 +270,10 @@ def profile(d: np.ndarray, p: dict[str, float], sharp: float, lit: np.ndarray | 
     side falls off over ``sharp`` and whose soft side over ``p['soft']``, and a shoulder on the
     side the light comes from. ``lit`` (-1..1, per point or one for all): the image direction
     toward the light along the fold's positive side; the shoulder (the skin rising out of the
-    crease, turned to the light) lies beyond the valley's edge on that side, ``p['light']`` x
-    ``|lit|`` high, at most :data:`SHOULDER` of the valley's depth; none on the side away from
-    the light, none under a light along the fold."""
+    crease, turned to the light) lies on that side just beyond the valley's edge (two of that
+    side's widths from its floor, and ``p['light_at']`` less the soft width further),
+    ``p['light']`` x ``|lit|`` high, at most :data:`SHOULDER` of the valley's depth; none on the
+    side away from the light, none under a light along the fold."""
     soft_side = -np.sign(p["sharp_side"]) or 1.0
     s = d * soft_side  # > 0 on the soft side
     soft = max(p["soft"], sharp)
@@ -277,9 +285,11 @@ def profile(d: np.ndarray, p: dict[str, float], sharp: float, lit: np.ndarray | 
     side = np.where(toward * soft_side > 0, soft, sharp)  # the valley's width on the lit side
     width = max(p["light_width"], sharp)
     height = min(max(p["light"], 0.0), SHOULDER * p["depth"]) * np.minimum(np.abs(lit), 1.0)
-    # rising as the valley ends (0 at its floor), highest half a width beyond its edge (2 widths)
+    # beyond the valley's edge on the lit side (two of that side's widths from its floor) by
+    # what ``light_at`` reaches past the soft side's width; rising as the valley ends (0 at its floor)
+    at = 2.0 * side + p["light_at"] - soft
     rise = 1.0 - np.exp(-0.5 * (t / side) ** 2)
-    shoulder = np.where(t > 0, rise * np.exp(-0.5 * ((t - 2.0 * side - 0.5 * width) / width) ** 2), 0.0)
+    shoulder = np.where(t > 0, rise * np.exp(-0.5 * ((t - at) / width) ** 2), 0.0)
     return valley + np.log1p(height * shoulder)
 
 
@@ -307,7 +317,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     log_ratio = np.zeros((y1 - y0, x1 - x0), np.float64)
     sharp = max(SHARP, SHARP_PX / ed)
     for c in curves:
-        p = params[c.kind]
+        p = {**params[c.kind], "sharp_side": 1.0} if c.kind in SOFT_MEDIAL else params[c.kind]
         lo = np.floor(c.points.min(0) - reach).astype(int)
         hi = np.ceil(c.points.max(0) + reach).astype(int) + 1
         bx0, by0 = max(lo[0], x0), max(lo[1], y0)
