@@ -50,9 +50,10 @@ FOLDS_FILE = "folds.safetensors"
 #: Fold parameters per kind, in this order (``params`` tensor rows): groove depth (a luma
 #: ratio's drop, at the fitted level), the soft side's width (eye distances), the sharp side's
 #: sign (+1: the sharp edge on the curve's positive side), the shoulder's height (a ratio's
-#: rise, under a light straight across the fold), how far it lies past the valley's edge plus
-#: the soft side's width, and its width (eye distances; on the side the light comes from, :func:`profile`),
-#: the fold's offset from the laid-out curve (eye distances, along its positive side).
+#: rise, under a light straight across the fold), the soft side's width plus how far past the
+#: valley's edge the shoulder lies, and its width (eye distances; the shoulder lies on the side
+#: the light comes from, :func:`profile`), the fold's offset from the laid-out curve (eye
+#: distances, along its positive side).
 PARAMS = ("depth", "soft", "sharp_side", "light", "light_at", "light_width", "offset")
 #: The sharp side's width (eye distances, about 1.3 px at 1350 px; at least :data:`SHARP_PX` px): a fold's edge where the
 #: skin turns into it. Set by looking at 1350-px faces (the data's 256-px photos cannot resolve it).
@@ -345,8 +346,9 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
     face at landmarks ``lm`` as a luma ratio (R, G and B by its powers: the skin's own colour
     and texture under it), each fold's shoulder on the side the photo's light comes from
     (:func:`faceedit.stage.shading.light_direction` of ``pixels``), not where ``keep_out``
-    ((roi, mask 0..1): the mouth drawn at the photo's resolution) says. No fold asked for: ``pixels`` themselves; else a new array, or
-    ``pixels`` written over with ``in_place`` (a buffer the caller owns)."""
+    ((roi, mask 0..1): the mouth drawn at the photo's resolution) says. No fold asked for:
+    ``pixels`` themselves; else a new array, or ``pixels`` written over with ``in_place`` (a
+    buffer the caller owns)."""
     if not any(v > 0 for v in amounts.values()):
         return pixels
     made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm))
