@@ -296,3 +296,128 @@ def test_removal_only_of_lines_an_expression_made():
     frown = folds.fold_removal(stats, aus(4.0), aus(0.0))
     assert frown["glabella"] == 1.0 and frown["forehead"] == 0.0
     assert 0.0 < folds.fold_removal(stats, aus(3.0), aus(0.5))["glabella"] < 1.0
+
+
+def test_shoulder_on_the_lit_side_only(face, monkeypatch):
+    """A fold is a valley with a lit rim on the side the light comes from: lit from below a
+    forehead line its rise lies below the valley, lit from above it lies above (beyond the soft
+    side's width), lit along the line there is none; no higher than SHOULDER of the valley's
+    drop (times the line's weight along it, up to 1.4)."""
+    p = _params(0.2)  # sharp below, soft above
+    for k in p.values():
+        k.update(light=0.06, light_at=0.04, light_width=0.02)
+    line = [c for c in fold_curves(face) if c.kind == "forehead"][1]
+    monkeypatch.setattr(folds, "fold_curves", lambda lm: [line])  # the middle line alone
+    x, y = np.round(line.points[len(line.points) // 2]).astype(int)
+    ed = folds.face_frame(face)[2]
+    near, far = int(0.04 * ed), int(0.11 * ed)
+
+    def column(light):
+        roi, ratio = fold_ratio((1100, 1100, 3), face, {"forehead": 1.0}, p, np.array(light))
+        col = ratio[:, x - roi[0]]
+        i = y - roi[1] - 3 + int(np.argmin(col[y - roi[1] - 3:y - roi[1] + 4]))
+        return col, i
+
+    rims = []
+    for light, lit_below in (((0.0, 1.0), True), ((0.0, -1.0), False)):
+        col, i = column(light)
+        assert col[i] < 0.9  # the valley
+        lit = col[i + 1:i + far] if lit_below else col[i - far:i]
+        dark = col[i - near:i] if lit_below else col[i + 1:i + near]
+        assert 1.005 < lit.max() <= 1.0 + folds.SHOULDER * 0.2 * 1.4, lit.max()
+        assert dark.max() <= 1.0 + 1e-9, dark.max()
+        rims.append(lit.max() - 1.0)
+    col, i = column((1.0, 0.0))  # along the line (it wanders a little off the horizontal)
+    assert col[i] < 0.9 and col[i - far:i + far].max() - 1.0 < 0.1 * min(rims)
+
+
+def test_angry_glabella_is_a_valley_not_a_bright_streak(stage):
+    """The astronaut made angry: inside the glabellar lines' mask the folds darken a valley by
+    many levels and brighten no pixel by more than a level and a half (her light comes from
+    above: the vertical lines' shoulders face it edge-on)."""
+    img, lm = _astronaut_face(stage)
+    got = {}
+    real = folds.paint_folds
+
+    def spy(pixels, moved, amounts, params, keep_out=None, **kw):
+        got.update(lm=moved.copy(), amount=amounts["glabella"], params=params)
+        return real(pixels, moved, amounts, params, keep_out, **kw)
+
+    folds.paint_folds = spy
+    try:
+        out, _ = stage.edit_photo(img, [lm], "angry", 1.0)
+    finally:
+        folds.paint_folds = real
+    paint = Stage.paint_folds
+    Stage.paint_folds = lambda self, pixels, *a, **k: pixels
+    try:
+        plain, _ = stage.edit_photo(img, [lm], "angry", 1.0)
+    finally:
+        Stage.paint_folds = paint
+    assert got["amount"] > 0.5
+    (x0, y0, x1, y1), ratio = fold_ratio(img.shape, got["lm"], {"glabella": got["amount"]}, got["params"])
+    mask = np.zeros(img.shape[:2], bool)
+    mask[y0:y1, x0:x1] = np.abs(ratio - 1.0) > 1e-3
+    luma = lambda a: a.astype(float) @ np.array([0.299, 0.587, 0.114])  # noqa: E731
+    d = (luma(out) - luma(plain))[mask]
+    assert mask.sum() > 50
+    assert d.min() < -12, d.min()  # a valley
+    assert d.max() <= 1.5, d.max()  # no bright streak
+
+
+def test_disgust_map_stays_off_the_raised_lip(stage, monkeypatch):
+    """Disgust's own moves raise the person's upper lip by the warp; its mean appearance map,
+    whose lip lies where the mean face's was, stays off the lips (no second, blurred band on
+    them: 77 levels at the 95th percentile on the astronaut's lips before), while angry's map
+    still shades its pressed lips. The mouth is left as the warp moved it (no bank drawn over
+    it, as on London's closed neutral mouths at 1350 px)."""
+    import cv2
+
+    from faceedit.stage import model
+    from faceedit.stage.steps import raises_upper_lip
+
+    monkeypatch.setattr(model, "fill_mouth", lambda stage, face, pixels: pixels)
+
+    assert raises_upper_lip("disgusted") and not raises_upper_lip("angry") and not raises_upper_lip(None)
+    img, lm = _astronaut_face(stage)
+    luma = lambda a: a.astype(float) @ np.array([0.299, 0.587, 0.114])  # noqa: E731
+    paint = Stage.paint
+    for target, painted in (("disgusted", False), ("angry", True)):
+        got = {}
+
+        def spy(self, pixels, moved, *a, **k):
+            got["lm"] = moved.copy()
+            return paint(self, pixels, moved, *a, **k)
+
+        Stage.paint = spy
+        try:
+            out, _ = stage.edit_photo(img, [lm], target, 1.0)
+            Stage.paint = lambda self, pixels, *a, **k: pixels
+            plain, _ = stage.edit_photo(img, [lm], target, 1.0)
+        finally:
+            Stage.paint = paint
+        lips = np.zeros(img.shape[:2], np.uint8)
+        cv2.fillPoly(lips, [np.round(got["lm"][48:60]).astype(np.int32)], 1)
+        d = np.abs(luma(out) - luma(plain))[lips > 0]
+        assert lips.sum() > 100
+        if painted:
+            assert np.percentile(d, 95) > 3, np.percentile(d, 95)
+        else:
+            assert np.percentile(d, 95) <= 1.0 and d.mean() < 0.5, (np.percentile(d, 95), d.mean())  # corners feathered
+
+
+def test_glabellar_lines_shade_the_skin_between_them(face):
+    """The two glabellar lines are soft towards the face's middle: the skin between them lies in
+    their shade (with their sharp sides facing each other it stayed unshaded, a bright strip
+    between two dark strokes), darker than as far outside either line."""
+    stats = shipped_stats()
+    roi, ratio = fold_ratio((1100, 1100, 3), face, {"glabella": 1.0}, stats.params)
+    left, right = (c for c in fold_curves(face) if c.kind == "glabella")
+    row = int(round(left.points[len(left.points) // 2, 1]))
+    xl, xr = (float(np.interp(row, *(c.points[::-1] if c.points[0, 1] > c.points[-1, 1] else c.points).T[::-1]))
+              for c in (left, right))
+    mid, half = (xl + xr) / 2, (xr - xl) / 2
+    line = ratio[row - roi[1]]
+    at = lambda x: float(line[int(round(x)) - roi[0]])  # noqa: E731
+    assert at(mid) < 0.99, at(mid)
+    assert at(mid) < at(min(xl, xr) - half) and at(mid) < at(max(xl, xr) + half)

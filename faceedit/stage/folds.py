@@ -5,9 +5,10 @@ nose wing past the mouth corner that a raised upper lip deepens (AU10), the vert
 between knitted brows (AU4) and the horizontal lines of a raised forehead (AU1+2). The stage's
 appearance maps are 256-px means, too soft to draw them; here each fold is a curve laid out on
 the face's moved landmarks (:func:`fold_curves`, so it moves with the warp) and drawn as a luma
-ratio across it (the photo's own skin colour and texture kept under it): a groove whose one
-side falls off within a pixel or two and whose other side fades over a learnt width, with the
-light the bulge beside it catches.
+ratio across it (the photo's own skin colour and texture kept under it): a valley whose one
+side falls off within a pixel or two and whose other side fades over a learnt width, and beyond
+its edge on the side the photo's light comes from (:func:`faceedit.stage.shading.light_direction`)
+the shoulder of skin that catches it, a fraction of the valley's depth: never a bright line.
 
 Where each kind of fold lies against its laid-out curve, which side of it is sharp and how wide
 its soft side is are statistics of the same people's neutral -> expression luma ratios in JAFFE
@@ -37,6 +38,7 @@ import numpy as np
 from faceedit.faces.au import AU_IDS
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.moves import face_frame
+from faceedit.stage.shading import light_direction
 
 #: The kinds of fold, and the AUs whose sum makes each.
 KINDS = ("forehead", "glabella", "nose", "nasolabial")
@@ -47,14 +49,22 @@ GEOMETRIC = ("forehead", "glabella")
 FOLDS_FILE = "folds.safetensors"
 #: Fold parameters per kind, in this order (``params`` tensor rows): groove depth (a luma
 #: ratio's drop, at the fitted level), the soft side's width (eye distances), the sharp side's
-#: sign (+1: the sharp edge on the curve's positive side), the highlight's height (a ratio's
-#: rise), its offset onto the soft side and its width (eye distances), the fold's offset from the
-#: laid-out curve (eye distances, along its positive side).
+#: sign (+1: the sharp edge on the curve's positive side), the shoulder's height (a ratio's
+#: rise, under a light straight across the fold), the soft side's width plus how far past the
+#: valley's edge the shoulder lies, and its width (eye distances; the shoulder lies on the side
+#: the light comes from, :func:`profile`), the fold's offset from the laid-out curve (eye
+#: distances, along its positive side).
 PARAMS = ("depth", "soft", "sharp_side", "light", "light_at", "light_width", "offset")
 #: The sharp side's width (eye distances, about 1.3 px at 1350 px; at least :data:`SHARP_PX` px): a fold's edge where the
 #: skin turns into it. Set by looking at 1350-px faces (the data's 256-px photos cannot resolve it).
 SHARP = 0.005
 SHARP_PX = 0.8
+#: Kinds drawn sharp on their lateral (positive) side and soft towards the face's middle over
+#: the fitted side, set by looking at 1350-px faces: the posed photos put the glabellar lines'
+#: sharp edge medial, and two such lines leave the unshaded skin between them as a bright
+#: vertical strip (London 014, 097 and 131 made angry or sad); soft towards the middle, the two
+#: lines' shade meets between them.
+SOFT_MEDIAL = ("glabella",)
 #: How far across a fold its profile is drawn (eye distances either side).
 REACH = 0.12
 #: The most of a fold's fitted depth an edit draws (the targets' set AUs lie beyond the posed
@@ -62,6 +72,9 @@ REACH = 0.12
 MAX_AMOUNT = 1.25
 #: The deepest a fold may make the skin (a ratio): nothing painted goes black.
 MIN_RATIO = 0.55
+#: The highest a fold's shoulder rises (a ratio's rise, a share of its valley's drop): a crease
+#: is a valley with a lit rim, never a bright line.
+SHOULDER = 0.3
 #: The power of the ratio per channel (R, G, B): skin in a crease's shade loses more green and
 #: blue than red (light scattered under the skin comes out reddened), so a groove drawn with R,
 #: G and B scaled alike reads as a grey stroke on pale skin. Luma's weights keep its mean power 1.
@@ -252,24 +265,45 @@ def _nearest(box: tuple[int, int, int, int], pts: np.ndarray, margin: float) -> 
     return np.sqrt(best) * np.where(cross > 0, 1.0, -1.0), where
 
 
-def profile(d: np.ndarray, p: dict[str, float], sharp: float) -> np.ndarray:
+def profile(d: np.ndarray, p: dict[str, float], sharp: float, lit: np.ndarray | float = 0.0) -> np.ndarray:
     """A fold's log-ratio across it at signed distances ``d`` (eye distances from the fold),
-    for its parameters ``p`` (:data:`PARAMS`) at depth 1 x ``p['depth']``: a groove whose sharp
-    side falls off over ``sharp`` and whose soft side over ``p['soft']``, and a highlight on the
-    soft side."""
+    for its parameters ``p`` (:data:`PARAMS`) at depth 1 x ``p['depth']``: a valley whose sharp
+    side falls off over ``sharp`` and whose soft side over ``p['soft']``, and a shoulder on the
+    side the light comes from. ``lit`` (-1..1, per point or one for all): the image direction
+    toward the light along the fold's positive side; the shoulder (the skin rising out of the
+    crease, turned to the light) lies on that side just beyond the valley's edge (two of that
+    side's widths from its floor, and ``p['light_at']`` less the soft width further),
+    ``p['light']`` x ``|lit|`` high, at most :data:`SHOULDER` of the valley's depth; none on the
+    side away from the light, none under a light along the fold."""
     soft_side = -np.sign(p["sharp_side"]) or 1.0
     s = d * soft_side  # > 0 on the soft side
-    width = np.where(s > 0, max(p["soft"], sharp), sharp)
-    groove = np.exp(-0.5 * (s / width) ** 2)
-    light = np.exp(-0.5 * ((s - p["light_at"]) / max(p["light_width"], sharp)) ** 2)
-    return np.log(np.maximum(1.0 - p["depth"] * groove, MIN_RATIO)) + np.log1p(max(p["light"], 0.0) * light)
+    soft = max(p["soft"], sharp)
+    groove = np.exp(-0.5 * (s / np.where(s > 0, soft, sharp)) ** 2)
+    valley = np.log(np.maximum(1.0 - p["depth"] * groove, MIN_RATIO))
+    lit = np.broadcast_to(np.asarray(lit, np.float64), np.shape(d))
+    toward = np.where(lit >= 0, 1.0, -1.0)
+    t = d * toward  # > 0 on the lit side
+    side = np.where(toward * soft_side > 0, soft, sharp)  # the valley's width on the lit side
+    width = max(p["light_width"], sharp)
+    height = min(max(p["light"], 0.0), SHOULDER * p["depth"]) * np.minimum(np.abs(lit), 1.0)
+    # beyond the valley's edge on the lit side (two of that side's widths from its floor) by
+    # what ``light_at`` reaches past the soft side's width; rising as the valley ends (0 at its floor)
+    at = 2.0 * side + p["light_at"] - soft
+    rise = 1.0 - np.exp(-0.5 * (t / side) ** 2)
+    shoulder = np.where(t > 0, rise * np.exp(-0.5 * ((t - at) / width) ** 2), 0.0)
+    return valley + np.log1p(height * shoulder)
 
 
 def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float],
-               params: dict[str, dict[str, float]]) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               params: dict[str, dict[str, float]], light: np.ndarray | None = None
+               ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The luma ratio the folds make on a face at landmarks ``lm`` in an image of ``shape``:
     (roi (x0, y0, x1, y1), ratio over it), or None where no fold is drawn. ``amounts``: per kind
-    how much of it (1 = its fitted depth); ``params``: per kind its :data:`PARAMS`."""
+    how much of it (1 = its fitted depth); ``params``: per kind its :data:`PARAMS`; ``light``:
+    the image direction toward the light ((2,), :func:`faceedit.stage.shading.light_direction`;
+    None: from straight above), each fold's shoulder on its side (:func:`profile`)."""
+    toward = np.array([0.0, -1.0]) if light is None else np.asarray(light, np.float64)
+    toward = toward / max(float(np.linalg.norm(toward)), 1e-9)
     curves = [c for c in fold_curves(lm) if amounts.get(c.kind, 0.0) > 0 and c.kind in params]
     if not curves:
         return None
@@ -284,7 +318,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     log_ratio = np.zeros((y1 - y0, x1 - x0), np.float64)
     sharp = max(SHARP, SHARP_PX / ed)
     for c in curves:
-        p = params[c.kind]
+        p = {**params[c.kind], "sharp_side": 1.0} if c.kind in SOFT_MEDIAL else params[c.kind]
         lo = np.floor(c.points.min(0) - reach).astype(int)
         hi = np.ceil(c.points.max(0) + reach).astype(int) + 1
         bx0, by0 = max(lo[0], x0), max(lo[1], y0)
@@ -294,8 +328,14 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
         dist, t = _nearest((bx0, by0, bx1, by1), c.points, (REACH + abs(p["offset"])) * ed + 2.0)
         d = dist / ed - p["offset"]
         inside = np.abs(d) < REACH
-        along = np.interp(t[inside], np.arange(len(c.weight)), c.weight)
-        log_ratio[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0][inside] += profile(d[inside], p, sharp) * along * amounts[c.kind]
+        knots = np.arange(len(c.weight))
+        along = np.interp(t[inside], knots, c.weight)
+        # the light along the fold's positive side (the tangent turned a quarter towards it)
+        tangent = np.gradient(c.points, axis=0)
+        tx, ty = (np.interp(t[inside], knots, tangent[:, i]) for i in (0, 1))
+        lit = (-ty * toward[0] + tx * toward[1]) / np.maximum(np.hypot(tx, ty), 1e-9)
+        log_ratio[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0][inside] += \
+            profile(d[inside], p, sharp, lit) * along * amounts[c.kind]
     return (x0, y0, x1, y1), np.exp(log_ratio)
 
 
@@ -303,13 +343,15 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
                 params: dict[str, dict[str, float]], keep_out: tuple | None = None, *,
                 in_place: bool = False) -> np.ndarray:
     """``pixels`` with the folds of ``amounts`` (per kind, 1 = its fitted depth) drawn on the
-    face at landmarks ``lm`` as a luma ratio (R, G and B scaled together: the skin's own colour
-    and texture under it), not where ``keep_out`` ((roi, mask 0..1): the mouth drawn at the
-    photo's resolution) says. No fold asked for: ``pixels`` themselves; else a new array, or
-    ``pixels`` written over with ``in_place`` (a buffer the caller owns)."""
+    face at landmarks ``lm`` as a luma ratio (R, G and B by its powers: the skin's own colour
+    and texture under it), each fold's shoulder on the side the photo's light comes from
+    (:func:`faceedit.stage.shading.light_direction` of ``pixels``), not where ``keep_out``
+    ((roi, mask 0..1): the mouth drawn at the photo's resolution) says. No fold asked for:
+    ``pixels`` themselves; else a new array, or ``pixels`` written over with ``in_place`` (a
+    buffer the caller owns)."""
     if not any(v > 0 for v in amounts.values()):
         return pixels
-    made = fold_ratio(pixels.shape, lm, amounts, params)
+    made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm))
     if made is None:
         return pixels
     (x0, y0, x1, y1), ratio = made

@@ -33,6 +33,7 @@ import numpy as np
 
 from faceedit.conditions import GLASSES_COLOURS, GLASSES_DEFAULT, GLASSES_STYLES, glasses_style, glasses_words
 from faceedit.errors import UsageError
+from faceedit.stage.shading import light_direction
 
 #: The mean 3D shape of the 68 iBUG points in the head frame (eye distances; origin between the
 #: eye centres, x right, y down, z away from the camera): MediaPipe Face Mesh points with their
@@ -316,25 +317,6 @@ def hidden_by_head(points: np.ndarray, toward_camera: np.ndarray) -> np.ndarray:
 
 
 # -- drawing -----------------------------------------------------------------------------------------
-def cheek_light(pixels: np.ndarray, lm: np.ndarray) -> float:
-    """-1..1: how much brighter the image-right cheek is than the image-left (the side the
-    photo's light comes from)."""
-    lm = np.asarray(lm, np.float64)
-    h, w = pixels.shape[:2]
-    top = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
-
-    def luma(idx: list[int]) -> float:
-        c = lm[idx].mean(0)
-        r = max(2, int(0.12 * np.linalg.norm(lm[45] - lm[36])))
-        x0, x1 = int(np.clip(c[0] - r, 0, w - 1)), int(np.clip(c[0] + r, 1, w))
-        y0, y1 = int(np.clip(c[1] - r, 0, h - 1)), int(np.clip(c[1] + r, 1, h))
-        patch = pixels[y0:y1, x0:x1].astype(np.float64) / top
-        return float(patch.mean()) if patch.size else 0.5
-
-    left, right = luma([2, 31, 41]), luma([14, 35, 46])
-    return float(np.clip((right - left) / max(right + left, 1e-6) * 3.0, -1.0, 1.0))
-
-
 class _Canvas:
     """Layers drawn at :data:`SUPERSAMPLE` times a region of the photo, each averaged down to it."""
 
@@ -407,21 +389,6 @@ def place(lm: np.ndarray, frame: Style) -> Placed:
         hinges=pose.project(np.stack([_edge_point(frame, s, "hinge") for s in (-1, 1)])),
         pose=pose,
     )
-
-
-def light_direction(pixels: np.ndarray, lm: np.ndarray, relight: tuple[float, float, float] | None = None
-                    ) -> np.ndarray:
-    """(2,) the image direction the light comes from: the photo's side (:func:`cheek_light`) from
-    above, or, for a face about to be relit, ``relight`` = (azimuth, elevation, strength) in
-    Extended Yale B's convention (azimuth + lights the image's left side) mixed in by its
-    strength."""
-    d = np.array([cheek_light(pixels, lm), -0.8])
-    if relight is not None:
-        az, el, weight = (float(v) for v in relight)
-        new = np.array([-np.sin(np.radians(az)), -np.sin(np.radians(el)) - 0.35])
-        w = float(np.clip(weight, 0.0, 1.0))
-        d = (1 - w) * d / np.linalg.norm(d) + w * new / max(float(np.linalg.norm(new)), 1e-6)
-    return d / max(float(np.linalg.norm(d)), 1e-6)
 
 
 def draw_glasses(pixels: np.ndarray, lm: np.ndarray, style: str | None = None, opacity: float = 1.0,

@@ -79,6 +79,22 @@ def mouth_keep_out(roi, lm: np.ndarray, drawn: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def lips_keep_out(roi, lm: np.ndarray, keep_out: tuple | None = None) -> tuple:
+    """``keep_out`` ((roi, mask 0..1) or None) with the lips of ``lm`` (68 points) added over
+    ``roi``, feathered as :func:`mouth_keep_out` feathers them: a map that stays off a mouth a
+    warp moved far from the mean face's (its mean lip would fall beside the person's own as a
+    second, blurred band)."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    mask = mouth_keep_out((x0, y0, x1, y1), lm, np.zeros((y1 - y0, x1 - x0), np.float32))
+    if keep_out is not None:
+        (k0, l0, k1, l1), keep = keep_out
+        a0, b0, a1, b1 = max(x0, k0), max(y0, l0), min(x1, k1), min(y1, l1)
+        if a1 > a0 and b1 > b0:
+            np.maximum(mask[b0 - y0:b1 - y0, a0 - x0:a1 - x0], keep[b0 - l0:b1 - l0, a0 - k0:a1 - k0],
+                       out=mask[b0 - y0:b1 - y0, a0 - x0:a1 - x0])
+    return (x0, y0, x1, y1), mask
+
+
 def _without(weight: np.ndarray, roi, keep_roi, keep: np.ndarray) -> np.ndarray:
     """``weight`` (over ``roi``) times 1 - ``keep`` (over ``keep_roi``) where the two overlap."""
     x0, y0, x1, y1 = roi

@@ -93,6 +93,40 @@ GRID_CELLS = 48
 # directions
 
 
+def cheek_light(pixels: np.ndarray, lm: np.ndarray) -> float:
+    """-1..1: how much brighter the image-right cheek is than the image-left (the side the
+    photo's light comes from)."""
+    lm = np.asarray(lm, np.float64)
+    h, w = pixels.shape[:2]
+    top = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
+
+    def luma(idx: list[int]) -> float:
+        c = lm[idx].mean(0)
+        r = max(2, int(0.12 * np.linalg.norm(lm[45] - lm[36])))
+        x0, x1 = int(np.clip(c[0] - r, 0, w - 1)), int(np.clip(c[0] + r, 1, w))
+        y0, y1 = int(np.clip(c[1] - r, 0, h - 1)), int(np.clip(c[1] + r, 1, h))
+        patch = pixels[y0:y1, x0:x1].astype(np.float64) / top
+        return float(patch.mean()) if patch.size else 0.5
+
+    left, right = luma([2, 31, 41]), luma([14, 35, 46])
+    return float(np.clip((right - left) / max(right + left, 1e-6) * 3.0, -1.0, 1.0))
+
+
+def light_direction(pixels: np.ndarray, lm: np.ndarray, relight: tuple[float, float, float] | None = None
+                    ) -> np.ndarray:
+    """(2,) the image direction the light comes from: the photo's side (:func:`cheek_light`) from
+    above, or, for a face about to be relit, ``relight`` = (azimuth, elevation, strength) in
+    Extended Yale B's convention (azimuth + lights the image's left side) mixed in by its
+    strength."""
+    d = np.array([cheek_light(pixels, lm), -0.8])
+    if relight is not None:
+        az, el, weight = (float(v) for v in relight)
+        new = np.array([-np.sin(np.radians(az)), -np.sin(np.radians(el)) - 0.35])
+        w = float(np.clip(weight, 0.0, 1.0))
+        d = (1 - w) * d / np.linalg.norm(d) + w * new / max(float(np.linalg.norm(new)), 1e-6)
+    return d / max(float(np.linalg.norm(d)), 1e-6)
+
+
 def direction_vector(azimuth: float, elevation: float) -> np.ndarray:
     """Unit vector of a light at (azimuth, elevation) degrees: x towards the image's left side of
     the face, y up, z towards the camera."""

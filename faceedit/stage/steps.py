@@ -58,6 +58,7 @@ from faceedit.stage.mouth import paint_seam
 from faceedit.stage.moves import (
     PRESS_LIPS,
     PRESS_LIPS_BELOW_ZERO,
+    TARGET_MOVES,
     closes_eye_controls,
     control_moves,
     jaw_follows,
@@ -65,7 +66,7 @@ from faceedit.stage.moves import (
     real_opening,
     target_moves,
 )
-from faceedit.stage.paint import mouth_keep_out
+from faceedit.stage.paint import lips_keep_out, mouth_keep_out
 from faceedit.stage.pose import turn_head as turn_pose
 from faceedit.stage.regions import HEAD_ATTRIBUTES, HeadLook, head_look
 from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap, raise_lids
@@ -443,10 +444,24 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     return out
 
 
+#: How far a target's own moves (:data:`~faceedit.stage.moves.TARGET_MOVES`) raise the upper
+#: lip beside its middle (eye distances) for the target's appearance map to stay off the lips:
+#: disgust's 0.12 moves the person's own lip by the warp, and the mean map's lip, where the mean
+#: face's was, falls on it as a blurred grey band (London 061, 014 at 1350 px).
+RAISED_LIP = 0.05
+
+
+def raises_upper_lip(target: str | None) -> bool:
+    """Whether ``target``'s own moves raise the upper lip by more than :data:`RAISED_LIP`."""
+    moves = TARGET_MOVES.get(target or "", {})
+    return max(moves.get(i, (0.0, 0.0))[1] for i in (50, 51)) > RAISED_LIP
+
+
 def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The appearance of the moved face: the smile's skin (:meth:`Stage.smile_skin`), the
     appearance map of the target the move heads for (:meth:`Stage.appearance_amount`; a named
-    target's own, none for neutral), the folds the move makes (:meth:`Stage.paint_folds`) and
+    target's own, none for neutral; off the lips for a target that raises the upper lip,
+    :func:`raises_upper_lip`), the folds the move makes (:meth:`Stage.paint_folds`) and
     the attributes asked for, up to the edit's strength 1; none of them over the mouth drawn at
     the photo's resolution. ``pixels`` are the stage's own (the warp's): drawn over, not copied."""
     s, r = face.settings, face.warped
@@ -461,7 +476,8 @@ def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.nda
     out = stage.paint_smile(pixels, r.landmarks, stage.smile_skin(face.smile_taken, appearance) * r.scale,
                             face.keep_out, in_place=True)
     if appearance is not None and amount > 0:
-        out = stage.paint(out, r.landmarks, appearance, amount * r.scale, face.keep_out, in_place=True)
+        keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if raises_upper_lip(appearance) else face.keep_out
+        out = stage.paint(out, r.landmarks, appearance, amount * r.scale, keep, in_place=True)
     out = stage.paint_folds(out, face, appearance, amount, in_place=True)
     for name, v in (s.attributes or {}).items():
         if v != 0.0 and s.strength > 0:
