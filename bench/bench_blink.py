@@ -14,6 +14,10 @@ closed eye reads below 0.5, an open one about 1). The last lines give, per edit,
 and largest ratio of the eyes it closes and the smallest of the eyes it keeps open, and how
 many faces pass (closed below 0.5, kept above 0.8).
 
+``--yale DIR`` (``../shared/data/yale``) reads real posed winks and sleepy eyes the same way
+first: each Yale subject's ``wink`` and ``sleepy`` photo against their ``normal`` one (the
+closed eye is whichever reads narrower), what dlib reads on real photographs of the move.
+
 ``--crops DIR`` writes each face's eyes, every edit under the photo, at the photo's own
 pixels (``DIR/NNN_KIND.png``) and one eye enlarged 3x with nearest-neighbour
 (``DIR/NNN_KIND_3x.png``: the image's left eye, the one ``wink_left`` leaves open, is the
@@ -78,6 +82,29 @@ def crops(lm: np.ndarray, tiles: list[np.ndarray]) -> tuple[np.ndarray, np.ndarr
     return both, np.concatenate([e[:, :w] for e in eyes], 0)
 
 
+def real_moves(yale: Path, dlib) -> None:
+    """Print dlib's eye aspect on Yale's posed winks and sleepy eyes over each subject's normal
+    photo, per subject and the medians."""
+    rows = {"wink": [], "sleepy": []}
+    for s in range(1, 16):
+        read = {}
+        for cond in ("normal", "wink", "sleepy"):
+            path = yale / f"subject{s:02d}.{cond}.png"
+            grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) if path.exists() else None
+            found = dlib.detect(np.dstack([grey] * 3)) if grey is not None else []
+            if found:
+                read[cond] = aspect(np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64))
+        for cond in rows:
+            if "normal" in read and cond in read:
+                rows[cond].append(np.sort(read[cond] / read["normal"]))
+    for cond, r in rows.items():
+        r = np.array(r)
+        if len(r):
+            print(f"yale {cond}: {len(r)} subjects; narrower eye median {np.median(r[:, 0]):.2f}, "
+                  f"wider eye median {np.median(r[:, 1]):.2f}; narrower < 0.5 and wider > 0.8 in "
+                  f"{int(((r[:, 0] < 0.5) & (r[:, 1] > 0.8)).sum())}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=LONDON)
@@ -85,9 +112,12 @@ def main() -> None:
     ap.add_argument("--kinds", default="neutral,smiling")
     ap.add_argument("--edits", default=EDITS)
     ap.add_argument("--crops", type=Path, default=None)
+    ap.add_argument("--yale", type=Path, default=None)
     args = ap.parse_args()
     editor = Editor.from_pretrained("stage", device="cpu")
     dlib = get_detector("dlib")
+    if args.yale is not None:
+        real_moves(args.yale, dlib)
     specs = args.edits.split(";")
     ratios: dict[str, list[np.ndarray]] = {s: [] for s in specs}
     for kind in args.kinds.split(","):

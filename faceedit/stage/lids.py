@@ -56,7 +56,7 @@ LASHES = 0.5
 #: How far the closed lid's lashes hang below its edge, and the half thickness of its lash line
 #: (eye heights).
 HANG = 0.3
-LINE = 0.12
+LINE = 0.2
 BELOW_REACH = 0.9
 MIN_SKIN = 0.2
 #: How far above the margin the top of the moving skin may lie (eye heights), and at most what
@@ -71,6 +71,8 @@ LOWER_RIM = 0.3
 #: The lid's grain is what a blur of 1/GRAIN_SCALE of its height takes away; its shading what a
 #: blur of 1/FOLD_SCALE keeps (between the two lie its folds, which flatten as it closes).
 GRAIN_SCALE = 30
+#: The drawn grain's one fixed field (the same grain on every frame of a video).
+GRAIN_SEED = 53
 FOLD_SCALE = 6
 #: The closed lid's skin: where it bulges over the eyeball (down the lid from ``LID_EASE[0]`` of
 #: its height, wholly from ``LID_EASE[1]``; where the eye is open ``BULGE`` of its tallest and
@@ -94,6 +96,8 @@ LOWER_SEARCH = (0.15, 0.3)
 SHADOW = 0.45
 LASH_SHADOW = 0.2
 SHADOW_REACH = 0.25
+#: The width (px) over which the lid's edges are softened.
+EDGE_SOFT = 0.8
 #: Without a Face Mesh: the 68 points' lids lie inside the visible eye; the upper contour is set
 #: this share of their distance higher, the lower one lower.
 LM_UPPER_OUT, LM_LOWER_OUT = 0.25, 0.1
@@ -268,13 +272,17 @@ def close_lids(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None,
     return out
 
 
-def _grain_like(grain: np.ndarray, shape: tuple[int, int], seed: int) -> np.ndarray:
-    """A field of ``shape`` of grain as strong, channel by channel, as ``grain`` ((N[, C]) the
-    fine detail of the photo's lid skin): one field for all channels (a photo's grain is mostly
-    in its light), about a pixel across, the same for the same ``seed``."""
-    noise = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
-    z = cv2.GaussianBlur(noise, (0, 0), 0.6)
-    z = z / np.float32(max(float(z.std()), 1e-6))
+def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Grain as strong, channel by channel, as ``grain`` ((N[, C]) the fine detail of the
+    photo's lid skin) at the eye-frame points ``x``, ``y`` (from the eye's outer corner and its
+    top: the grain moves with the eye, a video's closed lid does not shimmer): one field for all
+    channels (a photo's grain is mostly in its light), about a pixel across."""
+    size = int(np.ceil(max(float(x.max()), float(y.max()), 1.0))) + 4
+    noise = np.random.default_rng(GRAIN_SEED).standard_normal((size, size)).astype(np.float32)
+    field = cv2.GaussianBlur(noise, (0, 0), 0.6)
+    field = field / np.float32(max(float(field.std()), 1e-6))
+    z = cv2.remap(field, np.clip(x, 0, size - 1).astype(np.float32), np.clip(y, 0, size - 1).astype(np.float32),
+                  cv2.INTER_LINEAR)
     # a robust spread: lash strands and the crease's edge in the band are not grain
     std = (1.4826 * np.median(np.abs(grain - np.median(grain, 0)), 0)).astype(np.float32)
     return z[..., None] * std if grain.ndim == 2 else z * std
@@ -360,7 +368,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     skin_band = (Y > C) & (Y < skin_end) & inside
     grain_here = grain[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
     drawn = _grain_like(grain_here[skin_band] if skin_band.sum() > 8 else grain_here.reshape(-1, *crop.shape[2:]),
-                        Y.shape, x0 * 100003 + y0)
+                        X - xa + 2, Y - top + 2)
     g = chans(new_grain)
     new = new + sample(grain, Ys) * (1 - g) + drawn * g
     # the closed lid's shadow under its edge
@@ -387,6 +395,13 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         line = (share * band * band * (3 - 2 * band) * inside).astype(np.float32)
         dark = np.minimum(new, eye.lashes[cols].astype(np.float32))
         new = new * chans(1 - line) + dark * chans(line)
+    # the map's steps (the lid's edge, the roots' top, the lower lid's edge) softened to the
+    # photo's own focus: a pixel and a half across, where they lie
+    steps = np.zeros_like(Y)
+    for at in (E, lid_end, Lp):
+        steps = np.maximum(steps, np.exp(-(((Y - at) / EDGE_SOFT) ** 2)))
+    steps = (steps * inside * np.clip(d / roots, 0.0, 1.0)).astype(np.float32)
+    new = new * chans(1 - steps) + cv2.GaussianBlur(new, (0, 0), EDGE_SOFT) * chans(steps)
     drawn_here = ((Y >= T) & (Y < B) & inside) | (alpha > 0)
     new = np.where(chans(drawn_here), new, here)
     out[y0:y1, x0:x1] = np.clip(np.rint(new * unit), 0, unit).astype(src.dtype)
