@@ -1,10 +1,10 @@
 """Landmark moves of the named controls the expression state cannot make (:data:`MOVES`): the
 state's AU space has no lip protrusion (AU18, AU22) and its left-right asymmetric axes are head
-turns, so a wink, a full blink, a pout or a pucker is a displacement of the 68 goal landmarks
-that the warp carries (a closing eye's lids are drawn, :mod:`faceedit.stage.lids`: here they
-are only planned, :func:`lid_closures`, and held open in the warp, :func:`hold_lids`); so are
-the lids following the gaze, a wink's mouth corner and the jaw of ``aaa`` beyond the state's
-AU26.
+turns, so a pout, a pucker and a wink's squeeze (its mouth corner and brow) are displacements
+of the 68 goal landmarks that the warp carries; so are the lids following the gaze up and the
+jaw of ``aaa`` beyond the state's AU26. A closing eye's lids (a blink, a wink, the sleepy and
+wink targets, the gaze down) are drawn, not warped (:mod:`faceedit.stage.lids`): here they are
+planned (:func:`lid_closures`) and held open in the warp (:func:`hold_lids`).
 
 Every move is measured in the face's own frame: eye distances along the eye line (``u``) and
 across it (``n``, pointing down the face), so a tilted head gets the same move. The weights
@@ -30,7 +30,8 @@ LIDS_MEET = 0.25
 #: at 1).
 WINK_CORNER = 0.05
 WINK_BROW = 0.04
-#: ``gaze_y``: how far the upper lid follows the iris (eye distances at 1) and the lower lid.
+#: ``gaze_y``: how far the upper lid follows the iris (eye distances at 1) and the lower lid
+#: (up; looking down, the lids are drawn: :data:`GAZE_DOWN_LIDS`).
 GAZE_LID = 0.035
 GAZE_LOWER_LID = 0.015
 OUTER_UPPER, OUTER_LOWER = (49, 50, 51, 52, 53), (55, 56, 57, 58, 59)
