@@ -216,3 +216,16 @@ def test_the_lids_follow_the_eyes_down():
     down, _ = _read_again(img, gaze_y=-1.0)
     up, _ = _read_again(img, gaze_y=1.0)
     assert (down < 0.92).all() and (up > 0.95).all(), (down, up)
+
+
+def test_grey_and_16_bit_photos_close_alike():
+    """A greyscale photo and a 16-bit one get the same lids as the 8-bit colour photo."""
+    img, lm = _big_astronaut()
+    out8 = close_lids(img, lm, None, (1.0, 0.0)).astype(np.float64)
+    out16 = close_lids(img.astype(np.uint16) * 257, lm, None, (1.0, 0.0)).astype(np.float64) / 257
+    assert out16.shape == img.shape and np.abs(out16 - out8).max() < 2.0
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    out_grey = close_lids(grey, lm, None, (1.0, 0.0))
+    assert out_grey.shape == grey.shape and out_grey.dtype == grey.dtype
+    changed = out_grey != grey
+    assert changed.sum() > 500 and not changed[:, int(lm[42, 0]):].any()

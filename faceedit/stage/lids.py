@@ -14,17 +14,19 @@ the eye's corners. The photo's eye is read first (:func:`eye_margins`): the uppe
 ``L``, the crease ``C`` (the darkest line between the lid and the brow) and the top ``T`` of
 what may move (part of the way up to the brow). With ``H = L - U`` and the lids meeting at
 ``M = L - meet * H`` (:data:`faceedit.stage.moves.LIDS_MEET` for a blink, more for a wink's
-squeeze), a closure ``a`` (0..1)
-puts the upper lid's edge at ``E = U + a (M - U)`` and the lower lid's at ``L' = L + a (M - L)``:
+squeeze), a closure ``a`` (0..1) puts the upper lid's edge at ``E = U + a (M - U)`` and the
+lower lid's at ``L' = L + a (M - L)``:
 
 * between ``T`` and the crease the skin stays, the crease coming down :data:`CREASE_DROP` of
   the lid's travel;
 * below the crease the lid's skin (the photo's, between the crease and the lashes) is
   stretched down to the edge: its shading, its folds flattening as it comes down
   (:data:`FOLD_SCALE`) and, where stretched, grain as strong as the photo's lid skin drawn at
-  the photo's own scale (stretched, grain would streak);
+  the photo's own scale (stretched, grain would streak); over the eyeball its colour eases into
+  that of the skin around the eye carried smoothly over it (:data:`LID_EASE`), a little darker
+  towards the edge;
 * the lash roots (the dark band :data:`ROOTS` eye heights along the margin) move down with the
-  edge, unstretched;
+  edge, unstretched, and a lash line as dark as the photo's own runs along it (:data:`LINE`);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
   so they point down, over what lies below it (the lower lid, or the eyeball of a lid part-way
   down), where they are darker than the lid's skin;
@@ -33,7 +35,8 @@ puts the upper lid's edge at ``E = U + a (M - U)`` and the lower lid's at ``L' =
 
 Every source position is read from the photo before the lids move, so nothing is drawn twice;
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
-drawn lid meets the photo without a seam. A closure of 0 changes nothing.
+drawn lid meets the photo without a seam; its steps (the edges) are softened over
+:data:`EDGE_SOFT` px. A closure of 0 changes nothing.
 """
 
 from __future__ import annotations
