@@ -35,12 +35,14 @@ def _big_astronaut() -> tuple[np.ndarray, np.ndarray]:
 
 def test_the_targets_close_the_lids_as_the_controls_do():
     """``wink`` is ``wink_left=1`` (the person's left eye, the image's right); ``sleepy`` lowers
-    both lids part of the way; a strength scales them; ``gaze_y`` down drops both lids a little."""
+    both lids part of the way; a strength scales them; ``eyes`` below 0 closes both, ``gaze_y``
+    down drops both a little."""
     assert lid_closures(with_target_controls({}, "wink", 1.0))[0] == lid_closures({"wink_left": 1.0})[0] == (0.0, 1.0)
     sleepy = lid_closures(with_target_controls({}, "sleepy", 1.0))[0]
     assert sleepy[0] == sleepy[1] and 0.3 < sleepy[0] < 0.8
     assert lid_closures(with_target_controls({}, "wink", 0.5))[0] == (0.0, 0.5)
     assert lid_closures(with_target_controls({"blink": 1.0}, "wink", 1.0))[0] == (1.0, 1.0)
+    assert lid_closures({"eyes": -0.5})[0] == (0.5, 0.5) and lid_closures({"eyes": 1.0})[0] == (0.0, 0.0)
     down = lid_closures({"gaze_y": -1.0})[0]
     assert 0 < down[0] == down[1] < 0.5 and lid_closures({"gaze_y": 1.0})[0] == (0.0, 0.0)
     assert lid_closures({"blink": 1.0})[1] == (LIDS_MEET, LIDS_MEET)

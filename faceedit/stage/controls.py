@@ -9,8 +9,8 @@ A control is applied by one or more of:
   :data:`CONTROLS` gives the AUs of each side;
 * a landmark move the warp carries (:data:`faceedit.stage.moves.MOVES`): what the state's AU
   space lacks (lip protrusion, a wink's squeeze, the lids following the gaze up);
-* lids drawn closed (:mod:`faceedit.stage.lids`): one eye closed, a full blink, the lids
-  dropping as the gaze goes down;
+* lids drawn closed (:mod:`faceedit.stage.lids`): one eye closed, a full blink, ``eyes`` below
+  0, the lids dropping as the gaze goes down;
 * the irises repainted (:data:`GAZE`, :mod:`faceedit.stage.gaze`);
 * the head turned (:data:`HEAD_POSE`, :mod:`faceedit.stage.pose`), after the expression.
 

@@ -84,10 +84,12 @@ def with_target_controls(controls: dict[str, float], target: str, strength: floa
 def lid_closures(controls: dict[str, float]) -> tuple[tuple[float, float], tuple[float, float]]:
     """(how far, 0..1, the lids of the image's left eye and of its right eye are drawn closed;
     where each pair meets, :data:`LIDS_MEET` or a wink's :data:`WINK_MEET`): ``blink`` both,
-    ``wink_right`` the image's left, ``wink_left`` its right, ``gaze_y`` below 0 both
+    ``wink_right`` the image's left, ``wink_left`` its right, ``eyes`` below 0 both (closed at
+    -1; the state's AU45 alone narrows an eye by a few hundredths), ``gaze_y`` below 0 both
     (:data:`GAZE_DOWN_LIDS` at -1: the upper lids follow the eyes down), the largest that asks
     for each."""
-    blink = max(controls.get("blink", 0.0), GAZE_DOWN_LIDS * max(-controls.get("gaze_y", 0.0), 0.0))
+    blink = max(controls.get("blink", 0.0), max(-controls.get("eyes", 0.0), 0.0),
+                GAZE_DOWN_LIDS * max(-controls.get("gaze_y", 0.0), 0.0))
     winks = (controls.get("wink_right", 0.0), controls.get("wink_left", 0.0))
     amounts = tuple(float(min(max(blink, w), 1.0)) for w in winks)
     meets = tuple(WINK_MEET if w > blink else LIDS_MEET for w in winks)
