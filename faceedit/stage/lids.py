@@ -56,27 +56,27 @@ from faceedit.stage.moves import LIDS_MEET, face_frame
 #: own skin band (crease to lashes) is taken.
 ROOTS = 0.15
 LASHES = 0.5
+BELOW_REACH = 0.9
+MIN_SKIN = 0.2
 #: How far the closed lid's lashes hang below its edge, and the half thickness of its lash line
 #: (eye heights).
 HANG = 0.3
 LINE = 0.2
-BELOW_REACH = 0.9
-MIN_SKIN = 0.2
 #: How far above the margin the top of the moving skin may lie (eye heights), and at most what
 #: share of the way up to the brow (the 68 points' brow).
 SKIN_REACH = 1.2
 BROW_KEEP = 0.55
 #: The crease's drop, a share of the lid edge's.
 CREASE_DROP = 0.15
-#: The lower lid's margin as the closed eye shows it: this share of the eye's height below the
-#: lower margin found (a line of the eye's white may lie along it).
+#: The lower lid's margin as the closed eye shows it: this share of the eye's opening there below
+#: the lower margin found (the lid's wet rim and a line of the eye's white lie along it).
 LOWER_RIM = 0.3
 #: The lid's grain is what a blur of 1/GRAIN_SCALE of its height takes away; its shading what a
 #: blur of 1/FOLD_SCALE keeps (between the two lie its folds, which flatten as it closes).
 GRAIN_SCALE = 30
+FOLD_SCALE = 6
 #: The drawn grain's one fixed field (the same grain on every frame of a video).
 GRAIN_SEED = 53
-FOLD_SCALE = 6
 #: The closed lid's skin: where it bulges over the eyeball (down the lid from ``LID_EASE[0]`` of
 #: its height, wholly from ``LID_EASE[1]``; where the eye is open ``BULGE`` of its tallest and
 #: more) its colour eases from the stretched skin's to that of the skin around it carried
@@ -249,7 +249,7 @@ def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int
     # the lash line's colour: per column the darkest along the upper margin, smoothed
     ys = frame.upper[:, None] + np.linspace(-0.3, 0.05, 12)[None, :] * tall
     line = at(ys, colour)
-    darkest = np.argmin(line @ np.array([0.299, 0.587, 0.114], np.float32) if line.ndim == 3 else line, 1)
+    darkest = np.argmin(luma(line) if line.ndim == 3 else line, 1)
     lash_col = line[np.arange(len(xs)), darkest]
     sigma_l = max(1.0, 0.05 * len(xs))
     frame.lashes = cv2.GaussianBlur(lash_col.reshape(len(xs), 1, -1), (1, 0), sigmaX=0.1, sigmaY=sigma_l,
