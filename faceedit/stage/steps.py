@@ -296,8 +296,10 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     with a dropped chin, :mod:`faceedit.stage.moves`; the named controls' moves and the
     target's own beyond its state: fear's stretched lips, disgust's raised upper lip, anger's
     knitted brows, those the face shows taken away, :meth:`Stage.target_move_change`), how far
-    the lips close, how much of a smile is taken away and whether an eye opens wider than the
-    face's own neutral. The state is read with the irises where the detector gives them: the
+    the lips close, how much of a smile is taken away, whether an eye opens wider than the
+    face's own neutral and how far each eye's lids are drawn closed (the controls' and the
+    ``wink`` and ``sleepy`` targets', :func:`faceedit.stage.moves.lid_closures`; the warp holds
+    those lids open). The state is read with the irises where the detector gives them: the
     raise of the upper lids off the irises that the state does not read is taken away like a
     target's own moves (:meth:`Stage.lids_raised_change`)."""
     s, lm = face.settings, face.landmarks
