@@ -75,8 +75,12 @@ LOWER_RIM = 0.3
 #: blur of 1/FOLD_SCALE keeps (between the two lie its folds, which flatten as it closes).
 GRAIN_SCALE = 30
 FOLD_SCALE = 6
-#: The drawn grain's one fixed field (the same grain on every frame of a video).
+#: The drawn grain's one fixed field (the same grain on every frame of a video), and how strong
+#: the texture drawn over the closed lid is against the skin around the eye's (between the two
+#: scales: its spread there includes the lines of the brow and the lower lid, drawn at full
+#: strength as noise they read as blotches).
 GRAIN_SEED = 53
+TEXTURE = 0.5
 #: The closed lid's skin: where it bulges over the eyeball (down the lid from ``LID_EASE[0]`` of
 #: its height, wholly from ``LID_EASE[1]``; where the eye is open ``BULGE`` of its tallest and
 #: more) its colour eases from the stretched skin's to that of the skin around it carried
@@ -275,14 +279,15 @@ def close_lids(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None,
     return out
 
 
-def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Grain as strong, channel by channel, as ``grain`` ((N[, C]) the fine detail of the
-    photo's lid skin) at the eye-frame points ``x``, ``y`` (from the eye's outer corner and its
+def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float = 0.6,
+                seed: int = 0) -> np.ndarray:
+    """Grain as strong, channel by channel, as ``grain`` ((N[, C]) the detail of the photo's
+    skin at one scale) at the eye-frame points ``x``, ``y`` (from the eye's outer corner and its
     top: the grain moves with the eye, a video's closed lid does not shimmer): one field for all
-    channels (a photo's grain is mostly in its light), about a pixel across."""
+    channels (a photo's grain is mostly in its light), a blur of ``across`` px of white noise."""
     size = int(np.ceil(max(float(x.max()), float(y.max()), 1.0))) + 4
-    noise = np.random.default_rng(GRAIN_SEED).standard_normal((size, size)).astype(np.float32)
-    field = cv2.GaussianBlur(noise, (0, 0), 0.6)
+    noise = np.random.default_rng(GRAIN_SEED + seed).standard_normal((size, size)).astype(np.float32)
+    field = cv2.GaussianBlur(noise, (0, 0), across)
     field = field / np.float32(max(float(field.std()), 1e-6))
     z = cv2.remap(field, np.clip(x, 0, size - 1).astype(np.float32), np.clip(y, 0, size - 1).astype(np.float32),
                   cv2.INTER_LINEAR)
@@ -370,10 +375,21 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
     skin_band = (Y > C) & (Y < skin_end) & inside
     grain_here = grain[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
-    drawn = _grain_like(grain_here[skin_band] if skin_band.sum() > 8 else grain_here.reshape(-1, *crop.shape[2:]),
+    # the grain of the skin around the eye (the lid skin's own band is a few rows, in the
+    # brow's shadow or under the fold: too smooth to speak for a whole closed lid)
+    skin_around = ~(((Y > U - lash) & (Y < L + HANG * tall)) | (Y < T)) & (Y < B)
+    donor = skin_around if skin_around.sum() > 8 else skin_band
+    drawn = _grain_like(grain_here[donor] if donor.sum() > 8 else grain_here.reshape(-1, *crop.shape[2:]),
                         X - xa + 2, Y - top + 2)
     g = chans(new_grain)
     new = new + sample(grain, Ys) * (1 - g) + drawn * g
+    if down.max() > 0:
+        # the skin's texture a little coarser than its grain (pores, fine lines), as strong as the
+        # skin around the eye's, where the lid's own folds were flattened away
+        folds_here = folds[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
+        texture = _grain_like(folds_here[donor] if donor.sum() > 8 else folds_here.reshape(-1, *crop.shape[2:]),
+                              X - xa + 2, Y - top + 2, across=max(0.8, tall / (2 * FOLD_SCALE)), seed=1)
+        new = new + texture * chans(TEXTURE * down)
     # the closed lid's shadow under its edge
     fall = np.exp(-np.maximum(Y - E, 0) / (SHADOW_REACH * tall))
     shade = 1.0 - np.where(Y < Lp, SHADOW, LASH_SHADOW) * np.clip(d / roots, 0, 1) * fall
