@@ -8,8 +8,9 @@ A control is applied by one or more of:
 * AUs set through the expression state (:meth:`faceedit.stage.state.ExpressionStates.set_aus`):
   :data:`CONTROLS` gives the AUs of each side;
 * a landmark move the warp carries (:data:`faceedit.stage.moves.MOVES`): what the state's AU
-  space lacks (lip protrusion, one eye closed, a full blink, the lids following
-  the gaze);
+  space lacks (lip protrusion, a wink's squeeze, the lids following the gaze up);
+* lids drawn closed (:mod:`faceedit.stage.lids`): one eye closed, a full blink, ``eyes`` below
+  0, the lids dropping as the gaze goes down;
 * the irises repainted (:data:`GAZE`, :mod:`faceedit.stage.gaze`);
 * the head turned (:data:`HEAD_POSE`, :mod:`faceedit.stage.pose`), after the expression.
 
@@ -39,7 +40,7 @@ CONTROLS: dict[str, tuple[dict[int, float], dict[int, float]]] = {
     "gaze_x": ({}, {}),  # the irises to the image's right; -1 left
     "gaze_y": ({}, {}),  # the irises up; -1 down
     "blink": ({}, {}),  # both eyes closed (0..1)
-    "wink_left": ({}, {}),  # the person's left eye closed (the image's right), that cheek up (0..1)
+    "wink_left": ({}, {}),  # the person's left eye closed (the image's right), squeezed (0..1)
     "wink_right": ({}, {}),  # the person's right eye (the image's left) (0..1)
     "pout": ({12: 0.0, 6: 0.0}, {}),  # lips pushed out, fuller (a smile let go); -1: drawn in, thinner
     "purse": ({23: 2.0, 12: 0.0, 6: 0.0}, {}),  # lips tightened and puckered; -1: relaxed, wider

@@ -77,6 +77,7 @@ from faceedit.stage.steps import (
     FaceEdit,
     StageEdit,
     choose_cuts,
+    draw_lids,
     fill_mouth,
     mesh_depth,
     mesh_points,
@@ -299,6 +300,7 @@ class Stage(ExpressionStates, nn.Module):
             face = FaceEdit(settings, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh))
             plan_move(self, face)
             out = move_gaze(self, face, out)
+            out = draw_lids(face, out)
             choose_cuts(self, face, out)
             out = warp(self, face, out)
             out = fill_mouth(self, face, out)

@@ -1,9 +1,10 @@
 """Landmark moves of the named controls the expression state cannot make (:data:`MOVES`): the
 state's AU space has no lip protrusion (AU18, AU22) and its left-right asymmetric axes are head
-turns, so a wink, a full blink, a pout or a pucker is a displacement of the 68 goal landmarks
-that the warp carries (the eyelids are cut where an eye closes,
-:func:`faceedit.stage.steps.closes_eyes`); so are the lids following the gaze and the jaw of
-``aaa`` beyond the state's AU26.
+turns, so a pout, a pucker and a wink's squeeze (its mouth corner and brow) are displacements
+of the 68 goal landmarks that the warp carries; so are the lids following the gaze up and the
+jaw of ``aaa`` beyond the state's AU26. A closing eye's lids (a blink, a wink, the sleepy and
+wink targets, the gaze down) are drawn, not warped (:mod:`faceedit.stage.lids`): here they are
+planned (:func:`lid_closures`) and held open in the warp (:func:`hold_lids`).
 
 Every move is measured in the face's own frame: eye distances along the eye line (``u``) and
 across it (``n``, pointing down the face), so a tilted head gets the same move. The weights
@@ -23,12 +24,14 @@ LID_PAIRS = (((37, 41), (38, 40)), ((43, 47), (44, 46)))
 PRESS_LIPS = ("pout", "purse", "wink_left", "wink_right")
 PRESS_LIPS_BELOW_ZERO = ("eee", "woo")
 #: Where closing lids meet, as a share of the way from the lower lid to the upper: a blink is
-#: mostly the upper lid coming down.
+#: mostly the upper lid coming down, the lower rising a little.
 LIDS_MEET = 0.25
-#: A wink's cheek: the lower lid and the mouth corner on its side rise (eye distances at 1).
-WINK_CHEEK = 0.04
+#: A wink's squeeze: the mouth corner on its side rises and the brow comes down (eye distances
+#: at 1).
 WINK_CORNER = 0.05
-#: ``gaze_y``: how far the upper lid follows the iris (eye distances at 1) and the lower lid.
+WINK_BROW = 0.04
+#: ``gaze_y``: how far the upper lid follows the iris (eye distances at 1) and the lower lid
+#: (up; looking down, the lids are drawn: :data:`GAZE_DOWN_LIDS`).
 GAZE_LID = 0.035
 GAZE_LOWER_LID = 0.015
 OUTER_UPPER, OUTER_LOWER = (49, 50, 51, 52, 53), (55, 56, 57, 58, 59)
@@ -44,45 +47,70 @@ def face_frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return u, np.array([-u[1], u[0]]), eye_distance(lm)
 
 
-def close_eye(out: np.ndarray, k: int, amount: float) -> None:
-    """Close eye ``k`` (0: the image's left) of ``out`` in place, ``amount`` (0..1) of the way:
-    each upper lid point and the lower one below it meet at :data:`LIDS_MEET`."""
+def close_eye(out: np.ndarray, k: int, amount: float, meet: float = LIDS_MEET) -> None:
+    """Close eye ``k`` (0: the image's left) of landmarks ``out`` in place, ``amount`` (0..1) of
+    the way: each upper lid point and the lower one below it meet ``meet`` of the way up from
+    the lower (where the drawn lids of :mod:`faceedit.stage.lids` meet)."""
     for up, low in LID_PAIRS[k]:
-        meet = out[low] + LIDS_MEET * (out[up] - out[low])
-        out[up] += amount * (meet - out[up])
-        out[low] += amount * (meet - out[low])
+        at = out[low] + meet * (out[up] - out[low])
+        out[up] += amount * (at - out[up])
+        out[low] += amount * (at - out[low])
 
 
-#: The Face Mesh's lid margin points facing the 68 points' lids (37, 38, 40, 41 of the image's
-#: left eye; 43, 44, 46, 47 of its right), and how far past them (a share of the lids' distance)
-#: a closing lid is cut: the detector's lid points lie a little inside the visible eye.
-MESH_LIDS = {37: 160, 38: 158, 40: 153, 41: 144, 43: 385, 44: 387, 46: 373, 47: 380}
-LID_MARGIN = 0.35
+#: Named targets that close the lids with the controls' machinery (the controls at strength 1,
+#: on top of the target's state): ``wink`` closes the person's left eye, as ``wink_left=1``
+#: does; ``sleepy`` lowers both upper lids over the top of the irises.
+TARGET_CONTROLS = {"wink": {"wink_left": 1.0}, "sleepy": {"blink": 0.55}}
+#: How far the lids close as the eyes look down (``gaze_y`` -1): the upper lid follows the iris
+#: down over the eyeball, by about the iris's travel (:data:`faceedit.stage.gaze.GAZE_Y_TRAVEL`
+#: of the eye's width, a third of its opening).
+GAZE_DOWN_LIDS = 0.3
+#: Where a wink's lids meet: a wink is a squeeze, the cheek pushing the lower lid further up.
+WINK_MEET = 0.45
 
 
-def closes_eye_controls(controls: dict[str, float]) -> tuple[bool, bool]:
-    """Whether ``controls`` close the image's left eye and its right eye."""
-    blink = controls.get("blink", 0.0) != 0
-    return (blink or controls.get("wink_right", 0.0) != 0, blink or controls.get("wink_left", 0.0) != 0)
+def with_target_controls(controls: dict[str, float], target: str, strength: float) -> dict[str, float]:
+    """``controls`` with the named ``target``'s own (:data:`TARGET_CONTROLS`, times ``strength``
+    up to 1) added, the larger of the two where both name one."""
+    own = TARGET_CONTROLS.get(target)
+    if not own or strength <= 0:
+        return controls
+    out = dict(controls)
+    for k, v in own.items():
+        out[k] = max(out.get(k, 0.0), v * min(strength, 1.0))
+    return out
 
 
-def lid_source(lm: np.ndarray, mesh: np.ndarray | None, eyes: tuple[bool, bool]) -> np.ndarray:
-    """``lm`` with the lids of the eyes ``eyes`` says close moved apart to the Face Mesh's lid
-    margins where those lie wider, and :data:`LID_MARGIN` of the lids' distance beyond: the warp's
-    source landmarks for a blink or a wink, so the lids close over the whole visible eye (cut
-    along the detector's lid points, a slit of white and iris above and below them stays)."""
-    if not any(eyes):
-        return lm
-    out = np.array(lm, np.float64)
-    xy = None if mesh is None else np.asarray(mesh, np.float64)[:, :2]
-    for k, closing in enumerate(eyes):
-        if not closing:
+def lid_closures(controls: dict[str, float]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(how far, 0..1, the lids of the image's left eye and of its right eye are drawn closed;
+    where each pair meets, :data:`LIDS_MEET` or a wink's :data:`WINK_MEET`): ``blink`` both,
+    ``wink_right`` the image's left, ``wink_left`` its right, ``eyes`` below 0 both (closed at
+    -1; the state's AU45 alone narrows an eye by a few hundredths), ``gaze_y`` below 0 both
+    (:data:`GAZE_DOWN_LIDS` at -1: the upper lids follow the eyes down), the largest that asks
+    for each."""
+    blink = max(controls.get("blink", 0.0), max(-controls.get("eyes", 0.0), 0.0),
+                GAZE_DOWN_LIDS * max(-controls.get("gaze_y", 0.0), 0.0))
+    winks = (controls.get("wink_right", 0.0), controls.get("wink_left", 0.0))
+    amounts = tuple(float(min(max(blink, w), 1.0)) for w in winks)
+    meets = tuple(WINK_MEET if w > blink else LIDS_MEET for w in winks)
+    return (amounts[0], amounts[1]), (meets[0], meets[1])
+
+
+def hold_lids(lm: np.ndarray, goal: np.ndarray, eyes: tuple[float, float]) -> np.ndarray:
+    """``goal`` with the lids of each eye ``eyes`` closes (above 0) kept as open as in ``lm``,
+    moved only with that eye's corners: those lids are drawn, not warped
+    (:func:`faceedit.stage.lids.close_lids`)."""
+    if not any(a > 0 for a in eyes):
+        return goal
+    out = np.array(goal, np.float64)
+    lm = np.asarray(lm, np.float64)
+    for k, a in enumerate(eyes):
+        if a <= 0:
             continue
-        for up, low in LID_PAIRS[k]:
-            a, b = out[up], out[low]
-            if xy is not None and np.linalg.norm(xy[MESH_LIDS[up]] - xy[MESH_LIDS[low]]) > np.linalg.norm(a - b):
-                a, b = xy[MESH_LIDS[up]], xy[MESH_LIDS[low]]
-            out[up], out[low] = a + LID_MARGIN * (a - b), b + LID_MARGIN * (b - a)
+        corners = [36, 39] if k == 0 else [42, 45]
+        shift = (out[corners] - lm[corners]).mean(0)
+        lids = [i for pair in LID_PAIRS[k] for i in pair]
+        out[lids] = lm[lids] + shift
     return out
 
 
@@ -100,18 +128,12 @@ def control_moves(lm: np.ndarray, goal: np.ndarray, controls: dict[str, float]) 
     return out
 
 
-def _blink(out, v, u, n, ed, width):
-    close_eye(out, 0, v)
-    close_eye(out, 1, v)
-
-
 def _wink(k: int):
     def move(out, v, u, n, ed, width):
-        lower = [low for _, low in LID_PAIRS[k]]
-        out[lower] -= v * WINK_CHEEK * ed * n  # the cheek pushes the lower lid up
-        close_eye(out, k, v)
         corner = (48, 60) if k == 0 else (54, 64)
         out[list(corner)] -= v * WINK_CORNER * ed * n
+        brow = list(range(17, 22)) if k == 0 else list(range(22, 27))
+        out[brow] += v * WINK_BROW * ed * n
     return move
 
 
@@ -239,7 +261,7 @@ def jaw_follows(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
 
 
 #: Each control's landmark move: ``move(goal, value, u, n, eye distance, mouth width)``, in place.
-MOVES = {"blink": _blink, "wink_left": _wink(1), "wink_right": _wink(0), "gaze_y": _gaze_y,
+MOVES = {"wink_left": _wink(1), "wink_right": _wink(0), "gaze_y": _gaze_y,
          "pout": _pout, "purse": _purse, "aaa": _aaa, "eee": _eee, "woo": _woo}
 
 

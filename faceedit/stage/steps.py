@@ -9,6 +9,8 @@ each step reads what the steps before it wrote there.
    how far the lips close, how much of a smile it takes away, whether the eyes open wider than
    the face's own neutral);
 1b. :func:`move_gaze`: the irises moved by the gaze controls (:mod:`faceedit.stage.gaze`);
+1c. :func:`draw_lids`: the lids of a blink, a wink or sleepy eyes drawn closed
+    (:mod:`faceedit.stage.lids`);
 2. :func:`choose_cuts`: the curves the warp cuts the lips along (the mouth interior the photo
    shows, found from colour around the Face Mesh's inner-lip loop, else the loop itself, widened
    where an open mouth closes), and
@@ -39,6 +41,7 @@ from faceedit.stage.controls import GAZE, HEAD_POSE
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises
 from faceedit.stage.gaze import move_irises
+from faceedit.stage.lids import close_lids
 from faceedit.stage.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
@@ -56,15 +59,18 @@ from faceedit.stage.lips import (
 )
 from faceedit.stage.mouth import paint_seam
 from faceedit.stage.moves import (
+    LIDS_MEET,
     PRESS_LIPS,
     PRESS_LIPS_BELOW_ZERO,
     TARGET_MOVES,
-    closes_eye_controls,
+    close_eye,
     control_moves,
+    hold_lids,
     jaw_follows,
-    lid_source,
+    lid_closures,
     real_opening,
     target_moves,
+    with_target_controls,
 )
 from faceedit.stage.paint import lips_keep_out, mouth_keep_out
 from faceedit.stage.pose import turn_head as turn_pose
@@ -177,7 +183,8 @@ class FaceEdit:
     depth: np.ndarray | None = None  # (468,) the Face Mesh's depth (image px scale), or None
     irises: np.ndarray | None = None  # (2, 5, 2) the irises' points (faceedit.faces.iris), or None
     # plan_move
-    source: np.ndarray | None = None  # (68, 2) the warp's source landmarks (closing lids on the mesh's)
+    lids: tuple[float, float] = (0.0, 0.0)  # how far each eye's lids are drawn closed (image left, right)
+    lids_meet: tuple[float, float] = (LIDS_MEET, LIDS_MEET)  # where they meet, up from the lower lid
     current: FaceState | None = None  # the face's own state
     new_state: np.ndarray | None = None  # the expression state the edit moves it to
     goal: np.ndarray | None = None  # (68, 2) the landmarks the move heads for
@@ -290,27 +297,30 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     with a dropped chin, :mod:`faceedit.stage.moves`; the named controls' moves and the
     target's own beyond its state: fear's stretched lips, disgust's raised upper lip, anger's
     knitted brows, those the face shows taken away, :meth:`Stage.target_move_change`), how far
-    the lips close, how much of a smile is taken away and whether an eye opens wider than the
-    face's own neutral. The state is read with the irises where the detector gives them: the
+    the lips close, how much of a smile is taken away, whether an eye opens wider than the
+    face's own neutral and how far each eye's lids are drawn closed (the controls' and the
+    ``wink`` and ``sleepy`` targets', :func:`faceedit.stage.moves.lid_closures`; the warp holds
+    those lids open). The state is read with the irises where the detector gives them: the
     raise of the upper lids off the irises that the state does not read is taken away like a
     target's own moves (:meth:`Stage.lids_raised_change`)."""
     s, lm = face.settings, face.landmarks
     mediapipe = face.mesh is not None  # a face with a Face Mesh has MediaPipe's points
     cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like, irises=face.irises, mediapipe=mediapipe)
     face.current, face.new_state = cur, new
-    controls = {k: s.control(k) for k in s.controls or {}}
-    face.source = lid_source(lm, face.mesh, closes_eye_controls(controls))
+    controls = with_target_controls({k: s.control(k) for k in s.controls or {}}, s.target, s.strength)
+    face.lids, face.lids_meet = lid_closures(controls)
     # the face's own expression kept (a relight, controls alone): its lips stay as they are
     keeps = s.target == "keep" and not s.aus and s.like is None
     goal = np.array(lm, np.float64) if keeps else stage.goal_landmarks(lm, cur, new, s.strength)
     # a new opening shaped like real ones; a dropped jaw turns: its sides follow the chin
     goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal))
-    face.goal = control_moves(face.source, goal + (face.source - lm), controls)
+    face.goal = control_moves(lm, goal, controls)
     if not keeps:  # the target's own moves, and those the face shows taken away
         like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
-            face.goal = target_moves(face.source, face.goal, target, amount)
-        face.goal = raise_lids(face.source, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
+            face.goal = target_moves(lm, face.goal, target, amount)
+        face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
+    face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
     face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)
@@ -327,6 +337,13 @@ def move_gaze(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         warn_once("gaze controls need the Face Mesh (the mediapipe detector): irises left in place")
         return pixels
     return move_irises(pixels, face.mesh, gaze, stage.tuning.eyes)
+
+
+def draw_lids(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The lids of each eye a blink, a wink or the target closes drawn closed that far
+    (:func:`faceedit.stage.lids.close_lids`), on the photo before the warp, which then carries
+    them with the face (the warp holds those lids open, :func:`faceedit.stage.moves.hold_lids`)."""
+    return close_lids(pixels, face.landmarks, face.mesh, face.lids, face.lids_meet)
 
 
 def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
@@ -381,7 +398,7 @@ def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     the move down less (cut deep into a thin lip, a closing mouth was left open)."""
     lm, goal, tuning = face.landmarks, face.goal, stage.tuning.edit
     assert goal is not None
-    src = face.source if face.source is not None else lm
+    src = lm
     def run(lips: Curves | None) -> CutWarpResult:
         return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
                         close_mouth=face.closing if lips is not None else 0.0,
@@ -398,6 +415,12 @@ def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         if plain.scale > r.scale:
             r = face.warped = plain
             face.lips = narrower
+    if any(a > 0 for a in face.lids):  # the lids drawn closed before the warp, which carried them
+        closed = np.array(r.landmarks, np.float64)
+        for k, a in enumerate(face.lids):
+            if a > 0:
+                close_eye(closed, k, a, face.lids_meet[k])
+        r.landmarks = closed
     if face.mesh is not None and face.widens_eyes:  # the warp's pixels are the stage's own: drawn over
         return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes,
                            in_place=True)

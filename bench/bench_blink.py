@@ -1,0 +1,171 @@
+"""Closed eyes read again by an independent detector: dlib's 68 points' eye aspect on the edit.
+
+    OMP_NUM_THREADS=1 python bench/bench_blink.py [--data ../shared/data/london_hd] [--ids 008,014,...]
+        [--kinds neutral,smiling]
+        [--edits "blink=1;blink=0.6;blink=0.3;wink_left=1;t:wink;t:sleepy"] [--crops DIR]
+
+For each held-out London face at 1350 px (``../shared/data/london_hd/{neutral,smiling}/NNN.jpg``;
+skipped where absent) each edit is made by the stage alone (:class:`faceedit.api.Editor`,
+MediaPipe's detector with the Face Mesh): ``NAME=V`` a named control on the face's own
+expression, ``t:TARGET`` a named target. dlib's 68 points are read on the photo and on the
+edit; each eye's aspect is its height over its width from its 6 points ((|p2-p6| + |p3-p5|) /
+(2 |p1-p4|)), and the edit's over the photo's is printed, the image's left eye first (a
+closed eye reads below 0.5, an open one about 1). The last lines give, per edit, the median
+and largest ratio of the eyes it closes and the smallest of the eyes it keeps open, and how
+many faces pass (closed below 0.5, kept above 0.8).
+
+``--yale DIR`` (``../shared/data/yale``) reads real posed winks and sleepy eyes the same way
+first: each Yale subject's ``wink`` and ``sleepy`` photo against their ``normal`` one (the
+closed eye is whichever reads narrower), what dlib reads on real photographs of the move.
+
+``--crops DIR`` writes each face's eyes, every edit under the photo, at the photo's own
+pixels (``DIR/NNN_KIND.png``) and one eye enlarged 3x with nearest-neighbour
+(``DIR/NNN_KIND_3x.png``: the image's left eye, the one ``wink_left`` leaves open, is the
+right-hand eye of the pair; both eyes of each edit).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from faceedit.api import Editor
+from faceedit.faces.detectors import get_detector
+
+ROOT = Path(__file__).resolve().parents[1]
+LONDON = ROOT.parent / "shared" / "data" / "london_hd"
+HELD_OUT = "008,014,019,022,061,083,094,096,097,099,114,126,131,136,137,142,144,173"
+EDITS = "blink=1;blink=0.6;blink=0.3;wink_left=1;t:wink;t:sleepy"
+#: Which eyes an edit closes (image left, image right): True closed, False kept open, None either.
+CLOSES = {"blink=1": (True, True), "wink_left=1": (False, True), "wink_right=1": (True, False),
+          "t:wink": (False, True)}
+
+
+def aspect(lm: np.ndarray) -> np.ndarray:
+    """(2,) each eye's height over its width from dlib's 6 points (image left eye first)."""
+    out = []
+    for first in (36, 42):
+        p = lm[first:first + 6]
+        out.append((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2 * np.linalg.norm(p[0] - p[3])))
+    return np.array(out)
+
+
+def edit(editor: Editor, img: np.ndarray, spec: str) -> np.ndarray:
+    if spec.startswith("t:"):
+        return editor.edit(img, spec[2:], face="largest")
+    controls = {k: float(v) for k, v in (item.split("=") for item in spec.split(","))}
+    return editor.edit(img, "keep", face="largest", controls=controls)
+
+
+def crops(lm: np.ndarray, tiles: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(both eyes of every tile stacked, at the photo's pixels; both eyes 3x, side by side per
+    tile, stacked)."""
+    span = lm[45, 0] - lm[36, 0]
+    x0, x1 = int(lm[36, 0] - 0.25 * span), int(lm[45, 0] + 0.25 * span)
+    cy, half = int(lm[36:48, 1].mean() - 0.05 * span), int(0.2 * span)
+    both = np.concatenate([t[cy - half:cy + half, x0:x1] for t in tiles], 0)
+    eyes = []
+    for t in tiles:
+        pair = []
+        for a, b in ((36, 39), (42, 45)):
+            w = lm[b, 0] - lm[a, 0]
+            ex0, ex1 = int(lm[a, 0] - 0.35 * w), int(lm[b, 0] + 0.35 * w)
+            ey = int(lm[a:a + 6, 1].mean() - 0.1 * w)
+            eh = int(0.45 * w)
+            pair.append(cv2.resize(t[ey - eh:ey + eh, ex0:ex1], None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST))
+        h = min(p.shape[0] for p in pair)
+        eyes.append(np.concatenate([p[:h] for p in pair], 1))
+    w = min(e.shape[1] for e in eyes)
+    return both, np.concatenate([e[:, :w] for e in eyes], 0)
+
+
+def real_moves(yale: Path, dlib) -> None:
+    """Print dlib's eye aspect on Yale's posed winks and sleepy eyes over each subject's normal
+    photo, per subject and the medians."""
+    rows = {"wink": [], "sleepy": []}
+    for s in range(1, 16):
+        read = {}
+        for cond in ("normal", "wink", "sleepy"):
+            path = yale / f"subject{s:02d}.{cond}.png"
+            grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) if path.exists() else None
+            found = dlib.detect(np.dstack([grey] * 3)) if grey is not None else []
+            if found:
+                read[cond] = aspect(np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64))
+        for cond in rows:
+            if "normal" in read and cond in read:
+                rows[cond].append(np.sort(read[cond] / read["normal"]))
+    for cond, r in rows.items():
+        r = np.array(r)
+        if len(r):
+            print(f"yale {cond}: {len(r)} subjects; narrower eye median {np.median(r[:, 0]):.2f}, "
+                  f"wider eye median {np.median(r[:, 1]):.2f}; narrower < 0.5 and wider > 0.8 in "
+                  f"{int(((r[:, 0] < 0.5) & (r[:, 1] > 0.8)).sum())}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=LONDON)
+    ap.add_argument("--ids", default=HELD_OUT)
+    ap.add_argument("--kinds", default="neutral,smiling")
+    ap.add_argument("--edits", default=EDITS)
+    ap.add_argument("--crops", type=Path, default=None)
+    ap.add_argument("--yale", type=Path, default=None)
+    args = ap.parse_args()
+    editor = Editor.from_pretrained("stage", device="cpu")
+    dlib = get_detector("dlib")
+    if args.yale is not None:
+        real_moves(args.yale, dlib)
+    specs = args.edits.split(";")
+    ratios: dict[str, list[np.ndarray]] = {s: [] for s in specs}
+    for kind in args.kinds.split(","):
+        for i in args.ids.split(","):
+            path = args.data / kind / f"{i}.jpg"
+            if not path.exists():
+                print(f"{path}: absent, skipped")
+                continue
+            img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+            found = dlib.detect(img)
+            if not found:
+                print(f"{path}: dlib finds no face, skipped")
+                continue
+            lm = np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64)
+            own = aspect(lm)
+            tiles, line = [img], []
+            for spec in specs:
+                out = edit(editor, img, spec)
+                again = dlib.detect(out)
+                if again:
+                    r = aspect(np.asarray(max(again, key=lambda f: f.area).landmarks, np.float64)) / own
+                    ratios[spec].append(r)
+                    line.append(f"{spec} {r[0]:.2f} {r[1]:.2f}")
+                else:
+                    line.append(f"{spec} no face")
+                tiles.append(out)
+            print(f"{kind}/{i}: " + " | ".join(line), flush=True)
+            if args.crops:
+                args.crops.mkdir(parents=True, exist_ok=True)
+                both, big = crops(lm, tiles)
+                cv2.imwrite(str(args.crops / f"{i}_{kind}.png"), cv2.cvtColor(both, cv2.COLOR_RGB2BGR))
+                cv2.imwrite(str(args.crops / f"{i}_{kind}_3x.png"), cv2.cvtColor(big, cv2.COLOR_RGB2BGR))
+    print("\nedit: closed eyes median / max; open eyes min; faces passing (closed < 0.5, open > 0.8)")
+    for spec in specs:
+        r = np.array(ratios[spec]).reshape(-1, 2)
+        if not len(r):
+            continue
+        want = CLOSES.get(spec)
+        if want is None:
+            print(f"{spec:14s} both eyes median {np.median(r):.2f} (min {r.min():.2f}, max {r.max():.2f}), {len(r)} faces")
+            continue
+        closed = r[:, [k for k in (0, 1) if want[k]]]
+        kept = r[:, [k for k in (0, 1) if not want[k]]]
+        ok = (closed < 0.5).all(1) & ((kept > 0.8).all(1) if kept.size else True)
+        open_txt = f", open min {kept.min():.2f}" if kept.size else ""
+        print(f"{spec:14s} closed median {np.median(closed):.2f} max {closed.max():.2f}{open_txt}; "
+              f"{int(ok.sum())} of {len(r)} pass")
+
+
+if __name__ == "__main__":
+    main()

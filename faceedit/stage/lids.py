@@ -1,0 +1,426 @@
+"""Closed and lowered eyelids drawn from the photo's own lid: a blink, a wink, sleepy lids.
+
+A warp that moves the lid landmarks together stretches what lies between them and above them:
+the lashes, which stand up off the lid's margin in an open eye, are pulled down into a V-shaped
+smear and the lid margin into a grey strip. A real lid closes as a sheet sliding down over the
+eyeball: the lid's skin comes down from under the crease (the crease flattens and drops a
+little), the lash line moves with the lid's edge and the lashes, no longer held up by the
+eyeball, point down; the lower lid rises a little to meet it.
+
+:func:`close_lids` draws that on the photo, eye by eye, in the eye's own frame (``x`` along the
+eye line, ``y`` down the face, so a tilted head gets the same lid), column by column between
+the eye's corners. The photo's eye is read first (:func:`eye_margins`): the upper lid margin
+``U`` (the lash roots, the darkest line just above the Face Mesh's lid contour), the lower one
+``L``, the crease ``C`` (the darkest line between the lid and the brow) and the top ``T`` of
+what may move (part of the way up to the brow). With ``H = L - U`` and the lids meeting at
+``M = L - meet * H`` (:data:`faceedit.stage.moves.LIDS_MEET` for a blink, more for a wink's
+squeeze), a closure ``a`` (0..1) puts the upper lid's edge at ``E = U + a (M - U)`` and the
+lower lid's at ``L' = L + a (M - L)``:
+
+* between ``T`` and the crease the skin stays, the crease coming down :data:`CREASE_DROP` of
+  the lid's travel;
+* below the crease the lid's skin (the photo's, between the crease and the lashes) is
+  stretched down to the edge: its shading, its folds flattening as it comes down
+  (:data:`FOLD_SCALE`) and, where stretched, grain as strong as the photo's lid skin drawn at
+  the photo's own scale (stretched, grain would streak); over the eyeball its colour eases into
+  that of the skin around the eye carried smoothly over it (:data:`LID_EASE`), a little darker
+  towards the edge;
+* the lash roots (the dark band :data:`ROOTS` eye heights along the margin) move down with the
+  edge, unstretched, and a lash line as dark as the photo's own runs along it (:data:`LINE`);
+* the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
+  so they point down, over what lies below it (the lower lid, or the eyeball of a lid part-way
+  down), where they are darker than the lid's skin;
+* between the edges (a partial closure) the eyeball stays where it is, in the lid's shadow;
+* the lower lid and the skin below it (to :data:`BELOW_REACH` eye heights under the margin) rise.
+
+Every source position is read from the photo before the lids move, so nothing is drawn twice;
+the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
+drawn lid meets the photo without a seam; its steps (the edges) are softened over
+:data:`EDGE_SOFT` px. A closure of 0 changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import luma, pixel_max
+from faceedit.stage.cutwarp import membrane_fill
+from faceedit.stage.eyes import MESH_EYES
+from faceedit.stage.moves import LIDS_MEET, face_frame
+
+#: Heights, as shares of the eye's tallest opening: the lash roots' dark band along the margin;
+#: the lashes above it; the skin below the lower lid that rises with it; the lowest the lid's
+#: own skin band (crease to lashes) is taken.
+ROOTS = 0.15
+LASHES = 0.5
+BELOW_REACH = 0.9
+MIN_SKIN = 0.2
+#: How far the closed lid's lashes hang below its edge, and the half thickness of its lash line
+#: (eye heights).
+HANG = 0.3
+LINE = 0.2
+#: How far above the margin the top of the moving skin may lie (eye heights), and at most what
+#: share of the way up to the brow (the 68 points' brow).
+SKIN_REACH = 1.2
+BROW_KEEP = 0.55
+#: The crease's drop, a share of the lid edge's.
+CREASE_DROP = 0.15
+#: The lower lid's margin as the closed eye shows it: this share of the eye's opening there below
+#: the lower margin found (the lid's wet rim and a line of the eye's white lie along it).
+LOWER_RIM = 0.3
+#: The lid's grain is what a blur of 1/GRAIN_SCALE of its height takes away; its shading what a
+#: blur of 1/FOLD_SCALE keeps (between the two lie its folds, which flatten as it closes).
+GRAIN_SCALE = 30
+FOLD_SCALE = 6
+#: The drawn grain's one fixed field (the same grain on every frame of a video), and how strong
+#: the texture drawn over the closed lid is against the skin around the eye's (between the two
+#: scales: its spread there includes the lines of the brow and the lower lid, drawn at full
+#: strength as noise they read as blotches).
+GRAIN_SEED = 53
+TEXTURE = 0.5
+#: The closed lid's skin: where it bulges over the eyeball (down the lid from ``LID_EASE[0]`` of
+#: its height, wholly from ``LID_EASE[1]``; where the eye is open ``BULGE`` of its tallest and
+#: more) its colour eases from the stretched skin's to that of the skin around it carried
+#: smoothly over it (the skin above, beyond the corners and the lower lid: a deep-set eye's
+#: lid, stretched, is all the brow's shadow, a hooded one's all fold), darker by up to
+#: ``EDGE_DARK`` towards its edge, where it turns away from the light.
+LID_EASE = (0.0, 0.45)
+BULGE = 0.7
+EDGE_DARK = 0.15
+#: The eye's corners beyond its contours (a share of their width each side), and how far above
+#: (and below) the upper contour the lash roots are looked for (shares of the eye's height).
+CORNER_OUT = 0.14
+MARGIN_SEARCH = (0.5, 0.05)
+#: ... and the lower margin, the eye's strongest fall in light going down, from this far above
+#: the lower contour to this far below it (only ever lowering the contour).
+LOWER_SEARCH = (0.15, 0.3)
+#: The closed lid's shadow under its edge: a share of the light taken there on the eyeball (a
+#: lid part-way down) and on the lower lid under the lashes, falling off over ``SHADOW_REACH``
+#: eye heights.
+SHADOW = 0.45
+LASH_SHADOW = 0.2
+SHADOW_REACH = 0.25
+#: The width (px) over which the lid's edges are softened.
+EDGE_SOFT = 0.8
+#: Without a Face Mesh: the 68 points' lids lie inside the visible eye; the upper contour is set
+#: this share of their distance higher, the lower one lower.
+LM_UPPER_OUT, LM_LOWER_OUT = 0.25, 0.1
+#: The 68 points of each eye: its upper contour (outer corner to inner) and its lower; its brow.
+LM_CONTOURS = (((36, 37, 38, 39), (36, 41, 40, 39)), ((45, 44, 43, 42), (45, 46, 47, 42)))
+LM_BROWS = ((17, 18, 19, 20, 21), (22, 23, 24, 25, 26))
+
+
+def lid_contours(lm: np.ndarray, mesh: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(upper, lower): eye ``k``'s (0: the image's left) lid contours, (N, 2) photo px each,
+    corner to corner: the Face Mesh's, else the 68 points' set :data:`LM_UPPER_OUT` /
+    :data:`LM_LOWER_OUT` of their distance apart."""
+    if mesh is not None:
+        xy = np.asarray(mesh, np.float64)[:, :2]
+        up, low = MESH_EYES[k]
+        return xy[list(up)], xy[list(low)]
+    lm = np.asarray(lm, np.float64)
+    up, low = (lm[list(c)].copy() for c in LM_CONTOURS[k])
+    gap = low[1:3] - up[1:3]
+    up[1:3] -= LM_UPPER_OUT * gap
+    low[1:3] += LM_LOWER_OUT * gap
+    return up, low
+
+
+@dataclass
+class EyeFrame:
+    """One eye's frame and lines, read on the photo (:func:`eye_margins`). ``origin``, ``u``,
+    ``n``: the frame (photo point, unit vectors along the eye line and down the face); per
+    column ``xs`` (frame px, corner to corner): ``upper`` and ``lower`` lid margins, ``crease``,
+    ``top`` (what lies above stays), ``lashes`` (the lash line's colour); ``tall``: the tallest
+    opening."""
+
+    origin: np.ndarray
+    u: np.ndarray
+    n: np.ndarray
+    xs: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
+    crease: np.ndarray
+    top: np.ndarray
+    tall: float
+    lashes: np.ndarray | None = None  # (N, C) or (N,) the lash line's colour per column, unit levels
+
+    def to_frame(self, p: np.ndarray) -> np.ndarray:
+        p = np.asarray(p, np.float64) - self.origin
+        return np.stack([p @ self.u, p @ self.n], -1)
+
+    def to_photo(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return self.origin + np.asarray(x)[..., None] * self.u + np.asarray(y)[..., None] * self.n
+
+    def at(self, x: np.ndarray, line: np.ndarray) -> np.ndarray:
+        """``line`` (per column) at frame x positions ``x``."""
+        return np.interp(x, self.xs, line)
+
+
+def _robust_curve(xs: np.ndarray, v: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """A quadratic in ``xs`` through ``v`` (a lid line read column by column: lashes and
+    catchlights throw single columns off), fitted where ``weight`` > 0, outliers down-weighted
+    (Tukey's biweight, three rounds)."""
+    t = (xs - xs.mean()) / max(float(np.ptp(xs)), 1.0)
+    basis = np.stack([np.ones_like(t), t, t * t], 1)
+    w = weight.astype(np.float64).copy()
+    fit = np.full_like(v, float(np.median(v)))
+    for _ in range(4):
+        if (w > 0).sum() < 4:
+            break
+        sw = np.sqrt(w)[:, None]
+        coef = np.linalg.lstsq(basis * sw, v * sw[:, 0], rcond=None)[0]
+        fit = basis @ coef
+        r = v - fit
+        scale = 4.685 * max(1.4826 * float(np.median(np.abs(r[weight > 0]))), 0.5)
+        w = weight * np.clip(1 - (r / scale) ** 2, 0, 1) ** 2
+    return fit
+
+
+def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int) -> EyeFrame | None:
+    """Eye ``k``'s (0: the image's left) lines read on the photo ``src``: from the lid contours
+    (:func:`lid_contours`), their corners moved :data:`CORNER_OUT` of the eye's width outwards
+    (the Face Mesh's and the 68 points' lie inside the visible eye); the upper margin raised to
+    the darkest line (the lash roots) up to ``MARGIN_SEARCH[0]`` eye heights above the contour,
+    the lower one lowered to the strongest fall in light below the eye's white
+    (:data:`LOWER_SEARCH`), the crease the darkest line between the top and the lid's skin band,
+    each a smooth curve (:func:`_robust_curve`) easing into the contours' own over the corners'
+    move. None for an eye under 4 px wide."""
+    upper, lower = lid_contours(lm, mesh, k)
+    u, n, _ = face_frame(lm)
+    origin = upper[0]
+    rel = lambda p: np.stack([(p - origin) @ u, (p - origin) @ n], -1)  # noqa: E731
+    up, low = rel(upper), rel(lower)
+    up, low = up[np.argsort(up[:, 0])], low[np.argsort(low[:, 0])]
+    xa, xb = float(min(up[0, 0], low[0, 0])), float(max(up[-1, 0], low[-1, 0]))
+    width = xb - xa
+    if width < 4:
+        return None
+    ext = CORNER_OUT * width
+    ends = [(up[0] + low[0]) / 2 - [ext, 0], (up[-1] + low[-1]) / 2 + [ext, 0]]
+    up, low = np.vstack([ends[0], up, ends[1]]), np.vstack([ends[0], low, ends[1]])
+    xs = np.arange(np.ceil(ends[0][0]), np.floor(ends[1][0]) + 1, 1.0)
+    if len(xs) < 4:
+        return None
+    u0, l0 = np.interp(xs, up[:, 0], up[:, 1]), np.interp(xs, low[:, 0], low[:, 1])
+    l0 = np.maximum(l0, u0)
+    tall = float(max((l0 - u0).max(), 1.0))
+    brow = rel(np.asarray(lm, np.float64)[list(LM_BROWS[k])])
+    brow = brow[np.argsort(brow[:, 0])]
+    brow_y = np.interp(xs, brow[:, 0], brow[:, 1])
+    top = np.maximum(u0 - SKIN_REACH * tall, brow_y + BROW_KEEP * (u0 - brow_y))
+    frame = EyeFrame(origin, u, n, xs, u0, l0, top, top, tall)
+    # the photo's light over the eye, sampled in the frame
+    corners = frame.to_photo(np.array([xs[0], xs[-1], xs[0], xs[-1]]),
+                             np.array([top.min(), top.min(), l0.max() + tall, l0.max() + tall]))
+    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int) - 3, 0)
+    x1, y1 = np.ceil(corners.max(0)).astype(int) + 4
+    x1, y1 = min(x1, src.shape[1]), min(y1, src.shape[0])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return frame
+    crop = src[y0:y1, x0:x1].astype(np.float32)
+    lum = luma(crop) if crop.ndim == 3 else crop
+
+    def at(ys: np.ndarray, img: np.ndarray) -> np.ndarray:
+        q = (frame.to_photo(np.broadcast_to(xs[:, None], ys.shape), ys) - [x0, y0]).astype(np.float32)
+        return cv2.remap(img, q[..., 0], q[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def argline(ys: np.ndarray, score: np.ndarray) -> np.ndarray:
+        return ys[np.arange(len(xs)), np.argmin(score, 1)]
+
+    weight = np.clip(np.minimum(xs - ends[0][0], ends[1][0] - xs) / ext, 0.0, 1.0)  # the corners stay
+    fine = cv2.GaussianBlur(lum, (0, 0), max(0.7, tall / 25))
+    ys = u0[:, None] + np.linspace(-MARGIN_SEARCH[0], MARGIN_SEARCH[1], 40)[None, :] * tall
+    roots = _robust_curve(xs, argline(ys, at(ys, fine)) - u0, weight)
+    frame.upper = u0 + weight * roots
+    # the lower margin: where the eye's white gives way to the lid going down, where that lies
+    # below the contour (under a dark iris the fall is the iris's own edge)
+    ys = l0[:, None] + np.linspace(-LOWER_SEARCH[0], LOWER_SEARCH[1], 40)[None, :] * tall
+    step = max(0.5, tall / 20)
+    edge = argline(ys, at(ys + step, fine) - at(ys - step, fine))
+    frame.lower = np.maximum(l0 + weight * np.maximum(_robust_curve(xs, edge - l0, weight), 0.0), frame.upper)
+    # the crease: the darkest line between the top and the lid's skin above the lashes
+    broad = cv2.GaussianBlur(lum, (0, 0), max(1.0, tall / 10))
+    skin_end = frame.upper - LASHES * tall
+    lo_, hi_ = top + 0.1 * (frame.upper - top), skin_end - MIN_SKIN * tall
+    ys = lo_[:, None] + np.linspace(0.0, 1.0, 30)[None, :] * np.maximum(hi_ - lo_, 0.0)[:, None]
+    crease = _robust_curve(xs, argline(ys, at(ys, broad)), weight * (hi_ > lo_))
+    frame.crease = np.clip(crease, top, np.maximum(top, hi_))
+    colour = cv2.GaussianBlur(crop / pixel_max(src.dtype), (0, 0), max(0.7, tall / 25))
+    # the lash line's colour: per column the darkest along the upper margin, smoothed
+    ys = frame.upper[:, None] + np.linspace(-0.3, 0.05, 12)[None, :] * tall
+    line = at(ys, colour)
+    darkest = np.argmin(luma(line) if line.ndim == 3 else line, 1)
+    lash_col = line[np.arange(len(xs)), darkest]
+    sigma_l = max(1.0, 0.05 * len(xs))
+    frame.lashes = cv2.GaussianBlur(lash_col.reshape(len(xs), 1, -1), (1, 0), sigmaX=0.1, sigmaY=sigma_l,
+                                    borderType=cv2.BORDER_REPLICATE).reshape(lash_col.shape)
+    return frame
+
+
+def close_lids(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None,
+               amounts: tuple[float, float], meets: tuple[float, float] = (LIDS_MEET, LIDS_MEET)) -> np.ndarray:
+    """``pixels`` ((H, W[, C]) uint8/uint16) with eye ``k``'s lids closed ``amounts[k]`` (0..1;
+    index 0 the image's left eye, 68-point 36-41) of the way, meeting ``meets[k]`` of the way up
+    from the lower lid: see the module notes. ``lm``: the face's 68 points; ``mesh``: its Face
+    Mesh points ((468, 2+)) or None. Returns ``pixels`` itself when both amounts are 0, else a
+    new array."""
+    if not any(a > 0 for a in amounts):
+        return pixels
+    out = pixels.copy()
+    for k, a in enumerate(amounts):
+        if a > 0:
+            eye = eye_margins(pixels, lm, mesh, k)
+            if eye is not None:
+                _close_eye(pixels, out, eye, min(float(a), 1.0), meets[k])
+    return out
+
+
+def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float = 0.6,
+                seed: int = 0) -> np.ndarray:
+    """Grain as strong, channel by channel, as ``grain`` ((N[, C]) the detail of the photo's
+    skin at one scale) at the eye-frame points ``x``, ``y`` (from the eye's outer corner and its
+    top: the grain moves with the eye, a video's closed lid does not shimmer): one field for all
+    channels (a photo's grain is mostly in its light), a blur of ``across`` px of white noise."""
+    size = int(np.ceil(max(float(x.max()), float(y.max()), 1.0))) + 4
+    noise = np.random.default_rng(GRAIN_SEED + seed).standard_normal((size, size)).astype(np.float32)
+    field = cv2.GaussianBlur(noise, (0, 0), across)
+    field = field / np.float32(max(float(field.std()), 1e-6))
+    z = cv2.remap(field, np.clip(x, 0, size - 1).astype(np.float32), np.clip(y, 0, size - 1).astype(np.float32),
+                  cv2.INTER_LINEAR)
+    # a robust spread: lash strands and the crease's edge in the band are not grain
+    std = (1.4826 * np.median(np.abs(grain - np.median(grain, 0)), 0)).astype(np.float32)
+    return z[..., None] * std if grain.ndim == 2 else z * std
+
+
+def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: float) -> None:
+    """Eye ``eye`` of ``src`` drawn into ``out`` with its lids closed ``a`` of the way, meeting
+    ``meet`` of the way up from the lower lid."""
+    tall = eye.tall
+    lash, roots = LASHES * tall, ROOTS * tall
+    xa, xb = float(eye.xs[0]), float(eye.xs[-1])
+    top, bottom = float(eye.top.min()) - 2, float(eye.lower.max()) + BELOW_REACH * tall + 2
+    photo = eye.to_photo(np.array([xa - 2, xb + 2, xa - 2, xb + 2]), np.array([top, top, bottom, bottom]))
+    h, w = src.shape[:2]
+    x0, y0 = np.maximum(np.floor(photo.min(0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(photo.max(0)).astype(int) + 1, [w, h])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    fr = eye.to_frame(np.stack([xx, yy], -1))
+    X, Y = fr[..., 0], fr[..., 1]
+    inside = (X > xa) & (X < xb)
+    U, L = eye.at(X, eye.upper), eye.at(X, eye.lower)
+    T, C = eye.at(X, eye.top), eye.at(X, eye.crease)
+    H = np.where(inside, L - U, 0.0)
+    M = L - meet * H
+    E = U + a * (M - U)  # the upper lid's new edge
+    Lp = L + a * (M - L)  # the lower lid's
+    d = E - U
+    share = np.clip(d / lash, 0.0, 1.0)  # how far the lashes have turned down
+    B = L + BELOW_REACH * tall
+    skin_end = U - roots - share * (lash - roots)  # the lid skin's lower end (above the lashes)
+    C = np.minimum(C, skin_end - MIN_SKIN * tall * share)
+    C = np.maximum(C, T)
+    Cd = C + CREASE_DROP * d  # the crease, come down a little
+    lid_end = E - roots
+    Ys = Y.copy()
+    above = (Y >= T) & (Y < Cd)
+    Ys = np.where(above, T + (Y - T) / np.maximum(Cd - T, 1e-6) * (C - T), Ys)
+    on_lid = (Y >= Cd) & (Y < lid_end)
+    t = (Y - Cd) / np.maximum(lid_end - Cd, 1e-6)
+    Ys = np.where(on_lid, C + t * (skin_end - C), Ys)
+    Ys = np.where((Y >= lid_end) & (Y < E), Y - d, Ys)  # the roots, moved
+    below = (Y >= Lp) & (Y < B)
+    rim = L + LOWER_RIM * H
+    Ys = np.where(below, rim + (Y - Lp) / np.maximum(B - Lp, 1e-6) * (B - rim), Ys)
+    # where the skin is stretched its grain is drawn anew at the photo's own scale
+    stretch = np.where(on_lid, (lid_end - Cd) / np.maximum(skin_end - C, 1e-6), 1.0)
+    new_grain = np.clip((stretch - 1.0) / 0.5, 0.0, 1.0).astype(np.float32)
+
+    unit = float(pixel_max(src.dtype))
+    pad = int(np.ceil(lash + 4))
+    sx0, sy0 = max(x0 - pad, 0), max(y0 - pad, 0)
+    sx1, sy1 = min(x1 + pad, w), min(y1 + pad, h)
+    crop = src[sy0:sy1, sx0:sx1].astype(np.float32) / unit
+    fine_blur = cv2.GaussianBlur(crop, (0, 0), max(0.8, tall / GRAIN_SCALE))
+    broad = cv2.GaussianBlur(crop, (0, 0), max(1.0, tall / FOLD_SCALE))
+    folds, grain = fine_blur - broad, crop - fine_blur
+    chans = (lambda v: v[..., None]) if crop.ndim == 3 else (lambda v: v)  # noqa: E731
+
+    def sample(img: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        q = (eye.to_photo(X, ys) - [sx0, sy0]).astype(np.float32)
+        r = cv2.remap(img, q[..., 0], q[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        return r.reshape(r.shape[:2] + img.shape[2:])
+
+    # the lid's folds flatten as its skin comes down (wholly from a third of the way down it),
+    # where the lid's lit skin covers the eye: darker where it turns away, towards its edge
+    def smoothstep(v: np.ndarray) -> np.ndarray:
+        v = np.clip(v, 0.0, 1.0)
+        return v * v * (3 - 2 * v)
+
+    flat = (share * np.where(on_lid, smoothstep(t / 0.3), 0.0)).astype(np.float32)
+    new = sample(broad, Ys) + sample(folds, Ys) * chans(1 - flat)
+    down = share * np.where(on_lid, smoothstep((t - LID_EASE[0]) / (LID_EASE[1] - LID_EASE[0])), 0.0)
+    down = (down * smoothstep(H / (BULGE * tall))).astype(np.float32)
+    if down.max() > 0:
+        # the skin around the closed lid (above it, beyond its corners, the lower lid below),
+        # carried smoothly over it
+        open_ = inside & (H > 0) & (Y >= Cd) & (Y < Lp + HANG * tall)
+        around = membrane_fill(new, (~open_).astype(np.float32))
+        turn = 1.0 - EDGE_DARK * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
+        new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
+    skin_band = (Y > C) & (Y < skin_end) & inside
+    grain_here = grain[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
+    # the grain of the skin around the eye (the lid skin's own band is a few rows, in the
+    # brow's shadow or under the fold: too smooth to speak for a whole closed lid)
+    skin_around = ~(((Y > U - lash) & (Y < L + HANG * tall)) | (Y < T)) & (Y < B)
+    donor = skin_around if skin_around.sum() > 8 else skin_band
+    drawn = _grain_like(grain_here[donor] if donor.sum() > 8 else grain_here.reshape(-1, *crop.shape[2:]),
+                        X - xa + 2, Y - top + 2)
+    g = chans(new_grain)
+    new = new + sample(grain, Ys) * (1 - g) + drawn * g
+    if down.max() > 0:
+        # the skin's texture a little coarser than its grain (pores, fine lines), as strong as the
+        # skin around the eye's, where the lid's own folds were flattened away
+        folds_here = folds[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
+        texture = _grain_like(folds_here[donor] if donor.sum() > 8 else folds_here.reshape(-1, *crop.shape[2:]),
+                              X - xa + 2, Y - top + 2, across=max(0.8, tall / (2 * FOLD_SCALE)), seed=1)
+        new = new + texture * chans(TEXTURE * down)
+    # the closed lid's shadow under its edge
+    fall = np.exp(-np.maximum(Y - E, 0) / (SHADOW_REACH * tall))
+    shade = 1.0 - np.where(Y < Lp, SHADOW, LASH_SHADOW) * np.clip(d / roots, 0, 1) * fall
+    shade = np.where((Y >= E) & (Y < B) & inside, shade, 1.0).astype(np.float32)
+    new = new * chans(shade)
+    # the lashes, mirrored at the edge to point down, where darker than the lid's skin
+    hang = (Y >= E) & (Y < E + HANG * tall)
+    lash_px = sample(crop, U - (Y - E))
+    here = crop[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
+    lum_src = luma(here) if here.ndim == 3 else here
+    skin_lum = float(np.median(lum_src[skin_band])) if skin_band.sum() > 8 else float(np.median(lum_src))
+    lash_band = (Y > U - lash) & (Y < U) & inside
+    darkest = float(np.percentile(lum_src[lash_band], 5)) if lash_band.sum() > 8 else 0.0
+    lash_lum = luma(lash_px) if lash_px.ndim == 3 else lash_px
+    alpha = np.clip((skin_lum - lash_lum) / max(0.7 * (skin_lum - darkest), 0.02 * skin_lum, 1e-3), 0.0, 1.0)
+    alpha = (alpha * share * hang * np.clip(1.0 - (Y - E) / (HANG * tall), 0.0, 1.0)).astype(np.float32)
+    new = new * chans(1 - alpha) + lash_px * chans(alpha)
+    # the lash line: a dark band along the edge, as dark as the photo's own lash line there
+    if eye.lashes is not None:
+        cols = np.clip(np.rint(X - eye.xs[0]), 0, len(eye.xs) - 1).astype(int)
+        band = np.clip(1.0 - np.abs(Y - (E - 0.3 * roots)) / (LINE * tall), 0.0, 1.0)
+        line = (share * band * band * (3 - 2 * band) * inside).astype(np.float32)
+        dark = np.minimum(new, eye.lashes[cols].astype(np.float32))
+        new = new * chans(1 - line) + dark * chans(line)
+    # the map's steps (the lid's edge, the roots' top, the lower lid's edge) softened to the
+    # photo's own focus: a pixel and a half across, where they lie
+    steps = np.zeros_like(Y)
+    for at in (E, lid_end, Lp):
+        steps = np.maximum(steps, np.exp(-(((Y - at) / EDGE_SOFT) ** 2)))
+    steps = (steps * inside * np.clip(d / roots, 0.0, 1.0)).astype(np.float32)
+    new = new * chans(1 - steps) + cv2.GaussianBlur(new, (0, 0), EDGE_SOFT) * chans(steps)
+    drawn_here = ((Y >= T) & (Y < B) & inside) | (alpha > 0)
+    new = np.where(chans(drawn_here), new, here)
+    out[y0:y1, x0:x1] = np.clip(np.rint(new * unit), 0, unit).astype(src.dtype)
