@@ -440,9 +440,14 @@ class MouthBank:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between
             depth = np.minimum(he, float(self.desc("upper_depth")[e]))
             te = t / k + cover * depth  # the covered share of the teeth is under the lip
-            upper_teeth = sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
-            a_up = 1.0 - smoothstep(0.0, 1.0, (te - tn.upper_teeth_fade_start * depth)
-                                     / np.maximum(tn.upper_teeth_fade_width * depth, 1.0))
+            # in the upper lip's shade (a relaxed lip does not lift them into the light)
+            upper_teeth = tn.open_teeth_shade * sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
+            # they show down to upper_teeth_fade_start of their depth, and over at most
+            # upper_teeth_share of the column, fading over as much: the cavity below them is
+            # most of an open mouth
+            shown = np.minimum(tn.upper_teeth_fade_start * depth, cover * depth + tn.upper_teeth_share * hd / k)
+            fade = np.minimum(tn.upper_teeth_fade_width * depth, tn.upper_teeth_share * hd / k)
+            a_up = 1.0 - smoothstep(0.0, 1.0, (te - shown) / np.maximum(fade, 1.0))
             side = 1.0 - smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
             a_up = a_up * (1.0 - min(1.0, cover / tn.side_teeth_cover) * side)
             if own_teeth:  # the face's own upper teeth are there already
@@ -456,8 +461,10 @@ class MouthBank:
             a_lo *= (low_depth > tn.lower_teeth_min_depth) * max(0.0, 1.0 - tn.lower_teeth_cover_rate * cover)
             # the tongue's luma follows the photo's lips, not the exemplar's: the gains keep
             # teeth bright on dark skin, where a tongue as bright would glow
-            lip_luma = float(np.asarray(rings["lip"], np.float64) @ _LUMA) / max(float(gains @ _LUMA), 1e-6)
-            cav = self._cavity(e, u, v, px, py, wd, seed, tn, lip_luma)
+            g_l = max(float(gains @ _LUMA), 1e-6)
+            lip_luma = float(np.asarray(rings["lip"], np.float64) @ _LUMA) / g_l
+            skin_luma = float(np.asarray(rings["skin"], np.float64) @ _LUMA) / g_l
+            cav = self._cavity(u, v, seed, tn, lip_luma, skin_luma, hd / wd)
             col = cav * (1 - a_lo[:, None]) + lower_teeth * a_lo[:, None]
             col = col * (1 - a_up[:, None]) + upper_teeth * a_up[:, None]
             # the back of the upper teeth and the palate behind them catch the light coming in:
@@ -465,7 +472,7 @@ class MouthBank:
             if own_teeth and below_top is not None:
                 below = np.asarray(below_top, np.float64)
             else:
-                below = np.maximum(t - max(tn.upper_teeth_fade_start - cover, 0.0) * depth * k, 0.0)
+                below = np.maximum(t - np.maximum(shown - cover * depth, 0.0) * k, 0.0)
             a_lit = (tn.under_teeth_light * np.exp(-below / max(tn.under_teeth_reach * wd, 0.5))
                      * (1.0 - a_up) * (1.0 - a_lo))
             shadow, corner = tn.open_lip_shadow, tn.open_corner_shadow
@@ -473,34 +480,35 @@ class MouthBank:
         shade = (1.0 - shadow * np.exp(-np.maximum(t, 0.0) / (tn.lip_shadow_reach * wd)))
         if large:  # the inner side of the lower lip, in shade
             shade *= 1.0 - tn.lower_lip_shade * np.exp(-np.maximum(hd - t, 0.0) / (tn.lower_lip_shade_reach * wd))
-        shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
-        col = col * shade[:, None]
+        corners = 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
+        col = col * (shade if large else shade * corners)[:, None]
         col = col * gains
         lip = lip_at(rings, px, py)
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
-            col = rims(col, u, t, hd, wd, lip, tn)
+            # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)
+            col = rims(col, u, t, hd, wd, lip, tn) * corners[:, None]
         if gap is not None:
             col = meet(col, gap, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed)
 
-    def _cavity(self, e: int, u, v, px, py, wd: float, seed, tn: MouthTuning, lip_luma: float) -> np.ndarray:
+    def _cavity(self, u, v, seed, tn: MouthTuning, lip_luma: float, skin_luma: float,
+                height: np.ndarray) -> np.ndarray:
         """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
-        the exemplar's skin) in the colour of the exemplar's dark interior, with a smooth texture,
-        and the tongue over its lower part: a share of ``lip_luma`` (the lips' luma before the
-        colour gains) in a tongue's red-pink."""
+        the skin) times ``skin_luma`` (the photo's skin round the mouth before the colour gains:
+        as dark beside dark skin as beside light) in the colour of the bank's dark interior, with a
+        smooth texture, and the tongue over its lower part: a share of ``lip_luma`` (the lips'
+        luma before the colour gains) in a tongue's red-pink, where the column's ``height`` (over
+        the corner distance) is tall enough to show it (``tongue_height``)."""
         prof = self.cavity
         vv, uu = prof.shape
         # the profile's outer columns reach the lips where the curves meet: the corners read the
         # inner columns (and are darkened with the rest of the mouth's corners)
         uc = np.clip(u, tn.cavity_side_column, 1.0 - tn.cavity_side_column)
         lum = sample_points(prof.astype(np.float32), uc * (uu - 1), np.clip(v, 0, 1) * (vv - 1))
-        d = self.descriptors[e]
-        skin = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
-        skin_l = float(skin @ _LUMA)
         # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
         # palate in the ambient light of a studio photo, never a flat black
-        lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_l
+        lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_luma
         # smooth texture: seeded random fields on coarse grids (a fifth to a thirtieth of the mouth)
         rng = np.random.default_rng([abs(int(s)) for s in seed] + [7])
         tex = np.zeros_like(u)
@@ -512,7 +520,8 @@ class MouthBank:
         # the tongue: a rounded pink hump over the bottom third, darker towards the back
         top = tn.tongue_top + tn.tongue_curve * ((u - 0.5) / tn.tongue_half_width) ** 2
         side = np.minimum(u, 1.0 - u)
-        a_t = smoothstep(0.0, tn.tongue_edge, v - top) * smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
+        a_t = (smoothstep(0.0, tn.tongue_edge, v - top) * smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
+               * smoothstep(tn.tongue_height[0], tn.tongue_height[1], height))
         groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * smoothstep(
             0.0, tn.groove_fade, v - top)
         # a share of the lips' luma in a tongue's red-pink
