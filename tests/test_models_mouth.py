@@ -450,3 +450,27 @@ def test_an_open_mouth_shows_its_tongue_without_an_outline(bank):
     # from the tongue down to the lower lip's curve the luma never falls below the tongue's
     rows = [rgb[y, 230:251].mean(0) @ LUMA for y in range(int(top + 0.8 * h), int(bottom))]
     assert min(rows) > 0.85 * (tongue @ LUMA), (rows, tongue @ LUMA)
+
+
+@pytest.mark.parametrize("height", [110, 60])
+def test_an_open_mouth_s_corners_lie_in_shade_without_a_light_wedge(bank, height):
+    """Where an open mouth narrows to its corners the lips' rims meet there in the corners'
+    shade: the lightest tenth of the opening within a tenth of its width from each corner is
+    under 0.7 of the lips' luma (73-76 of 114 here; with the rims lit there, 82-90: a light
+    wedge in each corner of london-008's surprised mouth at 1350 px)."""
+    up, lo = mouth(height)
+    img = drawn_face().copy()
+    lip = np.array([170.0, 90.0, 95.0])
+    cv2.polylines(img, [np.round(opening_polygon(up, lo) * 16).astype(np.int32)], True, lip.tolist(), 30,
+                  cv2.LINE_AA, shift=4)
+    roi, op = opening_of(up, lo, img.shape)
+    out, _ = bank.fill(img, roi, op, up, lo, teeth_cover=0.4)
+    x0, y0, x1, y1 = roi
+    m = np.zeros(img.shape[:2], bool)
+    m[y0:y1, x0:x1] = op > 0.5
+    y = out.astype(np.float64) @ LUMA
+    xs = np.nonzero(m)[1]
+    wd, cols = xs.max() - xs.min(), np.arange(img.shape[1])
+    for end, sign in ((xs.min(), 1), (xs.max(), -1)):
+        near = m & ((cols - end) * sign < 0.1 * wd)[None, :]
+        assert np.percentile(y[near], 90) < 0.7 * (lip @ LUMA), (end, np.percentile(y[near], 90))
