@@ -4,13 +4,15 @@ median luma of the cheeks, on edited held-out London faces at 1350 px and on rea
     OMP_NUM_THREADS=1 python bench/bench_mouth_luma.py --models stage,reggan,eggan,legan,lssl,secgan \\
         [--data ../shared/data] [--ids 008,014,...] [--targets surprised,fearful,aaa] [--crops DIR] [--real]
 
-The measure (:func:`mouth_ratio`), the same on every photo: the face is detected again
-(faceedit's detector, Face Mesh), the opening is the polygon of the mesh's inner-lip loop
-(:data:`faceedit.stage.lips.MESH_INNER_UPPER` / ``MESH_INNER_LOWER``) eroded by 2 % of its
-corner distance (at least 1 px), and the cheek is two discs of 0.12 eye distances, each half-way
-between an outer eye corner and the mouth corner below it (68 points 36-48, 45-54); the ratio is
-the opening's median BT.601 luma over the cheeks'. An opening under 30 pixels (closed lips)
-reads nan.
+The measure (:func:`mouth_ratio`), the same on every photo: the face is detected again, the
+opening is the polygon of its inner lips eroded by 2 % of its corner distance (at least 1 px),
+and the cheek is two discs of 0.12 eye distances, each half-way between an outer eye corner and
+the mouth corner below it (68 points 36-48, 45-54); the ratio is the opening's median BT.601
+luma over the cheeks'. An opening under 30 pixels (closed lips) reads nan. Two detectors read
+the lips, each printed: Face Mesh (faceedit's detector; the opening is the mesh's inner-lip
+loop, :data:`faceedit.stage.lips.MESH_INNER_UPPER` / ``MESH_INNER_LOWER``) and dlib's 68 points
+(the polygon of 60-67), independent of the stage. On a thin opening showing upper teeth Face
+Mesh puts the loop round the teeth (fearful edits: it reads the dark gap below them as lip).
 
 For every held-out London id named (``london_hd/neutral/NNN.jpg``; default the split's 18) and
 every model, each target (``surprised``, ``fearful``; ``aaa`` is ``--control aaa=1`` on the
@@ -18,10 +20,9 @@ neutral target) is edited through :class:`faceedit.api.Editor` and measured; pri
 then the median and range per model and target. ``--smiling`` edits the smiling photos instead.
 ``--real`` first measures real open mouths with the same function: JAFFE's posed surprise and
 fear, Yale's surprised faces (greyscale: their luma is the photo) and GRID's talking faces
-(every 5th frame whose opening is at least 0.3 of its corner distance tall), counting only
-openings at least ``--min-aspect`` tall. ``--crops DIR`` writes each edit's mouth at the
-photo's own pixels (``NNN_target_model.png``) and enlarged 3x by nearest neighbour
-(``..._3x.png``).
+(every 5th frame), counting only openings at least ``--min-aspect`` tall (``--grid-aspect``
+for GRID's talking mouths). ``--crops DIR`` writes each edit's mouth at the photo's own pixels
+(``NNN_neutral_target_model.png``) and enlarged 3x by nearest neighbour (``..._3x.png``).
 """
 
 from __future__ import annotations
@@ -72,13 +73,30 @@ def cheek_mask(shape, lm: np.ndarray) -> np.ndarray:
     return m > 0
 
 
+def dlib_opening_mask(shape, lm: np.ndarray) -> tuple[np.ndarray, float]:
+    """(mask, aspect) as :func:`opening_mask` from dlib's inner-lip points (68 points 60-67)."""
+    lm = np.asarray(lm, np.float64)
+    up, lo = lm[[60, 61, 62, 63, 64]], lm[[60, 67, 66, 65, 64]]
+    wd = float(np.linalg.norm(lm[64] - lm[60]))
+    aspect = float(np.mean(np.linalg.norm(up[1:4] - lo[1:4], axis=1))) / max(wd, 1e-6)
+    m = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(lm[60:68] * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    r = max(1, round(0.02 * wd))
+    m = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    return m > 0, aspect
+
+
 def mouth_ratio(img: np.ndarray, face) -> tuple[float, float]:
-    """(opening median luma / cheek median luma, opening aspect) of a detected face (with Face
-    Mesh points); (nan, aspect) when the opening holds fewer than 30 pixels."""
-    if face is None or face.dense is None:
+    """(opening median luma / cheek median luma, opening aspect) of a detected face: the
+    opening from its Face Mesh points, or from dlib's 68 where it has no mesh; (nan, aspect)
+    when the opening holds fewer than 30 pixels."""
+    if face is None:
         return float("nan"), float("nan")
     y = luma(img)
-    inside, aspect = opening_mask(img.shape, face.dense)
+    if face.dense is not None:
+        inside, aspect = opening_mask(img.shape, face.dense)
+    else:
+        inside, aspect = dlib_opening_mask(img.shape, face.landmarks)
     if inside.sum() < 30:
         return float("nan"), aspect
     cheek = float(np.median(y[cheek_mask(img.shape, face.landmarks)]))
@@ -105,20 +123,13 @@ def summary(v) -> str:
     return f"{np.median(v):.3f} ({v.min():.3f}-{v.max():.3f}, n={len(v)})" if len(v) else "-"
 
 
-def real_mouths(data: Path, det, min_aspect: float) -> None:
-    """The ratio on real open mouths: JAFFE SU/FE, Yale surprised, GRID frames."""
-    groups: dict[str, list[float]] = {}
+def real_mouths(data: Path, detectors: dict, min_aspect: float, grid_aspect: float) -> None:
+    """The ratio on real open mouths, per detector: JAFFE SU/FE, Yale surprised, GRID frames."""
+    photos: list[tuple[str, np.ndarray, float]] = []
     for name, files in (("JAFFE surprise", sorted((data / "jaffe").glob("*.SU*.*"))),
                         ("JAFFE fear", sorted((data / "jaffe").glob("*.FE*.*"))),
                         ("Yale surprised", sorted((data / "yale").glob("*.surprised*")))):
-        vals = []
-        for p in files:
-            img = np.asarray(Image.open(p).convert("L"))
-            r, aspect = mouth_ratio(img, largest(det, img))
-            if aspect >= min_aspect and np.isfinite(r):
-                vals.append(r)
-        groups[name] = vals
-    vals = []
+        photos += [(name, np.asarray(Image.open(p).convert("L")), min_aspect) for p in files]
     for p in sorted((data / "grid").glob("*.mpg")):
         cap = cv2.VideoCapture(str(p))
         k = 0
@@ -127,20 +138,24 @@ def real_mouths(data: Path, det, min_aspect: float) -> None:
             if not ok:
                 break
             if k % 5 == 0:
-                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-                r, aspect = mouth_ratio(rgb, largest(det, rgb))
-                if aspect >= max(min_aspect, 0.3) and np.isfinite(r):
-                    vals.append(r)
+                photos.append(("GRID frames", cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), grid_aspect))
             k += 1
         cap.release()
-    groups["GRID frames"] = vals
-    for name, v in groups.items():
-        print(f"real {name:>15}: {summary(v)}  quartiles "
-              + (f"{np.percentile(v, 25):.3f}-{np.percentile(v, 75):.3f}" if v else "-"))
-    allv = [x for v in groups.values() for x in v]
-    if not allv:
-        raise SystemExit(f"{data}: no real open mouth found (jaffe/, yale/, grid/)")
-    print(f"real {'all':>15}: {summary(allv)}  quartiles {np.percentile(allv, 25):.3f}-{np.percentile(allv, 75):.3f}")
+    for dname, det in detectors.items():
+        groups: dict[str, list[float]] = {}
+        for name, img, least in photos:
+            r, aspect = mouth_ratio(img, largest(det, img))
+            groups.setdefault(name, [])
+            if aspect >= least and np.isfinite(r):
+                groups[name].append(r)
+        for name, v in groups.items():
+            print(f"real {name:>15} ({dname}): {summary(v)}  quartiles "
+                  + (f"{np.percentile(v, 25):.3f}-{np.percentile(v, 75):.3f}" if v else "-"))
+        allv = [x for v in groups.values() for x in v]
+        if not allv:
+            raise SystemExit(f"{data}: no real open mouth found (jaffe/, yale/, grid/)")
+        print(f"real {'all':>15} ({dname}): {summary(allv)}  quartiles "
+              f"{np.percentile(allv, 25):.3f}-{np.percentile(allv, 75):.3f}")
 
 
 def main(argv=None) -> int:
@@ -153,13 +168,14 @@ def main(argv=None) -> int:
     ap.add_argument("--crops", type=Path, default=None)
     ap.add_argument("--real", action="store_true", help="also measure real open mouths")
     ap.add_argument("--min-aspect", type=float, default=0.25)
+    ap.add_argument("--grid-aspect", type=float, default=0.15)
     a = ap.parse_args(argv)
     from faceedit.api import Editor
     from faceedit.faces.detectors import get_detector
 
-    det = get_detector("mediapipe")
+    detectors = {"mesh": get_detector("mediapipe"), "dlib": get_detector("dlib")}
     if a.real:
-        real_mouths(a.data, det, a.min_aspect)
+        real_mouths(a.data, detectors, a.min_aspect, a.grid_aspect)
     ids = [i.strip() for i in a.ids.split(",") if i.strip()]
     targets = [t.strip() for t in a.targets.split(",") if t.strip()]
     if a.crops:
@@ -169,29 +185,36 @@ def main(argv=None) -> int:
     table = []
     for name in [m.strip() for m in a.models.split(",") if m.strip()]:
         ed = Editor.from_pretrained(name, device="cpu")
-        per: dict[str, list[float]] = {t: [] for t in targets}
+        per: dict[tuple[str, str], list[float]] = {(t, d): [] for t in targets for d in detectors}
         for i, img in photos.items():
             row = []
             for t in targets:
                 out = (ed.edit(img, "neutral", controls={"aaa": 1.0}, face="largest") if t == "aaa"
                        else ed.edit(img, t, face="largest"))
-                f = largest(det, out)
-                r, aspect = mouth_ratio(out, f)
-                per[t].append(r)
-                row.append(f"{t} {r:.3f} (aspect {aspect:.2f})")
-                if a.crops and f is not None:
-                    c = crop(out, f.landmarks)
-                    stem = a.crops / f"{i}_{folder}_{t}_{name}"
-                    Image.fromarray(c).save(f"{stem}.png")
-                    Image.fromarray(cv2.resize(c, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)).save(
-                        f"{stem}_3x.png")
+                cells = []
+                for dname, det in detectors.items():
+                    f = largest(det, out)
+                    r, aspect = mouth_ratio(out, f)
+                    per[t, dname].append(r)
+                    cells.append(f"{dname} {r:.3f} (aspect {aspect:.2f})")
+                    if a.crops and f is not None and dname == "mesh":
+                        c = crop(out, f.landmarks)
+                        stem = a.crops / f"{i}_{folder}_{t}_{name}"
+                        Image.fromarray(c).save(f"{stem}.png")
+                        Image.fromarray(cv2.resize(c, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)).save(
+                            f"{stem}_3x.png")
+                row.append(f"{t} " + " ".join(cells))
             print(f"  {name:>7} {i}: " + ", ".join(row), flush=True)
         for t in targets:
-            table.append((name, t, summary(per[t]),
-                          f"{np.mean([x <= 0.15 for x in per[t] if np.isfinite(x)]):.0%}"))
+            cells = []
+            for dname in detectors:
+                v = [x for x in per[t, dname] if np.isfinite(x)]
+                cells += [summary(v), f"{np.mean([x <= 0.15 for x in v]):.0%}" if v else "-"]
+            table.append((name, t, *cells))
         del ed
-    print("\n| model | target | inner-mouth / cheek luma, median (range, n) | at most 0.15 |")
-    print("|---|---|---|---|")
+    print("\n| model | target | Face Mesh: inner-mouth / cheek luma, median (range, n) | at most 0.15 "
+          "| dlib: the same | at most 0.15 |")
+    print("|---|---|---|---|---|---|")
     for row in table:
         print("| " + " | ".join(row) + " |")
     return 0

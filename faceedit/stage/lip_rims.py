@@ -111,8 +111,8 @@ def lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, ta
 def meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: MouthTuning) -> np.ndarray:
     """Unit RGB (n, 3) of an opening where it is a thin gap (``gap``: the height in px of
     the opening's column at each pixel, :func:`column_gaps`): at most ``gap_closed`` of the
-    corner distance ``wd`` the lips (``lip``, their local colour) meet in a shade of their
-    colour (``meet_dark`` of it), from ``gap_open`` the interior shows whole. Below a
+    corner distance ``wd`` the lips (``lip``, their local colour) meet in the closed lips'
+    shade (``seam_dark`` of them), from ``gap_open`` the interior shows whole. Below a
     smile's teeth carried into a relaxed mouth, and at an opening's corners, a sliver a few
     pixels high is the lower lip meeting the teeth in a soft shadow; painted as the cavity,
     it would stand as a crisp black line ending in a point."""
@@ -120,7 +120,7 @@ def meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: Mout
     m = 1.0 - smoothstep(lo, hi, gap)
     if float(m.max()) <= 0:
         return fill
-    meet = np.asarray(lip, np.float64) * tn.meet_dark
+    meet = np.asarray(lip, np.float64) * tn.seam_dark
     return fill * (1.0 - m[:, None]) + meet * m[:, None]
 
 def lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:

@@ -459,8 +459,9 @@ class MouthBank:
             a_lo = tn.lower_teeth_opacity * (1.0 - smoothstep(0.0, 1.0, (tl - fade) / np.maximum(fade, 1.0)))
             # a relaxed lower lip covers them
             a_lo *= (low_depth > tn.lower_teeth_min_depth) * max(0.0, 1.0 - tn.lower_teeth_cover_rate * cover)
-            # the tongue's luma follows the photo's lips, not the exemplar's: the gains keep
-            # teeth bright on dark skin, where a tongue as bright would glow
+            # the tongue's luma follows the photo's lips and the cavity's its skin, not the
+            # exemplar's: the gains keep teeth bright on dark skin, where a tongue or a cavity
+            # as bright would glow
             g_l = max(float(gains @ _LUMA), 1e-6)
             lip_luma = float(np.asarray(rings["lip"], np.float64) @ _LUMA) / g_l
             skin_luma = float(np.asarray(rings["skin"], np.float64) @ _LUMA) / g_l

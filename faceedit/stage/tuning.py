@@ -119,13 +119,11 @@ class MouthTuning:
     #: parted crease's dark line).
     rim_outside: float = 0.02
     #: A gap between the lips (or between carried teeth and the lower lip) this thin (its
-    #: column's height, inner-corner distances) is the lips meeting: their colour in a
-    #: shade (``meet_dark``), not the cavity ...
+    #: column's height, inner-corner distances) is the lips meeting: their colour at the
+    #: closed lips' ``seam_dark``, not the cavity ...
     gap_closed: float = 0.03
     #: ... and from this height the interior shows whole.
     gap_open: float = 0.1
-    #: The lips meeting in a thin gap: their local colour times this.
-    meet_dark: float = 0.53
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: The upper teeth fade out from this share of their depth below the lip ...
     upper_teeth_fade_start: float = 0.75
@@ -137,9 +135,9 @@ class MouthTuning:
     open_teeth_shade: float = 0.7
     #: A relaxed upper lip covers the side teeth first: they fade out from this share of the
     #: mouth's width from a corner ...
-    side_teeth_from: float = 0.4
+    side_teeth_from: float = 0.45
     #: ... to this share ...
-    side_teeth_to: float = 0.1
+    side_teeth_to: float = 0.25
     #: ... wholly at this ``teeth_cover`` (in part below it).
     side_teeth_cover: float = 0.4
     #: Opacity of the lower row's tips.
