@@ -198,6 +198,26 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
 # the bank
 
 
+def _soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float) -> None:
+    """The opening's edge as out of focus as the photo round it: within ``2 sigma`` px inside
+    the opening (``opening`` over ``roi``) ``out`` is blended, in place, towards its Gaussian
+    blur of ``sigma`` px, wholly at the edge; pixels outside the opening stay as they are."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    pad = int(np.ceil(3 * sigma))
+    bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
+    bx1, by1 = min(x1 + pad, out.shape[1]), min(y1 + pad, out.shape[0])
+    crop = out[by0:by1, bx0:bx1].astype(np.float32)
+    op = np.zeros(crop.shape[:2], np.float32)
+    op[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = opening
+    depth = cv2.distanceTransform((op > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
+    w = np.where(op > 0, np.clip(1.0 - depth / (2 * sigma), 0.0, 1.0), 0.0).astype(np.float32)
+    if crop.ndim == 3:
+        w = w[..., None]
+    blurred = cv2.GaussianBlur(crop, (0, 0), sigma)
+    soft = crop + w * (blurred - crop)
+    out[by0:by1, bx0:bx1] = np.clip(np.round(soft), 0, pixel_max(out.dtype)).astype(out.dtype)
+
+
 def saturate(rgb: np.ndarray, amount: float) -> np.ndarray:
     """``rgb`` (..., 3) with its chroma (the channels' distance from their luma) times
     ``amount``, the luma kept; never below 0."""
@@ -367,6 +387,8 @@ class MouthBank:
             out[ys + y0, xs + x0] = new[:, 0]
         else:
             out[ys + y0, xs + x0, :3] = new
+        if tuning.edge_focus > 0:
+            _soften_edge(out, (x0, y0, x1, y1), op, tuning.edge_focus)
         return out, exemplar
 
     def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:

@@ -124,6 +124,9 @@ class MouthTuning:
     gap_closed: float = 0.03
     #: ... and from this height the interior shows whole.
     gap_open: float = 0.1
+    #: The opening's edge blurred (a Gaussian of this many px, fading out over twice that
+    #: inside it) to the focus of the lips round it; 0: as drawn.
+    edge_focus: float = 1.0
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: The upper teeth fade out from this share of their depth below the lip ...
     upper_teeth_fade_start: float = 0.75
