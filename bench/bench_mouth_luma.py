@@ -41,7 +41,6 @@ from faceedit.stage.cut_curves import opening_polygon, resample_by_length
 from faceedit.stage.lips import MESH_INNER_LOWER, MESH_INNER_UPPER, opening_aspect
 
 LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
-HELD_OUT = "008,014,019,022,061,083,094,096,097,099,114,126,131,136,137,142,144,173"
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:
@@ -162,7 +161,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--models", default="stage")
-    ap.add_argument("--ids", default=HELD_OUT)
+    ap.add_argument("--ids", default="", help="London ids (NNN); default the trainers' held-out split")
     ap.add_argument("--targets", default="surprised,fearful,aaa")
     ap.add_argument("--smiling", action="store_true", help="edit the smiling photos")
     ap.add_argument("--crops", type=Path, default=None)
@@ -177,6 +176,11 @@ def main(argv=None) -> int:
     if a.real:
         real_mouths(a.data, detectors, a.min_aspect, a.grid_aspect)
     ids = [i.strip() for i in a.ids.split(",") if i.strip()]
+    if not ids:  # the trainers' split (seed 0, 20 %), as bench/bench_mouth_edits.py reads it
+        from faceedit.data import holdout_subjects
+
+        files = sorted((a.data / "london_hd" / "neutral").glob("*.jpg"))
+        ids = sorted(s.split("-")[1] for s in holdout_subjects({f"london-{p.stem}" for p in files}, 0.2, 0))
     targets = [t.strip() for t in a.targets.split(",") if t.strip()]
     if a.crops:
         a.crops.mkdir(parents=True, exist_ok=True)

@@ -456,8 +456,9 @@ def test_an_open_mouth_shows_its_tongue_without_an_outline(bank):
 def test_an_open_mouth_s_corners_lie_in_shade_without_a_light_wedge(bank, height):
     """Where an open mouth narrows to its corners the lips' rims meet there in the corners'
     shade: the lightest tenth of the opening within a tenth of its width from each corner is
-    under 0.7 of the lips' luma (73-76 of 114 here; with the rims lit there, 82-90: a light
-    wedge in each corner of london-008's surprised mouth at 1350 px)."""
+    under 0.7 of the lips' luma (76-78 of 114 here; 82-90 on the stage of a6604a8, whose
+    rims were lit there: a light wedge at the right corner of london-008's surprised mouth at
+    1350 px)."""
     up, lo = mouth(height)
     img = drawn_face().copy()
     lip = np.array([170.0, 90.0, 95.0])

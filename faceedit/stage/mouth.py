@@ -17,10 +17,11 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    curves -- and read the exemplar at the same (u, v) of its own curves; the exemplar is first
    area-downsampled to the photo's scale (never upsampled into blur without grain);
 3. openings much taller than the exemplar's (surprise, a dropped jaw) keep the exemplar's upper
-   teeth at their own size under the upper lip, a hint of its lower row above the lower lip, and
-   between them a cavity whose luminance is the bank's (u, v) profile measured on open mouths
-   (statistics of greyscale JAFFE/Yale surprised faces), with a smooth random texture; so
-   are lower openings under a relaxed upper lip (parted lips, no smile);
+   teeth at their own size under the upper lip (in its shade, the front teeth over at most a
+   share of the opening), a hint of its lower row above the lower lip, and between them a
+   cavity whose luminance is the bank's (u, v) profile measured on open mouths (statistics of
+   greyscale JAFFE/Yale surprised faces) times the photo's skin luma, with a smooth random
+   texture; so are lower openings under a relaxed upper lip (parted lips, no smile);
 4. a soft shadow under the upper lip and darker corners, the cavity lit just under the upper
    teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
    darkens into the interior, and the parted crease's dark line on the lips just outside the
@@ -30,7 +31,8 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
-   interior carries the destination skin's high-pass noise.
+   interior carries the destination skin's high-pass noise, and the opening's edge blurred
+   from inside to the focus of the lips round it.
 
 Only pixels where ``opening > 0`` change, and around an open mouth the lips' edge within
 ``rim_outside`` of it (lifted where darker than the lips); the result in the opening is
