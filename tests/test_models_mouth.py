@@ -327,7 +327,7 @@ def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
     """With ``teeth_cover`` the upper row of a wide opening fades out towards the corners
     (``side_teeth_*`` of MouthTuning): drawn to the corners it followed the opening's upper curve down its sides, a
     white bracket around a surprised mouth. Beside a corner, under the upper lip, the opening is
-    darker than with the whole row (0.81 of it; 0.88 with the row drawn to the corners);
+    darker than with the whole row (0.82 of it; 0.88 with the row drawn to the corners);
     the front teeth still show."""
     img = drawn_face()
     up, lo = mouth(110)

@@ -138,9 +138,9 @@ class MouthTuning:
     open_teeth_shade: float = 0.7
     #: A relaxed upper lip covers the side teeth first: they fade out from this share of the
     #: mouth's width from a corner ...
-    side_teeth_from: float = 0.45
+    side_teeth_from: float = 0.4
     #: ... to this share ...
-    side_teeth_to: float = 0.25
+    side_teeth_to: float = 0.1
     #: ... wholly at this ``teeth_cover`` (in part below it).
     side_teeth_cover: float = 0.4
     #: Opacity of the lower row's tips.
