@@ -17,8 +17,8 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    curves -- and read the exemplar at the same (u, v) of its own curves; the exemplar is first
    area-downsampled to the photo's scale (never upsampled into blur without grain);
 3. openings much taller than the exemplar's (surprise, a dropped jaw) keep the exemplar's upper
-   teeth at their own size under the upper lip (in its shade, the front teeth over at most a
-   share of the opening), a hint of its lower row above the lower lip, and between them a
+   teeth at their own size under the upper lip (in its shade, over at most a share of the
+   opening's height), a hint of its lower row above the lower lip, and between them a
    cavity whose luminance is the bank's (u, v) profile measured on open mouths (statistics of
    greyscale JAFFE/Yale surprised faces) times the photo's skin luma, with a smooth random
    texture; so are lower openings under a relaxed upper lip (parted lips, no smile);
@@ -32,7 +32,7 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
    interior carries the destination skin's high-pass noise, and the opening's edge blurred
-   from inside to the focus of the lips round it.
+   from inside (``edge_focus`` px) as the lips' edges are.
 
 Only pixels where ``opening > 0`` change, and around an open mouth the lips' edge within
 ``rim_outside`` of it (lifted where darker than the lips); the result in the opening is
@@ -201,7 +201,8 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
 
 
 def _soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float) -> None:
-    """The opening's edge as out of focus as the photo round it: within ``2 sigma`` px inside
+    """The opening's edge softened as a photo's edges are (a Gaussian of ``sigma`` px, set by
+    looking at 1350-px portraits, not measured on the photo): within ``2 sigma`` px inside
     the opening (``opening`` over ``roi``) ``out`` is blended, in place, towards its Gaussian
     blur of ``sigma`` px, wholly at the edge; pixels outside the opening stay as they are."""
     x0, y0, x1, y1 = (int(v) for v in roi)
