@@ -327,7 +327,7 @@ def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
     """With ``teeth_cover`` the upper row of a wide opening fades out towards the corners
     (``side_teeth_*`` of MouthTuning): drawn to the corners it followed the opening's upper curve down its sides, a
     white bracket around a surprised mouth. Beside a corner, under the upper lip, the opening is
-    darker than with the whole row (0.74 of it; 0.88 before the fade, the band only shorter);
+    darker than with the whole row (0.82 of it; 0.88 with the row drawn to the corners);
     the front teeth still show."""
     img = drawn_face()
     up, lo = mouth(110)
@@ -339,13 +339,13 @@ def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
         x, y = int(up[k, 0]), int(np.ceil(up[k, 1]))
         return float((out.astype(np.float64) @ LUMA)[y + 2:y + 10, x - 4:x + 5].mean())
 
-    assert lum(covered, 2) < 0.8 * lum(out0, 2), (lum(covered, 2), lum(out0, 2))  # 0.88 drawn to the corners
+    assert lum(covered, 2) < 0.85 * lum(out0, 2), (lum(covered, 2), lum(out0, 2))  # 0.88 drawn to the corners
     assert lum(covered, 7) > 1.5 * lum(covered, 2), (lum(covered, 7), lum(covered, 2))
 
 
 def test_an_open_mouth_s_lips_roll_inward_as_rims_of_their_own_colour(bank):
     """A wide-open mouth meets its lips without an edge: the pixels just inside each inner-lip
-    curve take the lips' own colour (the wet inner margin rolling inward), nearer to it than
+    curve take the lips' own colour (the wet inner margin rolling inward), nearer to its hue than
     the dark interior drawn without rims (their widths 0), and darker than the lips. (No
     tongue here, ``tongue_top`` past the lower lip: a tongue lies behind the lower lip's rim,
     :func:`test_an_open_mouth_shows_its_tongue_without_an_outline`.)"""
@@ -366,7 +366,11 @@ def test_an_open_mouth_s_lips_roll_inward_as_rims_of_their_own_colour(bank):
             return o[rows, 230:251].reshape(-1, 3).astype(np.float64).mean(0)
 
         rim, hole = margin(out), margin(flat)
-        assert np.linalg.norm(rim - lip) < 0.8 * np.linalg.norm(hole - lip), (rim, hole, lip)
+
+        def hue(c):  # the colour over its luma
+            return c / max(float(c @ LUMA), 1e-6)
+
+        assert np.linalg.norm(hue(rim) - hue(lip)) < 0.8 * np.linalg.norm(hue(hole) - hue(lip)), (rim, hole, lip)
         if lower:
             assert rim[0] - rim[2] > hole[0] - hole[2] + 10, (rim, hole)  # the lip's red, not a grey ring
             assert rim @ LUMA < lip @ LUMA, (rim, lip)  # in the lip's shade
@@ -413,7 +417,7 @@ def test_the_parted_crease_s_dark_line_round_an_open_mouth_is_lifted(bank):
 
 def test_an_open_mouth_shows_its_tongue_without_an_outline(bank):
     """A wide-open mouth shows the tongue's top over its lower part: at the middle, the lower
-    third is lighter and redder than the cavity over it, in a red-pink (red over green and
+    third is lighter and redder for its luma than the cavity over it, in a red-pink (red over green and
     blue alike, not the lips' brown or an orange), darker than the lips, in the middle of the
     mouth (a fifth of the width from a corner the cavity is dark: lit to the corners, a
     tongue moved the Face Mesh's mouth corner on a surprised edit); and the lower lip's rim
@@ -436,7 +440,8 @@ def test_an_open_mouth_shows_its_tongue_without_an_outline(bank):
 
     cavity, tongue = band(0.35, 0.5), band(0.75, 0.85)
     assert tongue @ LUMA > 1.3 * (cavity @ LUMA), (tongue, cavity)
-    assert tongue[0] - tongue[1] > cavity[0] - cavity[1] + 10, (tongue, cavity)
+    # redder for its luma (it lies in shade: a few levels above the cavity)
+    assert (tongue[0] - tongue[1]) / (tongue @ LUMA) > (cavity[0] - cavity[1]) / (cavity @ LUMA) + 0.1, (tongue, cavity)
     assert tongue @ LUMA < lip @ LUMA, (tongue, lip)
     assert abs(tongue[1] - tongue[2]) < 0.25 * (tongue[0] - tongue[1]), tongue  # pink, not orange
     x, side_top, side_h = int(up[3, 0]), float(up[3, 1]), float(lo[3, 1] - up[3, 1])  # a fifth from the corner
@@ -445,3 +450,55 @@ def test_an_open_mouth_shows_its_tongue_without_an_outline(bank):
     # from the tongue down to the lower lip's curve the luma never falls below the tongue's
     rows = [rgb[y, 230:251].mean(0) @ LUMA for y in range(int(top + 0.8 * h), int(bottom))]
     assert min(rows) > 0.85 * (tongue @ LUMA), (rows, tongue @ LUMA)
+
+
+@pytest.mark.parametrize("height", [110, 60])
+def test_an_open_mouth_s_corners_lie_in_shade_without_a_light_wedge(bank, height):
+    """Where an open mouth narrows to its corners the lips' rims meet there in the corners'
+    shade: the lightest tenth of the opening within a tenth of its width from each corner is
+    under 0.7 of the lips' luma (76-78 of 114 here; 82-90 on the stage of a6604a8, whose
+    rims were lit there: a light wedge at the right corner of london-008's surprised mouth at
+    1350 px)."""
+    up, lo = mouth(height)
+    img = drawn_face().copy()
+    lip = np.array([170.0, 90.0, 95.0])
+    cv2.polylines(img, [np.round(opening_polygon(up, lo) * 16).astype(np.int32)], True, lip.tolist(), 30,
+                  cv2.LINE_AA, shift=4)
+    roi, op = opening_of(up, lo, img.shape)
+    out, _ = bank.fill(img, roi, op, up, lo, teeth_cover=0.4)
+    x0, y0, x1, y1 = roi
+    m = np.zeros(img.shape[:2], bool)
+    m[y0:y1, x0:x1] = op > 0.5
+    y = out.astype(np.float64) @ LUMA
+    xs = np.nonzero(m)[1]
+    wd, cols = xs.max() - xs.min(), np.arange(img.shape[1])
+    for end, sign in ((xs.min(), 1), (xs.max(), -1)):
+        near = m & ((cols - end) * sign < 0.1 * wd)[None, :]
+        assert np.percentile(y[near], 90) < 0.7 * (lip @ LUMA), (end, np.percentile(y[near], 90))
+
+
+def test_an_open_mouth_s_edge_has_the_focus_of_the_lips_round_it(bank):
+    """The opening's edge is blurred to a photo's focus (``edge_focus`` px) from inside: across
+    the upper lip's curve at the middle the steepest step in luma is under 0.8 of the step drawn
+    sharp (``edge_focus`` 0; 23 against 31 levels here), and no pixel outside the opening
+    differs from the sharp fill."""
+    up, lo = mouth(110)
+    img = drawn_face().copy()
+    lip = np.array([170.0, 90.0, 95.0])
+    cv2.polylines(img, [np.round(opening_polygon(up, lo) * 16).astype(np.int32)], True, lip.tolist(), 30,
+                  cv2.LINE_AA, shift=4)
+    roi, op = opening_of(up, lo, img.shape)
+    e = bank.choose(opening_aspect(up, lo)[0])
+    soft, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4)
+    sharp, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.4, tuning=MouthTuning(edge_focus=0.0))
+    x0, y0, x1, y1 = roi
+    outside = np.ones(img.shape[:2], bool)
+    outside[y0:y1, x0:x1] = op <= 0
+    np.testing.assert_array_equal(soft[outside], sharp[outside])
+    y = int(round(up[7, 1]))
+
+    def step(o):  # the steepest luma step down the middle columns across the upper curve
+        col = o[y - 4:y + 5, 230:251].astype(np.float64) @ LUMA
+        return float(np.abs(np.diff(col, axis=0)).max(0).mean())
+
+    assert step(soft) < 0.8 * step(sharp), (step(soft), step(sharp))

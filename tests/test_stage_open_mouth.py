@@ -158,3 +158,73 @@ def test_surprise_opens_like_real_open_mouths(stage, detector):
     # away after the opening is shaped; real openings' quartiles are 0.28-0.37
     assert -a / (b - a) == pytest.approx(ABOVE_CHORD, abs=0.035)
     assert np.array_equal(real_opening(lm, lm), lm)  # a mouth that does not open: no change
+
+
+def cheek_luma(img, lm):
+    """Median luma of two discs of 0.12 eye distances half-way between each outer eye corner
+    and the mouth corner below it (68 points 36-48, 45-54): ``bench/bench_mouth_luma.py``'s cheek."""
+    import cv2
+
+    from faceedit.faces.landmarks import eye_distance
+
+    m = np.zeros(img.shape[:2], np.uint8)
+    for a, b in ((36, 48), (45, 54)):
+        c = (lm[a] + lm[b]) / 2
+        cv2.circle(m, (round(c[0]), round(c[1])), max(2, round(0.12 * eye_distance(lm))), 1, -1)
+    return float(np.median(img[m > 0].astype(np.float64) @ LUMA))
+
+
+def painted(face, shape, erode=0):
+    """The opening the mouth bank painted (its mask over 0.5), in photo coordinates, eroded by
+    ``erode`` px."""
+    import cv2
+
+    r = face.warped
+    x0, y0, x1, y1 = r.roi
+    m = np.zeros(shape[:2], np.uint8)
+    m[y0:y1, x0:x1] = r.opening > 0.5
+    if erode:
+        m = cv2.erode(m, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8))
+    return m > 0
+
+
+def test_a_surprised_mouth_is_dark_inside(stage, detector):
+    """The astronaut's surprised mouth is dark inside, as real open mouths are (JAFFE's and
+    Yale's surprise read 0.04-0.09 of the cheek, bench/bench_mouth_luma.py): the median luma of the opening the bank
+    paints below her own teeth, 1 px inside its edge (the bench's 2 % of the mouth's width), is
+    under 0.15 of her cheeks' (0.32 with the cavity lit to 0.14 of the skin, a tongue at
+    0.45 of the lips and light under the teeth at 0.9)."""
+    img = astronaut()
+    lm, dense = largest(detector, img)
+    face, out = run(stage, img, lm, dense, "surprised", 1.0)
+    m = painted(face, out.shape, erode=1)
+    assert m.sum() > 50, m.sum()
+    inside = float(np.median(out[m].astype(np.float64) @ LUMA))
+    assert inside < 0.15 * cheek_luma(out, face.warped.landmarks), (inside, cheek_luma(out, face.warped.landmarks))
+
+
+@pytest.mark.parametrize("target", ["surprised", "fearful"])
+def test_an_open_mouth_s_corners_end_without_a_dot_or_a_wedge(stage, detector, target):
+    """At each corner of the astronaut's open mouth (the painted opening within a tenth of its
+    width from the corner) the cavity narrows into the lips without a black dot (a 3x3 mean far
+    darker than the cavity's middle: under half of it) and without a light wedge (the corner's
+    median no lighter than the 4-px ring round the opening: her lips, and her own teeth above
+    it). On her small mouth the stage before these tests passed them too: a guard."""
+    import cv2
+
+    img = astronaut()
+    lm, dense = largest(detector, img)
+    face, out = run(stage, img, lm, dense, target, 1.0)
+    m = painted(face, out.shape)
+    y = out.astype(np.float64) @ LUMA
+    ys, xs = np.nonzero(m)
+    wd = float(xs.max() - xs.min())
+    middle = m & (np.abs(np.arange(out.shape[1]) - (xs.min() + xs.max()) / 2) < 0.15 * wd)[None, :]
+    cavity = float(np.median(y[middle]))
+    local = cv2.blur(y, (3, 3))
+    lips = float(np.median(y[cv2.dilate(m.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool) & ~m]))
+    for x_end, sign in ((xs.min(), 1), (xs.max(), -1)):
+        near = m & ((np.arange(out.shape[1]) - x_end) * sign < 0.1 * wd)[None, :]
+        assert near.sum() > 5, (target, near.sum())
+        assert local[near].min() > 0.5 * cavity, (target, local[near].min(), cavity)
+        assert np.median(y[near]) <= lips, (target, np.median(y[near]), lips)

@@ -17,10 +17,11 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    curves -- and read the exemplar at the same (u, v) of its own curves; the exemplar is first
    area-downsampled to the photo's scale (never upsampled into blur without grain);
 3. openings much taller than the exemplar's (surprise, a dropped jaw) keep the exemplar's upper
-   teeth at their own size under the upper lip, a hint of its lower row above the lower lip, and
-   between them a cavity whose luminance is the bank's (u, v) profile measured on open mouths
-   (statistics of greyscale JAFFE/Yale surprised faces), with a smooth random texture; so
-   are lower openings under a relaxed upper lip (parted lips, no smile);
+   teeth at their own size under the upper lip (in its shade, over at most a share of the
+   opening's height), a hint of its lower row above the lower lip, and between them a
+   cavity whose luminance is the bank's (u, v) profile measured on open mouths (statistics of
+   greyscale JAFFE/Yale surprised faces) times the photo's skin luma, with a smooth random
+   texture; so are lower openings under a relaxed upper lip (parted lips, no smile);
 4. a soft shadow under the upper lip and darker corners, the cavity lit just under the upper
    teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
    darkens into the interior, and the parted crease's dark line on the lips just outside the
@@ -30,7 +31,8 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
-   interior carries the destination skin's high-pass noise.
+   interior carries the destination skin's high-pass noise, and the opening's edge blurred
+   from inside (``edge_focus`` px) as the lips' edges are.
 
 Only pixels where ``opening > 0`` change, and around an open mouth the lips' edge within
 ``rim_outside`` of it (lifted where darker than the lips); the result in the opening is
@@ -196,6 +198,27 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
 
 # --------------------------------------------------------------------------------------------
 # the bank
+
+
+def _soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float) -> None:
+    """The opening's edge softened as a photo's edges are (a Gaussian of ``sigma`` px, set by
+    looking at 1350-px portraits, not measured on the photo): within ``2 sigma`` px inside
+    the opening (``opening`` over ``roi``) ``out`` is blended, in place, towards its Gaussian
+    blur of ``sigma`` px, wholly at the edge; pixels outside the opening stay as they are."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    pad = int(np.ceil(3 * sigma))
+    bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
+    bx1, by1 = min(x1 + pad, out.shape[1]), min(y1 + pad, out.shape[0])
+    crop = out[by0:by1, bx0:bx1].astype(np.float32)
+    op = np.zeros(crop.shape[:2], np.float32)
+    op[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = opening
+    depth = cv2.distanceTransform((op > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
+    w = np.where(op > 0, np.clip(1.0 - depth / (2 * sigma), 0.0, 1.0), 0.0).astype(np.float32)
+    if crop.ndim == 3:
+        w = w[..., None]
+    blurred = cv2.GaussianBlur(crop, (0, 0), sigma)
+    soft = crop + w * (blurred - crop)
+    out[by0:by1, bx0:bx1] = np.clip(np.round(soft), 0, pixel_max(out.dtype)).astype(out.dtype)
 
 
 def saturate(rgb: np.ndarray, amount: float) -> np.ndarray:
@@ -367,6 +390,8 @@ class MouthBank:
             out[ys + y0, xs + x0] = new[:, 0]
         else:
             out[ys + y0, xs + x0, :3] = new
+        if tuning.edge_focus > 0:
+            _soften_edge(out, (x0, y0, x1, y1), op, tuning.edge_focus)
         return out, exemplar
 
     def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:
@@ -440,9 +465,14 @@ class MouthBank:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between
             depth = np.minimum(he, float(self.desc("upper_depth")[e]))
             te = t / k + cover * depth  # the covered share of the teeth is under the lip
-            upper_teeth = sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
-            a_up = 1.0 - smoothstep(0.0, 1.0, (te - tn.upper_teeth_fade_start * depth)
-                                     / np.maximum(tn.upper_teeth_fade_width * depth, 1.0))
+            # in the upper lip's shade (a relaxed lip does not lift them into the light)
+            upper_teeth = tn.open_teeth_shade * sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
+            # they show down to upper_teeth_fade_start of their depth, and over at most
+            # upper_teeth_share of the column, fading over as much: the cavity below them is
+            # most of an open mouth
+            shown = np.minimum(tn.upper_teeth_fade_start * depth, cover * depth + tn.upper_teeth_share * hd / k)
+            fade = np.minimum(tn.upper_teeth_fade_width * depth, tn.upper_teeth_share * hd / k)
+            a_up = 1.0 - smoothstep(0.0, 1.0, (te - shown) / np.maximum(fade, 1.0))
             side = 1.0 - smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
             a_up = a_up * (1.0 - min(1.0, cover / tn.side_teeth_cover) * side)
             if own_teeth:  # the face's own upper teeth are there already
@@ -454,10 +484,13 @@ class MouthBank:
             a_lo = tn.lower_teeth_opacity * (1.0 - smoothstep(0.0, 1.0, (tl - fade) / np.maximum(fade, 1.0)))
             # a relaxed lower lip covers them
             a_lo *= (low_depth > tn.lower_teeth_min_depth) * max(0.0, 1.0 - tn.lower_teeth_cover_rate * cover)
-            # the tongue's luma follows the photo's lips, not the exemplar's: the gains keep
-            # teeth bright on dark skin, where a tongue as bright would glow
-            lip_luma = float(np.asarray(rings["lip"], np.float64) @ _LUMA) / max(float(gains @ _LUMA), 1e-6)
-            cav = self._cavity(e, u, v, px, py, wd, seed, tn, lip_luma)
+            # the tongue's luma follows the photo's lips and the cavity's its skin, not the
+            # exemplar's: the gains keep teeth bright on dark skin, where a tongue or a cavity
+            # as bright would glow
+            g_l = max(float(gains @ _LUMA), 1e-6)
+            lip_luma = float(np.asarray(rings["lip"], np.float64) @ _LUMA) / g_l
+            skin_luma = float(np.asarray(rings["skin"], np.float64) @ _LUMA) / g_l
+            cav = self._cavity(u, v, seed, tn, lip_luma, skin_luma, hd / wd)
             col = cav * (1 - a_lo[:, None]) + lower_teeth * a_lo[:, None]
             col = col * (1 - a_up[:, None]) + upper_teeth * a_up[:, None]
             # the back of the upper teeth and the palate behind them catch the light coming in:
@@ -465,7 +498,7 @@ class MouthBank:
             if own_teeth and below_top is not None:
                 below = np.asarray(below_top, np.float64)
             else:
-                below = np.maximum(t - max(tn.upper_teeth_fade_start - cover, 0.0) * depth * k, 0.0)
+                below = np.maximum(t - np.maximum(shown - cover * depth, 0.0) * k, 0.0)
             a_lit = (tn.under_teeth_light * np.exp(-below / max(tn.under_teeth_reach * wd, 0.5))
                      * (1.0 - a_up) * (1.0 - a_lo))
             shadow, corner = tn.open_lip_shadow, tn.open_corner_shadow
@@ -473,34 +506,35 @@ class MouthBank:
         shade = (1.0 - shadow * np.exp(-np.maximum(t, 0.0) / (tn.lip_shadow_reach * wd)))
         if large:  # the inner side of the lower lip, in shade
             shade *= 1.0 - tn.lower_lip_shade * np.exp(-np.maximum(hd - t, 0.0) / (tn.lower_lip_shade_reach * wd))
-        shade *= 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
-        col = col * shade[:, None]
+        corners = 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
+        col = col * (shade if large else shade * corners)[:, None]
         col = col * gains
         lip = lip_at(rings, px, py)
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
-            col = rims(col, u, t, hd, wd, lip, tn)
+            # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)
+            col = rims(col, u, t, hd, wd, lip, tn) * corners[:, None]
         if gap is not None:
             col = meet(col, gap, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed)
 
-    def _cavity(self, e: int, u, v, px, py, wd: float, seed, tn: MouthTuning, lip_luma: float) -> np.ndarray:
+    def _cavity(self, u, v, seed, tn: MouthTuning, lip_luma: float, skin_luma: float,
+                height: np.ndarray) -> np.ndarray:
         """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
-        the exemplar's skin) in the colour of the exemplar's dark interior, with a smooth texture,
-        and the tongue over its lower part: a share of ``lip_luma`` (the lips' luma before the
-        colour gains) in a tongue's red-pink."""
+        the skin) times ``skin_luma`` (the photo's skin round the mouth before the colour gains:
+        as dark beside dark skin as beside light) in the colour of the bank's dark interior, with a
+        smooth texture, and the tongue over its lower part: a share of ``lip_luma`` (the lips'
+        luma before the colour gains) in a tongue's red-pink, where the column's ``height`` (over
+        the corner distance) is tall enough to show it (``tongue_height``)."""
         prof = self.cavity
         vv, uu = prof.shape
         # the profile's outer columns reach the lips where the curves meet: the corners read the
         # inner columns (and are darkened with the rest of the mouth's corners)
         uc = np.clip(u, tn.cavity_side_column, 1.0 - tn.cavity_side_column)
         lum = sample_points(prof.astype(np.float32), uc * (uu - 1), np.clip(v, 0, 1) * (vv - 1))
-        d = self.descriptors[e]
-        skin = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
-        skin_l = float(skin @ _LUMA)
         # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
         # palate in the ambient light of a studio photo, never a flat black
-        lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_l
+        lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_luma
         # smooth texture: seeded random fields on coarse grids (a fifth to a thirtieth of the mouth)
         rng = np.random.default_rng([abs(int(s)) for s in seed] + [7])
         tex = np.zeros_like(u)
@@ -512,7 +546,8 @@ class MouthBank:
         # the tongue: a rounded pink hump over the bottom third, darker towards the back
         top = tn.tongue_top + tn.tongue_curve * ((u - 0.5) / tn.tongue_half_width) ** 2
         side = np.minimum(u, 1.0 - u)
-        a_t = smoothstep(0.0, tn.tongue_edge, v - top) * smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
+        a_t = (smoothstep(0.0, tn.tongue_edge, v - top) * smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
+               * smoothstep(tn.tongue_height[0], tn.tongue_height[1], height))
         groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * smoothstep(
             0.0, tn.groove_fade, v - top)
         # a share of the lips' luma in a tongue's red-pink

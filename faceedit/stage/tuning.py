@@ -91,7 +91,7 @@ class MouthTuning:
     #: Shadow under the upper lip of a wide-open mouth.
     open_lip_shadow: float = 0.3
     #: Darkening of a wide-open mouth's corners.
-    open_corner_shadow: float = 0.3
+    open_corner_shadow: float = 0.6
     #: Reach of the shadow under the upper lip (inner-corner distances).
     lip_shadow_reach: float = 0.05
     #: Shade of the inner side of a wide-open mouth's lower lip (share of luma).
@@ -124,11 +124,18 @@ class MouthTuning:
     gap_closed: float = 0.03
     #: ... and from this height the interior shows whole.
     gap_open: float = 0.1
+    #: The opening's edge blurred (a Gaussian of this many px, fading out over twice that
+    #: inside it) to the focus of the lips round it; 0: as drawn.
+    edge_focus: float = 1.0
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: The upper teeth fade out from this share of their depth below the lip ...
     upper_teeth_fade_start: float = 0.75
-    #: ... over this share of it.
+    #: ... or sooner, from this share of the opening's column below the lip ...
+    upper_teeth_share: float = 0.25
+    #: ... over this share of their depth (at most that share of the column).
     upper_teeth_fade_width: float = 0.35
+    #: The bank's upper teeth in a wide-open mouth, in the upper lip's shade: their luma times this.
+    open_teeth_shade: float = 0.7
     #: A relaxed upper lip covers the side teeth first: they fade out from this share of the
     #: mouth's width from a corner ...
     side_teeth_from: float = 0.4
@@ -149,12 +156,12 @@ class MouthTuning:
     lower_teeth_cover_rate: float = 2.0
     #: Under the upper teeth's edge the cavity is lit (the teeth's backs, the palate): this
     #: share of it is the lips' local colour at ``under_teeth_luma`` of their luma ...
-    under_teeth_light: float = 0.9
-    under_teeth_luma: float = 0.45
+    under_teeth_light: float = 0.3
+    under_teeth_luma: float = 0.3
     #: ... fading out over this (inner-corner distances) below the edge.
     under_teeth_reach: float = 0.12
     #: The cavity's darkest luma, as a share of the skin's (soft tissue in ambient light).
-    cavity_floor: float = 0.14
+    cavity_floor: float = 0.02
     #: The cavity profile's columns read at the mouth's sides (its outer columns reach the lips).
     cavity_side_column: float = 0.2
     #: The cavity's log-luma texture, coarse to fine.
@@ -168,6 +175,9 @@ class MouthTuning:
     tongue_half_width: float = 0.45
     #: Height over which the tongue's top edge fades in.
     tongue_edge: float = 0.06
+    #: The tongue shows where the opening's column is at least the first of these tall (share
+    #: of the corner distance), whole from the second (lower, the teeth and lip hide it).
+    tongue_height: tuple[float, float] = (0.2, 0.4)
     #: The tongue fades in from this share of the mouth's width from a corner ...
     tongue_side_from: float = 0.2
     #: ... to this share.
@@ -179,9 +189,9 @@ class MouthTuning:
     #: ... and the height below the tongue's top over which it fades in.
     groove_fade: float = 0.15
     #: The tongue's luma at its back (share of the lips') ...
-    tongue_luma: float = 0.45
+    tongue_luma: float = 0.15
     #: ... rising by this share towards the front ...
-    tongue_luma_rise: float = 0.3
+    tongue_luma_rise: float = 0.1
     #: ... over this height below its top.
     tongue_luma_reach: float = 0.3
     #: The share of the cavity's texture on the tongue.
@@ -278,8 +288,9 @@ def _build(kind: type[R], values: Mapping[str, Any], where: str) -> R:
     for name, group in (("edit", EditTuning), ("mouth", MouthTuning), ("eyes", EyesTuning), ("light", LightTuning)):
         if kind is StageTuning and name in given:
             given[name] = _build(group, given[name], f"{where}.{name}")
-    if kind is MouthTuning and "tongue_rgb" in given:  # JSON gives a list
-        given["tongue_rgb"] = tuple(float(c) for c in given["tongue_rgb"])
+    for pair in ("tongue_rgb", "tongue_height"):
+        if kind is MouthTuning and pair in given:  # JSON gives a list
+            given[pair] = tuple(float(c) for c in given[pair])
     if kind is MouthTuning and "cavity_texture" in given:
         given["cavity_texture"] = tuple(_build(TextureOctave, v, f"{where}.cavity_texture")
                                         for v in given["cavity_texture"])
