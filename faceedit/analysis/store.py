@@ -117,14 +117,18 @@ def load_analysis(
         # the layers' random initialisation (overwritten by the weights) must not move the
         # caller's RNG: a seeded training run should not depend on whether an analysis network
         # was already cached in this process
-        with torch.random.fork_rng(devices=[]):
-            net = build_analysis(arch[len(ANALYSIS_ARCH_PREFIX):], ckpt.meta.config)
-        tensors = {k: (v.float() if v.is_floating_point() else v) for k, v in ckpt.tensors.items()}
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as e:
-            raise CheckpointError(f"weights do not fit the network: {str(e).splitlines()[0]}", path) from None
-        net = net.to(device).eval()
+        # the cache outlives the caller's mode: a network first loaded under inference_mode
+        # (a measure's lazy load) would hold inference tensors that a later training step in the
+        # same process cannot use (the identity loss)
+        with torch.inference_mode(False):
+            with torch.random.fork_rng(devices=[]):
+                net = build_analysis(arch[len(ANALYSIS_ARCH_PREFIX):], ckpt.meta.config)
+            tensors = {k: (v.float() if v.is_floating_point() else v) for k, v in ckpt.tensors.items()}
+            try:
+                net.load_state_dict(tensors)
+            except RuntimeError as e:
+                raise CheckpointError(f"weights do not fit the network: {str(e).splitlines()[0]}", path) from None
+            net = net.to(device).eval()
         for p in net.parameters():
             p.requires_grad_(False)
         _cache[key] = (net, ckpt.meta)
