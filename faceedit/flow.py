@@ -393,9 +393,10 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
                     staged, [a.face.landmarks], target, strength, dense=[a.face.dense],
                     carried=None if carried is None else carried[i], **{**kw, "like": like})
                 edits.append(done[0])
-        if flow.refines(request):  # what the stage invented, made to look photographed
+        refiner = flow.refiner if flow.refines(request) else None
+        if refiner is not None:  # what the stage invented, made to look photographed
             with timed("refine"):
-                staged = refine_photo(flow.refiner, staged, [(e.landmarks, e.invented) for e in edits],
+                staged = refine_photo(refiner, staged, [(e.landmarks, e.invented) for e in edits],
                                       device=flow.device)
         faces = [recut(a, staged, e.landmarks) for a, e in zip(aligned, edits)]
     return PreparedPhoto(staged, faces, list(edits), owns_pixels=staged is not pixels)

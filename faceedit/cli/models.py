@@ -52,6 +52,12 @@ def models(
     for name, why in UNSUPPORTED_ATTRIBUTES.items():
         console.print(f"  {name}: {why}", markup=False, highlight=False)
     for r in rows:
+        refiner = r.get("refiner")
+        if refiner:
+            state = "" if refiner["present"] else " (not installed)"
+            console.print(f"{r['name']}: --set refine=on|off{state}: {refiner.get('description', '')}",
+                          markup=False, highlight=False)
+    for r in rows:
         if r["stage_only"]:
             console.print(f"{r['name']}: {', '.join(r['stage_only'])} drawn by the stage alone (the network's "
                           "change spoilt them; see its card)", markup=False, highlight=False)

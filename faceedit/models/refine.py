@@ -9,9 +9,11 @@ The stage reports each such region as a coverage mask at the photo's resolution
    side :attr:`RefinerConfig.crop_scale` times the mouth's width, so every mouth fills the crop
    alike) and resizes it to :attr:`RefinerConfig.crop` px, with the region's feathered mask
    (:func:`feathered`) cut and resized the same way;
-2. runs the refiner on (crop, mask): a correction in [-1, 1] (signed image units) per channel;
-3. resizes the correction to the box's own size, multiplies it by the feathered mask at the
-   photo's resolution and adds it there.
+2. runs the refiner on (crop, mask): a light gain per pixel, ``2 ** (GAIN_STOPS * t)`` with
+   ``t`` in [-1, 1], the same for R, G and B (light and shadow: the region's colours keep their
+   hue, as under less or more light; what a discriminator of luma can judge, the refiner changes);
+3. resizes the gain's exponent to the box's own size, multiplies it by the feathered mask at
+   the photo's resolution and applies it there.
 
 Outside the feathered mask the weight is exactly 0 and the pixels are not written: the network's
 change is confined to what the stage invented, bit for bit, by construction. The same composite
@@ -20,8 +22,8 @@ in crop space (:meth:`RegionRefiner.composite`) is what training shows the discr
 
 The generator is the method's own: RegGAN's refinement network ``G_R``
 (:class:`faceedit.models.reggan.Refiner`, the paper's encoding, latent and decoding attention
-blocks) taking 4 channels (RGB and the mask) and returning 3, its head initialised to zero so an
-untrained refiner changes nothing. Checkpoints are safetensors (``faceedit.arch``
+blocks) taking 4 channels (RGB and the mask) and returning 1 (the gain's exponent), its head
+initialised to zero so an untrained refiner changes nothing. Checkpoints are safetensors (``faceedit.arch``
 ``region_refiner``, the :class:`RefinerConfig` as ``faceedit.config``), read by
 :func:`faceedit.models.checkpoint.load_checkpoint`: verified, never unpickled.
 """
@@ -47,6 +49,8 @@ ARCH = "region_refiner"
 SETTING = "refine"
 #: The invented regions a refiner knows (the stage reports the open mouth).
 REGIONS = ("mouth",)
+#: The refiner's gain spans 2 ** -GAIN_STOPS .. 2 ** GAIN_STOPS (a quarter to four times the light).
+GAIN_STOPS = 2.0
 
 Box = tuple[int, int, int]  # (x0, y0, side): a square of the photo, possibly past its edges
 
@@ -85,14 +89,14 @@ class RefinerConfig:
 
 # -- generators, one per method ----------------------------------------------------------------
 def _reggan_generator(cfg: RefinerConfig) -> nn.Module:
-    """RegGAN's ``G_R`` (3 EABs, latent attention blocks, 3 DABs) on (RGB, mask), 3 channels out,
+    """RegGAN's ``G_R`` (3 EABs, latent attention blocks, 3 DABs) on (RGB, mask), 1 channel out,
     its head zeroed: it starts as no change."""
     from faceedit.models.reggan import Refiner
 
     g = {"base_channels": 16, "max_channels": 64, "n_latent": 10, "attention_channels": 16,
          "hourglass_depth": 2, "norm": "instance", **cfg.generator}
     net = Refiner(4, g["base_channels"], g["max_channels"], g["n_latent"], g["attention_channels"],
-                  g["hourglass_depth"], g["norm"], residual=False, out_channels=3)
+                  g["hourglass_depth"], g["norm"], residual=False, out_channels=1)
     nn.init.zeros_(net.head.conv.weight)
     assert net.head.conv.bias is not None
     nn.init.zeros_(net.head.conv.bias)
@@ -106,7 +110,8 @@ GENERATORS: dict[str, Callable[[RefinerConfig], nn.Module]] = {"reggan": _reggan
 class RegionRefiner(nn.Module):
     """A method's generator as a refiner of one kind of invented region (see the module
     docstring). ``forward(crops, masks)``: crops (B, 3, S, S) in [-1, 1], masks (B, 1, S, S) in
-    [0, 1] -> the correction (B, 3, S, S) in signed units, before the mask."""
+    [0, 1] -> ``t`` (B, 1, S, S) in [-1, 1], the gain's exponent over :data:`GAIN_STOPS`, before
+    the mask."""
 
     def __init__(self, config: RefinerConfig | Mapping[str, Any] | None = None):
         super().__init__()
@@ -117,9 +122,10 @@ class RegionRefiner(nn.Module):
         return torch.tanh(self.net(torch.cat([crops, 2.0 * masks - 1.0], 1)))
 
     def composite(self, crops: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
-        """The refined crops: ``crops + masks * correction``, clamped to [-1, 1] (what
-        :func:`refine_photo` pastes, in crop space)."""
-        return (crops + masks * self(crops, masks)).clamp(-1.0, 1.0)
+        """The refined crops: their light (0..1) times ``2 ** (GAIN_STOPS * masks * t)``, back
+        in [-1, 1] and clamped (what :func:`refine_photo` pastes, in crop space)."""
+        gain = torch.exp2(GAIN_STOPS * masks * self(crops, masks))
+        return (((crops + 1.0) * gain) - 1.0).clamp(-1.0, 1.0)
 
 
 # -- geometry ------------------------------------------------------------------------------------
@@ -141,9 +147,9 @@ def cut_box(image: np.ndarray, box: Box, size: int) -> np.ndarray:
     x0, y0, side = box
     h, w = image.shape[:2]
     pad = max(0, -x0, -y0, x0 + side - w, y0 + side - h)
-    src = image.astype(np.float32)
+    src: np.ndarray = image.astype(np.float32)
     if pad:
-        src = cv2.copyMakeBorder(src, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        src = np.asarray(cv2.copyMakeBorder(src, pad, pad, pad, pad, cv2.BORDER_REPLICATE))
     part = src[y0 + pad:y0 + pad + side, x0 + pad:x0 + pad + side]
     interp = cv2.INTER_AREA if side >= size else cv2.INTER_CUBIC
     out = cv2.resize(part, (size, size), interpolation=interp)
@@ -154,9 +160,9 @@ def feathered(coverage: np.ndarray, sigma: float) -> np.ndarray:
     """The weight a refiner's change is pasted with: the coverage (0..1) blurred by ``sigma`` px
     and doubled (full inside, a soft edge of about ``sigma`` past the region), exactly 0 where
     it falls under 1/1024 (nothing there is written)."""
-    cov = np.clip(np.asarray(coverage, np.float32), 0.0, 1.0)
+    cov: np.ndarray = np.clip(np.asarray(coverage, np.float32), 0.0, 1.0)
     if sigma > 0.3:
-        cov = cv2.GaussianBlur(cov, (0, 0), sigma)
+        cov = np.asarray(cv2.GaussianBlur(cov, (0, 0), sigma))
     out = np.minimum(2.0 * cov, 1.0)
     out[out < 1.0 / 1024] = 0.0
     return out.astype(np.float32)
@@ -204,27 +210,23 @@ def refine_photo(refiner: RegionRefiner, pixels: np.ndarray,
     x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).to(device) * 2.0 - 1.0
     m = torch.from_numpy(np.clip(np.stack(masks), 0.0, 1.0))[:, None].to(device)
     with torch.inference_mode():
-        delta = refiner(x, m).float().permute(0, 2, 3, 1).cpu().numpy() * (unit / 2.0)  # levels
+        stops = refiner(x, m).float()[:, 0].cpu().numpy() * GAIN_STOPS  # the gain's exponent
     out = pixels.copy()
-    for d, (box, (gx0, gy0, gx1, gy1), weight) in zip(delta, placed):
+    for d, (box, (gx0, gy0, gx1, gy1), weight) in zip(stops, placed):
         x0, y0, side = box
         big = cv2.resize(d, (side, side), interpolation=cv2.INTER_LINEAR)
-        # the correction over the weight's roi (the box may not cover all of it: 0 there)
-        corr = np.zeros((gy1 - gy0, gx1 - gx0, 3), np.float32)
+        # the exponent over the weight's roi (the box may not cover all of it: 0 there)
+        corr = np.zeros((gy1 - gy0, gx1 - gx0), np.float32)
         bx0, by0 = max(gx0, x0), max(gy0, y0)
         bx1, by1 = min(gx1, x0 + side), min(gy1, y0 + side)
         if bx1 <= bx0 or by1 <= by0:
             continue
         corr[by0 - gy0:by1 - gy0, bx0 - gx0:bx1 - gx0] = big[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
         inside = weight > 0
-        if pixels.ndim == 2:
-            change = corr.mean(-1) * weight
-            region = out[gy0:gy1, gx0:gx1]
-            region[inside] = np.clip(np.round(region[inside].astype(np.float32) + change[inside]), 0, unit)
-        else:
-            change = corr * weight[..., None]
-            region = out[gy0:gy1, gx0:gx1, :3]
-            region[inside] = np.clip(np.round(region[inside].astype(np.float32) + change[inside]), 0, unit)
+        gain = np.exp2(corr * weight)[inside]
+        region = out[gy0:gy1, gx0:gx1] if pixels.ndim == 2 else out[gy0:gy1, gx0:gx1, :3]
+        gain = gain if pixels.ndim == 2 else gain[:, None]
+        region[inside] = np.clip(np.round(region[inside].astype(np.float32) * gain), 0, unit)
     return out
 
 
@@ -256,16 +258,26 @@ def load_refiner(path: str | os.PathLike, *, expected_sha256: str | None = None,
     return refiner.to(device).eval()
 
 
-def shipped_refiner(method: str, *, device: torch.device | str = "cpu") -> RegionRefiner | None:
-    """The refiner shipped for ``method`` (the manifest's ``files`` entry ``METHOD_refiner``),
-    or None where none is listed or its file is not installed."""
+def refiner_entry(method: str) -> dict[str, Any] | None:
+    """The manifest's ``files`` entry of ``method``'s refiner (``METHOD_refiner``) with
+    ``present`` (its file installed), or None where none is listed: what ``faceedit models``
+    says of it (its description carries what the refiner adds, measured)."""
     from faceedit.weights import manifest_entry, weights_dir
 
     try:
-        entry = manifest_entry(f"{method}_refiner", "files")
+        entry = dict(manifest_entry(f"{method}_refiner", "files"))
     except CheckpointError:
         return None
-    path = weights_dir() / entry["file"]
-    if not path.is_file():
+    entry["present"] = (weights_dir() / entry["file"]).is_file()
+    return entry
+
+
+def shipped_refiner(method: str, *, device: torch.device | str = "cpu") -> RegionRefiner | None:
+    """The refiner shipped for ``method`` (the manifest's ``files`` entry ``METHOD_refiner``),
+    or None where none is listed or its file is not installed."""
+    from faceedit.weights import weights_dir
+
+    entry = refiner_entry(method)
+    if entry is None or not entry["present"]:
         return None
-    return load_refiner(path, expected_sha256=entry.get("sha256") or None, device=device)
+    return load_refiner(weights_dir() / entry["file"], expected_sha256=entry.get("sha256") or None, device=device)

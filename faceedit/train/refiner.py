@@ -51,6 +51,7 @@ from faceedit.log import logger, setup_logging
 from faceedit.models.layers import MultiScaleDiscriminator
 from faceedit.models.refine import RefinerConfig, RegionRefiner, cut_box, feathered, region_box, save_refiner
 from faceedit.pixels import luma_tensor
+from faceedit.train.losses import hinge_discriminator_loss, hinge_generator_loss
 
 #: The smallest inner-lip gap (mean of the 61-67, 62-66, 63-65 distances over the outer corners'
 #: distance 48-54) of a real crop's mouth: open.
@@ -173,16 +174,9 @@ def relative_luma(x: torch.Tensor) -> torch.Tensor:
     return y / med - 1.0
 
 
-def _hinge_d(real: list, fake: list) -> torch.Tensor:
-    return sum(F.relu(1.0 - r[-1]).mean() + F.relu(1.0 + f[-1]).mean() for r, f in zip(real, fake)) / len(real)
-
-
-def _hinge_g(fake: list) -> torch.Tensor:
-    return sum(-f[-1].mean() for f in fake) / len(fake)
-
-
 def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8, content: float = 10.0,
-          lr: float = 2e-4, save_every: int = 100, seed: int = 0, generator: dict | None = None) -> Path:
+          lr: float = 1e-4, lr_d: float = 2e-4, save_every: int = 100, seed: int = 0,
+          generator: dict | None = None) -> Path:
     """The SimGAN loop for ``minutes`` of wall time; returns the final checkpoint's path."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -196,7 +190,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
     refiner = RegionRefiner(cfg)
     disc = MultiScaleDiscriminator(1, n_scales=2, channels=32, n_layers=3, max_channels=128)
     opt_g = torch.optim.Adam(refiner.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=lr_d, betas=(0.5, 0.999))
     history: list[torch.Tensor] = []  # SimGAN's buffer of earlier refined crops
     out.mkdir(parents=True, exist_ok=True)
     log = (out / "log.jsonl").open("a")
@@ -206,7 +200,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
         path = out / f"{method}_refiner{tag}.safetensors"
         save_refiner(path, refiner, {"training_data": TRAINING_DATA, "license": LICENCE,
                                      "extra": {"steps": step, "minutes": round((time.time() - start) / 60, 1),
-                                               "batch": batch, "content": content, "lr": lr,
+                                               "batch": batch, "content": content, "lr": lr, "lr_d": lr_d,
                                                "threads": torch.get_num_threads()}})
         return path
 
@@ -218,7 +212,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
             x, m, real = x.flip(3), m.flip(3), real.flip(3)
         # the refiner
         refined = refiner.composite(x, m)
-        adv = _hinge_g(disc(relative_luma(refined)))
+        adv = hinge_generator_loss([o[-1] for o in disc(relative_luma(refined))])
         keep = F.l1_loss(F.avg_pool2d(refined, CONTENT_POOL), F.avg_pool2d(x, CONTENT_POOL))
         opt_g.zero_grad()
         (adv + content * keep).backward()
@@ -234,7 +228,8 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
                 history.append(t)
             else:
                 history[rng.randrange(512)] = t
-        d_loss = _hinge_d(disc(relative_luma(real)), disc(relative_luma(shown)))
+        d_loss = hinge_discriminator_loss([o[-1] for o in disc(relative_luma(real))],
+                                          [o[-1] for o in disc(relative_luma(shown))])
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
@@ -266,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--minutes", type=float, default=45.0)
     pt.add_argument("--batch", type=int, default=8)
     pt.add_argument("--content", type=float, default=10.0)
-    pt.add_argument("--lr", type=float, default=2e-4)
+    pt.add_argument("--lr", type=float, default=1e-4, help="the refiner's learning rate")
+    pt.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's")
     pt.add_argument("--save-every", type=int, default=100)
     pt.add_argument("--generator", default="{}", help="the generator's widths as JSON")
     pt.add_argument("-o", "--out", type=Path, default=Path("runs/refiner/reggan"))
@@ -281,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         if not a.crops.is_file():
             print(f"{a.crops}: no such crops file (run `prepare` first)", file=sys.stderr)
             return 2
-        train(a.crops, a.out, a.method, a.minutes, batch=a.batch, content=a.content, lr=a.lr,
+        train(a.crops, a.out, a.method, a.minutes, batch=a.batch, content=a.content, lr=a.lr, lr_d=a.lr_d,
               save_every=a.save_every, generator=json.loads(a.generator))
     return 0
 
