@@ -18,8 +18,9 @@ CVPR 2017).
   apart by at least :data:`OPEN_GAP` of the mouth's width), London HD's training smiles showing
   teeth, JAFFE's surprised and fearful, Yale's surprised (grey: the discriminator sees luma).
 
-**Losses** (:func:`train`): the discriminator is RegGAN's (multi-scale PatchGAN, hinge loss) on
-luma divided by the crop's median luma (the light of a photo is not what makes a mouth look
+**Losses** (:func:`train`): the discriminator is a PatchGAN of RegGAN's (hinge loss), one scale
+of small receptive field (SimGAN's local adversarial loss), on luma divided by the crop's median
+luma (the light of a photo is not what makes a mouth look
 real); it sees refined crops drawn half from the current batch and half from a history buffer of
 earlier refined crops (SimGAN's). The refiner's change is the correction times the mask
 (:meth:`~faceedit.models.refine.RegionRefiner.composite`), so it can only change what the stage
@@ -61,6 +62,12 @@ FAKE_EDITS = (("surprised", None), ("fearful", None), ("keep", {"aaa": 1.0}), ("
               ("keep", {"eee": 1.0}), ("keep", {"woo": 1.0}))
 #: The average pool the content term compares the refined and the stage's crops at.
 CONTENT_POOL = 4
+#: How often the discriminator sees each source of real crops (by its folder). What the stage
+#: invents in an opening is its dark inside (the teeth are the face's own or the bank's real
+#: London teeth): JAFFE's and Yale's open mouths show that most. GRID's talking mouths mostly
+#: show teeth and London's smiles only teeth: drawn evenly, they taught the first runs that a
+#: real opening is bright and toothed (the refiner lit the cavity and striped it like teeth).
+REAL_WEIGHTS = {"jaffe": 0.45, "yale": 0.3, "grid": 0.25, "london_hd": 0.0}
 #: The stage's London edits are of the HD photos: their mouths are the size a user's photo has.
 LICENCE = ("CC BY 4.0 attribution (London Face Research Lab set, DeBruine & Jones 2017; GRID corpus) "
            "+ non-commercial research (JAFFE, Yale: trained on)")
@@ -174,9 +181,10 @@ def relative_luma(x: torch.Tensor) -> torch.Tensor:
     return y / med - 1.0
 
 
-def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8, content: float = 10.0,
-          lr: float = 1e-4, lr_d: float = 2e-4, save_every: int = 100, seed: int = 0,
-          generator: dict | None = None) -> Path:
+def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8, content: float = 30.0,
+          lr: float = 5e-5, lr_d: float = 2e-4, save_every: int = 100, seed: int = 0,
+          generator: dict | None = None, real_weights: dict[str, float] | None = None,
+          warmup: int = 200) -> Path:
     """The SimGAN loop for ``minutes`` of wall time; returns the final checkpoint's path."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -187,8 +195,15 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
     fakes = torch.from_numpy(z["fakes"]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     masks = torch.from_numpy(z["masks"].astype(np.float32))[:, None]
     logger.info("%d real and %d fake crops of %d px", len(reals), len(fakes), cfg.crop)
+    groups = [str(s).split("/")[0] for s in z["real_sources"]]
+    share = real_weights or REAL_WEIGHTS
+    count = {g: groups.count(g) for g in set(groups)}
+    pick = [share.get(g, 0.0) / count[g] for g in groups]  # each source its share, its crops alike
     refiner = RegionRefiner(cfg)
-    disc = MultiScaleDiscriminator(1, n_scales=2, channels=32, n_layers=3, max_channels=128)
+    # SimGAN's local adversarial loss: a PatchGAN of small receptive field (about 26 px of the
+    # crop's 64, under half the mouth's width) judges texture and shading, not the whole mouth (a
+    # critic that saw it all taught the refiner one mouth's gap between its front teeth)
+    disc = MultiScaleDiscriminator(1, n_scales=1, channels=32, n_layers=2, max_channels=128)
     opt_g = torch.optim.Adam(refiner.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=lr_d, betas=(0.5, 0.999))
     history: list[torch.Tensor] = []  # SimGAN's buffer of earlier refined crops
@@ -201,15 +216,32 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
         save_refiner(path, refiner, {"training_data": TRAINING_DATA, "license": LICENCE,
                                      "extra": {"steps": step, "minutes": round((time.time() - start) / 60, 1),
                                                "batch": batch, "content": content, "lr": lr, "lr_d": lr_d,
+                                               "real_weights": share, "warmup": warmup,
                                                "threads": torch.get_num_threads()}})
         return path
 
-    while time.time() - start < minutes * 60:
+    def draw() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         fi = torch.tensor(rng.sample(range(len(fakes)), batch))
-        ri = torch.tensor(rng.sample(range(len(reals)), batch))
+        ri = torch.tensor(rng.choices(range(len(reals)), weights=pick, k=batch))
         x, m, real = fakes[fi], masks[fi], reals[ri]
         if rng.random() < 0.5:  # a mirrored mouth is a mouth
             x, m, real = x.flip(3), m.flip(3), real.flip(3)
+        return x, m, real
+
+    # SimGAN's warm-up: the discriminator first learns real openings from the stage's own (the
+    # refiner starts as no change), so the refiner's first steps follow a critic that knows them
+    for i in range(warmup):
+        x, m, real = draw()
+        d_loss = hinge_discriminator_loss([o[-1] for o in disc(relative_luma(real))],
+                                          [o[-1] for o in disc(relative_luma(x))])
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        if (i + 1) % 10 == 0:
+            log.write(json.dumps({"warmup": i + 1, "s": round(time.time() - start, 1), "d": round(float(d_loss), 4)}) + "\n")
+            log.flush()
+    while time.time() - start < minutes * 60:
+        x, m, real = draw()
         # the refiner
         refined = refiner.composite(x, m)
         adv = hinge_generator_loss([o[-1] for o in disc(relative_luma(refined))])
@@ -260,8 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--method", default="reggan")
     pt.add_argument("--minutes", type=float, default=45.0)
     pt.add_argument("--batch", type=int, default=8)
-    pt.add_argument("--content", type=float, default=10.0)
-    pt.add_argument("--lr", type=float, default=1e-4, help="the refiner's learning rate")
+    pt.add_argument("--content", type=float, default=30.0)
+    pt.add_argument("--lr", type=float, default=5e-5, help="the refiner's learning rate")
+    pt.add_argument("--warmup", type=int, default=200, help="discriminator steps before the refiner's first")
     pt.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's")
     pt.add_argument("--save-every", type=int, default=100)
     pt.add_argument("--generator", default="{}", help="the generator's widths as JSON")
@@ -278,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{a.crops}: no such crops file (run `prepare` first)", file=sys.stderr)
             return 2
         train(a.crops, a.out, a.method, a.minutes, batch=a.batch, content=a.content, lr=a.lr, lr_d=a.lr_d,
-              save_every=a.save_every, generator=json.loads(a.generator))
+              save_every=a.save_every, generator=json.loads(a.generator), warmup=a.warmup)
     return 0
 
 
