@@ -39,7 +39,7 @@ from faceedit import flow as F
 from faceedit.api import Editor
 from faceedit.data import holdout_subjects
 from faceedit.faces.landmarks import eye_distance
-from faceedit.models.refine import feathered, load_refiner, region_box
+from faceedit.models.refine import load_refiner, region_box, weight_image
 from faceedit.models.request import EditRequest
 from faceedit.train.refiner import OPEN_GAP, inner_gap
 
@@ -157,9 +157,7 @@ def main() -> None:
                 row[f"method_{r}"] = measure(F.finish_photo(editor, staged[r], req[r]), lm, cfg.crop, cfg.crop_scale)
             if e.invented is not None:
                 (x0, y0, x1, y1), cov = e.invented
-                box = region_box(lm, cfg.crop_scale)
-                w = np.zeros(img.shape[:2], np.float32)
-                w[y0:y1, x0:x1] = feathered(cov, cfg.feather * box[2])
+                w = weight_image(img.shape[:2], lm, e.invented, cfg)
                 core = np.zeros(img.shape[:2], bool)
                 core[y0:y1, x0:x1] = cov > 0.5
                 d = np.abs(staged["on"].pixels.astype(np.float32) - staged["off"].pixels.astype(np.float32)).mean(-1)

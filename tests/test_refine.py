@@ -12,11 +12,11 @@ from _imgs import astronaut
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.models.refine import (
     RegionRefiner,
-    feathered,
     load_refiner,
     refine_photo,
     region_box,
     save_refiner,
+    weight_image,
 )
 
 TINY = {"crop": 32, "generator": {"base_channels": 8, "max_channels": 16, "n_latent": 1,
@@ -63,10 +63,8 @@ def test_the_change_is_confined_to_the_invented_region_bit_exact():
     roi, cov = opening(img.shape[:2], 150, 130, 30, 12)
     r = tiny_refiner()
     out = refine_photo(r, img, [(lm, (roi, cov))])
-    box = region_box(lm, r.cfg.crop_scale)
-    weight = np.zeros(img.shape[:2], np.float32)
+    weight = weight_image(img.shape[:2], lm, (roi, cov), r.cfg)
     x0, y0, x1, y1 = roi
-    weight[y0:y1, x0:x1] = feathered(cov, r.cfg.feather * box[2])
     outside = weight == 0
     assert outside.sum() > 0.9 * outside.size
     assert np.array_equal(out[outside], img[outside])
@@ -179,10 +177,7 @@ def test_the_flow_refines_only_the_invented_region(editor, monkeypatch):
         return F.prepare_photo(editor, img, faces, req)
 
     off, on = staged("surprised", "off"), staged("surprised", "on")
-    (x0, y0, x1, y1), cov = off.edits[0].invented
-    box = region_box(off.edits[0].landmarks, editor.refiner.cfg.crop_scale)
-    weight = np.zeros(img.shape[:2], np.float32)
-    weight[y0:y1, x0:x1] = feathered(cov, editor.refiner.cfg.feather * box[2])
+    weight = weight_image(img.shape[:2], off.edits[0].landmarks, off.edits[0].invented, editor.refiner.cfg)
     diff = np.abs(on.pixels.astype(int) - off.pixels.astype(int)).max(-1)
     assert diff.max() > 0 and np.array_equal(on.pixels[weight == 0], off.pixels[weight == 0])
     assert (diff[weight >= 1] > 0).mean() > 0.5

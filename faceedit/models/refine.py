@@ -168,16 +168,30 @@ def feathered(coverage: np.ndarray, sigma: float) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _place(mask: np.ndarray, roi: tuple[int, int, int, int], shape: tuple[int, int], margin: int
-           ) -> tuple[tuple[int, int, int, int], np.ndarray]:
-    """``mask`` (over ``roi``) grown by ``margin`` px of zeros on every side (within ``shape``):
-    room for its feather. Returns (the grown roi, the grown mask)."""
-    x0, y0, x1, y1 = roi
+def paste_weight(shape: tuple[int, int], landmarks: np.ndarray, invented: tuple[tuple[int, int, int, int], np.ndarray],
+                 cfg: RefinerConfig) -> tuple[Box, tuple[int, int, int, int], np.ndarray]:
+    """Where a refiner's change of one face goes in a photo of ``shape`` (H, W): (the mouth's
+    box, the roi (x0, y0, x1, y1) of the weight, the weight over it): the invented region's
+    coverage (``invented``: roi, coverage) grown by room for its feather and
+    :func:`feathered` by ``cfg.feather`` of the box's side. Zero everywhere else."""
+    box = region_box(landmarks, cfg.crop_scale)
+    sigma = cfg.feather * box[2]
+    margin = int(np.ceil(4 * sigma)) + 2
+    (x0, y0, x1, y1), cov = invented
     h, w = shape
     gx0, gy0, gx1, gy1 = max(x0 - margin, 0), max(y0 - margin, 0), min(x1 + margin, w), min(y1 + margin, h)
-    out = np.zeros((gy1 - gy0, gx1 - gx0), np.float32)
-    out[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0] = mask
-    return (gx0, gy0, gx1, gy1), out
+    grown = np.zeros((gy1 - gy0, gx1 - gx0), np.float32)
+    grown[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0] = cov
+    return box, (gx0, gy0, gx1, gy1), feathered(grown, sigma)
+
+
+def weight_image(shape: tuple[int, int], landmarks: np.ndarray,
+                 invented: tuple[tuple[int, int, int, int], np.ndarray], cfg: RefinerConfig) -> np.ndarray:
+    """:func:`paste_weight` as a whole (H, W) float32 image: 0 where a refiner writes nothing."""
+    _, (x0, y0, x1, y1), weight = paste_weight(shape, landmarks, invented, cfg)
+    full = np.zeros(shape, np.float32)
+    full[y0:y1, x0:x1] = weight
+    return full
 
 
 # -- the photo -----------------------------------------------------------------------------------
@@ -197,11 +211,8 @@ def refine_photo(refiner: RegionRefiner, pixels: np.ndarray,
     h, w = pixels.shape[:2]
     rgb = pixels[..., None].repeat(3, -1) if pixels.ndim == 2 else pixels[..., :3]
     crops, masks, placed = [], [], []
-    for lm, (roi, cov) in todo:
-        box = region_box(lm, cfg.crop_scale)
-        sigma = cfg.feather * box[2]
-        groi, weight = _place(cov, roi, (h, w), int(np.ceil(4 * sigma)) + 2)
-        weight = feathered(weight, sigma)
+    for lm, invented in todo:
+        box, groi, weight = paste_weight((h, w), lm, invented, cfg)
         full = np.zeros((h, w), np.float32)
         full[groi[1]:groi[3], groi[0]:groi[2]] = weight
         crops.append(cut_box(rgb, box, cfg.crop) / unit)

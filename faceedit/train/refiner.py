@@ -19,8 +19,8 @@ CVPR 2017).
   teeth, JAFFE's surprised and fearful, Yale's surprised (grey: the discriminator sees luma).
 
 **Losses** (:func:`train`): the discriminator is a PatchGAN of RegGAN's (hinge loss), one scale
-of small receptive field (SimGAN's local adversarial loss), on luma divided by the crop's median
-luma (the light of a photo is not what makes a mouth look
+of small receptive field (SimGAN's local adversarial loss), its scores weighted by where the
+openings lie (:func:`where_opened`), on luma divided by the crop's median luma (the light of a photo is not what makes a mouth look
 real); it sees refined crops drawn half from the current batch and half from a history buffer of
 earlier refined crops (SimGAN's). The refiner's change is the correction times the mask
 (:meth:`~faceedit.models.refine.RegionRefiner.composite`), so it can only change what the stage
@@ -50,9 +50,8 @@ import torch.nn.functional as F
 from faceedit.data import holdout_subjects
 from faceedit.log import logger, setup_logging
 from faceedit.models.layers import MultiScaleDiscriminator
-from faceedit.models.refine import RefinerConfig, RegionRefiner, cut_box, feathered, region_box, save_refiner
+from faceedit.models.refine import RefinerConfig, RegionRefiner, cut_box, region_box, save_refiner, weight_image
 from faceedit.pixels import luma_tensor
-from faceedit.train.losses import hinge_discriminator_loss, hinge_generator_loss
 
 #: The smallest inner-lip gap (mean of the 61-67, 62-66, 63-65 distances over the outer corners'
 #: distance 48-54) of a real crop's mouth: open.
@@ -142,9 +141,7 @@ def fake_crops(data: Path, cfg: RefinerConfig, detector, stage, held: set[str]) 
             if e.invented is None or float(e.invented[1].max()) <= 0:
                 continue
             box = region_box(e.landmarks, cfg.crop_scale)
-            (x0, y0, x1, y1), cov = e.invented
-            full = np.zeros(rgb.shape[:2], np.float32)
-            full[y0:y1, x0:x1] = feathered(cov, cfg.feather * box[2])
+            full = weight_image(rgb.shape[:2], e.landmarks, e.invented, cfg)
             crops.append(np.clip(np.round(cut_box(out, box, cfg.crop)), 0, 255).astype(np.uint8))
             masks.append(np.clip(cut_box(full, box, cfg.crop), 0, 1).astype(np.float16))
             sources.append(f"{p.parent.name}/{p.name}:{target}:{json.dumps(controls)}")
@@ -173,6 +170,21 @@ def prepare(data: Path, out: Path, cfg: RefinerConfig) -> None:
 
 
 # -- training --------------------------------------------------------------------------------------
+def where_opened(masks: torch.Tensor, size: int) -> torch.Tensor:
+    """The mean of the stage's opening masks (N, 1, S, S) pooled to the critic's score map
+    (1, 1, size, size), over its mean: where in a crop the openings lie. The critic's hinge
+    terms are weighted by it on real and refined crops alike, so it judges the opening (for a
+    real crop, where openings lie), not the lips and skin around it that the refiner may not
+    change (there colour photos differ from the grey reals in luma, and a critic that learns
+    that gives the refiner no direction)."""
+    w = F.adaptive_avg_pool2d(masks.mean(0, keepdim=True), size)
+    return w / w.mean().clamp_min(1e-6)
+
+
+def _scores(disc, x: torch.Tensor) -> torch.Tensor:
+    return disc(relative_luma(x))[0][-1]
+
+
 def relative_luma(x: torch.Tensor) -> torch.Tensor:
     """What the discriminator sees: the luma of crops (B, 3, S, S) in [-1, 1] over each crop's
     median luma (detached), less 1: a photo's exposure is not what makes a mouth look real."""
@@ -207,6 +219,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
     opt_g = torch.optim.Adam(refiner.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=lr_d, betas=(0.5, 0.999))
     history: list[torch.Tensor] = []  # SimGAN's buffer of earlier refined crops
+    where = where_opened(masks, _scores(disc, fakes[:1]).shape[-1]).detach()
     out.mkdir(parents=True, exist_ok=True)
     log = (out / "log.jsonl").open("a")
     start, step = time.time(), 0
@@ -232,8 +245,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
     # refiner starts as no change), so the refiner's first steps follow a critic that knows them
     for i in range(warmup):
         x, m, real = draw()
-        d_loss = hinge_discriminator_loss([o[-1] for o in disc(relative_luma(real))],
-                                          [o[-1] for o in disc(relative_luma(x))])
+        d_loss = (F.relu(1 - _scores(disc, real)) * where).mean() + (F.relu(1 + _scores(disc, x)) * where).mean()
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
@@ -244,7 +256,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
         x, m, real = draw()
         # the refiner
         refined = refiner.composite(x, m)
-        adv = hinge_generator_loss([o[-1] for o in disc(relative_luma(refined))])
+        adv = -(_scores(disc, refined) * where).mean()
         keep = F.l1_loss(F.avg_pool2d(refined, CONTENT_POOL), F.avg_pool2d(x, CONTENT_POOL))
         opt_g.zero_grad()
         (adv + content * keep).backward()
@@ -260,8 +272,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
                 history.append(t)
             else:
                 history[rng.randrange(512)] = t
-        d_loss = hinge_discriminator_loss([o[-1] for o in disc(relative_luma(real))],
-                                          [o[-1] for o in disc(relative_luma(shown))])
+        d_loss = (F.relu(1 - _scores(disc, real)) * where).mean() + (F.relu(1 + _scores(disc, shown)) * where).mean()
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
