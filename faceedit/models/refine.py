@@ -124,7 +124,12 @@ class RegionRefiner(nn.Module):
     def composite(self, crops: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """The refined crops: their light (0..1) times ``2 ** (GAIN_STOPS * masks * t)``, back
         in [-1, 1] and clamped (what :func:`refine_photo` pastes, in crop space)."""
-        gain = torch.exp2(GAIN_STOPS * masks * self(crops, masks))
+        return self.apply(crops, masks, self(crops, masks))
+
+    @staticmethod
+    def apply(crops: torch.Tensor, masks: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """:meth:`composite` for a given exponent ``t`` (the refiner's output)."""
+        gain = torch.exp2(GAIN_STOPS * masks * t)
         return (((crops + 1.0) * gain) - 1.0).clamp(-1.0, 1.0)
 
 
