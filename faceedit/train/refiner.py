@@ -197,10 +197,10 @@ def relative_luma(x: torch.Tensor) -> torch.Tensor:
     return y / med - 1.0
 
 
-def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8, content: float = 100.0,
-          lr: float = 2e-5, lr_d: float = 2e-4, save_every: int = 100, seed: int = 0,
+def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8, content: float = 30.0,
+          lr: float = 5e-5, lr_d: float = 2e-4, save_every: int = 100, seed: int = 0,
           generator: dict | None = None, real_weights: dict[str, float] | None = None,
-          warmup: int = 200, smooth: float = 100.0) -> Path:
+          warmup: int = 200, smooth: float = 30.0) -> Path:
     """The SimGAN loop for ``minutes`` of wall time; returns the final checkpoint's path."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -309,10 +309,10 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--method", default="reggan")
     pt.add_argument("--minutes", type=float, default=45.0)
     pt.add_argument("--batch", type=int, default=8)
-    pt.add_argument("--content", type=float, default=100.0)
-    pt.add_argument("--lr", type=float, default=2e-5, help="the refiner's learning rate")
+    pt.add_argument("--content", type=float, default=30.0)
+    pt.add_argument("--lr", type=float, default=5e-5, help="the refiner's learning rate")
     pt.add_argument("--warmup", type=int, default=200, help="discriminator steps before the refiner's first")
-    pt.add_argument("--smooth", type=float, default=100.0, help="weight of the gain's total variation")
+    pt.add_argument("--smooth", type=float, default=30.0, help="weight of the gain's total variation")
     pt.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's")
     pt.add_argument("--save-every", type=int, default=100)
     pt.add_argument("--generator", default="{}", help="the generator's widths as JSON")
