@@ -127,7 +127,7 @@ def list_models() -> list[dict[str, Any]]:
     """One row per registered model for ``faceedit models`` (JSON-able). ``conditions`` in the
     words the command line takes: a binary attribute's data labels ``["False", "True"]`` are
     shown as ``["off", "on"]`` (``--attr glasses=on``)."""
-    from faceedit.models.refine import refiner_entry
+    from faceedit.weights import refiner_entry
 
     binary = {"False": "off", "True": "on"}
     rows = []

@@ -124,10 +124,10 @@ class RegionRefiner(nn.Module):
     def composite(self, crops: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """The refined crops: their light (0..1) times ``2 ** (GAIN_STOPS * masks * t)``, back
         in [-1, 1] and clamped (what :func:`refine_photo` pastes, in crop space)."""
-        return self.apply(crops, masks, self(crops, masks))
+        return self.with_gain(crops, masks, self(crops, masks))
 
     @staticmethod
-    def apply(crops: torch.Tensor, masks: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def with_gain(crops: torch.Tensor, masks: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """:meth:`composite` for a given exponent ``t`` (the refiner's output)."""
         gain = torch.exp2(GAIN_STOPS * masks * t)
         return (((crops + 1.0) * gain) - 1.0).clamp(-1.0, 1.0)
@@ -274,24 +274,10 @@ def load_refiner(path: str | os.PathLike, *, expected_sha256: str | None = None,
     return refiner.to(device).eval()
 
 
-def refiner_entry(method: str) -> dict[str, Any] | None:
-    """The manifest's ``files`` entry of ``method``'s refiner (``METHOD_refiner``) with
-    ``present`` (its file installed), or None where none is listed: what ``faceedit models``
-    says of it (its description carries what the refiner adds, measured)."""
-    from faceedit.weights import manifest_entry, weights_dir
-
-    try:
-        entry = dict(manifest_entry(f"{method}_refiner", "files"))
-    except CheckpointError:
-        return None
-    entry["present"] = (weights_dir() / entry["file"]).is_file()
-    return entry
-
-
 def shipped_refiner(method: str, *, device: torch.device | str = "cpu") -> RegionRefiner | None:
     """The refiner shipped for ``method`` (the manifest's ``files`` entry ``METHOD_refiner``),
     or None where none is listed or its file is not installed."""
-    from faceedit.weights import weights_dir
+    from faceedit.weights import refiner_entry, weights_dir
 
     entry = refiner_entry(method)
     if entry is None or not entry["present"]:

@@ -261,7 +261,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
         x, m, real = draw()
         # the refiner
         t = refiner(x, m)
-        refined = refiner.apply(x, m, t)
+        refined = refiner.with_gain(x, m, t)
         adv = -(_scores(disc, refined) * where).mean()
         keep = F.l1_loss(F.avg_pool2d(refined, CONTENT_POOL), F.avg_pool2d(x, CONTENT_POOL))
         opt_g.zero_grad()
