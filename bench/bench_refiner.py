@@ -17,7 +17,9 @@ the method's whole edit (its network after the stage) without and with the refin
   scale for every source;
 * ``chroma``: the mean |Cb| + |Cr| (BT.601, levels) inside the inner lips;
 * ``inside`` / ``outside``: the mean absolute change (levels) the refiner makes inside the
-  stage's opening (coverage above 0.5) and outside its feathered mask (must be 0).
+  stage's opening (coverage above 0.5) and outside its feathered mask (must be 0);
+  ``method_outside``: the same outside the mask for the method's whole edit (its network, after
+  the stage, sees the refined mouth, so its own change elsewhere moves a little).
 
 Real mouths are measured the same way on their own landmarks (open when the inner lips are apart
 by at least :data:`faceedit.train.refiner.OPEN_GAP` of the mouth's width). ``--crops`` writes per
@@ -152,22 +154,26 @@ def main() -> None:
             e = staged["off"].edits[0]
             lm = e.landmarks
             row = {"face": i, "target": target}
+            stage_px = {r: staged[r].pixels.copy() for r in req}  # the network pastes into the staged photo
+            method_px = {r: F.finish_photo(editor, staged[r], req[r]) for r in req}
             for r in req:
-                row[f"stage_{r}"] = measure(staged[r].pixels, lm, cfg.crop, cfg.crop_scale)
-                row[f"method_{r}"] = measure(F.finish_photo(editor, staged[r], req[r]), lm, cfg.crop, cfg.crop_scale)
+                row[f"stage_{r}"] = measure(stage_px[r], lm, cfg.crop, cfg.crop_scale)
+                row[f"method_{r}"] = measure(method_px[r], lm, cfg.crop, cfg.crop_scale)
             if e.invented is not None:
                 (x0, y0, x1, y1), cov = e.invented
                 w = weight_image(img.shape[:2], lm, e.invented, cfg)
                 core = np.zeros(img.shape[:2], bool)
                 core[y0:y1, x0:x1] = cov > 0.5
-                d = np.abs(staged["on"].pixels.astype(np.float32) - staged["off"].pixels.astype(np.float32)).mean(-1)
+                d = np.abs(stage_px["on"].astype(np.float32) - stage_px["off"].astype(np.float32)).mean(-1)
                 row["inside"], row["outside"] = float(d[core].mean()), float(d[w == 0].mean())
+                dm = np.abs(method_px["on"].astype(np.float32) - method_px["off"].astype(np.float32)).mean(-1)
+                row["method_outside"] = float(dm[w == 0].mean())
             rows.append(row)
             print(json.dumps(row), flush=True)
             if a.crops and target == "surprised":
                 x0, y0, side = region_box(lm, cfg.crop_scale)
                 x0, y0 = max(x0, 0), max(y0, 0)
-                cut = [staged[r].pixels[y0:y0 + side, x0:x0 + side] for r in ("off", "on")]
+                cut = [stage_px[r][y0:y0 + side, x0:x0 + side] for r in ("off", "on")]
                 _, g, glm = grid_frame
                 gx, gy, gs = region_box(glm, cfg.crop_scale)
                 cut.append(g[max(gy, 0):gy + gs, max(gx, 0):gx + gs])
@@ -183,6 +189,7 @@ def main() -> None:
                       for k in ("stage_off", "stage_on", "method_off", "method_on")}
         summary[t]["inside"] = float(np.median([r["inside"] for r in sub if "inside" in r]))
         summary[t]["outside"] = float(np.max([r["outside"] for r in sub if "outside" in r]))
+        summary[t]["method_outside"] = float(np.median([r["method_outside"] for r in sub if "method_outside" in r]))
         summary[t]["faces_darker_with_refiner"] = sum(r["stage_on"]["dark"] < r["stage_off"]["dark"] for r in sub)
     print(json.dumps(summary, indent=1))
     if a.json:
