@@ -188,3 +188,18 @@ def test_the_flow_refines_only_the_invented_region(editor, monkeypatch):
     monkeypatch.setattr(editor, "refiner", None)
     with pytest.raises(UsageError, match="no refiner"):
         staged("surprised", "on")
+
+
+def test_the_shipped_refiner_is_listed_and_loads():
+    """`faceedit models` (list_models) names RegGAN's refiner from the manifest, with what it
+    adds; its file loads as a region refiner (verified, fp16 safetensors) that is off by default
+    (its card: it does not beat the stage alone)."""
+    from faceedit.models.loading import list_models
+    from faceedit.models.refine import shipped_refiner
+
+    rows = {r["name"]: r for r in list_models()}
+    entry = rows["reggan"]["refiner"]
+    assert entry["file"] == "reggan_refiner.safetensors" and entry["present"] and entry["description"]
+    assert rows["stage"]["refiner"] is None
+    refiner = shipped_refiner("reggan")
+    assert refiner is not None and refiner.cfg.method == "reggan" and not refiner.cfg.default_on
