@@ -5,7 +5,7 @@ CVPR 2017).
 
     python -m faceedit.train.refiner prepare --data ../shared/data -o runs/refiner/crops.npz
     python -m faceedit.train.refiner train --crops runs/refiner/crops.npz --method reggan \\
-        --minutes 45 -o runs/refiner/reggan
+        --minutes 40 -o runs/refiner/reggan
 
 **Crops** (``prepare``; cached in the ignored ``runs/``, never committed), every one cut by
 :func:`faceedit.models.refine.region_box` around the mouth, as the refiner sees it at inference:
@@ -16,15 +16,16 @@ CVPR 2017).
   mask of the opening the stage painted (:attr:`faceedit.stage.steps.StageEdit.invented`);
 * *reals*: open mouths photographed: GRID's talking clips (colour; frames whose inner lips are
   apart by at least :data:`OPEN_GAP` of the mouth's width), London HD's training smiles showing
-  teeth, JAFFE's surprised and fearful, Yale's surprised (grey: the discriminator sees luma).
+  teeth, JAFFE's surprised and fearful, Yale's surprised (grey: the discriminator sees luma);
+  drawn by source as :data:`REAL_WEIGHTS` says (``--real-weights``).
 
 **Losses** (:func:`train`): the discriminator is a PatchGAN of RegGAN's (hinge loss), one scale
 of small receptive field (SimGAN's local adversarial loss), its scores weighted by where the
-openings lie (:func:`where_opened`), on luma divided by the crop's median luma (the light of a photo is not what makes a mouth look
-real); it sees refined crops drawn half from the current batch and half from a history buffer of
-earlier refined crops (SimGAN's). The refiner's change is the correction times the mask
-(:meth:`~faceedit.models.refine.RegionRefiner.composite`), so it can only change what the stage
-invented; its loss is the hinge adversarial term plus the self-regularisation that keeps the
+openings lie (:func:`where_opened`), on luma divided by the crop's median luma (the light of a
+photo is not what makes a mouth look real), warmed up ``--warmup`` steps first; it sees refined crops drawn half from the current batch and half from a history buffer of
+earlier refined crops (SimGAN's). The refiner's change is a light gain whose exponent is
+multiplied by the mask (:meth:`~faceedit.models.refine.RegionRefiner.composite`), so it can only
+change what the stage invented; its loss is the hinge adversarial term plus the self-regularisation that keeps the
 stage's content: L1 between the refined and the stage's crop, both average-pooled by
 :data:`CONTENT_POOL` (the refiner may change texture and grain, not where the mouth's dark, teeth
 and lips are) with weight ``--content``, and the total variation of the gain's exponent inside
