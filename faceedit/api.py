@@ -22,6 +22,7 @@ from faceedit.faces.types import Face
 from faceedit.flow import Flow, edit_faces, select_faces
 from faceedit.log import logger, mark, timed
 from faceedit.models.loading import load_model
+from faceedit.models.refine import shipped_refiner
 from faceedit.models.request import EditRequest
 from faceedit.pixels import to_uint8
 
@@ -72,7 +73,10 @@ class Editor(Flow):
                 step = cast("Stage", loaded.model)
             elif stage and loaded.spec.stage:
                 step = cast("Stage", load_model(loaded.spec.stage, allow_download=allow_download).model)
-        return cls(loaded=loaded, device=dev, amp_dtype=amp, detector_name=detector, stage=step)
+            # the method's refiner of what the stage invents, where its weights are installed
+            refiner = shipped_refiner(loaded.spec.name, device=dev) if step is not None and step is not loaded.model \
+                else None
+        return cls(loaded=loaded, device=dev, amp_dtype=amp, detector_name=detector, stage=step, refiner=refiner)
 
     def reference_landmarks(self, like, max_pixels: int | None = None) -> np.ndarray:
         """The 68 landmarks of ``like`` for the stage's ``like=`` option: landmarks as they

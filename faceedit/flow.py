@@ -52,12 +52,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from faceedit.conditions import parse_switch
 from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
 from faceedit.faces.align import align_face, recut
 from faceedit.faces.paste import face_mask, paste_back
 from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import timed
 from faceedit.models.options import INTERNAL_OPTIONS, STAGE_ARGUMENTS, ModelOptions, StageOptions
+from faceedit.models.refine import SETTING as REFINE
+from faceedit.models.refine import RegionRefiner, refine_photo
+from faceedit.models.registry import ARCH_OPTIONS
 from faceedit.models.request import FIELD, LIGHT_STRENGTH, STAGE_ONLY, EditRequest
 from faceedit.pixels import levels_to_signed, luma_tensor, signed_to_levels
 from faceedit.stage.shading import nearest_class
@@ -73,12 +77,15 @@ class Flow:
     """A loaded network (``loaded``: its model and spec) with its device and autocast dtype, and
     the photo step it sits on (``stage``; None for a network that edits pixels alone). A loaded
     model that is a photo step alone (the registry's ``stage``) has no network: ``stage`` is
-    that model and nothing is pasted."""
+    that model and nothing is pasted. ``refiner``: the method's refiner of the regions the stage
+    invents, run on the staged photo where the request turns it on (:meth:`refines`)."""
 
     loaded: LoadedModel
     device: torch.device
     amp_dtype: torch.dtype | None
     stage: Stage | None = None
+    #: the method's refiner of what the stage invents (:mod:`faceedit.models.refine`), or None
+    refiner: RegionRefiner | None = None
 
     # -- what the model takes ------------------------------------------------------------------
     @property
@@ -159,6 +166,9 @@ class Flow:
         network: set[str] = set()
         if self.has_network:  # the keywords its edit names (SeCGAN's attributes too: glasses=)
             network = (_keywords(model.edit) | set(getattr(model, "attributes", []))) - INTERNAL_OPTIONS
+            declared = {o.key for o in ARCH_OPTIONS.get(self.spec.arch, ())}
+            if self.refiner is not None or REFINE in declared:  # on where installed, off always
+                network.add(REFINE)
         stage_keys = _keywords(stage.edit_photo) - STAGE_ARGUMENTS if stage is not None else set()
         return ModelOptions(
             name=self.spec.name,
@@ -243,7 +253,7 @@ class Flow:
             out["aus"] = dict(out["aus"])
         if "attrs" in out:
             out["attrs"] = dict(out["attrs"])
-        drop: set[str] = set(STAGE_ONLY)
+        drop: set[str] = {*STAGE_ONLY, REFINE}  # the refiner's switch is the flow's (:meth:`refines`)
         if self.stage is not None:  # the stage relights and moves AUs for networks that cannot
             drop.update(k for k in ("lighting", "aus") if k not in (self.loaded.spec.conditions or {}))
             if "attrs" in out:  # the stage paints glasses on networks that cannot
@@ -258,6 +268,20 @@ class Flow:
             if cls is not None:
                 out["lighting"] = cls
         return {k: v for k, v in out.items() if k not in drop}
+
+    def refines(self, request: EditRequest) -> bool:
+        """Whether the refiner runs on the staged photo for ``request``: its ``refine`` setting
+        (on | off), else the refiner's own default; never without a stage or a refiner.
+        UsageError for another value, or ``refine=on`` where no refiner is installed."""
+        value = request.settings.get(REFINE)
+        on = None if value is None else parse_switch(str(value))
+        if value is not None and on is None:
+            raise UsageError(f"`settings` {REFINE}={value}: use on or off")
+        if self.refiner is None or self.stage is None:
+            if on:
+                raise UsageError(f"`settings` {REFINE}=on: model {self.spec.name} has no refiner installed")
+            return False
+        return self.refiner.cfg.default_on if on is None else on
 
     def align(self, pixels: np.ndarray, faces: list[Face]) -> list[AlignedFace]:
         """:func:`align_faces`: each face aligned once, with its paste mask."""
@@ -411,6 +435,11 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
                     staged, [a.face.landmarks], target, strength, dense=[a.face.dense],
                     carried=None if carried is None else carried[i], **{**kw, "like": like})
                 edits.append(done[0])
+        refiner = flow.refiner if flow.refines(request) else None
+        if refiner is not None:  # what the stage invented, made to look photographed
+            with timed("refine"):
+                staged = refine_photo(refiner, staged, [(e.landmarks, e.invented) for e in edits],
+                                      device=flow.device)
         faces = [recut(a, staged, e.landmarks) for a, e in zip(aligned, edits)]
     return PreparedPhoto(staged, faces, list(edits), owns_pixels=staged is not pixels)
 

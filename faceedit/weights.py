@@ -19,6 +19,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import faceedit
 from faceedit.errors import CheckpointError
@@ -127,6 +128,19 @@ def shipped_file(name: str) -> Path:
     ``facemesh``, ``mouths``...) in :func:`weights_dir`; it may not exist (callers say what
     is missing). CheckpointError when no manifest lists it."""
     return weights_dir() / manifest_entry(name, "files")["file"]
+
+
+def refiner_entry(method: str) -> dict[str, Any] | None:
+    """The ``files`` entry of ``method``'s refiner of what the stage invents (``METHOD_refiner``,
+    :mod:`faceedit.models.refine`) with ``present`` (its file installed), or None where no
+    manifest lists one: what ``faceedit models`` says of it (its description carries what the
+    refiner adds, measured). Reads no weights."""
+    try:
+        entry: dict[str, Any] = dict(manifest_entry(f"{method}_refiner", "files"))
+    except CheckpointError:
+        return None
+    entry["present"] = (weights_dir() / entry["file"]).is_file()
+    return entry
 
 
 def is_hex(s: object, length: int) -> bool:

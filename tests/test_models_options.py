@@ -155,7 +155,8 @@ def test_models_lists_each_field_a_model_takes_as_declared():
     code, stdout, _ = run("models", "--json")
     rows = {r["name"]: {f["name"]: f for f in r["options"]["fields"]} for r in json.loads(stdout)}
     reggan = rows["reggan"]
-    assert reggan["phase"]["choices"] == ["expression", "refined"] and "settings" not in reggan
+    assert reggan["phase"]["choices"] == ["expression", "refined"]
+    assert reggan["settings"]["choices"] == ["refine"]  # its one setting: its refiner's switch
     assert reggan["light_strength"]["help"] == FIELD["light_strength"].describe()
     assert reggan["light_strength"]["range"] == [0.0, 1.0] and reggan["strength"]["range"] == [0.0, 1.5]
     assert reggan["lighting"]["choices"] == [*model_options("reggan").all_lighting, "keep"]

@@ -349,6 +349,7 @@ def test_list_models_rows(tiny, tmp_path):
             "file_size_bytes": (tmp_path / "weights" / "tiny.safetensors").stat().st_size,
             "license": "CC0-1.0",
             "description": "tiny test model",
+            "refiner": None,  # no manifest lists a refiner for it
         },
         {
             "name": "absent",
@@ -366,6 +367,7 @@ def test_list_models_rows(tiny, tmp_path):
             "file_size_bytes": None,
             "license": "CC0-1.0",
             "description": "tiny test model",
+            "refiner": None,  # no manifest lists a refiner for it
         },
     ]
 

@@ -65,3 +65,9 @@ def models(
         parts.append(f"the stage alone: {', '.join(r['stage_targets'])}" + (
             f" ({', '.join(spoilt)}: the network's change spoilt them; see its card)" if spoilt else ""))
         console.print(f"  {r['name']}: {'; '.join(parts)}", markup=False, highlight=False)
+    for r in rows:
+        refiner = r.get("refiner")
+        if refiner:
+            state = "" if refiner["present"] else " (not installed)"
+            console.print(f"{r['name']}: --set refine=on|off{state}: {refiner.get('description', '')}",
+                          markup=False, highlight=False)

@@ -127,6 +127,8 @@ def list_models() -> list[dict[str, Any]]:
     """One row per registered model for ``faceedit models`` (JSON-able). ``conditions`` in the
     words the command line takes: a binary attribute's data labels ``["False", "True"]`` are
     shown as ``["off", "on"]`` (``--attr glasses=on``)."""
+    from faceedit.weights import refiner_entry
+
     binary = {"False": "off", "True": "on"}
     rows = []
     for name in model_names():
@@ -161,5 +163,7 @@ def list_models() -> list[dict[str, Any]]:
             "file_size_bytes": local.stat().st_size if local is not None else None,
             "license": spec.license,
             "description": spec.description,
+            # the method's refiner of what the stage invents (--set refine=on|off), or None
+            "refiner": refiner_entry(spec.name),
         })
     return rows

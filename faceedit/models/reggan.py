@@ -254,7 +254,9 @@ class Refiner(nn.Module):
 
     Widths: ``base_channels`` after the stem, doubled by each EAB up to ``max_channels``, mirrored
     by the DABs. Input and output are images in [-1, 1] with ``channels`` channels; the side must
-    be divisible by 8 (three halvings).
+    be divisible by 8 (three halvings). ``out_channels`` (default ``channels``) gives the head
+    another width: the region refiner (:mod:`faceedit.models.refine`) takes an image and its
+    mask (4 channels) and returns a 3-channel correction.
     """
 
     def __init__(
@@ -267,6 +269,7 @@ class Refiner(nn.Module):
         hourglass_depth: int,
         norm: NormKind,
         residual: bool = False,
+        out_channels: int | None = None,
     ) -> None:
         super().__init__()
         self.residual = residual
@@ -285,7 +288,7 @@ class Refiner(nn.Module):
         self.decoder = nn.Sequential(
             *(block(widths[i + 1], widths[i], "up") for i in reversed(range(_N_SCALES)))
         )
-        self.head = PreActConv(widths[0], channels, norm=norm)
+        self.head = PreActConv(widths[0], out_channels or channels, norm=norm)
         if residual:  # start as the identity: the correction head outputs zeros
             assert self.head.conv.bias is not None
             nn.init.zeros_(self.head.conv.weight)

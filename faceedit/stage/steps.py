@@ -138,6 +138,10 @@ class StageEdit:
     state: np.ndarray | None = None
     new_state: np.ndarray | None = None
     carried: Carried = Carried()
+    #: where the stage invented pixels the photo never showed: (roi (x0, y0, x1, y1), float32
+    #: (y1-y0, x1-x0) coverage 0..1) of the open mouth painted from the mouth bank; None where it
+    #: painted none (or the head's turn moved it)
+    invented: tuple[tuple[int, int, int, int], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,7 @@ class FaceEdit:
     warped: CutWarpResult | None = None
     # fill_mouth
     exemplar: int | None = None  # the mouth bank entry painted
+    invented: tuple | None = None  # (roi, coverage): the opening painted from the bank (StageEdit.invented)
     # paint_appearance
     head: HeadLook | None = None  # the head's hair and skin mattes (an attribute edit's)
     keep_out: tuple | None = None  # (roi, mask): the mouth drawn at the photo's resolution
@@ -214,7 +219,8 @@ class FaceEdit:
         cur, scale = self.current.expression, self.warped.scale
         reached = cur + scale * (self.new_state - cur)
         moved = self.turned if self.turned is not None else self.warped.landmarks
-        return StageEdit(moved, scale, cur, reached, Carried(self.exemplar, self.head))
+        invented = self.invented if self.turned is None else None
+        return StageEdit(moved, scale, cur, reached, Carried(self.exemplar, self.head), invented)
 
 
 def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float) -> bool:
@@ -458,6 +464,7 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
                                        exemplar=face.settings.carried_mouth, own_teeth=own,
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth,
                                        in_place=True)
+        face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * LIPS_CLOSED):
         out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
                          in_place=True)

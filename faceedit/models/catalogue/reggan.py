@@ -10,6 +10,9 @@ from faceedit.models.registry import ModelSpec, declare_arch, register_model
 declare_arch("reggan", "faceedit.models.reggan:build_reggan", options=(
     ModelOption("phase", "which generator output to paste: expression (G_E's image) or refined (G_R's); "
                 "default: the checkpoint's default_phase", values=("expression", "refined")),
+    ModelOption("refine", "on|off: G_R as a refiner of the open mouth the stage paints (SimGAN-trained, "
+                "weights/reggan_refiner.safetensors; its card says what it adds); default: the refiner's own",
+                values=("on", "off")),
 ))
 
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,

@@ -1,0 +1,285 @@
+"""Refiners of what the stage invents: a method's generator, run on crops of the regions the stage
+painted from nothing the photo showed (an open mouth's inside), that makes them look
+photographed and changes nothing else.
+
+The stage reports each such region as a coverage mask at the photo's resolution
+(:attr:`faceedit.stage.steps.StageEdit.invented`). For each one, :func:`refine_photo`
+
+1. cuts a square box around the mouth of the face's moved landmarks (:func:`region_box`: its
+   side :attr:`RefinerConfig.crop_scale` times the mouth's width, so every mouth fills the crop
+   alike) and resizes it to :attr:`RefinerConfig.crop` px, with the region's feathered mask
+   (:func:`feathered`) cut and resized the same way;
+2. runs the refiner on (crop, mask): a light gain per pixel, ``2 ** (GAIN_STOPS * t)`` with
+   ``t`` in [-1, 1], the same for R, G and B (light and shadow: the region's colours keep their
+   hue, as under less or more light; what a discriminator of luma can judge, the refiner changes);
+3. resizes the gain's exponent to the box's own size, multiplies it by the feathered mask at
+   the photo's resolution and applies it there.
+
+Outside the feathered mask the weight is exactly 0 and the pixels are not written: the network's
+change is confined to what the stage invented, bit for bit, by construction. The same composite
+in crop space (:meth:`RegionRefiner.composite`) is what training shows the discriminator
+(:mod:`faceedit.train.refiner`, SimGAN: Shrivastava et al., CVPR 2017).
+
+The generator is the method's own: RegGAN's refinement network ``G_R``
+(:class:`faceedit.models.reggan.Refiner`, the paper's encoding, latent and decoding attention
+blocks) taking 4 channels (RGB and the mask) and returning 1 (the gain's exponent), its head
+initialised to zero so an untrained refiner changes nothing. Checkpoints are safetensors (``faceedit.arch``
+``region_refiner``, the :class:`RefinerConfig` as ``faceedit.config``), read by
+:func:`faceedit.models.checkpoint.load_checkpoint`: verified, never unpickled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from faceedit.errors import CheckpointError
+from faceedit.pixels import pixel_max
+
+#: ``faceedit.arch`` of a region refiner's checkpoint.
+ARCH = "region_refiner"
+#: The ``--set`` key that turns a method's refiner on or off.
+SETTING = "refine"
+#: The invented regions a refiner knows (the stage reports the open mouth).
+REGIONS = ("mouth",)
+#: The refiner's gain spans 2 ** -GAIN_STOPS .. 2 ** GAIN_STOPS (a quarter to four times the light).
+GAIN_STOPS = 2.0
+
+Box = tuple[int, int, int]  # (x0, y0, side): a square of the photo, possibly past its edges
+
+
+@dataclasses.dataclass(frozen=True)
+class RefinerConfig:
+    """A region refiner: which method's generator, at what crop, and how its change is pasted."""
+
+    method: str = "reggan"  # whose generator (a key of GENERATORS)
+    region: str = "mouth"  # the invented region it refines (REGIONS)
+    crop: int = 64  # the refiner's crop side (px)
+    crop_scale: float = 1.4  # the box's side over the mouth's width (outer corners 48-54)
+    feather: float = 0.015  # sigma of the mask's feather, a share of the box's side
+    default_on: bool = False  # whether the method's runs use it without --set refine=on
+    generator: dict[str, Any] = dataclasses.field(default_factory=dict)  # the generator's widths
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> RefinerConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d or {}) - names)
+        if unknown:
+            raise ValueError(f"region refiner config: unknown keys {', '.join(unknown)}")
+        cfg = cls(**dict(d or {}))
+        if cfg.method not in GENERATORS:
+            raise ValueError(f"region refiner config: no generator for method {cfg.method!r}; "
+                             f"known: {', '.join(GENERATORS)}")
+        if cfg.region not in REGIONS:
+            raise ValueError(f"region refiner config: unknown region {cfg.region!r}; known: {', '.join(REGIONS)}")
+        if cfg.crop % 8 or cfg.crop < 32:
+            raise ValueError(f"region refiner config: crop {cfg.crop} must be a multiple of 8, at least 32")
+        return cfg
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# -- generators, one per method ----------------------------------------------------------------
+def _reggan_generator(cfg: RefinerConfig) -> nn.Module:
+    """RegGAN's ``G_R`` (3 EABs, latent attention blocks, 3 DABs) on (RGB, mask), 1 channel out,
+    its head zeroed: it starts as no change."""
+    from faceedit.models.reggan import Refiner
+
+    g = {"base_channels": 16, "max_channels": 64, "n_latent": 10, "attention_channels": 16,
+         "hourglass_depth": 2, "norm": "instance", **cfg.generator}
+    net = Refiner(4, g["base_channels"], g["max_channels"], g["n_latent"], g["attention_channels"],
+                  g["hourglass_depth"], g["norm"], residual=False, out_channels=1)
+    nn.init.zeros_(net.head.conv.weight)
+    assert net.head.conv.bias is not None
+    nn.init.zeros_(net.head.conv.bias)
+    return net
+
+
+#: method -> the builder of its generator as a region refiner.
+GENERATORS: dict[str, Callable[[RefinerConfig], nn.Module]] = {"reggan": _reggan_generator}
+
+
+class RegionRefiner(nn.Module):
+    """A method's generator as a refiner of one kind of invented region (see the module
+    docstring). ``forward(crops, masks)``: crops (B, 3, S, S) in [-1, 1], masks (B, 1, S, S) in
+    [0, 1] -> ``t`` (B, 1, S, S) in [-1, 1], the gain's exponent over :data:`GAIN_STOPS`, before
+    the mask."""
+
+    def __init__(self, config: RefinerConfig | Mapping[str, Any] | None = None):
+        super().__init__()
+        self.cfg = config if isinstance(config, RefinerConfig) else RefinerConfig.from_dict(config)
+        self.net = GENERATORS[self.cfg.method](self.cfg)
+
+    def forward(self, crops: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.net(torch.cat([crops, 2.0 * masks - 1.0], 1)))
+
+    def composite(self, crops: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """The refined crops: their light (0..1) times ``2 ** (GAIN_STOPS * masks * t)``, back
+        in [-1, 1] and clamped (what :func:`refine_photo` pastes, in crop space)."""
+        return self.with_gain(crops, masks, self(crops, masks))
+
+    @staticmethod
+    def with_gain(crops: torch.Tensor, masks: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """:meth:`composite` for a given exponent ``t`` (the refiner's output)."""
+        gain = torch.exp2(GAIN_STOPS * masks * t)
+        return (((crops + 1.0) * gain) - 1.0).clamp(-1.0, 1.0)
+
+
+# -- geometry ------------------------------------------------------------------------------------
+def region_box(landmarks: np.ndarray, crop_scale: float) -> Box:
+    """The square around the mouth of 68 ``landmarks`` (image px): centred on the mean of the
+    mouth's points (48-67), its side ``crop_scale`` times the distance between the outer
+    corners (48, 54), at least 8 px."""
+    lm = np.asarray(landmarks, np.float64)
+    width = float(np.linalg.norm(lm[54] - lm[48]))
+    side = max(int(round(crop_scale * width)), 8)
+    cx, cy = lm[48:68].mean(0)
+    return int(round(cx - side / 2)), int(round(cy - side / 2)), side
+
+
+def cut_box(image: np.ndarray, box: Box, size: int) -> np.ndarray:
+    """``box`` of ``image`` ((H, W) or (H, W, C), any dtype) as float32 resized to ``size`` x
+    ``size`` (area-averaged when shrinking, cubic when enlarging); past the image's edges it
+    repeats the edge pixels."""
+    x0, y0, side = box
+    h, w = image.shape[:2]
+    pad = max(0, -x0, -y0, x0 + side - w, y0 + side - h)
+    src: np.ndarray = image.astype(np.float32)
+    if pad:
+        src = np.asarray(cv2.copyMakeBorder(src, pad, pad, pad, pad, cv2.BORDER_REPLICATE))
+    part = src[y0 + pad:y0 + pad + side, x0 + pad:x0 + pad + side]
+    interp = cv2.INTER_AREA if side >= size else cv2.INTER_CUBIC
+    out = cv2.resize(part, (size, size), interpolation=interp)
+    return out.reshape(size, size, *image.shape[2:])
+
+
+def feathered(coverage: np.ndarray, sigma: float) -> np.ndarray:
+    """The weight a refiner's change is pasted with: the coverage (0..1) blurred by ``sigma`` px
+    and doubled (full inside, a soft edge of about ``sigma`` past the region), exactly 0 where
+    it falls under 1/1024 (nothing there is written)."""
+    cov: np.ndarray = np.clip(np.asarray(coverage, np.float32), 0.0, 1.0)
+    if sigma > 0.3:
+        cov = np.asarray(cv2.GaussianBlur(cov, (0, 0), sigma))
+    out = np.minimum(2.0 * cov, 1.0)
+    out[out < 1.0 / 1024] = 0.0
+    return out.astype(np.float32)
+
+
+def paste_weight(shape: tuple[int, int], landmarks: np.ndarray, invented: tuple[tuple[int, int, int, int], np.ndarray],
+                 cfg: RefinerConfig) -> tuple[Box, tuple[int, int, int, int], np.ndarray]:
+    """Where a refiner's change of one face goes in a photo of ``shape`` (H, W): (the mouth's
+    box, the roi (x0, y0, x1, y1) of the weight, the weight over it): the invented region's
+    coverage (``invented``: roi, coverage) grown by room for its feather and
+    :func:`feathered` by ``cfg.feather`` of the box's side. Zero everywhere else."""
+    box = region_box(landmarks, cfg.crop_scale)
+    sigma = cfg.feather * box[2]
+    margin = int(np.ceil(4 * sigma)) + 2
+    (x0, y0, x1, y1), cov = invented
+    h, w = shape
+    gx0, gy0, gx1, gy1 = max(x0 - margin, 0), max(y0 - margin, 0), min(x1 + margin, w), min(y1 + margin, h)
+    grown = np.zeros((gy1 - gy0, gx1 - gx0), np.float32)
+    grown[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0] = cov
+    return box, (gx0, gy0, gx1, gy1), feathered(grown, sigma)
+
+
+def weight_image(shape: tuple[int, int], landmarks: np.ndarray,
+                 invented: tuple[tuple[int, int, int, int], np.ndarray], cfg: RefinerConfig) -> np.ndarray:
+    """:func:`paste_weight` as a whole (H, W) float32 image: 0 where a refiner writes nothing."""
+    _, (x0, y0, x1, y1), weight = paste_weight(shape, landmarks, invented, cfg)
+    full = np.zeros(shape, np.float32)
+    full[y0:y1, x0:x1] = weight
+    return full
+
+
+# -- the photo -----------------------------------------------------------------------------------
+def refine_photo(refiner: RegionRefiner, pixels: np.ndarray,
+                 regions: Sequence[tuple[np.ndarray, tuple[tuple[int, int, int, int], np.ndarray] | None]],
+                 *, device: torch.device | str = "cpu") -> np.ndarray:
+    """``pixels`` ((H, W, 3) or (H, W) uint8/uint16, not changed) with each invented region
+    refined; ``regions``: per face (its 68 landmarks after the stage, its
+    :attr:`~faceedit.stage.steps.StageEdit.invented` or None). Returns a new array, or
+    ``pixels`` itself where no face has a region. Pixels outside every region's feathered mask
+    are not written."""
+    todo = [(np.asarray(lm, np.float64), inv) for lm, inv in regions
+            if inv is not None and np.shape(lm) == (68, 2) and float(np.max(inv[1], initial=0.0)) > 0]
+    if not todo:
+        return pixels
+    cfg, unit = refiner.cfg, pixel_max(pixels.dtype)
+    h, w = pixels.shape[:2]
+    rgb = pixels[..., None].repeat(3, -1) if pixels.ndim == 2 else pixels[..., :3]
+    crops, masks, placed = [], [], []
+    for lm, invented in todo:
+        box, groi, weight = paste_weight((h, w), lm, invented, cfg)
+        full = np.zeros((h, w), np.float32)
+        full[groi[1]:groi[3], groi[0]:groi[2]] = weight
+        crops.append(cut_box(rgb, box, cfg.crop) / unit)
+        masks.append(cut_box(full, box, cfg.crop))
+        placed.append((box, groi, weight))
+    x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).to(device) * 2.0 - 1.0
+    m = torch.from_numpy(np.clip(np.stack(masks), 0.0, 1.0))[:, None].to(device)
+    with torch.inference_mode():
+        stops = refiner(x, m).float()[:, 0].cpu().numpy() * GAIN_STOPS  # the gain's exponent
+    out = pixels.copy()
+    for d, (box, (gx0, gy0, gx1, gy1), weight) in zip(stops, placed):
+        x0, y0, side = box
+        big = cv2.resize(d, (side, side), interpolation=cv2.INTER_LINEAR)
+        # the exponent over the weight's roi (the box may not cover all of it: 0 there)
+        corr = np.zeros((gy1 - gy0, gx1 - gx0), np.float32)
+        bx0, by0 = max(gx0, x0), max(gy0, y0)
+        bx1, by1 = min(gx1, x0 + side), min(gy1, y0 + side)
+        if bx1 <= bx0 or by1 <= by0:
+            continue
+        corr[by0 - gy0:by1 - gy0, bx0 - gx0:bx1 - gx0] = big[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
+        inside = weight > 0
+        gain = np.exp2(corr * weight)[inside]
+        region = out[gy0:gy1, gx0:gx1] if pixels.ndim == 2 else out[gy0:gy1, gx0:gx1, :3]
+        gain = gain if pixels.ndim == 2 else gain[:, None]
+        region[inside] = np.clip(np.round(region[inside].astype(np.float32) * gain), 0, unit)
+    return out
+
+
+# -- checkpoints -----------------------------------------------------------------------------------
+def save_refiner(path: str | os.PathLike, refiner: RegionRefiner, meta: Mapping[str, Any] | None = None) -> str:
+    """Write ``refiner`` as a safetensors checkpoint (fp16) with its config and ``meta``
+    (``training_data``, ``license``, ``metrics``...); returns the file's sha256."""
+    from faceedit.models.checkpoint import save_checkpoint
+
+    return save_checkpoint(path, refiner.state_dict(),
+                           {**dict(meta or {}), "arch": ARCH, "config": refiner.cfg.to_dict(),
+                            "image_size": refiner.cfg.crop, "channels": 3})
+
+
+def load_refiner(path: str | os.PathLike, *, expected_sha256: str | None = None,
+                 device: torch.device | str = "cpu") -> RegionRefiner:
+    """A region refiner from its safetensors checkpoint (verified; never unpickled).
+    CheckpointError naming the file for another kind of checkpoint or a bad config."""
+    from faceedit.models.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path, expected_sha256=expected_sha256)
+    if ckpt.meta.arch != ARCH:
+        raise CheckpointError(f"not a region refiner (its arch is {ckpt.meta.arch!r})", path)
+    try:
+        refiner = RegionRefiner(ckpt.meta.config)
+        refiner.load_state_dict({k: v.float() for k, v in ckpt.tensors.items()})
+    except (ValueError, RuntimeError, TypeError) as e:
+        raise CheckpointError(f"region refiner: {str(e).splitlines()[0]}", path) from None
+    return refiner.to(device).eval()
+
+
+def shipped_refiner(method: str, *, device: torch.device | str = "cpu") -> RegionRefiner | None:
+    """The refiner shipped for ``method`` (the manifest's ``files`` entry ``METHOD_refiner``),
+    or None where none is listed or its file is not installed."""
+    from faceedit.weights import refiner_entry, weights_dir
+
+    entry = refiner_entry(method)
+    if entry is None or not entry["present"]:
+        return None
+    return load_refiner(weights_dir() / entry["file"], expected_sha256=entry.get("sha256") or None, device=device)

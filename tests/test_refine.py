@@ -1,0 +1,205 @@
+"""The region refiner (:mod:`faceedit.models.refine`): a method's generator that changes only what
+the stage invented (the open mouth it paints), bit-exact elsewhere; its checkpoints are
+safetensors; and the stage reports the region it invented."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _imgs import astronaut
+
+from faceedit.errors import CheckpointError, UsageError
+from faceedit.models.refine import (
+    RegionRefiner,
+    load_refiner,
+    refine_photo,
+    region_box,
+    save_refiner,
+    weight_image,
+)
+
+TINY = {"crop": 32, "generator": {"base_channels": 8, "max_channels": 16, "n_latent": 1,
+                                  "attention_channels": 8, "hourglass_depth": 1}}
+
+
+def tiny_refiner(seed: int = 0, **config) -> RegionRefiner:
+    """A small refiner whose head is random (a fresh one starts as no change), so it changes
+    what it is given."""
+    torch.manual_seed(seed)
+    r = RegionRefiner({**TINY, **config})
+    torch.nn.init.normal_(r.net.head.conv.weight, std=0.5)
+    torch.nn.init.normal_(r.net.head.conv.bias, std=0.5)
+    return r.eval()
+
+
+def mouth_landmarks(cx: float, cy: float, width: float) -> np.ndarray:
+    """68 points whose mouth (48-67) is an ellipse of ``width`` around (cx, cy); the rest far
+    off (the refiner reads only the mouth)."""
+    lm = np.zeros((68, 2))
+    t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    lm[48:60] = np.c_[cx - width / 2 * np.cos(t), cy + width / 4 * np.sin(t)]
+    t = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    lm[60:68] = np.c_[cx - width / 3 * np.cos(t), cy + width / 6 * np.sin(t)]
+    return lm
+
+
+def opening(shape, cx, cy, rx, ry, pad=10):
+    """An invented region as the stage reports it: (roi, coverage) of an ellipse."""
+    import cv2
+
+    x0, y0, x1, y1 = int(cx - rx - pad), int(cy - ry - pad), int(cx + rx + pad), int(cy + ry + pad)
+    cov = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.ellipse(cov, (int(cx - x0), int(cy - y0)), (int(rx), int(ry)), 0, 0, 360, 1.0, -1)
+    return (x0, y0, x1, y1), cov
+
+
+def test_the_change_is_confined_to_the_invented_region_bit_exact():
+    """Outside the region's feathered mask every pixel equals the input's, bit for bit; inside
+    the region the refiner changes it."""
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (240, 300, 3), dtype=np.uint8)
+    lm = mouth_landmarks(150, 130, 90)
+    roi, cov = opening(img.shape[:2], 150, 130, 30, 12)
+    r = tiny_refiner()
+    out = refine_photo(r, img, [(lm, (roi, cov))])
+    weight = weight_image(img.shape[:2], lm, (roi, cov), r.cfg)
+    x0, y0, x1, y1 = roi
+    outside = weight == 0
+    assert outside.sum() > 0.9 * outside.size
+    assert np.array_equal(out[outside], img[outside])
+    inside = np.zeros(img.shape[:2], bool)
+    inside[y0:y1, x0:x1] = cov > 0.99
+    changed = np.abs(out.astype(int) - img.astype(int)).max(-1)[inside]
+    assert (changed > 0).mean() > 0.9
+    assert out is not img and not np.shares_memory(out, img)
+
+
+def test_no_region_no_change():
+    """A face with no invented region (or an empty one) is given back as it is: the input array
+    itself."""
+    img = astronaut()
+    lm = mouth_landmarks(260, 200, 80)
+    r = tiny_refiner()
+    assert refine_photo(r, img, [(lm, None)]) is img
+    roi, cov = opening(img.shape[:2], 260, 200, 20, 8)
+    assert refine_photo(r, img, [(lm, (roi, np.zeros_like(cov)))]) is img
+
+
+def test_a_fresh_refiner_changes_nothing():
+    """An untrained refiner (its head zeroed) starts as no change."""
+    img = astronaut()
+    lm = mouth_landmarks(260, 200, 80)
+    out = refine_photo(RegionRefiner(TINY).eval(), img, [(lm, opening(img.shape[:2], 260, 200, 25, 10))])
+    assert np.array_equal(out, img)
+
+
+def test_grey_and_16_bit_photos():
+    """A grey (H, W) photo and a 16-bit one are refined in their own form, confined as well."""
+    rng = np.random.default_rng(1)
+    r = tiny_refiner(1)
+    lm = mouth_landmarks(100, 100, 70)
+    region = opening((200, 200), 100, 100, 22, 9)
+    for img in (rng.integers(0, 256, (200, 200), dtype=np.uint8),
+                rng.integers(0, 65536, (200, 200, 3), dtype=np.uint16)):
+        out = refine_photo(r, img, [(lm, region)])
+        assert out.shape == img.shape and out.dtype == img.dtype
+        diff = out.astype(np.int64) != img.astype(np.int64)
+        diff = diff if diff.ndim == 2 else diff.any(-1)
+        ys, xs = np.nonzero(diff)
+        (x0, y0, x1, y1), _ = region
+        assert len(ys) > 100 and ys.min() >= y0 - 8 and ys.max() < y1 + 8 and xs.min() >= x0 - 8
+
+
+def test_weights_round_trip_through_safetensors(tmp_path):
+    """A refiner saved and loaded gives the same change; a pickle file and a checkpoint of
+    another kind are refused, naming the file."""
+    r = tiny_refiner(2)
+    path = tmp_path / "r.safetensors"
+    save_refiner(path, r, {"training_data": "none", "license": "test"})
+    back = load_refiner(path)
+    assert back.cfg == r.cfg
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    m = torch.rand(2, 1, 32, 32)
+    with torch.inference_mode():
+        assert torch.allclose(back(x, m), r.half().float()(x, m), atol=1e-3)
+    pickled = tmp_path / "r.pt"
+    pickled.write_bytes(b"\x80\x04not a checkpoint")
+    with pytest.raises(CheckpointError, match="r.pt"):
+        load_refiner(pickled)
+    from faceedit.models.checkpoint import save_checkpoint
+
+    other = tmp_path / "other.safetensors"
+    save_checkpoint(other, {"w": torch.zeros(2)}, {"arch": "reggan"})
+    with pytest.raises(CheckpointError, match="not a region refiner"):
+        load_refiner(other)
+
+
+# -- on the stage ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def editor():
+    from faceedit.api import Editor
+
+    return Editor.from_pretrained("reggan", device="cpu", detector="mediapipe")
+
+
+def test_the_stage_reports_the_mouth_it_paints(editor):
+    """Surprise opens the astronaut's mouth and the stage reports the opening it painted inside
+    the mouth's box; a change of light alone invents nothing."""
+    from faceedit import flow as F
+    from faceedit.models.request import EditRequest
+
+    img = astronaut()
+    faces = F.select_faces(editor.detector.detect(img))
+    photo = F.prepare_photo(editor, img, faces, editor.check_request(EditRequest.of("surprised", settings={"refine": "off"})))
+    (roi, cov), lm = photo.edits[0].invented, photo.edits[0].landmarks
+    assert cov.shape == (roi[3] - roi[1], roi[2] - roi[0]) and cov.max() == 1.0
+    ys, xs = np.nonzero(cov > 0.5)
+    x0, y0, side = region_box(lm, 1.0)
+    assert x0 <= roi[0] + xs.mean() <= x0 + side and y0 <= roi[1] + ys.mean() <= y0 + side
+    kept = F.prepare_photo(editor, img, faces, editor.check_request(EditRequest.of("keep", light="35,15")))
+    assert kept.edits[0].invented is None
+
+
+def test_the_flow_refines_only_the_invented_region(editor, monkeypatch):
+    """With a refiner on, RegGAN's edit differs from the same edit with it off only inside the
+    opening the stage painted (its feathered mask); an edit that invents nothing is the same
+    with it on; ``refine`` takes on or off, and ``on`` without a refiner is refused."""
+    from faceedit import flow as F
+    from faceedit.models.request import EditRequest
+
+    img = astronaut()
+    faces = F.select_faces(editor.detector.detect(img))
+    monkeypatch.setattr(editor, "refiner", tiny_refiner(3))
+
+    def staged(target, refine, **kw):
+        req = editor.check_request(EditRequest.of(target, settings={"refine": refine}, **kw))
+        return F.prepare_photo(editor, img, faces, req)
+
+    off, on = staged("surprised", "off"), staged("surprised", "on")
+    weight = weight_image(img.shape[:2], off.edits[0].landmarks, off.edits[0].invented, editor.refiner.cfg)
+    diff = np.abs(on.pixels.astype(int) - off.pixels.astype(int)).max(-1)
+    assert diff.max() > 0 and np.array_equal(on.pixels[weight == 0], off.pixels[weight == 0])
+    assert (diff[weight >= 1] > 0).mean() > 0.5
+    a, b = staged("keep", "off", light="35,15"), staged("keep", "on", light="35,15")
+    assert np.array_equal(a.pixels, b.pixels)
+    with pytest.raises(UsageError, match="refine=maybe"):
+        staged("surprised", "maybe")
+    monkeypatch.setattr(editor, "refiner", None)
+    with pytest.raises(UsageError, match="no refiner"):
+        staged("surprised", "on")
+
+
+def test_the_shipped_refiner_is_listed_and_loads():
+    """`faceedit models` (list_models) names RegGAN's refiner from the manifest, with what it
+    adds; its file loads as a region refiner (verified, fp16 safetensors) that is off by default
+    (its card: it does not beat the stage alone)."""
+    from faceedit.models.loading import list_models
+    from faceedit.models.refine import shipped_refiner
+
+    rows = {r["name"]: r for r in list_models()}
+    entry = rows["reggan"]["refiner"]
+    assert entry["file"] == "reggan_refiner.safetensors" and entry["present"] and entry["description"]
+    assert rows["stage"]["refiner"] is None
+    refiner = shipped_refiner("reggan")
+    assert refiner is not None and refiner.cfg.method == "reggan" and not refiner.cfg.default_on
