@@ -148,8 +148,6 @@ class Flow:
     def _network_aus(self) -> list:
         """The AUs the network moves: its header's, those its declaration allows
         (:meth:`faceedit.models.options.ModelOption.vocabulary_of`: EGGAN's estimable ones)."""
-        from faceedit.models.registry import ARCH_OPTIONS
-
         aus = list((self.spec.conditions or {}).get("aus") or [])
         declared = {o.key: o for o in ARCH_OPTIONS.get(self.loaded.meta.arch) or ()}
         if "aus" in declared:
