@@ -37,6 +37,7 @@ from faceedit.video.container import (
 )
 from faceedit.video.edit import ExpressionHold, steady_parts
 from faceedit.video.reuse import KeyFrames, Plan, Reuse, carry_change, change_parts, move_parts, moved_edits
+from faceedit.video.smooth import FrameClock
 from faceedit.video.track import FaceTracker
 
 
@@ -86,6 +87,7 @@ class VideoResult:
     rate: float | None = None  # the clip's frame rate, as its container gives it
     network: bool = False  # the network's change altered a pixel of a frame (set from the workers)
     audio: int = 0  # streams copied
+    clock: FrameClock | None = None  # the frames' times the smoothing ran on (from the clip's rate)
 
     def to_json(self) -> dict:
         return {"input": self.input, "output": self.output, "frames": self.frames,
@@ -93,7 +95,9 @@ class VideoResult:
                 "detections": self.detections, "key_frames": self.keys, "scene_cuts": self.cuts,
                 "fps": None if self.rate is None else round(self.rate, 3),
                 "edit_fps": round(self.fps, 2), "seconds": round(self.seconds, 2),
-                "copied_streams": self.audio, "network": self.network}
+                "copied_streams": self.audio, "network": self.network,
+                "clock": None if self.clock is None else self.clock.kind,
+                "clock_steps_replaced": 0 if self.clock is None else self.clock.replaced}
 
 
 class Progress:
@@ -272,6 +276,7 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
     with VideoReader(src) as reader:
         result.total, result.audio = reader.info.frames, len(reader.info.copied)
         result.rate = float(reader.info.rate) if reader.info.rate else None
+        result.clock = FrameClock(result.rate)
         bar = progress if isinstance(progress, Progress) else (
             Progress(os.path.basename(src), reader.info.frames)
             if progress else None)
@@ -450,7 +455,9 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
     """Track the frame's faces and hand its edit to ``pool`` (a frame without a face to edit
     is passed through as decoded): the edit in full on a key frame, else the key frame's edit
     moved onto it (``keys``, :mod:`faceedit.video.reuse`)."""
-    t = float(frame.pts * frame.time_base) if frame.pts is not None else frame.index / 25.0
+    if result.clock is None:
+        result.clock = FrameClock(result.rate)
+    t = result.clock(None if frame.pts is None else float(frame.pts * frame.time_base))
     tracks = select_tracks(tracker(frame.rgb, t), face, max_faces)
     check_people(tracker.next_id, face, max_faces, result.input, frame.index)
     if not tracks:

@@ -11,6 +11,9 @@ per second), so one cut-off serves all points of a face and the shape never shea
 
 The expression state's slow part (:class:`SlowMean`, an exponential mean over about a second)
 is what an edit replaces: the frame-to-frame rest of the state (talking, blinking) is kept.
+
+Both run on each frame's time, which :class:`FrameClock` gives: the frame's timestamp where the
+step from the frame before is plausible for the clip, else one frame's period (frame order).
 """
 
 from __future__ import annotations
@@ -81,3 +84,46 @@ class SlowMean:
         self.value = self.value + a * (x - self.value)
         self.t = t
         return self.value.copy()
+
+
+class FrameClock:
+    """Each frame's time (seconds) for the filters above, robust to a clip's clock.
+
+    The period is the container's nominal frame rate where it lies in [:data:`LOW`,
+    :data:`HIGH`] fps, else 25 fps. A frame's time is the previous frame's plus the step
+    between their timestamps where that step is within a factor :data:`SLACK` of the period
+    (a variable frame rate, a dropped frame), else plus one period: a missing timestamp, one
+    that goes back or jumps, or a clip whose timestamps claim another rate altogether (the
+    same talking clip stamped at 1,875 fps) is smoothed in frame order. ``replaced`` counts
+    the steps taken by frame order, ``steps`` all steps; :attr:`kind` says which clock ran."""
+
+    LOW, HIGH, SLACK = 1.0, 240.0, 3.0
+
+    def __init__(self, rate: float | None):
+        nominal = float(rate) if rate else 0.0
+        self.rate = nominal if self.LOW <= nominal <= self.HIGH else 25.0
+        self.period = 1.0 / self.rate
+        self.t: float | None = None
+        self.stamp: float | None = None
+        self.steps = self.replaced = 0
+
+    def __call__(self, stamp: float | None) -> float:
+        """The time of the next frame, whose timestamp (seconds) is ``stamp`` (None: none)."""
+        if self.t is None:
+            self.t = 0.0 if stamp is None else float(stamp)
+        else:
+            self.steps += 1
+            step = None if stamp is None or self.stamp is None else float(stamp) - self.stamp
+            if step is None or not self.period / self.SLACK <= step <= self.period * self.SLACK:
+                step = self.period
+                self.replaced += 1
+            self.t += step
+        self.stamp = None if stamp is None else float(stamp)
+        return self.t
+
+    @property
+    def kind(self) -> str:
+        """``timestamps`` (every step from them), ``frame order`` (none) or ``mixed``."""
+        if not self.replaced:
+            return "timestamps"
+        return "frame order" if self.replaced == self.steps else "mixed"
