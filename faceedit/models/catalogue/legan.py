@@ -17,7 +17,7 @@ declare_arch("legan", "faceedit.models.legan:build_legan", options=(
 # Its paste settings are in its checkpoint header: color_match false (a lighting change *is* a
 # change of brightness: do not undo it), delta_smooth 4 (the change low-passed at 0.2 eye distances
 # of the 64-px crop: the network's smooth relighting passes, the hard shadow edge it draws down the
-# nose does not; figures in weights/stage.md, "Relighting"), on the stage.
+# nose does not; docs/history.md, LEGAN), on the stage.
 register_model(
     ModelSpec(
         name="legan",

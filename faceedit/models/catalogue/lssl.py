@@ -17,7 +17,7 @@ declare_arch("lssl", "faceedit.models.lssl:build_lssl", options=(
 # -d data/jaffe -d data/yale -d data/yaleb`) in its header.
 # Its paste settings are in its checkpoint header: color_match false, delta_smooth 4 (the change
 # low-passed at 0.2 eye distances of the 64-px crop: the network's smooth relighting passes, the
-# hard shadow edge it draws down the nose does not; weights/stage.md, "Relighting"), on the stage.
+# hard shadow edge it draws down the nose does not; docs/history.md, LSSL), on the stage.
 register_model(
     ModelSpec(
         name="lssl",
