@@ -180,7 +180,7 @@ def fetch(cache: Path | None = None, timeout: float = 120.0) -> dict[str, Path]:
     return out
 
 
-def read_rgb(path: Path | str) -> np.ndarray:
+def read_rgb(path: Path | str | io.BytesIO) -> np.ndarray:
     """(H, W, 3) uint8 RGB of a photo file (greyscale ones repeated to three channels)."""
     from PIL import Image
 
