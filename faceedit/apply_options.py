@@ -254,6 +254,8 @@ class Record:
     reason: str | None = None
     # the faces left as they are, [{"face": N, "declined": reason}] (faceedit.faces.reading; --force edits them)
     declined: list[dict] | None = None
+    # per chosen face what it is before the edit, {"face": N, **FaceReading.to_json()}
+    read: list[dict] | None = None
 
     def __post_init__(self) -> None:
         if self.status == "error":  # an error record names no output: none was written
@@ -288,6 +290,8 @@ class Record:
             rec["reason"] = self.reason
         if self.declined:
             rec["declined"] = self.declined
+        if self.read:
+            rec["read"] = self.read
         return rec
 
 

@@ -75,6 +75,7 @@ class _Photo:
     found: int | None = None  # faces the detector found (None: not looked for)
     numbers: list[int] = field(default_factory=list)  # each aligned face's number (`face` N)
     declined: list[dict] = field(default_factory=list)  # the faces left as they are (Record.declined)
+    read: list[dict] = field(default_factory=list)  # each chosen face's reading (Record.read)
     error: FaceEditError | None = None
     edited: dict = field(default_factory=dict)  # key -> list of per-face edited crops
     # key -> (the stage's change as a patch, see _changed_patch; the faces re-cut after it)
@@ -204,7 +205,7 @@ class PhotoEngine:
         if faces is None and (status in ("copied", "no_face") or isinstance(photo.error, NoFaceError)):
             faces = 0  # looked for, none found
         rec = self.records(photo.path, output, status, target, strength, faces, error)
-        rec.declined = photo.declined or None
+        rec.declined, rec.read = photo.declined or None, photo.read or None
         return rec
 
     # -- decode, detect, select, align, stage (worker threads) ---------------------------------
@@ -252,8 +253,9 @@ class PhotoEngine:
         photo.found = len(faces)
         chosen = select_faces(faces, self.opts.face, self.opts.max_faces, photo.path)
         numbers = face_numbers(faces, chosen)
-        chosen, declined = split_declined(image.pixels, chosen, force=self.opts.force)
+        chosen, declined, readings = split_declined(image.pixels, chosen, force=self.opts.force)
         photo.declined = [{"face": numbers[i], "declined": why} for i, why in declined]
+        photo.read = [{"face": n, **r.to_json()} for n, r in zip(numbers, readings) if r is not None]
         photo.numbers = face_numbers(faces, chosen)
         photo.aligned = align_faces(self.editor, image.pixels, chosen)
         if self.editor.stage is not None:

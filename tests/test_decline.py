@@ -48,6 +48,8 @@ def test_a_tiny_face_is_declined_for_every_model_and_force_edits_it(tmp_path, ph
         tiny = by["tiny.png"]
         assert tiny["status"] == "copied" and tiny["faces"] == 1, tiny
         assert [d["face"] for d in tiny["declined"]] == [0] and "too small" in tiny["declined"][0]["declined"]
+        assert [r["face"] for r in tiny["read"]] == [0] and tiny["read"][0]["eye_px"] < 12
+        assert by["big.png"]["read"][0]["eye_px"] > 40 and by["big.png"]["read"][0]["pose_from"] == "mesh"
         assert np.array_equal(np.asarray(Image.open(tiny["output"])), np.asarray(Image.open(photos / "tiny.png")))
         assert "1 face declined" in stderr
 

@@ -109,10 +109,11 @@ def test_a_profile_is_declined_and_force_edits_it():
     face = _turned(_astronaut_face(), 65.0)
     why = reading.decline_reason(reading.read_face(img, face))
     assert why is not None and "turned" in why
-    kept, declined = reading.split_declined(img, [_astronaut_face(), face])
+    kept, declined, readings = reading.split_declined(img, [_astronaut_face(), face])
     assert len(kept) == 1 and kept[0] is _astronaut_face() and declined == [(1, why)]
-    kept, declined = reading.split_declined(img, [_astronaut_face(), face], force=True)
-    assert len(kept) == 2 and declined == []
+    assert [abs(r.yaw) > reading.MAX_YAW for r in readings] == [False, True]
+    kept, declined, readings = reading.split_declined(img, [_astronaut_face(), face], force=True)
+    assert len(kept) == 2 and declined == [] and len(readings) == 2
 
 
 def test_a_24_px_face_is_declined_a_128_px_one_is_not():

@@ -217,17 +217,19 @@ def decline_reason(reading: FaceReading, *, max_yaw: float = MAX_YAW, min_eye_px
 
 
 def split_declined(pixels: np.ndarray, faces: list[Face], force: bool = False
-                   ) -> tuple[list[Face], list[tuple[int, str]]]:
-    """The faces to edit and, for the others, ``(their index in faces, the reason)``; with
-    ``force`` every face is edited. A face without 68 landmarks is edited (nothing to read)."""
-    if force:
-        return list(faces), []
+                   ) -> tuple[list[Face], list[tuple[int, str]], list[FaceReading | None]]:
+    """The faces to edit; for the others ``(their index in faces, the reason)``; and every face's
+    reading (None for a face without 68 landmarks, which is edited: nothing to read). With
+    ``force`` every face is edited."""
     kept: list[Face] = []
     declined: list[tuple[int, str]] = []
+    readings: list[FaceReading | None] = []
     for i, f in enumerate(faces):
-        why = decline_reason(read_face(pixels, f)) if np.shape(f.landmarks) == (68, 2) else None
+        r = read_face(pixels, f) if np.shape(f.landmarks) == (68, 2) else None
+        readings.append(r)
+        why = None if force or r is None else decline_reason(r)
         if why is None:
             kept.append(f)
         else:
             declined.append((i, why))
-    return kept, declined
+    return kept, declined, readings
