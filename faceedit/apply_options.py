@@ -73,6 +73,8 @@ class ApplyOptions:
     verify: bool = False
     verify_min_prob: float = MIN_PROB  # the target's least classifier probability
     verify_min_identity: float = MIN_IDENTITY  # the least identity cosine of input and output
+    # edit the faces the edit would decline (faceedit.faces.reading.decline_reason: a profile, a tiny face)
+    force: bool = False
     # videos: a frame edited in full at least every this many frames; between them, while the
     # faces hold still, the last key frame's edit moved onto each frame (1: every frame in full)
     key_frames: int = 8
@@ -250,6 +252,10 @@ class Record:
     measured: list[dict] | None = None
     # why an input or output was skipped (an earlier output's name, the same conditions...)
     reason: str | None = None
+    # the faces left as they are, [{"face": N, "declined": reason}] (faceedit.faces.reading; --force edits them)
+    declined: list[dict] | None = None
+    # per chosen face what it is before the edit, {"face": N, **FaceReading.to_json()}
+    read: list[dict] | None = None
 
     def __post_init__(self) -> None:
         if self.status == "error":  # an error record names no output: none was written
@@ -282,6 +288,10 @@ class Record:
             rec["masks"] = self.masks
         if self.reason is not None:
             rec["reason"] = self.reason
+        if self.declined:
+            rec["declined"] = self.declined
+        if self.read:
+            rec["read"] = self.read
         return rec
 
 

@@ -74,6 +74,8 @@ class _Photo:
     aligned: list[AlignedFace] = field(default_factory=list)
     found: int | None = None  # faces the detector found (None: not looked for)
     numbers: list[int] = field(default_factory=list)  # each aligned face's number (`face` N)
+    declined: list[dict] = field(default_factory=list)  # the faces left as they are (Record.declined)
+    read: list[dict] = field(default_factory=list)  # each chosen face's reading (Record.read)
     error: FaceEditError | None = None
     edited: dict = field(default_factory=dict)  # key -> list of per-face edited crops
     # key -> (the stage's change as a patch, see _changed_patch; the faces re-cut after it)
@@ -202,7 +204,9 @@ class PhotoEngine:
         faces = photo.found  # the faces found, whichever were edited (None: not looked for)
         if faces is None and (status in ("copied", "no_face") or isinstance(photo.error, NoFaceError)):
             faces = 0  # looked for, none found
-        return self.records(photo.path, output, status, target, strength, faces, error)
+        rec = self.records(photo.path, output, status, target, strength, faces, error)
+        rec.declined, rec.read = photo.declined or None, photo.read or None
+        return rec
 
     # -- decode, detect, select, align, stage (worker threads) ---------------------------------
     def _prepare_group(self, jobs: list[_Photo]) -> None:
@@ -241,12 +245,17 @@ class PhotoEngine:
         """The flow's per-photo half on one decoded photo (``photo.image``): choose the faces,
         align them once, and stage them once per target and strength (full-resolution
         geometry, mouth, shading)."""
+        from faceedit.faces.reading import split_declined
         from faceedit.flow import align_faces, face_numbers, select_faces
 
         if faces:
             mark("first face")
         photo.found = len(faces)
         chosen = select_faces(faces, self.opts.face, self.opts.max_faces, photo.path)
+        numbers = face_numbers(faces, chosen)
+        chosen, declined, readings = split_declined(image.pixels, chosen, force=self.opts.force)
+        photo.declined = [{"face": numbers[i], "declined": why} for i, why in declined]
+        photo.read = [{"face": n, **r.to_json()} for n, r in zip(numbers, readings) if r is not None]
         photo.numbers = face_numbers(faces, chosen)
         photo.aligned = align_faces(self.editor, image.pixels, chosen)
         if self.editor.stage is not None:
@@ -315,7 +324,8 @@ class PhotoEngine:
     # -- paste back, encode (worker threads) ---------------------------------------------------
     def _finish_without_model(self, photo: _Photo, writer: ThreadPoolExecutor | None) -> None:
         """Records for a photo that the network does not edit: its error, no output to write,
-        or no face found (``--on-no-face skip``; ``copy`` goes to ``writer``)."""
+        no face found (``--on-no-face skip``; ``copy`` goes to ``writer``), or every face declined
+        (written unedited by ``writer``, ``copied``)."""
         if photo.error is not None:
             outs: list[PlannedOutput | None] = [*photo.outputs] or [None]
             for out in outs:
@@ -327,7 +337,7 @@ class PhotoEngine:
             photo.done.set_result(None)
         elif not photo.outputs:
             photo.done.set_result(None)
-        elif not photo.aligned and self.opts.on_no_face == "skip":
+        elif not photo.aligned and self.opts.on_no_face == "skip" and not photo.declined:
             for out in photo.outputs:
                 photo.records.append(self._rec(photo, None, "no_face", out.target, out.strength,
                                              "no face found"))
@@ -348,7 +358,7 @@ class PhotoEngine:
             inputs = self._reading_inputs(img.pixels, photo.aligned) if self.reader is not None else None
             for out in photo.outputs:
                 try:
-                    if not photo.aligned:  # no face, --on-no-face copy: the input's bytes
+                    if not photo.aligned:  # no face (--on-no-face copy) or all declined: the input's bytes
                         with timed("encode"):
                             write_unedited(out.path, img, quality=self.opts.quality, protected=(photo.path,),
                                            record=out.record)

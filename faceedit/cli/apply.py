@@ -147,6 +147,7 @@ def apply(
     verify: Annotated[bool, typer.Option("--verify", help="Read each output's faces (expression classifier, identity network): one whose target did not read or whose person changed is 'unverified' (written; exit 1).")] = False,
     verify_min_prob: Annotated[float, typer.Option("--verify-min-prob", help="With --verify: the least probability the expression classifier gives the target, where it judges the target (the shipped one: neutral, happy, surprised).")] = MIN_PROB,
     verify_min_identity: Annotated[float, typer.Option("--verify-min-identity", help="With --verify: the least identity similarity (cosine) of each face to the input's.")] = MIN_IDENTITY,
+    force: Annotated[bool, typer.Option("--force", help="Edit the faces the edit declines by default (turned past 45 degrees, eyes under 12 px apart), which are otherwise left as they are and named in the record (declined) and the summary.")] = False,
     engine: Annotated[Engine, typer.Option("--engine", case_sensitive=False, help="local: this process; ray: Ray actors on this machine or a cluster (needs the ray extra of faceedit; inputs and outputs on a file system every worker sees).")] = Engine.local,
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="With --engine ray: the Ray cluster to join (auto: the one `ray start` began on this machine, or HEAD-HOST:6379); default: RAY_ADDRESS, else a Ray started on this machine's cores.")] = None,
     gpus_per_worker: Annotated[float | None, typer.Option("--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0).")] = None,
@@ -194,6 +195,7 @@ def apply(
             verify=verify,
             verify_min_prob=verify_min_prob,
             verify_min_identity=verify_min_identity,
+            force=force,
             key_frames=key_frames,
         )
         opts.check()  # before the model loads
@@ -261,6 +263,7 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
     counts = {"ok": 0, "unverified": 0, "skipped": 0, "aside": 0, "copied": 0, "no_face": 0, "error": 0}
     per_input = len(opts.targets) * len(opts.strengths)
     whole_failures = 0  # inputs that failed as a whole (a missing file...): one record each
+    declined: set[tuple[str, int]] = set()  # (input, face number) left as they are
     # Ctrl-C: ApplyRun.run stops taking inputs, finishes the photos in progress, joins its
     # threads and yields the records of the inputs done (a second Ctrl-C is ignored); the
     # summary says so and the exit status is 130 (128 + SIGINT), as for a shell.
@@ -279,6 +282,7 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
                 key = "aside" if rec.status == "skipped" and rec.output is None else rec.status
                 counts[key] = counts.get(key, 0) + 1
                 whole_failures += rec.target is None
+                declined.update((rec.input, d["face"]) for d in getattr(rec, "declined", None) or [])
                 if rec.status == "error":
                     logger.error("%s: %s", rec.input, rec.error)
                 elif rec.status == "unverified":
@@ -302,8 +306,9 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
         ignore_stop_signals()  # through the summary and the interpreter's exit (a while with torch)
     unfinished = applier.unfinished
     logger.info(
-        "%d written%s, %d skipped (exist)%s, %d copied, %d without face, %d failed%s%s",
+        "%d written%s%s, %d skipped (exist)%s, %d copied, %d without face, %d failed%s%s",
         counts["ok"] + counts["unverified"], f" ({counts['unverified']} unverified)" if opts.verify else "",
+        f", {len(declined)} face{'s' * (len(declined) != 1)} declined (--force edits them)" if declined else "",
         counts["skipped"], f", {counts['aside']} not edited (named as the output of another input)"
         if counts["aside"] else "", counts["copied"], counts["no_face"], counts["error"],
         f", {len(unread)} not read (image formats faceedit does not read: "

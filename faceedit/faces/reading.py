@@ -1,0 +1,235 @@
+"""What a face is before it is edited, read cheaply from what the detector already gives (its 68
+points, the Face Mesh where the detector has one) and the photo's pixels, and whether the edit
+takes it on (:func:`decline_reason`).
+
+:func:`read_face` gives a :class:`FaceReading`:
+
+- ``eye_px``: the distance between the eye centres, pixels (the face's size).
+- ``yaw`` / ``pitch`` / ``roll``, degrees. From the Face Mesh (``pose_from`` ``"mesh"``): the
+  head's axes in 3-D, x from the image-left eye's outer corner (vertex 33) to the other's (263),
+  y from the forehead (10) to the chin (152) made square to x; yaw is x's turn out of the image
+  plane (+: the face turned towards the image's right, the sign of the stage's ``head_yaw``),
+  pitch y's (+: the chin out, ``head_pitch``'s sign), roll x's angle in the image (+: clockwise).
+  From the 68 points alone (``"68"``): roll from the eye line, yaw from where the nose's tip
+  lies between the jaw's two sides along it (:data:`YAW_GAIN`), pitch None.
+- ``grey``: the face's box has no colour (Lab a and b spread under :data:`GREY_CHROMA`: a
+  black-and-white or toned print).
+- ``sharpness``: the variance of the Laplacian of the face's box resampled to
+  :data:`SHARP_EYE_PX` px between the eyes, over the box's grey variance: detail at the face's
+  own scale, whatever its size and contrast (a small face upsampled has little of it).
+- ``mouth_open``: the inner lips' gap (points 61-63 to 67-65) in eye distances. On some closed
+  full lips of low contrast the Face Mesh puts the inner points apart (London HD 061 neutral:
+  0.095), so a gap alone does not prove an open mouth; ``teeth`` reads what is in it.
+- ``teeth``: the share of the inner mouth (points 60-67) that is bright and unsaturated
+  (:data:`TEETH_LIGHT`, :data:`TEETH_SATURATION`); 0 where the lips close.
+- ``eye_dark``: how much darker the lids (between each eye's points and its brow's) are than
+  the cheek under the eye, 1 - lid / cheek median grey (eye make-up, deep-set eyes).
+
+:func:`decline_reason` is the verdict the edit follows for every model: a face turned past
+:data:`MAX_YAW` (a profile) or smaller than :data:`MIN_EYE_PX` is left as it is, with the reason;
+:func:`split_declined` applies it to a photo's faces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from faceedit.faces.landmarks import JAW, L_BROW, L_EYE, LIPS_INNER, NOSE_TIP, R_BROW, R_EYE, eye_distance
+from faceedit.faces.types import Face
+
+#: A face turned further than this (degrees, either way) is declined: the warp cannot hold a
+#: profile (its far side hidden, the near side stretched).
+MAX_YAW = 45.0
+#: A face whose eyes are closer than this (pixels) is declined: its features are a few pixels,
+#: so the warp and the fills draw blocks rather than a mouth and eyes (the stage's neutral, happy
+#: and surprised on London faces at 8, 10, 12, 16, 20, 24 px: a dark bar or a smear for a mouth
+#: at 8 and 10, readable from 12).
+MIN_EYE_PX = 12.0
+#: The yaw from 68 points: asin of this times the nose tip's offset from the jaw's middle along
+#: the eye line, as a share of the half jaw width.
+YAW_GAIN = 0.75
+#: Monochrome: the Lab a and b channels' standard deviation over the face's box under this
+#: (OpenCV's 8-bit Lab).
+GREY_CHROMA = 1.5
+#: The face's box resampled to this eye distance (px) for the sharpness.
+SHARP_EYE_PX = 32.0
+#: Teeth: a pixel of the inner mouth at least this share of the way from the lips' grey to white
+#: and under this HSV saturation (colour photos).
+TEETH_LIGHT, TEETH_SATURATION = 0.35, 0.35
+#: The inner lips' gap (eye distances) under which the mouth counts as closed (no teeth read).
+CLOSED_GAP = 0.03
+
+
+@dataclass
+class FaceReading:
+    """One face as :func:`read_face` reads it (see the module's text for each field)."""
+
+    eye_px: float
+    yaw: float
+    pitch: float | None
+    roll: float
+    pose_from: str
+    grey: bool
+    sharpness: float
+    mouth_open: float
+    teeth: float
+    eye_dark: float
+
+    def to_json(self) -> dict:
+        def r(v, n=2):
+            return None if v is None else round(float(v), n)
+
+        return {"eye_px": r(self.eye_px, 1), "yaw": r(self.yaw, 1), "pitch": r(self.pitch, 1),
+                "roll": r(self.roll, 1), "pose_from": self.pose_from, "grey": self.grey,
+                "sharpness": r(self.sharpness, 3), "mouth_open": r(self.mouth_open, 3),
+                "teeth": r(self.teeth, 3), "eye_dark": r(self.eye_dark, 3)}
+
+
+def mesh_pose(dense: np.ndarray) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) degrees of a (468+, 3) Face Mesh (see the module's text)."""
+    p = np.asarray(dense, np.float64)[:, :3]
+    x = p[263] - p[33]
+    x /= max(float(np.linalg.norm(x)), 1e-9)
+    y = p[152] - p[10]
+    y -= x * float(y @ x)
+    y /= max(float(np.linalg.norm(y)), 1e-9)
+    # MediaPipe's z grows away from the camera: the far eye's corner is deeper
+    yaw = np.degrees(np.arcsin(np.clip(x[2], -1, 1)))
+    pitch = np.degrees(np.arcsin(np.clip(-y[2], -1, 1)))
+    roll = np.degrees(np.arctan2(x[1], x[0]))
+    return float(yaw), float(pitch), float(roll)
+
+
+def landmark_pose(lm: np.ndarray) -> tuple[float, float]:
+    """(yaw, roll) degrees of 68 points (see the module's text)."""
+    lm = np.asarray(lm, np.float64)
+    axis = lm[R_EYE].mean(0) - lm[L_EYE].mean(0)
+    roll = float(np.degrees(np.arctan2(axis[1], axis[0])))
+    axis /= max(float(np.linalg.norm(axis)), 1e-9)
+    left, right = float(lm[JAW[0]] @ axis), float(lm[JAW[-1]] @ axis)
+    half = max((right - left) / 2, 1e-6)
+    offset = (float(lm[NOSE_TIP] @ axis) - (left + right) / 2) / half
+    return float(np.degrees(np.arcsin(np.clip(YAW_GAIN * offset, -1, 1)))), roll
+
+
+def _box(lm: np.ndarray, shape, grow: float = 0.0) -> tuple[int, int, int, int]:
+    x0, y0 = lm.min(0)
+    x1, y1 = lm.max(0)
+    gx, gy = (x1 - x0) * grow, (y1 - y0) * grow
+    h, w = shape[:2]
+    return (int(max(0, np.floor(x0 - gx))), int(max(0, np.floor(y0 - gy))),
+            int(min(w, np.ceil(x1 + gx) + 1)), int(min(h, np.ceil(y1 + gy) + 1)))
+
+
+def _poly_mask(shape, pts: np.ndarray, scale: int = 4) -> np.ndarray:
+    """Pixels inside a polygon (sub-pixel vertices), as bool."""
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(np.asarray(pts) * scale).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=2)
+    return mask.astype(bool)
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float64)
+
+
+def _teeth(rgb: np.ndarray, lm: np.ndarray, grey_photo: bool, eye: float) -> float:
+    gap = _gap(lm, eye)
+    if gap < CLOSED_GAP:
+        return 0.0
+    inner = _poly_mask(rgb.shape, lm[LIPS_INNER])
+    if inner.sum() < 4:
+        return 0.0
+    g = _grey(rgb)
+    lips = _poly_mask(rgb.shape, lm[48:60]) & ~inner
+    lip_grey = float(np.median(g[lips])) if lips.any() else float(np.median(g[inner]))
+    light = g[inner] >= lip_grey + TEETH_LIGHT * (255.0 - lip_grey)
+    if not grey_photo:
+        sat = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV)[..., 1][inner] / 255.0
+        light &= sat < TEETH_SATURATION
+    return float(light.mean())
+
+
+def _gap(lm: np.ndarray, eye: float) -> float:
+    upper, lower = lm[[61, 62, 63]], lm[[67, 66, 65]]
+    return float(np.linalg.norm(upper - lower, axis=1).mean()) / max(eye, 1e-6)
+
+
+def _eye_dark(g: np.ndarray, lm: np.ndarray, eye: float) -> float:
+    ratios = []
+    for eye_idx, brow_idx in ((L_EYE, L_BROW), (R_EYE, R_BROW)):
+        pts = lm[eye_idx]
+        top = pts[[1, 2]]  # the upper lid's two points (37, 38 / 43, 44)
+        brow = lm[brow_idx][1:4]
+        lid = _poly_mask(g.shape, np.concatenate([pts[[0, 1, 2, 3]], brow[::-1]]))
+        lid &= ~_poly_mask(g.shape, pts)
+        below = pts[[3, 4, 5, 0]] + [0.0, 0.25 * eye]
+        cheek = _poly_mask(g.shape, np.concatenate([pts[[0, 5, 4, 3]], below[[0]] + [0.0, 0.2 * eye], below[[3]]
+                                                    + [0.0, 0.2 * eye]]))
+        cheek &= ~_poly_mask(g.shape, pts)
+        if lid.sum() < 3 or cheek.sum() < 3 or not np.isfinite(top).all():
+            continue
+        ratios.append(1.0 - float(np.median(g[lid])) / max(float(np.median(g[cheek])), 1.0))
+    return float(np.mean(ratios)) if ratios else 0.0
+
+
+def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
+    """The :class:`FaceReading` of ``face`` (68 landmarks; its Face Mesh where it has one) in
+    ``pixels`` ((H, W, 3) RGB, uint8 or float 0..255)."""
+    rgb = np.clip(np.asarray(pixels, np.float64), 0, 255).astype(np.uint8)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    lm = np.asarray(face.landmarks, np.float64)
+    if lm.shape != (68, 2):
+        raise ValueError(f"read_face needs 68 landmarks, got {lm.shape}")
+    eye = eye_distance(lm)
+    if face.dense is not None and np.shape(face.dense)[0] >= 468 and np.shape(face.dense)[1] >= 3:
+        yaw, pitch, roll = mesh_pose(face.dense)
+        pitch_out: float | None = pitch
+        pose_from = "mesh"
+    else:
+        yaw, roll = landmark_pose(lm)
+        pitch_out, pose_from = None, "68"
+    x0, y0, x1, y1 = _box(lm, rgb.shape)
+    box = rgb[y0:y1, x0:x1]
+    lab = cv2.cvtColor(np.ascontiguousarray(box), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float64)
+    grey_photo = bool(box.size and max(lab[:, 1].std(), lab[:, 2].std()) < GREY_CHROMA)
+    # detail at the face's own scale: the box resampled to SHARP_EYE_PX between the eyes
+    g = _grey(box) if box.size else np.zeros((2, 2))
+    f = SHARP_EYE_PX / max(eye, 1e-6)
+    small = cv2.resize(g, (max(2, round(g.shape[1] * f)), max(2, round(g.shape[0] * f))), interpolation=cv2.INTER_AREA
+                       if f < 1 else cv2.INTER_LINEAR)
+    sharp = float(cv2.Laplacian(small, cv2.CV_64F).var() / max(small.var(), 1e-6))
+    return FaceReading(eye_px=eye, yaw=yaw, pitch=pitch_out, roll=roll, pose_from=pose_from, grey=grey_photo,
+                       sharpness=sharp, mouth_open=_gap(lm, eye), teeth=_teeth(rgb, lm, grey_photo, eye),
+                       eye_dark=_eye_dark(_grey(rgb), lm, eye))
+
+
+def decline_reason(reading: FaceReading, *, max_yaw: float = MAX_YAW, min_eye_px: float = MIN_EYE_PX) -> str | None:
+    """Why a face is left as it is, or None where the edit takes it on (the same for every model)."""
+    if abs(reading.yaw) > max_yaw:
+        return f"turned {abs(reading.yaw):.0f} degrees (a profile; the edit holds to {max_yaw:.0f})"
+    if reading.eye_px < min_eye_px:
+        return f"too small: eyes {reading.eye_px:.0f} px apart (the edit holds from {min_eye_px:.0f})"
+    return None
+
+
+def split_declined(pixels: np.ndarray, faces: list[Face], force: bool = False
+                   ) -> tuple[list[Face], list[tuple[int, str]], list[FaceReading | None]]:
+    """The faces to edit; for the others ``(their index in faces, the reason)``; and every face's
+    reading (None for a face without 68 landmarks, which is edited: nothing to read). With
+    ``force`` every face is edited."""
+    kept: list[Face] = []
+    declined: list[tuple[int, str]] = []
+    readings: list[FaceReading | None] = []
+    for i, f in enumerate(faces):
+        r = read_face(pixels, f) if np.shape(f.landmarks) == (68, 2) else None
+        readings.append(r)
+        why = None if force or r is None else decline_reason(r)
+        if why is None:
+            kept.append(f)
+        else:
+            declined.append((i, why))
+    return kept, declined, readings

@@ -1,0 +1,70 @@
+"""Faces the edit cannot hold are left as they are by default, with the reason in the record and
+a count in the summary; ``--force`` edits them (faceedit.faces.reading.decline_reason, hooked in
+the photo engine)."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from faceedit.cli import app
+
+runner = CliRunner()
+
+
+def _apply(*args):
+    r = runner.invoke(app, ["apply", *map(str, args), "--json"], catch_exceptions=False)
+    return r.exit_code, [json.loads(line) for line in r.stdout.splitlines() if line.strip()], r.stderr
+
+
+@pytest.fixture
+def photos(tmp_path, astronaut):
+    """The astronaut at 512 px (eyes 43 px apart) and at 120 px (eyes 10 px apart, her face's box
+    24 px wide)."""
+    d = tmp_path / "in"
+    d.mkdir()
+    Image.fromarray(astronaut).save(d / "big.png")
+    Image.fromarray(cv2.resize(astronaut, (120, 120), interpolation=cv2.INTER_AREA)).save(d / "tiny.png")
+    return d
+
+
+def _models(tiny_ckpt):
+    from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
+
+    return [(tiny_ckpt, "bright")] + ([("stage", "happy")] if weights_present(get_spec("stage")) else [])
+
+
+def test_a_tiny_face_is_declined_for_every_model_and_force_edits_it(tmp_path, photos, tiny_ckpt):
+    for model, target in _models(tiny_ckpt):
+        out = tmp_path / f"out_{target}"
+        code, recs, stderr = _apply("-m", model, "-t", target, photos / "big.png", photos / "tiny.png", "-o", out)
+        assert code == 0, stderr
+        by = {r["input"].rsplit("/", 1)[-1]: r for r in recs}
+        assert by["big.png"]["status"] == "ok" and "declined" not in by["big.png"]
+        tiny = by["tiny.png"]
+        assert tiny["status"] == "copied" and tiny["faces"] == 1, tiny
+        assert [d["face"] for d in tiny["declined"]] == [0] and "too small" in tiny["declined"][0]["declined"]
+        assert [r["face"] for r in tiny["read"]] == [0] and tiny["read"][0]["eye_px"] < 12
+        assert by["big.png"]["read"][0]["eye_px"] > 40 and by["big.png"]["read"][0]["pose_from"] == "mesh"
+        assert np.array_equal(np.asarray(Image.open(tiny["output"])), np.asarray(Image.open(photos / "tiny.png")))
+        assert "1 face declined" in stderr
+
+        code, recs, stderr = _apply("-m", model, "-t", target, photos / "tiny.png", "-o", tmp_path / f"forced_{target}",
+                                    "--force")
+        assert code == 0, stderr
+        assert recs[0]["status"] == "ok" and "declined" not in recs[0] and "declined" not in stderr
+        edited = np.asarray(Image.open(recs[0]["output"])).astype(int)
+        assert np.abs(edited - np.asarray(Image.open(photos / "tiny.png")).astype(int)).max() > 10
+
+
+def test_declined_faces_are_not_skipped_as_faceless(tmp_path, photos, tiny_ckpt):
+    """--on-no-face skip is for photos without a face: one whose faces are all declined is still
+    written unedited, with the reason."""
+    code, recs, stderr = _apply("-m", tiny_ckpt, "-t", "bright", photos / "tiny.png", "-o", tmp_path / "o",
+                                "--on-no-face", "skip")
+    assert code == 0, stderr
+    assert recs[0]["status"] == "copied" and recs[0]["declined"]
