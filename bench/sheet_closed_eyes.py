@@ -10,7 +10,7 @@ eye, the image's right, closed) made by the stage alone (:class:`faceedit.api.Ed
 dlib's eye aspect of each edit over the photo's printed under it (image left eye first). The
 last row is a real blink from a GRID talking clip (CC BY 4.0, Cooke et al. 2006): the clip's
 frame whose eyes dlib reads narrowest and one that reads as the clip's median, at the clip's own
-pixels and enlarged 4x (nearest neighbour; the face is 140 px wide).
+pixels and enlarged 6x (nearest neighbour; the face is 140 px wide).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ SHARED = ROOT.parent / "shared" / "data"
 FACES = "neutral/014,neutral/137,neutral/144,smiling/022,smiling/126,smiling/142"
 EDITS = ("blink=1", "blink=0.6", "wink_left=1")
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+#: The GRID frames' enlargement (nearest neighbour) beside their own pixels.
+ZOOM = 6
 
 
 def aspect(lm: np.ndarray) -> np.ndarray:
@@ -71,7 +73,7 @@ def row(tiles: list[np.ndarray], width: int) -> np.ndarray:
 
 
 def grid_blink(path: Path, dlib) -> list[np.ndarray]:
-    """The clip's narrowest-eyed frame and a median one, each at its own pixels and at 4x."""
+    """The clip's median frame and its narrowest-eyed one, each at its own pixels and at :data:`ZOOM`."""
     cap = cv2.VideoCapture(str(path))
     frames, aspects = [], []
     while True:
@@ -92,8 +94,8 @@ def grid_blink(path: Path, dlib) -> list[np.ndarray]:
         crop = img[y0:y1, x0:x1]
         ratio = aspect(lm) / np.median([aspect(f[1]) for f in frames], 0)
         tiles.append(labelled(crop, ""))
-        tiles.append(labelled(cv2.resize(crop, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST),
-                              f"GRID {path.stem} frame {i} ({name}) 4x  dlib {ratio[0]:.2f} {ratio[1]:.2f}"))
+        tiles.append(labelled(cv2.resize(crop, None, fx=ZOOM, fy=ZOOM, interpolation=cv2.INTER_NEAREST),
+                              f"real: GRID {path.stem} frame {i} ({name}), {ZOOM}x  dlib {ratio[0]:.2f} {ratio[1]:.2f}"))
     return tiles
 
 
@@ -112,7 +114,11 @@ def main() -> None:
         if not path.exists():
             print(f"{path}: absent, skipped")
             continue
-        img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        bgr = cv2.imread(str(path))
+        if bgr is None:
+            print(f"{path}: unreadable, skipped")
+            continue
+        img = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         lm = landmarks(dlib, img)
         if lm is None:
             continue

@@ -23,15 +23,17 @@ lower lid's at ``L' = L + a (M - L)``:
   stretched down to the edge: its shading, its folds flattening as it comes down
   (:data:`FOLD_SCALE`) and, where stretched, grain as strong as the photo's lid skin drawn at
   the photo's own scale (stretched, grain would streak); over the eyeball its colour eases into
-  that of the skin around the eye carried smoothly over it (:data:`LID_EASE`), a little darker
-  towards the edge;
+  that of the skin around the eye carried smoothly over it (:data:`LID_EASE`), lit where the
+  lid bulges most as the person's lid and the skin under the eye are (:data:`LIT`), a little
+  darker towards the edge;
 * the lash roots (the dark band :data:`ROOTS` eye heights along the margin) move down with the
   edge, unstretched, and a lash line as dark as the photo's own runs along it (:data:`LINE`);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
   so they point down, over what lies below it (the lower lid, or the eyeball of a lid part-way
   down), where they are darker than the lid's skin;
 * between the edges (a partial closure) the eyeball stays where it is, in the lid's shadow;
-* the lower lid and the skin below it (to :data:`BELOW_REACH` eye heights under the margin) rise.
+* the lower lid and the skin below it (to :data:`BELOW_REACH` eye heights under the margin) rise,
+  the lower margin meeting the upper lid's edge.
 
 Every source position is read from the photo before the lids move, so nothing is drawn twice;
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
