@@ -78,11 +78,13 @@ LOWER_RIM = 0.0
 #: blur of 1/FOLD_SCALE keeps (between the two lie its folds, which flatten as it closes).
 GRAIN_SCALE = 30
 FOLD_SCALE = 6
-#: The drawn grain's one fixed field (the same grain on every frame of a video), and how strong
+#: The drawn grain's one fixed field (the same grain on every frame of a video), white noise
+#: blurred ``GRAIN_ACROSS`` px (the photo's grain is a pixel or two across), and how strong
 #: the texture drawn over the closed lid is against the skin around the eye's (between the two
 #: scales: its spread there includes the lines of the brow and the lower lid, drawn at full
 #: strength as noise they read as blotches).
 GRAIN_SEED = 53
+GRAIN_ACROSS = 0.45
 TEXTURE = 0.5
 #: The closed lid's skin: where it bulges over the eyeball (down the lid from ``LID_EASE[0]`` of
 #: its height, wholly from ``LID_EASE[1]``; where the eye is open ``BULGE`` of its tallest and
@@ -295,18 +297,20 @@ def close_lids(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None,
     return out
 
 
-def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float = 0.6,
+def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float = GRAIN_ACROSS,
                 seed: int = 0) -> np.ndarray:
     """Grain as strong, channel by channel, as ``grain`` ((N[, C]) the detail of the photo's
     skin at one scale) at the eye-frame points ``x``, ``y`` (from the eye's outer corner and its
     top: the grain moves with the eye, a video's closed lid does not shimmer): one field for all
-    channels (a photo's grain is mostly in its light), a blur of ``across`` px of white noise."""
+    channels (a photo's grain is mostly in its light), a blur of ``across`` px of white noise,
+    its spread taken where it is read (read between its pixels it is smoother)."""
     size = int(np.ceil(max(float(x.max()), float(y.max()), 1.0))) + 4
     noise = np.random.default_rng(GRAIN_SEED + seed).standard_normal((size, size)).astype(np.float32)
     field = cv2.GaussianBlur(noise, (0, 0), across)
     field = field / np.float32(max(float(field.std()), 1e-6))
     z = cv2.remap(field, np.clip(x, 0, size - 1).astype(np.float32), np.clip(y, 0, size - 1).astype(np.float32),
                   cv2.INTER_LINEAR)
+    z = z / np.float32(max(float(z.std()), 1e-6))
     # a robust spread: lash strands and the crease's edge in the band are not grain
     std = (1.4826 * np.median(np.abs(grain - np.median(grain, 0)), 0)).astype(np.float32)
     return z[..., None] * std if grain.ndim == 2 else z * std
