@@ -3,6 +3,7 @@
     OMP_NUM_THREADS=1 python bench/bench_blink.py [--data ../shared/data/london_hd] [--ids 008,014,...]
         [--kinds neutral,smiling]
         [--edits "blink=1;blink=0.6;blink=0.3;wink_left=1;t:wink;t:sleepy"] [--crops DIR]
+        [--yale ../shared/data/yale] [--grid ../shared/data/grid]
 
 For each held-out London face at 1350 px (``../shared/data/london_hd/{neutral,smiling}/NNN.jpg``;
 skipped where absent) each edit is made by the stage alone (:class:`faceedit.api.Editor`,
@@ -17,6 +18,10 @@ many faces pass (closed below 0.5, kept above 0.8).
 ``--yale DIR`` (``../shared/data/yale``) reads real posed winks and sleepy eyes the same way
 first: each Yale subject's ``wink`` and ``sleepy`` photo against their ``normal`` one (the
 closed eye is whichever reads narrower), what dlib reads on real photographs of the move.
+
+``--grid DIR`` (``../shared/data/grid``) reads real blinks the same way first: in each GRID
+talking clip (``*.mpg``, 140-px faces) the frame whose eyes dlib reads narrowest, over the
+clip's median (what dlib reads on a real closed eye).
 
 ``--crops DIR`` writes each face's eyes, every edit under the photo, at the photo's own
 pixels (``DIR/NNN_KIND.png``) and one eye enlarged 3x with nearest-neighbour
@@ -85,7 +90,7 @@ def crops(lm: np.ndarray, tiles: list[np.ndarray]) -> tuple[np.ndarray, np.ndarr
 def real_moves(yale: Path, dlib) -> None:
     """Print dlib's eye aspect on Yale's posed winks and sleepy eyes over each subject's normal
     photo, per subject and the medians."""
-    rows = {"wink": [], "sleepy": []}
+    rows: dict[str, list[np.ndarray]] = {"wink": [], "sleepy": []}
     for s in range(1, 16):
         read = {}
         for cond in ("normal", "wink", "sleepy"):
@@ -97,12 +102,29 @@ def real_moves(yale: Path, dlib) -> None:
         for cond in rows:
             if "normal" in read and cond in read:
                 rows[cond].append(np.sort(read[cond] / read["normal"]))
-    for cond, r in rows.items():
-        r = np.array(r)
+    for cond, got in rows.items():
+        r = np.array(got)
         if len(r):
             print(f"yale {cond}: {len(r)} subjects; narrower eye median {np.median(r[:, 0]):.2f}, "
                   f"wider eye median {np.median(r[:, 1]):.2f}; narrower < 0.5 and wider > 0.8 in "
                   f"{int(((r[:, 0] < 0.5) & (r[:, 1] > 0.8)).sum())}")
+
+
+def real_blinks(grid: Path, dlib) -> None:
+    """Print, per GRID clip, dlib's eye aspect on its narrowest-eyed frame over the clip's median."""
+    for clip in sorted(grid.glob("*.mpg")):
+        cap, read = cv2.VideoCapture(str(clip)), []
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            found = dlib.detect(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            if found:
+                read.append(aspect(np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64)))
+        if read:
+            r = np.array(read) / np.median(read, 0)
+            i = int(np.argmin(r.mean(1)))
+            print(f"grid {clip.stem}: {len(r)} frames; narrowest {r[i, 0]:.2f} {r[i, 1]:.2f} (frame {i})")
 
 
 def main() -> None:
@@ -113,11 +135,14 @@ def main() -> None:
     ap.add_argument("--edits", default=EDITS)
     ap.add_argument("--crops", type=Path, default=None)
     ap.add_argument("--yale", type=Path, default=None)
+    ap.add_argument("--grid", type=Path, default=None)
     args = ap.parse_args()
     editor = Editor.from_pretrained("stage", device="cpu")
     dlib = get_detector("dlib")
     if args.yale is not None:
         real_moves(args.yale, dlib)
+    if args.grid is not None:
+        real_blinks(args.grid, dlib)
     specs = args.edits.split(";")
     ratios: dict[str, list[np.ndarray]] = {s: [] for s in specs}
     for kind in args.kinds.split(","):
@@ -126,7 +151,11 @@ def main() -> None:
             if not path.exists():
                 print(f"{path}: absent, skipped")
                 continue
-            img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+            bgr = cv2.imread(str(path))
+            if bgr is None:
+                print(f"{path}: unreadable, skipped")
+                continue
+            img = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             found = dlib.detect(img)
             if not found:
                 print(f"{path}: dlib finds no face, skipped")
@@ -162,7 +191,7 @@ def main() -> None:
         closed = r[:, [k for k in (0, 1) if want[k]]]
         kept = r[:, [k for k in (0, 1) if not want[k]]]
         ok = (closed < 0.5).all(1) & ((kept > 0.8).all(1) if kept.size else True)
-        open_txt = f", open min {kept.min():.2f}" if kept.size else ""
+        open_txt = f", open median {np.median(kept):.2f} min {kept.min():.2f}" if kept.size else ""
         print(f"{spec:14s} closed median {np.median(closed):.2f} max {closed.max():.2f}{open_txt}; "
               f"{int(ok.sum())} of {len(r)} pass")
 

@@ -23,15 +23,17 @@ lower lid's at ``L' = L + a (M - L)``:
   stretched down to the edge: its shading, its folds flattening as it comes down
   (:data:`FOLD_SCALE`) and, where stretched, grain as strong as the photo's lid skin drawn at
   the photo's own scale (stretched, grain would streak); over the eyeball its colour eases into
-  that of the skin around the eye carried smoothly over it (:data:`LID_EASE`), a little darker
-  towards the edge;
+  that of the skin around the eye carried smoothly over it (:data:`LID_EASE`), lit where the
+  lid bulges most as the person's lid and the skin under the eye are (:data:`LIT`), a little
+  darker towards the edge;
 * the lash roots (the dark band :data:`ROOTS` eye heights along the margin) move down with the
   edge, unstretched, and a lash line as dark as the photo's own runs along it (:data:`LINE`);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
   so they point down, over what lies below it (the lower lid, or the eyeball of a lid part-way
   down), where they are darker than the lid's skin;
 * between the edges (a partial closure) the eyeball stays where it is, in the lid's shadow;
-* the lower lid and the skin below it (to :data:`BELOW_REACH` eye heights under the margin) rise.
+* the lower lid and the skin below it (to :data:`BELOW_REACH` eye heights under the margin) rise,
+  the lower margin meeting the upper lid's edge.
 
 Every source position is read from the photo before the lids move, so nothing is drawn twice;
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
@@ -69,17 +71,20 @@ BROW_KEEP = 0.55
 #: The crease's drop, a share of the lid edge's.
 CREASE_DROP = 0.15
 #: The lower lid's margin as the closed eye shows it: this share of the eye's opening there below
-#: the lower margin found (the lid's wet rim and a line of the eye's white lie along it).
-LOWER_RIM = 0.3
+#: the lower margin found (0: the margin itself, its lashes, meets the upper lid's edge; lower,
+#: the closed eye's dlib reading is no narrower and the lower lid's own lashes go under it).
+LOWER_RIM = 0.0
 #: The lid's grain is what a blur of 1/GRAIN_SCALE of its height takes away; its shading what a
 #: blur of 1/FOLD_SCALE keeps (between the two lie its folds, which flatten as it closes).
 GRAIN_SCALE = 30
 FOLD_SCALE = 6
-#: The drawn grain's one fixed field (the same grain on every frame of a video), and how strong
+#: The drawn grain's one fixed field (the same grain on every frame of a video), white noise
+#: blurred ``GRAIN_ACROSS`` px (the photo's grain is a pixel or two across), and how strong
 #: the texture drawn over the closed lid is against the skin around the eye's (between the two
 #: scales: its spread there includes the lines of the brow and the lower lid, drawn at full
 #: strength as noise they read as blotches).
 GRAIN_SEED = 53
+GRAIN_ACROSS = 0.45
 TEXTURE = 0.5
 #: The closed lid's skin: where it bulges over the eyeball (down the lid from ``LID_EASE[0]`` of
 #: its height, wholly from ``LID_EASE[1]``; where the eye is open ``BULGE`` of its tallest and
@@ -90,6 +95,19 @@ TEXTURE = 0.5
 LID_EASE = (0.0, 0.45)
 BULGE = 0.7
 EDGE_DARK = 0.15
+#: ... and where it bulges most it is lit as the person's lid: over a dome across the eye's
+#: width and down the lid (the sine of ``LIT_DOME`` half turns at its top and edge, so highest
+#: a little above its middle) it takes ``LIT`` of the way the tone of the photo's lit skin on
+#: the lid (crease to lashes) and under the eye (``LIT_BELOW`` eye heights below the lower
+#: margin), over the middle ``LIT_WIDTH`` of the eye: the mean colour between the
+#: :data:`LIT_PCT` percentiles of its luma. The skin around the eye alone (the brow's shadow
+#: above, the dark corners) leaves the closed lid a dark almond where the eye was, which
+#: reads as an eye still open.
+LIT = 1.0
+LIT_DOME = (0.15, 0.85)
+LIT_BELOW = (0.3, 0.9)
+LIT_WIDTH = 0.8
+LIT_PCT = (50.0, 80.0)
 #: The eye's corners beyond its contours (a share of their width each side), and how far above
 #: (and below) the upper contour the lash roots are looked for (shares of the eye's height).
 CORNER_OUT = 0.14
@@ -279,21 +297,35 @@ def close_lids(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None,
     return out
 
 
-def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float = 0.6,
+def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float = GRAIN_ACROSS,
                 seed: int = 0) -> np.ndarray:
     """Grain as strong, channel by channel, as ``grain`` ((N[, C]) the detail of the photo's
     skin at one scale) at the eye-frame points ``x``, ``y`` (from the eye's outer corner and its
     top: the grain moves with the eye, a video's closed lid does not shimmer): one field for all
-    channels (a photo's grain is mostly in its light), a blur of ``across`` px of white noise."""
+    channels (a photo's grain is mostly in its light), a blur of ``across`` px of white noise,
+    its spread taken where it is read (read between its pixels it is smoother)."""
     size = int(np.ceil(max(float(x.max()), float(y.max()), 1.0))) + 4
     noise = np.random.default_rng(GRAIN_SEED + seed).standard_normal((size, size)).astype(np.float32)
     field = cv2.GaussianBlur(noise, (0, 0), across)
     field = field / np.float32(max(float(field.std()), 1e-6))
     z = cv2.remap(field, np.clip(x, 0, size - 1).astype(np.float32), np.clip(y, 0, size - 1).astype(np.float32),
                   cv2.INTER_LINEAR)
+    z = z / np.float32(max(float(z.std()), 1e-6))
     # a robust spread: lash strands and the crease's edge in the band are not grain
     std = (1.4826 * np.median(np.abs(grain - np.median(grain, 0)), 0)).astype(np.float32)
     return z[..., None] * std if grain.ndim == 2 else z * std
+
+
+def _lit_tone(img: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """The colour ((C,) or scalar, unit levels) of ``img``'s pixels under ``mask`` whose luma
+    lies between its :data:`LIT_PCT` percentiles there (the skin's light, without its shadowed
+    folds, lashes and highlights); None under 9 pixels."""
+    if mask.sum() < 9:
+        return None
+    lum = luma(img) if img.ndim == 3 else img
+    lo, hi = np.percentile(lum[mask], LIT_PCT)
+    pick = mask & (lum >= lo) & (lum <= hi)
+    return np.asarray(img[pick if pick.any() else mask].mean(0), np.float32)
 
 
 def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: float) -> None:
@@ -366,11 +398,21 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     new = sample(broad, Ys) + sample(folds, Ys) * chans(1 - flat)
     down = share * np.where(on_lid, smoothstep((t - LID_EASE[0]) / (LID_EASE[1] - LID_EASE[0])), 0.0)
     down = (down * smoothstep(H / (BULGE * tall))).astype(np.float32)
+    here = crop[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
     if down.max() > 0:
         # the skin around the closed lid (above it, beyond its corners, the lower lid below),
         # carried smoothly over it
         open_ = inside & (H > 0) & (Y >= Cd) & (Y < Lp + HANG * tall)
         around = membrane_fill(new, (~open_).astype(np.float32))
+        # where it bulges over the eyeball, in the light: the person's lit lid skin
+        rel = np.abs(X - (xa + xb) / 2) / max((xb - xa) / 2, 1e-6)
+        tone = _lit_tone(here, inside & (rel < LIT_WIDTH) & (((Y > C) & (Y < U - lash))
+                                                         | ((Y > L + LIT_BELOW[0] * tall) & (Y < L + LIT_BELOW[1] * tall))))
+        if tone is not None:
+            dome = (1 - np.clip(rel, 0.0, 1.0) ** 2) ** 2 * np.where(on_lid, np.sin(np.pi * np.clip(
+                LIT_DOME[0] + (LIT_DOME[1] - LIT_DOME[0]) * t, 0.0, 1.0)), 0.0)
+            lit = chans((LIT * dome).astype(np.float32))
+            around = around * (1 - lit) + tone * lit
         turn = 1.0 - EDGE_DARK * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
         new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
     skin_band = (Y > C) & (Y < skin_end) & inside
@@ -398,7 +440,6 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     # the lashes, mirrored at the edge to point down, where darker than the lid's skin
     hang = (Y >= E) & (Y < E + HANG * tall)
     lash_px = sample(crop, U - (Y - E))
-    here = crop[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
     lum_src = luma(here) if here.ndim == 3 else here
     skin_lum = float(np.median(lum_src[skin_band])) if skin_band.sum() > 8 else float(np.median(lum_src))
     lash_band = (Y > U - lash) & (Y < U) & inside
