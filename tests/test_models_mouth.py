@@ -1,4 +1,4 @@
-"""The mouth-interior filler (faceedit.stage.mouth) with the shipped bank, on drawn faces."""
+"""The mouth-interior filler (faceedit.stage.mouth_bank) with the shipped bank, on drawn faces."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from _imgs import EYES, drawn_face
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import opening_aspect
-from faceedit.stage.mouth import DESCRIPTORS, MouthBank, paint_seam
+from faceedit.stage.mouth import DESCRIPTORS, paint_seam
+from faceedit.stage.mouth_bank import MouthBank
 from faceedit.stage.tuning import MouthTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)

@@ -1,6 +1,6 @@
 """The lips round an open mouth: their inner margins (the rims each lip rolls inward with),
 their local colour, the dark crease a parted pair of lips leaves lifted, and a thin gap painted
-as the lips meeting rather than as the cavity. :class:`faceedit.stage.mouth.MouthBank` draws an
+as the lips meeting rather than as the cavity. :class:`faceedit.stage.mouth_bank.MouthBank` draws an
 opening's inside and calls these at its edges."""
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: Mout
 
 def lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     """Unit RGB (n, 3) of the lips' local colour at photo pixels (px, py): the field of
-    :func:`lip_field` where :meth:`faceedit.stage.mouth.MouthBank.fill` made one, else the lips' ring colour."""
+    :func:`lip_field` where :meth:`faceedit.stage.mouth_bank.MouthBank.fill` made one, else the lips' ring colour."""
     if "lip_field" not in rings:
         return np.broadcast_to(np.asarray(rings["lip"], np.float64), (len(px), 3))
     (bx0, by0, bx1, by1), field = rings["lip_field"][:2]

@@ -63,7 +63,7 @@ class TextureOctave:
 
 @dataclass(frozen=True)
 class MouthTuning:
-    """How the mouth bank (:class:`faceedit.stage.mouth.MouthBank`) chooses and paints an
+    """How the mouth bank (:class:`faceedit.stage.mouth_bank.MouthBank`) chooses and paints an
     interior and how closed lips meet (:func:`faceedit.stage.mouth.paint_seam`)."""
 
     # -- choosing an exemplar (log ratios over these tolerances, squared and summed)
