@@ -269,6 +269,33 @@ def test_grain_follows_the_photo(bank, scale, sigma):
     assert 0.6 < ratio < 1.6
 
 
+@pytest.mark.parametrize("sigma", [1.0, 3.0, 8.0])
+def test_a_wide_open_mouth_s_cavity_carries_the_photo_s_grain(bank, sigma):
+    """The cavity of a wide-open mouth is drawn, not read from an exemplar: it gets the skin's
+    grain whole (its high-pass noise within 0.6-1.6x the skin's; at a studio photo's 1 level the
+    exemplar's own noise is as large, and the cavity got a quarter of it), from a seed of its
+    inputs (the same photo, the same grain)."""
+    from faceedit.stage.mouth import highpass_noise
+
+    rng = np.random.default_rng(2)
+    smooth = cv2.GaussianBlur(drawn_face().astype(np.float64), (0, 0), 2.0)
+    img = np.clip(np.rint(smooth + rng.normal(0, sigma, smooth.shape[:2])[..., None]), 0, 255).astype(np.uint8)
+    up, lo = mouth(110)
+    roi, op = opening_of(up, lo, img.shape)
+    out, e = bank.fill(img, roi, op, up, lo)
+    luma = lambda a: (a.astype(np.float32) @ LUMA.astype(np.float32)) / 255  # noqa: E731
+    cavity = np.zeros(img.shape[:2], bool)
+    top = int(up[7, 1])
+    cavity[top + 40:top + 70, 200:281] = True  # below the teeth, above the tongue
+    assert luma(out)[cavity].mean() < 0.35 * luma(img)[150, 240]  # it is the dark cavity
+    skin = np.zeros(img.shape[:2], bool)
+    skin[:60] = True
+    ratio = highpass_noise(luma(out), cavity) / highpass_noise(luma(img), skin)
+    assert 0.6 < ratio < 1.6
+    again, _ = bank.fill(img, roi, op, up, lo, exemplar=e)
+    np.testing.assert_array_equal(again, out)
+
+
 def test_very_large_opening(bank):
     """An opening of more than 32767 pixels (OpenCV's remap limit for one row of points), as a
     dropped jaw in a large photo gives: filled everywhere, teeth over a dark cavity."""
