@@ -52,7 +52,7 @@ import numpy as np
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
-from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field, meet, rims, smoothstep
+from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field, meet, rims, smoothstep, teeth_below
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
@@ -244,9 +244,10 @@ class MouthBank:
             out = lift_margin(out, *rings["lip_field"], in_place=True)  # ``out`` is this call's own
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
+        teeth = teeth_below(out, (x0, y0, x1, y1), op, rings["lip"], wd)[ys, xs] if own_teeth else None
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
-                            cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs])
+                            cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs], teeth=teeth)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         a = op[ys, xs][:, None]
@@ -270,12 +271,15 @@ class MouthBank:
 
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
                 aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning,
-                below_top: np.ndarray | None = None, gap: np.ndarray | None = None) -> np.ndarray:
+                below_top: np.ndarray | None = None, gap: np.ndarray | None = None,
+                teeth: np.ndarray | None = None) -> np.ndarray:
         """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening;
         ``below_top``: how far (px) each lies below the opening's top edge in its column (under
         the face's own teeth carried into it, the teeth's edge); ``gap``: the height (px) of
         its column (:func:`faceedit.stage.lip_rims.column_gaps`; thin gaps are the lips meeting,
-        :func:`faceedit.stage.lip_rims.meet`)."""
+        :func:`faceedit.stage.lip_rims.meet`); ``teeth``: where teeth lie below its column (a
+        smile's lower row, with the face's own upper teeth; :func:`~faceedit.stage.lip_rims.teeth_below`),
+        no lower lip's rim."""
         tn = tuning
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)
@@ -380,7 +384,7 @@ class MouthBank:
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)
-            col = rims(col, u, t, hd, wd, lip, tn) * corners[:, None]
+            col = rims(col, u, t, hd, wd, lip, tn, teeth) * corners[:, None]
         if gap is not None:
             col = meet(col, gap, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed, drawn if large else None)
