@@ -37,7 +37,7 @@ from faceedit.faces.detectors import get_detector
 from faceedit.faces.landmarks import STABLE
 from faceedit.stage.cut_curves import opening_polygon, resample_by_length
 from faceedit.stage.lips import CURVE_POINTS, MESH_INNER_LOWER, MESH_INNER_UPPER, MESH_OUTER_LOWER, opening_aspect
-from faceedit.stage.mouth import MouthBank
+from faceedit.stage.mouth_bank import MouthBank
 from faceedit.stage.warp import ThinPlateSpline
 
 WIDTH = 256

@@ -16,7 +16,8 @@ Mesh puts the loop round the teeth (fearful edits: it reads the dark gap below t
 
 For every held-out London id named (``london_hd/neutral/NNN.jpg``; default the split's 18) and
 every model, each target (``surprised``, ``fearful``; ``aaa`` is ``--control aaa=1`` on the
-neutral target) is edited through :class:`faceedit.api.Editor` and measured; printed per face,
+neutral target) is edited through :class:`faceedit.api.Editor` (its default detector places the face the
+stage moves; with ``detector="dlib"`` the landmarks, and so the edit, differ) and measured; printed per face,
 then the median and range per model and target. ``--smiling`` edits the smiling photos instead.
 ``--real`` first measures real open mouths with the same function: JAFFE's posed surprise and
 fear, Yale's surprised faces (greyscale: their luma is the photo) and GRID's talking faces

@@ -55,7 +55,7 @@ import torch
 from faceedit.conditions import parse_switch
 from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
 from faceedit.faces.align import align_face, recut
-from faceedit.faces.paste import face_mask, paste_back
+from faceedit.faces.paste import face_mask, held_weight, paste_back
 from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import timed
 from faceedit.models.options import INTERNAL_OPTIONS, STAGE_ARGUMENTS, ModelOptions, StageOptions
@@ -63,7 +63,7 @@ from faceedit.models.refine import SETTING as REFINE
 from faceedit.models.refine import RegionRefiner, refine_photo
 from faceedit.models.registry import ARCH_OPTIONS
 from faceedit.models.request import FIELD, LIGHT_STRENGTH, STAGE_ONLY, EditRequest
-from faceedit.pixels import levels_to_signed, luma_tensor, signed_to_levels
+from faceedit.pixels import levels_to_signed, luma_tensor, pixel_max, signed_to_levels
 from faceedit.stage.shading import nearest_class
 
 if TYPE_CHECKING:
@@ -327,11 +327,19 @@ class Flow:
     def paste(self, pixels: np.ndarray, aligned: AlignedFace, edited: np.ndarray | None,
               strength: float) -> bool:
         """Paste one edited crop into ``pixels`` (in place); nothing where the network did not
-        run (``edited`` None: the stage alone, or a target only the stage applies). Returns
-        whether the network's change altered any pixel."""
+        run (``edited`` None: the stage alone, or a target only the stage applies). Where the
+        stage invented an open mouth (``aligned.extra["invented"]``, set by :func:`stage_faces`)
+        its pixels are kept and the network's change fades in around it
+        (:func:`faceedit.faces.paste.held_weight`). Returns whether the network's change altered
+        any pixel before that."""
         if edited is None:
             return False
-        return paste_back(
+        held = aligned.extra.get("invented")  # the stage's open mouth: kept as the stage painted it
+        held = held_weight(pixels.shape, held) if held is not None else None
+        if held is not None:
+            (x0, y0, x1, y1), weight = held
+            kept = pixels[y0:y1, x0:x1].astype(np.float32)
+        changed = paste_back(
             pixels,
             aligned,
             edited[..., 0] if edited.shape[-1] == 1 else edited,
@@ -342,6 +350,11 @@ class Flow:
             smooth=self.spec.delta_smooth,
             ratio=getattr(self.loaded.model, "paste_ratio", False),
         )
+        if held is not None:
+            region = pixels[y0:y1, x0:x1]
+            w = weight[..., None] if region.ndim == 3 else weight
+            region[...] = np.clip(np.rint(region * (1.0 - w) + kept * w), 0, pixel_max(pixels.dtype))
+        return changed
 
 
 @dataclass
@@ -439,6 +452,9 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
                 staged = refine_photo(refiner, staged, [(e.landmarks, e.invented) for e in edits],
                                       device=flow.device)
         faces = [recut(a, staged, e.landmarks) for a, e in zip(aligned, edits)]
+        for f, e in zip(faces, edits):
+            if getattr(e, "invented", None) is not None:  # held off the network's paste (Flow.paste)
+                f.extra["invented"] = e.invented
     return PreparedPhoto(staged, faces, list(edits), owns_pixels=staged is not pixels)
 
 

@@ -1,4 +1,4 @@
-"""The mouth-interior filler (faceedit.stage.mouth) with the shipped bank, on drawn faces."""
+"""The mouth-interior filler (faceedit.stage.mouth_bank) with the shipped bank, on drawn faces."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from _imgs import EYES, drawn_face
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import opening_aspect
-from faceedit.stage.mouth import DESCRIPTORS, MouthBank, paint_seam
+from faceedit.stage.mouth import DESCRIPTORS, paint_seam
+from faceedit.stage.mouth_bank import MouthBank
 from faceedit.stage.tuning import MouthTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
@@ -268,6 +269,33 @@ def test_grain_follows_the_photo(bank, scale, sigma):
     assert 0.6 < ratio < 1.6
 
 
+@pytest.mark.parametrize("sigma", [1.0, 3.0, 8.0])
+def test_a_wide_open_mouth_s_cavity_carries_the_photo_s_grain(bank, sigma):
+    """The cavity of a wide-open mouth is drawn, not read from an exemplar: it gets the skin's
+    grain whole (its high-pass noise within 0.6-1.6x the skin's; at a studio photo's 1 level the
+    exemplar's own noise is as large, and the cavity got a quarter of it), from a seed of its
+    inputs (the same photo, the same grain)."""
+    from faceedit.stage.mouth import highpass_noise
+
+    rng = np.random.default_rng(2)
+    smooth = cv2.GaussianBlur(drawn_face().astype(np.float64), (0, 0), 2.0)
+    img = np.clip(np.rint(smooth + rng.normal(0, sigma, smooth.shape[:2])[..., None]), 0, 255).astype(np.uint8)
+    up, lo = mouth(110)
+    roi, op = opening_of(up, lo, img.shape)
+    out, e = bank.fill(img, roi, op, up, lo)
+    luma = lambda a: (a.astype(np.float32) @ LUMA.astype(np.float32)) / 255  # noqa: E731
+    cavity = np.zeros(img.shape[:2], bool)
+    top = int(up[7, 1])
+    cavity[top + 40:top + 70, 200:281] = True  # below the teeth, above the tongue
+    assert luma(out)[cavity].mean() < 0.35 * luma(img)[150, 240]  # it is the dark cavity
+    skin = np.zeros(img.shape[:2], bool)
+    skin[:60] = True
+    ratio = highpass_noise(luma(out), cavity) / highpass_noise(luma(img), skin)
+    assert 0.6 < ratio < 1.6
+    again, _ = bank.fill(img, roi, op, up, lo, exemplar=e)
+    np.testing.assert_array_equal(again, out)
+
+
 def test_very_large_opening(bank):
     """An opening of more than 32767 pixels (OpenCV's remap limit for one row of points), as a
     dropped jaw in a large photo gives: filled everywhere, teeth over a dark cavity."""
@@ -502,3 +530,35 @@ def test_an_open_mouth_s_edge_has_the_focus_of_the_lips_round_it(bank):
         return float(np.abs(np.diff(col, axis=0)).max(0).mean())
 
     assert step(soft) < 0.8 * step(sharp), (step(soft), step(sharp))
+
+
+def test_no_lower_lip_rim_is_drawn_against_teeth_below_the_opening(bank):
+    """teeth_below: under each column of an opening, light grey pixels (a smile's lower teeth) read
+    as teeth, the lips' own colour as lip; the bank then leaves the lower rim out over teeth only
+    (with the face's own upper teeth shown): the cavity's last rows stay dark against them."""
+    from faceedit.stage.lip_rims import teeth_below
+
+    lip = np.array([0.63, 0.45, 0.45])
+    img = np.zeros((60, 100, 3), np.uint8)
+    img[:] = np.round(lip * 255).astype(np.uint8)
+    img[31:34, 50:] = (205, 200, 195)  # teeth under the right half
+    op = np.zeros((40, 80), np.float32)
+    op[10:21, 5:75] = 1.0  # roi (10, 10, 90, 50): rows 20-30 of the photo
+    t = teeth_below(img, (10, 10, 90, 50), op, lip, 70.0)
+    assert t[15, 50 - 10 + 5] > 0.9 and t[15, 10] == 0.0 and t[30].max() == 0.0
+
+    img = drawn_face()
+    up, lo = mouth(30)  # no tongue: the cavity down to the lower lip's rim
+    roi, op = opening_of(up, lo, img.shape)
+    x0, y0, x1, y1 = roi
+    bottom = (np.arange(op.shape[0])[:, None] * (op > 0.5)).max(0)  # each column's lowest row
+    teeth = img.copy()
+    for c in np.flatnonzero(bottom):
+        teeth[y0 + bottom[c] + 1:y0 + bottom[c] + 4, x0 + c] = (210, 205, 200)
+    plain, e = bank.fill(img, roi, op, up, lo, own_teeth=True)
+    over, _ = bank.fill(teeth, roi, op, up, lo, own_teeth=True, exemplar=e)
+    rows = np.zeros(img.shape[:2], bool)
+    for c in range(220 - x0, 261 - x0):  # the middle of the mouth: its last 3 rows
+        rows[y0 + bottom[c] - 2:y0 + bottom[c] + 1, x0 + c] = True
+    lum = lambda a: a.astype(np.float64) @ LUMA  # noqa: E731
+    assert lum(over)[rows].mean() < lum(plain)[rows].mean() - 20  # 29 against 70 over the lip

@@ -990,7 +990,7 @@ def test_the_mouth_bank_loads_once_for_threads_asking_together(monkeypatch):
     import threading
     import time
 
-    from faceedit.stage import mouth
+    from faceedit.stage import mouth_bank
 
     st = Stage({"canon_size": 32, "identity_axes": 2, "expression_axes": 2})
     calls = []
@@ -1000,7 +1000,7 @@ def test_the_mouth_bank_loads_once_for_threads_asking_together(monkeypatch):
         time.sleep(0.2)
         return "bank"
 
-    monkeypatch.setattr(mouth.MouthBank, "load", classmethod(slow_load))
+    monkeypatch.setattr(mouth_bank.MouthBank, "load", classmethod(slow_load))
     got = []
     threads = [threading.Thread(target=lambda: got.append(st.mouth_bank())) for _ in range(4)]
     for t in threads:

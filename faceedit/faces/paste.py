@@ -142,6 +142,37 @@ RATIO_RANGE = (0.1, 4.0)
 RATIO_CHROMA_FOLLOW = 0.2
 
 
+#: How far past an invented region (the stage's open mouth) the network's change is held off, as
+#: a share of the region's width: half of it is held there, none at twice that.
+HOLD_GROW = 0.03
+
+
+def held_weight(shape: tuple[int, ...], invented: tuple[tuple[int, int, int, int], np.ndarray],
+                grow: float = HOLD_GROW) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """Where a network's change is held off the photo: ``(x0, y0, x1, y1), weight`` (float32 over
+    that box of a photo of ``shape``), 1 over the invented region (``invented``: its roi and
+    coverage 0..1, as :attr:`faceedit.stage.steps.StageEdit.invented`), outside it falling from
+    about 1 at its edge to 1/2 at ``grow`` of its width and about 0 at twice that (the region
+    grown by that much, blurred by half of it); None for an empty region. The
+    stage painted that region from its own model of an open mouth (a dark cavity in the photo's
+    light); a network's change there is a shift of its tone it was never trained to make."""
+    (x0, y0, x1, y1), cov = invented
+    h, wd = int(shape[0]), int(shape[1])
+    cov = np.clip(np.asarray(cov, np.float32), 0.0, 1.0)  # the part on the photo:
+    cov = cov[max(-y0, 0):cov.shape[0] - max(y1 - h, 0), max(-x0, 0):cov.shape[1] - max(x1 - wd, 0)]
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, wd), min(y1, h)
+    cols = np.nonzero(cov.max(0) > 0)[0] if cov.size else np.zeros(0, np.int64)
+    if len(cols) == 0:
+        return None
+    r = max(1, int(round(grow * (cols[-1] - cols[0] + 1))))
+    bx0, by0, bx1, by1 = max(x0 - 4 * r, 0), max(y0 - 4 * r, 0), min(x1 + 4 * r, wd), min(y1 + 4 * r, h)
+    w = np.zeros((by1 - by0, bx1 - bx0), np.float32)
+    w[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = cov
+    grown = cv2.dilate(w, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    soft = cv2.GaussianBlur(grown, (0, 0), r / 2.0)
+    return (bx0, by0, bx1, by1), np.maximum(soft, w).clip(0.0, 1.0)
+
+
 def paste_back(
     pixels: np.ndarray,
     aligned: AlignedFace,

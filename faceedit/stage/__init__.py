@@ -15,7 +15,8 @@ network sees the face. Its modules, in the order an edit reads them:
   curves in :mod:`~faceedit.stage.cut_curves`, its fields in :mod:`~faceedit.stage.cut_fields`,
   the smooth warp it builds on in :mod:`~faceedit.stage.warp`);
 * :mod:`~faceedit.stage.lips`: what a photo's mouth shows (the interior found from colour);
-  :mod:`~faceedit.stage.mouth`: the mouth bank that paints an opened mouth;
+  :mod:`~faceedit.stage.mouth_bank`: the mouth bank that paints an opened mouth
+  (:mod:`~faceedit.stage.mouth`: what its builder shares with it, and closed lips' seam);
   :mod:`~faceedit.stage.eyes`: opened eyes keep their irises' size;
 * :mod:`~faceedit.stage.paint`: canonical-frame appearance maps laid onto a face;
 * :mod:`~faceedit.stage.shading`: relighting the head to a light direction;

@@ -269,7 +269,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     ``min_jacobian``: the fold threshold (the move is scaled down below it).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
-    :mod:`faceedit.stage.mouth` (its inputs are this result's fields)::
+    :mod:`faceedit.stage.mouth_bank` (its inputs are this result's fields)::
 
         r = cut_warp(photo, lm, moved)
         photo, _ = MouthBank.load().fill(r.pixels, r.roi, r.opening, r.upper, r.lower,

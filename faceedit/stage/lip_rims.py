@@ -1,6 +1,6 @@
 """The lips round an open mouth: their inner margins (the rims each lip rolls inward with),
 their local colour, the dark crease a parted pair of lips leaves lifted, and a thin gap painted
-as the lips meeting rather than as the cavity. :class:`faceedit.stage.mouth.MouthBank` draws an
+as the lips meeting rather than as the cavity. :class:`faceedit.stage.mouth_bank.MouthBank` draws an
 opening's inside and calls these at its edges."""
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: Mout
 
 def lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     """Unit RGB (n, 3) of the lips' local colour at photo pixels (px, py): the field of
-    :func:`lip_field` where :meth:`faceedit.stage.mouth.MouthBank.fill` made one, else the lips' ring colour."""
+    :func:`lip_field` where :meth:`faceedit.stage.mouth_bank.MouthBank.fill` made one, else the lips' ring colour."""
     if "lip_field" not in rings:
         return np.broadcast_to(np.asarray(rings["lip"], np.float64), (len(px), 3))
     (bx0, by0, bx1, by1), field = rings["lip_field"][:2]
@@ -133,8 +133,37 @@ def lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     ix = np.clip(np.asarray(px, np.int64) - bx0, 0, bx1 - bx0 - 1)
     return field[iy, ix].astype(np.float64)
 
+def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd: float) -> np.ndarray:
+    """Float32 (h, w) over ``roi``: for each column of ``opening``, how surely what lies just below
+    it (from 1 px to 2 % of the corner distance ``wd`` under its lowest pixel; a smile's lower
+    teeth there can be a strip 2 px high) is teeth rather than the lower
+    lip: lighter than the lips' ring colour ``lip`` (unit RGB; from 1.1 to 1.4 times its luma)
+    and greyer (its chroma over luma from 0.8 down to 0.5 of the lips'). A smile's lower teeth
+    carried down with the lower lip into a wide-open mouth lie there: a lip's rim drawn against
+    them is a light line between the cavity and the teeth. 0 outside the opening's columns."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    op = np.asarray(opening, np.float32) > 0.5
+    out = np.zeros(op.shape, np.float32)
+    unit = float(pixel_max(pixels.dtype))
+    ring = np.asarray(lip, np.float64)
+    lip_l = max(float(ring @ _LUMA), 1e-3)
+    lip_c = max(float(ring.max() - ring.min()) / lip_l, 1e-3)
+    d0, d1 = 1, max(3, round(0.02 * wd))
+    for c in np.flatnonzero(op.any(0)):
+        b = y0 + int(np.flatnonzero(op[:, c])[-1])
+        ys = slice(min(b + d0, pixels.shape[0] - 1), min(b + d1 + 1, pixels.shape[0]))
+        px = pixels[ys, x0 + c].astype(np.float64) / unit
+        if px.size == 0:
+            continue
+        px = np.repeat(px[:, None], 3, 1) if px.ndim == 1 else px[:, :3]
+        rgb = np.median(px, 0)
+        luma = max(float(rgb @ _LUMA), 1e-3)
+        chroma = float(rgb.max() - rgb.min()) / luma
+        out[:, c] = float(smoothstep(1.1, 1.4, luma / lip_l) * (1.0 - smoothstep(0.5, 0.8, chroma / lip_c)))
+    return out * op
+
 def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip: np.ndarray,
-          tn: MouthTuning) -> np.ndarray:
+          tn: MouthTuning, teeth: np.ndarray | None = None) -> np.ndarray:
     """The lips' inner margins over an open mouth's interior (unit RGB ``col`` (n, 3) at
     ``t`` px below the upper curve, ``hd`` the column's height, ``u`` along the mouth): each
     lip rolls inward as a wetter, darker rim of its own colour (``lip`` (n, 3), the lips'
@@ -144,12 +173,15 @@ def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: floa
     it fades into (over the tongue a rim darker than both drew an outline; the upper rim's
     shade over the teeth's top is the lip's). Widths: ``rim_upper`` / ``rim_lower`` of
     the corner distance, at most ``rim_share`` of the column each; at the corners the rims
-    meet."""
+    meet. ``teeth`` (n,): where teeth, not the lower lip, lie below the column
+    (:func:`teeth_below`), that share of the lower rim is left out."""
     out = col
     for width, depth, lower in ((tn.rim_upper, t, False), (tn.rim_lower, hd - t, True)):
         w = np.maximum(np.minimum(width * wd, tn.rim_share * hd), 0.75)
         x = np.clip(np.maximum(depth, 0.0) / w, 0.0, 1.0)
         a = (1.0 - smoothstep(0.0, 1.0, x)) * (hd > 0)
+        if lower and teeth is not None:
+            a = a * (1.0 - np.asarray(teeth, np.float64))
         rim = lip * (tn.rim_edge + (tn.rim_deep - tn.rim_edge) * x)[:, None]
         if lower:
             rim = np.maximum(rim, out)

@@ -7,7 +7,7 @@ the mouth levelled to :data:`LEVEL_WIDTH` px between its corners (:func:`find_in
 mouth's loop carries into a new opening that is lip or pieces of the crease between the lips
 (:func:`lip_in_interior`, :func:`crease_fragments`); the interior a mouth that closes must lose
 (:func:`widen_interior`). Read by the stage (:mod:`faceedit.stage.model`), the mouth bank's
-filler (:mod:`faceedit.stage.mouth`, which cuts and fills at the same levelled scale) and its
+filler (:mod:`faceedit.stage.mouth_bank`, which cuts and fills at the same levelled scale) and its
 builder (:mod:`faceedit.train.mouths`).
 """
 

@@ -15,7 +15,7 @@ expression-stable points (eye contours and nose), so an expression's move does n
   target's, applied as a fold-free warp of the photo with the inner lips (and the eyelids when
   they close) as cuts (:mod:`faceedit.stage.cutwarp`). A mouth opened wider than the photo
   shows keeps the face's own upper teeth (carried with the upper lip) and is painted from the
-  mouth bank (:mod:`faceedit.stage.mouth`); lips closed over teeth meet in a dark line
+  mouth bank (:mod:`faceedit.stage.mouth_bank`); lips closed over teeth meet in a dark line
   (:func:`faceedit.stage.mouth.paint_seam`).
 * **Appearance** (per target): a per-pixel linear map ``gain * x + bias`` in the target's
   canonical frame (the mean shape showing the target's state), fitted from (source warped to the real
@@ -66,7 +66,8 @@ from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.request import EXAGGERATED_STRENGTH
 from faceedit.stage.controls import controls_to_aus, parse_controls
 from faceedit.stage.eyes import eye_apertures
-from faceedit.stage.mouth import BANK_FILE, MouthBank
+from faceedit.stage.mouth import BANK_FILE
+from faceedit.stage.mouth_bank import MouthBank
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.regions import HeadLook
 from faceedit.stage.shading import Light, parse_light
@@ -444,7 +445,7 @@ class Stage(ExpressionStates, nn.Module):
         return target, float(np.clip(progress / max(full, 1e-9), 0.0, 1.0))
 
     def mouth_bank(self):
-        """The mouth-interior bank (:class:`faceedit.stage.mouth.MouthBank`), loaded once; None
+        """The mouth-interior bank (:class:`faceedit.stage.mouth_bank.MouthBank`), loaded once; None
         where its file is not installed (the appearance maps then draw the mouth)."""
         with self._bank_lock:  # worker threads share the stage: none may see a bank half loaded
             if not self._bank_tried:

@@ -63,7 +63,7 @@ class TextureOctave:
 
 @dataclass(frozen=True)
 class MouthTuning:
-    """How the mouth bank (:class:`faceedit.stage.mouth.MouthBank`) chooses and paints an
+    """How the mouth bank (:class:`faceedit.stage.mouth_bank.MouthBank`) chooses and paints an
     interior and how closed lips meet (:func:`faceedit.stage.mouth.paint_seam`)."""
 
     # -- choosing an exemplar (log ratios over these tolerances, squared and summed)
@@ -111,9 +111,9 @@ class MouthTuning:
     #: ... each at most this share of the column's height.
     rim_share: float = 0.5
     #: The rim's luma at the curve (share of the lip's) ...
-    rim_edge: float = 0.8
+    rim_edge: float = 0.65
     #: ... and where it fades into the interior.
-    rim_deep: float = 0.4
+    rim_deep: float = 0.3
     #: The lips' edge within this (inner-corner distances) outside an open mouth is lifted to
     #: the lips' local colour (darkened to ``rim_edge`` at the curve) where it is darker (the
     #: parted crease's dark line).

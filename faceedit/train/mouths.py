@@ -1,4 +1,4 @@
-"""Build the bank of real mouth interiors that :class:`faceedit.stage.mouth.MouthBank` paints.
+"""Build the bank of real mouth interiors that :class:`faceedit.stage.mouth_bank.MouthBank` paints.
 
     python -m faceedit.train.mouths --data ../shared/data/london_hd -o weights/mouths.safetensors
 
@@ -47,7 +47,8 @@ from faceedit.stage.lips import (
     opening_aspect,
     refine_interior,
 )
-from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, MouthBank, ring_stats, sclera_colour
+from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, ring_stats, sclera_colour
+from faceedit.stage.mouth_bank import MouthBank
 
 log = logging.getLogger("faceedit")
 

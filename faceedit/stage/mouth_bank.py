@@ -1,0 +1,511 @@
+"""Mouth interiors from real exemplars: what fills the hole a warp opens between the lips.
+
+(The measurements the bank's builder :mod:`faceedit.train.mouths` shares with it, its file and
+columns, and the seam of closed lips are in :mod:`faceedit.stage.mouth`; what a photo's mouth
+shows and the lip curves both read are in :mod:`faceedit.stage.lips`.)
+
+The bank (``weights/mouths.safetensors``, built by :mod:`faceedit.train.mouths` from the London
+smiles) holds real mouth interiors cut from 1350-px photos at a normalised scale (inner-lip
+corner distance :data:`faceedit.stage.mouth.BANK_WIDTH` px, corners level), each with its inner-lip curves, a soft
+interior mask and descriptors (opening shape and size, teeth brightness, lip and skin colour,
+skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
+
+1. choose the exemplar by the opening's aspect and the skin tone around the mouth (and, with the
+   face's landmarks, the opening's size in eye distances), unless the caller fixes one (a face track in a video);
+2. map every destination pixel to (u, v): u along the mouth from the left corner (0) to the right
+   (1), v from the upper inner lip (0) to the lower (1) -- a thin-plate spline through the two
+   curves -- and read the exemplar at the same (u, v) of its own curves; the exemplar is first
+   area-downsampled to the photo's scale (never upsampled into blur without grain);
+3. openings much taller than the exemplar's (surprise, a dropped jaw) keep the exemplar's upper
+   teeth at their own size under the upper lip (in its shade, over at most a share of the
+   opening's height), a hint of its lower row above the lower lip, and between them a
+   cavity whose luminance is the bank's (u, v) profile measured on open mouths (statistics of
+   greyscale JAFFE/Yale surprised faces) times the photo's skin luma, with a smooth random
+   texture; so are lower openings under a relaxed upper lip (parted lips, no smile);
+4. a soft shadow under the upper lip and darker corners, the cavity lit just under the upper
+   teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
+   darkens into the interior, and the parted crease's dark line on the lips just outside the
+   opening lifted to their colour; where the opening is a thin gap (under carried teeth, at
+   its corners) the lips meeting in the closed lips' shade, not the cavity (these edges:
+   :mod:`faceedit.stage.lip_rims`);
+5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
+   the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
+   the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
+   interior carries the destination skin's high-pass noise, and the opening's edge blurred
+   from inside (``edge_focus`` px) as the lips' edges are.
+
+Only pixels where ``opening > 0`` change, and around an open mouth the lips' edge within
+``rim_outside`` of it (lifted where darker than the lips); the result in the opening is
+``photo * (1 - opening) + fill * opening``. Greyscale photos stay grey; uint8 and uint16 both work; the same inputs give the same
+output (the grain is seeded by the inputs).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from faceedit.faces.landmarks import eye_distance
+from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+from faceedit.stage.cut_curves import opening_polygon
+from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field, meet, rims, smoothstep, teeth_below
+from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
+from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
+from faceedit.stage.paint import looks_grey
+from faceedit.stage.tuning import MouthTuning
+from faceedit.stage.warp import ThinPlateSpline
+
+_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# the bank
+
+
+def _soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float) -> None:
+    """The opening's edge softened as a photo's edges are (a Gaussian of ``sigma`` px, set by
+    looking at 1350-px portraits, not measured on the photo): within ``2 sigma`` px inside
+    the opening (``opening`` over ``roi``) ``out`` is blended, in place, towards its Gaussian
+    blur of ``sigma`` px, wholly at the edge; pixels outside the opening stay as they are."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    pad = int(np.ceil(3 * sigma))
+    bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
+    bx1, by1 = min(x1 + pad, out.shape[1]), min(y1 + pad, out.shape[0])
+    crop = out[by0:by1, bx0:bx1].astype(np.float32)
+    op = np.zeros(crop.shape[:2], np.float32)
+    op[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = opening
+    depth = cv2.distanceTransform((op > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
+    w = np.where(op > 0, np.clip(1.0 - depth / (2 * sigma), 0.0, 1.0), 0.0).astype(np.float32)
+    if crop.ndim == 3:
+        w = w[..., None]
+    blurred = cv2.GaussianBlur(crop, (0, 0), sigma)
+    soft = crop + w * (blurred - crop)
+    out[by0:by1, bx0:bx1] = np.clip(np.round(soft), 0, pixel_max(out.dtype)).astype(out.dtype)
+
+
+def saturate(rgb: np.ndarray, amount: float) -> np.ndarray:
+    """``rgb`` (..., 3) with its chroma (the channels' distance from their luma) times
+    ``amount``, the luma kept; never below 0."""
+    rgb = np.asarray(rgb, np.float64)
+    luma = rgb @ _LUMA
+    return np.maximum(luma[..., None] + amount * (rgb - luma[..., None]), 0.0)
+
+
+@dataclass
+class MouthBank:
+    """Real mouth interiors and what :meth:`fill` needs to paint them into a photo.
+
+    ``images`` (N,H,W,3) uint8 crops at :data:`~faceedit.stage.mouth.BANK_WIDTH` px corner distance; ``masks`` (N,H,W)
+    uint8 soft interior masks; ``upper`` / ``lower`` (N,K,2) float32 inner-lip curves in crop
+    pixels; ``descriptors`` (N,D) float32 named by :data:`DESCRIPTORS`; ``cavity`` (V,U) float32
+    luminance of an open mouth's interior relative to the skin over (v, u); ``cavity_rgb`` (3,)
+    the colour of the dark interior relative to its luma; ``subjects`` the source ids."""
+
+    images: np.ndarray
+    masks: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
+    descriptors: np.ndarray
+    cavity: np.ndarray
+    cavity_rgb: np.ndarray
+    subjects: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ io
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> MouthBank:
+        """Read a bank written by :meth:`save` (default: the shipped :data:`~faceedit.stage.mouth.BANK_FILE` in the
+        weights folder: ``$FACEEDIT_WEIGHTS``, a checkout's ``weights/``, or an installed one)."""
+        from safetensors import safe_open
+
+        from faceedit.weights import shipped_file
+
+        path = Path(path) if path is not None else shipped_file("mouths")
+        with safe_open(str(path), framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+            t = {k: f.get_tensor(k) for k in f.keys()}
+        names = json.loads(meta.get("descriptors", "[]"))
+        if tuple(names) != DESCRIPTORS:
+            raise ValueError(f"{path}: descriptor columns {names} are not {list(DESCRIPTORS)}")
+        return cls(t["images"], t["masks"], t["upper"], t["lower"], t["descriptors"], t["cavity"],
+                   t["cavity_rgb"], json.loads(meta.get("subjects", "[]")), meta)
+
+    def save(self, path: str | Path, meta: dict | None = None) -> None:
+        from safetensors.numpy import save_file
+
+        header = {**self.meta, **(meta or {}), "descriptors": json.dumps(list(DESCRIPTORS)),
+                  "subjects": json.dumps(self.subjects), "bank_width": str(BANK_WIDTH)}
+        save_file({"images": np.ascontiguousarray(self.images, np.uint8),
+                   "masks": np.ascontiguousarray(self.masks, np.uint8),
+                   "upper": np.ascontiguousarray(self.upper, np.float32),
+                   "lower": np.ascontiguousarray(self.lower, np.float32),
+                   "descriptors": np.ascontiguousarray(self.descriptors, np.float32),
+                   "cavity": np.ascontiguousarray(self.cavity, np.float32),
+                   "cavity_rgb": np.ascontiguousarray(self.cavity_rgb, np.float32)},
+                  str(path), metadata=header)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def desc(self, name: str) -> np.ndarray:
+        return self.descriptors[:, DESCRIPTORS.index(name)]
+
+    # ------------------------------------------------------------------ choice
+
+    def choose(self, aspect: float, *, size_ed: float | None = None, skin: np.ndarray | None = None,
+               tuning: MouthTuning | None = None) -> int:
+        """Index of the exemplar nearest to an opening of ``aspect`` (mean height / corner
+        distance); ``size_ed`` (corner distance in eye distances) and ``skin`` (unit RGB of the
+        skin ring) weigh in when given, each by ``tuning``'s tolerance. Openings taller than the
+        bank pick among its tallest."""
+        tuning = tuning if tuning is not None else MouthTuning()
+        a = self.desc("aspect").astype(np.float64)
+        d = np.log(min(aspect, a.max()) + tuning.aspect_offset) - np.log(a + tuning.aspect_offset)
+        # an exemplar shorter than the opening is stretched (or filled as a wide-open mouth):
+        # worse than a taller one squeezed
+        score = (d / np.where(d > 0, tuning.aspect_tolerance_stretched, tuning.aspect_tolerance_squeezed)) ** 2
+        if size_ed is not None:
+            score += ((np.log(size_ed) - np.log(self.desc("width_ed"))) / tuning.size_tolerance) ** 2
+        if skin is not None:
+            es = np.stack([self.desc("skin_r"), self.desc("skin_g"), self.desc("skin_b")], 1)
+            s = np.asarray(skin, np.float64)
+            lum_d, lum_e = float(s @ _LUMA), es @ _LUMA
+            chroma = s / max(lum_d, 1e-3) - es / np.maximum(lum_e, 1e-3)[:, None]
+            score += (np.log(max(lum_d, 1e-3) / np.maximum(lum_e, 1e-3)) / tuning.skin_luma_tolerance) ** 2
+            score += (np.linalg.norm(chroma, axis=1) / tuning.skin_chroma_tolerance) ** 2
+        return int(np.argmin(score))
+
+    # ------------------------------------------------------------------ fill
+
+    def fill(self, pixels: np.ndarray, roi, opening: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+             *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
+             own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None,
+             in_place: bool = False) -> tuple[np.ndarray, int]:
+        """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
+        a real mouth interior fitted between the destination inner-lip curves ``upper`` and
+        ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
+        landmarks (the opening's size in eye distances joins the exemplar's choice); ``exemplar``: use this bank index.
+        ``own_teeth``: the face's own upper teeth are already shown in the opening (carried with its
+        upper lip): paint what lies below them in an open mouth (the cavity, a hint of the lower
+        row), not a second row of upper teeth. ``teeth_cover`` (0..1): in a wide-open mouth, that
+        share of the exemplar's upper teeth lies under the upper lip (a relaxed lip, as in
+        surprise; 0: their whole depth shows, as a smile lifts the lip off them), and the hint of
+        the lower row's tips fades with twice it (a relaxed lower lip covers them: gone at 0.5).
+        ``tuning``: how the interior is chosen and drawn (:class:`faceedit.stage.tuning.MouthTuning`;
+        default its defaults). Returns (pixels, exemplar index). Pixels where ``opening == 0`` are
+        left as they were, but for an open mouth's lips within ``rim_outside`` of the opening,
+        lifted where darker than the lips (:func:`faceedit.stage.lip_rims.lift_margin`). The
+        pixels returned are a new array, or ``pixels`` written over with ``in_place`` (a
+        buffer the caller owns)."""
+        tuning = tuning if tuning is not None else MouthTuning()
+        pixels = np.asarray(pixels)
+        unit = pixel_max(pixels.dtype)
+        x0, y0, x1, y1 = (int(v) for v in roi)
+        op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
+        if op.shape != (y1 - y0, x1 - x0):
+            raise ValueError(f"opening is {op.shape}, roi {roi} needs {(y1 - y0, x1 - x0)}")
+        if face_lm is not None and np.shape(face_lm) != (68, 2):
+            raise ValueError(f"face_lm must be the 68 iBUG landmarks (68, 2), got {np.shape(face_lm)}")
+        rgb = pixels[..., None].repeat(3, -1) if pixels.ndim == 2 else pixels[..., :3]
+        up, lo = join_corners(np.asarray(upper, np.float64), np.asarray(lower, np.float64))
+        if up[0, 0] > up[-1, 0]:  # given right corner first: the exemplar's left goes left
+            up, lo = up[::-1].copy(), lo[::-1].copy()
+        aspect, wd = opening_aspect(up, lo)
+
+        # the destination's colour and noise around the mouth (a local window of the photo)
+        poly = opening_polygon(up, lo)
+        wx0, wy0, wx1, wy1 = box_around(np.vstack([poly, [[x0, y0], [x1 - 1, y1 - 1]]]),
+                                     SKIN_RING[1] * wd + 4, pixels.shape)
+        off = np.array([wx0, wy0], np.float64)
+        rings = ring_stats(rgb[wy0:wy1, wx0:wx1], up - off, lo - off)
+        rings["sclera"] = sclera_colour(pixels, face_lm) if face_lm is not None else None
+        grey = pixels.ndim == 2 or looks_grey(rgb[wy0:wy1, wx0:wx1])
+
+        if exemplar is None:
+            size_ed = wd / eye_distance(face_lm) if face_lm is not None else None
+            exemplar = self.choose(aspect, size_ed=size_ed, skin=rings["skin"], tuning=tuning)
+        exemplar = int(exemplar)
+        if not 0 <= exemplar < len(self):
+            raise IndexError(f"exemplar {exemplar} not in a bank of {len(self)}")
+        ys, xs = np.nonzero(op > 0)
+        out = pixels if in_place else pixels.copy()
+        if len(ys) == 0:
+            return out, exemplar
+        cover = float(np.clip(teeth_cover, 0.0, 1.0))
+        if self._opens(exemplar, aspect, own_teeth, cover, tuning):
+            # the lips' own colour round the opening: the rims' colour, and the parted crease's
+            # dark line lifted to it before the opening's anti-aliased edge is blended over it
+            rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
+            out = lift_margin(out, *rings["lip_field"], in_place=True)  # ``out`` is this call's own
+            rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
+        gap, above = column_gaps(op)
+        teeth = teeth_below(out, (x0, y0, x1, y1), op, rings["lip"], wd)[ys, xs] if own_teeth else None
+        fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
+                            seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
+                            cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs], teeth=teeth)
+        if grey:
+            fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
+        a = op[ys, xs][:, None]
+        dst = rgb[ys + y0, xs + x0].astype(np.float32) / unit
+        new = from_unit(np.clip(dst * (1 - a) + fill * a, 0, 1), pixels.dtype)
+        if pixels.ndim == 2:
+            out[ys + y0, xs + x0] = new[:, 0]
+        else:
+            out[ys + y0, xs + x0, :3] = new
+        if tuning.edge_focus > 0:
+            _soften_edge(out, (x0, y0, x1, y1), op, tuning.edge_focus)
+        return out, exemplar
+
+    def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:
+        """Whether an opening is drawn as an open mouth (teeth under the upper lip, a cavity,
+        the lips' rims) rather than exemplar ``e`` read whole: the face's own teeth shown above
+        it, an opening much taller than the exemplar's, or a relaxed upper lip (a mouth with
+        no smile is an open mouth at any height: parted lips over the teeth's edges, not a
+        smile's rows squeezed into a slit)."""
+        return own_teeth or aspect > tn.large_ratio * float(self.desc("aspect")[e]) or cover >= tn.open_cover
+
+    def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
+                aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning,
+                below_top: np.ndarray | None = None, gap: np.ndarray | None = None,
+                teeth: np.ndarray | None = None) -> np.ndarray:
+        """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening;
+        ``below_top``: how far (px) each lies below the opening's top edge in its column (under
+        the face's own teeth carried into it, the teeth's edge); ``gap``: the height (px) of
+        its column (:func:`faceedit.stage.lip_rims.column_gaps`; thin gaps are the lips meeting,
+        :func:`faceedit.stage.lip_rims.meet`); ``teeth``: where teeth lie below its column (a
+        smile's lower row, with the face's own upper teeth; :func:`~faceedit.stage.lip_rims.teeth_below`),
+        no lower lip's rim."""
+        tn = tuning
+        n = len(up)
+        u_k = np.linspace(0.0, 1.0, n)
+        # (u, v) of every pixel: a thin-plate spline through the curves (corners at v = 1/2)
+        mid = (up + lo) / 2
+        src = np.vstack([up[1:-1], lo[1:-1], mid[1:-1], up[[0, -1]]])
+        dst = np.vstack([np.c_[u_k[1:-1], np.zeros(n - 2)], np.c_[u_k[1:-1], np.ones(n - 2)],
+                         np.c_[u_k[1:-1], np.full(n - 2, 0.5)], [[0.0, 0.5], [1.0, 0.5]]])
+        uv = ThinPlateSpline(src, dst, reg=1e-4)(np.stack([px, py], 1).astype(np.float64))
+        u, v = np.clip(uv[:, 0], 0.0, 1.0), uv[:, 1]
+
+        eu, el = self.upper[e].astype(np.float64), self.lower[e].astype(np.float64)
+        ue = np.linspace(0.0, 1.0, len(eu))
+        we = float(np.linalg.norm(eu[-1] - eu[0]))
+        k = wd / we  # destination px per bank px
+        img = self.images[e]
+        if k < 1.0:  # area-downsample first: the photo is coarser than the bank
+            h, w = img.shape[:2]
+            size = (max(1, round(w * k)), max(1, round(h * k)))
+            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+            ks = (size[0] / w, size[1] / h)
+        else:
+            ks = (1.0, 1.0)
+        src_img = img.astype(np.float32) / 255.0
+
+        def at(curve, uu):
+            return np.stack([np.interp(uu, ue, curve[:, 0]), np.interp(uu, ue, curve[:, 1])], 1)
+
+        def sample(pts):
+            s = sample_points(src_img, pts[:, 0] * ks[0], pts[:, 1] * ks[1], cv2.INTER_CUBIC, cv2.BORDER_REFLECT)
+            return np.clip(s, 0.0, 1.0)
+
+        pu, pl = at(eu, u), at(el, u)
+        he = np.linalg.norm(pl - pu, axis=1)  # exemplar column height (bank px)
+        hd = np.interp(u, u_k, np.linalg.norm(lo - up, axis=1))  # destination column height (px)
+        t = v * hd  # px below the destination upper lip
+        large = self._opens(e, aspect, own_teeth, cover, tn)
+        gains = self._gains(e, rings, tn)
+        if not large:
+            # read the exemplar inside its curves (edge_inset bank px from the corners and the
+            # lower lip, twice that from the upper, whose edge runs over the gum between the
+            # teeth): its colour-refined edges still hold a trace of its own lips, which the
+            # destination's lips around the opening replace
+            inset = tn.edge_inset
+            uu = inset / we + u * (1 - 2 * inset / we)
+            pu, pl = at(eu, uu), at(el, uu)
+            he_in = np.linalg.norm(pl - pu, axis=1)
+            top = np.where(he_in > 6 * inset, 2 * inset / np.maximum(he_in, 1e-6), 0.0)
+            bottom = np.where(he_in > 6 * inset, inset / np.maximum(he_in, 1e-6), 0.0)
+            col = sample(pu + (top + v * (1 - top - bottom))[:, None] * (pl - pu))
+            shadow, corner = tn.lip_shadow, tn.corner_shadow
+        else:
+            # wide open: upper teeth at their own size, a hint of the lower row, a cavity between
+            depth = np.minimum(he, float(self.desc("upper_depth")[e]))
+            te = t / k + cover * depth  # the covered share of the teeth is under the lip
+            # in the upper lip's shade (a relaxed lip does not lift them into the light)
+            upper_teeth = tn.open_teeth_shade * sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
+            # they show down to upper_teeth_fade_start of their depth, and over at most
+            # upper_teeth_share of the column, fading over as much: the cavity below them is
+            # most of an open mouth
+            shown = np.minimum(tn.upper_teeth_fade_start * depth, cover * depth + tn.upper_teeth_share * hd / k)
+            fade = np.minimum(tn.upper_teeth_fade_width * depth, tn.upper_teeth_share * hd / k)
+            a_up = 1.0 - smoothstep(0.0, 1.0, (te - shown) / np.maximum(fade, 1.0))
+            side = 1.0 - smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
+            a_up = a_up * (1.0 - min(1.0, cover / tn.side_teeth_cover) * side)
+            if own_teeth:  # the face's own upper teeth are there already
+                a_up = np.zeros_like(a_up)
+            tl = (1.0 - v) * hd / k
+            lower_teeth = sample(pl - np.c_[np.zeros_like(tl), np.minimum(tl, he)])
+            low_depth = np.clip(he - depth, 0.0, tn.lower_teeth_depth * he)
+            fade = tn.lower_teeth_fade * low_depth
+            a_lo = tn.lower_teeth_opacity * (1.0 - smoothstep(0.0, 1.0, (tl - fade) / np.maximum(fade, 1.0)))
+            # a relaxed lower lip covers them
+            a_lo *= (low_depth > tn.lower_teeth_min_depth) * max(0.0, 1.0 - tn.lower_teeth_cover_rate * cover)
+            # the tongue's luma follows the photo's lips and the cavity's its skin, not the
+            # exemplar's: the gains keep teeth bright on dark skin, where a tongue or a cavity
+            # as bright would glow
+            g_l = max(float(gains @ _LUMA), 1e-6)
+            lip_luma = float(np.asarray(rings["lip"], np.float64) @ _LUMA) / g_l
+            skin_luma = float(np.asarray(rings["skin"], np.float64) @ _LUMA) / g_l
+            cav = self._cavity(u, v, seed, tn, lip_luma, skin_luma, hd / wd)
+            col = cav * (1 - a_lo[:, None]) + lower_teeth * a_lo[:, None]
+            col = col * (1 - a_up[:, None]) + upper_teeth * a_up[:, None]
+            # the back of the upper teeth and the palate behind them catch the light coming in:
+            # just under the teeth's edge the cavity is lit, darkest further back
+            if own_teeth and below_top is not None:
+                below = np.asarray(below_top, np.float64)
+            else:
+                below = np.maximum(t - np.maximum(shown - cover * depth, 0.0) * k, 0.0)
+            a_lit = (tn.under_teeth_light * np.exp(-below / max(tn.under_teeth_reach * wd, 0.5))
+                     * (1.0 - a_up) * (1.0 - a_lo))
+            drawn = (1.0 - a_up) * (1.0 - a_lo)  # the cavity and tongue: drawn, no exemplar's grain
+            shadow, corner = tn.open_lip_shadow, tn.open_corner_shadow
+        # shadow under the upper lip, darker corners
+        shade = (1.0 - shadow * np.exp(-np.maximum(t, 0.0) / (tn.lip_shadow_reach * wd)))
+        if large:  # the inner side of the lower lip, in shade
+            shade *= 1.0 - tn.lower_lip_shade * np.exp(-np.maximum(hd - t, 0.0) / (tn.lower_lip_shade_reach * wd))
+        corners = 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
+        col = col * (shade if large else shade * corners)[:, None]
+        col = col * gains
+        lip = lip_at(rings, px, py)
+        if large:
+            col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
+            # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)
+            col = rims(col, u, t, hd, wd, lip, tn, teeth) * corners[:, None]
+        if gap is not None:
+            col = meet(col, gap, wd, lip, tn)
+        return self._grain(col, px, py, k, e, rings, seed, drawn if large else None)
+
+    def _cavity(self, u, v, seed, tn: MouthTuning, lip_luma: float, skin_luma: float,
+                height: np.ndarray) -> np.ndarray:
+        """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
+        the skin) times ``skin_luma`` (the photo's skin round the mouth before the colour gains:
+        as dark beside dark skin as beside light) in the colour of the bank's dark interior, with a
+        smooth texture, and the tongue over its lower part: a share of ``lip_luma`` (the lips'
+        luma before the colour gains) in a tongue's red-pink, where the column's ``height`` (over
+        the corner distance) is tall enough to show it (``tongue_height``)."""
+        prof = self.cavity
+        vv, uu = prof.shape
+        # the profile's outer columns reach the lips where the curves meet: the corners read the
+        # inner columns (and are darkened with the rest of the mouth's corners)
+        uc = np.clip(u, tn.cavity_side_column, 1.0 - tn.cavity_side_column)
+        lum = sample_points(prof.astype(np.float32), uc * (uu - 1), np.clip(v, 0, 1) * (vv - 1))
+        # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
+        # palate in the ambient light of a studio photo, never a flat black
+        lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_luma
+        # smooth texture: seeded random fields on coarse grids (a fifth to a thirtieth of the mouth)
+        rng = np.random.default_rng([abs(int(s)) for s in seed] + [7])
+        tex = np.zeros_like(u)
+        for octave in tn.cavity_texture:
+            g = rng.standard_normal((octave.rows, octave.columns)).astype(np.float32)
+            tex += octave.amplitude * sample_points(cv2.resize(g, (64, 32), interpolation=cv2.INTER_CUBIC),
+                                       u * 63, np.clip(v, 0, 1) * 31)
+        col = (lum * np.exp(tex))[:, None] * saturate(self.cavity_rgb.astype(np.float64), tn.cavity_saturation)[None, :]
+        # the tongue: a rounded pink hump over the bottom third, darker towards the back
+        top = tn.tongue_top + tn.tongue_curve * ((u - 0.5) / tn.tongue_half_width) ** 2
+        side = np.minimum(u, 1.0 - u)
+        a_t = (smoothstep(0.0, tn.tongue_edge, v - top) * smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
+               * smoothstep(tn.tongue_height[0], tn.tongue_height[1], height))
+        groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * smoothstep(
+            0.0, tn.groove_fade, v - top)
+        # a share of the lips' luma in a tongue's red-pink
+        t_lum = ((tn.tongue_luma + tn.tongue_luma_rise * smoothstep(0.0, tn.tongue_luma_reach, v - top))
+                 * np.exp(tn.tongue_texture * tex) * groove)
+        tongue = (t_lum * lip_luma)[:, None] * np.asarray(tn.tongue_rgb, np.float64)[None, :]
+        col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]
+        return np.clip(col, 0, 1)
+
+    def _gains(self, e: int, rings: dict, tn: MouthTuning) -> np.ndarray:
+        """Per-channel gains taking the exemplar's colours towards the destination's. Exposure:
+        the luma of the least-squares gains through the lip and skin rings; it differs with the
+        photo's exposure but also with the person's skin (teeth stay bright on dark skin), so
+        only a part of it is applied (``exposure_power``, within ``exposure_min``..``exposure_max``;
+        the exemplar's choice matches the tone), and where it would darken the teeth, only as far
+        as the eye whites are darker than the bank's (:meth:`_eye_exposure`, at most 1): darker
+        skin with eye whites as bright as the bank's is the person's tone (in one studio exposure
+        real teeth are as bright on the darkest skin as on the lightest). The eye whites alone,
+        shaded by the lids, are too noisy to set the exposure. White balance: the
+        chromaticity ratio of the eye whites when both are known (``rings["sclera"]``, from the
+        face's landmarks) and of the ring gains, geometrically weighted (``sclera_weight``);
+        else of the ring gains alone, part-way (``ring_chroma_power``: skin chromaticity is
+        partly the person's); a channel ratio within ``chroma_dead_zone`` (log) of 1 is
+        taken as the person's, not the photo's, and the rest moves the channel, at most
+        ``chroma_limit`` from the luma gain (a wrong measurement cannot paint the teeth green). The
+        values are ``tn``'s (:class:`faceedit.stage.tuning.MouthTuning`)."""
+        d = self.descriptors[e]
+        lip_e = d[[DESCRIPTORS.index(c) for c in ("lip_r", "lip_g", "lip_b")]].astype(np.float64)
+        skin_e = d[[DESCRIPTORS.index(c) for c in ("skin_r", "skin_g", "skin_b")]].astype(np.float64)
+        lip_d, skin_d = np.asarray(rings["lip"], np.float64), np.asarray(rings["skin"], np.float64)
+        g = (lip_e * lip_d + skin_e * skin_d) / np.maximum(lip_e**2 + skin_e**2, 1e-6)
+        gl = max(float(g @ _LUMA), 1e-6)
+        sc_e = d[[DESCRIPTORS.index(c) for c in ("sclera_r", "sclera_g", "sclera_b")]].astype(np.float64)
+        sc_d = rings.get("sclera")
+        exposure = gl**tn.exposure_power
+        if sc_d is not None and (sc_e > 0.02).all() and (np.asarray(sc_d) > 0.02).all():
+            ratio = np.asarray(sc_d, np.float64) / sc_e
+            if exposure < 1.0:  # darker skin is a darker photo only as far as its eye whites are
+                exposure = min(1.0, max(exposure, self._eye_exposure(sc_d)))
+            eyes = ratio / max(float(ratio @ _LUMA), 1e-6)
+            # both follow a change of white balance fully; their person-to-person errors average
+            chroma = eyes**tn.sclera_weight * (g / gl) ** (1 - tn.sclera_weight)
+        else:
+            chroma = (g / gl) ** tn.ring_chroma_power
+        # a dead zone: differences the size of the person-to-person spread are not a cast
+        lc = np.log(np.maximum(chroma, 1e-6))
+        chroma = np.exp(np.sign(lc) * np.maximum(np.abs(lc) - tn.chroma_dead_zone, 0.0))
+        chroma = np.clip(chroma, 1 - tn.chroma_limit, 1 + tn.chroma_limit)
+        return chroma * float(np.clip(exposure, tn.exposure_min, tn.exposure_max))
+
+    def _eye_exposure(self, sclera: np.ndarray) -> float:
+        """The photo's exposure read from its eye whites: their luma over the median of the
+        bank's (one studio exposure; one exemplar's own eye whites, squinted by its smile, range
+        0.17-0.72 and would make a poor reference)."""
+        sc = np.stack([self.desc("sclera_r"), self.desc("sclera_g"), self.desc("sclera_b")], 1) @ _LUMA
+        return float(np.asarray(sclera, np.float64) @ _LUMA) / max(float(np.median(sc)), 1e-3)
+
+    def _grain(self, col: np.ndarray, px, py, k: float, e: int, rings: dict, seed,
+               drawn: np.ndarray | None = None) -> np.ndarray:
+        """Match the destination's high-pass noise: the exemplar's skin noise after resampling by
+        ``k`` is its bank noise * k when downsampled (area averaging) or / k when upsampled; the
+        difference is added as luma grain, or an excess is blurred away. ``drawn`` (n,): the
+        share of each pixel drawn rather than read from the exemplar (a wide-open mouth's cavity
+        and tongue, smooth but for their coarse texture), which gets the photo's grain whole: the
+        skin ring's high-pass noise, as high in a photo's dark parts as on its skin (London
+        neutrals, the nostrils' shadow at 0.07-0.16 luma against the cheeks: 0.5-2.8 times,
+        median 1.5)."""
+        noise_e = float(self.desc("skin_noise")[e]) * (k if k < 1 else 1.0 / k)
+        noise_d = float(rings["noise"])
+        x0, y0 = int(px.min()), int(py.min())
+        h, w = int(py.max()) - y0 + 1, int(px.max()) - x0 + 1
+        canvas = np.zeros((h, w, 3), np.float32)
+        canvas[py - y0, px - x0] = col
+        if noise_e > 1.25 * noise_d and noise_e > 0:
+            # a white noise's std falls by about 1 / (2 sqrt(pi) sigma) under a Gaussian blur
+            sigma = float(np.clip(noise_e / max(noise_d, 1e-6) / (2 * np.sqrt(np.pi)), 0.3, 1.5))
+            filled = np.zeros((h, w), np.float32)
+            filled[py - y0, px - x0] = 1
+            num = cv2.GaussianBlur(canvas, (0, 0), sigma)
+            den = cv2.GaussianBlur(filled, (0, 0), sigma)[..., None]
+            canvas = np.where(den > 1e-3, num / np.maximum(den, 1e-3), canvas)
+        # the grain each pixel carries: the exemplar's (after any blur, at most the photo's) in
+        # the share read from it; the rest is added
+        carried = min(noise_e, noise_d) * (1.0 - (np.zeros(len(px)) if drawn is None else np.asarray(drawn)))
+        add = np.zeros((h, w), np.float64)
+        add[py - y0, px - x0] = np.sqrt(np.maximum(noise_d**2 - carried**2, 0.0))
+        if add.max() > 0:
+            rng = np.random.default_rng([abs(int(s)) for s in seed])
+            canvas += (add * rng.standard_normal((h, w))).astype(np.float32)[..., None]
+        return np.clip(canvas[py - y0, px - x0], 0.0, 1.0)

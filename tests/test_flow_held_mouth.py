@@ -1,0 +1,73 @@
+"""A network's change is held off the open mouth the stage invented (faceedit.flow.Flow.paste,
+faceedit.faces.paste.held_weight): the stage's dark interior is the photo's, the network's change
+fades in around it and stays whole elsewhere."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceedit.api import Editor
+from faceedit.faces.paste import held_weight
+from faceedit.flow import prepare_photo, select_faces
+from faceedit.models.hub import weights_present
+from faceedit.models.registry import get_spec
+from faceedit.models.request import EditRequest
+
+
+def test_the_held_weight_is_whole_over_the_region_and_nil_beyond_twice_its_reach():
+    cov = np.zeros((40, 100), np.float32)
+    cov[10:30, 10:90] = 1.0
+    cov[9, 10:90] = 0.5  # an anti-aliased edge
+    box, w = held_weight((200, 300), ((100, 80, 200, 120), cov))
+    x0, y0, x1, y1 = box
+    assert w.shape == (y1 - y0, x1 - x0) and x0 < 100 and y0 < 80 and x1 > 200 and y1 > 120
+    inside = w[80 - y0 + 10:80 - y0 + 30, 100 - x0 + 10:100 - x0 + 90]
+    assert inside.min() == 1.0
+    r = round(0.03 * 80)  # grow: a share of the region's width (80 columns)
+    row = w[80 - y0 + 20]  # a row through the middle, past the right edge of the region
+    right = 100 - x0 + 90  # the first column outside
+    assert row[right] > 0.9 and 0.3 < row[right + r - 1] < 0.8 and row[right + 2 * r + 1] < 0.05
+    assert row[right + 3 * r:].max() < 1e-3
+    assert held_weight((200, 300), ((0, 0, 10, 10), np.zeros((10, 10), np.float32))) is None
+    # a region reaching past the photo's edge is cut to it
+    box, w = held_weight((50, 60), ((40, 30, 80, 70), np.ones((40, 40), np.float32)))
+    assert box[2] == 60 and box[3] == 50 and w[-1, -1] == 1.0
+
+
+@pytest.fixture(scope="module")
+def stage_editor() -> Editor:
+    if not weights_present(get_spec("stage")):
+        pytest.skip("shipped stage weights not present")
+    return Editor.from_pretrained("stage", device="cpu", detector="dlib")
+
+
+def test_a_network_s_change_is_held_off_the_stage_s_open_mouth(tmp_path, stage_editor, astronaut):
+    """A network that darkens the whole face by 64 levels, on the stage: inside the opening the
+    stage painted the photo is the stage's to the level; the face around it is darker."""
+    from tiny_model import save_tiny
+
+    path = save_tiny(tmp_path / "darkens.safetensors", targets=["surprised"], stage="stage")
+    editor = Editor.from_pretrained(path, device="cpu", detector="dlib")
+    assert editor.uses_network("surprised")
+    faces = select_faces(editor.detector.detect(astronaut))
+    staged = prepare_photo(stage_editor, astronaut, faces, EditRequest("surprised"))
+    (x0, y0, x1, y1), cov = staged.edits[0].invented
+    assert (cov >= 1.0).sum() > 50  # the mouth opened
+    out = editor.edit(astronaut, "surprised")
+    stage_alone = stage_editor.edit(astronaut, "surprised")
+    assert np.array_equal(stage_alone, staged.pixels)
+    inside = cov >= 1.0
+    assert np.array_equal(out[y0:y1, x0:x1][inside], stage_alone[y0:y1, x0:x1][inside])
+    # beyond the hold the network's darkening is there whole: the cheeks, the chin
+    box, w = held_weight(out.shape, staged.edits[0].invented)
+    face = (slice(90, 150), slice(190, 250))
+    assert out[face].mean() < stage_alone[face].mean() - 20
+    bx0, by0, bx1, by1 = box
+    free = np.ones(out.shape[:2], bool)
+    free[by0:by1, bx0:bx1] = w < 1e-3
+    rows, cols = np.nonzero(cov > 0)
+    lips = np.zeros_like(free)  # below the opening: the lower lip and the chin
+    lips[y0 + rows.max() + 1:y0 + rows.max() + 16, x0 + cols.min():x0 + cols.max() + 1] = True
+    assert (lips & free).sum() > 50
+    assert (out[lips & free].astype(int) - stage_alone[lips & free]).mean() < -20
