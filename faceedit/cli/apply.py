@@ -121,6 +121,7 @@ def apply(
     au: Annotated[list[str], typer.Option("--au", help=_help("aus", "Alone it means --target au (the face's own expression with these AUs set)."))] = (),  # type: ignore[assignment]
     attr: Annotated[list[str], typer.Option("--attr", help=_help("attrs", "Alone it means --target keep."))] = (),  # type: ignore[assignment]
     control: Annotated[list[str], typer.Option("--control", help=_help("controls", "Alone it means --target keep."))] = (),  # type: ignore[assignment]
+    blendshapes: Annotated[list[str], typer.Option("--blendshapes", help="ARKit blendshapes as the stage's controls: NAME=VALUE (0..1), comma-separated (jawOpen=0.15,eyeBlinkLeft=1), or a JSON file of `faceedit au --blendshapes`; the shapes the stage cannot express are refused (docs/blendshapes.md). Alone it means --target neutral (a coefficient is absolute, as in ARKit: the shapes not given are 0).")] = (),  # type: ignore[assignment]
     like: Annotated[Path | None, typer.Option("--like", help=_help("like", "Not with a named --target (a usage error: two goals); alone it means --target keep, with --au the AUs are set on the reference's expression."))] = None,
     strength: Annotated[list[str], typer.Option("--strength", "-s", help=_help("strength", "Several (0,0.5,1) write a series."))] = ("1",),  # type: ignore[assignment]
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
@@ -158,14 +159,16 @@ def apply(
 ) -> None:
     """Edit the faces in photos and videos; one output per input per target (and strength)."""
     from faceedit.apply_options import ApplyOptions
+    from faceedit.stage.blendshapes import controls_spec as blendshape_controls
 
     detector_name: str = detector.value  # the name, as the library takes it
     engine_name: str = engine.value
     with errors_to_exit_codes():
         if engine_name == "local" and (ray_address is not None or gpus_per_worker is not None):
             raise UsageError("--ray-address and --gpus-per-worker need --engine ray")
+        control = [*control, *blendshape_controls(blendshapes)]  # --blendshapes: the controls they stand for
         au_spec = ",".join(split_list(au, "--au")) or None
-        targets = split_list(target, "--target") or (["au"] if au_spec else ["keep"] if lighting or light or attr or control
+        targets = split_list(target, "--target") or (["neutral"] if blendshapes else ["au"] if au_spec else ["keep"] if lighting or light or attr or control
                                           or like else [])
         if not targets:
             raise UsageError("give --target (e.g. --target happy), or --lighting / --light / --au / --attr / --control / --like")

@@ -138,9 +138,10 @@ def au_(
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per face on stdout instead of a table.")] = False,
+    blendshapes: Annotated[bool, typer.Option("--blendshapes", help="Also read each face's ARKit blendshape coefficients, 0..1 (the 51 of ARKit's 52 that MediaPipe's blendshapes model reads: all but tongueOut; implies --json; photos only): `apply --blendshapes FILE` takes a face's line.")] = False,
 ) -> None:
     """Estimate the 17 EGGAN action-unit intensities (0..5) of every face from its landmarks, and
-    its expression state.
+    its expression state (with --blendshapes also its ARKit blendshapes: docs/blendshapes.md).
 
     A geometric proxy for OpenFace (see faceedit/faces/au.py for what it can and cannot see):
     AU9, AU10 and AU14 are not estimable and come out as null. Without --neutral the reference is
@@ -151,13 +152,16 @@ def au_(
 
     from faceedit.api import expression_states
     from faceedit.faces.au import AU_KEYS, VISIBLE, aus_to_json, estimate_aus
+    from faceedit.faces.blendshapes import BlendshapeReader
+    from faceedit.faces.blendshapes import to_json as blendshapes_json
     from faceedit.faces.detectors import get_detector, require_points
     from faceedit.io.decode import read_image
     from faceedit.io.formats import PHOTO
     from faceedit.io.inputs import expand_inputs
 
     def faces_68(path) -> list:
-        faces = det.detect(read_image(path, max_pixels=max_pixels).rgb8())
+        seen["rgb"] = rgb = read_image(path, max_pixels=max_pixels).rgb8()
+        faces = det.detect(rgb)
         if not faces:
             raise FaceEditError("no face found", path)
         if any(np.asarray(f.landmarks).shape != (68, 2) for f in faces):
@@ -165,8 +169,11 @@ def au_(
         return faces
 
     failed, table_rows = 0, []
+    seen: dict[str, Any] = {}  # the photo faces_68 read last
+    as_json = as_json or blendshapes
     with errors_to_exit_codes():
         require_points(detector.value, 68, "AU estimation")
+        reader = BlendshapeReader() if blendshapes else None
         det = get_detector(detector.value)
         reference = None
         if neutral is not None:  # a reference that cannot serve is a usage error, as apply's --like
@@ -199,6 +206,9 @@ def au_(
                          "aus": aus_to_json(a), "state": st["state"], "nearest": st["nearest"],
                          "status": "ok", "error": None}
                         for i, (f, a, st) in enumerate(zip(faces, aus, states))]
+                if reader is not None:
+                    for rec, b in zip(recs, reader.read(seen["rgb"], faces)):
+                        rec["blendshapes"] = blendshapes_json(b)
                 table_rows += [(item.path, i, a) for i, a in enumerate(aus)]
             except FaceEditError as e:
                 failed += 1
