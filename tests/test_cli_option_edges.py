@@ -114,9 +114,9 @@ def test_a_key_given_twice_is_a_usage_error(photo, tmp_path, args, says):
 
 
 def test_library_strings_refuse_a_key_given_twice():
+    from faceedit.edits.controls import parse_controls
     from faceedit.errors import UsageError
     from faceedit.models.stargan import parse_attrs
-    from faceedit.stage.controls import parse_controls
 
     with pytest.raises(UsageError, match="given twice"):
         parse_controls("smile=0.5,smile=0.2")

@@ -604,8 +604,8 @@ def test_an_expression_edit_leaves_the_hair(target):
 
 
 def test_controls_parse_and_map_to_absolute_aus():
+    from faceedit.edits.controls import controls_to_aus, parse_controls
     from faceedit.errors import UsageError
-    from faceedit.stage.controls import controls_to_aus, parse_controls
 
     c = parse_controls("smile=0.5, brows=-1")
     assert c == {"smile": 0.5, "brows": -1.0}

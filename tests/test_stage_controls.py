@@ -1,4 +1,4 @@
-"""The stage's named controls (faceedit.stage.controls): their ranges, each one left at 0 changes
+"""The stage's named controls (faceedit.edits.controls): their ranges, each one left at 0 changes
 no pixel, and each moves what its name says, measured on the stage's moved landmarks and on the
 landmarks detected again on the edited astronaut (with the shipped statistics)."""
 
@@ -11,9 +11,9 @@ import pytest
 from _imgs import astronaut, astronaut_face
 from test_models_stage import synthetic_stage
 
+from faceedit.edits.controls import CONTROLS, control_range, controls_to_aus, parse_controls
 from faceedit.errors import UsageError
 from faceedit.faces.landmarks import eye_distance
-from faceedit.stage.controls import CONTROLS, control_range, controls_to_aus, parse_controls
 from faceedit.stage.eyes import eye_apertures
 from faceedit.stage.warp import face_grid
 

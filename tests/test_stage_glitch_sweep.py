@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 from _imgs import astronaut
 
+from faceedit.edits.controls import CONTROLS, control_range
 from faceedit.faces.landmarks import eye_distance
-from faceedit.stage.controls import CONTROLS, control_range
 
 SPECK = 60.0  # levels from the 5x5 median around it
 FAR = 10.0  # levels outside the lumas the photo has around the place (0.5-99.5 %)

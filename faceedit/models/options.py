@@ -317,12 +317,11 @@ def _declared_network_options(arch: str, meta: CheckpointMeta) -> tuple[set[str]
             keys |= set(options["attrs"].vocabulary_of(meta))
         return keys - INTERNAL_OPTIONS, options
     builder = registry.ARCHS.get(arch)
-    if isinstance(builder, type):  # torch: imported already by a class registered as a builder
-        from faceedit.models.base import EditModel
-    if isinstance(builder, type) and issubclass(builder, EditModel):
+    edit = getattr(builder, "edit", None)
+    if isinstance(builder, type) and callable(edit):  # an EditModel class
         import inspect
 
-        params = inspect.signature(builder.edit).parameters.values()
+        params = inspect.signature(edit).parameters.values()
         keys = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
         keys -= {"self"}
         attributes = getattr(builder, "attributes", [])

@@ -12,7 +12,7 @@ A request checks its own values when it is made (UsageError naming the field and
 takes); what depends on the model (its targets, lighting classes, AUs, attributes, phases and
 settings) is checked against the model's declaration by :class:`faceedit.models.options.ModelOptions`.
 Nothing heavy is imported with this module (the command line builds a request before any
-model loads); a light's direction is checked by the stage's shading, imported for it.
+model loads): the named controls and the light's words and limits are :mod:`faceedit.edits`'.
 """
 
 from __future__ import annotations
@@ -32,25 +32,23 @@ from faceedit.conditions import (
     named_value,
     parse_switch,
 )
+from faceedit.edits.controls import CONTROLS, control_range, parse_controls
+from faceedit.edits.light import LIGHT_STRENGTH, NAMED_DIRECTIONS, parse_direction
+from faceedit.edits.light import MAX_STRENGTH as LIGHT_STRENGTH_MAX
 from faceedit.errors import UsageError
 
 #: How far the stage exaggerates an edit (``strength`` above 1; the stage's ``MAX_STRENGTH``); a
 #: network's change stops at 1.
 EXAGGERATED_STRENGTH = 1.5
-#: How much a light replaces the photo's own when no ``light_strength`` is given: 1 is Extended
-#: Yale B's dark-room point light (no fill light: the far side of the face goes nearly black), an
-#: ordinary photo keeps fill light in its shadows. The stage's default (its tuning's
-#: ``light.strength``) is this value.
-LIGHT_STRENGTH = 0.6
 #: The range of an AU intensity (FACS A..E as 1..5).
 AU_RANGE = (0.0, 5.0)
-#: The range of a named fine control (``faceedit.stage.controls.CONTROLS``): the widest; each
+#: The range of a named fine control (:data:`faceedit.edits.controls.CONTROLS`): the widest; each
 #: control's own is :data:`CONTROL_RANGES` (blink, the winks and aaa take 0..1).
 CONTROL_RANGE = (-1.0, 1.0)
 #: The range of ``strength``: nothing .. the stage's exaggeration.
 STRENGTH_RANGE = (0.0, EXAGGERATED_STRENGTH)
 #: The range of ``light_strength``: the photo's own light .. the new light alone.
-LIGHT_STRENGTH_RANGE = (0.0, 1.0)
+LIGHT_STRENGTH_RANGE = (0.0, LIGHT_STRENGTH_MAX)
 #: The words of ``face`` besides a face number.
 FACE_CHOICES = ("all", "largest")
 #: Targets that keep the face's own expression and set the AUs ``aus`` gives (the stage's
@@ -101,18 +99,14 @@ class Field:
 
 
 def _control_names() -> tuple[str, ...]:
-    from faceedit.stage.controls import CONTROLS
-
     return tuple(CONTROLS)
 
 
 def _control_ranges() -> dict[str, tuple[float, float]]:
-    from faceedit.stage.controls import CONTROLS, control_range
-
     return {name: control_range(name) for name in CONTROLS}
 
 
-#: Each named control's range (declared with the controls, :mod:`faceedit.stage.controls`).
+#: Each named control's range (declared with the controls, :mod:`faceedit.edits.controls`).
 CONTROL_RANGES = _control_ranges()
 
 
@@ -252,12 +246,10 @@ class EditRequest:
         where none is given); ``(None, None)`` where the stage relights nothing (a
         ``light_strength`` given is kept)."""
         spec = self.light if self.light is not None else self.lighting if stage else None
-        from faceedit.stage.shading import NAMED_DIRECTIONS, parse_light  # only where a light is
-
         if spec is None or (self.light is None and spec not in NAMED_DIRECTIONS):
             return None, self.light_strength
-        light = parse_light(spec)
-        direction = "ambient" if light.direction is None else [float(v) for v in light.direction]
+        _, towards = parse_direction(spec)
+        direction = "ambient" if towards is None else [float(v) for v in towards]
         return direction, self.light_strength if self.light_strength is not None else LIGHT_STRENGTH
 
     def record_fields(self, stage: bool = True) -> dict[str, Any]:
@@ -312,7 +304,8 @@ def _number(name: str, value: Any, lo: float, hi: float = math.inf) -> float:
 
 def _light_text(light: Any) -> str:
     """``light`` as ``"AZ,EL"`` text (a pair of numbers, or text with its spaces left out),
-    checked by the stage's shading (a direction it is fitted for, or one of its named ones)."""
+    checked as the stage's shading takes it (a direction it is fitted for, or one of its named
+    ones: :func:`faceedit.edits.light.parse_direction`)."""
     if isinstance(light, str):
         text = light.replace(" ", "")
     else:
@@ -321,9 +314,7 @@ def _light_text(light: Any) -> str:
         except (TypeError, ValueError):
             raise UsageError(f"`light` {light!r}: give AZ,EL in degrees (e.g. 35,15)") from None
         text = f"{az:g},{el:g}"
-    from faceedit.stage.shading import parse_light  # numpy and the warp: only for a light
-
-    parse_light(text)
+    parse_direction(text)
     return text
 
 
@@ -353,8 +344,6 @@ def _controls(controls: Any) -> dict[str, float]:
     """``{control: value}`` from a mapping or ``"smile=0.5,brows=-0.3"``: known names, each -1..1."""
     if not controls:
         return {}
-    from faceedit.stage.controls import parse_controls
-
     try:
         return parse_controls(controls if isinstance(controls, str) else dict(controls))
     except UsageError as e:

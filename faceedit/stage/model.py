@@ -58,13 +58,13 @@ import torch
 from torch import nn
 
 from faceedit.conditions import GLASSES_OFF_REFUSED, NAMED_ATTRIBUTES, canonical_target, named_value, parse_switch
+from faceedit.edits.controls import controls_to_aus, parse_controls
 from faceedit.errors import UsageError
 from faceedit.faces.au import AU_IDS
 from faceedit.faces.iris import iris_points
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.request import EXAGGERATED_STRENGTH
-from faceedit.stage.controls import controls_to_aus, parse_controls
 from faceedit.stage.eyes import eye_apertures
 from faceedit.stage.mouth import BANK_FILE, MouthBank
 from faceedit.stage.paint import paint_maps
@@ -274,7 +274,7 @@ class Stage(ExpressionStates, nn.Module):
         as they are.
 
         ``aus``: AU intensities to set ({au: 0..5}, absolute); ``controls``: named fine
-        controls (:data:`faceedit.stage.controls.CONTROLS`), absolute too (an AU in both: ``aus``
+        controls (:data:`faceedit.edits.controls.CONTROLS`), absolute too (an AU in both: ``aus``
         wins); ``like``: a reference face's landmarks, whose state is the goal. ``attrs``:
         attribute edits, e.g. ``{"glasses": 1.0}`` (on; 0.0 off, see :meth:`attribute_amounts`),
         scaled by ``strength`` up to 1. ``lighting`` / ``light``: a named light direction or

@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from faceedit.edits.controls import GAZE, HEAD_POSE
 from faceedit.faces.iris import MESH_WITH_IRISES
 from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
 from faceedit.stage import shading
-from faceedit.stage.controls import GAZE, HEAD_POSE
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises
 from faceedit.stage.gaze import move_irises
