@@ -10,7 +10,8 @@ every target it lists at strength 1, then a second run with strengths 0.5 and it
 targets, then one run each for the conditions (--lighting, --light with --light-strength, --au,
 --control, --attr, --like, --face largest, and the model's --phase / --set where it has them).
 Every run is a `python -m faceedit apply ... --json` in a subprocess; the file written is hashed
-under its name, and the JSON records are hashed with their timings left out. ``--models`` narrows
+under its name (the run's temporary folder, which an output's metadata names where it records the
+--like photo, written as ``{work}``), and the JSON records are hashed with their timings left out. ``--models`` narrows
 the grid (``--models stage,reggan`` for a quick check).
 """
 
@@ -112,8 +113,9 @@ def run_grid(models: list[str], work: Path) -> dict[str, str]:
             if res.returncode not in (0, 1):
                 print(f"{key}: exit {res.returncode}: {res.stderr.strip()[-400:]}", file=sys.stderr)
             for f in sorted(out.rglob("*")) if out.exists() else []:
-                if f.is_file():
-                    hashes[f"{key}/{f.relative_to(out)}"] = hashlib.sha256(f.read_bytes()).hexdigest()
+                if f.is_file():  # an output's metadata names the --like photo by its path, in this run's folder
+                    data = f.read_bytes().replace(str(work).encode(), b"{work}")
+                    hashes[f"{key}/{f.relative_to(out)}"] = hashlib.sha256(data).hexdigest()
             print(f"{key}: exit {res.returncode}, {sum(1 for k in hashes if k.startswith(key + '/')) - 2} files",
                   file=sys.stderr)
     return hashes
