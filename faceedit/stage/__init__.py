@@ -9,6 +9,9 @@ network sees the face. Its modules, in the order an edit reads them:
   the steps on every face of a photo;
 * :mod:`~faceedit.stage.steps`: the edit of one face as named steps in data order (plan the move,
   choose the cuts, warp, fill the mouth, paint the appearance, relight) over one record;
+* :mod:`~faceedit.stage.records`: what the two share: the stage's request (made once per photo
+  from the edit request), a face as the stage takes it, one face's edit, what the steps read of
+  the statistics;
 * :mod:`~faceedit.stage.state`: a face's expression as a state of the shape model, targets and
   AUs as states (the named fine controls, their AUs and moves, are declared in
   :mod:`faceedit.edits.controls`; :mod:`~faceedit.stage.moves`: the controls' and targets'
@@ -20,10 +23,11 @@ network sees the face. Its modules, in the order an edit reads them:
   :mod:`~faceedit.stage.mouth`: the mouth bank that paints an opened mouth;
   :mod:`~faceedit.stage.eyes`: opened eyes keep their irises' size;
 * :mod:`~faceedit.stage.paint`: canonical-frame appearance maps laid onto a face;
+* :mod:`~faceedit.stage.attributes`: the attributes' painters (glasses, hair, skin, brows), each
+  named by its record in :mod:`faceedit.edits.attributes`;
 * :mod:`~faceedit.stage.shading`: relighting the head to a light direction;
 * :mod:`~faceedit.stage.tuning`: the values set by looking rather than fitted, one record saved
   in the stage's checkpoint.
 
-The package's own import is empty: :mod:`~faceedit.stage.tuning` (no numpy, no torch) is read
-by the stage's trainer and the command line before any model loads.
+The package's own import is empty; :mod:`~faceedit.stage.tuning` imports neither numpy nor torch.
 """
