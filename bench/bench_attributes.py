@@ -22,6 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from faceedit.models.request import EditRequest
+from faceedit.stage.records import StageFace
+
 EDITS = [("hair", "black"), ("hair", "brown"), ("hair", "blond"), ("hair", "red"), ("hair", "grey"),
          ("skin", "pale"), ("skin", "tan"), ("brows", "bushy"), ("brows", "thin")]
 LONDON = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "london_hd" / "neutral"
@@ -49,7 +52,7 @@ def shift_stability(stage, det, img: np.ndarray, dx: int) -> str:
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(moved, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
         moved = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         face = max(det.detect(moved), key=lambda f: f.area)
-        out, _ = stage.edit_photo(moved, [face.landmarks], "keep", 1.0, attrs={"hair": "blond"}, dense=[face.dense])
+        out, _ = stage.edit_photo(moved, [face], EditRequest.of("keep", 1.0, attrs={"hair": "blond"}))
         changes.append(np.abs(out.astype(int) - moved.astype(int)).max(2)[:, shift:img.shape[1] - dx + shift])
     a, b = changes
     hair = (a > 20) | (b > 20)
@@ -104,7 +107,7 @@ def main() -> None:
         report = []
         for key, value in EDITS:
             t = time.perf_counter()
-            out, _ = stage.edit_photo(img, [lm], "keep", 1.0, attrs={key: value}, dense=[face.dense])
+            out, _ = stage.edit_photo(img, [StageFace(l, d) for l, d in zip([lm], [face.dense])], EditRequest.of("keep", 1.0, attrs={key: value}))
             ms = 1000 * (time.perf_counter() - t)
             new = out.astype(float) @ LUMA
             change = np.abs(out.astype(int) - img.astype(int)).max(2)

@@ -21,6 +21,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from faceedit.models.request import EditRequest
+from faceedit.stage.records import StageFace
+
 STYLES = ["rectangular", "rectangular-tortoise", "round", "round-black", "aviator", "aviator-silver", "rimless"]
 LONDON = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "london_hd" / "neutral"
 
@@ -70,10 +73,10 @@ def main() -> None:
         cy0, cy1 = int(lm[6:11, 1].min()) - 5, int(lm[6:11, 1].max())
         # the glasses' own change: against the same stage edit without them (target keep moves
         # a face's lips a little where its mouth reads as parted)
-        base, _ = stage.edit_photo(img, [lm], "keep", 1.0, dense=[face.dense])
+        base, _ = stage.edit_photo(img, [StageFace(l, d) for l, d in zip([lm], [face.dense])], EditRequest.of("keep", 1.0))
         for style in STYLES:
             t = time.perf_counter()
-            out, _ = stage.edit_photo(img, [lm], "keep", 1.0, attrs={"glasses": style}, dense=[face.dense])
+            out, _ = stage.edit_photo(img, [StageFace(l, d) for l, d in zip([lm], [face.dense])], EditRequest.of("keep", 1.0, attrs={"glasses": style}))
             times.append(1000 * (time.perf_counter() - t))
             t = time.perf_counter()
             draw_glasses(img, lm, style)

@@ -31,7 +31,8 @@ from measure_open_mouths import profile  # noqa: E402
 
 from faceedit.faces.detectors import get_detector  # noqa: E402
 from faceedit.models.loading import load_model  # noqa: E402
-from faceedit.stage import steps  # noqa: E402
+from faceedit.models.request import EditRequest  # noqa: E402
+from faceedit.stage import records, steps  # noqa: E402
 from faceedit.stage.cut_curves import resample_by_length  # noqa: E402
 from faceedit.stage.lips import opening_aspect  # noqa: E402
 
@@ -47,7 +48,7 @@ def y_at(curve: np.ndarray, x: float) -> float:
 
 def measure(stage, img: np.ndarray, face, target: str, strength: float) -> dict:
     lm = np.asarray(face.landmarks, np.float64)
-    edit = steps.FaceEdit(stage.settings(target, strength), lm, steps.mesh_points(face.dense))
+    edit = records.FaceEdit(stage.request(EditRequest.of(target, strength)), lm, records.mesh_points(face.dense))
     steps.plan_move(stage, edit)
     steps.choose_cuts(stage, edit, img)
     steps.warp(stage, edit, img)

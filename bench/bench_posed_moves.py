@@ -33,6 +33,7 @@ from PIL import Image
 
 from faceedit.api import Editor
 from faceedit.data import holdout_subjects
+from faceedit.models.request import EditRequest
 from faceedit.stage.moves import face_frame
 
 CODES = {"angry": "AN", "disgusted": "DI", "fearful": "FE", "surprised": "SU", "happy": "HA", "sad": "SA"}
@@ -85,7 +86,7 @@ def measure(ed: Editor, data: Path, target: str, people: list[str]) -> dict[str,
         edited = largest(ed, ed.edit(rgb, target, face="largest"))
         if not real or edited is None:
             continue
-        _, done = ed.stage.edit_photo(rgb, [face.landmarks], target, dense=[face.dense])
+        _, done = ed.stage.edit_photo(rgb, [face], EditRequest.of(target))
         out["real"].append(np.mean(real, 0))
         out["edit"].append(frame_moves(lm, aligned(lm, np.asarray(edited.landmarks, np.float64))))
         out["goal"].append(frame_moves(lm, np.asarray(done[0].landmarks, np.float64)))

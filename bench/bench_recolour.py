@@ -46,6 +46,8 @@ import cv2
 import numpy as np
 
 from faceedit.eval.head import LUMA, local_std, outside_head, psnr, strands_kept
+from faceedit.models.request import EditRequest
+from faceedit.stage.records import StageFace
 
 EDITS = [("skin", "tan"), ("skin", "pale"), ("hair", "blond"), ("hair", "black"), ("hair", "brown"),
          ("hair", "red"), ("hair", "grey")]
@@ -159,7 +161,7 @@ def main() -> None:
         print(f"{name}: {img.shape[1]}x{img.shape[0]} px, eye distance {d:.0f} px, outside the head "
               f"{100 * outside.mean():.0f} % of the photo, hair core {int(core.sum())} px{own}")
         for key, value in edits:
-            out, _ = stage.edit_photo(img, [lm], "keep", 1.0, attrs={key: value}, dense=[face.dense])
+            out, _ = stage.edit_photo(img, [StageFace(l, d) for l, d in zip([lm], [face.dense])], EditRequest.of("keep", 1.0, attrs={key: value}))
             db = psnr(img, out, outside)
             moved = float((np.abs(out.astype(int) - img.astype(int)).max(2)[outside] > 2).mean())
             worst[f"{key}={value}"] = min(worst.get(f"{key}={value}", np.inf), db)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from faceedit.models.request import EditRequest
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 DATA = HERE.parent.parent / "shared/data"
@@ -51,10 +53,9 @@ def write(out: Path, targets: list[str], n_hd: int, n_512: int, n_720: int) -> N
     for name, images in sets(n_hd, n_512, n_720).items():
         for i, im in enumerate(images):
             found = editor.detector.detect(im)
-            lms = [np.asarray(f.landmarks, np.float64) for f in found]
             arrays[f"{name}/{i}/input"] = im
             for t in targets:
-                arrays[f"{name}/{i}/{t}"] = stage.edit_photo(im, lms, t, 1.0, dense=[f.dense for f in found])[0]
+                arrays[f"{name}/{i}/{t}"] = stage.edit_photo(im, found, EditRequest.of(t, 1.0))[0]
     np.savez(out, **arrays)
     print(f"{len(arrays)} arrays written to {out}")
 

@@ -30,6 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+from faceedit.models.request import EditRequest
+from faceedit.stage.records import StageFace
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
@@ -91,7 +94,7 @@ def main() -> None:
     targets = args.targets.split(",")
     for t in targets:  # warm-up: caches, the mouth bank, the fold statistics
         for im, (lms, dense) in zip(images, faces):
-            stage.edit_photo(im, lms, t, 1.0, dense=dense)
+            stage.edit_photo(im, [StageFace(l, d) for l, d in zip(lms, dense)], EditRequest.of(t, 1.0))
     spent.clear()
     digest = hashlib.sha256()
     per_target = {}
@@ -99,7 +102,7 @@ def main() -> None:
     for t in targets:
         t0 = time.process_time()
         for im, (lms, dense) in zip(images, faces):
-            digest.update(stage.edit_photo(im, lms, t, 1.0, dense=dense)[0].tobytes())
+            digest.update(stage.edit_photo(im, [StageFace(l, d) for l, d in zip(lms, dense)], EditRequest.of(t, 1.0))[0].tobytes())
         per_target[t] = (time.process_time() - t0) / max(n_faces, 1) * 1000
     what = f"{args.video} frames of 720p" if args.video else f"{len(images)} photos of {args.size} px"
     print(f"{what}, {n_faces} faces; CPU-ms a face (one thread): "

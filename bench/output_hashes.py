@@ -10,7 +10,8 @@ every target it lists at strength 1, then a second run with strengths 0.5 and it
 targets, then one run each for the conditions (--lighting, --light with --light-strength, --au,
 --control, --attr, --like, --face largest, and the model's --phase / --set where it has them).
 Every run is a `python -m faceedit apply ... --json` in a subprocess; the file written is hashed
-under its name, and the JSON records are hashed with their timings left out. ``--models`` narrows
+under its name (the run's temporary folder, which an output's metadata names where it records the
+--like photo, written as ``{work}``, a PNG's chunks hashed without their CRCs), and the JSON records are hashed with their timings left out. ``--models`` narrows
 the grid (``--models stage,reggan`` for a quick check).
 """
 
@@ -83,6 +84,22 @@ def strip_timings(record: dict) -> dict:
             if k not in TIMING_KEYS and not k.endswith("_s") and k not in ("output", "input")}
 
 
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def without_folder(data: bytes, folder: bytes) -> bytes:
+    """A file's bytes with ``folder`` written as ``{work}``; a PNG's chunks without their CRCs
+    (a chunk of text naming the folder has another CRC on every run)."""
+    if not data.startswith(PNG):
+        return data.replace(folder, b"{work}")
+    out, i = [PNG], len(PNG)
+    while i + 8 <= len(data):
+        n = int.from_bytes(data[i:i + 4], "big")
+        out.append(data[i + 4:i + 8] + data[i + 8:i + 8 + n].replace(folder, b"{work}"))
+        i += 12 + n
+    return b"".join(out)
+
+
 def run_grid(models: list[str], work: Path) -> dict[str, str]:
     photos = work / "photos"
     make_photos(photos)
@@ -112,8 +129,9 @@ def run_grid(models: list[str], work: Path) -> dict[str, str]:
             if res.returncode not in (0, 1):
                 print(f"{key}: exit {res.returncode}: {res.stderr.strip()[-400:]}", file=sys.stderr)
             for f in sorted(out.rglob("*")) if out.exists() else []:
-                if f.is_file():
-                    hashes[f"{key}/{f.relative_to(out)}"] = hashlib.sha256(f.read_bytes()).hexdigest()
+                if f.is_file():  # an output's metadata names the --like photo by its path, in this run's folder
+                    data = without_folder(f.read_bytes(), str(work).encode())
+                    hashes[f"{key}/{f.relative_to(out)}"] = hashlib.sha256(data).hexdigest()
             print(f"{key}: exit {res.returncode}, {sum(1 for k in hashes if k.startswith(key + '/')) - 2} files",
                   file=sys.stderr)
     return hashes

@@ -1,4 +1,5 @@
-"""Target vocabularies shared by every model: expressions, lighting classes, attributes.
+"""Target vocabularies shared by every model: expressions, lighting classes, the attributes' words
+(the attributes themselves are records: :mod:`faceedit.edits.attributes`).
 
 Models name their targets with these canonical words; user input goes through
 :func:`canonical_target` so ``smile`` / ``smiling`` / ``HA`` all mean ``happy``.
@@ -23,23 +24,12 @@ EXPRESSION_ALIASES = {
 # Lighting classes (Yale center/left/right light; Extended Yale B azimuth/elevation grouped).
 LIGHTING = ["front", "left", "right", "top", "bottom", "ambient"]
 
-ATTRIBUTES = ["glasses", "hair", "skin", "brows"]
-
-# The values of the attributes the stage paints by name (faceedit.stage.hair, skin, brows):
-# ``--attr hair=blond``.
+# The values of the attributes the stage paints by name (faceedit.stage.hair, skin, brows; their
+# records in faceedit.edits.attributes): ``--attr hair=blond``.
 HAIR_COLOURS = ("black", "brown", "blond", "red", "grey")
 SKIN_TONES = ("pale", "tan")
 BROW_STYLES = ("bushy", "thin")
-NAMED_ATTRIBUTES: dict[str, tuple[str, ...]] = {"hair": HAIR_COLOURS, "skin": SKIN_TONES, "brows": BROW_STYLES}
 NAMED_ALIASES = {"blonde": "blond", "gray": "grey", "ginger": "red"}
-
-
-def named_value(key: str, value: object) -> str | None:
-    """The canonical word of a named attribute's value (``hair``, ``skin``, ``brows``: any case,
-    :data:`NAMED_ALIASES`), or None for another word (the caller names the valid ones)."""
-    word = str(value).strip().lower()
-    word = NAMED_ALIASES.get(word, word)
-    return word if word in NAMED_ATTRIBUTES.get(key, ()) else None
 
 # CelebA's attributes (SeCGAN's paper edits them) that no model here edits believably, each with
 # the reason: ``--attr NAME=...`` is refused with it, and ``faceedit models`` lists them.
@@ -65,17 +55,6 @@ GLASSES_DEFAULT = "rectangular"
 # mean maps fitted on Yale's pairs paint a blurred ghost.
 GLASSES_OFF_REFUSED = ("taking glasses off is refused: their frame cannot be told reliably from the face's "
                        "own brows, lids and creases, so inpainting it would smear the eyes")
-
-
-def attribute_values(name: str, off: bool = True) -> list[str]:
-    """The words ``--attr NAME=`` takes, for a form's choice: a named attribute's values, glasses
-    on and each style (and off where ``off``: a network that takes them off itself), any other
-    attribute off and on."""
-    if name in NAMED_ATTRIBUTES:
-        return list(NAMED_ATTRIBUTES[name])
-    if name == "glasses":
-        return (["off"] if off else []) + ["on", *GLASSES_STYLES]
-    return ["off", "on"]
 
 
 def glasses_style(word: str) -> tuple[str, str | None] | None:

@@ -35,10 +35,16 @@ under it; a :class:`faceedit.api.Editor` is one; ``request``: the edit, an
 ``edit_faces(flow, pixels, faces, request) -> np.ndarray``
     All of it for one photo or frame whose faces (with landmarks) are known: no detection
     inside. ``pixels`` is not changed.
+``edit_frame(flow, pixels, faces, request, *, likes=None, carried=None) -> (pixels, edits, network)``
+    ``edit_faces`` for a video frame: what each track holds in, the stage's edits and whether
+    the network changed a pixel out.
+
+The engines (:mod:`faceedit.pipeline`, :mod:`faceedit.video`) import this module (torch) where
+they call it: a command that stops at a usage error never imports torch.
 
 What each field of the request means (``strength`` included) is declared once, in
 :data:`faceedit.models.request.FIELDS`; :attr:`Flow.max_strength` is this model's top strength.
-:meth:`Flow.stage_options` and :meth:`Flow.network_options` are the request as each step takes
+:meth:`Flow.stage_request` and :meth:`Flow.network_options` are the request as each step takes
 it.
 """
 
@@ -58,18 +64,18 @@ from faceedit.faces.align import align_face, recut
 from faceedit.faces.paste import face_mask, held_weight, paste_back
 from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import timed
-from faceedit.models.options import INTERNAL_OPTIONS, STAGE_ARGUMENTS, ModelOptions, StageOptions
+from faceedit.models.options import INTERNAL_OPTIONS, ModelOptions, StageOptions
 from faceedit.models.refine import SETTING as REFINE
 from faceedit.models.refine import RegionRefiner, refine_photo
 from faceedit.models.registry import ARCH_OPTIONS
-from faceedit.models.request import FIELD, LIGHT_STRENGTH, STAGE_ONLY, EditRequest
+from faceedit.models.request import FIELD, STAGE_ONLY, EditRequest
 from faceedit.pixels import levels_to_signed, luma_tensor, pixel_max, signed_to_levels
+from faceedit.stage.records import Carried, StageFace, StageRequest
 from faceedit.stage.shading import nearest_class
 
 if TYPE_CHECKING:
     from faceedit.models.loading import LoadedModel
     from faceedit.stage.model import Stage
-    from faceedit.stage.steps import Carried
 
 
 @dataclass
@@ -167,7 +173,8 @@ class Flow:
             declared = {o.key for o in ARCH_OPTIONS.get(self.spec.arch, ())}
             if self.refiner is not None or REFINE in declared:  # on where installed, off always
                 network.add(REFINE)
-        stage_keys = _keywords(stage.edit_photo) - STAGE_ARGUMENTS if stage is not None else set()
+        # the stage's fields: its declaration's (faceedit.models.catalogue.stage)
+        stage_keys = {o.key for o in ARCH_OPTIONS.get(stage.cfg.arch, ())} if stage is not None else set()
         return ModelOptions(
             name=self.spec.name,
             targets=list(model.targets()),
@@ -178,7 +185,7 @@ class Flow:
             stage=None if stage is None else StageOptions(
                 lighting=list(stage.lighting), aus=list(stage.aus), attributes=list(stage.attributes),
                 targets=list(stage.targets()), keys=stage_keys,
-                controls=list(FIELD["controls"].choices) if "controls" in stage_keys else []),
+                controls=list(FIELD["controls"].allowed) if "controls" in stage_keys else []),
             has_network=self.has_network,
             without_stage=bool(self.spec.stage),
         )
@@ -201,36 +208,15 @@ class Flow:
             return like
         raise UsageError("like: give the reference's 68 landmarks (an Editor also takes a photo)")
 
-    def stage_options(self, request: EditRequest) -> dict[str, Any]:
-        """The request as the stage's ``edit_photo`` takes it (its keywords): a lighting class
-        the stage does not know (or ``keep``) left to the network, the light's strength given
-        wherever the stage relights (the request's default where none is set), ``like`` as
-        landmarks, the attributes the stage paints (:meth:`stage_attrs`)."""
-        assert self.stage is not None, "stage options for a flow without a stage"
-        lighting = request.lighting
-        if lighting in (None, "keep") or lighting not in self.stage.lighting:
-            lighting = None
-        relights = lighting is not None or request.light is not None
-        light_strength = request.light_strength
-        if relights and light_strength is None:
-            light_strength = LIGHT_STRENGTH
-        like = request.like
-        return {"lighting": lighting, "light": request.light,
-                "light_strength": light_strength if relights else None,
-                "aus": None if request.aus is None else dict(request.aus),
-                "like": None if like is None else self.reference_landmarks(like),
-                "controls": None if request.controls is None else dict(request.controls),
-                "attrs": self.stage_attrs(request.attrs)}
-
-    def stage_attrs(self, attrs) -> dict | None:
-        """The part of ``attrs`` the stage paints: all of it for the stage alone; beside a network,
-        all but the attributes only the network edits (the stage refuses what neither knows)."""
-        if not attrs:
-            return None
-        if self.stage is None or not self.has_network:
-            return dict(attrs)
-        own = set(getattr(self.loaded.model, "attributes", []))
-        return {k: v for k, v in attrs.items() if k in self.stage.attributes or k not in own} or None
+    def stage_request(self, request: EditRequest, like: np.ndarray | None = None) -> StageRequest:
+        """The stage's request (:meth:`faceedit.stage.model.Stage.request`), made once per photo:
+        the attributes the network beside the stage edits itself left to it, ``like`` as the
+        reference's landmarks (:meth:`reference_landmarks`; ``like`` given: those)."""
+        assert self.stage is not None, "a stage request for a flow without a stage"
+        if like is None and request.like is not None:
+            like = self.reference_landmarks(request.like)
+        own = getattr(self.loaded.model, "attributes", []) if self.has_network else []
+        return self.stage.request(request, like, network_attributes=set(own))
 
     def network_options(self, request: EditRequest) -> dict[str, Any]:
         """The request as the network's ``edit`` takes it (the keywords it names, only those set):
@@ -362,7 +348,7 @@ class PreparedPhoto:
     """One photo after the stage, ready for the network: ``pixels`` (the staged photo; the input
     array itself where nothing was staged), ``faces`` (per face its alignment, the crop the
     network sees cut from ``pixels``, its landmarks there and its paste mask), ``edits`` (per
-    face what the stage did, e.g. :class:`faceedit.stage.steps.StageEdit` with what a video
+    face what the stage did, e.g. :class:`faceedit.stage.records.StageEdit` with what a video
     track carries on; None without a stage) and ``owns_pixels`` (whether ``pixels`` is a new array)."""
 
     pixels: np.ndarray
@@ -426,26 +412,16 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
 
     ``likes``: per face a reference for the stage's ``like`` (68 landmarks, or None for the
     request's ``like``); ``carried``: per face what its video track carries from earlier
-    frames (:class:`~faceedit.stage.steps.Carried`: the mouth bank entry to paint, the head's
-    mattes; None: found here, and named in the returned ``edits``). Either one stages face by face, as a video
-    track holds its own; otherwise all faces are staged in one call."""
+    frames (:class:`~faceedit.stage.records.Carried`: the mouth bank entry to paint, the head's
+    mattes; None: found here, and named in the returned ``edits``). The stage's request is made
+    once (:meth:`Flow.stage_request`); the faces are staged in one call, each on the photo the
+    faces before it left."""
     if flow.stage is None:
         return PreparedPhoto(pixels, aligned, [None] * len(aligned))
-    target, strength = request.target, request.strength
     with timed("stage"):
-        kw = flow.stage_options(request)
-        if likes is None and carried is None:
-            staged, edits = flow.stage.edit_photo(
-                pixels, [a.face.landmarks for a in aligned], target, strength,
-                dense=[a.face.dense for a in aligned], **kw)
-        else:
-            staged, edits = pixels, []
-            for i, a in enumerate(aligned):
-                like = likes[i] if likes is not None and likes[i] is not None else kw["like"]
-                staged, done = flow.stage.edit_photo(
-                    staged, [a.face.landmarks], target, strength, dense=[a.face.dense],
-                    carried=None if carried is None else carried[i], **{**kw, "like": like})
-                edits.append(done[0])
+        each = [StageFace(a.face.landmarks, a.face.dense, None if carried is None else carried[i],
+                          None if likes is None else likes[i]) for i, a in enumerate(aligned)]
+        staged, edits = flow.stage.edit_photo(pixels, each, flow.stage_request(request))
         refiner = flow.refiner if flow.refines(request) else None
         if refiner is not None:  # what the stage invented, made to look photographed
             with timed("refine"):
@@ -522,9 +498,22 @@ def edit_faces(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditR
     or frame ((H, W, 3) uint8/uint16, not changed) as ``request`` asks: align, stage, network,
     paste; no detection. The request's target as :meth:`Flow.check_target` accepts it. Returns
     a new array."""
-    photo = prepare_photo(flow, pixels, faces, request)
+    return edit_frame(flow, pixels, faces, request)[0]
+
+
+def edit_frame(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest, *,
+               likes: list | None = None,
+               carried: list[Carried | None] | None = None) -> tuple[np.ndarray, list, bool]:
+    """:func:`edit_faces` with what a video track holds: ``likes`` per face a reference for the
+    stage's ``like`` (landmarks or None: the request's ``like``), ``carried`` per face what its
+    track carries from earlier frames (:class:`~faceedit.stage.records.Carried`: the mouth bank
+    entry to paint, the head's mattes; None: found on this frame). Returns the new frame
+    (``pixels`` is not changed), per face the stage's edit (None without a stage: its moved
+    landmarks, what its track carries on) and whether the network's change altered a pixel
+    (:attr:`PreparedPhoto.network`)."""
+    photo = prepare_photo(flow, pixels, faces, request, likes=likes, carried=carried)
     out = finish_photo(flow, photo, request)
-    return out.copy() if out is pixels else out
+    return (out.copy() if out is pixels else out), list(photo.edits), photo.network
 
 
 def _keywords(function) -> set[str]:

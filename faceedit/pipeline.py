@@ -9,7 +9,7 @@ planned photo jobs, in input order
        -> paste-back + atomic encode/write   (worker threads)
        -> each photo's records (one per planned output), in input order
 
-The editing steps are :mod:`faceedit.flow`'s (through :mod:`faceedit.flow_calls`), the same
+The editing steps are :mod:`faceedit.flow`'s, the same
 :meth:`faceedit.api.Editor.edit` runs; this module schedules them. The run driver
 (:mod:`faceedit.run`) plans the outputs, takes the stop signals and reports; the Ray actors
 (:mod:`faceedit.ray_engine`) run this engine on their share of the photos.
@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceedit import flow_calls
 from faceedit.apply_options import ApplyOptions, Record, mask_path
 from faceedit.errors import FaceEditError, NoFaceError, OutputError
 from faceedit.faces.types import AlignedFace
@@ -246,7 +245,7 @@ class PhotoEngine:
         align them once, and stage them once per target and strength (full-resolution
         geometry, mouth, shading)."""
         from faceedit.faces.reading import split_declined
-        from faceedit.flow import align_faces, face_numbers, select_faces
+        from faceedit.flow import align_faces, face_numbers, select_faces, stage_faces
 
         if faces:
             mark("first face")
@@ -261,8 +260,8 @@ class PhotoEngine:
         if self.editor.stage is not None:
             for target, strength in self.keys:
                 assert strength is not None  # with a stage, each strength is its own key
-                prepared = flow_calls.stage(self.editor, image.pixels, photo.aligned,
-                                            self.opts.request_for(target, strength))
+                prepared = stage_faces(self.editor, image.pixels, photo.aligned,
+                                       self.opts.request_for(target, strength))
                 photo.prepared[(target, strength)] = (_changed_patch(image.pixels, prepared.pixels),
                                                       prepared.faces)
 
@@ -284,6 +283,8 @@ class PhotoEngine:
         """The flow's batch half: the network on the waiting faces of ``key`` (up to ``limit``,
         from any number of photos) in one forward; a photo whose faces are all edited goes to
         be written."""
+        from faceedit.flow import run_network
+
         queue = self.pending[key]
         take, self.pending[key] = queue[:limit], queue[len(queue[:limit]):]
         if not take:
@@ -292,9 +293,9 @@ class PhotoEngine:
         faces = [photo.prepared[key][1][i] if key in photo.prepared else photo.aligned[i] for photo, i in take]
         masks: dict = {}
         try:
-            edited = flow_calls.network(self.editor, faces,
-                                        self.opts.request_for(target, 1.0 if strength is None else strength),
-                                        with_masks=self.opts.save_masks)
+            edited = run_network(self.editor, faces,
+                                 self.opts.request_for(target, 1.0 if strength is None else strength),
+                                 with_masks=self.opts.save_masks)
             if self.opts.save_masks:
                 edited, masks = edited
         except FaceEditError:

@@ -114,14 +114,14 @@ def test_a_key_given_twice_is_a_usage_error(photo, tmp_path, args, says):
 
 
 def test_library_strings_refuse_a_key_given_twice():
+    from faceedit.edits.attributes import parse_attr_text
+    from faceedit.edits.controls import parse_controls
     from faceedit.errors import UsageError
-    from faceedit.models.stargan import parse_attrs
-    from faceedit.stage.controls import parse_controls
 
     with pytest.raises(UsageError, match="given twice"):
         parse_controls("smile=0.5,smile=0.2")
     with pytest.raises(UsageError, match="given twice"):
-        parse_attrs("hair=blond,hair=red")
+        parse_attr_text("hair=blond,hair=red")
     assert parse_controls("smile=0.5,brows=0.2") == {"smile": 0.5, "brows": 0.2}
 
 

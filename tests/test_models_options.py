@@ -132,13 +132,13 @@ def test_models_lists_the_stage_s_controls_by_name_with_their_range():
     model takes --light and --like."""
     import json
 
-    from faceedit.models.request import CONTROL_RANGES, FIELD
+    from faceedit.models.request import FIELD, control_ranges
 
     code, stdout, _ = run("models", "--json")
     rows = {r["name"]: r for r in json.loads(stdout)}
     for name in ("stage", "reggan"):  # the stage's, and those of a model on it
         options = rows[name]["options"]
-        assert options["controls"] == {c: list(CONTROL_RANGES[c]) for c in FIELD["controls"].choices}
+        assert options["controls"] == {c: list(control_ranges()[c]) for c in FIELD["controls"].allowed}
         assert options["controls"]["blink"] == [0.0, 1.0] and options["controls"]["gaze_x"] == [-1.0, 1.0]
         assert options["like"] is True and options["light"] is True
     code, stdout, _ = run("models")

@@ -34,7 +34,8 @@ def test_the_defaults_the_stage_applies_are_the_declared_ones():
 
 
 @pytest.mark.parametrize("fields, words", [
-    ({"strength": -0.5}, "`strength` -0.5: must be 0 or more"),
+    ({"strength": -0.5}, "`strength` -0.5: must be between 0 and 1.5"),
+    ({"strength": 1.6}, "`strength` 1.6: must be between 0 and 1.5"),
     ({"strength": "lots"}, "`strength` 'lots': not a number"),
     ({"light_strength": 1.5, "light": "35,15"}, "`light_strength` 1.5: must be between 0 and 1"),
     ({"light_strength": 0.5}, "`light_strength` needs `light` or `lighting`"),

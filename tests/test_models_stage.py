@@ -13,6 +13,7 @@ from _imgs import astronaut, astronaut_face
 
 from faceedit.faces.align import apply_affine, similarity_transform
 from faceedit.faces.landmarks import STABLE
+from faceedit.models.request import EditRequest
 from faceedit.stage.model import MAX_STRENGTH, Stage
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
@@ -360,14 +361,15 @@ def test_without_a_found_interior_the_lips_are_cut_along_the_mesh_loop():
     from faceedit.faces.detectors import get_detector
     from faceedit.models.loading import load_model
     from faceedit.stage.lips import MESH_INNER_UPPER
-    from faceedit.stage.steps import EditSettings, FaceEdit, choose_cuts, mesh_points, plan_move
+    from faceedit.stage.records import FaceEdit, StageRequest, mesh_points
+    from faceedit.stage.steps import choose_cuts, plan_move
 
     st = load_model("stage").model
     img = astronaut()
     face = max(get_detector("mediapipe").detect(img), key=lambda f: f.area)
     lm, mesh = np.asarray(face.landmarks, np.float64), mesh_points(face.dense)
     for target in ("surprised", "neutral"):
-        edit = FaceEdit(EditSettings(target, 1.0), lm, mesh)
+        edit = FaceEdit(StageRequest(target, 1.0), lm, mesh)
         plan_move(st, edit)
         choose_cuts(st, edit, img)
         assert edit.lips is not None
@@ -375,7 +377,7 @@ def test_without_a_found_interior_the_lips_are_cut_along_the_mesh_loop():
             assert np.allclose(edit.lips[0], mesh[MESH_INNER_UPPER]) and edit.lip_redness is not None
         else:
             assert edit.lips is edit.shown
-    bare = FaceEdit(EditSettings("surprised", 1.0), lm)
+    bare = FaceEdit(StageRequest("surprised", 1.0), lm)
     plan_move(st, bare)
     choose_cuts(st, bare, img)
     assert bare.lips is None and bare.shown is None
@@ -387,14 +389,15 @@ def test_lips_read_apart_with_no_interior_are_carried_unless_the_move_parts_them
     stroke where a turned disgusted face's lips met); a move that parts them is painted; a grey
     photo (no lips' colour) is left to the bank as before."""
     from faceedit.faces.landmarks import eye_distance
-    from faceedit.stage.steps import EditSettings, FaceEdit, carries_lips
+    from faceedit.stage.records import FaceEdit, StageRequest
+    from faceedit.stage.steps import carries_lips
 
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     lm[[67, 66, 65]] = lm[[61, 62, 63]] + [0.0, 0.06 * eye_distance(lm)]  # lips read a crease apart
     lips_together, lips_apart = lm.copy(), lm.copy()
     lips_together[65:68, 1] -= 1.0
     lips_apart[65:68, 1] += 6.0
-    face = FaceEdit(EditSettings("neutral", 1.0), lm)
+    face = FaceEdit(StageRequest("neutral", 1.0), lm)
     face.lip_redness = 150.0
     face.goal = lips_together
     assert carries_lips(face)
@@ -410,14 +413,15 @@ def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_sm
     """A wide opening of a target without a smile (surprised) asks the mouth bank to put
     ``teeth_cover`` of its upper teeth under the lip; a smile (happy) lifts the lip off them."""
     from faceedit.models.loading import load_model
-    from faceedit.stage.steps import EditSettings, FaceEdit, plan_move, teeth_cover
+    from faceedit.stage.records import FaceEdit, StageRequest
+    from faceedit.stage.steps import plan_move, teeth_cover
 
     st = load_model("stage").model
     full = st.tuning.edit.teeth_cover
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     covers = {}
     for target in ("surprised", "happy"):
-        edit = FaceEdit(EditSettings(target, 1.0), lm)
+        edit = FaceEdit(StageRequest(target, 1.0), lm)
         plan_move(st, edit)
         covers[target] = teeth_cover(st, edit)
     assert 0.8 * full < covers["surprised"] <= full, covers
@@ -428,12 +432,12 @@ def test_the_steps_run_in_order_give_the_photo_edit():
     """The steps run one by one on a face give edit_photo's photo and record: plan_move fills
     the plan, warp the warped face, fill_mouth the bank's exemplar where the mouth opens."""
     from faceedit.models.loading import load_model
-    from faceedit.stage import steps
+    from faceedit.stage import records, steps
 
     st = load_model("stage").model
     img, lm = astronaut(), np.asarray(astronaut_face().landmarks, np.float64)
-    want, done = st.edit_photo(img, [lm], "surprised", 1.0, lighting="left")
-    edit = steps.FaceEdit(st.settings("surprised", 1.0, lighting="left"), lm)
+    want, done = st.edit_photo(img, [lm], EditRequest.of("surprised", 1.0, lighting="left"))
+    edit = records.FaceEdit(st.request(EditRequest.of("surprised", 1.0, lighting="left")), lm)
     steps.plan_move(st, edit)
     assert edit.goal is not None and edit.closing == 0.0 and edit.smile_taken > 0  # her smile goes
     steps.choose_cuts(st, edit, img)
@@ -465,7 +469,7 @@ def test_the_tuned_values_are_read_from_the_checkpoint_header(tmp_path):
     st = load_model("stage").model
     assert st.tuning == StageTuning()
     img, lm = astronaut(), np.asarray(astronaut_face().landmarks, np.float64)
-    want, _ = st.edit_photo(img, [lm], "keep", lighting="left")
+    want, _ = st.edit_photo(img, [lm], EditRequest.of("keep", lighting="left"))
 
     brighter = dataclasses.replace(StageTuning(), light=dataclasses.replace(StageTuning().light, strength=1.0))
     bare = {k: v for k, v in st.cfg.to_dict().items() if k != "tuning"}
@@ -477,7 +481,7 @@ def test_the_tuned_values_are_read_from_the_checkpoint_header(tmp_path):
         other.save_pretrained(path, {"arch": "stage", "conditions": st.targets()})
         again = Stage.from_pretrained(str(path))
         assert again.tuning == (StageTuning() if tuning is None else brighter)
-        out, _ = again.edit_photo(img, [lm], "keep", lighting="left")
+        out, _ = again.edit_photo(img, [lm], EditRequest.of("keep", lighting="left"))
         assert np.array_equal(out, want) == same
 
 
@@ -509,7 +513,7 @@ def test_au_values_are_absolute_and_strength_zero_is_the_identity():
     assert abs(a[0] - b[0]) < 0.5  # the same smile from a neutral and from a smiling face
     assert np.allclose(st.move(lm, "keep", aus={12: 4.0}, strength=0.0), lm)
     img = astronaut()
-    out, _ = st.edit_photo(img, [lm], "happy", 0.0, lighting="left")
+    out, _ = st.edit_photo(img, [lm], EditRequest.of("happy", 0.0, lighting="left"))
     assert np.array_equal(out, img)
     from faceedit.errors import UsageError
 
@@ -523,7 +527,7 @@ def test_stage_edit_photo_region_only_and_strength_cap():
     st = synthetic_stage()
     img = astronaut()
     lm = astronaut_face().landmarks
-    out, done = st.edit_photo(img, [lm], "happy", 1.0, lighting="left")
+    out, done = st.edit_photo(img, [lm], EditRequest.of("happy", 1.0, lighting="left"))
     assert out is not img and not np.array_equal(out, img)
     outside = _outside(lm, img.shape)
     from faceedit.stage.shading import load_shading
@@ -535,17 +539,17 @@ def test_stage_edit_photo_region_only_and_strength_cap():
     d = out.astype(float).mean(-1) - img.astype(float).mean(-1)
     cy = int(lm[30, 1])
     assert d[cy, int(lm[2, 0]) + 5] > d[cy, int(lm[14, 0]) - 5] + 10
-    out0, _ = st.edit_photo(img, [lm], "happy", 0.0)
+    out0, _ = st.edit_photo(img, [lm], EditRequest.of("happy", 0.0))
     assert np.array_equal(out0, img)
     with pytest.raises(UsageError):
-        st.edit_photo(img, [lm], "happy", MAX_STRENGTH + 0.1)
+        st.edit_photo(img, [lm], EditRequest.of("happy", MAX_STRENGTH + 0.1))
     assert done[0].landmarks.shape == (68, 2)
 
 
 def test_uint16_photo_keeps_dtype():
     st = synthetic_stage()
     img16 = astronaut().astype(np.uint16) * 257
-    out, _ = st.edit_photo(img16, [astronaut_face().landmarks], "happy", 1.0, lighting="left")
+    out, _ = st.edit_photo(img16, [astronaut_face().landmarks], EditRequest.of("happy", 1.0, lighting="left"))
     assert out.dtype == np.uint16 and not np.array_equal(out, img16)
 
 
@@ -604,8 +608,8 @@ def test_an_expression_edit_leaves_the_hair(target):
 
 
 def test_controls_parse_and_map_to_absolute_aus():
+    from faceedit.edits.controls import controls_to_aus, parse_controls
     from faceedit.errors import UsageError
-    from faceedit.stage.controls import controls_to_aus, parse_controls
 
     c = parse_controls("smile=0.5, brows=-1")
     assert c == {"smile": 0.5, "brows": -1.0}
@@ -621,7 +625,7 @@ def test_controls_set_the_smile():
     st = synthetic_stage()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     img = astronaut()
-    smiled, done = st.edit_photo(img, [lm], "keep", 1.0, controls={"smile": 1.0})
+    smiled, done = st.edit_photo(img, [lm], EditRequest.of("keep", 1.0, controls={"smile": 1.0}))
     assert not np.array_equal(img, smiled)
     assert done[0].landmarks[48, 1] < lm[48, 1] - 1  # the AU12 axis lifts the corner
     assert done[0].new_state[0] > done[0].state[0] + 2
@@ -648,10 +652,10 @@ def test_a_greyscale_photo_stays_grey():
     sd["bias_happy"][1:] = 0.1  # tinted teeth
     st.load_state_dict(sd)
     grey = np.repeat(astronaut().mean(-1, keepdims=True).astype(np.uint8), 3, axis=2)
-    out, _ = st.edit_photo(grey, [astronaut_face().landmarks], "happy", 1.0)
+    out, _ = st.edit_photo(grey, [astronaut_face().landmarks], EditRequest.of("happy", 1.0))
     assert not np.array_equal(out, grey)
     assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
-    colour, _ = st.edit_photo(astronaut(), [astronaut_face().landmarks], "happy", 1.0)
+    colour, _ = st.edit_photo(astronaut(), [astronaut_face().landmarks], EditRequest.of("happy", 1.0))
     d = colour.astype(int) - astronaut()
     assert np.abs(d[..., 2] - d[..., 0]).max() > 5  # on a colour photo the tint is applied
 
@@ -739,19 +743,25 @@ def _glasses_area(lm: np.ndarray, shape, grow: float = 0.1) -> np.ndarray:
 
 
 def test_attribute_values_parse_like_secgan():
+    """The request reads the values (on/off, an amount, a style), the stage makes them signed
+    amounts: +1 on, 0 for 0.5; glasses off is refused with the reason."""
     from faceedit.errors import UsageError
 
     st = glasses_stage()
     assert st.attributes == ["glasses", "hair", "skin", "brows"] and "keep" in st.targets()
-    assert st.attribute_amounts({"glasses": 1.0}) == {"glasses": 1.0}
+
+    def amounts(attrs):
+        return st.request(EditRequest(attrs=attrs)).attributes
+
+    assert amounts({"glasses": 1.0}) == {"glasses": 1.0}
     with pytest.raises(UsageError, match="glasses=off: taking glasses off is refused"):
-        st.attribute_amounts({"glasses": "off"})
-    assert st.attribute_amounts("glasses=on") == {"glasses": 1.0}
-    assert st.attribute_amounts({"glasses": 0.75}) == {"glasses": 0.5}
-    assert st.attribute_amounts({"glasses": 0.5}) == {"glasses": 0.0}
+        amounts({"glasses": "off"})
+    assert amounts("glasses=on") == {"glasses": 1.0}
+    assert amounts({"glasses": 0.75}) == {"glasses": 0.5}
+    assert amounts({"glasses": 0.5}) == {"glasses": 0.0}
     for bad in ({"glasses": 2}, {"glasses": "maybe"}, {"hat": "on"}):
         with pytest.raises(UsageError):
-            st.attribute_amounts(bad)
+            amounts(bad)
 
 
 def test_glasses_buffers_round_trip_through_safetensors(tmp_path):
@@ -769,8 +779,8 @@ def test_glasses_buffers_round_trip_through_safetensors(tmp_path):
         assert torch.equal(st.state_dict()[k], loaded.state_dict()[k]), k
     lm = astronaut_face().landmarks
     for value in (1.0, 0.75):
-        a, _ = st.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": value})
-        b, _ = loaded.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": value})
+        a, _ = st.edit_photo(astronaut(), [lm], EditRequest.of("keep", attrs={"glasses": value}))
+        b, _ = loaded.edit_photo(astronaut(), [lm], EditRequest.of("keep", attrs={"glasses": value}))
         assert np.array_equal(a, b) and not np.array_equal(a, astronaut())
 
 
@@ -778,9 +788,9 @@ def test_glasses_change_only_the_eye_region():
     st = glasses_stage()
     img = astronaut()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
-    on, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": 1})
-    half, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": 0.75})
-    none, _ = st.edit_photo(img, [lm], "keep", attrs={"glasses": 0.5})
+    on, _ = st.edit_photo(img, [lm], EditRequest.of("keep", attrs={"glasses": 1}))
+    half, _ = st.edit_photo(img, [lm], EditRequest.of("keep", attrs={"glasses": 0.75}))
+    none, _ = st.edit_photo(img, [lm], EditRequest.of("keep", attrs={"glasses": 0.5}))
     assert np.array_equal(none, img)
     area = _glasses_area(lm, img.shape)
     for out, sign in ((on, -1), (half, -1)):
@@ -790,8 +800,8 @@ def test_glasses_change_only_the_eye_region():
         assert sign * d[changed].mean() > 0
     assert np.abs(half.astype(int) - img).sum() < 0.7 * np.abs(on.astype(int) - img).sum()
     # after a happy move too: the mouth changes, the glasses paint follows the moved eyes
-    happy, _ = st.edit_photo(img, [lm], "happy", lighting=None)
-    both, _ = st.edit_photo(img, [lm], "happy", attrs={"glasses": 1})
+    happy, _ = st.edit_photo(img, [lm], EditRequest.of("happy", lighting=None))
+    both, _ = st.edit_photo(img, [lm], EditRequest.of("happy", attrs={"glasses": 1}))
     changed = (both != happy).any(-1)
     assert changed.sum() > 500 and not changed[~area].any()
 
@@ -813,10 +823,10 @@ def test_a_stage_without_attributes_draws_glasses_and_refuses_them_off(tmp_path)
     save_checkpoint(str(path), st.state_dict(), meta, dtype=None)
     old = load_model(str(path))
     lm = astronaut_face().landmarks
-    on, _ = old.model.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": 1.0})
+    on, _ = old.model.edit_photo(astronaut(), [lm], EditRequest.of("keep", attrs={"glasses": 1.0}))
     assert np.abs(on.astype(int) - astronaut().astype(int)).max() > 100
     with pytest.raises(UsageError, match="taking glasses off is refused"):
-        old.model.edit_photo(astronaut(), [lm], "keep", attrs={"glasses": 0.0})
+        old.model.edit_photo(astronaut(), [lm], EditRequest.of("keep", attrs={"glasses": 0.0}))
 
 
 def test_glasses_pairs_keep_held_out_subjects_out():
@@ -1032,17 +1042,17 @@ def test_an_edit_that_takes_a_smile_away_paints_the_smile_removal_map():
     assert plain.smile_taken(cur, new) == 0.0
     c0, n0 = brighter.plan(lm, "happy")
     assert brighter.smile_taken(c0, n0) < -0.5  # a smile added
-    a, _ = plain.edit_photo(img, [smiling], "neutral")
-    b, _ = brighter.edit_photo(img, [smiling], "neutral")
+    a, _ = plain.edit_photo(img, [smiling], EditRequest.of("neutral"))
+    b, _ = brighter.edit_photo(img, [smiling], EditRequest.of("neutral"))
     face = ~_outside(smiling, img.shape)
     assert b[face].astype(float).mean() > a[face].astype(float).mean() + 2
     outside = _outside(smiling, img.shape)
     assert np.array_equal(b[outside], img[outside])
-    h_plain, _ = plain.edit_photo(img, [lm], "happy")
-    h_map, _ = brighter.edit_photo(img, [lm], "happy")
+    h_plain, _ = plain.edit_photo(img, [lm], EditRequest.of("happy"))
+    h_map, _ = brighter.edit_photo(img, [lm], EditRequest.of("happy"))
     assert h_map[face].astype(float).mean() < h_plain[face].astype(float).mean() - 2
     assert np.array_equal(h_map[outside], img[outside])
-    zero, _ = brighter.edit_photo(img, [smiling], "neutral", strength=0.0)
+    zero, _ = brighter.edit_photo(img, [smiling], EditRequest.of("neutral", strength=0.0))
     assert np.array_equal(zero, img)
 
 
@@ -1102,21 +1112,21 @@ def test_no_smile_creases_on_an_edit_that_heads_elsewhere():
         stages.append(out)
     cur, new = stages[1].plan(lm, "surprised")
     assert stages[1].smile_taken(cur, new) < -0.1  # the reading rises
-    a, _ = stages[0].edit_photo(img, [lm], "surprised")
-    b, _ = stages[1].edit_photo(img, [lm], "surprised")
+    a, _ = stages[0].edit_photo(img, [lm], EditRequest.of("surprised"))
+    b, _ = stages[1].edit_photo(img, [lm], EditRequest.of("surprised"))
     assert np.array_equal(a, b)
-    a, _ = stages[0].edit_photo(img, [lm], "happy")
-    b, _ = stages[1].edit_photo(img, [lm], "happy")
+    a, _ = stages[0].edit_photo(img, [lm], EditRequest.of("happy"))
+    b, _ = stages[1].edit_photo(img, [lm], EditRequest.of("happy"))
     assert not np.array_equal(a, b)
     # AUs set without AU12 keep the smile, its creases too (the jaw moves the AU12 reading)
     smiling = stages[1].move(lm, "happy", 0.5)
     cur, new = stages[1].plan(smiling, "keep", aus={26: 4.0})
     assert stages[1].smile_taken(cur, new) != 0.0
-    a, _ = stages[0].edit_photo(img, [smiling], "keep", aus={26: 4.0})
-    b, _ = stages[1].edit_photo(img, [smiling], "keep", aus={26: 4.0})
+    a, _ = stages[0].edit_photo(img, [smiling], EditRequest.of("keep", aus={26: 4.0}))
+    b, _ = stages[1].edit_photo(img, [smiling], EditRequest.of("keep", aus={26: 4.0}))
     assert np.array_equal(a, b)
-    b, _ = stages[1].edit_photo(img, [smiling], "keep", aus={12: 0.0})
-    a, _ = stages[0].edit_photo(img, [smiling], "keep", aus={12: 0.0})
+    b, _ = stages[1].edit_photo(img, [smiling], EditRequest.of("keep", aus={12: 0.0}))
+    a, _ = stages[0].edit_photo(img, [smiling], EditRequest.of("keep", aus={12: 0.0}))
     assert not np.array_equal(a, b)
 
 

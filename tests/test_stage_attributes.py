@@ -12,7 +12,8 @@ from _imgs import astronaut, astronaut_face
 from conftest import SHARED_DATA
 from test_cli_apply import face_photo, run
 
-from faceedit.conditions import GLASSES_OFF_REFUSED, HAIR_COLOURS, NAMED_ATTRIBUTES
+from faceedit.conditions import GLASSES_OFF_REFUSED, HAIR_COLOURS
+from faceedit.edits.attributes import worded
 from faceedit.errors import UsageError
 from faceedit.eval.head import next_to_head, outside_head, psnr, strands_kept
 from faceedit.faces.landmarks import eye_distance
@@ -132,20 +133,20 @@ def test_through_the_stage_with_an_expression_zero_is_bit_exact():
         pytest.skip(f"shipped stage weights: {e}")
     img, lm = _face()
     attrs = {"hair": "red", "skin": "tan", "brows": "bushy"}
-    zero, _ = stage.edit_photo(img, [lm], "happy", 0.0, attrs=attrs)
+    zero, _ = stage.edit_photo(img, [lm], EditRequest.of("happy", 0.0, attrs=attrs))
     assert np.array_equal(zero, img)
-    both, _ = stage.edit_photo(img, [lm], "happy", 1.0, attrs=attrs, light="50,0")
-    alone, _ = stage.edit_photo(img, [lm], "happy", 1.0, light="50,0")
+    both, _ = stage.edit_photo(img, [lm], EditRequest.of("happy", 1.0, attrs=attrs, light="50,0"))
+    alone, _ = stage.edit_photo(img, [lm], EditRequest.of("happy", 1.0, light="50,0"))
     hair = _hair(img, lm)
     assert _change(both, alone)[hair].mean() > 10
     with pytest.raises(UsageError, match="hair=purple.*black, brown, blond, red, grey"):
-        stage.edit_photo(img, [lm], "keep", 1.0, attrs={"hair": "purple"})
+        stage.edit_photo(img, [lm], EditRequest.of("keep", 1.0, attrs={"hair": "purple"}))
 
 
 def test_values_are_request_words_and_unknown_ones_name_the_option_and_the_valid_values(tmp_path):
     assert EditRequest(attrs="hair=Blonde,skin=pale,brows=thin").attrs == {"hair": "blond", "skin": "pale",
                                                                            "brows": "thin"}
-    for key, values in NAMED_ATTRIBUTES.items():
+    for key, values in worded().items():
         with pytest.raises(UsageError, match=f"`attrs` {key}=purple: unknown value; valid: {', '.join(values)}"):
             EditRequest(attrs={key: "purple"})
     code, _, err = run("apply", "-m", "stage", "--attr", "skin=green", face_photo(tmp_path / "a.png", astronaut()),

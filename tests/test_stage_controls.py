@@ -1,4 +1,4 @@
-"""The stage's named controls (faceedit.stage.controls): their ranges, each one left at 0 changes
+"""The stage's named controls (faceedit.edits.controls): their ranges, each one left at 0 changes
 no pixel, and each moves what its name says, measured on the stage's moved landmarks and on the
 landmarks detected again on the edited astronaut (with the shipped statistics)."""
 
@@ -11,10 +11,12 @@ import pytest
 from _imgs import astronaut, astronaut_face
 from test_models_stage import synthetic_stage
 
+from faceedit.edits.controls import CONTROLS, control_range, controls_to_aus, parse_controls
 from faceedit.errors import UsageError
 from faceedit.faces.landmarks import eye_distance
-from faceedit.stage.controls import CONTROLS, control_range, controls_to_aus, parse_controls
+from faceedit.models.request import EditRequest
 from faceedit.stage.eyes import eye_apertures
+from faceedit.stage.records import StageFace
 from faceedit.stage.warp import face_grid
 
 NEW = ("gaze_x", "gaze_y", "blink", "wink_left", "wink_right", "pout", "purse", "grin", "aaa", "eee", "woo",
@@ -33,10 +35,10 @@ def test_every_control_is_declared_with_its_range():
 
 
 def test_the_request_lists_every_control_with_its_own_range():
-    from faceedit.models.request import CONTROL_RANGES, FIELD
+    from faceedit.models.request import FIELD, control_ranges
 
-    assert set(FIELD["controls"].choices) == set(CONTROLS)
-    assert CONTROL_RANGES["blink"] == (0.0, 1.0) and CONTROL_RANGES["head_roll"] == (-1.0, 1.0)
+    assert set(FIELD["controls"].allowed) == set(CONTROLS)
+    assert control_ranges()["blink"] == (0.0, 1.0) and control_ranges()["head_roll"] == (-1.0, 1.0)
 
 
 def test_a_control_at_zero_sets_no_au():
@@ -48,7 +50,7 @@ def test_every_control_at_zero_leaves_the_photo_bit_exact():
     st = synthetic_stage()
     img = astronaut()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
-    out, done = st.edit_photo(img, [lm], "keep", 1.0, controls={k: 0.0 for k in CONTROLS})
+    out, done = st.edit_photo(img, [lm], EditRequest.of("keep", 1.0, controls={k: 0.0 for k in CONTROLS}))
     assert np.array_equal(out, img)
     np.testing.assert_array_equal(done[0].landmarks, lm)
 
@@ -57,7 +59,7 @@ def _moved(controls: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     st = synthetic_stage()
     img = astronaut()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
-    out, done = st.edit_photo(img, [lm], "keep", 1.0, controls=controls)
+    out, done = st.edit_photo(img, [lm], EditRequest.of("keep", 1.0, controls=controls))
     return img, out, lm, done[0].landmarks
 
 
@@ -217,7 +219,7 @@ def _turned(controls: dict):
     img = np.array(astronaut())
     face = max(ed.detector.detect(img), key=lambda f: f.area)
     lm = np.asarray(face.landmarks, np.float64)
-    out, done = ed.stage.edit_photo(img, [lm], "keep", 1.0, controls=controls, dense=[face.dense])
+    out, done = ed.stage.edit_photo(img, [StageFace(l, d) for l, d in zip([lm], [face.dense])], EditRequest.of("keep", 1.0, controls=controls))
     read = max(get_detector("dlib").detect(out), key=lambda f: f.area).landmarks
     return img, out, lm, done[0].landmarks, np.asarray(read, np.float64)
 
@@ -279,10 +281,10 @@ def test_gaze_and_head_pose_keep_a_16_bit_photo_s_depth_and_a_grey_photo_grey():
     face = max(ed.detector.detect(img), key=lambda f: f.area)
     controls = {"gaze_x": 1.0, "head_roll": 1.0, "blink": 0.5}
     img16 = img.astype(np.uint16) * 257
-    out, _ = ed.stage.edit_photo(img16, [face.landmarks], "keep", 1.0, controls=controls, dense=[face.dense])
+    out, _ = ed.stage.edit_photo(img16, [face], EditRequest.of("keep", 1.0, controls=controls))
     assert out.dtype == np.uint16 and not np.array_equal(out, img16)
     grey = np.ascontiguousarray(img[..., 1])
-    out, _ = ed.stage.edit_photo(grey, [face.landmarks], "keep", 1.0, controls=controls, dense=[face.dense])
+    out, _ = ed.stage.edit_photo(grey, [face], EditRequest.of("keep", 1.0, controls=controls))
     assert out.shape == grey.shape and not np.array_equal(out, grey)
 
 
@@ -292,8 +294,8 @@ def test_without_a_face_mesh_gaze_and_head_pose_leave_the_face_and_the_rest_appl
     st = synthetic_stage()
     img = astronaut()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
-    out, done = st.edit_photo(img, [lm], "keep", 1.0, controls={"gaze_x": 1.0, "head_roll": 1.0})
+    out, done = st.edit_photo(img, [lm], EditRequest.of("keep", 1.0, controls={"gaze_x": 1.0, "head_roll": 1.0}))
     assert np.array_equal(out, img)
-    out, done = st.edit_photo(img, [lm], "keep", 1.0, controls={"head_roll": 1.0, "blink": 1.0})
+    out, done = st.edit_photo(img, [lm], EditRequest.of("keep", 1.0, controls={"head_roll": 1.0, "blink": 1.0}))
     assert (eye_apertures(done[0].landmarks) < 0.1 * eye_apertures(lm)).all()
     np.testing.assert_allclose(done[0].landmarks[[36, 45]], lm[[36, 45]])  # the eye corners: no roll

@@ -8,8 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from faceedit.models.request import EditRequest
 from faceedit.stage.lip_rims import column_gaps
 from faceedit.stage.paint import looks_grey
+from faceedit.stage.records import StageFace
 
 
 def _gaps_everywhere(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +78,7 @@ def test_in_place_steps_draw_what_copies_draw_and_leave_the_photo():
     lm = np.asarray(face.landmarks, np.float64)
     before = img.copy()
     for target in ("happy", "surprised"):
-        out, _ = stage.edit_photo(img, [lm], target, 1.0, dense=[face.dense])
+        out, _ = stage.edit_photo(img, [StageFace(l, d) for l, d in zip([lm], [face.dense])], EditRequest.of(target, 1.0))
         assert not np.array_equal(out, img)
     np.testing.assert_array_equal(img, before)
     frame, gb = stage._a("mean_shape"), stage.smile_map(True)

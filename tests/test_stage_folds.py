@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from faceedit.faces.au import AU_IDS
+from faceedit.models.request import EditRequest
 from faceedit.stage import folds
 from faceedit.stage.folds import (
     KINDS,
@@ -174,7 +175,7 @@ def test_targets_draw_their_folds(stage, target, region):
 
     folds.paint_folds = spy
     try:
-        stage.edit_photo(img, [lm], target, 1.0)
+        stage.edit_photo(img, [lm], EditRequest.of(target, 1.0))
     finally:
         folds.paint_folds = real
     kind = {"brows": "glabella", "nose": "nose", "forehead": "forehead"}[region]
@@ -184,7 +185,7 @@ def test_targets_draw_their_folds(stage, target, region):
 def test_zero_strength_is_bit_exact(stage):
     img, lm = _astronaut_face(stage)
     for t in ("angry", "disgusted", "fearful"):
-        out, _ = stage.edit_photo(img, [lm], t, 0.0)
+        out, _ = stage.edit_photo(img, [lm], EditRequest.of(t, 0.0))
         assert np.array_equal(out, img)
 
 
@@ -345,13 +346,13 @@ def test_angry_glabella_is_a_valley_not_a_bright_streak(stage):
 
     folds.paint_folds = spy
     try:
-        out, _ = stage.edit_photo(img, [lm], "angry", 1.0)
+        out, _ = stage.edit_photo(img, [lm], EditRequest.of("angry", 1.0))
     finally:
         folds.paint_folds = real
     paint = Stage.paint_folds
     Stage.paint_folds = lambda self, pixels, *a, **k: pixels
     try:
-        plain, _ = stage.edit_photo(img, [lm], "angry", 1.0)
+        plain, _ = stage.edit_photo(img, [lm], EditRequest.of("angry", 1.0))
     finally:
         Stage.paint_folds = paint
     assert got["amount"] > 0.5
@@ -391,9 +392,9 @@ def test_disgust_map_stays_off_the_raised_lip(stage, monkeypatch):
 
         Stage.paint = spy
         try:
-            out, _ = stage.edit_photo(img, [lm], target, 1.0)
+            out, _ = stage.edit_photo(img, [lm], EditRequest.of(target, 1.0))
             Stage.paint = lambda self, pixels, *a, **k: pixels
-            plain, _ = stage.edit_photo(img, [lm], target, 1.0)
+            plain, _ = stage.edit_photo(img, [lm], EditRequest.of(target, 1.0))
         finally:
             Stage.paint = paint
         lips = np.zeros(img.shape[:2], np.uint8)

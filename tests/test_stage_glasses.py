@@ -128,13 +128,13 @@ def test_through_the_stage_zero_strength_is_bit_exact_and_styles_differ():
         pytest.skip(f"shipped stage weights: {e}")
     img = astronaut()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
-    zero, _ = stage.edit_photo(img, [lm], "keep", 0.0, attrs={"glasses": "aviator"})
+    zero, _ = stage.edit_photo(img, [lm], EditRequest.of("keep", 0.0, attrs={"glasses": "aviator"}))
     assert np.array_equal(zero, img)
-    on, _ = stage.edit_photo(img, [lm], "keep", 1.0, attrs={"glasses": 1.0})
-    aviator, _ = stage.edit_photo(img, [lm], "keep", 1.0, attrs={"glasses": "aviator-silver"})
+    on, _ = stage.edit_photo(img, [lm], EditRequest.of("keep", 1.0, attrs={"glasses": 1.0}))
+    aviator, _ = stage.edit_photo(img, [lm], EditRequest.of("keep", 1.0, attrs={"glasses": "aviator-silver"}))
     assert np.abs(on.astype(int) - img).max() > 150 and not np.array_equal(on, aviator)
     with pytest.raises(UsageError, match="rectangular, round, aviator, rimless"):
-        stage.edit_photo(img, [lm], "keep", 1.0, attrs={"glasses": "monocle"})
+        stage.edit_photo(img, [lm], EditRequest.of("keep", 1.0, attrs={"glasses": "monocle"}))
 
 
 def test_a_style_is_a_request_value_and_an_unknown_one_lists_the_styles():

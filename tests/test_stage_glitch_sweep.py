@@ -24,8 +24,9 @@ import numpy as np
 import pytest
 from _imgs import astronaut
 
+from faceedit.edits.controls import CONTROLS, control_range
 from faceedit.faces.landmarks import eye_distance
-from faceedit.stage.controls import CONTROLS, control_range
+from faceedit.models.request import EditRequest
 
 SPECK = 60.0  # levels from the 5x5 median around it
 FAR = 10.0  # levels outside the lumas the photo has around the place (0.5-99.5 %)
@@ -91,8 +92,7 @@ def glitches(photo: np.ndarray, edited: np.ndarray, lm: np.ndarray, moved: np.nd
 
 
 def _edit(img, face, target="keep", strength=1.0, controls=None, aus=None):
-    out, done = _editor().stage.edit_photo(img, [face.landmarks], target, strength, controls=controls, aus=aus,
-                                           dense=[face.dense])
+    out, done = _editor().stage.edit_photo(img, [face], EditRequest.of(target, strength, controls=controls, aus=aus))
     return out, np.asarray(done[0].landmarks, np.float64)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from _imgs import astronaut, astronaut_face
 
+from faceedit.models.request import EditRequest
 from faceedit.stage.lids import ROOTS, close_lids, eye_margins
 from faceedit.stage.moves import LIDS_MEET, lid_closures, with_target_controls
 
@@ -238,7 +239,7 @@ def test_target_wink_is_the_control_wink_on_the_stage_landmarks():
 
     st = synthetic_stage()
     lm = np.asarray(astronaut_face().landmarks, np.float64)
-    _, done = st.edit_photo(np.array(astronaut()), [lm], "wink", 1.0)
+    _, done = st.edit_photo(np.array(astronaut()), [lm], EditRequest.of("wink", 1.0))
     ratio = aspect(done[0].landmarks) / aspect(lm)
     assert ratio[1] < 0.1 and ratio[0] > 0.8, ratio
 

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from _imgs import astronaut
 
+from faceedit.models.request import EditRequest
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.cut_curves import opening_polygon, resample_by_length
+from faceedit.stage.records import StageFace
 
 LUMA = np.asarray(LUMA_WEIGHTS)
 
@@ -34,9 +36,9 @@ def largest(detector, img):
 
 def run(stage, img, lm, dense, target, strength):
     """The stage's steps on one face up to the mouth's fill: (the FaceEdit, the photo)."""
-    from faceedit.stage import steps
+    from faceedit.stage import records, steps
 
-    face = steps.FaceEdit(stage.settings(target, strength), lm, steps.mesh_points(dense))
+    face = records.FaceEdit(stage.request(EditRequest.of(target, strength)), lm, records.mesh_points(dense))
     steps.plan_move(stage, face)
     steps.choose_cuts(stage, face, img)
     out = steps.warp(stage, face, img)
@@ -100,7 +102,7 @@ def test_a_smile_on_a_surprised_mouth_draws_an_intact_row_of_teeth(stage, detect
 
     img = astronaut()
     lm, dense = largest(detector, img)
-    surprised, _ = stage.edit_photo(img, [lm], "surprised", 1.0, dense=[dense])
+    surprised, _ = stage.edit_photo(img, [StageFace(lm, dense)], EditRequest.of("surprised", 1.0))
     lm2, dense2 = largest(detector, surprised)
     face, out = run(stage, surprised, lm2, dense2, "happy", 1.0)
     assert steps.smiles_over_dark_inside(face)
@@ -119,12 +121,12 @@ def test_a_dropped_jaw_turns_its_sides_follow_the_chin(stage, detector):
     """Surprise drops the jaw: the jaw line (68-point 4-12) moves down the face with the chin,
     each point less the nearer it lies to the jaw's hinge, so the lower face does not stretch
     between a dropped chin and jaw sides left in place (no step between 5 and 6)."""
-    from faceedit.stage import steps
+    from faceedit.stage import records, steps
     from faceedit.stage.moves import JAW_SHARE, face_frame, jaw_follows
 
     img = astronaut()
     lm, dense = largest(detector, img)
-    face = steps.FaceEdit(stage.settings("surprised", 1.0), lm, steps.mesh_points(dense))
+    face = records.FaceEdit(stage.request(EditRequest.of("surprised", 1.0)), lm, records.mesh_points(dense))
     steps.plan_move(stage, face)
     _, n, ed = face_frame(lm)
     down = (face.goal - lm) @ n / ed
@@ -141,12 +143,12 @@ def test_surprise_opens_like_real_open_mouths(stage, detector):
     surprise (JAFFE, Yale: height over width about 0.30, a third of the gap above the corners'
     chord), not the expression goal's mean (0.5 tall on London faces, 0.65 on the astronaut,
     its upper lip raised: a hole): ``OPEN_KEEP`` of the height beyond ``OPEN_FROM`` is kept."""
-    from faceedit.stage import steps
+    from faceedit.stage import records, steps
     from faceedit.stage.moves import ABOVE_CHORD, OPEN_FROM, OPEN_KEEP, face_frame, real_opening
 
     img = astronaut()
     lm, dense = largest(detector, img)
-    face = steps.FaceEdit(stage.settings("surprised", 1.0), lm, steps.mesh_points(dense))
+    face = records.FaceEdit(stage.request(EditRequest.of("surprised", 1.0)), lm, records.mesh_points(dense))
     steps.plan_move(stage, face)
     g = face.goal
     _, n, _ = face_frame(lm)

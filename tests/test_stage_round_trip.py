@@ -15,7 +15,9 @@ from _imgs import astronaut
 from faceedit.api import Editor
 from faceedit.faces.iris import iris_points
 from faceedit.faces.landmarks import eye_distance
+from faceedit.models.request import EditRequest
 from faceedit.stage.eyes import eye_apertures
+from faceedit.stage.records import StageFace
 
 #: The issue's bar: landmarks back within this many eye distances of the neutral face's (mean
 #: point distance). The astronaut's neutral face made neutral again moves 0.018 (the detector's
@@ -59,7 +61,7 @@ def test_state_reads_a_targets_whole_move_on_its_line(neutral_face, target):
     changed; the way back to neutral then takes the target's own moves away."""
     ed, img, lm = neutral_face
     face = ed.detector.detect(img)[0]
-    _, done = ed.stage.edit_photo(img, [face.landmarks], target, dense=[face.dense])
+    _, done = ed.stage.edit_photo(img, [face], EditRequest.of(target))
     before, after = ed.stage.state(face.landmarks), ed.stage.state(done[0].landmarks)
     assert after.lines[target] - before.lines.get(target, 0.0) > 0.5, after.lines
     identity = (after.identity - before.identity) / ed.stage._a("identity_scale")
@@ -113,10 +115,10 @@ def test_neutral_face_is_edited_as_without_the_irises(neutral_face):
     assert face.dense.shape == (478, 3)
     with_irises, without = ed.stage.state(face.landmarks, iris_points(face.dense)), ed.stage.state(face.landmarks)
     assert with_irises.lids_raised == 0.0 and np.array_equal(with_irises.expression, without.expression)
-    a, _ = ed.stage.edit_photo(img, [face.landmarks], "surprised", dense=[face.dense])
-    b, _ = ed.stage.edit_photo(img, [face.landmarks], "surprised", dense=[face.dense[:468]])
+    a, _ = ed.stage.edit_photo(img, [face], EditRequest.of("surprised"))
+    b, _ = ed.stage.edit_photo(img, [StageFace(face.landmarks, face.dense[:468])], EditRequest.of("surprised"))
     assert np.array_equal(a, b)
-    same, _ = ed.stage.edit_photo(img, [face.landmarks], "surprised", 0.0, dense=[face.dense])
+    same, _ = ed.stage.edit_photo(img, [face], EditRequest.of("surprised", 0.0))
     assert np.array_equal(same, img)
 
 
@@ -149,7 +151,7 @@ def test_posed_open_surprise_made_neutral_is_not_scaled_down(shared_data):
         faces = [f for f in ed.detector.detect(rgb) if np.shape(f.landmarks) == (68, 2)]
         if not faces or lip_gap(faces[0].landmarks) < 0.15:
             continue
-        _, done = ed.stage.edit_photo(rgb, [faces[0].landmarks], "neutral", dense=[faces[0].dense])
+        _, done = ed.stage.edit_photo(rgb, [faces[0]], EditRequest.of("neutral"))
         assert done[0].scale == 1.0, f"{p.name}: the move scaled to {done[0].scale:.2f}"
         assert lip_gap(done[0].landmarks) < LIPS_CLOSED, p.name
         checked += 1

@@ -13,6 +13,7 @@ from _imgs import astronaut
 
 from faceedit.models.hub import weights_present
 from faceedit.models.registry import get_spec
+from faceedit.models.request import EditRequest
 from faceedit.stage.warp import face_grid
 
 pytestmark = pytest.mark.skipif(not weights_present(get_spec("stage")),
@@ -78,7 +79,7 @@ def test_forward_reproduces_the_stage_edit(target, light):
     e = torch.tensor([ts.expressions.index(target)])
     lt = torch.tensor([ts.lighting.index(light)]) if light else None
     got = _pixels(ts.forward(_tensor(crop), torch.tensor([0]), e, lt))
-    want, done = ts.stage.edit_photo(crop, [lm], target, lighting=light)
+    want, done = ts.stage.edit_photo(crop, [lm], EditRequest.of(target, lighting=light))
     mouth = np.zeros(crop.shape[:2], np.uint8)
     for pts in (lm, done[0].landmarks):  # the lips before and after, grown by a tenth of the face
         cv2.fillConvexPoly(mouth, cv2.convexHull(np.round(pts[48:68]).astype(np.int32)), 1)

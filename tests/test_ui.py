@@ -15,7 +15,7 @@ from _imgs import astronaut, png_bytes, two_astronauts
 from PIL import Image
 
 from faceedit.errors import FaceEditError, UsageError
-from faceedit.models.request import FIELD
+from faceedit.models.request import FIELD, EditRequest
 from faceedit.ui.studio import Studio, command_line, safe_name, zip_files
 
 ONE_TORCH_THREAD = True
@@ -155,13 +155,12 @@ def test_the_form_is_the_declaration(studio):
     control with the declared range."""
     models = {m["name"]: m for m in studio.models()}
     fields = {f["name"]: f for f in models["stage"]["fields"]}
-    assert fields["controls"]["choices"] == list(FIELD["controls"].choices)
+    assert fields["controls"]["choices"] == list(FIELD["controls"].allowed)
     assert fields["controls"]["range"] == list(FIELD["controls"].range)
     assert fields["strength"]["range"] == list(FIELD["strength"].range)
 
 
 def test_command_line_reads_back():
-    from faceedit.models.request import EditRequest
 
     request = EditRequest(target="keep", strength=1.0, controls={"smile": 0.1 + 0.2}, aus={12: 2.5},
                           attrs={"glasses": 1.0}, face="1")

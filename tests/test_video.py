@@ -14,6 +14,7 @@ pytest.importorskip("skimage", reason="the astronaut photo comes with scikit-ima
 from _imgs import astronaut
 
 from faceedit.errors import ImageError
+from faceedit.models.request import EditRequest
 from faceedit.plan import video_format
 from faceedit.video.container import VideoReader
 from faceedit.video.runner import NoFaceInClip, Stopped, edit_video, select_tracks
@@ -524,7 +525,7 @@ def test_a_still_face_takes_the_key_frames_edit_bit_for_bit(editor, astronaut_fa
     photo, face = astronaut_face
     track = SimpleNamespace(id=0, segment=0, face=face)
     keys = KeyFrames(Reuse(every=4))
-    edited = editor.stage.edit_photo(photo, [face.landmarks], "surprised", dense=[face.dense])[0]
+    edited = editor.stage.edit_photo(photo, [face], EditRequest.of("surprised"))[0]
     kinds, fades = [], []
     for index in range(9):
         plan = keys.plan(index, photo.copy(), [track], None)
@@ -556,7 +557,7 @@ def test_a_moving_face_carries_the_edit_with_it_and_a_changed_one_is_edited_agai
     photo, face = astronaut_face
     keys = KeyFrames(Reuse(every=8))
     plan = keys.plan(0, photo, [SimpleNamespace(id=0, segment=0, face=face)], None)
-    edited = editor.stage.edit_photo(photo, [face.landmarks], "surprised", dense=[face.dense])[0]
+    edited = editor.stage.edit_photo(photo, [face], EditRequest.of("surprised"))[0]
     plan.key.parts = change_parts(photo, edited, [face.landmarks.mean(0)])
 
     centre = face.landmarks.mean(0)
@@ -575,7 +576,7 @@ def test_a_moving_face_carries_the_edit_with_it_and_a_changed_one_is_edited_agai
     assert np.abs(out[y0:y1, x0:x1].astype(int) - moved[y0:y1, x0:x1]).mean() > 3  # the edit is there
 
     track = SimpleNamespace(id=0, segment=0, face=face)
-    opened = editor.stage.edit_photo(photo, [face.landmarks], "keep", aus={26: 2.5, 25: 5.0}, dense=[face.dense])[0]
+    opened = editor.stage.edit_photo(photo, [face], EditRequest.of("keep", aus={26: 2.5, 25: 5.0}))[0]
     assert keys.plan(2, opened, [track], None).motions is None  # talking: landmarks held, pixels not
     keys.plan(3, photo, [track], None).key.parts = plan.key.parts
     marked = photo.copy()

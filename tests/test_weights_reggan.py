@@ -10,6 +10,7 @@ import torch
 
 from faceedit.api import Editor
 from faceedit.models.loading import load_model
+from faceedit.models.request import EditRequest
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_happy_moves_heldout_london_faces_towards_their_real_smile(tmp_path, sha
     for src, dst in pairs:
         x, real = load_crop(src)[None], load_crop(dst)[None]
         crop = ((x[0].permute(1, 2, 0).numpy() + 1) * 127.5).round().astype(np.uint8)
-        staged, _ = stage.edit_photo(crop, [np.asarray(src["landmarks"], np.float64)], "happy")
+        staged, _ = stage.edit_photo(crop, [np.asarray(src["landmarks"], np.float64)], EditRequest.of("happy"))
         xs = torch.from_numpy(staged).permute(2, 0, 1)[None].float() / 127.5 - 1
         with torch.no_grad():
             y = loaded.model.edit(xs, "happy")

@@ -56,7 +56,7 @@ def _main(
 
 # The commands, in the order the help lists them.
 app.callback()(_main)
-app.command()(apply.apply)
+app.command(cls=apply.ApplyCommand)(apply.apply)
 app.command()(detect.detect)
 app.command()(models.models)
 app.command()(train.prepare)

@@ -14,7 +14,9 @@ from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import click
 import typer
+from typer.core import TyperCommand
 
 from faceedit.analysis.measure import MIN_IDENTITY, MIN_PROB
 from faceedit.cli.common import (
@@ -84,6 +86,37 @@ def _help(name: str, tail: str = "") -> str:
     return " ".join(p for p in (FIELD[name].describe(), tail) if p)
 
 
+#: The options whose help is a request field's (:data:`faceedit.models.request.FIELDS`), with
+#: what the command line adds: parameter -> (field, tail).
+FIELD_HELP = {
+    "lighting": ("lighting", "Once, not with --light; alone it means --target keep."),
+    "light": ("light", "Not with --lighting; alone it means --target keep."),
+    "light_strength": ("light_strength", "With --light or --lighting."),
+    "au": ("aus", "Alone it means --target au (the face's own expression with these AUs set)."),
+    "attr": ("attrs", "Alone it means --target keep."),
+    "control": ("controls", "Alone it means --target keep."),
+    "like": ("like", "Not with a named --target (a usage error: two goals); alone it means --target keep, with "
+             "--au the AUs are set on the reference's expression."),
+    "strength": ("strength", "Several (0,0.5,1) write a series."),
+    "face": ("face", ""),
+    "max_faces": ("max_faces", ""),
+    "phase": ("phase", ""),
+}
+
+
+class ApplyCommand(TyperCommand):
+    """``faceedit apply`` as a command: the help of its options that are request fields
+    (:data:`FIELD_HELP`) is read from the request's declaration when the help is shown, so a
+    named control or an attribute registered after this module was imported is listed in
+    ``--help`` too."""
+
+    def format_help(self, ctx, formatter) -> None:
+        for p in self.params:
+            if isinstance(p, click.Option) and p.name in FIELD_HELP:
+                p.help = _help(*FIELD_HELP[p.name])
+        super().format_help(ctx, formatter)
+
+
 def _default(name: str):
     """An option's default: its field's."""
     return FIELD[name].default
@@ -115,15 +148,15 @@ def apply(
     # a repeatable option's default is the tuple typer reads; the command gets a list (ignore[assignment])
     target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated or repeated: happy,sad.")] = (),  # type: ignore[assignment]
     out: Annotated[str, typer.Option("--out", "-o", help="Output folder (created if missing).")],
-    lighting: Annotated[list[str], typer.Option("--lighting", help=_help("lighting", "Once, not with --light; alone it means --target keep."))] = (),  # type: ignore[assignment]
-    light: Annotated[str | None, typer.Option("--light", help=_help("light", "Not with --lighting; alone it means --target keep."))] = None,
-    light_strength: Annotated[float | None, typer.Option("--light-strength", help=_help("light_strength", "With --light or --lighting."))] = None,
-    au: Annotated[list[str], typer.Option("--au", help=_help("aus", "Alone it means --target au (the face's own expression with these AUs set)."))] = (),  # type: ignore[assignment]
-    attr: Annotated[list[str], typer.Option("--attr", help=_help("attrs", "Alone it means --target keep."))] = (),  # type: ignore[assignment]
-    control: Annotated[list[str], typer.Option("--control", help=_help("controls", "Alone it means --target keep."))] = (),  # type: ignore[assignment]
+    lighting: Annotated[list[str], typer.Option("--lighting", help=_help(*FIELD_HELP["lighting"]))] = (),  # type: ignore[assignment]
+    light: Annotated[str | None, typer.Option("--light", help=_help(*FIELD_HELP["light"]))] = None,
+    light_strength: Annotated[float | None, typer.Option("--light-strength", help=_help(*FIELD_HELP["light_strength"]))] = None,
+    au: Annotated[list[str], typer.Option("--au", help=_help(*FIELD_HELP["au"]))] = (),  # type: ignore[assignment]
+    attr: Annotated[list[str], typer.Option("--attr", help=_help(*FIELD_HELP["attr"]))] = (),  # type: ignore[assignment]
+    control: Annotated[list[str], typer.Option("--control", help=_help(*FIELD_HELP["control"]))] = (),  # type: ignore[assignment]
     blendshapes: Annotated[list[str], typer.Option("--blendshapes", help="ARKit blendshapes as the stage's controls: NAME=VALUE (0..1), comma-separated (jawOpen=0.15,eyeBlinkLeft=1), or a JSON file of `faceedit au --blendshapes`; the shapes the stage cannot express are refused (docs/blendshapes.md). Alone it means --target neutral (a coefficient is absolute, as in ARKit: the shapes not given are 0).")] = (),  # type: ignore[assignment]
-    like: Annotated[Path | None, typer.Option("--like", help=_help("like", "Not with a named --target (a usage error: two goals); alone it means --target keep, with --au the AUs are set on the reference's expression."))] = None,
-    strength: Annotated[list[str], typer.Option("--strength", "-s", help=_help("strength", "Several (0,0.5,1) write a series."))] = ("1",),  # type: ignore[assignment]
+    like: Annotated[Path | None, typer.Option("--like", help=_help(*FIELD_HELP["like"]))] = None,
+    strength: Annotated[list[str], typer.Option("--strength", "-s", help=_help(*FIELD_HELP["strength"]))] = ("1",),  # type: ignore[assignment]
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     name: Annotated[str | None, typer.Option("--name", show_default=False, help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
         "{index} (the input's position in the input list, from 0) {lighting} {au} {attr} {control} {like} {model}. "
@@ -132,8 +165,8 @@ def apply(
     ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension: a photo's (.png, .jpg, ...) or a video's container (.mp4, .mkv, .webm, ...); default: the input's.")] = None,
     quality: Annotated[int, typer.Option("--quality", help="JPEG/WebP quality 1-100.")] = 95,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist (without it, an output made under other conditions, kept in its metadata, is an error naming the difference). Never an input, nor a photo beside an input that faceedit did not write.")] = False,
-    face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help=_help("face"))] = _default("face"),
-    max_faces: Annotated[int, typer.Option("--max-faces", min=0, help=_help("max_faces"))] = _default("max_faces"),
+    face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help=_help(*FIELD_HELP["face"]))] = _default("face"),
+    max_faces: Annotated[int, typer.Option("--max-faces", min=0, help=_help(*FIELD_HELP["max_faces"]))] = _default("max_faces"),
     on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited (its bytes, re-encoded only for another --ext).")] = OnNoFace.error,
     detector: DetectorOption = AUTO_DETECTOR,
     device: DeviceOption = "auto",
@@ -141,7 +174,7 @@ def apply(
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Face crops per model forward.")] = 8,
     workers: Annotated[int | None, typer.Option("--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster).")] = None,
     max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
-    phase: Annotated[str | None, typer.Option("--phase", help=_help("phase"))] = None,
+    phase: Annotated[str | None, typer.Option("--phase", help=_help(*FIELD_HELP["phase"]))] = None,
     option: Annotated[list[str], typer.Option("--set", help=f"Model-specific option, {SETTINGS_HELP}; each model's keys: see `faceedit models`.")] = (),  # type: ignore[assignment]
     save_masks: Annotated[bool, typer.Option("--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per output on stdout, with what each edited face reads as (measured).")] = False,

@@ -43,13 +43,15 @@ def models(
                   "stage's under every model on it):", markup=False, highlight=False)
     for r in rows:
         console.print(f"  {r['name']}: {describe_options(r['options'])}", markup=False, highlight=False)
-    from faceedit.conditions import NAMED_ATTRIBUTES, UNSUPPORTED_ATTRIBUTES, glasses_words
+    from faceedit.conditions import UNSUPPORTED_ATTRIBUTES, glasses_words
+    from faceedit.edits.attributes import ATTRIBUTES
 
-    off = any("off" in field.get("values", {}).get("glasses", []) for r in rows if r["options"]
-              for field in r["options"]["fields"] if field["name"] == "attrs")
-    console.print(f"  --attr glasses= takes {glasses_words(off)}", markup=False, highlight=False)
-    for name, values in NAMED_ATTRIBUTES.items():
-        console.print(f"  --attr {name}= takes {', '.join(values)}", markup=False, highlight=False)
+    for a in ATTRIBUTES.values():  # each registered attribute's words
+        off = any("off" in field.get("values", {}).get(a.name, []) for r in rows if r["options"]
+                  for field in r["options"]["fields"] if field["name"] == "attrs")
+        takes = (", ".join(a.words) if a.words else glasses_words(off) if a.style is not None
+                 else "on, off, or a number 0..1")
+        console.print(f"  --attr {a.name}= takes {takes}", markup=False, highlight=False)
     console.print("not supported (--attr refuses them):", markup=False, highlight=False)
     for name, why in UNSUPPORTED_ATTRIBUTES.items():
         console.print(f"  {name}: {why}", markup=False, highlight=False)

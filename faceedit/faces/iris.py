@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from faceedit.faces.crops import crop_to_image, roi_matrix, warp_crop
 from faceedit.faces.landmarks import eye_centres
-from faceedit.faces.mediapipe_common import crop_to_image, roi_matrix, warp_crop
 
 IRIS_SIZE = 64  # the iris model's input side
 ROI_SCALE = 2.3  # the crop's side over the eye corners' box (MediaPipe's iris graph)

@@ -1,6 +1,7 @@
 """What MediaPipe's face pipeline is made of besides its networks, in numpy and OpenCV (no torch):
-the windows the detectors see, the crops, anchor decoding and weighted NMS, the mesh's ROI
-geometry, and :class:`FacesPipeline`, the steps from photos to faces that both runtimes share.
+the windows the detectors see, anchor decoding and weighted NMS, the mesh's ROI geometry (its
+crops in :mod:`faceedit.faces.crops`), and :class:`FacesPipeline`, the steps from photos to faces
+that both runtimes share.
 
 Two runtimes run the networks (:attr:`FacesPipeline.runtime`):
 
@@ -12,7 +13,7 @@ Two runtimes run the networks (:attr:`FacesPipeline.runtime`):
 Stages (MediaPipe's face_detection + face_landmark_front graphs):
 
 1. the detectors see square windows of each photo (:func:`windows`), resized to their input
-   (:func:`warp_crop`): the whole photo letterboxed for the full-range model (faces down to ~6 %
+   (:func:`faceedit.faces.crops.warp_crop`): the whole photo letterboxed for the full-range model (faces down to ~6 %
    of the long side); the photo zoomed out 1.5x for the short-range model (faces that fill the
    frame, which the full-range model misses); overlapping tiles of photos longer than
    ``tile_from`` px;
@@ -31,15 +32,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
+from faceedit.faces.crops import MESH_SIZE, crop_to_image, roi_matrix, warp_crop  # noqa: F401 (this module's names before)
+from faceedit.faces.iris import contour_to_image, eye_crops, refine_lids, with_irises
 from faceedit.faces.mesh68 import mesh_to_68
 from faceedit.faces.types import Face
 from faceedit.log import timed
 
 DETECTOR_SIZE = {"short": 128, "full": 192}  # input side of each BlazeFace variant
-MESH_SIZE = 192  # input side of the Face Mesh network
 MESH_POINTS = 468
 
 # --------------------------------------------------------------------------------------------
@@ -88,32 +89,6 @@ def window_input(img: np.ndarray, win: Window, size: int) -> np.ndarray:
     s = size / win.side
     matrix = np.array([[s, 0.0, (0.5 - win.x0) * s - 0.5], [0.0, s, (0.5 - win.y0) * s - 0.5]])
     return warp_crop(img, matrix, size)
-
-
-def warp_crop(img: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
-    """The ``size`` crop that ``matrix`` (image -> crop) describes, black outside the photo.
-    When the crop is more than 2x smaller, the part of the photo it covers is first halved
-    (INTER_AREA; its 2x case is several times faster than any other factor) until less than 2x
-    is left, which the bilinear warp does without aliasing."""
-    k = np.sqrt(abs(np.linalg.det(matrix[:, :2])))
-    if k < 0.5:
-        inv = cv2.invertAffineTransform(matrix)
-        corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]], float) @ inv.T
-        h, w = img.shape[:2]
-        m = int(np.ceil(1 / k))  # room for the last kernels
-        x0, y0 = (max(0, int(np.floor(v)) - m) for v in corners.min(0))
-        x1, y1 = min(w, int(np.ceil(corners[:, 0].max())) + m), min(h, int(np.ceil(corners[:, 1].max())) + m)
-        part, f = img[y0:y1, x0:x1], 1
-        while k * f < 0.5 and min(part.shape[:2]) >= 4:
-            nh, nw = part.shape[0] // 2, part.shape[1] // 2
-            part = cv2.resize(part[: 2 * nh, : 2 * nw], (nw, nh), interpolation=cv2.INTER_AREA)
-            f *= 2
-        if f > 1:
-            # small pixel u <-> image pixel (u + 0.5) * f - 0.5 + x0
-            matrix = matrix @ np.array([[f, 0, x0 + 0.5 * f - 0.5], [0, f, y0 + 0.5 * f - 0.5], [0, 0, 1]])
-            img = part
-    return cv2.warpAffine(img, matrix, (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT)  # black: better than replicate at photo edges
 
 
 def window_keep(boxes: Any, keep: Any, variant: str, win: Window, h: int, w: int,
@@ -256,25 +231,6 @@ def roi_moved(a: tuple, b: tuple, centre: float = 0.025, scale: float = 0.05,
                 or abs(turn) > roll)
 
 
-def roi_matrix(centre: np.ndarray, side: float, angle: float, size: int = MESH_SIZE) -> np.ndarray:
-    """(2,3) affine image pixel -> crop pixel (pixel centres at integers) of a ``size`` crop."""
-    k = size / side
-    c, s = np.cos(angle) * k, np.sin(angle) * k
-    m = np.array([[c, s, 0.0], [-s, c, 0.0]])
-    m[:, 2] = (size - 1) / 2 - m[:, :2] @ centre
-    return m
-
-
-def crop_to_image(pts: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """(K,3) crop points -> image points; z is scaled like x and y."""
-    a = matrix[:, :2]
-    inv = np.linalg.inv(a)
-    out = pts.astype(np.float64).copy()
-    out[:, :2] = (pts[:, :2] - matrix[:, 2]) @ inv.T
-    out[:, 2] = pts[:, 2] / np.sqrt(abs(np.linalg.det(a)))
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # the pipeline
 
@@ -400,8 +356,6 @@ class FacesPipeline:
         (the Face Mesh's own lids barely follow a raised upper lid) and the two irises' points
         added after its 468 (:func:`~faceedit.faces.iris.with_irises`: (K,478,3), MediaPipe's
         refined layout); without the iris model the meshes as they are."""
-        from faceedit.faces.iris import contour_to_image, eye_crops, refine_lids, with_irises  # it imports this module
-
         if not len(pts) or self.iris is None:
             return pts
         crops, mats = [], []

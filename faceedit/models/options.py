@@ -14,10 +14,13 @@ and after.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from faceedit.conditions import GLASSES_OFF_REFUSED, attribute_values
+from faceedit.conditions import GLASSES_OFF_REFUSED
+from faceedit.edits.attributes import ATTRIBUTES, attribute_values
+from faceedit.edits.controls import CONTROLS
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.models import registry
 from faceedit.models.header import CheckpointMeta, read_meta
@@ -28,7 +31,7 @@ from faceedit.models.registry import (
     looks_like_path,
     spec_from_meta,
 )
-from faceedit.models.request import CONTROL_RANGES, FIELD, FIELDS, EditRequest, attr_word
+from faceedit.models.request import FIELD, FIELDS, EditRequest, attr_word, control_ranges
 
 
 @dataclass(frozen=True)
@@ -44,17 +47,20 @@ class ModelOption:
     (RegGAN's phase names; with a ``vocabulary`` too, the code's first, then the header's);
     ``within``: a config key of the header listing the values the model takes of its
     vocabulary (EGGAN's ``estimable_aus``: the AUs its data could estimate), all where the key
-    is absent or null."""
+    is absent or null. ``registry:controls`` and ``registry:attributes``: the records registered
+    when asked (:mod:`faceedit.edits`). ``help`` may be a function of no arguments, called when
+    asked (a help made from a registry)."""
 
     key: str
-    help: str = ""
+    help: str | Callable[[], str] = ""
     vocabulary: str = ""
     values: tuple[str, ...] = ()
     within: str = ""
 
     def describe(self) -> str:
         """Its help line: its own, else the request field's."""
-        return self.help or (FIELD[self.key].describe() if self.key in FIELD else "")
+        own = self.help() if callable(self.help) else self.help
+        return own or (FIELD[self.key].describe() if self.key in FIELD else "")
 
     def vocabulary_of(self, meta: CheckpointMeta) -> list:
         """This option's values in checkpoint ``meta`` ([] when it has none), those ``within``
@@ -69,6 +75,8 @@ class ModelOption:
                 return list(self.values)
             return list(dict.fromkeys([*self.values, *ModelOption(self.key, vocabulary=self.vocabulary).vocabulary_of(meta)]))
         kind, _, key = self.vocabulary.partition(":")
+        if kind == "registry":
+            return list(CONTROLS if key == "controls" else ATTRIBUTES if key == "attributes" else [])
         if kind == "conditions":
             return list(meta.vocabularies.get(key) or [])
         if kind == "config":
@@ -83,9 +91,6 @@ class ModelOption:
 
 #: Options the pipeline passes to a network itself, never a user.
 INTERNAL_OPTIONS = frozenset({"x", "target", "strength", "landmarks", "return_masks", "with_masks"})
-#: Keywords of ``Stage.edit_photo`` that are not options (the face mesh and what a video track carries
-#: are passed by the pipeline).
-STAGE_ARGUMENTS = frozenset({"pixels", "faces_lm", "target", "strength", "dense", "carried"})
 #: The condition options, checked against vocabularies (the others are ``--set`` keys).
 CONDITION_OPTIONS = ("lighting", "aus", "attrs")
 #: The request's fields that the command line gives by their own flags (not ``--set`` keys).
@@ -231,14 +236,15 @@ class ModelOptions:
 
     def summary(self) -> dict[str, Any]:
         """JSON-able: what ``faceedit models`` lists."""
+        ranges = control_ranges()
         return {
             "lighting": self.all_lighting,
             "aus": self.all_aus,
             "attributes": self.all_attributes,
             "set": self.settable,
             "phase": list(self.phases) if "phase" in self.taken else [],
-            # each named control with its range (the request's declaration)
-            "controls": {c: list(CONTROL_RANGES.get(c, FIELD["controls"].range or ())) for c in self.controls},
+            # each named control with its range (its record's)
+            "controls": {c: list(ranges[c]) for c in self.controls if c in ranges},
             "light": "light" in self.taken,  # --light AZ,EL and --light-strength
             "like": "like" in self.taken,
             "help": dict(self.help),
@@ -267,6 +273,9 @@ class ModelOptions:
             row = f.to_json()
             if f.name in choices:
                 row["choices"] = choices[f.name]
+            if f.name == "controls":  # each control's own range (the page's sliders)
+                ranges = control_ranges()
+                row["ranges"] = {c: list(ranges[c]) for c in choices["controls"] if c in ranges}
             if f.name == "attrs":  # each attribute's words (glasses off only where a network takes it)
                 row["values"] = {a: attribute_values(a, off=a in self.attributes and self.has_network)
                                  for a in choices["attrs"]}
@@ -317,12 +326,11 @@ def _declared_network_options(arch: str, meta: CheckpointMeta) -> tuple[set[str]
             keys |= set(options["attrs"].vocabulary_of(meta))
         return keys - INTERNAL_OPTIONS, options
     builder = registry.ARCHS.get(arch)
-    if isinstance(builder, type):  # torch: imported already by a class registered as a builder
-        from faceedit.models.base import EditModel
-    if isinstance(builder, type) and issubclass(builder, EditModel):
+    edit = getattr(builder, "edit", None)
+    if isinstance(builder, type) and callable(edit):  # an EditModel class
         import inspect
 
-        params = inspect.signature(builder.edit).parameters.values()
+        params = inspect.signature(edit).parameters.values()
         keys = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
         keys -= {"self"}
         attributes = getattr(builder, "attributes", [])

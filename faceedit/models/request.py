@@ -12,7 +12,7 @@ A request checks its own values when it is made (UsageError naming the field and
 takes); what depends on the model (its targets, lighting classes, AUs, attributes, phases and
 settings) is checked against the model's declaration by :class:`faceedit.models.options.ModelOptions`.
 Nothing heavy is imported with this module (the command line builds a request before any
-model loads); a light's direction is checked by the stage's shading, imported for it.
+model loads): the named controls and the light's words and limits are :mod:`faceedit.edits`'.
 """
 
 from __future__ import annotations
@@ -24,33 +24,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from faceedit.conditions import (
-    NAMED_ATTRIBUTES,
-    UNSUPPORTED_ATTRIBUTES,
-    glasses_style,
-    glasses_words,
-    named_value,
-    parse_switch,
-)
+from faceedit.edits.attributes import ATTRIBUTES, attribute_value, parse_attr_text
+from faceedit.edits.controls import CONTROLS, control_range, parse_controls, ranges_in_words
+from faceedit.edits.light import LIGHT_STRENGTH, NAMED_DIRECTIONS, parse_direction
+from faceedit.edits.light import MAX_STRENGTH as LIGHT_STRENGTH_MAX
 from faceedit.errors import UsageError
 
 #: How far the stage exaggerates an edit (``strength`` above 1; the stage's ``MAX_STRENGTH``); a
 #: network's change stops at 1.
 EXAGGERATED_STRENGTH = 1.5
-#: How much a light replaces the photo's own when no ``light_strength`` is given: 1 is Extended
-#: Yale B's dark-room point light (no fill light: the far side of the face goes nearly black), an
-#: ordinary photo keeps fill light in its shadows. The stage's default (its tuning's
-#: ``light.strength``) is this value.
-LIGHT_STRENGTH = 0.6
 #: The range of an AU intensity (FACS A..E as 1..5).
 AU_RANGE = (0.0, 5.0)
-#: The range of a named fine control (``faceedit.stage.controls.CONTROLS``): the widest; each
-#: control's own is :data:`CONTROL_RANGES` (blink, the winks and aaa take 0..1).
+#: The range of a named fine control (:data:`faceedit.edits.controls.CONTROLS`): the widest; each
+#: control's own is its record's (:func:`control_ranges`: blink, the winks and aaa take 0..1).
 CONTROL_RANGE = (-1.0, 1.0)
 #: The range of ``strength``: nothing .. the stage's exaggeration.
 STRENGTH_RANGE = (0.0, EXAGGERATED_STRENGTH)
 #: The range of ``light_strength``: the photo's own light .. the new light alone.
-LIGHT_STRENGTH_RANGE = (0.0, 1.0)
+LIGHT_STRENGTH_RANGE = (0.0, LIGHT_STRENGTH_MAX)
 #: The words of ``face`` besides a face number.
 FACE_CHOICES = ("all", "largest")
 #: Targets that keep the face's own expression and set the AUs ``aus`` gives (the stage's
@@ -70,10 +61,14 @@ class Field:
     command line's option is named after it, ``--light-strength``; :data:`FLAGS` lists the few
     that differ). ``type``: what a value is, in words. ``range``: the numbers a value (or each
     value of a mapping) takes, inclusive. ``choices``: the words it takes (a mapping's keys)
-    where the code fixes them. ``vocabulary``: where a model lists its values instead (``targets``, ``lighting``,
+    where the code fixes them. ``registry``: where a registry of records lists them instead
+    (``controls``: :data:`faceedit.edits.controls.CONTROLS`, ``attributes``:
+    :data:`faceedit.edits.attributes.ATTRIBUTES`), read when asked (:attr:`allowed`), so a record
+    registered later is listed too. ``vocabulary``: where a model lists its values instead (``targets``, ``lighting``,
     ``aus``, ``attributes``, ``phases``, ``settings``: read from its checkpoint headers by
     :mod:`faceedit.models.options`). ``step``: who reads it (``flow``: the face choice, ``stage``,
-    ``network``, ``both``). ``help``: one line, the command line's and the API's."""
+    ``network``, ``both``). ``help``: one line, the command line's and the API's; ``{registry}``
+    in it is replaced by what the registry's records say (:meth:`describe`)."""
 
     name: str
     type: str
@@ -83,6 +78,16 @@ class Field:
     choices: tuple[str, ...] = ()
     vocabulary: str = ""
     step: str = "both"
+    registry: str = ""
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        """The words a value (a mapping's keys) takes: the registry's names, else :attr:`choices`."""
+        if self.registry == "controls":
+            return tuple(CONTROLS)
+        if self.registry == "attributes":
+            return tuple(ATTRIBUTES)
+        return self.choices
 
     @property
     def flag(self) -> str:
@@ -90,30 +95,23 @@ class Field:
         return FLAGS.get(self.name, "--" + self.name.replace("_", "-"))
 
     def describe(self) -> str:
-        """The help line."""
+        """The help line, with the registry's records in it where it names them."""
+        if self.registry == "controls":
+            return self.help.format(registry=f"{', '.join(CONTROLS)} ({ranges_in_words()})")
+        if self.registry == "attributes":
+            return self.help.format(registry="; ".join(a.usage() for a in ATTRIBUTES.values()))
         return self.help
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "flag": self.flag, "type": self.type, "default": self.default,
                 "range": None if self.range is None else [None if math.isinf(v) else v for v in self.range],
-                "choices": list(self.choices), "vocabulary": self.vocabulary or None,
+                "choices": list(self.allowed), "vocabulary": self.vocabulary or None,
                 "step": self.step, "help": self.describe()}
 
 
-def _control_names() -> tuple[str, ...]:
-    from faceedit.stage.controls import CONTROLS
-
-    return tuple(CONTROLS)
-
-
-def _control_ranges() -> dict[str, tuple[float, float]]:
-    from faceedit.stage.controls import CONTROLS, control_range
-
+def control_ranges() -> dict[str, tuple[float, float]]:
+    """Each named control's range (declared with the controls, :mod:`faceedit.edits.controls`)."""
     return {name: control_range(name) for name in CONTROLS}
-
-
-#: Each named control's range (declared with the controls, :mod:`faceedit.stage.controls`).
-CONTROL_RANGES = _control_ranges()
 
 
 FIELDS: tuple[Field, ...] = (
@@ -132,13 +130,11 @@ FIELDS: tuple[Field, ...] = (
           range=LIGHT_STRENGTH_RANGE, step="stage"),
     Field("aus", "{AU: intensity}", None, "Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other "
           "AUs are kept (the AUs each model takes: see `faceedit models`).", range=AU_RANGE, vocabulary="aus"),
-    Field("controls", "{control: value}", None, "Named fine controls, each -1..1 (blink, wink_left, wink_right, aaa "
-          "0..1), absolute, on top of the target: smile, mouth (open), brows (up), eyes (open), gaze_x, gaze_y, "
-          "blink, wink_left, wink_right, pout, purse, grin, aaa, eee, woo, head_yaw, head_pitch, head_roll; "
-          "0 leaves the face alone; e.g. smile=0.5,brows=-0.3.", range=CONTROL_RANGE, choices=_control_names(), step="stage"),
-    Field("attrs", "{attribute: value}", None, "Attribute edits, e.g. glasses=on|off, or glasses=STYLE (rectangular, "
-          "round, aviator, rimless; STYLE-COLOUR: black, tortoise, gold, silver); hair=black|brown|blond|red|grey, "
-          "skin=pale|tan, brows=bushy|thin (the attributes each model takes: see `faceedit models`).", range=(0.0, 1.0), vocabulary="attributes"),
+    Field("controls", "{control: value}", None, "Named fine controls, absolute, on top of the target: {registry}; "
+          "0 leaves the face alone; e.g. smile=0.5,brows=-0.3.", range=CONTROL_RANGE, registry="controls", step="stage"),
+    Field("attrs", "{attribute: value}", None, "Attribute edits: {registry}; another model's attributes on|off "
+          "(the attributes each model takes: see `faceedit models`).", range=(0.0, 1.0), vocabulary="attributes",
+          registry="attributes"),
     Field("like", "path", None, "Move the face to the expression state of the largest face in this reference photo "
           "(read from its landmarks apart from its identity as well as a shape model can).", step="stage"),
     Field("phase", "str", None, "Model phase to output, where the model has phases (RegGAN: expression, refined; "
@@ -190,7 +186,7 @@ class EditRequest:
         put = object.__setattr__
         if not isinstance(self.target, str) or not self.target.strip():
             raise UsageError(f"`target` {self.target!r}: give a target name")
-        put(self, "strength", _number("strength", self.strength, STRENGTH_RANGE[0]))
+        put(self, "strength", _number("strength", self.strength, *STRENGTH_RANGE))  # a model's own top: its flow
         if self.lighting is not None:
             put(self, "lighting", str(self.lighting).strip().lower())
         if self.light is not None:
@@ -252,12 +248,10 @@ class EditRequest:
         where none is given); ``(None, None)`` where the stage relights nothing (a
         ``light_strength`` given is kept)."""
         spec = self.light if self.light is not None else self.lighting if stage else None
-        from faceedit.stage.shading import NAMED_DIRECTIONS, parse_light  # only where a light is
-
         if spec is None or (self.light is None and spec not in NAMED_DIRECTIONS):
             return None, self.light_strength
-        light = parse_light(spec)
-        direction = "ambient" if light.direction is None else [float(v) for v in light.direction]
+        _, towards = parse_direction(spec)
+        direction = "ambient" if towards is None else [float(v) for v in towards]
         return direction, self.light_strength if self.light_strength is not None else LIGHT_STRENGTH
 
     def record_fields(self, stage: bool = True) -> dict[str, Any]:
@@ -312,7 +306,8 @@ def _number(name: str, value: Any, lo: float, hi: float = math.inf) -> float:
 
 def _light_text(light: Any) -> str:
     """``light`` as ``"AZ,EL"`` text (a pair of numbers, or text with its spaces left out),
-    checked by the stage's shading (a direction it is fitted for, or one of its named ones)."""
+    checked as the stage's shading takes it (a direction it is fitted for, or one of its named
+    ones: :func:`faceedit.edits.light.parse_direction`)."""
     if isinstance(light, str):
         text = light.replace(" ", "")
     else:
@@ -321,9 +316,7 @@ def _light_text(light: Any) -> str:
         except (TypeError, ValueError):
             raise UsageError(f"`light` {light!r}: give AZ,EL in degrees (e.g. 35,15)") from None
         text = f"{az:g},{el:g}"
-    from faceedit.stage.shading import parse_light  # numpy and the warp: only for a light
-
-    parse_light(text)
+    parse_direction(text)
     return text
 
 
@@ -353,8 +346,6 @@ def _controls(controls: Any) -> dict[str, float]:
     """``{control: value}`` from a mapping or ``"smile=0.5,brows=-0.3"``: known names, each -1..1."""
     if not controls:
         return {}
-    from faceedit.stage.controls import parse_controls
-
     try:
         return parse_controls(controls if isinstance(controls, str) else dict(controls))
     except UsageError as e:
@@ -362,49 +353,14 @@ def _controls(controls: Any) -> dict[str, float]:
 
 
 def _attrs(attrs: Any) -> dict[str, float | str]:
-    """``{attribute: amount}`` from a mapping or ``"glasses=on"``: on/off (yes/no, true/false)
-    or a number 0..1; for glasses also a style word (``round``, ``round-black``: kept as the
-    word, in lower case); for the named attributes (``hair``, ``skin``, ``brows``:
-    :data:`faceedit.conditions.NAMED_ATTRIBUTES`) one of their words, kept as the word. An
-    attribute no model can edit believably is refused by name
-    (:data:`faceedit.conditions.UNSUPPORTED_ATTRIBUTES`)."""
+    """``{attribute: amount}`` from a mapping or ``"glasses=on"``, each value read by
+    :func:`faceedit.edits.attributes.attribute_value`: on/off (yes/no, true/false) or a number
+    0..1; a registered attribute's word (``hair=blond``) or style (``glasses=round-black``),
+    kept as the word, in lower case. An attribute no model can edit believably is refused by
+    name (:data:`faceedit.conditions.UNSUPPORTED_ATTRIBUTES`)."""
     if not attrs:
         return {}
     if isinstance(attrs, str):
-        items = {}
-        for item in (p.strip() for p in attrs.split(",")):
-            if not item:
-                continue
-            key, eq, value = item.partition("=")
-            if not eq:
-                raise UsageError(f"`attrs` {item!r}: expected NAME=VALUE, e.g. glasses=on")
-            items[key.strip()] = value.strip()
-        attrs = items
-    out: dict[str, float | str] = {}
-    for key, value in dict(attrs).items():
-        key = str(key).strip().lower()
-        if key in UNSUPPORTED_ATTRIBUTES:
-            raise UsageError(f"`attrs` {key}: not supported: {UNSUPPORTED_ATTRIBUTES[key]}")
-        if key in NAMED_ATTRIBUTES:
-            word = named_value(key, value)
-            if word is None:
-                raise UsageError(f"`attrs` {key}={value}: unknown value; valid: {', '.join(NAMED_ATTRIBUTES[key])}")
-            out[key] = word
-            continue
-        on = parse_switch(value) if isinstance(value, str) else None
-        if on is not None:
-            out[key] = 1.0 if on else 0.0
-            continue
-        if key == "glasses" and isinstance(value, str) and (style := glasses_style(value)) is not None:
-            out[key] = "-".join(w for w in style if w)
-            continue
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            if key == "glasses":
-                raise UsageError(f"`attrs` glasses={value}: unknown style; valid: {glasses_words()}") from None
-            raise UsageError(f"`attrs` {key}={value}: use on or off") from None
-        if not 0.0 <= v <= 1.0:
-            raise UsageError(f"`attrs` {key}={v:g}: use on or off (or an amount between 0 and 1)")
-        out[key] = v
-    return out
+        attrs = parse_attr_text(attrs)
+    return {key: attribute_value(key, value) for key, value in
+            ((str(k).strip().lower(), v) for k, v in dict(attrs).items())}

@@ -57,10 +57,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from faceedit.edits.attributes import amount_value, parse_attr_text
 from faceedit.errors import UsageError
 from faceedit.models.base import ConfigError, EditModel, ModelConfig, Range
 from faceedit.models.layers import EncoderDecoder, NormKind, SmallResNet
-from faceedit.models.stargan import KEEP, AttributeSpace, attr_value, parse_attrs
+from faceedit.models.stargan import KEEP, AttributeSpace
 
 #: Attributes the stage draws under every model (:mod:`faceedit.stage.glasses`): the network's own
 #: channel for them is not offered (a ghost of the training frames' mean).
@@ -185,13 +186,13 @@ class SeCGAN(EditModel):
             y_trg[:, sl["expression"]] = 0.0
             y_trg[:, sl["expression"].start + self.space.index("expression", target)] = 1.0
         if isinstance(attrs, str):  # "glasses=on,..." as on the command line
-            attrs = parse_attrs(attrs)
+            attrs = parse_attr_text(attrs)
         for key, value in (attrs or {}).items():
             if key not in self.space.keys or key == "expression":
                 valid = ", ".join(k for k in self.space.keys if k != "expression") or "none"
                 raise UsageError(f"unknown attribute {key!r} for this SeCGAN model; valid: {valid}")
-            if key in self.space.binary:
-                y_trg[:, sl[key]] = attr_value(key, value)
+            if key in self.space.binary:  # on/off or an amount, read as the edit request reads it
+                y_trg[:, sl[key]] = amount_value(key, value)
             else:  # a class of the attribute task's (hair="blond")
                 y_trg[:, sl[key]] = 0.0
                 y_trg[:, sl[key].start + self.space.index(key, str(value))] = 1.0
@@ -204,7 +205,7 @@ class SeCGAN(EditModel):
         ``"glasses=on"``; an attribute may also be given as its own option (``glasses="on"``)."""
         named = {k: options.pop(k) for k in list(options) if k in self.space.binary}
         if named:
-            attrs = {**(parse_attrs(attrs) if isinstance(attrs, str) else attrs or {}), **named}
+            attrs = {**(parse_attr_text(attrs) if isinstance(attrs, str) else attrs or {}), **named}
         if options:
             raise UsageError(f"unknown SeCGAN option(s): {', '.join(options)}; valid: attrs, source")
         if x.ndim != 4 or x.shape[1] != self.channels:

@@ -5,9 +5,9 @@ blocks of :mod:`faceedit.models.layers`: how conditions are encoded and named.
   ``target="keep"``, LEGAN's ``lighting="keep"``);
 * :func:`one_hot`: class indices to condition vectors, -1 (unknown / keep) to an all-zero row;
 * :class:`AttributeSpace`: a vocabulary of categorical and binary label groups, its condition
-  vector, random targets and the classification loss of a critic's class head;
-* :func:`parse_attrs` / :func:`attr_value`: the words a binary attribute takes
-  (``glasses=on``, ``off``, ``yes``, ``0.5``...).
+  vector, random targets and the classification loss of a critic's class head (the words a
+  binary attribute takes, ``glasses=on``, ``off``, ``0.5``..., are the edit request's:
+  :func:`faceedit.edits.attributes.attribute_value`).
 
 Not a method module: no model is registered here, and every method module may import it (a
 method module never imports a sibling method).
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from faceedit.conditions import parse_switch
 from faceedit.errors import UsageError
 
 KEEP = "keep"
@@ -165,36 +164,3 @@ class AttributeSpace:
         for k, sl in self.slices().items():
             out[:, sl] = torch.sigmoid(logits[:, sl]) if k in self.binary else logits[:, sl].softmax(1)
         return out
-
-
-# ----------------------------------------------------------------------------------------------
-# Binary attribute values, as options and on the command line
-# ----------------------------------------------------------------------------------------------
-
-def parse_attrs(spec: str) -> dict[str, str]:
-    """``"glasses=on,..."`` -> ``{"glasses": "on"}``; UsageError for a malformed item or a name
-    given twice."""
-    out: dict[str, str] = {}
-    for item in (p.strip() for p in spec.split(",")):
-        if not item:
-            continue
-        if "=" not in item:
-            raise UsageError(f"attribute {item!r}: expected NAME=VALUE, e.g. glasses=on")
-        key, value = (t.strip() for t in item.split("=", 1))
-        if key in out:
-            raise UsageError(f"attribute {key} is given twice ({out[key]} and {value})")
-        out[key] = value
-    return out
-
-
-def attr_value(key: str, value) -> float:
-    """An attribute value: a number 0..1, or on/off, yes/no, true/false."""
-    if isinstance(value, str) and (on := parse_switch(value)) is not None:
-        return 1.0 if on else 0.0
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"attribute {key}={value!r}: give on/off or a number from 0 to 1") from None
-    if not 0.0 <= v <= 1.0:
-        raise UsageError(f"attribute {key}={v}: must be between 0 (off) and 1 (on)")
-    return v

@@ -9,8 +9,13 @@ network sees the face. Its modules, in the order an edit reads them:
   the steps on every face of a photo;
 * :mod:`~faceedit.stage.steps`: the edit of one face as named steps in data order (plan the move,
   choose the cuts, warp, fill the mouth, paint the appearance, relight) over one record;
+* :mod:`~faceedit.stage.records`: what the two share: the stage's request (made once per photo
+  from the edit request), a face as the stage takes it, one face's edit, what the steps read of
+  the statistics;
 * :mod:`~faceedit.stage.state`: a face's expression as a state of the shape model, targets and
-  AUs as states; :mod:`~faceedit.stage.controls`: the named fine controls as AU values;
+  AUs as states (the named fine controls, their AUs and moves, are declared in
+  :mod:`faceedit.edits.controls`; :mod:`~faceedit.stage.moves`: the controls' and targets'
+  landmark moves);
 * :mod:`~faceedit.stage.cutwarp`: the fold-free warp with the lips and eyelids as cuts (its
   curves in :mod:`~faceedit.stage.cut_curves`, its fields in :mod:`~faceedit.stage.cut_fields`,
   the smooth warp it builds on in :mod:`~faceedit.stage.warp`);
@@ -19,11 +24,11 @@ network sees the face. Its modules, in the order an edit reads them:
   (:mod:`~faceedit.stage.mouth`: what its builder shares with it, and closed lips' seam);
   :mod:`~faceedit.stage.eyes`: opened eyes keep their irises' size;
 * :mod:`~faceedit.stage.paint`: canonical-frame appearance maps laid onto a face;
+* :mod:`~faceedit.stage.attributes`: the attributes' painters (glasses, hair, skin, brows), each
+  named by its record in :mod:`faceedit.edits.attributes`;
 * :mod:`~faceedit.stage.shading`: relighting the head to a light direction;
 * :mod:`~faceedit.stage.tuning`: the values set by looking rather than fitted, one record saved
   in the stage's checkpoint.
 
-The package's own import is empty: :mod:`~faceedit.stage.controls` and
-:mod:`~faceedit.stage.tuning` (no numpy, no torch) are read by the stage's registry declaration
-and the command line before any model loads.
+The package's own import is empty; :mod:`~faceedit.stage.tuning` imports neither numpy nor torch.
 """

@@ -50,38 +50,33 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from faceedit.conditions import GLASSES_OFF_REFUSED, NAMED_ATTRIBUTES, canonical_target, named_value, parse_switch
+from faceedit.conditions import canonical_target
+from faceedit.edits.attributes import ATTRIBUTES
+from faceedit.edits.controls import controls_to_aus
 from faceedit.errors import UsageError
 from faceedit.faces.au import AU_IDS
 from faceedit.faces.iris import iris_points
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
-from faceedit.models.request import EXAGGERATED_STRENGTH
-from faceedit.stage.controls import controls_to_aus, parse_controls
+from faceedit.models.request import EXAGGERATED_STRENGTH, EditRequest, attr_word
 from faceedit.stage.eyes import eye_apertures
 from faceedit.stage.mouth import BANK_FILE
 from faceedit.stage.mouth_bank import MouthBank
 from faceedit.stage.paint import paint_maps
-from faceedit.stage.regions import HeadLook
+from faceedit.stage.records import FaceEdit, StageEdit, StageFace, StageRequest, mesh_depth, mesh_points
 from faceedit.stage.shading import Light, parse_light
 from faceedit.stage.state import ExpressionStates, FaceState
 from faceedit.stage.steps import (
-    Carried,
-    EditSettings,
-    FaceEdit,
-    StageEdit,
     choose_cuts,
     draw_lids,
     fill_mouth,
-    mesh_depth,
-    mesh_points,
     move_gaze,
     paint_appearance,
     plan_move,
@@ -193,49 +188,31 @@ class Stage(ExpressionStates, nn.Module):
 
     @property
     def attributes(self) -> list[str]:
-        """Attributes that ``attrs=`` accepts: glasses (drawn, :mod:`faceedit.stage.glasses`),
-        hair, skin and brows (:mod:`faceedit.stage.hair`, :mod:`~faceedit.stage.skin`,
-        :mod:`~faceedit.stage.brows`) and those it has maps for."""
-        return ["glasses", *NAMED_ATTRIBUTES] + [a for a in self.attribute_channels
-                                                  if a != "glasses" and a not in NAMED_ATTRIBUTES]
+        """Attributes that ``attrs=`` accepts: those registered
+        (:data:`faceedit.edits.attributes.ATTRIBUTES`: glasses drawn, hair, skin and brows
+        repainted, and any registered since)."""
+        return list(ATTRIBUTES)
 
-    def attribute_amounts(self, attrs: dict | str | None) -> dict[str, float | str]:
-        """``{"glasses": 1.0 | "on" | 0.0 | "off" | 0..1 | STYLE}`` (or ``"glasses=on"``) -> signed
-        amounts: +1 = on in full (glasses drawn in the default style, another attribute's ``on``
-        map), -1 = the ``off`` map, 0 (a value of 0.5) nothing; a glasses style stays its word
-        (on, in that style), as does a named attribute's value (``hair``: ``blond``...). UsageError
-        for an attribute or value this stage cannot paint, and for glasses off (a value under
-        0.5: :data:`faceedit.conditions.GLASSES_OFF_REFUSED`; the ``glasses_off`` maps paint a
-        blurred ghost and are not used)."""
-        if not attrs:
-            return {}
-        from faceedit.models.stargan import attr_value, parse_attrs  # the same words as SeCGAN
-
-        if isinstance(attrs, str):
-            attrs = parse_attrs(attrs)
+    def attribute_amounts(self, attrs: Mapping[str, float | str] | None) -> dict[str, float | str]:
+        """The request's attribute values (:attr:`faceedit.models.request.EditRequest.attrs`,
+        read there by :func:`faceedit.edits.attributes.attribute_value`) as signed amounts: +1 =
+        on in full, -1 = off, 0 (a value of 0.5) nothing; a word (a style, a colour) stays the
+        word. UsageError for an attribute that is not registered, one the stage refuses off (its
+        record's ``off``: glasses, :data:`faceedit.conditions.GLASSES_OFF_REFUSED`) and off for
+        an attribute without statistics to take it off."""
         out: dict[str, float | str] = {}
-        for key, value in attrs.items():
-            if key in NAMED_ATTRIBUTES:
-                word = named_value(key, value)
-                if word is None:
-                    raise UsageError(f"attribute {key}={value}: unknown value; valid: "
-                                     f"{', '.join(NAMED_ATTRIBUTES[key])}")
-                out[key] = word
-                continue
-            if key == "glasses" and isinstance(value, str) and parse_switch(value) is None \
-                    and not value.replace(".", "", 1).strip().isdigit():
-                from faceedit.stage.glasses import style_of
-
-                style_of(value)  # UsageError listing the styles
-                out[key] = value.strip().lower()
-                continue
-            if key not in self.attributes:
+        for key, value in (attrs or {}).items():
+            record = ATTRIBUTES.get(key)
+            if record is None:
                 raise UsageError(f"unknown attribute {key!r} for the stage; valid: {', '.join(self.attributes)}")
-            amount = out[key] = 2.0 * attr_value(key, value) - 1.0
-            if amount < 0 and key == "glasses":
-                raise UsageError(f"attribute glasses={value}: {GLASSES_OFF_REFUSED}")
+            if isinstance(value, str):
+                out[key] = value
+                continue
+            amount = out[key] = 2.0 * float(value) - 1.0
+            if amount < 0 and record.off:
+                raise UsageError(f"attribute {key}={attr_word(value)}: {record.off}")
             if amount < 0 and key not in self.attribute_channels:
-                raise UsageError(f"attribute {key}={value}: this stage has no statistics to take {key} off")
+                raise UsageError(f"attribute {key}={attr_word(value)}: this stage has no statistics to take {key} off")
         return out
 
     def eval_conditions(self) -> list[dict]:
@@ -261,44 +238,30 @@ class Stage(ExpressionStates, nn.Module):
             self._aus.clear()
         return super()._load_from_state_dict(*args, **kwargs)
 
-    def edit_photo(self, pixels: np.ndarray, faces_lm: list[np.ndarray], target: str,
-                   strength: float = 1.0, *, lighting: str | None = None, aus: dict | None = None,
-                   like: np.ndarray | None = None, controls: dict | None = None,
-                   attrs: dict | str | None = None, carried: Carried | None = None,
-                   dense: list[np.ndarray | None] | None = None,
-                   light: str | tuple | None = None, light_strength: float | None = None,
+    def edit_photo(self, pixels: np.ndarray, faces: list[StageFace | Any], request: StageRequest | EditRequest,
                    ) -> tuple[np.ndarray, list[StageEdit]]:
         """Apply the stage to every face of ``pixels`` ((H,W,3) uint8/uint16 RGB, unchanged);
-        returns the new photo and per face what was done. Each face with 68 landmarks goes
-        through the steps of :mod:`faceedit.stage.steps` in turn (plan the move, choose the
-        cuts, warp, fill the mouth, paint the appearance, relight); faces without them are left
-        as they are.
-
-        ``aus``: AU intensities to set ({au: 0..5}, absolute); ``controls``: named fine
-        controls (:data:`faceedit.stage.controls.CONTROLS`), absolute too (an AU in both: ``aus``
-        wins); ``like``: a reference face's landmarks, whose state is the goal. ``attrs``:
-        attribute edits, e.g. ``{"glasses": 1.0}`` (on; 0.0 off, see :meth:`attribute_amounts`),
-        scaled by ``strength`` up to 1. ``lighting`` / ``light``: a named light direction or
-        "AZ,EL" degrees, at ``light_strength``. ``carried``: what a video track carries from
-        its earlier frames' edits (:class:`~faceedit.stage.steps.Carried`: the mouth bank entry to
-        paint into an opened mouth, default the best fit to the opening; the head's hair and skin
-        mattes, default found on this photo). ``dense``: per face its Face
-        Mesh points ((468, 2), or (468, 3) with depth) or None: the interior the photo shows is
-        found around the mesh's inner-lip loop and is the lips' cut (on a smile the 68 points'
-        inner lips lie on the teeth); (478, 3) with the irises' points after it
-        (:mod:`faceedit.faces.iris`): the state reads a lid raised off the iris as expression."""
-        settings = self.settings(target, strength, lighting=lighting, aus=aus, like=like, controls=controls,
-                                 attrs=attrs, carried=carried, light=light,
-                                 light_strength=light_strength)
+        returns the new photo and per face what was done. ``request``: the stage's request
+        (:meth:`request`, made once per photo), or an edit request it is made from here. Each
+        face (a :class:`~faceedit.stage.records.StageFace`: its landmarks, Face Mesh points, what
+        its video track carries and its own reference face; a detected face or its 68 landmarks
+        alone, :meth:`StageFace.of <faceedit.stage.records.StageFace.of>`) with 68 landmarks
+        goes through the steps of :mod:`faceedit.stage.steps` in turn (plan the move, choose
+        the cuts, warp, fill the mouth, paint the appearance, relight), each face on the photo
+        the faces before it left; faces without them are left as they are."""
+        if isinstance(request, EditRequest):
+            request = self.request(request)
         out = pixels
         done = []
-        for i, lm in enumerate(faces_lm):
-            lm = np.asarray(lm, np.float64)
+        for face_in in faces:
+            face_in = StageFace.of(face_in)
+            lm = np.asarray(face_in.landmarks, np.float64)
             if lm.shape != (68, 2):
                 done.append(StageEdit(lm, 0.0))
                 continue
-            mesh = dense[i] if dense is not None and i < len(dense) else None
-            face = FaceEdit(settings, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh))
+            mesh = face_in.dense
+            own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
+            face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried)
             plan_move(self, face)
             out = move_gaze(self, face, out)
             out = draw_lids(face, out)
@@ -313,29 +276,35 @@ class Stage(ExpressionStates, nn.Module):
             out = pixels.copy()
         return out, done
 
-    def settings(self, target: str, strength: float = 1.0, *, lighting: str | None = None,
-                 aus: dict | None = None, like: np.ndarray | None = None, controls: dict | None = None,
-                 attrs: dict | str | None = None, carried: Carried | None = None,
-                 light: str | tuple | None = None, light_strength: float | None = None) -> EditSettings:
-        """The options of :meth:`edit_photo` checked and resolved once per photo: the named
-        controls as absolute AU values (an AU in ``aus`` too: ``aus`` wins), the attributes as
-        signed amounts, the light as a :class:`faceedit.stage.shading.Light` (a named direction,
-        ``lighting``, or any direction, ``light``: "AZ,EL" degrees). UsageError for what the
-        stage cannot do."""
-        target = canonical_target(target)
-        amounts = self.attribute_amounts(attrs)
-        named_controls = parse_controls(controls) if controls else {}
-        if named_controls:
-            named = {k: v for k, v in controls_to_aus(named_controls).items() if k in self.aus}
+    def request(self, request: EditRequest, like: np.ndarray | None = None,
+                network_attributes: Collection[str] = ()) -> StageRequest:
+        """The stage's part of ``request`` (its values checked when it was made), made once per
+        photo: the target by its canonical name; the named controls' AUs merged into ``aus``
+        (the stage's AUs; an AU in both: ``aus`` wins); the attributes as signed amounts
+        (:meth:`attribute_amounts`), those a network beside the stage edits itself
+        (``network_attributes``, not registered with the stage) left to it; the light as a
+        :class:`faceedit.stage.shading.Light`: ``light`` (a direction), else a ``lighting`` class
+        this stage draws (another, or ``keep``, is the network's), at ``light_strength`` (default
+        the tuning's); ``like``: the reference face's 68 landmarks (default the request's
+        ``like`` where it is landmarks). UsageError for what the stage cannot do."""
+        aus = dict(request.aus) if request.aus else None
+        controls = dict(request.controls) if request.controls else None
+        if controls:
+            named = {k: v for k, v in controls_to_aus(controls).items() if k in self.aus}
             aus = {**named, **(aus or {})} or None
-        if not 0.0 <= strength <= MAX_STRENGTH:
-            raise UsageError(f"`strength` {strength:g}: must be between 0 and {MAX_STRENGTH:g}")
+        attrs = {k: v for k, v in (request.attrs or {}).items() if k in ATTRIBUTES or k not in network_attributes}
         shade: Light | None = None
-        if light is not None or lighting is not None:
-            strength_of_light = light_strength if light_strength is not None else self.tuning.light.strength
-            shade = parse_light(light if light is not None else lighting, strength_of_light)
-        return EditSettings(target, strength, aus=aus, like=like, attributes=amounts, light=shade,
-                            carried=carried, controls=named_controls or None)
+        lighting = request.lighting if request.lighting in self.lighting else None
+        spec = request.light if request.light is not None else lighting
+        if spec is not None:
+            strength = request.light_strength if request.light_strength is not None else self.tuning.light.strength
+            shade = parse_light(spec, strength)
+        if like is None and request.like is not None:
+            like = np.asarray(request.like) if np.shape(request.like) == (68, 2) else None
+            if like is None:
+                raise UsageError("like: give the reference's 68 landmarks (an Editor also takes a photo)")
+        return StageRequest(canonical_target(request.target), request.strength, aus=aus, like=like,
+                            attributes=self.attribute_amounts(attrs) or None, light=shade, controls=controls)
 
     def widens_eyes(self, cur: FaceState, new: np.ndarray) -> bool:
         """Whether state ``new`` opens either eye of the face (``cur``'s identity) wider than its
@@ -498,53 +467,6 @@ class Stage(ExpressionStates, nn.Module):
         frame = self.appearance_maps(target)[0]
         return paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"), strength, keep_out,
                           in_place=in_place)
-
-    def paint_attribute(self, pixels: np.ndarray, moved: np.ndarray, name: str, amount: float | str,
-                        strength: float = 1.0, light: Light | None = None, mesh: np.ndarray | None = None,
-                        head: HeadLook | None = None) -> np.ndarray:
-        """Paint attribute ``name`` on the face at landmarks ``moved`` (``mesh``: its Face Mesh
-        points before the move, or None: the hair matte's cap follows its oval), ``strength``
-        (0..1) of the way. Glasses on (``amount`` above 0, or a
-        style's word) are drawn as a posed 3D frame (:func:`faceedit.stage.glasses.draw_glasses`,
-        the frame's opacity ``amount`` x ``strength``, its shadow away from ``light`` where the face
-        is about to be relit to one); ``hair``, ``skin`` and ``brows`` (``amount`` their value's
-        word) by :mod:`faceedit.stage.hair`, :mod:`~faceedit.stage.skin` and
-        :mod:`~faceedit.stage.brows` (hair and skin over ``head``'s mattes where given, moved onto
-        this face: a video track's, found on its first frame); otherwise the attribute's mean maps (fitted in the neutral
-        frame): its ``on`` maps for an ``amount`` above 0, its ``off`` maps below, ``|amount|`` of
-        the way."""
-        if strength <= 0:
-            return pixels
-        if name in NAMED_ATTRIBUTES:
-            word = str(amount)
-            regions, area = head.on(moved, pixels) if head is not None else (None, None)
-            if name == "hair":
-                from faceedit.stage.hair import recolour
-
-                return recolour(pixels, moved, word, strength, mesh, regions,
-                                None if head is None else head.hair_colour)
-            if name == "skin":
-                from faceedit.stage.skin import retone
-
-                return retone(pixels, moved, word, strength, mesh, regions, area)
-            from faceedit.stage.brows import restyle
-
-            return restyle(pixels, moved, word, strength)
-        if name == "glasses" and (isinstance(amount, str) or amount > 0):
-            from faceedit.stage.glasses import draw_glasses
-
-            style = amount if isinstance(amount, str) else None
-            opacity = (1.0 if isinstance(amount, str) else amount) * strength
-            relight = None
-            if light is not None and light.direction is not None:
-                relight = (*light.direction, light.strength * strength)
-            return draw_glasses(pixels, moved, style, opacity, relight) if opacity > 0 else pixels
-        amount = float(amount) * strength
-        if amount == 0 or f"gain_{name}_{'on' if amount > 0 else 'off'}" not in self._buffers:
-            return pixels
-        d = "on" if amount > 0 else "off"
-        return paint_maps(pixels, moved, self._a("mean_shape"), self._stacked(f"gain_{name}_{d}", f"bias_{name}_{d}"),
-                          abs(amount))
 
     def _stacked(self, gain: str, bias: str) -> np.ndarray:
         """Buffers ``gain`` and ``bias`` ((C, S, S) each) as one channels-last (S, S, 2C) float32

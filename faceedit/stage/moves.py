@@ -1,4 +1,5 @@
-"""Landmark moves of the named controls the expression state cannot make (:data:`MOVES`): the
+"""Landmark moves of the named controls the expression state cannot make (each named by its
+control's record, :mod:`faceedit.edits.controls`, and run by :func:`control_moves`): the
 state's AU space has no lip protrusion (AU18, AU22) and its left-right asymmetric axes are head
 turns, so a pout, a pucker and a wink's squeeze (its mouth corner and brow) are displacements
 of the 68 goal landmarks that the warp carries; so are the lids following the gaze up and the
@@ -15,14 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from faceedit.edits.controls import control_moves_of
 from faceedit.faces.landmarks import eye_distance
 
 #: The eyes' lid pairs (upper, lower) of the 68 points: the image's left eye, the image's right.
 LID_PAIRS = (((37, 41), (38, 40)), ((43, 47), (44, 46)))
-#: Controls whose landmark moves reshape closed lips without parting them: these at any value,
-#: and those of :data:`PRESS_LIPS_BELOW_ZERO` below 0 (above it they part the lips).
-PRESS_LIPS = ("pout", "purse", "wink_left", "wink_right")
-PRESS_LIPS_BELOW_ZERO = ("eee", "woo")
 #: Where closing lids meet, as a share of the way from the lower lid to the upper: a blink is
 #: mostly the upper lid coming down, the lower rising a little.
 LIDS_MEET = 0.25
@@ -116,15 +114,16 @@ def hold_lids(lm: np.ndarray, goal: np.ndarray, eyes: tuple[float, float]) -> np
 
 def control_moves(lm: np.ndarray, goal: np.ndarray, controls: dict[str, float]) -> np.ndarray:
     """``goal`` (68 photo landmarks the edit heads for; ``lm`` the face's own, which set its
-    frame) with the landmark moves of ``controls`` added; ``goal`` itself when none applies."""
-    moving = {k: v for k, v in controls.items() if v != 0 and k in MOVES}
+    frame) with the landmark moves of ``controls`` added (each control's registered ``move``,
+    :class:`faceedit.edits.controls.Control`); ``goal`` itself when none applies."""
+    moving = control_moves_of(controls)
     if not moving:
         return goal
     u, n, ed = face_frame(lm)
     out = np.array(goal, np.float64)
     width = float(np.linalg.norm(out[54] - out[48]))
-    for name, v in moving.items():
-        MOVES[name](out, v, u, n, ed, width)
+    for move, v in moving:
+        move(out, v, u, n, ed, width)
     return out
 
 
@@ -137,7 +136,7 @@ def _wink(k: int):
     return move
 
 
-def _gaze_y(out, v, u, n, ed, width):
+def gaze_y_lids(out, v, u, n, ed, width):
     for eye in (0, 1):
         for up, low in LID_PAIRS[eye]:
             out[up] -= v * GAZE_LID * ed * n
@@ -161,22 +160,22 @@ def _thicken(out: np.ndarray, amount: float, n: np.ndarray, ed: float) -> None:
 
 # the lip shapes: (the corners' move towards the middle, a share of the width, at +1 / -1;
 # the outer lips' move off their line, eye distances)
-def _pout(out, v, u, n, ed, width):
+def pout(out, v, u, n, ed, width):
     _narrow(out, 0.08 * v if v > 0 else 0.04 * v, u, width)
     _thicken(out, 0.045 * v, n, ed)
 
 
-def _purse(out, v, u, n, ed, width):
+def purse(out, v, u, n, ed, width):
     _narrow(out, 0.12 * v if v > 0 else 0.06 * v, u, width)
     _thicken(out, -0.02 * max(v, 0.0), n, ed)
 
 
-def _eee(out, v, u, n, ed, width):
+def eee(out, v, u, n, ed, width):
     if v < 0:
         _narrow(out, 0.12 * -v, u, width)
 
 
-def _woo(out, v, u, n, ed, width):
+def woo(out, v, u, n, ed, width):
     if v > 0:
         _narrow(out, 0.15 * v, u, width)
         _thicken(out, 0.03 * v, n, ed)
@@ -190,7 +189,7 @@ JAW_DROP = 0.08
 JAW_SHARE = {4: 0.2, 5: 0.45, 6: 0.7, 7: 0.9, 8: 1.0, 9: 0.9, 10: 0.7, 11: 0.45, 12: 0.2}
 
 
-def _aaa(out, v, u, n, ed, width):
+def aaa(out, v, u, n, ed, width):
     drop = v * JAW_DROP * ed * n
     out[list(OUTER_LOWER) + list(INNER_LOWER)] += drop
     for i, share in JAW_SHARE.items():
@@ -260,9 +259,8 @@ def jaw_follows(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
     return goal
 
 
-#: Each control's landmark move: ``move(goal, value, u, n, eye distance, mouth width)``, in place.
-MOVES = {"wink_left": _wink(1), "wink_right": _wink(0), "gaze_y": _gaze_y,
-         "pout": _pout, "purse": _purse, "aaa": _aaa, "eee": _eee, "woo": _woo}
+# the winks' moves (each control's move is named in its record, faceedit.edits.controls)
+wink_left, wink_right = _wink(1), _wink(0)
 
 
 #: Each named target's landmark moves on top of its state's (eye distances at strength 1, in the

@@ -570,8 +570,6 @@ def skin_without_features(area: np.ndarray, lm: np.ndarray, regions: HeadRegions
 
 
 # -- a head found once, carried to the later frames of a video ---------------------------------------
-#: The attributes painted over the head's mattes (:class:`HeadLook`).
-HEAD_ATTRIBUTES = ("hair", "skin")
 #: The points a head's mattes are carried by from frame to frame (iBUG: the nose and the eyes'
 #: corners move with the skull; the jaw, mouth and brows move with the expression).
 SKULL = [27, 28, 29, 30, 31, 33, 35, 36, 39, 42, 45]

@@ -32,30 +32,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from faceedit.errors import UsageError
+from faceedit.edits.light import (  # noqa: F401 (read here by the stage's modules)
+    MAX_AZIMUTH,
+    MAX_ELEVATION,
+    MAX_STRENGTH,
+    NAMED_DIRECTIONS,
+    light_strength,
+    parse_direction,
+)
 from faceedit.pixels import pixel_max, rgb_to_ycc, ycc_to_rgb
 from faceedit.stage.tuning import LightTuning
 from faceedit.stage.warp import Grid, ThinPlateSpline
 
 #: The shipped model's file name in the weights folder (:func:`faceedit.weights.shipped_file`).
 SHADING_FILE = "shading.safetensors"
-#: Named directions (azimuth, elevation in degrees); ``ambient`` is even light from every direction
-#: of the front hemisphere (the nine-term model's constant term), which fills the photo's shadows.
-NAMED_DIRECTIONS: dict[str, tuple[float, float] | None] = {
-    "front": (0.0, 0.0),
-    "left": (50.0, 0.0),
-    "right": (-50.0, 0.0),
-    "top": (0.0, 45.0),
-    "bottom": (0.0, -35.0),
-    "ambient": None,
-}
-#: ``--light-strength``'s cap: the measured dark-room point light of Extended Yale B (no fill
-#: light: the far side of the face goes nearly black). Its default is the stage's tuned
-#: :attr:`faceedit.stage.tuning.LightTuning.strength`.
-MAX_STRENGTH = 1.0
-#: Light directions the model is fitted on reach these |azimuth|, |elevation| (degrees).
-MAX_AZIMUTH = 130.0
-MAX_ELEVATION = 90.0
+# The named directions, the light strength's cap and the directions the model is fitted on are
+# :mod:`faceedit.edits.light`'s (the edit request checks a light with them before any model loads).
+
 #: Cb and Cr are multiplied by the luma factor f to this power (0 keeps them exactly, 1 scales
 #: them with the luma as a grey light on the RGB values would).
 CHROMA_FOLLOW = 0.2
@@ -176,25 +169,11 @@ def parse_light(spec, strength: float | None = None) -> Light:
     :attr:`faceedit.stage.tuning.LightTuning.strength`, or the Light's own) must lie in 0..MAX_STRENGTH. UsageError otherwise."""
     if isinstance(spec, Light):
         light = spec
-    elif isinstance(spec, str) and spec.strip().lower() in NAMED_DIRECTIONS:
-        name = spec.strip().lower()
-        light = Light(NAMED_DIRECTIONS[name], LightTuning.strength, name)
     else:
-        parts = spec.replace(" ", "").split(",") if isinstance(spec, str) else list(spec)
-        try:
-            az, el = (float(p) for p in parts)
-        except (TypeError, ValueError):
-            raise UsageError(f"light {spec!r}: give AZ,EL in degrees (e.g. 35,15) or a name: "
-                             f"{', '.join(NAMED_DIRECTIONS)}") from None
-        if not (abs(az) <= MAX_AZIMUTH and abs(el) <= MAX_ELEVATION):
-            raise UsageError(f"light {az:g},{el:g}: azimuth must lie within +-{MAX_AZIMUTH:g} and "
-                             f"elevation within +-{MAX_ELEVATION:g} degrees")
-        light = Light((az, el), LightTuning.strength, f"{az:g},{el:g}")
+        name, direction = parse_direction(spec)
+        light = Light(direction, LightTuning.strength, name)
     if strength is not None:
-        s = float(strength)
-        if not 0.0 <= s <= MAX_STRENGTH:
-            raise UsageError(f"light strength {s:g}: must be between 0 and {MAX_STRENGTH:g}")
-        light = Light(light.direction, s, light.name)
+        light = Light(light.direction, light_strength(strength), light.name)
     return light
 
 

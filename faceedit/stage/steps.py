@@ -1,8 +1,10 @@
 """The stage's edit of one face, as named steps in data order.
 
 :meth:`faceedit.stage.model.Stage.edit_photo` runs them on each face of a photo in turn, every
-face on the photo the faces before it left. :class:`FaceEdit` carries one face through them;
-each step reads what the steps before it wrote there.
+face on the photo the faces before it left. :class:`~faceedit.stage.records.FaceEdit` carries one
+face through them; each step reads what the steps before it wrote there, and the stage's
+statistics as :class:`~faceedit.stage.records.Statistics` gives them (the stage is passed in:
+this module does not import :mod:`faceedit.stage.model`).
 
 1. :func:`plan_move`: read the face's expression state and plan the move to the asked one (the
    landmarks it heads for, the named controls' landmark moves added, :mod:`faceedit.stage.moves`;
@@ -28,16 +30,15 @@ each step reads what the steps before it wrote there.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceedit.faces.iris import MESH_WITH_IRISES
+from faceedit.edits.attributes import ATTRIBUTES
+from faceedit.edits.controls import CONTROLS, GAZE, HEAD_POSE
 from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
 from faceedit.stage import shading
-from faceedit.stage.controls import GAZE, HEAD_POSE
+from faceedit.stage.attributes import AttributeFace, paint_attribute
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises
 from faceedit.stage.gaze import move_irises
@@ -59,9 +60,6 @@ from faceedit.stage.lips import (
 )
 from faceedit.stage.mouth import paint_seam
 from faceedit.stage.moves import (
-    LIDS_MEET,
-    PRESS_LIPS,
-    PRESS_LIPS_BELOW_ZERO,
     TARGET_MOVES,
     close_eye,
     control_moves,
@@ -74,153 +72,16 @@ from faceedit.stage.moves import (
 )
 from faceedit.stage.paint import lips_keep_out, mouth_keep_out
 from faceedit.stage.pose import turn_head as turn_pose
-from faceedit.stage.regions import HEAD_ATTRIBUTES, HeadLook, head_look
-from faceedit.stage.state import LIPS_CLOSED, FaceState, lip_gap, raise_lids
+from faceedit.stage.records import Curves, FaceEdit, Statistics
+from faceedit.stage.regions import head_look
+from faceedit.stage.state import LIPS_CLOSED, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
-
-if TYPE_CHECKING:
-    from faceedit.stage.model import Stage
-
-Curves = tuple[np.ndarray, np.ndarray]
-
-
-def mesh_points(mesh: np.ndarray | None) -> np.ndarray | None:
-    """A face's Face Mesh points as (468, 2) float64 image px (its depth and the irises' points
-    after them dropped), or None where it has none."""
-    if mesh is None or np.shape(mesh)[0] not in (468, MESH_WITH_IRISES):
-        return None
-    return np.asarray(mesh, np.float64)[:468, :2]
 
 
 @functools.cache
 def warn_once(message: str) -> None:
     """Log ``message`` as a warning the first time only (a video's every frame would repeat it)."""
     logger.warning(message)
-
-
-def mesh_depth(mesh: np.ndarray | None) -> np.ndarray | None:
-    """A face's Face Mesh depth as (468,) float64 (MediaPipe's z: the image px scale, smaller
-    towards the camera), or None where it has no mesh or no depth."""
-    if mesh is None or np.shape(mesh) not in ((468, 3), (MESH_WITH_IRISES, 3)):
-        return None
-    return np.asarray(mesh, np.float64)[:468, 2]
-
-
-@dataclass(frozen=True)
-class Carried:
-    """What a video track carries from its edits to its later frames, so that every frame
-    paints the same: the mouth bank entry drawn into an opened mouth and the head's hair and
-    skin mattes (:class:`faceedit.stage.regions.HeadLook`), each None until an edit found it."""
-
-    mouth: int | None = None
-    head: HeadLook | None = None
-
-    def merged(self, other: Carried | None) -> Carried:
-        """What either knows (this one's first)."""
-        if other is None:
-            return self
-        return Carried(self.mouth if self.mouth is not None else other.mouth,
-                       self.head if self.head is not None else other.head)
-
-    @property
-    def complete(self) -> bool:
-        return self.mouth is not None and self.head is not None
-
-
-@dataclass
-class StageEdit:
-    """What the stage did to one face: its landmarks after the edit, the warp scale used (below 1
-    where the full move would have folded the image), its expression state before and after and
-    what a video track carries to its next frames (pass it back as ``carried``)."""
-
-    landmarks: np.ndarray
-    scale: float
-    state: np.ndarray | None = None
-    new_state: np.ndarray | None = None
-    carried: Carried = Carried()
-    #: where the stage invented pixels the photo never showed: (roi (x0, y0, x1, y1), float32
-    #: (y1-y0, x1-x0) coverage 0..1) of the open mouth painted from the mouth bank; None where it
-    #: painted none (or the head's turn moved it)
-    invented: tuple[tuple[int, int, int, int], np.ndarray] | None = None
-
-
-@dataclass(frozen=True)
-class EditSettings:
-    """What is asked of every face of one photo, checked once (:meth:`Stage.settings`)."""
-
-    target: str  # the canonical target name
-    strength: float  # 0 (nothing) .. the stage's MAX_STRENGTH
-    aus: dict[int, float] | None = None  # AU intensities to set (the named controls merged in)
-    like: np.ndarray | None = None  # a reference face's 68 landmarks: its state is the goal
-    attributes: dict[str, float | str] | None = None  # attribute -> signed amount (+1 on, -1 off) or style
-    light: shading.Light | None = None  # the light the head is relit to
-    carried: Carried | None = None  # the mouth bank entry and head mattes a video track keeps
-    controls: dict[str, float] | None = None  # the named controls (their landmark moves, gaze, head pose)
-
-    @property
-    def carried_mouth(self) -> int | None:
-        return None if self.carried is None else self.carried.mouth
-
-    @property
-    def carried_head(self) -> HeadLook | None:
-        return None if self.carried is None else self.carried.head
-
-    def control(self, name: str) -> float:
-        """A named control's value times the edit's strength (up to 1); 0 when not asked for."""
-        return float((self.controls or {}).get(name, 0.0)) * min(self.strength, 1.0)
-
-    @property
-    def sets_smile(self) -> bool:
-        """Whether the edit sets the face's smile: a named target, a reference face or an AU12
-        asked for. AUs set that leave the smile alone keep it (AU25/26 alone move the AU12
-        reading a little)."""
-        return self.target not in ("keep", "au") or self.like is not None or 12 in (self.aus or {})
-
-
-@dataclass
-class FaceEdit:
-    """One face's edit as the steps fill it in (image pixels throughout)."""
-
-    settings: EditSettings
-    landmarks: np.ndarray  # (68, 2) before the edit
-    mesh: np.ndarray | None = None  # (468, 2) Face Mesh points, or None
-    depth: np.ndarray | None = None  # (468,) the Face Mesh's depth (image px scale), or None
-    irises: np.ndarray | None = None  # (2, 5, 2) the irises' points (faceedit.faces.iris), or None
-    # plan_move
-    lids: tuple[float, float] = (0.0, 0.0)  # how far each eye's lids are drawn closed (image left, right)
-    lids_meet: tuple[float, float] = (LIDS_MEET, LIDS_MEET)  # where they meet, up from the lower lid
-    current: FaceState | None = None  # the face's own state
-    new_state: np.ndarray | None = None  # the expression state the edit moves it to
-    goal: np.ndarray | None = None  # (68, 2) the landmarks the move heads for
-    closing: float = 0.0  # how far the lips close (0..1)
-    smile_taken: float = 0.0  # the share of a smile taken away (-1..1; below 0 one added)
-    widens_eyes: bool = False  # the new state opens an eye wider than the face's neutral
-    # choose_cuts
-    shown: Curves | None = None  # the mouth interior the photo shows, kept as the cut
-    lips: Curves | None = None  # the inner-lip cut (None: the 68 points' inner lips)
-    lip_redness: float | None = None  # how red the lips are, where no interior was found
-    unwidened: Curves | None = None  # the mesh's loop before it was widened for a closing mouth
-    below_teeth: Curves | None = None  # that loop, its lower lip taken down past the lower teeth
-    carry: np.ndarray | None = None  # the upper teeth's lower edge, carried with the upper lip
-    # warp
-    warped: CutWarpResult | None = None
-    # fill_mouth
-    exemplar: int | None = None  # the mouth bank entry painted
-    invented: tuple | None = None  # (roi, coverage): the opening painted from the bank (StageEdit.invented)
-    # paint_appearance
-    head: HeadLook | None = None  # the head's hair and skin mattes (an attribute edit's)
-    keep_out: tuple | None = None  # (roi, mask): the mouth drawn at the photo's resolution
-    # turn_head
-    turned: np.ndarray | None = None  # (68, 2) the landmarks after the head's turn
-
-    def result(self) -> StageEdit:
-        """What the stage did to the face (:class:`StageEdit`)."""
-        assert self.warped is not None and self.current is not None and self.new_state is not None
-        cur, scale = self.current.expression, self.warped.scale
-        reached = cur + scale * (self.new_state - cur)
-        moved = self.turned if self.turned is not None else self.warped.landmarks
-        invented = self.invented if self.turned is None else None
-        return StageEdit(moved, scale, cur, reached, Carried(self.exemplar, self.head), invented)
 
 
 def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float) -> bool:
@@ -264,11 +125,11 @@ def carries_lips(face: FaceEdit) -> bool:
     :data:`CREASE_GAP` apart (the crease between closed lips read as a parting by the Face
     Mesh, e.g. a disgusted upper lip; painted, it came out as a grey stroke or a slit of the
     mouth bank's teeth), or where a control reshapes them
-    (:data:`faceedit.stage.moves.PRESS_LIPS`: ``pout``, ``purse``, a wink's mouth corner; ``eee``
-    and ``woo`` below 0)."""
-    s, lm, goal = face.settings, face.landmarks, face.goal
+    (its record's ``presses_lips``, :class:`faceedit.edits.controls.Control`: ``pout``, ``purse``,
+    a wink's mouth corner; ``eee`` and ``woo`` below 0)."""
+    s, lm, goal = face.request, face.landmarks, face.goal
     assert goal is not None
-    lips = any(s.control(k) != 0 for k in PRESS_LIPS) or any(s.control(k) < 0 for k in PRESS_LIPS_BELOW_ZERO)
+    lips = any(CONTROLS[k].presses(s.control(k)) for k in s.controls or {})
     if face.shown is None and lips:
         return lip_gap(goal) <= lip_gap(lm) + 0.005
     # (a smile added, or a mouth open wider than a crease: the bank paints its teeth and its dark)
@@ -289,7 +150,7 @@ def smiles_over_dark_inside(face: FaceEdit) -> bool:
     return face.smile_taken < 0 and face.shown is None and lip_gap(face.landmarks) > LIPS_CLOSED
 
 
-def teeth_cover(stage: Stage, face: FaceEdit) -> float:
+def teeth_cover(stage: Statistics, face: FaceEdit) -> float:
     """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover``
     times the smile the new state lacks (:meth:`Stage.smile_lift`). A relaxed upper lip covers
     the top of the teeth a smile shows whole."""
@@ -297,7 +158,7 @@ def teeth_cover(stage: Stage, face: FaceEdit) -> float:
     return stage.tuning.edit.teeth_cover * (1.0 - stage.smile_lift(face.current, face.new_state))
 
 
-def plan_move(stage: Stage, face: FaceEdit) -> None:
+def plan_move(stage: Statistics, face: FaceEdit) -> None:
     """Read the face's state and plan its move (:meth:`Stage.plan`): the state it goes to, the
     landmarks it heads for (a new opening shaped like real open mouths and the jaw line turning
     with a dropped chin, :mod:`faceedit.stage.moves`; the named controls' moves and the
@@ -309,7 +170,7 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     those lids open). The state is read with the irises where the detector gives them: the
     raise of the upper lids off the irises that the state does not read is taken away like a
     target's own moves (:meth:`Stage.lids_raised_change`)."""
-    s, lm = face.settings, face.landmarks
+    s, lm = face.request, face.landmarks
     mediapipe = face.mesh is not None  # a face with a Face Mesh has MediaPipe's points
     cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like, irises=face.irises, mediapipe=mediapipe)
     face.current, face.new_state = cur, new
@@ -332,11 +193,11 @@ def plan_move(stage: Stage, face: FaceEdit) -> None:
     face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)
 
 
-def move_gaze(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+def move_gaze(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The irises moved by the ``gaze_x`` / ``gaze_y`` controls (:func:`faceedit.stage.gaze.move_irises`),
     on the photo before the warp (which then carries them with the lids); a face without a Face
     Mesh (a detector other than MediaPipe's) keeps its irises (logged)."""
-    gaze = (face.settings.control(GAZE[0]), face.settings.control(GAZE[1]))
+    gaze = (face.request.control(GAZE[0]), face.request.control(GAZE[1]))
     if gaze == (0.0, 0.0):
         return pixels
     if face.mesh is None:
@@ -352,7 +213,7 @@ def draw_lids(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     return close_lids(pixels, face.landmarks, face.mesh, face.lids, face.lids_meet)
 
 
-def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
+def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     """The lips' cut of a face with a Face Mesh (without one the warp cuts along the 68 points'
     inner lips): the interior the photo shows (:func:`interior_cut`), else the mesh's inner-lip
     loop moved onto the crease between the lips (:func:`faceedit.stage.lips.on_crease`; on a
@@ -393,7 +254,7 @@ def choose_cuts(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> None:
         face.carry = face.shown[0] + share * (face.shown[1] - face.shown[0])
 
 
-def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The photo with the face warped to its goal (:func:`faceedit.stage.cutwarp.cut_warp`,
     fold-free, full resolution, the lips and closing eyelids cut); eyes opened wider than the
     face's neutral keep their irises' size (:func:`faceedit.stage.eyes.keep_irises`). An opened
@@ -433,7 +294,7 @@ def warp(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     return r.pixels
 
 
-def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The warped face's mouth: an opening painted from the mouth bank below the face's own
     teeth carried into it, the dark seam where lips that showed teeth close; the mouth drawn
     at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without
@@ -461,7 +322,7 @@ def fill_mouth(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         # (with the bank's upper teeth too, a thin band of own teeth got a second row)
         own = face.shown is not None and float(interior.sum()) > 0
         out, face.exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
-                                       exemplar=face.settings.carried_mouth, own_teeth=own,
+                                       exemplar=face.carried_mouth, own_teeth=own,
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth,
                                        in_place=True)
         face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
@@ -487,14 +348,16 @@ def raises_upper_lip(target: str | None) -> bool:
     return max(moves.get(i, (0.0, 0.0))[1] for i in (50, 51)) > RAISED_LIP
 
 
-def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The appearance of the moved face: the smile's skin (:meth:`Stage.smile_skin`), the
     appearance map of the target the move heads for (:meth:`Stage.appearance_amount`; a named
     target's own, none for neutral; off the lips for a target that raises the upper lip,
     :func:`raises_upper_lip`), the folds the move makes (:meth:`Stage.paint_folds`) and
-    the attributes asked for, up to the edit's strength 1; none of them over the mouth drawn at
+    the attributes asked for, each by its registered painter over the head's mattes where its
+    record asks for them (:func:`faceedit.stage.attributes.paint_attribute`), up to the edit's
+    strength 1; none of them over the mouth drawn at
     the photo's resolution. ``pixels`` are the stage's own (the warp's): drawn over, not copied."""
-    s, r = face.settings, face.warped
+    s, r = face.request, face.warped
     assert r is not None and face.current is not None and face.new_state is not None
     cur, new = face.current.expression, face.new_state
     if s.aus or s.like is not None or s.target not in stage.expressions:  # keep, AUs, a reference
@@ -511,10 +374,11 @@ def paint_appearance(stage: Stage, face: FaceEdit, pixels: np.ndarray) -> np.nda
     out = stage.paint_folds(out, face, appearance, amount, in_place=True)
     for name, v in (s.attributes or {}).items():
         if v != 0.0 and s.strength > 0:
-            if name in HEAD_ATTRIBUTES:
-                face.head = head_look(out, r.landmarks, face.mesh, face.head or s.carried_head, name == "skin")
-            out = stage.paint_attribute(out, r.landmarks, name, v, min(s.strength, 1.0), s.light, face.mesh,
-                                        face.head)
+            matte = ATTRIBUTES[name].matte if name in ATTRIBUTES else ""
+            if matte:
+                face.head = head_look(out, r.landmarks, face.mesh, face.head or face.carried_head, matte == "skin")
+            out = paint_attribute(out, AttributeFace(r.landmarks, face.mesh, face.head, s.light), name, v,
+                                  min(s.strength, 1.0))
     return out
 
 
@@ -523,17 +387,17 @@ def relight(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     strength times the edit's (up to 1), its head region laid by the face's landmarks before
     the move: head and neck do not move with an expression (laid by the moved ones, a dropped
     jaw stretches the neck column down onto the clothes)."""
-    light = face.settings.light
+    light = face.request.light
     if light is None:
         return pixels
-    return shading.relight(pixels, face.landmarks, light, light.strength * min(face.settings.strength, 1.0))
+    return shading.relight(pixels, face.landmarks, light, light.strength * min(face.request.strength, 1.0))
 
 
 def turn_head(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The head turned by the head pose controls (:mod:`faceedit.stage.pose`), last, on the
     edited face: a warp on the Face Mesh's depth. A face without a mesh with depth (a detector
     other than MediaPipe's) is not turned (logged)."""
-    s = face.settings
+    s = face.request
     yaw, pitch, roll = (s.control(k) for k in HEAD_POSE)
     if yaw == 0 and pitch == 0 and roll == 0:
         return pixels

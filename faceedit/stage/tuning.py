@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from faceedit.models.request import LIGHT_STRENGTH
+from faceedit.edits.light import LIGHT_STRENGTH
 
 R = TypeVar("R")
 
@@ -255,7 +255,7 @@ class LightTuning:
     """The relighting's defaults (:mod:`faceedit.stage.shading`)."""
 
     #: How much a light replaces the photo's own when no strength is asked for (0..1): the edit
-    #: request's default (:data:`faceedit.models.request.LIGHT_STRENGTH`), declared there once.
+    #: request's default (:data:`faceedit.edits.light.LIGHT_STRENGTH`), declared there once.
     strength: float = LIGHT_STRENGTH
 
 

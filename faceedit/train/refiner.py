@@ -13,7 +13,7 @@ CVPR 2017).
 * *fakes*: the stage's own open mouths: surprised, fearful, ``aaa`` (1 and 0.6), ``eee`` and
   ``woo`` edits of the training faces of London HD (neutral and smiling photos; the held-out
   20 %, :func:`faceedit.data.holdout_subjects`, left out) and of JAFFE's neutrals (grey), with the
-  mask of the opening the stage painted (:attr:`faceedit.stage.steps.StageEdit.invented`);
+  mask of the opening the stage painted (:attr:`faceedit.stage.records.StageEdit.invented`);
 * *reals*: open mouths photographed: GRID's talking clips (colour; frames whose inner lips are
   apart by at least :data:`OPEN_GAP` of the mouth's width), London HD's training smiles showing
   teeth, JAFFE's surprised and fearful, Yale's surprised (grey: the discriminator sees luma);
@@ -54,6 +54,7 @@ from faceedit.data import holdout_subjects
 from faceedit.log import logger, setup_logging
 from faceedit.models.layers import MultiScaleDiscriminator
 from faceedit.models.refine import RefinerConfig, RegionRefiner, cut_box, region_box, save_refiner, weight_image
+from faceedit.models.request import EditRequest
 from faceedit.pixels import luma_tensor
 from faceedit.train.losses import total_variation
 
@@ -141,7 +142,7 @@ def fake_crops(data: Path, cfg: RefinerConfig, detector, stage, held: set[str]) 
         if face is None:
             continue
         for target, controls in FAKE_EDITS:
-            out, edits = stage.edit_photo(rgb, [face.landmarks], target, 1.0, controls=controls, dense=[face.dense])
+            out, edits = stage.edit_photo(rgb, [face], EditRequest.of(target, 1.0, controls=controls))
             e = edits[0]
             if e.invented is None or float(e.invented[1].max()) <= 0:
                 continue

@@ -52,8 +52,9 @@ from faceedit.pixels import (
 )
 from faceedit.stage.model import Stage
 from faceedit.stage.paint import PAINT_REGION, canonical_maps
+from faceedit.stage.records import FaceEdit, StageRequest
 from faceedit.stage.shading import load_shading, parse_light
-from faceedit.stage.steps import EditSettings, FaceEdit, warp
+from faceedit.stage.steps import warp
 from faceedit.stage.warp import backward_field, face_grid
 
 
@@ -281,7 +282,7 @@ def paired_inputs(stage: Stage, pairs: list[tuple[dict, dict]], channels: int = 
         lm_s = np.asarray(src["landmarks"], np.float64).reshape(68, 2)
         lm_d = np.asarray(dst["landmarks"], np.float64).reshape(68, 2)
         target = dst["labels"].get("expression")
-        face = FaceEdit(EditSettings("keep", 1.0), lm_s, goal=lm_d)  # the real target's geometry
+        face = FaceEdit(StageRequest("keep", 1.0), lm_s, goal=lm_d)  # the real target's geometry
         img = warp(stage, face, img)
         assert face.warped is not None
         moved, scale = face.warped.landmarks, face.warped.scale

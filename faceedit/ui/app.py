@@ -58,7 +58,7 @@ def create_app(studio: Studio) -> Starlette:
         return HTMLResponse(page)
 
     def models(request: Request) -> Response:
-        from faceedit.stage.shading import MAX_AZIMUTH, MAX_ELEVATION
+        from faceedit.edits.light import MAX_AZIMUTH, MAX_ELEVATION
 
         try:
             return JSONResponse({"models": studio.models(),

@@ -1,6 +1,6 @@
 """The expression a track holds, and the mouth and eyes steadied from frame to frame.
 
-A frame meets the model through :func:`faceedit.flow_calls.edit_frame` (the editing flow), its
+A frame meets the model through :func:`faceedit.flow.edit_frame` (the editing flow), its
 faces from the tracker (smoothed landmarks and mesh), not from a detector.
 
 :class:`ExpressionHold` makes the target a state a person holds while they go on moving: the

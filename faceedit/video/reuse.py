@@ -352,7 +352,7 @@ def carry_change(pixels: np.ndarray, parts: list, motions: list[np.ndarray]) -> 
 
 
 def moved_edits(edits: list, motions: list[np.ndarray]) -> list:
-    """A key frame's per-face edits (:class:`~faceedit.stage.steps.StageEdit` or None) with
+    """A key frame's per-face edits (:class:`~faceedit.stage.records.StageEdit` or None) with
     their landmarks moved by each face's motion onto a frame that takes its change."""
     out = []
     for e, m in zip(edits, motions):

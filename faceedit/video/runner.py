@@ -21,13 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceedit import flow_calls
+from faceedit.edits.attributes import needs_matte
 from faceedit.errors import FaceEditError, NoFaceError, TooManyFacesError, UsageError
 from faceedit.files import atomic_path
 from faceedit.log import logger
 from faceedit.models.request import EditRequest
-from faceedit.stage.regions import HEAD_ATTRIBUTES
-from faceedit.stage.steps import Carried
+from faceedit.stage.records import Carried
 from faceedit.video.container import (
     VIDEO_EXTS,
     EncodeOptions,
@@ -465,7 +464,7 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
     stage = editor.stage
     likes = None
     if stage is not None:
-        ref = flow_calls.reference(request)
+        ref = request.like
         ref_lm = None if ref is None else editor.reference_landmarks(ref)
         likes = []
         for tr in tracks:
@@ -479,7 +478,7 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
     plan = keys.plan(frame.index, frame.rgb, tracks, likes)
     if plan.motions is not None:
         return _Edit(frame, pool.submit(_reused_edit, plan, frame.rgb), tracks, samples=samples)
-    heads = bool(set(request.attrs or {}) & set(HEAD_ATTRIBUTES))  # the edit paints over the head's mattes
+    heads = needs_matte(request.attrs or {})  # the edit paints over the head's mattes
     carried = [_track_carried(tr, heads, frame.index) for tr in tracks]
     future = plan.key.future = pool.submit(_key_edit, plan if keys.reuse.enabled else None, editor, frame.rgb,
                                            [tr.face for tr in tracks], request, likes, carried, result)
@@ -491,12 +490,14 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
 
 def _key_edit(plan: Plan | None, editor, rgb, faces, request, likes, carried,
               result: VideoResult | None = None) -> tuple[np.ndarray, list]:
-    """A frame edited in full (:func:`faceedit.flow_calls.edit_frame`); as a key frame
+    """A frame edited in full (:func:`faceedit.flow.edit_frame`); as a key frame
     (``plan``), its change kept per face for the frames that take it
     (:func:`~faceedit.video.reuse.change_parts`), with the key frame's before it moved onto it
     and mixed in where ``plan`` fades that out. ``result.network`` is set where the network's
     change altered the frame."""
-    out, done, network = flow_calls.edit_frame(editor, rgb, faces, request, likes=likes, carried=carried)
+    from faceedit.flow import edit_frame  # torch: where a frame is edited
+
+    out, done, network = edit_frame(editor, rgb, faces, request, likes=likes, carried=carried)
     if network and result is not None:  # only ever set to True: the workers' order does not matter
         result.network = True
     if plan is not None:

@@ -16,6 +16,7 @@ import math
 import cv2
 import numpy as np
 
+from faceedit.models.request import EditRequest
 from faceedit.video.container import require_av
 
 
@@ -119,8 +120,7 @@ def talking(stage, photo: np.ndarray, face, period: int = 8, amount: float = 2.5
         k %= period
         if k not in cache:
             a = amount * (0.5 - 0.5 * math.cos(2 * math.pi * k / period))
-            cache[k] = stage.edit_photo(photo, [face.landmarks], "keep", 1.0,
-                                        aus={26: a, 25: min(2 * a, 5.0)}, dense=[face.dense])[0]
+            cache[k] = stage.edit_photo(photo, [face], EditRequest.of("keep", 1.0, aus={26: a, 25: min(2 * a, 5.0)}))[0]
         return cache[k]
 
     return frame

@@ -3,24 +3,23 @@ statistics."""
 
 from __future__ import annotations
 
-from faceedit.conditions import NAMED_ATTRIBUTES
+from faceedit.edits.attributes import attributes_in_words
 from faceedit.models.options import ModelOption
 from faceedit.models.registry import ModelSpec, declare_arch, register_model
-from faceedit.models.request import FIELD
 
 # The fields of the edit request the stage takes, under every model that sits on it (checked
-# before any weights load; their help is the request's): lighting classes, AUs and attributes
-# are the checkpoint header's, the named controls the request's.
+# before any weights load; their help is the request's): lighting classes and AUs are the
+# checkpoint header's, the named controls and the attributes it paints the registries'
+# (faceedit.edits: a record registered later is listed too).
 declare_arch("stage", "faceedit.stage.model:build_stage", options=(
     ModelOption("lighting", "relight to a named direction (left 50,0; right -50,0; top 0,45; bottom 0,-35; "
                 "front; ambient)", vocabulary="config:lighting"),
     ModelOption("light"),
     ModelOption("light_strength"),
     ModelOption("aus", vocabulary="config:aus"),
-    # glasses, hair, skin and brows are drawn by the stage's code; any others are its header's maps
-    ModelOption("attrs", "glasses drawn on (a style; off is refused), hair recoloured, skin toned, brows thickened or thinned",
-                values=("glasses", *NAMED_ATTRIBUTES), vocabulary="config:attribute_channels"),
-    ModelOption("controls", values=FIELD["controls"].choices),
+    # each registered attribute, painted by its record's painter
+    ModelOption("attrs", attributes_in_words, vocabulary="registry:attributes"),
+    ModelOption("controls", vocabulary="registry:controls"),
     ModelOption("like"),
 ))
 

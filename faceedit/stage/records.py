@@ -1,0 +1,232 @@
+"""What the stage's steps share: the stage's request (:class:`StageRequest`, one per photo), a
+face as the stage takes it (:class:`StageFace`), one face's edit as the steps fill it in
+(:class:`FaceEdit`), what the stage did to it (:class:`StageEdit`) and carries along a video
+track (:class:`Carried`), and what the steps read of the stage's statistics
+(:class:`Statistics`, which :class:`faceedit.stage.model.Stage` is). The steps
+(:mod:`faceedit.stage.steps`) and the stage (:mod:`faceedit.stage.model`) both import this
+module; neither imports the other's callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from faceedit.faces.iris import MESH_WITH_IRISES
+from faceedit.stage.cutwarp import CutWarpResult
+from faceedit.stage.moves import LIDS_MEET
+from faceedit.stage.regions import HeadLook
+from faceedit.stage.shading import Light
+from faceedit.stage.state import FaceState
+from faceedit.stage.tuning import StageTuning
+
+Curves = tuple[np.ndarray, np.ndarray]
+
+
+def mesh_points(mesh: np.ndarray | None) -> np.ndarray | None:
+    """A face's Face Mesh points as (468, 2) float64 image px (its depth and the irises' points
+    after them dropped), or None where it has none."""
+    if mesh is None or np.shape(mesh)[0] not in (468, MESH_WITH_IRISES):
+        return None
+    return np.asarray(mesh, np.float64)[:468, :2]
+
+def mesh_depth(mesh: np.ndarray | None) -> np.ndarray | None:
+    """A face's Face Mesh depth as (468,) float64 (MediaPipe's z: the image px scale, smaller
+    towards the camera), or None where it has no mesh or no depth."""
+    if mesh is None or np.shape(mesh) not in ((468, 3), (MESH_WITH_IRISES, 3)):
+        return None
+    return np.asarray(mesh, np.float64)[:468, 2]
+
+@dataclass(frozen=True)
+class Carried:
+    """What a video track carries from its edits to its later frames, so that every frame
+    paints the same: the mouth bank entry drawn into an opened mouth and the head's hair and
+    skin mattes (:class:`faceedit.stage.regions.HeadLook`), each None until an edit found it."""
+
+    mouth: int | None = None
+    head: HeadLook | None = None
+
+    def merged(self, other: Carried | None) -> Carried:
+        """What either knows (this one's first)."""
+        if other is None:
+            return self
+        return Carried(self.mouth if self.mouth is not None else other.mouth,
+                       self.head if self.head is not None else other.head)
+
+    @property
+    def complete(self) -> bool:
+        return self.mouth is not None and self.head is not None
+
+
+@dataclass
+class StageEdit:
+    """What the stage did to one face: its landmarks after the edit, the warp scale used (below 1
+    where the full move would have folded the image), its expression state before and after and
+    what a video track carries to its next frames (pass it back as ``carried``)."""
+
+    landmarks: np.ndarray
+    scale: float
+    state: np.ndarray | None = None
+    new_state: np.ndarray | None = None
+    carried: Carried = Carried()
+    #: where the stage invented pixels the photo never showed: (roi (x0, y0, x1, y1), float32
+    #: (y1-y0, x1-x0) coverage 0..1) of the open mouth painted from the mouth bank; None where it
+    #: painted none (or the head's turn moved it)
+    invented: tuple[tuple[int, int, int, int], np.ndarray] | None = None
+
+
+@dataclass(frozen=True)
+class StageRequest:
+    """The stage's part of an edit request, what is asked of every face of one photo: made once
+    from the request (:meth:`faceedit.stage.model.Stage.request`), the values as the steps read
+    them."""
+
+    target: str  # the canonical target name
+    strength: float  # 0 (nothing) .. the stage's MAX_STRENGTH (the request checks the range)
+    aus: dict[int, float] | None = None  # AU intensities to set (the named controls merged in)
+    like: np.ndarray | None = None  # a reference face's 68 landmarks: its state is the goal
+    attributes: dict[str, float | str] | None = None  # attribute -> signed amount (+1 on, -1 off) or style
+    light: Light | None = None  # the light the head is relit to
+    controls: dict[str, float] | None = None  # the named controls (their landmark moves, gaze, head pose)
+
+    def control(self, name: str) -> float:
+        """A named control's value times the edit's strength (up to 1); 0 when not asked for."""
+        return float((self.controls or {}).get(name, 0.0)) * min(self.strength, 1.0)
+
+    @property
+    def sets_smile(self) -> bool:
+        """Whether the edit sets the face's smile: a named target, a reference face or an AU12
+        asked for. AUs set that leave the smile alone keep it (AU25/26 alone move the AU12
+        reading a little)."""
+        return self.target not in ("keep", "au") or self.like is not None or 12 in (self.aus or {})
+
+
+@dataclass(frozen=True)
+class StageFace:
+    """One face the stage edits: its 68 ``landmarks``; its Face Mesh points (``dense``: (468, 2),
+    or (468, 3) with depth, or (478, 3) with the irises' points after them,
+    :mod:`faceedit.faces.iris`; None without a mesh): the interior the photo shows is found
+    around the mesh's inner-lip loop and is the lips' cut, and the state reads a lid raised off
+    the iris as expression; what its video track carries from earlier frames (``carried``: the
+    mouth bank entry to paint into an opened mouth, the head's mattes; None: found on this
+    photo); a reference face's 68 landmarks for this face alone (``like``; None: the request's)."""
+
+    landmarks: np.ndarray
+    dense: np.ndarray | None = None
+    carried: Carried | None = None
+    like: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, face: Any) -> StageFace:
+        """``face`` as a StageFace: itself, a detected face's (``.landmarks`` and ``.dense``:
+        :class:`faceedit.faces.types.Face`), or its 68 landmarks alone."""
+        if isinstance(face, StageFace):
+            return face
+        if hasattr(face, "landmarks"):
+            return cls(face.landmarks, getattr(face, "dense", None))
+        return cls(face)
+
+
+@dataclass
+class FaceEdit:
+    """One face's edit as the steps fill it in (image pixels throughout)."""
+
+    request: StageRequest
+    landmarks: np.ndarray  # (68, 2) before the edit
+    mesh: np.ndarray | None = None  # (468, 2) Face Mesh points, or None
+    depth: np.ndarray | None = None  # (468,) the Face Mesh's depth (image px scale), or None
+    irises: np.ndarray | None = None  # (2, 5, 2) the irises' points (faceedit.faces.iris), or None
+    # plan_move
+    lids: tuple[float, float] = (0.0, 0.0)  # how far each eye's lids are drawn closed (image left, right)
+    lids_meet: tuple[float, float] = (LIDS_MEET, LIDS_MEET)  # where they meet, up from the lower lid
+    current: FaceState | None = None  # the face's own state
+    new_state: np.ndarray | None = None  # the expression state the edit moves it to
+    goal: np.ndarray | None = None  # (68, 2) the landmarks the move heads for
+    closing: float = 0.0  # how far the lips close (0..1)
+    smile_taken: float = 0.0  # the share of a smile taken away (-1..1; below 0 one added)
+    widens_eyes: bool = False  # the new state opens an eye wider than the face's neutral
+    # choose_cuts
+    shown: Curves | None = None  # the mouth interior the photo shows, kept as the cut
+    lips: Curves | None = None  # the inner-lip cut (None: the 68 points' inner lips)
+    lip_redness: float | None = None  # how red the lips are, where no interior was found
+    unwidened: Curves | None = None  # the mesh's loop before it was widened for a closing mouth
+    below_teeth: Curves | None = None  # that loop, its lower lip taken down past the lower teeth
+    carry: np.ndarray | None = None  # the upper teeth's lower edge, carried with the upper lip
+    # warp
+    warped: CutWarpResult | None = None
+    # fill_mouth
+    exemplar: int | None = None  # the mouth bank entry painted
+    invented: tuple | None = None  # (roi, coverage): the opening painted from the bank (StageEdit.invented)
+    # paint_appearance
+    head: HeadLook | None = None  # the head's hair and skin mattes (an attribute edit's)
+    keep_out: tuple | None = None  # (roi, mask): the mouth drawn at the photo's resolution
+    # turn_head
+    turned: np.ndarray | None = None  # (68, 2) the landmarks after the head's turn
+    carried: Carried | None = None  # what the face's video track carries (StageFace.carried)
+
+    @property
+    def carried_mouth(self) -> int | None:
+        return None if self.carried is None else self.carried.mouth
+
+    @property
+    def carried_head(self) -> HeadLook | None:
+        return None if self.carried is None else self.carried.head
+
+    def result(self) -> StageEdit:
+        """What the stage did to the face (:class:`StageEdit`)."""
+        assert self.warped is not None and self.current is not None and self.new_state is not None
+        cur, scale = self.current.expression, self.warped.scale
+        reached = cur + scale * (self.new_state - cur)
+        moved = self.turned if self.turned is not None else self.warped.landmarks
+        invented = self.invented if self.turned is None else None
+        return StageEdit(moved, scale, cur, reached, Carried(self.exemplar, self.head), invented)
+
+
+class Statistics(Protocol):
+    """What the steps read of the stage's statistics (:class:`faceedit.stage.model.Stage`): its
+    targets and appearance maps, its tuned values, the expression state and its moves
+    (:class:`faceedit.stage.state.ExpressionStates`), the smile's measures and maps, the mouth
+    bank and the folds."""
+
+    expressions: list[str]
+    appearance: dict[str, int]
+    tuning: StageTuning
+
+    def plan(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
+             like: np.ndarray | None = None, irises: np.ndarray | None = None,
+             mediapipe: bool = False) -> tuple[FaceState, np.ndarray]: ...
+
+    def state(self, lm: np.ndarray, irises: np.ndarray | None = None, mediapipe: bool = False) -> FaceState: ...
+
+    def goal_landmarks(self, lm: np.ndarray, cur: FaceState, new: np.ndarray, strength: float) -> np.ndarray: ...
+
+    def target_move_change(self, current: FaceState, target: str, strength: float,
+                           like: FaceState | None = None) -> dict[str, float]: ...
+
+    def lids_raised_change(self, current: FaceState, target: str, strength: float,
+                           like: FaceState | None = None) -> float: ...
+
+    def closes_mouth(self, cur: FaceState, new: np.ndarray, strength: float) -> float: ...
+
+    def smile_taken(self, cur: FaceState, new: np.ndarray) -> float: ...
+
+    def smile_lift(self, cur: FaceState, new: np.ndarray) -> float: ...
+
+    def smile_skin(self, taken: float, heads_for: str | None) -> float: ...
+
+    def widens_eyes(self, cur: FaceState, new: np.ndarray) -> bool: ...
+
+    def appearance_amount(self, current: np.ndarray, new: np.ndarray, target: str | None = None
+                          ) -> tuple[str | None, float]: ...
+
+    def mouth_bank(self) -> Any: ...
+
+    def paint_smile(self, pixels: np.ndarray, moved: np.ndarray, skin: float, keep_out: tuple | None = None,
+                    *, in_place: bool = False) -> np.ndarray: ...
+
+    def paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float,
+              keep_out: tuple | None = None, *, in_place: bool = False) -> np.ndarray: ...
+
+    def paint_folds(self, pixels: np.ndarray, face: FaceEdit, heads_for: str | None, progress: float, *,
+                    in_place: bool = False) -> np.ndarray: ...
