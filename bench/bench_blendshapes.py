@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from faceedit.api import Editor
+from faceedit.edits.controls import CONTROLS, HEAD_POSE, control_range
 from faceedit.faces.blendshapes import BlendshapeReader
 from faceedit.io.decode import read_image
 from faceedit.stage.blendshapes import ARKIT, CURVES, LEVELS, MAPPING, to_controls
-from faceedit.stage.controls import CONTROLS, HEAD_POSE, control_range
 
 ROOT = Path(__file__).resolve().parents[1]
 LONDON = ROOT.parent / "shared" / "data" / "london" / "neutral"

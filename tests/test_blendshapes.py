@@ -11,10 +11,10 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from faceedit.cli import app
+from faceedit.edits.controls import CONTROLS, control_range
 from faceedit.errors import UsageError
 from faceedit.faces import blendshapes as reader_mod
 from faceedit.stage import blendshapes as bs
-from faceedit.stage.controls import CONTROLS, control_range
 
 runner = CliRunner()
 

@@ -151,7 +151,7 @@ def held_weight(shape: tuple[int, ...], invented: tuple[tuple[int, int, int, int
                 grow: float = HOLD_GROW) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """Where a network's change is held off the photo: ``(x0, y0, x1, y1), weight`` (float32 over
     that box of a photo of ``shape``), 1 over the invented region (``invented``: its roi and
-    coverage 0..1, as :attr:`faceedit.stage.steps.StageEdit.invented`), outside it falling from
+    coverage 0..1, as :attr:`faceedit.stage.records.StageEdit.invented`), outside it falling from
     about 1 at its edge to 1/2 at ``grow`` of its width and about 0 at twice that (the region
     grown by that much, blurred by half of it); None for an empty region. The
     stage painted that region from its own model of an open mouth (a dark cavity in the photo's

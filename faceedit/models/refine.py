@@ -3,7 +3,7 @@ painted from nothing the photo showed (an open mouth's inside), that makes them 
 photographed and changes nothing else.
 
 The stage reports each such region as a coverage mask at the photo's resolution
-(:attr:`faceedit.stage.steps.StageEdit.invented`). For each one, :func:`refine_photo`
+(:attr:`faceedit.stage.records.StageEdit.invented`). For each one, :func:`refine_photo`
 
 1. cuts a square box around the mouth of the face's moved landmarks (:func:`region_box`: its
    side :attr:`RefinerConfig.crop_scale` times the mouth's width, so every mouth fills the crop
@@ -205,7 +205,7 @@ def refine_photo(refiner: RegionRefiner, pixels: np.ndarray,
                  *, device: torch.device | str = "cpu") -> np.ndarray:
     """``pixels`` ((H, W, 3) or (H, W) uint8/uint16, not changed) with each invented region
     refined; ``regions``: per face (its 68 landmarks after the stage, its
-    :attr:`~faceedit.stage.steps.StageEdit.invented` or None). Returns a new array, or
+    :attr:`~faceedit.stage.records.StageEdit.invented` or None). Returns a new array, or
     ``pixels`` itself where no face has a region. Pixels outside every region's feathered mask
     are not written."""
     todo = [(np.asarray(lm, np.float64), inv) for lm, inv in regions

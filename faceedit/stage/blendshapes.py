@@ -1,6 +1,6 @@
 """ARKit blendshapes as an edit: ``--blendshapes jawOpen=0.6,eyeBlinkLeft=1`` (or a JSON file
 ``faceedit au --blendshapes`` wrote) translated into the stage's named controls
-(:mod:`faceedit.stage.controls`), which the edit request already takes. No numpy or torch.
+(:mod:`faceedit.edits.controls`), which the edit request already takes. No numpy or torch.
 
 Each shape the state can express drives one control in one direction (:data:`MAPPING`); the
 value it gets is read off a curve fitted on the stage itself (:data:`CURVES`): the control swept
@@ -35,9 +35,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from faceedit.edits.controls import control_range
 from faceedit.errors import UsageError
 from faceedit.log import logger
-from faceedit.stage.controls import control_range
 
 #: ARKit's 52 blendshape names: the 51 MediaPipe's blendshapes model reads (its outputs less
 #: ``_neutral``; :data:`faceedit.faces.blendshapes.ARKIT`, in the same order), then ``tongueOut``.
