@@ -154,10 +154,11 @@ class RecordMaker:
 
 
 def output_conditions(model: str, request: EditRequest, detector: str, path: str, kind: str, *,
-                      quality: int, key_frames: int) -> dict:
+                      quality: int, key_frames: int, force: bool = False) -> dict:
     """What makes the output ``path`` (a ``kind``) what it is, as its record keeps it and a
     re-run compares it: the model, the edit (target, strength, the request's conditions, phase,
-    settings, the face choice), the detector, the quality of a lossy photo, a video's key frames.
+    settings, the face choice), the detector, the quality of a lossy photo, a video's key frames,
+    ``force`` where given (faces the reading declines edited: ``apply --force``).
     ``apply``'s planner and the page's downloads record the same (a download is the bytes of the
     command the page shows)."""
     out = {"model": model, "target": request.target, "strength": request.strength,
@@ -168,6 +169,8 @@ def output_conditions(model: str, request: EditRequest, detector: str, path: str
         out["key_frames"] = key_frames
     elif FORMAT_BY_EXT.get(os.path.splitext(path)[1].lower()) in ("JPEG", "WEBP"):
         out["quality"] = quality
+    if force:
+        out["force"] = True
     return out
 
 
@@ -201,7 +204,8 @@ class Planner:
         """What makes the output ``path`` (a ``kind``) what it is: :func:`output_record`'s
         conditions for this run's request of ``target`` at ``strength``."""
         return output_conditions(self.model, self.opts.request_for(target, strength), self.detector, path, kind,
-                                 quality=self.opts.quality, key_frames=self.opts.key_frames)
+                                 quality=self.opts.quality, key_frames=self.opts.key_frames,
+                                 force=self.opts.force)
 
     def plan(self, specs: list[str], stdin=None) -> list[Job]:
         """One :class:`Job` per input of ``specs`` (files, folders, globs, ``-``: paths read from

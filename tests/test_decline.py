@@ -68,3 +68,15 @@ def test_declined_faces_are_not_skipped_as_faceless(tmp_path, photos, tiny_ckpt)
                                 "--on-no-face", "skip")
     assert code == 0, stderr
     assert recs[0]["status"] == "copied" and recs[0]["declined"]
+
+
+def test_a_rerun_with_force_is_compared_as_another_condition(tmp_path, photos, tiny_ckpt):
+    """A forced edit records --force: a run without it names the difference instead of taking the
+    forced output as its own, and a forced re-run skips it as done."""
+    out = tmp_path / "o"
+    code, recs, _ = _apply("-m", tiny_ckpt, "-t", "bright", photos / "tiny.png", "-o", out, "--force")
+    assert code == 0 and recs[0]["status"] == "ok"
+    code, recs, _ = _apply("-m", tiny_ckpt, "-t", "bright", photos / "tiny.png", "-o", out)
+    assert code == 1 and recs[0]["status"] == "error" and "force" in recs[0]["error"], recs
+    code, recs, _ = _apply("-m", tiny_ckpt, "-t", "bright", photos / "tiny.png", "-o", out, "--force")
+    assert code == 0 and recs[0]["status"] == "skipped", recs
