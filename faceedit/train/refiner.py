@@ -6,6 +6,8 @@ CVPR 2017).
     python -m faceedit.train.refiner prepare --data ../shared/data -o runs/refiner/crops.npz
     python -m faceedit.train.refiner train --crops runs/refiner/crops.npz --method reggan \\
         --minutes 40 -o runs/refiner/reggan
+    python -m faceedit.train.refiner ship runs/refiner/reggan/reggan_refiner.safetensors \\
+        --description "what it adds, measured" [--default-on]
 
 **Crops** (``prepare``; cached in the ignored ``runs/``, never committed), every one cut by
 :func:`faceedit.models.refine.region_box` around the mouth, as the refiner sees it at inference:
@@ -40,6 +42,7 @@ short still leaves weights.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import sys
@@ -75,6 +78,10 @@ REAL_WEIGHTS = {"jaffe": 0.6, "yale": 0.4, "grid": 0.0, "london_hd": 0.0}
 #: The stage's London edits are of the HD photos: their mouths are the size a user's photo has.
 LICENCE = ("CC BY 4.0 attribution (London Face Research Lab set, DeBruine & Jones 2017; GRID corpus) "
            "+ non-commercial research (JAFFE, Yale: trained on)")
+#: The licence a shipped refiner's manifest entry states.
+LICENCE_TERMS = ("non-commercial research use (trained on JAFFE: cite Lyons et al., see its DATASET_README; Yale Face "
+                 "Database: research use with citation) + CC BY 4.0 attribution (the stage's London edits: DeBruine "
+                 "& Jones 2017; GRID corpus crops prepared, not drawn by default)")
 TRAINING_DATA = ("fakes: the stage's surprised/fearful/aaa/eee/woo edits of London HD training faces and JAFFE "
                  "neutrals; reals: GRID talking frames with open mouths, London HD training smiles, JAFFE SU/FE, "
                  "Yale surprised (grey: luma only)")
@@ -256,7 +263,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
         d_loss.backward()
         opt_d.step()
         if (i + 1) % 10 == 0:
-            log.write(json.dumps({"warmup": i + 1, "s": round(time.time() - start, 1), "d": round(float(d_loss), 4)}) + "\n")
+            log.write(json.dumps({"warmup": i + 1, "s": round(time.time() - start, 1), "d": round(float(d_loss.detach()), 4)}) + "\n")
             log.flush()
     while time.time() - start < minutes * 60:
         x, m, real = draw()
@@ -285,8 +292,8 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
         opt_d.step()
         step += 1
         if step % 10 == 0:
-            row = {"step": step, "s": round(time.time() - start, 1), "adv": round(float(adv), 4),
-                   "content": round(float(keep), 5), "d": round(float(d_loss), 4),
+            row = {"step": step, "s": round(time.time() - start, 1), "adv": round(float(adv.detach()), 4),
+                   "content": round(float(keep.detach()), 5), "d": round(float(d_loss.detach()), 4),
                    "change": round(float((refined - x).abs().sum() / m.sum().clamp_min(1) / 3 * 127.5), 3)}
             log.write(json.dumps(row) + "\n")
             log.flush()
@@ -295,6 +302,33 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
     path = save("")
     logger.info("done: %d steps in %.1f min -> %s", step, (time.time() - start) / 60, path)
     return path
+
+
+# -- shipping --------------------------------------------------------------------------------------
+def ship(trained: Path, description: str, default_on: bool = False, folder: Path | None = None) -> dict:
+    """Put a trained refiner in the weights folder as ``METHOD_refiner.safetensors`` (fp16, its
+    header's data, licence and training figures kept; ``default_on`` set in its config) and its
+    ``files`` entry ``METHOD_refiner`` in the folder's manifest (sha256, card, licence,
+    ``description``, ``default_on``). Returns the entry."""
+    from faceedit.models.checkpoint import load_checkpoint
+    from faceedit.models.refine import load_refiner
+    from faceedit.weights import MANIFEST_FILE, installed_weights_dir
+
+    folder = folder or installed_weights_dir()
+    meta = load_checkpoint(trained).meta
+    refiner = load_refiner(trained)
+    method = refiner.cfg.method
+    refiner.cfg = dataclasses.replace(refiner.cfg, default_on=default_on)
+    name = f"{method}_refiner"
+    sha = save_refiner(folder / f"{name}.safetensors", refiner,
+                       {"training_data": meta.training_data, "license": meta.license, "extra": meta.extra})
+    manifest = folder / MANIFEST_FILE
+    doc = json.loads(manifest.read_text())
+    entry = {"file": f"{name}.safetensors", "sha256": sha, "card": f"{name}.md", "license": LICENCE_TERMS,
+             "description": description, "default_on": default_on}
+    doc.setdefault("files", {})[name] = entry
+    manifest.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    return entry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -320,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--real-weights", default="", help="JSON {source folder: share} of the real crops drawn "
                     f"(default {json.dumps(REAL_WEIGHTS)})")
     pt.add_argument("-o", "--out", type=Path, default=Path("runs/refiner/reggan"))
+    ps = sub.add_parser("ship", help="put a trained refiner and its manifest entry in weights/")
+    ps.add_argument("weights", type=Path)
+    ps.add_argument("--description", required=True, help="what it adds, measured (faceedit models shows it)")
+    ps.add_argument("--default-on", action="store_true", help="on without --set refine=on")
     a = p.parse_args(argv)
     setup_logging(0)
     if a.command == "prepare":
@@ -327,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{a.data}: no london_hd/ there (the shared data folder)", file=sys.stderr)
             return 2
         prepare(a.data, a.out, RefinerConfig(crop=a.crop, crop_scale=a.crop_scale))
+    elif a.command == "ship":
+        print(json.dumps(ship(a.weights, a.description, a.default_on), indent=1))
     else:
         if not a.crops.is_file():
             print(f"{a.crops}: no such crops file (run `prepare` first)", file=sys.stderr)
