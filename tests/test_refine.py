@@ -234,16 +234,57 @@ def test_the_flow_refines_only_the_invented_region(editor, monkeypatch):
         staged("surprised", "on")
 
 
-def test_the_shipped_refiner_is_listed_and_loads():
-    """`faceedit models` (list_models) names RegGAN's refiner from the manifest, with what it
-    adds; its file loads as a region refiner (verified, fp16 safetensors) that is off by default
-    (its card: it does not beat the stage alone)."""
+@pytest.fixture(scope="module")
+def surprised_astronaut(editor):
+    """The astronaut made surprised by the stage alone (refiners off): its pixels and the face's
+    (landmarks, invented region)."""
+    from faceedit import flow as F
+    from faceedit.models.request import EditRequest
+
+    img = astronaut()
+    faces = F.select_faces(editor.detector.detect(img))
+    photo = F.prepare_photo(editor, img, faces, editor.check_request(EditRequest.of("surprised", settings={"refine": "off"})))
+    return photo.pixels.copy(), photo.edits[0].landmarks, photo.edits[0].invented
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_each_shipped_refiner_is_listed_loads_and_changes_only_the_opening(method, surprised_astronaut):
+    """`faceedit models` (list_models) names each method's shipped refiner from the manifest,
+    installed, with what it adds and whether it is on by default (as its checkpoint's config
+    says); its file loads as that method's region refiner (verified, fp16 safetensors), and on the
+    stage's surprised astronaut it changes the opening the stage painted and not one pixel
+    outside the opening's feathered mask."""
     from faceedit.models.loading import list_models
     from faceedit.models.refine import shipped_refiner
 
     rows = {r["name"]: r for r in list_models()}
-    entry = rows["reggan"]["refiner"]
-    assert entry["file"] == "reggan_refiner.safetensors" and entry["present"] and entry["description"]
+    entry = rows[method]["refiner"]
+    assert entry["file"] == f"{method}_refiner.safetensors" and entry["present"] and entry["description"]
     assert rows["stage"]["refiner"] is None
-    refiner = shipped_refiner("reggan")
-    assert refiner is not None and refiner.cfg.method == "reggan" and not refiner.cfg.default_on
+    refiner = shipped_refiner(method)
+    assert refiner is not None and refiner.cfg.method == method
+    assert refiner.cfg.default_on is entry["default_on"]
+    pixels, lm, invented = surprised_astronaut
+    out = refine_photo(refiner, pixels, [(lm, invented)])
+    weight = weight_image(pixels.shape[:2], lm, invented, refiner.cfg)
+    assert np.array_equal(out[weight == 0], pixels[weight == 0])
+    (x0, y0, x1, y1), cov = invented
+    core = np.zeros(pixels.shape[:2], bool)
+    core[y0:y1, x0:x1] = cov > 0.5
+    changed = np.abs(out.astype(int) - pixels.astype(int)).max(-1)
+    assert (changed[core] > 0).mean() > 0.2, (changed[core] > 0).mean()
+
+
+def test_models_says_per_method_whether_its_refiner_is_on_by_default():
+    """`faceedit models` prints, for each of the five methods, its refiner's switch and whether
+    it is installed and on by default."""
+    from test_cli_apply import run
+
+    from faceedit.models.loading import list_models
+
+    code, stdout, _ = run("models")
+    assert code == 0
+    for r in list_models():
+        if r["name"] in METHODS:
+            state = "on by default" if r["refiner"]["default_on"] else "off by default"
+            assert f"{r['name']}: --set refine=on|off ({state}):" in stdout

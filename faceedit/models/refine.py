@@ -20,10 +20,17 @@ change is confined to what the stage invented, bit for bit, by construction. The
 in crop space (:meth:`RegionRefiner.composite`) is what training shows the discriminator
 (:mod:`faceedit.train.refiner`, SimGAN: Shrivastava et al., CVPR 2017).
 
-The generator is the method's own: RegGAN's refinement network ``G_R``
-(:class:`faceedit.models.reggan.Refiner`, the paper's encoding, latent and decoding attention
-blocks) taking 4 channels (RGB and the mask) and returning 1 (the gain's exponent), its head
-initialised to zero so an untrained refiner changes nothing. Checkpoints are safetensors (``faceedit.arch``
+The generator is the method's own (:data:`GENERATORS`), its paper's architecture at small widths,
+taking 4 channels (RGB and the mask) and returning 1 (the gain's exponent): RegGAN's refinement
+network ``G_R`` (:class:`faceedit.models.reggan.Refiner`: encoding, latent and decoding attention
+blocks); EGGAN's encoder ``E`` and generator ``G`` (:mod:`faceedit.models.eggan`: an autoencoder
+through an FC code); LEGAN's expression, lighting and fusion hourglasses
+(:class:`faceedit.models.legan.LeganGenerator`); LSSL's ``G_dec(G_enc(x, s))``
+(:class:`faceedit.models.lssl.LSSLGenerator`, the mask as its side image ``s``); SeCGAN's RGB
+branch, StarGAN's generator (:class:`faceedit.models.secgan.StarGenerator`). The methods'
+conditions (expressions, AUs, lighting, attributes) are empty: a refiner has one job. Each
+generator's output convolution (:data:`HEADS`) starts at zero, so an untrained refiner changes
+nothing. Checkpoints are safetensors (``faceedit.arch``
 ``region_refiner``, the :class:`RefinerConfig` as ``faceedit.config``), read by
 :func:`faceedit.models.checkpoint.load_checkpoint`: verified, never unpickled.
 """
