@@ -23,7 +23,7 @@ the method's whole edit (its network after the stage) without and with the refin
 
 Real mouths are measured the same way on their own landmarks (open when the inner lips are apart
 by at least :data:`faceedit.train.refiner.OPEN_GAP` of the mouth's width). ``--crops`` writes per
-face a 3-panel PNG at the photo's own pixels (stage | stage + refiner | a GRID frame) and one
+face and target a 3-panel PNG at the photo's own pixels (stage | stage + refiner | a GRID frame) and one
 enlarged 3x with nearest-neighbour.
 """
 
@@ -140,7 +140,7 @@ def main() -> None:
     ap.add_argument("--crops", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--sheet", type=Path, default=None,
-                    help="with --crops: the faces' surprised panels stacked into one contact sheet (PNG)")
+                    help="with --crops: the faces' panels, surprised then fearful, stacked into one contact sheet (PNG)")
     a = ap.parse_args()
     editor = Editor.from_pretrained(a.method, device="cpu", detector="mediapipe")
     if a.weights is not None:
@@ -182,7 +182,7 @@ def main() -> None:
                 row["method_outside"] = float(dm[w == 0].mean())
             rows.append(row)
             print(json.dumps(row), flush=True)
-            if a.crops and target == "surprised":
+            if a.crops:
                 x0, y0, side = region_box(lm, cfg.crop_scale)
                 x0, y0 = max(x0, 0), max(y0, 0)
                 cut = [stage_px[r][y0:y0 + side, x0:x0 + side] for r in ("off", "on")]
@@ -194,7 +194,7 @@ def main() -> None:
                 Image.fromarray(cv2.resize(sheet, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)).save(
                     a.crops / f"{i}_{target}_3x.png")
     if a.crops and a.sheet:
-        contact_sheet([a.crops / f"{i}_surprised.png" for i in ids], a.sheet)
+        contact_sheet([a.crops / f"{i}_{t}.png" for t in TARGETS for i in ids], a.sheet)
     summary = {"faces": len(ids), "real": {k: {m: float(np.nanmedian([r[m] for r in v])) for m in v[0]} | {"n": len(v)}
                                            for k, v in real.items() if v}}
     for t in TARGETS:

@@ -56,7 +56,15 @@ import torch.nn.functional as F
 from faceedit.data import holdout_subjects
 from faceedit.log import logger, setup_logging
 from faceedit.models.layers import MultiScaleDiscriminator
-from faceedit.models.refine import RefinerConfig, RegionRefiner, cut_box, region_box, save_refiner, weight_image
+from faceedit.models.refine import (
+    RefinerConfig,
+    RegionRefiner,
+    cut_box,
+    load_refiner,
+    region_box,
+    save_refiner,
+    weight_image,
+)
 from faceedit.pixels import luma_tensor
 from faceedit.train.losses import total_variation
 
@@ -208,7 +216,7 @@ def relative_luma(x: torch.Tensor) -> torch.Tensor:
 def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8, content: float = 30.0,
           lr: float = 5e-5, lr_d: float = 2e-4, save_every: int = 100, seed: int = 0,
           generator: dict | None = None, real_weights: dict[str, float] | None = None,
-          warmup: int = 200, smooth: float = 30.0) -> Path:
+          warmup: int = 200, smooth: float = 30.0, init: Path | None = None) -> Path:
     """The SimGAN loop for ``minutes`` of wall time; returns the final checkpoint's path."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -224,6 +232,8 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
     count = {g: groups.count(g) for g in set(groups)}
     pick = [share.get(g, 0.0) / count[g] for g in groups]  # each source its share, its crops alike
     refiner = RegionRefiner(cfg)
+    if init is not None:  # go on from a trained refiner of the same method and widths
+        refiner.load_state_dict(load_refiner(init).state_dict())
     # SimGAN's local adversarial loss: a PatchGAN of small receptive field (about 26 px of the
     # crop's 64, under half the mouth's width) judges texture and shading, not the whole mouth (a
     # critic that saw it all taught the refiner one mouth's gap between its front teeth)
@@ -242,7 +252,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
                                      "extra": {"steps": step, "minutes": round((time.time() - start) / 60, 1),
                                                "batch": batch, "content": content, "lr": lr, "lr_d": lr_d,
                                                "real_weights": share, "warmup": warmup, "smooth": smooth,
-                                               "content_pool": CONTENT_POOL,
+                                               "content_pool": CONTENT_POOL, "init": str(init or ""),
                                                "threads": torch.get_num_threads()}})
         return path
 
@@ -294,7 +304,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
         if step % 10 == 0:
             row = {"step": step, "s": round(time.time() - start, 1), "adv": round(float(adv.detach()), 4),
                    "content": round(float(keep.detach()), 5), "d": round(float(d_loss.detach()), 4),
-                   "change": round(float((refined - x).abs().sum() / m.sum().clamp_min(1) / 3 * 127.5), 3)}
+                   "change": round(float((now - x).abs().sum() / m.sum().clamp_min(1) / 3 * 127.5), 3)}
             log.write(json.dumps(row) + "\n")
             log.flush()
         if step % save_every == 0:
@@ -311,7 +321,6 @@ def ship(trained: Path, description: str, default_on: bool = False, folder: Path
     ``files`` entry ``METHOD_refiner`` in the folder's manifest (sha256, card, licence,
     ``description``, ``default_on``). Returns the entry."""
     from faceedit.models.checkpoint import load_checkpoint
-    from faceedit.models.refine import load_refiner
     from faceedit.weights import MANIFEST_FILE, installed_weights_dir
 
     folder = folder or installed_weights_dir()
@@ -351,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's")
     pt.add_argument("--save-every", type=int, default=100)
     pt.add_argument("--generator", default="{}", help="the generator's widths as JSON")
+    pt.add_argument("--init", type=Path, default=None, help="a trained refiner of the method to go on from")
     pt.add_argument("--real-weights", default="", help="JSON {source folder: share} of the real crops drawn "
                     f"(default {json.dumps(REAL_WEIGHTS)})")
     pt.add_argument("-o", "--out", type=Path, default=Path("runs/refiner/reggan"))
@@ -373,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         train(a.crops, a.out, a.method, a.minutes, batch=a.batch, content=a.content, lr=a.lr, lr_d=a.lr_d,
               save_every=a.save_every, generator=json.loads(a.generator), warmup=a.warmup, smooth=a.smooth,
-              real_weights=json.loads(a.real_weights) if a.real_weights else None)
+              real_weights=json.loads(a.real_weights) if a.real_weights else None, init=a.init)
     return 0
 
 
