@@ -319,7 +319,7 @@ def ship(trained: Path, description: str, default_on: bool = False, folder: Path
     """Put a trained refiner in the weights folder as ``METHOD_refiner.safetensors`` (fp16, its
     header's data, licence and training figures kept; ``default_on`` set in its config) and its
     ``files`` entry ``METHOD_refiner`` in the folder's manifest (sha256, card, licence,
-    ``description``, ``default_on``). Returns the entry."""
+    ``description``). Returns the entry."""
     from faceedit.models.checkpoint import load_checkpoint
     from faceedit.weights import MANIFEST_FILE, installed_weights_dir
 
@@ -334,7 +334,7 @@ def ship(trained: Path, description: str, default_on: bool = False, folder: Path
     manifest = folder / MANIFEST_FILE
     doc = json.loads(manifest.read_text())
     entry = {"file": f"{name}.safetensors", "sha256": sha, "card": f"{name}.md", "license": LICENCE_TERMS,
-             "description": description, "default_on": default_on}
+             "description": description}
     doc.setdefault("files", {})[name] = entry
     manifest.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     return entry
