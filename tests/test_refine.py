@@ -272,7 +272,8 @@ def test_each_shipped_refiner_is_listed_loads_and_changes_only_the_opening(metho
     core = np.zeros(pixels.shape[:2], bool)
     core[y0:y1, x0:x1] = cov > 0.5
     changed = np.abs(out.astype(int) - pixels.astype(int)).max(-1)
-    assert (changed[core] > 0).mean() > 0.2, (changed[core] > 0).mean()
+    # a gain moves the lit part of the opening (its teeth); the black cavity's few levels round back
+    assert (changed[core] > 0).mean() > 0.05 and changed[core].max() >= 5, (changed[core] > 0).mean()
 
 
 def test_models_says_per_method_whether_its_refiner_is_on_by_default():
