@@ -5,7 +5,7 @@ CVPR 2017).
 
     python -m faceedit.train.refiner prepare --data ../shared/data -o runs/refiner/crops.npz
     python -m faceedit.train.refiner train --crops runs/refiner/crops.npz --method reggan \\
-        --minutes 40 -o runs/refiner/reggan
+        --minutes 15 -o runs/refiner/reggan      # or eggan, legan, lssl, secgan
     python -m faceedit.train.refiner ship runs/refiner/reggan/reggan_refiner.safetensors \\
         --description "what it adds, measured" [--default-on]
 
@@ -31,8 +31,8 @@ change what the stage invented; its loss is the hinge adversarial term plus the 
 stage's content: L1 between the refined and the stage's crop, both average-pooled by
 :data:`CONTENT_POOL` (the refiner may change texture and grain, not where the mouth's dark, teeth
 and lips are) with weight ``--content``, and the total variation of the gain's exponent inside
-the mask with weight ``--smooth`` (without it the refiner drew barcode stripes across the cavity
-within 400 steps: the card's run D). RegGAN's pixel, feature-matching and perceptual terms
+the mask with weight ``--smooth`` (without it RegGAN's refiner draws barcode stripes across the cavity
+within 400 steps; at 60 or 150 SeCGAN's learns no change at all: ``weights/secgan_refiner.md``). RegGAN's pixel, feature-matching and perceptual terms
 need a paired target (or VGG, which this machine cannot fetch) and are not used.
 
 Checkpoints (safetensors) are written every ``--save-every`` steps and at the end, so a run cut
