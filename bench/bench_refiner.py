@@ -23,7 +23,7 @@ the method's whole edit (its network after the stage) without and with the refin
 
 Real mouths are measured the same way on their own landmarks (open when the inner lips are apart
 by at least :data:`faceedit.train.refiner.OPEN_GAP` of the mouth's width). ``--crops`` writes per
-face a 3-panel PNG at the photo's own pixels (stage | stage + refiner | a GRID frame) and one
+face and target a 3-panel PNG at the photo's own pixels (stage | stage + refiner | a GRID frame) and one
 enlarged 3x with nearest-neighbour.
 """
 
@@ -121,6 +121,16 @@ def panel(images: list[np.ndarray], height: int) -> np.ndarray:
     return np.concatenate(cols, 1)
 
 
+def contact_sheet(panels: list[Path], out: Path) -> None:
+    """The 3-panel PNGs (stage | stage + refiner | GRID) one under another, at their own pixels,
+    8 white px apart."""
+    rows = [np.asarray(Image.open(p).convert("RGB")) for p in panels]
+    width = max(r.shape[1] for r in rows)
+    sheet = [np.pad(r, ((0, 8), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.concatenate(sheet, 0)).save(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--method", default="reggan")
@@ -129,6 +139,8 @@ def main() -> None:
     ap.add_argument("--faces", default="", help="comma-separated London ids (default: the held-out ones)")
     ap.add_argument("--crops", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--sheet", type=Path, default=None,
+                    help="with --crops: the faces' panels, surprised then fearful, stacked into one contact sheet (PNG)")
     a = ap.parse_args()
     editor = Editor.from_pretrained(a.method, device="cpu", detector="mediapipe")
     if a.weights is not None:
@@ -170,7 +182,7 @@ def main() -> None:
                 row["method_outside"] = float(dm[w == 0].mean())
             rows.append(row)
             print(json.dumps(row), flush=True)
-            if a.crops and target == "surprised":
+            if a.crops:
                 x0, y0, side = region_box(lm, cfg.crop_scale)
                 x0, y0 = max(x0, 0), max(y0, 0)
                 cut = [stage_px[r][y0:y0 + side, x0:x0 + side] for r in ("off", "on")]
@@ -181,6 +193,8 @@ def main() -> None:
                 Image.fromarray(sheet).save(a.crops / f"{i}_{target}.png")
                 Image.fromarray(cv2.resize(sheet, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)).save(
                     a.crops / f"{i}_{target}_3x.png")
+    if a.crops and a.sheet:
+        contact_sheet([a.crops / f"{i}_{t}.png" for t in TARGETS for i in ids], a.sheet)
     summary = {"faces": len(ids), "real": {k: {m: float(np.nanmedian([r[m] for r in v])) for m in v[0]} | {"n": len(v)}
                                            for k, v in real.items() if v}}
     for t in TARGETS:

@@ -161,4 +161,4 @@ def test_models_lists_each_field_a_model_takes_as_declared():
     assert reggan["light_strength"]["range"] == [0.0, 1.0] and reggan["strength"]["range"] == [0.0, 1.5]
     assert reggan["lighting"]["choices"] == [*model_options("reggan").all_lighting, "keep"]
     assert reggan["target"]["choices"] == model_options("reggan").all_targets()
-    assert rows["eggan"]["settings"]["choices"] == ["mode", "source_aus"] and "phase" not in rows["eggan"]
+    assert rows["eggan"]["settings"]["choices"] == ["mode", "refine", "source_aus"] and "phase" not in rows["eggan"]

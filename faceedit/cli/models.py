@@ -70,6 +70,7 @@ def models(
     for r in rows:
         refiner = r.get("refiner")
         if refiner:
-            state = "" if refiner["present"] else " (not installed)"
-            console.print(f"{r['name']}: --set refine=on|off{state}: {refiner.get('description', '')}",
+            state = ("on by default" if refiner.get("default_on") else "off by default") if refiner["present"] \
+                else "not installed"
+            console.print(f"{r['name']}: --set refine=on|off ({state}): {refiner.get('description', '')}",
                           markup=False, highlight=False)

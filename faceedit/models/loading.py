@@ -123,6 +123,18 @@ def _first_few(items: list[str], n: int = 3) -> str:
     return ", ".join(items[:n]) + more
 
 
+def _with_default(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A refiner's manifest entry with ``default_on`` read from its installed checkpoint's header
+    (None where it is not installed)."""
+    if entry is None:
+        return None
+    from faceedit.models.header import read_meta
+    from faceedit.weights import weights_dir
+
+    on = bool(read_meta(weights_dir() / entry["file"]).config.get("default_on")) if entry["present"] else None
+    return {**entry, "default_on": on}
+
+
 def list_models() -> list[dict[str, Any]]:
     """One row per registered model for ``faceedit models`` (JSON-able). ``conditions`` in the
     words the command line takes: a binary attribute's data labels ``["False", "True"]`` are
@@ -163,7 +175,8 @@ def list_models() -> list[dict[str, Any]]:
             "file_size_bytes": local.stat().st_size if local is not None else None,
             "license": spec.license,
             "description": spec.description,
-            # the method's refiner of what the stage invents (--set refine=on|off), or None
-            "refiner": refiner_entry(spec.name),
+            # the method's refiner of what the stage invents (--set refine=on|off), or None; with
+            # default_on (its checkpoint's config: on without --set refine=on) where installed
+            "refiner": _with_default(refiner_entry(spec.name)),
         })
     return rows

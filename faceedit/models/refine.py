@@ -20,10 +20,17 @@ change is confined to what the stage invented, bit for bit, by construction. The
 in crop space (:meth:`RegionRefiner.composite`) is what training shows the discriminator
 (:mod:`faceedit.train.refiner`, SimGAN: Shrivastava et al., CVPR 2017).
 
-The generator is the method's own: RegGAN's refinement network ``G_R``
-(:class:`faceedit.models.reggan.Refiner`, the paper's encoding, latent and decoding attention
-blocks) taking 4 channels (RGB and the mask) and returning 1 (the gain's exponent), its head
-initialised to zero so an untrained refiner changes nothing. Checkpoints are safetensors (``faceedit.arch``
+The generator is the method's own (:data:`GENERATORS`), its paper's architecture at small widths,
+taking 4 channels (RGB and the mask) and returning 1 (the gain's exponent): RegGAN's refinement
+network ``G_R`` (:class:`faceedit.models.reggan.Refiner`: encoding, latent and decoding attention
+blocks); EGGAN's encoder ``E`` and generator ``G`` (:mod:`faceedit.models.eggan`: an autoencoder
+through an FC code); LEGAN's expression, lighting and fusion hourglasses
+(:class:`faceedit.models.legan.LeganGenerator`); LSSL's ``G_dec(G_enc(x, s))``
+(:class:`faceedit.models.lssl.LSSLGenerator`, the mask as its side image ``s``); SeCGAN's RGB
+branch, StarGAN's generator (:class:`faceedit.models.secgan.StarGenerator`). The methods'
+conditions (expressions, AUs, lighting, attributes) are empty: a refiner has one job. Each
+generator's output convolution (:data:`HEADS`) starts at zero, so an untrained refiner changes
+nothing. Checkpoints are safetensors (``faceedit.arch``
 ``region_refiner``, the :class:`RefinerConfig` as ``faceedit.config``), read by
 :func:`faceedit.models.checkpoint.load_checkpoint`: verified, never unpickled.
 """
@@ -88,23 +95,125 @@ class RefinerConfig:
 
 
 # -- generators, one per method ----------------------------------------------------------------
+# Each builder gives the method's own generator (its paper's architecture, at small widths) on
+# (RGB, mask): 4 channels in, 1 out, through the generator's own output activation (tanh);
+# :class:`RegionRefiner` zeroes the convolution named in :data:`HEADS` (an untrained refiner changes
+# nothing) and bounds the result once more by tanh. A method's own condition (expression, AUs,
+# attributes, lighting) has no counterpart here: the refiner has one job, so the conditions are
+# empty vectors.
+def _empty(x: torch.Tensor) -> torch.Tensor:
+    """The empty condition (B, 0) of a conditional generator."""
+    return x.new_zeros(x.shape[0], 0)
+
+
 def _reggan_generator(cfg: RefinerConfig) -> nn.Module:
-    """RegGAN's ``G_R`` (3 EABs, latent attention blocks, 3 DABs) on (RGB, mask), 1 channel out,
-    its head zeroed: it starts as no change."""
+    """RegGAN's ``G_R`` (3 EABs, latent attention blocks, 3 DABs)."""
     from faceedit.models.reggan import Refiner
 
     g = {"base_channels": 16, "max_channels": 64, "n_latent": 10, "attention_channels": 16,
          "hourglass_depth": 2, "norm": "instance", **cfg.generator}
-    net = Refiner(4, g["base_channels"], g["max_channels"], g["n_latent"], g["attention_channels"],
-                  g["hourglass_depth"], g["norm"], residual=False, out_channels=1)
-    nn.init.zeros_(net.head.conv.weight)
-    assert net.head.conv.bias is not None
-    nn.init.zeros_(net.head.conv.bias)
-    return net
+    return Refiner(4, g["base_channels"], g["max_channels"], g["n_latent"], g["attention_channels"],
+                   g["hourglass_depth"], g["norm"], residual=False, out_channels=1)
+
+
+class _EGGANRefiner(nn.Module):
+    """EGGAN's encoder ``E`` (5 stride-2 4x4 convolutions -> FC code) and generator ``G``
+    (FC -> up-sampling residual blocks -> conv -> tanh) as an autoencoder of the crop, with no AU
+    condition."""
+
+    def __init__(self, size: int, g: Mapping[str, Any]) -> None:
+        super().__init__()
+        from faceedit.models.eggan import Encoder, Generator
+
+        widths = list(g["enc_channels"])
+        self.encoder = Encoder(size, 4, widths, g["latent_dim"], 1, 1.0, 1)
+        self.encoder.au_head = nn.Sequential()  # no AUs to regress: the refiner has one job
+        self.decoder = Generator(size, 1, g["latent_dim"], 0, 1.0, g["gen_blocks"], g["gen_channels"],
+                                 g["gen_min_channels"], False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        latent, _ = self.encoder(x)
+        return self.decoder(latent, _empty(x))
+
+
+def _eggan_generator(cfg: RefinerConfig) -> nn.Module:
+    g = {"enc_channels": [16, 32, 64, 64, 64], "latent_dim": 128, "gen_blocks": 4, "gen_channels": 64,
+         "gen_min_channels": 16, **cfg.generator}
+    return _EGGANRefiner(cfg.crop, g)
+
+
+class _LEGANRefiner(nn.Module):
+    """LEGAN's three hourglasses: the expression and the lighting hourglass each read (RGB, mask)
+    and give a mask; the fusion hourglass turns the two into the output."""
+
+    def __init__(self, g: Mapping[str, Any]) -> None:
+        super().__init__()
+        from faceedit.models.legan import LeganGenerator
+
+        # LeganGenerator(channels=1, n_expr=3, n_light=3): hourglasses of 1 + 3 = 4 channels in
+        # (here RGB and the mask in place of the condition planes), 1 out; the fusion 2 -> 1
+        self.g = LeganGenerator(1, 3, 3, g["dim"], g["max_dim"], g["n_down"], g["n_res"], g["norm"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.g.fusion(torch.cat([self.g.expression(x), self.g.lighting(x)], 1))
+
+
+def _legan_generator(cfg: RefinerConfig) -> nn.Module:
+    return _LEGANRefiner({"dim": 8, "max_dim": 32, "n_down": 2, "n_res": 2, "norm": "instance", **cfg.generator})
+
+
+class _LSSLRefiner(nn.Module):
+    """LSSL's generator ``G_dec(G_enc(x, s))``: the crop as its image ``x`` and the mask as its
+    side image ``s`` (a landmark heat map in the paper), stride-2 encoder, residual blocks,
+    pixel-shuffle decoder; the decoder's head gives 1 channel."""
+
+    def __init__(self, g: Mapping[str, Any]) -> None:
+        super().__init__()
+        from faceedit.models.lssl import LSSLGenerator
+
+        self.g = LSSLGenerator(3, 0, base=g["base"], max_channels=g["max_channels"], n_down=g["n_down"],
+                               n_res=g["n_res"], norm=g["norm"])
+        self.g.net.head = nn.Conv2d(self.g.net.head.in_channels, 1, 7, 1, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        image, mask = x[:, :3], x[:, 3:]
+        out, _ = self.g.decode(self.g.encode(image, mask), _empty(x), image, mask)
+        return out
+
+
+def _lssl_generator(cfg: RefinerConfig) -> nn.Module:
+    return _LSSLRefiner({"base": 16, "max_channels": 64, "n_down": 3, "n_res": 3, "norm": "instance",
+                         **cfg.generator})
+
+
+class _SeCGANRefiner(nn.Module):
+    """SeCGAN's RGB branch, StarGAN's generator (7x7 stem, stride-2 convolutions, residual
+    blocks, transposed convolutions, 7x7 head, tanh), on (RGB, mask)."""
+
+    def __init__(self, g: Mapping[str, Any]) -> None:
+        super().__init__()
+        from faceedit.models.secgan import StarGenerator
+
+        self.g = StarGenerator(4, 1, 0, base=g["base"], max_channels=g["max_channels"], n_down=g["n_down"],
+                               n_res=g["n_res"], norm=g["norm"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.g(x, _empty(x))
+
+
+def _secgan_generator(cfg: RefinerConfig) -> nn.Module:
+    return _SeCGANRefiner({"base": 16, "max_channels": 64, "n_down": 2, "n_res": 3, "norm": "instance",
+                           **cfg.generator})
 
 
 #: method -> the builder of its generator as a region refiner.
-GENERATORS: dict[str, Callable[[RefinerConfig], nn.Module]] = {"reggan": _reggan_generator}
+GENERATORS: dict[str, Callable[[RefinerConfig], nn.Module]] = {
+    "reggan": _reggan_generator, "eggan": _eggan_generator, "legan": _legan_generator,
+    "lssl": _lssl_generator, "secgan": _secgan_generator}
+#: method -> its generator's output convolution (a submodule's path; -2: a Sequential's last but
+#: one), zeroed at the start.
+HEADS = {"reggan": "head.conv", "eggan": "decoder.out", "legan": "g.fusion.body.-2",
+         "lssl": "g.net.head", "secgan": "g.net.head"}
 
 
 class RegionRefiner(nn.Module):
@@ -117,6 +226,18 @@ class RegionRefiner(nn.Module):
         super().__init__()
         self.cfg = config if isinstance(config, RefinerConfig) else RefinerConfig.from_dict(config)
         self.net = GENERATORS[self.cfg.method](self.cfg)
+        head = self.head()
+        nn.init.zeros_(head.weight)
+        if head.bias is not None:
+            nn.init.zeros_(head.bias)
+
+    def head(self) -> nn.Conv2d:
+        """The generator's output convolution (:data:`HEADS`): zero at the start."""
+        head: Any = self.net
+        for part in HEADS[self.cfg.method].split("."):
+            head = head[int(part)] if part.lstrip("-").isdigit() else getattr(head, part)
+        assert isinstance(head, nn.Conv2d), HEADS[self.cfg.method]
+        return head
 
     def forward(self, crops: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.net(torch.cat([crops, 2.0 * masks - 1.0], 1)))

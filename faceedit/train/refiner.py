@@ -5,7 +5,9 @@ CVPR 2017).
 
     python -m faceedit.train.refiner prepare --data ../shared/data -o runs/refiner/crops.npz
     python -m faceedit.train.refiner train --crops runs/refiner/crops.npz --method reggan \\
-        --minutes 40 -o runs/refiner/reggan
+        --minutes 15 -o runs/refiner/reggan      # or eggan, legan, lssl, secgan
+    python -m faceedit.train.refiner ship runs/refiner/reggan/reggan_refiner.safetensors \\
+        --description "what it adds, measured" [--default-on]
 
 **Crops** (``prepare``; cached in the ignored ``runs/``, never committed), every one cut by
 :func:`faceedit.models.refine.region_box` around the mouth, as the refiner sees it at inference:
@@ -29,8 +31,8 @@ change what the stage invented; its loss is the hinge adversarial term plus the 
 stage's content: L1 between the refined and the stage's crop, both average-pooled by
 :data:`CONTENT_POOL` (the refiner may change texture and grain, not where the mouth's dark, teeth
 and lips are) with weight ``--content``, and the total variation of the gain's exponent inside
-the mask with weight ``--smooth`` (without it the refiner drew barcode stripes across the cavity
-within 400 steps: the card's run D). RegGAN's pixel, feature-matching and perceptual terms
+the mask with weight ``--smooth`` (without it RegGAN's refiner draws barcode stripes across the cavity
+within 400 steps; at 60 or 150 SeCGAN's learns no change at all: ``weights/secgan_refiner.md``). RegGAN's pixel, feature-matching and perceptual terms
 need a paired target (or VGG, which this machine cannot fetch) and are not used.
 
 Checkpoints (safetensors) are written every ``--save-every`` steps and at the end, so a run cut
@@ -40,6 +42,7 @@ short still leaves weights.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import sys
@@ -53,7 +56,15 @@ import torch.nn.functional as F
 from faceedit.data import holdout_subjects
 from faceedit.log import logger, setup_logging
 from faceedit.models.layers import MultiScaleDiscriminator
-from faceedit.models.refine import RefinerConfig, RegionRefiner, cut_box, region_box, save_refiner, weight_image
+from faceedit.models.refine import (
+    RefinerConfig,
+    RegionRefiner,
+    cut_box,
+    load_refiner,
+    region_box,
+    save_refiner,
+    weight_image,
+)
 from faceedit.models.request import EditRequest
 from faceedit.pixels import luma_tensor
 from faceedit.train.losses import total_variation
@@ -76,6 +87,10 @@ REAL_WEIGHTS = {"jaffe": 0.6, "yale": 0.4, "grid": 0.0, "london_hd": 0.0}
 #: The stage's London edits are of the HD photos: their mouths are the size a user's photo has.
 LICENCE = ("CC BY 4.0 attribution (London Face Research Lab set, DeBruine & Jones 2017; GRID corpus) "
            "+ non-commercial research (JAFFE, Yale: trained on)")
+#: The licence a shipped refiner's manifest entry states.
+LICENCE_TERMS = ("non-commercial research use (trained on JAFFE: cite Lyons et al., see its DATASET_README; Yale Face "
+                 "Database: research use with citation) + CC BY 4.0 attribution (the stage's London edits: DeBruine "
+                 "& Jones 2017; GRID corpus crops prepared, not drawn by default)")
 TRAINING_DATA = ("fakes: the stage's surprised/fearful/aaa/eee/woo edits of London HD training faces and JAFFE "
                  "neutrals; reals: GRID talking frames with open mouths, London HD training smiles, JAFFE SU/FE, "
                  "Yale surprised (grey: luma only)")
@@ -202,7 +217,7 @@ def relative_luma(x: torch.Tensor) -> torch.Tensor:
 def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8, content: float = 30.0,
           lr: float = 5e-5, lr_d: float = 2e-4, save_every: int = 100, seed: int = 0,
           generator: dict | None = None, real_weights: dict[str, float] | None = None,
-          warmup: int = 200, smooth: float = 30.0) -> Path:
+          warmup: int = 200, smooth: float = 30.0, init: Path | None = None) -> Path:
     """The SimGAN loop for ``minutes`` of wall time; returns the final checkpoint's path."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -218,6 +233,8 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
     count = {g: groups.count(g) for g in set(groups)}
     pick = [share.get(g, 0.0) / count[g] for g in groups]  # each source its share, its crops alike
     refiner = RegionRefiner(cfg)
+    if init is not None:  # go on from a trained refiner of the same method and widths
+        refiner.load_state_dict(load_refiner(init).state_dict())
     # SimGAN's local adversarial loss: a PatchGAN of small receptive field (about 26 px of the
     # crop's 64, under half the mouth's width) judges texture and shading, not the whole mouth (a
     # critic that saw it all taught the refiner one mouth's gap between its front teeth)
@@ -236,7 +253,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
                                      "extra": {"steps": step, "minutes": round((time.time() - start) / 60, 1),
                                                "batch": batch, "content": content, "lr": lr, "lr_d": lr_d,
                                                "real_weights": share, "warmup": warmup, "smooth": smooth,
-                                               "content_pool": CONTENT_POOL,
+                                               "content_pool": CONTENT_POOL, "init": str(init or ""),
                                                "threads": torch.get_num_threads()}})
         return path
 
@@ -257,7 +274,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
         d_loss.backward()
         opt_d.step()
         if (i + 1) % 10 == 0:
-            log.write(json.dumps({"warmup": i + 1, "s": round(time.time() - start, 1), "d": round(float(d_loss), 4)}) + "\n")
+            log.write(json.dumps({"warmup": i + 1, "s": round(time.time() - start, 1), "d": round(float(d_loss.detach()), 4)}) + "\n")
             log.flush()
     while time.time() - start < minutes * 60:
         x, m, real = draw()
@@ -286,9 +303,9 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
         opt_d.step()
         step += 1
         if step % 10 == 0:
-            row = {"step": step, "s": round(time.time() - start, 1), "adv": round(float(adv), 4),
-                   "content": round(float(keep), 5), "d": round(float(d_loss), 4),
-                   "change": round(float((refined - x).abs().sum() / m.sum().clamp_min(1) / 3 * 127.5), 3)}
+            row = {"step": step, "s": round(time.time() - start, 1), "adv": round(float(adv.detach()), 4),
+                   "content": round(float(keep.detach()), 5), "d": round(float(d_loss.detach()), 4),
+                   "change": round(float((now - x).abs().sum() / m.sum().clamp_min(1) / 3 * 127.5), 3)}
             log.write(json.dumps(row) + "\n")
             log.flush()
         if step % save_every == 0:
@@ -296,6 +313,32 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
     path = save("")
     logger.info("done: %d steps in %.1f min -> %s", step, (time.time() - start) / 60, path)
     return path
+
+
+# -- shipping --------------------------------------------------------------------------------------
+def ship(trained: Path, description: str, default_on: bool = False, folder: Path | None = None) -> dict:
+    """Put a trained refiner in the weights folder as ``METHOD_refiner.safetensors`` (fp16, its
+    header's data, licence and training figures kept; ``default_on`` set in its config) and its
+    ``files`` entry ``METHOD_refiner`` in the folder's manifest (sha256, card, licence,
+    ``description``). Returns the entry."""
+    from faceedit.models.checkpoint import load_checkpoint
+    from faceedit.weights import MANIFEST_FILE, installed_weights_dir
+
+    folder = folder or installed_weights_dir()
+    meta = load_checkpoint(trained).meta
+    refiner = load_refiner(trained)
+    method = refiner.cfg.method
+    refiner.cfg = dataclasses.replace(refiner.cfg, default_on=default_on)
+    name = f"{method}_refiner"
+    sha = save_refiner(folder / f"{name}.safetensors", refiner,
+                       {"training_data": meta.training_data, "license": meta.license, "extra": meta.extra})
+    manifest = folder / MANIFEST_FILE
+    doc = json.loads(manifest.read_text())
+    entry = {"file": f"{name}.safetensors", "sha256": sha, "card": f"{name}.md", "license": LICENCE_TERMS,
+             "description": description}
+    doc.setdefault("files", {})[name] = entry
+    manifest.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    return entry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,9 +361,14 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's")
     pt.add_argument("--save-every", type=int, default=100)
     pt.add_argument("--generator", default="{}", help="the generator's widths as JSON")
+    pt.add_argument("--init", type=Path, default=None, help="a trained refiner of the method to go on from")
     pt.add_argument("--real-weights", default="", help="JSON {source folder: share} of the real crops drawn "
                     f"(default {json.dumps(REAL_WEIGHTS)})")
     pt.add_argument("-o", "--out", type=Path, default=Path("runs/refiner/reggan"))
+    ps = sub.add_parser("ship", help="put a trained refiner and its manifest entry in weights/")
+    ps.add_argument("weights", type=Path)
+    ps.add_argument("--description", required=True, help="what it adds, measured (faceedit models shows it)")
+    ps.add_argument("--default-on", action="store_true", help="on without --set refine=on")
     a = p.parse_args(argv)
     setup_logging(0)
     if a.command == "prepare":
@@ -328,13 +376,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{a.data}: no london_hd/ there (the shared data folder)", file=sys.stderr)
             return 2
         prepare(a.data, a.out, RefinerConfig(crop=a.crop, crop_scale=a.crop_scale))
+    elif a.command == "ship":
+        print(json.dumps(ship(a.weights, a.description, a.default_on), indent=1))
     else:
         if not a.crops.is_file():
             print(f"{a.crops}: no such crops file (run `prepare` first)", file=sys.stderr)
             return 2
         train(a.crops, a.out, a.method, a.minutes, batch=a.batch, content=a.content, lr=a.lr, lr_d=a.lr_d,
               save_every=a.save_every, generator=json.loads(a.generator), warmup=a.warmup, smooth=a.smooth,
-              real_weights=json.loads(a.real_weights) if a.real_weights else None)
+              real_weights=json.loads(a.real_weights) if a.real_weights else None, init=a.init)
     return 0
 
 

@@ -14,6 +14,9 @@ declare_arch("eggan", "faceedit.models.eggan:build_eggan", extra_targets=AU_TARG
                 within="estimable_aus"),
     ModelOption("source_aus", "the input's own AU intensities, overriding the AU head's estimate"),
     ModelOption("mode", "direct | delta (default: the checkpoint's edit_mode)"),
+    ModelOption("refine", "on|off: its generator as a refiner of the open mouth the stage paints (SimGAN-trained, "
+                "weights/eggan_refiner.safetensors; its card says what it adds); default: the refiner's own",
+                values=("on", "off")),
 ))
 
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,

@@ -10,6 +10,9 @@ from faceedit.models.registry import ModelSpec, declare_arch, register_model
 # classes are the checkpoint header's.
 declare_arch("legan", "faceedit.models.legan:build_legan", options=(
     ModelOption("lighting", "lighting class (or keep: the input's own)", vocabulary="conditions:lighting"),
+    ModelOption("refine", "on|off: its generator as a refiner of the open mouth the stage paints (SimGAN-trained, "
+                "weights/legan_refiner.safetensors; its card says what it adds); default: the refiner's own",
+                values=("on", "off")),
 ))
 
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,

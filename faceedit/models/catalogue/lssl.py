@@ -10,6 +10,9 @@ from faceedit.models.registry import ModelSpec, declare_arch, register_model
 # classes are the checkpoint header's.
 declare_arch("lssl", "faceedit.models.lssl:build_lssl", options=(
     ModelOption("lighting", "lighting class", vocabulary="conditions:lighting"),
+    ModelOption("refine", "on|off: its generator as a refiner of the open mouth the stage paints (SimGAN-trained, "
+                "weights/lssl_refiner.safetensors; its card says what it adds); default: the refiner's own",
+                values=("on", "off")),
 ))
 
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,

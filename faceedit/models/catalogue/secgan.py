@@ -12,6 +12,9 @@ from faceedit.models.registry import ModelSpec, declare_arch, register_model
 declare_arch("secgan", "faceedit.models.secgan:build_secgan", options=(
     ModelOption("attrs", "attribute edits the network makes itself: none (glasses are drawn by the stage)"),
     ModelOption("source", "the input's expression, overriding the source classifier's estimate"),
+    ModelOption("refine", "on|off: its generator as a refiner of the open mouth the stage paints (SimGAN-trained, "
+                "weights/secgan_refiner.safetensors; its card says what it adds); default: the refiner's own",
+                values=("on", "off")),
 ))
 
 # The shipped checkpoint: its file, sha256, description and licence are in weights/manifest.json,
