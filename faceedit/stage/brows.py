@@ -23,7 +23,7 @@ import numpy as np
 from faceedit.conditions import BROW_STYLES
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import pixel_max
-from faceedit.stage.regions import unit
+from faceedit.stage.matting import unit
 
 #: The band about a brow's line that may be brow (eye distances either side), and where the skin
 #: beside it is read (from, to).

@@ -17,7 +17,8 @@ import numpy as np
 from faceedit.conditions import HAIR_COLOURS
 from faceedit.log import logger
 from faceedit.pixels import pixel_max
-from faceedit.stage.regions import HeadRegions, hair_colour, hair_matte, unit
+from faceedit.stage.matting import unit
+from faceedit.stage.regions import HeadRegions, hair_colour, hair_matte
 
 #: Each colour's mean Lab (L 0..100), as hair of that colour reads in studio photos.
 LAB: dict[str, tuple[float, float, float]] = {

@@ -14,7 +14,8 @@ import numpy as np
 
 from faceedit.conditions import SKIN_TONES
 from faceedit.pixels import pixel_max
-from faceedit.stage.regions import HeadRegions, hair_matte, skin_matte, skin_without_features, unit
+from faceedit.stage.matting import unit
+from faceedit.stage.regions import HeadRegions, hair_matte, skin_matte, skin_without_features
 
 #: Each tone's change: lightness added at the skin's median lightness (L units; in proportion to
 #: a pixel's own elsewhere), the a (red) and b (yellow) chroma's scale and shift.

@@ -50,7 +50,8 @@ from faceedit.pixels import levels_to_signed
 from faceedit.stage import brows as stage_brows
 from faceedit.stage.glasses import draw_glasses
 from faceedit.stage.hair import recolour
-from faceedit.stage.regions import HeadRegions, hair_matte, skin_matte, unit
+from faceedit.stage.matting import unit
+from faceedit.stage.regions import HeadRegions, hair_matte, skin_matte
 from faceedit.stage.skin import retone
 from faceedit.train.crops import CropSet, TrainData
 
