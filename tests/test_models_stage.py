@@ -391,6 +391,7 @@ def test_lips_read_apart_with_no_interior_are_carried_unless_the_move_parts_them
     from faceedit.faces.landmarks import eye_distance
     from faceedit.stage.records import FaceEdit, StageRequest
     from faceedit.stage.steps import carries_lips
+    from faceedit.stage.tuning import EditTuning
 
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     lm[[67, 66, 65]] = lm[[61, 62, 63]] + [0.0, 0.06 * eye_distance(lm)]  # lips read a crease apart
@@ -400,13 +401,13 @@ def test_lips_read_apart_with_no_interior_are_carried_unless_the_move_parts_them
     face = FaceEdit(StageRequest("neutral", 1.0), lm)
     face.lip_redness = 150.0
     face.goal = lips_together
-    assert carries_lips(face)
+    assert carries_lips(face, EditTuning())
     face.goal = lips_apart
-    assert not carries_lips(face)
+    assert not carries_lips(face, EditTuning())
     face.goal, face.smile_taken = lips_together, -0.5  # a smile added shows teeth
-    assert not carries_lips(face)
+    assert not carries_lips(face, EditTuning())
     face.smile_taken, face.lip_redness = 0.0, None
-    assert not carries_lips(face)
+    assert not carries_lips(face, EditTuning())
 
 
 def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_smile():

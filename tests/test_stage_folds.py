@@ -376,10 +376,12 @@ def test_disgust_map_stays_off_the_raised_lip(stage, monkeypatch):
 
     from faceedit.stage import model
     from faceedit.stage.steps import raises_upper_lip
+    from faceedit.stage.tuning import EditTuning
 
     monkeypatch.setattr(model, "fill_mouth", lambda stage, face, pixels: pixels)
 
-    assert raises_upper_lip("disgusted") and not raises_upper_lip("angry") and not raises_upper_lip(None)
+    t = EditTuning()
+    assert raises_upper_lip("disgusted", t) and not raises_upper_lip("angry", t) and not raises_upper_lip(None, t)
     img, lm = _astronaut_face(stage)
     luma = lambda a: a.astype(float) @ np.array([0.299, 0.587, 0.114])  # noqa: E731
     paint = Stage.paint

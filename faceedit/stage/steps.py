@@ -113,16 +113,11 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     return shown
 
 
-#: The widest inner-lip gap (eye distances, the 68 points) read on lips that may be closed: a
-#: crease the Face Mesh reads as a parting (a disgusted upper lip on a turned face read 0.08).
-CREASE_GAP = 0.1
-
-
-def carries_lips(face: FaceEdit) -> bool:
+def carries_lips(face: FaceEdit, tuning: EditTuning) -> bool:
     """Whether the warp carries the lips as the photo shows them, with no opening to paint: a
     mouth with no interior found whose move does not part its lips (the 68 points' inner lips
     no further apart) and adds no smile, where its lips' colour is known and they lie at most
-    :data:`CREASE_GAP` apart (the crease between closed lips read as a parting by the Face
+    ``tuning.crease_gap`` apart (the crease between closed lips read as a parting by the Face
     Mesh, e.g. a disgusted upper lip; painted, it came out as a grey stroke or a slit of the
     mouth bank's teeth), or where a control reshapes them
     (its record's ``presses_lips``, :class:`faceedit.edits.controls.Control`: ``pout``, ``purse``,
@@ -134,7 +129,7 @@ def carries_lips(face: FaceEdit) -> bool:
         return lip_gap(goal) <= lip_gap(lm) + 0.005
     # (a smile added, or a mouth open wider than a crease: the bank paints its teeth and its dark)
     return (face.shown is None and face.lip_redness is not None and face.smile_taken >= 0
-            and lip_gap(lm) < CREASE_GAP and lip_gap(goal) <= lip_gap(lm) + 0.005)
+            and lip_gap(lm) < tuning.crease_gap and lip_gap(goal) <= lip_gap(lm) + 0.005)
 
 
 def mouth_still(lm: np.ndarray, goal: np.ndarray) -> bool:
@@ -303,7 +298,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndar
     r = face.warped
     assert r is not None and face.goal is not None
     out, moved, scale = pixels, r.landmarks, r.scale
-    if face.closing == 0 and (mouth_still(face.landmarks, face.goal) or carries_lips(face)):
+    if face.closing == 0 and (mouth_still(face.landmarks, face.goal) or carries_lips(face, stage.tuning.edit)):
         return out  # the mouth stays closed, or where it is
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
@@ -335,17 +330,11 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndar
     return out
 
 
-#: How far a target's own moves (:data:`~faceedit.stage.moves.TARGET_MOVES`) raise the upper
-#: lip beside its middle (eye distances) for the target's appearance map to stay off the lips:
-#: disgust's 0.12 moves the person's own lip by the warp, and the mean map's lip, where the mean
-#: face's was, falls on it as a blurred grey band (London 061, 014 at 1350 px).
-RAISED_LIP = 0.05
-
-
-def raises_upper_lip(target: str | None) -> bool:
-    """Whether ``target``'s own moves raise the upper lip by more than :data:`RAISED_LIP`."""
+def raises_upper_lip(target: str | None, tuning: EditTuning) -> bool:
+    """Whether ``target``'s own moves (:data:`~faceedit.stage.moves.TARGET_MOVES`) raise the
+    upper lip beside its middle by more than ``tuning.raised_lip``."""
     moves = TARGET_MOVES.get(target or "", {})
-    return max(moves.get(i, (0.0, 0.0))[1] for i in (50, 51)) > RAISED_LIP
+    return max(moves.get(i, (0.0, 0.0))[1] for i in (50, 51)) > tuning.raised_lip
 
 
 def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
@@ -369,7 +358,7 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
     out = stage.paint_smile(pixels, r.landmarks, stage.smile_skin(face.smile_taken, appearance) * r.scale,
                             face.keep_out, in_place=True)
     if appearance is not None and amount > 0:
-        keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if raises_upper_lip(appearance) else face.keep_out
+        keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if raises_upper_lip(appearance, stage.tuning.edit) else face.keep_out
         out = stage.paint(out, r.landmarks, appearance, amount * r.scale, keep, in_place=True)
     out = stage.paint_folds(out, face, appearance, amount, in_place=True)
     for name, v in (s.attributes or {}).items():

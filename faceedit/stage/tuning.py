@@ -1,12 +1,34 @@
 """The stage's tuned values as data: one frozen record, saved in the stage checkpoint's header.
 
+The rule for a number of the stage (``faceedit/stage/*.py``): take the first that fits.
+
+1. Not a value (a cache, a lock, a type, a message's text): a module constant.
+2. Contract: a name, a file name, a file's format (the mouth bank's scale and columns, a
+   tensor's rows), what a request's word or unit means (``pose`` 1 in degrees, ``gaze_x`` 1's
+   travel, ``aaa`` 1's drop, a named target's moves, the strength's range) or a catalogue a user
+   picks from (glasses, hair colours, skin tones): a module constant; changed only with the
+   interface or the file format, never per stage file.
+3. Face model: landmark indices, contours, mirror maps, template shapes and shares per point,
+   the mean head: a module constant.
+4. Numerical: a value whose change alters how exactly or how fast something is computed, not
+   what it aims at (iterations, seeds, grids, work scales, supersampling, sample counts, memory
+   budgets, guards against fold-over, unit conversions such as luma weights): a module constant.
+5. Reading: a calibration of how landmarks or blendshapes are read into the state (the state
+   fit's noise and priors, a lid's raise, the blendshape curves), judged against measured truth,
+   not by looking at an edit: a module constant, beside the command that measured it.
+6. Everything else sets how an edit looks (how far, how dark, how soft, where, when a thing
+   counts as found) and was set by looking at edits or from a measurement chosen by looking: it
+   belongs in :class:`StageTuning`. Those still module constants are listed "to move" in
+   ``docs/stage-tuning.md``, with every constant of the stage and its side
+   (``python bench/stage_constants.py``).
+
 :class:`StageTuning` groups the values that were set by looking at edits rather than fitted:
 how an edit moves the mouth's cut (:class:`EditTuning`), how the mouth bank paints an opened
 mouth and closed lips (:class:`MouthTuning`), how opened eyes keep their irises
-(:class:`EyesTuning`) and the light's default strength (:class:`LightTuning`). A stage checkpoint stores the record in its config (``tuning``, written
-by the stage's trainer); a checkpoint without it, or without some of its fields, takes the
-defaults below. The evidence for each value is in the stage's model card (``weights/stage.md``,
-"Tuned values").
+(:class:`EyesTuning`) and the light's default strength (:class:`LightTuning`). A stage
+checkpoint stores the record in its config (``tuning``, written by the stage's trainer); a
+checkpoint without it, or without some of its fields, takes the defaults below. The evidence for
+each value is in ``docs/stage-tuning.md``.
 
 No numpy or torch: the command line reads the defaults (:attr:`LightTuning.strength`) before
 any model loads.
@@ -50,6 +72,13 @@ class EditTuning:
     closing_loop_down: float = 0.04
     #: A move that narrows either eye to under this share of its opening cuts the eyelids.
     eye_closing: float = 0.7
+    #: The widest inner-lip gap (eye distances, the 68 points) read on lips that may be closed:
+    #: a crease the Face Mesh reads as a parting. Such lips with no interior found, parted no
+    #: further and given no smile, are carried by the warp as the photo shows them.
+    crease_gap: float = 0.1
+    #: A target's own moves that raise the upper lip beside its middle by more than this (eye
+    #: distances) keep the target's appearance map off the lips.
+    raised_lip: float = 0.05
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,308 @@
+"""Every upper-case module constant of ``faceedit/stage/*.py``, on its side of the rule for tuned values.
+
+The rule is in :mod:`faceedit.stage.tuning`'s docstring and in ``docs/stage-tuning.md``; this
+script holds each constant's side and why (:data:`SIDES`) and prints the table that
+``docs/stage-tuning.md`` carries under the rule::
+
+    python bench/stage_constants.py            # the table (markdown)
+    python bench/stage_constants.py --counts   # constants per side
+    python bench/stage_constants.py --check docs/stage-tuning.md   # exit 1 if the doc's table differs
+
+It reads the modules' source (:mod:`ast`), imports nothing of faceedit, and fails on a
+constant :data:`SIDES` does not place or a placed name no module has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from pathlib import Path
+
+STAGE = Path(__file__).resolve().parents[1] / "faceedit" / "stage"
+BEGIN = "<!-- stage constants: begin (python bench/stage_constants.py) -->"
+END = "<!-- stage constants: end -->"
+
+#: The sides, in the rule's order (docs/stage-tuning.md).
+KINDS = {
+    "X": "not a value",
+    "C": "contract",
+    "G": "face model",
+    "N": "numerical",
+    "M": "reading",
+    "T": "StageTuning: to move",
+}
+
+#: module.NAME -> (side, why).
+SIDES: dict[str, tuple[str, str]] = {
+    "blendshapes.ARKIT": ("C", "the reader's output names"),
+    "blendshapes.LEVELS": ("M", "control steps the curves were measured at"),
+    "blendshapes.NOISE": ("M", "the blendshape reader's noise floor"),
+    "blendshapes.MAPPING": ("C", "which control expresses which shape"),
+    "blendshapes.CURVES": ("M", "measured by bench/bench_blendshapes.py"),
+    "blendshapes.BLINK_CURVE": ("M", "measured by bench/bench_blendshapes.py"),
+    "blendshapes.BLINK_TOGETHER": ("M", "when two read blinks count as one"),
+    "blendshapes._WEAK": ("X", "message text"),
+    "blendshapes._OTHER": ("X", "message text"),
+    "blendshapes._BACK": ("X", "message text"),
+    "blendshapes._SQUINT": ("X", "message text"),
+    "blendshapes._UNREAD": ("X", "message text"),
+    "blendshapes._LOW": ("X", "message text"),
+    "blendshapes.INEXPRESSIBLE": ("X", "messages: why a shape cannot be expressed"),
+    "cut_curves.SAMPLES_PER_SEGMENT": ("N", "curve sampling"),
+    "cut_curves.MOUTH": ("G", "the mouth's 68-point indices"),
+    "cut_curves.ROUND_ASPECT": ("T", "when a new opening's corners round"),
+    "cut_curves.OPENING_FOLLOWS": ("T", "when cut curves follow their own lip"),
+    "cut_curves.LEFT_EYE": ("G", "an eye's 68-point indices"),
+    "cut_curves.RIGHT_EYE": ("G", "an eye's 68-point indices"),
+    "cut_fields.TPS_REG": ("N", "spline smoothing in a unit frame"),
+    "eyes.MESH_EYES": ("G", "Face Mesh lid contours"),
+    "eyes.LM_EYES": ("G", "68-point eye indices"),
+    "folds.KINDS": ("C", "the fold kinds (rows of folds.safetensors)"),
+    "folds.KIND_AUS": ("C", "the FACS units of each fold"),
+    "folds.GEOMETRIC": ("C", "kinds whose AUs the landmarks show"),
+    "folds.FOLDS_FILE": ("C", "a file name"),
+    "folds.PARAMS": ("C", "row names of the fitted tensor"),
+    "folds.SHARP": ("T", "a fold's sharp edge, set by looking"),
+    "folds.SHARP_PX": ("T", "its least width, set by looking"),
+    "folds.SOFT_MEDIAL": ("T", "kinds drawn soft medially, set by looking"),
+    "folds.REACH": ("T", "how far a fold's profile is drawn"),
+    "folds.MAX_AMOUNT": ("T", "how deep an edit's folds go"),
+    "folds.MIN_RATIO": ("T", "how dark a fold may go"),
+    "folds.SHOULDER": ("T", "a fold's lit rim"),
+    "folds.SHADE_TINT": ("T", "a crease's colour"),
+    "folds.TINT_CHROMA": ("T", "a crease's colour"),
+    "folds.SMOOTH_REACH": ("T", "how far lines are smoothed away"),
+    "folds.SMOOTH_VERTICAL": ("G", "kinds whose lines run up the face"),
+    "folds.SMOOTH_CLEAR": ("T", "brows and eyes kept clear of smoothing"),
+    "folds.SMOOTH_FROM_AU": ("T", "from which AU level lines are taken away"),
+    "folds.TILE_BUDGET": ("N", "memory per stack"),
+    "folds._STATS": ("X", "a cache"),
+    "folds._STATS_LOCK": ("X", "a lock"),
+    "gaze.GAZE_X_TRAVEL": ("C", "what gaze_x 1 means"),
+    "gaze.GAZE_Y_TRAVEL": ("C", "what gaze_y 1 means"),
+    "gaze.OLD_IRIS": ("T", "how much round the old iris is refilled"),
+    "glasses.HEAD_68": ("G", "mean 3D head (43 London photos)"),
+    "glasses.MIRROR_68": ("G", "68-point mirror map"),
+    "glasses.POSE_POINTS": ("G", "68-point indices"),
+    "glasses.HEAD_CENTRE": ("G", "head ellipsoid"),
+    "glasses.HEAD_AXES": ("G", "head ellipsoid"),
+    "glasses.SUPERSAMPLE": ("N", "anti-aliasing"),
+    "glasses.MIN_EYE_DISTANCE": ("N", "too small a face to draw on"),
+    "glasses.RGB": ("X", "a type"),
+    "glasses.COLOURS": ("C", "the --glasses colours offered"),
+    "glasses.TORTOISE_LIGHT": ("C", "part of the tortoise colour offered"),
+    "glasses.STYLES": ("C", "the --glasses styles offered"),
+    "hair.LAB": ("C", "the hair colours offered"),
+    "hair.CHROMA_KEPT": ("T", "how much of the hair's own colour stays"),
+    "hair.CONTRAST": ("T", "the recoloured hair's contrast"),
+    "lids.ROOTS": ("T", "closed lid: lash roots"),
+    "lids.LASHES": ("T", "closed lid: lashes"),
+    "lids.BELOW_REACH": ("T", "closed lid: skin below"),
+    "lids.MIN_SKIN": ("T", "closed lid: skin band"),
+    "lids.HANG": ("T", "closed lid: lashes' hang"),
+    "lids.LINE": ("T", "closed lid: lash line"),
+    "lids.SKIN_REACH": ("T", "closed lid: moving skin"),
+    "lids.BROW_KEEP": ("T", "closed lid: brow kept"),
+    "lids.CREASE_DROP": ("T", "closed lid: crease"),
+    "lids.LOWER_RIM": ("T", "closed lid: lower margin"),
+    "lids.GRAIN_SCALE": ("T", "closed lid: grain"),
+    "lids.FOLD_SCALE": ("T", "closed lid: shading kept"),
+    "lids.GRAIN_SEED": ("N", "a seed"),
+    "lids.GRAIN_ACROSS": ("T", "closed lid: grain size"),
+    "lids.TEXTURE": ("T", "closed lid: texture strength"),
+    "lids.LID_EASE": ("T", "closed lid: skin colour"),
+    "lids.BULGE": ("T", "closed lid: bulge"),
+    "lids.EDGE_DARK": ("T", "closed lid: edge"),
+    "lids.LIT": ("T", "closed lid: light"),
+    "lids.LIT_DOME": ("T", "closed lid: light"),
+    "lids.LIT_BELOW": ("T", "closed lid: light"),
+    "lids.LIT_WIDTH": ("T", "closed lid: light"),
+    "lids.LIT_PCT": ("T", "closed lid: light"),
+    "lids.CORNER_OUT": ("T", "where the lid's margin is looked for"),
+    "lids.MARGIN_SEARCH": ("T", "where the lash roots are looked for"),
+    "lids.LOWER_SEARCH": ("T", "where the lower margin is looked for"),
+    "lids.SHADOW": ("T", "closed lid: shadow"),
+    "lids.LASH_SHADOW": ("T", "closed lid: shadow"),
+    "lids.SHADOW_REACH": ("T", "closed lid: shadow"),
+    "lids.EDGE_SOFT": ("T", "closed lid: edge softness"),
+    "lids.LM_CONTOURS": ("G", "68-point indices"),
+    "lids.LM_BROWS": ("G", "68-point indices"),
+    "lip_rims._LUMA": ("N", "luma weights (a unit)"),
+    "lips.LEVEL_WIDTH": ("C", "the mouth bank's scale"),
+    "lips.CURVE_POINTS": ("C", "the mouth bank's curve samples"),
+    "lips.MESH_INNER_UPPER": ("G", "Face Mesh indices"),
+    "lips.MESH_INNER_LOWER": ("G", "Face Mesh indices"),
+    "lips.MESH_OUTER_UPPER": ("G", "Face Mesh indices"),
+    "lips.MESH_OUTER_LOWER": ("G", "Face Mesh indices"),
+    "lips.REACH_X": ("N", "a mask's margin"),
+    "lips.MIN_TEETH_LIGHTNESS": ("T", "when an interior is shown"),
+    "lips.LIP_REDNESS": ("T", "lip or interior"),
+    "lips.CREASE_PIECE": ("T", "when a crease piece is an inside"),
+    "lips.CREASE_REACH": ("T", "where the crease is looked for"),
+    "lips.CREASE_CONTRAST": ("T", "when the crease is found"),
+    "lips.TEETH_SAMPLES": ("N", "samples per column"),
+    "lips.TEETH_START": ("T", "where teeth may start"),
+    "lips.UPPER_TEETH_BRIGHTER": ("T", "when a sample is a tooth"),
+    "lips.UPPER_TEETH_MOST": ("T", "how far the upper cut goes"),
+    "lips.LOWER_DARK_MOST": ("T", "how far the lower cut goes"),
+    "matting.WORK_EYE_DISTANCE": ("N", "a work scale (GrabCut's speed)"),
+    "model.MAX_STRENGTH": ("C", "the request's range"),
+    "mouth.BANK_WIDTH": ("C", "the mouth bank's scale"),
+    "mouth.LIP_RING": ("C", "the bank's descriptors (build = fill)"),
+    "mouth.SKIN_RING": ("C", "the bank's descriptors (build = fill)"),
+    "mouth.DESCRIPTORS": ("C", "the bank's column names"),
+    "mouth.BANK_FILE": ("C", "a file name"),
+    "mouth._LUMA": ("N", "luma weights (a unit)"),
+    "mouth_bank._LUMA": ("N", "luma weights (a unit)"),
+    "moves.LID_PAIRS": ("G", "68-point indices"),
+    "moves.LIDS_MEET": ("T", "where a blink's lids meet"),
+    "moves.WINK_CORNER": ("T", "a wink's mouth corner"),
+    "moves.WINK_BROW": ("T", "a wink's brow"),
+    "moves.GAZE_LID": ("T", "lids following the gaze"),
+    "moves.GAZE_LOWER_LID": ("T", "lids following the gaze"),
+    "moves.TARGET_CONTROLS": ("C", "what the wink and sleepy targets are"),
+    "moves.GAZE_DOWN_LIDS": ("T", "lids closing looking down"),
+    "moves.WINK_MEET": ("T", "where a wink's lids meet"),
+    "moves.JAW_DROP": ("C", "what aaa 1 means"),
+    "moves.JAW_SHARE": ("G", "the jaw points' shares (a template)"),
+    "moves.OPEN_FROM": ("T", "when an opening is reshaped"),
+    "moves.OPEN_KEEP": ("T", "how tall a reshaped opening stays"),
+    "moves.ABOVE_CHORD": ("T", "an opening's shape (real: 0.34)"),
+    "moves.OPEN_SPLIT_REACH": ("T", "an opening's shape"),
+    "moves.OPEN_SHARE": ("G", "the lip points' shares (a template)"),
+    "moves.OPEN_SHARE_LOWER": ("G", "the lip points' shares (a template)"),
+    "moves.TARGET_MOVES": ("C", "what each named target is"),
+    "moves.MIRROR": ("G", "68-point mirror map"),
+    "paint.PAINT_REGION": ("T", "where maps are laid on a face"),
+    "paint._REGIONS": ("X", "a cache"),
+    "paint._REGIONS_LOCK": ("X", "a lock"),
+    "pose.MAX_DEGREES": ("C", "what pose 1 means"),
+    "pose.PIVOT_SHARE": ("T", "how a turned face moves"),
+    "pose.HEAD_REACH": ("T", "the turned head's region"),
+    "pose.FALLOFF": ("T", "the turned head's region"),
+    "pose.HAIR_RAISE": ("T", "the turned head's region"),
+    "pose.GRID": ("N", "a field's grid"),
+    "pose.INVERSE_STEPS": ("N", "fixed-point iterations"),
+    "pose.CHEEK_EDGES": ("G", "Face Mesh indices"),
+    "pose.FACE_TOP_BOTTOM": ("G", "Face Mesh indices"),
+    "regions.CAP": ("T", "where hair may be"),
+    "regions.MIN_HAIR": ("T", "when there is no hair"),
+    "regions.CORE": ("T", "which hair's colour is read"),
+    "regions.REACH": ("T", "which hair beside the face is hair"),
+    "regions.BACKGROUND_DELTA": ("T", "what is the background's colour"),
+    "regions.SKIN_REACH": ("T", "how far the skin matte reaches"),
+    "regions.NECK_FADE": ("T", "where the skin's change fades"),
+    "regions.SKULL": ("G", "68-point indices"),
+    "shading.SHADING_FILE": ("C", "a file name"),
+    "shading.CHROMA_FOLLOW": ("T", "how relit colour follows luma"),
+    "shading.EXPOSURE_PERCENTILE": ("T", "the relit face's exposure"),
+    "shading.RATIO_CLIP": ("T", "how dark or bright a light may make"),
+    "shading.BACKGROUND_RING": ("T", "what is background when relit"),
+    "shading.BACKGROUND_FLOOR": ("T", "what is background when relit"),
+    "shading.BACKGROUND_SMOOTH": ("T", "what is background when relit"),
+    "shading.BACKGROUND_REACH": ("T", "what is background when relit"),
+    "shading.BACKGROUND_BELOW_CHIN": ("T", "what is background when relit"),
+    "shading.BACKGROUND_CORE_SHRINK": ("T", "what is background when relit"),
+    "shading.BACKGROUND_FOREHEAD": ("T", "what is background when relit"),
+    "shading.GRID_CELLS": ("N", "a map's grid"),
+    "shading._MODEL": ("X", "a cache"),
+    "skin.TONES": ("C", "the skin tones offered"),
+    "state.SHAPE_NOISE": ("M", "the state fit's noise (held-out truth)"),
+    "state.LIPS_CLOSED": ("T", "when an edit makes the lips meet"),
+    "state.INNER_LIP_PAIRS": ("G", "68-point indices"),
+    "state.STATE_CLIP": ("N", "a clip in standard deviations"),
+    "state.LINE_SCALE": ("M", "the state fit's prior on targets' lines"),
+    "state.LINE_TARGETS": ("C", "targets with a line in the fit"),
+    "state.JAW_NOISE": ("M", "the state fit's jaw noise (measured)"),
+    "state.FRAME_POINTS": ("G", "68-point indices"),
+    "state.MEDIAPIPE_IDENTITY_SPREAD": ("M", "the state fit's prior for MediaPipe"),
+    "state.UPPER_LIDS": ("G", "68-point indices"),
+    "state.LID_RELAXED": ("M", "reading a lid's raise (measured)"),
+    "state.LID_RAISED_FROM": ("M", "reading a lid's raise (measured)"),
+    "state.LID_RAMP": ("M", "reading a lid's raise"),
+    "state.AU_STEPS": ("N", "Gauss-Newton steps"),
+    "state.KEEP_AU_WEIGHT": ("N", "the solver's hold on other AUs"),
+    "state.AU_DAMPING": ("N", "the solver's damping"),
+    "tuning.R": ("X", "a type variable"),
+    "warp.FIELD_GRID": ("N", "a field's grid"),
+    "warp.MIN_JACOBIAN": ("N", "a fold-over guard"),
+    "warp.REGION_INNER": ("T", "the region a warp moves"),
+    "warp.REGION_OUTER": ("T", "the region a warp moves"),
+    "warp.FOREHEAD_PIN": ("T", "how the forehead is held"),
+    "warp.INNER_LIPS": ("G", "68-point indices"),
+    "warp.WARP_POINTS": ("G", "68-point indices"),
+}
+
+
+def constants(stage: Path = STAGE) -> list[tuple[str, str, str]]:
+    """(module, name, value's source on one line) of every module-level upper-case name."""
+    found = []
+    for path in sorted(stage.glob("*.py")):
+        text = path.read_text()
+        for node in ast.parse(text).body:
+            value: ast.expr | None = None
+            if isinstance(node, ast.Assign):
+                targets, value = [t for t in node.targets if isinstance(t, ast.Name)], node.value
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                targets, value = [node.target], node.value
+            if value is None:
+                continue
+            for target in targets:
+                bare = target.id.lstrip("_")
+                if bare and bare.isupper():
+                    source = " ".join((ast.get_source_segment(text, value) or "").split())
+                    found.append((path.stem, target.id, source))
+    return found
+
+
+def _value(source: str) -> str:
+    short = source if len(source) <= 40 else source[:37] + "..."
+    return short.replace("|", "\\|").replace("`", "'")
+
+
+def table(stage: Path = STAGE) -> str:
+    """The markdown table; ValueError where :data:`SIDES` and the modules disagree."""
+    found = constants(stage)
+    keys = [f"{module}.{name}" for module, name, _ in found]
+    missing = [k for k in keys if k not in SIDES]
+    extra = sorted(set(SIDES) - set(keys))
+    if missing or extra:
+        raise ValueError(f"not placed: {missing}; placed but absent: {extra}")
+    rows = ["| module | name | value | side | why |", "|---|---|---|---|---|"]
+    for (module, name, source), key in zip(found, keys, strict=True):
+        side, why = SIDES[key]
+        rows.append(f"| {module} | `{name}` | `{_value(source)}` | {KINDS[side]} | {why} |")
+    return "\n".join(rows)
+
+
+def counts() -> dict[str, int]:
+    """Constants per side (:data:`KINDS`' names)."""
+    return {KINDS[k]: sum(side == k for side, _ in SIDES.values()) for k in KINDS}
+
+
+def documented(doc: Path) -> str:
+    """The table between the doc's markers."""
+    text = doc.read_text()
+    return text[text.index(BEGIN) + len(BEGIN):text.index(END)].strip()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", action="store_true", help="constants per side")
+    parser.add_argument("--check", type=Path, help="a doc whose table must equal this one")
+    args = parser.parse_args()
+    if args.counts:
+        for kind, n in counts().items():
+            print(f"{kind}: {n}")
+        return 0
+    if args.check:
+        same = documented(args.check) == table()
+        print("the same" if same else f"{args.check}'s table differs: rerun and paste")
+        return 0 if same else 1
+    print(table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
