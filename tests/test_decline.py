@@ -1,6 +1,6 @@
 """Faces the edit cannot hold are left as they are by default, with the reason in the record and
-a count in the summary; ``--force`` edits them (faceedit.faces.reading.decline_reason, hooked in
-the photo engine)."""
+a count in the summary; ``--force`` edits them (faceedit.faces.reading.decline_reason): in the
+photo engine, in Editor.edit (``editor.declined``, ``force=True``) and in a video's frames."""
 
 import json
 
