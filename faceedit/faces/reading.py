@@ -49,6 +49,8 @@ MAX_YAW = 45.0
 #: and surprised on London faces at 8, 10, 12, 16, 20, 24 px: a dark bar or a smear for a mouth
 #: at 8 and 10, readable from 12).
 MIN_EYE_PX = 12.0
+#: How far inside the limits a declined video track must come to be edited again (degrees, px).
+RETURN_YAW, RETURN_EYE_PX = 5.0, 1.5
 #: The yaw from 68 points: asin of this times the nose tip's offset from the jaw's middle along
 #: the eye line, as a share of the half jaw width.
 YAW_GAIN = 0.75
@@ -221,10 +223,12 @@ def _why(yaw: float, eye_px: float, max_yaw: float, min_eye_px: float) -> str | 
     return None
 
 
-def face_decline_reason(face: Face) -> str | None:
+def face_decline_reason(face: Face, *, margin: float = 0.0) -> str | None:
     """:func:`decline_reason` of ``face`` from its points alone (eye distance and yaw, as
     :func:`read_face` gets them, without reading the pixels: a video's frames); None for a face
-    without 68 landmarks."""
+    without 68 landmarks. ``margin`` tightens both limits (:data:`MAX_YAW` less ``margin`` x
+    :data:`RETURN_YAW`, :data:`MIN_EYE_PX` plus ``margin`` x :data:`RETURN_EYE_PX`): a
+    video's track, once declined, is edited again only past that (no flicker at a limit)."""
     lm = np.asarray(face.landmarks, np.float64)
     if lm.shape != (68, 2):
         return None
@@ -232,7 +236,7 @@ def face_decline_reason(face: Face) -> str | None:
         yaw = mesh_pose(face.dense)[0]
     else:
         yaw = landmark_pose(lm)[0]
-    return _why(yaw, eye_distance(lm), MAX_YAW, MIN_EYE_PX)
+    return _why(yaw, eye_distance(lm), MAX_YAW - margin * RETURN_YAW, MIN_EYE_PX + margin * RETURN_EYE_PX)
 
 
 def split_declined(pixels: np.ndarray, faces: list[Face], force: bool = False

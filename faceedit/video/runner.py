@@ -513,10 +513,12 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
 
 
 def _not_declined(tracks: list, result: VideoResult) -> list:
-    """The tracks the edit takes on in this frame; each other one counted in ``result.declined``."""
+    """The tracks the edit takes on in this frame, the others counted in ``result.declined``; a
+    track declined before comes back only inside the limits by a margin (no flicker at one)."""
     kept = []
     for tr in tracks:
-        why = face_decline_reason(tr.face)
+        why = face_decline_reason(tr.face, margin=1.0 if tr.extra.get("declined") else 0.0)
+        tr.extra["declined"] = why is not None
         if why is None:
             kept.append(tr)
         else:
