@@ -3,6 +3,7 @@
     from faceedit.api import Editor
     editor = Editor.from_pretrained("reggan")
     out = editor.edit(rgb_uint8, "happy")          # numpy in, numpy out, every face edited
+    editor.declined                                # the faces it left as they are, and why
 
 The editing itself is :mod:`faceedit.flow` (an Editor is a :class:`faceedit.flow.Flow` that
 also detects faces). The CLI is a thin layer over this module and :mod:`faceedit.pipeline`.
@@ -18,8 +19,9 @@ import torch
 
 from faceedit.device import DEVICES, PRECISIONS, autocast_dtype, resolve_device  # noqa: F401 (re-exported)
 from faceedit.errors import FaceEditError, UsageError
+from faceedit.faces.reading import face_decline_reason
 from faceedit.faces.types import Face
-from faceedit.flow import Flow, edit_faces, select_faces
+from faceedit.flow import Flow, edit_faces, face_numbers, select_faces
 from faceedit.log import logger, mark, timed
 from faceedit.models.loading import load_model
 from faceedit.models.refine import shipped_refiner
@@ -37,9 +39,14 @@ class Editor(Flow):
 
     ``stage``: the geometry/shading/appearance statistics (:class:`faceedit.stage.model.Stage`)
     applied to the photo before the model's network
-    sees the face; None for a model that edits pixels alone (``stage=False``)."""
+    sees the face; None for a model that edits pixels alone (``stage=False``).
+
+    ``declined``: the faces the last :meth:`edit` left as they are, ``[{"face": N, "declined":
+    reason}]`` (N numbers the photo's faces as ``face`` does, largest first; a photo record's
+    ``declined``); empty where it edited every face it chose."""
 
     detector_name: str = "auto"
+    declined: list[dict] = field(default_factory=list)
     _detector: object | None = None
     _references: dict = field(default_factory=dict)  # --like photo path -> its landmarks
 
@@ -123,7 +130,7 @@ class Editor(Flow):
                 self._detector = get_detector(self.detector_name, device=str(self.device))
         return self._detector
 
-    def edit(self, image: np.ndarray, target: str | EditRequest, strength: float = 1.0,
+    def edit(self, image: np.ndarray, target: str | EditRequest, strength: float = 1.0, *, force: bool = False,
              **fields: Any) -> np.ndarray:
         """Edit the faces of one RGB photo ((H, W, 3) uint8/uint16 array, or a PIL image);
         returns a new array. ``target``: a target name, with ``strength`` and the request's
@@ -133,8 +140,10 @@ class Editor(Flow):
         expression is copied), ``phase``, ``face``, ``max_faces``; any other keyword is a
         setting of the model's own), or an :class:`EditRequest` itself. The request is checked
         against the model before anything is done (UsageError naming the field and what it
-        takes); then detects, chooses the faces (:func:`faceedit.flow.select_faces`) and runs
-        :func:`faceedit.flow.edit_faces`."""
+        takes); then detects, chooses the faces (:func:`faceedit.flow.select_faces`), leaves
+        those the edit declines as they are (:func:`faceedit.faces.reading.decline_reason`: turned
+        past 45 degrees, eyes under 12 px apart; named with the reason in :attr:`declined`;
+        ``force``: edits them too) and runs :func:`faceedit.flow.edit_faces` on the others."""
         if isinstance(target, EditRequest):
             if fields or strength != 1.0:
                 raise UsageError("give the edit as an EditRequest or as keywords, not both")
@@ -143,14 +152,21 @@ class Editor(Flow):
             request = EditRequest.of(target, strength, **fields)
         request = self.check_request(request)
         self.check_detector()
+        self.declined = []
         if not isinstance(image, np.ndarray):  # a PIL image
             image = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
         with timed("detect"):
             faces = self.detector.detect(to_uint8(image))
-        faces = select_faces(faces, request.face, request.max_faces)
+        chosen = select_faces(faces, request.face, request.max_faces)
         mark("first face")
-        out = edit_faces(self, image, faces, request)
-        logger.debug("edited %d face(s)", len(faces))
+        whys = [None if force else face_decline_reason(f) for f in chosen]
+        kept = [f for f, why in zip(chosen, whys) if why is None]
+        self.declined = [{"face": n, "declined": why} for n, why in zip(face_numbers(faces, chosen), whys)
+                         if why is not None]
+        for d in self.declined:
+            logger.info("face %d left as it is: %s (force=True edits it)", d["face"], d["declined"])
+        out = edit_faces(self, image, kept, request)
+        logger.debug("edited %d face(s)", len(kept))
         return out
 
 

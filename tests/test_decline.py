@@ -1,6 +1,6 @@
 """Faces the edit cannot hold are left as they are by default, with the reason in the record and
-a count in the summary; ``--force`` edits them (faceedit.faces.reading.decline_reason, hooked in
-the photo engine)."""
+a count in the summary; ``--force`` edits them (faceedit.faces.reading.decline_reason): in the
+photo engine, in Editor.edit (``editor.declined``, ``force=True``) and in a video's frames."""
 
 import json
 
@@ -80,3 +80,42 @@ def test_a_rerun_with_force_is_compared_as_another_condition(tmp_path, photos, t
     assert code == 1 and recs[0]["status"] == "error" and "force" in recs[0]["error"], recs
     code, recs, _ = _apply("-m", tiny_ckpt, "-t", "bright", photos / "tiny.png", "-o", out, "--force")
     assert code == 0 and recs[0]["status"] == "skipped", recs
+
+
+def test_editor_edit_leaves_a_tiny_face_as_it_is_and_names_it(photos, tiny_ckpt):
+    """The library's Editor.edit takes the same verdict: the tiny astronaut comes back
+    unchanged with the reason in ``editor.declined``; ``force=True`` edits her; the big one is
+    edited with nothing declined."""
+    from faceedit.api import Editor
+
+    editor = Editor.from_pretrained(tiny_ckpt)
+    tiny = np.asarray(Image.open(photos / "tiny.png"))
+    out = editor.edit(tiny, "bright")
+    assert np.array_equal(out, tiny)
+    assert [d["face"] for d in editor.declined] == [0] and "too small" in editor.declined[0]["declined"]
+    forced = editor.edit(tiny, "bright", force=True)
+    assert editor.declined == [] and np.abs(forced.astype(int) - tiny.astype(int)).max() > 10
+    big = np.asarray(Image.open(photos / "big.png"))
+    assert np.abs(editor.edit(big, "bright").astype(int) - big.astype(int)).max() > 10 and editor.declined == []
+
+
+def test_a_small_face_video_is_declined_through_apply_and_force_reaches_it(tmp_path):
+    """``apply`` on a clip whose face is too small (the astronaut at 128 x 96, eyes about 9 px
+    apart): the video is written unedited (``copied``), its record names the decline with the
+    frames and the summary counts it; ``--force`` reaches the video and edits every frame."""
+    pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
+    from _imgs import astronaut
+
+    from faceedit.video.synth import write_clip
+
+    src = tmp_path / "small.mp4"
+    write_clip(str(src), astronaut(), 4, (128, 96))
+    code, recs, stderr = _apply("-m", "stage", "-t", "happy", src, "-o", tmp_path / "o")
+    assert code == 0, stderr
+    (rec,) = recs
+    assert rec["kind"] == "video" and rec["status"] == "copied" and rec["edited_frames"] == 0
+    assert rec["declined_frames"] == 4 and [(d["face"], d["frames"]) for d in rec["declined"]] == [(0, 4)]
+    assert "too small" in rec["declined"][0]["declined"] and "1 face declined" in stderr
+    code, recs, stderr = _apply("-m", "stage", "-t", "happy", src, "-o", tmp_path / "forced", "--force")
+    assert code == 0, stderr
+    assert recs[0]["status"] == "ok" and recs[0]["edited_frames"] == 4 and "declined" not in recs[0]

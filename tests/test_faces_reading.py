@@ -188,3 +188,27 @@ def test_world_photos_read_as_they_are(world_photos):
     assert read("portrait_112").grey and not laugh.grey
     assert 5 < abs(read("posed_anger_15").yaw) < 25
     assert 35 < abs(read("posed_disgust_45").yaw) < 55
+
+
+
+def test_a_declined_track_comes_back_only_inside_the_limits_by_a_margin(astronaut):
+    """A face at the size limit is edited; once declined, the same face needs RETURN_EYE_PX more
+    to be edited again (a video's track does not flicker between edited and not at a limit)."""
+    from dataclasses import replace
+
+    from faceedit.faces.detectors import get_detector
+    from faceedit.faces.landmarks import eye_distance
+    from faceedit.faces.reading import MIN_EYE_PX, RETURN_EYE_PX, face_decline_reason
+
+    found = max(get_detector("mediapipe").detect(astronaut), key=lambda f: f.area)
+    lm = np.asarray(found.landmarks, np.float64)
+
+    def face(eye_px):
+        small = (lm - lm.mean(0)) * (eye_px / eye_distance(lm))
+        return replace(found, landmarks=small, dense=None)
+
+    just = MIN_EYE_PX + RETURN_EYE_PX / 2
+    assert face_decline_reason(face(just)) is None
+    assert "too small" in (face_decline_reason(face(just), margin=1.0) or "")
+    assert face_decline_reason(face(MIN_EYE_PX + RETURN_EYE_PX + 0.5), margin=1.0) is None
+    assert "too small" in (face_decline_reason(face(MIN_EYE_PX - 0.5)) or "")

@@ -624,3 +624,23 @@ def test_each_face_carries_its_own_part_of_the_change():
     want[35:45, 70:80] = 40
     assert np.array_equal(carry_change(before, parts, [left, down]), want)  # whole pixels: exact
     assert np.array_equal(carry_change(before, parts, [np.eye(2, 3)] * 2), after)
+
+
+def test_a_small_face_is_declined_on_its_frames_and_force_edits_it(tmp_path, editor):
+    """A clip whose face is too small for the edit (the astronaut at 128 x 96: eyes about 9 px
+    apart) is written unedited, its record naming the decline per person with the frames; with
+    ``force`` every frame is edited."""
+    src, out = str(tmp_path / "small.mp4"), str(tmp_path / "small_happy.mp4")
+    write_clip(src, astronaut(), 4, (128, 96))
+    result = edit_video(editor, src, out, "happy", progress=False)
+    rec = result.to_json()
+    assert result.frames == 4 and result.edited == 0 and rec["declined_frames"] == 4
+    assert [(d["face"], d["frames"]) for d in rec["declined"]] == [(0, 4)] and "too small" in rec["declined"][0][
+        "declined"]
+    # the frames as a pass-through writes them (no face chosen, written unedited), bit for bit
+    copy = str(tmp_path / "copy.mp4")
+    edit_video(editor, src, copy, "happy", progress=False, face="7", on_no_face="copy")
+    assert all(np.array_equal(a[3], b[3]) for a, b in zip(frames(copy), frames(out)))
+    forced = edit_video(editor, src, str(tmp_path / "forced.mp4"), "happy", progress=False, force=True)
+    assert forced.edited == 4 and "declined" not in forced.to_json()
+    assert all(np.abs(a[3].astype(int) - b[3]).max() > 20 for a, b in zip(frames(copy), frames(forced.output)))

@@ -36,8 +36,8 @@ def test_photos_and_videos_in_one_run(tmp_path, editor):
     src = tmp_path / "in"
     src.mkdir()
     Image.fromarray(astronaut()).resize((256, 256)).save(src / "a_photo.png")
-    write_clip(str(src / "b_clip.mp4"), astronaut(), 6, (128, 96))
-    write_clip(str(tmp_path / "c.mp4"), astronaut(), 5, (128, 96))
+    write_clip(str(src / "b_clip.mp4"), astronaut(), 6, (224, 168))
+    write_clip(str(tmp_path / "c.mp4"), astronaut(), 5, (224, 168))
     os.rename(tmp_path / "c.mp4", src / "c_clip")  # a video by its bytes, not its name
     (src / "d_bad.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
     Image.fromarray(np.asarray(astronaut())[:, ::-1].copy()).resize((256, 256)).save(src / "e_photo.jpg")

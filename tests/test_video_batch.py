@@ -49,7 +49,7 @@ def never() -> bool:
 
 def test_records_and_errors(tmp_path, editor):
     good = str(tmp_path / "a.mp4")
-    write_clip(good, astronaut(), 8, (128, 96), fps=CLIP_FPS)
+    write_clip(good, astronaut(), 8, (224, 168), fps=CLIP_FPS)
     bad = tmp_path / "b.mp4"
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 300)  # a signature, then nothing
     out = tmp_path / "out"
@@ -72,7 +72,7 @@ def test_records_and_errors(tmp_path, editor):
 
 def test_stop_ends_the_video_without_a_partial_file(tmp_path, editor):
     clip = str(tmp_path / "a.mp4")
-    write_clip(clip, astronaut(), 12, (128, 96))
+    write_clip(clip, astronaut(), 12, (224, 168))
     calls = []
 
     def stop():
@@ -90,7 +90,7 @@ def test_an_encoder_failure_fails_that_video_alone(tmp_path, editor):
     from faceedit.video.container import EncodeOptions
 
     clip = str(tmp_path / "a.mp4")
-    write_clip(clip, astronaut(), 4, (128, 96), tone=None)
+    write_clip(clip, astronaut(), 4, (224, 168), tone=None)
     out = tmp_path / "out"
     videos = engine(editor, out, EncodeOptions(codec="libx264"))
     recs = videos.edit(job(0, clip, (str(out / "a_happy.webm"), "happy", 1.0),
@@ -128,7 +128,7 @@ def test_a_video_is_not_measured_unless_asked(tmp_path, editor, monkeypatch):
 
     monkeypatch.setattr(FaceReader, "read", unexpected)
     clip = str(tmp_path / "a.mp4")
-    write_clip(clip, astronaut(), 4, (128, 96))
+    write_clip(clip, astronaut(), 4, (224, 168))
     out = tmp_path / "out"
     videos = measuring_engine(editor, out)
     assert videos.reader is None

@@ -39,8 +39,8 @@ def test_a_folder_of_photos_and_videos(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
     Image.fromarray(astronaut()).resize((256, 256)).save(src / "a.png")
-    write_clip(str(src / "b.mp4"), astronaut(), 8, (128, 96))
-    write_clip(str(src / "c.mkv"), astronaut(), 6, (128, 96), hide=(0, 6))  # no face at all
+    write_clip(str(src / "b.mp4"), astronaut(), 8, (224, 168))
+    write_clip(str(src / "c.mkv"), astronaut(), 6, (224, 168), hide=(0, 6))  # no face at all
     (src / "d.mov").write_bytes(b"\x00\x00\x00\x14ftypqt  " + os.urandom(200))  # corrupt
     Image.fromarray(np.ascontiguousarray(astronaut()[:, ::-1])).save(src / "e.jpg")
     (src / "notes.txt").write_text("not an input")
@@ -71,7 +71,7 @@ def test_a_folder_of_photos_and_videos(tmp_path):
 
 
 def test_bad_video_codec_is_a_usage_error(tmp_path):
-    write_clip(str(tmp_path / "b.mp4"), astronaut(), 3, (128, 96))
+    write_clip(str(tmp_path / "b.mp4"), astronaut(), 3, (224, 168))
     r = apply(tmp_path / "b.mp4", "-m", "stage", "-t", "happy", "-o", tmp_path / "o",
               "--video-codec", "nosuchcodec")
     assert r.returncode == 2 and "--video-codec nosuchcodec" in r.stderr
@@ -103,7 +103,7 @@ def test_sigterm_in_a_video_leaves_no_file(tmp_path):
 
 def test_quiet_silences_the_encoder(tmp_path):
     """-q: only errors on stderr, x265's own info lines included (its log level follows -q)."""
-    write_clip(str(tmp_path / "b.mp4"), astronaut(), 3, (128, 96))
+    write_clip(str(tmp_path / "b.mp4"), astronaut(), 3, (224, 168))
     r = subprocess.run([sys.executable, "-m", "faceedit", "-q", "apply", str(tmp_path / "b.mp4"), "-m",
                         "stage", "-t", "happy", "-o", str(tmp_path / "o"), "--video-codec", "libx265"],
                        capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
@@ -115,8 +115,8 @@ def test_quiet_silences_the_encoder(tmp_path):
 def test_a_codec_the_output_container_cannot_hold_is_a_usage_error(tmp_path):
     """libx264 into a WebM output is refused before anything runs (exit 2), naming the video and
     the containers that take it; nothing is written."""
-    write_clip(str(tmp_path / "clip.webm"), astronaut(), 3, (128, 96), codec="libvpx-vp9")
-    write_clip(str(tmp_path / "basic.mp4"), astronaut(), 3, (128, 96))
+    write_clip(str(tmp_path / "clip.webm"), astronaut(), 3, (224, 168), codec="libvpx-vp9")
+    write_clip(str(tmp_path / "basic.mp4"), astronaut(), 3, (224, 168))
     Image.fromarray(astronaut()).resize((256, 256)).save(tmp_path / "face.jpg")
     r = apply(tmp_path / "clip.webm", tmp_path / "basic.mp4", tmp_path / "face.jpg", "-m", "stage", "-t",
               "happy", "-o", tmp_path / "o", "--video-codec", "libx264", "--json")
@@ -128,7 +128,7 @@ def test_a_codec_the_output_container_cannot_hold_is_a_usage_error(tmp_path):
 def test_key_frames_option_reaches_the_video(tmp_path):
     """--key-frames 1 edits every frame in full; the default carries a still face's key frame
     edit onto the frames after it (the record's key_frames); 0 is a usage error."""
-    write_clip(str(tmp_path / "b.mp4"), astronaut(), 12, (160, 120))
+    write_clip(str(tmp_path / "b.mp4"), astronaut(), 12, (224, 168))
     every = apply(tmp_path / "b.mp4", "-m", "stage", "-t", "happy", "-o", tmp_path / "o1", "--json",
                   "--key-frames", "1")
     default = apply(tmp_path / "b.mp4", "-m", "stage", "-t", "happy", "-o", tmp_path / "o8", "--json")

@@ -42,7 +42,7 @@ def mixed_folder(root) -> str:
     src = root / "in"
     src.mkdir()
     Image.fromarray(astronaut()).resize((256, 256)).save(src / "a.png")
-    write_clip(str(src / "b.mp4"), astronaut(), 6, (128, 96))
+    write_clip(str(src / "b.mp4"), astronaut(), 6, (224, 168))
     (src / "c.mov").write_bytes(b"\x00\x00\x00\x14ftypqt  " + os.urandom(200))
     write_clip(str(src / "d_two.mkv"), two_people(), 5, (320, 160))
     return str(src)

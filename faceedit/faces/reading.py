@@ -27,7 +27,8 @@ takes it on (:func:`decline_reason`).
 
 :func:`decline_reason` is the verdict the edit follows for every model: a face turned past
 :data:`MAX_YAW` (a profile) or smaller than :data:`MIN_EYE_PX` is left as it is, with the reason;
-:func:`split_declined` applies it to a photo's faces.
+:func:`split_declined` applies it to a photo's faces, :func:`face_decline_reason` to a face from its
+points alone (a video's frames).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ MAX_YAW = 45.0
 #: and surprised on London faces at 8, 10, 12, 16, 20, 24 px: a dark bar or a smear for a mouth
 #: at 8 and 10, readable from 12).
 MIN_EYE_PX = 12.0
+#: How far inside the limits a declined video track must come to be edited again (degrees, px).
+RETURN_YAW, RETURN_EYE_PX = 5.0, 1.5
 #: The yaw from 68 points: asin of this times the nose tip's offset from the jaw's middle along
 #: the eye line, as a share of the half jaw width.
 YAW_GAIN = 0.75
@@ -209,11 +212,31 @@ def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
 
 def decline_reason(reading: FaceReading, *, max_yaw: float = MAX_YAW, min_eye_px: float = MIN_EYE_PX) -> str | None:
     """Why a face is left as it is, or None where the edit takes it on (the same for every model)."""
-    if abs(reading.yaw) > max_yaw:
-        return f"turned {abs(reading.yaw):.0f} degrees (a profile; the edit holds to {max_yaw:.0f})"
-    if reading.eye_px < min_eye_px:
-        return f"too small: eyes {reading.eye_px:.0f} px apart (the edit holds from {min_eye_px:.0f})"
+    return _why(reading.yaw, reading.eye_px, max_yaw, min_eye_px)
+
+
+def _why(yaw: float, eye_px: float, max_yaw: float, min_eye_px: float) -> str | None:
+    if abs(yaw) > max_yaw:
+        return f"turned {abs(yaw):.0f} degrees (a profile; the edit holds to {max_yaw:.0f})"
+    if eye_px < min_eye_px:
+        return f"too small: eyes {eye_px:.0f} px apart (the edit holds from {min_eye_px:.0f})"
     return None
+
+
+def face_decline_reason(face: Face, *, margin: float = 0.0) -> str | None:
+    """:func:`decline_reason` of ``face`` from its points alone (eye distance and yaw, as
+    :func:`read_face` gets them, without reading the pixels: a video's frames); None for a face
+    without 68 landmarks. ``margin`` tightens both limits (:data:`MAX_YAW` less ``margin`` x
+    :data:`RETURN_YAW`, :data:`MIN_EYE_PX` plus ``margin`` x :data:`RETURN_EYE_PX`): a
+    video's track, once declined, is edited again only past that (no flicker at a limit)."""
+    lm = np.asarray(face.landmarks, np.float64)
+    if lm.shape != (68, 2):
+        return None
+    if face.dense is not None and np.shape(face.dense)[0] >= 468 and np.shape(face.dense)[1] >= 3:
+        yaw = mesh_pose(face.dense)[0]
+    else:
+        yaw = landmark_pose(lm)[0]
+    return _why(yaw, eye_distance(lm), MAX_YAW - margin * RETURN_YAW, MIN_EYE_PX + margin * RETURN_EYE_PX)
 
 
 def split_declined(pixels: np.ndarray, faces: list[Face], force: bool = False

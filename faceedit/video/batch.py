@@ -117,7 +117,8 @@ class VideoEngine:
                                     face=self.opts.face, max_faces=self.opts.max_faces, encode=self.encode,
                                     stop=stop, progress=self.progress, tracker=default_tracker(self.editor),
                                     on_no_face=self.opts.on_no_face, request=self.opts.request,
-                                    samples=samples, reuse=Reuse(every=self.opts.key_frames), record=out.record)
+                                    samples=samples, reuse=Reuse(every=self.opts.key_frames), record=out.record,
+                                    force=self.opts.force)
             except Stopped:
                 logger.info("%s: stopped, no output written", job.item.path)
                 return None

@@ -17,12 +17,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from faceedit.edits.attributes import needs_matte
 from faceedit.errors import FaceEditError, NoFaceError, TooManyFacesError, UsageError
+from faceedit.faces.reading import face_decline_reason
 from faceedit.files import atomic_path
 from faceedit.log import logger
 from faceedit.models.request import EditRequest
@@ -69,7 +70,10 @@ class VideoResult:
     ``faces``: the faces found, as a photo's), ``detections`` frames the detector ran on,
     ``keys`` the edited frames edited in full (the others took a key frame's edit,
     :mod:`faceedit.video.reuse`), ``fps`` frames edited per second end to end (a record's
-    ``edit_fps``), ``rate`` the clip's own frame rate (a record's ``fps``; None: not known)."""
+    ``edit_fps``), ``rate`` the clip's own frame rate (a record's ``fps``; None: not known),
+    ``declined`` per person and reason the frames on which the edit left the face as it is
+    (:func:`faceedit.faces.reading.face_decline_reason`; ``edit_video``'s ``force`` edits them),
+    ``declined_frames`` the frames on which it left one or more."""
 
     input: str
     output: str
@@ -87,6 +91,9 @@ class VideoResult:
     network: bool = False  # the network's change altered a pixel of a frame (set from the workers)
     audio: int = 0  # streams copied
     clock: FrameClock | None = None  # the frames' times the smoothing ran on (from the clip's rate)
+    # (track, "turned" | "too"): [the reason on the first such frame, the frames]
+    declined: dict = field(default_factory=dict)
+    declined_frames: int = 0
 
     def to_json(self) -> dict:
         return {"input": self.input, "output": self.output, "frames": self.frames,
@@ -96,7 +103,15 @@ class VideoResult:
                 "edit_fps": round(self.fps, 2), "seconds": round(self.seconds, 2),
                 "copied_streams": self.audio, "network": self.network,
                 "clock": None if self.clock is None else self.clock.kind,
-                "clock_steps_replaced": 0 if self.clock is None else self.clock.replaced}
+                "clock_steps_replaced": 0 if self.clock is None else self.clock.replaced,
+                **({"declined": self.declined_json(), "declined_frames": self.declined_frames}
+                   if self.declined else {})}
+
+    def declined_json(self) -> list[dict]:
+        """``[{"face": track, "frames": n, "declined": reason}]`` (a photo record's ``declined``
+        with its frames; the reason as the first such frame gave it)."""
+        return [{"face": track, "frames": n, "declined": why}
+                for (track, _), (why, n) in sorted(self.declined.items(), key=lambda kv: kv[0])]
 
 
 class Progress:
@@ -245,7 +260,7 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                tracker: FaceTracker | None = None, queue_size: int = 8, hold: float = 1.0,
                workers: int = 2, on_no_face: str = "error", request: EditRequest | None = None,
                samples: FaceSamples | None = None, reuse: Reuse | None = None, record: dict | None = None,
-               **options) -> VideoResult:
+               force: bool = False, **options) -> VideoResult:
     """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
     extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
     ``options`` as :meth:`Editor.edit`'s (or ``request``, an
@@ -261,7 +276,11 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
     person, :class:`FaceSamples`, for reading the output); ``reuse``: when a frame takes the
     last key frame's edit, moved, instead of its own (:class:`~faceedit.video.reuse.Reuse`;
     ``Reuse(every=1)``: every frame edited in full); ``record``: faceedit's record of the output
-    (:mod:`faceedit.io.outputs`), kept in the container's metadata. Raises :class:`FaceEditError` subclasses naming the file."""
+    (:mod:`faceedit.io.outputs`), kept in the container's metadata. A tracked face the edit
+    declines on a frame (:func:`faceedit.faces.reading.face_decline_reason`: turned past 45
+    degrees, eyes under 12 px apart) is left as it is on that frame and counted in the result's
+    ``declined``; ``force`` edits it. A clip whose faces are all declined is written unedited.
+    Raises :class:`FaceEditError` subclasses naming the file."""
     target = editor.check_target(target)
     request = EditRequest.of(target, strength, **options) if request is None else request.at(target, strength)
     select_tracks([], face, max_faces)  # a bad --face is a usage error before any work
@@ -286,8 +305,8 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
                 try:
                     _stream(editor, reader, writer, tracker, target, face, max_faces, stop,
                             bar, result, queue_size, hold, workers, request, samples,
-                            KeyFrames(reuse))
-                    if not result.edited and on_no_face != "copy":
+                            KeyFrames(reuse), force)
+                    if not result.edited and not result.declined and on_no_face != "copy":
                         raise NoFaceInClip(no_face_reason(face, tracker.next_id, result.frames), src,
                                            tracker.next_id)
                     writer.close()
@@ -383,7 +402,8 @@ class _Edit:
 
 
 def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar, result,
-            queue_size, hold, workers, request, samples=None, keys: KeyFrames | None = None) -> None:
+            queue_size, hold, workers, request, samples=None, keys: KeyFrames | None = None,
+            force: bool = False) -> None:
     """Reader thread -> (this thread: track, plan) -> ``workers`` edit threads -> writer thread,
     in file order; every queue bounded."""
     inbox: queue.Queue = queue.Queue(queue_size)
@@ -431,7 +451,7 @@ def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar,
                 if stop is not None and stop():
                     raise Stopped(reader.path)
                 item = _plan_frame(editor, pool, item, tracker, holds, target, face,
-                                   max_faces, result, hold, request, samples, keys)
+                                   max_faces, result, hold, request, samples, keys, force)
                 result.keys = keys.keys
                 result.frames += 1
                 if bar is not None:
@@ -450,15 +470,19 @@ def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar,
 
 
 def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_faces,
-                result, hold, request, samples=None, keys: KeyFrames | None = None) -> Frame | _Edit:
-    """Track the frame's faces and hand its edit to ``pool`` (a frame without a face to edit
-    is passed through as decoded): the edit in full on a key frame, else the key frame's edit
-    moved onto it (``keys``, :mod:`faceedit.video.reuse`)."""
+                result, hold, request, samples=None, keys: KeyFrames | None = None,
+                force: bool = False) -> Frame | _Edit:
+    """Track the frame's faces and hand its edit to ``pool`` (a frame without a face to edit,
+    or whose faces the edit declines unless ``force``, is passed through as decoded): the edit
+    in full on a key frame, else the key frame's edit moved onto it (``keys``,
+    :mod:`faceedit.video.reuse`)."""
     if result.clock is None:
         result.clock = FrameClock(result.rate)
     t = result.clock(None if frame.pts is None else float(frame.pts * frame.time_base))
     tracks = select_tracks(tracker(frame.rgb, t), face, max_faces)
     check_people(tracker.next_id, face, max_faces, result.input, frame.index)
+    if not force:
+        tracks = _not_declined(tracks, result)
     if not tracks:
         return frame
     stage = editor.stage
@@ -486,6 +510,23 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
         if not _complete(carried[i], heads):  # this edit may find what the track carries on
             tr.extra.setdefault("pending", []).append((future, i, frame.index))
     return _Edit(frame, future, tracks, samples=samples)
+
+
+def _not_declined(tracks: list, result: VideoResult) -> list:
+    """The tracks the edit takes on in this frame, the others counted in ``result.declined``; a
+    track declined before comes back only inside the limits by a margin (no flicker at one)."""
+    kept = []
+    for tr in tracks:
+        why = face_decline_reason(tr.face, margin=1.0 if tr.extra.get("declined") else 0.0)
+        tr.extra["declined"] = why is not None
+        if why is None:
+            kept.append(tr)
+        else:
+            entry = result.declined.setdefault((tr.id, why.split()[0]), [why, 0])
+            entry[1] += 1
+    if len(kept) < len(tracks):
+        result.declined_frames += 1
+    return kept
 
 
 def _key_edit(plan: Plan | None, editor, rgb, faces, request, likes, carried,
