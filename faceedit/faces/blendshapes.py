@@ -33,21 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
+from faceedit.edits.arkit import SHAPES, UNREAD
 from faceedit.faces.mediapipe_common import crop_to_image, roi_from_mesh, roi_matrix, warp_crop
 
-#: The 52 outputs of the blendshapes model, in its order (ARKit's names; ``_neutral`` first).
-NAMES = (
-    "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-    "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight",
-    "eyeLookDownLeft", "eyeLookDownRight", "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft",
-    "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight", "eyeSquintLeft", "eyeSquintRight",
-    "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen", "jawRight", "mouthClose",
-    "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight", "mouthFunnel",
-    "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight",
-    "mouthPucker", "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower",
-    "mouthShrugUpper", "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight",
-    "mouthUpperUpLeft", "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight",
-)
+#: The 52 outputs of the blendshapes model, in its order: ``_neutral``, then ARKit's names
+#: (:data:`faceedit.edits.arkit.SHAPES` without ``tongueOut``, which it does not read).
+NAMES = ("_neutral", *(n for n in SHAPES if n != UNREAD))
 #: The 51 ARKit blendshapes the model reads (its outputs less ``_neutral``; ARKit's 52 less
 #: ``tongueOut``), in the model's order.
 ARKIT = NAMES[1:]

@@ -35,24 +35,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from faceedit.edits.arkit import SHAPES
 from faceedit.edits.controls import control_range
 from faceedit.errors import UsageError
 from faceedit.log import logger
 
-#: ARKit's 52 blendshape names: the 51 MediaPipe's blendshapes model reads (its outputs less
-#: ``_neutral``; :data:`faceedit.faces.blendshapes.ARKIT`, in the same order), then ``tongueOut``.
-ARKIT = (
-    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-    "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight",
-    "eyeLookDownLeft", "eyeLookDownRight", "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft",
-    "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight", "eyeSquintLeft", "eyeSquintRight",
-    "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen", "jawRight", "mouthClose",
-    "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight", "mouthFunnel",
-    "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight",
-    "mouthPucker", "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower",
-    "mouthShrugUpper", "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight",
-    "mouthUpperUpLeft", "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight", "tongueOut",
-)
+#: ARKit's 52 blendshape names (:data:`faceedit.edits.arkit.SHAPES`).
+ARKIT = SHAPES
 #: The control steps of the fitted curves: fractions of the control's range in its direction.
 LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: A coefficient at or below this asks for nothing (an inexpressible one is not refused).

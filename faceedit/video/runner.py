@@ -108,8 +108,7 @@ class VideoResult:
                    if self.declined else {})}
 
     def declined_json(self) -> list[dict]:
-        """``[{"face": track, "frames": n, "declined": reason}]`` (a photo record's ``declined``
-        with its frames; the reason as the first such frame gave it)."""
+        """A photo record's ``declined`` with each person's frames (the first such frame's reason)."""
         return [{"face": track, "frames": n, "declined": why}
                 for (track, _), (why, n) in sorted(self.declined.items(), key=lambda kv: kv[0])]
 
