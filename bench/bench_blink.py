@@ -58,6 +58,11 @@ def aspect(lm: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def largest(found) -> np.ndarray | None:
+    """dlib's 68 points of the largest of the faces ``found``, or None."""
+    return np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64) if found else None
+
+
 def edit(editor: Editor, img: np.ndarray, spec: str) -> np.ndarray:
     if spec.startswith("t:"):
         return editor.edit(img, spec[2:], face="largest")
@@ -98,7 +103,7 @@ def real_moves(yale: Path, dlib) -> None:
             grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) if path.exists() else None
             found = dlib.detect(np.dstack([grey] * 3)) if grey is not None else []
             if found:
-                read[cond] = aspect(np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64))
+                read[cond] = aspect(largest(found))
         for cond in rows:
             if "normal" in read and cond in read:
                 rows[cond].append(np.sort(read[cond] / read["normal"]))
@@ -120,7 +125,7 @@ def real_blinks(grid: Path, dlib) -> None:
                 break
             found = dlib.detect(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
             if found:
-                read.append(aspect(np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64)))
+                read.append(aspect(largest(found)))
         if read:
             r = np.array(read) / np.median(read, 0)
             i = int(np.argmin(r.mean(1)))
@@ -160,14 +165,14 @@ def main() -> None:
             if not found:
                 print(f"{path}: dlib finds no face, skipped")
                 continue
-            lm = np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64)
+            lm = largest(found)
             own = aspect(lm)
             tiles, line = [img], []
             for spec in specs:
                 out = edit(editor, img, spec)
                 again = dlib.detect(out)
                 if again:
-                    r = aspect(np.asarray(max(again, key=lambda f: f.area).landmarks, np.float64)) / own
+                    r = aspect(largest(again)) / own
                     ratios[spec].append(r)
                     line.append(f"{spec} {r[0]:.2f} {r[1]:.2f}")
                 else:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from bench_blink import aspect, largest  # bench/ is the script's folder: on sys.path when run
 
 from faceedit.api import Editor
 from faceedit.faces.detectors import get_detector
@@ -33,18 +34,8 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 ZOOM = 6
 
 
-def aspect(lm: np.ndarray) -> np.ndarray:
-    """(2,) each eye's height over its width from dlib's 6 points (image left eye first)."""
-    out = []
-    for first in (36, 42):
-        p = lm[first:first + 6]
-        out.append((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2 * np.linalg.norm(p[0] - p[3])))
-    return np.array(out)
-
-
 def landmarks(dlib, img: np.ndarray) -> np.ndarray | None:
-    found = dlib.detect(img)
-    return np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64) if found else None
+    return largest(dlib.detect(img))
 
 
 def eye_box(lm: np.ndarray) -> tuple[int, int, int, int]:
