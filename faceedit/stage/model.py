@@ -48,6 +48,7 @@ expression-stable points (eye contours and nose), so an expression's move does n
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
@@ -65,6 +66,7 @@ from faceedit.faces.au import AU_IDS
 from faceedit.faces.iris import iris_points
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.loading import load_as
 from faceedit.models.request import EXAGGERATED_STRENGTH, EditRequest, attr_word
 from faceedit.stage.eyes import eye_apertures
 from faceedit.stage.mouth import BANK_FILE
@@ -131,18 +133,24 @@ class Stage(ExpressionStates, nn.Module):
     The editing flow (:mod:`faceedit.flow`) runs it on the photo before a method's network sees
     the face; the registry entry ``stage`` applies it alone (the baseline, the fastest model).
     It is configured, loaded and saved as every registered model is, by the same methods as
-    :class:`faceedit.models.base.EditModel` (``cfg``/``config``, ``from_pretrained``,
-    ``save_pretrained``, ``targets``), and has no network over crops (``has_network = False``:
-    nothing is pasted back)."""
+    :class:`faceedit.models.base.EditModel` (``cfg``/``config``, ``save_pretrained``,
+    ``targets``; :func:`faceedit.models.loading.load_model` loads it, :meth:`from_pretrained`
+    loads it alone), and has no network over crops (``has_network = False``: nothing is pasted
+    back)."""
 
     has_network: ClassVar[bool] = False
     max_strength = MAX_STRENGTH
     cfg: StageConfig
 
     config = EditModel.config
-    # the classmethod object itself: read through a subclass, it binds to that subclass
-    from_pretrained = EditModel.__dict__["from_pretrained"]
     save_pretrained = EditModel.save_pretrained
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, *, device: str | torch.device = "cpu",
+                        allow_download: bool = True) -> Stage:
+        """The stage of a registered name or a ``.safetensors`` path, in eval mode on ``device``
+        (:func:`faceedit.models.loading.load_as`); UsageError when the file holds another model."""
+        return load_as(cls, name_or_path, device=device, allow_download=allow_download)
 
     def __init__(self, config: StageConfig | Mapping[str, Any] | None = None):
         super().__init__()
@@ -479,7 +487,7 @@ class Stage(ExpressionStates, nn.Module):
         return self._np[key]
 
 
-# A photo step, not an EditModel: registered like one (config, header, from_pretrained); the
+# A photo step, not an EditModel: registered like one (config, header, load_model); the
 # flow tells them apart by has_network. Registered, with the options it takes, by
 # faceedit.models.catalogue.stage.
 def build_stage(config: StageConfig | Mapping[str, Any] | None = None) -> Stage:
