@@ -8,7 +8,7 @@ own landmark moves (:mod:`faceedit.stage.folds`, :data:`faceedit.stage.moves.TAR
 ``--sheet PATH`` draws the folds' contact sheet instead: four held-out London faces (008, 014, 019,
 096) made angry, disgusted, fearful and surprised, at face size; below, the brows and nose of
 008 and 019 at the photo's own pixels for angry, disgusted and fearful, each without then with
-the folds (the same edit, ``Stage.paint_folds`` switched off for the first).
+the folds (the same edit, ``faceedit.stage.appearance.paint_move_folds`` switched off for the first).
 
 For every held-out London subject (the trainers' split: seed 0, 20 %: 18 people), or every neutral
 photo of the held-out JAFFE subjects (2 people, 6 photos; ``--set jaffe``), the neutral photo is
@@ -51,9 +51,9 @@ def main(argv=None) -> int:
     if args.sheet is not None:
         return sheet(hd, args.sheet)
     if args.without:
-        from faceedit.stage import model, steps
+        from faceedit.stage import steps
 
-        model.Stage.paint_folds = lambda self, pixels, *a: pixels
+        steps.paint_move_folds = lambda stats, pixels, *a, **k: pixels
         steps.target_moves = lambda lm, goal, target, strength: goal
     if args.set == "london":
         ids = sorted(p.stem for p in hd.glob("*.jpg"))
@@ -108,10 +108,10 @@ def sheet(hd: Path, path: Path) -> int:
     from faceedit.api import Editor
     from faceedit.faces.landmarks import eye_distance
     from faceedit.io.decode import read_image
-    from faceedit.stage import model
+    from faceedit.stage import steps
 
     ed = Editor.from_pretrained("stage")
-    with_folds = model.Stage.paint_folds
+    with_folds = steps.paint_move_folds
     tile, rows, close = 280, [], []
     for pid in SHEET_FACES:
         img = read_image(str(hd / f"{pid}.jpg")).rgb8()
@@ -126,11 +126,11 @@ def sheet(hd: Path, path: Path) -> int:
         if pid in CLOSE_FACES:  # brows and nose at the photo's pixels, without then with the folds
             cx, cy = lm[[21, 22, 27, 30]].mean(0)
             box = (int(cx - 0.75 * iod), int(cy - 0.75 * iod), int(cx + 0.75 * iod), int(cy + 0.55 * iod))
-            model.Stage.paint_folds = lambda self, pixels, *a, **k: pixels
+            steps.paint_move_folds = lambda stats, pixels, *a, **k: pixels
             try:
                 plain = {t: ed.edit(img, t, 1.0, face="largest") for t in TARGETS[:3]}
             finally:
-                model.Stage.paint_folds = with_folds
+                steps.paint_move_folds = with_folds
             close.append([Image.fromarray(c).crop(box) for t in TARGETS[:3] for c in (plain[t], edits[t])])
     label_h = 18
     width = max(len(rows[0]) * tile, max(sum(c.width for c in r) for r in close))

@@ -16,7 +16,7 @@ parabola fitted to its outer parts, 0.07-0.12 either side, the face's own shadin
 bright streak where its peak exceeds the 95th percentile of the floor's (the same kind of line
 laid on the neutral photos, below: what skin with no crease reads) and its own depth (brighter
 over its skin than it is dark: a streak, not a crease). The fold's own layer (the edit less the
-same edit without folds, ``Stage.paint_folds`` off) is read alone too: its lift (levels it
+same edit without folds, ``faceedit.stage.appearance.paint_move_folds`` off) is read alone too: its lift (levels it
 brightens anywhere on the profile) against its drop (levels it darkens it).
 
 Real creases, measured the same way with the valley searched within 0.04 of the laid-out line:
@@ -117,7 +117,7 @@ def main(argv=None) -> int:
         return crops(ed, hd, args.crops)
     from faceedit.data import holdout_subjects
     from faceedit.io.decode import read_image
-    from faceedit.stage import folds, model
+    from faceedit.stage import folds, steps
     from faceedit.stage.moves import face_frame
 
     ids = sorted(p.stem for p in (hd / "neutral").glob("*.jpg"))
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     stats = folds.shipped_stats()
     assert stats is not None
     real_paint = folds.paint_folds
-    paint_folds = model.Stage.paint_folds
+    paint_folds = steps.paint_move_folds
     edits: dict[str, dict[str, list]] = collections.defaultdict(lambda: collections.defaultdict(list))
     floor: dict[str, list] = collections.defaultdict(list)
     for pid in held:
@@ -148,11 +148,11 @@ def main(argv=None) -> int:
                 folds.paint_folds = real_paint
             if not got:
                 continue
-            model.Stage.paint_folds = lambda self, pixels, *a, **k: pixels
+            steps.paint_move_folds = lambda stats, pixels, *a, **k: pixels
             try:
                 plain = ed.edit(img, t, 1.0, face="largest")
             finally:
-                model.Stage.paint_folds = paint_folds
+                steps.paint_move_folds = paint_folds
             lm, e = got["lm"], face_frame(got["lm"])[2]
             y, layer = luma(out), luma(out) - luma(plain)
             for c in folds.fold_curves(lm):

@@ -67,7 +67,6 @@ def main() -> None:
     ap.add_argument("--targets", default="happy,surprised,sad")
     args = ap.parse_args()
 
-    import faceedit.stage.model as model
     import faceedit.stage.steps as steps
     from faceedit.api import Editor
 
@@ -89,8 +88,8 @@ def main() -> None:
             return out
         return timed
 
-    for name in STEPS:  # each step timed where edit_photo calls it
-        setattr(model, name, timer(name))
+    for name in STEPS:  # each step timed where edit_face calls it
+        setattr(steps, name, timer(name))
     targets = args.targets.split(",")
     for t in targets:  # warm-up: caches, the mouth bank, the fold statistics
         for im, (lms, dense) in zip(images, faces):

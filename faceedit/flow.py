@@ -414,8 +414,10 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
     request's ``like``); ``carried``: per face what its video track carries from earlier
     frames (:class:`~faceedit.stage.records.Carried`: the mouth bank entry to paint, the head's
     mattes; None: found here, and named in the returned ``edits``). The stage's request is made
-    once (:meth:`Flow.stage_request`); the faces are staged in one call, each on the photo the
-    faces before it left."""
+    once (:meth:`Flow.stage_request`); the faces are staged in one call
+    (:meth:`Stage.edit_photo <faceedit.stage.model.Stage.edit_photo>`, the one loop over the
+    faces, each on the photo the faces before it left); the refiner sees the whole staged photo
+    before the crops are cut again."""
     if flow.stage is None:
         return PreparedPhoto(pixels, aligned, [None] * len(aligned))
     with timed("stage"):
@@ -427,10 +429,12 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
             with timed("refine"):
                 staged = refine_photo(refiner, staged, [(e.landmarks, e.invented) for e in edits],
                                       device=flow.device)
-        faces = [recut(a, staged, e.landmarks) for a, e in zip(aligned, edits)]
-        for f, e in zip(faces, edits):
+        faces = []
+        for a, e in zip(aligned, edits):  # each crop cut again from the staged photo
+            f = recut(a, staged, e.landmarks)
             if getattr(e, "invented", None) is not None:  # held off the network's paste (Flow.paste)
                 f.extra["invented"] = e.invented
+            faces.append(f)
     return PreparedPhoto(staged, faces, list(edits), owns_pixels=staged is not pixels)
 
 

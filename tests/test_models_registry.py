@@ -20,7 +20,7 @@ from faceedit.models import registry
 from faceedit.models.base import EditModel
 from faceedit.models.checkpoint import save_checkpoint
 from faceedit.models.hub import WeightSource, resolve_weights, weights_present
-from faceedit.models.loading import list_models, load_model
+from faceedit.models.loading import list_models, load_as, load_model
 from faceedit.models.registry import (
     ModelSpec,
     get_spec,
@@ -121,6 +121,21 @@ def test_load_by_path(tiny, tmp_path):
     assert lm.spec.weights.kind == "path"
     assert spec_from_path(path) == lm.spec
     assert_same_edits(lm.model, original)
+
+
+def test_load_as_checks_the_kind(tiny, tmp_path):
+    """``load_as`` gives the model alone where the file holds that kind, and refuses another."""
+    from faceedit.stage.model import Stage
+
+    path = tmp_path / "mine.safetensors"
+    original, _ = make_checkpoint(path)
+    model = load_as(EditModel, path)
+    assert type(model) is type(original) and not model.training
+    assert_same_edits(model, original)
+    with pytest.raises(UsageError, match="holds a .*, not a Stage"):
+        load_as(Stage, path)
+    with pytest.raises(UsageError, match="not a Stage"):
+        Stage.from_pretrained(str(path))
 
 
 def test_load_by_name_verifies_sha(tiny, tmp_path):

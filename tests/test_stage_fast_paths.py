@@ -12,6 +12,7 @@ from faceedit.models.request import EditRequest
 from faceedit.stage.lip_rims import column_gaps
 from faceedit.stage.paint import looks_grey
 from faceedit.stage.records import StageFace
+from faceedit.stage.smile import smile_map
 
 
 def _gaps_everywhere(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +82,7 @@ def test_in_place_steps_draw_what_copies_draw_and_leave_the_photo():
         out, _ = stage.edit_photo(img, [StageFace(l, d) for l, d in zip([lm], [face.dense])], EditRequest.of(target, 1.0))
         assert not np.array_equal(out, img)
     np.testing.assert_array_equal(img, before)
-    frame, gb = stage._a("mean_shape"), stage.smile_map(True)
+    frame, gb = stage.array("mean_shape"), smile_map(stage, True)
     copied = paint_maps(img, lm, frame, gb, 1.0)
     own = img.copy()
     drawn = paint_maps(own, lm, frame, gb, 1.0, in_place=True)

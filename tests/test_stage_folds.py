@@ -9,7 +9,7 @@ import pytest
 
 from faceedit.faces.au import AU_IDS
 from faceedit.models.request import EditRequest
-from faceedit.stage import folds
+from faceedit.stage import folds, steps
 from faceedit.stage.folds import (
     KINDS,
     PARAMS,
@@ -349,12 +349,12 @@ def test_angry_glabella_is_a_valley_not_a_bright_streak(stage):
         out, _ = stage.edit_photo(img, [lm], EditRequest.of("angry", 1.0))
     finally:
         folds.paint_folds = real
-    paint = Stage.paint_folds
-    Stage.paint_folds = lambda self, pixels, *a, **k: pixels
+    paint = steps.paint_move_folds
+    steps.paint_move_folds = lambda stats, pixels, *a, **k: pixels
     try:
         plain, _ = stage.edit_photo(img, [lm], EditRequest.of("angry", 1.0))
     finally:
-        Stage.paint_folds = paint
+        steps.paint_move_folds = paint
     assert got["amount"] > 0.5
     (x0, y0, x1, y1), ratio = fold_ratio(img.shape, got["lm"], {"glabella": got["amount"]}, got["params"])
     mask = np.zeros(img.shape[:2], bool)
@@ -374,31 +374,30 @@ def test_disgust_map_stays_off_the_raised_lip(stage, monkeypatch):
     it, as on London's closed neutral mouths at 1350 px)."""
     import cv2
 
-    from faceedit.stage import model
     from faceedit.stage.steps import raises_upper_lip
     from faceedit.stage.tuning import EditTuning
 
-    monkeypatch.setattr(model, "fill_mouth", lambda stage, face, pixels: pixels)
+    monkeypatch.setattr(steps, "fill_mouth", lambda stage, face, pixels: pixels)
 
     t = EditTuning()
     assert raises_upper_lip("disgusted", t) and not raises_upper_lip("angry", t) and not raises_upper_lip(None, t)
     img, lm = _astronaut_face(stage)
     luma = lambda a: a.astype(float) @ np.array([0.299, 0.587, 0.114])  # noqa: E731
-    paint = Stage.paint
+    paint = steps.paint_target
     for target, painted in (("disgusted", False), ("angry", True)):
         got = {}
 
-        def spy(self, pixels, moved, *a, **k):
+        def spy(stats, pixels, moved, *a, **k):
             got["lm"] = moved.copy()
-            return paint(self, pixels, moved, *a, **k)
+            return paint(stats, pixels, moved, *a, **k)
 
-        Stage.paint = spy
+        steps.paint_target = spy
         try:
             out, _ = stage.edit_photo(img, [lm], EditRequest.of(target, 1.0))
-            Stage.paint = lambda self, pixels, *a, **k: pixels
+            steps.paint_target = lambda stats, pixels, *a, **k: pixels
             plain, _ = stage.edit_photo(img, [lm], EditRequest.of(target, 1.0))
         finally:
-            Stage.paint = paint
+            steps.paint_target = paint
         lips = np.zeros(img.shape[:2], np.uint8)
         cv2.fillPoly(lips, [np.round(got["lm"][48:60]).astype(np.int32)], 1)
         d = np.abs(luma(out) - luma(plain))[lips > 0]

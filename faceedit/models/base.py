@@ -235,22 +235,10 @@ class EditModel(nn.Module):
     # The typed config the model was built from (set by each model's ``__init__``).
     cfg: ModelConfig
 
-    @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike, *, device: str | torch.device = "cpu",
-                        allow_download: bool = True) -> EditModel:
-        """The model of a registered name or a ``.safetensors`` path, in eval mode on ``device``
-        (:func:`faceedit.models.loading.load_model`, which also gives its spec and header).
-        UsageError when the checkpoint holds another kind of model than ``cls``."""
-        from faceedit.models.loading import load_model
-
-        model = load_model(name_or_path, device=device, allow_download=allow_download).model
-        if not isinstance(model, cls):
-            raise UsageError(f"{os.fspath(name_or_path)} holds a {type(model).__name__}, not a {cls.__name__}")
-        return model
-
     def save_pretrained(self, path: str | os.PathLike, meta: Mapping[str, Any], *,
                         dtype: torch.dtype | None = torch.float16) -> str:
-        """Write this model as a checkpoint :meth:`from_pretrained` reads back: its weights, its
+        """Write this model as a checkpoint :func:`faceedit.models.loading.load_model` (and
+        :func:`~faceedit.models.loading.load_as`) reads back: its weights, its
         own config and ``meta`` as the header (``arch``, ``conditions``, ``template`` and the
         inference settings ``color_match``, ``delta_smooth``, ``stage``...). Returns the file's
         sha256 (:func:`faceedit.models.checkpoint.save_model`)."""

@@ -11,14 +11,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from faceedit.conditions import parse_switch
 from faceedit.errors import CheckpointError
 from faceedit.weights import is_hex, weights_dir
-
-if TYPE_CHECKING:
-    from faceedit.models.registry import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -95,12 +92,23 @@ def hub_offline() -> bool:
     return constants.HF_HUB_OFFLINE or parse_switch(os.environ.get("HF_HUB_OFFLINE", "")) is True
 
 
-def weights_present(spec: ModelSpec) -> bool:
+class Registered(Protocol):
+    """What the weights' lookup reads of a registered model
+    (:class:`faceedit.models.registry.ModelSpec`): its name and where its weights are."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def source(self) -> WeightSource: ...
+
+
+def weights_present(spec: Registered) -> bool:
     """Whether the weights of a registered model are on this machine (no download)."""
     return spec.source.local_path() is not None
 
 
-def resolve_weights(spec: ModelSpec, *, allow_download: bool = True) -> Path:
+def resolve_weights(spec: Registered, *, allow_download: bool = True) -> Path:
     """Local path of a registered model's weights file, downloading from the Hub when needed and
     allowed. CheckpointError when unavailable."""
     w = spec.source

@@ -1,6 +1,6 @@
 """Loading models: a registered name or a ``.safetensors`` path in, a model in eval mode out
-(:func:`load_model`; ``EditModel.from_pretrained`` gives the model alone, and
-``EditModel.save_pretrained`` writes one).
+(:func:`load_model`; :func:`load_as` gives the model alone, checked to be of the kind asked
+for, and ``EditModel.save_pretrained`` writes one).
 
 A model loaded by name and the same file loaded by path get the same spec: both read the
 checkpoint header for everything used at inference (:meth:`ModelSpec.with_header`).
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from faceedit.errors import CheckpointError
+from faceedit.errors import CheckpointError, UsageError
 from faceedit.models import registry
 from faceedit.models.header import CheckpointMeta
 from faceedit.models.hub import resolve_weights
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
     from faceedit.models.base import EditModel
     from faceedit.models.checkpoint import Checkpoint
+
+M = TypeVar("M")
 
 
 @dataclass
@@ -75,6 +77,18 @@ def load_model(
     _load_weights(model, ck.tensors, ck.path)
     model.to(device).eval()
     return LoadedModel(model=model, spec=spec, meta=ck.meta, path=ck.path)
+
+
+def load_as(kind: type[M], name_or_path: str | os.PathLike, *, device: str | torch.device = "cpu",
+            allow_download: bool = True) -> M:
+    """The model alone of a registered name or a ``.safetensors`` path, in eval mode on ``device``
+    (:func:`load_model`, which also gives its spec and header). UsageError when the checkpoint
+    holds another kind of model than ``kind`` (an ``EditModel`` subclass, or the stage's
+    ``Stage``: ``Stage.from_pretrained`` calls this)."""
+    model = load_model(name_or_path, device=device, allow_download=allow_download).model
+    if not isinstance(model, kind):
+        raise UsageError(f"{os.fspath(name_or_path)} holds a {type(model).__name__}, not a {kind.__name__}")
+    return model
 
 
 def load_checkpoint(path: str | os.PathLike, *, expected_sha256: str | None = None) -> Checkpoint:

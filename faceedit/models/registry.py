@@ -46,7 +46,7 @@ from faceedit.weights import manifest_entry
 
 if TYPE_CHECKING:
     from faceedit.models.base import EditModel
-    from faceedit.models.options import ModelOption
+    from faceedit.models.model_option import ModelOption
 
 # The modules that register the shipped methods, one per method, named after it (torch-free).
 METHOD_MODULES = [

@@ -5,13 +5,18 @@ shading (how the face is lit). The stage does all three from statistics, before 
 network sees the face. Its modules, in the order an edit reads them:
 
 * :mod:`~faceedit.stage.model`: :class:`~faceedit.stage.model.Stage`, the registered model: its
-  configuration and statistics, and :meth:`~faceedit.stage.model.Stage.edit_photo`, which runs
-  the steps on every face of a photo;
+  configuration and statistics, the request it takes, and
+  :meth:`~faceedit.stage.model.Stage.edit_photo`, the one loop over a photo's faces;
 * :mod:`~faceedit.stage.steps`: the edit of one face as named steps in data order (plan the move,
-  choose the cuts, warp, fill the mouth, paint the appearance, relight) over one record;
-* :mod:`~faceedit.stage.records`: what the two share: the stage's request (made once per photo
-  from the edit request), a face as the stage takes it, one face's edit, what the steps read of
-  the statistics;
+  choose the cuts, warp, fill the mouth, paint the appearance, relight) over one record,
+  :func:`~faceedit.stage.steps.edit_face`; the steps import the painters, modules of functions
+  of the statistics and the pixels;
+* :mod:`~faceedit.stage.records`: what the stage, the steps and the painters share: the stage's
+  request (made once per photo from the edit request), a face as the stage takes it, one face's
+  edit, what they read of the statistics;
+* :mod:`~faceedit.stage.smile`: the smile's measures (taken away, added, the upper lip's lift)
+  and the smile map on the skin; :mod:`~faceedit.stage.appearance`: the target's appearance map
+  and the folds of the move (:mod:`~faceedit.stage.folds`);
 * :mod:`~faceedit.stage.state`: a face's expression as a state of the shape model, targets and
   AUs as states (the named fine controls, their AUs and moves, are declared in
   :mod:`faceedit.edits.controls`; :mod:`~faceedit.stage.moves`: the controls' and targets'
@@ -22,7 +27,8 @@ network sees the face. Its modules, in the order an edit reads them:
 * :mod:`~faceedit.stage.lips`: what a photo's mouth shows (the interior found from colour);
   :mod:`~faceedit.stage.mouth_bank`: the mouth bank that paints an opened mouth
   (:mod:`~faceedit.stage.mouth`: what its builder shares with it, and closed lips' seam);
-  :mod:`~faceedit.stage.eyes`: opened eyes keep their irises' size;
+  :mod:`~faceedit.stage.eyes`: whether a move opens the eyes wider, and opened eyes keep their
+  irises' size;
 * :mod:`~faceedit.stage.paint`: canonical-frame appearance maps laid onto a face;
 * :mod:`~faceedit.stage.attributes`: the attributes' painters (glasses, hair, skin, brows), each
   named by its record in :mod:`faceedit.edits.attributes`;

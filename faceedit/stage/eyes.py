@@ -24,7 +24,7 @@ off the same eyeball: the iris keeps its size and place, more white shows around
    the iris. Outside the opening (the lids, the lashes) the warped photo stays as it is.
 
 The stage calls it only where the target opens an eye wider than the face's own neutral
-(:meth:`faceedit.stage.model.Stage.widens_eyes`).
+(:func:`widens_eyes`).
 
 Only the pixels of an opened eye's box change; an eye that does not open is not touched, nor is
 a greyscale (2-D) photo.
@@ -39,6 +39,8 @@ import numpy as np
 
 from faceedit.pixels import from_unit, luma, pixel_max
 from faceedit.stage.cut_curves import polygon_coverage
+from faceedit.stage.records import Statistics
+from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import EyesTuning
 
 #: Face Mesh eyelid contours (upper from the outer corner to the inner, lower likewise) of the
@@ -54,6 +56,16 @@ def eye_apertures(lm: np.ndarray) -> np.ndarray:
     """(2,) the distance between the lids of each eye (mean of the two middle pairs), px."""
     lm = np.asarray(lm, np.float64)
     return np.array([float(np.linalg.norm(lm[[e[1], e[2]]] - lm[[e[5], e[4]]], axis=1).mean()) for e in LM_EYES])
+
+
+def widens_eyes(stats: Statistics, cur: FaceState, new: np.ndarray) -> bool:
+    """Whether state ``new`` opens either eye of the face (``cur``'s identity) wider than its
+    own neutral does (by the tuning's ``eyes.opens``), read off the stage's statistics: surprise,
+    fear. A squint let go (smiling -> neutral) is not: drawn at its own size there, the iris
+    shows white around it and the face stares."""
+    neutral = eye_apertures(stats.expression_shape(np.zeros_like(new), cur.identity))
+    opened = eye_apertures(stats.expression_shape(new, cur.identity))
+    return bool((opened >= stats.tuning.eyes.opens * neutral).any())
 
 
 def eye_polygon(mesh: np.ndarray, k: int, lower_raise: float) -> np.ndarray:

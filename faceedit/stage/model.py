@@ -3,8 +3,10 @@
 An edit = geometry (where the parts of the face go) + shading (how it is lit) + appearance
 (texture that was not there). Networks trained on a few hundred photos in an hour of CPU do not
 learn to move a mouth corner; statistics of the shared pairs do. This module holds those
-statistics and applies them to a photo, at its full resolution, before a method's network sees
-the face (``../shared/DESIGN.md``, "An edit, in three parts").
+statistics (:class:`Stage`: its buffers, config and tuned values, and the request it takes);
+the steps of :mod:`faceedit.stage.steps` apply them to a photo, at its full resolution, before a
+method's network sees the face, through painters that are modules of their own
+(``../shared/DESIGN.md``, "An edit, in three parts").
 
 Canonical frame: the prepared datasets' 256-px crop template. ``mean_shape`` is the mean
 neutral 68-point shape there; a face is put in that frame by the similarity on its
@@ -23,12 +25,12 @@ expression-stable points (eye contours and nose), so an expression's move does n
   (London smiles) or a mouth cavity (JAFFE/Yale surprise); elsewhere it learns the cheeks and
   folds, and it is regularised to the identity beyond the face. RGB when the target's pairs
   are in colour (as Y, Cb, Cr maps: chroma is not predicted from luma), luma (the same change
-  added to R, G and B) when they are greyscale.
+  added to R, G and B) when they are greyscale (:mod:`faceedit.stage.appearance`).
 * **The smile's skin** (``gain_smile_off``): what a smile does to the skin outside the mouth
   (the folds from the nose to the mouth corners, the lifted cheeks, the lower lids) as a luma
   ratio in the neutral frame, fitted on the London pairs. An edit that takes a smile away paints
   it by the AU12 it takes (its creases go with the smile's shape), one that heads for happy
-  paints its inverse (:meth:`Stage.smile_skin`).
+  paints its inverse (:mod:`faceedit.stage.smile`).
 * **Attributes**: glasses drawn on as a posed 3D frame (:mod:`faceedit.stage.glasses`); hair
   recoloured, skin toned and brows thickened or thinned on the photo's own pixels
   (:mod:`faceedit.stage.hair`, :mod:`~faceedit.stage.skin`, :mod:`~faceedit.stage.brows`, over the
@@ -48,9 +50,10 @@ expression-stable points (eye contours and nose), so an expression's move does n
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -61,29 +64,16 @@ from faceedit.conditions import canonical_target
 from faceedit.edits.attributes import ATTRIBUTES
 from faceedit.edits.controls import controls_to_aus
 from faceedit.errors import UsageError
-from faceedit.faces.au import AU_IDS
-from faceedit.faces.iris import iris_points
 from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
+from faceedit.models.loading import load_as
 from faceedit.models.request import EXAGGERATED_STRENGTH, EditRequest, attr_word
-from faceedit.stage.eyes import eye_apertures
 from faceedit.stage.mouth import BANK_FILE
 from faceedit.stage.mouth_bank import MouthBank
-from faceedit.stage.paint import paint_maps
-from faceedit.stage.records import FaceEdit, StageEdit, StageFace, StageRequest, mesh_depth, mesh_points
+from faceedit.stage.records import StageEdit, StageFace, StageRequest
 from faceedit.stage.shading import Light, parse_light
-from faceedit.stage.state import ExpressionStates, FaceState
-from faceedit.stage.steps import (
-    choose_cuts,
-    draw_lids,
-    fill_mouth,
-    move_gaze,
-    paint_appearance,
-    plan_move,
-    relight,
-    turn_head,
-    warp,
-)
+from faceedit.stage.state import ExpressionStates
+from faceedit.stage.steps import edit_face
 from faceedit.stage.tuning import StageTuning
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor (the edit request's).
@@ -131,18 +121,24 @@ class Stage(ExpressionStates, nn.Module):
     The editing flow (:mod:`faceedit.flow`) runs it on the photo before a method's network sees
     the face; the registry entry ``stage`` applies it alone (the baseline, the fastest model).
     It is configured, loaded and saved as every registered model is, by the same methods as
-    :class:`faceedit.models.base.EditModel` (``cfg``/``config``, ``from_pretrained``,
-    ``save_pretrained``, ``targets``), and has no network over crops (``has_network = False``:
-    nothing is pasted back)."""
+    :class:`faceedit.models.base.EditModel` (``cfg``/``config``, ``save_pretrained``,
+    ``targets``; :func:`faceedit.models.loading.load_model` loads it, :meth:`from_pretrained`
+    loads it alone), and has no network over crops (``has_network = False``: nothing is pasted
+    back)."""
 
     has_network: ClassVar[bool] = False
     max_strength = MAX_STRENGTH
     cfg: StageConfig
 
     config = EditModel.config
-    # the classmethod object itself: read through a subclass, it binds to that subclass
-    from_pretrained = EditModel.__dict__["from_pretrained"]
     save_pretrained = EditModel.save_pretrained
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, *, device: str | torch.device = "cpu",
+                        allow_download: bool = True) -> Stage:
+        """The stage of a registered name or a ``.safetensors`` path, in eval mode on ``device``
+        (:func:`faceedit.models.loading.load_as`); UsageError when the file holds another model."""
+        return load_as(cls, name_or_path, device=device, allow_download=allow_download)
 
     def __init__(self, config: StageConfig | Mapping[str, Any] | None = None):
         super().__init__()
@@ -153,6 +149,7 @@ class Stage(ExpressionStates, nn.Module):
         self.lighting = list(cfg.lighting)
         self.appearance = dict(cfg.appearance)  # target -> channels (1 or 3)
         self.aus = list(cfg.aus)
+        self.smile_removal = bool(cfg.smile_removal)  # holds the smile map (faceedit.stage.smile)
         self.attribute_channels = dict(cfg.attribute_channels)  # name -> channels (1 = luma)
         self.tuning = StageTuning.from_dict(cfg.tuning)
         self.register_buffer("mean_shape", torch.zeros(68, 2))
@@ -174,9 +171,10 @@ class Stage(ExpressionStates, nn.Module):
             self.register_buffer("gain_smile_off", torch.ones(1, size, size))
             self.register_buffer("smile_au12", torch.ones(1))
         self._np: dict[str, np.ndarray] = {}
-        self._bank, self._bank_tried = None, False
+        self._bank: MouthBank | None = None
+        self._bank_tried = False
         self._bank_lock = threading.Lock()
-        # the AUs of the last few (state, identity) pairs read (:meth:`_state_aus`)
+        # the AUs of the last few (state, identity) pairs read (:meth:`state_aus_cached`)
         self._aus: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._aus_lock = threading.Lock()
 
@@ -227,10 +225,20 @@ class Stage(ExpressionStates, nn.Module):
         return target
 
     # -- statistics as numpy ----------------------------------------------------------------
-    def _a(self, name: str) -> np.ndarray:
+    def array(self, name: str) -> np.ndarray:
+        """Buffer ``name`` as a float32 numpy array, made once (until the buffers load again)."""
         if name not in self._np:
             self._np[name] = getattr(self, name).detach().float().cpu().numpy()
         return self._np[name]
+
+    _a = array  # the name the state model's methods (faceedit.stage.state) read the buffers by
+
+    def cached(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """An array a painter makes from the buffers (``make()``), made once and kept under
+        ``key`` beside the buffers' numpy copies (dropped with them when the buffers load again)."""
+        if key not in self._np:
+            self._np[key] = make()
+        return self._np[key]
 
     def _load_from_state_dict(self, *args, **kwargs):  # cached numpy copies and AU readings go stale
         self._np = {}
@@ -246,32 +254,16 @@ class Stage(ExpressionStates, nn.Module):
         face (a :class:`~faceedit.stage.records.StageFace`: its landmarks, Face Mesh points, what
         its video track carries and its own reference face; a detected face or its 68 landmarks
         alone, :meth:`StageFace.of <faceedit.stage.records.StageFace.of>`) with 68 landmarks
-        goes through the steps of :mod:`faceedit.stage.steps` in turn (plan the move, choose
-        the cuts, warp, fill the mouth, paint the appearance, relight), each face on the photo
-        the faces before it left; faces without them are left as they are."""
+        goes through the steps of :mod:`faceedit.stage.steps` in turn
+        (:func:`~faceedit.stage.steps.edit_face`: plan the move, choose the cuts, warp, fill the
+        mouth, paint the appearance, relight), each face on the photo the faces before it left;
+        faces without them are left as they are. This is the one loop over a photo's faces."""
         if isinstance(request, EditRequest):
             request = self.request(request)
-        out = pixels
-        done = []
-        for face_in in faces:
-            face_in = StageFace.of(face_in)
-            lm = np.asarray(face_in.landmarks, np.float64)
-            if lm.shape != (68, 2):
-                done.append(StageEdit(lm, 0.0))
-                continue
-            mesh = face_in.dense
-            own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
-            face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried)
-            plan_move(self, face)
-            out = move_gaze(self, face, out)
-            out = draw_lids(face, out)
-            choose_cuts(self, face, out)
-            out = warp(self, face, out)
-            out = fill_mouth(self, face, out)
-            out = paint_appearance(self, face, out)
-            out = relight(face, out)
-            out = turn_head(face, out)
-            done.append(face.result())
+        out, done = pixels, []
+        for face in faces:
+            out, edit = edit_face(self, StageFace.of(face), request, out)
+            done.append(edit)
         if out is pixels:
             out = pixels.copy()
         return out, done
@@ -306,39 +298,7 @@ class Stage(ExpressionStates, nn.Module):
         return StageRequest(canonical_target(request.target), request.strength, aus=aus, like=like,
                             attributes=self.attribute_amounts(attrs) or None, light=shade, controls=controls)
 
-    def widens_eyes(self, cur: FaceState, new: np.ndarray) -> bool:
-        """Whether state ``new`` opens either eye of the face (``cur``'s identity) wider than its
-        own neutral does (by the tuning's ``eyes.opens``): surprise, fear. A squint let go
-        (smiling -> neutral) is not: drawn at its own size there, the iris shows white around it
-        and the face stares."""
-        neutral = eye_apertures(self.expression_shape(np.zeros_like(new), cur.identity))
-        opened = eye_apertures(self.expression_shape(new, cur.identity))
-        return bool((opened >= self.tuning.eyes.opens * neutral).any())
-
-    def smile_taken(self, cur: FaceState, new: np.ndarray) -> float:
-        """How much of a smile (-1..1) an edit from state ``cur`` (a :class:`FaceState`) to ``new``
-        takes away: the drop in AU12 (lip corner puller) it makes, in units of the mean AU12 of
-        the smiles the smile-removal map was fitted on; below 0 a smile added (0 for a stage
-        without that map)."""
-        if not self.cfg.smile_removal:
-            return 0.0
-        return float(np.clip(self._smile(cur.expression, cur) - self._smile(new, cur), -1.0, 1.0))
-
-    def smile_lift(self, cur: FaceState, new: np.ndarray) -> float:
-        """How far state ``new`` (of ``cur``'s face) lifts the upper lip off the teeth as a smile
-        does (0..1): its AU12 (lip corner puller) in the units of :meth:`smile_taken` (1 for a
-        stage without the smile-removal map: the lip lifted)."""
-        if not self.cfg.smile_removal:
-            return 1.0
-        return float(np.clip(self._smile(new, cur), 0.0, 1.0))
-
-    def _smile(self, state: np.ndarray, cur: FaceState) -> float:
-        """AU12 of expression ``state`` on ``cur``'s identity, in units of the mean AU12 of the
-        smiles the smile-removal map was fitted on."""
-        au12 = float(np.nan_to_num(self._state_aus(state, cur.identity)[AU_IDS.index(12)]))
-        return au12 / max(float(self._a("smile_au12")[0]), 1e-3)
-
-    def _state_aus(self, state: np.ndarray, identity: np.ndarray) -> np.ndarray:
+    def state_aus_cached(self, state: np.ndarray, identity: np.ndarray) -> np.ndarray:
         """:meth:`state_aus` (clipped), kept for the last few pairs read: an edit reads its face's
         states' AUs in several steps (the smile taken, the teeth covered, the folds). Read-only."""
         state, identity = np.asarray(state, np.float64), np.asarray(identity, np.float64)
@@ -356,64 +316,7 @@ class Stage(ExpressionStates, nn.Module):
                 self._aus.popitem(last=False)
         return aus
 
-    def smile_skin(self, taken: float, heads_for: str | None) -> float:
-        """How much of the smile map to paint (:meth:`smile_map`: above 0 its removal, below 0
-        its inverse) for an edit that takes ``taken`` of a smile away (:meth:`smile_taken`) and
-        heads for the appearance target ``heads_for``: a smile's creases go with any edit that
-        takes it away, and come only with one that heads for happy (the lip stretch of fear or
-        a wink also reads as some AU12: no smile's creases there)."""
-        return taken if taken > 0 or (taken < 0 and heads_for == "happy") else 0.0
-
-    def paint_smile(self, pixels: np.ndarray, moved: np.ndarray, skin: float, keep_out: tuple | None = None,
-                    *, in_place: bool = False) -> np.ndarray:
-        """The smile map on the face at landmarks ``moved``, ``skin`` of it (:meth:`smile_skin`;
-        0: ``pixels`` themselves), not where ``keep_out`` says (:func:`faceedit.stage.paint.paint_maps`;
-        ``in_place``: written over ``pixels``, a buffer the caller owns)."""
-        if skin == 0:
-            return pixels
-        return paint_maps(pixels, moved, self._a("mean_shape"), self.smile_map(skin > 0), abs(skin), keep_out,
-                          in_place=in_place)
-
-    def smile_map(self, off: bool) -> np.ndarray:
-        """The smile-removal map (``off``) or its inverse (a smile added: what a smile does to
-        the skin) as :func:`faceedit.stage.paint.paint_maps` takes it ((S, S, 2): gain, bias 0)."""
-        key = f"smile_{'off' if off else 'on'}"
-        if key not in self._np:
-            g = self._a("gain_smile_off")[0].astype(np.float32)
-            g = g if off else 1.0 / np.maximum(g, 1e-3)
-            self._np[key] = np.ascontiguousarray(np.stack([g, np.zeros_like(g)], -1))
-        return self._np[key]
-
-    def appearance_amount(self, current: np.ndarray, new: np.ndarray, target: str | None = None
-                          ) -> tuple[str | None, float]:
-        """Which target's appearance map to paint for a state change ``current`` -> ``new``, and
-        how much (0..1): ``target`` when given, else the fitted target the change heads for
-        most directly (neutral excepted); the amount is the progress made towards that
-        target's state in units of its full strength (for ``neutral``, of a typical
-        expression's), so a face already at the target gets no second coat of teeth."""
-        w = 1.0 / np.maximum(self._a("expression_scale"), 1e-6)
-        step = (new - current) * w
-        if not np.any(step) or not self.appearance:
-            return None, 0.0
-        states = {t: (np.zeros_like(current) if t == "neutral" else self._a(f"state_{t}")) * w
-                  for t in self.appearance}
-        typical = float(np.median([float(np.linalg.norm(v)) for t, v in states.items() if t != "neutral"]
-                                  or [1.0]))
-        if target is None:
-            best = -np.inf
-            for t, v in states.items():
-                toward = v - current * w
-                cos = float(step @ toward / max(np.linalg.norm(step) * np.linalg.norm(toward), 1e-9))
-                if t != "neutral" and cos > best:
-                    target, best = t, cos
-            if target is None:
-                return None, 0.0
-        toward = states[target] - current * w
-        progress = float(step @ toward / max(np.linalg.norm(toward), 1e-9))
-        full = float(np.linalg.norm(states[target])) if target != "neutral" else typical
-        return target, float(np.clip(progress / max(full, 1e-9), 0.0, 1.0))
-
-    def mouth_bank(self):
+    def mouth_bank(self) -> MouthBank | None:
         """The mouth-interior bank (:class:`faceedit.stage.mouth_bank.MouthBank`), loaded once; None
         where its file is not installed (the appearance maps then draw the mouth)."""
         with self._bank_lock:  # worker threads share the stage: none may see a bank half loaded
@@ -426,60 +329,8 @@ class Stage(ExpressionStates, nn.Module):
                 self._bank_tried = True
         return self._bank
 
-    def paint_folds(self, pixels: np.ndarray, face: FaceEdit, heads_for: str | None, progress: float, *,
-                    in_place: bool = False) -> np.ndarray:
-        """The folds and furrows of the face's move (:mod:`faceedit.stage.folds`) drawn at the
-        photo's resolution on its moved landmarks: by the AUs the move raises (AU4, AU1+2 read
-        from the landmarks of its states; AU9, AU10, which they do not show, from the target it
-        heads for, ``heads_for``, ``progress`` of the way), times the warp's scale, after the
-        lines the photo shows of the AUs the move lowers are taken away
-        (:func:`~faceedit.stage.folds.smooth_folds`); ``pixels`` themselves where it draws none
-        (a zero edit, neutral, the fold statistics not installed); ``in_place``: written over
-        ``pixels``, a buffer the caller owns."""
-        from faceedit.stage.folds import fold_amounts, fold_removal, paint_folds, shipped_stats, smooth_folds
 
-        r, cur, new = face.warped, face.current, face.new_state
-        assert r is not None and cur is not None and new is not None
-        if not np.any(new != cur.expression):
-            return pixels
-        stats = shipped_stats()
-        if stats is None:
-            return pixels
-        before, after = self._state_aus(cur.expression, cur.identity), self._state_aus(new, cur.identity)
-        removal = {k: v * r.scale for k, v in fold_removal(stats, before, after).items()}
-        smoothed = smooth_folds(pixels, r.landmarks, removal, in_place=in_place)
-        amounts = fold_amounts(stats, before, after, heads_for, progress)
-        amounts = {k: v * r.scale for k, v in amounts.items()}
-        return paint_folds(smoothed, r.landmarks, amounts, stats.params, face.keep_out,
-                           in_place=in_place or smoothed is not pixels)
-
-    def appearance_maps(self, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(canonical landmarks of the target's frame, gain (C, S, S), bias (C, S, S))."""
-        state = self._a(f"state_{target}") if target != "neutral" else np.zeros(self.cfg.expression_axes)
-        frame = self._a("mean_shape") + (state @ self._a("expression_basis")).reshape(68, 2)
-        return frame, self._a(f"gain_{target}"), self._a(f"bias_{target}")
-
-    def paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float,
-              keep_out: tuple | None = None, *, in_place: bool = False) -> np.ndarray:
-        """Apply the target's per-pixel linear appearance map (in its canonical frame) to the
-        face at landmarks ``moved`` (not where ``keep_out`` says, :func:`faceedit.stage.paint.paint_maps`;
-        ``in_place``: written over ``pixels``, a buffer the caller owns)."""
-        frame = self.appearance_maps(target)[0]
-        return paint_maps(pixels, moved, frame, self._stacked(f"gain_{target}", f"bias_{target}"), strength, keep_out,
-                          in_place=in_place)
-
-    def _stacked(self, gain: str, bias: str) -> np.ndarray:
-        """Buffers ``gain`` and ``bias`` ((C, S, S) each) as one channels-last (S, S, 2C) float32
-        array, cached: one remap samples both."""
-        key = f"{gain}|{bias}"
-        if key not in self._np:
-            self._np[key] = np.ascontiguousarray(
-                np.concatenate([np.moveaxis(self._a(gain), 0, -1), np.moveaxis(self._a(bias), 0, -1)], -1),
-                np.float32)
-        return self._np[key]
-
-
-# A photo step, not an EditModel: registered like one (config, header, from_pretrained); the
+# A photo step, not an EditModel: registered like one (config, header, load_model); the
 # flow tells them apart by has_network. Registered, with the options it takes, by
 # faceedit.models.catalogue.stage.
 def build_stage(config: StageConfig | Mapping[str, Any] | None = None) -> Stage:

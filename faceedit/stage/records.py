@@ -1,13 +1,15 @@
 """What the stage's steps share: the stage's request (:class:`StageRequest`, one per photo), a
 face as the stage takes it (:class:`StageFace`), one face's edit as the steps fill it in
 (:class:`FaceEdit`), what the stage did to it (:class:`StageEdit`) and carries along a video
-track (:class:`Carried`), and what the steps read of the stage's statistics
-(:class:`Statistics`, which :class:`faceedit.stage.model.Stage` is). The steps
-(:mod:`faceedit.stage.steps`) and the stage (:mod:`faceedit.stage.model`) both import this
-module; neither imports the other's callers."""
+track (:class:`Carried`), and what the steps and the painters read of the stage's statistics
+(:class:`Statistics`, which :class:`faceedit.stage.model.Stage` is). The stage
+(:mod:`faceedit.stage.model`), its steps (:mod:`faceedit.stage.steps`) and the painters they
+import (:mod:`faceedit.stage.smile`, :mod:`~faceedit.stage.appearance`...) import this module;
+the stage imports the steps and nothing below imports the stage."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -184,14 +186,24 @@ class FaceEdit:
 
 
 class Statistics(Protocol):
-    """What the steps read of the stage's statistics (:class:`faceedit.stage.model.Stage`): its
-    targets and appearance maps, its tuned values, the expression state and its moves
-    (:class:`faceedit.stage.state.ExpressionStates`), the smile's measures and maps, the mouth
-    bank and the folds."""
+    """What the steps and the painters read of the stage's statistics
+    (:class:`faceedit.stage.model.Stage`): its targets and appearance maps, whether it holds the
+    smile map, its tuned values, its buffers as numpy arrays (and arrays made from them, once),
+    the expression state and its moves (:class:`faceedit.stage.state.ExpressionStates`) and the
+    mouth bank."""
 
     expressions: list[str]
     appearance: dict[str, int]
+    smile_removal: bool
     tuning: StageTuning
+
+    def array(self, name: str) -> np.ndarray: ...
+
+    def cached(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray: ...
+
+    def state_aus_cached(self, state: np.ndarray, identity: np.ndarray) -> np.ndarray: ...
+
+    def expression_shape(self, state: np.ndarray, identity: np.ndarray) -> np.ndarray: ...
 
     def plan(self, lm: np.ndarray, target: str, strength: float = 1.0, *, aus: dict | None = None,
              like: np.ndarray | None = None, irises: np.ndarray | None = None,
@@ -209,24 +221,4 @@ class Statistics(Protocol):
 
     def closes_mouth(self, cur: FaceState, new: np.ndarray, strength: float) -> float: ...
 
-    def smile_taken(self, cur: FaceState, new: np.ndarray) -> float: ...
-
-    def smile_lift(self, cur: FaceState, new: np.ndarray) -> float: ...
-
-    def smile_skin(self, taken: float, heads_for: str | None) -> float: ...
-
-    def widens_eyes(self, cur: FaceState, new: np.ndarray) -> bool: ...
-
-    def appearance_amount(self, current: np.ndarray, new: np.ndarray, target: str | None = None
-                          ) -> tuple[str | None, float]: ...
-
     def mouth_bank(self) -> Any: ...
-
-    def paint_smile(self, pixels: np.ndarray, moved: np.ndarray, skin: float, keep_out: tuple | None = None,
-                    *, in_place: bool = False) -> np.ndarray: ...
-
-    def paint(self, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float,
-              keep_out: tuple | None = None, *, in_place: bool = False) -> np.ndarray: ...
-
-    def paint_folds(self, pixels: np.ndarray, face: FaceEdit, heads_for: str | None, progress: float, *,
-                    in_place: bool = False) -> np.ndarray: ...

@@ -1,10 +1,14 @@
 """The stage's edit of one face, as named steps in data order.
 
-:meth:`faceedit.stage.model.Stage.edit_photo` runs them on each face of a photo in turn, every
-face on the photo the faces before it left. :class:`~faceedit.stage.records.FaceEdit` carries one
-face through them; each step reads what the steps before it wrote there, and the stage's
-statistics as :class:`~faceedit.stage.records.Statistics` gives them (the stage is passed in:
-this module does not import :mod:`faceedit.stage.model`).
+:func:`edit_face` runs them on one face; :meth:`faceedit.stage.model.Stage.edit_photo` calls it
+for each face of a photo in turn (the one loop over faces), every face on the photo the faces
+before it left. :class:`~faceedit.stage.records.FaceEdit` carries one face through them; each
+step reads what the steps before it wrote there, and the stage's statistics as
+:class:`~faceedit.stage.records.Statistics` gives them (the stage is passed in: this module does
+not import :mod:`faceedit.stage.model`). The painters are modules the steps import
+(:mod:`faceedit.stage.smile`, :mod:`~faceedit.stage.appearance`, :mod:`~faceedit.stage.eyes`,
+:mod:`~faceedit.stage.mouth_bank`, :mod:`~faceedit.stage.attributes`...), each a function of
+the statistics and the pixels.
 
 1. :func:`plan_move`: read the face's expression state and plan the move to the asked one (the
    landmarks it heads for, the named controls' landmark moves added, :mod:`faceedit.stage.moves`;
@@ -29,18 +33,21 @@ this module does not import :mod:`faceedit.stage.model`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
 
 from faceedit.edits.attributes import ATTRIBUTES
 from faceedit.edits.controls import CONTROLS, GAZE, HEAD_POSE
+from faceedit.faces.iris import iris_points
 from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
 from faceedit.stage import shading
+from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target
 from faceedit.stage.attributes import AttributeFace, paint_attribute
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
-from faceedit.stage.eyes import keep_irises
+from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
 from faceedit.stage.lids import close_lids
 from faceedit.stage.lips import (
@@ -72,8 +79,18 @@ from faceedit.stage.moves import (
 )
 from faceedit.stage.paint import lips_keep_out, mouth_keep_out
 from faceedit.stage.pose import turn_head as turn_pose
-from faceedit.stage.records import Curves, FaceEdit, Statistics
+from faceedit.stage.records import (
+    Curves,
+    FaceEdit,
+    StageEdit,
+    StageFace,
+    StageRequest,
+    Statistics,
+    mesh_depth,
+    mesh_points,
+)
 from faceedit.stage.regions import head_look
+from faceedit.stage.smile import paint_smile, smile_lift, smile_skin, smile_taken
 from faceedit.stage.state import LIPS_CLOSED, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
 
@@ -147,10 +164,10 @@ def smiles_over_dark_inside(face: FaceEdit) -> bool:
 
 def teeth_cover(stage: Statistics, face: FaceEdit) -> float:
     """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover``
-    times the smile the new state lacks (:meth:`Stage.smile_lift`). A relaxed upper lip covers
-    the top of the teeth a smile shows whole."""
+    times the smile the new state lacks (:func:`faceedit.stage.smile.smile_lift`). A relaxed
+    upper lip covers the top of the teeth a smile shows whole."""
     assert face.current is not None and face.new_state is not None
-    return stage.tuning.edit.teeth_cover * (1.0 - stage.smile_lift(face.current, face.new_state))
+    return stage.tuning.edit.teeth_cover * (1.0 - smile_lift(stage, face.current, face.new_state))
 
 
 def plan_move(stage: Statistics, face: FaceEdit) -> None:
@@ -184,8 +201,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
     face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
-    face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
-    face.widens_eyes = face.mesh is not None and stage.widens_eyes(cur, new)
+    face.smile_taken = smile_taken(stage, cur, new) if s.sets_smile else 0.0
+    face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)
 
 
 def move_gaze(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
@@ -338,10 +355,11 @@ def raises_upper_lip(target: str | None, tuning: EditTuning) -> bool:
 
 
 def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
-    """The appearance of the moved face: the smile's skin (:meth:`Stage.smile_skin`), the
-    appearance map of the target the move heads for (:meth:`Stage.appearance_amount`; a named
-    target's own, none for neutral; off the lips for a target that raises the upper lip,
-    :func:`raises_upper_lip`), the folds the move makes (:meth:`Stage.paint_folds`) and
+    """The appearance of the moved face: the smile's skin (:func:`faceedit.stage.smile.smile_skin`),
+    the appearance map of the target the move heads for
+    (:func:`faceedit.stage.appearance.appearance_amount`; a named target's own, none for neutral;
+    off the lips for a target that raises the upper lip, :func:`raises_upper_lip`), the folds the
+    move makes (:func:`faceedit.stage.appearance.paint_move_folds`) and
     the attributes asked for, each by its registered painter over the head's mattes where its
     record asks for them (:func:`faceedit.stage.attributes.paint_attribute`), up to the edit's
     strength 1; none of them over the mouth drawn at
@@ -350,17 +368,17 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
     assert r is not None and face.current is not None and face.new_state is not None
     cur, new = face.current.expression, face.new_state
     if s.aus or s.like is not None or s.target not in stage.expressions:  # keep, AUs, a reference
-        appearance, amount = stage.appearance_amount(cur, new)
+        appearance, amount = appearance_amount(stage, cur, new)
     elif s.target in stage.appearance:
-        appearance, amount = stage.appearance_amount(cur, new, s.target)
+        appearance, amount = appearance_amount(stage, cur, new, s.target)
     else:  # neutral: nothing to paint
         appearance, amount = None, 0.0
-    out = stage.paint_smile(pixels, r.landmarks, stage.smile_skin(face.smile_taken, appearance) * r.scale,
-                            face.keep_out, in_place=True)
+    out = paint_smile(stage, pixels, r.landmarks, smile_skin(face.smile_taken, appearance) * r.scale,
+                      face.keep_out, in_place=True)
     if appearance is not None and amount > 0:
         keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if raises_upper_lip(appearance, stage.tuning.edit) else face.keep_out
-        out = stage.paint(out, r.landmarks, appearance, amount * r.scale, keep, in_place=True)
-    out = stage.paint_folds(out, face, appearance, amount, in_place=True)
+        out = paint_target(stage, out, r.landmarks, appearance, amount * r.scale, keep, in_place=True)
+    out = paint_move_folds(stage, out, face, appearance, amount, in_place=True)
     for name, v in (s.attributes or {}).items():
         if v != 0.0 and s.strength > 0:
             matte = ATTRIBUTES[name].matte if name in ATTRIBUTES else ""
@@ -397,3 +415,29 @@ def turn_head(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     if turn is not None and face.warped is not None:
         face.turned = turn.move_points(face.warped.landmarks)
     return out
+
+
+def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
+              pixels: np.ndarray) -> tuple[np.ndarray, StageEdit]:
+    """One face's edit on ``pixels`` (the photo the faces before it left): the steps above in
+    turn (plan the move, move the gaze, draw the lids, choose the cuts, warp, fill the mouth,
+    paint the appearance, relight, turn the head) over one :class:`FaceEdit`, made from the face
+    (its landmarks, Face Mesh points and depth, irises, what its video track carries) and the
+    request (with the face's own reference face where it has one). Returns the new photo and what
+    was done; a face without 68 landmarks is left as it is (``pixels`` themselves, scale 0)."""
+    lm = np.asarray(face_in.landmarks, np.float64)
+    if lm.shape != (68, 2):
+        return pixels, StageEdit(lm, 0.0)
+    mesh = face_in.dense
+    own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
+    face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried)
+    plan_move(stage, face)
+    out = move_gaze(stage, face, pixels)
+    out = draw_lids(face, out)
+    choose_cuts(stage, face, out)
+    out = warp(stage, face, out)
+    out = fill_mouth(stage, face, out)
+    out = paint_appearance(stage, face, out)
+    out = relight(face, out)
+    out = turn_head(face, out)
+    return out, face.result()

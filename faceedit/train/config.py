@@ -1,22 +1,59 @@
-"""A trainer's config (``--set KEY=JSON``) and options (``--option KEY=JSON``) checked before a
-run writes or loads anything, so a bad value is one usage error naming it, not a traceback halfway
-through.
+"""How a run trains (:class:`LoopConfig`), and a trainer's config (``--set KEY=JSON``) and
+options (``--option KEY=JSON``) checked before a run writes or loads anything, so a bad value is
+one usage error naming it, not a traceback halfway through.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from faceedit.errors import UsageError
-from faceedit.models.base import ConfigError, Range
-
-if TYPE_CHECKING:
-    from faceedit.train.trainer import Trainer
+from faceedit.models.base import ConfigError, ModelConfig, Range
 
 
-def trainer_config(trainer_cls: type[Trainer], config: dict) -> dict:
+@dataclass
+class LoopConfig:
+    """How a run trains (``faceedit train`` and ``train-analysis`` options): its length
+    (``steps``, ``budget_minutes``), batch, seed, how often it checkpoints, samples and logs,
+    device and autocast, resume or ``--init``, the stage it trains on (``stage``), the held-out
+    fraction, trainer ``options`` and torch ``threads``."""
+
+    steps: int = 10_000
+    budget_minutes: float | None = None
+    batch_size: int | None = None
+    seed: int = 0
+    ckpt_every: int = 500
+    sample_every: int = 500
+    log_every: int = 10
+    device: str = "auto"
+    amp: str = "auto"          # auto (on CUDA) | off | fp16 | bf16
+    resume: bool = False
+    init: str | None = None
+    stage: str | None = "stage"  # methods that train on the stage's edits use this stage; None: pixels alone
+    holdout: float = 0.2
+    progress: bool = True
+    options: dict = field(default_factory=dict)
+    # files (name -> text) written into the run folder when the run starts, once its config, data
+    # and networks are known good (faceedit train's run.json), so a refused run leaves nothing
+    run_files: dict = field(default_factory=dict)
+    threads: int | None = None  # torch threads (train_and_export; None: choose_threads picks them)
+
+
+class TrainerKind(Protocol):
+    """What the checks read of a trainer class (:class:`faceedit.train.trainer.Trainer`): what it
+    trains, its exported model's typed config, its own config's defaults and the options it
+    reads beyond :data:`TRAINER_OPTIONS`."""
+
+    method: str
+    config_class: type[ModelConfig] | None
+    default_config: dict[str, Any]
+    extra_options: tuple[str, ...]
+
+
+def trainer_config(trainer_cls: type[TrainerKind], config: dict) -> dict:
     """A trainer's config, for a trainer with a ``config_class`` every key checked: ConfigError
     names one that is neither the model's nor the trainer's."""
     config = dict(config)
@@ -49,7 +86,7 @@ TRAINER_OPTIONS = {"vgg19": "VGG-19 weights for the perceptual losses (--vgg19)"
 trainers read; a trainer of a plugin adds its own in ``Trainer.extra_options``."""
 
 
-def check_config(trainer_cls: type[Trainer], config: dict, options: dict | None = None) -> dict:
+def check_config(trainer_cls: type[TrainerKind], config: dict, options: dict | None = None) -> dict:
     """A run's ``--set`` config (and ``--option`` options) checked before anything is written or
     loaded, so a bad value is one usage error (ConfigError) naming it, not a traceback halfway
     through: unknown keys (:func:`trainer_config`); keys of the model config the trainer takes

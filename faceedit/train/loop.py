@@ -35,7 +35,6 @@ import gc
 import json
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,7 @@ from faceedit.errors import UsageError
 from faceedit.files import write_file_atomically
 from faceedit.log import logger
 from faceedit.models.resume_state import load_resume_state, save_resume_state
-from faceedit.train.config import check_config, trainer_config
+from faceedit.train.config import LoopConfig, check_config, trainer_config
 from faceedit.train.crops import TrainData, batch_indices, mix_seed
 from faceedit.train.export import export_paths
 from faceedit.train.progress import Progress
@@ -62,35 +61,6 @@ from faceedit.train.run_folder import (
     write_samples,
 )
 from faceedit.train.trainer import MethodTrainer, RunResult, Trainer, trainer_for
-
-
-@dataclass
-class LoopConfig:
-    """How a run trains (``faceedit train`` and ``train-analysis`` options): its length
-    (``steps``, ``budget_minutes``), batch, seed, how often it checkpoints, samples and logs,
-    device and autocast, resume or ``--init``, the stage it trains on (``stage``), the held-out
-    fraction, trainer ``options`` and torch ``threads``."""
-
-    steps: int = 10_000
-    budget_minutes: float | None = None
-    batch_size: int | None = None
-    seed: int = 0
-    ckpt_every: int = 500
-    sample_every: int = 500
-    log_every: int = 10
-    device: str = "auto"
-    amp: str = "auto"          # auto (on CUDA) | off | fp16 | bf16
-    resume: bool = False
-    init: str | None = None
-    stage: str | None = "stage"  # methods that train on the stage's edits use this stage; None: pixels alone
-    holdout: float = 0.2
-    progress: bool = True
-    options: dict = field(default_factory=dict)
-    # files (name -> text) written into the run folder when the run starts, once its config, data
-    # and networks are known good (faceedit train's run.json), so a refused run leaves nothing
-    run_files: dict = field(default_factory=dict)
-    threads: int | None = None  # torch threads (train_and_export; None: choose_threads picks them)
-
 
 PLAN_AFTER = 20
 """Steps a run with a time budget takes before it plans its length from their speed."""

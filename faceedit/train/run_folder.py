@@ -12,17 +12,15 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
 from PIL import Image
+from torch import nn
 
 from faceedit.errors import UsageError
 from faceedit.files import atomic_path, write_file_atomically
 from faceedit.pixels import signed_to_uint8
-
-if TYPE_CHECKING:
-    from faceedit.train.trainer import Trainer
 
 STATE_FILE = "state.safetensors"
 LOG_FILE = "log.jsonl"
@@ -75,8 +73,17 @@ def _run_files(out: Path) -> list[Path]:
     return found
 
 
+class Sampled(Protocol):
+    """What a sample sheet reads of a trainer (:class:`faceedit.train.trainer.Trainer`): its
+    networks (put in eval mode) and its sample rows."""
+
+    nets: dict[str, nn.Module]
+
+    def samples(self, batch: dict) -> torch.Tensor: ...
+
+
 @torch.no_grad()
-def write_samples(trainer: Trainer, batch: dict, path: Path) -> None:
+def write_samples(trainer: Sampled, batch: dict, path: Path) -> None:
     """The sample sheet of ``batch`` (:meth:`Trainer.samples`, one row per example) as a PNG
     at ``path``."""
     for m in trainer.nets.values():

@@ -25,7 +25,8 @@ Faces that differ only in lighting (Extended Yale B: one subject, one pose, 64 l
 are pixel-registered) share their pair group's geometry, so their maps are computed once.
 
 It renders the stage's edit with the stage's own statistics and decisions (:meth:`Stage.plan`,
-:meth:`Stage.smile_taken`, :meth:`Stage.smile_skin`, the appearance maps, the relighting) but not
+:func:`faceedit.stage.smile.smile_taken`, :func:`~faceedit.stage.smile.smile_skin`, the appearance
+maps of :mod:`faceedit.stage.appearance`, the relighting) but not
 with its steps (:mod:`faceedit.stage.steps`): those edit one whole photo in numpy, non-linearly
 (cuts found from the photo's colour, a mouth painted from the mouth bank, irises found and
 repainted), and a cycle loss needs the edit as a map it can apply to a network's output and
@@ -50,10 +51,12 @@ from faceedit.pixels import (
     signed_to_unit,
     unit_to_signed,
 )
+from faceedit.stage.appearance import appearance_maps, paint_target
 from faceedit.stage.model import Stage
 from faceedit.stage.paint import PAINT_REGION, canonical_maps
 from faceedit.stage.records import FaceEdit, StageRequest
 from faceedit.stage.shading import load_shading, parse_light
+from faceedit.stage.smile import paint_smile, smile_map, smile_skin, smile_taken
 from faceedit.stage.steps import warp
 from faceedit.stage.warp import backward_field, face_grid
 
@@ -141,13 +144,13 @@ class StageOnCrops:
             out = {"fwd": torch.from_numpy(fwd), "back": torch.from_numpy(back),
                    "landmarks": torch.from_numpy(moved.astype(np.float32))}
             # the smile map the stage paints first (a smile taken away, or added by happy)
-            skin = self.stage.smile_skin(self.stage.smile_taken(*self.stage.plan(lm, target)), target)
+            skin = smile_skin(smile_taken(self.stage, *self.stage.plan(lm, target)), target)
             if skin != 0:
-                g = self.stage.smile_map(skin > 0)[..., 0]
+                g = smile_map(self.stage, skin > 0)[..., 0]
                 neutral_frame = self.stage.get_buffer("mean_shape").double().numpy()
                 out["smile"], = self._on_crop(moved, neutral_frame, [g[None] - 1.0], PAINT_REGION, abs(skin) * scale)
             if target in self.stage.appearance:  # (gain - 1) * w and bias * w, (C, S, S) each
-                frame, gain, bias = self.stage.appearance_maps(target)
+                frame, gain, bias = appearance_maps(self.stage, target)
                 out["gain"], out["bias"] = self._on_crop(moved, frame, [gain - 1.0, bias], PAINT_REGION, scale)
         self._maps[(key, e)] = out
         return out
@@ -236,9 +239,10 @@ class StageOnCrops:
 
 
 def _paint(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor, grey: bool) -> torch.Tensor:
-    """The stage's mouth map on a (1, C, S, S) crop in [-1, 1] (as ``Stage.paint``): a luma map
-    darkens R, G, B by one ratio and brightens them by one amount; a Y, Cb, Cr map changes a colour crop in Y, Cb, Cr
-    and a grey or 1-channel crop in Y only."""
+    """The stage's mouth map on a (1, C, S, S) crop in [-1, 1] (as
+    :func:`faceedit.stage.appearance.paint_target`): a luma map darkens R, G, B by one ratio and
+    brightens them by one amount; a Y, Cb, Cr map changes a colour crop in Y, Cb, Cr and a grey or
+    1-channel crop in Y only."""
     u = signed_to_unit(x)
     c = u.shape[1]
     if gain.shape[0] == 3 and (c == 1 or grey):
@@ -287,10 +291,10 @@ def paired_inputs(stage: Stage, pairs: list[tuple[dict, dict]], channels: int = 
         assert face.warped is not None
         moved, scale = face.warped.landmarks, face.warped.scale
         cur = stage.state(lm_s)
-        skin = stage.smile_skin(stage.smile_taken(cur, stage.state(lm_d).expression), target) * scale
-        img = stage.paint_smile(img, moved, skin)  # as the stage paints it, before the mouth map
+        skin = smile_skin(smile_taken(stage, cur, stage.state(lm_d).expression), target) * scale
+        img = paint_smile(stage, img, moved, skin)  # as the stage paints it, before the mouth map
         if target in stage.appearance:
-            img = stage.paint(img, moved, target, scale)
+            img = paint_target(stage, img, moved, target, scale)
         pil = Image.fromarray(img).convert("L" if channels == 1 else "RGB")
         if size and size != pil.width:
             pil = pil.resize((size, size), Image.Resampling.BOX)

@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,11 +20,8 @@ from faceedit.data import Dataset
 from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.models.base import EditModel, ModelConfig
-from faceedit.train.config import trainer_config
+from faceedit.train.config import LoopConfig, trainer_config
 from faceedit.train.crops import TrainData, load_train_data
-
-if TYPE_CHECKING:
-    from faceedit.train.loop import LoopConfig
 
 
 class Trainer:

@@ -3,7 +3,7 @@ free-form targets and the shipped model."""
 
 from __future__ import annotations
 
-from faceedit.models.options import ModelOption
+from faceedit.models.model_option import ModelOption
 from faceedit.models.registry import ModelSpec, declare_arch, register_model
 from faceedit.models.request import AU_TARGETS  # the free-form targets: the source's AUs with ``aus`` set
 

@@ -3,7 +3,7 @@ shipped model."""
 
 from __future__ import annotations
 
-from faceedit.models.options import ModelOption
+from faceedit.models.model_option import ModelOption
 from faceedit.models.registry import ModelSpec, declare_arch, register_model
 
 # What the network takes on the command line (checked before any weights load).

@@ -4,7 +4,7 @@ statistics."""
 from __future__ import annotations
 
 from faceedit.edits.attributes import attributes_in_words
-from faceedit.models.options import ModelOption
+from faceedit.models.model_option import ModelOption
 from faceedit.models.registry import ModelSpec, declare_arch, register_model
 
 # The fields of the edit request the stage takes, under every model that sits on it (checked

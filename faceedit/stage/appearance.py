@@ -1,0 +1,101 @@
+"""The appearance of a moved face: the target's appearance map and the folds of the move.
+
+An appearance map (the stage's ``gain_<target>`` / ``bias_<target>`` buffers) is a per-pixel
+linear map ``gain * x + bias`` in the target's canonical frame (the mean shape showing the
+target's state), fitted from (source warped to the real target's landmarks, real target):
+where the target parts the lips it draws teeth or a mouth cavity, elsewhere the cheeks and
+folds. :func:`appearance_amount` says which target's map an edit paints and how much,
+:func:`paint_target` lays it on the face, and :func:`paint_move_folds` draws the folds and
+furrows of the move (:mod:`faceedit.stage.folds`). Every function takes the stage's statistics
+(:class:`faceedit.stage.records.Statistics`); the steps (:mod:`faceedit.stage.steps`) call them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceedit.stage import folds
+from faceedit.stage.paint import paint_maps
+from faceedit.stage.records import FaceEdit, Statistics
+
+
+def appearance_amount(stats: Statistics, current: np.ndarray, new: np.ndarray, target: str | None = None
+                      ) -> tuple[str | None, float]:
+    """Which target's appearance map to paint for a state change ``current`` -> ``new``, and
+    how much (0..1): ``target`` when given, else the fitted target the change heads for most
+    directly (neutral excepted); the amount is the progress made towards that target's state
+    in units of its full strength (for ``neutral``, of a typical expression's), so a face
+    already at the target gets no second coat of teeth."""
+    w = 1.0 / np.maximum(stats.array("expression_scale"), 1e-6)
+    step = (new - current) * w
+    if not np.any(step) or not stats.appearance:
+        return None, 0.0
+    states = {t: (np.zeros_like(current) if t == "neutral" else stats.array(f"state_{t}")) * w
+              for t in stats.appearance}
+    typical = float(np.median([float(np.linalg.norm(v)) for t, v in states.items() if t != "neutral"]
+                              or [1.0]))
+    if target is None:
+        best = -np.inf
+        for t, v in states.items():
+            toward = v - current * w
+            cos = float(step @ toward / max(np.linalg.norm(step) * np.linalg.norm(toward), 1e-9))
+            if t != "neutral" and cos > best:
+                target, best = t, cos
+        if target is None:
+            return None, 0.0
+    toward = states[target] - current * w
+    progress = float(step @ toward / max(np.linalg.norm(toward), 1e-9))
+    full = float(np.linalg.norm(states[target])) if target != "neutral" else typical
+    return target, float(np.clip(progress / max(full, 1e-9), 0.0, 1.0))
+
+
+def appearance_maps(stats: Statistics, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(canonical landmarks of the target's frame, gain (C, S, S), bias (C, S, S))."""
+    basis = stats.array("expression_basis")
+    state = stats.array(f"state_{target}") if target != "neutral" else np.zeros(len(basis))
+    frame = stats.array("mean_shape") + (state @ basis).reshape(68, 2)
+    return frame, stats.array(f"gain_{target}"), stats.array(f"bias_{target}")
+
+
+def stacked(stats: Statistics, gain: str, bias: str) -> np.ndarray:
+    """Buffers ``gain`` and ``bias`` ((C, S, S) each) as one channels-last (S, S, 2C) float32
+    array, made once per stage: one remap samples both."""
+    return stats.cached(f"{gain}|{bias}", lambda: np.ascontiguousarray(
+        np.concatenate([np.moveaxis(stats.array(gain), 0, -1), np.moveaxis(stats.array(bias), 0, -1)], -1),
+        np.float32))
+
+
+def paint_target(stats: Statistics, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float,
+                 keep_out: tuple | None = None, *, in_place: bool = False) -> np.ndarray:
+    """Apply the target's per-pixel linear appearance map (in its canonical frame) to the face
+    at landmarks ``moved`` (not where ``keep_out`` says, :func:`faceedit.stage.paint.paint_maps`;
+    ``in_place``: written over ``pixels``, a buffer the caller owns)."""
+    frame = appearance_maps(stats, target)[0]
+    return paint_maps(pixels, moved, frame, stacked(stats, f"gain_{target}", f"bias_{target}"), strength,
+                      keep_out, in_place=in_place)
+
+
+def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, heads_for: str | None,
+                     progress: float, *, in_place: bool = False) -> np.ndarray:
+    """The folds and furrows of the face's move (:mod:`faceedit.stage.folds`) drawn at the
+    photo's resolution on its moved landmarks: by the AUs the move raises (AU4, AU1+2 read from
+    the landmarks of its states; AU9, AU10, which they do not show, from the target it heads
+    for, ``heads_for``, ``progress`` of the way), times the warp's scale, after the lines the
+    photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`);
+    ``pixels`` themselves where it draws none (a zero edit, neutral, the fold statistics not
+    installed); ``in_place``: written over ``pixels``, a buffer the caller owns."""
+    r, cur, new = face.warped, face.current, face.new_state
+    assert r is not None and cur is not None and new is not None
+    if not np.any(new != cur.expression):
+        return pixels
+    fold_stats = folds.shipped_stats()
+    if fold_stats is None:
+        return pixels
+    before = stats.state_aus_cached(cur.expression, cur.identity)
+    after = stats.state_aus_cached(new, cur.identity)
+    removal = {k: v * r.scale for k, v in folds.fold_removal(fold_stats, before, after).items()}
+    smoothed = folds.smooth_folds(pixels, r.landmarks, removal, in_place=in_place)
+    amounts = folds.fold_amounts(fold_stats, before, after, heads_for, progress)
+    amounts = {k: v * r.scale for k, v in amounts.items()}
+    return folds.paint_folds(smoothed, r.landmarks, amounts, fold_stats.params, face.keep_out,
+                             in_place=in_place or smoothed is not pixels)

@@ -1,0 +1,78 @@
+"""The smile's measures and its skin: how much of a smile an edit takes away or adds, how far a
+state lifts the upper lip off the teeth, and the smile map painted on the skin outside the mouth.
+
+The smile map (the stage's ``gain_smile_off`` buffer) is what a smile does to the skin outside
+the mouth (the folds from the nose to the mouth corners, the lifted cheeks, the lower lids) as a
+luma ratio in the neutral frame, fitted on the London pairs. An edit that takes a smile away
+paints it by the AU12 it takes (its creases go with the smile's shape), one that heads for happy
+paints its inverse (:func:`smile_skin`). The measures read AU12 (lip corner puller) off the
+face's states in units of the mean AU12 of the smiles that map was fitted on (the stage's
+``smile_au12``). Every function takes the stage's statistics
+(:class:`faceedit.stage.records.Statistics`); the steps (:mod:`faceedit.stage.steps`) call them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceedit.faces.au import AU_IDS
+from faceedit.stage.paint import paint_maps
+from faceedit.stage.records import Statistics
+from faceedit.stage.state import FaceState
+
+
+def _smile(stats: Statistics, state: np.ndarray, cur: FaceState) -> float:
+    """AU12 of expression ``state`` on ``cur``'s identity, in units of the mean AU12 of the
+    smiles the smile-removal map was fitted on."""
+    au12 = float(np.nan_to_num(stats.state_aus_cached(state, cur.identity)[AU_IDS.index(12)]))
+    return au12 / max(float(stats.array("smile_au12")[0]), 1e-3)
+
+
+def smile_taken(stats: Statistics, cur: FaceState, new: np.ndarray) -> float:
+    """How much of a smile (-1..1) an edit from state ``cur`` (a :class:`FaceState`) to ``new``
+    takes away: the drop in AU12 it makes, in units of the mean AU12 of the smiles the
+    smile-removal map was fitted on; below 0 a smile added (0 for a stage without that map)."""
+    if not stats.smile_removal:
+        return 0.0
+    return float(np.clip(_smile(stats, cur.expression, cur) - _smile(stats, new, cur), -1.0, 1.0))
+
+
+def smile_lift(stats: Statistics, cur: FaceState, new: np.ndarray) -> float:
+    """How far state ``new`` (of ``cur``'s face) lifts the upper lip off the teeth as a smile
+    does (0..1): its AU12 in the units of :func:`smile_taken` (1 for a stage without the
+    smile-removal map: the lip lifted)."""
+    if not stats.smile_removal:
+        return 1.0
+    return float(np.clip(_smile(stats, new, cur), 0.0, 1.0))
+
+
+def smile_skin(taken: float, heads_for: str | None) -> float:
+    """How much of the smile map to paint (:func:`smile_map`: above 0 its removal, below 0 its
+    inverse) for an edit that takes ``taken`` of a smile away (:func:`smile_taken`) and heads
+    for the appearance target ``heads_for``: a smile's creases go with any edit that takes it
+    away, and come only with one that heads for happy (the lip stretch of fear or a wink also
+    reads as some AU12: no smile's creases there)."""
+    return taken if taken > 0 or (taken < 0 and heads_for == "happy") else 0.0
+
+
+def smile_map(stats: Statistics, off: bool) -> np.ndarray:
+    """The smile-removal map (``off``) or its inverse (a smile added: what a smile does to the
+    skin) as :func:`faceedit.stage.paint.paint_maps` takes it ((S, S, 2): gain, bias 0), made
+    once per stage."""
+    def make() -> np.ndarray:
+        g = stats.array("gain_smile_off")[0].astype(np.float32)
+        g = g if off else 1.0 / np.maximum(g, 1e-3)
+        return np.ascontiguousarray(np.stack([g, np.zeros_like(g)], -1))
+
+    return stats.cached(f"smile_{'off' if off else 'on'}", make)
+
+
+def paint_smile(stats: Statistics, pixels: np.ndarray, moved: np.ndarray, skin: float,
+                keep_out: tuple | None = None, *, in_place: bool = False) -> np.ndarray:
+    """The smile map on the face at landmarks ``moved``, ``skin`` of it (:func:`smile_skin`;
+    0: ``pixels`` themselves), not where ``keep_out`` says (:func:`faceedit.stage.paint.paint_maps`;
+    ``in_place``: written over ``pixels``, a buffer the caller owns)."""
+    if skin == 0:
+        return pixels
+    return paint_maps(pixels, moved, stats.array("mean_shape"), smile_map(stats, skin > 0), abs(skin), keep_out,
+                      in_place=in_place)
