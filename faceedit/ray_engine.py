@@ -461,7 +461,7 @@ def ray_run(editor: Editor, opts: ApplyOptions, *, model: str, **engine) -> Appl
     from faceedit.plan import Planner
 
     planner = Planner(editor, opts)
-    return ApplyRun(planner, RayEngine(editor, opts, planner.records, model=model, **engine))
+    return ApplyRun(planner, RayEngine(editor, planner.opts, planner.records, model=model, **engine))
 
 
 def _first_line(e: BaseException) -> str:
