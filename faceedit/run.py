@@ -168,7 +168,7 @@ class LocalEngine:
 
     stopping = "finishing the photos in progress, dropping the rest"
 
-    def __init__(self, editor: Editor, opts: ApplyOptions, records: RecordMaker,
+    def __init__(self, editor: Editor, opts: CheckedOptions, records: RecordMaker,
                  encode: dict | None = None, progress: bool = True):
         from faceedit.pipeline import PhotoEngine
 

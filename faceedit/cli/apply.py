@@ -12,12 +12,12 @@ model, the edit's fields, the engine, the encoding) in :data:`ORDER`."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 import json
 import sys
 from contextlib import nullcontext, redirect_stdout
-from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
@@ -153,10 +153,10 @@ def _run_option(name: str) -> inspect.Parameter:
     text = _help(flag.describes, flag.help) if flag.describes else flag.help
     option = typer.Option(*flag.flags, help=text, **how)
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, option],
-                             default=inspect.Parameter.empty if default is MISSING else default)
+                             default=inspect.Parameter.empty if default is dataclasses.MISSING else default)
 
 
-_FIELDS = {f.name: f for f in fields(ApplyOptions)}
+_FIELDS = {f.name: f for f in dataclasses.fields(ApplyOptions)}
 
 
 def _run_values(given: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from faceedit.apply_options import ApplyOptions
+from faceedit.apply_options import CheckedOptions
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger, timed
 from faceedit.plan import VIDEO, Job, RecordMaker, video_format
@@ -82,12 +82,12 @@ def check_outputs(jobs: list[Job], encode: EncodeOptions) -> None:
 
 class VideoEngine:
     """Edits planned video jobs with ``editor`` (a :class:`faceedit.api.Editor`) under ``opts``
-    (each output's request, ``face`` / ``max_faces`` choosing tracks; ``on_no_face``,
+    (checked: :attr:`faceedit.plan.Planner.opts`; each output's request, ``face`` / ``max_faces`` choosing tracks; ``on_no_face``,
     ``key_frames`` and ``force`` in :attr:`settings`, with the encoding ``encode``); ``records``
     makes the records (the run's model and conditions); ``progress`` shows frames / total, fps
     and ETA."""
 
-    def __init__(self, editor, opts: ApplyOptions, records: RecordMaker, encode: EncodeOptions | None = None,
+    def __init__(self, editor, opts: CheckedOptions, records: RecordMaker, encode: EncodeOptions | None = None,
                  progress: bool = True):
         self.editor, self.opts, self.records = editor, opts, records
         self.settings = VideoSettings(encode=encode or EncodeOptions(), reuse=Reuse(every=opts.key_frames),
