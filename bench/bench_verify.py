@@ -204,7 +204,7 @@ def video(args) -> None:
         write_clip(clip, astronaut(), int(args.seconds * 25), (1280, 720))
         engines = {}
         for mode in times:
-            opts = ApplyOptions([args.target], tmp, verify=mode == "verify")
+            opts = ApplyOptions([args.target], tmp, verify=mode == "verify").validate(editor)
             engines[mode] = VideoEngine(editor, opts, RecordMaker(opts, args.model), progress=False)
 
         def run(mode: str, name: str):

@@ -99,8 +99,9 @@ def transcode(src: str, dst: str) -> float:
 
 def speed(args) -> None:
     from faceedit.api import Editor
+    from faceedit.models.request import EditRequest
     from faceedit.video.reuse import Reuse
-    from faceedit.video.runner import default_tracker, edit_video
+    from faceedit.video.runner import VideoSettings, default_tracker, edit_video
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,8 +119,8 @@ def speed(args) -> None:
                     for every in args.every:
                         fps, plain, cpus, plain_cpus, loads, keys = runs[every]
                         cpu0, load0 = _cpu(), os.getloadavg()[0]
-                        r = edit_video(editor, clips[h], out, args.target, progress=False, workers=args.workers,
-                                       reuse=Reuse(every=every))
+                        r = edit_video(editor, clips[h], out, EditRequest(args.target),
+                                       VideoSettings(reuse=Reuse(every=every), workers=args.workers), progress=False)
                         cpus.append((_cpu() - cpu0) / r.frames * 1000)
                         cpu0 = _cpu()
                         plain.append(transcode(clips[h], os.path.join(tmp, f"plain_{h}.mp4")))
@@ -249,12 +250,13 @@ def memory(args) -> None:
 def one(args) -> None:
     """(subprocess) edit one clip; print frames, fps and this process's peak RSS as JSON."""
     from faceedit.api import Editor
+    from faceedit.models.request import EditRequest
     from faceedit.video.reuse import Reuse
-    from faceedit.video.runner import edit_video
+    from faceedit.video.runner import VideoSettings, edit_video
 
     editor = Editor.from_pretrained(args.model)
-    r = edit_video(editor, args.src, args.dst, args.target, progress=False, workers=args.workers,
-                   reuse=Reuse(every=args.every))
+    r = edit_video(editor, args.src, args.dst, EditRequest(args.target),
+                   VideoSettings(reuse=Reuse(every=args.every), workers=args.workers), progress=False)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"frames": r.frames, "fps": round(r.fps, 2), "peak_rss_mb": round(peak, 1)}))
 
@@ -265,8 +267,9 @@ def stability(args) -> None:
     from skimage.data import astronaut
 
     from faceedit.api import Editor
+    from faceedit.models.request import EditRequest
     from faceedit.video.reuse import Reuse
-    from faceedit.video.runner import edit_video
+    from faceedit.video.runner import VideoSettings, edit_video
     from faceedit.video.synth import temporal_change
 
     def frames(p):
@@ -281,8 +284,8 @@ def stability(args) -> None:
         for model, every in ((m, e) for m in args.models for e in args.every):
             editor = Editor.from_pretrained(model)
             out = os.path.join(tmp, f"{model}.mp4")
-            r = edit_video(editor, clip, out, args.target, progress=False, workers=args.workers,
-                           attrs=args.attr, reuse=Reuse(every=every))
+            r = edit_video(editor, clip, out, EditRequest.of(args.target, attrs=args.attr),
+                           VideoSettings(reuse=Reuse(every=every), workers=args.workers), progress=False)
             got = frames(out)
             after = temporal_change(got, mats, astronaut().shape[:2], FACE_BOX)
             rows.append({"model": model, "every": every, "key_frames": r.keys,

@@ -1,8 +1,11 @@
 """What one ``faceedit apply`` run is asked to do (:class:`ApplyOptions`: targets, strengths,
 output naming, face choice, the edit's other fields as an
 :class:`~faceedit.models.request.EditRequest`, checked against the model before any input is
-read) and what it reports per output (:class:`Record`, a ``--json`` line). The engines that carry a
-run out: :mod:`faceedit.pipeline` (threads) and :mod:`faceedit.ray_engine` (Ray actors).
+read: :class:`CheckedOptions`) and what it reports per output (:class:`Record`, a ``--json``
+line). Each option of the command that is a field is declared once, by its field (:func:`option`:
+its flags, help and bounds, a :class:`Flag`); :mod:`faceedit.cli.apply` makes the command's
+options from them. The engines that carry a run out: :mod:`faceedit.pipeline` (threads) and
+:mod:`faceedit.ray_engine` (Ray actors).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +26,7 @@ from faceedit.files import check_output_folder
 from faceedit.io.decode import DEFAULT_MAX_PIXELS
 from faceedit.io.naming import OutputNamer
 from faceedit.log import logger
-from faceedit.models.request import FIELD, EditRequest, attr_word
+from faceedit.models.request import FACE_CHOICES, FIELD, EditRequest, attr_word
 
 if TYPE_CHECKING:
     from faceedit.api import Editor
@@ -32,6 +35,55 @@ if TYPE_CHECKING:
 # ApplyOptions.check answers a usage error without importing torch (2-3 s of a command's start).
 
 ON_NO_FACE = ("error", "skip", "copy")
+
+
+def face_choice(value: str) -> str:
+    """``face``: all, largest or a face number (faces numbered largest first, from 0), any case
+    (:data:`faceedit.models.request.FACE_CHOICES`); anything else a ValueError (the command
+    line's parser reports it naming the flag)."""
+    face = value.strip().lower()
+    if face in FACE_CHOICES or face.isdigit():
+        return face
+    raise ValueError(f"{value!r} is not one of all, largest, or a face number N (0 = the largest face)")
+
+
+AS_FIELD: Any = object()
+"""A :class:`Flag`'s ``default`` where the command line's default is the field's."""
+
+
+@dataclass(frozen=True)
+class Flag:
+    """How an :class:`ApplyOptions` field is given to ``faceedit apply`` (the command's option is
+    made from it and the field: :mod:`faceedit.cli.apply`). ``flags``: the long flag first;
+    ``help``: the text, after the request field's own where ``describes`` names one
+    (:data:`faceedit.models.request.FIELD`); ``kind``: ``value``, ``list`` (repeatable,
+    comma-separated text) or ``numbers`` (the same, read as numbers); ``choices``: the words it
+    takes; ``parse``: reads the text (a ValueError its usage error); ``min``/``max``: the
+    parser's bounds; ``metavar``; ``default``: the command line's, where it is not the field's
+    (:data:`AS_FIELD`: the field's); ``show_default``."""
+
+    flags: tuple[str, ...]
+    help: str = ""
+    describes: str | None = None
+    kind: str = "value"
+    choices: tuple[str, ...] | None = None
+    parse: Callable[[str], Any] | None = None
+    min: float | None = None
+    max: float | None = None
+    metavar: str | None = None
+    default: Any = AS_FIELD
+    show_default: bool = True
+
+
+def option(*flags: str, default: Any = dataclasses.MISSING, given: Any = AS_FIELD, **how: Any) -> Any:
+    """An :class:`ApplyOptions` field (``default``) given on the command line as ``flags``
+    (:class:`Flag`; ``given``: the command line's default, where it is not ``default``)."""
+    return field(default=default, metadata={"flag": Flag(tuple(flags), default=given, **how)})
+
+
+def flags() -> dict[str, Flag]:
+    """The fields of :class:`ApplyOptions` that are command-line options, with their :class:`Flag`."""
+    return {f.name: f.metadata["flag"] for f in dataclasses.fields(ApplyOptions) if "flag" in f.metadata}
 
 
 def _once(values, option: str) -> list:
@@ -47,39 +99,73 @@ def _once(values, option: str) -> list:
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class ApplyOptions:
-    targets: list[str]
-    out_dir: str
-    strengths: list[float] = field(default_factory=lambda: [1.0])
-    name_template: str | None = None  # None: default_name_template()
-    ext: str | None = None
-    quality: int = 95
-    overwrite: bool = False
-    recursive: bool = False
-    batch_size: int = 8
-    face: str = FIELD["face"].default
-    max_faces: int = FIELD["max_faces"].default
-    on_no_face: str = "error"
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    workers: int = 2
-    # the edit's conditions (light, AUs, attributes, controls, like, phase, settings); each
-    # output's is this request at its target and strength (:meth:`request_for`)
-    request: EditRequest = field(default_factory=EditRequest)
-    save_masks: bool = False  # also write the model's intermediate masks (LEGAN) per face
-    # read each edited face of each output (Record.measured: expression, identity to the input)
-    measure: bool = False
+    """The options of one run, as given (frozen: a derived value is a new record,
+    :func:`dataclasses.replace`); :meth:`validate` checks them against a model and gives the
+    :class:`CheckedOptions` a run is planned and edited with."""
+
+    targets: Sequence[str] = option("--target", "-t", kind="list", given=(),
+                                    help="Target(s), comma-separated or repeated: happy,sad.")
+    out_dir: str = option("--out", "-o", help="Output folder (created if missing).")
+    strengths: Sequence[float] = option("--strength", "-s", kind="numbers", default=(1.0,), given=("1",), describes="strength",
+                                        help="Several (0,0.5,1) write a series.")
+    recursive: bool = option("--recursive", "-r", default=False, help="Descend into sub-folders.")
+    # None: default_name_template()
+    name_template: str | None = option("--name", default=None, show_default=False, help=(
+        "Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} {index} (the input's "
+        "position in the input list, from 0) {lighting} {au} {attr} {control} {like} {model}. Default: "
+        "{stem}_{target}{ext} with the conditions given (_{lighting}, _{au}, _{attr}, _{control}, _{like}, "
+        "_{strength} unless 1), under {relparent}/ with -r."))
+    ext: str | None = option("--ext", default=None, help=(
+        "Output format by extension: a photo's (.png, .jpg, ...) or a video's container (.mp4, .mkv, .webm, "
+        "...); default: the input's."))
+    quality: int = option("--quality", default=95, help="JPEG/WebP quality 1-100.")
+    overwrite: bool = option("--overwrite", default=False, help=(
+        "Replace outputs that already exist (without it, an output made under other conditions, kept in its "
+        "metadata, is an error naming the difference). Never an input, nor a photo beside an input that "
+        "faceedit did not write."))
+    face: str = option("--face", default=FIELD["face"].default, describes="face", parse=face_choice,
+                       metavar=f"<{'|'.join(FACE_CHOICES)}|N>")
+    max_faces: int = option("--max-faces", default=FIELD["max_faces"].default, describes="max_faces", min=0)
+    on_no_face: str = option("--on-no-face", default="error", choices=ON_NO_FACE, help=(
+        "What to do with a photo without a face: fail it, skip it, or copy it unedited (its bytes, re-encoded "
+        "only for another --ext)."))
+    batch_size: int = option("--batch-size", "-b", default=8, help="Face crops per model forward.")
+    # the command line's None: 2 with the local engine; with Ray, the actors (faceedit.cli.apply)
+    workers: int = option("--workers", default=2, given=None, show_default=False, help=(
+        "Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, "
+        "each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster)."))
+    max_pixels: int = option("--max-pixels", default=DEFAULT_MAX_PIXELS, min=1,
+                             help="Refuse images with more pixels than this.")
+    save_masks: bool = option("--save-masks", default=False, help=(
+        "Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as "
+        "OUTPUT_face<N>_<mask>.png."))
     # mark an output whose target did not read, or whose person changed, "unverified" (measures)
-    verify: bool = False
-    verify_min_prob: float = MIN_PROB  # the target's least classifier probability
-    verify_min_identity: float = MIN_IDENTITY  # the least identity cosine of input and output
+    verify: bool = option("--verify", default=False, help=(
+        "Read each output's faces (expression classifier, identity network): one whose target did not read or "
+        "whose person changed is 'unverified' (written; exit 1)."))
+    verify_min_prob: float = option("--verify-min-prob", default=MIN_PROB, help=(
+        "With --verify: the least probability the expression classifier gives the target, where it judges the "
+        "target (the shipped one: neutral, happy, surprised)."))
+    verify_min_identity: float = option("--verify-min-identity", default=MIN_IDENTITY, help=(
+        "With --verify: the least identity similarity (cosine) of each face to the input's."))
     # edit the faces the edit would decline (faceedit.faces.reading.decline_reason: a profile, a tiny face)
-    force: bool = False
+    force: bool = option("--force", default=False, help=(
+        "Edit the faces the edit declines by default (turned past 45 degrees, eyes under 12 px apart), which "
+        "are otherwise left as they are and named in the record (declined) and the summary."))
     # videos: a frame edited in full at least every this many frames; between them, while the
     # faces hold still, the last key frame's edit moved onto each frame (1: every frame in full)
-    key_frames: int = 8
-    # whether the edit has a stage (set by validate; the stage draws the named lights)
-    _stage = True
+    key_frames: int = option("--key-frames", default=8, min=1, help=(
+        "Videos: edit a frame in full at least every N frames; between them, while the faces hold still, the "
+        "last such frame's edit is moved onto each frame (about twice as fast). 1: every frame in full."))
+    # not options of their own: the edit's conditions (light, AUs, attributes, controls, like,
+    # phase, settings), given by the command's edit flags; each output's is this request at its
+    # target and strength (:meth:`request_for`)
+    request: EditRequest = field(default_factory=EditRequest)
+    # read each edited face of each output (Record.measured: expression, identity to the input):
+    # apply --json or --verify
+    measure: bool = False
 
     def request_for(self, target: str, strength: float) -> EditRequest:
         """The edit of one output: :attr:`request` at ``target`` and ``strength``, with this run's
@@ -150,23 +236,24 @@ class ApplyOptions:
         check_output_folder(self.out_dir, option="out_dir", what="output folder")
         OutputNamer(self.out_dir, self.name_template or self.default_name_template(), self.ext)
 
-    def validate(self, editor: Editor) -> None:
+    def validate(self, editor: Editor) -> CheckedOptions:
         """:meth:`check`, then what needs the model: targets, a face detector with the landmarks
         the edit needs (:meth:`faceedit.api.Editor.check_detector`), strengths up to the editor's
         limit, the request's fields (:meth:`faceedit.flow.Flow.accepts`: lighting classes, AUs,
         attributes, phases, settings; then one forward on a blank crop, so that a bad value is
-        a usage error before any input is read). Binds the name template's condition fields to
-        this run's values."""
+        a usage error before any input is read). The options checked: targets in their canonical
+        names and strengths once each, the name template's condition fields bound to this run's
+        values, whether the edit has a stage."""
         self.check()
         if not self.targets:
             raise UsageError("no `targets` given; valid targets: " + ", ".join(editor.targets()))
         editor.check_detector()
-        self.targets = _once((canonical_target(t) for t in self.targets), "`targets`")  # smile -> happy
-        self.strengths = _once((float(s) for s in self.strengths), "`strengths`")
-        for t in self.targets:
+        targets = tuple(_once((canonical_target(t) for t in self.targets), "`targets`"))  # smile -> happy
+        strengths = tuple(_once((float(s) for s in self.strengths), "`strengths`"))
+        for t in targets:
             editor.check_target(t)
         top = editor.max_strength
-        for s in self.strengths:
+        for s in strengths:
             if not 0.0 <= s <= top:
                 raise UsageError(f"`strengths` {s:g}: must be between 0 and {top:g}")
         if self.save_masks and not (editor.has_network and editor.loaded.model.mask_names):
@@ -175,15 +262,18 @@ class ApplyOptions:
         editor.accepts().check(self.request)
         if self.request.like is not None:  # once, before the batch: a usage error
             editor.reference_landmarks(self.request.like, max_pixels=self.max_pixels)
-        self._dry_run(editor)
-        self._stage = editor.stage is not None
-        self.name_template = OutputNamer.bind(self.name_template or self.default_name_template(),
-                                              {**self.name_conditions(), "model": editor.spec.name})
+        checked = CheckedOptions(**{f.name: getattr(self, f.name) for f in dataclasses.fields(ApplyOptions)})
+        checked = dataclasses.replace(checked, targets=targets, strengths=strengths, stage=editor.stage is not None)
+        checked._dry_run(editor)
+        return dataclasses.replace(checked, name_template=OutputNamer.bind(
+            checked.name_template or checked.default_name_template(),
+            {**checked.name_conditions(), "model": editor.spec.name}))
 
-    def record_fields(self) -> dict[str, Any]:
+    def record_fields(self, stage: bool = True) -> dict[str, Any]:
         """The conditions every record of this run carries (the request's, the light as the
-        run's stage applies it, the face choice: :meth:`EditRequest.record_fields`)."""
-        return dataclasses.replace(self.request, face=self.face).record_fields(stage=self._stage)
+        run's stage applies it (``stage``: the edit has one), the face choice:
+        :meth:`EditRequest.record_fields`)."""
+        return dataclasses.replace(self.request, face=self.face).record_fields(stage=stage)
 
     def check_model(self, model: str) -> None:
         """The checks of ``--target`` / ``--lighting`` / ``--au`` / ``--attr`` / ``--set`` /
@@ -216,6 +306,19 @@ class ApplyOptions:
             except Exception:  # not a usage problem: the batch reports it on the photos
                 logger.debug("trial forward on a blank crop failed", exc_info=True)
                 return
+
+
+@dataclass(frozen=True)
+class CheckedOptions(ApplyOptions):
+    """:class:`ApplyOptions` checked against a model (:meth:`ApplyOptions.validate`): what a run
+    is planned (:class:`faceedit.plan.Planner`) and edited with. ``targets`` are canonical and
+    given once, ``strengths`` once, ``name_template`` has its condition fields bound;
+    ``stage``: whether the edit has a stage (which draws the named lights)."""
+
+    stage: bool = True
+
+    def record_fields(self, stage: bool | None = None) -> dict[str, Any]:
+        return super().record_fields(self.stage if stage is None else stage)
 
 
 @dataclass

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceedit.apply_options import ApplyOptions, Record, mask_path
+from faceedit.apply_options import ApplyOptions, CheckedOptions, Record, mask_path
 from faceedit.errors import FaceEditError, NoFaceError, OutputError
 from faceedit.faces.types import AlignedFace
 from faceedit.io.decode import LoadedImage, read_image
@@ -95,9 +95,9 @@ class _Photo:
 
 class PhotoEngine:
     """Edits and writes the outputs planned for photos (:mod:`faceedit.plan`) with ``editor``
-    under ``opts``; ``records`` makes the records. :meth:`schedule` is the engine."""
+    under ``opts`` (checked: :attr:`faceedit.plan.Planner.opts`); ``records`` makes the records. :meth:`schedule` is the engine."""
 
-    def __init__(self, editor: Editor, opts: ApplyOptions, records: RecordMaker):
+    def __init__(self, editor: Editor, opts: CheckedOptions, records: RecordMaker):
         self.editor = editor
         self.opts = opts
         self.records = records

@@ -25,7 +25,8 @@ it under the one output check of every command (:class:`faceedit.io.outputs.Outp
 
 A file of an input folder that bears the output name of another input (an earlier run's
 output in the same folder) is not edited (:meth:`Planner._take_inputs`): it gets a ``skipped``
-record that says why. Repeated targets and strengths are planned once (``ApplyOptions.validate``).
+record that says why. Repeated targets and strengths are planned once (``ApplyOptions.validate``,
+which gives the checked options the engines edit with: :attr:`Planner.opts`).
 
 The engines (:mod:`faceedit.pipeline` for photos, :mod:`faceedit.video` for videos,
 :mod:`faceedit.ray_engine` on Ray actors) write exactly the outputs planned here; the records they
@@ -39,7 +40,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from faceedit.apply_options import ApplyOptions, Record, mask_pattern
+from faceedit.apply_options import ApplyOptions, CheckedOptions, Record, mask_pattern
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.files import InputFiles
 from faceedit.io.formats import (
@@ -182,13 +183,14 @@ def output_record(model: str, request: EditRequest, detector: str, path: str, ki
 
 
 class Planner:
-    """Plans the outputs of ``opts`` (checked against ``editor``: :meth:`ApplyOptions.validate`,
-    which binds the name template) for :meth:`plan`'s inputs; :attr:`input_paths` are the real
-    paths of the inputs of the last plan."""
+    """Plans the outputs of ``opts`` for :meth:`plan`'s inputs: :attr:`opts` are the options
+    checked against ``editor`` (:meth:`ApplyOptions.validate`: canonical targets, the name
+    template bound), what the engines edit with; :attr:`input_paths` are the real paths of the
+    inputs of the last plan."""
 
     def __init__(self, editor: Editor, opts: ApplyOptions):
-        opts.validate(editor)
-        self.opts = opts
+        self.opts: CheckedOptions = opts.validate(editor)
+        opts = self.opts
         self.records = RecordMaker(opts, editor.spec.name)
         self.namer = OutputNamer(opts.out_dir, opts.name_template or opts.default_name_template(), opts.ext)
         self.model = editor.spec.name

@@ -38,7 +38,7 @@ import warnings
 from collections.abc import Generator, Iterator
 
 from faceedit.api import Editor
-from faceedit.apply_options import ApplyOptions, Record
+from faceedit.apply_options import ApplyOptions, CheckedOptions, Record
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.io.inputs import InputItem
 from faceedit.log import logger
@@ -174,7 +174,7 @@ class _Worker:
     usage error, as the local engine raises them). Once the driver's stop flag (a named actor,
     :func:`_raise_stop_flag`) exists, the engine stops as the local one does at Ctrl-C."""
 
-    def __init__(self, model: str, load: dict, opts: ApplyOptions, stop_flag: tuple[str, str],
+    def __init__(self, model: str, load: dict, opts: CheckedOptions, stop_flag: tuple[str, str],
                  video: dict | None = None):
         self.fatal: FaceEditError | None = None
         self.stop = StopSignals()  # requested by the driver's flag (no signal is taken here)
@@ -270,7 +270,7 @@ class RayEngine:
     stopping = ("the Ray workers finish the photos in progress (a video in progress is dropped, "
                 "no file), the rest are dropped")
 
-    def __init__(self, editor: Editor, opts: ApplyOptions, records: RecordMaker, *, model: str,
+    def __init__(self, editor: Editor, opts: CheckedOptions, records: RecordMaker, *, model: str,
                  device: str = "auto", precision: str = "auto", detector: str = "auto",
                  address: str | None = None, workers: int | None = None,
                  gpus_per_worker: float | None = None, num_cpus: int | None = None,
@@ -317,7 +317,7 @@ class RayEngine:
                 self._flag = _raise_stop_flag(import_ray(), *self._flag_name)
 
     # -- driver ------------------------------------------------------------------------------
-    def _worker_options(self) -> ApplyOptions:
+    def _worker_options(self) -> CheckedOptions:
         """The options for the actors: absolute paths (they may run elsewhere, in another
         folder), ``THREADS_PER_ACTOR`` threads."""
         request = self.opts.request
@@ -461,7 +461,7 @@ def ray_run(editor: Editor, opts: ApplyOptions, *, model: str, **engine) -> Appl
     from faceedit.plan import Planner
 
     planner = Planner(editor, opts)
-    return ApplyRun(planner, RayEngine(editor, opts, planner.records, model=model, **engine))
+    return ApplyRun(planner, RayEngine(editor, planner.opts, planner.records, model=model, **engine))
 
 
 def _first_line(e: BaseException) -> str:

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from faceedit.apply_options import ApplyOptions
+from faceedit.apply_options import ApplyOptions, CheckedOptions
 from faceedit.log import logger
 from faceedit.plan import VIDEO, Job, Planner, RecordMaker
 from faceedit.signals import StopSignals, signal_name
@@ -73,7 +73,12 @@ class ApplyRun:
               progress: bool = True) -> ApplyRun:
         """A run of ``opts`` in this process with ``editor`` (:class:`LocalEngine`)."""
         planner = Planner(editor, opts)
-        return cls(planner, LocalEngine(editor, opts, planner.records, encode=encode, progress=progress))
+        return cls(planner, LocalEngine(editor, planner.opts, planner.records, encode=encode, progress=progress))
+
+    @property
+    def opts(self) -> CheckedOptions:
+        """The run's options, checked against its model (targets canonical and once each)."""
+        return self.planner.opts
 
     @property
     def input_paths(self) -> set[str]:
@@ -163,7 +168,7 @@ class LocalEngine:
 
     stopping = "finishing the photos in progress, dropping the rest"
 
-    def __init__(self, editor: Editor, opts: ApplyOptions, records: RecordMaker,
+    def __init__(self, editor: Editor, opts: CheckedOptions, records: RecordMaker,
                  encode: dict | None = None, progress: bool = True):
         from faceedit.pipeline import PhotoEngine
 

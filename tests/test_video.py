@@ -17,7 +17,7 @@ from faceedit.errors import ImageError
 from faceedit.models.request import EditRequest
 from faceedit.plan import video_format
 from faceedit.video.container import VideoReader
-from faceedit.video.runner import NoFaceInClip, Stopped, edit_video, select_tracks
+from faceedit.video.runner import NoFaceInClip, Stopped, VideoSettings, edit_video, select_tracks
 from faceedit.video.smooth import OneEuro
 from faceedit.video.synth import camera, temporal_change, write_clip
 
@@ -44,7 +44,7 @@ def clip(tmp_path_factory):
 @pytest.fixture(scope="module")
 def edited(clip, editor, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("out") / "clip_surprised.mp4")
-    result = edit_video(editor, clip, out, "surprised", progress=False)
+    result = edit_video(editor, clip, out, EditRequest("surprised"), progress=False)
     return out, result
 
 
@@ -137,7 +137,7 @@ def test_stable_in_time(clip, edited):
 def test_rotation_and_variable_frame_rate_kept(tmp_path, editor):
     src, out = str(tmp_path / "r.mkv"), str(tmp_path / "r_happy.mkv")
     write_clip(src, astronaut(), 12, SIZE, rotation=90, vfr=True)
-    result = edit_video(editor, src, out, "surprised", progress=False)
+    result = edit_video(editor, src, out, EditRequest("surprised"), progress=False)
     a, b = frames(src), frames(out)
     assert times(a) == times(b) and len(set(np.diff([float(t) for t in times(a)]).round(4))) == 2
     assert {f[2] for f in b} == {90}
@@ -148,7 +148,7 @@ def test_rotation_and_variable_frame_rate_kept(tmp_path, editor):
 def test_face_leaves_and_comes_back_as_the_same_track(tmp_path, editor):
     src, out = str(tmp_path / "away.mp4"), str(tmp_path / "away_happy.mp4")
     write_clip(src, astronaut(), 30, SIZE, hide=(10, 18))
-    result = edit_video(editor, src, out, "surprised", progress=False, face="0")
+    result = edit_video(editor, src, out, EditRequest.of("surprised", face="0"), progress=False)
     assert result.tracks == 1
     assert result.edited == 22
     a, b = frames(src), frames(out)
@@ -162,10 +162,10 @@ def test_clip_without_a_face(tmp_path, editor):
     src, out = str(tmp_path / "none.mp4"), str(tmp_path / "o" / "none_happy.mp4")
     write_clip(src, astronaut(), 8, SIZE, hide=(0, 8))
     with pytest.raises(NoFaceInClip) as e:
-        edit_video(editor, src, out, "happy", progress=False)
+        edit_video(editor, src, out, EditRequest("happy"), progress=False)
     assert e.value.path == src and e.value.reason == "no face found in any of its 8 frames"
     assert e.value.tracks == 0 and not os.path.exists(out)
-    result = edit_video(editor, src, out, "happy", progress=False, on_no_face="copy")
+    result = edit_video(editor, src, out, EditRequest("happy"), VideoSettings(on_no_face="copy"), progress=False)
     assert result.frames == 8 and result.edited == 0 and result.tracks == 0
     assert len(frames(out)) == 8 and packets(src) == packets(out)
 
@@ -174,7 +174,7 @@ def test_a_face_number_the_clip_does_not_have_is_an_error(tmp_path, editor):
     src, out = str(tmp_path / "one.mp4"), str(tmp_path / "one_happy.mp4")
     write_clip(src, astronaut(), 4, (128, 96))
     with pytest.raises(NoFaceInClip) as e:
-        edit_video(editor, src, out, "happy", progress=False, face="7")
+        edit_video(editor, src, out, EditRequest.of("happy", face="7"), progress=False)
     assert e.value.reason == "`face` 7: only 1 people tracked" and e.value.tracks == 1
     assert not os.path.exists(out)
 
@@ -183,7 +183,7 @@ def test_scene_cut_detects_again(tmp_path, editor):
     src, out = str(tmp_path / "cut.mp4"), str(tmp_path / "cut_happy.mp4")
     other = np.ascontiguousarray(astronaut()[:, ::-1])
     write_clip(src, astronaut(), 16, SIZE, cut_at=8, other=other)
-    result = edit_video(editor, src, out, "happy", progress=False)
+    result = edit_video(editor, src, out, EditRequest("happy"), progress=False)
     assert result.cuts == 1 and result.detections >= 2 and result.edited == 16
 
 
@@ -194,12 +194,12 @@ def test_corrupt_file_is_an_error_naming_it_and_leaves_no_output(tmp_path, clip,
     bad.write_bytes(data[: len(data) // 3])  # cut: the index (moov) is at the end
     out = tmp_path / "o" / "bad_happy.mp4"
     with pytest.raises(ImageError) as e:
-        edit_video(editor, str(bad), str(out), "happy", progress=False)
+        edit_video(editor, str(bad), str(out), EditRequest("happy"), progress=False)
     assert e.value.path == str(bad)
     garbage = tmp_path / "junk.mkv"
     garbage.write_bytes(b"\x1a\x45\xdf\xa3" + os.urandom(5000))
     with pytest.raises(ImageError):
-        edit_video(editor, str(garbage), str(out), "happy", progress=False)
+        edit_video(editor, str(garbage), str(out), EditRequest("happy"), progress=False)
     assert not out.parent.exists() or os.listdir(out.parent) == []
 
 
@@ -212,7 +212,7 @@ def test_stop_leaves_no_partial_file(tmp_path, clip, editor):
         return len(seen) > 5
 
     with pytest.raises(Stopped):
-        edit_video(editor, clip, str(out), "happy", progress=False, stop=stop)
+        edit_video(editor, clip, str(out), EditRequest("happy"), progress=False, stop=stop)
     assert not out.parent.exists()  # nor the folder made for it
 
 
@@ -223,11 +223,11 @@ def test_a_refused_video_leaves_no_folder(tmp_path, editor):
     write_clip(src, astronaut(), 3, (128, 96))
     out = tmp_path / "a" / "b" / "one_happy.mp4"
     with pytest.raises(NoFaceInClip):
-        edit_video(editor, src, str(out), "happy", progress=False, face="3")
+        edit_video(editor, src, str(out), EditRequest.of("happy", face="3"), progress=False)
     assert sorted(os.listdir(tmp_path)) == ["one.mp4"]
     (tmp_path / "a").mkdir()
     with pytest.raises(NoFaceInClip):
-        edit_video(editor, src, str(out), "happy", progress=False, face="3")
+        edit_video(editor, src, str(out), EditRequest.of("happy", face="3"), progress=False)
     assert os.listdir(tmp_path / "a") == []
 
 
@@ -325,7 +325,7 @@ def test_a_person_who_talks_keeps_talking(tmp_path, editor):
     # the talking frames' openings moves it by that much)
     for target, opens, corr, spread in (("surprised", True, 0.8, 0.6), ("neutral", False, 0.6, 0.5)):
         out = str(tmp_path / f"talk_{target}.mp4")
-        edit_video(editor, src, out, target, progress=False)
+        edit_video(editor, src, out, EditRequest(target), progress=False)
         after = gaps(out)
         assert np.corrcoef(before, after)[0, 1] > corr, target
         assert after.std() > spread * before.std(), target
@@ -363,7 +363,7 @@ def test_an_audio_stream_the_output_container_cannot_hold_is_an_error(tmp_path, 
     src = str(tmp_path / "a.mp4")
     write_clip(src, astronaut(), 4, (128, 96))  # AAC audio: WebM takes Opus or Vorbis only
     with pytest.raises(OutputError) as e:
-        edit_video(editor, src, str(tmp_path / "a.webm"), "happy", progress=False)
+        edit_video(editor, src, str(tmp_path / "a.webm"), EditRequest("happy"), progress=False)
     assert e.value.path == src and "cannot be copied" in e.value.reason
     assert os.listdir(tmp_path) == ["a.mp4"]
 
@@ -377,9 +377,9 @@ def test_another_person_after_a_cut_is_a_new_track(tmp_path, editor, shared_data
     other = np.asarray(Image.open(shared_data / "london" / "neutral" / "003.jpg").convert("RGB"))
     src = str(tmp_path / "two.mp4")
     write_clip(src, astronaut(), 16, SIZE, cut_at=8, other=other)
-    result = edit_video(editor, src, str(tmp_path / "two_happy.mp4"), "happy", progress=False)
+    result = edit_video(editor, src, str(tmp_path / "two_happy.mp4"), EditRequest("happy"), progress=False)
     assert result.tracks == 2 and result.cuts == 1 and result.edited == 16
-    only = edit_video(editor, src, str(tmp_path / "two_0.mp4"), "happy", progress=False, face="0")
+    only = edit_video(editor, src, str(tmp_path / "two_0.mp4"), EditRequest.of("happy", face="0"), progress=False)
     assert only.edited == 8
 
 
@@ -396,10 +396,10 @@ def test_a_person_too_many_fails_the_video_where_they_appear(tmp_path, editor):
     src = str(tmp_path / "later.mp4")
     write_clip(src, two, 8, (320, 160), photos=lambda i: one if i < 4 else two)
     with pytest.raises(TooManyFacesError) as e:
-        edit_video(editor, src, str(tmp_path / "later_1.mp4"), "happy", progress=False, max_faces=1)
+        edit_video(editor, src, str(tmp_path / "later_1.mp4"), EditRequest.of("happy", max_faces=1), progress=False)
     assert e.value.path == src and "2 people tracked by frame 4" in e.value.reason
     assert os.listdir(tmp_path) == ["later.mp4"]
-    result = edit_video(editor, src, str(tmp_path / "later_2.mp4"), "happy", progress=False, max_faces=2)
+    result = edit_video(editor, src, str(tmp_path / "later_2.mp4"), EditRequest.of("happy", max_faces=2), progress=False)
     assert result.tracks == 2 and result.faces == 2 and result.edited == 8
 
 
@@ -467,7 +467,7 @@ def test_recoloured_hair_does_not_flicker(editor, tmp_path):
     src, out = str(tmp_path / "c.mp4"), str(tmp_path / "o.mp4")
     size = (320, 240)
     mats = write_clip(src, astronaut(), 12, size, fps=12)
-    edit_video(editor, src, out, "keep", progress=False, attrs="hair=blond")
+    edit_video(editor, src, out, EditRequest.of("keep", attrs="hair=blond"), progress=False)
     hair = np.zeros(astronaut().shape[:2], bool)
     hair[55:95, 190:300] = True  # the hair over her forehead, in the photo's pixels
     lifts = []
@@ -487,7 +487,7 @@ def test_the_frames_do_not_depend_on_the_number_of_workers(editor, clip, tmp_pat
     outs = []
     for workers in (1, 3):
         out = str(tmp_path / f"{target}_{workers}.mp4")
-        edit_video(editor, clip, out, target, progress=False, workers=workers)
+        edit_video(editor, clip, out, EditRequest(target), VideoSettings(workers=workers), progress=False)
         outs.append([f[3] for f in frames(out)])
     assert len(outs[0]) == len(outs[1]) == N
     assert all(np.array_equal(a, b) for a, b in zip(*outs))
@@ -593,16 +593,15 @@ def test_a_still_clip_makes_few_key_frames_and_a_talking_one_many(tmp_path, edit
     from faceedit.video.runner import default_tracker
     from faceedit.video.synth import talking
 
-    still = edit_video(editor, clip, str(tmp_path / "still.mp4"), "surprised", progress=False)
+    still = edit_video(editor, clip, str(tmp_path / "still.mp4"), EditRequest("surprised"), progress=False)
     assert still.frames == N and still.keys <= N // 4, still.keys
-    every = edit_video(editor, clip, str(tmp_path / "every.mp4"), "surprised", progress=False,
-                       reuse=Reuse(every=1))
+    every = edit_video(editor, clip, str(tmp_path / "every.mp4"), EditRequest("surprised"), VideoSettings(reuse=Reuse(every=1)), progress=False)
     assert every.keys == N
     photo = astronaut()
     face = max(default_tracker(editor).faces([photo])[0], key=lambda f: f.area)
     src = str(tmp_path / "talk.mp4")
     write_clip(src, photo, 16, TALK_SIZE, photos=talking(editor.stage, photo, face))
-    talk = edit_video(editor, src, str(tmp_path / "talk_out.mp4"), "surprised", progress=False)
+    talk = edit_video(editor, src, str(tmp_path / "talk_out.mp4"), EditRequest("surprised"), progress=False)
     assert talk.keys >= 14, talk.keys
 
 
@@ -632,15 +631,15 @@ def test_a_small_face_is_declined_on_its_frames_and_force_edits_it(tmp_path, edi
     ``force`` every frame is edited."""
     src, out = str(tmp_path / "small.mp4"), str(tmp_path / "small_happy.mp4")
     write_clip(src, astronaut(), 4, (128, 96))
-    result = edit_video(editor, src, out, "happy", progress=False)
+    result = edit_video(editor, src, out, EditRequest("happy"), progress=False)
     rec = result.to_json()
     assert result.frames == 4 and result.edited == 0 and rec["declined_frames"] == 4
     assert [(d["face"], d["frames"]) for d in rec["declined"]] == [(0, 4)] and "too small" in rec["declined"][0][
         "declined"]
     # the frames as a pass-through writes them (no face chosen, written unedited), bit for bit
     copy = str(tmp_path / "copy.mp4")
-    edit_video(editor, src, copy, "happy", progress=False, face="7", on_no_face="copy")
+    edit_video(editor, src, copy, EditRequest.of("happy", face="7"), VideoSettings(on_no_face="copy"), progress=False)
     assert all(np.array_equal(a[3], b[3]) for a, b in zip(frames(copy), frames(out)))
-    forced = edit_video(editor, src, str(tmp_path / "forced.mp4"), "happy", progress=False, force=True)
+    forced = edit_video(editor, src, str(tmp_path / "forced.mp4"), EditRequest("happy"), VideoSettings(force=True), progress=False)
     assert forced.edited == 4 and "declined" not in forced.to_json()
     assert all(np.abs(a[3].astype(int) - b[3]).max() > 20 for a, b in zip(frames(copy), frames(forced.output)))

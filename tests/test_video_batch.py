@@ -30,7 +30,7 @@ def editor():
 
 
 def engine(editor, out, encode=None, **options) -> VideoEngine:
-    opts = ApplyOptions(["happy"], str(out), request=EditRequest.of(**options))
+    opts = ApplyOptions(["happy"], str(out), request=EditRequest.of(**options)).validate(editor)
     return VideoEngine(editor, opts, RecordMaker(opts, "stage"), encode, progress=False)
 
 
@@ -101,7 +101,7 @@ def test_an_encoder_failure_fails_that_video_alone(tmp_path, editor):
 
 
 def measuring_engine(editor, out, **flags) -> VideoEngine:
-    opts = ApplyOptions(["happy"], str(out), **flags)
+    opts = ApplyOptions(["happy"], str(out), **flags).validate(editor)
     return VideoEngine(editor, opts, RecordMaker(opts, "stage"), progress=False)
 
 

@@ -87,6 +87,7 @@ def test_a_real_talking_clip_keeps_talking_whatever_its_clock(tmp_path, stage_ed
     0.974 measured), the two edits talk alike (the smoothing ran on the same times), and the
     record says which clock it ran on."""
     av = pytest.importorskip("av")
+    from faceedit.models.request import EditRequest
     from faceedit.video.runner import default_tracker, edit_video
 
     def gaps(path):
@@ -103,7 +104,7 @@ def test_a_real_talking_clip_keeps_talking_whatever_its_clock(tmp_path, stage_ed
     edited = []
     for src, clock in ((shipped, "timestamps"), (retimed, "frame order")):
         out = str(tmp_path / (Path(src).stem + "_happy.mp4"))
-        record = edit_video(stage_editor, src, out, "happy", progress=False).to_json()
+        record = edit_video(stage_editor, src, out, EditRequest("happy"), progress=False).to_json()
         assert record["clock"] == clock, src
         edited.append(gaps(out))
         assert np.corrcoef(gaps(src), edited[-1])[0, 1] > 0.85, src

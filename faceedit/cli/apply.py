@@ -3,22 +3,29 @@
 The run is :class:`faceedit.run.ApplyRun`: the outputs planned once (:mod:`faceedit.plan`), then
 written by the local engine (photos through :mod:`faceedit.pipeline`, videos through
 :mod:`faceedit.video`) or by Ray actors (:mod:`faceedit.ray_engine`): the options are the same,
-the engine differs."""
+the engine differs.
+
+The options that are fields of :class:`faceedit.apply_options.ApplyOptions` (targets, output,
+naming, faces, checks, key frames...) are declared there, once; the command's parameters of the
+same names are made from that declaration (:func:`_run_option`) and put among its own (the
+model, the edit's fields, the engine, the encoding) in :data:`ORDER`."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import inspect
 import json
 import sys
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import click
 import typer
 from typer.core import TyperCommand
 
-from faceedit.analysis.measure import MIN_IDENTITY, MIN_PROB
+from faceedit.apply_options import AS_FIELD, ApplyOptions, face_choice, flags
 from faceedit.cli.common import (
     AUTO_DETECTOR,
     AUTO_PRECISION,
@@ -45,15 +52,6 @@ if TYPE_CHECKING:
     from faceedit.run import ApplyRun
 
 
-class OnNoFace(str, enum.Enum):
-    """``--on-no-face``: what becomes of a photo without a face (``ApplyOptions.on_no_face``;
-    the same words as ``faceedit.apply_options.ON_NO_FACE``, which a test holds them to)."""
-
-    error = "error"  # the photo fails (exit 1)
-    skip = "skip"  # nothing is written for it
-    copy = "copy"  # the input's bytes under the output's name (encoded only into another format)
-
-
 class Engine(str, enum.Enum):
     """``--engine``: where the edits run (:func:`_applier` makes each one's applier)."""
 
@@ -66,18 +64,33 @@ VideoPreset = enum.Enum("VideoPreset", {p: p for p in PRESETS}, type=str)  # typ
 
 DEFAULT_VIDEO_PRESET = VideoPreset(DEFAULT_PRESET)
 
-FACE_CHOICES = ("all", "largest", "N")
-"""``--face``'s choices as the help lists them (N: a face number), the words of
-``ApplyOptions.face`` and :func:`faceedit.flow.select_faces` (a test holds them to both)."""
+RUN_OPTIONS = flags()
+"""The options that are :class:`~faceedit.apply_options.ApplyOptions` fields, declared there
+(:class:`~faceedit.apply_options.Flag`): the command's parameters of the same names are made
+from them (:func:`_run_option`)."""
+
+CHOICES: dict[str, Any] = {name: enum.Enum("".join(w.title() for w in name.split("_")),
+                                           {c: c for c in flag.choices}, type=str)
+                           for name, flag in RUN_OPTIONS.items() if flag.choices}
+"""The options with a closed set of words, as the parser's choices (an Enum each)."""
+
+OnNoFace = CHOICES["on_no_face"]
+"""``--on-no-face``'s choices: :data:`faceedit.apply_options.ON_NO_FACE`."""
 
 
-def parse_face(value: str) -> str:
-    """``--face``: all, largest or a face number (faces numbered largest first, from 0), any
-    case; anything else a usage error naming the flag, from the parser (exit 2)."""
-    face = value.strip().lower()
-    if face in FACE_CHOICES[:2] or face.isdigit():
-        return face
-    raise typer.BadParameter(f"{value!r} is not one of all, largest, or a face number N (0 = the largest face)")
+def _parser(parse):
+    """A parser for typer of ``parse``, whose ValueError becomes the parser's usage error
+    naming the flag (exit 2)."""
+    def parser(value: str):
+        try:
+            return parse(value)
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
+    return parser
+
+
+parse_face = _parser(face_choice)
+"""``--face``: :func:`faceedit.apply_options.face_choice`, a bad word the parser's usage error."""
 
 
 def _help(name: str, tail: str = "") -> str:
@@ -86,8 +99,9 @@ def _help(name: str, tail: str = "") -> str:
     return " ".join(p for p in (FIELD[name].describe(), tail) if p)
 
 
-#: The options whose help is a request field's (:data:`faceedit.models.request.FIELDS`), with
-#: what the command line adds: parameter -> (field, tail).
+#: The command's own options whose help is a request field's (:data:`faceedit.models.request.FIELDS`),
+#: with what the command line adds: parameter -> (field, tail); the run options name theirs in
+#: their Flag (``describes``).
 FIELD_HELP = {
     "lighting": ("lighting", "Once, not with --light; alone it means --target keep."),
     "light": ("light", "Not with --lighting; alone it means --target keep."),
@@ -97,10 +111,8 @@ FIELD_HELP = {
     "control": ("controls", "Alone it means --target keep."),
     "like": ("like", "Not with a named --target (a usage error: two goals); alone it means --target keep, with "
              "--au the AUs are set on the reference's expression."),
-    "strength": ("strength", "Several (0,0.5,1) write a series."),
-    "face": ("face", ""),
-    "max_faces": ("max_faces", ""),
     "phase": ("phase", ""),
+    **{name: (flag.describes, flag.help) for name, flag in RUN_OPTIONS.items() if flag.describes},
 }
 
 
@@ -117,9 +129,59 @@ class ApplyCommand(TyperCommand):
         super().format_help(ctx, formatter)
 
 
-def _default(name: str):
-    """An option's default: its field's."""
-    return FIELD[name].default
+def _run_option(name: str) -> inspect.Parameter:
+    """The command's parameter for the :class:`ApplyOptions` field ``name``, as its
+    :class:`~faceedit.apply_options.Flag` declares it: a list option (repeatable,
+    comma-separated) is read as text and split by :func:`_run_values`."""
+    flag, declared = RUN_OPTIONS[name], _FIELDS[name]
+    default = declared.default if flag.default is AS_FIELD else flag.default
+    kind: Any = get_type_hints(ApplyOptions)[name]
+    how: dict[str, Any] = {}
+    if flag.kind != "value":
+        kind = list[str]  # the default is the tuple typer reads; the command gets a list
+    elif flag.choices:
+        kind, default = CHOICES[name], CHOICES[name](default)
+    elif flag.parse is not None:
+        how["parser"] = _parser(flag.parse)
+    if default is None:
+        kind = kind | None
+    for key in ("min", "max", "metavar"):
+        if getattr(flag, key) is not None:
+            how[key] = getattr(flag, key)
+    if not flag.show_default:
+        how["show_default"] = False
+    text = _help(flag.describes, flag.help) if flag.describes else flag.help
+    option = typer.Option(*flag.flags, help=text, **how)
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, option],
+                             default=inspect.Parameter.empty if default is dataclasses.MISSING else default)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(ApplyOptions)}
+
+
+def _run_values(given: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`ApplyOptions` fields of the run options as the command got them: lists
+    split (numbers read), choices as their words."""
+    values = {}
+    for name, flag in RUN_OPTIONS.items():
+        value = given[name]
+        if flag.kind == "list":
+            value = split_list(value, flag.flags[0])
+        elif flag.kind == "numbers":
+            value = parse_floats(value, flag.flags[0])
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        values[name] = value
+    return values
+
+
+#: ``faceedit apply``'s parameters, in the order its help lists them: the command's own (those
+#: of :func:`apply`) and the run options (:data:`RUN_OPTIONS`).
+ORDER = ("inputs", "model", "targets", "out_dir", "lighting", "light", "light_strength", "au", "attr", "control",
+         "blendshapes", "like", "strengths", "recursive", "name_template", "ext", "quality", "overwrite", "face",
+         "max_faces", "on_no_face", "detector", "device", "precision", "batch_size", "workers", "max_pixels",
+         "phase", "option", "save_masks", "as_json", "verify", "verify_min_prob", "verify_min_identity", "force",
+         "engine", "ray_address", "gpus_per_worker", "video_codec", "crf", "preset", "key_frames")
 
 
 def _edit_request(*, settings: dict, phase: str | None, lighting: list[str], light: str | None,
@@ -146,8 +208,6 @@ def apply(
     *,
     model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
     # a repeatable option's default is the tuple typer reads; the command gets a list (ignore[assignment])
-    target: Annotated[list[str], typer.Option("--target", "-t", help="Target(s), comma-separated or repeated: happy,sad.")] = (),  # type: ignore[assignment]
-    out: Annotated[str, typer.Option("--out", "-o", help="Output folder (created if missing).")],
     lighting: Annotated[list[str], typer.Option("--lighting", help=_help(*FIELD_HELP["lighting"]))] = (),  # type: ignore[assignment]
     light: Annotated[str | None, typer.Option("--light", help=_help(*FIELD_HELP["light"]))] = None,
     light_strength: Annotated[float | None, typer.Option("--light-strength", help=_help(*FIELD_HELP["light_strength"]))] = None,
@@ -156,42 +216,21 @@ def apply(
     control: Annotated[list[str], typer.Option("--control", help=_help(*FIELD_HELP["control"]))] = (),  # type: ignore[assignment]
     blendshapes: Annotated[list[str], typer.Option("--blendshapes", help="ARKit blendshapes as the stage's controls: NAME=VALUE (0..1), comma-separated (jawOpen=0.15,eyeBlinkLeft=1), or a JSON file of `faceedit au --blendshapes`; the shapes the stage cannot express are refused (docs/blendshapes.md). Alone it means --target neutral (a coefficient is absolute, as in ARKit: the shapes not given are 0).")] = (),  # type: ignore[assignment]
     like: Annotated[Path | None, typer.Option("--like", help=_help(*FIELD_HELP["like"]))] = None,
-    strength: Annotated[list[str], typer.Option("--strength", "-s", help=_help(*FIELD_HELP["strength"]))] = ("1",),  # type: ignore[assignment]
-    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
-    name: Annotated[str | None, typer.Option("--name", show_default=False, help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
-        "{index} (the input's position in the input list, from 0) {lighting} {au} {attr} {control} {like} {model}. "
-        "Default: {stem}_{target}{ext} with the conditions given (_{lighting}, _{au}, _{attr}, _{control}, _{like}, "
-        "_{strength} unless 1), under {relparent}/ with -r.")] = None,
-    ext: Annotated[str | None, typer.Option("--ext", help="Output format by extension: a photo's (.png, .jpg, ...) or a video's container (.mp4, .mkv, .webm, ...); default: the input's.")] = None,
-    quality: Annotated[int, typer.Option("--quality", help="JPEG/WebP quality 1-100.")] = 95,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist (without it, an output made under other conditions, kept in its metadata, is an error naming the difference). Never an input, nor a photo beside an input that faceedit did not write.")] = False,
-    face: Annotated[str, typer.Option("--face", parser=parse_face, metavar=f"<{'|'.join(FACE_CHOICES)}>", help=_help(*FIELD_HELP["face"]))] = _default("face"),
-    max_faces: Annotated[int, typer.Option("--max-faces", min=0, help=_help(*FIELD_HELP["max_faces"]))] = _default("max_faces"),
-    on_no_face: Annotated[OnNoFace, typer.Option("--on-no-face", help="What to do with a photo without a face: fail it, skip it, or copy it unedited (its bytes, re-encoded only for another --ext).")] = OnNoFace.error,
     detector: DetectorOption = AUTO_DETECTOR,
     device: DeviceOption = "auto",
     precision: Annotated[Precision, typer.Option("--precision", case_sensitive=False, help=f"Autocast precision on GPU; {PRECISION_HELP}.")] = AUTO_PRECISION,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Face crops per model forward.")] = 8,
-    workers: Annotated[int | None, typer.Option("--workers", show_default=False, help="Local engine: threads for decoding/detection and for encoding (default 2). Ray engine: Ray actors, each with its own model (default: one per GPU with GPU workers, else one per CPU of the cluster).")] = None,
-    max_pixels: Annotated[int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels than this.")] = 100_000_000,
     phase: Annotated[str | None, typer.Option("--phase", help=_help(*FIELD_HELP["phase"]))] = None,
     option: Annotated[list[str], typer.Option("--set", help=f"Model-specific option, {SETTINGS_HELP}; each model's keys: see `faceedit models`.")] = (),  # type: ignore[assignment]
-    save_masks: Annotated[bool, typer.Option("--save-masks", help="Also write the model's intermediate masks per face (LEGAN: expression and lighting mask) as OUTPUT_face<N>_<mask>.png.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per output on stdout, with what each edited face reads as (measured).")] = False,
-    verify: Annotated[bool, typer.Option("--verify", help="Read each output's faces (expression classifier, identity network): one whose target did not read or whose person changed is 'unverified' (written; exit 1).")] = False,
-    verify_min_prob: Annotated[float, typer.Option("--verify-min-prob", help="With --verify: the least probability the expression classifier gives the target, where it judges the target (the shipped one: neutral, happy, surprised).")] = MIN_PROB,
-    verify_min_identity: Annotated[float, typer.Option("--verify-min-identity", help="With --verify: the least identity similarity (cosine) of each face to the input's.")] = MIN_IDENTITY,
-    force: Annotated[bool, typer.Option("--force", help="Edit the faces the edit declines by default (turned past 45 degrees, eyes under 12 px apart), which are otherwise left as they are and named in the record (declined) and the summary.")] = False,
     engine: Annotated[Engine, typer.Option("--engine", case_sensitive=False, help="local: this process; ray: Ray actors on this machine or a cluster (needs the ray extra of faceedit; inputs and outputs on a file system every worker sees).")] = Engine.local,
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="With --engine ray: the Ray cluster to join (auto: the one `ray start` began on this machine, or HEAD-HOST:6379); default: RAY_ADDRESS, else a Ray started on this machine's cores.")] = None,
     gpus_per_worker: Annotated[float | None, typer.Option("--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0).")] = None,
     video_codec: Annotated[str | None, typer.Option("--video-codec", show_default=False, help="Videos: the encoder (libx264, libx265, libvpx-vp9, ...; default libx264, VP9 in WebM).")] = None,
     crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Videos: the encoder's constant quality (lower is better).")] = 20,
     preset: Annotated[VideoPreset, typer.Option("--preset", case_sensitive=False, help="Videos: the x264/x265 speed preset, fastest first (slower ones make smaller files).")] = DEFAULT_VIDEO_PRESET,
-    key_frames: Annotated[int, typer.Option("--key-frames", min=1, help="Videos: edit a frame in full at least every N frames; between them, while the faces hold still, the last such frame's edit is moved onto each frame (about twice as fast). 1: every frame in full.")] = 8,
+    **run: Any,
 ) -> None:
     """Edit the faces in photos and videos; one output per input per target (and strength)."""
-    from faceedit.apply_options import ApplyOptions
     from faceedit.stage.blendshapes import controls_spec as blendshape_controls
 
     detector_name: str = detector.value  # the name, as the library takes it
@@ -201,47 +240,42 @@ def apply(
             raise UsageError("--ray-address and --gpus-per-worker need --engine ray")
         control = [*control, *blendshape_controls(blendshapes)]  # --blendshapes: the controls they stand for
         au_spec = ",".join(split_list(au, "--au")) or None
-        targets = split_list(target, "--target") or (["neutral"] if blendshapes else ["au"] if au_spec else ["keep"] if lighting or light or attr or control
+        targets = split_list(run["targets"], "--target") or (["neutral"] if blendshapes else ["au"] if au_spec else ["keep"] if lighting or light or attr or control
                                           or like else [])
         if not targets:
             raise UsageError("give --target (e.g. --target happy), or --lighting / --light / --au / --attr / --control / --like")
         if like is not None:
-            _check_reference(like, max_pixels)
+            _check_reference(like, run["max_pixels"])
         request = _edit_request(settings=parse_settings(option, "--set"), phase=phase, lighting=lighting,
                                 light=light, light_strength=light_strength, au=au_spec, attr=attr,
                                 control=control, like=like)
-        opts = ApplyOptions(
-            targets=targets,
-            out_dir=out,
-            strengths=parse_floats(strength, "--strength"),
-            name_template=name,
-            ext=ext,
-            quality=quality,
-            overwrite=overwrite,
-            recursive=recursive,
-            batch_size=batch_size,
-            face=face,
-            max_faces=max_faces,
-            on_no_face=on_no_face.value,
-            max_pixels=max_pixels,
-            workers=2 if workers is None or engine_name == "ray" else workers,
-            request=request,
-            save_masks=save_masks,
-            measure=as_json or verify,
-            verify=verify,
-            verify_min_prob=verify_min_prob,
-            verify_min_identity=verify_min_identity,
-            force=force,
-            key_frames=key_frames,
-        )
+        workers = run["workers"]
+        opts = ApplyOptions(**{**_run_values(run), "targets": targets, "request": request,
+                               "workers": 2 if workers is None or engine_name == "ray" else workers,
+                               "measure": as_json or run["verify"]})
         opts.check()  # before the model loads
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
         encode = _encoding(video_codec, crf, preset.value)
         applier = _applier(opts, model, engine_name, device=device, precision=precision.value, detector=detector_name,
                            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker, encode=encode)
-        counts = _run(applier, opts, inputs, engine=engine_name, as_json=as_json)
+        counts = _run(applier, inputs, engine=engine_name, as_json=as_json)
     if counts["error"] or counts["unverified"]:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _signature(command) -> inspect.Signature:
+    """``command``'s parameters with the run options made from their declaration
+    (:func:`_run_option`) in their place, in :data:`ORDER`: the signature typer reads."""
+    own = inspect.signature(command, eval_str=True).parameters
+    made = set(own) - {"run"} | set(RUN_OPTIONS)
+    if made != set(ORDER):
+        raise RuntimeError(f"faceedit apply: ORDER lacks {sorted(made - set(ORDER))}, "
+                           f"names no parameter {sorted(set(ORDER) - made)}")
+    return inspect.Signature([own[name] if name in own else _run_option(name) for name in ORDER],
+                             return_annotation=None)
+
+
+apply.__signature__ = _signature(apply)  # type: ignore[attr-defined]
 
 
 def _encoding(codec: str | None, crf: int, preset: str) -> dict:
@@ -288,7 +322,7 @@ def _applier(opts, model: str, engine: str, *, device: str, precision: str, dete
     return run
 
 
-def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bool) -> dict[str, int]:
+def _run(applier: ApplyRun, inputs: list[str], *, engine: str, as_json: bool) -> dict[str, int]:
     """Run ``applier`` over the inputs: the records (on stdout with ``--json``), the progress bar,
     the summary on stderr; the count of records by status. Interrupted (SIGINT, SIGTERM): the
     summary says so and the command exits with 128 + the signal."""
@@ -297,7 +331,7 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
 
     # "aside": inputs not edited as they bear the output name of another input (skipped records)
     counts = {"ok": 0, "unverified": 0, "skipped": 0, "aside": 0, "copied": 0, "no_face": 0, "error": 0}
-    per_input = len(opts.targets) * len(opts.strengths)
+    per_input = len(applier.opts.targets) * len(applier.opts.strengths)
     whole_failures = 0  # inputs that failed as a whole (a missing file...): one record each
     declined: set[tuple[str, int]] = set()  # (input, face number) left as they are
     # Ctrl-C: ApplyRun.run stops taking inputs, finishes the photos in progress, joins its
@@ -343,7 +377,7 @@ def _run(applier: ApplyRun, opts, inputs: list[str], *, engine: str, as_json: bo
     unfinished = applier.unfinished
     logger.info(
         "%d written%s%s, %d skipped (exist)%s, %d copied, %d without face, %d failed%s%s",
-        counts["ok"] + counts["unverified"], f" ({counts['unverified']} unverified)" if opts.verify else "",
+        counts["ok"] + counts["unverified"], f" ({counts['unverified']} unverified)" if applier.opts.verify else "",
         f", {len(declined)} face{'s' * (len(declined) != 1)} declined (--force edits them)" if declined else "",
         counts["skipped"], f", {counts['aside']} not edited (named as the output of another input)"
         if counts["aside"] else "", counts["copied"], counts["no_face"], counts["error"],

@@ -347,8 +347,9 @@ class Studio:
         return clip
 
     def _edit_clip(self, photo: Photo, model: str, request: EditRequest, clip: Clip) -> None:
-        from faceedit.video.container import EncodeOptions, VideoReader
-        from faceedit.video.runner import Progress, default_tracker, edit_video
+        from faceedit.video.container import VideoReader
+        from faceedit.video.reuse import Reuse
+        from faceedit.video.runner import Progress, VideoSettings, default_tracker, edit_video
 
         class Counted(Progress):
             def update(self, done: int) -> None:
@@ -365,12 +366,11 @@ class Studio:
                 bar = Counted(photo.name, 0, stream=io.StringIO())
                 with VideoReader(photo.image.path) as reader:
                     clip.total = bar.total = reader.info.frames
-                edit_video(editor, photo.image.path, path, request.target, request.strength, face=request.face,
-                           max_faces=request.max_faces, encode=EncodeOptions(), progress=bar,
-                           tracker=default_tracker(editor), request=request,
-                           record=output_record(editor.spec.name, request, editor.detector.name, path, VIDEO,
-                                                quality=APPLY_DEFAULTS.quality,
-                                                key_frames=APPLY_DEFAULTS.key_frames))
+                record = output_record(editor.spec.name, request, editor.detector.name, path, VIDEO,
+                                       quality=APPLY_DEFAULTS.quality, key_frames=APPLY_DEFAULTS.key_frames)
+                edit_video(editor, photo.image.path, path, request,
+                           VideoSettings(reuse=Reuse(every=APPLY_DEFAULTS.key_frames)), progress=bar,
+                           tracker=default_tracker(editor), record=record)
             clip.path = path
         except Exception as e:  # shown on the page; the page goes on
             clip.error = page_error(e)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from faceedit.apply_options import ApplyOptions
+from faceedit.apply_options import CheckedOptions
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger, timed
 from faceedit.plan import VIDEO, Job, RecordMaker, video_format
@@ -29,6 +29,7 @@ from faceedit.video.runner import (
     NoFaceInClip,
     Stopped,
     VideoResult,
+    VideoSettings,
     default_tracker,
     edit_video,
 )
@@ -81,14 +82,17 @@ def check_outputs(jobs: list[Job], encode: EncodeOptions) -> None:
 
 class VideoEngine:
     """Edits planned video jobs with ``editor`` (a :class:`faceedit.api.Editor`) under ``opts``
-    (the edit options, ``face`` / ``max_faces`` choosing tracks, ``on_no_face``), encoded as
-    ``encode``; ``records`` makes the records (the run's model and conditions); ``progress``
-    shows frames / total, fps and ETA."""
+    (checked: :attr:`faceedit.plan.Planner.opts`; each output's request, ``face`` / ``max_faces`` choosing tracks; ``on_no_face``,
+    ``key_frames`` and ``force`` in :attr:`settings`, with the encoding ``encode``); ``records``
+    makes the records (the run's model and conditions); ``progress`` shows frames / total, fps
+    and ETA."""
 
-    def __init__(self, editor, opts: ApplyOptions, records: RecordMaker, encode: EncodeOptions | None = None,
+    def __init__(self, editor, opts: CheckedOptions, records: RecordMaker, encode: EncodeOptions | None = None,
                  progress: bool = True):
         self.editor, self.opts, self.records = editor, opts, records
-        self.encode = encode or EncodeOptions()
+        self.settings = VideoSettings(encode=encode or EncodeOptions(), reuse=Reuse(every=opts.key_frames),
+                                      on_no_face=opts.on_no_face, force=opts.force)
+        self.encode = self.settings.encode
         self.progress = progress
         self.reader = None  # reads the outputs where measured or verified
         if opts.measure or opts.verify:
@@ -113,12 +117,10 @@ class VideoEngine:
                     raise FaceEditError("not a video file (no signature of a container FFmpeg reads: "
                                         "MP4/MOV, Matroska/WebM, AVI, MPEG-PS/TS, FLV, ASF, Ogg)", job.item.path)
                 samples = FaceSamples(SAMPLED_FRAMES) if self.reader is not None else None
-                result = edit_video(self.editor, job.item.path, out.path, out.target, out.strength,
-                                    face=self.opts.face, max_faces=self.opts.max_faces, encode=self.encode,
-                                    stop=stop, progress=self.progress, tracker=default_tracker(self.editor),
-                                    on_no_face=self.opts.on_no_face, request=self.opts.request,
-                                    samples=samples, reuse=Reuse(every=self.opts.key_frames), record=out.record,
-                                    force=self.opts.force)
+                result = edit_video(self.editor, job.item.path, out.path,
+                                    self.opts.request_for(out.target, out.strength), self.settings, stop=stop,
+                                    progress=self.progress, tracker=default_tracker(self.editor),
+                                    samples=samples, record=out.record)
             except Stopped:
                 logger.info("%s: stopped, no output written", job.item.path)
                 return None

@@ -164,7 +164,7 @@ class VideoReader:
         self.close()
 
 
-@dataclass
+@dataclass(frozen=True)
 class EncodeOptions:
     """Output encoding: ``codec`` (FFmpeg encoder name; None: :data:`DEFAULT_CODEC` of the
     container), ``crf`` (x264/x265/VP9 quality, lower is better), ``preset`` (x264/x265 speed

@@ -28,13 +28,7 @@ from faceedit.files import atomic_path
 from faceedit.log import logger
 from faceedit.models.request import EditRequest
 from faceedit.stage.records import Carried
-from faceedit.video.container import (
-    VIDEO_EXTS,
-    EncodeOptions,
-    Frame,
-    VideoReader,
-    VideoWriter,
-)
+from faceedit.video.container import VIDEO_EXTS, EncodeOptions, Frame, VideoReader, VideoWriter
 from faceedit.video.edit import ExpressionHold, steady_parts
 from faceedit.video.reuse import KeyFrames, Plan, Reuse, carry_change, change_parts, move_parts, moved_edits
 from faceedit.video.smooth import FrameClock
@@ -72,7 +66,7 @@ class VideoResult:
     :mod:`faceedit.video.reuse`), ``fps`` frames edited per second end to end (a record's
     ``edit_fps``), ``rate`` the clip's own frame rate (a record's ``fps``; None: not known),
     ``declined`` per person and reason the frames on which the edit left the face as it is
-    (:func:`faceedit.faces.reading.face_decline_reason`; ``edit_video``'s ``force`` edits them),
+    (:func:`faceedit.faces.reading.face_decline_reason`; :attr:`VideoSettings.force` edits them),
     ``declined_frames`` the frames on which it left one or more."""
 
     input: str
@@ -253,36 +247,43 @@ def check_people(people: int, face: str, max_faces: int, path: str, frame: int) 
             "(raise `max_faces`, or pick one with `face` largest|N)", path)
 
 
-def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *,
-               face: str = "all", max_faces: int = 10, encode: EncodeOptions | None = None,
+@dataclass(frozen=True)
+class VideoSettings:
+    """How a run edits its videos, the same for each output: ``encode`` the encoding; ``reuse``
+    when a frame takes the last key frame's edit, moved, instead of its own (``every``: ``apply
+    --key-frames``, 1: every frame in full); ``workers`` frames edited at once (tracking stays in
+    order on the calling thread); ``on_no_face``: a clip in which no frame has a face to edit
+    (none found, or not face N) is written unedited with ``copy``, else :class:`NoFaceInClip`, no
+    file, as a photo without one; ``force`` edits the tracked faces the edit declines on a frame
+    (:func:`faceedit.faces.reading.face_decline_reason`: turned past 45 degrees, eyes under 12 px
+    apart; else left as they are on that frame, counted in the result's ``declined``); ``hold``
+    seconds of the expression's slow part the edit replaces (:class:`ExpressionHold`);
+    ``queue_size`` frames each queue between the threads holds."""
+
+    encode: EncodeOptions = EncodeOptions()
+    reuse: Reuse = Reuse()
+    workers: int = 2
+    on_no_face: str = "error"
+    force: bool = False
+    hold: float = 1.0
+    queue_size: int = 8
+
+
+def edit_video(editor, src: str, dst: str, request: EditRequest, settings: VideoSettings = VideoSettings(), *,
                stop: Callable[[], bool] | None = None, progress: bool | Progress = True,
-               tracker: FaceTracker | None = None, queue_size: int = 8, hold: float = 1.0,
-               workers: int = 2, on_no_face: str = "error", request: EditRequest | None = None,
-               samples: FaceSamples | None = None, reuse: Reuse | None = None, record: dict | None = None,
-               force: bool = False, **options) -> VideoResult:
+               tracker: FaceTracker | None = None, samples: FaceSamples | None = None,
+               record: dict | None = None) -> VideoResult:
     """Edit every frame of ``src`` into ``dst`` (written atomically, same container as its
-    extension says). ``editor``: a :class:`faceedit.api.Editor`; ``target``/``strength``/
-    ``options`` as :meth:`Editor.edit`'s (or ``request``, an
-    :class:`~faceedit.models.request.EditRequest` for the other fields, taken at ``target`` and
-    ``strength``); ``face``/``max_faces``: :func:`select_tracks` and
-    :func:`check_people` (more people than ``max_faces``: :class:`TooManyFacesError`, no file);
-    ``stop``: polled once a frame, True ends the run with :class:`Stopped` (no file);
-    ``hold``: seconds of the expression's slow part the edit replaces (:class:`ExpressionHold`);
-    ``workers``: frames edited at once (tracking stays in order on the calling thread);
-    ``on_no_face``: a clip in which no frame has a face to edit (none found, or not face N) is
-    :class:`NoFaceInClip` with no file, as a photo without one is, except with ``copy`` (the
-    clip is written unedited); ``samples``: where given, fed each edited frame (a few kept per
-    person, :class:`FaceSamples`, for reading the output); ``reuse``: when a frame takes the
-    last key frame's edit, moved, instead of its own (:class:`~faceedit.video.reuse.Reuse`;
-    ``Reuse(every=1)``: every frame edited in full); ``record``: faceedit's record of the output
-    (:mod:`faceedit.io.outputs`), kept in the container's metadata. A tracked face the edit
-    declines on a frame (:func:`faceedit.faces.reading.face_decline_reason`: turned past 45
-    degrees, eyes under 12 px apart) is left as it is on that frame and counted in the result's
-    ``declined``; ``force`` edits it. A clip whose faces are all declined is written unedited.
-    Raises :class:`FaceEditError` subclasses naming the file."""
-    target = editor.check_target(target)
-    request = EditRequest.of(target, strength, **options) if request is None else request.at(target, strength)
-    select_tracks([], face, max_faces)  # a bad --face is a usage error before any work
+    extension says) as ``request`` asks (:meth:`faceedit.api.Editor.edit`'s fields; ``face`` and
+    ``max_faces`` choose the tracks: :func:`select_tracks`, :func:`check_people`, more people
+    than ``max_faces`` a :class:`TooManyFacesError` with no file), run as ``settings`` says.
+    ``editor``: a :class:`faceedit.api.Editor`; ``stop``: polled once a frame, True ends the run
+    with :class:`Stopped` (no file); ``samples``: fed each edited frame (a few kept per person,
+    :class:`FaceSamples`, for reading the output); ``record``: faceedit's record of the output
+    (:mod:`faceedit.io.outputs`), kept in the container's metadata. A clip whose faces are all
+    declined is written unedited. Raises :class:`FaceEditError` subclasses naming the file."""
+    request = request.at(editor.check_target(request.target), request.strength)
+    select_tracks([], request.face, request.max_faces)  # a bad --face is a usage error before any work
     ext = os.path.splitext(dst)[1].lower()
     if ext not in VIDEO_EXTS:
         raise UsageError(f"{dst}: not a video extension ({', '.join(sorted(VIDEO_EXTS))})")
@@ -300,13 +301,11 @@ def edit_video(editor, src: str, dst: str, target: str, strength: float = 1.0, *
         made = _missing_folders(dst)
         try:
             with atomic_path(dst) as temp:
-                writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext], record=record)
+                writer = VideoWriter(temp, reader, settings.encode, format=VIDEO_EXTS[ext], record=record)
                 try:
-                    _stream(editor, reader, writer, tracker, target, face, max_faces, stop,
-                            bar, result, queue_size, hold, workers, request, samples,
-                            KeyFrames(reuse), force)
-                    if not result.edited and not result.declined and on_no_face != "copy":
-                        raise NoFaceInClip(no_face_reason(face, tracker.next_id, result.frames), src,
+                    _stream(editor, reader, writer, tracker, request, settings, stop, bar, result, samples)
+                    if not result.edited and not result.declined and settings.on_no_face != "copy":
+                        raise NoFaceInClip(no_face_reason(request.face, tracker.next_id, result.frames), src,
                                            tracker.next_id)
                     writer.close()
                 except BaseException:
@@ -400,16 +399,15 @@ class _Edit:
         return Frame(out, f.pts, f.time_base, f.index, f.rotation)
 
 
-def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar, result,
-            queue_size, hold, workers, request, samples=None, keys: KeyFrames | None = None,
-            force: bool = False) -> None:
-    """Reader thread -> (this thread: track, plan) -> ``workers`` edit threads -> writer thread,
-    in file order; every queue bounded."""
-    inbox: queue.Queue = queue.Queue(queue_size)
-    outbox: queue.Queue = queue.Queue(queue_size)
+def _stream(editor, reader, writer, tracker, request: EditRequest, settings: VideoSettings, stop, bar,
+            result: VideoResult, samples: FaceSamples | None = None) -> None:
+    """Reader thread -> (this thread: track, plan) -> ``settings.workers`` edit threads -> writer
+    thread, in file order; every queue bounded."""
+    inbox: queue.Queue = queue.Queue(settings.queue_size)
+    outbox: queue.Queue = queue.Queue(settings.queue_size)
     halt = threading.Event()
     written: list = []
-    pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="video-edit")
+    pool = ThreadPoolExecutor(max(1, settings.workers), thread_name_prefix="video-edit")
 
     def read() -> None:
         try:
@@ -436,7 +434,7 @@ def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar,
     for t in threads:
         t.start()
     holds: dict[int, tuple[int, ExpressionHold]] = {}  # track -> (its segment, hold)
-    keys = keys if keys is not None else KeyFrames()
+    keys = KeyFrames(settings.reuse)
     try:
         while True:
             item = _get(inbox, halt)
@@ -449,8 +447,7 @@ def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar,
             if isinstance(item, Frame):
                 if stop is not None and stop():
                     raise Stopped(reader.path)
-                item = _plan_frame(editor, pool, item, tracker, holds, target, face,
-                                   max_faces, result, hold, request, samples, keys, force)
+                item = _plan_frame(editor, pool, item, tracker, holds, request, settings, result, keys, samples)
                 result.keys = keys.keys
                 result.frames += 1
                 if bar is not None:
@@ -468,19 +465,18 @@ def _stream(editor, reader, writer, tracker, target, face, max_faces, stop, bar,
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_faces,
-                result, hold, request, samples=None, keys: KeyFrames | None = None,
-                force: bool = False) -> Frame | _Edit:
+def _plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest, settings: VideoSettings,
+                result: VideoResult, keys: KeyFrames, samples: FaceSamples | None = None) -> Frame | _Edit:
     """Track the frame's faces and hand its edit to ``pool`` (a frame without a face to edit,
-    or whose faces the edit declines unless ``force``, is passed through as decoded): the edit
+    or whose faces the edit declines unless ``settings.force``, is passed through as decoded): the edit
     in full on a key frame, else the key frame's edit moved onto it (``keys``,
     :mod:`faceedit.video.reuse`)."""
     if result.clock is None:
         result.clock = FrameClock(result.rate)
     t = result.clock(None if frame.pts is None else float(frame.pts * frame.time_base))
-    tracks = select_tracks(tracker(frame.rgb, t), face, max_faces)
-    check_people(tracker.next_id, face, max_faces, result.input, frame.index)
-    if not force:
+    tracks = select_tracks(tracker(frame.rgb, t), request.face, request.max_faces)
+    check_people(tracker.next_id, request.face, request.max_faces, result.input, frame.index)
+    if not settings.force:
         tracks = _not_declined(tracks, result)
     if not tracks:
         return frame
@@ -493,11 +489,10 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, target, face, max_fa
         for tr in tracks:
             h = holds.get(tr.id)
             if h is None or h[0] != tr.segment:  # a new track, or one found again: start over
-                h = holds[tr.id] = (tr.segment, ExpressionHold(hold))
-            likes.append(h[1].reference(stage, tr.face.landmarks, t, target, ref_lm, tr.identity))
+                h = holds[tr.id] = (tr.segment, ExpressionHold(settings.hold))
+            likes.append(h[1].reference(stage, tr.face.landmarks, t, request.target, ref_lm, tr.identity))
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
-    keys = keys if keys is not None else KeyFrames(Reuse(every=1))
     plan = keys.plan(frame.index, frame.rgb, tracks, likes)
     if plan.motions is not None:
         return _Edit(frame, pool.submit(_reused_edit, plan, frame.rgb), tracks, samples=samples)
