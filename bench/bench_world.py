@@ -14,9 +14,12 @@ the edited photo (the face nearest the input's box).
 
 ``--shareable-only`` leaves the wheels out (no network); ``--doc-sheet PATH`` composes
 ``docs/world_stage_x4.jpg`` from a run's 4x sheets (:data:`DOC_ROWS`). ``--lip-line`` instead prints, for the
-held-out London smiling faces cut to 96 px and made neutral, the darkness of the mouth's line
-beside the person's own lips (the median over the mouth's columns of each column's darkest grey,
-the mouth being the input's outer-lip polygon grown by 2 px; the lips' median and 10th percentile).
+astronaut cut to 64, 96 and 128 px and the held-out London smiling faces cut to 96 px, each made
+neutral, the darkness of the mouth's line beside the person's own lips
+(:func:`faceedit.eval.world.mouth_line`: the median over the mouth's columns of each column's
+darkest grey, the mouth being the input's outer-lip polygon grown by 2 px; the lips' median and
+10th percentile, :func:`faceedit.eval.world.lips_grey`) and, for London, beside the line of the
+same person's neutral photo cut alike (real closed lips at that size).
 """
 
 from __future__ import annotations
@@ -88,28 +91,36 @@ def detail_crop(rgb: np.ndarray, lm: np.ndarray, eye: float) -> np.ndarray:
 
 def lip_line(london: Path) -> None:
     """The ``--lip-line`` figures (see the module's text)."""
+    from skimage.data import astronaut
+
     from faceedit.api import Editor
-    from faceedit.eval.world import london_variants
-    from faceedit.faces.reading import _grey, _poly_mask
+    from faceedit.eval.world import lips_grey, london_variants, mouth_line, small_face
     from faceedit.flow import edit_faces
     from faceedit.models.request import EditRequest
 
     ed = Editor.from_pretrained("stage", device="cpu")
-    ids = ("008", "014", "019", "022", "061", "083")
-    for name, rgb in london_variants(london, ids=ids, expressions=("smiling",)):
-        if not name.endswith("small96"):
-            continue
+
+    def points(rgb):
+        return np.asarray(ed.detector.detect(rgb)[0].landmarks, np.float64)
+
+    def row(name, rgb, own=None):
         f = ed.detector.detect(rgb)[0]
         lm = np.asarray(f.landmarks)
         out = edit_faces(ed, rgb, [f], EditRequest.of("neutral", 1.0))
-        g_in, g_out = _grey(rgb), _grey(out)
-        lips = _poly_mask(rgb.shape, lm[48:60]) & ~_poly_mask(rgb.shape, lm[60:68])
-        m = cv2.dilate(_poly_mask(rgb.shape, lm[48:60]).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        cols = [x for x in range(rgb.shape[1]) if m[:, x].sum() > 2]
-        line_in = np.median([g_in[m[:, x], x].min() for x in cols])
-        line_out = np.median([g_out[m[:, x], x].min() for x in cols])
-        print(f"{name}: lips median {np.median(g_in[lips]):.0f} p10 {np.percentile(g_in[lips], 10):.0f}; "
-              f"mouth line: input {line_in:.0f}, neutral {line_out:.0f}", flush=True)
+        closed = "" if own is None else f", own neutral photo's {mouth_line(own, points(own)):.0f}"
+        print(f"{name}: lips median {lips_grey(rgb, lm, 50):.0f} p10 {lips_grey(rgb, lm):.0f}; "
+              f"mouth line: input {mouth_line(rgb, lm):.0f}, neutral {mouth_line(out, lm):.0f}{closed}", flush=True)
+
+    big = astronaut()
+    lm = points(big)
+    for side in (64, 96, 128):
+        row(f"astronaut_small{side}", small_face(big, [lm[36:42].mean(0), lm[42:48].mean(0)], side))
+    if london is None:
+        return
+    ids = ("008", "014", "019", "022", "061", "083")
+    photos = dict(london_variants(london, ids=ids))
+    for i in ids:
+        row(f"london_{i}_smiling_small96", photos[f"london_{i}_smiling_small96"], photos[f"london_{i}_neutral_small96"])
 
 
 DOC_ROWS = ("astronaut", "london_008_smiling_small64", "london_008_smiling_small96", "london_008_smiling_small128",
