@@ -246,6 +246,19 @@ def lips_grey(rgb: np.ndarray, lm: np.ndarray, q: float = 10.0) -> float:
     return float(np.percentile(_grey(rgb)[lips], q))
 
 
+def teeth_pixels(rgb: np.ndarray, lm: np.ndarray, lip_grey: float) -> int:
+    """How many pixels of the mouth (the outer-lip polygon of the 68 points ``lm``, 48-59, grown
+    by 1 px) are teeth: at least 0.35 of the way from ``lip_grey`` (the lips' median grey of
+    the photo the points were read on) to white and under 0.35 HSV saturation
+    (:func:`faceedit.faces.reading.read_face`'s rule for teeth, over the whole mouth: on a
+    small face the lips of a mouth that kept its teeth may lie under 0.03 eye distances apart,
+    where the reading takes the mouth as closed)."""
+    m = cv2.dilate(_inside(rgb.shape, np.asarray(lm)[48:60]).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    light = _grey(rgb) >= lip_grey + 0.35 * (255.0 - lip_grey)
+    sat = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2HSV)[..., 1] / 255.0
+    return int((m & light & (sat < 0.35)).sum())
+
+
 def london_variants(london_hd: Path | str, ids=LONDON_IDS, expressions=("neutral", "smiling")
                     ) -> Iterator[tuple[str, np.ndarray]]:
     """``(name, RGB)`` per held-out London face and variant: ``small{N}`` (a square about the

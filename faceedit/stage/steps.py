@@ -238,7 +238,9 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         face.lips = (up if past is None else past,
                      below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER], through_dark=True))
         face.below_teeth = (face.unwidened[0], below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER]))
-    elif face.shown is None and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
+    elif face.shown is None and lip_gap(face.landmarks) > (LIPS_CLOSED if face.closing > 0 else 2 * LIPS_CLOSED):
+        # (a mouth that closes from a little apart: the teeth of a small face, a strip a pixel
+        # or two high that colour did not find as an interior, go with the opening)
         # an open mouth that stays open: the lower teeth it shows below the loop are repainted
         # with the rest of the opening, not left under the new one
         face.lips = (face.lips[0], below_lower_teeth(pixels, face.lips[1], xy[MESH_OUTER_LOWER]))
