@@ -76,6 +76,7 @@ from faceedit.stage.records import Curves, FaceEdit, Statistics
 from faceedit.stage.regions import head_look
 from faceedit.stage.state import LIPS_CLOSED, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
+from faceedit.stage.turned import moved_less
 
 
 @functools.cache
@@ -158,7 +159,9 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     landmarks it heads for (a new opening shaped like real open mouths and the jaw line turning
     with a dropped chin, :mod:`faceedit.stage.moves`; the named controls' moves and the
     target's own beyond its state: fear's stretched lips, disgust's raised upper lip, anger's
-    knitted brows, those the face shows taken away, :meth:`Stage.target_move_change`), how far
+    knitted brows, those the face shows taken away, :meth:`Stage.target_move_change`; on a
+    face turned aside the far side's moves across the face shortened,
+    :func:`faceedit.stage.turned.moved_less`), how far
     the lips close, how much of a smile is taken away, whether an eye opens wider than the
     face's own neutral and how far each eye's lids are drawn closed (the controls' and the
     ``wink`` and ``sleepy`` targets', :func:`faceedit.stage.moves.lid_closures`; the warp holds
@@ -182,6 +185,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
+    face.goal = moved_less(lm, face.goal, face.mesh, face.depth)  # a turned face's far side
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
     face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = stage.smile_taken(cur, new) if s.sets_smile else 0.0
