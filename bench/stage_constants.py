@@ -156,6 +156,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "mouth.BANK_FILE": ("C", "a file name"),
     "mouth._LUMA": ("N", "luma weights (a unit)"),
     "mouth.SEAM_MIN_SIGMA": ("N", "a line's footprint on the photo's pixels"),
+    "mouth.SEAM_EXACT_SIGMA": ("N", "when a distance is computed exactly"),
     "mouth_bank._LUMA": ("N", "luma weights (a unit)"),
     "moves.LID_PAIRS": ("G", "68-point indices"),
     "moves.LIDS_MEET": ("T", "where a blink's lids meet"),

@@ -42,6 +42,10 @@ _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 #: leaves in the photo's pixels. Drawn at full depth, on London smiles cut to 96 px and made
 #: neutral it was a line darker than the person's own closed lips at that size.
 SEAM_MIN_SIGMA = 1.0
+#: A seam narrower than this (Gaussian sigma, px) is laid by each pixel's distance to the line
+#: itself; a wider one by the distance to the line drawn in pixels (under half a pixel off,
+#: nothing beside its width), which at a pixel or two wide drew it as a staircase.
+SEAM_EXACT_SIGMA = 2.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,6 +121,16 @@ def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
 # closed lips
 
 
+def _distance_to_polyline(xx: np.ndarray, yy: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Each pixel's (centres ``xx``, ``yy``) distance to the polyline ``line`` (N, 2)."""
+    p = np.stack([xx.ravel(), yy.ravel()], 1)[:, None, :]
+    a, b = line[:-1][None], line[1:][None]
+    ab = b - a
+    t = np.clip(((p - a) * ab).sum(2) / np.maximum((ab * ab).sum(2), 1e-12), 0.0, 1.0)
+    d = np.linalg.norm(p - (a + t[..., None] * ab), axis=2).min(1)
+    return d.reshape(xx.shape)
+
+
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
                amount: float, tuning: MouthTuning | None = None, *, in_place: bool = False) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
@@ -145,11 +159,16 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         return pixels
     crop = pixels[y0:y1, x0:x1].astype(np.float32)
     grey = crop if crop.ndim == 2 else crop @ _LUMA
-    # distance of every pixel to the line (drawn at 1/16 px), and where along it (corner taper)
-    mask = np.full(grey.shape, 255, np.uint8)
-    cv2.polylines(mask, [np.round((line - (x0, y0)) * 16).astype(np.int32)], False, 0, 1, cv2.LINE_8, shift=4)
-    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 5)
+    # distance of every pixel to the line (a wide seam: to the line drawn at 1/16 px), and
+    # where along it (corner taper)
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    dist: np.ndarray
+    if sigma < SEAM_EXACT_SIGMA:  # a narrow seam: the distance to the curve itself, not to its pixels
+        dist = _distance_to_polyline(xx, yy, line).astype(np.float32)
+    else:
+        mask = np.full(grey.shape, 255, np.uint8)
+        cv2.polylines(mask, [np.round((line - (x0, y0)) * 16).astype(np.int32)], False, 0, 1, cv2.LINE_8, shift=4)
+        dist = cv2.distanceTransform(mask, cv2.DIST_L2, 5)
     axis = (line[-1] - line[0]) / width
     t = ((xx - line[0][0]) * axis[0] + (yy - line[0][1]) * axis[1]) / width  # 0..1 corner to corner
     along = np.clip(np.minimum(t, 1.0 - t) / tuning.seam_taper, 0.0, 1.0)
