@@ -26,6 +26,11 @@ Sources and what each may be used for:
 
 :func:`world_set` gives every photo of all three that is at hand, with its licence note; a
 source that is not (offline, no shared data) is left out and named in the log.
+:func:`small_face` cuts any photo's face as the London crops are cut (the astronaut made small).
+
+What a closed mouth shows, read on the 68 points: :func:`mouth_line` (how dark the line between
+the lips is), :func:`lips_grey` (the lips' own grey) and :func:`teeth_pixels` (teeth left between
+them): the figures of ``bench/bench_world.py --lip-line`` and ``tests/test_world_edits.py``.
 """
 
 from __future__ import annotations
