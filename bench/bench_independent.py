@@ -65,7 +65,13 @@ class FerClassifier:
                                             flags=cv2.CASCADE_SCALE_IMAGE, minSize=(50, 50))
         if len(boxes) == 0:
             return None
-        x, y, w, h = (int(v) for v in max(boxes, key=lambda b: b[2] * b[3]))
+        return self.on_box(rgb, max(boxes, key=lambda b: b[2] * b[3]))
+
+    def on_box(self, rgb: np.ndarray, box) -> str:
+        """The label read on the face in ``box`` (x, y, width, height) of an RGB photo, cut as
+        FER cuts the face its detector finds (made square, a margin, 64 px grey)."""
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        x, y, w, h = (int(v) for v in box)
         if h > w:
             x, w = x - (h - w) // 2, h
         elif w > h:

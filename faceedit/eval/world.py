@@ -26,6 +26,11 @@ Sources and what each may be used for:
 
 :func:`world_set` gives every photo of all three that is at hand, with its licence note; a
 source that is not (offline, no shared data) is left out and named in the log.
+:func:`small_face` cuts any photo's face as the London crops are cut (the astronaut made small).
+
+What a closed mouth shows, read on the 68 points: :func:`mouth_line` (how dark the line between
+the lips is), :func:`lips_grey` (the lips' own grey) and :func:`teeth_pixels` (teeth left between
+them): the figures of ``bench/bench_world.py --lip-line`` and ``tests/test_world_edits.py``.
 """
 
 from __future__ import annotations
@@ -203,6 +208,62 @@ def _pupils(template: Path) -> np.ndarray:
     return np.array([[float(v) for v in r.split()] for r in rows])
 
 
+def small_face(rgb: np.ndarray, pupils: np.ndarray, side: int) -> np.ndarray:
+    """The square about a face, :data:`CROP_EYES` pupil distances wide, centred 0.35 of that
+    distance below the pupils' middle (``pupils``: (2, 2) x, y), cut from ``rgb`` (clipped to
+    the photo) and resized to ``side`` px (pixel area averaged)."""
+    pupils = np.asarray(pupils, np.float64)
+    d = float(np.linalg.norm(pupils[1] - pupils[0]))
+    centre = pupils.mean(0) + [0.0, 0.35 * d]
+    x0, y0 = (centre - CROP_EYES * d / 2).round().astype(int)
+    x1, y1 = (centre + CROP_EYES * d / 2).round().astype(int)
+    h, w = rgb.shape[:2]
+    crop = rgb[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    return cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float64)
+
+
+def _inside(shape, pts: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(np.asarray(pts, np.float64) * 4).astype(np.int32)], 1, cv2.LINE_8, 2)
+    return mask.astype(bool)
+
+
+def mouth_line(rgb: np.ndarray, lm: np.ndarray) -> float:
+    """How dark a mouth's line is (grey 0..255): the median over the mouth's columns of each
+    column's darkest grey, the mouth being the outer-lip polygon of the 68 points ``lm``
+    (48-59) grown by 2 px (columns with more than 2 of its pixels). A closed mouth's seam, or a
+    line drawn for one, is the darkest of most columns."""
+    grey = _grey(rgb)
+    m = cv2.dilate(_inside(rgb.shape, np.asarray(lm)[48:60]).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    cols = [x for x in range(rgb.shape[1]) if m[:, x].sum() > 2]
+    return float(np.median([grey[m[:, x], x].min() for x in cols]))
+
+
+def lips_grey(rgb: np.ndarray, lm: np.ndarray, q: float = 10.0) -> float:
+    """The ``q``-th percentile of the grey of the lips: between the outer (48-59) and inner
+    (60-67) lip polygons of the 68 points ``lm``."""
+    lm = np.asarray(lm)
+    lips = _inside(rgb.shape, lm[48:60]) & ~_inside(rgb.shape, lm[60:68])
+    return float(np.percentile(_grey(rgb)[lips], q))
+
+
+def teeth_pixels(rgb: np.ndarray, lm: np.ndarray, lip_grey: float) -> int:
+    """How many pixels of the mouth (the outer-lip polygon of the 68 points ``lm``, 48-59, grown
+    by 1 px) are teeth: at least 0.35 of the way from ``lip_grey`` (the lips' median grey of
+    the photo the points were read on) to white and under 0.35 HSV saturation
+    (:func:`faceedit.faces.reading.read_face`'s rule for teeth, over the whole mouth: on a
+    small face the lips of a mouth that kept its teeth may lie under 0.03 eye distances apart,
+    where the reading takes the mouth as closed)."""
+    m = cv2.dilate(_inside(rgb.shape, np.asarray(lm)[48:60]).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    light = _grey(rgb) >= lip_grey + 0.35 * (255.0 - lip_grey)
+    sat = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2HSV)[..., 1] / 255.0
+    return int((m & light & (sat < 0.35)).sum())
+
+
 def london_variants(london_hd: Path | str, ids=LONDON_IDS, expressions=("neutral", "smiling")
                     ) -> Iterator[tuple[str, np.ndarray]]:
     """``(name, RGB)`` per held-out London face and variant: ``small{N}`` (a square about the
@@ -220,15 +281,9 @@ def london_variants(london_hd: Path | str, ids=LONDON_IDS, expressions=("neutral
                 continue
             rgb = read_rgb(path)
             pupils = _pupils(template)
-            centre = pupils.mean(0) + [0.0, 0.35 * np.linalg.norm(pupils[1] - pupils[0])]
-            half = CROP_EYES * float(np.linalg.norm(pupils[1] - pupils[0])) / 2
-            x0, y0 = (centre - half).round().astype(int)
-            x1, y1 = (centre + half).round().astype(int)
-            h, w = rgb.shape[:2]
-            crop = rgb[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
             stem = f"london_{i}_{expression}"
             for side in SMALL_SIDES:
-                yield f"{stem}_small{side}", cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
+                yield f"{stem}_small{side}", small_face(rgb, pupils, side)
             whole = cv2.resize(rgb, (VARIANT_SIDE, VARIANT_SIDE), interpolation=cv2.INTER_AREA)
             yield f"{stem}_blur", cv2.GaussianBlur(whole, (0, 0), BLUR_SIGMA)
             yield f"{stem}_jpeg{JPEG_QUALITY}", _jpeg(whole, JPEG_QUALITY)

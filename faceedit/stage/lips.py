@@ -427,6 +427,12 @@ def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> 
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), 1)
 
 
+#: The least a mouth's cut is widened where it is widened at all (photo px, at the middle):
+#: on a small face the relative margins are under a pixel, and the pixels that mix a lip's edge
+#: with the teeth or the dark between them, left outside the cut, met as a dark line.
+CUT_MIN_PX = 1.0
+
+
 def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float) -> tuple[np.ndarray, np.ndarray]:
     """Inner-lip curves (left corner first) moved apart across the mouth, ``up`` and ``down``
     corner distances at the middle, tapering to nothing at the corners: the interior a mouth
@@ -445,7 +451,10 @@ def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float)
         t = np.clip(((c - c[0]) @ d) / (w * w), 0.0, 1.0)
         return np.sin(np.pi * t)[:, None]
 
-    return upper - up * w * taper(upper) * normal, lower + down * w * taper(lower) * normal
+    # at the photo's own pixels at least the row of pixels that mixes the lip with the teeth
+    up_px = max(up * w, CUT_MIN_PX) if up > 0 else 0.0
+    down_px = max(down * w, CUT_MIN_PX) if down > 0 else 0.0
+    return upper - up_px * taper(upper) * normal, lower + down_px * taper(lower) * normal
 
 
 

@@ -93,6 +93,7 @@ from faceedit.stage.regions import head_look
 from faceedit.stage.smile import paint_smile, smile_lift, smile_skin, smile_taken
 from faceedit.stage.state import LIPS_CLOSED, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
+from faceedit.stage.turned import moved_less
 
 
 @functools.cache
@@ -175,7 +176,9 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     landmarks it heads for (a new opening shaped like real open mouths and the jaw line turning
     with a dropped chin, :mod:`faceedit.stage.moves`; the named controls' moves and the
     target's own beyond its state: fear's stretched lips, disgust's raised upper lip, anger's
-    knitted brows, those the face shows taken away, :meth:`Stage.target_move_change`), how far
+    knitted brows, those the face shows taken away, :meth:`Stage.target_move_change`; on a
+    face turned aside the far side's moves across the face shortened,
+    :func:`faceedit.stage.turned.moved_less`), how far
     the lips close, how much of a smile is taken away, whether an eye opens wider than the
     face's own neutral and how far each eye's lids are drawn closed (the controls' and the
     ``wink`` and ``sleepy`` targets', :func:`faceedit.stage.moves.lid_closures`; the warp holds
@@ -199,6 +202,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
+    face.goal = moved_less(lm, face.goal, face.mesh, face.depth)  # a turned face's far side
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
     face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = smile_taken(stage, cur, new) if s.sets_smile else 0.0
@@ -255,7 +259,9 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         face.lips = (up if past is None else past,
                      below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER], through_dark=True))
         face.below_teeth = (face.unwidened[0], below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER]))
-    elif face.shown is None and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
+    elif face.shown is None and lip_gap(face.landmarks) > (LIPS_CLOSED if face.closing > 0 else 2 * LIPS_CLOSED):
+        # (a mouth that closes from a little apart: the teeth of a small face, a strip a pixel
+        # or two high that colour did not find as an interior, go with the opening)
         # an open mouth that stays open: the lower teeth it shows below the loop are repainted
         # with the rest of the opening, not left under the new one
         face.lips = (face.lips[0], below_lower_teeth(pixels, face.lips[1], xy[MESH_OUTER_LOWER]))

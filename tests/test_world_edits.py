@@ -1,0 +1,76 @@
+"""Edits that hold on the world's faces (issue 55 item 2): a smile made small and made neutral
+keeps a lip line no darker than the person's own lips (:func:`faceedit.eval.world.mouth_line`).
+
+The reference is what real closed lips show at that size: on the six held-out London faces'
+neutral photos cut to 96 px, each mouth's line is 0.84-0.99 of the darkest tenth of the person's
+own lips (:data:`CLOSED_LINE`); a line drawn darker than that reads as a drawn line, not a mouth.
+"""
+
+import numpy as np
+import pytest
+
+from faceedit.eval import world
+
+#: A closed mouth's line over its own lips' darkest tenth, at least (real London neutral mouths
+#: at 96 px: 0.84 for 022, 0.86 061, 0.88 014 and 019, 0.92 008, 0.99 083).
+CLOSED_LINE = 0.84
+
+
+@pytest.fixture(scope="module")
+def editor():
+    from faceedit.api import Editor
+    from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
+
+    if not weights_present(get_spec("stage")):
+        pytest.skip("the stage's weights are not present")
+    return Editor.from_pretrained("stage", device="cpu")
+
+
+def _neutral(editor, rgb):
+    """(the photo made neutral, the 68 points of its face)."""
+    from faceedit.flow import edit_faces
+    from faceedit.models.request import EditRequest
+
+    face = editor.detector.detect(rgb)[0]
+    return edit_faces(editor, rgb, [face], EditRequest.of("neutral", 1.0)), np.asarray(face.landmarks)
+
+
+def _points(editor, rgb):
+    return np.asarray(editor.detector.detect(rgb)[0].landmarks)
+
+
+def test_astronaut_at_96_px_made_neutral_keeps_a_lip_line_no_darker_than_her_lips(editor, astronaut):
+    lm = _points(editor, astronaut)
+    small = world.small_face(astronaut, [lm[36:42].mean(0), lm[42:48].mean(0)], 96)
+    out, lm = _neutral(editor, small)
+    assert world.mouth_line(out, lm) >= CLOSED_LINE * world.lips_grey(small, lm)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("i", world.LONDON_IDS)
+def test_london_smile_at_96_px_made_neutral_keeps_a_lip_line_no_darker_than_own_lips(editor, shared_data, i):
+    """Against the smiling photo's own lips, and against the same person's neutral photo at the
+    same size (their closed mouth's own line, within 3 grey levels)."""
+    photos = dict(world.london_variants(shared_data / "london_hd", ids=(i,)))
+    smiling, neutral = photos[f"london_{i}_smiling_small96"], photos[f"london_{i}_neutral_small96"]
+    out, lm = _neutral(editor, smiling)
+    line = world.mouth_line(out, lm)
+    assert line >= CLOSED_LINE * world.lips_grey(smiling, lm)
+    assert line >= world.mouth_line(neutral, _points(editor, neutral)) - 3
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("i", ("008", "022"))
+@pytest.mark.parametrize("side", world.SMALL_SIDES)
+def test_small_smile_showing_teeth_made_neutral_keeps_none(editor, shared_data, i, side):
+    """The teeth between a small smile's lips go when it closes (008 at 96 px kept a strip of
+    them, 5 of its 11 teeth pixels: its Face Mesh's lips lie 0.059 eye distances apart, under
+    the gap the cut was taken past the lower teeth at, and colour found no interior)."""
+    rgb = dict(world.london_variants(shared_data / "london_hd", ids=(i,), expressions=("smiling",)))[
+        f"london_{i}_smiling_small{side}"]
+    out, lm = _neutral(editor, rgb)
+    lip = world.lips_grey(rgb, lm, 50)
+    before = world.teeth_pixels(rgb, lm, lip)
+    assert before >= 3
+    assert world.teeth_pixels(out, lm, lip) <= max(1, 0.05 * before)
