@@ -42,7 +42,7 @@ def frames(path: str) -> list[np.ndarray]:
     import av
 
     with av.open(path) as c:
-        return [f.to_ndarray(format="rgb24") for f in c.decode(c.streams.video[0])]
+        return [np.ascontiguousarray(f.to_ndarray(format="rgb24")) for f in c.decode(c.streams.video[0])]
 
 
 def streams(path: str) -> dict:

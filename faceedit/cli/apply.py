@@ -155,7 +155,8 @@ def apply(
     attr: Annotated[list[str], typer.Option("--attr", help=_help(*FIELD_HELP["attr"]))] = (),  # type: ignore[assignment]
     control: Annotated[list[str], typer.Option("--control", help=_help(*FIELD_HELP["control"]))] = (),  # type: ignore[assignment]
     blendshapes: Annotated[list[str], typer.Option("--blendshapes", help="ARKit blendshapes as the stage's controls: NAME=VALUE (0..1), comma-separated (jawOpen=0.15,eyeBlinkLeft=1), or a JSON file of `faceedit au --blendshapes`; the shapes the stage cannot express are refused (docs/blendshapes.md). Alone it means --target neutral (a coefficient is absolute, as in ARKit: the shapes not given are 0).")] = (),  # type: ignore[assignment]
-    like: Annotated[Path | None, typer.Option("--like", help=_help(*FIELD_HELP["like"]))] = None,
+    like: Annotated[Path | None, typer.Option("--like", help=_help(*FIELD_HELP["like"]) + " A video (DRIVER.mp4): each photo is driven by its face frame by frame (expression, blinks, gaze, head pose, against its --like-neutral frame), written as a video with its frame count, rate and audio.")] = None,
+    like_neutral: Annotated[int, typer.Option("--like-neutral", min=0, help="With --like VIDEO: the driver's frame its performance is read against (its face at rest).")] = 0,
     strength: Annotated[list[str], typer.Option("--strength", "-s", help=_help(*FIELD_HELP["strength"]))] = ("1",),  # type: ignore[assignment]
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     name: Annotated[str | None, typer.Option("--name", show_default=False, help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
@@ -192,6 +193,7 @@ def apply(
 ) -> None:
     """Edit the faces in photos and videos; one output per input per target (and strength)."""
     from faceedit.apply_options import ApplyOptions
+    from faceedit.cli.drive import drive_inputs, is_driver
     from faceedit.stage.blendshapes import controls_spec as blendshape_controls
 
     detector_name: str = detector.value  # the name, as the library takes it
@@ -205,6 +207,14 @@ def apply(
                                           or like else [])
         if not targets:
             raise UsageError("give --target (e.g. --target happy), or --lighting / --light / --au / --attr / --control / --like")
+        if like is not None and is_driver(like):  # a video: the photos are driven, one video each
+            failed = drive_inputs(inputs, like, out_dir=out, model=model, neutral=like_neutral, ext=ext,
+                                  overwrite=overwrite, recursive=recursive, device=device,
+                                  precision=precision.value, detector=detector_name, max_pixels=max_pixels,
+                                  encode=_encoding(video_codec, crf, preset.value), as_json=as_json)
+            if failed:
+                raise typer.Exit(EXIT_FAILED)
+            return
         if like is not None:
             _check_reference(like, max_pixels)
         request = _edit_request(settings=parse_settings(option, "--set"), phase=phase, lighting=lighting,
