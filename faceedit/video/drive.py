@@ -19,10 +19,12 @@ driver's own neutral frame (its first, or ``neutral``), a :class:`Performance`:
   onto this frame's (Kabsch), as yaw, pitch and roll over :data:`faceedit.stage.pose.MAX_DEGREES`
   (the ``head_*`` controls).
 
-The gaze and the pose pass a One-Euro filter (:class:`~faceedit.video.smooth.OneEuro`) on the
-frames' clock (:class:`~faceedit.video.smooth.FrameClock`); the expression and the lids are the
-tracker's smoothed points as they are (a blink lasts three or four frames). A frame without a
-face keeps the last frame's reading (the neutral one before the first face).
+Each is read on the mesh as measured (the tracker's raw mesh, not its smoothed one, which lags a
+talking mouth by a frame or two); the expression, the gaze and the pose then pass a One-Euro
+filter (:class:`~faceedit.video.smooth.OneEuro`) forwards and backwards on the frames' clock
+(:class:`~faceedit.video.smooth.FrameClock`), which smooths without lag; the lids are taken as
+read (a blink lasts three or four frames). A frame without a face keeps the last frame's reading
+(the neutral one before the first face).
 
 The second pass writes one frame per driver frame, at its timestamp, with the driver's audio
 copied: the photo's largest face (found once, with its mesh) edited by the stage to its own
@@ -49,8 +51,11 @@ from faceedit.video.container import VIDEO_EXTS, EncodeOptions, Frame, VideoRead
 from faceedit.video.edit import steady_parts
 from faceedit.video.smooth import FrameClock, OneEuro
 
-#: One-Euro settings of the gaze and the pose readings (controls per second).
+#: One-Euro settings of the gaze and the pose readings (controls per second) and of the
+#: expression state's (standard deviations per second), each run forwards and backwards
+#: (:func:`both_ways`).
 READING_FILTER = {"min_cutoff": 1.5, "beta": 0.5}
+EXPRESSION_FILTER = {"min_cutoff": 3.0, "beta": 0.5}
 #: Gaze readings (control units) below this are taken as none: an iris search on a small face
 #: moves by a few hundredths of an eye width from frame to frame (GRID's speakers, who look at
 #: the camera, read up to 0.3 from frame to frame before the filter).
@@ -176,6 +181,7 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
 
         tracker = default_tracker(editor)
     from faceedit.faces.blendshapes import BlendshapeReader
+    from faceedit.faces.mesh68 import mesh_to_68
     from faceedit.stage.blendshapes import BLINK_CURVE, control_value
     from faceedit.stage.state import lip_gap
 
@@ -205,7 +211,9 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
                     readings.append(None)
                 irises.append(np.full((2, 2), np.nan))
                 continue
-            lm, mesh = np.asarray(tr.face.landmarks, np.float64), np.asarray(tr.face.dense, np.float64)
+            # the mesh as measured: the performance is smoothed over the whole clip below, with no lag
+            mesh = np.asarray(tr.raw, np.float64)
+            lm = mesh_to_68(mesh)
             if first_mesh is None:
                 first_mesh = mesh
             exprs.append(stage.state(lm, mediapipe=True).expression)
@@ -245,10 +253,19 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
             held = rel[k]
         raw_gaze[k] = held
     raw_gaze = raw_gaze / [GAZE_X_TRAVEL, -GAZE_Y_TRAVEL]  # gaze_y: + up
-    gaze_f, pose_f = OneEuro(**READING_FILTER), OneEuro(**READING_FILTER)
-    gaze = np.array([gaze_f(g, t) for g, t in zip(raw_gaze, times)])
-    pose = np.array([pose_f(p, t) for p, t in zip(raw_pose, times)])
-    return Performance(expression, closure, gaze, pose, np.array(found), neutral, rate)
+    expression = both_ways(expression, times, EXPRESSION_FILTER)
+    return Performance(expression, closure, both_ways(raw_gaze, times, READING_FILTER),
+                       both_ways(raw_pose, times, READING_FILTER), np.array(found), neutral, rate)
+
+
+def both_ways(values: np.ndarray, times: list[float], settings: dict) -> np.ndarray:
+    """``values`` (N, ...) at ``times`` through a One-Euro filter (``settings``) forwards, then
+    that backwards: smoothed with no lag (each pass's lag undone by the other's)."""
+    t = np.asarray(times, np.float64)
+    ahead, back = OneEuro(**settings), OneEuro(**settings)
+    fwd = np.array([ahead(v, x) for v, x in zip(values, t)])
+    end = t[-1] if len(t) else 0.0
+    return np.array([back(v, end - x) for v, x in zip(fwd[::-1], t[::-1])])[::-1]
 
 
 def opening_gain(expression: np.ndarray, gaps: np.ndarray, gain: float = MOUTH_GAIN) -> np.ndarray:
