@@ -157,6 +157,7 @@ def apply(
     blendshapes: Annotated[list[str], typer.Option("--blendshapes", help="ARKit blendshapes as the stage's controls: NAME=VALUE (0..1), comma-separated (jawOpen=0.15,eyeBlinkLeft=1), or a JSON file of `faceedit au --blendshapes`; the shapes the stage cannot express are refused (docs/blendshapes.md). Alone it means --target neutral (a coefficient is absolute, as in ARKit: the shapes not given are 0).")] = (),  # type: ignore[assignment]
     like: Annotated[Path | None, typer.Option("--like", help=_help(*FIELD_HELP["like"]) + " A video (DRIVER.mp4): each photo is driven by its face frame by frame (expression, blinks, gaze, head pose, against its --like-neutral frame), written as a video with its frame count, rate and audio.")] = None,
     like_neutral: Annotated[int, typer.Option("--like-neutral", min=0, help="With --like VIDEO: the driver's frame its performance is read against (its face at rest).")] = 0,
+    like_keep: Annotated[list[str], typer.Option("--like-keep", help="With --like VIDEO: what the face keeps of its own: pose (its head not turned with the driver's; a video input always keeps its own head motion).")] = (),  # type: ignore[assignment]
     strength: Annotated[list[str], typer.Option("--strength", "-s", help=_help(*FIELD_HELP["strength"]))] = ("1",),  # type: ignore[assignment]
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     name: Annotated[str | None, typer.Option("--name", show_default=False, help="Output name template; fields {stem} {name} {ext} {target} {strength} {relparent} "
@@ -211,7 +212,8 @@ def apply(
             failed = drive_inputs(inputs, like, out_dir=out, model=model, neutral=like_neutral, ext=ext,
                                   overwrite=overwrite, recursive=recursive, device=device,
                                   precision=precision.value, detector=detector_name, max_pixels=max_pixels,
-                                  encode=_encoding(video_codec, crf, preset.value), as_json=as_json)
+                                  encode=_encoding(video_codec, crf, preset.value), as_json=as_json,
+                                  keep=split_list(like_keep, "--like-keep"))
             if failed:
                 raise typer.Exit(EXIT_FAILED)
             return

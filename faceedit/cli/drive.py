@@ -1,5 +1,6 @@
 """``faceedit apply PHOTO --like DRIVER.mp4``: each photo driven by the performance of the face in
-a video (:func:`faceedit.video.drive.drive_photo`), one video per photo, named
+a video (:func:`faceedit.video.drive.drive_photo`; a video input's expression replaced by the
+driver's, :func:`faceedit.video.drive.drive_video`), one video per input, named
 ``{stem}_like-{driver's stem}{ext}`` (``--ext`` a video extension; default ``.mp4``) in ``--out``.
 The driver is read once for all the photos."""
 
@@ -23,16 +24,21 @@ def is_driver(like: Path) -> bool:
 
 def drive_inputs(inputs: list[str], like: Path, *, out_dir: str, model: str, neutral: int, ext: str | None,
                  overwrite: bool, recursive: bool, device: str, precision: str, detector: str, max_pixels: int,
-                 encode: dict, as_json: bool) -> int:
-    """Drive every photo of ``inputs`` by ``like``; returns the number that failed. A video among
-    the inputs is an error record (its expression replaced by the driver's is not built)."""
+                 encode: dict, as_json: bool, keep: list[str] | None = None) -> int:
+    """Drive every photo and video of ``inputs`` by ``like`` (a video: its expression replaced by
+    the driver's frame by frame, its head motion kept, :func:`faceedit.video.drive.drive_video`;
+    ``keep``: ``pose`` keeps a photo's head unturned too); returns the number that failed."""
     from faceedit.api import Editor
     from faceedit.io.formats import VIDEO_FORMAT_BY_EXT
     from faceedit.io.inputs import expand_inputs
     from faceedit.plan import video_format
     from faceedit.video.container import EncodeOptions
-    from faceedit.video.drive import drive_photo, read_performance
+    from faceedit.video.drive import KEEP, drive_photo, drive_video, read_performance
 
+    keep = keep or []
+    bad = [k for k in keep if k not in KEEP]
+    if bad:
+        raise UsageError(f"--like-keep {', '.join(bad)}; valid: {', '.join(KEEP)}")
     ext = (ext or ".mp4").lower()
     ext = ext if ext.startswith(".") else f".{ext}"
     if ext not in VIDEO_FORMAT_BY_EXT:
@@ -53,15 +59,17 @@ def drive_inputs(inputs: list[str], like: Path, *, out_dir: str, model: str, neu
         try:
             if item.error:
                 raise UsageError(item.error)
-            if video_format(item.path) is not None:
-                raise UsageError("a video driven by --like VIDEO is not built: give photos")
             if os.path.exists(out) and not overwrite:
                 logger.warning("%s: %s exists (--overwrite replaces it), skipped", item.path, out)
                 rec["status"] = "skipped"
+            elif video_format(item.path) is not None:
+                result = drive_video(editor, item.path, str(like), out, neutral=neutral, tracker=tracker,
+                                     performance=performance, encode=EncodeOptions(**encode))
+                rec = {**result.to_json(), "status": "ok"}
             else:
                 result = drive_photo(editor, item.path, str(like), out, neutral=neutral, tracker=tracker,
                                      performance=performance, max_pixels=max_pixels,
-                                     encode=EncodeOptions(**encode))
+                                     encode=EncodeOptions(**encode), keep=keep)
                 rec = {**result.to_json(), "status": "ok"}
         except FaceEditError as e:
             failed += 1

@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,6 +53,8 @@ from faceedit.video.container import VIDEO_EXTS, EncodeOptions, Frame, VideoRead
 from faceedit.video.edit import steady_parts
 from faceedit.video.smooth import FrameClock, OneEuro
 
+#: What ``keep`` may hold (:func:`drive_photo`, :func:`drive_video`): the face's own head pose.
+KEEP = ("pose",)
 #: One-Euro settings of the gaze and the pose readings (controls per second) and of the
 #: expression state's (standard deviations per second), each run forwards and backwards
 #: (:func:`both_ways`).
@@ -72,7 +76,8 @@ MOUTH_GAIN = 3.0
 @dataclass
 class Performance:
     """The driver's readings per frame, each against its neutral frame (``neutral``):
-    ``expression`` (N, K) the state's change; ``closure`` (N, 2) how far each eye (the image's
+    ``expression`` (N, K) the state's change (its opening's part :data:`MOUTH_GAIN` times
+    over); ``closure`` (N, 2) how far each eye (the image's
     left first) is closed, 0..1; ``gaze`` (N, 2) and ``pose`` (N, 3) the controls they stand for
     (gaze_x, gaze_y; head_yaw, head_pitch, head_roll), each -1..1; ``found`` (N,) the frames a
     face was tracked on; ``rate`` the driver's frame rate (None: not known)."""
@@ -88,11 +93,13 @@ class Performance:
     def __len__(self) -> int:
         return len(self.found)
 
-    def controls(self, k: int) -> dict[str, float]:
-        """Frame ``k``'s named controls (:mod:`faceedit.edits.controls`)."""
+    def controls(self, k: int, keep: Collection[str] = ()) -> dict[str, float]:
+        """Frame ``k``'s named controls (:mod:`faceedit.edits.controls`); ``keep`` holding
+        ``pose``: the head's turn left out (the face keeps its own pose)."""
         blink = float(np.clip(self.closure[k].mean(), 0.0, 1.0))
         gx, gy = (float(v) for v in self.gaze[k])
-        yaw, pitch, roll = (float(np.clip(v, -1.0, 1.0)) for v in self.pose[k])
+        yaw, pitch, roll = (0.0, 0.0, 0.0) if "pose" in keep else (
+            float(np.clip(v, -1.0, 1.0)) for v in self.pose[k])
         return {"blink": blink if blink >= CLOSURE_DEADBAND else 0.0,
                 "gaze_x": _dead(gx, GAZE_DEADBAND), "gaze_y": _dead(gy, GAZE_DEADBAND),
                 "head_yaw": yaw, "head_pitch": pitch, "head_roll": roll}
@@ -242,9 +249,11 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
     raw_pose = np.array([angles(r @ back) for r in rots]) / MAX_DEGREES
     offsets = np.array(irises)  # (N, 2 eyes, 2)
     ref = offsets[neutral]
-    if np.isnan(ref).any():  # the neutral frame's irises not found: the clip's median
-        ref = np.where(np.isnan(ref), np.nanmedian(offsets, 0), ref)
-    rel = np.nanmean(offsets - ref, 1)  # (N, 2), both eyes' mean; NaN where neither was found
+    with warnings.catch_warnings():  # an iris never found: NaN, quietly (its gaze stays 0)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if np.isnan(ref).any():  # the neutral frame's irises not found: the clip's median
+            ref = np.where(np.isnan(ref), np.nanmedian(offsets, 0), ref)
+        rel = np.nanmean(offsets - ref, 1)  # (N, 2), both eyes' mean; NaN where neither was found
     rel[closure.mean(1) > CLOSURE_DEADBAND] = np.nan  # a closing lid hides the iris: held
     held = np.zeros(2)
     raw_gaze = np.zeros((n, 2))
@@ -317,6 +326,17 @@ class DriveResult:
                 "edit_fps": round(self.frames / self.seconds, 2) if self.seconds > 0 else 0.0}
 
 
+def _check(dst: str, keep: Collection[str]) -> str:
+    """``dst``'s extension, a video's; UsageError for another or a ``keep`` not in :data:`KEEP`."""
+    ext = os.path.splitext(dst)[1].lower()
+    if ext not in VIDEO_EXTS:
+        raise UsageError(f"{dst}: not a video extension ({', '.join(sorted(VIDEO_EXTS))})")
+    bad = [k for k in keep if k not in KEEP]
+    if bad:
+        raise UsageError(f"`like_keep` {', '.join(bad)}; valid: {', '.join(KEEP)}")
+    return ext
+
+
 def _even(rgb: np.ndarray) -> np.ndarray:
     """``rgb`` with its last row / column repeated where its height / width is odd (4:2:0 video)."""
     h, w = rgb.shape[:2]
@@ -335,19 +355,18 @@ def photo_face(tracker, rgb: np.ndarray):
 
 def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encode: EncodeOptions | None = None,
                 record: dict | None = None, tracker=None, max_pixels: int | None = None,
-                performance: Performance | None = None) -> DriveResult:
+                performance: Performance | None = None, keep: Collection[str] = ()) -> DriveResult:
     """Write ``dst`` (a video; its container from the extension): ``photo`` (a path or an RGB
     uint8 array) driven by the performance of the face in video ``driver``, frame by frame, with
     the driver's frame count, timestamps (its rate) and audio (copied). ``editor``: a
     :class:`faceedit.api.Editor` with a stage; ``neutral``: the driver's frame the performance
     is read against (:func:`read_performance`; ``performance``: one read already);
-    ``record``: faceedit's record of the output, kept in the container's metadata. Written
-    atomically: an error leaves no file."""
+    ``record``: faceedit's record of the output, kept in the container's metadata; ``keep``
+    (:data:`KEEP`): ``pose``, the photo's head left unturned. Written atomically: an error
+    leaves no file."""
     from faceedit.flow import edit_frame  # torch: where a frame is edited
 
-    ext = os.path.splitext(dst)[1].lower()
-    if ext not in VIDEO_EXTS:
-        raise UsageError(f"{dst}: not a video extension ({', '.join(sorted(VIDEO_EXTS))})")
+    ext = _check(dst, keep)
     start = time.perf_counter()
     name = photo if isinstance(photo, (str, os.PathLike)) else "photo"
     if isinstance(photo, (str, os.PathLike)):
@@ -377,7 +396,7 @@ def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encod
                     writer.write(item)
                     continue
                 k = min(result.frames, len(perf) - 1)
-                controls = perf.controls(k)
+                controls = perf.controls(k, keep)
                 expression = perf.expression[k]
                 if last is not None and last[0] == controls and np.array_equal(last[1], expression):
                     out = last[2]  # the same reading: the same picture
@@ -398,4 +417,64 @@ def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encod
             raise
     result.seconds = time.perf_counter() - start
     logger.info("%s driven by %s: %d frames, %.1f s", name, driver, result.frames, result.seconds)
+    return result
+
+
+def drive_video(editor, src: str, driver: str, dst: str, *, neutral: int = 0, encode: EncodeOptions | None = None,
+                record: dict | None = None, tracker=None, performance: Performance | None = None) -> DriveResult:
+    """Write ``dst``: video ``src`` with its person's (track 0: the largest face of the first
+    frame that shows one) expression replaced by the driver's frame by frame, its own head
+    motion kept (``keep`` pose). Frame k of ``src`` goes to the expression state of its own first
+    tracked frame plus the driver's change at frame k (the driver's last frame after it ends),
+    with the driver's lids and gaze; the output has ``src``'s frames, timestamps and audio. Frames
+    without the person are written as they are. The other arguments as :func:`drive_photo`'s."""
+    from faceedit.flow import edit_frame  # torch: where a frame is edited
+
+    ext = _check(dst, ())
+    start = time.perf_counter()
+    if tracker is None:
+        from faceedit.video.runner import default_tracker
+
+        tracker = default_tracker(editor)
+    perf = performance if performance is not None else read_performance(editor, driver, neutral, tracker=tracker)
+    from faceedit.video.track import FaceTracker
+
+    own_tracker = FaceTracker(tracker.faces, editor.stage, identity=tracker.identity)
+    stage = editor.stage
+    result = DriveResult(str(src), str(driver), dst, neutral=perf.neutral, found=int(perf.found.sum()),
+                         performance=perf)
+    base = None
+    carried, steady = Carried(), None
+    with VideoReader(src) as reader, atomic_path(dst) as temp:
+        result.audio, result.rate = len(reader.info.copied), float(reader.info.rate) if reader.info.rate else None
+        clock = FrameClock(result.rate)
+        writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext], record=record)
+        try:
+            for item in reader:
+                if not isinstance(item, Frame):
+                    writer.write(item)
+                    continue
+                t = clock(None if item.pts is None else float(item.pts * item.time_base))
+                tr = next((x for x in own_tracker(item.rgb, t) if x.id == 0), None)
+                k = min(result.frames, len(perf) - 1)
+                out = item.rgb
+                if tr is not None:
+                    cur = stage.state(tr.face.landmarks, mediapipe=True)
+                    base = cur.expression if base is None else base
+                    ident = cur.identity if tr.identity is None else tr.identity
+                    like = aimed_shape(stage, base + perf.expression[k], ident)
+                    controls = {c: v for c, v in perf.controls(k, KEEP).items() if v}
+                    out, done, _ = edit_frame(editor, item.rgb, [tr.face], EditRequest.of("keep", 1.0, controls=controls),
+                                              likes=[like], carried=[carried])
+                    if done and done[0] is not None:
+                        carried = carried.merged(done[0].carried)
+                        steady = steady_parts(out, done[0].landmarks, steady)
+                writer.write(Frame(out, item.pts, item.time_base, item.index, item.rotation))
+                result.frames += 1
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+    result.seconds = time.perf_counter() - start
+    logger.info("%s driven by %s: %d frames, %.1f s", src, driver, result.frames, result.seconds)
     return result
