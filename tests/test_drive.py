@@ -158,3 +158,23 @@ def test_a_real_video_takes_the_drivers_expression(tmp_path, stage_editor):
     g_out, g_drv, g_src = gaps(frames), gaps(_clip(GRID / "bbaf2n.mpg")[0]), gaps(src)
     follows, own = np.corrcoef(g_out, g_drv)[0, 1], np.corrcoef(g_out, g_src)[0, 1]
     assert follows >= 0.6 and follows > own + 0.2, (follows, own)
+
+
+@pytest.mark.parametrize("extra", [["--like-keep", "mouth"], ["--ext", ".png"]])
+def test_a_drive_the_cli_cannot_make_is_a_usage_error_before_any_work(tmp_path, extra):
+    """``--like VIDEO`` with a --like-keep it does not know, or a photo extension for the video it
+    writes: exit 2 naming the option, before the model loads."""
+    pytest.importorskip("av")
+    from typer.testing import CliRunner
+
+    from faceedit.cli import app
+    from faceedit.video.synth import write_clip
+    from tests._imgs import gradient
+
+    clip = tmp_path / "driver.mp4"
+    write_clip(str(clip), gradient(96, 128), 4, (64, 48))
+    r = CliRunner().invoke(app, ["apply", str(clip), "-m", "stage", "--like", str(clip), "-o", str(tmp_path / "o"),
+                                 *extra])
+    assert r.exit_code == 2, r.output
+    assert extra[0] in r.output
+    assert not (tmp_path / "o").exists()
