@@ -28,22 +28,24 @@ def drive_inputs(inputs: list[str], like: Path, *, out_dir: str, model: str, neu
     """Drive every photo and video of ``inputs`` by ``like`` (a video: its expression replaced by
     the driver's frame by frame, its head motion kept, :func:`faceedit.video.drive.drive_video`;
     ``keep``: ``pose`` keeps a photo's head unturned too); returns the number that failed."""
-    from faceedit.api import Editor
     from faceedit.io.formats import VIDEO_FORMAT_BY_EXT
-    from faceedit.io.inputs import expand_inputs
-    from faceedit.plan import video_format
-    from faceedit.video.container import EncodeOptions
-    from faceedit.video.drive import KEEP, drive_photo, drive_video, read_performance
 
     keep = keep or []
-    bad = [k for k in keep if k not in KEEP]
+    bad = [k for k in keep if k not in ("pose",)]  # faceedit.video.drive.KEEP (torch: imported below)
     if bad:
-        raise UsageError(f"--like-keep {', '.join(bad)}; valid: {', '.join(KEEP)}")
+        raise UsageError(f"--like-keep {', '.join(bad)}; valid: pose")
     ext = (ext or ".mp4").lower()
     ext = ext if ext.startswith(".") else f".{ext}"
     if ext not in VIDEO_FORMAT_BY_EXT:
         raise UsageError(f"--like {like} (a video) writes videos: --ext {ext} is not a video extension "
                          f"({', '.join(VIDEO_FORMAT_BY_EXT)})")
+    from faceedit.api import Editor
+    from faceedit.io.inputs import expand_inputs
+    from faceedit.plan import video_format
+    from faceedit.video.container import EncodeOptions
+    from faceedit.video.drive import KEEP, drive_photo, drive_video, read_performance
+
+    assert set(KEEP) == {"pose"}
     editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
     if editor.stage is None:
         raise UsageError(f"--like {like} (a video): model {model} has no stage to move the face")
