@@ -1,7 +1,9 @@
-"""A photo driven by a video's performance: ``faceedit apply PHOTO --like DRIVER.mp4``.
+"""A photo driven by a video's performance: ``faceedit apply PHOTO --like DRIVER.mp4``
+(:func:`drive_photo`); a video's expression replaced by the driver's, its head motion kept
+(:func:`drive_video`).
 
 Two passes over the driver. The first tracks its face (:class:`~faceedit.video.track.FaceTracker`:
-the Face Mesh followed and smoothed from frame to frame) and reads per frame, each against the
+the Face Mesh followed from frame to frame) and reads per frame, each against the
 driver's own neutral frame (its first, or ``neutral``), a :class:`Performance`:
 
 * the expression state's change (:meth:`Stage.state <faceedit.stage.state.ExpressionStates.state>`
@@ -9,9 +11,9 @@ driver's own neutral frame (its first, or ``neutral``), a :class:`Performance`:
   opening :data:`MOUTH_GAIN` times over (:func:`opening_gain`);
 * how far the eyes are closed: each eye's ``eyeBlink`` coefficient (ARKit's, read by
   :class:`faceedit.faces.blendshapes.BlendshapeReader`: the tracked mesh's lids barely follow a
-  blink on a small face) as the ``blink`` control whose drawn lids read as it
+  blink on a small face) turned into the ``blink`` value whose drawn lids read as it
   (:data:`faceedit.stage.blendshapes.BLINK_CURVE`), less the neutral frame's; both eyes' mean is
-  the ``blink`` control;
+  the ``blink`` control (a wink closes both eyes half);
 * the gaze: each iris's centre (:func:`faceedit.stage.eyes.find_iris`) along and across its eye,
   in eye widths, as the ``gaze_x`` / ``gaze_y`` controls (:data:`faceedit.stage.gaze.GAZE_X_TRAVEL`
   at 1); a frame whose irises are not found, or whose lids close, keeps the last reading;
