@@ -178,7 +178,7 @@ def _run_values(given: dict[str, Any]) -> dict[str, Any]:
 #: ``faceedit apply``'s parameters, in the order its help lists them: the command's own (those
 #: of :func:`apply`) and the run options (:data:`RUN_OPTIONS`).
 ORDER = ("inputs", "model", "targets", "out_dir", "lighting", "light", "light_strength", "au", "attr", "control",
-         "blendshapes", "like", "strengths", "recursive", "name_template", "ext", "quality", "overwrite", "face",
+         "blendshapes", "like", "like_neutral", "like_keep", "strengths", "recursive", "name_template", "ext", "quality", "overwrite", "face",
          "max_faces", "on_no_face", "detector", "device", "precision", "batch_size", "workers", "max_pixels",
          "phase", "option", "save_masks", "as_json", "verify", "verify_min_prob", "verify_min_identity", "force",
          "engine", "ray_address", "gpus_per_worker", "video_codec", "crf", "preset", "key_frames")
@@ -215,7 +215,9 @@ def apply(
     attr: Annotated[list[str], typer.Option("--attr", help=_help(*FIELD_HELP["attr"]))] = (),  # type: ignore[assignment]
     control: Annotated[list[str], typer.Option("--control", help=_help(*FIELD_HELP["control"]))] = (),  # type: ignore[assignment]
     blendshapes: Annotated[list[str], typer.Option("--blendshapes", help="ARKit blendshapes as the stage's controls: NAME=VALUE (0..1), comma-separated (jawOpen=0.15,eyeBlinkLeft=1), or a JSON file of `faceedit au --blendshapes`; the shapes the stage cannot express are refused (docs/blendshapes.md). Alone it means --target neutral (a coefficient is absolute, as in ARKit: the shapes not given are 0).")] = (),  # type: ignore[assignment]
-    like: Annotated[Path | None, typer.Option("--like", help=_help(*FIELD_HELP["like"]))] = None,
+    like: Annotated[Path | None, typer.Option("--like", help=_help(*FIELD_HELP["like"]) + " A video (DRIVER.mp4): each photo is driven by its face frame by frame (expression, blinks, gaze, head pose, against its --like-neutral frame), written as a video with its frame count, rate and audio.")] = None,
+    like_neutral: Annotated[int, typer.Option("--like-neutral", min=0, help="With --like VIDEO: the driver's frame its performance is read against (its face at rest).")] = 0,
+    like_keep: Annotated[list[str], typer.Option("--like-keep", help="With --like VIDEO: what the face keeps of its own: pose (its head not turned with the driver's; a video input always keeps its own head motion).")] = (),  # type: ignore[assignment]
     detector: DetectorOption = AUTO_DETECTOR,
     device: DeviceOption = "auto",
     precision: Annotated[Precision, typer.Option("--precision", case_sensitive=False, help=f"Autocast precision on GPU; {PRECISION_HELP}.")] = AUTO_PRECISION,
@@ -231,6 +233,7 @@ def apply(
     **run: Any,
 ) -> None:
     """Edit the faces in photos and videos; one output per input per target (and strength)."""
+    from faceedit.cli.drive import drive_inputs, is_driver
     from faceedit.stage.blendshapes import controls_spec as blendshape_controls
 
     detector_name: str = detector.value  # the name, as the library takes it
@@ -244,6 +247,16 @@ def apply(
                                           or like else [])
         if not targets:
             raise UsageError("give --target (e.g. --target happy), or --lighting / --light / --au / --attr / --control / --like")
+        if like is not None and is_driver(like):  # a video: the photos are driven, one video each
+            failed = drive_inputs(inputs, like, out_dir=run["out_dir"], model=model, neutral=like_neutral,
+                                  ext=run["ext"], overwrite=run["overwrite"], recursive=run["recursive"],
+                                  device=device, precision=precision.value, detector=detector_name,
+                                  max_pixels=run["max_pixels"],
+                                  encode=_encoding(video_codec, crf, preset.value), as_json=as_json,
+                                  keep=split_list(like_keep, "--like-keep"))
+            if failed:
+                raise typer.Exit(EXIT_FAILED)
+            return
         if like is not None:
             _check_reference(like, run["max_pixels"])
         request = _edit_request(settings=parse_settings(option, "--set"), phase=phase, lighting=lighting,
