@@ -25,9 +25,9 @@ from faceedit.stage.cut_curves import (
 )
 from faceedit.stage.cut_fields import cut_fields
 from faceedit.stage.cutwarp import cut_warp
+from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
-    REGION_OUTER,
     backward_field,
     face_grid,
     jacobian_det,
@@ -176,7 +176,7 @@ def test_astronaut_zero_move_bit_exact_and_moves_change_only_the_face_region():
         changed = np.abs(r.pixels.astype(int) - img).sum(-1) > 0
         assert changed.sum() > 1000
         # nothing changes beyond the face region (the move falls to exactly zero there)
-        outside = ~_region_mask(lm, img.shape, REGION_OUTER + 0.05)
+        outside = ~_region_mask(lm, img.shape, WarpTuning.region_outer + 0.05)
         assert np.array_equal(r.pixels[outside], img[outside])
         x0, y0, x1, y1 = r.roi
         beyond = np.ones(img.shape[:2], bool)
@@ -192,7 +192,7 @@ def test_face_cut_by_the_photo_border():
     shifted = lm - (x_cut, 0)
     r = cut_warp(part, shifted, part_lips(shifted, 0.25))
     assert r.pixels.shape == part.shape and r.roi[0] == 0 and r.opening.sum() > 100
-    outside = ~_region_mask(shifted, part.shape, REGION_OUTER + 0.05)
+    outside = ~_region_mask(shifted, part.shape, WarpTuning.region_outer + 0.05)
     assert np.array_equal(r.pixels[outside], part[outside])
 
 

@@ -17,9 +17,9 @@ from faceedit.models.request import EditRequest
 from faceedit.stage.eyes import widens_eyes
 from faceedit.stage.model import MAX_STRENGTH, Stage
 from faceedit.stage.smile import smile_taken
+from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
-    REGION_OUTER,
     Grid,
     backward_field,
     face_grid,
@@ -61,8 +61,8 @@ def test_move_changes_only_the_face_region():
     assert np.array_equal(out[outside], img[outside])
     changed = np.abs(out.astype(int) - img).sum(-1) > 0
     assert changed.sum() > 500
-    # inside the grid too, nothing beyond the outline grown by REGION_OUTER changes
-    far = region_outline(lm, grow=REGION_OUTER + 0.05).astype(np.float32)
+    # inside the grid too, nothing beyond the outline grown by the warp's region_outer changes
+    far = region_outline(lm, grow=WarpTuning.region_outer + 0.05).astype(np.float32)
     ys, xs = np.nonzero(changed)
     inside = [cv2.pointPolygonTest(far, (float(x), float(y)), False) >= 0 for x, y in zip(xs, ys)]
     assert all(inside)
@@ -449,7 +449,7 @@ def test_the_steps_run_in_order_give_the_photo_edit():
     out = steps.fill_mouth(st, edit, out)
     assert edit.exemplar is not None and edit.keep_out is not None
     out = steps.paint_appearance(st, edit, out)
-    lit = steps.relight(edit, out)
+    lit = steps.relight(st, edit, out)
     assert not np.array_equal(lit, out)
     assert np.array_equal(lit, want)
     assert edit.result().carried.mouth == done[0].carried.mouth
@@ -592,7 +592,7 @@ def test_every_model_moves_the_astronaut_toward_its_target(name, target):
 
 @pytest.mark.parametrize("target", ["happy", "neutral"])
 def test_an_expression_edit_leaves_the_hair(target):
-    """The forehead is pinned above the brows (``FOREHEAD_PIN``): a happy or neutral edit of the
+    """The forehead is pinned above the brows (``forehead_pin`` of WarpTuning): a happy or neutral edit of the
     astronaut changes no pixel more than 0.6 eye distances above her brows by more than a few
     levels (a field fading from the brows to the region's edge moved ~1000 hair pixels there by
     up to 100 levels)."""
@@ -1160,7 +1160,7 @@ def test_a_faces_maps_sample_the_same_whichever_map_and_order():
     maps painted on it: each map's samples are those of the spline and region weight computed
     afresh for it, whether it comes first, after another frame's map or again; the spline's
     kernel, kept, evaluates as the spline itself."""
-    from faceedit.stage.paint import PAINT_REGION, canonical_maps
+    from faceedit.stage.paint import canonical_maps
     from faceedit.stage.warp import ThinPlateSpline, canonical_coords, region_weight
 
     img = astronaut()
@@ -1168,7 +1168,7 @@ def test_a_faces_maps_sample_the_same_whichever_map_and_order():
     ramp = np.linspace(0, 1, 256, dtype=np.float32)
     maps = [np.stack([ramp[None, :].repeat(256, 0), ramp[:, None].repeat(256, 1)], -1)]
     frames = [lm * 0.5 + 20.0, lm * 0.45 + (30.0, 10.0)]
-    inner, outer = PAINT_REGION
+    inner, outer = PAINT_REGION = WarpTuning.paint_region
     grid = face_grid(lm, outer=outer)
     roi = grid.roi(img.shape)
     got = [canonical_maps(img.shape, lm, f, maps, PAINT_REGION) for f in (*frames, frames[0])]

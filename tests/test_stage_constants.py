@@ -38,3 +38,69 @@ def test_moved_values_are_in_the_record_with_their_old_defaults():
     assert "steps.CREASE_GAP" not in script.SIDES and "steps.RAISED_LIP" not in script.SIDES
     edit = StageTuning.from_dict({"edit": {}}).edit  # a header without the fields
     assert (edit.crease_gap, edit.raised_lip) == (0.1, 0.05) == (EditTuning().crease_gap, EditTuning().raised_lip)
+
+
+#: Values moved from module constants into the record, with the constants' values: a stage file
+#: whose header lacks them (weights/stage.safetensors's records only edit, mouth, eyes, light's
+#: strength) draws as before.
+MOVED = {
+    ("lids", "meet"): 0.25, ("lids", "wink_meet"): 0.45, ("lids", "roots"): 0.15, ("lids", "grain_scale"): 30,
+    ("lids", "lid_ease"): (0.0, 0.45), ("lids", "lit_pct"): (50.0, 80.0), ("lids", "edge_soft"): 0.8,
+    ("edit", "open_from"): 0.25, ("edit", "open_keep"): 0.5, ("edit", "above_chord"): 0.34,
+    ("edit", "open_split_reach"): 0.1, ("eyes", "old_iris"): 1.15,
+    ("light", "chroma_follow"): 0.2, ("light", "exposure_percentile"): 70, ("light", "ratio_clip"): (0.03, 1.5),
+    ("light", "background_below_chin"): -0.5, ("light", "background_forehead"): 1.1,
+    ("warp", "region_inner"): 0.1, ("warp", "region_outer"): 0.6, ("warp", "forehead_pin"): (0.5, 0.8),
+    ("warp", "paint_region"): (0.0, 0.3), ("warp", "round_aspect"): (0.25, 0.45),
+    ("warp", "opening_follows"): (1.0, 1.5), ("pose", "pivot_share"): 0.5, ("pose", "falloff"): 1.9,
+    ("regions", "cap"): 0.3, ("regions", "background_delta"): 5.0, ("regions", "neck_fade"): 0.6,
+}
+
+
+def test_a_header_without_the_new_groups_takes_the_old_constants():
+    from faceedit.stage.tuning import StageTuning
+
+    saved = {"edit": {"teeth_rise": 0.6}, "eyes": {"opens": 1.08}, "light": {"strength": 0.6}}  # an older header
+    tuning = StageTuning.from_dict(saved)
+    for (group, name), value in MOVED.items():
+        assert getattr(getattr(tuning, group), name) == value, (group, name)
+    assert not any(f"{m}.{n.upper()}" in _script().SIDES for m, n in (("lids", "roots"), ("warp", "region_outer"),
+                                                                       ("shading", "ratio_clip"), ("pose", "falloff")))
+
+
+def test_a_saved_record_comes_back_whole_with_its_pairs_as_tuples():
+    import json
+
+    from faceedit.stage.tuning import StageTuning
+    from faceedit.stage.tuning_face import LidsTuning
+
+    tuning = StageTuning(lids=LidsTuning(lit_pct=(40.0, 70.0), meet=0.3))
+    back = StageTuning.from_dict(json.loads(json.dumps(tuning.to_dict())))
+    assert back == tuning and back.lids.lit_pct == (40.0, 70.0)
+    with pytest.raises(ValueError, match="lids: unknown value 'nope'"):
+        StageTuning.from_dict({"lids": {"nope": 1.0}})
+
+
+def test_the_painters_draw_by_the_record_they_are_given():
+    """A value changed in the record changes what the painter draws (the record reaches it),
+    and the defaults draw as a painter given no record."""
+    import cv2
+    import numpy as np
+    from _imgs import astronaut, astronaut_face
+
+    from faceedit.stage.lids import close_lids
+    from faceedit.stage.moves import lid_closures
+    from faceedit.stage.pose import HeadTurn
+    from faceedit.stage.tuning_face import LidsTuning, PoseTuning
+
+    img = cv2.resize(np.array(astronaut()), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    lm = np.asarray(astronaut_face().landmarks, np.float64) * 2 + 0.5
+    plain = close_lids(img, lm, None, (1.0, 0.0))
+    assert np.array_equal(close_lids(img, lm, None, (1.0, 0.0), tuning=LidsTuning()), plain)
+    assert not np.array_equal(close_lids(img, lm, None, (1.0, 0.0), tuning=LidsTuning(shadow=0.9, meet=0.5)), plain)
+    assert lid_closures({"blink": 1.0}, LidsTuning(meet=0.4))[1] == (0.4, 0.4)
+    rng = np.random.default_rng(0)  # a face's 468 points in a box, with depth
+    mesh = np.column_stack([rng.uniform(200, 300, (468, 2)), rng.uniform(-20, 20, 468)])
+    near = HeadTurn(mesh, (512, 512), 1.0, 0.0, 0.0).box
+    far = HeadTurn(mesh, (512, 512), 1.0, 0.0, 0.0, PoseTuning(falloff=2.5)).box
+    assert far[0] < near[0] and far[2] > near[2]  # the head region reaches further

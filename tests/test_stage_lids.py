@@ -13,8 +13,11 @@ import pytest
 from _imgs import astronaut, astronaut_face
 
 from faceedit.models.request import EditRequest
-from faceedit.stage.lids import ROOTS, close_lids, eye_margins
-from faceedit.stage.moves import LIDS_MEET, lid_closures, with_target_controls
+from faceedit.stage.lids import close_lids, eye_margins
+from faceedit.stage.moves import lid_closures, with_target_controls
+from faceedit.stage.tuning_face import LidsTuning
+
+LIDS_MEET, ROOTS = LidsTuning.meet, LidsTuning.roots  # the defaults the stage draws with
 
 
 def aspect(lm: np.ndarray) -> np.ndarray:

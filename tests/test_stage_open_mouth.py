@@ -142,9 +142,13 @@ def test_surprise_opens_like_real_open_mouths(stage, detector):
     """The surprised goal's opening (68-point 62 to 66 over 60 to 64) is shaped like real posed
     surprise (JAFFE, Yale: height over width about 0.30, a third of the gap above the corners'
     chord), not the expression goal's mean (0.5 tall on London faces, 0.65 on the astronaut,
-    its upper lip raised: a hole): ``OPEN_KEEP`` of the height beyond ``OPEN_FROM`` is kept."""
+    its upper lip raised: a hole): ``open_keep`` of the height beyond ``open_from`` is kept
+    (:class:`faceedit.stage.tuning.EditTuning`'s defaults)."""
     from faceedit.stage import records, steps
-    from faceedit.stage.moves import ABOVE_CHORD, OPEN_FROM, OPEN_KEEP, face_frame, real_opening
+    from faceedit.stage.moves import face_frame, real_opening
+    from faceedit.stage.tuning import EditTuning
+
+    OPEN_FROM, OPEN_KEEP, ABOVE_CHORD = EditTuning.open_from, EditTuning.open_keep, EditTuning.above_chord
 
     img = astronaut()
     lm, dense = largest(detector, img)

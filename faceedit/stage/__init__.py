@@ -34,7 +34,9 @@ network sees the face. Its modules, in the order an edit reads them:
   named by its record in :mod:`faceedit.edits.attributes`;
 * :mod:`~faceedit.stage.shading`: relighting the head to a light direction;
 * :mod:`~faceedit.stage.tuning`: the values set by looking rather than fitted, one record saved
-  in the stage's checkpoint.
+  in the stage's checkpoint (its groups for lids, the warp's regions, a turned head and the
+  head's mattes in :mod:`~faceedit.stage.tuning_face`); the steps pass it to the painters.
 
-The package's own import is empty; :mod:`~faceedit.stage.tuning` imports neither numpy nor torch.
+The package's own import is empty; :mod:`~faceedit.stage.tuning` and
+:mod:`~faceedit.stage.tuning_face` import neither numpy nor torch.
 """

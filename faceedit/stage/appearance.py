@@ -72,7 +72,7 @@ def paint_target(stats: Statistics, pixels: np.ndarray, moved: np.ndarray, targe
     ``in_place``: written over ``pixels``, a buffer the caller owns)."""
     frame = appearance_maps(stats, target)[0]
     return paint_maps(pixels, moved, frame, stacked(stats, f"gain_{target}", f"bias_{target}"), strength,
-                      keep_out, in_place=in_place)
+                      keep_out, in_place=in_place, region=stats.tuning.warp.paint_region)
 
 
 def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, heads_for: str | None,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceedit.faces.landmarks import CHIN, eye_centres
+from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import polygon_distance
 
 #: Curve samples per Catmull-Rom segment (the mouth's curves: 4 segments, 33 points).
@@ -47,12 +48,6 @@ class Cut:
 
 MOUTH = Cut("mouth", (60, 61, 62, 63, 64), (60, 67, 66, 65, 64), "upper",
             upper_only=(49, 50, 51, 52, 53), lower_only=(55, 56, 57, 58, 59))
-#: Height over width of a new mouth opening from which its corners start to be rounded, and at
-#: which they are fully (:func:`round_opening`).
-ROUND_ASPECT = (0.25, 0.45)
-#: Growth of the gap between the reference lips (moved over source) from which given curves
-#: start to move with their own lip, and at which they do alone (:func:`follow_curves`).
-OPENING_FOLLOWS = (1.0, 1.5)
 LEFT_EYE = Cut("left_eye", (36, 37, 38, 39), (36, 41, 40, 39), "face")
 RIGHT_EYE = Cut("right_eye", (42, 43, 44, 45), (42, 47, 46, 45), "face")
 
@@ -129,13 +124,15 @@ def given_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray,
 
 
 def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, ref_lower: np.ndarray,
-                  moved_upper: np.ndarray, moved_lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  moved_upper: np.ndarray, moved_lower: np.ndarray,
+                  follows: tuple[float, float] = WarpTuning.opening_follows) -> tuple[np.ndarray, np.ndarray]:
     """Where curves ``upper``/``lower`` go when the reference curves (sample by sample the same
     parameters) move to ``moved_upper``/``moved_lower``.
 
     Where the reference gap closes (or stays), each sample keeps its place between the reference
     lips, so lips that meet in the move meet here too; a sample beyond a lip keeps its distance
-    beyond it. Where the gap grows (by :data:`OPENING_FOLLOWS` and more), and across a closed
+    beyond it. Where the gap grows (by ``follows``' first growth, wholly from its second;
+    :attr:`~faceedit.stage.tuning_face.WarpTuning.opening_follows`), and across a closed
     gap (under 4 px), each sample moves with its own reference lip, keeping its offset from it
     in pixels. Keeping shares of a growing gap would scale the few pixels between a face mesh's
     loop and the 68 points with the opening: a closed smile opened in surprise would grow fangs
@@ -145,7 +142,7 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
     gap, moved_gap = ref_upper - ref_lower, moved_upper - moved_lower
     g2 = (gap * gap).sum(1, keepdims=True)
     ratio = np.sqrt((moved_gap * moved_gap).sum(1, keepdims=True) / np.maximum(g2, 1e-12))
-    beta = _smoothstep(np.sqrt(g2), 1.0, 4.0) * (1.0 - _smoothstep(ratio, *OPENING_FOLLOWS))
+    beta = _smoothstep(np.sqrt(g2), 1.0, 4.0) * (1.0 - _smoothstep(ratio, *follows))
     keep = np.minimum(1.0, 1.0 / np.maximum(ratio, 1e-12))
     for p, ref, moved in ((upper, ref_upper, moved_upper), (lower, ref_lower, moved_lower)):
         rel = p - ref_lower
@@ -157,12 +154,14 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
 
 
 def round_opening(upper: np.ndarray, lower: np.ndarray, src_upper: np.ndarray | None = None,
-                  src_lower: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  src_lower: np.ndarray | None = None,
+                  aspect_range: tuple[float, float] = WarpTuning.round_aspect) -> tuple[np.ndarray, np.ndarray]:
     """Destination mouth curves whose new opening, where it is tall, ends in rounded corners:
     the curves through a handful of landmarks meet at the corners in a straight-sided wedge (a
     surprised mouth drawn as a hexagon). The gap between them, measured across the mouth, is
     raised towards an ellipse's through the same corners and the same largest gap, by as much
-    as the opening is tall for its width (:data:`ROUND_ASPECT`: a smile's crescent keeps its
+    as the opening is tall for its width (from ``aspect_range``'s first height over width,
+    wholly from its second, :attr:`~faceedit.stage.tuning_face.WarpTuning.round_aspect`: a smile's crescent keeps its
     pointed corners, a surprised mouth is an oval), and by as much as the source curves
     (``src_upper``, ``src_lower``) were closed: a mouth the photo shows open keeps its own
     shape. The corners themselves stay where they are."""
@@ -173,11 +172,12 @@ def round_opening(upper: np.ndarray, lower: np.ndarray, src_upper: np.ndarray | 
     if width < 1e-6 or h.max() <= 0:
         return upper, lower
     aspect = 2 * h.max() / width
-    amount = float(np.clip((aspect - ROUND_ASPECT[0]) / (ROUND_ASPECT[1] - ROUND_ASPECT[0]), 0.0, 1.0))
+    lo, hi = aspect_range
+    amount = float(np.clip((aspect - lo) / (hi - lo), 0.0, 1.0))
     if src_upper is not None and src_lower is not None:
         src_w = float(np.linalg.norm(src_upper[-1] - src_upper[0]))
         src_aspect = float(np.linalg.norm(src_upper - src_lower, axis=1).max()) / max(src_w, 1e-6)
-        amount *= float(np.clip(1.0 - src_aspect / ROUND_ASPECT[0], 0.0, 1.0))
+        amount *= float(np.clip(1.0 - src_aspect / lo, 0.0, 1.0))
     if amount <= 0:
         return upper, lower
     u = _arc_fractions(mid)

@@ -25,6 +25,7 @@ from faceedit.stage.cut_curves import (
     upper_side_polygon,
     zone_weight,
 )
+from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
     WARP_POINTS,
@@ -158,8 +159,8 @@ class _SplineBank:
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
                min_jacobian: float = MIN_JACOBIAN,
                src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-               close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0
-               ) -> CutFields:
+               close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
+               tuning: WarpTuning | None = None) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
@@ -172,13 +173,16 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     ``teeth_rise``: the mouth's carried interior is sampled that fraction of the source
     opening's middle height lower, so the teeth rise under the upper lip (a smile's lifted lip
     relaxing over them as the mouth opens in surprise). When a field would fold where it is
-    used, the whole move is scaled down (bisection) until none does."""
+    used, the whole move is scaled down (bisection) until none does. ``tuning``: the region
+    moved, the forehead's pins and how the mouth's curves follow and round
+    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults)."""
+    tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
     cuts = [MOUTH] if cuts is None else list(cuts)
     nodes = grid.points()
-    w = region_weight(src_lm, nodes)[..., None]
-    anchors = warp_anchors(src_lm, dst_lm)
+    w = region_weight(src_lm, nodes, tn.region_inner, tn.region_outer)[..., None]
+    anchors = warp_anchors(src_lm, dst_lm, tn)
     cut_pts = {i for c in cuts for i in c.upper + c.lower}
     base = sorted(set(WARP_POINTS) - cut_pts)  # the corners come with the curves
     nbase = len(base)
@@ -194,12 +198,12 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             (du, dl), (su, sl) = cut_curves(moved, c), src_cut[c.name]
             if c.name in given:  # the given source curves, moved as the 68-point ones
                 gu, gl = given[c.name]
-                (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl), (gu, gl)
+                (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl, tn.opening_follows), (gu, gl)
             if c.name == MOUTH.name and close_mouth > 0:
                 mid = (du + dl) / 2
                 du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
             if c.name == MOUTH.name:
-                du, dl = round_opening(du, dl, su, sl)
+                du, dl = round_opening(du, dl, su, sl, tn.round_aspect)
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]

@@ -90,6 +90,7 @@ from faceedit.stage.cut_curves import (
     polygon_coverage,
 )
 from faceedit.stage.cut_fields import cut_fields
+from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
     Grid,
@@ -249,7 +250,8 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
              close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-             carry_lower: np.ndarray | None = None, min_jacobian: float = MIN_JACOBIAN) -> CutWarpResult:
+             carry_lower: np.ndarray | None = None, min_jacobian: float = MIN_JACOBIAN,
+             tuning: WarpTuning | None = None) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
@@ -266,7 +268,9 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     (N, 2) a curve corner to corner inside the source opening (with ``lips``, between its upper
     and lower curves): only the interior above it is carried (the upper teeth, which move with
     the upper lip); below it the opening is hole (what goes with the jaw).
-    ``min_jacobian``: the fold threshold (the move is scaled down below it).
+    ``min_jacobian``: the fold threshold (the move is scaled down below it). ``tuning``: the
+    region moved and how the mouth's curves follow and round
+    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
     :mod:`faceedit.stage.mouth_bank` (its inputs are this result's fields)::
@@ -280,7 +284,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
     cuts = [MOUTH] + ([LEFT_EYE, RIGHT_EYE] if eyelids else [])
-    grid = face_grid(src_lm)
+    tn = tuning if tuning is not None else WarpTuning()
+    grid = face_grid(src_lm, tn.region_outer)
     roi = grid.roi(pixels.shape)
     x0, y0, x1, y1 = roi
     rh, rw = y1 - y0, x1 - x0
@@ -290,7 +295,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
-                   close_mouth, mouth_interior, teeth_rise)
+                   close_mouth, mouth_interior, teeth_rise, tn)
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 

@@ -32,8 +32,6 @@ GAZE_Y_TRAVEL = 0.08
 #: the lids' distance (it runs along the lashes' roots, over the lid's rim) and the lower one
 #: lowered by this (it lies a little inside the visible white).
 UPPER_MARGIN, LOWER_MARGIN = 0.15, 0.08
-#: The iris found is refilled with white out to this many of its radii (its dark limbal ring).
-OLD_IRIS = 1.15
 #: The white beside a refilled row is read over this share of the eye's width on each side,
 #: this far from the refill (off the iris's dark rim), as its pixel of this luma rank (0..1:
 #: above the median, off the lashes' shadows).
@@ -121,7 +119,7 @@ def _move_iris(pixels: np.ndarray, mesh: np.ndarray, k: int, gx: float, gy: floa
     i1, f = np.minimum(i0 + 1, len(profile) - 1), (rho - i0)[..., None]
     iris = _sample(src, direct) * w_d + (profile[i0] * (1 - f) + profile[i1] * f) * (1 - w_d)
     disc_new = np.clip(r + 0.5 - dist, 0.0, 1.0)
-    disc_old = np.clip(r * OLD_IRIS + 0.5 - np.linalg.norm(p - c_s, axis=-1), 0.0, 1.0)
+    disc_old = np.clip(r * tuning.old_iris + 0.5 - np.linalg.norm(p - c_s, axis=-1), 0.0, 1.0)
     # refilled out to the mesh's margins (the old iris's top under the lid's rim goes too), in the
     # rim's shade between them and the eyeball shown
     white = _refill_white(src, (disc_old > 0.01) & (margins > 0.05), (opening > 0.5) & (disc_old == 0),

@@ -13,32 +13,33 @@ the eye's corners. The photo's eye is read first (:func:`eye_margins`): the uppe
 ``U`` (the lash roots, the darkest line just above the Face Mesh's lid contour), the lower one
 ``L``, the crease ``C`` (the darkest line between the lid and the brow) and the top ``T`` of
 what may move (part of the way up to the brow). With ``H = L - U`` and the lids meeting at
-``M = L - meet * H`` (:data:`faceedit.stage.moves.LIDS_MEET` for a blink, more for a wink's
+``M = L - meet * H`` (``meet`` of :class:`~faceedit.stage.tuning_face.LidsTuning` for a blink, more for a wink's
 squeeze), a closure ``a`` (0..1) puts the upper lid's edge at ``E = U + a (M - U)`` and the
 lower lid's at ``L' = L + a (M - L)``:
 
-* between ``T`` and the crease the skin stays, the crease coming down :data:`CREASE_DROP` of
+* between ``T`` and the crease the skin stays, the crease coming down ``crease_drop`` of
   the lid's travel;
 * below the crease the lid's skin (the photo's, between the crease and the lashes) is
   stretched down to the edge: its shading, its folds flattening as it comes down
-  (:data:`FOLD_SCALE`) and, where stretched, grain as strong as the photo's lid skin drawn at
+  (``fold_scale``) and, where stretched, grain as strong as the photo's lid skin drawn at
   the photo's own scale (stretched, grain would streak); over the eyeball its colour eases into
-  that of the skin around the eye carried smoothly over it (:data:`LID_EASE`), lit where the
-  lid bulges most as the person's lid and the skin under the eye are (:data:`LIT`), a little
+  that of the skin around the eye carried smoothly over it (``lid_ease``), lit where the
+  lid bulges most as the person's lid and the skin under the eye are (``lit``), a little
   darker towards the edge;
-* the lash roots (the dark band :data:`ROOTS` eye heights along the margin) move down with the
-  edge, unstretched, and a lash line as dark as the photo's own runs along it (:data:`LINE`);
+* the lash roots (the dark band ``roots`` eye heights along the margin) move down with the
+  edge, unstretched, and a lash line as dark as the photo's own runs along it (``line``);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
   so they point down, over what lies below it (the lower lid, or the eyeball of a lid part-way
   down), where they are darker than the lid's skin;
 * between the edges (a partial closure) the eyeball stays where it is, in the lid's shadow;
-* the lower lid and the skin below it (to :data:`BELOW_REACH` eye heights under the margin) rise,
+* the lower lid and the skin below it (to ``below_reach`` eye heights under the margin) rise,
   the lower margin meeting the upper lid's edge.
 
 Every source position is read from the photo before the lids move, so nothing is drawn twice;
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
 drawn lid meets the photo without a seam; its steps (the edges) are softened over
-:data:`EDGE_SOFT` px. A closure of 0 changes nothing.
+``edge_soft`` px. A closure of 0 changes nothing. The lower-case names are the fields of
+:class:`~faceedit.stage.tuning_face.LidsTuning` (the stage's ``tuning.lids``).
 """
 
 from __future__ import annotations
@@ -51,78 +52,12 @@ import numpy as np
 from faceedit.pixels import luma, pixel_max
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
-from faceedit.stage.moves import LIDS_MEET, face_frame
+from faceedit.stage.moves import face_frame
+from faceedit.stage.tuning_face import LidsTuning
 
-#: Heights, as shares of the eye's tallest opening: the lash roots' dark band along the margin;
-#: the lashes above it; the skin below the lower lid that rises with it; the lowest the lid's
-#: own skin band (crease to lashes) is taken.
-ROOTS = 0.15
-LASHES = 0.5
-BELOW_REACH = 0.9
-MIN_SKIN = 0.2
-#: How far the closed lid's lashes hang below its edge, and the half thickness of its lash line
-#: (eye heights).
-HANG = 0.3
-LINE = 0.2
-#: How far above the margin the top of the moving skin may lie (eye heights), and at most what
-#: share of the way up to the brow (the 68 points' brow).
-SKIN_REACH = 1.2
-BROW_KEEP = 0.55
-#: The crease's drop, a share of the lid edge's.
-CREASE_DROP = 0.15
-#: The lower lid's margin as the closed eye shows it: this share of the eye's opening there below
-#: the lower margin found (0: the margin itself, its lashes, meets the upper lid's edge; lower,
-#: the closed eye's dlib reading is no narrower and the lower lid's own lashes go under it).
-LOWER_RIM = 0.0
-#: The lid's grain is what a blur of 1/GRAIN_SCALE of its height takes away; its shading what a
-#: blur of 1/FOLD_SCALE keeps (between the two lie its folds, which flatten as it closes).
-GRAIN_SCALE = 30
-FOLD_SCALE = 6
-#: The drawn grain's one fixed field (the same grain on every frame of a video), white noise
-#: blurred ``GRAIN_ACROSS`` px (the photo's grain is a pixel or two across), and how strong
-#: the texture drawn over the closed lid is against the skin around the eye's (between the two
-#: scales: its spread there includes the lines of the brow and the lower lid, drawn at full
-#: strength as noise they read as blotches).
+#: The drawn grain's one fixed field (the same grain on every frame of a video): its seed. The
+#: values that set how a closed lid looks are :class:`~faceedit.stage.tuning_face.LidsTuning`'s.
 GRAIN_SEED = 53
-GRAIN_ACROSS = 0.45
-TEXTURE = 0.5
-#: The closed lid's skin: where it bulges over the eyeball (down the lid from ``LID_EASE[0]`` of
-#: its height, wholly from ``LID_EASE[1]``; where the eye is open ``BULGE`` of its tallest and
-#: more) its colour eases from the stretched skin's to that of the skin around it carried
-#: smoothly over it (the skin above, beyond the corners and the lower lid: a deep-set eye's
-#: lid, stretched, is all the brow's shadow, a hooded one's all fold), darker by up to
-#: ``EDGE_DARK`` towards its edge, where it turns away from the light.
-LID_EASE = (0.0, 0.45)
-BULGE = 0.7
-EDGE_DARK = 0.15
-#: ... and where it bulges most it is lit as the person's lid: over a dome across the eye's
-#: width and down the lid (the sine of ``LIT_DOME`` half turns at its top and edge, so highest
-#: a little above its middle) it takes ``LIT`` of the way the tone of the photo's lit skin on
-#: the lid (crease to lashes) and under the eye (``LIT_BELOW`` eye heights below the lower
-#: margin), over the middle ``LIT_WIDTH`` of the eye: the mean colour between the
-#: :data:`LIT_PCT` percentiles of its luma. The skin around the eye alone (the brow's shadow
-#: above, the dark corners) leaves the closed lid a dark almond where the eye was, which
-#: reads as an eye still open.
-LIT = 1.0
-LIT_DOME = (0.15, 0.85)
-LIT_BELOW = (0.3, 0.9)
-LIT_WIDTH = 0.8
-LIT_PCT = (50.0, 80.0)
-#: The eye's corners beyond its contours (a share of their width each side), and how far above
-#: (and below) the upper contour the lash roots are looked for (shares of the eye's height).
-CORNER_OUT = 0.14
-MARGIN_SEARCH = (0.5, 0.05)
-#: ... and the lower margin, the eye's strongest fall in light going down, from this far above
-#: the lower contour to this far below it (only ever lowering the contour).
-LOWER_SEARCH = (0.15, 0.3)
-#: The closed lid's shadow under its edge: a share of the light taken there on the eyeball (a
-#: lid part-way down) and on the lower lid under the lashes, falling off over ``SHADOW_REACH``
-#: eye heights.
-SHADOW = 0.45
-LASH_SHADOW = 0.2
-SHADOW_REACH = 0.25
-#: The width (px) over which the lid's edges are softened.
-EDGE_SOFT = 0.8
 #: Without a Face Mesh: the 68 points' lids lie inside the visible eye; the upper contour is set
 #: this share of their distance higher, the lower one lower.
 LM_UPPER_OUT, LM_LOWER_OUT = 0.25, 0.1
@@ -198,15 +133,18 @@ def _robust_curve(xs: np.ndarray, v: np.ndarray, weight: np.ndarray) -> np.ndarr
     return fit
 
 
-def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int) -> EyeFrame | None:
+def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int,
+                tuning: LidsTuning | None = None) -> EyeFrame | None:
     """Eye ``k``'s (0: the image's left) lines read on the photo ``src``: from the lid contours
-    (:func:`lid_contours`), their corners moved :data:`CORNER_OUT` of the eye's width outwards
+    (:func:`lid_contours`), their corners moved ``corner_out`` of the eye's width outwards
     (the Face Mesh's and the 68 points' lie inside the visible eye); the upper margin raised to
-    the darkest line (the lash roots) up to ``MARGIN_SEARCH[0]`` eye heights above the contour,
+    the darkest line (the lash roots) up to ``margin_search[0]`` eye heights above the contour,
     the lower one lowered to the strongest fall in light below the eye's white
-    (:data:`LOWER_SEARCH`), the crease the darkest line between the top and the lid's skin band,
+    (``lower_search``), the crease the darkest line between the top and the lid's skin band,
     each a smooth curve (:func:`_robust_curve`) easing into the contours' own over the corners'
-    move. None for an eye under 4 px wide."""
+    move (the shares are ``tuning``'s, :class:`~faceedit.stage.tuning_face.LidsTuning`). None
+    for an eye under 4 px wide."""
+    tn = tuning if tuning is not None else LidsTuning()
     upper, lower = lid_contours(lm, mesh, k)
     u, n, _ = face_frame(lm)
     origin = upper[0]
@@ -217,7 +155,7 @@ def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int
     width = xb - xa
     if width < 4:
         return None
-    ext = CORNER_OUT * width
+    ext = tn.corner_out * width
     ends = [(up[0] + low[0]) / 2 - [ext, 0], (up[-1] + low[-1]) / 2 + [ext, 0]]
     up, low = np.vstack([ends[0], up, ends[1]]), np.vstack([ends[0], low, ends[1]])
     xs = np.arange(np.ceil(ends[0][0]), np.floor(ends[1][0]) + 1, 1.0)
@@ -229,7 +167,7 @@ def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int
     brow = rel(np.asarray(lm, np.float64)[list(LM_BROWS[k])])
     brow = brow[np.argsort(brow[:, 0])]
     brow_y = np.interp(xs, brow[:, 0], brow[:, 1])
-    top = np.maximum(u0 - SKIN_REACH * tall, brow_y + BROW_KEEP * (u0 - brow_y))
+    top = np.maximum(u0 - tn.skin_reach * tall, brow_y + tn.brow_keep * (u0 - brow_y))
     frame = EyeFrame(origin, u, n, xs, u0, l0, top, top, tall)
     # the photo's light over the eye, sampled in the frame
     corners = frame.to_photo(np.array([xs[0], xs[-1], xs[0], xs[-1]]),
@@ -251,19 +189,19 @@ def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int
 
     weight = np.clip(np.minimum(xs - ends[0][0], ends[1][0] - xs) / ext, 0.0, 1.0)  # the corners stay
     fine = cv2.GaussianBlur(lum, (0, 0), max(0.7, tall / 25))
-    ys = u0[:, None] + np.linspace(-MARGIN_SEARCH[0], MARGIN_SEARCH[1], 40)[None, :] * tall
+    ys = u0[:, None] + np.linspace(-tn.margin_search[0], tn.margin_search[1], 40)[None, :] * tall
     roots = _robust_curve(xs, argline(ys, at(ys, fine)) - u0, weight)
     frame.upper = u0 + weight * roots
     # the lower margin: where the eye's white gives way to the lid going down, where that lies
     # below the contour (under a dark iris the fall is the iris's own edge)
-    ys = l0[:, None] + np.linspace(-LOWER_SEARCH[0], LOWER_SEARCH[1], 40)[None, :] * tall
+    ys = l0[:, None] + np.linspace(-tn.lower_search[0], tn.lower_search[1], 40)[None, :] * tall
     step = max(0.5, tall / 20)
     edge = argline(ys, at(ys + step, fine) - at(ys - step, fine))
     frame.lower = np.maximum(l0 + weight * np.maximum(_robust_curve(xs, edge - l0, weight), 0.0), frame.upper)
     # the crease: the darkest line between the top and the lid's skin above the lashes
     broad = cv2.GaussianBlur(lum, (0, 0), max(1.0, tall / 10))
-    skin_end = frame.upper - LASHES * tall
-    lo_, hi_ = top + 0.1 * (frame.upper - top), skin_end - MIN_SKIN * tall
+    skin_end = frame.upper - tn.lashes * tall
+    lo_, hi_ = top + 0.1 * (frame.upper - top), skin_end - tn.min_skin * tall
     ys = lo_[:, None] + np.linspace(0.0, 1.0, 30)[None, :] * np.maximum(hi_ - lo_, 0.0)[:, None]
     crease = _robust_curve(xs, argline(ys, at(ys, broad)), weight * (hi_ > lo_))
     frame.crease = np.clip(crease, top, np.maximum(top, hi_))
@@ -280,25 +218,28 @@ def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int
 
 
 def close_lids(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None,
-               amounts: tuple[float, float], meets: tuple[float, float] = (LIDS_MEET, LIDS_MEET)) -> np.ndarray:
+               amounts: tuple[float, float], meets: tuple[float, float] | None = None,
+               tuning: LidsTuning | None = None) -> np.ndarray:
     """``pixels`` ((H, W[, C]) uint8/uint16) with eye ``k``'s lids closed ``amounts[k]`` (0..1;
     index 0 the image's left eye, 68-point 36-41) of the way, meeting ``meets[k]`` of the way up
-    from the lower lid: see the module notes. ``lm``: the face's 68 points; ``mesh``: its Face
-    Mesh points ((468, 2+)) or None. Returns ``pixels`` itself when both amounts are 0, else a
-    new array."""
+    from the lower lid (default ``tuning``'s ``meet`` for both): see the module notes. ``lm``:
+    the face's 68 points; ``mesh``: its Face Mesh points ((468, 2+)) or None; ``tuning``: how
+    the lids are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`, default its defaults).
+    Returns ``pixels`` itself when both amounts are 0, else a new array."""
     if not any(a > 0 for a in amounts):
         return pixels
+    tn = tuning if tuning is not None else LidsTuning()
+    meets = meets if meets is not None else (tn.meet, tn.meet)
     out = pixels.copy()
     for k, a in enumerate(amounts):
         if a > 0:
-            eye = eye_margins(pixels, lm, mesh, k)
+            eye = eye_margins(pixels, lm, mesh, k, tn)
             if eye is not None:
-                _close_eye(pixels, out, eye, min(float(a), 1.0), meets[k])
+                _close_eye(pixels, out, eye, min(float(a), 1.0), meets[k], tn)
     return out
 
 
-def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float = GRAIN_ACROSS,
-                seed: int = 0) -> np.ndarray:
+def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float, seed: int = 0) -> np.ndarray:
     """Grain as strong, channel by channel, as ``grain`` ((N[, C]) the detail of the photo's
     skin at one scale) at the eye-frame points ``x``, ``y`` (from the eye's outer corner and its
     top: the grain moves with the eye, a video's closed lid does not shimmer): one field for all
@@ -316,25 +257,25 @@ def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float =
     return z[..., None] * std if grain.ndim == 2 else z * std
 
 
-def _lit_tone(img: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+def _lit_tone(img: np.ndarray, mask: np.ndarray, pct: tuple[float, float]) -> np.ndarray | None:
     """The colour ((C,) or scalar, unit levels) of ``img``'s pixels under ``mask`` whose luma
-    lies between its :data:`LIT_PCT` percentiles there (the skin's light, without its shadowed
+    lies between its ``pct`` percentiles there (the skin's light, without its shadowed
     folds, lashes and highlights); None under 9 pixels."""
     if mask.sum() < 9:
         return None
     lum = luma(img) if img.ndim == 3 else img
-    lo, hi = np.percentile(lum[mask], LIT_PCT)
+    lo, hi = np.percentile(lum[mask], pct)
     pick = mask & (lum >= lo) & (lum <= hi)
     return np.asarray(img[pick if pick.any() else mask].mean(0), np.float32)
 
 
-def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: float) -> None:
+def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: float, tn: LidsTuning) -> None:
     """Eye ``eye`` of ``src`` drawn into ``out`` with its lids closed ``a`` of the way, meeting
     ``meet`` of the way up from the lower lid."""
     tall = eye.tall
-    lash, roots = LASHES * tall, ROOTS * tall
+    lash, roots = tn.lashes * tall, tn.roots * tall
     xa, xb = float(eye.xs[0]), float(eye.xs[-1])
-    top, bottom = float(eye.top.min()) - 2, float(eye.lower.max()) + BELOW_REACH * tall + 2
+    top, bottom = float(eye.top.min()) - 2, float(eye.lower.max()) + tn.below_reach * tall + 2
     photo = eye.to_photo(np.array([xa - 2, xb + 2, xa - 2, xb + 2]), np.array([top, top, bottom, bottom]))
     h, w = src.shape[:2]
     x0, y0 = np.maximum(np.floor(photo.min(0)).astype(int), 0)
@@ -353,11 +294,11 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     Lp = L + a * (M - L)  # the lower lid's
     d = E - U
     share = np.clip(d / lash, 0.0, 1.0)  # how far the lashes have turned down
-    B = L + BELOW_REACH * tall
+    B = L + tn.below_reach * tall
     skin_end = U - roots - share * (lash - roots)  # the lid skin's lower end (above the lashes)
-    C = np.minimum(C, skin_end - MIN_SKIN * tall * share)
+    C = np.minimum(C, skin_end - tn.min_skin * tall * share)
     C = np.maximum(C, T)
-    Cd = C + CREASE_DROP * d  # the crease, come down a little
+    Cd = C + tn.crease_drop * d  # the crease, come down a little
     lid_end = E - roots
     Ys = Y.copy()
     above = (Y >= T) & (Y < Cd)
@@ -367,7 +308,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     Ys = np.where(on_lid, C + t * (skin_end - C), Ys)
     Ys = np.where((Y >= lid_end) & (Y < E), Y - d, Ys)  # the roots, moved
     below = (Y >= Lp) & (Y < B)
-    rim = L + LOWER_RIM * H
+    rim = L + tn.lower_rim * H
     Ys = np.where(below, rim + (Y - Lp) / np.maximum(B - Lp, 1e-6) * (B - rim), Ys)
     # where the skin is stretched its grain is drawn anew at the photo's own scale
     stretch = np.where(on_lid, (lid_end - Cd) / np.maximum(skin_end - C, 1e-6), 1.0)
@@ -378,8 +319,8 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     sx0, sy0 = max(x0 - pad, 0), max(y0 - pad, 0)
     sx1, sy1 = min(x1 + pad, w), min(y1 + pad, h)
     crop = src[sy0:sy1, sx0:sx1].astype(np.float32) / unit
-    fine_blur = cv2.GaussianBlur(crop, (0, 0), max(0.8, tall / GRAIN_SCALE))
-    broad = cv2.GaussianBlur(crop, (0, 0), max(1.0, tall / FOLD_SCALE))
+    fine_blur = cv2.GaussianBlur(crop, (0, 0), max(0.8, tall / tn.grain_scale))
+    broad = cv2.GaussianBlur(crop, (0, 0), max(1.0, tall / tn.fold_scale))
     folds, grain = fine_blur - broad, crop - fine_blur
     chans = (lambda v: v[..., None]) if crop.ndim == 3 else (lambda v: v)  # noqa: E731
 
@@ -396,33 +337,34 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
 
     flat = (share * np.where(on_lid, smoothstep(t / 0.3), 0.0)).astype(np.float32)
     new = sample(broad, Ys) + sample(folds, Ys) * chans(1 - flat)
-    down = share * np.where(on_lid, smoothstep((t - LID_EASE[0]) / (LID_EASE[1] - LID_EASE[0])), 0.0)
-    down = (down * smoothstep(H / (BULGE * tall))).astype(np.float32)
+    down = share * np.where(on_lid, smoothstep((t - tn.lid_ease[0]) / (tn.lid_ease[1] - tn.lid_ease[0])), 0.0)
+    down = (down * smoothstep(H / (tn.bulge * tall))).astype(np.float32)
     here = crop[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
     if down.max() > 0:
         # the skin around the closed lid (above it, beyond its corners, the lower lid below),
         # carried smoothly over it
-        open_ = inside & (H > 0) & (Y >= Cd) & (Y < Lp + HANG * tall)
+        open_ = inside & (H > 0) & (Y >= Cd) & (Y < Lp + tn.hang * tall)
         around = membrane_fill(new, (~open_).astype(np.float32))
         # where it bulges over the eyeball, in the light: the person's lit lid skin
         rel = np.abs(X - (xa + xb) / 2) / max((xb - xa) / 2, 1e-6)
-        tone = _lit_tone(here, inside & (rel < LIT_WIDTH) & (((Y > C) & (Y < U - lash))
-                                                         | ((Y > L + LIT_BELOW[0] * tall) & (Y < L + LIT_BELOW[1] * tall))))
+        tone = _lit_tone(here, inside & (rel < tn.lit_width) & (((Y > C) & (Y < U - lash))
+                                                         | ((Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall))),
+                         tn.lit_pct)
         if tone is not None:
             dome = (1 - np.clip(rel, 0.0, 1.0) ** 2) ** 2 * np.where(on_lid, np.sin(np.pi * np.clip(
-                LIT_DOME[0] + (LIT_DOME[1] - LIT_DOME[0]) * t, 0.0, 1.0)), 0.0)
-            lit = chans((LIT * dome).astype(np.float32))
+                tn.lit_dome[0] + (tn.lit_dome[1] - tn.lit_dome[0]) * t, 0.0, 1.0)), 0.0)
+            lit = chans((tn.lit * dome).astype(np.float32))
             around = around * (1 - lit) + tone * lit
-        turn = 1.0 - EDGE_DARK * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
+        turn = 1.0 - tn.edge_dark * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
         new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
     skin_band = (Y > C) & (Y < skin_end) & inside
     grain_here = grain[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
     # the grain of the skin around the eye (the lid skin's own band is a few rows, in the
     # brow's shadow or under the fold: too smooth to speak for a whole closed lid)
-    skin_around = ~(((Y > U - lash) & (Y < L + HANG * tall)) | (Y < T)) & (Y < B)
+    skin_around = ~(((Y > U - lash) & (Y < L + tn.hang * tall)) | (Y < T)) & (Y < B)
     donor = skin_around if skin_around.sum() > 8 else skin_band
     drawn = _grain_like(grain_here[donor] if donor.sum() > 8 else grain_here.reshape(-1, *crop.shape[2:]),
-                        X - xa + 2, Y - top + 2)
+                        X - xa + 2, Y - top + 2, tn.grain_across)
     g = chans(new_grain)
     new = new + sample(grain, Ys) * (1 - g) + drawn * g
     if down.max() > 0:
@@ -430,15 +372,15 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         # skin around the eye's, where the lid's own folds were flattened away
         folds_here = folds[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
         texture = _grain_like(folds_here[donor] if donor.sum() > 8 else folds_here.reshape(-1, *crop.shape[2:]),
-                              X - xa + 2, Y - top + 2, across=max(0.8, tall / (2 * FOLD_SCALE)), seed=1)
-        new = new + texture * chans(TEXTURE * down)
+                              X - xa + 2, Y - top + 2, across=max(0.8, tall / (2 * tn.fold_scale)), seed=1)
+        new = new + texture * chans(tn.texture * down)
     # the closed lid's shadow under its edge
-    fall = np.exp(-np.maximum(Y - E, 0) / (SHADOW_REACH * tall))
-    shade = 1.0 - np.where(Y < Lp, SHADOW, LASH_SHADOW) * np.clip(d / roots, 0, 1) * fall
+    fall = np.exp(-np.maximum(Y - E, 0) / (tn.shadow_reach * tall))
+    shade = 1.0 - np.where(Y < Lp, tn.shadow, tn.lash_shadow) * np.clip(d / roots, 0, 1) * fall
     shade = np.where((Y >= E) & (Y < B) & inside, shade, 1.0).astype(np.float32)
     new = new * chans(shade)
     # the lashes, mirrored at the edge to point down, where darker than the lid's skin
-    hang = (Y >= E) & (Y < E + HANG * tall)
+    hang = (Y >= E) & (Y < E + tn.hang * tall)
     lash_px = sample(crop, U - (Y - E))
     lum_src = luma(here) if here.ndim == 3 else here
     skin_lum = float(np.median(lum_src[skin_band])) if skin_band.sum() > 8 else float(np.median(lum_src))
@@ -446,12 +388,12 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     darkest = float(np.percentile(lum_src[lash_band], 5)) if lash_band.sum() > 8 else 0.0
     lash_lum = luma(lash_px) if lash_px.ndim == 3 else lash_px
     alpha = np.clip((skin_lum - lash_lum) / max(0.7 * (skin_lum - darkest), 0.02 * skin_lum, 1e-3), 0.0, 1.0)
-    alpha = (alpha * share * hang * np.clip(1.0 - (Y - E) / (HANG * tall), 0.0, 1.0)).astype(np.float32)
+    alpha = (alpha * share * hang * np.clip(1.0 - (Y - E) / (tn.hang * tall), 0.0, 1.0)).astype(np.float32)
     new = new * chans(1 - alpha) + lash_px * chans(alpha)
     # the lash line: a dark band along the edge, as dark as the photo's own lash line there
     if eye.lashes is not None:
         cols = np.clip(np.rint(X - eye.xs[0]), 0, len(eye.xs) - 1).astype(int)
-        band = np.clip(1.0 - np.abs(Y - (E - 0.3 * roots)) / (LINE * tall), 0.0, 1.0)
+        band = np.clip(1.0 - np.abs(Y - (E - 0.3 * roots)) / (tn.line * tall), 0.0, 1.0)
         line = (share * band * band * (3 - 2 * band) * inside).astype(np.float32)
         dark = np.minimum(new, eye.lashes[cols].astype(np.float32))
         new = new * chans(1 - line) + dark * chans(line)
@@ -459,9 +401,9 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     # photo's own focus: a pixel and a half across, where they lie
     steps = np.zeros_like(Y)
     for at in (E, lid_end, Lp):
-        steps = np.maximum(steps, np.exp(-(((Y - at) / EDGE_SOFT) ** 2)))
+        steps = np.maximum(steps, np.exp(-(((Y - at) / tn.edge_soft) ** 2)))
     steps = (steps * inside * np.clip(d / roots, 0.0, 1.0)).astype(np.float32)
-    new = new * chans(1 - steps) + cv2.GaussianBlur(new, (0, 0), EDGE_SOFT) * chans(steps)
+    new = new * chans(1 - steps) + cv2.GaussianBlur(new, (0, 0), tn.edge_soft) * chans(steps)
     drawn_here = ((Y >= T) & (Y < B) & inside) | (alpha > 0)
     new = np.where(chans(drawn_here), new, here)
     out[y0:y1, x0:x1] = np.clip(np.rint(new * unit), 0, unit).astype(src.dtype)

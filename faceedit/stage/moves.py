@@ -18,18 +18,17 @@ import numpy as np
 
 from faceedit.edits.controls import control_moves_of
 from faceedit.faces.landmarks import eye_distance
+from faceedit.stage.tuning import EditTuning
+from faceedit.stage.tuning_face import LidsTuning
 
 #: The eyes' lid pairs (upper, lower) of the 68 points: the image's left eye, the image's right.
 LID_PAIRS = (((37, 41), (38, 40)), ((43, 47), (44, 46)))
-#: Where closing lids meet, as a share of the way from the lower lid to the upper: a blink is
-#: mostly the upper lid coming down, the lower rising a little.
-LIDS_MEET = 0.25
-#: A wink's squeeze: the mouth corner on its side rises and the brow comes down (eye distances
-#: at 1).
+#: What ``wink_left`` / ``wink_right`` 1 squeezes: the mouth corner on its side rises and the
+#: brow comes down (eye distances at 1; a control's move at 1, like ``aaa``'s :data:`JAW_DROP`).
 WINK_CORNER = 0.05
 WINK_BROW = 0.04
-#: ``gaze_y``: how far the upper lid follows the iris (eye distances at 1) and the lower lid
-#: (up; looking down, the lids are drawn: :data:`GAZE_DOWN_LIDS`).
+#: What ``gaze_y`` 1 moves: how far the upper lid follows the iris (eye distances at 1) and the
+#: lower lid (up; looking down, the lids are drawn: :data:`GAZE_DOWN_LIDS`).
 GAZE_LID = 0.035
 GAZE_LOWER_LID = 0.015
 OUTER_UPPER, OUTER_LOWER = (49, 50, 51, 52, 53), (55, 56, 57, 58, 59)
@@ -45,10 +44,10 @@ def face_frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return u, np.array([-u[1], u[0]]), eye_distance(lm)
 
 
-def close_eye(out: np.ndarray, k: int, amount: float, meet: float = LIDS_MEET) -> None:
+def close_eye(out: np.ndarray, k: int, amount: float, meet: float) -> None:
     """Close eye ``k`` (0: the image's left) of landmarks ``out`` in place, ``amount`` (0..1) of
     the way: each upper lid point and the lower one below it meet ``meet`` of the way up from
-    the lower (where the drawn lids of :mod:`faceedit.stage.lids` meet)."""
+    the lower (where the drawn lids of :mod:`faceedit.stage.lids` meet, :func:`lid_closures`)."""
     for up, low in LID_PAIRS[k]:
         at = out[low] + meet * (out[up] - out[low])
         out[up] += amount * (at - out[up])
@@ -59,12 +58,10 @@ def close_eye(out: np.ndarray, k: int, amount: float, meet: float = LIDS_MEET) -
 #: on top of the target's state): ``wink`` closes the person's left eye, as ``wink_left=1``
 #: does; ``sleepy`` lowers both upper lids over the top of the irises.
 TARGET_CONTROLS = {"wink": {"wink_left": 1.0}, "sleepy": {"blink": 0.55}}
-#: How far the lids close as the eyes look down (``gaze_y`` -1): the upper lid follows the iris
-#: down over the eyeball, by about the iris's travel (:data:`faceedit.stage.gaze.GAZE_Y_TRAVEL`
-#: of the eye's width, a third of its opening).
+#: How far the lids close as the eyes look down (what ``gaze_y`` -1 closes): the upper lid
+#: follows the iris down over the eyeball, by about the iris's travel
+#: (:data:`faceedit.stage.gaze.GAZE_Y_TRAVEL` of the eye's width, a third of its opening).
 GAZE_DOWN_LIDS = 0.3
-#: Where a wink's lids meet: a wink is a squeeze, the cheek pushing the lower lid further up.
-WINK_MEET = 0.45
 
 
 def with_target_controls(controls: dict[str, float], target: str, strength: float) -> dict[str, float]:
@@ -79,18 +76,21 @@ def with_target_controls(controls: dict[str, float], target: str, strength: floa
     return out
 
 
-def lid_closures(controls: dict[str, float]) -> tuple[tuple[float, float], tuple[float, float]]:
+def lid_closures(controls: dict[str, float], tuning: LidsTuning | None = None
+                 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """(how far, 0..1, the lids of the image's left eye and of its right eye are drawn closed;
-    where each pair meets, :data:`LIDS_MEET` or a wink's :data:`WINK_MEET`): ``blink`` both,
+    where each pair meets, ``tuning``'s ``meet`` or a wink's ``wink_meet``,
+    :class:`~faceedit.stage.tuning_face.LidsTuning`): ``blink`` both,
     ``wink_right`` the image's left, ``wink_left`` its right, ``eyes`` below 0 both (closed at
     -1; the state's AU45 alone narrows an eye by a few hundredths), ``gaze_y`` below 0 both
     (:data:`GAZE_DOWN_LIDS` at -1: the upper lids follow the eyes down), the largest that asks
     for each."""
+    tn = tuning if tuning is not None else LidsTuning()
     blink = max(controls.get("blink", 0.0), max(-controls.get("eyes", 0.0), 0.0),
                 GAZE_DOWN_LIDS * max(-controls.get("gaze_y", 0.0), 0.0))
     winks = (controls.get("wink_right", 0.0), controls.get("wink_left", 0.0))
     amounts = tuple(float(min(max(blink, w), 1.0)) for w in winks)
-    meets = tuple(WINK_MEET if w > blink else LIDS_MEET for w in winks)
+    meets = tuple(tn.wink_meet if w > blink else tn.meet for w in winks)
     return (amounts[0], amounts[1]), (meets[0], meets[1])
 
 
@@ -196,33 +196,22 @@ def aaa(out, v, u, n, ed, width):
         out[i] += share * drop
 
 
-#: A new opening at least this tall for its width (68-point 62 to 66 over 60 to 64) is shaped
-#: like real open mouths (:func:`real_opening`) ...
-OPEN_FROM = 0.25
-#: ... keeping this share of the goal's height beyond it: the expression goal's surprised
-#: opening (0.5 on London faces at 1350 px, ``bench/bench_open_mouth.py``) against real posed
-#: surprise's 0.30 (JAFFE, Yale, ``bench/measure_open_mouths.py``); half of it gives 0.375, an
-#: opening nearer the real ones that still reads as surprise (at 0.30 a wide flat slot, which
-#: classifiers and a second look take for parted lips) ...
-OPEN_KEEP = 0.5
-#: ... with this share of the gap above the corners' chord at the middle (real: 0.34,
-#: quartiles 0.28-0.37), wholly from ``OPEN_FROM + OPEN_SPLIT_REACH``.
-ABOVE_CHORD = 0.34
-OPEN_SPLIT_REACH = 0.1
 #: How much of the middle's move each lip point takes (inner and outer lips; the corners none).
 OPEN_SHARE = {62: 1.0, 61: 0.75, 63: 0.75, 51: 1.0, 50: 0.8, 52: 0.8, 49: 0.35, 53: 0.35}
 OPEN_SHARE_LOWER = {66: 1.0, 65: 0.75, 67: 0.75, 57: 1.0, 56: 0.8, 58: 0.8, 55: 0.35, 59: 0.35, 8: 1.0}
 
 
-def real_opening(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
+def real_opening(lm: np.ndarray, goal: np.ndarray, tuning: EditTuning | None = None) -> np.ndarray:
     """``goal`` with a mouth it opens beyond the photo's shaped like real open mouths: its
-    height over width (68-point 62 to 66 over the inner corners 60 to 64) above
-    :data:`OPEN_FROM` kept :data:`OPEN_KEEP` of, and :data:`ABOVE_CHORD` of it above the
+    height over width (68-point 62 to 66 over the inner corners 60 to 64) above ``open_from``
+    kept ``open_keep`` of, and ``above_chord`` of it above the
     corners' chord, the upper lip's middle (61-63, 49-53) and the lower's with the chin
     (65-67, 55-59, 8) moved down the face by their shares of the middle's change. Real posed
     surprise opens the jaw far less than the expression goal's mean, and mostly downwards: the
     goal's tall opening with its upper lip raised reads as a hole cut into the face. ``goal``
-    itself where the mouth opens no more than the photo's or stays under ``OPEN_FROM``."""
+    itself where the mouth opens no more than the photo's or stays under ``open_from`` (the
+    shares are ``tuning``'s, :class:`faceedit.stage.tuning.EditTuning`)."""
+    tn = tuning if tuning is not None else EditTuning()
     goal = np.array(goal, np.float64)
     lm = np.asarray(lm, np.float64)
     _, n, _ = face_frame(lm)
@@ -230,11 +219,11 @@ def real_opening(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
     chord = (goal[60] + goal[64]) / 2
     a, b = float((goal[62] - chord) @ n), float((goal[66] - chord) @ n)
     height, before = b - a, float((lm[66] - lm[62]) @ n)
-    if width <= 0 or height <= before or height <= OPEN_FROM * width:
+    if width <= 0 or height <= before or height <= tn.open_from * width:
         return goal
-    new_h = max(OPEN_FROM * width + OPEN_KEEP * (height - OPEN_FROM * width), before)
-    split = float(np.clip((height / width - OPEN_FROM) / OPEN_SPLIT_REACH, 0.0, 1.0))
-    above = -a / height + split * (ABOVE_CHORD + a / height)
+    new_h = max(tn.open_from * width + tn.open_keep * (height - tn.open_from * width), before)
+    split = float(np.clip((height / width - tn.open_from) / tn.open_split_reach, 0.0, 1.0))
+    above = -a / height + split * (tn.above_chord + a / height)
     d_up, d_lo = -above * new_h - a, (1.0 - above) * new_h - b
     for shares, d in ((OPEN_SHARE, d_up), (OPEN_SHARE_LOWER, d_lo)):
         for i, share in shares.items():

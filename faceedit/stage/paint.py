@@ -18,11 +18,8 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import from_unit, luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
+from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import ThinPlateSpline, face_grid, region_weight
-
-#: (inner, outer) of the region weight, in eye distances from the face outline, over which the
-#: appearance maps (mouth, glasses) and the shading maps are laid onto a face.
-PAINT_REGION = (0.0, 0.3)
 
 
 def looks_grey(levels: np.ndarray) -> bool:
@@ -151,7 +148,8 @@ def canonical_maps(shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarr
                    maps: list[np.ndarray], region: tuple[float, float]):
     """Sample canonical-frame maps (frame landmarks ``frame_lm``) at every pixel of the face
     region of a face at ``moved`` in an image of ``shape``; returns (roi, [maps at the ROI],
-    region weight at the ROI). ``region``: e.g. :data:`PAINT_REGION`."""
+    region weight at the ROI). ``region``: (inner, outer) of the region weight, e.g.
+    :attr:`faceedit.stage.tuning_face.WarpTuning.paint_region`."""
     face = _face_region(shape, moved, region)
     tps = ThinPlateSpline(moved, frame_lm, reg=1e-2)  # as canonical_coords, on the kernel kept
     nodes = np.concatenate([tps.at(face.kernel), face.weight[..., None]], -1)
@@ -167,15 +165,17 @@ def canonical_maps(shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarr
 
 
 def paint_maps(pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain_bias: np.ndarray,
-               strength: float, keep_out: tuple | None = None, *, in_place: bool = False) -> np.ndarray:
+               strength: float, keep_out: tuple | None = None, *, in_place: bool = False,
+               region: tuple[float, float] = WarpTuning.paint_region) -> np.ndarray:
     """``pixels`` with a per-pixel linear map ``gain * x + bias`` ((S, S, 2C): gain then bias,
     C = 1 luma or 3 Y, Cb, Cr) drawn in the canonical frame whose landmarks are ``frame``
     applied ``strength`` of the way to the face at landmarks ``moved``. ``keep_out``: (roi, mask
     0..1 over it) where the map is not applied (a mouth interior drawn at the photo's
-    resolution, :func:`mouth_keep_out`). A greyscale photo stays grey. A new array, or
+    resolution, :func:`mouth_keep_out`); ``region``: where the map is laid, (inner, outer) of
+    the region weight (the stage's ``tuning.warp.paint_region``). A greyscale photo stays grey. A new array, or
     ``pixels`` itself written over with ``in_place`` (a buffer the caller owns: no copy)."""
     c = gain_bias.shape[-1] // 2
-    roi, (gb,), w = canonical_maps(pixels.shape, moved, frame, [gain_bias], PAINT_REGION)
+    roi, (gb,), w = canonical_maps(pixels.shape, moved, frame, [gain_bias], region)
     if keep_out is not None:
         w = _without(w, roi, *keep_out)
     g, b = (gb[..., 0], gb[..., 1]) if c == 1 else (gb[..., :c], gb[..., c:])

@@ -6,10 +6,11 @@ image's pixel scale, smaller towards the camera), spread by normalised Gaussian 
 its 468 points; beyond it (hair, ears, neck) the same spread far, so each takes the depth of the
 outline nearest it, with no step at the outline. Every point is turned in 3-D about an axis
 through the face's centre, at a depth between the face's mean and its outline's
-(:data:`PIVOT_SHARE`), by yaw (about the vertical), then pitch (about the horizontal), then roll
-(in the image plane), and projected straight back (orthographic): a nose in front of the axis
-moves further than the cheeks and the outline, so the face turns rather than slides. The displacement fades out (:data:`HEAD_REACH`, :data:`FALLOFF`) from an
-ellipse around the head: hair and neck follow smoothly, the background beyond stays bit for bit.
+(``pivot_share`` of :class:`~faceedit.stage.tuning_face.PoseTuning`), by yaw (about the
+vertical), then pitch (about the horizontal), then roll (in the image plane), and projected
+straight back (orthographic): a nose in front of the axis moves further than the cheeks and the
+outline, so the face turns rather than slides. The displacement fades out (``head_reach``,
+``falloff``) from an ellipse around the head: hair and neck follow smoothly, the background beyond stays bit for bit.
 The photo is sampled backwards (the forward field inverted by fixed-point steps on a coarse
 grid), so what the turn uncovers (the near cheek, the side of the nose) is the photo's own
 pixels stretched into it.
@@ -23,20 +24,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from faceedit.stage.tuning_face import PoseTuning
+
 #: The turn at +-1, degrees.
 MAX_DEGREES = 15.0
-#: The rotation axis's depth: this share of the way from the face's mean depth to its outline's
-#: (1: the outline stays, the face's middle slides; 0: the outline swings the other way).
-PIVOT_SHARE = 0.5
 #: Depth spread from the mesh's points inside the face, beyond it, and the blend between the
 #: two across the face's outline (face widths).
 DEPTH_NEAR, DEPTH_REACH, DEPTH_BLEND = 0.04, 0.25, 0.06
-#: The head region: an ellipse about the face (the Face Mesh's box) scaled by this ...
-HEAD_REACH = 1.35
-#: ... with the move fading to nothing by this many times its size.
-FALLOFF = 1.9
-#: The hair above the face: the ellipse's centre is raised by this share of the face's height.
-HAIR_RAISE = 0.15
 #: Grid step of the field, in face widths (the field is smooth: a coarse grid carries it).
 GRID = 1 / 48
 #: Fixed-point steps inverting the forward field.
@@ -60,9 +54,12 @@ class HeadTurn:
     """The turn of one face: its forward displacement field over the head's box on a coarse grid.
 
     ``mesh``: (468, 3) Face Mesh points (x, y image px, z MediaPipe's depth) where the photo is
-    as it is now; ``shape``: the photo's (H, W)."""
+    as it is now; ``shape``: the photo's (H, W); ``tuning``: the head region and the pivot
+    (:class:`~faceedit.stage.tuning_face.PoseTuning`, default its defaults)."""
 
-    def __init__(self, mesh: np.ndarray, shape: tuple[int, int], yaw: float, pitch: float, roll: float):
+    def __init__(self, mesh: np.ndarray, shape: tuple[int, int], yaw: float, pitch: float, roll: float,
+                 tuning: PoseTuning | None = None):
+        self.tuning = tn = tuning if tuning is not None else PoseTuning()
         mesh = np.asarray(mesh, np.float64)
         xy, z = mesh[:, :2], mesh[:, 2]
         self.width = float(np.linalg.norm(xy[CHEEK_EDGES[1]] - xy[CHEEK_EDGES[0]]))
@@ -71,12 +68,12 @@ class HeadTurn:
         self.centre = (lo + hi) / 2
         self.axes = (hi - lo) / 2
         edge_depth = float(z[list(CHEEK_EDGES)].mean())
-        self.pivot = float(z.mean()) + PIVOT_SHARE * (edge_depth - float(z.mean()))
+        self.pivot = float(z.mean()) + tn.pivot_share * (edge_depth - float(z.mean()))
         self.edge_depth = edge_depth
         self.r = rotation(yaw, pitch, roll)
         # the head's box: the fade's outer ellipse
-        mid = self.centre - [0.0, HAIR_RAISE * self.height]
-        reach = FALLOFF * HEAD_REACH * self.axes
+        mid = self.centre - [0.0, tn.hair_raise * self.height]
+        reach = tn.falloff * tn.head_reach * self.axes
         h, w = shape
         self.box = (int(max(np.floor(mid[0] - reach[0]), 0)), int(max(np.floor(mid[1] - reach[1]), 0)),
                     int(min(np.ceil(mid[0] + reach[0]) + 1, w)), int(min(np.ceil(mid[1] + reach[1]) + 1, h)))
@@ -121,8 +118,9 @@ class HeadTurn:
         p = np.stack([px - self.centre[0], py - self.centre[1], self.pivot - depth], -1)
         q = p @ self.r.T
         d = q[..., :2] - p[..., :2]
-        e = np.hypot((px - self.mid[0]) / (HEAD_REACH * self.axes[0]), (py - self.mid[1]) / (HEAD_REACH * self.axes[1]))
-        t = np.clip((e - 1.0) / (FALLOFF - 1.0), 0.0, 1.0)
+        e = np.hypot((px - self.mid[0]) / (self.tuning.head_reach * self.axes[0]),
+                     (py - self.mid[1]) / (self.tuning.head_reach * self.axes[1]))
+        t = np.clip((e - 1.0) / (self.tuning.falloff - 1.0), 0.0, 1.0)
         fade = 1.0 - t * t * (3 - 2 * t)
         return d * fade[..., None]
 
@@ -171,12 +169,12 @@ class HeadTurn:
         return out
 
 
-def turn_head(pixels: np.ndarray, mesh: np.ndarray, yaw: float, pitch: float, roll: float
-              ) -> tuple[np.ndarray, HeadTurn | None]:
+def turn_head(pixels: np.ndarray, mesh: np.ndarray, yaw: float, pitch: float, roll: float,
+              tuning: PoseTuning | None = None) -> tuple[np.ndarray, HeadTurn | None]:
     """``pixels`` with the head of the face whose Face Mesh is ``mesh`` ((468, 3)) turned by the
     controls (-1..1 each, see the module notes), and the turn (None, and ``pixels`` itself, when
-    all three are 0)."""
+    all three are 0); ``tuning``: :class:`~faceedit.stage.tuning_face.PoseTuning`."""
     if yaw == 0 and pitch == 0 and roll == 0:
         return pixels, None
-    turn = HeadTurn(mesh, pixels.shape[:2], yaw, pitch, roll)
+    turn = HeadTurn(mesh, pixels.shape[:2], yaw, pitch, roll, tuning)
     return turn.apply(pixels), turn

@@ -17,11 +17,11 @@ import numpy as np
 
 from faceedit.faces.iris import MESH_WITH_IRISES
 from faceedit.stage.cutwarp import CutWarpResult
-from faceedit.stage.moves import LIDS_MEET
 from faceedit.stage.regions import HeadLook
 from faceedit.stage.shading import Light
 from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import StageTuning
+from faceedit.stage.tuning_face import LidsTuning
 
 Curves = tuple[np.ndarray, np.ndarray]
 
@@ -141,7 +141,7 @@ class FaceEdit:
     irises: np.ndarray | None = None  # (2, 5, 2) the irises' points (faceedit.faces.iris), or None
     # plan_move
     lids: tuple[float, float] = (0.0, 0.0)  # how far each eye's lids are drawn closed (image left, right)
-    lids_meet: tuple[float, float] = (LIDS_MEET, LIDS_MEET)  # where they meet, up from the lower lid
+    lids_meet: tuple[float, float] = (LidsTuning.meet, LidsTuning.meet)  # where they meet, up from the lower lid
     current: FaceState | None = None  # the face's own state
     new_state: np.ndarray | None = None  # the expression state the edit moves it to
     goal: np.ndarray | None = None  # (68, 2) the landmarks the move heads for

@@ -16,8 +16,13 @@ the skin of face, ears and neck, and the features (eyes, brows, lips) kept out o
   cheeks' and forehead's (:func:`skin_likeness`: shaded skin is skin) and not much greyer than
   theirs (white clothes), near the face (the ears only at their height) and the neck, not the
   wall (:func:`wall_like`: a wall of the skin's colour beside the jaw), connected to them,
-  holes filled, the soft matte kept within :data:`SKIN_REACH` of that, less the hair matte and
+  holes filled, the soft matte kept within ``skin_reach`` of that, less the hair matte and
   the features (eyes, brows and lips as the 68 points draw them, grown a little).
+
+The values that set how far hair and skin reach (``cap``, ``min_hair``, ``core``, ``reach``,
+``background_delta``, ``skin_reach``, ``neck_fade``) are
+:class:`~faceedit.stage.tuning_face.RegionsTuning`'s (the stage's ``tuning.regions``); a function
+given none takes its defaults.
 
 numpy and OpenCV only.
 """
@@ -32,22 +37,14 @@ import numpy as np
 from faceedit.faces.landmarks import eye_distance
 from faceedit.faces.mesh68 import FACE_OVAL
 from faceedit.stage.matting import Work, consistent, fill, head_box, refine, unit
+from faceedit.stage.tuning_face import RegionsTuning
 
-#: The cap of probable hair round the face's upper half (eye distances beyond its outline), and
-#: the ellipse beyond which, above the eyes, is background (sideways and above the outline).
-CAP = 0.3
+#: The ellipse beyond which, above the eyes, is background (sideways and above the outline, eye
+#: distances).
 FAR_SIDE, FAR_ABOVE = 1.3, 1.6
 #: Beside the face at the ears' height, a pixel redder (Lab a) than the hair above by this and
 #: than this share of the cheeks' redness is an ear, not hair.
 EAR_REDDER, EAR_CHEEK = 6.0, 0.6
-#: Less hair than this (eye distances squared) is none (a bald or shaven head).
-MIN_HAIR = 0.15
-#: Matte values over this are the hair whose colour is read (:func:`hair_colour`).
-CORE = 0.6
-#: Hair beside the face within this (eye distances) of the hair on the head is hair too.
-REACH = 0.2
-#: Lab distance under which a pixel is the background's colour (its fitted surface).
-BACKGROUND_DELTA = 5.0
 #: GrabCut's rounds, and the seed of the random start of its colour models.
 GRABCUT_ROUNDS, GRABCUT_SEED = 4, 0
 
@@ -99,9 +96,11 @@ def wall_residual(lab: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, float]
     return residual, float(np.percentile(residual[seen], 90))
 
 
-def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = None) -> HeadRegions:
+def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = None,
+               tuning: RegionsTuning | None = None) -> HeadRegions:
     """The hair of the face at 68 landmarks ``lm`` (and its Face Mesh points ``mesh``, or None)
     in ``pixels`` ((H, W, 3) uint8/uint16 RGB) as a soft matte over its head box (module doc)."""
+    tn = tuning if tuning is not None else RegionsTuning()
     lm = np.asarray(lm, np.float64)
     d = eye_distance(lm)
     work = head_box(lm, pixels.shape)
@@ -119,7 +118,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     mask = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
     # a cap round the face's outline above the eyes: probably hair
     eyes_y = float(work.to_work(lm[36:48])[:, 1].mean())
-    k = max(3, int(round(CAP * s)) * 2 + 1)
+    k = max(3, int(round(tn.cap * s)) * 2 + 1)
     cap = cv2.dilate((face_small > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     cap[int(max(eyes_y, 0)):] = 0
     # the face below the brows is never hair; above them (the forehead) hair may hang over it
@@ -160,7 +159,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     seen[int(max(chin[1], 0)):] = False
     if int(seen.sum()) > 30:
         residual, spread = wall_residual(lab, seen)
-        wall = (residual < max(BACKGROUND_DELTA, 1.5 * spread)) & (face_small <= 0.5) & (mask != cv2.GC_BGD)
+        wall = (residual < max(tn.background_delta, 1.5 * spread)) & (face_small <= 0.5) & (mask != cv2.GC_BGD)
         mask[wall] = cv2.GC_BGD
 
     img = np.clip(small * 255 + 0.5, 0, 255).astype(np.uint8)[..., ::-1].copy()
@@ -184,7 +183,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
         hair_a = float(np.median(lab[..., 1][head_hair])) if head_hair.any() else 0.0
         red = max(hair_a + EAR_REDDER, EAR_CHEEK * float(np.median(lab[..., 1][cheeks])))
         hair[ear_rows & (face_small <= 0.5) & (lab[..., 1] > red)] = 0
-    if int(hair.sum()) < MIN_HAIR * s * s:  # a bald or shaven head: no hair
+    if int(hair.sum()) < tn.min_hair * s * s:  # a bald or shaven head: no hair
         return HeadRegions(work, face_full, np.zeros(face_full.shape, np.float32))
     # the hair is what touches the cap, and what lies beside the face within reach of that (locks
     # below the ears, parted from the rest by an ear)
@@ -192,7 +191,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     keep = np.zeros(n, bool)
     keep[np.unique(labels[(cap > 0) & (hair > 0)])] = True
     keep[0] = False
-    k = 2 * max(1, int(round(REACH * s))) + 1
+    k = 2 * max(1, int(round(tn.reach * s))) + 1
     reach = cv2.dilate(keep[labels].astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
     keep[np.unique(labels[reach & beside & (hair > 0)])] = True
     keep[0] = False
@@ -201,11 +200,11 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     return HeadRegions(work, face_full, soft * (1.0 - _inside_face(work, lm, face_full.shape)))
 
 
-def hair_colour(pixels: np.ndarray, regions: HeadRegions) -> np.ndarray | None:
-    """The hair's own colour in ``pixels`` under ``regions``' matte: its mean Lab (L 0..100) and
-    the spread of its lightness (standard deviation + 1), as (4,) float32; None where the matte
-    holds too little hair to read."""
-    core = regions.hair > CORE
+def hair_colour(pixels: np.ndarray, regions: HeadRegions, tuning: RegionsTuning | None = None) -> np.ndarray | None:
+    """The hair's own colour in ``pixels`` under ``regions``' matte (where over ``tuning``'s
+    ``core``): its mean Lab (L 0..100) and the spread of its lightness (standard deviation + 1),
+    as (4,) float32; None where the matte holds too little hair to read."""
+    core = regions.hair > (tuning if tuning is not None else RegionsTuning()).core
     if int(core.sum()) < 20:
         return None
     lab = cv2.cvtColor(unit(regions.work.crop(pixels)), cv2.COLOR_RGB2Lab)[core]
@@ -230,21 +229,15 @@ SKIN_NEAR, SKIN_FAR, SKIN_SPREAD = 3.5, 5.0, 2.5
 #: The skin reaches this far (eye distances) beyond the face's outline beside it from the brows to
 #: :data:`EAR_LOBE` below the nose's tip (the ears), and :data:`OUTLINE` elsewhere.
 EARS, EAR_LOBE, OUTLINE = 0.4, 0.3, 0.08
-#: The soft skin matte reaches no further than this (eye distances) beyond the skin found at work
-#: scale: where the wall beside the jaw has the skin's colour, the guided filter would spread
-#: the skin onto it.
-SKIN_REACH = 0.04
 #: The wall beside the head: a quadratic Lab surface fitted to the box's side strips (this share
 #: of its width) above the chin, trusted where its 90th-percentile residual is under
-#: :data:`WALL_FIT`; outside the face's outline a pixel within :data:`BACKGROUND_DELTA` of it (or
+#: :data:`WALL_FIT`; outside the face's outline a pixel within ``background_delta`` of it (or
 #: 1.5x that percentile) is wall, not skin.
 WALL_STRIP, WALL_FIT = 0.06, 6.0
 #: A pixel whose chroma (relative to its lightness, as :func:`skin_likeness` reads it) is under
 #: the first share of the seen skin's median is not skin, over the second it may be (white and
 #: grey clothes next to pale skin whose chroma model is wide enough to take them).
 GREY_BELOW, GREY_ABOVE = 0.35, 0.55
-#: The skin's change fades out over this much (eye distances) above the head box's bottom.
-NECK_FADE = 0.6
 
 
 def _grow(poly: np.ndarray, by: float) -> np.ndarray:
@@ -317,15 +310,18 @@ def sample_mask(work: Work, samples: list[tuple[np.ndarray, float]]) -> np.ndarr
     return out
 
 
-def skin_matte(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.ndarray:
+def skin_matte(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions,
+               tuning: RegionsTuning | None = None) -> np.ndarray:
     """Soft skin of face, ears and neck over ``regions``' box at the photo's pixels (0..1): the
     colour of the cheeks and forehead (a Gaussian in Lab's a, b; the lightness free), connected
     to the face, less the hair matte and the eyes, brows and lips."""
-    return skin_without_features(skin_area(pixels, lm, regions), lm, regions)
+    return skin_without_features(skin_area(pixels, lm, regions, tuning), lm, regions)
 
 
-def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.ndarray:
+def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions,
+              tuning: RegionsTuning | None = None) -> np.ndarray:
     """:func:`skin_matte` before the hair and the features are taken out of it."""
+    tn = tuning if tuning is not None else RegionsTuning()
     lm = np.asarray(lm, np.float64)
     d = eye_distance(lm)
     up = (lm[8] - lm[27]) / max(float(np.linalg.norm(lm[8] - lm[27])), 1e-6)  # down the face
@@ -359,7 +355,7 @@ def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.nd
     chin_y = float(work.to_work(lm[8:9])[0, 1])
     near[int(max(chin_y - 0.5 * d * work.scale, 0)):, int(max(jaw[:, 0].min(), 0)):int(max(jaw[:, 0].max(), 0))] = 1
     p *= near
-    p[(wall_like(lab, work, lm) & (face == 0))] = 0.0
+    p[(wall_like(lab, work, lm, tn.background_delta) & (face == 0))] = 0.0
     hair_small = work.small(regions.hair)
     p *= 1.0 - np.clip(2.0 * hair_small, 0.0, 1.0)
     hard = (p > 0.5).astype(np.uint8)
@@ -372,21 +368,21 @@ def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.nd
     keep[0] = False
     hard = fill_holes(keep[labels]).astype(np.float32)  # a blemish, a nostril: the skin's
     soft = refine(work, full, hard, d)
-    # no further than SKIN_REACH beyond the skin found (a wall of the skin's colour)
+    # no further than skin_reach beyond the skin found (a wall of the skin's colour)
     reach = cv2.resize(hard, (soft.shape[1], soft.shape[0]), interpolation=cv2.INTER_LINEAR)
-    r = max(1, int(round(SKIN_REACH * d)))
+    r = max(1, int(round(tn.skin_reach * d)))
     reach = cv2.dilate((reach > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
     soft = soft * cv2.GaussianBlur(reach.astype(np.float32), (0, 0), 0.5 * r)
     x0, y0 = work.box[:2]
     # faded out over the box's bottom (the neck goes on below it)
-    fade = np.clip((work.box[3] - 1 - (np.arange(soft.shape[0]) + y0)) / (NECK_FADE * d), 0.0, 1.0)
+    fade = np.clip((work.box[3] - 1 - (np.arange(soft.shape[0]) + y0)) / (tn.neck_fade * d), 0.0, 1.0)
     return soft * fade[:, None].astype(np.float32)
 
 
-def wall_like(lab: np.ndarray, work: Work, lm: np.ndarray) -> np.ndarray:
+def wall_like(lab: np.ndarray, work: Work, lm: np.ndarray, delta: float = RegionsTuning.background_delta) -> np.ndarray:
     """bool over the work box (``lab``: its Lab at work scale): the pixels of the wall behind the
     head, as a smooth surface fitted to the box's side strips above the chin explains them
-    (:data:`WALL_STRIP`, :data:`WALL_FIT`); none where the strips are not one smooth surface
+    (:data:`WALL_STRIP`, :data:`WALL_FIT`; within ``delta`` of it, or 1.5 times its fit); none where the strips are not one smooth surface
     (hair down to the box's sides, a scene)."""
     h, w = lab.shape[:2]
     chin = int(np.clip(work.to_work(np.asarray(lm, np.float64)[8:9])[0, 1], 0, h))
@@ -398,7 +394,7 @@ def wall_like(lab: np.ndarray, work: Work, lm: np.ndarray) -> np.ndarray:
     residual, fit = wall_residual(lab, strips)
     if fit > WALL_FIT:
         return np.zeros((h, w), bool)
-    return residual < max(BACKGROUND_DELTA, 1.5 * fit)
+    return residual < max(delta, 1.5 * fit)
 
 
 def skin_without_features(area: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.ndarray:
@@ -471,16 +467,18 @@ class HeadLook:
 
 
 def head_look(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, carried: HeadLook | None,
-              skin: bool) -> HeadLook:
+              skin: bool, tuning: RegionsTuning | None = None) -> HeadLook:
     """The head's mattes for the face at 68 landmarks ``lm`` in ``pixels`` (``mesh``: its Face Mesh
     points, or None), with its skin area where ``skin``: ``carried`` (an earlier frame's, or
     found for an attribute painted before on this photo) where given, its skin area found here
-    where it has none; else found here."""
+    where it has none; else found here (by ``tuning``,
+    :class:`~faceedit.stage.tuning_face.RegionsTuning`)."""
     lm = np.asarray(lm, np.float64)
     if carried is None:
-        regions = hair_matte(pixels, lm, mesh)
-        return HeadLook(lm, regions, skin_area(pixels, lm, regions) if skin else None, hair_colour(pixels, regions))
+        regions = hair_matte(pixels, lm, mesh, tuning)
+        return HeadLook(lm, regions, skin_area(pixels, lm, regions, tuning) if skin else None,
+                        hair_colour(pixels, regions, tuning))
     if skin and carried.skin is None:
         regions, _ = carried.on(lm, pixels)
-        return HeadLook(lm, regions, skin_area(pixels, lm, regions), carried.hair_colour)
+        return HeadLook(lm, regions, skin_area(pixels, lm, regions, tuning), carried.hair_colour)
     return carried

@@ -14,8 +14,10 @@ to 0 beyond the head's outline.
 thin-plate spline through the 68 landmarks), reads the ratio to the wanted light there,
 ``R(light) / R(front)`` (exactly 1 for the front light), mixes it with the photo's own light by
 ``strength`` (``1 - s + s * R``: 1 is Yale B's dark-room point light, lower values leave fill
-light in the shadows) and multiplies the luma Y by it; Cb and Cr nearly stay as they were (:data:`CHROMA_FOLLOW`). By default the
-face's lit part keeps its brightness (``keep_exposure``), as a camera's exposure would.
+light in the shadows) and multiplies the luma Y by it; Cb and Cr nearly stay as they were
+(``chroma_follow`` of :class:`faceedit.stage.tuning.LightTuning`, which holds the relighting's
+tuned values). By default the face's lit part keeps its brightness (``keep_exposure``), as a
+camera's exposure would.
 
 Directions are Extended Yale B's: azimuth and elevation in degrees (``yaleB01_P00A+035E+15`` is
 azimuth +35, elevation +15); positive azimuth lights the image's left side of the face (the
@@ -49,35 +51,6 @@ SHADING_FILE = "shading.safetensors"
 # The named directions, the light strength's cap and the directions the model is fitted on are
 # :mod:`faceedit.edits.light`'s (the edit request checks a light with them before any model loads).
 
-#: Cb and Cr are multiplied by the luma factor f to this power (0 keeps them exactly, 1 scales
-#: them with the luma as a grey light on the RGB values would).
-CHROMA_FOLLOW = 0.2
-#: ``keep_exposure``: the factor is divided by this percentile of it over the face, so the lit
-#: part of the face keeps about its brightness and the rest goes into shadow (dividing by the mean
-#: instead brightens the lit side by half and washes it out).
-EXPOSURE_PERCENTILE = 70
-#: Ratio limits: a shadow never goes below this fraction of the old light, a lit side never above
-#: this multiple.
-RATIO_CLIP = (0.03, 1.5)
-#: The scene behind the head is found by its colour (:func:`background_weight`): the ring of the
-#: head region where the weight is below BACKGROUND_RING, a colour spread of at least
-#: BACKGROUND_FLOOR levels, smoothed over BACKGROUND_SMOOTH eye distances; the ring's colour is
-#: carried BACKGROUND_REACH eye distances (a Gaussian) to the pixels it is compared with; the ring
-#: stops BACKGROUND_BELOW_CHIN eye distances below the chin (negative: above it); the head
-#: region's core shrunk by BACKGROUND_CORE_SHRINK eye distances, and the face outline with the
-#: forehead BACKGROUND_FOREHEAD eye distances above the brows, are never taken for the scene.
-#: The ring stops above the chin: a neck wider than the head region's neck column would put neck
-#: skin in the ring, and the skin beside the column would be taken for the scene and keep its
-#: light (a hard vertical edge down the neck). The forehead is protected up to 1.1 eye distances
-#: above the brows: pale skin near a grey backdrop's colour would otherwise be taken for the
-#: scene (a band across the upper forehead).
-BACKGROUND_RING = 0.15
-BACKGROUND_FLOOR = 3.0
-BACKGROUND_SMOOTH = 0.02
-BACKGROUND_REACH = 0.4
-BACKGROUND_BELOW_CHIN = -0.5
-BACKGROUND_CORE_SHRINK = 0.15
-BACKGROUND_FOREHEAD = 1.1
 #: Grid cells along the longer side of the head's box on which the canonical map is computed.
 GRID_CELLS = 48
 
@@ -240,19 +213,20 @@ class ShadingModel:
         """The fitted ratio to the front light (S, S) under harmonics ``basis`` (9,), unclipped."""
         return np.tensordot(basis.astype(np.float32), self.coef, 1)
 
-    def ratio(self, light: Light, keep_exposure: bool = True) -> np.ndarray:
+    def ratio(self, light: Light, keep_exposure: bool = True, tuning: LightTuning | None = None) -> np.ndarray:
         """The factor (S, S) the luma is multiplied by on the canvas for ``light`` at its strength
-        (before the head weight): ``1 - s + s * R(light) / R(front)``, clipped to
-        :data:`RATIO_CLIP`; with ``keep_exposure`` divided by its :data:`EXPOSURE_PERCENTILE`
-        percentile over the face."""
-        key = (light.direction, light.strength, keep_exposure)
+        (before the head weight): ``1 - s + s * R(light) / R(front)``, clipped to ``tuning``'s
+        ``ratio_clip``; with ``keep_exposure`` divided by its ``exposure_percentile`` percentile
+        over the face (:class:`faceedit.stage.tuning.LightTuning`, default its defaults)."""
+        tn = tuning if tuning is not None else LightTuning()
+        key = (light.direction, light.strength, keep_exposure, tn.ratio_clip, tn.exposure_percentile)
         if key not in self._cache:
             front = np.maximum(self.raw_ratio(sh9(direction_vector(0.0, 0.0))), 0.05)
-            r = np.clip(self.raw_ratio(light.basis()) / front, *RATIO_CLIP)
+            r = np.clip(self.raw_ratio(light.basis()) / front, *tn.ratio_clip)
             r = 1.0 - light.strength + light.strength * r
             if keep_exposure:
-                r = r / float(np.percentile(r[self.face > 0.5], EXPOSURE_PERCENTILE))
-            self._cache[key] = np.clip(r, *RATIO_CLIP).astype(np.float32)
+                r = r / float(np.percentile(r[self.face > 0.5], tn.exposure_percentile))
+            self._cache[key] = np.clip(r, *tn.ratio_clip).astype(np.float32)
         return self._cache[key]
 
     def head_to_photo(self, landmarks: np.ndarray) -> np.ndarray:
@@ -275,37 +249,39 @@ class ShadingModel:
         at = grid.sample(uv, roi)
         return roi, np.ascontiguousarray(at[..., 0]), np.ascontiguousarray(at[..., 1])
 
-    def factor(self, pixels: np.ndarray, landmarks: np.ndarray, light: Light,
-               keep_exposure: bool = True, scene: bool = True) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    def factor(self, pixels: np.ndarray, landmarks: np.ndarray, light: Light, keep_exposure: bool = True,
+               scene: bool = True, tuning: LightTuning | None = None) -> tuple[tuple[int, int, int, int], np.ndarray]:
         """(roi, per-pixel luma factor over the ROI): the canvas ratio laid onto the face at
         ``landmarks``, weighted by the head weight (1 = unchanged beyond the head) and, beyond
         the face, by :func:`background_weight` (the scene behind the head keeps its light;
-        ``scene=False``: no scene is looked for, e.g. on a tight face crop)."""
+        ``scene=False``: no scene is looked for, e.g. on a tight face crop; ``tuning``:
+        :class:`faceedit.stage.tuning.LightTuning`)."""
         lm = np.asarray(landmarks, np.float64)
         roi, u, v = self.canvas_maps(pixels.shape, lm)
-        r = cv2.remap(self.ratio(light, keep_exposure), u, v, cv2.INTER_LINEAR,
+        r = cv2.remap(self.ratio(light, keep_exposure, tuning), u, v, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=1.0)
         w = cv2.remap(np.ascontiguousarray(self.head, np.float32), u, v, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
         w = np.clip(w, 0.0, 1.0)
         if scene:
-            w = w * (1.0 - background_weight(pixels, lm, roi, w))
+            w = w * (1.0 - background_weight(pixels, lm, roi, w, tuning))
         # in the log domain: a half weight gives the geometric mean of old and new light
         return roi, np.exp(np.log(r) * w)
 
     def relight(self, pixels: np.ndarray, landmarks: np.ndarray, light, strength: float | None = None,
-                *, keep_exposure: bool = True) -> np.ndarray:
+                *, keep_exposure: bool = True, tuning: LightTuning | None = None) -> np.ndarray:
         """``pixels`` ((H, W, 3) uint8/uint16 RGB, or (H, W) grey) with the face at ``landmarks``
         ((68, 2) photo coordinates) relit to ``light`` (see :func:`parse_light`): its luma
         multiplied by the factor of :meth:`factor`, its Cb and Cr nearly kept
-        (:data:`CHROMA_FOLLOW`). Returns a new array; at
+        (``tuning``'s ``chroma_follow``, :class:`faceedit.stage.tuning.LightTuning`). Returns a new array; at
         strength 0 an exact copy, and every pixel beyond the head region is the input's own."""
         light = parse_light(light, strength)
         out = np.array(pixels, copy=True)
         lm = np.asarray(landmarks, np.float64)
         if light.strength == 0.0 or lm.shape != (68, 2):
             return out
-        roi, f = self.factor(pixels, lm, light, keep_exposure)
+        tn = tuning if tuning is not None else LightTuning()
+        roi, f = self.factor(pixels, lm, light, keep_exposure, tuning=tn)
         x0, y0, x1, y1 = roi
         if x1 <= x0 or y1 <= y0:
             return out
@@ -319,7 +295,7 @@ class ShadingModel:
             ycc[..., 0] *= f
             # chroma follows the light a little: the same Cb, Cr on a much darker luma reads as a
             # saturated tan, on a much brighter one as grey skin
-            ycc[..., 1:] *= f[..., None] ** CHROMA_FOLLOW
+            ycc[..., 1:] *= f[..., None] ** tn.chroma_follow
             new = ycc_to_rgb(ycc)
         new = np.clip(np.rint(new), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
         region[changed] = new[changed]
@@ -327,13 +303,16 @@ class ShadingModel:
 
 
 def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int, int, int, int],
-                      head: np.ndarray) -> np.ndarray:
+                      head: np.ndarray, tuning: LightTuning | None = None) -> np.ndarray:
     """How much each ROI pixel looks like the scene behind the head (0..1), 0 over the face: the
     colour (Y, Cb, Cr, 8-bit levels) of the ring just inside the head region's outer edge
-    (0 < head weight < :data:`BACKGROUND_RING`, down to :data:`BACKGROUND_BELOW_CHIN` eye distances
+    (0 < head weight < ``background_ring``, down to ``background_below_chin`` eye distances
     below the chin: beside the hair, the ears, the jaw and the neck,
     mostly scene), its median and spread; a pixel within the spread of that colour counts as
-    scene, softly, smoothed over :data:`BACKGROUND_SMOOTH` eye distances."""
+    scene, softly, smoothed over ``background_smooth`` eye distances; the face's outline and
+    the head region's core are never scene (the names are ``tuning``'s,
+    :class:`faceedit.stage.tuning.LightTuning`, default its defaults)."""
+    tn = tuning if tuning is not None else LightTuning()
     from faceedit.faces.landmarks import eye_distance
     from faceedit.stage.warp import region_outline
 
@@ -342,29 +321,29 @@ def background_weight(pixels: np.ndarray, landmarks: np.ndarray, roi: tuple[int,
     x = pixels[y0:y1, x0:x1].astype(np.float32) * (255.0 / pixel_max(pixels.dtype))
     ycc = rgb_to_ycc(x if x.ndim == 3 else np.repeat(x[..., None], 3, -1))
     ys = np.arange(y0, y1, dtype=np.float32)[:, None].repeat(x1 - x0, 1)
-    ring = (head > 0.01) & (head < BACKGROUND_RING) & (ys < landmarks[8, 1] + BACKGROUND_BELOW_CHIN * iod)
+    ring = (head > 0.01) & (head < tn.background_ring) & (ys < landmarks[8, 1] + tn.background_below_chin * iod)
     out: np.ndarray = np.zeros(head.shape, np.float32)
     if ring.sum() < 50:
         return out
     # the scene's colour near each pixel: the ring's colours spread by a wide normalised blur
-    sigma = max(BACKGROUND_REACH * iod, 1.0)
+    sigma = max(tn.background_reach * iod, 1.0)
     wr = cv2.GaussianBlur(ring.astype(np.float32), (0, 0), sigma)
     ref = cv2.GaussianBlur(ycc * ring[..., None], (0, 0), sigma) / np.maximum(wr, 1e-4)[..., None]
-    spread = np.median(np.abs(ycc[ring] - ref[ring]), 0) * 1.4826 + BACKGROUND_FLOOR
+    spread = np.median(np.abs(ycc[ring] - ref[ring]), 0) * 1.4826 + tn.background_floor
     d2 = (((ycc - ref) / spread) ** 2).sum(-1)
     out = np.exp(-0.5 * d2 / 9.0).astype(np.float32)  # within ~3 spreads
     # grown by two smoothing radii first, so that the smoothing does not leave a rim of the scene
     # along the head's edge (pixels part skin, part scene) in the new light
-    sigma = max(BACKGROUND_SMOOTH * iod, 0.5)
+    sigma = max(tn.background_smooth * iod, 0.5)
     r = int(np.ceil(2 * sigma))
     out = cv2.GaussianBlur(cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))),
                            (0, 0), sigma)
     # never the face, nor the neck below it: the face's outline and the head region's core (full
-    # weight: the face and the neck column) shrunk by BACKGROUND_CORE_SHRINK eye distances
+    # weight: the face and the neck column) shrunk by background_core_shrink eye distances
     face: np.ndarray = np.zeros(head.shape, np.uint8)
-    poly = region_outline(landmarks, -0.2, BACKGROUND_FOREHEAD) - np.array([x0, y0])
+    poly = region_outline(landmarks, -0.2, tn.background_forehead) - np.array([x0, y0])
     cv2.fillConvexPoly(face, np.rint(poly).astype(np.int32), 1)
-    r = max(round(BACKGROUND_CORE_SHRINK * iod), 1)
+    r = max(round(tn.background_core_shrink * iod), 1)
     core = cv2.erode((head >= 0.999).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     face = cv2.GaussianBlur(np.maximum(face, core).astype(np.float32), (0, 0), max(0.05 * iod, 0.5))
     return np.clip(out * (1.0 - face), 0.0, 1.0)
@@ -382,10 +361,12 @@ def load_shading(path: str | Path | None = None) -> ShadingModel:
 
 
 def relight(pixels: np.ndarray, landmarks: np.ndarray, light, strength: float | None = None, *,
-            keep_exposure: bool = True, model: ShadingModel | None = None) -> np.ndarray:
+            keep_exposure: bool = True, model: ShadingModel | None = None,
+            tuning: LightTuning | None = None) -> np.ndarray:
     """Relight the face at ``landmarks`` in ``pixels`` to ``light`` (a name of
     :data:`NAMED_DIRECTIONS`, ``"AZ,EL"`` degrees, an (az, el) pair or a :class:`Light`) at
     ``strength`` (0..:data:`MAX_STRENGTH`; default the Light's) with the
-    shipped model (or ``model``). See :meth:`ShadingModel.relight`."""
+    shipped model (or ``model``), by ``tuning`` (:class:`faceedit.stage.tuning.LightTuning`).
+    See :meth:`ShadingModel.relight`."""
     m = model if model is not None else load_shading()
-    return m.relight(pixels, landmarks, light, strength, keep_exposure=keep_exposure)
+    return m.relight(pixels, landmarks, light, strength, keep_exposure=keep_exposure, tuning=tuning)

@@ -75,4 +75,4 @@ def paint_smile(stats: Statistics, pixels: np.ndarray, moved: np.ndarray, skin: 
     if skin == 0:
         return pixels
     return paint_maps(pixels, moved, stats.array("mean_shape"), smile_map(stats, skin > 0), abs(skin), keep_out,
-                      in_place=in_place)
+                      in_place=in_place, region=stats.tuning.warp.paint_region)

@@ -190,12 +190,12 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like, irises=face.irises, mediapipe=mediapipe)
     face.current, face.new_state = cur, new
     controls = with_target_controls({k: s.control(k) for k in s.controls or {}}, s.target, s.strength)
-    face.lids, face.lids_meet = lid_closures(controls)
+    face.lids, face.lids_meet = lid_closures(controls, stage.tuning.lids)
     # the face's own expression kept (a relight, controls alone): its lips stay as they are
     keeps = s.target == "keep" and not s.aus and s.like is None
     goal = np.array(lm, np.float64) if keeps else stage.goal_landmarks(lm, cur, new, s.strength)
     # a new opening shaped like real ones; a dropped jaw turns: its sides follow the chin
-    goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal))
+    goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal, stage.tuning.edit))
     face.goal = control_moves(lm, goal, controls)
     if not keeps:  # the target's own moves, and those the face shows taken away
         like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
@@ -222,11 +222,12 @@ def move_gaze(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarr
     return move_irises(pixels, face.mesh, gaze, stage.tuning.eyes)
 
 
-def draw_lids(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+def draw_lids(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The lids of each eye a blink, a wink or the target closes drawn closed that far
-    (:func:`faceedit.stage.lids.close_lids`), on the photo before the warp, which then carries
-    them with the face (the warp holds those lids open, :func:`faceedit.stage.moves.hold_lids`)."""
-    return close_lids(pixels, face.landmarks, face.mesh, face.lids, face.lids_meet)
+    (:func:`faceedit.stage.lids.close_lids`, by the tuning's ``lids``), on the photo before the
+    warp, which then carries them with the face (the warp holds those lids open,
+    :func:`faceedit.stage.moves.hold_lids`)."""
+    return close_lids(pixels, face.landmarks, face.mesh, face.lids, face.lids_meet, stage.tuning.lids)
 
 
 def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
@@ -287,7 +288,8 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     def run(lips: Curves | None) -> CutWarpResult:
         return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
                         close_mouth=face.closing if lips is not None else 0.0,
-                        teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry)
+                        teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry,
+                        tuning=stage.tuning.warp)
 
     r = face.warped = run(face.lips)
     for narrower in (face.below_teeth, face.unwidened):
@@ -389,25 +391,29 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
         if v != 0.0 and s.strength > 0:
             matte = ATTRIBUTES[name].matte if name in ATTRIBUTES else ""
             if matte:
-                face.head = head_look(out, r.landmarks, face.mesh, face.head or face.carried_head, matte == "skin")
+                face.head = head_look(out, r.landmarks, face.mesh, face.head or face.carried_head, matte == "skin",
+                                      stage.tuning.regions)
             out = paint_attribute(out, AttributeFace(r.landmarks, face.mesh, face.head, s.light), name, v,
                                   min(s.strength, 1.0))
     return out
 
 
-def relight(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
-    """The head relit to the asked light (:func:`faceedit.stage.shading.relight`) at the light's
+def relight(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The head relit to the asked light (:func:`faceedit.stage.shading.relight`, by the
+    tuning's ``light``) at the light's
     strength times the edit's (up to 1), its head region laid by the face's landmarks before
     the move: head and neck do not move with an expression (laid by the moved ones, a dropped
     jaw stretches the neck column down onto the clothes)."""
     light = face.request.light
     if light is None:
         return pixels
-    return shading.relight(pixels, face.landmarks, light, light.strength * min(face.request.strength, 1.0))
+    return shading.relight(pixels, face.landmarks, light, light.strength * min(face.request.strength, 1.0),
+                           tuning=stage.tuning.light)
 
 
-def turn_head(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
-    """The head turned by the head pose controls (:mod:`faceedit.stage.pose`), last, on the
+def turn_head(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The head turned by the head pose controls (:mod:`faceedit.stage.pose`, by the tuning's
+    ``pose``), last, on the
     edited face: a warp on the Face Mesh's depth. A face without a mesh with depth (a detector
     other than MediaPipe's) is not turned (logged)."""
     s = face.request
@@ -417,7 +423,7 @@ def turn_head(face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     if face.mesh is None or face.depth is None:
         warn_once("head pose controls need the Face Mesh's depth (the mediapipe detector): faces left unturned")
         return pixels
-    out, turn = turn_pose(pixels, np.column_stack([face.mesh, face.depth]), yaw, pitch, roll)
+    out, turn = turn_pose(pixels, np.column_stack([face.mesh, face.depth]), yaw, pitch, roll, stage.tuning.pose)
     if turn is not None and face.warped is not None:
         face.turned = turn.move_points(face.warped.landmarks)
     return out
@@ -439,11 +445,11 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried)
     plan_move(stage, face)
     out = move_gaze(stage, face, pixels)
-    out = draw_lids(face, out)
+    out = draw_lids(stage, face, out)
     choose_cuts(stage, face, out)
     out = warp(stage, face, out)
     out = fill_mouth(stage, face, out)
     out = paint_appearance(stage, face, out)
-    out = relight(face, out)
-    out = turn_head(face, out)
+    out = relight(stage, face, out)
+    out = turn_head(stage, face, out)
     return out, face.result()

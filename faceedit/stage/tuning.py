@@ -5,9 +5,10 @@ The rule for a number of the stage (``faceedit/stage/*.py``): take the first tha
 1. Not a value (a cache, a lock, a type, a message's text): a module constant.
 2. Contract: a name, a file name, a file's format (the mouth bank's scale and columns, a
    tensor's rows), what a request's word or unit means (``pose`` 1 in degrees, ``gaze_x`` 1's
-   travel, ``aaa`` 1's drop, a named target's moves, the strength's range) or a catalogue a user
-   picks from (glasses, hair colours, skin tones): a module constant; changed only with the
-   interface or the file format, never per stage file.
+   travel, ``aaa`` 1's drop, what a control's registered move does at 1 such as a wink's
+   squeeze and the lids following ``gaze_y``, a named target's moves, the strength's range) or
+   a catalogue a user picks from (glasses, hair colours, skin tones): a module constant;
+   changed only with the interface or the file format, never per stage file.
 3. Face model: landmark indices, contours, mirror maps, template shapes and shares per point,
    the mean head: a module constant.
 4. Numerical: a value whose change alters how exactly or how fast something is computed, not
@@ -23,9 +24,15 @@ The rule for a number of the stage (``faceedit/stage/*.py``): take the first tha
    (``python bench/stage_constants.py``).
 
 :class:`StageTuning` groups the values that were set by looking at edits rather than fitted:
-how an edit moves the mouth's cut (:class:`EditTuning`), how the mouth bank paints an opened
-mouth and closed lips (:class:`MouthTuning`), how opened eyes keep their irises
-(:class:`EyesTuning`) and the light's default strength (:class:`LightTuning`). A stage
+how an edit moves and cuts the mouth (:class:`EditTuning`), how the mouth bank paints an opened
+mouth and closed lips (:class:`MouthTuning`), how opened eyes keep their irises and moved ones
+are refilled (:class:`EyesTuning`), the light's default strength and how a relit head meets
+the scene (:class:`LightTuning`), and, in :mod:`faceedit.stage.tuning_face`, how closed lids
+are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`), the regions a warp moves and its
+cut curves (:class:`~faceedit.stage.tuning_face.WarpTuning`), a turned head
+(:class:`~faceedit.stage.tuning_face.PoseTuning`) and the head's mattes
+(:class:`~faceedit.stage.tuning_face.RegionsTuning`). The steps and painters get the record
+(or its group) as an argument; a painter called without one takes the defaults. A stage
 checkpoint stores the record in its config (``tuning``, written by the stage's trainer); a
 checkpoint without it, or without some of its fields, takes the defaults below. The evidence for
 each value is in ``docs/stage-tuning.md``.
@@ -42,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from faceedit.edits.light import LIGHT_STRENGTH
+from faceedit.stage.tuning_face import LidsTuning, PoseTuning, RegionsTuning, WarpTuning
 
 R = TypeVar("R")
 
@@ -79,6 +87,20 @@ class EditTuning:
     #: A target's own moves that raise the upper lip beside its middle by more than this (eye
     #: distances) keep the target's appearance map off the lips.
     raised_lip: float = 0.05
+    #: A new opening at least this tall for its width (68-point 62 to 66 over 60 to 64) is shaped
+    #: like real open mouths (:func:`faceedit.stage.moves.real_opening`) ...
+    open_from: float = 0.25
+    #: ... keeping this share of the goal's height beyond it: the expression goal's surprised
+    #: opening (0.5 on London faces at 1350 px, ``bench/bench_open_mouth.py``) against real posed
+    #: surprise's 0.30 (JAFFE, Yale, ``bench/measure_open_mouths.py``); half of it gives 0.375, an
+    #: opening nearer the real ones that still reads as surprise (at 0.30 a wide flat slot, which
+    #: classifiers and a second look take for parted lips) ...
+    open_keep: float = 0.5
+    #: ... with this share of the gap above the corners' chord at the middle (real: 0.34,
+    #: quartiles 0.28-0.37) ...
+    above_chord: float = 0.34
+    #: ... wholly from ``open_from + open_split_reach``.
+    open_split_reach: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -277,6 +299,9 @@ class EyesTuning:
     #: An opened eye's upper lid margin: the source's pixels within this much (eye widths) of
     #: the lid are kept as warped; below it, above the iris's middle, the eye's white is drawn.
     lid_margin: float = 0.03
+    #: An iris moved by the gaze (:mod:`faceedit.stage.gaze`): the iris found is refilled with
+    #: white out to this many of its radii (its dark limbal ring).
+    old_iris: float = 1.15
 
 
 @dataclass(frozen=True)
@@ -286,6 +311,36 @@ class LightTuning:
     #: How much a light replaces the photo's own when no strength is asked for (0..1): the edit
     #: request's default (:data:`faceedit.edits.light.LIGHT_STRENGTH`), declared there once.
     strength: float = LIGHT_STRENGTH
+    #: Cb and Cr are multiplied by the luma factor f to this power (0 keeps them exactly, 1
+    #: scales them with the luma as a grey light on the RGB values would).
+    chroma_follow: float = 0.2
+    #: ``keep_exposure``: the factor is divided by this percentile of it over the face, so the
+    #: lit part of the face keeps about its brightness and the rest goes into shadow (dividing
+    #: by the mean instead brightens the lit side by half and washes it out).
+    exposure_percentile: float = 70
+    #: Ratio limits: a shadow never goes below the first fraction of the old light, a lit side
+    #: never above the second multiple.
+    ratio_clip: tuple[float, float] = (0.03, 1.5)
+    # -- the scene behind the head, found by its colour (shading.background_weight)
+    #: The ring of the head region where the head weight is below this ...
+    background_ring: float = 0.15
+    #: ... a colour spread of at least this many levels ...
+    background_floor: float = 3.0
+    #: ... smoothed over this many eye distances; ...
+    background_smooth: float = 0.02
+    #: ... the ring's colour carried this many eye distances (a Gaussian) to the pixels it is
+    #: compared with; ...
+    background_reach: float = 0.4
+    #: ... the ring stops this many eye distances below the chin (negative: above it: a neck
+    #: wider than the head region's neck column would put neck skin in the ring, and the skin
+    #: beside the column would keep its light, a hard vertical edge down the neck); ...
+    background_below_chin: float = -0.5
+    #: ... the head region's core shrunk by this many eye distances ...
+    background_core_shrink: float = 0.15
+    #: ... and the face outline with the forehead this many eye distances above the brows are
+    #: never taken for the scene (pale skin near a grey backdrop's colour would otherwise be:
+    #: a band across the upper forehead).
+    background_forehead: float = 1.1
 
 
 @dataclass(frozen=True)
@@ -296,6 +351,10 @@ class StageTuning:
     mouth: MouthTuning = field(default_factory=MouthTuning)
     eyes: EyesTuning = field(default_factory=EyesTuning)
     light: LightTuning = field(default_factory=LightTuning)
+    lids: LidsTuning = field(default_factory=LidsTuning)
+    warp: WarpTuning = field(default_factory=WarpTuning)
+    pose: PoseTuning = field(default_factory=PoseTuning)
+    regions: RegionsTuning = field(default_factory=RegionsTuning)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> StageTuning:
@@ -309,18 +368,18 @@ class StageTuning:
 
 
 def _build(kind: type[R], values: Mapping[str, Any], where: str) -> R:
-    names = [f.name for f in dataclasses.fields(kind)]  # type: ignore[arg-type]
-    unknown = sorted(set(values) - set(names))
+    fields = {f.name: f for f in dataclasses.fields(kind)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ValueError(f"stage {where}: unknown value {unknown[0]!r}; valid: {', '.join(names)}")
+        raise ValueError(f"stage {where}: unknown value {unknown[0]!r}; valid: {', '.join(fields)}")
     given: dict[str, Any] = dict(values)
-    for name, group in (("edit", EditTuning), ("mouth", MouthTuning), ("eyes", EyesTuning), ("light", LightTuning)):
-        if kind is StageTuning and name in given:
-            given[name] = _build(group, given[name], f"{where}.{name}")
-    for pair in ("tongue_rgb", "tongue_height"):
-        if kind is MouthTuning and pair in given:  # JSON gives a list
-            given[pair] = tuple(float(c) for c in given[pair])
-    if kind is MouthTuning and "cavity_texture" in given:
-        given["cavity_texture"] = tuple(_build(TextureOctave, v, f"{where}.cavity_texture")
-                                        for v in given["cavity_texture"])
+    for name in list(given):
+        f = fields[name]
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if dataclasses.is_dataclass(default):  # a group of StageTuning
+            given[name] = _build(type(default), given[name], f"{where}.{name}")
+        elif name == "cavity_texture":
+            given[name] = tuple(_build(TextureOctave, v, f"{where}.{name}") for v in given[name])
+        elif isinstance(default, tuple):  # JSON gives a list
+            given[name] = tuple(float(c) for c in given[name])
     return kind(**given)

@@ -7,6 +7,10 @@ sampled at every pixel of that region, so the photo itself is resampled once, at
 resolution.
 
 Coordinates as in :mod:`faceedit.faces.align`: x right, y down, pixel centres at integers.
+
+The region a warp moves (``region_inner``, ``region_outer``) and the forehead's fixed rows
+(``forehead_pin``) are :class:`~faceedit.stage.tuning_face.WarpTuning`'s (the stage's
+``tuning.warp``); a function given none takes its defaults.
 """
 
 from __future__ import annotations
@@ -18,20 +22,13 @@ import numpy as np
 import torch
 
 from faceedit.faces.landmarks import BROWS, CHIN, JAW, LIPS_INNER, eye_centres, eye_distance
+from faceedit.stage.tuning_face import WarpTuning
 
 #: Grid cells per crop side for smooth fields (fields are bilinearly sampled between nodes).
 FIELD_GRID = 64
 #: Smallest Jacobian determinant of the backward map (1 = area kept; <= 0 = fold-over). An
 #: opening mouth is a strong stretch (the gap samples a thin line of lip), so only near-folds stop it.
 MIN_JACOBIAN = 0.02
-#: The region a warp moves: the face outline (jaw, brows, forehead) grown by REGION_INNER eye
-#: distances moves freely; the move falls smoothly to exactly zero at REGION_OUTER.
-REGION_INNER = 0.1
-REGION_OUTER = 0.6
-#: Heights above the brows (eye distances) of the rows of fixed points across the forehead. A
-#: field left to fade from the moved brows to the region's edge (1.3 above them) moves the hair
-#: of a face made to smile; a spline pinned by one row still bulges between it and that edge.
-FOREHEAD_PIN = (0.5, 0.8)
 
 INNER_LIPS = LIPS_INNER
 #: The points that drive a warp. The inner lips are left out: on a closed mouth the upper and lower
@@ -236,8 +233,8 @@ def polygon_distance(poly: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return out.double().numpy()
 
 
-def region_weight(lm: np.ndarray, pts: np.ndarray, inner: float = REGION_INNER,
-                  outer: float = REGION_OUTER) -> np.ndarray:
+def region_weight(lm: np.ndarray, pts: np.ndarray, inner: float = WarpTuning.region_inner,
+                  outer: float = WarpTuning.region_outer) -> np.ndarray:
     """Weight in [0,1] at ``pts`` (..., 2): 1 inside the face outline grown by ``inner`` eye
     distances, smoothly 0 from the outline grown by ``outer`` on. A warp multiplied by it is
     exactly zero beyond the outer outline."""
@@ -272,38 +269,41 @@ def jacobian_det(field: np.ndarray, step: float) -> np.ndarray:
     return (1 + dxx) * (1 + dyy) - dxy * dyx
 
 
-def warp_anchors(lm: np.ndarray, moved: np.ndarray | None = None) -> np.ndarray:
+def warp_anchors(lm: np.ndarray, moved: np.ndarray | None = None, tuning: WarpTuning | None = None) -> np.ndarray:
     """The fixed points of a warp of a face at ``lm`` to ``moved``: a ring round the face region
-    (the field is zero beyond it) and rows across the forehead :data:`FOREHEAD_PIN` eye
-    distances above the brows (higher by as much as the move lifts the brows), so an edit moves
-    the brows but not the hairline."""
+    (``tuning``'s ``region_outer``: the field is zero beyond it) and rows across the forehead
+    ``forehead_pin`` eye distances above the brows (higher by as much as the move lifts the
+    brows), so an edit moves the brows but not the hairline."""
+    tn = tuning if tuning is not None else WarpTuning()
     lm = np.asarray(lm, np.float64)
-    ring = region_outline(lm, grow=REGION_OUTER)
+    ring = region_outline(lm, grow=tn.region_outer)
     up, iod = _face_up(lm)
     lift = 0.0 if moved is None else max(0.0, float(((np.asarray(moved)[BROWS] - lm[BROWS]) @ up).max()) / iod)
-    rows = [lm[BROWS] + up * (h + lift) * iod for h in FOREHEAD_PIN]
+    rows = [lm[BROWS] + up * (h + lift) * iod for h in tn.forehead_pin]
     rows += [(r[1:] + r[:-1]) / 2 for r in rows]
     return np.vstack([ring, (ring + np.roll(ring, 1, axis=0)) / 2, *rows])
 
 
-def face_grid(lm: np.ndarray, outer: float = REGION_OUTER, cells: int = FIELD_GRID) -> Grid:
+def face_grid(lm: np.ndarray, outer: float = WarpTuning.region_outer, cells: int = FIELD_GRID) -> Grid:
     """The grid a face's fields live on: the face outline grown by ``outer`` eye distances."""
     return Grid.around(region_outline(lm, grow=outer + 0.05), cells)
 
 
-def backward_field(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid,
-                   min_jacobian: float = MIN_JACOBIAN) -> tuple[np.ndarray, float]:
+def backward_field(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, min_jacobian: float = MIN_JACOBIAN,
+                   tuning: WarpTuning | None = None) -> tuple[np.ndarray, float]:
     """The warp that moves landmarks ``src_lm`` to ``dst_lm`` ((68,2) photo coordinates), as a
     backward displacement field on ``grid``'s nodes: output pixel p samples the input at
     ``p + field(p)``. A thin-plate spline through the moved :data:`WARP_POINTS` and the fixed
     :func:`warp_anchors`, times :func:`region_weight`, so it is exactly zero beyond the face region. When
     the field would fold (Jacobian determinant below ``min_jacobian`` anywhere), the whole move
-    is scaled down until it does not. Returns (field (ny, nx, 2), the scale used)."""
+    is scaled down until it does not (the region: ``tuning``, :class:`~faceedit.stage.tuning_face.WarpTuning`).
+    Returns (field (ny, nx, 2), the scale used)."""
+    tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
     nodes = grid.points()
-    w = region_weight(src_lm, nodes)[..., None]
-    anchors = warp_anchors(src_lm, dst_lm)
+    w = region_weight(src_lm, nodes, tn.region_inner, tn.region_outer)[..., None]
+    anchors = warp_anchors(src_lm, dst_lm, tn)
 
     def field_for(scale: float) -> np.ndarray:
         moved = src_lm + scale * (dst_lm - src_lm)

@@ -53,22 +53,25 @@ from faceedit.pixels import (
 )
 from faceedit.stage.appearance import appearance_maps, paint_target
 from faceedit.stage.model import Stage
-from faceedit.stage.paint import PAINT_REGION, canonical_maps
+from faceedit.stage.paint import canonical_maps
 from faceedit.stage.records import FaceEdit, StageRequest
 from faceedit.stage.shading import load_shading, parse_light
 from faceedit.stage.smile import paint_smile, smile_map, smile_skin, smile_taken
 from faceedit.stage.steps import warp
+from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import backward_field, face_grid
 
 
-def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarray
-                   ) -> tuple[np.ndarray, float]:
+def dense_sampling(shape: tuple[int, int], lm_from: np.ndarray, lm_to: np.ndarray,
+                   tuning: WarpTuning | None = None) -> tuple[np.ndarray, float]:
     """(H, W, 2) pixel positions to sample so that a face at ``lm_from`` shows at ``lm_to``
     (the stage's fold-free warp, identity beyond the face region), in grid_sample's [-1, 1]
-    coordinates (align_corners False). Also returns the scale the warp was held to."""
+    coordinates (align_corners False). Also returns the scale the warp was held to. ``tuning``:
+    the warp's region (the stage's ``tuning.warp``; default its defaults)."""
     h, w = shape
-    grid = face_grid(lm_from)
-    field, scale = backward_field(lm_from, lm_to, grid)
+    tn = tuning if tuning is not None else WarpTuning()
+    grid = face_grid(lm_from, tn.region_outer)
+    field, scale = backward_field(lm_from, lm_to, grid, tuning=tn)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     pos = np.stack([xs, ys], -1)
     roi = grid.roi((h, w))
@@ -138,9 +141,10 @@ class StageOnCrops:
         if target in self.stage.expressions and np.isfinite(lm).all():
             s = self.size
             moved = self.stage.move(lm, target)
-            fwd, scale = dense_sampling((s, s), lm, moved)
+            region = self.stage.tuning.warp.paint_region  # where the stage lays its maps
+            fwd, scale = dense_sampling((s, s), lm, moved, self.stage.tuning.warp)
             moved = lm + scale * (moved - lm)
-            back, _ = dense_sampling((s, s), moved, lm)
+            back, _ = dense_sampling((s, s), moved, lm, self.stage.tuning.warp)
             out = {"fwd": torch.from_numpy(fwd), "back": torch.from_numpy(back),
                    "landmarks": torch.from_numpy(moved.astype(np.float32))}
             # the smile map the stage paints first (a smile taken away, or added by happy)
@@ -148,10 +152,10 @@ class StageOnCrops:
             if skin != 0:
                 g = smile_map(self.stage, skin > 0)[..., 0]
                 neutral_frame = self.stage.get_buffer("mean_shape").double().numpy()
-                out["smile"], = self._on_crop(moved, neutral_frame, [g[None] - 1.0], PAINT_REGION, abs(skin) * scale)
+                out["smile"], = self._on_crop(moved, neutral_frame, [g[None] - 1.0], region, abs(skin) * scale)
             if target in self.stage.appearance:  # (gain - 1) * w and bias * w, (C, S, S) each
                 frame, gain, bias = appearance_maps(self.stage, target)
-                out["gain"], out["bias"] = self._on_crop(moved, frame, [gain - 1.0, bias], PAINT_REGION, scale)
+                out["gain"], out["bias"] = self._on_crop(moved, frame, [gain - 1.0, bias], region, scale)
         self._maps[(key, e)] = out
         return out
 
@@ -169,7 +173,7 @@ class StageOnCrops:
             # strength, as a log gain on the crop grid (no scene to keep on a tight crop)
             s = self.size
             (x0, y0, x1, y1), f = load_shading().factor(np.zeros((s, s, 3), np.uint8), lm, parse_light(name),
-                                                         scene=False)
+                                                         scene=False, tuning=self.stage.tuning.light)
             full = np.zeros((s, s), np.float32)
             full[y0:y1, x0:x1] = np.log(f)
             out = torch.from_numpy(full)

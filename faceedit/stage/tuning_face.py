@@ -1,0 +1,155 @@
+"""The stage's tuned values for the face around the mouth: closed lids, the warp's regions, the
+head's turn and the head's mattes; groups of :class:`faceedit.stage.tuning.StageTuning` (the
+rule for what is tuned is in that module's docstring, the evidence in ``docs/stage-tuning.md``).
+
+No numpy or torch: plain frozen records with their defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LidsTuning:
+    """How closed and lowered lids are drawn (:mod:`faceedit.stage.lids`) and where they meet
+    (:func:`faceedit.stage.moves.lid_closures`). Heights are shares of the eye's tallest opening
+    ("eye heights") unless said otherwise."""
+
+    #: Where a blink's lids meet, a share of the way from the lower lid to the upper: a blink is
+    #: mostly the upper lid coming down, the lower rising a little.
+    meet: float = 0.25
+    #: Where a wink's lids meet: a wink is a squeeze, the cheek pushing the lower lid further up.
+    wink_meet: float = 0.45
+    #: The lash roots' dark band along the margin ...
+    roots: float = 0.15
+    #: ... the lashes above it ...
+    lashes: float = 0.5
+    #: ... the skin below the lower lid that rises with it ...
+    below_reach: float = 0.9
+    #: ... and the lowest the lid's own skin band (crease to lashes) is taken.
+    min_skin: float = 0.2
+    #: How far the closed lid's lashes hang below its edge ...
+    hang: float = 0.3
+    #: ... and the half thickness of its lash line.
+    line: float = 0.2
+    #: How far above the margin the top of the moving skin may lie ...
+    skin_reach: float = 1.2
+    #: ... and at most what share of the way up to the brow (the 68 points' brow) that is.
+    brow_keep: float = 0.55
+    #: The crease's drop, a share of the lid edge's.
+    crease_drop: float = 0.15
+    #: The lower lid's margin as the closed eye shows it: this share of the eye's opening there
+    #: below the lower margin found (0: the margin itself, its lashes, meets the upper lid's
+    #: edge; lower, the closed eye's dlib reading is no narrower and the lower lid's own lashes
+    #: go under it).
+    lower_rim: float = 0.0
+    #: The lid's grain is what a blur of 1/``grain_scale`` of its height takes away ...
+    grain_scale: int = 30
+    #: ... its shading what a blur of 1/``fold_scale`` keeps (between the two lie its folds,
+    #: which flatten as it closes).
+    fold_scale: int = 6
+    #: The drawn grain: white noise blurred this many px (the photo's grain is a pixel or two across).
+    grain_across: float = 0.45
+    #: How strong the texture drawn over the closed lid is against the skin around the eye's
+    #: (drawn at full strength, the lines of the brow and the lower lid in it read as blotches).
+    texture: float = 0.5
+    #: Where the closed lid bulges over the eyeball (down the lid from the first share of its
+    #: height, wholly from the second) its colour eases from the stretched skin's to that of the
+    #: skin around it carried smoothly over it (a deep-set eye's lid, stretched, is all the
+    #: brow's shadow, a hooded one's all fold) ...
+    lid_ease: tuple[float, float] = (0.0, 0.45)
+    #: ... where the eye is open this share of its tallest and more ...
+    bulge: float = 0.7
+    #: ... darker by up to this towards its edge, where it turns away from the light.
+    edge_dark: float = 0.15
+    #: Where it bulges most the lid is lit as the person's lid: this share of the way to the tone
+    #: of the photo's lit skin on the lid and under the eye (the skin around the eye alone leaves
+    #: a dark almond where the eye was, which reads as an eye still open) ...
+    lit: float = 1.0
+    #: ... over a dome down the lid (the sine of these half turns at its top and edge: highest
+    #: a little above its middle) ...
+    lit_dome: tuple[float, float] = (0.15, 0.85)
+    #: ... the skin under the eye read between these eye heights below the lower margin ...
+    lit_below: tuple[float, float] = (0.3, 0.9)
+    #: ... over the middle this share of the eye's width ...
+    lit_width: float = 0.8
+    #: ... the tone the mean colour between these percentiles of its luma.
+    lit_pct: tuple[float, float] = (50.0, 80.0)
+    #: The eye's corners beyond its contours (a share of their width each side).
+    corner_out: float = 0.14
+    #: How far above (and below) the upper contour the lash roots are looked for.
+    margin_search: tuple[float, float] = (0.5, 0.05)
+    #: The lower margin, the eye's strongest fall in light going down, looked for from this far
+    #: above the lower contour to this far below it (only ever lowering the contour).
+    lower_search: tuple[float, float] = (0.15, 0.3)
+    #: The closed lid's shadow under its edge: a share of the light taken on the eyeball (a lid
+    #: part-way down) ...
+    shadow: float = 0.45
+    #: ... and on the lower lid under the lashes ...
+    lash_shadow: float = 0.2
+    #: ... falling off over this many eye heights.
+    shadow_reach: float = 0.25
+    #: The width (px) over which the lid's edges are softened.
+    edge_soft: float = 0.8
+
+
+@dataclass(frozen=True)
+class WarpTuning:
+    """The regions a warp moves and maps are laid on (:mod:`faceedit.stage.warp`,
+    :mod:`faceedit.stage.paint`) and how its cut curves behave (:mod:`faceedit.stage.cut_curves`)."""
+
+    #: The face outline (jaw, brows, forehead) grown by this many eye distances moves freely ...
+    region_inner: float = 0.1
+    #: ... and the move falls smoothly to exactly zero at this.
+    region_outer: float = 0.6
+    #: Heights above the brows (eye distances) of the rows of fixed points across the forehead. A
+    #: field left to fade from the moved brows to the region's edge moves the hair of a face made
+    #: to smile; a spline pinned by one row still bulges between it and that edge.
+    forehead_pin: tuple[float, float] = (0.5, 0.8)
+    #: (inner, outer) of the region weight, in eye distances from the face outline, over which
+    #: the appearance maps are laid onto a face.
+    paint_region: tuple[float, float] = (0.0, 0.3)
+    #: Height over width of a new mouth opening from which its corners start to be rounded, and
+    #: at which they are fully.
+    round_aspect: tuple[float, float] = (0.25, 0.45)
+    #: Growth of the gap between the reference lips (moved over source) from which given curves
+    #: start to move with their own lip, and at which they do alone.
+    opening_follows: tuple[float, float] = (1.0, 1.5)
+
+
+@dataclass(frozen=True)
+class PoseTuning:
+    """How a head turned by the head pose controls moves (:mod:`faceedit.stage.pose`)."""
+
+    #: The rotation axis's depth: this share of the way from the face's mean depth to its
+    #: outline's (1: the outline stays, the face's middle slides; 0: it swings the other way).
+    pivot_share: float = 0.5
+    #: The head region: an ellipse about the face (the Face Mesh's box) scaled by this ...
+    head_reach: float = 1.35
+    #: ... with the move fading to nothing by this many times its size ...
+    falloff: float = 1.9
+    #: ... its centre raised by this share of the face's height (the hair above the face).
+    hair_raise: float = 0.15
+
+
+@dataclass(frozen=True)
+class RegionsTuning:
+    """The head's mattes that the attribute edits share (:mod:`faceedit.stage.regions`)."""
+
+    #: The cap of probable hair round the face's upper half (eye distances beyond its outline).
+    cap: float = 0.3
+    #: Less hair than this (eye distances squared) is none (a bald or shaven head).
+    min_hair: float = 0.15
+    #: Matte values over this are the hair whose colour is read.
+    core: float = 0.6
+    #: Hair beside the face within this (eye distances) of the hair on the head is hair too.
+    reach: float = 0.2
+    #: Lab distance under which a pixel is the background's colour (its fitted surface).
+    background_delta: float = 5.0
+    #: The soft skin matte reaches no further than this (eye distances) beyond the skin found at
+    #: work scale: where the wall beside the jaw has the skin's colour, the guided filter would
+    #: spread the skin onto it.
+    skin_reach: float = 0.04
+    #: The skin's change fades out over this much (eye distances) above the head box's bottom.
+    neck_fade: float = 0.6
