@@ -4,7 +4,8 @@ Mesh of the astronaut turned about the head's vertical axis in 3-D."""
 import numpy as np
 import pytest
 
-from faceedit.stage.turned import FRONTAL_YAW, MIN_SHARE, far_side_shares, moved_less
+from faceedit.stage.tuning_face import TurnedTuning
+from faceedit.stage.turned import far_side_shares, moved_less
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def _turned(p: np.ndarray, degrees: float) -> np.ndarray:
 def test_frontal_face_moves_as_laid(mesh):
     p, lm = mesh
     shares, yaw, _ = far_side_shares(p[:, :2], p[:, 2])
-    assert abs(yaw) < FRONTAL_YAW
+    assert abs(yaw) < TurnedTuning().frontal_yaw
     assert np.allclose(shares[[48, 54, 36, 45]], 1.0, atol=0.15)
     goal = lm + [3.0, 1.0]
     assert moved_less(lm, goal, p[:, :2], p[:, 2]) is goal
@@ -50,5 +51,5 @@ def test_turned_face_far_side_moves_less_across(mesh, degrees):
     out = moved_less(lm, lm + move, q[:, :2], q[:, 2])
     got = out - lm
     assert np.allclose(got[near], move[near])  # the near side is not moved more
-    assert MIN_SHARE * 2.0 - 1e-9 <= got[far] @ line < 0.85 * 2.0
+    assert TurnedTuning().min_share * 2.0 - 1e-9 <= got[far] @ line < 0.85 * 2.0
     assert got[far] @ np.array([-line[1], line[0]]) == pytest.approx(move[far] @ np.array([-line[1], line[0]]))

@@ -202,7 +202,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
-    face.goal = moved_less(lm, face.goal, face.mesh, face.depth)  # a turned face's far side
+    face.goal = moved_less(lm, face.goal, face.mesh, face.depth, stage.tuning.turned)  # a turned face's far side
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
     face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
     face.smile_taken = smile_taken(stage, cur, new) if s.sets_smile else 0.0

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from faceedit.edits.light import LIGHT_STRENGTH
-from faceedit.stage.tuning_face import LidsTuning, PoseTuning, RegionsTuning, WarpTuning
+from faceedit.stage.tuning_face import LidsTuning, PoseTuning, RegionsTuning, TurnedTuning, WarpTuning
 
 R = TypeVar("R")
 
@@ -355,6 +355,7 @@ class StageTuning:
     warp: WarpTuning = field(default_factory=WarpTuning)
     pose: PoseTuning = field(default_factory=PoseTuning)
     regions: RegionsTuning = field(default_factory=RegionsTuning)
+    turned: TurnedTuning = field(default_factory=TurnedTuning)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> StageTuning:

@@ -134,6 +134,18 @@ class PoseTuning:
 
 
 @dataclass(frozen=True)
+class TurnedTuning:
+    """How far a turned face's far side moves (:mod:`faceedit.stage.turned`)."""
+
+    #: Faces turned up to this (degrees, either way) move as the similarity lays the moves.
+    frontal_yaw: float = 8.0
+    #: The shares come in in full over this many degrees past ``frontal_yaw``.
+    ramp_yaw: float = 8.0
+    #: The least share of a move across the face that a point keeps.
+    min_share: float = 0.3
+
+
+@dataclass(frozen=True)
 class RegionsTuning:
     """The head's mattes that the attribute edits share (:mod:`faceedit.stage.regions`)."""
 

@@ -12,9 +12,9 @@ outer eye corner 33 to 263, y from the forehead 10 to the chin 152, z their cros
 face's depth across it as a parabola in x, and a move along the surface across the face seen
 along the eye line in the photo, over what the similarity already gives (the eye line's own
 foreshortening). :func:`moved_less` scales the moves' component along the eye line by it, at
-most 1 (the near side is not moved more), and only past :data:`FRONTAL_YAW` (ramped to full
-over :data:`RAMP_YAW`): faces as frontal as the stage's own (London's, a few degrees) move as
-they did.
+most 1 (the near side is not moved more), and only past the tuning's ``frontal_yaw`` (ramped
+to full over ``ramp_yaw``, :class:`~faceedit.stage.tuning_face.TurnedTuning`): faces as frontal
+as the stage's own (London's, a few degrees) move as they did.
 """
 
 from __future__ import annotations
@@ -22,13 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from faceedit.faces.mesh68 import mesh_to_68
-
-#: Faces turned up to this (degrees, either way) move as the similarity lays the moves.
-FRONTAL_YAW = 8.0
-#: The shares come in in full over this many degrees past :data:`FRONTAL_YAW`.
-RAMP_YAW = 8.0
-#: The least share of a move across the face that a point keeps.
-MIN_SHARE = 0.3
+from faceedit.stage.tuning_face import TurnedTuning
 
 
 def _axes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,18 +54,20 @@ def far_side_shares(mesh: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, fl
     return shares, yaw, line
 
 
-def moved_less(lm: np.ndarray, goal: np.ndarray, mesh: np.ndarray | None, depth: np.ndarray | None) -> np.ndarray:
+def moved_less(lm: np.ndarray, goal: np.ndarray, mesh: np.ndarray | None, depth: np.ndarray | None,
+               tuning: TurnedTuning | None = None) -> np.ndarray:
     """``goal`` (68, 2) with each point's move from ``lm`` along the eye line scaled by its
-    share (:func:`far_side_shares`, at most 1, at least :data:`MIN_SHARE`) on a face turned past
-    :data:`FRONTAL_YAW`; ``goal`` itself on a nearer frontal face or one without a mesh with
-    depth."""
+    share (:func:`far_side_shares`, at most 1, at least ``tuning.min_share``) on a face turned past
+    ``tuning.frontal_yaw``; ``goal`` itself on a nearer frontal face or one without a mesh with
+    depth. ``tuning``: the stage's (its defaults where not given)."""
     if mesh is None or depth is None:
         return goal
+    tuning = tuning or TurnedTuning()
     shares, yaw, line = far_side_shares(mesh, depth)
-    ramp = float(np.clip((abs(yaw) - FRONTAL_YAW) / RAMP_YAW, 0.0, 1.0))
+    ramp = float(np.clip((abs(yaw) - tuning.frontal_yaw) / tuning.ramp_yaw, 0.0, 1.0))
     if ramp == 0.0:
         return goal
-    keep = 1.0 - ramp * (1.0 - np.clip(shares, MIN_SHARE, 1.0))
+    keep = 1.0 - ramp * (1.0 - np.clip(shares, tuning.min_share, 1.0))
     lm, goal = np.asarray(lm, np.float64), np.asarray(goal, np.float64)
     move = goal - lm
     along = move @ line
