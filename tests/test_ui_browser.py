@@ -138,6 +138,42 @@ def test_download_is_the_commands_output(page, tmp_path):
     assert Image.open(io.BytesIO(data)).size == (512, 512)  # full resolution
 
 
+def test_settings_save_and_load_as_a_preset(page, tmp_path):
+    """'save settings' downloads the settings as a JSON preset that `faceedit apply --preset`
+    reads; 'load settings' of a TOML preset sets the form to it (the other controls unset) and
+    names what the page does not set."""
+    import json
+
+    from faceedit.preset_file import read_preset
+
+    upload(page, "astronaut.png", png_bytes(np.asarray(astronaut())))
+    settled(page)
+    page.select_option("#target", "happy")
+    page.fill("#strength", "0.6")
+    page.fill("#control-brows", "-0.4")
+    key = settled(page, "brows")
+    with page.expect_download() as info:
+        page.click("#save-settings")
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.name == "faceedit-preset.json" and json.loads(saved.read_text()) == json.loads(key)
+    got = read_preset(saved)
+    assert got["model"] == "stage" and got["target"] == ("happy",) and got["strength"] == (0.6,)
+    assert got["controls"] == {"brows": -0.4}
+    look = tmp_path / "look.toml"
+    look.write_text('model = "stage"\ntarget = "surprised"\nstrength = 0.8\ncontrols = { smile = 0.3 }\nquality = 90\n')
+    page.set_input_files("#load-settings", str(look))
+    s = json.loads(settled(page, '"smile":0.3'))
+    assert s["target"] == "surprised" and s["strength"] == 0.8 and s["controls"] == {"smile": 0.3}, s
+    assert "--control smile=0.3" in page.inner_text("#command")
+    assert page.inner_text("#preset-note") == "look.toml: the page does not set quality"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"model": "stage", "bogus": 1}')
+    page.set_input_files("#load-settings", str(bad))
+    page.wait_for_function("() => document.getElementById('message').textContent.includes('bad.json')")
+    assert page.inner_text("#message").startswith("bad.json: key 'bogus': not a preset's key")
+
+
 def test_second_face_of_two(page):
     upload(page, "two.png", png_bytes(two_astronauts()))
     settled(page)

@@ -384,6 +384,29 @@ class Studio:
         with open(clip.path, "rb") as f:
             return os.path.basename(clip.path), f.read()
 
+    # -- presets -------------------------------------------------------------------------------
+    def preset_settings(self, data: bytes, name: str) -> dict[str, Any]:
+        """A preset file's (``--preset``'s: :func:`faceedit.preset_file.read_preset`, TOML or
+        JSON by ``name``'s suffix) settings as the page sets them: ``model``, the first target
+        and strength, the light as ``[AZ, EL]``, the fields of :data:`PAGE_FIELDS` (``ignored``:
+        the keys the page has no control for, the run options)."""
+        from faceedit.preset_file import preset_of, read_preset
+
+        folder = tempfile.mkdtemp(dir=self.workdir)
+        path = os.path.join(folder, safe_name(name))
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+            values = read_preset(path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        fields = {k: values[k] for k in PAGE_FIELDS if k in values and k not in ("target", "strength")}
+        opts = ApplyOptions(targets=values.get("target", ())[:1], strengths=values.get("strength", (1.0,))[:1],
+                            out_dir=OUTPUT_DIR, request=EditRequest(**fields), face=fields.get("face", "all"))
+        out = preset_of(values.get("model"), opts)
+        out["ignored"] = sorted(k for k in values if k not in (*PAGE_FIELDS, "model", "name"))
+        return out
+
     # -- many files ----------------------------------------------------------------------------
     def batch_one(self, data: bytes, name: str, settings: Mapping[str, Any]) -> tuple[str, bytes]:
         """One file of a batch: added, edited and written as :meth:`download` does."""
