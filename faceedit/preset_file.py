@@ -13,6 +13,19 @@ A preset is one table of keys, each named as the edit request's field
     light = [35, 15]             # AZ,EL degrees (or "35,15")
     quality = 90
 
+A job (``faceedit apply --job FILE``) is a preset with ``faces``: a list of tables, each one
+person's edit, ``face = N`` (numbered as ``--face N`` numbers them: largest first, from 0) and
+the request's keys (:data:`FACE_KEYS`), over the preset's own request keys::
+
+    model = "stage"
+    [[faces]]
+    face = 0
+    target = "happy"
+    [[faces]]
+    face = 1
+    target = "surprised"
+    controls = { brows = 0.3 }
+
 Request keys: :data:`REQUEST_KEYS`; run keys: :data:`RUN_KEYS` (every run option but where the
 outputs go and the machine's: ``out_dir``, ``batch_size``, ``workers``, ``max_pixels``). A path
 (``like``) is read as the command line reads it, from the current folder. :func:`read_preset`
@@ -45,8 +58,11 @@ REQUEST_KEYS = tuple(f.name for f in FIELDS)
 NOT_IN_PRESETS = ("out_dir", "batch_size", "workers", "max_pixels")
 #: The keys named as :class:`~faceedit.apply_options.ApplyOptions`' run options.
 RUN_KEYS = tuple(n for n in flags() if n not in (*NOT_IN_PRESETS, *REQUEST_KEYS, "targets", "strengths"))
-#: Every key a preset takes, in the order a written one lists them.
-KEYS = ("name", "model", *REQUEST_KEYS, *RUN_KEYS)
+#: Every key a preset takes, in the order a written one lists them (``faces``: a job, one edit per
+#: person: :func:`job_requests`).
+KEYS = ("name", "model", *REQUEST_KEYS, *RUN_KEYS, "faces")
+#: The keys of one face's edit in ``faces``: its number, and the request's keys but the face choice.
+FACE_KEYS = tuple(k for k in REQUEST_KEYS if k != "max_faces")
 #: ApplyOptions' names for the request keys that hold a series.
 SERIES = {"targets": "target", "strengths": "strength"}
 
@@ -94,7 +110,47 @@ def read_preset(path: str | os.PathLike[str]) -> dict[str, Any]:
         ApplyOptions(targets=out.get("target", ()), strengths=out.get("strength", (1.0,)), out_dir=os.curdir,
                      request=request, face=request.face, max_faces=request.max_faces,
                      **{k: out[k] for k in RUN_KEYS if k in out}).check()
+    if "faces" in values:
+        out["faces"] = _faces(path, values["faces"], fields, out)
     return out
+
+
+def job_requests(values: Mapping[str, Any]) -> dict[int, EditRequest]:
+    """A job's edits (a preset's ``faces``, as :func:`read_preset` read them): face number ->
+    its request, each face's keys over the preset's own request keys (its first target and
+    strength)."""
+    return dict(values.get("faces", ()))
+
+
+def _faces(path, faces: Any, shared: Mapping[str, Any], top: Mapping[str, Any]) -> tuple:
+    """``faces``: per face its number and its request (its keys over ``shared``, the preset's
+    request keys, and the preset's first target and strength), each checked as the preset's."""
+    if not isinstance(faces, list) or not faces or not all(isinstance(f, Mapping) for f in faces):
+        raise UsageError("key 'faces': give a list of tables, one per face ([[faces]] in TOML), "
+                         "each with its face number (face = 0) and its edit", path)
+    out: dict[int, EditRequest] = {}
+    for i, entry in enumerate(faces):
+        where = f"faces[{i}]"
+        unknown = [k for k in entry if k not in FACE_KEYS]
+        if unknown:
+            raise UsageError(f"key '{where}.{unknown[0]}': not a face's key (keys: {', '.join(FACE_KEYS)})", path)
+        number = entry.get("face")
+        if isinstance(number, str) and number.strip().isdigit():
+            number = int(number)
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise UsageError(f"key '{where}.face': {number!r}: give the face's number (0 = the largest)", path)
+        if number in out:
+            raise UsageError(f"key '{where}.face': face {number} is given twice", path)
+        fields = {**shared, **{k: v for k, v in entry.items() if k not in ("face", "target", "strength")}}
+        fields["target"] = entry.get("target", top.get("target", (FIELD["target"].default,))[0])
+        fields["strength"] = entry.get("strength", top.get("strength", (FIELD["strength"].default,))[0])
+        fields["face"] = str(number)
+        for key in ("aus", "controls", "attrs", "settings"):
+            if key in entry and not isinstance(entry[key], Mapping):
+                raise UsageError(f"key '{where}.{key}': {entry[key]!r}: give a table of names and values", path)
+        with _blamed(path, where):
+            out[number] = EditRequest(**fields)
+    return tuple(out.items())
 
 
 def preset_of(model: str | None, opts: ApplyOptions, name: str | None = None) -> dict[str, Any]:
@@ -237,8 +293,9 @@ class _blamed:
     """A UsageError of the request's or the options' checks as the preset's: the file, and the
     key the check names (its first name in backquotes, by the preset's word for it)."""
 
-    def __init__(self, path) -> None:
+    def __init__(self, path, where: str = "") -> None:
         self.path = path
+        self.where = where
 
     def __enter__(self) -> None:
         return None
@@ -252,6 +309,8 @@ class _blamed:
         reason = re.sub(r"`([A-Za-z_]\w*)`", lambda m: SERIES.get(m.group(1), m.group(1)), reason)
         if key is not None and reason.startswith(key):
             reason = reason[len(key):].lstrip(": ")
+        if key and self.where:
+            key = f"{self.where}.{key}"
         raise UsageError(f"key {key!r}: {reason}" if key else reason, self.path) from None
 
 

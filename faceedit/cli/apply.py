@@ -177,7 +177,7 @@ def _run_values(given: dict[str, Any]) -> dict[str, Any]:
 
 #: ``faceedit apply``'s parameters, in the order its help lists them: the command's own (those
 #: of :func:`apply`) and the run options (:data:`RUN_OPTIONS`).
-ORDER = ("inputs", "model", "preset", "save_preset", "targets", "out_dir", "lighting", "light", "light_strength", "au", "attr", "control",
+ORDER = ("inputs", "model", "preset", "save_preset", "job", "targets", "out_dir", "lighting", "light", "light_strength", "au", "attr", "control",
          "blendshapes", "like", "strengths", "recursive", "name_template", "ext", "quality", "overwrite", "face",
          "max_faces", "on_no_face", "detector", "device", "precision", "batch_size", "workers", "max_pixels",
          "phase", "option", "save_masks", "as_json", "verify", "verify_min_prob", "verify_min_identity", "force",
@@ -209,6 +209,7 @@ def apply(
     # required unless a preset names it (_apply)
     model: Annotated[str | None, typer.Option("--model", "-m", show_default=False, help="Registered model name or a .safetensors path.")] = None,
     preset: Annotated[Path | None, typer.Option("--preset", help="Options from a preset file (.toml or .json, as --save-preset and the page's 'save settings' write it; keys named as the request's fields and the run options: docs/presets.md); the options given on the command line win over its.")] = None,
+    job: Annotated[Path | None, typer.Option("--job", help="One edit per person: a preset file whose `faces` lists, per face number (as --face N numbers them), its own target, strength and fields (docs/presets.md); one output per photo, named with {target} the file's stem. Photos only.")] = None,
     save_preset: Annotated[Path | None, typer.Option("--save-preset", help="Also write this run's options (model, targets, strengths, the edit's fields, the run options not at their default) as a preset file (.toml or .json) that --preset reads.")] = None,
     # a repeatable option's default is the tuple typer reads; the command gets a list (ignore[assignment])
     lighting: Annotated[list[str], typer.Option("--lighting", help=_help(*FIELD_HELP["lighting"]))] = (),  # type: ignore[assignment]
@@ -240,7 +241,7 @@ def apply(
     _apply(**params)
 
 
-def _apply(inputs: list[str], *, model: str | None, preset: Path | None, save_preset: Path | None,
+def _apply(inputs: list[str], *, model: str | None, preset: Path | None, save_preset: Path | None, job: Path | None,
            lighting: list[str], light: str | None, light_strength: float | None, au: list[str], attr: list[str],
            control: list[str], blendshapes: list[str], like: Path | None, detector: Any, device: str,
            precision: Precision, phase: str | None, option: list[str], as_json: bool, engine: Engine,
@@ -256,6 +257,12 @@ def _apply(inputs: list[str], *, model: str | None, preset: Path | None, save_pr
     with errors_to_exit_codes():
         if engine_name == "local" and (ray_address is not None or gpus_per_worker is not None):
             raise UsageError("--ray-address and --gpus-per-worker need --engine ray")
+        if job is not None:
+            counts = _run_job(inputs, job, model, engine=engine_name, device=device, precision=precision.value,
+                              detector=detector_name, as_json=as_json, run=run)
+            if counts["error"]:
+                raise typer.Exit(EXIT_FAILED)
+            return
         control = [*control, *blendshape_controls(blendshapes)]  # --blendshapes: the controls they stand for
         au_spec = ",".join(split_list(au, "--au")) or None
         targets = split_list(run["targets"], "--target") or (["neutral"] if blendshapes else ["au"] if au_spec else ["keep"] if lighting or light or attr or control
@@ -328,6 +335,10 @@ def _with_preset(params: dict[str, Any]) -> dict[str, Any]:
     from faceedit.preset_file import SUFFIXES, read_preset
 
     path = params["preset"]
+    if params["job"] is not None:
+        if path is not None:
+            raise UsageError("--preset and --job together: give one file (a job is a preset with faces)")
+        path = params["job"]
     if path is None:
         return params
     given = _given(params)
@@ -337,16 +348,48 @@ def _with_preset(params: dict[str, Any]) -> dict[str, Any]:
             return {**params, "preset": None, "video_preset": VideoPreset(str(path))}
         return {**params, "preset": None}
     values = read_preset(path)
+    if params["job"] is not None and "faces" not in values:
+        raise UsageError(f"--job {path}: no faces key: a job lists one edit per face ([[faces]] face = 0 ...)")
+    if params["job"] is None and "faces" in values:
+        raise UsageError(f"--preset {path}: it lists faces, a job's edits per face: give it as --job")
     if values.get("name"):
         logger.info("preset %s (%s)", values["name"], path)
     out = dict(params)
     for key, value in values.items():
+        if key == "faces":
+            out["job_edits"] = value
+            continue
         name = PRESET_PARAMS.get(key, key)
         if name is not None and name not in given:
             out[name] = _as_given(key, value)
     if given & {"light", "lighting"}:
         out["light"], out["lighting"] = params["light"], params["lighting"]
     return out
+
+
+def _run_job(inputs: list[str], path: Path, model: str | None, *, engine: str, device: str, precision: str,
+             detector: str, as_json: bool, run: dict[str, Any]) -> dict[str, int]:
+    """``--job FILE``: its faces' edits (:class:`faceedit.job_run.JobRun`) over the inputs, with
+    the run options given (or the job file's), reported as a run's."""
+    from faceedit.api import Editor
+    from faceedit.job_run import JobRun
+
+    if model is None:
+        _missing("model")
+    if engine != "local":
+        raise UsageError("--job runs on the local engine (leave --engine out)")
+    if run["verify"] or run["save_masks"]:
+        raise UsageError("--job does not take --verify or --save-masks")
+    edits = dict(run.pop("job_edits"))
+    workers = run["workers"]
+    opts = ApplyOptions(**{**_run_values(run), "targets": ["keep"], "workers": 2 if workers is None else workers,
+                           "measure": False})
+    opts.check()
+    editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
+    applier = JobRun(editor, opts, edits, path.stem)
+    logger.info("model %s (%s) on %s, detector %s; job %s: faces %s", editor.spec.name, editor.spec.method,
+                editor.device, editor.detector.name, path, ", ".join(map(str, edits)))
+    return _run(applier, inputs, engine=engine, as_json=as_json)  # type: ignore[arg-type]
 
 
 def _as_given(key: str, value: Any) -> Any:
