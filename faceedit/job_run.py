@@ -29,6 +29,23 @@ from faceedit.models.request import EditRequest
 from faceedit.plan import input_kind, output_record
 
 
+def edits_json(edits: dict[int, EditRequest], stage: bool = True) -> list[dict]:
+    """A job's edits as its record lists them: per face its number, target, strength and the
+    conditions set (``stage``: the edit has a stage, which draws the named lights)."""
+    return [{"face": n, "target": r.target, "strength": r.strength,
+             **{k: v for k, v in r.record_fields(stage=stage).items() if v is not None and k != "face"}}
+            for n, r in edits.items()]
+
+
+def job_record(editor: Editor, edits: dict[int, EditRequest], path: str, *, quality: int, key_frames: int) -> dict:
+    """The record a job's output carries in its metadata: the first face's conditions as
+    :func:`faceedit.plan.output_record` gives an output's, with ``job``: every face's edit."""
+    record = output_record(editor.spec.name, next(iter(edits.values())), editor.detector.name, path, PHOTO,
+                           quality=quality, key_frames=key_frames)
+    record[next(iter(record))]["job"] = edits_json(edits, editor.stage is not None)
+    return record
+
+
 class JobRun:
     """A job's run over inputs, as :class:`faceedit.run.ApplyRun` is a run's (what the command's
     report reads: :meth:`run`'s records, :attr:`input_paths`, :attr:`opts`, whether it was
@@ -59,12 +76,9 @@ class JobRun:
 
     def _record(self, item: InputItem, output: str | None, status: str, error: str | None = None,
                 faces: int | None = None) -> Record:
-        edits = [{"face": n, "target": r.target, "strength": r.strength,
-                  **{k: v for k, v in r.record_fields(stage=self.editor.stage is not None).items()
-                     if v is not None and k != "face"}} for n, r in self.edits.items()]
         rec = Record(input=item.path, output=output, status=status, target=self.name, strength=1.0,
                      faces=faces, error=error, model=self.editor.spec.name)
-        rec.edits = edits
+        rec.edits = edits_json(self.edits, self.editor.stage is not None)
         if self.editor.declined:
             rec.declined = list(self.editor.declined)
         return rec
@@ -81,10 +95,8 @@ class JobRun:
                 return self._record(item, path, "skipped", "exists (--overwrite replaces it)")
             image = read_image(item.path, max_pixels=self.opts.max_pixels)
             pixels = self.editor.edit_each(image.pixels, self.edits, force=self.opts.force)
-            first = next(iter(self.edits.values()))
-            record = output_record(self.editor.spec.name, first, self.editor.detector.name, path, PHOTO,
-                                   quality=self.opts.quality, key_frames=self.opts.key_frames)
-            record[next(iter(record))]["job"] = self._record(item, path, "ok").edits
+            record = job_record(self.editor, self.edits, path, quality=self.opts.quality,
+                                key_frames=self.opts.key_frames)
             write_image(path, pixels, image.alpha, like=image, quality=self.opts.quality,
                         protected=(item.path,), record=record)
         except NoFaceError as e:  # none at all, or fewer than the job numbers

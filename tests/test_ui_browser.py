@@ -174,6 +174,44 @@ def test_settings_save_and_load_as_a_preset(page, tmp_path):
     assert page.inner_text("#message").startswith("bad.json: key 'bogus': not a preset's key")
 
 
+@pytest.mark.slow
+def test_an_edit_per_face(page, tmp_path):
+    """'an edit per face': click a face, edit it, click the next; each face keeps its own edit;
+    the download is what the command shown writes with the saved settings as its --job file."""
+    import json
+
+    source = png_bytes(two_astronauts())
+    (tmp_path / "two.png").write_bytes(source)
+    upload(page, "two.png", source)
+    settled(page)
+    page.check("#per-face")
+    page.select_option("#target", "happy")
+    settled(page, '"target":"happy"')
+    page.click("#face-1")
+    page.select_option("#target", "surprised")
+    page.fill("#control-brows", "0.5")
+    job = json.loads(settled(page, "brows"))
+    assert [(f["face"], f["target"], f.get("controls")) for f in job["faces"]] == [
+        (0, "happy", None), (1, "surprised", {"brows": 0.5})], job
+    page.click("#face-0")  # the form shows face 0's edit again
+    settled(page)
+    assert page.input_value("#target") == "happy" and "unset" in page.get_attribute("label:has(#control-brows)", "class")
+    assert json.loads(page.get_attribute("#preview", "data-settings")) == job
+    args = shlex.split(page.inner_text("#command"))
+    assert "--job" in args and args[args.index("--job") + 1] == "faceedit-preset.json"
+    with page.expect_download() as info:
+        page.click("#save-settings")
+    info.value.save_as(tmp_path / "faceedit-preset.json")
+    with page.expect_download() as info:
+        page.click("#download")
+    data = open(info.value.path(), "rb").read()
+    subprocess.run([sys.executable, "-m", "faceedit", "-q", *args[1:]], cwd=tmp_path, check=True)
+    assert (tmp_path / "edited" / "two_edited.png").read_bytes() == data
+    edited = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+    diff = np.abs(edited - two_astronauts().astype(int)).max(axis=2)
+    assert diff[:, :500].max() > 30 and diff[:, 524:].max() > 30  # both faces edited
+
+
 def test_second_face_of_two(page):
     upload(page, "two.png", png_bytes(two_astronauts()))
     settled(page)
