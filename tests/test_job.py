@@ -132,6 +132,9 @@ def test_apply_job_refusals(tmp_path, group):
     assert code == 2 and "no faces key" in err and err.count("\n") == 1, err
     code, _, err = run("apply", tmp_path / "group.png", "--preset", tmp_path / "edits.toml", "-o", tmp_path / "o")
     assert code == 2 and "give it as --job" in err, err
+    code, _, err = run("apply", tmp_path / "group.png", "--job", tmp_path / "edits.toml", "-o", tmp_path / "o",
+                       "--control", "smile=0.2")
+    assert code == 2 and "with --control: give each face's edit in the job file" in err, err
     code, out, err = run("apply", tmp_path / "group.png", "--job", tmp_path / "three.toml", "-o", tmp_path / "o", "--json")
     assert code == 1 and "only 2 face" in err, err
     assert json.loads(out)["status"] == "error" and not (tmp_path / "o" / "group_three.png").exists()

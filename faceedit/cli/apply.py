@@ -347,6 +347,12 @@ def _with_preset(params: dict[str, Any]) -> dict[str, Any]:
         if "video_preset" not in given:
             return {**params, "preset": None, "video_preset": VideoPreset(str(path))}
         return {**params, "preset": None}
+    edit_flags = sorted(given & {"targets", "strengths", "lighting", "light", "light_strength", "au", "attr", "control",
+                                 "blendshapes", "like", "phase", "option", "face", "max_faces"})
+    if params["job"] is not None and params["save_preset"] is not None:
+        raise UsageError("--save-preset with --job: the job file is the preset already")
+    if params["job"] is not None and edit_flags:
+        raise UsageError(f"--job {path} with `{edit_flags[0]}`: give each face's edit in the job file")
     values = read_preset(path)
     if params["job"] is not None and "faces" not in values:
         raise UsageError(f"--job {path}: no faces key: a job lists one edit per face ([[faces]] face = 0 ...)")
