@@ -297,3 +297,17 @@ def test_preset_choices_are_the_libraries():
     assert [p.value for p in VideoPreset] == list(PRESETS) and DEFAULT_VIDEO_PRESET.value == DEFAULT_PRESET
     assert [p.value for p in DatasetPreset] == list(DATASET_PRESETS)
     assert [e.value for e in Engine] == ["local", "ray"]
+
+
+def test_the_encoders_preset_is_named_video_preset():
+    """EncodeOptions' `preset` is apply's --video-preset (--preset reads a preset file);
+    prepare's dataset `preset` stays its --preset."""
+    from faceedit.cli import app
+    from faceedit.cli.common import in_flag_words
+
+    import typer
+
+    apply_command = typer.main.get_command(app).commands["apply"]
+    prepare_command = typer.main.get_command(app).commands["prepare"]
+    assert in_flag_words("`preset` 'x': not an x264/x265 preset", apply_command) == "--video-preset 'x': not an x264/x265 preset"
+    assert in_flag_words("pass `preset` (london, ...)", prepare_command) == "pass --preset (london, ...)"
