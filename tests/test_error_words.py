@@ -302,10 +302,10 @@ def test_preset_choices_are_the_libraries():
 def test_the_encoders_preset_is_named_video_preset():
     """EncodeOptions' `preset` is apply's --video-preset (--preset reads a preset file);
     prepare's dataset `preset` stays its --preset."""
+    import typer
+
     from faceedit.cli import app
     from faceedit.cli.common import in_flag_words
-
-    import typer
 
     apply_command = typer.main.get_command(app).commands["apply"]
     prepare_command = typer.main.get_command(app).commands["prepare"]
