@@ -207,7 +207,7 @@ def apply(
     inputs: Annotated[list[str], typer.Argument(help="Image or video files, folders, glob patterns, or '-' to read paths from stdin.")],
     *,
     # required unless a preset names it (_apply)
-    model: Annotated[str | None, typer.Option("--model", "-m", show_default=False, help="Registered model name or a .safetensors path.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", show_default=False, help="Registered model name or a .safetensors path (required unless the --preset or --job file names one).")] = None,
     preset: Annotated[Path | None, typer.Option("--preset", help="Options from a preset file (.toml or .json, as --save-preset and the page's 'save settings' write it; keys named as the request's fields and the run options: docs/presets.md); the options given on the command line win over its.")] = None,
     job: Annotated[Path | None, typer.Option("--job", help="One edit per person: a preset file whose `faces` lists, per face number (as --face N numbers them), its own target, strength and fields (docs/presets.md); one output per photo, named with {target} the file's stem. Photos only.")] = None,
     save_preset: Annotated[Path | None, typer.Option("--save-preset", help="Also write this run's options (model, targets, strengths, the edit's fields, the run options not at their default) as a preset file (.toml or .json) that --preset reads.")] = None,
