@@ -359,6 +359,8 @@ class Record:
     declined: list[dict] | None = None
     # per chosen face what it is before the edit, {"face": N, **FaceReading.to_json()}
     read: list[dict] | None = None
+    # a job's (--job) per face its edit, {"face": N, "target": ..., "strength": ..., the conditions set}
+    edits: list[dict] | None = None
 
     def __post_init__(self) -> None:
         if self.status == "error":  # an error record names no output: none was written
@@ -395,6 +397,8 @@ class Record:
             rec["declined"] = self.declined
         if self.read:
             rec["read"] = self.read
+        if self.edits is not None:
+            rec["edits"] = self.edits
         return rec
 
 
