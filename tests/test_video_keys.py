@@ -179,3 +179,41 @@ def test_a_keyed_smile_rises_from_the_unedited_first_frame(tmp_path):
     assert np.all(np.diff(smile[:13]) >= -0.02), smile
     assert smile[12] - smile[0] > 1.5, smile
     assert smile[12:].min() >= smile[12] - 0.1, smile  # held (read 2.09 .. 2.78: the talking on top)
+
+
+# -- the page ----------------------------------------------------------------------------------
+def test_key_frames_as_one_text():
+    from faceedit.models.request import keyed_fields
+
+    got = keyed_fields("smile=0@0s,1@2s strength=0@0,1@1s AU12=0@0s,3@1s")
+    assert got == {"controls": {"smile": "0@0s,1@2s"}, "strength": "0@0,1@1s", "aus": {12: "0@0s,3@1s"}}
+    with pytest.raises(UsageError, match="`keys` hair: not a keyed field"):
+        keyed_fields("hair=0@0s,1@1s")
+    with pytest.raises(UsageError, match="`keys` 'smile=0.5': not key frames"):
+        keyed_fields("smile=0.5")
+
+
+def test_the_page_sets_a_clips_key_frames(tmp_path):
+    """The page's key frames of a clip (``keys``) are the request's, over the sliders' values: the
+    preview is the first frame at the keys' first values, the command line carries them; a
+    photo refuses them."""
+    pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
+    from _imgs import astronaut, png_bytes
+
+    from faceedit.ui.studio import Studio
+    from faceedit.video.synth import write_clip
+
+    studio = Studio(max_pixels=2_000_000, workdir=str(tmp_path / "studio"))
+    (tmp_path / "studio").mkdir(exist_ok=True)
+    src = tmp_path / "clip.mp4"
+    write_clip(str(src), np.asarray(astronaut()), 4, (256, 192), tone=None)
+    clip = studio.add_photo(src.read_bytes(), "clip.mp4")
+    settings = {"model": "stage", "target": "keep", "controls": {"brows": 0.3}, "keys": "smile=0@0s,1@2s"}
+    _, request = studio.request(settings)
+    assert request.controls == {"smile": Keyed.parse("0@0s,1@2s", "x"), "brows": 0.3}
+    first = studio.edit(clip.id, settings)
+    assert np.array_equal(first, studio.edit(clip.id, {**settings, "keys": "", "controls": {"brows": 0.3}}))
+    assert "--control smile=0@0s,1@2s,brows=0.3" in studio.command(clip.id, settings)
+    photo = studio.add_photo(png_bytes(np.asarray(astronaut())), "astronaut.png")
+    with pytest.raises(UsageError, match="`controls` smile given as key frames: a photo takes one value"):
+        studio.edit(photo.id, settings)

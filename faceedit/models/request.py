@@ -315,6 +315,31 @@ class EditRequest:
         return out
 
 
+def keyed_fields(text: str) -> dict[str, Any]:
+    """Key frames given as one text, ``NAME=KEYS`` each (``smile=0@0s,1@2s strength=0@0,1@1s``;
+    NAME: ``strength``, ``light_strength``, a named control, an AU as ``12`` or ``AU12``), as
+    the request's fields they set (``{"controls": {"smile": "0@0s,1@2s"}, "strength": ...}``),
+    checked when the request is made; a NAME none of these, or a value without times, a
+    UsageError naming it (the page's key frames of a clip)."""
+    keyed, plain = _keyed_items("keys", text)
+    if plain:
+        raise UsageError(f"`keys` {plain[0]!r}: not key frames; give NAME=VALUE@TIME,..., e.g. smile=0@0s,1@2s")
+    out: dict[str, Any] = {}
+    for name, keys in keyed.items():
+        word = name.strip().lower()
+        au = word[2:] if word.startswith("au") else word
+        if word in ("strength", "light_strength"):
+            out[word] = keys
+        elif word in CONTROLS:
+            out.setdefault("controls", {})[word] = keys
+        elif au.isdigit():
+            out.setdefault("aus", {})[int(au)] = keys
+        else:
+            raise UsageError(f"`keys` {name}: not a keyed field; key frames set strength, light_strength, a "
+                             f"control ({', '.join(CONTROLS)}) or an AU (12 or AU12)")
+    return out
+
+
 def attr_word(value: float | str) -> str:
     """An attribute amount as the command line writes it: on, off, the number, or a style."""
     if isinstance(value, str):
