@@ -61,6 +61,7 @@ def test_controls_and_aus_take_key_frames_beside_plain_values():
     ({"controls": "blink=0@0s,-1@1s"}, "`controls` blink '-1@1s'"),
     ({"controls": "smil=0@0s,1@1s"}, "unknown control 'smil'"),
     ({"controls": "smile=0@0s,1@1s,smile=0.5"}, "smile is given twice"),
+    ({"controls": "smile=0@0s,1@1s,smile=0@0s"}, "`controls` smile is given twice (0@0s,1@1s and 0@0s)"),
     ({"aus": "12=0@0s,6@1s"}, "`aus` 12 '6@1s'"),
     ({"aus": "99=0@0s,1@1s"}, "unknown AU"),
     ({"light": "35,15", "light_strength": "0@0s,2@1s"}, "`light_strength` '2@1s'"),
@@ -217,3 +218,39 @@ def test_the_page_sets_a_clips_key_frames(tmp_path):
     photo = studio.add_photo(png_bytes(np.asarray(astronaut())), "astronaut.png")
     with pytest.raises(UsageError, match="`controls` smile given as key frames: a photo takes one value"):
         studio.edit(photo.id, settings)
+
+
+# -- the command line --------------------------------------------------------------------------
+def test_apply_records_the_keys_and_refuses_them_on_a_photo(tmp_path):
+    """``apply --strength 0@0,1@5 --control smile=0@0s,1@0.2s`` on a clip and a photo: the clip's
+    record and name say the keys, the photo is an error record naming them (exit 1); a bad key
+    is a usage error naming the option and the text (exit 2)."""
+    pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
+    import os
+    import subprocess
+    import sys
+
+    from _imgs import astronaut
+    from PIL import Image
+
+    from faceedit.video.synth import write_clip
+
+    write_clip(str(tmp_path / "b.mp4"), astronaut(), 6, (224, 168))
+    Image.fromarray(astronaut()).resize((256, 256)).save(tmp_path / "a.png")
+
+    def apply(*args):
+        return subprocess.run([sys.executable, "-m", "faceedit", "apply", *map(str, args)], capture_output=True,
+                              text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+
+    out = tmp_path / "out"
+    r = apply(tmp_path / "b.mp4", tmp_path / "a.png", "-m", "stage", "-t", "happy", "--strength", "0@0,1@5",
+              "--control", "smile=0@0s,1@0.2s", "-o", out, "--json")
+    assert r.returncode == 1, r.stderr
+    clip, photo = (json.loads(line) for line in r.stdout.splitlines())
+    assert clip["status"] == "ok" and clip["strength"] == "0@0,1@5" and clip["controls"] == {"smile": "0@0s,1@0.2s"}
+    assert os.path.basename(clip["output"]) == "b_happy_smile-0@0s,1@0.2s_0@0,1@5.mp4"
+    assert photo["status"] == "error" and photo["output"] is None
+    assert photo["error"] == ("--strength, --control smile given as key frames: a photo takes one value (give a "
+                              "number), key frames are for a video")
+    bad = apply(tmp_path / "b.mp4", "-m", "stage", "--control", "smile=0@0s,1@1.5", "-o", out)
+    assert bad.returncode == 2 and "--control smile '1@1.5': a frame number is whole" in bad.stderr, bad.stderr

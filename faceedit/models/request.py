@@ -392,6 +392,8 @@ def _keyed_items(name: str, spec: Any) -> tuple[dict[str, Keyed | str], list[str
     plain: list[str] = []
     for k, v in items:
         if isinstance(v, Keyed) or is_keyed_text(v):
+            if str(k) in keyed:
+                raise UsageError(f"`{name}` {k} is given twice ({keyed[str(k)]} and {v})")
             keyed[str(k)] = v
         else:
             plain.append(f"{k}={v}")
