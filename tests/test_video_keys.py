@@ -72,6 +72,22 @@ def test_keyed_values_are_checked_as_the_field_is(kwargs, words):
     assert words in str(e.value)
 
 
+def test_a_light_direction_takes_key_frames():
+    r = EditRequest(light="-35,15@0s; 35,15@2s", light_strength="0@0s,1@2s")
+    assert r.light == "-35,15@0s;35,15@2s" and r.keyed() == ["`light_strength`", "`light`"]
+    assert r.applied_light() == ("-35,15@0s;35,15@2s", r.light_strength)  # a record gives the keys
+    assert [r.resolved(t).light for t in (0.0, 1.0, 2.0, 5.0)] == ["-35,15", "0,15", "35,15", "35,15"]
+    assert r.resolved(1.0).applied_light() == ([0.0, 15.0], 0.5)
+    assert EditRequest(light="left@0;right@50").light == "50,0@0;-50,0@50"  # a named one as its AZ,EL
+    for bad, words in (("-35,15;35,15@1s", "'-35,15': a key frame is AZ,EL@TIME"),
+                       ("35,15@1s;35,15@0s", "go forward in time"),
+                       ("ambient@0s;left@1s", "ambient has no direction"),
+                       ("0,95@0s;0,0@1s", "elevation within")):
+        with pytest.raises(UsageError) as e:
+            EditRequest(light=bad)
+        assert words in str(e.value), bad
+
+
 # -- the curve -------------------------------------------------------------------------------
 def test_two_keys_ease_in_and_out_and_hold_outside():
     k = Keyed.parse("0@1s,1@3s", "x")
@@ -222,7 +238,8 @@ def test_the_page_sets_a_clips_key_frames(tmp_path):
 
 # -- the command line --------------------------------------------------------------------------
 def test_apply_records_the_keys_and_refuses_them_on_a_photo(tmp_path):
-    """``apply --strength 0@0,1@5 --control smile=0@0s,1@0.2s`` on a clip and a photo: the clip's
+    """``apply --strength 0@0,1@5 --control smile=0@0s,1@0.2s --light -35,15@0s;35,15@0.2s`` on a
+    clip and a photo: the clip's
     record and name say the keys, the photo is an error record naming them (exit 1); a bad key
     is a usage error naming the option and the text (exit 2)."""
     pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
@@ -244,13 +261,14 @@ def test_apply_records_the_keys_and_refuses_them_on_a_photo(tmp_path):
 
     out = tmp_path / "out"
     r = apply(tmp_path / "b.mp4", tmp_path / "a.png", "-m", "stage", "-t", "happy", "--strength", "0@0,1@5",
-              "--control", "smile=0@0s,1@0.2s", "-o", out, "--json")
+              "--control", "smile=0@0s,1@0.2s", "--light", "-35,15@0s;35,15@0.2s", "-o", out, "--json")
     assert r.returncode == 1, r.stderr
     clip, photo = (json.loads(line) for line in r.stdout.splitlines())
     assert clip["status"] == "ok" and clip["strength"] == "0@0,1@5" and clip["controls"] == {"smile": "0@0s,1@0.2s"}
-    assert os.path.basename(clip["output"]) == "b_happy_smile-0@0s,1@0.2s_0@0,1@5.mp4"
+    assert clip["light"] == "-35,15@0s;35,15@0.2s"
+    assert os.path.basename(clip["output"]) == "b_happy_light-35,15@0s;35,15@0.2s_smile-0@0s,1@0.2s_0@0,1@5.mp4"
     assert photo["status"] == "error" and photo["output"] is None
-    assert photo["error"] == ("--strength, --control smile given as key frames: a photo takes one value (give a "
+    assert photo["error"] == ("--strength, --light, --control smile given as key frames: a photo takes one value (give a "
                               "number), key frames are for a video")
     bad = apply(tmp_path / "b.mp4", "-m", "stage", "--control", "smile=0@0s,1@1.5", "-o", out)
     assert bad.returncode == 2 and "--control smile '1@1.5': a frame number is whole" in bad.stderr, bad.stderr

@@ -125,7 +125,8 @@ FIELDS: tuple[Field, ...] = (
           "model takes: see `faceedit models`.", vocabulary="lighting"),
     Field("light", "AZ,EL", None, "Relight to a light direction AZ,EL in degrees, Extended Yale B's convention "
           "(azimuth + lights the image's left side of the face, elevation + lights it from above; e.g. 35,15); "
-          "every model on the stage takes it.", step="stage"),
+          "every model on the stage takes it; a video's as key frames, ';' between them: -35,15@0s;35,15@2s.",
+          step="stage"),
     Field("light_strength", "float", None, "How much the light replaces the photo's own, 0..1 (default "
           f"{LIGHT_STRENGTH:g}; 1 is a dark-room point light: the far side goes nearly black); a video's as key "
           "frames: 0@0s,1@2s.",
@@ -168,8 +169,8 @@ class EditRequest:
     path, an RGB array or its 68 landmarks. ``settings``: the model's own keywords (``--set``),
     passed to its network as they are. Made with :meth:`of` from keywords, as
     :meth:`faceedit.api.Editor.edit` takes them; :meth:`at` gives the same request for another
-    target and strength. ``strength``, ``light_strength`` and each AU's and control's value may be
-    key frames (:class:`faceedit.edits.keyed.Keyed`, or its text ``0@0s,1@2s``), for a video:
+    target and strength. ``strength``, ``light`` (:func:`keyed_light`), ``light_strength`` and
+    each AU's and control's value may be key frames (:class:`faceedit.edits.keyed.Keyed`, or its text ``0@0s,1@2s``), for a video:
     :meth:`resolved` gives the request at a frame's time; a photo refuses them (:meth:`keyed`)."""
 
     # each default is the declaration's (FIELDS)
@@ -246,6 +247,7 @@ class EditRequest:
         """The values given as key frames, as the command line names them (``strength``,
         ``--control smile``, ``--au 12``, ``light_strength``); empty for an edit that holds still."""
         out = [f"`{k}`" for k in ("strength", "light_strength") if isinstance(getattr(self, k), Keyed)]
+        out += ["`light`"] if is_keyed_text(self.light) else []
         out += [f"`controls` {k}" for k, v in (self.controls or {}).items() if isinstance(v, Keyed)]
         out += [f"`aus` {k}" for k, v in (self.aus or {}).items() if isinstance(v, Keyed)]
         return out
@@ -260,8 +262,11 @@ class EditRequest:
         def at(v: Any) -> Any:
             return v.at(seconds, rate) if isinstance(v, Keyed) else v
 
+        light = self.light
+        if light is not None and is_keyed_text(light):
+            light = ",".join(f"{at(k):g}" for k in keyed_light(light))
         return dataclasses.replace(
-            self, strength=at(self.strength), light_strength=at(self.light_strength),
+            self, strength=at(self.strength), light=light, light_strength=at(self.light_strength),
             aus={k: at(v) for k, v in self.aus.items()} if self.aus else None,
             controls={k: at(v) for k, v in self.controls.items()} if self.controls else None)
 
@@ -278,6 +283,8 @@ class EditRequest:
         where none is given); ``(None, None)`` where the stage relights nothing (a
         ``light_strength`` given is kept)."""
         spec = self.light if self.light is not None else self.lighting if stage else None
+        if is_keyed_text(spec):  # key frames: their text (AZ,EL@TIME;...)
+            return spec, self.light_strength if self.light_strength is not None else LIGHT_STRENGTH
         if spec is None or (self.light is None and spec not in NAMED_DIRECTIONS):
             return None, self.light_strength
         _, towards = parse_direction(spec)
@@ -421,6 +428,10 @@ def _light_text(light: Any) -> str:
     ones: :func:`faceedit.edits.light.parse_direction`)."""
     if isinstance(light, str):
         text = light.replace(" ", "")
+        if is_keyed_text(text):
+            azimuths, elevations = keyed_light(text)
+            return ";".join(f"{a:g},{e:g}@{at:g}{'s' if unit == 's' else ''}"
+                            for (at, unit, a), (_, _, e) in zip(azimuths.keys, elevations.keys))
     else:
         try:
             az, el = (float(v) for v in light)
@@ -429,6 +440,29 @@ def _light_text(light: Any) -> str:
         text = f"{az:g},{el:g}"
     parse_direction(text)
     return text
+
+
+def keyed_light(text: str) -> tuple[Keyed, Keyed]:
+    """A light direction as key frames, ``AZ,EL@TIME`` each, ``;`` between them
+    (``-35,15@0s;35,15@2s``; a named direction but ambient as its AZ,EL: ``left@0s;right@2s``),
+    as its azimuth's and its elevation's keys, each interpolated on its own (a curve that stays
+    between its keys' values: every direction on the way is one the shading is fitted for). A
+    UsageError naming ``light`` and the bad key."""
+    az, el = [], []
+    for item in (p.strip() for p in text.split(";")):
+        where, at, when = item.rpartition("@")
+        if not at:
+            raise UsageError(f"`light` {item!r}: a key frame is AZ,EL@TIME, ';' between key frames "
+                             "(e.g. -35,15@0s;35,15@2s)")
+        _, towards = parse_direction(where)
+        if towards is None:
+            raise UsageError(f"`light` {item!r}: {where} has no direction to move to or from; give AZ,EL")
+        az.append(f"{towards[0]!r}@{when}")
+        el.append(f"{towards[1]!r}@{when}")
+    try:
+        return Keyed.parse(",".join(az), "`light`"), Keyed.parse(",".join(el), "`light`")
+    except UsageError as e:  # the times: named in the text as given
+        raise UsageError(f"`light` {text!r}: {str(e).split(': ', 1)[-1]}") from None
 
 
 def _aus(aus: Any) -> dict[int, float]:

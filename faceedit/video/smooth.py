@@ -151,5 +151,5 @@ def frame_request(request: EditRequest, clock: FrameClock) -> tuple[EditRequest,
     if not request.keyed():
         return request, None
     r = request.resolved(clock.since, clock.rate)
-    return r, (r.strength, r.light_strength, tuple(sorted((r.aus or {}).items())),
+    return r, (r.strength, r.light, r.light_strength, tuple(sorted((r.aus or {}).items())),
                tuple(sorted((r.controls or {}).items())))
