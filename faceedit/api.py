@@ -146,13 +146,18 @@ class Editor(Flow):
         takes); then detects, chooses the faces (:func:`faceedit.flow.select_faces`), leaves
         those the edit declines as they are (:func:`faceedit.faces.reading.decline_reason`: turned
         past 45 degrees, eyes under 12 px apart; named with the reason in :attr:`declined`;
-        ``force``: edits them too) and runs :func:`faceedit.flow.edit_faces` on the others."""
+        ``force``: edits them too) and runs :func:`faceedit.flow.edit_faces` on the others. A
+        value given as key frames (:class:`faceedit.edits.keyed.Keyed`) is a UsageError here:
+        they are for a video."""
         if isinstance(target, EditRequest):
             if fields or strength != 1.0:
                 raise UsageError("give the edit as an EditRequest or as keywords, not both")
             request = target
         else:
             request = EditRequest.of(target, strength, **fields)
+        if request.keyed():
+            raise UsageError(f"{', '.join(request.keyed())} given as key frames: a photo takes one value "
+                             "(key frames are for a video: faceedit.video.runner.edit_video)")
         request = self.check_request(request)
         self.check_detector()
         self.declined = []

@@ -286,3 +286,30 @@ def test_clip_frame_then_whole_clip(page, tmp_path):
     args = shlex.split(page.inner_text("#command"))
     subprocess.run([sys.executable, "-m", "faceedit", "-q", *args[1:]], cwd=tmp_path, check=True)
     assert (tmp_path / "edited" / "clip_edited.mp4").read_bytes() == data
+
+
+def test_clip_key_frames(page, tmp_path):
+    """A clip's key frames typed on the page: the command carries them, and the whole clip the
+    page edits is the bytes that command writes; on a photo the field is hidden."""
+    pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
+    from faceedit.video.synth import write_clip
+
+    src = tmp_path / "clip.mp4"
+    write_clip(str(src), np.asarray(astronaut()), 6, (256, 192), tone=None)
+    upload(page, "clip.mp4", src.read_bytes(), "video/mp4")
+    settled(page)
+    page.fill("#keys", "smile=0@0,1@5")
+    page.dispatch_event("#keys", "change")
+    settled(page, "smile=0@0,1@5")
+    assert "--control smile=0@0,1@5" in page.inner_text("#command")
+    page.click("#clip")
+    page.wait_for_function("() => document.getElementById('clip-status').textContent === 'edited'")
+    with page.expect_download() as info:
+        page.click("#download")
+    data = open(info.value.path(), "rb").read()
+    args = shlex.split(page.inner_text("#command"))
+    subprocess.run([sys.executable, "-m", "faceedit", "-q", *args[1:]], cwd=tmp_path, check=True)
+    assert (tmp_path / "edited" / "clip_edited.mp4").read_bytes() == data
+    upload(page, "astronaut.png", png_bytes(np.asarray(astronaut())))
+    settled(page)
+    assert not page.is_visible("#keys")

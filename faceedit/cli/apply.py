@@ -43,6 +43,7 @@ from faceedit.cli.common import (
     progress,
     split_list,
 )
+from faceedit.edits.keyed import Keyed
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
 from faceedit.models.request import FIELD, EditRequest
@@ -167,12 +168,24 @@ def _run_values(given: dict[str, Any]) -> dict[str, Any]:
         value = given[name]
         if flag.kind == "list":
             value = split_list(value, flag.flags[0])
+        elif flag.kind == "numbers" and any("@" in v for v in value):  # key frames: 0@0s,1@2s
+            value = [_keyed(",".join(split_list(value, flag.flags[0])), flag.flags[0], flag.describes)]
         elif flag.kind == "numbers":
             value = parse_floats(value, flag.flags[0])
         elif isinstance(value, enum.Enum):
             value = value.value
         values[name] = value
     return values
+
+
+def _keyed(text: str, flag: str, field: str | None):
+    """Key frames given to ``flag`` (``--strength 0@0s,1@2s``), each value checked as the
+    request's ``field`` is (:class:`faceedit.models.request.EditRequest`); a bad one a usage
+    error naming the flag and the text."""
+    if field in FIELD:
+        given: dict[str, Any] = {field: text}
+        return getattr(EditRequest(**given), field)
+    return Keyed.parse(text, f"`{flag}`")
 
 
 #: ``faceedit apply``'s parameters, in the order its help lists them: the command's own (those

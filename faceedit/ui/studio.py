@@ -18,7 +18,9 @@ output: the same bytes.
 
 A video (the ``video`` extra) previews its first frame the same way; the whole clip is edited
 by :func:`faceedit.video.runner.edit_video` as ``faceedit apply`` edits it (faces tracked, the
-expression held), in the background (:class:`Clip`).
+expression held), in the background (:class:`Clip`); its values may change over the clip, key
+frames given as one text (``keys``: :func:`faceedit.models.request.keyed_fields`), the preview
+at the first frame's values.
 """
 
 from __future__ import annotations
@@ -44,13 +46,14 @@ from PIL import Image
 
 from faceedit.api import Editor
 from faceedit.apply_options import ApplyOptions
+from faceedit.edits.keyed import Keyed
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.types import Face
 from faceedit.flow import edit_each, edit_faces, select_faces
 from faceedit.io.decode import DEFAULT_MAX_PIXELS, LoadedImage, read_image
 from faceedit.io.encode import write_image
 from faceedit.io.formats import PHOTO, VIDEO, VIDEO_EXTS
-from faceedit.models.request import FIELD, EditRequest
+from faceedit.models.request import FIELD, EditRequest, keyed_fields
 from faceedit.pixels import to_uint8
 from faceedit.plan import output_record
 
@@ -274,6 +277,9 @@ class Studio:
         fields = {k: settings[k] for k in PAGE_FIELDS if settings.get(k) not in (None, "", {})}
         if isinstance(fields.get("aus"), Mapping):
             fields["aus"] = {int(k): v for k, v in fields["aus"].items()}
+        if str(settings.get("keys") or "").strip():  # a clip's key frames, over the sliders' values
+            for k, v in keyed_fields(str(settings["keys"])).items():
+                fields[k] = {**dict(fields.get(k) or {}), **v} if isinstance(v, dict) else v
         request = EditRequest(**fields)
         return model, self.editor(model).check_request(request)
 
@@ -310,6 +316,10 @@ class Studio:
                     (select_faces(found, str(n), 0, photo.name)[0], r) for n, r in edits.items()])
             else:
                 model, request = self.request(settings)
+                if request.keyed():  # a clip's first frame: the keys' values there; a photo takes none
+                    if not photo.video:
+                        raise UsageError(f"{', '.join(request.keyed())} given as key frames: a photo takes one value")
+                    request = request.resolved(0.0)
                 faces = select_faces(found, request.face, request.max_faces, photo.name)
                 out = edit_faces(self.editor(model), pixels, faces, request)
             self._last = (pid, key, out)
@@ -549,7 +559,10 @@ def scale_face(face: Face, sx: float, sy: float) -> Face:
 
 
 def _number(value: float) -> str:
-    """A number as the shortest text that reads back as the same float."""
+    """A number as the shortest text that reads back as the same float; key frames as their
+    text (``0@0s,1@2s``)."""
+    if isinstance(value, Keyed):
+        return value.text
     v = float(value)
     return str(int(v)) if v.is_integer() and math.isfinite(v) else repr(v)
 
