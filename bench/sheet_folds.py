@@ -45,6 +45,14 @@ def box(lm: np.ndarray, d: float, region: str, shape: tuple[int, ...]) -> tuple[
     return x0, y0, x0 + ww, y0 + hh
 
 
+def read_rgb(path: Path) -> np.ndarray:
+    """The photo at ``path`` as RGB (FileNotFoundError where it cannot be read)."""
+    img = cv2.imread(str(path))
+    if img is None:
+        raise FileNotFoundError(path)
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
 def labelled(tile: np.ndarray, text: str) -> np.ndarray:
     strip = np.full((18, tile.shape[1], 3), 255, np.uint8)
     cv2.putText(strip, text, (3, 13), FONT, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
@@ -72,8 +80,8 @@ def main(argv=None) -> int:
     for f in args.faces.split(","):
         kind, n = f.split("/")
         other = "smiling" if kind == "neutral" else "neutral"
-        img = cv2.cvtColor(cv2.imread(str(hd / f"{f}.jpg")), cv2.COLOR_BGR2RGB)
-        real = cv2.cvtColor(cv2.imread(str(hd / other / f"{n}.jpg")), cv2.COLOR_BGR2RGB)
+        img = read_rgb(hd / f"{f}.jpg")
+        real = read_rgb(hd / other / f"{n}.jpg")
         lm = np.asarray(max(ed.detector.detect(img), key=lambda x: x.area).landmarks, np.float64)
         lm_real = np.asarray(max(ed.detector.detect(real), key=lambda x: x.area).landmarks, np.float64)
         d = eye_distance(lm)

@@ -65,6 +65,14 @@ def crop(img: np.ndarray, c: np.ndarray, d: float, zoom: int = 1) -> np.ndarray:
     return tile
 
 
+def read_rgb(path: Path) -> np.ndarray:
+    """The photo at ``path`` as RGB (FileNotFoundError where it cannot be read)."""
+    img = cv2.imread(str(path))
+    if img is None:
+        raise FileNotFoundError(path)
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
 def labelled(tile: np.ndarray, text: str) -> np.ndarray:
     strip = np.full((18, tile.shape[1], 3), 255, np.uint8)
     cv2.putText(strip, text, (3, 13), FONT, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
@@ -98,9 +106,9 @@ def main(argv=None) -> int:
     edits = values()
     header = ["photo"] + [f"{k}={v}" for k, v in edits]
     rows = []
-    photos = [("astronaut x4", astronaut(), ("temple",), 4)]
+    photos: list[tuple[str, np.ndarray, tuple[str, ...], int]] = [("astronaut x4", astronaut(), ("temple",), 4)]
     for f in args.faces.split(","):
-        img = cv2.cvtColor(cv2.imread(str(hd / f"{f}.jpg")), cv2.COLOR_BGR2RGB)
+        img = read_rgb(hd / f"{f}.jpg")
         photos.append((f.replace("/", " "), img, ("temple", "jaw"), 1))
     for name, img, where, zoom in photos:
         faces = ed.detector.detect(img)
@@ -116,7 +124,7 @@ def main(argv=None) -> int:
     texts = [""] * len(header)
     for item in args.real.split(","):
         colour, n = item.split(":")
-        img = cv2.cvtColor(cv2.imread(str(hd / "neutral" / f"{n}.jpg")), cv2.COLOR_BGR2RGB)
+        img = read_rgb(hd / "neutral" / f"{n}.jpg")
         face = max(ed.detector.detect(img), key=lambda f: f.area)
         lm = np.asarray(face.landmarks, np.float64)
         seen = hair_colour(img, hair_matte(img, lm, face.dense))
