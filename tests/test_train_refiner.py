@@ -54,7 +54,7 @@ def test_a_short_run_writes_a_refiner_with_the_residual(tmp_path):
         fake_sources=np.array(["jaffe/a" if i % 3 == 0 else "neutral/b" for i in range(n)]),
         config=np.array(json.dumps(RefinerConfig(crop=s).to_dict())))
     gen = {"base": 8, "max_channels": 16, "n_down": 2, "n_res": 1}
-    path = train(crops, tmp_path / "run", "secgan", 0.02, batch=2, warmup=2, generator=gen, save_every=1000)
+    path = train(crops, tmp_path / "run", "secgan", 0.02, batch=2, warmup=10, generator=gen, save_every=1000)
     r = load_refiner(path)
     assert r.cfg.method == "secgan" and r.cfg.residual == 24.0
     x = torch.rand(1, 3, s, s) * 2 - 1
