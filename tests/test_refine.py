@@ -39,8 +39,9 @@ def tiny_refiner(seed: int = 0, method: str = "reggan", **config) -> RegionRefin
     torch.manual_seed(seed)
     r = RegionRefiner({**TINY, "method": method, "generator": TINY_GENERATORS[method], **config})
     torch.nn.init.normal_(r.head().weight, std=0.5)
-    if r.head().bias is not None:
-        torch.nn.init.normal_(r.head().bias, std=0.5)
+    bias = r.head().bias
+    if bias is not None:
+        torch.nn.init.normal_(bias, std=0.5)
     return r.eval()
 
 
