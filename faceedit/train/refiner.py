@@ -99,7 +99,9 @@ REAL_WEIGHTS = {"grid": 0.2, "london_hd": 0.05, "jaffe": 0.45, "yale": 0.3}
 CHROMA_WEIGHTS = {"grid": 0.75, "london_hd": 0.25}
 #: A GRID frame whose inner lips' median luma is under DARK_SPLIT of its cheeks' shows a dark
 #: interior (else mostly teeth); GRID_DARK of GRID's draws are of those (GRID's open frames are
-#: mostly teeth, and a critic of teeth teaches a refiner to stripe the cavity like teeth).
+#: mostly teeth, and a critic of teeth teaches a refiner to stripe the cavity like teeth). Of the five
+#: clips in ../shared/data/grid none has such a frame (inner lips 0.43-1.0 of the cheeks'): GRID's
+#: frames are then drawn evenly.
 DARK_SPLIT, GRID_DARK = 0.3, 0.6
 #: Sigma (px of the crop) of the blur every crop gets before a critic sees it: GRID's frames are
 #: 360x288 MPEG (its mouths' boxes about the crop's size, soft), London's are cut from 1350-px
