@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -139,6 +140,8 @@ def main() -> None:
     ap.add_argument("--faces", default="", help="comma-separated London ids (default: the held-out ones)")
     ap.add_argument("--crops", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--no-method", action="store_true",
+                    help="measure the stage alone and the stage + refiner only (not the method's whole edit)")
     ap.add_argument("--sheet", type=Path, default=None,
                     help="with --crops: the faces' panels, surprised then fearful, stacked into one contact sheet (PNG)")
     a = ap.parse_args()
@@ -167,10 +170,11 @@ def main() -> None:
             lm = e.landmarks
             row = {"face": i, "target": target}
             stage_px = {r: staged[r].pixels.copy() for r in req}  # the network pastes into the staged photo
-            method_px = {r: F.finish_photo(editor, staged[r], req[r]) for r in req}
+            method_px = {} if a.no_method else {r: F.finish_photo(editor, staged[r], req[r]) for r in req}
             for r in req:
                 row[f"stage_{r}"] = measure(stage_px[r], lm, cfg.crop, cfg.crop_scale)
-                row[f"method_{r}"] = measure(method_px[r], lm, cfg.crop, cfg.crop_scale)
+                if method_px:
+                    row[f"method_{r}"] = measure(method_px[r], lm, cfg.crop, cfg.crop_scale)
             if e.invented is not None:
                 (x0, y0, x1, y1), cov = e.invented
                 w = weight_image(img.shape[:2], lm, e.invented, cfg)
@@ -178,8 +182,9 @@ def main() -> None:
                 core[y0:y1, x0:x1] = cov > 0.5
                 d = np.abs(stage_px["on"].astype(np.float32) - stage_px["off"].astype(np.float32)).mean(-1)
                 row["inside"], row["outside"] = float(d[core].mean()), float(d[w == 0].mean())
-                dm = np.abs(method_px["on"].astype(np.float32) - method_px["off"].astype(np.float32)).mean(-1)
-                row["method_outside"] = float(dm[w == 0].mean())
+                if method_px:
+                    dm = np.abs(method_px["on"].astype(np.float32) - method_px["off"].astype(np.float32)).mean(-1)
+                    row["method_outside"] = float(dm[w == 0].mean())
             rows.append(row)
             print(json.dumps(row), flush=True)
             if a.crops:
@@ -195,16 +200,18 @@ def main() -> None:
                     a.crops / f"{i}_{target}_3x.png")
     if a.crops and a.sheet:
         contact_sheet([a.crops / f"{i}_{t}.png" for t in TARGETS for i in ids], a.sheet)
-    summary = {"faces": len(ids), "real": {k: {m: float(np.nanmedian([r[m] for r in v])) for m in v[0]} | {"n": len(v)}
+    summary: dict[str, Any] = {"faces": len(ids), "real": {k: {m: float(np.nanmedian([r[m] for r in v])) for m in v[0]} | {"n": len(v)}
                                            for k, v in real.items() if v}}
     for t in TARGETS:
-        sub = [r for r in rows if r["target"] == t]
+        sub: list[dict[str, Any]] = [r for r in rows if r["target"] == t]
         summary[t] = {k: {m: float(np.nanmedian([r[k][m] for r in sub])) for m in sub[0][k]}
-                      for k in ("stage_off", "stage_on", "method_off", "method_on")}
+                      for k in ("stage_off", "stage_on", "method_off", "method_on") if k in sub[0]}
         summary[t]["inside"] = float(np.median([r["inside"] for r in sub if "inside" in r]))
         summary[t]["outside"] = float(np.max([r["outside"] for r in sub if "outside" in r]))
-        summary[t]["method_outside"] = float(np.median([r["method_outside"] for r in sub if "method_outside" in r]))
+        if not a.no_method:
+            summary[t]["method_outside"] = float(np.median([r["method_outside"] for r in sub if "method_outside" in r]))
         summary[t]["faces_darker_with_refiner"] = sum(r["stage_on"]["dark"] < r["stage_off"]["dark"] for r in sub)
+        summary[t]["faces_grainier_with_refiner"] = sum(r["stage_on"]["grain"] > r["stage_off"]["grain"] for r in sub)
     print(json.dumps(summary, indent=1))
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)

@@ -39,8 +39,9 @@ def tiny_refiner(seed: int = 0, method: str = "reggan", **config) -> RegionRefin
     torch.manual_seed(seed)
     r = RegionRefiner({**TINY, "method": method, "generator": TINY_GENERATORS[method], **config})
     torch.nn.init.normal_(r.head().weight, std=0.5)
-    if r.head().bias is not None:
-        torch.nn.init.normal_(r.head().bias, std=0.5)
+    bias = r.head().bias
+    if bias is not None:
+        torch.nn.init.normal_(bias, std=0.5)
     return r.eval()
 
 
@@ -97,15 +98,17 @@ def opening(shape, cx, cy, rx, ry, pad=10):
     return (x0, y0, x1, y1), cov
 
 
+@pytest.mark.parametrize("residual", [0.0, 24.0])
 @pytest.mark.parametrize("method", METHODS)
-def test_the_change_is_confined_to_the_invented_region_bit_exact(method):
-    """For each method's generator: outside the region's feathered mask every pixel equals the
-    input's, bit for bit; inside the region the refiner changes it."""
+def test_the_change_is_confined_to_the_invented_region_bit_exact(method, residual):
+    """For each method's generator, with the gain alone and with the RGB residual: outside the
+    region's feathered mask every pixel equals the input's, bit for bit; inside the region the
+    refiner changes it."""
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (240, 300, 3), dtype=np.uint8)
     lm = mouth_landmarks(150, 130, 90)
     roi, cov = opening(img.shape[:2], 150, 130, 30, 12)
-    r = tiny_refiner(0, method)
+    r = tiny_refiner(0, method, residual=residual)
     out = refine_photo(r, img, [(lm, (roi, cov))])
     weight = weight_image(img.shape[:2], lm, (roi, cov), r.cfg)
     x0, y0, x1, y1 = roi
@@ -117,6 +120,30 @@ def test_the_change_is_confined_to_the_invented_region_bit_exact(method):
     changed = np.abs(out.astype(int) - img.astype(int)).max(-1)[inside]
     assert (changed > 0).mean() > 0.9
     assert out is not img and not np.shares_memory(out, img)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_residual_adds_light_and_colour_a_gain_cannot(method):
+    """With ``residual`` set each generator gives 4 outputs (the gain's exponent, an RGB residual);
+    fresh, it changes nothing; trained (here a random head), it lights a black opening (a gain
+    cannot: black times any gain is black) by at most the residual's bound, changes R, G and B
+    unequally (colour, not light alone), and nothing outside the mask."""
+    torch.manual_seed(0)
+    fresh = RegionRefiner({**TINY, "method": method, "generator": TINY_GENERATORS[method], "residual": 24.0})
+    x = -torch.ones(2, 3, 32, 32)  # black
+    m = torch.zeros(2, 1, 32, 32)
+    m[:, :, 10:22, 8:24] = 1.0
+    assert fresh(x, m).shape == (2, 4, 32, 32)
+    torch.testing.assert_close(fresh.composite(x, m), x, atol=0, rtol=0)
+    r = tiny_refiner(2, method, residual=24.0)
+    out = r.composite(x, m)
+    levels = (out - x) * 127.5
+    inside, outside = m.expand_as(x) == 1, m.expand_as(x) == 0
+    assert levels[outside].abs().max() == 0
+    assert levels[inside].max() > 1.0 and levels.max() <= 24.0 + 1e-3
+    assert (levels[:, 0] - levels[:, 2]).abs()[m[:, 0] == 1].max() > 1.0
+    gain_only = tiny_refiner(2, method)
+    assert gain_only.composite(x, m).eq(x).all()
 
 
 def test_no_region_no_change():
@@ -138,10 +165,11 @@ def test_a_fresh_refiner_changes_nothing():
     assert np.array_equal(out, img)
 
 
-def test_grey_and_16_bit_photos():
+@pytest.mark.parametrize("residual", [0.0, 24.0])
+def test_grey_and_16_bit_photos(residual):
     """A grey (H, W) photo and a 16-bit one are refined in their own form, confined as well."""
     rng = np.random.default_rng(1)
-    r = tiny_refiner(1)
+    r = tiny_refiner(1, residual=residual)
     lm = mouth_landmarks(100, 100, 70)
     region = opening((200, 200), 100, 100, 22, 9)
     for img in (rng.integers(0, 256, (200, 200), dtype=np.uint8),

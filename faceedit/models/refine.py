@@ -11,9 +11,11 @@ The stage reports each such region as a coverage mask at the photo's resolution
    (:func:`feathered`) cut and resized the same way;
 2. runs the refiner on (crop, mask): a light gain per pixel, ``2 ** (GAIN_STOPS * t)`` with
    ``t`` in [-1, 1], the same for R, G and B (light and shadow: the region's colours keep their
-   hue, as under less or more light; what a discriminator of luma can judge, the refiner changes);
-3. resizes the gain's exponent to the box's own size, multiplies it by the feathered mask at
-   the photo's resolution and applies it there.
+   hue, as under less or more light), and, where :attr:`RefinerConfig.residual` is set, an RGB
+   residual of at most that many levels per channel (tanh-bounded: light, colour and texture a
+   gain cannot make, such as a lit edge in a black cavity or a redder shadow);
+3. resizes the outputs to the box's own size, multiplies them by the feathered mask at the
+   photo's resolution and applies them there (``pixel * gain + residual``).
 
 Outside the feathered mask the weight is exactly 0 and the pixels are not written: the network's
 change is confined to what the stage invented, bit for bit, by construction. The same composite
@@ -21,7 +23,8 @@ in crop space (:meth:`RegionRefiner.composite`) is what training shows the discr
 (:mod:`faceedit.train.refiner`, SimGAN: Shrivastava et al., CVPR 2017).
 
 The generator is the method's own (:data:`GENERATORS`), its paper's architecture at small widths,
-taking 4 channels (RGB and the mask) and returning 1 (the gain's exponent): RegGAN's refinement
+taking 4 channels (RGB and the mask) and returning 1 (the gain's exponent) or 4 (and the RGB
+residual): RegGAN's refinement
 network ``G_R`` (:class:`faceedit.models.reggan.Refiner`: encoding, latent and decoding attention
 blocks); EGGAN's encoder ``E`` and generator ``G`` (:mod:`faceedit.models.eggan`: an autoencoder
 through an FC code); LEGAN's expression, lighting and fusion hourglasses
@@ -72,6 +75,7 @@ class RefinerConfig:
     crop_scale: float = 1.4  # the box's side over the mouth's width (outer corners 48-54)
     feather: float = 0.015  # sigma of the mask's feather, a share of the box's side
     default_on: bool = False  # whether the method's runs use it without --set refine=on
+    residual: float = 0.0  # bound of the RGB residual (levels of 255); 0: the gain alone (one output)
     generator: dict[str, Any] = dataclasses.field(default_factory=dict)  # the generator's widths
 
     @classmethod
@@ -106,6 +110,12 @@ def _empty(x: torch.Tensor) -> torch.Tensor:
     return x.new_zeros(x.shape[0], 0)
 
 
+def outputs(cfg: RefinerConfig) -> int:
+    """The generator's output channels: the gain's exponent, and an RGB residual where
+    ``cfg.residual`` bounds one."""
+    return 4 if cfg.residual > 0 else 1
+
+
 def _reggan_generator(cfg: RefinerConfig) -> nn.Module:
     """RegGAN's ``G_R`` (3 EABs, latent attention blocks, 3 DABs)."""
     from faceedit.models.reggan import Refiner
@@ -113,7 +123,7 @@ def _reggan_generator(cfg: RefinerConfig) -> nn.Module:
     g = {"base_channels": 16, "max_channels": 64, "n_latent": 10, "attention_channels": 16,
          "hourglass_depth": 2, "norm": "instance", **cfg.generator}
     return Refiner(4, g["base_channels"], g["max_channels"], g["n_latent"], g["attention_channels"],
-                   g["hourglass_depth"], g["norm"], residual=False, out_channels=1)
+                   g["hourglass_depth"], g["norm"], residual=False, out_channels=outputs(cfg))
 
 
 class _EGGANRefiner(nn.Module):
@@ -121,14 +131,14 @@ class _EGGANRefiner(nn.Module):
     (FC -> up-sampling residual blocks -> conv -> tanh) as an autoencoder of the crop, with no AU
     condition."""
 
-    def __init__(self, size: int, g: Mapping[str, Any]) -> None:
+    def __init__(self, size: int, g: Mapping[str, Any], out: int) -> None:
         super().__init__()
         from faceedit.models.eggan import Encoder, Generator
 
         widths = list(g["enc_channels"])
         self.encoder = Encoder(size, 4, widths, g["latent_dim"], 1, 1.0, 1)
         self.encoder.au_head = nn.Sequential()  # no AUs to regress: the refiner has one job
-        self.decoder = Generator(size, 1, g["latent_dim"], 0, 1.0, g["gen_blocks"], g["gen_channels"],
+        self.decoder = Generator(size, out, g["latent_dim"], 0, 1.0, g["gen_blocks"], g["gen_channels"],
                                  g["gen_min_channels"], False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -139,62 +149,64 @@ class _EGGANRefiner(nn.Module):
 def _eggan_generator(cfg: RefinerConfig) -> nn.Module:
     g = {"enc_channels": [16, 32, 64, 64, 64], "latent_dim": 128, "gen_blocks": 4, "gen_channels": 64,
          "gen_min_channels": 16, **cfg.generator}
-    return _EGGANRefiner(cfg.crop, g)
+    return _EGGANRefiner(cfg.crop, g, outputs(cfg))
 
 
 class _LEGANRefiner(nn.Module):
     """LEGAN's three hourglasses: the expression and the lighting hourglass each read (RGB, mask)
     and give a mask; the fusion hourglass turns the two into the output."""
 
-    def __init__(self, g: Mapping[str, Any]) -> None:
+    def __init__(self, g: Mapping[str, Any], out: int) -> None:
         super().__init__()
         from faceedit.models.legan import LeganGenerator
 
-        # LeganGenerator(channels=1, n_expr=3, n_light=3): hourglasses of 1 + 3 = 4 channels in
-        # (here RGB and the mask in place of the condition planes), 1 out; the fusion 2 -> 1
-        self.g = LeganGenerator(1, 3, 3, g["dim"], g["max_dim"], g["n_down"], g["n_res"], g["norm"])
+        # one output: LeganGenerator(channels=1, n_expr=3, n_light=3), hourglasses of 1 + 3 = 4
+        # channels in (RGB and the mask in place of the condition planes), 1 out, the fusion 2 -> 1;
+        # four outputs: LeganGenerator(4, 0, 0), hourglasses 4 -> 4, the fusion 8 -> 4
+        cond = 3 if out == 1 else 0
+        self.g = LeganGenerator(out, cond, cond, g["dim"], g["max_dim"], g["n_down"], g["n_res"], g["norm"])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.g.fusion(torch.cat([self.g.expression(x), self.g.lighting(x)], 1))
 
 
 def _legan_generator(cfg: RefinerConfig) -> nn.Module:
-    return _LEGANRefiner({"dim": 8, "max_dim": 32, "n_down": 2, "n_res": 2, "norm": "instance", **cfg.generator})
+    return _LEGANRefiner({"dim": 8, "max_dim": 32, "n_down": 2, "n_res": 2, "norm": "instance", **cfg.generator},
+                         outputs(cfg))
 
 
 class _LSSLRefiner(nn.Module):
     """LSSL's generator ``G_dec(G_enc(x, s))``: the crop as its image ``x`` and the mask as its
     side image ``s`` (a landmark heat map in the paper), stride-2 encoder, residual blocks,
-    pixel-shuffle decoder; the decoder's head gives 1 channel."""
+    pixel-shuffle decoder; the decoder's head gives the refiner's outputs."""
 
-    def __init__(self, g: Mapping[str, Any]) -> None:
+    def __init__(self, g: Mapping[str, Any], out: int) -> None:
         super().__init__()
         from faceedit.models.lssl import LSSLGenerator
 
         self.g = LSSLGenerator(3, 0, base=g["base"], max_channels=g["max_channels"], n_down=g["n_down"],
                                n_res=g["n_res"], norm=g["norm"])
-        self.g.net.head = nn.Conv2d(self.g.net.head.in_channels, 1, 7, 1, 3)
+        self.g.net.head = nn.Conv2d(self.g.net.head.in_channels, out, 7, 1, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         image, mask = x[:, :3], x[:, 3:]
-        out, _ = self.g.decode(self.g.encode(image, mask), _empty(x), image, mask)
-        return out
+        return torch.cat(self.g.decode(self.g.encode(image, mask), _empty(x), image, mask), 1)  # (image, side) parts
 
 
 def _lssl_generator(cfg: RefinerConfig) -> nn.Module:
     return _LSSLRefiner({"base": 16, "max_channels": 64, "n_down": 3, "n_res": 3, "norm": "instance",
-                         **cfg.generator})
+                         **cfg.generator}, outputs(cfg))
 
 
 class _SeCGANRefiner(nn.Module):
     """SeCGAN's RGB branch, StarGAN's generator (7x7 stem, stride-2 convolutions, residual
     blocks, transposed convolutions, 7x7 head, tanh), on (RGB, mask)."""
 
-    def __init__(self, g: Mapping[str, Any]) -> None:
+    def __init__(self, g: Mapping[str, Any], out: int) -> None:
         super().__init__()
         from faceedit.models.secgan import StarGenerator
 
-        self.g = StarGenerator(4, 1, 0, base=g["base"], max_channels=g["max_channels"], n_down=g["n_down"],
+        self.g = StarGenerator(4, out, 0, base=g["base"], max_channels=g["max_channels"], n_down=g["n_down"],
                                n_res=g["n_res"], norm=g["norm"])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -203,7 +215,7 @@ class _SeCGANRefiner(nn.Module):
 
 def _secgan_generator(cfg: RefinerConfig) -> nn.Module:
     return _SeCGANRefiner({"base": 16, "max_channels": 64, "n_down": 2, "n_res": 3, "norm": "instance",
-                           **cfg.generator})
+                           **cfg.generator}, outputs(cfg))
 
 
 #: method -> the builder of its generator as a region refiner.
@@ -219,8 +231,9 @@ HEADS = {"reggan": "head.conv", "eggan": "decoder.out", "legan": "g.fusion.body.
 class RegionRefiner(nn.Module):
     """A method's generator as a refiner of one kind of invented region (see the module
     docstring). ``forward(crops, masks)``: crops (B, 3, S, S) in [-1, 1], masks (B, 1, S, S) in
-    [0, 1] -> ``t`` (B, 1, S, S) in [-1, 1], the gain's exponent over :data:`GAIN_STOPS`, before
-    the mask."""
+    [0, 1] -> (B, C, S, S) in [-1, 1] before the mask: channel 0 the gain's exponent over
+    :data:`GAIN_STOPS`; where ``cfg.residual`` > 0, channels 1-3 the RGB residual over
+    ``cfg.residual`` levels."""
 
     def __init__(self, config: RefinerConfig | Mapping[str, Any] | None = None):
         super().__init__()
@@ -243,15 +256,18 @@ class RegionRefiner(nn.Module):
         return torch.tanh(self.net(torch.cat([crops, 2.0 * masks - 1.0], 1)))
 
     def composite(self, crops: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
-        """The refined crops: their light (0..1) times ``2 ** (GAIN_STOPS * masks * t)``, back
-        in [-1, 1] and clamped (what :func:`refine_photo` pastes, in crop space)."""
+        """The refined crops (what :func:`refine_photo` pastes, in crop space)."""
         return self.with_gain(crops, masks, self(crops, masks))
 
-    @staticmethod
-    def with_gain(crops: torch.Tensor, masks: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """:meth:`composite` for a given exponent ``t`` (the refiner's output)."""
-        gain = torch.exp2(GAIN_STOPS * masks * t)
-        return (((crops + 1.0) * gain) - 1.0).clamp(-1.0, 1.0)
+    def with_gain(self, crops: torch.Tensor, masks: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """:meth:`composite` for a given output ``t``: the crops' light (0..1) times
+        ``2 ** (GAIN_STOPS * masks * t[:, :1])``, plus ``masks * t[:, 1:4]`` times the residual's
+        bound, back in [-1, 1] and clamped."""
+        gain = torch.exp2(GAIN_STOPS * masks * t[:, :1])
+        out = (crops + 1.0) * gain
+        if t.shape[1] > 1:
+            out = out + masks * t[:, 1:4] * (2.0 * self.cfg.residual / 255.0)
+        return (out - 1.0).clamp(-1.0, 1.0)
 
 
 # -- geometry ------------------------------------------------------------------------------------
@@ -347,23 +363,27 @@ def refine_photo(refiner: RegionRefiner, pixels: np.ndarray,
     x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).to(device) * 2.0 - 1.0
     m = torch.from_numpy(np.clip(np.stack(masks), 0.0, 1.0))[:, None].to(device)
     with torch.inference_mode():
-        stops = refiner(x, m).float()[:, 0].cpu().numpy() * GAIN_STOPS  # the gain's exponent
+        raw = refiner(x, m).float().cpu().numpy()  # (N, C, S, S)
     out = pixels.copy()
-    for d, (box, (gx0, gy0, gx1, gy1), weight) in zip(stops, placed):
+    for d, (box, (gx0, gy0, gx1, gy1), weight) in zip(raw, placed):
         x0, y0, side = box
-        big = cv2.resize(d, (side, side), interpolation=cv2.INTER_LINEAR)
-        # the exponent over the weight's roi (the box may not cover all of it: 0 there)
-        corr = np.zeros((gy1 - gy0, gx1 - gx0), np.float32)
         bx0, by0 = max(gx0, x0), max(gy0, y0)
         bx1, by1 = min(gx1, x0 + side), min(gy1, y0 + side)
         if bx1 <= bx0 or by1 <= by0:
             continue
+        # the outputs over the weight's roi (the box may not cover all of it: 0 there)
+        big = cv2.resize(d.transpose(1, 2, 0), (side, side), interpolation=cv2.INTER_LINEAR).reshape(side, side, -1)
+        corr = np.zeros((gy1 - gy0, gx1 - gx0, big.shape[-1]), np.float32)
         corr[by0 - gy0:by1 - gy0, bx0 - gx0:bx1 - gx0] = big[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
         inside = weight > 0
-        gain = np.exp2(corr * weight)[inside]
+        w = weight[inside][:, None]
+        gain = np.exp2(GAIN_STOPS * corr[..., :1][inside] * w)  # (n, 1)
+        add = (corr[..., 1:4][inside] * w * (cfg.residual / 255.0 * unit) if corr.shape[-1] > 1
+               else np.zeros((len(w), 3), np.float32))  # (n, 3)
         region = out[gy0:gy1, gx0:gx1] if pixels.ndim == 2 else out[gy0:gy1, gx0:gx1, :3]
-        gain = gain if pixels.ndim == 2 else gain[:, None]
-        region[inside] = np.clip(np.round(region[inside].astype(np.float32) * gain), 0, unit)
+        if pixels.ndim == 2:  # a grey photo: the residual's mean of R, G and B
+            gain, add = gain[:, 0], add.mean(1)
+        region[inside] = np.clip(np.round(region[inside].astype(np.float32) * gain + add), 0, unit)
     return out
 
 

@@ -3,10 +3,10 @@ the open mouths the stage paints look photographed (SimGAN: Shrivastava, Pfister
 Wang, Webb, "Learning from simulated and unsupervised images through adversarial training",
 CVPR 2017).
 
-    python -m faceedit.train.refiner prepare --data ../shared/data -o runs/refiner/crops.npz
-    python -m faceedit.train.refiner train --crops runs/refiner/crops.npz --method reggan \\
-        --minutes 15 -o runs/refiner/reggan      # or eggan, legan, lssl, secgan
-    python -m faceedit.train.refiner ship runs/refiner/reggan/reggan_refiner.safetensors \\
+    python -m faceedit.train.refiner prepare --data ../shared/data -o runs/refiner3/crops.npz
+    python -m faceedit.train.refiner train --crops runs/refiner3/crops.npz --method reggan \\
+        --minutes 13 -o runs/refiner3/reggan      # or eggan, legan, lssl, secgan
+    python -m faceedit.train.refiner ship runs/refiner3/reggan/reggan_refiner.safetensors \\
         --description "what it adds, measured" [--default-on]
 
 **Crops** (``prepare``; cached in the ignored ``runs/``, never committed), every one cut by
@@ -16,24 +16,33 @@ CVPR 2017).
   ``woo`` edits of the training faces of London HD (neutral and smiling photos; the held-out
   20 %, :func:`faceedit.data.holdout_subjects`, left out) and of JAFFE's neutrals (grey), with the
   mask of the opening the stage painted (:attr:`faceedit.stage.records.StageEdit.invented`);
-* *reals*: open mouths photographed: GRID's talking clips (colour; frames whose inner lips are
-  apart by at least :data:`OPEN_GAP` of the mouth's width), London HD's training smiles showing
-  teeth, JAFFE's surprised and fearful, Yale's surprised (grey: the discriminator sees luma);
-  drawn by source as :data:`REAL_WEIGHTS` says (``--real-weights``).
+* *reals*: open mouths photographed, each with its :func:`dark_ratio`: GRID's talking clips
+  (colour; frames whose inner lips are apart by at least :data:`OPEN_GAP` of the mouth's width),
+  London HD's training smiles showing teeth (colour), JAFFE's surprised and fearful and Yale's
+  surprised (grey).
 
-**Losses** (:func:`train`): the discriminator is a PatchGAN of RegGAN's (hinge loss), one scale
-of small receptive field (SimGAN's local adversarial loss), its scores weighted by where the
-openings lie (:func:`where_opened`), on luma divided by the crop's median luma (the light of a
-photo is not what makes a mouth look real), warmed up ``--warmup`` steps first; it sees refined crops drawn half from the current batch and half from a history buffer of
-earlier refined crops (SimGAN's). The refiner's change is a light gain whose exponent is
-multiplied by the mask (:meth:`~faceedit.models.refine.RegionRefiner.composite`), so it can only
-change what the stage invented; its loss is the hinge adversarial term plus the self-regularisation that keeps the
-stage's content: L1 between the refined and the stage's crop, both average-pooled by
-:data:`CONTENT_POOL` (the refiner may change texture and grain, not where the mouth's dark, teeth
-and lips are) with weight ``--content``, and the total variation of the gain's exponent inside
-the mask with weight ``--smooth`` (without it RegGAN's refiner draws barcode stripes across the cavity
-within 400 steps; at 60 or 150 SeCGAN's learns no change at all: ``weights/secgan_refiner.md``). RegGAN's pixel, feature-matching and perceptual terms
-need a paired target (or VGG, which this machine cannot fetch) and are not used.
+**Critics** (:func:`train`): two PatchGANs of RegGAN's (hinge loss), one scale of small receptive
+field (SimGAN's local adversarial loss), their scores weighted by where the openings lie
+(:func:`where_opened`), warmed up ``--warmup`` steps first, shown refined crops drawn half from
+the current batch and half from a history buffer of earlier ones (SimGAN's). The *luma critic*
+sees luma over the crop's median (:func:`relative_luma`: exposure is not the cue) of every
+source, drawn as :data:`REAL_WEIGHTS` says (``--real-weights``), grey JAFFE and Yale included as
+structure; the *chroma critic* sees Cb and Cr less the crop's median (:func:`relative_chroma`)
+of the colour reals only (:data:`CHROMA_WEIGHTS`) against the stage's colour (London) fakes only,
+so neither can tell grey from colour. Both see crops blurred by :data:`CRITIC_BLUR` px so that
+GRID's soft 360x288 frames and London's sharp downsampled 1350-px photos are not told apart by
+sharpness.
+
+**The refiner's loss**: the two critics' hinge terms (the chroma one times ``--chroma``) plus the
+self-regularisation that keeps the stage's content: L1 between the refined and the stage's crop,
+both average-pooled by :data:`CONTENT_POOL` (the refiner may change texture and grain, not where
+the mouth's dark, teeth and lips are), weight ``--content``; the total variation inside the mask
+of the gain's exponent (``--smooth``: without it RegGAN's refiner draws barcode stripes across
+the cavity) and of the RGB residual (``--smooth-residual``). The refiner's output (the gain and
+an RGB residual of at most ``--residual`` levels) is multiplied by the mask
+(:meth:`~faceedit.models.refine.RegionRefiner.composite`), so it changes only what the stage
+invented. RegGAN's pixel, feature-matching and perceptual terms need a paired target (or VGG,
+which this machine cannot fetch) and are not used.
 
 Checkpoints (safetensors) are written every ``--save-every`` steps and at the end, so a run cut
 short still leaves weights.
@@ -77,23 +86,38 @@ FAKE_EDITS = (("surprised", None), ("fearful", None), ("keep", {"aaa": 1.0}), ("
               ("keep", {"eee": 1.0}), ("keep", {"woo": 1.0}))
 #: The average pool the content term compares the refined and the stage's crops at.
 CONTENT_POOL = 2
-#: How often the discriminator sees each source of real crops (by its folder). What the stage
-#: invents in an opening is its dark inside (the teeth are the face's own or the bank's real
-#: London teeth): JAFFE's and Yale's open mouths show that. GRID's talking mouths mostly show
-#: teeth (their inner lips' median luma is 0.54 of the cheeks', JAFFE's 0.12, Yale's 0.05) and
-#: London's smiles only teeth: with them the refiner learnt to stripe the cavity like rows of
-#: teeth (the card's runs A-C), so they are kept (``--real-weights``) but not drawn by default.
-REAL_WEIGHTS = {"jaffe": 0.6, "yale": 0.4, "grid": 0.0, "london_hd": 0.0}
+#: How often the luma critic sees each source of real crops (by its folder): GRID's talking
+#: mouths and London's smiles in colour, JAFFE's and Yale's open mouths in grey (their structure:
+#: this critic sees luma over the crop's median only). GRID's open frames are talking mouths
+#: showing teeth and lips (their inner lips' median luma 0.43-1.0 of the cheeks', none under 0.3),
+#: London's smiles teeth (0.58-1.17); JAFFE's surprise and fear (median 0.12) and Yale's
+#: surprised (0.055) show the dark inside a wide-open mouth, which is what the stage paints: they
+#: get three quarters of the draws (a critic of teeth teaches a refiner to stripe the cavity).
+REAL_WEIGHTS = {"grid": 0.2, "london_hd": 0.05, "jaffe": 0.45, "yale": 0.3}
+#: How often the chroma critic sees each source of colour reals (grey ones it never sees; nor
+#: the stage's JAFFE fakes).
+CHROMA_WEIGHTS = {"grid": 0.75, "london_hd": 0.25}
+#: A GRID frame whose inner lips' median luma is under DARK_SPLIT of its cheeks' shows a dark
+#: interior (else mostly teeth); GRID_DARK of GRID's draws are of those (GRID's open frames are
+#: mostly teeth, and a critic of teeth teaches a refiner to stripe the cavity like teeth). Of the five
+#: clips in ../shared/data/grid none has such a frame (inner lips 0.43-1.0 of the cheeks'): GRID's
+#: frames are then drawn evenly.
+DARK_SPLIT, GRID_DARK = 0.3, 0.6
+#: Sigma (px of the crop) of the blur every crop gets before a critic sees it: GRID's frames are
+#: 360x288 MPEG (its mouths' boxes about the crop's size, soft), London's are cut from 1350-px
+#: photos (boxes of about 400 px averaged down to the crop: sharp); blurred alike, sharpness is no
+#: cue to tell them apart.
+CRITIC_BLUR = 0.8
 #: The stage's London edits are of the HD photos: their mouths are the size a user's photo has.
 LICENCE = ("CC BY 4.0 attribution (London Face Research Lab set, DeBruine & Jones 2017; GRID corpus) "
            "+ non-commercial research (JAFFE, Yale: trained on)")
 #: The licence a shipped refiner's manifest entry states.
 LICENCE_TERMS = ("non-commercial research use (trained on JAFFE: cite Lyons et al., see its DATASET_README; Yale Face "
-                 "Database: research use with citation) + CC BY 4.0 attribution (the stage's London edits: DeBruine "
-                 "& Jones 2017; GRID corpus crops prepared, not drawn by default)")
+                 "Database: research use with citation) + CC BY 4.0 attribution (the stage's London edits and London "
+                 "smiles: DeBruine & Jones 2017; GRID corpus: Cooke et al. 2006)")
 TRAINING_DATA = ("fakes: the stage's surprised/fearful/aaa/eee/woo edits of London HD training faces and JAFFE "
-                 "neutrals; reals: GRID talking frames with open mouths, London HD training smiles, JAFFE SU/FE, "
-                 "Yale surprised (grey: luma only)")
+                 "neutrals; reals: GRID talking frames with open mouths and London HD training smiles (colour: luma "
+                 "and chroma critics), JAFFE SU/FE and Yale surprised (grey: luma critic only)")
 
 
 def inner_gap(lm: np.ndarray) -> float:
@@ -116,9 +140,29 @@ def _read(path: Path) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
-def real_crops(data: Path, cfg: RefinerConfig, detector, held: set[str]) -> tuple[list, list[str]]:
-    """Open mouths photographed, as (crop uint8 (S, S, 3), source) lists (see the module docstring)."""
-    crops, sources = [], []
+def dark_ratio(rgb: np.ndarray, lm: np.ndarray) -> float:
+    """The median luma inside the inner lips (68 points 60-67) over the cheeks' (discs of 0.15
+    eye distances midway between points 2 and 31, 14 and 35): how dark an open mouth is."""
+    import cv2
+
+    from faceedit.faces.landmarks import eye_distance
+
+    y = np.asarray(rgb, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    inner, cheek = np.zeros(y.shape, np.uint8), np.zeros(y.shape, np.uint8)
+    cv2.fillPoly(inner, [np.round(np.asarray(lm)[60:68]).astype(np.int32)], 1)
+    r = max(int(round(0.15 * eye_distance(lm))), 2)
+    for a, b in ((2, 31), (14, 35)):
+        c = (np.asarray(lm[a]) + np.asarray(lm[b])) / 2
+        cv2.circle(cheek, (int(round(c[0])), int(round(c[1]))), r, 1, -1)
+    if not inner.any() or not cheek.any():
+        return float("nan")
+    return float(np.median(y[inner > 0]) / max(float(np.median(y[cheek > 0])), 1.0))
+
+
+def real_crops(data: Path, cfg: RefinerConfig, detector, held: set[str]) -> tuple[list, list[str], list[float]]:
+    """Open mouths photographed, as (crop uint8 (S, S, 3), source, :func:`dark_ratio`) lists
+    (see the module docstring)."""
+    crops, sources, dark = [], [], []
 
     def add(rgb: np.ndarray, source: str, need_gap: float = OPEN_GAP) -> None:
         face = _largest(detector, rgb)
@@ -127,6 +171,7 @@ def real_crops(data: Path, cfg: RefinerConfig, detector, held: set[str]) -> tupl
         crops.append(np.clip(np.round(cut_box(rgb, region_box(face.landmarks, cfg.crop_scale), cfg.crop)), 0, 255)
                      .astype(np.uint8))
         sources.append(source)
+        dark.append(dark_ratio(rgb, face.landmarks))
 
     import av
 
@@ -142,7 +187,7 @@ def real_crops(data: Path, cfg: RefinerConfig, detector, held: set[str]) -> tupl
             add(_read(p), f"jaffe/{p.name}")
     for p in sorted((data / "yale").glob("*surprised*")):
         add(_read(p), f"yale/{p.name}")
-    return crops, sources
+    return crops, sources, dark
 
 
 def fake_crops(data: Path, cfg: RefinerConfig, detector, stage, held: set[str]) -> tuple[list, list, list[str]]:
@@ -180,12 +225,13 @@ def prepare(data: Path, out: Path, cfg: RefinerConfig) -> None:
     stage = load_model("stage").model
     held = holdout_subjects({f"london-{p.stem}" for p in (data / "london_hd" / "neutral").glob("*.jpg")})
     t = time.time()
-    reals, real_src = real_crops(data, cfg, detector, held)
+    reals, real_src, real_dark = real_crops(data, cfg, detector, held)
     logger.info("reals: %d crops (%.0f s)", len(reals), time.time() - t)
     fakes, masks, fake_src = fake_crops(data, cfg, detector, stage, held)
     logger.info("fakes: %d crops (%.0f s)", len(fakes), time.time() - t)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, reals=np.stack(reals), real_sources=np.array(real_src),
+                        real_dark=np.array(real_dark, np.float32),
                         fakes=np.stack(fakes), masks=np.stack(masks), fake_sources=np.array(fake_src),
                         config=np.array(json.dumps(cfg.to_dict())))
 
@@ -202,74 +248,131 @@ def where_opened(masks: torch.Tensor, size: int) -> torch.Tensor:
     return w / w.mean().clamp_min(1e-6)
 
 
-def _scores(disc, x: torch.Tensor) -> torch.Tensor:
-    return disc(relative_luma(x))[0][-1]
+def _blur(x: torch.Tensor, sigma: float = CRITIC_BLUR) -> torch.Tensor:
+    """A separable Gaussian blur of (B, C, S, S) by ``sigma`` px (edges reflected)."""
+    r = max(int(np.ceil(3 * sigma)), 1)
+    k = torch.exp(-torch.arange(-r, r + 1, dtype=x.dtype) ** 2 / (2 * sigma * sigma))
+    k = (k / k.sum()).to(x.device)
+    c = x.shape[1]
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
 def relative_luma(x: torch.Tensor) -> torch.Tensor:
-    """What the discriminator sees: the luma of crops (B, 3, S, S) in [-1, 1] over each crop's
-    median luma (detached), less 1: a photo's exposure is not what makes a mouth look real."""
+    """What the luma critic sees: the luma of crops (B, 3, S, S) in [-1, 1] over each crop's
+    median luma (detached), less 1 (a photo's exposure is not what makes a mouth look real),
+    blurred by :data:`CRITIC_BLUR`."""
     y = (luma_tensor(x) + 1.0) / 2.0
     med = y.flatten(1).median(1).values.detach().clamp_min(0.05)[:, None, None, None]
-    return y / med - 1.0
+    return _blur(y / med - 1.0)
+
+
+def relative_chroma(x: torch.Tensor) -> torch.Tensor:
+    """What the chroma critic sees: Cb and Cr (BT.601) of crops (B, 3, S, S) in [-1, 1] less each
+    crop's median (detached: the person's skin and the photo's white balance are not the cue), times
+    4, blurred by :data:`CRITIC_BLUR`."""
+    u = (x + 1.0) / 2.0
+    r, g, b = u[:, 0:1], u[:, 1:2], u[:, 2:3]
+    cc = torch.cat([-0.168736 * r - 0.331264 * g + 0.5 * b, 0.5 * r - 0.418688 * g - 0.081312 * b], 1)
+    med = cc.flatten(2).median(2).values.detach()[:, :, None, None]
+    return _blur(4.0 * (cc - med))
+
+
+def _critic(channels: int):
+    # SimGAN's local adversarial loss: a PatchGAN of small receptive field (about 26 px of the
+    # crop's 64, under half the mouth's width) judges texture and shading, not the whole mouth (a
+    # critic that saw it all taught the refiner one mouth's gap between its front teeth)
+    return MultiScaleDiscriminator(channels, n_scales=1, channels=32, n_layers=2, max_channels=128)
+
+
+def _draw_weights(groups: list[str], share: dict[str, float], dark: np.ndarray) -> list[float]:
+    """Each real crop's chance of a draw: its source's share over the source's crops; within GRID,
+    :data:`GRID_DARK` of the share to frames darker inside than :data:`DARK_SPLIT`."""
+    count = {g: groups.count(g) for g in set(groups)}
+    is_dark = np.nan_to_num(dark, nan=1.0) < DARK_SPLIT
+    n_dark = sum(1 for g, d in zip(groups, is_dark) if g == "grid" and d)
+    n_lit = count.get("grid", 0) - n_dark
+    out = []
+    for g, d in zip(groups, is_dark):
+        w = share.get(g, 0.0)
+        if g == "grid" and n_dark and n_lit:
+            out.append(w * (GRID_DARK / n_dark if d else (1 - GRID_DARK) / n_lit))
+        else:
+            out.append(w / count[g])
+    return out
 
 
 def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8, content: float = 30.0,
           lr: float = 5e-5, lr_d: float = 2e-4, save_every: int = 100, seed: int = 0,
           generator: dict | None = None, real_weights: dict[str, float] | None = None,
-          warmup: int = 200, smooth: float = 30.0, init: Path | None = None) -> Path:
+          warmup: int = 200, smooth: float = 30.0, init: Path | None = None, residual: float = 24.0,
+          chroma: float = 0.5, smooth_residual: float = 3.0) -> Path:
     """The SimGAN loop for ``minutes`` of wall time; returns the final checkpoint's path."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     z = np.load(crops, allow_pickle=False)
-    cfg = RefinerConfig.from_dict({**json.loads(str(z["config"])), "method": method,
+    cfg = RefinerConfig.from_dict({**json.loads(str(z["config"])), "method": method, "residual": residual,
                                    "generator": dict(generator or {})})
     reals = torch.from_numpy(z["reals"]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     fakes = torch.from_numpy(z["fakes"]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     masks = torch.from_numpy(z["masks"].astype(np.float32))[:, None]
+    # the stage's fakes in colour (London's) and in grey (JAFFE's): only colour is shown the chroma critic
+    coloured = torch.tensor([not str(s).startswith("jaffe/") for s in z["fake_sources"]], dtype=torch.float32)
     logger.info("%d real and %d fake crops of %d px", len(reals), len(fakes), cfg.crop)
     groups = [str(s).split("/")[0] for s in z["real_sources"]]
+    dark = z["real_dark"] if "real_dark" in z.files else np.full(len(groups), np.nan, np.float32)
     share = real_weights or REAL_WEIGHTS
-    count = {g: groups.count(g) for g in set(groups)}
-    pick = [share.get(g, 0.0) / count[g] for g in groups]  # each source its share, its crops alike
+    pick = _draw_weights(groups, share, dark)
+    pick_c = _draw_weights(groups, CHROMA_WEIGHTS, dark)
     refiner = RegionRefiner(cfg)
     if init is not None:  # go on from a trained refiner of the same method and widths
         refiner.load_state_dict(load_refiner(init).state_dict())
-    # SimGAN's local adversarial loss: a PatchGAN of small receptive field (about 26 px of the
-    # crop's 64, under half the mouth's width) judges texture and shading, not the whole mouth (a
-    # critic that saw it all taught the refiner one mouth's gap between its front teeth)
-    disc = MultiScaleDiscriminator(1, n_scales=1, channels=32, n_layers=2, max_channels=128)
+    disc, disc_c = _critic(1), _critic(2)
     opt_g = torch.optim.Adam(refiner.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(disc.parameters(), lr=lr_d, betas=(0.5, 0.999))
-    history: list[torch.Tensor] = []  # SimGAN's buffer of earlier refined crops
-    where = where_opened(masks, _scores(disc, fakes[:1]).shape[-1]).detach()
+    opt_d = torch.optim.Adam([*disc.parameters(), *disc_c.parameters()], lr=lr_d, betas=(0.5, 0.999))
+    history: list[tuple[torch.Tensor, torch.Tensor]] = []  # SimGAN's buffer of earlier refined crops
+    where = where_opened(masks, disc(relative_luma(fakes[:1]))[0][-1].shape[-1]).detach()
     out.mkdir(parents=True, exist_ok=True)
     log = (out / "log.jsonl").open("a")
     start, step = time.time(), 0
+
+    def scores(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return disc(relative_luma(x))[0][-1] * where, disc_c(relative_chroma(x))[0][-1] * where
+
+    def critic_loss(real: torch.Tensor, real_c: torch.Tensor, fake: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
+        sl, _ = scores(real)
+        _, sc = scores(real_c)
+        fl, fc = scores(fake)
+        cw = colour[:, None, None, None]
+        return (F.relu(1 - sl).mean() + F.relu(1 + fl).mean() + chroma * F.relu(1 - sc).mean()
+                + chroma * (F.relu(1 + fc) * cw).sum() / (cw.sum() * fc[0].numel()).clamp_min(1))
 
     def save(tag: str) -> Path:
         path = out / f"{method}_refiner{tag}.safetensors"
         save_refiner(path, refiner, {"training_data": TRAINING_DATA, "license": LICENCE,
                                      "extra": {"steps": step, "minutes": round((time.time() - start) / 60, 1),
                                                "batch": batch, "content": content, "lr": lr, "lr_d": lr_d,
-                                               "real_weights": share, "warmup": warmup, "smooth": smooth,
+                                               "real_weights": share, "chroma_weights": CHROMA_WEIGHTS,
+                                               "chroma": chroma, "grid_dark": GRID_DARK, "critic_blur": CRITIC_BLUR,
+                                               "warmup": warmup, "smooth": smooth, "smooth_residual": smooth_residual,
                                                "content_pool": CONTENT_POOL, "init": str(init or ""),
                                                "threads": torch.get_num_threads()}})
         return path
 
-    def draw() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def draw() -> tuple[torch.Tensor, ...]:
         fi = torch.tensor(rng.sample(range(len(fakes)), batch))
         ri = torch.tensor(rng.choices(range(len(reals)), weights=pick, k=batch))
-        x, m, real = fakes[fi], masks[fi], reals[ri]
+        ci = torch.tensor(rng.choices(range(len(reals)), weights=pick_c, k=batch))
+        x, m, real, real_c = fakes[fi], masks[fi], reals[ri], reals[ci]
         if rng.random() < 0.5:  # a mirrored mouth is a mouth
-            x, m, real = x.flip(3), m.flip(3), real.flip(3)
-        return x, m, real
+            x, m, real, real_c = x.flip(3), m.flip(3), real.flip(3), real_c.flip(3)
+        return x, m, real, real_c, coloured[fi]
 
-    # SimGAN's warm-up: the discriminator first learns real openings from the stage's own (the
-    # refiner starts as no change), so the refiner's first steps follow a critic that knows them
+    # SimGAN's warm-up: the critics first learn real openings from the stage's own (the refiner
+    # starts as no change), so the refiner's first steps follow critics that know them
     for i in range(warmup):
-        x, m, real = draw()
-        d_loss = (F.relu(1 - _scores(disc, real)) * where).mean() + (F.relu(1 + _scores(disc, x)) * where).mean()
+        x, m, real, real_c, colour = draw()
+        d_loss = critic_loss(real, real_c, x, colour)
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
@@ -277,34 +380,42 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
             log.write(json.dumps({"warmup": i + 1, "s": round(time.time() - start, 1), "d": round(float(d_loss.detach()), 4)}) + "\n")
             log.flush()
     while time.time() - start < minutes * 60:
-        x, m, real = draw()
+        x, m, real, real_c, colour = draw()
         # the refiner
         t = refiner(x, m)
         refined = refiner.with_gain(x, m, t)
-        adv = -(_scores(disc, refined) * where).mean()
+        sl, sc = scores(refined)
+        cw = colour[:, None, None, None]
+        adv_l = -sl.mean()
+        adv_c = -(sc * cw).sum() / (cw.sum() * sc[0].numel()).clamp_min(1)
         keep = F.l1_loss(F.avg_pool2d(refined, CONTENT_POOL), F.avg_pool2d(x, CONTENT_POOL))
+        reg = smooth * total_variation(m * t[:, :1])
+        if t.shape[1] > 1:
+            reg = reg + smooth_residual * total_variation(m * t[:, 1:])
         opt_g.zero_grad()
-        (adv + content * keep + smooth * total_variation(m * t)).backward()
+        (adv_l + chroma * adv_c + content * keep + reg).backward()
         opt_g.step()
-        # the discriminator: half this batch's refined crops, half the history's
+        # the critics: half this batch's refined crops, half the history's
         now = refined.detach()
-        shown = now
+        shown, shown_c = now, colour
         if len(history) >= batch:
-            old = torch.stack(rng.sample(history, batch // 2))
-            shown = torch.cat([now[: batch - batch // 2], old])
-        for t in now:
+            old = rng.sample(history, batch // 2)
+            shown = torch.cat([now[: batch - batch // 2], torch.stack([o[0] for o in old])])
+            shown_c = torch.cat([colour[: batch - batch // 2], torch.stack([o[1] for o in old])])
+        for k in range(len(now)):
             if len(history) < 512:
-                history.append(t)
+                history.append((now[k], colour[k]))
             else:
-                history[rng.randrange(512)] = t
-        d_loss = (F.relu(1 - _scores(disc, real)) * where).mean() + (F.relu(1 + _scores(disc, shown)) * where).mean()
+                history[rng.randrange(512)] = (now[k], colour[k])
+        d_loss = critic_loss(real, real_c, shown, shown_c)
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
         step += 1
         if step % 10 == 0:
-            row = {"step": step, "s": round(time.time() - start, 1), "adv": round(float(adv.detach()), 4),
-                   "content": round(float(keep.detach()), 5), "d": round(float(d_loss.detach()), 4),
+            row = {"step": step, "s": round(time.time() - start, 1), "adv": round(float(adv_l.detach()), 4),
+                   "adv_c": round(float(adv_c.detach()), 4), "content": round(float(keep.detach()), 5),
+                   "d": round(float(d_loss.detach()), 4),
                    "change": round(float((now - x).abs().sum() / m.sum().clamp_min(1) / 3 * 127.5), 3)}
             log.write(json.dumps(row) + "\n")
             log.flush()
@@ -358,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--lr", type=float, default=5e-5, help="the refiner's learning rate")
     pt.add_argument("--warmup", type=int, default=200, help="discriminator steps before the refiner's first")
     pt.add_argument("--smooth", type=float, default=30.0, help="weight of the gain's total variation")
+    pt.add_argument("--smooth-residual", type=float, default=3.0, help="weight of the residual's total variation")
+    pt.add_argument("--residual", type=float, default=24.0, help="the RGB residual's bound (levels; 0: gain only)")
+    pt.add_argument("--chroma", type=float, default=0.5, help="weight of the chroma critic's terms")
     pt.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's")
     pt.add_argument("--save-every", type=int, default=100)
     pt.add_argument("--generator", default="{}", help="the generator's widths as JSON")
@@ -384,7 +498,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         train(a.crops, a.out, a.method, a.minutes, batch=a.batch, content=a.content, lr=a.lr, lr_d=a.lr_d,
               save_every=a.save_every, generator=json.loads(a.generator), warmup=a.warmup, smooth=a.smooth,
-              real_weights=json.loads(a.real_weights) if a.real_weights else None, init=a.init)
+              real_weights=json.loads(a.real_weights) if a.real_weights else None, init=a.init,
+              residual=a.residual, chroma=a.chroma, smooth_residual=a.smooth_residual)
     return 0
 
 

@@ -1,0 +1,66 @@
+"""Training a region refiner (:mod:`faceedit.train.refiner`): what its critics see (exposure and
+grey are no cue), how real crops are drawn, and a short run that writes a loadable refiner with
+the RGB residual."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+
+from faceedit.models.refine import RefinerConfig, load_refiner
+from faceedit.train.refiner import _draw_weights, relative_chroma, relative_luma, train
+
+
+def test_the_luma_critic_does_not_see_exposure_and_the_chroma_critic_not_grey():
+    """Relative luma is the same for a crop and the crop at half the light; relative chroma of a
+    grey crop is zero everywhere, and of a crop with a red patch is not."""
+    torch.manual_seed(0)
+    u = torch.rand(2, 3, 32, 32) * 0.8 + 0.1  # light 0..1
+    to_signed = lambda v: v * 2 - 1  # noqa: E731
+    torch.testing.assert_close(relative_luma(to_signed(u)), relative_luma(to_signed(u * 0.5)), atol=1e-4, rtol=0)
+    grey = u[:, :1].repeat(1, 3, 1, 1)
+    assert relative_chroma(to_signed(grey)).abs().max() < 1e-5
+    red = grey.clone()
+    red[:, 0, 10:20, 10:20] = 0.9
+    red[:, 1:, 10:20, 10:20] = 0.2
+    assert relative_chroma(to_signed(red)).abs().max() > 0.1
+
+
+def test_real_crops_are_drawn_by_their_sources_share():
+    """Each source gets its share of the draws whatever its number of crops; a source with no
+    share is never drawn."""
+    groups = ["grid"] * 10 + ["jaffe"] * 2 + ["yale"] * 5 + ["london_hd"] * 3
+    w = np.array(_draw_weights(groups, {"grid": 0.5, "jaffe": 0.3, "yale": 0.2}, np.full(20, 0.6)))
+    by = {g: w[[i for i, x in enumerate(groups) if x == g]].sum() for g in set(groups)}
+    assert np.isclose(by["grid"], 0.5) and np.isclose(by["jaffe"], 0.3) and np.isclose(by["yale"], 0.2)
+    assert by["london_hd"] == 0
+
+
+def test_a_short_run_writes_a_refiner_with_the_residual(tmp_path):
+    """A few steps on synthetic crops write a safetensors refiner of the method with 4 outputs
+    (gain and RGB residual), which loads and changes nothing outside the mask (to float rounding in crop space; the photo's
+    pixels there are not written at all: tests/test_refine.py)."""
+    rng = np.random.default_rng(0)
+    n, s = 12, 32
+    crops = tmp_path / "crops.npz"
+    np.savez_compressed(
+        crops, reals=rng.integers(0, 256, (n, s, s, 3), dtype=np.uint8),
+        real_sources=np.array([f"{g}/{i}" for i, g in enumerate(["grid", "london_hd", "jaffe", "yale"] * 3)]),
+        real_dark=rng.random(n).astype(np.float32),
+        fakes=rng.integers(0, 256, (n, s, s, 3), dtype=np.uint8),
+        masks=np.pad(np.ones((n, 12, 16), np.float16), ((0, 0), (10, 10), (8, 8))),
+        fake_sources=np.array(["jaffe/a" if i % 3 == 0 else "neutral/b" for i in range(n)]),
+        config=np.array(json.dumps(RefinerConfig(crop=s).to_dict())))
+    gen = {"base": 8, "max_channels": 16, "n_down": 2, "n_res": 1}
+    path = train(crops, tmp_path / "run", "secgan", 0.02, batch=2, warmup=10, generator=gen, save_every=1000)
+    r = load_refiner(path)
+    assert r.cfg.method == "secgan" and r.cfg.residual == 24.0
+    x = torch.rand(1, 3, s, s) * 2 - 1
+    m = torch.zeros(1, 1, s, s)
+    m[..., 10:22, 8:24] = 1
+    assert r(x, m).shape == (1, 4, s, s)
+    out = r.composite(x, m)
+    torch.testing.assert_close(out[m.expand_as(x) == 0], x[m.expand_as(x) == 0], atol=1e-6, rtol=0)
+    assert (tmp_path / "run" / "log.jsonl").read_text().strip()
