@@ -49,10 +49,20 @@ SIDES: dict[str, tuple[str, str]] = {
     "blendshapes._UNREAD": ("X", "message text"),
     "blendshapes._LOW": ("X", "message text"),
     "blendshapes.INEXPRESSIBLE": ("X", "messages: why a shape cannot be expressed"),
+    "brows.BAND": ("T", "the band that may be brow"),
+    "brows.SKIN_RING": ("T", "where the skin beside a brow is read"),
+    "brows.BUSHY_SHIFTS": ("T", "how bushy brows are drawn"),
+    "brows.BUSHY_DARKEN": ("T", "how bushy brows are drawn"),
+    "brows.THIN_RATIO": ("T", "how thin brows are drawn"),
+    "brows.THIN_HALF": ("T", "how thin brows are drawn"),
     "cut_curves.SAMPLES_PER_SEGMENT": ("N", "curve sampling"),
     "cut_curves.MOUTH": ("G", "the mouth's 68-point indices"),
     "cut_curves.LEFT_EYE": ("G", "an eye's 68-point indices"),
     "cut_curves.RIGHT_EYE": ("G", "an eye's 68-point indices"),
+    "cut_curves.SIDE_LO": ("T", "where the sides' fields mix beyond a corner"),
+    "cut_curves.SIDE_HI": ("T", "where the sides' fields mix beyond a corner"),
+    "cut_curves.ZONE_LO": ("T", "how far the cut's fields reach"),
+    "cut_curves.ZONE_HI": ("T", "how far the cut's fields reach"),
     "cut_fields.TPS_REG": ("N", "spline smoothing in a unit frame"),
     "eyes.MESH_EYES": ("G", "Face Mesh lid contours"),
     "eyes.LM_EYES": ("G", "68-point eye indices"),
@@ -77,6 +87,9 @@ SIDES: dict[str, tuple[str, str]] = {
     "folds.TILE_BUDGET": ("N", "memory per stack"),
     "folds._STATS": ("X", "a cache"),
     "folds._STATS_LOCK": ("X", "a lock"),
+    "folds.SMOOTH_FINE": ("T", "the scales of a smoothed line"),
+    "folds.SMOOTH_BROAD": ("T", "the scales of a smoothed line"),
+    "folds.SMOOTH_ALONG": ("T", "the scales of a smoothed line"),
     "gaze.GAZE_X_TRAVEL": ("C", "what gaze_x 1 means"),
     "gaze.GAZE_Y_TRAVEL": ("C", "what gaze_y 1 means"),
     "glasses.HEAD_68": ("G", "mean 3D head (43 London photos)"),
@@ -96,6 +109,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "lids.GRAIN_SEED": ("N", "a seed"),
     "lids.LM_CONTOURS": ("G", "68-point indices"),
     "lids.LM_BROWS": ("G", "68-point indices"),
+    "lids.LM_UPPER_OUT": ("T", "the lids without a Face Mesh"),
+    "lids.LM_LOWER_OUT": ("T", "the lids without a Face Mesh"),
     "lip_rims._LUMA": ("N", "luma weights (a unit)"),
     "lips.LEVEL_WIDTH": ("C", "the mouth bank's scale"),
     "lips.CURVE_POINTS": ("C", "the mouth bank's curve samples"),
@@ -104,18 +119,19 @@ SIDES: dict[str, tuple[str, str]] = {
     "lips.MESH_OUTER_UPPER": ("G", "Face Mesh indices"),
     "lips.MESH_OUTER_LOWER": ("G", "Face Mesh indices"),
     "lips.REACH_X": ("N", "a mask's margin"),
-    "lips.MIN_TEETH_LIGHTNESS": ("T", "when an interior is shown"),
-    "lips.LIP_REDNESS": ("T", "lip or interior"),
-    "lips.CREASE_PIECE": ("T", "when a crease piece is an inside"),
-    "lips.CREASE_REACH": ("T", "where the crease is looked for"),
-    "lips.CREASE_CONTRAST": ("T", "when the crease is found"),
     "lips.TEETH_SAMPLES": ("N", "samples per column"),
-    "lips.TEETH_START": ("T", "where teeth may start"),
-    "lips.UPPER_TEETH_BRIGHTER": ("T", "when a sample is a tooth"),
-    "lips.UPPER_TEETH_MOST": ("T", "how far the upper cut goes"),
-    "lips.LOWER_DARK_MOST": ("T", "how far the lower cut goes"),
-    "lips.CUT_MIN_PX": ("T", "the least widening of a cut"),
+    "lips.LOWER_TEETH_SAMPLES": ("N", "samples per column"),
     "matting.WORK_EYE_DISTANCE": ("N", "a work scale (GrabCut's speed)"),
+    "matting.BOX_SIDE": ("T", "the head box"),
+    "matting.BOX_ABOVE": ("T", "the head box"),
+    "matting.BOX_BELOW": ("T", "the head box"),
+    "matting.UNSURE": ("T", "when a matte value is sure"),
+    "matting.BEHIND": ("T", "what lies behind the hair"),
+    "matting.CONTRAST_MIN": ("T", "when lightness says how much hair"),
+    "matting.SMOOTH": ("T", "a wall, not hair"),
+    "matting.EDGE": ("T", "the hair's outer edge"),
+    "matting.MATTE_RADIUS": ("T", "the matte's softness"),
+    "matting.MATTE_EPS": ("T", "the matte's softness"),
     "model.MAX_STRENGTH": ("C", "the request's range"),
     "mouth.BANK_WIDTH": ("C", "the mouth bank's scale"),
     "mouth.LIP_RING": ("C", "the bank's descriptors (build = fill)"),
@@ -139,6 +155,10 @@ SIDES: dict[str, tuple[str, str]] = {
     "moves.OPEN_SHARE_LOWER": ("G", "the lip points' shares (a template)"),
     "moves.TARGET_MOVES": ("C", "what each named target is"),
     "moves.MIRROR": ("G", "68-point mirror map"),
+    "moves.OUTER_UPPER": ("G", "68-point indices"),
+    "moves.OUTER_LOWER": ("G", "68-point indices"),
+    "moves.INNER_UPPER": ("G", "68-point indices"),
+    "moves.INNER_LOWER": ("G", "68-point indices"),
     "paint._REGIONS": ("X", "a cache"),
     "paint._REGIONS_LOCK": ("X", "a lock"),
     "pose.MAX_DEGREES": ("C", "what pose 1 means"),
@@ -147,12 +167,26 @@ SIDES: dict[str, tuple[str, str]] = {
     "pose.CHEEK_EDGES": ("G", "Face Mesh indices"),
     "pose.FACE_TOP_BOTTOM": ("G", "Face Mesh indices"),
     "regions.SKULL": ("G", "68-point indices"),
+    "regions.GRABCUT_ROUNDS": ("N", "iterations"),
+    "regions.GRABCUT_SEED": ("N", "a seed"),
+    "regions.EYE_GROW": ("T", "features kept out of the skin"),
+    "regions.LIP_GROW": ("T", "features kept out of the skin"),
+    "regions.BROW_HALF": ("T", "features kept out of the skin"),
+    "regions.SKIN_NEAR": ("T", "the skin's chroma model"),
+    "regions.SKIN_FAR": ("T", "the skin's chroma model"),
+    "regions.SKIN_SPREAD": ("T", "the skin's chroma model"),
+    "regions.EARS": ("T", "how far the skin reaches"),
+    "regions.EAR_LOBE": ("T", "how far the skin reaches"),
+    "regions.OUTLINE": ("T", "how far the skin reaches"),
+    "regions.WALL_STRIP": ("T", "the wall beside the head"),
+    "regions.WALL_FIT": ("T", "the wall beside the head"),
+    "regions.GREY_BELOW": ("T", "grey clothes, not skin"),
+    "regions.GREY_ABOVE": ("T", "grey clothes, not skin"),
     "shading.SHADING_FILE": ("C", "a file name"),
     "shading.GRID_CELLS": ("N", "a map's grid"),
     "shading._MODEL": ("X", "a cache"),
     "skin.TONES": ("C", "the skin tones offered"),
     "state.SHAPE_NOISE": ("M", "the state fit's noise (held-out truth)"),
-    "state.LIPS_CLOSED": ("T", "when an edit makes the lips meet"),
     "state.INNER_LIP_PAIRS": ("G", "68-point indices"),
     "state.STATE_CLIP": ("N", "a clip in standard deviations"),
     "state.LINE_SCALE": ("M", "the state fit's prior on targets' lines"),
@@ -175,20 +209,35 @@ SIDES: dict[str, tuple[str, str]] = {
 }
 
 
+def _named(node: ast.stmt) -> list[tuple[ast.Name, ast.expr]]:
+    """(name, value) of each name a module-level assignment binds: ``A = 1``, ``A: float = 1``
+    and ``A, B = 1, 2`` (a tuple unpacked into as many names: each its own element; unpacked
+    from anything else, each name the whole value)."""
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        return [(node.target, node.value)]
+    if not isinstance(node, ast.Assign):
+        return []
+    pairs: list[tuple[ast.Name, ast.expr]] = []
+    for target in node.targets:
+        if isinstance(target, ast.Name):
+            pairs.append((target, node.value))
+        elif isinstance(target, ast.Tuple):
+            names = [t for t in target.elts if isinstance(t, ast.Name)]
+            value = node.value
+            if isinstance(value, ast.Tuple) and len(value.elts) == len(target.elts) == len(names):
+                pairs += list(zip(names, value.elts, strict=True))
+            else:
+                pairs += [(name, value) for name in names]
+    return pairs
+
+
 def constants(stage: Path = STAGE) -> list[tuple[str, str, str]]:
     """(module, name, value's source on one line) of every module-level upper-case name."""
     found = []
     for path in sorted(stage.glob("*.py")):
         text = path.read_text()
         for node in ast.parse(text).body:
-            value: ast.expr | None = None
-            if isinstance(node, ast.Assign):
-                targets, value = [t for t in node.targets if isinstance(t, ast.Name)], node.value
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                targets, value = [node.target], node.value
-            if value is None:
-                continue
-            for target in targets:
+            for target, value in _named(node):
                 bare = target.id.lstrip("_")
                 if bare and bare.isupper():
                     source = " ".join((ast.get_source_segment(text, value) or "").split())

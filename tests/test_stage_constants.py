@@ -54,6 +54,16 @@ MOVED = {
     ("warp", "paint_region"): (0.0, 0.3), ("warp", "round_aspect"): (0.25, 0.45),
     ("warp", "opening_follows"): (1.0, 1.5), ("pose", "pivot_share"): 0.5, ("pose", "falloff"): 1.9,
     ("regions", "cap"): 0.3, ("regions", "background_delta"): 5.0, ("regions", "neck_fade"): 0.6,
+    ("edit", "lips_closed"): 0.03, ("lips", "min_teeth_lightness"): 8.0, ("lips", "lip_redness"): 6.0,
+    ("lips", "crease_piece"): 0.25, ("lips", "crease_reach"): 0.1, ("lips", "crease_contrast"): 0.04,
+    ("lips", "teeth_start"): 0.4, ("lips", "cut_min_px"): 1.0, ("lips", "upper_teeth_brighter"): 25.0,
+    ("lips", "upper_teeth_most"): 0.9, ("lips", "lower_dark_most"): 0.5, ("lips", "lower_teeth_lighter"): 10.0,
+    ("lips", "lower_teeth_whiter"): 6.0, ("lips", "lower_teeth_shaded_lighter"): 2.0,
+    ("lips", "lower_teeth_shaded_whiter"): 14.0, ("lips", "lower_teeth_margin"): 0.06,
+    ("eyes", "shown_upper"): 0.15, ("eyes", "shown_lower"): 0.08, ("eyes", "white_read"): 0.08,
+    ("eyes", "white_gap"): 0.02, ("eyes", "white_rank"): 0.7, ("pose", "depth_near"): 0.04,
+    ("pose", "depth_reach"): 0.25, ("pose", "depth_blend"): 0.06, ("regions", "far_side"): 1.3,
+    ("regions", "far_above"): 1.6, ("regions", "ear_redder"): 6.0, ("regions", "ear_cheek"): 0.6,
 }
 
 
@@ -104,3 +114,29 @@ def test_the_painters_draw_by_the_record_they_are_given():
     near = HeadTurn(mesh, (512, 512), 1.0, 0.0, 0.0).box
     far = HeadTurn(mesh, (512, 512), 1.0, 0.0, 0.0, PoseTuning(falloff=2.5)).box
     assert far[0] < near[0] and far[2] > near[2]  # the head region reaches further
+
+
+def test_the_mouths_reading_follows_the_record_it_is_given():
+    """A lips value changed in the record changes where the upper teeth are found to end (and
+    so what a smile taken away carries up with the lip); the defaults find what no record does."""
+    import cv2
+    import numpy as np
+    from _imgs import drawn_face
+
+    from faceedit.stage.cut_curves import opening_polygon
+    from faceedit.stage.lips import upper_teeth_share
+    from faceedit.stage.tuning_face import LipsTuning
+
+    lip = (168, 92, 90)
+    x = np.linspace(140.0, 340.0, 33)
+    bow = 30.0 * (1 - ((x - 240.0) / 100.0) ** 2)
+    up, lo = np.stack([x, 200.0 - bow], 1), np.stack([x, 200.0 + bow], 1)
+    img = drawn_face(lip=lip)
+    cut = up + 0.6 * (lo - up)  # teeth in the top 60 % of the interior, lip below
+    cv2.fillPoly(img, [np.round(opening_polygon(up, cut)).astype(np.int32)], (236, 232, 224))
+    cv2.fillPoly(img, [np.round(opening_polygon(cut, lo)).astype(np.int32)], lip)
+    plain = upper_teeth_share(img, up, lo)
+    assert np.array_equal(upper_teeth_share(img, up, lo, LipsTuning()), plain)
+    assert np.all(np.abs(plain[8:25] - 0.6) <= 0.1)
+    # teeth no brighter than the lips by 200 L* are none: every column is carried whole
+    assert np.all(upper_teeth_share(img, up, lo, LipsTuning(min_teeth_lightness=200.0)) == 1.0)

@@ -39,12 +39,6 @@ from faceedit.faces.mesh68 import FACE_OVAL
 from faceedit.stage.matting import Work, consistent, fill, head_box, refine, unit
 from faceedit.stage.tuning_face import RegionsTuning
 
-#: The ellipse beyond which, above the eyes, is background (sideways and above the outline, eye
-#: distances).
-FAR_SIDE, FAR_ABOVE = 1.3, 1.6
-#: Beside the face at the ears' height, a pixel redder (Lab a) than the hair above by this and
-#: than this share of the cheeks' redness is an ear, not hair.
-EAR_REDDER, EAR_CHEEK = 6.0, 0.6
 #: GrabCut's rounds, and the seed of the random start of its colour models.
 GRABCUT_ROUNDS, GRABCUT_SEED = 4, 0
 
@@ -141,8 +135,8 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     cv2.fillPoly(mask, [np.round(neck).astype(np.int32)], cv2.GC_BGD)
     # far above and beside the head: background
     far = np.zeros((h, w), np.uint8)
-    cv2.ellipse(far, (int(centre[0]), int(eyes_y)), (int(half + FAR_SIDE * s), int(eyes_y - top + FAR_ABOVE * s)),
-                0, 0, 360, 1, -1)
+    cv2.ellipse(far, (int(centre[0]), int(eyes_y)),
+                (int(half + tn.far_side * s), int(eyes_y - top + tn.far_above * s)), 0, 0, 360, 1, -1)
     above = np.arange(h)[:, None] < eyes_y
     beside = (np.arange(h)[:, None] < chin[1]) & (np.abs(np.arange(w)[None] - centre[0]) > half - 0.1 * s)
     mask[(far > 0) & (above | beside) & (face_small <= 0.5)] = cv2.GC_PR_FGD
@@ -181,7 +175,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     cheeks = sample_mask(work, skin_samples(lm, d)[:2])
     if cheeks.any():
         hair_a = float(np.median(lab[..., 1][head_hair])) if head_hair.any() else 0.0
-        red = max(hair_a + EAR_REDDER, EAR_CHEEK * float(np.median(lab[..., 1][cheeks])))
+        red = max(hair_a + tn.ear_redder, tn.ear_cheek * float(np.median(lab[..., 1][cheeks])))
         hair[ear_rows & (face_small <= 0.5) & (lab[..., 1] > red)] = 0
     if int(hair.sum()) < tn.min_hair * s * s:  # a bald or shaven head: no hair
         return HeadRegions(work, face_full, np.zeros(face_full.shape, np.float32))

@@ -28,7 +28,8 @@ how an edit moves and cuts the mouth (:class:`EditTuning`), how the mouth bank p
 mouth and closed lips (:class:`MouthTuning`), how opened eyes keep their irises and moved ones
 are refilled (:class:`EyesTuning`), the light's default strength and how a relit head meets
 the scene (:class:`LightTuning`), and, in :mod:`faceedit.stage.tuning_face`, how closed lids
-are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`), the regions a warp moves and its
+are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`), how a photo's mouth is read
+(:class:`~faceedit.stage.tuning_face.LipsTuning`), the regions a warp moves and its
 cut curves (:class:`~faceedit.stage.tuning_face.WarpTuning`), a turned head
 (:class:`~faceedit.stage.tuning_face.PoseTuning`) and the head's mattes
 (:class:`~faceedit.stage.tuning_face.RegionsTuning`). The steps and painters get the record
@@ -49,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from faceedit.edits.light import LIGHT_STRENGTH
-from faceedit.stage.tuning_face import LidsTuning, PoseTuning, RegionsTuning, TurnedTuning, WarpTuning
+from faceedit.stage.tuning_face import LidsTuning, LipsTuning, PoseTuning, RegionsTuning, TurnedTuning, WarpTuning
 
 R = TypeVar("R")
 
@@ -101,6 +102,11 @@ class EditTuning:
     above_chord: float = 0.34
     #: ... wholly from ``open_from + open_split_reach``.
     open_split_reach: float = 0.1
+    #: A state whose mouth (the face's own identity showing it) opens less than this many eye
+    #: distances between the inner lips is a closed mouth: the edit makes the lips meet. The
+    #: state read from a smiling face's landmarks under-reads its opening, so removing the
+    #: smile's state alone leaves the teeth showing; real neutral photos measure about 0.01.
+    lips_closed: float = 0.03
 
 
 @dataclass(frozen=True)
@@ -302,6 +308,19 @@ class EyesTuning:
     #: An iris moved by the gaze (:mod:`faceedit.stage.gaze`): the iris found is refilled with
     #: white out to this many of its radii (its dark limbal ring).
     old_iris: float = 1.15
+    #: The eyeball a moved iris shows between the mesh's lid margins: the upper margin lowered
+    #: by this share of the lids' distance (it runs along the lashes' roots, over the lid's rim)
+    #: ...
+    shown_upper: float = 0.15
+    #: ... and the lower one lowered by this (it lies a little inside the visible white).
+    shown_lower: float = 0.08
+    #: The white beside a refilled row is read over this share of the eye's width on each side
+    #: ...
+    white_read: float = 0.08
+    #: ... this far from the refill (off the iris's dark rim) ...
+    white_gap: float = 0.02
+    #: ... as its pixel of this luma rank (0..1: above the median, off the lashes' shadows).
+    white_rank: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -352,6 +371,7 @@ class StageTuning:
     eyes: EyesTuning = field(default_factory=EyesTuning)
     light: LightTuning = field(default_factory=LightTuning)
     lids: LidsTuning = field(default_factory=LidsTuning)
+    lips: LipsTuning = field(default_factory=LipsTuning)
     warp: WarpTuning = field(default_factory=WarpTuning)
     pose: PoseTuning = field(default_factory=PoseTuning)
     regions: RegionsTuning = field(default_factory=RegionsTuning)

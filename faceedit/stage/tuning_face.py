@@ -1,5 +1,5 @@
-"""The stage's tuned values for the face around the mouth: closed lids, the warp's regions, the
-head's turn and the head's mattes; groups of :class:`faceedit.stage.tuning.StageTuning` (the
+"""The stage's tuned values for the face around the mouth: closed lids, how a photo's mouth is
+read, the warp's regions, the head's turn and the head's mattes; groups of :class:`faceedit.stage.tuning.StageTuning` (the
 rule for what is tuned is in that module's docstring, the evidence in ``docs/stage-tuning.md``).
 
 No numpy or torch: plain frozen records with their defaults.
@@ -95,6 +95,55 @@ class LidsTuning:
 
 
 @dataclass(frozen=True)
+class LipsTuning:
+    """How a photo's mouth is read: what its lips show between them and where a cut goes
+    (:mod:`faceedit.stage.lips`). Lightness and redness are CIE L* and a* (0..255 as OpenCV
+    scales them) unless said otherwise."""
+
+    #: An interior is taken as shown only when it is brighter than the lips around it by this
+    #: much: teeth. On closed London lips the colour test alone found an interior in the lips'
+    #: crease (darker, less red), and the cut then tore painted teeth into fangs along it.
+    min_teeth_lightness: float = 8.0
+    #: A pixel of the interior a closed mouth's inner-lip loop carries is lip, not interior, when
+    #: it is at most this much less red than the lips.
+    lip_redness: float = 6.0
+    #: A piece of a closed mouth's carried crease narrower than this share of the mouth's width
+    #: is not an inside.
+    crease_piece: float = 0.25
+    #: The crease of closed lips is looked for this share of the mouth's corner distance above
+    #: and below the Face Mesh's inner-lip loop ...
+    crease_reach: float = 0.1
+    #: ... and taken where it is darker than the loop's own line by this (luma, 0..1).
+    crease_contrast: float = 0.04
+    #: A shown interior's run of upper teeth must start within this share of its height.
+    teeth_start: float = 0.4
+    #: The least a mouth's cut is widened where it is widened at all (photo px, at the middle):
+    #: on a small face the relative margins are under a pixel, and the pixels that mix a lip's
+    #: edge with the teeth or the dark between them, left outside the cut, met as a dark line.
+    cut_min_px: float = 1.0
+    #: A closing mouth's lower cut is taken down past the lower teeth: a sample lighter than the
+    #: lower lip's middle by this ...
+    lower_teeth_lighter: float = 10.0
+    #: ... and less red by this is a tooth ...
+    lower_teeth_whiter: float = 6.0
+    #: ... and so is one only this much lighter ...
+    lower_teeth_shaded_lighter: float = 2.0
+    #: ... but this much less red (a tooth in the mouth's shade, towards the corners: as light
+    #: as the lip there, far less red); ...
+    lower_teeth_shaded_whiter: float = 14.0
+    #: ... the cut ends this share of the column below the last tooth (and the dark line under it).
+    lower_teeth_margin: float = 0.06
+    #: Above the upper lip's cut a sample this much lighter than the upper lip and no redder is
+    #: a tooth too (teeth under a dark lip of little colour are not less red than it) ...
+    upper_teeth_brighter: float = 25.0
+    #: ... and the cut goes at most this share of the way to the outer upper lip.
+    upper_teeth_most: float = 0.9
+    #: A closing mouth's lower cut goes through the dark its column starts in at most this share
+    #: of the way to the outer lower lip.
+    lower_dark_most: float = 0.5
+
+
+@dataclass(frozen=True)
 class WarpTuning:
     """The regions a warp moves and maps are laid on (:mod:`faceedit.stage.warp`,
     :mod:`faceedit.stage.paint`) and how its cut curves behave (:mod:`faceedit.stage.cut_curves`)."""
@@ -131,6 +180,13 @@ class PoseTuning:
     falloff: float = 1.9
     #: ... its centre raised by this share of the face's height (the hair above the face).
     hair_raise: float = 0.15
+    #: The depth of the moved pixels: the mesh's points' depth spread this far (face widths)
+    #: inside the face ...
+    depth_near: float = 0.04
+    #: ... this far beyond it (hair and neck take the depth of the face's edge) ...
+    depth_reach: float = 0.25
+    #: ... the two blended over this across the face's outline.
+    depth_blend: float = 0.06
 
 
 @dataclass(frozen=True)
@@ -165,3 +221,12 @@ class RegionsTuning:
     skin_reach: float = 0.04
     #: The skin's change fades out over this much (eye distances) above the head box's bottom.
     neck_fade: float = 0.6
+    #: The ellipse beyond which, above the eyes, is background: this far sideways ...
+    far_side: float = 1.3
+    #: ... and above the face's outline (eye distances).
+    far_above: float = 1.6
+    #: Beside the face at the ears' height, a pixel redder (Lab a) than the hair above by this
+    #: ...
+    ear_redder: float = 6.0
+    #: ... and than this share of the cheeks' redness is an ear, not hair.
+    ear_cheek: float = 0.6
