@@ -64,6 +64,15 @@ MOVED = {
     ("eyes", "white_gap"): 0.02, ("eyes", "white_rank"): 0.7, ("pose", "depth_near"): 0.04,
     ("pose", "depth_reach"): 0.25, ("pose", "depth_blend"): 0.06, ("regions", "far_side"): 1.3,
     ("regions", "far_above"): 1.6, ("regions", "ear_redder"): 6.0, ("regions", "ear_cheek"): 0.6,
+    ("lids", "lm_upper_out"): 0.25, ("lids", "lm_lower_out"): 0.1, ("regions", "eye_grow"): 0.07,
+    ("regions", "lip_grow"): 0.04, ("regions", "brow_half"): 0.06, ("regions", "skin_near"): 3.5,
+    ("regions", "skin_far"): 5.0, ("regions", "skin_spread"): 2.5, ("regions", "ears"): 0.4,
+    ("regions", "ear_lobe"): 0.3, ("regions", "outline"): 0.08, ("regions", "wall_strip"): 0.06,
+    ("regions", "wall_fit"): 6.0, ("regions", "grey_below"): 0.35, ("regions", "grey_above"): 0.55,
+    ("regions", "box_side"): 2.4, ("regions", "box_above"): 2.0, ("regions", "box_below"): 1.8,
+    ("regions", "unsure"): 0.05, ("regions", "behind"): 0.15, ("regions", "contrast_min"): 12.0,
+    ("regions", "smooth_rough"): 2.0, ("regions", "hair_edge"): 0.02, ("regions", "matte_radius"): 0.05,
+    ("regions", "matte_eps"): 2e-4,
 }
 
 

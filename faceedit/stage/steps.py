@@ -396,8 +396,8 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
             if matte:
                 face.head = head_look(out, r.landmarks, face.mesh, face.head or face.carried_head, matte == "skin",
                                       stage.tuning.regions)
-            out = paint_attribute(out, AttributeFace(r.landmarks, face.mesh, face.head, s.light), name, v,
-                                  min(s.strength, 1.0))
+            painted = AttributeFace(r.landmarks, face.mesh, face.head, s.light, stage.tuning.regions)
+            out = paint_attribute(out, painted, name, v, min(s.strength, 1.0))
     return out
 
 

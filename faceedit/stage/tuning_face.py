@@ -76,6 +76,11 @@ class LidsTuning:
     lit_width: float = 0.8
     #: ... the tone the mean colour between these percentiles of its luma.
     lit_pct: tuple[float, float] = (50.0, 80.0)
+    #: Without a Face Mesh: the 68 points' lids lie inside the visible eye; the upper contour is
+    #: set this share of their distance higher ...
+    lm_upper_out: float = 0.25
+    #: ... and the lower one this share lower.
+    lm_lower_out: float = 0.1
     #: The eye's corners beyond its contours (a share of their width each side).
     corner_out: float = 0.14
     #: How far above (and below) the upper contour the lash roots are looked for.
@@ -230,3 +235,57 @@ class RegionsTuning:
     ear_redder: float = 6.0
     #: ... and than this share of the cheeks' redness is an ear, not hair.
     ear_cheek: float = 0.6
+    #: Features kept out of the skin: the eyes grown by this (eye distances) ...
+    eye_grow: float = 0.07
+    #: ... the lips by this ...
+    lip_grow: float = 0.04
+    #: ... and the brows a band this thick either side of their line.
+    brow_half: float = 0.06
+    #: The skin's chroma model (Lab's a, b relative to the lightness): a pixel is skin under this
+    #: Mahalanobis distance from the seen skin's ...
+    skin_near: float = 3.5
+    #: ... and not over this (soft between) ...
+    skin_far: float = 5.0
+    #: ... with a, b spread at least this (Lab units).
+    skin_spread: float = 2.5
+    #: The skin reaches this far (eye distances) beyond the face's outline beside it from the
+    #: brows ...
+    ears: float = 0.4
+    #: ... to this far below the nose's tip (the ears) ...
+    ear_lobe: float = 0.3
+    #: ... and this far elsewhere.
+    outline: float = 0.08
+    #: The wall beside the head: a quadratic Lab surface fitted to the box's side strips (this
+    #: share of its width) above the chin ...
+    wall_strip: float = 0.06
+    #: ... trusted where its 90th-percentile residual is under this; outside the face's outline a
+    #: pixel within ``background_delta`` of it (or 1.5x that percentile) is wall, not skin.
+    wall_fit: float = 6.0
+    #: A pixel whose chroma (relative to its lightness) is under this share of the seen skin's
+    #: median is not skin ...
+    grey_below: float = 0.35
+    #: ... over this share it may be (white and grey clothes next to pale skin whose chroma model
+    #: is wide enough to take them).
+    grey_above: float = 0.55
+    #: The head box around a face, in eye distances from the eyes' midpoint: sideways ...
+    box_side: float = 2.4
+    #: ... above the brows ...
+    box_above: float = 2.0
+    #: ... and below the chin.
+    box_below: float = 1.8
+    #: A hair matte's value within this of 0 or 1 is sure ...
+    unsure: float = 0.05
+    #: ... what lies behind the hair is averaged over this many eye distances ...
+    behind: float = 0.15
+    #: ... and the hair and what lies behind it must differ by this (Lab L) for the lightness to
+    #: say how much hair a pixel holds.
+    contrast_min: float = 12.0
+    #: Lab L's local deviation (5 px) under which a pixel is smooth (a wall, not hair).
+    smooth_rough: float = 2.0
+    #: The hair's outer edge (eye distances from the matte's outside), where a pixel's lightness
+    #: sets its share sure or not.
+    hair_edge: float = 0.02
+    #: The guided filter that lays a matte on the photo's edges: its radius (eye distances) ...
+    matte_radius: float = 0.05
+    #: ... and its regulariser (unit levels squared).
+    matte_eps: float = 2e-4
