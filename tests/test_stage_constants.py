@@ -72,7 +72,9 @@ MOVED = {
     ("regions", "box_side"): 2.4, ("regions", "box_above"): 2.0, ("regions", "box_below"): 1.8,
     ("regions", "unsure"): 0.05, ("regions", "behind"): 0.15, ("regions", "contrast_min"): 12.0,
     ("regions", "smooth_rough"): 2.0, ("regions", "hair_edge"): 0.02, ("regions", "matte_radius"): 0.05,
-    ("regions", "matte_eps"): 2e-4,
+    ("regions", "matte_eps"): 2e-4, ("warp", "side_angles"): (30.0, 75.0), ("warp", "zone"): (0.4, 0.8),
+    ("brows", "band"): 0.13, ("brows", "skin_ring"): (0.17, 0.28), ("brows", "bushy_shifts"): (-0.04, -0.02, 0.025),
+    ("brows", "bushy_darken"): 0.12, ("brows", "thin_ratio"): 0.55, ("brows", "thin_half"): 0.07,
 }
 
 

@@ -396,7 +396,7 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
             if matte:
                 face.head = head_look(out, r.landmarks, face.mesh, face.head or face.carried_head, matte == "skin",
                                       stage.tuning.regions)
-            painted = AttributeFace(r.landmarks, face.mesh, face.head, s.light, stage.tuning.regions)
+            painted = AttributeFace(r.landmarks, face.mesh, face.head, s.light, stage.tuning)
             out = paint_attribute(out, painted, name, v, min(s.strength, 1.0))
     return out
 

@@ -31,8 +31,9 @@ the scene (:class:`LightTuning`), and, in :mod:`faceedit.stage.tuning_face`, how
 are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`), how a photo's mouth is read
 (:class:`~faceedit.stage.tuning_face.LipsTuning`), the regions a warp moves and its
 cut curves (:class:`~faceedit.stage.tuning_face.WarpTuning`), a turned head
-(:class:`~faceedit.stage.tuning_face.PoseTuning`) and the head's mattes
-(:class:`~faceedit.stage.tuning_face.RegionsTuning`). The steps and painters get the record
+(:class:`~faceedit.stage.tuning_face.PoseTuning`), the head's mattes
+(:class:`~faceedit.stage.tuning_face.RegionsTuning`) and the brows' styles
+(:class:`~faceedit.stage.tuning_face.BrowsTuning`). The steps and painters get the record
 (or its group) as an argument; a painter called without one takes the defaults. A stage
 checkpoint stores the record in its config (``tuning``, written by the stage's trainer); a
 checkpoint without it, or without some of its fields, takes the defaults below. The evidence for
@@ -50,7 +51,15 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from faceedit.edits.light import LIGHT_STRENGTH
-from faceedit.stage.tuning_face import LidsTuning, LipsTuning, PoseTuning, RegionsTuning, TurnedTuning, WarpTuning
+from faceedit.stage.tuning_face import (
+    BrowsTuning,
+    LidsTuning,
+    LipsTuning,
+    PoseTuning,
+    RegionsTuning,
+    TurnedTuning,
+    WarpTuning,
+)
 
 R = TypeVar("R")
 
@@ -376,6 +385,7 @@ class StageTuning:
     pose: PoseTuning = field(default_factory=PoseTuning)
     regions: RegionsTuning = field(default_factory=RegionsTuning)
     turned: TurnedTuning = field(default_factory=TurnedTuning)
+    brows: BrowsTuning = field(default_factory=BrowsTuning)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> StageTuning:

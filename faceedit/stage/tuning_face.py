@@ -170,6 +170,14 @@ class WarpTuning:
     #: Growth of the gap between the reference lips (moved over source) from which given curves
     #: start to move with their own lip, and at which they do alone.
     opening_follows: tuple[float, float] = (1.0, 1.5)
+    #: The side weight of a point round a cut: 0 within the first angle (degrees, seen from the
+    #: nearer corner) of the ray out of that corner (the outward bisector of the two curves there,
+    #: where the side label flips), 1 from the second. Each side's own field is alone over the
+    #: whole region above and below the mouth; the two only mix in wedges beyond the corners.
+    side_angles: tuple[float, float] = (30.0, 75.0)
+    #: Distance from the opening (chord lengths, corner to corner) over which the cut's fields
+    #: fade into the face's field: whole up to the first, gone from the second.
+    zone: tuple[float, float] = (0.4, 0.8)
 
 
 @dataclass(frozen=True)
@@ -204,6 +212,26 @@ class TurnedTuning:
     ramp_yaw: float = 8.0
     #: The least share of a move across the face that a point keeps.
     min_share: float = 0.3
+
+
+@dataclass(frozen=True)
+class BrowsTuning:
+    """How ``--attr brows=bushy|thin`` draws the brows (:mod:`faceedit.stage.brows`); distances
+    in eye distances."""
+
+    #: The band about a brow's line that may be brow (either side) ...
+    band: float = 0.13
+    #: ... and where the skin beside it is read (from, to).
+    skin_ring: tuple[float, float] = (0.17, 0.28)
+    #: bushy: the shifts its copies are laid at (along the normal, up negative) ...
+    bushy_shifts: tuple[float, ...] = (-0.04, -0.02, 0.025)
+    #: ... and how much darker its hairs get.
+    bushy_darken: float = 0.12
+    #: thin: the brow's width across its line is scaled by this within its half width about its
+    #: centre line ...
+    thin_ratio: float = 0.55
+    #: ... which is this (back to the photo's at twice it).
+    thin_half: float = 0.07
 
 
 @dataclass(frozen=True)
