@@ -4,6 +4,7 @@
     editor = Editor.from_pretrained("reggan")
     out = editor.edit(rgb_uint8, "happy")          # numpy in, numpy out, every face edited
     editor.declined                                # the faces it left as they are, and why
+    out = editor.edit_each(rgb_uint8, {0: "happy", 1: {"target": "sad", "controls": {"brows": 0.4}}})
 
 The editing itself is :mod:`faceedit.flow` (an Editor is a :class:`faceedit.flow.Flow` that
 also detects faces). The CLI is a thin layer over this module and :mod:`faceedit.pipeline`.
@@ -11,6 +12,8 @@ also detects faces). The CLI is a thin layer over this module and :mod:`faceedit
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,7 +24,7 @@ from faceedit.device import DEVICES, PRECISIONS, autocast_dtype, resolve_device 
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.reading import face_decline_reason
 from faceedit.faces.types import Face
-from faceedit.flow import Flow, edit_faces, face_numbers, select_faces
+from faceedit.flow import Flow, edit_each, edit_faces, face_numbers, select_faces
 from faceedit.log import logger, mark, timed
 from faceedit.models.loading import load_model
 from faceedit.models.refine import shipped_refiner
@@ -143,13 +146,18 @@ class Editor(Flow):
         takes); then detects, chooses the faces (:func:`faceedit.flow.select_faces`), leaves
         those the edit declines as they are (:func:`faceedit.faces.reading.decline_reason`: turned
         past 45 degrees, eyes under 12 px apart; named with the reason in :attr:`declined`;
-        ``force``: edits them too) and runs :func:`faceedit.flow.edit_faces` on the others."""
+        ``force``: edits them too) and runs :func:`faceedit.flow.edit_faces` on the others. A
+        value given as key frames (:class:`faceedit.edits.keyed.Keyed`) is a UsageError here:
+        they are for a video."""
         if isinstance(target, EditRequest):
             if fields or strength != 1.0:
                 raise UsageError("give the edit as an EditRequest or as keywords, not both")
             request = target
         else:
             request = EditRequest.of(target, strength, **fields)
+        if request.keyed():
+            raise UsageError(f"{', '.join(request.keyed())} given as key frames: a photo takes one value "
+                             "(key frames are for a video: faceedit.video.runner.edit_video)")
         request = self.check_request(request)
         self.check_detector()
         self.declined = []
@@ -168,6 +176,42 @@ class Editor(Flow):
         out = edit_faces(self, image, kept, request)
         logger.debug("edited %d face(s)", len(kept))
         return out
+
+
+    def edit_each(self, image: np.ndarray, edits: Mapping[int, EditRequest | str | Mapping[str, Any]], *,
+                  force: bool = False) -> np.ndarray:
+        """One edit per person: ``edits`` maps a face number (as ``face`` N numbers a photo's
+        faces: largest first, from 0) to its own edit: an :class:`EditRequest`, a target name, or
+        :meth:`edit`'s keywords as a mapping (``{"target": "sad", "controls": {"brows": 0.4}}``).
+        Every request is checked before anything is done; the faces are detected once; a face
+        not named is left as it is, a number without its face is a NoFaceError; each face's
+        pixels are its own edit's (:func:`faceedit.flow.edit_each`). Declined faces as
+        :meth:`edit` leaves them (``force``: edited too). Returns a new array."""
+        requests = {}
+        for number, edit in edits.items():
+            if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+                raise UsageError(f"`face` {number!r}: give a face number (0 = the largest)")
+            if isinstance(edit, str):
+                edit = EditRequest.of(edit)
+            elif isinstance(edit, Mapping):
+                edit = EditRequest.of(**edit)
+            requests[number] = self.check_request(dataclasses.replace(edit, face=str(number)))
+        self.check_detector()
+        self.declined = []
+        if not isinstance(image, np.ndarray):  # a PIL image
+            image = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+        with timed("detect"):
+            faces = self.detector.detect(to_uint8(image))
+        chosen = []
+        for number, request in requests.items():
+            (face,) = select_faces(faces, request.face)
+            why = None if force else face_decline_reason(face)
+            if why is None:
+                chosen.append((face, request))
+            else:
+                self.declined.append({"face": number, "declined": why})
+                logger.info("face %d left as it is: %s (force=True edits it)", number, why)
+        return edit_each(self, image, chosen)
 
 
 def expression_states(faces: list[Face], stage: Stage | None = None) -> list[dict | None]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from faceedit.analysis.measure import MIN_IDENTITY, MIN_PROB
 from faceedit.conditions import canonical_target
+from faceedit.edits.keyed import Keyed, keyed_json
 from faceedit.errors import UsageError
 from faceedit.files import check_output_folder
 from faceedit.io.decode import DEFAULT_MAX_PIXELS
@@ -108,8 +109,10 @@ class ApplyOptions:
     targets: Sequence[str] = option("--target", "-t", kind="list", given=(),
                                     help="Target(s), comma-separated or repeated: happy,sad.")
     out_dir: str = option("--out", "-o", help="Output folder (created if missing).")
-    strengths: Sequence[float] = option("--strength", "-s", kind="numbers", default=(1.0,), given=("1",), describes="strength",
-                                        help="Several (0,0.5,1) write a series.")
+    strengths: Sequence[float] = option(
+        "--strength", "-s", kind="numbers", default=(1.0,), given=("1",), describes="strength",
+        help="Several (0,0.5,1) write a series. Videos: key frames VALUE@TIME (0@0s,1@2s; a time in seconds with "
+             "s, else a frame number), interpolated smoothly, one output.")
     recursive: bool = option("--recursive", "-r", default=False, help="Descend into sub-folders.")
     # None: default_name_template()
     name_template: str | None = option("--name", default=None, show_default=False, help=(
@@ -207,7 +210,13 @@ class ApplyOptions:
         option."""
         import math
 
+        keyed = [s for s in self.strengths if isinstance(s, Keyed)]
+        if keyed and len(self.strengths) > 1:
+            raise UsageError(f"`strengths` {', '.join(map(str, self.strengths))}: key frames are one strength "
+                             "over a clip; give them alone (a series of strengths is of numbers)")
         for s in self.strengths:
+            if isinstance(s, Keyed):  # its values: the request's check, below
+                continue
             if not math.isfinite(s):
                 raise UsageError(f"`strengths` {s:g}: must be a finite number, 0 or more")
             if s < 0.0:
@@ -249,13 +258,14 @@ class ApplyOptions:
             raise UsageError("no `targets` given; valid targets: " + ", ".join(editor.targets()))
         editor.check_detector()
         targets = tuple(_once((canonical_target(t) for t in self.targets), "`targets`"))  # smile -> happy
-        strengths = tuple(_once((float(s) for s in self.strengths), "`strengths`"))
+        strengths = tuple(_once((s if isinstance(s, Keyed) else float(s) for s in self.strengths), "`strengths`"))
         for t in targets:
             editor.check_target(t)
         top = editor.max_strength
         for s in strengths:
-            if not 0.0 <= s <= top:
-                raise UsageError(f"`strengths` {s:g}: must be between 0 and {top:g}")
+            if not 0.0 <= (s.high if isinstance(s, Keyed) else s) <= top:
+                raise UsageError(f"`strengths` {s if isinstance(s, Keyed) else format(s, 'g')}: must be "
+                                 f"between 0 and {top:g}")
         if self.save_masks and not (editor.has_network and editor.loaded.model.mask_names):
             raise UsageError(f"`save_masks`: model {editor.spec.name} has no intermediate masks "
                              "(LEGAN has expression and lighting masks)")
@@ -300,7 +310,7 @@ class ApplyOptions:
             if not editor.uses_network(target):
                 continue
             try:
-                editor.edit_crops(crop, self.request.at(target, 1.0))
+                editor.edit_crops(crop, self.request.at(target, 1.0).resolved(0.0))
             except UsageError:
                 raise
             except Exception:  # not a usage problem: the batch reports it on the photos
@@ -329,7 +339,7 @@ class Record:
     output: str | None
     status: str  # ok | unverified | skipped | copied | no_face | error
     target: str | None = None
-    strength: float | None = None
+    strength: float | None = None  # key frames: their text in the JSON (0@0s,1@2s)
     faces: int | None = None  # faces edited; None where none were counted (skipped, failed)
     error: str | None = None
     masks: list[str] | None = None  # mask files written beside the output (--save-masks only)
@@ -359,6 +369,8 @@ class Record:
     declined: list[dict] | None = None
     # per chosen face what it is before the edit, {"face": N, **FaceReading.to_json()}
     read: list[dict] | None = None
+    # a job's (--job) per face its edit, {"face": N, "target": ..., "strength": ..., the conditions set}
+    edits: list[dict] | None = None
 
     def __post_init__(self) -> None:
         if self.status == "error":  # an error record names no output: none was written
@@ -371,7 +383,7 @@ class Record:
             "model": self.model,
             "network": self.network,
             "target": self.target,
-            "strength": self.strength,
+            "strength": keyed_json(self.strength),
             "lighting": self.lighting,
             "light": self.light,
             "light_strength": self.light_strength,
@@ -395,6 +407,8 @@ class Record:
             rec["declined"] = self.declined
         if self.read:
             rec["read"] = self.read
+        if self.edits is not None:
+            rec["edits"] = self.edits
         return rec
 
 

@@ -505,6 +505,17 @@ def edit_faces(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditR
     return edit_frame(flow, pixels, faces, request)[0]
 
 
+def edit_each(flow: Flow, pixels: np.ndarray, edits: list[tuple[Face, EditRequest]]) -> np.ndarray:
+    """One edit per face: each ``(face, request)`` of ``edits`` edited as :func:`edit_faces`
+    edits one face, on the photo the edits before it left (as the stage edits the faces of one
+    request, one after another), so a face's pixels are its own edit's. Returns a new array
+    (``pixels`` is not changed)."""
+    out = pixels
+    for face, request in edits:
+        out = edit_faces(flow, out, [face], request)
+    return out.copy() if out is pixels else out
+
+
 def edit_frame(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest, *,
                likes: list | None = None,
                carried: list[Carried | None] | None = None) -> tuple[np.ndarray, list, bool]:

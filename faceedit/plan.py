@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from faceedit.apply_options import ApplyOptions, CheckedOptions, Record, mask_pattern
+from faceedit.edits.keyed import keyed_json
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.files import InputFiles
 from faceedit.io.formats import (
@@ -162,7 +163,7 @@ def output_conditions(model: str, request: EditRequest, detector: str, path: str
     ``force`` where given (faces the reading declines edited: ``apply --force``).
     ``apply``'s planner and the page's downloads record the same (a download is the bytes of the
     command the page shows)."""
-    out = {"model": model, "target": request.target, "strength": request.strength,
+    out = {"model": model, "target": request.target, "strength": keyed_json(request.strength),
            **request.record_fields(), "phase": request.phase,
            "settings": dict(request.settings) or None, "face": request.face,
            "max_faces": request.max_faces, "detector": detector}
@@ -300,6 +301,11 @@ class Planner:
                     continue
                 if job.kind == VIDEO:
                     path = video_output(item, path)
+                elif keyed := self.opts.request_for(target, strength).keyed():
+                    job.records.append(self.records(item.path, None, "error", target, strength, error=(
+                        f"{', '.join(keyed)} given as key frames: a photo takes one value (give a number), "
+                        "key frames are for a video")))
+                    continue
                 job.records.extend(self._decide(job, target, strength, path))
         return job
 

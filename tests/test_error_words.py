@@ -1,6 +1,6 @@
 """The library's errors name its parameters in its own words (`max_faces`), the command line
 turns them into its flags (--max-faces); the typed options of the commands (--face, --device,
---engine, --preset) refuse a bad value as a usage error naming the flag."""
+--engine, --video-preset) refuse a bad value as a usage error naming the flag."""
 
 from __future__ import annotations
 
@@ -204,7 +204,7 @@ def test_library_errors_reach_stderr_as_flags(tmp_path, astronaut):
     (["--device", "gpu"], "--device", "auto, cpu, cuda, cuda:N, mps"),
     (["--device", "cuda:"], "--device", "auto, cpu, cuda, cuda:N, mps"),
     (["--engine", "spark"], "--engine", "'ray'"),
-    (["--preset", "quick"], "--preset", "'veryslow'"),
+    (["--video-preset", "quick"], "--video-preset", "'veryslow'"),
     (["--precision", "fp8"], "--precision", "'bf16'"),
 ])
 def test_typed_options_refuse_bad_values_naming_the_flag(tmp_path, args, flag, says):
@@ -246,7 +246,7 @@ def test_help_lists_the_real_choices_and_defaults(monkeypatch):
     assert "<all|largest|N>" in lines["--face"] and "[default: all]" in lines["--face"]
     assert "<auto|cpu|cuda|cuda:N|mps>" in lines["--device"] and "[default: auto]" in lines["--device"]
     assert "<local|ray>" in lines["--engine"] and "[default: local]" in lines["--engine"]
-    assert "<ultrafast|superfast|" in lines["--preset"] and "[default: superfast]" in lines["--preset"]
+    assert "<ultrafast|superfast|" in lines["--video-preset"] and "[default: superfast]" in lines["--video-preset"]
 
 
 # -- the choices are the library's ---------------------------------------------------------
@@ -297,3 +297,17 @@ def test_preset_choices_are_the_libraries():
     assert [p.value for p in VideoPreset] == list(PRESETS) and DEFAULT_VIDEO_PRESET.value == DEFAULT_PRESET
     assert [p.value for p in DatasetPreset] == list(DATASET_PRESETS)
     assert [e.value for e in Engine] == ["local", "ray"]
+
+
+def test_the_encoders_preset_is_named_video_preset():
+    """EncodeOptions' `preset` is apply's --video-preset (--preset reads a preset file);
+    prepare's dataset `preset` stays its --preset."""
+    import typer
+
+    from faceedit.cli import app
+    from faceedit.cli.common import in_flag_words
+
+    apply_command = typer.main.get_command(app).commands["apply"]
+    prepare_command = typer.main.get_command(app).commands["prepare"]
+    assert in_flag_words("`preset` 'x': not an x264/x265 preset", apply_command) == "--video-preset 'x': not an x264/x265 preset"
+    assert in_flag_words("pass `preset` (london, ...)", prepare_command) == "pass --preset (london, ...)"

@@ -423,3 +423,32 @@ def test_glabellar_lines_shade_the_skin_between_them(face):
     at = lambda x: float(line[int(round(x)) - roi[0]])  # noqa: E731
     assert at(mid) < 0.99, at(mid)
     assert at(mid) < at(min(xl, xr) - half) and at(mid) < at(max(xl, xr) + half)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_folds_profile_fades_to_nothing_where_it_ends(kind):
+    # a profile cut at its reach while its shoulder still rose left an edge along the whole line
+    # (the nasolabial's lit cheek, 0.03 of a ratio at 0.12 eye distances: a ruled line at 1350 px)
+    stats = shipped_stats()
+    assert stats is not None
+    p = stats.params[kind]
+    edge = max(folds.SHARP, folds.SHARP_KIND.get(kind, 0.0))
+    reach = folds.reach_of(p, edge)
+    d = np.linspace(-reach, reach, 4001)
+    drawn = folds.profile(d, p, edge, 1.0) * folds.fade(d, reach)
+    assert np.abs(drawn[np.abs(d) > 0.97 * reach]).max() < 1e-3
+    outer = np.abs(d) > 0.5 * reach
+    assert np.abs(np.diff(drawn))[outer[1:]].max() < 2e-4  # no step anywhere beyond the valley
+    assert drawn.min() < -0.5 * p["depth"] * 0.9  # the valley itself is drawn as deep as before
+
+
+def test_the_nasolabial_furrows_edge_is_not_a_cut(face):
+    # its lateral edge is the cheek turning into it: falling over at least 0.014 eye distances
+    stats = shipped_stats()
+    assert stats is not None
+    p = stats.params["nasolabial"]
+    edge = max(folds.SHARP, folds.SHARP_KIND["nasolabial"])
+    d = np.linspace(-0.1, 0.1, 2001)
+    slope = np.abs(np.gradient(folds.profile(d, p, edge, 0.0), d))
+    sharp = np.abs(np.gradient(folds.profile(d, p, folds.SHARP, 0.0), d))
+    assert slope.max() < 0.5 * sharp.max()

@@ -138,6 +138,80 @@ def test_download_is_the_commands_output(page, tmp_path):
     assert Image.open(io.BytesIO(data)).size == (512, 512)  # full resolution
 
 
+def test_settings_save_and_load_as_a_preset(page, tmp_path):
+    """'save settings' downloads the settings as a JSON preset that `faceedit apply --preset`
+    reads; 'load settings' of a TOML preset sets the form to it (the other controls unset) and
+    names what the page does not set."""
+    import json
+
+    from faceedit.preset_file import read_preset
+
+    upload(page, "astronaut.png", png_bytes(np.asarray(astronaut())))
+    settled(page)
+    page.select_option("#target", "happy")
+    page.fill("#strength", "0.6")
+    page.fill("#control-brows", "-0.4")
+    key = settled(page, "brows")
+    with page.expect_download() as info:
+        page.click("#save-settings")
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.name == "faceedit-preset.json" and json.loads(saved.read_text()) == json.loads(key)
+    got = read_preset(saved)
+    assert got["model"] == "stage" and got["target"] == ("happy",) and got["strength"] == (0.6,)
+    assert got["controls"] == {"brows": -0.4}
+    look = tmp_path / "look.toml"
+    look.write_text('model = "stage"\ntarget = "surprised"\nstrength = 0.8\ncontrols = { smile = 0.3 }\nquality = 90\n')
+    page.set_input_files("#load-settings", str(look))
+    s = json.loads(settled(page, '"smile":0.3'))
+    assert s["target"] == "surprised" and s["strength"] == 0.8 and s["controls"] == {"smile": 0.3}, s
+    assert "--control smile=0.3" in page.inner_text("#command")
+    assert page.inner_text("#preset-note") == "look.toml: the page does not set quality"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"model": "stage", "bogus": 1}')
+    page.set_input_files("#load-settings", str(bad))
+    page.wait_for_function("() => document.getElementById('message').textContent.includes('bad.json')")
+    assert page.inner_text("#message").startswith("bad.json: key 'bogus': not a preset's key")
+
+
+@pytest.mark.slow
+def test_an_edit_per_face(page, tmp_path):
+    """'an edit per face': click a face, edit it, click the next; each face keeps its own edit;
+    the download is what the command shown writes with the saved settings as its --job file."""
+    import json
+
+    source = png_bytes(two_astronauts())
+    (tmp_path / "two.png").write_bytes(source)
+    upload(page, "two.png", source)
+    settled(page)
+    page.check("#per-face")
+    page.select_option("#target", "happy")
+    settled(page, '"target":"happy"')
+    page.click("#face-1")
+    page.select_option("#target", "surprised")
+    page.fill("#control-brows", "0.5")
+    job = json.loads(settled(page, "brows"))
+    assert [(f["face"], f["target"], f.get("controls")) for f in job["faces"]] == [
+        (0, "happy", None), (1, "surprised", {"brows": 0.5})], job
+    page.click("#face-0")  # the form shows face 0's edit again
+    settled(page)
+    assert page.input_value("#target") == "happy" and "unset" in page.get_attribute("label:has(#control-brows)", "class")
+    assert json.loads(page.get_attribute("#preview", "data-settings")) == job
+    args = shlex.split(page.inner_text("#command"))
+    assert "--job" in args and args[args.index("--job") + 1] == "faceedit-preset.json"
+    with page.expect_download() as info:
+        page.click("#save-settings")
+    info.value.save_as(tmp_path / "faceedit-preset.json")
+    with page.expect_download() as info:
+        page.click("#download")
+    data = open(info.value.path(), "rb").read()
+    subprocess.run([sys.executable, "-m", "faceedit", "-q", *args[1:]], cwd=tmp_path, check=True)
+    assert (tmp_path / "edited" / "two_edited.png").read_bytes() == data
+    edited = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+    diff = np.abs(edited - two_astronauts().astype(int)).max(axis=2)
+    assert diff[:, :500].max() > 30 and diff[:, 524:].max() > 30  # both faces edited
+
+
 def test_second_face_of_two(page):
     upload(page, "two.png", png_bytes(two_astronauts()))
     settled(page)
@@ -212,3 +286,30 @@ def test_clip_frame_then_whole_clip(page, tmp_path):
     args = shlex.split(page.inner_text("#command"))
     subprocess.run([sys.executable, "-m", "faceedit", "-q", *args[1:]], cwd=tmp_path, check=True)
     assert (tmp_path / "edited" / "clip_edited.mp4").read_bytes() == data
+
+
+def test_clip_key_frames(page, tmp_path):
+    """A clip's key frames typed on the page: the command carries them, and the whole clip the
+    page edits is the bytes that command writes; on a photo the field is hidden."""
+    pytest.importorskip("av", reason="video needs PyAV (pip install 'faceedit[video]')")
+    from faceedit.video.synth import write_clip
+
+    src = tmp_path / "clip.mp4"
+    write_clip(str(src), np.asarray(astronaut()), 6, (256, 192), tone=None)
+    upload(page, "clip.mp4", src.read_bytes(), "video/mp4")
+    settled(page)
+    page.fill("#keys", "smile=0@0,1@5")
+    page.dispatch_event("#keys", "change")
+    settled(page, "smile=0@0,1@5")
+    assert "--control smile=0@0,1@5" in page.inner_text("#command")
+    page.click("#clip")
+    page.wait_for_function("() => document.getElementById('clip-status').textContent === 'edited'")
+    with page.expect_download() as info:
+        page.click("#download")
+    data = open(info.value.path(), "rb").read()
+    args = shlex.split(page.inner_text("#command"))
+    subprocess.run([sys.executable, "-m", "faceedit", "-q", *args[1:]], cwd=tmp_path, check=True)
+    assert (tmp_path / "edited" / "clip_edited.mp4").read_bytes() == data
+    upload(page, "astronaut.png", png_bytes(np.asarray(astronaut())))
+    settled(page)
+    assert not page.is_visible("#keys")

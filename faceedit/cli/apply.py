@@ -19,7 +19,7 @@ import json
 import sys
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, get_type_hints
 
 import click
 import typer
@@ -43,6 +43,7 @@ from faceedit.cli.common import (
     progress,
     split_list,
 )
+from faceedit.edits.keyed import Keyed
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.log import logger
 from faceedit.models.request import FIELD, EditRequest
@@ -60,7 +61,7 @@ class Engine(str, enum.Enum):
 
 
 VideoPreset = enum.Enum("VideoPreset", {p: p for p in PRESETS}, type=str)  # type: ignore[misc]
-"""``--preset``'s choices: the x264/x265 speed presets of :mod:`faceedit.video.container`."""
+"""``--video-preset``'s choices: the x264/x265 speed presets of :mod:`faceedit.video.container`."""
 
 DEFAULT_VIDEO_PRESET = VideoPreset(DEFAULT_PRESET)
 
@@ -167,6 +168,8 @@ def _run_values(given: dict[str, Any]) -> dict[str, Any]:
         value = given[name]
         if flag.kind == "list":
             value = split_list(value, flag.flags[0])
+        elif flag.kind == "numbers" and any("@" in v for v in value):  # key frames: 0@0s,1@2s
+            value = [_keyed(",".join(split_list(value, flag.flags[0])), flag.flags[0], flag.describes)]
         elif flag.kind == "numbers":
             value = parse_floats(value, flag.flags[0])
         elif isinstance(value, enum.Enum):
@@ -175,13 +178,24 @@ def _run_values(given: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _keyed(text: str, flag: str, field: str | None):
+    """Key frames given to ``flag`` (``--strength 0@0s,1@2s``), each value checked as the
+    request's ``field`` is (:class:`faceedit.models.request.EditRequest`); a bad one a usage
+    error naming the flag and the text."""
+    if field in FIELD:
+        given: dict[str, Any] = {field: text}
+        return getattr(EditRequest(**given), field)
+    return Keyed.parse(text, f"`{flag}`")
+
+
 #: ``faceedit apply``'s parameters, in the order its help lists them: the command's own (those
 #: of :func:`apply`) and the run options (:data:`RUN_OPTIONS`).
-ORDER = ("inputs", "model", "targets", "out_dir", "lighting", "light", "light_strength", "au", "attr", "control",
-         "blendshapes", "like", "like_neutral", "like_keep", "strengths", "recursive", "name_template", "ext", "quality", "overwrite", "face",
+ORDER = ("inputs", "model", "preset", "save_preset", "job", "targets", "out_dir", "lighting", "light", "light_strength",
+         "au", "attr", "control", "blendshapes", "like", "like_neutral", "like_keep", "strengths", "recursive",
+         "name_template", "ext", "quality", "overwrite", "face",
          "max_faces", "on_no_face", "detector", "device", "precision", "batch_size", "workers", "max_pixels",
          "phase", "option", "save_masks", "as_json", "verify", "verify_min_prob", "verify_min_identity", "force",
-         "engine", "ray_address", "gpus_per_worker", "video_codec", "crf", "preset", "key_frames")
+         "engine", "ray_address", "gpus_per_worker", "video_codec", "crf", "video_preset", "key_frames")
 
 
 def _edit_request(*, settings: dict, phase: str | None, lighting: list[str], light: str | None,
@@ -206,7 +220,11 @@ def _edit_request(*, settings: dict, phase: str | None, lighting: list[str], lig
 def apply(
     inputs: Annotated[list[str], typer.Argument(help="Image or video files, folders, glob patterns, or '-' to read paths from stdin.")],
     *,
-    model: Annotated[str, typer.Option("--model", "-m", help="Registered model name or a .safetensors path.")],
+    # required unless a preset names it (_apply)
+    model: Annotated[str | None, typer.Option("--model", "-m", show_default=False, help="Registered model name or a .safetensors path (required unless the --preset or --job file names one).")] = None,
+    preset: Annotated[Path | None, typer.Option("--preset", help="Options from a preset file (.toml or .json, as --save-preset and the page's 'save settings' write it; keys named as the request's fields and the run options: docs/presets.md); the options given on the command line win over its.")] = None,
+    job: Annotated[Path | None, typer.Option("--job", help="One edit per person: a preset file whose `faces` lists, per face number (as --face N numbers them), its own target, strength and fields (docs/presets.md); one output per photo, named with {target} the file's stem. Photos only.")] = None,
+    save_preset: Annotated[Path | None, typer.Option("--save-preset", help="Also write this run's options (model, targets, strengths, the edit's fields, the run options not at their default) as a preset file (.toml or .json) that --preset reads.")] = None,
     # a repeatable option's default is the tuple typer reads; the command gets a list (ignore[assignment])
     lighting: Annotated[list[str], typer.Option("--lighting", help=_help(*FIELD_HELP["lighting"]))] = (),  # type: ignore[assignment]
     light: Annotated[str | None, typer.Option("--light", help=_help(*FIELD_HELP["light"]))] = None,
@@ -229,18 +247,40 @@ def apply(
     gpus_per_worker: Annotated[float | None, typer.Option("--gpus-per-worker", show_default=False, help="With --engine ray: GPUs each actor reserves (0.5: two share one; default 1 where the cluster has GPUs, else 0).")] = None,
     video_codec: Annotated[str | None, typer.Option("--video-codec", show_default=False, help="Videos: the encoder (libx264, libx265, libvpx-vp9, ...; default libx264, VP9 in WebM).")] = None,
     crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Videos: the encoder's constant quality (lower is better).")] = 20,
-    preset: Annotated[VideoPreset, typer.Option("--preset", case_sensitive=False, help="Videos: the x264/x265 speed preset, fastest first (slower ones make smaller files).")] = DEFAULT_VIDEO_PRESET,
+    video_preset: Annotated[VideoPreset, typer.Option("--video-preset", case_sensitive=False, help="Videos: the x264/x265 speed preset, fastest first (slower ones make smaller files).")] = DEFAULT_VIDEO_PRESET,
     **run: Any,
 ) -> None:
     """Edit the faces in photos and videos; one output per input per target (and strength)."""
+    params = {**{k: v for k, v in locals().items() if k != "run"}, **run}
+    with errors_to_exit_codes():
+        params = _with_preset(params)
+    _apply(**params)
+
+
+def _apply(inputs: list[str], *, model: str | None, preset: Path | None, save_preset: Path | None, job: Path | None,
+           lighting: list[str], light: str | None, light_strength: float | None, au: list[str], attr: list[str],
+           control: list[str], blendshapes: list[str], like: Path | None, like_neutral: int,
+           like_keep: list[str], detector: Any, device: str,
+           precision: Precision, phase: str | None, option: list[str], as_json: bool, engine: Engine,
+           ray_address: str | None, gpus_per_worker: float | None, video_codec: str | None, crf: int,
+           video_preset: VideoPreset, **run: Any) -> None:
+    """``faceedit apply`` with the preset's options in (:func:`_with_preset`)."""
     from faceedit.cli.drive import drive_inputs, is_driver
     from faceedit.stage.blendshapes import controls_spec as blendshape_controls
 
+    if model is None:
+        _missing("model")
     detector_name: str = detector.value  # the name, as the library takes it
     engine_name: str = engine.value
     with errors_to_exit_codes():
         if engine_name == "local" and (ray_address is not None or gpus_per_worker is not None):
             raise UsageError("--ray-address and --gpus-per-worker need --engine ray")
+        if job is not None:
+            counts = _run_job(inputs, job, model, engine=engine_name, device=device, precision=precision.value,
+                              detector=detector_name, as_json=as_json, run=run)
+            if counts["error"]:
+                raise typer.Exit(EXIT_FAILED)
+            return
         control = [*control, *blendshape_controls(blendshapes)]  # --blendshapes: the controls they stand for
         au_spec = ",".join(split_list(au, "--au")) or None
         targets = split_list(run["targets"], "--target") or (["neutral"] if blendshapes else ["au"] if au_spec else ["keep"] if lighting or light or attr or control
@@ -252,7 +292,7 @@ def apply(
                                   ext=run["ext"], overwrite=run["overwrite"], recursive=run["recursive"],
                                   device=device, precision=precision.value, detector=detector_name,
                                   max_pixels=run["max_pixels"],
-                                  encode=_encoding(video_codec, crf, preset.value), as_json=as_json,
+                                  encode=_encoding(video_codec, crf, video_preset.value), as_json=as_json,
                                   keep=split_list(like_keep, "--like-keep"))
             if failed:
                 raise typer.Exit(EXIT_FAILED)
@@ -268,12 +308,152 @@ def apply(
                                "measure": as_json or run["verify"]})
         opts.check()  # before the model loads
         opts.check_model(model)  # --target, --lighting, --au, --attr, --set, --phase: no weights read
-        encode = _encoding(video_codec, crf, preset.value)
+        if save_preset is not None:
+            from faceedit.preset_file import preset_of, write_preset
+
+            write_preset(save_preset, preset_of(model, opts))
+            logger.info("preset written: %s", save_preset)
+        encode = _encoding(video_codec, crf, video_preset.value)
         applier = _applier(opts, model, engine_name, device=device, precision=precision.value, detector=detector_name,
                            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker, encode=encode)
         counts = _run(applier, inputs, engine=engine_name, as_json=as_json)
     if counts["error"] or counts["unverified"]:
         raise typer.Exit(EXIT_FAILED)
+
+
+#: The preset's keys whose parameter is named otherwise (``name``: none, the preset's own name).
+PRESET_PARAMS: dict[str, str | None] = {"name": None, "target": "targets", "strength": "strengths", "aus": "au",
+                                        "controls": "control", "attrs": "attr", "settings": "option"}
+
+
+def _context():
+    """The option parser's context of the running command (Typer's own copy of click's where it
+    has one)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # a Typer without its own copy
+        from click import get_current_context
+    return get_current_context()
+
+
+def _given(names) -> set[str]:
+    """The parameters of ``names`` given on the command line (or by the environment), not left at
+    their default."""
+    ctx = _context()
+    return {n for n in names if getattr(ctx.get_parameter_source(n), "name", None) in
+            ("COMMANDLINE", "ENVIRONMENT", "PROMPT")}
+
+
+def _missing(name: str) -> NoReturn:
+    """The parser's own error for a required option left out (exit 2, one line)."""
+    try:
+        from typer._click.exceptions import MissingParameter
+    except ImportError:  # a Typer without its own copy
+        from click.exceptions import MissingParameter  # type: ignore[assignment]
+    ctx = _context()
+    raise MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == name))
+
+
+def _with_preset(params: dict[str, Any]) -> dict[str, Any]:
+    """The command's parameters with a ``--preset`` file's values in place of those the command
+    line did not give (:func:`faceedit.preset_file.read_preset`: each value checked, a bad one a
+    usage error naming the file and its key). ``--light`` or ``--lighting`` given replaces the
+    preset's light, whichever it names. An x264 speed word (``--preset medium``, the flag's
+    former meaning) where no such file is, is ``--video-preset``'s, with a warning."""
+    from faceedit.preset_file import SUFFIXES, read_preset
+
+    path = params["preset"]
+    if params["job"] is not None:
+        if path is not None:
+            raise UsageError("--preset and --job together: give one file (a job is a preset with faces)")
+        path = params["job"]
+    if path is None:
+        return params
+    given = _given(params)
+    if str(path) in PRESETS and path.suffix.lower() not in SUFFIXES and not path.exists():
+        logger.warning("--preset %s: the x264 speed is --video-preset's now (--preset reads a preset file)", path)
+        if "video_preset" not in given:
+            return {**params, "preset": None, "video_preset": VideoPreset(str(path))}
+        return {**params, "preset": None}
+    edit_flags = sorted(given & {"targets", "strengths", "lighting", "light", "light_strength", "au", "attr", "control",
+                                 "blendshapes", "like", "phase", "option", "face", "max_faces"})
+    if params["job"] is not None and params["save_preset"] is not None:
+        raise UsageError("--save-preset with --job: the job file is the preset already")
+    if params["job"] is not None and edit_flags:
+        raise UsageError(f"--job {path} with `{edit_flags[0]}`: give each face's edit in the job file")
+    values = read_preset(path)
+    if params["job"] is not None and "faces" not in values:
+        raise UsageError(f"--job {path}: no faces key: a job lists one edit per face ([[faces]] face = 0 ...)")
+    if params["job"] is None and "faces" in values:
+        raise UsageError(f"--preset {path}: it lists faces, a job's edits per face: give it as --job")
+    if values.get("name"):
+        logger.info("preset %s (%s)", values["name"], path)
+    out = dict(params)
+    for key, value in values.items():
+        if key == "faces":
+            out["job_edits"] = value
+            continue
+        name = PRESET_PARAMS.get(key, key)
+        if name is not None and name not in given:
+            out[name] = _as_given(key, value)
+    if given & {"light", "lighting"}:
+        out["light"], out["lighting"] = params["light"], params["lighting"]
+    return out
+
+
+def _run_job(inputs: list[str], path: Path, model: str | None, *, engine: str, device: str, precision: str,
+             detector: str, as_json: bool, run: dict[str, Any]) -> dict[str, int]:
+    """``--job FILE``: its faces' edits (:class:`faceedit.job_run.JobRun`) over the inputs, with
+    the run options given (or the job file's), reported as a run's."""
+    from faceedit.api import Editor
+    from faceedit.job_run import JobRun
+
+    if model is None:
+        _missing("model")
+    if engine != "local":
+        raise UsageError("--job runs on the local engine (leave --engine out)")
+    if run["verify"] or run["save_masks"]:
+        raise UsageError("--job does not take --verify or --save-masks")
+    edits = dict(run.pop("job_edits"))
+    workers = run["workers"]
+    opts = ApplyOptions(**{**_run_values(run), "targets": ["keep"], "workers": 2 if workers is None else workers,
+                           "measure": False})
+    opts.check()
+    editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
+    applier = JobRun(editor, opts, edits, path.stem)
+    logger.info("model %s (%s) on %s, detector %s; job %s: faces %s", editor.spec.name, editor.spec.method,
+                editor.device, editor.detector.name, path, ", ".join(map(str, edits)))
+    return _run(applier, inputs, engine=engine, as_json=as_json)  # type: ignore[arg-type]
+
+
+def _as_given(key: str, value: Any) -> Any:
+    """A preset's checked value (:func:`~faceedit.preset_file.read_preset`'s) as the command's
+    parameter for it holds what the command line gives: text for the lists, a word of a choice
+    as its Enum, numbers written so that they read back the same."""
+    from faceedit.models.request import attr_word
+
+    def number(v: float) -> str:
+        return repr(float(v))
+
+    if key in ("target", "lighting"):
+        return list(value) if isinstance(value, tuple) else [value]
+    if key == "strength":
+        return [number(v) for v in value]
+    if key in ("aus", "controls"):
+        return [",".join(f"{k}={number(v)}" for k, v in value.items())]
+    if key == "attrs":
+        return [",".join(f"{k}={attr_word(v) if isinstance(v, str) or v in (0.0, 1.0) else number(v)}"
+                         for k, v in value.items())]
+    if key == "settings":
+        return [f"{k}={json.dumps(v)}" for k, v in value.items()]
+    if key == "like":
+        return Path(value)
+    if key in CHOICES:
+        return CHOICES[key](value)
+    flag = RUN_OPTIONS.get(key)
+    if flag is not None and flag.kind != "value":
+        return [",".join(str(v) for v in value)]
+    return value
 
 
 def _signature(command) -> inspect.Signature:

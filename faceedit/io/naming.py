@@ -9,6 +9,7 @@ import os
 import string
 from typing import TYPE_CHECKING
 
+from faceedit.edits.keyed import Keyed
 from faceedit.errors import OutputError, UsageError
 from faceedit.io.formats import FORMAT_BY_EXT, VIDEO, VIDEO_EXTS, VIDEO_FORMAT_BY_EXT, normalise_ext
 
@@ -21,6 +22,13 @@ class _Strength(float):
 
     def __format__(self, spec: str) -> str:
         return format(float(self), spec or "g")
+
+
+class _KeyedStrength(str):
+    """A strength given as key frames: its text (``0@0s,1@2s``), whatever the format spec."""
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
 
 
 class OutputNamer:
@@ -146,12 +154,12 @@ class OutputNamer:
         if os.path.isdir(path):
             raise OutputError(f"output name {formatted!r} is an existing folder", item.path)
         key = os.path.normcase(os.path.abspath(path))
-        owner = (item, target, float(strength), index)
+        owner = (item, target, strength if isinstance(strength, Keyed) else float(strength), index)
         first = self._claimed.setdefault(key, owner)
         if first[0].path != item.path or first[1:] != owner[1:]:
             raise OutputError(
                 f"output path collision with {first[0].path} (target {first[1]}, "
-                f"strength {first[2]:g}); {self._separating_hint(first, owner)}",
+                f"strength {first[2] if isinstance(first[2], Keyed) else format(first[2], 'g')}); {self._separating_hint(first, owner)}",
                 path,
             )
         return path
@@ -223,7 +231,8 @@ class OutputNamer:
 
     def _format(self, *, strength: float, **fields: object) -> str:
         unbound = dict.fromkeys(self.CONDITION_FIELDS, "")  # fields that bind() did not fill
-        return self.template.format(strength=_Strength(strength), **{**unbound, **fields})
+        shown = _KeyedStrength(strength.text) if isinstance(strength, Keyed) else _Strength(strength)
+        return self.template.format(strength=shown, **{**unbound, **fields})
 
     def _fields_text(self) -> str:
         return " ".join(f"{{{f}}}" for f in self.FIELDS + self.CONDITION_FIELDS)

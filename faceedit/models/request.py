@@ -26,6 +26,7 @@ from typing import Any
 
 from faceedit.edits.attributes import ATTRIBUTES, attribute_value, parse_attr_text
 from faceedit.edits.controls import CONTROLS, control_range, parse_controls, ranges_in_words
+from faceedit.edits.keyed import Keyed, is_keyed_text, keyed_json
 from faceedit.edits.light import LIGHT_STRENGTH, NAMED_DIRECTIONS, parse_direction
 from faceedit.edits.light import MAX_STRENGTH as LIGHT_STRENGTH_MAX
 from faceedit.errors import UsageError
@@ -124,14 +125,17 @@ FIELDS: tuple[Field, ...] = (
           "model takes: see `faceedit models`.", vocabulary="lighting"),
     Field("light", "AZ,EL", None, "Relight to a light direction AZ,EL in degrees, Extended Yale B's convention "
           "(azimuth + lights the image's left side of the face, elevation + lights it from above; e.g. 35,15); "
-          "every model on the stage takes it.", step="stage"),
+          "every model on the stage takes it; a video's as key frames, ';' between them: -35,15@0s;35,15@2s.",
+          step="stage"),
     Field("light_strength", "float", None, "How much the light replaces the photo's own, 0..1 (default "
-          f"{LIGHT_STRENGTH:g}; 1 is a dark-room point light: the far side goes nearly black).",
+          f"{LIGHT_STRENGTH:g}; 1 is a dark-room point light: the far side goes nearly black); a video's as key "
+          "frames: 0@0s,1@2s.",
           range=LIGHT_STRENGTH_RANGE, step="stage"),
     Field("aus", "{AU: intensity}", None, "Set AU intensities, absolute 0..5, e.g. 12=3.5,6=2: the face's other "
-          "AUs are kept (the AUs each model takes: see `faceedit models`).", range=AU_RANGE, vocabulary="aus"),
+          "AUs are kept (the AUs each model takes: see `faceedit models`); a video's as key frames: 12=0@0s,3@2s.", range=AU_RANGE, vocabulary="aus"),
     Field("controls", "{control: value}", None, "Named fine controls, absolute, on top of the target: {registry}; "
-          "0 leaves the face alone; e.g. smile=0.5,brows=-0.3.", range=CONTROL_RANGE, registry="controls", step="stage"),
+          "0 leaves the face alone; e.g. smile=0.5,brows=-0.3; a video's as key frames VALUE@TIME (seconds with s, else a "
+          "frame number), interpolated smoothly: smile=0@0s,1@1.5s,0@3s.", range=CONTROL_RANGE, registry="controls", step="stage"),
     Field("attrs", "{attribute: value}", None, "Attribute edits: {registry}; another model's attributes on|off "
           "(the attributes each model takes: see `faceedit models`).", range=(0.0, 1.0), vocabulary="attributes",
           registry="attributes"),
@@ -165,7 +169,9 @@ class EditRequest:
     path, an RGB array or its 68 landmarks. ``settings``: the model's own keywords (``--set``),
     passed to its network as they are. Made with :meth:`of` from keywords, as
     :meth:`faceedit.api.Editor.edit` takes them; :meth:`at` gives the same request for another
-    target and strength."""
+    target and strength. ``strength``, ``light`` (:func:`keyed_light`), ``light_strength`` and
+    each AU's and control's value may be key frames (:class:`faceedit.edits.keyed.Keyed`, or its text ``0@0s,1@2s``), for a video:
+    :meth:`resolved` gives the request at a frame's time; a photo refuses them (:meth:`keyed`)."""
 
     # each default is the declaration's (FIELDS)
     target: str = FIELD["target"].default
@@ -186,7 +192,7 @@ class EditRequest:
         put = object.__setattr__
         if not isinstance(self.target, str) or not self.target.strip():
             raise UsageError(f"`target` {self.target!r}: give a target name")
-        put(self, "strength", _number("strength", self.strength, *STRENGTH_RANGE))  # a model's own top: its flow
+        put(self, "strength", _keyed_or_number("strength", self.strength, *STRENGTH_RANGE))  # a model's top: its flow
         if self.lighting is not None:
             put(self, "lighting", str(self.lighting).strip().lower())
         if self.light is not None:
@@ -197,7 +203,8 @@ class EditRequest:
         if self.light_strength is not None:
             if self.light is None and self.lighting is None:
                 raise UsageError("`light_strength` needs `light` or `lighting`")
-            put(self, "light_strength", _number("light_strength", self.light_strength, *LIGHT_STRENGTH_RANGE))
+            put(self, "light_strength", _keyed_or_number("light_strength", self.light_strength,
+                                                         *LIGHT_STRENGTH_RANGE))
         put(self, "aus", _aus(self.aus) or None)
         if self.target in AU_TARGETS and not self.aus:
             raise UsageError(f"`target` {self.target} needs AU intensities: give `aus` (e.g. 12=3.5)")
@@ -235,6 +242,34 @@ class EditRequest:
         """This request for ``target`` at ``strength``."""
         return dataclasses.replace(self, target=target, strength=strength)
 
+    # -- key frames (faceedit.edits.keyed) -------------------------------------------------------
+    def keyed(self) -> list[str]:
+        """The values given as key frames, as the command line names them (``strength``,
+        ``--control smile``, ``--au 12``, ``light_strength``); empty for an edit that holds still."""
+        out = [f"`{k}`" for k in ("strength", "light_strength") if isinstance(getattr(self, k), Keyed)]
+        out += ["`light`"] if is_keyed_text(self.light) else []
+        out += [f"`controls` {k}" for k, v in (self.controls or {}).items() if isinstance(v, Keyed)]
+        out += [f"`aus` {k}" for k, v in (self.aus or {}).items() if isinstance(v, Keyed)]
+        return out
+
+    def resolved(self, seconds: float, rate: float | None = None) -> EditRequest:
+        """This request at ``seconds`` from a clip's first frame (``rate``: the clip's frame
+        rate, which places frame-numbered keys): each keyed value at that time, the others as
+        they are; the same request where nothing is keyed."""
+        if not self.keyed():
+            return self
+
+        def at(v: Any) -> Any:
+            return v.at(seconds, rate) if isinstance(v, Keyed) else v
+
+        light = self.light
+        if light is not None and is_keyed_text(light):
+            light = ",".join(f"{at(k):g}" for k in keyed_light(light))
+        return dataclasses.replace(
+            self, strength=at(self.strength), light=light, light_strength=at(self.light_strength),
+            aus={k: at(v) for k, v in self.aus.items()} if self.aus else None,
+            controls={k: at(v) for k, v in self.controls.items()} if self.controls else None)
+
     def given(self) -> list[str]:
         """The condition fields set (not None, not empty), in :data:`FIELDS` order."""
         return [k for k in CONDITIONS if getattr(self, k) not in (None, {})]
@@ -248,6 +283,8 @@ class EditRequest:
         where none is given); ``(None, None)`` where the stage relights nothing (a
         ``light_strength`` given is kept)."""
         spec = self.light if self.light is not None else self.lighting if stage else None
+        if is_keyed_text(spec):  # key frames: their text (AZ,EL@TIME;...)
+            return spec, self.light_strength if self.light_strength is not None else LIGHT_STRENGTH
         if spec is None or (self.light is None and spec not in NAMED_DIRECTIONS):
             return None, self.light_strength
         _, towards = parse_direction(spec)
@@ -263,10 +300,10 @@ class EditRequest:
         return {
             "lighting": self.lighting,
             "light": light,
-            "light_strength": light_strength,
-            "aus": dict(self.aus) if self.aus else None,
+            "light_strength": keyed_json(light_strength),
+            "aus": keyed_json(dict(self.aus)) if self.aus else None,
             "attrs": {k: attr_word(v) for k, v in self.attrs.items()} if self.attrs else None,
-            "controls": dict(self.controls) if self.controls else None,
+            "controls": keyed_json(dict(self.controls)) if self.controls else None,
             "like": os.fspath(like) if isinstance(like, (str, os.PathLike)) else None,
             "face": self.face,
             "phase": self.phase,
@@ -283,6 +320,31 @@ class EditRequest:
         if self.max_faces != FIELD["max_faces"].default:
             out["max_faces"] = self.max_faces
         return out
+
+
+def keyed_fields(text: str) -> dict[str, Any]:
+    """Key frames given as one text, ``NAME=KEYS`` each (``smile=0@0s,1@2s strength=0@0,1@1s``;
+    NAME: ``strength``, ``light_strength``, a named control, an AU as ``12`` or ``AU12``), as
+    the request's fields they set (``{"controls": {"smile": "0@0s,1@2s"}, "strength": ...}``),
+    checked when the request is made; a NAME none of these, or a value without times, a
+    UsageError naming it (the page's key frames of a clip)."""
+    keyed, plain = _keyed_items("keys", text)
+    if plain:
+        raise UsageError(f"`keys` {plain[0]!r}: not key frames; give NAME=VALUE@TIME,..., e.g. smile=0@0s,1@2s")
+    out: dict[str, Any] = {}
+    for name, keys in keyed.items():
+        word = name.strip().lower()
+        au = word[2:] if word.startswith("au") else word
+        if word in ("strength", "light_strength"):
+            out[word] = keys
+        elif word in CONTROLS:
+            out.setdefault("controls", {})[word] = keys
+        elif au.isdigit():
+            out.setdefault("aus", {})[int(au)] = keys
+        else:
+            raise UsageError(f"`keys` {name}: not a keyed field; key frames set strength, light_strength, a "
+                             f"control ({', '.join(CONTROLS)}) or an AU (12 or AU12)")
+    return out
 
 
 def attr_word(value: float | str) -> str:
@@ -304,12 +366,72 @@ def _number(name: str, value: Any, lo: float, hi: float = math.inf) -> float:
     return v
 
 
+def _keyed_or_number(name: str, value: Any, lo: float, hi: float = math.inf) -> float:
+    """``value`` as :func:`_number` reads it, or key frames (a :class:`Keyed`, or its text
+    ``0@0s,1@2s``) each of whose values it reads so."""
+    if isinstance(value, Keyed):
+        value = value.text
+    if is_keyed_text(value):
+        return Keyed.parse(value, f"`{name}`", lambda v: _number(name, v, lo, hi))
+    return _number(name, value, lo, hi)
+
+
+def _keyed_items(name: str, spec: Any) -> tuple[dict[str, Keyed | str], list[str]]:
+    """A mapping's or ``"k=v,k=0@0s,1@2s"``'s items: those given as key frames (their text,
+    or a :class:`Keyed`) by their key, and the others as ``k=v`` text. In text, an item without
+    ``=`` is one more key frame of the key before it."""
+    if isinstance(spec, str):
+        pairs: list[list[str]] = []
+        for item in (p.strip() for p in spec.replace(";", ",").replace(" ", ",").split(",")):
+            if not item:
+                continue
+            if "=" not in item and "@" in item and pairs:
+                pairs[-1][1] += "," + item
+            else:
+                k, _, v = item.partition("=")
+                pairs.append([k, v] if "=" in item else [item, ""])
+                if "=" not in item:
+                    raise UsageError(f"`{name}` item {item!r}: expected NAME=VALUE or NAME=VALUE@TIME,...")
+        items: list[tuple[Any, Any]] = [(k.strip(), v.strip()) for k, v in pairs]
+    else:
+        items = list(dict(spec).items())
+    keyed: dict[str, Keyed | str] = {}
+    plain: list[str] = []
+    for k, v in items:
+        if isinstance(v, Keyed) or is_keyed_text(v):
+            if str(k) in keyed:
+                raise UsageError(f"`{name}` {k} is given twice ({keyed[str(k)]} and {v})")
+            keyed[str(k)] = v
+        else:
+            plain.append(f"{k}={v}")
+    return keyed, plain
+
+
+def _keyed_values(name: str, keyed: dict[str, Keyed | str], one: Any) -> dict[Any, Keyed]:
+    """Each keyed item's key frames, each value checked by ``one({key: value})`` (a mapping's
+    own parser: its names and ranges), under the key that parser gives."""
+    out: dict[Any, Keyed] = {}
+    for k, v in keyed.items():
+        text = v.text if isinstance(v, Keyed) else str(v)
+        key = next(iter(one(f"{k}=0")))  # the name as the parser gives it (an unknown one refused)
+
+        def check(x: float, k: str = k) -> float:
+            return float(next(iter(one(f"{k}={x!r}").values())))
+
+        out[key] = Keyed.parse(text, f"`{name}` {k}", check)
+    return out
+
+
 def _light_text(light: Any) -> str:
     """``light`` as ``"AZ,EL"`` text (a pair of numbers, or text with its spaces left out),
     checked as the stage's shading takes it (a direction it is fitted for, or one of its named
     ones: :func:`faceedit.edits.light.parse_direction`)."""
     if isinstance(light, str):
         text = light.replace(" ", "")
+        if is_keyed_text(text):
+            azimuths, elevations = keyed_light(text)
+            return ";".join(f"{a:g},{e:g}@{at:g}{'s' if unit == 's' else ''}"
+                            for (at, unit, a), (_, _, e) in zip(azimuths.keys, elevations.keys))
     else:
         try:
             az, el = (float(v) for v in light)
@@ -320,12 +442,50 @@ def _light_text(light: Any) -> str:
     return text
 
 
+def keyed_light(text: str) -> tuple[Keyed, Keyed]:
+    """A light direction as key frames, ``AZ,EL@TIME`` each, ``;`` between them
+    (``-35,15@0s;35,15@2s``; a named direction but ambient as its AZ,EL: ``left@0s;right@2s``),
+    as its azimuth's and its elevation's keys, each interpolated on its own (a curve that stays
+    between its keys' values: every direction on the way is one the shading is fitted for). A
+    UsageError naming ``light`` and the bad key."""
+    az, el = [], []
+    for item in (p.strip() for p in text.split(";")):
+        where, at, when = item.rpartition("@")
+        if not at:
+            raise UsageError(f"`light` {item!r}: a key frame is AZ,EL@TIME, ';' between key frames "
+                             "(e.g. -35,15@0s;35,15@2s)")
+        _, towards = parse_direction(where)
+        if towards is None:
+            raise UsageError(f"`light` {item!r}: {where} has no direction to move to or from; give AZ,EL")
+        az.append(f"{towards[0]!r}@{when}")
+        el.append(f"{towards[1]!r}@{when}")
+    try:
+        return Keyed.parse(",".join(az), "`light`"), Keyed.parse(",".join(el), "`light`")
+    except UsageError as e:  # the times: named in the text as given
+        raise UsageError(f"`light` {text!r}: {str(e).split(': ', 1)[-1]}") from None
+
+
 def _aus(aus: Any) -> dict[int, float]:
-    """``{AU: intensity}`` from a mapping or ``"12=3.5,6=2"``: known AUs, each 0..5."""
+    """``{AU: intensity}`` from a mapping or ``"12=3.5,6=2"``: known AUs, each 0..5; an AU's
+    intensity may be key frames (``12=0@0s,3@2s``)."""
     if not aus:
         return {}
     from faceedit.faces.au import parse_au_spec
 
+    keyed, plain = _keyed_items("aus", aus)
+    if keyed:
+        def one(text: str) -> dict[int, float]:
+            try:
+                return parse_au_spec(text)
+            except UsageError as e:
+                raise UsageError(f"`aus`: {e}") from None
+
+        out: dict[int, float] = dict(_keyed_values("aus", keyed, one))
+        for au, v in (_aus(",".join(plain)) if plain else {}).items():
+            if au in out:
+                raise UsageError(f"`aus`: AU{au} is given twice")
+            out[au] = v
+        return out
     if isinstance(aus, str):
         spec = aus
     else:
@@ -343,9 +503,18 @@ def _aus(aus: Any) -> dict[int, float]:
 
 
 def _controls(controls: Any) -> dict[str, float]:
-    """``{control: value}`` from a mapping or ``"smile=0.5,brows=-0.3"``: known names, each -1..1."""
+    """``{control: value}`` from a mapping or ``"smile=0.5,brows=-0.3"``: known names, each in
+    its range; a value may be key frames (``smile=0@0s,1@1.5s,0@3s``)."""
     if not controls:
         return {}
+    keyed, plain = _keyed_items("controls", controls)
+    if keyed:
+        out: dict[str, float] = dict(_keyed_values("controls", keyed, _controls))
+        for name, v in (_controls(",".join(plain)) if plain else {}).items():
+            if name in out:
+                raise UsageError(f"`controls`: control {name} is given twice")
+            out[name] = v
+        return out
     try:
         return parse_controls(controls if isinstance(controls, str) else dict(controls))
     except UsageError as e:

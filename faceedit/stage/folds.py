@@ -59,14 +59,22 @@ PARAMS = ("depth", "soft", "sharp_side", "light", "light_at", "light_width", "of
 #: skin turns into it. Set by looking at 1350-px faces (the data's 256-px photos cannot resolve it).
 SHARP = 0.005
 SHARP_PX = 0.8
+#: Kinds whose sharp side is wider than :data:`SHARP` (eye distances): the nasolabial furrow's
+#: lateral edge is the cheek's bulge turning into it, not a cut; at 0.005 it read at 1350 px as a
+#: ruled line from the nose wing to the mouth corner (014, 097 disgusted and angry).
+SHARP_KIND = {"nasolabial": 0.014}
 #: Kinds drawn sharp on their lateral (positive) side and soft towards the face's middle over
 #: the fitted side, set by looking at 1350-px faces: the posed photos put the glabellar lines'
 #: sharp edge medial, and two such lines leave the unshaded skin between them as a bright
 #: vertical strip (London 014, 097 and 131 made angry or sad); soft towards the middle, the two
 #: lines' shade meets between them.
 SOFT_MEDIAL = ("glabella",)
-#: How far across a fold its profile is drawn (eye distances either side).
+#: How far across a fold its profile is drawn (eye distances either side), at least: further
+#: where its shoulder lies beyond (:func:`reach_of`).
 REACH = 0.12
+#: The outer share of a fold's reach over which its profile fades to nothing (smoothstep): a
+#: profile cut where it is still lit or shaded leaves an edge along the whole line.
+REACH_FADE = 0.25
 #: The most of a fold's fitted depth an edit draws (the targets' set AUs lie beyond the posed
 #: photos' mean: angry's AU4 4.5 against their 1.7).
 MAX_AMOUNT = 1.25
@@ -294,6 +302,21 @@ def profile(d: np.ndarray, p: dict[str, float], sharp: float, lit: np.ndarray | 
     return valley + np.log1p(height * shoulder)
 
 
+def reach_of(p: dict[str, float], sharp: float) -> float:
+    """How far across its line (eye distances either side) a fold of parameters ``p`` is drawn:
+    :data:`REACH`, or 2.5 shoulder widths past its shoulder's centre (:func:`profile`, the
+    valley's soft side towards the light) where that lies further."""
+    soft = max(p["soft"], sharp)
+    at = 2.0 * soft + p["light_at"] - soft
+    return max(REACH, at + 2.5 * max(p["light_width"], sharp))
+
+
+def fade(d: np.ndarray, reach: float) -> np.ndarray:
+    """1 within ``1 - REACH_FADE`` of ``reach`` (eye distances), falling smoothly to 0 at it."""
+    t = np.clip((reach - np.abs(d)) / (REACH_FADE * reach), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
 def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float],
                params: dict[str, dict[str, float]], light: np.ndarray | None = None
                ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
@@ -308,7 +331,8 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     if not curves:
         return None
     ed = face_frame(lm)[2]
-    reach = REACH * ed
+    sharp = max(SHARP, SHARP_PX / ed)
+    reach = max(reach_of(params[c.kind], sharp) + abs(params[c.kind]["offset"]) for c in curves) * ed
     allp = np.concatenate([c.points for c in curves])
     h, w = shape[:2]
     x0, y0 = (int(max(v, 0)) for v in np.floor(allp.min(0) - reach))
@@ -316,18 +340,19 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     if x1 <= x0 or y1 <= y0:
         return None
     log_ratio = np.zeros((y1 - y0, x1 - x0), np.float64)
-    sharp = max(SHARP, SHARP_PX / ed)
     for c in curves:
         p = {**params[c.kind], "sharp_side": 1.0} if c.kind in SOFT_MEDIAL else params[c.kind]
-        lo = np.floor(c.points.min(0) - reach).astype(int)
-        hi = np.ceil(c.points.max(0) + reach).astype(int) + 1
+        edge = max(sharp, SHARP_KIND.get(c.kind, 0.0))
+        own = reach_of(p, edge)
+        lo = np.floor(c.points.min(0) - (own + abs(p["offset"])) * ed).astype(int)
+        hi = np.ceil(c.points.max(0) + (own + abs(p["offset"])) * ed).astype(int) + 1
         bx0, by0 = max(lo[0], x0), max(lo[1], y0)
         bx1, by1 = min(hi[0], x1), min(hi[1], y1)
         if bx1 <= bx0 or by1 <= by0:
             continue
-        dist, t = _nearest((bx0, by0, bx1, by1), c.points, (REACH + abs(p["offset"])) * ed + 2.0)
+        dist, t = _nearest((bx0, by0, bx1, by1), c.points, (own + abs(p["offset"])) * ed + 2.0)
         d = dist / ed - p["offset"]
-        inside = np.abs(d) < REACH
+        inside = np.abs(d) < own
         knots = np.arange(len(c.weight))
         along = np.interp(t[inside], knots, c.weight)
         # the light along the fold's positive side (the tangent turned a quarter towards it)
@@ -335,7 +360,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
         tx, ty = (np.interp(t[inside], knots, tangent[:, i]) for i in (0, 1))
         lit = (-ty * toward[0] + tx * toward[1]) / np.maximum(np.hypot(tx, ty), 1e-9)
         log_ratio[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0][inside] += \
-            profile(d[inside], p, sharp, lit) * along * amounts[c.kind]
+            profile(d[inside], p, edge, lit) * fade(d[inside], own) * along * amounts[c.kind]
     return (x0, y0, x1, y1), np.exp(log_ratio)
 
 

@@ -14,6 +14,8 @@ Routes (JSON errors as ``{"error": message}`` with status 400):
 ``GET /api/clip/ID/file``          the edited clip
 ``POST /api/batch/JOB?name=N&s=JSON``  one file of a batch edited with the settings
 ``GET /api/batch/JOB.zip``         the batch's outputs in a zip
+``POST /api/preset?name=N``        a preset file (TOML or JSON, ``faceedit apply --preset``'s): its
+                                   settings as the page sets them
 """
 
 from __future__ import annotations
@@ -145,6 +147,13 @@ def create_app(studio: Studio) -> Starlette:
         return Response(zip_files(files), media_type="application/zip",
                         headers={"Content-Disposition": 'attachment; filename="edited.zip"'})
 
+    async def preset(request: Request) -> Response:
+        try:
+            name = request.query_params.get("name") or "preset.json"
+            return JSONResponse(await _threaded(studio.preset_settings, await request.body(), name))
+        except Exception as e:
+            return failed(e)
+
     return Starlette(routes=[
         Route("/", index),
         Route("/api/models", models),
@@ -157,6 +166,7 @@ def create_app(studio: Studio) -> Starlette:
         Route("/api/clip/{pid}/file", clip_file),
         Route("/api/batch/{job}.zip", batch_zip),
         Route("/api/batch/{job}", batch_add, methods=["POST"]),
+        Route("/api/preset", preset, methods=["POST"]),
     ])
 
 

@@ -5,7 +5,8 @@ full-resolution file and a batch of files.
 The settings of an edit are a mapping as the page sends them: ``model``, the request's fields
 (:data:`faceedit.models.request.FIELDS`: ``target``, ``strength``, ``lighting``, ``light``,
 ``light_strength``, ``aus``, ``controls``, ``attrs``, ``phase``, ``face``), each present only
-when set. What a model takes (its fields, their ranges and values) is
+when set; or, one edit per face, ``model`` and ``faces``: per face ``{"face": N, ...its
+request's fields}``, as a ``faceedit apply --job`` file lists them (:meth:`Studio.job`). What a model takes (its fields, their ranges and values) is
 :meth:`faceedit.models.options.ModelOptions.fields`, as ``faceedit models --json`` lists it.
 
 A photo is decoded (:func:`faceedit.io.decode.read_image`) and its faces are found by the
@@ -17,7 +18,9 @@ output: the same bytes.
 
 A video (the ``video`` extra) previews its first frame the same way; the whole clip is edited
 by :func:`faceedit.video.runner.edit_video` as ``faceedit apply`` edits it (faces tracked, the
-expression held), in the background (:class:`Clip`).
+expression held), in the background (:class:`Clip`); its values may change over the clip, key
+frames given as one text (``keys``: :func:`faceedit.models.request.keyed_fields`), the preview
+at the first frame's values.
 """
 
 from __future__ import annotations
@@ -43,13 +46,14 @@ from PIL import Image
 
 from faceedit.api import Editor
 from faceedit.apply_options import ApplyOptions
+from faceedit.edits.keyed import Keyed
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.types import Face
-from faceedit.flow import edit_faces, select_faces
+from faceedit.flow import edit_each, edit_faces, select_faces
 from faceedit.io.decode import DEFAULT_MAX_PIXELS, LoadedImage, read_image
 from faceedit.io.encode import write_image
 from faceedit.io.formats import PHOTO, VIDEO, VIDEO_EXTS
-from faceedit.models.request import FIELD, EditRequest
+from faceedit.models.request import FIELD, EditRequest, keyed_fields
 from faceedit.pixels import to_uint8
 from faceedit.plan import output_record
 
@@ -60,6 +64,9 @@ OUTPUT_NAME = "{stem}_edited.png"
 VIDEO_NAME = "{stem}_edited{ext}"
 #: The folder the command writes into.
 OUTPUT_DIR = "edited"
+#: The file the page's "save settings" downloads, which the command shown for one edit per face
+#: reads (``--job``).
+JOB_NAME = "faceedit-preset.json"
 #: ``faceedit apply``'s defaults (quality, key frames): the command shown uses them.
 APPLY_DEFAULTS = ApplyOptions(targets=["keep"], out_dir=OUTPUT_DIR)
 #: The longest side of a preview image (the download is full size).
@@ -270,8 +277,28 @@ class Studio:
         fields = {k: settings[k] for k in PAGE_FIELDS if settings.get(k) not in (None, "", {})}
         if isinstance(fields.get("aus"), Mapping):
             fields["aus"] = {int(k): v for k, v in fields["aus"].items()}
+        if str(settings.get("keys") or "").strip():  # a clip's key frames, over the sliders' values
+            for k, v in keyed_fields(str(settings["keys"])).items():
+                fields[k] = {**dict(fields.get(k) or {}), **v} if isinstance(v, dict) else v
         request = EditRequest(**fields)
         return model, self.editor(model).check_request(request)
+
+    def job(self, settings: Mapping[str, Any]) -> tuple[str, dict[int, EditRequest]]:
+        """The model and per face its request of settings that edit each face its own way
+        (``faces``: a list of ``{"face": N, ...the request's fields}``, as a ``--job`` file
+        lists them), each checked against the model."""
+        model = str(settings.get("model") or "stage")
+        faces = settings.get("faces")
+        if not isinstance(faces, list) or not faces:
+            raise UsageError("faces: give one edit per face")
+        edits: dict[int, EditRequest] = {}
+        for entry in faces:
+            number = entry.get("face") if isinstance(entry, Mapping) else None
+            if isinstance(number, bool) or not isinstance(number, int) or number < 0 or number in edits:
+                raise UsageError(f"faces: {number!r} is not a face number given once")
+            _, request = self.request({**entry, "model": model, "face": str(number)})
+            edits[number] = request
+        return model, edits
 
     def edit(self, pid: str, settings: Mapping[str, Any], *, preview: bool = False) -> np.ndarray:
         """The photo edited as ``settings`` asks, at full resolution (the photo's own bit
@@ -282,11 +309,19 @@ class Studio:
         with self._lock:
             if self._last is not None and self._last[:2] == (pid, key):
                 return self._last[2]
-            model, request = self.request(settings)
-            editor = self.editor(model)
             pixels, found = photo.at_preview_size() if preview else (photo.image.pixels, photo.faces)
-            faces = select_faces(found, request.face, request.max_faces, photo.name)
-            out = edit_faces(editor, pixels, faces, request)
+            if settings.get("faces") is not None:  # one edit per face (--job)
+                model, edits = self.job(settings)
+                out = edit_each(self.editor(model), pixels, [
+                    (select_faces(found, str(n), 0, photo.name)[0], r) for n, r in edits.items()])
+            else:
+                model, request = self.request(settings)
+                if request.keyed():  # a clip's first frame: the keys' values there; a photo takes none
+                    if not photo.video:
+                        raise UsageError(f"{', '.join(request.keyed())} given as key frames: a photo takes one value")
+                    request = request.resolved(0.0)
+                faces = select_faces(found, request.face, request.max_faces, photo.name)
+                out = edit_faces(self.editor(model), pixels, faces, request)
             self._last = (pid, key, out)
             return out
 
@@ -310,6 +345,12 @@ class Studio:
     def _record(self, settings: Mapping[str, Any], path: str, kind: str) -> dict:
         """The record ``faceedit apply`` writes into the output of :meth:`command` (its
         default quality and key frames)."""
+        if settings.get("faces") is not None:
+            from faceedit.job_run import job_record
+
+            model, edits = self.job(settings)
+            return job_record(self.editor(model), edits, path, quality=APPLY_DEFAULTS.quality,
+                              key_frames=APPLY_DEFAULTS.key_frames)
         model, request = self.request(settings)
         editor = self.editor(model)
         return output_record(editor.spec.name, request, editor.detector.name, path, kind,
@@ -331,6 +372,11 @@ class Studio:
         """The ``faceedit apply`` line that writes the download's bytes, run where the photo is
         (it names the photo by the upload's file name)."""
         photo = self.photo(pid)
+        if settings.get("faces") is not None:
+            model, _ = self.job(settings)
+            args = ["faceedit", "apply", photo.name, "--model", self.model_source(model), "--job", JOB_NAME,
+                    "--out", OUTPUT_DIR, "--name", OUTPUT_NAME]
+            return " ".join(shlex.quote(a) for a in args)
         model, request = self.request(settings)
         return command_line(photo.name, self.model_source(model), request, photo.video)
 
@@ -341,6 +387,8 @@ class Studio:
         photo = self.photo(pid)
         if not photo.video:
             raise UsageError(f"{photo.name}: a photo, not a clip")
+        if settings.get("faces") is not None:
+            raise UsageError("one edit per face is for photos: the clip takes one edit")
         model, request = self.request(settings)
         clip = self.clips[pid] = Clip()
         threading.Thread(target=self._edit_clip, args=(photo, model, request, clip), daemon=True).start()
@@ -383,6 +431,33 @@ class Studio:
             raise UsageError("the clip is not edited yet")
         with open(clip.path, "rb") as f:
             return os.path.basename(clip.path), f.read()
+
+    # -- presets -------------------------------------------------------------------------------
+    def preset_settings(self, data: bytes, name: str) -> dict[str, Any]:
+        """A preset file's (``--preset``'s: :func:`faceedit.preset_file.read_preset`, TOML or
+        JSON by ``name``'s suffix) settings as the page sets them: ``model``, the first target
+        and strength, the light as ``[AZ, EL]``, the fields of :data:`PAGE_FIELDS` (``ignored``:
+        the keys the page has no control for, the run options)."""
+        from faceedit.preset_file import preset_of, read_preset
+
+        folder = tempfile.mkdtemp(dir=self.workdir)
+        path = os.path.join(folder, safe_name(name))
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+            values = read_preset(path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        fields = {k: values[k] for k in PAGE_FIELDS if k in values and k not in ("target", "strength")}
+        opts = ApplyOptions(targets=values.get("target", ())[:1], strengths=values.get("strength", (1.0,))[:1],
+                            out_dir=OUTPUT_DIR, request=EditRequest(**fields), face=fields.get("face", "all"))
+        out = preset_of(values.get("model"), opts)
+        if "faces" in values:  # a job: each face's edit as the page sets it
+            out["faces"] = [{"face": n, **{k: v for k, v in preset_of(None, ApplyOptions(
+                targets=(r.target,), strengths=(r.strength,), out_dir=OUTPUT_DIR, request=r)).items()
+                if k in PAGE_FIELDS}} for n, r in values["faces"]]
+        out["ignored"] = sorted(k for k in values if k not in (*PAGE_FIELDS, "model", "name", "faces"))
+        return out
 
     # -- many files ----------------------------------------------------------------------------
     def batch_one(self, data: bytes, name: str, settings: Mapping[str, Any]) -> tuple[str, bytes]:
@@ -484,7 +559,10 @@ def scale_face(face: Face, sx: float, sy: float) -> Face:
 
 
 def _number(value: float) -> str:
-    """A number as the shortest text that reads back as the same float."""
+    """A number as the shortest text that reads back as the same float; key frames as their
+    text (``0@0s,1@2s``)."""
+    if isinstance(value, Keyed):
+        return value.text
     v = float(value)
     return str(int(v)) if v.is_integer() and math.isfinite(v) else repr(v)
 

@@ -86,6 +86,7 @@ class Key:
         self.parts: list | None = None
         self.fading: list | None = None
         self.before: tuple[Key, list[np.ndarray]] | None = None
+        self.edit: object = None  # what its edit asks for (KeyFrames.plan's ``edit``)
 
 
 @dataclass
@@ -120,25 +121,30 @@ class KeyFrames:
         self.key: Key | None = None
         self.keys = 0
 
-    def plan(self, index: int, rgb: np.ndarray, tracks: list, likes: list | None) -> Plan:
+    def plan(self, index: int, rgb: np.ndarray, tracks: list, likes: list | None, edit: object = None) -> Plan:
         """Frame ``index`` with the faces ``tracks`` (the tracker's, in order) and their
         ``likes``: the last key frame's edit moved onto it where every face holds still
         (:func:`face_motion`) and the key frame lies fewer than ``every`` frames back; else a
         new key frame. A key frame whose faces' pixels held (it comes from ``every``, or from
         landmarks that drifted) fades in: over its first ``fade`` frames the last key frame's
-        change is mixed in, from ``fade / (fade + 1)`` down; one whose faces changed does not."""
+        change is mixed in, from ``fade / (fade + 1)`` down; one whose faces changed does not.
+        ``edit``: what the frame's edit asks for (key frames over a clip change it, :meth:`faceedit.
+        models.request.EditRequest.resolved`): a frame whose ``edit`` differs from the key frame's
+        is a key frame, edited in full, with nothing faded in from the key frame before."""
         r = self.reuse
         likes = likes if likes is not None else [None] * len(tracks)
         key = self.key
         found = self._motions(key, rgb, tracks, likes) if r.enabled else None
         motions = None if found is None or any(m is None for m, _ in found) else [m for m, _ in found]
         held = found is not None and all(h for _, h in found)
-        if motions is not None and held and key is not None and index - key.index < r.every:
+        same = key is not None and key.edit == edit
+        if motions is not None and held and same and key is not None and index - key.index < r.every:
             return Plan(key, motions, self._fade(key, index - key.index))
         new = self._start(index, rgb, tracks, likes)
+        new.edit = edit
         if key is not None:
             key.before = None  # the key frame before it is no longer needed (a chain otherwise)
-        if motions is not None and key is not None and r.fade > 0:
+        if motions is not None and key is not None and r.fade > 0 and same:
             new.before = (key, motions)
         return Plan(new, None, self._fade(new, 0), new.before)
 

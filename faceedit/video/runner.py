@@ -31,7 +31,7 @@ from faceedit.stage.records import Carried
 from faceedit.video.container import VIDEO_EXTS, EncodeOptions, Frame, VideoReader, VideoWriter
 from faceedit.video.edit import ExpressionHold, steady_parts
 from faceedit.video.reuse import KeyFrames, Plan, Reuse, carry_change, change_parts, move_parts, moved_edits
-from faceedit.video.smooth import FrameClock
+from faceedit.video.smooth import FrameClock, frame_request
 from faceedit.video.track import FaceTracker
 
 
@@ -474,6 +474,7 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest
     if result.clock is None:
         result.clock = FrameClock(result.rate)
     t = result.clock(None if frame.pts is None else float(frame.pts * frame.time_base))
+    request, edit = frame_request(request, result.clock)
     tracks = select_tracks(tracker(frame.rgb, t), request.face, request.max_faces)
     check_people(tracker.next_id, request.face, request.max_faces, result.input, frame.index)
     if not settings.force:
@@ -493,7 +494,7 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest
             likes.append(h[1].reference(stage, tr.face.landmarks, t, request.target, ref_lm, tr.identity))
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
-    plan = keys.plan(frame.index, frame.rgb, tracks, likes)
+    plan = keys.plan(frame.index, frame.rgb, tracks, likes, edit)
     if plan.motions is not None:
         return _Edit(frame, pool.submit(_reused_edit, plan, frame.rgb), tracks, samples=samples)
     heads = needs_matte(request.attrs or {})  # the edit paints over the head's mattes

@@ -14,13 +14,19 @@ is what an edit replaces: the frame-to-frame rest of the state (talking, blinkin
 
 Both run on each frame's time, which :class:`FrameClock` gives: the frame's timestamp where the
 step from the frame before is plausible for the clip, else one frame's period (frame order).
+A request's key frames are resolved on the same clock, at the frame's time from the clip's
+first frame (:func:`frame_request`).
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from faceedit.models.request import EditRequest
 
 
 def _alpha(cutoff: float, dt: float) -> float:
@@ -95,7 +101,9 @@ class FrameClock:
     (a variable frame rate, a dropped frame), else plus one period: a missing timestamp, one
     that goes back or jumps, or a clip whose timestamps claim another rate altogether (the
     same talking clip stamped at 1,875 fps) is smoothed in frame order. ``replaced`` counts
-    the steps taken by frame order, ``steps`` all steps; :attr:`kind` says which clock ran."""
+    the steps taken by frame order, ``steps`` all steps; :attr:`kind` says which clock ran;
+    ``start`` is the first frame's time (:attr:`since`: the last frame's time from it, what a
+    key-framed edit is resolved at)."""
 
     LOW, HIGH, SLACK = 1.0, 240.0, 3.0
 
@@ -104,13 +112,14 @@ class FrameClock:
         self.rate = nominal if self.LOW <= nominal <= self.HIGH else 25.0
         self.period = 1.0 / self.rate
         self.t: float | None = None
+        self.start = 0.0
         self.stamp: float | None = None
         self.steps = self.replaced = 0
 
     def __call__(self, stamp: float | None) -> float:
         """The time of the next frame, whose timestamp (seconds) is ``stamp`` (None: none)."""
         if self.t is None:
-            self.t = 0.0 if stamp is None else float(stamp)
+            self.t = self.start = 0.0 if stamp is None else float(stamp)
         else:
             self.steps += 1
             step = None if stamp is None or self.stamp is None else float(stamp) - self.stamp
@@ -122,8 +131,25 @@ class FrameClock:
         return self.t
 
     @property
+    def since(self) -> float:
+        """The last frame's time from the first frame's (seconds)."""
+        return 0.0 if self.t is None else self.t - self.start
+
+    @property
     def kind(self) -> str:
         """``timestamps`` (every step from them), ``frame order`` (none) or ``mixed``."""
         if not self.replaced:
             return "timestamps"
         return "frame order" if self.replaced == self.steps else "mixed"
+
+
+def frame_request(request: EditRequest, clock: FrameClock) -> tuple[EditRequest, object]:
+    """``request`` at the frame ``clock`` last timed: its key frames resolved at the frame's time
+    from the clip's first (:meth:`faceedit.models.request.EditRequest.resolved`; a frame-numbered key placed at the
+    clock's rate), and what it asks for as a value a key frame's compares (None where nothing
+    is keyed: every frame asks the same)."""
+    if not request.keyed():
+        return request, None
+    r = request.resolved(clock.since, clock.rate)
+    return r, (r.strength, r.light, r.light_strength, tuple(sorted((r.aus or {}).items())),
+               tuple(sorted((r.controls or {}).items())))
