@@ -75,6 +75,15 @@ MOVED = {
     ("regions", "matte_eps"): 2e-4, ("warp", "side_angles"): (30.0, 75.0), ("warp", "zone"): (0.4, 0.8),
     ("brows", "band"): 0.13, ("brows", "skin_ring"): (0.17, 0.28), ("brows", "bushy_shifts"): (-0.04, -0.02, 0.025),
     ("brows", "bushy_darken"): 0.12, ("brows", "thin_ratio"): 0.55, ("brows", "thin_half"): 0.07,
+    ("folds", "sharp"): 0.005, ("folds", "sharp_px"): 0.8, ("folds", "sharp_kind"): {"nasolabial": 0.014},
+    ("folds", "soft_medial"): ("glabella",), ("folds", "reach"): 0.12, ("folds", "reach_fade"): 0.25,
+    ("folds", "max_amount"): 1.25, ("folds", "min_ratio"): 0.55, ("folds", "shoulder"): 0.3,
+    ("folds", "shade_tint"): (0.8, 1.06, 1.28), ("folds", "tint_chroma"): 0.12,
+    ("folds", "smooth_reach"): {"forehead": 0.07, "glabella": 0.08}, ("folds", "smooth_fine"): 0.007,
+    ("folds", "smooth_broad"): 0.08, ("folds", "smooth_along"): 0.04, ("folds", "smooth_clear"): 0.03,
+    ("folds", "smooth_from_au"): 2.0, ("hair", "chroma_kept"): 0.5, ("hair", "contrast_power"): 0.35,
+    ("hair", "contrast"): (0.6, 1.6), ("hair", "top"): 94.0, ("hair", "knee"): 12.0, ("hair", "headroom"): 1.5,
+    ("hair", "edge_width"): 0.03, ("hair", "highlight_power"): 0.7,
 }
 
 
@@ -151,3 +160,35 @@ def test_the_mouths_reading_follows_the_record_it_is_given():
     assert np.all(np.abs(plain[8:25] - 0.6) <= 0.1)
     # teeth no brighter than the lips by 200 L* are none: every column is carried whole
     assert np.all(upper_teeth_share(img, up, lo, LipsTuning(min_teeth_lightness=200.0)) == 1.0)
+
+
+def test_the_folds_follow_the_record_they_are_given():
+    """A folds value changed in the record changes what the painter draws (each groove no deeper
+    than ``min_ratio`` of the skin); the defaults draw as a painter given no record."""
+    import numpy as np
+
+    from faceedit.stage.folds import KINDS, paint_folds
+    from faceedit.stage.model import Stage
+    from faceedit.stage.tuning_face import FoldsTuning
+
+    face = Stage.from_pretrained("stage")._a("mean_shape").astype(np.float64) * 4.0  # a 1350-px face's size
+    p = {"depth": 0.6, "soft": 0.03, "sharp_side": 1.0, "light": 0.0, "light_at": 0.04, "light_width": 0.02,
+         "offset": 0.0}
+    params = {k: dict(p) for k in KINDS}
+    img = np.full((1100, 1100, 3), 150, np.uint8)  # grey skin: R, G and B by the ratio alike
+    plain = paint_folds(img, face, {"glabella": 1.0}, params)
+    assert np.array_equal(paint_folds(img, face, {"glabella": 1.0}, params, tuning=FoldsTuning()), plain)
+    shallow = paint_folds(img, face, {"glabella": 1.0}, params, tuning=FoldsTuning(min_ratio=0.9))
+    assert int(shallow.min()) >= round(0.9 * 0.9 * 150) - 1  # each line (the two glabellar may overlap)
+    assert int(plain.min()) < int(shallow.min()) - 5
+
+
+def test_a_record_with_names_and_maps_comes_back_whole():
+    import json
+
+    from faceedit.stage.tuning import StageTuning
+    from faceedit.stage.tuning_face import FoldsTuning
+
+    tuning = StageTuning(folds=FoldsTuning(soft_medial=("glabella", "forehead"), sharp_kind={"nose": 0.01}))
+    back = StageTuning.from_dict(json.loads(json.dumps(tuning.to_dict())))
+    assert back == tuning and back.folds.soft_medial == ("glabella", "forehead")

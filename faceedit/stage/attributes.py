@@ -30,8 +30,8 @@ class AttributeFace:
     face's oval), the head's mattes (``head``: an earlier frame's of a video track, or found on
     this photo for an attribute whose record asks for a matte; None otherwise) and the light the
     face is about to be relit to (or None); ``tuning``: the stage's tuned values (its
-    ``regions``: how the head's mattes are found where ``head`` lacks them; its ``brows``: how
-    the brows' styles are drawn), default the defaults."""
+    ``regions``: how the head's mattes are found where ``head`` lacks them; its ``hair`` and
+    ``brows``: how the hair's colours and the brows' styles are drawn), default the defaults."""
 
     moved: np.ndarray
     mesh: np.ndarray | None = None
@@ -73,7 +73,7 @@ def paint_hair(pixels: np.ndarray, face: AttributeFace, value: float | str, stre
     head's matte moved onto this face where the face has one."""
     regions = face.head.on(face.moved, pixels, face.tuning.regions)[0] if face.head is not None else None
     return recolour(pixels, face.moved, str(value), strength, face.mesh, regions,
-                    None if face.head is None else face.head.hair_colour)
+                    None if face.head is None else face.head.hair_colour, face.tuning.hair, face.tuning.regions)
 
 
 def paint_skin(pixels: np.ndarray, face: AttributeFace, value: float | str, strength: float) -> np.ndarray:

@@ -32,8 +32,10 @@ are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`), how a photo's mouth
 (:class:`~faceedit.stage.tuning_face.LipsTuning`), the regions a warp moves and its
 cut curves (:class:`~faceedit.stage.tuning_face.WarpTuning`), a turned head
 (:class:`~faceedit.stage.tuning_face.PoseTuning`), the head's mattes
-(:class:`~faceedit.stage.tuning_face.RegionsTuning`) and the brows' styles
-(:class:`~faceedit.stage.tuning_face.BrowsTuning`). The steps and painters get the record
+(:class:`~faceedit.stage.tuning_face.RegionsTuning`), the brows' styles
+(:class:`~faceedit.stage.tuning_face.BrowsTuning`), the hair's colours
+(:class:`~faceedit.stage.tuning_face.HairTuning`) and an expression's folds
+(:class:`~faceedit.stage.tuning_face.FoldsTuning`). The steps and painters get the record
 (or its group) as an argument; a painter called without one takes the defaults. A stage
 checkpoint stores the record in its config (``tuning``, written by the stage's trainer); a
 checkpoint without it, or without some of its fields, takes the defaults below. The evidence for
@@ -53,6 +55,8 @@ from typing import Any, TypeVar
 from faceedit.edits.light import LIGHT_STRENGTH
 from faceedit.stage.tuning_face import (
     BrowsTuning,
+    FoldsTuning,
+    HairTuning,
     LidsTuning,
     LipsTuning,
     PoseTuning,
@@ -386,6 +390,8 @@ class StageTuning:
     regions: RegionsTuning = field(default_factory=RegionsTuning)
     turned: TurnedTuning = field(default_factory=TurnedTuning)
     brows: BrowsTuning = field(default_factory=BrowsTuning)
+    folds: FoldsTuning = field(default_factory=FoldsTuning)
+    hair: HairTuning = field(default_factory=HairTuning)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> StageTuning:
@@ -411,6 +417,6 @@ def _build(kind: type[R], values: Mapping[str, Any], where: str) -> R:
             given[name] = _build(type(default), given[name], f"{where}.{name}")
         elif name == "cavity_texture":
             given[name] = tuple(_build(TextureOctave, v, f"{where}.{name}") for v in given[name])
-        elif isinstance(default, tuple):  # JSON gives a list
-            given[name] = tuple(float(c) for c in given[name])
+        elif isinstance(default, tuple):  # JSON gives a list (of numbers, or of names)
+            given[name] = tuple(c if isinstance(c, str) else float(c) for c in given[name])
     return kind(**given)

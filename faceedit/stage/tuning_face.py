@@ -7,7 +7,7 @@ No numpy or torch: plain frozen records with their defaults.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,98 @@ class TurnedTuning:
     ramp_yaw: float = 8.0
     #: The least share of a move across the face that a point keeps.
     min_share: float = 0.3
+
+
+@dataclass(frozen=True)
+class FoldsTuning:
+    """How an expression's folds are drawn and the lines a face shows taken away
+    (:mod:`faceedit.stage.folds`; the fitted shapes are ``weights/folds.safetensors``'s). Widths
+    in eye distances."""
+
+    #: The sharp side's width (about 1.3 px at 1350 px) ...
+    sharp: float = 0.005
+    #: ... at least this many px: a fold's edge where the skin turns into it. Set by looking at
+    #: 1350-px faces (the data's 256-px photos cannot resolve it).
+    sharp_px: float = 0.8
+    #: Kinds whose sharp side is wider: the nasolabial furrow's lateral edge is the cheek's bulge
+    #: turning into it, not a cut; at 0.005 it read at 1350 px as a ruled line from the nose wing
+    #: to the mouth corner (014, 097 disgusted and angry).
+    sharp_kind: dict[str, float] = field(default_factory=lambda: {"nasolabial": 0.014})
+    #: Kinds drawn sharp on their lateral (positive) side and soft towards the face's middle over
+    #: the fitted side: the posed photos put the glabellar lines' sharp edge medial, and two such
+    #: lines leave the unshaded skin between them as a bright vertical strip (London 014, 097 and
+    #: 131 made angry or sad); soft towards the middle, the two lines' shade meets between them.
+    soft_medial: tuple[str, ...] = ("glabella",)
+    #: How far across a fold its profile is drawn (either side), at least: further where its
+    #: shoulder lies beyond.
+    reach: float = 0.12
+    #: The outer share of a fold's reach over which its profile fades to nothing (smoothstep): a
+    #: profile cut where it is still lit or shaded leaves an edge along the whole line.
+    reach_fade: float = 0.25
+    #: The most of a fold's fitted depth an edit draws (the targets' set AUs lie beyond the posed
+    #: photos' mean: angry's AU4 4.5 against their 1.7).
+    max_amount: float = 1.25
+    #: The deepest a fold may make the skin (a ratio): nothing painted goes black.
+    min_ratio: float = 0.55
+    #: The highest a fold's shoulder rises (a share of its valley's drop): a crease is a valley
+    #: with a lit rim, never a bright line.
+    shoulder: float = 0.3
+    #: The power of the ratio per channel (R, G, B): skin in a crease's shade loses more green
+    #: and blue than red (light scattered under the skin comes out reddened), so a groove drawn
+    #: with R, G and B scaled alike reads as a grey stroke on pale skin. Luma's weights keep its
+    #: mean power 1 ...
+    shade_tint: tuple[float, float, float] = (0.8, 1.06, 1.28)
+    #: ... taken in full where the pixel's own colour is at least this saturated, not at all on a
+    #: grey one (a grey photo's lines stay grey).
+    tint_chroma: float = 0.12
+    #: Taking away the lines a face shows, the kinds whose AUs the landmarks read (the nose's and
+    #: the nasolabial furrow lie on the nose's and cheeks' own shading): how far round their
+    #: curves ...
+    smooth_reach: dict[str, float] = field(default_factory=lambda: {"forehead": 0.07, "glabella": 0.08})
+    #: ... the band of scales a line lives in (Gaussian sigmas: finer is the skin's texture, kept;
+    #: broader is the face's shading, kept), its fine end ...
+    smooth_fine: float = 0.007
+    smooth_broad: float = 0.08
+    #: ... blurred along the kind's lines by this (glabellar lines run down the face, forehead
+    #: lines across it): a spot (a mole, a freckle) is no line and stays ...
+    smooth_along: float = 0.04
+    #: ... and how far the brows and the eyes are kept clear of it: their dark is no line.
+    smooth_clear: float = 0.03
+    #: Lines are taken away only by the fall of their AUs from above this level (AU4, or AU1 +
+    #: AU2): London's neutral faces read 0-2.3 (the state's noise; 10 held-out people), a posed
+    #: frown 3.9, a posed disgust 5.0.
+    smooth_from_au: float = 2.0
+
+
+@dataclass(frozen=True)
+class HairTuning:
+    """How ``--attr hair=...`` recolours the hair (:mod:`faceedit.stage.hair`); lightness in Lab L."""
+
+    #: The share of the hair's own chroma variation (about its mean) kept.
+    chroma_kept: float = 0.5
+    #: The hair's lightness variation is scaled by (new L / own L) to this power: over the hair of
+    #: 64 of London's 68 faces outside the held-out ones (hair L 13-58) the hair's lightness
+    #: deviation grows as its mean lightness to the power 0.35 (11.9 L units at L under 20, 15.7
+    #: at 40-60) ...
+    contrast_power: float = 0.35
+    #: ... within these bounds.
+    contrast: tuple[float, float] = (0.6, 1.6)
+    #: The lightest a recoloured pixel gets (paper white is 100: hair's highlights are the
+    #: colour's, never white) ...
+    top: float = 94.0
+    #: ... by a soft knee this wide under it.
+    knee: float = 12.0
+    #: The hair's lightness variation is scaled by no more than fits this many of its spreads
+    #: above the colour's mean under ``top`` (a light colour has little room: blond's strands
+    #: squeezed into the knee lost their light and dark; at 2.0 dark hair made blond kept its
+    #: strands' places better but 0.64-0.8 of their contrast in levels, where real hair of every
+    #: lightness in London's photos shows about the same, 10-12 levels of local deviation).
+    headroom: float = 1.5
+    #: The hair's edge: within this (eye distances) of where its matte is under a half; there a
+    #: pixel gets no lighter than the colour's mean plus the hair's spread, or its own lightness.
+    edge_width: float = 0.03
+    #: How fast a highlight's chroma falls towards white.
+    highlight_power: float = 0.7
 
 
 @dataclass(frozen=True)
