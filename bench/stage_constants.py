@@ -61,21 +61,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "folds.GEOMETRIC": ("C", "kinds whose AUs the landmarks show"),
     "folds.FOLDS_FILE": ("C", "a file name"),
     "folds.PARAMS": ("C", "row names of the fitted tensor"),
-    "folds.SHARP": ("T", "a fold's sharp edge, set by looking"),
-    "folds.SHARP_PX": ("T", "its least width, set by looking"),
-    "folds.SOFT_MEDIAL": ("T", "kinds drawn soft medially, set by looking"),
-    "folds.REACH": ("T", "how far a fold's profile is drawn"),
-    "folds.REACH_FADE": ("T", "where a fold's profile fades out"),
-    "folds.SHARP_KIND": ("T", "kinds with a wider sharp edge, set by looking"),
-    "folds.MAX_AMOUNT": ("T", "how deep an edit's folds go"),
-    "folds.MIN_RATIO": ("T", "how dark a fold may go"),
-    "folds.SHOULDER": ("T", "a fold's lit rim"),
-    "folds.SHADE_TINT": ("T", "a crease's colour"),
-    "folds.TINT_CHROMA": ("T", "a crease's colour"),
-    "folds.SMOOTH_REACH": ("T", "how far lines are smoothed away"),
     "folds.SMOOTH_VERTICAL": ("G", "kinds whose lines run up the face"),
-    "folds.SMOOTH_CLEAR": ("T", "brows and eyes kept clear of smoothing"),
-    "folds.SMOOTH_FROM_AU": ("T", "from which AU level lines are taken away"),
     "folds.TILE_BUDGET": ("N", "memory per stack"),
     "folds._STATS": ("X", "a cache"),
     "folds._STATS_LOCK": ("X", "a lock"),
@@ -93,14 +79,6 @@ SIDES: dict[str, tuple[str, str]] = {
     "glasses.TORTOISE_LIGHT": ("C", "part of the tortoise colour offered"),
     "glasses.STYLES": ("C", "the --glasses styles offered"),
     "hair.LAB": ("C", "the hair colours offered"),
-    "hair.CHROMA_KEPT": ("T", "how much of the hair's own colour stays"),
-    "hair.CONTRAST": ("T", "the recoloured hair's contrast"),
-    "hair.CONTRAST_POWER": ("T", "the hair contrast's growth, fitted on London's hair"),
-    "hair.TOP": ("T", "the lightest recoloured hair"),
-    "hair.HEADROOM": ("T", "how much contrast a light colour keeps"),
-    "hair.KNEE": ("T", "how highlights roll off under white"),
-    "hair.EDGE_WIDTH": ("T", "the hair's edge, not lifted past its colour"),
-    "hair.HIGHLIGHT_POWER": ("T", "how highlights lose colour"),
     "lids.GRAIN_SEED": ("N", "a seed"),
     "lids.LM_CONTOURS": ("G", "68-point indices"),
     "lids.LM_BROWS": ("G", "68-point indices"),
@@ -112,17 +90,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "lips.MESH_OUTER_UPPER": ("G", "Face Mesh indices"),
     "lips.MESH_OUTER_LOWER": ("G", "Face Mesh indices"),
     "lips.REACH_X": ("N", "a mask's margin"),
-    "lips.MIN_TEETH_LIGHTNESS": ("T", "when an interior is shown"),
-    "lips.LIP_REDNESS": ("T", "lip or interior"),
-    "lips.CREASE_PIECE": ("T", "when a crease piece is an inside"),
-    "lips.CREASE_REACH": ("T", "where the crease is looked for"),
-    "lips.CREASE_CONTRAST": ("T", "when the crease is found"),
     "lips.TEETH_SAMPLES": ("N", "samples per column"),
-    "lips.TEETH_START": ("T", "where teeth may start"),
-    "lips.UPPER_TEETH_BRIGHTER": ("T", "when a sample is a tooth"),
-    "lips.UPPER_TEETH_MOST": ("T", "how far the upper cut goes"),
-    "lips.LOWER_DARK_MOST": ("T", "how far the lower cut goes"),
-    "lips.CUT_MIN_PX": ("T", "the least widening of a cut"),
+    "lips.LOWER_TEETH_SAMPLES": ("N", "samples per column"),
     "matting.WORK_EYE_DISTANCE": ("N", "a work scale (GrabCut's speed)"),
     "model.MAX_STRENGTH": ("C", "the request's range"),
     "mouth.BANK_WIDTH": ("C", "the mouth bank's scale"),
@@ -147,6 +116,10 @@ SIDES: dict[str, tuple[str, str]] = {
     "moves.OPEN_SHARE_LOWER": ("G", "the lip points' shares (a template)"),
     "moves.TARGET_MOVES": ("C", "what each named target is"),
     "moves.MIRROR": ("G", "68-point mirror map"),
+    "moves.OUTER_UPPER": ("G", "68-point indices"),
+    "moves.OUTER_LOWER": ("G", "68-point indices"),
+    "moves.INNER_UPPER": ("G", "68-point indices"),
+    "moves.INNER_LOWER": ("G", "68-point indices"),
     "paint._REGIONS": ("X", "a cache"),
     "paint._REGIONS_LOCK": ("X", "a lock"),
     "pose.MAX_DEGREES": ("C", "what pose 1 means"),
@@ -155,12 +128,13 @@ SIDES: dict[str, tuple[str, str]] = {
     "pose.CHEEK_EDGES": ("G", "Face Mesh indices"),
     "pose.FACE_TOP_BOTTOM": ("G", "Face Mesh indices"),
     "regions.SKULL": ("G", "68-point indices"),
+    "regions.GRABCUT_ROUNDS": ("N", "iterations"),
+    "regions.GRABCUT_SEED": ("N", "a seed"),
     "shading.SHADING_FILE": ("C", "a file name"),
     "shading.GRID_CELLS": ("N", "a map's grid"),
     "shading._MODEL": ("X", "a cache"),
     "skin.TONES": ("C", "the skin tones offered"),
     "state.SHAPE_NOISE": ("M", "the state fit's noise (held-out truth)"),
-    "state.LIPS_CLOSED": ("T", "when an edit makes the lips meet"),
     "state.INNER_LIP_PAIRS": ("G", "68-point indices"),
     "state.STATE_CLIP": ("N", "a clip in standard deviations"),
     "state.LINE_SCALE": ("M", "the state fit's prior on targets' lines"),
@@ -183,20 +157,35 @@ SIDES: dict[str, tuple[str, str]] = {
 }
 
 
+def _named(node: ast.stmt) -> list[tuple[ast.Name, ast.expr]]:
+    """(name, value) of each name a module-level assignment binds: ``A = 1``, ``A: float = 1``
+    and ``A, B = 1, 2`` (a tuple unpacked into as many names: each its own element; unpacked
+    from anything else, each name the whole value)."""
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        return [(node.target, node.value)]
+    if not isinstance(node, ast.Assign):
+        return []
+    pairs: list[tuple[ast.Name, ast.expr]] = []
+    for target in node.targets:
+        if isinstance(target, ast.Name):
+            pairs.append((target, node.value))
+        elif isinstance(target, ast.Tuple):
+            names = [t for t in target.elts if isinstance(t, ast.Name)]
+            value = node.value
+            if isinstance(value, ast.Tuple) and len(value.elts) == len(target.elts) == len(names):
+                pairs += list(zip(names, value.elts, strict=True))
+            else:
+                pairs += [(name, value) for name in names]
+    return pairs
+
+
 def constants(stage: Path = STAGE) -> list[tuple[str, str, str]]:
     """(module, name, value's source on one line) of every module-level upper-case name."""
     found = []
     for path in sorted(stage.glob("*.py")):
         text = path.read_text()
         for node in ast.parse(text).body:
-            value: ast.expr | None = None
-            if isinstance(node, ast.Assign):
-                targets, value = [t for t in node.targets if isinstance(t, ast.Name)], node.value
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                targets, value = [node.target], node.value
-            if value is None:
-                continue
-            for target in targets:
+            for target, value in _named(node):
                 bare = target.id.lstrip("_")
                 if bare and bare.isupper():
                     source = " ".join((ast.get_source_segment(text, value) or "").split())

@@ -282,11 +282,12 @@ def test_shipped_angry_and_disgusted_press_the_lips(target):
     lips into a slit the mouth bank filled with a line of teeth: a grimace, read as fear): from
     the astronaut they close her smile's lips."""
     from faceedit.models.loading import load_model
-    from faceedit.stage.state import LIPS_CLOSED, lip_gap
+    from faceedit.stage.state import lip_gap
+    from faceedit.stage.tuning import EditTuning
 
     st = load_model("stage").model
     ki = len(st._a("identity_scale"))
-    assert lip_gap(st.expression_shape(st._a(f"state_{target}"), np.zeros(ki))) < LIPS_CLOSED
+    assert lip_gap(st.expression_shape(st._a(f"state_{target}"), np.zeros(ki))) < EditTuning().lips_closed
     lm = np.asarray(astronaut_face().landmarks, np.float64)
     assert st.closes_mouth(*st.plan(lm, target, 1.0), 1.0) == 1.0
 
@@ -298,7 +299,8 @@ def test_shipped_targets_read_the_aus_the_trainer_sets():
     the middle: worried; now lowered further than the outer ones), surprised's jaw drop 1.6."""
     from faceedit.faces.au import AU_IDS, measure
     from faceedit.models.loading import load_model
-    from faceedit.stage.state import LIPS_CLOSED, lip_gap
+    from faceedit.stage.state import lip_gap
+    from faceedit.stage.tuning import EditTuning
     from faceedit.train.stage import TARGET_AUS
 
     st = load_model("stage").model
@@ -312,7 +314,7 @@ def test_shipped_targets_read_the_aus_the_trainer_sets():
     assert inner < outer < 0  # angry: both ends down, the inner ones further (a frown, not a worry)
     for target in ("sad", "angry"):
         shape = st.expression_shape(st._a(f"state_{target}"), zero)
-        assert lip_gap(shape) < LIPS_CLOSED
+        assert lip_gap(shape) < EditTuning().lips_closed
 
 
 def test_shipped_open_mouthed_targets_have_no_smile():

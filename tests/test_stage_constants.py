@@ -54,6 +54,36 @@ MOVED = {
     ("warp", "paint_region"): (0.0, 0.3), ("warp", "round_aspect"): (0.25, 0.45),
     ("warp", "opening_follows"): (1.0, 1.5), ("pose", "pivot_share"): 0.5, ("pose", "falloff"): 1.9,
     ("regions", "cap"): 0.3, ("regions", "background_delta"): 5.0, ("regions", "neck_fade"): 0.6,
+    ("edit", "lips_closed"): 0.03, ("lips", "min_teeth_lightness"): 8.0, ("lips", "lip_redness"): 6.0,
+    ("lips", "crease_piece"): 0.25, ("lips", "crease_reach"): 0.1, ("lips", "crease_contrast"): 0.04,
+    ("lips", "teeth_start"): 0.4, ("lips", "cut_min_px"): 1.0, ("lips", "upper_teeth_brighter"): 25.0,
+    ("lips", "upper_teeth_most"): 0.9, ("lips", "lower_dark_most"): 0.5, ("lips", "lower_teeth_lighter"): 10.0,
+    ("lips", "lower_teeth_whiter"): 6.0, ("lips", "lower_teeth_shaded_lighter"): 2.0,
+    ("lips", "lower_teeth_shaded_whiter"): 14.0, ("lips", "lower_teeth_margin"): 0.06,
+    ("eyes", "shown_upper"): 0.15, ("eyes", "shown_lower"): 0.08, ("eyes", "white_read"): 0.08,
+    ("eyes", "white_gap"): 0.02, ("eyes", "white_rank"): 0.7, ("pose", "depth_near"): 0.04,
+    ("pose", "depth_reach"): 0.25, ("pose", "depth_blend"): 0.06, ("regions", "far_side"): 1.3,
+    ("regions", "far_above"): 1.6, ("regions", "ear_redder"): 6.0, ("regions", "ear_cheek"): 0.6,
+    ("lids", "lm_upper_out"): 0.25, ("lids", "lm_lower_out"): 0.1, ("regions", "eye_grow"): 0.07,
+    ("regions", "lip_grow"): 0.04, ("regions", "brow_half"): 0.06, ("regions", "skin_near"): 3.5,
+    ("regions", "skin_far"): 5.0, ("regions", "skin_spread"): 2.5, ("regions", "ears"): 0.4,
+    ("regions", "ear_lobe"): 0.3, ("regions", "outline"): 0.08, ("regions", "wall_strip"): 0.06,
+    ("regions", "wall_fit"): 6.0, ("regions", "grey_below"): 0.35, ("regions", "grey_above"): 0.55,
+    ("regions", "box_side"): 2.4, ("regions", "box_above"): 2.0, ("regions", "box_below"): 1.8,
+    ("regions", "unsure"): 0.05, ("regions", "behind"): 0.15, ("regions", "contrast_min"): 12.0,
+    ("regions", "smooth_rough"): 2.0, ("regions", "hair_edge"): 0.02, ("regions", "matte_radius"): 0.05,
+    ("regions", "matte_eps"): 2e-4, ("warp", "side_angles"): (30.0, 75.0), ("warp", "zone"): (0.4, 0.8),
+    ("brows", "band"): 0.13, ("brows", "skin_ring"): (0.17, 0.28), ("brows", "bushy_shifts"): (-0.04, -0.02, 0.025),
+    ("brows", "bushy_darken"): 0.12, ("brows", "thin_ratio"): 0.55, ("brows", "thin_half"): 0.07,
+    ("folds", "sharp"): 0.005, ("folds", "sharp_px"): 0.8, ("folds", "sharp_kind"): {"nasolabial": 0.014},
+    ("folds", "soft_medial"): ("glabella",), ("folds", "reach"): 0.12, ("folds", "reach_fade"): 0.25,
+    ("folds", "max_amount"): 1.25, ("folds", "min_ratio"): 0.55, ("folds", "shoulder"): 0.3,
+    ("folds", "shade_tint"): (0.8, 1.06, 1.28), ("folds", "tint_chroma"): 0.12,
+    ("folds", "smooth_reach"): {"forehead": 0.07, "glabella": 0.08}, ("folds", "smooth_fine"): 0.007,
+    ("folds", "smooth_broad"): 0.08, ("folds", "smooth_along"): 0.04, ("folds", "smooth_clear"): 0.03,
+    ("folds", "smooth_from_au"): 2.0, ("hair", "chroma_kept"): 0.5, ("hair", "contrast_power"): 0.35,
+    ("hair", "contrast"): (0.6, 1.6), ("hair", "top"): 94.0, ("hair", "knee"): 12.0, ("hair", "headroom"): 1.5,
+    ("hair", "edge_width"): 0.03, ("hair", "highlight_power"): 0.7,
 }
 
 
@@ -104,3 +134,61 @@ def test_the_painters_draw_by_the_record_they_are_given():
     near = HeadTurn(mesh, (512, 512), 1.0, 0.0, 0.0).box
     far = HeadTurn(mesh, (512, 512), 1.0, 0.0, 0.0, PoseTuning(falloff=2.5)).box
     assert far[0] < near[0] and far[2] > near[2]  # the head region reaches further
+
+
+def test_the_mouths_reading_follows_the_record_it_is_given():
+    """A lips value changed in the record changes where the upper teeth are found to end (and
+    so what a smile taken away carries up with the lip); the defaults find what no record does."""
+    import cv2
+    import numpy as np
+    from _imgs import drawn_face
+
+    from faceedit.stage.cut_curves import opening_polygon
+    from faceedit.stage.lips import upper_teeth_share
+    from faceedit.stage.tuning_face import LipsTuning
+
+    lip = (168, 92, 90)
+    x = np.linspace(140.0, 340.0, 33)
+    bow = 30.0 * (1 - ((x - 240.0) / 100.0) ** 2)
+    up, lo = np.stack([x, 200.0 - bow], 1), np.stack([x, 200.0 + bow], 1)
+    img = drawn_face(lip=lip)
+    cut = up + 0.6 * (lo - up)  # teeth in the top 60 % of the interior, lip below
+    cv2.fillPoly(img, [np.round(opening_polygon(up, cut)).astype(np.int32)], (236, 232, 224))
+    cv2.fillPoly(img, [np.round(opening_polygon(cut, lo)).astype(np.int32)], lip)
+    plain = upper_teeth_share(img, up, lo)
+    assert np.array_equal(upper_teeth_share(img, up, lo, LipsTuning()), plain)
+    assert np.all(np.abs(plain[8:25] - 0.6) <= 0.1)
+    # teeth no brighter than the lips by 200 L* are none: every column is carried whole
+    assert np.all(upper_teeth_share(img, up, lo, LipsTuning(min_teeth_lightness=200.0)) == 1.0)
+
+
+def test_the_folds_follow_the_record_they_are_given():
+    """A folds value changed in the record changes what the painter draws (each groove no deeper
+    than ``min_ratio`` of the skin); the defaults draw as a painter given no record."""
+    import numpy as np
+
+    from faceedit.stage.folds import KINDS, paint_folds
+    from faceedit.stage.model import Stage
+    from faceedit.stage.tuning_face import FoldsTuning
+
+    face = Stage.from_pretrained("stage")._a("mean_shape").astype(np.float64) * 4.0  # a 1350-px face's size
+    p = {"depth": 0.6, "soft": 0.03, "sharp_side": 1.0, "light": 0.0, "light_at": 0.04, "light_width": 0.02,
+         "offset": 0.0}
+    params = {k: dict(p) for k in KINDS}
+    img = np.full((1100, 1100, 3), 150, np.uint8)  # grey skin: R, G and B by the ratio alike
+    plain = paint_folds(img, face, {"glabella": 1.0}, params)
+    assert np.array_equal(paint_folds(img, face, {"glabella": 1.0}, params, tuning=FoldsTuning()), plain)
+    shallow = paint_folds(img, face, {"glabella": 1.0}, params, tuning=FoldsTuning(min_ratio=0.9))
+    assert int(shallow.min()) >= round(0.9 * 0.9 * 150) - 1  # each line (the two glabellar may overlap)
+    assert int(plain.min()) < int(shallow.min()) - 5
+
+
+def test_a_record_with_names_and_maps_comes_back_whole():
+    import json
+
+    from faceedit.stage.tuning import StageTuning
+    from faceedit.stage.tuning_face import FoldsTuning
+
+    tuning = StageTuning(folds=FoldsTuning(soft_medial=("glabella", "forehead"), sharp_kind={"nose": 0.01}))
+    back = StageTuning.from_dict(json.loads(json.dumps(tuning.to_dict())))
+    assert back == tuning and back.folds.soft_medial == ("glabella", "forehead")

@@ -13,8 +13,6 @@ from faceedit.stage import folds, steps
 from faceedit.stage.folds import (
     KINDS,
     PARAMS,
-    SHADE_TINT,
-    TINT_CHROMA,
     FoldStats,
     fold_amounts,
     fold_curves,
@@ -23,6 +21,7 @@ from faceedit.stage.folds import (
     shipped_stats,
 )
 from faceedit.stage.model import Stage
+from faceedit.stage.tuning_face import FoldsTuning
 
 
 @pytest.fixture(scope="module")
@@ -92,15 +91,15 @@ def test_paint_keeps_colour_and_zero_is_exact(face):
     ys, xs = np.nonzero(changed)
     assert abs(float(xs.mean()) - float(face[27, 0])) < 0.1 * (face[45, 0] - face[36, 0])  # between the brows
     # darker in every channel, least in red (a crease's warm shade, not a grey stroke), each
-    # channel by the one ratio to its power (SHADE_TINT)
+    # channel by the one ratio to its power (FoldsTuning.shade_tint)
     a, b = img[changed].astype(float), out[changed].astype(float)
     dark = b.sum(1) < a.sum(1) - 15
     r = b[dark] / np.maximum(a[dark], 1)
     m = r.mean(0)
     assert np.all(r < 1.0) and m[0] > m[1] > m[2]
     # the one ratio each channel's power was taken of (in full where the skin is saturated)
-    sat = (a[dark].max(1) - a[dark].min(1)) / a[dark].max(1) >= TINT_CHROMA
-    base = np.exp(np.log(r[sat]) / SHADE_TINT)
+    sat = (a[dark].max(1) - a[dark].min(1)) / a[dark].max(1) >= FoldsTuning().tint_chroma
+    base = np.exp(np.log(r[sat]) / np.array(FoldsTuning().shade_tint))
     assert sat.mean() > 0.5 and np.all(np.ptp(base, axis=1) < 0.05)
     # a grey photo's lines stay grey
     grey = np.repeat(img[..., 1:2], 3, axis=2)
@@ -325,7 +324,7 @@ def test_shoulder_on_the_lit_side_only(face, monkeypatch):
         assert col[i] < 0.9  # the valley
         lit = col[i + 1:i + far] if lit_below else col[i - far:i]
         dark = col[i - near:i] if lit_below else col[i + 1:i + near]
-        assert 1.005 < lit.max() <= 1.0 + folds.SHOULDER * 0.2 * 1.4, lit.max()
+        assert 1.005 < lit.max() <= 1.0 + FoldsTuning().shoulder * 0.2 * 1.4, lit.max()
         assert dark.max() <= 1.0 + 1e-9, dark.max()
         rims.append(lit.max() - 1.0)
     col, i = column((1.0, 0.0))  # along the line (it wanders a little off the horizontal)
@@ -432,7 +431,7 @@ def test_a_folds_profile_fades_to_nothing_where_it_ends(kind):
     stats = shipped_stats()
     assert stats is not None
     p = stats.params[kind]
-    edge = max(folds.SHARP, folds.SHARP_KIND.get(kind, 0.0))
+    edge = max(FoldsTuning().sharp, FoldsTuning().sharp_kind.get(kind, 0.0))
     reach = folds.reach_of(p, edge)
     d = np.linspace(-reach, reach, 4001)
     drawn = folds.profile(d, p, edge, 1.0) * folds.fade(d, reach)
@@ -447,8 +446,8 @@ def test_the_nasolabial_furrows_edge_is_not_a_cut(face):
     stats = shipped_stats()
     assert stats is not None
     p = stats.params["nasolabial"]
-    edge = max(folds.SHARP, folds.SHARP_KIND["nasolabial"])
+    edge = max(FoldsTuning().sharp, FoldsTuning().sharp_kind["nasolabial"])
     d = np.linspace(-0.1, 0.1, 2001)
     slope = np.abs(np.gradient(folds.profile(d, p, edge, 0.0), d))
-    sharp = np.abs(np.gradient(folds.profile(d, p, folds.SHARP, 0.0), d))
+    sharp = np.abs(np.gradient(folds.profile(d, p, FoldsTuning().sharp, 0.0), d))
     assert slope.max() < 0.5 * sharp.max()

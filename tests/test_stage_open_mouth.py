@@ -11,6 +11,7 @@ from faceedit.models.request import EditRequest
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.cut_curves import opening_polygon, resample_by_length
 from faceedit.stage.records import StageFace
+from faceedit.stage.tuning import EditTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
 
@@ -105,10 +106,10 @@ def test_a_smile_on_a_surprised_mouth_draws_an_intact_row_of_teeth(stage, detect
     surprised, _ = stage.edit_photo(img, [StageFace(lm, dense)], EditRequest.of("surprised", 1.0))
     lm2, dense2 = largest(detector, surprised)
     face, out = run(stage, surprised, lm2, dense2, "happy", 1.0)
-    assert steps.smiles_over_dark_inside(face)
+    assert steps.smiles_over_dark_inside(face, EditTuning())
     r = face.warped
     intact = dark_share(out, r.upper, r.lower)
-    monkeypatch.setattr(steps, "smiles_over_dark_inside", lambda face: False)
+    monkeypatch.setattr(steps, "smiles_over_dark_inside", lambda face, tuning: False)
     _, carried = run(stage, surprised, lm2, dense2, "happy", 1.0)
     # the surprised mouth's inside shows through the carried teeth as gaps, black (the astronaut
     # read at dlib's identity spread: 32 % of the opening's upper half) or grey (at MediaPipe's:

@@ -143,7 +143,8 @@ def test_posed_open_surprise_made_neutral_is_not_scaled_down(shared_data):
     (what the pixels between them show: the stage's card, "From expressive faces")."""
     from PIL import Image
 
-    from faceedit.stage.state import LIPS_CLOSED, lip_gap
+    from faceedit.stage.state import lip_gap
+    from faceedit.stage.tuning import EditTuning
 
     ed = Editor.from_pretrained("stage", device="cpu")
     checked = 0
@@ -154,6 +155,6 @@ def test_posed_open_surprise_made_neutral_is_not_scaled_down(shared_data):
             continue
         _, done = ed.stage.edit_photo(rgb, [faces[0]], EditRequest.of("neutral"))
         assert done[0].scale == 1.0, f"{p.name}: the move scaled to {done[0].scale:.2f}"
-        assert lip_gap(done[0].landmarks) < LIPS_CLOSED, p.name
+        assert lip_gap(done[0].landmarks) < EditTuning().lips_closed, p.name
         checked += 1
     assert checked >= 10

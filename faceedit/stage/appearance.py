@@ -93,9 +93,10 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
         return pixels
     before = stats.state_aus_cached(cur.expression, cur.identity)
     after = stats.state_aus_cached(new, cur.identity)
-    removal = {k: v * r.scale for k, v in folds.fold_removal(fold_stats, before, after).items()}
-    smoothed = folds.smooth_folds(pixels, r.landmarks, removal, in_place=in_place)
-    amounts = folds.fold_amounts(fold_stats, before, after, heads_for, progress)
+    tn = stats.tuning.folds
+    removal = {k: v * r.scale for k, v in folds.fold_removal(fold_stats, before, after, tn).items()}
+    smoothed = folds.smooth_folds(pixels, r.landmarks, removal, in_place=in_place, tuning=tn)
+    amounts = folds.fold_amounts(fold_stats, before, after, heads_for, progress, tn)
     amounts = {k: v * r.scale for k, v in amounts.items()}
     return folds.paint_folds(smoothed, r.landmarks, amounts, fold_stats.params, face.keep_out,
-                             in_place=in_place or smoothed is not pixels)
+                             in_place=in_place or smoothed is not pixels, tuning=tn)

@@ -7,7 +7,7 @@ thickened or thinned (:mod:`faceedit.stage.brows`), hair and skin over the head'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from faceedit.stage.hair import recolour
 from faceedit.stage.regions import HeadLook
 from faceedit.stage.shading import Light
 from faceedit.stage.skin import retone
+from faceedit.stage.tuning import StageTuning
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,15 @@ class AttributeFace:
     (``moved``), its Face Mesh points before the move (or None: a hair matte's cap follows the
     face's oval), the head's mattes (``head``: an earlier frame's of a video track, or found on
     this photo for an attribute whose record asks for a matte; None otherwise) and the light the
-    face is about to be relit to (or None)."""
+    face is about to be relit to (or None); ``tuning``: the stage's tuned values (its
+    ``regions``: how the head's mattes are found where ``head`` lacks them; its ``hair`` and
+    ``brows``: how the hair's colours and the brows' styles are drawn), default the defaults."""
 
     moved: np.ndarray
     mesh: np.ndarray | None = None
     head: HeadLook | None = None
     light: Light | None = None
+    tuning: StageTuning = field(default_factory=StageTuning)
 
 
 def paint_attribute(pixels: np.ndarray, face: AttributeFace, name: str, value: float | str,
@@ -67,18 +71,18 @@ def paint_glasses(pixels: np.ndarray, face: AttributeFace, value: float | str, s
 def paint_hair(pixels: np.ndarray, face: AttributeFace, value: float | str, strength: float) -> np.ndarray:
     """The hair recoloured to ``value``'s colour (:func:`faceedit.stage.hair.recolour`), over the
     head's matte moved onto this face where the face has one."""
-    regions = face.head.on(face.moved, pixels)[0] if face.head is not None else None
+    regions = face.head.on(face.moved, pixels, face.tuning.regions)[0] if face.head is not None else None
     return recolour(pixels, face.moved, str(value), strength, face.mesh, regions,
-                    None if face.head is None else face.head.hair_colour)
+                    None if face.head is None else face.head.hair_colour, face.tuning.hair, face.tuning.regions)
 
 
 def paint_skin(pixels: np.ndarray, face: AttributeFace, value: float | str, strength: float) -> np.ndarray:
     """The skin toned to ``value`` (:func:`faceedit.stage.skin.retone`), over the head's mattes
     and skin area moved onto this face where the face has them."""
-    regions, area = face.head.on(face.moved, pixels) if face.head is not None else (None, None)
-    return retone(pixels, face.moved, str(value), strength, face.mesh, regions, area)
+    regions, area = face.head.on(face.moved, pixels, face.tuning.regions) if face.head is not None else (None, None)
+    return retone(pixels, face.moved, str(value), strength, face.mesh, regions, area, face.tuning.regions)
 
 
 def paint_brows(pixels: np.ndarray, face: AttributeFace, value: float | str, strength: float) -> np.ndarray:
     """The brows made ``value``'s style (:func:`faceedit.stage.brows.restyle`)."""
-    return restyle(pixels, face.moved, str(value), strength)
+    return restyle(pixels, face.moved, str(value), strength, face.tuning.brows)

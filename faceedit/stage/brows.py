@@ -24,16 +24,8 @@ from faceedit.conditions import BROW_STYLES
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import pixel_max
 from faceedit.stage.matting import unit
+from faceedit.stage.tuning_face import BrowsTuning
 
-#: The band about a brow's line that may be brow (eye distances either side), and where the skin
-#: beside it is read (from, to).
-BAND, SKIN_RING = 0.13, (0.17, 0.28)
-#: bushy: the shifts its copies are laid at (eye distances along the normal, up negative) and how
-#: much darker its hairs get.
-BUSHY_SHIFTS, BUSHY_DARKEN = (-0.04, -0.02, 0.025), 0.12
-#: thin: the brow's width across its line is scaled by this within its half width (eye
-#: distances) about its centre line, back to the photo's at twice that.
-THIN_RATIO, THIN_HALF = 0.55, 0.07
 assert BROW_STYLES == ("bushy", "thin"), "the styles' names are declared in faceedit.conditions"
 
 
@@ -51,10 +43,11 @@ def _shift(img: np.ndarray, v: np.ndarray) -> np.ndarray:
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def browness(rgb: np.ndarray, line: np.ndarray, d: float) -> np.ndarray:
+def browness(rgb: np.ndarray, line: np.ndarray, d: float, tuning: BrowsTuning | None = None) -> np.ndarray:
     """(h, w) 0..1 how much of a brow each pixel of ``rgb`` (a box round it, float32 RGB 0..1) is:
-    its luma below the skin's (read beside the brow, ``SKIN_RING``) as a share of the brow's
-    darkest, within ``BAND`` of the brow's ``line`` (box px)."""
+    its luma below the skin's (read beside the brow, ``skin_ring``) as a share of the brow's
+    darkest, within ``band`` of the brow's ``line`` (box px; ``tuning``'s, default its defaults)."""
+    tn = tuning if tuning is not None else BrowsTuning()
     y = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
     h, w = y.shape
     pts = np.round(line * 16).astype(np.int32)
@@ -64,28 +57,28 @@ def browness(rgb: np.ndarray, line: np.ndarray, d: float) -> np.ndarray:
         cv2.polylines(m, [pts], False, 1, max(1, int(round(2 * half * d))), cv2.LINE_8, shift=4)
         return m > 0
 
-    inner = band(BAND)
-    ring = band(SKIN_RING[1]) & ~band(SKIN_RING[0])
+    inner = band(tn.band)
+    ring = band(tn.skin_ring[1]) & ~band(tn.skin_ring[0])
     if not inner.any() or not ring.any():
         return np.zeros((h, w), np.float32)
     skin = float(np.median(y[ring]))
-    core = band(0.5 * BAND)  # the brow's darkest, read near its line (hair may hang into the band)
+    core = band(0.5 * tn.band)  # the brow's darkest, read near its line (hair may hang into the band)
     dark = float(np.percentile(y[core], 5)) if core.any() else float(np.percentile(y[inner], 5))
     b = np.clip((skin - y) / max(skin - dark, 0.04), 0.0, 1.0)
-    soft = cv2.GaussianBlur(band(BAND).astype(np.float32), (0, 0), max(0.5, 0.02 * d))
+    soft = cv2.GaussianBlur(band(tn.band).astype(np.float32), (0, 0), max(0.5, 0.02 * d))
     return (b * soft).astype(np.float32)
 
 
-def _bushy(rgb: np.ndarray, b: np.ndarray, n: np.ndarray, d: float) -> np.ndarray:
+def _bushy(rgb: np.ndarray, b: np.ndarray, n: np.ndarray, d: float, tn: BrowsTuning) -> np.ndarray:
     out = rgb.copy()
     have = b.copy()
-    for s in BUSHY_SHIFTS:
+    for s in tn.bushy_shifts:
         v = n * s * d
         moved, moved_b = _shift(rgb, v), _shift(b, v)
         a = np.clip(moved_b - have, 0.0, 1.0)[..., None]
         out = out + a * (moved - out)
         have = np.maximum(have, moved_b)
-    return out * (1.0 - BUSHY_DARKEN * have[..., None])
+    return out * (1.0 - tn.bushy_darken * have[..., None])
 
 
 def _across(shape: tuple[int, int], line: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,16 +102,16 @@ def _across(shape: tuple[int, int], line: np.ndarray) -> tuple[np.ndarray, np.nd
     return u, normal[j], inside
 
 
-def _thin(rgb: np.ndarray, b: np.ndarray, line: np.ndarray, d: float) -> np.ndarray:
+def _thin(rgb: np.ndarray, b: np.ndarray, line: np.ndarray, d: float, tn: BrowsTuning) -> np.ndarray:
     """The brow pressed toward its own centre line (its hairs' texture kept, narrower across the
     brow), the skin beside it pulled in to fill the edges it leaves."""
     u, normal, inside = _across(b.shape, line)
-    weight = b * (np.abs(u) < BAND * d)
+    weight = b * (np.abs(u) < tn.band * d)
     centre = float((u * weight).sum() / max(float(weight.sum()), 1e-6))
     v = u - centre
-    half = THIN_HALF * d
-    # the source across the brow: v / THIN_RATIO within its half width, back to v at twice it
-    scale = 1.0 / THIN_RATIO - 1.0
+    half = tn.thin_half * d
+    # the source across the brow: v / thin_ratio within its half width, back to v at twice it
+    scale = 1.0 / tn.thin_ratio - 1.0
     pull = v * scale * np.clip(2.0 - np.abs(v) / half, 0.0, 1.0) * np.clip(np.abs(v) / half, 0, 1) \
         + v * scale * (np.abs(v) < half) * (1 - np.clip(np.abs(v) / half, 0, 1))
     pull = pull * inside
@@ -129,9 +122,12 @@ def _thin(rgb: np.ndarray, b: np.ndarray, line: np.ndarray, d: float) -> np.ndar
     return cv2.remap(rgb, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def restyle(pixels: np.ndarray, lm: np.ndarray, style: str, strength: float = 1.0) -> np.ndarray:
+def restyle(pixels: np.ndarray, lm: np.ndarray, style: str, strength: float = 1.0,
+            tuning: BrowsTuning | None = None) -> np.ndarray:
     """``pixels`` ((H, W, 3) uint8/uint16 RGB, unchanged) with the brows of the face at 68
-    landmarks ``lm`` made ``style`` (:data:`BROW_STYLES`), ``strength`` (0..1) of the way."""
+    landmarks ``lm`` made ``style`` (:data:`BROW_STYLES`), ``strength`` (0..1) of the way, as
+    ``tuning`` draws them (:class:`~faceedit.stage.tuning_face.BrowsTuning`, default its defaults)."""
+    tn = tuning if tuning is not None else BrowsTuning()
     out = pixels.copy()
     if strength <= 0:
         return out
@@ -149,9 +145,9 @@ def restyle(pixels: np.ndarray, lm: np.ndarray, style: str, strength: float = 1.
             continue
         rgb = unit(out[y0:y1, x0:x1])
         line = brow - [x0, y0]
-        b = browness(rgb, line, d)
+        b = browness(rgb, line, d, tn)
         n = _normal(brow)
-        new = _bushy(rgb, b, n, d) if style == "bushy" else _thin(rgb, b, line, d)
+        new = _bushy(rgb, b, n, d, tn) if style == "bushy" else _thin(rgb, b, line, d, tn)
         mixed = rgb + float(min(strength, 1.0)) * (new - rgb)
         changed = np.abs(new - rgb).max(-1) > 0
         region = np.clip(np.rint(mixed * top), 0, top).astype(pixels.dtype)

@@ -18,14 +18,6 @@ from faceedit.stage.warp import polygon_distance
 
 #: Curve samples per Catmull-Rom segment (the mouth's curves: 4 segments, 33 points).
 SAMPLES_PER_SEGMENT = 8
-#: The side weight ``g`` of a point: 0 within SIDE_LO of the ray out of the nearer corner (the
-#: outward bisector of the two curves there, where the side label flips), 1 from SIDE_HI off it
-#: on (radians, seen from the corner). Each side's own field is alone (``g`` = 1) over the whole
-#: region above and below the mouth; the two only mix in wedges beyond the corners.
-SIDE_LO, SIDE_HI = np.radians(30.0), np.radians(75.0)
-#: Distance from the opening (in chord lengths, corner to corner) over which the cut's fields
-#: fade into ``F0`` (1 up to ZONE_LO, 0 from ZONE_HI).
-ZONE_LO, ZONE_HI = 0.4, 0.8
 
 
 @dataclass(frozen=True)
@@ -249,9 +241,12 @@ def corner_rays(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.nd
     return out_a, out_b
 
 
-def side_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """``g`` (..., ) at ``pts`` (..., 2): 0 near the rays out of the corners (:func:`corner_rays`),
-    1 from :data:`SIDE_HI` off them, a smoothstep of the angle at the nearer-in-angle corner."""
+def side_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray,
+                tuning: WarpTuning | None = None) -> np.ndarray:
+    """``g`` (..., ) at ``pts`` (..., 2): 0 within ``side_angles[0]`` of the rays out of the
+    corners (:func:`corner_rays`), 1 from ``side_angles[1]`` off them (``tuning``'s, default its
+    defaults), a smoothstep of the angle at the nearer-in-angle corner."""
+    lo, hi = (np.radians(a) for a in (tuning if tuning is not None else WarpTuning()).side_angles)
     shape = np.shape(pts)[:-1]
     p = np.asarray(pts, np.float64).reshape(-1, 2)
     phi = np.full(len(p), np.pi)
@@ -259,14 +254,16 @@ def side_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray) -> np.nda
         v = p - corner
         n = np.maximum(np.linalg.norm(v, axis=1), 1e-9)
         phi = np.minimum(phi, np.arccos(np.clip(v @ ray / n, -1.0, 1.0)))
-    return _smoothstep(phi, SIDE_LO, SIDE_HI).reshape(shape)
+    return _smoothstep(phi, lo, hi).reshape(shape)
 
 
 def zone_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray,
-                signed_distance: np.ndarray | None = None) -> np.ndarray:
-    """(..., ) weight of a cut's fields against ``F0`` at ``pts``: 1 near the opening, 0 from
-    :data:`ZONE_HI` chord lengths away (``signed_distance``: the points' distances to the
-    opening polygon as ``polygon_distance`` gives them, if already known)."""
+                signed_distance: np.ndarray | None = None, tuning: WarpTuning | None = None) -> np.ndarray:
+    """(..., ) weight of a cut's fields against ``F0`` at ``pts``: 1 up to ``zone[0]`` chord
+    lengths from the opening, 0 from ``zone[1]`` (``tuning``'s, default its defaults;
+    ``signed_distance``: the points' distances to the opening polygon as ``polygon_distance``
+    gives them, if already known)."""
+    zone_lo, zone_hi = (tuning if tuning is not None else WarpTuning()).zone
     shape = np.shape(pts)[:-1]
     p = np.asarray(pts, np.float64).reshape(-1, 2)
     chord = max(float(np.linalg.norm(upper[-1] - upper[0])), 1e-6)
@@ -274,7 +271,7 @@ def zone_weight(upper: np.ndarray, lower: np.ndarray, pts: np.ndarray,
         # (a zero-area opening's outline runs along the curve and back: the distance to it)
         signed_distance = polygon_distance(opening_polygon(upper, lower), p)
     d = np.maximum(-np.asarray(signed_distance).reshape(-1), 0.0) / chord
-    return (1.0 - _smoothstep(d, ZONE_LO, ZONE_HI)).reshape(shape)
+    return (1.0 - _smoothstep(d, zone_lo, zone_hi)).reshape(shape)
 
 
 def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -13,7 +13,6 @@ import torch
 
 from faceedit.stage.cut_curves import (
     MOUTH,
-    ZONE_HI,
     Cut,
     cut_curves,
     face_up,
@@ -236,15 +235,15 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         interior, geos, extras = {}, [], []
         for j, (cut, ((du, dl), (su, sl))) in enumerate(zip(cuts, curves)):
             f_up, f_low = made[1 + 2 * j], made[2 + 2 * j]
-            g = side_weight(du, dl, nodes)[..., None]
+            g = side_weight(du, dl, nodes, tn)[..., None]
             hole = opening_polygon(du, dl)
-            # signed distances to the opening where the zone is above 0 (within ZONE_HI chord
+            # signed distances to the opening where the zone is above 0 (within zone[1] chord
             # lengths of it, plus a pixel's margin); farther nodes are far outside
-            reach = ZONE_HI * max(float(np.linalg.norm(du[-1] - du[0])), 1e-6) + 1.0
+            reach = tn.zone[1] * max(float(np.linalg.norm(du[-1] - du[0])), 1e-6) + 1.0
             near = ((nodes >= hole.min(0) - reach) & (nodes <= hole.max(0) + reach)).all(-1)
             inside = np.full(nodes.shape[:2], -np.inf)
             inside[near] = polygon_distance(hole, nodes[near])
-            zone = zone_weight(du, dl, nodes, inside)
+            zone = zone_weight(du, dl, nodes, inside, tn)
             open_nodes = inside > 0
             b_up = f_low + 0.5 * (1 + g) * (f_up - f_low)
             b_low = f_low + 0.5 * (1 - g) * (f_up - f_low)

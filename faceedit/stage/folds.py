@@ -39,6 +39,7 @@ from faceedit.faces.au import AU_IDS
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.moves import face_frame
 from faceedit.stage.shading import light_direction
+from faceedit.stage.tuning_face import FoldsTuning
 
 #: The kinds of fold, and the AUs whose sum makes each.
 KINDS = ("forehead", "glabella", "nose", "nasolabial")
@@ -55,68 +56,23 @@ FOLDS_FILE = "folds.safetensors"
 #: the light comes from, :func:`profile`), the fold's offset from the laid-out curve (eye
 #: distances, along its positive side).
 PARAMS = ("depth", "soft", "sharp_side", "light", "light_at", "light_width", "offset")
-#: The sharp side's width (eye distances, about 1.3 px at 1350 px; at least :data:`SHARP_PX` px): a fold's edge where the
-#: skin turns into it. Set by looking at 1350-px faces (the data's 256-px photos cannot resolve it).
-SHARP = 0.005
-SHARP_PX = 0.8
-#: Kinds whose sharp side is wider than :data:`SHARP` (eye distances): the nasolabial furrow's
-#: lateral edge is the cheek's bulge turning into it, not a cut; at 0.005 it read at 1350 px as a
-#: ruled line from the nose wing to the mouth corner (014, 097 disgusted and angry).
-SHARP_KIND = {"nasolabial": 0.014}
-#: Kinds drawn sharp on their lateral (positive) side and soft towards the face's middle over
-#: the fitted side, set by looking at 1350-px faces: the posed photos put the glabellar lines'
-#: sharp edge medial, and two such lines leave the unshaded skin between them as a bright
-#: vertical strip (London 014, 097 and 131 made angry or sad); soft towards the middle, the two
-#: lines' shade meets between them.
-SOFT_MEDIAL = ("glabella",)
-#: How far across a fold its profile is drawn (eye distances either side), at least: further
-#: where its shoulder lies beyond (:func:`reach_of`).
-REACH = 0.12
-#: The outer share of a fold's reach over which its profile fades to nothing (smoothstep): a
-#: profile cut where it is still lit or shaded leaves an edge along the whole line.
-REACH_FADE = 0.25
-#: The most of a fold's fitted depth an edit draws (the targets' set AUs lie beyond the posed
-#: photos' mean: angry's AU4 4.5 against their 1.7).
-MAX_AMOUNT = 1.25
-#: The deepest a fold may make the skin (a ratio): nothing painted goes black.
-MIN_RATIO = 0.55
-#: The highest a fold's shoulder rises (a ratio's rise, a share of its valley's drop): a crease
-#: is a valley with a lit rim, never a bright line.
-SHOULDER = 0.3
-#: The power of the ratio per channel (R, G, B): skin in a crease's shade loses more green and
-#: blue than red (light scattered under the skin comes out reddened), so a groove drawn with R,
-#: G and B scaled alike reads as a grey stroke on pale skin. Luma's weights keep its mean power 1.
-#: Taken in full where the pixel's own colour is at least :data:`TINT_CHROMA` saturated, not at
-#: all on a grey one (a grey photo's lines stay grey).
-SHADE_TINT = np.array([0.8, 1.06, 1.28])
-TINT_CHROMA = 0.12
-
-#: Taking away the lines a face shows (:func:`smooth_folds`), the kinds whose AUs the landmarks
-#: read (the nose's and the nasolabial furrow lie on the nose's and cheeks' own shading): how far
-#: round their curves (eye distances), ...
-SMOOTH_REACH = {"forehead": 0.07, "glabella": 0.08}
-#: ... the band of scales a line lives in (Gaussian sigmas, eye distances: finer is the skin's
-#: texture, kept; broader is the face's shading, kept), its fine end blurred along the kind's
-#: lines by ``SMOOTH_ALONG`` (glabellar lines run down the face, forehead lines across it): a
-#: spot (a mole, a freckle) is no line and stays ...
-SMOOTH_FINE, SMOOTH_BROAD, SMOOTH_ALONG = 0.007, 0.08, 0.04
+#: Kinds whose lines run up the face (blurred along y when they are taken away, :func:`smooth_folds`).
 SMOOTH_VERTICAL = ("glabella",)
-#: ... and how far the brows and the eyes are kept clear of it (eye distances): their dark is
-#: no line. Lines are taken away only by the fall of their AUs from above this level (AU4, or
-#: AU1 + AU2): London's neutral faces read 0-2.3 (the state's noise; 10 held-out people), a
-#: posed frown 3.9, a posed disgust 5.0.
-SMOOTH_CLEAR = 0.03
-SMOOTH_FROM_AU = 2.0
+#: How each fold is drawn and taken away beyond its fitted shape (sharp edges, reach, depth
+#: limits, the shade's tint, the smoothing's scales):
+#: :class:`~faceedit.stage.tuning_face.FoldsTuning`, the stage's ``tuning.folds``; a function
+#: given none takes its defaults.
 
 
-def shade_powers(pixels: np.ndarray) -> np.ndarray:
+def shade_powers(pixels: np.ndarray, tuning: FoldsTuning | None = None) -> np.ndarray:
     """Per pixel of ``pixels`` ((H, W, 3), any range) the power of a shade's ratio for R, G and B
-    ((H, W, 3) float32): :data:`SHADE_TINT` by the pixel's saturation ((max - min) / max over
-    :data:`TINT_CHROMA`, at most 1), 1 on grey."""
+    ((H, W, 3) float32): ``shade_tint`` by the pixel's saturation ((max - min) / max over
+    ``tint_chroma``, at most 1), 1 on grey."""
+    tn = tuning if tuning is not None else FoldsTuning()
     x = pixels[..., :3].astype(np.float32)
     top = x.max(-1)
-    sat = np.clip((top - x.min(-1)) / np.maximum(top, 1e-6) / TINT_CHROMA, 0.0, 1.0)
-    return 1.0 + sat[..., None] * (SHADE_TINT.astype(np.float32) - 1.0)
+    sat = np.clip((top - x.min(-1)) / np.maximum(top, 1e-6) / tn.tint_chroma, 0.0, 1.0)
+    return 1.0 + sat[..., None] * (np.array(tn.shade_tint).astype(np.float32) - 1.0)
 
 
 @dataclass(frozen=True)
@@ -273,7 +229,8 @@ def _nearest(box: tuple[int, int, int, int], pts: np.ndarray, margin: float) -> 
     return np.sqrt(best) * np.where(cross > 0, 1.0, -1.0), where
 
 
-def profile(d: np.ndarray, p: dict[str, float], sharp: float, lit: np.ndarray | float = 0.0) -> np.ndarray:
+def profile(d: np.ndarray, p: dict[str, float], sharp: float, lit: np.ndarray | float = 0.0,
+            tuning: FoldsTuning | None = None) -> np.ndarray:
     """A fold's log-ratio across it at signed distances ``d`` (eye distances from the fold),
     for its parameters ``p`` (:data:`PARAMS`) at depth 1 x ``p['depth']``: a valley whose sharp
     side falls off over ``sharp`` and whose soft side over ``p['soft']``, and a shoulder on the
@@ -281,19 +238,21 @@ def profile(d: np.ndarray, p: dict[str, float], sharp: float, lit: np.ndarray | 
     toward the light along the fold's positive side; the shoulder (the skin rising out of the
     crease, turned to the light) lies on that side just beyond the valley's edge (two of that
     side's widths from its floor, and ``p['light_at']`` less the soft width further),
-    ``p['light']`` x ``|lit|`` high, at most :data:`SHOULDER` of the valley's depth; none on the
-    side away from the light, none under a light along the fold."""
+    ``p['light']`` x ``|lit|`` high, at most ``shoulder`` of the valley's depth; none on the
+    side away from the light, none under a light along the fold (the valley no deeper than
+    ``min_ratio``; ``tuning``'s, default its defaults)."""
+    tn = tuning if tuning is not None else FoldsTuning()
     soft_side = -np.sign(p["sharp_side"]) or 1.0
     s = d * soft_side  # > 0 on the soft side
     soft = max(p["soft"], sharp)
     groove = np.exp(-0.5 * (s / np.where(s > 0, soft, sharp)) ** 2)
-    valley = np.log(np.maximum(1.0 - p["depth"] * groove, MIN_RATIO))
+    valley = np.log(np.maximum(1.0 - p["depth"] * groove, tn.min_ratio))
     lit = np.broadcast_to(np.asarray(lit, np.float64), np.shape(d))
     toward = np.where(lit >= 0, 1.0, -1.0)
     t = d * toward  # > 0 on the lit side
     side = np.where(toward * soft_side > 0, soft, sharp)  # the valley's width on the lit side
     width = max(p["light_width"], sharp)
-    height = min(max(p["light"], 0.0), SHOULDER * p["depth"]) * np.minimum(np.abs(lit), 1.0)
+    height = min(max(p["light"], 0.0), tn.shoulder * p["depth"]) * np.minimum(np.abs(lit), 1.0)
     # beyond the valley's edge on the lit side (two of that side's widths from its floor) by
     # what ``light_at`` reaches past the soft side's width; rising as the valley ends (0 at its floor)
     at = 2.0 * side + p["light_at"] - soft
@@ -302,37 +261,40 @@ def profile(d: np.ndarray, p: dict[str, float], sharp: float, lit: np.ndarray | 
     return valley + np.log1p(height * shoulder)
 
 
-def reach_of(p: dict[str, float], sharp: float) -> float:
+def reach_of(p: dict[str, float], sharp: float, tuning: FoldsTuning | None = None) -> float:
     """How far across its line (eye distances either side) a fold of parameters ``p`` is drawn:
-    :data:`REACH`, or 2.5 shoulder widths past its shoulder's centre (:func:`profile`, the
+    ``reach`` (``tuning``'s, default its defaults), or 2.5 shoulder widths past its shoulder's centre (:func:`profile`, the
     valley's soft side towards the light) where that lies further."""
     soft = max(p["soft"], sharp)
     at = 2.0 * soft + p["light_at"] - soft
-    return max(REACH, at + 2.5 * max(p["light_width"], sharp))
+    return max((tuning if tuning is not None else FoldsTuning()).reach, at + 2.5 * max(p["light_width"], sharp))
 
 
-def fade(d: np.ndarray, reach: float) -> np.ndarray:
-    """1 within ``1 - REACH_FADE`` of ``reach`` (eye distances), falling smoothly to 0 at it."""
-    t = np.clip((reach - np.abs(d)) / (REACH_FADE * reach), 0.0, 1.0)
+def fade(d: np.ndarray, reach: float, tuning: FoldsTuning | None = None) -> np.ndarray:
+    """1 within ``1 - reach_fade`` of ``reach`` (eye distances), falling smoothly to 0 at it."""
+    share = (tuning if tuning is not None else FoldsTuning()).reach_fade
+    t = np.clip((reach - np.abs(d)) / (share * reach), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
 
 
 def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float],
-               params: dict[str, dict[str, float]], light: np.ndarray | None = None
-               ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               params: dict[str, dict[str, float]], light: np.ndarray | None = None,
+               tuning: FoldsTuning | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The luma ratio the folds make on a face at landmarks ``lm`` in an image of ``shape``:
     (roi (x0, y0, x1, y1), ratio over it), or None where no fold is drawn. ``amounts``: per kind
     how much of it (1 = its fitted depth); ``params``: per kind its :data:`PARAMS`; ``light``:
     the image direction toward the light ((2,), :func:`faceedit.stage.shading.light_direction`;
-    None: from straight above), each fold's shoulder on its side (:func:`profile`)."""
+    None: from straight above), each fold's shoulder on its side (:func:`profile`); ``tuning``:
+    :class:`~faceedit.stage.tuning_face.FoldsTuning` (default its defaults)."""
+    tn = tuning if tuning is not None else FoldsTuning()
     toward = np.array([0.0, -1.0]) if light is None else np.asarray(light, np.float64)
     toward = toward / max(float(np.linalg.norm(toward)), 1e-9)
     curves = [c for c in fold_curves(lm) if amounts.get(c.kind, 0.0) > 0 and c.kind in params]
     if not curves:
         return None
     ed = face_frame(lm)[2]
-    sharp = max(SHARP, SHARP_PX / ed)
-    reach = max(reach_of(params[c.kind], sharp) + abs(params[c.kind]["offset"]) for c in curves) * ed
+    sharp = max(tn.sharp, tn.sharp_px / ed)
+    reach = max(reach_of(params[c.kind], sharp, tn) + abs(params[c.kind]["offset"]) for c in curves) * ed
     allp = np.concatenate([c.points for c in curves])
     h, w = shape[:2]
     x0, y0 = (int(max(v, 0)) for v in np.floor(allp.min(0) - reach))
@@ -341,9 +303,9 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
         return None
     log_ratio = np.zeros((y1 - y0, x1 - x0), np.float64)
     for c in curves:
-        p = {**params[c.kind], "sharp_side": 1.0} if c.kind in SOFT_MEDIAL else params[c.kind]
-        edge = max(sharp, SHARP_KIND.get(c.kind, 0.0))
-        own = reach_of(p, edge)
+        p = {**params[c.kind], "sharp_side": 1.0} if c.kind in tn.soft_medial else params[c.kind]
+        edge = max(sharp, tn.sharp_kind.get(c.kind, 0.0))
+        own = reach_of(p, edge, tn)
         lo = np.floor(c.points.min(0) - (own + abs(p["offset"])) * ed).astype(int)
         hi = np.ceil(c.points.max(0) + (own + abs(p["offset"])) * ed).astype(int) + 1
         bx0, by0 = max(lo[0], x0), max(lo[1], y0)
@@ -360,13 +322,13 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
         tx, ty = (np.interp(t[inside], knots, tangent[:, i]) for i in (0, 1))
         lit = (-ty * toward[0] + tx * toward[1]) / np.maximum(np.hypot(tx, ty), 1e-9)
         log_ratio[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0][inside] += \
-            profile(d[inside], p, edge, lit) * fade(d[inside], own) * along * amounts[c.kind]
+            profile(d[inside], p, edge, lit, tn) * fade(d[inside], own, tn) * along * amounts[c.kind]
     return (x0, y0, x1, y1), np.exp(log_ratio)
 
 
 def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
                 params: dict[str, dict[str, float]], keep_out: tuple | None = None, *,
-                in_place: bool = False) -> np.ndarray:
+                in_place: bool = False, tuning: FoldsTuning | None = None) -> np.ndarray:
     """``pixels`` with the folds of ``amounts`` (per kind, 1 = its fitted depth) drawn on the
     face at landmarks ``lm`` as a luma ratio (R, G and B by its powers: the skin's own colour
     and texture under it), each fold's shoulder on the side the photo's light comes from
@@ -376,7 +338,7 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
     buffer the caller owns)."""
     if not any(v > 0 for v in amounts.values()):
         return pixels
-    made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm))
+    made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm), tuning)
     if made is None:
         return pixels
     (x0, y0, x1, y1), ratio = made
@@ -387,37 +349,41 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
             keep = np.clip(mask[b0 - l0:b1 - l0, a0 - k0:a1 - k0], 0.0, 1.0)
             sub = ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0]
             ratio[b0 - y0:b1 - y0, a0 - x0:a1 - x0] = 1.0 + (sub - 1.0) * (1.0 - keep)
-    return shade_box(pixels, (x0, y0, x1, y1), np.log(ratio), in_place=in_place)
+    return shade_box(pixels, (x0, y0, x1, y1), np.log(ratio), in_place=in_place, tuning=tuning)
 
 
-def fold_removal(stats: FoldStats, before: np.ndarray, after: np.ndarray) -> dict[str, float]:
-    """How much of the lines a face shows an edit takes away, per kind of :data:`SMOOTH_REACH`
+def fold_removal(stats: FoldStats, before: np.ndarray, after: np.ndarray,
+                 tuning: FoldsTuning | None = None) -> dict[str, float]:
+    """How much of the lines a face shows an edit takes away, per kind of ``smooth_reach``
     (0..1): the fall of its AUs between the move's landmarks ``before`` -> ``after`` (17 AUs
-    each, :data:`AU_IDS` order) from above :data:`SMOOTH_FROM_AU`, over the fitted level. A
+    each, :data:`AU_IDS` order) from above ``smooth_from_au``, over the fitted level. A
     neutral face's own state reads up to that much (noise), and the lines a face has at rest
     are the person's: an edit of a neutral face takes little or none away."""
-    return {k: float(np.clip((au_sum(before, k) - max(au_sum(after, k), SMOOTH_FROM_AU))
+    tn = tuning if tuning is not None else FoldsTuning()
+    return {k: float(np.clip((au_sum(before, k) - max(au_sum(after, k), tn.smooth_from_au))
                              / max(stats.au_ref.get(k, 1.0), 1e-3), 0.0, 1.0))
-            for k in SMOOTH_REACH}
+            for k in tn.smooth_reach}
 
 
 def smooth_folds(pixels: np.ndarray, lm: np.ndarray, removal: dict[str, float], *,
-                 in_place: bool = False) -> np.ndarray:
+                 in_place: bool = False, tuning: FoldsTuning | None = None) -> np.ndarray:
     """``pixels`` with the lines the face at landmarks ``lm`` shows taken away, ``removal`` of
     them per kind (:func:`fold_removal`): round the kind's curves (:func:`fold_curves`,
-    :data:`SMOOTH_REACH`), clear of the brows and eyes, each pixel's log luma loses what of its
-    band between :data:`SMOOTH_FINE` (blurred along the kind's lines) and :data:`SMOOTH_BROAD`
+    ``smooth_reach``), clear of the brows and eyes, each pixel's log luma loses what of its
+    band between ``smooth_fine`` (blurred along the kind's lines) and ``smooth_broad``
     is dark (a crease's shade; the skin's pores, its spots and the face's shading stay), R, G
     and B lifted by powers of the ratio (:func:`shade_powers`). The lines' directions are the
     image's axes: a head tilted far blurs them across a little. None to take away: ``pixels``
     themselves; else a new array, or ``pixels`` written over with ``in_place``."""
-    kinds = [k for k, v in removal.items() if v > 0 and k in SMOOTH_REACH]
+    tn = tuning if tuning is not None else FoldsTuning()
+    reach = tn.smooth_reach
+    kinds = [k for k, v in removal.items() if v > 0 and k in reach]
     if not kinds:
         return pixels
     lm = np.asarray(lm, np.float64)
     ed = face_frame(lm)[2]
     curves = [c for c in fold_curves(lm) if c.kind in kinds]
-    pad = max(SMOOTH_REACH[k] for k in kinds) * ed + 3.0 * SMOOTH_BROAD * ed
+    pad = max(reach[k] for k in kinds) * ed + 3.0 * tn.smooth_broad * ed
     allp = np.concatenate([c.points for c in curves])
     h, w = pixels.shape[:2]
     x0, y0 = (int(max(v, 0)) for v in np.floor(allp.min(0) - pad))
@@ -429,34 +395,34 @@ def smooth_folds(pixels: np.ndarray, lm: np.ndarray, removal: dict[str, float], 
     for c in curves:
         line = np.zeros_like(masks[c.kind])
         cv2.polylines(line, [np.round(c.points - origin).astype(np.int32)], False, 1.0,
-                      thickness=max(1, int(round(2 * SMOOTH_REACH[c.kind] * ed))), lineType=cv2.LINE_AA)
+                      thickness=max(1, int(round(2 * reach[c.kind] * ed))), lineType=cv2.LINE_AA)
         np.maximum(masks[c.kind], line * removal[c.kind], out=masks[c.kind])
     clear = np.zeros((y1 - y0, x1 - x0), np.float32)
     for idx in (range(17, 22), range(22, 27)):
         cv2.polylines(clear, [np.round(lm[list(idx)] - origin).astype(np.int32)], False, 1.0,
-                      thickness=max(1, int(round(2 * SMOOTH_CLEAR * ed))), lineType=cv2.LINE_AA)
+                      thickness=max(1, int(round(2 * tn.smooth_clear * ed))), lineType=cv2.LINE_AA)
     for idx in (range(36, 42), range(42, 48)):
         eye = np.round(lm[list(idx)] - origin).astype(np.int32)
         cv2.fillPoly(clear, [eye], 1.0, lineType=cv2.LINE_AA)
-        cv2.polylines(clear, [eye], True, 1.0, thickness=max(1, int(round(2 * SMOOTH_CLEAR * ed))),
+        cv2.polylines(clear, [eye], True, 1.0, thickness=max(1, int(round(2 * tn.smooth_clear * ed))),
                       lineType=cv2.LINE_AA)
-    feather = max(0.5, 0.25 * min(SMOOTH_REACH.values()) * ed)
+    feather = max(0.5, 0.25 * min(reach.values()) * ed)
     keep = 1.0 - np.clip(cv2.GaussianBlur(clear, (0, 0), feather), 0, 1)
     top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
     x = pixels[y0:y1, x0:x1, :3].astype(np.float32) / top
     log_l = np.log(np.maximum(x @ np.asarray(LUMA_WEIGHTS, np.float32), 1.0 / 1024))
-    broad = cv2.GaussianBlur(log_l, (0, 0), SMOOTH_BROAD * ed)
-    fine, along = max(0.5, SMOOTH_FINE * ed), SMOOTH_ALONG * ed
+    broad = cv2.GaussianBlur(log_l, (0, 0), tn.smooth_broad * ed)
+    fine, along = max(0.5, tn.smooth_fine * ed), tn.smooth_along * ed
     lift = np.zeros_like(log_l)
     for k, mask in masks.items():
         sx, sy = (fine, along) if k in SMOOTH_VERTICAL else (along, fine)
         band = cv2.GaussianBlur(log_l, (0, 0), sigmaX=sx, sigmaY=sy) - broad
         lift += -np.minimum(band, 0.0) * cv2.GaussianBlur(mask, (0, 0), feather) * keep
-    return shade_box(pixels, (x0, y0, x1, y1), lift, in_place=in_place)
+    return shade_box(pixels, (x0, y0, x1, y1), lift, in_place=in_place, tuning=tn)
 
 
 def shade_box(pixels: np.ndarray, box: tuple[int, int, int, int], log_ratio: np.ndarray, *,
-              in_place: bool = False) -> np.ndarray:
+              in_place: bool = False, tuning: FoldsTuning | None = None) -> np.ndarray:
     """``pixels`` ((H, W, C), integer levels or floats in [0, 1]) with the box (x0, y0, x1, y1)
     multiplied by a luma ratio, ``exp(log_ratio)`` ((y1 - y0, x1 - x0)), R, G and B by its powers
     (:func:`shade_powers`), clipped to the range; a new array, or ``pixels`` written over with
@@ -466,7 +432,7 @@ def shade_box(pixels: np.ndarray, box: tuple[int, int, int, int], log_ratio: np.
     top = float(np.iinfo(pixels.dtype).max) if integer else 1.0
     out = pixels if in_place else pixels.copy()
     x = out[y0:y1, x0:x1, :3].astype(np.float64)
-    x = np.clip(x * np.exp(log_ratio[..., None] * shade_powers(x)), 0.0, top)
+    x = np.clip(x * np.exp(log_ratio[..., None] * shade_powers(x, tuning)), 0.0, top)
     out[y0:y1, x0:x1, :3] = np.round(x).astype(pixels.dtype) if integer else x
     return out
 
@@ -539,7 +505,7 @@ def au_sum(aus: np.ndarray, kind: str) -> float:
 
 
 def fold_amounts(stats: FoldStats, before: np.ndarray, after: np.ndarray, heads_for: str | None,
-                 progress: float) -> dict[str, float]:
+                 progress: float, tuning: FoldsTuning | None = None) -> dict[str, float]:
     """How much of each kind of fold an edit draws (1 = its fitted depth): the AUs of the move's
     landmarks ``before`` -> ``after`` (17 AUs each, :data:`AU_IDS` order) for the kinds the
     landmarks show (their rise over the fitted level), and for AU9's and AU10's the level
@@ -552,5 +518,5 @@ def fold_amounts(stats: FoldStats, before: np.ndarray, after: np.ndarray, heads_
             v = (au_sum(after, kind) - au_sum(before, kind)) / max(stats.au_ref.get(kind, 1.0), 1e-3)
         else:
             v = level.get(kind, 0.0) * progress
-        out[kind] = float(np.clip(v, 0.0, MAX_AMOUNT))
+        out[kind] = float(np.clip(v, 0.0, (tuning if tuning is not None else FoldsTuning()).max_amount))
     return out

@@ -28,14 +28,6 @@ from faceedit.stage.tuning import EyesTuning
 #: iris's edge then nears the corner) and across it.
 GAZE_X_TRAVEL = 0.2
 GAZE_Y_TRAVEL = 0.08
-#: The eyeball shown between the mesh's lid margins: the upper margin lowered by this share of
-#: the lids' distance (it runs along the lashes' roots, over the lid's rim) and the lower one
-#: lowered by this (it lies a little inside the visible white).
-UPPER_MARGIN, LOWER_MARGIN = 0.15, 0.08
-#: The white beside a refilled row is read over this share of the eye's width on each side,
-#: this far from the refill (off the iris's dark rim), as its pixel of this luma rank (0..1:
-#: above the median, off the lashes' shadows).
-WHITE_READ, WHITE_GAP, WHITE_RANK = 0.08, 0.02, 0.7
 
 
 def move_irises(pixels: np.ndarray, mesh: np.ndarray, gaze: tuple[float, float],
@@ -53,16 +45,17 @@ def move_irises(pixels: np.ndarray, mesh: np.ndarray, gaze: tuple[float, float],
     return out
 
 
-def visible_eye(mesh: np.ndarray, k: int) -> np.ndarray:
+def visible_eye(mesh: np.ndarray, k: int, tuning: EyesTuning | None = None) -> np.ndarray:
     """(16, 2) the eyeball that eye ``k`` shows (the order of
-    :func:`faceedit.stage.eyes.eye_polygon`): the mesh's lid margins moved by
-    :data:`UPPER_MARGIN` and :data:`LOWER_MARGIN`."""
+    :func:`faceedit.stage.eyes.eye_polygon`): the mesh's lid margins moved by ``shown_upper``
+    and ``shown_lower`` of :class:`~faceedit.stage.tuning.EyesTuning`."""
+    tuning = tuning if tuning is not None else EyesTuning()
     poly = eye_polygon(mesh, k, 0.0)
     up, low = poly[1:8], poly[9:][::-1]  # the middle points, facing each other
     gap = low - up
     out = poly.copy()
-    out[1:8] = up + UPPER_MARGIN * gap
-    out[9:] = (low + LOWER_MARGIN * gap)[::-1]
+    out[1:8] = up + tuning.shown_upper * gap
+    out[9:] = (low + tuning.shown_lower * gap)[::-1]
     return out
 
 
@@ -92,7 +85,7 @@ def _move_iris(pixels: np.ndarray, mesh: np.ndarray, k: int, gx: float, gy: floa
     box = (int(x0), int(y0), int(x1), int(y1))
     core = polygon_coverage(eye_polygon(mesh, k, lower_raise=0.0), box)  # the mesh's lid margins
     margins = core.copy()
-    opening = polygon_coverage(visible_eye(mesh, k), box)  # where the eyeball shows
+    opening = polygon_coverage(visible_eye(mesh, k, tuning), box)  # where the eyeball shows
     erode = int(round(width / 40))  # the iris and white read off the lashes (none on a small eye)
     if erode:
         core = cv2.GaussianBlur(cv2.erode(core, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8)), (0, 0), erode)
@@ -123,7 +116,7 @@ def _move_iris(pixels: np.ndarray, mesh: np.ndarray, k: int, gx: float, gy: floa
     # refilled out to the mesh's margins (the old iris's top under the lid's rim goes too), in the
     # rim's shade between them and the eyeball shown
     white = _refill_white(src, (disc_old > 0.01) & (margins > 0.05), (opening > 0.5) & (disc_old == 0),
-                          white_col, width, tuning.white_shade)
+                          white_col, width, tuning)
     rim = np.clip(margins - opening, 0, 1)[..., None]
     white = white * (1 - rim * (1 - tuning.white_shade))
     a_iris = (disc_new * opening)[..., None]
@@ -136,15 +129,15 @@ def _move_iris(pixels: np.ndarray, mesh: np.ndarray, k: int, gx: float, gy: floa
 
 
 def _refill_white(src: np.ndarray, where: np.ndarray, white_ok: np.ndarray, white: np.ndarray,
-                  width: float, white_shade: float) -> np.ndarray:
+                  width: float, tuning: EyesTuning) -> np.ndarray:
     """The white of the eye over ``src`` (unit RGB) where ``where``: per row, a blend between the
-    white just left and just right of that row's run (:data:`WHITE_READ`, :data:`WHITE_GAP`,
-    :data:`WHITE_RANK`; of the pixels ``white_ok`` says are white and bright enough), or ``white`` times
+    white just left and just right of that row's run (``white_read``, ``white_gap``,
+    ``white_rank``; of the pixels ``white_ok`` says are white and bright enough), or ``white`` times
     ``white_shade`` on a side that has none (a lash, the lid's skin), smoothed across rows."""
     lum = luma(src)
     bright = white_ok & (lum >= 0.6 * float(luma(white)))
-    reach = max(2, int(round(WHITE_READ * width)))
-    gap = int(round(WHITE_GAP * width))
+    reach = max(2, int(round(tuning.white_read * width)))
+    gap = int(round(tuning.white_gap * width))
     out = np.broadcast_to(white, src.shape).copy()
     for y in range(src.shape[0]):
         xs = np.nonzero(where[y])[0]
@@ -156,9 +149,9 @@ def _refill_white(src: np.ndarray, where: np.ndarray, white_ok: np.ndarray, whit
             ok = np.nonzero(bright[y, lo:hi])[0] if hi > lo else np.zeros(0, int)
             if len(ok) >= 2:
                 row = src[y, lo + ok]
-                ends.append(row[np.argsort(luma(row))[int(WHITE_RANK * (len(row) - 1))]])
+                ends.append(row[np.argsort(luma(row))[int(tuning.white_rank * (len(row) - 1))]])
             else:
-                ends.append(white_shade * white)
+                ends.append(tuning.white_shade * white)
         t = np.clip((np.arange(src.shape[1]) - xs.min()) / max(xs.max() - xs.min(), 1), 0, 1)[:, None]
         out[y] = ends[0] * (1 - t) + ends[1] * t
     return cv2.GaussianBlur(out, (0, 0), max(0.7, width / 60))

@@ -58,18 +58,16 @@ from faceedit.stage.tuning_face import LidsTuning
 #: The drawn grain's one fixed field (the same grain on every frame of a video): its seed. The
 #: values that set how a closed lid looks are :class:`~faceedit.stage.tuning_face.LidsTuning`'s.
 GRAIN_SEED = 53
-#: Without a Face Mesh: the 68 points' lids lie inside the visible eye; the upper contour is set
-#: this share of their distance higher, the lower one lower.
-LM_UPPER_OUT, LM_LOWER_OUT = 0.25, 0.1
 #: The 68 points of each eye: its upper contour (outer corner to inner) and its lower; its brow.
 LM_CONTOURS = (((36, 37, 38, 39), (36, 41, 40, 39)), ((45, 44, 43, 42), (45, 46, 47, 42)))
 LM_BROWS = ((17, 18, 19, 20, 21), (22, 23, 24, 25, 26))
 
 
-def lid_contours(lm: np.ndarray, mesh: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+def lid_contours(lm: np.ndarray, mesh: np.ndarray | None, k: int,
+                 tuning: LidsTuning | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(upper, lower): eye ``k``'s (0: the image's left) lid contours, (N, 2) photo px each,
-    corner to corner: the Face Mesh's, else the 68 points' set :data:`LM_UPPER_OUT` /
-    :data:`LM_LOWER_OUT` of their distance apart."""
+    corner to corner: the Face Mesh's, else the 68 points' set ``lm_upper_out`` /
+    ``lm_lower_out`` of their distance apart (``tuning``'s, default its defaults)."""
     if mesh is not None:
         xy = np.asarray(mesh, np.float64)[:, :2]
         up, low = MESH_EYES[k]
@@ -77,8 +75,9 @@ def lid_contours(lm: np.ndarray, mesh: np.ndarray | None, k: int) -> tuple[np.nd
     lm = np.asarray(lm, np.float64)
     up, low = (lm[list(c)].copy() for c in LM_CONTOURS[k])
     gap = low[1:3] - up[1:3]
-    up[1:3] -= LM_UPPER_OUT * gap
-    low[1:3] += LM_LOWER_OUT * gap
+    tn = tuning if tuning is not None else LidsTuning()
+    up[1:3] -= tn.lm_upper_out * gap
+    low[1:3] += tn.lm_lower_out * gap
     return up, low
 
 
@@ -145,7 +144,7 @@ def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int
     move (the shares are ``tuning``'s, :class:`~faceedit.stage.tuning_face.LidsTuning`). None
     for an eye under 4 px wide."""
     tn = tuning if tuning is not None else LidsTuning()
-    upper, lower = lid_contours(lm, mesh, k)
+    upper, lower = lid_contours(lm, mesh, k, tn)
     u, n, _ = face_frame(lm)
     origin = upper[0]
     rel = lambda p: np.stack([(p - origin) @ u, (p - origin) @ n], -1)  # noqa: E731

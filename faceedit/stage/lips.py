@@ -6,7 +6,9 @@ the mouth levelled to :data:`LEVEL_WIDTH` px between its corners (:func:`find_in
 :func:`refine_interior`); where its upper teeth end (:func:`upper_teeth_share`); what a closed
 mouth's loop carries into a new opening that is lip or pieces of the crease between the lips
 (:func:`lip_in_interior`, :func:`crease_fragments`); the interior a mouth that closes must lose
-(:func:`widen_interior`). Read by the stage (:mod:`faceedit.stage.model`), the mouth bank's
+(:func:`widen_interior`). How far each looks and when a thing counts as found is
+:class:`~faceedit.stage.tuning_face.LipsTuning` (the stage's ``tuning.lips``; the defaults when
+none is given). Read by the stage (:mod:`faceedit.stage.model`), the mouth bank's
 filler (:mod:`faceedit.stage.mouth_bank`, which cuts and fills at the same levelled scale) and its
 builder (:mod:`faceedit.train.mouths`).
 """
@@ -19,6 +21,7 @@ import numpy as np
 from faceedit.faces.align import apply_affine
 from faceedit.pixels import pixel_max
 from faceedit.stage.cut_curves import opening_polygon, resample_by_length
+from faceedit.stage.tuning_face import LipsTuning
 
 #: The corner distance (px) a mouth is levelled to where its interior is found from colour; the
 #: bank's exemplars are cut at this scale too.
@@ -219,18 +222,6 @@ def interior_lab(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarr
                     below=int(0.04 * LEVEL_WIDTH) + 1)
 
 
-#: An interior is taken as shown only when it is brighter than the lips around it by this much
-#: (CIE L*, 0..255 as OpenCV scales it): teeth. On closed London lips the colour test alone found
-#: an interior in the lips' crease (darker, less red), and the cut then tore painted teeth into
-#: fangs along it.
-MIN_TEETH_LIGHTNESS = 8.0
-
-
-#: A pixel of the interior a closed mouth's inner-lip loop carries is lip, not interior, when it
-#: is at most this much less red than the lips (CIE a*, 0..255 as OpenCV scales it).
-LIP_REDNESS = 6.0
-
-
 def level_mouth(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the mouth levelled to :data:`LEVEL_WIDTH` px between its corners as uint8 RGB, the
     transform that did it)."""
@@ -271,12 +262,14 @@ def lip_redness(rgb: np.ndarray, dense: np.ndarray) -> float | None:
     return float(np.median(a[lips])) if lips.sum() >= 20 else None
 
 
-def lip_in_interior(pixels: np.ndarray, roi, interior: np.ndarray, lip_a: float) -> np.ndarray:
+def lip_in_interior(pixels: np.ndarray, roi, interior: np.ndarray, lip_a: float,
+                    tuning: LipsTuning | None = None) -> np.ndarray:
     """The part (0..1 over ``roi``) of a carried ``interior`` that is lip coloured: within
-    :data:`LIP_REDNESS` of the lips' redness ``lip_a``. Closed lips' inner-lip loop encloses the
+    ``lip_redness`` of the lips' redness ``lip_a``. Closed lips' inner-lip loop encloses the
     crease between them and some lip; carried into a new opening that would draw a line of lip
     colour across it, so those pixels are left to the filler. A mouth the face opens itself (a
     person talking) carries its dark inside."""
+    tuning = tuning or LipsTuning()
     x0, y0, x1, y1 = (int(v) for v in roi)
     out = np.zeros_like(interior, dtype=np.float32)
     ys, xs = np.nonzero(interior > 0)
@@ -285,47 +278,38 @@ def lip_in_interior(pixels: np.ndarray, roi, interior: np.ndarray, lip_a: float)
     by0, by1, bx0, bx1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     patch = pixels[y0 + by0:y0 + by1, x0 + bx0:x0 + bx1]
     rgb = patch[..., None].repeat(3, -1) if patch.ndim == 2 else patch[..., :3]
-    lipish = (redness(rgb) >= lip_a - LIP_REDNESS).astype(np.float32)
+    lipish = (redness(rgb) >= lip_a - tuning.lip_redness).astype(np.float32)
     out[by0:by1, bx0:bx1] = cv2.blur(lipish, (3, 3)) * interior[by0:by1, bx0:bx1]
     return out
 
 
-#: A piece of a closed mouth's carried crease narrower than this share of the mouth's width is
-#: not an inside (:func:`crease_fragments`).
-CREASE_PIECE = 0.25
-
-
-def crease_fragments(kept: np.ndarray, mouth_width: float) -> np.ndarray:
+def crease_fragments(kept: np.ndarray, mouth_width: float, tuning: LipsTuning | None = None) -> np.ndarray:
     """The part (0..1) of what a closed mouth's inner-lip loop carries into a new opening
     (``kept``: its carried interior less the lip colour :func:`lip_in_interior` found) that lies
-    in pieces narrower than :data:`CREASE_PIECE` x ``mouth_width`` (px). The crease of closed
+    in pieces narrower than ``crease_piece`` x ``mouth_width`` (px). The crease of closed
     lips is broken where they touch: carried, each dark piece is a blot on the filler's teeth.
     A mouth the face opened itself carries its inside as a band across the mouth, which stays."""
+    tuning = tuning or LipsTuning()
     m = (kept > 0.05).astype(np.uint8)
     if not m.any():
         return np.zeros_like(kept, dtype=np.float32)
     # pieces a pixel apart are one piece
     n, lab, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(m, np.ones((3, 3), np.uint8)), connectivity=8)
-    small = np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] < CREASE_PIECE * mouth_width) + 1
+    small = np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] < tuning.crease_piece * mouth_width) + 1
     return (np.asarray(kept, np.float32) * (np.isin(lab, small) & (m > 0))).astype(np.float32)
 
 
-#: Where the crease of closed lips is looked for (:func:`on_crease`): this share of the mouth's
-#: corner distance above and below the Face Mesh's inner-lip loop; the crease is taken where it
-#: is darker than the loop's own line by :data:`CREASE_CONTRAST` (luma, 0..1).
-CREASE_REACH = 0.1
-CREASE_CONTRAST = 0.04
-
-
-def on_crease(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def on_crease(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray,
+              tuning: LipsTuning | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Closed lips' inner-lip curves in a photo (``rgb``: RGB or grey, 8 or 16 bits) (``up``, ``lo``: the mesh's loop, left corner first) moved
     up or down onto the crease between the lips: per inner point the darkest row within
-    :data:`CREASE_REACH` of the loop (luma averaged over 5 columns, the shifts a running median
+    ``crease_reach`` of the loop, darker than its own line by ``crease_contrast`` (luma averaged over 5 columns, the shifts a running median
     of 3), the corners too. The mesh's loop can lie a few pixels inside the upper lip; a
     mouth cut open there shows its teeth over the lip with the crease left under them, and the
     opening's pointed ends are black over skin."""
+    tuning = tuning or LipsTuning()
     up, lo = np.asarray(up, np.float64), np.asarray(lo, np.float64)
-    reach = int(round(CREASE_REACH * float(np.linalg.norm(up[-1] - up[0]))))
+    reach = int(round(tuning.crease_reach * float(np.linalg.norm(up[-1] - up[0]))))
     if reach < 1:
         return up, lo
     x0, y0, x1, y1 = box_around(np.vstack([up, lo]), reach + 4, rgb.shape)
@@ -338,20 +322,22 @@ def on_crease(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarr
     prof = sample_points(grey, x.ravel(), y.ravel()).reshape(len(mid), len(offs), 5).mean(axis=2)
     k = prof.argmin(axis=1)
     shift = offs[k].astype(np.float64)
-    shift[prof[np.arange(len(k)), k] > prof[:, reach] - CREASE_CONTRAST] = 0.0
+    shift[prof[np.arange(len(k)), k] > prof[:, reach] - tuning.crease_contrast] = 0.0
     shift = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(shift, 1, mode="edge"), 3), axis=1)
     move = np.stack([np.zeros_like(shift), shift], axis=1)
     return up + move, lo + move
 
 
-def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def find_interior(rgb: np.ndarray, dense: np.ndarray,
+                  tuning: LipsTuning | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner
     first) of the teeth a photo shows, found from colour (:func:`refine_interior`) around the
     Face Mesh's inner-lip loop (``dense``: (468, 2|3) mesh points); None when the mouth shows no
-    interior brighter than its lips (:data:`MIN_TEETH_LIGHTNESS`: closed, a dark slit, or too
+    interior brighter than its lips (``min_teeth_lightness``: closed, a dark slit, or too
     small to tell). On a smile
     both the mesh's and the 68 points' lower inner lip lie on the lower teeth, so a mouth closed
     along them kept a row of teeth as its lower lip."""
+    tuning = tuning or LipsTuning()
     up, lo, oup, olo = mesh_lip_curves(dense)
     if float(np.linalg.norm(up[-1] - up[0])) < 8:
         return None
@@ -366,27 +352,28 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.nd
     inside = fill_polygon(light.shape, opening_polygon(*curves)) > 0
     lips = (fill_polygon(light.shape, opening_polygon(outer_up, outer_lo)) > 0) & ~inside
     if inside.sum() < 20 or lips.sum() < 20 or \
-            np.median(light[inside]) < np.median(light[lips]) + MIN_TEETH_LIGHTNESS:
+            np.median(light[inside]) < np.median(light[lips]) + tuning.min_teeth_lightness:
         return None  # no teeth: closed lips, or a dark slit the mesh's own loop follows well enough
     back = cv2.invertAffineTransform(m)
     return apply_affine(back, curves[0]), apply_affine(back, curves[1])
 
 
 #: Where a shown interior's upper teeth end, per column (:func:`upper_teeth_share`): samples
-#: down each column, and the run of teeth must start within this share of the interior's height.
+#: down each column.
 TEETH_SAMPLES = 25
-TEETH_START = 0.4
 
 
-def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+                      tuning: LipsTuning | None = None) -> np.ndarray:
     """(N,) for each point of the interior's curves (``upper``/``lower``: (N, 2) photo
     coordinates, left corner first, e.g. :func:`find_interior`'s), the share (0..1] of the
     interior's height, from the upper curve down, that its upper teeth fill: the first run of
     teeth-light samples (lightness above half-way from the lower lip's to the interior's
-    bright teeth) starting in the top :data:`TEETH_START`, to its end. Below it lies what goes
+    bright teeth) starting in the top ``teeth_start``, to its end. Below it lies what goes
     with the jaw (the lower teeth, the lower lip's inner edge that colour found above the lip
     line, the dark gap). Columns with no such run keep 1; smoothed over 5 columns. Lower teeth
     touching the upper ones with no darker line between read as upper teeth."""
+    tuning = tuning or LipsTuning()
     up, lo = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
     n = len(up)
     w = float(np.linalg.norm(up[-1] - up[0]))
@@ -411,12 +398,12 @@ def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> 
     inner = sample_points(light, pts[..., 0].ravel() - x0, pts[..., 1].ravel() - y0).reshape(n, -1)
     lip = float(np.median(sample_points(light, lip_pts[..., 0].ravel() - x0, lip_pts[..., 1].ravel() - y0)))
     bright = float(np.percentile(inner, 85))
-    if bright < lip + MIN_TEETH_LIGHTNESS:
+    if bright < lip + tuning.min_teeth_lightness:
         return np.ones(n)
     teeth = inner >= (bright + lip) / 2
     share = np.ones(n)
     for i in range(n):
-        start = np.flatnonzero(teeth[i, : int(np.ceil(TEETH_START * TEETH_SAMPLES))])
+        start = np.flatnonzero(teeth[i, : int(np.ceil(tuning.teeth_start * TEETH_SAMPLES))])
         if len(start) == 0:
             continue
         k = start[0]
@@ -427,17 +414,13 @@ def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> 
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), 1)
 
 
-#: The least a mouth's cut is widened where it is widened at all (photo px, at the middle):
-#: on a small face the relative margins are under a pixel, and the pixels that mix a lip's edge
-#: with the teeth or the dark between them, left outside the cut, met as a dark line.
-CUT_MIN_PX = 1.0
-
-
-def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float) -> tuple[np.ndarray, np.ndarray]:
+def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float,
+                   tuning: LipsTuning | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Inner-lip curves (left corner first) moved apart across the mouth, ``up`` and ``down``
     corner distances at the middle, tapering to nothing at the corners: the interior a mouth
     that closes must lose, with a margin for what colour alone leaves on the lips' side (the
-    tips of a lower row, the dark line between the rows)."""
+    tips of a lower row, the dark line between the rows); at least ``cut_min_px`` where widened."""
+    tuning = tuning or LipsTuning()
     upper, lower = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
     d = upper[-1] - upper[0]
     w = float(np.linalg.norm(d))
@@ -452,50 +435,38 @@ def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float)
         return np.sin(np.pi * t)[:, None]
 
     # at the photo's own pixels at least the row of pixels that mixes the lip with the teeth
-    up_px = max(up * w, CUT_MIN_PX) if up > 0 else 0.0
-    down_px = max(down * w, CUT_MIN_PX) if down > 0 else 0.0
+    up_px = max(up * w, tuning.cut_min_px) if up > 0 else 0.0
+    down_px = max(down * w, tuning.cut_min_px) if down > 0 else 0.0
     return upper - up_px * taper(upper) * normal, lower + down_px * taper(lower) * normal
 
 
 
 
-#: A closing mouth's lower cut is taken down past the lower teeth (:func:`below_lower_teeth`):
-#: samples down each column from the cut to the outer lower lip; a sample lighter (Lab L) than
-#: the lower lip's middle by ``LIGHTER`` and less red (Lab a) by ``WHITER`` is a tooth, and so is
-#: one only ``SHADED_LIGHTER`` lighter but ``SHADED_WHITER`` less red (a tooth in the mouth's
-#: shade, towards the corners: as light as the lip there, far less red); the cut ends this share
-#: of the column below the last tooth (and the dark line under it).
-LOWER_TEETH_SAMPLES, LOWER_TEETH_LIGHTER, LOWER_TEETH_WHITER, LOWER_TEETH_MARGIN = 24, 10.0, 6.0, 0.06
-LOWER_TEETH_SHADED_LIGHTER, LOWER_TEETH_SHADED_WHITER = 2.0, 14.0
-#: Above the upper lip's cut a sample this much lighter (Lab L) than the upper lip and no redder
-#: is a tooth too (teeth under a dark lip of little colour are not less red than it) ...
-UPPER_TEETH_BRIGHTER = 25.0
-#: ... and the cut goes at most this share of the way to the outer upper lip.
-UPPER_TEETH_MOST = 0.9
-#: A closing mouth's lower cut goes through the dark its column starts in (``through_dark``)
-#: at most this share of the way to the outer lower lip.
-LOWER_DARK_MOST = 0.5
+#: A closing mouth's cut is taken past the teeth (:func:`below_lower_teeth`,
+#: :func:`above_upper_teeth`): samples down each column from the cut to the outer lip.
+LOWER_TEETH_SAMPLES = 24
 
 
 def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *,
-                      through_dark: bool = False) -> np.ndarray:
+                      through_dark: bool = False, tuning: LipsTuning | None = None) -> np.ndarray:
     """The lower inner-lip curve ``lower`` ((N, 2) photo coordinates, left corner first) of a
     mouth about to close, each point moved down its column past the lower teeth the photo
     shows between it and the outer lower lip ``outer_lower`` (a tooth: lighter and whiter than
-    the lower lip, see :data:`LOWER_TEETH_LIGHTER`), the moves smoothed along the curve;
+    the lower lip, ``lower_teeth_lighter`` and ``lower_teeth_whiter``), the moves smoothed along the curve;
     ``lower`` where no teeth show, and on a grey photo (a lip's highlight there is as light as a
     tooth). On a mouth opened wide (a posed surprise) the Face Mesh's lower inner lip lies across
     the tongue, above the lower teeth, which the closed lips then kept between them.
     ``through_dark``: where no teeth show, past the dark the column starts in too (the cavity,
     a tongue in its shade, the lip's rolled-in rim: darker than the lip by half a tooth's
-    lightness), at most :data:`LOWER_DARK_MOST` of the way to the outer lip: left outside
+    lightness), at most ``lower_dark_most`` of the way to the outer lip: left outside
     the cut, a surprised edit's tongue and rim stood between the closed lips as a dark or red
     band (london-136, 096 made neutral)."""
-    moved = _past_teeth(rgb, lower, outer_lower, through_dark=through_dark)
+    moved = _past_teeth(rgb, lower, outer_lower, through_dark=through_dark, tuning=tuning)
     return np.asarray(lower, np.float64) if moved is None else moved
 
 
-def above_upper_teeth(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarray) -> np.ndarray | None:
+def above_upper_teeth(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarray,
+                      tuning: LipsTuning | None = None) -> np.ndarray | None:
     """The upper inner-lip curve ``upper`` of a mouth about to close, each point moved up its
     column past the upper teeth the photo shows between it and the outer upper lip
     ``outer_upper`` (as :func:`below_lower_teeth` does below); ``upper`` where none show, None on
@@ -503,17 +474,18 @@ def above_upper_teeth(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarra
     do not show (a posed surprise's upper lip over a dark cavity) keeps its upper lip whole: a
     fixed widening cut into it and the closed mouth's upper lip was a thin line. Here the lip's
     colour is read on the outer fifth of each column alone, and a tooth may also be one far
-    lighter than the lip and no redder (:data:`UPPER_TEETH_BRIGHTER`), up to
-    :data:`UPPER_TEETH_MOST` of the way: under a thin, dark upper lip (london-096 made surprised)
+    lighter than the lip and no redder (``upper_teeth_brighter``), up to
+    ``upper_teeth_most`` of the way: under a thin, dark upper lip (london-096 made surprised)
     the teeth filled the outer two fifths, read as the lip's colour, and none was found."""
-    return _past_teeth(rgb, upper, outer_upper, upper=True)
+    return _past_teeth(rgb, upper, outer_upper, upper=True, tuning=tuning)
 
 
 def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, upper: bool = False,
-                through_dark: bool = False) -> np.ndarray | None:
+                through_dark: bool = False, tuning: LipsTuning | None = None) -> np.ndarray | None:
     """:func:`below_lower_teeth`'s and :func:`above_upper_teeth`'s (``upper``) curve ``lower``
     moved past the teeth towards ``outer_lower`` (named for the lower lip; the upper is the
     same, mirrored); None on a grey photo."""
+    tn = tuning or LipsTuning()
     lower = np.asarray(lower, np.float64)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
         return None
@@ -531,23 +503,23 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     n = len(lower)
     lip = got[n // 4: n - n // 4, int((0.8 if upper else 0.6) * LOWER_TEETH_SAMPLES):].reshape(-1, 3)
     lip_l, lip_a = float(np.median(lip[:, 0])), float(np.median(lip[:, 1]))
-    teeth = (((light > lip_l + LOWER_TEETH_LIGHTER) & (red < lip_a - LOWER_TEETH_WHITER))
-             | ((light > lip_l + LOWER_TEETH_SHADED_LIGHTER) & (red < lip_a - LOWER_TEETH_SHADED_WHITER)))
-    most = UPPER_TEETH_MOST if upper else 0.8
+    teeth = (((light > lip_l + tn.lower_teeth_lighter) & (red < lip_a - tn.lower_teeth_whiter))
+             | ((light > lip_l + tn.lower_teeth_shaded_lighter) & (red < lip_a - tn.lower_teeth_shaded_whiter)))
+    most = tn.upper_teeth_most if upper else 0.8
     if upper:
-        teeth |= (light > lip_l + UPPER_TEETH_BRIGHTER) & (red <= lip_a + 2.0)
+        teeth |= (light > lip_l + tn.upper_teeth_brighter) & (red <= lip_a + 2.0)
     teeth[:, int(most * LOWER_TEETH_SAMPLES):] = False  # the lip's own highlight is no tooth
     last = np.where(teeth.any(1), LOWER_TEETH_SAMPLES - 1 - np.argmax(teeth[:, ::-1], 1), -1)
-    dark = light < lip_l - LOWER_TEETH_LIGHTER / 2  # the dark line where the teeth meet the lip
+    dark = light < lip_l - tn.lower_teeth_lighter / 2  # the dark line where the teeth meet the lip
     for k in np.nonzero(last >= 0)[0]:
         while last[k] + 1 < LOWER_TEETH_SAMPLES and dark[k, last[k] + 1]:
             last[k] += 1
     if through_dark:  # no teeth: the dark run the column starts in
-        deepest = int(LOWER_DARK_MOST * (LOWER_TEETH_SAMPLES - 1))
+        deepest = int(tn.lower_dark_most * (LOWER_TEETH_SAMPLES - 1))
         for k in np.nonzero((last < 0) & dark[:, 0])[0]:
             run = dark[k, : deepest + 1]
             last[k] = (int(np.argmin(run)) if not run.all() else deepest + 1) - 1
-    share = np.where(last >= 0, t[np.maximum(last, 0)] + LOWER_TEETH_MARGIN, 0.0)
+    share = np.where(last >= 0, t[np.maximum(last, 0)] + tn.lower_teeth_margin, 0.0)
     share[[0, -1]] = 0.0  # the corners stay
     share = np.convolve(np.pad(np.maximum.reduce([np.roll(share, 1), share, np.roll(share, -1)]), 1, mode="edge"),
                         np.ones(3) / 3, mode="valid")

@@ -20,22 +20,11 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import pixel_max
+from faceedit.stage.tuning_face import RegionsTuning
 
 #: The work box is worked on where the eyes lie this many px apart (GrabCut's speed; the matte
 #: comes back to the photo's pixels through the guided filter).
 WORK_EYE_DISTANCE = 48.0
-#: The head box around a face, in eye distances from the eyes' midpoint: sideways, above the
-#: brows, below the chin.
-BOX_SIDE, BOX_ABOVE, BOX_BELOW = 2.4, 2.0, 1.8
-#: A matte value within this of 0 or 1 is sure; what lies behind the hair is averaged over this
-#: many eye distances; the hair and what lies behind it must differ by this (Lab L) for the
-#: lightness to say how much hair a pixel holds (:func:`consistent`).
-UNSURE, BEHIND, CONTRAST_MIN = 0.05, 0.15, 12.0
-#: Lab L's local deviation (5 px) under which a pixel is smooth (a wall, not hair); the hair's
-#: outer edge (eye distances from the matte's outside) where a pixel's lightness sets its share.
-SMOOTH, EDGE = 2.0, 0.02
-#: The guided filter's radius (eye distances) and regulariser (unit levels squared).
-MATTE_RADIUS, MATTE_EPS = 0.05, 2e-4
 
 
 @dataclass(frozen=True)
@@ -65,15 +54,17 @@ class Work:
         return cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
 
 
-def head_box(lm: np.ndarray, shape: tuple[int, ...]) -> Work:
-    """The head and neck around a face at 68 landmarks ``lm`` in a photo of ``shape``."""
+def head_box(lm: np.ndarray, shape: tuple[int, ...], tuning: RegionsTuning | None = None) -> Work:
+    """The head and neck around a face at 68 landmarks ``lm`` in a photo of ``shape`` (``box_side``,
+    ``box_above``, ``box_below`` of ``tuning``, default its defaults)."""
+    tn = tuning if tuning is not None else RegionsTuning()
     lm = np.asarray(lm, np.float64)
     d = max(eye_distance(lm), 1.0)
     h, w = shape[:2]
     mid = (lm[36:42].mean(0) + lm[42:48].mean(0)) / 2
-    top = float(lm[17:27, 1].min()) - BOX_ABOVE * d
-    bottom = float(lm[8, 1]) + BOX_BELOW * d
-    x0, x1 = int(np.floor(mid[0] - BOX_SIDE * d)), int(np.ceil(mid[0] + BOX_SIDE * d))
+    top = float(lm[17:27, 1].min()) - tn.box_above * d
+    bottom = float(lm[8, 1]) + tn.box_below * d
+    x0, x1 = int(np.floor(mid[0] - tn.box_side * d)), int(np.ceil(mid[0] + tn.box_side * d))
     y0, y1 = int(np.floor(top)), int(np.ceil(bottom))
     box = (max(x0, 0), max(y0, 0), min(x1, w), min(y1, h))
     return Work(box, min(1.0, WORK_EYE_DISTANCE / d))
@@ -117,55 +108,59 @@ def guided_coefficients(guide: np.ndarray, src: np.ndarray, r: int, eps: float) 
     return _box(a, r), _box(b, r)
 
 
-def refine(work: Work, full: np.ndarray, hard: np.ndarray, d: float) -> np.ndarray:
+def refine(work: Work, full: np.ndarray, hard: np.ndarray, d: float, tuning: RegionsTuning | None = None) -> np.ndarray:
     """A work-scale matte ``hard`` ((h, w) 0..1) as a soft matte at the photo's pixels of the box:
     the guided filter fitted at work scale on the box's colours, its coefficients upsampled to
-    ``full`` (the box at the photo's pixels, float32 0..1 RGB) and applied there."""
+    ``full`` (the box at the photo's pixels, float32 0..1 RGB) and applied there (its radius and
+    regulariser ``tuning``'s ``matte_radius`` and ``matte_eps``)."""
+    tn = tuning if tuning is not None else RegionsTuning()
     small = work.small(full)
-    r = max(1, int(round(MATTE_RADIUS * d * work.scale)))
-    a, b = guided_coefficients(small, hard, r, MATTE_EPS)
+    r = max(1, int(round(tn.matte_radius * d * work.scale)))
+    a, b = guided_coefficients(small, hard, r, tn.matte_eps)
     size = (full.shape[1], full.shape[0])
     a = cv2.resize(a, size, interpolation=cv2.INTER_LINEAR)
     b = cv2.resize(b, size, interpolation=cv2.INTER_LINEAR)
     return np.clip((a * full).sum(-1) + b, 0.0, 1.0)
 
 
-def consistent(work: Work, full: np.ndarray, matte: np.ndarray, d: float, face: np.ndarray) -> np.ndarray:
+def consistent(work: Work, full: np.ndarray, matte: np.ndarray, d: float, face: np.ndarray,
+               tuning: RegionsTuning | None = None) -> np.ndarray:
     """``matte`` (the box at the photo's pixels, 0..1) where it is unsure (between
-    :data:`UNSURE` and 1 - it) moved to the share of hair each pixel's lightness says it holds
+    ``unsure`` and 1 - it, of ``tuning``) moved to the share of hair each pixel's lightness says it holds
     (up always, down only where the photo is smooth there: a highlight is hair):
     between the hair's own (its sure part's median) and what lies behind it there (the pixels
-    sure not to be hair nearby, averaged), where the two differ by :data:`CONTRAST_MIN` Lab
-    units or more: a pixel as light as the wall behind thin strands is no hair, one as dark as
+    sure not to be hair nearby, averaged over ``behind``), where the two differ by
+    ``contrast_min`` Lab units or more: a pixel as light as the wall behind thin strands is no hair, one as dark as
     the hair is all hair."""
+    tn = tuning if tuning is not None else RegionsTuning()
     small = work.small(full)
     m = work.small(matte)
     light = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)[..., 0]
-    sure = m > 1.0 - UNSURE
+    sure = m > 1.0 - tn.unsure
     if int(sure.sum()) < 20:
         return matte
     hair_l = float(np.median(light[sure]))
-    away = (m < UNSURE).astype(np.float32)
-    sigma = max(1.0, BEHIND * d * work.scale)
+    away = (m < tn.unsure).astype(np.float32)
+    sigma = max(1.0, tn.behind * d * work.scale)
     seen = cv2.GaussianBlur(light * away, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(away, (0, 0), sigma), 1e-3)
     size = (full.shape[1], full.shape[0])
     behind = cv2.resize(seen, size, interpolation=cv2.INTER_LINEAR)
     light_full = cv2.cvtColor(full, cv2.COLOR_RGB2Lab)[..., 0]
     gap = behind - hair_l
     share = np.clip((behind - light_full) / np.where(np.abs(gap) < 1e-3, 1e-3, gap), 0.0, 1.0)
-    trust = np.clip((np.abs(gap) - CONTRAST_MIN) / CONTRAST_MIN, 0.0, 1.0)
-    unsure = np.clip(np.minimum(matte, 1.0 - matte) / UNSURE, 0.0, 1.0)  # 0 where sure, 1 where unsure
+    trust = np.clip((np.abs(gap) - tn.contrast_min) / tn.contrast_min, 0.0, 1.0)
+    unsure = np.clip(np.minimum(matte, 1.0 - matte) / tn.unsure, 0.0, 1.0)  # 0 where sure, 1 where unsure
     # a strand darker than the matte says is taken in; a pixel lighter than it says is let out
     # only where it is smooth (a wall; a highlight on hair has the strands' texture)
     mean = cv2.blur(light_full, (5, 5))
     rough = np.sqrt(np.maximum(cv2.blur(light_full * light_full, (5, 5)) - mean * mean, 0.0))
-    smooth = np.clip((2.0 * SMOOTH - rough) / SMOOTH, 0.0, 1.0)
-    # ... or where it lies at the hair's outer edge (within EDGE of the matte's outside), sure or
+    smooth = np.clip((2.0 * tn.smooth_rough - rough) / tn.smooth_rough, 0.0, 1.0)
+    # ... or where it lies at the hair's outer edge (within ``hair_edge`` of the matte's outside), sure or
     # not: the guided filter calls the strands' tips, half wall, nearly all hair, and the new
     # colour's shift on them drew a bright line round a dark head made blond
     # (the outside reaching the box's border, less the face (``face``: its coverage over the box):
     # a gap inside the hair, a parting, is hair's; the hairline is the skin's and the hair's alone)
-    r = max(1, int(round(EDGE * d)))
+    r = max(1, int(round(tn.hair_edge * d)))
     n, labels = cv2.connectedComponents((matte < 0.5).astype(np.uint8), connectivity=4)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     outer = np.zeros(n, bool)

@@ -28,9 +28,6 @@ from faceedit.stage.tuning_face import PoseTuning
 
 #: The turn at +-1, degrees.
 MAX_DEGREES = 15.0
-#: Depth spread from the mesh's points inside the face, beyond it, and the blend between the
-#: two across the face's outline (face widths).
-DEPTH_NEAR, DEPTH_REACH, DEPTH_BLEND = 0.04, 0.25, 0.06
 #: Grid step of the field, in face widths (the field is smooth: a coarse grid carries it).
 GRID = 1 / 48
 #: Fixed-point steps inverting the forward field.
@@ -89,7 +86,7 @@ class HeadTurn:
 
     def _depth(self, xy: np.ndarray, z: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
         """Depth on the grid: the mesh's own inside the face (normalised Gaussian splatting), and
-        beyond it the same spread far (:data:`DEPTH_REACH`): hair and neck take the depth of
+        beyond it the same spread far (``depth_reach``): hair and neck take the depth of
         the face's outline nearest them, with no step at the outline."""
         gh, gw = px.shape
         count = np.zeros((gh, gw), np.float64)
@@ -103,14 +100,14 @@ class HeadTurn:
             s = sigma * self.width / self.step
             return cv2.GaussianBlur(total, (0, 0), s), cv2.GaussianBlur(count, (0, 0), s)
 
-        num, den = spread(DEPTH_NEAR)
-        fnum, fden = spread(DEPTH_REACH)
+        num, den = spread(self.tuning.depth_near)
+        fnum, fden = spread(self.tuning.depth_reach)
         far = np.where(fden > 1e-12, fnum / np.maximum(fden, 1e-300), self.edge_depth)
         own = np.where(den > 1e-3 * den.max(), num / np.maximum(den, 1e-300), far)
         inside = np.zeros((gh, gw), np.uint8)
         hull = np.stack([(xy[:, 0] - self.gx[0]) / self.step, (xy[:, 1] - self.gy[0]) / self.step], 1)
         cv2.fillConvexPoly(inside, np.round(cv2.convexHull(hull.astype(np.float32))).astype(np.int32), 1)
-        cover = cv2.GaussianBlur(inside.astype(np.float64), (0, 0), DEPTH_BLEND * self.width / self.step)
+        cover = cv2.GaussianBlur(inside.astype(np.float64), (0, 0), self.tuning.depth_blend * self.width / self.step)
         return cover * own + (1 - cover) * far
 
     def _displacement(self, px: np.ndarray, py: np.ndarray, depth: np.ndarray) -> np.ndarray:

@@ -39,12 +39,6 @@ from faceedit.faces.mesh68 import FACE_OVAL
 from faceedit.stage.matting import Work, consistent, fill, head_box, refine, unit
 from faceedit.stage.tuning_face import RegionsTuning
 
-#: The ellipse beyond which, above the eyes, is background (sideways and above the outline, eye
-#: distances).
-FAR_SIDE, FAR_ABOVE = 1.3, 1.6
-#: Beside the face at the ears' height, a pixel redder (Lab a) than the hair above by this and
-#: than this share of the cheeks' redness is an ear, not hair.
-EAR_REDDER, EAR_CHEEK = 6.0, 0.6
 #: GrabCut's rounds, and the seed of the random start of its colour models.
 GRABCUT_ROUNDS, GRABCUT_SEED = 4, 0
 
@@ -103,7 +97,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     tn = tuning if tuning is not None else RegionsTuning()
     lm = np.asarray(lm, np.float64)
     d = eye_distance(lm)
-    work = head_box(lm, pixels.shape)
+    work = head_box(lm, pixels.shape, tn)
     full = unit(work.crop(pixels))
     small = work.small(full)
     h, w = small.shape[:2]
@@ -131,7 +125,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     mask[cap > 0] = cv2.GC_PR_FGD
     mask[forehead] = cv2.GC_PR_BGD
     # the forehead's skin (the cheeks' colour) is not hair; hair hanging over it may be
-    like = skin_likeness(cv2.cvtColor(small, cv2.COLOR_RGB2Lab), sample_mask(work, skin_samples(lm, d)[:2]))
+    like = skin_likeness(cv2.cvtColor(small, cv2.COLOR_RGB2Lab), sample_mask(work, skin_samples(lm, d)[:2]), tn)
     if like is not None:
         mask[forehead & (like > 0.5)] = cv2.GC_BGD
     # the face and the neck below the chin: not hair
@@ -141,8 +135,8 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     cv2.fillPoly(mask, [np.round(neck).astype(np.int32)], cv2.GC_BGD)
     # far above and beside the head: background
     far = np.zeros((h, w), np.uint8)
-    cv2.ellipse(far, (int(centre[0]), int(eyes_y)), (int(half + FAR_SIDE * s), int(eyes_y - top + FAR_ABOVE * s)),
-                0, 0, 360, 1, -1)
+    cv2.ellipse(far, (int(centre[0]), int(eyes_y)),
+                (int(half + tn.far_side * s), int(eyes_y - top + tn.far_above * s)), 0, 0, 360, 1, -1)
     above = np.arange(h)[:, None] < eyes_y
     beside = (np.arange(h)[:, None] < chin[1]) & (np.abs(np.arange(w)[None] - centre[0]) > half - 0.1 * s)
     mask[(far > 0) & (above | beside) & (face_small <= 0.5)] = cv2.GC_PR_FGD
@@ -181,7 +175,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     cheeks = sample_mask(work, skin_samples(lm, d)[:2])
     if cheeks.any():
         hair_a = float(np.median(lab[..., 1][head_hair])) if head_hair.any() else 0.0
-        red = max(hair_a + EAR_REDDER, EAR_CHEEK * float(np.median(lab[..., 1][cheeks])))
+        red = max(hair_a + tn.ear_redder, tn.ear_cheek * float(np.median(lab[..., 1][cheeks])))
         hair[ear_rows & (face_small <= 0.5) & (lab[..., 1] > red)] = 0
     if int(hair.sum()) < tn.min_hair * s * s:  # a bald or shaven head: no hair
         return HeadRegions(work, face_full, np.zeros(face_full.shape, np.float32))
@@ -196,7 +190,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     keep[np.unique(labels[reach & beside & (hair > 0)])] = True
     keep[0] = False
     hard = keep[labels].astype(np.float32)
-    soft = consistent(work, full, refine(work, full, hard, d), d, face_full)
+    soft = consistent(work, full, refine(work, full, hard, d, tn), d, face_full, tn)
     return HeadRegions(work, face_full, soft * (1.0 - _inside_face(work, lm, face_full.shape)))
 
 
@@ -219,25 +213,7 @@ def _inside_face(work: Work, lm: np.ndarray, shape: tuple[int, int]) -> np.ndarr
     return cv2.GaussianBlur(inside, (0, 0), max(0.5, 0.02 * eye_distance(lm)))
 
 
-# -- the skin ---------------------------------------------------------------------------------------
-#: Features kept out of the skin: eyes and lips grown by these (eye distances), brows as a band
-#: this thick either side of their line.
-EYE_GROW, LIP_GROW, BROW_HALF = 0.07, 0.04, 0.06
-#: The skin's chroma model: Mahalanobis distance in Lab's a, b under which a pixel is skin, and
-#: over which it is not (soft between); a, b spread at least this (Lab units).
-SKIN_NEAR, SKIN_FAR, SKIN_SPREAD = 3.5, 5.0, 2.5
-#: The skin reaches this far (eye distances) beyond the face's outline beside it from the brows to
-#: :data:`EAR_LOBE` below the nose's tip (the ears), and :data:`OUTLINE` elsewhere.
-EARS, EAR_LOBE, OUTLINE = 0.4, 0.3, 0.08
-#: The wall beside the head: a quadratic Lab surface fitted to the box's side strips (this share
-#: of its width) above the chin, trusted where its 90th-percentile residual is under
-#: :data:`WALL_FIT`; outside the face's outline a pixel within ``background_delta`` of it (or
-#: 1.5x that percentile) is wall, not skin.
-WALL_STRIP, WALL_FIT = 0.06, 6.0
-#: A pixel whose chroma (relative to its lightness, as :func:`skin_likeness` reads it) is under
-#: the first share of the seen skin's median is not skin, over the second it may be (white and
-#: grey clothes next to pale skin whose chroma model is wide enough to take them).
-GREY_BELOW, GREY_ABOVE = 0.35, 0.55
+# -- the skin (its tuned values: RegionsTuning's) ----------------------------------------------------
 
 
 def _grow(poly: np.ndarray, by: float) -> np.ndarray:
@@ -248,15 +224,17 @@ def _grow(poly: np.ndarray, by: float) -> np.ndarray:
 
 
 def feature_mask(shape: tuple[int, int], lm: np.ndarray, d: float, origin: tuple[float, float] = (0.0, 0.0),
-                 scale: float = 1.0) -> np.ndarray:
+                 scale: float = 1.0, tuning: RegionsTuning | None = None) -> np.ndarray:
     """float32 ``shape``: eyes, brows and lips of 68 landmarks ``lm`` (photo px), filled at
-    ``scale`` px per photo px with ``origin`` (photo px) at the array's corner."""
+    ``scale`` px per photo px with ``origin`` (photo px) at the array's corner, grown by
+    ``tuning``'s ``eye_grow``, ``lip_grow`` and ``brow_half``."""
+    tn = tuning if tuning is not None else RegionsTuning()
     lm = (np.asarray(lm, np.float64) - origin + 0.5) * scale - 0.5
     s = d * scale
-    polys = [_grow(lm[36:42], EYE_GROW * s), _grow(lm[42:48], EYE_GROW * s), _grow(lm[48:60], LIP_GROW * s)]
+    polys = [_grow(lm[36:42], tn.eye_grow * s), _grow(lm[42:48], tn.eye_grow * s), _grow(lm[48:60], tn.lip_grow * s)]
     out = fill(shape, polys)
     for brow in (lm[17:22], lm[22:27]):
-        t = max(1, int(round(2 * BROW_HALF * s)))
+        t = max(1, int(round(2 * tn.brow_half * s)))
         cv2.polylines(out, [np.round(brow * 16).astype(np.int32)], False, 1.0, t, cv2.LINE_AA, shift=4)
     return np.clip(out, 0.0, 1.0)
 
@@ -277,11 +255,12 @@ def skin_samples(lm: np.ndarray, d: float) -> list[tuple[np.ndarray, float]]:
             ((lm[19] + lm[24]) / 2 + 0.35 * d * up, 0.12 * d)]
 
 
-def skin_likeness(lab: np.ndarray, seen: np.ndarray) -> np.ndarray | None:
+def skin_likeness(lab: np.ndarray, seen: np.ndarray, tuning: RegionsTuning | None = None) -> np.ndarray | None:
     """(h, w) 0..1 how like the skin at ``seen`` (bool) each pixel of ``lab`` (float32 Lab) is: its
     chroma relative to its lightness (shaded skin keeps its hue, its chroma falls with it) near
-    the seen skin's (a Gaussian, :data:`SKIN_NEAR` .. :data:`SKIN_FAR`), neither much darker nor
-    much lighter. None where too little skin is seen."""
+    the seen skin's (a Gaussian, ``skin_near`` .. ``skin_far`` of ``tuning``), neither much
+    darker nor much lighter. None where too little skin is seen."""
+    tn = tuning if tuning is not None else RegionsTuning()
     own = float(np.median(lab[seen][:, 0])) if seen.any() else 0.0
     if int(seen.sum()) < 5 or own <= 1.0:
         return None
@@ -289,10 +268,10 @@ def skin_likeness(lab: np.ndarray, seen: np.ndarray) -> np.ndarray | None:
     rel = lab[..., 1:] * (own / np.maximum(light, 0.2 * own))[..., None]
     ab = rel[seen].astype(np.float64)
     mean = ab.mean(0)
-    cov = np.cov(ab.T) + SKIN_SPREAD**2 * np.eye(2)
+    cov = np.cov(ab.T) + tn.skin_spread**2 * np.eye(2)
     diff = rel - mean
     m = np.sqrt(np.einsum("...i,ij,...j->...", diff, np.linalg.inv(cov), diff))
-    p = np.clip((SKIN_FAR - m) / (SKIN_FAR - SKIN_NEAR), 0.0, 1.0)
+    p = np.clip((tn.skin_far - m) / (tn.skin_far - tn.skin_near), 0.0, 1.0)
     p *= np.clip((light - 0.25 * own) / (0.15 * own), 0.0, 1.0)  # too dark: hair, nostrils, shadow lines
     p *= np.clip((1.35 * own - light) / (0.1 * own), 0.0, 1.0)  # too light: a white collar
     return p.astype(np.float32)
@@ -315,7 +294,7 @@ def skin_matte(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions,
     """Soft skin of face, ears and neck over ``regions``' box at the photo's pixels (0..1): the
     colour of the cheeks and forehead (a Gaussian in Lab's a, b; the lightness free), connected
     to the face, less the hair matte and the eyes, brows and lips."""
-    return skin_without_features(skin_area(pixels, lm, regions, tuning), lm, regions)
+    return skin_without_features(skin_area(pixels, lm, regions, tuning), lm, regions, tuning)
 
 
 def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions,
@@ -332,12 +311,12 @@ def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions,
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
     seen = sample_mask(work, skin_samples(lm, d))
     yy, xx = np.mgrid[0:h, 0:w]
-    p = skin_likeness(lab, seen)
+    p = skin_likeness(lab, seen, tn)
     if p is None:
         return np.zeros(regions.face.shape, np.float32)
     chroma = np.hypot(lab[..., 1], lab[..., 2]) * (np.median(lab[seen][:, 0]) / np.maximum(lab[..., 0], 1.0))
     own = float(np.median(chroma[seen]))
-    p *= np.clip((chroma - GREY_BELOW * own) / ((GREY_ABOVE - GREY_BELOW) * max(own, 1e-3)), 0.0, 1.0)
+    p *= np.clip((chroma - tn.grey_below * own) / ((tn.grey_above - tn.grey_below) * max(own, 1e-3)), 0.0, 1.0)
     # near the face: its outline grown a little, more beside it at the ears' height, and the
     # neck's column below the chin (the wall beside the jaw, under the ears, is not skin)
     face = (fill((h, w), [work.to_work(face_outline(lm))]) > 0.5).astype(np.uint8)
@@ -345,17 +324,17 @@ def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions,
     def grown(by: float) -> np.ndarray:
         return cv2.dilate(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(by * d * work.scale) + 1,) * 2))
 
-    near = grown(OUTLINE)
+    near = grown(tn.outline)
     ear_top = float(work.to_work(lm[17:27])[:, 1].min())
-    ear_bottom = float(work.to_work(lm[33:34])[0, 1]) + EAR_LOBE * d * work.scale
-    ears = grown(EARS)
+    ear_bottom = float(work.to_work(lm[33:34])[0, 1]) + tn.ear_lobe * d * work.scale
+    ears = grown(tn.ears)
     rows = slice(int(np.clip(ear_top, 0, h)), int(np.clip(np.ceil(ear_bottom), 0, h)))
     near[rows] = np.maximum(near[rows], ears[rows])
     jaw = work.to_work(lm[[3, 13]])
     chin_y = float(work.to_work(lm[8:9])[0, 1])
     near[int(max(chin_y - 0.5 * d * work.scale, 0)):, int(max(jaw[:, 0].min(), 0)):int(max(jaw[:, 0].max(), 0))] = 1
     p *= near
-    p[(wall_like(lab, work, lm, tn.background_delta) & (face == 0))] = 0.0
+    p[(wall_like(lab, work, lm, tn) & (face == 0))] = 0.0
     hair_small = work.small(regions.hair)
     p *= 1.0 - np.clip(2.0 * hair_small, 0.0, 1.0)
     hard = (p > 0.5).astype(np.uint8)
@@ -367,7 +346,7 @@ def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions,
     keep[np.unique(labels[(seen | near_neck) & (hard > 0)])] = True
     keep[0] = False
     hard = fill_holes(keep[labels]).astype(np.float32)  # a blemish, a nostril: the skin's
-    soft = refine(work, full, hard, d)
+    soft = refine(work, full, hard, d, tn)
     # no further than skin_reach beyond the skin found (a wall of the skin's colour)
     reach = cv2.resize(hard, (soft.shape[1], soft.shape[0]), interpolation=cv2.INTER_LINEAR)
     r = max(1, int(round(tn.skin_reach * d)))
@@ -379,31 +358,34 @@ def skin_area(pixels: np.ndarray, lm: np.ndarray, regions: HeadRegions,
     return soft * fade[:, None].astype(np.float32)
 
 
-def wall_like(lab: np.ndarray, work: Work, lm: np.ndarray, delta: float = RegionsTuning.background_delta) -> np.ndarray:
+def wall_like(lab: np.ndarray, work: Work, lm: np.ndarray, tuning: RegionsTuning | None = None) -> np.ndarray:
     """bool over the work box (``lab``: its Lab at work scale): the pixels of the wall behind the
     head, as a smooth surface fitted to the box's side strips above the chin explains them
-    (:data:`WALL_STRIP`, :data:`WALL_FIT`; within ``delta`` of it, or 1.5 times its fit); none where the strips are not one smooth surface
-    (hair down to the box's sides, a scene)."""
+    (``tuning``'s ``wall_strip``, ``wall_fit``; within ``background_delta`` of it, or 1.5 times
+    its fit); none where the strips are not one smooth surface (hair down to the box's sides, a
+    scene)."""
+    tn = tuning if tuning is not None else RegionsTuning()
     h, w = lab.shape[:2]
     chin = int(np.clip(work.to_work(np.asarray(lm, np.float64)[8:9])[0, 1], 0, h))
-    sx = max(2, int(WALL_STRIP * w))
+    sx = max(2, int(tn.wall_strip * w))
     strips = np.zeros((h, w), bool)
     strips[:chin, :sx] = strips[:chin, -sx:] = True
     if int(strips.sum()) < 30:
         return np.zeros((h, w), bool)
     residual, fit = wall_residual(lab, strips)
-    if fit > WALL_FIT:
+    if fit > tn.wall_fit:
         return np.zeros((h, w), bool)
-    return residual < max(delta, 1.5 * fit)
+    return residual < max(tn.background_delta, 1.5 * fit)
 
 
-def skin_without_features(area: np.ndarray, lm: np.ndarray, regions: HeadRegions) -> np.ndarray:
+def skin_without_features(area: np.ndarray, lm: np.ndarray, regions: HeadRegions,
+                          tuning: RegionsTuning | None = None) -> np.ndarray:
     """The skin ``area`` (over ``regions``' box at the photo's pixels, 0..1) less the hair matte
     and the features of the face at 68 landmarks ``lm`` (eyes, brows and lips, grown a little,
     their edges softened)."""
     lm = np.asarray(lm, np.float64)
     d = eye_distance(lm)
-    features = feature_mask(area.shape, lm, d, regions.work.box[:2])
+    features = feature_mask(area.shape, lm, d, regions.work.box[:2], tuning=tuning)
     features = cv2.GaussianBlur(features, (0, 0), max(0.5, 0.02 * d))
     return area * (1.0 - features) * (1.0 - regions.hair)
 
@@ -428,17 +410,19 @@ class HeadLook:
     skin: np.ndarray | None = None
     hair_colour: np.ndarray | None = None  # the hair's own colour there (:func:`hair_colour`)
 
-    def on(self, lm: np.ndarray, pixels: np.ndarray) -> tuple[HeadRegions, np.ndarray | None]:
+    def on(self, lm: np.ndarray, pixels: np.ndarray,
+           tuning: RegionsTuning | None = None) -> tuple[HeadRegions, np.ndarray | None]:
         """(the head's regions, its skin area or None) moved onto the face at 68 landmarks ``lm``
         in ``pixels`` ((H, W, 3) RGB): the mattes warped by the skull's similarity into the
         face's own head box, the hair's edges laid again on the frame's own (:func:`refine`,
         :func:`consistent`: a matte carried a pixel off the hair's edge would recolour the wall
-        behind it), the face within its 68 points taken out of the hair again (a jaw that moved)."""
+        behind it), the face within its 68 points taken out of the hair again (a jaw that moved);
+        the box and the edges by ``tuning`` (default its defaults)."""
         shape = pixels.shape
         from faceedit.faces.align import similarity_transform, to_3x3
 
         lm = np.asarray(lm, np.float64)
-        work = head_box(lm, shape)
+        work = head_box(lm, shape, tuning)
         if work.box == self.regions.work.box and np.array_equal(lm, self.landmarks):  # where it was found
             return self.regions, self.skin
         m = similarity_transform(self.landmarks[SKULL], lm[SKULL])
@@ -459,7 +443,7 @@ class HeadLook:
         full = unit(work.crop(pixels))
         d = eye_distance(lm)
         face = carry(self.regions.face)
-        hair = consistent(work, full, refine(work, full, work.small(carry(self.regions.hair)), d), d, face)
+        hair = consistent(work, full, refine(work, full, work.small(carry(self.regions.hair)), d, tuning), d, face, tuning)
         hair = hair * (1.0 - _inside_face(work, lm, shape2))
         regions = HeadRegions(work, face, hair.astype(np.float32))
         return regions, None if self.skin is None else carry(self.skin)
@@ -479,6 +463,6 @@ def head_look(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, carri
         return HeadLook(lm, regions, skin_area(pixels, lm, regions, tuning) if skin else None,
                         hair_colour(pixels, regions, tuning))
     if skin and carried.skin is None:
-        regions, _ = carried.on(lm, pixels)
+        regions, _ = carried.on(lm, pixels, tuning)
         return HeadLook(lm, regions, skin_area(pixels, lm, regions, tuning), carried.hair_colour)
     return carried

@@ -16,6 +16,7 @@ from faceedit.conditions import SKIN_TONES
 from faceedit.pixels import pixel_max
 from faceedit.stage.matting import unit
 from faceedit.stage.regions import HeadRegions, hair_matte, skin_matte, skin_without_features
+from faceedit.stage.tuning_face import RegionsTuning
 
 #: Each tone's change: lightness added at the skin's median lightness (L units; in proportion to
 #: a pixel's own elsewhere), the a (red) and b (yellow) chroma's scale and shift.
@@ -28,15 +29,18 @@ assert tuple(TONES) == SKIN_TONES, "the tones' names are declared in faceedit.co
 
 
 def retone(pixels: np.ndarray, lm: np.ndarray, tone: str, strength: float = 1.0, mesh: np.ndarray | None = None,
-           regions: HeadRegions | None = None, area: np.ndarray | None = None) -> np.ndarray:
+           regions: HeadRegions | None = None, area: np.ndarray | None = None,
+           tuning: RegionsTuning | None = None) -> np.ndarray:
     """``pixels`` ((H, W, 3) uint8/uint16 RGB, unchanged) with the skin of the face at 68
     landmarks ``lm`` moved to ``tone`` (:data:`SKIN_TONES`), ``strength`` (0..1) of the way;
     ``regions``: the face's head mattes, ``area``: its skin area over their box
-    (:func:`~faceedit.stage.regions.skin_area`), where already found."""
+    (:func:`~faceedit.stage.regions.skin_area`), where already found; ``tuning``: how the mattes
+    are found where they are not (:class:`~faceedit.stage.tuning_face.RegionsTuning`, default its
+    defaults)."""
     if strength <= 0:
         return pixels.copy()
-    r = regions if regions is not None else hair_matte(pixels, lm, mesh)
-    matte = skin_matte(pixels, lm, r) if area is None else skin_without_features(area, lm, r)
+    r = regions if regions is not None else hair_matte(pixels, lm, mesh, tuning)
+    matte = skin_matte(pixels, lm, r, tuning) if area is None else skin_without_features(area, lm, r, tuning)
     x0, y0, x1, y1 = r.work.box
     rgb = unit(pixels[y0:y1, x0:x1])
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)

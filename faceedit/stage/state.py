@@ -49,16 +49,12 @@ from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
 from faceedit.faces.iris import lid_over_iris
 from faceedit.faces.landmarks import FLIP, eye_distance
 from faceedit.stage.moves import TARGET_MOVES, face_frame, jaw_follows, real_opening, target_moves
+from faceedit.stage.tuning import StageTuning
 
 #: Landmark noise (canonical px, 256-px frame: about 0.012 eye distances) the state fit assumes.
 #: Between 0.3 and 1 px the held-out truth barely changes; below 0.1 px identity leaks into the
 #: expression state (a neutral face reads as 2.7 standard deviations of expression instead of 1.1).
 SHAPE_NOISE = 1.0
-#: A state whose mouth (the face's own identity showing it) opens less than this many eye
-#: distances between the inner lips is a closed mouth: the edit makes the lips meet. The state
-#: read from a smiling face's landmarks under-reads its opening, so removing the smile's state
-#: alone leaves the teeth showing; real neutral photos measure about 0.01.
-LIPS_CLOSED = 0.03
 INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
 #: State coordinates are clipped to this many standard deviations of their axis.
 STATE_CLIP = 4.0
@@ -204,6 +200,7 @@ class ExpressionStates:
     expressions: list[str]
     aus: list[int]
     _np: dict[str, Any]  # the model's cache of numpy copies (the solvers are kept there too)
+    tuning: StageTuning  # the model's tuned values
 
     def _a(self, name: str) -> np.ndarray:  # provided by the model
         raise NotImplementedError
@@ -231,9 +228,9 @@ class ExpressionStates:
         rows = []
         for t in self.line_targets():
             goal = mean + (self._a(f"state_{t}").astype(np.float64) @ self._a("expression_basis")).reshape(68, 2)
-            if lip_gap(goal) < LIPS_CLOSED:
+            if lip_gap(goal) < self.tuning.edit.lips_closed:
                 goal = close_lips(goal)
-            goal = target_moves(mean, jaw_follows(mean, real_opening(mean, goal)), t, 1.0)
+            goal = target_moves(mean, jaw_follows(mean, real_opening(mean, goal, self.tuning.edit)), t, 1.0)
             rows.append((goal - mean).reshape(-1))
         return np.array(rows).reshape(-1, mean.size)
 
@@ -464,7 +461,8 @@ class ExpressionStates:
 
     def goal_landmarks(self, lm: np.ndarray, cur: FaceState, new: np.ndarray, strength: float) -> np.ndarray:
         """Photo landmarks of a face at ``lm`` (state ``cur``) moved to state ``new``; a state
-        whose mouth is closed (:data:`LIPS_CLOSED`) closes the lips, ``strength`` of the way."""
+        whose mouth is closed (:attr:`~faceedit.stage.tuning.EditTuning.lips_closed`) closes the
+        lips, ``strength`` of the way."""
         d = ((new - cur.expression) @ self._a("expression_basis")).reshape(68, 2)
         goal = apply_affine(invert_affine(self.normaliser(lm)), cur.canonical + d)
         closing = self.closes_mouth(cur, new, strength)
@@ -476,11 +474,12 @@ class ExpressionStates:
 
     def closes_mouth(self, cur: FaceState, new: np.ndarray, strength: float) -> float:
         """How far (0..1) an edit from ``cur`` to state ``new`` brings the lips together: a
-        state whose mouth is closed (:data:`LIPS_CLOSED`) closes them, ``strength`` of the way;
-        lips that are closed already stay closed at any strength (half of the way would leave
+        state whose mouth is closed (:attr:`~faceedit.stage.tuning.EditTuning.lips_closed`)
+        closes them, ``strength`` of the way; lips that are closed already stay closed at any strength (half of the way would leave
         the crease between them, which the cut encloses, open as a light line)."""
-        if strength > 0 and lip_gap(self.expression_shape(new, cur.identity)) < LIPS_CLOSED:
-            if lip_gap(self.expression_shape(cur.expression, cur.identity)) < LIPS_CLOSED:
+        closed = self.tuning.edit.lips_closed
+        if strength > 0 and lip_gap(self.expression_shape(new, cur.identity)) < closed:
+            if lip_gap(self.expression_shape(cur.expression, cur.identity)) < closed:
                 return 1.0
             return min(float(strength), 1.0)
         return 0.0

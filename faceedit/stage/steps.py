@@ -91,8 +91,9 @@ from faceedit.stage.records import (
 )
 from faceedit.stage.regions import head_look
 from faceedit.stage.smile import paint_smile, smile_lift, smile_skin, smile_taken
-from faceedit.stage.state import LIPS_CLOSED, lip_gap, raise_lids
+from faceedit.stage.state import lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
+from faceedit.stage.tuning_face import LipsTuning
 from faceedit.stage.turned import moved_less
 
 
@@ -114,7 +115,8 @@ def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float) -> bool:
     return any(aperture(moved, e) < ratio * aperture(lm, e) for e in (list(range(36, 42)), list(range(42, 48))))
 
 
-def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: EditTuning) -> Curves | None:
+def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: EditTuning,
+                 lips: LipsTuning | None = None) -> Curves | None:
     """The mouth interior found from colour (``shown``) as the lips' cut, or None where the Face
     Mesh's inner-lip loop is the cut instead: a mouth that closes widens it by the closing
     margins (its teeth must all go); one that does not drops it where it spans less than
@@ -124,7 +126,7 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     if shown is None:
         return None
     if closing > 0:
-        return widen_interior(*shown, tuning.closing_margin_up, tuning.closing_margin_down)
+        return widen_interior(*shown, tuning.closing_margin_up, tuning.closing_margin_down, lips)
     width = float(np.linalg.norm(shown[0][-1] - shown[0][0]))
     if width < tuning.narrow_interior * float(np.linalg.norm(lm[64] - lm[60])):
         return None
@@ -156,11 +158,11 @@ def mouth_still(lm: np.ndarray, goal: np.ndarray) -> bool:
     return float(np.abs(np.asarray(goal)[48:] - np.asarray(lm)[48:]).max()) < 0.01
 
 
-def smiles_over_dark_inside(face: FaceEdit) -> bool:
+def smiles_over_dark_inside(face: FaceEdit, tuning: EditTuning) -> bool:
     """Whether an edit adds a smile to a mouth the photo shows open with no teeth found in it
     (a surprised or talking mouth: its dark inside, at most the edges of its teeth): the smile
     shows a whole row of teeth, none of which the photo has."""
-    return face.smile_taken < 0 and face.shown is None and lip_gap(face.landmarks) > LIPS_CLOSED
+    return face.smile_taken < 0 and face.shown is None and lip_gap(face.landmarks) > tuning.lips_closed
 
 
 def teeth_cover(stage: Statistics, face: FaceEdit) -> float:
@@ -243,9 +245,10 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     if face.mesh is None:
         return
     xy = face.mesh
-    face.shown = interior_cut(find_interior(pixels, xy), face.landmarks, face.closing, stage.tuning.edit)
-    face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER])
-    if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * LIPS_CLOSED:
+    tuning, lips = stage.tuning.edit, stage.tuning.lips
+    face.shown = interior_cut(find_interior(pixels, xy, lips), face.landmarks, face.closing, tuning, lips)
+    face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER], lips)
+    if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * tuning.lips_closed:
         # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
         # under the upper teeth, which must go with the rest of the opening
         # (and the lower teeth it shows between its lower loop and lip, or the dark of its
@@ -253,23 +256,23 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         # (on a colour photo the upper cut goes past the upper teeth it finds there, a small
         # margin where none show: a fixed widening cut into the upper lip of a wide-open mouth)
         face.unwidened = face.lips
-        tuning = stage.tuning.edit
-        up, lo = widen_interior(*face.lips, tuning.closing_loop_up, tuning.closing_loop_down)
-        rim = widen_interior(*face.lips, tuning.closing_margin_up, 0.0)[0]
-        past = above_upper_teeth(pixels, rim, xy[MESH_OUTER_UPPER])
+        up, lo = widen_interior(*face.lips, tuning.closing_loop_up, tuning.closing_loop_down, lips)
+        rim = widen_interior(*face.lips, tuning.closing_margin_up, 0.0, lips)[0]
+        past = above_upper_teeth(pixels, rim, xy[MESH_OUTER_UPPER], lips)
         face.lips = (up if past is None else past,
-                     below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER], through_dark=True))
-        face.below_teeth = (face.unwidened[0], below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER]))
-    elif face.shown is None and lip_gap(face.landmarks) > (LIPS_CLOSED if face.closing > 0 else 2 * LIPS_CLOSED):
+                     below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER], through_dark=True, tuning=lips))
+        face.below_teeth = (face.unwidened[0],
+                            below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER], tuning=lips))
+    elif face.shown is None and lip_gap(face.landmarks) > tuning.lips_closed * (1 if face.closing > 0 else 2):
         # (a mouth that closes from a little apart: the teeth of a small face, a strip a pixel
         # or two high that colour did not find as an interior, go with the opening)
         # an open mouth that stays open: the lower teeth it shows below the loop are repainted
         # with the rest of the opening, not left under the new one
-        face.lips = (face.lips[0], below_lower_teeth(pixels, face.lips[1], xy[MESH_OUTER_LOWER]))
+        face.lips = (face.lips[0], below_lower_teeth(pixels, face.lips[1], xy[MESH_OUTER_LOWER], tuning=lips))
     if face.shown is None:
         face.lip_redness = lip_redness(pixels, xy)
     if face.shown is not None and face.smile_taken > 0 and face.closing == 0:
-        share = upper_teeth_share(pixels, *face.shown)[:, None]
+        share = upper_teeth_share(pixels, *face.shown, lips)[:, None]
         face.carry = face.shown[0] + share * (face.shown[1] - face.shown[0])
 
 
@@ -327,15 +330,15 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndar
         return out  # the mouth stays closed, or where it is
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
-    if bank is not None and smiles_over_dark_inside(face):
+    if bank is not None and smiles_over_dark_inside(face, stage.tuning.edit):
         # the dark inside of an open mouth carried into a smile would stand between the bank's
         # teeth as black gaps and broken teeth: the whole opening is painted
         opening, interior = opening + interior, np.zeros_like(interior)
     elif bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
         # no teeth shown: what the loop carried that is lip, and the pieces of the crease
         # between closed lips, are painted like the rest of the opening
-        lip = lip_in_interior(out, r.roi, interior, face.lip_redness)
-        lip += crease_fragments(interior - lip, float(np.linalg.norm(moved[64] - moved[60])))
+        lip = lip_in_interior(out, r.roi, interior, face.lip_redness, stage.tuning.lips)
+        lip += crease_fragments(interior - lip, float(np.linalg.norm(moved[64] - moved[60])), stage.tuning.lips)
         opening, interior = opening + lip, interior - lip
     if bank is not None and float(opening.max()) > 0:
         # the face's own teeth are carried into the opening: paint what lies below them
@@ -346,7 +349,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndar
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth,
                                        in_place=True)
         face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
-    if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * LIPS_CLOSED):
+    if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
         out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
                          in_place=True)
     drawn = opening + interior
@@ -393,8 +396,8 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
             if matte:
                 face.head = head_look(out, r.landmarks, face.mesh, face.head or face.carried_head, matte == "skin",
                                       stage.tuning.regions)
-            out = paint_attribute(out, AttributeFace(r.landmarks, face.mesh, face.head, s.light), name, v,
-                                  min(s.strength, 1.0))
+            painted = AttributeFace(r.landmarks, face.mesh, face.head, s.light, stage.tuning)
+            out = paint_attribute(out, painted, name, v, min(s.strength, 1.0))
     return out
 
 

@@ -28,10 +28,14 @@ how an edit moves and cuts the mouth (:class:`EditTuning`), how the mouth bank p
 mouth and closed lips (:class:`MouthTuning`), how opened eyes keep their irises and moved ones
 are refilled (:class:`EyesTuning`), the light's default strength and how a relit head meets
 the scene (:class:`LightTuning`), and, in :mod:`faceedit.stage.tuning_face`, how closed lids
-are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`), the regions a warp moves and its
+are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`), how a photo's mouth is read
+(:class:`~faceedit.stage.tuning_face.LipsTuning`), the regions a warp moves and its
 cut curves (:class:`~faceedit.stage.tuning_face.WarpTuning`), a turned head
-(:class:`~faceedit.stage.tuning_face.PoseTuning`) and the head's mattes
-(:class:`~faceedit.stage.tuning_face.RegionsTuning`). The steps and painters get the record
+(:class:`~faceedit.stage.tuning_face.PoseTuning`), the head's mattes
+(:class:`~faceedit.stage.tuning_face.RegionsTuning`), the brows' styles
+(:class:`~faceedit.stage.tuning_face.BrowsTuning`), the hair's colours
+(:class:`~faceedit.stage.tuning_face.HairTuning`) and an expression's folds
+(:class:`~faceedit.stage.tuning_face.FoldsTuning`). The steps and painters get the record
 (or its group) as an argument; a painter called without one takes the defaults. A stage
 checkpoint stores the record in its config (``tuning``, written by the stage's trainer); a
 checkpoint without it, or without some of its fields, takes the defaults below. The evidence for
@@ -49,7 +53,17 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from faceedit.edits.light import LIGHT_STRENGTH
-from faceedit.stage.tuning_face import LidsTuning, PoseTuning, RegionsTuning, TurnedTuning, WarpTuning
+from faceedit.stage.tuning_face import (
+    BrowsTuning,
+    FoldsTuning,
+    HairTuning,
+    LidsTuning,
+    LipsTuning,
+    PoseTuning,
+    RegionsTuning,
+    TurnedTuning,
+    WarpTuning,
+)
 
 R = TypeVar("R")
 
@@ -101,6 +115,11 @@ class EditTuning:
     above_chord: float = 0.34
     #: ... wholly from ``open_from + open_split_reach``.
     open_split_reach: float = 0.1
+    #: A state whose mouth (the face's own identity showing it) opens less than this many eye
+    #: distances between the inner lips is a closed mouth: the edit makes the lips meet. The
+    #: state read from a smiling face's landmarks under-reads its opening, so removing the
+    #: smile's state alone leaves the teeth showing; real neutral photos measure about 0.01.
+    lips_closed: float = 0.03
 
 
 @dataclass(frozen=True)
@@ -302,6 +321,19 @@ class EyesTuning:
     #: An iris moved by the gaze (:mod:`faceedit.stage.gaze`): the iris found is refilled with
     #: white out to this many of its radii (its dark limbal ring).
     old_iris: float = 1.15
+    #: The eyeball a moved iris shows between the mesh's lid margins: the upper margin lowered
+    #: by this share of the lids' distance (it runs along the lashes' roots, over the lid's rim)
+    #: ...
+    shown_upper: float = 0.15
+    #: ... and the lower one lowered by this (it lies a little inside the visible white).
+    shown_lower: float = 0.08
+    #: The white beside a refilled row is read over this share of the eye's width on each side
+    #: ...
+    white_read: float = 0.08
+    #: ... this far from the refill (off the iris's dark rim) ...
+    white_gap: float = 0.02
+    #: ... as its pixel of this luma rank (0..1: above the median, off the lashes' shadows).
+    white_rank: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -352,10 +384,14 @@ class StageTuning:
     eyes: EyesTuning = field(default_factory=EyesTuning)
     light: LightTuning = field(default_factory=LightTuning)
     lids: LidsTuning = field(default_factory=LidsTuning)
+    lips: LipsTuning = field(default_factory=LipsTuning)
     warp: WarpTuning = field(default_factory=WarpTuning)
     pose: PoseTuning = field(default_factory=PoseTuning)
     regions: RegionsTuning = field(default_factory=RegionsTuning)
     turned: TurnedTuning = field(default_factory=TurnedTuning)
+    brows: BrowsTuning = field(default_factory=BrowsTuning)
+    folds: FoldsTuning = field(default_factory=FoldsTuning)
+    hair: HairTuning = field(default_factory=HairTuning)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> StageTuning:
@@ -381,6 +417,6 @@ def _build(kind: type[R], values: Mapping[str, Any], where: str) -> R:
             given[name] = _build(type(default), given[name], f"{where}.{name}")
         elif name == "cavity_texture":
             given[name] = tuple(_build(TextureOctave, v, f"{where}.{name}") for v in given[name])
-        elif isinstance(default, tuple):  # JSON gives a list
-            given[name] = tuple(float(c) for c in given[name])
+        elif isinstance(default, tuple):  # JSON gives a list (of numbers, or of names)
+            given[name] = tuple(c if isinstance(c, str) else float(c) for c in given[name])
     return kind(**given)

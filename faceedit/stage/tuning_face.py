@@ -1,5 +1,5 @@
-"""The stage's tuned values for the face around the mouth: closed lids, the warp's regions, the
-head's turn and the head's mattes; groups of :class:`faceedit.stage.tuning.StageTuning` (the
+"""The stage's tuned values for the face around the mouth: closed lids, how a photo's mouth is
+read, the warp's regions, the head's turn and the head's mattes; groups of :class:`faceedit.stage.tuning.StageTuning` (the
 rule for what is tuned is in that module's docstring, the evidence in ``docs/stage-tuning.md``).
 
 No numpy or torch: plain frozen records with their defaults.
@@ -7,7 +7,7 @@ No numpy or torch: plain frozen records with their defaults.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,11 @@ class LidsTuning:
     lit_width: float = 0.8
     #: ... the tone the mean colour between these percentiles of its luma.
     lit_pct: tuple[float, float] = (50.0, 80.0)
+    #: Without a Face Mesh: the 68 points' lids lie inside the visible eye; the upper contour is
+    #: set this share of their distance higher ...
+    lm_upper_out: float = 0.25
+    #: ... and the lower one this share lower.
+    lm_lower_out: float = 0.1
     #: The eye's corners beyond its contours (a share of their width each side).
     corner_out: float = 0.14
     #: How far above (and below) the upper contour the lash roots are looked for.
@@ -92,6 +97,55 @@ class LidsTuning:
     shadow_reach: float = 0.25
     #: The width (px) over which the lid's edges are softened.
     edge_soft: float = 0.8
+
+
+@dataclass(frozen=True)
+class LipsTuning:
+    """How a photo's mouth is read: what its lips show between them and where a cut goes
+    (:mod:`faceedit.stage.lips`). Lightness and redness are CIE L* and a* (0..255 as OpenCV
+    scales them) unless said otherwise."""
+
+    #: An interior is taken as shown only when it is brighter than the lips around it by this
+    #: much: teeth. On closed London lips the colour test alone found an interior in the lips'
+    #: crease (darker, less red), and the cut then tore painted teeth into fangs along it.
+    min_teeth_lightness: float = 8.0
+    #: A pixel of the interior a closed mouth's inner-lip loop carries is lip, not interior, when
+    #: it is at most this much less red than the lips.
+    lip_redness: float = 6.0
+    #: A piece of a closed mouth's carried crease narrower than this share of the mouth's width
+    #: is not an inside.
+    crease_piece: float = 0.25
+    #: The crease of closed lips is looked for this share of the mouth's corner distance above
+    #: and below the Face Mesh's inner-lip loop ...
+    crease_reach: float = 0.1
+    #: ... and taken where it is darker than the loop's own line by this (luma, 0..1).
+    crease_contrast: float = 0.04
+    #: A shown interior's run of upper teeth must start within this share of its height.
+    teeth_start: float = 0.4
+    #: The least a mouth's cut is widened where it is widened at all (photo px, at the middle):
+    #: on a small face the relative margins are under a pixel, and the pixels that mix a lip's
+    #: edge with the teeth or the dark between them, left outside the cut, met as a dark line.
+    cut_min_px: float = 1.0
+    #: A closing mouth's lower cut is taken down past the lower teeth: a sample lighter than the
+    #: lower lip's middle by this ...
+    lower_teeth_lighter: float = 10.0
+    #: ... and less red by this is a tooth ...
+    lower_teeth_whiter: float = 6.0
+    #: ... and so is one only this much lighter ...
+    lower_teeth_shaded_lighter: float = 2.0
+    #: ... but this much less red (a tooth in the mouth's shade, towards the corners: as light
+    #: as the lip there, far less red); ...
+    lower_teeth_shaded_whiter: float = 14.0
+    #: ... the cut ends this share of the column below the last tooth (and the dark line under it).
+    lower_teeth_margin: float = 0.06
+    #: Above the upper lip's cut a sample this much lighter than the upper lip and no redder is
+    #: a tooth too (teeth under a dark lip of little colour are not less red than it) ...
+    upper_teeth_brighter: float = 25.0
+    #: ... and the cut goes at most this share of the way to the outer upper lip.
+    upper_teeth_most: float = 0.9
+    #: A closing mouth's lower cut goes through the dark its column starts in at most this share
+    #: of the way to the outer lower lip.
+    lower_dark_most: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -116,6 +170,14 @@ class WarpTuning:
     #: Growth of the gap between the reference lips (moved over source) from which given curves
     #: start to move with their own lip, and at which they do alone.
     opening_follows: tuple[float, float] = (1.0, 1.5)
+    #: The side weight of a point round a cut: 0 within the first angle (degrees, seen from the
+    #: nearer corner) of the ray out of that corner (the outward bisector of the two curves there,
+    #: where the side label flips), 1 from the second. Each side's own field is alone over the
+    #: whole region above and below the mouth; the two only mix in wedges beyond the corners.
+    side_angles: tuple[float, float] = (30.0, 75.0)
+    #: Distance from the opening (chord lengths, corner to corner) over which the cut's fields
+    #: fade into the face's field: whole up to the first, gone from the second.
+    zone: tuple[float, float] = (0.4, 0.8)
 
 
 @dataclass(frozen=True)
@@ -131,6 +193,13 @@ class PoseTuning:
     falloff: float = 1.9
     #: ... its centre raised by this share of the face's height (the hair above the face).
     hair_raise: float = 0.15
+    #: The depth of the moved pixels: the mesh's points' depth spread this far (face widths)
+    #: inside the face ...
+    depth_near: float = 0.04
+    #: ... this far beyond it (hair and neck take the depth of the face's edge) ...
+    depth_reach: float = 0.25
+    #: ... the two blended over this across the face's outline.
+    depth_blend: float = 0.06
 
 
 @dataclass(frozen=True)
@@ -143,6 +212,118 @@ class TurnedTuning:
     ramp_yaw: float = 8.0
     #: The least share of a move across the face that a point keeps.
     min_share: float = 0.3
+
+
+@dataclass(frozen=True)
+class FoldsTuning:
+    """How an expression's folds are drawn and the lines a face shows taken away
+    (:mod:`faceedit.stage.folds`; the fitted shapes are ``weights/folds.safetensors``'s). Widths
+    in eye distances."""
+
+    #: The sharp side's width (about 1.3 px at 1350 px) ...
+    sharp: float = 0.005
+    #: ... at least this many px: a fold's edge where the skin turns into it. Set by looking at
+    #: 1350-px faces (the data's 256-px photos cannot resolve it).
+    sharp_px: float = 0.8
+    #: Kinds whose sharp side is wider: the nasolabial furrow's lateral edge is the cheek's bulge
+    #: turning into it, not a cut; at 0.005 it read at 1350 px as a ruled line from the nose wing
+    #: to the mouth corner (014, 097 disgusted and angry).
+    sharp_kind: dict[str, float] = field(default_factory=lambda: {"nasolabial": 0.014})
+    #: Kinds drawn sharp on their lateral (positive) side and soft towards the face's middle over
+    #: the fitted side: the posed photos put the glabellar lines' sharp edge medial, and two such
+    #: lines leave the unshaded skin between them as a bright vertical strip (London 014, 097 and
+    #: 131 made angry or sad); soft towards the middle, the two lines' shade meets between them.
+    soft_medial: tuple[str, ...] = ("glabella",)
+    #: How far across a fold its profile is drawn (either side), at least: further where its
+    #: shoulder lies beyond.
+    reach: float = 0.12
+    #: The outer share of a fold's reach over which its profile fades to nothing (smoothstep): a
+    #: profile cut where it is still lit or shaded leaves an edge along the whole line.
+    reach_fade: float = 0.25
+    #: The most of a fold's fitted depth an edit draws (the targets' set AUs lie beyond the posed
+    #: photos' mean: angry's AU4 4.5 against their 1.7).
+    max_amount: float = 1.25
+    #: The deepest a fold may make the skin (a ratio): nothing painted goes black.
+    min_ratio: float = 0.55
+    #: The highest a fold's shoulder rises (a share of its valley's drop): a crease is a valley
+    #: with a lit rim, never a bright line.
+    shoulder: float = 0.3
+    #: The power of the ratio per channel (R, G, B): skin in a crease's shade loses more green
+    #: and blue than red (light scattered under the skin comes out reddened), so a groove drawn
+    #: with R, G and B scaled alike reads as a grey stroke on pale skin. Luma's weights keep its
+    #: mean power 1 ...
+    shade_tint: tuple[float, float, float] = (0.8, 1.06, 1.28)
+    #: ... taken in full where the pixel's own colour is at least this saturated, not at all on a
+    #: grey one (a grey photo's lines stay grey).
+    tint_chroma: float = 0.12
+    #: Taking away the lines a face shows, the kinds whose AUs the landmarks read (the nose's and
+    #: the nasolabial furrow lie on the nose's and cheeks' own shading): how far round their
+    #: curves ...
+    smooth_reach: dict[str, float] = field(default_factory=lambda: {"forehead": 0.07, "glabella": 0.08})
+    #: ... the band of scales a line lives in (Gaussian sigmas: finer is the skin's texture, kept;
+    #: broader is the face's shading, kept), its fine end ...
+    smooth_fine: float = 0.007
+    smooth_broad: float = 0.08
+    #: ... blurred along the kind's lines by this (glabellar lines run down the face, forehead
+    #: lines across it): a spot (a mole, a freckle) is no line and stays ...
+    smooth_along: float = 0.04
+    #: ... and how far the brows and the eyes are kept clear of it: their dark is no line.
+    smooth_clear: float = 0.03
+    #: Lines are taken away only by the fall of their AUs from above this level (AU4, or AU1 +
+    #: AU2): London's neutral faces read 0-2.3 (the state's noise; 10 held-out people), a posed
+    #: frown 3.9, a posed disgust 5.0.
+    smooth_from_au: float = 2.0
+
+
+@dataclass(frozen=True)
+class HairTuning:
+    """How ``--attr hair=...`` recolours the hair (:mod:`faceedit.stage.hair`); lightness in Lab L."""
+
+    #: The share of the hair's own chroma variation (about its mean) kept.
+    chroma_kept: float = 0.5
+    #: The hair's lightness variation is scaled by (new L / own L) to this power: over the hair of
+    #: 64 of London's 68 faces outside the held-out ones (hair L 13-58) the hair's lightness
+    #: deviation grows as its mean lightness to the power 0.35 (11.9 L units at L under 20, 15.7
+    #: at 40-60) ...
+    contrast_power: float = 0.35
+    #: ... within these bounds.
+    contrast: tuple[float, float] = (0.6, 1.6)
+    #: The lightest a recoloured pixel gets (paper white is 100: hair's highlights are the
+    #: colour's, never white) ...
+    top: float = 94.0
+    #: ... by a soft knee this wide under it.
+    knee: float = 12.0
+    #: The hair's lightness variation is scaled by no more than fits this many of its spreads
+    #: above the colour's mean under ``top`` (a light colour has little room: blond's strands
+    #: squeezed into the knee lost their light and dark; at 2.0 dark hair made blond kept its
+    #: strands' places better but 0.64-0.8 of their contrast in levels, where real hair of every
+    #: lightness in London's photos shows about the same, 10-12 levels of local deviation).
+    headroom: float = 1.5
+    #: The hair's edge: within this (eye distances) of where its matte is under a half; there a
+    #: pixel gets no lighter than the colour's mean plus the hair's spread, or its own lightness.
+    edge_width: float = 0.03
+    #: How fast a highlight's chroma falls towards white.
+    highlight_power: float = 0.7
+
+
+@dataclass(frozen=True)
+class BrowsTuning:
+    """How ``--attr brows=bushy|thin`` draws the brows (:mod:`faceedit.stage.brows`); distances
+    in eye distances."""
+
+    #: The band about a brow's line that may be brow (either side) ...
+    band: float = 0.13
+    #: ... and where the skin beside it is read (from, to).
+    skin_ring: tuple[float, float] = (0.17, 0.28)
+    #: bushy: the shifts its copies are laid at (along the normal, up negative) ...
+    bushy_shifts: tuple[float, ...] = (-0.04, -0.02, 0.025)
+    #: ... and how much darker its hairs get.
+    bushy_darken: float = 0.12
+    #: thin: the brow's width across its line is scaled by this within its half width about its
+    #: centre line ...
+    thin_ratio: float = 0.55
+    #: ... which is this (back to the photo's at twice it).
+    thin_half: float = 0.07
 
 
 @dataclass(frozen=True)
@@ -165,3 +346,66 @@ class RegionsTuning:
     skin_reach: float = 0.04
     #: The skin's change fades out over this much (eye distances) above the head box's bottom.
     neck_fade: float = 0.6
+    #: The ellipse beyond which, above the eyes, is background: this far sideways ...
+    far_side: float = 1.3
+    #: ... and above the face's outline (eye distances).
+    far_above: float = 1.6
+    #: Beside the face at the ears' height, a pixel redder (Lab a) than the hair above by this
+    #: ...
+    ear_redder: float = 6.0
+    #: ... and than this share of the cheeks' redness is an ear, not hair.
+    ear_cheek: float = 0.6
+    #: Features kept out of the skin: the eyes grown by this (eye distances) ...
+    eye_grow: float = 0.07
+    #: ... the lips by this ...
+    lip_grow: float = 0.04
+    #: ... and the brows a band this thick either side of their line.
+    brow_half: float = 0.06
+    #: The skin's chroma model (Lab's a, b relative to the lightness): a pixel is skin under this
+    #: Mahalanobis distance from the seen skin's ...
+    skin_near: float = 3.5
+    #: ... and not over this (soft between) ...
+    skin_far: float = 5.0
+    #: ... with a, b spread at least this (Lab units).
+    skin_spread: float = 2.5
+    #: The skin reaches this far (eye distances) beyond the face's outline beside it from the
+    #: brows ...
+    ears: float = 0.4
+    #: ... to this far below the nose's tip (the ears) ...
+    ear_lobe: float = 0.3
+    #: ... and this far elsewhere.
+    outline: float = 0.08
+    #: The wall beside the head: a quadratic Lab surface fitted to the box's side strips (this
+    #: share of its width) above the chin ...
+    wall_strip: float = 0.06
+    #: ... trusted where its 90th-percentile residual is under this; outside the face's outline a
+    #: pixel within ``background_delta`` of it (or 1.5x that percentile) is wall, not skin.
+    wall_fit: float = 6.0
+    #: A pixel whose chroma (relative to its lightness) is under this share of the seen skin's
+    #: median is not skin ...
+    grey_below: float = 0.35
+    #: ... over this share it may be (white and grey clothes next to pale skin whose chroma model
+    #: is wide enough to take them).
+    grey_above: float = 0.55
+    #: The head box around a face, in eye distances from the eyes' midpoint: sideways ...
+    box_side: float = 2.4
+    #: ... above the brows ...
+    box_above: float = 2.0
+    #: ... and below the chin.
+    box_below: float = 1.8
+    #: A hair matte's value within this of 0 or 1 is sure ...
+    unsure: float = 0.05
+    #: ... what lies behind the hair is averaged over this many eye distances ...
+    behind: float = 0.15
+    #: ... and the hair and what lies behind it must differ by this (Lab L) for the lightness to
+    #: say how much hair a pixel holds.
+    contrast_min: float = 12.0
+    #: Lab L's local deviation (5 px) under which a pixel is smooth (a wall, not hair).
+    smooth_rough: float = 2.0
+    #: The hair's outer edge (eye distances from the matte's outside), where a pixel's lightness
+    #: sets its share sure or not.
+    hair_edge: float = 0.02
+    #: The guided filter that lays a matte on the photo's edges: its radius (eye distances) ...
+    matte_radius: float = 0.05
+    #: ... and its regulariser (unit levels squared).
+    matte_eps: float = 2e-4
