@@ -21,7 +21,6 @@ from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, get_type_hints
 
-import click
 import typer
 from typer.core import TyperCommand
 
@@ -125,7 +124,7 @@ class ApplyCommand(TyperCommand):
 
     def format_help(self, ctx, formatter) -> None:
         for p in self.params:
-            if isinstance(p, click.Option) and p.name in FIELD_HELP:
+            if p.name in FIELD_HELP:  # options only (typer's own click may not be the click package's)
                 p.help = _help(*FIELD_HELP[p.name])
         super().format_help(ctx, formatter)
 
