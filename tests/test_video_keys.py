@@ -204,9 +204,9 @@ def test_key_frames_as_one_text():
 
     got = keyed_fields("smile=0@0s,1@2s strength=0@0,1@1s AU12=0@0s,3@1s")
     assert got == {"controls": {"smile": "0@0s,1@2s"}, "strength": "0@0,1@1s", "aus": {12: "0@0s,3@1s"}}
-    with pytest.raises(UsageError, match="`keys` hair: not a keyed field"):
+    with pytest.raises(UsageError, match="key frames 'hair': not a keyed field"):
         keyed_fields("hair=0@0s,1@1s")
-    with pytest.raises(UsageError, match="`keys` 'smile=0.5': not key frames"):
+    with pytest.raises(UsageError, match="key frames 'smile=0.5': not key frames"):
         keyed_fields("smile=0.5")
 
 

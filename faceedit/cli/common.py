@@ -120,12 +120,12 @@ def errors_to_exit_codes():
 
 # Library parameter names that the command line spells otherwise: the edit request's fields
 # (``aus=``, ``settings=``...), ``EncodeOptions.codec`` and ``.preset`` (``prepare``'s dataset ``preset`` stays ``--preset``), ``start_ray``'s ``address``, ``prepare``'s
-# ``csv_path``, ``check_config``'s trainer ``options``, the training loop's ``datasets``. (The
+# ``csv_path``, ``check_config``'s trainer ``options``, the training loop's ``datasets``, the driving's ``neutral``. (The
 # ``ApplyOptions`` fields are ``apply``'s parameters by the same names: their flags are read
 # from the command.)
 _LIBRARY_NAMES = {"model_options": "option", "settings": "option", "aus": "au", "attrs": "attr", "controls": "control",
                   "codec": "video_codec", "preset": "video_preset", "address": "ray_address", "csv_path": "csv_file",
-                  "options": "option", "datasets": "data"}
+                  "options": "option", "datasets": "data", "neutral": "like_neutral"}
 
 
 def _running_command():

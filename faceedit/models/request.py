@@ -330,7 +330,7 @@ def keyed_fields(text: str) -> dict[str, Any]:
     UsageError naming it (the page's key frames of a clip)."""
     keyed, plain = _keyed_items("keys", text)
     if plain:
-        raise UsageError(f"`keys` {plain[0]!r}: not key frames; give NAME=VALUE@TIME,..., e.g. smile=0@0s,1@2s")
+        raise UsageError(f"key frames {plain[0]!r}: not key frames; give NAME=VALUE@TIME,..., e.g. smile=0@0s,1@2s")
     out: dict[str, Any] = {}
     for name, keys in keyed.items():
         word = name.strip().lower()
@@ -342,7 +342,7 @@ def keyed_fields(text: str) -> dict[str, Any]:
         elif au.isdigit():
             out.setdefault("aus", {})[int(au)] = keys
         else:
-            raise UsageError(f"`keys` {name}: not a keyed field; key frames set strength, light_strength, a "
+            raise UsageError(f"key frames {name!r}: not a keyed field; key frames set strength, light_strength, a "
                              f"control ({', '.join(CONTROLS)}) or an AU (12 or AU12)")
     return out
 

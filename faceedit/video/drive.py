@@ -235,9 +235,9 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
     if not any(found):
         raise NoFaceError(f"no face found in any of its {n} frames", driver)
     if not 0 <= neutral < n:
-        raise UsageError(f"--like-neutral {neutral}: the driver has frames 0..{n - 1}")
+        raise UsageError(f"`neutral` {neutral}: the driver has frames 0..{n - 1}")
     if not found[neutral]:
-        raise UsageError(f"--like-neutral {neutral}: no face tracked on that frame of the driver")
+        raise UsageError(f"`neutral` {neutral}: no face tracked on that frame of the driver")
     # a frame without a face keeps the last reading (the neutral one before the first face)
     last = neutral
     for k in range(n):
