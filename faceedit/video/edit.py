@@ -12,17 +12,34 @@ the target's, and keeps the rest (talking, blinking) on top:
 so the change applied to the face varies as slowly as ``slow(t)`` does (no flicker from a
 frame's landmark noise), while the mouth still opens and closes with the speech. The stage
 takes the goal as a reference face (its ``like`` option): :meth:`ExpressionHold.reference`
-builds the landmarks whose state is ``cur + goal - slow``.
+builds the landmarks whose state is ``cur + goal - slow``. The state carries no closed-lips
+smile, so on a talking mouth the goal's opening would be added to every frame and the lips
+would never meet for m, b, p: where the face's own lips meet while its mouth was open within
+about the last second (:data:`SPEECH_OPEN` over them, :data:`SPEECH_CLOSED`), the reference's
+inner lips are closed, which the stage honours by closing the goal's
+(:func:`faceedit.stage.steps.like_closes`). A face at rest, its mouth closed, is not talking:
+its edit opens the mouth as the target does.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import math
+
 import numpy as np
 
 from faceedit.faces.align import apply_affine
+from faceedit.stage.state import close_lips, lip_gap
 from faceedit.video.smooth import SlowMean
+
+
+#: A tracked face's inner-lip gap (eye distances, :func:`faceedit.stage.state.lip_gap`, of the
+#: Face Mesh's unsmoothed 68 points) under which its lips meet in speech, and how far above it
+#: the gap's decaying peak lies on a talking mouth (:meth:`ExpressionHold.speech_closes`). The
+#: mesh's closed lips read 0.03-0.06 on GRID's speakers (dlib's 0.00-0.03), their vowels 0.10-0.28.
+SPEECH_CLOSED = 0.065
+SPEECH_OPEN = 0.04
 
 
 class ExpressionHold:
@@ -31,13 +48,30 @@ class ExpressionHold:
 
     def __init__(self, seconds: float = 1.0):
         self.slow = SlowMean(seconds)
+        self.seconds = seconds
+        self.peak: tuple[float, float] | None = None  # (the lip gap's decaying peak, its time)
+        self.closed = False  # the lips met in speech on the last frame
+
+    def speech_closes(self, lm: np.ndarray, t: float) -> bool:
+        """Whether the face's lips meet (:data:`SPEECH_CLOSED`) on a talking mouth: one whose
+        gap's peak, decaying by ``seconds``, lies :data:`SPEECH_OPEN` above this frame's, or
+        whose lips met so on the frame before (lips that stay closed after the speech stay
+        closed)."""
+        gap = lip_gap(lm)
+        peak = gap
+        if self.peak is not None and t > self.peak[1]:
+            peak = max(gap, self.peak[0] * math.exp(-(t - self.peak[1]) / self.seconds))
+        self.peak = (peak, t)
+        self.closed = gap < SPEECH_CLOSED and (self.closed or peak - gap > SPEECH_OPEN)
+        return self.closed
 
     def reference(self, stage, lm: np.ndarray, t: float, target: str, like=None,
-                  identity: np.ndarray | None = None) -> np.ndarray | None:
+                  identity: np.ndarray | None = None, mouth: np.ndarray | None = None) -> np.ndarray | None:
         """Landmarks (canonical frame) whose state is ``cur + goal - slow``; None for ``keep``
         without ``like`` (the face keeps its own state: nothing to hold). ``like``: a
         reference's landmarks (its state is the goal); ``identity``: the track's mean identity
-        coordinates (default this frame's). Every state is read as the stage reads a tracked face
+        coordinates (default this frame's); ``mouth``: the frame's unsmoothed 68 points, whose
+        lips' meeting (:meth:`speech_closes`) closes the reference's (default ``lm``). Every state is read as the stage reads a tracked face
         (MediaPipe's points: ``mediapipe=True``), so the state the stage reads off the reference
         is the one aimed at."""
         cur = stage.state(lm, mediapipe=True)
@@ -54,7 +88,8 @@ class ExpressionHold:
         for _ in range(4):  # the state estimate shrinks towards the mean: aim past it
             shape = stage.expression_shape(y, ident)
             y = y + (want - stage.state(shape, mediapipe=True).expression)
-        return stage.expression_shape(y, ident)
+        shape = stage.expression_shape(y, ident)
+        return close_lips(shape) if self.speech_closes(lm if mouth is None else mouth, t) else shape
 
 
 #: The parts of a face whose painted inside is steadied from frame to frame (:func:`steady_parts`):
