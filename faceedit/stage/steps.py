@@ -91,7 +91,7 @@ from faceedit.stage.records import (
 )
 from faceedit.stage.regions import head_look
 from faceedit.stage.smile import paint_smile, smile_lift, smile_skin, smile_taken
-from faceedit.stage.state import lip_gap, raise_lids
+from faceedit.stage.state import close_lips, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_face import LipsTuning
 from faceedit.stage.turned import moved_less
@@ -173,6 +173,16 @@ def teeth_cover(stage: Statistics, face: FaceEdit) -> float:
     return stage.tuning.edit.teeth_cover * (1.0 - smile_lift(stage, face.current, face.new_state))
 
 
+def like_closes(like: np.ndarray | None, strength: float, tuning: EditTuning) -> float:
+    """How far (0..1) a reference face ``like`` brings the lips together: one whose inner lips
+    meet (``tuning.lips_closed``, read off its own 68 points: the state does not carry a
+    closed-lips smile, and a video's speech closes the lips of a held expression this way,
+    :class:`faceedit.video.edit.ExpressionHold`) closes them, ``strength`` of the way."""
+    if like is None or strength <= 0 or lip_gap(like) >= tuning.lips_closed:
+        return 0.0
+    return min(float(strength), 1.0)
+
+
 def plan_move(stage: Statistics, face: FaceEdit) -> None:
     """Read the face's state and plan its move (:meth:`Stage.plan`): the state it goes to, the
     landmarks it heads for (a new opening shaped like real open mouths and the jaw line turning
@@ -196,6 +206,10 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     # the face's own expression kept (a relight, controls alone): its lips stay as they are
     keeps = s.target == "keep" and not s.aus and s.like is None
     goal = np.array(lm, np.float64) if keeps else stage.goal_landmarks(lm, cur, new, s.strength)
+    closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)  # goal_landmarks closed them
+    closes = 0.0 if keeps else like_closes(s.like, s.strength, stage.tuning.edit)
+    if closes > closing:  # a reference whose lips meet: the goal's too
+        goal, closing = close_lips(goal, closes), closes
     # a new opening shaped like real ones; a dropped jaw turns: its sides follow the chin
     goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal, stage.tuning.edit))
     face.goal = control_moves(lm, goal, controls)
@@ -206,7 +220,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
     face.goal = moved_less(lm, face.goal, face.mesh, face.depth, stage.tuning.turned)  # a turned face's far side
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
-    face.closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)
+    face.closing = closing
     face.smile_taken = smile_taken(stage, cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)
 
@@ -369,7 +383,8 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
     """The appearance of the moved face: the smile's skin (:func:`faceedit.stage.smile.smile_skin`),
     the appearance map of the target the move heads for
     (:func:`faceedit.stage.appearance.appearance_amount`; a named target's own, none for neutral;
-    off the lips for a target that raises the upper lip, :func:`raises_upper_lip`), the folds the
+    off the lips for a target that raises the upper lip, :func:`raises_upper_lip`, and for a
+    reference whose lips meet, :func:`like_closes`), the folds the
     move makes (:func:`faceedit.stage.appearance.paint_move_folds`) and
     the attributes asked for, each by its registered painter over the head's mattes where its
     record asks for them (:func:`faceedit.stage.attributes.paint_attribute`), up to the edit's
@@ -387,7 +402,10 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
     out = paint_smile(stage, pixels, r.landmarks, smile_skin(face.smile_taken, appearance) * r.scale,
                       face.keep_out, in_place=True)
     if appearance is not None and amount > 0:
-        keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if raises_upper_lip(appearance, stage.tuning.edit) else face.keep_out
+        # off the lips where the upper lip rises, or where a reference's closed lips close the
+        # mouth (the map's mean smile shows teeth, which would lie between them as a white band)
+        off = raises_upper_lip(appearance, stage.tuning.edit) or like_closes(s.like, s.strength, stage.tuning.edit) > 0
+        keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if off else face.keep_out
         out = paint_target(stage, out, r.landmarks, appearance, amount * r.scale, keep, in_place=True)
     out = paint_move_folds(stage, out, face, appearance, amount, in_place=True)
     for name, v in (s.attributes or {}).items():

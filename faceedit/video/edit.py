@@ -12,7 +12,13 @@ the target's, and keeps the rest (talking, blinking) on top:
 so the change applied to the face varies as slowly as ``slow(t)`` does (no flicker from a
 frame's landmark noise), while the mouth still opens and closes with the speech. The stage
 takes the goal as a reference face (its ``like`` option): :meth:`ExpressionHold.reference`
-builds the landmarks whose state is ``cur + goal - slow``.
+builds the landmarks whose state is ``cur + goal - slow``. The state carries no closed-lips
+smile, so the goal's opening would be added to every frame and the lips would never meet for
+m, b, p: where the face's own lips meet (the unsmoothed Face Mesh's, :data:`SPEECH_CLOSED`),
+the reference's inner lips are closed, which the stage honours by closing the goal's
+(:func:`faceedit.stage.steps.like_closes`): a talking face made happy closes its lips with
+the speech, and one at rest smiles with closed lips. A target that opens the mouth wide
+(:data:`SPEECH_WIDE`: surprise) opens it on every frame, the speech's moves on top.
 """
 
 from __future__ import annotations
@@ -22,7 +28,17 @@ from typing import NamedTuple
 import numpy as np
 
 from faceedit.faces.align import apply_affine
+from faceedit.stage.state import close_lips, lip_gap
 from faceedit.video.smooth import SlowMean
+
+#: A tracked face's inner-lip gap (eye distances, :func:`faceedit.stage.state.lip_gap`, of the
+#: Face Mesh's unsmoothed 68 points) under which its lips meet: the mesh's closed lips read
+#: 0.03-0.06 on GRID's speakers (dlib's 0.00-0.03), their vowels 0.10-0.28.
+SPEECH_CLOSED = 0.065
+#: A goal state's inner-lip gap from which the target's opening is its own move, made whatever
+#: the face's lips do (surprise's mean, 0.40); under it (happy's 0.18, fear's 0.17) the lips
+#: close wherever the face's own meet.
+SPEECH_WIDE = 0.3
 
 
 class ExpressionHold:
@@ -33,13 +49,14 @@ class ExpressionHold:
         self.slow = SlowMean(seconds)
 
     def reference(self, stage, lm: np.ndarray, t: float, target: str, like=None,
-                  identity: np.ndarray | None = None) -> np.ndarray | None:
+                  identity: np.ndarray | None = None, mouth: np.ndarray | None = None) -> np.ndarray | None:
         """Landmarks (canonical frame) whose state is ``cur + goal - slow``; None for ``keep``
         without ``like`` (the face keeps its own state: nothing to hold). ``like``: a
         reference's landmarks (its state is the goal); ``identity``: the track's mean identity
-        coordinates (default this frame's). Every state is read as the stage reads a tracked face
-        (MediaPipe's points: ``mediapipe=True``), so the state the stage reads off the reference
-        is the one aimed at."""
+        coordinates (default this frame's); ``mouth``: the frame's unsmoothed 68 points, whose
+        lips' meeting (:data:`SPEECH_CLOSED`) closes the reference's (default ``lm``). Every
+        state is read as the stage reads a tracked face (MediaPipe's points: ``mediapipe=True``),
+        so the state the stage reads off the reference is the one aimed at."""
         cur = stage.state(lm, mediapipe=True)
         slow = self.slow(cur.expression, t)
         if like is not None:
@@ -54,7 +71,9 @@ class ExpressionHold:
         for _ in range(4):  # the state estimate shrinks towards the mean: aim past it
             shape = stage.expression_shape(y, ident)
             y = y + (want - stage.state(shape, mediapipe=True).expression)
-        return stage.expression_shape(y, ident)
+        shape = stage.expression_shape(y, ident)
+        closes = lip_gap(lm if mouth is None else mouth) < SPEECH_CLOSED  # the face's own lips meet
+        return close_lips(shape) if closes and lip_gap(stage.expression_shape(goal, ident)) < SPEECH_WIDE else shape
 
 
 #: The parts of a face whose painted inside is steadied from frame to frame (:func:`steady_parts`):

@@ -23,6 +23,7 @@ import numpy as np
 
 from faceedit.edits.attributes import needs_matte
 from faceedit.errors import FaceEditError, NoFaceError, TooManyFacesError, UsageError
+from faceedit.faces.mesh68 import mesh_to_68
 from faceedit.faces.reading import face_decline_reason
 from faceedit.files import atomic_path
 from faceedit.log import logger
@@ -491,7 +492,8 @@ def _plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest
             h = holds.get(tr.id)
             if h is None or h[0] != tr.segment:  # a new track, or one found again: start over
                 h = holds[tr.id] = (tr.segment, ExpressionHold(settings.hold))
-            likes.append(h[1].reference(stage, tr.face.landmarks, t, request.target, ref_lm, tr.identity))
+            likes.append(h[1].reference(stage, tr.face.landmarks, t, request.target, ref_lm, tr.identity,
+                                        mesh_to_68(np.asarray(tr.raw)[:, :2])))
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
     plan = keys.plan(frame.index, frame.rgb, tracks, likes, edit)
