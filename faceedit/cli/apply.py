@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, get_type_hints
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperOption
 
 from faceedit.apply_options import AS_FIELD, ApplyOptions, face_choice, flags
 from faceedit.cli.common import (
@@ -124,7 +124,7 @@ class ApplyCommand(TyperCommand):
 
     def format_help(self, ctx, formatter) -> None:
         for p in self.params:
-            if p.name in FIELD_HELP:  # options only (typer's own click may not be the click package's)
+            if isinstance(p, TyperOption) and p.name in FIELD_HELP:  # typer's own click's options
                 p.help = _help(*FIELD_HELP[p.name])
         super().format_help(ctx, formatter)
 
