@@ -34,6 +34,7 @@ from faceedit.cli.common import (
     DetectorOption,
     DeviceOption,
     Precision,
+    check_reference,
     errors_to_exit_codes,
     in_flag_words,
     parse_floats,
@@ -43,7 +44,7 @@ from faceedit.cli.common import (
     split_list,
 )
 from faceedit.edits.keyed import Keyed
-from faceedit.errors import FaceEditError, UsageError
+from faceedit.errors import UsageError
 from faceedit.log import logger
 from faceedit.models.request import FIELD, EditRequest
 from faceedit.video.container import DEFAULT_PRESET, PRESETS
@@ -297,7 +298,7 @@ def _apply(inputs: list[str], *, model: str | None, preset: Path | None, save_pr
                 raise typer.Exit(EXIT_FAILED)
             return
         if like is not None:
-            _check_reference(like, run["max_pixels"])
+            check_reference(like, run["max_pixels"])
         request = _edit_request(settings=parse_settings(option, "--set"), phase=phase, lighting=lighting,
                                 light=light, light_strength=light_strength, au=au_spec, attr=attr,
                                 control=control, like=like)
@@ -582,21 +583,6 @@ def _run(applier: ApplyRun, inputs: list[str], *, engine: str, as_json: bool) ->
     if interrupted:
         raise typer.Exit(128 + stop_signal)  # 130 for Ctrl-C, 143 for SIGTERM, as a shell says
     return counts
-
-
-def _check_reference(like: Path, max_pixels: int) -> None:
-    """The --like photo read once, before the model loads and the batch starts: one usage error
-    naming it (not the same error on every input photo) if it is missing, a folder, empty, not an
-    image, or larger than --max-pixels. Its face is looked for once the model's detector is
-    there (``ApplyOptions.validate``)."""
-    from faceedit.io.decode import read_image
-
-    if like.is_dir():
-        raise UsageError(f"--like {like}: is a folder; give one reference photo")
-    try:
-        read_image(like, max_pixels=max_pixels)
-    except FaceEditError as e:
-        raise UsageError(f"--like {like}: {e.reason}") from None
 
 
 def _kinds(paths: list[str]) -> str:

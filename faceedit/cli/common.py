@@ -377,3 +377,18 @@ def model_file(model: str | None) -> list[Path]:
     except FaceEditError:
         return []
     return [] if found is None else [found]
+
+
+def check_reference(like: Path, max_pixels: int) -> None:
+    """The --like photo read once, before the model loads and the batch starts: one usage error
+    naming it (not the same error on every input photo) if it is missing, a folder, empty, not an
+    image, or larger than --max-pixels. Its face is looked for once the model's detector is
+    there (``ApplyOptions.validate``)."""
+    from faceedit.io.decode import read_image
+
+    if like.is_dir():
+        raise UsageError(f"--like {like}: is a folder; give one reference photo")
+    try:
+        read_image(like, max_pixels=max_pixels)
+    except FaceEditError as e:
+        raise UsageError(f"--like {like}: {e.reason}") from None
