@@ -24,6 +24,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from sheet_folds import read_rgb  # bench/ is the script's folder: on sys.path when run
 
 from faceedit.api import Editor
 from faceedit.edits.attributes import worded
@@ -63,14 +64,6 @@ def crop(img: np.ndarray, c: np.ndarray, d: float, zoom: int = 1) -> np.ndarray:
     oy, ox = (TILE - piece.shape[0]) // 2, (TILE - piece.shape[1]) // 2
     tile[oy:oy + piece.shape[0], ox:ox + piece.shape[1]] = piece
     return tile
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    """The photo at ``path`` as RGB (FileNotFoundError where it cannot be read)."""
-    img = cv2.imread(str(path))
-    if img is None:
-        raise FileNotFoundError(path)
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def labelled(tile: np.ndarray, text: str) -> np.ndarray:
