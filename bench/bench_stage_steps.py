@@ -37,7 +37,26 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-STEPS = ("plan_move", "move_gaze", "choose_cuts", "warp", "fill_mouth", "paint_appearance", "relight", "turn_head")
+STEPS = ("plan_move", "move_gaze", "draw_lids", "choose_cuts", "warp", "fill_mouth", "paint_appearance", "relight", "turn_head")
+
+
+def time_steps(spent: dict[str, float]) -> None:
+    """Wrap every step of :mod:`faceedit.stage.steps` named in STEPS where ``edit_face`` calls it
+    (the module's own names), adding its CPU time (``time.process_time``) to ``spent[name]``."""
+    import faceedit.stage.steps as steps
+
+    def timer(name: str):
+        step = getattr(steps, name)
+
+        def timed(*a):
+            t0 = time.process_time()
+            out = step(*a)
+            spent[name] += time.process_time() - t0
+            return out
+        return timed
+
+    for name in STEPS:
+        setattr(steps, name, timer(name))
 
 
 def photos(n: int, size: int, source: Path) -> list[np.ndarray]:
@@ -67,7 +86,6 @@ def main() -> None:
     ap.add_argument("--targets", default="happy,surprised,sad")
     args = ap.parse_args()
 
-    import faceedit.stage.steps as steps
     from faceedit.api import Editor
 
     editor = Editor.from_pretrained("stage")
@@ -78,18 +96,7 @@ def main() -> None:
         found = editor.detector.detect(im)
         faces.append(([np.asarray(f.landmarks, np.float64) for f in found], [f.dense for f in found]))
     spent: dict[str, float] = defaultdict(float)
-    def timer(name: str):
-        step = getattr(steps, name)
-
-        def timed(*a):
-            t0 = time.process_time()
-            out = step(*a)
-            spent[name] += time.process_time() - t0
-            return out
-        return timed
-
-    for name in STEPS:  # each step timed where edit_face calls it
-        setattr(steps, name, timer(name))
+    time_steps(spent)
     targets = args.targets.split(",")
     for t in targets:  # warm-up: caches, the mouth bank, the fold statistics
         for im, (lms, dense) in zip(images, faces):
