@@ -22,7 +22,8 @@ change as a patch (``_changed_patch``) and putting it on a copy of the photo, th
 forward, paste, encode (``write_image``, quality 95). The first photo of a case runs once
 untimed first (caches, first calls). CPU time by ``time.process_time`` with OpenCV held to one
 thread (``cv2.setNumThreads(1)``; run with ``OMP_NUM_THREADS=1``): printed as CPU-ms a photo
-per step, with the face's box width and the photo's megapixels.
+per step, with the face's box width and the photo's megapixels. ``--out DIR`` keeps the
+edited photos.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ def main() -> None:
     ap.add_argument("--target", default="happy")
     ap.add_argument("--photos", type=int, default=4, help="photos a case")
     ap.add_argument("--cases", default="512,1350,4k,4k-small")
+    ap.add_argument("--out", type=Path, help="keep the edited photos here (CASE/NAME.jpg) to look at")
     args = ap.parse_args()
 
     import cv2
@@ -146,8 +148,8 @@ def main() -> None:
         tmp = Path(tmp_name)
         for case in cases:
             files = write_case(case, tmp / case, args.photos)
-            out = tmp / f"out-{case}"
-            out.mkdir()
+            out = (args.out or tmp / "out") / case
+            out.mkdir(parents=True, exist_ok=True)
             edit_one(editor, request, files[0], out, defaultdict(float), timings)  # warm-up
             steps.clear()
             spent: dict[str, float] = defaultdict(float)

@@ -28,8 +28,8 @@ What each part runs (the functions of the benches it names, not copies of them):
     edits (bar: min >= 45 dB; "inf" where the two are the same bytes), and the CPU-ms an edit
     of each render (one thread).
 
-The default run took 532 s wall (50 s CPU in this process besides apply's) on the shared 2-core
-development machine at load 10-19; ``--photos``,
+The default run took 532 s and 390 s wall on the shared 2-core development machine at load
+10-19; ``--photos``,
 ``--rounds``, ``--seconds``, ``--repeat``, ``--psnr-photos`` make it smaller, ``--skip`` leaves
 parts out.
 """
