@@ -67,6 +67,28 @@ def test_astronaut_reads_frontal_colour_sharp_smiling():
                                 "teeth", "eye_dark"}
 
 
+def _moved(face: Face, dx: float, dy: float) -> Face:
+    def mv(p):
+        return None if p is None else np.concatenate([p[:, :2] + (dx, dy), p[:, 2:]], 1)
+
+    return replace(face, box=face.box + (dx, dy, dx, dy), landmarks=mv(np.asarray(face.landmarks, float)),
+                   dense=mv(face.dense))
+
+
+def test_a_face_reads_the_same_anywhere_in_a_larger_photo():
+    """read_face works on the face's crop: the astronaut placed in a 4K canvas of another texture
+    reads exactly as alone."""
+    img, face = astronaut(), _astronaut_face()
+    alone = reading.read_face(img, face)
+    canvas = np.random.default_rng(0).integers(0, 256, (2160, 3840, 3), dtype=np.uint8)
+    canvas[1000:1512, 2000:2512] = img
+    placed = reading.read_face(canvas, _moved(face, 2000, 1000))
+    assert placed.to_json() == alone.to_json()
+    assert (placed.teeth, placed.eye_dark, placed.sharpness) == (alone.teeth, alone.eye_dark, alone.sharpness)
+    # a float photo reads as its uint8 pixels
+    assert reading.read_face(img.astype(np.float32), face).to_json() == alone.to_json()
+
+
 @pytest.mark.parametrize("degrees", [-60.0, -30.0, 30.0, 60.0])
 def test_mesh_pose_follows_a_turn(degrees):
     face = _astronaut_face()

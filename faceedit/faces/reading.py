@@ -59,6 +59,9 @@ YAW_GAIN = 0.75
 GREY_CHROMA = 1.5
 #: The face's box resampled to this eye distance (px) for the sharpness.
 SHARP_EYE_PX = 32.0
+#: What read_face crops around the 68 landmarks' box (a share of its size): every reading lies
+#: inside that box; the margin keeps the polygons' sub-pixel edges whole.
+READ_MARGIN = 0.1
 #: Teeth: a pixel of the inner mouth at least this share of the way from the lips' grey to white
 #: and under this HSV saturation (colour photos).
 TEETH_LIGHT, TEETH_SATURATION = 0.35, 0.35
@@ -138,8 +141,7 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float64)
 
 
-def _teeth(rgb: np.ndarray, lm: np.ndarray, grey_photo: bool, eye: float) -> float:
-    gap = _gap(lm, eye)
+def _teeth(rgb: np.ndarray, lm: np.ndarray, grey_photo: bool, gap: float) -> float:
     if gap < CLOSED_GAP:
         return 0.0
     inner = _poly_mask(rgb.shape, lm[LIPS_INNER])
@@ -181,9 +183,6 @@ def _eye_dark(g: np.ndarray, lm: np.ndarray, eye: float) -> float:
 def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
     """The :class:`FaceReading` of ``face`` (68 landmarks; its Face Mesh where it has one) in
     ``pixels`` ((H, W, 3) RGB, uint8 or float 0..255)."""
-    rgb = np.clip(np.asarray(pixels, np.float64), 0, 255).astype(np.uint8)
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
     lm = np.asarray(face.landmarks, np.float64)
     if lm.shape != (68, 2):
         raise ValueError(f"read_face needs 68 landmarks, got {lm.shape}")
@@ -195,6 +194,16 @@ def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
     else:
         yaw, roll = landmark_pose(lm)
         pitch_out, pose_from = None, "68"
+    # every reading looks inside the landmarks' box: work on that crop (READ_MARGIN), so a 4K
+    # photo's small face costs its crop, not the photo
+    pixels = np.asarray(pixels)
+    cx0, cy0, cx1, cy1 = _box(lm, pixels.shape, grow=READ_MARGIN)
+    crop = pixels[cy0:cy1, cx0:cx1]
+    rgb = crop if crop.dtype == np.uint8 else np.clip(crop.astype(np.float64), 0, 255).astype(np.uint8)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    gap = _gap(lm, eye)
+    lm = lm - (cx0, cy0)
     x0, y0, x1, y1 = _box(lm, rgb.shape)
     box = rgb[y0:y1, x0:x1]
     lab = cv2.cvtColor(np.ascontiguousarray(box), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float64)
@@ -206,7 +215,7 @@ def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
                        if f < 1 else cv2.INTER_LINEAR)
     sharp = float(cv2.Laplacian(small, cv2.CV_64F).var() / max(small.var(), 1e-6))
     return FaceReading(eye_px=eye, yaw=yaw, pitch=pitch_out, roll=roll, pose_from=pose_from, grey=grey_photo,
-                       sharpness=sharp, mouth_open=_gap(lm, eye), teeth=_teeth(rgb, lm, grey_photo, eye),
+                       sharpness=sharp, mouth_open=gap, teeth=_teeth(rgb, lm, grey_photo, gap),
                        eye_dark=_eye_dark(_grey(rgb), lm, eye))
 
 
