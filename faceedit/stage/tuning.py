@@ -202,10 +202,13 @@ class MouthTuning:
     upper_teeth_fade_start: float = 0.75
     #: ... or sooner, from this share of the opening's column below the lip ...
     upper_teeth_share: float = 0.25
-    #: ... over this share of their depth (at most that share of the column).
-    upper_teeth_fade_width: float = 0.35
-    #: The bank's upper teeth in a wide-open mouth, in the upper lip's shade: their luma times this.
-    open_teeth_shade: float = 0.7
+    #: ... over this share of their depth (at most that share of the column): their lower
+    #: (incisal) edge, short as a tooth's is (over a long fade they read as a translucent arc
+    #: over the dark).
+    upper_teeth_fade_width: float = 0.1
+    #: The bank's upper teeth in a wide-open mouth, in the upper lip's shade: their luma times this
+    #: (the shadow under the lip, ``open_lip_shadow``, darkens their top further).
+    open_teeth_shade: float = 0.85
     #: A relaxed upper lip covers the side teeth first: they fade out from this share of the
     #: mouth's width from a corner ...
     side_teeth_from: float = 0.4
@@ -226,7 +229,7 @@ class MouthTuning:
     lower_teeth_cover_rate: float = 2.0
     #: Under the upper teeth's edge the cavity is lit (the teeth's backs, the palate): this
     #: share of it is the lips' local colour at ``under_teeth_luma`` of their luma ...
-    under_teeth_light: float = 0.3
+    under_teeth_light: float = 0.1
     under_teeth_luma: float = 0.3
     #: ... fading out over this (inner-corner distances) below the edge.
     under_teeth_reach: float = 0.12
