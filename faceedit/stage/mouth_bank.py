@@ -394,7 +394,7 @@ class MouthBank:
         """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
         the skin) times ``skin_luma`` (the photo's skin round the mouth before the colour gains:
         as dark beside dark skin as beside light) in the colour of the bank's dark interior, with a
-        smooth texture, and the tongue over its lower part: a share of ``lip_luma`` (the lips'
+        smooth texture (no lighter than ``cavity_ceiling`` of the skin), and the tongue over its lower part: a share of ``lip_luma`` (the lips'
         luma before the colour gains) in a tongue's red-pink, where the column's ``height`` (over
         the corner distance) is tall enough to show it (``tongue_height``)."""
         prof = self.cavity
@@ -403,6 +403,8 @@ class MouthBank:
         # inner columns (and are darkened with the rest of the mouth's corners)
         uc = np.clip(u, tn.cavity_side_column, 1.0 - tn.cavity_side_column)
         lum = sample_points(prof.astype(np.float32), uc * (uu - 1), np.clip(v, 0, 1) * (vv - 1))
+        # the real mouths' teeth and lips in the profile's top rows are not the cavity's
+        lum = np.minimum(lum, tn.cavity_ceiling)
         # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
         # palate in the ambient light of a studio photo, never a flat black
         lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_luma

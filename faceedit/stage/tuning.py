@@ -235,6 +235,10 @@ class MouthTuning:
     under_teeth_reach: float = 0.12
     #: The cavity's darkest luma, as a share of the skin's (soft tissue in ambient light).
     cavity_floor: float = 0.02
+    #: The cavity's lightest luma, as a share of the skin's: the bank's profile is read no lighter.
+    #: Its top rows (the median of real open mouths) hold those mouths' upper teeth and lips at
+    #: 0.2-0.46 of the skin; drawn below the bank's teeth they were a grey arc under the row.
+    cavity_ceiling: float = 0.08
     #: The cavity profile's columns read at the mouth's sides (its outer columns reach the lips).
     cavity_side_column: float = 0.2
     #: The cavity's log-luma texture, coarse to fine.
