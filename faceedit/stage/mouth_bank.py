@@ -434,7 +434,8 @@ class MouthBank:
         """Per-channel gains taking the exemplar's colours towards the destination's. Exposure:
         the luma of the least-squares gains through the lip and skin rings; it differs with the
         photo's exposure but also with the person's skin (teeth stay bright on dark skin), so
-        only a part of it is applied (``exposure_power``, within ``exposure_min``..``exposure_max``;
+        only a part of it is applied (``exposure_power``; ``brighten_power`` where it brightens:
+        the person-to-person slope; within ``exposure_min``..``exposure_max``;
         the exemplar's choice matches the tone), and where it would darken the teeth, only as far
         as the eye whites are darker than the bank's (:meth:`_eye_exposure`, at most 1): darker
         skin with eye whites as bright as the bank's is the person's tone (in one studio exposure
@@ -455,7 +456,7 @@ class MouthBank:
         gl = max(float(g @ _LUMA), 1e-6)
         sc_e = d[[DESCRIPTORS.index(c) for c in ("sclera_r", "sclera_g", "sclera_b")]].astype(np.float64)
         sc_d = rings.get("sclera")
-        exposure = gl**tn.exposure_power
+        exposure = gl ** (tn.exposure_power if gl < 1.0 else tn.brighten_power)
         if sc_d is not None and (sc_e > 0.02).all() and (np.asarray(sc_d) > 0.02).all():
             ratio = np.asarray(sc_d, np.float64) / sc_e
             if exposure < 1.0:  # darker skin is a darker photo only as far as its eye whites are
