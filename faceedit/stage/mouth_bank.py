@@ -394,7 +394,7 @@ class MouthBank:
         """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
         the skin) times ``skin_luma`` (the photo's skin round the mouth before the colour gains:
         as dark beside dark skin as beside light) in the colour of the bank's dark interior, with a
-        smooth texture, and the tongue over its lower part: a share of ``lip_luma`` (the lips'
+        smooth texture (no lighter than ``cavity_ceiling`` of the skin), and the tongue over its lower part: a share of ``lip_luma`` (the lips'
         luma before the colour gains) in a tongue's red-pink, where the column's ``height`` (over
         the corner distance) is tall enough to show it (``tongue_height``)."""
         prof = self.cavity
@@ -403,6 +403,8 @@ class MouthBank:
         # inner columns (and are darkened with the rest of the mouth's corners)
         uc = np.clip(u, tn.cavity_side_column, 1.0 - tn.cavity_side_column)
         lum = sample_points(prof.astype(np.float32), uc * (uu - 1), np.clip(v, 0, 1) * (vv - 1))
+        # the real mouths' teeth and lips in the profile's top rows are not the cavity's
+        lum = np.minimum(lum, tn.cavity_ceiling)
         # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
         # palate in the ambient light of a studio photo, never a flat black
         lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_luma
@@ -432,7 +434,8 @@ class MouthBank:
         """Per-channel gains taking the exemplar's colours towards the destination's. Exposure:
         the luma of the least-squares gains through the lip and skin rings; it differs with the
         photo's exposure but also with the person's skin (teeth stay bright on dark skin), so
-        only a part of it is applied (``exposure_power``, within ``exposure_min``..``exposure_max``;
+        only a part of it is applied (``exposure_power``; ``brighten_power`` where it brightens:
+        the person-to-person slope; within ``exposure_min``..``exposure_max``;
         the exemplar's choice matches the tone), and where it would darken the teeth, only as far
         as the eye whites are darker than the bank's (:meth:`_eye_exposure`, at most 1): darker
         skin with eye whites as bright as the bank's is the person's tone (in one studio exposure
@@ -453,7 +456,7 @@ class MouthBank:
         gl = max(float(g @ _LUMA), 1e-6)
         sc_e = d[[DESCRIPTORS.index(c) for c in ("sclera_r", "sclera_g", "sclera_b")]].astype(np.float64)
         sc_d = rings.get("sclera")
-        exposure = gl**tn.exposure_power
+        exposure = gl ** (tn.exposure_power if gl < 1.0 else tn.brighten_power)
         if sc_d is not None and (sc_e > 0.02).all() and (np.asarray(sc_d) > 0.02).all():
             ratio = np.asarray(sc_d, np.float64) / sc_e
             if exposure < 1.0:  # darker skin is a darker photo only as far as its eye whites are

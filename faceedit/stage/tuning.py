@@ -202,10 +202,13 @@ class MouthTuning:
     upper_teeth_fade_start: float = 0.75
     #: ... or sooner, from this share of the opening's column below the lip ...
     upper_teeth_share: float = 0.25
-    #: ... over this share of their depth (at most that share of the column).
-    upper_teeth_fade_width: float = 0.35
-    #: The bank's upper teeth in a wide-open mouth, in the upper lip's shade: their luma times this.
-    open_teeth_shade: float = 0.7
+    #: ... over this share of their depth (at most that share of the column): their lower
+    #: (incisal) edge, short as a tooth's is (over a long fade they read as a translucent arc
+    #: over the dark).
+    upper_teeth_fade_width: float = 0.1
+    #: The bank's upper teeth in a wide-open mouth, in the upper lip's shade: their luma times this
+    #: (the shadow under the lip, ``open_lip_shadow``, darkens their top further).
+    open_teeth_shade: float = 0.85
     #: A relaxed upper lip covers the side teeth first: they fade out from this share of the
     #: mouth's width from a corner ...
     side_teeth_from: float = 0.4
@@ -226,12 +229,16 @@ class MouthTuning:
     lower_teeth_cover_rate: float = 2.0
     #: Under the upper teeth's edge the cavity is lit (the teeth's backs, the palate): this
     #: share of it is the lips' local colour at ``under_teeth_luma`` of their luma ...
-    under_teeth_light: float = 0.3
+    under_teeth_light: float = 0.1
     under_teeth_luma: float = 0.3
     #: ... fading out over this (inner-corner distances) below the edge.
     under_teeth_reach: float = 0.12
     #: The cavity's darkest luma, as a share of the skin's (soft tissue in ambient light).
     cavity_floor: float = 0.02
+    #: The cavity's lightest luma, as a share of the skin's: the bank's profile is read no lighter.
+    #: Its top rows (the median of real open mouths) hold those mouths' upper teeth and lips at
+    #: 0.2-0.46 of the skin; drawn below the bank's teeth they were a grey arc under the row.
+    cavity_ceiling: float = 0.08
     #: The cavity profile's columns read at the mouth's sides (its outer columns reach the lips).
     cavity_side_column: float = 0.2
     #: The cavity's log-luma texture, coarse to fine.
@@ -274,6 +281,12 @@ class MouthTuning:
     # -- colour: the exemplar's colours moved towards the photo's (MouthBank._gains)
     #: The share (a power) of the rings' exposure change applied.
     exposure_power: float = 0.6
+    #: The share (a power) of the rings' exposure change applied where it would brighten: no eye
+    #: whites check a brightening, and on one studio exposure (the bank's 27 London smiles) the
+    #: teeth's luma follows the lip and skin rings' gain with a slope of 0.16 +- 0.09 (the
+    #: person's tone, not the photo's light); at ``exposure_power`` four of the five held-out
+    #: London faces it brightened got teeth 13-23 % brighter than their own smiling photos'.
+    brighten_power: float = 0.2
     #: The exposure gain's lower bound.
     exposure_min: float = 0.45
     #: The exposure gain's upper bound.
