@@ -355,6 +355,52 @@ def photo_face(tracker, rgb: np.ndarray):
     return max(faces, key=lambda f: f.area)
 
 
+class _FrameEdits:
+    """The stage's edits of one face frame by frame (:func:`faceedit.flow.edit_frame`): the
+    mouth bank entry the first opened mouth drew kept for the others (``carried``), the mouth and
+    the eyes steadied from frame to frame (:func:`faceedit.video.edit.steady_parts`)."""
+
+    def __init__(self, editor) -> None:
+        self.editor, self.carried, self.steady = editor, Carried(), None
+
+    def __call__(self, rgb: np.ndarray, face, controls: dict[str, float], like: np.ndarray) -> np.ndarray:
+        """``rgb`` with ``face`` edited to the shape ``like`` with ``controls`` (those at 0 left out)."""
+        from faceedit.flow import edit_frame  # torch: where a frame is edited
+
+        request = EditRequest.of("keep", 1.0, controls={c: v for c, v in controls.items() if v})
+        out, done, _ = edit_frame(self.editor, rgb, [face], request, likes=[like], carried=[self.carried])
+        if done and done[0] is not None:
+            self.carried = self.carried.merged(done[0].carried)
+            self.steady = steady_parts(out, done[0].landmarks, self.steady)
+        return out
+
+
+def _write_frames(src: str, dst: str, ext: str, result: DriveResult, frame, *, start: float,
+                  encode: EncodeOptions | None, record: dict | None) -> DriveResult:
+    """Write ``dst`` (atomically: an error leaves no file) with one frame per frame of video
+    ``src``, at its timestamp, and ``src``'s other streams copied: ``frame(item, k)`` gives frame
+    ``k``'s (the ``k``-th of ``src``, ``item``) pixels and display rotation. Fills ``result``'s
+    frame count, copied streams, rate and seconds (from ``start``)."""
+    with VideoReader(src) as reader, atomic_path(dst) as temp:
+        result.audio, result.rate = len(reader.info.copied), float(reader.info.rate) if reader.info.rate else None
+        writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext], record=record)
+        try:
+            for item in reader:
+                if not isinstance(item, Frame):
+                    writer.write(item)
+                    continue
+                out, rotation = frame(item, result.frames)
+                writer.write(Frame(out, item.pts, item.time_base, item.index, rotation))
+                result.frames += 1
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+    result.seconds = time.perf_counter() - start
+    logger.info("%s driven by %s: %d frames, %.1f s", result.input, result.driver, result.frames, result.seconds)
+    return result
+
+
 def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encode: EncodeOptions | None = None,
                 record: dict | None = None, tracker=None, max_pixels: int | None = None,
                 performance: Performance | None = None, keep: Collection[str] = ()) -> DriveResult:
@@ -366,8 +412,6 @@ def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encod
     ``record``: faceedit's record of the output, kept in the container's metadata; ``keep``
     (:data:`KEEP`): ``pose``, the photo's head left unturned. Written atomically: an error
     leaves no file."""
-    from faceedit.flow import edit_frame  # torch: where a frame is edited
-
     ext = _check(dst, keep)
     start = time.perf_counter()
     name = photo if isinstance(photo, (str, os.PathLike)) else "photo"
@@ -386,40 +430,18 @@ def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encod
     own = stage.state(face.landmarks, mediapipe=True)
     result = DriveResult(str(name), str(driver), dst, neutral=perf.neutral, found=int(perf.found.sum()),
                          rate=perf.rate, performance=perf)
-    carried = Carried()
-    steady = None
-    last: tuple | None = None  # (controls, expression, output) of the last frame edited
-    with VideoReader(driver) as reader, atomic_path(dst) as temp:
-        result.audio = len(reader.info.copied)
-        writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext], record=record)
-        try:
-            for item in reader:
-                if not isinstance(item, Frame):
-                    writer.write(item)
-                    continue
-                k = min(result.frames, len(perf) - 1)
-                controls = perf.controls(k, keep)
-                expression = perf.expression[k]
-                if last is not None and last[0] == controls and np.array_equal(last[1], expression):
-                    out = last[2]  # the same reading: the same picture
-                else:
-                    like = aimed_shape(stage, own.expression + expression, own.identity)
-                    request = EditRequest.of("keep", 1.0, controls={c: v for c, v in controls.items() if v})
-                    out, done, _ = edit_frame(editor, rgb, [face], request, likes=[like], carried=[carried])
-                    if done and done[0] is not None:
-                        carried = carried.merged(done[0].carried)
-                        steady = steady_parts(out, done[0].landmarks, steady)
-                    out = _even(out)
-                    last = (controls, expression, out)
-                writer.write(Frame(out, item.pts, item.time_base, item.index, 0))
-                result.frames += 1
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
-    result.seconds = time.perf_counter() - start
-    logger.info("%s driven by %s: %d frames, %.1f s", name, driver, result.frames, result.seconds)
-    return result
+    edit = _FrameEdits(editor)
+    last: list = []  # (controls, expression, output) of the last frame edited
+
+    def frame(item: Frame, k: int) -> tuple[np.ndarray, int]:
+        k = min(k, len(perf) - 1)
+        controls, expression = perf.controls(k, keep), perf.expression[k]
+        if not (last and last[0] == controls and np.array_equal(last[1], expression)):  # else the same picture
+            like = aimed_shape(stage, own.expression + expression, own.identity)
+            last[:] = [controls, expression, _even(edit(rgb, face, controls, like))]
+        return last[2], 0
+
+    return _write_frames(driver, dst, ext, result, frame, start=start, encode=encode, record=record)
 
 
 def drive_video(editor, src: str, driver: str, dst: str, *, neutral: int = 0, encode: EncodeOptions | None = None,
@@ -430,8 +452,6 @@ def drive_video(editor, src: str, driver: str, dst: str, *, neutral: int = 0, en
     tracked frame plus the driver's change at frame k (the driver's last frame after it ends),
     with the driver's lids and gaze; the output has ``src``'s frames, timestamps and audio. Frames
     without the person are written as they are. The other arguments as :func:`drive_photo`'s."""
-    from faceedit.flow import edit_frame  # torch: where a frame is edited
-
     ext = _check(dst, ())
     start = time.perf_counter()
     if tracker is None:
@@ -445,38 +465,22 @@ def drive_video(editor, src: str, driver: str, dst: str, *, neutral: int = 0, en
     stage = editor.stage
     result = DriveResult(str(src), str(driver), dst, neutral=perf.neutral, found=int(perf.found.sum()),
                          performance=perf)
-    base = None
-    carried, steady = Carried(), None
-    with VideoReader(src) as reader, atomic_path(dst) as temp:
-        result.audio, result.rate = len(reader.info.copied), float(reader.info.rate) if reader.info.rate else None
-        clock = FrameClock(result.rate)
-        writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext], record=record)
-        try:
-            for item in reader:
-                if not isinstance(item, Frame):
-                    writer.write(item)
-                    continue
-                t = clock(None if item.pts is None else float(item.pts * item.time_base))
-                tr = next((x for x in own_tracker(item.rgb, t) if x.id == 0), None)
-                k = min(result.frames, len(perf) - 1)
-                out = item.rgb
-                if tr is not None:
-                    cur = stage.state(tr.face.landmarks, mediapipe=True)
-                    base = cur.expression if base is None else base
-                    ident = cur.identity if tr.identity is None else tr.identity
-                    like = aimed_shape(stage, base + perf.expression[k], ident)
-                    controls = {c: v for c, v in perf.controls(k, KEEP).items() if v}
-                    out, done, _ = edit_frame(editor, item.rgb, [tr.face], EditRequest.of("keep", 1.0, controls=controls),
-                                              likes=[like], carried=[carried])
-                    if done and done[0] is not None:
-                        carried = carried.merged(done[0].carried)
-                        steady = steady_parts(out, done[0].landmarks, steady)
-                writer.write(Frame(out, item.pts, item.time_base, item.index, item.rotation))
-                result.frames += 1
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
-    result.seconds = time.perf_counter() - start
-    logger.info("%s driven by %s: %d frames, %.1f s", src, driver, result.frames, result.seconds)
-    return result
+    edit = _FrameEdits(editor)
+    clock: list = []  # the source's FrameClock, made on its first frame
+    base: list = []  # the expression state of the person's first tracked frame
+
+    def frame(item: Frame, k: int) -> tuple[np.ndarray, int]:
+        if not clock:
+            clock.append(FrameClock(result.rate))
+        t = clock[0](None if item.pts is None else float(item.pts * item.time_base))
+        tr = next((x for x in own_tracker(item.rgb, t) if x.id == 0), None)
+        if tr is None:
+            return item.rgb, item.rotation
+        k = min(k, len(perf) - 1)
+        cur = stage.state(tr.face.landmarks, mediapipe=True)
+        base[:] = base or [cur.expression]
+        ident = cur.identity if tr.identity is None else tr.identity
+        like = aimed_shape(stage, base[0] + perf.expression[k], ident)
+        return edit(item.rgb, tr.face, perf.controls(k, KEEP), like), item.rotation
+
+    return _write_frames(src, dst, ext, result, frame, start=start, encode=encode, record=record)
