@@ -12,8 +12,13 @@ driver's own neutral frame (its first, or ``neutral``), a :class:`Performance`:
 * how far the eyes are closed: each eye's ``eyeBlink`` coefficient (ARKit's, read by
   :class:`faceedit.faces.blendshapes.BlendshapeReader`: the tracked mesh's lids barely follow a
   blink on a small face) turned into the ``blink`` value whose drawn lids read as it
-  (:data:`faceedit.stage.blendshapes.BLINK_CURVE`), less the neutral frame's; both eyes' mean is
-  the ``blink`` control (a wink closes both eyes half);
+  (:data:`faceedit.stage.blendshapes.BLINK_CURVE`), less the neutral frame's, and into the
+  ``wink_left`` / ``wink_right`` value that reads as it (its own curve,
+  :data:`faceedit.stage.blendshapes.CURVES`: a wink alone reads less closed), less the neutral
+  frame's. Eyes closed alike (their wink values within :data:`WINK_APART`) are the ``blink``
+  control at both eyes' mean; eyes further apart a wink: the more closed eye's wink control at its
+  wink value, the ``blink`` at the other eye's closure (the driver's own left eye closes the
+  photo's own left eye: :meth:`Performance.controls`);
 * the gaze: each iris's centre (:func:`faceedit.stage.eyes.find_iris`) along and across its eye,
   in eye widths, as the ``gaze_x`` / ``gaze_y`` controls (:data:`faceedit.stage.gaze.GAZE_X_TRAVEL`
   at 1); a frame whose irises are not found, or whose lids close, keeps the last reading;
@@ -68,6 +73,11 @@ EXPRESSION_FILTER = {"min_cutoff": 3.0, "beta": 0.5}
 GAZE_DEADBAND = 0.3
 #: The eyes' closure (0..1) below which no lid is drawn (the lids' own flutter).
 CLOSURE_DEADBAND = 0.1
+#: Eyes whose wink values (0..1, :attr:`Performance.winks`) lie further apart than this are a
+#: wink, one eye closed by itself; nearer, a blink (both closed alike). GRID's bbaf2n and lbax4n
+#: read at most 0.27 apart in a blink and 0.46 with the eyes open (lbax4n's left lid reads a
+#: little closed as he talks); the stage's own full wink on the astronaut, filmed at 256 px, 0.6 to 0.66.
+WINK_APART = 0.5
 #: The part of the expression's change that goes with the lips' opening (:func:`opening_gain`)
 #: is applied this many times over: the stage's warp of a closed mouth to a given inner-lip
 #: gap shows a thinner opening than a real mouth with that gap (dlib reads GRID's bbaf2n at up
@@ -80,7 +90,8 @@ class Performance:
     """The driver's readings per frame, each against its neutral frame (``neutral``):
     ``expression`` (N, K) the state's change (its opening's part :data:`MOUTH_GAIN` times
     over); ``closure`` (N, 2) how far each eye (the image's
-    left first) is closed, 0..1; ``gaze`` (N, 2) and ``pose`` (N, 3) the controls they stand for
+    left first: the person's right) is closed, 0..1, as a ``blink`` value, and ``winks`` (N, 2) as a
+    ``wink_right`` / ``wink_left`` value (None: ``closure``'s); ``gaze`` (N, 2) and ``pose`` (N, 3) the controls they stand for
     (gaze_x, gaze_y; head_yaw, head_pitch, head_roll), each -1..1; ``found`` (N,) the frames a
     face was tracked on; ``rate`` the driver's frame rate (None: not known)."""
 
@@ -91,18 +102,29 @@ class Performance:
     found: np.ndarray
     neutral: int = 0
     rate: float | None = None
+    winks: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.found)
 
     def controls(self, k: int, keep: Collection[str] = ()) -> dict[str, float]:
         """Frame ``k``'s named controls (:mod:`faceedit.edits.controls`); ``keep`` holding
-        ``pose``: the head's turn left out (the face keeps its own pose)."""
-        blink = float(np.clip(self.closure[k].mean(), 0.0, 1.0))
+        ``pose``: the head's turn left out (the face keeps its own pose). The lids: eyes closed
+        alike (wink values within :data:`WINK_APART`) are the ``blink`` at both eyes' mean
+        closure; a wink is the more closed eye's ``wink_right`` (the image's left eye, the
+        person's right) or ``wink_left`` at its wink value, with the ``blink`` at the other eye's
+        closure; a ``blink`` below :data:`CLOSURE_DEADBAND` is 0."""
+        shut = np.clip(self.closure[k], 0.0, 1.0)
+        one = shut if self.winks is None else np.clip(self.winks[k], 0.0, 1.0)
+        blink, winks = float(shut.mean()), [0.0, 0.0]
+        if abs(one[0] - one[1]) > WINK_APART:
+            side = int(one[1] > one[0])
+            blink, winks[side] = float(shut[1 - side]), float(one[side])
         gx, gy = (float(v) for v in self.gaze[k])
         yaw, pitch, roll = (0.0, 0.0, 0.0) if "pose" in keep else (
             float(np.clip(v, -1.0, 1.0)) for v in self.pose[k])
         return {"blink": blink if blink >= CLOSURE_DEADBAND else 0.0,
+                "wink_right": winks[0], "wink_left": winks[1],
                 "gaze_x": _dead(gx, GAZE_DEADBAND), "gaze_y": _dead(gy, GAZE_DEADBAND),
                 "head_yaw": yaw, "head_pitch": pitch, "head_roll": roll}
 
@@ -197,6 +219,7 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
     blinks = BlendshapeReader()
     exprs: list = []
     apers: list = []
+    shuts: list = []
     rots: list = []
     gaps: list = []
     irises: list[np.ndarray] = []
@@ -216,7 +239,7 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
             tr = next((x for x in tracker(item.rgb, t) if x.id == 0), None)
             found.append(tr is not None)
             if tr is None:
-                for readings in (exprs, apers, rots, gaps):
+                for readings in (exprs, apers, shuts, rots, gaps):
                     readings.append(None)
                 irises.append(np.full((2, 2), np.nan))
                 continue
@@ -227,7 +250,9 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
                 first_mesh = mesh
             exprs.append(stage.state(lm, mediapipe=True).expression)
             shapes = blinks.read(item.rgb, [tr.face])[0]  # the person's left eye is on the image's right
-            apers.append(np.array([control_value(BLINK_CURVE, shapes[f"eyeBlink{side}"]) for side in ("Right", "Left")]))
+            sides = [f"eyeBlink{side}" for side in ("Right", "Left")]
+            apers.append(np.array([control_value(BLINK_CURVE, shapes[n]) for n in sides]))
+            shuts.append(np.array([control_value(n, shapes[n]) for n in sides]))
             gaps.append(lip_gap(lm))
             rots.append(head_rotation(mesh, first_mesh))
             irises.append(iris_offsets(item.rgb, mesh))
@@ -245,8 +270,10 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
             last = k
         else:
             exprs[k], apers[k], rots[k], gaps[k] = exprs[last], apers[last], rots[last], gaps[last]
+            shuts[k] = shuts[last]
     expression = opening_gain(np.array(exprs) - exprs[neutral], np.array(gaps) - gaps[neutral])
     closure = np.clip(np.array(apers) - apers[neutral], 0.0, 1.0)
+    winks = np.clip(np.array(shuts) - shuts[neutral], 0.0, 1.0)
     back = rots[neutral].T
     raw_pose = np.array([angles(r @ back) for r in rots]) / MAX_DEGREES
     offsets = np.array(irises)  # (N, 2 eyes, 2)
@@ -266,7 +293,7 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
     raw_gaze = raw_gaze / [GAZE_X_TRAVEL, -GAZE_Y_TRAVEL]  # gaze_y: + up
     expression = both_ways(expression, times, EXPRESSION_FILTER)
     return Performance(expression, closure, both_ways(raw_gaze, times, READING_FILTER),
-                       both_ways(raw_pose, times, READING_FILTER), np.array(found), neutral, rate)
+                       both_ways(raw_pose, times, READING_FILTER), np.array(found), neutral, rate, winks)
 
 
 def both_ways(values: np.ndarray, times: list[float], settings: dict) -> np.ndarray:
@@ -361,7 +388,8 @@ class _FrameEdits:
     the eyes steadied from frame to frame (:func:`faceedit.video.edit.steady_parts`)."""
 
     def __init__(self, editor) -> None:
-        self.editor, self.carried, self.steady = editor, Carried(), None
+        self.editor, self.carried = editor, Carried()
+        self.steady: dict | None = None
 
     def __call__(self, rgb: np.ndarray, face, controls: dict[str, float], like: np.ndarray) -> np.ndarray:
         """``rgb`` with ``face`` edited to the shape ``like`` with ``controls`` (those at 0 left out)."""
