@@ -1,5 +1,5 @@
 """A photo driven by a video's performance (:mod:`faceedit.video.drive`, ``apply --like VIDEO``):
-the head pose read back, the opening's gain, and driven clips that keep the driver's frame count,
+the head pose read back, the opening's gain, the lids (a blink both eyes, a wink one), and driven clips that keep the driver's frame count,
 rate and audio and open their mouth with it (a project-made talking clip; a real GRID one,
 skipped without ``../shared``)."""
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from faceedit.stage.pose import rotation
-from faceedit.video.drive import angles, head_rotation, opening_gain
+from faceedit.video.drive import Performance, angles, head_rotation, opening_gain
 
 GRID = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid"
 LONDON_HD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "london_hd" / "neutral"
@@ -42,6 +42,74 @@ def test_the_opening_gain_scales_only_what_goes_with_the_gap():
     out = opening_gain(expression, gaps, 3.0)
     assert out == pytest.approx(np.outer(gaps, 3 * v) + steady)
     assert opening_gain(expression, np.zeros(30), 3.0) is expression  # lips that never part
+
+
+@pytest.mark.parametrize("closure, winks, lids", [
+    ((0.8, 0.7), (1.0, 1.0), {"blink": 0.75}),  # a blink: both eyes, their mean, as closed as the mean reads
+    ((0.0, 0.24), (0.0, 0.45), {"blink": 0.12}),  # lbax4n talking: one lid reads a little closed
+    ((0.44, 0.0), (0.66, 0.0), {"wink_right": 0.66}),  # the image's left eye alone: the person's right
+    ((0.05, 0.3), (0.0, 0.7), {"wink_left": 0.7}),  # the other eye under the deadband: no blink
+    ((0.3, 0.9), (0.4, 1.0), {"wink_left": 1.0, "blink": 0.3}),  # one eye half, the other shut
+])
+def test_a_wink_closes_its_own_eye_and_a_blink_both(closure, winks, lids):
+    """Performance.controls: eyes closed alike are the blink at their mean closure; one eye's
+    wink value further than WINK_APART over the other's is that eye's wink (the driver's own right
+    eye, on the image's left, is the photo's own right: ``wink_right``), the other's closure the blink."""
+    perf = Performance(np.zeros((1, 3)), np.array([closure]), np.zeros((1, 2)), np.zeros((1, 3)), np.ones(1, bool),
+                       winks=np.array([winks]))
+    got = {k: v for k, v in perf.controls(0).items() if k in ("blink", "wink_left", "wink_right") and v}
+    assert got == pytest.approx(lids)
+
+
+def test_a_winking_driver_closes_one_of_the_photos_eyes(tmp_path, stage_editor):
+    """A driver made by the stage (the astronaut, 256 px, 12 frames: frames 3-5 its ``wink_right``
+    at 1, 8-9 its ``blink`` at 1) drives the astronaut at 320 px. Its wink frames are read as the
+    person's right eye's wink alone, its blink frames as a blink; on the output, read by the
+    project's blendshape reader, the photo's own right eye (the image's left, ``eyeBlinkRight``)
+    reads more closed than its left on the wink frames than on the open ones (by 0.055 measured;
+    0.01 when the driver's two eyes were averaged into one blink), and both read closed on the
+    blink frames (0.32 to 0.52 measured, 0.02 to 0.05 open)."""
+    pytest.importorskip("av")
+    import cv2
+
+    from faceedit.faces.blendshapes import BlendshapeReader
+    from faceedit.models.request import EditRequest
+    from faceedit.video.drive import drive_photo
+    from faceedit.video.runner import default_tracker
+    from faceedit.video.synth import write_clip
+    from tests._imgs import astronaut
+
+    photo = astronaut()
+    tracker = default_tracker(stage_editor)
+    face = max(tracker.faces([photo])[0], key=lambda f: f.area)
+
+    def look(controls):
+        return stage_editor.stage.edit_photo(photo, [face], EditRequest.of("keep", 1.0, controls=controls))[0]
+
+    shots = {0: photo, 1: look({"wink_right": 1.0}), 2: look({"blink": 1.0})}
+    plan = [0, 0, 0, 1, 1, 1, 0, 0, 2, 2, 0, 0]
+    driver = tmp_path / "wink.mp4"
+    write_clip(str(driver), photo, len(plan), (256, 256), photos=lambda k: shots[plan[k]])
+    still = cv2.resize(photo, (320, 320), interpolation=cv2.INTER_AREA)
+    result = drive_photo(stage_editor, still, str(driver), str(tmp_path / "out.mp4"))
+    perf = result.performance
+    assert perf is not None
+    for k in (3, 4, 5):
+        lids = perf.controls(k)
+        assert lids["wink_right"] > 0.5 and lids["wink_left"] == 0.0 and lids["blink"] == 0.0, (k, lids)
+    for k in (8, 9):
+        lids = perf.controls(k)
+        assert lids["blink"] > 0.5 and lids["wink_right"] == lids["wink_left"] == 0.0, (k, lids)
+    reader = BlendshapeReader()
+    shut = []
+    for rgb in _clip(tmp_path / "out.mp4")[0]:
+        shapes = reader.read(rgb, [max(tracker.faces([rgb])[0], key=lambda f: f.area)])[0]
+        shut.append((shapes["eyeBlinkRight"], shapes["eyeBlinkLeft"]))
+    shut = np.array(shut)
+    side = shut[:, 0] - shut[:, 1]  # the image's left eye over its right
+    opened = [k for k, p in enumerate(plan) if p == 0]
+    assert side[3:6].mean() > side[opened].mean() + 0.03, side.round(3)
+    assert shut[8:10].min() > 0.25 and shut[opened].max() < 0.1, shut.round(3)
 
 
 def _clip(path):

@@ -157,9 +157,15 @@ def test_model_is_still_required_without_a_preset(tmp_path, astronaut_png):
     assert code == 2 and "Missing option '--model'" in err and err.count("\n") == 1, err
 
 
-def test_preset_with_an_x264_word_is_the_video_preset(tmp_path, astronaut_png, monkeypatch):
-    """--preset medium (the flag's former meaning, no such file): --video-preset medium, with a
-    warning."""
+@pytest.mark.parametrize("value, hint", [("medium", "--video-preset medium"), ("VerySlow", "--video-preset veryslow"),
+                                         ("soft-smile", None)])
+def test_preset_that_is_no_file_is_a_usage_error(tmp_path, astronaut_png, monkeypatch, value, hint):
+    """--preset takes a preset file only: a value that is none (no such file, no .toml or .json
+    suffix) is one usage line naming it, and pointing to --video-preset where it is an x264
+    speed word; nothing is written."""
     monkeypatch.chdir(tmp_path)
-    code, _, err = run("apply", astronaut_png, "-m", "stage", "-t", "happy", "-o", tmp_path / "o", "--preset", "medium")
-    assert code == 0 and "--video-preset" in err, err
+    code, out, err = run("apply", astronaut_png, "-m", "stage", "-t", "happy", "-o", tmp_path / "o", "--preset", value)
+    assert code == 2 and not out and err.count("\n") == 1, err
+    assert f"--preset {value}: no such file" in err, err
+    assert (hint in err) if hint else "--video-preset" not in err, err
+    assert not (tmp_path / "o").exists()

@@ -358,8 +358,8 @@ def _with_preset(params: dict[str, Any]) -> dict[str, Any]:
     """The command's parameters with a ``--preset`` file's values in place of those the command
     line did not give (:func:`faceedit.preset_file.read_preset`: each value checked, a bad one a
     usage error naming the file and its key). ``--light`` or ``--lighting`` given replaces the
-    preset's light, whichever it names. An x264 speed word (``--preset medium``, the flag's
-    former meaning) where no such file is, is ``--video-preset``'s, with a warning."""
+    preset's light, whichever it names. A value that is no file and has no preset's suffix is a
+    usage error naming it (and ``--video-preset`` where it is an x264/x265 speed word)."""
     from faceedit.preset_file import SUFFIXES, read_preset
 
     path = params["preset"]
@@ -370,11 +370,11 @@ def _with_preset(params: dict[str, Any]) -> dict[str, Any]:
     if path is None:
         return params
     given = _given(params)
-    if str(path) in PRESETS and path.suffix.lower() not in SUFFIXES and not path.exists():
-        logger.warning("--preset %s: the x264 speed is --video-preset's now (--preset reads a preset file)", path)
-        if "video_preset" not in given:
-            return {**params, "preset": None, "video_preset": VideoPreset(str(path))}
-        return {**params, "preset": None}
+    if path.suffix.lower() not in SUFFIXES and not path.exists():
+        flag = "--preset" if params["job"] is None else "--job"
+        speed = params["job"] is None and str(path).lower() in PRESETS
+        hint = f"; the x264/x265 speed is --video-preset {str(path).lower()}" if speed else ""
+        raise UsageError(f"{flag} {path}: no such file (it reads a preset file, {' or '.join(SUFFIXES)}){hint}")
     edit_flags = sorted(given & {"targets", "strengths", "lighting", "light", "light_strength", "au", "attr", "control",
                                  "blendshapes", "like", "phase", "option", "face", "max_faces"})
     if params["job"] is not None and params["save_preset"] is not None:

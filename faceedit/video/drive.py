@@ -12,8 +12,13 @@ driver's own neutral frame (its first, or ``neutral``), a :class:`Performance`:
 * how far the eyes are closed: each eye's ``eyeBlink`` coefficient (ARKit's, read by
   :class:`faceedit.faces.blendshapes.BlendshapeReader`: the tracked mesh's lids barely follow a
   blink on a small face) turned into the ``blink`` value whose drawn lids read as it
-  (:data:`faceedit.stage.blendshapes.BLINK_CURVE`), less the neutral frame's; both eyes' mean is
-  the ``blink`` control (a wink closes both eyes half);
+  (:data:`faceedit.stage.blendshapes.BLINK_CURVE`), less the neutral frame's, and into the
+  ``wink_left`` / ``wink_right`` value that reads as it (its own curve,
+  :data:`faceedit.stage.blendshapes.CURVES`: a wink alone reads less closed), less the neutral
+  frame's. Eyes closed alike (their wink values within :data:`WINK_APART`) are the ``blink``
+  control at both eyes' mean; eyes further apart a wink: the more closed eye's wink control at its
+  wink value, the ``blink`` at the other eye's closure (the driver's own left eye closes the
+  photo's own left eye: :meth:`Performance.controls`);
 * the gaze: each iris's centre (:func:`faceedit.stage.eyes.find_iris`) along and across its eye,
   in eye widths, as the ``gaze_x`` / ``gaze_y`` controls (:data:`faceedit.stage.gaze.GAZE_X_TRAVEL`
   at 1); a frame whose irises are not found, or whose lids close, keeps the last reading;
@@ -68,6 +73,11 @@ EXPRESSION_FILTER = {"min_cutoff": 3.0, "beta": 0.5}
 GAZE_DEADBAND = 0.3
 #: The eyes' closure (0..1) below which no lid is drawn (the lids' own flutter).
 CLOSURE_DEADBAND = 0.1
+#: Eyes whose wink values (0..1, :attr:`Performance.winks`) lie further apart than this are a
+#: wink, one eye closed by itself; nearer, a blink (both closed alike). GRID's bbaf2n and lbax4n
+#: read at most 0.27 apart in a blink and 0.46 with the eyes open (lbax4n's left lid reads a
+#: little closed as he talks); the stage's own full wink on the astronaut, filmed at 256 px, 0.6 to 0.66.
+WINK_APART = 0.5
 #: The part of the expression's change that goes with the lips' opening (:func:`opening_gain`)
 #: is applied this many times over: the stage's warp of a closed mouth to a given inner-lip
 #: gap shows a thinner opening than a real mouth with that gap (dlib reads GRID's bbaf2n at up
@@ -80,7 +90,8 @@ class Performance:
     """The driver's readings per frame, each against its neutral frame (``neutral``):
     ``expression`` (N, K) the state's change (its opening's part :data:`MOUTH_GAIN` times
     over); ``closure`` (N, 2) how far each eye (the image's
-    left first) is closed, 0..1; ``gaze`` (N, 2) and ``pose`` (N, 3) the controls they stand for
+    left first: the person's right) is closed, 0..1, as a ``blink`` value, and ``winks`` (N, 2) as a
+    ``wink_right`` / ``wink_left`` value (None: ``closure``'s); ``gaze`` (N, 2) and ``pose`` (N, 3) the controls they stand for
     (gaze_x, gaze_y; head_yaw, head_pitch, head_roll), each -1..1; ``found`` (N,) the frames a
     face was tracked on; ``rate`` the driver's frame rate (None: not known)."""
 
@@ -91,18 +102,29 @@ class Performance:
     found: np.ndarray
     neutral: int = 0
     rate: float | None = None
+    winks: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.found)
 
     def controls(self, k: int, keep: Collection[str] = ()) -> dict[str, float]:
         """Frame ``k``'s named controls (:mod:`faceedit.edits.controls`); ``keep`` holding
-        ``pose``: the head's turn left out (the face keeps its own pose)."""
-        blink = float(np.clip(self.closure[k].mean(), 0.0, 1.0))
+        ``pose``: the head's turn left out (the face keeps its own pose). The lids: eyes closed
+        alike (wink values within :data:`WINK_APART`) are the ``blink`` at both eyes' mean
+        closure; a wink is the more closed eye's ``wink_right`` (the image's left eye, the
+        person's right) or ``wink_left`` at its wink value, with the ``blink`` at the other eye's
+        closure; a ``blink`` below :data:`CLOSURE_DEADBAND` is 0."""
+        shut = np.clip(self.closure[k], 0.0, 1.0)
+        one = shut if self.winks is None else np.clip(self.winks[k], 0.0, 1.0)
+        blink, winks = float(shut.mean()), [0.0, 0.0]
+        if abs(one[0] - one[1]) > WINK_APART:
+            side = int(one[1] > one[0])
+            blink, winks[side] = float(shut[1 - side]), float(one[side])
         gx, gy = (float(v) for v in self.gaze[k])
         yaw, pitch, roll = (0.0, 0.0, 0.0) if "pose" in keep else (
             float(np.clip(v, -1.0, 1.0)) for v in self.pose[k])
         return {"blink": blink if blink >= CLOSURE_DEADBAND else 0.0,
+                "wink_right": winks[0], "wink_left": winks[1],
                 "gaze_x": _dead(gx, GAZE_DEADBAND), "gaze_y": _dead(gy, GAZE_DEADBAND),
                 "head_yaw": yaw, "head_pitch": pitch, "head_roll": roll}
 
@@ -197,6 +219,7 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
     blinks = BlendshapeReader()
     exprs: list = []
     apers: list = []
+    shuts: list = []
     rots: list = []
     gaps: list = []
     irises: list[np.ndarray] = []
@@ -216,7 +239,7 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
             tr = next((x for x in tracker(item.rgb, t) if x.id == 0), None)
             found.append(tr is not None)
             if tr is None:
-                for readings in (exprs, apers, rots, gaps):
+                for readings in (exprs, apers, shuts, rots, gaps):
                     readings.append(None)
                 irises.append(np.full((2, 2), np.nan))
                 continue
@@ -227,7 +250,9 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
                 first_mesh = mesh
             exprs.append(stage.state(lm, mediapipe=True).expression)
             shapes = blinks.read(item.rgb, [tr.face])[0]  # the person's left eye is on the image's right
-            apers.append(np.array([control_value(BLINK_CURVE, shapes[f"eyeBlink{side}"]) for side in ("Right", "Left")]))
+            sides = [f"eyeBlink{side}" for side in ("Right", "Left")]
+            apers.append(np.array([control_value(BLINK_CURVE, shapes[n]) for n in sides]))
+            shuts.append(np.array([control_value(n, shapes[n]) for n in sides]))
             gaps.append(lip_gap(lm))
             rots.append(head_rotation(mesh, first_mesh))
             irises.append(iris_offsets(item.rgb, mesh))
@@ -245,8 +270,10 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
             last = k
         else:
             exprs[k], apers[k], rots[k], gaps[k] = exprs[last], apers[last], rots[last], gaps[last]
+            shuts[k] = shuts[last]
     expression = opening_gain(np.array(exprs) - exprs[neutral], np.array(gaps) - gaps[neutral])
     closure = np.clip(np.array(apers) - apers[neutral], 0.0, 1.0)
+    winks = np.clip(np.array(shuts) - shuts[neutral], 0.0, 1.0)
     back = rots[neutral].T
     raw_pose = np.array([angles(r @ back) for r in rots]) / MAX_DEGREES
     offsets = np.array(irises)  # (N, 2 eyes, 2)
@@ -266,7 +293,7 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
     raw_gaze = raw_gaze / [GAZE_X_TRAVEL, -GAZE_Y_TRAVEL]  # gaze_y: + up
     expression = both_ways(expression, times, EXPRESSION_FILTER)
     return Performance(expression, closure, both_ways(raw_gaze, times, READING_FILTER),
-                       both_ways(raw_pose, times, READING_FILTER), np.array(found), neutral, rate)
+                       both_ways(raw_pose, times, READING_FILTER), np.array(found), neutral, rate, winks)
 
 
 def both_ways(values: np.ndarray, times: list[float], settings: dict) -> np.ndarray:
@@ -355,6 +382,53 @@ def photo_face(tracker, rgb: np.ndarray):
     return max(faces, key=lambda f: f.area)
 
 
+class _FrameEdits:
+    """The stage's edits of one face frame by frame (:func:`faceedit.flow.edit_frame`): the
+    mouth bank entry the first opened mouth drew kept for the others (``carried``), the mouth and
+    the eyes steadied from frame to frame (:func:`faceedit.video.edit.steady_parts`)."""
+
+    def __init__(self, editor) -> None:
+        self.editor, self.carried = editor, Carried()
+        self.steady: dict | None = None
+
+    def __call__(self, rgb: np.ndarray, face, controls: dict[str, float], like: np.ndarray) -> np.ndarray:
+        """``rgb`` with ``face`` edited to the shape ``like`` with ``controls`` (those at 0 left out)."""
+        from faceedit.flow import edit_frame  # torch: where a frame is edited
+
+        request = EditRequest.of("keep", 1.0, controls={c: v for c, v in controls.items() if v})
+        out, done, _ = edit_frame(self.editor, rgb, [face], request, likes=[like], carried=[self.carried])
+        if done and done[0] is not None:
+            self.carried = self.carried.merged(done[0].carried)
+            self.steady = steady_parts(out, done[0].landmarks, self.steady)
+        return out
+
+
+def _write_frames(src: str, dst: str, ext: str, result: DriveResult, frame, *, start: float,
+                  encode: EncodeOptions | None, record: dict | None) -> DriveResult:
+    """Write ``dst`` (atomically: an error leaves no file) with one frame per frame of video
+    ``src``, at its timestamp, and ``src``'s other streams copied: ``frame(item, k)`` gives frame
+    ``k``'s (the ``k``-th of ``src``, ``item``) pixels and display rotation. Fills ``result``'s
+    frame count, copied streams, rate and seconds (from ``start``)."""
+    with VideoReader(src) as reader, atomic_path(dst) as temp:
+        result.audio, result.rate = len(reader.info.copied), float(reader.info.rate) if reader.info.rate else None
+        writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext], record=record)
+        try:
+            for item in reader:
+                if not isinstance(item, Frame):
+                    writer.write(item)
+                    continue
+                out, rotation = frame(item, result.frames)
+                writer.write(Frame(out, item.pts, item.time_base, item.index, rotation))
+                result.frames += 1
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+    result.seconds = time.perf_counter() - start
+    logger.info("%s driven by %s: %d frames, %.1f s", result.input, result.driver, result.frames, result.seconds)
+    return result
+
+
 def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encode: EncodeOptions | None = None,
                 record: dict | None = None, tracker=None, max_pixels: int | None = None,
                 performance: Performance | None = None, keep: Collection[str] = ()) -> DriveResult:
@@ -366,8 +440,6 @@ def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encod
     ``record``: faceedit's record of the output, kept in the container's metadata; ``keep``
     (:data:`KEEP`): ``pose``, the photo's head left unturned. Written atomically: an error
     leaves no file."""
-    from faceedit.flow import edit_frame  # torch: where a frame is edited
-
     ext = _check(dst, keep)
     start = time.perf_counter()
     name = photo if isinstance(photo, (str, os.PathLike)) else "photo"
@@ -386,40 +458,18 @@ def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encod
     own = stage.state(face.landmarks, mediapipe=True)
     result = DriveResult(str(name), str(driver), dst, neutral=perf.neutral, found=int(perf.found.sum()),
                          rate=perf.rate, performance=perf)
-    carried = Carried()
-    steady = None
-    last: tuple | None = None  # (controls, expression, output) of the last frame edited
-    with VideoReader(driver) as reader, atomic_path(dst) as temp:
-        result.audio = len(reader.info.copied)
-        writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext], record=record)
-        try:
-            for item in reader:
-                if not isinstance(item, Frame):
-                    writer.write(item)
-                    continue
-                k = min(result.frames, len(perf) - 1)
-                controls = perf.controls(k, keep)
-                expression = perf.expression[k]
-                if last is not None and last[0] == controls and np.array_equal(last[1], expression):
-                    out = last[2]  # the same reading: the same picture
-                else:
-                    like = aimed_shape(stage, own.expression + expression, own.identity)
-                    request = EditRequest.of("keep", 1.0, controls={c: v for c, v in controls.items() if v})
-                    out, done, _ = edit_frame(editor, rgb, [face], request, likes=[like], carried=[carried])
-                    if done and done[0] is not None:
-                        carried = carried.merged(done[0].carried)
-                        steady = steady_parts(out, done[0].landmarks, steady)
-                    out = _even(out)
-                    last = (controls, expression, out)
-                writer.write(Frame(out, item.pts, item.time_base, item.index, 0))
-                result.frames += 1
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
-    result.seconds = time.perf_counter() - start
-    logger.info("%s driven by %s: %d frames, %.1f s", name, driver, result.frames, result.seconds)
-    return result
+    edit = _FrameEdits(editor)
+    last: list = []  # (controls, expression, output) of the last frame edited
+
+    def frame(item: Frame, k: int) -> tuple[np.ndarray, int]:
+        k = min(k, len(perf) - 1)
+        controls, expression = perf.controls(k, keep), perf.expression[k]
+        if not (last and last[0] == controls and np.array_equal(last[1], expression)):  # else the same picture
+            like = aimed_shape(stage, own.expression + expression, own.identity)
+            last[:] = [controls, expression, _even(edit(rgb, face, controls, like))]
+        return last[2], 0
+
+    return _write_frames(driver, dst, ext, result, frame, start=start, encode=encode, record=record)
 
 
 def drive_video(editor, src: str, driver: str, dst: str, *, neutral: int = 0, encode: EncodeOptions | None = None,
@@ -430,8 +480,6 @@ def drive_video(editor, src: str, driver: str, dst: str, *, neutral: int = 0, en
     tracked frame plus the driver's change at frame k (the driver's last frame after it ends),
     with the driver's lids and gaze; the output has ``src``'s frames, timestamps and audio. Frames
     without the person are written as they are. The other arguments as :func:`drive_photo`'s."""
-    from faceedit.flow import edit_frame  # torch: where a frame is edited
-
     ext = _check(dst, ())
     start = time.perf_counter()
     if tracker is None:
@@ -445,38 +493,22 @@ def drive_video(editor, src: str, driver: str, dst: str, *, neutral: int = 0, en
     stage = editor.stage
     result = DriveResult(str(src), str(driver), dst, neutral=perf.neutral, found=int(perf.found.sum()),
                          performance=perf)
-    base = None
-    carried, steady = Carried(), None
-    with VideoReader(src) as reader, atomic_path(dst) as temp:
-        result.audio, result.rate = len(reader.info.copied), float(reader.info.rate) if reader.info.rate else None
-        clock = FrameClock(result.rate)
-        writer = VideoWriter(temp, reader, encode, format=VIDEO_EXTS[ext], record=record)
-        try:
-            for item in reader:
-                if not isinstance(item, Frame):
-                    writer.write(item)
-                    continue
-                t = clock(None if item.pts is None else float(item.pts * item.time_base))
-                tr = next((x for x in own_tracker(item.rgb, t) if x.id == 0), None)
-                k = min(result.frames, len(perf) - 1)
-                out = item.rgb
-                if tr is not None:
-                    cur = stage.state(tr.face.landmarks, mediapipe=True)
-                    base = cur.expression if base is None else base
-                    ident = cur.identity if tr.identity is None else tr.identity
-                    like = aimed_shape(stage, base + perf.expression[k], ident)
-                    controls = {c: v for c, v in perf.controls(k, KEEP).items() if v}
-                    out, done, _ = edit_frame(editor, item.rgb, [tr.face], EditRequest.of("keep", 1.0, controls=controls),
-                                              likes=[like], carried=[carried])
-                    if done and done[0] is not None:
-                        carried = carried.merged(done[0].carried)
-                        steady = steady_parts(out, done[0].landmarks, steady)
-                writer.write(Frame(out, item.pts, item.time_base, item.index, item.rotation))
-                result.frames += 1
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
-    result.seconds = time.perf_counter() - start
-    logger.info("%s driven by %s: %d frames, %.1f s", src, driver, result.frames, result.seconds)
-    return result
+    edit = _FrameEdits(editor)
+    clock: list = []  # the source's FrameClock, made on its first frame
+    base: list = []  # the expression state of the person's first tracked frame
+
+    def frame(item: Frame, k: int) -> tuple[np.ndarray, int]:
+        if not clock:
+            clock.append(FrameClock(result.rate))
+        t = clock[0](None if item.pts is None else float(item.pts * item.time_base))
+        tr = next((x for x in own_tracker(item.rgb, t) if x.id == 0), None)
+        if tr is None:
+            return item.rgb, item.rotation
+        k = min(k, len(perf) - 1)
+        cur = stage.state(tr.face.landmarks, mediapipe=True)
+        base[:] = base or [cur.expression]
+        ident = cur.identity if tr.identity is None else tr.identity
+        like = aimed_shape(stage, base[0] + perf.expression[k], ident)
+        return edit(item.rgb, tr.face, perf.controls(k, KEEP), like), item.rotation
+
+    return _write_frames(src, dst, ext, result, frame, start=start, encode=encode, record=record)
