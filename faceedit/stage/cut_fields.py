@@ -18,6 +18,7 @@ from faceedit.stage.cut_curves import (
     face_up,
     follow_curves,
     given_curves,
+    keep_lips_whole,
     opening_polygon,
     round_opening,
     side_weight,
@@ -203,6 +204,9 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                 du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
             if c.name == MOUTH.name:
                 du, dl = round_opening(du, dl, su, sl, tn.round_aspect)
+            if c.name == MOUTH.name:  # the outer lips stay beyond the curves (no fold across them)
+                chord = float(np.linalg.norm(su[-1] - su[0]))
+                moved = keep_lips_whole(src_lm, moved, c, (su, sl), (du, dl), tn.lips_kept, tn.lips_beside * chord)
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]
