@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_faces_cutwarp import close_mouth, part_lips, synthetic_lm, synthetic_photo  # noqa: E402
 
 from faceedit.faces.landmarks import eye_distance  # noqa: E402
-from faceedit.stage.cut_curves import lip_curves  # noqa: E402
+from faceedit.stage.cut_curves import inside_outer_lips, lip_curves  # noqa: E402
 from faceedit.stage.cutwarp import cut_warp  # noqa: E402
 
 #: Held-out London faces whose smile shows a broad band of teeth (inner-lip gap above 0.15 eye
@@ -46,10 +46,23 @@ def test_a_cut_past_a_thin_upper_lip_closes_without_scaling_the_move_down():
     assert r.scale == 1.0
     assert r.opening.sum() == 0 and r.interior.sum() == 0  # closed: nothing of the mouth shows
     assert np.abs(r.upper - r.lower).max() < 0.5  # the two lips' curves meet
-    # the outer upper lip's middle point (in the source between the cut and the inner lip)
-    # went down as the cut's middle did
+    # the outer upper lip came down with the closing cut and stays above it
     k = len(r.upper) // 2
-    assert r.landmarks[51, 1] - src[51, 1] == pytest.approx(r.upper[k, 1] - cut[0][k, 1], abs=0.5)
+    assert src[51, 1] + 5 < r.landmarks[51, 1] < r.upper[k, 1]
+
+
+def test_a_cut_beyond_the_outer_lip_is_kept_inside_it():
+    """A given cut past the 68-point outer upper lip comes back inside it by ``least`` of the
+    lip's thickness; a cut inside that, and the lower cut, stay where they are."""
+    src, _, (up, low) = _thin_lipped_laugh()
+    new_up, new_low = inside_outer_lips(src, up, low, 0.4)
+    thick = src[62, 1] - src[51, 1]
+    k = len(up) // 2
+    assert up[k, 1] < src[51, 1]  # the given cut lies past the outer lip ...
+    assert new_up[k, 1] == pytest.approx(src[51, 1] + 0.4 * thick, abs=0.05)  # ... and now inside it
+    np.testing.assert_array_equal(new_low, low)
+    inside = lip_curves(src)[0]
+    np.testing.assert_array_equal(inside_outer_lips(src, inside, low, 0.4)[0], inside)
 
 
 @pytest.fixture(scope="module")

@@ -337,3 +337,35 @@ def keep_lips_whole(src_lm: np.ndarray, moved: np.ndarray, cut: Cut, src_curves:
             if now < keep * thick:
                 out[i] = q + sign * (keep * thick - now) * up
     return out
+
+
+def _heights(curve: np.ndarray, x: np.ndarray, across: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """The height (along ``up``) of ``curve`` at places ``x`` across the face (clamped at its
+    ends)."""
+    u, v = curve @ across, curve @ up
+    o = np.argsort(u)
+    return np.interp(x, u[o], v[o])
+
+
+def inside_outer_lips(src_lm: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+                      least: float) -> tuple[np.ndarray, np.ndarray]:
+    """Given source mouth curves (``upper``, ``lower``, corner to corner) kept at least ``least``
+    of each 68-point lip's thickness (outer lip to inner lip, along the face's up, at each
+    point's place across the face) inside its outer lip: a face mesh's inner-lip loop fitted
+    above a thin upper lip (a wide laugh's, whose lip the mesh put in the skin below the nose)
+    would otherwise cut the whole lip away with the teeth, and the closed mouth had none."""
+    lm = np.asarray(src_lm, np.float64)
+    up = face_up(lm)
+    across = np.array([-up[1], up[0]])
+    out = []
+    for curve, outer, inner, sign in ((upper, [48, 49, 50, 51, 52, 53, 54], [60, 61, 62, 63, 64], 1.0),
+                                      (lower, [48, 59, 58, 57, 56, 55, 54], [60, 67, 66, 65, 64], -1.0)):
+        c = np.array(curve, np.float64)
+        x, v = c @ across, c @ up
+        v_out = _heights(catmull_rom(lm[outer]), x, across, up)
+        v_in = _heights(catmull_rom(lm[inner]), x, across, up)
+        limit = v_out - sign * least * np.maximum(sign * (v_out - v_in), 0.0)
+        beyond = sign * (v - limit)  # > 0: the curve lies past the limit, towards the outer lip
+        c += (np.maximum(beyond, 0.0) * -sign)[:, None] * up
+        out.append(c)
+    return out[0], out[1]

@@ -184,6 +184,9 @@ class WarpTuning:
     #: (:func:`~faceedit.stage.cut_curves.keep_lips_whole`).
     lips_kept: float = 0.5
     lips_beside: float = 0.03
+    #: The least share of each 68-point lip's thickness a given mouth cut keeps inside the outer
+    #: lip (:func:`~faceedit.stage.cut_curves.inside_outer_lips`).
+    lips_inside: float = 0.4
 
 
 @dataclass(frozen=True)
