@@ -296,3 +296,76 @@ def upper_side_polygon(upper: np.ndarray, lower: np.ndarray, up: np.ndarray) -> 
 def face_up(lm: np.ndarray) -> np.ndarray:
     """Unit vector from the chin towards the eyes (up in the face)."""
     return _unit(eye_centres(lm).mean(0) - lm[CHIN])
+
+
+def keep_lips_whole(src_lm: np.ndarray, moved: np.ndarray, cut: Cut, src_curves: tuple[np.ndarray, np.ndarray],
+                    dst_curves: tuple[np.ndarray, np.ndarray], keep: float, beside: float) -> np.ndarray:
+    """``moved`` (68, 2) with the cut's outer-lip points (``cut.upper_only`` / ``lower_only``)
+    kept beyond their side's cut curve: each lip keeps at least ``keep`` of its source thickness
+    (the outer point's distance beyond the curve along the face's up, at the point's place
+    across the face) where the curves move onto it, and a point lying within ``beside`` pixels
+    of its curve, or on the opening's side of it (a cut taken past a wide laugh's teeth into a
+    thin upper lip, beyond the 68 points' outer lip), moves as the curve does there. (An outer
+    point's destination across its own curve from where its source lies folds the side's
+    field; the whole move was then scaled down and the laugh stayed open.)"""
+    out = np.array(moved, np.float64)
+    up = face_up(src_lm)
+    across = np.array([-up[1], up[0]])
+    for chain, sign, s_curve, d_curve in ((cut.upper_only, 1.0, src_curves[0], dst_curves[0]),
+                                          (cut.lower_only, -1.0, src_curves[1], dst_curves[1])):
+        if not chain:
+            continue
+        u, v = s_curve @ across, s_curve @ up
+        order = np.argsort(u)
+        u, v = u[order], v[order]
+        shift = (d_curve - s_curve)[order]
+        for i in chain:
+            p = src_lm[i]
+            x = float(p @ across)
+            if not u[0] < x < u[-1]:
+                continue
+            thick = sign * (float(p @ up) - float(np.interp(x, u, v)))
+            move = np.array([np.interp(x, u, shift[:, 0]), np.interp(x, u, shift[:, 1])])
+            if thick <= beside:
+                out[i] = p + move
+                continue
+            # the destination curve at the moved point's place across the face
+            q = out[i]
+            du, dv = (s_curve + shift) @ across, (s_curve + shift) @ up
+            o = np.argsort(du)
+            now = sign * (float(q @ up) - float(np.interp(float(q @ across), du[o], dv[o])))
+            if now < keep * thick:
+                out[i] = q + sign * (keep * thick - now) * up
+    return out
+
+
+def _heights(curve: np.ndarray, x: np.ndarray, across: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """The height (along ``up``) of ``curve`` at places ``x`` across the face (clamped at its
+    ends)."""
+    u, v = curve @ across, curve @ up
+    o = np.argsort(u)
+    return np.interp(x, u[o], v[o])
+
+
+def inside_outer_lips(src_lm: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+                      least: float) -> tuple[np.ndarray, np.ndarray]:
+    """Given source mouth curves (``upper``, ``lower``, corner to corner) kept at least ``least``
+    of each 68-point lip's thickness (outer lip to inner lip, along the face's up, at each
+    point's place across the face) inside its outer lip: a face mesh's inner-lip loop fitted
+    above a thin upper lip (a wide laugh's, whose lip the mesh put in the skin below the nose)
+    would otherwise cut the whole lip away with the teeth, and the closed mouth had none."""
+    lm = np.asarray(src_lm, np.float64)
+    up = face_up(lm)
+    across = np.array([-up[1], up[0]])
+    out = []
+    for curve, outer, inner, sign in ((upper, [48, 49, 50, 51, 52, 53, 54], [60, 61, 62, 63, 64], 1.0),
+                                      (lower, [48, 59, 58, 57, 56, 55, 54], [60, 67, 66, 65, 64], -1.0)):
+        c = np.array(curve, np.float64)
+        x, v = c @ across, c @ up
+        v_out = _heights(catmull_rom(lm[outer]), x, across, up)
+        v_in = _heights(catmull_rom(lm[inner]), x, across, up)
+        limit = v_out - sign * least * np.maximum(sign * (v_out - v_in), 0.0)
+        beyond = sign * (v - limit)  # > 0: the curve lies past the limit, towards the outer lip
+        c += (np.maximum(beyond, 0.0) * -sign)[:, None] * up
+        out.append(c)
+    return out[0], out[1]

@@ -18,6 +18,8 @@ from faceedit.stage.cut_curves import (
     face_up,
     follow_curves,
     given_curves,
+    inside_outer_lips,
+    keep_lips_whole,
     opening_polygon,
     round_opening,
     side_weight,
@@ -164,7 +166,9 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
     the 68 points; their destination follows the move of the 68-point curves (see
-    :func:`given_curves`). ``close_mouth`` (0..1): the mouth's destination curves are then moved
+    :func:`given_curves`); where ``close_mouth`` is above 0 they are kept inside the 68 points'
+    outer lips (:func:`~faceedit.stage.cut_curves.inside_outer_lips`) and the outer-lip points'
+    destinations beyond them (:func:`~faceedit.stage.cut_curves.keep_lips_whole`). ``close_mouth`` (0..1): the mouth's destination curves are then moved
     that much of the way to their midline, so lips the move closes meet along the given curves
     too (the 68 points' inner lips of a smile can lie on the teeth, nearer each other than the
     lips' edges are). ``mouth_interior`` False: the source mouth shows nothing to carry (closed
@@ -189,6 +193,9 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     src_cut = {c.name: cut_curves(src_lm, c) for c in cuts}  # the same at every scale tried
     given = {c.name: given_curves(*src_curves[c.name], *src_cut[c.name])
              for c in cuts if src_curves and c.name in src_curves}
+    if MOUTH.name in given and close_mouth > 0:  # the closing cut keeps some of each lip (a mesh's
+        # loop can lie past one)
+        given[MOUTH.name] = inside_outer_lips(src_lm, *given[MOUTH.name], tn.lips_inside)
 
     def build(scale: float) -> tuple[CutFields, bool]:
         moved = src_lm + scale * (dst_lm - src_lm)
@@ -203,6 +210,10 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                 du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
             if c.name == MOUTH.name:
                 du, dl = round_opening(du, dl, su, sl, tn.round_aspect)
+            if c.name == MOUTH.name and c.name in given and close_mouth > 0:  # the outer lips stay
+                # beyond the given curves that close
+                chord = float(np.linalg.norm(su[-1] - su[0]))
+                moved = keep_lips_whole(src_lm, moved, c, (su, sl), (du, dl), tn.lips_kept, tn.lips_beside * chord)
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]

@@ -114,7 +114,8 @@ class CutWarpResult:
     ``eyelids``): eye area opened wider than the source shows. ``upper`` / ``lower``: (N, 2)
     destination inner-lip curves, corner 60 to corner 64. ``scale``: the fraction of the move
     applied (< 1 only where the full move would fold). ``landmarks``: (68, 2) the landmarks
-    reached, ``src + scale * (dst - src)``."""
+    reached, ``src + scale * (dst - src)`` (with ``lips`` and ``close_mouth``, the outer-lip
+    points kept beyond the given curves: :func:`~faceedit.stage.cut_curves.keep_lips_whole`)."""
 
     pixels: np.ndarray
     roi: tuple[int, int, int, int]

@@ -178,6 +178,15 @@ class WarpTuning:
     #: Distance from the opening (chord lengths, corner to corner) over which the cut's fields
     #: fade into the face's field: whole up to the first, gone from the second.
     zone: tuple[float, float] = (0.4, 0.8)
+    #: The least share of its source thickness (beyond the mouth's cut curve) an outer lip keeps
+    #: where the move brings the curve onto it, and (corner-to-corner lengths) how near its curve
+    #: an outer-lip point moves as the curve does
+    #: (:func:`~faceedit.stage.cut_curves.keep_lips_whole`).
+    lips_kept: float = 0.5
+    lips_beside: float = 0.03
+    #: The least share of each 68-point lip's thickness a given mouth cut keeps inside the outer
+    #: lip (:func:`~faceedit.stage.cut_curves.inside_outer_lips`).
+    lips_inside: float = 0.4
 
 
 @dataclass(frozen=True)
