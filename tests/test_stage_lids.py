@@ -50,7 +50,10 @@ def test_the_targets_close_the_lids_as_the_controls_do():
     down = lid_closures({"gaze_y": -1.0})[0]
     assert 0 < down[0] == down[1] < 0.5 and lid_closures({"gaze_y": 1.0})[0] == (0.0, 0.0)
     assert lid_closures({"blink": 1.0})[1] == (LIDS_MEET, LIDS_MEET)
-    assert lid_closures({"wink_right": 1.0})[1][0] > LIDS_MEET  # a wink squeezes: the lower lid rises more
+    # a wink's lids meet at the tuning's wink_meet (where a blink's do by default: drawn higher,
+    # the stretched lower lid reads as an eye part-open), the open eye's at the blink's meet
+    assert lid_closures({"wink_right": 1.0})[1] == (LidsTuning.wink_meet, LIDS_MEET)
+    assert lid_closures({"wink_left": 1.0}, LidsTuning(wink_meet=0.4))[1] == (LIDS_MEET, 0.4)
 
 
 def test_no_closure_returns_the_photo_itself():
