@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 python bench/bench_blink.py [--data ../shared/data/london_hd] [--ids 008,014,...]
         [--kinds neutral,smiling]
-        [--edits "blink=1;blink=0.6;blink=0.3;wink_left=1;t:wink;t:sleepy"] [--crops DIR]
+        [--edits "blink=1;blink=0.6;blink=0.3;wink_left=1;wink_right=1;t:wink;t:sleepy"] [--crops DIR]
         [--yale ../shared/data/yale] [--grid ../shared/data/grid]
 
 For each held-out London face at 1350 px (``../shared/data/london_hd/{neutral,smiling}/NNN.jpg``;
@@ -11,9 +11,16 @@ MediaPipe's detector with the Face Mesh): ``NAME=V`` a named control on the face
 expression, ``t:TARGET`` a named target. dlib's 68 points are read on the photo and on the
 edit; each eye's aspect is its height over its width from its 6 points ((|p2-p6| + |p3-p5|) /
 (2 |p1-p4|)), and the edit's over the photo's is printed, the image's left eye first (a
-closed eye reads below 0.5, an open one about 1). The last lines give, per edit, the median
-and largest ratio of the eyes it closes and the smallest of the eyes it keeps open, and how
-many faces pass (closed below 0.5, kept above 0.8).
+closed eye reads below 0.5, an open one about 1). dlib's 68 points are one shape, fitted to
+both eyes at once: an eye drawn closed beside an open one reads half-open, and the open one
+narrower than it is (the same closed-eye pixels read 0.38 of the photo's beside a closed eye
+and 0.72 beside an open one: the eye's pixels are identical in the two edits). So each eye is
+also read by itself (``mirror``, :func:`eye_by_eye`): the face, its eye line levelled, split
+at the middle of its inner eye corners and each half put beside its own mirror image, dlib's
+aspect of that two-eyed face (the mean of its two eyes) over the photo's read the same way.
+The last lines give, per edit and per reading, the median and largest ratio of the eyes it
+closes and the smallest of the eyes it keeps open, and how many faces pass (closed below 0.5,
+kept above 0.8).
 
 ``--yale DIR`` (``../shared/data/yale``) reads real posed winks and sleepy eyes the same way
 first: each Yale subject's ``wink`` and ``sleepy`` photo against their ``normal`` one (the
@@ -43,10 +50,12 @@ from faceedit.faces.detectors import get_detector
 ROOT = Path(__file__).resolve().parents[1]
 LONDON = ROOT.parent / "shared" / "data" / "london_hd"
 HELD_OUT = "008,014,019,022,061,083,094,096,097,099,114,126,131,136,137,142,144,173"
-EDITS = "blink=1;blink=0.6;blink=0.3;wink_left=1;t:wink;t:sleepy"
+EDITS = "blink=1;blink=0.6;blink=0.3;wink_left=1;wink_right=1;t:wink;t:sleepy"
 #: Which eyes an edit closes (image left, image right): True closed, False kept open, None either.
 CLOSES = {"blink=1": (True, True), "wink_left=1": (False, True), "wink_right=1": (True, False),
           "t:wink": (False, True)}
+#: The two readings of an edit's eyes: dlib's shape of the whole face, and each eye by itself.
+READINGS = ("plain", "mirror")
 
 
 def aspect(lm: np.ndarray) -> np.ndarray:
@@ -55,6 +64,34 @@ def aspect(lm: np.ndarray) -> np.ndarray:
     for first in (36, 42):
         p = lm[first:first + 6]
         out.append((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2 * np.linalg.norm(p[0] - p[3])))
+    return np.array(out)
+
+
+def halves(img: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The face's image-left half beside its own mirror image and its right half likewise, the
+    eye line levelled (turned about the middle of the inner eye corners, 68-point 39 and 42;
+    ``lm`` the photo's 68 points), each as wide as the nearer image edge allows."""
+    left_eye, right_eye = lm[36:42].mean(0), lm[42:48].mean(0)
+    c = (lm[39] + lm[42]) / 2
+    angle = float(np.degrees(np.arctan2(right_eye[1] - left_eye[1], right_eye[0] - left_eye[0])))
+    turn = cv2.getRotationMatrix2D((float(c[0]), float(c[1])), angle, 1.0)
+    level = cv2.warpAffine(img, turn, (img.shape[1], img.shape[0]), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REFLECT)
+    cx = int(round(c[0]))
+    w = min(cx, img.shape[1] - cx)
+    left, right = level[:, cx - w:cx], level[:, cx:cx + w]
+    return (np.ascontiguousarray(np.concatenate([left, left[:, ::-1]], 1)),
+            np.ascontiguousarray(np.concatenate([right[:, ::-1], right], 1)))
+
+
+def eye_by_eye(dlib, img: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """(2,) each eye's aspect read by itself: dlib's mean aspect of the two eyes of the face
+    made of that eye's half and its mirror image (:func:`halves`; ``lm`` the photo's 68 points,
+    so the photo and its edit are split at the same line); NaN where dlib finds no face."""
+    out = []
+    for half in halves(img, lm):
+        found = dlib.detect(half)
+        out.append(float(aspect(largest(found)).mean()) if found else np.nan)
     return np.array(out)
 
 
@@ -94,24 +131,26 @@ def crops(lm: np.ndarray, tiles: list[np.ndarray]) -> tuple[np.ndarray, np.ndarr
 
 def real_moves(yale: Path, dlib) -> None:
     """Print dlib's eye aspect on Yale's posed winks and sleepy eyes over each subject's normal
-    photo, per subject and the medians."""
-    rows: dict[str, list[np.ndarray]] = {"wink": [], "sleepy": []}
+    photo, both readings (plain, and each eye by itself: :func:`eye_by_eye`), the medians."""
+    rows: dict[tuple[str, str], list[np.ndarray]] = {(c, r): [] for c in ("wink", "sleepy") for r in READINGS}
     for s in range(1, 16):
         read = {}
         for cond in ("normal", "wink", "sleepy"):
             path = yale / f"subject{s:02d}.{cond}.png"
             grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) if path.exists() else None
-            found = dlib.detect(np.dstack([grey] * 3)) if grey is not None else []
+            img = np.dstack([grey] * 3) if grey is not None else None
+            found = dlib.detect(img) if img is not None else []
             if found:
-                read[cond] = aspect(largest(found))
-        for cond in rows:
+                lm = largest(found)
+                read[cond] = {"plain": aspect(lm), "mirror": eye_by_eye(dlib, img, lm)}
+        for cond, reading in rows:
             if "normal" in read and cond in read:
-                rows[cond].append(np.sort(read[cond] / read["normal"]))
-    for cond, got in rows.items():
+                rows[cond, reading].append(np.sort(read[cond][reading] / read["normal"][reading]))
+    for (cond, reading), got in rows.items():
         r = np.array(got)
         if len(r):
-            print(f"yale {cond}: {len(r)} subjects; narrower eye median {np.median(r[:, 0]):.2f}, "
-                  f"wider eye median {np.median(r[:, 1]):.2f}; narrower < 0.5 and wider > 0.8 in "
+            print(f"yale {cond} ({reading}): {len(r)} subjects; narrower eye median {np.nanmedian(r[:, 0]):.2f}, "
+                  f"wider eye median {np.nanmedian(r[:, 1]):.2f}; narrower < 0.5 and wider > 0.8 in "
                   f"{int(((r[:, 0] < 0.5) & (r[:, 1] > 0.8)).sum())}")
 
 
@@ -149,7 +188,7 @@ def main() -> None:
     if args.grid is not None:
         real_blinks(args.grid, dlib)
     specs = args.edits.split(";")
-    ratios: dict[str, list[np.ndarray]] = {s: [] for s in specs}
+    ratios: dict[tuple[str, str], list[np.ndarray]] = {(s, r): [] for s in specs for r in READINGS}
     for kind in args.kinds.split(","):
         for i in args.ids.split(","):
             path = args.data / kind / f"{i}.jpg"
@@ -166,15 +205,18 @@ def main() -> None:
                 print(f"{path}: dlib finds no face, skipped")
                 continue
             lm = largest(found)
-            own = aspect(lm)
+            own = {"plain": aspect(lm), "mirror": eye_by_eye(dlib, img, lm)}
             tiles, line = [img], []
             for spec in specs:
                 out = edit(editor, img, spec)
                 again = dlib.detect(out)
                 if again:
-                    r = aspect(largest(again)) / own
-                    ratios[spec].append(r)
-                    line.append(f"{spec} {r[0]:.2f} {r[1]:.2f}")
+                    read = {"plain": aspect(largest(again)), "mirror": eye_by_eye(dlib, out, lm)}
+                    r = {k: read[k] / own[k] for k in READINGS}
+                    for k in READINGS:
+                        ratios[spec, k].append(r[k])
+                    line.append(f"{spec} {r['plain'][0]:.2f} {r['plain'][1]:.2f} "
+                                f"(mirror {r['mirror'][0]:.2f} {r['mirror'][1]:.2f})")
                 else:
                     line.append(f"{spec} no face")
                 tiles.append(out)
@@ -184,22 +226,28 @@ def main() -> None:
                 both, big = crops(lm, tiles)
                 cv2.imwrite(str(args.crops / f"{i}_{kind}.png"), cv2.cvtColor(both, cv2.COLOR_RGB2BGR))
                 cv2.imwrite(str(args.crops / f"{i}_{kind}_3x.png"), cv2.cvtColor(big, cv2.COLOR_RGB2BGR))
-    print("\nedit: closed eyes median / max; open eyes min; faces passing (closed < 0.5, open > 0.8)")
+    print("\nedit (reading): closed eyes median / max; open eyes min; faces passing (closed < 0.5, open > 0.8)")
     for spec in specs:
-        r = np.array(ratios[spec]).reshape(-1, 2)
-        if not len(r):
-            continue
-        want = CLOSES.get(spec)
-        if want is None:
-            print(f"{spec:14s} both eyes median {np.median(r):.2f} (min {r.min():.2f}, max {r.max():.2f}), {len(r)} faces")
-            continue
-        closed = r[:, [k for k in (0, 1) if want[k]]]
-        kept = r[:, [k for k in (0, 1) if not want[k]]]
-        ok = (closed < 0.5).all(1) & ((kept > 0.8).all(1) if kept.size else True)
-        open_txt = f", open median {np.median(kept):.2f} min {kept.min():.2f}" if kept.size else ""
-        print(f"{spec:14s} closed median {np.median(closed):.2f} max {closed.max():.2f}{open_txt}; "
-              f"{int(ok.sum())} of {len(r)} pass")
+        for reading in READINGS:
+            summary(spec, reading, np.array(ratios[spec, reading]).reshape(-1, 2))
 
+
+def summary(spec: str, reading: str, r: np.ndarray) -> None:
+    """Print one edit's line of the summary from its ratios ``r`` ((faces, 2), image left eye first)."""
+    if not len(r):
+        return
+    name = f"{spec} ({reading})"
+    want = CLOSES.get(spec)
+    if want is None:
+        print(f"{name:24s} both eyes median {np.nanmedian(r):.2f} (min {np.nanmin(r):.2f}, "
+              f"max {np.nanmax(r):.2f}), {len(r)} faces")
+        return
+    closed = r[:, [k for k in (0, 1) if want[k]]]
+    kept = r[:, [k for k in (0, 1) if not want[k]]]
+    ok = (closed < 0.5).all(1) & ((kept > 0.8).all(1) if kept.size else True)
+    open_txt = f", open median {np.nanmedian(kept):.2f} min {np.nanmin(kept):.2f}" if kept.size else ""
+    print(f"{name:24s} closed median {np.nanmedian(closed):.2f} max {np.nanmax(closed):.2f}{open_txt}; "
+          f"{int(ok.sum())} of {len(r)} pass")
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,9 @@
 Each row is one held-out London face at 1350 px (``../shared/data/london_hd``), both eyes at the
 photo's own pixels: the photo, ``blink=1``, ``blink=0.6`` and ``wink_left=1`` (the person's left
 eye, the image's right, closed) made by the stage alone (:class:`faceedit.api.Editor`), with
-dlib's eye aspect of each edit over the photo's printed under it (image left eye first). The
+dlib's eye aspect of each edit over the photo's printed under it (image left eye first): read
+whole, then each eye by itself after the slash (``bench_blink.eye_by_eye``: dlib's shape couples
+the eyes, so a wink read whole reads half-open beside an open eye that reads narrower). The
 last row is a real blink from a GRID talking clip (CC BY 4.0, Cooke et al. 2006): the clip's
 frame whose eyes dlib reads narrowest and one that reads as the clip's median, at the clip's own
 pixels and enlarged 6x (nearest neighbour; the face is 140 px wide).
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from bench_blink import aspect, largest  # bench/ is the script's folder: on sys.path when run
+from bench_blink import aspect, eye_by_eye, largest  # bench/ is the script's folder: on sys.path when run
 
 from faceedit.api import Editor
 from faceedit.faces.detectors import get_detector
@@ -115,12 +117,14 @@ def main() -> None:
             continue
         x0, y0, x1, y1 = eye_box(lm)
         tiles = [labelled(img[y0:y1, x0:x1], f"{item} photo")]
+        own = eye_by_eye(dlib, img, lm)
         for spec in EDITS:
             key, value = spec.split("=")
             out = editor.edit(img, "keep", face="largest", controls={key: float(value)})
             again = landmarks(dlib, out)
             read = "no face" if again is None else " ".join(f"{r:.2f}" for r in aspect(again) / aspect(lm))
-            tiles.append(labelled(out[y0:y1, x0:x1], f"{spec}  dlib {read}"))
+            read += " / " + " ".join(f"{r:.2f}" for r in eye_by_eye(dlib, out, lm) / own)
+            tiles.append(labelled(out[y0:y1, x0:x1], f"{spec} dlib {read}"))
             print(item, spec, read, flush=True)
         rows.append(tiles)
     width = max(sum(t.shape[1] + 6 for t in r) for r in rows)

@@ -44,7 +44,7 @@ def test_moved_values_are_in_the_record_with_their_old_defaults():
 #: whose header lacks them (weights/stage.safetensors's records only edit, mouth, eyes, light's
 #: strength) draws as before.
 MOVED = {
-    ("lids", "meet"): 0.25, ("lids", "wink_meet"): 0.45, ("lids", "roots"): 0.15, ("lids", "grain_scale"): 30,
+    ("lids", "meet"): 0.25, ("lids", "wink_meet"): 0.25, ("lids", "roots"): 0.15, ("lids", "grain_scale"): 30,
     ("lids", "lid_ease"): (0.0, 0.45), ("lids", "lit_pct"): (50.0, 80.0), ("lids", "edge_soft"): 0.8,
     ("edit", "open_from"): 0.25, ("edit", "open_keep"): 0.5, ("edit", "above_chord"): 0.34,
     ("edit", "open_split_reach"): 0.1, ("eyes", "old_iris"): 1.15,

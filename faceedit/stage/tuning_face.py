@@ -19,8 +19,12 @@ class LidsTuning:
     #: Where a blink's lids meet, a share of the way from the lower lid to the upper: a blink is
     #: mostly the upper lid coming down, the lower rising a little.
     meet: float = 0.25
-    #: Where a wink's lids meet: a wink is a squeeze, the cheek pushing the lower lid further up.
-    wink_meet: float = 0.45
+    #: Where a wink's lids meet: where a blink's do. The squeeze (the cheek up, the brow down) is
+    #: the wink's move (:data:`faceedit.stage.moves.WINK_BROW`); drawn higher, the lower lid is
+    #: its own skin stretched up, its lashes and wet rim a band under the lash line that reads as
+    #: an eye still part-open (dlib, eye by eye, ``bench/bench_blink.py``: 096's wink 0.67 / 0.61
+    #: of the photo meeting at 0.45, 0.47 / 0.39 at 0.25).
+    wink_meet: float = 0.25
     #: The lash roots' dark band along the margin ...
     roots: float = 0.15
     #: ... the lashes above it ...
