@@ -51,6 +51,13 @@ SPEECH_OPEN = 0.16
 #: the face's own opening (surprise's mean, 0.40); under it (happy's 0.18, fear's 0.17) the
 #: target's opening stays and the lips close wherever the face's own meet.
 SPEECH_WIDE = 0.3
+#: How far (eye distances) the unsmoothed gap that grades a wide target's opening may move before
+#: the grading follows it (a backlash: it follows from that far behind): the mesh's noise on a
+#: still face (0.01-0.02 on a 256x192 clip) leaves the opening, and its key frames' reuse, as they
+#: are (a jump to the new gap instead made 10 key frames of 30 on the test's still clip, this 5),
+#: while a speech move (0.03-0.08 a frame on GRID) is followed on its frame, without the
+#: tracker's smoothed shape's lag of about a frame.
+OPENING_HOLD = 0.02
 #: The points a wide target's graded opening moves (iBUG: the jaw line below the ears, the mouth);
 #: the others (brows, eyes, nose) keep the target's full state.
 LOWER_FACE = [*range(3, 14), *range(48, 68)]
@@ -86,6 +93,7 @@ class ExpressionHold:
     def __init__(self, seconds: float = 1.0):
         self.slow = SlowMean(seconds)
         self.lowest: float | None = None  # the least unsmoothed lip gap the track has shown
+        self.opening: float | None = None  # the unsmoothed gap held within OPENING_HOLD (speech_opening)
 
     def closed_under(self, gap: float) -> float:
         """The face's own unsmoothed inner-lip gap under which its lips meet, having seen ``gap``:
@@ -123,7 +131,9 @@ class ExpressionHold:
         own = lip_gap(lm if mouth is None else mouth)
         closed = self.closed_under(own)
         if lip_gap(stage.expression_shape(goal, ident)) >= SPEECH_WIDE:  # the opening graded by the face's
-            share = speech_opening(own, closed)
+            held = own if self.opening is None else min(max(self.opening, own - OPENING_HOLD), own + OPENING_HOLD)
+            self.opening = held
+            share = speech_opening(held, closed)
             if share < 1.0:
                 have, base = lip_gap(shape), lip_gap(lm)
                 less = stage.expression_shape(with_opening(stage, y, ident, base + share * (have - base)), ident)
