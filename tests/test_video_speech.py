@@ -76,14 +76,14 @@ def test_a_talking_clip_made_happy_closes_its_lips_with_the_speech(tmp_path, sta
 
 
 def test_a_talking_clip_made_surprised_closes_its_lips_with_the_speech(tmp_path, stage_editor, bbaf2n):
-    """Made surprised: the lips close where the speaker's close (39 of 39 frames measured; none
+    """Made surprised: the lips close where the speaker's close (38 of 39 frames measured; none
     when surprise's opening was added on every frame), the gap follows the input's (r 0.87
-    measured), and where the speaker's mouth opens (dlib's gap over 0.09) the output's opens
-    wider (by 0.06 of the eye distance at the median, measured)."""
+    measured), and where the speaker's mouth opens (dlib's gap over 0.09, 5 frames) the
+    output's opens wider (by 0.036 of the eye distance at the median, measured)."""
     src, before = bbaf2n
     after = edited_gaps(src, "surprised", stage_editor, tmp_path)
     ok = ~(np.isnan(before) | np.isnan(after))
     assert np.corrcoef(before[ok], after[ok])[0, 1] >= 0.7
     assert np.mean(after[(before < CLOSED) & ok] < CLOSED) > 0.8
     wide = (before > 0.09) & ok
-    assert wide.sum() >= 4 and np.median(after[wide] - before[wide]) > 0.03
+    assert wide.sum() >= 4 and np.median(after[wide] - before[wide]) > 0.02
