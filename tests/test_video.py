@@ -339,8 +339,9 @@ class EditorStub:
 
 def test_a_person_who_talks_keeps_talking(tmp_path, editor):
     """The target is a state held over the clip: a mouth that opens and closes (AU25/26 along a
-    cosine, drawn by the stage) still opens and closes in step after the edit, around the
-    target's opening."""
+    cosine, drawn by the stage) still opens and closes in step after the edit; made surprised,
+    it opens wider than the input's where the input's opens most (surprise's opening is added
+    graded by the face's own, :func:`faceedit.video.edit.speech_opening`), made neutral not."""
     from faceedit.video.runner import default_tracker
     from faceedit.video.synth import talking
 
@@ -370,7 +371,8 @@ def test_a_person_who_talks_keeps_talking(tmp_path, editor):
         after = gaps(out)
         assert np.corrcoef(before, after)[0, 1] > corr, target
         assert after.std() > spread * before.std(), target
-        assert (after.mean() > before.mean() + 0.02) == opens, target
+        most = before >= np.quantile(before, 0.75)  # the input's most open quarter
+        assert (np.mean(after[most] - before[most]) > 0.02) == opens, target
 
 
 def test_progress_on_a_terminal_and_in_logs(caplog):
