@@ -1,6 +1,6 @@
 """Real talking clips made happy and surprised: does the speech survive the edit, read by dlib?
 
-    OMP_NUM_THREADS=1 python bench/bench_talking.py [--clips ../shared/data/grid] [--targets happy,surprised]
+    OMP_NUM_THREADS=1 python bench/bench_talking.py [--clips ../shared/data/grid | CLIP.mpg] [--targets happy,surprised]
         [--models stage] [--json out.json]
 
 Each GRID clip (25 fps, 3 s, a speaker saying a sentence) is edited whole with
@@ -41,7 +41,7 @@ CLOSED = 0.04
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--clips", type=Path, default=GRID)
+    ap.add_argument("--clips", type=Path, default=GRID, help="a folder of .mpg clips, or one clip")
     ap.add_argument("--targets", default="happy,surprised")
     ap.add_argument("--models", default="stage")
     ap.add_argument("--json", type=Path)
@@ -50,7 +50,7 @@ def main() -> None:
     from faceedit.models.request import EditRequest
     from faceedit.video.runner import edit_video
 
-    clips = sorted(a.clips.glob("*.mpg"))
+    clips = [a.clips] if a.clips.is_file() else sorted(a.clips.glob("*.mpg"))
     if not clips:
         sys.exit(f"{a.clips}: no .mpg clips (GRID: see ../shared/data/README)")
     dl, rows = Dlib(), []

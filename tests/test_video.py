@@ -263,7 +263,7 @@ def test_held_expression_keeps_the_fast_moves(editor):
     closed instead (its state left aside)."""
     from faceedit.stage.state import lip_gap
     from faceedit.stage.tuning import EditTuning
-    from faceedit.video.edit import SPEECH_CLOSED, ExpressionHold
+    from faceedit.video.edit import ExpressionHold
 
     stage = editor.stage
     st = stage.state(np.asarray(astronaut_lm(), np.float64), mediapipe=True)
@@ -280,7 +280,7 @@ def test_held_expression_keeps_the_fast_moves(editor):
         got = stage.state(ref, mediapipe=True).expression
         now = stage.state(lm, mediapipe=True).expression
         want = now + goal - hold.slow.value
-        if lip_gap(lm) < SPEECH_CLOSED:
+        if lip_gap(lm) < hold.closed_under(lip_gap(lm)):
             meets.append(lip_gap(ref))
             continue
         errs.append(np.abs(got - want).max() / amp)
@@ -305,8 +305,9 @@ class EditorStub:
 
 def test_a_person_who_talks_keeps_talking(tmp_path, editor):
     """The target is a state held over the clip: a mouth that opens and closes (AU25/26 along a
-    cosine, drawn by the stage) still opens and closes in step after the edit, around the
-    target's opening."""
+    cosine, drawn by the stage) still opens and closes in step after the edit; made surprised,
+    it opens wider than the input's where the input's opens most (surprise's opening is added
+    graded by the face's own, :func:`faceedit.video.edit.speech_opening`), made neutral not."""
     from faceedit.video.runner import default_tracker
     from faceedit.video.synth import talking
 
@@ -336,7 +337,8 @@ def test_a_person_who_talks_keeps_talking(tmp_path, editor):
         after = gaps(out)
         assert np.corrcoef(before, after)[0, 1] > corr, target
         assert after.std() > spread * before.std(), target
-        assert (after.mean() > before.mean() + 0.02) == opens, target
+        most = before >= np.quantile(before, 0.75)  # the input's most open quarter
+        assert (np.mean(after[most] - before[most]) > 0.02) == opens, target
 
 
 def test_progress_on_a_terminal_and_in_logs(caplog):

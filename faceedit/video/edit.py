@@ -14,11 +14,15 @@ frame's landmark noise), while the mouth still opens and closes with the speech.
 takes the goal as a reference face (its ``like`` option): :meth:`ExpressionHold.reference`
 builds the landmarks whose state is ``cur + goal - slow``. The state carries no closed-lips
 smile, so the goal's opening would be added to every frame and the lips would never meet for
-m, b, p: where the face's own lips meet (the unsmoothed Face Mesh's, :data:`SPEECH_CLOSED`),
+m, b, p: where the face's own lips meet (the unsmoothed Face Mesh's, :meth:`ExpressionHold.closed_under`),
 the reference's inner lips are closed, which the stage honours by closing the goal's
 (:func:`faceedit.stage.steps.like_closes`): a talking face made happy closes its lips with
 the speech, and one at rest smiles with closed lips. A target that opens the mouth wide
-(:data:`SPEECH_WIDE`: surprise) opens it on every frame, the speech's moves on top.
+(:data:`SPEECH_WIDE`: surprise) adds its opening graded by how far the face's own lips are
+apart (:func:`speech_opening`): all of it from a speech opening (:data:`SPEECH_OPEN`) up, less
+of it (a smaller O, the jaw raised with the lips) as the lips come together, none where they
+meet, so the lips close with the speech's while the rest of the face (eyes, brows) holds the
+target's.
 """
 
 from __future__ import annotations
@@ -32,13 +36,54 @@ from faceedit.stage.state import close_lips, lip_gap
 from faceedit.video.smooth import SlowMean
 
 #: A tracked face's inner-lip gap (eye distances, :func:`faceedit.stage.state.lip_gap`, of the
-#: Face Mesh's unsmoothed 68 points) under which its lips meet: the mesh's closed lips read
-#: 0.03-0.06 on GRID's speakers (dlib's 0.00-0.03), their vowels 0.10-0.28.
+#: Face Mesh's unsmoothed 68 points) under which its lips meet whatever the face: the mesh's
+#: closed lips read 0.03-0.06 on most of GRID's speakers (dlib's 0.00-0.03), their vowels 0.10-0.28.
 SPEECH_CLOSED = 0.065
-#: A goal state's inner-lip gap from which the target's opening is its own move, made whatever
-#: the face's lips do (surprise's mean, 0.40); under it (happy's 0.18, fear's 0.17) the lips
-#: close wherever the face's own meet.
+#: How far above the lowest gap the track has shown its lips still meet (eye distances), up to
+#: :data:`SPEECH_CLOSED_MOST`: on a dark-lipped, moustached speaker the mesh reads closed lips
+#: at 0.05-0.10 (GRID's swiz3n).
+SPEECH_CLOSED_ABOVE = 0.04
+SPEECH_CLOSED_MOST = 0.10
+#: The face's own gap from which a wide target adds all of its opening (:func:`speech_opening`):
+#: a speech vowel's (the mesh's 0.10-0.28).
+SPEECH_OPEN = 0.16
+#: A goal state's inner-lip gap from which the target's opening is its own move, added graded by
+#: the face's own opening (surprise's mean, 0.40); under it (happy's 0.18, fear's 0.17) the
+#: target's opening stays and the lips close wherever the face's own meet.
 SPEECH_WIDE = 0.3
+#: How far (eye distances) the unsmoothed gap that grades a wide target's opening may move before
+#: the grading follows it (a backlash: it follows from that far behind): the mesh's noise on a
+#: still face (0.01-0.02 on a 256x192 clip) leaves the opening, and its key frames' reuse, as they
+#: are (a jump to the new gap instead made 10 key frames of 30 on the test's still clip, this 5),
+#: while a speech move (0.03-0.08 a frame on GRID) is followed on its frame, without the
+#: tracker's smoothed shape's lag of about a frame.
+OPENING_HOLD = 0.02
+#: The points a wide target's graded opening moves (iBUG: the jaw line below the ears, the mouth);
+#: the others (brows, eyes, nose) keep the target's full state.
+LOWER_FACE = [*range(3, 14), *range(48, 68)]
+
+
+def speech_opening(gap: float, closed: float) -> float:
+    """The share (0..1) of a wide target's opening added on a frame whose face's own (unsmoothed)
+    inner-lip gap is ``gap``: 0 up to ``closed`` (the lips meet), 1 from :data:`SPEECH_OPEN` (or
+    ``closed`` + 0.05 where that is more), a smoothstep between."""
+    top = max(SPEECH_OPEN, closed + 0.05)
+    x = min(max((gap - closed) / (top - closed), 0.0), 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def with_opening(stage, y: np.ndarray, ident: np.ndarray, gap: float) -> np.ndarray:
+    """The state nearest ``y`` (least change of the landmarks: the expression axes are
+    orthonormal) whose face has the inner-lip gap ``gap``: Newton steps along the gap's
+    gradient, which lowers or raises the jaw with the lips."""
+    y = np.array(y, np.float64)
+    for _ in range(3):
+        have = lip_gap(stage.expression_shape(y, ident))
+        if abs(have - gap) < 1e-3:
+            break
+        grad = np.array([(lip_gap(stage.expression_shape(y + e, ident)) - have) for e in np.eye(len(y))])
+        y = y + grad * (gap - have) / max(float(grad @ grad), 1e-12)
+    return y
 
 
 class ExpressionHold:
@@ -47,6 +92,16 @@ class ExpressionHold:
 
     def __init__(self, seconds: float = 1.0):
         self.slow = SlowMean(seconds)
+        self.lowest: float | None = None  # the least unsmoothed lip gap the track has shown
+        self.opening: float | None = None  # the unsmoothed gap held within OPENING_HOLD (speech_opening)
+
+    def closed_under(self, gap: float) -> float:
+        """The face's own unsmoothed inner-lip gap under which its lips meet, having seen ``gap``:
+        :data:`SPEECH_CLOSED`, or :data:`SPEECH_CLOSED_ABOVE` over the least gap the track has
+        shown where that is more (a face whose mesh reads its closed lips apart), at most
+        :data:`SPEECH_CLOSED_MOST`."""
+        self.lowest = gap if self.lowest is None else min(self.lowest, gap)
+        return max(SPEECH_CLOSED, min(self.lowest + SPEECH_CLOSED_ABOVE, SPEECH_CLOSED_MOST))
 
     def reference(self, stage, lm: np.ndarray, t: float, target: str, like=None,
                   identity: np.ndarray | None = None, mouth: np.ndarray | None = None) -> np.ndarray | None:
@@ -54,7 +109,8 @@ class ExpressionHold:
         without ``like`` (the face keeps its own state: nothing to hold). ``like``: a
         reference's landmarks (its state is the goal); ``identity``: the track's mean identity
         coordinates (default this frame's); ``mouth``: the frame's unsmoothed 68 points, whose
-        lips' meeting (:data:`SPEECH_CLOSED`) closes the reference's (default ``lm``). Every
+        lips' meeting (:meth:`closed_under`) closes the reference's and whose opening grades a
+        wide target's (:func:`speech_opening`; default ``lm``). Every
         state is read as the stage reads a tracked face (MediaPipe's points: ``mediapipe=True``),
         so the state the stage reads off the reference is the one aimed at."""
         cur = stage.state(lm, mediapipe=True)
@@ -72,8 +128,18 @@ class ExpressionHold:
             shape = stage.expression_shape(y, ident)
             y = y + (want - stage.state(shape, mediapipe=True).expression)
         shape = stage.expression_shape(y, ident)
-        closes = lip_gap(lm if mouth is None else mouth) < SPEECH_CLOSED  # the face's own lips meet
-        return close_lips(shape) if closes and lip_gap(stage.expression_shape(goal, ident)) < SPEECH_WIDE else shape
+        own = lip_gap(lm if mouth is None else mouth)
+        closed = self.closed_under(own)
+        if lip_gap(stage.expression_shape(goal, ident)) >= SPEECH_WIDE:  # the opening graded by the face's
+            held = own if self.opening is None else min(max(self.opening, own - OPENING_HOLD), own + OPENING_HOLD)
+            self.opening = held
+            share = speech_opening(held, closed)
+            if share < 1.0:
+                have, base = lip_gap(shape), lip_gap(lm)
+                less = stage.expression_shape(with_opening(stage, y, ident, base + share * (have - base)), ident)
+                shape = shape.copy()
+                shape[LOWER_FACE] = less[LOWER_FACE]
+        return close_lips(shape) if own < closed else shape
 
 
 #: The parts of a face whose painted inside is steadied from frame to frame (:func:`steady_parts`):

@@ -24,7 +24,7 @@ one part per face, :func:`change_parts`) is moved by each face's motion onto the
 to the frame's own pixels (:func:`carry_change`). The frame keeps its own grain, light and
 background; only the change is the key frame's. Otherwise the frame is a key frame. A key frame
 whose faces' pixels held (it comes from ``every``, or from landmarks that drifted while the
-pixels did not) fades in: the last key frame's change, moved onto it, is mixed in over its first
+pixels did not; not from a reference that moved three times :attr:`Reuse.shape`) fades in: the last key frame's change, moved onto it, is mixed in over its first
 :attr:`Reuse.fade` frames; one whose faces changed replaces it at once. The choice is made on
 the tracking thread from the decoded frames alone, so the output does not depend on the number
 of workers, nor on how far they have got.
@@ -184,8 +184,10 @@ def face_motion(key_rgb: np.ndarray, key: KeyFace, rgb: np.ndarray, face, like: 
     :attr:`Reuse.level`: the face changed); ``held`` whether its landmarks and its ``like``
     reference moved less than :attr:`Reuse.shape` eye distances in its own frame (its edit
     would be the same). A face whose pixels hold while its landmarks do not is landmark drift:
-    a new key frame's edit may fade in over it. Landmarks that moved three times as far are
-    taken for a changed face without aligning its pixels."""
+    a new key frame's edit may fade in over it. Landmarks or a ``like`` that moved three times
+    as far are taken for a changed face without aligning its pixels (a reference whose lips
+    closed with the speech's while the pixels barely moved: its edit replaces the last one at
+    once, not faded in under an open mouth)."""
     lm = np.asarray(face.landmarks, np.float64)
     points = lm if face.dense is None else np.asarray(face.dense, np.float64)[:, :2]
     if lm.shape != (68, 2) or key.landmarks.shape != (68, 2) or points.shape != key.points.shape:
@@ -198,8 +200,10 @@ def face_motion(key_rgb: np.ndarray, key: KeyFace, rgb: np.ndarray, face, like: 
     if (like is None) != (key.like is None):
         held = False
     elif like is not None and key.like is not None:
-        held = held and bool(np.abs(np.asarray(like, np.float64) - key.like).max()
-                             < reuse.shape * eye_distance(key.like))
+        change = float(np.abs(np.asarray(like, np.float64) - key.like).max()) / eye_distance(key.like)
+        if change >= 3 * reuse.shape:  # the reference changed (lips that met, with the speech's)
+            return None, False
+        held = held and change < reuse.shape
     start = similarity_transform(key.points, points)
     lo, hi = np.floor(lm.min(0)).astype(int), np.ceil(lm.max(0)).astype(int) + 1
     box = (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
