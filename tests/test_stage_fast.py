@@ -1,7 +1,7 @@
 """The stage's fast render against its exact one (faceedit/stage/precision.py): within 45 dB
 PSNR inside the face box on the astronaut and London faces, for expressions, a control and an
-attribute; the exact render is the one every field is computed at full resolution in; the
-cubic fill between coarse nodes (faceedit/stage/cut_fields.py)."""
+attribute; the exact render switch; the cubic fill between coarse nodes
+(faceedit/stage/warp.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from _imgs import astronaut
 
 from faceedit.eval.head import psnr
 from faceedit.models.request import EditRequest
-from faceedit.stage.cut_fields import half_grid, upsample_nodes
 from faceedit.stage.precision import exact_render, is_exact
 from faceedit.stage.records import StageFace
-from faceedit.stage.warp import Grid
+from faceedit.stage.warp import Grid, half_grid, upsample_nodes
 
 EDITS = (
     EditRequest.of("happy", 1.0),

@@ -4,7 +4,9 @@ down as a whole where any would fold.
 
 The fast render (:mod:`faceedit.stage.precision`) evaluates the thin-plate splines on every
 other node of that grid and fills the nodes between with cubic interpolation
-(:func:`upsample_nodes`); the exact render evaluates them at every node.
+(:func:`~faceedit.stage.warp.upsample_nodes`), except at the nodes next to a landmark or a
+cut's curve point, where they bend most; its region weight likewise
+(:func:`~faceedit.stage.warp.grid_region_weight`). The exact render evaluates them at every node.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from faceedit.stage.warp import (
     MIN_JACOBIAN,
     WARP_POINTS,
     Grid,
+    grid_region_weight,
+    half_grid,
     jacobian_det,
     polygon_distance,
-    region_weight,
+    upsample_nodes,
     warp_anchors,
 )
 
@@ -170,25 +174,6 @@ class _SplineBank:
         return w, affine
 
 
-def upsample_nodes(coarse: np.ndarray, ny: int, nx: int) -> np.ndarray:
-    """(ny, nx, C): a node field given on every other node ((ceil((ny-1)/2)+1, ceil((nx-1)/2)+1, C),
-    node (i, j) of it at fine node (2i, 2j)) at every node: the given nodes kept, those between
-    them the cubic midpoint (-1, 9, 9, -1)/16 of their four neighbours along each axis (the end
-    ones extended linearly)."""
-    def axis0(c: np.ndarray) -> np.ndarray:
-        m = len(c)
-        if m < 2:
-            return c
-        pad = np.concatenate([2 * c[:1] - c[1:2], c, 2 * c[-1:] - c[-2:-1]])
-        mid = (9.0 * (pad[1:-2] + pad[2:-1]) - pad[:-3] - pad[3:]) / 16.0
-        out = np.empty((2 * m - 1,) + c.shape[1:], c.dtype)
-        out[0::2], out[1::2] = c, mid
-        return out
-
-    rows = axis0(np.asarray(coarse, np.float64))
-    return axis0(rows.swapaxes(0, 1)).swapaxes(0, 1)[:ny, :nx]
-
-
 def _nodes_near(grid: Grid, pts: np.ndarray, reach: int = 2) -> np.ndarray:
     """(ny, nx) bool: the grid nodes within ``reach`` nodes (a square) of the nearest node of
     any of ``pts``."""
@@ -197,12 +182,6 @@ def _nodes_near(grid: Grid, pts: np.ndarray, reach: int = 2) -> np.ndarray:
     q = q[(q[:, 0] >= 0) & (q[:, 0] < grid.nx) & (q[:, 1] >= 0) & (q[:, 1] < grid.ny)]
     m[q[:, 1], q[:, 0]] = 1
     return cv2.dilate(m, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
-
-
-def half_grid(grid: Grid) -> Grid:
-    """Every other node of ``grid`` (node (i, j) at its node (2i, 2j)), reaching at least to its
-    last row and column."""
-    return Grid(grid.x0, grid.y0, 2 * grid.step, -(-(grid.nx - 1) // 2) + 1, -(-(grid.ny - 1) // 2) + 1)
 
 
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
@@ -231,7 +210,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     cuts = [MOUTH] if cuts is None else list(cuts)
     nodes = grid.points()
     coarse = None if is_exact() else half_grid(grid).points()
-    w = region_weight(src_lm, nodes, tn.region_inner, tn.region_outer)[..., None]
+    w = grid_region_weight(src_lm, grid, tn.region_inner, tn.region_outer)[..., None]
     anchors = warp_anchors(src_lm, dst_lm, tn)
     cut_pts = {i for c in cuts for i in c.upper + c.lower}
     base = sorted(set(WARP_POINTS) - cut_pts)  # the corners come with the curves
