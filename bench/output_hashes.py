@@ -12,7 +12,9 @@ targets, then one run each for the conditions (--lighting, --light with --light-
 Every run is a `python -m faceedit apply ... --json` in a subprocess; the file written is hashed
 under its name (the run's temporary folder, which an output's metadata names where it records the
 --like photo, written as ``{work}``, a PNG's chunks hashed without their CRCs), and the JSON records are hashed with their timings left out. ``--models`` narrows
-the grid (``--models stage,reggan`` for a quick check).
+the grid (``--models stage,reggan`` for a quick check). ``--exact``: every run inside
+:func:`faceedit.stage.precision.exact_render` (the stage's exact render, which a change to the
+fast one must leave byte for byte as it was).
 """
 
 from __future__ import annotations
@@ -100,7 +102,12 @@ def without_folder(data: bytes, folder: bytes) -> bytes:
     return b"".join(out)
 
 
-def run_grid(models: list[str], work: Path) -> dict[str, str]:
+#: ``python -c`` program running the CLI inside the stage's exact render (``--exact``).
+EXACT_MAIN = ("from faceedit.stage.precision import exact_render\nfrom faceedit.cli import main\n"
+              "with exact_render():\n    main()\n")
+
+
+def run_grid(models: list[str], work: Path, exact: bool = False) -> dict[str, str]:
     photos = work / "photos"
     make_photos(photos)
     like = work / "like.png"
@@ -113,7 +120,8 @@ def run_grid(models: list[str], work: Path) -> dict[str, str]:
         for label, args in runs(model):
             out = work / "out" / model / label
             args = [str(like) if a == "{like}" else a for a in args]
-            cmd = [sys.executable, "-m", "faceedit", "-q", "apply", str(photos), "-m", model,
+            entry = ["-c", EXACT_MAIN] if exact else ["-m", "faceedit"]
+            cmd = [sys.executable, *entry, "-q", "apply", str(photos), "-m", model,
                    "-o", str(out), "--json", *args]
             res = subprocess.run(cmd, capture_output=True, text=True, env=env)
             key = f"{model}/{label}"
@@ -142,9 +150,10 @@ def main() -> None:
     ap.add_argument("-o", "--out", type=Path, required=True, help="JSON file of {output: sha256}")
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated (default: all)")
     ap.add_argument("--compare", type=Path, help="a JSON file from an earlier run: print what differs")
+    ap.add_argument("--exact", action="store_true", help="run the stage's exact render (faceedit.stage.precision)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        hashes = run_grid([m for m in args.models.split(",") if m], Path(tmp))
+        hashes = run_grid([m for m in args.models.split(",") if m], Path(tmp), args.exact)
     args.out.write_text(json.dumps(hashes, indent=1, sort_keys=True))
     print(f"{len(hashes)} entries -> {args.out}")
     if args.compare:

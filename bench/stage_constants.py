@@ -54,6 +54,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "cut_curves.LEFT_EYE": ("G", "an eye's 68-point indices"),
     "cut_curves.RIGHT_EYE": ("G", "an eye's 68-point indices"),
     "cut_fields.TPS_REG": ("N", "spline smoothing in a unit frame"),
+    "cut_fields.NEAR_REACH": ("N", "the fast render's nodes measured in full"),
     "eyes.MESH_EYES": ("G", "Face Mesh lid contours"),
     "eyes.LM_EYES": ("G", "68-point eye indices"),
     "folds.KINDS": ("C", "the fold kinds (rows of folds.safetensors)"),

@@ -1161,8 +1161,10 @@ def test_a_faces_maps_sample_the_same_whichever_map_and_order():
     """canonical_maps lays a face out once (grid, region weight, spline kernel) for all the
     maps painted on it: each map's samples are those of the spline and region weight computed
     afresh for it, whether it comes first, after another frame's map or again; the spline's
-    kernel, kept, evaluates as the spline itself."""
+    kernel, kept, evaluates as the spline itself. (The exact render's: the fast one measures
+    the spline and the weight on every other node, tests/test_stage_fast.py.)"""
     from faceedit.stage.paint import canonical_maps
+    from faceedit.stage.precision import exact_render
     from faceedit.stage.warp import ThinPlateSpline, canonical_coords, region_weight
 
     img = astronaut()
@@ -1173,7 +1175,8 @@ def test_a_faces_maps_sample_the_same_whichever_map_and_order():
     inner, outer = PAINT_REGION = WarpTuning.paint_region
     grid = face_grid(lm, outer=outer)
     roi = grid.roi(img.shape)
-    got = [canonical_maps(img.shape, lm, f, maps, PAINT_REGION) for f in (*frames, frames[0])]
+    with exact_render():
+        got = [canonical_maps(img.shape, lm, f, maps, PAINT_REGION) for f in (*frames, frames[0])]
     for f, (r, (sampled,), w) in zip((*frames, frames[0]), got):
         nodes = np.concatenate([canonical_coords(lm, f, grid),
                                 region_weight(lm, grid.points(), inner=inner, outer=outer)[..., None]], -1)

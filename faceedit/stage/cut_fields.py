@@ -1,6 +1,12 @@
 """The backward fields of the cut warp (:mod:`faceedit.stage.cutwarp`): per cut an upper and a
 lower side's thin-plate spline field and an interior field, on the face's coarse grid, scaled
 down as a whole where any would fold.
+
+The fast render (:mod:`faceedit.stage.precision`) evaluates the thin-plate splines on every
+other node of that grid and fills the nodes between with cubic interpolation
+(:func:`~faceedit.stage.warp.upsample_nodes`), except at the nodes next to a landmark or a
+cut's curve point, where they bend most; its region weight likewise
+(:func:`~faceedit.stage.warp.grid_region_weight`). The exact render evaluates them at every node.
 """
 
 from __future__ import annotations
@@ -26,19 +32,25 @@ from faceedit.stage.cut_curves import (
     upper_side_polygon,
     zone_weight,
 )
+from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
     WARP_POINTS,
     Grid,
+    grid_region_weight,
+    half_grid,
     jacobian_det,
     polygon_distance,
-    region_weight,
+    upsample_nodes,
     warp_anchors,
 )
 
 #: Smoothing of the thin-plate splines (in the unit frame of their centres, as backward_field).
 TPS_REG = 1e-3
+#: The fast render's splines are evaluated at every node within this many nodes of a landmark
+#: or a cut's curve point (elsewhere on every other node, cubic between).
+NEAR_REACH = 1
 
 
 
@@ -122,9 +134,26 @@ class _SplineBank:
         node positions (a backward displacement field)."""
         return self.fields([(idx, values)], reg)[0]
 
-    def fields(self, splines: list[tuple[np.ndarray, np.ndarray]], reg: float = TPS_REG) -> list[np.ndarray]:
+    def fields(self, splines: list[tuple[np.ndarray, np.ndarray]], reg: float = TPS_REG,
+               solved: tuple[np.ndarray, list] | None = None) -> list[np.ndarray]:
         """:meth:`field` for each (centres, values) of ``splines``: their kernel weights applied
-        in one matrix product (one pass over the kernel)."""
+        in one matrix product (one pass over the kernel). ``solved``: their :meth:`solve` (by a
+        bank with the same centres), not solved again."""
+        w, affine = self.solve(splines, reg) if solved is None else solved
+        kw = self.knc @ w
+        out = []
+        for j, aff in enumerate(affine):
+            f = kw[:, 2 * j:2 * j + 2].astype(np.float64) + self.q1 @ aff
+            if self.rows is None:
+                out.append((f - self.nodes).reshape(self.shape))
+                continue
+            full = np.zeros((self.shape[0] * self.shape[1], 2))
+            full[self.rows] = f - self.nodes
+            out.append(full.reshape(self.shape))
+        return out
+
+    def solve(self, splines: list[tuple[np.ndarray, np.ndarray]], reg: float = TPS_REG) -> tuple[np.ndarray, list]:
+        """The splines' kernel weights (M, 2 * len(splines)) float32 and affine parts (3, 2)."""
         w = np.zeros((self.knc.shape[1], 2 * len(splines)), np.float32)
         affine = []
         for j, (idx, values) in enumerate(splines):
@@ -144,17 +173,17 @@ class _SplineBank:
                 coef = np.linalg.lstsq(a, b, rcond=None)[0]
             w[idx, 2 * j:2 * j + 2] = coef[:n]
             affine.append(coef[n:])
-        kw = self.knc @ w
-        out = []
-        for j, aff in enumerate(affine):
-            f = kw[:, 2 * j:2 * j + 2].astype(np.float64) + self.q1 @ aff
-            if self.rows is None:
-                out.append((f - self.nodes).reshape(self.shape))
-                continue
-            full = np.zeros((self.shape[0] * self.shape[1], 2))
-            full[self.rows] = f - self.nodes
-            out.append(full.reshape(self.shape))
-        return out
+        return w, affine
+
+
+def _nodes_near(grid: Grid, pts: np.ndarray, reach: int = 2) -> np.ndarray:
+    """(ny, nx) bool: the grid nodes within ``reach`` nodes (a square) of the nearest node of
+    any of ``pts``."""
+    m = np.zeros((grid.ny, grid.nx), np.uint8)
+    q = np.rint((np.asarray(pts, np.float64) - (grid.x0, grid.y0)) / grid.step).astype(np.int64)
+    q = q[(q[:, 0] >= 0) & (q[:, 0] < grid.nx) & (q[:, 1] >= 0) & (q[:, 1] < grid.ny)]
+    m[q[:, 1], q[:, 0]] = 1
+    return cv2.dilate(m, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
 
 
 def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cut] | None = None,
@@ -184,7 +213,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     dst_lm = np.asarray(dst_lm, np.float64)
     cuts = [MOUTH] if cuts is None else list(cuts)
     nodes = grid.points()
-    w = region_weight(src_lm, nodes, tn.region_inner, tn.region_outer)[..., None]
+    coarse = None if is_exact() else half_grid(grid).points()
+    w = grid_region_weight(src_lm, grid, tn.region_inner, tn.region_outer)[..., None]
     anchors = warp_anchors(src_lm, dst_lm, tn)
     cut_pts = {i for c in cuts for i in c.upper + c.lower}
     base = sorted(set(WARP_POINTS) - cut_pts)  # the corners come with the curves
@@ -228,7 +258,13 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             centre_parts += [du[1:-1], dl[1:-1]]
             value_parts += [su[1:-1], sl[1:-1]]
         centres, values = np.vstack(centre_parts), np.vstack(value_parts)
-        bank = _SplineBank(centres, nodes, w[..., 0] > 0)  # every field is used times w
+        if coarse is None:
+            bank = _SplineBank(centres, nodes, w[..., 0] > 0)  # every field is used times w
+        else:  # the fast render: the splines on every other node, cubic between, and at every
+            # node near a landmark or a cut's curve (where the fields bend most)
+            bank = _SplineBank(centres, coarse)
+            near = _nodes_near(grid, np.vstack([base_dst[:nbase], *centre_parts[1:]]), NEAR_REACH) & (w[..., 0] > 0)
+            detail = _SplineBank(centres, nodes, near)
         splines = [(np.arange(nb), base_src)]  # F0, then each cut's upper and lower side
         for cut, ((du, _), _), i0 in zip(cuts, curves, first):
             m = len(du) - 2
@@ -238,7 +274,12 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             keep_low = [k for k, i in enumerate(base) if i not in cut.upper_only]
             keep_low = np.r_[keep_low, np.arange(nbase, nb), on_low]
             splines += [(keep_up, values[keep_up]), (keep_low, values[keep_low])]
-        made = [f * w for f in bank.fields(splines)]
+        if coarse is None:
+            made = [f * w for f in bank.fields(splines)]
+        else:
+            solved = bank.solve(splines)
+            made = [np.where(near[..., None], f_near, upsample_nodes(f, grid.ny, grid.nx)) * w
+                    for f, f_near in zip(bank.fields(splines, solved=solved), detail.fields(splines, solved=solved))]
         f0 = made[0]
         up_total, low_total = f0.copy(), f0.copy()
         zone_sum = np.zeros(nodes.shape[:2])

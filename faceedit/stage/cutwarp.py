@@ -90,6 +90,7 @@ from faceedit.stage.cut_curves import (
     polygon_coverage,
 )
 from faceedit.stage.cut_fields import cut_fields
+from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
@@ -333,7 +334,12 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     out = pixels.copy()
     fine, up_px = _refined(grid, f.up)
     low_px = _refined(grid, f.low)[1]
-    for band in _moving_bands(grid, f.up, roi):
+    bands = _moving_bands(grid, f.up, roi)
+    if len(bands) > 1 and not is_exact():
+        # the fast render: one box round them all (its pixels that do not move are their own)
+        b = np.array(bands)
+        bands = [(int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 2].max()), int(b[:, 3].max()))]
+    for band in bands:
         bx0, by0, bx1, by1 = band
         out[by0:by1, bx0:bx1] = _remap(src, _sample(fine, up_px, band), band, window=origin)
     opening, interior, eye_opening = zeros(), zeros(), zeros()

@@ -18,8 +18,9 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import from_unit, luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
+from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning_face import WarpTuning
-from faceedit.stage.warp import ThinPlateSpline, face_grid, region_weight
+from faceedit.stage.warp import ThinPlateSpline, face_grid, grid_region_weight, half_grid, upsample_nodes
 
 
 def looks_grey(levels: np.ndarray) -> bool:
@@ -106,14 +107,16 @@ def _without(weight: np.ndarray, roi, keep_roi, keep: np.ndarray) -> np.ndarray:
 
 class _FaceRegion(NamedTuple):
     """What :func:`canonical_maps` lays out for one face before it samples any map: its grid's
-    ROI, the region weight on the grid's nodes, the thin-plate kernel there and every ROI
-    pixel's place on the grid."""
+    ROI, the region weight on the grid's nodes, the thin-plate kernel there (the fast render's:
+    on every other node, ``fill`` the grid's (ny, nx) to fill in, :func:`upsample_nodes`) and
+    every ROI pixel's place on the grid."""
 
     roi: tuple[int, int, int, int]
     weight: np.ndarray
     kernel: tuple
     gx: np.ndarray
     gy: np.ndarray
+    fill: tuple[int, int] | None = None
 
 
 #: The last faces laid out (an edit paints the smile's skin, then the target's map, then an
@@ -124,7 +127,8 @@ _REGIONS_LOCK = threading.Lock()
 
 def _face_region(shape: tuple[int, ...], moved: np.ndarray, region: tuple[float, float]) -> _FaceRegion:
     moved = np.ascontiguousarray(moved, np.float64)
-    key = np.array([*shape[:2], *region], np.float64).tobytes() + moved.tobytes()
+    # (the exact render's own: its region weight is measured at every node)
+    key = np.array([*shape[:2], *region, is_exact()], np.float64).tobytes() + moved.tobytes()
     with _REGIONS_LOCK:
         hit = _REGIONS.get(key)
         if hit is not None:
@@ -133,10 +137,11 @@ def _face_region(shape: tuple[int, ...], moved: np.ndarray, region: tuple[float,
     inner, outer = region
     grid = face_grid(moved, outer=outer)
     roi = grid.roi(shape)
-    pts = grid.points()
-    weight = region_weight(moved, pts, inner=inner, outer=outer)
+    weight = grid_region_weight(moved, grid, inner=inner, outer=outer)
+    fill = None if is_exact() else (grid.ny, grid.nx)
+    pts = grid.points() if fill is None else half_grid(grid).points()
     kernel = ThinPlateSpline(moved, np.zeros_like(moved), reg=1e-2).kernel(pts)
-    face = _FaceRegion(roi, weight, kernel, *grid.pixel_coords(roi))
+    face = _FaceRegion(roi, weight, kernel, *grid.pixel_coords(roi), fill)
     with _REGIONS_LOCK:
         _REGIONS[key] = face
         while len(_REGIONS) > 8:  # a few faces (video workers edit frames side by side)
@@ -152,7 +157,8 @@ def canonical_maps(shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarr
     :attr:`faceedit.stage.tuning_face.WarpTuning.paint_region`."""
     face = _face_region(shape, moved, region)
     tps = ThinPlateSpline(moved, frame_lm, reg=1e-2)  # as canonical_coords, on the kernel kept
-    nodes = np.concatenate([tps.at(face.kernel), face.weight[..., None]], -1)
+    uv = tps.at(face.kernel) if face.fill is None else upsample_nodes(tps.at(face.kernel), *face.fill)
+    nodes = np.concatenate([uv, face.weight[..., None]], -1)
     # (h, w, 3): canonical u, v and the region weight (as Grid.sample, on the pixel grid kept)
     at_roi = cv2.remap(np.ascontiguousarray(nodes, np.float32), face.gx, face.gy, cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)

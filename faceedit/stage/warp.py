@@ -4,7 +4,8 @@ canonical face frame laid onto a real face.
 Everything smooth (the displacement field, the map from a face to the canonical frame) is
 computed on a coarse :class:`Grid` laid over the face region in photo coordinates and then
 sampled at every pixel of that region, so the photo itself is resampled once, at its full
-resolution.
+resolution. The fast render (:mod:`faceedit.stage.precision`) measures the region weight on
+every other node and fills the nodes between (:func:`grid_region_weight`).
 
 Coordinates as in :mod:`faceedit.faces.align`: x right, y down, pixel centres at integers.
 
@@ -22,6 +23,7 @@ import numpy as np
 import torch
 
 from faceedit.faces.landmarks import BROWS, CHIN, JAW, LIPS_INNER, eye_centres, eye_distance
+from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning_face import WarpTuning
 
 #: Grid cells per crop side for smooth fields (fields are bilinearly sampled between nodes).
@@ -240,6 +242,42 @@ def region_weight(lm: np.ndarray, pts: np.ndarray, inner: float = WarpTuning.reg
     exactly zero beyond the outer outline."""
     iod = eye_distance(lm)
     return hull_weight(region_outline(lm, inner), pts, (outer - inner) * iod)
+
+
+def grid_region_weight(lm: np.ndarray, grid: Grid, inner: float = WarpTuning.region_inner,
+                       outer: float = WarpTuning.region_outer) -> np.ndarray:
+    """:func:`region_weight` at ``grid``'s nodes (ny, nx). The fast render
+    (:mod:`faceedit.stage.precision`) measures it on every other node and fills the nodes
+    between cubically (:func:`upsample_nodes`, kept within [0, 1])."""
+    if is_exact():
+        return region_weight(lm, grid.points(), inner, outer)
+    coarse = region_weight(lm, half_grid(grid).points(), inner, outer)
+    return np.clip(upsample_nodes(coarse[..., None], grid.ny, grid.nx)[..., 0], 0.0, 1.0)
+
+
+def upsample_nodes(coarse: np.ndarray, ny: int, nx: int) -> np.ndarray:
+    """(ny, nx, C): a node field given on every other node ((ceil((ny-1)/2)+1, ceil((nx-1)/2)+1, C),
+    node (i, j) of it at fine node (2i, 2j)) at every node: the given nodes kept, those between
+    them the cubic midpoint (-1, 9, 9, -1)/16 of their four neighbours along each axis (the end
+    ones extended linearly)."""
+    def axis0(c: np.ndarray) -> np.ndarray:
+        m = len(c)
+        if m < 2:
+            return c
+        pad = np.concatenate([2 * c[:1] - c[1:2], c, 2 * c[-1:] - c[-2:-1]])
+        mid = (9.0 * (pad[1:-2] + pad[2:-1]) - pad[:-3] - pad[3:]) / 16.0
+        out = np.empty((2 * m - 1,) + c.shape[1:], c.dtype)
+        out[0::2], out[1::2] = c, mid
+        return out
+
+    rows = axis0(np.asarray(coarse, np.float64))
+    return axis0(rows.swapaxes(0, 1)).swapaxes(0, 1)[:ny, :nx]
+
+
+def half_grid(grid: Grid) -> Grid:
+    """Every other node of ``grid`` (node (i, j) at its node (2i, 2j)), reaching at least to its
+    last row and column."""
+    return Grid(grid.x0, grid.y0, 2 * grid.step, -(-(grid.nx - 1) // 2) + 1, -(-(grid.ny - 1) // 2) + 1)
 
 
 def mouth_weight(lm: np.ndarray, pts: np.ndarray, inner: float = 0.2, outer: float = 0.5,

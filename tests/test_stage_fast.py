@@ -1,0 +1,109 @@
+"""The stage's fast render against its exact one (faceedit/stage/precision.py): within 45 dB
+PSNR inside the face box on the astronaut and London faces, for expressions, a control and an
+attribute; the exact render switch; the cubic fill between coarse nodes
+(faceedit/stage/warp.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _imgs import astronaut
+
+from faceedit.eval.head import psnr
+from faceedit.models.request import EditRequest
+from faceedit.stage.precision import exact_render, is_exact
+from faceedit.stage.records import StageFace
+from faceedit.stage.warp import Grid, half_grid, upsample_nodes
+
+EDITS = (
+    EditRequest.of("happy", 1.0),
+    EditRequest.of("surprised", 1.0),
+    EditRequest.of("sad", 1.0),
+    EditRequest.of("keep", 1.0, controls={"blink": 1.0}),
+    EditRequest.of("keep", 1.0, attrs={"glasses": "on"}),
+)
+#: The London neutral faces edited (held-out ids), shrunk to 512 px as the speed bench's photos.
+LONDON = ("008", "061", "126")
+
+
+@pytest.fixture(scope="module")
+def editor():
+    from faceedit.api import Editor
+
+    return Editor.from_pretrained("stage", device="cpu")
+
+
+def face_box_psnr(exact: np.ndarray, fast: np.ndarray, box) -> float:
+    h, w = exact.shape[:2]
+    where = np.zeros((h, w), bool)
+    x0, y0 = max(int(np.floor(box[0])), 0), max(int(np.floor(box[1])), 0)
+    where[y0:min(int(np.ceil(box[3])), h), x0:min(int(np.ceil(box[2])), w)] = True
+    return psnr(exact, fast, where)
+
+
+def fast_and_exact(editor, photo: np.ndarray) -> list[tuple[str, float, bool]]:
+    """Per edit: (its label, the lowest face-box PSNR of fast against exact, whether they differ)."""
+    stage = editor.stage or editor.loaded.model
+    found = editor.detector.detect(photo)
+    assert found, "no face found"
+    faces = [StageFace(np.asarray(f.landmarks, np.float64), f.dense) for f in found]
+    out = []
+    for request in EDITS:
+        with exact_render():
+            assert is_exact()
+            exact = stage.edit_photo(photo, faces, request)[0]
+        assert not is_exact()
+        fast = stage.edit_photo(photo, faces, request)[0]
+        label = f"{request.target} {request.controls or ''}{request.attrs or ''}"
+        out.append((label, min(face_box_psnr(exact, fast, f.box) for f in found), not np.array_equal(exact, fast)))
+    return out
+
+
+def check(results: list[tuple[str, float, bool]]) -> None:
+    low = [(label, db) for label, db, _ in results if db < 45.0]
+    assert not low, f"fast render under 45 dB in the face box: {low}"
+    # the expressions move the face: the fast path is taken (a render the same as exact tests nothing)
+    assert any(differs for label, _, differs in results if label.startswith(("happy", "surprised", "sad")))
+
+
+def test_fast_render_within_45_db_of_exact_on_the_astronaut(editor):
+    check(fast_and_exact(editor, np.array(astronaut())))
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("stem", LONDON)
+def test_fast_render_within_45_db_of_exact_on_london_faces(editor, shared_data, stem):
+    from PIL import Image
+
+    img = Image.open(shared_data / "london" / "neutral" / f"{stem}.jpg").convert("RGB")
+    scale = 512 / max(img.size)
+    img = img.resize((round(img.width * scale), round(img.height * scale)), Image.BICUBIC)
+    check(fast_and_exact(editor, np.asarray(img)))
+
+
+def test_exact_render_nests_and_ends():
+    assert not is_exact()
+    with exact_render():
+        with exact_render():
+            assert is_exact()
+        assert is_exact()
+    assert not is_exact()
+
+
+def test_cubic_fill_between_coarse_nodes_keeps_them_and_is_exact_on_cubics():
+    """The nodes given are kept; between them a cubic along each axis is reproduced exactly
+    (away from the last row and column, extended linearly)."""
+    grid = Grid(3.0, -2.0, 1.5, 12, 9)
+    half = half_grid(grid)
+    assert (half.nx, half.ny) == (7, 5) and half.step == 3.0
+
+    def field(p: np.ndarray) -> np.ndarray:
+        x, y = p[..., 0], p[..., 1]
+        return np.stack([0.01 * x ** 3 - 0.2 * x * y + y, 0.003 * y ** 3 + x ** 2 * 0.05], -1)
+
+    up = upsample_nodes(field(half.points()), grid.ny, grid.nx)
+    want = field(grid.points())
+    assert up.shape == want.shape
+    assert np.allclose(up[::2, ::2], field(half.points())[:5, :6])
+    assert np.allclose(up[2:-2, 2:-2], want[2:-2, 2:-2])
+    assert not np.allclose(up[1, 1:-1], want[1, 1:-1])  # next to the edge: the linear extension
