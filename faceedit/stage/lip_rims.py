@@ -195,7 +195,7 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     (x0, y0, x1, y1)) shaded by their depth below the upper lip: down each column of the whole
     opening (``interior`` and the painted ``opening``) they stay as they are over
     ``carried_teeth_band`` of its height and blend over ``carried_teeth_fade`` more to the
-    cavity's colour (the median of the painted opening's inner pixels), ``amount`` (0..1) of
+    cavity's colour (the median of the darker third of the painted opening's inner pixels), ``amount`` (0..1) of
     the way: a relaxed upper lip shows a band of teeth, darker toward the inside. Unchanged
     where the painted opening has under 8 whole pixels. A new array, or ``pixels`` written
     over with ``in_place``."""
@@ -210,10 +210,17 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     crop = out[y0:y1, x0:x1].astype(np.float32) / unit
     if crop.ndim == 3:
         crop = crop[..., :3]
-    gap, above = column_gaps(np.clip(op + car, 0.0, 1.0))
+    whole = np.clip(op + car, 0.0, 1.0)
+    gap, above = column_gaps(whole)
     band, fade = tuning.carried_teeth_band * gap, np.maximum(tuning.carried_teeth_fade * gap, 1.0)
-    a = float(amount) * car * smoothstep(0.0, 1.0, (above - band) / fade)
-    tone = np.median(crop[cavity], 0)
+    # a pixel the painted opening shares is the cavity's already: the whole of it goes (by the
+    # carried share alone, a light line stayed where teeth met the painted cavity)
+    a = float(amount) * (car > 0) * whole * smoothstep(0.0, 1.0, (above - band) / fade)
+    # the cavity's own tone: its darker third (the rims, lifted margins and the light under
+    # the teeth the fill also drew are not the inside's)
+    px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)
+    y = px if px.ndim == 1 else px @ _LUMA
+    tone = np.median(px[y <= np.percentile(y, 33)], 0)
     ys, xs = np.nonzero(a > 0)
     w = a[ys, xs] if crop.ndim == 2 else a[ys, xs][:, None]
     shaded = from_unit(np.clip(crop[ys, xs] * (1.0 - w) + tone * w, 0.0, 1.0), pixels.dtype)
