@@ -66,3 +66,46 @@ def test_a_method_keeps_the_stage_s_open_mouth(method, name, target):
     out = Editor.from_pretrained(method, device="cpu").edit(img, target, face="largest")
     ratio, aspect = bench.mouth_ratio(out, bench.largest(get_detector("dlib"), out))
     assert 0.03 <= ratio <= 0.15, (ratio, aspect)
+
+
+def test_carried_teeth_show_as_a_band_darker_toward_the_inside():
+    """lip_rims.shade_carried: a bright carried row over a painted dark cavity keeps its top
+    under the upper lip, darkens down the column to the cavity's tone, and is left alone where
+    the edit lifts the lip as a smile does (amount 0)."""
+    from faceedit.stage.lip_rims import shade_carried
+    from faceedit.stage.tuning import MouthTuning
+
+    h, w = 40, 30
+    pixels = np.full((h, w, 3), 150, np.uint8)
+    interior = np.zeros((h, w), np.float32)
+    opening = np.zeros((h, w), np.float32)
+    interior[10:22, 5:25] = 1.0  # 12 rows of teeth at the top of a 24-row column
+    opening[22:34, 5:25] = 1.0
+    pixels[10:22, 5:25] = 230
+    pixels[22:34, 5:25] = 10
+    tn = MouthTuning()
+    out = shade_carried(pixels, (0, 0, w, h), interior, opening, 1.0, tn)
+    col = out[10:22, 15, 0].astype(int)
+    lit = int(tn.carried_teeth_band * 24)
+    assert (col[:lit] == 230).all(), col  # the band under the lip is the teeth as they were
+    assert (np.diff(col) <= 0).all() and col[-1] <= 40, col  # darker toward the inside, to the cavity
+    assert (out[22:] == pixels[22:]).all() and (out[:10] == pixels[:10]).all()  # only the carried row
+    assert (shade_carried(pixels, (0, 0, w, h), interior, opening, 0.0, tn) == pixels).all()
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["099", "114"])
+def test_fear_from_a_smile_does_not_keep_the_whole_lit_row(editor, name):
+    """From a smile, fear kept the person's whole bright upper row above a black slit (dlib read
+    099 at 1.027 and 114 at 1.040 before the carried row was shaded by depth; 0.244 and 0.116
+    after)."""
+    from faceedit.faces.detectors import get_detector
+
+    path = SHARED_DATA / "london_hd" / "smiling" / f"{name}.jpg"
+    if not path.exists():
+        pytest.skip(f"{path} is not there (../shared/data)")
+    bench = _bench()
+    img = np.asarray(Image.open(path).convert("RGB"))
+    out = editor.edit(img, "fearful", face="largest")
+    ratio, aspect = bench.mouth_ratio(out, bench.largest(get_detector("dlib"), out))
+    assert aspect > 0.05 and ratio <= 0.3, (ratio, aspect)

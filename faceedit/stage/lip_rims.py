@@ -187,3 +187,45 @@ def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: floa
             rim = np.maximum(rim, out)
         out = out * (1.0 - a[:, None]) + rim * a[:, None]
     return np.clip(out, 0.0, 1.0)
+
+
+def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.ndarray, amount: float,
+                  tuning: MouthTuning, *, in_place: bool = False) -> np.ndarray:
+    """The face's own teeth carried into an open mouth (``interior``, float 0..1 over ``roi`` =
+    (x0, y0, x1, y1)) shaded by their depth below the upper lip: down each column of the whole
+    opening (``interior`` and the painted ``opening``) they stay as they are over
+    ``carried_teeth_band`` of its height and blend over ``carried_teeth_fade`` more to the
+    cavity's colour (the median of the darker third of the painted opening's inner pixels), ``amount`` (0..1) of
+    the way: a relaxed upper lip shows a band of teeth, darker toward the inside. Unchanged
+    where the painted opening has under 8 whole pixels. A new array, or ``pixels`` written
+    over with ``in_place``."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    car = np.clip(np.asarray(interior, np.float32), 0.0, 1.0)
+    op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
+    cavity = (op >= 0.99) & (car <= 0)
+    if amount <= 0 or not car.any() or cavity.sum() < 8:
+        return pixels
+    out = pixels if in_place else pixels.copy()
+    unit = pixel_max(pixels.dtype)
+    crop = out[y0:y1, x0:x1].astype(np.float32) / unit
+    if crop.ndim == 3:
+        crop = crop[..., :3]
+    whole = np.clip(op + car, 0.0, 1.0)
+    gap, above = column_gaps(whole)
+    band, fade = tuning.carried_teeth_band * gap, np.maximum(tuning.carried_teeth_fade * gap, 1.0)
+    # a pixel the painted opening shares is the cavity's already: the whole of it goes (by the
+    # carried share alone, a light line stayed where teeth met the painted cavity)
+    a = float(amount) * (car > 0) * whole * smoothstep(0.0, 1.0, (above - band) / fade)
+    # the cavity's own tone: its darker third (the rims, lifted margins and the light under
+    # the teeth the fill also drew are not the inside's)
+    px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)
+    y = px if px.ndim == 1 else px @ _LUMA
+    tone = np.median(px[y <= np.percentile(y, 33)], 0)
+    ys, xs = np.nonzero(a > 0)
+    w = a[ys, xs] if crop.ndim == 2 else a[ys, xs][:, None]
+    shaded = from_unit(np.clip(crop[ys, xs] * (1.0 - w) + tone * w, 0.0, 1.0), pixels.dtype)
+    if out.ndim == 3:
+        out[ys + y0, xs + x0, :3] = shaded
+    else:
+        out[ys + y0, xs + x0] = shaded
+    return out

@@ -50,6 +50,7 @@ from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
 from faceedit.stage.lids import close_lids
+from faceedit.stage.lip_rims import shade_carried
 from faceedit.stage.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
@@ -363,6 +364,11 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndar
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth,
                                        in_place=True)
         face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
+        if own or face.smile_taken > 0:
+            # a smile's lit row (found from colour, or inside the Face Mesh's loop) under a
+            # relaxed upper lip: a band, darker toward the inside
+            relax = teeth_cover(stage, face) / max(stage.tuning.edit.teeth_cover, 1e-6)
+            out = shade_carried(out, r.roi, interior, opening, relax, stage.tuning.mouth, in_place=True)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
         out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
                          in_place=True)

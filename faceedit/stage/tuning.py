@@ -241,6 +241,13 @@ class MouthTuning:
     cavity_ceiling: float = 0.08
     #: The cavity profile's columns read at the mouth's sides (its outer columns reach the lips).
     cavity_side_column: float = 0.2
+    #: The face's own teeth carried into a mouth that opens without a smile (fear or surprise
+    #: from a smile, :func:`faceedit.stage.lip_rims.shade_carried`) stay lit down to this share
+    #: of the opening's column below the upper lip ...
+    carried_teeth_band: float = 0.15
+    #: ... and darken to the cavity's tone over this further share: under a relaxed upper lip
+    #: a band of teeth shows, shaded darker toward the inside, not the smile's whole lit row.
+    carried_teeth_fade: float = 0.2
     #: The cavity's log-luma texture, coarse to fine.
     cavity_texture: tuple[TextureOctave, ...] = (TextureOctave(4, 6, 0.3), TextureOctave(8, 14, 0.18),
                                                  TextureOctave(16, 32, 0.1))
