@@ -194,10 +194,10 @@ def test_a_made_talking_clip_drives_a_photo_through_the_cli(tmp_path, stage_edit
                     reason="../shared/data (GRID clips, London HD) absent")
 def test_a_real_talking_clip_drives_a_held_out_face(tmp_path, stage_editor):
     """GRID's lbax4n (a speaker saying a sentence, 75 frames at 25 fps, with audio) drives the
-    held-out London face 019 at 360 px, read against the clip's own rest (its first frame is
-    mid-word, mouth open: against it r falls to 0.698 here): the output has the driver's frame
-    count, rate and audio, and its inner-lip gap, read by dlib on every frame, follows the
-    driver's (r >= 0.7)."""
+    held-out London face 019 at 360 px, read against the clip's own rest (its closed mouth at
+    the end): the output has the driver's frame count, rate and audio, and its inner-lip gap,
+    read by dlib on every frame, follows the driver's (r >= 0.85; 0.949 measured, 0.944 against
+    its frame 60, and 0.687 against its first frame, mid-word with the mouth open)."""
     pytest.importorskip("av")
     import cv2
 
@@ -219,7 +219,7 @@ def test_a_real_talking_clip_drives_a_held_out_face(tmp_path, stage_editor):
         return np.mean([np.linalg.norm(lm[a] - lm[b]) for a, b in ((61, 67), (62, 66), (63, 65))]) / np.linalg.norm(
             lm[45] - lm[36])
 
-    assert np.corrcoef([gap(f) for f in frames], [gap(f) for f in drv])[0, 1] >= 0.7
+    assert np.corrcoef([gap(f) for f in frames], [gap(f) for f in drv])[0, 1] >= 0.85
 
 
 

@@ -4,7 +4,8 @@
 
 Two passes over the driver. The first tracks its face (:class:`~faceedit.video.track.FaceTracker`:
 the Face Mesh followed from frame to frame) and reads per frame, each against the
-driver's own neutral frame (its first, or ``neutral``), a :class:`Performance`:
+driver's rest (the clip's own, :func:`rest_readings`: its most closed mouth, its eyes' usual
+opening; or its frame ``neutral``), a :class:`Performance`:
 
 * the expression state's change (:meth:`Stage.state <faceedit.stage.state.ExpressionStates.state>`
   of its 68 points, read as the stage reads a tracked face), its part that goes with the lips'
@@ -12,17 +13,17 @@ driver's own neutral frame (its first, or ``neutral``), a :class:`Performance`:
 * how far the eyes are closed: each eye's ``eyeBlink`` coefficient (ARKit's, read by
   :class:`faceedit.faces.blendshapes.BlendshapeReader`: the tracked mesh's lids barely follow a
   blink on a small face) turned into the ``blink`` value whose drawn lids read as it
-  (:data:`faceedit.stage.blendshapes.BLINK_CURVE`), less the neutral frame's, and into the
+  (:data:`faceedit.stage.blendshapes.BLINK_CURVE`), less the rest's, and into the
   ``wink_left`` / ``wink_right`` value that reads as it (its own curve,
-  :data:`faceedit.stage.blendshapes.CURVES`: a wink alone reads less closed), less the neutral
-  frame's. Eyes closed alike (their wink values within :data:`WINK_APART`) are the ``blink``
+  :data:`faceedit.stage.blendshapes.CURVES`: a wink alone reads less closed), less the
+  rest's. Eyes closed alike (their wink values within :data:`WINK_APART`) are the ``blink``
   control at both eyes' mean; eyes further apart a wink: the more closed eye's wink control at its
   wink value, the ``blink`` at the other eye's closure (the driver's own left eye closes the
   photo's own left eye: :meth:`Performance.controls`);
 * the gaze: each iris's centre (:func:`faceedit.stage.eyes.find_iris`) along and across its eye,
   in eye widths, as the ``gaze_x`` / ``gaze_y`` controls (:data:`faceedit.stage.gaze.GAZE_X_TRAVEL`
   at 1); a frame whose irises are not found, or whose lids close, keeps the last reading;
-* the head pose: the rotation that brings the neutral frame's mesh (x, y and MediaPipe's depth)
+* the head pose: the rotation that brings the rest frame's mesh (x, y and MediaPipe's depth)
   onto this frame's (Kabsch), as yaw, pitch and roll over :data:`faceedit.stage.pose.MAX_DEGREES`
   (the ``head_*`` controls).
 
@@ -31,7 +32,7 @@ talking mouth by a frame or two); the expression, the gaze and the pose then pas
 filter (:class:`~faceedit.video.smooth.OneEuro`) forwards and backwards on the frames' clock
 (:class:`~faceedit.video.smooth.FrameClock`), which smooths without lag; the lids are taken as
 read (a blink lasts three or four frames). A frame without a face keeps the last frame's reading
-(the neutral one before the first face).
+(the first tracked frame's before it).
 
 The second pass writes one frame per driver frame, at its timestamp, with the driver's audio
 copied: the photo's largest face (found once, with its mesh) edited by the stage to its own
@@ -87,7 +88,7 @@ MOUTH_GAIN = 3.0
 
 @dataclass
 class Performance:
-    """The driver's readings per frame, each against its neutral frame (``neutral``):
+    """The driver's readings per frame, each against its rest (frame ``neutral``, or the clip's own):
     ``expression`` (N, K) the state's change (its opening's part :data:`MOUTH_GAIN` times
     over); ``closure`` (N, 2) how far each eye (the image's
     left first: the person's right) is closed, 0..1, as a ``blink`` value, and ``winks`` (N, 2) as a
@@ -484,7 +485,8 @@ def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int | None = N
     uint8 array) driven by the performance of the face in video ``driver``, frame by frame, with
     the driver's frame count, timestamps (its rate) and audio (copied). ``editor``: a
     :class:`faceedit.api.Editor` with a stage; ``neutral``: the driver's frame the performance
-    is read against (:func:`read_performance`; ``performance``: one read already);
+    is read against (None: the clip's own rest, :func:`read_performance`; ``performance``: one
+    read already);
     ``record``: faceedit's record of the output, kept in the container's metadata; ``keep``
     (:data:`KEEP`): ``pose``, the photo's head left unturned. Written atomically: an error
     leaves no file."""
