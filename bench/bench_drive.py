@@ -1,10 +1,10 @@
 """A photo driven by a talking clip (:func:`faceedit.video.drive.drive_photo`), read again by dlib.
 
     OMP_NUM_THREADS=1 python bench/bench_drive.py [--driver ../shared/data/grid/bbaf2n.mpg]
-        [--photo ../shared/data/london_hd/neutral/008.jpg] [--size 1350] [--strip docs/drive_strip.jpg]
+        [--photo ../shared/data/london_hd/neutral/008.jpg] [--size 1350] [--neutral N] [--strip docs/drive_strip.jpg]
 
-Drives the photo (at ``--size`` px, its native 1350 by default) by the clip with the stage alone
-and prints:
+Drives the photo (at ``--size`` px, its native 1350 by default) by the clip with the stage alone,
+against the clip's own rest (``--neutral N``: against its frame N), and prints:
 
 * the output's frame count, frame rate and audio streams against the driver's;
 * r of the inner-lip gap per frame (dlib's 68 points: the mean of the 61-67, 62-66, 63-65 gaps
@@ -148,7 +148,8 @@ def main() -> None:
     ap.add_argument("--driver", default=str(DATA / "grid" / "bbaf2n.mpg"))
     ap.add_argument("--photo", default=str(DATA / "london_hd" / "neutral" / "008.jpg"))
     ap.add_argument("--size", type=int, default=1350, help="the photo's side, px (its own: 1350)")
-    ap.add_argument("--neutral", type=int, default=0)
+    ap.add_argument("--neutral", type=int, default=None,
+                    help="the driver's frame read as its rest (default: the clip's own rest, drive.rest_readings)")
     ap.add_argument("--out", default=None, help="keep the driven video here (default: a temporary file)")
     ap.add_argument("--strip", default=None)
     args = ap.parse_args()
@@ -179,6 +180,7 @@ def main() -> None:
     blinks = bool(np.nanmin(d[:, 1]) < 0.75 * np.nanmedian(d[:, 1]))
     report = {
         "driver": os.path.basename(args.driver), "photo": os.path.basename(args.photo), "size": args.size,
+        "rest": result.rest, "rest_frame": result.neutral,
         "frames": [got["frames"], want["frames"]], "rate": [got["rate"], want["rate"]],
         "audio_streams": [got["audio"], want["audio"]],
         "same_frames_rate_audio": got == want,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from faceedit.stage.pose import rotation
-from faceedit.video.drive import Performance, angles, head_rotation, opening_gain
+from faceedit.video.drive import Performance, angles, head_rotation, opening_gain, rest_readings
 
 GRID = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid"
 LONDON_HD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "london_hd" / "neutral"
@@ -42,6 +42,27 @@ def test_the_opening_gain_scales_only_what_goes_with_the_gap():
     out = opening_gain(expression, gaps, 3.0)
     assert out == pytest.approx(np.outer(gaps, 3 * v) + steady)
     assert opening_gain(expression, np.zeros(30), 3.0) is expression  # lips that never part
+
+
+def test_the_clips_own_rest_is_its_most_closed_mouth_with_its_usual_eyes():
+    """A clip that starts mid-word (mouth open) rests on its closed-mouth frames (the lowest tenth
+    of its lip gaps), not on its first frame; its lids' rest is their usual opening (a blink's
+    three frames do not move it); the frame it records is a closed-mouth one."""
+    n, rng = 40, np.random.default_rng(3)
+    gap = np.r_[np.full(6, 0.15), 0.08 + 0.06 * np.abs(np.sin(np.arange(26) / 2.0)), np.full(8, 0.02)]
+    gap[:] += rng.normal(0, 0.003, n)
+    mouth, brow = rng.normal(size=5), rng.normal(size=5)
+    expression = np.outer(gap, mouth) + np.outer(np.cos(np.arange(n) / 5.0), brow) * 0.1
+    aperture = np.full((n, 2), 0.05)
+    aperture[20:23] = 0.9  # a blink
+    r = {"expression": expression, "gap": gap, "aperture": aperture, "shut": aperture.copy(),
+         "rotation": np.repeat(np.eye(3)[None], n, 0), "iris": np.zeros((n, 2, 2)), "found": np.ones(n, bool)}
+    rest = rest_readings(r)
+    assert rest["frame"] >= 32 and rest["gap"] < 0.03, rest["frame"]
+    assert rest["expression"] @ mouth / (mouth @ mouth) < 0.03  # the opening's part: closed
+    assert rest["aperture"] == pytest.approx([0.05, 0.05])
+    r["found"][32:] = False  # the closed frames untracked: the rest is the tracked frames' most closed
+    assert rest_readings(r)["frame"] < 32 and rest_readings(r)["gap"] < 0.1
 
 
 @pytest.mark.parametrize("closure, winks, lids", [
@@ -173,10 +194,10 @@ def test_a_made_talking_clip_drives_a_photo_through_the_cli(tmp_path, stage_edit
                     reason="../shared/data (GRID clips, London HD) absent")
 def test_a_real_talking_clip_drives_a_held_out_face(tmp_path, stage_editor):
     """GRID's lbax4n (a speaker saying a sentence, 75 frames at 25 fps, with audio) drives the
-    held-out London face 019 at 360 px, read against its frame 60 (lips closed: its first frame
-    is mid-word, against which r falls to 0.62 at 1350 px and 0.698 here): the output has the
-    driver's frame count, rate and audio, and its inner-lip gap, read by dlib on every frame,
-    follows the driver's (r >= 0.7)."""
+    held-out London face 019 at 360 px, read against the clip's own rest (its closed mouth at
+    the end): the output has the driver's frame count, rate and audio, and its inner-lip gap,
+    read by dlib on every frame, follows the driver's (r >= 0.85; 0.949 measured, 0.944 against
+    its frame 60, and 0.687 against its first frame, mid-word with the mouth open)."""
     pytest.importorskip("av")
     import cv2
 
@@ -186,7 +207,8 @@ def test_a_real_talking_clip_drives_a_held_out_face(tmp_path, stage_editor):
     photo = cv2.cvtColor(cv2.imread(str(LONDON_HD / "019.jpg")), cv2.COLOR_BGR2RGB)
     photo = cv2.resize(photo, (360, 360), interpolation=cv2.INTER_AREA)
     out = tmp_path / "019_like-lbax4n.mp4"
-    result = drive_photo(stage_editor, photo, str(GRID / "lbax4n.mpg"), str(out), neutral=60)
+    result = drive_photo(stage_editor, photo, str(GRID / "lbax4n.mpg"), str(out))
+    assert result.to_json()["like_rest"] == "auto" and result.neutral >= 55  # its closed mouth, at the end
     frames, rate, audio = _clip(out)
     drv, drate, daudio = _clip(GRID / "lbax4n.mpg")
     assert (len(frames), rate, audio) == (len(drv), drate, daudio) == (75, 25.0, 1) == (result.frames, 25.0, 1)
@@ -197,7 +219,7 @@ def test_a_real_talking_clip_drives_a_held_out_face(tmp_path, stage_editor):
         return np.mean([np.linalg.norm(lm[a] - lm[b]) for a, b in ((61, 67), (62, 66), (63, 65))]) / np.linalg.norm(
             lm[45] - lm[36])
 
-    assert np.corrcoef([gap(f) for f in frames], [gap(f) for f in drv])[0, 1] >= 0.7
+    assert np.corrcoef([gap(f) for f in frames], [gap(f) for f in drv])[0, 1] >= 0.85
 
 
 

@@ -234,7 +234,7 @@ def apply(
     control: Annotated[list[str], typer.Option("--control", help=_help(*FIELD_HELP["control"]))] = (),  # type: ignore[assignment]
     blendshapes: Annotated[list[str], typer.Option("--blendshapes", help="ARKit blendshapes as the stage's controls: NAME=VALUE (0..1), comma-separated (jawOpen=0.15,eyeBlinkLeft=1), or a JSON file of `faceedit au --blendshapes`; the shapes the stage cannot express are refused (docs/blendshapes.md). Alone it means --target neutral (a coefficient is absolute, as in ARKit: the shapes not given are 0).")] = (),  # type: ignore[assignment]
     like: Annotated[Path | None, typer.Option("--like", help=_help(*FIELD_HELP["like"]) + " A video (DRIVER.mp4): each photo is driven by its face frame by frame (expression, blinks, gaze, head pose, against its --like-neutral frame), written as a video with its frame count, rate and audio.")] = None,
-    like_neutral: Annotated[int, typer.Option("--like-neutral", min=0, help="With --like VIDEO: the driver's frame its performance is read against (its face at rest).")] = 0,
+    like_neutral: Annotated[int | None, typer.Option("--like-neutral", min=0, help="With --like VIDEO: the driver's frame its performance is read against (its face at rest). Default: the clip's own rest (its most closed mouth, its eyes' usual opening).")] = None,
     like_keep: Annotated[list[str], typer.Option("--like-keep", help="With --like VIDEO: what the face keeps of its own: pose (its head not turned with the driver's; a video input always keeps its own head motion).")] = (),  # type: ignore[assignment]
     detector: DetectorOption = AUTO_DETECTOR,
     device: DeviceOption = "auto",
@@ -259,7 +259,7 @@ def apply(
 
 def _apply(inputs: list[str], *, model: str | None, preset: Path | None, save_preset: Path | None, job: Path | None,
            lighting: list[str], light: str | None, light_strength: float | None, au: list[str], attr: list[str],
-           control: list[str], blendshapes: list[str], like: Path | None, like_neutral: int,
+           control: list[str], blendshapes: list[str], like: Path | None, like_neutral: int | None,
            like_keep: list[str], detector: Any, device: str,
            precision: Precision, phase: str | None, option: list[str], as_json: bool, engine: Engine,
            ray_address: str | None, gpus_per_worker: float | None, video_codec: str | None, crf: int,

@@ -22,7 +22,7 @@ def is_driver(like: Path) -> bool:
     return like.is_file() and video_format(like) is not None
 
 
-def drive_inputs(inputs: list[str], like: Path, *, out_dir: str, model: str, neutral: int, ext: str | None,
+def drive_inputs(inputs: list[str], like: Path, *, out_dir: str, model: str, neutral: int | None, ext: str | None,
                  overwrite: bool, recursive: bool, device: str, precision: str, detector: str, max_pixels: int,
                  encode: dict, as_json: bool, keep: list[str] | None = None) -> int:
     """Drive every photo and video of ``inputs`` by ``like`` (a video: its expression replaced by

@@ -4,7 +4,8 @@
 
 Two passes over the driver. The first tracks its face (:class:`~faceedit.video.track.FaceTracker`:
 the Face Mesh followed from frame to frame) and reads per frame, each against the
-driver's own neutral frame (its first, or ``neutral``), a :class:`Performance`:
+driver's rest (the clip's own, :func:`rest_readings`: its most closed mouth, its eyes' usual
+opening; or its frame ``neutral``), a :class:`Performance`:
 
 * the expression state's change (:meth:`Stage.state <faceedit.stage.state.ExpressionStates.state>`
   of its 68 points, read as the stage reads a tracked face), its part that goes with the lips'
@@ -12,17 +13,17 @@ driver's own neutral frame (its first, or ``neutral``), a :class:`Performance`:
 * how far the eyes are closed: each eye's ``eyeBlink`` coefficient (ARKit's, read by
   :class:`faceedit.faces.blendshapes.BlendshapeReader`: the tracked mesh's lids barely follow a
   blink on a small face) turned into the ``blink`` value whose drawn lids read as it
-  (:data:`faceedit.stage.blendshapes.BLINK_CURVE`), less the neutral frame's, and into the
+  (:data:`faceedit.stage.blendshapes.BLINK_CURVE`), less the rest's, and into the
   ``wink_left`` / ``wink_right`` value that reads as it (its own curve,
-  :data:`faceedit.stage.blendshapes.CURVES`: a wink alone reads less closed), less the neutral
-  frame's. Eyes closed alike (their wink values within :data:`WINK_APART`) are the ``blink``
+  :data:`faceedit.stage.blendshapes.CURVES`: a wink alone reads less closed), less the
+  rest's. Eyes closed alike (their wink values within :data:`WINK_APART`) are the ``blink``
   control at both eyes' mean; eyes further apart a wink: the more closed eye's wink control at its
   wink value, the ``blink`` at the other eye's closure (the driver's own left eye closes the
   photo's own left eye: :meth:`Performance.controls`);
 * the gaze: each iris's centre (:func:`faceedit.stage.eyes.find_iris`) along and across its eye,
   in eye widths, as the ``gaze_x`` / ``gaze_y`` controls (:data:`faceedit.stage.gaze.GAZE_X_TRAVEL`
   at 1); a frame whose irises are not found, or whose lids close, keeps the last reading;
-* the head pose: the rotation that brings the neutral frame's mesh (x, y and MediaPipe's depth)
+* the head pose: the rotation that brings the rest frame's mesh (x, y and MediaPipe's depth)
   onto this frame's (Kabsch), as yaw, pitch and roll over :data:`faceedit.stage.pose.MAX_DEGREES`
   (the ``head_*`` controls).
 
@@ -31,7 +32,7 @@ talking mouth by a frame or two); the expression, the gaze and the pose then pas
 filter (:class:`~faceedit.video.smooth.OneEuro`) forwards and backwards on the frames' clock
 (:class:`~faceedit.video.smooth.FrameClock`), which smooths without lag; the lids are taken as
 read (a blink lasts three or four frames). A frame without a face keeps the last frame's reading
-(the neutral one before the first face).
+(the first tracked frame's before it).
 
 The second pass writes one frame per driver frame, at its timestamp, with the driver's audio
 copied: the photo's largest face (found once, with its mesh) edited by the stage to its own
@@ -87,13 +88,15 @@ MOUTH_GAIN = 3.0
 
 @dataclass
 class Performance:
-    """The driver's readings per frame, each against its neutral frame (``neutral``):
+    """The driver's readings per frame, each against its rest (frame ``neutral``, or the clip's own):
     ``expression`` (N, K) the state's change (its opening's part :data:`MOUTH_GAIN` times
     over); ``closure`` (N, 2) how far each eye (the image's
     left first: the person's right) is closed, 0..1, as a ``blink`` value, and ``winks`` (N, 2) as a
     ``wink_right`` / ``wink_left`` value (None: ``closure``'s); ``gaze`` (N, 2) and ``pose`` (N, 3) the controls they stand for
     (gaze_x, gaze_y; head_yaw, head_pitch, head_roll), each -1..1; ``found`` (N,) the frames a
-    face was tracked on; ``rate`` the driver's frame rate (None: not known)."""
+    face was tracked on; ``rate`` the driver's frame rate (None: not known); ``rest`` how the
+    readings' rest was taken: ``frame`` (frame ``neutral``'s) or ``auto`` (the clip's own,
+    :func:`rest_readings`, ``neutral`` its closed-mouth frame nearest it)."""
 
     expression: np.ndarray
     closure: np.ndarray
@@ -103,9 +106,14 @@ class Performance:
     neutral: int = 0
     rate: float | None = None
     winks: np.ndarray | None = None
+    rest: str = "frame"
 
     def __len__(self) -> int:
         return len(self.found)
+
+    def rest_note(self) -> str:
+        """The rest in words, for the log: ``frame N`` or ``the clip's rest (near frame N)``."""
+        return f"frame {self.neutral}" if self.rest == "frame" else f"the clip's rest (near frame {self.neutral})"
 
     def controls(self, k: int, keep: Collection[str] = ()) -> dict[str, float]:
         """Frame ``k``'s named controls (:mod:`faceedit.edits.controls`); ``keep`` holding
@@ -196,14 +204,83 @@ def _settle(tracker, rgb: np.ndarray, t: float) -> None:
         tr.filter.reset()
 
 
-def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> Performance:
+#: The auto rest (:func:`rest_readings`): the frames whose inner-lip gap lies at or below this
+#: quantile of the clip's are its closed mouth.
+REST_QUANTILE = 0.1
+
+
+def read_performance(editor, driver: str, neutral: int | None = None, *, tracker=None) -> Performance:
     """The driver's :class:`Performance`, its face tracked (the largest of the first frame that
-    shows one: track 0). ``neutral``: the frame the readings are taken against. NoFaceError
-    where no frame shows a face; UsageError for a ``neutral`` frame the driver lacks or that
-    shows no face."""
+    shows one: track 0). ``neutral``: the frame the readings are taken against; None: the clip's
+    own rest (:func:`rest_readings`). NoFaceError where no frame shows a face; UsageError for a
+    ``neutral`` frame the driver lacks or that shows no face."""
     from faceedit.stage.gaze import GAZE_X_TRAVEL, GAZE_Y_TRAVEL
     from faceedit.stage.pose import MAX_DEGREES
 
+    r = _readings(editor, driver, tracker)
+    found, n = r["found"], len(r["found"])
+    if neutral is not None and not 0 <= neutral < n:
+        raise UsageError(f"`neutral` {neutral}: the driver has frames 0..{n - 1}")
+    if neutral is not None and not found[neutral]:
+        raise UsageError(f"`neutral` {neutral}: no face tracked on that frame of the driver")
+    rest = rest_readings(r) if neutral is None else {
+        k: r[k][neutral] for k in ("expression", "gap", "aperture", "shut", "rotation", "iris")} | {"frame": neutral}
+    expression = opening_gain(r["expression"] - rest["expression"], r["gap"] - rest["gap"])
+    closure = np.clip(r["aperture"] - rest["aperture"], 0.0, 1.0)
+    winks = np.clip(r["shut"] - rest["shut"], 0.0, 1.0)
+    back = rest["rotation"].T
+    raw_pose = np.array([angles(x @ back) for x in r["rotation"]]) / MAX_DEGREES
+    offsets = r["iris"]  # (N, 2 eyes, 2)
+    ref = rest["iris"]
+    with warnings.catch_warnings():  # an iris never found: NaN, quietly (its gaze stays 0)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if np.isnan(ref).any():  # the rest's irises not found: the clip's median
+            ref = np.where(np.isnan(ref), np.nanmedian(offsets, 0), ref)
+        rel = np.nanmean(offsets - ref, 1)  # (N, 2), both eyes' mean; NaN where neither was found
+    rel[closure.mean(1) > CLOSURE_DEADBAND] = np.nan  # a closing lid hides the iris: held
+    held = np.zeros(2)
+    raw_gaze = np.zeros((n, 2))
+    for k in range(n):
+        if not np.isnan(rel[k]).any():
+            held = rel[k]
+        raw_gaze[k] = held
+    raw_gaze = raw_gaze / [GAZE_X_TRAVEL, -GAZE_Y_TRAVEL]  # gaze_y: + up
+    times = r["times"]
+    expression = both_ways(expression, times, EXPRESSION_FILTER)
+    perf = Performance(expression, closure, both_ways(raw_gaze, times, READING_FILTER),
+                       both_ways(raw_pose, times, READING_FILTER), found, int(rest["frame"]), r["rate"], winks,
+                       rest="frame" if neutral is not None else "auto")
+    logger.info("%s: read against %s", driver, perf.rest_note())
+    return perf
+
+
+def rest_readings(r: dict) -> dict:
+    """The clip's own rest: the readings of ``r`` (:func:`_readings`) its face shows at rest. The
+    expression state and the inner-lip gap: their per-dimension median over the frames whose gap
+    is at or below the clip's :data:`REST_QUANTILE` (the driver's most closed mouth); the lids'
+    and the irises' readings: their median over every tracked frame (open eyes, looking ahead: a
+    blink lasts a few frames); the head's rotation: that of the closed-mouth frame whose
+    expression lies nearest the rest's (``frame``, also the frame recorded)."""
+    ok = np.flatnonzero(r["found"])
+    gaps = r["gap"][ok]
+    closed = ok[gaps <= np.quantile(gaps, REST_QUANTILE)]
+    expression = np.median(r["expression"][closed], 0)
+    frame = int(closed[np.argmin(np.linalg.norm(r["expression"][closed] - expression, axis=1))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        iris = np.nanmedian(r["iris"][ok], 0)
+    return {"expression": expression, "gap": float(np.median(r["gap"][closed])),
+            "aperture": np.median(r["aperture"][ok], 0), "shut": np.median(r["shut"][ok], 0),
+            "rotation": r["rotation"][frame], "iris": iris, "frame": frame}
+
+
+def _readings(editor, driver: str, tracker) -> dict:
+    """The driver's raw readings per frame (arrays over its N frames): ``expression`` (N, K) the
+    expression state, ``gap`` (N,) the inner-lip gap, ``aperture`` and ``shut`` (N, 2) each eye's
+    ``blink`` and wink value, ``rotation`` (N, 3, 3) the head's from the first tracked frame's,
+    ``iris`` (N, 2, 2) :func:`iris_offsets`, ``found`` (N,), ``times`` (the frames' clock) and
+    ``rate``. A frame without a face keeps the last tracked frame's readings (the first tracked
+    frame's before it). NoFaceError where no frame shows a face."""
     stage = editor.stage
     if stage is None:
         raise UsageError("driving a photo needs the stage (the model's geometry): load it with stage=True")
@@ -217,11 +294,8 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
     from faceedit.stage.state import lip_gap
 
     blinks = BlendshapeReader()
-    exprs: list = []
-    apers: list = []
-    shuts: list = []
-    rots: list = []
-    gaps: list = []
+    names = ("expression", "aperture", "shut", "rotation", "gap")
+    rows: dict[str, list] = {k: [] for k in names}
     irises: list[np.ndarray] = []
     found: list[bool] = []
     first_mesh = None
@@ -239,61 +313,34 @@ def read_performance(editor, driver: str, neutral: int = 0, *, tracker=None) -> 
             tr = next((x for x in tracker(item.rgb, t) if x.id == 0), None)
             found.append(tr is not None)
             if tr is None:
-                for readings in (exprs, apers, shuts, rots, gaps):
-                    readings.append(None)
+                for k in names:
+                    rows[k].append(None)
                 irises.append(np.full((2, 2), np.nan))
                 continue
-            # the mesh as measured: the performance is smoothed over the whole clip below, with no lag
+            # the mesh as measured: the performance is smoothed over the whole clip, with no lag
             mesh = np.asarray(tr.raw, np.float64)
             lm = mesh_to_68(mesh)
             if first_mesh is None:
                 first_mesh = mesh
-            exprs.append(stage.state(lm, mediapipe=True).expression)
+            rows["expression"].append(stage.state(lm, mediapipe=True).expression)
             shapes = blinks.read(item.rgb, [tr.face])[0]  # the person's left eye is on the image's right
             sides = [f"eyeBlink{side}" for side in ("Right", "Left")]
-            apers.append(np.array([control_value(BLINK_CURVE, shapes[n]) for n in sides]))
-            shuts.append(np.array([control_value(n, shapes[n]) for n in sides]))
-            gaps.append(lip_gap(lm))
-            rots.append(head_rotation(mesh, first_mesh))
+            rows["aperture"].append(np.array([control_value(BLINK_CURVE, shapes[n]) for n in sides]))
+            rows["shut"].append(np.array([control_value(n, shapes[n]) for n in sides]))
+            rows["gap"].append(lip_gap(lm))
+            rows["rotation"].append(head_rotation(mesh, first_mesh))
             irises.append(iris_offsets(item.rgb, mesh))
-    n = len(found)
     if not any(found):
-        raise NoFaceError(f"no face found in any of its {n} frames", driver)
-    if not 0 <= neutral < n:
-        raise UsageError(f"`neutral` {neutral}: the driver has frames 0..{n - 1}")
-    if not found[neutral]:
-        raise UsageError(f"`neutral` {neutral}: no face tracked on that frame of the driver")
-    # a frame without a face keeps the last reading (the neutral one before the first face)
-    last = neutral
-    for k in range(n):
-        if found[k]:
-            last = k
+        raise NoFaceError(f"no face found in any of its {len(found)} frames", driver)
+    last = found.index(True)
+    for j in range(len(found)):
+        if found[j]:
+            last = j
         else:
-            exprs[k], apers[k], rots[k], gaps[k] = exprs[last], apers[last], rots[last], gaps[last]
-            shuts[k] = shuts[last]
-    expression = opening_gain(np.array(exprs) - exprs[neutral], np.array(gaps) - gaps[neutral])
-    closure = np.clip(np.array(apers) - apers[neutral], 0.0, 1.0)
-    winks = np.clip(np.array(shuts) - shuts[neutral], 0.0, 1.0)
-    back = rots[neutral].T
-    raw_pose = np.array([angles(r @ back) for r in rots]) / MAX_DEGREES
-    offsets = np.array(irises)  # (N, 2 eyes, 2)
-    ref = offsets[neutral]
-    with warnings.catch_warnings():  # an iris never found: NaN, quietly (its gaze stays 0)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if np.isnan(ref).any():  # the neutral frame's irises not found: the clip's median
-            ref = np.where(np.isnan(ref), np.nanmedian(offsets, 0), ref)
-        rel = np.nanmean(offsets - ref, 1)  # (N, 2), both eyes' mean; NaN where neither was found
-    rel[closure.mean(1) > CLOSURE_DEADBAND] = np.nan  # a closing lid hides the iris: held
-    held = np.zeros(2)
-    raw_gaze = np.zeros((n, 2))
-    for k in range(n):
-        if not np.isnan(rel[k]).any():
-            held = rel[k]
-        raw_gaze[k] = held
-    raw_gaze = raw_gaze / [GAZE_X_TRAVEL, -GAZE_Y_TRAVEL]  # gaze_y: + up
-    expression = both_ways(expression, times, EXPRESSION_FILTER)
-    return Performance(expression, closure, both_ways(raw_gaze, times, READING_FILTER),
-                       both_ways(raw_pose, times, READING_FILTER), np.array(found), neutral, rate, winks)
+            for name in names:
+                rows[name][j] = rows[name][last]
+    out: dict = {name: np.array(v, np.float64) for name, v in rows.items()}
+    return out | {"iris": np.array(irises), "found": np.array(found), "times": times, "rate": rate}
 
 
 def both_ways(values: np.ndarray, times: list[float], settings: dict) -> np.ndarray:
@@ -344,6 +391,7 @@ class DriveResult:
     audio: int = 0
     found: int = 0
     neutral: int = 0
+    rest: str = "frame"
     seconds: float = 0.0
     performance: Performance | None = field(default=None, repr=False)
 
@@ -351,6 +399,7 @@ class DriveResult:
         return {"input": self.input, "like": self.driver, "output": self.output, "frames": self.frames,
                 "fps": None if self.rate is None else round(self.rate, 3), "copied_streams": self.audio,
                 "driver_frames_with_face": self.found, "like_neutral": self.neutral,
+                "like_rest": self.rest,
                 "seconds": round(self.seconds, 2),
                 "edit_fps": round(self.frames / self.seconds, 2) if self.seconds > 0 else 0.0}
 
@@ -429,14 +478,15 @@ def _write_frames(src: str, dst: str, ext: str, result: DriveResult, frame, *, s
     return result
 
 
-def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encode: EncodeOptions | None = None,
+def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int | None = None, encode: EncodeOptions | None = None,
                 record: dict | None = None, tracker=None, max_pixels: int | None = None,
                 performance: Performance | None = None, keep: Collection[str] = ()) -> DriveResult:
     """Write ``dst`` (a video; its container from the extension): ``photo`` (a path or an RGB
     uint8 array) driven by the performance of the face in video ``driver``, frame by frame, with
     the driver's frame count, timestamps (its rate) and audio (copied). ``editor``: a
     :class:`faceedit.api.Editor` with a stage; ``neutral``: the driver's frame the performance
-    is read against (:func:`read_performance`; ``performance``: one read already);
+    is read against (None: the clip's own rest, :func:`read_performance`; ``performance``: one
+    read already);
     ``record``: faceedit's record of the output, kept in the container's metadata; ``keep``
     (:data:`KEEP`): ``pose``, the photo's head left unturned. Written atomically: an error
     leaves no file."""
@@ -456,7 +506,7 @@ def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encod
     perf = performance if performance is not None else read_performance(editor, driver, neutral, tracker=tracker)
     stage = editor.stage
     own = stage.state(face.landmarks, mediapipe=True)
-    result = DriveResult(str(name), str(driver), dst, neutral=perf.neutral, found=int(perf.found.sum()),
+    result = DriveResult(str(name), str(driver), dst, neutral=perf.neutral, rest=perf.rest, found=int(perf.found.sum()),
                          rate=perf.rate, performance=perf)
     edit = _FrameEdits(editor)
     last: list = []  # (controls, expression, output) of the last frame edited
@@ -472,7 +522,7 @@ def drive_photo(editor, photo, driver: str, dst: str, *, neutral: int = 0, encod
     return _write_frames(driver, dst, ext, result, frame, start=start, encode=encode, record=record)
 
 
-def drive_video(editor, src: str, driver: str, dst: str, *, neutral: int = 0, encode: EncodeOptions | None = None,
+def drive_video(editor, src: str, driver: str, dst: str, *, neutral: int | None = None, encode: EncodeOptions | None = None,
                 record: dict | None = None, tracker=None, performance: Performance | None = None) -> DriveResult:
     """Write ``dst``: video ``src`` with its person's (track 0: the largest face of the first
     frame that shows one) expression replaced by the driver's frame by frame, its own head
@@ -491,7 +541,7 @@ def drive_video(editor, src: str, driver: str, dst: str, *, neutral: int = 0, en
 
     own_tracker = FaceTracker(tracker.faces, editor.stage, identity=tracker.identity)
     stage = editor.stage
-    result = DriveResult(str(src), str(driver), dst, neutral=perf.neutral, found=int(perf.found.sum()),
+    result = DriveResult(str(src), str(driver), dst, neutral=perf.neutral, rest=perf.rest, found=int(perf.found.sum()),
                          performance=perf)
     edit = _FrameEdits(editor)
     clock: list = []  # the source's FrameClock, made on its first frame
