@@ -60,6 +60,7 @@ from faceedit.stage.lips import (
     below_lower_teeth,
     crease_fragments,
     find_interior,
+    lips_sealed,
     lip_in_interior,
     lip_redness,
     on_crease,
@@ -221,6 +222,9 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
     face.goal = moved_less(lm, face.goal, face.mesh, face.depth, stage.tuning.turned)  # a turned face's far side
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
+    if face.sealed and lip_gap(face.goal) < stage.tuning.edit.lips_closed:
+        # sealed lips a move parts by less than a closed mouth's gap stay sealed: no slit, no teeth
+        face.goal = close_lips(face.goal)
     face.closing = closing
     face.smile_taken = smile_taken(stage, cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)
@@ -262,7 +266,11 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     xy = face.mesh
     tuning, lips = stage.tuning.edit, stage.tuning.lips
     face.shown = interior_cut(find_interior(pixels, xy, lips), face.landmarks, face.closing, tuning, lips)
-    face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER], lips)
+    if face.sealed:  # lips that meet: the cut is the crease between them, enclosing no lip
+        mid = (xy[MESH_INNER_UPPER] + xy[MESH_INNER_LOWER]) / 2
+        face.lips = on_crease(pixels, mid, mid, lips)
+    else:
+        face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER], lips)
     if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * tuning.lips_closed:
         # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
         # under the upper teeth, which must go with the rest of the opening
@@ -470,6 +478,11 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     mesh = face_in.dense
     own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
     face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried)
+    if face.mesh is not None and lip_gap(lm) > stage.tuning.edit.lips_closed \
+            and lips_sealed(pixels, face.mesh, stage.tuning.lips):
+        # lips the pixels show meeting: the 68 points' inner lips meet too, so the state reads a
+        # closed mouth and an edit that does not open it neither closes it again nor cuts it open
+        face.landmarks, face.sealed = close_lips(lm), True
     plan_move(stage, face)
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)
