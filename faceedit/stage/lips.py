@@ -6,7 +6,7 @@ the mouth levelled to :data:`LEVEL_WIDTH` px between its corners (:func:`find_in
 :func:`refine_interior`); where its upper teeth end (:func:`upper_teeth_share`); what a closed
 mouth's loop carries into a new opening that is lip or pieces of the crease between the lips
 (:func:`lip_in_interior`, :func:`crease_fragments`); the interior a mouth that closes must lose
-(:func:`widen_interior`). How far each looks and when a thing counts as found is
+(:func:`widen_interior`); lips the mesh reads apart that meet in the photo (:func:`lips_sealed`). How far each looks and when a thing counts as found is
 :class:`~faceedit.stage.tuning_face.LipsTuning` (the stage's ``tuning.lips``; the defaults when
 none is given). Read by the stage (:mod:`faceedit.stage.model`), the mouth bank's
 filler (:mod:`faceedit.stage.mouth_bank`, which cuts and fills at the same levelled scale) and its

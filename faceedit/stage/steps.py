@@ -472,8 +472,12 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     turn (plan the move, move the gaze, draw the lids, choose the cuts, warp, fill the mouth,
     paint the appearance, relight, turn the head) over one :class:`FaceEdit`, made from the face
     (its landmarks, Face Mesh points and depth, irises, what its video track carries) and the
-    request (with the face's own reference face where it has one). Returns the new photo and what
-    was done; a face without 68 landmarks is left as it is (``pixels`` themselves, scale 0)."""
+    request (with the face's own reference face where it has one). Lips the Face Mesh reads apart
+    that the pixels show sealed (:func:`faceedit.stage.lips.lips_sealed`) have their 68 points'
+    inner lips closed first: the state reads a closed mouth, the cut is the crease between them
+    and a move that parts them by less than ``lips_closed`` leaves them sealed. Returns the new
+    photo and what was done; a face without 68 landmarks is left as it is (``pixels``
+    themselves, scale 0)."""
     lm = np.asarray(face_in.landmarks, np.float64)
     if lm.shape != (68, 2):
         return pixels, StageEdit(lm, 0.0)
