@@ -222,6 +222,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
     face.goal = moved_less(lm, face.goal, face.mesh, face.depth, stage.tuning.turned)  # a turned face's far side
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
+    if face.sealed_gap > 0 and lip_gap(face.goal) > 0:  # the reference's parting less the one misread
+        face.goal = close_lips(face.goal, min(face.sealed_gap / lip_gap(face.goal), 1.0))
     if face.sealed and lip_gap(face.goal) < stage.tuning.edit.lips_closed:
         # sealed lips a move parts by less than a closed mouth's gap stay sealed: no slit, no teeth
         face.goal = close_lips(face.goal)
@@ -489,6 +491,8 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
         # lips the pixels show meeting: the 68 points' inner lips meet too, so the state reads a
         # closed mouth and an edit that does not open it neither closes it again nor cuts it open
         face.landmarks, face.sealed = close_lips(lm), True
+        # a video track's own reference (the face's state plus a driver's change) carries that parting
+        face.sealed_gap = lip_gap(lm) if face_in.like is not None else 0.0
     plan_move(stage, face)
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)
