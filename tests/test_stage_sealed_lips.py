@@ -59,3 +59,31 @@ def test_sealed_is_read_from_the_pixels():
         face = max(det.detect(img), key=lambda f: f.area)
         assert face.dense is not None
         assert lips_sealed(img, np.asarray(face.dense)[:, :2]) is sealed, kind
+
+
+@pytest.mark.shared_data
+def test_a_driver_at_rest_leaves_sealed_lips_sealed(editor, tmp_path):
+    """GRID's lbax4n drives 099 at 540 px: at the driver's rest (its closed mouth, frames 60-74)
+    the track's own reference carries the mesh's misread parting, which drew a dark slit with a
+    row of teeth (the mouth crop's 0.5 % grey 3.4-7.7 against the photo's 43.7; 41.7-43.0 now)."""
+    pytest.importorskip("av")
+    import av
+    import cv2
+
+    from faceedit.video.drive import drive_photo
+
+    clip = SHARED_DATA / "grid" / "lbax4n.mpg"
+    if not clip.is_file():
+        pytest.skip(f"{clip} is not there (../shared/data)")
+    photo = cv2.resize(_photo("neutral", "099"), (540, 540), interpolation=cv2.INTER_AREA)
+    out = tmp_path / "099_like-lbax4n.mp4"
+    drive_photo(editor, photo, str(clip), str(out))
+    with av.open(str(out)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    x0, y0, x1, y1 = (int(v * 0.4) for v in MOUTH_099)
+
+    def darkest(rgb: np.ndarray) -> float:
+        return float(np.percentile(rgb[y0:y1, x0:x1].astype(np.float32).mean(axis=2), 0.5))
+
+    base = darkest(photo)
+    assert all(darkest(frames[k]) >= base - 6.0 for k in (60, 70, 74)), [darkest(frames[k]) for k in (60, 70, 74)]
