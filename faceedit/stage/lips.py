@@ -6,7 +6,7 @@ the mouth levelled to :data:`LEVEL_WIDTH` px between its corners (:func:`find_in
 :func:`refine_interior`); where its upper teeth end (:func:`upper_teeth_share`); what a closed
 mouth's loop carries into a new opening that is lip or pieces of the crease between the lips
 (:func:`lip_in_interior`, :func:`crease_fragments`); the interior a mouth that closes must lose
-(:func:`widen_interior`). How far each looks and when a thing counts as found is
+(:func:`widen_interior`); lips the mesh reads apart that meet in the photo (:func:`lips_sealed`). How far each looks and when a thing counts as found is
 :class:`~faceedit.stage.tuning_face.LipsTuning` (the stage's ``tuning.lips``; the defaults when
 none is given). Read by the stage (:mod:`faceedit.stage.model`), the mouth bank's
 filler (:mod:`faceedit.stage.mouth_bank`, which cuts and fills at the same levelled scale) and its
@@ -356,6 +356,44 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray,
         return None  # no teeth: closed lips, or a dark slit the mesh's own loop follows well enough
     back = cv2.invertAffineTransform(m)
     return apply_affine(back, curves[0]), apply_affine(back, curves[1])
+
+
+def lips_sealed(rgb: np.ndarray, dense: np.ndarray, tuning: LipsTuning | None = None) -> bool:
+    """Whether the lips between the Face Mesh's inner-lip lines (``dense``: (468, 2|3) mesh
+    points) meet in the photo although the mesh reads them apart: no interior is found there
+    (:func:`find_interior`) and the pixels inside its inner-lip loop are lip, by the tuning's
+    ``sealed_lip_share``, ``sealed_dark_share`` and ``sealed_dark`` (as red as the lips less
+    ``lip_redness``, hardly any dark of an inside, their middle no lighter than the lips: no
+    teeth). Full closed lips read as open by the mesh (London 099: 0.085 eye distances) were
+    otherwise closed again by a neutral edit and cut open along the loop."""
+    tuning = tuning or LipsTuning()
+    up, lo, oup, olo = mesh_lip_curves(dense)
+    if float(np.linalg.norm(up[-1] - up[0])) < 8:
+        return False
+    up, lo, oup, olo = (resample_by_length(c, CURVE_POINTS) for c in (up, lo, oup, olo))
+    outer = opening_polygon(oup, olo)
+    x0, y0, x1, y1 = box_around(outer, 2, rgb.shape)
+    if x1 <= x0 or y1 <= y0:
+        return False
+    off = np.array([x0, y0], np.float64)
+    patch = rgb[y0:y1, x0:x1]
+    patch = patch[..., None].repeat(3, -1) if patch.ndim == 2 else patch[..., :3]
+    if patch.dtype != np.uint8:
+        patch = (patch.astype(np.float32) * (255.0 / pixel_max(patch.dtype)) + 0.5).astype(np.uint8)
+    lab = cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2LAB).astype(np.float32)
+    inside = fill_polygon(lab.shape[:2], opening_polygon(up, lo) - off) > 0
+    lips = fill_polygon(lab.shape[:2], outer - off) > 0
+    lips &= ~(cv2.dilate(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    if inside.sum() < 20 or lips.sum() < 20:
+        return False
+    lip_l, lip_a = float(np.median(lab[..., 0][lips])), float(np.median(lab[..., 1][lips]))
+    light, red = lab[..., 0][inside], lab[..., 1][inside]
+    dark = light < tuning.sealed_dark * lip_l
+    lip = (red >= lip_a - tuning.lip_redness) & ~dark
+    if float(np.mean(lip)) < tuning.sealed_lip_share or float(np.mean(dark)) > tuning.sealed_dark_share \
+            or float(np.median(light)) > lip_l:
+        return False
+    return find_interior(rgb, dense, tuning) is None
 
 
 #: Where a shown interior's upper teeth end, per column (:func:`upper_teeth_share`): samples

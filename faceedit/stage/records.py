@@ -139,6 +139,8 @@ class FaceEdit:
     mesh: np.ndarray | None = None  # (468, 2) Face Mesh points, or None
     depth: np.ndarray | None = None  # (468,) the Face Mesh's depth (image px scale), or None
     irises: np.ndarray | None = None  # (2, 5, 2) the irises' points (faceedit.faces.iris), or None
+    sealed: bool = False  # lips the Face Mesh reads apart that meet in the photo (faceedit.stage.lips.lips_sealed)
+    sealed_gap: float = 0.0  # their parting as read (eye distances), where a track's own reference carries it
     # plan_move
     lids: tuple[float, float] = (0.0, 0.0)  # how far each eye's lids are drawn closed (image left, right)
     lids_meet: tuple[float, float] = (LidsTuning.meet, LidsTuning.meet)  # where they meet, up from the lower lid

@@ -62,6 +62,7 @@ from faceedit.stage.lips import (
     find_interior,
     lip_in_interior,
     lip_redness,
+    lips_sealed,
     on_crease,
     upper_teeth_share,
     widen_interior,
@@ -221,6 +222,11 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
     face.goal = moved_less(lm, face.goal, face.mesh, face.depth, stage.tuning.turned)  # a turned face's far side
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
+    if face.sealed_gap > 0 and lip_gap(face.goal) > 0:  # the reference's parting less the one misread
+        face.goal = close_lips(face.goal, min(face.sealed_gap / lip_gap(face.goal), 1.0))
+    if face.sealed and lip_gap(face.goal) < stage.tuning.edit.lips_closed:
+        # sealed lips a move parts by less than a closed mouth's gap stay sealed: no slit, no teeth
+        face.goal = close_lips(face.goal)
     face.closing = closing
     face.smile_taken = smile_taken(stage, cur, new) if s.sets_smile else 0.0
     face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)
@@ -262,7 +268,11 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     xy = face.mesh
     tuning, lips = stage.tuning.edit, stage.tuning.lips
     face.shown = interior_cut(find_interior(pixels, xy, lips), face.landmarks, face.closing, tuning, lips)
-    face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER], lips)
+    if face.sealed:  # lips that meet: the cut is the crease between them, enclosing no lip
+        mid = (xy[MESH_INNER_UPPER] + xy[MESH_INNER_LOWER]) / 2
+        face.lips = on_crease(pixels, mid, mid, lips)
+    else:
+        face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER], lips)
     if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * tuning.lips_closed:
         # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
         # under the upper teeth, which must go with the rest of the opening
@@ -409,8 +419,10 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
                       face.keep_out, in_place=True)
     if appearance is not None and amount > 0:
         # off the lips where the upper lip rises, or where a reference's closed lips close the
-        # mouth (the map's mean smile shows teeth, which would lie between them as a white band)
-        off = raises_upper_lip(appearance, stage.tuning.edit) or like_closes(s.like, s.strength, stage.tuning.edit) > 0
+        # mouth, or where lips the pixels show sealed stay sealed (the map's mean smile shows
+        # teeth, which would lie between them as a white band, on a dark lip a grey wash)
+        off = raises_upper_lip(appearance, stage.tuning.edit) or like_closes(s.like, s.strength, stage.tuning.edit) > 0 \
+            or (face.sealed and lip_gap(r.landmarks) < stage.tuning.edit.lips_closed)
         keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if off else face.keep_out
         out = paint_target(stage, out, r.landmarks, appearance, amount * r.scale, keep, in_place=True)
     out = paint_move_folds(stage, out, face, appearance, amount, in_place=True)
@@ -462,14 +474,25 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     turn (plan the move, move the gaze, draw the lids, choose the cuts, warp, fill the mouth,
     paint the appearance, relight, turn the head) over one :class:`FaceEdit`, made from the face
     (its landmarks, Face Mesh points and depth, irises, what its video track carries) and the
-    request (with the face's own reference face where it has one). Returns the new photo and what
-    was done; a face without 68 landmarks is left as it is (``pixels`` themselves, scale 0)."""
+    request (with the face's own reference face where it has one). Lips the Face Mesh reads apart
+    that the pixels show sealed (:func:`faceedit.stage.lips.lips_sealed`) have their 68 points'
+    inner lips closed first: the state reads a closed mouth, the cut is the crease between them
+    and a move that parts them by less than ``lips_closed`` leaves them sealed. Returns the new
+    photo and what was done; a face without 68 landmarks is left as it is (``pixels``
+    themselves, scale 0)."""
     lm = np.asarray(face_in.landmarks, np.float64)
     if lm.shape != (68, 2):
         return pixels, StageEdit(lm, 0.0)
     mesh = face_in.dense
     own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
     face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried)
+    if face.mesh is not None and lip_gap(lm) > stage.tuning.edit.lips_closed \
+            and lips_sealed(pixels, face.mesh, stage.tuning.lips):
+        # lips the pixels show meeting: the 68 points' inner lips meet too, so the state reads a
+        # closed mouth and an edit that does not open it neither closes it again nor cuts it open
+        face.landmarks, face.sealed = close_lips(lm), True
+        # a video track's own reference (the face's state plus a driver's change) carries that parting
+        face.sealed_gap = lip_gap(lm) if face_in.like is not None else 0.0
     plan_move(stage, face)
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)

@@ -147,6 +147,15 @@ class LipsTuning:
     upper_teeth_brighter: float = 25.0
     #: ... and the cut goes at most this share of the way to the outer upper lip.
     upper_teeth_most: float = 0.9
+    #: Lips the Face Mesh reads as parted are sealed (:func:`~faceedit.stage.lips.lips_sealed`)
+    #: where no interior is found and at least this share of the pixels between its inner-lip
+    #: lines is lip (as red as the lips less ``lip_redness``, not darker than ``sealed_dark`` of
+    #: them) ...
+    sealed_lip_share: float = 0.9
+    #: ... at most this share is darker than ``sealed_dark`` of the lips' lightness ...
+    sealed_dark_share: float = 0.05
+    #: ... (that share of the lips' L*) and their middle is no lighter than the lips (no teeth).
+    sealed_dark: float = 0.6
     #: A closing mouth's lower cut goes through the dark its column starts in at most this share
     #: of the way to the outer lower lip.
     lower_dark_most: float = 0.5
