@@ -215,7 +215,10 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     band, fade = tuning.carried_teeth_band * gap, np.maximum(tuning.carried_teeth_fade * gap, 1.0)
     # a pixel the painted opening shares is the cavity's already: the whole of it goes (by the
     # carried share alone, a light line stayed where teeth met the painted cavity)
-    a = float(amount) * (car > 0) * whole * smoothstep(0.0, 1.0, (above - band) / fade)
+    # columns under carried_short_column px (the corners) shade less: over a pixel or two the
+    # blend turned from lit to dark between neighbours and left specks at the corners
+    short = np.clip(gap / tuning.carried_short_column, 0.0, 1.0)
+    a = float(amount) * (car > 0) * whole * smoothstep(0.0, 1.0, (above - band) / fade) * short
     # the cavity's own tone: its darker third (the rims, lifted margins and the light under
     # the teeth the fill also drew are not the inside's)
     px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)

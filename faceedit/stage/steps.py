@@ -374,9 +374,13 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndar
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth,
                                        in_place=True)
         face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
-        if own or face.smile_taken > 0:
+        q = face.request
+        keeps = q.target == "keep" and not q.aus and q.like is None  # its expression, lips as they are
+        kept = lip_gap(face.goal) / max(lip_gap(face.landmarks), 1e-6)
+        if (own or face.smile_taken > 0) and not keeps and kept >= stage.tuning.mouth.carried_kept_gap:
             # a smile's lit row (found from colour, or inside the Face Mesh's loop) under a
-            # relaxed upper lip: a band, darker toward the inside
+            # relaxed upper lip that stays open (fear, surprise): a band, darker toward the
+            # inside; a move that closes the mouth (neutral) leaves what it keeps of the row
             relax = teeth_cover(stage, face) / max(stage.tuning.edit.teeth_cover, 1e-6)
             out = shade_carried(out, r.roi, interior, opening, relax, stage.tuning.mouth, in_place=True)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):

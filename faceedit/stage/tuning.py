@@ -248,6 +248,14 @@ class MouthTuning:
     #: ... and darken to the cavity's tone over this further share: under a relaxed upper lip
     #: a band of teeth shows, shaded darker toward the inside, not the smile's whole lit row.
     carried_teeth_fade: float = 0.2
+    #: Shaded only where the goal keeps at least this share of the face's lip gap (fear from
+    #: 114's smile 0.77; the astronaut's smile made neutral x1.5 0.60, where the shaded row
+    #: was a black bar between the lips).
+    carried_kept_gap: float = 0.7
+    #: Columns of the opening shorter than this (px) are shaded in proportion: at the corners the
+    #: blend turned from lit to dark between neighbouring pixels (specks: the astronaut at 2.5x,
+    #: purse and woo).
+    carried_short_column: float = 6.0
     #: The cavity's log-luma texture, coarse to fine.
     cavity_texture: tuple[TextureOctave, ...] = (TextureOctave(4, 6, 0.3), TextureOctave(8, 14, 0.18),
                                                  TextureOctave(16, 32, 0.1))
