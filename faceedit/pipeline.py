@@ -9,6 +9,10 @@ planned photo jobs, in input order
        -> paste-back + atomic encode/write   (worker threads)
        -> each photo's records (one per planned output), in input order
 
+``faceedit apply`` on the CPU has its first photos decoded and detected while torch is imported
+and the model loads (:mod:`faceedit.head_start`); the workers take those results
+(:attr:`PhotoEngine.head_start`) instead of redoing them.
+
 The editing steps are :mod:`faceedit.flow`'s, the same
 :meth:`faceedit.api.Editor.edit` runs; this module schedules them. The run driver
 (:mod:`faceedit.run`) plans the outputs, takes the stop signals and reports; the Ray actors
@@ -227,11 +231,10 @@ class PhotoEngine:
         detected in one batched call where the detector can (``detect_batch``: each network
         runs once over every photo of the group), except what :attr:`head_start` has done. A
         photo that fails fails alone."""
-        detector = self.editor.detector
         decoded: list[tuple[_Photo, LoadedImage]] = []
         found: list = []  # per decoded photo: its faces, None where not yet detected
         for photo in jobs:
-            early = self.head_start.take(photo.path, detector) if self.head_start is not None else None
+            early = self.head_start.take(photo.path, self.editor.detector) if self.head_start is not None else None
             try:
                 if early is not None and early.error is not None:
                     raise early.error
@@ -244,6 +247,9 @@ class PhotoEngine:
                 found.append(early.faces if early is not None else None)
             except Exception as e:
                 self._prepare_failed(photo, e)
+        if not decoded:
+            return
+        detector = self.editor.detector
         todo = [k for k, faces in enumerate(found) if faces is None]
         if len(todo) > 1 and hasattr(detector, "detect_batch"):
             try:
