@@ -86,7 +86,7 @@ class ApplyRun:
         """:meth:`local` with the model ``model`` loaded here, the command's way: the photos of
         ``specs`` decoded and detected from the start, while torch is imported and the model
         loads (:class:`faceedit.head_start.HeadStart`, where that cannot change what is found),
-        and OpenCV's and torch's CPU threads fitted to the engine's (:func:`share_cores`)."""
+        and torch's CPU threads fitted to the engine's (:func:`share_cores`)."""
         from faceedit.head_start import HeadStart
         from faceedit.pipeline import DETECT_GROUP, PhotoEngine
 
@@ -193,25 +193,20 @@ def _nothing() -> Generator[tuple[Job, list], None, None]:
 
 
 def share_cores(workers: int) -> int | None:
-    """Fit the libraries' own thread pools to the engine's ``workers`` threads (process-wide: the
-    command's setting, never the library's): OpenCV's now, to the cores over the workers (at
-    least one) unless ``OPENCV_FOR_THREADS_NUM`` says; returns the count for torch's intra-op
-    threads, the cores the workers leave (at least one), or None where ``OMP_NUM_THREADS`` says
-    (torch is set by the caller once it is imported: importing it here would hold up the head
-    start). By default both take every core while the workers keep them busy: the threads then
-    wait for a core, torch's OpenMP ones spinning, which cost 1.2 s of CPU more in loading RegGAN
-    alone (1.66 s against 0.42 s on one thread, 2 cores, 2 workers), and OpenCV's about 0.3 s
-    on 96 photos of 512 px with reggan (11.4 and 11.5 s against 11.7 and 11.9 s of CPU)."""
+    """Torch's intra-op thread count for a run of ``workers`` engine threads: the cores they leave,
+    at least one; None where ``OMP_NUM_THREADS`` says (the caller sets it once torch is imported,
+    process-wide: the command's setting, never the library's). By default torch takes every
+    core while the workers keep them busy: its OpenMP threads then wait spinning for a core,
+    which cost 1.2 s of CPU more in loading RegGAN alone (1.66 s against 0.42 s on one thread, 2
+    cores, 2 workers). OpenCV's threads are left as they are: one per worker saved no CPU and
+    cost 14 % of wall time (96 photos of 512 px, reggan, 3 runs each in turn)."""
+    if os.environ.get("OMP_NUM_THREADS"):
+        return None
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
         cores = os.cpu_count() or 1
-    workers = max(1, workers)
-    if not os.environ.get("OPENCV_FOR_THREADS_NUM"):
-        import cv2
-
-        cv2.setNumThreads(max(1, cores // workers))
-    return None if os.environ.get("OMP_NUM_THREADS") else max(1, cores - workers)
+    return max(1, cores - max(1, workers))
 
 
 class LocalEngine:
