@@ -86,12 +86,14 @@ class ApplyRun:
         """:meth:`local` with the model ``model`` loaded here, the command's way: the photos of
         ``specs`` decoded and detected from the start, while torch is imported and the model
         loads (:class:`faceedit.head_start.HeadStart`, where that cannot change what is found),
-        and torch's CPU threads fitted to the engine's (:func:`share_cores`)."""
+        and the model loaded on one torch thread unless ``OMP_NUM_THREADS`` says otherwise (the
+        head start's thread runs meanwhile; torch's default, every core, cost 1.66 s of CPU
+        against 0.42 s on one thread in loading RegGAN on 2 cores: its OpenMP threads spin while
+        they wait for a core); the run itself keeps torch's own count."""
         from faceedit.head_start import HeadStart
         from faceedit.pipeline import DETECT_GROUP, PhotoEngine
 
         group = max(1, min(DETECT_GROUP, opts.batch_size))
-        torch_threads = share_cores(opts.workers)
         head = HeadStart.begin(specs, detector, device, max_pixels=opts.max_pixels, recursive=opts.recursive,
                                group=group, keep=PhotoEngine.prefetch_for(opts))
         try:
@@ -99,9 +101,13 @@ class ApplyRun:
 
             from faceedit.api import Editor
 
-            if torch_threads is not None:
-                torch.set_num_threads(torch_threads)
-            editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
+            threads = torch.get_num_threads()
+            if not os.environ.get("OMP_NUM_THREADS"):
+                torch.set_num_threads(1)  # loading: see the docstring
+            try:
+                editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
+            finally:
+                torch.set_num_threads(threads)
             return cls.local(editor, opts, encode=encode, head_start=head)
         except BaseException:
             if head is not None:
@@ -190,23 +196,6 @@ class ApplyRun:
 
 def _nothing() -> Generator[tuple[Job, list], None, None]:
     yield from ()
-
-
-def share_cores(workers: int) -> int | None:
-    """Torch's intra-op thread count for a run of ``workers`` engine threads: the cores they leave,
-    at least one; None where ``OMP_NUM_THREADS`` says (the caller sets it once torch is imported,
-    process-wide: the command's setting, never the library's). By default torch takes every
-    core while the workers keep them busy: its OpenMP threads then wait spinning for a core,
-    which cost 1.2 s of CPU more in loading RegGAN alone (1.66 s against 0.42 s on one thread, 2
-    cores, 2 workers). OpenCV's threads are left as they are: one per worker saved no CPU and
-    cost 14 % of wall time (96 photos of 512 px, reggan, 3 runs each in turn)."""
-    if os.environ.get("OMP_NUM_THREADS"):
-        return None
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, cores - max(1, workers))
 
 
 class LocalEngine:
