@@ -9,6 +9,10 @@ planned photo jobs, in input order
        -> paste-back + atomic encode/write   (worker threads)
        -> each photo's records (one per planned output), in input order
 
+``faceedit apply`` on the CPU has its first photos decoded and detected while torch is imported
+and the model loads (:mod:`faceedit.head_start`); the workers take those results
+(:attr:`PhotoEngine.head_start`) instead of redoing them.
+
 The editing steps are :mod:`faceedit.flow`'s, the same
 :meth:`faceedit.api.Editor.edit` runs; this module schedules them. The run driver
 (:mod:`faceedit.run`) plans the outputs, takes the stop signals and reports; the Ray actors
@@ -33,6 +37,7 @@ import numpy as np
 from faceedit.apply_options import ApplyOptions, CheckedOptions, Record, mask_path
 from faceedit.errors import FaceEditError, NoFaceError, OutputError
 from faceedit.faces.types import AlignedFace
+from faceedit.head_start import HeadStart
 from faceedit.io.decode import LoadedImage, read_image
 from faceedit.io.encode import write_image, write_unedited
 from faceedit.log import logger, mark, timed
@@ -113,9 +118,17 @@ class PhotoEngine:
         workers = max(1, opts.workers)
         # photos decoded and detected together by one worker (batched detection)
         self.group = max(1, min(DETECT_GROUP, opts.batch_size))
-        self.prefetch = max(opts.batch_size * 2, workers * 2, self.group * workers)
+        self.prefetch = self.prefetch_for(opts)
         self.max_pending = self.prefetch + workers * 2
         self.reader = _face_reader(editor, opts)  # None: outputs are not measured
+        #: the first photos decoded and detected while the model loaded (:mod:`faceedit.head_start`)
+        self.head_start: HeadStart | None = None
+
+    @staticmethod
+    def prefetch_for(opts: ApplyOptions) -> int:
+        """The photos at most being decoded, detected and staged at once under ``opts``."""
+        workers = max(1, opts.workers)
+        return max(opts.batch_size * 2, workers * 2, max(1, min(DETECT_GROUP, opts.batch_size)) * workers)
 
     # -- scheduling (the steps below run the flow, in the data's order) ------------------------
     def schedule(self, jobs: Iterable[Job], stop: StopSignals) -> Generator[tuple[Job, list[Record]], None, None]:
@@ -129,6 +142,8 @@ class PhotoEngine:
         outbox: deque[_Photo] = deque()
         prep = ThreadPoolExecutor(workers, thread_name_prefix="faceedit-prep")
         writer = ThreadPoolExecutor(workers, thread_name_prefix="faceedit-write")
+        if self.head_start is not None:
+            self.head_start.stop()  # the photos it has not taken are the workers'
         try:
             for photo in self._stream((_Photo(job) for job in jobs), prep, writer, outbox, stop):
                 yield photo.job, photo.records
@@ -141,6 +156,9 @@ class PhotoEngine:
         finally:
             _stop_executors(prep, writer)
             self.pending.clear()
+            if self.head_start is not None:
+                self.head_start.close()
+                self.head_start = None
 
     def _stream(self, photos: Iterator[_Photo], prep: ThreadPoolExecutor, writer: ThreadPoolExecutor,
                 outbox: deque[_Photo], stop: StopSignals) -> Iterator[_Photo]:
@@ -211,26 +229,36 @@ class PhotoEngine:
     def _prepare_group(self, jobs: list[_Photo]) -> None:
         """Worker thread: decode, detect, then :meth:`_prepare_faces`, on a group of photos,
         detected in one batched call where the detector can (``detect_batch``: each network
-        runs once over every photo of the group). A photo that fails fails alone."""
+        runs once over every photo of the group), except what :attr:`head_start` has done. A
+        photo that fails fails alone."""
         decoded: list[tuple[_Photo, LoadedImage]] = []
+        found: list = []  # per decoded photo: its faces, None where not yet detected
         for photo in jobs:
+            early = self.head_start.take(photo.path, self.editor.detector) if self.head_start is not None else None
             try:
-                with timed("decode"):
-                    photo.image = read_image(photo.path, max_pixels=self.opts.max_pixels)
+                if early is not None and early.error is not None:
+                    raise early.error
+                if early is not None and early.image is not None:
+                    photo.image = early.image
+                else:
+                    with timed("decode"):
+                        photo.image = read_image(photo.path, max_pixels=self.opts.max_pixels)
                 decoded.append((photo, photo.image))
+                found.append(early.faces if early is not None else None)
             except Exception as e:
                 self._prepare_failed(photo, e)
         if not decoded:
             return
         detector = self.editor.detector
-        found: list = [None] * len(decoded)
-        if len(decoded) > 1 and hasattr(detector, "detect_batch"):
+        todo = [k for k, faces in enumerate(found) if faces is None]
+        if len(todo) > 1 and hasattr(detector, "detect_batch"):
             try:
                 with timed("detect"):
-                    found = detector.detect_batch([image.rgb8() for _, image in decoded])
+                    batch = detector.detect_batch([decoded[k][1].rgb8() for k in todo])
+                for k, faces in zip(todo, batch):
+                    found[k] = faces
             except Exception:  # one bad photo: find it by detecting them one by one below
                 logger.debug("batched detection failed; detecting one by one", exc_info=True)
-                found = [None] * len(decoded)
         for (photo, image), faces in zip(decoded, found):
             try:
                 if faces is None:

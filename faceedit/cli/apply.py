@@ -314,7 +314,7 @@ def _apply(inputs: list[str], *, model: str | None, preset: Path | None, save_pr
             write_preset(save_preset, preset_of(model, opts))
             logger.info("preset written: %s", save_preset)
         encode = _encoding(video_codec, crf, video_preset.value)
-        applier = _applier(opts, model, engine_name, device=device, precision=precision.value, detector=detector_name,
+        applier = _applier(opts, model, engine_name, inputs, device=device, precision=precision.value, detector=detector_name,
                            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker, encode=encode)
         counts = _run(applier, inputs, engine=engine_name, as_json=as_json)
     if counts["error"] or counts["unverified"]:
@@ -488,16 +488,16 @@ def _encoding(codec: str | None, crf: int, preset: str) -> dict:
     return encode
 
 
-def _applier(opts, model: str, engine: str, *, device: str, precision: str, detector: str,
+def _applier(opts, model: str, engine: str, inputs: list[str], *, device: str, precision: str, detector: str,
              ray_address: str | None, workers: int | None, gpus_per_worker: float | None,
              encode: dict) -> ApplyRun:
     """The run (:class:`faceedit.run.ApplyRun`): the model loaded (or, with Ray, checked and
     loaded here to plan, and by each actor to edit), the outputs planned with it, and the engine
     that writes them (this process, or Ray actors)."""
-    from faceedit.api import Editor
     from faceedit.run import ApplyRun
 
     if engine == "ray":
+        from faceedit.api import Editor
         from faceedit.ray_engine import import_ray, ray_run
 
         import_ray()  # missing: a usage error naming the extra, before the model loads
@@ -508,8 +508,8 @@ def _applier(opts, model: str, engine: str, *, device: str, precision: str, dete
         logger.info("model %s (%s) on Ray actors (device %s), detector %s",
                     editor.spec.name, editor.spec.method, device, detector)
         return run
-    editor = Editor.from_pretrained(model, device=device, precision=precision, detector=detector)
-    run = ApplyRun.local(editor, opts, encode=encode)
+    run = ApplyRun.load_local(model, opts, inputs, device=device, precision=precision, detector=detector, encode=encode)
+    editor = run.engine.editor  # type: ignore[attr-defined]
     logger.info("model %s (%s) on %s, detector %s",
                 editor.spec.name, editor.spec.method, editor.device, editor.detector.name)
     return run
