@@ -241,10 +241,10 @@ def redness(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB)[..., 1].astype(np.float32)
 
 
-def lip_redness(rgb: np.ndarray, dense: np.ndarray) -> float | None:
-    """The median redness (CIE a*) of the lips between the Face Mesh's inner and outer lip loops
-    (``dense``: (468, 2|3) mesh points), read in a window of the photo around them; None for a
-    mouth too small to tell."""
+def _lip_window(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A window of the photo round the Face Mesh's lips (``dense``: (468, 2|3) mesh points) in
+    OpenCV's 8-bit Lab (float32), with the pixels inside its inner-lip loop and the lips' own
+    (between the loops, a pixel clear of the inside); None for a mouth too small to tell."""
     up, lo, oup, olo = mesh_lip_curves(dense)
     if float(np.linalg.norm(up[-1] - up[0])) < 8:
         return None
@@ -255,11 +255,25 @@ def lip_redness(rgb: np.ndarray, dense: np.ndarray) -> float | None:
         return None
     off = np.array([x0, y0], np.float64)
     patch = rgb[y0:y1, x0:x1]
-    a = redness(patch[..., None].repeat(3, -1) if patch.ndim == 2 else patch[..., :3])
-    inside = fill_polygon(a.shape, opening_polygon(up, lo) - off) > 0
-    lips = fill_polygon(a.shape, outer - off) > 0
+    patch = patch[..., None].repeat(3, -1) if patch.ndim == 2 else patch[..., :3]
+    if patch.dtype != np.uint8:
+        patch = (patch.astype(np.float32) * (255.0 / pixel_max(patch.dtype)) + 0.5).astype(np.uint8)
+    lab = cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2LAB).astype(np.float32)
+    inside = fill_polygon(lab.shape[:2], opening_polygon(up, lo) - off) > 0
+    lips = fill_polygon(lab.shape[:2], outer - off) > 0
     lips &= ~(cv2.dilate(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
-    return float(np.median(a[lips])) if lips.sum() >= 20 else None
+    return lab, inside, lips
+
+
+def lip_redness(rgb: np.ndarray, dense: np.ndarray) -> float | None:
+    """The median redness (CIE a*) of the lips between the Face Mesh's inner and outer lip loops
+    (``dense``: (468, 2|3) mesh points), read in a window of the photo around them; None for a
+    mouth too small to tell."""
+    window = _lip_window(rgb, dense)
+    if window is None:
+        return None
+    lab, _, lips = window
+    return float(np.median(lab[..., 1][lips])) if lips.sum() >= 20 else None
 
 
 def lip_in_interior(pixels: np.ndarray, roi, interior: np.ndarray, lip_a: float,
@@ -367,23 +381,10 @@ def lips_sealed(rgb: np.ndarray, dense: np.ndarray, tuning: LipsTuning | None = 
     teeth). Full closed lips read as open by the mesh (London 099: 0.085 eye distances) were
     otherwise closed again by a neutral edit and cut open along the loop."""
     tuning = tuning or LipsTuning()
-    up, lo, oup, olo = mesh_lip_curves(dense)
-    if float(np.linalg.norm(up[-1] - up[0])) < 8:
+    window = _lip_window(rgb, dense)
+    if window is None:
         return False
-    up, lo, oup, olo = (resample_by_length(c, CURVE_POINTS) for c in (up, lo, oup, olo))
-    outer = opening_polygon(oup, olo)
-    x0, y0, x1, y1 = box_around(outer, 2, rgb.shape)
-    if x1 <= x0 or y1 <= y0:
-        return False
-    off = np.array([x0, y0], np.float64)
-    patch = rgb[y0:y1, x0:x1]
-    patch = patch[..., None].repeat(3, -1) if patch.ndim == 2 else patch[..., :3]
-    if patch.dtype != np.uint8:
-        patch = (patch.astype(np.float32) * (255.0 / pixel_max(patch.dtype)) + 0.5).astype(np.uint8)
-    lab = cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2LAB).astype(np.float32)
-    inside = fill_polygon(lab.shape[:2], opening_polygon(up, lo) - off) > 0
-    lips = fill_polygon(lab.shape[:2], outer - off) > 0
-    lips &= ~(cv2.dilate(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    lab, inside, lips = window
     if inside.sum() < 20 or lips.sum() < 20:
         return False
     lip_l, lip_a = float(np.median(lab[..., 0][lips])), float(np.median(lab[..., 1][lips]))
