@@ -1,6 +1,7 @@
 """Teeth the mouth bank paints (faceedit.stage.mouth_bank, shipped bank, drawn faces): a wide-open
 mouth's upper row ends in a tooth's short edge over a dark cavity, not a translucent arc fading
-into a lit band below it; a smile's teeth are not whitened by the person's lighter skin."""
+into a lit band below it, at the exemplar's own tips, in a warm shade; a smile's teeth are not
+whitened by the person's lighter skin."""
 
 from __future__ import annotations
 
@@ -26,10 +27,9 @@ def bank() -> MouthBank:
     return MouthBank.load()
 
 
-def profile(bank: MouthBank, tuning: MouthTuning) -> tuple[np.ndarray, float]:
-    """(luma down the middle of a surprised-like wide opening from its upper lip, the skin's
-    luma): an opening 110 px tall and 180 wide on the drawn face, a relaxed lip (``teeth_cover``
-    0.4, surprised's), the middle 41 columns' mean luma per row."""
+def open_mouth(bank: MouthBank, tuning: MouthTuning) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the drawn face with a surprised-like wide opening filled, its upper and lower curves): an
+    opening 110 px tall and 180 wide, a relaxed lip (``teeth_cover`` 0.4, surprised's)."""
     img = drawn_face()
     t = np.linspace(0.0, 1.0, 15)
     x, bump = 150 + 180 * t, np.sin(np.pi * t)
@@ -41,9 +41,17 @@ def profile(bank: MouthBank, tuning: MouthTuning) -> tuple[np.ndarray, float]:
     cv2.fillPoly(m, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
     out, _ = bank.fill(img, (x0, y0, x1, y1), m.astype(np.float32) / 255.0, up, lo, teeth_cover=0.4,
                        tuning=tuning)
+    return out, up, lo
+
+
+def profile(bank: MouthBank, tuning: MouthTuning) -> tuple[np.ndarray, float]:
+    """(luma down the middle of :func:`open_mouth`'s opening from its upper lip, the skin's
+    luma): the middle 41 columns' mean luma per row."""
+    out, up, _ = open_mouth(bank, tuning)
     lum = out.astype(np.float64) @ LUMA
     top = int(np.ceil(up[7, 1]))
-    return lum[top:top + 60, 220:261].mean(1), float((img[..., :3].astype(np.float64) @ LUMA)[150, 240])
+    skin = drawn_face()[..., :3].astype(np.float64) @ LUMA
+    return lum[top:top + 60, 220:261].mean(1), float(skin[150, 240])
 
 
 def edge(rows: np.ndarray) -> tuple[float, int, int]:
@@ -109,3 +117,39 @@ def test_lighter_skin_does_not_whiten_the_teeth(bank, power):
         assert t_lighter > 1.06 * t_light, (t_lighter, t_light)
     else:
         assert t_lighter <= 1.06 * t_light, (t_lighter, t_light)
+
+
+def test_open_teeth_end_in_their_own_tips(bank):
+    """The upper row of a wide-open mouth ends at the exemplar's own incisal edge: the tips'
+    round and the notches between them, not a cut at one depth below the lip. Down each of the
+    front teeth's columns (every 2nd from 200 to 280), the first row under half the teeth's
+    peak departs from a smooth (quadratic) curve by up to 1.5 px; cut at one depth it followed
+    the lip's curve to 0.6 px. The drawn face is lit evenly: the edge is the teeth's."""
+    out, up, _ = open_mouth(bank, MouthTuning())
+    lum = out.astype(np.float64) @ LUMA
+    cols = np.arange(200, 281, 2)
+    edge = []
+    for c in cols:
+        top = int(np.ceil(np.interp(c, up[:, 0], up[:, 1])))
+        col = lum[top:top + 40, c]
+        peak = int(np.argmax(col[:25]))
+        edge.append(top + peak + int(np.argmax(col[peak:] < 0.5 * col[peak])))
+    residual = np.asarray(edge) - np.polyval(np.polyfit(cols, edge, 2), cols)
+    assert np.abs(residual).max() >= 1.0, (edge, residual.round(2))
+
+
+def test_shaded_teeth_are_warm(bank):
+    """Teeth in a mouth's shade take the lips' colour (light off the lips and gums), not a
+    darkened white's grey: just under the upper lip over the front teeth (columns 230-250)
+    their red over blue is at least 4 % above that drawn without it (``teeth_bounce`` 0:
+    1.24 against 1.13 on the drawn face), at the same luma within 3 % (148 and 149)."""
+
+    def front(tuning):
+        out, up, _ = open_mouth(bank, tuning)
+        top = int(np.ceil(up[7, 1]))
+        rgb = out[top + 2:top + 8, 230:251].reshape(-1, 3).astype(np.float64).mean(0)
+        return rgb[0] / rgb[2], float(rgb @ LUMA)
+
+    (warm, l_warm), (grey, l_grey) = front(MouthTuning()), front(MouthTuning(teeth_bounce=0.0))
+    assert warm > 1.04 * grey, (warm, grey)
+    assert abs(l_warm - l_grey) < 0.03 * l_grey, (l_warm, l_grey)

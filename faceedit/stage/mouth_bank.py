@@ -269,6 +269,48 @@ class MouthBank:
         smile's rows squeezed into a slit)."""
         return own_teeth or aspect > tn.large_ratio * float(self.desc("aspect")[e]) or cover >= tn.open_cover
 
+    def _incisal(self, e: int, tn: MouthTuning, k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(u, edge, row): exemplar ``e``'s upper teeth's lower (incisal) edge, bank px straight down
+        from its upper curve at u (one sample per bank px along the mouth): the first point from
+        ``incisal_min`` of its ``upper_depth`` down where the luma falls under ``incisal_drop``
+        of its ``teeth_luma`` (the dark between the tips, the gaps, the cavity and the dark
+        corners behind the side teeth) or under ``incisal_dip`` of the column's brightest above
+        (the shade line where a tip meets a lower tooth behind it), at most ``incisal_max`` of its depth (a lower row
+        touching the upper) and the lower curve; blurred over ``incisal_blur`` of a photo pixel
+        (``incisal_blur / k`` bank px, at least 1: the tips' round and the notches' V, not
+        steps a pixel wide). ``row`` is its median over
+        ``incisal_span`` of the mouth's width, blurred over a quarter of that: the row's edge
+        over a tooth; ``edge`` lies no lower than ``row`` (a column the luma misses, where a
+        lower tooth meets an upper one, hung below the row as a sliver) and no higher than
+        ``row`` less ``incisal_notch`` of its deepest (the notch between two tips; where the
+        luma dips on a shaded side tooth, the edge's columns stood up into the row as a
+        jagged skyline)."""
+        eu, el = self.upper[e].astype(np.float64), self.lower[e].astype(np.float64)
+        ue = np.linspace(0.0, 1.0, len(eu))
+        uu = np.linspace(0.0, 1.0, max(int(round(float(np.linalg.norm(eu[-1] - eu[0])))), 8) + 1)
+        pu = np.stack([np.interp(uu, ue, eu[:, 0]), np.interp(uu, ue, eu[:, 1])], 1)
+        pl = np.stack([np.interp(uu, ue, el[:, 0]), np.interp(uu, ue, el[:, 1])], 1)
+        he = np.linalg.norm(pl - pu, axis=1)
+        depth = float(self.desc("upper_depth")[e])
+        grey = (self.images[e].astype(np.float32) @ _LUMA) / 255.0
+        ss = np.arange(0.0, float(he.max()) + 1.0, 0.5)
+        prof = cv2.remap(grey, np.repeat(pu[:, :1], len(ss), 1).astype(np.float32),
+                         (pu[:, 1:2] + ss[None]).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        dip = (prof < tn.incisal_drop * float(self.desc("teeth_luma")[e])) | (
+            prof < tn.incisal_dip * np.maximum.accumulate(prof, axis=1))
+        dark = dip & (ss[None] >= tn.incisal_min * depth) | (ss[None] >= np.minimum(he, tn.incisal_max * depth)[:, None])
+        edge = ss[np.argmax(dark, 1)]
+        half = max(int(round(tn.incisal_span * len(uu) / 2)), 1)
+        padded = np.pad(edge, half, mode="edge")
+        median = np.array([np.median(padded[i:i + 2 * half + 1]) for i in range(len(uu))])
+
+        def blur(x, sigma):
+            return cv2.GaussianBlur(x.astype(np.float32)[None], (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)[0]
+
+        edge = blur(edge, max(tn.incisal_blur / max(k, 1e-3), 1.0))
+        row = blur(median, max(half / 2, 1.0))
+        return uu, np.clip(edge, row - tn.incisal_notch * float(np.max(row)), row), row
+
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
                 aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning,
                 below_top: np.ndarray | None = None, gap: np.ndarray | None = None,
@@ -334,17 +376,34 @@ class MouthBank:
         else:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between
             depth = np.minimum(he, float(self.desc("upper_depth")[e]))
-            te = t / k + cover * depth  # the covered share of the teeth is under the lip
-            # in the upper lip's shade (a relaxed lip does not lift them into the light)
-            upper_teeth = tn.open_teeth_shade * sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
-            # they show down to upper_teeth_fade_start of their depth, and over at most
-            # upper_teeth_share of the column, fading over as much: the cavity below them is
-            # most of an open mouth
-            shown = np.minimum(tn.upper_teeth_fade_start * depth, cover * depth + tn.upper_teeth_share * hd / k)
-            fade = np.minimum(tn.upper_teeth_fade_width * depth, tn.upper_teeth_share * hd / k)
-            a_up = 1.0 - smoothstep(0.0, 1.0, (te - shown) / np.maximum(fade, 1.0))
-            side = 1.0 - smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
-            a_up = a_up * (1.0 - min(1.0, cover / tn.side_teeth_cover) * side)
+            # the exemplar's own incisal edge down each column (its teeth's shapes and the
+            # notches between their tips); ``front``: its front teeth's
+            eu_k, er_k, row_k = self._incisal(e, tn, k)
+            er, row = np.interp(u, eu_k, er_k), np.interp(u, eu_k, row_k)
+            front = float(row_k[(eu_k > 0.35) & (eu_k < 0.65)].max())
+            # a relaxed lip covers the teeth from the gum: the front teeth show down to their
+            # edge over at most upper_teeth_share of the column; the shorter side teeth less,
+            # by incisal_follow of their shortfall covered less (a lip as deep on each hid all
+            # but the front teeth's tips in a thin opening, cut off at one tooth's side)
+            seen = np.minimum((1.0 - cover) * front, tn.upper_teeth_share * hd / k)
+            te = t / k + front - seen - tn.incisal_follow * (front - row)
+            # in the upper lip's shade (a relaxed lip does not lift them into the light), the
+            # incisal edge a little darker (translucent), the side teeth receding into shadow
+            side_lit = smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
+            tint = (tn.open_teeth_shade * (tn.side_teeth_shade + (1.0 - tn.side_teeth_shade) * side_lit)
+                    * (1.0 - tn.incisal_shade * smoothstep(0.0, 1.0, 1.0 - (er - te) / max(
+                        tn.incisal_reach * front, 1.0))))
+            # the shade is warm: inside a mouth teeth are lit by light off the lips and gums,
+            # so the darker a tooth the nearer its colour to the lips' (a darkened white is grey)
+            lip_c = np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6)
+            lip_c = np.maximum(lip_c / max(float(lip_c @ _LUMA), 1e-6), 1e-3)
+            warm = lip_c[None, :] ** (tn.teeth_bounce * (1.0 - tint))[:, None]
+            upper_teeth = (tint[:, None] * warm) * sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
+            # each column ends at its own edge, over upper_teeth_fade_width of the depth (a
+            # pixel at least): the cavity shows below the tips and up the gaps between them
+            fw = np.maximum(tn.upper_teeth_fade_width * depth, 0.5 / k)
+            a_up = 1.0 - smoothstep(0.0, 1.0, (te - er + fw) / (2.0 * fw))
+            a_up = a_up * (1.0 - min(1.0, cover / tn.side_teeth_cover) * (1.0 - side_lit))
             if own_teeth:  # the face's own upper teeth are there already
                 a_up = np.zeros_like(a_up)
             tl = (1.0 - v) * hd / k
@@ -368,7 +427,7 @@ class MouthBank:
             if own_teeth and below_top is not None:
                 below = np.asarray(below_top, np.float64)
             else:
-                below = np.maximum(t - np.maximum(shown - cover * depth, 0.0) * k, 0.0)
+                below = np.maximum(t - (er - te + t / k) * k, 0.0)
             a_lit = (tn.under_teeth_light * np.exp(-below / max(tn.under_teeth_reach * wd, 0.5))
                      * (1.0 - a_up) * (1.0 - a_lo))
             drawn = (1.0 - a_up) * (1.0 - a_lo)  # the cavity and tongue: drawn, no exemplar's grain

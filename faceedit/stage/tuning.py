@@ -198,23 +198,50 @@ class MouthTuning:
     #: inside it) to the focus of the lips round it; 0: as drawn.
     edge_focus: float = 1.0
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
-    #: The upper teeth fade out from this share of their depth below the lip ...
-    upper_teeth_fade_start: float = 0.75
-    #: ... or sooner, from this share of the opening's column below the lip ...
+    #: A relaxed lip covers the upper teeth from the gum (``teeth_cover`` of them): their lower
+    #: part shows down to the exemplar's own incisal edge, over at most this share of the
+    #: opening's column below the lip.
     upper_teeth_share: float = 0.25
-    #: ... over this share of their depth (at most that share of the column): their lower
-    #: (incisal) edge, short as a tooth's is (over a long fade they read as a translucent arc
-    #: over the dark).
-    upper_teeth_fade_width: float = 0.1
+    #: Each column of the row ends at its own incisal edge over twice this share of the teeth's
+    #: depth (a photo pixel at least): the tips' shapes and the notches between them, not a
+    #: straight cut (over a long fade the row reads as a translucent arc over the dark).
+    upper_teeth_fade_width: float = 0.02
+    #: The exemplar's incisal edge (:meth:`MouthBank._incisal`): the first point, from this share
+    #: of its ``upper_depth`` below its upper lip, ...
+    incisal_min: float = 0.3
+    #: ... where the luma falls under this share of its ``teeth_luma`` ...
+    incisal_drop: float = 0.55
+    #: ... or under this share of the column's brightest above it ...
+    incisal_dip: float = 0.7
+    #: ... at most this share of its depth down (a lower row touching the upper one).
+    incisal_max: float = 1.05
+    #: ... blurred over this share of a photo pixel ...
+    incisal_blur: float = 0.75
+    #: ... no lower than its median over this share of the mouth's width.
+    incisal_span: float = 0.12
+    #: ... and no higher than that median less this share of its deepest (a notch between tips).
+    incisal_notch: float = 0.12
+    #: The side teeth, shorter than the front ones, are covered less by this share of the difference.
+    incisal_follow: float = 0.5
+    #: The incisal edge is this much darker (the translucent tip of a tooth) ...
+    incisal_shade: float = 0.15
+    #: ... fading in over this share of the front teeth's depth above it.
+    incisal_reach: float = 0.25
     #: The bank's upper teeth in a wide-open mouth, in the upper lip's shade: their luma times this
     #: (the shadow under the lip, ``open_lip_shadow``, darkens their top further).
     open_teeth_shade: float = 0.85
-    #: A relaxed upper lip covers the side teeth first: they fade out from this share of the
+    #: The upper teeth's shade (``open_teeth_shade``, the side and incisal shade) takes the
+    #: lips' chromaticity to this power times its depth (1 - the luma share kept): teeth in a
+    #: mouth's shade are lit by light off the lips and gums, warm, not a darkened grey.
+    teeth_bounce: float = 1.0
+    #: The side teeth recede along the arch into the mouth's shadow: from this share of the
     #: mouth's width from a corner ...
     side_teeth_from: float = 0.4
-    #: ... to this share ...
+    #: ... to this share their luma falls to ``side_teeth_shade`` of the front teeth's ...
     side_teeth_to: float = 0.1
-    #: ... wholly at this ``teeth_cover`` (in part below it).
+    side_teeth_shade: float = 0.3
+    #: ... and a relaxed upper lip covers them over the same span, wholly at this
+    #: ``teeth_cover`` (in part below it).
     side_teeth_cover: float = 0.4
     #: Opacity of the lower row's tips.
     lower_teeth_opacity: float = 0.8
