@@ -17,8 +17,10 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    curves -- and read the exemplar at the same (u, v) of its own curves; the exemplar is first
    area-downsampled to the photo's scale (never upsampled into blur without grain);
 3. openings much taller than the exemplar's (surprise, a dropped jaw) keep the exemplar's upper
-   teeth at their own size under the upper lip (in its shade, over at most a share of the
-   opening's height), a hint of its lower row above the lower lip, and between them a
+   teeth at their own size under the upper lip (their lower part, down to the exemplar's own
+   incisal edge: its tips and the notches between them, over at most a share of the opening's
+   height; in the lip's shade, warm, the side teeth receding into the mouth's shadow), a hint
+   of its lower row above the lower lip, and between them a
    cavity whose luminance is the bank's (u, v) profile measured on open mouths (statistics of
    greyscale JAFFE/Yale surprised faces) times the photo's skin luma, with a smooth random
    texture; so are lower openings under a relaxed upper lip (parted lips, no smile);
