@@ -357,7 +357,7 @@ def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
     the front teeth's light it was a white bracket around a surprised mouth, a uniform band from
     corner to corner. Beside a corner, under the upper lip, the opening is under 0.3 of the
     front teeth's luma (0.12; 0.50 when only the cover faded the side teeth); with the cover a
-    little further in it is darker still than without (0.69 of it), and the front teeth show."""
+    little further in it is darker still than without (0.68 of it), and the front teeth show."""
     img = drawn_face()
     up, lo = mouth(110)
     roi, op = opening_of(up, lo, img.shape)

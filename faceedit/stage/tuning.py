@@ -236,10 +236,10 @@ class MouthTuning:
     teeth_bounce: float = 1.0
     #: The side teeth recede along the arch into the mouth's shadow: from this share of the
     #: mouth's width from a corner ...
-    side_teeth_from: float = 0.4
+    side_teeth_from: float = 0.45
     #: ... to this share their luma falls to ``side_teeth_shade`` of the front teeth's ...
     side_teeth_to: float = 0.1
-    side_teeth_shade: float = 0.3
+    side_teeth_shade: float = 0.25
     #: ... and a relaxed upper lip covers them over the same span, wholly at this
     #: ``teeth_cover`` (in part below it).
     side_teeth_cover: float = 0.4
