@@ -16,6 +16,11 @@ the method's whole edit (its network after the stage) without and with the refin
   (:func:`faceedit.models.refine.region_box`, the crop side): the texture of the opening at one
   scale for every source;
 * ``chroma``: the mean |Cb| + |Cr| (BT.601, levels) inside the inner lips;
+* ``shadow_cr`` / ``shadow_cb``: the colour of the opening's shadow: the median Cr and Cb over luma
+  of the pixels inside the inner lips darker than :data:`SHADOW` of the cheeks (a dark red
+  cavity has Cr/Y above 0 and Cb/Y under 0; neutral black has both 0). Its real reference is
+  London HD's training smiles at full resolution (the shadow beside and between their teeth):
+  GRID's shadows are a few MPEG pixels whose 4:2:0 chroma mixes in the lips' red;
 * ``inside`` / ``outside``: the mean absolute change (levels) the refiner makes inside the
   stage's opening (coverage above 0.5) and outside its feathered mask (must be 0);
   ``method_outside``: the same outside the mask for the method's whole edit (its network, after
@@ -47,6 +52,8 @@ from faceedit.models.request import EditRequest
 from faceedit.train.refiner import OPEN_GAP, inner_gap
 
 TARGETS = ("surprised", "fearful")
+#: The share of the cheeks' luma under which a pixel inside the inner lips is the opening's shadow.
+SHADOW = 0.35
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:
@@ -86,14 +93,28 @@ def measure(rgb: np.ndarray, lm: np.ndarray, crop: int, crop_scale: float) -> di
         cb = -0.168736 * f[..., 0] - 0.331264 * f[..., 1] + 0.5 * f[..., 2]
         cr = 0.5 * f[..., 0] - 0.418688 * f[..., 1] - 0.081312 * f[..., 2]
         out["chroma"] = float(np.mean(np.abs(cb[inside]) + np.abs(cr[inside])))
+        shade = inside & (y < SHADOW * ref)
+        if shade.sum() >= 6:
+            yy = np.maximum(y[shade], 1.0)
+            out["shadow_cr"], out["shadow_cb"] = float(np.median(cr[shade] / yy)), float(np.median(cb[shade] / yy))
+        else:
+            out["shadow_cr"] = out["shadow_cb"] = float("nan")
     return out
 
 
-def reals(data: Path, detector, crop: int, crop_scale: float) -> dict[str, list[dict]]:
+def reals(data: Path, detector, crop: int, crop_scale: float, held: set[str]) -> dict[str, list[dict]]:
     """Measures of real open mouths per source, and the GRID frames (for the crops)."""
     import av
 
-    out: dict[str, list] = {"grid": [], "jaffe": [], "yale": [], "grid_frames": []}
+    out: dict[str, list] = {"grid": [], "jaffe": [], "yale": [], "london_smiles": [], "grid_frames": []}
+    for p in sorted((data / "london_hd" / "smiling").glob("*.jpg")):
+        if f"london-{p.stem}" in held:
+            continue
+        with Image.open(p) as im:
+            rgb = np.asarray(im.convert("RGB"))
+        faces = [f for f in detector.detect(rgb) if np.shape(f.landmarks) == (68, 2)]
+        if faces and inner_gap(faces[0].landmarks) >= 0.05:  # showing teeth
+            out["london_smiles"].append(measure(rgb, faces[0].landmarks, crop, crop_scale))
     for clip in sorted((data / "grid").glob("*.mpg")):
         with av.open(str(clip)) as c:
             for frame in c.decode(video=0):
@@ -152,9 +173,9 @@ def main() -> None:
         raise SystemExit(f"{a.method}: no refiner (give --weights)")
     cfg = editor.refiner.cfg
     hd = a.data / "london_hd" / "neutral"
-    ids = a.faces.split(",") if a.faces else sorted(s[7:] for s in holdout_subjects(
-        {f"london-{p.stem}" for p in hd.glob("*.jpg")}))
-    real = reals(a.data, editor.detector, cfg.crop, cfg.crop_scale)
+    held = holdout_subjects({f"london-{p.stem}" for p in hd.glob("*.jpg")})
+    ids = a.faces.split(",") if a.faces else sorted(s[7:] for s in held)
+    real = reals(a.data, editor.detector, cfg.crop, cfg.crop_scale, held)
     grid_frame = max(real.pop("grid_frames"), key=lambda t: t[0])  # the widest-open GRID mouth
     rows = []
     if a.crops:
@@ -200,7 +221,7 @@ def main() -> None:
                     a.crops / f"{i}_{target}_3x.png")
     if a.crops and a.sheet:
         contact_sheet([a.crops / f"{i}_{t}.png" for t in TARGETS for i in ids], a.sheet)
-    summary: dict[str, Any] = {"faces": len(ids), "real": {k: {m: float(np.nanmedian([r[m] for r in v])) for m in v[0]} | {"n": len(v)}
+    summary: dict[str, Any] = {"faces": len(ids), "real": {k: {m: float(np.nanmedian([r.get(m, np.nan) for r in v])) for m in v[0]} | {"n": len(v)}
                                            for k, v in real.items() if v}}
     for t in TARGETS:
         sub: list[dict[str, Any]] = [r for r in rows if r["target"] == t]

@@ -146,6 +146,33 @@ def test_the_residual_adds_light_and_colour_a_gain_cannot(method):
     assert gain_only.composite(x, m).eq(x).all()
 
 
+@pytest.mark.parametrize("method", ["reggan", "secgan"])
+def test_the_residual_below_a_light_colours_the_shadow_not_the_lit_teeth(method):
+    """With ``residual_below`` set, the RGB residual applies only where the stage's pixels are
+    dark (its cavity): a lit band inside the opening (teeth the stage painted) is changed by the
+    gain alone (its hue kept: R, G and B scaled alike), the dark part gets colour; in crop space
+    (what training shows the critics) and in the photo alike."""
+    import cv2
+
+    r = tiny_refiner(2, method, residual=24.0, residual_below=0.3)
+    img = np.full((240, 320, 3), 170, np.uint8)
+    cv2.ellipse(img, (160, 120), (40, 18), 0, 0, 360, (12, 12, 12), -1)  # the dark cavity
+    img[104:110, 130:190] = (200, 200, 200)  # a lit band of teeth, grey
+    lm = mouth_landmarks(160, 120, 110)
+    out = refine_photo(r, img, [(lm, opening(img.shape[:2], 160, 120, 42, 20))]).astype(int)
+    teeth = out[105:109, 140:180]
+    assert np.abs(teeth - img[105:109, 140:180]).max() > 0  # the gain reaches them
+    assert np.abs(teeth[..., 0] - teeth[..., 2]).max() <= 1  # no colour added: grey stays grey
+    cavity = out[122:130, 140:180]
+    assert np.abs(cavity[..., 0] - cavity[..., 2]).max() > 1  # the shadow gets colour
+    x = torch.full((1, 3, 32, 32), 0.6)  # lit, inside the mask
+    x[:, :, 16:] = -0.9  # dark
+    m = torch.ones(1, 1, 32, 32)
+    c = r.composite(x, m)
+    assert (c[0, 0, :8] - c[0, 2, :8]).abs().max() < 1e-5
+    assert (c[0, 0, 20:] - c[0, 2, 20:]).abs().max() > 1e-3
+
+
 def test_no_region_no_change():
     """A face with no invented region (or an empty one) is given back as it is: the input array
     itself."""

@@ -13,7 +13,9 @@ The stage reports each such region as a coverage mask at the photo's resolution
    ``t`` in [-1, 1], the same for R, G and B (light and shadow: the region's colours keep their
    hue, as under less or more light), and, where :attr:`RefinerConfig.residual` is set, an RGB
    residual of at most that many levels per channel (tanh-bounded: light, colour and texture a
-   gain cannot make, such as a lit edge in a black cavity or a redder shadow);
+   gain cannot make, such as a lit edge in a black cavity or a redder shadow), where
+   :attr:`RefinerConfig.residual_below` is set only in the stage's shadow (:func:`shadow_weight`:
+   the cavity, not the teeth and lips the stage painted lit);
 3. resizes the outputs to the box's own size, multiplies them by the feathered mask at the
    photo's resolution and applies them there (``pixel * gain + residual``).
 
@@ -51,7 +53,7 @@ import torch
 from torch import nn
 
 from faceedit.errors import CheckpointError
-from faceedit.pixels import pixel_max
+from faceedit.pixels import luma, luma_tensor, pixel_max
 
 #: ``faceedit.arch`` of a region refiner's checkpoint.
 ARCH = "region_refiner"
@@ -76,6 +78,7 @@ class RefinerConfig:
     feather: float = 0.015  # sigma of the mask's feather, a share of the box's side
     default_on: bool = False  # whether the method's runs use it without --set refine=on
     residual: float = 0.0  # bound of the RGB residual (levels of 255); 0: the gain alone (one output)
+    residual_below: float = 0.0  # the residual only where the stage's light is under this (0: everywhere)
     generator: dict[str, Any] = dataclasses.field(default_factory=dict)  # the generator's widths
 
     @classmethod
@@ -266,8 +269,19 @@ class RegionRefiner(nn.Module):
         gain = torch.exp2(GAIN_STOPS * masks * t[:, :1])
         out = (crops + 1.0) * gain
         if t.shape[1] > 1:
-            out = out + masks * t[:, 1:4] * (2.0 * self.cfg.residual / 255.0)
+            shade = shadow_weight(luma_tensor(crops) * 0.5 + 0.5, self.cfg.residual_below)
+            out = out + masks * shade * t[:, 1:4] * (2.0 * self.cfg.residual / 255.0)
         return (out - 1.0).clamp(-1.0, 1.0)
+
+
+def shadow_weight(light: Any, below: float) -> Any:
+    """Where a refiner's RGB residual applies, by the stage's own light (luma in 0..1, an array
+    or a tensor): fully under half of ``below``, fading to nothing at ``below`` (the cavity's
+    shadow, not the teeth or the lips the stage painted lit); 1 everywhere where ``below`` is 0."""
+    if below <= 0:
+        return 1.0
+    ramp = (below - light) / (0.5 * below)
+    return ramp.clamp(0.0, 1.0) if isinstance(ramp, torch.Tensor) else np.clip(ramp, 0.0, 1.0)
 
 
 # -- geometry ------------------------------------------------------------------------------------
@@ -378,9 +392,13 @@ def refine_photo(refiner: RegionRefiner, pixels: np.ndarray,
         inside = weight > 0
         w = weight[inside][:, None]
         gain = np.exp2(GAIN_STOPS * corr[..., :1][inside] * w)  # (n, 1)
-        add = (corr[..., 1:4][inside] * w * (cfg.residual / 255.0 * unit) if corr.shape[-1] > 1
-               else np.zeros((len(w), 3), np.float32))  # (n, 3)
         region = out[gy0:gy1, gx0:gx1] if pixels.ndim == 2 else out[gy0:gy1, gx0:gx1, :3]
+        if corr.shape[-1] > 1:
+            here = region[inside].astype(np.float32) / unit
+            shade = shadow_weight(here if here.ndim == 1 else luma(here), cfg.residual_below)
+            add = corr[..., 1:4][inside] * (w * np.reshape(shade, (-1, 1)) * (cfg.residual / 255.0 * unit))
+        else:
+            add = np.zeros((len(w), 3), np.float32)  # (n, 3)
         if pixels.ndim == 2:  # a grey photo: the residual's mean of R, G and B
             gain, add = gain[:, 0], add.mean(1)
         region[inside] = np.clip(np.round(region[inside].astype(np.float32) * gain + add), 0, unit)

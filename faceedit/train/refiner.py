@@ -39,7 +39,8 @@ both average-pooled by :data:`CONTENT_POOL` (the refiner may change texture and 
 the mouth's dark, teeth and lips are), weight ``--content``; the total variation inside the mask
 of the gain's exponent (``--smooth``: without it RegGAN's refiner draws barcode stripes across
 the cavity) and of the RGB residual (``--smooth-residual``). The refiner's output (the gain and
-an RGB residual of at most ``--residual`` levels) is multiplied by the mask
+an RGB residual of at most ``--residual`` levels, with ``--residual-below`` only in the
+stage's shadow: the cavity, not its lit teeth and lips) is multiplied by the mask
 (:meth:`~faceedit.models.refine.RegionRefiner.composite`), so it changes only what the stage
 invented. RegGAN's pixel, feature-matching and perceptual terms need a paired target (or VGG,
 which this machine cannot fetch) and are not used.
@@ -95,8 +96,11 @@ CONTENT_POOL = 2
 #: get three quarters of the draws (a critic of teeth teaches a refiner to stripe the cavity).
 REAL_WEIGHTS = {"grid": 0.2, "london_hd": 0.05, "jaffe": 0.45, "yale": 0.3}
 #: How often the chroma critic sees each source of colour reals (grey ones it never sees; nor
-#: the stage's JAFFE fakes).
-CHROMA_WEIGHTS = {"grid": 0.75, "london_hd": 0.25}
+#: the stage's JAFFE fakes): London's smiles only. The shadow inside a real open mouth, measured
+#: at full resolution beside and between London's teeth, is a dim dark red (Cr/Y 0.26, Cb/Y -0.10:
+#: ``bench/bench_refiner.py``'s ``shadow``); GRID's dark pixels are a few MPEG pixels whose 4:2:0
+#: chroma mixes in the lips' red (0.75, -0.54), and a critic of them paints the cavity wine red.
+CHROMA_WEIGHTS = {"london_hd": 1.0}
 #: A GRID frame whose inner lips' median luma is under DARK_SPLIT of its cheeks' shows a dark
 #: interior (else mostly teeth); GRID_DARK of GRID's draws are of those (GRID's open frames are
 #: mostly teeth, and a critic of teeth teaches a refiner to stripe the cavity like teeth). Of the five
@@ -116,8 +120,8 @@ LICENCE_TERMS = ("non-commercial research use (trained on JAFFE: cite Lyons et a
                  "Database: research use with citation) + CC BY 4.0 attribution (the stage's London edits and London "
                  "smiles: DeBruine & Jones 2017; GRID corpus: Cooke et al. 2006)")
 TRAINING_DATA = ("fakes: the stage's surprised/fearful/aaa/eee/woo edits of London HD training faces and JAFFE "
-                 "neutrals; reals: GRID talking frames with open mouths and London HD training smiles (colour: luma "
-                 "and chroma critics), JAFFE SU/FE and Yale surprised (grey: luma critic only)")
+                 "neutrals; reals: GRID talking frames with open mouths (colour: luma critic) and London HD training "
+                 "smiles (colour: luma and chroma critics), JAFFE SU/FE and Yale surprised (grey: luma critic only)")
 
 
 def inner_gap(lm: np.ndarray) -> float:
@@ -306,13 +310,14 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
           lr: float = 5e-5, lr_d: float = 2e-4, save_every: int = 100, seed: int = 0,
           generator: dict | None = None, real_weights: dict[str, float] | None = None,
           warmup: int = 200, smooth: float = 30.0, init: Path | None = None, residual: float = 24.0,
-          chroma: float = 0.5, smooth_residual: float = 3.0) -> Path:
+          chroma: float = 0.5, smooth_residual: float = 3.0, residual_below: float = 0.0,
+          chroma_weights: dict[str, float] | None = None) -> Path:
     """The SimGAN loop for ``minutes`` of wall time; returns the final checkpoint's path."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     z = np.load(crops, allow_pickle=False)
     cfg = RefinerConfig.from_dict({**json.loads(str(z["config"])), "method": method, "residual": residual,
-                                   "generator": dict(generator or {})})
+                                   "residual_below": residual_below, "generator": dict(generator or {})})
     reals = torch.from_numpy(z["reals"]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     fakes = torch.from_numpy(z["fakes"]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     masks = torch.from_numpy(z["masks"].astype(np.float32))[:, None]
@@ -323,7 +328,8 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
     dark = z["real_dark"] if "real_dark" in z.files else np.full(len(groups), np.nan, np.float32)
     share = real_weights or REAL_WEIGHTS
     pick = _draw_weights(groups, share, dark)
-    pick_c = _draw_weights(groups, CHROMA_WEIGHTS, dark)
+    chroma_share = chroma_weights or CHROMA_WEIGHTS
+    pick_c = _draw_weights(groups, chroma_share, dark)
     refiner = RegionRefiner(cfg)
     if init is not None:  # go on from a trained refiner of the same method and widths
         refiner.load_state_dict(load_refiner(init).state_dict())
@@ -352,7 +358,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
         save_refiner(path, refiner, {"training_data": TRAINING_DATA, "license": LICENCE,
                                      "extra": {"steps": step, "minutes": round((time.time() - start) / 60, 1),
                                                "batch": batch, "content": content, "lr": lr, "lr_d": lr_d,
-                                               "real_weights": share, "chroma_weights": CHROMA_WEIGHTS,
+                                               "real_weights": share, "chroma_weights": chroma_share,
                                                "chroma": chroma, "grid_dark": GRID_DARK, "critic_blur": CRITIC_BLUR,
                                                "warmup": warmup, "smooth": smooth, "smooth_residual": smooth_residual,
                                                "content_pool": CONTENT_POOL, "init": str(init or ""),
@@ -471,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--smooth", type=float, default=30.0, help="weight of the gain's total variation")
     pt.add_argument("--smooth-residual", type=float, default=3.0, help="weight of the residual's total variation")
     pt.add_argument("--residual", type=float, default=24.0, help="the RGB residual's bound (levels; 0: gain only)")
+    pt.add_argument("--residual-below", type=float, default=0.0,
+                    help="the residual only where the stage's light (luma, 0..1) is under this (0: everywhere)")
     pt.add_argument("--chroma", type=float, default=0.5, help="weight of the chroma critic's terms")
     pt.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's")
     pt.add_argument("--save-every", type=int, default=100)
@@ -478,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--init", type=Path, default=None, help="a trained refiner of the method to go on from")
     pt.add_argument("--real-weights", default="", help="JSON {source folder: share} of the real crops drawn "
                     f"(default {json.dumps(REAL_WEIGHTS)})")
+    pt.add_argument("--chroma-weights", default="", help="JSON {source folder: share} of the colour reals the "
+                    f"chroma critic sees (default {json.dumps(CHROMA_WEIGHTS)})")
     pt.add_argument("-o", "--out", type=Path, default=Path("runs/refiner/reggan"))
     ps = sub.add_parser("ship", help="put a trained refiner and its manifest entry in weights/")
     ps.add_argument("weights", type=Path)
@@ -499,7 +509,9 @@ def main(argv: list[str] | None = None) -> int:
         train(a.crops, a.out, a.method, a.minutes, batch=a.batch, content=a.content, lr=a.lr, lr_d=a.lr_d,
               save_every=a.save_every, generator=json.loads(a.generator), warmup=a.warmup, smooth=a.smooth,
               real_weights=json.loads(a.real_weights) if a.real_weights else None, init=a.init,
-              residual=a.residual, chroma=a.chroma, smooth_residual=a.smooth_residual)
+              residual=a.residual, chroma=a.chroma, smooth_residual=a.smooth_residual,
+              residual_below=a.residual_below,
+              chroma_weights=json.loads(a.chroma_weights) if a.chroma_weights else None)
     return 0
 
 
