@@ -147,6 +147,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "state.LID_RELAXED": ("M", "reading a lid's raise (measured)"),
     "state.LID_RAISED_FROM": ("M", "reading a lid's raise (measured)"),
     "state.LID_RAMP": ("M", "reading a lid's raise"),
+    "state.BROWS": ("G", "68-point indices"),
+    "state.BROWS_PER_LID": ("M", "the brows' raise with the lids' (measured)"),
     "state.AU_STEPS": ("N", "Gauss-Newton steps"),
     "state.KEEP_AU_WEIGHT": ("N", "the solver's hold on other AUs"),
     "state.AU_DAMPING": ("N", "the solver's damping"),
