@@ -147,21 +147,15 @@ def _closed_lid_over_skin(img: np.ndarray, out: np.ndarray, lm: np.ndarray, mesh
     return ratios
 
 
-def test_the_closed_lid_is_lit_like_the_skin_not_a_dark_almond():
-    """Blink 1: where the eye was, the closed lid is about as light as the skin under the eye
-    (the skin around the eye alone, carried over it, leaves a darker almond that reads as an eye
-    still open: 0.91 and 0.86 here without the lid's own light)."""
-    img, lm = _big_astronaut()
-    ratio = _closed_lid_over_skin(img, close_lids(img, lm, None, (1.0, 1.0)), lm, None)
-    assert min(ratio) > 0.93, ratio
+def _skin_above_luma(img: np.ndarray, eye) -> float:
+    """The median luma of the photo's skin between the top of what moves and the crease (the
+    skin under the brow) over the middle 40% of the eye."""
+    return float(np.median([_column_luma(img, eye, c, np.linspace(eye.top[c], eye.crease[c], 6))
+                            for c in _middle(eye, 0.4)]))
 
 
-@pytest.mark.shared_data
-@pytest.mark.parametrize("name", ["096.jpg", "137.jpg"])
-def test_a_dark_skinned_closed_lid_is_lit_like_the_skin(name):
-    """Two held-out London faces at 1350 px with dark skin and deep-set eyes, where the skin
-    around the eye is the brow's shadow: the closed lid is as light as the skin under the eye
-    within 7% (0.97-1.02 measured; 0.70-0.88 without the lid's own light)."""
+def _held_out(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A held-out London face at 1350 px, its 68 points and its Face Mesh points."""
     from conftest import SHARED_DATA
 
     path = SHARED_DATA / "london_hd" / "neutral" / name
@@ -169,9 +163,58 @@ def test_a_dark_skinned_closed_lid_is_lit_like_the_skin(name):
         pytest.skip(f"{path} is not there (../shared/data)")
     img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
     face = max(_editor().detector.detect(img), key=lambda f: f.area)
-    lm, mesh = np.asarray(face.landmarks, np.float64), np.asarray(face.dense, np.float64)[:468, :2]
+    return img, np.asarray(face.landmarks, np.float64), np.asarray(face.dense, np.float64)[:468, :2]
+
+
+def test_the_closed_lid_is_lit_like_the_skin_not_a_dark_almond():
+    """Blink 1: where the eye was, the closed lid is no darker than real closed lids are against
+    the skin under the eye (GRID's blinks: 0.83 and more; the skin around the eye alone, carried
+    over it, leaves a darker almond that reads as an eye still open) and no lighter than the skin
+    under the brow and under the eye together (GRID's: at most 1.01)."""
+    img, lm = _big_astronaut()
+    out = close_lids(img, lm, None, (1.0, 1.0))
+    ratio = _closed_lid_over_skin(img, out, lm, None)
+    assert min(ratio) > 0.83, ratio
+    around = _closed_lid_over_around(img, out, lm, None)
+    assert max(around) < 1.01, around
+
+
+def _closed_lid_over_around(img: np.ndarray, out: np.ndarray, lm: np.ndarray, mesh) -> list[float]:
+    """Per eye: :func:`_closed_lid_over_skin` against the mean of the skin under the eye and the
+    skin under the brow (:func:`_skin_above_luma`) instead of the first alone."""
+    under = _closed_lid_over_skin(img, out, lm, mesh)
+    out_ = []
+    for k in (0, 1):
+        eye = eye_margins(img, lm, mesh, k)
+        below = _skin_luma(img, eye)
+        out_.append(under[k] * below / ((below + _skin_above_luma(img, eye)) / 2))
+    return out_
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["096.jpg", "137.jpg"])
+def test_a_dark_skinned_closed_lid_is_lit_like_the_skin(name):
+    """Two held-out London faces at 1350 px with dark skin and deep-set eyes, where the skin
+    around the eye is the brow's shadow: the closed lid is no darker against the skin under the
+    eye than real closed lids are (GRID's blinks: 0.83 and more; 0.85-0.99 measured; 0.70-0.88
+    without the lid's own light)."""
+    img, lm, mesh = _held_out(name)
     ratio = _closed_lid_over_skin(img, close_lids(img, lm, mesh, (1.0, 1.0)), lm, mesh)
-    assert min(ratio) > 0.93, ratio
+    assert min(ratio) > 0.83, ratio
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["014.jpg", "097.jpg"])
+def test_a_fair_closed_lid_is_not_paler_than_the_skin_around(name):
+    """Two held-out fair London faces at 1350 px: the closed lid is no lighter than the mean of
+    the skin under the brow and under the eye (GRID's blinks, ``bench/bench_blink.py --tone``:
+    0.87-1.01; 0.93-1.00 measured here; a lid lit as the lit half of the lid and under-eye skin
+    read 1.01-1.08, a pale painted oval)."""
+    img, lm, mesh = _held_out(name)
+    out = close_lids(img, lm, mesh, (1.0, 1.0))
+    around = _closed_lid_over_around(img, out, lm, mesh)
+    assert max(around) < 1.01, around
+    assert min(_closed_lid_over_skin(img, out, lm, mesh)) > 0.75
 
 
 def test_a_wink_s_closed_eye_is_the_blink_s_and_the_other_is_the_photo():

@@ -55,9 +55,30 @@ class LidsTuning:
     fold_scale: int = 6
     #: The drawn grain: white noise blurred this many px (the photo's grain is a pixel or two across).
     grain_across: float = 0.45
-    #: How strong the texture drawn over the closed lid is against the skin around the eye's
-    #: (drawn at full strength, the lines of the brow and the lower lid in it read as blotches).
-    texture: float = 0.5
+    #: How strong the person's own skin texture laid over the closed lid is (the photo's detail
+    #: finer than the lid's shading, read from the skin under the eye, mirrored at the lid's edge):
+    #: 1 as strong as it is there ...
+    texture: float = 1.0
+    #: ... read from this many eye heights under the lower margin (below the lower lashes) ...
+    texture_from: float = 0.35
+    #: ... over this many eye heights down (folded back beyond), what a blur of 1/``texture_scale``
+    #: of the eye's height takes away ...
+    texture_depth: float = 0.9
+    texture_scale: int = 12
+    #: ... clipped at this many of its robust spreads (the lower lid's own folds in it drawn on
+    #: the closed lid read as stripes).
+    texture_clip: float = 2.0
+    #: The closed lid's mean luma over that of the photo's skin between the crease and the brow
+    #: and under the eye (real closed lids in GRID's talking clips, dlib's points, the same
+    #: regions: median 0.93, 0.87-1.01, ``bench/bench_blink.py --tone``) ...
+    tone: float = 0.93
+    #: ... and not below this share of the skin under the eye's alone (in a deep-set eye the
+    #: skin under the brow is its shadow) ...
+    tone_floor: float = 0.83
+    #: ... its colour that skin's, each channel over luma times these (R, G, B). GRID's closed
+    #: lids are pinker than the skin around them (1.04, 0.97, 1.03, three fair faces); here none:
+    #: tinted (1.01, 0.99, 1.005) dlib reads the astronaut's wink, whole, as its eye half-open.
+    tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
     #: Where the closed lid bulges over the eyeball (down the lid from the first share of its
     #: height, wholly from the second) its colour eases from the stretched skin's to that of the
     #: skin around it carried smoothly over it (a deep-set eye's lid, stretched, is all the
