@@ -27,8 +27,9 @@ lower lid's at ``L' = L + a (M - L)``:
   lid bulges most as the person's lid and the skin under the eye are (``lit``), a little
   darker towards the edge; the whole brought to the light real closed lids have against the
   person's skin between the crease and the brow and under the eye (``tone``, not below
-  ``tone_floor`` of the skin under the eye), that skin's colour (``tint``), with the person's
-  own skin texture (the photo's detail under the eye, mirrored at the lid's edge: ``texture``);
+  ``tone_floor`` of the skin under the eye), that skin's colour tinted as the photo's own lid
+  skin is (``tint_reach``), with the person's own skin texture (the photo's detail under the
+  eye, mirrored at the lid's edge: ``texture``);
 * the lash roots (the dark band ``roots`` eye heights along the margin) move down with the
   edge, unstretched, and a lash line as dark as the photo's own runs along it (``line``);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
@@ -272,12 +273,14 @@ def _lit_tone(img: np.ndarray, mask: np.ndarray, pct: tuple[float, float]) -> np
 
 
 def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.ndarray, above: np.ndarray,
-                under: np.ndarray, tn: LidsTuning) -> np.ndarray:
+                under: np.ndarray, band: np.ndarray, tn: LidsTuning) -> np.ndarray:
     """``new`` with its closed lid (where ``down`` > 0, weighted by it) brought to ``tone`` of
     the mean luma of the photo ``here``'s skin ``above`` (between the crease and the brow) and
     ``under`` the eye (the two means' mean; not below ``tone_floor`` of the skin under the eye),
-    its colour that skin's times ``tint``; ``lid`` (the middle of the eye) where its light is
-    read. Unchanged where there is too little of either to read."""
+    its colour that skin's tinted as the photo's own lid skin (``band``, between the crease and
+    the lashes: its lit pixels' colour over that skin's, each channel within ``tint_reach`` of 1;
+    ``tint`` where there are too few); ``lid`` (the middle of the eye) where its light is read.
+    Unchanged where there is too little of either to read."""
     w = down * lid
     if w.sum() < 4 or under.sum() < 9:
         return new
@@ -287,7 +290,10 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
     if new.ndim == 3:
         lum_ref, lum_under = float(luma(ref.astype(np.float32))), float(luma(here[under].mean(0).astype(np.float32)))
         level = max(tn.tone * lum_ref, tn.tone_floor * lum_under)
-        target = ref / max(lum_ref, 1e-6) * np.asarray(tn.tint, np.float32)
+        own = _lit_tone(here, band, tn.lit_pct)
+        tint = np.asarray(tn.tint, np.float32) if own is None else np.clip(
+            own / max(float(luma(own)), 1e-6) / (ref / max(lum_ref, 1e-6)), 1 - tn.tint_reach, 1 + tn.tint_reach)
+        target = ref / max(lum_ref, 1e-6) * tint
         target = target / max(float(luma(target.astype(np.float32))), 1e-6) * level
     else:
         target = max(tn.tone * float(ref), tn.tone_floor * float(here[under].mean()))
@@ -386,7 +392,8 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
         mid = inside & (rel < tn.lit_width)
         new = _match_tone(new, here, down, mid, (Y >= T) & (Y < C) & mid,
-                          (Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall) & mid, tn)
+                          (Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall) & mid,
+                          mid & (Y > C) & (Y < U - lash), tn)
     skin_band = (Y > C) & (Y < skin_end) & inside
     grain_here = grain[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
     # the grain of the skin around the eye (the lid skin's own band is a few rows, in the

@@ -69,16 +69,18 @@ class LidsTuning:
     #: the closed lid read as stripes).
     texture_clip: float = 2.0
     #: The closed lid's mean luma over that of the photo's skin between the crease and the brow
-    #: and under the eye (real closed lids in GRID's talking clips, dlib's points, the same
-    #: regions: median 0.93, 0.87-1.01, ``bench/bench_blink.py --tone``) ...
-    tone: float = 0.93
+    #: and under the eye, as this module reads them (read by ``bench/bench_blink.py --tone`` on
+    #: dlib's points, the closed lids 0.93 of that skin in the median, as GRID's real blinks) ...
+    tone: float = 0.95
     #: ... and not below this share of the skin under the eye's alone (in a deep-set eye the
-    #: skin under the brow is its shadow) ...
+    #: skin under the brow is its shadow; GRID's closed lids: 0.83 and more of it) ...
     tone_floor: float = 0.83
-    #: ... its colour that skin's, each channel over luma times these (R, G, B). GRID's closed
-    #: lids are pinker than the skin around them (1.04, 0.97, 1.03, three fair faces); here none:
-    #: tinted (1.01, 0.99, 1.005) dlib reads the astronaut's wink, whole, as its eye half-open.
-    tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    #: ... its colour that skin's tinted as the photo's own lid skin is (its lit pixels' colour
+    #: between the crease and the lashes, each channel over luma, over that skin's), each channel
+    #: within this of 1 (GRID's closed lids are 1.04, 0.97, 1.03 of the skin's) ...
+    tint_reach: float = 0.06
+    #: ... or, where too little of the lid shows, these (R, G, B).
+    tint: tuple[float, float, float] = (1.04, 0.97, 1.03)
     #: Where the closed lid bulges over the eyeball (down the lid from the first share of its
     #: height, wholly from the second) its colour eases from the stretched skin's to that of the
     #: skin around it carried smoothly over it (a deep-set eye's lid, stretched, is all the
@@ -87,7 +89,7 @@ class LidsTuning:
     #: ... where the eye is open this share of its tallest and more ...
     bulge: float = 0.7
     #: ... darker by up to this towards its edge, where it turns away from the light.
-    edge_dark: float = 0.15
+    edge_dark: float = 0.25
     #: Where it bulges most the lid is lit as the person's lid: this share of the way to the tone
     #: of the photo's lit skin on the lid and under the eye (the skin around the eye alone leaves
     #: a dark almond where the eye was, which reads as an eye still open) ...
