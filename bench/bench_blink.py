@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python bench/bench_blink.py [--data ../shared/data/london_hd] [--ids 008,014,...]
         [--kinds neutral,smiling]
         [--edits "blink=1;blink=0.6;blink=0.3;wink_left=1;wink_right=1;t:wink;t:sleepy"] [--crops DIR]
-        [--yale ../shared/data/yale] [--grid ../shared/data/grid]
+        [--yale ../shared/data/yale] [--grid ../shared/data/grid] [--tone]
 
 For each held-out London face at 1350 px (``../shared/data/london_hd/{neutral,smiling}/NNN.jpg``;
 skipped where absent) each edit is made by the stage alone (:class:`faceedit.api.Editor`,
@@ -29,6 +29,12 @@ closed eye is whichever reads narrower), what dlib reads on real photographs of 
 ``--grid DIR`` (``../shared/data/grid``) reads real blinks the same way first: in each GRID
 talking clip (``*.mpg``, 140-px faces) the frame whose eyes dlib reads narrowest, over the
 clip's median (what dlib reads on a real closed eye).
+
+``--tone`` reads each closed eye's light against the skin around it (:func:`lid_tone`): on
+GRID's blink frames (with ``--grid``: every frame whose eyes dlib reads under 0.5 of the clip's
+median) and on the edits' eyes they close (``blink=1``, the winks), on dlib's points of the
+frame or edit itself; per edit the median and range of the closed lid's mean luma over the
+skin's, and its colour against the skin's.
 
 ``--crops DIR`` writes each face's eyes, every edit under the photo, at the photo's own
 pixels (``DIR/NNN_KIND.png``) and one eye enlarged 3x with nearest-neighbour
@@ -129,6 +135,62 @@ def crops(lm: np.ndarray, tiles: list[np.ndarray]) -> tuple[np.ndarray, np.ndarr
     return both, np.concatenate([e[:, :w] for e in eyes], 0)
 
 
+#: The eye's points in :func:`lid_tone`: its upper contour, its lower, its brow (image left first).
+TONE_POINTS = (((36, 37, 38, 39), (36, 41, 40, 39), (17, 18, 19, 20, 21)),
+               ((42, 43, 44, 45), (42, 47, 46, 45), (22, 23, 24, 25, 26)))
+
+
+def lid_tone(img: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """(2, 6) per eye of a closed-eyed face (image left first; ``lm`` dlib's 68 points of
+    ``img`` itself): the closed lid's mean luma over that of the skin above it, under the eye,
+    and of the two (the means' mean); then the lid's colour (R, G, B over luma) over the skin's.
+    The face is levelled on its eyes; over the middle 60% of each eye, with ``D`` from the brow's
+    points down to the lash line (the middle of the eye's upper and lower contours, which meet
+    on a closed eye) and ``w`` the eye's width: the lid is ``0.08-0.35 D`` above the lash line,
+    the skin above it ``0.35-0.55 D`` below the brow (between the brow and the crease), under
+    the eye ``0.12-0.32 w`` below the lower contour."""
+    a, b = lm[36:42].mean(0), lm[42:48].mean(0)
+    turn = cv2.getRotationMatrix2D((float((a[0] + b[0]) / 2), float((a[1] + b[1]) / 2)),
+                                   float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0]))), 1.0)
+    img = cv2.warpAffine(img, turn, (img.shape[1], img.shape[0]), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REFLECT).astype(np.float64)
+    lm = lm @ turn[:, :2].T + turn[:, 2]
+    lum = img @ np.array([0.299, 0.587, 0.114])
+    yy, xx = np.mgrid[0:img.shape[0], 0:img.shape[1]].astype(np.float64)
+    out = []
+    for up, low, brow in TONE_POINTS:
+        up, low, brow = lm[list(up)], lm[list(low)], lm[list(brow)]
+        x0, x1 = up[0, 0], up[-1, 0]
+        w = x1 - x0
+        xs = np.clip(xx, x0, x1)
+        lower = np.interp(xs, low[:, 0], low[:, 1])
+        lash = (np.interp(xs, up[:, 0], up[:, 1]) + lower) / 2
+        top = np.interp(xs, *brow[np.argsort(brow[:, 0])].T)
+        d = lash - top
+        mid = (xx > x0 + 0.2 * w) & (xx < x1 - 0.2 * w)
+        lid = mid & (yy > lash - 0.35 * d) & (yy < lash - 0.08 * d)
+        above = mid & (yy > top + 0.35 * d) & (yy < top + 0.55 * d)
+        under = mid & (yy > lower + 0.12 * w) & (yy < lower + 0.32 * w)
+        if min(lid.sum(), above.sum(), under.sum()) < 4:
+            out.append(np.full(6, np.nan))
+            continue
+        v, ab, un = lum[lid].mean(), lum[above].mean(), lum[under].mean()
+        skin = above | under
+        colour = (img[lid].mean(0) / v) / (img[skin].mean(0) / lum[skin].mean())
+        out.append(np.array([v / ab, v / un, v / ((ab + un) / 2), *colour]))
+    return np.array(out)
+
+
+def tone_line(name: str, t: list[np.ndarray]) -> None:
+    """Print the median and range of :func:`lid_tone`'s rows ``t`` (closed eyes)."""
+    r = np.array(t).reshape(-1, 6)
+    r = r[~np.isnan(r).any(1)]
+    if len(r):
+        m = np.median(r, 0)
+        print(f"{name:24s} lid over skin median {m[2]:.3f} ({r[:, 2].min():.3f}-{r[:, 2].max():.3f}), over the "
+              f"skin above {m[0]:.3f}, under {m[1]:.3f}; colour R G B {m[3]:.3f} {m[4]:.3f} {m[5]:.3f}; {len(r)} eyes")
+
+
 def real_moves(yale: Path, dlib) -> None:
     """Print dlib's eye aspect on Yale's posed winks and sleepy eyes over each subject's normal
     photo, both readings (plain, and each eye by itself: :func:`eye_by_eye`), the medians."""
@@ -154,21 +216,31 @@ def real_moves(yale: Path, dlib) -> None:
                   f"{int(((r[:, 0] < 0.5) & (r[:, 1] > 0.8)).sum())}")
 
 
-def real_blinks(grid: Path, dlib) -> None:
-    """Print, per GRID clip, dlib's eye aspect on its narrowest-eyed frame over the clip's median."""
+def real_blinks(grid: Path, dlib, tone: bool = False) -> None:
+    """Print, per GRID clip, dlib's eye aspect on its narrowest-eyed frame over the clip's
+    median; with ``tone`` the closed lids' light (:func:`lid_tone`) on every frame whose eyes both
+    read under 0.5 of it."""
+    tones = []
     for clip in sorted(grid.glob("*.mpg")):
-        cap, read = cv2.VideoCapture(str(clip)), []
+        cap, read, frames = cv2.VideoCapture(str(clip)), [], []
         while True:
             ok, frame = cap.read()
             if not ok:
                 break
-            found = dlib.detect(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            found = dlib.detect(rgb)
             if found:
                 read.append(aspect(largest(found)))
+                frames.append((rgb, largest(found)))
         if read:
             r = np.array(read) / np.median(read, 0)
             i = int(np.argmin(r.mean(1)))
             print(f"grid {clip.stem}: {len(r)} frames; narrowest {r[i, 0]:.2f} {r[i, 1]:.2f} (frame {i})")
+            for j in np.where(r.max(1) < 0.5)[0] if tone else []:
+                tones.append(lid_tone(*frames[j]))
+                print(f"  frame {j}: lid over skin {tones[-1][0, 2]:.3f} {tones[-1][1, 2]:.3f}")
+    if tone:
+        tone_line("grid blinks", tones)
 
 
 def main() -> None:
@@ -180,15 +252,17 @@ def main() -> None:
     ap.add_argument("--crops", type=Path, default=None)
     ap.add_argument("--yale", type=Path, default=None)
     ap.add_argument("--grid", type=Path, default=None)
+    ap.add_argument("--tone", action="store_true", help="read the closed lids' light against the skin's")
     args = ap.parse_args()
     editor = Editor.from_pretrained("stage", device="cpu")
     dlib = get_detector("dlib")
     if args.yale is not None:
         real_moves(args.yale, dlib)
     if args.grid is not None:
-        real_blinks(args.grid, dlib)
+        real_blinks(args.grid, dlib, args.tone)
     specs = args.edits.split(";")
     ratios: dict[tuple[str, str], list[np.ndarray]] = {(s, r): [] for s in specs for r in READINGS}
+    tones: dict[str, list[np.ndarray]] = {s: [] for s in specs}
     for kind in args.kinds.split(","):
         for i in args.ids.split(","):
             path = args.data / kind / f"{i}.jpg"
@@ -215,8 +289,13 @@ def main() -> None:
                     r = {k: read[k] / own[k] for k in READINGS}
                     for k in READINGS:
                         ratios[spec, k].append(r[k])
+                    tone = ""
+                    if args.tone and spec in CLOSES:
+                        t = lid_tone(out, largest(again))[[k for k in (0, 1) if CLOSES[spec][k]]]
+                        tones[spec].append(t)
+                        tone = "; lid tone " + " ".join(f"{v:.2f}" for v in t[:, 2])
                     line.append(f"{spec} {r['plain'][0]:.2f} {r['plain'][1]:.2f} "
-                                f"(mirror {r['mirror'][0]:.2f} {r['mirror'][1]:.2f})")
+                                f"(mirror {r['mirror'][0]:.2f} {r['mirror'][1]:.2f}{tone})")
                 else:
                     line.append(f"{spec} no face")
                 tiles.append(out)
@@ -230,6 +309,10 @@ def main() -> None:
     for spec in specs:
         for reading in READINGS:
             summary(spec, reading, np.array(ratios[spec, reading]).reshape(-1, 2))
+    if args.tone:
+        print("\nthe closed lids' light and colour against the skin around them (lid_tone)")
+        for spec in specs:
+            tone_line(spec, tones[spec])
 
 
 def summary(spec: str, reading: str, r: np.ndarray) -> None:

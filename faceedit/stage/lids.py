@@ -25,7 +25,11 @@ lower lid's at ``L' = L + a (M - L)``:
   the photo's own scale (stretched, grain would streak); over the eyeball its colour eases into
   that of the skin around the eye carried smoothly over it (``lid_ease``), lit where the
   lid bulges most as the person's lid and the skin under the eye are (``lit``), a little
-  darker towards the edge;
+  darker towards the edge; the whole brought to the light real closed lids have against the
+  person's skin between the crease and the brow and under the eye (``tone``, not below
+  ``tone_floor`` of the skin under the eye), that skin's colour tinted as the photo's own lid
+  skin is (``tint_reach``), with the person's own skin texture (the photo's detail under the
+  eye, mirrored at the lid's edge: ``texture``);
 * the lash roots (the dark band ``roots`` eye heights along the margin) move down with the
   edge, unstretched, and a lash line as dark as the photo's own runs along it (``line``);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
@@ -268,6 +272,36 @@ def _lit_tone(img: np.ndarray, mask: np.ndarray, pct: tuple[float, float]) -> np
     return np.asarray(img[pick if pick.any() else mask].mean(0), np.float32)
 
 
+def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.ndarray, above: np.ndarray,
+                under: np.ndarray, band: np.ndarray, tn: LidsTuning) -> np.ndarray:
+    """``new`` with its closed lid (where ``down`` > 0, weighted by it) brought to ``tone`` of
+    the mean luma of the photo ``here``'s skin ``above`` (between the crease and the brow) and
+    ``under`` the eye (the two means' mean; not below ``tone_floor`` of the skin under the eye),
+    its colour that skin's tinted as the photo's own lid skin (``band``, between the crease and
+    the lashes: its lit pixels' colour over that skin's, each channel within ``tint_reach`` of 1;
+    ``tint`` where there are too few); ``lid`` (the middle of the eye) where its light is read.
+    Unchanged where there is too little of either to read."""
+    w = down * lid
+    if w.sum() < 4 or under.sum() < 9:
+        return new
+    refs = [here[m].mean(0) for m in (above, under) if m.sum() > 8]
+    ref = np.mean(refs, 0)
+    cur = (new * (w[..., None] if new.ndim == 3 else w)).reshape(-1, *new.shape[2:]).sum(0) / w.sum()
+    if new.ndim == 3:
+        lum_ref, lum_under = float(luma(ref.astype(np.float32))), float(luma(here[under].mean(0).astype(np.float32)))
+        level = max(tn.tone * lum_ref, tn.tone_floor * lum_under)
+        own = _lit_tone(here, band, tn.lit_pct)
+        tint = np.asarray(tn.tint, np.float32) if own is None else np.clip(
+            own / max(float(luma(own)), 1e-6) / (ref / max(lum_ref, 1e-6)), 1 - tn.tint_reach, 1 + tn.tint_reach)
+        target = ref / max(lum_ref, 1e-6) * tint
+        target = target / max(float(luma(target.astype(np.float32))), 1e-6) * level
+    else:
+        target = max(tn.tone * float(ref), tn.tone_floor * float(here[under].mean()))
+    gain = np.clip(np.asarray(target, np.float32) / np.maximum(cur, 1e-6), 0.5, 2.0)
+    d = down[..., None] if new.ndim == 3 else down
+    return (new * (1 + (gain - 1) * d)).astype(np.float32)
+
+
 def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: float, tn: LidsTuning) -> None:
     """Eye ``eye`` of ``src`` drawn into ``out`` with its lids closed ``a`` of the way, meeting
     ``meet`` of the way up from the lower lid."""
@@ -314,7 +348,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     new_grain = np.clip((stretch - 1.0) / 0.5, 0.0, 1.0).astype(np.float32)
 
     unit = float(pixel_max(src.dtype))
-    pad = int(np.ceil(lash + 4))
+    pad = int(np.ceil(max(lash, (tn.texture_from + tn.texture_depth - tn.below_reach) * tall) + 4))
     sx0, sy0 = max(x0 - pad, 0), max(y0 - pad, 0)
     sx1, sy1 = min(x1 + pad, w), min(y1 + pad, h)
     crop = src[sy0:sy1, sx0:sx1].astype(np.float32) / unit
@@ -356,6 +390,10 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
             around = around * (1 - lit) + tone * lit
         turn = 1.0 - tn.edge_dark * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
         new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
+        mid = inside & (rel < tn.lit_width)
+        new = _match_tone(new, here, down, mid, (Y >= T) & (Y < C) & mid,
+                          (Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall) & mid,
+                          mid & (Y > C) & (Y < U - lash), tn)
     skin_band = (Y > C) & (Y < skin_end) & inside
     grain_here = grain[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
     # the grain of the skin around the eye (the lid skin's own band is a few rows, in the
@@ -365,14 +403,20 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     drawn = _grain_like(grain_here[donor] if donor.sum() > 8 else grain_here.reshape(-1, *crop.shape[2:]),
                         X - xa + 2, Y - top + 2, tn.grain_across)
     g = chans(new_grain)
-    new = new + sample(grain, Ys) * (1 - g) + drawn * g
+    own = (np.maximum(down, flat * smoothstep(H / (tn.bulge * tall))) if down.max() > 0 else down).astype(np.float32)
+    new = new + (sample(grain, Ys) * (1 - g) + drawn * g) * chans(1 - own)
     if down.max() > 0:
-        # the skin's texture a little coarser than its grain (pores, fine lines), as strong as the
-        # skin around the eye's, where the lid's own folds were flattened away
-        folds_here = folds[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
-        texture = _grain_like(folds_here[donor] if donor.sum() > 8 else folds_here.reshape(-1, *crop.shape[2:]),
-                              X - xa + 2, Y - top + 2, across=max(0.8, tall / (2 * tn.fold_scale)), seed=1)
-        new = new + texture * chans(tn.texture * down)
+        # where the lid's folds were flattened and its colour eased into the skin's: the person's
+        # own skin texture (pores, grain, fine lines), read under the eye and mirrored at the
+        # lid's edge (its lines run along the lid as the lower lid's do)
+        v = np.mod(np.maximum(E - Y, 0.0), 2 * tn.texture_depth * tall)
+        v = np.where(v > tn.texture_depth * tall, 2 * tn.texture_depth * tall - v, v)
+        fine = crop - cv2.GaussianBlur(crop, (0, 0), max(0.8, tall / tn.texture_scale))
+        skin = sample(fine, L + tn.texture_from * tall + v)
+        # the lower lid's folds in it are not the closed lid's: the skin's texture without its outliers
+        at = skin[own > 0.5] if (own > 0.5).sum() > 8 else skin.reshape(-1, *crop.shape[2:])
+        spread = tn.texture_clip * 1.4826 * np.median(np.abs(at - np.median(at, 0)), 0)
+        new = new + np.clip(skin, -spread, spread) * chans(tn.texture * own)
     # the closed lid's shadow under its edge
     fall = np.exp(-np.maximum(Y - E, 0) / (tn.shadow_reach * tall))
     shade = 1.0 - np.where(Y < Lp, tn.shadow, tn.lash_shadow) * np.clip(d / roots, 0, 1) * fall

@@ -55,9 +55,32 @@ class LidsTuning:
     fold_scale: int = 6
     #: The drawn grain: white noise blurred this many px (the photo's grain is a pixel or two across).
     grain_across: float = 0.45
-    #: How strong the texture drawn over the closed lid is against the skin around the eye's
-    #: (drawn at full strength, the lines of the brow and the lower lid in it read as blotches).
-    texture: float = 0.5
+    #: How strong the person's own skin texture laid over the closed lid is (the photo's detail
+    #: finer than the lid's shading, read from the skin under the eye, mirrored at the lid's edge):
+    #: 1 as strong as it is there ...
+    texture: float = 1.0
+    #: ... read from this many eye heights under the lower margin (below the lower lashes) ...
+    texture_from: float = 0.35
+    #: ... over this many eye heights down (folded back beyond), what a blur of 1/``texture_scale``
+    #: of the eye's height takes away ...
+    texture_depth: float = 0.9
+    texture_scale: int = 12
+    #: ... clipped at this many of its robust spreads (the lower lid's own folds in it drawn on
+    #: the closed lid read as stripes).
+    texture_clip: float = 2.0
+    #: The closed lid's mean luma over that of the photo's skin between the crease and the brow
+    #: and under the eye, as this module reads them (read by ``bench/bench_blink.py --tone`` on
+    #: dlib's points, the closed lids 0.93 of that skin in the median, as GRID's real blinks) ...
+    tone: float = 0.95
+    #: ... and not below this share of the skin under the eye's alone (in a deep-set eye the
+    #: skin under the brow is its shadow; GRID's closed lids: 0.83 and more of it) ...
+    tone_floor: float = 0.83
+    #: ... its colour that skin's tinted as the photo's own lid skin is (its lit pixels' colour
+    #: between the crease and the lashes, each channel over luma, over that skin's), each channel
+    #: within this of 1 (GRID's closed lids are 1.04, 0.97, 1.03 of the skin's) ...
+    tint_reach: float = 0.06
+    #: ... or, where too little of the lid shows, these (R, G, B).
+    tint: tuple[float, float, float] = (1.04, 0.97, 1.03)
     #: Where the closed lid bulges over the eyeball (down the lid from the first share of its
     #: height, wholly from the second) its colour eases from the stretched skin's to that of the
     #: skin around it carried smoothly over it (a deep-set eye's lid, stretched, is all the
@@ -66,7 +89,7 @@ class LidsTuning:
     #: ... where the eye is open this share of its tallest and more ...
     bulge: float = 0.7
     #: ... darker by up to this towards its edge, where it turns away from the light.
-    edge_dark: float = 0.15
+    edge_dark: float = 0.25
     #: Where it bulges most the lid is lit as the person's lid: this share of the way to the tone
     #: of the photo's lit skin on the lid and under the eye (the skin around the eye alone leaves
     #: a dark almond where the eye was, which reads as an eye still open) ...
