@@ -2,7 +2,7 @@
 median luma of the cheeks, on edited held-out London faces at 1350 px and on real open mouths.
 
     OMP_NUM_THREADS=1 python bench/bench_mouth_luma.py --models stage,reggan,eggan,legan,lssl,secgan \\
-        [--data ../shared/data] [--ids 008,014,...] [--targets surprised,fearful,aaa] [--crops DIR] [--real]
+        [--data ../shared/data] [--ids 008,014,...] [--targets surprised,fearful,aaa] [--crops DIR] [--real] [--profile]
 
 The measure (:func:`mouth_ratio`), the same on every photo: the face is detected again, the
 opening is the polygon of its inner lips eroded by 2 % of its corner distance (at least 1 px),
@@ -24,6 +24,9 @@ fear, Yale's surprised faces (greyscale: their luma is the photo) and GRID's tal
 (every 5th frame), counting only openings at least ``--min-aspect`` tall (``--grid-aspect``
 for GRID's talking mouths). ``--crops DIR`` writes each edit's mouth at the photo's own pixels
 (``NNN_neutral_target_model.png``) and enlarged 3x by nearest neighbour (``..._3x.png``).
+``--profile`` also prints the form inside dlib's opening (:func:`mouth_profile`: its luma over
+the cheeks' in six bands from the upper inner lip down, the sides over the middle, the spread
+and the fine grain), the median per real group and per model and target.
 """
 
 from __future__ import annotations
@@ -103,6 +106,57 @@ def mouth_ratio(img: np.ndarray, face) -> tuple[float, float]:
     return float(np.median(y[inside])) / max(cheek, 1e-6), aspect
 
 
+BANDS = 6
+
+
+def mouth_profile(img: np.ndarray, lm: np.ndarray) -> dict | None:
+    """The form inside a dlib opening (68 points 60-67, eroded as :func:`dlib_opening_mask`),
+    over the cheeks' median luma: ``bands`` the median of :data:`BANDS` horizontal bands from the
+    upper inner lip (v 0) to the lower (v 1) in the middle half of the mouth's width; ``sides``
+    the median of the outer quarters over the middle half's (v 0.3-1); ``iqr`` and ``p90_p10``
+    the interquartile and 10-90 % spreads of the whole opening; ``grain`` the median absolute
+    difference of neighbouring pixels across the opening (fine texture). None under 30 pixels."""
+    lm = np.asarray(lm, np.float64)
+    inside, _ = dlib_opening_mask(img.shape, lm)
+    if inside.sum() < 30:
+        return None
+    y = luma(img)
+    cheek = max(float(np.median(y[cheek_mask(img.shape, lm)])), 1e-6)
+    ys, xs = np.nonzero(inside)
+    up, lo = lm[[60, 61, 62, 63, 64]], lm[[60, 67, 66, 65, 64]]
+    yu = np.interp(xs, up[:, 0], up[:, 1])
+    yl = np.interp(xs, lo[:, 0], lo[:, 1])
+    v = (ys - yu) / np.maximum(yl - yu, 1.0)
+    u = (xs - lm[60, 0]) / max(lm[64, 0] - lm[60, 0], 1.0)
+    val = y[ys, xs] / cheek
+    mid = (u > 0.25) & (u < 0.75)
+    bands = []
+    for b in range(BANDS):
+        m = mid & (v >= b / BANDS) & (v < (b + 1) / BANDS)
+        bands.append(float(np.median(val[m])) if m.sum() >= 3 else float("nan"))
+    low = v > 0.3
+    side, centre = val[low & ~mid], val[low & mid]
+    dx = np.abs(np.diff(y, axis=1))[inside[:, 1:] & inside[:, :-1]] / cheek
+    return {"bands": np.asarray(bands), "median": float(np.median(val)),
+            "sides": float(np.median(side) / max(np.median(centre), 1e-6)) if len(side) > 3 and len(centre) > 3
+            else float("nan"),
+            "iqr": float(np.subtract(*np.percentile(val, [75, 25]))),
+            "p90_p10": float(np.subtract(*np.percentile(val, [90, 10]))),
+            "grain": float(np.median(dx)) if len(dx) else float("nan")}
+
+
+def print_profiles(name: str, profs: list[dict]) -> None:
+    """The medians over ``profs`` of :func:`mouth_profile`'s figures, one line."""
+    if not profs:
+        print(f"profile {name:>22}: -")
+        return
+    b = np.nanmedian(np.stack([p["bands"] for p in profs]), 0)
+    med = {k: float(np.nanmedian([p[k] for p in profs])) for k in ("median", "sides", "iqr", "p90_p10", "grain")}
+    print(f"profile {name:>22} (n={len(profs):2d}): bands " + " ".join(f"{x:.3f}" for x in b)
+          + f" | median {med['median']:.3f} sides/centre {med['sides']:.2f} iqr {med['iqr']:.3f}"
+          f" p90-p10 {med['p90_p10']:.3f} grain {med['grain']:.4f}", flush=True)
+
+
 def largest(det, img: np.ndarray):
     rgb = np.repeat(img[..., None], 3, -1) if img.ndim == 2 else img
     faces = det.detect(rgb)
@@ -123,8 +177,10 @@ def summary(v) -> str:
     return f"{np.median(v):.3f} ({v.min():.3f}-{v.max():.3f}, n={len(v)})" if len(v) else "-"
 
 
-def real_mouths(data: Path, detectors: dict, min_aspect: float, grid_aspect: float) -> None:
-    """The ratio on real open mouths, per detector: JAFFE SU/FE, Yale surprised, GRID frames."""
+def real_mouths(data: Path, detectors: dict, min_aspect: float, grid_aspect: float,
+                profile: bool = False) -> None:
+    """The ratio on real open mouths, per detector: JAFFE SU/FE, Yale surprised, GRID frames;
+    with ``profile``, :func:`mouth_profile` of each group's openings (dlib)."""
     photos: list[tuple[str, np.ndarray, float]] = []
     for name, files in (("JAFFE surprise", sorted((data / "jaffe").glob("*.SU*.*"))),
                         ("JAFFE fear", sorted((data / "jaffe").glob("*.FE*.*"))),
@@ -143,11 +199,18 @@ def real_mouths(data: Path, detectors: dict, min_aspect: float, grid_aspect: flo
         cap.release()
     for dname, det in detectors.items():
         groups: dict[str, list[float]] = {}
+        profs: dict[str, list[dict]] = {}
         for name, img, least in photos:
-            r, aspect = mouth_ratio(img, largest(det, img))
+            f = largest(det, img)
+            r, aspect = mouth_ratio(img, f)
             groups.setdefault(name, [])
             if aspect >= least and np.isfinite(r):
                 groups[name].append(r)
+                pr = mouth_profile(img, f.landmarks) if profile and dname == "dlib" else None
+                if pr is not None:
+                    profs.setdefault(name, []).append(pr)
+        for name, pv in profs.items():
+            print_profiles(f"real {name}", pv)
         for name, v in groups.items():
             print(f"real {name:>15} ({dname}): {summary(v)}  quartiles "
                   + (f"{np.percentile(v, 25):.3f}-{np.percentile(v, 75):.3f}" if v else "-"))
@@ -169,13 +232,15 @@ def main(argv=None) -> int:
     ap.add_argument("--real", action="store_true", help="also measure real open mouths")
     ap.add_argument("--min-aspect", type=float, default=0.25)
     ap.add_argument("--grid-aspect", type=float, default=0.15)
+    ap.add_argument("--profile", action="store_true",
+                    help="also print the form inside the dlib opening (mouth_profile)")
     a = ap.parse_args(argv)
     from faceedit.api import Editor
     from faceedit.faces.detectors import get_detector
 
     detectors = {"mesh": get_detector("mediapipe"), "dlib": get_detector("dlib")}
     if a.real:
-        real_mouths(a.data, detectors, a.min_aspect, a.grid_aspect)
+        real_mouths(a.data, detectors, a.min_aspect, a.grid_aspect, a.profile)
     ids = [i.strip() for i in a.ids.split(",") if i.strip()]
     if not ids:  # the trainers' split (seed 0, 20 %), as bench/bench_mouth_edits.py reads it
         from faceedit.data import holdout_subjects
@@ -187,10 +252,11 @@ def main(argv=None) -> int:
         a.crops.mkdir(parents=True, exist_ok=True)
     folder = "smiling" if a.smiling else "neutral"
     photos = {i: np.asarray(Image.open(a.data / "london_hd" / folder / f"{i}.jpg").convert("RGB")) for i in ids}
-    table = []
+    table: list[tuple[str, ...]] = []
     for name in [m.strip() for m in a.models.split(",") if m.strip()]:
         ed = Editor.from_pretrained(name, device="cpu")
         per: dict[tuple[str, str], list[float]] = {(t, d): [] for t in targets for d in detectors}
+        profs: dict[str, list[dict]] = {t: [] for t in targets}
         for i, img in photos.items():
             row = []
             for t in targets:
@@ -201,6 +267,9 @@ def main(argv=None) -> int:
                     f = largest(det, out)
                     r, aspect = mouth_ratio(out, f)
                     per[t, dname].append(r)
+                    pr = mouth_profile(out, f.landmarks) if a.profile and dname == "dlib" and f is not None else None
+                    if pr is not None:
+                        profs[t].append(pr)
                     cells.append(f"{dname} {r:.3f} (aspect {aspect:.2f})")
                     if a.crops and f is not None and dname == "mesh":
                         c = crop(out, f.landmarks)
@@ -211,6 +280,8 @@ def main(argv=None) -> int:
                 row.append(f"{t} " + " ".join(cells))
             print(f"  {name:>7} {i}: " + ", ".join(row), flush=True)
         for t in targets:
+            if a.profile:
+                print_profiles(f"{name} {t}", profs[t])
             cells = []
             for dname in detectors:
                 v = [x for x in per[t, dname] if np.isfinite(x)]
@@ -220,8 +291,8 @@ def main(argv=None) -> int:
     print("\n| model | target | Face Mesh: inner-mouth / cheek luma, median (range, n) | at most 0.15 "
           "| dlib: the same | at most 0.15 |")
     print("|---|---|---|---|---|---|")
-    for row in table:
-        print("| " + " | ".join(row) + " |")
+    for line in table:
+        print("| " + " | ".join(line) + " |")
     return 0
 
 

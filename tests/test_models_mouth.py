@@ -482,6 +482,29 @@ def test_an_open_mouth_shows_its_tongue_without_an_outline(bank):
     assert min(rows) > 0.85 * (tongue @ LUMA), (rows, tongue @ LUMA)
 
 
+def test_an_open_mouth_has_form_in_the_dark(bank):
+    """A wide-open mouth is darkest at the throat under the upper teeth and the tongue low in
+    it lightens towards its front (real wide-open mouths, dlib's inner mouth in bands from the
+    upper lip down, JAFFE's surprise: 0.02 of the cheek's luma under the teeth, 0.24 at the
+    front). In the middle of the mouth the band from 0.15 to 0.3 of the opening's height is
+    under 0.4 of the tongue's front (0.8 to 0.9; 0.24 here, 0.67 without ``throat_dark``: a
+    near-flat dark), and the front is over 2.3 times the tongue's back (0.6 to 0.7; 2.7 here,
+    1.9 when it rose by 0.1 of the lips' luma over 0.3 of the height)."""
+    up, lo = mouth(110)
+    img = drawn_face()
+    roi, op = opening_of(up, lo, img.shape)
+    out, _ = bank.fill(img, roi, op, up, lo, exemplar=bank.choose(opening_aspect(up, lo)[0]), teeth_cover=0.4)
+    rgb = out.astype(np.float64)
+    top, h = float(up[7, 1]), float(lo[7, 1] - up[7, 1])
+
+    def band(a, b):  # mean luma of the middle columns between shares a and b of the opening's height
+        return float(rgb[int(top + a * h):int(top + b * h), 225:256].reshape(-1, 3).mean(0) @ LUMA)
+
+    throat, back, front = band(0.15, 0.3), band(0.6, 0.7), band(0.8, 0.9)
+    assert throat < 0.4 * front, (throat, front)
+    assert front > 2.3 * back, (front, back)
+
+
 @pytest.mark.parametrize("height", [110, 60])
 def test_an_open_mouth_s_corners_lie_in_shade_without_a_light_wedge(bank, height):
     """Where an open mouth narrows to its corners the lips' rims meet there in the corners'

@@ -22,8 +22,10 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    height; in the lip's shade, warm, the side teeth receding into the mouth's shadow), a hint
    of its lower row above the lower lip, and between them a
    cavity whose luminance is the bank's (u, v) profile measured on open mouths (statistics of
-   greyscale JAFFE/Yale surprised faces) times the photo's skin luma, with a smooth random
-   texture; so are lower openings under a relaxed upper lip (parted lips, no smile);
+   greyscale JAFFE/Yale surprised faces) times the photo's skin luma, darkest at the throat
+   under the upper teeth, with a smooth random texture, and in tall openings a tongue low in
+   it, dark at its back and lighter towards its front; so are lower openings under a relaxed
+   upper lip (parted lips, no smile);
 4. a soft shadow under the upper lip and darker corners, the cavity lit just under the upper
    teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
    darkens into the interior, and the parted crease's dark line on the lips just outside the
@@ -455,9 +457,12 @@ class MouthBank:
         """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
         the skin) times ``skin_luma`` (the photo's skin round the mouth before the colour gains:
         as dark beside dark skin as beside light) in the colour of the bank's dark interior, with a
-        smooth texture (no lighter than ``cavity_ceiling`` of the skin), and the tongue over its lower part: a share of ``lip_luma`` (the lips'
-        luma before the colour gains) in a tongue's red-pink, where the column's ``height`` (over
-        the corner distance) is tall enough to show it (``tongue_height``)."""
+        smooth texture (no lighter than ``cavity_ceiling`` of the skin), darkened by ``throat_dark``
+        down to ``throat_from`` of the opening's height and less down to ``throat_to`` (the
+        throat under the upper teeth, the deepest part); and the tongue over its lower part: a
+        share of ``lip_luma`` (the lips' luma before the colour gains) rising from its back to its
+        front, its crest a little lighter (``tongue_crest``), in a tongue's red-pink, where the
+        column's ``height`` (over the corner distance) is tall enough to show it (``tongue_height``)."""
         prof = self.cavity
         vv, uu = prof.shape
         # the profile's outer columns reach the lips where the curves meet: the corners read the
@@ -469,6 +474,8 @@ class MouthBank:
         # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
         # palate in the ambient light of a studio photo, never a flat black
         lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_luma
+        # the throat, deepest, at the back under the upper teeth: the opening's top darkest
+        lum = lum * (1.0 - tn.throat_dark * (1.0 - smoothstep(tn.throat_from, tn.throat_to, v)))
         # smooth texture: seeded random fields on coarse grids (a fifth to a thirtieth of the mouth)
         rng = np.random.default_rng([abs(int(s)) for s in seed] + [7])
         tex = np.zeros_like(u)
@@ -484,8 +491,10 @@ class MouthBank:
                * smoothstep(tn.tongue_height[0], tn.tongue_height[1], height))
         groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * smoothstep(
             0.0, tn.groove_fade, v - top)
-        # a share of the lips' luma in a tongue's red-pink
-        t_lum = ((tn.tongue_luma + tn.tongue_luma_rise * smoothstep(0.0, tn.tongue_luma_reach, v - top))
+        # its crest (the hump's top, facing the opening) catches a faint light
+        crest = tn.tongue_crest * np.exp(-(((v - top - tn.tongue_crest_at) / tn.tongue_crest_width) ** 2))
+        # a share of the lips' luma in a tongue's red-pink, lighter from its back to its front
+        t_lum = ((tn.tongue_luma + tn.tongue_luma_rise * smoothstep(0.0, tn.tongue_luma_reach, v - top) + crest)
                  * np.exp(tn.tongue_texture * tex) * groove)
         tongue = (t_lum * lip_luma)[:, None] * np.asarray(tn.tongue_rgb, np.float64)[None, :]
         col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]

@@ -268,6 +268,13 @@ class MouthTuning:
     cavity_ceiling: float = 0.08
     #: The cavity profile's columns read at the mouth's sides (its outer columns reach the lips).
     cavity_side_column: float = 0.2
+    #: The throat, at the back under the upper teeth, is the mouth's darkest part: the cavity's
+    #: luma darkened by this share at the opening's top (v 0) ...
+    throat_dark: float = 0.8
+    #: ... wholly down to this share of the opening's height ...
+    throat_from: float = 0.25
+    #: ... fading out down to this share.
+    throat_to: float = 0.55
     #: The face's own teeth carried into a mouth that opens without a smile (fear or surprise
     #: from a smile, :func:`faceedit.stage.lip_rims.shade_carried`) stay lit down to this share
     #: of the opening's column below the upper lip ...
@@ -307,12 +314,19 @@ class MouthTuning:
     groove_width: float = 0.025
     #: ... and the height below the tongue's top over which it fades in.
     groove_fade: float = 0.15
-    #: The tongue's luma at its back (share of the lips') ...
-    tongue_luma: float = 0.15
-    #: ... rising by this share towards the front ...
-    tongue_luma_rise: float = 0.1
+    #: The tongue's luma at its back, where it meets the throat's dark (share of the lips') ...
+    tongue_luma: float = 0.08
+    #: ... rising by this share towards its front, lit through the opening ...
+    tongue_luma_rise: float = 0.35
     #: ... over this height below its top.
-    tongue_luma_reach: float = 0.3
+    tongue_luma_reach: float = 0.4
+    #: The tongue's crest (its top, facing the opening) catches a faint light: this share of the
+    #: lips' luma added ...
+    tongue_crest: float = 0.05
+    #: ... at this height below its top ...
+    tongue_crest_at: float = 0.08
+    #: ... over this height (a Gaussian's width).
+    tongue_crest_width: float = 0.06
     #: The share of the cavity's texture on the tongue.
     tongue_texture: float = 0.5
     #: The tongue's colour relative to its luma (R, G, B): a tongue is a red-pink on every face,
