@@ -23,11 +23,11 @@ _LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
 #: bank's 1350-px exemplars.
 TEETH_OVER_SCLERA = 1.5
 #: ... but that cap is never under this times the skin round the mouth (its ring's luma):
-#: a small face's eye whites are a few pixels mixed with lid and iris, and read darker than
-#: they are (insightface's group of six: 0.34-0.62, under the cheeks); real teeth over the
-#: skin ring read 0.96-2.7 (1.15 and 1.53 in the middle) on the shrunk London smiles, and
-#: 1.07 on the one smile with teeth in the group of six.
-TEETH_OVER_SKIN = 1.1
+#: a small face's eye whites are a few pixels mixed with lid and iris and often read darker
+#: than the skin (real smiles in world photos read teeth over them 0.5-4.6). Real teeth over
+#: the skin ring: 1.07-1.34 on the world photos' real smiles (insightface's groups, single_smile,
+#: posed_laugh), 0.96-2.7 on London smiles shrunk; this is their middle.
+TEETH_OVER_SKIN = 1.25
 #: A smile's teeth's chroma (their brightest quarter's colour over its luma, less grey) at most
 #: this times the eye whites' plus :data:`TEETH_CHROMA_MARGIN`: real teeth take the photo's
 #: white balance as the eye whites do, no more saturated.
