@@ -6,7 +6,8 @@ The bank of real mouth interiors that fills the hole a warp opens between the li
 (:data:`BANK_WIDTH`, :data:`BANK_FILE`), its descriptor columns (:data:`DESCRIPTORS`), the rings
 round the lips where colour is read (:func:`ring_stats`), the eye whites' colour
 (:func:`sclera_colour`) and a photo's grain (:func:`highpass_noise`); and the seam of lips an edit
-has closed (:func:`paint_seam`). What a photo's mouth shows, found from colour, and the lip curves
+has closed (:func:`paint_seam`). How a smile's teeth follow a small or soft photo is in
+:mod:`faceedit.stage.teeth_look`. What a photo's mouth shows, found from colour, and the lip curves
 both read are in :mod:`faceedit.stage.lips`.
 """
 

@@ -34,7 +34,11 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    :mod:`faceedit.stage.lip_rims`);
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
-   the rings), limited; then sharpness and noise: grain added (or a blur) so the filled
+   the rings), limited; a smile's teeth no brighter than real teeth beside the photo's eye whites
+   (and skin) and no more saturated than its eye whites
+   (:func:`~faceedit.stage.teeth_look.teeth_cap`, :func:`~faceedit.stage.teeth_look.limit_chroma`);
+   then sharpness and noise: a smile's teeth blurred by the photo's own blur beyond the fill's
+   (:func:`~faceedit.stage.teeth_look.photo_blur`, also widening the edge's blur), grain added (or a blur) so the filled
    interior carries the destination skin's high-pass noise, and the opening's edge blurred
    from inside (``edge_focus`` px) as the lips' edges are.
 
@@ -60,6 +64,7 @@ from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field,
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
+from faceedit.stage.teeth_look import limit_chroma, photo_blur, teeth_cap
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.warp import ThinPlateSpline
 
@@ -229,6 +234,7 @@ class MouthBank:
         rings = ring_stats(rgb[wy0:wy1, wx0:wx1], up - off, lo - off)
         rings["sclera"] = sclera_colour(pixels, face_lm) if face_lm is not None else None
         grey = pixels.ndim == 2 or looks_grey(rgb[wy0:wy1, wx0:wx1])
+        rings["blur"] = photo_blur(rgb[wy0:wy1, wx0:wx1], poly - off)
 
         if exemplar is None:
             size_ed = wd / eye_distance(face_lm) if face_lm is not None else None
@@ -241,7 +247,11 @@ class MouthBank:
         if len(ys) == 0:
             return out, exemplar
         cover = float(np.clip(teeth_cover, 0.0, 1.0))
-        if self._opens(exemplar, aspect, own_teeth, cover, tuning):
+        smile = not self._opens(exemplar, aspect, own_teeth, cover, tuning)
+        # a smile's teeth as soft as the photo round them and no brighter than its eye whites
+        rings["cap"] = smile
+        if not smile:
+            rings["blur"] = 0.0
             # the lips' own colour round the opening: the rims' colour, and the parted crease's
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
             rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
@@ -254,6 +264,8 @@ class MouthBank:
                             cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs], teeth=teeth)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
+        elif smile and rings["sclera"] is not None:
+            fill = limit_chroma(fill, np.asarray(rings["sclera"], np.float64))
         a = op[ys, xs][:, None]
         dst = rgb[ys + y0, xs + x0].astype(np.float32) / unit
         new = from_unit(np.clip(dst * (1 - a) + fill * a, 0, 1), pixels.dtype)
@@ -262,7 +274,7 @@ class MouthBank:
         else:
             out[ys + y0, xs + x0, :3] = new
         if tuning.edge_focus > 0:
-            _soften_edge(out, (x0, y0, x1, y1), op, tuning.edge_focus)
+            _soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"])))
         return out, exemplar
 
     def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:
@@ -516,7 +528,8 @@ class MouthBank:
         else of the ring gains alone, part-way (``ring_chroma_power``: skin chromaticity is
         partly the person's); a channel ratio within ``chroma_dead_zone`` (log) of 1 is
         taken as the person's, not the photo's, and the rest moves the channel, at most
-        ``chroma_limit`` from the luma gain (a wrong measurement cannot paint the teeth green). The
+        ``chroma_limit`` from the luma gain (a wrong measurement cannot paint the teeth green). A
+        smile's (``rings["cap"]``) teeth are no brighter than :func:`~faceedit.stage.teeth_look.teeth_cap`. The
         values are ``tn``'s (:class:`faceedit.stage.tuning.MouthTuning`)."""
         d = self.descriptors[e]
         lip_e = d[[DESCRIPTORS.index(c) for c in ("lip_r", "lip_g", "lip_b")]].astype(np.float64)
@@ -540,7 +553,12 @@ class MouthBank:
         lc = np.log(np.maximum(chroma, 1e-6))
         chroma = np.exp(np.sign(lc) * np.maximum(np.abs(lc) - tn.chroma_dead_zone, 0.0))
         chroma = np.clip(chroma, 1 - tn.chroma_limit, 1 + tn.chroma_limit)
-        return chroma * float(np.clip(exposure, tn.exposure_min, tn.exposure_max))
+        exposure = float(np.clip(exposure, tn.exposure_min, tn.exposure_max))
+        if rings.get("cap") and sc_d is not None:
+            # a smile's teeth no brighter than real teeth beside the photo's own eye whites
+            teeth_e = max(float(self.desc("teeth_luma")[e]), 1e-3)
+            exposure = min(exposure, teeth_cap(sc_d, skin_d) / teeth_e)
+        return chroma * exposure
 
     def _eye_exposure(self, sclera: np.ndarray) -> float:
         """The photo's exposure read from its eye whites: their luma over the median of the
@@ -558,16 +576,20 @@ class MouthBank:
         and tongue, smooth but for their coarse texture), which gets the photo's grain whole: the
         skin ring's high-pass noise, as high in a photo's dark parts as on its skin (London
         neutrals, the nostrils' shadow at 0.07-0.16 luma against the cheeks: 0.5-2.8 times,
-        median 1.5)."""
+        median 1.5); ``rings["blur"]`` (px, the photo's blur beyond the fill's) joins any blur."""
         noise_e = float(self.desc("skin_noise")[e]) * (k if k < 1 else 1.0 / k)
         noise_d = float(rings["noise"])
         x0, y0 = int(px.min()), int(py.min())
         h, w = int(py.max()) - y0 + 1, int(px.max()) - x0 + 1
         canvas = np.zeros((h, w, 3), np.float32)
         canvas[py - y0, px - x0] = col
+        sigma = 0.0
         if noise_e > 1.25 * noise_d and noise_e > 0:
             # a white noise's std falls by about 1 / (2 sqrt(pi) sigma) under a Gaussian blur
             sigma = float(np.clip(noise_e / max(noise_d, 1e-6) / (2 * np.sqrt(np.pi)), 0.3, 1.5))
+        # and the photo's own softness beyond the fill's (a smile's teeth in a soft photo)
+        sigma = float(np.hypot(sigma, rings.get("blur", 0.0)))
+        if sigma > 0:
             filled = np.zeros((h, w), np.float32)
             filled[py - y0, px - x0] = 1
             num = cv2.GaussianBlur(canvas, (0, 0), sigma)
@@ -575,6 +597,8 @@ class MouthBank:
             canvas = np.where(den > 1e-3, num / np.maximum(den, 1e-3), canvas)
         # the grain each pixel carries: the exemplar's (after any blur, at most the photo's) in
         # the share read from it; the rest is added
+        if sigma > 0:
+            noise_e = noise_e * min(1.0, 1.0 / (2 * np.sqrt(np.pi) * sigma))
         carried = min(noise_e, noise_d) * (1.0 - (np.zeros(len(px)) if drawn is None else np.asarray(drawn)))
         add = np.zeros((h, w), np.float64)
         add[py - y0, px - x0] = np.sqrt(np.maximum(noise_d**2 - carried**2, 0.0))

@@ -1,0 +1,106 @@
+"""How a smile's teeth from the mouth bank follow a small or soft photo
+(:meth:`faceedit.stage.mouth_bank.MouthBank.fill`): on a face whose eyes are 25-50 px apart, or a
+soft photo, the bank's sharp studio teeth painted as they are read as a plate of large, bright,
+even teeth. Here are the photo's own blur at its edges (:func:`edge_blur`, :func:`photo_blur`: the
+teeth are blurred by what it has beyond the fill's), the brightest the teeth are drawn beside the
+photo's eye whites and skin (:func:`teeth_cap`) and their chroma no stronger than the eye whites'
+(:func:`limit_chroma`).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+
+_LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
+
+#: A smile's teeth are drawn no brighter than this times the photo's eye whites
+#: (:func:`faceedit.stage.mouth.sclera_colour`'s luma; the exemplar's ``teeth_luma`` times the exposure gain): real
+#: smiles' teeth over their own eye whites read 1.15-1.77 on London HD smiles shrunk to eyes
+#: 25-50 px apart (teeth: the opening's 75th-percentile luma), 1.2-1.9 (median 1.43) on the
+#: bank's 1350-px exemplars.
+TEETH_OVER_SCLERA = 1.5
+#: ... but that cap is never under this times the skin round the mouth (its ring's luma):
+#: a small face's eye whites are a few pixels mixed with lid and iris and often read darker
+#: than the skin (real smiles in world photos read teeth over them 0.5-4.6). Real teeth over
+#: the skin ring: 1.07-1.34 on the world photos' real smiles (insightface's groups, single_smile,
+#: posed_laugh), 0.96-2.7 on London smiles shrunk; this is their middle.
+TEETH_OVER_SKIN = 1.25
+#: A smile's teeth's chroma (their brightest quarter's colour over its luma, less grey) at most
+#: this times the eye whites' plus :data:`TEETH_CHROMA_MARGIN`: real teeth take the photo's
+#: white balance as the eye whites do, no more saturated.
+TEETH_CHROMA_OVER_SCLERA, TEETH_CHROMA_MARGIN = 1.0, 0.05
+#: What :func:`edge_blur` reads on the filled interior itself (a sharp
+#: pixel step reads 0.83; an exemplar area-downsampled is no sharper): the photo's blur beyond
+#: it is added to a smile's teeth.
+FILL_BLUR = 0.9
+#: The Gaussian a second blur adds in :func:`edge_blur` (px).
+REBLUR_SIGMA = 1.0
+#: :func:`edge_blur` reads the edges among the strongest gradients: those over this percentile of
+#: the window's.
+EDGE_PERCENTILE = 90.0
+
+
+def edge_blur(grey: np.ndarray, where: np.ndarray) -> float:
+    """The photo's own blur at its edges, a Gaussian's sigma in px: at a step blurred by sigma,
+    blurring again by :data:`REBLUR_SIGMA` (s) lowers the gradient's peak by
+    ``sigma / sqrt(sigma**2 + s**2)``, so ``sigma = s / sqrt(R**2 - 1)`` with ``R`` the
+    gradient over the reblurred gradient; the median over the strongest edges of ``where``
+    (:data:`EDGE_PERCENTILE`), within 0..4 px. A studio photo's lips read about 0.8 (London HD
+    smiles' mouths at 1350 px), the same lips shrunk to eyes 30-50 px apart about 0.6, and
+    blurred by 2.5 px about 2.6. 0 where the window has too few pixels or edges."""
+    g = np.asarray(grey, np.float32)
+    if int(np.count_nonzero(where)) < 16:
+        return 0.0
+
+    def grad(x):
+        gx, gy = cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=3)
+        return np.hypot(gx, gy)
+
+    g0, g1 = grad(g), grad(cv2.GaussianBlur(g, (0, 0), REBLUR_SIGMA))
+    v0, v1 = g0[where], g1[where]
+    strong = v0 >= max(float(np.percentile(v0, EDGE_PERCENTILE)), 1e-4)
+    r = v0[strong] / np.maximum(v1[strong], 1e-6)
+    r = r[r > 1.0 + 1e-3]
+    if r.size < 4:
+        return 0.0
+    return float(np.clip(REBLUR_SIGMA / np.sqrt(np.median(r) ** 2 - 1.0), 0.0, 4.0))
+
+
+def photo_blur(window: np.ndarray, poly: np.ndarray) -> float:
+    """How much softer (a Gaussian's sigma, px) the photo round an opening is than a filled
+    interior: :func:`edge_blur` of ``window``'s luma outside the opening's
+    polygon ``poly`` (window px) beyond :data:`FILL_BLUR`, in quadrature."""
+    g = window.astype(np.float32) @ _LUMA
+    if np.issubdtype(window.dtype, np.integer):
+        g = g / pixel_max(window.dtype)
+    drawn = np.zeros(g.shape, np.uint8)
+    cv2.fillPoly(drawn, [np.round(poly * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    sigma = edge_blur(g, cv2.dilate(drawn, np.ones((3, 3), np.uint8)) == 0)
+    return float(np.sqrt(max(sigma**2 - FILL_BLUR**2, 0.0)))
+
+
+def limit_chroma(fill: np.ndarray, sclera: np.ndarray) -> np.ndarray:
+    """``fill`` (n, 3) unit RGB with its chroma scaled down, the luma kept, so that its brightest
+    quarter's median colour lies no further from grey (the norm of colour over luma less 1) than
+    :data:`TEETH_CHROMA_OVER_SCLERA` times ``sclera``'s plus :data:`TEETH_CHROMA_MARGIN`."""
+    if len(fill) < 4:
+        return fill
+    y = fill @ _LUMA
+    teeth = np.median(fill[y >= np.percentile(y, 75)], 0).astype(np.float64)
+    c_t = float(np.linalg.norm(teeth / max(float(teeth @ _LUMA), 1e-6) - 1.0))
+    c_s = float(np.linalg.norm(sclera / max(float(sclera @ _LUMA), 1e-6) - 1.0))
+    most = TEETH_CHROMA_OVER_SCLERA * c_s + TEETH_CHROMA_MARGIN
+    if c_t <= most:
+        return fill
+    return np.clip(y[:, None] + (most / c_t) * (fill - y[:, None]), 0.0, 1.0).astype(fill.dtype)
+
+
+def teeth_cap(sclera: np.ndarray, skin: np.ndarray) -> float:
+    """The brightest a smile's teeth are drawn (unit luma): :data:`TEETH_OVER_SCLERA` times the
+    eye whites' luma, at least :data:`TEETH_OVER_SKIN` times the skin ring's (``sclera`` and
+    ``skin``: unit RGB (3,))."""
+    return max(TEETH_OVER_SCLERA * float(np.asarray(sclera, np.float64) @ _LUMA),
+               TEETH_OVER_SKIN * float(np.asarray(skin, np.float64) @ _LUMA))
