@@ -64,7 +64,7 @@ from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field,
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
-from faceedit.stage.teeth_look import limit_chroma, photo_blur, teeth_cap
+from faceedit.stage.teeth_look import incisal_edge, limit_chroma, photo_blur, teeth_cap
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.warp import ThinPlateSpline
 
@@ -285,48 +285,6 @@ class MouthBank:
         smile's rows squeezed into a slit)."""
         return own_teeth or aspect > tn.large_ratio * float(self.desc("aspect")[e]) or cover >= tn.open_cover
 
-    def _incisal(self, e: int, tn: MouthTuning, k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(u, edge, row): exemplar ``e``'s upper teeth's lower (incisal) edge, bank px straight down
-        from its upper curve at u (one sample per bank px along the mouth): the first point from
-        ``incisal_min`` of its ``upper_depth`` down where the luma falls under ``incisal_drop``
-        of its ``teeth_luma`` (the dark between the tips, the gaps, the cavity and the dark
-        corners behind the side teeth) or under ``incisal_dip`` of the column's brightest above
-        (the shade line where a tip meets a lower tooth behind it), at most ``incisal_max`` of its depth (a lower row
-        touching the upper) and the lower curve; blurred over ``incisal_blur`` of a photo pixel
-        (``incisal_blur / k`` bank px, at least 1: the tips' round and the notches' V, not
-        steps a pixel wide). ``row`` is its median over
-        ``incisal_span`` of the mouth's width, blurred over a quarter of that: the row's edge
-        over a tooth; ``edge`` lies no lower than ``row`` (a column the luma misses, where a
-        lower tooth meets an upper one, hung below the row as a sliver) and no higher than
-        ``row`` less ``incisal_notch`` of its deepest (the notch between two tips; where the
-        luma dips on a shaded side tooth, the edge's columns stood up into the row as a
-        jagged skyline)."""
-        eu, el = self.upper[e].astype(np.float64), self.lower[e].astype(np.float64)
-        ue = np.linspace(0.0, 1.0, len(eu))
-        uu = np.linspace(0.0, 1.0, max(int(round(float(np.linalg.norm(eu[-1] - eu[0])))), 8) + 1)
-        pu = np.stack([np.interp(uu, ue, eu[:, 0]), np.interp(uu, ue, eu[:, 1])], 1)
-        pl = np.stack([np.interp(uu, ue, el[:, 0]), np.interp(uu, ue, el[:, 1])], 1)
-        he = np.linalg.norm(pl - pu, axis=1)
-        depth = float(self.desc("upper_depth")[e])
-        grey = (self.images[e].astype(np.float32) @ _LUMA) / 255.0
-        ss = np.arange(0.0, float(he.max()) + 1.0, 0.5)
-        prof = cv2.remap(grey, np.repeat(pu[:, :1], len(ss), 1).astype(np.float32),
-                         (pu[:, 1:2] + ss[None]).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        dip = (prof < tn.incisal_drop * float(self.desc("teeth_luma")[e])) | (
-            prof < tn.incisal_dip * np.maximum.accumulate(prof, axis=1))
-        dark = dip & (ss[None] >= tn.incisal_min * depth) | (ss[None] >= np.minimum(he, tn.incisal_max * depth)[:, None])
-        edge = ss[np.argmax(dark, 1)]
-        half = max(int(round(tn.incisal_span * len(uu) / 2)), 1)
-        padded = np.pad(edge, half, mode="edge")
-        median = np.array([np.median(padded[i:i + 2 * half + 1]) for i in range(len(uu))])
-
-        def blur(x, sigma):
-            return cv2.GaussianBlur(x.astype(np.float32)[None], (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)[0]
-
-        edge = blur(edge, max(tn.incisal_blur / max(k, 1e-3), 1.0))
-        row = blur(median, max(half / 2, 1.0))
-        return uu, np.clip(edge, row - tn.incisal_notch * float(np.max(row)), row), row
-
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
                 aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning,
                 below_top: np.ndarray | None = None, gap: np.ndarray | None = None,
@@ -394,7 +352,8 @@ class MouthBank:
             depth = np.minimum(he, float(self.desc("upper_depth")[e]))
             # the exemplar's own incisal edge down each column (its teeth's shapes and the
             # notches between their tips); ``front``: its front teeth's
-            eu_k, er_k, row_k = self._incisal(e, tn, k)
+            eu_k, er_k, row_k = incisal_edge(self.upper[e], self.lower[e], self.images[e], float(
+                self.desc("upper_depth")[e]), float(self.desc("teeth_luma")[e]), tn, k)
             er, row = np.interp(u, eu_k, er_k), np.interp(u, eu_k, row_k)
             front = float(row_k[(eu_k > 0.35) & (eu_k < 0.65)].max())
             # a relaxed lip covers the teeth from the gum: the front teeth show down to their

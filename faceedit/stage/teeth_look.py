@@ -4,7 +4,8 @@ soft photo, the bank's sharp studio teeth painted as they are read as a plate of
 even teeth. Here are the photo's own blur at its edges (:func:`edge_blur`, :func:`photo_blur`: the
 teeth are blurred by what it has beyond the fill's), the brightest the teeth are drawn beside the
 photo's eye whites and skin (:func:`teeth_cap`) and their chroma no stronger than the eye whites'
-(:func:`limit_chroma`).
+(:func:`limit_chroma`). And where an open mouth's upper teeth end: an exemplar's own incisal
+edge (:func:`incisal_edge`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage.tuning import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
 
@@ -104,3 +106,47 @@ def teeth_cap(sclera: np.ndarray, skin: np.ndarray) -> float:
     ``skin``: unit RGB (3,))."""
     return max(TEETH_OVER_SCLERA * float(np.asarray(sclera, np.float64) @ _LUMA),
                TEETH_OVER_SKIN * float(np.asarray(skin, np.float64) @ _LUMA))
+
+
+def incisal_edge(upper: np.ndarray, lower: np.ndarray, image: np.ndarray, depth: float, teeth_luma: float,
+                 tn: MouthTuning, k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(u, edge, row): a mouth bank exemplar's (its ``upper`` and ``lower`` inner-lip curves and
+    ``image``, RGB uint8, bank px) upper teeth's lower (incisal) edge, bank px straight down
+    from its upper curve at u (one sample per bank px along the mouth): the first point from
+    ``incisal_min`` of its ``upper_depth`` down where the luma falls under ``incisal_drop``
+    of its ``teeth_luma`` (the dark between the tips, the gaps, the cavity and the dark
+    corners behind the side teeth) or under ``incisal_dip`` of the column's brightest above
+    (the shade line where a tip meets a lower tooth behind it), at most ``incisal_max`` of its depth (a lower row
+    touching the upper) and the lower curve; blurred over ``incisal_blur`` of a photo pixel
+    (``incisal_blur / k`` bank px, at least 1: the tips' round and the notches' V, not
+    steps a pixel wide). ``row`` is its median over
+    ``incisal_span`` of the mouth's width, blurred over a quarter of that: the row's edge
+    over a tooth; ``edge`` lies no lower than ``row`` (a column the luma misses, where a
+    lower tooth meets an upper one, hung below the row as a sliver) and no higher than
+    ``row`` less ``incisal_notch`` of its deepest (the notch between two tips; where the
+    luma dips on a shaded side tooth, the edge's columns stood up into the row as a
+    jagged skyline)."""
+    eu, el = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
+    ue = np.linspace(0.0, 1.0, len(eu))
+    uu = np.linspace(0.0, 1.0, max(int(round(float(np.linalg.norm(eu[-1] - eu[0])))), 8) + 1)
+    pu = np.stack([np.interp(uu, ue, eu[:, 0]), np.interp(uu, ue, eu[:, 1])], 1)
+    pl = np.stack([np.interp(uu, ue, el[:, 0]), np.interp(uu, ue, el[:, 1])], 1)
+    he = np.linalg.norm(pl - pu, axis=1)
+    grey = (np.asarray(image, np.float32) @ _LUMA.astype(np.float32)) / 255.0
+    ss = np.arange(0.0, float(he.max()) + 1.0, 0.5)
+    prof = cv2.remap(grey, np.repeat(pu[:, :1], len(ss), 1).astype(np.float32),
+                     (pu[:, 1:2] + ss[None]).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    dip = (prof < tn.incisal_drop * teeth_luma) | (
+        prof < tn.incisal_dip * np.maximum.accumulate(prof, axis=1))
+    dark = dip & (ss[None] >= tn.incisal_min * depth) | (ss[None] >= np.minimum(he, tn.incisal_max * depth)[:, None])
+    edge = ss[np.argmax(dark, 1)]
+    half = max(int(round(tn.incisal_span * len(uu) / 2)), 1)
+    padded = np.pad(edge, half, mode="edge")
+    median = np.array([np.median(padded[i:i + 2 * half + 1]) for i in range(len(uu))])
+
+    def blur(x, sigma):
+        return cv2.GaussianBlur(x.astype(np.float32)[None], (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)[0]
+
+    edge = blur(edge, max(tn.incisal_blur / max(k, 1e-3), 1.0))
+    row = blur(median, max(half / 2, 1.0))
+    return uu, np.clip(edge, row - tn.incisal_notch * float(np.max(row)), row), row
