@@ -9,7 +9,7 @@ Each face is ``id:eye px[:blur sigma]``. Read on both photos alike: Face Mesh on
 upscaled 4x (the face is too small for it at its own pixels); the inner-lip polygon
 (:func:`bench_mouth_luma.opening_mask`); teeth = its 75th-percentile luma, their colour the
 median of its brightest quarter; eye whites = :func:`faceedit.stage.mouth.sclera_colour`'s luma;
-yellowness 1 - blue / luma; detail = the std of luma minus its Gaussian blur of 1 px inside
+yellowness 1 - blue / luma; colour the teeth's r, g, b over their luma; detail = the std of luma minus its Gaussian blur of 1 px inside
 the polygon. 014 smiles with closed lips: its real smile has no teeth to read. ``--out`` writes each face's mouth at 4x (nearest neighbour): neutral, edit, real.
 """
 
@@ -58,7 +58,7 @@ def teeth_reading(img: np.ndarray, face) -> dict | None:
     hp = y - cv2.GaussianBlur(y, (0, 0), 1.0)
     return {"teeth": t75, "sclera": float(sc @ LUMA), "ratio": t75 / float(sc @ LUMA),
             "yellow": 1 - teeth[2] / max(float(teeth @ LUMA), 1e-6), "sclera_yellow": 1 - sc[2] / max(float(sc @ LUMA), 1e-6),
-            "detail": float(hp[inside].std())}
+            "detail": float(hp[inside].std()), "colour": teeth / max(float(teeth @ LUMA), 1e-6)}
 
 
 def _mouth(img, lm):
@@ -82,8 +82,8 @@ def main(argv=None) -> int:
     ed = Editor.from_pretrained("stage", device="cpu")
     if a.out:
         a.out.mkdir(parents=True, exist_ok=True)
-    print("| face | eyes px | blur | real teeth / eye whites | edit's | real yellow (eye whites') | edit's | real detail | edit's |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| face | eyes px | blur | real teeth / eye whites | edit's | real yellow (eye whites') | edit's | real detail | edit's | real colour / luma | edit's |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in a.faces.split(","):
         name, eyes, *rest = spec.split(":")
         blur = float(rest[0]) if rest else 0.0
@@ -109,9 +109,13 @@ def main(argv=None) -> int:
         def cell(s, key, fmt=".2f"):
             return "-" if s is None else format(s[key], fmt)
 
+        def rgb(s):
+            return "-" if s is None else "/".join(f"{v:.2f}" for v in s["colour"])
+
         print(f"| {name} | {eyes} | {blur:g} | {cell(r, 'ratio')} | {cell(e, 'ratio')} | "
               f"{cell(r, 'yellow', '.3f')} ({cell(r, 'sclera_yellow', '.3f')}) | {cell(e, 'yellow', '.3f')} "
-              f"({cell(e, 'sclera_yellow', '.3f')}) | {cell(r, 'detail', '.3f')} | {cell(e, 'detail', '.3f')} |", flush=True)
+              f"({cell(e, 'sclera_yellow', '.3f')}) | {cell(r, 'detail', '.3f')} | {cell(e, 'detail', '.3f')} | "
+              f"{rgb(r)} | {rgb(e)} |", flush=True)
     return 0
 
 

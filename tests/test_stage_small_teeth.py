@@ -84,3 +84,61 @@ def test_a_small_face_s_happy_teeth_are_no_brighter_over_its_eye_whites_than_rea
         ring = cv2.dilate(inside.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
         around = float(hp[ring & ~inside].std())
         assert float(hp[inside].std()) <= 3 * around + 0.002, (float(hp[inside].std()), around)
+
+
+def test_a_warm_cast_s_small_drop_in_green_reaches_the_teeth():
+    """A photo with a warm cast whose green drops by less than the bank's dead zone (red x 1,
+    green x 0.96, blue x 0.8; green's log ratio over the luma's 0.007, red's 0.047) gets teeth
+    whose green over red follows the cast within 0.01 (0.959 for the cast's 0.96; the dead zone
+    taken off each channel alone left green at the luma's: 0.979, the teeth greener than the
+    cast, the yellow-green row of insightface's group photo)."""
+    from test_models_mouth import face_landmarks, mouth, opening_of, teeth_colour
+
+    from faceedit.stage.mouth_bank import MouthBank
+
+    bank = MouthBank.load()
+    tint = np.array([1.0, 0.96, 0.8])
+    plain = _drawn()
+    warm = np.clip(np.rint(plain * tint), 0, 255).astype(np.uint8)
+    lm = face_landmarks()
+    up, lo = mouth(30)
+    roi, op = opening_of(up, lo, plain.shape)
+    filled, ex = bank.fill(plain, roi, op, up, lo, face_lm=lm)
+    t_plain = teeth_colour(filled, roi, op)
+    t_warm = teeth_colour(bank.fill(warm, roi, op, up, lo, face_lm=lm, exemplar=ex)[0], roi, op)
+    follows = (t_warm[1] / t_warm[0]) / (t_plain[1] / t_plain[0])
+    assert abs(follows - tint[1] / tint[0]) < 0.01, follows
+    assert t_warm[2] / t_warm[1] < 0.95 * t_plain[2] / t_plain[1]  # and the blue drops
+
+
+def test_the_eye_whites_given_to_the_fill_are_the_ones_it_uses():
+    """``sclera`` (the eye whites read before the warp) stands for the pixels' own: a face whose
+    eyes were painted yellow after them fills its mouth as the unpainted face does with them,
+    and otherwise not."""
+    from test_models_mouth import face_landmarks, mouth, opening_of
+
+    from faceedit.stage.mouth import sclera_colour
+    from faceedit.stage.mouth_bank import MouthBank
+
+    bank = MouthBank.load()
+    plain = _drawn()
+    lm = face_landmarks()
+    painted = plain.copy()
+    for eye in (lm[36:42], lm[42:48]):
+        x0, y0 = np.floor(eye.min(0)).astype(int) - 2
+        x1, y1 = np.ceil(eye.max(0)).astype(int) + 3
+        painted[y0:y1, x0:x1] = (painted[y0:y1, x0:x1] * np.array([1.0, 0.95, 0.6])).astype(np.uint8)
+    up, lo = mouth(30)
+    roi, op = opening_of(up, lo, plain.shape)
+    want, ex = bank.fill(plain, roi, op, up, lo, face_lm=lm)
+    given = bank.fill(painted, roi, op, up, lo, face_lm=lm, exemplar=ex, sclera=sclera_colour(plain, lm))[0]
+    read = bank.fill(painted, roi, op, up, lo, face_lm=lm, exemplar=ex)[0]
+    x0, y0, x1, y1 = roi
+    np.testing.assert_array_equal(given[y0:y1, x0:x1], want[y0:y1, x0:x1])
+    assert not np.array_equal(read[y0:y1, x0:x1], want[y0:y1, x0:x1])
+
+
+def _drawn() -> np.ndarray:
+    from _imgs import drawn_face
+
+    return drawn_face()

@@ -194,11 +194,14 @@ class MouthBank:
     def fill(self, pixels: np.ndarray, roi, opening: np.ndarray, upper: np.ndarray, lower: np.ndarray,
              *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
              own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None,
-             in_place: bool = False) -> tuple[np.ndarray, int]:
+             in_place: bool = False, sclera: np.ndarray | None = None) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
-        landmarks (the opening's size in eye distances joins the exemplar's choice); ``exemplar``: use this bank index.
+        landmarks (the opening's size in eye distances joins the exemplar's choice); ``sclera``: the
+        photo's eye whites (unit RGB (3,), :func:`~faceedit.stage.mouth.sclera_colour`) read before
+        any warp (a smile narrows the eyes and mixes lid into them; default: read from ``pixels``
+        at ``face_lm``); ``exemplar``: use this bank index.
         ``own_teeth``: the face's own upper teeth are already shown in the opening (carried with its
         upper lip): paint what lies below them in an open mouth (the cavity, a hint of the lower
         row), not a second row of upper teeth. ``teeth_cover`` (0..1): in a wide-open mouth, that
@@ -232,7 +235,9 @@ class MouthBank:
                                      SKIN_RING[1] * wd + 4, pixels.shape)
         off = np.array([wx0, wy0], np.float64)
         rings = ring_stats(rgb[wy0:wy1, wx0:wx1], up - off, lo - off)
-        rings["sclera"] = sclera_colour(pixels, face_lm) if face_lm is not None else None
+        if sclera is None and face_lm is not None:
+            sclera = sclera_colour(pixels, face_lm)
+        rings["sclera"] = None if sclera is None else np.asarray(sclera, np.float64)[:3]
         grey = pixels.ndim == 2 or looks_grey(rgb[wy0:wy1, wx0:wx1])
         rings["blur"] = photo_blur(rgb[wy0:wy1, wx0:wx1], poly - off)
 
@@ -485,8 +490,8 @@ class MouthBank:
         chromaticity ratio of the eye whites when both are known (``rings["sclera"]``, from the
         face's landmarks) and of the ring gains, geometrically weighted (``sclera_weight``);
         else of the ring gains alone, part-way (``ring_chroma_power``: skin chromaticity is
-        partly the person's); a channel ratio within ``chroma_dead_zone`` (log) of 1 is
-        taken as the person's, not the photo's, and the rest moves the channel, at most
+        partly the person's); a cast (the channel ratios' logs) shorter than ``chroma_dead_zone``
+        is taken as the person's, not the photo's, and the rest of its length moves the channels, at most
         ``chroma_limit`` from the luma gain (a wrong measurement cannot paint the teeth green). A
         smile's (``rings["cap"]``) teeth are no brighter than :func:`~faceedit.stage.teeth_look.teeth_cap`. The
         values are ``tn``'s (:class:`faceedit.stage.tuning.MouthTuning`)."""
@@ -508,9 +513,12 @@ class MouthBank:
             chroma = eyes**tn.sclera_weight * (g / gl) ** (1 - tn.sclera_weight)
         else:
             chroma = (g / gl) ** tn.ring_chroma_power
-        # a dead zone: differences the size of the person-to-person spread are not a cast
+        # a dead zone: differences the size of the person-to-person spread are not a cast; taken
+        # off the cast's length, not channel by channel (a warm cast's small drop in green kept,
+        # or the teeth turn yellow-green)
         lc = np.log(np.maximum(chroma, 1e-6))
-        chroma = np.exp(np.sign(lc) * np.maximum(np.abs(lc) - tn.chroma_dead_zone, 0.0))
+        size = float(np.linalg.norm(lc))
+        chroma = np.exp(lc * max(size - tn.chroma_dead_zone, 0.0) / max(size, 1e-9))
         chroma = np.clip(chroma, 1 - tn.chroma_limit, 1 + tn.chroma_limit)
         exposure = float(np.clip(exposure, tn.exposure_min, tn.exposure_max))
         if rings.get("cap") and sc_d is not None:

@@ -67,7 +67,7 @@ from faceedit.stage.lips import (
     upper_teeth_share,
     widen_interior,
 )
-from faceedit.stage.mouth import paint_seam
+from faceedit.stage.mouth import paint_seam, sclera_colour
 from faceedit.stage.moves import (
     TARGET_MOVES,
     close_eye,
@@ -342,12 +342,15 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     return r.pixels
 
 
-def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
+               whites: np.ndarray | None = None) -> np.ndarray:
     """The warped face's mouth: an opening painted from the mouth bank below the face's own
     teeth carried into it, the dark seam where lips that showed teeth close; the mouth drawn
     at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without
     a mouth bank the appearance maps draw the mouth. ``pixels`` are the warp's, the stage's own:
-    drawn over, not copied."""
+    drawn over, not copied. ``whites``: the eye whites' colour read on the photo before the warp
+    (:func:`faceedit.stage.mouth.sclera_colour`; the warp's smile narrows the eyes and mixes lid
+    into them), which the bank's teeth take their white balance and brightness cap from."""
     r = face.warped
     assert r is not None and face.goal is not None
     out, moved, scale = pixels, r.landmarks, r.scale
@@ -372,7 +375,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndar
         out, face.exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
                                        exemplar=face.carried_mouth, own_teeth=own,
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth,
-                                       in_place=True)
+                                       in_place=True, sclera=whites)
         face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
         q = face.request
         keeps = q.target == "keep" and not q.aus and q.like is None  # its expression, lips as they are
@@ -497,12 +500,13 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
         face.landmarks, face.sealed = close_lips(lm), True
         # a video track's own reference (the face's state plus a driver's change) carries that parting
         face.sealed_gap = lip_gap(lm) if face_in.like is not None else 0.0
+    whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes
     plan_move(stage, face)
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)
     choose_cuts(stage, face, out)
     out = warp(stage, face, out)
-    out = fill_mouth(stage, face, out)
+    out = fill_mouth(stage, face, out, whites)
     out = paint_appearance(stage, face, out)
     out = relight(stage, face, out)
     out = turn_head(stage, face, out)
