@@ -351,7 +351,8 @@ class MouthTuning:
     ring_chroma_power: float = 0.5
     #: The eye whites' weight in the white balance (geometric, against the rings').
     sclera_weight: float = 0.6
-    #: A channel ratio within this (log) of 1 is the person's, not the photo's.
+    #: A cast (the channel ratios' logs) shorter than this is the person's, not the photo's; the rest of
+    #: its length moves the channels.
     chroma_dead_zone: float = 0.05
     #: A channel moves at most this far from the luma gain.
     chroma_limit: float = 0.25
