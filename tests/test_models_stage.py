@@ -434,21 +434,23 @@ def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_sm
 
 
 def test_the_steps_run_in_order_give_the_photo_edit():
-    """The steps run one by one on a face give edit_photo's photo and record: plan_move fills
+    """The steps run one by one on a face (the eye whites read first) give edit_photo's photo and record: plan_move fills
     the plan, warp the warped face, fill_mouth the bank's exemplar where the mouth opens."""
     from faceedit.models.loading import load_model
     from faceedit.stage import records, steps
+    from faceedit.stage.mouth import sclera_colour
 
     st = load_model("stage").model
     img, lm = astronaut(), np.asarray(astronaut_face().landmarks, np.float64)
     want, done = st.edit_photo(img, [lm], EditRequest.of("surprised", 1.0, lighting="left"))
     edit = records.FaceEdit(st.request(EditRequest.of("surprised", 1.0, lighting="left")), lm)
+    whites = sclera_colour(img, edit.landmarks)  # the eye whites, read before the warp narrows the eyes
     steps.plan_move(st, edit)
     assert edit.goal is not None and edit.closing == 0.0 and edit.smile_taken > 0  # her smile goes
     steps.choose_cuts(st, edit, img)
     out = steps.warp(st, edit, img)
     assert edit.warped is not None and float(edit.warped.opening.max()) > 0  # the mouth opens
-    out = steps.fill_mouth(st, edit, out)
+    out = steps.fill_mouth(st, edit, out, whites)
     assert edit.exemplar is not None and edit.keep_out is not None
     out = steps.paint_appearance(st, edit, out)
     lit = steps.relight(st, edit, out)

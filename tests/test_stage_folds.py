@@ -376,7 +376,7 @@ def test_disgust_map_stays_off_the_raised_lip(stage, monkeypatch):
     from faceedit.stage.steps import raises_upper_lip
     from faceedit.stage.tuning import EditTuning
 
-    monkeypatch.setattr(steps, "fill_mouth", lambda stage, face, pixels: pixels)
+    monkeypatch.setattr(steps, "fill_mouth", lambda stage, face, pixels, whites=None: pixels)
 
     t = EditTuning()
     assert raises_upper_lip("disgusted", t) and not raises_upper_lip("angry", t) and not raises_upper_lip(None, t)
