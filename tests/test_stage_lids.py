@@ -10,6 +10,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 import pytest
+from _bench import load_bench
 from _imgs import astronaut, astronaut_face
 
 from faceedit.models.request import EditRequest
@@ -252,15 +253,7 @@ def _editor():
 
 
 def _bench_blink():
-    import importlib.util
-
-    from conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("bench_blink", ROOT / "bench" / "bench_blink.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_blink")
 
 
 def _read_again(img: np.ndarray, target: str = "keep", **controls: float) -> tuple[np.ndarray, np.ndarray]:

@@ -4,20 +4,15 @@ most 0.15 of the cheeks' (real open mouths in JAFFE and Yale: 0.05-0.12)."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
-from conftest import ROOT, SHARED_DATA
+from _bench import load_bench
+from conftest import SHARED_DATA
 from PIL import Image
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_mouth_luma", ROOT / "bench" / "bench_mouth_luma.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_mouth_luma")
 
 
 @pytest.fixture(scope="module")

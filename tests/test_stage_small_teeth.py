@@ -13,12 +13,11 @@ and blurred (bench/bench_small_teeth.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import cv2
 import numpy as np
 import pytest
-from conftest import ROOT, SHARED_DATA
+from _bench import load_bench
+from conftest import SHARED_DATA
 from PIL import Image
 
 #: The brightest teeth over eye whites of the real smiles shrunk (022 at eyes 25 px apart), and
@@ -30,11 +29,7 @@ _UP = 4
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_mouth_luma", ROOT / "bench" / "bench_mouth_luma.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_mouth_luma")
 
 
 @pytest.fixture(scope="module")
