@@ -10,7 +10,15 @@ upscaled 4x (the face is too small for it at its own pixels); the inner-lip poly
 (:func:`bench_mouth_luma.opening_mask`); teeth = its 75th-percentile luma, their colour the
 median of its brightest quarter; eye whites = :func:`faceedit.stage.mouth.sclera_colour`'s luma;
 yellowness 1 - blue / luma; colour the teeth's r, g, b over their luma; detail = the std of luma minus its Gaussian blur of 1 px inside
-the polygon. 014 smiles with closed lips: its real smile has no teeth to read. ``--out`` writes each face's mouth at 4x (nearest neighbour): neutral, edit, real.
+the polygon. The plate (a flat, bright row over the whole opening): side, corner = the teeth's luma
+(75th percentile) in the opening's columns 0.15-0.3 of the corner distance from its middle
+(the side teeth) and further out (the corners), over its middle fifth's; height = the bright part of the opening (luma over half-way
+from the lips' ring just outside it to the teeth) as a mean height over the corner distance;
+shade = the top row of the bright part (its upper 15 %) over the teeth (the upper lip's shadow
+on them); lower = the median luma of the lowest third of the middle columns (within 0.12 of the
+corner distance of the middle) over the teeth's (a plate reads about 1: its lower row as lit
+as its upper one). ``--photos`` reads the same of every face with an opening in other photos (the
+world photos' own smiles), as they are. 014 smiles with closed lips: its real smile has no teeth to read. ``--out`` writes each face's mouth at 4x (nearest neighbour): neutral, edit, real.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mouth_luma import opening_mask  # noqa: E402
 
 from faceedit.faces.landmarks import eye_distance  # noqa: E402
+from faceedit.stage.lips import MESH_INNER_UPPER  # noqa: E402
 from faceedit.stage.mouth import sclera_colour  # noqa: E402
 
 LUMA = np.array([0.299, 0.587, 0.114])
@@ -56,9 +65,47 @@ def teeth_reading(img: np.ndarray, face) -> dict | None:
     t75 = float(np.percentile(y[inside], 75))
     teeth = np.median(f[inside & (y >= t75)], 0)
     hp = y - cv2.GaussianBlur(y, (0, 0), 1.0)
-    return {"teeth": t75, "sclera": float(sc @ LUMA), "ratio": t75 / float(sc @ LUMA),
+    plate = plate_reading(y, inside, dense)
+    return {**plate, "teeth": t75, "sclera": float(sc @ LUMA), "ratio": t75 / float(sc @ LUMA),
             "yellow": 1 - teeth[2] / max(float(teeth @ LUMA), 1e-6), "sclera_yellow": 1 - sc[2] / max(float(sc @ LUMA), 1e-6),
             "detail": float(hp[inside].std()), "colour": teeth / max(float(teeth @ LUMA), 1e-6)}
+
+
+def plate_reading(y: np.ndarray, inside: np.ndarray, dense: np.ndarray) -> dict:
+    """falloff, height and shade (the module's docstring) of luma ``y`` over the opening ``inside``."""
+    d = np.asarray(dense, np.float64)[:, :2]
+    a, b = d[MESH_INNER_UPPER[0]], d[MESH_INNER_UPPER[-1]]
+    wd = max(float(np.linalg.norm(b - a)), 1.0)
+    ys, xs = np.nonzero(inside)
+    u = ((np.stack([xs, ys], 1) - a) @ (b - a)) / wd**2
+    v = y[ys, xs]
+    t75 = float(np.percentile(v, 75))
+    off = np.abs(u - 0.5)
+
+    def band(m):
+        return float(np.percentile(v[m], 75)) if m.sum() >= 3 else float("nan")
+
+    centre = band(off < 0.1)
+    ring = (cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & ~inside
+    lips = float(np.median(y[ring])) if ring.any() else 0.0
+    bright = v > lips + 0.5 * (t75 - lips)
+    height = float(bright.sum()) / wd / wd
+    by = ys[bright]
+    if bright.sum() >= 6:
+        top = np.zeros(bright.sum(), bool)
+        for x in np.unique(xs[bright]):  # each column's bright pixels' upper 15 %
+            col = xs[bright] == x
+            top[col] = by[col] <= by[col].min() + 0.15 * (by[col].max() - by[col].min() + 1)
+        shade = float(np.mean(v[bright][top])) / max(float(np.mean(v[bright])), 1e-6)
+    else:
+        shade = float("nan")
+    low = []
+    for x in np.unique(xs[off < 0.12]):  # the lowest third of each middle column
+        col = ys[xs == x]
+        if len(col) >= 3:
+            low += list(y[col[col >= col.min() + 2 * (col.max() - col.min()) / 3], x])
+    return {"lower": float(np.median(low)) / t75 if low else float("nan"), "side": band((off >= 0.15) & (off < 0.3)) / centre, "corner": band(off >= 0.3) / centre,
+            "height": height, "shade": shade}
 
 
 def _mouth(img, lm):
@@ -69,21 +116,44 @@ def _mouth(img, lm):
     return cv2.resize(crop, None, fx=UP, fy=UP, interpolation=cv2.INTER_NEAREST)
 
 
+def _photos(det, paths) -> int:
+    """The plate's reading of every face with an opening in ``paths``, as they are."""
+    print("| photo | face x | eyes px | side | corner | height | shade | lower |")
+    print("|---|---|---|---|---|---|---|---|")
+    for path in paths:
+        img = np.asarray(Image.open(path).convert("RGB"))
+        big = cv2.resize(img, None, fx=UP, fy=UP, interpolation=cv2.INTER_CUBIC)
+        for f in sorted(det.detect(big), key=lambda f: float(np.asarray(f.landmarks)[:, 0].mean())):
+            lm, dense = np.asarray(f.landmarks, np.float64) / UP, np.asarray(f.dense, np.float64)[:, :2] / UP
+            inside, _ = opening_mask(img.shape, dense)
+            if inside.sum() < 6:
+                continue
+            r = plate_reading(img.astype(np.float64) @ LUMA / 255, inside, dense)
+            print(f"| {path.name} | {lm[:, 0].mean():.0f} | {eye_distance(lm):.0f} | {r['side']:.2f} | {r['corner']:.2f} | "
+                  f"{r['height']:.3f} | {r['shade']:.2f} | {r['lower']:.2f} |", flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--faces", default="008:30,014:40,014:40:2.5,022:25,061:50,083:36")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--photos", type=Path, nargs="*", default=[])
     a = ap.parse_args(argv)
     from faceedit.api import Editor
     from faceedit.faces.detectors import get_detector
 
     det = get_detector("mediapipe")
+    if a.photos:
+        return _photos(det, a.photos)
     ed = Editor.from_pretrained("stage", device="cpu")
     if a.out:
         a.out.mkdir(parents=True, exist_ok=True)
-    print("| face | eyes px | blur | real teeth / eye whites | edit's | real yellow (eye whites') | edit's | real detail | edit's | real colour / luma | edit's |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| face | eyes px | blur | real teeth / eye whites | edit's | real yellow (eye whites') | edit's | real detail | edit's "
+          "| real colour / luma | edit's | real side | edit's | real corner | edit's | real height | edit's | real shade | edit's "
+          "| real lower | edit's |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in a.faces.split(","):
         name, eyes, *rest = spec.split(":")
         blur = float(rest[0]) if rest else 0.0
@@ -115,7 +185,9 @@ def main(argv=None) -> int:
         print(f"| {name} | {eyes} | {blur:g} | {cell(r, 'ratio')} | {cell(e, 'ratio')} | "
               f"{cell(r, 'yellow', '.3f')} ({cell(r, 'sclera_yellow', '.3f')}) | {cell(e, 'yellow', '.3f')} "
               f"({cell(e, 'sclera_yellow', '.3f')}) | {cell(r, 'detail', '.3f')} | {cell(e, 'detail', '.3f')} | "
-              f"{rgb(r)} | {rgb(e)} |", flush=True)
+              f"{rgb(r)} | {rgb(e)} | {cell(r, 'side')} | {cell(e, 'side')} | {cell(r, 'corner')} | {cell(e, 'corner')} | {cell(r, 'height', '.3f')} | "
+              f"{cell(e, 'height', '.3f')} | {cell(r, 'shade')} | {cell(e, 'shade')} | "
+              f"{cell(r, 'lower')} | {cell(e, 'lower')} |", flush=True)
     return 0
 
 

@@ -137,3 +137,62 @@ def _drawn() -> np.ndarray:
     from _imgs import drawn_face
 
     return drawn_face()
+
+
+def _lower_over_teeth(out, up, lo):
+    """The middle columns' (within 0.12 of the corner distance of the middle) lowest third's
+    median luma over the opening's 75th percentile: a plate reads about 1."""
+    from test_models_mouth import opening_of
+
+    roi, op = opening_of(up, lo, out.shape, pad=0)
+    x0, y0, x1, y1 = roi
+    y = out[y0:y1, x0:x1].astype(np.float64) @ _LUMA / 255
+    inside = op > 0.99
+    cx, w = (up[0, 0] + up[-1, 0]) / 2 - x0, up[-1, 0] - up[0, 0]
+    low = []
+    for x in range(int(cx - 0.12 * w), int(cx + 0.12 * w) + 1):
+        col = np.nonzero(inside[:, x])[0]
+        low += list(y[col[col >= col.min() + 2 * (col.max() - col.min()) / 3], x])
+    return float(np.median(low)) / float(np.percentile(y[inside], 75))
+
+
+def test_a_small_smile_s_lower_row_lies_in_shade_and_a_large_one_s_is_unchanged(monkeypatch):
+    """The bank's studio rows, both lit, filled into a small face's smile read as one flat plate
+    (the middle's lowest third as bright as the teeth); with the small face's shade
+    (:func:`faceedit.stage.teeth_look.small_teeth_shade`) the lower row is darker, as real smiles'
+    at that size (0.65-0.87 of their teeth on insightface's group_five, single_smile,
+    posed_laugh: bench/bench_small_teeth.py --photos). An opening 180 px wide is filled
+    byte for byte as without it."""
+    from test_models_mouth import face_landmarks, mouth, opening_of
+
+    from faceedit.stage import teeth_look
+    from faceedit.stage.mouth_bank import MouthBank
+
+    bank = MouthBank.load()
+    plain, lm = _drawn(), face_landmarks()
+
+    def fill(width, height):
+        up, lo = mouth(height, width=width)
+        roi, op = opening_of(up, lo, plain.shape)
+        return bank.fill(plain, roi, op, up, lo, face_lm=lm)[0], up, lo
+
+    small, up, lo = fill(40.0, 9.0)
+    large = fill(180.0, 36.0)[0]
+    monkeypatch.setattr(teeth_look, "SMALL_MOUTH_PX", (0.0, 1.0))  # the shade off
+    plate = fill(40.0, 9.0)[0]
+    np.testing.assert_array_equal(fill(180.0, 36.0)[0], large)
+    shaded, flat = _lower_over_teeth(small, up, lo), _lower_over_teeth(plate, up, lo)
+    assert shaded <= flat - 0.08, (shaded, flat)
+    assert shaded <= 0.9, shaded
+
+
+def test_the_small_face_shade_is_one_on_a_large_face_and_darkens_under_the_teeth():
+    from faceedit.stage.teeth_look import small_teeth_shade
+
+    t = np.linspace(0.0, 20.0, 41)
+    lip = np.array([0.6, 0.35, 0.35])
+    np.testing.assert_array_equal(small_teeth_shade(t, 120.0, np.full_like(t, 8.0), lip, 1.0), 1.0)
+    s = small_teeth_shade(t, 40.0, np.full_like(t, 8.0), lip, 1.0) @ _LUMA
+    assert s[0] < 0.8 and s[-1] < 0.8 and s[(t > 2.5) & (t < 3.5)].min() > 0.97  # the lip's shadow, the lower row
+    s3 = small_teeth_shade(t, 40.0, np.full_like(t, 8.0), lip, 1.0)
+    assert s3[-1, 0] > s3[-1, 1]  # the shade is warm, the lips' red

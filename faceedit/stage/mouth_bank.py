@@ -64,7 +64,7 @@ from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field,
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
-from faceedit.stage.teeth_look import incisal_edge, limit_chroma, photo_blur, teeth_cap
+from faceedit.stage.teeth_look import incisal_edge, limit_chroma, photo_blur, small_teeth_shade, teeth_cap
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.warp import ThinPlateSpline
 
@@ -351,6 +351,10 @@ class MouthBank:
             top = np.where(he_in > 6 * inset, 2 * inset / np.maximum(he_in, 1e-6), 0.0)
             bottom = np.where(he_in > 6 * inset, inset / np.maximum(he_in, 1e-6), 0.0)
             col = sample(pu + (top + v * (1 - top - bottom))[:, None] * (pl - pu))
+            # a small face: the upper lip's shadow and the lower row in shade, not a flat plate
+            lit = np.clip(float(self.desc("upper_depth")[e]) / np.maximum(he, 1e-6), 0.0, 1.0) * hd
+            col = col * small_teeth_shade(t, wd, lit, np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6),
+                                          tn.teeth_bounce).astype(col.dtype)
             shadow, corner = tn.lip_shadow, tn.corner_shadow
         else:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between

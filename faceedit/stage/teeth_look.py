@@ -4,8 +4,10 @@ soft photo, the bank's sharp studio teeth painted as they are read as a plate of
 even teeth. Here are the photo's own blur at its edges (:func:`edge_blur`, :func:`photo_blur`: the
 teeth are blurred by what it has beyond the fill's), the brightest the teeth are drawn beside the
 photo's eye whites and skin (:func:`teeth_cap`) and their chroma no stronger than the eye whites'
-(:func:`limit_chroma`). And where an open mouth's upper teeth end: an exemplar's own incisal
-edge (:func:`incisal_edge`).
+(:func:`limit_chroma`); down the opening of a small face, the upper lip's shadow on the teeth's
+top and the lower row in shade below the upper teeth (:func:`small_teeth_shade`: the
+exemplar's studio rows, both lit, read as one flat bright plate filling the opening). And where
+an open mouth's upper teeth end: an exemplar's own incisal edge (:func:`incisal_edge`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,56 @@ REBLUR_SIGMA = 1.0
 #: :func:`edge_blur` reads the edges among the strongest gradients: those over this percentile of
 #: the window's.
 EDGE_PERCENTILE = 90.0
+
+#: A smile's opening whose corners are at most this far apart (px) gets :func:`small_teeth_shade`
+#: whole, none from the second (the group photos' faces: 30-50 px; a 1350-px portrait's: about
+#: 250 px).
+SMALL_MOUTH_PX = (60.0, 100.0)
+#: On a small face the upper teeth are lit down to the exemplar's own upper teeth's share of
+#: its column, over at most this share of the corner distance: the bright band of real smiles
+#: at 35-45 px (insightface's group_five, single_smile) runs 0.10-0.12 of it down the middle,
+#: half of the opening.
+SMALL_TEETH_HEIGHT = 0.12
+#: ... below it the lower row and the dark behind it fall to this share of the teeth's luma
+#: (real smiles' centre columns there: 0.44-0.9 of the teeth's 75th percentile, most 0.7-0.8),
+#: over this share of the corner distance (a soft step, not a line).
+SMALL_LOWER_SHADE, SMALL_LOWER_SOFT = 0.72, 0.05
+#: The upper lip's shadow on the teeth's top: this much darker at the lip, falling over this
+#: many photo px (real smiles' first row under the lip: 0.4-0.7 of the teeth with the lip's
+#: pixel in it; the plate's 0.85-1.0).
+SMALL_LIP_SHADE, SMALL_LIP_REACH = 0.3, 1.0
+
+
+def small_weight(wd: float) -> float:
+    """How much of :func:`small_teeth_shade` an opening whose corners are ``wd`` px apart gets:
+    1 up to :data:`SMALL_MOUTH_PX`'s first, 0 from its second, smooth between."""
+    lo, hi = SMALL_MOUTH_PX
+    x = float(np.clip((hi - wd) / (hi - lo), 0.0, 1.0))
+    return x * x * (3.0 - 2.0 * x)
+
+
+def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarray, bounce: float) -> np.ndarray:
+    """(n, 3) what a small face's smile's pixels are multiplied by (1 where the face is large):
+    ``t`` px below the upper lip, in an opening whose corners are ``wd`` px apart, whose
+    exemplar's upper teeth reach ``teeth`` px down (its upper teeth's depth over its column's,
+    times the column's height here). The upper lip's shadow (:data:`SMALL_LIP_SHADE` over
+    :data:`SMALL_LIP_REACH` px) and, below the upper teeth (at most :data:`SMALL_TEETH_HEIGHT`
+    of ``wd`` down), the lower row in shade (:data:`SMALL_LOWER_SHADE`), both times
+    :func:`small_weight`; the shade warm, as an open mouth's teeth's: the lips' chromaticity
+    (``lip``, RGB) to ``bounce`` times its depth (a darkened white reads grey-green)."""
+    w = small_weight(wd)
+    t = np.asarray(t, np.float64)
+    if w <= 0.0:
+        return np.ones((len(t), 3))
+    edge = np.minimum(np.asarray(teeth, np.float64), SMALL_TEETH_HEIGHT * wd)
+    soft = max(SMALL_LOWER_SOFT * wd, 1.0)
+    x = np.clip((t - edge) / soft + 0.5, 0.0, 1.0)
+    lower = 1.0 - (1.0 - SMALL_LOWER_SHADE) * x * x * (3.0 - 2.0 * x)
+    lip_shadow = 1.0 - SMALL_LIP_SHADE * np.exp(-np.maximum(t, 0.0) / SMALL_LIP_REACH)
+    shade = 1.0 - w * (1.0 - lower * lip_shadow)
+    c = np.asarray(lip, np.float64)
+    c = np.maximum(c / max(float(c @ _LUMA), 1e-6), 1e-3)
+    return shade[:, None] * c[None, :] ** (bounce * (1.0 - shade))[:, None]
 
 
 def edge_blur(grey: np.ndarray, where: np.ndarray) -> float:
