@@ -26,7 +26,9 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    under the upper teeth, with a smooth random texture, and in tall openings a tongue low in
    it, dark at its back and lighter towards its front; so are lower openings under a relaxed
    upper lip (parted lips, no smile);
-4. a soft shadow under the upper lip and darker corners, the cavity lit just under the upper
+4. a soft shadow under the upper lip and darker corners (on a small face's smile, the lip's
+   shadow a photo pixel deep and the lower row in shade:
+   :func:`~faceedit.stage.teeth_look.small_teeth_shade`), the cavity lit just under the upper
    teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
    darkens into the interior, and the parted crease's dark line on the lips just outside the
    opening lifted to their colour; where the opening is a thin gap (under carried teeth, at
