@@ -145,9 +145,6 @@ def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, w
     op = np.asarray(opening, np.float32) > 0.5
     out = np.zeros(op.shape, np.float32)
     unit = float(pixel_max(pixels.dtype))
-    ring = np.asarray(lip, np.float64)
-    lip_l = max(float(ring @ _LUMA), 1e-3)
-    lip_c = max(float(ring.max() - ring.min()) / lip_l, 1e-3)
     d0, d1 = 1, max(3, round(0.02 * wd))
     for c in np.flatnonzero(op.any(0)):
         b = y0 + int(np.flatnonzero(op[:, c])[-1])
@@ -156,10 +153,7 @@ def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, w
         if px.size == 0:
             continue
         px = np.repeat(px[:, None], 3, 1) if px.ndim == 1 else px[:, :3]
-        rgb = np.median(px, 0)
-        luma = max(float(rgb @ _LUMA), 1e-3)
-        chroma = float(rgb.max() - rgb.min()) / luma
-        out[:, c] = float(smoothstep(1.1, 1.4, luma / lip_l) * (1.0 - smoothstep(0.5, 0.8, chroma / lip_c)))
+        out[:, c] = float(_teeth_like(np.median(px, 0), lip))
     return out * op
 
 def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip: np.ndarray,
@@ -219,6 +213,12 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     # blend turned from lit to dark between neighbours and left specks at the corners
     short = np.clip(gap / tuning.carried_short_column, 0.0, 1.0)
     a = float(amount) * (car > 0) * whole * smoothstep(0.0, 1.0, (above - band) / fade) * short
+    # the side teeth recede along the arch into the mouth's shadow, wholly at its corners
+    # (lit there, a smile's row ended in a light wedge)
+    span = np.flatnonzero((whole > 0).any(0))
+    u = (np.arange(whole.shape[1]) - span[0]) / max(float(span[-1] - span[0]), 1.0)
+    side = smoothstep(0.0, tuning.side_teeth_from, np.minimum(u, 1.0 - u))
+    a = np.maximum(a, float(amount) * (car > 0) * whole * (1.0 - side)[None, :])
     # the cavity's own tone: its darker third (the rims, lifted margins and the light under
     # the teeth the fill also drew are not the inside's)
     px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)
@@ -231,4 +231,115 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
         out[ys + y0, xs + x0, :3] = shaded
     else:
         out[ys + y0, xs + x0] = shaded
+    _cover_gums(out, (x0, y0), car, whole, gap, float(amount), tuning)
+    return out
+
+
+def _cover_gums(out: np.ndarray, origin, car: np.ndarray, whole: np.ndarray, gap: np.ndarray, amount: float,
+                tn: MouthTuning) -> None:
+    """Over each column of the carried row (``car`` > 0; ``whole``: it and the painted opening,
+    over a roi at ``origin`` = (x0, y0) of ``out``), the gums a smile bared above it covered by
+    the relaxed upper lip, in place: within ``g`` = ``carried_gum_reach`` of the mouth's width
+    (the opening's span of columns) above the opening's top (and the lip's share of its
+    anti-aliased top row), a pixel lighter than the target
+    (the lip's colour: the median of the column's pixels ``g`` to ``2 g`` above, smoothed over
+    ``2 g`` columns, darkened toward the row as the lips' rims are, ``rim_edge`` of it there)
+    is taken to it, ``amount`` of the way, less beyond half of ``g`` and in columns under
+    ``carried_short_column`` px (the corners). Pixels as dark as the target stay: a lip already
+    meeting the teeth is left as it is."""
+    x0, y0 = origin
+    on = whole > 0
+    cols = np.flatnonzero((car > 0).any(0))
+    span = np.flatnonzero(on.any(0))
+    if amount <= 0 or cols.size == 0 or tn.carried_gum_reach <= 0:
+        return
+    g = max(tn.carried_gum_reach * float(span[-1] - span[0] + 1), 1.0)
+    gi = int(np.ceil(g))
+    top = np.argmax(on[:, cols], 0)
+    short = np.clip(gap[top, cols] / tn.carried_short_column, 0.0, 1.0)
+    ty, tx = y0 + top, x0 + cols
+    unit = pixel_max(out.dtype)
+
+    def read(rows):  # unit RGB (k, n, 3) of the rows (k, n) above the columns, clipped to the photo
+        px = out[np.clip(rows, 0, out.shape[0] - 1), np.broadcast_to(tx, rows.shape)].astype(np.float64) / unit
+        return np.repeat(px[..., None], 3, -1) if px.ndim == 2 else px[..., :3]
+
+    lip = np.percentile(read(ty[None, :] - np.arange(gi, 2 * gi + 1)[:, None]), 33, axis=0)  # (n, 3)
+    pad = np.pad(lip, ((gi, gi), (0, 0)), mode="edge")
+    lip = np.median(np.lib.stride_tricks.sliding_window_view(pad, 2 * gi + 1, axis=0), -1)
+    d = np.arange(0, gi + 1)[:, None].astype(np.float64)  # px above the opening's top row
+    rows = ty[None, :] - d.astype(np.int64)
+    rgb = read(rows)
+    target = lip[None] * (tn.rim_edge + (1.0 - tn.rim_edge) * smoothstep(0.0, 1.0, d / g))[..., None]
+    lum, t_lum = rgb @ _LUMA, target @ _LUMA
+    # the top row's pixels are the opening's only in part (anti-aliased): their lip's share
+    share = np.ones(rows.shape)
+    share[0] = 1.0 - whole[top, cols]
+    w = (amount * short[None, :] * share * (1.0 - smoothstep(0.6 * g, g, d)) * (rows >= 0)
+         * np.clip(4.0 * (lum - t_lum) / np.maximum(t_lum, 1e-3), 0.0, 1.0))
+    if float(w.max()) <= 0:
+        return
+    new = from_unit(np.clip(rgb + w[..., None] * (target - rgb), 0.0, 1.0), out.dtype)
+    k = w > 0
+    if out.ndim == 3:
+        out[rows[k], np.broadcast_to(tx, rows.shape)[k], :3] = new[k]
+    else:
+        out[rows[k], np.broadcast_to(tx, rows.shape)[k]] = (new[k].astype(np.float64) @ _LUMA).round().astype(out.dtype)
+
+
+def _teeth_like(rgb: np.ndarray, lip: np.ndarray) -> np.ndarray:
+    """How surely each unit RGB pixel (..., 3) is teeth rather than lip (``lip``: the lips' ring
+    colour): lighter (1.1 to 1.4 times its luma) and greyer (chroma over luma from 0.8 down to 0.5
+    of the lips'), as :func:`teeth_below` reads a column."""
+    ring = np.asarray(lip, np.float64)
+    lip_l = max(float(ring @ _LUMA), 1e-3)
+    lip_c = max(float(ring.max() - ring.min()) / lip_l, 1e-3)
+    luma = np.maximum(rgb @ _LUMA, 1e-3)
+    chroma = (rgb.max(-1) - rgb.min(-1)) / luma
+    return smoothstep(1.1, 1.4, luma / lip_l) * (1.0 - smoothstep(0.5, 0.8, chroma / lip_c))
+
+
+def shade_below(pixels: np.ndarray, roi, opening: np.ndarray, wd: float, tn: MouthTuning, *,
+                in_place: bool = False) -> np.ndarray:
+    """The lower lip's inner margin under an open mouth into which a smile was carried, in the
+    lip's shade: under each column of ``opening`` (float over ``roi``), from 1 px to 2 % of
+    the corner distance ``wd`` below its lowest pixel (where :func:`teeth_below` reads) and
+    fading out over as much again, a pixel lighter than the target (the lip's colour, the
+    median of the column's pixels from twice to four times that reach below, at
+    ``carried_lower_teeth_luma`` of it 1 px below the opening rising to all of it at the
+    reach's end) is taken to it, more the lighter it is. What the smile carried down with
+    the lower lip lies there, its lower teeth's tips and a light line of lip: lit, a line
+    hard against the cavity; in the shade, the lower lip's rim (:func:`rims`) is drawn over
+    them (no longer read as teeth) and the edge falls off softly. A new array, or ``pixels``
+    written over with ``in_place`` (``pixels`` itself when nothing is lighter)."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    op = np.asarray(opening, np.float32) > 0.5
+    cols = np.flatnonzero(op.any(0))
+    if cols.size == 0:
+        return pixels
+    unit = float(pixel_max(pixels.dtype))
+    d1 = max(3, round(0.02 * wd))
+    bottom = y0 + (op.shape[0] - 1 - np.argmax(op[::-1, cols], 0))  # each column's lowest row
+    rows = bottom[None, :] + np.arange(1, 2 * d1 + 1)[:, None]  # (2 d1, n)
+    xs = np.broadcast_to(x0 + cols, rows.shape)
+    keep = rows < pixels.shape[0]
+    rows, xs = rows[keep], xs[keep]
+    reach = np.broadcast_to(np.arange(1, 2 * d1 + 1)[:, None], keep.shape)[keep]
+    below = np.clip(bottom[None, :] + np.arange(2 * d1 + 1, 4 * d1 + 1)[:, None], 0, pixels.shape[0] - 1)
+    under = pixels[below, np.broadcast_to(x0 + cols, below.shape)].astype(np.float64) / unit
+    under = np.median(np.repeat(under[..., None], 3, -1) if under.ndim == 2 else under[..., :3], 0)  # (n, 3)
+    tone = tn.carried_lower_teeth_luma + (1.0 - tn.carried_lower_teeth_luma) * smoothstep(1, 2 * d1, reach)
+    target = np.broadcast_to(under[None], keep.shape + (3,))[keep] * tone[:, None]
+    px = pixels[rows, xs].astype(np.float64) / unit
+    rgb = np.repeat(px[:, None], 3, 1) if px.ndim == 1 else px[:, :3]
+    luma, t_lum = rgb @ _LUMA, target @ _LUMA
+    w = np.clip(4.0 * (luma - t_lum) / np.maximum(t_lum, 1e-3), 0.0, 1.0) * (1.0 - smoothstep(d1, 2 * d1, reach))
+    if float(w.max()) <= 0:
+        return pixels
+    new = np.clip(rgb + w[:, None] * (target - rgb), 0, 1)
+    out = pixels if in_place else pixels.copy()
+    if pixels.ndim == 2:
+        out[rows, xs] = from_unit(new @ _LUMA, pixels.dtype)
+    else:
+        out[rows, xs, :3] = from_unit(new, pixels.dtype)
     return out

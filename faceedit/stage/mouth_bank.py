@@ -60,7 +60,8 @@ import numpy as np
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
-from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field, meet, rims, smoothstep, teeth_below
+from faceedit.stage.lip_rims import (column_gaps, lift_margin, lip_at, lip_field, meet, rims, shade_below,
+                                     smoothstep, teeth_below)
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
@@ -261,6 +262,9 @@ class MouthBank:
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
             rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
             out = lift_margin(out, *rings["lip_field"], in_place=True)  # ``out`` is this call's own
+            rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
+        if own_teeth and cover >= tuning.open_cover:  # a smile carried into a relaxed mouth: its lower edge in shade
+            out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
         teeth = teeth_below(out, (x0, y0, x1, y1), op, rings["lip"], wd)[ys, xs] if own_teeth else None
