@@ -1,6 +1,8 @@
 """The lips round an open mouth: their inner margins (the rims each lip rolls inward with),
 their local colour, the dark crease a parted pair of lips leaves lifted, and a thin gap painted
-as the lips meeting rather than as the cavity. :class:`faceedit.stage.mouth_bank.MouthBank` draws an
+as the lips meeting rather than as the cavity; a smile's own teeth carried into a mouth that
+opens without one, its gums covered and what it carried under the opening in the lower lip's
+shade. :class:`faceedit.stage.mouth_bank.MouthBank` draws an
 opening's inside and calls these at its edges."""
 
 from __future__ import annotations
@@ -190,9 +192,11 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     opening (``interior`` and the painted ``opening``) they stay as they are over
     ``carried_teeth_band`` of its height and blend over ``carried_teeth_fade`` more to the
     cavity's colour (the median of the darker third of the painted opening's inner pixels), ``amount`` (0..1) of
-    the way: a relaxed upper lip shows a band of teeth, darker toward the inside. Unchanged
-    where the painted opening has under 8 whole pixels. A new array, or ``pixels`` written
-    over with ``in_place``."""
+    the way: a relaxed upper lip shows a band of teeth, darker toward the inside. Along the
+    row the side teeth recede into the mouth's shadow, to the cavity's tone at the opening's
+    corners (from ``side_teeth_from`` of its width); the gums the smile bared above the row
+    are covered by the relaxed lip (:func:`_cover_gums`). Unchanged where the painted opening
+    has under 8 whole pixels. A new array, or ``pixels`` written over with ``in_place``."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     car = np.clip(np.asarray(interior, np.float32), 0.0, 1.0)
     op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
