@@ -248,9 +248,10 @@ def _cover_gums(out: np.ndarray, origin, car: np.ndarray, whole: np.ndarray, gap
     anti-aliased top row), a pixel lighter than the target
     (the lip's colour: the median of the column's pixels ``g`` to ``2 g`` above, smoothed over
     ``2 g`` columns, darkened toward the row as the lips' rims are, ``rim_edge`` of it there)
-    is taken to it, ``amount`` of the way, less beyond half of ``g`` and in columns under
-    ``carried_short_column`` px (the corners). Pixels as dark as the target stay: a lip already
-    meeting the teeth is left as it is."""
+    is taken to it, ``amount`` of the way, less beyond 0.6 of ``g``, only where the carried row
+    is the column's top, and less in columns under ``carried_short_column`` px (the corners)
+    and within ``2 g`` columns of where that ends. Pixels as dark as the target stay: a lip
+    already meeting the teeth is left as it is."""
     x0, y0 = origin
     on = whole > 0
     cols = np.flatnonzero((car > 0).any(0))
@@ -260,7 +261,12 @@ def _cover_gums(out: np.ndarray, origin, car: np.ndarray, whole: np.ndarray, gap
     g = max(tn.carried_gum_reach * float(span[-1] - span[0] + 1), 1.0)
     gi = int(np.ceil(g))
     top = np.argmax(on[:, cols], 0)
-    short = np.clip(gap[top, cols] / tn.carried_short_column, 0.0, 1.0)
+    # where the carried row is the column's top (not the painted cavity: no gums above it),
+    # fading over 2 g columns toward the row's ends (no edge where it ends)
+    at_top = np.clip(np.maximum(car[top, cols], car[np.minimum(top + 1, car.shape[0] - 1), cols]), 0.0, 1.0)
+    each = np.zeros(car.shape[1])
+    each[cols] = np.clip(gap[top, cols] / tn.carried_short_column, 0.0, 1.0) * at_top
+    short = np.minimum(each, np.convolve(each, np.ones(2 * gi + 1) / (2 * gi + 1), "same"))[cols]
     ty, tx = y0 + top, x0 + cols
     unit = pixel_max(out.dtype)
 
