@@ -66,7 +66,8 @@ def test_a_method_keeps_the_stage_s_open_mouth(method, name, target):
 def test_carried_teeth_show_as_a_band_darker_toward_the_inside():
     """lip_rims.shade_carried: a bright carried row over a painted dark cavity keeps its top
     under the upper lip, darkens down the column to the cavity's tone, and is left alone where
-    the edit lifts the lip as a smile does (amount 0)."""
+    the edit lifts the lip as a smile does (amount 0); above the row only the lip's margin
+    within the gums' reach changes, darkened (tests/test_stage_mouth_carried.py)."""
     from faceedit.stage.lip_rims import shade_carried
     from faceedit.stage.tuning import MouthTuning
 
@@ -84,7 +85,8 @@ def test_carried_teeth_show_as_a_band_darker_toward_the_inside():
     lit = int(tn.carried_teeth_band * 24)
     assert (col[:lit] == 230).all(), col  # the band under the lip is the teeth as they were
     assert (np.diff(col) <= 0).all() and col[-1] <= 40, col  # darker toward the inside, to the cavity
-    assert (out[22:] == pixels[22:]).all() and (out[:10] == pixels[:10]).all()  # only the carried row
+    assert (out[22:] == pixels[22:]).all() and (out[:8] == pixels[:8]).all()  # the row and the lip's margin
+    assert (out[8:10] <= pixels[8:10]).all()  # the gums' reach (0.08 of the 20 columns: 2 rows) only darkens
     assert (shade_carried(pixels, (0, 0, w, h), interior, opening, 0.0, tn) == pixels).all()
 
 

@@ -1,6 +1,8 @@
 """The lips round an open mouth: their inner margins (the rims each lip rolls inward with),
 their local colour, the dark crease a parted pair of lips leaves lifted, and a thin gap painted
-as the lips meeting rather than as the cavity. :class:`faceedit.stage.mouth_bank.MouthBank` draws an
+as the lips meeting rather than as the cavity; a smile's own teeth carried into a mouth that
+opens without one, its gums covered and what it carried under the opening in the lower lip's
+shade. :class:`faceedit.stage.mouth_bank.MouthBank` draws an
 opening's inside and calls these at its edges."""
 
 from __future__ import annotations
@@ -145,9 +147,6 @@ def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, w
     op = np.asarray(opening, np.float32) > 0.5
     out = np.zeros(op.shape, np.float32)
     unit = float(pixel_max(pixels.dtype))
-    ring = np.asarray(lip, np.float64)
-    lip_l = max(float(ring @ _LUMA), 1e-3)
-    lip_c = max(float(ring.max() - ring.min()) / lip_l, 1e-3)
     d0, d1 = 1, max(3, round(0.02 * wd))
     for c in np.flatnonzero(op.any(0)):
         b = y0 + int(np.flatnonzero(op[:, c])[-1])
@@ -156,10 +155,7 @@ def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, w
         if px.size == 0:
             continue
         px = np.repeat(px[:, None], 3, 1) if px.ndim == 1 else px[:, :3]
-        rgb = np.median(px, 0)
-        luma = max(float(rgb @ _LUMA), 1e-3)
-        chroma = float(rgb.max() - rgb.min()) / luma
-        out[:, c] = float(smoothstep(1.1, 1.4, luma / lip_l) * (1.0 - smoothstep(0.5, 0.8, chroma / lip_c)))
+        out[:, c] = float(_teeth_like(np.median(px, 0), lip))
     return out * op
 
 def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip: np.ndarray,
@@ -196,9 +192,11 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     opening (``interior`` and the painted ``opening``) they stay as they are over
     ``carried_teeth_band`` of its height and blend over ``carried_teeth_fade`` more to the
     cavity's colour (the median of the darker third of the painted opening's inner pixels), ``amount`` (0..1) of
-    the way: a relaxed upper lip shows a band of teeth, darker toward the inside. Unchanged
-    where the painted opening has under 8 whole pixels. A new array, or ``pixels`` written
-    over with ``in_place``."""
+    the way: a relaxed upper lip shows a band of teeth, darker toward the inside. Along the
+    row the side teeth recede into the mouth's shadow, to the cavity's tone at the opening's
+    corners (from ``side_teeth_from`` of its width); the gums the smile bared above the row
+    are covered by the relaxed lip (:func:`_cover_gums`). Unchanged where the painted opening
+    has under 8 whole pixels. A new array, or ``pixels`` written over with ``in_place``."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     car = np.clip(np.asarray(interior, np.float32), 0.0, 1.0)
     op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
@@ -219,6 +217,12 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     # blend turned from lit to dark between neighbours and left specks at the corners
     short = np.clip(gap / tuning.carried_short_column, 0.0, 1.0)
     a = float(amount) * (car > 0) * whole * smoothstep(0.0, 1.0, (above - band) / fade) * short
+    # the side teeth recede along the arch into the mouth's shadow, wholly at its corners
+    # (lit there, a smile's row ended in a light wedge)
+    span = np.flatnonzero((whole > 0).any(0))
+    u = (np.arange(whole.shape[1]) - span[0]) / max(float(span[-1] - span[0]), 1.0)
+    side = smoothstep(0.0, tuning.side_teeth_from, np.minimum(u, 1.0 - u))
+    a = np.maximum(a, float(amount) * (car > 0) * whole * (1.0 - side)[None, :])
     # the cavity's own tone: its darker third (the rims, lifted margins and the light under
     # the teeth the fill also drew are not the inside's)
     px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)
@@ -231,4 +235,121 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
         out[ys + y0, xs + x0, :3] = shaded
     else:
         out[ys + y0, xs + x0] = shaded
+    _cover_gums(out, (x0, y0), car, whole, gap, float(amount), tuning)
+    return out
+
+
+def _cover_gums(out: np.ndarray, origin, car: np.ndarray, whole: np.ndarray, gap: np.ndarray, amount: float,
+                tn: MouthTuning) -> None:
+    """Over each column of the carried row (``car`` > 0; ``whole``: it and the painted opening,
+    over a roi at ``origin`` = (x0, y0) of ``out``), the gums a smile bared above it covered by
+    the relaxed upper lip, in place: within ``g`` = ``carried_gum_reach`` of the mouth's width
+    (the opening's span of columns) above the opening's top (and the lip's share of its
+    anti-aliased top row), a pixel lighter than the target
+    (the lip's colour: the median of the column's pixels ``g`` to ``2 g`` above, smoothed over
+    ``2 g`` columns, darkened toward the row as the lips' rims are, ``rim_edge`` of it there)
+    is taken to it, ``amount`` of the way, less beyond 0.6 of ``g``, only where the carried row
+    is the column's top, and less in columns under ``carried_short_column`` px (the corners)
+    and within ``2 g`` columns of where that ends. Pixels as dark as the target stay: a lip
+    already meeting the teeth is left as it is."""
+    x0, y0 = origin
+    on = whole > 0
+    cols = np.flatnonzero((car > 0).any(0))
+    span = np.flatnonzero(on.any(0))
+    if amount <= 0 or cols.size == 0 or tn.carried_gum_reach <= 0:
+        return
+    g = max(tn.carried_gum_reach * float(span[-1] - span[0] + 1), 1.0)
+    gi = int(np.ceil(g))
+    top = np.argmax(on[:, cols], 0)
+    # where the carried row is the column's top (not the painted cavity: no gums above it),
+    # fading over 2 g columns toward the row's ends (no edge where it ends)
+    at_top = np.clip(np.maximum(car[top, cols], car[np.minimum(top + 1, car.shape[0] - 1), cols]), 0.0, 1.0)
+    each = np.zeros(car.shape[1])
+    each[cols] = np.clip(gap[top, cols] / tn.carried_short_column, 0.0, 1.0) * at_top
+    short = np.minimum(each, np.convolve(each, np.ones(2 * gi + 1) / (2 * gi + 1), "same"))[cols]
+    ty, tx = y0 + top, x0 + cols
+    unit = pixel_max(out.dtype)
+
+    def read(rows):  # unit RGB (k, n, 3) of the rows (k, n) above the columns, clipped to the photo
+        px = out[np.clip(rows, 0, out.shape[0] - 1), np.broadcast_to(tx, rows.shape)].astype(np.float64) / unit
+        return np.repeat(px[..., None], 3, -1) if px.ndim == 2 else px[..., :3]
+
+    lip = np.percentile(read(ty[None, :] - np.arange(gi, 2 * gi + 1)[:, None]), 33, axis=0)  # (n, 3)
+    pad = np.pad(lip, ((gi, gi), (0, 0)), mode="edge")
+    lip = np.median(np.lib.stride_tricks.sliding_window_view(pad, 2 * gi + 1, axis=0), -1)
+    d = np.arange(0, gi + 1)[:, None].astype(np.float64)  # px above the opening's top row
+    rows = ty[None, :] - d.astype(np.int64)
+    rgb = read(rows)
+    target = lip[None] * (tn.rim_edge + (1.0 - tn.rim_edge) * smoothstep(0.0, 1.0, d / g))[..., None]
+    lum, t_lum = rgb @ _LUMA, target @ _LUMA
+    # the top row's pixels are the opening's only in part (anti-aliased): their lip's share
+    share = np.ones(rows.shape)
+    share[0] = 1.0 - whole[top, cols]
+    w = (amount * short[None, :] * share * (1.0 - smoothstep(0.6 * g, g, d)) * (rows >= 0)
+         * np.clip(4.0 * (lum - t_lum) / np.maximum(t_lum, 1e-3), 0.0, 1.0))
+    if float(w.max()) <= 0:
+        return
+    new = from_unit(np.clip(rgb + w[..., None] * (target - rgb), 0.0, 1.0), out.dtype)
+    k = w > 0
+    if out.ndim == 3:
+        out[rows[k], np.broadcast_to(tx, rows.shape)[k], :3] = new[k]
+    else:
+        out[rows[k], np.broadcast_to(tx, rows.shape)[k]] = (new[k].astype(np.float64) @ _LUMA).round().astype(out.dtype)
+
+
+def _teeth_like(rgb: np.ndarray, lip: np.ndarray) -> np.ndarray:
+    """How surely each unit RGB pixel (..., 3) is teeth rather than lip (``lip``: the lips' ring
+    colour): lighter (1.1 to 1.4 times its luma) and greyer (chroma over luma from 0.8 down to 0.5
+    of the lips'), as :func:`teeth_below` reads a column."""
+    ring = np.asarray(lip, np.float64)
+    lip_l = max(float(ring @ _LUMA), 1e-3)
+    lip_c = max(float(ring.max() - ring.min()) / lip_l, 1e-3)
+    luma = np.maximum(rgb @ _LUMA, 1e-3)
+    chroma = (rgb.max(-1) - rgb.min(-1)) / luma
+    return smoothstep(1.1, 1.4, luma / lip_l) * (1.0 - smoothstep(0.5, 0.8, chroma / lip_c))
+
+
+def shade_below(pixels: np.ndarray, roi, opening: np.ndarray, wd: float, tn: MouthTuning, *,
+                in_place: bool = False) -> np.ndarray:
+    """The lower lip's inner margin under an open mouth into which a smile was carried, in the
+    lip's shade: under each column of ``opening`` (float over ``roi``), from 1 px to 2 % of
+    the corner distance ``wd`` below its lowest pixel (where :func:`teeth_below` reads) and
+    fading out over as much again, a pixel lighter than the target (the lip's colour, the
+    median of the column's pixels from twice to four times that reach below, at
+    ``carried_lower_teeth_luma`` of it 1 px below the opening rising to all of it at the
+    reach's end) is taken to it, more the lighter it is. What the smile carried down with
+    the lower lip lies there, its lower teeth's tips and a light line of lip: lit, a line
+    hard against the cavity; in the shade, the lower lip's rim (:func:`rims`) is drawn over
+    them (no longer read as teeth) and the edge falls off softly. A new array, or ``pixels``
+    written over with ``in_place`` (``pixels`` itself when nothing is lighter)."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    op = np.asarray(opening, np.float32) > 0.5
+    cols = np.flatnonzero(op.any(0))
+    if cols.size == 0:
+        return pixels
+    unit = float(pixel_max(pixels.dtype))
+    d1 = max(3, round(0.02 * wd))
+    bottom = y0 + (op.shape[0] - 1 - np.argmax(op[::-1, cols], 0))  # each column's lowest row
+    rows = bottom[None, :] + np.arange(1, 2 * d1 + 1)[:, None]  # (2 d1, n)
+    xs = np.broadcast_to(x0 + cols, rows.shape)
+    keep = rows < pixels.shape[0]
+    rows, xs = rows[keep], xs[keep]
+    reach = np.broadcast_to(np.arange(1, 2 * d1 + 1)[:, None], keep.shape)[keep]
+    below = np.clip(bottom[None, :] + np.arange(2 * d1 + 1, 4 * d1 + 1)[:, None], 0, pixels.shape[0] - 1)
+    under = pixels[below, np.broadcast_to(x0 + cols, below.shape)].astype(np.float64) / unit
+    under = np.median(np.repeat(under[..., None], 3, -1) if under.ndim == 2 else under[..., :3], 0)  # (n, 3)
+    tone = tn.carried_lower_teeth_luma + (1.0 - tn.carried_lower_teeth_luma) * smoothstep(1, 2 * d1, reach)
+    target = np.broadcast_to(under[None], keep.shape + (3,))[keep] * tone[:, None]
+    px = pixels[rows, xs].astype(np.float64) / unit
+    rgb = np.repeat(px[:, None], 3, 1) if px.ndim == 1 else px[:, :3]
+    luma, t_lum = rgb @ _LUMA, target @ _LUMA
+    w = np.clip(4.0 * (luma - t_lum) / np.maximum(t_lum, 1e-3), 0.0, 1.0) * (1.0 - smoothstep(d1, 2 * d1, reach))
+    if float(w.max()) <= 0:
+        return pixels
+    new = np.clip(rgb + w[:, None] * (target - rgb), 0, 1)
+    out = pixels if in_place else pixels.copy()
+    if pixels.ndim == 2:
+        out[rows, xs] = from_unit(new @ _LUMA, pixels.dtype)
+    else:
+        out[rows, xs, :3] = from_unit(new, pixels.dtype)
     return out

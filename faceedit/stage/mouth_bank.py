@@ -31,9 +31,10 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    :func:`~faceedit.stage.teeth_look.small_teeth_shade`), the cavity lit just under the upper
    teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
    darkens into the interior, and the parted crease's dark line on the lips just outside the
-   opening lifted to their colour; where the opening is a thin gap (under carried teeth, at
-   its corners) the lips meeting in the closed lips' shade, not the cavity (these edges:
-   :mod:`faceedit.stage.lip_rims`);
+   opening lifted to their colour, and under a relaxed mouth into which a smile was carried
+   the lower lip's inner margin (the smile's lower teeth's tips) in its shade; where the
+   opening is a thin gap (under carried teeth, at its corners) the lips meeting in the closed
+   lips' shade, not the cavity (these edges: :mod:`faceedit.stage.lip_rims`);
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; a smile's teeth no brighter than real teeth beside the photo's eye whites
@@ -45,7 +46,8 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    from inside (``edge_focus`` px) as the lips' edges are.
 
 Only pixels where ``opening > 0`` change, and around an open mouth the lips' edge within
-``rim_outside`` of it (lifted where darker than the lips); the result in the opening is
+``rim_outside`` of it (lifted where darker than the lips) and, under the face's own teeth and
+a relaxed lip, the lower lip's margin just under it (shaded where lighter); the result in the opening is
 ``photo * (1 - opening) + fill * opening``. Greyscale photos stay grey; uint8 and uint16 both work; the same inputs give the same
 output (the grain is seeded by the inputs).
 """
@@ -62,7 +64,17 @@ import numpy as np
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
-from faceedit.stage.lip_rims import column_gaps, lift_margin, lip_at, lip_field, meet, rims, smoothstep, teeth_below
+from faceedit.stage.lip_rims import (
+    column_gaps,
+    lift_margin,
+    lip_at,
+    lip_field,
+    meet,
+    rims,
+    shade_below,
+    smoothstep,
+    teeth_below,
+)
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
@@ -213,7 +225,9 @@ class MouthBank:
         ``tuning``: how the interior is chosen and drawn (:class:`faceedit.stage.tuning.MouthTuning`;
         default its defaults). Returns (pixels, exemplar index). Pixels where ``opening == 0`` are
         left as they were, but for an open mouth's lips within ``rim_outside`` of the opening,
-        lifted where darker than the lips (:func:`faceedit.stage.lip_rims.lift_margin`). The
+        lifted where darker than the lips (:func:`faceedit.stage.lip_rims.lift_margin`), and with
+        ``own_teeth`` and ``teeth_cover`` from ``open_cover`` the lower lip's margin under it,
+        shaded where lighter (:func:`faceedit.stage.lip_rims.shade_below`). The
         pixels returned are a new array, or ``pixels`` written over with ``in_place`` (a
         buffer the caller owns)."""
         tuning = tuning if tuning is not None else MouthTuning()
@@ -263,6 +277,8 @@ class MouthBank:
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
             rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
             out = lift_margin(out, *rings["lip_field"], in_place=True)  # ``out`` is this call's own
+            if own_teeth and cover >= tuning.open_cover:  # a smile carried into a relaxed mouth
+                out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
         teeth = teeth_below(out, (x0, y0, x1, y1), op, rings["lip"], wd)[ys, xs] if own_teeth else None

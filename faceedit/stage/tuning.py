@@ -290,6 +290,15 @@ class MouthTuning:
     #: blend turned from lit to dark between neighbouring pixels (specks: the astronaut at 2.5x,
     #: purse and woo).
     carried_short_column: float = 6.0
+    #: Above the carried row, within this (inner-corner distances) of the opening's top, a
+    #: relaxed upper lip covers the gums a smile bared: pixels there lighter than the lip's
+    #: colour (read as far again above) darkened to it, in the rims' shade (``rim_edge`` at
+    #: the row, none at this reach) ...
+    carried_gum_reach: float = 0.08
+    #: ... and what a smile carried down under the opening (its lower teeth's tips) lies in the
+    #: lower lip's shade: no lighter than this share of the lip's luma below it
+    #: (:func:`faceedit.stage.lip_rims.shade_below`).
+    carried_lower_teeth_luma: float = 0.8
     #: The cavity's log-luma texture, coarse to fine.
     cavity_texture: tuple[TextureOctave, ...] = (TextureOctave(4, 6, 0.3), TextureOctave(8, 14, 0.18),
                                                  TextureOctave(16, 32, 0.1))

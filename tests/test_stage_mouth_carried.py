@@ -1,0 +1,120 @@
+"""A smile's own teeth carried into a mouth that opens without a smile (surprise, fear): the
+gums it bared covered by the relaxed upper lip, the side teeth in the mouth's shadow, and what it
+carried down under the opening in the lower lip's shade (faceedit.stage.lip_rims.shade_carried,
+shade_below, and the mouth bank's fill that calls the latter), on drawn pixels."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from _imgs import drawn_face
+
+from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.cut_curves import opening_polygon
+from faceedit.stage.lip_rims import shade_below, shade_carried
+from faceedit.stage.tuning import MouthTuning
+
+LUMA = np.asarray(LUMA_WEIGHTS)
+LIP = (110, 70, 90)  # a dark lip
+GUM = (205, 140, 150)  # light pink gums
+TEETH = (230, 228, 222)
+
+
+def lum(a):
+    return np.asarray(a, np.float64) @ LUMA
+
+
+def carried_mouth(gum_rows: int = 3):
+    """(pixels, interior, opening): a lip all round, a 60-column carried row of teeth 8 rows
+    high at rows 20-27 under ``gum_rows`` rows of gums, a dark cavity at rows 28-43."""
+    pixels = np.empty((60, 80, 3), np.uint8)
+    pixels[:] = LIP
+    interior = np.zeros((60, 80), np.float32)
+    opening = np.zeros((60, 80), np.float32)
+    interior[20:28, 10:70] = 1.0
+    opening[28:44, 10:70] = 1.0
+    pixels[20 - gum_rows:20, 10:70] = GUM
+    pixels[20:28, 10:70] = TEETH
+    pixels[28:44, 10:70] = 8
+    return pixels, interior, opening
+
+
+def test_a_relaxed_lip_covers_the_gums_over_a_carried_row():
+    """The band of gums over the row takes the lip's colour, in the rims' shade at the row
+    (no lighter than the lip, its chroma the lip's); the lip beyond the gums' reach (0.08 of
+    60 columns: 5 rows) is untouched; a smile's edit (amount 0) leaves the gums bared."""
+    tn = MouthTuning()
+    pixels, interior, opening = carried_mouth()
+    out = shade_carried(pixels, (0, 0, 80, 60), interior, opening, 1.0, tn)
+    gums = out[17:20, 20:60].reshape(-1, 3).astype(np.float64)
+    assert lum(gums).max() <= lum(LIP) + 1, lum(gums).max()
+    assert lum(gums).mean() < 0.9 * lum(LIP)  # the lip's inner margin is in shade
+    r_g = (gums[:, 0] / gums[:, 1]).mean()
+    assert abs(r_g - LIP[0] / LIP[1]) < 0.1, r_g  # the lip's colour, not the gums' (205/140)
+    assert (out[:14] == pixels[:14]).all()
+    assert (shade_carried(pixels, (0, 0, 80, 60), interior, opening, 0.0, tn) == pixels).all()
+
+
+def test_a_carried_row_s_side_teeth_recede_into_the_mouth_s_shadow():
+    """Along the row, the teeth near the corners darken toward the cavity (a lit end was a light
+    wedge at the corner); at the middle the band under the lip stays as it was."""
+    tn = MouthTuning()
+    pixels, interior, opening = carried_mouth(0)
+    out = shade_carried(pixels, (0, 0, 80, 60), interior, opening, 1.0, tn)
+    top = lum(out[20, 10:70])  # the row's lit top, corner to corner
+    assert top[30] == lum(TEETH).round(0) or abs(top[30] - lum(TEETH)) < 1
+    assert top[1] < 0.2 * lum(TEETH) and top[-2] < 0.2 * lum(TEETH), (top[1], top[-2])
+    half = top[:30]
+    assert (np.diff(half) >= -1).all(), half  # lighter toward the middle
+
+
+def test_the_line_a_smile_carried_under_an_open_mouth_lies_in_the_lip_s_shade():
+    """shade_below: a light line (the smile's lower teeth's tips) 2 px under each column of the
+    opening is darkened below the lip's luma under it, its first row to the shade's share
+    (carried_lower_teeth_luma); the lip further down, and the opening, are untouched."""
+    tn = MouthTuning()
+    img = np.empty((60, 100, 3), np.uint8)
+    img[:] = (190, 120, 125)  # a light lower lip
+    img[20:30, 20:80] = 10
+    img[30:32, 20:80] = TEETH
+    op = np.zeros((40, 80), np.float32)
+    op[10:20, 10:70] = 1.0  # roi (10, 10, 90, 50): rows 20-29 of the photo
+    wd = 60.0  # d1 = 3 px: rows 30-32 in full, fading out by row 35
+    out = shade_below(img, (10, 10, 90, 50), op, wd, tn)
+    lip_l = lum((190, 120, 125))
+    assert lum(out[30, 25:75]).max() <= tn.carried_lower_teeth_luma * lip_l + 1
+    assert lum(out[31, 25:75]).max() < lip_l
+    assert (out[36:] == img[36:]).all() and (out[:30] == img[:30]).all()
+    assert (out[:, :20] == img[:, :20]).all()  # only under the opening's columns
+
+
+def test_a_relaxed_mouth_from_a_smile_falls_off_softly_into_the_lower_lip():
+    """Through the mouth bank: with the face's own upper teeth shown and a relaxed lip (teeth_cover
+    0.4, surprise), a light line under the opening no longer stands between the cavity and the
+    lower lip (every row from the cavity down no lighter than the lip below); with a smile's
+    lifted lip (teeth_cover 0) the bank leaves it as the photo has it."""
+    from faceedit.stage.mouth_bank import MouthBank
+
+    bank = MouthBank.load()
+    img = drawn_face()
+    t = np.linspace(0.0, 1.0, 15)
+    up = np.c_[150 + 180 * t, 200 - 4.5 * np.sin(np.pi * t)]
+    lo = np.c_[150 + 180 * t, 200 + 25.5 * np.sin(np.pi * t)]
+    poly = opening_polygon(up, lo)
+    x0, y0 = np.floor(poly.min(0)).astype(int) - 4
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + 5
+    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(m, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+    op = m.astype(np.float32) / 255.0
+    bottom = (np.arange(op.shape[0])[:, None] * (op > 0.5)).max(0)
+    line = img.copy()
+    for c in np.flatnonzero(bottom):
+        line[y0 + bottom[c] + 1:y0 + bottom[c] + 3, x0 + c] = TEETH
+    roi = (x0, y0, x1, y1)
+    relaxed, e = bank.fill(line, roi, op, up, lo, own_teeth=True, teeth_cover=0.4)
+    smile, _ = bank.fill(line, roi, op, up, lo, own_teeth=True, teeth_cover=0.0, exemplar=e)
+    lip_below = np.median([lum(img[y0 + bottom[c] + 8, x0 + c]) for c in range(220 - x0, 261 - x0)])
+    for c in range(220 - x0, 261 - x0, 5):  # the middle of the mouth
+        col = lum(relaxed[y0 + bottom[c] - 3:y0 + bottom[c] + 4, x0 + c])
+        assert col.max() <= lip_below + 2, (c, col, lip_below)
+        assert lum(smile[y0 + bottom[c] + 2, x0 + c]) > lip_below + 20  # the smile's line kept
