@@ -106,6 +106,10 @@ class _SplineBank:
 
     def __init__(self, centres: np.ndarray, nodes: np.ndarray, where: np.ndarray | None = None,
                  like: _SplineBank | None = None):
+        self.c0: np.ndarray
+        self.s: float
+        self.p: np.ndarray
+        self.kcc: np.ndarray
         if like is not None:  # a bank with the same centres: its frame and centre kernel
             self.c0, self.s, self.p, self.kcc = like.c0, like.s, like.p, like.kcc
         else:

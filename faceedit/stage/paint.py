@@ -242,13 +242,13 @@ def _ycc_map(levels: np.ndarray, g: np.ndarray, b: np.ndarray, ws: np.ndarray) -
     biases in unit levels) applied ``ws`` ((h, w)) of the way: ``ycc * (1 + (g - 1) ws) + b ws``, back to RGB (as
     :func:`_luma_map`, on whole arrays of one shape)."""
     unit = np.float32(pixel_max(levels.dtype))
-    ycc = cv2.transform(levels.astype(np.float32), _RGB_TO_YCC32)
+    ycc: np.ndarray = cv2.transform(levels.astype(np.float32), _RGB_TO_YCC32)
     ws3 = cv2.merge([ws, ws, ws])
     k = g - np.float32(1.0)
     k *= ws3
     k += np.float32(1.0)
     ycc *= k
-    bias = b * ws3
+    bias: np.ndarray = b * ws3
     bias *= unit
     ycc += bias
     return _to_levels(cv2.transform(ycc, _YCC_TO_RGB32), levels.dtype)
