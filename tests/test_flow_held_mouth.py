@@ -21,7 +21,8 @@ def test_the_held_weight_is_whole_over_the_region_and_nil_beyond_twice_its_reach
     cov[9, 10:90] = 0.5  # an anti-aliased edge
     box, w = held_weight((200, 300), ((100, 80, 200, 120), cov))
     x0, y0, x1, y1 = box
-    assert w.shape == (y1 - y0, x1 - x0) and x0 < 100 and y0 < 80 and x1 > 200 and y1 > 120
+    # the box is the region's own (its non-zero rows and columns, 110..190 x 89..110) grown
+    assert w.shape == (y1 - y0, x1 - x0) and 100 <= x0 < 110 and 80 <= y0 < 89 and 190 < x1 <= 200 and 110 < y1 <= 120
     inside = w[80 - y0 + 10:80 - y0 + 30, 100 - x0 + 10:100 - x0 + 90]
     assert inside.min() == 1.0
     r = round(0.03 * 80)  # grow: a share of the region's width (80 columns)

@@ -160,17 +160,43 @@ def held_weight(shape: tuple[int, ...], invented: tuple[tuple[int, int, int, int
     h, wd = int(shape[0]), int(shape[1])
     cov = np.clip(np.asarray(cov, np.float32), 0.0, 1.0)  # the part on the photo:
     cov = cov[max(-y0, 0):cov.shape[0] - max(y1 - h, 0), max(-x0, 0):cov.shape[1] - max(x1 - wd, 0)]
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, wd), min(y1, h)
+    x0, y0 = max(x0, 0), max(y0, 0)
     cols = np.nonzero(cov.max(0) > 0)[0] if cov.size else np.zeros(0, np.int64)
     if len(cols) == 0:
         return None
     r = max(1, int(round(grow * (cols[-1] - cols[0] + 1))))
+    # only the region's own rows and columns (an invented mouth's coverage comes over the whole
+    # face's box, nearly all 0): the weight beyond them, after the dilation and the blur
+    # (reaching 3r), is 0 within the 4r margin as over the whole box
+    rows = np.nonzero(cov.max(1) > 0)[0]
+    cov = cov[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    x0, y0 = x0 + int(cols[0]), y0 + int(rows[0])
+    x1, y1 = min(x0 + cov.shape[1], wd), min(y0 + cov.shape[0], h)
     bx0, by0, bx1, by1 = max(x0 - 4 * r, 0), max(y0 - 4 * r, 0), min(x1 + 4 * r, wd), min(y1 + 4 * r, h)
     w = np.zeros((by1 - by0, bx1 - bx0), np.float32)
     w[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = cov
     grown = cv2.dilate(w, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     soft = cv2.GaussianBlur(grown, (0, 0), r / 2.0)
     return (bx0, by0, bx1, by1), np.maximum(soft, w).clip(0.0, 1.0)
+
+
+def _changed_footprint(src: np.ndarray, img_to_src: np.ndarray, box: tuple[int, int, int, int]
+                       ) -> tuple[int, int, int, int]:
+    """``box`` (x0, y0, x1, y1) cut to the image pixels whose bicubic sample of ``src`` (a change
+    warped by ``img_to_src``, 3x3 image -> src) can be non-zero: those within reach of its
+    non-zero pixels (the face mask's, not the whole crop's). Elsewhere the sample is exactly 0
+    and the photo's own pixels stay."""
+    nz = src != 0 if src.ndim == 2 else (src != 0).any(2)
+    rows, cols = np.nonzero(nz.any(1))[0], np.nonzero(nz.any(0))[0]
+    if len(rows) == 0:
+        return box[0], box[1], box[0], box[1]
+    # the cubic kernel reads 2 src pixels either side (and 1 more for the rounding of positions)
+    s0, s1 = (cols[0] - 3.0, rows[0] - 3.0), (cols[-1] + 3.0, rows[-1] + 3.0)
+    corners = np.array([[s0[0], s0[1], 1], [s1[0], s0[1], 1], [s1[0], s1[1], 1], [s0[0], s1[1], 1]], np.float64)
+    img = corners @ np.linalg.inv(img_to_src).T
+    x0, y0, x1, y1 = box
+    return (max(x0, min(x1, int(np.floor(img[:, 0].min())) - 1)), max(y0, min(y1, int(np.floor(img[:, 1].min())) - 1)),
+            min(x1, max(x0, int(np.ceil(img[:, 0].max())) + 2)), min(y1, max(y0, int(np.ceil(img[:, 1].max())) + 2)))
 
 
 def paste_back(
@@ -280,6 +306,8 @@ def paste_back(
         to_src = resize_affine(n / size, n / size)
     img_to_src = to_src @ to_3x3(m)
     x0, y0, x1, y1 = crop_footprint(m, size, pixels.shape, margin=2.0)
+    if not ratio:  # (a zero log-factor is still a round trip through Y, Cb, Cr)
+        x0, y0, x1, y1 = _changed_footprint(src, img_to_src, (x0, y0, x1, y1))
     changed = False
     for by in range(y0, y1, PASTE_BAND_ROWS):
         by1 = min(by + PASTE_BAND_ROWS, y1)

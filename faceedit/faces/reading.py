@@ -167,16 +167,25 @@ def _eye_dark(g: np.ndarray, lm: np.ndarray, eye: float) -> float:
     for eye_idx, brow_idx in ((L_EYE, L_BROW), (R_EYE, R_BROW)):
         pts = lm[eye_idx]
         top = pts[[1, 2]]  # the upper lid's two points (37, 38 / 43, 44)
-        brow = lm[brow_idx][1:4]
-        lid = _poly_mask(g.shape, np.concatenate([pts[[0, 1, 2, 3]], brow[::-1]]))
-        lid &= ~_poly_mask(g.shape, pts)
-        below = pts[[3, 4, 5, 0]] + [0.0, 0.25 * eye]
-        cheek = _poly_mask(g.shape, np.concatenate([pts[[0, 5, 4, 3]], below[[0]] + [0.0, 0.2 * eye], below[[3]]
-                                                    + [0.0, 0.2 * eye]]))
-        cheek &= ~_poly_mask(g.shape, pts)
-        if lid.sum() < 3 or cheek.sum() < 3 or not np.isfinite(top).all():
+        if not np.isfinite(top).all():
             continue
-        ratios.append(1.0 - float(np.median(g[lid])) / max(float(np.median(g[cheek])), 1.0))
+        brow = lm[brow_idx][1:4]
+        below = pts[[3, 4, 5, 0]] + [0.0, 0.25 * eye]
+        lid_poly = np.concatenate([pts[[0, 1, 2, 3]], brow[::-1]])
+        cheek_poly = np.concatenate([pts[[0, 5, 4, 3]], below[[0]] + [0.0, 0.2 * eye], below[[3]] + [0.0, 0.2 * eye]])
+        # the masks drawn on the eye's own box (a whole-pixel shift: the same pixels as on the crop)
+        x0, y0, x1, y1 = _box(np.vstack([lid_poly, cheek_poly]), g.shape, grow=0.0)
+        x0, y0 = max(x0 - 1, 0), max(y0 - 1, 0)
+        sub = g[y0:y1, x0:x1]
+        if sub.size == 0:
+            continue
+        shift = np.array([x0, y0], np.float64)
+        inside = _poly_mask(sub.shape, pts - shift)
+        lid = _poly_mask(sub.shape, lid_poly - shift) & ~inside
+        cheek = _poly_mask(sub.shape, cheek_poly - shift) & ~inside
+        if lid.sum() < 3 or cheek.sum() < 3:
+            continue
+        ratios.append(1.0 - float(np.median(sub[lid])) / max(float(np.median(sub[cheek])), 1.0))
     return float(np.mean(ratios)) if ratios else 0.0
 
 
@@ -206,14 +215,18 @@ def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
     lm = lm - (cx0, cy0)
     x0, y0, x1, y1 = _box(lm, rgb.shape)
     box = rgb[y0:y1, x0:x1]
-    lab = cv2.cvtColor(np.ascontiguousarray(box), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float64)
-    grey_photo = bool(box.size and max(lab[:, 1].std(), lab[:, 2].std()) < GREY_CHROMA)
+    if box.size:
+        lab_sd = cv2.meanStdDev(cv2.cvtColor(np.ascontiguousarray(box), cv2.COLOR_RGB2LAB))[1].ravel()
+        grey_photo = bool(max(lab_sd[1], lab_sd[2]) < GREY_CHROMA)
+    else:
+        grey_photo = False
     # detail at the face's own scale: the box resampled to SHARP_EYE_PX between the eyes
     g = _grey(box) if box.size else np.zeros((2, 2))
     f = SHARP_EYE_PX / max(eye, 1e-6)
     small = cv2.resize(g, (max(2, round(g.shape[1] * f)), max(2, round(g.shape[0] * f))), interpolation=cv2.INTER_AREA
                        if f < 1 else cv2.INTER_LINEAR)
-    sharp = float(cv2.Laplacian(small, cv2.CV_64F).var() / max(small.var(), 1e-6))
+    lap_sd, small_sd = cv2.meanStdDev(cv2.Laplacian(small, cv2.CV_64F))[1][0, 0], cv2.meanStdDev(small)[1][0, 0]
+    sharp = float(lap_sd ** 2 / max(small_sd ** 2, 1e-6))
     return FaceReading(eye_px=eye, yaw=yaw, pitch=pitch_out, roll=roll, pose_from=pose_from, grey=grey_photo,
                        sharpness=sharp, mouth_open=gap, teeth=_teeth(rgb, lm, grey_photo, gap),
                        eye_dark=_eye_dark(_grey(rgb), lm, eye))

@@ -57,12 +57,15 @@ def appearance_maps(stats: Statistics, target: str) -> tuple[np.ndarray, np.ndar
     return frame, stats.array(f"gain_{target}"), stats.array(f"bias_{target}")
 
 
-def stacked(stats: Statistics, gain: str, bias: str) -> np.ndarray:
-    """Buffers ``gain`` and ``bias`` ((C, S, S) each) as one channels-last (S, S, 2C) float32
-    array, made once per stage: one remap samples both."""
-    return stats.cached(f"{gain}|{bias}", lambda: np.ascontiguousarray(
-        np.concatenate([np.moveaxis(stats.array(gain), 0, -1), np.moveaxis(stats.array(bias), 0, -1)], -1),
-        np.float32))
+def stacked(stats: Statistics, gain: str, bias: str) -> tuple[np.ndarray, np.ndarray]:
+    """Buffers ``gain`` and ``bias`` ((C, S, S) each) channels-last ((S, S, C) float32 each,
+    contiguous: what :func:`~faceedit.stage.paint.paint_maps` samples and combines fastest),
+    made once per stage."""
+    def last(k: str) -> np.ndarray:
+        return stats.cached(f"{k}|channels-last", lambda: np.ascontiguousarray(np.moveaxis(stats.array(k), 0, -1),
+                                                                               np.float32))
+
+    return last(gain), last(bias)
 
 
 def paint_target(stats: Statistics, pixels: np.ndarray, moved: np.ndarray, target: str, strength: float,

@@ -104,16 +104,24 @@ class _SplineBank:
     (:meth:`fields`). As :class:`~faceedit.stage.warp.ThinPlateSpline`
     (``r^2 log r^2`` in a unit frame, smoothing ``reg``), with the frame of all the centres."""
 
-    def __init__(self, centres: np.ndarray, nodes: np.ndarray, where: np.ndarray | None = None):
-        c = np.asarray(centres, np.float64)
-        self.c0 = c.mean(0)
-        self.s = max(float(np.abs(c - self.c0).max()), 1e-6)
-        self.p = (c - self.c0) / self.s
-        dx = self.p[:, None, 0] - self.p[None, :, 0]
-        dy = self.p[:, None, 1] - self.p[None, :, 1]
-        d2 = dx * dx + dy * dy
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.kcc = np.where(d2 > 0, d2 * np.log(d2), 0.0)
+    def __init__(self, centres: np.ndarray, nodes: np.ndarray, where: np.ndarray | None = None,
+                 like: _SplineBank | None = None):
+        self.c0: np.ndarray
+        self.s: float
+        self.p: np.ndarray
+        self.kcc: np.ndarray
+        if like is not None:  # a bank with the same centres: its frame and centre kernel
+            self.c0, self.s, self.p, self.kcc = like.c0, like.s, like.p, like.kcc
+        else:
+            c = np.asarray(centres, np.float64)
+            self.c0 = c.mean(0)
+            self.s = max(float(np.abs(c - self.c0).max()), 1e-6)
+            self.p = (c - self.c0) / self.s
+            dx = self.p[:, None, 0] - self.p[None, :, 0]
+            dy = self.p[:, None, 1] - self.p[None, :, 1]
+            d2 = torch.from_numpy(dx * dx + dy * dy)
+            # r^2 log r^2 in float64 (the solves need it), 0 at r = 0
+            self.kcc = torch.where(d2 > 0, d2 * torch.log(d2), 0.0).numpy()
         self.shape = nodes.shape
         # ``where`` (ny, nx) bool: the nodes whose values are wanted (the others come back 0):
         # the kernel, the bulk of the cost, is only evaluated there
@@ -160,7 +168,8 @@ class _SplineBank:
             idx = np.asarray(idx)
             n = len(idx)
             a = np.zeros((n + 3, n + 3))
-            a[:n, :n] = self.kcc[np.ix_(idx, idx)] + reg * np.eye(n)
+            a[:n, :n] = self.kcc[np.ix_(idx, idx)]
+            a.flat[:n * (n + 4):n + 4] += reg  # the diagonal of the kernel block
             a[:n, n] = 1.0
             a[:n, n + 1:] = self.p[idx]
             a[n, :n] = 1.0
@@ -264,7 +273,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             # node near a landmark or a cut's curve (where the fields bend most)
             bank = _SplineBank(centres, coarse)
             near = _nodes_near(grid, np.vstack([base_dst[:nbase], *centre_parts[1:]]), NEAR_REACH) & (w[..., 0] > 0)
-            detail = _SplineBank(centres, nodes, near)
+            detail = _SplineBank(centres, nodes, near, like=bank)
         splines = [(np.arange(nb), base_src)]  # F0, then each cut's upper and lower side
         for cut, ((du, _), _), i0 in zip(cuts, curves, first):
             m = len(du) - 2

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
-from faceedit.pixels import from_unit, luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
+from faceedit.pixels import RGB_TO_YCC, YCC_TO_RGB, luma, pixel_max
 from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import ThinPlateSpline, face_grid, grid_region_weight, half_grid, upsample_nodes
@@ -170,31 +170,85 @@ def canonical_maps(shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarr
     return roi, sampled, at_roi[..., 2]
 
 
-def paint_maps(pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray, gain_bias: np.ndarray,
-               strength: float, keep_out: tuple | None = None, *, in_place: bool = False,
+def paint_maps(pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray,
+               gain_bias: np.ndarray | tuple[np.ndarray, np.ndarray], strength: float,
+               keep_out: tuple | None = None, *, in_place: bool = False,
                region: tuple[float, float] = WarpTuning.paint_region) -> np.ndarray:
     """``pixels`` with a per-pixel linear map ``gain * x + bias`` ((S, S, 2C): gain then bias,
-    C = 1 luma or 3 Y, Cb, Cr) drawn in the canonical frame whose landmarks are ``frame``
-    applied ``strength`` of the way to the face at landmarks ``moved``. ``keep_out``: (roi, mask
+    C = 1 luma or 3 Y, Cb, Cr; or the pair (gain, bias), each (S, S, C) float32, channels-last
+    and contiguous: what a Y, Cb, Cr map is sampled fastest from) drawn in the canonical frame
+    whose landmarks are ``frame`` applied ``strength`` of the way to the face at landmarks
+    ``moved``. ``keep_out``: (roi, mask
     0..1 over it) where the map is not applied (a mouth interior drawn at the photo's
     resolution, :func:`mouth_keep_out`); ``region``: where the map is laid, (inner, outer) of
     the region weight (the stage's ``tuning.warp.paint_region``). A greyscale photo stays grey. A new array, or
     ``pixels`` itself written over with ``in_place`` (a buffer the caller owns: no copy)."""
-    c = gain_bias.shape[-1] // 2
-    roi, (gb,), w = canonical_maps(pixels.shape, moved, frame, [gain_bias], region)
+    if isinstance(gain_bias, tuple):
+        roi, (g, b), w = canonical_maps(pixels.shape, moved, frame, list(gain_bias), region)
+    else:
+        c = gain_bias.shape[-1] // 2
+        parts = [gain_bias] if c == 1 else [np.ascontiguousarray(gain_bias[..., :c]),
+                                            np.ascontiguousarray(gain_bias[..., c:])]
+        roi, sampled, w = canonical_maps(pixels.shape, moved, frame, parts, region)
+        g, b = cv2.split(sampled[0]) if c == 1 else sampled
     if keep_out is not None:
         w = _without(w, roi, *keep_out)
-    g, b = (gb[..., 0], gb[..., 1]) if c == 1 else (gb[..., :c], gb[..., c:])
     x0, y0, x1, y1 = roi
     out = pixels if in_place else pixels.copy()
-    x = to_unit(out[y0:y1, x0:x1])
-    grey = looks_grey(out[y0:y1, x0:x1])
-    if g.ndim == 3 and grey:
-        g, b = g[..., 0], b[..., 0]  # the luma part of a Y, Cb, Cr map
-    if g.ndim == 2:  # luma map (fitted on greyscale photos)
-        x = luma_change(x, ((g - 1.0) * luma(x) + b) * (w * strength))
-    else:  # Y, Cb, Cr maps
-        ycc = rgb_to_ycc(x)
-        x = ycc_to_rgb(ycc + ((g - 1.0) * ycc + b) * (w * strength)[..., None])
-    out[y0:y1, x0:x1] = from_unit(x, pixels.dtype)
+    region_px = out[y0:y1, x0:x1]
+    if g.ndim == 3 and looks_grey(region_px):
+        g, b = cv2.extractChannel(g, 0), cv2.extractChannel(b, 0)  # the luma part of a Y, Cb, Cr map
+    ws = w * np.float32(strength)
+    out[y0:y1, x0:x1] = (_luma_map if g.ndim == 2 else _ycc_map)(region_px, g, b, ws)
     return out
+
+
+_RGB_TO_YCC32 = RGB_TO_YCC.astype(np.float32)
+_YCC_TO_RGB32 = YCC_TO_RGB.astype(np.float32)
+_LUMA_ROW = RGB_TO_YCC[:1].astype(np.float32)
+
+
+def _to_levels(x: np.ndarray, dtype) -> np.ndarray:
+    """float32 levels -> ``dtype``, rounded and clipped to its range (in place on ``x``)."""
+    np.rint(x, out=x)
+    np.clip(x, 0.0, pixel_max(dtype), out=x)
+    return x.astype(dtype)
+
+
+def _luma_map(levels: np.ndarray, g: np.ndarray, b: np.ndarray, ws: np.ndarray) -> np.ndarray:
+    """:func:`luma_change` of RGB ``levels`` by the luma map's gain ``g`` and bias ``b`` ((h, w)
+    each, the bias in unit levels) times ``ws`` ((h, w)), in the levels' own units: ``x * a + c`` per pixel, with
+    ``a`` the darkening's ratio (1 where it brightens) and ``c`` the brightening (0 where it
+    darkens). (Whole arrays of one shape throughout, channels split and merged by OpenCV:
+    numpy's broadcasting across a channel axis is several times slower.)"""
+    unit = np.float32(pixel_max(levels.dtype))
+    x = levels.astype(np.float32)
+    y = cv2.transform(x, _LUMA_ROW).reshape(x.shape[:2])  # (OpenCV drops a single channel's axis)
+    dy = g - np.float32(1.0)
+    dy *= y
+    dy += b * unit
+    dy *= ws
+    dark = dy < 0
+    ratio = (y + dy) / np.maximum(y, np.float32(1e-3) * unit)
+    a = np.where(dark, np.clip(ratio, 0.0, 1.0), np.float32(1.0))
+    cc = np.where(dark, np.float32(0.0), dy)
+    x *= cv2.merge([a, a, a])
+    x += cv2.merge([cc, cc, cc])
+    return _to_levels(x, levels.dtype)
+
+
+def _ycc_map(levels: np.ndarray, g: np.ndarray, b: np.ndarray, ws: np.ndarray) -> np.ndarray:
+    """RGB ``levels`` with the Y, Cb, Cr map's gains ``g`` and biases ``b`` ((h, w, 3) each, the
+    biases in unit levels) applied ``ws`` ((h, w)) of the way: ``ycc * (1 + (g - 1) ws) + b ws``, back to RGB (as
+    :func:`_luma_map`, on whole arrays of one shape)."""
+    unit = np.float32(pixel_max(levels.dtype))
+    ycc: np.ndarray = cv2.transform(levels.astype(np.float32), _RGB_TO_YCC32)
+    ws3 = cv2.merge([ws, ws, ws])
+    k = g - np.float32(1.0)
+    k *= ws3
+    k += np.float32(1.0)
+    ycc *= k
+    bias: np.ndarray = b * ws3
+    bias *= unit
+    ycc += bias
+    return _to_levels(cv2.transform(ycc, _YCC_TO_RGB32), levels.dtype)
