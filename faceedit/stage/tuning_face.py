@@ -101,8 +101,9 @@ class LidsTuning:
     edge_dark: float = 0.25
     #: Where it bulges most the lid is lit as the person's lid: this share of the way to the tone
     #: of the photo's lit skin on the lid and under the eye (the skin around the eye alone leaves
-    #: a dark almond where the eye was, which reads as an eye still open) ...
-    lit: float = 1.0
+    #: a dark almond where the eye was, which reads as an eye still open; all the way, a pale
+    #: oval on a fair lid at 3x) ...
+    lit: float = 0.75
     #: ... over a dome down the lid (the sine of these half turns at its top and edge: highest
     #: a little above its middle) ...
     lit_dome: tuple[float, float] = (0.15, 0.85)
