@@ -18,7 +18,10 @@ squeeze), a closure ``a`` (0..1) puts the upper lid's edge at ``E = U + a (M - U
 lower lid's at ``L' = L + a (M - L)``:
 
 * between ``T`` and the crease the skin stays, the crease coming down ``crease_drop`` of
-  the lid's travel;
+  the lid's travel and unfolding: its shadow (where darker than the skin's light carried over
+  it from either side) fades by ``crease_fade`` of the closure, over ``crease_width`` eye
+  heights each side of it (a closed lid's crease is a soft line, not the ring of an open eye's
+  fold around it);
 * below the crease the lid's skin (the photo's, between the crease and the lashes) is
   stretched down to the edge: its shading, its folds flattening as it comes down
   (``fold_scale``) and, where stretched, grain as strong as the photo's lid skin drawn at
@@ -37,7 +40,8 @@ lower lid's at ``L' = L + a (M - L)``:
   down), where they are darker than the lid's skin;
 * between the edges (a partial closure) the eyeball stays where it is, in the lid's shadow;
 * the lower lid and the skin below it (to ``below_reach`` eye heights under the margin) rise,
-  the lower margin meeting the upper lid's edge.
+  the lower lid's rim (``lower_rim`` of the opening below the margin) tucked under the upper
+  lid's edge, which meets the skin below it.
 
 Every source position is read from the photo before the lids move, so nothing is drawn twice;
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
@@ -394,6 +398,18 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         new = _match_tone(new, here, down, mid, (Y >= T) & (Y < C) & mid,
                           (Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall) & mid,
                           mid & (Y > C) & (Y < U - lash), tn)
+    if tn.crease_fade > 0:
+        # the crease unfolds: its shadow, below the skin's light carried over it, fades
+        cw = tn.crease_width * tall
+        band = inside & (np.abs(Y - Cd) < cw) & (Y >= T)
+        if band.any():
+            smooth = membrane_fill(new, (~band).astype(np.float32))
+            taper = smoothstep(np.minimum(X - xa, xb - X) / (tn.corner_out * (xb - xa)))
+            fade = a * tn.crease_fade * taper * np.clip(1 - ((Y - Cd) / cw) ** 2, 0.0, 1.0) ** 2 * band
+            lum = luma if new.ndim == 3 else (lambda v: v)  # noqa: E731
+            under = np.clip((lum(smooth) - lum(new)) / 0.02, 0.0, 1.0)  # only the shadow is lifted
+            f = chans((fade * under).astype(np.float32))
+            new = (new * (1 - f) + smooth * f).astype(np.float32)
     skin_band = (Y > C) & (Y < skin_end) & inside
     grain_here = grain[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
     # the grain of the skin around the eye (the lid skin's own band is a few rows, in the

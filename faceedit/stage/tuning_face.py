@@ -43,11 +43,20 @@ class LidsTuning:
     brow_keep: float = 0.55
     #: The crease's drop, a share of the lid edge's.
     crease_drop: float = 0.15
+    #: The crease's shadow, a fold of skin that the closing lid unfolds: this share of it (what
+    #: lies below the light of the skin above and below it, carried over it) taken away on a
+    #: closed lid, the closure's share on a lowered one (kept, the fold around the closed lid is
+    #: a ring that draws an open eye's outline over it) ...
+    crease_fade: float = 0.9
+    #: ... over this many eye heights each side of the crease.
+    crease_width: float = 0.4
     #: The lower lid's margin as the closed eye shows it: this share of the eye's opening there
-    #: below the lower margin found (0: the margin itself, its lashes, meets the upper lid's
-    #: edge; lower, the closed eye's dlib reading is no narrower and the lower lid's own lashes
-    #: go under it).
-    lower_rim: float = 0.0
+    #: below the lower margin found, the lid's wet rim and the roots of its lashes between going
+    #: under the upper lid's edge (0: the margin found meets the edge, the rim a band under the
+    #: lash line, speckled with its highlights on a dark-skinned face, that reads as an eye
+    #: still part-open: ``bench/bench_blink.py``, blink=1 on the 36 held-out photos, 32 pass at
+    #: 0, 34 at 0.2 with ``crease_fade``).
+    lower_rim: float = 0.2
     #: The lid's grain is what a blur of 1/``grain_scale`` of its height takes away ...
     grain_scale: int = 30
     #: ... its shading what a blur of 1/``fold_scale`` keeps (between the two lie its folds,
@@ -92,8 +101,9 @@ class LidsTuning:
     edge_dark: float = 0.25
     #: Where it bulges most the lid is lit as the person's lid: this share of the way to the tone
     #: of the photo's lit skin on the lid and under the eye (the skin around the eye alone leaves
-    #: a dark almond where the eye was, which reads as an eye still open) ...
-    lit: float = 1.0
+    #: a dark almond where the eye was, which reads as an eye still open; all the way, a pale
+    #: oval on a fair lid at 3x) ...
+    lit: float = 0.75
     #: ... over a dome down the lid (the sine of these half turns at its top and edge: highest
     #: a little above its middle) ...
     lit_dome: tuple[float, float] = (0.15, 0.85)
