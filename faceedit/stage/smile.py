@@ -47,18 +47,19 @@ def smile_lift(stats: Statistics, cur: FaceState, new: np.ndarray) -> float:
     return float(np.clip(_smile(stats, new, cur), 0.0, 1.0))
 
 
-def smile_reached(stats: Statistics, cur: FaceState, new: np.ndarray, tuning: EditTuning) -> float:
-    """How much (0..1) of the mouth's move an edit from state ``cur`` (a :class:`FaceState`) to
-    a smiling state ``new`` leaves out because the face smiles that much already: 0 where
-    ``new`` smiles less than ``tuning.smiling_goal`` (in the units of :func:`smile_taken`), else
-    rising from 0 to 1 as the face's own smile over ``new``'s goes from the first to the second
-    of ``tuning.smile_reached``. A laughing face made happy keeps its own mouth (its teeth and
-    the opening its lips make): the state reads its smile at the target's, and what else its
-    mouth differs in from the mean posed smile (a wider opening, a mouth a little lower) is the
-    person's laugh, not a smile missing (0 for a stage without the smile-removal map)."""
+def smile_reached(stats: Statistics, cur: FaceState, goal: np.ndarray, tuning: EditTuning) -> float:
+    """How much (0..1) of the mouth's move an edit from state ``cur`` (a :class:`FaceState`)
+    towards a smiling state ``goal`` (a named target's whole state) leaves out because the face
+    smiles that much already: 0 where ``goal`` smiles less than ``tuning.smiling_goal`` (in the
+    units of :func:`smile_taken`), else rising from 0 to 1 as the face's own smile over
+    ``goal``'s goes from the first to the second of ``tuning.smile_reached``. A laughing face
+    made happy keeps its own mouth (its teeth and the opening its lips make): the state reads
+    its smile at the target's, and what else its mouth differs in from the mean posed smile (a
+    wider opening, a mouth a little lower) is the person's laugh, not a smile missing (0 for a
+    stage without the smile-removal map)."""
     if not stats.smile_removal:
         return 0.0
-    want = _smile(stats, new, cur)
+    want = _smile(stats, goal, cur)
     if want < tuning.smiling_goal:
         return 0.0
     lo, hi = tuning.smile_reached

@@ -216,11 +216,13 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         goal, closing = close_lips(goal, closes), closes
     # a new opening shaped like real ones; a dropped jaw turns: its sides follow the chin
     goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal, stage.tuning.edit))
-    # a named target's smile the face shows already: its own mouth stays (smile_reached)
-    named = s.target in stage.expressions and not s.aus and s.like is None
-    face.mouth_kept = smile_reached(stage, cur, new, stage.tuning.edit) if named else 0.0
+    # a named target's open smile the face shows already: its own mouth stays (smile_reached;
+    # a target whose lips meet closes them, one whose controls press them, wink's, reshapes them)
+    named = s.target in stage.expressions and not s.aus and s.like is None and closing == 0 \
+        and not any(CONTROLS[k].presses(v) for k, v in controls.items() if k in CONTROLS)
+    face.mouth_kept = smile_reached(stage, cur, stage.target_state(s.target, cur), stage.tuning.edit) \
+        if named and s.strength > 0 else 0.0
     goal = keep_mouth(lm, goal, face.mouth_kept)
-    closing *= 1.0 - face.mouth_kept
     face.goal = control_moves(lm, goal, controls)
     if not keeps:  # the target's own moves, and those the face shows taken away
         like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
