@@ -231,6 +231,17 @@ def real_opening(lm: np.ndarray, goal: np.ndarray, tuning: EditTuning | None = N
     return goal
 
 
+def keep_mouth(lm: np.ndarray, goal: np.ndarray, share: float) -> np.ndarray:
+    """``goal`` with the mouth and the jaw line (68-point 48-67 and 0-16) ``share`` (0..1) of the
+    way back to where they are at ``lm``; ``goal`` itself at 0."""
+    if share <= 0:
+        return goal
+    out = np.array(goal, np.float64)
+    idx = list(range(17)) + list(range(48, 68))
+    out[idx] += min(float(share), 1.0) * (np.asarray(lm, np.float64)[idx] - out[idx])
+    return out
+
+
 def jaw_follows(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
     """``goal`` with the jaw line following the chin: the jaw turns about its hinges, so each
     point of it (:data:`JAW_SHARE`, 68-point 4-12) moves down the face by its share of the

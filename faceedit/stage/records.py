@@ -149,6 +149,7 @@ class FaceEdit:
     goal: np.ndarray | None = None  # (68, 2) the landmarks the move heads for
     closing: float = 0.0  # how far the lips close (0..1)
     smile_taken: float = 0.0  # the share of a smile taken away (-1..1; below 0 one added)
+    mouth_kept: float = 0.0  # the share of the mouth's move left out: the face smiles already (0..1)
     widens_eyes: bool = False  # the new state opens an eye wider than the face's neutral
     # choose_cuts
     shown: Curves | None = None  # the mouth interior the photo shows, kept as the cut
@@ -212,6 +213,8 @@ class Statistics(Protocol):
              mediapipe: bool = False) -> tuple[FaceState, np.ndarray]: ...
 
     def state(self, lm: np.ndarray, irises: np.ndarray | None = None, mediapipe: bool = False) -> FaceState: ...
+
+    def target_state(self, target: str, current: FaceState) -> np.ndarray: ...
 
     def goal_landmarks(self, lm: np.ndarray, cur: FaceState, new: np.ndarray, strength: float) -> np.ndarray: ...
 

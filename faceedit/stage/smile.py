@@ -19,6 +19,7 @@ from faceedit.faces.au import AU_IDS
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
+from faceedit.stage.tuning import EditTuning
 
 
 def _smile(stats: Statistics, state: np.ndarray, cur: FaceState) -> float:
@@ -44,6 +45,26 @@ def smile_lift(stats: Statistics, cur: FaceState, new: np.ndarray) -> float:
     if not stats.smile_removal:
         return 1.0
     return float(np.clip(_smile(stats, new, cur), 0.0, 1.0))
+
+
+def smile_reached(stats: Statistics, cur: FaceState, goal: np.ndarray, tuning: EditTuning) -> float:
+    """How much (0..1) of the mouth's move an edit from state ``cur`` (a :class:`FaceState`)
+    towards a smiling state ``goal`` (a named target's whole state) leaves out because the face
+    smiles that much already: 0 where ``goal`` smiles less than ``tuning.smiling_goal`` (in the
+    units of :func:`smile_taken`), else rising from 0 to 1 as the face's own smile over
+    ``goal``'s goes from the first to the second of ``tuning.smile_reached``. A laughing face
+    made happy keeps its own mouth (its teeth and the opening its lips make): the state reads
+    its smile at the target's, and what else its mouth differs in from the mean posed smile (a
+    wider opening, a mouth a little lower) is the person's laugh, not a smile missing (0 for a
+    stage without the smile-removal map)."""
+    if not stats.smile_removal:
+        return 0.0
+    want = _smile(stats, goal, cur)
+    if want < tuning.smiling_goal:
+        return 0.0
+    lo, hi = tuning.smile_reached
+    share = _smile(stats, cur.expression, cur) / want
+    return float(np.clip((share - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
 
 
 def smile_skin(taken: float, heads_for: str | None) -> float:

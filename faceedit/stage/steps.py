@@ -74,6 +74,7 @@ from faceedit.stage.moves import (
     control_moves,
     hold_lids,
     jaw_follows,
+    keep_mouth,
     lid_closures,
     real_opening,
     target_moves,
@@ -92,7 +93,7 @@ from faceedit.stage.records import (
     mesh_points,
 )
 from faceedit.stage.regions import head_look
-from faceedit.stage.smile import paint_smile, smile_lift, smile_skin, smile_taken
+from faceedit.stage.smile import paint_smile, smile_lift, smile_reached, smile_skin, smile_taken
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_face import LipsTuning
@@ -192,7 +193,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     target's own beyond its state: fear's stretched lips, disgust's raised upper lip, anger's
     knitted brows, those the face shows taken away, :meth:`Stage.target_move_change`; on a
     face turned aside the far side's moves across the face shortened,
-    :func:`faceedit.stage.turned.moved_less`), how far
+    :func:`faceedit.stage.turned.moved_less`; a named target's smile the face shows already
+    leaves its mouth and jaw line where they are, :func:`faceedit.stage.smile.smile_reached`), how far
     the lips close, how much of a smile is taken away, whether an eye opens wider than the
     face's own neutral and how far each eye's lids are drawn closed (the controls' and the
     ``wink`` and ``sleepy`` targets', :func:`faceedit.stage.moves.lid_closures`; the warp holds
@@ -214,6 +216,13 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         goal, closing = close_lips(goal, closes), closes
     # a new opening shaped like real ones; a dropped jaw turns: its sides follow the chin
     goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal, stage.tuning.edit))
+    # a named target's open smile the face shows already: its own mouth stays (smile_reached;
+    # a target whose lips meet closes them, one whose controls press them, wink's, reshapes them)
+    named = s.target in stage.expressions and not s.aus and s.like is None and closing == 0 \
+        and not any(CONTROLS[k].presses(v) for k, v in controls.items() if k in CONTROLS)
+    face.mouth_kept = smile_reached(stage, cur, stage.target_state(s.target, cur), stage.tuning.edit) \
+        if named and s.strength > 0 else 0.0
+    goal = keep_mouth(lm, goal, face.mouth_kept)
     face.goal = control_moves(lm, goal, controls)
     if not keeps:  # the target's own moves, and those the face shows taken away
         like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
@@ -263,8 +272,8 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     is taken away from a mouth that stays open, only the upper teeth go up with the upper lip:
     below them (the lower teeth, a strip of lower lip colour found with them) the opening is
     left to the mouth bank."""
-    if face.mesh is None:
-        return
+    if face.mesh is None or face.mouth_kept >= 1:
+        return  # (a mouth kept as it is: its 68 points, which do not move, are the cut)
     xy = face.mesh
     tuning, lips = stage.tuning.edit, stage.tuning.lips
     face.shown = interior_cut(find_interior(pixels, xy, lips), face.landmarks, face.closing, tuning, lips)
@@ -426,10 +435,11 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
                       face.keep_out, in_place=True)
     if appearance is not None and amount > 0:
         # off the lips where the upper lip rises, or where a reference's closed lips close the
-        # mouth, or where lips the pixels show sealed stay sealed (the map's mean smile shows
-        # teeth, which would lie between them as a white band, on a dark lip a grey wash)
+        # mouth, or where lips the pixels show sealed stay sealed, or where a smiling face keeps
+        # its own mouth (the map's mean smile shows teeth, which would lie between them as a
+        # white band, on a dark lip a grey wash, over the face's own teeth a second coat)
         off = raises_upper_lip(appearance, stage.tuning.edit) or like_closes(s.like, s.strength, stage.tuning.edit) > 0 \
-            or (face.sealed and lip_gap(r.landmarks) < stage.tuning.edit.lips_closed)
+            or (face.sealed and lip_gap(r.landmarks) < stage.tuning.edit.lips_closed) or face.mouth_kept >= 1
         keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if off else face.keep_out
         out = paint_target(stage, out, r.landmarks, appearance, amount * r.scale, keep, in_place=True)
     out = paint_move_folds(stage, out, face, appearance, amount, in_place=True)

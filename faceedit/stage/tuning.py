@@ -120,6 +120,12 @@ class EditTuning:
     #: state read from a smiling face's landmarks under-reads its opening, so removing the
     #: smile's state alone leaves the teeth showing; real neutral photos measure about 0.01.
     lips_closed: float = 0.03
+    #: A named target whose state smiles (its AU12 at least this share of the mean smile's,
+    #: :func:`faceedit.stage.smile.smile_reached`) on a face that already smiles: the face's
+    #: smile over the target's from the first value on leaves the mouth's move out in part, from
+    #: the second in full (the mouth and the jaw line stay where they are).
+    smiling_goal: float = 0.5
+    smile_reached: tuple[float, float] = (0.45, 0.75)
 
 
 @dataclass(frozen=True)
