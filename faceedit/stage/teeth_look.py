@@ -206,7 +206,7 @@ def incisal_edge(upper: np.ndarray, lower: np.ndarray, image: np.ndarray, depth:
 
 #: On a small face (:func:`small_weight`) the opening's edge, the pixels within this many px
 #: inside it, is kept to the photo's own lips (:func:`small_edge`).
-SMALL_EDGE_BAND = 2.0
+SMALL_EDGE_BAND = 1.0
 #: ... no darker than this percentile of the luma of the lips just outside the opening (1 to
 #: :data:`SMALL_EDGE_RING` px out): their own dark, not a drawn line under them.
 SMALL_EDGE_DARK_PERCENTILE, SMALL_EDGE_RING = 10.0, 3
