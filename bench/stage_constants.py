@@ -167,6 +167,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "teeth_look.SMALL_LIP_SHADE": ("M", "real small smiles' first row under the lip over their teeth (measured)"),
     "teeth_look.SMALL_LIP_REACH": ("N", "the upper lip's shadow's reach (a photo pixel)"),
     "teeth_look.SMALL_EDGE_BAND": ("N", "a small face's opening's edge band (px)"),
+    "teeth_look.SMALL_EDGE_LIFT_BAND": ("M", "the dark drawn under a small smile's teeth: its height (px, measured)"),
     "teeth_look.SMALL_EDGE_DARK_PERCENTILE": ("M", "the lips' own dark round the opening: what the edge reads"),
     "teeth_look.SMALL_EDGE_RING": ("M", "where the lips' own dark is read (px outside the opening)"),
     "tuning.R": ("X", "a type variable"),

@@ -207,6 +207,10 @@ def incisal_edge(upper: np.ndarray, lower: np.ndarray, image: np.ndarray, depth:
 #: On a small face (:func:`small_weight`) the opening's edge, the pixels within this many px
 #: inside it, is kept to the photo's own lips (:func:`small_edge`).
 SMALL_EDGE_BAND = 1.0
+#: ... and the pixels within this many px inside it no darker than the lips' own dark (the
+#: exemplar's dark under a small smile's teeth stands 2-3 px high: 84, 73 at group_t1's face
+#: at x 780 against lips at 190-208); lifting only what is darker, it leaves the teeth as they are.
+SMALL_EDGE_LIFT_BAND = 3.0
 #: ... no darker than this percentile of the luma of the lips just outside the opening (1 to
 #: :data:`SMALL_EDGE_RING` px out): their own dark, not a drawn line under them.
 SMALL_EDGE_DARK_PERCENTILE, SMALL_EDGE_RING = 10.0, 3
@@ -216,9 +220,10 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
     """A small face's filled opening's edge (``opening``, float 0..1 over ``roi`` = (x0, y0, x1,
     y1) of ``out``; corners ``wd`` px apart) kept to the photo's own lips, in place: within
     :data:`SMALL_EDGE_BAND` px inside it, blended toward a Gaussian blur of the photo's own
-    blur at the lips (:func:`edge_blur` of the ring outside it, at least :data:`FILL_BLUR`)
-    and then raised to no darker than the lips' own dark (:data:`SMALL_EDGE_DARK_PERCENTILE`
-    of the ring's luma), each by :func:`small_weight` of ``wd`` (nothing on a studio face).
+    blur at the lips (:func:`edge_blur` of the ring outside it, at least :data:`FILL_BLUR`),
+    and within :data:`SMALL_EDGE_LIFT_BAND` px raised to no darker than the lips' own dark
+    (:data:`SMALL_EDGE_DARK_PERCENTILE` of the ring's luma), each by :func:`small_weight` of
+    ``wd`` (nothing on a studio face).
     The exemplar's lower lip's inner edge and the corners' shade, drawn as they are at a
     small face's scale, stood as a crisp line darker than any of the photo's lips."""
     w_s = small_weight(wd)
@@ -241,11 +246,12 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
     sigma = max(edge_blur(luma, ring), FILL_BLUR)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     w = np.where(op > 0, np.clip(SMALL_EDGE_BAND + 1.0 - depth, 0.0, 1.0), 0.0) * w_s
+    w_lift = np.where(op > 0, np.clip(SMALL_EDGE_LIFT_BAND + 1.0 - depth, 0.0, 1.0), 0.0) * w_s
     blurred = cv2.GaussianBlur(rgb, (0, 0), sigma)
     soft = rgb + w[..., None] * (blurred - rgb)
     dark = float(np.percentile(luma[ring], SMALL_EDGE_DARK_PERCENTILE)) * unit
     y = np.maximum(soft @ _LUMA.astype(np.float32), 1e-3)
-    lift = 1.0 + w * (np.maximum(dark / y, 1.0) - 1.0)
+    lift = 1.0 + w_lift * (np.maximum(dark / y, 1.0) - 1.0)
     soft = np.clip(np.round(soft * lift[..., None]), 0, unit)
     if crop.ndim == 2:
         out[by0:by1, bx0:bx1] = (soft @ _LUMA.astype(np.float32)).round().astype(out.dtype)
