@@ -66,7 +66,7 @@ def teeth_reading(img: np.ndarray, face) -> dict | None:
     teeth = np.median(f[inside & (y >= t75)], 0)
     hp = y - cv2.GaussianBlur(y, (0, 0), 1.0)
     plate = plate_reading(y, inside, dense)
-    return {**plate, "teeth": t75, "sclera": float(sc @ LUMA), "ratio": t75 / float(sc @ LUMA),
+    return {**plate, "edge": edge_line(y, inside), "teeth": t75, "sclera": float(sc @ LUMA), "ratio": t75 / float(sc @ LUMA),
             "yellow": 1 - teeth[2] / max(float(teeth @ LUMA), 1e-6), "sclera_yellow": 1 - sc[2] / max(float(sc @ LUMA), 1e-6),
             "detail": float(hp[inside].std()), "colour": teeth / max(float(teeth @ LUMA), 1e-6)}
 
@@ -108,6 +108,26 @@ def plate_reading(y: np.ndarray, inside: np.ndarray, dense: np.ndarray) -> dict:
             "height": height, "shade": shade}
 
 
+def edge_line(y: np.ndarray, inside: np.ndarray) -> float:
+    """The darkest 1-px line along the opening's lower edge over the lips' own luma: down each
+    of the middle 80 % of ``inside``'s columns, the darkest pixel from 2 px above its lowest
+    pixel to 3 px below it (Face Mesh's polygon finds the lips' edge within a pixel or two)
+    over the lower lip's luma in that column (the median 4-7 px below its lowest pixel); the
+    median over the columns. A line drawn darker than the lips under a smile's teeth reads low;
+    a real smile's own shadow there, as low as it is."""
+    cols = np.flatnonzero(inside.any(0))
+    if cols.size < 5:
+        return float("nan")
+    cut = max(1, int(0.1 * cols.size))
+    ratios = []
+    for x in cols[cut:-cut]:
+        b = int(np.flatnonzero(inside[:, x])[-1])
+        if b + 8 > y.shape[0]:
+            continue
+        ratios.append(float(y[max(b - 2, 0):b + 4, x].min()) / max(float(np.median(y[b + 4:b + 8, x])), 1e-6))
+    return float(np.median(ratios)) if ratios else float("nan")
+
+
 def _mouth(img, lm):
     w = float(np.linalg.norm(lm[54] - lm[48]))
     c = lm[48:68].mean(0)
@@ -118,8 +138,8 @@ def _mouth(img, lm):
 
 def _photos(det, paths) -> int:
     """The plate's reading of every face with an opening in ``paths``, as they are."""
-    print("| photo | face x | eyes px | side | corner | height | shade | lower |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| photo | face x | eyes px | side | corner | height | shade | lower | edge line |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for path in paths:
         img = np.asarray(Image.open(path).convert("RGB"))
         big = cv2.resize(img, None, fx=UP, fy=UP, interpolation=cv2.INTER_CUBIC)
@@ -128,9 +148,10 @@ def _photos(det, paths) -> int:
             inside, _ = opening_mask(img.shape, dense)
             if inside.sum() < 6:
                 continue
-            r = plate_reading(img.astype(np.float64) @ LUMA / 255, inside, dense)
+            y = img.astype(np.float64) @ LUMA / 255
+            r = plate_reading(y, inside, dense)
             print(f"| {path.name} | {lm[:, 0].mean():.0f} | {eye_distance(lm):.0f} | {r['side']:.2f} | {r['corner']:.2f} | "
-                  f"{r['height']:.3f} | {r['shade']:.2f} | {r['lower']:.2f} |", flush=True)
+                  f"{r['height']:.3f} | {r['shade']:.2f} | {r['lower']:.2f} | {edge_line(y, inside):.2f} |", flush=True)
     return 0
 
 
@@ -152,8 +173,8 @@ def main(argv=None) -> int:
         a.out.mkdir(parents=True, exist_ok=True)
     print("| face | eyes px | blur | real teeth / eye whites | edit's | real yellow (eye whites') | edit's | real detail | edit's "
           "| real colour / luma | edit's | real side | edit's | real corner | edit's | real height | edit's | real shade | edit's "
-          "| real lower | edit's |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| real lower | edit's | real edge line | edit's |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in a.faces.split(","):
         name, eyes, *rest = spec.split(":")
         blur = float(rest[0]) if rest else 0.0
@@ -187,7 +208,7 @@ def main(argv=None) -> int:
               f"({cell(e, 'sclera_yellow', '.3f')}) | {cell(r, 'detail', '.3f')} | {cell(e, 'detail', '.3f')} | "
               f"{rgb(r)} | {rgb(e)} | {cell(r, 'side')} | {cell(e, 'side')} | {cell(r, 'corner')} | {cell(e, 'corner')} | {cell(r, 'height', '.3f')} | "
               f"{cell(e, 'height', '.3f')} | {cell(r, 'shade')} | {cell(e, 'shade')} | "
-              f"{cell(r, 'lower')} | {cell(e, 'lower')} |", flush=True)
+              f"{cell(r, 'lower')} | {cell(e, 'lower')} | {cell(r, 'edge')} | {cell(e, 'edge')} |", flush=True)
     return 0
 
 

@@ -196,3 +196,42 @@ def test_the_small_face_shade_is_one_on_a_large_face_and_darkens_under_the_teeth
     assert s[0] < 0.8 and s[-1] < 0.8 and s[(t > 2.5) & (t < 3.5)].min() > 0.97  # the lip's shadow, the lower row
     s3 = small_teeth_shade(t, 40.0, np.full_like(t, 8.0), lip, 1.0)
     assert s3[-1, 0] > s3[-1, 1]  # the shade is warm, the lips' red
+
+
+def _drawn_line():
+    """A synthetic small mouth: lips (luma about 0.55, their darkest 0.45) round an opening
+    40 px wide filled with teeth (0.8) and a black 1-px line along its lower edge."""
+    rng = np.random.default_rng(0)
+    img = np.clip(0.55 + 0.05 * rng.standard_normal((60, 80, 3)), 0, 1)
+    img[..., 0] += 0.1
+    op = np.zeros((60, 80), np.float32)
+    op[25:35, 20:60] = 1.0
+    img[op > 0] = 0.8
+    img[34, 20:60] = 0.02
+    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8), op
+
+
+def test_a_studio_mouth_s_edge_is_left_as_it_is():
+    from faceedit.stage.teeth_look import SMALL_MOUTH_PX, small_edge
+
+    img, op = _drawn_line()
+    out = img.copy()
+    small_edge(out, (0, 0, 80, 60), op, SMALL_MOUTH_PX[1])
+    assert np.array_equal(out, img)
+
+
+def test_a_small_mouth_s_edge_is_no_darker_than_its_lips_and_no_crisper():
+    from faceedit.stage.teeth_look import SMALL_EDGE_DARK_PERCENTILE, small_edge
+
+    img, op = _drawn_line()
+    out = img.copy()
+    small_edge(out, (0, 0, 80, 60), op, 40.0)
+    y0, y1 = img.astype(np.float64) @ _LUMA, out.astype(np.float64) @ _LUMA
+    ring = (cv2.dilate((op > 0).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0) & (op <= 0)
+    dark = np.percentile(y0[ring], SMALL_EDGE_DARK_PERCENTILE)
+    line = y1[34, 24:56]
+    assert y0[34, 24:56].max() < 0.2 * dark  # drawn black
+    assert line.min() >= dark - 2.0  # no darker than the lips' own dark (a rounding's margin)
+    # the step from the teeth down to the line is no longer a one-pixel cliff
+    assert np.abs(np.diff(y1[30:37, 24:56], axis=0)).max() < 0.7 * np.abs(np.diff(y0[30:37, 24:56], axis=0)).max()
+    assert np.array_equal(out[op <= 0], img[op <= 0])  # the lips stay as they are

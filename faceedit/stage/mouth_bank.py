@@ -78,7 +78,7 @@ from faceedit.stage.lip_rims import (
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
-from faceedit.stage.teeth_look import incisal_edge, limit_chroma, photo_blur, small_teeth_shade, teeth_cap
+from faceedit.stage.teeth_look import incisal_edge, limit_chroma, photo_blur, small_edge, small_teeth_shade, teeth_cap
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.warp import ThinPlateSpline
 
@@ -298,6 +298,7 @@ class MouthBank:
             out[ys + y0, xs + x0, :3] = new
         if tuning.edge_focus > 0:
             _soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"])))
+        small_edge(out, (x0, y0, x1, y1), op, wd)  # a small face's: the photo's blur, the lips' dark
         return out, exemplar
 
     def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:

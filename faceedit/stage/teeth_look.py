@@ -202,3 +202,58 @@ def incisal_edge(upper: np.ndarray, lower: np.ndarray, image: np.ndarray, depth:
     edge = blur(edge, max(tn.incisal_blur / max(k, 1e-3), 1.0))
     row = blur(median, max(half / 2, 1.0))
     return uu, np.clip(edge, row - tn.incisal_notch * float(np.max(row)), row), row
+
+
+#: On a small face (:func:`small_weight`) the opening's edge, the pixels within this many px
+#: inside it, is kept to the photo's own lips (:func:`small_edge`).
+SMALL_EDGE_BAND = 1.0
+#: ... and the pixels within this many px inside it no darker than the lips' own dark (the
+#: exemplar's dark under a small smile's teeth stands 2-3 px high: 84, 73 at group_t1's face
+#: at x 780 against lips at 190-208); lifting only what is darker, it leaves the teeth as they are.
+SMALL_EDGE_LIFT_BAND = 3.0
+#: ... no darker than this percentile of the luma of the lips just outside the opening (1 to
+#: :data:`SMALL_EDGE_RING` px out): their own dark, not a drawn line under them.
+SMALL_EDGE_DARK_PERCENTILE, SMALL_EDGE_RING = 10.0, 3
+
+
+def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
+    """A small face's filled opening's edge (``opening``, float 0..1 over ``roi`` = (x0, y0, x1,
+    y1) of ``out``; corners ``wd`` px apart) kept to the photo's own lips, in place: within
+    :data:`SMALL_EDGE_BAND` px inside it, blended toward a Gaussian blur of the photo's own
+    blur at the lips (:func:`edge_blur` of the ring outside it, at least :data:`FILL_BLUR`),
+    and within :data:`SMALL_EDGE_LIFT_BAND` px raised to no darker than the lips' own dark
+    (:data:`SMALL_EDGE_DARK_PERCENTILE` of the ring's luma), each by :func:`small_weight` of
+    ``wd`` (nothing on a studio face).
+    The exemplar's lower lip's inner edge and the corners' shade, drawn as they are at a
+    small face's scale, stood as a crisp line darker than any of the photo's lips."""
+    w_s = small_weight(wd)
+    if w_s <= 0.0:
+        return
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    pad = SMALL_EDGE_RING + 6
+    bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
+    bx1, by1 = min(x1 + pad, out.shape[1]), min(y1 + pad, out.shape[0])
+    crop = out[by0:by1, bx0:bx1].astype(np.float32)
+    rgb = np.repeat(crop[..., None], 3, -1) if crop.ndim == 2 else crop[..., :3]
+    op = np.zeros(crop.shape[:2], np.float32)
+    op[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = opening
+    inside = (op > 0.5).astype(np.uint8)
+    ring = (cv2.dilate(inside, np.ones((2 * SMALL_EDGE_RING + 1,) * 2, np.uint8)) > 0) & (op <= 0)
+    if int(ring.sum()) < 16 or int(inside.sum()) < 4:
+        return
+    unit = float(pixel_max(out.dtype))
+    luma = (rgb @ _LUMA.astype(np.float32)) / unit
+    sigma = max(edge_blur(luma, ring), FILL_BLUR)
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    w = np.where(op > 0, np.clip(SMALL_EDGE_BAND + 1.0 - depth, 0.0, 1.0), 0.0) * w_s
+    w_lift = np.where(op > 0, np.clip(SMALL_EDGE_LIFT_BAND + 1.0 - depth, 0.0, 1.0), 0.0) * w_s
+    blurred = cv2.GaussianBlur(rgb, (0, 0), sigma)
+    soft = rgb + w[..., None] * (blurred - rgb)
+    dark = float(np.percentile(luma[ring], SMALL_EDGE_DARK_PERCENTILE)) * unit
+    y = np.maximum(soft @ _LUMA.astype(np.float32), 1e-3)
+    lift = 1.0 + w_lift * (np.maximum(dark / y, 1.0) - 1.0)
+    soft = np.clip(np.round(soft * lift[..., None]), 0, unit)
+    if crop.ndim == 2:
+        out[by0:by1, bx0:bx1] = (soft @ _LUMA.astype(np.float32)).round().astype(out.dtype)
+    else:
+        out[by0:by1, bx0:bx1, :3] = soft.astype(out.dtype)
