@@ -41,7 +41,9 @@ lower lid's at ``L' = L + a (M - L)``:
 * between the edges (a partial closure) the eyeball stays where it is, in the lid's shadow;
 * the lower lid and the skin below it (to ``below_reach`` eye heights under the margin) rise,
   the lower lid's rim (``lower_rim`` of the opening below the margin) tucked under the upper
-  lid's edge, which meets the skin below it.
+  lid's edge, which meets the skin below it; in a wink's squeeze (the share ``s`` by which the
+  eye closes more than the other) the lower lid is pushed up against the edge, its rim and
+  lashes meeting the upper lid's in one dark line: ``lower_rim + s (wink_lower_rim - lower_rim)``.
 
 Every source position is read from the photo before the lids move, so nothing is drawn twice;
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
@@ -242,7 +244,10 @@ def close_lids(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None,
         if a > 0:
             eye = eye_margins(pixels, lm, mesh, k, tn)
             if eye is not None:
-                _close_eye(pixels, out, eye, min(float(a), 1.0), meets[k], tn)
+                # a wink's squeeze: the share by which this eye closes more than the other
+                squeeze = float(np.clip(min(float(a), 1.0) - min(float(amounts[1 - k]), 1.0), 0.0, 1.0))
+                rim = tn.lower_rim + squeeze * (tn.wink_lower_rim - tn.lower_rim)
+                _close_eye(pixels, out, eye, min(float(a), 1.0), meets[k], tn, rim)
     return out
 
 
@@ -306,9 +311,11 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
     return (new * (1 + (gain - 1) * d)).astype(np.float32)
 
 
-def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: float, tn: LidsTuning) -> None:
+def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: float, tn: LidsTuning,
+               lower_rim: float) -> None:
     """Eye ``eye`` of ``src`` drawn into ``out`` with its lids closed ``a`` of the way, meeting
-    ``meet`` of the way up from the lower lid."""
+    ``meet`` of the way up from the lower lid, the lower lid's rim ``lower_rim`` of the opening
+    (under the upper lid's edge)."""
     tall = eye.tall
     lash, roots = tn.lashes * tall, tn.roots * tall
     xa, xb = float(eye.xs[0]), float(eye.xs[-1])
@@ -345,7 +352,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     Ys = np.where(on_lid, C + t * (skin_end - C), Ys)
     Ys = np.where((Y >= lid_end) & (Y < E), Y - d, Ys)  # the roots, moved
     below = (Y >= Lp) & (Y < B)
-    rim = L + tn.lower_rim * H
+    rim = L + lower_rim * H
     Ys = np.where(below, rim + (Y - Lp) / np.maximum(B - Lp, 1e-6) * (B - rim), Ys)
     # where the skin is stretched its grain is drawn anew at the photo's own scale
     stretch = np.where(on_lid, (lid_end - Cd) / np.maximum(skin_end - C, 1e-6), 1.0)

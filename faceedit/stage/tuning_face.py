@@ -57,6 +57,11 @@ class LidsTuning:
     #: still part-open: ``bench/bench_blink.py``, blink=1 on the 36 held-out photos, 32 pass at
     #: 0, 34 at 0.2 with ``crease_fade``).
     lower_rim: float = 0.2
+    #: ... and in a wink's squeeze (the eye closing alone: Yale's posed winks show the two lids'
+    #: lashes pressed together into one dark line, the lower lid bunched up under it, not rolled
+    #: under): its rim meets the upper lid's edge (at ``lower_rim`` dlib, eye by eye, read the
+    #: wink's closed eye 0.54 and 0.51 of the photo on neutral 061 and 142, 0.42 and 0.45 at 0).
+    wink_lower_rim: float = 0.0
     #: The lid's grain is what a blur of 1/``grain_scale`` of its height takes away ...
     grain_scale: int = 30
     #: ... its shading what a blur of 1/``fold_scale`` keeps (between the two lie its folds,
