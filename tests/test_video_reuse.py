@@ -107,3 +107,9 @@ def test_a_carried_frames_change_follows_the_lips_own_motion(grid):
     middle = int(mouth[:, 0].mean())
     assert abs(centre(middle) - (lips + 2)) < 0.6, (centre(middle), lips)
     assert abs(centre(int(lm[0, 0]) + 2) - lips) < 0.3  # beside the face: the head's motion alone
+    # a change whose part cuts the mouth's box to a strip a few pixels high (a crash in DIS's
+    # pyramid unless the crop is squared): carried all the same
+    y = int(lips) - 4
+    key.parts = [((0, y, before.shape[1], y + 9), change[y:y + 9])]
+    strip = carry_plan(Plan(key, [np.eye(2, 3)]), after)
+    assert strip.shape == after.shape and np.array_equal(strip[:y], after[:y])

@@ -455,8 +455,10 @@ def _mouth_follows(key_rgb: np.ndarray, pixels: np.ndarray, change: np.ndarray, 
     now = pixels[fy0:fy0 + size[1], fx0:fx0 + size[0]]
     top = 257.0 if pixels.dtype == np.uint16 else 1.0
     grey = [np.ascontiguousarray((_grey(a, 1) / top).clip(0, 255).astype(np.uint8)) for a in (now, then)]
+    side = max(size[0], size[1], 16)  # DIS fails (a crash) on a crop narrow for its pyramid: a square
+    square = [cv2.copyMakeBorder(g, 0, side - size[1], 0, side - size[0], cv2.BORDER_REPLICATE) for g in grey]
     dis = cast(Any, cv2).DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)  # not in the stubs
-    flow = dis.calc(grey[0], grey[1], None)  # now's pixel p is then's p + flow(p)
+    flow = dis.calc(square[0], square[1], None)[:size[1], :size[0]]  # now's pixel p is then's p + flow(p)
     yy, xx = np.mgrid[0:size[1], 0:size[0]].astype(np.float32)
     box = np.ascontiguousarray(change[by0:by1, bx0:bx1])
     followed = cv2.remap(box, xx + flow[..., 0], yy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
