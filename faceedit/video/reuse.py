@@ -409,6 +409,9 @@ def moved_edits(edits: list, motions: list[np.ndarray]) -> list:
 #: lips' own motion on a carried frame (:func:`carry_plan`), and its feathered edge's width.
 FLOW_MARGIN = 0.3
 FLOW_FEATHER = 0.1
+#: The longest side (pixels) the mouth's flow is found at: a larger box is shrunk by a whole factor
+#: (a 720p face's mouth; GRID's, about 80 px, at its own size).
+FLOW_SIDE = 96
 
 
 def carry_plan(plan: Plan, pixels: np.ndarray) -> np.ndarray:
@@ -454,11 +457,18 @@ def _mouth_follows(key_rgb: np.ndarray, pixels: np.ndarray, change: np.ndarray, 
     then = cv2.warpAffine(key_rgb, to_box, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     now = pixels[fy0:fy0 + size[1], fx0:fx0 + size[0]]
     top = 257.0 if pixels.dtype == np.uint16 else 1.0
-    grey = [np.ascontiguousarray((_grey(a, 1) / top).clip(0, 255).astype(np.uint8)) for a in (now, then)]
-    side = max(size[0], size[1], 16)  # DIS fails (a crash) on a crop narrow for its pyramid: a square
-    square = [cv2.copyMakeBorder(g, 0, side - size[1], 0, side - size[0], cv2.BORDER_REPLICATE) for g in grey]
+    grey: list[np.ndarray] = [np.ascontiguousarray((_grey(a, 1) / top).clip(0, 255).astype(np.uint8))
+                              for a in (now, then)]
+    k = max(1, int(np.ceil(max(size) / FLOW_SIDE)))  # a large mouth's flow found on a smaller copy
+    small = (int(np.ceil(size[0] / k)), int(np.ceil(size[1] / k)))
+    if k > 1:
+        grey = [cv2.resize(g, small, interpolation=cv2.INTER_AREA) for g in grey]
+    side = max(small[0], small[1], 16)  # DIS fails (a crash) on a crop narrow for its pyramid: a square
+    square = [cv2.copyMakeBorder(g, 0, side - small[1], 0, side - small[0], cv2.BORDER_REPLICATE) for g in grey]
     dis = cast(Any, cv2).DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)  # not in the stubs
-    flow = dis.calc(square[0], square[1], None)[:size[1], :size[0]]  # now's pixel p is then's p + flow(p)
+    flow = dis.calc(square[0], square[1], None)[:small[1], :small[0]]  # now's pixel p is then's p + flow(p)
+    if k > 1:
+        flow = cv2.resize(flow, size, interpolation=cv2.INTER_LINEAR) * np.float32(k)
     yy, xx = np.mgrid[0:size[1], 0:size[0]].astype(np.float32)
     box = np.ascontiguousarray(change[by0:by1, bx0:bx1])
     followed = cv2.remap(box, xx + flow[..., 0], yy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
