@@ -441,8 +441,9 @@ def carry_plan(plan: Plan, pixels: np.ndarray) -> np.ndarray:
 
 def _mouth_follows(key_rgb: np.ndarray, pixels: np.ndarray, change: np.ndarray, at: tuple[int, int],
                    lm: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """``change`` (a moved part at ``at`` in ``pixels``) with its mouth box resampled along the
-    flow from this frame's pixels to the key frame's moved by ``m`` (:func:`carry_plan`)."""
+    """``change`` (a moved part at ``at`` in ``pixels``, changed in place) with its mouth box
+    resampled along the flow from this frame's pixels to the key frame's moved by ``m``
+    (:func:`carry_plan`)."""
     ed = eye_distance(lm)
     pad, feather = FLOW_MARGIN * ed, max(FLOW_FEATHER * ed, 1.0)
     ch, cw = change.shape[:2]
@@ -474,7 +475,6 @@ def _mouth_follows(key_rgb: np.ndarray, pixels: np.ndarray, change: np.ndarray, 
     followed = cv2.remap(box, xx + flow[..., 0], yy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     inner = np.minimum(np.minimum(xx + 1, size[0] - xx), np.minimum(yy + 1, size[1] - yy))
     weight = np.clip(inner / feather, 0.0, 1.0)
-    out = change.copy()
     wgt = weight[..., None] if box.ndim == 3 else weight
-    out[by0:by1, bx0:bx1] = box + wgt * (followed.reshape(box.shape) - box)
-    return out
+    change[by0:by1, bx0:bx1] = box + wgt * (followed.reshape(box.shape) - box)  # a moved part: its own array
+    return change
