@@ -177,8 +177,9 @@ def profile(args) -> None:
     tracker = default_tracker(editor)
     request = EditRequest.of(args.target, 1.0)
     with tempfile.TemporaryDirectory() as tmp:
-        clip = os.path.join(tmp, "clip.mp4")
-        make_clip(clip, args.size, args.seconds, clip=args.clip)
+        clip = args.src or os.path.join(tmp, "clip.mp4")
+        if not args.src:
+            make_clip(clip, args.size, args.seconds, clip=args.clip)
         for every in args.every:
             steps: dict[str, float] = defaultdict(float)
             keys, holds, prev, n = KeyFrames(Reuse(every=every)), {}, None, 0
@@ -329,6 +330,7 @@ def main() -> None:
                            help="edit and transcode each clip this many times, in turn (the median is printed)")
         elif name == "profile":
             s.add_argument("--size", type=int, default=720)
+            s.add_argument("--src", help="a clip to profile instead of the astronaut (e.g. a GRID .mpg)")
 
         elif name == "memory":
             s.add_argument("--seconds", nargs="+", type=float, default=[10, 60])

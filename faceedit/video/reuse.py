@@ -16,12 +16,19 @@ video runner edits in full only on *key frames*; on a frame after one it checks 
   moving head by a pixel or two);
 * so aligned, at most :attr:`Reuse.share` of the face's pixels differ from the key frame's by
   more than :attr:`Reuse.level` grey levels (what the landmarks miss: a glance, a hand, the
-  light changing).
+  light changing), or inside the mouth's box by more than :attr:`Reuse.mouth` (speech: the
+  smoothed landmarks follow the lips a little behind, and a few levels of the lips and teeth
+  are the mouth's opening, which the edit's own mouth must follow). The compared crop is
+  blurred by a pixel where it is under 96 px a side (a face under about 190 px): there the
+  resampling of edges a pixel wide alone moves them by tens of levels, and a still face would
+  be a key frame on every frame.
 
 Where every face passes and the key frame lies fewer than :attr:`Reuse.every` frames back, the
 frame is not edited: the key frame's change to the picture (its edited pixels minus its input's,
 one part per face, :func:`change_parts`) is moved by each face's motion onto the frame and added
-to the frame's own pixels (:func:`carry_change`). The frame keeps its own grain, light and
+to the frame's own pixels (:func:`carry_plan`; inside the mouth's box it follows the lips' own
+motion since the key frame, found by optical flow: lips that moved a pixel under landmarks that
+held keep the edit's change on their edges). The frame keeps its own grain, light and
 background; only the change is the key frame's. Otherwise the frame is a key frame. A key frame
 whose faces' pixels held (it comes from ``every``, or from landmarks that drifted while the
 pixels did not; not from a reference that moved three times :attr:`Reuse.shape`) fades in: the last key frame's change, moved onto it, is mixed in over its first
@@ -29,8 +36,14 @@ pixels did not; not from a reference that moved three times :attr:`Reuse.shape`)
 the tracking thread from the decoded frames alone, so the output does not depend on the number
 of workers, nor on how far they have got.
 
+On a talking clip the frames whose mouth moved are key frames, edited in full: the stage
+edits a face as a whole (its warp's fields and appearance maps are solved over the face), so
+there is no cheaper edit of the mouth alone to put on a carried frame.
+
 What it costs: a carried frame takes the face's alignment (2-3 CPU-ms at 720p) and one Lanczos
-resampling of the change (about 4), against the stage's 45-50.
+resampling of the change (about 4), against the stage's 45-50; the mouth's flow (DIS, on its
+box alone) about 1.6 more on a GRID frame (360x288: 2.9 CPU-ms to carry the change against 1.3
+without it).
 """
 
 from __future__ import annotations
@@ -54,6 +67,7 @@ class Reuse:
     shape: float = 0.03  # the most a landmark may move in the face's own frame (eye distances)
     level: float = 20.0  # grey levels (of 255) from which an aligned pixel counts as changed
     share: float = 0.002  # the share of the face's pixels that may change so
+    mouth: float = 10.0  # the same inside the mouth's box (lips, teeth: what speech moves)
     fade: int = 4  # frames over which a key frame's edit takes over from the last one's
 
     @property
@@ -181,7 +195,8 @@ def face_motion(key_rgb: np.ndarray, key: KeyFace, rgb: np.ndarray, face, like: 
     """``(motion, held)`` for ``key``'s face in the key frame's pixels and ``face`` in ``rgb``:
     ``motion`` the affine (2, 3) taking the one's pixels onto the other's (:func:`pixel_motion`;
     None where, so aligned, more than :attr:`Reuse.share` of them differ by more than
-    :attr:`Reuse.level`: the face changed); ``held`` whether its landmarks and its ``like``
+    :attr:`Reuse.level`, or inside the mouth's box (its 20 points, :data:`MOUTH_MARGIN` eye
+    distances round them) by more than :attr:`Reuse.mouth`: the face changed); ``held`` whether its landmarks and its ``like``
     reference moved less than :attr:`Reuse.shape` eye distances in its own frame (its edit
     would be the same). A face whose pixels hold while its landmarks do not is landmark drift:
     a new key frame's edit may fade in over it. Landmarks or a ``like`` that moved three times
@@ -207,7 +222,14 @@ def face_motion(key_rgb: np.ndarray, key: KeyFace, rgb: np.ndarray, face, like: 
     start = similarity_transform(key.points, points)
     lo, hi = np.floor(lm.min(0)).astype(int), np.ceil(lm.max(0)).astype(int) + 1
     box = (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
-    return pixel_motion(key_rgb, rgb, box, start, reuse.level, reuse.share), held
+    pad = MOUTH_MARGIN * eye_distance(lm)
+    mlo, mhi = lm[48:68].min(0) - pad, lm[48:68].max(0) + pad
+    mouth = (mlo[0], mlo[1], mhi[0], mhi[1], reuse.mouth)
+    return pixel_motion(key_rgb, rgb, box, start, reuse.level, reuse.share, mouth=mouth), held
+
+
+#: The margin round the mouth's 20 points (eye distances) of the box :attr:`Reuse.mouth` applies in.
+MOUTH_MARGIN = 0.15
 
 
 def _grey(pixels: np.ndarray, k: int) -> np.ndarray:
@@ -229,12 +251,16 @@ def _shift(x: float, y: float) -> np.ndarray:
 
 
 def pixel_motion(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int, int], start: np.ndarray,
-                 level: float = 20.0, share: float = 0.002, iterations: int = 30) -> np.ndarray | None:
+                 level: float = 20.0, share: float = 0.002, iterations: int = 30,
+                 mouth: tuple[float, float, float, float, float] | None = None) -> np.ndarray | None:
     """The affine (2, 3) taking ``before``'s pixels onto ``after``'s over ``box`` (x0, y0, x1,
     y1 in ``after``), refined from ``start`` (e.g. the landmarks' similarity) by OpenCV's ECC
     on the grey levels (a half-size crop where the box is 96 px or more); None where ECC does
     not converge, or where, aligned, more than ``share`` of the box's pixels differ by more
-    than ``level`` grey levels (of 255)."""
+    than ``level`` grey levels (of 255), or inside ``mouth`` ((x0, y0, x1, y1, levels), in
+    ``after``'s pixels) by more than its levels. A compared crop under 96 px a side is blurred
+    by a pixel first (its edges a pixel wide, where resampling alone moves them by tens of
+    levels)."""
     h, w = after.shape[:2]
     x0, y0, x1, y1 = max(box[0], 0), max(box[1], 0), min(box[2], w), min(box[3], h)
     if x1 - x0 < 8 or y1 - y0 < 8:
@@ -261,10 +287,16 @@ def pixel_motion(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int
         return None
     aligned = cv2.warpAffine(source, found, template.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                              borderMode=cv2.BORDER_REPLICATE)
-    if k == 1:  # a small face: its edges a pixel wide, where resampling alone moves them by tens of levels
+    if min(template.shape) < 96:  # a small crop: resampling its pixel-wide edges moves them by tens of levels
         aligned, template = (cv2.GaussianBlur(a, (0, 0), 1.0) for a in (aligned, template))
     top = 65535.0 if after.dtype == np.uint16 else 255.0
-    if float(np.mean(np.abs(aligned - template) > level * top / 255.0)) > share:
+    diff = np.abs(aligned - template)
+    changed = diff > level * top / 255.0
+    if mouth is not None:  # the mouth's box (after's pixels) against its own level
+        mx0, my0 = (max(int(np.floor((v - o - c) / k)), 0) for v, o in zip(mouth[:2], (x0, y0)))
+        mx1, my1 = (max(int(np.ceil((v - o - c) / k)) + 1, 0) for v, o in zip(mouth[2:4], (x0, y0)))
+        changed[my0:my1, mx0:mx1] |= diff[my0:my1, mx0:mx1] > mouth[4] * top / 255.0
+    if float(np.mean(changed)) > share:
         return None
     back = _shift(bx0, by0) @ scale @ _m3(found) @ np.linalg.inv(scale) @ _shift(-x0, -y0)  # after -> before
     return invert_affine(back[:2])
@@ -371,3 +403,78 @@ def moved_edits(edits: list, motions: list[np.ndarray]) -> list:
         else:
             out.append(dataclasses.replace(e, landmarks=apply_affine(m, e.landmarks)))
     return out
+
+
+#: The margin round the mouth's 20 points (eye distances) of the box whose change follows the
+#: lips' own motion on a carried frame (:func:`carry_plan`), and its feathered edge's width.
+FLOW_MARGIN = 0.3
+FLOW_FEATHER = 0.1
+#: The longest side (pixels) the mouth's flow is found at: a larger box is shrunk by a whole factor
+#: (a 720p face's mouth; GRID's, about 80 px, at its own size).
+FLOW_SIDE = 96
+
+
+def carry_plan(plan: Plan, pixels: np.ndarray) -> np.ndarray:
+    """A carried frame (``plan.motions``, :meth:`KeyFrames.plan`): the key frame's change
+    (:meth:`Plan.change`) moved by each face's motion and added to ``pixels``, where inside
+    each face's mouth box (its 20 points, :data:`FLOW_MARGIN` eye distances round them) the
+    change follows the lips' own motion since the key frame: the key frame's input, moved by the
+    face's motion, is matched to this frame's by optical flow (OpenCV's DIS) and the change
+    resampled along it, blended into the head's motion over :data:`FLOW_FEATHER` eye distances
+    at the box's edge. The lips that moved by a pixel under landmarks that held (speech) keep
+    the edit's change on their own edges, not a pixel beside them (a doubled lip edge)."""
+    key, motions = plan.key, plan.motions
+    assert motions is not None
+    h, w = pixels.shape[:2]
+    moved = move_parts(plan.change(), motions, pixels.shape)
+    out = pixels.copy()
+    for part, face, m in zip(moved, key.faces, motions):
+        if part is None:
+            continue
+        (x0, y0, x1, y1), change = part
+        if face.landmarks.shape == (68, 2):
+            change = _mouth_follows(key.rgb, pixels, change, (x0, y0), apply_affine(m, face.landmarks), m)
+        region = out[y0:y1, x0:x1]
+        region[...] = np.clip(np.rint(region + change), 0, np.iinfo(out.dtype).max).astype(out.dtype)
+    return out
+
+
+def _mouth_follows(key_rgb: np.ndarray, pixels: np.ndarray, change: np.ndarray, at: tuple[int, int],
+                   lm: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``change`` (a moved part at ``at`` in ``pixels``, changed in place) with its mouth box
+    resampled along the flow from this frame's pixels to the key frame's moved by ``m``
+    (:func:`carry_plan`)."""
+    ed = eye_distance(lm)
+    pad, feather = FLOW_MARGIN * ed, max(FLOW_FEATHER * ed, 1.0)
+    ch, cw = change.shape[:2]
+    lo, hi = lm[48:68].min(0) - pad, lm[48:68].max(0) + pad
+    bx0, by0 = max(int(np.floor(lo[0])) - at[0], 0), max(int(np.floor(lo[1])) - at[1], 0)
+    bx1, by1 = min(int(np.ceil(hi[0])) - at[0], cw), min(int(np.ceil(hi[1])) - at[1], ch)
+    if bx1 - bx0 < 8 or by1 - by0 < 8:
+        return change
+    fx0, fy0 = at[0] + bx0, at[1] + by0
+    size = (bx1 - bx0, by1 - by0)
+    to_box = (_shift(-fx0, -fy0) @ _m3(m))[:2]
+    then = cv2.warpAffine(key_rgb, to_box, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    now = pixels[fy0:fy0 + size[1], fx0:fx0 + size[0]]
+    top = 257.0 if pixels.dtype == np.uint16 else 1.0
+    grey: list[np.ndarray] = [np.ascontiguousarray((_grey(a, 1) / top).clip(0, 255).astype(np.uint8))
+                              for a in (now, then)]
+    k = max(1, int(np.ceil(max(size) / FLOW_SIDE)))  # a large mouth's flow found on a smaller copy
+    small = (int(np.ceil(size[0] / k)), int(np.ceil(size[1] / k)))
+    if k > 1:
+        grey = [cv2.resize(g, small, interpolation=cv2.INTER_AREA) for g in grey]
+    side = max(small[0], small[1], 16)  # DIS fails (a crash) on a crop narrow for its pyramid: a square
+    square = [cv2.copyMakeBorder(g, 0, side - small[1], 0, side - small[0], cv2.BORDER_REPLICATE) for g in grey]
+    dis = cast(Any, cv2).DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)  # not in the stubs
+    flow = dis.calc(square[0], square[1], None)[:small[1], :small[0]]  # now's pixel p is then's p + flow(p)
+    if k > 1:
+        flow = cv2.resize(flow, size, interpolation=cv2.INTER_LINEAR) * np.float32(k)
+    yy, xx = np.mgrid[0:size[1], 0:size[0]].astype(np.float32)
+    box = np.ascontiguousarray(change[by0:by1, bx0:bx1])
+    followed = cv2.remap(box, xx + flow[..., 0], yy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    inner = np.minimum(np.minimum(xx + 1, size[0] - xx), np.minimum(yy + 1, size[1] - yy))
+    weight = np.clip(inner / feather, 0.0, 1.0)
+    wgt = weight[..., None] if box.ndim == 3 else weight
+    change[by0:by1, bx0:bx1] = box + wgt * (followed.reshape(box.shape) - box)  # a moved part: its own array
+    return change

@@ -31,7 +31,7 @@ from faceedit.models.request import EditRequest
 from faceedit.stage.records import Carried
 from faceedit.video.container import VIDEO_EXTS, EncodeOptions, Frame, VideoReader, VideoWriter
 from faceedit.video.edit import ExpressionHold, steady_parts
-from faceedit.video.reuse import KeyFrames, Plan, Reuse, carry_change, change_parts, move_parts, moved_edits
+from faceedit.video.reuse import KeyFrames, Plan, Reuse, carry_change, carry_plan, change_parts, move_parts, moved_edits
 from faceedit.video.smooth import FrameClock, frame_request
 from faceedit.video.track import FaceTracker
 
@@ -559,7 +559,7 @@ def _reused_edit(plan: Plan, rgb) -> tuple[np.ndarray, list]:
     key, motions = plan.key, plan.motions
     assert key.future is not None and motions is not None
     _, done = key.future.result()  # a key frame's error is raised here too, naming this frame
-    return carry_change(rgb, plan.change(), motions), moved_edits(done, motions)
+    return carry_plan(plan, rgb), moved_edits(done, motions)
 
 
 def _complete(carried: Carried, heads: bool) -> bool:
