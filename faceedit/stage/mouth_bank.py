@@ -298,7 +298,8 @@ class MouthBank:
             out[ys + y0, xs + x0, :3] = new
         if tuning.edge_focus > 0:
             _soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"])))
-        small_edge(out, (x0, y0, x1, y1), op, wd)  # a small face's: the photo's blur, the lips' dark
+        if smile:  # a small face's smile: the photo's blur, the lips' dark (never an open mouth's cavity)
+            small_edge(out, (x0, y0, x1, y1), op, wd)
         return out, exemplar
 
     def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:
