@@ -17,7 +17,7 @@ from the lips' ring just outside it to the teeth) as a mean height over the corn
 shade = the top row of the bright part (its upper 15 %) over the teeth (the upper lip's shadow
 on them); lower = the median luma of the lowest third of the middle columns (within 0.12 of the
 corner distance of the middle) over the teeth's (a plate reads about 1: its lower row as lit
-as its upper one). ``--photos`` reads the same of every face with an opening in other photos (the
+as its upper one), and its colour (median r, g, b) over its luma (warm: r over 1, b under). ``--photos`` reads the same of every face with an opening in other photos (the
 world photos' own smiles), as they are. 014 smiles with closed lips: its real smile has no teeth to read. ``--out`` writes each face's mouth at 4x (nearest neighbour): neutral, edit, real.
 """
 
@@ -65,14 +65,15 @@ def teeth_reading(img: np.ndarray, face) -> dict | None:
     t75 = float(np.percentile(y[inside], 75))
     teeth = np.median(f[inside & (y >= t75)], 0)
     hp = y - cv2.GaussianBlur(y, (0, 0), 1.0)
-    plate = plate_reading(y, inside, dense)
+    plate = plate_reading(y, inside, dense, f)
     return {**plate, "edge": edge_line(y, inside), "teeth": t75, "sclera": float(sc @ LUMA), "ratio": t75 / float(sc @ LUMA),
             "yellow": 1 - teeth[2] / max(float(teeth @ LUMA), 1e-6), "sclera_yellow": 1 - sc[2] / max(float(sc @ LUMA), 1e-6),
             "detail": float(hp[inside].std()), "colour": teeth / max(float(teeth @ LUMA), 1e-6)}
 
 
-def plate_reading(y: np.ndarray, inside: np.ndarray, dense: np.ndarray) -> dict:
-    """falloff, height and shade (the module's docstring) of luma ``y`` over the opening ``inside``."""
+def plate_reading(y: np.ndarray, inside: np.ndarray, dense: np.ndarray, rgb: np.ndarray | None = None) -> dict:
+    """falloff, height, shade and lower (the module's docstring) of luma ``y`` over the opening
+    ``inside``; with ``rgb`` (unit) also the lower row's colour over its luma."""
     d = np.asarray(dense, np.float64)[:, :2]
     a, b = d[MESH_INNER_UPPER[0]], d[MESH_INNER_UPPER[-1]]
     wd = max(float(np.linalg.norm(b - a)), 1.0)
@@ -99,12 +100,16 @@ def plate_reading(y: np.ndarray, inside: np.ndarray, dense: np.ndarray) -> dict:
         shade = float(np.mean(v[bright][top])) / max(float(np.mean(v[bright])), 1e-6)
     else:
         shade = float("nan")
-    low = []
+    low, low_rgb = [], []
     for x in np.unique(xs[off < 0.12]):  # the lowest third of each middle column
         col = ys[xs == x]
         if len(col) >= 3:
-            low += list(y[col[col >= col.min() + 2 * (col.max() - col.min()) / 3], x])
-    return {"lower": float(np.median(low)) / t75 if low else float("nan"), "side": band((off >= 0.15) & (off < 0.3)) / centre, "corner": band(off >= 0.3) / centre,
+            rows = col[col >= col.min() + 2 * (col.max() - col.min()) / 3]
+            low += list(y[rows, x])
+            low_rgb += [] if rgb is None else list(rgb[rows, x])
+    lc = np.median(np.asarray(low_rgb), 0) if low_rgb else np.full(3, np.nan)
+    return {"lower": float(np.median(low)) / t75 if low else float("nan"),
+            "lower_colour": lc / max(float(lc @ LUMA), 1e-6) if low_rgb else lc, "side": band((off >= 0.15) & (off < 0.3)) / centre, "corner": band(off >= 0.3) / centre,
             "height": height, "shade": shade}
 
 
@@ -138,8 +143,8 @@ def _mouth(img, lm):
 
 def _photos(det, paths) -> int:
     """The plate's reading of every face with an opening in ``paths``, as they are."""
-    print("| photo | face x | eyes px | side | corner | height | shade | lower | edge line |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| photo | face x | eyes px | side | corner | height | shade | lower | lower's colour / luma | edge line |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for path in paths:
         img = np.asarray(Image.open(path).convert("RGB"))
         big = cv2.resize(img, None, fx=UP, fy=UP, interpolation=cv2.INTER_CUBIC)
@@ -149,9 +154,11 @@ def _photos(det, paths) -> int:
             if inside.sum() < 6:
                 continue
             y = img.astype(np.float64) @ LUMA / 255
-            r = plate_reading(y, inside, dense)
+            r = plate_reading(y, inside, dense, img.astype(np.float64) / 255)
+            lc = "/".join(f"{c:.2f}" for c in r["lower_colour"])
             print(f"| {path.name} | {lm[:, 0].mean():.0f} | {eye_distance(lm):.0f} | {r['side']:.2f} | {r['corner']:.2f} | "
-                  f"{r['height']:.3f} | {r['shade']:.2f} | {r['lower']:.2f} | {edge_line(y, inside):.2f} |", flush=True)
+                  f"{r['height']:.3f} | {r['shade']:.2f} | {r['lower']:.2f} | {lc} | {edge_line(y, inside):.2f} |",
+                  flush=True)
     return 0
 
 
@@ -173,8 +180,8 @@ def main(argv=None) -> int:
         a.out.mkdir(parents=True, exist_ok=True)
     print("| face | eyes px | blur | real teeth / eye whites | edit's | real yellow (eye whites') | edit's | real detail | edit's "
           "| real colour / luma | edit's | real side | edit's | real corner | edit's | real height | edit's | real shade | edit's "
-          "| real lower | edit's | real edge line | edit's |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| real lower | edit's | real lower's colour / luma | edit's | real edge line | edit's |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in a.faces.split(","):
         name, eyes, *rest = spec.split(":")
         blur = float(rest[0]) if rest else 0.0
@@ -200,15 +207,15 @@ def main(argv=None) -> int:
         def cell(s, key, fmt=".2f"):
             return "-" if s is None else format(s[key], fmt)
 
-        def rgb(s):
-            return "-" if s is None else "/".join(f"{v:.2f}" for v in s["colour"])
+        def rgb(s, key="colour"):
+            return "-" if s is None else "/".join(f"{v:.2f}" for v in s[key])
 
         print(f"| {name} | {eyes} | {blur:g} | {cell(r, 'ratio')} | {cell(e, 'ratio')} | "
               f"{cell(r, 'yellow', '.3f')} ({cell(r, 'sclera_yellow', '.3f')}) | {cell(e, 'yellow', '.3f')} "
               f"({cell(e, 'sclera_yellow', '.3f')}) | {cell(r, 'detail', '.3f')} | {cell(e, 'detail', '.3f')} | "
               f"{rgb(r)} | {rgb(e)} | {cell(r, 'side')} | {cell(e, 'side')} | {cell(r, 'corner')} | {cell(e, 'corner')} | {cell(r, 'height', '.3f')} | "
               f"{cell(e, 'height', '.3f')} | {cell(r, 'shade')} | {cell(e, 'shade')} | "
-              f"{cell(r, 'lower')} | {cell(e, 'lower')} | {cell(r, 'edge')} | {cell(e, 'edge')} |", flush=True)
+              f"{cell(r, 'lower')} | {cell(e, 'lower')} | {rgb(r, 'lower_colour')} | {rgb(e, 'lower_colour')} | {cell(r, 'edge')} | {cell(e, 'edge')} |", flush=True)
     return 0
 
 

@@ -374,7 +374,7 @@ class MouthBank:
             # a small face: the upper lip's shadow and the lower row in shade, not a flat plate
             lit = np.clip(float(self.desc("upper_depth")[e]) / np.maximum(he, 1e-6), 0.0, 1.0) * hd
             col = col * small_teeth_shade(t, wd, lit, np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6),
-                                          tn.teeth_bounce).astype(col.dtype)
+                                          tn.teeth_bounce, u).astype(col.dtype)
             shadow, corner = tn.lip_shadow, tn.corner_shadow
         else:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between

@@ -63,6 +63,16 @@ SMALL_LOWER_SHADE, SMALL_LOWER_SOFT = 0.72, 0.05
 #: many photo px (real smiles' first row under the lip: 0.4-0.7 of the teeth with the lip's
 #: pixel in it; the plate's 0.85-1.0).
 SMALL_LIP_SHADE, SMALL_LIP_REACH = 0.3, 1.0
+#: The lower row's shade takes the lips' chromaticity to this further power (times
+#: :func:`small_weight`) beyond the bounce of its depth: real small smiles' lower rows read warm,
+#: r, g, b over luma 1.10-1.60, 0.81-0.98, 0.43-0.97 (median about 1.28, 0.88, 0.78: the world
+#: photos' own smiles, ``bench_small_teeth.py --photos``); the bounce alone left it a darkened
+#: grey that reads grey-green beside the lips.
+SMALL_LOWER_WARM = 0.5
+#: Across a small face's opening the side teeth fall into the mouth's shadow toward the corners:
+#: full from this share of the corner distance from a corner (the front 2-4 teeth lit), down
+#: to :data:`SMALL_SIDE_SHADE` of it at the second (as an open mouth's ``side_teeth_shade``).
+SMALL_SIDE_SPAN, SMALL_SIDE_SHADE = (0.45, 0.1), 0.7
 
 
 def small_weight(wd: float) -> float:
@@ -73,15 +83,18 @@ def small_weight(wd: float) -> float:
     return x * x * (3.0 - 2.0 * x)
 
 
-def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarray, bounce: float) -> np.ndarray:
+def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarray, bounce: float,
+                      u: np.ndarray | None = None) -> np.ndarray:
     """(n, 3) what a small face's smile's pixels are multiplied by (1 where the face is large):
     ``t`` px below the upper lip, in an opening whose corners are ``wd`` px apart, whose
     exemplar's upper teeth reach ``teeth`` px down (its upper teeth's depth over its column's,
     times the column's height here). The upper lip's shadow (:data:`SMALL_LIP_SHADE` over
     :data:`SMALL_LIP_REACH` px) and, below the upper teeth (at most :data:`SMALL_TEETH_HEIGHT`
     of ``wd`` down), the lower row in shade (:data:`SMALL_LOWER_SHADE`), both times
-    :func:`small_weight`; the shade warm, as an open mouth's teeth's: the lips' chromaticity
-    (``lip``, RGB) to ``bounce`` times its depth (a darkened white reads grey-green)."""
+    :func:`small_weight`; with ``u`` (0..1 from corner to corner) the side teeth falling to
+    :data:`SMALL_SIDE_SHADE` toward the corners (:data:`SMALL_SIDE_SPAN`). The shade warm, as an
+    open mouth's teeth's: the lips' chromaticity (``lip``, RGB) to ``bounce`` times its depth,
+    the lower row's :data:`SMALL_LOWER_WARM` further (a darkened white reads grey-green)."""
     w = small_weight(wd)
     t = np.asarray(t, np.float64)
     if w <= 0.0:
@@ -91,10 +104,16 @@ def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarr
     x = np.clip((t - edge) / soft + 0.5, 0.0, 1.0)
     lower = 1.0 - (1.0 - SMALL_LOWER_SHADE) * x * x * (3.0 - 2.0 * x)
     lip_shadow = 1.0 - SMALL_LIP_SHADE * np.exp(-np.maximum(t, 0.0) / SMALL_LIP_REACH)
-    shade = 1.0 - w * (1.0 - lower * lip_shadow)
+    side = np.ones_like(t)
+    if u is not None:
+        d = np.minimum(np.asarray(u, np.float64), 1.0 - np.asarray(u, np.float64))
+        s = np.clip((d - SMALL_SIDE_SPAN[1]) / (SMALL_SIDE_SPAN[0] - SMALL_SIDE_SPAN[1]), 0.0, 1.0)
+        side = SMALL_SIDE_SHADE + (1.0 - SMALL_SIDE_SHADE) * s * s * (3.0 - 2.0 * s)
+    shade = 1.0 - w * (1.0 - lower * lip_shadow * side)
     c = np.asarray(lip, np.float64)
     c = np.maximum(c / max(float(c @ _LUMA), 1e-6), 1e-3)
-    return shade[:, None] * c[None, :] ** (bounce * (1.0 - shade))[:, None]
+    warm = bounce * (1.0 - shade) + SMALL_LOWER_WARM * w * x * x * (3.0 - 2.0 * x)
+    return shade[:, None] * c[None, :] ** warm[:, None]
 
 
 def edge_blur(grey: np.ndarray, where: np.ndarray) -> float:
