@@ -199,6 +199,33 @@ def test_a_dark_skinned_closed_lid_is_lit_like_the_skin(name):
 
 
 @pytest.mark.shared_data
+def test_a_deep_set_closed_lid_is_shaded_at_its_top_and_lit_at_its_middle():
+    """137 (dark skin, deep-set eyes under the brow's shadow): down the middle of each closed
+    lid, its top (the first fifth from the crease) lies in the socket's shadow, darker than the
+    lid's middle and darker than it is drawn without ``top_shade`` (lit to its top, the lid is a
+    dome ringed by the shadow, an open eye's outline), and the lid's middle is no darker for it."""
+    img, lm, mesh = _held_out("137.jpg")
+    lum = lambda im: cv2.cvtColor(im, cv2.COLOR_RGB2GRAY).astype(np.float64)  # noqa: E731
+    shaded, flat = lum(close_lids(img, lm, mesh, (1.0, 1.0))), lum(close_lids(
+        img, lm, mesh, (1.0, 1.0), tuning=LidsTuning(top_shade=0.0)))
+    tn = LidsTuning()
+    for k in (0, 1):
+        eye = eye_margins(img, lm, mesh, k)
+        mid = np.abs(eye.xs - eye.xs.mean()) < 0.2 * np.ptp(eye.xs)
+        x, u, low, c = eye.xs[mid], eye.upper[mid], eye.lower[mid], eye.crease[mid]
+        edge = u + (low - tn.meet * (low - u) - u)
+
+        def band(im: np.ndarray, f0: float, f1: float) -> float:
+            ys = [c + f * (edge - c) for f in np.linspace(f0, f1, 5)]
+            p = np.rint(np.concatenate([eye.to_photo(x, y) for y in ys])).astype(int)
+            return float(im[p[:, 1], p[:, 0]].mean())
+
+        assert band(shaded, 0.05, 0.2) < band(shaded, 0.45, 0.65) - 3, k
+        assert band(shaded, 0.05, 0.2) < band(flat, 0.05, 0.2) - 3, k
+        assert band(shaded, 0.45, 0.65) >= band(flat, 0.45, 0.65) - 0.5, k
+
+
+@pytest.mark.shared_data
 @pytest.mark.parametrize("name", ["014.jpg", "097.jpg"])
 def test_a_fair_closed_lid_is_not_paler_than_the_skin_around(name):
     """Two held-out fair London faces at 1350 px: the closed lid's light against the skin under

@@ -28,9 +28,11 @@ lower lid's at ``L' = L + a (M - L)``:
   the photo's own scale (stretched, grain would streak); over the eyeball its colour eases into
   that of the skin around the eye carried smoothly over it (``lid_ease``), lit where the
   lid bulges most as the person's lid and the skin under the eye are (``lit``), a little
-  darker towards the edge; the whole brought to the light real closed lids have against the
+  darker towards the edge, its top in the shadow of the socket above it where that is darker
+  (``top_shade``); the whole brought to the light real closed lids have against the
   person's skin between the crease and the brow and under the eye (``tone``, not below
-  ``tone_floor`` of the skin under the eye), that skin's colour tinted as the photo's own lid
+  ``tone_floor`` of the skin under the eye, ``deep_floor`` where the skin under the brow is
+  the socket's deep shadow), that skin's colour tinted as the photo's own lid
   skin is (``tint_reach``), with the person's own skin texture (the photo's detail under the
   eye, mirrored at the lid's edge: ``texture``);
 * the lash roots (the dark band ``roots`` eye heights along the margin) move down with the
@@ -285,7 +287,8 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
                 under: np.ndarray, band: np.ndarray, tn: LidsTuning) -> np.ndarray:
     """``new`` with its closed lid (where ``down`` > 0, weighted by it) brought to ``tone`` of
     the mean luma of the photo ``here``'s skin ``above`` (between the crease and the brow) and
-    ``under`` the eye (the two means' mean; not below ``tone_floor`` of the skin under the eye),
+    ``under`` the eye (the two means' mean; not below ``tone_floor`` of the skin under the eye,
+    rising to ``deep_floor`` as the skin above falls from ``deep[0]`` to ``deep[1]`` of it),
     its colour that skin's tinted as the photo's own lid skin (``band``, between the crease and
     the lashes: its lit pixels' colour over that skin's, each channel within ``tint_reach`` of 1;
     ``tint`` where there are too few); ``lid`` (the middle of the eye) where its light is read.
@@ -298,7 +301,11 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
     cur = (new * (w[..., None] if new.ndim == 3 else w)).reshape(-1, *new.shape[2:]).sum(0) / w.sum()
     if new.ndim == 3:
         lum_ref, lum_under = float(luma(ref.astype(np.float32))), float(luma(here[under].mean(0).astype(np.float32)))
-        level = max(tn.tone * lum_ref, tn.tone_floor * lum_under)
+        # the deeper the socket's shadow above the eye (its light over that under the eye), the
+        # more the under-eye skin alone sets the floor
+        deep = 0.0 if len(refs) < 2 else float(np.clip(
+            (tn.deep[0] - (2 * lum_ref - lum_under) / max(lum_under, 1e-6)) / (tn.deep[0] - tn.deep[1]), 0.0, 1.0))
+        level = max(tn.tone * lum_ref, (tn.tone_floor + deep * (tn.deep_floor - tn.tone_floor)) * lum_under)
         own = _lit_tone(here, band, tn.lit_pct)
         tint = np.asarray(tn.tint, np.float32) if own is None else np.clip(
             own / max(float(luma(own)), 1e-6) / (ref / max(lum_ref, 1e-6)), 1 - tn.tint_reach, 1 + tn.tint_reach)
@@ -309,6 +316,30 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
     gain = np.clip(np.asarray(target, np.float32) / np.maximum(cur, 1e-6), 0.5, 2.0)
     d = down[..., None] if new.ndim == 3 else down
     return (new * (1 + (gain - 1) * d)).astype(np.float32)
+
+
+def _shade_top(new: np.ndarray, X: np.ndarray, Y: np.ndarray, eye: EyeFrame, Cd: np.ndarray, t: np.ndarray,
+               lid: np.ndarray, tn: LidsTuning) -> np.ndarray:
+    """``new`` with the closed lid's top (weighted by ``lid``, the lid's closure there; ``t`` its
+    share of the way down the lid from the crease ``Cd``) darkened towards the light of the skin
+    just above it (``shade_read`` eye heights, column by column, smoothed along the eye) where
+    that is darker: ``top_shade`` of the way at its top, none from ``shade_reach`` down."""
+    lum = luma if new.ndim == 3 else (lambda v: v)  # noqa: E731
+    cols = np.clip(np.rint(X - eye.xs[0]), 0, len(eye.xs) - 1).astype(int)
+    read = (Y < Cd) & (Y >= Cd - tn.shade_read * eye.tall) & (X > eye.xs[0]) & (X < eye.xs[-1])
+    n = np.bincount(cols[read], minlength=len(eye.xs))
+    if (n > 0).sum() < 4:
+        return new
+    s = np.bincount(cols[read], lum(new)[read], minlength=len(eye.xs))
+    has = n > 0
+    above = np.interp(eye.xs, eye.xs[has], s[has] / n[has])
+    k = max(int(eye.tall / 2) * 2 + 1, 3)
+    above = cv2.GaussianBlur(above.astype(np.float32)[None, :], (k, 1), 0, borderType=cv2.BORDER_REPLICATE)[0]
+    v = np.clip(t / tn.shade_reach, 0.0, 1.0)
+    w = tn.top_shade * (1 - v * v * (3 - 2 * v)) * lid
+    own = np.maximum(lum(new), 1e-6)
+    gain = 1 - w * (1 - np.minimum(above[cols] / own, 1.0))
+    return (new * (gain[..., None] if new.ndim == 3 else gain)).astype(np.float32)
 
 
 def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: float, tn: LidsTuning,
@@ -401,6 +432,8 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
             around = around * (1 - lit) + tone * lit
         turn = 1.0 - tn.edge_dark * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
         new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
+        if tn.top_shade > 0:
+            new = _shade_top(new, X, Y, eye, Cd, t, (share * on_lid).astype(np.float32), tn)
         mid = inside & (rel < tn.lit_width)
         new = _match_tone(new, here, down, mid, (Y >= T) & (Y < C) & mid,
                           (Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall) & mid,

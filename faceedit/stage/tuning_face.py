@@ -89,6 +89,12 @@ class LidsTuning:
     #: ... and not below this share of the skin under the eye's alone (in a deep-set eye the
     #: skin under the brow is its shadow; GRID's closed lids: 0.83 and more of it) ...
     tone_floor: float = 0.83
+    #: ... rising to this where the skin under the brow is the socket's deep shadow (its light
+    #: under ``deep[0]`` of the skin under the eye's, wholly from ``deep[1]``: a deep-set eye's
+    #: closed lid bulges out of the shadow into the light as its open lid does; lit only to
+    #: ``tone_floor`` there, dlib reads 137's closed eyes 0.61 and 0.64 of the photo's) ...
+    deep_floor: float = 0.95
+    deep: tuple[float, float] = (0.75, 0.65)
     #: ... its colour that skin's tinted as the photo's own lid skin is (its lit pixels' colour
     #: between the crease and the lashes, each channel over luma, over that skin's), each channel
     #: within this of 1 (GRID's closed lids are 1.04, 0.97, 1.03 of the skin's) ...
@@ -104,6 +110,14 @@ class LidsTuning:
     bulge: float = 0.7
     #: ... darker by up to this towards its edge, where it turns away from the light.
     edge_dark: float = 0.25
+    #: Under the socket's shadow (the skin just above the closed lid, ``shade_read`` eye heights
+    #: of it, darker than the lid) the lid's top lies in that shadow too: this share of the way
+    #: to its light at the lid's top, none from ``shade_reach`` of the way down the lid (a
+    #: deep-set eye's closed lid is shaded at its top, lit at its middle; lit to its top under
+    #: the shadow, a dome ringed by it, it reads as an open eye's outline) ...
+    top_shade: float = 1.0
+    shade_reach: float = 0.5
+    shade_read: float = 0.3
     #: Where it bulges most the lid is lit as the person's lid: this share of the way to the tone
     #: of the photo's lit skin on the lid and under the eye (the skin around the eye alone leaves
     #: a dark almond where the eye was, which reads as an eye still open; all the way, a pale
