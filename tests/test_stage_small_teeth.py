@@ -156,6 +156,19 @@ def _lower_over_teeth(out, up, lo):
     return float(np.median(low)) / float(np.percentile(y[inside], 75))
 
 
+def _fill_drawn(width: float, height: float):
+    """(the bank's fill of a smile ``width`` x ``height`` px on :func:`_drawn`'s face, its upper and
+    lower lip curves); module constants are read at the call, so a monkeypatch before it counts."""
+    from test_models_mouth import face_landmarks, mouth, opening_of
+
+    from faceedit.stage.mouth_bank import MouthBank
+
+    plain = _drawn()
+    up, lo = mouth(height, width=width)
+    roi, op = opening_of(up, lo, plain.shape)
+    return MouthBank.load().fill(plain, roi, op, up, lo, face_lm=face_landmarks())[0], up, lo
+
+
 def test_a_small_smile_s_lower_row_lies_in_shade_and_a_large_one_s_is_unchanged(monkeypatch):
     """The bank's studio rows, both lit, filled into a small face's smile read as one flat plate
     (the middle's lowest third as bright as the teeth); with the small face's shade
@@ -163,19 +176,9 @@ def test_a_small_smile_s_lower_row_lies_in_shade_and_a_large_one_s_is_unchanged(
     at that size (0.65-0.87 of their teeth on insightface's group_five, single_smile,
     posed_laugh: bench/bench_small_teeth.py --photos). An opening 180 px wide is filled
     byte for byte as without it."""
-    from test_models_mouth import face_landmarks, mouth, opening_of
-
     from faceedit.stage import teeth_look
-    from faceedit.stage.mouth_bank import MouthBank
 
-    bank = MouthBank.load()
-    plain, lm = _drawn(), face_landmarks()
-
-    def fill(width, height):
-        up, lo = mouth(height, width=width)
-        roi, op = opening_of(up, lo, plain.shape)
-        return bank.fill(plain, roi, op, up, lo, face_lm=lm)[0], up, lo
-
+    fill = _fill_drawn
     small, up, lo = fill(40.0, 9.0)
     large = fill(180.0, 36.0)[0]
     monkeypatch.setattr(teeth_look, "SMALL_MOUTH_PX", (0.0, 1.0))  # the shade off
@@ -278,19 +281,9 @@ def test_a_small_smile_s_side_teeth_fall_into_shade_and_a_large_one_s_are_unchan
     world photos, 0.68-0.86 on London 008 022 061 shrunk; the row even read 0.80-0.99 and
     0.77-0.90: bench/bench_small_teeth.py); an opening 180 px wide is filled byte for byte as
     without it."""
-    from test_models_mouth import face_landmarks, mouth, opening_of
-
     from faceedit.stage import teeth_look
-    from faceedit.stage.mouth_bank import MouthBank
 
-    bank = MouthBank.load()
-    plain, lm = _drawn(), face_landmarks()
-
-    def fill(width, height):
-        up, lo = mouth(height, width=width)
-        roi, op = opening_of(up, lo, plain.shape)
-        return bank.fill(plain, roi, op, up, lo, face_lm=lm)[0], up, lo
-
+    fill = _fill_drawn
     small, up, lo = fill(40.0, 9.0)
     large = fill(180.0, 36.0)[0]
     monkeypatch.setattr(teeth_look, "SMALL_SIDE_SHADE", 1.0)  # the side shade off
