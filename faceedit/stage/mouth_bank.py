@@ -63,6 +63,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+from faceedit.stage.cavity import draw_cavity
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import (
     column_gaps,
@@ -108,14 +109,6 @@ def _soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float) -> Non
     blurred = cv2.GaussianBlur(crop, (0, 0), sigma)
     soft = crop + w * (blurred - crop)
     out[by0:by1, bx0:bx1] = np.clip(np.round(soft), 0, pixel_max(out.dtype)).astype(out.dtype)
-
-
-def saturate(rgb: np.ndarray, amount: float) -> np.ndarray:
-    """``rgb`` (..., 3) with its chroma (the channels' distance from their luma) times
-    ``amount``, the luma kept; never below 0."""
-    rgb = np.asarray(rgb, np.float64)
-    luma = rgb @ _LUMA
-    return np.maximum(luma[..., None] + amount * (rgb - luma[..., None]), 0.0)
 
 
 @dataclass
@@ -423,7 +416,7 @@ class MouthBank:
             g_l = max(float(gains @ _LUMA), 1e-6)
             lip_luma = float(np.asarray(rings["lip"], np.float64) @ _LUMA) / g_l
             skin_luma = float(np.asarray(rings["skin"], np.float64) @ _LUMA) / g_l
-            cav = self._cavity(u, v, seed, tn, lip_luma, skin_luma, hd / wd)
+            cav = draw_cavity(self.cavity, self.cavity_rgb, u, v, seed, tn, lip_luma, skin_luma, hd / wd)
             col = cav * (1 - a_lo[:, None]) + lower_teeth * a_lo[:, None]
             col = col * (1 - a_up[:, None]) + upper_teeth * a_up[:, None]
             # the back of the upper teeth and the palate behind them catch the light coming in:
@@ -451,54 +444,6 @@ class MouthBank:
         if gap is not None:
             col = meet(col, gap, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed, drawn if large else None)
-
-    def _cavity(self, u, v, seed, tn: MouthTuning, lip_luma: float, skin_luma: float,
-                height: np.ndarray) -> np.ndarray:
-        """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile (relative to
-        the skin) times ``skin_luma`` (the photo's skin round the mouth before the colour gains:
-        as dark beside dark skin as beside light) in the colour of the bank's dark interior, with a
-        smooth texture (no lighter than ``cavity_ceiling`` of the skin), darkened by ``throat_dark``
-        down to ``throat_from`` of the opening's height and less down to ``throat_to`` (the
-        throat under the upper teeth, the deepest part); and the tongue over its lower part: a
-        share of ``lip_luma`` (the lips' luma before the colour gains) rising from its back to its
-        front, its crest a little lighter (``tongue_crest``), in a tongue's red-pink, where the
-        column's ``height`` (over the corner distance) is tall enough to show it (``tongue_height``)."""
-        prof = self.cavity
-        vv, uu = prof.shape
-        # the profile's outer columns reach the lips where the curves meet: the corners read the
-        # inner columns (and are darkened with the rest of the mouth's corners)
-        uc = np.clip(u, tn.cavity_side_column, 1.0 - tn.cavity_side_column)
-        lum = sample_points(prof.astype(np.float32), uc * (uu - 1), np.clip(v, 0, 1) * (vv - 1))
-        # the real mouths' teeth and lips in the profile's top rows are not the cavity's
-        lum = np.minimum(lum, tn.cavity_ceiling)
-        # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
-        # palate in the ambient light of a studio photo, never a flat black
-        lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_luma
-        # the throat, deepest, at the back under the upper teeth: the opening's top darkest
-        lum = lum * (1.0 - tn.throat_dark * (1.0 - smoothstep(tn.throat_from, tn.throat_to, v)))
-        # smooth texture: seeded random fields on coarse grids (a fifth to a thirtieth of the mouth)
-        rng = np.random.default_rng([abs(int(s)) for s in seed] + [7])
-        tex = np.zeros_like(u)
-        for octave in tn.cavity_texture:
-            g = rng.standard_normal((octave.rows, octave.columns)).astype(np.float32)
-            tex += octave.amplitude * sample_points(cv2.resize(g, (64, 32), interpolation=cv2.INTER_CUBIC),
-                                       u * 63, np.clip(v, 0, 1) * 31)
-        col = (lum * np.exp(tex))[:, None] * saturate(self.cavity_rgb.astype(np.float64), tn.cavity_saturation)[None, :]
-        # the tongue: a rounded pink hump over the bottom third, darker towards the back
-        top = tn.tongue_top + tn.tongue_curve * ((u - 0.5) / tn.tongue_half_width) ** 2
-        side = np.minimum(u, 1.0 - u)
-        a_t = (smoothstep(0.0, tn.tongue_edge, v - top) * smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
-               * smoothstep(tn.tongue_height[0], tn.tongue_height[1], height))
-        groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * smoothstep(
-            0.0, tn.groove_fade, v - top)
-        # its crest (the hump's top, facing the opening) catches a faint light
-        crest = tn.tongue_crest * np.exp(-(((v - top - tn.tongue_crest_at) / tn.tongue_crest_width) ** 2))
-        # a share of the lips' luma in a tongue's red-pink, lighter from its back to its front
-        t_lum = ((tn.tongue_luma + tn.tongue_luma_rise * smoothstep(0.0, tn.tongue_luma_reach, v - top) + crest)
-                 * np.exp(tn.tongue_texture * tex) * groove)
-        tongue = (t_lum * lip_luma)[:, None] * np.asarray(tn.tongue_rgb, np.float64)[None, :]
-        col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]
-        return np.clip(col, 0, 1)
 
     def _gains(self, e: int, rings: dict, tn: MouthTuning) -> np.ndarray:
         """Per-channel gains taking the exemplar's colours towards the destination's. Exposure:

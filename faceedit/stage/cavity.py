@@ -1,0 +1,71 @@
+"""The dark interior of a wide-open mouth as the mouth bank draws it (:class:`faceedit.stage.mouth_bank.MouthBank`):
+the bank's cavity profile in the photo's skin light, the throat under the upper teeth, a smooth texture and the
+tongue, on the opening's normalised (u, v) coordinates."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.lip_rims import smoothstep
+from faceedit.stage.lips import sample_points
+from faceedit.stage.tuning import MouthTuning
+
+_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
+
+
+def saturate(rgb: np.ndarray, amount: float) -> np.ndarray:
+    """``rgb`` (..., 3) with its chroma (the channels' distance from their luma) times
+    ``amount``, the luma kept; never below 0."""
+    rgb = np.asarray(rgb, np.float64)
+    luma = rgb @ _LUMA
+    return np.maximum(luma[..., None] + amount * (rgb - luma[..., None]), 0.0)
+
+
+def draw_cavity(profile: np.ndarray, cavity_rgb: np.ndarray, u, v, seed, tn: MouthTuning, lip_luma: float,
+                skin_luma: float, height: np.ndarray) -> np.ndarray:
+    """The dark interior of a wide-open mouth: the bank's (v, u) luminance profile ``profile`` (relative to
+    the skin) times ``skin_luma`` (the photo's skin round the mouth before the colour gains:
+    as dark beside dark skin as beside light) in the colour of the bank's dark interior (``cavity_rgb``), with a
+    smooth texture (no lighter than ``cavity_ceiling`` of the skin), darkened by ``throat_dark``
+    down to ``throat_from`` of the opening's height and less down to ``throat_to`` (the
+    throat under the upper teeth, the deepest part); and the tongue over its lower part: a
+    share of ``lip_luma`` (the lips' luma before the colour gains) rising from its back to its
+    front, its crest a little lighter (``tongue_crest``), in a tongue's red-pink, where the
+    column's ``height`` (over the corner distance) is tall enough to show it (``tongue_height``)."""
+    vv, uu = profile.shape
+    # the profile's outer columns reach the lips where the curves meet: the corners read the
+    # inner columns (and are darkened with the rest of the mouth's corners)
+    uc = np.clip(u, tn.cavity_side_column, 1.0 - tn.cavity_side_column)
+    lum = sample_points(profile.astype(np.float32), uc * (uu - 1), np.clip(v, 0, 1) * (vv - 1))
+    # the real mouths' teeth and lips in the profile's top rows are not the cavity's
+    lum = np.minimum(lum, tn.cavity_ceiling)
+    # the profile's darkest values (a deep, unlit cavity) lifted a little: soft tissue and
+    # palate in the ambient light of a studio photo, never a flat black
+    lum = (tn.cavity_floor + (1.0 - tn.cavity_floor) * lum) * skin_luma
+    # the throat, deepest, at the back under the upper teeth: the opening's top darkest
+    lum = lum * (1.0 - tn.throat_dark * (1.0 - smoothstep(tn.throat_from, tn.throat_to, v)))
+    # smooth texture: seeded random fields on coarse grids (a fifth to a thirtieth of the mouth)
+    rng = np.random.default_rng([abs(int(s)) for s in seed] + [7])
+    tex = np.zeros_like(u)
+    for octave in tn.cavity_texture:
+        g = rng.standard_normal((octave.rows, octave.columns)).astype(np.float32)
+        tex += octave.amplitude * sample_points(cv2.resize(g, (64, 32), interpolation=cv2.INTER_CUBIC),
+                                   u * 63, np.clip(v, 0, 1) * 31)
+    col = (lum * np.exp(tex))[:, None] * saturate(cavity_rgb.astype(np.float64), tn.cavity_saturation)[None, :]
+    # the tongue: a rounded pink hump over the bottom third, darker towards the back
+    top = tn.tongue_top + tn.tongue_curve * ((u - 0.5) / tn.tongue_half_width) ** 2
+    side = np.minimum(u, 1.0 - u)
+    a_t = (smoothstep(0.0, tn.tongue_edge, v - top) * smoothstep(tn.tongue_side_from, tn.tongue_side_to, side)
+           * smoothstep(tn.tongue_height[0], tn.tongue_height[1], height))
+    groove = 1.0 - tn.groove_depth * np.exp(-(((u - 0.5) / tn.groove_width) ** 2)) * smoothstep(
+        0.0, tn.groove_fade, v - top)
+    # its crest (the hump's top, facing the opening) catches a faint light
+    crest = tn.tongue_crest * np.exp(-(((v - top - tn.tongue_crest_at) / tn.tongue_crest_width) ** 2))
+    # a share of the lips' luma in a tongue's red-pink, lighter from its back to its front
+    t_lum = ((tn.tongue_luma + tn.tongue_luma_rise * smoothstep(0.0, tn.tongue_luma_reach, v - top) + crest)
+             * np.exp(tn.tongue_texture * tex) * groove)
+    tongue = (t_lum * lip_luma)[:, None] * np.asarray(tn.tongue_rgb, np.float64)[None, :]
+    col = col * (1 - a_t[:, None]) + tongue * a_t[:, None]
+    return np.clip(col, 0, 1)
