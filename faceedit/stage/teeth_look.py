@@ -59,9 +59,13 @@ SMALL_TEETH_HEIGHT = 0.12
 #: (real smiles' centre columns there: 0.44-0.9 of the teeth's 75th percentile, most 0.7-0.8),
 #: over this share of the corner distance (a soft step, not a line).
 SMALL_LOWER_SHADE, SMALL_LOWER_SOFT = 0.72, 0.05
-#: The upper lip's shadow on the teeth's top: this much darker at the lip, falling over this
-#: many photo px (real smiles' first row under the lip: 0.4-0.7 of the teeth with the lip's
-#: pixel in it; the plate's 0.85-1.0).
+#: The upper lip's shadow on the side teeth's top: this much darker at the lip, falling over
+#: this many photo px (real smiles' first row under the lip: 0.4-0.7 of the teeth with the
+#: lip's pixel in it; the plate's 0.85-1.0). The front teeth (:data:`SMALL_SIDE_SPAN`) are lit
+#: up to the lip: real small smiles' bright part's top row is 0.91-1.01 of their teeth
+#: (``bench_small_teeth.py``'s shade, London 008 022 061), and on a 25-px mouth the shadow over
+#: their one lit row left no front teeth to read (FER read London 008 and 061 made happy at 64
+#: and 96 px as neutral).
 SMALL_LIP_SHADE, SMALL_LIP_REACH = 0.3, 1.0
 #: The lower row's shade takes the lips' chromaticity to this further power (times
 #: :func:`small_weight`) beyond the bounce of its depth: real small smiles' lower rows read warm,
@@ -70,10 +74,11 @@ SMALL_LIP_SHADE, SMALL_LIP_REACH = 0.3, 1.0
 #: grey that reads grey-green beside the lips.
 SMALL_LOWER_WARM = 0.5
 #: Across a small face's opening the side teeth fall into the mouth's shadow toward the corners:
-#: full from this share of the corner distance from a corner (the front 2-4 teeth lit), down
-#: to :data:`SMALL_SIDE_SHADE` of it at the second (as an open mouth's ``side_teeth_shade``).
-SMALL_SIDE_SPAN, SMALL_SIDE_SHADE = (0.45, 0.1), 0.7
-
+#: full from this share of the corner distance from a corner (the front 4 teeth lit, the middle
+#: 0.4 of the opening), down to :data:`SMALL_SIDE_SHADE` of it at the second (as an open
+#: mouth's ``side_teeth_shade``); side over front 0.78-0.88 (``bench_small_teeth.py``, London
+#: 008 022 061; their real smiles 0.68-0.86).
+SMALL_SIDE_SPAN, SMALL_SIDE_SHADE = (0.3, 0.05), 0.7
 
 def small_weight(wd: float) -> float:
     """How much of :func:`small_teeth_shade` an opening whose corners are ``wd`` px apart gets:
@@ -92,7 +97,8 @@ def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarr
     :data:`SMALL_LIP_REACH` px) and, below the upper teeth (at most :data:`SMALL_TEETH_HEIGHT`
     of ``wd`` down), the lower row in shade (:data:`SMALL_LOWER_SHADE`), both times
     :func:`small_weight`; with ``u`` (0..1 from corner to corner) the side teeth falling to
-    :data:`SMALL_SIDE_SHADE` toward the corners (:data:`SMALL_SIDE_SPAN`). The shade warm, as an
+    :data:`SMALL_SIDE_SHADE` toward the corners (:data:`SMALL_SIDE_SPAN`) and the lip's shadow
+    on the side teeth only, the front ones lit up to the lip. The shade warm, as an
     open mouth's teeth's: the lips' chromaticity (``lip``, RGB) to ``bounce`` times its depth,
     the lower row's :data:`SMALL_LOWER_WARM` further (a darkened white reads grey-green)."""
     w = small_weight(wd)
@@ -103,12 +109,15 @@ def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarr
     soft = max(SMALL_LOWER_SOFT * wd, 1.0)
     x = np.clip((t - edge) / soft + 0.5, 0.0, 1.0)
     lower = 1.0 - (1.0 - SMALL_LOWER_SHADE) * x * x * (3.0 - 2.0 * x)
-    lip_shadow = 1.0 - SMALL_LIP_SHADE * np.exp(-np.maximum(t, 0.0) / SMALL_LIP_REACH)
+    lip_shade = np.full_like(t, SMALL_LIP_SHADE)
     side = np.ones_like(t)
     if u is not None:
         d = np.minimum(np.asarray(u, np.float64), 1.0 - np.asarray(u, np.float64))
         s = np.clip((d - SMALL_SIDE_SPAN[1]) / (SMALL_SIDE_SPAN[0] - SMALL_SIDE_SPAN[1]), 0.0, 1.0)
-        side = SMALL_SIDE_SHADE + (1.0 - SMALL_SIDE_SHADE) * s * s * (3.0 - 2.0 * s)
+        front = s * s * (3.0 - 2.0 * s)
+        side = SMALL_SIDE_SHADE + (1.0 - SMALL_SIDE_SHADE) * front
+        lip_shade = lip_shade * (1.0 - front)  # the front teeth lit up to the lip
+    lip_shadow = 1.0 - lip_shade * np.exp(-np.maximum(t, 0.0) / SMALL_LIP_REACH)
     shade = 1.0 - w * (1.0 - lower * lip_shadow * side)
     c = np.asarray(lip, np.float64)
     c = np.maximum(c / max(float(c @ _LUMA), 1e-6), 1e-3)
@@ -223,28 +232,28 @@ def incisal_edge(upper: np.ndarray, lower: np.ndarray, image: np.ndarray, depth:
     return uu, np.clip(edge, row - tn.incisal_notch * float(np.max(row)), row), row
 
 
-#: On a small face (:func:`small_weight`) the opening's edge, the pixels within this many px
-#: inside it, is kept to the photo's own lips (:func:`small_edge`).
-SMALL_EDGE_BAND = 1.0
-#: ... and the pixels within this many px inside it no darker than the lips' own dark (the
-#: exemplar's dark under a small smile's teeth stands 2-3 px high: 84, 73 at group_t1's face
-#: at x 780 against lips at 190-208); lifting only what is darker, it leaves the teeth as they are.
+#: On a small face (:func:`small_weight`) the pixels within this many px inside the filled
+#: opening are no darker than the lips' own dark (:func:`small_edge`; the exemplar's dark under
+#: a small smile's teeth stands 2-3 px high: 84, 73 at group_t1's face at x 780 against lips at
+#: 190-208); lifting only what is darker, it leaves the teeth as they are.
 SMALL_EDGE_LIFT_BAND = 3.0
-#: ... no darker than this percentile of the luma of the lips just outside the opening (1 to
-#: :data:`SMALL_EDGE_RING` px out): their own dark, not a drawn line under them.
-SMALL_EDGE_DARK_PERCENTILE, SMALL_EDGE_RING = 10.0, 3
+#: ... no darker than this share of this percentile of the luma of the lips just outside the
+#: opening (1 to :data:`SMALL_EDGE_RING` px out): the darkest pixel of real small smiles'
+#: openings (the inner lips' polygon grown by 1 px) is 0.33-1.04 of that percentile, median
+#: 0.76 (London held-out 008-126 smiling at 64 and 96 px, 22 with an opening); lifted to the
+#: whole percentile the small smile lost the dark corners and gap round its teeth that real
+#: ones have.
+SMALL_EDGE_DARK_PERCENTILE, SMALL_EDGE_DARK_SHARE, SMALL_EDGE_RING = 10.0, 0.76, 3
 
 
 def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
     """A small face's filled opening's edge (``opening``, float 0..1 over ``roi`` = (x0, y0, x1,
     y1) of ``out``; corners ``wd`` px apart) kept to the photo's own lips, in place: within
-    :data:`SMALL_EDGE_BAND` px inside it, blended toward a Gaussian blur of the photo's own
-    blur at the lips (:func:`edge_blur` of the ring outside it, at least :data:`FILL_BLUR`),
-    and within :data:`SMALL_EDGE_LIFT_BAND` px raised to no darker than the lips' own dark
-    (:data:`SMALL_EDGE_DARK_PERCENTILE` of the ring's luma), each by :func:`small_weight` of
-    ``wd`` (nothing on a studio face).
+    :data:`SMALL_EDGE_LIFT_BAND` px inside it raised to no darker than the lips' own dark
+    (:data:`SMALL_EDGE_DARK_SHARE` of :data:`SMALL_EDGE_DARK_PERCENTILE` of the ring's luma),
+    by :func:`small_weight` of ``wd`` (nothing on a studio face).
     The exemplar's lower lip's inner edge and the corners' shade, drawn as they are at a
-    small face's scale, stood as a crisp line darker than any of the photo's lips."""
+    small face's scale, stood as a line darker than any of the photo's lips."""
     w_s = small_weight(wd)
     if w_s <= 0.0:
         return
@@ -262,16 +271,12 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
         return
     unit = float(pixel_max(out.dtype))
     luma = (rgb @ _LUMA.astype(np.float32)) / unit
-    sigma = max(edge_blur(luma, ring), FILL_BLUR)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
-    w = np.where(op > 0, np.clip(SMALL_EDGE_BAND + 1.0 - depth, 0.0, 1.0), 0.0) * w_s
     w_lift = np.where(op > 0, np.clip(SMALL_EDGE_LIFT_BAND + 1.0 - depth, 0.0, 1.0), 0.0) * w_s
-    blurred = cv2.GaussianBlur(rgb, (0, 0), sigma)
-    soft = rgb + w[..., None] * (blurred - rgb)
-    dark = float(np.percentile(luma[ring], SMALL_EDGE_DARK_PERCENTILE)) * unit
-    y = np.maximum(soft @ _LUMA.astype(np.float32), 1e-3)
+    dark = SMALL_EDGE_DARK_SHARE * float(np.percentile(luma[ring], SMALL_EDGE_DARK_PERCENTILE)) * unit
+    y = np.maximum(rgb @ _LUMA.astype(np.float32), 1e-3)
     lift = 1.0 + w_lift * (np.maximum(dark / y, 1.0) - 1.0)
-    soft = np.clip(np.round(soft * lift[..., None]), 0, unit)
+    soft = np.clip(np.round(rgb * lift[..., None]), 0, unit)
     if crop.ndim == 2:
         out[by0:by1, bx0:bx1] = (soft @ _LUMA.astype(np.float32)).round().astype(out.dtype)
     else:
