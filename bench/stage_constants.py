@@ -104,6 +104,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "mouth._LUMA": ("N", "luma weights (a unit)"),
     "mouth.SEAM_MIN_SIGMA": ("N", "a line's footprint on the photo's pixels"),
     "mouth.SEAM_EXACT_SIGMA": ("N", "when a distance is computed exactly"),
+    "mouth.SEAM_BLUR_REACH": ("N", "where the photo's blur about the seam is read (share of the corner distance)"),
+    "mouth.SEAM_DARK_PERCENTILE": ("M", "the lips' own dark the small seam's colour is read from"),
     "mouth_bank._LUMA": ("N", "luma weights (a unit)"),
     "moves.LID_PAIRS": ("G", "68-point indices"),
     "moves.WINK_CORNER": ("C", "what wink_left / wink_right 1 moves (a control's move, like aaa's)"),

@@ -1,5 +1,5 @@
 """Edits that hold on the world's faces (issue 55 item 2): a smile made small and made neutral
-keeps a lip line no darker than the person's own lips (:func:`faceedit.eval.world.mouth_line`).
+keeps a lip line no darker than the person's own lips (:func:`faceedit.eval.world.mouth_line`), in their colour.
 
 The reference is what real closed lips show at that size: on the six held-out London faces'
 neutral photos cut to 96 px, each mouth's line is 0.84-0.99 of the darkest tenth of the person's
@@ -74,3 +74,34 @@ def test_small_smile_showing_teeth_made_neutral_keeps_none(editor, shared_data, 
     before = world.teeth_pixels(rgb, lm, lip)
     assert before >= 3
     assert world.teeth_pixels(out, lm, lip) <= max(1, 0.05 * before)
+
+
+def _line_red(rgb, lm) -> float:
+    """The red over the luma of a mouth's line: the median over the columns of
+    :func:`faceedit.eval.world.mouth_line`'s mouth of its darkest pixel's."""
+    import cv2
+
+    grey = rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    m = cv2.dilate(world._inside(rgb.shape, np.asarray(lm)[48:60]).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    px = np.array([rgb[np.nonzero(m[:, x])[0][np.argmin(grey[m[:, x], x])], x]
+                   for x in range(rgb.shape[1]) if m[:, x].sum() > 2], np.float64)
+    return float(np.median(px[:, 0] / (px @ np.array([0.299, 0.587, 0.114]))))
+
+
+def test_a_group_photo_s_slight_smile_made_neutral_keeps_a_lip_line_in_its_lips_colour(editor):
+    """insightface's group_t1, face 1 (48 px between the eyes, lips parted in a slight smile):
+    made neutral, its lips' line no darker than its own lips and as red as the photo's own mouth
+    line (1.72 of its luma; a seam darkened in the lips' colour read 1.56, a grey line)."""
+    from faceedit.flow import edit_faces
+    from faceedit.models.request import EditRequest
+
+    try:
+        paths = world.fetch(timeout=30.0)
+    except world.WorldUnavailable as e:
+        pytest.skip(f"the world photos are not at hand: {e}")
+    rgb = world.read_rgb(paths["group_t1"])
+    face = sorted(editor.detector.detect(rgb), key=lambda f: -f.area)[1]
+    lm = np.asarray(face.landmarks)
+    out = edit_faces(editor, rgb, [face], EditRequest.of("neutral", 1.0))
+    assert world.mouth_line(out, lm) >= CLOSED_LINE * world.lips_grey(rgb, lm)
+    assert _line_red(out, lm) >= _line_red(rgb, lm) - 0.1
