@@ -91,7 +91,7 @@ def _line_red(rgb, lm) -> float:
 def test_a_group_photo_s_slight_smile_made_neutral_keeps_a_lip_line_in_its_lips_colour(editor):
     """insightface's group_t1, face 1 (48 px between the eyes, lips parted in a slight smile):
     made neutral, its lips' line no darker than its own lips and as red as the photo's own mouth
-    line (1.72 of its luma; a seam darkened in the lips' colour read 1.56, a grey line)."""
+    line (1.72 of its luma; a seam darkened in the lips' colour read 1.56, a grey line; 1.64 in the lips' dark)."""
     from faceedit.flow import edit_faces
     from faceedit.models.request import EditRequest
 

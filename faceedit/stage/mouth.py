@@ -168,7 +168,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     as much, and at least as wide as the photo's own blur at the lips (:data:`SEAM_BLUR_REACH`).
     Never lightens (a seam the warp already drew stays); keeps the pixels' colour (all channels
     scaled alike), but on a small mouth goes toward the colour of the lips' own dark
-    (:data:`SEAM_DARK_PERCENTILE`) by the dip's share of its depth; ``pixels`` (H, W[, C]) uint8/uint16, a new array
+    (:data:`SEAM_DARK_PERCENTILE`) as far as it is darkened over the seam's full darkening; ``pixels`` (H, W[, C]) uint8/uint16, a new array
     (the same one when there is nothing to do, or written over with ``in_place``)."""
     tuning = tuning if tuning is not None else MouthTuning()
     line = (np.asarray(upper, np.float64) + np.asarray(lower, np.float64)) / 2
@@ -217,12 +217,13 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         out = crop * (gain if crop.ndim == 2 else gain[..., None])
     else:
         # a small mouth's seam in the colour of its lips' own dark, not their colour darkened
-        # (which reads grey beside them): toward it by the dip's share of its full depth
+        # (which reads grey beside them): toward it as far as the pixel is darkened, over the
+        # seam's full darkening (a pixel barely darkened keeps its colour)
         rgb = crop[..., :3].astype(np.float64)
         own = np.maximum(rgb, 1e-3) / np.maximum(grey[..., None], 1e-3)
         dark = grey <= np.percentile(grey, SEAM_DARK_PERCENTILE)
         tone = np.maximum(rgb[dark].mean(0), 1e-3) / max(float(rgb[dark].mean(0) @ _LUMA), 1e-3)
-        share = (np.clip(dip / max(depth, 1e-6), 0.0, 1.0) * small)[..., None]
+        share = (np.clip((1.0 - gain) / max(1.0 - tuning.seam_dark, 1e-6), 0.0, 1.0) * small)[..., None]
         colour = own * (tone / own) ** share
         out = crop.copy()
         out[..., :3] = ((grey * gain)[..., None] * colour / np.maximum(colour @ _LUMA, 1e-6)[..., None])
