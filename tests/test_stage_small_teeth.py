@@ -243,6 +243,22 @@ def test_a_small_mouth_s_edge_is_no_darker_than_its_lips_own_dark():
     assert np.array_equal(out[op <= 0], img[op <= 0])  # the lips stay as they are
 
 
+def test_a_small_mouth_s_part_covered_rim_is_softened_never_darkened():
+    """The opening's outer pixels that it covers under half (its anti-aliased rim), drawn dark,
+    are lightened toward the photo's blur there; nothing inside is darkened."""
+    from faceedit.stage.teeth_look import small_edge
+
+    img, op = _drawn_line()
+    op[24, 20:60] = 0.4
+    img[24, 20:60] = 105  # darker than the lips and teeth about it, not than the lips' own dark
+    out = img.copy()
+    small_edge(out, (0, 0, 80, 60), op, 40.0)
+    y0, y1 = img.astype(np.float64) @ _LUMA, out.astype(np.float64) @ _LUMA
+    assert (y1[24, 24:56] > y0[24, 24:56] + 10).all()
+    assert (y1 >= y0 - 0.5).all()
+    assert np.array_equal(out[op <= 0], img[op <= 0])
+
+
 def test_the_small_face_shade_falls_toward_the_corners_and_warms_the_lower_row():
     from faceedit.stage.teeth_look import SMALL_SIDE_SHADE, small_teeth_shade
 

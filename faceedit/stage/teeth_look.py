@@ -248,7 +248,10 @@ SMALL_EDGE_DARK_PERCENTILE, SMALL_EDGE_DARK_SHARE, SMALL_EDGE_RING = 10.0, 0.76,
 
 def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
     """A small face's filled opening's edge (``opening``, float 0..1 over ``roi`` = (x0, y0, x1,
-    y1) of ``out``; corners ``wd`` px apart) kept to the photo's own lips, in place: within
+    y1) of ``out``; corners ``wd`` px apart) kept to the photo's own lips, in place: its
+    part-covered rim (``opening`` up to 0.5) lightened toward a Gaussian blur of the photo's own
+    blur at the lips (:func:`edge_blur` of the ring outside it, at least :data:`FILL_BLUR`;
+    never darkened), and within
     :data:`SMALL_EDGE_LIFT_BAND` px inside it raised to no darker than the lips' own dark
     (:data:`SMALL_EDGE_DARK_SHARE` of :data:`SMALL_EDGE_DARK_PERCENTILE` of the ring's luma),
     by :func:`small_weight` of ``wd`` (nothing on a studio face).
@@ -271,12 +274,18 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
         return
     unit = float(pixel_max(out.dtype))
     luma = (rgb @ _LUMA.astype(np.float32)) / unit
+    # the opening's outer, part-covered pixels (under half) lightened toward the photo's own
+    # blur there (a crisp dark outline softened; never darkened: the lit teeth stay)
+    sigma = max(edge_blur(luma, ring), FILL_BLUR)
+    step = cv2.GaussianBlur(rgb, (0, 0), sigma) - rgb
+    rim = ((op > 0) & (op <= 0.5) & ((step @ _LUMA.astype(np.float32)) > 0)).astype(np.float32) * w_s
+    soft = rgb + rim[..., None] * step
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     w_lift = np.where(op > 0, np.clip(SMALL_EDGE_LIFT_BAND + 1.0 - depth, 0.0, 1.0), 0.0) * w_s
     dark = SMALL_EDGE_DARK_SHARE * float(np.percentile(luma[ring], SMALL_EDGE_DARK_PERCENTILE)) * unit
-    y = np.maximum(rgb @ _LUMA.astype(np.float32), 1e-3)
+    y = np.maximum(soft @ _LUMA.astype(np.float32), 1e-3)
     lift = 1.0 + w_lift * (np.maximum(dark / y, 1.0) - 1.0)
-    soft = np.clip(np.round(rgb * lift[..., None]), 0, unit)
+    soft = np.clip(np.round(soft * lift[..., None]), 0, unit)
     if crop.ndim == 2:
         out[by0:by1, bx0:bx1] = (soft @ _LUMA.astype(np.float32)).round().astype(out.dtype)
     else:
