@@ -13,6 +13,13 @@ the outer lips' edges in the same columns, the photo's own lip edge; and ``width
 over that steepest step, px). GRID: every 3rd frame whose dlib opening is at least
 ``--min-aspect`` of its corner distance tall. The world photos: ``~/.cache/faceedit/world/images``,
 every face, the stage's surprised at strength 1 (``--force``). Prints per face and the medians.
+
+Per eye of those faces (the input's 68 points, from the stage's detector) :func:`eye_dark`: the
+pixels darker than :data:`DARK` of the eye region's median luma in the input (the region: the
+corners' span and half an eye width beyond each, from 0.8 eye widths above the corners' line to
+0.5 below it, which holds the widened lids), in the input and in the edit: a lash line moved as a
+line keeps about the input's count (plus an iris's where one is drawn), one stretched into a
+smear doubles it or more.
 """
 
 from __future__ import annotations
@@ -62,6 +69,21 @@ def rim(img: np.ndarray, lm: np.ndarray) -> dict:
     o = max(med["outer"], 1e-6)
     return {"upper": med["upper"] / o, "lower": med["lower"] / o,
             "width": (med["lips"] - inner) / max(med["upper"], 1e-6)}
+
+
+DARK = 0.5
+
+
+def eye_dark(rgb: np.ndarray, lm: np.ndarray, k: int, thr: float | None = None) -> tuple[int, float]:
+    """(pixels darker than ``thr`` in eye ``k``'s region (see the module's text), ``thr``): by default
+    :data:`DARK` of the region's median luma in ``rgb`` (pass the input's to read an edit alike)."""
+    e = np.asarray(lm, np.float64)[[36, 39] if k == 0 else [42, 45]]
+    w = float(np.linalg.norm(e[1] - e[0]))
+    x0, x1 = int(e[:, 0].min() - 0.5 * w), int(np.ceil(e[:, 0].max() + 0.5 * w))
+    y0, y1 = int(e[:, 1].min() - 0.8 * w), int(np.ceil(e[:, 1].max() + 0.5 * w))
+    y = luma(rgb[max(y0, 0):y1, max(x0, 0):x1])
+    thr = DARK * float(np.median(y)) if thr is None else thr
+    return int((y < thr).sum()), thr
 
 
 def row(name: str, img: np.ndarray, lm: np.ndarray) -> dict | None:
@@ -135,8 +157,14 @@ def main(argv=None) -> int:
                        default=None)
             if near is None:
                 continue
+            lm_in = np.asarray(f.landmarks, np.float64)
+            eyes = []
+            for k in (0, 1):
+                n_in, thr = eye_dark(rgb, lm_in, k)
+                eyes.append(f"{n_in}->{eye_dark(out, lm_in, k, thr)[0]}")
             r = row(f"{Path(name).stem} face {i} ({f.box[2] - f.box[0]:.0f}px)", out,
                     np.asarray(near.landmarks, np.float64))
+            print(f"   dark px round the eyes (input->edit): {' '.join(eyes)}", flush=True)
             if r is not None:
                 rows.append(r)
     summary("stage surprised", rows)
