@@ -21,6 +21,9 @@ def test_a_large_face_s_open_mouth_keeps_its_tuning():
     assert small.throat_dark < tn.throat_dark and small.lower_lip_shade == 0.0
     half = small_open(tn, 80.0)  # between: part of the way
     assert tn.cavity_floor < half.cavity_floor < small.cavity_floor
+    kept = small_open(tn, 35.0, cavity=False)  # a face's own teeth in the opening: its rims only
+    assert kept.cavity_floor == tn.cavity_floor and kept.throat_dark == tn.throat_dark
+    assert kept.rim_edge == small.rim_edge
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ def test_a_small_face_made_surprised_is_dark_inside_but_not_black(editor, name, 
         f"london_{name}_neutral_small128"]
     small = editor.edit(rgb, "surprised", face="largest")
     with monkeypatch.context() as m:
-        m.setattr(mouth_bank, "small_open", lambda tn, wd: tn)
+        m.setattr(mouth_bank, "small_open", lambda tn, wd, cavity=True: tn)
         large = editor.edit(rgb, "surprised", face="largest")
     bench = load_bench("bench_mouth_luma")
     faces = get_detector("dlib").detect(large)

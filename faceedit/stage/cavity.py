@@ -51,12 +51,14 @@ def open_blur(blur: float, wd: float) -> float:
     return small_weight(wd) * float(blur)
 
 
-def small_open(tn: MouthTuning, wd: float) -> MouthTuning:
+def small_open(tn: MouthTuning, wd: float, *, cavity: bool = True) -> MouthTuning:
     """``tn`` for an open mouth whose corners are ``wd`` px apart: on a small face (by
-    :func:`~faceedit.stage.teeth_look.small_weight`) the cavity's floor raised towards
-    :data:`SMALL_CAVITY_FLOOR`, the throat's dark eased towards :data:`SMALL_THROAT_DARK`, the
-    lips' rims towards :data:`SMALL_RIM_EDGE` and the lower lip's inner shade towards none;
-    ``tn`` itself where the face is large."""
+    :func:`~faceedit.stage.teeth_look.small_weight`) the lips' rims towards :data:`SMALL_RIM_EDGE`
+    and the lower lip's inner shade towards none, and with ``cavity`` the cavity's floor raised
+    towards :data:`SMALL_CAVITY_FLOOR` and the throat's dark eased towards :data:`SMALL_THROAT_DARK`;
+    ``tn`` itself where the face is large. (Round a laughing face's own teeth kept in the opening
+    the lighter cavity reads as a smile: FER read insightface's group_five face 3 made surprised
+    as happy, 0.54 against 0.46, with it, 0.50 against 0.50 surprised without.)"""
     w = small_weight(wd)
     if w <= 0.0:
         return tn
@@ -64,9 +66,11 @@ def small_open(tn: MouthTuning, wd: float) -> MouthTuning:
     def mix(a: float, b: float) -> float:
         return a + w * (b - a)
 
-    return replace(tn, cavity_floor=mix(tn.cavity_floor, SMALL_CAVITY_FLOOR),
-                   throat_dark=mix(tn.throat_dark, SMALL_THROAT_DARK), rim_edge=mix(tn.rim_edge, SMALL_RIM_EDGE),
-                   lower_lip_shade=mix(tn.lower_lip_shade, 0.0))
+    out = replace(tn, rim_edge=mix(tn.rim_edge, SMALL_RIM_EDGE), lower_lip_shade=mix(tn.lower_lip_shade, 0.0))
+    if not cavity:
+        return out
+    return replace(out, cavity_floor=mix(tn.cavity_floor, SMALL_CAVITY_FLOOR),
+                   throat_dark=mix(tn.throat_dark, SMALL_THROAT_DARK))
 
 
 def draw_cavity(profile: np.ndarray, cavity_rgb: np.ndarray, u, v, seed, tn: MouthTuning, lip_luma: float,

@@ -267,7 +267,7 @@ class MouthBank:
         rings["cap"] = smile
         if not smile:  # a small face's open mouth at the photo's focus, its cavity and rims lighter
             rings["blur"] = open_blur(rings["blur"], wd)
-            tuning = small_open(tuning, wd)
+            tuning = small_open(tuning, wd, cavity=not own_teeth)
             # the lips' own colour round the opening: the rims' colour, and the parted crease's
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
             rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
