@@ -47,9 +47,12 @@ WHITE_OVER_SKIN = 0.85
 WHITE_CHROMA = 0.9
 #: The upper lid's shadow on the eyeball (share of luma) and its reach (eye widths).
 LID_SHADOW = (0.3, 0.12)
-#: The iris's radius (eye widths; an adult's iris is about 11.7 mm across, the eye's opening about 29 mm).
+#: The iris's radius (eye widths; an adult's iris is about 11.7 mm across, the eye's opening about
+#: 29 mm; :func:`faceedit.stage.eyes.find_iris` on the open eyes of insightface's group photos,
+#: 97-134-px faces: 0.14-0.27, median 0.20).
 IRIS_RADIUS = 0.2
-#: The iris's luma over the lid skin's, at least and at most (its colour the lash band's).
+#: The iris's luma over the lid skin's, at least and at most (its colour the lash band's; there
+#: 0.19-0.95, median 0.40).
 IRIS_LUMA = (0.3, 0.45)
 #: The pupil: its radius over the iris's and its luma over the iris's.
 PUPIL = (0.45, 0.5)
