@@ -14,8 +14,9 @@ finds no iris there to keep. :func:`open_shut_eye` redraws such an eye on a smal
    upper lid's shadow, with an iris of :data:`IRIS_RADIUS` eye widths at the eye's middle under
    the lid in the lash line's colour (a made-up eye's lashes and iris read alike at this size),
    darker at the pupil; the lower lid's margin a shade darker;
-3. the drawing softened by the photo's blur at that size and given the lid skin's grain,
-   blended over the warped eye inside the opened lids (and the lash band's reach above them).
+3. the drawing softened by a Gaussian of :data:`SOFTEN` px (a small face's photo is no sharper)
+   and given the grain of the warped eye's box (its luma's high-pass, a robust spread), blended over the warped
+   eye inside the opened lids, the lash band's reach above them and below the lower lid's line.
 
 Only small eyes (:func:`eye_weight`: whole up to :data:`SMALL_EYE_PX`'s first width, none from its
 second) change; a large face's shut eye is left as warped.
@@ -58,6 +59,8 @@ IRIS_LUMA = (0.3, 0.45)
 PUPIL = (0.45, 0.5)
 #: The lower lid's margin: its reach (px) and darkening (share of luma).
 LOWER_MARGIN = (1.0, 0.15)
+#: The drawing's softening (a Gaussian's sigma, px).
+SOFTEN = 0.6
 
 
 def shut(eye: np.ndarray) -> bool:
@@ -202,10 +205,11 @@ def open_shut_eye(source: np.ndarray, warped: np.ndarray, eye_src: np.ndarray, e
     # between the band's reach above the lids and below them, the corners and a pixel beyond
     inside = (np.clip(y - (yu - above) + 0.5, 0, 1) * np.clip(yl + below + 1.0 - y, 0, 1)
               * np.clip(x + 1.5, 0, 1) * np.clip(fd.width - x + 1.5, 0, 1)).astype(np.float32)
-    # the photo's softness at this size and the lid skin's grain
-    new = cv2.GaussianBlur(new.astype(np.float32), (0, 0), 0.6)
+    # a small photo's softness and the grain of the eye's box
+    new = cv2.GaussianBlur(new.astype(np.float32), (0, 0), SOFTEN)
     cur = warped[y0:y1, x0:x1, :3].astype(np.float32)
-    grain = float(np.std(luma(cur) - luma(cv2.GaussianBlur(cur, (0, 0), 1.0))))
+    hp = luma(cur) - luma(cv2.GaussianBlur(cur, (0, 0), 1.0))
+    grain = 1.4826 * float(np.median(np.abs(hp)))  # robust: the lids' and lashes' edges are not grain
     rng = np.random.default_rng([abs(int(seed)), x0, y0])
     new = new + (grain * rng.standard_normal(new.shape[:2]))[..., None].astype(np.float32)
     a = (w * cv2.GaussianBlur(inside, (0, 0), 0.5))[..., None]
