@@ -9,7 +9,9 @@ off the same eyeball: the iris keeps its size and place, more white shows around
 1. the source eye's opening is the Face Mesh's eyelid contour (its lower margin raised a little:
    it lies on the lower lid's rim), its iris the circle across which the eye brightens most on
    its left and right arcs (:func:`find_iris`, Daugman's integro-differential search); no
-   confident iris (a closed eye, no contrast): the eye is left as warped;
+   confident iris (a closed eye, no contrast): the eye is left as warped; a small eye shut or
+   cast down (:func:`faceedit.stage.eye_open.shut`; its "iris" would be the lash line) is redrawn
+   instead, its lash line moved as a line over an eyeball (:func:`faceedit.stage.eye_open.open_shut_eye`);
 2. the warp's own map from the edited photo back to the source tells each edited pixel whether
    it shows the source's opening and the source's iris;
 3. the iris is drawn at its own size where the eyeball is (its centre moves with the eye's corners,
@@ -39,6 +41,7 @@ import numpy as np
 
 from faceedit.pixels import from_unit, luma, pixel_max
 from faceedit.stage.cut_curves import polygon_coverage
+from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import EyesTuning
@@ -197,8 +200,15 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         if bx1 - bx0 < 8 or by1 - by0 < 8:
             continue
         src = source[by0:by1, bx0:bx1, :3].astype(np.float32) / unit
-        found = find_iris(src, poly - [bx0, by0], tuning)
+        # shut or cast down: a small eye's lash line moved as a line (eye_open); else its iris
+        redrawn = _open_shut(source, out, lm, moved, int(k))
+        found = None if redrawn is not None else find_iris(src, poly - [bx0, by0], tuning)
         if found is None:
+            if redrawn is not None:
+                if out is warped:
+                    out = warped if in_place else warped.copy()
+                (x0, y0, x1, y1), px = redrawn
+                out[y0:y1, x0:x1, :3] = from_unit(px, warped.dtype)
             continue
         c_s, r = found[0] + [bx0, by0], found[1]
         e = list(LM_EYES[k])
@@ -286,6 +296,18 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
             out = warped if in_place else warped.copy()
         out[my0:my1, mx0:mx1, :3] = from_unit(np.clip(new, 0, 1), warped.dtype)
     return out
+
+
+def _open_shut(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray, k: int
+               ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """:func:`faceedit.stage.eye_open.open_shut_eye` of eye ``k`` on unit-float copies of the
+    photos' pixels (None for an eye too large to redraw or open in the source, before any copy)."""
+    e = list(LM_EYES[k])
+    if not shut(lm[e]) or eye_weight(float(np.linalg.norm(lm[e[3]] - lm[e[0]]))) <= 0.0:
+        return None
+    unit = pixel_max(source.dtype)
+    return open_shut_eye(source[..., :3].astype(np.float32) / unit, warped[..., :3].astype(np.float32) / unit,
+                         lm[e], moved[e], seed=k)
 
 
 def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, shade: np.ndarray,

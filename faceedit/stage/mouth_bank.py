@@ -41,7 +41,8 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    (and skin) and no more saturated than its eye whites
    (:func:`~faceedit.stage.teeth_look.teeth_cap`, :func:`~faceedit.stage.teeth_look.limit_chroma`);
    then sharpness and noise: a smile's teeth blurred by the photo's own blur beyond the fill's
-   (:func:`~faceedit.stage.teeth_look.photo_blur`, also widening the edge's blur), grain added (or a blur) so the filled
+   (:func:`~faceedit.stage.teeth_look.photo_blur`, also widening the edge's blur; a small face's
+   open mouth, lighter, :func:`~faceedit.stage.cavity.small_open`, inside its edge), grain added (or a blur) so the filled
    interior carries the destination skin's high-pass noise, and the opening's edge blurred
    from inside (``edge_focus`` px) as the lips' edges are.
 
@@ -63,7 +64,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
-from faceedit.stage.cavity import draw_cavity
+from faceedit.stage.cavity import draw_cavity, open_blur, small_open
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import (
     column_gaps,
@@ -264,8 +265,9 @@ class MouthBank:
         smile = not self._opens(exemplar, aspect, own_teeth, cover, tuning)
         # a smile's teeth as soft as the photo round them and no brighter than its eye whites
         rings["cap"] = smile
-        if not smile:
-            rings["blur"] = 0.0
+        if not smile:  # a small face's open mouth at the photo's focus, its cavity and rims lighter
+            rings["blur"] = open_blur(rings["blur"], wd)
+            tuning = small_open(tuning, wd, cavity=not own_teeth)
             # the lips' own colour round the opening: the rims' colour, and the parted crease's
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
             rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
@@ -290,7 +292,7 @@ class MouthBank:
         else:
             out[ys + y0, xs + x0, :3] = new
         if tuning.edge_focus > 0:
-            _soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"])))
+            _soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"] if smile else 0.0)))
         if smile:  # a small face's smile: the photo's blur, the lips' dark (never an open mouth's cavity)
             small_edge(out, (x0, y0, x1, y1), op, wd)
         return out, exemplar

@@ -1,0 +1,59 @@
+"""A small shut eye opened by the warp (faceedit.stage.eye_open): its lash line carried at its own
+thickness with the upper lid, an eyeball below it, not the line stretched into a smear."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import luma
+from faceedit.stage.eye_open import SHUT_APERTURE, eye_weight, open_shut_eye, shut
+
+SKIN = np.array([0.85, 0.68, 0.55])
+LASH = np.array([0.25, 0.17, 0.12])
+
+
+def _eye(top: float, bottom: float, x0: float = 20.0, width: float = 20.0, y: float = 30.0) -> np.ndarray:
+    """6 68-point contour points: outer corner, upper two, inner corner, lower two."""
+    return np.array([[x0, y], [x0 + width / 3, y - top], [x0 + 2 * width / 3, y - top], [x0 + width, y],
+                     [x0 + 2 * width / 3, y + bottom], [x0 + width / 3, y + bottom]], np.float64)
+
+
+def _shut_photo() -> np.ndarray:
+    """Skin with a lash line 3 px thick (rows 29-31) from x 20 to 40: a shut eye at row 30."""
+    img = np.tile(SKIN, (60, 60, 1)).astype(np.float32)
+    img[29:32, 20:41] = LASH
+    return img
+
+
+def test_an_open_eye_or_a_large_one_is_not_redrawn():
+    assert shut(_eye(0.5, 0.5)) and not shut(_eye(3.0, 3.0))  # 0.05 and 0.3 of the width
+    assert shut(_eye(0.9 * SHUT_APERTURE * 10, 0.9 * SHUT_APERTURE * 10))
+    assert eye_weight(20.0) == 1.0 and eye_weight(110.0) == 0.0  # a group photo's eye; a 1350-px portrait's
+    big = np.tile(SKIN, (300, 300, 1)).astype(np.float32)
+    assert open_shut_eye(big, big, _eye(0.5, 0.5, 50, 110, 150), _eye(20, 8, 50, 110, 150)) is None
+
+
+def test_the_lash_line_moves_as_a_line_over_an_eyeball():
+    src = _shut_photo()
+    # the warp raised the upper lid 6 px and stretched the line into a smear down to the lower lid
+    moved = _eye(6.5, 1.0)
+    warped = src.copy()
+    cv2.fillPoly(warped, [np.round(moved).astype(np.int32)], LASH.tolist())
+    got = open_shut_eye(src, warped, _eye(0.5, 0.5), moved)
+    assert got is not None
+    (x0, y0, x1, y1), px = got
+    y = luma(px)
+    s = float(luma(SKIN))
+    cols = slice(24 - x0, 26 - x0)  # left of the iris (its radius 4 px about x 30)
+    column = y[:, cols].mean(1)
+    rows = np.arange(y0, y1)
+    dark = rows[column < 0.6 * s]
+    # the line's 3 px carried up with the lid (measured: rows 25-26 in these columns, near the
+    # corner), not the smear the warp drew there (rows 27-31)
+    assert 2 <= len(dark) <= 4, (dark, np.round(column / s, 2))
+    assert dark.min() >= 22 and dark.max() <= 26, dark
+    # below it the eyeball's white, lighter than the line by far
+    assert (column[(rows >= 27) & (rows <= 29)] > 0.6 * s).all(), np.round(column / s, 2)
+    # an iris in the middle, darker than the white beside it
+    assert y[28 - y0, 30 - x0] < 0.6 * s

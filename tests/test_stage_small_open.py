@@ -1,0 +1,64 @@
+"""A small face's open mouth (faceedit.stage.cavity.small_open): dark inside but not a flat black
+cut-out, read as bench/bench_small_open.py reads it (dlib's 68 points, independent of the stage);
+a large face's open mouth drawn as before."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _bench import load_bench
+from conftest import SHARED_DATA
+
+
+def test_a_large_face_s_open_mouth_keeps_its_tuning():
+    from faceedit.stage.cavity import SMALL_CAVITY_FLOOR, small_open
+    from faceedit.stage.tuning import MouthTuning
+
+    tn = MouthTuning()
+    assert small_open(tn, 250.0) is tn  # a 1350-px portrait's mouth: about 250 px corner to corner
+    small = small_open(tn, 35.0)  # a group photo's face: 30-50 px
+    assert small.cavity_floor == SMALL_CAVITY_FLOOR and small.rim_edge > tn.rim_edge
+    assert small.throat_dark < tn.throat_dark and small.lower_lip_shade == 0.0
+    half = small_open(tn, 80.0)  # between: part of the way
+    assert tn.cavity_floor < half.cavity_floor < small.cavity_floor
+    kept = small_open(tn, 35.0, cavity=False)  # a face's own teeth in the opening: its rims only
+    assert kept.cavity_floor == tn.cavity_floor and kept.throat_dark == tn.throat_dark
+    assert kept.rim_edge == small.rim_edge
+
+
+@pytest.fixture(scope="module")
+def editor():
+    from faceedit.api import Editor
+
+    return Editor.from_pretrained("stage", device="cpu")
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["008", "061", "083"])
+def test_a_small_face_made_surprised_is_dark_inside_but_not_black(editor, name, monkeypatch):
+    """London neutrals cut to 128 px (a face about 90 px), made surprised: inside dlib's opening
+    (read on the edit drawn at the large face's tuning, the same pixels for both) the median luma
+    over the cheeks' at most 0.15 (real open mouths in JAFFE and Yale: 0.05-0.12) and the middle
+    bands (v 1/6-2/3 below the upper lip) lighter by 5 % at least than drawn with the large
+    face's tuning (measured: 1.08, 1.12, 1.34 times)."""
+    import faceedit.stage.mouth_bank as mouth_bank
+    from faceedit.eval.world import london_variants
+    from faceedit.faces.detectors import get_detector
+
+    if not (SHARED_DATA / "london_hd" / "neutral" / f"{name}.jpg").exists():
+        pytest.skip("../shared/data/london_hd is not there")
+    rgb = dict(london_variants(SHARED_DATA / "london_hd", ids=(name,), expressions=("neutral",)))[
+        f"london_{name}_neutral_small128"]
+    small = editor.edit(rgb, "surprised", face="largest")
+    with monkeypatch.context() as m:
+        m.setattr(mouth_bank, "small_open", lambda tn, wd, cavity=True: tn)
+        large = editor.edit(rgb, "surprised", face="largest")
+    bench = load_bench("bench_mouth_luma")
+    faces = get_detector("dlib").detect(large)
+    assert faces, "dlib finds no face in the edit"
+    lm = np.asarray(faces[0].landmarks, np.float64)
+    new, old = bench.mouth_profile(small, lm), bench.mouth_profile(large, lm)
+    assert new is not None and old is not None
+    assert new["median"] <= 0.15, new
+    ratio = float(np.nanmean(new["bands"][1:4]) / np.nanmean(old["bands"][1:4]))
+    assert ratio >= 1.05, (ratio, new["bands"], old["bands"])
