@@ -80,6 +80,11 @@ MOVED = {
     ("folds", "smooth_from_au"): 2.0, ("hair", "chroma_kept"): 0.5, ("hair", "contrast_power"): 0.35,
     ("hair", "contrast"): (0.6, 1.6), ("hair", "top"): 94.0, ("hair", "knee"): 12.0, ("hair", "headroom"): 1.5,
     ("hair", "edge_width"): 0.03, ("hair", "highlight_power"): 0.7,
+    ("mouth", "small_cavity_floor"): 0.04, ("mouth", "small_throat_dark"): 0.5, ("mouth", "small_rim_edge"): 0.9,
+    ("eyes", "shut_small_px"): (28.0, 40.0), ("eyes", "shut_aperture"): 0.15, ("eyes", "shut_lash_dark"): 0.75,
+    ("eyes", "shut_lash_reach"): 0.2, ("eyes", "shut_white_over_skin"): 0.85, ("eyes", "shut_white_chroma"): 0.9,
+    ("eyes", "shut_lid_shadow"): (0.3, 0.12), ("eyes", "shut_iris_radius"): 0.2, ("eyes", "shut_iris_luma"): (0.3, 0.45),
+    ("eyes", "shut_pupil"): (0.45, 0.5), ("eyes", "shut_lower_margin"): (1.0, 0.15), ("eyes", "shut_soften"): 0.6,
 }
 
 

@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import luma
-from faceedit.stage.eye_open import SHUT_APERTURE, eye_weight, open_shut_eye, shut
+from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
+from faceedit.stage.tuning import EyesTuning
 
 SKIN = np.array([0.85, 0.68, 0.55])
 LASH = np.array([0.25, 0.17, 0.12])
@@ -28,7 +29,11 @@ def _shut_photo() -> np.ndarray:
 
 def test_an_open_eye_or_a_large_one_is_not_redrawn():
     assert shut(_eye(0.5, 0.5)) and not shut(_eye(3.0, 3.0))  # 0.05 and 0.3 of the width
-    assert shut(_eye(0.9 * SHUT_APERTURE * 10, 0.9 * SHUT_APERTURE * 10))
+    aperture = EyesTuning().shut_aperture
+    assert shut(_eye(0.9 * aperture * 10, 0.9 * aperture * 10))
+    # the record reaches them: a lower aperture takes the same eye for open, a smaller size range for large
+    assert not shut(_eye(0.5, 0.5), EyesTuning(shut_aperture=0.04))
+    assert eye_weight(20.0, EyesTuning(shut_small_px=(10.0, 15.0))) == 0.0
     assert eye_weight(20.0) == 1.0 and eye_weight(110.0) == 0.0  # a group photo's eye; a 1350-px portrait's
     big = np.tile(SKIN, (300, 300, 1)).astype(np.float32)
     assert open_shut_eye(big, big, _eye(0.5, 0.5, 50, 110, 150), _eye(20, 8, 50, 110, 150)) is None
@@ -57,3 +62,6 @@ def test_the_lash_line_moves_as_a_line_over_an_eyeball():
     assert (column[(rows >= 27) & (rows <= 29)] > 0.6 * s).all(), np.round(column / s, 2)
     # an iris in the middle, darker than the white beside it
     assert y[28 - y0, 30 - x0] < 0.6 * s
+    # the record's white: darker drawn at a lower share of the skin's luma
+    darker = open_shut_eye(src, warped, _eye(0.5, 0.5), moved, tuning=EyesTuning(shut_white_over_skin=0.6))
+    assert darker is not None and luma(darker[1])[27 - y0:30 - y0, cols].mean() < column[(rows >= 27) & (rows <= 29)].mean()

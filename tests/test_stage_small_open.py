@@ -4,6 +4,8 @@ a large face's open mouth drawn as before."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from _bench import load_bench
@@ -11,19 +13,20 @@ from conftest import SHARED_DATA
 
 
 def test_a_large_face_s_open_mouth_keeps_its_tuning():
-    from faceedit.stage.cavity import SMALL_CAVITY_FLOOR, small_open
+    from faceedit.stage.cavity import small_open
     from faceedit.stage.tuning import MouthTuning
 
     tn = MouthTuning()
     assert small_open(tn, 250.0) is tn  # a 1350-px portrait's mouth: about 250 px corner to corner
     small = small_open(tn, 35.0)  # a group photo's face: 30-50 px
-    assert small.cavity_floor == SMALL_CAVITY_FLOOR and small.rim_edge > tn.rim_edge
+    assert small.cavity_floor == tn.small_cavity_floor and small.rim_edge > tn.rim_edge
     assert small.throat_dark < tn.throat_dark and small.lower_lip_shade == 0.0
     half = small_open(tn, 80.0)  # between: part of the way
     assert tn.cavity_floor < half.cavity_floor < small.cavity_floor
     kept = small_open(tn, 35.0, cavity=False)  # a face's own teeth in the opening: its rims only
     assert kept.cavity_floor == tn.cavity_floor and kept.throat_dark == tn.throat_dark
     assert kept.rim_edge == small.rim_edge
+    assert small_open(replace(tn, small_cavity_floor=0.06), 35.0).cavity_floor == 0.06  # the record's own value
 
 
 @pytest.fixture(scope="module")

@@ -18,18 +18,6 @@ from faceedit.stage.tuning import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 
-#: A small face's open mouth (:func:`small_open`, whole at :func:`~faceedit.stage.teeth_look.small_weight`
-#: 1): its cavity's floor (share of the skin's luma; a small dark opening in a photo is mixed by the
-#: photo's own blur with what is round it and never reaches a large cavity's black) ...
-SMALL_CAVITY_FLOOR = 0.04
-#: ... its throat darkened by this, not :attr:`MouthTuning.throat_dark` (under the upper lip a
-#: pixel or two deep, not a black band) ...
-SMALL_THROAT_DARK = 0.5
-#: ... and the lips' rims at this share of the lips' colour at the curve (not
-#: :attr:`MouthTuning.rim_edge`; a dark rim a pixel wide drew a black outline), the lower lip's
-#: inner side unshaded: it faces up into the light.
-SMALL_RIM_EDGE = 0.9
-
 
 def saturate(rgb: np.ndarray, amount: float) -> np.ndarray:
     """``rgb`` (..., 3) with its chroma (the channels' distance from their luma) times
@@ -53,12 +41,13 @@ def open_blur(blur: float, wd: float) -> float:
 
 def small_open(tn: MouthTuning, wd: float, *, cavity: bool = True) -> MouthTuning:
     """``tn`` for an open mouth whose corners are ``wd`` px apart: on a small face (by
-    :func:`~faceedit.stage.teeth_look.small_weight`) the lips' rims towards :data:`SMALL_RIM_EDGE`
+    :func:`~faceedit.stage.teeth_look.small_weight`) the lips' rims towards ``tn.small_rim_edge``
     and the lower lip's inner shade towards none, and with ``cavity`` the cavity's floor raised
-    towards :data:`SMALL_CAVITY_FLOOR` and the throat's dark eased towards :data:`SMALL_THROAT_DARK`;
-    ``tn`` itself where the face is large. (Round a laughing face's own teeth kept in the opening
-    the lighter cavity reads as a smile: FER read insightface's group_five face 3 made surprised
-    as happy, 0.54 against 0.46, with it, 0.50 against 0.50 surprised without.)"""
+    towards ``tn.small_cavity_floor`` and the throat's dark eased towards ``tn.small_throat_dark``
+    (:class:`~faceedit.stage.tuning.MouthTuning`); ``tn`` itself where the face is large. (Round a
+    laughing face's own teeth kept in the opening the lighter cavity reads as a smile: FER read
+    insightface's group_five face 3 made surprised as happy, 0.54 against 0.46, with it, 0.50
+    against 0.50 surprised without.)"""
     w = small_weight(wd)
     if w <= 0.0:
         return tn
@@ -66,11 +55,11 @@ def small_open(tn: MouthTuning, wd: float, *, cavity: bool = True) -> MouthTunin
     def mix(a: float, b: float) -> float:
         return a + w * (b - a)
 
-    out = replace(tn, rim_edge=mix(tn.rim_edge, SMALL_RIM_EDGE), lower_lip_shade=mix(tn.lower_lip_shade, 0.0))
+    out = replace(tn, rim_edge=mix(tn.rim_edge, tn.small_rim_edge), lower_lip_shade=mix(tn.lower_lip_shade, 0.0))
     if not cavity:
         return out
-    return replace(out, cavity_floor=mix(tn.cavity_floor, SMALL_CAVITY_FLOOR),
-                   throat_dark=mix(tn.throat_dark, SMALL_THROAT_DARK))
+    return replace(out, cavity_floor=mix(tn.cavity_floor, tn.small_cavity_floor),
+                   throat_dark=mix(tn.throat_dark, tn.small_throat_dark))
 
 
 def draw_cavity(profile: np.ndarray, cavity_rgb: np.ndarray, u, v, seed, tn: MouthTuning, lip_luma: float,

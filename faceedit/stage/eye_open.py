@@ -7,19 +7,20 @@ few pixels thick becomes a dark smear as tall as the opening (a group photo's fa
 finds no iris there to keep. :func:`open_shut_eye` redraws such an eye on a small face:
 
 1. the source's lash line (each column's dark band round the lids' meeting, at half its depth
-   below the lid's skin above it, where it reaches :data:`LASH_DARK` of it) is carried with the upper lid at its own
+   below the lid's skin above it, where it reaches ``shut_lash_dark`` of it) is carried with the upper lid at its own
    thickness: read from the source at the same offset from the upper lid's line;
 2. below it, to the lower lid's line, the eyeball the lid uncovered: a white in the photo's
-   light (:data:`WHITE_OVER_SKIN` of the lid skin's luma, its chroma part-way to grey), in the
-   upper lid's shadow, with an iris of :data:`IRIS_RADIUS` eye widths at the eye's middle under
+   light (``shut_white_over_skin`` of the lid skin's luma, its chroma part-way to grey), in the
+   upper lid's shadow, with an iris of ``shut_iris_radius`` eye widths at the eye's middle under
    the lid in the lash line's colour (a made-up eye's lashes and iris read alike at this size),
    darker at the pupil; the lower lid's margin a shade darker;
-3. the drawing softened by a Gaussian of :data:`SOFTEN` px (a small face's photo is no sharper)
+3. the drawing softened by a Gaussian of ``shut_soften`` px (a small face's photo is no sharper)
    and given the grain of the warped eye's box (its luma's high-pass, a robust spread), blended over the warped
    eye inside the opened lids, the lash band's reach above them and below the lower lid's line.
 
-Only small eyes (:func:`eye_weight`: whole up to :data:`SMALL_EYE_PX`'s first width, none from its
-second) change; a large face's shut eye is left as warped.
+Only small eyes (:func:`eye_weight`: whole up to ``shut_small_px``'s first width, none from its
+second) change; a large face's shut eye is left as warped. The ``shut_*`` values are fields of
+:class:`~faceedit.stage.tuning.EyesTuning`.
 """
 
 from __future__ import annotations
@@ -28,53 +29,25 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import luma
-
-#: Eye widths (corner to corner, px) over which :func:`open_shut_eye` fades out: whole up to the
-#: first (a group photo's faces: 15-25 px), none from the second (a 1350-px portrait's: about 110 px).
-SMALL_EYE_PX = (28.0, 40.0)
-#: An eye whose lids are closer than this share of its width is shut or cast down (open eyes:
-#: 0.25-0.42 on a group photo's faces; a laughing squint 0.12, lids cast down 0.07-0.13).
-SHUT_APERTURE = 0.15
-#: The lash band: round the lids' line, a column's darkest under this share of the lid skin's luma;
-#: its extent where it is darker than half-way from that to the skin's.
-LASH_DARK = 0.75
-#: The band's reach above and below the lids' line (eye widths) searched, and its thickness kept at
-#: most ...
-LASH_REACH = 0.2
-#: The eyeball's white: its luma over the lid skin's (read by :func:`faceedit.stage.mouth.sclera_colour`
-#: on the open eyes of insightface's group photo, 97-134-px faces: 0.8, 0.89, 1.6) ...
-WHITE_OVER_SKIN = 0.85
-#: ... its chroma over the skin's (there 0.59, 0.65, 1.61: a small photo's whites take its cast).
-WHITE_CHROMA = 0.9
-#: The upper lid's shadow on the eyeball (share of luma) and its reach (eye widths).
-LID_SHADOW = (0.3, 0.12)
-#: The iris's radius (eye widths; an adult's iris is about 11.7 mm across, the eye's opening about
-#: 29 mm; :func:`faceedit.stage.eyes.find_iris` on the open eyes of insightface's group photos,
-#: 97-134-px faces: 0.14-0.27, median 0.20).
-IRIS_RADIUS = 0.2
-#: The iris's luma over the lid skin's, at least and at most (its colour the lash band's; there
-#: 0.19-0.95, median 0.40).
-IRIS_LUMA = (0.3, 0.45)
-#: The pupil: its radius over the iris's and its luma over the iris's.
-PUPIL = (0.45, 0.5)
-#: The lower lid's margin: its reach (px) and darkening (share of luma).
-LOWER_MARGIN = (1.0, 0.15)
-#: The drawing's softening (a Gaussian's sigma, px).
-SOFTEN = 0.6
+from faceedit.stage.tuning import EyesTuning
 
 
-def shut(eye: np.ndarray) -> bool:
+def shut(eye: np.ndarray, tuning: EyesTuning | None = None) -> bool:
     """Whether an eye (its 6 68-point contour points) is shut or cast down: the lids' distance
-    (the middle pairs' mean) under :data:`SHUT_APERTURE` of its corners' distance."""
+    (the middle pairs' mean) under ``shut_aperture`` (``tuning``,
+    :class:`faceedit.stage.tuning.EyesTuning`; default its defaults) of its corners' distance."""
+    tuning = tuning if tuning is not None else EyesTuning()
     eye = np.asarray(eye, np.float64)
     gap = float(np.linalg.norm(eye[[1, 2]] - eye[[5, 4]], axis=1).mean())
-    return gap < SHUT_APERTURE * float(np.linalg.norm(eye[3] - eye[0]))
+    return gap < tuning.shut_aperture * float(np.linalg.norm(eye[3] - eye[0]))
 
 
-def eye_weight(width: float) -> float:
+def eye_weight(width: float, tuning: EyesTuning | None = None) -> float:
     """How much of :func:`open_shut_eye` an eye ``width`` px from corner to corner gets: 1 up to
-    :data:`SMALL_EYE_PX`'s first, 0 from its second, smooth between."""
-    lo, hi = SMALL_EYE_PX
+    ``shut_small_px``'s first (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`; default its
+    defaults), 0 from its second, smooth between."""
+    tuning = tuning if tuning is not None else EyesTuning()
+    lo, hi = tuning.shut_small_px
     x = float(np.clip((hi - width) / (hi - lo), 0.0, 1.0))
     return x * x * (3.0 - 2.0 * x)
 
@@ -116,12 +89,13 @@ def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return cv2.remap(img, m[..., 0], m[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
-def _lash_band(src: np.ndarray, fr: _Frame) -> tuple[float, float, np.ndarray, np.ndarray] | None:
+def _lash_band(src: np.ndarray, fr: _Frame, tn: EyesTuning
+               ) -> tuple[float, float, np.ndarray, np.ndarray] | None:
     """(reach above the upper lid's line, reach below the lower's (px), the band's median colour,
     the lid skin's median colour) of the source's lash band, read on the middle half's columns;
     None where no band is darker than the skin."""
     xs = np.linspace(0.25, 0.75, 9) * fr.width
-    reach = LASH_REACH * fr.width
+    reach = tn.shut_lash_reach * fr.width
     dy = np.arange(-reach, reach + 0.01, 0.5)
     top, bottom = fr.up(xs), fr.low(xs)
     skin_y = top[:, None] - np.linspace(0.3, 0.45, 4)[None, :] * fr.width
@@ -133,7 +107,7 @@ def _lash_band(src: np.ndarray, fr: _Frame) -> tuple[float, float, np.ndarray, n
         ys = np.concatenate([yt + dy[dy < 0], np.linspace(yt, yb, max(2, int(np.ceil(yb - yt)) * 2 + 1)), yb + dy[dy > 0]])
         c = _sample(src, fr.to_photo(np.full_like(ys, x), ys)[None]).reshape(-1, src.shape[2])
         lc = luma(c)
-        if lc.min() >= LASH_DARK * ref:
+        if lc.min() >= tn.shut_lash_dark * ref:
             continue
         dark = lc < 0.5 * (lc.min() + ref)  # the band at half its depth
         k = np.nonzero(dark)[0]
@@ -146,16 +120,20 @@ def _lash_band(src: np.ndarray, fr: _Frame) -> tuple[float, float, np.ndarray, n
 
 
 def open_shut_eye(source: np.ndarray, warped: np.ndarray, eye_src: np.ndarray, eye_dst: np.ndarray,
-                  seed: int = 0) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+                  seed: int = 0, tuning: EyesTuning | None = None
+                  ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The redrawn eye (see the module's text) of a shut or downcast eye the warp opened:
     ``eye_src`` / ``eye_dst`` its 6 68-point contour points in ``source`` (before the warp) and in
-    ``warped``; both unit float (H, W, 3). Returns (box (x0, y0, x1, y1), the box's new pixels)
-    or None where the eye is not small (:func:`eye_weight`), did not open or shows no lash band."""
+    ``warped``; both unit float (H, W, 3); its values the ``shut_*`` of ``tuning``
+    (:class:`faceedit.stage.tuning.EyesTuning`; default its defaults). Returns (box (x0, y0, x1,
+    y1), the box's new pixels) or None where the eye is not small (:func:`eye_weight`), did not
+    open or shows no lash band."""
+    tn = tuning if tuning is not None else EyesTuning()
     fs, fd = _Frame(eye_src), _Frame(eye_dst)
-    w = eye_weight(fs.width)
+    w = eye_weight(fs.width, tn)
     if w <= 0.0 or fd.width < 4:
         return None
-    band = _lash_band(source, fs)
+    band = _lash_band(source, fs, tn)
     if band is None:
         return None
     above, below, lash_col, skin_col = band
@@ -179,22 +157,22 @@ def open_shut_eye(source: np.ndarray, warped: np.ndarray, eye_src: np.ndarray, e
     thick = (fs.low(xs) - fs.up(xs)) + below  # the band below the upper line in the source
     # the eyeball below it: the white in the lid skin's light, part-way to grey, in the lid's shadow
     s_l = float(luma(skin_col))
-    white = s_l + WHITE_CHROMA * (skin_col - s_l)
-    white = white * (WHITE_OVER_SKIN * s_l / max(float(luma(white)), 1e-6))
+    white = s_l + tn.shut_white_chroma * (skin_col - s_l)
+    white = white * (tn.shut_white_over_skin * s_l / max(float(luma(white)), 1e-6))
     depth = np.maximum(y - yu, 0.0)
-    shade = 1.0 - LID_SHADOW[0] * np.exp(-depth / (LID_SHADOW[1] * fd.width))
+    shade = 1.0 - tn.shut_lid_shadow[0] * np.exp(-depth / (tn.shut_lid_shadow[1] * fd.width))
     ball = white[None, None, :] * shade[..., None]
-    r = IRIS_RADIUS * fd.width
+    r = tn.shut_iris_radius * fd.width
     yc = float(fd.up(np.array(0.5 * fd.width))) + max(0.75 * r, thick.mean() if thick.size else 0.0)
     yc = min(yc, float(fd.low(np.array(0.5 * fd.width))) - 0.6 * r)
     rho = np.hypot(x - 0.5 * fd.width, y - yc)
-    l_iris = float(np.clip(luma(lash_col), IRIS_LUMA[0] * s_l, IRIS_LUMA[1] * s_l))
+    l_iris = float(np.clip(luma(lash_col), tn.shut_iris_luma[0] * s_l, tn.shut_iris_luma[1] * s_l))
     iris = lash_col * (l_iris / max(float(luma(lash_col)), 1e-6))
-    iris_px = iris[None, None, :] * (1.0 - (1.0 - PUPIL[1]) * np.clip(PUPIL[0] * r + 0.5 - rho, 0.0, 1.0))[..., None]
+    iris_px = iris[None, None, :] * (1.0 - (1.0 - tn.shut_pupil[1]) * np.clip(tn.shut_pupil[0] * r + 0.5 - rho, 0.0, 1.0))[..., None]
     a_iris = np.clip(r + 0.5 - rho, 0.0, 1.0)[..., None]
     ball = ball * (1 - a_iris) + iris_px * shade[..., None] * a_iris
     # the lower lid's margin a shade darker
-    ball = ball * (1.0 - LOWER_MARGIN[1] * np.clip(1.0 - (yl - y) / LOWER_MARGIN[0], 0.0, 1.0))[..., None]
+    ball = ball * (1.0 - tn.shut_lower_margin[1] * np.clip(1.0 - (yl - y) / tn.shut_lower_margin[0], 0.0, 1.0))[..., None]
     # under the lower lid's line its skin, the source's from under the band (the warp stretched
     # the band's lower part down there too)
     low = _sample(source, fs.to_photo(xs, fs.low(xs) + below + 0.5 + (y - yl)))
@@ -206,7 +184,7 @@ def open_shut_eye(source: np.ndarray, warped: np.ndarray, eye_src: np.ndarray, e
     inside = (np.clip(y - (yu - above) + 0.5, 0, 1) * np.clip(yl + below + 1.0 - y, 0, 1)
               * np.clip(x + 1.5, 0, 1) * np.clip(fd.width - x + 1.5, 0, 1)).astype(np.float32)
     # a small photo's softness and the grain of the eye's box
-    new = cv2.GaussianBlur(new.astype(np.float32), (0, 0), SOFTEN)
+    new = cv2.GaussianBlur(new.astype(np.float32), (0, 0), tn.shut_soften)
     cur = warped[y0:y1, x0:x1, :3].astype(np.float32)
     hp = luma(cur) - luma(cv2.GaussianBlur(cur, (0, 0), 1.0))
     grain = 1.4826 * float(np.median(np.abs(hp)))  # robust: the lids' and lashes' edges are not grain

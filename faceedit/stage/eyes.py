@@ -201,7 +201,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
             continue
         src = source[by0:by1, bx0:bx1, :3].astype(np.float32) / unit
         # shut or cast down: a small eye's lash line moved as a line (eye_open); else its iris
-        redrawn = _open_shut(source, out, lm, moved, int(k))
+        redrawn = _open_shut(source, out, lm, moved, int(k), tuning)
         found = None if redrawn is not None else find_iris(src, poly - [bx0, by0], tuning)
         if found is None:
             if redrawn is not None:
@@ -298,16 +298,16 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
     return out
 
 
-def _open_shut(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray, k: int
-               ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+def _open_shut(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray, k: int,
+               tuning: EyesTuning) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """:func:`faceedit.stage.eye_open.open_shut_eye` of eye ``k`` on unit-float copies of the
     photos' pixels (None for an eye too large to redraw or open in the source, before any copy)."""
     e = list(LM_EYES[k])
-    if not shut(lm[e]) or eye_weight(float(np.linalg.norm(lm[e[3]] - lm[e[0]]))) <= 0.0:
+    if not shut(lm[e], tuning) or eye_weight(float(np.linalg.norm(lm[e[3]] - lm[e[0]])), tuning) <= 0.0:
         return None
     unit = pixel_max(source.dtype)
     return open_shut_eye(source[..., :3].astype(np.float32) / unit, warped[..., :3].astype(np.float32) / unit,
-                         lm[e], moved[e], seed=k)
+                         lm[e], moved[e], seed=k, tuning=tuning)
 
 
 def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, shade: np.ndarray,

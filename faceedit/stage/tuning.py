@@ -140,7 +140,8 @@ class TextureOctave:
 @dataclass(frozen=True)
 class MouthTuning:
     """How the mouth bank (:class:`faceedit.stage.mouth_bank.MouthBank`) chooses and paints an
-    interior and how closed lips meet (:func:`faceedit.stage.mouth.paint_seam`)."""
+    interior, how a small face's open mouth differs (:func:`faceedit.stage.cavity.small_open`)
+    and how closed lips meet (:func:`faceedit.stage.mouth.paint_seam`)."""
 
     # -- choosing an exemplar (log ratios over these tolerances, squared and summed)
     #: Added to both aspects (height over width) before their log ratio is taken.
@@ -378,11 +379,24 @@ class MouthTuning:
     seam_width: float = 0.04
     #: The seam fades out over this share of the mouth's width at each corner.
     seam_taper: float = 0.1
+    #: A small face's open mouth (:func:`~faceedit.stage.cavity.small_open`, whole at
+    #: :func:`~faceedit.stage.teeth_look.small_weight` 1): its cavity's floor (share of the skin's
+    #: luma; a small dark opening in a photo is mixed by the photo's own blur with what is round it
+    #: and never reaches a large cavity's black) ...
+    small_cavity_floor: float = 0.04
+    #: ... its throat darkened by this, not :attr:`throat_dark` (under the upper lip a pixel or two
+    #: deep, not a black band) ...
+    small_throat_dark: float = 0.5
+    #: ... and the lips' rims at this share of the lips' colour at the curve (not :attr:`rim_edge`;
+    #: a dark rim a pixel wide drew a black outline), the lower lip's inner side unshaded: it faces
+    #: up into the light.
+    small_rim_edge: float = 0.9
 
 
 @dataclass(frozen=True)
 class EyesTuning:
-    """How eyes opened wider keep their irises' size (:mod:`faceedit.stage.eyes`)."""
+    """How eyes opened wider keep their irises' size (:mod:`faceedit.stage.eyes`) and a small
+    shut eye the warp opened is redrawn (:mod:`faceedit.stage.eye_open`)."""
 
     #: An eye whose opening (lids apart, middle) grows by this factor or more gets its iris kept.
     opens: float = 1.08
@@ -419,6 +433,40 @@ class EyesTuning:
     white_gap: float = 0.02
     #: ... as its pixel of this luma rank (0..1: above the median, off the lashes' shadows).
     white_rank: float = 0.7
+    #: A small shut or downcast eye the warp opened, redrawn (:mod:`faceedit.stage.eye_open`): eye
+    #: widths (corner to corner, px) over which the redraw fades out: whole up to the first (a group
+    #: photo's faces: 15-25 px), none from the second (a 1350-px portrait's: about 110 px).
+    shut_small_px: tuple[float, float] = (28.0, 40.0)
+    #: An eye whose lids are closer than this share of its width is shut or cast down (open eyes:
+    #: 0.25-0.42 on a group photo's faces; a laughing squint 0.12, lids cast down 0.07-0.13).
+    shut_aperture: float = 0.15
+    #: The lash band: round the lids' line, a column's darkest under this share of the lid skin's
+    #: luma; its extent where it is darker than half-way from that to the skin's.
+    shut_lash_dark: float = 0.75
+    #: The band's reach above and below the lids' line (eye widths) searched, and its thickness
+    #: kept at most ...
+    shut_lash_reach: float = 0.2
+    #: The eyeball's white: its luma over the lid skin's (read by
+    #: :func:`faceedit.stage.mouth.sclera_colour` on the open eyes of insightface's group photo,
+    #: 97-134-px faces: 0.8, 0.89, 1.6) ...
+    shut_white_over_skin: float = 0.85
+    #: ... its chroma over the skin's (there 0.59, 0.65, 1.61: a small photo's whites take its cast).
+    shut_white_chroma: float = 0.9
+    #: The upper lid's shadow on the eyeball (share of luma) and its reach (eye widths).
+    shut_lid_shadow: tuple[float, float] = (0.3, 0.12)
+    #: The iris's radius (eye widths; an adult's iris is about 11.7 mm across, the eye's opening
+    #: about 29 mm; :func:`faceedit.stage.eyes.find_iris` on the open eyes of insightface's group
+    #: photos, 97-134-px faces: 0.14-0.27, median 0.20).
+    shut_iris_radius: float = 0.2
+    #: The iris's luma over the lid skin's, at least and at most (its colour the lash band's;
+    #: there 0.19-0.95, median 0.40).
+    shut_iris_luma: tuple[float, float] = (0.3, 0.45)
+    #: The pupil: its radius over the iris's and its luma over the iris's.
+    shut_pupil: tuple[float, float] = (0.45, 0.5)
+    #: The lower lid's margin: its reach (px) and darkening (share of luma).
+    shut_lower_margin: tuple[float, float] = (1.0, 0.15)
+    #: The drawing's softening (a Gaussian's sigma, px; a small face's photo is no sharper).
+    shut_soften: float = 0.6
 
 
 @dataclass(frozen=True)
