@@ -27,7 +27,7 @@ from faceedit.faces.types import Face
 from faceedit.flow import Flow, edit_each, edit_faces, face_numbers, select_faces
 from faceedit.log import logger, mark, timed
 from faceedit.models.loading import load_model
-from faceedit.models.refine import shipped_refiner
+from faceedit.models.refine import shipped_refiner_source
 from faceedit.models.request import EditRequest
 from faceedit.pixels import to_uint8
 
@@ -76,17 +76,17 @@ class Editor(Flow):
         with timed("load"):
             dev = resolve_device(device)
             amp = autocast_dtype(dev, precision)
-            loaded = load_model(name_or_path, device=str(dev), allow_download=allow_download)
-            loaded.model.to(dev).eval()
+            loaded = load_model(name_or_path, device=str(dev), allow_download=allow_download)  # on dev, eval mode
             step: Stage | None = None
             if not getattr(loaded.model, "has_network", True):  # a photo step alone: the stage
                 step = cast("Stage", loaded.model)
             elif stage and loaded.spec.stage:
                 step = cast("Stage", load_model(loaded.spec.stage, allow_download=allow_download).model)
             # the method's refiner of what the stage invents, where its weights are installed
-            refiner = shipped_refiner(loaded.spec.name, device=dev) if step is not None and step is not loaded.model \
-                else None
-        return cls(loaded=loaded, device=dev, amp_dtype=amp, detector_name=detector, stage=step, refiner=refiner)
+            refiner = shipped_refiner_source(loaded.spec.name, device=dev) \
+                if step is not None and step is not loaded.model else None
+        return cls(loaded=loaded, device=dev, amp_dtype=amp, detector_name=detector, stage=step,
+                   refiner_source=refiner)
 
     def reference_landmarks(self, like, max_pixels: int | None = None) -> np.ndarray:
         """The 68 landmarks of ``like`` for the stage's ``like=`` option: landmarks as they

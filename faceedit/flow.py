@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -66,12 +67,16 @@ from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import timed
 from faceedit.models.options import INTERNAL_OPTIONS, ModelOptions, StageOptions
 from faceedit.models.refine import SETTING as REFINE
-from faceedit.models.refine import RegionRefiner, refine_photo
+from faceedit.models.refine import RegionRefiner, ShippedRefiner, refine_photo
 from faceedit.models.registry import ARCH_OPTIONS
 from faceedit.models.request import FIELD, STAGE_ONLY, EditRequest
 from faceedit.pixels import levels_to_signed, luma_tensor, pixel_max, signed_to_levels
 from faceedit.stage.records import Carried, StageFace, StageRequest
 from faceedit.stage.shading import nearest_class
+
+#: Held while a flow reads its refiner on first use (:attr:`Flow.refiner`: two worker threads
+#: that ask at once read it once).
+_REFINER_LOAD = threading.Lock()
 
 if TYPE_CHECKING:
     from faceedit.models.loading import LoadedModel
@@ -90,8 +95,30 @@ class Flow:
     device: torch.device
     amp_dtype: torch.dtype | None
     stage: Stage | None = None
-    #: the method's refiner of what the stage invents (:mod:`faceedit.models.refine`), or None
-    refiner: RegionRefiner | None = None
+    #: where the method's refiner of what the stage invents (:mod:`faceedit.models.refine`) is
+    #: read from the first time a request turns it on (:attr:`refiner`), or None
+    refiner_source: ShippedRefiner | None = None
+    _refiner: RegionRefiner | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def refiner(self) -> RegionRefiner | None:
+        """The method's refiner of what the stage invents, or None: the one set here, else the
+        one of :attr:`refiner_source`, read (verified) the first time it is asked for."""
+        if self._refiner is None and self.refiner_source is not None:
+            with _REFINER_LOAD:
+                if self._refiner is None:
+                    self._refiner = self.refiner_source.load()
+        return self._refiner
+
+    @refiner.setter
+    def refiner(self, value: RegionRefiner | None) -> None:
+        self._refiner, self.refiner_source = value, None
+
+    def _refiner_config(self):
+        """The refiner's config without reading its weights, or None where it has none."""
+        if self._refiner is not None:
+            return self._refiner.cfg
+        return None if self.refiner_source is None else self.refiner_source.cfg
 
     # -- what the model takes ------------------------------------------------------------------
     @property
@@ -171,7 +198,7 @@ class Flow:
         if self.has_network:  # the keywords its edit names (SeCGAN's attributes too: glasses=)
             network = (_keywords(model.edit) | set(getattr(model, "attributes", []))) - INTERNAL_OPTIONS
             declared = {o.key for o in ARCH_OPTIONS.get(self.spec.arch, ())}
-            if self.refiner is not None or REFINE in declared:  # on where installed, off always
+            if self._refiner_config() is not None or REFINE in declared:  # on where installed, off always
                 network.add(REFINE)
         # the stage's fields: its declaration's (faceedit.models.catalogue.stage)
         stage_keys = {o.key for o in ARCH_OPTIONS.get(stage.cfg.arch, ())} if stage is not None else set()
@@ -261,11 +288,12 @@ class Flow:
         on = None if value is None else parse_switch(str(value))
         if value is not None and on is None:
             raise UsageError(f"`settings` {REFINE}={value}: use on or off")
-        if self.refiner is None or self.stage is None:
+        cfg = self._refiner_config()
+        if cfg is None or self.stage is None:
             if on:
                 raise UsageError(f"`settings` {REFINE}=on: model {self.spec.name} has no refiner installed")
             return False
-        return self.refiner.cfg.default_on if on is None else on
+        return cfg.default_on if on is None else on
 
     def align(self, pixels: np.ndarray, faces: list[Face]) -> list[AlignedFace]:
         """:func:`align_faces`: each face aligned once, with its paste mask."""

@@ -11,6 +11,7 @@ whole, the photos in progress finished; a second signal is ignored while it stop
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -26,7 +27,7 @@ from typing import Annotated  # noqa: E402
 import typer  # noqa: E402
 
 from faceedit.cli import apply, detect, models, sheet, train, ui  # noqa: E402
-from faceedit.cli.common import OneLineErrors  # noqa: E402
+from faceedit.cli.common import OneLineErrors, start_up_over  # noqa: E402
 from faceedit.log import setup_logging  # noqa: E402
 
 app = typer.Typer(
@@ -47,11 +48,14 @@ def _show_version(value: bool) -> None:
 
 
 def _main(
+    ctx: typer.Context,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log detail (-v: debug, which files were passed over and why).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version, help="Print the version and exit.")] = False,
 ) -> None:
     setup_logging(-1 if quiet else verbose)
+    if ctx.invoked_subcommand != "apply":  # apply ends its start-up once its model is loaded
+        start_up_over()
 
 
 # The commands, in the order the help lists them.
@@ -70,8 +74,11 @@ app.command()(ui.ui)
 
 
 def main() -> None:
-    """The ``faceedit`` command. When it is done it leaves without tearing the interpreter down
-    (:func:`_leave`)."""
+    """The ``faceedit`` command. Python's cyclic garbage collector is held off through its
+    start-up (:func:`faceedit.cli.common.start_up_over`: ``apply`` turns it back on once its
+    model is loaded, the other commands before they start). When it is done it leaves without
+    tearing the interpreter down (:func:`_leave`)."""
+    gc.disable()
     try:
         app()
     except SystemExit as e:

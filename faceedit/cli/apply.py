@@ -42,6 +42,7 @@ from faceedit.cli.common import (
     parse_settings,
     progress,
     split_list,
+    start_up_over,
 )
 from faceedit.edits.keyed import Keyed
 from faceedit.errors import UsageError
@@ -276,6 +277,7 @@ def _apply(inputs: list[str], *, model: str | None, preset: Path | None, save_pr
         if engine_name == "local" and (ray_address is not None or gpus_per_worker is not None):
             raise UsageError("--ray-address and --gpus-per-worker need --engine ray")
         if job is not None:
+            start_up_over()
             counts = _run_job(inputs, job, model, engine=engine_name, device=device, precision=precision.value,
                               detector=detector_name, as_json=as_json, run=run)
             if counts["error"]:
@@ -288,6 +290,7 @@ def _apply(inputs: list[str], *, model: str | None, preset: Path | None, save_pr
         if not targets:
             raise UsageError("give --target (e.g. --target happy), or --lighting / --light / --au / --attr / --control / --like")
         if like is not None and is_driver(like):  # a video: the photos are driven, one video each
+            start_up_over()
             failed = drive_inputs(inputs, like, out_dir=run["out_dir"], model=model, neutral=like_neutral,
                                   ext=run["ext"], overwrite=run["overwrite"], recursive=run["recursive"],
                                   device=device, precision=precision.value, detector=detector_name,
@@ -503,12 +506,17 @@ def _applier(opts, model: str, engine: str, inputs: list[str], *, device: str, p
         import_ray()  # missing: a usage error naming the extra, before the model loads
         # here the model only checks the options and names the outputs: the actors edit
         editor = Editor.from_pretrained(model, device="cpu", precision="auto", detector=detector)
+        start_up_over()
         run = ray_run(editor, opts, model=model, device=device, precision=precision, detector=detector,
                       address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker, encode=encode)
         logger.info("model %s (%s) on Ray actors (device %s), detector %s",
                     editor.spec.name, editor.spec.method, device, detector)
         return run
-    run = ApplyRun.load_local(model, opts, inputs, device=device, precision=precision, detector=detector, encode=encode)
+    try:
+        run = ApplyRun.load_local(model, opts, inputs, device=device, precision=precision, detector=detector,
+                                  encode=encode)
+    finally:
+        start_up_over()
     editor = run.engine.editor  # type: ignore[attr-defined]
     logger.info("model %s (%s) on %s, detector %s",
                 editor.spec.name, editor.spec.method, editor.device, editor.detector.name)

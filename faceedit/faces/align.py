@@ -41,12 +41,15 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     cov = xd.T @ xs / len(src)
     u, sig, vt = np.linalg.svd(cov)
     d = np.ones(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+    # u and vt are orthonormal: their determinants are +-1, of which only the sign is read
+    if (u[0, 0] * u[1, 1] - u[0, 1] * u[1, 0]) * (vt[0, 0] * vt[1, 1] - vt[0, 1] * vt[1, 0]) < 0:
         d[1] = -1.0
-    r = u @ np.diag(d) @ vt
+    r = (u * d) @ vt  # u @ diag(d) @ vt: d is +-1
     scale = float((sig * d).sum() / var_s)
     t = mu_d - scale * r @ mu_s
-    return np.hstack([scale * r, t[:, None]])
+    out = np.empty((2, 3))
+    out[:, :2], out[:, 2] = scale * r, t
+    return out
 
 
 def to_3x3(m: np.ndarray) -> np.ndarray:

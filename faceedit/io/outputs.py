@@ -31,7 +31,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape, unescape
 
 from faceedit.errors import UsageError
 from faceedit.files import InputFiles, check_named
@@ -58,6 +57,8 @@ def record_text(record: dict[str, Any]) -> str:
 
 def xmp_packet(record: dict[str, Any]) -> bytes:
     """A record as an XMP packet (WebP's place for text)."""
+    from xml.sax.saxutils import escape  # here: it imports urllib.request, http.client, ssl, email
+
     return _XMP.format(escape(record_text(record))).encode("utf-8")
 
 
@@ -90,6 +91,8 @@ def read_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
             if im.format == "JPEG":
                 return _parse(im.info.get("comment"))
             if im.format == "WEBP":
+                from xml.sax.saxutils import unescape
+
                 found = _XMP_RECORD.search(im.info.get("xmp") or b"")
                 return None if found is None else _parse(unescape(found.group(1).decode("utf-8", "replace")))
             if im.format == "TIFF":

@@ -433,12 +433,45 @@ def load_refiner(path: str | os.PathLike, *, expected_sha256: str | None = None,
     return refiner.to(device).eval()
 
 
-def shipped_refiner(method: str, *, device: torch.device | str = "cpu") -> RegionRefiner | None:
-    """The refiner shipped for ``method`` (the manifest's ``files`` entry ``METHOD_refiner``),
-    or None where none is listed or its file is not installed."""
+@dataclasses.dataclass(frozen=True)
+class ShippedRefiner:
+    """A method's shipped refiner before its weights are read: its file, the sha256 its manifest
+    gives, its config (read from the file's header: no tensor read, nothing hashed yet) and the
+    device it goes to. :meth:`load` reads it verified (:func:`load_refiner`). Every method's
+    refiner is off by default (``default_on``), so a run that does not turn it on never reads it
+    (building and verifying RegGAN's took about 0.1 CPU-s of ``apply``'s start-up)."""
+
+    path: str
+    sha256: str | None
+    cfg: RefinerConfig
+    device: torch.device | str = "cpu"
+
+    def load(self) -> RegionRefiner:
+        return load_refiner(self.path, expected_sha256=self.sha256, device=self.device)
+
+
+def shipped_refiner_source(method: str, *, device: torch.device | str = "cpu") -> ShippedRefiner | None:
+    """The refiner shipped for ``method`` (the manifest's ``files`` entry ``METHOD_refiner``) as
+    a :class:`ShippedRefiner`, or None where none is listed or its file is not installed.
+    CheckpointError naming the file where its header is not a region refiner's."""
+    from faceedit.models.header import read_meta
     from faceedit.weights import refiner_entry, weights_dir
 
     entry = refiner_entry(method)
     if entry is None or not entry["present"]:
         return None
-    return load_refiner(weights_dir() / entry["file"], expected_sha256=entry.get("sha256") or None, device=device)
+    path = weights_dir() / entry["file"]
+    meta = read_meta(path)
+    if meta.arch != ARCH:
+        raise CheckpointError(f"not a region refiner (its arch is {meta.arch!r})", path)
+    try:
+        cfg = RefinerConfig.from_dict(meta.config)
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(f"region refiner: {str(e).splitlines()[0]}", path) from None
+    return ShippedRefiner(os.fspath(path), entry.get("sha256") or None, cfg, device)
+
+
+def shipped_refiner(method: str, *, device: torch.device | str = "cpu") -> RegionRefiner | None:
+    """The refiner shipped for ``method``, loaded (:func:`shipped_refiner_source`), or None."""
+    source = shipped_refiner_source(method, device=device)
+    return None if source is None else source.load()

@@ -234,8 +234,12 @@ class ExpressionStates:
 
     def line_targets(self) -> list[str]:
         """The named targets with a line in the state fit: those of :data:`LINE_TARGETS` the model
-        has a state for."""
-        return [t for t in LINE_TARGETS if t in self.expressions and np.any(self._a(f"state_{t}"))]
+        has a state for (found once, until the buffers load again)."""
+        found = self._np.get("line_targets")
+        if found is None:
+            found = self._np["line_targets"] = [t for t in LINE_TARGETS if t in self.expressions
+                                                and np.any(self._a(f"state_{t}"))]
+        return list(found)
 
     def _line_moves(self) -> np.ndarray:
         """(T, 136) canonical move of each line target at full strength: the edit's whole move
