@@ -66,6 +66,7 @@ from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.cavity import draw_cavity
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import (
+    along_row,
     column_gaps,
     lift_margin,
     lip_at,
@@ -73,6 +74,7 @@ from faceedit.stage.lip_rims import (
     meet,
     rims,
     shade_below,
+    shade_teeth_beside,
     smoothstep,
     teeth_below,
 )
@@ -272,9 +274,15 @@ class MouthBank:
             out = lift_margin(out, *rings["lip_field"], in_place=True)  # ``out`` is this call's own
             if own_teeth and cover >= tuning.open_cover:  # a smile carried into a relaxed mouth
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
+                box, field, near, target = rings["lip_field"]
+                out = shade_teeth_beside(out, box, field, near, target, up, lo, rings["lip"],
+                                         tuning.teeth_beside_reach * wd, in_place=True)
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
-        teeth = teeth_below(out, (x0, y0, x1, y1), op, rings["lip"], wd)[ys, xs] if own_teeth else None
+        if not smile:  # an open mouth's column heights, smoothed along the row (no steps at teeth's edges)
+            gap = along_row(gap, op > 0, tuning.column_smooth * wd)
+        teeth = (teeth_below(out, (x0, y0, x1, y1), op, rings["lip"], wd, tuning.column_smooth * wd)[ys, xs]
+                 if own_teeth else None)
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
                             cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs], teeth=teeth)
@@ -441,6 +449,12 @@ class MouthBank:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)
             col = rims(col, u, t, hd, wd, lip, tn, teeth) * corners[:, None]
+            # the lips close at the corners as a soft shadowed point, not the cavity's black
+            # (by the distance to the nearer corner point: an opening that ends in a tall edge
+            # closes there too)
+            to_corner = np.minimum(np.hypot(px - up[0, 0], py - up[0, 1]), np.hypot(px - up[-1, 0], py - up[-1, 1]))
+            close = 1.0 - smoothstep(0.0, max(tn.corner_close * wd, 1.0), to_corner)
+            col = col * (1.0 - close[:, None]) + (tn.corner_close_tone * lip) * close[:, None]
         if gap is not None:
             col = meet(col, gap, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed, drawn if large else None)
