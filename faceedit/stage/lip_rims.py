@@ -69,8 +69,9 @@ def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float
     """The lips' local colour round an opening: (box (x0, y0, x1, y1) within ``roi``, unit
     RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3)). The colour is a
     normalised blur (``lip_field_spread``) of the pixels ``rim_outside`` to three times that outside the opening
-    (the lips beside the crease's line), no lighter than the lips' ring colour ``lip`` (unit
-    RGB; beyond a thin lip lies skin), and ``lip`` itself far from them; the weight is 1 up
+    (the lips beside the crease's line; those that read as teeth, :func:`_teeth_like`, left out), no lighter than the lips' ring colour ``lip`` (unit
+    RGB; beyond a thin lip lies skin; under the opening, than the median of those pixels
+    there, the lower lip's own), and ``lip`` itself far from them; the weight is 1 up
     to half of ``rim_outside`` outside the opening, 0 from ``rim_outside`` and inside it;
     the target is the colour darkened towards the opening to ``rim_edge`` of it at the
     curve (below the opening, the lower lip's lit margin, :func:`lower_lit`), where the rims
@@ -86,20 +87,29 @@ def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float
     dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
     crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
     rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
-    beyond = ((dist >= reach) & (dist < 3 * reach)).astype(np.float32)
+    # not what reads as teeth there (a smile's lower row carried with the lip: its local
+    # colour grey and light, its rims a grey line)
+    beyond = (((dist >= reach) & (dist < 3 * reach)) * (1.0 - _teeth_like(rgb.astype(np.float64), lip))).astype(
+        np.float32)
     num = cv2.GaussianBlur(rgb * beyond[..., None], (0, 0), spread)
     den = cv2.GaussianBlur(beyond, (0, 0), spread)[..., None]
     ring = np.asarray(lip, np.float32)
     share = np.clip(den / 0.05, 0.0, 1.0)  # far from the lips' pixels: their ring colour
     field = share * num / np.maximum(den, 1e-6) + (1.0 - share) * ring
-    lip_l = float(ring @ _LUMA)
-    field *= np.minimum(1.0, lip_l / np.maximum(field @ _LUMA, 1e-3))[..., None]
-    near = np.clip(2.0 * (1.0 - dist / reach), 0.0, 1.0) * (inside == 0)
-    # the lift's target darkens towards the opening to the rims' shade at the curve: the upper
-    # lip's to ``rim_edge``, the lower lip's lit margin only to :func:`lower_lit`
     mid = (up + lo) / 2
     xs = np.arange(bx0, bx1, dtype=np.float64)
     below = (np.arange(by0, by1, dtype=np.float64)[:, None] > np.interp(xs, mid[:, 0], mid[:, 1])[None, :])
+    # no lighter than the lips' ring colour, under the opening than the lower lip's own pixels
+    # there (a lower lip lighter than the ring's mean drew its lit margin darker than itself:
+    # two steps, the cavity's and the margin's)
+    lip_l = float(ring @ _LUMA)
+    lows = (beyond > 0.5) & below
+    low_l = max(lip_l, float(np.median(rgb[lows] @ _LUMA))) if lows.any() else lip_l
+    cap = np.where(below, low_l, lip_l)
+    field *= np.minimum(1.0, cap / np.maximum(field @ _LUMA, 1e-3))[..., None]
+    near = np.clip(2.0 * (1.0 - dist / reach), 0.0, 1.0) * (inside == 0)
+    # the lift's target darkens towards the opening to the rims' shade at the curve: the upper
+    # lip's to ``rim_edge``, the lower lip's lit margin only to :func:`lower_lit`
     u = (xs - up[0, 0]) / max(float(up[-1, 0] - up[0, 0]), 1e-6)
     edge = np.where(below, lower_lit(np.clip(u, 0.0, 1.0), tn)[None, :], tn.rim_edge)
     toward = (edge + (1.0 - edge) * np.clip(dist / reach, 0.0, 1.0))[..., None]
