@@ -67,11 +67,12 @@ def along_row(values: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
 def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,
                tn: MouthTuning) -> tuple:
     """The lips' local colour round an opening: (box (x0, y0, x1, y1) within ``roi``, unit
-    RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3)). The colour is a
+    RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3), the lower lip's
+    gain: the median luma of those pixels under the opening over ``lip``'s, at least 1, which
+    its lit margin takes, :func:`rims`). The colour is a
     normalised blur (``lip_field_spread``) of the pixels ``rim_outside`` to three times that outside the opening
     (the lips beside the crease's line; those that read as teeth, :func:`_teeth_like`, left out), no lighter than the lips' ring colour ``lip`` (unit
-    RGB; beyond a thin lip lies skin; under the opening, than the median of those pixels
-    there, the lower lip's own), and ``lip`` itself far from them; the weight is 1 up
+    RGB; beyond a thin lip lies skin), and ``lip`` itself far from them; the weight is 1 up
     to half of ``rim_outside`` outside the opening, 0 from ``rim_outside`` and inside it;
     the target is the colour darkened towards the opening to ``rim_edge`` of it at the
     curve (below the opening, the lower lip's lit margin, :func:`lower_lit`), where the rims
@@ -99,14 +100,13 @@ def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float
     mid = (up + lo) / 2
     xs = np.arange(bx0, bx1, dtype=np.float64)
     below = (np.arange(by0, by1, dtype=np.float64)[:, None] > np.interp(xs, mid[:, 0], mid[:, 1])[None, :])
-    # no lighter than the lips' ring colour, under the opening than the lower lip's own pixels
-    # there (a lower lip lighter than the ring's mean drew its lit margin darker than itself:
-    # two steps, the cavity's and the margin's)
+    # no lighter than the lips' ring colour; ``gain``: the lower lip's own pixels there over
+    # it (a lower lip lighter than the ring's mean drew its lit margin darker than itself: two
+    # steps, the cavity's and the margin's)
     lip_l = float(ring @ _LUMA)
     lows = (beyond > 0.5) & below
-    low_l = max(lip_l, float(np.median(rgb[lows] @ _LUMA))) if lows.any() else lip_l
-    cap = np.where(below, low_l, lip_l)
-    field *= np.minimum(1.0, cap / np.maximum(field @ _LUMA, 1e-3))[..., None]
+    gain = max(1.0, float(np.median(rgb[lows] @ _LUMA)) / max(lip_l, 1e-3)) if lows.any() else 1.0
+    field *= np.minimum(1.0, lip_l / np.maximum(field @ _LUMA, 1e-3))[..., None]
     near = np.clip(2.0 * (1.0 - dist / reach), 0.0, 1.0) * (inside == 0)
     # the lift's target darkens towards the opening to the rims' shade at the curve: the upper
     # lip's to ``rim_edge``, the lower lip's lit margin only to :func:`lower_lit`
@@ -114,7 +114,7 @@ def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float
     edge = np.where(below, lower_lit(np.clip(u, 0.0, 1.0), tn)[None, :], tn.rim_edge)
     toward = (edge + (1.0 - edge) * np.clip(dist / reach, 0.0, 1.0))[..., None]
     box = (bx0, by0, bx1, by1)
-    return box, field.astype(np.float32), near.astype(np.float32), (field * toward).astype(np.float32)
+    return box, field.astype(np.float32), near.astype(np.float32), (field * toward).astype(np.float32), gain
 
 def lower_lit(u: np.ndarray, tn: MouthTuning) -> np.ndarray:
     """The lower lip's inner margin at the curve (share of the lips' luma) at ``u`` along the
@@ -246,22 +246,29 @@ def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, w
     return out * op
 
 def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip: np.ndarray,
-          tn: MouthTuning, teeth: np.ndarray | None = None) -> np.ndarray:
+          tn: MouthTuning, teeth: np.ndarray | None = None, lower_gain: float = 1.0) -> np.ndarray:
     """The lips' inner margins over an open mouth's interior (unit RGB ``col`` (n, 3) at
     ``t`` px below the upper curve, ``hd`` the column's height, ``u`` along the mouth): each
     lip rolls inward as a wetter, darker rim of its own colour (``lip`` (n, 3), the lips'
     local colour, :func:`lip_at`), from ``rim_edge`` of it at the curve (the lower lip's
-    lit margin: :func:`lower_lit`, over the first ``rim_lower_flat`` of its width) to ``rim_deep`` at
+    lit margin: :func:`lower_lit` where the column is ``rim_lower_lit_height`` tall, over the
+    first ``rim_lower_flat`` of its width) to ``rim_deep`` at
     the rim's inner edge, where it fades into the interior, so the lips meet the opening
     without an edge or a ring of another colour; the lower rim never darker than the interior
     it fades into (over the tongue a rim darker than both drew an outline; the upper rim's
     shade over the teeth's top is the lip's). Widths: ``rim_upper`` / ``rim_lower`` of
     the corner distance, at most ``rim_share`` of the column each; at the corners the rims
     meet. ``teeth`` (n,): where teeth, not the lower lip, lie below the column
-    (:func:`teeth_below`), that share of the lower rim is left out."""
+    (:func:`teeth_below`), that share of the lower rim is left out. ``lower_gain``: the lower
+    lip's own luma over ``lip``'s (:func:`lip_field`), which its lit margin takes."""
     out = col
+    # a thin opening's lower margin lies in the upper lip's shade: lit (and held over
+    # ``rim_lower_flat``) only where the column is ``rim_lower_lit_height`` tall (thin fearful
+    # openings filled with a lit margin read 0.19-0.44 of the cheek's luma inside by dlib)
+    tall = smoothstep(tn.rim_lower_lit_height[0], tn.rim_lower_lit_height[1], hd / max(wd, 1e-6))
+    lower_edge = tn.rim_edge + (lower_gain * lower_lit(u, tn) - tn.rim_edge) * tall
     for width, depth, lower, edge, flat in ((tn.rim_upper, t, False, tn.rim_edge, 0.0),
-                                            (tn.rim_lower, hd - t, True, lower_lit(u, tn), tn.rim_lower_flat)):
+                                            (tn.rim_lower, hd - t, True, lower_edge, tn.rim_lower_flat * tall)):
         w = np.maximum(np.minimum(width * wd, tn.rim_share * hd), 0.75)
         x = np.clip((np.maximum(depth, 0.0) / w - flat) / (1.0 - flat), 0.0, 1.0)
         a = (1.0 - smoothstep(0.0, 1.0, x)) * (hd > 0)

@@ -271,10 +271,10 @@ class MouthBank:
             # the lips' own colour round the opening: the rims' colour, and the parted crease's
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
             rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
-            out = lift_margin(out, *rings["lip_field"], in_place=True)  # ``out`` is this call's own
+            box, field, near, target, _ = rings["lip_field"]
+            out = lift_margin(out, box, field, near, target, in_place=True)  # ``out`` is this call's own
             if own_teeth and cover >= tuning.open_cover:  # a smile carried into a relaxed mouth
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
-                box, field, near, target = rings["lip_field"]
                 out = shade_teeth_beside(out, box, field, near, target, up, lo, rings["lip"],
                                          tuning.teeth_beside_reach * wd, in_place=True)
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
@@ -448,7 +448,8 @@ class MouthBank:
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)
-            col = rims(col, u, t, hd, wd, lip, tn, teeth) * corners[:, None]
+            gain = float(rings["lip_field"][4]) if "lip_field" in rings else 1.0
+            col = rims(col, u, t, hd, wd, lip, tn, teeth, gain) * corners[:, None]
             # the lips close at the corners as a soft shadowed point, not the cavity's black
             # (by the distance to the nearer corner point: an opening that ends in a tall edge
             # closes there too)

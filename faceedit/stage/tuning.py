@@ -179,7 +179,7 @@ class MouthTuning:
     #: Within this (inner-corner distances) of each corner point an open mouth's
     #: lips close: the interior fades to ``corner_close_tone`` of the lips' local colour at
     #: the corner itself (a soft shadowed point where they meet, not the cavity's black) ...
-    corner_close: float = 0.15
+    corner_close: float = 0.12
     #: ... this share of it.
     corner_close_tone: float = 0.4
     #: An opening whose upper lip covers at least this share of the teeth (a state without a
@@ -211,6 +211,9 @@ class MouthTuning:
     #: The lower margin is lit from this share of the mouth's width in from each corner, and
     #: at the corners in the rims' shade (``rim_edge``).
     rim_lower_lit_from: float = 0.25
+    #: ... and where the opening's column is tall (its height over the corner distance: in
+    #: the upper lip's shade below this range's start, lit from its end).
+    rim_lower_lit_height: tuple[float, float] = (0.15, 0.3)
     #: The lips' local colour round an open mouth (lip_rims.lip_field) is their pixels beyond
     #: ``rim_outside`` blurred over this (inner-corner distances, a Gaussian's sigma).
     lip_field_spread: float = 0.05
