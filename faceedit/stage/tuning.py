@@ -189,7 +189,7 @@ class MouthTuning:
     #: The upper lip's rim (inner-corner distances) ...
     rim_upper: float = 0.012
     #: ... the lower lip's ...
-    rim_lower: float = 0.04
+    rim_lower: float = 0.05
     #: ... each at most this share of the column's height.
     rim_share: float = 0.5
     #: What an open mouth reads column by column (each column's height, where the lips meet
