@@ -197,9 +197,11 @@ def test_covered_teeth_lie_under_the_upper_lip(bank):
     covered, _ = bank.fill(img, roi, op, up, lo, exemplar=e, teeth_cover=0.5)
     assert 3 <= band(covered) < 0.8 * band(out0), (band(covered), band(out0))
     # the relaxed lower lip covers the lower row too: no pale line of its tips along the lip
-    bottom = int(lo[7, 1])
+    # (above the lit part of the lower lip's rim, its margin: ``rim_lower_flat`` of ``rim_lower``)
+    tn = MouthTuning()
+    bottom = int(lo[7, 1]) - int(np.ceil(tn.rim_lower_flat * tn.rim_lower * 180))
 
-    def above_lower_lip(out):  # the brightest of the rows just above the lower lip, middle
+    def above_lower_lip(out):  # the brightest of the rows just above the lower lip's margin, middle
         return (out.astype(np.float64) @ LUMA)[bottom - 12:bottom - 2, 220:261].mean(1).max()
 
     assert above_lower_lip(covered) < 0.85 * above_lower_lip(out0), (above_lower_lip(covered), above_lower_lip(out0))

@@ -51,19 +51,35 @@ def column_gaps(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gap, above
 
 
+def along_row(values: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
+    """Float32 ``values`` (h, w) smoothed along each row by a Gaussian of ``sigma`` px over
+    ``mask``'s pixels only (normalised: the mask's edge does not pull them to 0); 0 outside
+    ``mask``; as they are for ``sigma`` <= 0."""
+    v = np.asarray(values, np.float32)
+    if sigma <= 0:
+        return v
+    m = np.asarray(mask, np.float32)
+    num = cv2.GaussianBlur(v * m, (0, 0), sigmaX=sigma, sigmaY=1e-3)
+    den = cv2.GaussianBlur(m, (0, 0), sigmaX=sigma, sigmaY=1e-3)
+    return np.where(m > 0, num / np.maximum(den, 1e-6), 0.0).astype(np.float32)
+
+
 def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float, lip: np.ndarray,
                tn: MouthTuning) -> tuple:
     """The lips' local colour round an opening: (box (x0, y0, x1, y1) within ``roi``, unit
-    RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3)). The colour is a
-    normalised blur of the pixels ``rim_outside`` to three times that outside the opening
-    (the lips beside the crease's line), no lighter than the lips' ring colour ``lip`` (unit
+    RGB (h, w, 3) over it, the lift's weight (h, w) and target (h, w, 3), the lower lip's
+    gain: the median luma of those pixels under the opening over ``lip``'s, at least 1, which
+    its lit margin takes, :func:`rims`). The colour is a
+    normalised blur (``lip_field_spread``) of the pixels ``rim_outside`` to three times that outside the opening
+    (the lips beside the crease's line; those that read as teeth, :func:`_teeth_like`, left out), no lighter than the lips' ring colour ``lip`` (unit
     RGB; beyond a thin lip lies skin), and ``lip`` itself far from them; the weight is 1 up
     to half of ``rim_outside`` outside the opening, 0 from ``rim_outside`` and inside it;
     the target is the colour darkened towards the opening to ``rim_edge`` of it at the
-    curve, where the rims (:func:`rims`) begin."""
+    curve (below the opening, the lower lip's lit margin, :func:`lower_lit`), where the rims
+    (:func:`rims`) begin."""
     reach = max(tn.rim_outside * wd, 0.5)
     poly = opening_polygon(up, lo)
-    spread = max(tn.rim_lower * wd, reach, 1.0)
+    spread = max(tn.lip_field_spread * wd, reach, 1.0)
     bx0, by0, bx1, by1 = box_around(poly, 3 * reach + 3 * spread + 2, pixels.shape)
     bx0, by0 = max(bx0, int(roi[0])), max(by0, int(roi[1]))
     bx1, by1 = max(min(bx1, int(roi[2])), bx0 + 1), max(min(by1, int(roi[3])), by0 + 1)
@@ -72,19 +88,42 @@ def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float
     dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
     crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
     rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
-    beyond = ((dist >= reach) & (dist < 3 * reach)).astype(np.float32)
+    # not what reads as teeth there (a smile's lower row carried with the lip: its local
+    # colour grey and light, its rims a grey line)
+    beyond = (((dist >= reach) & (dist < 3 * reach)) * (1.0 - _teeth_like(rgb.astype(np.float64), lip))).astype(
+        np.float32)
     num = cv2.GaussianBlur(rgb * beyond[..., None], (0, 0), spread)
     den = cv2.GaussianBlur(beyond, (0, 0), spread)[..., None]
     ring = np.asarray(lip, np.float32)
     share = np.clip(den / 0.05, 0.0, 1.0)  # far from the lips' pixels: their ring colour
     field = share * num / np.maximum(den, 1e-6) + (1.0 - share) * ring
+    mid = (up + lo) / 2
+    xs = np.arange(bx0, bx1, dtype=np.float64)
+    below = (np.arange(by0, by1, dtype=np.float64)[:, None] > np.interp(xs, mid[:, 0], mid[:, 1])[None, :])
+    # no lighter than the lips' ring colour; ``gain``: the lower lip's own pixels there over
+    # it (a lower lip lighter than the ring's mean drew its lit margin darker than itself: two
+    # steps, the cavity's and the margin's)
     lip_l = float(ring @ _LUMA)
+    lows = (beyond > 0.5) & below
+    gain = max(1.0, float(np.median(rgb[lows] @ _LUMA)) / max(lip_l, 1e-3)) if lows.any() else 1.0
     field *= np.minimum(1.0, lip_l / np.maximum(field @ _LUMA, 1e-3))[..., None]
     near = np.clip(2.0 * (1.0 - dist / reach), 0.0, 1.0) * (inside == 0)
-    # the lift's target darkens towards the opening to the rims' shade at the curve
-    toward = (tn.rim_edge + (1.0 - tn.rim_edge) * np.clip(dist / reach, 0.0, 1.0))[..., None]
+    # the lift's target darkens towards the opening to the rims' shade at the curve: the upper
+    # lip's to ``rim_edge``, the lower lip's lit margin only to :func:`lower_lit`
+    u = (xs - up[0, 0]) / max(float(up[-1, 0] - up[0, 0]), 1e-6)
+    edge = np.where(below, lower_lit(np.clip(u, 0.0, 1.0), tn)[None, :], tn.rim_edge)
+    toward = (edge + (1.0 - edge) * np.clip(dist / reach, 0.0, 1.0))[..., None]
     box = (bx0, by0, bx1, by1)
-    return box, field.astype(np.float32), near.astype(np.float32), (field * toward).astype(np.float32)
+    return box, field.astype(np.float32), near.astype(np.float32), (field * toward).astype(np.float32), gain
+
+def lower_lit(u: np.ndarray, tn: MouthTuning) -> np.ndarray:
+    """The lower lip's inner margin at the curve (share of the lips' luma) at ``u`` along the
+    mouth (0 and 1 its corners): ``rim_lower_lit`` (lit) from ``rim_lower_lit_from`` of the
+    width in from each corner, down to ``rim_edge`` (the rims' shade) at the corners, which
+    lie in shadow (lit there, the margin ended in a light wedge)."""
+    side = np.minimum(u, 1.0 - u)
+    return tn.rim_edge + (tn.rim_lower_lit - tn.rim_edge) * smoothstep(0.0, tn.rim_lower_lit_from, side)
+
 
 def lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, target: np.ndarray, *,
                 in_place: bool = False) -> np.ndarray:
@@ -109,6 +148,48 @@ def lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, ta
     else:
         out[by0:by1, bx0:bx1, :3] = from_unit(np.clip(lifted, 0, 1), pixels.dtype)
     return out
+
+def shade_teeth_beside(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, target: np.ndarray,
+                       up: np.ndarray, lo: np.ndarray, lip: np.ndarray, reach: float, *,
+                       in_place: bool = False) -> np.ndarray:
+    """The lower lip's edge outside an open mouth into which a smile was carried (over ``box``,
+    from :func:`lip_field`, below the line half-way between the inner-lip curves ``up`` and
+    ``lo``; wholly within two thirds of ``reach`` px of the opening, none from ``reach``) taken
+    to the luma of the lips' local colour ``target`` (:func:`lip_field`; ``field`` and
+    ``near`` unused) in the lips' ring colour ``lip`` where it reads as teeth (lighter and greyer than the lips' ring colour ``lip``,
+    :func:`_teeth_like`): the smile's lower teeth carried down with the lower lip lie there as
+    a light line, below the opening and along its steep sides, which :func:`shade_below` (down
+    the columns) does not reach. A new array (``pixels`` where nothing reads as teeth), or
+    ``pixels`` written over with ``in_place``."""
+    bx0, by0, bx1, by1 = box
+    crop = pixels[by0:by1, bx0:bx1].astype(np.float32) / pixel_max(pixels.dtype)
+    rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
+    up, lo = np.asarray(up, np.float64), np.asarray(lo, np.float64)
+    inside = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round((opening_polygon(up, lo) - [bx0, by0]) * 16).astype(np.int32)], 1,
+                 cv2.LINE_8, 4)
+    dist = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
+    mid = (up + lo) / 2
+    order = np.argsort(mid[:, 0])
+    line = np.interp(np.arange(bx0, bx1, dtype=np.float64), mid[order, 0], mid[order, 1])
+    below = np.arange(by0, by1, dtype=np.float64)[:, None] > line[None, :]
+    r = max(float(reach), 1.5)
+    w = ((1.0 - smoothstep(2.0 * r / 3.0, r, dist)) * (inside == 0) * below
+         * _teeth_like(rgb.astype(np.float64), lip))
+    if float(w.max()) <= 0:
+        return pixels
+    # the target's luma in the lips' ring colour (the local colour's chroma holds the grey
+    # teeth it averaged over)
+    ring = np.asarray(lip, np.float32)
+    tone = ring[None, None, :] * ((target @ _LUMA) / max(float(ring @ _LUMA), 1e-3))[..., None]
+    shaded = rgb + w[..., None] * (tone - rgb)
+    out = pixels if in_place else pixels.copy()
+    if pixels.ndim == 2:
+        out[by0:by1, bx0:bx1] = from_unit(np.clip(shaded @ _LUMA, 0, 1), pixels.dtype)
+    else:
+        out[by0:by1, bx0:bx1, :3] = from_unit(np.clip(shaded, 0, 1), pixels.dtype)
+    return out
+
 
 def meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: MouthTuning) -> np.ndarray:
     """Unit RGB (n, 3) of an opening where it is a thin gap (``gap``: the height in px of
@@ -135,14 +216,17 @@ def lip_at(rings: dict, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     ix = np.clip(np.asarray(px, np.int64) - bx0, 0, bx1 - bx0 - 1)
     return field[iy, ix].astype(np.float64)
 
-def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd: float) -> np.ndarray:
+def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd: float,
+                smooth: float = 0.0) -> np.ndarray:
     """Float32 (h, w) over ``roi``: for each column of ``opening``, how surely what lies just below
     it (from 1 px to 2 % of the corner distance ``wd`` under its lowest pixel; a smile's lower
     teeth there can be a strip 2 px high) is teeth rather than the lower
     lip: lighter than the lips' ring colour ``lip`` (unit RGB; from 1.1 to 1.4 times its luma)
     and greyer (its chroma over luma from 0.8 down to 0.5 of the lips'). A smile's lower teeth
     carried down with the lower lip into a wide-open mouth lie there: a lip's rim drawn against
-    them is a light line between the cavity and the teeth. 0 outside the opening's columns."""
+    them is a light line between the cavity and the teeth. ``smooth`` (px): the columns' values
+    smoothed along the row by a Gaussian of that sigma (no steps from column to column where
+    the row's tips come and go). 0 outside the opening's columns."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     op = np.asarray(opening, np.float32) > 0.5
     out = np.zeros(op.shape, np.float32)
@@ -156,29 +240,41 @@ def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, w
             continue
         px = np.repeat(px[:, None], 3, 1) if px.ndim == 1 else px[:, :3]
         out[:, c] = float(_teeth_like(np.median(px, 0), lip))
+    if smooth > 0:
+        row = along_row(out.max(0)[None, :], np.asarray(op.any(0))[None, :], smooth)
+        out = np.broadcast_to(row, op.shape)
     return out * op
 
 def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip: np.ndarray,
-          tn: MouthTuning, teeth: np.ndarray | None = None) -> np.ndarray:
+          tn: MouthTuning, teeth: np.ndarray | None = None, lower_gain: float = 1.0) -> np.ndarray:
     """The lips' inner margins over an open mouth's interior (unit RGB ``col`` (n, 3) at
     ``t`` px below the upper curve, ``hd`` the column's height, ``u`` along the mouth): each
     lip rolls inward as a wetter, darker rim of its own colour (``lip`` (n, 3), the lips'
-    local colour, :func:`lip_at`), from ``rim_edge`` of it at the curve to ``rim_deep`` at
+    local colour, :func:`lip_at`), from ``rim_edge`` of it at the curve (the lower lip's
+    lit margin: :func:`lower_lit` where the column is ``rim_lower_lit_height`` tall, over the
+    first ``rim_lower_flat`` of its width) to ``rim_deep`` at
     the rim's inner edge, where it fades into the interior, so the lips meet the opening
     without an edge or a ring of another colour; the lower rim never darker than the interior
     it fades into (over the tongue a rim darker than both drew an outline; the upper rim's
     shade over the teeth's top is the lip's). Widths: ``rim_upper`` / ``rim_lower`` of
     the corner distance, at most ``rim_share`` of the column each; at the corners the rims
     meet. ``teeth`` (n,): where teeth, not the lower lip, lie below the column
-    (:func:`teeth_below`), that share of the lower rim is left out."""
+    (:func:`teeth_below`), that share of the lower rim is left out. ``lower_gain``: the lower
+    lip's own luma over ``lip``'s (:func:`lip_field`), which its lit margin takes."""
     out = col
-    for width, depth, lower in ((tn.rim_upper, t, False), (tn.rim_lower, hd - t, True)):
+    # a thin opening's lower margin lies in the upper lip's shade: lit (and held over
+    # ``rim_lower_flat``) only where the column is ``rim_lower_lit_height`` tall (thin fearful
+    # openings filled with a lit margin read 0.19-0.44 of the cheek's luma inside by dlib)
+    tall = smoothstep(tn.rim_lower_lit_height[0], tn.rim_lower_lit_height[1], hd / max(wd, 1e-6))
+    lower_edge = tn.rim_edge + (lower_gain * lower_lit(u, tn) - tn.rim_edge) * tall
+    for width, depth, lower, edge, flat in ((tn.rim_upper, t, False, tn.rim_edge, 0.0),
+                                            (tn.rim_lower, hd - t, True, lower_edge, tn.rim_lower_flat * tall)):
         w = np.maximum(np.minimum(width * wd, tn.rim_share * hd), 0.75)
-        x = np.clip(np.maximum(depth, 0.0) / w, 0.0, 1.0)
+        x = np.clip((np.maximum(depth, 0.0) / w - flat) / (1.0 - flat), 0.0, 1.0)
         a = (1.0 - smoothstep(0.0, 1.0, x)) * (hd > 0)
         if lower and teeth is not None:
             a = a * (1.0 - np.asarray(teeth, np.float64))
-        rim = lip * (tn.rim_edge + (tn.rim_deep - tn.rim_edge) * x)[:, None]
+        rim = lip * (edge + (tn.rim_deep - edge) * x)[:, None]
         if lower:
             rim = np.maximum(rim, out)
         out = out * (1.0 - a[:, None]) + rim * a[:, None]

@@ -67,6 +67,7 @@ from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.cavity import draw_cavity, open_blur, small_open
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import (
+    along_row,
     column_gaps,
     lift_margin,
     lip_at,
@@ -74,6 +75,7 @@ from faceedit.stage.lip_rims import (
     meet,
     rims,
     shade_below,
+    shade_teeth_beside,
     smoothstep,
     teeth_below,
 )
@@ -271,12 +273,18 @@ class MouthBank:
             # the lips' own colour round the opening: the rims' colour, and the parted crease's
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
             rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
-            out = lift_margin(out, *rings["lip_field"], in_place=True)  # ``out`` is this call's own
+            box, field, near, target, _ = rings["lip_field"]
+            out = lift_margin(out, box, field, near, target, in_place=True)  # ``out`` is this call's own
             if own_teeth and cover >= tuning.open_cover:  # a smile carried into a relaxed mouth
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
+                out = shade_teeth_beside(out, box, field, near, target, up, lo, rings["lip"],
+                                         tuning.teeth_beside_reach * wd, in_place=True)
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
-        teeth = teeth_below(out, (x0, y0, x1, y1), op, rings["lip"], wd)[ys, xs] if own_teeth else None
+        if not smile:  # an open mouth's column heights, smoothed along the row (no steps at teeth's edges)
+            gap = along_row(gap, op > 0, tuning.column_smooth * wd)
+        teeth = (teeth_below(out, (x0, y0, x1, y1), op, rings["lip"], wd, tuning.column_smooth * wd)[ys, xs]
+                 if own_teeth else None)
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
                             cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs], teeth=teeth)
@@ -442,7 +450,14 @@ class MouthBank:
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)
-            col = rims(col, u, t, hd, wd, lip, tn, teeth) * corners[:, None]
+            gain = float(rings["lip_field"][4]) if "lip_field" in rings else 1.0
+            col = rims(col, u, t, hd, wd, lip, tn, teeth, gain) * corners[:, None]
+            # the lips close at the corners as a soft shadowed point, not the cavity's black
+            # (by the distance to the nearer corner point: an opening that ends in a tall edge
+            # closes there too)
+            to_corner = np.minimum(np.hypot(px - up[0, 0], py - up[0, 1]), np.hypot(px - up[-1, 0], py - up[-1, 1]))
+            close = 1.0 - smoothstep(0.0, max(tn.corner_close * wd, 1.0), to_corner)
+            col = col * (1.0 - close[:, None]) + (tn.corner_close_tone * lip) * close[:, None]
         if gap is not None:
             col = meet(col, gap, wd, lip, tn)
         return self._grain(col, px, py, k, e, rings, seed, drawn if large else None)

@@ -177,6 +177,12 @@ class MouthTuning:
     lower_lip_shade_reach: float = 0.025
     #: Reach of the corners' darkening (share of the mouth's width).
     corner_shadow_reach: float = 0.06
+    #: Within this (inner-corner distances) of each corner point an open mouth's
+    #: lips close: the interior fades to ``corner_close_tone`` of the lips' local colour at
+    #: the corner itself (a soft shadowed point where they meet, not the cavity's black) ...
+    corner_close: float = 0.12
+    #: ... this share of it.
+    corner_close_tone: float = 0.4
     #: An opening whose upper lip covers at least this share of the teeth (a state without a
     #: smile, :attr:`EditTuning.teeth_cover`) is drawn as an open mouth at any height.
     open_cover: float = 0.2
@@ -187,10 +193,36 @@ class MouthTuning:
     rim_lower: float = 0.05
     #: ... each at most this share of the column's height.
     rim_share: float = 0.5
+    #: What an open mouth reads column by column (each column's height, where the lips meet
+    #: in a thin gap; where teeth lie under it, the lower rim left out there) is smoothed along
+    #: the row over this (inner-corner distances, a Gaussian's sigma): read per column, the
+    #: cavity's tone and the rim came and went in steps where a tooth's edge or the row's tips
+    #: ended.
+    column_smooth: float = 0.03
     #: The rim's luma at the curve (share of the lip's) ...
     rim_edge: float = 0.65
     #: ... and where it fades into the interior.
     rim_deep: float = 0.3
+    #: The lower lip's inner margin at the curve (share of the lip's luma): lit, as the wet
+    #: margin facing up into the light is in a photograph, falling over ``rim_lower`` into the
+    #: interior (darkened to ``rim_edge`` it met the cavity as a dark band round a black hole).
+    rim_lower_lit: float = 0.9
+    #: ... over this share of its width (``rim_lower``), then falling into the interior.
+    rim_lower_flat: float = 0.4
+    #: The lower margin is lit from this share of the mouth's width in from each corner, and
+    #: at the corners in the rims' shade (``rim_edge``).
+    rim_lower_lit_from: float = 0.25
+    #: ... and where the opening's column is tall (its height over the corner distance: in
+    #: the upper lip's shade below this range's start, lit from its end).
+    rim_lower_lit_height: tuple[float, float] = (0.15, 0.3)
+    #: The lips' local colour round an open mouth (lip_rims.lip_field) is their pixels beyond
+    #: ``rim_outside`` blurred over this (inner-corner distances, a Gaussian's sigma).
+    lip_field_spread: float = 0.05
+    #: Under an open mouth into which a smile was carried, the lower lip's edge within this
+    #: (inner-corner distances) of the opening, below it and beside its steep sides, is taken
+    #: to the lips' colour where it reads as teeth (the smile's lower row carried with the
+    #: lip: a light line round the cavity).
+    teeth_beside_reach: float = 0.06
     #: The lips' edge within this (inner-corner distances) outside an open mouth is lifted to
     #: the lips' local colour (darkened to ``rim_edge`` at the curve) where it is darker (the
     #: parted crease's dark line).
