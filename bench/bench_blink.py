@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python bench/bench_blink.py [--data ../shared/data/london_hd] [--ids 008,014,...]
         [--kinds neutral,smiling]
         [--edits "blink=1;blink=0.6;blink=0.3;wink_left=1;wink_right=1;t:wink;t:sleepy"] [--crops DIR]
-        [--yale ../shared/data/yale] [--grid ../shared/data/grid] [--tone]
+        [--yale ../shared/data/yale] [--grid ../shared/data/grid] [--tone] [--texture]
 
 For each held-out London face at 1350 px (``../shared/data/london_hd/{neutral,smiling}/NNN.jpg``;
 skipped where absent) each edit is made by the stage alone (:class:`faceedit.api.Editor`,
@@ -35,6 +35,11 @@ GRID's blink frames (with ``--grid``: every frame whose eyes dlib reads under 0.
 median) and on the edits' eyes they close (``blink=1``, the winks), on dlib's points of the
 frame or edit itself; per edit the median and range of the closed lid's mean luma over the
 skin's, and its colour against the skin's.
+
+``--texture`` reads each closed lid's grain and blotchiness against the skin under the eye
+(:func:`lid_texture`) on the edits' closed eyes (and GRID's blink frames, with ``--grid``; at
+140 px their 1-3 px band is the clips' compression, not comparable), and the photo's open lid
+and under-eye skin read the same way.
 
 ``--crops DIR`` writes each face's eyes, every edit under the photo, at the photo's own
 pixels (``DIR/NNN_KIND.png``) and one eye enlarged 3x with nearest-neighbour
