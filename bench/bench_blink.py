@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python bench/bench_blink.py [--data ../shared/data/london_hd] [--ids 008,014,...]
         [--kinds neutral,smiling]
         [--edits "blink=1;blink=0.6;blink=0.3;wink_left=1;wink_right=1;t:wink;t:sleepy"] [--crops DIR]
-        [--yale ../shared/data/yale] [--grid ../shared/data/grid] [--tone]
+        [--yale ../shared/data/yale] [--grid ../shared/data/grid] [--tone] [--texture]
 
 For each held-out London face at 1350 px (``../shared/data/london_hd/{neutral,smiling}/NNN.jpg``;
 skipped where absent) each edit is made by the stage alone (:class:`faceedit.api.Editor`,
@@ -35,6 +35,11 @@ GRID's blink frames (with ``--grid``: every frame whose eyes dlib reads under 0.
 median) and on the edits' eyes they close (``blink=1``, the winks), on dlib's points of the
 frame or edit itself; per edit the median and range of the closed lid's mean luma over the
 skin's, and its colour against the skin's.
+
+``--texture`` reads each closed lid's grain and blotchiness against the skin under the eye
+(:func:`lid_texture`) on the edits' closed eyes (and GRID's blink frames, with ``--grid``; at
+140 px their 1-3 px band is the clips' compression, not comparable), and the photo's open lid
+and under-eye skin read the same way.
 
 ``--crops DIR`` writes each face's eyes, every edit under the photo, at the photo's own
 pixels (``DIR/NNN_KIND.png``) and one eye enlarged 3x with nearest-neighbour
@@ -181,6 +186,58 @@ def lid_tone(img: np.ndarray, lm: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def lid_texture(img: np.ndarray, lm: np.ndarray, closed: bool) -> np.ndarray:
+    """(2, 4) per eye (image left first; ``lm`` dlib's 68 points of ``img`` itself): the
+    texture of the lid and of the skin under the eye, each as its grain (the robust spread of
+    luma minus its 1 px blur) and its blotchiness (the spread of its 1 px blur minus its blur of
+    0.03 of the eye's width: patches and rings a few px across, not the lid's shading), in % of
+    its mean luma. The lid
+    is :func:`lid_tone`'s (``closed``: 0.08-0.35 of the way from the lash line to the brow) or,
+    on an open eye, the skin between the crease and the lashes (0.1-0.3 of the way up from the
+    upper contour), the skin under the eye :func:`lid_tone`'s."""
+    lum = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float64) if img.ndim == 3 else img.astype(np.float64)
+    yy, xx = np.mgrid[0:img.shape[0], 0:img.shape[1]].astype(np.float64)
+    out = []
+    for up, low, brow in TONE_POINTS:
+        up, low, brow = lm[list(up)], lm[list(low)], lm[list(brow)]
+        x0, x1 = up[0, 0], up[-1, 0]
+        w = x1 - x0
+        xs = np.clip(xx, x0, x1)
+        upper, lower = np.interp(xs, up[:, 0], up[:, 1]), np.interp(xs, low[:, 0], low[:, 1])
+        lash = (upper + lower) / 2 if closed else upper
+        top = np.interp(xs, *brow[np.argsort(brow[:, 0])].T)
+        d = lash - top
+        mid = (xx > x0 + 0.2 * w) & (xx < x1 - 0.2 * w)
+        lid = mid & ((yy > lash - 0.35 * d) & (yy < lash - 0.08 * d) if closed
+                     else (yy > lash - 0.3 * d) & (yy < lash - 0.1 * d))
+        under = mid & (yy > lower + 0.12 * w) & (yy < lower + 0.32 * w)
+        fine = cv2.GaussianBlur(lum, (0, 0), 1.0)
+        grain, blotch = lum - fine, fine - cv2.GaussianBlur(lum, (0, 0), max(1.5, 0.03 * w))
+        row = []
+        for m in (lid, under):
+            if m.sum() < 9:
+                row += [np.nan, np.nan]
+                continue
+            g = grain[m]
+            row += [100 * 1.4826 * np.median(np.abs(g - np.median(g))) / lum[m].mean(),
+                    100 * blotch[m].std() / lum[m].mean()]
+        out.append(row)
+    return np.array(out)
+
+
+def texture_line(name: str, t: list[np.ndarray]) -> None:
+    """Print the medians of :func:`lid_texture`'s rows ``t``: the lid's grain and blotches, and
+    each over the skin under the eye's."""
+    r = np.array([row for rows in t for row in rows]).reshape(-1, 4)
+    r = r[~np.isnan(r).any(1)]
+    if len(r):
+        m = np.median(r, 0)
+        gr, br = np.median(r[:, 0] / r[:, 2]), np.median(r[:, 1] / r[:, 3])
+        print(f"{name:24s} lid grain {m[0]:.2f} blotches {m[1]:.2f} (max {r[:, 1].max():.2f}); under the eye "
+              f"{m[2]:.2f} {m[3]:.2f}; lid over under: grain {gr:.2f}, blotches {br:.2f} (max "
+              f"{(r[:, 1] / r[:, 3]).max():.2f}); {len(r)} eyes")
+
+
 def tone_line(name: str, t: list[np.ndarray]) -> None:
     """Print the median and range of :func:`lid_tone`'s rows ``t`` (closed eyes)."""
     r = np.array(t).reshape(-1, 6)
@@ -216,11 +273,11 @@ def real_moves(yale: Path, dlib) -> None:
                   f"{int(((r[:, 0] < 0.5) & (r[:, 1] > 0.8)).sum())}")
 
 
-def real_blinks(grid: Path, dlib, tone: bool = False) -> None:
+def real_blinks(grid: Path, dlib, tone: bool = False, texture: bool = False) -> None:
     """Print, per GRID clip, dlib's eye aspect on its narrowest-eyed frame over the clip's
     median; with ``tone`` the closed lids' light (:func:`lid_tone`) on every frame whose eyes both
     read under 0.5 of it."""
-    tones = []
+    tones, textures = [], []
     for clip in sorted(grid.glob("*.mpg")):
         cap, read, frames = cv2.VideoCapture(str(clip)), [], []
         while True:
@@ -236,11 +293,16 @@ def real_blinks(grid: Path, dlib, tone: bool = False) -> None:
             r = np.array(read) / np.median(read, 0)
             i = int(np.argmin(r.mean(1)))
             print(f"grid {clip.stem}: {len(r)} frames; narrowest {r[i, 0]:.2f} {r[i, 1]:.2f} (frame {i})")
-            for j in np.where(r.max(1) < 0.5)[0] if tone else []:
-                tones.append(lid_tone(*frames[j]))
-                print(f"  frame {j}: lid over skin {tones[-1][0, 2]:.3f} {tones[-1][1, 2]:.3f}")
+            for j in np.where(r.max(1) < 0.5)[0] if tone or texture else []:
+                if tone:
+                    tones.append(lid_tone(*frames[j]))
+                    print(f"  frame {j}: lid over skin {tones[-1][0, 2]:.3f} {tones[-1][1, 2]:.3f}")
+                if texture:
+                    textures.append(lid_texture(*frames[j], True))
     if tone:
         tone_line("grid blinks", tones)
+    if texture:
+        texture_line("grid blinks", textures)
 
 
 def main() -> None:
@@ -253,16 +315,18 @@ def main() -> None:
     ap.add_argument("--yale", type=Path, default=None)
     ap.add_argument("--grid", type=Path, default=None)
     ap.add_argument("--tone", action="store_true", help="read the closed lids' light against the skin's")
+    ap.add_argument("--texture", action="store_true", help="read the closed lids' grain and blotches (lid_texture)")
     args = ap.parse_args()
     editor = Editor.from_pretrained("stage", device="cpu")
     dlib = get_detector("dlib")
     if args.yale is not None:
         real_moves(args.yale, dlib)
     if args.grid is not None:
-        real_blinks(args.grid, dlib, args.tone)
+        real_blinks(args.grid, dlib, args.tone, args.texture)
     specs = args.edits.split(";")
     ratios: dict[tuple[str, str], list[np.ndarray]] = {(s, r): [] for s in specs for r in READINGS}
     tones: dict[str, list[np.ndarray]] = {s: [] for s in specs}
+    textures: dict[str, list[np.ndarray]] = {s: [] for s in ["photo", *specs]}
     for kind in args.kinds.split(","):
         for i in args.ids.split(","):
             path = args.data / kind / f"{i}.jpg"
@@ -281,6 +345,8 @@ def main() -> None:
             lm = largest(found)
             own = {"plain": aspect(lm), "mirror": eye_by_eye(dlib, img, lm)}
             tiles, line = [img], []
+            if args.texture:
+                textures["photo"].append(lid_texture(img, lm, False))
             for spec in specs:
                 out = edit(editor, img, spec)
                 again = dlib.detect(out)
@@ -294,11 +360,17 @@ def main() -> None:
                         t = lid_tone(out, largest(again))[[k for k in (0, 1) if CLOSES[spec][k]]]
                         tones[spec].append(t)
                         tone = "; lid tone " + " ".join(f"{v:.2f}" for v in t[:, 2])
+                    if args.texture and spec in CLOSES:
+                        t = lid_texture(out, largest(again), True)[[k for k in (0, 1) if CLOSES[spec][k]]]
+                        textures[spec].append(t)
+                        tone += "; grain/blotch " + " ".join(f"{v[0]:.2f}/{v[1]:.2f}" for v in t)
                     line.append(f"{spec} {r['plain'][0]:.2f} {r['plain'][1]:.2f} "
                                 f"(mirror {r['mirror'][0]:.2f} {r['mirror'][1]:.2f}{tone})")
                 else:
                     line.append(f"{spec} no face")
                 tiles.append(out)
+            if args.texture:
+                line.insert(0, "photo lid grain/blotch " + " ".join(f"{v[0]:.2f}/{v[1]:.2f}" for v in textures["photo"][-1]))
             print(f"{kind}/{i}: " + " | ".join(line), flush=True)
             if args.crops:
                 args.crops.mkdir(parents=True, exist_ok=True)
@@ -313,6 +385,10 @@ def main() -> None:
         print("\nthe closed lids' light and colour against the skin around them (lid_tone)")
         for spec in specs:
             tone_line(spec, tones[spec])
+    if args.texture:
+        print("\nthe lids' texture, % of their luma (lid_texture): grain, blotches; over the skin under the eye")
+        for spec, t in textures.items():
+            texture_line(spec, t)
 
 
 def summary(spec: str, reading: str, r: np.ndarray) -> None:

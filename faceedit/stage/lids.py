@@ -33,8 +33,9 @@ lower lid's at ``L' = L + a (M - L)``:
   person's skin between the crease and the brow and under the eye (``tone``, not below
   ``tone_floor`` of the skin under the eye, ``deep_floor`` where the skin under the brow is
   the socket's deep shadow), that skin's colour tinted as the photo's own lid
-  skin is (``tint_reach``), with the person's own skin texture (the photo's detail under the
-  eye, mirrored at the lid's edge: ``texture``);
+  skin is (``tint_reach``), with the person's own skin grain (the power spectrum of the photo's
+  finest detail under the eye, over all directions, with phases drawn anew,
+  :func:`_skin_grain`: ``texture``);
 * the lash roots (the dark band ``roots`` eye heights along the margin) move down with the
   edge, unstretched, and a lash line as dark as the photo's own runs along it (``line``);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
@@ -271,6 +272,29 @@ def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float, 
     return z[..., None] * std if grain.ndim == 2 else z * std
 
 
+def _skin_grain(patch: np.ndarray, clip: float) -> np.ndarray:
+    """A tile ((h, w[, C]), repeating) of grain like ``patch``'s (a high-pass of the photo's
+    skin): its power at each spatial frequency, averaged over the frequency's directions, with
+    phases drawn anew (seeded, the same for every channel): the skin's grain size, strength and
+    colour, none of its pattern (lines, the lower lid's folds: a spectrum kept whole keeps their
+    direction, and lines stay lines). Its outliers (lashes, a fold's edge) are clipped at
+    ``clip`` robust spreads first."""
+    flat = patch.reshape(patch.shape[0], patch.shape[1], -1).astype(np.float64)
+    med = np.median(flat.reshape(-1, flat.shape[2]), 0)
+    spread = np.maximum(1.4826 * np.median(np.abs(flat - med).reshape(-1, flat.shape[2]), 0), 1e-6)
+    flat = np.clip(flat - med, -clip * spread, clip * spread)
+    power = np.abs(np.fft.fft2(flat - flat.mean((0, 1)), axes=(0, 1))) ** 2
+    fy, fx = np.meshgrid(np.fft.fftfreq(flat.shape[0]), np.fft.fftfreq(flat.shape[1]), indexing="ij")
+    ring = np.minimum(np.rint(np.hypot(fy, fx) / (1.0 / max(flat.shape[:2]))).astype(int), max(flat.shape[:2]))
+    count = np.bincount(ring.ravel(), minlength=ring.max() + 1)
+    radial = np.stack([np.bincount(ring.ravel(), power[..., c].ravel(), minlength=len(count))
+                       / np.maximum(count, 1) for c in range(flat.shape[2])], -1)
+    noise = np.fft.fft2(np.random.default_rng(GRAIN_SEED).standard_normal(flat.shape[:2]))
+    phase = noise / np.maximum(np.abs(noise), 1e-12)
+    field = np.real(np.fft.ifft2(np.sqrt(radial[ring]) * phase[..., None], axes=(0, 1)))
+    field = field / np.maximum(field.std((0, 1)), 1e-12) * spread
+    return field.reshape(patch.shape).astype(np.float32)
+
 def _lit_tone(img: np.ndarray, mask: np.ndarray, pct: tuple[float, float]) -> np.ndarray | None:
     """The colour ((C,) or scalar, unit levels) of ``img``'s pixels under ``mask`` whose luma
     lies between its ``pct`` percentiles there (the skin's light, without its shadowed
@@ -282,6 +306,17 @@ def _lit_tone(img: np.ndarray, mask: np.ndarray, pct: tuple[float, float]) -> np
     pick = mask & (lum >= lo) & (lum <= hi)
     return np.asarray(img[pick if pick.any() else mask].mean(0), np.float32)
 
+
+def _deep_share(here: np.ndarray, above: np.ndarray, under: np.ndarray, tn: LidsTuning) -> float:
+    """How deep-set the eye is, 0..1: the light of the photo ``here``'s skin ``above`` it
+    (between the crease and the brow) over that ``under`` it, from ``deep[0]`` (0) to
+    ``deep[1]`` (1) of :class:`~faceedit.stage.tuning_face.LidsTuning`; 0 where too little of
+    either shows."""
+    if above.sum() <= 8 or under.sum() <= 8:
+        return 0.0
+    lum = luma(here) if here.ndim == 3 else here
+    ratio = float(lum[above].mean()) / max(float(lum[under].mean()), 1e-6)
+    return float(np.clip((tn.deep[0] - ratio) / (tn.deep[0] - tn.deep[1]), 0.0, 1.0))
 
 def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.ndarray, above: np.ndarray,
                 under: np.ndarray, band: np.ndarray, tn: LidsTuning) -> np.ndarray:
@@ -415,13 +450,21 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     down = share * np.where(on_lid, smoothstep((t - tn.lid_ease[0]) / (tn.lid_ease[1] - tn.lid_ease[0])), 0.0)
     down = (down * smoothstep(H / (tn.bulge * tall))).astype(np.float32)
     here = crop[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
+    rel = np.abs(X - (xa + xb) / 2) / max((xb - xa) / 2, 1e-6)
+    mid = inside & (rel < tn.lit_width)
+    above_lid = (Y >= T) & (Y < C) & mid
+    under_eye = (Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall) & mid
+    # a deep-set eye's closed lid turns into the socket's shadow at its edge: darker there, its
+    # lash line wider and the lower lid under it in its shadow
+    deep = _deep_share(here, above_lid, under_eye, tn)
+    edge_dark, line_w, lash_shadow = (v0 + deep * (v1 - v0) for v0, v1 in (
+        (tn.edge_dark, tn.deep_edge_dark), (tn.line, tn.deep_line), (tn.lash_shadow, tn.deep_lash_shadow)))
     if down.max() > 0:
         # the skin around the closed lid (above it, beyond its corners, the lower lid below),
         # carried smoothly over it
         open_ = inside & (H > 0) & (Y >= Cd) & (Y < Lp + tn.hang * tall)
         around = membrane_fill(new, (~open_).astype(np.float32))
         # where it bulges over the eyeball, in the light: the person's lit lid skin
-        rel = np.abs(X - (xa + xb) / 2) / max((xb - xa) / 2, 1e-6)
         tone = _lit_tone(here, inside & (rel < tn.lit_width) & (((Y > C) & (Y < U - lash))
                                                          | ((Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall))),
                          tn.lit_pct)
@@ -430,14 +473,11 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
                 tn.lit_dome[0] + (tn.lit_dome[1] - tn.lit_dome[0]) * t, 0.0, 1.0)), 0.0)
             lit = chans((tn.lit * dome).astype(np.float32))
             around = around * (1 - lit) + tone * lit
-        turn = 1.0 - tn.edge_dark * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
+        turn = 1.0 - edge_dark * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
         new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
         if tn.top_shade > 0:
             new = _shade_top(new, X, Y, eye, Cd, t, (share * on_lid).astype(np.float32), tn)
-        mid = inside & (rel < tn.lit_width)
-        new = _match_tone(new, here, down, mid, (Y >= T) & (Y < C) & mid,
-                          (Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall) & mid,
-                          mid & (Y > C) & (Y < U - lash), tn)
+        new = _match_tone(new, here, down, mid, above_lid, under_eye, mid & (Y > C) & (Y < U - lash), tn)
     if tn.crease_fade > 0:
         # the crease unfolds: its shadow, below the skin's light carried over it, fades
         cw = tn.crease_width * tall
@@ -463,19 +503,21 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     new = new + (sample(grain, Ys) * (1 - g) + drawn * g) * chans(1 - own)
     if down.max() > 0:
         # where the lid's folds were flattened and its colour eased into the skin's: the person's
-        # own skin texture (pores, grain, fine lines), read under the eye and mirrored at the
-        # lid's edge (its lines run along the lid as the lower lid's do)
-        v = np.mod(np.maximum(E - Y, 0.0), 2 * tn.texture_depth * tall)
-        v = np.where(v > tn.texture_depth * tall, 2 * tn.texture_depth * tall - v, v)
+        # own skin grain (pores, the photo's noise), read under the eye, its pattern not kept
         fine = crop - cv2.GaussianBlur(crop, (0, 0), max(0.8, tall / tn.texture_scale))
-        skin = sample(fine, L + tn.texture_from * tall + v)
-        # the lower lid's folds in it are not the closed lid's: the skin's texture without its outliers
-        at = skin[own > 0.5] if (own > 0.5).sum() > 8 else skin.reshape(-1, *crop.shape[2:])
-        spread = tn.texture_clip * 1.4826 * np.median(np.abs(at - np.median(at, 0)), 0)
-        new = new + np.clip(skin, -spread, spread) * chans(tn.texture * own)
+        rows = np.arange(0.0, max(tn.texture_depth * tall, 4.0))
+        cols = np.arange(xa + 0.2 * (xb - xa), xb - 0.2 * (xb - xa))
+        if len(cols) >= 4:
+            start = float(eye.lower.max()) + tn.texture_from * tall
+            q = (eye.to_photo(cols[None, :], start + rows[:, None]) - [sx0, sy0]).astype(np.float32)
+            patch = cv2.remap(fine, q[..., 0], q[..., 1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
+            field = _skin_grain(patch.reshape(patch.shape[:2] + crop.shape[2:]), tn.texture_clip)
+            fy = np.mod(np.floor(Y - top).astype(int), field.shape[0])
+            fx = np.mod(np.floor(X - xa).astype(int), field.shape[1])
+            new = new + field[fy, fx] * chans(tn.texture * own)
     # the closed lid's shadow under its edge
     fall = np.exp(-np.maximum(Y - E, 0) / (tn.shadow_reach * tall))
-    shade = 1.0 - np.where(Y < Lp, tn.shadow, tn.lash_shadow) * np.clip(d / roots, 0, 1) * fall
+    shade = 1.0 - np.where(Y < Lp, tn.shadow, lash_shadow) * np.clip(d / roots, 0, 1) * fall
     shade = np.where((Y >= E) & (Y < B) & inside, shade, 1.0).astype(np.float32)
     new = new * chans(shade)
     # the lashes, mirrored at the edge to point down, where darker than the lid's skin
@@ -492,7 +534,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     # the lash line: a dark band along the edge, as dark as the photo's own lash line there
     if eye.lashes is not None:
         cols = np.clip(np.rint(X - eye.xs[0]), 0, len(eye.xs) - 1).astype(int)
-        band = np.clip(1.0 - np.abs(Y - (E - 0.3 * roots)) / (tn.line * tall), 0.0, 1.0)
+        band = np.clip(1.0 - np.abs(Y - (E - 0.3 * roots)) / (line_w * tall), 0.0, 1.0)
         line = (share * band * band * (3 - 2 * band) * inside).astype(np.float32)
         dark = np.minimum(new, eye.lashes[cols].astype(np.float32))
         new = new * chans(1 - line) + dark * chans(line)

@@ -69,18 +69,18 @@ class LidsTuning:
     fold_scale: int = 6
     #: The drawn grain: white noise blurred this many px (the photo's grain is a pixel or two across).
     grain_across: float = 0.45
-    #: How strong the person's own skin texture laid over the closed lid is (the photo's detail
-    #: finer than the lid's shading, read from the skin under the eye, mirrored at the lid's edge):
-    #: 1 as strong as it is there ...
+    #: How strong the person's own skin grain laid over the closed lid is (the spectrum of the
+    #: photo's detail under the eye, its phases drawn anew: the skin's grain size and strength,
+    #: none of its pattern; laid as read, the lower lid's lines mirrored over the lid read as
+    #: rings at 3x): 1 as strong as it is there ...
     texture: float = 1.0
     #: ... read from this many eye heights under the lower margin (below the lower lashes) ...
     texture_from: float = 0.35
-    #: ... over this many eye heights down (folded back beyond), what a blur of 1/``texture_scale``
-    #: of the eye's height takes away ...
+    #: ... over this many eye heights down, what a blur of 1/``texture_scale`` of the eye's
+    #: height takes away (a pixel: the photo's grain; the lid's blotches and folds lie above it) ...
     texture_depth: float = 0.9
-    texture_scale: int = 12
-    #: ... clipped at this many of its robust spreads (the lower lid's own folds in it drawn on
-    #: the closed lid read as stripes).
+    texture_scale: int = 30
+    #: ... clipped at this many of its robust spreads (lashes and a fold's edge in it are not grain).
     texture_clip: float = 2.0
     #: The closed lid's mean luma over that of the photo's skin between the crease and the brow
     #: and under the eye, as this module reads them (read by ``bench/bench_blink.py --tone`` on
@@ -95,6 +95,15 @@ class LidsTuning:
     #: ``tone_floor`` there, dlib reads 137's closed eyes 0.61 and 0.64 of the photo's) ...
     deep_floor: float = 0.95
     deep: tuple[float, float] = (0.75, 0.65)
+    #: Where the eye is that deep-set, its closed lid darker towards its edge by this
+    #: (``edge_dark`` where it is not), its lash line this half thick (``line``) and the lower
+    #: lid under it in the lid's shadow by this (``lash_shadow``): the lid turns into the
+    #: socket's shadow at its edge (drawn as a lid in the open, 137's closed eyes read 0.52 /
+    #: 0.59 of the photo's, ``bench/bench_blink.py``; on fair faces the wider, softer line reads
+    #: as a blur).
+    deep_edge_dark: float = 0.4
+    deep_line: float = 0.3
+    deep_lash_shadow: float = 0.4
     #: ... its colour that skin's tinted as the photo's own lid skin is (its lit pixels' colour
     #: between the crease and the lashes, each channel over luma, over that skin's), each channel
     #: within this of 1 (GRID's closed lids are 1.04, 0.97, 1.03 of the skin's) ...
