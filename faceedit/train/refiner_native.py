@@ -6,7 +6,8 @@ changes), trained SimGAN-style against real mouths at the same scale.
     python -m faceedit.train.refiner_native prepare --data ../shared/data -o runs/native/crops.npz
     python -m faceedit.train.refiner_native train --crops runs/native/crops.npz --method reggan \\
         --minutes 10 -o runs/native/reggan      # or eggan, legan, lssl, secgan
-    python -m faceedit.train.refiner ship runs/native/reggan/reggan_refiner.safetensors --description "..."
+    python -m faceedit.train.refiner ship runs/native/reggan/reggan_refiner.safetensors --description "..." \
+        --license "$(python -c 'from faceedit.train.refiner_native import LICENCE_TERMS; print(LICENCE_TERMS)')"
 
 **Crops** (``prepare``; cached in the ignored ``runs/``), :data:`SIDE` px squares at the photo's
 own pixels (no resize), held-out London ids (:func:`faceedit.data.holdout_subjects`) left out:
@@ -62,6 +63,9 @@ TRAINING_DATA = ("fakes: the stage's surprised/fearful/happy edits of London HD 
                  "smiling), at the photo's pixels; reals: London HD training smiles' teeth, gaps and inner lip rims "
                  "at the photo's pixels (held-out ids left out)")
 LICENCE = "CC BY 4.0 attribution (London Face Research Lab set, DeBruine & Jones 2017)"
+#: The licence a shipped native refiner's manifest entry states (``ship --license``).
+LICENCE_TERMS = ("CC BY 4.0 attribution (trained on the stage's edits of London HD faces and London HD smiles: "
+                 "DeBruine & Jones 2017)")
 
 
 def _square(image: np.ndarray, cx: float, cy: float, side: int = SIDE) -> np.ndarray:
