@@ -371,7 +371,8 @@ def test_each_shipped_refiner_is_listed_loads_and_changes_only_the_opening(metho
     installed, with what it adds and whether it is on by default (as its checkpoint's config
     says); its file loads as that method's region refiner (verified, fp16 safetensors), and on the
     stage's surprised astronaut it changes the opening the stage painted and not one pixel
-    outside the opening's feathered mask."""
+    outside the opening's feathered mask; a native refiner's change there is texture (the change of
+    the luma's Gaussian blur under 0.3 of the change: an overall light would move it as much)."""
     from faceedit.models.loading import list_models
     from faceedit.models.refine import shipped_refiner
 
@@ -393,6 +394,12 @@ def test_each_shipped_refiner_is_listed_loads_and_changes_only_the_opening(metho
     # the astronaut's opening is small (162 px): RegGAN's refiner moves a sixth of it by a level,
     # the others more; an untrained refiner moves none
     assert (changed[core] > 0).mean() > 0.1, (changed[core] > 0).mean()
+    if refiner.cfg.native:  # its change is texture: the luma's Gaussian blur (2.5 px) stays the stage's
+        import cv2
+
+        y0, y1 = (a.astype(np.float32) @ np.float32([0.299, 0.587, 0.114]) for a in (pixels, out))
+        low = np.abs(cv2.GaussianBlur(y1, (0, 0), 2.5) - cv2.GaussianBlur(y0, (0, 0), 2.5))[core].mean()
+        assert low < 0.3 * np.abs(y1 - y0)[core].mean(), (low, np.abs(y1 - y0)[core].mean())
 
 
 def test_models_says_per_method_whether_its_refiner_is_on_by_default():
