@@ -28,8 +28,10 @@ the method's whole edit (its network after the stage) without and with the refin
 
 Real mouths are measured the same way on their own landmarks (open when the inner lips are apart
 by at least :data:`faceedit.train.refiner.OPEN_GAP` of the mouth's width). ``--crops`` writes per
-face and target a 3-panel PNG at the photo's own pixels (stage | stage + refiner | a GRID frame) and one
-enlarged 3x with nearest-neighbour.
+face and target a 3-panel PNG at the photo's own pixels (stage | stage + refiner | a GRID frame; with
+``--london-only`` or a native refiner the widest London HD training smile at its photo's pixels) and one
+enlarged 3x with nearest-neighbour. ``grain_px``, ``grain_shadow`` and ``grain_skin`` measure texture
+at the photo's own pixels (:func:`native_grain`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ from faceedit.train.refiner import OPEN_GAP, inner_gap
 TARGETS = ("surprised", "fearful")
 #: The share of the cheeks' luma under which a pixel inside the inner lips is the opening's shadow.
 SHADOW = 0.35
+#: Sigma (px of the photo) of the blur whose difference is the native grain (:func:`native_grain`).
+NATIVE_SIGMA = 1.5
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:
@@ -88,6 +92,7 @@ def measure(rgb: np.ndarray, lm: np.ndarray, crop: int, crop_scale: float) -> di
     mc = cut_box(inside.astype(np.float32), box, crop) > 0.5
     hp = yc - cv2.GaussianBlur(yc, (0, 0), 1.0)
     out = {"dark": float(np.median(y[inside])) / ref, "grain": float(hp[mc].std()) / ref if mc.sum() > 4 else float("nan")}
+    out.update(native_grain(y, inside, cheek, ref))
     if rgb.ndim == 3:
         f = np.asarray(rgb, np.float32)
         cb = -0.168736 * f[..., 0] - 0.331264 * f[..., 1] + 0.5 * f[..., 2]
@@ -102,11 +107,28 @@ def measure(rgb: np.ndarray, lm: np.ndarray, crop: int, crop_scale: float) -> di
     return out
 
 
-def reals(data: Path, detector, crop: int, crop_scale: float, held: set[str]) -> dict[str, list[dict]]:
+def native_grain(y: np.ndarray, inside: np.ndarray, cheek: np.ndarray, ref: float) -> dict:
+    """Texture at the photo's own pixels, over the cheeks' luma: the std of the luma's high-pass
+    (less its Gaussian blur of :data:`NATIVE_SIGMA` px) inside the inner lips eroded by 2 px
+    (``grain_px``), in their shadow (darker than :data:`SHADOW` of the cheeks, eroded alike:
+    ``grain_shadow``, where the stage paints a flat black) and on the cheeks (``grain_skin``: the
+    photo's own grain)."""
+    hp = y - cv2.GaussianBlur(y, (0, 0), NATIVE_SIGMA)
+    core = cv2.erode(inside.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    shade = cv2.erode((inside & (y < SHADOW * ref)).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    nan = float("nan")
+    return {"grain_px": float(hp[core].std()) / ref if core.sum() > 8 else nan,
+            "grain_shadow": float(hp[shade].std()) / ref if shade.sum() > 8 else nan,
+            "grain_skin": float(hp[cheek].std()) / ref}
+
+
+def reals(data: Path, detector, crop: int, crop_scale: float, held: set[str],
+          london_only: bool = False) -> dict[str, list]:
     """Measures of real open mouths per source, and the GRID frames (for the crops)."""
     import av
 
-    out: dict[str, list] = {"grid": [], "jaffe": [], "yale": [], "london_smiles": [], "grid_frames": []}
+    out: dict[str, list] = {"grid": [], "jaffe": [], "yale": [], "london_smiles": [], "grid_frames": [],
+                            "london_frames": []}
     for p in sorted((data / "london_hd" / "smiling").glob("*.jpg")):
         if f"london-{p.stem}" in held:
             continue
@@ -115,6 +137,9 @@ def reals(data: Path, detector, crop: int, crop_scale: float, held: set[str]) ->
         faces = [f for f in detector.detect(rgb) if np.shape(f.landmarks) == (68, 2)]
         if faces and inner_gap(faces[0].landmarks) >= 0.05:  # showing teeth
             out["london_smiles"].append(measure(rgb, faces[0].landmarks, crop, crop_scale))
+            out["london_frames"].append((inner_gap(faces[0].landmarks), p.stem, faces[0].landmarks))
+    if london_only:
+        return out
     for clip in sorted((data / "grid").glob("*.mpg")):
         with av.open(str(clip)) as c:
             for frame in c.decode(video=0):
@@ -161,6 +186,8 @@ def main() -> None:
     ap.add_argument("--faces", default="", help="comma-separated London ids (default: the held-out ones)")
     ap.add_argument("--crops", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--london-only", action="store_true",
+                    help="real mouths: London HD's training smiles only (not GRID, JAFFE, Yale)")
     ap.add_argument("--no-method", action="store_true",
                     help="measure the stage alone and the stage + refiner only (not the method's whole edit)")
     ap.add_argument("--sheet", type=Path, default=None,
@@ -175,8 +202,14 @@ def main() -> None:
     hd = a.data / "london_hd" / "neutral"
     held = holdout_subjects({f"london-{p.stem}" for p in hd.glob("*.jpg")})
     ids = a.faces.split(",") if a.faces else sorted(s[7:] for s in held)
-    real = reals(a.data, editor.detector, cfg.crop, cfg.crop_scale, held)
-    grid_frame = max(real.pop("grid_frames"), key=lambda t: t[0])  # the widest-open GRID mouth
+    real = reals(a.data, editor.detector, cfg.crop, cfg.crop_scale, held, a.london_only)
+    grid_frames, london_frames = real.pop("grid_frames"), real.pop("london_frames")
+    if a.london_only or cfg.native:  # the widest London smile, at its photo's own pixels
+        _, stem, glm = max(london_frames, key=lambda t: t[0])
+        with Image.open(a.data / "london_hd" / "smiling" / f"{stem}.jpg") as im:
+            grid_frame = (0.0, np.asarray(im.convert("RGB")), glm)
+    else:
+        grid_frame = max(grid_frames, key=lambda t: t[0])  # the widest-open GRID mouth
     rows = []
     if a.crops:
         a.crops.mkdir(parents=True, exist_ok=True)
@@ -233,6 +266,8 @@ def main() -> None:
             summary[t]["method_outside"] = float(np.median([r["method_outside"] for r in sub if "method_outside" in r]))
         summary[t]["faces_darker_with_refiner"] = sum(r["stage_on"]["dark"] < r["stage_off"]["dark"] for r in sub)
         summary[t]["faces_grainier_with_refiner"] = sum(r["stage_on"]["grain"] > r["stage_off"]["grain"] for r in sub)
+        summary[t]["faces_grainier_px_with_refiner"] = sum(
+            r["stage_on"]["grain_px"] > r["stage_off"]["grain_px"] for r in sub)
     print(json.dumps(summary, indent=1))
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)

@@ -122,6 +122,69 @@ def test_the_change_is_confined_to_the_invented_region_bit_exact(method, residua
     assert out is not img and not np.shares_memory(out, img)
 
 
+NATIVE = {"native": True, "highpass": 2.5, "stops": 1.0}
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_native_refiner_runs_at_the_photos_pixels_confined_and_keeps_hue(method):
+    """A native refiner (each method's generator, EGGAN's on crop-px tiles) runs on any size;
+    on a photo it changes the invented region at the photo's own pixels and not one pixel
+    outside its feathered mask; its change is a luma gain, the same for R, G and B, so each
+    pixel's R:G:B ratios stay (within rounding)."""
+    r = tiny_refiner(0, method, **NATIVE)
+    x = torch.rand(1, 3, 37, 53) * 2 - 1
+    assert r(x, torch.ones(1, 1, 37, 53)).shape == (1, 1, 37, 53)
+    rng = np.random.default_rng(0)
+    img = (rng.integers(60, 200, (240, 300, 1)) * np.array([[[1.0, 0.7, 0.5]]])).astype(np.uint8)
+    lm = mouth_landmarks(150, 130, 90)
+    roi, cov = opening(img.shape[:2], 150, 130, 30, 12)
+    out = refine_photo(r, img, [(lm, (roi, cov))])
+    weight = weight_image(img.shape[:2], lm, (roi, cov), r.cfg)
+    assert np.array_equal(out[weight == 0], img[weight == 0])
+    x0, y0, x1, y1 = roi
+    inside = np.zeros(img.shape[:2], bool)
+    inside[y0:y1, x0:x1] = cov > 0.99
+    changed = np.abs(out.astype(int) - img.astype(int)).max(-1)[inside]
+    assert (changed > 0).mean() > 0.5
+    a, b = out[inside].astype(float), img[inside].astype(float)
+    ratio = a[:, 0] / np.maximum(b[:, 0], 1)
+    moved = (np.abs(ratio - 1) > 0.05) & (a.max(1) < 255)  # not clipped
+    assert moved.mean() > 0.2
+    for c in (1, 2):  # G and B moved by R's factor, within rounding
+        np.testing.assert_allclose(a[moved, c], b[moved, c] * ratio[moved], atol=1.5)
+
+
+def _lowpass_change(config: dict) -> tuple[float, float]:
+    """(mean |change| of the luma, mean |change| of its Gaussian blur of 2.5 px) a random-headed
+    refiner of ``config`` whose head's bias asks for more light makes to a smooth crop inside a
+    full mask."""
+    from faceedit.models.refine import blur_tensor
+    from faceedit.pixels import luma_tensor
+
+    r = tiny_refiner(3, "reggan", **config)
+    with torch.no_grad():  # a change of a few levels, as a trained refiner's, and a light gain
+        r.head().weight.mul_(0.1)
+        r.head().bias.fill_(0.2)
+    yy, xx = torch.meshgrid(torch.linspace(-1, 1, 96), torch.linspace(-1, 1, 96), indexing="ij")
+    x = (0.3 * torch.stack([xx, yy, xx * yy]) - 0.2)[None]
+    m = torch.ones(1, 1, 96, 96)
+    with torch.no_grad():
+        y0, y1 = luma_tensor(x), luma_tensor(r.composite(x, m))
+    inner = (slice(None), slice(None), slice(12, -12), slice(12, -12))  # clear of the blur's edge
+    return float((y1 - y0)[inner].abs().mean()), float((blur_tensor(y1, 2.5) - blur_tensor(y0, 2.5))[inner].abs().mean())
+
+
+def test_a_native_refiners_low_pass_content_stays_the_stages():
+    """The native refiner's change is a high-passed gain: the change's Gaussian blur (what the
+    face does at low frequency) is under a fifth of the change itself, though the generator asks
+    for more light; without the high-pass the same generator's light moves the low frequencies
+    about as much as the change (the measure can fail)."""
+    change, low = _lowpass_change(NATIVE)
+    assert change > 0.01 and low < 0.2 * change, (change, low)
+    change, low = _lowpass_change({**NATIVE, "highpass": 0.0})
+    assert low > 0.5 * change, (change, low)
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_the_residual_adds_light_and_colour_a_gain_cannot(method):
     """With ``residual`` set each generator gives 4 outputs (the gain's exponent, an RGB residual);
@@ -308,7 +371,8 @@ def test_each_shipped_refiner_is_listed_loads_and_changes_only_the_opening(metho
     installed, with what it adds and whether it is on by default (as its checkpoint's config
     says); its file loads as that method's region refiner (verified, fp16 safetensors), and on the
     stage's surprised astronaut it changes the opening the stage painted and not one pixel
-    outside the opening's feathered mask."""
+    outside the opening's feathered mask; a native refiner's change there is texture (the change of
+    the luma's Gaussian blur under 0.3 of the change: an overall light would move it as much)."""
     from faceedit.models.loading import list_models
     from faceedit.models.refine import shipped_refiner
 
@@ -330,6 +394,12 @@ def test_each_shipped_refiner_is_listed_loads_and_changes_only_the_opening(metho
     # the astronaut's opening is small (162 px): RegGAN's refiner moves a sixth of it by a level,
     # the others more; an untrained refiner moves none
     assert (changed[core] > 0).mean() > 0.1, (changed[core] > 0).mean()
+    if refiner.cfg.native:  # its change is texture: the luma's Gaussian blur (2.5 px) stays the stage's
+        import cv2
+
+        y0, y1 = (a.astype(np.float32) @ np.float32([0.299, 0.587, 0.114]) for a in (pixels, out))
+        low = np.abs(cv2.GaussianBlur(y1, (0, 0), 2.5) - cv2.GaussianBlur(y0, (0, 0), 2.5))[core].mean()
+        assert low < 0.3 * np.abs(y1 - y0)[core].mean(), (low, np.abs(y1 - y0)[core].mean())
 
 
 def test_models_says_per_method_whether_its_refiner_is_on_by_default():

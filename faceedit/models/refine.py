@@ -24,6 +24,15 @@ change is confined to what the stage invented, bit for bit, by construction. The
 in crop space (:meth:`RegionRefiner.composite`) is what training shows the discriminator
 (:mod:`faceedit.train.refiner`, SimGAN: Shrivastava et al., CVPR 2017).
 
+A *native* refiner (:attr:`RefinerConfig.native`) works at the photo's own pixels instead
+(:func:`_refine_native`): the weight's roi and :data:`NATIVE_CONTEXT` px around it, not resized
+(halved only where wider than :attr:`RefinerConfig.max_side`), run through the generator fully
+convolutionally (EGGAN's, whose FC code fixes its size, on ``crop``-px tiles, each its own code);
+its one output, less its Gaussian blur of :attr:`RefinerConfig.highpass` px twice (``(1 - G)^2``:
+a texture, grain and focus at edges, not light), is a gain of at most :attr:`RefinerConfig.stops`
+stops applied the same to R, G and B: a pixel of its output is a pixel of the photo, and no hue
+changes (Cb/Y, Cr/Y stay; :mod:`faceedit.train.refiner_native` trains it).
+
 The generator is the method's own (:data:`GENERATORS`), its paper's architecture at small widths,
 taking 4 channels (RGB and the mask) and returning 1 (the gain's exponent) or 4 (and the RGB
 residual): RegGAN's refinement
@@ -51,6 +60,7 @@ import cv2
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from faceedit.errors import CheckpointError
 from faceedit.pixels import luma, luma_tensor, pixel_max
@@ -80,6 +90,13 @@ class RefinerConfig:
     residual: float = 0.0  # bound of the RGB residual (levels of 255); 0: the gain alone (one output)
     residual_below: float = 0.0  # the residual only where the stage's light is under this (0: everywhere)
     generator: dict[str, Any] = dataclasses.field(default_factory=dict)  # the generator's widths
+    # native: the box at the photo's own pixels (no resize; see "native" below); its output the
+    # gain's exponent less its Gaussian blur of ``highpass`` px (a luma texture, not the light),
+    # at most ``stops`` stops
+    native: bool = False
+    highpass: float = 0.0
+    stops: float = GAIN_STOPS
+    max_side: int = 768  # native: a box wider than this runs at half the photo's pixels
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> RefinerConfig:
@@ -95,6 +112,8 @@ class RefinerConfig:
             raise ValueError(f"region refiner config: unknown region {cfg.region!r}; known: {', '.join(REGIONS)}")
         if cfg.crop % 8 or cfg.crop < 32:
             raise ValueError(f"region refiner config: crop {cfg.crop} must be a multiple of 8, at least 32")
+        if cfg.native and cfg.residual > 0:
+            raise ValueError("region refiner config: a native refiner has no RGB residual (its change is a luma gain)")
         return cfg
 
     def to_dict(self) -> dict[str, Any]:
@@ -256,7 +275,32 @@ class RegionRefiner(nn.Module):
         return head
 
     def forward(self, crops: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.net(torch.cat([crops, 2.0 * masks - 1.0], 1)))
+        x = torch.cat([crops, 2.0 * masks - 1.0], 1)
+        if not self.cfg.native:
+            return torch.tanh(self.net(x))
+        t = torch.tanh(self._any_size(x))
+        for _ in range(2 if self.cfg.highpass > 0 else 0):  # (1 - G)^2: a Gaussian's blur of it is small
+            t = t - blur_tensor(t, self.cfg.highpass)
+        return t
+
+    def _any_size(self, x: torch.Tensor) -> torch.Tensor:
+        """The generator on (B, 4, H, W) of any size: padded (reflected) to a multiple of 16;
+        EGGAN's (an FC code of a ``crop``-px square) on ``crop``-px tiles, each its own code."""
+        h, w = x.shape[-2:]
+        unit = self.cfg.crop if self.cfg.method == "eggan" else 16
+        ph, pw = -h % unit, -w % unit
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph), mode="reflect" if ph < h and pw < w else "replicate")
+        if self.cfg.method != "eggan":
+            return self.net(x)[..., :h, :w]
+        b, c, hh, ww = x.shape
+        s = self.cfg.crop
+        tiles = x.unfold(2, s, s).unfold(3, s, s)  # (B, C, nh, nw, s, s)
+        nh, nw = tiles.shape[2:4]
+        tiles = tiles.permute(0, 2, 3, 1, 4, 5).reshape(b * nh * nw, c, s, s)
+        out = self.net(tiles)
+        out = out.reshape(b, nh, nw, -1, s, s).permute(0, 3, 1, 4, 2, 5).reshape(b, -1, hh, ww)
+        return out[..., :h, :w]
 
     def composite(self, crops: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """The refined crops (what :func:`refine_photo` pastes, in crop space)."""
@@ -264,14 +308,25 @@ class RegionRefiner(nn.Module):
 
     def with_gain(self, crops: torch.Tensor, masks: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """:meth:`composite` for a given output ``t``: the crops' light (0..1) times
-        ``2 ** (GAIN_STOPS * masks * t[:, :1])``, plus ``masks * t[:, 1:4]`` times the residual's
+        ``2 ** (stops * masks * t[:, :1])``, plus ``masks * t[:, 1:4]`` times the residual's
         bound, back in [-1, 1] and clamped."""
-        gain = torch.exp2(GAIN_STOPS * masks * t[:, :1])
+        gain = torch.exp2(self.cfg.stops * masks * t[:, :1])
         out = (crops + 1.0) * gain
         if t.shape[1] > 1:
             shade = shadow_weight(luma_tensor(crops) * 0.5 + 0.5, self.cfg.residual_below)
             out = out + masks * shade * t[:, 1:4] * (2.0 * self.cfg.residual / 255.0)
         return (out - 1.0).clamp(-1.0, 1.0)
+
+
+def blur_tensor(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A separable Gaussian blur of (B, C, H, W) by ``sigma`` px (edges reflected where the
+    image is wide enough, else repeated)."""
+    r = max(int(np.ceil(3 * sigma)), 1)
+    k = torch.exp(-torch.arange(-r, r + 1, dtype=x.dtype, device=x.device) ** 2 / (2 * sigma * sigma))
+    k = k / k.sum()
+    c, mode = x.shape[1], "reflect" if min(x.shape[-2:]) > r else "replicate"
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode=mode), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode=mode), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
 def shadow_weight(light: Any, below: float) -> Any:
@@ -363,6 +418,8 @@ def refine_photo(refiner: RegionRefiner, pixels: np.ndarray,
             if inv is not None and np.shape(lm) == (68, 2) and float(np.max(inv[1], initial=0.0)) > 0]
     if not todo:
         return pixels
+    if refiner.cfg.native:
+        return _refine_native(refiner, pixels, todo, device)
     cfg, unit = refiner.cfg, pixel_max(pixels.dtype)
     h, w = pixels.shape[:2]
     rgb = pixels[..., None].repeat(3, -1) if pixels.ndim == 2 else pixels[..., :3]
@@ -391,7 +448,7 @@ def refine_photo(refiner: RegionRefiner, pixels: np.ndarray,
         corr[by0 - gy0:by1 - gy0, bx0 - gx0:bx1 - gx0] = big[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
         inside = weight > 0
         w = weight[inside][:, None]
-        gain = np.exp2(GAIN_STOPS * corr[..., :1][inside] * w)  # (n, 1)
+        gain = np.exp2(cfg.stops * corr[..., :1][inside] * w)  # (n, 1)
         region = out[gy0:gy1, gx0:gx1] if pixels.ndim == 2 else out[gy0:gy1, gx0:gx1, :3]
         if corr.shape[-1] > 1:
             here = region[inside].astype(np.float32) / unit
@@ -402,6 +459,48 @@ def refine_photo(refiner: RegionRefiner, pixels: np.ndarray,
         if pixels.ndim == 2:  # a grey photo: the residual's mean of R, G and B
             gain, add = gain[:, 0], add.mean(1)
         region[inside] = np.clip(np.round(region[inside].astype(np.float32) * gain + add), 0, unit)
+    return out
+
+
+#: Native refiners: px of the photo around the weight's roi the generator sees as context.
+NATIVE_CONTEXT = 16
+
+
+def _refine_native(refiner: RegionRefiner, pixels: np.ndarray, todo: list, device: torch.device | str) -> np.ndarray:
+    """:func:`refine_photo` for a native refiner: per face the weight's roi and
+    :data:`NATIVE_CONTEXT` px around it, at the photo's own pixels (at half of them where the
+    box is wider than ``max_side``: the exponent is then resized back), through the generator;
+    each pixel inside the weight is multiplied by ``2 ** (stops * weight * t)``, the same for
+    R, G and B (a luma change: Cb/Y and Cr/Y keep their values)."""
+    cfg, unit = refiner.cfg, pixel_max(pixels.dtype)
+    h, w = pixels.shape[:2]
+    out = pixels.copy()
+    for lm, invented in todo:
+        _, (gx0, gy0, gx1, gy1), weight = paste_weight((h, w), lm, invented, cfg)
+        cx0, cy0 = max(gx0 - NATIVE_CONTEXT, 0), max(gy0 - NATIVE_CONTEXT, 0)
+        cx1, cy1 = min(gx1 + NATIVE_CONTEXT, w), min(gy1 + NATIVE_CONTEXT, h)
+        part = out[cy0:cy1, cx0:cx1].astype(np.float32) / unit
+        rgb = np.repeat(part[..., None], 3, -1) if part.ndim == 2 else part[..., :3]
+        full = np.zeros(rgb.shape[:2], np.float32)
+        full[gy0 - cy0:gy1 - cy0, gx0 - cx0:gx1 - cx0] = weight
+        down = 2 if max(rgb.shape[:2]) > cfg.max_side else 1
+        if down > 1:
+            size = (max(rgb.shape[1] // down, 1), max(rgb.shape[0] // down, 1))
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            full = cv2.resize(full, size, interpolation=cv2.INTER_AREA)
+        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].to(device) * 2.0 - 1.0
+        m = torch.from_numpy(np.clip(full, 0.0, 1.0))[None, None].to(device)
+        with torch.inference_mode():
+            t = refiner(x, m)[0, 0].float().cpu().numpy()
+        if down > 1:
+            t = cv2.resize(t, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR)
+        t = t[gy0 - cy0:gy1 - cy0, gx0 - cx0:gx1 - cx0]
+        inside = weight > 0
+        gain = np.exp2(cfg.stops * t[inside] * weight[inside])
+        region = out[gy0:gy1, gx0:gx1] if pixels.ndim == 2 else out[gy0:gy1, gx0:gx1, :3]
+        if pixels.ndim == 3:
+            gain = gain[:, None]
+        region[inside] = np.clip(np.round(region[inside].astype(np.float32) * gain), 0, unit)
     return out
 
 

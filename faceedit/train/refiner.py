@@ -433,11 +433,12 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, batch: int = 8
 
 
 # -- shipping --------------------------------------------------------------------------------------
-def ship(trained: Path, description: str, default_on: bool = False, folder: Path | None = None) -> dict:
+def ship(trained: Path, description: str, default_on: bool = False, folder: Path | None = None,
+         licence: str | None = None) -> dict:
     """Put a trained refiner in the weights folder as ``METHOD_refiner.safetensors`` (fp16, its
     header's data, licence and training figures kept; ``default_on`` set in its config) and its
     ``files`` entry ``METHOD_refiner`` in the folder's manifest (sha256, card, licence,
-    ``description``). Returns the entry."""
+    ``description``; ``licence`` its licence, :data:`LICENCE_TERMS` where not given). Returns the entry."""
     from faceedit.models.checkpoint import load_checkpoint
     from faceedit.weights import MANIFEST_FILE, installed_weights_dir
 
@@ -451,7 +452,7 @@ def ship(trained: Path, description: str, default_on: bool = False, folder: Path
                        {"training_data": meta.training_data, "license": meta.license, "extra": meta.extra})
     manifest = folder / MANIFEST_FILE
     doc = json.loads(manifest.read_text())
-    entry = {"file": f"{name}.safetensors", "sha256": sha, "card": f"{name}.md", "license": LICENCE_TERMS,
+    entry = {"file": f"{name}.safetensors", "sha256": sha, "card": f"{name}.md", "license": licence or LICENCE_TERMS,
              "description": description}
     doc.setdefault("files", {})[name] = entry
     manifest.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
@@ -493,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     ps.add_argument("weights", type=Path)
     ps.add_argument("--description", required=True, help="what it adds, measured (faceedit models shows it)")
     ps.add_argument("--default-on", action="store_true", help="on without --set refine=on")
+    ps.add_argument("--license", default=None, help=f"the manifest entry's licence (default: {LICENCE_TERMS})")
     a = p.parse_args(argv)
     setup_logging(0)
     if a.command == "prepare":
@@ -501,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         prepare(a.data, a.out, RefinerConfig(crop=a.crop, crop_scale=a.crop_scale))
     elif a.command == "ship":
-        print(json.dumps(ship(a.weights, a.description, a.default_on), indent=1))
+        print(json.dumps(ship(a.weights, a.description, a.default_on, licence=a.license), indent=1))
     else:
         if not a.crops.is_file():
             print(f"{a.crops}: no such crops file (run `prepare` first)", file=sys.stderr)
