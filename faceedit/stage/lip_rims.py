@@ -350,10 +350,11 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
     over twice that reach to ``carried_horn_tone`` (their inner rims). A flat black horn out to
     the corners read cut out."""
     x0, y0 = origin
-    on = whole > 0
-    span = np.flatnonzero(on.any(0))
+    span = np.flatnonzero((whole > 0).any(0))
     if amount <= 0 or span.size < 4 or tn.carried_horn_from <= 0:
         return
+    # and the pixel above and below: the fill's soft edge left a dark line there
+    on = cv2.dilate((whole > 0).astype(np.uint8), np.ones((3, 1), np.uint8)) > 0
     unit = pixel_max(out.dtype)
     width = float(span[-1] - span[0])
     reach = int(np.ceil(max(tn.carried_horn_lip * width, 2.0)))
@@ -369,10 +370,11 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
         top = np.argmax(on[:, cols], 0)
         bottom = on.shape[0] - 1 - np.argmax(on[::-1, cols], 0)
         # the lips' own pixels mirrored in over the opening's edges (their grain and colour;
-        # from no further than ``reach`` outside), upper lip over the upper half
+        # from 2 px outside, past the anti-aliased edge and its blur, to ``reach`` further at
+        # most), upper lip over the upper half
         mid = (top + bottom)[None, :] / 2.0
         depth = np.minimum(np.where(yy < mid, yy - top[None, :], bottom[None, :] - yy), reach)
-        src = np.clip(np.where(yy < mid, top[None, :] - 1 - depth, bottom[None, :] + 1 + depth) + y0,
+        src = np.clip(np.where(yy < mid, top[None, :] - 2 - depth, bottom[None, :] + 2 + depth) + y0,
                       0, out.shape[0] - 1)
         lip = out[src, np.broadcast_to(x0 + cols, src.shape)].astype(np.float64) / unit
         lip = lip if lip.ndim == 2 else lip[..., :3]
