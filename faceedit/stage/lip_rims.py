@@ -347,8 +347,9 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
     ``amount`` of the way, to the lips' own pixels mirrored in over the opening's edge (upper
     lip over the upper half, from at most ``carried_horn_lip`` of the width outside), in shade:
     ``carried_horn_slit`` of them at the slit (the crease's dark where the lips meet), lighter
-    over twice that reach to ``carried_horn_tone`` (their inner rims). A flat black horn out to
-    the corners read cut out."""
+    over twice that reach to ``carried_horn_tone`` (their inner rims). Only thin columns:
+    less from ``carried_horn_tall`` [0] of the width tall, none from [1]. A flat black horn out
+    to the corners read cut out."""
     x0, y0 = origin
     span = np.flatnonzero((whole > 0).any(0))
     if amount <= 0 or span.size < 4 or tn.carried_horn_from <= 0:
@@ -384,7 +385,9 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
         # darker toward the slit: the lips' inner rims rolled into the shade
         shade = tn.carried_horn_slit + (tn.carried_horn_tone - tn.carried_horn_slit) * smoothstep(
             0.0, np.clip((bottom - top + 1) / 2.0 - half, 1.0, 2 * reach)[None, :], d)
-        w = amount * np.maximum(rim, smoothstep(0.0, 1.0, f)[None, :]) * on[:, cols]
+        # a thin horn closes; a tall rounded side (a surprised mouth's oval) stays open
+        thin = 1.0 - smoothstep(tn.carried_horn_tall[0], tn.carried_horn_tall[1], (bottom - top + 1) / width)
+        w = amount * np.maximum(rim, smoothstep(0.0, 1.0, f)[None, :]) * on[:, cols] * thin[None, :]
         ry, ci = np.nonzero(w > 0)
         if ry.size == 0:
             continue
