@@ -3,16 +3,17 @@ edit follows for every model sitting on the stage, next to :func:`faceedit.faces
 
 The move is judged by how far it slides the mouth sideways under the nose
 (:func:`mouth_shear`): the mouth's travel across the face, less the nose base's, over the
-distance from the nose base down to the mouth's middle (both in the eye line's frame). Real
+distance from the nose base down to the mouth's middle (both in the eye line's frame), held to
+the limits of :class:`~faceedit.stage.tuning_face.TurnedTuning` (``hold_*``). Real
 expressions move the mouth up, down and wider about the face's middle. An open mouth slid
 sideways under a nose that stays leaves its teeth at a corner of the old opening and drags the
 nose's shadow into the lip: insightface's ``group_t1.jpg`` face 3, a laughing man turned 20
 degrees and tipped back 28 (lips 0.17 eye distances apart), slides 0.35 (wink) to 0.51
 (surprised) for every target that moves its mouth, and every one of those edits is distorted.
-The other open mouths measured (lips over :data:`OPEN_GAP` apart: the London faces at 450 px,
+The other open mouths measured (lips over ``hold_open_gap`` apart: the London faces at 450 px,
 neutral and smiling photos, the world photos, every target) slide at most 0.23. Closed or
 nearly closed lips slide further and hold (``portrait_112``, turned 22 and tipped back 28, lips
-0.08 apart: 0.31-0.43); :data:`MAX_SHEAR` bounds them above everything measured.
+0.08 apart: 0.31-0.43); ``hold_shear`` bounds them above everything measured.
 """
 
 from __future__ import annotations
@@ -24,11 +25,8 @@ from faceedit.faces.reading import landmark_pose, mesh_pose
 from faceedit.stage.records import StageFace, StageRequest, Statistics
 from faceedit.stage.state import lip_gap
 from faceedit.stage.steps import planned
+from faceedit.stage.tuning_face import TurnedTuning
 
-#: A planned move sliding an open mouth (inner lips more than OPEN_GAP eye distances apart)
-#: sideways by more than MAX_SHEAR_OPEN of its distance under the nose is declined
-#: (:func:`mouth_shear`), any mouth's past MAX_SHEAR.
-OPEN_GAP, MAX_SHEAR_OPEN, MAX_SHEAR = 0.10, 0.30, 0.50
 #: The nose base's points (31-35) and the mouth's (48-67) among the 68.
 NOSE_BASE, MOUTH = slice(31, 36), slice(48, 68)
 
@@ -47,14 +45,16 @@ def mouth_shear(lm: np.ndarray, goal: np.ndarray) -> float:
     return float(((mouth1 - nose1) - (mouth0 - nose0)) @ axis) / span
 
 
-def move_decline_reason(lm: np.ndarray, goal: np.ndarray, pose: tuple[float, float | None] | None = None
-                        ) -> str | None:
+def move_decline_reason(lm: np.ndarray, goal: np.ndarray, pose: tuple[float, float | None] | None = None,
+                        tuning: TurnedTuning | None = None) -> str | None:
     """Why the planned move from ``lm`` (the 68 points as the stage reads them: lips the photo
     shows sealed closed) to ``goal`` is left undone, or None where the warp holds it; ``pose``
-    (yaw, pitch degrees, pitch None where unknown) is named in the reason."""
+    (yaw, pitch degrees, pitch None where unknown) is named in the reason; ``tuning``: the
+    limits (None: the defaults)."""
+    t = tuning or TurnedTuning()
     shear = mouth_shear(lm, goal)
-    opened = lip_gap(lm) > OPEN_GAP
-    limit = MAX_SHEAR_OPEN if opened else MAX_SHEAR
+    opened = lip_gap(lm) > t.hold_open_gap
+    limit = t.hold_shear_open if opened else t.hold_shear
     if abs(shear) <= limit:
         return None
     turn = ""
@@ -79,4 +79,4 @@ def planned_decline(stage: Statistics, face: StageFace, request: StageRequest, p
         pose: tuple[float, float | None] = (yaw, pitch)
     else:
         pose = (landmark_pose(edit.landmarks)[0], None)
-    return move_decline_reason(edit.landmarks, edit.goal, pose)
+    return move_decline_reason(edit.landmarks, edit.goal, pose, stage.tuning.turned)
