@@ -478,8 +478,8 @@ class PhotoEngine:
                  numbers: list[int]) -> None:
         """Each written output's ``measured`` (its faces read beside the input's, one batch per
         photo, each face by its number as ``face`` N names it: ``numbers``) and, under
-        ``verify``, its status: ``unverified`` with the reason where its target did not read or
-        its person changed (or it could not be read)."""
+        ``verify``, its status: ``unverified`` with the reason where its target did not read on
+        the faces it edited or its person changed (or it could not be read)."""
         from faceedit.analysis.measure import verdict
 
         assert self.reader is not None
@@ -497,8 +497,10 @@ class PhotoEngine:
             return
         for (rec, target, _), faces in zip(reads, readings):
             rec.measured = [{**r.to_json(), "face": n} for r, n in zip(faces, numbers)]
-            if self.opts.verify:
-                why = verdict(faces, target, self.opts.verify_min_prob, self.opts.verify_min_identity)
+            if self.opts.verify:  # the faces this output edited (not those it declined)
+                left = {d["face"] for d in rec.declined or []}
+                held = [r for r, n in zip(faces, numbers) if n not in left]
+                why = verdict(held, target, self.opts.verify_min_prob, self.opts.verify_min_identity)
                 if why is not None:
                     rec.status, rec.error = "unverified", why
 
