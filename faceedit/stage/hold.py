@@ -10,10 +10,11 @@ sideways under a nose that stays leaves its teeth at a corner of the old opening
 nose's shadow into the lip: insightface's ``group_t1.jpg`` face 3, a laughing man turned 20
 degrees and tipped back 28 (lips 0.17 eye distances apart), slides 0.35 (wink) to 0.51
 (surprised) for every target that moves its mouth, and every one of those edits is distorted.
-The other open mouths measured (lips over ``hold_open_gap`` apart: the London faces at 450 px,
-neutral and smiling photos, the world photos, every target) slide at most 0.23. Closed or
-nearly closed lips slide further and hold (``portrait_112``, turned 22 and tipped back 28, lips
-0.08 apart: 0.31-0.43); ``hold_shear`` bounds them above everything measured.
+The other open mouths measured (lips over ``hold_open_gap`` apart: the London faces' neutral
+and smiling photos at 1350, 450 and 200 px, the world photos, every target;
+``bench/bench_hold.py``) slide at most 0.23. Closed or nearly closed lips slide further and hold
+(``portrait_112``, turned 22 and tipped back 28, lips 0.08 apart: 0.31-0.43); ``hold_shear``
+bounds them above everything measured.
 """
 
 from __future__ import annotations
