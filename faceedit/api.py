@@ -24,7 +24,7 @@ from faceedit.device import DEVICES, PRECISIONS, autocast_dtype, resolve_device 
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.reading import face_decline_reason
 from faceedit.faces.types import Face
-from faceedit.flow import Flow, edit_each, edit_faces, face_numbers, select_faces
+from faceedit.flow import Flow, edit_each, edit_faces, face_numbers, move_declines, select_faces
 from faceedit.log import logger, mark, timed
 from faceedit.models.loading import load_model
 from faceedit.models.refine import shipped_refiner_source
@@ -145,7 +145,8 @@ class Editor(Flow):
         against the model before anything is done (UsageError naming the field and what it
         takes); then detects, chooses the faces (:func:`faceedit.flow.select_faces`), leaves
         those the edit declines as they are (:func:`faceedit.faces.reading.decline_reason`: turned
-        past 45 degrees, eyes under 12 px apart; named with the reason in :attr:`declined`;
+        past 45 degrees, eyes under 12 px apart; :func:`faceedit.flow.move_declines`: a move the
+        stage plans that the warp cannot hold; named with the reason in :attr:`declined`;
         ``force``: edits them too) and runs :func:`faceedit.flow.edit_faces` on the others. A
         value given as key frames (:class:`faceedit.edits.keyed.Keyed`) is a UsageError here:
         they are for a video."""
@@ -168,6 +169,10 @@ class Editor(Flow):
         chosen = select_faces(faces, request.face, request.max_faces)
         mark("first face")
         whys = [None if force else face_decline_reason(f) for f in chosen]
+        if not force:  # the move the stage plans, where the face itself is taken on
+            held = [i for i, why in enumerate(whys) if why is None]
+            for i, why in zip(held, move_declines(self, image, [chosen[i] for i in held], request)):
+                whys[i] = why
         kept = [f for f, why in zip(chosen, whys) if why is None]
         self.declined = [{"face": n, "declined": why} for n, why in zip(face_numbers(faces, chosen), whys)
                          if why is not None]
@@ -205,7 +210,7 @@ class Editor(Flow):
         chosen = []
         for number, request in requests.items():
             (face,) = select_faces(faces, request.face)
-            why = None if force else face_decline_reason(face)
+            why = None if force else face_decline_reason(face) or move_declines(self, image, [face], request)[0]
             if why is None:
                 chosen.append((face, request))
             else:

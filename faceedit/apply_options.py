@@ -153,10 +153,12 @@ class ApplyOptions:
         "target (the shipped one: neutral, happy, surprised)."))
     verify_min_identity: float = option("--verify-min-identity", default=MIN_IDENTITY, help=(
         "With --verify: the least identity similarity (cosine) of each face to the input's."))
-    # edit the faces the edit would decline (faceedit.faces.reading.decline_reason: a profile, a tiny face)
+    # edit the faces the edit would decline (faceedit.faces.reading.decline_reason: a profile, a tiny face;
+    # faceedit.stage.hold: a planned move the warp cannot hold)
     force: bool = option("--force", default=False, help=(
-        "Edit the faces the edit declines by default (turned past 45 degrees, eyes under 12 px apart), which "
-        "are otherwise left as they are and named in the record (declined) and the summary."))
+        "Edit the faces the edit declines by default (turned past 45 degrees, eyes under 12 px apart, a move "
+        "the warp cannot hold), which are otherwise left as they are and named in the record (declined) and "
+        "the summary."))
     # videos: a frame edited in full at least every this many frames; between them, while the
     # faces hold still, the last key frame's edit moved onto each frame (1: every frame in full)
     key_frames: int = option("--key-frames", default=8, min=1, help=(

@@ -431,6 +431,16 @@ def align_faces(flow: Flow, pixels: np.ndarray, faces: list[Face]) -> list[Align
 
 
 # -- stage -------------------------------------------------------------------------------------
+def move_declines(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest) -> list[str | None]:
+    """Per face why the edit leaves it as it is because the warp cannot hold the move the stage
+    plans for it (:meth:`Stage.move_declines <faceedit.stage.model.Stage.move_declines>`), or
+    None: the same verdict for every model on the stage; all None without a stage."""
+    if flow.stage is None or not faces:
+        return [None] * len(faces)
+    return flow.stage.move_declines(pixels, [StageFace(f.landmarks, f.dense) for f in faces],
+                                    flow.stage_request(request))
+
+
 def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], request: EditRequest, *,
                 likes: list | None = None, carried: list[Carried | None] | None = None) -> PreparedPhoto:
     """The stage's full-resolution edit of every aligned face (geometry, mouth appearance,

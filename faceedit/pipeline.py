@@ -79,6 +79,8 @@ class _Photo:
     found: int | None = None  # faces the detector found (None: not looked for)
     numbers: list[int] = field(default_factory=list)  # each aligned face's number (`face` N)
     declined: list[dict] = field(default_factory=list)  # the faces left as they are (Record.declined)
+    # key -> {aligned face index: reason}: faces whose planned move that output leaves undone
+    move_declined: dict = field(default_factory=dict)
     read: list[dict] = field(default_factory=list)  # each chosen face's reading (Record.read)
     error: FaceEditError | None = None
     edited: dict = field(default_factory=dict)  # key -> list of per-face edited crops
@@ -199,9 +201,12 @@ class PhotoEngine:
             if photo.error is not None or not photo.aligned:
                 self._finish_without_model(photo, writer)
             else:
-                photo.remaining = len(photo.aligned) * len(self.keys)
+                photo.remaining = sum(len(photo.aligned) - len(photo.move_declined.get(key, ())) for key in self.keys)
+                if photo.remaining == 0:  # every face's move declined for every output
+                    writer.submit(self._write, photo)
                 for key in self.keys:
-                    self.pending[key].extend((photo, i) for i in range(len(photo.aligned)))
+                    skip = photo.move_declined.get(key, {})
+                    self.pending[key].extend((photo, i) for i in range(len(photo.aligned)) if i not in skip)
                     while len(self.pending[key]) >= self.opts.batch_size:
                         self._flush(key, writer, self.opts.batch_size)
             if len(outbox) > self.max_pending and not outbox[0].done.done():
@@ -222,7 +227,9 @@ class PhotoEngine:
         if faces is None and (status in ("copied", "no_face") or isinstance(photo.error, NoFaceError)):
             faces = 0  # looked for, none found
         rec = self.records(photo.path, output, status, target, strength, faces, error)
-        rec.declined, rec.read = photo.declined or None, photo.read or None
+        moved = photo.move_declined.get((target, strength if self.own_strength else None), {})
+        declined = photo.declined + [{"face": photo.numbers[i], "declined": why} for i, why in moved.items()]
+        rec.declined, rec.read = declined or None, photo.read or None
         return rec
 
     # -- decode, detect, select, align, stage (worker threads) ---------------------------------
@@ -273,7 +280,7 @@ class PhotoEngine:
         align them once, and stage them once per target and strength (full-resolution
         geometry, mouth, shading)."""
         from faceedit.faces.reading import split_declined
-        from faceedit.flow import align_faces, face_numbers, select_faces, stage_faces
+        from faceedit.flow import align_faces, face_numbers, move_declines, select_faces, stage_faces
 
         if faces:
             mark("first face")
@@ -288,10 +295,17 @@ class PhotoEngine:
         if self.editor.stage is not None:
             for target, strength in self.keys:
                 assert strength is not None  # with a stage, each strength is its own key
-                prepared = stage_faces(self.editor, image.pixels, photo.aligned,
-                                       self.opts.request_for(target, strength))
-                photo.prepared[(target, strength)] = (_changed_patch(image.pixels, prepared.pixels),
-                                                      prepared.faces)
+                request = self.opts.request_for(target, strength)
+                whys = [None] * len(photo.aligned) if self.opts.force else \
+                    move_declines(self.editor, image.pixels, [a.face for a in photo.aligned], request)
+                if any(whys):  # left as they are in this output (Record.declined)
+                    photo.move_declined[(target, strength)] = {i: why for i, why in enumerate(whys) if why}
+                held = [i for i, why in enumerate(whys) if why is None]
+                prepared = stage_faces(self.editor, image.pixels, [photo.aligned[i] for i in held], request)
+                faces = list(photo.aligned)
+                for i, f in zip(held, prepared.faces):
+                    faces[i] = f
+                photo.prepared[(target, strength)] = (_changed_patch(image.pixels, prepared.pixels), faces)
 
     def _prepare_failed(self, photo: _Photo, e: Exception) -> None:
         """What an exception while preparing ``photo`` means for it."""
@@ -387,7 +401,9 @@ class PhotoEngine:
             inputs = self._reading_inputs(img.pixels, photo.aligned) if self.reader is not None else None
             for out in photo.outputs:
                 try:
-                    if not photo.aligned:  # no face (--on-no-face copy) or all declined: the input's bytes
+                    key = (out.target, out.strength if self.own_strength else None)
+                    if len(photo.move_declined.get(key, ())) == len(photo.aligned):
+                        # no face (--on-no-face copy) or all declined: the input's bytes
                         with timed("encode"):
                             write_unedited(out.path, img, quality=self.opts.quality, protected=(photo.path,),
                                            record=out.record)
@@ -395,13 +411,13 @@ class PhotoEngine:
                         rec.network = False
                         photo.records.append(rec)
                         continue
-                    key = (out.target, out.strength if self.own_strength else None)
                     patch, aligned = photo.prepared.get(key, (None, photo.aligned))
                     pixels = img.pixels.copy()
                     if patch is not None:  # the stage's change
                         (y0, y1, x0, x1), values = patch
                         pixels[y0:y1, x0:x1] = values
-                    network = paste_faces(self.editor, pixels, aligned, photo.edited[key], out.strength)
+                    network = paste_faces(self.editor, pixels, aligned, photo.edited.get(key, [None] * len(aligned)),
+                                          out.strength)
                     # masks first: a failed mask write leaves no output, so a re-run redoes both
                     masks = self._write_masks(photo, key, out) if self.opts.save_masks else None
                     with timed("encode"):
@@ -462,8 +478,8 @@ class PhotoEngine:
                  numbers: list[int]) -> None:
         """Each written output's ``measured`` (its faces read beside the input's, one batch per
         photo, each face by its number as ``face`` N names it: ``numbers``) and, under
-        ``verify``, its status: ``unverified`` with the reason where its target did not read or
-        its person changed (or it could not be read)."""
+        ``verify``, its status: ``unverified`` with the reason where its target did not read on
+        the faces it edited or its person changed (or it could not be read)."""
         from faceedit.analysis.measure import verdict
 
         assert self.reader is not None
@@ -481,8 +497,10 @@ class PhotoEngine:
             return
         for (rec, target, _), faces in zip(reads, readings):
             rec.measured = [{**r.to_json(), "face": n} for r, n in zip(faces, numbers)]
-            if self.opts.verify:
-                why = verdict(faces, target, self.opts.verify_min_prob, self.opts.verify_min_identity)
+            if self.opts.verify:  # the faces this output edited (not those it declined)
+                left = {d["face"] for d in rec.declined or []}
+                held = [r for r, n in zip(faces, numbers) if n not in left]
+                why = verdict(held, target, self.opts.verify_min_prob, self.opts.verify_min_identity)
                 if why is not None:
                     rec.status, rec.error = "unverified", why
 
@@ -491,8 +509,8 @@ class PhotoEngine:
         checked every mask file of its pattern, and a file that has appeared since is not
         replaced without ``overwrite`` (OutputError)."""
         paths = []
-        for i, masks in enumerate(photo.masks[key]):
-            for name, m in masks.items():
+        for i, masks in enumerate(photo.masks.get(key, [])):
+            for name, m in (masks or {}).items():
                 path = mask_path(out.path, i, name)
                 if not self.opts.overwrite and os.path.lexists(path):
                     raise OutputError(f"`save_masks`: mask file {path} exists; give `overwrite` to replace it",

@@ -28,7 +28,8 @@ takes it on (:func:`decline_reason`).
 :func:`decline_reason` is the verdict the edit follows for every model: a face turned past
 :data:`MAX_YAW` (a profile) or smaller than :data:`MIN_EYE_PX` is left as it is, with the reason;
 :func:`split_declined` applies it to a photo's faces, :func:`face_decline_reason` to a face from its
-points alone (a video's frames).
+points alone (a video's frames). A face taken on may still be declined in one output where the
+move the stage plans for its target is one the warp cannot hold (:mod:`faceedit.stage.hold`).
 """
 
 from __future__ import annotations

@@ -68,6 +68,7 @@ from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.loading import load_as
 from faceedit.models.request import EXAGGERATED_STRENGTH, EditRequest, attr_word
+from faceedit.stage.hold import planned_decline
 from faceedit.stage.mouth import BANK_FILE
 from faceedit.stage.mouth_bank import MouthBank
 from faceedit.stage.records import StageEdit, StageFace, StageRequest
@@ -267,6 +268,15 @@ class Stage(ExpressionStates, nn.Module):
         if out is pixels:
             out = pixels.copy()
         return out, done
+
+    def move_declines(self, pixels: np.ndarray, faces: list[StageFace | Any], request: StageRequest | EditRequest,
+                      ) -> list[str | None]:
+        """Per face of ``pixels`` (as :meth:`edit_photo` takes them) why its planned move is left
+        undone (:func:`faceedit.stage.hold.move_decline_reason`), or None where the warp holds it
+        (and for a face without 68 landmarks)."""
+        if isinstance(request, EditRequest):
+            request = self.request(request)
+        return [planned_decline(self, StageFace.of(face), request, pixels) for face in faces]
 
     def request(self, request: EditRequest, like: np.ndarray | None = None,
                 network_attributes: Collection[str] = ()) -> StageRequest:

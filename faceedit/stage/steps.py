@@ -497,9 +497,28 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     and a move that parts them by less than ``lips_closed`` leaves them sealed. Returns the new
     photo and what was done; a face without 68 landmarks is left as it is (``pixels``
     themselves, scale 0)."""
+    face = planned(stage, face_in, request, pixels)
+    if face is None:
+        return pixels, StageEdit(np.asarray(face_in.landmarks, np.float64), 0.0)
+    whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes
+    out = move_gaze(stage, face, pixels)
+    out = draw_lids(stage, face, out)
+    choose_cuts(stage, face, out)
+    out = warp(stage, face, out)
+    out = fill_mouth(stage, face, out, whites)
+    out = paint_appearance(stage, face, out)
+    out = relight(stage, face, out)
+    out = turn_head(stage, face, out)
+    return out, face.result()
+
+
+def planned(stage: Statistics, face_in: StageFace, request: StageRequest, pixels: np.ndarray) -> FaceEdit | None:
+    """The :class:`FaceEdit` of one face with its move planned (:func:`plan_move`), as
+    :func:`edit_face` starts it (lips the pixels show sealed closed first); None for a face
+    without 68 landmarks."""
     lm = np.asarray(face_in.landmarks, np.float64)
     if lm.shape != (68, 2):
-        return pixels, StageEdit(lm, 0.0)
+        return None
     mesh = face_in.dense
     own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
     face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried)
@@ -510,14 +529,5 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
         face.landmarks, face.sealed = close_lips(lm), True
         # a video track's own reference (the face's state plus a driver's change) carries that parting
         face.sealed_gap = lip_gap(lm) if face_in.like is not None else 0.0
-    whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes
     plan_move(stage, face)
-    out = move_gaze(stage, face, pixels)
-    out = draw_lids(stage, face, out)
-    choose_cuts(stage, face, out)
-    out = warp(stage, face, out)
-    out = fill_mouth(stage, face, out, whites)
-    out = paint_appearance(stage, face, out)
-    out = relight(stage, face, out)
-    out = turn_head(stage, face, out)
-    return out, face.result()
+    return face

@@ -295,6 +295,13 @@ class TurnedTuning:
     ramp_yaw: float = 8.0
     #: The least share of a move across the face that a point keeps.
     min_share: float = 0.3
+    #: A planned move the warp cannot hold is declined (:mod:`faceedit.stage.hold`): one sliding
+    #: an open mouth (inner lips more than ``hold_open_gap`` eye distances apart) sideways under
+    #: the nose by more than ``hold_shear_open`` of its distance under the nose, any mouth past
+    #: ``hold_shear``.
+    hold_open_gap: float = 0.10
+    hold_shear_open: float = 0.30
+    hold_shear: float = 0.50
 
 
 @dataclass(frozen=True)

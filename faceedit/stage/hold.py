@@ -1,0 +1,83 @@
+"""Whether the warp can hold a face's planned move (:func:`move_decline_reason`): the verdict an
+edit follows for every model sitting on the stage, next to :func:`faceedit.faces.reading.decline_reason`.
+
+The move is judged by how far it slides the mouth sideways under the nose
+(:func:`mouth_shear`): the mouth's travel across the face, less the nose base's, over the
+distance from the nose base down to the mouth's middle (both in the eye line's frame), held to
+the limits of :class:`~faceedit.stage.tuning_face.TurnedTuning` (``hold_*``). Real
+expressions move the mouth up, down and wider about the face's middle. An open mouth slid
+sideways under a nose that stays leaves its teeth at a corner of the old opening and drags the
+nose's shadow into the lip: insightface's ``group_t1.jpg`` face 3, a laughing man turned 20
+degrees and tipped back 28 (lips 0.17 eye distances apart), slides 0.35 (wink) to 0.51
+(surprised) for every target that moves its mouth, and every one of those edits is distorted.
+The other open mouths measured (lips over ``hold_open_gap`` apart: the London faces' neutral
+and smiling photos at 1350, 450 and 200 px, the world photos, every target;
+``bench/bench_hold.py``) slide at most 0.23. Closed or nearly closed lips slide further and hold
+(``portrait_112``, turned 22 and tipped back 28, lips 0.08 apart: 0.31-0.43); ``hold_shear``
+bounds them above everything measured.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceedit.faces.landmarks import L_EYE, R_EYE, eye_distance
+from faceedit.faces.reading import landmark_pose, mesh_pose
+from faceedit.stage.records import StageFace, StageRequest, Statistics
+from faceedit.stage.state import lip_gap
+from faceedit.stage.steps import planned
+from faceedit.stage.tuning_face import TurnedTuning
+
+#: The nose base's points (31-35) and the mouth's (48-67) among the 68.
+NOSE_BASE, MOUTH = slice(31, 36), slice(48, 68)
+
+
+def mouth_shear(lm: np.ndarray, goal: np.ndarray) -> float:
+    """How far the move from 68 points ``lm`` to ``goal`` slides the mouth sideways under the
+    nose: the mouth's middle's travel along the eye line, less the nose base's, over the nose
+    base's distance to the mouth's middle across it (signed: + towards the image's right eye)."""
+    lm, goal = np.asarray(lm, np.float64), np.asarray(goal, np.float64)
+    axis = lm[R_EYE].mean(0) - lm[L_EYE].mean(0)
+    axis /= max(float(np.linalg.norm(axis)), 1e-9)
+    down = np.array([-axis[1], axis[0]])
+    nose0, nose1 = lm[NOSE_BASE].mean(0), goal[NOSE_BASE].mean(0)
+    mouth0, mouth1 = lm[MOUTH].mean(0), goal[MOUTH].mean(0)
+    span = max(float((mouth0 - nose0) @ down), 0.05 * eye_distance(lm))
+    return float(((mouth1 - nose1) - (mouth0 - nose0)) @ axis) / span
+
+
+def move_decline_reason(lm: np.ndarray, goal: np.ndarray, pose: tuple[float, float | None] | None = None,
+                        tuning: TurnedTuning | None = None) -> str | None:
+    """Why the planned move from ``lm`` (the 68 points as the stage reads them: lips the photo
+    shows sealed closed) to ``goal`` is left undone, or None where the warp holds it; ``pose``
+    (yaw, pitch degrees, pitch None where unknown) is named in the reason; ``tuning``: the
+    limits (None: the defaults)."""
+    t = tuning or TurnedTuning()
+    shear = mouth_shear(lm, goal)
+    opened = lip_gap(lm) > t.hold_open_gap
+    limit = t.hold_shear_open if opened else t.hold_shear
+    if abs(shear) <= limit:
+        return None
+    turn = ""
+    if pose is not None:
+        yaw, pitch = pose
+        turn = f" turned (yaw {yaw:.0f}" + (f", pitch {pitch:.0f})" if pitch is not None else ")")
+    mouth = "open mouth" if opened else "mouth"
+    return (f"the move would distort a{turn} face: it slides the {mouth} sideways {abs(shear):.2f} of its "
+            f"distance under the nose (the warp holds up to {limit:.2f})")
+
+
+def planned_decline(stage: Statistics, face: StageFace, request: StageRequest, pixels: np.ndarray) -> str | None:
+    """:func:`move_decline_reason` of ``face``'s move as the stage plans it on ``pixels``
+    (:func:`faceedit.stage.steps.planned`), its pose from its Face Mesh (else its 68 points);
+    None for a face without 68 landmarks."""
+    edit = planned(stage, face, request, pixels)
+    if edit is None or edit.goal is None:
+        return None
+    dense = face.dense
+    if dense is not None and np.shape(dense)[0] >= 468 and np.shape(dense)[1] >= 3:
+        yaw, pitch, _ = mesh_pose(dense)
+        pose: tuple[float, float | None] = (yaw, pitch)
+    else:
+        pose = (landmark_pose(edit.landmarks)[0], None)
+    return move_decline_reason(edit.landmarks, edit.goal, pose, stage.tuning.turned)
