@@ -86,6 +86,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "lids.LM_CONTOURS": ("G", "68-point indices"),
     "lids.LM_BROWS": ("G", "68-point indices"),
     "cavity._LUMA": ("N", "luma weights (a unit)"),
+    "corners._LUMA": ("N", "luma weights (a unit)"),
     "lip_rims._LUMA": ("N", "luma weights (a unit)"),
     "lips.LEVEL_WIDTH": ("C", "the mouth bank's scale"),
     "lips.CURVE_POINTS": ("C", "the mouth bank's curve samples"),

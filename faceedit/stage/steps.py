@@ -24,7 +24,9 @@ the statistics and the pixels.
 3. :func:`warp`: the fold-free warp of the photo with the lips (and the eyelids where the move
    closes an eye) as cuts; eyes opened wider keep their irises' size;
 4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
-   and the dark seam of lips closed over teeth;
+   and the dark seam of lips closed over teeth; a smile taken away whose lips close has the dark
+   pockets at its corners painted with the skin around them
+   (:func:`faceedit.stage.corners.lift_corner_pockets`);
 5. :func:`paint_appearance`: the smile's skin, the target's appearance map, its folds and
    furrows (:mod:`faceedit.stage.folds`) and the attributes;
 6. :func:`relight`: the head relit to the asked light;
@@ -46,6 +48,7 @@ from faceedit.log import logger
 from faceedit.stage import shading
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target
 from faceedit.stage.attributes import AttributeFace, paint_attribute
+from faceedit.stage.corners import lift_corner_pockets, pocket_amount
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
@@ -506,6 +509,11 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     choose_cuts(stage, face, out)
     out = warp(stage, face, out)
     out = fill_mouth(stage, face, out, whites)
+    pockets = pocket_amount(face.smile_taken, stage.tuning.lips)
+    if face.warped is not None and face.goal is not None and pockets > 0 \
+            and lip_gap(face.goal) < stage.tuning.edit.lips_closed:
+        # a smile the move takes away and whose lips it closes: the dark pockets it leaves at the corners
+        out = lift_corner_pockets(out, face.warped.landmarks, pockets, stage.tuning.lips, in_place=True)
     out = paint_appearance(stage, face, out)
     out = relight(stage, face, out)
     out = turn_head(stage, face, out)

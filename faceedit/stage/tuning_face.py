@@ -174,6 +174,16 @@ class LipsTuning:
     #: much: teeth. On closed London lips the colour test alone found an interior in the lips'
     #: crease (darker, less red), and the cut then tore painted teeth into fangs along it.
     min_teeth_lightness: float = 8.0
+    #: A smile an edit takes away and whose lips it closes (:mod:`faceedit.stage.corners`): its
+    #: dark corner pockets are looked for this far from each outer lip corner (eye distances) ...
+    pocket_reach: float = 0.13
+    #: ... at pixels under this share of the skin's luma around the corner (the median of the ring
+    #: from 1.2 to 2 reaches off it, outside the lips) ...
+    pocket_dark: float = 0.75
+    #: ... painted from the first share of the smile taken away (a surprised face's stretched lips
+    #: read about half a smile), whole from the second. Set on insightface's group photos made
+    #: neutral (FER read their laughs made neutral as happy through those pockets).
+    pocket_smile: tuple[float, float] = (0.6, 1.0)
     #: A pixel of the interior a closed mouth's inner-lip loop carries is lip, not interior, when
     #: it is at most this much less red than the lips.
     lip_redness: float = 6.0

@@ -1,0 +1,76 @@
+"""The dark pockets at the corners of a smile an edit has closed.
+
+A laughing mouth's corners are dark wedges (the inside of the mouth beside the teeth, the deep
+crease where the lips meet the cheeks). The warp that closes the mouth carries them into the new
+corners, where they stay as dark upturned dimples that read as a smile still there (FER reads
+laughing faces made neutral as happy through them, bench/bench_world.py --fer).
+:func:`lift_corner_pockets` paints those pockets with the skin around them.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage.tuning_face import LipsTuning
+
+_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
+
+
+def pocket_amount(taken: float, tuning: LipsTuning | None = None) -> float:
+    """How much (0..1) of the pockets to paint for an edit that takes ``taken`` of a smile away:
+    none under the first of ``pocket_smile`` (``tuning``, :class:`faceedit.stage.tuning_face.LipsTuning`;
+    default its defaults; the stretched lips of a surprised face read about half a smile: its mouth
+    made neutral keeps its corners), all from the second."""
+    lo, hi = (tuning if tuning is not None else LipsTuning()).pocket_smile
+    return float(np.clip((taken - lo) / (hi - lo), 0.0, 1.0))
+
+
+def lift_corner_pockets(pixels: np.ndarray, moved: np.ndarray, amount: float,
+                        tuning: LipsTuning | None = None, *, in_place: bool = False) -> np.ndarray:
+    """``pixels`` (H, W[, C]) with the dark pockets round the outer lip corners of the moved
+    68 landmarks ``moved`` painted over by the skin around them (OpenCV's Telea inpainting,
+    feathered, fading out towards ``pocket_reach`` off the corner), ``amount`` (0..1) of it:
+    pixels within the reach darker than ``pocket_dark`` of the skin's luma around the
+    corner, outside the outer lips (landmarks 48-59); ``tuning``: :class:`faceedit.stage.tuning_face.LipsTuning`
+    (default its defaults).
+    Returns ``pixels`` themselves where nothing is dark (or ``amount`` is 0), else a new array
+    (written over with ``in_place``)."""
+    tn = tuning if tuning is not None else LipsTuning()
+    moved = np.asarray(moved, np.float64)
+    eye = float(np.linalg.norm(moved[36] - moved[45]))
+    reach = tn.pocket_reach * eye
+    if amount <= 0 or reach < 1:
+        return pixels
+    out = pixels if in_place else pixels.copy()
+    h, w = out.shape[:2]
+    top = float(pixel_max(out.dtype))
+    for i in (48, 54):
+        cx, cy = moved[i]
+        x0, y0 = int(max(cx - 2 * reach, 0)), int(max(cy - 2 * reach, 0))
+        x1, y1 = int(min(cx + 2 * reach + 1, w)), int(min(cy + 2 * reach + 1, h))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        crop = out[y0:y1, x0:x1].astype(np.float32)
+        grey = crop if crop.ndim == 2 else crop @ _LUMA
+        lips = np.zeros(grey.shape, np.uint8)
+        cv2.fillPoly(lips, [np.round(moved[48:60] - (x0, y0)).astype(np.int32)], 1)
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        d = np.hypot(xx - cx, yy - cy)
+        ring = (d > 1.2 * reach) & (d < 2 * reach) & (lips == 0)
+        if ring.sum() < 8:
+            continue
+        skin = float(np.median(grey[ring]))
+        near = (d < reach) & (lips == 0)  # the lips themselves, their line to the corner included, stay
+        mask = (near & (grey < tn.pocket_dark * skin)).astype(np.uint8) * 255
+        if not mask.any():
+            continue
+        mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+        planes = [crop] if crop.ndim == 2 else [crop[..., c] for c in range(crop.shape[2])]
+        fill = np.stack([cv2.inpaint(np.ascontiguousarray(p), mask, 3, cv2.INPAINT_TELEA) for p in planes], -1)
+        weight = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), max(reach / 6, 0.7))
+        weight = np.clip(weight * np.clip(1.5 - d / reach, 0.0, 1.0) * amount, 0.0, 1.0)[..., None]
+        mixed = crop.reshape(*grey.shape, -1) * (1 - weight) + fill * weight
+        out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, top).astype(out.dtype).reshape(crop.shape)
+    return out

@@ -1,0 +1,61 @@
+"""The dark pockets a closed smile leaves at its corners painted with the skin around them
+(faceedit.stage.corners.lift_corner_pockets)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.stage.corners import lift_corner_pockets, pocket_amount
+
+
+def _face(lips=(170, 90, 90)) -> tuple[np.ndarray, np.ndarray]:
+    """A flat skin patch with closed lips (landmarks 48-59 an ellipse) and 68 landmarks whose
+    eyes are 80 px apart: the reach round each corner is 10.4 px."""
+    lm = np.zeros((68, 2))
+    lm[36], lm[45] = (60, 60), (140, 60)
+    a = np.linspace(np.pi, -np.pi, 12, endpoint=False)  # 48: the left corner, then over the top
+    lm[48:60] = np.c_[100 + 30 * np.cos(a), 140 - 8 * np.sin(a)]
+    img = np.full((200, 200, 3), (200, 160, 140), np.uint8)
+    cv2.fillPoly(img, [np.round(lm[48:60]).astype(np.int32)], lips)
+    return img, lm
+
+
+def test_dark_corner_pocket_is_painted_with_skin():
+    img, lm = _face()
+    pocket = img.copy()
+    cv2.circle(pocket, (67, 137), 4, (40, 30, 30), -1)  # a dark wedge just off the left corner
+    out = lift_corner_pockets(pocket, lm, 1.0)
+    grey = lambda im: im.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])  # noqa: E731
+    skin = float(grey(img)[120, 30])
+    before, after = float(grey(pocket)[137, 67]), float(grey(out)[137, 67])
+    assert before < 0.3 * skin
+    assert after > 0.8 * skin, (before, after, skin)
+    # the lips' middle and the skin away from the corners stay as they are
+    assert np.array_equal(out[140, 95:106], pocket[140, 95:106])
+    assert np.array_equal(out[:100], pocket[:100])
+
+
+def test_half_amount_paints_half_way():
+    img, lm = _face()
+    cv2.circle(img, (133, 137), 4, (40, 30, 30), -1)
+    full = lift_corner_pockets(img, lm, 1.0)[137, 133].astype(float)
+    half = lift_corner_pockets(img, lm, 0.5)[137, 133].astype(float)
+    start = img[137, 133].astype(float)
+    assert np.all(half > start + 10) and np.all(half < full - 10)
+
+
+def test_nothing_dark_nothing_changed():
+    img, lm = _face(lips=(210, 150, 140))  # lips as light as the skin: no pocket
+    assert np.array_equal(lift_corner_pockets(img, lm, 1.0), img)
+    img, lm = _face()
+    cv2.circle(img, (67, 137), 4, (40, 30, 30), -1)
+    assert lift_corner_pockets(img, lm, 0.0) is img
+
+
+def test_pockets_painted_only_for_a_smile_taken_away():
+    """A surprised mouth's stretched lips read about half a smile (0.52 on the round-trip face):
+    made neutral, its corners are not painted; a whole smile taken away paints them whole."""
+    assert pocket_amount(0.52) == 0.0
+    assert pocket_amount(1.0) == 1.0
+    assert 0.0 < pocket_amount(0.8) < 1.0
