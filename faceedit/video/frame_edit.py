@@ -18,7 +18,8 @@ from faceedit.faces.mesh68 import mesh_to_68
 from faceedit.faces.reading import face_decline_reason
 from faceedit.log import logger
 from faceedit.models.request import EditRequest
-from faceedit.stage.records import Carried
+from faceedit.stage.hold import planned_decline
+from faceedit.stage.records import Carried, StageFace
 from faceedit.video.container import Frame
 from faceedit.video.edit import ExpressionHold, steady_parts
 from faceedit.video.reuse import KeyFrames, Plan, carry_change, carry_plan, change_parts, move_parts, moved_edits
@@ -92,7 +93,8 @@ class FrameEdit:
 def plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest, settings: VideoSettings,
                 result: VideoResult, keys: KeyFrames, samples: FaceSamples | None = None) -> Frame | FrameEdit:
     """Track the frame's faces and hand its edit to ``pool`` (a frame without a face to edit,
-    or whose faces the edit declines unless ``settings.force``, is passed through as decoded): the edit
+    or whose faces the edit declines unless ``settings.force``: :func:`not_declined`, and
+    :func:`moves_held` on a stage, is passed through as decoded): the edit
     in full on a key frame, else the key frame's edit moved onto it (``keys``,
     :mod:`faceedit.video.reuse`)."""
     if result.clock is None:
@@ -101,9 +103,12 @@ def plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest,
     request, edit = frame_request(request, result.clock)
     tracks = select_tracks(tracker(frame.rgb, t), request.face, request.max_faces)
     check_people(tracker.next_id, request.face, request.max_faces, result.input, frame.index)
+    found = len(tracks)
     if not settings.force:
         tracks = not_declined(tracks, result)
     if not tracks:
+        if found:
+            result.declined_frames += 1
         return frame
     stage = editor.stage
     likes = None
@@ -117,6 +122,12 @@ def plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest,
                 h = holds[tr.id] = (tr.segment, ExpressionHold(settings.hold))
             likes.append(h[1].reference(stage, tr.face.landmarks, t, request.target, ref_lm, tr.identity,
                                         mesh_to_68(np.asarray(tr.raw)[:, :2])))
+        if not settings.force:
+            tracks, likes = moves_held(editor, frame.rgb, tracks, likes, request, result)
+    if len(tracks) < found:
+        result.declined_frames += 1
+    if not tracks:
+        return frame
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
     plan = keys.plan(frame.index, frame.rgb, tracks, likes, edit)
@@ -144,9 +155,35 @@ def not_declined(tracks: list, result: VideoResult) -> list:
         else:
             entry = result.declined.setdefault((tr.id, why.split()[0]), [why, 0])
             entry[1] += 1
-    if len(kept) < len(tracks):
-        result.declined_frames += 1
     return kept
+
+
+#: A track whose planned move was declined is edited again only once its slide is under this
+#: share of the limit (:func:`moves_held`).
+MOVE_HYSTERESIS = 0.8
+
+
+def moves_held(editor, rgb: np.ndarray, tracks: list, likes: list, request: EditRequest,
+               result: VideoResult) -> tuple[list, list]:
+    """The tracks (and their ``likes``) whose move, as the stage plans it on this frame, the
+    warp holds (:func:`faceedit.stage.hold.planned_decline`, the photo's verdict), the others
+    counted in ``result.declined``: a track is declined once its slide passes the limit and
+    edited again only under :data:`MOVE_HYSTERESIS` of it (no flicker at the limit)."""
+    stage = editor.stage
+    stage_request = editor.stage_request(request)
+    kept, kept_likes = [], []
+    for tr, like in zip(tracks, likes):
+        face = StageFace(tr.face.landmarks, getattr(tr.face, "dense", None), None, like)
+        was = tr.extra.get("move_declined", False)
+        why = planned_decline(stage, face, stage_request, rgb, MOVE_HYSTERESIS if was else 1.0)
+        tr.extra["move_declined"] = why is not None
+        if why is None:
+            kept.append(tr)
+            kept_likes.append(like)
+        else:
+            entry = result.declined.setdefault((tr.id, "move"), [why, 0])
+            entry[1] += 1
+    return kept, kept_likes
 
 
 def key_edit(plan: Plan | None, editor, rgb, faces, request, likes, carried,

@@ -64,8 +64,9 @@ class VideoResult:
     :mod:`faceedit.video.reuse`), ``fps`` frames edited per second end to end (a record's
     ``edit_fps``), ``rate`` the clip's own frame rate (a record's ``fps``; None: not known),
     ``declined`` per person and reason the frames on which the edit left the face as it is
-    (:func:`faceedit.faces.reading.face_decline_reason`; :attr:`VideoSettings.force` edits them),
-    ``declined_frames`` the frames on which it left one or more."""
+    (:func:`faceedit.faces.reading.face_decline_reason`, and on a stage the planned move the
+    warp cannot hold, :func:`faceedit.video.frame_edit.moves_held`; :attr:`VideoSettings.force`
+    edits them), ``declined_frames`` the frames on which it left one or more."""
 
     input: str
     output: str
@@ -83,7 +84,7 @@ class VideoResult:
     network: bool = False  # the network's change altered a pixel of a frame (set from the workers)
     audio: int = 0  # streams copied
     clock: FrameClock | None = None  # the frames' times the smoothing ran on (from the clip's rate)
-    # (track, "turned" | "too"): [the reason on the first such frame, the frames]
+    # (track, "turned" | "too" | "move"): [the reason on the first such frame, the frames]
     declined: dict = field(default_factory=dict)
     declined_frames: int = 0
 
@@ -226,7 +227,9 @@ class VideoSettings:
     (none found, or not face N) is written unedited with ``copy``, else :class:`NoFaceInClip`, no
     file, as a photo without one; ``force`` edits the tracked faces the edit declines on a frame
     (:func:`faceedit.faces.reading.face_decline_reason`: turned past 45 degrees, eyes under 12 px
-    apart; else left as they are on that frame, counted in the result's ``declined``); ``hold``
+    apart; on a stage a planned move that slides the mouth sideways under the nose past the
+    warp's limit, :mod:`faceedit.stage.hold`; else left as they are on that frame, counted in
+    the result's ``declined``); ``hold``
     seconds of the expression's slow part the edit replaces (:class:`ExpressionHold`);
     ``queue_size`` frames each queue between the threads holds."""
 
