@@ -163,8 +163,9 @@ def profile(args) -> None:
     from faceedit.models.request import EditRequest
     from faceedit.video.container import Frame, VideoReader, VideoWriter
     from faceedit.video.edit import ExpressionHold, steady_parts
+    from faceedit.video.frame_edit import key_edit, reused_edit
     from faceedit.video.reuse import KeyFrames, Reuse
-    from faceedit.video.runner import _key_edit, _reused_edit, default_tracker
+    from faceedit.video.runner import default_tracker
 
     class Done:  # a key frame's edit, done on this thread
         def __init__(self, value):
@@ -208,13 +209,13 @@ def profile(args) -> None:
                     plan = keys.plan(item.index, item.rgb, tracks, likes)
                     tick("plan (align, check)")
                     if plan.motions is None:
-                        plan.key.future = Done(_key_edit(plan if every > 1 else None, editor, item.rgb,
+                        plan.key.future = Done(key_edit(plan if every > 1 else None, editor, item.rgb,
                                                          [tr.face for tr in tracks], request, likes,
                                                          [None] * len(tracks)))
                         out, done = plan.key.future.result()
                         tick("key frame: edit in full")
                     else:
-                        out, done = _reused_edit(plan, item.rgb)
+                        out, done = reused_edit(plan, item.rgb)
                         tick("carried frame: move the change")
                     if done and done[0] is not None:
                         prev = steady_parts(out, done[0].landmarks, prev)

@@ -652,3 +652,78 @@ def test_a_small_face_is_declined_on_its_frames_and_force_edits_it(tmp_path, edi
     forced = edit_video(editor, src, str(tmp_path / "forced.mp4"), EditRequest("happy"), VideoSettings(force=True), progress=False)
     assert forced.edited == 4 and "declined" not in forced.to_json()
     assert all(np.abs(a[3].astype(int) - b[3]).max() > 20 for a, b in zip(frames(copy), frames(forced.output)))
+
+
+@pytest.fixture
+def slid(monkeypatch):
+    """The stage's plan for ``surprised`` with the mouth slid sideways half an eye distance (as
+    tests/test_stage_hold.py slides it on a photo)."""
+    from faceedit.faces.landmarks import eye_distance
+    from faceedit.stage import steps
+
+    plan = steps.plan_move
+
+    def sliding(stage, face):
+        plan(stage, face)
+        if face.request.target == "surprised":
+            face.goal = face.goal.copy()
+            face.goal[48:68, 0] += 0.5 * eye_distance(face.landmarks)
+
+    monkeypatch.setattr(steps, "plan_move", sliding)
+
+
+def test_a_track_whose_move_slides_the_mouth_is_left_as_it_is_and_force_edits_it(tmp_path, editor, slid):
+    """A clip whose planned move slides the open mouth sideways past the warp's limit
+    (faceedit.stage.hold) is written as a pass-through writes it, its record naming the move
+    per person with the frames; ``happy`` (not slid) edits it; ``force`` edits the slid one."""
+    src = str(tmp_path / "slid.mp4")
+    write_clip(src, astronaut(), 4, SIZE)
+    result = edit_video(editor, src, str(tmp_path / "slid_surprised.mp4"), EditRequest("surprised"), progress=False)
+    rec = result.to_json()
+    assert result.frames == 4 and result.edited == 0 and rec["declined_frames"] == 4
+    assert [(d["face"], d["frames"]) for d in rec["declined"]] == [(0, 4)]
+    assert "the move would distort" in rec["declined"][0]["declined"]
+    assert "slides the open mouth sideways" in rec["declined"][0]["declined"]
+    copy = str(tmp_path / "copy.mp4")
+    edit_video(editor, src, copy, EditRequest.of("surprised", face="7"), VideoSettings(on_no_face="copy"),
+               progress=False)
+    assert all(np.array_equal(a[3], b[3]) for a, b in zip(frames(copy), frames(result.output)))
+    happy = edit_video(editor, src, str(tmp_path / "slid_happy.mp4"), EditRequest("happy"), progress=False)
+    assert happy.edited == 4 and "declined" not in happy.to_json()
+    forced = edit_video(editor, src, str(tmp_path / "forced.mp4"), EditRequest("surprised"), VideoSettings(force=True),
+                        progress=False)
+    assert forced.edited == 4 and "declined" not in forced.to_json()
+    assert all(np.abs(a[3].astype(int) - b[3]).max() > 20 for a, b in zip(frames(copy), frames(forced.output)))
+
+
+def test_a_declined_move_is_edited_again_only_well_inside_the_limit(monkeypatch):
+    """moves_held's hysteresis: a track declined on a frame is held to 0.8 of the limit on the
+    next, so a slide between the two keeps it declined, and one under it edits it again; a track
+    not declined before takes the limit itself."""
+    from faceedit.video import frame_edit
+    from faceedit.video.runner import VideoResult
+
+    slides = iter([0.31, 0.26, 0.26, 0.23, 0.26])  # the open mouth's limit: 0.30
+
+    def verdict(stage, face, request, pixels, scale=1.0):
+        s = next(slides)
+        return None if s <= 0.30 * scale else f"slides {s}"
+
+    monkeypatch.setattr(frame_edit, "planned_decline", verdict)
+
+    class Track:
+        id, extra, face = 0, {}, type("F", (), {"landmarks": None, "dense": None})()
+
+    class Ed:
+        stage = object()
+
+        def stage_request(self, request):
+            return request
+
+    tr, result, kept = Track(), VideoResult("in.mp4", "out.mp4"), []
+    for _ in range(5):
+        tracks, _ = frame_edit.moves_held(Ed(), np.zeros((2, 2, 3), np.uint8), [tr], [None], EditRequest("happy"),
+                                          result)
+        kept.append(bool(tracks))
+    assert kept == [False, False, False, True, True]
+    assert result.declined == {(0, "move"): ["slides 0.31", 3]}

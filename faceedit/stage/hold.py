@@ -47,15 +47,16 @@ def mouth_shear(lm: np.ndarray, goal: np.ndarray) -> float:
 
 
 def move_decline_reason(lm: np.ndarray, goal: np.ndarray, pose: tuple[float, float | None] | None = None,
-                        tuning: TurnedTuning | None = None) -> str | None:
+                        tuning: TurnedTuning | None = None, scale: float = 1.0) -> str | None:
     """Why the planned move from ``lm`` (the 68 points as the stage reads them: lips the photo
     shows sealed closed) to ``goal`` is left undone, or None where the warp holds it; ``pose``
     (yaw, pitch degrees, pitch None where unknown) is named in the reason; ``tuning``: the
-    limits (None: the defaults)."""
+    limits (None: the defaults), times ``scale`` (a video track declined on the frame before
+    takes them at 0.8, so that it does not flicker at one)."""
     t = tuning or TurnedTuning()
     shear = mouth_shear(lm, goal)
     opened = lip_gap(lm) > t.hold_open_gap
-    limit = t.hold_shear_open if opened else t.hold_shear
+    limit = (t.hold_shear_open if opened else t.hold_shear) * scale
     if abs(shear) <= limit:
         return None
     turn = ""
@@ -67,10 +68,11 @@ def move_decline_reason(lm: np.ndarray, goal: np.ndarray, pose: tuple[float, flo
             f"distance under the nose (the warp holds up to {limit:.2f})")
 
 
-def planned_decline(stage: Statistics, face: StageFace, request: StageRequest, pixels: np.ndarray) -> str | None:
+def planned_decline(stage: Statistics, face: StageFace, request: StageRequest, pixels: np.ndarray,
+                    scale: float = 1.0) -> str | None:
     """:func:`move_decline_reason` of ``face``'s move as the stage plans it on ``pixels``
-    (:func:`faceedit.stage.steps.planned`), its pose from its Face Mesh (else its 68 points);
-    None for a face without 68 landmarks."""
+    (:func:`faceedit.stage.steps.planned`), its pose from its Face Mesh (else its 68 points),
+    the limits times ``scale``; None for a face without 68 landmarks."""
     edit = planned(stage, face, request, pixels)
     if edit is None or edit.goal is None:
         return None
@@ -80,4 +82,4 @@ def planned_decline(stage: Statistics, face: StageFace, request: StageRequest, p
         pose: tuple[float, float | None] = (yaw, pitch)
     else:
         pose = (landmark_pose(edit.landmarks)[0], None)
-    return move_decline_reason(edit.landmarks, edit.goal, pose, stage.tuning.turned)
+    return move_decline_reason(edit.landmarks, edit.goal, pose, stage.tuning.turned, scale)
