@@ -26,7 +26,7 @@ from faceedit.video.reuse import KeyFrames, Plan, carry_change, carry_plan, chan
 from faceedit.video.smooth import FrameClock, frame_request
 
 if TYPE_CHECKING:
-    from faceedit.video.runner import FaceSamples, VideoResult, VideoSettings
+    from faceedit.video.settings import FaceSamples, VideoResult, VideoSettings
 
 def select_tracks(tracks: list, face: str = "all", max_faces: int = 10) -> list:
     """``--face`` over tracks: ``all`` (every track: ``max_faces`` is checked on the people of
