@@ -125,3 +125,21 @@ def ray_session():
     if started:
         ray.shutdown()
     signal.signal(signal.SIGTERM, sigterm)
+
+
+@pytest.fixture
+def slid(monkeypatch):
+    """The stage's plan for ``surprised`` with the mouth slid sideways half an eye distance (a
+    move the warp cannot hold: :mod:`faceedit.stage.hold` declines it), for photos and videos."""
+    from faceedit.faces.landmarks import eye_distance
+    from faceedit.stage import steps
+
+    plan = steps.plan_move
+
+    def sliding(stage, face):
+        plan(stage, face)
+        if face.request.target == "surprised":
+            face.goal = face.goal.copy()
+            face.goal[48:68, 0] += 0.5 * eye_distance(face.landmarks)
+
+    monkeypatch.setattr(steps, "plan_move", sliding)

@@ -75,23 +75,6 @@ def test_the_astronauts_moves_are_held_for_every_target(editor, astronaut):
         assert editor.stage.move_declines(astronaut, faces, editor.check_request(EditRequest.of(target))) == [None]
 
 
-@pytest.fixture
-def slid(monkeypatch):
-    """The stage's plan for ``surprised`` with the mouth slid sideways half an eye distance."""
-    from faceedit.faces.landmarks import eye_distance
-    from faceedit.stage import steps
-
-    plan = steps.plan_move
-
-    def sliding(stage, face):
-        plan(stage, face)
-        if face.request.target == "surprised":
-            face.goal = face.goal.copy()
-            face.goal[48:68, 0] += 0.5 * eye_distance(face.landmarks)
-
-    monkeypatch.setattr(steps, "plan_move", sliding)
-
-
 def _apply(*args):
     r = runner.invoke(app, ["apply", *map(str, args), "--json"], catch_exceptions=False)
     return r.exit_code, [json.loads(line) for line in r.stdout.splitlines() if line.strip()], r.stderr

@@ -654,24 +654,6 @@ def test_a_small_face_is_declined_on_its_frames_and_force_edits_it(tmp_path, edi
     assert all(np.abs(a[3].astype(int) - b[3]).max() > 20 for a, b in zip(frames(copy), frames(forced.output)))
 
 
-@pytest.fixture
-def slid(monkeypatch):
-    """The stage's plan for ``surprised`` with the mouth slid sideways half an eye distance (as
-    tests/test_stage_hold.py slides it on a photo)."""
-    from faceedit.faces.landmarks import eye_distance
-    from faceedit.stage import steps
-
-    plan = steps.plan_move
-
-    def sliding(stage, face):
-        plan(stage, face)
-        if face.request.target == "surprised":
-            face.goal = face.goal.copy()
-            face.goal[48:68, 0] += 0.5 * eye_distance(face.landmarks)
-
-    monkeypatch.setattr(steps, "plan_move", sliding)
-
-
 def test_a_track_whose_move_slides_the_mouth_is_left_as_it_is_and_force_edits_it(tmp_path, editor, slid):
     """A clip whose planned move slides the open mouth sideways past the warp's limit
     (faceedit.stage.hold) is written as a pass-through writes it, its record naming the move
