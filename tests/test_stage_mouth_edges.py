@@ -123,8 +123,8 @@ def test_carried_teeth_beside_an_open_mouth_s_steep_sides_take_the_lips_colour()
     grey[cy - 12:cy - 6, left + 8:left + 10] = (205, 200, 195)  # above the opening: the upper lip
     roi = (roi[0] - 12, roi[1] - 12, roi[2] + 12, roi[3] + 12)
     lipc = LIP / 255.0
-    box, field, near, target, _ = lip_field(grey, roi, up, lo, 180.0, lipc, MouthTuning())
-    out = shade_teeth_beside(grey, box, field, near, target, up, lo, lipc, 0.06 * 180)
+    box, _, _, target, _ = lip_field(grey, roi, up, lo, 180.0, lipc, MouthTuning())
+    out = shade_teeth_beside(grey, box, target, up, lo, lipc, 0.06 * 180)
     y = lambda a: a.astype(np.float64) @ LUMA  # noqa: E731
     assert y(out[side]).mean() < y(grey[side]).mean() - 40
     red = out[side].astype(np.float64)

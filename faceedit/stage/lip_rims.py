@@ -141,22 +141,27 @@ def lift_margin(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, ta
     w = near * np.clip(4.0 * (t_lum - lum) / np.maximum(t_lum, 1e-3), 0.0, 1.0)
     if float(w.max()) <= 0:
         return pixels
-    lifted = rgb + w[..., None] * (target - rgb)
+    return _put_box(pixels, box, rgb + w[..., None] * (target - rgb), in_place)
+
+
+def _put_box(pixels: np.ndarray, box, rgb: np.ndarray, in_place: bool) -> np.ndarray:
+    """``pixels`` with ``box`` (x0, y0, x1, y1) set to ``rgb`` (unit floats; its luma on a
+    grey photo, the alpha kept): a copy, or ``pixels`` written over with ``in_place``."""
+    bx0, by0, bx1, by1 = box
     out = pixels if in_place else pixels.copy()
     if pixels.ndim == 2:
-        out[by0:by1, bx0:bx1] = from_unit(np.clip(lifted @ _LUMA, 0, 1), pixels.dtype)
+        out[by0:by1, bx0:bx1] = from_unit(np.clip(rgb @ _LUMA, 0, 1), pixels.dtype)
     else:
-        out[by0:by1, bx0:bx1, :3] = from_unit(np.clip(lifted, 0, 1), pixels.dtype)
+        out[by0:by1, bx0:bx1, :3] = from_unit(np.clip(rgb, 0, 1), pixels.dtype)
     return out
 
-def shade_teeth_beside(pixels: np.ndarray, box, field: np.ndarray, near: np.ndarray, target: np.ndarray,
-                       up: np.ndarray, lo: np.ndarray, lip: np.ndarray, reach: float, *,
-                       in_place: bool = False) -> np.ndarray:
+
+def shade_teeth_beside(pixels: np.ndarray, box, target: np.ndarray, up: np.ndarray, lo: np.ndarray,
+                       lip: np.ndarray, reach: float, *, in_place: bool = False) -> np.ndarray:
     """The lower lip's edge outside an open mouth into which a smile was carried (over ``box``,
     from :func:`lip_field`, below the line half-way between the inner-lip curves ``up`` and
     ``lo``; wholly within two thirds of ``reach`` px of the opening, none from ``reach``) taken
-    to the luma of the lips' local colour ``target`` (:func:`lip_field`; ``field`` and
-    ``near`` unused) in the lips' ring colour ``lip`` where it reads as teeth (lighter and greyer than the lips' ring colour ``lip``,
+    to the luma of the lips' local colour ``target`` (:func:`lip_field`) in the lips' ring colour ``lip`` where it reads as teeth (lighter and greyer than the lips' ring colour ``lip``,
     :func:`_teeth_like`): the smile's lower teeth carried down with the lower lip lie there as
     a light line, below the opening and along its steep sides, which :func:`shade_below` (down
     the columns) does not reach. A new array (``pixels`` where nothing reads as teeth), or
@@ -182,13 +187,7 @@ def shade_teeth_beside(pixels: np.ndarray, box, field: np.ndarray, near: np.ndar
     # teeth it averaged over)
     ring = np.asarray(lip, np.float32)
     tone = ring[None, None, :] * ((target @ _LUMA) / max(float(ring @ _LUMA), 1e-3))[..., None]
-    shaded = rgb + w[..., None] * (tone - rgb)
-    out = pixels if in_place else pixels.copy()
-    if pixels.ndim == 2:
-        out[by0:by1, bx0:bx1] = from_unit(np.clip(shaded @ _LUMA, 0, 1), pixels.dtype)
-    else:
-        out[by0:by1, bx0:bx1, :3] = from_unit(np.clip(shaded, 0, 1), pixels.dtype)
-    return out
+    return _put_box(pixels, box, rgb + w[..., None] * (tone - rgb), in_place)
 
 
 def meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: MouthTuning) -> np.ndarray:

@@ -277,8 +277,8 @@ class MouthBank:
             out = lift_margin(out, box, field, near, target, in_place=True)  # ``out`` is this call's own
             if own_teeth and cover >= tuning.open_cover:  # a smile carried into a relaxed mouth
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
-                out = shade_teeth_beside(out, box, field, near, target, up, lo, rings["lip"],
-                                         tuning.teeth_beside_reach * wd, in_place=True)
+                out = shade_teeth_beside(out, box, target, up, lo, rings["lip"], tuning.teeth_beside_reach * wd,
+                                         in_place=True)
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
         if not smile:  # an open mouth's column heights, smoothed along the row (no steps at teeth's edges)
