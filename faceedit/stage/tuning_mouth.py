@@ -1,0 +1,319 @@
+"""How the mouth bank paints an opened mouth and closed lips: :class:`MouthTuning`, one group of
+:class:`faceedit.stage.tuning.StageTuning` (the rule for which numbers belong here is in
+:mod:`faceedit.stage.tuning`'s docstring).
+
+No numpy or torch: the command line reads the stage's defaults before any model loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TextureOctave:
+    """One octave of the cavity's random texture: a seeded random grid, resampled smoothly."""
+
+    rows: int  # grid rows over the mouth's height
+    columns: int  # grid columns over the mouth's width
+    amplitude: float  # its weight in the log-luma texture
+
+
+@dataclass(frozen=True)
+class MouthTuning:
+    """How the mouth bank (:class:`faceedit.stage.mouth_bank.MouthBank`) chooses and paints an
+    interior, how a small face's open mouth differs (:func:`faceedit.stage.cavity.small_open`)
+    and how closed lips meet (:func:`faceedit.stage.mouth.paint_seam`)."""
+
+    # -- choosing an exemplar (log ratios over these tolerances, squared and summed)
+    #: Added to both aspects (height over width) before their log ratio is taken.
+    aspect_offset: float = 0.02
+    #: Tolerance of an exemplar shorter than the opening (stretched, or filled as wide open).
+    aspect_tolerance_stretched: float = 0.1
+    #: Tolerance of an exemplar taller than the opening (squeezed).
+    aspect_tolerance_squeezed: float = 0.2
+    #: Tolerance on the mouth's width in eye distances (a narrower mouth's teeth come out large).
+    size_tolerance: float = 0.2
+    #: Tolerance on the skin ring's luma.
+    skin_luma_tolerance: float = 0.3
+    #: Tolerance on the skin ring's chromaticity (distance of luma-normalised RGB).
+    skin_chroma_tolerance: float = 0.15
+    # -- an opening drawn from the exemplar
+    #: An opening this many times taller (aspect) than its exemplar is filled as a wide-open mouth.
+    large_ratio: float = 1.35
+    #: How far inside its inner-lip curves an exemplar is read (bank px; twice that under the upper lip).
+    edge_inset: float = 2.0
+    #: Shadow under the upper lip of an opening drawn from the exemplar whole (share of luma).
+    lip_shadow: float = 0.12
+    #: Darkening of its corners.
+    corner_shadow: float = 0.15
+    #: Shadow under the upper lip of a wide-open mouth.
+    open_lip_shadow: float = 0.3
+    #: Darkening of a wide-open mouth's corners.
+    open_corner_shadow: float = 0.6
+    #: Reach of the shadow under the upper lip (inner-corner distances).
+    lip_shadow_reach: float = 0.05
+    #: Shade of the inner side of a wide-open mouth's lower lip (share of luma).
+    lower_lip_shade: float = 0.15
+    #: Its reach (inner-corner distances).
+    lower_lip_shade_reach: float = 0.025
+    #: Reach of the corners' darkening (share of the mouth's width).
+    corner_shadow_reach: float = 0.06
+    #: Within this (inner-corner distances) of each corner point an open mouth's
+    #: lips close: the interior fades to ``corner_close_tone`` of the lips' local colour at
+    #: the corner itself (a soft shadowed point where they meet, not the cavity's black) ...
+    corner_close: float = 0.12
+    #: ... this share of it.
+    corner_close_tone: float = 0.4
+    #: An opening whose upper lip covers at least this share of the teeth (a state without a
+    #: smile, :attr:`EditTuning.teeth_cover`) is drawn as an open mouth at any height.
+    open_cover: float = 0.2
+    # -- the lips' inner margins over an open mouth (lip_rims.rims)
+    #: The upper lip's rim (inner-corner distances) ...
+    rim_upper: float = 0.012
+    #: ... the lower lip's ...
+    rim_lower: float = 0.05
+    #: ... each at most this share of the column's height.
+    rim_share: float = 0.5
+    #: What an open mouth reads column by column (each column's height, where the lips meet
+    #: in a thin gap; where teeth lie under it, the lower rim left out there) is smoothed along
+    #: the row over this (inner-corner distances, a Gaussian's sigma): read per column, the
+    #: cavity's tone and the rim came and went in steps where a tooth's edge or the row's tips
+    #: ended.
+    column_smooth: float = 0.03
+    #: The rim's luma at the curve (share of the lip's) ...
+    rim_edge: float = 0.65
+    #: ... and where it fades into the interior.
+    rim_deep: float = 0.3
+    #: The lower lip's inner margin at the curve (share of the lip's luma): lit, as the wet
+    #: margin facing up into the light is in a photograph, falling over ``rim_lower`` into the
+    #: interior (darkened to ``rim_edge`` it met the cavity as a dark band round a black hole).
+    rim_lower_lit: float = 0.9
+    #: ... over this share of its width (``rim_lower``), then falling into the interior.
+    rim_lower_flat: float = 0.4
+    #: The lower margin is lit from this share of the mouth's width in from each corner, and
+    #: at the corners in the rims' shade (``rim_edge``).
+    rim_lower_lit_from: float = 0.25
+    #: ... and where the opening's column is tall (its height over the corner distance: in
+    #: the upper lip's shade below this range's start, lit from its end).
+    rim_lower_lit_height: tuple[float, float] = (0.15, 0.3)
+    #: The lips' local colour round an open mouth (lip_rims.lip_field) is their pixels beyond
+    #: ``rim_outside`` blurred over this (inner-corner distances, a Gaussian's sigma).
+    lip_field_spread: float = 0.05
+    #: Under an open mouth into which a smile was carried, the lower lip's edge within this
+    #: (inner-corner distances) of the opening, below it and beside its steep sides, is taken
+    #: to the lips' colour where it reads as teeth (the smile's lower row carried with the
+    #: lip: a light line round the cavity).
+    teeth_beside_reach: float = 0.06
+    #: The lips' edge within this (inner-corner distances) outside an open mouth is lifted to
+    #: the lips' local colour (darkened to ``rim_edge`` at the curve) where it is darker (the
+    #: parted crease's dark line).
+    rim_outside: float = 0.02
+    #: A gap between the lips (or between carried teeth and the lower lip) this thin (its
+    #: column's height, inner-corner distances) is the lips meeting: their colour at the
+    #: closed lips' ``seam_dark``, not the cavity ...
+    gap_closed: float = 0.03
+    #: ... and from this height the interior shows whole.
+    gap_open: float = 0.1
+    #: The opening's edge blurred (a Gaussian of this many px, fading out over twice that
+    #: inside it) to the focus of the lips round it; 0: as drawn.
+    edge_focus: float = 1.0
+    # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
+    #: A relaxed lip covers the upper teeth from the gum (``teeth_cover`` of them): their lower
+    #: part shows down to the exemplar's own incisal edge, over at most this share of the
+    #: opening's column below the lip.
+    upper_teeth_share: float = 0.25
+    #: Each column of the row ends at its own incisal edge over twice this share of the teeth's
+    #: depth (a photo pixel at least): the tips' shapes and the notches between them, not a
+    #: straight cut (over a long fade the row reads as a translucent arc over the dark).
+    upper_teeth_fade_width: float = 0.02
+    #: The exemplar's incisal edge (:meth:`MouthBank._incisal`): the first point, from this share
+    #: of its ``upper_depth`` below its upper lip, ...
+    incisal_min: float = 0.3
+    #: ... where the luma falls under this share of its ``teeth_luma`` ...
+    incisal_drop: float = 0.55
+    #: ... or under this share of the column's brightest above it ...
+    incisal_dip: float = 0.7
+    #: ... at most this share of its depth down (a lower row touching the upper one).
+    incisal_max: float = 1.05
+    #: ... blurred over this share of a photo pixel ...
+    incisal_blur: float = 0.75
+    #: ... no lower than its median over this share of the mouth's width.
+    incisal_span: float = 0.12
+    #: ... and no higher than that median less this share of its deepest (a notch between tips).
+    incisal_notch: float = 0.12
+    #: The side teeth, shorter than the front ones, are covered less by this share of the difference.
+    incisal_follow: float = 0.5
+    #: The incisal edge is this much darker (the translucent tip of a tooth) ...
+    incisal_shade: float = 0.15
+    #: ... fading in over this share of the front teeth's depth above it.
+    incisal_reach: float = 0.25
+    #: The bank's upper teeth in a wide-open mouth, in the upper lip's shade: their luma times this
+    #: (the shadow under the lip, ``open_lip_shadow``, darkens their top further).
+    open_teeth_shade: float = 0.85
+    #: The upper teeth's shade (``open_teeth_shade``, the side and incisal shade) takes the
+    #: lips' chromaticity to this power times its depth (1 - the luma share kept): teeth in a
+    #: mouth's shade are lit by light off the lips and gums, warm, not a darkened grey.
+    teeth_bounce: float = 1.0
+    #: The side teeth recede along the arch into the mouth's shadow: from this share of the
+    #: mouth's width from a corner ...
+    side_teeth_from: float = 0.45
+    #: ... to this share their luma falls to ``side_teeth_shade`` of the front teeth's ...
+    side_teeth_to: float = 0.1
+    side_teeth_shade: float = 0.25
+    #: ... and a relaxed upper lip covers them over the same span, wholly at this
+    #: ``teeth_cover`` (in part below it).
+    side_teeth_cover: float = 0.4
+    #: Opacity of the lower row's tips.
+    lower_teeth_opacity: float = 0.8
+    #: The lower row shows at most this share of the exemplar's column height.
+    lower_teeth_depth: float = 0.5
+    #: The lower row's tips fade out from this share of their depth above the lower lip, over
+    #: the same share.
+    lower_teeth_fade: float = 0.5
+    #: A lower row shallower than this (bank px) is not drawn.
+    lower_teeth_min_depth: float = 2.0
+    #: The lower row fades with this many times ``teeth_cover`` (a relaxed lower lip covers it).
+    lower_teeth_cover_rate: float = 2.0
+    #: Under the upper teeth's edge the cavity is lit (the teeth's backs, the palate): this
+    #: share of it is the lips' local colour at ``under_teeth_luma`` of their luma ...
+    under_teeth_light: float = 0.1
+    under_teeth_luma: float = 0.3
+    #: ... fading out over this (inner-corner distances) below the edge.
+    under_teeth_reach: float = 0.12
+    #: The cavity's darkest luma, as a share of the skin's (soft tissue in ambient light).
+    cavity_floor: float = 0.02
+    #: The cavity's lightest luma, as a share of the skin's: the bank's profile is read no lighter.
+    #: Its top rows (the median of real open mouths) hold those mouths' upper teeth and lips at
+    #: 0.2-0.46 of the skin; drawn below the bank's teeth they were a grey arc under the row.
+    cavity_ceiling: float = 0.08
+    #: The cavity profile's columns read at the mouth's sides (its outer columns reach the lips).
+    cavity_side_column: float = 0.2
+    #: The throat, at the back under the upper teeth, is the mouth's darkest part: the cavity's
+    #: luma darkened by this share at the opening's top (v 0) ...
+    throat_dark: float = 0.8
+    #: ... wholly down to this share of the opening's height ...
+    throat_from: float = 0.25
+    #: ... fading out down to this share.
+    throat_to: float = 0.55
+    #: The face's own teeth carried into a mouth that opens without a smile (fear or surprise
+    #: from a smile, :func:`faceedit.stage.lip_rims.shade_carried`) stay lit down to this share
+    #: of the opening's column below the upper lip ...
+    carried_teeth_band: float = 0.15
+    #: ... and darken to the cavity's tone over this further share: under a relaxed upper lip
+    #: a band of teeth shows, shaded darker toward the inside, not the smile's whole lit row.
+    carried_teeth_fade: float = 0.2
+    #: Shaded only where the goal keeps at least this share of the face's lip gap (fear from
+    #: 114's smile 0.77; the astronaut's smile made neutral x1.5 0.60, where the shaded row
+    #: was a black bar between the lips).
+    carried_kept_gap: float = 0.7
+    #: Columns of the opening shorter than this (px) are shaded in proportion: at the corners the
+    #: blend turned from lit to dark between neighbouring pixels (specks: the astronaut at 2.5x,
+    #: purse and woo).
+    carried_short_column: float = 6.0
+    #: Above the carried row, within this (inner-corner distances) of the opening's top, a
+    #: relaxed upper lip covers the gums a smile bared: pixels there lighter than the lip's
+    #: colour (read as far again above) darkened to it, in the rims' shade (``rim_edge`` at
+    #: the row, none at this reach) ...
+    carried_gum_reach: float = 0.08
+    #: ... and what a smile carried down under the opening (its lower teeth's tips) lies in the
+    #: lower lip's shade: no lighter than this share of the lip's luma below it
+    #: (:func:`faceedit.stage.lip_rims.shade_below`).
+    carried_lower_teeth_luma: float = 0.8
+    #: Within this share of the opening's width of each corner the lips close over the carried
+    #: row's faded side teeth (:func:`faceedit.stage.lip_rims._close_horns`; 094 made fearful:
+    #: black horns a quarter of the width each side, read cut out), the dark a slit closing at
+    #: ``carried_horn_close`` of the way to the corner, to ``carried_horn_slit`` of the lips'
+    #: colour (mirrored in from ``carried_horn_lip`` widths outside at most), lighter over twice
+    #: that to ``carried_horn_tone``; in columns under ``carried_horn_tall`` widths tall.
+    carried_horn_from: float = 0.25
+    carried_horn_close: float = 0.7
+    carried_horn_tone: float = 0.95
+    carried_horn_slit: float = 0.3
+    carried_horn_lip: float = 0.03
+    carried_horn_tall: tuple[float, float] = (0.25, 0.45)
+    #: The cavity's log-luma texture, coarse to fine.
+    cavity_texture: tuple[TextureOctave, ...] = (TextureOctave(4, 6, 0.3), TextureOctave(8, 14, 0.18),
+                                                 TextureOctave(16, 32, 0.1))
+    #: The tongue's top at the middle (share of the opening's height from the upper lip) ...
+    tongue_top: float = 0.55
+    #: ... rising this much more at ``tongue_half_width`` from the middle.
+    tongue_curve: float = 0.35
+    #: Half the tongue's width (share of the mouth's width).
+    tongue_half_width: float = 0.45
+    #: Height over which the tongue's top edge fades in.
+    tongue_edge: float = 0.06
+    #: The tongue shows where the opening's column is at least the first of these tall (share
+    #: of the corner distance), whole from the second (lower, the teeth and lip hide it).
+    tongue_height: tuple[float, float] = (0.2, 0.4)
+    #: The tongue fades in from this share of the mouth's width from a corner ...
+    tongue_side_from: float = 0.2
+    #: ... to this share.
+    tongue_side_to: float = 0.4
+    #: Darkening along the tongue's middle groove ...
+    groove_depth: float = 0.2
+    #: ... its half width (share of the mouth's width) ...
+    groove_width: float = 0.025
+    #: ... and the height below the tongue's top over which it fades in.
+    groove_fade: float = 0.15
+    #: The tongue's luma at its back, where it meets the throat's dark (share of the lips') ...
+    tongue_luma: float = 0.08
+    #: ... rising by this share towards its front, lit through the opening ...
+    tongue_luma_rise: float = 0.35
+    #: ... over this height below its top.
+    tongue_luma_reach: float = 0.4
+    #: The tongue's crest (its top, facing the opening) catches a faint light: this share of the
+    #: lips' luma added ...
+    tongue_crest: float = 0.05
+    #: ... at this height below its top ...
+    tongue_crest_at: float = 0.08
+    #: ... over this height (a Gaussian's width).
+    tongue_crest_width: float = 0.06
+    #: The share of the cavity's texture on the tongue.
+    tongue_texture: float = 0.5
+    #: The tongue's colour relative to its luma (R, G, B): a tongue is a red-pink on every face,
+    #: redder than the lips around it; its luma is a share of the lips' (``tongue_luma``).
+    tongue_rgb: tuple[float, float, float] = (1.45, 0.82, 0.86)
+    #: The cavity's chroma over the bank's dark interior's (``MouthBank.cavity_rgb``).
+    cavity_saturation: float = 1.5
+    # -- colour: the exemplar's colours moved towards the photo's (MouthBank._gains)
+    #: The share (a power) of the rings' exposure change applied.
+    exposure_power: float = 0.6
+    #: The share (a power) of the rings' exposure change applied where it would brighten: no eye
+    #: whites check a brightening, and on one studio exposure (the bank's 27 London smiles) the
+    #: teeth's luma follows the lip and skin rings' gain with a slope of 0.16 +- 0.09 (the
+    #: person's tone, not the photo's light); at ``exposure_power`` four of the five held-out
+    #: London faces it brightened got teeth 13-23 % brighter than their own smiling photos'.
+    brighten_power: float = 0.2
+    #: The exposure gain's lower bound.
+    exposure_min: float = 0.45
+    #: The exposure gain's upper bound.
+    exposure_max: float = 1.8
+    #: The share (a power) of the rings' white balance applied without eye whites.
+    ring_chroma_power: float = 0.5
+    #: The eye whites' weight in the white balance (geometric, against the rings').
+    sclera_weight: float = 0.6
+    #: A cast (the channel ratios' logs) shorter than this is the person's, not the photo's; the rest of
+    #: its length moves the channels.
+    chroma_dead_zone: float = 0.05
+    #: A channel moves at most this far from the luma gain.
+    chroma_limit: float = 0.25
+    # -- closed lips
+    #: The darkest luma of the seam where closed lips meet, as a share of the lips' beside it.
+    seam_dark: float = 0.53
+    #: The seam's full width at half depth (eye distances).
+    seam_width: float = 0.04
+    #: The seam fades out over this share of the mouth's width at each corner.
+    seam_taper: float = 0.1
+    #: A small face's open mouth (:func:`~faceedit.stage.cavity.small_open`, whole at
+    #: :func:`~faceedit.stage.teeth_look.small_weight` 1): its cavity's floor (share of the skin's
+    #: luma; a small dark opening in a photo is mixed by the photo's own blur with what is round it
+    #: and never reaches a large cavity's black) ...
+    small_cavity_floor: float = 0.04
+    #: ... its throat darkened by this, not :attr:`throat_dark` (under the upper lip a pixel or two
+    #: deep, not a black band) ...
+    small_throat_dark: float = 0.5
+    #: ... and the lips' rims at this share of the lips' colour at the curve (not :attr:`rim_edge`;
+    #: a dark rim a pixel wide drew a black outline), the lower lip's inner side unshaded: it faces
+    #: up into the light.
+    small_rim_edge: float = 0.9
