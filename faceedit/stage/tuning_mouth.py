@@ -68,6 +68,10 @@ class MouthTuning:
     #: An opening whose upper lip covers at least this share of the teeth (a state without a
     #: smile, :attr:`EditTuning.teeth_cover`) is drawn as an open mouth at any height.
     open_cover: float = 0.2
+    #: A smile's opening under the face's own upper teeth on a face at least this small (by
+    #: :func:`~faceedit.stage.teeth_look.small_weight`: 1 for corners up to 60 px apart, 0 from
+    #: 100) shows the exemplar's lower row below them, not an open mouth's cavity.
+    under_teeth_small: float = 0.5
     # -- the lips' inner margins over an open mouth (lip_rims.rims)
     #: The upper lip's rim (inner-corner distances) ...
     rim_upper: float = 0.012

@@ -1,0 +1,62 @@
+"""A small face's smile over its own upper teeth: the opening under them shows the exemplar's
+lower row (:meth:`faceedit.stage.mouth_bank.MouthBank._under_teeth`), not an open mouth's
+cavity, which stood as a black gap under the teeth on London 008 smiling at 128 px and 083 at
+JPEG q30 made happy. A relaxed lip (fear, surprise) still opens onto the cavity."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+from _imgs import drawn_face
+
+from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.cut_curves import opening_polygon
+from faceedit.stage.tuning import MouthTuning
+
+LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
+TEETH = (230, 228, 222)
+
+
+def _small_smile():
+    """A drawn face shrunk to a mouth 44 px wide, its own upper teeth a 2-px band under the
+    upper lip (left out of the opening, as the stage carries them), the opening below."""
+    img = cv2.resize(drawn_face(), (120, 90), interpolation=cv2.INTER_AREA)
+    t = np.linspace(0.0, 1.0, 15)
+    up = np.c_[38 + 44 * t, 50 - 1.0 * np.sin(np.pi * t)]
+    lo = np.c_[38 + 44 * t, 50 + 6.0 * np.sin(np.pi * t)]
+    poly = opening_polygon(up, lo)
+    x0, y0 = np.floor(poly.min(0)).astype(int) - 3
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + 4
+    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(m, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+    op = m.astype(np.float32) / 255.0
+    band = np.zeros_like(op)
+    for c in range(op.shape[1]):
+        rows = np.flatnonzero(op[:, c] > 0.5)
+        if len(rows) > 4:
+            band[rows[0]:rows[0] + 2, c] = 1.0
+    img[y0:y1, x0:x1][band > 0] = TEETH
+    op = op * (1.0 - band)
+    return img, (int(x0), int(y0), int(x1), int(y1)), op, up, lo
+
+
+def _under(bank, tuning, cover):
+    img, roi, op, up, lo = _small_smile()
+    out, _ = bank.fill(img, roi, op, up, lo, own_teeth=True, teeth_cover=cover, tuning=tuning, exemplar=14)
+    x0, y0, x1, y1 = roi
+    inside = op > 0.9
+    return np.median(out[y0:y1, x0:x1][inside].astype(np.float64) @ LUMA), float(np.asarray((168, 92, 90)) @ LUMA)
+
+
+def test_a_small_smile_under_its_own_teeth_shows_a_lower_row_not_a_dark_gap():
+    from faceedit.stage.mouth_bank import MouthBank
+
+    bank = MouthBank.load()
+    tn = MouthTuning()
+    smile, lip = _under(bank, tn, 0.0)
+    cavity, _ = _under(bank, replace(tn, under_teeth_small=2.0), 0.0)  # the open mouth's path
+    relaxed, _ = _under(bank, tn, 0.4)
+    assert smile > 0.6 * lip  # teeth in the lips' light, not a gap
+    assert cavity < 0.5 * lip and relaxed < 0.5 * lip  # the cavity: what a relaxed lip still shows
