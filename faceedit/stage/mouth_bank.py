@@ -25,8 +25,8 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    greyscale JAFFE/Yale surprised faces) times the photo's skin luma, darkest at the throat
    under the upper teeth, with a smooth random texture, and in tall openings a tongue low in
    it, dark at its back and lighter towards its front; so are lower openings under a relaxed
-   upper lip (parted lips, no smile); a small face's smile under its own upper teeth shows the
-   exemplar's lower row below them instead (:meth:`MouthBank._under_teeth`);
+   upper lip (parted lips, no smile); a small face's smile under its own upper teeth: the
+   exemplar's lower row (:meth:`MouthBank._under_teeth`);
 4. a soft shadow under the upper lip and darker corners (on a small face's smile, the lip's
    shadow a photo pixel deep and the lower row in shade:
    :func:`~faceedit.stage.teeth_look.small_teeth_shade`), the cavity lit just under the upper
@@ -84,6 +84,7 @@ from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
 from faceedit.stage.teeth_look import (
+    carried_row,
     incisal_edge,
     limit_chroma,
     photo_blur,
@@ -278,6 +279,8 @@ class MouthBank:
         smile = under or not self._opens(exemplar, aspect, own_teeth, cover, tuning)
         # a smile's teeth as soft as the photo round them and no brighter than its eye whites
         rings["cap"] = smile
+        # a small face's own teeth carried down with the lower lip: lit, a second row under the smile
+        carried = smile and not own_teeth and carried_row(out, (x0, y0, x1, y1), op, rings["lip"], wd, tuning)
         if not smile:  # a small face's open mouth at the photo's focus, its cavity and rims lighter
             rings["blur"] = open_blur(rings["blur"], wd)
             tuning = small_open(tuning, wd, cavity=not own_teeth)
@@ -314,6 +317,8 @@ class MouthBank:
         if tuning.edge_focus > 0:
             _soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"] if smile else 0.0)))
         if smile:  # a small face's smile: the photo's blur, the lips' dark (never an open mouth's cavity)
+            if carried:  # the second row taken into the lower lip's shade
+                out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
             small_edge(out, (x0, y0, x1, y1), op, wd)
         return out, exemplar
 
@@ -326,11 +331,10 @@ class MouthBank:
         return own_teeth or aspect > tn.large_ratio * float(self.desc("aspect")[e]) or cover >= tn.open_cover
 
     def _under_teeth(self, e: int, aspect: float, wd: float, cover: float, tn: MouthTuning) -> bool:
-        """Whether an opening under the face's own upper teeth is a small face's smile
-        (:func:`~faceedit.stage.teeth_look.small_weight` of its corner distance ``wd`` at least
-        ``tn.under_teeth_small``, a lip lifted off the teeth, no taller than exemplar ``e``
-        squeezed or stretched as a smile): drawn from the exemplar's own lower row below its
-        upper teeth's edge, not an open mouth's cavity (a dark gap where a smile shows teeth)."""
+        """Whether an opening under the face's own upper teeth is a small face's smile (``tn.under_teeth_small``
+        of :func:`~faceedit.stage.teeth_look.small_weight` of its corner distance ``wd``, the lip lifted off the
+        teeth, no taller than exemplar ``e`` as a smile): drawn with the exemplar's lower row under the
+        teeth, not an open mouth's cavity (a black gap where a smile shows teeth)."""
         return (small_weight(wd) >= tn.under_teeth_small and cover < tn.open_cover
                 and aspect <= tn.large_ratio * float(self.desc("aspect")[e]))
 
@@ -344,9 +348,8 @@ class MouthBank:
         its column (:func:`faceedit.stage.lip_rims.column_gaps`; thin gaps are the lips meeting,
         :func:`faceedit.stage.lip_rims.meet`); ``teeth``: where teeth lie below its column (a
         smile's lower row, with the face's own upper teeth; :func:`~faceedit.stage.lip_rims.teeth_below`),
-        no lower lip's rim; ``under``: the opening lies under the face's own upper teeth (down to
-        ``below_top``'s top) in a small face's smile (:meth:`_under_teeth`): its columns show the
-        exemplar's from its upper teeth's incisal edge down, the lower row in shade."""
+        no lower lip's rim; ``under``: a small face's smile under its own upper teeth (:meth:`_under_teeth`):
+        the exemplar's lower row up from its lower lip at its own scale, no higher than its incisal edge."""
         tn = tuning
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)

@@ -290,3 +290,42 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
         out[by0:by1, bx0:bx1] = (soft @ _LUMA.astype(np.float32)).round().astype(out.dtype)
     else:
         out[by0:by1, bx0:bx1, :3] = soft.astype(out.dtype)
+
+
+def row_under(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd: float) -> tuple[float, float]:
+    """How the photo just under an opening (``opening``, float 0..1 over ``roi`` = (x0, y0, x1,
+    y1) of ``pixels``; corners ``wd`` px apart) differs from the lips (``lip``, unit RGB), read
+    from 1 px to 3 % of ``wd`` (at least 2 px) under each column's lowest pixel: the
+    90th-percentile luma over ``lip``'s, and how much less red (red over luma) the median
+    colour of its brightest tenth is than ``lip``."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    op = np.asarray(opening, np.float32) > 0.5
+    cols = np.flatnonzero(op.any(0))
+    if cols.size == 0:
+        return 0.0, 0.0
+    d = max(2, int(round(0.03 * wd)))
+    bottom = y0 + (op.shape[0] - 1 - np.argmax(op[::-1, cols], 0))
+    rows = np.clip(bottom[None, :] + np.arange(1, d + 1)[:, None], 0, pixels.shape[0] - 1)
+    px = pixels[rows, np.broadcast_to(x0 + cols, rows.shape)].astype(np.float64) / pixel_max(pixels.dtype)
+    rgb = np.repeat(px[..., None], 3, -1) if px.ndim == 2 else px[..., :3]
+    luma = rgb @ _LUMA
+    top = float(np.percentile(luma, 90))
+    c = np.median(rgb[luma >= top], 0)
+    lip = np.asarray(lip, np.float64)
+    lip_l = max(float(lip @ _LUMA), 1e-3)
+    return top / lip_l, float(lip[0] / lip_l - c[0] / max(float(c @ _LUMA), 1e-3))
+
+
+def carried_row(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd: float, tn: MouthTuning) -> bool:
+    """Whether a small face's (:func:`small_weight` of ``wd`` over 0) opening to be filled as a
+    smile has the face's own teeth just under it (:func:`row_under` at least
+    ``tn.carried_row_light`` and ``tn.carried_row_less_red``): teeth the Face Mesh's lower inner
+    lip lay above, carried down with the lower lip, which stand under the smile's rows as a
+    second, lit one (London 008 smiling at 64 and 96 px read 1.39, 0.14 and 1.56, 0.20; 061
+    smiling at 64-128 px 1.16-2.36, 0.10-0.20; their neutral faces -0.10-0.03 less red; three
+    of the wheels' smiling faces read over both too: two of group_t1's, corners 38 and 32 px
+    apart, 1.18, 0.09 and 1.38, 0.28, and group_five's man, 1.43, 0.14)."""
+    if small_weight(wd) <= 0.0:
+        return False
+    light, less_red = row_under(pixels, roi, opening, lip, wd)
+    return light >= tn.carried_row_light and less_red >= tn.carried_row_less_red

@@ -72,6 +72,13 @@ class MouthTuning:
     #: :func:`~faceedit.stage.teeth_look.small_weight`: 1 for corners up to 60 px apart, 0 from
     #: 100) shows the exemplar's lower row below them, not an open mouth's cavity.
     under_teeth_small: float = 0.5
+    #: Under a small face's smile drawn from the exemplar, the photo's own teeth carried down
+    #: with the lower lip (:func:`~faceedit.stage.teeth_look.row_under`: at least this light over
+    #: the lips ...
+    carried_row_light: float = 1.1
+    #: ... and this much less red) are taken into the lip's shade
+    #: (:func:`~faceedit.stage.lip_rims.shade_below`), not left as a second, lit row.
+    carried_row_less_red: float = 0.08
     # -- the lips' inner margins over an open mouth (lip_rims.rims)
     #: The upper lip's rim (inner-corner distances) ...
     rim_upper: float = 0.012
