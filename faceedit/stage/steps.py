@@ -26,7 +26,9 @@ the statistics and the pixels.
 4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
    and the dark seam of lips closed over teeth; a smile taken away whose lips close has the dark
    pockets at its corners painted with the skin around them
-   (:func:`faceedit.stage.corners.lift_corner_pockets`);
+   (:func:`faceedit.stage.corners.lift_corner_pockets`); on a turned face the fills are kept off
+   its nose and past its far side's outline (:func:`faceedit.stage.turned.hidden_parts`, the
+   folds of step 5 too);
 5. :func:`paint_appearance`: the smile's skin, the target's appearance map, its folds and
    furrows (:mod:`faceedit.stage.folds`) and the attributes;
 6. :func:`relight`: the head relit to the asked light;

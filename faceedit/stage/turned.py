@@ -139,7 +139,7 @@ class Hidden:
     under the chin (the far side's outline: a smile's folds and the mouth's corner drawn past
     it lay on the background), and the ``nose`` (its 68 points 27-35's hull: on a turned face it
     stands over the far side's upper lip and cheek, and no mouth fill belongs on it); ``kept``
-    the warp's pixels there. Masks (H, W) float32 0..1 over the roi."""
+    the warp's pixels there. Masks (H, W) float32 0..1 over the roi, times the turn's ``ramp``."""
 
     roi: tuple[int, int, int, int]
     beyond: np.ndarray
@@ -203,6 +203,6 @@ def hidden_parts(turn: HeadFrame | None, mesh: np.ndarray | None, lm: np.ndarray
     beyond = ((face == 0) & far & band).astype(np.float32)
     nose = np.zeros_like(face)
     cv2.fillConvexPoly(nose, np.round(cv2.convexHull(lm[27:36].astype(np.float32)) - [x0, y0]).astype(np.int32), 1)
-    soft = tuning.hidden_feather_px
-    return Hidden((x0, y0, x1, y1), cv2.GaussianBlur(beyond, (0, 0), soft),
-                  cv2.GaussianBlur(nose.astype(np.float32), (0, 0), soft), pixels[y0:y1, x0:x1].copy())
+    soft, ramp = tuning.hidden_feather_px, np.float32(turn.ramp)  # coming in with the frontal plan
+    return Hidden((x0, y0, x1, y1), ramp * cv2.GaussianBlur(beyond, (0, 0), soft),
+                  ramp * cv2.GaussianBlur(nose.astype(np.float32), (0, 0), soft), pixels[y0:y1, x0:x1].copy())
