@@ -110,12 +110,15 @@ def test_editor_edit_declines_a_slid_move_and_force_edits_it(editor, slid, astro
     assert editor.declined == []
 
 
-def test_the_laughing_man_turned_and_tipped_back_is_declined_where_his_mouth_moves(editor):
-    """insightface's group_t1.jpg face 3 (yaw -20, pitch -28, a laugh; a local world photo):
-    neutral, surprised and fearful slide his open mouth 0.47-0.51 under the nose; happy keeps
-    his mouth. The other faces of the photo the edit takes on are held."""
+def test_the_laughing_man_turned_and_tipped_back_is_planned_without_a_slide(editor):
+    """insightface's group_t1.jpg face 3 (yaw -20, pitch -28, a laugh; a local world photo): his
+    moves, planned on his face turned to the front (faceedit.stage.turned), slide his open mouth
+    under 0.1 under the nose (laid by the similarity alone, neutral, surprised and fearful slid
+    it 0.47-0.51), so none of the photo's faces the edit takes on is declined."""
     from faceedit.eval.world import cache_dir
     from faceedit.models.request import EditRequest
+    from faceedit.stage.records import StageFace
+    from faceedit.stage.steps import planned
 
     path = cache_dir() / "images" / "group_t1.jpg"
     if not path.exists():
@@ -123,22 +126,36 @@ def test_the_laughing_man_turned_and_tipped_back_is_declined_where_his_mouth_mov
     rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
     faces = editor.detector.detect(rgb)
     for target in ("neutral", "surprised", "fearful", "happy"):
-        whys = editor.stage.move_declines(rgb, faces[1:], editor.check_request(EditRequest.of(target)))
-        assert whys[0] is None and all(w is None for w in whys[3:]), (target, whys)
-        assert (whys[2] is not None) == (target != "happy"), (target, whys)
-        if whys[2] is not None:
-            assert whys[2].startswith("the move would distort a turned (yaw -20, pitch -28) face")
+        request = editor.check_request(EditRequest.of(target))
+        whys = editor.stage.move_declines(rgb, faces[1:], request)
+        assert all(w is None for w in whys), (target, whys)
+        face = planned(editor.stage, StageFace(faces[3].landmarks, faces[3].dense), editor.stage.request(request), rgb)
+        assert face is not None and face.goal is not None
+        assert abs(hold.mouth_shear(face.landmarks, face.goal)) < 0.1, target
 
 
-def test_in_a_group_only_the_declined_face_of_that_output_is_left_as_it_is(editor, tmp_path):
-    """group_t1.jpg (a local world photo) made neutral and happy: the neutral output leaves face
+def test_in_a_group_only_the_declined_face_of_that_output_is_left_as_it_is(editor, tmp_path, monkeypatch):
+    """group_t1.jpg (a local world photo) made neutral and happy, face 3's neutral mouth slid
+    sideways half an eye distance (a move the warp cannot hold): the neutral output leaves face
     3 as it is (its record names it beside face 0, a profile) and edits the others; the happy
-    output edits face 3 (his mouth kept)."""
+    output edits face 3."""
     from faceedit.eval.world import cache_dir
+    from faceedit.faces.landmarks import eye_distance
+    from faceedit.stage import steps
 
     path = cache_dir() / "images" / "group_t1.jpg"
     if not path.exists():
         pytest.skip("the world photos are not fetched (faceedit.eval.world)")
+    third = np.asarray(editor.detector.detect(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB))[3].landmarks)
+    plan = steps.plan_move
+
+    def sliding(stage, face):
+        plan(stage, face)
+        if face.request.target == "neutral" and np.abs(face.landmarks - third).max() < 3:
+            face.goal = face.goal.copy()
+            face.goal[48:68, 0] += 0.5 * eye_distance(face.landmarks)
+
+    monkeypatch.setattr(steps, "plan_move", sliding)
     code, recs, stderr = _apply("-m", "stage", "-t", "neutral", "-t", "happy", path, "-o", tmp_path / "o")
     assert code == 0, stderr
     by = {r["target"]: r for r in recs}
@@ -154,4 +171,4 @@ def test_in_a_group_only_the_declined_face_of_that_output_is_left_as_it_is(edito
         return np.abs(cv2.imread(output).astype(int) - src)[y0:y1, x0:x1].mean()
 
     assert change(by["neutral"]["output"], 3) < 1.5  # JPEG's re-encoding alone
-    assert change(by["neutral"]["output"], 2) > 5 and change(by["happy"]["output"], 3) > 5
+    assert change(by["neutral"]["output"], 2) > 5 and change(by["happy"]["output"], 3) > 3  # edited (his smile reached)

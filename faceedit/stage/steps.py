@@ -26,7 +26,9 @@ the statistics and the pixels.
 4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
    and the dark seam of lips closed over teeth; a smile taken away whose lips close has the dark
    pockets at its corners painted with the skin around them
-   (:func:`faceedit.stage.corners.lift_corner_pockets`);
+   (:func:`faceedit.stage.corners.lift_corner_pockets`); on a turned face the fills are kept off
+   its nose and past its far side's outline (:func:`faceedit.stage.turned.hidden_parts`, the
+   folds of step 5 too);
 5. :func:`paint_appearance`: the smile's skin, the target's appearance map, its folds and
    furrows (:mod:`faceedit.stage.folds`) and the attributes;
 6. :func:`relight`: the head relit to the asked light;
@@ -100,7 +102,7 @@ from faceedit.stage.smile import paint_smile, smile_lift, smile_reached, smile_s
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_face import LipsTuning
-from faceedit.stage.turned import moved_less
+from faceedit.stage.turned import head_frame, hidden_parts
 
 
 @functools.cache
@@ -195,8 +197,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     with a dropped chin, :mod:`faceedit.stage.moves`; the named controls' moves and the
     target's own beyond its state: fear's stretched lips, disgust's raised upper lip, anger's
     knitted brows, those the face shows taken away, :meth:`Stage.target_move_change`; on a
-    face turned aside the far side's moves across the face shortened,
-    :func:`faceedit.stage.turned.moved_less`; a named target's smile the face shows already
+    face turned aside the move planned on the face turned to the front and laid back by its
+    turn, :mod:`faceedit.stage.turned`; a named target's smile the face shows already
     leaves its mouth and jaw line where they are, :func:`faceedit.stage.smile.smile_reached`), how far
     the lips close, how much of a smile is taken away, whether an eye opens wider than the
     face's own neutral and how far each eye's lids are drawn closed (the controls' and the
@@ -204,9 +206,12 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     those lids open). The state is read with the irises where the detector gives them: the
     raise of the upper lids off the irises that the state does not read is taken away like a
     target's own moves (:meth:`Stage.lids_raised_change`)."""
-    s, lm = face.request, face.landmarks
+    s, lm, irises = face.request, face.landmarks, face.irises
     mediapipe = face.mesh is not None  # a face with a Face Mesh has MediaPipe's points
-    cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like, irises=face.irises, mediapipe=mediapipe)
+    turn = head_frame(face.mesh, face.depth, stage.tuning.turned)
+    if turn is not None:  # a turned face: planned turned to the front, laid back by its turn
+        lm, irises = turn.frontal(lm), turn.frontal_irises(irises)
+    cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like, irises=irises, mediapipe=mediapipe)
     face.current, face.new_state = cur, new
     controls = with_target_controls({k: s.control(k) for k in s.controls or {}}, s.target, s.strength)
     face.lids, face.lids_meet = lid_closures(controls, stage.tuning.lids)
@@ -232,7 +237,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
-    face.goal = moved_less(lm, face.goal, face.mesh, face.depth, stage.tuning.turned)  # a turned face's far side
+    if turn is not None:
+        lm, face.goal = face.landmarks, turn.photo_goal(face.landmarks, lm, face.goal)
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
     if face.sealed_gap > 0 and lip_gap(face.goal) > 0:  # the reference's parting less the one misread
         face.goal = close_lips(face.goal, min(face.sealed_gap / lip_gap(face.goal), 1.0))
@@ -508,13 +514,19 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     out = draw_lids(stage, face, out)
     choose_cuts(stage, face, out)
     out = warp(stage, face, out)
+    # a turned face's far outline and nose, kept from the fills as the warp drew them
+    moved = face.warped.landmarks if face.warped is not None else face.landmarks
+    hidden = hidden_parts(head_frame(face.mesh, face.depth, stage.tuning.turned), face.mesh, moved, out,
+                          stage.tuning.turned)
     out = fill_mouth(stage, face, out, whites)
+    out = out if hidden is None else hidden.keep(out, nose=True)  # no mouth fill on its nose, past its outline
     pockets = pocket_amount(face.smile_taken, stage.tuning.lips)
     if face.warped is not None and face.goal is not None and pockets > 0 \
             and lip_gap(face.goal) < stage.tuning.edit.lips_closed:
         # a smile the move takes away and whose lips it closes: the dark pockets it leaves at the corners
         out = lift_corner_pockets(out, face.warped.landmarks, pockets, stage.tuning.lips, in_place=True)
     out = paint_appearance(stage, face, out)
+    out = out if hidden is None else hidden.keep(out, nose=False)  # no folds past its outline
     out = relight(stage, face, out)
     out = turn_head(stage, face, out)
     return out, face.result()

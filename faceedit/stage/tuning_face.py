@@ -305,6 +305,17 @@ class TurnedTuning:
     ramp_yaw: float = 8.0
     #: The least share of a move across the face that a point keeps.
     min_share: float = 0.3
+    #: The face's silhouette on a turned face (:func:`faceedit.stage.turned.hidden_parts`): a
+    #: disc this many times the mesh's median spacing about each Face Mesh point ...
+    silhouette_reach: float = 1.0
+    #: ... of the points whose surface faces the camera by over this share (the far side's points
+    #: the Face Mesh puts past the photo's outline at 45 degrees are under 0.35) ...
+    facing_share: float = 0.35
+    #: ... the far side's outline kept from the eyes' line to this share of the eyes-to-chin
+    #: height under the chin ...
+    below_chin: float = 0.25
+    #: ... and the masks' edges softened by this Gaussian sigma (px).
+    hidden_feather_px: float = 0.7
     #: A planned move the warp cannot hold is declined (:mod:`faceedit.stage.hold`): one sliding
     #: an open mouth (inner lips more than ``hold_open_gap`` eye distances apart) sideways under
     #: the nose by more than ``hold_shear_open`` of its distance under the nose, any mouth past
