@@ -116,6 +116,11 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = Non
     if width < 12:
         return None
     lum = luma(rgb)
+    # catchlights off (a grey opening: bright spots narrower than ``catchlight`` of the width go
+    # dark as the iris round them): beside one, the iris's own dark read as a limbus
+    side = 2 * int(round(tuning.catchlight * width / 2)) + 1
+    if side >= 3:
+        lum = cv2.morphologyEx(lum, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
     lum = cv2.GaussianBlur(lum, (0, 0), max(0.5, width / 120))
     mid = (poly[0] + poly[8]) / 2
     half = np.array([0.3 * width, 0.22 * width])
@@ -245,6 +250,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         profile = _radial_profile(src[sy, sx], d_s, r)
         if profile is None:
             continue
+        profile = dark_limbus(profile, tuning.limbus_from)
         direct = c_s + rel
         w_d = np.clip((_sample(core, direct - sbox) - 0.3) / 0.6, 0, 1)[..., None]
         rho = np.clip(np.linalg.norm(rel, axis=-1) / r, 0, 1) * (len(profile) - 1)
@@ -349,6 +355,18 @@ def _radial_profile(pixels: np.ndarray, dist: np.ndarray, r: float, bins: int = 
         if np.isnan(prof[b, 0]):
             prof[b] = prof[known[np.argmin(np.abs(known - b))]]
     return prof
+
+
+def dark_limbus(profile: np.ndarray, share: float) -> np.ndarray:
+    """An iris's ring colours (:func:`_radial_profile`, centre to rim) with those beyond ``share``
+    of its radius no lighter than the ring there (each darkened to its luma; the darker kept):
+    the limbus is dark, and a radius found a little large, or a squinting eye's grey white mixed
+    into the rings the source shows, drew a light ring round the iris."""
+    out = np.array(profile, np.float32)
+    m = int(round(share * (len(out) - 1)))
+    lp = luma(out)
+    out[m:] *= np.minimum(1.0, lp[m] / np.maximum(lp[m:], 1e-6))[:, None]
+    return out
 
 
 def _top_edge(poly: np.ndarray) -> np.ndarray:

@@ -143,6 +143,13 @@ class EyesTuning:
     iris_radius_min: float = 0.17
     #: ... and the largest.
     iris_radius_max: float = 0.26
+    #: Bright spots in the eye narrower than this (eye widths: a catchlight) are taken off
+    #: before the iris is searched (beside one the iris's own dark read as the limbus: a
+    #: laughing eye's iris was found a third of its width off, in the dark corner).
+    catchlight: float = 0.1
+    #: An opened eye's iris is drawn from its rings' median colours, those beyond this share of
+    #: its radius no lighter than the ring there.
+    limbus_from: float = 0.6
     #: The white of the eye drawn where a row of it ends in a lash or the lid's skin: its own
     #: colour times this (it lies in the lid's shadow there).
     white_shade: float = 0.85
