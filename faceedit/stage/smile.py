@@ -19,7 +19,7 @@ from faceedit.faces.au import AU_IDS
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
-from faceedit.stage.tuning import EditTuning
+from faceedit.stage.tuning import EditTuning, EyesTuning
 
 
 def _smile(stats: Statistics, state: np.ndarray, cur: FaceState) -> float:
@@ -97,3 +97,16 @@ def paint_smile(stats: Statistics, pixels: np.ndarray, moved: np.ndarray, skin: 
         return pixels
     return paint_maps(pixels, moved, stats.array("mean_shape"), smile_map(stats, skin > 0), abs(skin), keep_out,
                       in_place=in_place, region=stats.tuning.warp.paint_region)
+
+
+def squint_let_go(stats: Statistics, cur: FaceState, new: np.ndarray, target: str | None,
+                  tuning: EyesTuning | None = None) -> float:
+    """How much (0..1) of a smile's raised lower lids (AU6, AU7: the squint of a laugh, which the
+    state reads as much as the person's own eye shape) an edit from state ``cur`` to ``new``
+    lets down (:func:`faceedit.stage.moves.relax_lower_lids`): for the ``neutral`` target only,
+    rising from 0 to 1 as the smile it takes away (:func:`smile_taken`) goes over
+    ``tuning.squint_smile`` (:class:`faceedit.stage.tuning.EyesTuning`)."""
+    if target != "neutral":
+        return 0.0
+    lo, hi = (tuning if tuning is not None else stats.tuning.eyes).squint_smile
+    return float(np.clip((smile_taken(stats, cur, new) - lo) / max(hi - lo, 1e-6), 0.0, 1.0))

@@ -80,6 +80,7 @@ from faceedit.stage.moves import (
     keep_mouth,
     lid_closures,
     real_opening,
+    relax_lower_lids,
     target_moves,
     with_target_controls,
 )
@@ -96,7 +97,7 @@ from faceedit.stage.records import (
     mesh_points,
 )
 from faceedit.stage.regions import head_look
-from faceedit.stage.smile import paint_smile, smile_lift, smile_reached, smile_skin, smile_taken
+from faceedit.stage.smile import paint_smile, smile_lift, smile_reached, smile_skin, smile_taken, squint_let_go
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_face import LipsTuning
@@ -232,6 +233,9 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
+        if face.irises is not None:  # a smile's raised lower lids let down with it
+            face.goal = relax_lower_lids(lm, face.goal, face.irises, squint_let_go(stage, cur, new, s.target),
+                                         stage.tuning.eyes.squint_reach)
     face.goal = moved_less(lm, face.goal, face.mesh, face.depth, stage.tuning.turned)  # a turned face's far side
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
     if face.sealed_gap > 0 and lip_gap(face.goal) > 0:  # the reference's parting less the one misread

@@ -136,6 +136,12 @@ class EyesTuning:
 
     #: An eye whose opening (lids apart, middle) grows by this factor or more gets its iris kept.
     opens: float = 1.08
+    #: A smile taken away lets its raised lower lids down to a relaxed lid's place on the iris
+    #: (:func:`faceedit.stage.smile.squint_let_go`): none where it takes under the first of this
+    #: share of a smile, all from the second ...
+    squint_smile: tuple[float, float] = (0.3, 0.7)
+    #: ... by at most this much (eye distances).
+    squint_reach: float = 0.04
     #: The mesh's lower lid contour lies on the lid's rim: the opening's lower margin is raised by
     #: this share of the lids' distance.
     lower_lid_raise: float = 0.1
