@@ -80,3 +80,48 @@ def test_a_laugh_made_neutral_lets_its_lower_lids_down(stage):
     assert squint_let_go(stage, cur_s, new_s, "sad") == 0.0
     cur_n, new_n = stage.plan(mean, "neutral", irises=_irises(mean, -0.04))
     assert squint_let_go(stage, cur_n, new_n, "neutral") == 0.0
+
+
+def _skin_with_fold(stage) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """(an RGB photo of flat skin with a grain of +-6 levels and a dark fold 25 levels deep, 0.03
+    eye distances wide, across the image's left cheek; the mean face's landmarks on it; the fold's
+    middle (x, y))."""
+    lm = _mean_face(stage)
+    h, w = int(lm[:, 1].max() + 60), int(lm[:, 0].max() + 60)
+    ed = eye_distance(lm)
+    rng = np.random.default_rng(0)
+    img = np.full((h, w, 3), (200.0, 150.0, 130.0)) + rng.choice([-6.0, 6.0], size=(h, w, 1))
+    yy, xx = np.mgrid[:h, :w]
+    x = int(round(0.7 * lm[31, 0] + 0.3 * lm[2, 0])) - 2
+    y = int(round(lm[31, 1]))
+    img -= 25.0 * np.exp(-0.5 * ((xx - x) / (0.03 * ed)) ** 2)[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8), lm, (x, y)
+
+
+def test_a_smile_taken_away_flattens_the_cheeks_fold_and_keeps_the_grain(stage):
+    from faceedit.stage.smile import cheeks_flattened, flatten_cheeks
+    from faceedit.stage.tuning import EditTuning
+
+    tn = EditTuning()
+    img, lm, (x, y) = _skin_with_fold(stage)
+    out = flatten_cheeks(img, lm, 1.0, tn)
+    ed = eye_distance(lm)
+    away = int(round(0.15 * ed))
+
+    def depth(im):
+        row = im[y - 3:y + 4].astype(np.float64).mean((0, 2))
+        return row[x - 2 * away:x - away].mean() - row[x - 1:x + 2].mean()
+
+    assert depth(img) > 20
+    assert depth(out) < 0.5 * depth(img)
+    # the grain (pixel to pixel) stays on the cheek
+    patch = (slice(y - 6, y + 7), slice(x - 2 * away, x - away))
+    grain = np.abs(np.diff(out[patch].astype(np.float64), axis=1)).mean()
+    assert grain > 0.8 * np.abs(np.diff(img[patch].astype(np.float64), axis=1)).mean()
+    # the lips, the nose and the forehead are the photo's own
+    for i in (51, 57, 30):
+        px, py = np.round(lm[i]).astype(int)
+        assert np.array_equal(out[py, px], img[py, px])
+    assert np.array_equal(out[: int(lm[17:27, 1].min())], img[: int(lm[17:27, 1].min())])
+    assert flatten_cheeks(img, lm, 0.0, tn) is img
+    assert cheeks_flattened(0.2, tn) == 0.0 and cheeks_flattened(1.0, tn) == 1.0

@@ -97,7 +97,16 @@ from faceedit.stage.records import (
     mesh_points,
 )
 from faceedit.stage.regions import head_look
-from faceedit.stage.smile import paint_smile, smile_lift, smile_reached, smile_skin, smile_taken, squint_let_go
+from faceedit.stage.smile import (
+    cheeks_flattened,
+    flatten_cheeks,
+    paint_smile,
+    smile_lift,
+    smile_reached,
+    smile_skin,
+    smile_taken,
+    squint_let_go,
+)
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_face import LipsTuning
@@ -440,6 +449,8 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
         appearance, amount = None, 0.0
     out = paint_smile(stage, pixels, r.landmarks, smile_skin(face.smile_taken, appearance) * r.scale,
                       face.keep_out, in_place=True)
+    out = flatten_cheeks(out, r.landmarks, cheeks_flattened(face.smile_taken, stage.tuning.edit) * r.scale,
+                         stage.tuning.edit, in_place=True)
     if appearance is not None and amount > 0:
         # off the lips where the upper lip rises, or where a reference's closed lips close the
         # mouth, or where lips the pixels show sealed stay sealed, or where a smiling face keeps
