@@ -122,16 +122,20 @@ def squint_let_go(stats: Statistics, cur: FaceState, new: np.ndarray, target: st
 def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float) -> np.ndarray:
     """(H, W) float32 0..1: both cheeks of the face at 68 landmarks ``lm`` (photo px of an image
     of ``shape``), from under the lower lids to beside and below the mouth corners, from the
-    nose wings and the folds beside them out to a quarter of the way short of the jaw line (the
-    face's outline and its background stay), off the nose and the lips; feathered over
-    ``reach`` px."""
+    nose wings and the folds beside them out to 0.12 of the way from the jaw line to the nose's
+    base, and at least 0.15 eye distances short of it (the face's outline and its background
+    stay, a turned face's far side too), off the nose and the lips; feathered over ``reach`` px."""
     u, n, ed = face_frame(lm)
     m = np.zeros(shape[:2], np.float32)
-    inside = lm[33]
+
+    def short_of(jaw: int) -> np.ndarray:  # a jaw point brought in towards the nose's base
+        to = lm[33] - lm[jaw]
+        return lm[jaw] + max(0.12, 0.15 * ed / max(float(np.linalg.norm(to)), 1e-9)) * to
+
     for side, (lid, corner, jaw_top, jaw_low, wing, mouth) in (
             (-1.0, ((40, 41), 36, 1, 4, 31, 48)), (1.0, ((47, 46), 45, 15, 12, 35, 54))):
         poly = np.array([lm[list(lid)].mean(0) + 0.1 * ed * n, lm[corner] + 0.15 * ed * n,
-                         lm[jaw_top] + 0.12 * (inside - lm[jaw_top]), lm[jaw_low] + 0.12 * (inside - lm[jaw_low]),
+                         short_of(jaw_top), short_of(jaw_low),
                          lm[mouth] + 0.15 * ed * n + side * 0.05 * ed * u, lm[mouth] + side * 0.02 * ed * u,
                          lm[wing] + side * 0.02 * ed * u])
         cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1.0)
