@@ -325,3 +325,56 @@ def target_moves(lm: np.ndarray, goal: np.ndarray, target: str, strength: float)
         if j is not None and j != i:
             out[j] += strength * ed * (-inward * u - up * n)
     return out
+
+
+#: The 68 points' lower lids of each eye (the image's left eye, its right), middle pair.
+LOWER_LIDS = ((41, 40), (47, 46))
+#: The 68 points' eye corners of each eye.
+EYE_CORNERS = ((36, 39), (42, 45))
+#: Where a relaxed lower lid lies below the iris's bottom (:func:`lower_lid_over_iris`, both
+#: eyes' mean, eye distances; below 0: over the iris), MediaPipe's points: London's neutral
+#: photos at 675 px, the 40 first training subjects, median -0.014 (-0.026 to +0.001); the same
+#: people smiling -0.018 (to -0.047), laughing faces of the world's photos -0.03 to -0.05.
+LOWER_RELAXED = -0.014
+
+
+def lower_lid_over_iris(lm: np.ndarray, irises: np.ndarray) -> np.ndarray:
+    """(2,) how far (eye distances) each eye's lower lid (:data:`LOWER_LIDS`' mean) lies below
+    its iris's bottom (the centre plus the mean distance of its 4 rim points) across the eye
+    line, the image's left eye first; below 0 where the lid covers the iris's bottom, as a
+    smile's raised lower lid (AU6, AU7) does."""
+    lm = np.asarray(lm, np.float64)
+    irises = np.asarray(irises, np.float64)
+    _, n, ed = face_frame(lm)
+    out = np.empty(2)
+    for k, lids in enumerate(LOWER_LIDS):
+        centre = lm[list(EYE_CORNERS[k])].mean(0)
+        iris = irises[int(np.argmin(np.linalg.norm(irises[:, 0] - centre, axis=1)))]
+        bottom = float(iris[0] @ n) + float(np.linalg.norm(iris[1:] - iris[0], axis=1).mean())
+        out[k] = (float(lm[list(lids)].mean(0) @ n) - bottom) / max(ed, 1e-9)
+    return out
+
+
+def relax_lower_lids(lm: np.ndarray, goal: np.ndarray, irises: np.ndarray, amount: float,
+                     reach: float, relaxed: float = LOWER_RELAXED) -> np.ndarray:
+    """``goal`` with each eye's lower lid brought down, ``amount`` (0..1) of the way, to
+    ``relaxed`` eye distances below its iris's bottom (:func:`lower_lid_over_iris`, at ``lm``'s
+    irises carried by that eye's corners' move to ``goal``) where the goal leaves it higher; by
+    at most ``reach`` eye distances. The lid's middle pair (:data:`LOWER_LIDS`) moves whole, its
+    corners stay: the warp carries the skin under it (the cheek a smile bunched there) down
+    with it. ``goal`` itself at ``amount`` 0 or where no lid lies high."""
+    if amount <= 0:
+        return goal
+    lm = np.asarray(lm, np.float64)
+    out = np.array(goal, np.float64)
+    _, n, ed = face_frame(lm)
+    moved = np.array(irises, np.float64)
+    for corners in EYE_CORNERS:
+        centre = lm[list(corners)].mean(0)
+        j = int(np.argmin(np.linalg.norm(moved[:, 0] - centre, axis=1)))
+        moved[j] = moved[j] + (out[list(corners)].mean(0) - centre)
+    over = lower_lid_over_iris(out, moved)
+    for k, lids in enumerate(LOWER_LIDS):
+        down = min(max(relaxed - float(over[k]), 0.0), reach) * min(float(amount), 1.0)
+        out[list(lids)] += down * ed * n
+    return out

@@ -5,7 +5,10 @@ The smile map (the stage's ``gain_smile_off`` buffer) is what a smile does to th
 the mouth (the folds from the nose to the mouth corners, the lifted cheeks, the lower lids) as a
 luma ratio in the neutral frame, fitted on the London pairs. An edit that takes a smile away
 paints it by the AU12 it takes (its creases go with the smile's shape), one that heads for happy
-paints its inverse (:func:`smile_skin`). The measures read AU12 (lip corner puller) off the
+paints its inverse (:func:`smile_skin`). A smile taken away also flattens the shading relief of
+the cheeks (:func:`flatten_cheeks`: the bulge it raised and the folds round it, which the warp
+carries along with the skin) and lets its raised lower lids down (:func:`squint_let_go`,
+:func:`faceedit.stage.moves.relax_lower_lids`). The measures read AU12 (lip corner puller) off the
 face's states in units of the mean AU12 of the smiles that map was fitted on (the stage's
 ``smile_au12``). Every function takes the stage's statistics
 (:class:`faceedit.stage.records.Statistics`); the steps (:mod:`faceedit.stage.steps`) call them.
@@ -13,13 +16,17 @@ face's states in units of the mean AU12 of the smiles that map was fitted on (th
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from faceedit.faces.au import AU_IDS
+from faceedit.faces.landmarks import eye_distance
+from faceedit.pixels import pixel_max
+from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
-from faceedit.stage.tuning import EditTuning
+from faceedit.stage.tuning import EditTuning, EyesTuning
 
 
 def _smile(stats: Statistics, state: np.ndarray, cur: FaceState) -> float:
@@ -97,3 +104,86 @@ def paint_smile(stats: Statistics, pixels: np.ndarray, moved: np.ndarray, skin: 
         return pixels
     return paint_maps(pixels, moved, stats.array("mean_shape"), smile_map(stats, skin > 0), abs(skin), keep_out,
                       in_place=in_place, region=stats.tuning.warp.paint_region)
+
+
+def squint_let_go(stats: Statistics, cur: FaceState, new: np.ndarray, target: str | None,
+                  tuning: EyesTuning | None = None) -> float:
+    """How much (0..1) of a smile's raised lower lids (AU6, AU7: the squint of a laugh, which the
+    state reads as much as the person's own eye shape) an edit from state ``cur`` to ``new``
+    lets down (:func:`faceedit.stage.moves.relax_lower_lids`): for the ``neutral`` target only,
+    rising from 0 to 1 as the smile it takes away (:func:`smile_taken`) goes over
+    ``tuning.squint_smile`` (:class:`faceedit.stage.tuning.EyesTuning`)."""
+    if target != "neutral":
+        return 0.0
+    lo, hi = (tuning if tuning is not None else stats.tuning.eyes).squint_smile
+    return float(np.clip((smile_taken(stats, cur, new) - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
+
+
+def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float) -> np.ndarray:
+    """(H, W) float32 0..1: both cheeks of the face at 68 landmarks ``lm`` (photo px of an image
+    of ``shape``), from under the lower lids to beside and below the mouth corners, from the
+    nose wings and the folds beside them out to 0.12 of the way from the jaw line to the nose's
+    base, and at least 0.15 eye distances short of it (the face's outline and its background
+    stay, a turned face's far side too), off the nose and the lips; feathered over ``reach`` px."""
+    u, n, ed = face_frame(lm)
+    m = np.zeros(shape[:2], np.float32)
+
+    def short_of(jaw: int) -> np.ndarray:  # a jaw point brought in towards the nose's base
+        to = lm[33] - lm[jaw]
+        return lm[jaw] + max(0.12, 0.15 * ed / max(float(np.linalg.norm(to)), 1e-9)) * to
+
+    for side, (lid, corner, jaw_top, jaw_low, wing, mouth) in (
+            (-1.0, ((40, 41), 36, 1, 4, 31, 48)), (1.0, ((47, 46), 45, 15, 12, 35, 54))):
+        poly = np.array([lm[list(lid)].mean(0) + 0.1 * ed * n, lm[corner] + 0.15 * ed * n,
+                         short_of(jaw_top), short_of(jaw_low),
+                         lm[mouth] + 0.15 * ed * n + side * 0.05 * ed * u, lm[mouth] + side * 0.02 * ed * u,
+                         lm[wing] + side * 0.02 * ed * u])
+        cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1.0)
+    off = np.zeros(shape[:2], np.uint8)
+    for pts in (lm[48:60], lm[[27, 31, 32, 33, 34, 35]]):
+        cv2.fillConvexPoly(off, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
+    grow = max(int(round(0.04 * ed)), 1)
+    m[cv2.dilate(off, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0] = 0.0
+    return cv2.GaussianBlur(m, (0, 0), max(reach, 0.5))
+
+
+def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning,
+                   *, in_place: bool = False) -> np.ndarray:
+    """``pixels`` ((H, W[, C])) with the shading relief of the cheeks of the face at ``lm`` (68
+    photo landmarks, moved) taken away, ``amount`` (0..1) of ``tuning.cheek_flatten`` of it: each
+    channel less its band between a blur of ``cheek_fine`` and one of ``cheek_broad`` eye
+    distances (the bulge a smile raised, its highlight and the folds and creases round it; the
+    skin's own grain, finer, stays, as do its colour and light, broader), over the cheeks
+    (:func:`_cheek_mask`, feathered over ``cheek_feather``). A smile taken away leaves the
+    cheeks' relief where the warp carried it (it is shading, not a place), and FER reads a
+    laugh made neutral as happy through it. ``pixels`` themselves at ``amount`` 0."""
+    share = float(amount) * tuning.cheek_flatten
+    if share <= 0:
+        return pixels
+    lm = np.asarray(lm, np.float64)
+    ed = eye_distance(lm)
+    margin = 3.0 * tuning.cheek_broad * ed
+    h, w = pixels.shape[:2]
+    x0, y0 = (int(max(np.floor(v - margin), 0)) for v in lm.min(0))
+    x1, y1 = int(min(np.ceil(lm[:, 0].max() + margin), w)), int(min(np.ceil(lm[:, 1].max() + margin), h))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return pixels
+    crop = pixels[y0:y1, x0:x1].astype(np.float32)
+    mask = _cheek_mask(crop.shape, lm - (x0, y0), tuning.cheek_feather * ed)
+    if crop.ndim == 3:
+        mask = mask[..., None]
+    fine = cv2.GaussianBlur(crop, (0, 0), max(tuning.cheek_fine * ed, 0.5))
+    broad = cv2.GaussianBlur(crop, (0, 0), max(tuning.cheek_broad * ed, 1.0))
+    out = pixels if in_place else pixels.copy()
+    flat = crop - share * mask * (fine - broad)
+    out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
+    return out
+
+
+def cheeks_flattened(taken: float, tuning: EditTuning) -> float:
+    """How much (0..1) of the cheeks' relief an edit that takes ``taken`` of a smile away
+    flattens (:func:`flatten_cheeks`): none under the first of ``tuning.cheek_smile``, all from
+    the second (a face with no smile to take, or a surprised face's stretched lips made neutral,
+    keeps its cheeks)."""
+    lo, hi = tuning.cheek_smile
+    return float(np.clip((taken - lo) / max(hi - lo, 1e-6), 0.0, 1.0))

@@ -82,6 +82,7 @@ from faceedit.stage.moves import (
     keep_mouth,
     lid_closures,
     real_opening,
+    relax_lower_lids,
     target_moves,
     with_target_controls,
 )
@@ -98,7 +99,16 @@ from faceedit.stage.records import (
     mesh_points,
 )
 from faceedit.stage.regions import head_look
-from faceedit.stage.smile import paint_smile, smile_lift, smile_reached, smile_skin, smile_taken
+from faceedit.stage.smile import (
+    cheeks_flattened,
+    flatten_cheeks,
+    paint_smile,
+    smile_lift,
+    smile_reached,
+    smile_skin,
+    smile_taken,
+    squint_let_go,
+)
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_face import LipsTuning
@@ -237,6 +247,9 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
+        if irises is not None:  # a smile's raised lower lids let down with it
+            face.goal = relax_lower_lids(lm, face.goal, irises, squint_let_go(stage, cur, new, s.target),
+                                         stage.tuning.eyes.squint_reach)
     if turn is not None:
         lm, face.goal = face.landmarks, turn.photo_goal(face.landmarks, lm, face.goal)
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
@@ -442,6 +455,8 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
         appearance, amount = None, 0.0
     out = paint_smile(stage, pixels, r.landmarks, smile_skin(face.smile_taken, appearance) * r.scale,
                       face.keep_out, in_place=True)
+    out = flatten_cheeks(out, r.landmarks, cheeks_flattened(face.smile_taken, stage.tuning.edit) * r.scale,
+                         stage.tuning.edit, in_place=True)
     if appearance is not None and amount > 0:
         # off the lips where the upper lip rises, or where a reference's closed lips close the
         # mouth, or where lips the pixels show sealed stay sealed, or where a smiling face keeps

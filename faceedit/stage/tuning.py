@@ -127,6 +127,17 @@ class EditTuning:
     #: the second in full (the mouth and the jaw line stay where they are).
     smiling_goal: float = 0.5
     smile_reached: tuple[float, float] = (0.45, 0.75)
+    #: A smile taken away flattens the cheeks' shading relief (:func:`faceedit.stage.smile.flatten_cheeks`):
+    #: none where it takes under the first of this share of a smile, all from the second ...
+    cheek_smile: tuple[float, float] = (0.5, 0.9)
+    #: ... this share of the relief ...
+    cheek_flatten: float = 0.8
+    #: ... between a blur of this many eye distances (finer: the skin's grain, kept) ...
+    cheek_fine: float = 0.02
+    #: ... and one of this many (broader: the face's colour and light, kept) ...
+    cheek_broad: float = 0.15
+    #: ... over the cheeks feathered over this many eye distances.
+    cheek_feather: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,12 @@ class EyesTuning:
 
     #: An eye whose opening (lids apart, middle) grows by this factor or more gets its iris kept.
     opens: float = 1.08
+    #: A smile taken away lets its raised lower lids down to a relaxed lid's place on the iris
+    #: (:func:`faceedit.stage.smile.squint_let_go`): none where it takes under the first of this
+    #: share of a smile, all from the second ...
+    squint_smile: tuple[float, float] = (0.3, 0.7)
+    #: ... by at most this much (eye distances).
+    squint_reach: float = 0.04
     #: The mesh's lower lid contour lies on the lid's rim: the opening's lower margin is raised by
     #: this share of the lids' distance.
     lower_lid_raise: float = 0.1

@@ -1,0 +1,127 @@
+"""A laugh made neutral lets its raised lower lids down (:func:`faceedit.stage.moves.relax_lower_lids`,
+:func:`faceedit.stage.smile.squint_let_go`): a lower lid over the iris's bottom goes down to a
+relaxed lid's place on the iris; a lid already there, an edit to another target and a face
+without a smile to take away are left alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceedit.api import Editor
+from faceedit.faces.landmarks import eye_distance
+from faceedit.stage.moves import LOWER_LIDS, LOWER_RELAXED, face_frame, lower_lid_over_iris, relax_lower_lids
+from faceedit.stage.smile import squint_let_go
+
+
+@pytest.fixture(scope="module")
+def stage():
+    return Editor.from_pretrained("stage", device="cpu").stage
+
+
+def _irises(lm: np.ndarray, below: float) -> np.ndarray:
+    """Irises of radius 0.08 eye distances between each eye's corners whose bottoms lie
+    ``below`` eye distances under the lower lid's middle pair (below 0: the lid covers them)."""
+    lm = np.asarray(lm, np.float64)
+    _, n, ed = face_frame(lm)
+    out = []
+    for corners, lids in (((36, 39), LOWER_LIDS[0]), ((42, 45), LOWER_LIDS[1])):
+        x = lm[list(corners)].mean(0)
+        lid = float(lm[list(lids)].mean(0) @ n)
+        r = 0.08 * ed
+        c = x + (lid - below * ed - r - float(x @ n)) * n
+        out.append(np.array([c, c + (r, 0), c + (0, -r), c - (r, 0), c + (0, r)]))
+    return np.array(out)
+
+
+def _mean_face(stage) -> np.ndarray:
+    return stage._a("mean_shape").astype(np.float64) * 2.0 + 40.0
+
+
+def test_lower_lids_over_the_irises_come_down_to_relaxed(stage):
+    lm = _mean_face(stage)
+    irises = _irises(lm, -0.03)
+    assert lower_lid_over_iris(lm, irises) == pytest.approx([-0.03, -0.03], abs=1e-9)
+    out = relax_lower_lids(lm, lm, irises, 1.0, reach=0.05)
+    assert lower_lid_over_iris(out, irises) == pytest.approx([LOWER_RELAXED] * 2, abs=1e-9)
+    moved = np.abs(out - lm).max(1) > 1e-9
+    assert sorted(np.flatnonzero(moved)) == sorted(i for pair in LOWER_LIDS for i in pair)
+    half = relax_lower_lids(lm, lm, irises, 0.5, reach=0.05)
+    assert lower_lid_over_iris(half, irises) == pytest.approx([(-0.03 + LOWER_RELAXED) / 2] * 2, abs=1e-9)
+    capped = relax_lower_lids(lm, lm, irises, 1.0, reach=0.004)
+    assert lower_lid_over_iris(capped, irises) == pytest.approx([-0.026] * 2, abs=1e-9)
+
+
+def test_relaxed_lower_lids_stay(stage):
+    lm = _mean_face(stage)
+    irises = _irises(lm, LOWER_RELAXED + 0.005)
+    assert np.array_equal(relax_lower_lids(lm, lm, irises, 1.0, reach=0.05), lm)
+    assert relax_lower_lids(lm, lm, _irises(lm, -0.05), 0.0, reach=0.05) is lm
+
+
+def test_a_laugh_made_neutral_lets_its_lower_lids_down(stage):
+    """The stage's own happy face with its lower lids over the irises' bottoms: made neutral the
+    whole squint is let go and the lids end at a relaxed lid's place on the irises (carried by the
+    eyes' corners); made sad, or a neutral face made neutral, lets none go."""
+    mean = _mean_face(stage)
+    laugh = stage.move(mean, "happy")
+    irises = _irises(laugh, -0.04)
+    cur, new = stage.plan(laugh, "neutral", irises=irises)
+    assert squint_let_go(stage, cur, new, "neutral") == 1.0
+    goal = stage.goal_landmarks(laugh, cur, new, 1.0)
+    out = relax_lower_lids(laugh, goal, irises, 1.0, stage.tuning.eyes.squint_reach)
+    _, n, _ = face_frame(laugh)
+    for lids in LOWER_LIDS:
+        assert float((out[list(lids)] - goal[list(lids)]).mean(0) @ n) > 0.005 * eye_distance(laugh)
+    shift = np.stack([out[[36, 39]].mean(0) - laugh[[36, 39]].mean(0), out[[42, 45]].mean(0) - laugh[[42, 45]].mean(0)])
+    carried = irises + shift[:, None, :]
+    assert lower_lid_over_iris(out, carried).min() >= LOWER_RELAXED - 2e-4  # the eye centres move with the lids
+    cur_s, new_s = stage.plan(laugh, "sad", irises=irises)
+    assert squint_let_go(stage, cur_s, new_s, "sad") == 0.0
+    cur_n, new_n = stage.plan(mean, "neutral", irises=_irises(mean, -0.04))
+    assert squint_let_go(stage, cur_n, new_n, "neutral") == 0.0
+
+
+def _skin_with_fold(stage) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """(an RGB photo of flat skin with a grain of +-6 levels and a dark fold 25 levels deep, 0.03
+    eye distances wide, across the image's left cheek; the mean face's landmarks on it; the fold's
+    middle (x, y))."""
+    lm = _mean_face(stage)
+    h, w = int(lm[:, 1].max() + 60), int(lm[:, 0].max() + 60)
+    ed = eye_distance(lm)
+    rng = np.random.default_rng(0)
+    img = np.full((h, w, 3), (200.0, 150.0, 130.0)) + rng.choice([-6.0, 6.0], size=(h, w, 1))
+    yy, xx = np.mgrid[:h, :w]
+    x = int(round(0.7 * lm[31, 0] + 0.3 * lm[2, 0])) - 2
+    y = int(round(lm[31, 1]))
+    img -= 25.0 * np.exp(-0.5 * ((xx - x) / (0.03 * ed)) ** 2)[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8), lm, (x, y)
+
+
+def test_a_smile_taken_away_flattens_the_cheeks_fold_and_keeps_the_grain(stage):
+    from faceedit.stage.smile import cheeks_flattened, flatten_cheeks
+    from faceedit.stage.tuning import EditTuning
+
+    tn = EditTuning()
+    img, lm, (x, y) = _skin_with_fold(stage)
+    out = flatten_cheeks(img, lm, 1.0, tn)
+    ed = eye_distance(lm)
+    away = int(round(0.15 * ed))
+
+    def depth(im):
+        row = im[y - 3:y + 4].astype(np.float64).mean((0, 2))
+        return row[x - 2 * away:x - away].mean() - row[x - 1:x + 2].mean()
+
+    assert depth(img) > 20
+    assert depth(out) < 0.5 * depth(img)
+    # the grain (pixel to pixel) stays on the cheek
+    patch = (slice(y - 6, y + 7), slice(x - 2 * away, x - away))
+    grain = np.abs(np.diff(out[patch].astype(np.float64), axis=1)).mean()
+    assert grain > 0.8 * np.abs(np.diff(img[patch].astype(np.float64), axis=1)).mean()
+    # the lips, the nose and the forehead are the photo's own
+    for i in (51, 57, 30):
+        px, py = np.round(lm[i]).astype(int)
+        assert np.array_equal(out[py, px], img[py, px])
+    assert np.array_equal(out[: int(lm[17:27, 1].min())], img[: int(lm[17:27, 1].min())])
+    assert flatten_cheeks(img, lm, 0.0, tn) is img
+    assert cheeks_flattened(0.2, tn) == 0.0 and cheeks_flattened(1.0, tn) == 1.0
