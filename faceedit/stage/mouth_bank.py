@@ -80,6 +80,7 @@ from faceedit.stage.lip_rims import (
     teeth_below,
 )
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
+from faceedit.stage.lower_margin import cover_lower_row, lower_falloff
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
 from faceedit.stage.teeth_look import incisal_edge, limit_chroma, photo_blur, small_edge, small_teeth_shade, teeth_cap
@@ -279,6 +280,7 @@ class MouthBank:
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
                 out = shade_teeth_beside(out, box, target, up, lo, rings["lip"], tuning.teeth_beside_reach * wd,
                                          in_place=True)
+                out = cover_lower_row(out, (x0, y0, x1, y1), op, wd, rings["lip"], tuning, in_place=True)
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
         if not smile:  # an open mouth's column heights, smoothed along the row (no steps at teeth's edges)
@@ -447,6 +449,8 @@ class MouthBank:
         col = col * (shade if large else shade * corners)[:, None]
         col = col * gains
         lip = lip_at(rings, px, py)
+        if large and own_teeth:  # the cavity's floor lit off the lower lip's margin
+            col = lower_falloff(col, t, hd, wd, lip, tn)
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)
