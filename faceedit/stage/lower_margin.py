@@ -7,6 +7,7 @@ lower rim (:func:`faceedit.stage.lip_rims.rims`) then continues the margin into 
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
@@ -36,8 +37,10 @@ def cover_lower_row(pixels: np.ndarray, roi, opening: np.ndarray, wd: float, lip
     """Under each column of ``opening`` (float over ``roi`` = (x0, y0, x1, y1)) a band
     ``D`` deep below the opening's lower edge (its last pixel over half covered, and the
     coverage of the next) taken to the
-    lower lip's own pixels mirrored up over the band's lower end (their grain and colour, from
-    ``D`` to ``2 D`` below the edge), wholly over ``carried_margin_whole`` of the band and
+    lower lip's colour just past the band (each column's median over 5 rows, smoothed along the
+    row by a Gaussian of ``carried_margin_smooth`` of ``wd``, no lighter than ``carried_margin_cap``
+    of its median over the row) with the grain (less a Gaussian blur of ``carried_margin_grain`` px) of its
+    pixels mirrored up over the band's end (from ``D`` to ``2 D`` below the edge), wholly over ``carried_margin_whole`` of the band and
     blending back to the photo's over the rest. They are shaded as a lip's inner margin
     rolling in towards the opening: :func:`~faceedit.stage.lip_rims.lower_lit` of their luma
     at the edge (lit in the middle, in the rims' shade at the corners), all of it at the
@@ -45,8 +48,10 @@ def cover_lower_row(pixels: np.ndarray, roi, opening: np.ndarray, wd: float, lip
     ``carried_margin_light_at`` of the band, a Gaussian ``carried_margin_light_width`` of it
     wide, none at the corners). ``D`` is ``carried_margin_reach`` of the corner distance ``wd``,
     deeper in a column where what reads as teeth (:func:`~faceedit.stage.lip_rims.teeth_like`
-    against the lips' ring colour ``lip``, unit RGB) or darker than ``carried_margin_dark`` of
-    the lip's luma lies further down, to 2 px past it, at most ``carried_margin_most`` of
+    against the lips' ring colour ``lip``, unit RGB, or greyer than ``carried_margin_grey`` of
+    its chroma over luma and not darker than ``carried_margin_dark`` of its luma) lies further
+    down (or, within twice that reach, a pixel darker than that) before 3 lip pixels in a row,
+    to 2 px past it, at most ``carried_margin_most`` of
     ``wd``; the columns' depths spread to their neighbours and smoothed along the row. The
     band follows the edge column by column, at its sub-pixel
     depth: no straight row, no specks left between a smile's lower teeth. A new array, or
@@ -83,11 +88,31 @@ def cover_lower_row(pixels: np.ndarray, roi, opening: np.ndarray, wd: float, lip
     k = w > 0
     if not k.any():
         return pixels
+    # the lip's colour: each column's pixels just past the band (their median over 5 rows,
+    # smoothed along the row: mirrored whole, the lip's highlights drew V shapes where the
+    # band's depth changed; carried up column by column, bars), with the mirrored pixels' grain
+    by0, by1 = int(rows.min()) - 3, min(int(max(rows.max(), src.max())) + 7, h)
+    bx0, bx1 = max(x0 + int(cols[0]) - 3, 0), min(x0 + int(cols[-1]) + 4, pixels.shape[1])
+    by0 = max(by0, 0)
+    box = pixels[by0:by1, bx0:bx1].astype(np.float64) / unit
+    box = box[..., None] if box.ndim == 2 else box[..., :3]
+    grain = box - cv2.GaussianBlur(box, (0, 0), tn.carried_margin_grain).reshape(box.shape)
+    past = np.clip(np.round(edge[None, :] + d_px + np.arange(1, 6)[:, None]).astype(np.int64), by0, by1 - 1)
+    base = np.median(box[past - by0, (x0 + cols - bx0)[None, :]], 0)  # (k, c)
+    # no lighter than the row's median by more than a share (a tooth or a highlight there)
+    bl = base @ _LUMA if base.shape[1] == 3 else base[:, 0]
+    base = base * np.minimum(1.0, tn.carried_margin_cap * float(np.median(bl)) / np.maximum(bl, 1e-6))[:, None]
+    sig = max(tn.carried_margin_smooth * wd, 0.5)
+    ker = np.exp(-0.5 * (np.arange(-int(3 * sig), int(3 * sig) + 1) / sig) ** 2)
+    pad = np.pad(base, ((len(ker) // 2, len(ker) // 2), (0, 0)), mode="edge")
+    base = np.stack([np.convolve(pad[:, c], ker / ker.sum(), "valid") for c in range(base.shape[1])], 1)
     rr, xx, ss, wk, sk = rows[k], xs[k], src[k], w[k], shade[k]
     cur = pixels[rr, xx].astype(np.float64) / unit
-    lip = pixels[ss, xx].astype(np.float64) / unit
+    lip = np.broadcast_to(base[None], rows.shape + base.shape[-1:])[k] + grain[np.clip(ss, by0, by1 - 1) - by0, xx - bx0]
     if pixels.ndim == 3:
-        cur, lip, wk, sk = cur[:, :3], lip[:, :3], wk[:, None], sk[:, None]
+        cur, wk, sk = cur[:, :3], wk[:, None], sk[:, None]
+    else:
+        lip = lip[:, 0]
     new = np.clip(cur + wk * (sk * lip - cur), 0.0, 1.0)
     out = pixels if in_place else pixels.copy()
     if pixels.ndim == 3:
@@ -109,8 +134,22 @@ def _depths(pixels: np.ndarray, xs: np.ndarray, low: np.ndarray, wd: float, lip:
     px = pixels[rows, np.broadcast_to(xs[None, :], rows.shape)].astype(np.float64) / unit
     px = np.repeat(px[..., None], 3, -1) if px.ndim == 2 else px[..., :3]
     ring = np.asarray(lip, np.float64)
-    odd = (teeth_like(px, ring) > 0.5) | (px @ _LUMA < tn.carried_margin_dark * float(ring @ _LUMA))
-    last = np.where(odd.any(0), m - np.argmax(odd[::-1], 0), 0)  # depth of the last odd pixel (px)
+    # teeth anywhere to ``most`` (light, or grey at the lip's luma: a tooth in the lip's shade);
+    # the dark gaps between them only within twice ``base`` (further down a thin lip's own
+    # border or the skin's shadow under it is dark)
+    luma, lip_l = px @ _LUMA, float(ring @ _LUMA)
+    lip_c = max(float(ring.max() - ring.min()) / max(lip_l, 1e-3), 1e-3)
+    grey = (px.max(-1) - px.min(-1)) / np.maximum(luma, 1e-3) < tn.carried_margin_grey * lip_c
+    dark = (luma < tn.carried_margin_dark * lip_l) & (np.arange(1, m + 1)[:, None] <= 2 * base)
+    odd = (teeth_like(px, ring) > 0.5) | (grey & (luma > tn.carried_margin_dark * lip_l)) | dark
+    # the depth (px) of the last odd pixel of the run from the edge: it ends at the first 3 lip
+    # pixels in a row (further down, the lip's own highlight is light and grey too)
+    last = np.zeros(odd.shape[1])
+    for c in range(odd.shape[1]):
+        lip_run = np.convolve(~odd[:, c], np.ones(3), "valid") >= 3
+        end = int(np.argmax(lip_run)) if lip_run.any() else m
+        hits = np.flatnonzero(odd[:end, c])
+        last[c] = hits[-1] + 1 if hits.size else 0
     dep = np.clip(last + 2.0, base, most)
     # spread to the neighbours (a tooth's edge column) and smoothed along the row: no steps
     r = max(1, round(0.01 * wd))

@@ -223,15 +223,27 @@ class MouthTuning:
     #: Under a smile's teeth carried into a mouth that opens without one, the lower lip's inner
     #: margin: this deep (inner-corner distances) below the opening, what the smile carried down
     #: (its lower teeth's tips, the dark gaps between them: specks along a straight row under a
-    #: flat cavity, 097 made fearful) is covered by the lip's own pixels mirrored up from below
+    #: flat cavity, 097 made fearful) is covered by the lip's colour and grain from below it
     #: (:func:`faceedit.stage.lower_margin.cover_lower_row`) ...
     carried_margin_reach: float = 0.04
-    #: ... deeper where teeth or pixels darker than this share of the lip's luma lie further
-    #: down, at most this deep (inner-corner distances) ...
+    #: ... deeper where teeth lie further down (or, within twice that reach, pixels darker than
+    #: this share of the lip's luma), at most this deep (inner-corner distances) ...
     carried_margin_dark: float = 0.6
-    carried_margin_most: float = 0.07
+    carried_margin_most: float = 0.1
+    #: ... a pixel there greyer than this share of the lip's chroma (over luma) and not darker
+    #: than ``carried_margin_dark`` of it is a tooth in the lip's shade (097: a grey tooth
+    #: under the lit margin) ...
+    carried_margin_grey: float = 0.6
     #: ... wholly over this share of that depth, blending back to the photo's below it ...
-    carried_margin_whole: float = 0.6
+    carried_margin_whole: float = 0.7
+    #: ... the lip's colour from just past it, with the fine grain (less a Gaussian blur
+    #: of this many px) of the lip's pixels mirrored up ...
+    carried_margin_grain: float = 1.0
+    #: ... that colour smoothed along the row by a Gaussian of this (inner-corner distances) ...
+    carried_margin_smooth: float = 0.03
+    #: ... and no lighter than this share of its median luma along the row (097: a tooth or the
+    #: lip's highlight just past the band drew a light patch) ...
+    carried_margin_cap: float = 1.08
     #: ... shaded as the lip rolling in (:func:`faceedit.stage.lip_rims.lower_lit` of its luma at
     #: the edge), with a soft light along the curve: this share of the lip's luma ...
     carried_margin_light: float = 0.12
