@@ -257,7 +257,7 @@ class MouthTuning:
     #: Above that margin, inside the opening, the cavity's floor lifted towards this share of the
     #: lip's colour at the lip (:func:`faceedit.stage.lower_margin.lower_falloff`; under carried
     #: teeth a flat dark met the lip at a hard edge) ...
-    carried_falloff: float = 0.3
+    carried_falloff: float = 0.2
     #: ... fading up from the lip over this (inner-corner distances) ...
     carried_falloff_reach: float = 0.035
     #: ... at most this share of the column's height.
