@@ -1,8 +1,9 @@
 """The lower lip's inner margin under an open mouth into which a smile's teeth were carried
 (fear or surprise from a smile): what the smile carried down with the lower lip (its lower
-teeth's tips, the dark gaps between them) covered by the lip's own pixels, lit at the curve,
-so the cavity above ends on a lip that follows the opening's lower curve.
-:class:`faceedit.stage.mouth_bank.MouthBank` calls it before it paints the opening, whose
+teeth's tips, the dark gaps between them) covered by the lip's colour and grain, lit along
+the curve (:func:`cover_lower_row`), so the cavity above ends on a lip that follows the
+opening's lower curve; and the cavity's floor lit off that margin (:func:`lower_falloff`).
+:class:`faceedit.stage.mouth_bank.MouthBank` covers the row before it paints the opening, whose
 lower rim (:func:`faceedit.stage.lip_rims.rims`) then continues the margin into the interior."""
 
 from __future__ import annotations
@@ -34,29 +35,29 @@ def lower_falloff(col: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip
 
 def cover_lower_row(pixels: np.ndarray, roi, opening: np.ndarray, wd: float, lip: np.ndarray, tn: MouthTuning,
                     *, in_place: bool = False) -> np.ndarray:
-    """Under each column of ``opening`` (float over ``roi`` = (x0, y0, x1, y1)) a band
-    ``D`` deep below the opening's lower edge (its last pixel over half covered, and the
-    coverage of the next) taken to the
-    lower lip's colour just past the band (each column's median over 5 rows, smoothed along the
-    row by a Gaussian of ``carried_margin_smooth`` of ``wd``, no lighter than ``carried_margin_cap``
-    of its median over the row) with the grain (less a Gaussian blur of ``carried_margin_grain`` px) of its
-    pixels mirrored up over the band's end (from ``D`` to ``2 D`` below the edge), wholly over ``carried_margin_whole`` of the band and
-    blending back to the photo's over the rest. They are shaded as a lip's inner margin
-    rolling in towards the opening: :func:`~faceedit.stage.lip_rims.lower_lit` of their luma
-    at the edge (lit in the middle, in the rims' shade at the corners), all of it at the
+    """Under each column of ``opening`` (float over ``roi`` = (x0, y0, x1, y1)) a band ``D``
+    deep below the opening's lower edge (its last pixel over half covered, and the coverage of
+    the next) taken to the lower lip's colour just past the band (each column's median over 5
+    rows, smoothed along the row by a Gaussian of ``carried_margin_smooth`` of ``wd``, no
+    lighter than ``carried_margin_cap`` of its median over the row) with the fine grain (less a
+    Gaussian blur of ``carried_margin_grain`` px) of the lip's pixels mirrored up over the
+    band's end (from ``D`` to ``2 D`` below the edge); wholly over ``carried_margin_whole`` of
+    the band, blending back to the photo's over the rest. The band is shaded as a lip's inner
+    margin rolling in towards the opening: :func:`~faceedit.stage.lip_rims.lower_lit` of its
+    luma at the edge (lit in the middle, in the rims' shade at the corners), all of it at the
     band's end, and a soft light along the curve (``carried_margin_light`` at
     ``carried_margin_light_at`` of the band, a Gaussian ``carried_margin_light_width`` of it
-    wide, none at the corners). ``D`` is ``carried_margin_reach`` of the corner distance ``wd``,
-    deeper in a column where what reads as teeth (:func:`~faceedit.stage.lip_rims.teeth_like`
-    against the lips' ring colour ``lip``, unit RGB, or greyer than ``carried_margin_grey`` of
-    its chroma over luma and not darker than ``carried_margin_dark`` of its luma) lies further
+    wide, none at the corners); within ``carried_margin_corner`` of the width of each corner it
+    stays the photo's. ``D`` is ``carried_margin_reach`` of the corner distance ``wd``, deeper
+    in a column where what reads as teeth (:func:`~faceedit.stage.lip_rims.teeth_like` against
+    the lips' ring colour ``lip``, unit RGB; or greyer than ``carried_margin_grey`` of its
+    chroma over luma and not darker than ``carried_margin_dark`` of its luma) lies further
     down (or, within twice that reach, a pixel darker than that) before 3 lip pixels in a row,
-    to 2 px past it, at most ``carried_margin_most`` of
-    ``wd``; the columns' depths spread to their neighbours and smoothed along the row. The
-    band follows the edge column by column, at its sub-pixel
-    depth: no straight row, no specks left between a smile's lower teeth. A new array, or
-    ``pixels`` written over with ``in_place``; ``pixels`` itself when the opening is empty
-    or ``carried_margin_reach`` is 0."""
+    to 2 px past it, at most ``carried_margin_most`` of ``wd``; the columns' depths spread to
+    their neighbours and smoothed along the row. The band follows the edge column by column,
+    at its sub-pixel depth: no straight row, no specks left between a smile's lower teeth. A
+    new array, or ``pixels`` written over with ``in_place``; ``pixels`` itself when the
+    opening is empty or ``carried_margin_reach`` is 0."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
     full = op > 0.5

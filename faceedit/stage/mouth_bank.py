@@ -32,7 +32,9 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
    darkens into the interior, and the parted crease's dark line on the lips just outside the
    opening lifted to their colour, and under a relaxed mouth into which a smile was carried
-   the lower lip's inner margin (the smile's lower teeth's tips) in its shade; where the
+   the lower lip's inner margin (the smile's lower teeth's tips and the gaps between them)
+   covered by the lip, lit along the opening's curve, the cavity's floor lit off it
+   (:mod:`faceedit.stage.lower_margin`); where the
    opening is a thin gap (under carried teeth, at its corners) the lips meeting in the closed
    lips' shade, not the cavity (these edges: :mod:`faceedit.stage.lip_rims`);
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
@@ -224,7 +226,8 @@ class MouthBank:
         left as they were, but for an open mouth's lips within ``rim_outside`` of the opening,
         lifted where darker than the lips (:func:`faceedit.stage.lip_rims.lift_margin`), and with
         ``own_teeth`` and ``teeth_cover`` from ``open_cover`` the lower lip's margin under it,
-        shaded where lighter (:func:`faceedit.stage.lip_rims.shade_below`). The
+        shaded where lighter (:func:`faceedit.stage.lip_rims.shade_below`) and what the smile
+        carried there covered by the lip (:func:`faceedit.stage.lower_margin.cover_lower_row`). The
         pixels returned are a new array, or ``pixels`` written over with ``in_place`` (a
         buffer the caller owns)."""
         tuning = tuning if tuning is not None else MouthTuning()
