@@ -44,10 +44,11 @@ def cover_lower_row(pixels: np.ndarray, roi, opening: np.ndarray, wd: float, lip
     band's end (from ``D`` to ``2 D`` below the edge); wholly over ``carried_margin_whole`` of
     the band, blending back to the photo's over the rest. The band is shaded as a lip's inner
     margin rolling in towards the opening: :func:`~faceedit.stage.lip_rims.lower_lit` of its
-    luma at the edge (lit in the middle, in the rims' shade at the corners), all of it at the
-    band's end, and a soft light along the curve (``carried_margin_light`` at
-    ``carried_margin_light_at`` of the band, a Gaussian ``carried_margin_light_width`` of it
-    wide, none at the corners); within ``carried_margin_corner`` of the width of each corner it
+    luma at the edge (lit in the middle, in the rims' shade at the corners) where the column
+    is ``rim_lower_lit_height`` of ``wd`` tall (a thin opening's margin lies in the upper lip's
+    shade, ``rim_edge``), all of it at the band's end, and there a soft light along the curve
+    (``carried_margin_light`` at ``carried_margin_light_at`` of the band, a Gaussian
+    ``carried_margin_light_width`` of it wide, none at the corners); within ``carried_margin_corner`` of the width of each corner it
     stays the photo's. ``D`` is ``carried_margin_reach`` of the corner distance ``wd``, deeper
     in a column where what reads as teeth (:func:`~faceedit.stage.lip_rims.teeth_like` against
     the lips' ring colour ``lip``, unit RGB; or greyer than ``carried_margin_grey`` of its
@@ -78,8 +79,12 @@ def cover_lower_row(pixels: np.ndarray, roi, opening: np.ndarray, wd: float, lip
     u = (cols - cols[0]) / max(float(cols[-1] - cols[0]), 1.0)
     side = np.minimum(u, 1.0 - u)
     t = np.clip(d / d_px, 0.0, 1.0)
-    lit = lower_lit(u, tn)[None, :]
-    light = tn.carried_margin_light * smoothstep(0.0, tn.rim_lower_lit_from, side)[None, :] * np.exp(
+    # a thin opening's lower margin lies in the upper lip's shade (as the rims' does): lit only
+    # where the column is ``rim_lower_lit_height`` tall
+    height = full[:, cols].sum(0) / max(wd, 1e-6)
+    tall = smoothstep(tn.rim_lower_lit_height[0], tn.rim_lower_lit_height[1], height)
+    lit = (tn.rim_edge + (lower_lit(u, tn) - tn.rim_edge) * tall)[None, :]
+    light = tn.carried_margin_light * (tall * smoothstep(0.0, tn.rim_lower_lit_from, side))[None, :] * np.exp(
         -(((t - tn.carried_margin_light_at) / tn.carried_margin_light_width) ** 2))
     shade = lit + (1.0 - lit) * smoothstep(0.0, 1.0, t) + light
     # the corners' few pixels stay the photo's (the lips meet there)
