@@ -71,7 +71,7 @@ def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float
     gain: the median luma of those pixels under the opening over ``lip``'s, at least 1, which
     its lit margin takes, :func:`rims`). The colour is a
     normalised blur (``lip_field_spread``) of the pixels ``rim_outside`` to three times that outside the opening
-    (the lips beside the crease's line; those that read as teeth, :func:`_teeth_like`, left out), no lighter than the lips' ring colour ``lip`` (unit
+    (the lips beside the crease's line; those that read as teeth, :func:`teeth_like`, left out), no lighter than the lips' ring colour ``lip`` (unit
     RGB; beyond a thin lip lies skin), and ``lip`` itself far from them; the weight is 1 up
     to half of ``rim_outside`` outside the opening, 0 from ``rim_outside`` and inside it;
     the target is the colour darkened towards the opening to ``rim_edge`` of it at the
@@ -90,7 +90,7 @@ def lip_field(pixels: np.ndarray, roi, up: np.ndarray, lo: np.ndarray, wd: float
     rgb = crop[..., None].repeat(3, -1) if crop.ndim == 2 else crop[..., :3]
     # not what reads as teeth there (a smile's lower row carried with the lip: its local
     # colour grey and light, its rims a grey line)
-    beyond = (((dist >= reach) & (dist < 3 * reach)) * (1.0 - _teeth_like(rgb.astype(np.float64), lip))).astype(
+    beyond = (((dist >= reach) & (dist < 3 * reach)) * (1.0 - teeth_like(rgb.astype(np.float64), lip))).astype(
         np.float32)
     num = cv2.GaussianBlur(rgb * beyond[..., None], (0, 0), spread)
     den = cv2.GaussianBlur(beyond, (0, 0), spread)[..., None]
@@ -162,7 +162,7 @@ def shade_teeth_beside(pixels: np.ndarray, box, target: np.ndarray, up: np.ndarr
     from :func:`lip_field`, below the line half-way between the inner-lip curves ``up`` and
     ``lo``; wholly within two thirds of ``reach`` px of the opening, none from ``reach``) taken
     to the luma of the lips' local colour ``target`` (:func:`lip_field`) in the lips' ring colour ``lip`` where it reads as teeth (lighter and greyer than the lips' ring colour ``lip``,
-    :func:`_teeth_like`): the smile's lower teeth carried down with the lower lip lie there as
+    :func:`teeth_like`): the smile's lower teeth carried down with the lower lip lie there as
     a light line, below the opening and along its steep sides, which :func:`shade_below` (down
     the columns) does not reach. A new array (``pixels`` where nothing reads as teeth), or
     ``pixels`` written over with ``in_place``."""
@@ -180,7 +180,7 @@ def shade_teeth_beside(pixels: np.ndarray, box, target: np.ndarray, up: np.ndarr
     below = np.arange(by0, by1, dtype=np.float64)[:, None] > line[None, :]
     r = max(float(reach), 1.5)
     w = ((1.0 - smoothstep(2.0 * r / 3.0, r, dist)) * (inside == 0) * below
-         * _teeth_like(rgb.astype(np.float64), lip))
+         * teeth_like(rgb.astype(np.float64), lip))
     if float(w.max()) <= 0:
         return pixels
     # the target's luma in the lips' ring colour (the local colour's chroma holds the grey
@@ -238,7 +238,7 @@ def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, w
         if px.size == 0:
             continue
         px = np.repeat(px[:, None], 3, 1) if px.ndim == 1 else px[:, :3]
-        out[:, c] = float(_teeth_like(np.median(px, 0), lip))
+        out[:, c] = float(teeth_like(np.median(px, 0), lip))
     if smooth > 0:
         row = along_row(out.max(0)[None, :], np.asarray(op.any(0))[None, :], smooth)
         out = np.broadcast_to(row, op.shape)
@@ -347,8 +347,9 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
     lip over the upper half, from at most ``carried_horn_lip`` of the width outside), in shade:
     ``carried_horn_slit`` of them at the slit (the crease's dark where the lips meet), lighter
     over twice that reach to ``carried_horn_tone`` (their inner rims). Only thin columns:
-    less from ``carried_horn_tall`` [0] of the width tall, none from [1]. A flat black horn out
-    to the corners read cut out."""
+    less from ``carried_horn_tall`` [0] of the width tall, none from [1]. The slit's edge comes in
+    over ``carried_horn_ease`` of the way to the corner. A flat black horn out to the corners
+    read cut out."""
     x0, y0 = origin
     span = np.flatnonzero((whole > 0).any(0))
     if amount <= 0 or span.size < 4 or tn.carried_horn_from <= 0:
@@ -386,6 +387,9 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
             0.0, np.clip((bottom - top + 1) / 2.0 - half, 1.0, 2 * reach)[None, :], d)
         # a thin horn closes; a tall rounded side (a surprised mouth's oval) stays open
         thin = 1.0 - smoothstep(tn.carried_horn_tall[0], tn.carried_horn_tall[1], (bottom - top + 1) / width)
+        # the slit's edge eased in from where the horn starts (at full height its edge pixels
+        # are the opening's own: in the slit's dark they drew a dark line along the edge)
+        rim = rim * smoothstep(0.0, tn.carried_horn_ease, f)[None, :]
         w = amount * np.maximum(rim, smoothstep(0.0, 1.0, f)[None, :]) * on[:, cols] * thin[None, :]
         ry, ci = np.nonzero(w > 0)
         if ry.size == 0:
@@ -458,7 +462,7 @@ def _cover_gums(out: np.ndarray, origin, car: np.ndarray, whole: np.ndarray, gap
         out[rows[k], np.broadcast_to(tx, rows.shape)[k]] = (new[k].astype(np.float64) @ _LUMA).round().astype(out.dtype)
 
 
-def _teeth_like(rgb: np.ndarray, lip: np.ndarray) -> np.ndarray:
+def teeth_like(rgb: np.ndarray, lip: np.ndarray) -> np.ndarray:
     """How surely each unit RGB pixel (..., 3) is teeth rather than lip (``lip``: the lips' ring
     colour): lighter (1.1 to 1.4 times its luma) and greyer (chroma over luma from 0.8 down to 0.5
     of the lips'), as :func:`teeth_below` reads a column."""

@@ -33,7 +33,9 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    teeth; over an open mouth each lip's inner margin, a rim of the lips' local colour that
    darkens into the interior, and the parted crease's dark line on the lips just outside the
    opening lifted to their colour, and under a relaxed mouth into which a smile was carried
-   the lower lip's inner margin (the smile's lower teeth's tips) in its shade; where the
+   the lower lip's inner margin (the smile's lower teeth's tips and the gaps between them)
+   covered by the lip, lit along the opening's curve, the cavity's floor lit off it
+   (:mod:`faceedit.stage.lower_margin`); where the
    opening is a thin gap (under carried teeth, at its corners) the lips meeting in the closed
    lips' shade, not the cavity (these edges: :mod:`faceedit.stage.lip_rims`);
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
@@ -81,6 +83,7 @@ from faceedit.stage.lip_rims import (
     teeth_below,
 )
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
+from faceedit.stage.lower_margin import cover_lower_row, lower_falloff
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
 from faceedit.stage.teeth_look import (
@@ -233,7 +236,8 @@ class MouthBank:
         left as they were, but for an open mouth's lips within ``rim_outside`` of the opening,
         lifted where darker than the lips (:func:`faceedit.stage.lip_rims.lift_margin`), and with
         ``own_teeth`` and ``teeth_cover`` from ``open_cover`` the lower lip's margin under it,
-        shaded where lighter (:func:`faceedit.stage.lip_rims.shade_below`). The
+        shaded where lighter (:func:`faceedit.stage.lip_rims.shade_below`) and what the smile
+        carried there covered by the lip (:func:`faceedit.stage.lower_margin.cover_lower_row`). The
         pixels returned are a new array, or ``pixels`` written over with ``in_place`` (a
         buffer the caller owns)."""
         tuning = tuning if tuning is not None else MouthTuning()
@@ -293,6 +297,7 @@ class MouthBank:
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
                 out = shade_teeth_beside(out, box, target, up, lo, rings["lip"], tuning.teeth_beside_reach * wd,
                                          in_place=True)
+                out = cover_lower_row(out, (x0, y0, x1, y1), op, wd, rings["lip"], tuning, in_place=True)
             rgb = out[..., None].repeat(3, -1) if out.ndim == 2 else out[..., :3]
         gap, above = column_gaps(op)
         if not smile:  # an open mouth's column heights, smoothed along the row (no steps at teeth's edges)
@@ -485,6 +490,8 @@ class MouthBank:
         col = col * (shade if large else shade * corners)[:, None]
         col = col * gains
         lip = lip_at(rings, px, py)
+        if large and own_teeth:  # the cavity's floor lit off the lower lip's margin
+            col = lower_falloff(col, t, hd, wd, lip, tn)
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)

@@ -231,6 +231,48 @@ class MouthTuning:
     #: lower lip's shade: no lighter than this share of the lip's luma below it
     #: (:func:`faceedit.stage.lip_rims.shade_below`).
     carried_lower_teeth_luma: float = 0.8
+    #: Under a smile's teeth carried into a mouth that opens without one, the lower lip's inner
+    #: margin: this deep (inner-corner distances) below the opening, what the smile carried down
+    #: (its lower teeth's tips, the dark gaps between them: specks along a straight row under a
+    #: flat cavity, 097 made fearful) is covered by the lip's colour and grain from below it
+    #: (:func:`faceedit.stage.lower_margin.cover_lower_row`) ...
+    carried_margin_reach: float = 0.04
+    #: ... deeper where teeth lie further down (or, within twice that reach, pixels darker than
+    #: this share of the lip's luma), at most this deep (inner-corner distances) ...
+    carried_margin_dark: float = 0.6
+    carried_margin_most: float = 0.1
+    #: ... a pixel there greyer than this share of the lip's chroma (over luma) and not darker
+    #: than ``carried_margin_dark`` of it is a tooth in the lip's shade (097: a grey tooth
+    #: under the lit margin) ...
+    carried_margin_grey: float = 0.6
+    #: ... wholly over this share of that depth, blending back to the photo's below it ...
+    carried_margin_whole: float = 0.7
+    #: ... the lip's colour from just past it, with the fine grain (less a Gaussian blur
+    #: of this many px) of the lip's pixels mirrored up ...
+    carried_margin_grain: float = 1.0
+    #: ... that colour smoothed along the row by a Gaussian of this (inner-corner distances) ...
+    carried_margin_smooth: float = 0.03
+    #: ... and no lighter than this share of its median luma along the row (097: a tooth or the
+    #: lip's highlight just past the band drew a light patch) ...
+    carried_margin_cap: float = 1.08
+    #: ... shaded as the lip rolling in (:func:`faceedit.stage.lip_rims.lower_lit` of its luma at
+    #: the edge), with a soft light along the curve: this share of the lip's luma ...
+    carried_margin_light: float = 0.12
+    #: ... at this share of the depth below the edge ...
+    carried_margin_light_at: float = 0.3
+    #: ... a Gaussian this share of the depth wide ...
+    carried_margin_light_width: float = 0.25
+    #: ... and none of it within this share of the opening's width of each corner (where the
+    #: lips meet), rising to all of it at twice this.
+    carried_margin_corner: float = 0.04
+    #: Above that margin, inside the opening, the cavity's floor lifted towards this share of the
+    #: lip's colour at the lip (:func:`faceedit.stage.lower_margin.lower_falloff`; under carried
+    #: teeth a flat dark met the lip at a hard edge) ...
+    carried_falloff: float = 0.2
+    #: ... fading up from the lip over this (inner-corner distances) ...
+    carried_falloff_reach: float = 0.035
+    #: ... at most this share of the column's height.
+    carried_falloff_share: float = 0.3
     #: Within this share of the opening's width of each corner the lips close over the carried
     #: row's faded side teeth (:func:`faceedit.stage.lip_rims._close_horns`; 094 made fearful:
     #: black horns a quarter of the width each side, read cut out), the dark a slit closing at
@@ -243,6 +285,10 @@ class MouthTuning:
     carried_horn_slit: float = 0.3
     carried_horn_lip: float = 0.03
     carried_horn_tall: tuple[float, float] = (0.25, 0.45)
+    #: The horn's slit edge comes in over this share of the way to the corner (022 made surprised:
+    #: at once, the opening's edge pixels where the horn starts took the slit's dark, a dark
+    #: curve along the lower edge).
+    carried_horn_ease: float = 0.6
     #: The cavity's log-luma texture, coarse to fine.
     cavity_texture: tuple[TextureOctave, ...] = (TextureOctave(4, 6, 0.3), TextureOctave(8, 14, 0.18),
                                                  TextureOctave(16, 32, 0.1))
