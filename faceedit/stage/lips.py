@@ -347,8 +347,8 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray,
     """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner
     first) of the teeth a photo shows, found from colour (:func:`refine_interior`) around the
     Face Mesh's inner-lip loop (``dense``: (468, 2|3) mesh points); None when the mouth shows no
-    interior brighter than its lips (``min_teeth_lightness``: closed, a dark slit, or too
-    small to tell). On a smile
+    interior brighter than its lips (``min_teeth_lightness`` at the ``teeth_percentile`` of its
+    lightness: closed, a dark slit, or too small to tell). On a smile
     both the mesh's and the 68 points' lower inner lip lie on the lower teeth, so a mouth closed
     along them kept a row of teeth as its lower lip."""
     tuning = tuning or LipsTuning()
@@ -366,7 +366,7 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray,
     inside = fill_polygon(light.shape, opening_polygon(*curves)) > 0
     lips = (fill_polygon(light.shape, opening_polygon(outer_up, outer_lo)) > 0) & ~inside
     if inside.sum() < 20 or lips.sum() < 20 or \
-            np.median(light[inside]) < np.median(light[lips]) + tuning.min_teeth_lightness:
+            np.percentile(light[inside], tuning.teeth_percentile) < np.median(light[lips]) + tuning.min_teeth_lightness:
         return None  # no teeth: closed lips, or a dark slit the mesh's own loop follows well enough
     back = cv2.invertAffineTransform(m)
     return apply_affine(back, curves[0]), apply_affine(back, curves[1])
