@@ -1,5 +1,6 @@
 """A laugh's mouth read from colour (faceedit.stage.lips.find_interior): upper teeth over a
-dark cavity that fills most of the opening are teeth shown, a dark slit is not."""
+dark cavity that fills most of the opening are teeth shown, a dark slit is not; the dark
+corners beside its teeth are not carried (upper_teeth_share)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,25 @@ def test_a_dark_opening_without_teeth_is_not_teeth_shown():
     for teeth in (0.0, 0.1):
         img, dense = _mouth(teeth)
         assert find_interior(img, dense) is None
+
+
+def test_a_laughs_dark_corners_beside_its_teeth_are_not_carried():
+    """Upper teeth in the middle of a laugh's opening, dark cavity in its corners: the share
+    carried (upper_teeth_share) is the teeth's in the middle and nothing in the dark corner
+    columns (carried, they stood as dark flanges beside a new opening); an opening with no
+    teeth at all is carried whole."""
+    from faceedit.stage.lips import upper_teeth_share
+
+    img, dense = _mouth(0.0)
+    up, lo = dense[MESH_INNER_UPPER], dense[MESH_INNER_LOWER]
+    x = np.linspace(120.0, 280.0, 33)
+    up33 = np.c_[x, np.interp(x, up[:, 0], up[:, 1])]
+    lo33 = np.c_[x, np.interp(x, lo[:, 0], lo[:, 1])]
+    assert np.all(upper_teeth_share(img, up33, lo33) == 1.0)
+    teeth = img.copy()
+    mid = slice(9, 24)
+    edge = up33 + 0.45 * (lo33 - up33)
+    cv2.fillPoly(teeth, [np.round(np.vstack([up33[mid], edge[mid][::-1]])).astype(np.int32)], (238, 232, 222))
+    share = upper_teeth_share(teeth, up33, lo33)
+    assert np.all(np.abs(share[12:21] - 0.45) <= 0.12), share.round(2)
+    assert np.all(share[2:6] == 0.0) and np.all(share[27:31] == 0.0), share.round(2)

@@ -410,7 +410,9 @@ def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray,
     teeth-light samples (lightness above half-way from the lower lip's to the interior's
     bright teeth) starting in the top ``teeth_start``, to its end. Below it lies what goes
     with the jaw (the lower teeth, the lower lip's inner edge that colour found above the lip
-    line, the dark gap). Columns with no such run keep 1; smoothed over 5 columns. Lower teeth
+    line, the dark gap). Columns with no such run keep 0 (a laugh's dark corners beside its
+    teeth, carried, stood as dark flanges and hooks beside the new opening); smoothed over 5
+    columns. An interior with no teeth at all keeps 1 throughout. Lower teeth
     touching the upper ones with no darker line between read as upper teeth."""
     tuning = tuning or LipsTuning()
     up, lo = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
@@ -440,7 +442,7 @@ def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray,
     if bright < lip + tuning.min_teeth_lightness:
         return np.ones(n)
     teeth = inner >= (bright + lip) / 2
-    share = np.ones(n)
+    share = np.zeros(n)
     for i in range(n):
         start = np.flatnonzero(teeth[i, : int(np.ceil(tuning.teeth_start * TEETH_SAMPLES))])
         if len(start) == 0:
