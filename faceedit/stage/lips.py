@@ -347,8 +347,8 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray,
     """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner
     first) of the teeth a photo shows, found from colour (:func:`refine_interior`) around the
     Face Mesh's inner-lip loop (``dense``: (468, 2|3) mesh points); None when the mouth shows no
-    interior brighter than its lips (``min_teeth_lightness``: closed, a dark slit, or too
-    small to tell). On a smile
+    interior brighter than its lips (``min_teeth_lightness`` at the ``teeth_percentile`` of its
+    lightness: closed, a dark slit, or too small to tell). On a smile
     both the mesh's and the 68 points' lower inner lip lie on the lower teeth, so a mouth closed
     along them kept a row of teeth as its lower lip."""
     tuning = tuning or LipsTuning()
@@ -366,7 +366,7 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray,
     inside = fill_polygon(light.shape, opening_polygon(*curves)) > 0
     lips = (fill_polygon(light.shape, opening_polygon(outer_up, outer_lo)) > 0) & ~inside
     if inside.sum() < 20 or lips.sum() < 20 or \
-            np.median(light[inside]) < np.median(light[lips]) + tuning.min_teeth_lightness:
+            np.percentile(light[inside], tuning.teeth_percentile) < np.median(light[lips]) + tuning.min_teeth_lightness:
         return None  # no teeth: closed lips, or a dark slit the mesh's own loop follows well enough
     back = cv2.invertAffineTransform(m)
     return apply_affine(back, curves[0]), apply_affine(back, curves[1])
@@ -410,7 +410,9 @@ def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray,
     teeth-light samples (lightness above half-way from the lower lip's to the interior's
     bright teeth) starting in the top ``teeth_start``, to its end. Below it lies what goes
     with the jaw (the lower teeth, the lower lip's inner edge that colour found above the lip
-    line, the dark gap). Columns with no such run keep 1; smoothed over 5 columns. Lower teeth
+    line, the dark gap). Columns with no such run keep 0 (a laugh's dark corners beside its
+    teeth, carried, stood as dark flanges and hooks beside the new opening); smoothed over 5
+    columns. An interior with no teeth at all keeps 1 throughout. Lower teeth
     touching the upper ones with no darker line between read as upper teeth."""
     tuning = tuning or LipsTuning()
     up, lo = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
@@ -440,7 +442,7 @@ def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray,
     if bright < lip + tuning.min_teeth_lightness:
         return np.ones(n)
     teeth = inner >= (bright + lip) / 2
-    share = np.ones(n)
+    share = np.zeros(n)
     for i in range(n):
         start = np.flatnonzero(teeth[i, : int(np.ceil(tuning.teeth_start * TEETH_SAMPLES))])
         if len(start) == 0:

@@ -344,10 +344,18 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     lm, goal, tuning = face.landmarks, face.goal, stage.tuning.edit
     assert goal is not None
     src = lm
+    rise = tuning.teeth_rise * max(face.smile_taken, 0.0)
+    if face.carry is not None and face.shown is not None:
+        # (the rise at most what keeps ``teeth_kept`` of the carried upper teeth in sight)
+        mid = len(face.carry) // 2
+        height = float(face.shown[1][mid, 1] - face.shown[0][mid, 1])
+        if height > 0:
+            rise = min(rise, (1.0 - tuning.teeth_kept) * float(face.carry[mid, 1] - face.shown[0][mid, 1]) / height)
+
     def run(lips: Curves | None) -> CutWarpResult:
         return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
                         close_mouth=face.closing if lips is not None else 0.0,
-                        teeth_rise=tuning.teeth_rise * max(face.smile_taken, 0.0), carry_lower=face.carry,
+                        teeth_rise=rise, carry_lower=face.carry,
                         tuning=stage.tuning.warp)
 
     r = face.warped = run(face.lips)

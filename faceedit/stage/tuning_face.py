@@ -174,6 +174,11 @@ class LipsTuning:
     #: much: teeth. On closed London lips the colour test alone found an interior in the lips'
     #: crease (darker, less red), and the cut then tore painted teeth into fangs along it.
     min_teeth_lightness: float = 8.0
+    #: ... read at this percentile of the interior's lightness: the upper teeth of a laugh over
+    #: a dark cavity fill less than half of it (its median lies below the lips; insightface's
+    #: single_smile and group_five#0 at 70: 21 and 38 over their lips, London neutral 094 and
+    #: 099 a dark slit: -12 and -20).
+    teeth_percentile: float = 70.0
     #: A smile an edit takes away and whose lips it closes (:mod:`faceedit.stage.corners`): its
     #: dark corner pockets are looked for this far from each outer lip corner (eye distances) ...
     pocket_reach: float = 0.13
