@@ -67,7 +67,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
-from faceedit.stage.cavity import draw_cavity, open_blur, small_open
+from faceedit.stage.cavity import draw_cavity, open_blur, small_open, soften_edge
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import (
     along_row,
@@ -104,27 +104,6 @@ _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 
 # --------------------------------------------------------------------------------------------
 # the bank
-
-
-def _soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float) -> None:
-    """The opening's edge softened as a photo's edges are (a Gaussian of ``sigma`` px, set by
-    looking at 1350-px portraits, not measured on the photo): within ``2 sigma`` px inside
-    the opening (``opening`` over ``roi``) ``out`` is blended, in place, towards its Gaussian
-    blur of ``sigma`` px, wholly at the edge; pixels outside the opening stay as they are."""
-    x0, y0, x1, y1 = (int(v) for v in roi)
-    pad = int(np.ceil(3 * sigma))
-    bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
-    bx1, by1 = min(x1 + pad, out.shape[1]), min(y1 + pad, out.shape[0])
-    crop = out[by0:by1, bx0:bx1].astype(np.float32)
-    op = np.zeros(crop.shape[:2], np.float32)
-    op[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = opening
-    depth = cv2.distanceTransform((op > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
-    w = np.where(op > 0, np.clip(1.0 - depth / (2 * sigma), 0.0, 1.0), 0.0).astype(np.float32)
-    if crop.ndim == 3:
-        w = w[..., None]
-    blurred = cv2.GaussianBlur(crop, (0, 0), sigma)
-    soft = crop + w * (blurred - crop)
-    out[by0:by1, bx0:bx1] = np.clip(np.round(soft), 0, pixel_max(out.dtype)).astype(out.dtype)
 
 
 @dataclass
@@ -320,7 +299,7 @@ class MouthBank:
         else:
             out[ys + y0, xs + x0, :3] = new
         if tuning.edge_focus > 0:
-            _soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"] if smile else 0.0)))
+            soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"] if smile else 0.0)))
         if smile:  # a small face's smile: the photo's blur, the lips' dark (never an open mouth's cavity)
             if carried:  # the second row taken into the lower lip's shade
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
