@@ -25,6 +25,14 @@ dlib's neutral points), and the real smiles' lid and brow figures at the edit's 
 (a least-squares line through the people's). ``--crops`` writes, per person, both eyes and the
 cheeks under them (300 x 120 px each) of the neutral photo, the real smile and the edit (the
 held-out faces may be shown: London's licence is CC BY 4.0).
+
+``--fer-parts IDS`` instead reads, with FER's emotion model (``bench_independent.FerClassifier``,
+on the box MediaPipe finds), the happy share of each London face's small variants (each photo's own box)
+(:func:`faceedit.eval.world.london_variants`: 96 and 128 px, JPEG q30): the person's own smile,
+the neutral photo made happy, and that edit with one part of the person's own smile put in
+(the smiling photo moved onto the edit by a similarity on the nose bridge and the eye corners,
+feathered): the eyes (the lids' polygons), the brows, the cheek under each eye (0.35 eye
+distances below the lower lid). Which part of a real smile the classifier reads the smile by.
 """
 
 from __future__ import annotations
@@ -107,6 +115,65 @@ def eyes_crop(rgb: np.ndarray, lm: np.ndarray, scale: float = 2.0) -> np.ndarray
     return cv2.resize(crop, (side, int(round(side * 0.4))), interpolation=cv2.INTER_NEAREST)
 
 
+PART_ANCHORS = [27, 28, 29, 30, 36, 39, 42, 45]
+
+
+def fer_parts(london: Path, ids: list[str]) -> None:
+    """The ``--fer-parts`` figures (see the module's text)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_independent import LABELS, FerClassifier
+
+    from faceedit.api import Editor
+    from faceedit.eval.world import london_variants
+    from faceedit.flow import edit_faces
+    from faceedit.models.request import EditRequest
+
+    fer, ed = FerClassifier(), Editor.from_pretrained("stage", allow_download=False)
+
+    def happy(rgb: np.ndarray, box) -> float:
+        fer.on_box(rgb, box)
+        p = fer.net.get_tensor(fer.out["index"])[0].astype(np.float64)
+        return float(p[LABELS.index("happy")] / max(p.sum(), 1e-9))
+
+    def soft(shape, polys, e: float) -> np.ndarray:
+        m = np.zeros(shape[:2], np.float32)
+        for p in polys:
+            cv2.fillConvexPoly(m, cv2.convexHull(p.astype(np.int32)), 1.0)
+        m = cv2.dilate(m, np.ones((max(int(0.12 * e), 1),) * 2, np.uint8))
+        return cv2.GaussianBlur(m, (0, 0), 0.08 * e)[..., None]
+
+    variants = dict(london_variants(london, ids=ids))
+    for i in ids:
+        for v in ("small96", "small128", "jpeg30"):
+            neutral, smiling = variants[f"london_{i}_neutral_{v}"], variants[f"london_{i}_smiling_{v}"]
+            faces = sorted(ed.detector.detect(neutral), key=lambda f: -f.area)
+            found = ed.detector.detect(smiling)
+            if not faces or not found:
+                continue
+            box = (faces[0].box[0], faces[0].box[1], faces[0].box[2] - faces[0].box[0],
+                   faces[0].box[3] - faces[0].box[1])
+            out = edit_faces(ed, neutral, faces, EditRequest.of("happy", 1.0))
+            redone = ed.detector.detect(out)
+            lo = np.asarray((redone[0] if redone else faces[0]).landmarks, np.float64)
+            ls = np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64)
+            m, _ = cv2.estimateAffinePartial2D(ls[PART_ANCHORS].astype(np.float32), lo[PART_ANCHORS].astype(np.float32))
+            moved = cv2.warpAffine(smiling, m, smiling.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+            e = float(np.linalg.norm(lo[42:48].mean(0) - lo[36:42].mean(0)))
+            below = [0.0, 0.35 * e]
+            parts = {"eyes": [lo[36:42], lo[42:48]], "brows": [lo[17:22], lo[22:27]],
+                     "cheeks": [np.concatenate([lo[[36, 41, 40, 39]], lo[[39, 40, 41, 36]] + below]),
+                                np.concatenate([lo[[42, 47, 46, 45]], lo[[45, 46, 47, 42]] + below])]}
+            own = max(found, key=lambda f: f.area).box
+            got = {"own smile": happy(smiling, (own[0], own[1], own[2] - own[0], own[3] - own[1])),
+                   "edit": happy(out, box)}
+            for name, polys in parts.items():
+                w = soft(out.shape, polys, e)
+                got[f"+{name}"] = happy((out * (1 - w) + moved * w).round().astype(np.uint8), box)
+            print(f"{i} {v}: " + " ".join(f"{k} {x:.2f}" for k, x in got.items()), flush=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--london", type=Path, default=Path("../shared/data/london_hd"))
@@ -114,7 +181,11 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="the first N people only")
     ap.add_argument("--crops", type=Path, default=None, help="write the eyes' sheet here (PNG)")
     ap.add_argument("--target", default="happy")
+    ap.add_argument("--fer-parts", default=None, help="London ids: FER on their smiles' parts put into the edit")
     a = ap.parse_args(argv)
+    if a.fer_parts:
+        fer_parts(a.london, a.fer_parts.split(","))
+        return 0
     import dlib
 
     from faceedit.api import Editor
