@@ -123,6 +123,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "moves.OPEN_SHARE": ("G", "the lip points' shares (a template)"),
     "moves.OPEN_SHARE_LOWER": ("G", "the lip points' shares (a template)"),
     "moves.TARGET_MOVES": ("C", "what each named target is"),
+    "moves.MOVES_OFF_LINE": ("G", "which targets' moves the line fit reads (a structural choice)"),
     "moves.MIRROR": ("G", "68-point mirror map"),
     "moves.OUTER_UPPER": ("G", "68-point indices"),
     "moves.OUTER_LOWER": ("G", "68-point indices"),

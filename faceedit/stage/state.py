@@ -252,7 +252,8 @@ class ExpressionStates:
             goal = mean + (self._a(f"state_{t}").astype(np.float64) @ self._a("expression_basis")).reshape(68, 2)
             if lip_gap(goal) < self.tuning.edit.lips_closed:
                 goal = close_lips(goal)
-            goal = target_moves(mean, jaw_follows(mean, real_opening(mean, goal, self.tuning.edit)), t, 1.0)
+            goal = jaw_follows(mean, real_opening(mean, goal, self.tuning.edit))
+            goal = target_moves(mean, goal, t, 1.0, on_line=True)
             rows.append((goal - mean).reshape(-1))
         return np.array(rows).reshape(-1, mean.size)
 
