@@ -176,14 +176,16 @@ def moves_held(editor, rgb: np.ndarray, tracks: list, likes: list, request: Edit
     itself. Without ``keys``, on every frame. Returns the tracks kept, their likes, their moves
     as planned on this frame (:func:`faceedit.stage.steps.edit_face`'s ``plan``; None where not
     judged on it) and :meth:`KeyFrames.motions` of the kept tracks (:data:`FIND` without ``keys``)."""
-    stage, stage_request = editor.stage, editor.stage_request(request)
+    stage, asked = editor.stage, cast(list, [])  # the stage's request, made once where a track is judged
     since = -1 if keys is None or keys.key is None else keys.key.index
     now: dict[int, tuple] = {}  # the tracks judged on this frame: id -> (plan, why)
 
     def judge(tr, like) -> None:
         face = StageFace(tr.face.landmarks, getattr(tr.face, "dense", None), None, like)
         was = tr.extra.get("move_declined", False)
-        now[id(tr)] = judged(stage, face, stage_request, rgb, MOVE_HYSTERESIS if was else 1.0)
+        if not asked:
+            asked.append(editor.stage_request(request))
+        now[id(tr)] = judged(stage, face, asked[0], rgb, MOVE_HYSTERESIS if was else 1.0)
         tr.extra["move_declined"] = now[id(tr)][1] is not None
         tr.extra["move_verdict"] = (tr.segment, index, now[id(tr)][1])
 
