@@ -733,3 +733,56 @@ def test_the_move_verdict_is_judged_on_key_frames_only_and_its_plan_edits_them(e
     assert len(calls) == judged.keys < N // 3, (len(calls), judged.keys)
     assert judged.keys == forced.keys
     assert all(np.array_equal(a[3], b[3]) for a, b in zip(frames(judged.output), frames(forced.output)))
+
+
+def test_moves_held_keeps_the_key_frames_verdict_until_the_next_key_frame(monkeypatch):
+    """With the run's key frames, a track's move is judged where no key frame was yet, on a key
+    frame, and where it was found again (a new segment); a frame that takes the key frame's edit
+    keeps the verdict and passes no plan on."""
+    from types import SimpleNamespace
+
+    from faceedit.video import frame_edit
+    from faceedit.video.runner import VideoResult
+
+    calls = []
+
+    def verdict(stage, face, request, pixels, scale=1.0):
+        calls.append(len(calls))
+        return f"plan {len(calls)}", None
+
+    monkeypatch.setattr(frame_edit, "judged", verdict)
+
+    class Keys:
+        key, carry = None, False
+
+        def motions(self, rgb, tracks, likes):
+            return [("motion", True)] * len(tracks)
+
+        def carries(self, index, found, edit):
+            return self.carry
+
+    class Ed:
+        stage = object()
+
+        def stage_request(self, request):
+            return request
+
+    tr = SimpleNamespace(id=0, segment=0, extra={}, face=SimpleNamespace(landmarks=None, dense=None))
+    keys, result, rgb = Keys(), VideoResult("in.mp4", "out.mp4"), np.zeros((2, 2, 3), np.uint8)
+
+    def frame(index):
+        kept, _, plans, motions = frame_edit.moves_held(Ed(), rgb, [tr], [None], EditRequest("happy"), result,
+                                                         keys, index)
+        assert kept == [tr] and motions == [("motion", True)]
+        return plans
+
+    assert frame(0) == ["plan 1"]  # no key frame yet
+    keys.key, keys.carry = SimpleNamespace(index=0), True
+    assert frame(1) == [None] and frame(2) == [None] and len(calls) == 1  # the key frame's edit, moved
+    keys.carry = False
+    assert frame(3) == ["plan 2"]  # a key frame: judged on it
+    keys.key, keys.carry = SimpleNamespace(index=3), True
+    assert frame(4) == [None] and len(calls) == 2
+    tr.segment = 1  # lost and found again
+    assert frame(5) == ["plan 3"] and frame(6) == [None] and len(calls) == 3
+    assert not result.declined
