@@ -8,7 +8,7 @@ fetched by ``faceedit.eval.world``, never committed), skimage's astronaut and th
 neutral and smiling photos (resized to ``--side`` px on the long side), and every named target
 of the stage, the move the stage plans (:func:`faceedit.stage.steps.planned`) is measured:
 :func:`faceedit.stage.hold.mouth_shear`, the inner lips' gap (eye distances) and the verdict
-(:func:`faceedit.stage.hold.planned_decline`). Prints every declined edit, then the ``--top``
+(:func:`faceedit.stage.hold.judged`). Prints every declined edit, then the ``--top``
 held edits nearest their limit (the slide over the limit that applies), then per source the
 largest slide. Faces the edit declines as they are (turned past 45 degrees, eyes under 12 px:
 :func:`faceedit.faces.reading.decline_reason`) are left out.
@@ -41,7 +41,6 @@ def main() -> None:
     from faceedit.stage import hold
     from faceedit.stage.records import StageFace
     from faceedit.stage.state import lip_gap
-    from faceedit.stage.steps import planned
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--world", type=Path, default=None)
@@ -75,12 +74,11 @@ def main() -> None:
                 continue
             for target, req in requests.items():
                 sf = StageFace(face.landmarks, face.dense)
-                edit = planned(stage, sf, req, rgb)
+                edit, why = hold.judged(stage, sf, req, rgb)  # the move planned once, and its verdict
                 assert edit is not None and edit.goal is not None
                 shear = hold.mouth_shear(edit.landmarks, edit.goal)
                 gap = lip_gap(edit.landmarks)
                 limit = t.hold_shear_open if gap > t.hold_open_gap else t.hold_shear
-                why = hold.planned_decline(stage, sf, req, rgb)
                 rows.append((source, name, k, target, r.yaw, r.pitch, gap, shear, abs(shear) / limit, why))
     print(f"{len(rows)} planned moves, {len({(s, n, k) for s, n, k, *_ in rows})} faces")
 

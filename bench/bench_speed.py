@@ -3,15 +3,15 @@ transcode, and the fast render's PSNR against the exact one.
 
     OMP_NUM_THREADS=1 python bench/bench_speed.py [--photos 96] [--rounds 3] [--model reggan]
         [--target happy] [--seconds 4] [--grid ../shared/data/grid/bbaf2n.mpg] [--repeat 3]
-        [--psnr-photos 24] [--psnr-targets happy,surprised,sad] [--skip photos,video,psnr]
+        [--psnr-photos 24] [--psnr-targets happy,surprised,sad] [--skip photos,video,psnr] [--workers 2]
 
 What each part runs (the functions of the benches it names, not copies of them):
 
 (a) photos: ``--photos`` London photos of 512 px (bench_apply.make_photos); each of ``--rounds``
     rounds runs MediaPipe's .tflite graph on LiteRT over them (decode + detect + one mesh pass +
     encode on 2 threads: bench_perception.MediaPipeAnchor, perception_rate) and then ``faceedit
-    apply -m MODEL -t TARGET`` on them in a fresh process (start-up and model load included:
-    bench_perception.apply_run). Printed: the median photos/s of each, the median of the
+    apply -m MODEL -t TARGET --workers WORKERS`` (apply's default 2) on them in a fresh process
+    (start-up and model load included: bench_perception.apply_run). Printed: the median photos/s of each, the median of the
     photos/s ratio taken within each round (bar: >= 0.25), and the CPU-ms a photo (all threads;
     apply's whole process) with their ratio, anchor over apply (steadier on a shared machine);
 (b) video: a 720p clip of the astronaut under bench_video's camera motion (a moving face,
@@ -65,7 +65,7 @@ def photos_part(files: list[Path], tmp: Path, args) -> None:
     from faceedit.weights import installed_weights_dir
 
     anchor = MediaPipeAnchor(installed_weights_dir())
-    cmd = ["-m", args.model, "-t", args.target, str(files[0].parent), "--device", "cpu"]
+    cmd = ["-m", args.model, "-t", args.target, str(files[0].parent), "--device", "cpu", "--workers", str(args.workers)]
     rates: dict[str, list[float]] = {"anchor": [], "apply": []}
     cpus: dict[str, list[float]] = {"anchor": [], "apply": []}
     for k in range(args.rounds):
@@ -82,7 +82,7 @@ def photos_part(files: list[Path], tmp: Path, args) -> None:
                                              "--device", "cpu"], "litert", -1)
     ratio = med(np.array(rates["apply"]) / np.array(rates["anchor"]))
     cpu_ratio = med(np.array(cpus["anchor"]) / np.array(cpus["apply"]))
-    print(f"(a) apply -m {args.model} -t {args.target}, {len(files)} photos of 512 px, model load included: "
+    print(f"(a) apply -m {args.model} -t {args.target} --workers {args.workers}, {len(files)} photos of 512 px, model load included: "
           f"{med(rates['apply']):.2f} photos/s against the anchor's {med(rates['anchor']):.1f}: "
           f"ratio {ratio:.3f} (bar {BARS['photos']}: {'met' if ratio >= BARS['photos'] else 'NOT met'}); "
           f"CPU-ms a photo {med(cpus['apply']):.1f} against {med(cpus['anchor']):.1f}: CPU ratio {cpu_ratio:.3f}",
@@ -192,6 +192,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3, help="rounds of anchor + apply (medians printed)")
     ap.add_argument("--model", default="reggan")
     ap.add_argument("--target", default="happy")
+    ap.add_argument("--workers", type=int, default=2, help="apply's --workers in (a) (its default 2)")
     ap.add_argument("--seconds", type=float, default=4.0, help="length of the 720p clip")
     ap.add_argument("--grid", type=Path, default=ROOT.parent / "shared/data/grid/bbaf2n.mpg")
     ap.add_argument("--repeat", type=int, default=3, help="edit + transcode turns per clip")

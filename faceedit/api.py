@@ -24,7 +24,7 @@ from faceedit.device import DEVICES, PRECISIONS, autocast_dtype, resolve_device 
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.reading import face_decline_reason
 from faceedit.faces.types import Face
-from faceedit.flow import Flow, edit_each, edit_faces, face_numbers, move_declines, select_faces
+from faceedit.flow import Flow, edit_each, edit_frame, face_numbers, move_declines, planned_moves, select_faces
 from faceedit.log import logger, mark, timed
 from faceedit.models.loading import load_model
 from faceedit.models.refine import shipped_refiner_source
@@ -169,16 +169,20 @@ class Editor(Flow):
         chosen = select_faces(faces, request.face, request.max_faces)
         mark("first face")
         whys = [None if force else face_decline_reason(f) for f in chosen]
+        plans: dict[int, Any] = {}  # each judged face's planned move, taken on by its edit
         if not force:  # the move the stage plans, where the face itself is taken on
             held = [i for i, why in enumerate(whys) if why is None]
-            for i, why in zip(held, move_declines(self, image, [chosen[i] for i in held], request)):
+            judged, verdicts = planned_moves(self, image, [chosen[i] for i in held], request)
+            for k, (i, why) in enumerate(zip(held, verdicts)):
                 whys[i] = why
+                plans[i] = None if judged is None else judged[k]
         kept = [f for f, why in zip(chosen, whys) if why is None]
         self.declined = [{"face": n, "declined": why} for n, why in zip(face_numbers(faces, chosen), whys)
                          if why is not None]
         for d in self.declined:
             logger.info("face %d left as it is: %s (force=True edits it)", d["face"], d["declined"])
-        out = edit_faces(self, image, kept, request)
+        out = edit_frame(self, image, kept, request,
+                         plans=[plans.get(i) for i, why in enumerate(whys) if why is None] if plans else None)[0]
         logger.debug("edited %d face(s)", len(kept))
         return out
 

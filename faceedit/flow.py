@@ -71,6 +71,7 @@ from faceedit.models.refine import RegionRefiner, ShippedRefiner, refine_photo
 from faceedit.models.registry import ARCH_OPTIONS
 from faceedit.models.request import FIELD, STAGE_ONLY, EditRequest
 from faceedit.pixels import levels_to_signed, luma_tensor, pixel_max, signed_to_levels
+from faceedit.stage.hold import judged
 from faceedit.stage.records import Carried, StageFace, StageRequest
 from faceedit.stage.shading import nearest_class
 
@@ -433,16 +434,27 @@ def align_faces(flow: Flow, pixels: np.ndarray, faces: list[Face]) -> list[Align
 # -- stage -------------------------------------------------------------------------------------
 def move_declines(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest) -> list[str | None]:
     """Per face why the edit leaves it as it is because the warp cannot hold the move the stage
-    plans for it (:meth:`Stage.move_declines <faceedit.stage.model.Stage.move_declines>`), or
-    None: the same verdict for every model on the stage; all None without a stage."""
+    plans for it (:func:`faceedit.stage.hold.planned_decline`), or None: the same verdict for
+    every model on the stage; all None without a stage."""
+    return planned_moves(flow, pixels, faces, request)[1]
+
+
+def planned_moves(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest,
+                  ) -> tuple[list | None, list[str | None]]:
+    """:func:`move_declines` with the moves it judged: ``(plans, whys)``, ``plans`` per face its
+    move as the stage plans it on ``pixels`` (:func:`faceedit.stage.hold.judged`), what
+    :func:`stage_faces`' ``plans`` takes on so that a face judged and edited is planned once;
+    None without a stage."""
     if flow.stage is None or not faces:
-        return [None] * len(faces)
-    return flow.stage.move_declines(pixels, [StageFace(f.landmarks, f.dense) for f in faces],
-                                    flow.stage_request(request))
+        return None, [None] * len(faces)
+    stage_request = flow.stage_request(request)
+    both = [judged(flow.stage, StageFace(f.landmarks, f.dense), stage_request, pixels) for f in faces]
+    return [p for p, _ in both], [why for _, why in both]
 
 
 def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], request: EditRequest, *,
-                likes: list | None = None, carried: list[Carried | None] | None = None) -> PreparedPhoto:
+                likes: list | None = None, carried: list[Carried | None] | None = None,
+                plans: list | None = None) -> PreparedPhoto:
     """The stage's full-resolution edit of every aligned face (geometry, mouth appearance,
     attributes, shading) and the crops the network sees, cut from the staged photo by each
     face's own alignment (so the network sees the face where it was) with the face's moved
@@ -455,13 +467,14 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
     once (:meth:`Flow.stage_request`); the faces are staged in one call
     (:meth:`Stage.edit_photo <faceedit.stage.model.Stage.edit_photo>`, the one loop over the
     faces, each on the photo the faces before it left); the refiner sees the whole staged photo
-    before the crops are cut again."""
+    before the crops are cut again. ``plans``: per face its move planned on ``pixels`` for this
+    request with these ``likes`` (:func:`planned_moves`), taken on instead of planning it again."""
     if flow.stage is None:
         return PreparedPhoto(pixels, aligned, [None] * len(aligned))
     with timed("stage"):
         each = [StageFace(a.face.landmarks, a.face.dense, None if carried is None else carried[i],
                           None if likes is None else likes[i]) for i, a in enumerate(aligned)]
-        staged, edits = flow.stage.edit_photo(pixels, each, flow.stage_request(request))
+        staged, edits = flow.stage.edit_photo(pixels, each, flow.stage_request(request), plans)
         refiner = flow.refiner if flow.refines(request) else None
         if refiner is not None:  # what the stage invented, made to look photographed
             with timed("refine"):
@@ -477,10 +490,11 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
 
 
 def prepare_photo(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest, *,
-                  likes: list | None = None, carried: list[Carried | None] | None = None) -> PreparedPhoto:
+                  likes: list | None = None, carried: list[Carried | None] | None = None,
+                  plans: list | None = None) -> PreparedPhoto:
     """The per-photo half: :func:`align_faces` then :func:`stage_faces`."""
     return stage_faces(flow, pixels, align_faces(flow, pixels, faces), request, likes=likes,
-                       carried=carried)
+                       carried=carried, plans=plans)
 
 
 # -- network -----------------------------------------------------------------------------------
@@ -555,16 +569,16 @@ def edit_each(flow: Flow, pixels: np.ndarray, edits: list[tuple[Face, EditReques
 
 
 def edit_frame(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest, *,
-               likes: list | None = None,
-               carried: list[Carried | None] | None = None) -> tuple[np.ndarray, list, bool]:
+               likes: list | None = None, carried: list[Carried | None] | None = None,
+               plans: list | None = None) -> tuple[np.ndarray, list, bool]:
     """:func:`edit_faces` with what a video track holds: ``likes`` per face a reference for the
     stage's ``like`` (landmarks or None: the request's ``like``), ``carried`` per face what its
     track carries from earlier frames (:class:`~faceedit.stage.records.Carried`: the mouth bank
     entry to paint, the head's mattes; None: found on this frame). Returns the new frame
     (``pixels`` is not changed), per face the stage's edit (None without a stage: its moved
     landmarks, what its track carries on) and whether the network's change altered a pixel
-    (:attr:`PreparedPhoto.network`)."""
-    photo = prepare_photo(flow, pixels, faces, request, likes=likes, carried=carried)
+    (:attr:`PreparedPhoto.network`). ``plans``: as :func:`stage_faces` takes them."""
+    photo = prepare_photo(flow, pixels, faces, request, likes=likes, carried=carried, plans=plans)
     out = finish_photo(flow, photo, request)
     return (out.copy() if out is pixels else out), list(photo.edits), photo.network
 

@@ -280,7 +280,7 @@ class PhotoEngine:
         align them once, and stage them once per target and strength (full-resolution
         geometry, mouth, shading)."""
         from faceedit.faces.reading import split_declined
-        from faceedit.flow import align_faces, face_numbers, move_declines, select_faces, stage_faces
+        from faceedit.flow import align_faces, face_numbers, planned_moves, select_faces, stage_faces
 
         if faces:
             mark("first face")
@@ -296,12 +296,13 @@ class PhotoEngine:
             for target, strength in self.keys:
                 assert strength is not None  # with a stage, each strength is its own key
                 request = self.opts.request_for(target, strength)
-                whys = [None] * len(photo.aligned) if self.opts.force else \
-                    move_declines(self.editor, image.pixels, [a.face for a in photo.aligned], request)
+                plans, whys = (None, [None] * len(photo.aligned)) if self.opts.force else \
+                    planned_moves(self.editor, image.pixels, [a.face for a in photo.aligned], request)
                 if any(whys):  # left as they are in this output (Record.declined)
                     photo.move_declined[(target, strength)] = {i: why for i, why in enumerate(whys) if why}
                 held = [i for i, why in enumerate(whys) if why is None]
-                prepared = stage_faces(self.editor, image.pixels, [photo.aligned[i] for i in held], request)
+                prepared = stage_faces(self.editor, image.pixels, [photo.aligned[i] for i in held], request,
+                                       plans=None if plans is None else [plans[i] for i in held])
                 faces = list(photo.aligned)
                 for i, f in zip(held, prepared.faces):
                     faces[i] = f

@@ -172,3 +172,28 @@ def test_in_a_group_only_the_declined_face_of_that_output_is_left_as_it_is(edito
 
     assert change(by["neutral"]["output"], 3) < 1.5  # JPEG's re-encoding alone
     assert change(by["neutral"]["output"], 2) > 5 and change(by["happy"]["output"], 3) > 3  # edited (his smile reached)
+
+
+def test_a_judged_face_is_planned_once_and_edited_as_without_the_verdict(editor, astronaut, monkeypatch, tmp_path,
+                                                                        astronaut_png):
+    """The verdict's planned move is what the edit starts from (faceedit.stage.hold.judged):
+    ``Editor.edit`` and ``apply`` plan each face's move once, and their outputs are those of
+    ``force`` (no verdict, the edit planning it itself), pixel for pixel."""
+    from faceedit.stage import steps
+
+    plan, calls = steps.plan_move, []
+
+    def counted(stage, face):
+        calls.append(1)
+        plan(stage, face)
+
+    monkeypatch.setattr(steps, "plan_move", counted)
+    out = editor.edit(astronaut, "happy")
+    assert len(calls) == 1 and editor.declined == []
+    forced = editor.edit(astronaut, "happy", force=True)
+    assert len(calls) == 2 and np.array_equal(out, forced) and np.abs(out.astype(int) - astronaut).max() > 10
+    code, recs, stderr = _apply("-m", "stage", "-t", "happy", astronaut_png, "-o", tmp_path / "o")
+    assert code == 0 and len(calls) == 3, (stderr, len(calls))
+    code, forced_recs, stderr = _apply("-m", "stage", "-t", "happy", astronaut_png, "-o", tmp_path / "f", "--force")
+    assert code == 0 and len(calls) == 4, (stderr, len(calls))
+    assert np.array_equal(cv2.imread(recs[0]["output"]), cv2.imread(forced_recs[0]["output"]))

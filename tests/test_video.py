@@ -689,12 +689,12 @@ def test_a_declined_move_is_edited_again_only_well_inside_the_limit(monkeypatch)
 
     def verdict(stage, face, request, pixels, scale=1.0):
         s = next(slides)
-        return None if s <= 0.30 * scale else f"slides {s}"
+        return None, None if s <= 0.30 * scale else f"slides {s}"
 
-    monkeypatch.setattr(frame_edit, "planned_decline", verdict)
+    monkeypatch.setattr(frame_edit, "judged", verdict)
 
     class Track:
-        id, extra, face = 0, {}, type("F", (), {"landmarks": None, "dense": None})()
+        id, segment, extra, face = 0, 0, {}, type("F", (), {"landmarks": None, "dense": None})()
 
     class Ed:
         stage = object()
@@ -704,8 +704,85 @@ def test_a_declined_move_is_edited_again_only_well_inside_the_limit(monkeypatch)
 
     tr, result, kept = Track(), VideoResult("in.mp4", "out.mp4"), []
     for _ in range(5):
-        tracks, _ = frame_edit.moves_held(Ed(), np.zeros((2, 2, 3), np.uint8), [tr], [None], EditRequest("happy"),
-                                          result)
+        tracks, *_ = frame_edit.moves_held(Ed(), np.zeros((2, 2, 3), np.uint8), [tr], [None], EditRequest("happy"),
+                                           result)
         kept.append(bool(tracks))
     assert kept == [False, False, False, True, True]
     assert result.declined == {(0, "move"): ["slides 0.31", 3]}
+
+
+def test_the_move_verdict_is_judged_on_key_frames_only_and_its_plan_edits_them(editor, clip, tmp_path, monkeypatch):
+    """moves_held judges a track's move on key frames alone (the frames that take a key frame's
+    edit keep its verdict), and the key frame's edit starts from the move the verdict planned:
+    the frames are those of an edit that neither judges nor passes a plan on (``force``: nothing
+    here is declined), bit for bit."""
+    from faceedit.video import frame_edit
+
+    calls = []
+    judge = frame_edit.judged
+
+    def counted(*args, **kw):
+        calls.append(1)
+        return judge(*args, **kw)
+
+    monkeypatch.setattr(frame_edit, "judged", counted)
+    judged = edit_video(editor, clip, str(tmp_path / "judged.mp4"), EditRequest("happy"), progress=False)
+    forced = edit_video(editor, clip, str(tmp_path / "forced.mp4"), EditRequest("happy"), VideoSettings(force=True),
+                        progress=False)
+    assert judged.frames == N and judged.edited == N and "declined" not in judged.to_json()
+    assert len(calls) == judged.keys < N // 3, (len(calls), judged.keys)
+    assert judged.keys == forced.keys
+    assert all(np.array_equal(a[3], b[3]) for a, b in zip(frames(judged.output), frames(forced.output)))
+
+
+def test_moves_held_keeps_the_key_frames_verdict_until_the_next_key_frame(monkeypatch):
+    """With the run's key frames, a track's move is judged where no key frame was yet, on a key
+    frame, and where it was found again (a new segment); a frame that takes the key frame's edit
+    keeps the verdict and passes no plan on."""
+    from types import SimpleNamespace
+
+    from faceedit.video import frame_edit
+    from faceedit.video.runner import VideoResult
+
+    calls = []
+
+    def verdict(stage, face, request, pixels, scale=1.0):
+        calls.append(len(calls))
+        return f"plan {len(calls)}", None
+
+    monkeypatch.setattr(frame_edit, "judged", verdict)
+
+    class Keys:
+        key, carry = None, False
+
+        def motions(self, rgb, tracks, likes):
+            return [("motion", True)] * len(tracks)
+
+        def carries(self, index, found, edit):
+            return self.carry
+
+    class Ed:
+        stage = object()
+
+        def stage_request(self, request):
+            return request
+
+    tr = SimpleNamespace(id=0, segment=0, extra={}, face=SimpleNamespace(landmarks=None, dense=None))
+    keys, result, rgb = Keys(), VideoResult("in.mp4", "out.mp4"), np.zeros((2, 2, 3), np.uint8)
+
+    def frame(index):
+        kept, _, plans, motions = frame_edit.moves_held(Ed(), rgb, [tr], [None], EditRequest("happy"), result,
+                                                         keys, index)
+        assert kept == [tr] and motions == [("motion", True)]
+        return plans
+
+    assert frame(0) == ["plan 1"]  # no key frame yet
+    keys.key, keys.carry = SimpleNamespace(index=0), True
+    assert frame(1) == [None] and frame(2) == [None] and len(calls) == 1  # the key frame's edit, moved
+    keys.carry = False
+    assert frame(3) == ["plan 2"]  # a key frame: judged on it
+    keys.key, keys.carry = SimpleNamespace(index=3), True
+    assert frame(4) == [None] and len(calls) == 2
+    tr.segment = 1  # lost and found again
+    assert frame(5) == ["plan 3"] and frame(6) == [None] and len(calls) == 3
+    assert not result.declined

@@ -23,7 +23,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import L_EYE, R_EYE, eye_distance
 from faceedit.faces.reading import landmark_pose, mesh_pose
-from faceedit.stage.records import StageFace, StageRequest, Statistics
+from faceedit.stage.records import FaceEdit, StageFace, StageRequest, Statistics
 from faceedit.stage.state import lip_gap
 from faceedit.stage.steps import planned
 from faceedit.stage.tuning_face import TurnedTuning
@@ -73,7 +73,21 @@ def planned_decline(stage: Statistics, face: StageFace, request: StageRequest, p
     """:func:`move_decline_reason` of ``face``'s move as the stage plans it on ``pixels``
     (:func:`faceedit.stage.steps.planned`), its pose from its Face Mesh (else its 68 points),
     the limits times ``scale``; None for a face without 68 landmarks."""
+    return judged(stage, face, request, pixels, scale)[1]
+
+
+def judged(stage: Statistics, face: StageFace, request: StageRequest, pixels: np.ndarray,
+           scale: float = 1.0) -> tuple[FaceEdit | None, str | None]:
+    """``face``'s planned move (:func:`faceedit.stage.steps.planned`; None without 68
+    landmarks) and :func:`planned_decline`'s verdict on it: the plan is what the edit of the
+    face on these ``pixels`` starts from (:func:`faceedit.stage.steps.edit_face`'s ``plan``),
+    so a face judged and then edited is planned once."""
     edit = planned(stage, face, request, pixels)
+    return edit, move_decline(stage, face, edit, scale)
+
+
+def move_decline(stage: Statistics, face: StageFace, edit: FaceEdit | None, scale: float = 1.0) -> str | None:
+    """:func:`move_decline_reason` of ``face``'s planned move ``edit`` (:func:`judged`)."""
     if edit is None or edit.goal is None:
         return None
     dense = face.dense

@@ -71,7 +71,7 @@ from faceedit.models.request import EXAGGERATED_STRENGTH, EditRequest, attr_word
 from faceedit.stage.hold import planned_decline
 from faceedit.stage.mouth import BANK_FILE
 from faceedit.stage.mouth_bank import MouthBank
-from faceedit.stage.records import StageEdit, StageFace, StageRequest
+from faceedit.stage.records import FaceEdit, StageEdit, StageFace, StageRequest
 from faceedit.stage.shading import Light, parse_light
 from faceedit.stage.state import ExpressionStates
 from faceedit.stage.steps import edit_face
@@ -248,7 +248,7 @@ class Stage(ExpressionStates, nn.Module):
         return super()._load_from_state_dict(*args, **kwargs)
 
     def edit_photo(self, pixels: np.ndarray, faces: list[StageFace | Any], request: StageRequest | EditRequest,
-                   ) -> tuple[np.ndarray, list[StageEdit]]:
+                   plans: list[FaceEdit | None] | None = None) -> tuple[np.ndarray, list[StageEdit]]:
         """Apply the stage to every face of ``pixels`` ((H,W,3) uint8/uint16 RGB, unchanged);
         returns the new photo and per face what was done. ``request``: the stage's request
         (:meth:`request`, made once per photo), or an edit request it is made from here. Each
@@ -258,12 +258,15 @@ class Stage(ExpressionStates, nn.Module):
         goes through the steps of :mod:`faceedit.stage.steps` in turn
         (:func:`~faceedit.stage.steps.edit_face`: plan the move, choose the cuts, warp, fill the
         mouth, paint the appearance, relight), each face on the photo the faces before it left;
-        faces without them are left as they are. This is the one loop over a photo's faces."""
+        faces without them are left as they are. This is the one loop over a photo's faces.
+        ``plans``: per face its move planned on ``pixels`` for ``request`` (the move verdict's,
+        :func:`faceedit.stage.hold.judged`), taken on while no face before it changed the photo."""
         if isinstance(request, EditRequest):
             request = self.request(request)
         out, done = pixels, []
-        for face in faces:
-            out, edit = edit_face(self, StageFace.of(face), request, out)
+        for i, face in enumerate(faces):
+            plan = plans[i] if plans is not None and out is pixels else None
+            out, edit = edit_face(self, StageFace.of(face), request, out, plan)
             done.append(edit)
         if out is pixels:
             out = pixels.copy()

@@ -518,7 +518,7 @@ def turn_head(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarr
 
 
 def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
-              pixels: np.ndarray) -> tuple[np.ndarray, StageEdit]:
+              pixels: np.ndarray, plan: FaceEdit | None = None) -> tuple[np.ndarray, StageEdit]:
     """One face's edit on ``pixels`` (the photo the faces before it left): the steps above in
     turn (plan the move, move the gaze, draw the lids, choose the cuts, warp, fill the mouth,
     paint the appearance, relight, turn the head) over one :class:`FaceEdit`, made from the face
@@ -528,8 +528,12 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     inner lips closed first: the state reads a closed mouth, the cut is the crease between them
     and a move that parts them by less than ``lips_closed`` leaves them sealed. Returns the new
     photo and what was done; a face without 68 landmarks is left as it is (``pixels``
-    themselves, scale 0)."""
-    face = planned(stage, face_in, request, pixels)
+    themselves, scale 0). ``plan``: the face's move as :func:`planned` made it on these
+    ``pixels`` for this request (the move verdict's, :func:`faceedit.stage.hold.judged`), taken
+    on instead of planning it again (it is edited in place: pass each plan once)."""
+    face = planned(stage, face_in, request, pixels) if plan is None else plan
+    if plan is not None:
+        plan.carried = face_in.carried  # not read by the plan: what the track carries, for the steps
     if face is None:
         return pixels, StageEdit(np.asarray(face_in.landmarks, np.float64), 0.0)
     whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes

@@ -8,7 +8,7 @@ through it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -18,11 +18,11 @@ from faceedit.faces.mesh68 import mesh_to_68
 from faceedit.faces.reading import face_decline_reason
 from faceedit.log import logger
 from faceedit.models.request import EditRequest
-from faceedit.stage.hold import planned_decline
+from faceedit.stage.hold import judged
 from faceedit.stage.records import Carried, StageFace
 from faceedit.video.container import Frame
 from faceedit.video.edit import ExpressionHold, steady_parts
-from faceedit.video.reuse import KeyFrames, Plan, carry_change, carry_plan, change_parts, move_parts, moved_edits
+from faceedit.video.reuse import FIND, KeyFrames, Plan, carry_change, carry_plan, change_parts, move_parts, moved_edits
 from faceedit.video.smooth import FrameClock, frame_request
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest,
             result.declined_frames += 1
         return frame
     stage = editor.stage
-    likes = None
+    likes, plans, motions = None, None, FIND
     if stage is not None:
         ref = request.like
         ref_lm = None if ref is None else editor.reference_landmarks(ref)
@@ -123,20 +123,21 @@ def plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest,
             likes.append(h[1].reference(stage, tr.face.landmarks, t, request.target, ref_lm, tr.identity,
                                         mesh_to_68(np.asarray(tr.raw)[:, :2])))
         if not settings.force:
-            tracks, likes = moves_held(editor, frame.rgb, tracks, likes, request, result)
+            tracks, likes, plans, motions = moves_held(editor, frame.rgb, tracks, likes, request, result,
+                                                       keys, frame.index, edit)
     if len(tracks) < found:
         result.declined_frames += 1
     if not tracks:
         return frame
     result.edited += 1
     result.faces = max(result.faces, len(tracks))
-    plan = keys.plan(frame.index, frame.rgb, tracks, likes, edit)
+    plan = keys.plan(frame.index, frame.rgb, tracks, likes, edit, motions)
     if plan.motions is not None:
         return FrameEdit(frame, pool.submit(reused_edit, plan, frame.rgb), tracks, samples=samples)
     heads = needs_matte(request.attrs or {})  # the edit paints over the head's mattes
     carried = [track_carried(tr, heads, frame.index) for tr in tracks]
     future = plan.key.future = pool.submit(key_edit, plan if keys.reuse.enabled else None, editor, frame.rgb,
-                                           [tr.face for tr in tracks], request, likes, carried, result)
+                                           [tr.face for tr in tracks], request, likes, carried, result, plans)
     for i, tr in enumerate(tracks):
         if not complete(carried[i], heads):  # this edit may find what the track carries on
             tr.extra.setdefault("pending", []).append((future, i, frame.index))
@@ -163,39 +164,70 @@ def not_declined(tracks: list, result: VideoResult) -> list:
 MOVE_HYSTERESIS = 0.8
 
 
-def moves_held(editor, rgb: np.ndarray, tracks: list, likes: list, request: EditRequest,
-               result: VideoResult) -> tuple[list, list]:
-    """The tracks (and their ``likes``) whose move, as the stage plans it on this frame, the
-    warp holds (:func:`faceedit.stage.hold.planned_decline`, the photo's verdict), the others
-    counted in ``result.declined``: a track is declined once its slide passes the limit and
-    edited again only under :data:`MOVE_HYSTERESIS` of it (no flicker at the limit)."""
-    stage = editor.stage
-    stage_request = editor.stage_request(request)
-    kept, kept_likes = [], []
-    for tr, like in zip(tracks, likes):
+def moves_held(editor, rgb: np.ndarray, tracks: list, likes: list, request: EditRequest, result: VideoResult,
+               keys: KeyFrames | None = None, index: int = 0, edit: object = None) -> tuple[list, list, list, object]:
+    """The tracks (and their ``likes``) whose move, as the stage plans it, the warp holds
+    (:func:`faceedit.stage.hold.judged`, the photo's verdict), the others counted in
+    ``result.declined``: a track is declined once its slide passes the limit and edited again
+    only under :data:`MOVE_HYSTERESIS` of it (no flicker at the limit). The verdict is judged on
+    key frames (``keys``; frame ``index``, whose edit asks for ``edit``) and kept on the frames
+    that take a key frame's edit (their faces held still since it: the same move); a track
+    without a verdict since the last key frame (new, or found again) is judged on the frame
+    itself. Without ``keys``, on every frame. Returns the tracks kept, their likes, their moves
+    as planned on this frame (:func:`faceedit.stage.steps.edit_face`'s ``plan``; None where not
+    judged on it) and :meth:`KeyFrames.motions` of the kept tracks (:data:`FIND` without ``keys``)."""
+    stage, asked = editor.stage, cast(list, [])  # the stage's request, made once where a track is judged
+    since = -1 if keys is None or keys.key is None else keys.key.index
+    now: dict[int, tuple] = {}  # the tracks judged on this frame: id -> (plan, why)
+
+    def judge(tr, like) -> None:
         face = StageFace(tr.face.landmarks, getattr(tr.face, "dense", None), None, like)
         was = tr.extra.get("move_declined", False)
-        why = planned_decline(stage, face, stage_request, rgb, MOVE_HYSTERESIS if was else 1.0)
-        tr.extra["move_declined"] = why is not None
-        if why is None:
-            kept.append(tr)
-            kept_likes.append(like)
-        else:
+        if not asked:
+            asked.append(editor.stage_request(request))
+        now[id(tr)] = judged(stage, face, asked[0], rgb, MOVE_HYSTERESIS if was else 1.0)
+        tr.extra["move_declined"] = now[id(tr)][1] is not None
+        tr.extra["move_verdict"] = (tr.segment, index, now[id(tr)][1])
+
+    def held() -> tuple[list, list]:
+        pairs = [(tr, like) for tr, like in zip(tracks, likes) if tr.extra["move_verdict"][2] is None]
+        return [tr for tr, _ in pairs], [like for _, like in pairs]
+
+    for tr, like in zip(tracks, likes):
+        verdict = tr.extra.get("move_verdict")
+        if keys is None or verdict is None or verdict[0] != tr.segment or verdict[1] < since:
+            judge(tr, like)
+    kept, kept_likes = held()
+    motions: object = FIND
+    if keys is not None:
+        motions = keys.motions(rgb, kept, kept_likes)
+        if len(now) < len(tracks) and not keys.carries(index, cast(list | None, motions), edit):
+            for tr, like in zip(tracks, likes):  # a key frame: every verdict judged on it
+                if id(tr) not in now:
+                    judge(tr, like)
+            if held()[0] != kept:
+                kept, kept_likes = held()
+                motions = keys.motions(rgb, kept, kept_likes)
+    for tr in tracks:
+        why = tr.extra["move_verdict"][2]
+        if why is not None:
             entry = result.declined.setdefault((tr.id, "move"), [why, 0])
             entry[1] += 1
-    return kept, kept_likes
+    return kept, kept_likes, [now[id(tr)][0] if id(tr) in now else None for tr in kept], motions
 
 
 def key_edit(plan: Plan | None, editor, rgb, faces, request, likes, carried,
-              result: VideoResult | None = None) -> tuple[np.ndarray, list]:
+              result: VideoResult | None = None, moves: list | None = None) -> tuple[np.ndarray, list]:
     """A frame edited in full (:func:`faceedit.flow.edit_frame`); as a key frame
     (``plan``), its change kept per face for the frames that take it
     (:func:`~faceedit.video.reuse.change_parts`), with the key frame's before it moved onto it
     and mixed in where ``plan`` fades that out. ``result.network`` is set where the network's
-    change altered the frame."""
+    change altered the frame. ``moves``: per face its move as :func:`moves_held` planned it on
+    this frame (None: planned here)."""
     from faceedit.flow import edit_frame  # torch: where a frame is edited
 
-    out, done, network = edit_frame(editor, rgb, faces, request, likes=likes, carried=carried)
+    out, done, network = edit_frame(editor, rgb, faces, request, likes=likes, carried=carried,
+                                    plans=moves if moves and any(m is not None for m in moves) else None)
     if network and result is not None:  # only ever set to True: the workers' order does not matter
         result.network = True
     if plan is not None:

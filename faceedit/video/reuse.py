@@ -75,6 +75,10 @@ class Reuse:
         return self.every > 1
 
 
+#: :meth:`KeyFrames.plan`'s ``found`` where the caller has not found the motions (found there).
+FIND: object = object()
+
+
 @dataclass(frozen=True)
 class KeyFace:
     """One face of a key frame, as the tracker gave it: its track and segment, its 68 landmarks,
@@ -135,7 +139,21 @@ class KeyFrames:
         self.key: Key | None = None
         self.keys = 0
 
-    def plan(self, index: int, rgb: np.ndarray, tracks: list, likes: list | None, edit: object = None) -> Plan:
+    def motions(self, rgb: np.ndarray, tracks: list, likes: list | None) -> list | None:
+        """Per face of ``tracks`` :func:`face_motion` from the last key frame (None: not the key
+        frame's faces, or no reuse): what :meth:`plan` decides on (its ``found``)."""
+        likes = likes if likes is not None else [None] * len(tracks)
+        return self._motions(self.key, rgb, tracks, likes) if self.reuse.enabled else None
+
+    def carries(self, index: int, found: list | None, edit: object = None) -> bool:
+        """Whether :meth:`plan` with these ``found`` (:meth:`motions`) makes frame ``index`` take
+        the last key frame's edit rather than a key frame."""
+        key = self.key
+        return found is not None and key is not None and all(m is not None and h for m, h in found) \
+            and key.edit == edit and index - key.index < self.reuse.every
+
+    def plan(self, index: int, rgb: np.ndarray, tracks: list, likes: list | None, edit: object = None,
+             found: object = FIND) -> Plan:
         """Frame ``index`` with the faces ``tracks`` (the tracker's, in order) and their
         ``likes``: the last key frame's edit moved onto it where every face holds still
         (:func:`face_motion`) and the key frame lies fewer than ``every`` frames back; else a
@@ -144,15 +162,17 @@ class KeyFrames:
         change is mixed in, from ``fade / (fade + 1)`` down; one whose faces changed does not.
         ``edit``: what the frame's edit asks for (key frames over a clip change it, :meth:`faceedit.
         models.request.EditRequest.resolved`): a frame whose ``edit`` differs from the key frame's
-        is a key frame, edited in full, with nothing faded in from the key frame before."""
+        is a key frame, edited in full, with nothing faded in from the key frame before.
+        ``found``: :meth:`motions` of these tracks where the caller has it (else found here)."""
         r = self.reuse
         likes = likes if likes is not None else [None] * len(tracks)
         key = self.key
-        found = self._motions(key, rgb, tracks, likes) if r.enabled else None
+        if found is FIND:
+            found = self.motions(rgb, tracks, likes)
+        assert found is None or isinstance(found, list)
         motions = None if found is None or any(m is None for m, _ in found) else [m for m, _ in found]
-        held = found is not None and all(h for _, h in found)
         same = key is not None and key.edit == edit
-        if motions is not None and held and same and key is not None and index - key.index < r.every:
+        if self.carries(index, found, edit) and key is not None and motions is not None:
             return Plan(key, motions, self._fade(key, index - key.index))
         new = self._start(index, rgb, tracks, likes)
         new.edit = edit
