@@ -62,3 +62,13 @@ def test_drawn_for_smiles_only_by_progress() -> None:
     assert apple.paint_apple(px, _face(), 0.0) is px
     out = apple.paint_apple(px, _face(), 1.0)
     assert out is not px and int(out[260 + 13, 200, 1]) > 150 > int(out.min())
+
+
+def test_small_face_roll_is_seen_through_its_pixels() -> None:
+    """On a face 20 px between the eyes the roll (0.02 eye distances, 0.4 px) is drawn widened to
+    the photo's pixels with its area kept: lower, not a 1-px bright line."""
+    big = apple.apple_log_ratio((600, 600, 3), _face(), 1.0)
+    small = apple.apple_log_ratio((60, 60, 3), _face() / 10.0, 1.0)
+    assert big is not None and small is not None
+    assert big[1].max() > 0.08
+    assert 0.02 < small[1].max() < 0.05

@@ -79,11 +79,14 @@ def apple_amount(heads_for: str | None, progress: float, tuning: FoldsTuning | N
 LID_ROWS = 2
 
 
-def across(s: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
-    """:data:`PROFILE`'s ``rows`` at ``s`` eye distances below the lid (log ratio, amount 1)."""
+def across(s: np.ndarray, rows: slice = slice(None), blur: float = 0.0) -> np.ndarray:
+    """:data:`PROFILE`'s ``rows`` at ``s`` eye distances below the lid (log ratio, amount 1),
+    seen through a blur of ``blur`` eye distances (each row's Gaussian widened, its area kept:
+    on a small face the roll and the crease merge as a camera would merge them, no 1-px line)."""
     out = np.zeros(np.shape(s))
     for h, c, w in PROFILE[rows]:
-        out += h * np.exp(-0.5 * ((s - c) / w) ** 2)
+        wide = float(np.hypot(w, blur))
+        out += h * (w / wide) * np.exp(-0.5 * ((s - c) / wide) ** 2)
     return out
 
 
@@ -97,6 +100,7 @@ def apple_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float,
     lm = np.asarray(lm, np.float64)
     u, n, ed = face_frame(lm)
     inner, outer, spread = tn.apple_along
+    blur = tn.sharp_px / ed  # the photo's own pixels: no row drawn finer than a fold's edge
     depth = max(c + 3 * w for _, c, w in PROFILE)
     corners = np.concatenate([lm[list(lid)] for lid in LIDS])
     pad = (depth + max(outer, 2 * spread)) * ed + 2
@@ -126,8 +130,8 @@ def apple_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float,
         near = (s > -0.01) & (s < depth)
         ramp = np.clip((s + 0.01) / 0.02, 0.0, 1.0)[near]  # nothing above the lid's line
         sn = s[near]
-        out[near] += (across(sn, slice(None, LID_ROWS)) * along[near]
-                      + across(sn, slice(LID_ROWS, None)) * mound[near]) * ramp
+        out[near] += (across(sn, slice(None, LID_ROWS), blur) * along[near]
+                      + across(sn, slice(LID_ROWS, None), blur) * mound[near]) * ramp
     return (x0, y0, x1, y1), out * amount
 
 
