@@ -72,3 +72,13 @@ def test_small_face_roll_is_seen_through_its_pixels() -> None:
     assert big is not None and small is not None
     assert big[1].max() > 0.08
     assert 0.02 < small[1].max() < 0.05
+
+
+def test_roll_lit_only_by_a_light_from_above() -> None:
+    lm = _face()
+    above = apple.apple_log_ratio((600, 600, 3), lm, 1.0, light=np.array([0.0, -1.0]))
+    across_ = apple.apple_log_ratio((600, 600, 3), lm, 1.0, light=np.array([1.0, 0.0]))
+    assert above is not None and across_ is not None
+    col = 200 - above[0][0]
+    assert above[1][:, col].max() > 0.08
+    assert across_[1][:, col].max() < 0.03, "no lit roll under a light straight across"

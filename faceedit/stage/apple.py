@@ -32,7 +32,9 @@ Along the lid the roll and the crease are drawn full from the lid's middle out t
 corner, fading to nothing at the inner corner and 0.12 eye distances past the outer one (AU6
 bunches the orbit's outer part); the cheek's light and its lower edge round the lid's middle, a
 Gaussian of 0.22 eye distances across the face (drawn the lid's length they read as a bright
-slab with square ends); how far is ``FoldsTuning.apple_along`` (set by looking). It is drawn by
+slab with square ends); how far is ``FoldsTuning.apple_along`` (set by looking). The roll's light is
+the share of the photo's light that comes from above the face (London's comes from straight
+above; under a light across the face or from below the roll is not lit). It is drawn by
 the AU6 of the target the move heads for (its FACS prototype's, over happy's) times the
 progress made towards it, for ``FoldsTuning.apple_targets`` only (the profile is a smile's).
 """
@@ -44,6 +46,7 @@ import numpy as np
 from faceedit.faces.au import AU_IDS, expression_prototype
 from faceedit.stage.folds import shade_box
 from faceedit.stage.moves import face_frame
+from faceedit.stage.shading import light_direction
 from faceedit.stage.tuning_face import FoldsTuning
 
 #: The log luma ratio a smile's AU6 adds under each lower lid beyond the stage's warp and map, at
@@ -79,21 +82,25 @@ def apple_amount(heads_for: str | None, progress: float, tuning: FoldsTuning | N
 LID_ROWS = 2
 
 
-def across(s: np.ndarray, rows: slice = slice(None), blur: float = 0.0) -> np.ndarray:
+def across(s: np.ndarray, rows: slice = slice(None), blur: float = 0.0, lit: float = 1.0) -> np.ndarray:
     """:data:`PROFILE`'s ``rows`` at ``s`` eye distances below the lid (log ratio, amount 1),
     seen through a blur of ``blur`` eye distances (each row's Gaussian widened, its area kept:
-    on a small face the roll and the crease merge as a camera would merge them, no 1-px line)."""
+    on a small face the roll and the crease merge as a camera would merge them, no 1-px line),
+    the roll's light (the first row) times ``lit``."""
     out = np.zeros(np.shape(s))
-    for h, c, w in PROFILE[rows]:
+    for k, (h, c, w) in enumerate(PROFILE[rows], start=rows.start or 0):
         wide = float(np.hypot(w, blur))
-        out += h * (w / wide) * np.exp(-0.5 * ((s - c) / wide) ** 2)
+        out += h * (lit if k == 0 else 1.0) * (w / wide) * np.exp(-0.5 * ((s - c) / wide) ** 2)
     return out
 
 
-def apple_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float,
-                    tuning: FoldsTuning | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+def apple_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, tuning: FoldsTuning | None = None,
+                    light: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The log luma ratio under both lower lids of the face at 68 landmarks ``lm`` (image px) in
-    an image of ``shape``: (box (x0, y0, x1, y1), log ratio over it), None where nothing is drawn."""
+    an image of ``shape``: (box (x0, y0, x1, y1), log ratio over it), None where nothing is drawn.
+    ``light``: the image direction toward the photo's light (None: from straight above, as
+    London's, where :data:`PROFILE` was measured); the roll's light is its share from above
+    the face (none under a light from below or straight across)."""
     tn = tuning if tuning is not None else FoldsTuning()
     if amount <= 0:
         return None
@@ -101,6 +108,8 @@ def apple_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float,
     u, n, ed = face_frame(lm)
     inner, outer, spread = tn.apple_along
     blur = tn.sharp_px / ed  # the photo's own pixels: no row drawn finer than a fold's edge
+    toward = np.array([0.0, -1.0]) if light is None else np.asarray(light, np.float64)
+    lit = float(np.clip(-(toward @ n) / max(float(np.linalg.norm(toward)), 1e-9), 0.0, 1.0))
     depth = max(c + 3 * w for _, c, w in PROFILE)
     corners = np.concatenate([lm[list(lid)] for lid in LIDS])
     pad = (depth + max(outer, 2 * spread)) * ed + 2
@@ -130,7 +139,7 @@ def apple_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float,
         near = (s > -0.01) & (s < depth)
         ramp = np.clip((s + 0.01) / 0.02, 0.0, 1.0)[near]  # nothing above the lid's line
         sn = s[near]
-        out[near] += (across(sn, slice(None, LID_ROWS), blur) * along[near]
+        out[near] += (across(sn, slice(None, LID_ROWS), blur, lit) * along[near]
                       + across(sn, slice(LID_ROWS, None), blur) * mound[near]) * ramp
     return (x0, y0, x1, y1), out * amount
 
@@ -138,8 +147,11 @@ def apple_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float,
 def paint_apple(pixels: np.ndarray, lm: np.ndarray, amount: float, *, in_place: bool = False,
                 tuning: FoldsTuning | None = None) -> np.ndarray:
     """``pixels`` with :func:`apple_log_ratio` drawn (R, G and B by the folds' powers of the
-    ratio, :func:`faceedit.stage.folds.shade_box`); ``pixels`` themselves where nothing is."""
-    made = apple_log_ratio(pixels.shape, lm, amount, tuning)
+    ratio, :func:`faceedit.stage.folds.shade_box`), the roll lit by the photo's light
+    (:func:`faceedit.stage.shading.light_direction`); ``pixels`` themselves where nothing is."""
+    if amount <= 0:
+        return pixels
+    made = apple_log_ratio(pixels.shape, lm, amount, tuning, light_direction(pixels, lm))
     if made is None:
         return pixels
     return shade_box(pixels, made[0], made[1], in_place=in_place, tuning=tuning)
