@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceedit.stage import folds
+from faceedit.stage import apple, folds
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import FaceEdit, Statistics
 
@@ -84,7 +84,8 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     photo's resolution on its moved landmarks: by the AUs the move raises (AU4, AU1+2 read from
     the landmarks of its states; AU9, AU10, which they do not show, from the target it heads
     for, ``heads_for``, ``progress`` of the way), times the warp's scale, after the lines the
-    photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`);
+    photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`),
+    and a smile's cheek under the eyes (AU6, :mod:`faceedit.stage.apple`) by the same target;
     ``pixels`` themselves where it draws none (a zero edit, neutral, the fold statistics not
     installed); ``in_place``: written over ``pixels``, a buffer the caller owns."""
     r, cur, new = face.warped, face.current, face.new_state
@@ -101,5 +102,7 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     smoothed = folds.smooth_folds(pixels, r.landmarks, removal, in_place=in_place, tuning=tn)
     amounts = folds.fold_amounts(fold_stats, before, after, heads_for, progress, tn)
     amounts = {k: v * r.scale for k, v in amounts.items()}
-    return folds.paint_folds(smoothed, r.landmarks, amounts, fold_stats.params, face.keep_out,
-                             in_place=in_place or smoothed is not pixels, tuning=tn)
+    drawn = folds.paint_folds(smoothed, r.landmarks, amounts, fold_stats.params, face.keep_out,
+                              in_place=in_place or smoothed is not pixels, tuning=tn)
+    cheek = apple.apple_amount(heads_for, progress, tn) * r.scale
+    return apple.paint_apple(drawn, r.landmarks, cheek, in_place=in_place or drawn is not pixels, tuning=tn)

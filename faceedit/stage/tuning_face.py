@@ -389,6 +389,14 @@ class FoldsTuning:
     #: AU2): London's neutral faces read 0-2.3 (the state's noise; 10 held-out people), a posed
     #: frown 3.9, a posed disgust 5.0.
     smooth_from_au: float = 2.0
+    #: Targets that draw a smile's cheek under the eye (:mod:`faceedit.stage.apple`, its profile
+    #: measured on smiles: sad's prototype has an AU6 too, not measured) ...
+    apple_targets: tuple[str, ...] = ("happy",)
+    #: ... and how far along each lower lid (eye distances): the share of the lid's inner half
+    #: over which it rises from nothing at the inner corner, and how far past the outer corner it
+    #: fades out, and the cheek's mound's sigma across the face about the lid's middle. Set by
+    #: looking (the measurement spans the lid's middle ±0.15).
+    apple_along: tuple[float, float, float] = (1.0, 0.12, 0.22)
 
 
 @dataclass(frozen=True)
