@@ -6,6 +6,8 @@ changes), trained SimGAN-style against real mouths at the same scale.
     python -m faceedit.train.refiner_native prepare --data ../shared/data -o runs/native/crops.npz
     python -m faceedit.train.refiner_native train --crops runs/native/crops.npz --method reggan \\
         --minutes 10 -o runs/native/reggan      # or eggan, legan, lssl, secgan
+    python -m faceedit.train.refiner_native train --crops runs/native/crops.npz --method reggan \\
+        --minutes 15 --critic context --calm 1.0 -o runs/native/reggan_ctx   # the critic told the place
     python -m faceedit.train.refiner ship runs/native/reggan/reggan_refiner.safetensors --description "..." \
         --license "$(python -c 'from faceedit.train.refiner_native import LICENCE_TERMS; print(LICENCE_TERMS)')"
 
