@@ -23,6 +23,10 @@ the method's whole edit (its network after the stage) without and with the refin
   GRID's shadows are a few MPEG pixels whose 4:2:0 chroma mixes in the lips' red;
 * ``inside`` / ``outside``: the mean absolute change (levels) the refiner makes inside the
   stage's opening (coverage above 0.5) and outside its feathered mask (must be 0);
+* ``peak``: the 99.5th percentile of the refiner's |luma change| (levels) inside the opening (a
+  glint, a bright line: a few pixels changed a lot); ``streak``: log2 of the mean |vertical| over
+  the mean |horizontal| difference of neighbours of that change (:func:`streaks`: about 0 for
+  grain, above 0 for horizontal streaks, below 0 for vertical stripes);
   ``method_outside``: the same outside the mask for the method's whole edit (its network, after
   the stage, sees the refined mouth, so its own change elsewhere moves a little).
 
@@ -120,6 +124,16 @@ def native_grain(y: np.ndarray, inside: np.ndarray, cheek: np.ndarray, ref: floa
     return {"grain_px": float(hp[core].std()) / ref if core.sum() > 8 else nan,
             "grain_shadow": float(hp[shade].std()) / ref if shade.sum() > 8 else nan,
             "grain_skin": float(hp[cheek].std()) / ref}
+
+
+def streaks(d: np.ndarray, core: np.ndarray) -> tuple[float, float]:
+    """``peak`` and ``streak`` (see the module docstring) of the change ``d`` (luma, levels) on ``core``."""
+    if core.sum() < 16:
+        return float("nan"), float("nan")
+    peak = float(np.percentile(np.abs(d[core]), 99.5))
+    dy = np.abs(np.diff(d, axis=0))[core[1:] & core[:-1]]
+    dx = np.abs(np.diff(d, axis=1))[core[:, 1:] & core[:, :-1]]
+    return peak, float(np.log2((dy.mean() + 1e-6) / (dx.mean() + 1e-6)))
 
 
 def reals(data: Path, detector, crop: int, crop_scale: float, held: set[str],
@@ -236,6 +250,7 @@ def main() -> None:
                 core[y0:y1, x0:x1] = cov > 0.5
                 d = np.abs(stage_px["on"].astype(np.float32) - stage_px["off"].astype(np.float32)).mean(-1)
                 row["inside"], row["outside"] = float(d[core].mean()), float(d[w == 0].mean())
+                row["peak"], row["streak"] = streaks(luma(stage_px["on"]) - luma(stage_px["off"]), core)
                 if method_px:
                     dm = np.abs(method_px["on"].astype(np.float32) - method_px["off"].astype(np.float32)).mean(-1)
                     row["method_outside"] = float(dm[w == 0].mean())
@@ -262,6 +277,11 @@ def main() -> None:
                       for k in ("stage_off", "stage_on", "method_off", "method_on") if k in sub[0]}
         summary[t]["inside"] = float(np.median([r["inside"] for r in sub if "inside" in r]))
         summary[t]["outside"] = float(np.max([r["outside"] for r in sub if "outside" in r]))
+        for k in ("peak", "streak"):
+            summary[t][k] = float(np.nanmedian([r.get(k, np.nan) for r in sub]))
+        ref = summary["real"].get("london_smiles", {}).get("grain_px", np.nan)
+        summary[t]["faces_nearer_real_grain_px"] = sum(
+            abs(r["stage_on"]["grain_px"] - ref) < abs(r["stage_off"]["grain_px"] - ref) for r in sub)
         if not a.no_method:
             summary[t]["method_outside"] = float(np.median([r["method_outside"] for r in sub if "method_outside" in r]))
         summary[t]["faces_darker_with_refiner"] = sum(r["stage_on"]["dark"] < r["stage_off"]["dark"] for r in sub)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from faceedit.models.refine import RefinerConfig, load_refiner
@@ -85,9 +86,11 @@ def test_the_native_critic_sees_texture_not_exposure_colour_or_shape():
     assert (lit - dim).abs().mean() < 0.05
 
 
-def test_a_short_native_run_writes_a_native_refiner(tmp_path):
+@pytest.mark.parametrize("critic", ["texture", "context"])
+def test_a_short_native_run_writes_a_native_refiner(tmp_path, critic):
     """A few steps on synthetic crops at the photo's pixels write a native refiner (one output, a
-    high-passed gain) that loads, runs on any size and changes nothing outside the mask."""
+    high-passed gain) that loads, runs on any size and changes nothing outside the mask; with
+    either critic (the texture alone, or the texture given its place in the mouth)."""
     from faceedit.train.refiner_native import train as train_native
 
     rng = np.random.default_rng(0)
@@ -101,7 +104,8 @@ def test_a_short_native_run_writes_a_native_refiner(tmp_path):
         fake_sources=np.array([f"neutral/{i}.jpg:surprised" for i in range(n)]),
         config=np.array(json.dumps(RefinerConfig(native=True).to_dict())))
     gen = {"base": 8, "max_channels": 16, "n_down": 2, "n_res": 1}
-    path = train_native(crops, tmp_path / "run", "secgan", 0.02, patch=32, batch=2, warmup=5, generator=gen)
+    path = train_native(crops, tmp_path / "run", "secgan", 0.02, patch=32, batch=2, warmup=5, generator=gen,
+                        critic=critic, calm=0.1, peak=1.0)
     r = load_refiner(path)
     assert r.cfg.method == "secgan" and r.cfg.native and r.cfg.residual == 0 and r.cfg.highpass > 0
     x = torch.rand(1, 3, 45, 70) * 2 - 1
@@ -111,3 +115,19 @@ def test_a_short_native_run_writes_a_native_refiner(tmp_path):
     out = r.composite(x, m)
     torch.testing.assert_close(out[m.expand_as(x) == 0], x[m.expand_as(x) == 0], atol=1e-6, rtol=0)
     assert (tmp_path / "run" / "log.jsonl").read_text().strip()
+
+
+def test_the_context_critic_reads_the_texture_and_its_place():
+    """:func:`faceedit.train.refiner_native.critic_input` with ``context``: channel 0 is 4x the
+    texture; the others are the blurred log light, so a dark and a lit patch of the same grain
+    differ there and not in the texture (up to the log's floor)."""
+    from faceedit.train.refiner_native import CONTEXT_SIGMAS, critic_input, texture
+
+    torch.manual_seed(0)
+    grain = 1 + 0.1 * torch.randn(1, 1, 48, 48)
+    lit, dark = (torch.full((1, 3, 48, 48), v) * grain * 2 - 1 for v in (0.7, 0.35))
+    a, b = critic_input(lit, 2.5, "context"), critic_input(dark, 2.5, "context")
+    assert a.shape == (1, 1 + len(CONTEXT_SIGMAS), 48, 48)
+    torch.testing.assert_close(a[:, :1], 4 * texture(lit, 2.5), atol=1e-5, rtol=0)
+    assert (a[:, :1] - b[:, :1]).abs().mean() < 0.05 * a[:, :1].abs().mean() + 0.01
+    assert (a[:, 1:] - b[:, 1:]).mean() > 0.2  # one stop darker: the place's light reads 0.25 lower

@@ -6,6 +6,8 @@ changes), trained SimGAN-style against real mouths at the same scale.
     python -m faceedit.train.refiner_native prepare --data ../shared/data -o runs/native/crops.npz
     python -m faceedit.train.refiner_native train --crops runs/native/crops.npz --method reggan \\
         --minutes 10 -o runs/native/reggan      # or eggan, legan, lssl, secgan
+    python -m faceedit.train.refiner_native train --crops runs/native/crops.npz --method reggan \\
+        --minutes 15 --critic context --calm 1.0 -o runs/native/reggan_ctx   # the critic told the place
     python -m faceedit.train.refiner ship runs/native/reggan/reggan_refiner.safetensors --description "..." \
         --license "$(python -c 'from faceedit.train.refiner_native import LICENCE_TERMS; print(LICENCE_TERMS)')"
 
@@ -21,11 +23,18 @@ own pixels (no resize), held-out London ids (:func:`faceedit.data.holdout_subjec
 
 **Training** (:func:`train`): random ``--patch`` px patches (centred where the mask is over 0.5)
 of both. The critic (a PatchGAN of small receptive field, hinge loss, SimGAN's history buffer)
-sees only :func:`texture`: the log luma less its Gaussian blur of the refiner's ``highpass`` px,
-so neither exposure, nor colour, nor the shapes the stage drew at low frequency are its cue; its
-scores are weighted by the patch's mask. The refiner's loss: the critic's hinge term plus
-``--content`` times the L1 between the Gaussian blurs (``highpass`` px) of the refined and the
-stage's luma (the refiner changes how the mouth looks, not what it does).
+sees :func:`texture`: the log luma less its Gaussian blur of the refiner's ``highpass`` px, so
+neither exposure, nor colour, nor the shapes the stage drew at low frequency are its cue; its
+scores are weighted by the patch's mask. With ``--critic context`` (:func:`critic_input`) it also
+reads where in the mouth each pixel is: the log luma blurred by :data:`CONTEXT_SIGMAS` px (teeth,
+the cavity's shadow, a lip rim), and real and fake patches are drawn alike from :data:`BINS` bins
+of their centre's blurred light (:func:`_binned_centres`), so the two sets show the critic the
+same mix of places and it scores texture given the place, not which place. The refiner's loss: the
+critic's hinge term plus ``--content`` times the L1 between the Gaussian blurs (``highpass`` px)
+of the refined and the stage's luma (the refiner changes how the mouth looks, not what it does),
+plus ``--calm`` times the mask-weighted mean |exponent| of its gain (a gain it does not need is a
+glint) and ``--peak`` times the mask-weighted mean of its square in stops (a few pixels changed a
+lot, a bright line or streak, cost more than grain spread thin).
 """
 
 from __future__ import annotations
@@ -59,6 +68,12 @@ GROW = 4
 TARGETS = ("surprised", "fearful", "happy")
 #: The floor (luma 0..1) under the log of :func:`texture` (a black cavity's noise is not blown up).
 LOG_FLOOR = 4.0 / 255.0
+#: Sigmas (px of the photo) of the log-luma blurs the context critic reads beside the texture.
+CONTEXT_SIGMAS = (4.0, 12.0)
+#: Bins (quantiles of the real patches' centre light) real and fake patches are drawn from alike.
+BINS = 6
+#: The critics :func:`train` knows: the texture alone, or the texture given its place in the mouth.
+CRITICS = ("texture", "context")
 TRAINING_DATA = ("fakes: the stage's surprised/fearful/happy edits of London HD training faces (neutral and "
                  "smiling), at the photo's pixels; reals: London HD training smiles' teeth, gaps and inner lip rims "
                  "at the photo's pixels (held-out ids left out)")
@@ -134,8 +149,22 @@ def texture(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """What the critic sees of (B, 3, H, W) in [-1, 1]: log2 of the luma (floored at
     :data:`LOG_FLOOR`) less its Gaussian blur of ``sigma`` px: the texture in stops, free of
     exposure, colour and the low-frequency shapes."""
-    y = torch.log2((luma_tensor(x) + 1.0) / 2.0 + LOG_FLOOR)
+    y = _log_luma(x)
     return y - blur_tensor(y, sigma)
+
+
+def _log_luma(x: torch.Tensor) -> torch.Tensor:
+    return torch.log2((luma_tensor(x) + 1.0) / 2.0 + LOG_FLOOR)
+
+
+def critic_input(x: torch.Tensor, sigma: float, critic: str = "texture") -> torch.Tensor:
+    """What the critic reads of (B, 3, H, W) in [-1, 1]: :func:`texture` alone (``texture``), or
+    (``context``) 4x the texture beside the log2 luma blurred by each of :data:`CONTEXT_SIGMAS`
+    px (over 4, plus 1: about -1..1): the texture and the place it is in (teeth, shadow, rim)."""
+    if critic == "texture":
+        return texture(x, sigma)
+    y = _log_luma(x)
+    return torch.cat([4.0 * (y - blur_tensor(y, sigma)), *(blur_tensor(y, s) / 4.0 + 1.0 for s in CONTEXT_SIGMAS)], 1)
 
 
 def content_loss(refined: torch.Tensor, staged: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -155,9 +184,25 @@ def _centres(masks: np.ndarray, patch: int) -> list[np.ndarray]:
     return out
 
 
+def _light(images: np.ndarray) -> np.ndarray:
+    """Per crop (N, S, S, 3 uint8), its log2 luma blurred by the first of :data:`CONTEXT_SIGMAS` px."""
+    y = np.log2(images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255.0 + LOG_FLOOR)
+    return np.stack([cv2.GaussianBlur(c, (0, 0), CONTEXT_SIGMAS[0]) for c in y])
+
+
+def _binned_centres(light: np.ndarray, centres: list[np.ndarray], edges: np.ndarray) -> list[np.ndarray]:
+    """Per bin of the centre's light (``edges``: the inner bin edges), the (crop, y, x) rows of
+    ``centres`` (per crop, its (y, x) rows) whose light falls in it."""
+    rows = np.concatenate([np.c_[np.full(len(c), i), c] for i, c in enumerate(centres) if len(c)])
+    value = light[rows[:, 0], rows[:, 1], rows[:, 2]]
+    b = np.searchsorted(edges, value)
+    return [rows[b == k] for k in range(len(edges) + 1)]
+
+
 def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 64, batch: int = 8,
           content: float = 50.0, lr: float = 1e-4, lr_d: float = 2e-4, highpass: float = 2.5, stops: float = 1.0,
-          warmup: int = 100, seed: int = 0, generator: dict | None = None, save_every: int = 100) -> Path:
+          warmup: int = 100, seed: int = 0, generator: dict | None = None, save_every: int = 100,
+          critic: str = "texture", calm: float = 0.0, peak: float = 0.0) -> Path:
     """The SimGAN loop for ``minutes`` of wall time; returns the final checkpoint's path."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -170,7 +215,18 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
     ri_ok, fi_ok = [i for i, c in enumerate(rc) if len(c)], [i for i, c in enumerate(fc) if len(c)]
     logger.info("%d real and %d fake crops (%d px), patches of %d", len(ri_ok), len(fi_ok), reals.shape[1], patch)
     refiner = RegionRefiner(cfg)
-    disc = MultiScaleDiscriminator(1, n_scales=1, channels=32, n_layers=2, max_channels=128)
+    if critic not in CRITICS:
+        raise ValueError(f"unknown critic {critic!r}; known: {', '.join(CRITICS)}")
+    binned: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+    if critic == "context":  # real and fake patches drawn alike from bins of their centre's light
+        r_light, f_light = _light(reals), _light(fakes)
+        r_rows = np.concatenate([np.c_[np.full(len(c), i), c] for i, c in enumerate(rc) if len(c)])
+        edges = np.quantile(r_light[r_rows[:, 0], r_rows[:, 1], r_rows[:, 2]], np.arange(1, BINS) / BINS)
+        binned = (_binned_centres(r_light, rc, edges), _binned_centres(f_light, fc, edges))
+        logger.info("bins of the centre's log2 light %s: real patches %s, fake %s", np.round(edges, 2).tolist(),
+                    [len(b) for b in binned[0]], [len(b) for b in binned[1]])
+    channels = 1 + (len(CONTEXT_SIGMAS) if critic == "context" else 0)
+    disc = MultiScaleDiscriminator(channels, n_scales=1, channels=32, n_layers=2, max_channels=128)
     opt_g = torch.optim.Adam(refiner.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=lr_d, betas=(0.5, 0.999))
     history: list[tuple[torch.Tensor, torch.Tensor]] = []
@@ -179,11 +235,16 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
     start, step = time.time(), 0
     half = patch // 2
 
-    def cut(images: np.ndarray, masks: np.ndarray, centres: list[np.ndarray], ok: list[int]):
+    def cut(images: np.ndarray, masks: np.ndarray, centres: list[np.ndarray], ok: list[int], real: bool,
+            bins: list[int]):
         xs, ms = [], []
-        for _ in range(batch):
-            i = rng.choice(ok)
-            cy, cx = centres[i][rng.randrange(len(centres[i]))]
+        for k in range(batch):
+            if binned is None:
+                i = rng.choice(ok)
+                cy, cx = centres[i][rng.randrange(len(centres[i]))]
+            else:
+                rows = binned[0 if real else 1][bins[k]]
+                i, cy, cx = rows[rng.randrange(len(rows))]
             xs.append(images[i, cy - half:cy + half, cx - half:cx + half])
             ms.append(masks[i, cy - half:cy + half, cx - half:cx + half])
         x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
@@ -192,8 +253,14 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
             x, m = x.flip(3), m.flip(3)
         return x, m
 
+    def draw() -> list[int]:  # the bins of a batch's patches, both sets alike (bins that hold both)
+        if binned is None:
+            return [0] * batch
+        both = [k for k in range(BINS) if len(binned[0][k]) and len(binned[1][k])]
+        return [rng.choice(both) for _ in range(batch)]
+
     def score(x: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        s = disc(texture(x, highpass))[0][-1]
+        s = disc(critic_input(x, highpass, critic))[0][-1]
         return s, F.adaptive_avg_pool2d(m, s.shape[-2:])
 
     def hinge(x: torch.Tensor, m: torch.Tensor, sign: float) -> torch.Tensor:
@@ -205,25 +272,31 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
         save_refiner(path, refiner, {"training_data": TRAINING_DATA, "license": LICENCE,
                                      "extra": {"steps": step, "minutes": round((time.time() - start) / 60, 1),
                                                "batch": batch, "patch": patch, "content": content, "lr": lr,
-                                               "lr_d": lr_d, "warmup": warmup, "threads": torch.get_num_threads()}})
+                                               "lr_d": lr_d, "warmup": warmup, "critic": critic, "calm": calm, "peak": peak,
+                                               "threads": torch.get_num_threads()}})
         return path
 
     for _ in range(warmup):  # the critic first learns real mouths' texture from the stage's
-        x, m = cut(fakes, fake_m, fc, fi_ok)
-        r, rm = cut(reals, real_m, rc, ri_ok)
+        bins = draw()
+        x, m = cut(fakes, fake_m, fc, fi_ok, False, bins)
+        r, rm = cut(reals, real_m, rc, ri_ok, True, bins)
         d_loss = hinge(r, rm, 1.0) + hinge(x, m, -1.0)
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
     while time.time() - start < minutes * 60:
-        x, m = cut(fakes, fake_m, fc, fi_ok)
-        r, rm = cut(reals, real_m, rc, ri_ok)
-        refined = refiner.composite(x, m)
+        bins = draw()
+        x, m = cut(fakes, fake_m, fc, fi_ok, False, bins)
+        r, rm = cut(reals, real_m, rc, ri_ok, True, bins)
+        t = refiner(x, m)
+        refined = refiner.with_gain(x, m, t)
         s, w = score(refined, m)
         adv = -(s * w).sum() / w.sum().clamp_min(1e-6)
         keep = content_loss(refined, x, highpass)
+        still = (t[:, :1].abs() * m).sum() / m.sum().clamp_min(1e-6)
+        spike = ((stops * t[:, :1]) ** 2 * m).sum() / m.sum().clamp_min(1e-6)
         opt_g.zero_grad()
-        (adv + content * keep).backward()
+        (adv + content * keep + calm * still + peak * spike).backward()
         opt_g.step()
         now = refined.detach()
         shown, shown_m = now, m
@@ -241,7 +314,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
         d_loss.backward()
         opt_d.step()
         step += 1
-        if step % 10 == 0:
+        if step % 10 == 0 or step == 1:  # the first step too: a short run logs one row
             row = {"step": step, "s": round(time.time() - start, 1), "adv": round(float(adv.detach()), 4),
                    "content": round(float(keep.detach()), 5), "d": round(float(d_loss.detach()), 4),
                    "change": round(float((now - x).abs().sum() / m.sum().clamp_min(1) / 3 * 127.5), 3)}
@@ -273,6 +346,10 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--stops", type=float, default=1.0, help="the gain's bound (stops)")
     pt.add_argument("--warmup", type=int, default=100)
     pt.add_argument("--generator", default="{}", help="the generator's widths as JSON")
+    pt.add_argument("--critic", choices=CRITICS, default="texture",
+                    help="texture: the critic reads the high-pass alone; context: and where in the mouth it is")
+    pt.add_argument("--calm", type=float, default=0.0, help="weight of the mean |exponent| of the gain")
+    pt.add_argument("--peak", type=float, default=0.0, help="weight of the mean squared gain (stops)")
     pt.add_argument("-o", "--out", type=Path, default=Path("runs/native/reggan"))
     a = p.parse_args(argv)
     setup_logging(0)
@@ -283,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{a.crops}: no such crops file (run `prepare` first)", file=sys.stderr)
         return 2
     train(a.crops, a.out, a.method, a.minutes, patch=a.patch, batch=a.batch, content=a.content, lr=a.lr,
-          lr_d=a.lr_d, highpass=a.highpass, stops=a.stops, warmup=a.warmup, generator=json.loads(a.generator))
+          lr_d=a.lr_d, highpass=a.highpass, stops=a.stops, warmup=a.warmup, generator=json.loads(a.generator),
+          critic=a.critic, calm=a.calm, peak=a.peak)
     return 0
 
 
