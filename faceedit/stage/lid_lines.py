@@ -18,8 +18,9 @@ both over a closed lid drawn by :func:`faceedit.stage.lids.close_lids`, in the e
   smooth field: a drawn line is never quite even);
 * the wrinkles: a seeded field of white noise blurred ``wrinkle_length`` eye heights along the lid
   and ``wrinkle_across`` px across it, laid along lines between the lid's edge and its crease
-  (each follows their curve), ``wrinkles`` of the luma strong at the lid's edge, half that at the
-  crease, in patches (their strength varies over the lid: broken lines), darkening more than it
+  (each follows their curve), none at the lid's edge, ``wrinkles`` of the luma strong from
+  ``wrinkle_clear`` of the way up (lines along the lash line read as an eye's opening), half that
+  at the crease, in patches (their strength varies over the lid: broken lines), darkening more than it
   lightens (a wrinkle is a groove).
 
 Both scale with the lid's closure; the photo's own pixels are untouched outside the closed lid.
@@ -55,14 +56,16 @@ def crease_line(E: np.ndarray, Cd: np.ndarray, tall: float, tn: LidsTuning) -> n
 
 def draw_lid_lines(new: np.ndarray, X: np.ndarray, Y: np.ndarray, E: np.ndarray, Cd: np.ndarray,
                    span: tuple[float, float], tall: float, closed: np.ndarray, tn: LidsTuning,
-                   seed: int = 0, found: np.ndarray | float = 1.0) -> np.ndarray:
+                   seed: int = 0, found: np.ndarray | float = 1.0, outer_first: bool = True) -> np.ndarray:
     """``new`` ((h, w[, C]) float, unit levels; the eye's box as :func:`faceedit.stage.lids.close_lids`
     draws it) with the closed lid's crease and wrinkles drawn (module notes). ``X``, ``Y``: each
     pixel's eye-frame position; ``E``: the closed lid's edge there; ``Cd``: the photo's crease,
     come down; ``span``: the eye's corners (frame x); ``tall``: the eye's tallest opening (px);
     ``closed``: (h, w) how far the lid is closed there (0..1: the lines' weight); ``seed``: the
     lines' random fields' (fixed by the caller: the same lines on every frame of a video);
-    ``found``: how surely the photo's crease was found there (0..1: the crease line's weight)."""
+    ``found``: how surely the photo's crease was found there (0..1: the crease line's weight);
+    ``outer_first``: whether the eye's outer corner is at ``span[0]`` (the fields run from it:
+    an eye and its mirror image get the same lines)."""
     if tn.crease_line_dark <= 0 and tn.wrinkles <= 0:
         return new
     xa, xb = span
@@ -73,7 +76,7 @@ def draw_lid_lines(new: np.ndarray, X: np.ndarray, Y: np.ndarray, E: np.ndarray,
     height = np.maximum(E - c, 1.0)
     v = (E - Y) / height  # 0 at the lid's edge, 1 at its crease
     cols = int(np.ceil(xb - xa)) + 8
-    along = np.clip(X - xa + 4, 0, cols - 1).astype(np.float32)
+    along = np.clip((X - xa if outer_first else xb - X) + 4, 0, cols - 1).astype(np.float32)
     gain = np.zeros(Y.shape, np.float32)
     if tn.crease_line_dark > 0:
         wander = _field((1, cols), tn.wrinkle_length * tall, 0.3, seed)[0]
@@ -97,7 +100,7 @@ def draw_lid_lines(new: np.ndarray, X: np.ndarray, Y: np.ndarray, E: np.ndarray,
         # broken lines: their strength varies over the lid in patches
         patches = cv2.remap(_field((rows, cols), 0.4 * tall, 0.4 * tall, seed + 3), along, fy,
                             cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        weight = np.where(on, (1 - 0.5 * np.clip(v, 0, 1)) * _smoothstep(v / 0.1), 0.0) * taper
+        weight = np.where(on, (1 - 0.5 * np.clip(v, 0, 1)) * _smoothstep(v / tn.wrinkle_clear), 0.0) * taper
         weight = weight * np.clip(0.6 + 0.6 * patches, 0.0, 1.5)
         gain += (tn.wrinkles * z * weight).astype(np.float32)
     gain *= closed.astype(np.float32)

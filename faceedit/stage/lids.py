@@ -103,7 +103,7 @@ class EyeFrame:
     ``n``: the frame (photo point, unit vectors along the eye line and down the face); per
     column ``xs`` (frame px, corner to corner): ``upper`` and ``lower`` lid margins, ``crease``,
     ``top`` (what lies above stays), ``lashes`` (the lash line's colour); ``tall``: the tallest
-    opening."""
+    opening; ``side``: which eye (0: the image's left)."""
 
     origin: np.ndarray
     u: np.ndarray
@@ -115,6 +115,7 @@ class EyeFrame:
     top: np.ndarray
     tall: float
     lashes: np.ndarray | None = None  # (N, C) or (N,) the lash line's colour per column, unit levels
+    side: int = 0  # which eye (0: the image's left, its outer corner first along x)
 
     def to_frame(self, p: np.ndarray) -> np.ndarray:
         p = np.asarray(p, np.float64) - self.origin
@@ -183,7 +184,7 @@ def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int
     brow = brow[np.argsort(brow[:, 0])]
     brow_y = np.interp(xs, brow[:, 0], brow[:, 1])
     top = np.maximum(u0 - tn.skin_reach * tall, brow_y + tn.brow_keep * (u0 - brow_y))
-    frame = EyeFrame(origin, u, n, xs, u0, l0, top, top, tall)
+    frame = EyeFrame(origin, u, n, xs, u0, l0, top, top, tall, side=k)
     # the photo's light over the eye, sampled in the frame
     corners = frame.to_photo(np.array([xs[0], xs[-1], xs[0], xs[-1]]),
                              np.array([top.min(), top.min(), l0.max() + tall, l0.max() + tall]))
@@ -530,7 +531,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     found = smoothstep(((eye.at(X, eye.crease) - T) / np.maximum(U - T, 1e-6) - tn.crease_found[0])
                        / (tn.crease_found[1] - tn.crease_found[0]))
     new = draw_lid_lines(new, X, Y, E, Cd, (xa, xb), tall, (share * inside).astype(np.float32), tn,
-                         GRAIN_SEED + 1, found.astype(np.float32))
+                         GRAIN_SEED + 1, found.astype(np.float32), outer_first=eye.side == 0)
     # the closed lid's shadow under its edge
     fall = np.exp(-np.maximum(Y - E, 0) / (tn.shadow_reach * tall))
     shade = 1.0 - np.where(Y < Lp, tn.shadow, lash_shadow) * np.clip(d / roots, 0, 1) * fall

@@ -102,13 +102,14 @@ class LidsTuning:
     crease_found: tuple[float, float] = (0.1, 0.2)
     #: ... it and the wrinkles fading towards the corners over this share of the eye's half width.
     line_taper: float = 0.5
-    #: The closed lid's fine wrinkles along it: this share of the luma at its edge (half at the
+    #: The closed lid's fine wrinkles along it: this share of the luma near its edge (half at the
     #: crease) ...
-    wrinkles: float = 0.05
+    wrinkles: float = 0.04
     #: ... white noise blurred this many eye heights along the lid ...
     wrinkle_length: float = 0.4
-    #: ... and this many px across it.
+    #: ... and this many px across it, fading in over this share of the lid up from its edge.
     wrinkle_across: float = 0.6
+    wrinkle_clear: float = 0.35
     #: The closed lid's mean luma over that of the photo's skin between the crease and the brow
     #: and under the eye, as this module reads them (read by ``bench/bench_blink.py --tone`` on
     #: dlib's points, the closed lids 0.93 of that skin in the median, as GRID's real blinks) ...
