@@ -162,7 +162,7 @@ class LidsTuning:
     #: of the photo's lit skin on the lid and under the eye (the skin around the eye alone leaves
     #: a dark almond where the eye was, which reads as an eye still open; all the way, a pale
     #: oval on a fair lid at 3x) ...
-    lit: float = 0.75
+    lit: float = 0.7
     #: ... over a dome down the lid (the sine of these half turns at its top and edge: highest
     #: a little above its middle) ...
     lit_dome: tuple[float, float] = (0.15, 0.85)
