@@ -26,7 +26,8 @@ lower lid's at ``L' = L + a (M - L)``:
   stretched down to the edge: its shading, its folds flattening as it comes down
   (``fold_scale``) and, where stretched, grain as strong as the photo's lid skin drawn at
   the photo's own scale (stretched, grain would streak); over the eyeball its colour eases into
-  that of the skin around the eye carried smoothly over it (``lid_ease``), lit where the
+  that of the skin around the eye carried smoothly over it (``lid_ease``, its reach softened
+  over ``lid_soft`` eye heights at its top and sides), lit where the
   lid bulges most as the person's lid and the skin under the eye are (``lit``), a little
   darker towards the edge, its top in the shadow of the socket above it where that is darker
   (``top_shade``); the whole brought to the light real closed lids have against the
@@ -35,7 +36,8 @@ lower lid's at ``L' = L + a (M - L)``:
   the socket's deep shadow), that skin's colour tinted as the photo's own lid
   skin is (``tint_reach``), with the person's own skin grain (the power spectrum of the photo's
   finest detail under the eye, over all directions, with phases drawn anew,
-  :func:`_skin_grain`: ``texture``);
+  :func:`_skin_grain`: ``texture``), and the closed lid's crease and the fine wrinkles along
+  it drawn over it (:func:`faceedit.stage.lid_lines.draw_lid_lines`);
 * the lash roots (the dark band ``roots`` eye heights along the margin) move down with the
   edge, unstretched, and a lash line as dark as the photo's own runs along it (``line``);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
@@ -65,6 +67,7 @@ import numpy as np
 from faceedit.pixels import luma, pixel_max
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
+from faceedit.stage.lid_lines import draw_lid_lines
 from faceedit.stage.moves import face_frame
 from faceedit.stage.tuning_face import LidsTuning
 
@@ -100,7 +103,7 @@ class EyeFrame:
     ``n``: the frame (photo point, unit vectors along the eye line and down the face); per
     column ``xs`` (frame px, corner to corner): ``upper`` and ``lower`` lid margins, ``crease``,
     ``top`` (what lies above stays), ``lashes`` (the lash line's colour); ``tall``: the tallest
-    opening."""
+    opening; ``side``: which eye (0: the image's left)."""
 
     origin: np.ndarray
     u: np.ndarray
@@ -112,6 +115,7 @@ class EyeFrame:
     top: np.ndarray
     tall: float
     lashes: np.ndarray | None = None  # (N, C) or (N,) the lash line's colour per column, unit levels
+    side: int = 0  # which eye (0: the image's left, its outer corner first along x)
 
     def to_frame(self, p: np.ndarray) -> np.ndarray:
         p = np.asarray(p, np.float64) - self.origin
@@ -180,7 +184,7 @@ def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int
     brow = brow[np.argsort(brow[:, 0])]
     brow_y = np.interp(xs, brow[:, 0], brow[:, 1])
     top = np.maximum(u0 - tn.skin_reach * tall, brow_y + tn.brow_keep * (u0 - brow_y))
-    frame = EyeFrame(origin, u, n, xs, u0, l0, top, top, tall)
+    frame = EyeFrame(origin, u, n, xs, u0, l0, top, top, tall, side=k)
     # the photo's light over the eye, sampled in the frame
     corners = frame.to_photo(np.array([xs[0], xs[-1], xs[0], xs[-1]]),
                              np.array([top.min(), top.min(), l0.max() + tall, l0.max() + tall]))
@@ -448,7 +452,12 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     flat = (share * np.where(on_lid, smoothstep(t / 0.3), 0.0)).astype(np.float32)
     new = sample(broad, Ys) + sample(folds, Ys) * chans(1 - flat)
     down = share * np.where(on_lid, smoothstep((t - tn.lid_ease[0]) / (tn.lid_ease[1] - tn.lid_ease[0])), 0.0)
-    down = (down * smoothstep(H / (tn.bulge * tall))).astype(np.float32)
+    bulges = smoothstep(H / (tn.bulge * tall))
+    down = (down * bulges).astype(np.float32)
+    if tn.lid_soft > 0:
+        # softened at its top and sides, whole down to its edge (continued below it as it is there)
+        whole = np.where(inside & (Y >= lid_end), share * bulges, down).astype(np.float32)
+        down = np.minimum(down, cv2.GaussianBlur(whole, (0, 0), tn.lid_soft * tall)).astype(np.float32)
     here = crop[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
     rel = np.abs(X - (xa + xb) / 2) / max((xb - xa) / 2, 1e-6)
     mid = inside & (rel < tn.lit_width)
@@ -464,6 +473,9 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         # carried smoothly over it
         open_ = inside & (H > 0) & (Y >= Cd) & (Y < Lp + tn.hang * tall)
         around = membrane_fill(new, (~open_).astype(np.float32))
+        if tn.lid_soft > 0:
+            # smoothed (the fill meets itself in seams where its sides differ: a dark corner)
+            around = np.where(chans(open_), cv2.GaussianBlur(around, (0, 0), tn.lid_soft * tall), around)
         # where it bulges over the eyeball, in the light: the person's lit lid skin
         tone = _lit_tone(here, inside & (rel < tn.lit_width) & (((Y > C) & (Y < U - lash))
                                                          | ((Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall))),
@@ -515,6 +527,11 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
             fy = np.mod(np.floor(Y - top).astype(int), field.shape[0])
             fx = np.mod(np.floor(X - xa).astype(int), field.shape[1])
             new = new + field[fy, fx] * chans(tn.texture * own)
+    # its crease and the fine lines along it
+    found = smoothstep(((eye.at(X, eye.crease) - T) / np.maximum(U - T, 1e-6) - tn.crease_found[0])
+                       / (tn.crease_found[1] - tn.crease_found[0]))
+    new = draw_lid_lines(new, X, Y, E, Cd, (xa, xb), tall, (share * inside).astype(np.float32), tn,
+                         GRAIN_SEED + 1, found.astype(np.float32), outer_first=eye.side == 0)
     # the closed lid's shadow under its edge
     fall = np.exp(-np.maximum(Y - E, 0) / (tn.shadow_reach * tall))
     shade = 1.0 - np.where(Y < Lp, tn.shadow, lash_shadow) * np.clip(d / roots, 0, 1) * fall

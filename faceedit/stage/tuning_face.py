@@ -82,6 +82,34 @@ class LidsTuning:
     texture_scale: int = 30
     #: ... clipped at this many of its robust spreads (lashes and a fold's edge in it are not grain).
     texture_clip: float = 2.0
+    #: The closed lid's crease (:mod:`faceedit.stage.lid_lines`): a line this share of the luma
+    #: dark at its middle ...
+    crease_line_dark: float = 0.06
+    #: ... a Gaussian this many eye heights across, at least ``crease_line_px`` px ...
+    crease_line_width: float = 0.08
+    crease_line_px: float = 0.8
+    #: ... the skin above it, folding over it, in its shadow: this share of the line's depth,
+    #: fading over this many eye heights up ...
+    crease_shade: float = 0.3
+    crease_shade_reach: float = 0.15
+    #: ... at the photo's crease where that lies between these eye heights above the closed
+    #: lid's edge, else at the nearer end ...
+    crease_height: tuple[float, float] = (0.6, 1.6)
+    #: ... drawn only where the photo's crease was found: none where it lies this share of the
+    #: way from the top of what moves down to the lash roots or nearer the top (the top of its
+    #: search: no crease found; 137's and 144's lie at 0.03-0.09 of the way), wholly from this
+    #: share (014's, 022's, 126's and smiling 142's lie at 0.23-0.43) ...
+    crease_found: tuple[float, float] = (0.1, 0.2)
+    #: ... it and the wrinkles fading towards the corners over this share of the eye's half width.
+    line_taper: float = 0.5
+    #: The closed lid's fine wrinkles along it: this share of the luma near its edge (half at the
+    #: crease) ...
+    wrinkles: float = 0.04
+    #: ... white noise blurred this many eye heights along the lid ...
+    wrinkle_length: float = 0.4
+    #: ... and this many px across it, fading in over this share of the lid up from its edge.
+    wrinkle_across: float = 0.6
+    wrinkle_clear: float = 0.35
     #: The closed lid's mean luma over that of the photo's skin between the crease and the brow
     #: and under the eye, as this module reads them (read by ``bench/bench_blink.py --tone`` on
     #: dlib's points, the closed lids 0.93 of that skin in the median, as GRID's real blinks) ...
@@ -115,6 +143,9 @@ class LidsTuning:
     #: skin around it carried smoothly over it (a deep-set eye's lid, stretched, is all the
     #: brow's shadow, a hooded one's all fold) ...
     lid_ease: tuple[float, float] = (0.0, 0.45)
+    #: ... its reach softened by a blur of this many eye heights (where it stops short, the eased
+    #: lid is a pale oval with an edge on a fair face, its top straight across at the crease) ...
+    lid_soft: float = 0.3
     #: ... where the eye is open this share of its tallest and more ...
     bulge: float = 0.7
     #: ... darker by up to this towards its edge, where it turns away from the light.
@@ -131,7 +162,7 @@ class LidsTuning:
     #: of the photo's lit skin on the lid and under the eye (the skin around the eye alone leaves
     #: a dark almond where the eye was, which reads as an eye still open; all the way, a pale
     #: oval on a fair lid at 3x) ...
-    lit: float = 0.75
+    lit: float = 0.7
     #: ... over a dome down the lid (the sine of these half turns at its top and edge: highest
     #: a little above its middle) ...
     lit_dome: tuple[float, float] = (0.15, 0.85)
