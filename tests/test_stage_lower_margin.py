@@ -5,12 +5,10 @@ cavity's floor falling off softly into it, on drawn pixels."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
-from _imgs import drawn_face
+from _imgs import drawn_open_mouth
 
 from faceedit.pixels import LUMA_WEIGHTS
-from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lower_margin import cover_lower_row
 from faceedit.stage.tuning import MouthTuning
 
@@ -91,21 +89,12 @@ def test_under_carried_teeth_the_cavity_falls_off_into_the_lower_lip_without_spe
     from faceedit.stage.mouth_bank import MouthBank
 
     bank = MouthBank.load()
-    img = drawn_face()
-    t = np.linspace(0.0, 1.0, 15)
-    up = np.c_[150 + 180 * t, 200 - 4.5 * np.sin(np.pi * t)]
-    lo = np.c_[150 + 180 * t, 200 + 25.5 * np.sin(np.pi * t)]
-    poly = opening_polygon(up, lo)
-    x0, y0 = np.floor(poly.min(0)).astype(int) - 4
-    x1, y1 = np.ceil(poly.max(0)).astype(int) + 5
-    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillPoly(m, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
-    op = m.astype(np.float32) / 255.0
-    bottom = (np.arange(op.shape[0])[:, None] * (op > 0.5)).max(0)
+    img, up, lo, roi, op, bottom = drawn_open_mouth()
+    x0, y0, x1, y1 = roi
     row = img.copy()
     for c in np.flatnonzero(bottom):
         row[y0 + bottom[c] + 1:y0 + bottom[c] + 4, x0 + c] = TEETH if c % 6 else (30, 20, 20)
-    out, _ = bank.fill(row, (x0, y0, x1, y1), op, up, lo, own_teeth=True, teeth_cover=0.4)
+    out, _ = bank.fill(row, roi, op, up, lo, own_teeth=True, teeth_cover=0.4)
     lip_below = np.median([lum(img[y0 + bottom[c] + 10, x0 + c]) for c in range(200 - x0, 281 - x0)])
     for c in range(200 - x0, 281 - x0):
         band = lum(out[y0 + bottom[c] + 1:y0 + bottom[c] + 4, x0 + c])

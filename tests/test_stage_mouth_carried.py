@@ -5,12 +5,10 @@ shade_below, and the mouth bank's fill that calls the latter), on drawn pixels."
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
-from _imgs import drawn_face
+from _imgs import drawn_open_mouth
 
 from faceedit.pixels import LUMA_WEIGHTS
-from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import shade_below, shade_carried
 from faceedit.stage.tuning import MouthTuning
 
@@ -133,21 +131,11 @@ def test_a_relaxed_mouth_from_a_smile_falls_off_softly_into_the_lower_lip():
     from faceedit.stage.mouth_bank import MouthBank
 
     bank = MouthBank.load()
-    img = drawn_face()
-    t = np.linspace(0.0, 1.0, 15)
-    up = np.c_[150 + 180 * t, 200 - 4.5 * np.sin(np.pi * t)]
-    lo = np.c_[150 + 180 * t, 200 + 25.5 * np.sin(np.pi * t)]
-    poly = opening_polygon(up, lo)
-    x0, y0 = np.floor(poly.min(0)).astype(int) - 4
-    x1, y1 = np.ceil(poly.max(0)).astype(int) + 5
-    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillPoly(m, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
-    op = m.astype(np.float32) / 255.0
-    bottom = (np.arange(op.shape[0])[:, None] * (op > 0.5)).max(0)
+    img, up, lo, roi, op, bottom = drawn_open_mouth()
+    x0, y0, x1, y1 = roi
     line = img.copy()
     for c in np.flatnonzero(bottom):
         line[y0 + bottom[c] + 1:y0 + bottom[c] + 3, x0 + c] = TEETH
-    roi = (x0, y0, x1, y1)
     relaxed, e = bank.fill(line, roi, op, up, lo, own_teeth=True, teeth_cover=0.4)
     smile, _ = bank.fill(line, roi, op, up, lo, own_teeth=True, teeth_cover=0.0, exemplar=e)
     lip_below = np.median([lum(img[y0 + bottom[c] + 8, x0 + c]) for c in range(220 - x0, 261 - x0)])
