@@ -33,8 +33,8 @@ lower lid's at ``L' = L + a (M - L)``:
   (``top_shade``); the whole brought to the light real closed lids have against the
   person's skin between the crease and the brow and under the eye (``tone``, not below
   ``tone_floor`` of the skin under the eye, ``deep_floor`` where the skin under the brow is
-  the socket's deep shadow), that skin's colour tinted as the photo's own lid
-  skin is (``tint_reach``), with the person's own skin grain (the power spectrum of the photo's
+  the socket's deep shadow), that skin's body colour (``body_pct``, not its sheen) tinted as
+  the photo's own lid skin is (``tint_reach``), with the person's own skin grain (the power spectrum of the photo's
   finest detail under the eye, over all directions, with phases drawn anew,
   :func:`_skin_grain`: ``texture``), and the closed lid's crease and the fine wrinkles along
   it drawn over it (:func:`faceedit.stage.lid_lines.draw_lid_lines`);
@@ -328,9 +328,11 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
     the mean luma of the photo ``here``'s skin ``above`` (between the crease and the brow) and
     ``under`` the eye (the two means' mean; not below ``tone_floor`` of the skin under the eye,
     rising to ``deep_floor`` as the skin above falls from ``deep[0]`` to ``deep[1]`` of it),
-    its colour that skin's tinted as the photo's own lid skin (``band``, between the crease and
-    the lashes: its lit pixels' colour over that skin's, each channel within ``tint_reach`` of 1;
-    ``tint`` where there are too few); ``lid`` (the middle of the eye) where its light is read.
+    its colour that skin's body colour (its pixels between the ``body_pct`` percentiles of their
+    luma, not its sheen nor its folds) tinted as the photo's own lid skin (``band``, between the
+    crease and the lashes: its lit pixels' colour over that skin's, each channel within
+    ``tint_reach`` of 1; ``tint`` where there are too few); ``lid`` (the middle of the eye)
+    where its light is read.
     Unchanged where there is too little of either to read."""
     w = down * lid
     if w.sum() < 4 or under.sum() < 9:
@@ -345,10 +347,12 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
         deep = 0.0 if len(refs) < 2 else float(np.clip(
             (tn.deep[0] - (2 * lum_ref - lum_under) / max(lum_under, 1e-6)) / (tn.deep[0] - tn.deep[1]), 0.0, 1.0))
         level = max(tn.tone * lum_ref, (tn.tone_floor + deep * (tn.deep_floor - tn.tone_floor)) * lum_under)
+        body = _lit_tone(here, above | under, tn.body_pct)
+        hue = (ref if body is None else body) / max(float(luma(ref if body is None else body)), 1e-6)
         own = _lit_tone(here, band, tn.lit_pct)
-        tint = np.asarray(tn.tint, np.float32) if own is None else np.clip(
-            own / max(float(luma(own)), 1e-6) / (ref / max(lum_ref, 1e-6)), 1 - tn.tint_reach, 1 + tn.tint_reach)
-        target = ref / max(lum_ref, 1e-6) * tint
+        tint = np.clip(np.asarray(tn.tint, np.float32) if own is None else own / max(float(luma(own)), 1e-6) / hue,
+                       1 - tn.tint_reach, 1 + tn.tint_reach)
+        target = hue * tint
         target = target / max(float(luma(target.astype(np.float32))), 1e-6) * level
     else:
         target = max(tn.tone * float(ref), tn.tone_floor * float(here[under].mean()))

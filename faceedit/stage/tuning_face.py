@@ -132,12 +132,21 @@ class LidsTuning:
     deep_edge_dark: float = 0.4
     deep_line: float = 0.3
     deep_lash_shadow: float = 0.4
-    #: ... its colour that skin's tinted as the photo's own lid skin is (its lit pixels' colour
-    #: between the crease and the lashes, each channel over luma, over that skin's), each channel
-    #: within this of 1 (GRID's closed lids are 1.04, 0.97, 1.03 of the skin's) ...
-    tint_reach: float = 0.06
-    #: ... or, where too little of the lid shows, these (R, G, B).
+    #: ... its colour that skin's body colour (each channel over luma, read on the skin's pixels
+    #: whose luma lies between the ``body_pct`` percentiles: not the grey-white sheen of its
+    #: brightest pixels nor its shadowed folds), tinted as the photo's own lid skin is (its lit
+    #: pixels' colour between the crease and the lashes over that skin's), each channel within
+    #: this of 1. None: the open lid's lit pixels on a dark face are its sheen, the closed lid
+    #: tinted by them a grey oval on 126 and 099 (blink=1 on 126, 099, 061, 144, 014, read on
+    #: dlib's points as ``bench/bench_blink.py --tone`` reads them: the lid's Lab chroma over its
+    #: L, over the skin's, 0.84-1.16 at 0.06 with the skin's mean colour, 126 and 099 0.84-0.95;
+    #: 0.88-1.14 at 0 with its body colour, 126 and 099 0.99-1.14; GRID's closed lids are 1.04,
+    #: 0.97, 1.03 of the skin's in R, G, B) ...
+    tint_reach: float = 0.0
+    #: ... or, where too little of the lid shows, these (R, G, B), within ``tint_reach`` of 1 ...
     tint: tuple[float, float, float] = (1.04, 0.97, 1.03)
+    #: ... and the skin's body colour is its pixels' between these percentiles of their luma.
+    body_pct: tuple[float, float] = (25.0, 65.0)
     #: Where the closed lid bulges over the eyeball (down the lid from the first share of its
     #: height, wholly from the second) its colour eases from the stretched skin's to that of the
     #: skin around it carried smoothly over it (a deep-set eye's lid, stretched, is all the
