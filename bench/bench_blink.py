@@ -145,6 +145,31 @@ TONE_POINTS = (((36, 37, 38, 39), (36, 41, 40, 39), (17, 18, 19, 20, 21)),
                ((42, 43, 44, 45), (42, 47, 46, 45), (22, 23, 24, 25, 26)))
 
 
+def eye_regions(shape: tuple[int, ...], lm: np.ndarray, closed: bool):
+    """Per eye (image left first; ``lm`` 68 points on an image of ``shape``) the masks
+    :func:`lid_tone` and :func:`lid_texture` read, and the eye's width ``w``: over the middle 60%
+    of the eye, with ``D`` from the brow's points down to the lash line (``closed``: the middle of
+    the eye's upper and lower contours; open: the upper contour), the lid ``0.08-0.35 D`` above
+    the lash line (open: ``0.1-0.3 D``), the skin ``0.35-0.55 D`` below the brow and the skin
+    ``0.12-0.32 w`` under the lower contour."""
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float64)
+    for up, low, brow in TONE_POINTS:
+        up, low, brow = lm[list(up)], lm[list(low)], lm[list(brow)]
+        x0, x1 = up[0, 0], up[-1, 0]
+        w = x1 - x0
+        xs = np.clip(xx, x0, x1)
+        upper, lower = np.interp(xs, up[:, 0], up[:, 1]), np.interp(xs, low[:, 0], low[:, 1])
+        lash = (upper + lower) / 2 if closed else upper
+        top = np.interp(xs, *brow[np.argsort(brow[:, 0])].T)
+        d = lash - top
+        mid = (xx > x0 + 0.2 * w) & (xx < x1 - 0.2 * w)
+        lid = mid & ((yy > lash - 0.35 * d) & (yy < lash - 0.08 * d) if closed
+                     else (yy > lash - 0.3 * d) & (yy < lash - 0.1 * d))
+        above = mid & (yy > top + 0.35 * d) & (yy < top + 0.55 * d)
+        under = mid & (yy > lower + 0.12 * w) & (yy < lower + 0.32 * w)
+        yield lid, above, under, w
+
+
 def lid_tone(img: np.ndarray, lm: np.ndarray) -> np.ndarray:
     """(2, 6) per eye of a closed-eyed face (image left first; ``lm`` dlib's 68 points of
     ``img`` itself): the closed lid's mean luma over that of the skin above it, under the eye,
@@ -161,21 +186,8 @@ def lid_tone(img: np.ndarray, lm: np.ndarray) -> np.ndarray:
                          borderMode=cv2.BORDER_REFLECT).astype(np.float64)
     lm = lm @ turn[:, :2].T + turn[:, 2]
     lum = img @ np.array([0.299, 0.587, 0.114])
-    yy, xx = np.mgrid[0:img.shape[0], 0:img.shape[1]].astype(np.float64)
     out = []
-    for up, low, brow in TONE_POINTS:
-        up, low, brow = lm[list(up)], lm[list(low)], lm[list(brow)]
-        x0, x1 = up[0, 0], up[-1, 0]
-        w = x1 - x0
-        xs = np.clip(xx, x0, x1)
-        lower = np.interp(xs, low[:, 0], low[:, 1])
-        lash = (np.interp(xs, up[:, 0], up[:, 1]) + lower) / 2
-        top = np.interp(xs, *brow[np.argsort(brow[:, 0])].T)
-        d = lash - top
-        mid = (xx > x0 + 0.2 * w) & (xx < x1 - 0.2 * w)
-        lid = mid & (yy > lash - 0.35 * d) & (yy < lash - 0.08 * d)
-        above = mid & (yy > top + 0.35 * d) & (yy < top + 0.55 * d)
-        under = mid & (yy > lower + 0.12 * w) & (yy < lower + 0.32 * w)
+    for lid, above, under, _ in eye_regions(img.shape, lm, closed=True):
         if min(lid.sum(), above.sum(), under.sum()) < 4:
             out.append(np.full(6, np.nan))
             continue
@@ -196,21 +208,8 @@ def lid_texture(img: np.ndarray, lm: np.ndarray, closed: bool) -> np.ndarray:
     on an open eye, the skin between the crease and the lashes (0.1-0.3 of the way up from the
     upper contour), the skin under the eye :func:`lid_tone`'s."""
     lum = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float64) if img.ndim == 3 else img.astype(np.float64)
-    yy, xx = np.mgrid[0:img.shape[0], 0:img.shape[1]].astype(np.float64)
     out = []
-    for up, low, brow in TONE_POINTS:
-        up, low, brow = lm[list(up)], lm[list(low)], lm[list(brow)]
-        x0, x1 = up[0, 0], up[-1, 0]
-        w = x1 - x0
-        xs = np.clip(xx, x0, x1)
-        upper, lower = np.interp(xs, up[:, 0], up[:, 1]), np.interp(xs, low[:, 0], low[:, 1])
-        lash = (upper + lower) / 2 if closed else upper
-        top = np.interp(xs, *brow[np.argsort(brow[:, 0])].T)
-        d = lash - top
-        mid = (xx > x0 + 0.2 * w) & (xx < x1 - 0.2 * w)
-        lid = mid & ((yy > lash - 0.35 * d) & (yy < lash - 0.08 * d) if closed
-                     else (yy > lash - 0.3 * d) & (yy < lash - 0.1 * d))
-        under = mid & (yy > lower + 0.12 * w) & (yy < lower + 0.32 * w)
+    for lid, _, under, w in eye_regions(img.shape, lm, closed):
         fine = cv2.GaussianBlur(lum, (0, 0), 1.0)
         grain, blotch = lum - fine, fine - cv2.GaussianBlur(lum, (0, 0), max(1.5, 0.03 * w))
         row = []

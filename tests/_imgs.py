@@ -187,21 +187,28 @@ def two_astronauts() -> np.ndarray:
     return out
 
 
-def drawn_open_mouth():
-    """:func:`drawn_face` with an open mouth's curves over its lips: the face, the upper and lower
-    inner-lip curves ((15, 2) px), the opening's box ``(x0, y0, x1, y1)``, its coverage over the box
-    ((h, w) float32, anti-aliased) and each column's last row inside the opening (the box's rows)."""
+def mouth_opening(x: float, y: float, width: float, rise: float, drop: float, pad: int):
+    """An open mouth's inner-lip curves from ``(x, y)`` across ``width`` px, the upper one bowed up
+    by ``rise`` px, the lower down by ``drop`` ((15, 2) px each), the opening's box ``(x0, y0, x1,
+    y1)`` (``pad`` px round it, one more at the far sides) and its coverage over the box ((h, w)
+    float32, anti-aliased)."""
     from faceedit.stage.cut_curves import opening_polygon
 
-    img = drawn_face()
     t = np.linspace(0.0, 1.0, 15)
-    up = np.c_[150 + 180 * t, 200 - 4.5 * np.sin(np.pi * t)]
-    lo = np.c_[150 + 180 * t, 200 + 25.5 * np.sin(np.pi * t)]
+    up = np.c_[x + width * t, y - rise * np.sin(np.pi * t)]
+    lo = np.c_[x + width * t, y + drop * np.sin(np.pi * t)]
     poly = opening_polygon(up, lo)
-    x0, y0 = np.floor(poly.min(0)).astype(int) - 4
-    x1, y1 = np.ceil(poly.max(0)).astype(int) + 5
+    x0, y0 = np.floor(poly.min(0)).astype(int) - pad
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + pad + 1
     m = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillPoly(m, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
-    op = m.astype(np.float32) / 255.0
+    return up, lo, (int(x0), int(y0), int(x1), int(y1)), m.astype(np.float32) / 255.0
+
+
+def drawn_open_mouth():
+    """:func:`drawn_face` with an open mouth's curves over its lips (:func:`mouth_opening`): the
+    face, the upper and lower inner-lip curves, the opening's box, its coverage over the box and
+    each column's last row inside the opening (the box's rows)."""
+    up, lo, roi, op = mouth_opening(150, 200, 180, 4.5, 25.5, 4)
     bottom = (np.arange(op.shape[0])[:, None] * (op > 0.5)).max(0)
-    return img, up, lo, (int(x0), int(y0), int(x1), int(y1)), op, bottom
+    return drawn_face(), up, lo, roi, op, bottom

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
-from _imgs import drawn_face
+from _imgs import drawn_face, mouth_opening
 
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.cut_curves import opening_polygon
@@ -25,15 +25,7 @@ def _small_smile():
     """A drawn face shrunk to a mouth 44 px wide, its own upper teeth a 2-px band under the
     upper lip (left out of the opening, as the stage carries them), the opening below."""
     img = cv2.resize(drawn_face(), (120, 90), interpolation=cv2.INTER_AREA)
-    t = np.linspace(0.0, 1.0, 15)
-    up = np.c_[38 + 44 * t, 50 - 1.0 * np.sin(np.pi * t)]
-    lo = np.c_[38 + 44 * t, 50 + 6.0 * np.sin(np.pi * t)]
-    poly = opening_polygon(up, lo)
-    x0, y0 = np.floor(poly.min(0)).astype(int) - 3
-    x1, y1 = np.ceil(poly.max(0)).astype(int) + 4
-    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillPoly(m, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
-    op = m.astype(np.float32) / 255.0
+    up, lo, (x0, y0, x1, y1), op = mouth_opening(38, 50, 44, 1.0, 6.0, 3)
     band = np.zeros_like(op)
     for c in range(op.shape[1]):
         rows = np.flatnonzero(op[:, c] > 0.5)
@@ -41,7 +33,7 @@ def _small_smile():
             band[rows[0]:rows[0] + 2, c] = 1.0
     img[y0:y1, x0:x1][band > 0] = TEETH
     op = op * (1.0 - band)
-    return img, (int(x0), int(y0), int(x1), int(y1)), op, up, lo
+    return img, (x0, y0, x1, y1), op, up, lo
 
 
 def _under(bank, tuning, cover):
