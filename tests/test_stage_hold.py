@@ -114,7 +114,10 @@ def test_the_laughing_man_turned_and_tipped_back_is_planned_without_a_slide(edit
     """insightface's group_t1.jpg face 3 (yaw -20, pitch -28, a laugh; a local world photo): his
     moves, planned on his face turned to the front (faceedit.stage.turned), slide his open mouth
     under 0.1 under the nose (laid by the similarity alone, neutral, surprised and fearful slid
-    it 0.47-0.51), so none of the photo's faces the edit takes on is declined."""
+    it 0.47-0.51). Made surprised or fearful (his mouth reshaped, not closed) he is declined for
+    his teeth: colour finds them over 0.73 of his inner corners, under the 0.8 a cut along them
+    needs (cut along the Face Mesh's loop instead, they stood round the new opening as a black
+    hook); made neutral (his lips closed) or happy, and every other face, none is declined."""
     from faceedit.eval.world import cache_dir
     from faceedit.models.request import EditRequest
     from faceedit.stage.records import StageFace
@@ -128,10 +131,41 @@ def test_the_laughing_man_turned_and_tipped_back_is_planned_without_a_slide(edit
     for target in ("neutral", "surprised", "fearful", "happy"):
         request = editor.check_request(EditRequest.of(target))
         whys = editor.stage.move_declines(rgb, faces[1:], request)
-        assert all(w is None for w in whys), (target, whys)
+        opens = target in ("surprised", "fearful")
+        assert [w is None for w in whys] == [True, True, not opens, True, True], (target, whys)
+        if opens:
+            assert whys[2].startswith("the move would leave teeth outside the opening"), whys[2]
+            assert "(yaw -20, pitch -28) show over 0.7" in whys[2] and "the cut needs 0.80" in whys[2]
         face = planned(editor.stage, StageFace(faces[3].landmarks, faces[3].dense), editor.stage.request(request), rgb)
         assert face is not None and face.goal is not None
         assert abs(hold.mouth_shear(face.landmarks, face.goal)) < 0.1, target
+
+
+def test_an_open_mouths_teeth_found_over_too_little_of_it_decline_its_reshaping(editor, astronaut, monkeypatch):
+    """The astronaut's open smile (teeth shown, lips 0.15 eye distances apart) made surprised:
+    held with the teeth colour finds; with them found over 0.6 of her inner corners alone
+    (faceedit.stage.lips.find_interior cut short), declined for them; made neutral (her lips
+    closed) never."""
+    from faceedit.models.request import EditRequest
+
+    faces = editor.detector.detect(astronaut)
+    surprised = editor.check_request(EditRequest.of("surprised"))
+    assert editor.stage.move_declines(astronaut, faces, surprised) == [None]
+    real = hold.find_interior
+
+    def short(rgb, dense, tuning=None):
+        found = real(rgb, dense, tuning)
+        assert found is not None
+        up, lo = found
+        lm = np.asarray(faces[0].landmarks, np.float64)
+        keep = 0.6 * float(np.linalg.norm(lm[64] - lm[60])) / float(np.linalg.norm(up[-1] - up[0]))
+        mid = (up[0] + up[-1]) / 2
+        return mid + keep * (up - mid), mid + keep * (lo - mid)
+
+    monkeypatch.setattr(hold, "find_interior", short)
+    whys = editor.stage.move_declines(astronaut, faces, surprised)
+    assert whys[0] is not None and "teeth" in whys[0] and "show over 0.60 of its width" in whys[0], whys
+    assert editor.stage.move_declines(astronaut, faces, editor.check_request(EditRequest.of("neutral"))) == [None]
 
 
 def test_in_a_group_only_the_declined_face_of_that_output_is_left_as_it_is(editor, tmp_path, monkeypatch):

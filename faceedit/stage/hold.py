@@ -15,6 +15,14 @@ and smiling photos at 1350, 450 and 200 px, the world photos, every target;
 ``bench/bench_hold.py``) slide at most 0.23. Closed or nearly closed lips slide further and hold
 (``portrait_112``, turned 22 and tipped back 28, lips 0.08 apart: 0.31-0.43); ``hold_shear``
 bounds them above everything measured.
+
+An open mouth showing teeth that the move reshapes without closing is cut along the teeth its
+colour shows (:func:`faceedit.stage.lips.find_interior`, :func:`faceedit.stage.steps.interior_cut`);
+where they are found over less than ``narrow_interior`` of its inner corners the cut is the Face
+Mesh's loop, which on a laugh lies on the teeth, and the teeth left outside the new opening stand
+round it as a black hook along the lips (group_t1's face 3 made surprised or fearful: teeth
+found over 0.73 of its corners, its far side turned away). :func:`teeth_cut_reason` declines
+those moves.
 """
 
 from __future__ import annotations
@@ -23,9 +31,10 @@ import numpy as np
 
 from faceedit.faces.landmarks import L_EYE, R_EYE, eye_distance
 from faceedit.faces.reading import landmark_pose, mesh_pose
+from faceedit.stage.lips import find_interior
 from faceedit.stage.records import FaceEdit, StageFace, StageRequest, Statistics
 from faceedit.stage.state import lip_gap
-from faceedit.stage.steps import planned
+from faceedit.stage.steps import mouth_still, planned
 from faceedit.stage.tuning_face import TurnedTuning
 
 #: The nose base's points (31-35) and the mouth's (48-67) among the 68.
@@ -83,17 +92,46 @@ def judged(stage: Statistics, face: StageFace, request: StageRequest, pixels: np
     face on these ``pixels`` starts from (:func:`faceedit.stage.steps.edit_face`'s ``plan``),
     so a face judged and then edited is planned once."""
     edit = planned(stage, face, request, pixels)
-    return edit, move_decline(stage, face, edit, scale)
+    return edit, move_decline(stage, face, edit, scale) or teeth_cut_reason(stage, face, edit, pixels)
+
+
+def teeth_cut_reason(stage: Statistics, face: StageFace, edit: FaceEdit | None, pixels: np.ndarray) -> str | None:
+    """Why ``face``'s planned move ``edit`` is left undone because its open mouth's teeth cannot
+    be cut out of ``pixels``, or None: an open mouth (inner lips over ``hold_open_gap`` eye
+    distances apart) that the move reshapes without closing its lips, whose teeth the photo
+    shows (:func:`faceedit.stage.lips.find_interior`) over less than the edit tuning's
+    ``narrow_interior`` of its 68 points' inner corners (60, 64). None without a Face Mesh."""
+    if edit is None or edit.goal is None or edit.mesh is None or edit.closing > 0 or edit.mouth_kept >= 1:
+        return None
+    lm = edit.landmarks
+    if lip_gap(lm) <= stage.tuning.turned.hold_open_gap or mouth_still(lm, edit.goal):
+        return None
+    shown = find_interior(pixels, edit.mesh, stage.tuning.lips)
+    corners = float(np.linalg.norm(lm[64] - lm[60]))
+    if shown is None or corners <= 0:
+        return None
+    share = float(np.linalg.norm(shown[0][-1] - shown[0][0])) / corners
+    narrow = stage.tuning.edit.narrow_interior
+    if share >= narrow:
+        return None
+    yaw, pitch = _pose(face, edit)
+    turn = f" (yaw {yaw:.0f}" + (f", pitch {pitch:.0f})" if pitch is not None else ")")
+    return (f"the move would leave teeth outside the opening: the open mouth's teeth{turn} show over {share:.2f} "
+            f"of its width, the cut needs {narrow:.2f}")
+
+
+def _pose(face: StageFace, edit: FaceEdit) -> tuple[float, float | None]:
+    """(yaw, pitch) of ``face`` from its Face Mesh, else (yaw from its 68 points, None)."""
+    dense = face.dense
+    if dense is not None and np.shape(dense)[0] >= 468 and np.shape(dense)[1] >= 3:
+        yaw, pitch, _ = mesh_pose(dense)
+        return yaw, pitch
+    return landmark_pose(edit.landmarks)[0], None
 
 
 def move_decline(stage: Statistics, face: StageFace, edit: FaceEdit | None, scale: float = 1.0) -> str | None:
     """:func:`move_decline_reason` of ``face``'s planned move ``edit`` (:func:`judged`)."""
     if edit is None or edit.goal is None:
         return None
-    dense = face.dense
-    if dense is not None and np.shape(dense)[0] >= 468 and np.shape(dense)[1] >= 3:
-        yaw, pitch, _ = mesh_pose(dense)
-        pose: tuple[float, float | None] = (yaw, pitch)
-    else:
-        pose = (landmark_pose(edit.landmarks)[0], None)
+    pose = _pose(face, edit)
     return move_decline_reason(edit.landmarks, edit.goal, pose, stage.tuning.turned, scale)
