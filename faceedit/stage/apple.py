@@ -47,8 +47,7 @@ from faceedit.faces.au import AU_IDS, expression_prototype
 from faceedit.stage.folds import shade_box
 from faceedit.stage.moves import face_frame
 from faceedit.stage.shading import light_direction
-from faceedit.stage.tuning_face import FoldsTuning, WarpTuning
-from faceedit.stage.warp import WARP_POINTS, ThinPlateSpline, region_weight, warp_anchors
+from faceedit.stage.tuning_face import FoldsTuning
 
 #: The log luma ratio a smile's AU6 adds under each lower lid beyond the stage's warp and map, at
 #: amount 1: (height, centre below the lid, sigma), eye distances; measured (module docstring):
@@ -156,62 +155,3 @@ def paint_apple(pixels: np.ndarray, lm: np.ndarray, amount: float, *, in_place: 
     if made is None:
         return pixels
     return shade_box(pixels, made[0], made[1], in_place=in_place, tuning=tuning)
-
-
-#: The cheek's shape in a smile (AU6 raises and bunches it under the eye) that the happy warp of
-#: the 68 points leaves out: Face Mesh point -> (inward, up), eye distances at the happy target's
-#: full move, image-left points (the person's right) listed, :data:`MESH_MIRROR` moving alike.
-#: Measured on London HD's 68 training pairs at 675 px (``bench/measure_cheek_moves.py``): each
-#: smiling mesh put on its neutral one by a similarity on the nose's bridge, the inner eye
-#: corners and the temples; the real smile's move less where the stage's happy warp carries the
-#: neutral point (mean over people and both sides). The rows under the lower lid (228-231, 31;
-#: 111, 117-120) rise 0.009-0.018 more than the warp lifts them and move out by up to 0.013;
-#: the malar mound's outer points (116, 123, 147) 0.019-0.023 up and 0.011-0.022 out, its inner
-#: ones (50, 100, 101, 142) 0.005-0.012 up; beside the nose wing (36, 187) the warp is right and
-#: over the nasolabial fold (205) it lifts 0.020 too much. (Spread over people about 0.02.)
-CHEEK_LIFT: dict[int, tuple[float, float]] = {
-    228: (-0.011, 0.014), 229: (-0.007, 0.011), 230: (-0.003, 0.009), 231: (0.0, 0.010), 31: (-0.013, 0.014),
-    111: (-0.012, 0.017), 117: (-0.009, 0.018), 118: (-0.007, 0.014), 119: (-0.004, 0.009), 120: (-0.001, 0.012),
-    116: (-0.011, 0.019), 123: (-0.017, 0.023), 147: (-0.022, 0.019), 50: (-0.012, 0.007), 101: (-0.004, 0.005),
-    100: (-0.002, 0.012), 142: (-0.002, 0.010), 36: (0.002, -0.006), 187: (-0.015, 0.001), 205: (0.002, -0.020),
-}
-#: Each :data:`CHEEK_LIFT` point's mirror image on the Face Mesh (the person's left cheek).
-MESH_MIRROR = {228: 448, 229: 449, 230: 450, 231: 451, 31: 261, 111: 340, 117: 346, 118: 347, 119: 348,
-               120: 349, 116: 345, 123: 352, 147: 376, 50: 280, 101: 330, 100: 329, 142: 371, 36: 266,
-               187: 411, 205: 425}
-#: A cheek point nearer a warp's driving landmark than this (eye distances) is left out: two
-#: points that near with different moves would bend the field sharply between them.
-CHEEK_CLEARANCE = 0.05
-
-
-def cheek_lift(lm: np.ndarray, goal: np.ndarray, mesh: np.ndarray | None, amount: float,
-               tuning: WarpTuning | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-    """(source, destination) (N, 2) of the cheek's Face Mesh points (:data:`CHEEK_LIFT` and their
-    mirror images) for a warp of 68 points ``lm`` to ``goal`` (``mesh``: (468, 2) the face's Face
-    Mesh at ``lm``): where the warp of the landmarks alone carries each (the spline forwards
-    through the warp's driving points and anchors, times its region weight; ``tuning``'s region)
-    plus ``amount`` of its :data:`CHEEK_LIFT` move, in the face's frame. None without a mesh or
-    at ``amount`` 0 or below."""
-    if mesh is None or amount <= 0 or np.shape(mesh)[0] < 468:
-        return None
-    tn = tuning if tuning is not None else WarpTuning()
-    lm, goal = np.asarray(lm, np.float64), np.asarray(goal, np.float64)
-    mesh = np.asarray(mesh, np.float64)[:, :2]
-    u, n, ed = face_frame(lm)
-    mid = float(lm[27:31].mean(0) @ u)  # the nose's line
-    idx, moves = [], []
-    for i, (inward, up) in CHEEK_LIFT.items():
-        for j in (i, MESH_MIRROR[i]):
-            side = 1.0 if float(mesh[j] @ u) < mid else -1.0  # a left point's inward is +u
-            idx.append(j)
-            moves.append(amount * ed * (side * inward * u - up * n))
-    src = mesh[idx]
-    near = np.linalg.norm(src[:, None] - lm[WARP_POINTS][None], axis=-1).min(1) >= CHEEK_CLEARANCE * ed
-    if not near.any():
-        return None
-    src = src[near]
-    anchors = warp_anchors(lm, goal, tn)
-    tps = ThinPlateSpline(np.vstack([lm[WARP_POINTS], anchors]), np.vstack([goal[WARP_POINTS], anchors]), reg=1e-3)
-    w = region_weight(lm, src, tn.region_inner, tn.region_outer)[:, None]
-    carried = src + (tps(src) - src) * w
-    return src, carried + np.asarray(moves)[near] * w

@@ -199,7 +199,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                min_jacobian: float = MIN_JACOBIAN,
                src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
                close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-               tuning: WarpTuning | None = None, extra: tuple[np.ndarray, np.ndarray] | None = None) -> CutFields:
+               tuning: WarpTuning | None = None) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
@@ -216,9 +216,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     relaxing over them as the mouth opens in surprise). When a field would fold where it is
     used, the whole move is scaled down (bisection) until none does. ``tuning``: the region
     moved, the forehead's pins and how the mouth's curves follow and round
-    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults). ``extra``: (source,
-    destination) (N, 2) more points that drive every field as the landmarks do (a smile's
-    cheek, :func:`faceedit.stage.apple.cheek_lift`), scaled with them."""
+    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults)."""
     tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
@@ -258,12 +256,10 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]
-        ex_src, ex_dst = extra if extra is not None else (np.zeros((0, 2)), np.zeros((0, 2)))
-        ex_moved = ex_src + scale * (np.asarray(ex_dst, np.float64) - ex_src)  # driven as the landmarks
-        base_dst = np.vstack([moved[base], ex_moved, anchors, corners_dst])
-        base_src = np.vstack([src_lm[base], ex_src, anchors, corners_src])
+        base_dst = np.vstack([moved[base], anchors, corners_dst])
+        base_src = np.vstack([src_lm[base], anchors, corners_src])
         nb = len(base_dst)
-        # every spline's centres: the base points (landmarks, extra points, anchors, the cuts' corners), then
+        # every spline's centres: the base points (landmarks, anchors, the cuts' corners), then
         # each cut's curve points
         centre_parts, value_parts, first = [base_dst], [base_src], []
         for (du, dl), (su, sl) in curves:
@@ -283,7 +279,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             m = len(du) - 2
             on_up, on_low = np.arange(i0, i0 + m), np.arange(i0 + m, i0 + 2 * m)
             keep_up = [k for k, i in enumerate(base) if i not in cut.lower_only]
-            keep_up = np.r_[keep_up, np.arange(nbase, nb), on_up]  # + extras, anchors, corners, the curve
+            keep_up = np.r_[keep_up, np.arange(nbase, nb), on_up]  # + anchors, corners, the curve
             keep_low = [k for k, i in enumerate(base) if i not in cut.upper_only]
             keep_low = np.r_[keep_low, np.arange(nbase, nb), on_low]
             splines += [(keep_up, values[keep_up]), (keep_low, values[keep_low])]

@@ -253,8 +253,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
              close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
              carry_lower: np.ndarray | None = None, min_jacobian: float = MIN_JACOBIAN,
-             tuning: WarpTuning | None = None, extra: tuple[np.ndarray, np.ndarray] | None = None
-             ) -> CutWarpResult:
+             tuning: WarpTuning | None = None) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
@@ -273,8 +272,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     the upper lip); below it the opening is hole (what goes with the jaw).
     ``min_jacobian``: the fold threshold (the move is scaled down below it). ``tuning``: the
     region moved and how the mouth's curves follow and round
-    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults). ``extra``: (source,
-    destination) (N, 2) more points the warp moves as it moves the landmarks (:func:`cut_fields`).
+    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults).
 
     The hole is the caller's to paint, e.g. with the mouth filler of
     :mod:`faceedit.stage.mouth_bank` (its inputs are this result's fields)::
@@ -299,7 +297,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
-                   close_mouth, mouth_interior, teeth_rise, tn, extra)
+                   close_mouth, mouth_interior, teeth_rise, tn)
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 

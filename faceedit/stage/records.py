@@ -151,7 +151,6 @@ class FaceEdit:
     smile_taken: float = 0.0  # the share of a smile taken away (-1..1; below 0 one added)
     mouth_kept: float = 0.0  # the share of the mouth's move left out: the face smiles already (0..1)
     widens_eyes: bool = False  # the new state opens an eye wider than the face's neutral
-    cheek: Curves | None = None  # a smile's cheek points (source, goal) the warp moves too (faceedit.stage.apple.cheek_lift)
     # choose_cuts
     shown: Curves | None = None  # the mouth interior the photo shows, kept as the cut
     lips: Curves | None = None  # the inner-lip cut (None: the 68 points' inner lips)

@@ -49,7 +49,6 @@ from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
 from faceedit.stage import shading
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target
-from faceedit.stage.apple import cheek_lift
 from faceedit.stage.attributes import AttributeFace, paint_attribute
 from faceedit.stage.corners import lift_corner_pockets, pocket_amount
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
@@ -245,8 +244,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     face.goal = control_moves(lm, goal, controls)
     if not keeps:  # the target's own moves, and those the face shows taken away
         like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
-        changes = stage.target_move_change(cur, s.target, s.strength, like)
-        for target, amount in changes.items():
+        for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
         if irises is not None:  # a smile's raised lower lids let down with it
@@ -255,8 +253,6 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     if turn is not None:
         lm, face.goal = face.landmarks, turn.photo_goal(face.landmarks, lm, face.goal)
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
-    if not keeps:  # a smile's cheek raised under the eyes (AU6), beyond what the landmarks carry
-        face.cheek = cheek_lift(lm, face.goal, face.mesh, changes.get("happy", 0.0), stage.tuning.warp)
     if face.sealed_gap > 0 and lip_gap(face.goal) > 0:  # the reference's parting less the one misread
         face.goal = close_lips(face.goal, min(face.sealed_gap / lip_gap(face.goal), 1.0))
     if face.sealed and lip_gap(face.goal) < stage.tuning.edit.lips_closed:
@@ -360,7 +356,7 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
                         close_mouth=face.closing if lips is not None else 0.0,
                         teeth_rise=rise, carry_lower=face.carry,
-                        tuning=stage.tuning.warp, extra=face.cheek)
+                        tuning=stage.tuning.warp)
 
     r = face.warped = run(face.lips)
     for narrower in (face.below_teeth, face.unwidened):
