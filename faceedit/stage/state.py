@@ -105,7 +105,7 @@ UPPER_LIDS = (37, 38, 43, 44)
 #: eyes' mean, eye distances; below 0: over the iris's top), the MediaPipe detector's points:
 #: near the median of neutral faces (London's 86 at 1350 px -0.035, JAFFE's 30 -0.028) ...
 LID_RELAXED = -0.033
-#: ... and above the highest neutral lids (London -0.0077, 1 face in 86 above -0.0137; JAFFE
+#: ... and above the highest neutral lids (London -0.0077 and -0.0088, the other 84 below -0.013; JAFFE
 #: -0.016; the astronaut made neutral -0.008): no neutral face reads a raise. Posed surprise
 #: reads 0.000 (JAFFE, median; 5 % below -0.017), the stage's surprised edits +0.002 (London).
 LID_RAISED_FROM = -0.007
