@@ -128,6 +128,17 @@ def test_lid_over_iris_reads_white_above_the_iris(angle):
     assert np.allclose(covered, -1 / 60) and np.allclose(clear, 2 / 60)
 
 
+
+def test_round_eyes_above_every_neutral_lid_read_most_of_their_raise():
+    """The world's posed surprise: its upper lids lie 0.0045 eye distances over its irises' tops,
+    above every neutral face's (London's 86 highest -0.0077, JAFFE's -0.016): the state reads
+    most of their height over a relaxed lid as raised, and an edit to neutral lowers them;
+    London's highest neutral lid reads none."""
+    from faceedit.stage.state import LID_RELAXED, lid_raise
+
+    assert lid_raise(*_eyes(-7 + 0.0045 * 60)) > 0.5 * (-0.0045 - LID_RELAXED)
+    assert lid_raise(*_eyes(-7 + 0.0077 * 60)) == 0.0
+
 @needs_litert
 def test_lids_raised_off_the_iris_tell_surprise():
     """The astronaut made neutral: her upper lids cover her irises' tops; made surprised by the

@@ -105,13 +105,16 @@ UPPER_LIDS = (37, 38, 43, 44)
 #: eyes' mean, eye distances; below 0: over the iris's top), the MediaPipe detector's points:
 #: near the median of neutral faces (London's 86 at 1350 px -0.035, JAFFE's 30 -0.028) ...
 LID_RELAXED = -0.033
-#: ... and above the highest neutral lids (London -0.008, 1 face in 86 above -0.015; JAFFE
+#: ... and above the highest neutral lids (London -0.0077 and -0.0088, the other 84 below -0.013; JAFFE
 #: -0.016; the astronaut made neutral -0.008): no neutral face reads a raise. Posed surprise
 #: reads 0.000 (JAFFE, median; 5 % below -0.017), the stage's surprised edits +0.002 (London).
-LID_RAISED_FROM = -0.006
+LID_RAISED_FROM = -0.007
 #: Above :data:`LID_RAISED_FROM` the lid's raise is read over this many eye distances, up to all
-#: of its height above :data:`LID_RELAXED` (:func:`lid_raise`: no jump where it starts).
-LID_RAMP = 0.006
+#: of its height above :data:`LID_RELAXED` (:func:`lid_raise`: no jump where it starts). The
+#: world's posed_surprise (lids at -0.0045, round eyes with white above the irises on one side)
+#: reads 0.018 of its 0.029 over a relaxed lid, and made neutral its eyes open 0.124 eye distances
+#: (0.140 as posed); over 0.006 from -0.006 it read 0.007 and kept them at 0.136.
+LID_RAMP = 0.004
 #: The 68 points' brows, whose rise goes with the lids' (:data:`BROWS_PER_LID`).
 BROWS = tuple(range(17, 27))
 #: How far (eye distances) the brows are raised as expression for each eye distance of the upper
