@@ -218,10 +218,12 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     relaxing over them as the mouth opens in surprise). When a field would fold where it is
     used, the whole move is scaled down (bisection) until none does. ``tuning``: the region
     moved, the forehead's pins and how the mouth's curves follow and round
-    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults). ``follow_plan``:
-    the given mouth curves' corners go where the plan puts the inner corners
-    (:attr:`~faceedit.stage.tuning_face.WarpTuning.plan_follows` of
-    :func:`~faceedit.stage.cut_curves.follow_curves`), for a laugh's teeth reshaped."""
+    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults). ``follow_plan``
+    (a laugh's teeth carried into a reshaped opening): the given mouth curves come onto the
+    planned ones, their corners onto the planned inner corners
+    (:attr:`~faceedit.stage.tuning_face.WarpTuning.plan_follows`,
+    :func:`~faceedit.stage.cut_curves.follow_curves`), and are rounded as planned, as far as the
+    mouth narrows (:func:`plan_amount`, kept in :attr:`CutFields.follows_plan`)."""
     tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)

@@ -271,7 +271,12 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     lip, in units of the source opening's middle height (:func:`cut_fields`). ``carry_lower``:
     (N, 2) a curve corner to corner inside the source opening (with ``lips``, between its upper
     and lower curves): only the interior above it is carried (the upper teeth, which move with
-    the upper lip); below it the opening is hole (what goes with the jaw).
+    the upper lip); below it the opening is hole (what goes with the jaw). With it (a laugh's
+    teeth kept in an opening the move reshapes), ``lips`` follow the plan as far as the mouth
+    narrows (:func:`~faceedit.stage.cut_fields.cut_fields`' ``follow_plan``): the drawn opening
+    is the planned one, the carried teeth narrowed with it
+    (:func:`~faceedit.stage.cut_curves.narrowed_teeth`) and the dark corners beyond them
+    (:func:`~faceedit.stage.cut_curves.corner_wedges`) filled from the lips.
     ``min_jacobian``: the fold threshold (the move is scaled down below it). ``tuning``: the
     region moved and how the mouth's curves follow and round
     (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults).

@@ -304,7 +304,7 @@ class WarpTuning:
     #: which that fades to none (:func:`~faceedit.stage.cut_curves.follow_curves`).
     plan_follows: tuple[float, float] = (0.5, 0.3)
     #: ... as far as the planned corner-to-corner width narrows: wholly at the first share of the
-    #: found width, not at all from the second (a laugh made fearful widens: its curves as found).
+    #: found width, not at all from the second (a laugh made fearful narrows less than surprised).
     plan_narrowing: tuple[float, float] = (0.7, 0.85)
     #: There, the wedge at each corner the lips hide (the dark beyond the teeth): this share of
     #: the cut's largest gap tall at its corner, out this share of the way to the outer corner.
