@@ -117,7 +117,8 @@ def given_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray,
 
 def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, ref_lower: np.ndarray,
                   moved_upper: np.ndarray, moved_lower: np.ndarray,
-                  follows: tuple[float, float] = WarpTuning.opening_follows) -> tuple[np.ndarray, np.ndarray]:
+                  follows: tuple[float, float] = WarpTuning.opening_follows,
+                  plan: tuple[float, float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Where curves ``upper``/``lower`` go when the reference curves (sample by sample the same
     parameters) move to ``moved_upper``/``moved_lower``.
 
@@ -129,7 +130,14 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
     in pixels. Keeping shares of a growing gap would scale the few pixels between a face mesh's
     loop and the 68 points with the opening: a closed smile opened in surprise would grow fangs
     where the gap is thin, a dip of the found upper lip edge would become a notch in the teeth,
-    and a smile's curved lower lip edge a laugh's deep U."""
+    and a smile's curved lower lip edge a laugh's deep U.
+
+    ``plan`` (kept, reach, amount): the curves keep only ``kept`` of their offsets from the
+    moved reference curves (as above), and that share fades to none at the corners over
+    ``reach`` of the curves' arc from each: the curves come onto the moved reference curves,
+    their corners onto its corners; ``amount`` of the way (0: as without a plan). (A laugh's teeth found by colour reach past its 68-point corners and lie
+    inside its 68-point lips; kept in pixels, those offsets drew a laugh made surprised as a
+    crescent, lower and shorter than planned, with long points to the old corners.)"""
     out = []
     gap, moved_gap = ref_upper - ref_lower, moved_upper - moved_lower
     g2 = (gap * gap).sum(1, keepdims=True)
@@ -141,8 +149,47 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
         t = (rel * gap).sum(1, keepdims=True) / np.maximum(g2, 1e-12)
         inner = np.clip(t, 0.0, 1.0)
         across = moved_lower + (inner + (t - inner) * keep) * moved_gap + (rel - t * gap)
-        out.append(beta * across + (1 - beta) * (p + moved - ref))
+        q = beta * across + (1 - beta) * (p + moved - ref)
+        if plan is not None:
+            u = _arc_fractions(ref)
+            kept = plan[0] * _smoothstep(np.minimum(u, 1.0 - u), 0.0, plan[1])[:, None]
+            q = q - plan[2] * (1.0 - kept) * (q - moved)
+        out.append(q)
     return out[0], out[1]
+
+
+def corner_wedges(upper: np.ndarray, lower: np.ndarray, lm: np.ndarray,
+                  reach: tuple[float, float]) -> list[np.ndarray]:
+    """Two polygons (source photo), one at each corner of a mouth's cut (``upper``, ``lower``,
+    corner to corner, the corner of landmark 60 first): ``reach[0]`` of the cut's largest gap
+    tall at its corner (across the chord), narrowing to a point ``reach[1]`` of the way from
+    that corner to the outer lip corner (48, 54 of ``lm``). A laugh's dark corners beyond its
+    teeth (what an interior found from colour leaves out) lie there; kept, they are drawn as
+    dark lines out of a reshaped opening's corners."""
+    lm = np.asarray(lm, np.float64)
+    chord = _unit(upper[-1] - upper[0])
+    across = np.array([chord[1], -chord[0]])  # towards the upper lip (y down)
+    half = 0.5 * reach[0] * float(np.linalg.norm(upper - lower, axis=1).max())
+    out = []
+    for end, inner, outer in ((0, 1, 48), (-1, -2, 54)):
+        corner = upper[end]
+        tip = corner + reach[1] * (lm[outer] - corner)
+        out.append(np.vstack([upper[inner], corner + half * across, tip, corner - half * across, lower[inner]]))
+    return out
+
+
+def narrowed_teeth(upper: np.ndarray, carry_lower: np.ndarray, narrowing: float,
+                   reach: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The carried upper teeth (between a source mouth's ``upper`` curve and ``carry_lower``,
+    corner to corner, sample by sample) narrowed with a mouth whose corner-to-corner width is
+    multiplied by ``narrowing``: as tall as found up to ``reach[0]`` of the new opening's half
+    width from the middle (in the source, along the upper curve's arc), none from ``reach[1]``.
+    The teeth keep their size (they move rigidly): a laugh's row as wide as its old opening
+    reached into the new one's corners."""
+    half = 0.5 * min(max(narrowing, 1e-6), 1.0)
+    d = np.abs(_arc_fractions(np.asarray(upper, np.float64)) - 0.5) / half
+    share = 1.0 - _smoothstep(d, reach[0], reach[1])
+    return upper, upper + share[:, None] * (carry_lower - upper)
 
 
 def round_opening(upper: np.ndarray, lower: np.ndarray, src_upper: np.ndarray | None = None,

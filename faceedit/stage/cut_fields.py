@@ -86,6 +86,8 @@ class CutFields:
     scale: float
     landmarks: np.ndarray
     cuts: list
+    #: how far the mouth's given curves follow the plan (:func:`plan_amount`; 0 without ``follow_plan``)
+    follows_plan: float = 0.0
 
 
 def _nodes_inside(grid: Grid, poly: np.ndarray) -> np.ndarray:
@@ -199,7 +201,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                min_jacobian: float = MIN_JACOBIAN,
                src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
                close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-               tuning: WarpTuning | None = None) -> CutFields:
+               tuning: WarpTuning | None = None, follow_plan: bool = False) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
@@ -216,7 +218,12 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     relaxing over them as the mouth opens in surprise). When a field would fold where it is
     used, the whole move is scaled down (bisection) until none does. ``tuning``: the region
     moved, the forehead's pins and how the mouth's curves follow and round
-    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults)."""
+    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults). ``follow_plan``
+    (a laugh's teeth carried into a reshaped opening): the given mouth curves come onto the
+    planned ones, their corners onto the planned inner corners
+    (:attr:`~faceedit.stage.tuning_face.WarpTuning.plan_follows`,
+    :func:`~faceedit.stage.cut_curves.follow_curves`), and are rounded as planned, as far as the
+    mouth narrows (:func:`plan_amount`, kept in :attr:`CutFields.follows_plan`)."""
     tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
@@ -239,16 +246,27 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     def build(scale: float) -> tuple[CutFields, bool]:
         moved = src_lm + scale * (dst_lm - src_lm)
         curves = []
+        plans: dict[str, float] = {}
         for c in cuts:
             (du, dl), (su, sl) = cut_curves(moved, c), src_cut[c.name]
             if c.name in given:  # the given source curves, moved as the 68-point ones
                 gu, gl = given[c.name]
-                (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl, tn.opening_follows), (gu, gl)
+                plan = None
+                if follow_plan and c.name == MOUTH.name:
+                    plan = (*tn.plan_follows, plan_amount(su, du, tn))
+                    plans[c.name] = plan[2]
+                (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl, tn.opening_follows, plan), (gu, gl)
             if c.name == MOUTH.name and close_mouth > 0:
                 mid = (du + dl) / 2
                 du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
             if c.name == MOUTH.name:
-                du, dl = round_opening(du, dl, su, sl, tn.round_aspect)
+                # (following the plan, the photo's own open shape is not kept: rounded as planned)
+                kept_u, kept_l = round_opening(du, dl, su, sl, tn.round_aspect)
+                a = plans.get(c.name, 0.0)
+                if a > 0:  # (following the plan, the photo's own open shape is not kept)
+                    plan_u, plan_l = round_opening(du, dl, None, None, tn.round_aspect)
+                    kept_u, kept_l = kept_u + a * (plan_u - kept_u), kept_l + a * (plan_l - kept_l)
+                du, dl = kept_u, kept_l
             if c.name == MOUTH.name and c.name in given and close_mouth > 0:  # the outer lips stay
                 # beyond the given curves that close
                 chord = float(np.linalg.norm(su[-1] - su[0]))
@@ -350,7 +368,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             if shown is not None and geo.open_nodes.any():
                 near = cv2.dilate(geo.open_nodes.astype(np.uint8), k).astype(bool)
                 ok &= bool(jacobian_det(shown, step)[near].min() >= min_jacobian)
-        return CutFields(grid, up_total, low_total, interior, scale, moved, geos), ok
+        return CutFields(grid, up_total, low_total, interior, scale, moved, geos, plans.get(MOUTH.name, 0.0)), ok
 
     fields, ok = build(1.0)
     if ok:
@@ -363,6 +381,17 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         else:
             hi = mid
     return build(lo)[0]
+
+
+def plan_amount(src_upper: np.ndarray, moved_upper: np.ndarray, tuning: WarpTuning) -> float:
+    """How far a laugh's found mouth curves follow the plan
+    (:attr:`~faceedit.stage.tuning_face.WarpTuning.plan_narrowing`): by how much the reference
+    curves' corner-to-corner width narrows from ``src_upper`` to ``moved_upper``."""
+    w0 = max(float(np.linalg.norm(src_upper[-1] - src_upper[0])), 1e-6)
+    ratio = float(np.linalg.norm(moved_upper[-1] - moved_upper[0])) / w0
+    lo, hi = tuning.plan_narrowing
+    t = float(np.clip((hi - ratio) / (hi - lo), 0.0, 1.0))
+    return t * t * (3 - 2 * t)
 
 
 def rigid_field(dst_curve: np.ndarray, src_curve: np.ndarray, nodes: np.ndarray) -> np.ndarray:

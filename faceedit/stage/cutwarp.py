@@ -84,8 +84,10 @@ from faceedit.stage.cut_curves import (
     LEFT_EYE,
     MOUTH,
     RIGHT_EYE,
+    corner_wedges,
     given_curves,
     lip_curves,
+    narrowed_teeth,
     opening_polygon,
     polygon_coverage,
 )
@@ -269,7 +271,12 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     lip, in units of the source opening's middle height (:func:`cut_fields`). ``carry_lower``:
     (N, 2) a curve corner to corner inside the source opening (with ``lips``, between its upper
     and lower curves): only the interior above it is carried (the upper teeth, which move with
-    the upper lip); below it the opening is hole (what goes with the jaw).
+    the upper lip); below it the opening is hole (what goes with the jaw). With it (a laugh's
+    teeth kept in an opening the move reshapes), ``lips`` follow the plan as far as the mouth
+    narrows (:func:`~faceedit.stage.cut_fields.cut_fields`' ``follow_plan``): the drawn opening
+    is the planned one, the carried teeth narrowed with it
+    (:func:`~faceedit.stage.cut_curves.narrowed_teeth`) and the dark corners beyond them
+    (:func:`~faceedit.stage.cut_curves.corner_wedges`) filled from the lips.
     ``min_jacobian``: the fold threshold (the move is scaled down below it). ``tuning``: the
     region moved and how the mouth's curves follow and round
     (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults).
@@ -297,7 +304,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
-                   close_mouth, mouth_interior, teeth_rise, tn)
+                   close_mouth, mouth_interior, teeth_rise, tn, follow_plan=carry_lower is not None)
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 
@@ -316,17 +323,29 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     src_cov, carry_cov = {}, {}
     for geo in f.cuts:
         poly = opening_polygon(geo.src_upper, geo.src_lower)
-        box = _box_around(poly, 4.0, pixels.shape)
+        carried_teeth = geo.cut.name == MOUTH.name and carry_lower is not None and lips is not None
+        reshaped = carried_teeth and f.follows_plan > 0  # a laugh's teeth in a narrower opening
+        wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, tn.plan_wedge) if reshaped else []
+        box = _box_around(np.vstack([poly, *wedges]), 4.0, pixels.shape)
         cov = polygon_coverage(poly, box)
         src_cov[geo.cut.name] = (box, cov)
         carry_cov[geo.cut.name] = cov
-        if geo.cut.name == MOUTH.name and carry_lower is not None and lips is not None:
-            carried = opening_polygon(np.asarray(lips[0], np.float64), np.asarray(carry_lower, np.float64))
+        hidden = cov
+        if carried_teeth:
+            assert carry_lower is not None and lips is not None
+            up, below = np.asarray(lips[0], np.float64), np.asarray(carry_lower, np.float64)
+            if reshaped:
+                narrowing = float(np.linalg.norm(geo.dst_upper[-1] - geo.dst_upper[0])) / \
+                    max(float(np.linalg.norm(geo.src_upper[-1] - geo.src_upper[0])), 1e-6)
+                up, below = narrowed_teeth(up, below, narrowing, tn.plan_teeth)
+            carried = opening_polygon(up, below)
             carry_cov[geo.cut.name] = np.minimum(cov, polygon_coverage(carried, box))
-        if cov.max() > 0:
+            for wedge in wedges:  # the dark of a laugh's corners beyond its teeth goes too
+                hidden = np.maximum(hidden, polygon_coverage(wedge, box))
+        if hidden.max() > 0:
             bx0, by0, bx1, by1 = box
-            filled = membrane_fill(pixels[by0:by1, bx0:bx1].astype(np.float32), (cov == 0).astype(np.float32))
-            inside = cov > 0
+            filled = membrane_fill(pixels[by0:by1, bx0:bx1].astype(np.float32), (hidden == 0).astype(np.float32))
+            inside = hidden > 0
             if src is window:
                 src = window.copy()
             src[by0 - wy0:by1 - wy0, bx0 - wx0:bx1 - wx0][inside] = _to_dtype(filled[inside], pixels.dtype)

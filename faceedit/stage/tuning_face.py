@@ -299,6 +299,19 @@ class WarpTuning:
     #: Growth of the gap between the reference lips (moved over source) from which given curves
     #: start to move with their own lip, and at which they do alone.
     opening_follows: tuple[float, float] = (1.0, 1.5)
+    #: Where a laugh's teeth are carried into a reshaped opening: the share of their offsets
+    #: from the planned curves that given curves keep, and the arc share from each corner over
+    #: which that fades to none (:func:`~faceedit.stage.cut_curves.follow_curves`).
+    plan_follows: tuple[float, float] = (0.5, 0.3)
+    #: ... as far as the planned corner-to-corner width narrows: wholly at the first share of the
+    #: found width, not at all from the second (a laugh made fearful narrows less than surprised).
+    plan_narrowing: tuple[float, float] = (0.7, 0.85)
+    #: There, the wedge at each corner the lips hide (the dark beyond the teeth): this share of
+    #: the cut's largest gap tall at its corner, out this share of the way to the outer corner.
+    plan_wedge: tuple[float, float] = (0.3, 0.9)
+    #: There, the carried upper teeth narrowed with the mouth: as tall as found up to the first
+    #: share of the new opening's half width from its middle, none from the second.
+    plan_teeth: tuple[float, float] = (0.5, 0.9)
     #: The side weight of a point round a cut: 0 within the first angle (degrees, seen from the
     #: nearer corner) of the ray out of that corner (the outward bisector of the two curves there,
     #: where the side label flips), 1 from the second. Each side's own field is alone over the

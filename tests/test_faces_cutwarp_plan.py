@@ -1,0 +1,146 @@
+"""A laugh's teeth reshaped by the cut warp (faceedit/stage/cut_curves.py follow_curves'
+``plan``, corner_wedges; cut_fields' ``follow_plan``; cutwarp's ``carry_lower``): the drawn
+opening is the planned one, not the found curves kept at their pixel offsets."""
+
+from __future__ import annotations
+
+import numpy as np
+from test_faces_cutwarp import part_lips, synthetic_lm, synthetic_photo
+
+from faceedit.faces.landmarks import eye_distance
+from faceedit.stage.cut_curves import (
+    corner_wedges,
+    follow_curves,
+    lip_curves,
+    narrowed_teeth,
+    opening_polygon,
+    polygon_coverage,
+    resample_by_length,
+)
+from faceedit.stage.cutwarp import cut_warp
+from faceedit.stage.tuning_face import WarpTuning
+
+
+def test_follow_curves_with_the_plan_come_onto_the_moved_reference():
+    """Found curves reaching 6 px past the reference corners and lying 3 px inside the reference
+    lips, the mouth narrowed and opened (a laugh made surprised): kept at their pixel offsets
+    (no plan) the corners stay 6 px out; with the plan and nothing kept, the curves are the
+    moved reference curves; keeping all in the middle, only the corners come in."""
+    x = np.linspace(0.0, 60.0, 33)
+    hump = np.sin(np.pi * x / 60.0)
+    ref_up, ref_low = np.c_[x, 100.0 - 5 * hump], np.c_[x, 100.0 + 5 * hump]
+    wide = np.linspace(-6.0, 66.0, 33)
+    up, low = np.c_[wide, 100.0 - 2 * hump], np.c_[wide, 100.0 + 2 * hump]
+    moved_up, moved_low = np.c_[10 + 40 * x / 60, 100.0 - 15 * hump], np.c_[10 + 40 * x / 60, 100.0 + 15 * hump]
+    old_u, _ = follow_curves(up, low, ref_up, ref_low, moved_up, moved_low)
+    np.testing.assert_allclose(old_u[[0, -1], 0], [4.0, 56.0], atol=1e-9)
+    u, lo = follow_curves(up, low, ref_up, ref_low, moved_up, moved_low, plan=(0.0, 0.3, 1.0))
+    np.testing.assert_allclose(u, moved_up, atol=1e-9)
+    np.testing.assert_allclose(lo, moved_low, atol=1e-9)
+    u, lo = follow_curves(up, low, ref_up, ref_low, moved_up, moved_low, plan=(1.0, 0.3, 1.0))
+    np.testing.assert_allclose(u[[0, -1]], moved_up[[0, -1]], atol=1e-9)
+    np.testing.assert_allclose(lo[[0, -1]], moved_low[[0, -1]], atol=1e-9)
+    np.testing.assert_allclose(u[16], old_u[16], atol=1e-9)  # the middle as without the plan
+    u, lo = follow_curves(up, low, ref_up, ref_low, moved_up, moved_low, plan=(0.0, 0.3, 0.5))
+    np.testing.assert_allclose(u, (old_u + moved_up) / 2, atol=1e-9)  # half way
+    u, _ = follow_curves(up, low, ref_up, ref_low, moved_up, moved_low, plan=(0.0, 0.3, 0.0))
+    np.testing.assert_array_equal(u, old_u)
+
+
+def test_corner_wedges_reach_from_the_cut_to_the_outer_corners():
+    lm = synthetic_lm()
+    up, low = lip_curves(part_lips(lm, 0.15))
+    left, right = corner_wedges(up, low, lm, (0.3, 0.9))
+    np.testing.assert_allclose(left[2], up[0] + 0.9 * (lm[48] - up[0]))
+    np.testing.assert_allclose(right[2], up[-1] + 0.9 * (lm[54] - up[-1]))
+    tall = float(np.linalg.norm(left[1] - left[3]))
+    assert abs(tall - 0.3 * float(np.linalg.norm(up - low, axis=1).max())) < 1e-9
+    np.testing.assert_allclose((left[1] + left[3]) / 2, up[0])
+
+
+def test_narrowed_teeth_keep_the_middle_of_the_row():
+    """A row of teeth 10 px tall across a 100 px opening, the mouth narrowed to 0.6 of its
+    width: as tall as found within 0.5 of the new half width (15 px) of the middle, none beyond
+    0.9 of it (27 px); not narrowed, the whole row up to 0.45 of the arc from the middle."""
+    x = np.linspace(0.0, 100.0, 101)
+    up, carry = np.c_[x, np.full(101, 50.0)], np.c_[x, np.full(101, 60.0)]
+    _, low = narrowed_teeth(up, carry, 0.6, (0.5, 0.9))
+    tall = low[:, 1] - up[:, 1]
+    np.testing.assert_allclose(tall[35:66], 10.0)
+    assert (tall[:23] == 0).all() and (tall[78:] == 0).all()
+    _, same = narrowed_teeth(up, carry, 1.0, (0.5, 0.9))
+    np.testing.assert_allclose(same[25:76], carry[25:76])
+
+
+def _laugh() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """(landmarks, photo, found curves, carry_lower) of a parted mouth with white teeth whose
+    found interior reaches 8 px past the 68 points' inner corners and lies 3 px inside their
+    inner lips, a dark crease (3 px, then 1 px tall) along the lips' line from there 0.6 of
+    the way to the outer corners."""
+    lm = part_lips(synthetic_lm(), 0.15)
+    lm[48, 0] -= 14.0  # (a laugh's outer corners well past its inner ones)
+    lm[54, 0] += 14.0
+    img = synthetic_photo(lm)
+    up, low = lip_curves(lm)
+    mid = (up + low) / 2
+    along = np.linspace(-8.0, 8.0, len(up))[:, None] * np.array([1.0, 0.0])
+    squeeze = (low - up) * (3.0 / np.maximum(np.linalg.norm(low - up, axis=1, keepdims=True), 1e-9))
+    f_up, f_low = up + along + squeeze, low + along - squeeze
+    f_up[[0, -1]] = f_low[[0, -1]] = mid[[0, -1]] + along[[0, -1]]
+    cov = polygon_coverage(opening_polygon(f_up, f_low), (0, 0, 512, 512))
+    img[cov > 0] = 245
+    for corner, outer in ((f_up[0], lm[48]), (f_up[-1], lm[54])):  # narrowing, short of the outer corner
+        for k, p in enumerate(resample_by_length(np.vstack([corner, corner + 0.6 * (outer - corner)]), 40)):
+            x, y, h = int(round(p[0])), int(round(p[1])), 1 if k < 20 else 0
+            img[y - h:y + h + 1, x] = 20
+    carry = f_up + 0.6 * (f_low - f_up)
+    return lm, img, (f_up, f_low), carry
+
+
+def _surprised(lm: np.ndarray) -> np.ndarray:
+    """The inner and outer corners 0.12 eye distances in each, the lips parted 0.15 more."""
+    dst = part_lips(lm, 0.15)
+    e = eye_distance(lm)
+    for i, s in ((60, 1), (48, 1), (64, -1), (54, -1)):
+        dst[i, 0] += s * 0.12 * e
+    return dst
+
+
+def test_a_laugh_reshaped_draws_the_planned_opening():
+    """With the upper teeth carried (``carry_lower``) and none of the found curves' offsets kept,
+    the drawn opening runs corner to corner between the planned inner corners, as tall as
+    planned (keeping half of them in the middle, as the defaults do, the corners as planned and
+    the height between), and the dark crease
+    beyond the teeth leaves no dark line out of its corners. Without it (the found curves kept
+    at their pixel offsets) the corners stay 8 px out and the opening is 6 px shorter."""
+    lm, img, found, carry = _laugh()
+    dst = _surprised(lm)
+    planned_up, planned_low = lip_curves(dst)
+    r = cut_warp(img, lm, dst, lips=found, carry_lower=carry, tuning=WarpTuning(plan_follows=(0.0, 0.3)))
+    half = cut_warp(img, lm, dst, lips=found, carry_lower=carry)  # the default keeps half in the middle
+    old = cut_warp(img, lm, dst, lips=found)
+    assert r.scale == 1.0 and old.scale == 1.0 and half.scale == 1.0
+    np.testing.assert_allclose(half.upper[[0, -1]], dst[[60, 64]], atol=1e-6)
+    np.testing.assert_allclose(r.upper[[0, -1]], dst[[60, 64]], atol=1e-6)
+    assert np.linalg.norm(old.upper[0] - dst[60]) > 6 and np.linalg.norm(old.upper[-1] - dst[64]) > 6
+    def height(up, low):
+        return float(np.linalg.norm(low - up, axis=1).max())
+    planned = height(planned_up, planned_low)
+    assert abs(height(r.upper, r.lower) - planned) < 1.0
+    assert height(old.upper, old.lower) < planned - 4.0
+    assert height(old.upper, old.lower) + 2.0 < height(half.upper, half.lower) < planned - 1.0
+    x0, y0, x1, y1 = r.roi
+    drawn = r.opening + r.interior
+    cols = np.flatnonzero(drawn.max(0) > 0.05) + x0
+    assert cols.min() >= dst[60, 0] - 1.5 and cols.max() <= dst[64, 0] + 1.5
+    # the lips' line beyond the corners (to the outer corners): no dark crease there
+    def darkest_beyond(res):
+        g = res.pixels.astype(int).sum(-1)
+        worst = 255 * 3
+        for a, b in ((dst[48], res.upper[0]), (res.upper[-1], dst[54])):
+            for p in resample_by_length(np.vstack([a, b]), 30)[3:-3]:
+                x, y = int(round(p[0])), int(round(p[1]))
+                worst = min(worst, int(g[y - 2:y + 3, x].min()))
+        return worst
+    assert darkest_beyond(r) > 3 * 80
+    assert darkest_beyond(old) < 3 * 60
