@@ -24,7 +24,7 @@ from faceedit.device import DEVICES, PRECISIONS, autocast_dtype, resolve_device 
 from faceedit.errors import FaceEditError, UsageError
 from faceedit.faces.reading import face_decline_reason
 from faceedit.faces.types import Face
-from faceedit.flow import Flow, edit_each, edit_frame, face_numbers, move_declines, planned_moves, select_faces
+from faceedit.flow import Flow, edit_each, edit_frame, face_numbers, planned_moves, select_faces
 from faceedit.log import logger, mark, timed
 from faceedit.models.loading import load_model
 from faceedit.models.refine import shipped_refiner_source
@@ -211,16 +211,20 @@ class Editor(Flow):
             image = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
         with timed("detect"):
             faces = self.detector.detect(to_uint8(image))
-        chosen = []
+        chosen, plans = [], []  # plans: each judged face's planned move, taken on by its edit
         for number, request in requests.items():
             (face,) = select_faces(faces, request.face)
-            why = None if force else face_decline_reason(face) or move_declines(self, image, [face], request)[0]
+            why, plan = None if force else face_decline_reason(face), None
+            if why is None and not force:
+                judged, (why,) = planned_moves(self, image, [face], request)
+                plan = None if judged is None else judged[0]
             if why is None:
                 chosen.append((face, request))
+                plans.append(plan)
             else:
                 self.declined.append({"face": number, "declined": why})
                 logger.info("face %d left as it is: %s (force=True edits it)", number, why)
-        return edit_each(self, image, chosen)
+        return edit_each(self, image, chosen, plans)
 
 
 def expression_states(faces: list[Face], stage: Stage | None = None) -> list[dict | None]:

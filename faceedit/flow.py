@@ -433,9 +433,8 @@ def align_faces(flow: Flow, pixels: np.ndarray, faces: list[Face]) -> list[Align
 
 # -- stage -------------------------------------------------------------------------------------
 def move_declines(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditRequest) -> list[str | None]:
-    """Per face why the edit leaves it as it is because the warp cannot hold the move the stage
-    plans for it (:func:`faceedit.stage.hold.planned_decline`), or None: the same verdict for
-    every model on the stage; all None without a stage."""
+    """Per face why the edit leaves it as it is, the warp unable to hold the move the stage plans
+    (:func:`faceedit.stage.hold.planned_decline`), or None: one verdict for every model on the stage."""
     return planned_moves(flow, pixels, faces, request)[1]
 
 
@@ -557,14 +556,15 @@ def edit_faces(flow: Flow, pixels: np.ndarray, faces: list[Face], request: EditR
     return edit_frame(flow, pixels, faces, request)[0]
 
 
-def edit_each(flow: Flow, pixels: np.ndarray, edits: list[tuple[Face, EditRequest]]) -> np.ndarray:
-    """One edit per face: each ``(face, request)`` of ``edits`` edited as :func:`edit_faces`
-    edits one face, on the photo the edits before it left (as the stage edits the faces of one
-    request, one after another), so a face's pixels are its own edit's. Returns a new array
-    (``pixels`` is not changed)."""
+def edit_each(flow: Flow, pixels: np.ndarray, edits: list[tuple[Face, EditRequest]],
+              plans: list | None = None) -> np.ndarray:
+    """One edit per face: each ``(face, request)`` of ``edits`` edited as :func:`edit_faces` edits one
+    face, on the photo the edits before it left (as the stage edits one request's faces), so a face's
+    pixels are its own edit's. ``plans``: per edit its face's move planned on ``pixels``
+    (:func:`planned_moves`), taken on while no edit before it changed the photo. A new array."""
     out = pixels
-    for face, request in edits:
-        out = edit_faces(flow, out, [face], request)
+    for k, (face, request) in enumerate(edits):
+        out = edit_frame(flow, out, [face], request, plans=[plans[k]] if plans and out is pixels else None)[0]
     return out.copy() if out is pixels else out
 
 

@@ -231,3 +231,26 @@ def test_a_judged_face_is_planned_once_and_edited_as_without_the_verdict(editor,
     code, forced_recs, stderr = _apply("-m", "stage", "-t", "happy", astronaut_png, "-o", tmp_path / "f", "--force")
     assert code == 0 and len(calls) == 4, (stderr, len(calls))
     assert np.array_equal(cv2.imread(recs[0]["output"]), cv2.imread(forced_recs[0]["output"]))
+
+
+def test_edit_each_takes_on_the_verdicts_plan_until_a_face_has_changed_the_photo(editor, astronaut, monkeypatch):
+    """``Editor.edit_each`` judges each face's move and the first face's edit starts from its
+    verdict's plan (the next face's edit sees the photo the first one changed, and plans again):
+    3 plans for 2 faces, and the output is ``force``'s (no verdict, every edit planning itself)."""
+    from faceedit.stage import steps
+
+    plan, calls = steps.plan_move, []
+
+    def counted(stage, face):
+        calls.append(1)
+        plan(stage, face)
+
+    monkeypatch.setattr(steps, "plan_move", counted)
+    two = np.ascontiguousarray(np.hstack([astronaut, astronaut[:, ::-1]]))
+    out = editor.edit_each(two, {0: "happy", 1: "surprised"})
+    assert len(calls) == 3 and editor.declined == []
+    forced = editor.edit_each(two, {0: "happy", 1: "surprised"}, force=True)
+    assert len(calls) == 5 and np.array_equal(out, forced)
+    w = astronaut.shape[1]
+    for side in (slice(0, w), slice(w, 2 * w)):  # both faces edited
+        assert np.abs(out[:, side].astype(int) - two[:, side]).max() > 10

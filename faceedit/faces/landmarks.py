@@ -34,6 +34,7 @@ rather than expression and is the least reliable part of a landmark fit. ``sigma
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,7 +51,7 @@ BROWS = L_BROW + R_BROW
 NOSE_BRIDGE = list(range(27, 31))
 NOSE_LOWER = list(range(31, 36))
 NOSE = NOSE_BRIDGE + NOSE_LOWER
-L_EYE = list(range(36, 42))
+L_EYE = list(range(36, 42))  # eye_centres takes them as slices
 R_EYE = list(range(42, 48))
 EYES = L_EYE + R_EYE
 LIPS_OUTER = list(range(48, 60))
@@ -157,13 +158,15 @@ def landmark_side_image(
 def eye_centres(landmarks) -> np.ndarray:
     """(2, 2) float64: the mean of :data:`L_EYE` and of :data:`R_EYE` of (68, 2) landmarks."""
     lm = np.asarray(landmarks, np.float64)
-    return np.stack([lm[L_EYE].mean(0), lm[R_EYE].mean(0)])
+    # (slices of the same rows as L_EYE and R_EYE: no index arrays made on every call)
+    return np.array([lm[36:42].mean(0), lm[42:48].mean(0)])
 
 
 def eye_distance(landmarks) -> float:
     """Distance between the two eye centres of (68, 2) landmarks (the inter-ocular distance)."""
     left, right = eye_centres(landmarks)
-    return float(np.linalg.norm(right - left))
+    d = right - left
+    return math.sqrt(d.dot(d))  # np.linalg.norm's own sum for a vector, correctly rounded
 
 
 def flip_landmarks(landmarks: np.ndarray, width: int) -> np.ndarray:
