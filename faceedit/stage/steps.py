@@ -242,14 +242,14 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         if named and s.strength > 0 else 0.0
     goal = keep_mouth(lm, goal, face.mouth_kept)
     face.goal = control_moves(lm, goal, controls)
-    if not keeps:  # the target's own moves, and those the face shows taken away
+    if not keeps:  # a smile's raised lower lids let down with it; the target's own moves on top
+        if irises is not None:
+            face.goal = relax_lower_lids(lm, face.goal, irises, squint_let_go(stage, cur, new, s.target),
+                                         stage.tuning.eyes.squint_reach)
         like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
-        if irises is not None:  # a smile's raised lower lids let down with it
-            face.goal = relax_lower_lids(lm, face.goal, irises, squint_let_go(stage, cur, new, s.target),
-                                         stage.tuning.eyes.squint_reach)
     if turn is not None:
         lm, face.goal = face.landmarks, turn.photo_goal(face.landmarks, lm, face.goal)
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
