@@ -374,3 +374,15 @@ class MouthTuning:
     #: a dark rim a pixel wide drew a black outline), the lower lip's inner side unshaded: it faces
     #: up into the light.
     small_rim_edge: float = 0.9
+    # -- a smile's own teeth in the Face Mesh's loop where colour found no interior
+    #: A smile taken away from a mouth whose teeth colour did not find (a thin row in a wide
+    #: loop, :func:`~faceedit.stage.steps.choose_cuts`) carries its upper teeth as found ones
+    #: where at least this share of the loop's columns holds a run of them
+    #: (:func:`~faceedit.stage.lower_margin.loop_teeth_share`); else the bank paints its own row ...
+    carried_teeth_columns: float = 0.2
+    #: ... a run starting in this top share of the column ...
+    loop_teeth_start: float = 0.75
+    #: ... of samples this surely teeth (:func:`~faceedit.stage.lip_rims.teeth_like`) ...
+    loop_teeth_sure: float = 0.5
+    #: ... at least this many of them (of 25 down the column; one is a lip's highlight).
+    loop_teeth_run: int = 2
