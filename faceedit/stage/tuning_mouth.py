@@ -129,6 +129,11 @@ class MouthTuning:
     #: The opening's edge blurred (a Gaussian of this many px, fading out over twice that
     #: inside it) to the focus of the lips round it; 0: as drawn.
     edge_focus: float = 1.0
+    #: ... and an open mouth's edge likewise over twice this (px) above it, on the upper lip's and
+    #: carried teeth's side (softened from inside alone they meet the dark in a hard line); 0:
+    #: at 0.5-1 px dlib's inner lips on London 099 made fearful moved onto the lit lower rim and
+    #: the opening read 0.167 of the cheeks (0.126 without), over real open mouths' 0.15.
+    edge_focus_outside: float = 0.0
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: A relaxed lip covers the upper teeth from the gum (``teeth_cover`` of them): their lower
     #: part shows down to the exemplar's own incisal edge, over at most this share of the
@@ -194,6 +199,13 @@ class MouthTuning:
     under_teeth_reach: float = 0.12
     #: The cavity's darkest luma, as a share of the skin's (soft tissue in ambient light).
     cavity_floor: float = 0.02
+    #: The drawn cavity and tongue lifted by this share of the photo's own black (its pupils,
+    #: :func:`~faceedit.stage.cavity.photo_black`; :func:`~faceedit.stage.cavity.black_floor`).
+    cavity_black: float = 0.08
+    #: The drawn cavity's and tongue's grain, times the skin ring's high-pass noise: the photo's
+    #: darks are grainier than that ring reads (London HD neutrals, the nostrils' darkest 8 %:
+    #: 1.13 times the cheeks' grain, median of 12; the cavity drawn at the ring's noise read 0.50).
+    cavity_grain: float = 2.0
     #: The cavity's lightest luma, as a share of the skin's: the bank's profile is read no lighter.
     #: Its top rows (the median of real open mouths) hold those mouths' upper teeth and lips at
     #: 0.2-0.46 of the skin; drawn below the bank's teeth they were a grey arc under the row.
