@@ -97,3 +97,28 @@ def test_the_cavity_carries_the_photo_s_grain():
     one, _ = _cavity_grain(1.0)
     assert two >= 0.7 * skin, (two, skin)
     assert two >= 1.4 * one, (two, one)
+
+
+def test_only_carried_teeth_have_their_edge_softened_from_above():
+    """Through the mouth bank: with the face's own teeth carried above the opening (a light row
+    drawn there) the row's pixels just above the opening differ from a fill with
+    ``edge_focus_outside`` 0; without own teeth no pixel outside the opening does (a mouth's
+    upper lip keeps its edge: softened, dlib read a London face's opening over 0.15)."""
+    from faceedit.stage.mouth_bank import MouthBank
+
+    bank = MouthBank.load()
+    img, up, lo, roi, op, _ = drawn_open_mouth()
+    x0, y0, x1, y1 = roi
+    row = img.copy()
+    top = np.argmax(op > 0.5, axis=0)
+    cols = np.flatnonzero((op > 0.5).any(0))
+    for c in cols:
+        row[max(y0 + top[c] - 6, 0):y0 + top[c], x0 + c] = (225, 222, 214)
+    outside = np.ones(img.shape[:2], bool)
+    outside[y0:y1, x0:x1] = op <= 0
+    for own in (True, False):
+        soft, _ = bank.fill(row, roi, op, up, lo, own_teeth=own, teeth_cover=0.4)
+        sharp, _ = bank.fill(row, roi, op, up, lo, own_teeth=own, teeth_cover=0.4,
+                             tuning=MouthTuning(edge_focus_outside=0.0))
+        changed = int((soft[outside] != sharp[outside]).any(-1).sum())
+        assert (changed >= len(cols) // 2) if own else changed == 0, (own, changed, len(cols))

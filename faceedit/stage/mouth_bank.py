@@ -301,7 +301,7 @@ class MouthBank:
             out[ys + y0, xs + x0, :3] = new
         if tuning.edge_focus > 0:
             soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"] if smile else 0.0)),
-                        0.0 if smile else tuning.edge_focus_outside)
+                        tuning.edge_focus_outside if own_teeth and not smile else 0.0)
         if smile:  # a small face's smile: the photo's blur, the lips' dark (never an open mouth's cavity)
             if carried:  # the second row taken into the lower lip's shade
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)

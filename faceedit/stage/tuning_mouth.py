@@ -129,11 +129,11 @@ class MouthTuning:
     #: The opening's edge blurred (a Gaussian of this many px, fading out over twice that
     #: inside it) to the focus of the lips round it; 0: as drawn.
     edge_focus: float = 1.0
-    #: ... and an open mouth's edge likewise over twice this (px) above it, on the upper lip's and
-    #: carried teeth's side (softened from inside alone they meet the dark in a hard line); 0:
-    #: at 0.5-1 px dlib's inner lips on London 099 made fearful moved onto the lit lower rim and
-    #: the opening read 0.167 of the cheeks (0.126 without), over real open mouths' 0.15.
-    edge_focus_outside: float = 0.0
+    #: ... and an open mouth under the face's own carried teeth likewise over twice this (px)
+    #: above it, on the teeth's side (softened from inside alone their edge met the dark in a
+    #: hard line; on the upper lip of a mouth without them, at 0.5-1 px, dlib's inner lips on
+    #: London 099 made fearful moved onto the lit lower rim: 0.167 of the cheeks, 0.126 without).
+    edge_focus_outside: float = 1.0
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: A relaxed lip covers the upper teeth from the gum (``teeth_cover`` of them): their lower
     #: part shows down to the exemplar's own incisal edge, over at most this share of the
