@@ -290,7 +290,10 @@ def upper_side_polygon(upper: np.ndarray, lower: np.ndarray, up: np.ndarray) -> 
     reach = 3.0 * max(float(np.linalg.norm(b - a)), 1e-6)
     out_a, out_b = corner_rays(upper, lower)
     far_a, far_b = a + out_a * reach, b + out_b * reach
-    return np.vstack([upper, far_b, far_b + up * reach, far_a + up * reach, far_a])
+    # joined twice as far along ``up`` (at least ``reach`` above either corner, whichever way its
+    # ray points): a ray pointing down (a closed mouth's corner bent down) put the join level
+    # with the corner, across the upper lip, whose pixels then took the lower side's field
+    return np.vstack([upper, far_b, far_b + up * 2 * reach, far_a + up * 2 * reach, far_a])
 
 
 def face_up(lm: np.ndarray) -> np.ndarray:
