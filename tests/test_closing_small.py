@@ -29,17 +29,19 @@ def _closed_curve() -> np.ndarray:
     return np.stack([x, y], 1)
 
 
-def test_the_upper_side_covers_the_upper_lip_when_a_corner_ray_points_down():
+@pytest.mark.parametrize("up", ((0.0, -1.0), (0.062, -0.998)))
+def test_the_upper_side_covers_the_upper_lip_when_a_corner_ray_points_down(up):
     """The upper side of a cut is all that lies above its upper curve near the mouth: with a
-    corner bent down its ray points down, and a polygon joined only one reach along up crossed
-    the upper lip at the middle (those pixels took the lower lip's field: a pale stripe)."""
+    corner bent down its ray points down, and a polygon joined one reach along up crossed the
+    upper lip at the middle (those pixels took the lower lip's field: a pale stripe), joined
+    from the ray's end straight up its side did where the face leans (a vertical step)."""
     line = _closed_curve()
-    poly = upper_side_polygon(line, line, np.array([0.0, -1.0])).astype(np.float32)
-    for x in (55.0, 61.0, 67.0, 75.0):
+    poly = upper_side_polygon(line, line, np.asarray(up) / np.linalg.norm(up)).astype(np.float32)
+    for x in np.arange(52.0, 78.0, 1.0):
         y = float(np.interp(x, line[:, 0], line[:, 1]))
         for above in (1.0, 4.0, 8.0):
-            assert cv2.pointPolygonTest(poly, (x, y - above), False) > 0, (x, above)
-        assert cv2.pointPolygonTest(poly, (x, y + 2.0), False) < 0
+            assert cv2.pointPolygonTest(poly, (float(x), y - above), False) > 0, (x, above)
+        assert cv2.pointPolygonTest(poly, (float(x), y + 2.0), False) < 0
 
 
 def test_a_narrow_interior_of_a_closing_mouth_is_not_the_cut():
