@@ -335,8 +335,8 @@ def test_shipped_open_mouthed_targets_have_no_smile():
 def test_a_narrow_window_of_front_teeth_is_not_the_cut():
     """A small open smile shows its front teeth between lips that touch towards the corners:
     an interior found from colour narrower than ``narrow_interior`` of the inner corners is not
-    the cut (its blunt ends stood as a window's sides when the mouth opened). A found interior
-    of the mouth's width is, and a closing mouth widens any it finds."""
+    the cut (its blunt ends stood as a window's sides when the mouth opened), nor of a closing
+    mouth. A found interior of the mouth's width is, widened where the mouth closes."""
     from faceedit.stage.steps import interior_cut
     from faceedit.stage.tuning import EditTuning
 
@@ -353,8 +353,11 @@ def test_a_narrow_window_of_front_teeth_is_not_the_cut():
     assert interior_cut(curves(0.75 * tuning.narrow_interior), lm, 0.0, tuning) is None
     wide = curves(1.0)
     assert interior_cut(wide, lm, 0.0, tuning) is wide
-    up, lo = interior_cut(curves(0.6), lm, 1.0, tuning)  # all of it goes, widened
-    assert (up[1:-1, 1] < curves(0.6)[0][1:-1, 1]).all() and (lo[1:-1, 1] > curves(0.6)[1][1:-1, 1]).all()
+    # a closing mouth: a narrow one is not the cut either (the teeth beyond its ends stayed at
+    # the corners); a wide one all goes, widened
+    assert interior_cut(curves(0.6), lm, 1.0, tuning) is None
+    up, lo = interior_cut(wide, lm, 1.0, tuning)
+    assert (up[1:-1, 1] < wide[0][1:-1, 1]).all() and (lo[1:-1, 1] > wide[1][1:-1, 1]).all()
     assert interior_cut(None, lm, 0.0, tuning) is None
 
 

@@ -332,12 +332,18 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 def upper_side_polygon(upper: np.ndarray, lower: np.ndarray, up: np.ndarray) -> np.ndarray:
     """The region on the upper side of a cut: the upper curve, closed by rays out of the two
-    corners along the outward bisector of the curves there, joined far along ``up``."""
+    corners along the outward bisector of the curves there, from their ends out along the
+    chord and joined far along ``up``."""
     a, b = upper[0], upper[-1]
     reach = 3.0 * max(float(np.linalg.norm(b - a)), 1e-6)
     out_a, out_b = corner_rays(upper, lower)
     far_a, far_b = a + out_a * reach, b + out_b * reach
-    return np.vstack([upper, far_b, far_b + up * reach, far_a + up * reach, far_a])
+    # from each ray's end out along the chord, then up, both by more than the mouth spans: a ray
+    # pointing down (a closed mouth's corner bent down) otherwise put the polygon's side or
+    # top across the upper lip, whose pixels then took the lower side's field
+    side = (b - a) / max(float(np.linalg.norm(b - a)), 1e-6)
+    out_a2, out_b2 = far_a - side * reach, far_b + side * reach
+    return np.vstack([upper, far_b, out_b2, out_b2 + up * 2 * reach, out_a2 + up * 2 * reach, out_a2, far_a])
 
 
 def face_up(lm: np.ndarray) -> np.ndarray:

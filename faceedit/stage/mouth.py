@@ -156,8 +156,24 @@ def _lips_blur(pixels: np.ndarray, line: np.ndarray, width: float) -> float:
     return edge_blur(grey, np.ones(grey.shape, bool))
 
 
+def lips_dark(pixels: np.ndarray, lips: np.ndarray) -> float:
+    """The lips' own dark: the :data:`SEAM_DARK_PERCENTILE`-th percentile of the luma (the
+    pixels' scale) inside the polygon ``lips`` (the 68 points' outer lip, 48-59); 0 where it
+    holds no pixel."""
+    x0, y0, x1, y1 = box_around(np.asarray(lips, np.float64), 1, pixels.shape)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(inside, [np.round((np.asarray(lips, np.float64) - (x0, y0)) * 16).astype(np.int32)], 1,
+                 cv2.LINE_8, 4)
+    crop = pixels[y0:y1, x0:x1].astype(np.float32)
+    grey = crop if crop.ndim == 2 else crop[..., :3] @ _LUMA
+    return float(np.percentile(grey[inside > 0], SEAM_DARK_PERCENTILE)) if inside.any() else 0.0
+
+
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
-               amount: float, tuning: MouthTuning | None = None, *, in_place: bool = False) -> np.ndarray:
+               amount: float, tuning: MouthTuning | None = None, *, lips: np.ndarray | None = None,
+               in_place: bool = False) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
     closed inner-lip curves (left corner first; their mean is the line). On the line a pixel
     is darkened to ``seam_dark`` of the lips' luma around it, beside it less (a Gaussian of
@@ -168,8 +184,10 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     as much, and at least as wide as the photo's own blur at the lips (:data:`SEAM_BLUR_REACH`).
     Never lightens (a seam the warp already drew stays); keeps the pixels' colour (all channels
     scaled alike), but on a small mouth goes toward the colour of the lips' own dark
-    (:data:`SEAM_DARK_PERCENTILE`) as far as it is darkened over the seam's full darkening; ``pixels`` (H, W[, C]) uint8/uint16, a new array
-    (the same one when there is nothing to do, or written over with ``in_place``)."""
+    (:data:`SEAM_DARK_PERCENTILE`) as far as it is darkened over the seam's full darkening,
+    and, given ``lips`` (the 68 points' outer-lip polygon where the lips now lie), no darker
+    than their own dark (:func:`lips_dark`) by as much; ``pixels`` (H, W[, C]) uint8/uint16, a
+    new array (the same one when there is nothing to do, or written over with ``in_place``)."""
     tuning = tuning if tuning is not None else MouthTuning()
     line = (np.asarray(upper, np.float64) + np.asarray(lower, np.float64)) / 2
     width = float(np.linalg.norm(line[-1] - line[0]))
@@ -210,9 +228,12 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     # the luma wanted: seam_dark of the lips' luma around the line (a blur wide enough to
     # average both lips over the dip), the pixel's own where it is darker; dip of the way there
     base = cv2.GaussianBlur(grey, (0, 0), 3 * sigma)
-    want = np.minimum(grey, tuning.seam_dark * base)
-    gain = 1.0 - dip * (1.0 - want / np.maximum(grey, 1e-3))
     small = small_weight(width)
+    # a small mouth's seam no darker than its lips' own dark (at 96-128 px seam_dark of the
+    # lips was darker than any pixel of the person's lips and read as a drawn line)
+    floor = small * lips_dark(pixels, lips) if lips is not None and small > 0 else 0.0
+    want = np.minimum(grey, np.maximum(tuning.seam_dark * base, floor))
+    gain = 1.0 - dip * (1.0 - want / np.maximum(grey, 1e-3))
     if crop.ndim == 2 or small <= 0.0:
         out = crop * (gain if crop.ndim == 2 else gain[..., None])
     else:

@@ -137,18 +137,19 @@ def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float) -> bool:
 def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: EditTuning,
                  lips: LipsTuning | None = None) -> Curves | None:
     """The mouth interior found from colour (``shown``) as the lips' cut, or None where the Face
-    Mesh's inner-lip loop is the cut instead: a mouth that closes widens it by the closing
-    margins (its teeth must all go); one that does not drops it where it spans less than
-    ``narrow_interior`` of the 68 points' inner corners (60, 64): the front teeth of a small
-    open smile, between lips that touch towards the corners, whose blunt ends would stand as
-    the straight sides of a window in the lips when the mouth opens."""
+    Mesh's inner-lip loop is the cut instead: dropped where it spans less than
+    ``narrow_interior`` of the 68 points' inner corners (60, 64) (the front teeth of a small
+    open smile, between lips that touch towards the corners: opening, their blunt ends would
+    stand as the straight sides of a window in the lips; closing, the teeth beyond its ends
+    stayed at the mouth's corners); a mouth that closes widens it by the closing margins (its
+    teeth must all go)."""
     if shown is None:
         return None
-    if closing > 0:
-        return widen_interior(*shown, tuning.closing_margin_up, tuning.closing_margin_down, lips)
     width = float(np.linalg.norm(shown[0][-1] - shown[0][0]))
     if width < tuning.narrow_interior * float(np.linalg.norm(lm[64] - lm[60])):
         return None
+    if closing > 0:
+        return widen_interior(*shown, tuning.closing_margin_up, tuning.closing_margin_down, lips)
     return shown
 
 
@@ -433,7 +434,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
             out = shade_carried(out, r.roi, interior, opening, relax, stage.tuning.mouth, in_place=True)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
         out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
-                         in_place=True)
+                         lips=moved[48:60], in_place=True)
     drawn = opening + interior
     if bank is not None and float(drawn.max()) > 0:
         face.keep_out = (r.roi, mouth_keep_out(r.roi, moved, drawn))

@@ -83,7 +83,7 @@ class EditTuning:
     #: surprised: at 0.5 and 0.7 FER read group_five#3's thicker row as happy.
     teeth_kept: float = 0.3
     #: An interior found from colour spanning less than this share of the inner mouth corners
-    #: is not the cut (the Face Mesh's inner-lip loop is), unless the mouth closes.
+    #: is not the cut (the Face Mesh's inner-lip loop is), whether the mouth opens or closes.
     narrow_interior: float = 0.8
     #: The share of the mouth bank's upper teeth under a relaxed upper lip in a wide opening
     #: whose state has no smile (times the smile it lacks).
