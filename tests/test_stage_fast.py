@@ -81,42 +81,6 @@ def test_fast_render_within_45_db_of_exact_on_london_faces(editor, shared_data, 
     check(fast_and_exact(editor, np.asarray(img)))
 
 
-@pytest.mark.shared_data
-def test_fast_render_within_45_db_of_exact_on_a_full_resolution_face(editor, shared_data, monkeypatch):
-    """A 1350-px London face (eyes about 2.5 times the maps' frame apart): the fast render samples
-    the appearance maps at every other pixel (faceedit.stage.paint.canonical_maps), within 45 dB."""
-    from PIL import Image
-
-    import faceedit.stage.paint as paint
-
-    steps, every = [], paint._every
-    monkeypatch.setattr(paint, "_every", lambda grid, roi, k: steps.append(k) or every(grid, roi, k))
-    photo = np.asarray(Image.open(shared_data / "london_hd" / "neutral" / "008.jpg").convert("RGB"))
-    results = fast_and_exact(editor, photo)
-    check(results)
-    assert steps and min(steps) >= 2
-
-
-def test_maps_sampled_every_kth_pixel_spread_back_bilinearly():
-    """canonical_maps' coarse sampling (the fast render on a large face): a linear map's samples at
-    every k-th pixel of a ROI (one beyond its end) spread back to every pixel are the map itself."""
-    from faceedit.stage.paint import _every, _upsampled
-
-    grid, roi = Grid(10.3, 5.7, 4.5, 40, 30), (12, 8, 113, 90)
-    for k in (2, 3, 5):
-        gx, gy = _every(grid, roi, k)
-        assert gx.shape == (-(-(roi[3] - roi[1] - 1) // k) + 1, -(-(roi[2] - roi[0] - 1) // k) + 1)
-        fx, fy = grid.pixel_coords(roi)
-        cols, rows = fx[0, ::k], fy[::k, 0]  # the ROI's own pixels among the samples
-        np.testing.assert_allclose(gx[0, :len(cols)], cols, atol=1e-5)
-        np.testing.assert_allclose(gy[:len(rows), 0], rows, atol=1e-5)
-        coarse = np.stack([0.5 * gx + 0.25 * gy, 2.0 - gy], -1).astype(np.float32)
-        up = _upsampled(coarse, k, (roi[2] - roi[0], roi[3] - roi[1]))
-        want = np.stack([0.5 * fx + 0.25 * fy, 2.0 - fy], -1)
-        assert up.shape == want.shape
-        np.testing.assert_allclose(up, want, atol=0.02)  # OpenCV places samples to 1/32 of a coarse pixel
-
-
 def test_exact_render_nests_and_ends():
     assert not is_exact()
     with exact_render():

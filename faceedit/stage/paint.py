@@ -20,7 +20,7 @@ from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import RGB_TO_YCC, YCC_TO_RGB, luma, pixel_max
 from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning_face import WarpTuning
-from faceedit.stage.warp import Grid, ThinPlateSpline, face_grid, grid_region_weight, half_grid, upsample_nodes
+from faceedit.stage.warp import ThinPlateSpline, face_grid, grid_region_weight, half_grid, upsample_nodes
 
 
 def looks_grey(levels: np.ndarray) -> bool:
@@ -108,15 +108,14 @@ def _without(weight: np.ndarray, roi, keep_roi, keep: np.ndarray) -> np.ndarray:
 class _FaceRegion(NamedTuple):
     """What :func:`canonical_maps` lays out for one face before it samples any map: its grid's
     ROI, the region weight on the grid's nodes, the thin-plate kernel there (the fast render's:
-    on every other node, ``fill`` the grid's (ny, nx) to fill in, :func:`upsample_nodes`),
-    every ROI pixel's place on the grid and the grid."""
+    on every other node, ``fill`` the grid's (ny, nx) to fill in, :func:`upsample_nodes`) and
+    every ROI pixel's place on the grid."""
 
     roi: tuple[int, int, int, int]
     weight: np.ndarray
     kernel: tuple
     gx: np.ndarray
     gy: np.ndarray
-    grid: Grid
     fill: tuple[int, int] | None = None
 
 
@@ -142,7 +141,7 @@ def _face_region(shape: tuple[int, ...], moved: np.ndarray, region: tuple[float,
     fill = None if is_exact() else (grid.ny, grid.nx)
     pts = grid.points() if fill is None else half_grid(grid).points()
     kernel = ThinPlateSpline(moved, np.zeros_like(moved), reg=1e-2).kernel(pts)
-    face = _FaceRegion(roi, weight, kernel, *grid.pixel_coords(roi), grid, fill)
+    face = _FaceRegion(roi, weight, kernel, *grid.pixel_coords(roi), fill)
     with _REGIONS_LOCK:
         _REGIONS[key] = face
         while len(_REGIONS) > 8:  # a few faces (video workers edit frames side by side)
@@ -160,41 +159,15 @@ def canonical_maps(shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarr
     tps = ThinPlateSpline(moved, frame_lm, reg=1e-2)  # as canonical_coords, on the kernel kept
     uv = tps.at(face.kernel) if face.fill is None else upsample_nodes(tps.at(face.kernel), *face.fill)
     nodes = np.concatenate([uv, face.weight[..., None]], -1)
-    # the fast render on a face k or more photo pixels to a frame pixel: the maps (and the
-    # region weight) sampled at every k-th pixel, bilinear between (no finer than the maps)
-    k = 1 if is_exact() else int(eye_distance(moved) / max(eye_distance(frame_lm), 1e-6))
-    gx, gy = (face.gx, face.gy) if k < 2 else _every(face.grid, face.roi, k)
     # (h, w, 3): canonical u, v and the region weight (as Grid.sample, on the pixel grid kept)
-    at_roi = cv2.remap(np.ascontiguousarray(nodes, np.float32), gx, gy, cv2.INTER_LINEAR,
+    at_roi = cv2.remap(np.ascontiguousarray(nodes, np.float32), face.gx, face.gy, cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)
     roi = face.roi
     # remap makes these fixed-point maps of float ones itself: the same samples, made once
     u, v = cv2.convertMaps(at_roi[..., 0], at_roi[..., 1], cv2.CV_16SC2)
     sampled = [cv2.remap(np.ascontiguousarray(m, np.float32), u, v, cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE) for m in maps]
-    if k < 2:
-        return roi, sampled, at_roi[..., 2]
-    size = (roi[2] - roi[0], roi[3] - roi[1])
-    return roi, [_upsampled(m, k, size) for m in sampled], _upsampled(np.ascontiguousarray(at_roi[..., 2]), k, size)
-
-
-def _every(grid: Grid, roi, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """:meth:`Grid.pixel_coords` at every ``k``-th pixel of ``roi`` from its first, one beyond
-    its last pixel where ``k`` does not divide it (the samples :func:`_upsampled` spreads)."""
-    x0, y0, x1, y1 = roi
-    gx = (x0 + k * np.arange(-(-(x1 - x0 - 1) // k) + 1, dtype=np.float64) - grid.x0) / grid.step
-    gy = (y0 + k * np.arange(-(-(y1 - y0 - 1) // k) + 1, dtype=np.float64) - grid.y0) / grid.step
-    gx, gy = np.meshgrid(gx, gy)
-    return gx.astype(np.float32), gy.astype(np.float32)
-
-
-def _upsampled(coarse: np.ndarray, k: int, size: tuple[int, int]) -> np.ndarray:
-    """(h, w[, C]) float32 at every pixel (``size`` = (w, h)) from ``coarse``, its samples at
-    every ``k``-th pixel (:func:`_every`), bilinear between them."""
-    m = np.array([[1.0 / k, 0.0, 0.0], [0.0, 1.0 / k, 0.0]])
-    out = cv2.warpAffine(coarse, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                         borderMode=cv2.BORDER_REPLICATE)
-    return out.reshape(out.shape[:2] + coarse.shape[2:])
+    return roi, sampled, at_roi[..., 2]
 
 
 def paint_maps(pixels: np.ndarray, moved: np.ndarray, frame: np.ndarray,
