@@ -276,6 +276,27 @@ SMALL_EDGE_DARK_PERCENTILE, SMALL_EDGE_DARK_SHARE, SMALL_EDGE_RING = 10.0, 0.76,
 _SMALL_EDGE_REACH = 17
 
 
+def covered_box(roi, opening: np.ndarray, box, reach: int):
+    """((x0, y0, x1, y1), op): the part of ``box`` within ``reach`` px of a pixel ``opening``
+    (float, over ``roi`` = (x0, y0, x1, y1)) covers, and ``opening`` over it as float32 (0
+    outside ``roi``); None where it covers none. An edit of the covered pixels whose filters
+    reach less than ``reach`` px reads the same there in it as in ``box`` (pixels at its
+    edges see ``box``'s own edges)."""
+    x0, y0, x1, y1 = roi
+    bx0, by0, bx1, by1 = box
+    cover = np.asarray(opening) > 0
+    rows, cols = np.flatnonzero(cover.any(1)), np.flatnonzero(cover.any(0))
+    if rows.size == 0:
+        return None
+    bx0, bx1 = max(x0 + int(cols[0]) - reach, bx0), min(x0 + int(cols[-1]) + 1 + reach, bx1)
+    by0, by1 = max(y0 + int(rows[0]) - reach, by0), min(y0 + int(rows[-1]) + 1 + reach, by1)
+    op = np.zeros((by1 - by0, bx1 - bx0), np.float32)
+    oy0, ox0 = max(by0 - y0, 0), max(bx0 - x0, 0)
+    oy1, ox1 = min(by1 - y0, y1 - y0), min(bx1 - x0, x1 - x0)
+    op[y0 + oy0 - by0:y0 + oy1 - by0, x0 + ox0 - bx0:x0 + ox1 - bx0] = np.asarray(opening)[oy0:oy1, ox0:ox1]
+    return (bx0, by0, bx1, by1), op
+
+
 def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
     """A small face's filled opening's edge (``opening``, float 0..1 over ``roi`` = (x0, y0, x1,
     y1) of ``out``; corners ``wd`` px apart) kept to the photo's own lips, in place: its
@@ -294,20 +315,13 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
     pad = SMALL_EDGE_RING + 6
     bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
     bx1, by1 = min(x1 + pad, out.shape[1]), min(y1 + pad, out.shape[0])
-    # only pixels the opening covers change: read the box round them that the blurs reach
-    # (:data:`_SMALL_EDGE_REACH`), within that box (the pixels at its edges see its edges)
-    rows, cols = np.flatnonzero((np.asarray(opening) > 0).any(1)), np.flatnonzero((np.asarray(opening) > 0).any(0))
-    if rows.size == 0:
+    # only pixels the opening covers change: the box the blurs reach round them
+    box = covered_box((x0, y0, x1, y1), opening, (bx0, by0, bx1, by1), _SMALL_EDGE_REACH)
+    if box is None:
         return
-    r = _SMALL_EDGE_REACH
-    bx0, bx1 = max(x0 + int(cols[0]) - r, bx0), min(x0 + int(cols[-1]) + 1 + r, bx1)
-    by0, by1 = max(y0 + int(rows[0]) - r, by0), min(y0 + int(rows[-1]) + 1 + r, by1)
+    (bx0, by0, bx1, by1), op = box
     crop = out[by0:by1, bx0:bx1].astype(np.float32)
     rgb = np.repeat(crop[..., None], 3, -1) if crop.ndim == 2 else crop[..., :3]
-    op = np.zeros(crop.shape[:2], np.float32)
-    oy0, ox0 = max(by0 - y0, 0), max(bx0 - x0, 0)
-    oy1, ox1 = min(by1 - y0, y1 - y0), min(bx1 - x0, x1 - x0)
-    op[y0 + oy0 - by0:y0 + oy1 - by0, x0 + ox0 - bx0:x0 + ox1 - bx0] = np.asarray(opening)[oy0:oy1, ox0:ox1]
     inside = (op > 0.5).astype(np.uint8)
     ring = (cv2.dilate(inside, np.ones((2 * SMALL_EDGE_RING + 1,) * 2, np.uint8)) > 0) & (op <= 0)
     if int(ring.sum()) < 16 or int(inside.sum()) < 4:
