@@ -136,7 +136,7 @@ class _SplineBank:
         r2 = torch.cdist(qt, pt).square_()
         # the kernel part in float32 as ThinPlateSpline's (< 1e-3 px from float64), the affine
         # part in float64
-        self.knc = torch.log(r2 + 1e-30).mul_(r2).numpy()  # (N, M) float32, 0 at r = 0
+        self.knc = r2.add(1e-30).log_().mul_(r2).numpy()  # (N, M) float32, 0 at r = 0
         self.nodes = self.q1[:, 1:] * self.s + self.c0  # the nodes' positions, as evaluated
 
     def field(self, idx, values: np.ndarray, reg: float = TPS_REG) -> np.ndarray:
@@ -361,13 +361,14 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         use_up = cv2.dilate(use_up.astype(np.uint8), k).astype(bool)
         use_low = cv2.dilate(use_low.astype(np.uint8), k).astype(bool)
         step = grid.step
-        ok &= bool(jacobian_det(up_total, step)[use_up].min(initial=np.inf) >= min_jacobian)
-        ok &= bool(jacobian_det(low_total, step)[use_low].min(initial=np.inf) >= min_jacobian)
+        # (the first field that folds decides: the others are not tested)
+        ok = ok and bool(jacobian_det(up_total, step)[use_up].min(initial=np.inf) >= min_jacobian)
+        ok = ok and bool(jacobian_det(low_total, step)[use_low].min(initial=np.inf) >= min_jacobian)
         for geo in geos:
             shown = interior[geo.cut.name]
-            if shown is not None and geo.open_nodes.any():
+            if ok and shown is not None and geo.open_nodes.any():
                 near = cv2.dilate(geo.open_nodes.astype(np.uint8), k).astype(bool)
-                ok &= bool(jacobian_det(shown, step)[near].min() >= min_jacobian)
+                ok = bool(jacobian_det(shown, step)[near].min() >= min_jacobian)
         return CutFields(grid, up_total, low_total, interior, scale, moved, geos, plans.get(MOUTH.name, 0.0)), ok
 
     fields, ok = build(1.0)
