@@ -271,9 +271,6 @@ SMALL_EDGE_LIFT_BAND = 3.0
 #: whole percentile the small smile lost the dark corners and gap round its teeth that real
 #: ones have.
 SMALL_EDGE_DARK_PERCENTILE, SMALL_EDGE_DARK_SHARE, SMALL_EDGE_RING = 10.0, 0.76, 3
-#: How far (px) beyond a covered pixel :func:`small_edge` reads: the ring, :func:`edge_blur`'s
-#: blur and gradients there, and the rim's blur at its largest sigma (4 px: a 33-tap kernel).
-_SMALL_EDGE_REACH = 17
 
 
 def covered_box(roi, opening: np.ndarray, box, reach: int):
@@ -315,8 +312,10 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
     pad = SMALL_EDGE_RING + 6
     bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
     bx1, by1 = min(x1 + pad, out.shape[1]), min(y1 + pad, out.shape[0])
-    # only pixels the opening covers change: the box the blurs reach round them
-    box = covered_box((x0, y0, x1, y1), opening, (bx0, by0, bx1, by1), _SMALL_EDGE_REACH)
+    # only pixels the opening covers change: the box the blurs reach round them (17 px: the
+    # rim's blur at its largest sigma, 4 px, is a 33-tap kernel; the ring and edge_blur's blur
+    # and gradients there reach 3 + 5)
+    box = covered_box((x0, y0, x1, y1), opening, (bx0, by0, bx1, by1), 17)
     if box is None:
         return
     (bx0, by0, bx1, by1), op = box
