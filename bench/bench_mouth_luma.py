@@ -115,7 +115,9 @@ def mouth_profile(img: np.ndarray, lm: np.ndarray) -> dict | None:
     upper inner lip (v 0) to the lower (v 1) in the middle half of the mouth's width; ``sides``
     the median of the outer quarters over the middle half's (v 0.3-1); ``iqr`` and ``p90_p10``
     the interquartile and 10-90 % spreads of the whole opening; ``grain`` the median absolute
-    difference of neighbouring pixels across the opening (fine texture). None under 30 pixels."""
+    difference of neighbouring pixels across the opening (fine texture); ``depth`` the median in five
+    bins of the depth inside the whole polygon (its distance from the edge over the deepest
+    point's: 0-0.2 the rims, 0.8-1 the middle). None under 30 pixels."""
     lm = np.asarray(lm, np.float64)
     inside, _ = dlib_opening_mask(img.shape, lm)
     if inside.sum() < 30:
@@ -137,7 +139,13 @@ def mouth_profile(img: np.ndarray, lm: np.ndarray) -> dict | None:
     low = v > 0.3
     side, centre = val[low & ~mid], val[low & mid]
     dx = np.abs(np.diff(y, axis=1))[inside[:, 1:] & inside[:, :-1]] / cheek
-    return {"bands": np.asarray(bands), "median": float(np.median(val)),
+    whole = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(whole, [np.round(lm[60:68] * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    dist = cv2.distanceTransform(whole, cv2.DIST_L2, 5)
+    dn = dist / max(float(dist.max()), 1e-6)
+    depth = [float(np.median(y[(whole > 0) & (dn > a) & (dn <= a + 0.2)]) / cheek)
+             if ((whole > 0) & (dn > a) & (dn <= a + 0.2)).sum() >= 3 else float("nan") for a in (0.0, 0.2, 0.4, 0.6, 0.8)]
+    return {"bands": np.asarray(bands), "depth": np.asarray(depth), "median": float(np.median(val)),
             "sides": float(np.median(side) / max(np.median(centre), 1e-6)) if len(side) > 3 and len(centre) > 3
             else float("nan"),
             "iqr": float(np.subtract(*np.percentile(val, [75, 25]))),
@@ -151,10 +159,12 @@ def print_profiles(name: str, profs: list[dict]) -> None:
         print(f"profile {name:>22}: -")
         return
     b = np.nanmedian(np.stack([p["bands"] for p in profs]), 0)
+    dp = np.nanmedian(np.stack([p["depth"] for p in profs]), 0)
     med = {k: float(np.nanmedian([p[k] for p in profs])) for k in ("median", "sides", "iqr", "p90_p10", "grain")}
     print(f"profile {name:>22} (n={len(profs):2d}): bands " + " ".join(f"{x:.3f}" for x in b)
           + f" | median {med['median']:.3f} sides/centre {med['sides']:.2f} iqr {med['iqr']:.3f}"
-          f" p90-p10 {med['p90_p10']:.3f} grain {med['grain']:.4f}", flush=True)
+          f" p90-p10 {med['p90_p10']:.3f} grain {med['grain']:.4f} | depth " + " ".join(f"{x:.3f}" for x in dp),
+          flush=True)
 
 
 def largest(det, img: np.ndarray):

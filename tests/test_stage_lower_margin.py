@@ -9,7 +9,7 @@ import numpy as np
 from _imgs import drawn_open_mouth
 
 from faceedit.pixels import LUMA_WEIGHTS
-from faceedit.stage.lower_margin import cover_lower_row
+from faceedit.stage.lower_margin import cover_lower_row, loop_teeth_share
 from faceedit.stage.tuning import MouthTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
@@ -103,3 +103,40 @@ def test_under_carried_teeth_the_cavity_falls_off_into_the_lower_lip_without_spe
         col = lum(out[y0 + bottom[c] - 8:y0 + bottom[c] + 3, x0 + c])
         rise = col.max() - col.min()
         assert np.abs(np.diff(col)).max() <= 0.5 * rise, (c, col)
+
+
+def _loop_mouth(teeth: bool):
+    """(img, up, lo): a dark-skinned mouth's wide loop (60 px between the corners, 24 px tall in
+    its middle) over the lips' inner sides: lip above, a row of teeth 5 px high (or, without
+    ``teeth``, lip) from 55 % of its height in its middle 40 %, a dark gap under it, lip below
+    with a glossy highlight (light, but red) and a one-pixel grey speck high on the upper lip."""
+    rng = np.random.default_rng(5)
+    lip = np.asarray((80, 55, 58), np.float64)
+    img = np.clip(lip + rng.normal(0, 2, (80, 100, 3)), 0, 255)
+    x = np.linspace(20, 80, 15)
+    half = 12 * np.sin(np.pi * (x - 20) / 60)
+    up, lo = np.c_[x, 40 - half], np.c_[x, 40 + half]
+    if teeth:
+        img[41:46, 38:63] = (200, 196, 188)
+        img[46:49, 38:63] = (20, 14, 14)
+    img[47:50, 30:70] = (170, 110, 115)  # the lower lip's gloss
+    img[31, 50] = (150, 150, 150)  # a highlight on the upper lip's inner side
+    return img.astype(np.uint8), up, lo
+
+
+def test_a_smile_s_thin_row_of_teeth_is_found_in_a_wide_loop_and_closed_lips_are_not():
+    """Where colour found no interior (:func:`loop_teeth_share`), a row of teeth in the loop's
+    middle 40 % is found: its columns' share ends at the teeth's lower edge (within a sample or
+    two of 46 px), none past the row's ends; the same loop over lips (with a glossy lower lip and
+    a one-pixel highlight) is None."""
+    tn = MouthTuning()
+    img, up, lo = _loop_mouth(True)
+    share = loop_teeth_share(img, up, lo, tn)
+    assert share is not None
+    ends = up[:, 1] + share * (lo[:, 1] - up[:, 1])
+    inside = (up[:, 0] > 40) & (up[:, 0] < 61)
+    assert inside.sum() >= 3 and (share[inside] > 0).all(), share
+    assert np.abs(ends[inside] - 46).max() <= 2.5, ends[inside]
+    assert (share[(up[:, 0] < 36) | (up[:, 0] > 65)] == 0).all(), share
+    img, up, lo = _loop_mouth(False)
+    assert loop_teeth_share(img, up, lo, tn) is None

@@ -1,7 +1,8 @@
 """A laugh made neutral lets its raised lower lids down (:func:`faceedit.stage.moves.relax_lower_lids`,
 :func:`faceedit.stage.smile.squint_let_go`): a lower lid over the iris's bottom goes down to a
-relaxed lid's place on the iris; a lid already there, an edit to another target and a face
-without a smile to take away are left alone."""
+relaxed lid's place on the iris, and so does a laugh made any target whose state does not smile
+(surprised, sad, angry...: their own lid moves on top); a lid already there, an edit to happy and a
+face without a smile to take away are left alone."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def test_relaxed_lower_lids_stay(stage):
 def test_a_laugh_made_neutral_lets_its_lower_lids_down(stage):
     """The stage's own happy face with its lower lids over the irises' bottoms: made neutral the
     whole squint is let go and the lids end at a relaxed lid's place on the irises (carried by the
-    eyes' corners); made sad, or a neutral face made neutral, lets none go."""
+    eyes' corners); made happy, or a neutral face made neutral, lets none go."""
     mean = _mean_face(stage)
     laugh = stage.move(mean, "happy")
     irises = _irises(laugh, -0.04)
@@ -76,10 +77,53 @@ def test_a_laugh_made_neutral_lets_its_lower_lids_down(stage):
     shift = np.stack([out[[36, 39]].mean(0) - laugh[[36, 39]].mean(0), out[[42, 45]].mean(0) - laugh[[42, 45]].mean(0)])
     carried = irises + shift[:, None, :]
     assert lower_lid_over_iris(out, carried).min() >= LOWER_RELAXED - 2e-4  # the eye centres move with the lids
-    cur_s, new_s = stage.plan(laugh, "sad", irises=irises)
-    assert squint_let_go(stage, cur_s, new_s, "sad") == 0.0
+    cur_s, new_s = stage.plan(laugh, "happy", irises=irises)
+    assert squint_let_go(stage, cur_s, new_s, "happy") == 0.0
     cur_n, new_n = stage.plan(mean, "neutral", irises=_irises(mean, -0.04))
     assert squint_let_go(stage, cur_n, new_n, "neutral") == 0.0
+
+
+def test_a_laugh_made_any_unsmiling_target_lets_its_lower_lids_down(stage, monkeypatch):
+    """The stage's happy face with its lower lids over the irises' bottoms, planned
+    (:func:`faceedit.stage.steps.plan_move`) to surprised, sad, fearful and angry: each lets the
+    whole squint go: the planned lower lids lie no higher than with the squint kept, and lower by
+    more than 0.005 eye distances where the target's state keeps them over the irises (sad); the
+    target's own lid moves go on top (fear's and anger's raised lower lids end over a relaxed
+    lid's place, surprised's at or below it). To happy none is let go."""
+    from faceedit.stage import steps
+    from faceedit.stage.records import FaceEdit, StageRequest
+
+    laugh = stage.move(_mean_face(stage), "happy")
+    irises = _irises(laugh, -0.04)
+    _, n, ed = face_frame(laugh)
+
+    def plan(target: str) -> tuple[np.ndarray, np.ndarray]:
+        """(the planned lower lids' place across the eye line (px), each as far below its iris,
+        carried by its eye's corners, as :func:`lower_lid_over_iris` reads it)."""
+        face = FaceEdit(StageRequest(target, 1.0), laugh, irises=irises)
+        steps.plan_move(stage, face)
+        goal = face.goal
+        assert goal is not None
+        shift = [goal[list(c)].mean(0) - laugh[list(c)].mean(0) for c in ((36, 39), (42, 45))]
+        return (np.array([float(goal[list(p)].mean(0) @ n) for p in LOWER_LIDS]),
+                lower_lid_over_iris(goal, irises + np.stack(shift)[:, None, :]))
+
+    targets = ("surprised", "sad", "fearful", "angry", "happy")
+    let_go = {t: plan(t) for t in targets}
+    for t in targets:
+        cur, new = stage.plan(laugh, t, irises=irises)
+        assert squint_let_go(stage, cur, new, t) == (0.0 if t == "happy" else 1.0)
+    assert let_go["surprised"][1].min() >= LOWER_RELAXED - 2e-4
+    for t in ("fearful", "angry"):  # their own raised lower lids
+        assert let_go[t][1].max() < LOWER_RELAXED - 0.005, t
+    monkeypatch.setattr(steps, "squint_let_go", lambda *a, **k: 0.0)
+    for t, (down, _) in let_go.items():
+        kept = plan(t)[0]
+        if t == "happy":
+            assert np.allclose(down, kept)
+        else:
+            assert (down - kept).min() >= -1e-9, t
+    assert (let_go["sad"][0] - plan("sad")[0]).min() > 0.005 * ed
 
 
 def _skin_with_fold(stage) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:

@@ -86,7 +86,25 @@ def test_the_native_critic_sees_texture_not_exposure_colour_or_shape():
     assert (lit - dim).abs().mean() < 0.05
 
 
-@pytest.mark.parametrize("critic", ["texture", "context"])
+def test_the_masked_critic_sees_nothing_outside_the_mask():
+    """:func:`faceedit.train.refiner_native.critic_view` with ``masked``: two patches that differ
+    only outside the mask read the same; inside it, the texture."""
+    from faceedit.train.refiner_native import critic_view, texture
+
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    m = torch.zeros(2, 1, 32, 32)
+    m[..., 8:24, 8:24] = 1.0
+    y = x.clone()
+    y[..., :4, :] = -1.0  # what lies around the region: a dark lash line, an eye
+    a, b = critic_view(x, m, 1.0, "masked"), critic_view(y, m, 1.0, "masked")
+    assert torch.equal(a[..., m[0, 0] == 0], torch.zeros_like(a[..., m[0, 0] == 0]))
+    assert torch.allclose(a[..., 12:20, 12:20], b[..., 12:20, 12:20])
+    assert torch.allclose(a[..., 12:20, 12:20], texture(x, 1.0)[..., 12:20, 12:20])
+    assert not torch.allclose(critic_view(x, m, 1.0, "texture"), critic_view(y, m, 1.0, "texture"))
+
+
+@pytest.mark.parametrize("critic", ["texture", "context", "masked"])
 def test_a_short_native_run_writes_a_native_refiner(tmp_path, critic):
     """A few steps on synthetic crops at the photo's pixels write a native refiner (one output, a
     high-passed gain) that loads, runs on any size and changes nothing outside the mask; with

@@ -3,7 +3,9 @@ painted from nothing the photo showed (an open mouth's inside), that makes them 
 photographed and changes nothing else.
 
 The stage reports each such region as a coverage mask at the photo's resolution
-(:attr:`faceedit.stage.records.StageEdit.invented`). For each one, :func:`refine_photo`
+(:attr:`faceedit.stage.records.StageEdit.invented`); the closed lids it draws are found the same
+way from the landmarks before and after its edit (:func:`faceedit.models.refine_regions.lid_region`,
+for a refiner whose :attr:`RefinerConfig.region` is ``lids``). For each one, :func:`refine_photo`
 
 1. cuts a square box around the mouth of the face's moved landmarks (:func:`region_box`: its
    side :attr:`RefinerConfig.crop_scale` times the mouth's width, so every mouth fills the crop
@@ -69,8 +71,9 @@ from faceedit.pixels import luma, luma_tensor, pixel_max
 ARCH = "region_refiner"
 #: The ``--set`` key that turns a method's refiner on or off.
 SETTING = "refine"
-#: The invented regions a refiner knows (the stage reports the open mouth).
-REGIONS = ("mouth",)
+#: The invented regions a refiner knows: the open mouth the stage reports, the closed lids it draws
+#: (:func:`faceedit.models.refine_regions.lid_region`).
+REGIONS = ("mouth", "lids")
 #: The refiner's gain spans 2 ** -GAIN_STOPS .. 2 ** GAIN_STOPS (a quarter to four times the light).
 GAIN_STOPS = 2.0
 

@@ -4,7 +4,9 @@ teeth's tips, the dark gaps between them) covered by the lip's colour and grain,
 the curve (:func:`cover_lower_row`), so the cavity above ends on a lip that follows the
 opening's lower curve; and the cavity's floor lit off that margin (:func:`lower_falloff`).
 :class:`faceedit.stage.mouth_bank.MouthBank` covers the row before it paints the opening, whose
-lower rim (:func:`faceedit.stage.lip_rims.rims`) then continues the margin into the interior."""
+lower rim (:func:`faceedit.stage.lip_rims.rims`) then continues the margin into the interior.
+Where colour found no interior, the smile's upper teeth in the Face Mesh's loop are found
+here (:func:`loop_teeth_share`) and carried as found ones."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.lip_rims import lower_lit, smoothstep, teeth_like
+from faceedit.stage.lips import sample_points
 from faceedit.stage.tuning import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
@@ -164,3 +167,58 @@ def _depths(pixels: np.ndarray, xs: np.ndarray, low: np.ndarray, wd: float, lip:
     k = np.exp(-0.5 * (np.arange(-3 * r, 3 * r + 1) / r) ** 2)
     pad = np.pad(dep, 3 * r, mode="edge")
     return np.convolve(pad, k / k.sum(), "valid")
+
+
+#: Samples down each column of a loop (:func:`loop_teeth_share`).
+LOOP_SAMPLES = 25
+
+
+def loop_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray, tn: MouthTuning) -> np.ndarray | None:
+    """(N,) for each point of a mouth's inner-lip loop (``upper``/``lower``: (N, 2) photo
+    coordinates, left corner first; the Face Mesh's, where colour found no interior), the share
+    of the column's height from the upper curve down to the end of its upper teeth: the longest
+    run of teeth (:func:`~faceedit.stage.lip_rims.teeth_like` over ``tn.loop_teeth_sure`` against
+    the lips' colour read just above and below the loop) starting in its top
+    ``tn.loop_teeth_start``, at least ``tn.loop_teeth_run`` samples long; 0 where a column has
+    none; None where fewer than ``tn.carried_teeth_columns`` of the columns have one (closed
+    lips, a dark slit). A smile's thin
+    row of teeth in a loop that reaches over the lips' inner sides is too small a part of it for
+    :func:`~faceedit.stage.lips.find_interior` (its lightness percentile is the lips')."""
+    up, lo = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
+    n = len(up)
+    w = float(np.linalg.norm(up[-1] - up[0]))
+    if w < 8:
+        return None
+    img = np.asarray(rgb)
+    img = np.repeat(img[..., None], 3, -1) if img.ndim == 2 else img[..., :3]
+    unit = float(pixel_max(img.dtype))
+    t = (np.arange(LOOP_SAMPLES) + 0.5) / LOOP_SAMPLES
+    pts = up[:, None, :] + t[None, :, None] * (lo - up)[:, None, :]
+    off = np.linspace(0.03, 0.1, 4)[None, :, None] * w * np.array([0.0, 1.0])
+    ring = np.vstack([(up[1:-1, None, :] - off).reshape(-1, 2), (lo[1:-1, None, :] + off).reshape(-1, 2)])
+
+    def at(p: np.ndarray) -> np.ndarray:
+        x = np.clip(p[:, 0], 0, img.shape[1] - 1)
+        y = np.clip(p[:, 1], 0, img.shape[0] - 1)
+        return np.stack([sample_points(img[..., c].astype(np.float32), x, y) for c in range(3)], 1) / unit
+
+    lip = np.median(at(ring), 0)
+    teeth = teeth_like(at(pts.reshape(-1, 2)), lip).reshape(n, LOOP_SAMPLES) >= tn.loop_teeth_sure
+    share = np.zeros(n)
+    first = int(np.ceil(tn.loop_teeth_start * LOOP_SAMPLES))
+    for i in range(n):
+        k, best = 0, (0, 0)  # (length, end) of the longest run (a gap of one sample bridged)
+        while k < first:
+            if not teeth[i, k]:
+                k += 1
+                continue
+            j = k
+            while j + 1 < LOOP_SAMPLES and (teeth[i, j + 1] or (j + 2 < LOOP_SAMPLES and teeth[i, j + 2])):
+                j += 1
+            best = max(best, (j - k + 1, j + 1))
+            k = j + 1
+        if best[0] >= tn.loop_teeth_run:
+            share[i] = best[1] / LOOP_SAMPLES
+    if float(np.mean(share > 0)) < tn.carried_teeth_columns:
+        return None
+    return share

@@ -67,7 +67,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
-from faceedit.stage.cavity import draw_cavity, open_blur, small_open, soften_edge
+from faceedit.stage.cavity import black_floor, draw_cavity, open_blur, photo_black, small_open, soften_edge
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import (
     along_row,
@@ -245,6 +245,7 @@ class MouthBank:
         rings["sclera"] = None if sclera is None else np.asarray(sclera, np.float64)[:3]
         grey = pixels.ndim == 2 or looks_grey(rgb[wy0:wy1, wx0:wx1])
         rings["blur"] = photo_blur(rgb[wy0:wy1, wx0:wx1], poly - off)
+        rings["black"] = photo_black(pixels, face_lm)
 
         if exemplar is None:
             size_ed = wd / eye_distance(face_lm) if face_lm is not None else None
@@ -299,7 +300,8 @@ class MouthBank:
         else:
             out[ys + y0, xs + x0, :3] = new
         if tuning.edge_focus > 0:
-            soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"] if smile else 0.0)))
+            soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"] if smile else 0.0)),
+                        tuning.edge_focus_outside if own_teeth and not smile else 0.0)
         if smile:  # a small face's smile: the photo's blur, the lips' dark (never an open mouth's cavity)
             if carried:  # the second row taken into the lower lip's shade
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
@@ -468,6 +470,8 @@ class MouthBank:
         corners = 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)
         col = col * (shade if large else shade * corners)[:, None]
         col = col * gains
+        if large and rings.get("black") is not None:  # in the photo's flare and black level
+            col = black_floor(col, tn.cavity_black * np.asarray(rings["black"]), drawn)
         lip = lip_at(rings, px, py)
         if large and own_teeth:  # the cavity's floor lit off the lower lip's margin
             col = lower_falloff(col, t, hd, wd, lip, tn)
@@ -484,7 +488,7 @@ class MouthBank:
             col = col * (1.0 - close[:, None]) + (tn.corner_close_tone * lip) * close[:, None]
         if gap is not None:
             col = meet(col, gap, wd, lip, tn)
-        return self._grain(col, px, py, k, e, rings, seed, drawn if large else None)
+        return self._grain(col, px, py, k, e, rings, seed, drawn if large else None, tn.cavity_grain)
 
     def _gains(self, e: int, rings: dict, tn: MouthTuning) -> np.ndarray:
         """Per-channel gains taking the exemplar's colours towards the destination's. Exposure:
@@ -545,7 +549,7 @@ class MouthBank:
         return float(np.asarray(sclera, np.float64) @ _LUMA) / max(float(np.median(sc)), 1e-3)
 
     def _grain(self, col: np.ndarray, px, py, k: float, e: int, rings: dict, seed,
-               drawn: np.ndarray | None = None) -> np.ndarray:
+               drawn: np.ndarray | None = None, grain: float = 1.0) -> np.ndarray:
         """Match the destination's high-pass noise: the exemplar's skin noise after resampling by
         ``k`` is its bank noise * k when downsampled (area averaging) or / k when upsampled; the
         difference is added as luma grain, or an excess is blurred away. ``drawn`` (n,): the
@@ -553,7 +557,8 @@ class MouthBank:
         and tongue, smooth but for their coarse texture), which gets the photo's grain whole: the
         skin ring's high-pass noise, as high in a photo's dark parts as on its skin (London
         neutrals, the nostrils' shadow at 0.07-0.16 luma against the cheeks: 0.5-2.8 times,
-        median 1.5); ``rings["blur"]`` (px, the photo's blur beyond the fill's) joins any blur."""
+        median 1.5), times ``grain`` (:attr:`MouthTuning.cavity_grain`); ``rings["blur"]`` (px, the
+        photo's blur beyond the fill's) joins any blur."""
         noise_e = float(self.desc("skin_noise")[e]) * (k if k < 1 else 1.0 / k)
         noise_d = float(rings["noise"])
         x0, y0 = int(px.min()), int(py.min())
@@ -576,9 +581,11 @@ class MouthBank:
         # the share read from it; the rest is added
         if sigma > 0:
             noise_e = noise_e * min(1.0, 1.0 / (2 * np.sqrt(np.pi) * sigma))
-        carried = min(noise_e, noise_d) * (1.0 - (np.zeros(len(px)) if drawn is None else np.asarray(drawn)))
+        share = np.zeros(len(px)) if drawn is None else np.asarray(drawn)
+        carried = min(noise_e, noise_d) * (1.0 - share)
         add = np.zeros((h, w), np.float64)
-        add[py - y0, px - x0] = np.sqrt(np.maximum(noise_d**2 - carried**2, 0.0))
+        want = noise_d * (1.0 + (grain - 1.0) * share)  # the photo's darks: grainier than its skin ring reads
+        add[py - y0, px - x0] = np.sqrt(np.maximum(want**2 - carried**2, 0.0))
         if add.max() > 0:
             rng = np.random.default_rng([abs(int(s)) for s in seed])
             canvas += (add * rng.standard_normal((h, w))).astype(np.float32)[..., None]

@@ -8,7 +8,8 @@ paints it by the AU12 it takes (its creases go with the smile's shape), one that
 paints its inverse (:func:`smile_skin`). A smile taken away also flattens the shading relief of
 the cheeks (:func:`flatten_cheeks`: the bulge it raised and the folds round it, which the warp
 carries along with the skin) and lets its raised lower lids down (:func:`squint_let_go`,
-:func:`faceedit.stage.moves.relax_lower_lids`). The measures read AU12 (lip corner puller) off the
+:func:`faceedit.stage.moves.relax_lower_lids`), for any named target whose state does not smile.
+The measures read AU12 (lip corner puller) off the
 face's states in units of the mean AU12 of the smiles that map was fitted on (the stage's
 ``smile_au12``). Every function takes the stage's statistics
 (:class:`faceedit.stage.records.Statistics`); the steps (:mod:`faceedit.stage.steps`) call them.
@@ -110,10 +111,15 @@ def squint_let_go(stats: Statistics, cur: FaceState, new: np.ndarray, target: st
                   tuning: EyesTuning | None = None) -> float:
     """How much (0..1) of a smile's raised lower lids (AU6, AU7: the squint of a laugh, which the
     state reads as much as the person's own eye shape) an edit from state ``cur`` to ``new``
-    lets down (:func:`faceedit.stage.moves.relax_lower_lids`): for the ``neutral`` target only,
-    rising from 0 to 1 as the smile it takes away (:func:`smile_taken`) goes over
-    ``tuning.squint_smile`` (:class:`faceedit.stage.tuning.EyesTuning`)."""
-    if target != "neutral":
+    lets down (:func:`faceedit.stage.moves.relax_lower_lids`): for a named target whose state
+    does not smile (``neutral``, or an expression whose state's AU12 is under
+    ``stats.tuning.edit.smiling_goal`` of the mean smile's: surprised, sad, angry, fearful...;
+    their own lid moves go on top), rising from 0 to 1 as the smile it takes away
+    (:func:`smile_taken`) goes over ``tuning.squint_smile``
+    (:class:`faceedit.stage.tuning.EyesTuning`); 0 for ``keep``, AUs, a reference and a smiling
+    target (happy)."""
+    if target != "neutral" and (target not in stats.expressions or _smile(
+            stats, stats.target_state(target, cur), cur) >= stats.tuning.edit.smiling_goal):
         return 0.0
     lo, hi = (tuning if tuning is not None else stats.tuning.eyes).squint_smile
     return float(np.clip((smile_taken(stats, cur, new) - lo) / max(hi - lo, 1e-6), 0.0, 1.0))

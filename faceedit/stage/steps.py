@@ -72,6 +72,7 @@ from faceedit.stage.lips import (
     upper_teeth_share,
     widen_interior,
 )
+from faceedit.stage.lower_margin import loop_teeth_share
 from faceedit.stage.mouth import paint_seam, sclera_colour
 from faceedit.stage.moves import (
     TARGET_MOVES,
@@ -242,14 +243,14 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         if named and s.strength > 0 else 0.0
     goal = keep_mouth(lm, goal, face.mouth_kept)
     face.goal = control_moves(lm, goal, controls)
-    if not keeps:  # the target's own moves, and those the face shows taken away
+    if not keeps:  # a smile's raised lower lids let down with it; the target's own moves on top
+        if irises is not None:
+            face.goal = relax_lower_lids(lm, face.goal, irises, squint_let_go(stage, cur, new, s.target),
+                                         stage.tuning.eyes.squint_reach)
         like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
-        if irises is not None:  # a smile's raised lower lids let down with it
-            face.goal = relax_lower_lids(lm, face.goal, irises, squint_let_go(stage, cur, new, s.target),
-                                         stage.tuning.eyes.squint_reach)
     if turn is not None:
         lm, face.goal = face.landmarks, turn.photo_goal(face.landmarks, lm, face.goal)
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
@@ -327,9 +328,13 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         face.lips = (face.lips[0], below_lower_teeth(pixels, face.lips[1], xy[MESH_OUTER_LOWER], tuning=lips))
     if face.shown is None:
         face.lip_redness = lip_redness(pixels, xy)
-    if face.shown is not None and face.smile_taken > 0 and face.closing == 0:
-        share = upper_teeth_share(pixels, *face.shown, lips)[:, None]
-        face.carry = face.shown[0] + share * (face.shown[1] - face.shown[0])
+    if face.smile_taken > 0 and face.closing == 0 and not face.sealed:
+        # (the mesh's loop where colour found no interior: a thin row of teeth in a wide loop)
+        cut = face.shown or face.lips
+        share = (upper_teeth_share(pixels, *cut, lips) if face.shown is not None or cut is None
+                 else loop_teeth_share(pixels, *cut, stage.tuning.mouth))
+        if share is not None and cut is not None:
+            face.carry = cut[0] + share[:, None] * (cut[1] - cut[0])
 
 
 def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
@@ -345,12 +350,13 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     assert goal is not None
     src = lm
     rise = tuning.teeth_rise * max(face.smile_taken, 0.0)
-    if face.carry is not None and face.shown is not None:
+    cut = face.shown or face.lips
+    if face.carry is not None and cut is not None:
         # (the rise at most what keeps ``teeth_kept`` of the carried upper teeth in sight)
         mid = len(face.carry) // 2
-        height = float(face.shown[1][mid, 1] - face.shown[0][mid, 1])
+        height = float(cut[1][mid, 1] - cut[0][mid, 1])
         if height > 0:
-            rise = min(rise, (1.0 - tuning.teeth_kept) * float(face.carry[mid, 1] - face.shown[0][mid, 1]) / height)
+            rise = min(rise, (1.0 - tuning.teeth_kept) * float(face.carry[mid, 1] - cut[0][mid, 1]) / height)
 
     def run(lips: Curves | None) -> CutWarpResult:
         return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
@@ -410,7 +416,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
     if bank is not None and float(opening.max()) > 0:
         # the face's own teeth are carried into the opening: paint what lies below them
         # (with the bank's upper teeth too, a thin band of own teeth got a second row)
-        own = face.shown is not None and float(interior.sum()) > 0
+        own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
         out, face.exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
                                        exemplar=face.carried_mouth, own_teeth=own,
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth,

@@ -129,6 +129,11 @@ class MouthTuning:
     #: The opening's edge blurred (a Gaussian of this many px, fading out over twice that
     #: inside it) to the focus of the lips round it; 0: as drawn.
     edge_focus: float = 1.0
+    #: ... and an open mouth under the face's own carried teeth likewise over twice this (px)
+    #: above it, on the teeth's side (softened from inside alone their edge met the dark in a
+    #: hard line; on the upper lip of a mouth without them, at 0.5-1 px, dlib's inner lips on
+    #: London 099 made fearful moved onto the lit lower rim: 0.167 of the cheeks, 0.126 without).
+    edge_focus_outside: float = 1.0
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: A relaxed lip covers the upper teeth from the gum (``teeth_cover`` of them): their lower
     #: part shows down to the exemplar's own incisal edge, over at most this share of the
@@ -194,6 +199,13 @@ class MouthTuning:
     under_teeth_reach: float = 0.12
     #: The cavity's darkest luma, as a share of the skin's (soft tissue in ambient light).
     cavity_floor: float = 0.02
+    #: The drawn cavity and tongue lifted by this share of the photo's own black (its pupils,
+    #: :func:`~faceedit.stage.cavity.photo_black`; :func:`~faceedit.stage.cavity.black_floor`).
+    cavity_black: float = 0.08
+    #: The drawn cavity's and tongue's grain, times the skin ring's high-pass noise: the photo's
+    #: darks are grainier than that ring reads (London HD neutrals, the nostrils' darkest 8 %:
+    #: 1.13 times the cheeks' grain, median of 12; the cavity drawn at the ring's noise read 0.50).
+    cavity_grain: float = 2.0
     #: The cavity's lightest luma, as a share of the skin's: the bank's profile is read no lighter.
     #: Its top rows (the median of real open mouths) hold those mouths' upper teeth and lips at
     #: 0.2-0.46 of the skin; drawn below the bank's teeth they were a grey arc under the row.
@@ -374,3 +386,15 @@ class MouthTuning:
     #: a dark rim a pixel wide drew a black outline), the lower lip's inner side unshaded: it faces
     #: up into the light.
     small_rim_edge: float = 0.9
+    # -- a smile's own teeth in the Face Mesh's loop where colour found no interior
+    #: A smile taken away from a mouth whose teeth colour did not find (a thin row in a wide
+    #: loop, :func:`~faceedit.stage.steps.choose_cuts`) carries its upper teeth as found ones
+    #: where at least this share of the loop's columns holds a run of them
+    #: (:func:`~faceedit.stage.lower_margin.loop_teeth_share`); else the bank paints its own row ...
+    carried_teeth_columns: float = 0.2
+    #: ... a run starting in this top share of the column ...
+    loop_teeth_start: float = 0.75
+    #: ... of samples this surely teeth (:func:`~faceedit.stage.lip_rims.teeth_like`) ...
+    loop_teeth_sure: float = 0.5
+    #: ... at least this many of them (of 25 down the column; one is a lip's highlight).
+    loop_teeth_run: int = 2

@@ -29,7 +29,10 @@ scores are weighted by the patch's mask. With ``--critic context`` (:func:`criti
 reads where in the mouth each pixel is: the log luma blurred by :data:`CONTEXT_SIGMAS` px (teeth,
 the cavity's shadow, a lip rim), and real and fake patches are drawn alike from :data:`BINS` bins
 of their centre's blurred light (:func:`_binned_centres`), so the two sets show the critic the
-same mix of places and it scores texture given the place, not which place. The refiner's loss: the
+same mix of places and it scores texture given the place, not which place. With ``--critic masked``
+it reads the texture inside the patch's mask (over 0.5) alone, 0 outside it: what lies around
+the region (an open eye beside real lid skin, a closed lash line beside the stage's lid) is no
+cue. The refiner's loss: the
 critic's hinge term plus ``--content`` times the L1 between the Gaussian blurs (``highpass`` px)
 of the refined and the stage's luma (the refiner changes how the mouth looks, not what it does),
 plus ``--calm`` times the mask-weighted mean |exponent| of its gain (a gain it does not need is a
@@ -73,7 +76,7 @@ CONTEXT_SIGMAS = (4.0, 12.0)
 #: Bins (quantiles of the real patches' centre light) real and fake patches are drawn from alike.
 BINS = 6
 #: The critics :func:`train` knows: the texture alone, or the texture given its place in the mouth.
-CRITICS = ("texture", "context")
+CRITICS = ("texture", "context", "masked")
 TRAINING_DATA = ("fakes: the stage's surprised/fearful/happy edits of London HD training faces (neutral and "
                  "smiling), at the photo's pixels; reals: London HD training smiles' teeth, gaps and inner lip rims "
                  "at the photo's pixels (held-out ids left out)")
@@ -167,6 +170,14 @@ def critic_input(x: torch.Tensor, sigma: float, critic: str = "texture") -> torc
     return torch.cat([4.0 * (y - blur_tensor(y, sigma)), *(blur_tensor(y, s) / 4.0 + 1.0 for s in CONTEXT_SIGMAS)], 1)
 
 
+def critic_view(x: torch.Tensor, m: torch.Tensor, sigma: float, critic: str) -> torch.Tensor:
+    """What the critic reads of patches ``x`` with masks ``m`` (B, 1, H, W): :func:`critic_input`,
+    or (``masked``) :func:`texture` where the mask is over 0.5 and 0 elsewhere."""
+    if critic == "masked":
+        return texture(x, sigma) * (m > 0.5)
+    return critic_input(x, sigma, critic)
+
+
 def content_loss(refined: torch.Tensor, staged: torch.Tensor, sigma: float) -> torch.Tensor:
     """L1 (0..1 luma) between the Gaussian blurs of ``sigma`` px of the refined and the stage's
     luma: what the mouth does at low frequency must stay the stage's."""
@@ -210,6 +221,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
     cfg = RefinerConfig.from_dict({**json.loads(str(z["config"])), "method": method, "native": True, "crop": patch,
                                    "highpass": highpass, "stops": stops, "generator": dict(generator or {})})
     reals, fakes = z["reals"], z["fakes"]
+    data_note = str(z["training_data"]) if "training_data" in z.files else TRAINING_DATA  # the crops' own, if said
     real_m, fake_m = z["real_masks"].astype(np.float32), z["masks"].astype(np.float32)
     rc, fc = _centres(real_m, patch), _centres(fake_m, patch)
     ri_ok, fi_ok = [i for i, c in enumerate(rc) if len(c)], [i for i, c in enumerate(fc) if len(c)]
@@ -260,7 +272,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
         return [rng.choice(both) for _ in range(batch)]
 
     def score(x: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        s = disc(critic_input(x, highpass, critic))[0][-1]
+        s = disc(critic_view(x, m, highpass, critic))[0][-1]
         return s, F.adaptive_avg_pool2d(m, s.shape[-2:])
 
     def hinge(x: torch.Tensor, m: torch.Tensor, sign: float) -> torch.Tensor:
@@ -269,7 +281,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
 
     def save() -> Path:
         path = out / f"{method}_refiner.safetensors"
-        save_refiner(path, refiner, {"training_data": TRAINING_DATA, "license": LICENCE,
+        save_refiner(path, refiner, {"training_data": data_note, "license": LICENCE,
                                      "extra": {"steps": step, "minutes": round((time.time() - start) / 60, 1),
                                                "batch": batch, "patch": patch, "content": content, "lr": lr,
                                                "lr_d": lr_d, "warmup": warmup, "critic": critic, "calm": calm, "peak": peak,
@@ -347,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--warmup", type=int, default=100)
     pt.add_argument("--generator", default="{}", help="the generator's widths as JSON")
     pt.add_argument("--critic", choices=CRITICS, default="texture",
-                    help="texture: the critic reads the high-pass alone; context: and where in the mouth it is")
+                    help="texture: the critic reads the high-pass alone; context: and where in the mouth it is; "
+                         "masked: the high-pass inside the mask alone (0 outside it)")
     pt.add_argument("--calm", type=float, default=0.0, help="weight of the mean |exponent| of the gain")
     pt.add_argument("--peak", type=float, default=0.0, help="weight of the mean squared gain (stops)")
     pt.add_argument("-o", "--out", type=Path, default=Path("runs/native/reggan"))
