@@ -158,9 +158,12 @@ def soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float, outside
     pad = int(np.ceil(3 * max(sigma, outside)))
     bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
     bx1, by1 = min(x1 + pad, out.shape[1]), min(y1 + pad, out.shape[0])
-    # only the covered pixels change: the box the blur reaches round them
-    # (the kernel's half width, cv2's 8 sigma + 1 taps)
-    box = covered_box((x0, y0, x1, y1), opening, (bx0, by0, bx1, by1), (int(round(8 * sigma + 1)) | 1) // 2 + 1)
+    # only the covered pixels and those within 2 ``outside`` px above them change: the box the
+    # blur reaches round them (the kernel's half width, cv2's 8 sigma + 1 taps; the band's
+    # width with the distance transform's few % over the true distance)
+    band = int(np.ceil(1.05 * (2 * outside + 0.5))) + 1 if outside > 0 else 0
+    box = covered_box((x0, y0, x1, y1), opening, (bx0, by0, bx1, by1),
+                      band + (int(round(8 * sigma + 1)) | 1) // 2 + 1)
     if box is None:
         return
     (bx0, by0, bx1, by1), op = box
