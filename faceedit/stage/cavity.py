@@ -13,7 +13,7 @@ import numpy as np
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.lip_rims import smoothstep
 from faceedit.stage.lips import sample_points
-from faceedit.stage.teeth_look import small_weight
+from faceedit.stage.teeth_look import covered_box, small_weight
 from faceedit.stage.tuning import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -158,9 +158,16 @@ def soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float, outside
     pad = int(np.ceil(3 * max(sigma, outside)))
     bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
     bx1, by1 = min(x1 + pad, out.shape[1]), min(y1 + pad, out.shape[0])
+    # only the covered pixels and those within 2 ``outside`` px above them change: the box the
+    # blur reaches round them (the kernel's half width, cv2's 8 sigma + 1 taps; the band's
+    # width with the distance transform's few % over the true distance)
+    band = int(np.ceil(1.05 * (2 * outside + 0.5))) + 1 if outside > 0 else 0
+    box = covered_box((x0, y0, x1, y1), opening, (bx0, by0, bx1, by1),
+                      band + (int(round(8 * sigma + 1)) | 1) // 2 + 1)
+    if box is None:
+        return
+    (bx0, by0, bx1, by1), op = box
     crop = out[by0:by1, bx0:bx1].astype(np.float32)
-    op = np.zeros(crop.shape[:2], np.float32)
-    op[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = opening
     depth = cv2.distanceTransform((op > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
     w = np.where(op > 0, np.clip(1.0 - depth / (2 * sigma), 0.0, 1.0), 0.0).astype(np.float32)
     if outside > 0:  # above the opening in each column: the upper lip's and carried teeth's side

@@ -63,7 +63,7 @@ class _CutGeometry:
     src_upper: np.ndarray
     src_lower: np.ndarray
     side_poly: np.ndarray  # destination upper side
-    g: np.ndarray  # (ny, nx) side weight on the grid nodes
+    g: np.ndarray  # (ny, nx) side weight on the grid nodes of the zone's box (0 beyond it)
     zone: np.ndarray  # (ny, nx) weight of the cut's fields against F0
     up_nodes: np.ndarray  # (ny, nx) bool: node on the upper side
     open_nodes: np.ndarray  # (ny, nx) bool: node inside the destination opening
@@ -136,7 +136,7 @@ class _SplineBank:
         r2 = torch.cdist(qt, pt).square_()
         # the kernel part in float32 as ThinPlateSpline's (< 1e-3 px from float64), the affine
         # part in float64
-        self.knc = torch.log(r2 + 1e-30).mul_(r2).numpy()  # (N, M) float32, 0 at r = 0
+        self.knc = r2.add(1e-30).log_().mul_(r2).numpy()  # (N, M) float32, 0 at r = 0
         self.nodes = self.q1[:, 1:] * self.s + self.c0  # the nodes' positions, as evaluated
 
     def field(self, idx, values: np.ndarray, reg: float = TPS_REG) -> np.ndarray:
@@ -314,7 +314,6 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         interior, geos, extras = {}, [], []
         for j, (cut, ((du, dl), (su, sl))) in enumerate(zip(cuts, curves)):
             f_up, f_low = made[1 + 2 * j], made[2 + 2 * j]
-            g = side_weight(du, dl, nodes, tn)[..., None]
             hole = opening_polygon(du, dl)
             # signed distances to the opening where the zone is above 0 (within zone[1] chord
             # lengths of it, plus a pixel's margin); farther nodes are far outside
@@ -324,8 +323,15 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             inside[near] = polygon_distance(hole, nodes[near])
             zone = zone_weight(du, dl, nodes, inside, tn)
             open_nodes = inside > 0
-            b_up = f_low + 0.5 * (1 + g) * (f_up - f_low)
-            b_low = f_low + 0.5 * (1 - g) * (f_up - f_low)
+            # the side weight and the blended side fields only where the zone is above 0 (its
+            # box): elsewhere they add nothing
+            rows, cols = np.flatnonzero((zone > 0).any(1)), np.flatnonzero((zone > 0).any(0))
+            box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)) if rows.size else (slice(0, 0),) * 2
+            g = np.zeros(nodes.shape[:2] + (1,))
+            g[box] = side_weight(du, dl, nodes[box], tn)[..., None]
+            gb, diff = g[box], f_up[box] - f_low[box]
+            b_up = f_low[box] + 0.5 * (1 + gb) * diff
+            b_low = f_low[box] + 0.5 * (1 - gb) * diff
             side = upper_side_polygon(du, dl, up_dir)
             up_nodes = _nodes_inside(grid, side)
             if polygon_area(opening_polygon(su, sl)) < 0.5 or polygon_area(hole) < 0.5 or \
@@ -341,15 +347,16 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             interior[cut.name] = f_in
             # nodes where the side matters: the two side fields differ by more than 1/100 px
             # (remap resolves 1/32 px)
-            active = (zone[..., None] * g * np.abs(f_up - f_low)).max(-1) > 0.01
+            active = np.zeros(nodes.shape[:2], bool)
+            active[box] = (zone[box][..., None] * gb * np.abs(diff)).max(-1) > 0.01
             geos.append(_CutGeometry(cut, du, dl, su, sl, side, g[..., 0], zone, up_nodes,
                                      open_nodes, active))
-            extras.append((zone, b_up, b_low))
+            extras.append((box, zone, b_up, b_low))
             zone_sum += zone
         norm = np.maximum(zone_sum, 1.0)[..., None]  # overlapping zones share (never expected)
-        for zone, b_up, b_low in extras:
-            up_total += zone[..., None] / norm * (b_up - f0)
-            low_total += zone[..., None] / norm * (b_low - f0)
+        for box, zone, b_up, b_low in extras:
+            up_total[box] += zone[box][..., None] / norm[box] * (b_up - f0[box])
+            low_total[box] += zone[box][..., None] / norm[box] * (b_low - f0[box])
         # where each field is used (its side of every cut, the area away from the cuts), with a
         # ring of nodes around that (pixels there interpolate from them)
         k = np.ones((3, 3), np.uint8)
@@ -361,13 +368,14 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         use_up = cv2.dilate(use_up.astype(np.uint8), k).astype(bool)
         use_low = cv2.dilate(use_low.astype(np.uint8), k).astype(bool)
         step = grid.step
-        ok &= bool(jacobian_det(up_total, step)[use_up].min(initial=np.inf) >= min_jacobian)
-        ok &= bool(jacobian_det(low_total, step)[use_low].min(initial=np.inf) >= min_jacobian)
+        # (the first field that folds decides: the others are not tested)
+        ok = ok and bool(jacobian_det(up_total, step)[use_up].min(initial=np.inf) >= min_jacobian)
+        ok = ok and bool(jacobian_det(low_total, step)[use_low].min(initial=np.inf) >= min_jacobian)
         for geo in geos:
             shown = interior[geo.cut.name]
-            if shown is not None and geo.open_nodes.any():
+            if ok and shown is not None and geo.open_nodes.any():
                 near = cv2.dilate(geo.open_nodes.astype(np.uint8), k).astype(bool)
-                ok &= bool(jacobian_det(shown, step)[near].min() >= min_jacobian)
+                ok = bool(jacobian_det(shown, step)[near].min() >= min_jacobian)
         return CutFields(grid, up_total, low_total, interior, scale, moved, geos, plans.get(MOUTH.name, 0.0)), ok
 
     fields, ok = build(1.0)

@@ -1,0 +1,52 @@
+"""teeth_look's fast helpers give numpy's own values; small_edge changes only the opening."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceedit.stage.teeth_look import _hypot, _percentile, edge_blur, luma_of, small_edge
+
+
+def test_percentile_is_numpys():
+    rng = np.random.default_rng(3)
+    for i in range(400):
+        n = int(rng.integers(2, 2000))
+        v = rng.random(n).astype(np.float32) if i % 2 else rng.integers(0, 4, n).astype(np.float32)
+        for q in (10.0, 50.0, 90.0, 99.5):
+            a, b = np.percentile(v, q), _percentile(v, q)
+            assert a == b and np.asarray(a).dtype == np.asarray(b).dtype
+
+
+def test_hypot_and_luma_are_numpys():
+    rng = np.random.default_rng(4)
+    x, y = (rng.standard_normal((2, 200_000)) * [[300.0], [0.01]]).astype(np.float32)
+    assert np.array_equal(_hypot(x, y), np.hypot(x, y))
+    w = rng.integers(0, 256, (120, 90, 3)).astype(np.uint8)
+    assert np.array_equal(luma_of(w), w.astype(np.float32) @ np.asarray((0.299, 0.587, 0.114)))
+
+
+def test_edge_blur_reads_a_blurred_step():
+    g = np.zeros((40, 40), np.float32)
+    g[:, 20:] = 1.0
+    import cv2
+
+    sharp = edge_blur(g, np.ones(g.shape, bool))
+    soft = edge_blur(cv2.GaussianBlur(g, (0, 0), 2.0), np.ones(g.shape, bool))
+    assert soft > sharp + 1.0
+
+
+def test_small_edge_changes_only_the_opening():
+    rng = np.random.default_rng(5)
+    img = rng.integers(60, 200, (200, 220, 3)).astype(np.uint8)
+    opening = np.zeros((120, 140), np.float32)
+    yy, xx = np.mgrid[:120, :140]
+    opening[((xx - 70) / 20.0) ** 2 + ((yy - 60) / 6.0) ** 2 < 1] = 1.0
+    opening[((xx - 70) / 21.0) ** 2 + ((yy - 60) / 7.0) ** 2 < 1] += 0.3
+    opening = np.clip(opening, 0, 1)
+    out = img.copy()
+    small_edge(out, (40, 30, 180, 150), opening, 40.0)
+    changed = np.any(out != img, -1)
+    assert changed.any()
+    covered = np.zeros(img.shape[:2], bool)
+    covered[30:150, 40:180] = opening > 0
+    assert not (changed & ~covered).any()
