@@ -69,19 +69,24 @@ class LidsTuning:
     fold_scale: int = 6
     #: The drawn grain: white noise blurred this many px (the photo's grain is a pixel or two across).
     grain_across: float = 0.45
-    #: How strong the person's own skin grain laid over the closed lid is (the spectrum of the
-    #: photo's detail under the eye, its phases drawn anew: the skin's grain size and strength,
-    #: none of its pattern; laid as read, the lower lid's lines mirrored over the lid read as
-    #: rings at 3x): 1 as strong as it is there ...
+    #: How strong the person's own skin laid over the closed lid is (:mod:`faceedit.stage.lid_skin`:
+    #: the photo's skin under the eye, its texture in patches; the spectrum of its finest
+    #: detail with phases drawn anew is a smooth oval with a stipple at 2x): 1 as strong as it
+    #: is there ...
     texture: float = 1.0
     #: ... read from this many eye heights under the lower margin (below the lower lashes) ...
     texture_from: float = 0.35
-    #: ... over this many eye heights down, what a blur of 1/``texture_scale`` of the eye's
-    #: height takes away (a pixel: the photo's grain; the lid's blotches and folds lie above it) ...
+    #: ... over this many eye heights down and the middle this share of the eye's width, what a
+    #: blur of 1/``texture_scale`` of the eye's height takes away (pores, grain and blotches a
+    #: few px across; the skin's shading and the lid's folds lie above it) ...
     texture_depth: float = 0.9
-    texture_scale: int = 30
-    #: ... clipped at this many of its robust spreads (lashes and a fold's edge in it are not grain).
+    texture_span: float = 0.7
+    texture_scale: int = 12
+    #: ... clipped at this many of its robust spreads (lashes and a fold's edge in it are not grain) ...
     texture_clip: float = 2.0
+    #: ... in patches this many eye heights across (the lower lid's long lines laid whole read
+    #: as rings round the closed eye).
+    texture_patch: float = 0.4
     #: The closed lid's crease (:mod:`faceedit.stage.lid_lines`): a line this share of the luma
     #: dark at its middle ...
     crease_line_dark: float = 0.06
