@@ -41,7 +41,9 @@ class LidsTuning:
     skin_reach: float = 1.2
     #: ... and at most what share of the way up to the brow (the 68 points' brow) that is.
     brow_keep: float = 0.55
-    #: The crease's drop, a share of the lid edge's.
+    #: The crease's drop, a share of the lid edge's (0.4 flattens the dome of 137's closed lid a
+    #: little at 3x; ``bench/bench_blink.py``'s 36 photos, blink=1 eye by eye 32 -> 30 of 36,
+    #: ``wink_left=1`` 33 -> 32).
     crease_drop: float = 0.15
     #: The crease's shadow, a fold of skin that the closing lid unfolds: this share of it (what
     #: lies below the light of the skin above and below it, carried over it) taken away on a
@@ -117,8 +119,9 @@ class LidsTuning:
     wrinkle_clear: float = 0.35
     #: The closed lid's mean luma over that of the photo's skin between the crease and the brow
     #: and under the eye, as this module reads them (read by ``bench/bench_blink.py --tone`` on
-    #: dlib's points, the closed lids 0.93 of that skin in the median, as GRID's real blinks) ...
-    tone: float = 0.95
+    #: dlib's points, blink=1's 72 closed lids 0.938 of that skin in the median, 0.960 at 0.95;
+    #: GRID's real blinks 0.928, Yale's posed winks' closed eye 0.922: a touch darker) ...
+    tone: float = 0.92
     #: ... and not below this share of the skin under the eye's alone (in a deep-set eye the
     #: skin under the brow is its shadow; GRID's closed lids: 0.83 and more of it) ...
     tone_floor: float = 0.83
