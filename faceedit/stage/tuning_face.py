@@ -128,8 +128,10 @@ class LidsTuning:
     #: ... rising to this where the skin under the brow is the socket's deep shadow (its light
     #: under ``deep[0]`` of the skin under the eye's, wholly from ``deep[1]``: a deep-set eye's
     #: closed lid bulges out of the shadow into the light as its open lid does; lit only to
-    #: ``tone_floor`` there, dlib reads 137's closed eyes 0.61 and 0.64 of the photo's) ...
-    deep_floor: float = 0.95
+    #: ``tone_floor`` there, dlib reads 137's closed eyes 0.61 and 0.64 of the photo's; at 0.95
+    #: fair 144's, whose brow shades the socket as deep, is a pale band, 1.05 of the skin round it
+    #: as ``bench/bench_blink.py --tone`` reads it, 1.02 and 1.00 at 0.9; at 0.85 137's reads 0.52) ...
+    deep_floor: float = 0.9
     deep: tuple[float, float] = (0.75, 0.65)
     #: Where the eye is that deep-set, its closed lid darker towards its edge by this
     #: (``edge_dark`` where it is not), its lash line this half thick (``line``) and the lower
