@@ -32,7 +32,8 @@ clip's median (what dlib reads on a real closed eye).
 
 ``--tone`` reads each closed eye's light against the skin around it (:func:`lid_tone`): on
 GRID's blink frames (with ``--grid``: every frame whose eyes dlib reads under 0.5 of the clip's
-median) and on the edits' eyes they close (``blink=1``, the winks), on dlib's points of the
+median), on Yale's posed winks (with ``--yale``: the closed eye, read eye by eye under 0.5 of
+the subject's normal photo; grey, the colour columns 1) and on the edits' eyes they close (``blink=1``, the winks), on dlib's points of the
 frame or edit itself; per edit the median and range of the closed lid's mean luma over the
 skin's, and its colour against the skin's.
 
@@ -247,10 +248,13 @@ def tone_line(name: str, t: list[np.ndarray]) -> None:
               f"skin above {m[0]:.3f}, under {m[1]:.3f}; colour R G B {m[3]:.3f} {m[4]:.3f} {m[5]:.3f}; {len(r)} eyes")
 
 
-def real_moves(yale: Path, dlib) -> None:
+def real_moves(yale: Path, dlib, tone: bool = False) -> None:
     """Print dlib's eye aspect on Yale's posed winks and sleepy eyes over each subject's normal
-    photo, both readings (plain, and each eye by itself: :func:`eye_by_eye`), the medians."""
+    photo, both readings (plain, and each eye by itself: :func:`eye_by_eye`), the medians; with
+    ``tone`` the winks' closed eye's light (:func:`lid_tone`, grey: its luma only) where it reads
+    under 0.5 of the normal photo's, eye by eye."""
     rows: dict[tuple[str, str], list[np.ndarray]] = {(c, r): [] for c in ("wink", "sleepy") for r in READINGS}
+    tones: list[np.ndarray] = []
     for s in range(1, 16):
         read = {}
         for cond in ("normal", "wink", "sleepy"):
@@ -258,18 +262,26 @@ def real_moves(yale: Path, dlib) -> None:
             grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) if path.exists() else None
             img = np.dstack([grey] * 3) if grey is not None else None
             found = dlib.detect(img) if img is not None else []
-            if found:
-                lm = largest(found)
-                read[cond] = {"plain": aspect(lm), "mirror": eye_by_eye(dlib, img, lm)}
+            if found and img is not None:
+                lm = np.asarray(max(found, key=lambda f: f.area).landmarks, np.float64)
+                read[cond] = {"plain": aspect(lm), "mirror": eye_by_eye(dlib, img, lm), "tone": lid_tone(img, lm)}
         for cond, reading in rows:
             if "normal" in read and cond in read:
                 rows[cond, reading].append(np.sort(read[cond][reading] / read["normal"][reading]))
+        if tone and "normal" in read and "wink" in read:
+            r = read["wink"]["mirror"] / read["normal"]["mirror"]
+            shut = int(np.nanargmin(r)) if not np.isnan(r).all() else -1
+            if shut >= 0 and r[shut] < 0.5:
+                tones.append(read["wink"]["tone"][[shut]])
+                print(f"yale subject{s:02d} wink: eye {shut} at {r[shut]:.2f}, lid over skin {tones[-1][0, 2]:.3f}")
     for (cond, reading), got in rows.items():
         r = np.array(got)
         if len(r):
             print(f"yale {cond} ({reading}): {len(r)} subjects; narrower eye median {np.nanmedian(r[:, 0]):.2f}, "
                   f"wider eye median {np.nanmedian(r[:, 1]):.2f}; narrower < 0.5 and wider > 0.8 in "
                   f"{int(((r[:, 0] < 0.5) & (r[:, 1] > 0.8)).sum())}")
+    if tone:
+        tone_line("yale winks", tones)
 
 
 def real_blinks(grid: Path, dlib, tone: bool = False, texture: bool = False) -> None:
@@ -319,7 +331,7 @@ def main() -> None:
     editor = Editor.from_pretrained("stage", device="cpu")
     dlib = get_detector("dlib")
     if args.yale is not None:
-        real_moves(args.yale, dlib)
+        real_moves(args.yale, dlib, args.tone)
     if args.grid is not None:
         real_blinks(args.grid, dlib, args.tone, args.texture)
     specs = args.edits.split(";")

@@ -34,10 +34,11 @@ lower lid's at ``L' = L + a (M - L)``:
   person's skin between the crease and the brow and under the eye (``tone``, not below
   ``tone_floor`` of the skin under the eye, ``deep_floor`` where the skin under the brow is
   the socket's deep shadow), that skin's body colour (``body_pct``, not its sheen) tinted as
-  the photo's own lid skin is (``tint_reach``), with the person's own skin grain (the power spectrum of the photo's
-  finest detail under the eye, over all directions, with phases drawn anew,
-  :func:`_skin_grain`: ``texture``), and the closed lid's crease and the fine wrinkles along
-  it drawn over it (:func:`faceedit.stage.lid_lines.draw_lid_lines`);
+  the photo's own lid skin is (``tint_reach``), with the person's own skin on it (the
+  texture of the photo's skin under the eye, its pores, grain and small blotches, laid in
+  patches: :func:`faceedit.stage.lid_skin.own_skin_detail`, ``texture``), and the closed
+  lid's crease and the fine wrinkles along it drawn over it
+  (:func:`faceedit.stage.lid_lines.draw_lid_lines`);
 * the lash roots (the dark band ``roots`` eye heights along the margin) move down with the
   edge, unstretched, and a lash line as dark as the photo's own runs along it (``line``);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
@@ -68,6 +69,7 @@ from faceedit.pixels import luma, pixel_max
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
 from faceedit.stage.lid_lines import draw_lid_lines
+from faceedit.stage.lid_skin import own_skin_detail
 from faceedit.stage.moves import face_frame
 from faceedit.stage.tuning_face import LidsTuning
 
@@ -275,29 +277,6 @@ def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float, 
     std = (1.4826 * np.median(np.abs(grain - np.median(grain, 0)), 0)).astype(np.float32)
     return z[..., None] * std if grain.ndim == 2 else z * std
 
-
-def _skin_grain(patch: np.ndarray, clip: float) -> np.ndarray:
-    """A tile ((h, w[, C]), repeating) of grain like ``patch``'s (a high-pass of the photo's
-    skin): its power at each spatial frequency, averaged over the frequency's directions, with
-    phases drawn anew (seeded, the same for every channel): the skin's grain size, strength and
-    colour, none of its pattern (lines, the lower lid's folds: a spectrum kept whole keeps their
-    direction, and lines stay lines). Its outliers (lashes, a fold's edge) are clipped at
-    ``clip`` robust spreads first."""
-    flat = patch.reshape(patch.shape[0], patch.shape[1], -1).astype(np.float64)
-    med = np.median(flat.reshape(-1, flat.shape[2]), 0)
-    spread = np.maximum(1.4826 * np.median(np.abs(flat - med).reshape(-1, flat.shape[2]), 0), 1e-6)
-    flat = np.clip(flat - med, -clip * spread, clip * spread)
-    power = np.abs(np.fft.fft2(flat - flat.mean((0, 1)), axes=(0, 1))) ** 2
-    fy, fx = np.meshgrid(np.fft.fftfreq(flat.shape[0]), np.fft.fftfreq(flat.shape[1]), indexing="ij")
-    ring = np.minimum(np.rint(np.hypot(fy, fx) / (1.0 / max(flat.shape[:2]))).astype(int), max(flat.shape[:2]))
-    count = np.bincount(ring.ravel(), minlength=ring.max() + 1)
-    radial = np.stack([np.bincount(ring.ravel(), power[..., c].ravel(), minlength=len(count))
-                       / np.maximum(count, 1) for c in range(flat.shape[2])], -1)
-    noise = np.fft.fft2(np.random.default_rng(GRAIN_SEED).standard_normal(flat.shape[:2]))
-    phase = noise / np.maximum(np.abs(noise), 1e-12)
-    field = np.real(np.fft.ifft2(np.sqrt(radial[ring]) * phase[..., None], axes=(0, 1)))
-    field = field / np.maximum(field.std((0, 1)), 1e-12) * spread
-    return field.reshape(patch.shape).astype(np.float32)
 
 def _lit_tone(img: np.ndarray, mask: np.ndarray, pct: tuple[float, float]) -> np.ndarray | None:
     """The colour ((C,) or scalar, unit levels) of ``img``'s pixels under ``mask`` whose luma
@@ -517,20 +496,12 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     g = chans(new_grain)
     own = (np.maximum(down, flat * smoothstep(H / (tn.bulge * tall))) if down.max() > 0 else down).astype(np.float32)
     new = new + (sample(grain, Ys) * (1 - g) + drawn * g) * chans(1 - own)
-    if down.max() > 0:
+    if down.max() > 0 and tn.texture > 0:
         # where the lid's folds were flattened and its colour eased into the skin's: the person's
-        # own skin grain (pores, the photo's noise), read under the eye, its pattern not kept
-        fine = crop - cv2.GaussianBlur(crop, (0, 0), max(0.8, tall / tn.texture_scale))
-        rows = np.arange(0.0, max(tn.texture_depth * tall, 4.0))
-        cols = np.arange(xa + 0.2 * (xb - xa), xb - 0.2 * (xb - xa))
-        if len(cols) >= 4:
-            start = float(eye.lower.max()) + tn.texture_from * tall
-            q = (eye.to_photo(cols[None, :], start + rows[:, None]) - [sx0, sy0]).astype(np.float32)
-            patch = cv2.remap(fine, q[..., 0], q[..., 1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
-            field = _skin_grain(patch.reshape(patch.shape[:2] + crop.shape[2:]), tn.texture_clip)
-            fy = np.mod(np.floor(Y - top).astype(int), field.shape[0])
-            fx = np.mod(np.floor(X - xa).astype(int), field.shape[1])
-            new = new + field[fy, fx] * chans(tn.texture * own)
+        # own skin under the eye, in patches (faceedit.stage.lid_skin)
+        detail = own_skin_detail(crop, (sx0, sy0), eye, X, Y, top, tn, GRAIN_SEED + 2)
+        if detail is not None:
+            new = new * (1 + detail * chans(tn.texture * own))
     # its crease and the fine lines along it
     found = smoothstep(((eye.at(X, eye.crease) - T) / np.maximum(U - T, 1e-6) - tn.crease_found[0])
                        / (tn.crease_found[1] - tn.crease_found[0]))

@@ -41,7 +41,9 @@ class LidsTuning:
     skin_reach: float = 1.2
     #: ... and at most what share of the way up to the brow (the 68 points' brow) that is.
     brow_keep: float = 0.55
-    #: The crease's drop, a share of the lid edge's.
+    #: The crease's drop, a share of the lid edge's (0.4 flattens the dome of 137's closed lid a
+    #: little at 3x; ``bench/bench_blink.py``'s 36 photos, blink=1 eye by eye 32 -> 30 of 36,
+    #: ``wink_left=1`` 33 -> 32).
     crease_drop: float = 0.15
     #: The crease's shadow, a fold of skin that the closing lid unfolds: this share of it (what
     #: lies below the light of the skin above and below it, carried over it) taken away on a
@@ -69,19 +71,24 @@ class LidsTuning:
     fold_scale: int = 6
     #: The drawn grain: white noise blurred this many px (the photo's grain is a pixel or two across).
     grain_across: float = 0.45
-    #: How strong the person's own skin grain laid over the closed lid is (the spectrum of the
-    #: photo's detail under the eye, its phases drawn anew: the skin's grain size and strength,
-    #: none of its pattern; laid as read, the lower lid's lines mirrored over the lid read as
-    #: rings at 3x): 1 as strong as it is there ...
+    #: How strong the person's own skin laid over the closed lid is (:mod:`faceedit.stage.lid_skin`:
+    #: the photo's skin under the eye, its texture in patches; the spectrum of its finest
+    #: detail with phases drawn anew is a smooth oval with a stipple at 2x): 1 as strong as it
+    #: is there ...
     texture: float = 1.0
     #: ... read from this many eye heights under the lower margin (below the lower lashes) ...
     texture_from: float = 0.35
-    #: ... over this many eye heights down, what a blur of 1/``texture_scale`` of the eye's
-    #: height takes away (a pixel: the photo's grain; the lid's blotches and folds lie above it) ...
+    #: ... over this many eye heights down and the middle this share of the eye's width, what a
+    #: blur of 1/``texture_scale`` of the eye's height takes away (pores, grain and blotches a
+    #: few px across; the skin's shading and the lid's folds lie above it) ...
     texture_depth: float = 0.9
-    texture_scale: int = 30
-    #: ... clipped at this many of its robust spreads (lashes and a fold's edge in it are not grain).
+    texture_span: float = 0.7
+    texture_scale: int = 12
+    #: ... clipped at this many of its robust spreads (lashes and a fold's edge in it are not grain) ...
     texture_clip: float = 2.0
+    #: ... in patches this many eye heights across (the lower lid's long lines laid whole read
+    #: as rings round the closed eye).
+    texture_patch: float = 0.4
     #: The closed lid's crease (:mod:`faceedit.stage.lid_lines`): a line this share of the luma
     #: dark at its middle ...
     crease_line_dark: float = 0.06
@@ -112,16 +119,19 @@ class LidsTuning:
     wrinkle_clear: float = 0.35
     #: The closed lid's mean luma over that of the photo's skin between the crease and the brow
     #: and under the eye, as this module reads them (read by ``bench/bench_blink.py --tone`` on
-    #: dlib's points, the closed lids 0.93 of that skin in the median, as GRID's real blinks) ...
-    tone: float = 0.95
+    #: dlib's points, blink=1's 72 closed lids 0.938 of that skin in the median, 0.960 at 0.95;
+    #: GRID's real blinks 0.928, Yale's posed winks' closed eye 0.922: a touch darker) ...
+    tone: float = 0.92
     #: ... and not below this share of the skin under the eye's alone (in a deep-set eye the
     #: skin under the brow is its shadow; GRID's closed lids: 0.83 and more of it) ...
     tone_floor: float = 0.83
     #: ... rising to this where the skin under the brow is the socket's deep shadow (its light
     #: under ``deep[0]`` of the skin under the eye's, wholly from ``deep[1]``: a deep-set eye's
     #: closed lid bulges out of the shadow into the light as its open lid does; lit only to
-    #: ``tone_floor`` there, dlib reads 137's closed eyes 0.61 and 0.64 of the photo's) ...
-    deep_floor: float = 0.95
+    #: ``tone_floor`` there, dlib reads 137's closed eyes 0.61 and 0.64 of the photo's; at 0.95
+    #: fair 144's, whose brow shades the socket as deep, is a pale band, 1.05 of the skin round it
+    #: as ``bench/bench_blink.py --tone`` reads it, 1.02 and 1.00 at 0.9; at 0.85 137's reads 0.52) ...
+    deep_floor: float = 0.9
     deep: tuple[float, float] = (0.75, 0.65)
     #: Where the eye is that deep-set, its closed lid darker towards its edge by this
     #: (``edge_dark`` where it is not), its lash line this half thick (``line``) and the lower

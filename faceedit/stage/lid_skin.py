@@ -1,0 +1,102 @@
+"""The closed lid's skin texture: the photo's own skin under the eye, in patches.
+
+A closed lid drawn as the skin's light carried over the eye is a smooth oval; a closed lid in
+a photograph has the person's skin on it: pores, the photo's grain and the small blotches of
+thin skin a few pixels across, at the photo's own scale. :func:`own_skin_detail` takes that
+texture from the photo itself: the detail of the skin under the eye (below the lower lashes,
+``texture_from`` eye heights under the lower margin, ``texture_depth`` eye heights down, over
+the eye's middle ``texture_span`` of its width), each channel over its blur of
+1/``texture_scale`` of the eye's height (what a blur of that size takes away: grain and
+blotches, not the skin's shading), its outliers (lower lashes, a fold's dark edge) clipped at
+``texture_clip`` robust spreads. It is laid over the lid in square patches ``texture_patch``
+eye heights across, each from a seeded place in that band, blended over half their width
+with weights whose squares sum to one (the texture's strength the same everywhere, no grid in
+it): the lower lid's long lines become short ones in patches (laid whole they read as rings
+round the closed eye at 3x) while the pores and blotches stay the photo's own. The lower-case
+names are fields of :class:`~faceedit.stage.tuning_face.LidsTuning`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from faceedit.stage.tuning_face import LidsTuning
+
+
+class _Eye(Protocol):
+    xs: np.ndarray
+    lower: np.ndarray
+    tall: float
+    side: int
+
+    def to_photo(self, x: np.ndarray, y: np.ndarray) -> np.ndarray: ...
+
+    def at(self, x: np.ndarray, line: np.ndarray) -> np.ndarray: ...
+
+
+def skin_detail(crop: np.ndarray, tall: float, tn: LidsTuning) -> np.ndarray:
+    """``crop``'s ((h, w[, C]) unit float) texture: each channel over its blur of
+    1/``texture_scale`` of ``tall`` (the eye's height, px), less one."""
+    blur = cv2.GaussianBlur(crop, (0, 0), max(0.8, tall / tn.texture_scale))
+    return (crop / np.maximum(blur, 1e-3) - 1.0).astype(np.float32)
+
+
+def own_skin_detail(crop: np.ndarray, origin: tuple[int, int], eye: _Eye, X: np.ndarray, Y: np.ndarray,
+                    top: float, tn: LidsTuning, seed: int = 0) -> np.ndarray | None:
+    """The texture to lay over a closed lid (module notes): ((h, w[, C]) float, a multiplier
+    less one) at each eye-frame point ``X``, ``Y``; ``crop`` the photo around the eye ((H, W[,
+    C]) unit float, its top-left corner at photo px ``origin``), reaching the band under the eye;
+    ``top`` the frame y the patches start from (with the eye's first corner: the texture moves
+    with the eye); ``seed`` fixes the patches' places. None where the band is too small to read."""
+    tall = float(eye.tall)
+    xa, xb = float(eye.xs[0]), float(eye.xs[-1])
+    margin = 0.5 * (1 - tn.texture_span) * (xb - xa)
+    depth = max(tn.texture_depth * tall, 4.0)
+    size = max(tn.texture_patch * tall, 4.0)
+    half = 0.5 * size  # the patches' spacing: they overlap by half
+    if xb - xa - 2 * margin - size < 1 or depth < size:
+        return None
+    detail = skin_detail(crop, tall, tn)
+    # the band's outliers (lashes, a fold's edge) clipped at texture_clip robust spreads
+    cols = np.arange(xa + margin, xb - margin)
+    rows = np.arange(0.0, depth)
+    start = eye.at(cols, eye.lower)[None, :] + tn.texture_from * tall
+    q = (eye.to_photo(np.broadcast_to(cols[None, :], (len(rows), len(cols))), start + rows[:, None])
+         - origin).astype(np.float32)
+    band = cv2.remap(detail, q[..., 0], q[..., 1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
+    flat = band.reshape(-1, detail.shape[2] if detail.ndim == 3 else 1)
+    med = np.median(flat, 0)
+    spread = np.maximum(1.4826 * np.median(np.abs(flat - med), 0), 1e-4)
+    lo, hi = med - tn.texture_clip * spread, med + tn.texture_clip * spread
+    centre = np.clip(flat, lo, hi).mean(0)  # what is laid has no mean: the lid's light stays as matched
+    # the patches run from the eye's outer corner (an eye and its mirror image get the same skin)
+    outer = eye.side == 0
+    along = (lambda x: x - xa) if outer else (lambda x: xb - x)  # noqa: E731
+    back = (lambda a: xa + a) if outer else (lambda a: xb - a)  # noqa: E731
+    u, v = along(X) + size, Y - top + size  # px from the patches' origin (all >= 0 in the box)
+    ku, kv = np.floor(u / half).astype(int), np.floor(v / half).astype(int)
+    # each patch's place in the band (along the eye from the outer corner, down from the band's
+    # top), row by row from the top, as many to a row whatever the box (the same for a mirror image)
+    n_u, n_v = int((xb - xa + 2 * size) / half) + 4, max(int(kv.max()) + 2, 1)
+    ox = np.random.default_rng(seed).uniform(margin, xb - xa - margin - size, (n_v, n_u))
+    oy = np.random.default_rng(seed + 1).uniform(0.0, depth - size, (n_v, n_u))
+    total = np.zeros(X.shape + detail.shape[2:], np.float32)
+    weights = np.zeros(X.shape, np.float32)
+    for du in (0, 1):
+        for dv in (0, 1):
+            iu, iv = ku + du, kv + dv  # a patch centred at (iu, iv) * half covers a size around it
+            tu, tv = u - iu * half, v - iv * half  # -half..half across it
+            w = (np.cos(0.5 * np.pi * np.clip(tu / half, -1, 1)) * np.cos(0.5 * np.pi * np.clip(tv / half, -1, 1))) ** 2
+            iu, iv = np.clip(iu, 0, n_u - 1), np.clip(iv, 0, n_v - 1)
+            dx = back(ox[iv, iu] + half + tu)
+            dy = oy[iv, iu] + half + tv
+            p = (eye.to_photo(dx, eye.at(dx, eye.lower) + tn.texture_from * tall + dy) - origin).astype(np.float32)
+            d = cv2.remap(detail, p[..., 0], p[..., 1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
+            d = np.clip(d.reshape(X.shape + detail.shape[2:]), lo, hi) - centre
+            total += d * (w[..., None] if d.ndim == 3 else w)
+            weights += w * w
+    return (total / np.sqrt(np.maximum(weights, 1e-6))[..., None] if total.ndim == 3
+            else total / np.sqrt(np.maximum(weights, 1e-6))).astype(np.float32)
