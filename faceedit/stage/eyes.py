@@ -17,10 +17,12 @@ off the same eyeball: the iris keeps its size and place, more white shows around
 3. the iris is drawn at its own size where the eyeball is (its centre moves with the eye's corners,
    not with the lids): read from the source's iris at the same offset where the source shows it,
    elsewhere (its top often lies under the lid) its own median colour at that distance from its
-   centre (copying a visible part there doubles catchlights and makes seams); where the
-   stretched iris shows outside that circle, the white of the eye, continued along each row
-   (the eye's own axis, corner to corner: the same on a tilted head) from the warped white
-   beside it (its shading kept), or the eye's own white in the lid's shadow; the same white
+   centre (copying a visible part there doubles catchlights and makes seams), its edge as soft
+   as the source shows it (:func:`iris_edge`); where the stretched iris and its dark limbal ring
+   show outside that circle, the white of the eye, continued along each row (the eye's own axis,
+   corner to corner: the same on a tilted head) from the warped white beside it (its shading
+   kept), or the eye's own white in the lid's shadow, shaded along the eye as the source's
+   white is (darker toward the corners), in the source white's colour; the same white
    where the lids' travel uncovered the eyeball above the iris and the warp stretched the dark
    band under the source's lid there (the lid's margin itself kept); the upper lid's shadow over
    the iris. Outside the opening (the lids, the lashes) the warped photo stays as it is.
@@ -301,6 +303,9 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         lid_white = white_at(_along(p, moved[corners])) * (tuning.white_shade * shade)[..., None].astype(np.float32)
         white_fill = level(_white_rows(level(cur), level(((whiten > 0.01) & (open_d > 0.5)).astype(np.float32)) > 0.5,
                                        white_col, level(lid_white), width), inverse=True)
+        # in the photo's own white's colour, its shading kept (the rows' ends can be the lids'
+        # bluish shadow or the stretched limbal ring: a blue-grey white)
+        white_fill = luma(white_fill)[..., None] * (white_col / max(float(luma(white_col)), 1e-6))
         a_iris = (disc * open_d)[..., None]
         a_white = cv2.GaussianBlur((whiten * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
