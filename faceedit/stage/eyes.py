@@ -17,10 +17,12 @@ off the same eyeball: the iris keeps its size and place, more white shows around
 3. the iris is drawn at its own size where the eyeball is (its centre moves with the eye's corners,
    not with the lids): read from the source's iris at the same offset where the source shows it,
    elsewhere (its top often lies under the lid) its own median colour at that distance from its
-   centre (copying a visible part there doubles catchlights and makes seams); where the
-   stretched iris shows outside that circle, the white of the eye, continued along each row
-   (the eye's own axis, corner to corner: the same on a tilted head) from the warped white
-   beside it (its shading kept), or the eye's own white in the lid's shadow; the same white
+   centre (copying a visible part there doubles catchlights and makes seams), its edge as soft
+   as the source shows it (:func:`iris_edge`); where the stretched iris and its dark limbal ring
+   show outside that circle, the white of the eye, continued along each row (the eye's own axis,
+   corner to corner: the same on a tilted head) from the warped white beside it (its shading
+   kept), or the eye's own white in the lid's shadow, shaded along the eye as the source's
+   white is (darker toward the corners), in the source white's colour; the same white
    where the lids' travel uncovered the eyeball above the iris and the warp stretched the dark
    band under the source's lid there (the lid's margin itself kept); the upper lid's shadow over
    the iris. Outside the opening (the lids, the lashes) the warped photo stays as it is.
@@ -240,8 +242,11 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         open_d = _sample(cover_s, q - sbox)
         # the iris at its own size, centred where the eyeball is
         rel = p - c_d
-        disc = np.clip(r + 0.5 - np.linalg.norm(rel, axis=-1), 0.0, 1.0)
-        was = np.clip(r * 1.05 + 0.5 - np.linalg.norm(q - c_s, axis=-1), 0.0, 1.0)
+        # its edge as soft as the source shows it; the white over the source's dark limbal ring
+        # too where the warp stretched it (left, it rings the kept iris: a halo)
+        blur, reach = iris_edge(luma(src), c_s - sbox, r, tuning)
+        disc = soft_disc(np.linalg.norm(rel, axis=-1), r, blur)
+        was = np.clip(r * reach + 0.5 - np.linalg.norm(q - c_s, axis=-1), 0.0, 1.0)
         # where the source shows it: the same offset; elsewhere (its top often lies under the
         # lid) the iris's own colour at that distance from its centre (the median over what the
         # source shows of it: no structure copied twice)
@@ -265,11 +270,15 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         # the white where the stretched iris was: per row, from the warped white just beside it
         # (in the lid's shadow as the rest of the row is), or the eye's own white a little shaded
         # where a lash or the lid's skin lies there
-        sclera = src[sy, sx][d_s > 1.2 * r]
+        sclera = src[sy, sx][d_s > max(1.2, reach) * r]
         if len(sclera) < 5:
             continue
         sl = luma(sclera)
         white_col = np.median(sclera[sl >= np.percentile(sl, 60)], 0).astype(np.float32)
+        # the white by its place along the eye (darker toward the corners), as the source shows it
+        seen = (np.stack([sx, sy], 1) + sbox)[d_s > max(1.2, reach) * r]
+        white_at = _white_along(sclera, _along(seen, lm[corners]), white_col, tuning.white_bins,
+                                tuning.white_corner_least)
         # along the eye's own rows (corner to corner), so a tilted head gets the same white
         axis = moved[e[3]] - moved[e[0]]
         turn = cv2.getRotationMatrix2D((cur.shape[1] / 2, cur.shape[0] / 2),
@@ -291,9 +300,12 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         rise = np.clip(-rel[..., 1] / (0.35 * r), 0.0, 1.0)
         above = (dark * rise * (below > tuning.lid_margin * width)).astype(np.float32)
         whiten = np.maximum(was, above)
+        lid_white = white_at(_along(p, moved[corners])) * (tuning.white_shade * shade)[..., None].astype(np.float32)
         white_fill = level(_white_rows(level(cur), level(((whiten > 0.01) & (open_d > 0.5)).astype(np.float32)) > 0.5,
-                                       white_col, level(shade.astype(np.float32)), width, tuning.white_shade),
-                           inverse=True)
+                                       white_col, level(lid_white), width), inverse=True)
+        # in the photo's own white's colour, its shading kept (the rows' ends can be the lids'
+        # bluish shadow or the stretched limbal ring: a blue-grey white)
+        white_fill = luma(white_fill)[..., None] * (white_col / max(float(luma(white_col)), 1e-6))
         a_iris = (disc * open_d)[..., None]
         a_white = cv2.GaussianBlur((whiten * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
@@ -316,11 +328,12 @@ def _open_shut(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np
                          lm[e], moved[e], seed=k, tuning=tuning)
 
 
-def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, shade: np.ndarray,
-                width: float, white_shade: float) -> np.ndarray:
+def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, lid_white: np.ndarray,
+                width: float) -> np.ndarray:
     """The white of the eye over ``cur`` (unit RGB) where ``where``: per row, a blend between the
-    pixels just beside that row's run (or, where one of them is a lash or the lid's skin,
-    ``white`` in the lid's ``shade`` times ``white_shade``), smoothed."""
+    pixels just beside that row's run (or, where one of them is darker than 0.6 of ``white``'s
+    luma, a lash or the lid's skin, ``lid_white`` there: the eye's white in the lid's shadow;
+    ``white`` off the runs), smoothed."""
     white_ok = luma(cur) >= 0.6 * float(luma(white))
     out = np.broadcast_to(white, cur.shape).copy()
     rows = np.flatnonzero(where.any(1))  # every row with a run, at once
@@ -330,12 +343,78 @@ def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, shade: np
         rgt = np.minimum(w - 1 - where[rows, ::-1].argmax(1) + 2, w - 1)
 
         def end(x: np.ndarray) -> np.ndarray:  # the pixel beside the run, or the shaded white
-            lid = (np.float32(white_shade) * shade[rows, x])[:, None] * white
-            return np.where(white_ok[rows, x][:, None], cur[rows, x], lid)
+            return np.where(white_ok[rows, x][:, None], cur[rows, x], lid_white[rows, x])
 
         t = np.clip((np.arange(w)[None, :] - lft[:, None]) / np.maximum(rgt - lft, 1)[:, None], 0, 1)[..., None]
         out[rows] = end(lft)[:, None] * (1 - t) + end(rgt)[:, None] * t
     return cv2.GaussianBlur(out, (0, 0), max(0.7, width / 80))
+
+
+def _along(pts: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Where points (..., 2) lie along the eye from its outer corner (0) to its inner (1)."""
+    axis = corners[1] - corners[0]
+    return ((pts - corners[0]) @ axis) / max(float(axis @ axis), 1e-6)
+
+
+def _white_along(pixels: np.ndarray, t: np.ndarray, white: np.ndarray, bins: int, least: float
+                 ) -> Callable[[np.ndarray], np.ndarray]:
+    """The eye's white ``white`` (its colour) shaded by the place along the eye (:func:`_along`)
+    as the source shows it: in each of ``bins`` stretches from corner to corner, the median luma
+    of the lighter half of the white ``pixels`` seen there (at ``t``; off the lashes' shadows)
+    over ``white``'s, at least ``least`` (a lash or the lid's shadow over all of a corner) and at
+    most 1; a stretch with under a quarter of their mean count (a few pixels at the lids'
+    margins beside the iris) takes the nearest seen one's, 1 where none is; linear between the
+    stretches' middles, the end ones kept beyond."""
+    k = np.clip(np.floor(t * bins), 0, bins - 1).astype(int)
+    ratio = np.full(bins, np.nan, np.float32)
+    lw = max(float(luma(white)), 1e-6)
+    fewest = max(5.0, 0.25 * len(pixels) / bins)
+    for b in range(bins):
+        sel = luma(pixels[k == b])
+        if len(sel) >= fewest:
+            ratio[b] = np.clip(np.median(sel[sel >= np.median(sel)]) / lw, least, 1.0)
+    known = np.nonzero(~np.isnan(ratio))[0]
+    if len(known) == 0:
+        ratio[:] = 1.0
+    else:
+        for b in range(bins):
+            ratio[b] = ratio[known[np.argmin(np.abs(known - b))]]
+    mids = (np.arange(bins) + 0.5) / bins
+
+    def at(tq: np.ndarray) -> np.ndarray:
+        return (np.interp(tq, mids, ratio)[..., None] * white).astype(np.float32)
+    return at
+
+
+def iris_edge(lum: np.ndarray, c: np.ndarray, r: float, tuning: EyesTuning) -> tuple[float, float]:
+    """(blur, reach) of the iris of centre ``c`` and radius ``r`` (px) in the luma ``lum`` as
+    the photo shows its edge on the left and right arcs (the lids lie over the top and bottom):
+    ``blur``, the Gaussian's sigma (px) whose 10-90 % rise is the edge's, from the iris's dark
+    to the white's light (at most ``iris_blur_max`` radii, at least half a pixel); ``reach``,
+    where (radii) the edge has risen ``limbus_rise`` of the way: the dark limbal ring's outer
+    edge (1.05 to ``limbus_reach_max``)."""
+    rs = np.linspace(0.6, 1.6, 41) * r
+    ang = np.deg2rad(np.r_[np.linspace(-20, 20, 5), np.linspace(160, 200, 5)])
+    prof = _sample(lum.astype(np.float32), c + rs[:, None, None] * np.stack([np.cos(ang), np.sin(ang)], 1)[None]
+                   ).mean(1)
+    lo = float(prof[rs <= r].min())
+    hi = float(np.percentile(prof[rs >= 1.2 * r], 75))
+    if hi - lo < 1e-3:
+        return 0.5, 1.05
+    rise = (prof - lo) / (hi - lo)
+    start = int(np.argmax(rs >= 0.8 * r))
+    i10 = start + int(np.argmax(rise[start:] >= 0.1))
+    i90 = i10 + int(np.argmax(rise[i10:] >= 0.9)) if (rise[i10:] >= 0.9).any() else len(rs) - 1
+    ir = i10 + int(np.argmax(rise[i10:] >= tuning.limbus_rise)) if (rise[i10:] >= tuning.limbus_rise).any() \
+        else len(rs) - 1
+    blur = float(np.clip((rs[i90] - rs[i10]) / 2.56, 0.5, tuning.iris_blur_max * r))
+    return blur, float(np.clip(rs[ir] / r, 1.05, tuning.limbus_reach_max))
+
+
+def soft_disc(dist: np.ndarray, r: float, blur: float) -> np.ndarray:
+    """The cover of a disc of radius ``r`` at distances ``dist`` from its centre, its edge
+    blurred by a Gaussian of sigma ``blur`` (px; the logistic of the same spread)."""
+    return (1.0 / (1.0 + np.exp(np.clip((dist - r) / (0.55 * blur), -50, 50)))).astype(np.float32)
 
 
 def _radial_profile(pixels: np.ndarray, dist: np.ndarray, r: float, bins: int = 10) -> np.ndarray | None:

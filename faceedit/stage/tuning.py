@@ -173,6 +173,19 @@ class EyesTuning:
     #: An opened eye's iris is drawn from its rings' median colours, those beyond this share of
     #: its radius no lighter than the ring there.
     limbus_from: float = 0.6
+    #: An opened eye's iris edge is blurred as the source's shows it, by at most this many radii
+    #: ...
+    iris_blur_max: float = 0.15
+    #: ... and the white is drawn where the warp stretched the source's dark limbal ring: out to
+    #: where its edge rises this share of the way from the iris's luma to the white's ...
+    limbus_rise: float = 0.8
+    #: ... at most this many radii.
+    limbus_reach_max: float = 1.35
+    #: The white drawn by its place along the eye: the source's visible white's luma in this
+    #: many stretches from corner to corner (darker toward the corners) ...
+    white_bins: int = 6
+    #: ... over its whole white's, at least this (a lash or the lid's shadow over a corner).
+    white_corner_least: float = 0.8
     #: The white of the eye drawn where a row of it ends in a lash or the lid's skin: its own
     #: colour times this (it lies in the lid's shadow there).
     white_shade: float = 0.85

@@ -1,0 +1,84 @@
+"""An opened eye's kept iris has the photo's own edge (faceedit.stage.eyes): as soft as the
+photo's focus shows the iris's edge, the white drawn over the source's dark limbal ring, the
+white shaded along the eye as the photo's own white is."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from test_models_eyes import _eye_face
+
+from faceedit.pixels import luma
+from faceedit.stage.cutwarp import cut_warp
+from faceedit.stage.eyes import LM_EYES, _white_along, eye_polygon, find_iris, iris_edge, keep_irises
+from faceedit.stage.tuning import EyesTuning
+
+
+def _profile(img: np.ndarray, c: np.ndarray, r: float, angle: float, rs: np.ndarray) -> np.ndarray:
+    """Luma of ``img`` (uint8 RGB) at radii ``rs`` (radii of ``r``) from ``c`` along ``angle`` (deg)."""
+    d = np.array([np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))])
+    pts = (c + (rs * r)[:, None] * d).astype(np.float32)
+    return cv2.remap(luma(img.astype(np.float32) / 255), pts[:, 0], pts[:, 1], cv2.INTER_LINEAR)[:, 0]
+
+
+def _rise(prof: np.ndarray, rs: np.ndarray) -> float:
+    """The 10-90 % rise's width (radii) of a profile from its first value to its largest."""
+    lo, hi = float(prof[0]), float(prof.max())
+    f = (prof - lo) / max(hi - lo, 1e-6)
+    i10 = int(np.argmax(f >= 0.1))
+    return float(rs[i10 + int(np.argmax(f[i10:] >= 0.9))] - rs[i10])
+
+
+def test_the_kept_iris_edge_is_as_soft_as_the_photos():
+    """A photo out of focus (blurred by 2 px): its iris edge rises over about 0.4 radii; the
+    kept iris's edge where the lids' travel stretched it (up and out) rises over most of that
+    (measured 0.94-1.0 of it), not over a pixel or two (a cut-out disc over the warp's stretched
+    edge: 0.4-0.67 of it)."""
+    img, lm, mesh, moved = _eye_face(open_up=0.12)
+    img = cv2.GaussianBlur(img, (0, 0), 2.0)
+    r = cut_warp(img, lm, moved)
+    kept = keep_irises(img, r.pixels, lm, moved, mesh, r.source_points)
+    t = EyesTuning()
+    rs = np.linspace(0.6, 1.25, 27)
+    for k, e in enumerate(LM_EYES):
+        found = find_iris(img.astype(np.float32) / 255, eye_polygon(mesh, k, t.lower_lid_raise), t)
+        assert found is not None
+        c, rad = found
+        corners = [e[0], e[3]]
+        cd = c + (moved[corners] - lm[corners]).mean(0)
+        source = _rise(_profile(img, c, rad, 0.0, rs), rs)  # across the eye: no lid, no stretch
+        assert source > 0.3
+        for angle in (-50.0, -130.0):
+            width = _rise(_profile(kept, cd, rad, angle, rs), rs)
+            assert width > 0.8 * source, (k, angle, width, source)
+
+
+def test_iris_edge_reads_the_focus_and_the_limbal_ring():
+    """A sharp iris reads the least blur and reach; the same blurred reads about its blur (px),
+    and its reach (where its edge is most of the way to the white) beyond its radius."""
+    img, _, mesh, _ = _eye_face()
+    t = EyesTuning()
+    poly = eye_polygon(mesh, 0, t.lower_lid_raise)
+    sharp = img.astype(np.float32) / 255
+    c, r = find_iris(sharp, poly, t)
+    blur, reach = iris_edge(luma(sharp), c, r, t)
+    assert blur < 1.0 and reach < 1.1
+    soft = cv2.GaussianBlur(sharp, (0, 0), 1.5)
+    c, r = find_iris(soft, poly, t)
+    blur, reach = iris_edge(luma(soft), c, r, t)
+    assert 1.0 < blur < 2.2 and reach > 1.1
+
+
+def test_the_white_is_shaded_along_the_eye_as_the_photo_shows_it():
+    """Whites darker toward one corner read darker there, a corner all in a shadow no darker
+    than the least share, and a colour kept (the white's own)."""
+    white = np.array([0.8, 0.75, 0.7], np.float32)
+    t = np.linspace(0, 1, 600)
+    shade = np.where(t < 0.2, 0.5, np.where(t > 0.8, 0.9, 1.0))
+    px = (white * shade[:, None]).astype(np.float32)
+    at = _white_along(px, t, white, 6, 0.8)
+    out = at(np.array([0.05, 0.5, 0.95]))
+    assert np.allclose(out[1], white, atol=0.01)
+    assert np.allclose(out[0], 0.8 * white, atol=0.01)  # the shadowed corner: the least
+    assert np.allclose(out[2], 0.9 * white, atol=0.01)
+    assert np.allclose(out / out[:, :1], white / white[0], atol=1e-4)  # one colour
