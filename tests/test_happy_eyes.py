@@ -34,7 +34,7 @@ def _up(face: np.ndarray, moved: np.ndarray, points) -> float:
 def test_happy_lowers_the_lids_and_levels_the_brows(face):
     out = target_moves(face, face, "happy", 1.0)
     assert _up(face, out, (37, 38, 43, 44)) < -0.004  # the upper lids come down
-    assert _up(face, out, (40, 41, 46, 47)) > 0.008  # the lower lids rise: the eye narrowed from below
+    assert _up(face, out, (40, 41, 46, 47)) > 0.015  # the lower lids rise: the eye narrowed from below
     assert _up(face, out, (17, 26)) > 0.02 > -0.01 > _up(face, out, (21, 22))  # outer ends up, inner down
     # mirrored: each left point's move is its right twin's
     for a, b in ((37, 44), (41, 46), (17, 26), (21, 22)):

@@ -144,8 +144,9 @@ def test_the_laughing_man_turned_and_tipped_back_is_planned_without_a_slide(edit
 def test_an_open_mouths_teeth_found_over_too_little_of_it_decline_its_reshaping(editor, astronaut, monkeypatch):
     """The astronaut's open smile (teeth shown, lips 0.15 eye distances apart) made surprised:
     held with the teeth colour finds; with them found over 0.6 of her inner corners alone
-    (faceedit.stage.lips.find_interior cut short), declined for them; made neutral (her lips
-    closed) never."""
+    (faceedit.stage.lips.find_interior cut short) and her head read as turned, declined for them;
+    read as frontal (the Face Mesh's loop lies on the lips there) or made neutral (her lips
+    closed), never."""
     from faceedit.models.request import EditRequest
 
     faces = editor.detector.detect(astronaut)
@@ -163,6 +164,8 @@ def test_an_open_mouths_teeth_found_over_too_little_of_it_decline_its_reshaping(
         return mid + keep * (up - mid), mid + keep * (lo - mid)
 
     monkeypatch.setattr(hold, "find_interior", short)
+    assert editor.stage.move_declines(astronaut, faces, surprised) == [None]  # her head frontal
+    monkeypatch.setattr(hold, "_pose", lambda face, edit: (-20.0, -28.0))
     whys = editor.stage.move_declines(astronaut, faces, surprised)
     assert whys[0] is not None and "teeth" in whys[0] and "show over 0.60 of its width" in whys[0], whys
     assert editor.stage.move_declines(astronaut, faces, editor.check_request(EditRequest.of("neutral"))) == [None]

@@ -100,7 +100,9 @@ def teeth_cut_reason(stage: Statistics, face: StageFace, edit: FaceEdit | None, 
     be cut out of ``pixels``, or None: an open mouth (inner lips over ``hold_open_gap`` eye
     distances apart) that the move reshapes without closing its lips, whose teeth the photo
     shows (:func:`faceedit.stage.lips.find_interior`) over less than the edit tuning's
-    ``narrow_interior`` of its 68 points' inner corners (60, 64). None without a Face Mesh."""
+    ``narrow_interior`` of its 68 points' inner corners (60, 64), on a face turned or tipped past
+    the turned tuning's ``frontal_yaw`` (a bowed head's loop lies on its teeth). None without a
+    Face Mesh."""
     if edit is None or edit.goal is None or edit.mesh is None or edit.closing > 0 or edit.mouth_kept >= 1:
         return None
     lm = edit.landmarks
@@ -115,6 +117,8 @@ def teeth_cut_reason(stage: Statistics, face: StageFace, edit: FaceEdit | None, 
     if share >= narrow:
         return None
     yaw, pitch = _pose(face, edit)
+    if max(abs(yaw), abs(pitch or 0.0)) <= stage.tuning.turned.frontal_yaw:
+        return None  # frontal: the Face Mesh's loop lies on the lips (London 114 smiling, its teeth over 0.6)
     turn = f" (yaw {yaw:.0f}" + (f", pitch {pitch:.0f})" if pitch is not None else ")")
     return (f"the move would leave teeth outside the opening: the open mouth's teeth{turn} show over {share:.2f} "
             f"of its width, the cut needs {narrow:.2f}")

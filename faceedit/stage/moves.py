@@ -300,7 +300,7 @@ TARGET_MOVES: dict[str, dict[int, tuple[float, float]]] = {
     "surprised": {37: (0.0, 0.012), 38: (0.0, 0.012), 17: (0.0, 0.012), 18: (0.0, 0.018), 19: (0.0, 0.022),
                  20: (0.0, 0.022), 21: (0.0, 0.018)},
     "angry": {18: (0.0, -0.02), 19: (0.018, -0.04), 20: (0.045, -0.065), 21: (0.07, -0.085),
-              37: (0.0, 0.016), 38: (0.0, 0.02), 40: (0.0, 0.01), 41: (0.0, 0.01), 48: (0.012, -0.07),
+              37: (0.0, 0.016), 38: (0.0, 0.02), 40: (0.0, 0.02), 41: (0.0, 0.02), 48: (0.012, -0.07),
               49: (0.0, -0.06), 50: (0.0, -0.094), 51: (0.0, -0.096), 57: (0.0, -0.09),
               58: (0.0, -0.09), 59: (0.0, -0.08), 60: (0.0, -0.06), 61: (0.0, -0.06),
               62: (0.0, -0.06), 66: (0.0, -0.1), 67: (0.0, -0.095), 8: (0.0, -0.05)},
@@ -314,17 +314,15 @@ TARGET_MOVES: dict[str, dict[int, tuple[float, float]]] = {
 #: open: the eye narrowed from below only) and lowers the inner brows 0.001, the outer 0.021.
 #: With these moves dlib reads the edit's brows -0.020 and -0.013. The upper lids come down 0.006 at 1,
 #: not the 0.017 that would meet real smiles (-0.008, 0.87 open): at 0.017 FER reads
-#: insightface's posed_anger_15 made happy as sad. The lower lids rise 0.01 on the state's: the
-#: eye narrowed from below a little beyond a mean London smile, within its spread (dlib reads the
-#: edit's lower lids +0.016±0.004 and the eye x0.85±0.05 as open; the real smiles +0.009,
-#: x0.88, all 68 training people), for the small and JPEG faces FER reads a smile by
-#: (``bench/bench_happy_fer.py``, the shareable set's 31 faces: FER reads 20 happy, mean share
-#: 0.685, against 18 and 0.681 with the lids lowered 0.009 and 24 and 0.735 raised 0.02; at 0.02
-#: a face whose eyes are 25 px apart shows so little white that its eye whites read 0.86 as
-#: bright as at 0.01: ``tests/test_stage_small_teeth.py``). The lids alone, not the cheek below
-#: them (``bench/measure_cheek_moves.py``). They are
+#: insightface's posed_anger_15 made happy as sad. The lower lids rise 0.02 on the state's: the
+#: eye narrowed from below beyond a mean London smile, within its spread (dlib reads the edit's
+#: lower lids +0.018±0.005 and the eye x0.82±0.06 as open; the real smiles +0.008±0.007,
+#: x0.89±0.10, all 68 training people), for the small and JPEG faces FER reads a smile by
+#: (``bench/bench_happy_fer.py``, the shareable set's 31 faces: FER reads 24 happy, mean share
+#: 0.735, against 20 and 0.685 at 0.01 and 18 and 0.681 with the lids lowered 0.009 to the mean
+#: real smile); the lids alone, not the cheek below them (``bench/measure_cheek_moves.py``). They are
 #: not read on the happy line (:data:`MOVES_OFF_LINE`).
-TARGET_MOVES["happy"] = {37: (0.0, -0.006), 38: (0.0, -0.006), 40: (0.0, 0.01), 41: (0.0, 0.01),
+TARGET_MOVES["happy"] = {37: (0.0, -0.006), 38: (0.0, -0.006), 40: (0.0, 0.02), 41: (0.0, 0.02),
                          17: (0.0, 0.028), 18: (0.0, 0.018), 19: (0.0, 0.006), 20: (0.0, -0.008),
                          21: (0.0, -0.018)}
 #: Targets whose own moves the state's line fit does not read and an edit only adds (an edit

@@ -149,6 +149,7 @@ class FaceEdit:
     goal: np.ndarray | None = None  # (68, 2) the landmarks the move heads for
     closing: float = 0.0  # how far the lips close (0..1)
     smile_taken: float = 0.0  # the share of a smile taken away (-1..1; below 0 one added)
+    cheeks_taken: float = 0.0  # the share of it whose cheeks' relief flattens (0 for a smiling target)
     mouth_kept: float = 0.0  # the share of the mouth's move left out: the face smiles already (0..1)
     widens_eyes: bool = False  # the new state opens an eye wider than the face's neutral
     # choose_cuts

@@ -107,6 +107,12 @@ def paint_smile(stats: Statistics, pixels: np.ndarray, moved: np.ndarray, skin: 
                       in_place=in_place, region=stats.tuning.warp.paint_region)
 
 
+def target_smiles(stats: Statistics, target: str, cur: FaceState) -> bool:
+    """Whether named target ``target``'s state, for the face in state ``cur``, smiles: its AU12 at
+    least ``stats.tuning.edit.smiling_goal`` of the mean smile's (happy)."""
+    return _smile(stats, stats.target_state(target, cur), cur) >= stats.tuning.edit.smiling_goal
+
+
 def squint_let_go(stats: Statistics, cur: FaceState, new: np.ndarray, target: str | None,
                   tuning: EyesTuning | None = None) -> float:
     """How much (0..1) of a smile's raised lower lids (AU6, AU7: the squint of a laugh, which the
@@ -118,8 +124,7 @@ def squint_let_go(stats: Statistics, cur: FaceState, new: np.ndarray, target: st
     (:func:`smile_taken`) goes over ``tuning.squint_smile``
     (:class:`faceedit.stage.tuning.EyesTuning`); 0 for ``keep``, AUs, a reference and a smiling
     target (happy)."""
-    if target != "neutral" and (target not in stats.expressions or _smile(
-            stats, stats.target_state(target, cur), cur) >= stats.tuning.edit.smiling_goal):
+    if target != "neutral" and (target not in stats.expressions or target_smiles(stats, target, cur)):
         return 0.0
     lo, hi = (tuning if tuning is not None else stats.tuning.eyes).squint_smile
     return float(np.clip((smile_taken(stats, cur, new) - lo) / max(hi - lo, 1e-6), 0.0, 1.0))

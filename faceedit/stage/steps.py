@@ -108,6 +108,7 @@ from faceedit.stage.smile import (
     smile_reached,
     smile_skin,
     smile_taken,
+    target_smiles,
     squint_let_go,
 )
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
@@ -262,6 +263,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         face.goal = close_lips(face.goal)
     face.closing = closing
     face.smile_taken = smile_taken(stage, cur, new) if s.sets_smile else 0.0
+    smiles = s.target in stage.expressions and target_smiles(stage, s.target, cur)
+    face.cheeks_taken = 0.0 if smiles else face.smile_taken  # a smaller smile keeps its cheeks' relief
     face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)
 
 
@@ -470,7 +473,7 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
         appearance, amount = None, 0.0
     out = paint_smile(stage, pixels, r.landmarks, smile_skin(face.smile_taken, appearance) * r.scale,
                       face.keep_out, in_place=True)
-    out = flatten_cheeks(out, r.landmarks, cheeks_flattened(face.smile_taken, stage.tuning.edit) * r.scale,
+    out = flatten_cheeks(out, r.landmarks, cheeks_flattened(face.cheeks_taken, stage.tuning.edit) * r.scale,
                          stage.tuning.edit, in_place=True)
     if appearance is not None and amount > 0:
         # off the lips where the upper lip rises, or where a reference's closed lips close the
