@@ -82,6 +82,7 @@ import numpy as np
 
 from faceedit.stage.cut_curves import (
     LEFT_EYE,
+    MAX_LIP_TURN,
     MOUTH,
     RIGHT_EYE,
     corner_wedges,
@@ -90,6 +91,7 @@ from faceedit.stage.cut_curves import (
     narrowed_teeth,
     opening_polygon,
     polygon_coverage,
+    sharpest_turn,
 )
 from faceedit.stage.cut_fields import cut_fields
 from faceedit.stage.precision import is_exact
@@ -263,7 +265,9 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     place of the curves through landmarks 60-67, e.g. a face mesh's inner-lip loop
     (``Face.dense[MESH_INNER_UPPER]`` / ``[MESH_INNER_LOWER]`` of :mod:`faceedit.stage.lips`),
     which on smiles follows the teeth's edge much more closely than the 68 points; they move
-    with the 68-point curves' move. ``close_mouth`` (0..1): how far the lips are brought
+    with the 68-point curves' move. Curves that turn sharper than
+    :data:`~faceedit.stage.cut_curves.MAX_LIP_TURN` away from their corners (a loop folded into
+    a V across the teeth) give way to the 68-point curves. ``close_mouth`` (0..1): how far the lips are brought
     together along those curves (:func:`cut_fields`). ``mouth_interior`` False: the source
     mouth is closed (nothing between the lips to carry: a crease the loop happens to enclose
     would be stretched into a line of lip colour across the new opening); all of the opening is
@@ -294,6 +298,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     dst_lm = np.asarray(dst_lm, np.float64)
     cuts = [MOUTH] + ([LEFT_EYE, RIGHT_EYE] if eyelids else [])
     tn = tuning if tuning is not None else WarpTuning()
+    if lips is not None and max(map(sharpest_turn, given_curves(*lips, *lip_curves(src_lm)))) > MAX_LIP_TURN:
+        lips = lip_curves(src_lm)  # a found loop folded into a V is not the lips' edge: the 68 points' are
     grid = face_grid(src_lm, tn.region_outer)
     roi = grid.roi(pixels.shape)
     x0, y0, x1, y1 = roi
