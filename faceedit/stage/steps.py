@@ -108,8 +108,8 @@ from faceedit.stage.smile import (
     smile_reached,
     smile_skin,
     smile_taken,
-    target_smiles,
     squint_let_go,
+    target_smiles,
 )
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
 from faceedit.stage.tuning import EditTuning
