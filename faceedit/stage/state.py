@@ -51,7 +51,7 @@ from faceedit.faces.align import apply_affine, invert_affine, similarity_transfo
 from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
 from faceedit.faces.iris import lid_over_iris
 from faceedit.faces.landmarks import FLIP, eye_distance
-from faceedit.stage.moves import TARGET_MOVES, face_frame, jaw_follows, real_opening, target_moves
+from faceedit.stage.moves import MOVES_OFF_LINE, TARGET_MOVES, face_frame, jaw_follows, real_opening, target_moves
 from faceedit.stage.tuning import StageTuning
 
 #: Landmark noise (canonical px, 256-px frame: about 0.012 eye distances) the state fit assumes.
@@ -374,9 +374,13 @@ class ExpressionStates:
         reading on a face that does not show its target is noise of the size of what an edit
         makes (London's neutral faces read up to 0.3 on disgust's line, the astronaut's 0.37 on
         anger's; an edit to anger reads 0.00 on it at 1350 px, median of 9), and taking it away
-        would reshape every edit's mouth and brows by the noise."""
+        would reshape every edit's mouth and brows by the noise. A target of
+        :data:`MOVES_OFF_LINE` (happy) has its moves added by an edit to it alone: its line's
+        reading is not of them (neutral on a face reading below 0 there would add happy's lids)."""
         out = {}
         for t in TARGET_MOVES:
+            if t in MOVES_OFF_LINE and t != target:
+                continue
             have = current.lines.get(t, 0.0)
             if like is not None:
                 want = like.lines.get(t, 0.0)

@@ -263,7 +263,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         face.goal = close_lips(face.goal)
     face.closing = closing
     face.smile_taken = smile_taken(stage, cur, new) if s.sets_smile else 0.0
-    smiles = s.target in stage.expressions and target_smiles(stage, s.target, cur)
+    smiles = face.smile_taken > 0 and s.target in stage.expressions and target_smiles(stage, s.target, cur)
     face.cheeks_taken = 0.0 if smiles else face.smile_taken  # a smaller smile keeps its cheeks' relief
     face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)
 
