@@ -28,22 +28,16 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_independent import LABELS, FerClassifier
-    from bench_world import LONDON_IDS, LONDON_VARIANTS
+    from bench_world import world_photos
 
     from faceedit.api import Editor
-    from faceedit.eval import world
     from faceedit.flow import edit_faces
     from faceedit.models.request import EditRequest
     from faceedit.stage.moves import TARGET_MOVES
 
     if a.lower_lids is not None:
         TARGET_MOVES["happy"][40] = TARGET_MOVES["happy"][41] = (0.0, a.lower_lids)
-    photos = world.world_set(wheels=False)
-    photos += [world.WorldImage(n, rgb, "london_hd", world.LONDON_USE)
-               for n, rgb in world.london_variants(a.london, ids=LONDON_IDS)
-               if n.rsplit("_", 1)[-1] in LONDON_VARIANTS]
-    if a.only:
-        photos = [p for p in photos if any(o in p.name for o in a.only.split(","))]
+    photos = world_photos(a.london, False, a.only)
     ed = Editor.from_pretrained("stage", device="cpu")
     fer = FerClassifier()
     shares, hits = [], 0

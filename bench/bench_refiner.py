@@ -34,8 +34,8 @@ Real mouths are measured the same way on their own landmarks (open when the inne
 by at least :data:`faceedit.train.refiner.OPEN_GAP` of the mouth's width). ``--crops`` writes per
 face and target a 3-panel PNG at the photo's own pixels (stage | stage + refiner | a GRID frame; with
 ``--london-only`` or a native refiner the widest London HD training smile at its photo's pixels) and one
-enlarged 3x with nearest-neighbour. ``--region lids`` measures a lid refiner on the stage's closed
-lids instead (``bench/bench_refiner_lids.py``, whose options it takes). ``grain_px``, ``grain_shadow`` and ``grain_skin`` measure texture
+enlarged 3x with nearest-neighbour (a lid refiner on the stage's closed lids:
+``bench/bench_refiner_lids.py``). ``grain_px``, ``grain_shadow`` and ``grain_skin`` measure texture
 at the photo's own pixels (:func:`native_grain`).
 """
 
@@ -194,15 +194,6 @@ def contact_sheet(panels: list[Path], out: Path) -> None:
 
 
 def main() -> None:
-    import sys
-
-    if "--region" in sys.argv:  # the closed lids: bench/bench_refiner_lids.py
-        i = sys.argv.index("--region")
-        if sys.argv[i + 1:i + 2] == ["lids"]:
-            from bench.bench_refiner_lids import main as lids
-
-            lids(sys.argv[1:i] + sys.argv[i + 2:])
-            return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--method", default="reggan")
     ap.add_argument("--weights", type=Path, default=None, help="a refiner checkpoint (default: the shipped one)")

@@ -3,7 +3,6 @@ lids, on held-out London HD faces at 1350 px, beside the same faces' real lid sk
 
     OMP_NUM_THREADS=1 python bench/bench_refiner_lids.py --weights runs/lids/reggan/reggan_refiner.safetensors \\
         [--faces 008,014,...] [--kinds neutral] [--crops DIR] [--json FILE]
-    (or: python bench/bench_refiner.py --region lids ...)
 
 Per face the stage's ``blink=1`` (MediaPipe's landmarks, the stage alone), then the refiner on
 its closed lids (:func:`faceedit.models.refine_regions.lid_region` of the landmarks before and
@@ -29,16 +28,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from bench.bench_refiner import streaks
-from faceedit.models.refine import load_refiner, refine_photo, weight_image
-from faceedit.models.refine_regions import EYES, lid_region, region_mask, skin_regions
-from faceedit.models.request import EditRequest
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_refiner import streaks  # noqa: E402
+
+from faceedit.models.refine import load_refiner, refine_photo, weight_image  # noqa: E402
+from faceedit.models.refine_regions import EYES, lid_region, region_mask, skin_regions  # noqa: E402
+from faceedit.models.request import EditRequest  # noqa: E402
 
 FACES = "008,014,022,061,097,114,137,142"
 ROOT = Path(__file__).resolve().parents[1]

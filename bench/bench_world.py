@@ -45,6 +45,22 @@ LONDON_IDS = ("008", "061", "083")
 LONDON_VARIANTS = ("small64", "small96", "small128", "blur", "jpeg30")
 
 
+def world_photos(london: Path | None, wheels: bool, only: str | None) -> list:
+    """The world set (:func:`faceedit.eval.world.world_set`, the wheels' photos where ``wheels``),
+    with the held-out London faces' variants (:data:`LONDON_IDS` x :data:`LONDON_VARIANTS`) where
+    ``london`` is given, kept to the names holding one of ``only``'s comma-separated parts."""
+    from faceedit.eval import world
+
+    photos = world.world_set(wheels=wheels)
+    if london is not None:
+        photos += [world.WorldImage(n, rgb, "london_hd", world.LONDON_USE)
+                   for n, rgb in world.london_variants(london, ids=LONDON_IDS)
+                   if n.rsplit("_", 1)[-1] in LONDON_VARIANTS]
+    if only:
+        photos = [p for p in photos if any(part in p.name for part in only.split(","))]
+    return photos
+
+
 class Identity:
     """dlib's face descriptor on a given box (its 68-point fit there, its ResNet descriptor)."""
 
@@ -192,20 +208,13 @@ def main(argv=None) -> int:
         lip_line(a.london)
         return 0
     from faceedit.api import Editor
-    from faceedit.eval import world
     from faceedit.eval.sheet import labelled_grid
     from faceedit.faces.reading import decline_reason, read_face
     from faceedit.flow import edit_faces
     from faceedit.models.request import EditRequest
 
     targets = a.targets.split(",")
-    photos = world.world_set(wheels=not a.shareable_only)
-    if a.london is not None:
-        photos += [world.WorldImage(n, rgb, "london_hd", world.LONDON_USE)
-                   for n, rgb in world.london_variants(a.london, ids=LONDON_IDS)
-                   if n.rsplit("_", 1)[-1] in LONDON_VARIANTS]
-    if a.only:
-        photos = [p for p in photos if any(part in p.name for part in a.only.split(","))]
+    photos = world_photos(a.london, not a.shareable_only, a.only)
     ed = Editor.from_pretrained("stage", device="cpu")
     det = ed.detector
     ident = Identity()
