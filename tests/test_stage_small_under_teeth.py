@@ -1,9 +1,10 @@
-"""A small face's smile over its own upper teeth: the opening under them shows the exemplar's
-lower row (:meth:`faceedit.stage.mouth_bank.MouthBank._under_teeth`), not an open mouth's
-cavity, which stood as a black gap under the teeth on London 008 smiling at 128 px and 083 at
-JPEG q30 made happy. A relaxed lip (fear, surprise) still opens onto the cavity. And a small
-face's own teeth carried down with the lower lip just under a smile drawn from the bank
-(:func:`faceedit.stage.teeth_look.carried_row`) go into the lip's shade, not a second lit row."""
+"""A small face's smile over its own upper teeth is painted whole from the mouth bank
+(:func:`faceedit.stage.teeth_look.small_smile`, :func:`faceedit.stage.steps.fill_mouth`): its own
+teeth there are a band of a few px, which over the bank's lower row stood as a thin lit seam above
+a grey wall (London 008 smiling at 64-128 px made happy). A relaxed lip (fear, surprise) or a large
+mouth is not such a smile. And a small face's own teeth carried down with the lower lip just under
+a smile drawn from the bank (:func:`faceedit.stage.teeth_look.carried_row`) go into the lip's
+shade, not a second lit row."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ TEETH = (230, 228, 222)
 
 
 def _small_smile():
-    """A drawn face shrunk to a mouth 44 px wide, its own upper teeth a 2-px band under the
-    upper lip (left out of the opening, as the stage carries them), the opening below."""
+    """A drawn face shrunk to a mouth 44 px wide, its own upper teeth a 2-px band (``band``) under
+    the upper lip (left out of the opening ``op``, as the stage carries them), the opening below."""
     img = cv2.resize(drawn_face(), (120, 90), interpolation=cv2.INTER_AREA)
     up, lo, (x0, y0, x1, y1), op = mouth_opening(38, 50, 44, 1.0, 6.0, 3)
     band = np.zeros_like(op)
@@ -32,35 +33,34 @@ def _small_smile():
         if len(rows) > 4:
             band[rows[0]:rows[0] + 2, c] = 1.0
     img[y0:y1, x0:x1][band > 0] = TEETH
-    op = op * (1.0 - band)
-    return img, (x0, y0, x1, y1), op, up, lo
+    return img, (x0, y0, x1, y1), op * (1.0 - band), up, lo, band
 
 
-def _under(bank, tuning, cover):
-    img, roi, op, up, lo = _small_smile()
-    out, _ = bank.fill(img, roi, op, up, lo, own_teeth=True, teeth_cover=cover, tuning=tuning, exemplar=14)
-    x0, y0, x1, y1 = roi
-    inside = op > 0.9
-    return np.median(out[y0:y1, x0:x1][inside].astype(np.float64) @ LUMA), float(np.asarray((168, 92, 90)) @ LUMA)
-
-
-def test_a_small_smile_under_its_own_teeth_shows_a_lower_row_not_a_dark_gap():
+def test_a_small_smile_over_its_own_teeth_is_painted_whole_from_the_bank():
     from faceedit.stage.mouth_bank import MouthBank
+    from faceedit.stage.teeth_look import small_smile
 
-    bank = MouthBank.load()
     tn = MouthTuning()
-    smile, lip = _under(bank, tn, 0.0)
-    cavity, _ = _under(bank, replace(tn, under_teeth_small=2.0), 0.0)  # the open mouth's path
-    relaxed, _ = _under(bank, tn, 0.4)
-    assert smile > 0.6 * lip  # teeth in the lips' light, not a gap
-    assert cavity < 0.5 * lip and relaxed < 0.5 * lip  # the cavity: what a relaxed lip still shows
+    img, roi, op, up, lo, band = _small_smile()
+    assert small_smile(up, lo, 0.0, tn)
+    assert not small_smile(up, lo, 0.4, tn)  # a relaxed lip: an open mouth, its cavity under the teeth
+    mid = (up[0] + up[-1]) / 2
+    assert not small_smile(mid + 3 * (up - mid), mid + 3 * (lo - mid), 0.0, tn)  # a mouth 132 px wide
+    out, _ = MouthBank.load().fill(img, roi, op + band, up, lo, tuning=tn, exemplar=14)
+    x0, y0, x1, y1 = roi
+    luma = out[y0:y1, x0:x1].astype(np.float64) @ LUMA
+    lip = float(np.asarray((168, 92, 90)) @ LUMA)
+    assert np.median(luma[op > 0.9]) > 0.6 * lip  # teeth in the lips' light, not a gap
+    # the own band is the bank's smile now: no seam of the photo's teeth over it
+    own = np.all(out[y0:y1, x0:x1] == np.asarray(TEETH, np.uint8), axis=-1)
+    assert not own[band > 0].any()
 
 
 def _carried(lit: bool):
     """A drawn face's small smile (mouth 44 px wide) drawn from the bank whole, with (``lit``)
     or without the face's own teeth as a 2-px band just under the opening (carried down with
     the lower lip)."""
-    img, roi, _, up, lo = _small_smile()
+    img, roi, _, up, lo, _ = _small_smile()
     x0, y0, x1, y1 = roi
     m = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillPoly(m, [np.round((opening_polygon(up, lo) - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)

@@ -25,8 +25,9 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    greyscale JAFFE/Yale surprised faces) times the photo's skin luma, darkest at the throat
    under the upper teeth, with a smooth random texture, and in tall openings a tongue low in
    it, dark at its back and lighter towards its front; so are lower openings under a relaxed
-   upper lip (parted lips, no smile); a small face's smile under its own upper teeth: the
-   exemplar's lower row (:meth:`MouthBank._under_teeth`);
+   upper lip (parted lips, no smile) and openings under the face's own upper teeth (a small
+   face's smile over its own teeth is painted whole instead:
+   :func:`~faceedit.stage.teeth_look.small_smile`);
 4. a soft shadow under the upper lip and darker corners (on a small face's smile, the lip's
    shadow a photo pixel deep and the lower row in shade:
    :func:`~faceedit.stage.teeth_look.small_teeth_shade`), the cavity lit just under the upper
@@ -93,7 +94,6 @@ from faceedit.stage.teeth_look import (
     photo_blur,
     small_edge,
     small_teeth_shade,
-    small_weight,
     teeth_cap,
 )
 from faceedit.stage.tuning import MouthTuning
@@ -258,9 +258,7 @@ class MouthBank:
         if len(ys) == 0:
             return out, exemplar
         cover = float(np.clip(teeth_cover, 0.0, 1.0))
-        # a small face's smile over its own upper teeth: the exemplar's lower row below them
-        under = own_teeth and self._under_teeth(exemplar, aspect, wd, cover, tuning)
-        smile = under or not self._opens(exemplar, aspect, own_teeth, cover, tuning)
+        smile = not self._opens(exemplar, aspect, own_teeth, cover, tuning)
         # a smile's teeth as soft as the photo round them and no brighter than its eye whites
         rings["cap"] = smile
         # a small face's own teeth carried down with the lower lip: lit, a second row under the smile
@@ -283,11 +281,10 @@ class MouthBank:
         if not smile:  # an open mouth's column heights, smoothed along the row (no steps at teeth's edges)
             gap = along_row(gap, op > 0, tuning.column_smooth * wd)
         teeth = (teeth_below(out, (x0, y0, x1, y1), op, rings["lip"], wd, tuning.column_smooth * wd)[ys, xs]
-                 if own_teeth and not under else None)
+                 if own_teeth else None)
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
-                            cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs], teeth=teeth,
-                            under=under)
+                            cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs], teeth=teeth)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         elif smile and rings["sclera"] is not None:
@@ -316,26 +313,17 @@ class MouthBank:
         smile's rows squeezed into a slit)."""
         return own_teeth or aspect > tn.large_ratio * float(self.desc("aspect")[e]) or cover >= tn.open_cover
 
-    def _under_teeth(self, e: int, aspect: float, wd: float, cover: float, tn: MouthTuning) -> bool:
-        """Whether an opening under the face's own upper teeth is a small face's smile (``tn.under_teeth_small``
-        of :func:`~faceedit.stage.teeth_look.small_weight` of its corner distance ``wd``, the lip lifted off the
-        teeth, no taller than exemplar ``e`` as a smile): drawn with the exemplar's lower row under the
-        teeth, not an open mouth's cavity (a black gap where a smile shows teeth)."""
-        return (small_weight(wd) >= tn.under_teeth_small and cover < tn.open_cover
-                and aspect <= tn.large_ratio * float(self.desc("aspect")[e]))
-
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
                 aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning,
                 below_top: np.ndarray | None = None, gap: np.ndarray | None = None,
-                teeth: np.ndarray | None = None, under: bool = False) -> np.ndarray:
+                teeth: np.ndarray | None = None) -> np.ndarray:
         """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening;
         ``below_top``: how far (px) each lies below the opening's top edge in its column (under
         the face's own teeth carried into it, the teeth's edge); ``gap``: the height (px) of
         its column (:func:`faceedit.stage.lip_rims.column_gaps`; thin gaps are the lips meeting,
         :func:`faceedit.stage.lip_rims.meet`); ``teeth``: where teeth lie below its column (a
         smile's lower row, with the face's own upper teeth; :func:`~faceedit.stage.lip_rims.teeth_below`),
-        no lower lip's rim; ``under``: a small face's smile under its own upper teeth (:meth:`_under_teeth`):
-        the exemplar's lower row up from its lower lip at its own scale, no higher than its incisal edge."""
+        no lower lip's rim."""
         tn = tuning
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)
@@ -372,7 +360,7 @@ class MouthBank:
         he = np.linalg.norm(pl - pu, axis=1)  # exemplar column height (bank px)
         hd = np.interp(u, u_k, np.linalg.norm(lo - up, axis=1))  # destination column height (px)
         t = v * hd  # px below the destination upper lip
-        large = not under and self._opens(e, aspect, own_teeth, cover, tn)
+        large = self._opens(e, aspect, own_teeth, cover, tn)
         gains = self._gains(e, rings, tn)
         if not large:
             # read the exemplar inside its curves (edge_inset bank px from the corners and the
@@ -386,19 +374,7 @@ class MouthBank:
             top = np.where(he_in > 6 * inset, 2 * inset / np.maximum(he_in, 1e-6), 0.0)
             bottom = np.where(he_in > 6 * inset, inset / np.maximum(he_in, 1e-6), 0.0)
             lit = np.clip(float(self.desc("upper_depth")[e]) / np.maximum(he, 1e-6), 0.0, 1.0) * hd
-            if under and below_top is not None:
-                # under the face's own upper teeth (their edge ``below_top`` px up the column):
-                # the exemplar's lower row at its own scale up from its lower lip, no higher than
-                # its upper teeth's incisal edge (stretched to the carried teeth, its rows stood
-                # as a grey wall; its cavity there read as a black gap), lit as it is
-                eu_k, _, row_k = incisal_edge(self.upper[e], self.lower[e], self.images[e], float(
-                    self.desc("upper_depth")[e]), float(self.desc("teeth_luma")[e]), tn, k)
-                edge = np.clip(np.interp(u, eu_k, row_k) / np.maximum(he_in, 1e-6), 0.0, 1.0 - bottom)
-                frac = np.maximum(1.0 - bottom - (1.0 - v) * hd / k / np.maximum(he_in, 1e-6), edge)
-                col = sample(pu + frac[:, None] * (pl - pu))
-                lit = hd
-            else:
-                col = sample(pu + (top + v * (1 - top - bottom))[:, None] * (pl - pu))
+            col = sample(pu + (top + v * (1 - top - bottom))[:, None] * (pl - pu))
             # a small face: the upper lip's shadow and the lower row in shade, not a flat plate
             col = col * small_teeth_shade(t, wd, lit, np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6),
                                           tn.teeth_bounce, u).astype(col.dtype)

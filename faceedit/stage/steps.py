@@ -112,6 +112,7 @@ from faceedit.stage.smile import (
     target_smiles,
 )
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
+from faceedit.stage.teeth_look import small_smile
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_face import LipsTuning
 from faceedit.stage.turned import head_frame, hidden_parts
@@ -407,9 +408,12 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
         return out  # the mouth stays closed, or where it is
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
-    if bank is not None and smiles_over_dark_inside(face, stage.tuning.edit):
+    own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
+    if bank is not None and (smiles_over_dark_inside(face, stage.tuning.edit) or own and small_smile(
+            r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth)):
         # the dark inside of an open mouth carried into a smile would stand between the bank's
-        # teeth as black gaps and broken teeth: the whole opening is painted
+        # teeth as black gaps and broken teeth, a small face's own teeth as a thin seam over its
+        # lower row: the whole opening is painted
         opening, interior = opening + interior, np.zeros_like(interior)
     elif bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
         # no teeth shown: what the loop carried that is lip, and the pieces of the crease

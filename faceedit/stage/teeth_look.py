@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage.lips import opening_aspect
 from faceedit.stage.tuning import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
@@ -86,6 +87,17 @@ def small_weight(wd: float) -> float:
     lo, hi = SMALL_MOUTH_PX
     x = float(np.clip((hi - wd) / (hi - lo), 0.0, 1.0))
     return x * x * (3.0 - 2.0 * x)
+
+
+def small_smile(upper: np.ndarray, lower: np.ndarray, cover: float, tn: MouthTuning) -> bool:
+    """Whether the opening between inner-lip curves ``upper`` and ``lower`` ((N, 2) photo px) is
+    a small face's smile: its corners close enough for ``tn.under_teeth_small`` of
+    :func:`small_weight`, the upper lip lifted off the teeth (``cover``, the share of them it
+    covers, under ``tn.open_cover``). Over such a face's own upper teeth the stage paints the
+    whole opening from the bank (:func:`faceedit.stage.steps.fill_mouth`): its own teeth there
+    are a band of a few px, which over the bank's lower row stood as a thin lit seam above a
+    grey wall (London 008 smiling at 64-128 px made happy)."""
+    return cover < tn.open_cover and small_weight(opening_aspect(upper, lower)[1]) >= tn.under_teeth_small
 
 
 def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarray, bounce: float,

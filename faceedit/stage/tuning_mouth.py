@@ -68,9 +68,10 @@ class MouthTuning:
     #: An opening whose upper lip covers at least this share of the teeth (a state without a
     #: smile, :attr:`EditTuning.teeth_cover`) is drawn as an open mouth at any height.
     open_cover: float = 0.2
-    #: A smile's opening under the face's own upper teeth on a face at least this small (by
+    #: A smile's opening over the face's own upper teeth on a face at least this small (by
     #: :func:`~faceedit.stage.teeth_look.small_weight`: 1 for corners up to 60 px apart, 0 from
-    #: 100) shows the exemplar's lower row below them, not an open mouth's cavity.
+    #: 100) is painted whole from the bank, the own teeth's few px too
+    #: (:func:`~faceedit.stage.teeth_look.small_smile`), not the bank's lower row under them.
     under_teeth_small: float = 0.5
     #: Under a small face's smile drawn from the exemplar, the photo's own teeth carried down
     #: with the lower lip (:func:`~faceedit.stage.teeth_look.row_under`: at least this light over
