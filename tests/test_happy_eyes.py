@@ -69,3 +69,15 @@ def test_edit_to_happy_lowers_upper_lids_and_neutral_keeps(stage, face, monkeypa
     assert _up(face, happy, (17, 26)) > _up(face, plain, (17, 26)) + 0.01
     # a smile made neutral is planned alike with or without them (they are never taken away)
     np.testing.assert_allclose(_plan(stage, happy, "neutral"), neutral_of_smile, atol=1e-9)
+
+
+def test_other_targets_planned_alike_without_them(stage, face, monkeypatch):
+    """An edit to another target and back to neutral is planned alike with or without happy's
+    moves (the state read afresh): they are not read on a line, and only an edit to happy adds
+    them."""
+    wide = _plan(stage, face, "surprised")
+    back = _plan(stage, wide, "neutral")
+    monkeypatch.delitem(moves.TARGET_MOVES, "happy")
+    monkeypatch.setattr(stage, "_np", {})  # the solvers built again from the lines' moves
+    np.testing.assert_allclose(_plan(stage, face, "surprised"), wide, atol=1e-9)
+    np.testing.assert_allclose(_plan(stage, wide, "neutral"), back, atol=1e-9)

@@ -108,10 +108,12 @@ def test_surprised_eyes_made_neutral_close_to_the_neutral_opening(neutral_face):
     (:func:`faceedit.stage.eyes.find_iris`, ``dark_limbus``) the way back reads 0.155; with the
     cheeks flattened fully from 0.25 of a smile her own reads 0.168, and with the kept irises
     drawn with the photo's own edge (``iris_edge``, the white over the stretched limbal ring)
-    the way back 0.154; with happy's lower lids at 0.02 (:data:`faceedit.stage.moves.TARGET_MOVES`:
-    at -0.009 and 0.01 the gap is under 0.015: a coupling not yet traced) her own 0.167,
-    the way back 0.152: 0.0155 from her own, under 0.016 (the relaxed lid's place is the neutral
-    faces' median, not hers)."""
+    the way back 0.154; with anger's lower lids at 0.02 (:data:`faceedit.stage.moves.TARGET_MOVES`,
+    read on anger's line in the state's joint fit, :meth:`ExpressionStates._solver
+    <faceedit.stage.state.ExpressionStates._solver>`: at 0.01 the gap is 0.0141) her own 0.167,
+    the way back 0.152: 0.0155 from her own with OpenCV 4.14 (0.0139 with 5.1), under 0.016
+    (the relaxed lid's place is the neutral faces' median, not hers). Happy's moves, off its
+    line, change nothing here: at 0, 0.01 and 0.02 for its lower lids the photos are the same."""
     import cv2
 
     ed, img, _ = neutral_face

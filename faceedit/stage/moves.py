@@ -284,6 +284,9 @@ wink_left, wink_right = _wink(1), _wink(0)
 #: larger brow drop or mouth stretch is read as the person's own and stays after an edit to
 #: neutral) and by the person (anger's brows move dlib's identity descriptor most: the stage's
 #: card).
+#: A target's moves are read on its line in the state's fit (all but :data:`MOVES_OFF_LINE`'s), which
+#: is joint: changing them changes every face's reading, the other targets' lines included
+#: (:meth:`faceedit.stage.state.ExpressionStates._solver`).
 #: point -> (inward, up) per target; left-side points listed, their mirror images move alike.
 TARGET_MOVES: dict[str, dict[int, tuple[float, float]]] = {
     "fearful": {21: (0.03, 0.045), 20: (0.018, 0.025), 19: (0.006, 0.008), 18: (0.0, -0.006),

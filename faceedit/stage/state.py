@@ -263,7 +263,15 @@ class ExpressionStates:
     def _solver(self, lines: tuple[str, ...], mediapipe: bool = False) -> np.ndarray:
         """(Ki + Ke + len(lines), 136) matrix taking a canonical shape minus the mean to its MAP
         coordinates: identity, expression and the strengths on the line targets ``lines``; the
-        identity prior narrowed to :data:`MEDIAPIPE_IDENTITY_SPREAD` for MediaPipe's points."""
+        identity prior narrowed to :data:`MEDIAPIPE_IDENTITY_SPREAD` for MediaPipe's points.
+        The coordinates are solved jointly, so one line target's move (:meth:`_line_moves`, its
+        own :data:`TARGET_MOVES` among it) changes every face's reading on the other lines, the
+        axes and the identity, and with them every edit's move, by design: the moves share
+        points (anger's raised upper and lower lids and surprise's raised upper lids). Anger's
+        lower lids at 0.02 against 0.01 eye distances move the astronaut's surprised eyes made
+        neutral from 0.0141 to 0.0155 of her own opening (OpenCV 4.14;
+        ``tests/test_stage_round_trip.py``). The moves of :data:`MOVES_OFF_LINE` (happy's) are
+        not in the fit and change no reading."""
         solvers = self._np.setdefault("solvers", {})
         if (lines, mediapipe) not in solvers:
             moves = self._line_moves()
@@ -375,8 +383,8 @@ class ExpressionStates:
         makes (London's neutral faces read up to 0.3 on disgust's line, the astronaut's 0.37 on
         anger's; an edit to anger reads 0.00 on it at 1350 px, median of 9), and taking it away
         would reshape every edit's mouth and brows by the noise. A target of
-        :data:`MOVES_OFF_LINE` (happy) has its moves added by an edit to it alone: its line's
-        reading is not of them (neutral on a face reading below 0 there would add happy's lids)."""
+        :data:`MOVES_OFF_LINE` (happy) has its moves added by an edit to it alone, not by a
+        reference face (``like``) reading more of it: its line's reading is not of them."""
         out = {}
         for t in TARGET_MOVES:
             if t in MOVES_OFF_LINE and t != target:
