@@ -82,3 +82,27 @@ def test_roll_lit_only_by_a_light_from_above() -> None:
     col = 200 - above[0][0]
     assert above[1][:, col].max() > 0.08
     assert across_[1][:, col].max() < 0.03, "no lit roll under a light straight across"
+
+
+def test_drawn_only_on_the_rows_each_lids_band_reaches(monkeypatch) -> None:
+    """Each lid's shading is computed on the rows its band below the lid can reach
+    (``apple._band_rows``): the same values as over the whole box, on faces rolled, turned,
+    small and cut by the photo's edge."""
+    rng = np.random.default_rng(7)
+    cases = []
+    for i in range(24):
+        a = np.radians(rng.uniform(-35, 35))
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        lm = (_face() - 300) @ rot.T * rng.uniform(0.1, 1.2) + 300 + rng.uniform(-150, 150, 2)
+        lm[36:48] += rng.normal(0, 2, (12, 2))  # lids of uneven shape
+        light = None if i % 2 else rng.normal(0, 1, 2)
+        cases.append((lm, light))
+    fast = [apple.apple_log_ratio((600, 600, 3), lm, 1.0, light=light) for lm, light in cases]
+    monkeypatch.setattr(apple, "_band_rows", lambda curve, lo, hi, depth, across_x, across_y: (0, len(across_y)))
+    whole = [apple.apple_log_ratio((600, 600, 3), lm, 1.0, light=light) for lm, light in cases]
+    assert sum(f is not None for f in fast) >= 20
+    for f, w in zip(fast, whole, strict=True):
+        assert (f is None) == (w is None)
+        if f is not None:
+            assert f[0] == w[0] and np.array_equal(f[1], w[1])
+            assert np.abs(f[1]).max() > 0

@@ -196,3 +196,21 @@ def test_spline_bank_fields_in_one_product_match_one_by_one():
         assert f.shape == nodes.shape and np.abs(f).max() > 1.0
         np.testing.assert_allclose(f, alone, rtol=0, atol=1e-3)  # the float32 kernel's own error
         assert np.all(f[~where] == 0)
+
+
+def test_grid_pixel_coords_are_the_whole_grids_positions():
+    """Grid.pixel_coords spreads a float32 row and column: the same values as every ROI pixel's
+    float64 position made float32, C-contiguous, for ROIs inside, across and off the grid."""
+    from faceedit.stage.warp import Grid
+
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        grid = Grid(float(rng.uniform(-50, 300)), float(rng.uniform(-50, 300)), float(rng.uniform(0.3, 30)),
+                    int(rng.integers(2, 70)), int(rng.integers(2, 70)))
+        x0, y0 = (int(v) for v in rng.integers(-100, 400, 2))
+        roi = (x0, y0, x0 + int(rng.integers(0, 300)), y0 + int(rng.integers(0, 300)))
+        want = np.meshgrid((np.arange(roi[0], roi[2], dtype=np.float64) - grid.x0) / grid.step,
+                           (np.arange(roi[1], roi[3], dtype=np.float64) - grid.y0) / grid.step)
+        for got, w in zip(grid.pixel_coords(roi), want, strict=True):
+            assert got.dtype == np.float32 and got.flags.c_contiguous
+            assert np.array_equal(got, w.astype(np.float32))

@@ -35,6 +35,31 @@ def test_edge_blur_reads_a_blurred_step():
     assert soft > sharp + 1.0
 
 
+def test_edge_blur_is_the_whole_windows_reading():
+    """edge_blur reads the reblurred gradient at the strongest edges alone: the same sigma as
+    from its magnitude at every pixel of ``where``."""
+    import cv2
+
+    from faceedit.stage import teeth_look
+
+    def whole(g, where):  # both magnitudes at every pixel of ``where``, then the strongest taken
+        def grad(x):
+            gx, gy = cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=3)
+            return np.hypot(gx[where], gy[where])
+        v0, v1 = grad(g), grad(cv2.GaussianBlur(g, (0, 0), teeth_look.REBLUR_SIGMA))
+        strong = v0 >= max(float(np.percentile(v0, teeth_look.EDGE_PERCENTILE)), 1e-4)
+        r = v0[strong] / np.maximum(v1[strong], 1e-6)
+        r = r[r > 1.0 + 1e-3]
+        return 0.0 if r.size < 4 else float(np.clip(teeth_look.REBLUR_SIGMA / np.sqrt(np.median(r) ** 2 - 1.0), 0, 4))
+
+    rng = np.random.default_rng(6)
+    for i in range(60):
+        h, w = (int(v) for v in rng.integers(8, 120, 2))
+        g = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), float(rng.uniform(0.3, 3.0)))
+        where = rng.random((h, w)) > (0.9 if i % 3 == 0 else 0.2)
+        assert edge_blur(g, where) == whole(g, where)
+
+
 def test_small_edge_changes_only_the_opening():
     rng = np.random.default_rng(5)
     img = rng.integers(60, 200, (200, 220, 3)).astype(np.uint8)

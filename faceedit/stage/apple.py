@@ -94,6 +94,20 @@ def across(s: np.ndarray, rows: slice = slice(None), blur: float = 0.0, lit: flo
     return out
 
 
+def _band_rows(curve: np.ndarray, lo: float, hi: float, depth: float, across_x: np.ndarray,
+               across_y: np.ndarray) -> tuple[int, int]:
+    """The rows (r0, r1) of a box holding every pixel within ``depth`` below a lid's ``curve``
+    (its across-lid coordinate ``across_x[col] + across_y[row]``, eye distances, less the curve's
+    height at most within [lo, hi]), a row to spare each side; (0, 0) where none is."""
+    vertex = -curve[1] / (2 * curve[0]) if curve[0] != 0 else lo
+    heights = np.polyval(curve, np.array([lo, hi, min(max(vertex, lo), hi)]))
+    low, high = float(heights.min()) - 0.01, float(heights.max()) + depth
+    ok = np.flatnonzero((across_y > low - across_x.max()) & (across_y < high - across_x.min()))
+    if ok.size == 0:
+        return 0, 0
+    return max(int(ok[0]) - 1, 0), min(int(ok[-1]) + 2, len(across_y))
+
+
 def apple_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, tuning: FoldsTuning | None = None,
                     light: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The log luma ratio under both lower lids of the face at 68 landmarks ``lm`` (image px) in
@@ -118,8 +132,10 @@ def apple_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, tunin
     x1, y1 = int(min(np.ceil(corners[:, 0].max() + pad) + 1, w)), int(min(np.ceil(corners[:, 1].max() + depth * ed + 2) + 1, h))
     if x1 <= x0 or y1 <= y0:
         return None
-    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
-    out = np.zeros(gx.shape)
+    # the pixels' positions as a row and a column: each lid's frame coordinates are their outer
+    # sums (the same values as from the whole grid of positions), on the rows its band can reach
+    cols, rows = np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64)
+    out = np.zeros((y1 - y0, x1 - x0))
     for lid in LIDS:
         pts = lm[list(lid)]
         mid = (pts[1] + pts[2]) / 2
@@ -127,20 +143,24 @@ def apple_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, tunin
         a = lateral * (pts - mid) @ u / ed
         b = (pts - mid) @ n / ed
         curve = np.polyfit(a, b, 2)
-        ga = lateral * ((gx - mid[0]) * u[0] + (gy - mid[1]) * u[1]) / ed
-        gb = ((gx - mid[0]) * n[0] + (gy - mid[1]) * n[1]) / ed
         lo, hi = float(a.min()), float(a.max())
+        r0, r1 = _band_rows(curve, lo, hi, depth, (cols - mid[0]) * n[0] / ed, (rows - mid[1]) * n[1] / ed)
+        dx, dy = cols - mid[0], rows[r0:r1] - mid[1]
+        ga = lateral * ((dx * u[0])[None, :] + (dy * u[1])[:, None]) / ed
+        gb = ((dx * n[0])[None, :] + (dy * n[1])[:, None]) / ed
         s = gb - np.polyval(curve, np.clip(ga, lo, hi))
+        band = (s > -0.01) & (s < depth)  # only the band below the lid's line is drawn
+        near = np.zeros(out.shape, bool)
+        near[r0:r1] = band
+        sn, ga = s[band], ga[band]
         # full from the lid's middle to its outer corner, fading to the inner corner and past the outer
         rise = np.clip((ga - lo) / max(inner * -lo, 1e-6), 0.0, 1.0) if inner > 0 else (ga >= lo) * 1.0
         fall = np.clip((hi + outer - ga) / max(outer, 1e-6), 0.0, 1.0)
         along = rise * rise * (3 - 2 * rise) * fall * fall * (3 - 2 * fall)
         mound = np.exp(-0.5 * (ga / spread) ** 2)
-        near = (s > -0.01) & (s < depth)
-        ramp = np.clip((s + 0.01) / 0.02, 0.0, 1.0)[near]  # nothing above the lid's line
-        sn = s[near]
-        out[near] += (across(sn, slice(None, LID_ROWS), blur, lit) * along[near]
-                      + across(sn, slice(LID_ROWS, None), blur) * mound[near]) * ramp
+        ramp = np.clip((sn + 0.01) / 0.02, 0.0, 1.0)  # nothing above the lid's line
+        out[near] += (across(sn, slice(None, LID_ROWS), blur, lit) * along
+                      + across(sn, slice(LID_ROWS, None), blur) * mound) * ramp
     return (x0, y0, x1, y1), out * amount
 
 

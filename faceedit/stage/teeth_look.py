@@ -177,13 +177,15 @@ def edge_blur(grey: np.ndarray, where: np.ndarray) -> float:
     if int(np.count_nonzero(where)) < 16:
         return 0.0
 
-    def grad(x):  # the gradient's magnitude at ``where``
+    def grad(x, at):  # the gradient's magnitude at the flat pixel indices ``at``
         gx, gy = cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=3)
-        return _hypot(gx[where], gy[where])
+        return _hypot(gx.reshape(-1)[at], gy.reshape(-1)[at])
 
-    v0, v1 = grad(g), grad(cv2.GaussianBlur(g, (0, 0), REBLUR_SIGMA))
+    at = np.flatnonzero(where)
+    v0 = grad(g, at)
     strong = v0 >= max(float(_percentile(v0, EDGE_PERCENTILE)), 1e-4)
-    r = v0[strong] / np.maximum(v1[strong], 1e-6)
+    # the reblurred gradient at the strongest edges alone (the only ones read)
+    r = v0[strong] / np.maximum(grad(cv2.GaussianBlur(g, (0, 0), REBLUR_SIGMA), at[strong]), 1e-6)
     r = r[r > 1.0 + 1e-3]
     if r.size < 4:
         return 0.0

@@ -155,10 +155,12 @@ class Grid:
     def pixel_coords(self, roi) -> tuple[np.ndarray, np.ndarray]:
         """Every ROI pixel's position in node units (the maps cv2.remap needs)."""
         x0, y0, x1, y1 = roi
-        gx = (np.arange(x0, x1, dtype=np.float64) - self.x0) / self.step
-        gy = (np.arange(y0, y1, dtype=np.float64) - self.y0) / self.step
-        gx, gy = np.meshgrid(gx, gy)
-        return gx.astype(np.float32), gy.astype(np.float32)
+        # a row and a column in float64 made float32, then spread (the same values as the
+        # whole grid's float64 positions made float32)
+        gx = ((np.arange(x0, x1, dtype=np.float64) - self.x0) / self.step).astype(np.float32)
+        gy = ((np.arange(y0, y1, dtype=np.float64) - self.y0) / self.step).astype(np.float32)
+        shape = (len(gy), len(gx))
+        return np.ascontiguousarray(np.broadcast_to(gx, shape)), np.ascontiguousarray(np.broadcast_to(gy[:, None], shape))
 
     def sample(self, field: np.ndarray, roi) -> np.ndarray:
         """A node field (ny, nx[, C]) bilinearly sampled at every pixel of ``roi``."""
