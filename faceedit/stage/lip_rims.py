@@ -346,10 +346,10 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
     ``amount`` of the way, to the lips' own pixels mirrored in over the opening's edge (upper
     lip over the upper half, from at most ``carried_horn_lip`` of the width outside), in shade:
     ``carried_horn_slit`` of them at the slit (the crease's dark where the lips meet), lighter
-    over twice that reach to ``carried_horn_tone`` (their inner rims). Only thin columns:
-    less from ``carried_horn_tall`` [0] of the width tall, none from [1]. The slit's edge comes in
-    over ``carried_horn_ease`` of the way to the corner. A flat black horn out to the corners
-    read cut out."""
+    over twice that reach to ``carried_horn_tone`` (their inner rims). Only thin openings:
+    less from ``carried_horn_tall`` [0] of the width tall (their tallest column), none from [1].
+    The slit's edge comes in over ``carried_horn_ease`` of the way to the corner. A flat black
+    horn out to the corners read cut out."""
     x0, y0 = origin
     span = np.flatnonzero((whole > 0).any(0))
     if amount <= 0 or span.size < 4 or tn.carried_horn_from <= 0:
@@ -359,6 +359,13 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
     unit = pixel_max(out.dtype)
     width = float(span[-1] - span[0])
     reach = int(np.ceil(max(tn.carried_horn_lip * width, 2.0)))
+    # a thin opening's ends close; a tall one's rounded sides (a surprised mouth's oval) stay
+    # open: the opening's tallest column over its width (by each column's own height, every
+    # oval's sides read thin and closed to a slit, boxy)
+    tall = (on[:, span].sum(0).max() - 2) / width
+    thin = 1.0 - smoothstep(tn.carried_horn_tall[0], tn.carried_horn_tall[1], tall)
+    if thin <= 0:
+        return
     u = (span - span[0]) / width
     yy = np.arange(on.shape[0])[:, None]
     for side in (u < tn.carried_horn_from, u > 1.0 - tn.carried_horn_from):
@@ -385,12 +392,10 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
         # darker toward the slit: the lips' inner rims rolled into the shade
         shade = tn.carried_horn_slit + (tn.carried_horn_tone - tn.carried_horn_slit) * smoothstep(
             0.0, np.clip((bottom - top + 1) / 2.0 - half, 1.0, 2 * reach)[None, :], d)
-        # a thin horn closes; a tall rounded side (a surprised mouth's oval) stays open
-        thin = 1.0 - smoothstep(tn.carried_horn_tall[0], tn.carried_horn_tall[1], (bottom - top + 1) / width)
         # the slit's edge eased in from where the horn starts (at full height its edge pixels
         # are the opening's own: in the slit's dark they drew a dark line along the edge)
         rim = rim * smoothstep(0.0, tn.carried_horn_ease, f)[None, :]
-        w = amount * np.maximum(rim, smoothstep(0.0, 1.0, f)[None, :]) * on[:, cols] * thin[None, :]
+        w = amount * np.maximum(rim, smoothstep(0.0, 1.0, f)[None, :]) * on[:, cols] * thin
         ry, ci = np.nonzero(w > 0)
         if ry.size == 0:
             continue

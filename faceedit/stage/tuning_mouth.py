@@ -290,7 +290,7 @@ class MouthTuning:
     #: black horns a quarter of the width each side, read cut out), the dark a slit closing at
     #: ``carried_horn_close`` of the way to the corner, to ``carried_horn_slit`` of the lips'
     #: colour (mirrored in from ``carried_horn_lip`` widths outside at most), lighter over twice
-    #: that to ``carried_horn_tone``; in columns under ``carried_horn_tall`` widths tall.
+    #: that to ``carried_horn_tone``; in openings under ``carried_horn_tall`` widths tall.
     carried_horn_from: float = 0.25
     carried_horn_close: float = 0.7
     carried_horn_tone: float = 0.95
