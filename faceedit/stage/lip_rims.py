@@ -346,7 +346,8 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
     ``amount`` of the way, to the lips' own pixels mirrored in over the opening's edge (upper
     lip over the upper half, from at most ``carried_horn_lip`` of the width outside), in shade:
     ``carried_horn_slit`` of them at the slit (the crease's dark where the lips meet), lighter
-    over twice that reach to ``carried_horn_tone`` (their inner rims). Only thin openings:
+    over twice that reach to ``carried_horn_tone`` (their inner rims); from where the slit has
+    closed the crease's dark fades to ``carried_horn_tone`` at the corner. Only thin openings:
     less from ``carried_horn_tall`` [0] of the width tall (their tallest column), none from [1].
     The slit's edge comes in over ``carried_horn_ease`` of the way to the corner. A flat black
     horn out to the corners read cut out."""
@@ -373,8 +374,8 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
         if cols.size == 0:
             continue
         # 0 where the horn starts, 1 at the corner
-        f = 1.0 - np.minimum(u[side], 1.0 - u[side]) / tn.carried_horn_from
-        f = np.clip(f / tn.carried_horn_close, 0.0, 1.0)
+        way = 1.0 - np.minimum(u[side], 1.0 - u[side]) / tn.carried_horn_from
+        f = np.clip(way / tn.carried_horn_close, 0.0, 1.0)
         top = np.argmax(on[:, cols], 0)
         bottom = on.shape[0] - 1 - np.argmax(on[::-1, cols], 0)
         # the lips' own pixels mirrored in over the opening's edges (their grain and colour;
@@ -390,7 +391,11 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
         d = np.abs(yy - mid) - half[None, :]
         rim = smoothstep(-0.5, 0.5, d)
         # darker toward the slit: the lips' inner rims rolled into the shade
-        shade = tn.carried_horn_slit + (tn.carried_horn_tone - tn.carried_horn_slit) * smoothstep(
+        # the crease's dark where the slit has closed fades to the rims' shade at the corner (at
+        # the slit's dark out to the corner, a dark tail ran out of the opening)
+        crease = tn.carried_horn_slit + (tn.carried_horn_tone - tn.carried_horn_slit) * smoothstep(
+            tn.carried_horn_close, 1.0, way)[None, :]
+        shade = crease + (tn.carried_horn_tone - crease) * smoothstep(
             0.0, np.clip((bottom - top + 1) / 2.0 - half, 1.0, 2 * reach)[None, :], d)
         # the slit's edge eased in from where the horn starts (at full height its edge pixels
         # are the opening's own: in the slit's dark they drew a dark line along the edge)
