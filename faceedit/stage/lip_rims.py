@@ -344,7 +344,8 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
     dark slit at its middle that narrows to none ``carried_horn_close`` of the way to the
     corner, the rest of it (its anti-aliased edge pixels too: no dark outline) taken,
     ``amount`` of the way, to the lips' own pixels mirrored in over the opening's edge (upper
-    lip over the upper half, from at most ``carried_horn_lip`` of the width outside), in shade:
+    lip over the upper half, from at most ``carried_horn_lip`` of the width outside, folded
+    back over that band deeper in), in shade:
     ``carried_horn_slit`` of them at the slit (the crease's dark where the lips meet), lighter
     over twice that reach to ``carried_horn_tone`` (their inner rims); from where the slit has
     closed the crease's dark fades to ``carried_horn_tone`` at the corner. Only thin openings:
@@ -380,9 +381,11 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
         bottom = on.shape[0] - 1 - np.argmax(on[::-1, cols], 0)
         # the lips' own pixels mirrored in over the opening's edges (their grain and colour;
         # from 2 px outside, past the anti-aliased edge and its blur, to ``reach`` further at
-        # most), upper lip over the upper half
+        # most, folded back and forth over that band deeper in: held at its last row, that one
+        # row ran down a tall horn in streaks), upper lip over the upper half
         mid = (top + bottom)[None, :] / 2.0
-        depth = np.minimum(np.where(yy < mid, yy - top[None, :], bottom[None, :] - yy), reach)
+        depth = np.abs(np.where(yy < mid, yy - top[None, :], bottom[None, :] - yy))
+        depth = reach - np.abs(depth % (2 * reach) - reach)
         src = np.clip(np.where(yy < mid, top[None, :] - 2 - depth, bottom[None, :] + 2 + depth) + y0,
                       0, out.shape[0] - 1)
         lip = out[src, np.broadcast_to(x0 + cols, src.shape)].astype(np.float64) / unit
