@@ -289,7 +289,8 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     cavity's colour (the median of the darker third of the painted opening's inner pixels), ``amount`` (0..1) of
     the way: a relaxed upper lip shows a band of teeth, darker toward the inside. Along the
     row the side teeth recede into the mouth's shadow, to the cavity's tone at the opening's
-    corners (from ``side_teeth_from`` of its width); the gums the smile bared above the row
+    corners (from ``side_teeth_from`` of its width), and so do the row's tapered ends (columns
+    under ``carried_row_ends`` of its tallest); the gums the smile bared above the row
     are covered by the relaxed lip (:func:`_cover_gums`), and beyond the lit row toward the
     corners the lips close (:func:`_close_horns`). Unchanged where the painted opening
     has under 8 whole pixels. A new array, or ``pixels`` written over with ``in_place``."""
@@ -319,6 +320,11 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     u = (np.arange(whole.shape[1]) - span[0]) / max(float(span[-1] - span[0]), 1.0)
     side = smoothstep(0.0, tuning.side_teeth_from, np.minimum(u, 1.0 - u))
     a = np.maximum(a, float(amount) * (car > 0) * whole * (1.0 - side)[None, :])
+    # and the row's tapered ends (a few rows of the teeth's tops, where it narrowed with the
+    # mouth) into the shadow too: lit, they stood apart from the row as tooth fragments
+    tall = car.sum(0)
+    ends = 1.0 - smoothstep(*tuning.carried_row_ends, tall / max(float(np.percentile(tall[tall > 0], 90)), 1e-6))
+    a = np.maximum(a, float(amount) * (car > 0) * whole * ends[None, :])
     # the cavity's own tone: its darker third (the rims, lifted margins and the light under
     # the teeth the fill also drew are not the inside's)
     px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)
