@@ -289,7 +289,8 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     cavity's colour (the median of the darker third of the painted opening's inner pixels), ``amount`` (0..1) of
     the way: a relaxed upper lip shows a band of teeth, darker toward the inside. Along the
     row the side teeth recede into the mouth's shadow, to the cavity's tone at the opening's
-    corners (from ``side_teeth_from`` of its width); the gums the smile bared above the row
+    corners (from ``side_teeth_from`` of its width), and so do the row's tapered ends (columns
+    under ``carried_row_ends`` of its tallest); the gums the smile bared above the row
     are covered by the relaxed lip (:func:`_cover_gums`), and beyond the lit row toward the
     corners the lips close (:func:`_close_horns`). Unchanged where the painted opening
     has under 8 whole pixels. A new array, or ``pixels`` written over with ``in_place``."""
@@ -319,6 +320,11 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     u = (np.arange(whole.shape[1]) - span[0]) / max(float(span[-1] - span[0]), 1.0)
     side = smoothstep(0.0, tuning.side_teeth_from, np.minimum(u, 1.0 - u))
     a = np.maximum(a, float(amount) * (car > 0) * whole * (1.0 - side)[None, :])
+    # and the row's tapered ends (a few rows of the teeth's tops, where it narrowed with the
+    # mouth) into the shadow too: lit, they stood apart from the row as tooth fragments
+    tall = car.sum(0)
+    ends = 1.0 - smoothstep(*tuning.carried_row_ends, tall / max(float(np.percentile(tall[tall > 0], 90)), 1e-6))
+    a = np.maximum(a, float(amount) * (car > 0) * whole * ends[None, :])
     # the cavity's own tone: its darker third (the rims, lifted margins and the light under
     # the teeth the fill also drew are not the inside's)
     px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)
@@ -344,12 +350,14 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
     dark slit at its middle that narrows to none ``carried_horn_close`` of the way to the
     corner, the rest of it (its anti-aliased edge pixels too: no dark outline) taken,
     ``amount`` of the way, to the lips' own pixels mirrored in over the opening's edge (upper
-    lip over the upper half, from at most ``carried_horn_lip`` of the width outside), in shade:
+    lip over the upper half, from at most ``carried_horn_lip`` of the width outside, folded
+    back over that band deeper in), in shade:
     ``carried_horn_slit`` of them at the slit (the crease's dark where the lips meet), lighter
-    over twice that reach to ``carried_horn_tone`` (their inner rims). Only thin columns:
-    less from ``carried_horn_tall`` [0] of the width tall, none from [1]. The slit's edge comes in
-    over ``carried_horn_ease`` of the way to the corner. A flat black horn out to the corners
-    read cut out."""
+    over twice that reach to ``carried_horn_tone`` (their inner rims); from where the slit has
+    closed the crease's dark fades to ``carried_horn_tone`` at the corner. Only thin openings:
+    less from ``carried_horn_tall`` [0] of the width tall (their tallest column), none from [1].
+    The slit's edge comes in over ``carried_horn_ease`` of the way to the corner. A flat black
+    horn out to the corners read cut out."""
     x0, y0 = origin
     span = np.flatnonzero((whole > 0).any(0))
     if amount <= 0 or span.size < 4 or tn.carried_horn_from <= 0:
@@ -359,6 +367,13 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
     unit = pixel_max(out.dtype)
     width = float(span[-1] - span[0])
     reach = int(np.ceil(max(tn.carried_horn_lip * width, 2.0)))
+    # a thin opening's ends close; a tall one's rounded sides (a surprised mouth's oval) stay
+    # open: the opening's tallest column over its width (by each column's own height, every
+    # oval's sides read thin and closed to a slit, boxy)
+    tall = (on[:, span].sum(0).max() - 2) / width
+    thin = 1.0 - smoothstep(tn.carried_horn_tall[0], tn.carried_horn_tall[1], tall)
+    if thin <= 0:
+        return
     u = (span - span[0]) / width
     yy = np.arange(on.shape[0])[:, None]
     for side in (u < tn.carried_horn_from, u > 1.0 - tn.carried_horn_from):
@@ -366,15 +381,17 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
         if cols.size == 0:
             continue
         # 0 where the horn starts, 1 at the corner
-        f = 1.0 - np.minimum(u[side], 1.0 - u[side]) / tn.carried_horn_from
-        f = np.clip(f / tn.carried_horn_close, 0.0, 1.0)
+        way = 1.0 - np.minimum(u[side], 1.0 - u[side]) / tn.carried_horn_from
+        f = np.clip(way / tn.carried_horn_close, 0.0, 1.0)
         top = np.argmax(on[:, cols], 0)
         bottom = on.shape[0] - 1 - np.argmax(on[::-1, cols], 0)
         # the lips' own pixels mirrored in over the opening's edges (their grain and colour;
         # from 2 px outside, past the anti-aliased edge and its blur, to ``reach`` further at
-        # most), upper lip over the upper half
+        # most, folded back and forth over that band deeper in: held at its last row, that one
+        # row ran down a tall horn in streaks), upper lip over the upper half
         mid = (top + bottom)[None, :] / 2.0
-        depth = np.minimum(np.where(yy < mid, yy - top[None, :], bottom[None, :] - yy), reach)
+        depth = np.abs(np.where(yy < mid, yy - top[None, :], bottom[None, :] - yy))
+        depth = reach - np.abs(depth % (2 * reach) - reach)
         src = np.clip(np.where(yy < mid, top[None, :] - 2 - depth, bottom[None, :] + 2 + depth) + y0,
                       0, out.shape[0] - 1)
         lip = out[src, np.broadcast_to(x0 + cols, src.shape)].astype(np.float64) / unit
@@ -383,14 +400,16 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
         d = np.abs(yy - mid) - half[None, :]
         rim = smoothstep(-0.5, 0.5, d)
         # darker toward the slit: the lips' inner rims rolled into the shade
-        shade = tn.carried_horn_slit + (tn.carried_horn_tone - tn.carried_horn_slit) * smoothstep(
+        # the crease's dark where the slit has closed fades to the rims' shade at the corner (at
+        # the slit's dark out to the corner, a dark tail ran out of the opening)
+        crease = tn.carried_horn_slit + (tn.carried_horn_tone - tn.carried_horn_slit) * smoothstep(
+            tn.carried_horn_close, 1.0, way)[None, :]
+        shade = crease + (tn.carried_horn_tone - crease) * smoothstep(
             0.0, np.clip((bottom - top + 1) / 2.0 - half, 1.0, 2 * reach)[None, :], d)
-        # a thin horn closes; a tall rounded side (a surprised mouth's oval) stays open
-        thin = 1.0 - smoothstep(tn.carried_horn_tall[0], tn.carried_horn_tall[1], (bottom - top + 1) / width)
         # the slit's edge eased in from where the horn starts (at full height its edge pixels
         # are the opening's own: in the slit's dark they drew a dark line along the edge)
         rim = rim * smoothstep(0.0, tn.carried_horn_ease, f)[None, :]
-        w = amount * np.maximum(rim, smoothstep(0.0, 1.0, f)[None, :]) * on[:, cols] * thin[None, :]
+        w = amount * np.maximum(rim, smoothstep(0.0, 1.0, f)[None, :]) * on[:, cols] * thin
         ry, ci = np.nonzero(w > 0)
         if ry.size == 0:
             continue

@@ -235,6 +235,10 @@ class MouthTuning:
     #: blend turned from lit to dark between neighbouring pixels (specks: the astronaut at 2.5x,
     #: purse and woo).
     carried_short_column: float = 6.0
+    #: The carried row's columns under the first share of its tallest (its 90th percentile) are
+    #: shaded wholly to the cavity's tone, from the second not at all: the row's tapered ends, a
+    #: few rows of the teeth's tops, stood apart from it lit as tooth fragments (137 fearful).
+    carried_row_ends: tuple[float, float] = (0.3, 0.8)
     #: Above the carried row, within this (inner-corner distances) of the opening's top, a
     #: relaxed upper lip covers the gums a smile bared: pixels there lighter than the lip's
     #: colour (read as far again above) darkened to it, in the rims' shade (``rim_edge`` at
@@ -291,7 +295,7 @@ class MouthTuning:
     #: black horns a quarter of the width each side, read cut out), the dark a slit closing at
     #: ``carried_horn_close`` of the way to the corner, to ``carried_horn_slit`` of the lips'
     #: colour (mirrored in from ``carried_horn_lip`` widths outside at most), lighter over twice
-    #: that to ``carried_horn_tone``; in columns under ``carried_horn_tall`` widths tall.
+    #: that to ``carried_horn_tone``; in openings under ``carried_horn_tall`` widths tall.
     carried_horn_from: float = 0.25
     carried_horn_close: float = 0.7
     carried_horn_tone: float = 0.95
