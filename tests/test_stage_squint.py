@@ -172,3 +172,36 @@ def test_a_smile_taken_away_flattens_the_cheeks_fold_and_keeps_the_grain(stage):
     # London's neutral faces made neutral take up to 0.25 of a smile: their cheeks stay; a
     # squint or sneer read as 0.35-0.5 of a smile (the world's posed_disgust_45, posed_anger_15) flattens some
     assert cheeks_flattened(0.25, tn) == 0.0 and 0.0 < cheeks_flattened(0.4, tn) < 1.0
+
+
+def test_a_smile_taken_for_another_target_flattens_the_crease_round_the_mouth(stage):
+    """A laugh made surprised carries the creases beside its corners in round the narrowed
+    mouth: with ``around_mouth`` the band goes from the upper lip's skin too (the cheeks' mask
+    alone leaves it), and the lips and the nose stay the photo's own."""
+    from faceedit.stage.smile import flatten_cheeks
+    from faceedit.stage.tuning import EditTuning
+
+    tn = EditTuning()
+    lm = _mean_face(stage)
+    h, w = int(lm[:, 1].max() + 60), int(lm[:, 0].max() + 60)
+    ed = eye_distance(lm)
+    rng = np.random.default_rng(0)
+    img = np.full((h, w, 3), (200.0, 150.0, 130.0)) + rng.choice([-6.0, 6.0], size=(h, w, 1))
+    yy, xx = np.mgrid[:h, :w]
+    x = int(round(0.5 * (lm[49, 0] + lm[50, 0])))  # between the corner and the philtrum
+    y = int(round(0.5 * (lm[33, 1] + lm[50, 1])))  # on the upper lip's skin
+    img -= 25.0 * np.exp(-0.5 * ((xx - x) / (0.03 * ed)) ** 2)[..., None]
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    away = int(round(0.1 * ed))
+
+    def depth(im):
+        row = im[y - 1:y + 2].astype(np.float64).mean((0, 2))
+        return row[[x - away, x + away]].mean() - row[x - 1:x + 2].mean()
+
+    assert depth(img) > 15
+    assert depth(flatten_cheeks(img, lm, 1.0, tn)) > 0.8 * depth(img)
+    out = flatten_cheeks(img, lm, 1.0, tn, around_mouth=True)
+    assert depth(out) < 0.5 * depth(img)
+    for i in (51, 57, 30):
+        px, py = np.round(lm[i]).astype(int)
+        assert np.array_equal(out[py, px], img[py, px])

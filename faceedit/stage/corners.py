@@ -1,9 +1,10 @@
-"""The dark pockets at the corners of a smile an edit has closed.
+"""The dark pockets at the corners of a smile an edit has closed or reshaped.
 
 A laughing mouth's corners are dark wedges (the inside of the mouth beside the teeth, the deep
 crease where the lips meet the cheeks). The warp that closes the mouth carries them into the new
 corners, where they stay as dark upturned dimples that read as a smile still there (FER reads
-laughing faces made neutral as happy through them, bench/bench_world.py --fer).
+laughing faces made neutral as happy through them, bench/bench_world.py --fer); a mouth a
+laugh made surprised opens keeps them beside its new corners as the laugh's creases.
 :func:`lift_corner_pockets` paints those pockets with the skin around them.
 """
 

@@ -130,6 +130,17 @@ def squint_let_go(stats: Statistics, cur: FaceState, new: np.ndarray, target: st
     return float(np.clip((smile_taken(stats, cur, new) - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
 
 
+def _lips_and_nose(shape: tuple[int, ...], lm: np.ndarray, ed: float) -> np.ndarray:
+    """(H, W) bool: the outer lips and the nose (bridge to base) of the face at 68 landmarks
+    ``lm`` (photo px of an image of ``shape``, eye distance ``ed``), grown by 0.04 eye
+    distances: what the cheeks' flattening leaves."""
+    off = np.zeros(shape[:2], np.uint8)
+    for pts in (lm[48:60], lm[[27, 31, 32, 33, 34, 35]]):
+        cv2.fillConvexPoly(off, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
+    grow = max(int(round(0.04 * ed)), 1)
+    return cv2.dilate(off, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
+
+
 def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float) -> np.ndarray:
     """(H, W) float32 0..1: both cheeks of the face at 68 landmarks ``lm`` (photo px of an image
     of ``shape``), from under the lower lids to beside and below the mouth corners, from the
@@ -150,16 +161,26 @@ def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float) -> np.ndar
                          lm[mouth] + 0.15 * ed * n + side * 0.05 * ed * u, lm[mouth] + side * 0.02 * ed * u,
                          lm[wing] + side * 0.02 * ed * u])
         cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1.0)
-    off = np.zeros(shape[:2], np.uint8)
-    for pts in (lm[48:60], lm[[27, 31, 32, 33, 34, 35]]):
-        cv2.fillConvexPoly(off, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
-    grow = max(int(round(0.04 * ed)), 1)
-    m[cv2.dilate(off, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0] = 0.0
+    m[_lips_and_nose(shape, lm, ed)] = 0.0
+    return cv2.GaussianBlur(m, (0, 0), max(reach, 0.5))
+
+
+def _mouth_ring(shape: tuple[int, ...], lm: np.ndarray, reach: float, grow: float) -> np.ndarray:
+    """(H, W) float32 0..1: the skin round the mouth of the face at 68 landmarks ``lm`` (photo px
+    of an image of ``shape``), within ``grow`` eye distances of the outer lips and the nose's
+    base (the upper lip's skin, the corners, the top of the chin), off the nose and the lips as
+    :func:`_cheek_mask` leaves them; feathered over ``reach`` px."""
+    ed = eye_distance(lm)
+    hull = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(np.vstack([lm[48:60], lm[31:36]])).astype(np.int32)), 1)
+    g = max(int(round(grow * ed)), 1)
+    m = cv2.dilate(hull, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(np.float32)
+    m[_lips_and_nose(shape, lm, ed)] = 0.0
     return cv2.GaussianBlur(m, (0, 0), max(reach, 0.5))
 
 
 def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning,
-                   *, in_place: bool = False) -> np.ndarray:
+                   *, around_mouth: bool = False, in_place: bool = False) -> np.ndarray:
     """``pixels`` ((H, W[, C])) with the shading relief of the cheeks of the face at ``lm`` (68
     photo landmarks, moved) taken away, ``amount`` (0..1) of ``tuning.cheek_flatten`` of it: each
     channel less its band between a blur of ``cheek_fine`` and one of ``cheek_broad`` eye
@@ -167,7 +188,11 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     skin's own grain, finer, stays, as do its colour and light, broader), over the cheeks
     (:func:`_cheek_mask`, feathered over ``cheek_feather``). A smile taken away leaves the
     cheeks' relief where the warp carried it (it is shading, not a place), and FER reads a
-    laugh made neutral as happy through it. ``pixels`` themselves at ``amount`` 0."""
+    laugh made neutral as happy through it. ``around_mouth``: the skin round the mouth too
+    (:func:`_mouth_ring`, within ``tuning.cheek_around_mouth`` eye distances): a move that narrows a laugh's mouth and drops its jaw (surprised) carries the folds beside
+    its corners in round the new mouth, where they ring the upper lip as a muzzle's outline; a
+    move to neutral leaves them beside the corners, on the cheeks. ``pixels`` themselves at
+    ``amount`` 0."""
     share = float(amount) * tuning.cheek_flatten
     if share <= 0:
         return pixels
@@ -181,6 +206,9 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         return pixels
     crop = pixels[y0:y1, x0:x1].astype(np.float32)
     mask = _cheek_mask(crop.shape, lm - (x0, y0), tuning.cheek_feather * ed)
+    if around_mouth:
+        mask = np.maximum(mask, _mouth_ring(crop.shape, lm - (x0, y0), tuning.cheek_feather * ed,
+                                            tuning.cheek_around_mouth))
     if crop.ndim == 3:
         mask = mask[..., None]
     fine = cv2.GaussianBlur(crop, (0, 0), max(tuning.cheek_fine * ed, 0.5))

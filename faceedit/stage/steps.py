@@ -24,8 +24,9 @@ the statistics and the pixels.
 3. :func:`warp`: the fold-free warp of the photo with the lips (and the eyelids where the move
    closes an eye) as cuts; eyes opened wider keep their irises' size;
 4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
-   and the dark seam of lips closed over teeth; a smile taken away whose lips close has the dark
-   pockets at its corners painted with the skin around them
+   and the dark seam of lips closed over teeth; a smile taken away whose lips close (or whose
+   mouth a target other than neutral reshapes) has the dark pockets at its corners painted with
+   the skin around them
    (:func:`faceedit.stage.corners.lift_corner_pockets`); on a turned face the fills are kept off
    its nose and past its far side's outline (:func:`faceedit.stage.turned.hidden_parts`, the
    folds of step 5 too);
@@ -478,7 +479,7 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
     out = paint_smile(stage, pixels, r.landmarks, smile_skin(face.smile_taken, appearance) * r.scale,
                       face.keep_out, in_place=True)
     out = flatten_cheeks(out, r.landmarks, cheeks_flattened(face.cheeks_taken, stage.tuning.edit) * r.scale,
-                         stage.tuning.edit, in_place=True)
+                         stage.tuning.edit, around_mouth=s.target != "neutral", in_place=True)
     if appearance is not None and amount > 0:
         # off the lips where the upper lip rises, or where a reference's closed lips close the
         # mouth, or where lips the pixels show sealed stay sealed, or where a smiling face keeps
@@ -563,8 +564,9 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     out = out if hidden is None else hidden.keep(out, nose=True)  # no mouth fill on its nose, past its outline
     pockets = pocket_amount(face.smile_taken, stage.tuning.lips)
     if face.warped is not None and face.goal is not None and pockets > 0 \
-            and lip_gap(face.goal) < stage.tuning.edit.lips_closed:
-        # a smile the move takes away and whose lips it closes: the dark pockets it leaves at the corners
+            and (lip_gap(face.goal) < stage.tuning.edit.lips_closed or face.request.target != "neutral"):
+        # a smile the move takes away and whose lips it closes, or reshapes for another target
+        # (a laugh made surprised): the dark pockets it leaves beside the corners
         out = lift_corner_pockets(out, face.warped.landmarks, pockets, stage.tuning.lips, in_place=True)
     out = paint_appearance(stage, face, out)
     out = out if hidden is None else hidden.keep(out, nose=False)  # no folds past its outline

@@ -142,8 +142,11 @@ class EditTuning:
     cheek_fine: float = 0.02
     #: ... and one of this many (broader: the face's colour and light, kept) ...
     cheek_broad: float = 0.15
-    #: ... over the cheeks feathered over this many eye distances.
+    #: ... over the cheeks feathered over this many eye distances ...
     cheek_feather: float = 0.05
+    #: ... and, for a target other than neutral, over the skin within this many eye distances
+    #: of the outer lips and the nose's base.
+    cheek_around_mouth: float = 0.25
 
 
 @dataclass(frozen=True)

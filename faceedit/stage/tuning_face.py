@@ -229,8 +229,8 @@ class LipsTuning:
     #: single_smile and group_five#0 at 70: 21 and 38 over their lips, London neutral 094 and
     #: 099 a dark slit: -12 and -20).
     teeth_percentile: float = 70.0
-    #: A smile an edit takes away and whose lips it closes (:mod:`faceedit.stage.corners`): its
-    #: dark corner pockets are looked for this far from each outer lip corner (eye distances) ...
+    #: A smile an edit takes away and whose lips it closes, or whose mouth it reshapes for a target
+    #: other than neutral (:mod:`faceedit.stage.corners`): its dark corner pockets are looked for this far from each outer lip corner (eye distances) ...
     pocket_reach: float = 0.13
     #: ... at pixels under this share of the skin's luma around the corner (the median of the ring
     #: from 1.2 to 2 reaches off it, outside the lips) ...
