@@ -62,7 +62,7 @@ import torch
 from faceedit.conditions import parse_switch
 from faceedit.errors import NoFaceError, TooManyFacesError, UsageError
 from faceedit.faces.align import align_face, recut
-from faceedit.faces.paste import face_mask, held_weight, paste_back
+from faceedit.faces.paste import face_mask, mouth_hold, paste_back
 from faceedit.faces.types import AlignedFace, Face
 from faceedit.log import timed
 from faceedit.models.options import INTERNAL_OPTIONS, ModelOptions, StageOptions
@@ -343,14 +343,14 @@ class Flow:
               strength: float) -> bool:
         """Paste one edited crop into ``pixels`` (in place); nothing where the network did not
         run (``edited`` None: the stage alone, or a target only the stage applies). Where the
-        stage invented an open mouth (``aligned.extra["invented"]``, set by :func:`stage_faces`)
-        its pixels are kept and the network's change fades in around it
-        (:func:`faceedit.faces.paste.held_weight`). Returns whether the network's change altered
-        any pixel before that."""
+        stage invented an open mouth (``aligned.extra["invented"]``, set by :func:`stage_faces`
+        with the landmarks it moved, ``extra["lips"]``) its pixels and the lips round it are kept
+        and the network's change fades in around them (:func:`faceedit.faces.paste.mouth_hold`).
+        Returns whether the network's change altered any pixel before that."""
         if edited is None:
             return False
-        held = aligned.extra.get("invented")  # the stage's open mouth: kept as the stage painted it
-        held = held_weight(pixels.shape, held) if held is not None else None
+        held = aligned.extra.get("invented")  # the stage's open mouth and its lips: kept as the stage drew them
+        held = mouth_hold(pixels.shape, held, aligned.extra.get("lips")) if held is not None else None
         if held is not None:
             (x0, y0, x1, y1), weight = held
             kept = pixels[y0:y1, x0:x1].astype(np.float32)
@@ -483,7 +483,7 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
         for a, e in zip(aligned, edits):  # each crop cut again from the staged photo
             f = recut(a, staged, e.landmarks)
             if getattr(e, "invented", None) is not None:  # held off the network's paste (Flow.paste)
-                f.extra["invented"] = e.invented
+                f.extra["invented"], f.extra["lips"] = e.invented, np.asarray(e.landmarks, np.float64)
             faces.append(f)
     return PreparedPhoto(staged, faces, list(edits), owns_pixels=staged is not pixels)
 

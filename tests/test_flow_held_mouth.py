@@ -1,6 +1,6 @@
-"""A network's change is held off the open mouth the stage invented (faceedit.flow.Flow.paste,
-faceedit.faces.paste.held_weight): the stage's dark interior is the photo's, the network's change
-fades in around it and stays whole elsewhere."""
+"""A network's change is held off the open mouth the stage invented and the lips round it
+(faceedit.flow.Flow.paste, faceedit.faces.paste.mouth_hold): the stage's dark interior and its
+lips are the photo's, the network's change fades in around them and stays whole elsewhere."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from faceedit.api import Editor
-from faceedit.faces.paste import held_weight
+from faceedit.faces.paste import LIPS_HOLD_GROW, held_weight, lips_region, mouth_hold
 from faceedit.flow import prepare_photo, select_faces
 from faceedit.models.hub import weights_present
 from faceedit.models.registry import get_spec
@@ -60,15 +60,45 @@ def test_a_network_s_change_is_held_off_the_stage_s_open_mouth(tmp_path, stage_e
     assert np.array_equal(stage_alone, staged.pixels)
     inside = cov >= 1.0
     assert np.array_equal(out[y0:y1, x0:x1][inside], stage_alone[y0:y1, x0:x1][inside])
+    # the lips the stage drew round its opening are its own to the level too
+    lm = np.asarray(staged.edits[0].landmarks, np.float64)
+    (lx0, ly0, lx1, ly1), lcov = lips_region(out.shape, lm)
+    on_lips = lcov >= 1.0
+    assert on_lips.sum() > 200
+    assert np.array_equal(out[ly0:ly1, lx0:lx1][on_lips], stage_alone[ly0:ly1, lx0:lx1][on_lips])
     # beyond the hold the network's darkening is there whole: the cheeks, the chin
-    box, w = held_weight(out.shape, staged.edits[0].invented)
+    box, w = mouth_hold(out.shape, staged.edits[0].invented, lm)
     face = (slice(90, 150), slice(190, 250))
     assert out[face].mean() < stage_alone[face].mean() - 20
     bx0, by0, bx1, by1 = box
     free = np.ones(out.shape[:2], bool)
     free[by0:by1, bx0:bx1] = w < 1e-3
-    rows, cols = np.nonzero(cov > 0)
-    lips = np.zeros_like(free)  # below the opening: the lower lip and the chin
-    lips[y0 + rows.max() + 1:y0 + rows.max() + 16, x0 + cols.min():x0 + cols.max() + 1] = True
-    assert (lips & free).sum() > 50
-    assert (out[lips & free].astype(int) - stage_alone[lips & free]).mean() < -20
+    chin = np.zeros_like(free)  # below the lips and beside them, above the feather of the face's edge
+    mw = float(lm[54, 0] - lm[48, 0])
+    chin[int(lm[57, 1]) + 1:int(lm[57, 1] + 0.6 * (lm[8, 1] - lm[57, 1])),
+         int(lm[48, 0] - 0.5 * mw):int(lm[54, 0] + 0.5 * mw) + 1] = True
+    assert (chin & free).sum() > 50
+    darker = out[chin & free].astype(int).mean(1) - stage_alone[chin & free].mean(1)
+    assert (darker < -20).sum() > 30  # (the rest within the feather of the face mask's edge)
+
+
+def test_the_mouth_hold_covers_the_lips_and_fades_beyond_them():
+    """The lips' outline (68 points 48-59) held whole, the weight falling to nil within twice
+    :data:`LIPS_HOLD_GROW` of their width (and the blur's reach) past them; the invented region's
+    own hold inside it."""
+    lm = np.zeros((68, 2))
+    t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    lm[48:60] = np.stack([150 + 50 * np.cos(t), 100 + 20 * np.sin(t)], 1)  # lips 100 px wide
+    cov = np.zeros((10, 40), np.float32)
+    cov[2:8, 5:35] = 1.0
+    invented = ((130, 95, 170, 105), cov)
+    box, w = mouth_hold((200, 300), invented, lm)
+    x0, y0, x1, y1 = box
+    assert w[100 - y0, 150 - x0] == 1.0 and w[100 - y0, 195 - x0] == 1.0  # inside the lips
+    r = round(LIPS_HOLD_GROW * 100)
+    row = w[100 - y0]
+    assert 0.3 < row[201 + r - x0] < 0.8 and row[201 + 3 * r - x0:].max() < 0.05
+    # without landmarks the invented region's hold alone, as held_weight gives it
+    b2, w2 = mouth_hold((200, 300), invented)
+    b3, w3 = held_weight((200, 300), invented)
+    assert b2 == b3 and np.array_equal(w2, w3)

@@ -20,7 +20,7 @@ from faceedit.faces.align import (
     to_3x3,
     translate,
 )
-from faceedit.faces.landmarks import BROWS, CHIN, JAW, eye_centres
+from faceedit.faces.landmarks import BROWS, CHIN, JAW, LIPS_OUTER, eye_centres
 from faceedit.faces.mesh68 import face_oval
 from faceedit.faces.types import AlignedFace
 from faceedit.pixels import luma, pixel_max, rgb_to_ycc, to_unit, ycc_to_rgb
@@ -178,6 +178,49 @@ def held_weight(shape: tuple[int, ...], invented: tuple[tuple[int, int, int, int
     grown = cv2.dilate(w, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     soft = cv2.GaussianBlur(grown, (0, 0), r / 2.0)
     return (bx0, by0, bx1, by1), np.maximum(soft, w).clip(0.0, 1.0)
+
+
+#: How far past the lips round an invented open mouth the network's change is held off, as a share
+#: of the lips' width: half of it is held there, none at twice that.
+LIPS_HOLD_GROW = 0.12
+
+
+def lips_region(shape: tuple[int, ...], landmarks: np.ndarray) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The lips of 68 ``landmarks`` (image pixels) as a region in the form :func:`held_weight`
+    takes: ``(x0, y0, x1, y1), coverage`` of their outer outline (points 48-59) filled."""
+    pts = np.asarray(landmarks, np.float64)[LIPS_OUTER]
+    h, wd = int(shape[0]), int(shape[1])
+    x0, y0 = max(int(np.floor(pts[:, 0].min())) - 1, 0), max(int(np.floor(pts[:, 1].min())) - 1, 0)
+    x1, y1 = min(int(np.ceil(pts[:, 0].max())) + 2, wd), min(int(np.ceil(pts[:, 1].max())) + 2, h)
+    cov = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
+    if cov.size:
+        cv2.fillPoly(cov, [np.round((pts - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+    return (x0, y0, x1, y1), to_unit(cov)
+
+
+def mouth_hold(shape: tuple[int, ...], invented: tuple[tuple[int, int, int, int], np.ndarray],
+               landmarks: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """Where a network's change is held off an open mouth the stage invented: the larger of
+    :func:`held_weight` of the invented region (``invented``) and, with the face's 68
+    ``landmarks`` as the stage moved them (image pixels), of the lips round it
+    (:func:`lips_region`, grown by :data:`LIPS_HOLD_GROW`). The stage drew those lips round its
+    opening; a network's change over them (its own mouth, open elsewhere) moves where the lips
+    read and lays its shade over the stage's. None where neither holds anything."""
+    held = held_weight(shape, invented)
+    lm = None if landmarks is None else np.asarray(landmarks, np.float64)
+    if held is None or lm is None or lm.shape != (68, 2):
+        return held
+    lips = held_weight(shape, lips_region(shape, lm), LIPS_HOLD_GROW)
+    if lips is None:
+        return held
+    boxes = [held[0], lips[0]]
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    w = np.zeros((y1 - y0, x1 - x0), np.float32)
+    for (bx0, by0, bx1, by1), bw in (held, lips):
+        part = w[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
+        np.maximum(part, bw, out=part)
+    return (x0, y0, x1, y1), w
 
 
 def _changed_footprint(src: np.ndarray, img_to_src: np.ndarray, box: tuple[int, int, int, int]
