@@ -339,6 +339,14 @@ class WarpTuning:
     #: The least share of each 68-point lip's thickness a given mouth cut keeps inside the outer
     #: lip (:func:`~faceedit.stage.cut_curves.inside_outer_lips`).
     lips_inside: float = 0.4
+    #: Where a mouth closes from open, the lips meet where the upper lip keeps its own thickness
+    #: in the middle (or its share of the closed mouth's height), as far as the source opening
+    #: (the given curves' gap, in shares of the two lips' thickness) is open: none up to the
+    #: first, wholly from the second (:func:`~faceedit.stage.cut_curves.meeting_drop`); the
+    #: line comes down in full from this share of the corner-to-corner chord, none at the
+    #: corners (:func:`~faceedit.stage.cut_curves.dropped`).
+    lips_opening: tuple[float, float] = (0.1, 0.3)
+    lips_drop_reach: float = 0.3
 
 
 @dataclass(frozen=True)
