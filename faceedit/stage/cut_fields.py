@@ -211,8 +211,9 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     :func:`given_curves`); where ``close_mouth`` is above 0 they are kept inside the 68 points'
     outer lips (:func:`~faceedit.stage.cut_curves.inside_outer_lips`) and the outer-lip points'
     destinations beyond them (:func:`~faceedit.stage.cut_curves.keep_lips_whole`). ``close_mouth`` (0..1): the mouth's destination curves are then moved
-    that much of the way to their midline, so lips the move closes meet along the given curves
-    too (the 68 points' inner lips of a smile can lie on the teeth, nearer each other than the
+    that much of the way to their midline (in the middle brought down as far as the upper lip
+    keeps its source thickness, :func:`~faceedit.stage.cut_curves.meeting_drop`, the 68 points'
+    inner lips with it), so lips the move closes meet along the given curves too (the 68 points' inner lips of a smile can lie on the teeth, nearer each other than the
     lips' edges are). ``mouth_interior`` False: the source mouth shows nothing to carry (closed
     lips, whose loop covers only the crease between them): all of the new opening is hole.
     ``teeth_rise``: the mouth's carried interior is sampled that fraction of the source
