@@ -1,6 +1,7 @@
 """A small smiling mouth made neutral (issue 55): a line between the closed lips no darker than
 their own dark, the upper lip drawn by the upper side's field alone (no stripe of the lower
-side's over it), no tooth left at a corner."""
+side's over it), no tooth left at a corner, the closed lips meeting where the upper lip keeps
+its thickness."""
 
 from __future__ import annotations
 
@@ -113,3 +114,41 @@ def test_the_astronaut_made_neutral_small_keeps_a_line_no_darker_than_her_lips_d
     lm = np.asarray(face.landmarks)
     out = edit_faces(editor, small, [face], EditRequest.of("neutral", 1.0))
     assert world.mouth_line(out, lm) >= world.lips_grey(small, lm)
+
+
+def _mouth(upper_out: float, lower_out: float) -> np.ndarray:
+    """68 points of a face whose mouth runs 60..100 px across at y 100, its outer lips
+    ``upper_out`` above and ``lower_out`` below there in the middle (a parabola to the corners);
+    the eyes at y 40, the chin at y 130."""
+    lm = np.zeros((68, 2))
+    lm[36:42] = [62.0, 40.0]
+    lm[42:48] = [98.0, 40.0]
+    lm[8] = [80.0, 130.0]
+    x = np.linspace(60.0, 100.0, 7)
+    bump = 1.0 - ((x - 80.0) / 20.0) ** 2
+    lm[48:55] = np.stack([x, 100.0 - upper_out * bump], 1)
+    lm[[48, 59, 58, 57, 56, 55, 54]] = np.stack([x, 100.0 + lower_out * bump], 1)
+    return lm
+
+
+def _curve(height: float) -> np.ndarray:
+    """A mouth curve from corner to corner, ``height`` px below the corners' line in the middle."""
+    x = np.linspace(60.0, 100.0, 33)
+    return np.stack([x, 100.0 + height * (1.0 - ((x - 80.0) / 20.0) ** 2)], 1)
+
+
+@pytest.mark.parametrize("lower_out, kept", ((8.0, 6.0), (4.0, 7.0 * 6.0 / 9.0)))
+def test_a_closing_mouth_meets_where_its_upper_lip_keeps_its_thickness(lower_out, kept):
+    """A smile's upper lip 6 px thick over a 5 px opening, its lower lip 3 px, closed by a move
+    that brings the outer upper lip 3 px down, the curves' midline 4 px below it: the closed
+    lips meet where the upper lip keeps its 6 px or, where the closed mouth (outer lip to outer
+    lip, 7 px) is shorter than both lips' own 9, its share of it (6/9 of 7). Closed lips (no gap
+    between the source curves) meet where they did."""
+    from faceedit.stage.cut_curves import meeting_drop
+    from faceedit.stage.tuning_face import WarpTuning
+
+    src, moved, mid = _mouth(6.0, 8.0), _mouth(3.0, lower_out), _curve(1.0)
+    opening = WarpTuning().lips_opening
+    drop = meeting_drop(src, moved, (_curve(0.0), _curve(5.0)), mid, opening)
+    assert abs(4.0 + drop - kept) < 0.25, drop  # the upper lip: outer lip to the lowered line
+    assert meeting_drop(src, moved, (_curve(2.5), _curve(2.5)), mid, opening) == 0.0

@@ -308,3 +308,33 @@ def test_a_closing_upper_cut_finds_upper_teeth_under_a_dark_lip_of_little_colour
     shiny[40:62, 55:145] = (25, 15, 16)  # no teeth: the cavity up to the lip ...
     shiny[24:30, 60:140] = (66, 54, 50)  # ... whose highlight is lighter and whiter than it
     assert np.allclose(above_upper_teeth(shiny, upper, outer), upper)
+
+
+def test_a_closing_upper_cut_goes_past_the_gum_to_the_lips_edge_and_no_further():
+    """A smile's bared gum (lip-coloured, between the upper lip's dark inner edge and the
+    teeth): the closing cut found at the teeth's top goes up past the gum to the dark line at
+    the lip's edge, not into the lip; with no gum (the teeth right under the lip) or a dark
+    line only far up the lip it stays where it is."""
+    from faceedit.stage.lips import above_gums
+
+    img = np.full((120, 200, 3), (200, 160, 140), np.uint8)  # skin
+    img[20:38, 40:160] = (190, 120, 115)  # the upper lip, y 20-38 ...
+    img[38:41, 40:160] = (110, 60, 60)  # ... its dark inner edge ...
+    img[41:50, 50:150] = (195, 125, 120)  # ... the gum, as light and red as the lip ...
+    img[50:70, 50:150] = (235, 230, 215)  # ... and the teeth
+    x = np.linspace(40, 160, 11)
+    upper = np.c_[x, 50 + 0 * x]
+    upper[[0, -1], 1] = 60  # the corners
+    outer = np.c_[x, 20 + 0 * x]
+    outer[[0, -1], 1] = 55
+    moved = above_gums(img, upper, outer)
+    middle = slice(3, 8)
+    assert (moved[middle, 1] <= 41).all(), moved[middle, 1]  # past the gum
+    assert (moved[middle, 1] >= 37).all(), moved[middle, 1]  # not into the lip
+    assert np.allclose(moved[[0, -1]], upper[[0, -1]])  # the corners stay
+    no_gum = img.copy()
+    no_gum[38:50, 40:160] = (190, 120, 115)  # the lip down to the teeth
+    assert np.allclose(above_gums(no_gum, upper, outer), upper)
+    far = no_gum.copy()
+    far[23:26, 40:160] = (110, 60, 60)  # a dark line far up the lip: no edge of it
+    assert np.allclose(above_gums(far, upper, outer), upper)

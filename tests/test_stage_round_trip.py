@@ -22,8 +22,12 @@ from faceedit.stage.records import StageFace
 #: The issue's bar: landmarks back within this many eye distances of the neutral face's (mean
 #: point distance). The astronaut's neutral face made neutral again moves 0.016 (the detector's
 #: noise and the state read on a neutral face); her round trips measure 0.019-0.037 (wink, its
-#: mouth's points alone 0.051; 0.037 is 1.6 px at her 43 px between the eyes).
-ROUND_TRIP = 0.038
+#: mouth's points alone 0.051; 0.037 is 1.6 px at her 43 px between the eyes). Fearful's
+#: measures 0.0383 (surprised 0.031): the start, her own smile made neutral, has its closed lips
+#: meeting 0.9 px lower, her upper lip keeping its thickness
+#: (:func:`faceedit.stage.cut_curves.meeting_drop`); neither leg of the round trip moves its
+#: lips' meeting line, and from the start before that change fearful measured 0.0364.
+ROUND_TRIP = 0.039
 #: The wink's own: made neutral, a winked face keeps its drawn closed eye (the stage draws no
 #: eyeball to open it), and the Face Mesh reads the rest of the face off that eye too, so the way
 #: back tilts the mouth (by eye, on main's stage as well). Measured 0.0445 in all (mouth's points

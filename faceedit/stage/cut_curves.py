@@ -437,3 +437,57 @@ def inside_outer_lips(src_lm: np.ndarray, upper: np.ndarray, lower: np.ndarray,
         c += (np.maximum(beyond, 0.0) * -sign)[:, None] * up
         out.append(c)
     return out[0], out[1]
+
+
+
+def meeting_drop(src_lm: np.ndarray, moved: np.ndarray, src_curves: tuple[np.ndarray, np.ndarray],
+                 mid: np.ndarray, opening: tuple[float, float], middle: float = 0.15) -> float:
+    """How far (px, down the face) closing lips meet below ``mid`` (the midline of the
+    destination curves) in the middle of the mouth: as far as the upper lip (the moved 68
+    points' outer lip, ``moved``, to that line) keeps its own thickness in the source
+    (``src_lm``'s outer lip to the source upper curve) or, where the closed mouth is too short
+    for both lips' own, its share of the two lips' source thickness; the median over the
+    samples within ``middle`` of the chord of its middle. Only as far as the source is open
+    there: the gap between the source curves, in shares of the two lips' thickness, from
+    ``opening``'s first (a closed mouth's crease: 0) to its second (a smile's teeth: wholly).
+    A closing cut meeting at the midline of a smile's opening kept its upper lip a thin line
+    under the skin the outer lip came down into, on a small face a thin pink line, and its lower
+    lip thicker than its own."""
+    lm, goal = np.asarray(src_lm, np.float64), np.asarray(moved, np.float64)
+    up = face_up(lm)
+    across = np.array([-up[1], up[0]])
+    su, sl = (np.asarray(c, np.float64) for c in src_curves)
+    t = chord_share(su, across)
+    at = np.abs(t - 0.5) <= middle
+    if not at.any():
+        return 0.0
+    su, sl, mid = su[at], sl[at], np.asarray(mid, np.float64)[at]
+    outer_up, outer_low = [48, 49, 50, 51, 52, 53, 54], [48, 59, 58, 57, 56, 55, 54]
+    own_up = np.maximum(_heights(catmull_rom(lm[outer_up]), su @ across, across, up) - su @ up, 0.0)
+    own_low = np.maximum(sl @ up - _heights(catmull_rom(lm[outer_low]), sl @ across, across, up), 0.0)
+    top = _heights(catmull_rom(goal[outer_up]), mid @ across, across, up)
+    tall = np.maximum(top - _heights(catmull_rom(goal[outer_low]), mid @ across, across, up), 0.0)
+    both = np.maximum(own_up + own_low, 1e-9)
+    want = np.minimum(own_up, tall * own_up / both)
+    drop = float(np.median(np.maximum(want - (top - mid @ up), 0.0)))
+    gap = float(np.median(np.maximum(su @ up - sl @ up, 0.0) / both))
+    return drop * float(_smoothstep(np.array(gap), *opening))
+
+
+def chord_share(curve: np.ndarray, across: np.ndarray) -> np.ndarray:
+    """Where each point of ``curve`` lies across the face between its two ends (0 at the first
+    corner, 1 at the last)."""
+    x = np.asarray(curve, np.float64) @ across
+    return (x - x[0]) / (x[-1] - x[0]) if abs(x[-1] - x[0]) > 1e-9 else np.full(len(x), 0.5)
+
+
+def dropped(points: np.ndarray, corners: tuple[np.ndarray, np.ndarray], drop: float, up: np.ndarray,
+            reach: float) -> np.ndarray:
+    """``points`` moved ``drop`` px down the face (against ``up``) between the mouth's
+    ``corners``, fading to none at each over ``reach`` of the corner-to-corner chord."""
+    across = np.array([-up[1], up[0]])
+    p = np.asarray(points, np.float64)
+    a, b = float(corners[0] @ across), float(corners[1] @ across)
+    t = (p @ across - a) / (b - a) if abs(b - a) > 1e-9 else np.full(len(p), 0.5)
+    w = _smoothstep(np.minimum(t, 1.0 - t), 0.0, reach)
+    return p - (drop * w)[:, None] * up

@@ -21,11 +21,13 @@ from faceedit.stage.cut_curves import (
     MOUTH,
     Cut,
     cut_curves,
+    dropped,
     face_up,
     follow_curves,
     given_curves,
     inside_outer_lips,
     keep_lips_whole,
+    meeting_drop,
     opening_polygon,
     round_opening,
     side_weight,
@@ -209,8 +211,9 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     :func:`given_curves`); where ``close_mouth`` is above 0 they are kept inside the 68 points'
     outer lips (:func:`~faceedit.stage.cut_curves.inside_outer_lips`) and the outer-lip points'
     destinations beyond them (:func:`~faceedit.stage.cut_curves.keep_lips_whole`). ``close_mouth`` (0..1): the mouth's destination curves are then moved
-    that much of the way to their midline, so lips the move closes meet along the given curves
-    too (the 68 points' inner lips of a smile can lie on the teeth, nearer each other than the
+    that much of the way to their midline (in the middle brought down as far as the upper lip
+    keeps its source thickness, :func:`~faceedit.stage.cut_curves.meeting_drop`, the 68 points'
+    inner lips with it), so lips the move closes meet along the given curves too (the 68 points' inner lips of a smile can lie on the teeth, nearer each other than the
     lips' edges are). ``mouth_interior`` False: the source mouth shows nothing to carry (closed
     lips, whose loop covers only the crease between them): all of the new opening is hole.
     ``teeth_rise``: the mouth's carried interior is sampled that fraction of the source
@@ -258,6 +261,15 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                 (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl, tn.opening_follows, plan), (gu, gl)
             if c.name == MOUTH.name and close_mouth > 0:
                 mid = (du + dl) / 2
+                if c.name in given:  # the upper lip keeps its thickness: the lips meet lower
+                    drop = meeting_drop(src_lm, moved, (su, sl), mid, tn.lips_opening)
+                    if drop > 0:
+                        corners = (mid[0], mid[-1])
+                        mid = dropped(mid, corners, drop, up_dir, tn.lips_drop_reach)
+                        moved = moved.copy()  # the 68 points' inner lips meet there too
+                        inner = [61, 62, 63, 65, 66, 67]
+                        moved[inner] = dropped(moved[inner], corners, close_mouth * scale * drop, up_dir,
+                                               tn.lips_drop_reach)
                 du, dl = du + close_mouth * scale * (mid - du), dl + close_mouth * scale * (mid - dl)
             if c.name == MOUTH.name:
                 # (following the plan, the photo's own open shape is not kept: rounded as planned)

@@ -521,8 +521,24 @@ def above_upper_teeth(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarra
     return _past_teeth(rgb, upper, outer_upper, upper=True, tuning=tuning)
 
 
+def above_gums(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarray,
+               tuning: LipsTuning | None = None) -> np.ndarray:
+    """The upper curve ``upper`` of a mouth about to close (a found interior's top: the upper
+    teeth's), each point moved up its column past the gum a smile bares above the teeth, to
+    the dark line at the upper lip's inner edge: the column's darkest sample within
+    ``upper_gum_most`` of the way to the outer upper lip ``outer_upper``, where it is darker
+    than the lip by a tooth's lightness (``lower_teeth_lighter``, the lip's colour read as
+    :func:`above_upper_teeth` reads it) and the column starts no darker than the lip by half
+    that. ``upper`` where no such line is found, and on a grey photo. The gum reads as the
+    lip's colour; left outside the cut it counted as the upper lip's thickness and stood as a
+    light streak over the closed lips' line (london-094 smiling made neutral)."""
+    moved = _past_teeth(rgb, upper, outer_upper, upper=True, gums=True, tuning=tuning)
+    return np.asarray(upper, np.float64) if moved is None else moved
+
+
 def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, upper: bool = False,
-                through_dark: bool = False, tuning: LipsTuning | None = None) -> np.ndarray | None:
+                through_dark: bool = False, gums: bool = False,
+                tuning: LipsTuning | None = None) -> np.ndarray | None:
     """:func:`below_lower_teeth`'s and :func:`above_upper_teeth`'s (``upper``) curve ``lower``
     moved past the teeth towards ``outer_lower`` (named for the lower lip; the upper is the
     same, mirrored); None on a grey photo."""
@@ -555,12 +571,17 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     for k in np.nonzero(last >= 0)[0]:
         while last[k] + 1 < LOWER_TEETH_SAMPLES and dark[k, last[k] + 1]:
             last[k] += 1
+    if gums:  # no teeth sought: the gum the column starts in, up to the darkest of the line past it
+        reach = int(tn.upper_gum_most * (LOWER_TEETH_SAMPLES - 1))
+        last = 1 + np.argmin(light[:, 1: reach + 1], 1)
+        line = np.take_along_axis(light, last[:, None], 1)[:, 0]
+        last[dark[:, 0] | (line >= lip_l - tn.lower_teeth_lighter)] = -1
     if through_dark:  # no teeth: the dark run the column starts in
         deepest = int(tn.lower_dark_most * (LOWER_TEETH_SAMPLES - 1))
         for k in np.nonzero((last < 0) & dark[:, 0])[0]:
             run = dark[k, : deepest + 1]
             last[k] = (int(np.argmin(run)) if not run.all() else deepest + 1) - 1
-    share = np.where(last >= 0, t[np.maximum(last, 0)] + tn.lower_teeth_margin, 0.0)
+    share = np.where(last >= 0, t[np.maximum(last, 0)] + (0.0 if gums else tn.lower_teeth_margin), 0.0)
     share[[0, -1]] = 0.0  # the corners stay
     share = np.convolve(np.pad(np.maximum.reduce([np.roll(share, 1), share, np.roll(share, -1)]), 1, mode="edge"),
                         np.ones(3) / 3, mode="valid")

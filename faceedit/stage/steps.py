@@ -62,6 +62,7 @@ from faceedit.stage.lips import (
     MESH_INNER_UPPER,
     MESH_OUTER_LOWER,
     MESH_OUTER_UPPER,
+    above_gums,
     above_upper_teeth,
     below_lower_teeth,
     crease_fragments,
@@ -293,7 +294,8 @@ def draw_lids(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarr
 
 def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     """The lips' cut of a face with a Face Mesh (without one the warp cuts along the 68 points'
-    inner lips): the interior the photo shows (:func:`interior_cut`), else the mesh's inner-lip
+    inner lips): the interior the photo shows (:func:`interior_cut`; closing, taken up past the
+    gum a smile bares, :func:`~faceedit.stage.lips.above_gums`), else the mesh's inner-lip
     loop moved onto the crease between the lips (:func:`faceedit.stage.lips.on_crease`; on a
     smile the 68 points' inner lips lie on the teeth), widened by ``closing_loop_up`` /
     ``closing_loop_down`` where an open mouth closes (the loop lies under the upper teeth of a
@@ -311,6 +313,8 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         face.lips = on_crease(pixels, mid, mid, lips)
     else:
         face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER], lips)
+        if face.shown is not None and face.closing > 0:  # the gum a smile bares goes with the teeth
+            face.lips = (above_gums(pixels, face.shown[0], xy[MESH_OUTER_UPPER], lips), face.shown[1])
     if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * tuning.lips_closed:
         # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
         # under the upper teeth, which must go with the rest of the opening

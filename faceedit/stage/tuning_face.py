@@ -273,6 +273,9 @@ class LipsTuning:
     upper_teeth_brighter: float = 25.0
     #: ... and the cut goes at most this share of the way to the outer upper lip.
     upper_teeth_most: float = 0.9
+    #: A closing mouth's upper cut goes past the gum above its found teeth to the dark line at
+    #: the lip's edge, looked for within this share of the way to the outer upper lip.
+    upper_gum_most: float = 0.5
     #: Lips the Face Mesh reads as parted are sealed (:func:`~faceedit.stage.lips.lips_sealed`)
     #: where no interior is found and at least this share of the pixels between its inner-lip
     #: lines is lip (as red as the lips less ``lip_redness``, not darker than ``sealed_dark`` of
@@ -339,6 +342,12 @@ class WarpTuning:
     #: The least share of each 68-point lip's thickness a given mouth cut keeps inside the outer
     #: lip (:func:`~faceedit.stage.cut_curves.inside_outer_lips`).
     lips_inside: float = 0.4
+    #: A mouth closing from open meets where its upper lip keeps its thickness, as far as the
+    #: source gap (shares of both lips' thickness) is open: none to the first, wholly from the
+    #: second (:func:`~faceedit.stage.cut_curves.meeting_drop`); in full from this share of the
+    #: chord from each corner (:func:`~faceedit.stage.cut_curves.dropped`).
+    lips_opening: tuple[float, float] = (0.1, 0.3)
+    lips_drop_reach: float = 0.3
 
 
 @dataclass(frozen=True)
