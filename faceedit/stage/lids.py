@@ -28,19 +28,22 @@ lower lid's at ``L' = L + a (M - L)``:
   the photo's own scale (stretched, grain would streak); over the eyeball its colour eases into
   that of the skin around the eye carried smoothly over it (``lid_ease``, its reach softened
   over ``lid_soft`` eye heights at its top and sides), lit where the
-  lid bulges most as the person's lid and the skin under the eye are (``lit``), a little
+  lid bulges most, over the eyeball (from ``lit_reach`` eye heights above the open eye's
+  margin), as the person's lid and the skin under the eye are (``lit``), a little
   darker towards the edge, its top in the shadow of the socket above it where that is darker
   (``top_shade``); the whole brought to the light real closed lids have against the
   person's skin between the crease and the brow and under the eye (``tone``, not below
   ``tone_floor`` of the skin under the eye, ``deep_floor`` where the skin under the brow is
-  the socket's deep shadow), that skin's body colour (``body_pct``, not its sheen) tinted as
+  the socket's deep shadow; lightened where it bulges, over ``tone_rise`` of the eyeball's dome,
+  its top left in the socket's light), that skin's body colour (``body_pct``, not its sheen) tinted as
   the photo's own lid skin is (``tint_reach``), with the person's own skin on it (the
   texture of the photo's skin under the eye, its pores, grain and small blotches, laid in
   patches: :func:`faceedit.stage.lid_skin.own_skin_detail`, ``texture``), and the closed
   lid's crease and the fine wrinkles along it drawn over it
   (:func:`faceedit.stage.lid_lines.draw_lid_lines`);
 * the lash roots (the dark band ``roots`` eye heights along the margin) move down with the
-  edge, unstretched, and a lash line as dark as the photo's own runs along it (``line``);
+  edge, unstretched, and a lash line as dark as the photo's own runs along it (``line``; no
+  lighter than its middle half's where the photo's lashes thin out, ``lash_even``);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
   so they point down, over what lies below it (the lower lid, or the eyeball of a lid part-way
   down), where they are darker than the lid's skin;
@@ -49,7 +52,9 @@ lower lid's at ``L' = L + a (M - L)``:
   the lower lid's rim (``lower_rim`` of the opening below the margin) tucked under the upper
   lid's edge, which meets the skin below it; in a wink's squeeze (the share ``s`` by which the
   eye closes more than the other) the lower lid is pushed up against the edge, its rim and
-  lashes meeting the upper lid's in one dark line: ``lower_rim + s (wink_lower_rim - lower_rim)``.
+  lashes meeting the upper lid's in one dark line: ``lower_rim + s (wink_lower_rim - lower_rim)``;
+  raised, it is no lighter than the skin under the eye (``lower_clip``: its wet rim's and the
+  caruncle's glints under the lash line read as the eye's white).
 
 Every source position is read from the photo before the lids move, so nothing is drawn twice;
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
@@ -232,6 +237,14 @@ def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int
     sigma_l = max(1.0, 0.05 * len(xs))
     frame.lashes = cv2.GaussianBlur(lash_col.reshape(len(xs), 1, -1), (1, 0), sigmaX=0.1, sigmaY=sigma_l,
                                     borderType=cv2.BORDER_REPLICATE).reshape(lash_col.shape)
+    if tn.lash_even > 0:
+        # the closed lid's lash line runs corner to corner: where the photo's lashes are thin
+        # (towards the inner corner) it is no lighter than the middle half's, lash_even of the way
+        lum_l = luma(frame.lashes.astype(np.float32)) if frame.lashes.ndim == 2 else frame.lashes
+        q = len(xs) // 4
+        ref = float(np.median(lum_l[q:len(xs) - q])) if len(xs) > 4 else float(np.median(lum_l))
+        gain = np.minimum(ref / np.maximum(lum_l, 1e-6), 1.0) ** tn.lash_even
+        frame.lashes = frame.lashes * (gain[:, None] if frame.lashes.ndim == 2 else gain)
     return frame
 
 
@@ -302,7 +315,7 @@ def _deep_share(here: np.ndarray, above: np.ndarray, under: np.ndarray, tn: Lids
     return float(np.clip((tn.deep[0] - ratio) / (tn.deep[0] - tn.deep[1]), 0.0, 1.0))
 
 def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.ndarray, above: np.ndarray,
-                under: np.ndarray, band: np.ndarray, tn: LidsTuning) -> np.ndarray:
+                under: np.ndarray, band: np.ndarray, tn: LidsTuning, rise: np.ndarray | None = None) -> np.ndarray:
     """``new`` with its closed lid (where ``down`` > 0, weighted by it) brought to ``tone`` of
     the mean luma of the photo ``here``'s skin ``above`` (between the crease and the brow) and
     ``under`` the eye (the two means' mean; not below ``tone_floor`` of the skin under the eye,
@@ -336,6 +349,12 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
     else:
         target = max(tn.tone * float(ref), tn.tone_floor * float(here[under].mean()))
     gain = np.clip(np.asarray(target, np.float32) / np.maximum(cur, 1e-6), 0.5, 2.0)
+    if rise is not None and float(np.mean(gain)) > 1:
+        # lightened where it bulges over the eyeball (``rise``), its top left in the socket's light
+        r = (w * rise)[..., None] if new.ndim == 3 else w * rise
+        cur_r = (new * r).reshape(-1, *new.shape[2:]).sum(0) / w.sum()
+        gain = np.clip(1 + (np.asarray(target, np.float32) - cur) / np.maximum(cur_r, 1e-6), 1.0, 2.5)
+        down = down * rise
     d = down[..., None] if new.ndim == 3 else down
     return (new * (1 + (gain - 1) * d)).astype(np.float32)
 
@@ -459,20 +478,25 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         if tn.lid_soft > 0:
             # smoothed (the fill meets itself in seams where its sides differ: a dark corner)
             around = np.where(chans(open_), cv2.GaussianBlur(around, (0, 0), tn.lid_soft * tall), around)
+        # over the eyeball: from lit_reach eye heights above the open eye's margin (or the
+        # crease, where that lies lower) to the lid's edge
+        start = np.maximum(Cd, U - tn.lit_reach * tall)
+        td = (Y - start) / np.maximum(lid_end - start, 1e-6)
         # where it bulges over the eyeball, in the light: the person's lit lid skin
         tone = _lit_tone(here, inside & (rel < tn.lit_width) & (((Y > C) & (Y < U - lash))
                                                          | ((Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall))),
                          tn.lit_pct)
         if tone is not None:
             dome = (1 - np.clip(rel, 0.0, 1.0) ** 2) ** 2 * np.where(on_lid, np.sin(np.pi * np.clip(
-                tn.lit_dome[0] + (tn.lit_dome[1] - tn.lit_dome[0]) * t, 0.0, 1.0)), 0.0)
+                tn.lit_dome[0] + (tn.lit_dome[1] - tn.lit_dome[0]) * td, 0.0, 1.0)), 0.0)
             lit = chans((tn.lit * dome).astype(np.float32))
             around = around * (1 - lit) + tone * lit
         turn = 1.0 - edge_dark * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
         new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
         if tn.top_shade > 0:
             new = _shade_top(new, X, Y, eye, Cd, t, (share * on_lid).astype(np.float32), tn)
-        new = _match_tone(new, here, down, mid, above_lid, under_eye, mid & (Y > C) & (Y < U - lash), tn)
+        rise = smoothstep(td / tn.tone_rise).astype(np.float32) if tn.tone_rise > 0 else None
+        new = _match_tone(new, here, down, mid, above_lid, under_eye, mid & (Y > C) & (Y < U - lash), tn, rise)
     if tn.crease_fade > 0:
         # the crease unfolds: its shadow, below the skin's light carried over it, fades
         cw = tn.crease_width * tall
@@ -502,6 +526,22 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         detail = own_skin_detail(crop, (sx0, sy0), eye, X, Y, top, tn, GRAIN_SEED + 2)
         if detail is not None:
             new = new * (1 + detail * chans(tn.texture * own))
+    if tn.lower_clip > 0 and under_eye.sum() > 8:
+        # the lower lid raised under the closed one: its wet rim's and lashes' highlights, carried
+        # up under the lash line, read as the eye's white; no lighter there than the skin under
+        # the eye's light (its lower_clip percentile), fading out down to the reach
+        lum = luma if new.ndim == 3 else (lambda v: v)  # noqa: E731
+        cap = float(np.percentile(lum(here)[under_eye], tn.lower_clip))
+        # (and where the lids meet, at the corners too, where they do not move: the tear film's
+        # glints on the caruncle); on an eye closed most of the way, none on a lowered lid's eyeball
+        met = (Lp - E) < 0.5 * tn.roots * tall
+        raised = inside & (Y < B) & ((Y >= Lp) | (met & (Y >= Lp - tn.roots * tall)))
+        ends = smoothstep(np.minimum(X - xa, xb - X) / max(0.25 * tn.corner_out * (xb - xa), 1.0))
+        w = (smoothstep(np.asarray((a - 0.5) / 0.5)) * raised * ends
+             * np.clip((B - Y) / np.maximum(B - Lp, 1e-6), 0.0, 1.0)).astype(np.float32)
+        v = np.maximum(lum(new), 1e-6)
+        gain = 1 - w * (1 - np.minimum(cap / v, 1.0))
+        new = (new * chans(gain.astype(np.float32))).astype(np.float32)
     # its crease and the fine lines along it
     found = smoothstep(((eye.at(X, eye.crease) - T) / np.maximum(U - T, 1e-6) - tn.crease_found[0])
                        / (tn.crease_found[1] - tn.crease_found[0]))

@@ -19,11 +19,7 @@ class LidsTuning:
     #: Where a blink's lids meet, a share of the way from the lower lid to the upper: a blink is
     #: mostly the upper lid coming down, the lower rising a little.
     meet: float = 0.25
-    #: Where a wink's lids meet: where a blink's do. The squeeze (the cheek up, the brow down) is
-    #: the wink's move (:data:`faceedit.stage.moves.WINK_BROW`); drawn higher, the lower lid is
-    #: its own skin stretched up, its lashes and wet rim a band under the lash line that reads as
-    #: an eye still part-open (dlib, eye by eye, ``bench/bench_blink.py``: 096's wink 0.67 / 0.61
-    #: of the photo meeting at 0.45, 0.47 / 0.39 at 0.25).
+    #: Where a wink's lids meet: where a blink's do (its squeeze is :data:`~faceedit.stage.moves.WINK_BROW`).
     wink_meet: float = 0.25
     #: The lash roots' dark band along the margin ...
     roots: float = 0.15
@@ -41,9 +37,7 @@ class LidsTuning:
     skin_reach: float = 1.2
     #: ... and at most what share of the way up to the brow (the 68 points' brow) that is.
     brow_keep: float = 0.55
-    #: The crease's drop, a share of the lid edge's (0.4 flattens the dome of 137's closed lid a
-    #: little at 3x; ``bench/bench_blink.py``'s 36 photos, blink=1 eye by eye 32 -> 30 of 36,
-    #: ``wink_left=1`` 33 -> 32).
+    #: The crease's drop, a share of the lid edge's.
     crease_drop: float = 0.15
     #: The crease's shadow, a fold of skin that the closing lid unfolds: this share of it (what
     #: lies below the light of the skin above and below it, carried over it) taken away on a
@@ -64,6 +58,12 @@ class LidsTuning:
     #: under): its rim meets the upper lid's edge (at ``lower_rim`` dlib, eye by eye, read the
     #: wink's closed eye 0.54 and 0.51 of the photo on neutral 061 and 142, 0.42 and 0.45 at 0).
     wink_lower_rim: float = 0.0
+    #: The lid's lightening to its tone rises over this share of the eyeball's dome (0: even) ...
+    tone_rise: float = 0.5
+    #: ... its lash line no lighter than its middle half's median, this share of the way ...
+    lash_even: float = 1.0
+    #: ... the lower lid raised under it no lighter than this percentile of the under-eye skin.
+    lower_clip: float = 50.0
     #: The lid's grain is what a blur of 1/``grain_scale`` of its height takes away ...
     grain_scale: int = 30
     #: ... its shading what a blur of 1/``fold_scale`` keeps (between the two lie its folds,
@@ -185,6 +185,8 @@ class LidsTuning:
     #: ... over a dome down the lid (the sine of these half turns at its top and edge: highest
     #: a little above its middle) ...
     lit_dome: tuple[float, float] = (0.15, 0.85)
+    #: ... from this many eye heights above the open upper margin (or the crease) to the edge ...
+    lit_reach: float = 0.5
     #: ... the skin under the eye read between these eye heights below the lower margin ...
     lit_below: tuple[float, float] = (0.3, 0.9)
     #: ... over the middle this share of the eye's width ...
