@@ -25,11 +25,11 @@ The rule for a number of the stage (``faceedit/stage/*.py``): take the first tha
 
 :class:`StageTuning` groups the values that were set by looking at edits rather than fitted:
 how an edit moves and cuts the mouth (:class:`EditTuning`), how the mouth bank paints an opened
-mouth and closed lips (:class:`~faceedit.stage.tuning_mouth.MouthTuning`, in its own module), how opened eyes keep their irises and moved ones
+mouth and closed lips and how a photo's mouth is read (:class:`~faceedit.stage.tuning_mouth.MouthTuning`
+and :class:`~faceedit.stage.tuning_mouth.LipsTuning`, in their own module), how opened eyes keep their irises and moved ones
 are refilled (:class:`EyesTuning`), the light's default strength and how a relit head meets
 the scene (:class:`LightTuning`), and, in :mod:`faceedit.stage.tuning_face`, how closed lids
-are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`), how a photo's mouth is read
-(:class:`~faceedit.stage.tuning_face.LipsTuning`), the regions a warp moves and its
+are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`), the regions a warp moves and its
 cut curves (:class:`~faceedit.stage.tuning_face.WarpTuning`), a turned head
 (:class:`~faceedit.stage.tuning_face.PoseTuning`), the head's mattes
 (:class:`~faceedit.stage.tuning_face.RegionsTuning`), the brows' styles
@@ -58,13 +58,12 @@ from faceedit.stage.tuning_face import (
     FoldsTuning,
     HairTuning,
     LidsTuning,
-    LipsTuning,
     PoseTuning,
     RegionsTuning,
     TurnedTuning,
     WarpTuning,
 )
-from faceedit.stage.tuning_mouth import MouthTuning, TextureOctave
+from faceedit.stage.tuning_mouth import LipsTuning, MouthTuning, TextureOctave
 
 R = TypeVar("R")
 
