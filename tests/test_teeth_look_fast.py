@@ -60,6 +60,13 @@ def test_edge_blur_is_the_whole_windows_reading():
         assert edge_blur(g, where) == whole(g, where)
 
 
+def test_edge_blur_of_a_flat_window_is_zero():
+    """A window with no gradient anywhere (a flat patch round a small opening) reads no blur,
+    not an error: none of its pixels is a strong edge."""
+    flat = np.full((24, 24), 0.4, np.float32)
+    assert edge_blur(flat, np.ones(flat.shape, bool)) == 0.0
+
+
 def test_small_edge_changes_only_the_opening():
     rng = np.random.default_rng(5)
     img = rng.integers(60, 200, (200, 220, 3)).astype(np.uint8)

@@ -184,6 +184,8 @@ def edge_blur(grey: np.ndarray, where: np.ndarray) -> float:
     at = np.flatnonzero(where)
     v0 = grad(g, at)
     strong = v0 >= max(float(_percentile(v0, EDGE_PERCENTILE)), 1e-4)
+    if int(np.count_nonzero(strong)) < 4:  # a flat window: too few edges to read (as ``r`` below)
+        return 0.0
     # the reblurred gradient at the strongest edges alone (the only ones read)
     r = v0[strong] / np.maximum(grad(cv2.GaussianBlur(g, (0, 0), REBLUR_SIGMA), at[strong]), 1e-6)
     r = r[r > 1.0 + 1e-3]
