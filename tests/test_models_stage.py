@@ -455,6 +455,7 @@ def test_the_steps_run_in_order_give_the_photo_edit():
     assert edit.warped is not None and float(edit.warped.opening.max()) > 0  # the mouth opens
     out = steps.fill_mouth(st, edit, out, whites)
     assert edit.exemplar is not None and edit.keep_out is not None
+    out = steps.lift_pockets(st, edit, out)
     out = steps.paint_appearance(st, edit, out)
     lit = steps.relight(st, edit, out)
     assert not np.array_equal(lit, out)

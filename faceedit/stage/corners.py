@@ -5,7 +5,8 @@ crease where the lips meet the cheeks). The warp that closes the mouth carries t
 corners, where they stay as dark upturned dimples that read as a smile still there (FER reads
 laughing faces made neutral as happy through them, bench/bench_world.py --fer); a mouth a
 laugh made surprised opens keeps them beside its new corners as the laugh's creases.
-:func:`lift_corner_pockets` paints those pockets with the skin around them.
+:func:`lift_corner_pockets` paints those pockets with the skin around them; :func:`lift_pockets`
+is the edit's step that decides whether and how much.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage.records import FaceEdit, Statistics
+from faceedit.stage.state import lip_gap
 from faceedit.stage.tuning_mouth import LipsTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -75,3 +78,14 @@ def lift_corner_pockets(pixels: np.ndarray, moved: np.ndarray, amount: float,
         mixed = crop.reshape(*grey.shape, -1) * (1 - weight) + fill * weight
         out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, top).astype(out.dtype).reshape(crop.shape)
     return out
+
+
+def lift_pockets(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
+    """The dark pockets a smile the move takes away leaves beside the mouth's corners, painted with
+    the skin around them (:func:`lift_corner_pockets`; ``pixels`` drawn over) where its lips close
+    or a target other than neutral reshapes it (a laugh made surprised)."""
+    pockets = pocket_amount(face.smile_taken, stage.tuning.lips)
+    if face.warped is None or face.goal is None or pockets <= 0 or (
+            lip_gap(face.goal) >= stage.tuning.edit.lips_closed and face.request.target == "neutral"):
+        return pixels
+    return lift_corner_pockets(pixels, face.warped.landmarks, pockets, stage.tuning.lips, in_place=True)

@@ -24,12 +24,9 @@ the statistics and the pixels.
 3. :func:`warp`: the fold-free warp of the photo with the lips (and the eyelids where the move
    closes an eye) as cuts; eyes opened wider keep their irises' size;
 4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
-   and the dark seam of lips closed over teeth; a smile taken away whose lips close (or whose
-   mouth a target other than neutral reshapes) has the dark pockets at its corners painted with
-   the skin around them
-   (:func:`faceedit.stage.corners.lift_corner_pockets`); on a turned face the fills are kept off
-   its nose and past its far side's outline (:func:`faceedit.stage.turned.hidden_parts`, the
-   folds of step 5 too);
+   and the dark seam of lips closed over teeth; :func:`~faceedit.stage.corners.lift_pockets`: a smile's dark corner
+   pockets painted with the skin; on a turned face the fills are kept off its nose and past its
+   far side's outline (:func:`faceedit.stage.turned.hidden_parts`, the folds of step 5 too);
 5. :func:`paint_appearance`: the smile's skin, the target's appearance map, its folds and
    furrows (:mod:`faceedit.stage.folds`) and the attributes;
 6. :func:`relight`: the head relit to the asked light;
@@ -51,7 +48,7 @@ from faceedit.log import logger
 from faceedit.stage import shading
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target
 from faceedit.stage.attributes import AttributeFace, paint_attribute
-from faceedit.stage.corners import lift_corner_pockets, pocket_amount
+from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
@@ -566,12 +563,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
                           stage.tuning.turned)
     out = fill_mouth(stage, face, out, whites)
     out = out if hidden is None else hidden.keep(out, nose=True)  # no mouth fill on its nose, past its outline
-    pockets = pocket_amount(face.smile_taken, stage.tuning.lips)
-    if face.warped is not None and face.goal is not None and pockets > 0 \
-            and (lip_gap(face.goal) < stage.tuning.edit.lips_closed or face.request.target != "neutral"):
-        # a smile the move takes away and whose lips it closes, or reshapes for another target
-        # (a laugh made surprised): the dark pockets it leaves beside the corners
-        out = lift_corner_pockets(out, face.warped.landmarks, pockets, stage.tuning.lips, in_place=True)
+    out = lift_pockets(stage, face, out)
     out = paint_appearance(stage, face, out)
     out = out if hidden is None else hidden.keep(out, nose=False)  # no folds past its outline
     out = relight(stage, face, out)
