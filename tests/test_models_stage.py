@@ -363,7 +363,8 @@ def test_a_narrow_window_of_front_teeth_is_not_the_cut():
 
 def test_without_a_found_interior_the_lips_are_cut_along_the_mesh_loop():
     """choose_cuts on the astronaut's face with its Face Mesh: the cut is the interior found
-    from colour where one is kept, else the mesh's inner-lip loop, corner to corner; without a
+    from colour where one is kept (a closing mouth's taken up past the gum a smile bares, never
+    down), else the mesh's inner-lip loop, corner to corner; without a
     mesh the warp cuts along the 68 points' inner lips (no cut chosen)."""
     from faceedit.faces.detectors import get_detector
     from faceedit.models.loading import load_model
@@ -382,6 +383,8 @@ def test_without_a_found_interior_the_lips_are_cut_along_the_mesh_loop():
         assert edit.lips is not None
         if edit.shown is None:
             assert np.allclose(edit.lips[0], mesh[MESH_INNER_UPPER]) and edit.lip_redness is not None
+        elif edit.closing > 0:  # closing: the found interior, its upper side taken up past a bared gum
+            assert edit.lips[1] is edit.shown[1] and np.all(edit.lips[0][:, 1] <= edit.shown[0][:, 1] + 1e-9)
         else:
             assert edit.lips is edit.shown
     bare = FaceEdit(StageRequest("surprised", 1.0), lm)
