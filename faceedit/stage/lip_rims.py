@@ -354,8 +354,9 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
     back over that band deeper in), in shade:
     ``carried_horn_slit`` of them at the slit (the crease's dark where the lips meet), lighter
     over twice that reach to ``carried_horn_tone`` (their inner rims); from where the slit has
-    closed the crease's dark fades to ``carried_horn_tone`` at the corner. Only thin openings:
-    less from ``carried_horn_tall`` [0] of the width tall (their tallest column), none from [1].
+    closed the crease's dark fades to ``carried_horn_tone`` at the corner. Only thin columns of
+    thin openings: less from ``carried_horn_tall`` [0] of the width tall (the column, and the
+    opening's tallest column), none from [1].
     The slit's edge comes in over ``carried_horn_ease`` of the way to the corner. A flat black
     horn out to the corners read cut out."""
     x0, y0 = origin
@@ -409,7 +410,10 @@ def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: 
         # the slit's edge eased in from where the horn starts (at full height its edge pixels
         # are the opening's own: in the slit's dark they drew a dark line along the edge)
         rim = rim * smoothstep(0.0, tn.carried_horn_ease, f)[None, :]
-        w = amount * np.maximum(rim, smoothstep(0.0, 1.0, f)[None, :]) * on[:, cols] * thin
+        # a column closes as far as it is thin itself and the opening is thin (a talking mouth's
+        # moderately tall end columns stay as open as they were)
+        col_thin = thin * (1.0 - smoothstep(tn.carried_horn_tall[0], tn.carried_horn_tall[1], (bottom - top + 1) / width))
+        w = amount * np.maximum(rim, smoothstep(0.0, 1.0, f)[None, :]) * on[:, cols] * col_thin[None, :]
         ry, ci = np.nonzero(w > 0)
         if ry.size == 0:
             continue
