@@ -126,18 +126,21 @@ def test_a_laugh_made_any_unsmiling_target_lets_its_lower_lids_down(stage, monke
     assert (let_go["sad"][0] - plan("sad")[0]).min() > 0.005 * ed
 
 
-def _skin_with_fold(stage) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+def _skin_with_fold(stage, on_lip: bool = False) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     """(an RGB photo of flat skin with a grain of +-6 levels and a dark fold 25 levels deep, 0.03
-    eye distances wide, across the image's left cheek; the mean face's landmarks on it; the fold's
-    middle (x, y))."""
+    eye distances wide, down the image's left cheek, or with ``on_lip`` across the upper lip's
+    skin between the corner and the philtrum; the mean face's landmarks on it; the fold's middle
+    (x, y))."""
     lm = _mean_face(stage)
     h, w = int(lm[:, 1].max() + 60), int(lm[:, 0].max() + 60)
     ed = eye_distance(lm)
     rng = np.random.default_rng(0)
     img = np.full((h, w, 3), (200.0, 150.0, 130.0)) + rng.choice([-6.0, 6.0], size=(h, w, 1))
     yy, xx = np.mgrid[:h, :w]
-    x = int(round(0.7 * lm[31, 0] + 0.3 * lm[2, 0])) - 2
-    y = int(round(lm[31, 1]))
+    if on_lip:
+        x, y = int(round(0.5 * (lm[49, 0] + lm[50, 0]))), int(round(0.5 * (lm[33, 1] + lm[50, 1])))
+    else:
+        x, y = int(round(0.7 * lm[31, 0] + 0.3 * lm[2, 0])) - 2, int(round(lm[31, 1]))
     img -= 25.0 * np.exp(-0.5 * ((xx - x) / (0.03 * ed)) ** 2)[..., None]
     return np.clip(img, 0, 255).astype(np.uint8), lm, (x, y)
 
@@ -182,17 +185,8 @@ def test_a_smile_taken_for_another_target_flattens_the_crease_round_the_mouth(st
     from faceedit.stage.tuning import EditTuning
 
     tn = EditTuning()
-    lm = _mean_face(stage)
-    h, w = int(lm[:, 1].max() + 60), int(lm[:, 0].max() + 60)
-    ed = eye_distance(lm)
-    rng = np.random.default_rng(0)
-    img = np.full((h, w, 3), (200.0, 150.0, 130.0)) + rng.choice([-6.0, 6.0], size=(h, w, 1))
-    yy, xx = np.mgrid[:h, :w]
-    x = int(round(0.5 * (lm[49, 0] + lm[50, 0])))  # between the corner and the philtrum
-    y = int(round(0.5 * (lm[33, 1] + lm[50, 1])))  # on the upper lip's skin
-    img -= 25.0 * np.exp(-0.5 * ((xx - x) / (0.03 * ed)) ** 2)[..., None]
-    img = np.clip(img, 0, 255).astype(np.uint8)
-    away = int(round(0.1 * ed))
+    img, lm, (x, y) = _skin_with_fold(stage, on_lip=True)
+    away = int(round(0.1 * eye_distance(lm)))
 
     def depth(im):
         row = im[y - 1:y + 2].astype(np.float64).mean((0, 2))
