@@ -1,9 +1,11 @@
-"""teeth_look's fast helpers give numpy's own values; small_edge changes only the opening."""
+"""teeth_look's fast helpers give numpy's own values; small_edge changes only the opening; a smile's
+teeth are taken no bluer than the eye whites."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from faceedit.stage import teeth_look
 from faceedit.stage.teeth_look import _hypot, _percentile, edge_blur, luma_of, small_edge
 
 
@@ -82,3 +84,29 @@ def test_small_edge_changes_only_the_opening():
     covered = np.zeros(img.shape[:2], bool)
     covered[30:150, 40:180] = opening > 0
     assert not (changed & ~covered).any()
+
+
+def _cb_over_luma(c):
+    c = np.asarray(c, np.float64)
+    return float(c @ teeth_look._CB) / float(c @ teeth_look._LUMA)
+
+
+def test_warm_to_sclera_takes_blue_teeth_toward_warm_eye_whites():
+    rng = np.random.default_rng(0)
+    # a bank's neutral-to-blue white teeth over a dark interior, beside a dark face's yellow eye whites
+    teeth = np.array([0.68, 0.66, 0.68]) + rng.normal(0, 0.01, (300, 3))
+    dark = np.array([0.2, 0.1, 0.1]) + rng.normal(0, 0.01, (100, 3))
+    fill = np.clip(np.vstack([teeth, dark]), 0, 1).astype(np.float32)
+    sclera = np.array([0.55, 0.50, 0.45])
+    out = teeth_look.warm_to_sclera(fill, sclera)
+    before, after = teeth_look._teeth_colour(fill), teeth_look._teeth_colour(out)
+    gap = _cb_over_luma(before) - _cb_over_luma(sclera)
+    assert gap > 0.05
+    assert _cb_over_luma(after) - _cb_over_luma(sclera) <= teeth_look.TEETH_CB_OVER_SCLERA + 2e-3
+    assert abs(float(after @ teeth_look._LUMA) - float(before @ teeth_look._LUMA)) < 2e-3  # the teeth's luma kept
+    assert after[0] / after[2] > before[0] / before[2]  # warmer: more red over blue
+    # teeth already as warm as the eye whites allow are left as they are
+    assert np.array_equal(teeth_look.warm_to_sclera(out, sclera * [0.9, 1.0, 1.2]), out)
+    # a skin-coloured eye-white reading moves them no yellower than real teeth are
+    far = teeth_look.warm_to_sclera(fill, np.array([0.6, 0.4, 0.25]))
+    assert _cb_over_luma(teeth_look._teeth_colour(far)) >= teeth_look.TEETH_CB_MIN - 2e-3

@@ -42,8 +42,9 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; a smile's teeth no brighter than real teeth beside the photo's eye whites
-   (and skin) and no more saturated than its eye whites
-   (:func:`~faceedit.stage.teeth_look.teeth_cap`, :func:`~faceedit.stage.teeth_look.limit_chroma`);
+   (and skin), no bluer and no more saturated than its eye whites
+   (:func:`~faceedit.stage.teeth_look.teeth_cap`, :func:`~faceedit.stage.teeth_look.warm_to_sclera`,
+   :func:`~faceedit.stage.teeth_look.limit_chroma`);
    then sharpness and noise: a smile's teeth blurred by the photo's own blur beyond the fill's
    (:func:`~faceedit.stage.teeth_look.photo_blur`, also widening the edge's blur; a small face's
    open mouth, lighter, :func:`~faceedit.stage.cavity.small_open`, inside its edge), grain added (or a blur) so the filled
@@ -95,6 +96,7 @@ from faceedit.stage.teeth_look import (
     small_edge,
     small_teeth_shade,
     teeth_cap,
+    warm_to_sclera,
 )
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.warp import ThinPlateSpline
@@ -288,7 +290,7 @@ class MouthBank:
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         elif smile and rings["sclera"] is not None:
-            fill = limit_chroma(fill, np.asarray(rings["sclera"], np.float64))
+            fill = limit_chroma(warm_to_sclera(fill, rings["sclera"]), rings["sclera"])
         a = op[ys, xs][:, None]
         dst = rgb[ys + y0, xs + x0].astype(np.float32) / unit
         new = from_unit(np.clip(dst * (1 - a) + fill * a, 0, 1), pixels.dtype)
