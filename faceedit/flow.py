@@ -447,7 +447,7 @@ def planned_moves(flow: Flow, pixels: np.ndarray, faces: list[Face], request: Ed
     if flow.stage is None or not faces:
         return None, [None] * len(faces)
     stage_request = flow.stage_request(request)
-    both = [judged(flow.stage, StageFace(f.landmarks, f.dense), stage_request, pixels) for f in faces]
+    both = [judged(flow.stage, StageFace(f.landmarks, f.dense, photo_scale=f.photo_scale), stage_request, pixels) for f in faces]
     return [p for p, _ in both], [why for _, why in both]
 
 
@@ -472,7 +472,7 @@ def stage_faces(flow: Flow, pixels: np.ndarray, aligned: list[AlignedFace], requ
         return PreparedPhoto(pixels, aligned, [None] * len(aligned))
     with timed("stage"):
         each = [StageFace(a.face.landmarks, a.face.dense, None if carried is None else carried[i],
-                          None if likes is None else likes[i]) for i, a in enumerate(aligned)]
+                          None if likes is None else likes[i], a.face.photo_scale) for i, a in enumerate(aligned)]
         staged, edits = flow.stage.edit_photo(pixels, each, flow.stage_request(request), plans)
         refiner = flow.refiner if flow.refines(request) else None
         if refiner is not None:  # what the stage invented, made to look photographed

@@ -37,6 +37,11 @@ def test_an_open_eye_or_a_large_one_is_not_redrawn():
     assert eye_weight(20.0) == 1.0 and eye_weight(110.0) == 0.0  # a group photo's eye; a 1350-px portrait's
     big = np.tile(SKIN, (300, 300, 1)).astype(np.float32)
     assert open_shut_eye(big, big, _eye(0.5, 0.5, 50, 110, 150), _eye(20, 8, 50, 110, 150)) is None
+    # a preview scaled down from a large photo: the eye's size read at the photo's own pixels
+    assert eye_weight(20.0, photo_scale=5.5) == 0.0
+    src = _shut_photo()
+    assert open_shut_eye(src, src, _eye(0.5, 0.5), _eye(6.5, 1.0), photo_scale=5.5) is None
+    assert open_shut_eye(src, src, _eye(0.5, 0.5), _eye(6.5, 1.0)) is not None
 
 
 def test_the_lash_line_moves_as_a_line_over_an_eyeball():

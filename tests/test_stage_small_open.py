@@ -54,7 +54,7 @@ def test_a_small_face_made_surprised_is_dark_inside_but_not_black(editor, name, 
         f"london_{name}_neutral_small128"]
     small = editor.edit(rgb, "surprised", face="largest")
     with monkeypatch.context() as m:
-        m.setattr(mouth_bank, "small_open", lambda tn, wd, cavity=True: tn)
+        m.setattr(mouth_bank, "small_open", lambda tn, wd, cavity=True, photo_scale=1.0: tn)
         large = editor.edit(rgb, "surprised", face="largest")
     bench = load_bench("bench_mouth_luma")
     faces = get_detector("dlib").detect(large)

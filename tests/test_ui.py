@@ -64,35 +64,47 @@ def test_command_writes_the_download(studio, tmp_path):
     assert (tmp_path / NAME).read_bytes() == source  # the input is kept
 
 
-def test_large_photo_previews_at_the_shown_size(studio):
+@pytest.mark.parametrize("crop", [
+    (slice(0, 320), slice(67, 387)),  # the head: its mouth over 100 px apart at the preview's size
+    (slice(0, 512), slice(0, 512)),  # the whole photo: a small face's mouth at 700 px, not at 1400
+])
+def test_large_photo_previews_at_the_shown_size(studio, crop):
     """A photo larger than the preview is edited at the preview's size, its faces scaled: the
-    preview matches the full-resolution edit scaled down. (A face whose mouth is small at the
-    preview's size, corners under about 80 px apart, is drawn as a small face there: its
-    smile's teeth from the bank, :func:`faceedit.stage.teeth_look.small_smile`; the face here is
-    the astronaut's head grown so that its mouth is larger at the preview's size.)"""
+    preview matches the full-resolution edit scaled down, a small face's choices too (made by
+    the face's size in the photo's own pixels: on the whole astronaut at 700 px the mouth's
+    corners are small_weight's, at 1400 px not; the preview had painted the smile's whole
+    opening from the bank there, :func:`faceedit.stage.teeth_look.small_smile`, a grey band
+    where the full edit keeps the own teeth: its mouth's gap 0.54 of the change). The gap is
+    read over the mouth, where those choices act; a quarter of the change: the same choices
+    drawn at half the size and scaled down differ by their resampling alone, 0.07 of the change
+    on the head, 0.16 on the whole photo's smaller mouth."""
     import cv2
 
+    import faceedit.ui.studio as module
+    from faceedit.stage.teeth_look import small_weight
     from faceedit.ui.studio import PREVIEW_SIDE
 
-    head = np.asarray(astronaut())[0:320, 67:387]
-    big = cv2.resize(head, (1400, 1400), interpolation=cv2.INTER_CUBIC)
-    photo = studio.add_photo(png_bytes(big), "big.png")
-    import faceedit.ui.studio as module
-
+    big = cv2.resize(np.asarray(astronaut())[crop], (1400, 1400), interpolation=cv2.INTER_CUBIC)
+    photo = studio.add_photo(png_bytes(big), f"big{crop[0].stop}.png")
     old, module.PREVIEW_SIDE = PREVIEW_SIDE, 700
     try:
         settings = {"model": "stage", "target": "keep", "controls": {"smile": 0.9}}
         small = studio.edit(photo.id, settings, preview=True).copy()
         full = studio.edit(photo.id, settings)
+        lm = photo.at_preview_size()[1][0].landmarks
     finally:
         module.PREVIEW_SIDE = old
     assert small.shape == (700, 700, 3) and full.shape == (1400, 1400, 3)
+    corners = float(np.linalg.norm(lm[54] - lm[48]))
+    if crop[0].stop == 512:  # the case: a small mouth at the preview's size, a large one at full size
+        assert small_weight(corners) > 0.5 and small_weight(2 * corners) == 0.0, corners
     shrunk = cv2.resize(full, (700, 700), interpolation=cv2.INTER_AREA)
     before = cv2.resize(big, (700, 700), interpolation=cv2.INTER_AREA)
-    face = (slice(127, 416), slice(206, 495))  # the astronaut's face at 700 px
-    change = np.abs(shrunk[face].astype(int) - before[face].astype(int)).mean()
-    gap = np.abs(small[face].astype(int) - shrunk[face].astype(int)).mean()
-    assert change > 1.0 and gap < change / 4, (change, gap)
+    (x0, y0), (x1, y1) = np.floor(lm[48:68].min(0)).astype(int) - 4, np.ceil(lm[48:68].max(0)).astype(int) + 5
+    mouth = (slice(y0, y1), slice(x0, x1))
+    change = np.abs(shrunk[mouth].astype(int) - before[mouth].astype(int)).mean()
+    gap = np.abs(small[mouth].astype(int) - shrunk[mouth].astype(int)).mean()
+    assert change > 5.0 and gap < change / 4, (change, gap)
 
 
 def test_second_face_alone(studio):

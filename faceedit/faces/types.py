@@ -43,6 +43,11 @@ class Face:
     # units) when the detector produces them (``mediapipe``), else None; (478,3) where the iris
     # model ran: the two irises' points follow (faceedit.faces.iris.iris_points).
     dense: np.ndarray | None = None
+    # The photo's own pixels per pixel of these coordinates: 1 where they are the photo's own; a
+    # face on a copy scaled down from its photo (a preview, faceedit.ui.studio.scale_face) the
+    # full size's, so the stage's choices by a face's size in pixels (a small face's) read it at
+    # the photo's own size.
+    photo_scale: float = 1.0
 
     @property
     def five(self) -> np.ndarray:

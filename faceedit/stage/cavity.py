@@ -63,28 +63,28 @@ def black_floor(col: np.ndarray, black: np.ndarray, drawn: np.ndarray) -> np.nda
     return col + np.asarray(drawn, np.float64)[:, None] * np.maximum(np.asarray(black, np.float64), 0.0)[None, :]
 
 
-def open_blur(blur: float, wd: float) -> float:
+def open_blur(blur: float, wd: float, photo_scale: float = 1.0) -> float:
     """The blur (px) an open mouth whose corners are ``wd`` px apart is drawn at, beyond the
     fill's own, in a photo ``blur`` px softer than a filled interior
     (:func:`~faceedit.stage.teeth_look.photo_blur`): that blur on a small face, whose few pixels of
     cavity, rims and teeth's tips the photo's softness mixes (times
-    :func:`~faceedit.stage.teeth_look.small_weight`); none on a large face. Inside the opening
+    :func:`~faceedit.stage.teeth_look.small_weight` at ``photo_scale``); none on a large face. Inside the opening
     only: its edge is softened by :attr:`MouthTuning.edge_focus` at every size (the photo's blur
     there too mixed the carried teeth's light into the cavity round them on a laughing face made
     surprised: dlib's opening read 0.168 of the cheeks, over real open mouths' 0.15)."""
-    return small_weight(wd) * float(blur)
+    return small_weight(wd, photo_scale) * float(blur)
 
 
-def small_open(tn: MouthTuning, wd: float, *, cavity: bool = True) -> MouthTuning:
+def small_open(tn: MouthTuning, wd: float, *, cavity: bool = True, photo_scale: float = 1.0) -> MouthTuning:
     """``tn`` for an open mouth whose corners are ``wd`` px apart: on a small face (by
-    :func:`~faceedit.stage.teeth_look.small_weight`) the lips' rims towards ``tn.small_rim_edge``
+    :func:`~faceedit.stage.teeth_look.small_weight` at ``photo_scale``) the lips' rims towards ``tn.small_rim_edge``
     and the lower lip's inner shade towards none, and with ``cavity`` the cavity's floor raised
     towards ``tn.small_cavity_floor`` and the throat's dark eased towards ``tn.small_throat_dark``
     (:class:`~faceedit.stage.tuning.MouthTuning`); ``tn`` itself where the face is large. (Round a
     laughing face's own teeth kept in the opening the lighter cavity reads as a smile: FER read
     insightface's group_five face 3 made surprised as happy, 0.54 against 0.46, with it, 0.50
     against 0.50 surprised without.)"""
-    w = small_weight(wd)
+    w = small_weight(wd, photo_scale)
     if w <= 0.0:
         return tn
 

@@ -42,13 +42,15 @@ def shut(eye: np.ndarray, tuning: EyesTuning | None = None) -> bool:
     return gap < tuning.shut_aperture * float(np.linalg.norm(eye[3] - eye[0]))
 
 
-def eye_weight(width: float, tuning: EyesTuning | None = None) -> float:
+def eye_weight(width: float, tuning: EyesTuning | None = None, photo_scale: float = 1.0) -> float:
     """How much of :func:`open_shut_eye` an eye ``width`` px from corner to corner gets: 1 up to
     ``shut_small_px``'s first (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`; default its
-    defaults), 0 from its second, smooth between."""
+    defaults), 0 from its second, smooth between, read at the photo's own pixels (``width *
+    photo_scale``: ``photo_scale`` the photo's own pixels per pixel edited, over 1 on a preview
+    scaled down from it, :attr:`faceedit.stage.records.StageFace.photo_scale`)."""
     tuning = tuning if tuning is not None else EyesTuning()
     lo, hi = tuning.shut_small_px
-    x = float(np.clip((hi - width) / (hi - lo), 0.0, 1.0))
+    x = float(np.clip((hi - width * photo_scale) / (hi - lo), 0.0, 1.0))
     return x * x * (3.0 - 2.0 * x)
 
 
@@ -120,17 +122,18 @@ def _lash_band(src: np.ndarray, fr: _Frame, tn: EyesTuning
 
 
 def open_shut_eye(source: np.ndarray, warped: np.ndarray, eye_src: np.ndarray, eye_dst: np.ndarray,
-                  seed: int = 0, tuning: EyesTuning | None = None
+                  seed: int = 0, tuning: EyesTuning | None = None, photo_scale: float = 1.0
                   ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The redrawn eye (see the module's text) of a shut or downcast eye the warp opened:
     ``eye_src`` / ``eye_dst`` its 6 68-point contour points in ``source`` (before the warp) and in
     ``warped``; both unit float (H, W, 3); its values the ``shut_*`` of ``tuning``
     (:class:`faceedit.stage.tuning.EyesTuning`; default its defaults). Returns (box (x0, y0, x1,
-    y1), the box's new pixels) or None where the eye is not small (:func:`eye_weight`), did not
+    y1), the box's new pixels) or None where the eye is not small (:func:`eye_weight` at
+    ``photo_scale``), did not
     open or shows no lash band."""
     tn = tuning if tuning is not None else EyesTuning()
     fs, fd = _Frame(eye_src), _Frame(eye_dst)
-    w = eye_weight(fs.width, tn)
+    w = eye_weight(fs.width, tn, photo_scale)
     if w <= 0.0 or fd.width < 4:
         return None
     band = _lash_band(source, fs, tn)

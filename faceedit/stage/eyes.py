@@ -179,7 +179,7 @@ def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray,
                 mesh: np.ndarray, source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
-                tuning: EyesTuning | None = None, *, in_place: bool = False) -> np.ndarray:
+                tuning: EyesTuning | None = None, *, in_place: bool = False, photo_scale: float = 1.0) -> np.ndarray:
     """``warped`` (the photo after the warp moved landmarks ``lm`` to ``moved``) with the iris of
     every eye that opened by ``opens`` or more (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`;
     default its defaults) drawn at its size in ``source`` (the photo
@@ -187,6 +187,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
     beyond it. ``mesh``: the source face's Face Mesh points ((468, 2) or (468, 3));
     ``source_points(box)``: the warp's map, (h, w, 2) source coordinates of the pixels of a box
     (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.stage.cutwarp.CutWarpResult.source_points`).
+    ``photo_scale``: the photo's own pixels per pixel here (a small eye's, :func:`~faceedit.stage.eye_open.eye_weight`).
     Returns ``warped`` itself when no eye opened or no iris was found, else a new array, or
     ``warped`` written over with ``in_place`` (a buffer the caller owns)."""
     tuning = tuning if tuning is not None else EyesTuning()
@@ -208,7 +209,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
             continue
         src = source[by0:by1, bx0:bx1, :3].astype(np.float32) / unit
         # shut or cast down: a small eye's lash line moved as a line (eye_open); else its iris
-        redrawn = _open_shut(source, out, lm, moved, int(k), tuning)
+        redrawn = _open_shut(source, out, lm, moved, int(k), tuning, photo_scale)
         found = None if redrawn is not None else find_iris(src, poly - [bx0, by0], tuning)
         if found is None:
             if redrawn is not None:
@@ -317,15 +318,15 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
 
 
 def _open_shut(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray, k: int,
-               tuning: EyesTuning) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               tuning: EyesTuning, photo_scale: float = 1.0) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """:func:`faceedit.stage.eye_open.open_shut_eye` of eye ``k`` on unit-float copies of the
     photos' pixels (None for an eye too large to redraw or open in the source, before any copy)."""
     e = list(LM_EYES[k])
-    if not shut(lm[e], tuning) or eye_weight(float(np.linalg.norm(lm[e[3]] - lm[e[0]])), tuning) <= 0.0:
+    if not shut(lm[e], tuning) or eye_weight(float(np.linalg.norm(lm[e[3]] - lm[e[0]])), tuning, photo_scale) <= 0.0:
         return None
     unit = pixel_max(source.dtype)
     return open_shut_eye(source[..., :3].astype(np.float32) / unit, warped[..., :3].astype(np.float32) / unit,
-                         lm[e], moved[e], seed=k, tuning=tuning)
+                         lm[e], moved[e], seed=k, tuning=tuning, photo_scale=photo_scale)
 
 
 def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, lid_white: np.ndarray,

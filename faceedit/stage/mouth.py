@@ -173,7 +173,7 @@ def lips_dark(pixels: np.ndarray, lips: np.ndarray) -> float:
 
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
                amount: float, tuning: MouthTuning | None = None, *, lips: np.ndarray | None = None,
-               in_place: bool = False) -> np.ndarray:
+               in_place: bool = False, photo_scale: float = 1.0) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
     closed inner-lip curves (left corner first; their mean is the line). On the line a pixel
     is darkened to ``seam_dark`` of the lips' luma around it, beside it less (a Gaussian of
@@ -186,7 +186,9 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     scaled alike), but on a small mouth goes toward the colour of the lips' own dark
     (:data:`SEAM_DARK_PERCENTILE`) as far as it is darkened over the seam's full darkening,
     and, given ``lips`` (the 68 points' outer-lip polygon where the lips now lie), no darker
-    than their own dark (:func:`lips_dark`) by as much; ``pixels`` (H, W[, C]) uint8/uint16, a
+    than their own dark (:func:`lips_dark`) by as much (a small mouth's share:
+    :func:`~faceedit.stage.teeth_look.small_weight` of its corners' distance at ``photo_scale``,
+    the photo's own pixels per pixel of ``pixels``); ``pixels`` (H, W[, C]) uint8/uint16, a
     new array (the same one when there is nothing to do, or written over with ``in_place``)."""
     tuning = tuning if tuning is not None else MouthTuning()
     line = (np.asarray(upper, np.float64) + np.asarray(lower, np.float64)) / 2
@@ -228,7 +230,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     # the luma wanted: seam_dark of the lips' luma around the line (a blur wide enough to
     # average both lips over the dip), the pixel's own where it is darker; dip of the way there
     base = cv2.GaussianBlur(grey, (0, 0), 3 * sigma)
-    small = small_weight(width)
+    small = small_weight(width, photo_scale)
     # a small mouth's seam no darker than its lips' own dark (at 96-128 px seam_dark of the
     # lips was darker than any pixel of the person's lips and read as a drawn line)
     floor = small * lips_dark(pixels, lips) if lips is not None and small > 0 else 0.0

@@ -198,14 +198,17 @@ class MouthBank:
     def fill(self, pixels: np.ndarray, roi, opening: np.ndarray, upper: np.ndarray, lower: np.ndarray,
              *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
              own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None,
-             in_place: bool = False, sclera: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+             in_place: bool = False, sclera: np.ndarray | None = None,
+             photo_scale: float = 1.0) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
         landmarks (the opening's size in eye distances joins the exemplar's choice); ``sclera``: the
         photo's eye whites (unit RGB (3,), :func:`~faceedit.stage.mouth.sclera_colour`) read before
         any warp (a smile narrows the eyes and mixes lid into them; default: read from ``pixels``
-        at ``face_lm``); ``exemplar``: use this bank index.
+        at ``face_lm``); ``exemplar``: use this bank index; ``photo_scale``: the photo's own
+        pixels per pixel of ``pixels`` (over 1 on a preview scaled down from it), at which a small
+        face's choices read the opening's size (:func:`~faceedit.stage.teeth_look.small_weight`).
         ``own_teeth``: the face's own upper teeth are already shown in the opening (carried with its
         upper lip): paint what lies below them in an open mouth (the cavity, a hint of the lower
         row), not a second row of upper teeth. ``teeth_cover`` (0..1): in a wide-open mouth, that
@@ -264,10 +267,11 @@ class MouthBank:
         # a smile's teeth as soft as the photo round them and no brighter than its eye whites
         rings["cap"] = smile
         # a small face's own teeth carried down with the lower lip: lit, a second row under the smile
-        carried = smile and not own_teeth and carried_row(out, (x0, y0, x1, y1), op, rings["lip"], wd, tuning)
+        carried = smile and not own_teeth and carried_row(out, (x0, y0, x1, y1), op, rings["lip"], wd, tuning,
+                                                                   photo_scale)
         if not smile:  # a small face's open mouth at the photo's focus, its cavity and rims lighter
-            rings["blur"] = open_blur(rings["blur"], wd)
-            tuning = small_open(tuning, wd, cavity=not own_teeth)
+            rings["blur"] = open_blur(rings["blur"], wd, photo_scale)
+            tuning = small_open(tuning, wd, cavity=not own_teeth, photo_scale=photo_scale)
             # the lips' own colour round the opening: the rims' colour, and the parted crease's
             # dark line lifted to it before the opening's anti-aliased edge is blended over it
             rings["lip_field"] = lip_field(out, (x0, y0, x1, y1), up, lo, wd, rings["lip"], tuning)
@@ -286,7 +290,8 @@ class MouthBank:
                  if own_teeth else None)
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
-                            cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs], teeth=teeth)
+                            cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs], teeth=teeth,
+                            photo_scale=photo_scale)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         elif smile and rings["sclera"] is not None:
@@ -304,7 +309,7 @@ class MouthBank:
         if smile:  # a small face's smile: the photo's blur, the lips' dark (never an open mouth's cavity)
             if carried:  # the second row taken into the lower lip's shade
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
-            small_edge(out, (x0, y0, x1, y1), op, wd)
+            small_edge(out, (x0, y0, x1, y1), op, wd, photo_scale)
         return out, exemplar
 
     def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:
@@ -318,14 +323,14 @@ class MouthBank:
     def _render(self, e: int, px: np.ndarray, py: np.ndarray, up: np.ndarray, lo: np.ndarray, wd: float,
                 aspect: float, rings: dict, seed, own_teeth: bool, cover: float, tuning: MouthTuning,
                 below_top: np.ndarray | None = None, gap: np.ndarray | None = None,
-                teeth: np.ndarray | None = None) -> np.ndarray:
+                teeth: np.ndarray | None = None, photo_scale: float = 1.0) -> np.ndarray:
         """Unit RGB (n,3) of exemplar ``e`` at photo pixels (px, py) of the opening;
         ``below_top``: how far (px) each lies below the opening's top edge in its column (under
         the face's own teeth carried into it, the teeth's edge); ``gap``: the height (px) of
         its column (:func:`faceedit.stage.lip_rims.column_gaps`; thin gaps are the lips meeting,
         :func:`faceedit.stage.lip_rims.meet`); ``teeth``: where teeth lie below its column (a
         smile's lower row, with the face's own upper teeth; :func:`~faceedit.stage.lip_rims.teeth_below`),
-        no lower lip's rim."""
+        no lower lip's rim; ``photo_scale``: as :meth:`fill` takes it."""
         tn = tuning
         n = len(up)
         u_k = np.linspace(0.0, 1.0, n)
@@ -379,7 +384,7 @@ class MouthBank:
             col = sample(pu + (top + v * (1 - top - bottom))[:, None] * (pl - pu))
             # a small face: the upper lip's shadow and the lower row in shade, not a flat plate
             col = col * small_teeth_shade(t, wd, lit, np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6),
-                                          tn.teeth_bounce, u).astype(col.dtype)
+                                          tn.teeth_bounce, u, photo_scale).astype(col.dtype)
             shadow, corner = tn.lip_shadow, tn.corner_shadow
         else:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between

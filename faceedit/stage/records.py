@@ -112,21 +112,27 @@ class StageFace:
     around the mesh's inner-lip loop and is the lips' cut, and the state reads a lid raised off
     the iris as expression; what its video track carries from earlier frames (``carried``: the
     mouth bank entry to paint into an opened mouth, the head's mattes; None: found on this
-    photo); a reference face's 68 landmarks for this face alone (``like``; None: the request's)."""
+    photo); a reference face's 68 landmarks for this face alone (``like``; None: the request's);
+    the photo's own pixels per pixel of these points (``photo_scale``: 1 where the photo edited
+    is the photo's own size, over 1 for a face on a copy scaled down from it, a preview: the
+    stage's choices by a face's size in pixels, :func:`~faceedit.stage.teeth_look.small_weight`
+    and :func:`~faceedit.stage.eye_open.eye_weight`, read the face's size at the photo's own
+    pixels, so a preview is the full edit's look at a smaller size)."""
 
     landmarks: np.ndarray
     dense: np.ndarray | None = None
     carried: Carried | None = None
     like: np.ndarray | None = None
+    photo_scale: float = 1.0
 
     @classmethod
     def of(cls, face: Any) -> StageFace:
         """``face`` as a StageFace: itself, a detected face's (``.landmarks`` and ``.dense``:
-        :class:`faceedit.faces.types.Face`), or its 68 landmarks alone."""
+        :class:`faceedit.faces.types.Face`, and its ``photo_scale``), or its 68 landmarks alone."""
         if isinstance(face, StageFace):
             return face
         if hasattr(face, "landmarks"):
-            return cls(face.landmarks, getattr(face, "dense", None))
+            return cls(face.landmarks, getattr(face, "dense", None), photo_scale=getattr(face, "photo_scale", 1.0))
         return cls(face)
 
 
@@ -170,6 +176,7 @@ class FaceEdit:
     # turn_head
     turned: np.ndarray | None = None  # (68, 2) the landmarks after the head's turn
     carried: Carried | None = None  # what the face's video track carries (StageFace.carried)
+    photo_scale: float = 1.0  # the photo's own pixels per pixel here (StageFace.photo_scale)
 
     @property
     def carried_mouth(self) -> int | None:

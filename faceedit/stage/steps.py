@@ -390,7 +390,7 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         r.landmarks = closed
     if face.mesh is not None and face.widens_eyes:  # the warp's pixels are the stage's own: drawn over
         return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes,
-                           in_place=True)
+                           in_place=True, photo_scale=face.photo_scale)
     return r.pixels
 
 
@@ -412,7 +412,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
     bank = stage.mouth_bank()
     own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
     if bank is not None and (smiles_over_dark_inside(face, stage.tuning.edit) or own and small_smile(
-            r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth)):
+            r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth, face.photo_scale)):
         # the dark inside of an open mouth carried into a smile would stand between the bank's
         # teeth as black gaps and broken teeth, a small face's own teeth as a thin seam over its
         # lower row: the whole opening is painted
@@ -430,7 +430,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
         out, face.exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
                                        exemplar=face.carried_mouth, own_teeth=own,
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth,
-                                       in_place=True, sclera=whites)
+                                       in_place=True, sclera=whites, photo_scale=face.photo_scale)
         face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
         q = face.request
         keeps = q.target == "keep" and not q.aus and q.like is None  # its expression, lips as they are
@@ -443,7 +443,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
             out = shade_carried(out, r.roi, interior, opening, relax, stage.tuning.mouth, in_place=True)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
         out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
-                         lips=moved[48:60], in_place=True)
+                         lips=moved[48:60], in_place=True, photo_scale=face.photo_scale)
     drawn = opening + interior
     if bank is not None and float(drawn.max()) > 0:
         face.keep_out = (r.roi, mouth_keep_out(r.roi, moved, drawn))
@@ -580,7 +580,8 @@ def planned(stage: Statistics, face_in: StageFace, request: StageRequest, pixels
         return None
     mesh = face_in.dense
     own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
-    face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried)
+    face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried,
+                    photo_scale=face_in.photo_scale)
     if face.mesh is not None and lip_gap(lm) > stage.tuning.edit.lips_closed \
             and lips_sealed(pixels, face.mesh, stage.tuning.lips):
         # lips the pixels show meeting: the 68 points' inner lips meet too, so the state reads a

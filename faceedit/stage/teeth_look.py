@@ -55,7 +55,7 @@ EDGE_PERCENTILE = 90.0
 
 #: A smile's opening whose corners are at most this far apart (px) gets :func:`small_teeth_shade`
 #: whole, none from the second (the group photos' faces: 30-50 px; a 1350-px portrait's: about
-#: 250 px).
+#: 250 px), in the photo's own pixels (:func:`small_weight`).
 SMALL_MOUTH_PX = (60.0, 100.0)
 #: On a small face the upper teeth are lit down to the exemplar's own upper teeth's share of
 #: its column, over at most this share of the corner distance: the bright band of real smiles
@@ -87,39 +87,43 @@ SMALL_LOWER_WARM = 0.5
 #: 008 022 061; their real smiles 0.68-0.86).
 SMALL_SIDE_SPAN, SMALL_SIDE_SHADE = (0.3, 0.05), 0.7
 
-def small_weight(wd: float) -> float:
+def small_weight(wd: float, photo_scale: float = 1.0) -> float:
     """How much of :func:`small_teeth_shade` an opening whose corners are ``wd`` px apart gets:
-    1 up to :data:`SMALL_MOUTH_PX`'s first, 0 from its second, smooth between."""
+    1 up to :data:`SMALL_MOUTH_PX`'s first, 0 from its second, smooth between, read at the
+    photo's own pixels (``wd * photo_scale``: ``photo_scale`` the photo's own pixels per pixel
+    edited, over 1 on a preview scaled down from it, :attr:`faceedit.stage.records.StageFace.photo_scale`),
+    so a preview draws the face as its full-size edit does."""
     lo, hi = SMALL_MOUTH_PX
-    x = float(np.clip((hi - wd) / (hi - lo), 0.0, 1.0))
+    x = float(np.clip((hi - wd * photo_scale) / (hi - lo), 0.0, 1.0))
     return x * x * (3.0 - 2.0 * x)
 
 
-def small_smile(upper: np.ndarray, lower: np.ndarray, cover: float, tn: MouthTuning) -> bool:
+def small_smile(upper: np.ndarray, lower: np.ndarray, cover: float, tn: MouthTuning,
+                photo_scale: float = 1.0) -> bool:
     """Whether the opening between inner-lip curves ``upper`` and ``lower`` ((N, 2) photo px) is
     a small face's smile: its corners close enough for ``tn.under_teeth_small`` of
-    :func:`small_weight`, the upper lip lifted off the teeth (``cover``, the share of them it
+    :func:`small_weight` (at ``photo_scale``), the upper lip lifted off the teeth (``cover``, the share of them it
     covers, under ``tn.open_cover``). Over such a face's own upper teeth the stage paints the
     whole opening from the bank (:func:`faceedit.stage.steps.fill_mouth`): its own teeth there
     are a band of a few px, which over the bank's lower row stood as a thin lit seam above a
     grey wall (London 008 smiling at 64-128 px made happy)."""
-    return cover < tn.open_cover and small_weight(opening_aspect(upper, lower)[1]) >= tn.under_teeth_small
+    return cover < tn.open_cover and small_weight(opening_aspect(upper, lower)[1], photo_scale) >= tn.under_teeth_small
 
 
 def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarray, bounce: float,
-                      u: np.ndarray | None = None) -> np.ndarray:
+                      u: np.ndarray | None = None, photo_scale: float = 1.0) -> np.ndarray:
     """(n, 3) what a small face's smile's pixels are multiplied by (1 where the face is large):
     ``t`` px below the upper lip, in an opening whose corners are ``wd`` px apart, whose
     exemplar's upper teeth reach ``teeth`` px down (its upper teeth's depth over its column's,
     times the column's height here). The upper lip's shadow (:data:`SMALL_LIP_SHADE` over
     :data:`SMALL_LIP_REACH` px) and, below the upper teeth (at most :data:`SMALL_TEETH_HEIGHT`
     of ``wd`` down), the lower row in shade (:data:`SMALL_LOWER_SHADE`), both times
-    :func:`small_weight`; with ``u`` (0..1 from corner to corner) the side teeth falling to
+    :func:`small_weight` (at ``photo_scale``); with ``u`` (0..1 from corner to corner) the side teeth falling to
     :data:`SMALL_SIDE_SHADE` toward the corners (:data:`SMALL_SIDE_SPAN`) and the lip's shadow
     on the side teeth only, the front ones lit up to the lip. The shade warm, as an
     open mouth's teeth's: the lips' chromaticity (``lip``, RGB) to ``bounce`` times its depth,
     the lower row's :data:`SMALL_LOWER_WARM` further (a darkened white reads grey-green)."""
-    w = small_weight(wd)
+    w = small_weight(wd, photo_scale)
     t = np.asarray(t, np.float64)
     if w <= 0.0:
         return np.ones((len(t), 3))
@@ -347,7 +351,7 @@ def covered_box(roi, opening: np.ndarray, box, reach: int):
     return (bx0, by0, bx1, by1), op
 
 
-def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
+def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float, photo_scale: float = 1.0) -> None:
     """A small face's filled opening's edge (``opening``, float 0..1 over ``roi`` = (x0, y0, x1,
     y1) of ``out``; corners ``wd`` px apart) kept to the photo's own lips, in place: its
     part-covered rim (``opening`` up to 0.5) lightened toward a Gaussian blur of the photo's own
@@ -355,10 +359,10 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float) -> None:
     never darkened), and within
     :data:`SMALL_EDGE_LIFT_BAND` px inside it raised to no darker than the lips' own dark
     (:data:`SMALL_EDGE_DARK_SHARE` of :data:`SMALL_EDGE_DARK_PERCENTILE` of the ring's luma),
-    by :func:`small_weight` of ``wd`` (nothing on a studio face).
+    by :func:`small_weight` of ``wd`` at ``photo_scale`` (nothing on a studio face).
     The exemplar's lower lip's inner edge and the corners' shade, drawn as they are at a
     small face's scale, stood as a line darker than any of the photo's lips."""
-    w_s = small_weight(wd)
+    w_s = small_weight(wd, photo_scale)
     if w_s <= 0.0:
         return
     x0, y0, x1, y1 = (int(v) for v in roi)
@@ -422,8 +426,9 @@ def row_under(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd:
     return top / lip_l, float(lip[0] / lip_l - c[0] / max(float(c @ _LUMA), 1e-3))
 
 
-def carried_row(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd: float, tn: MouthTuning) -> bool:
-    """Whether a small face's (:func:`small_weight` of ``wd`` over 0) opening to be filled as a
+def carried_row(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd: float, tn: MouthTuning,
+                photo_scale: float = 1.0) -> bool:
+    """Whether a small face's (:func:`small_weight` of ``wd`` at ``photo_scale`` over 0) opening to be filled as a
     smile has the face's own teeth just under it (:func:`row_under` at least
     ``tn.carried_row_light`` and ``tn.carried_row_less_red``): teeth the Face Mesh's lower inner
     lip lay above, carried down with the lower lip, which stand under the smile's rows as a
@@ -431,7 +436,7 @@ def carried_row(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, w
     smiling at 64-128 px 1.16-2.36, 0.10-0.20; their neutral faces -0.10-0.03 less red; three
     of the wheels' smiling faces read over both too: two of group_t1's, corners 38 and 32 px
     apart, 1.18, 0.09 and 1.38, 0.28, and group_five's man, 1.43, 0.14)."""
-    if small_weight(wd) <= 0.0:
+    if small_weight(wd, photo_scale) <= 0.0:
         return False
     light, less_red = row_under(pixels, roi, opening, lip, wd)
     return light >= tn.carried_row_light and less_red >= tn.carried_row_less_red

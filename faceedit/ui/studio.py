@@ -99,8 +99,8 @@ class Photo:
     def at_preview_size(self) -> tuple[np.ndarray, list[Face]]:
         """The pixels and faces a preview edits: the photo's own where its longest side is at
         most :data:`PREVIEW_SIDE`, else the photo scaled down to it (area average) with its
-        faces scaled alike (boxes, landmarks, mesh), computed once. The preview shows the
-        photo at that size anyway; a 12-MP photo's edit takes a quarter of the time."""
+        faces scaled alike (:func:`scale_face`), computed once. The preview shows the photo at
+        that size anyway; a 12-MP photo's edit takes a quarter of the time."""
         if self._small is None:
             pixels, faces = self.image.pixels, self.faces
             h, w = pixels.shape[:2]
@@ -538,7 +538,8 @@ def first_frame(path: str, max_pixels: int) -> LoadedImage:
 
 def scale_face(face: Face, sx: float, sy: float) -> Face:
     """``face`` on the photo scaled by ``sx``, ``sy`` (pixel centres at integers: x -> (x +
-    0.5) sx - 0.5); a mesh's depth scales by their mean."""
+    0.5) sx - 0.5); a mesh's depth scales by their mean, its ``photo_scale`` by their mean's
+    inverse (the stage's choices by a face's size read it at the photo's own size)."""
     import dataclasses
 
     scale = np.array([sx, sy])
@@ -555,7 +556,8 @@ def scale_face(face: Face, sx: float, sy: float) -> Face:
         dense = points(face.dense)
         dense[:, 2] = (np.asarray(face.dense[:, 2], np.float64) * (sx + sy) / 2).astype(dense.dtype)
     box = points(np.asarray(face.box).reshape(2, 2)).reshape(4)
-    return dataclasses.replace(face, box=box, landmarks=points(face.landmarks), dense=dense)
+    return dataclasses.replace(face, box=box, landmarks=points(face.landmarks), dense=dense,
+                               photo_scale=face.photo_scale * 2.0 / (sx + sy))
 
 
 def _number(value: float) -> str:
