@@ -21,7 +21,9 @@ brightest quarter's median colour's luma over the eye whites' (their brightness,
 share of the opening); ``cb`` that colour's BT.601 Cb over luma and ``dcb`` that less the eye whites'.
 A real smile with fewer teeth pixels than 0.2 % of ``w`` squared shows none and is left out of
 the medians. ``--save DIR`` writes each edit as DIR/NNN.png; ``--load DIR`` reads them instead
-of editing (the mouth crops beside the real smile come from the same files).
+of editing (the mouth crops beside the real smile come from the same files); ``--fer`` prints
+FER's read of each edit (``bench_independent.FerClassifier`` on the face its own detector finds)
+and how many it reads happy, with the mean happy share, over all the faces.
 """
 
 from __future__ import annotations
@@ -112,7 +114,14 @@ def main(argv=None) -> int:
     ap.add_argument("--save", type=Path, default=None, help="write each edit as DIR/NNN.png")
     ap.add_argument("--load", type=Path, default=None, help="read the edits from DIR/NNN.png")
     ap.add_argument("--real-only", action="store_true", help="the real smiles alone (no edit)")
+    ap.add_argument("--fer", action="store_true", help="FER's read of each edit (its face detector's box)")
     a = ap.parse_args(argv)
+    fer = None
+    if a.fer:
+        from bench_independent import LABELS, FerClassifier
+
+        fer = FerClassifier()
+    reads: list[tuple[str | None, float]] = []
     from faceedit.faces.detectors import get_detector
 
     det = get_detector("mediapipe")
@@ -140,6 +149,11 @@ def main(argv=None) -> int:
                 if a.save:
                     Image.fromarray(out).save(a.save / f"{i}.png")
             rows["edit"] = truth(out, largest(det, out))
+            if fer is not None:
+                label = fer(out)
+                q = fer.net.get_tensor(fer.out["index"])[0].astype(np.float64)
+                reads.append((label, float(q[LABELS.index("happy")] / max(q.sum(), 1e-9)) if label else 0.0))
+                print(f"  FER reads the edit {label}, happy {reads[-1][1]:.2f}", flush=True)
         shown = real is not None and real["teeth"]
         print(f"{i}" + ("" if shown else " (real smile shows no teeth: left out)"), flush=True)
         for tag, s in rows.items():
@@ -154,6 +168,9 @@ def main(argv=None) -> int:
     for tag, rs in got.items():
         if rs:
             print("  " + row(tag, {k: quantile([r[k] for r in rs]) for k in KEYS}))
+    if reads:
+        print(f"  FER: {sum(r[0] == 'happy' for r in reads)} of {len(reads)} edits happy, "
+              f"mean happy share {np.mean([r[1] for r in reads]):.3f}")
     if pairs:
         for q in (25.0, 50.0, 75.0):
             rel = {}
