@@ -58,7 +58,6 @@ SIDES: dict[str, tuple[str, str]] = {
     "cut_curves.RIGHT_EYE": ("G", "an eye's 68-point indices"),
     "cut_fields.TPS_REG": ("N", "spline smoothing in a unit frame"),
     "cut_fields.NEAR_REACH": ("N", "the fast render's nodes measured in full"),
-    "cut_fields.CURVE_STRIDE": ("N", "the fast render's curve points centring the splines"),
     "eyes.MESH_EYES": ("G", "Face Mesh lid contours"),
     "eyes.LM_EYES": ("G", "68-point eye indices"),
     "apple.PROFILE": ("M", "measured by bench/measure_cheek_apple.py"),

@@ -53,9 +53,6 @@ TPS_REG = 1e-3
 #: The fast render's splines are evaluated at every node within this many nodes of a landmark
 #: or a cut's curve point (elsewhere on every other node, cubic between).
 NEAR_REACH = 1
-#: The fast render's splines are centred on every CURVE_STRIDE-th point of a cut's curves (the
-#: exact render's on every point).
-CURVE_STRIDE = 2
 
 
 
@@ -236,9 +233,6 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     cuts = [MOUTH] if cuts is None else list(cuts)
     nodes = grid.points()
     coarse = None if is_exact() else half_grid(grid).points()
-    # the curves' points between their corners that centre the splines (the fast render: every
-    # other one)
-    along = slice(1, -1, 1 if coarse is None else CURVE_STRIDE)
     w = grid_region_weight(src_lm, grid, tn.region_inner, tn.region_outer)[..., None]
     anchors = warp_anchors(src_lm, dst_lm, tn)
     cut_pts = {i for c in cuts for i in c.upper + c.lower}
@@ -300,8 +294,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         centre_parts, value_parts, first = [base_dst], [base_src], []
         for (du, dl), (su, sl) in curves:
             first.append(nb + sum(len(x) for x in centre_parts[1:]))
-            centre_parts += [du[along], dl[along]]
-            value_parts += [su[along], sl[along]]
+            centre_parts += [du[1:-1], dl[1:-1]]
+            value_parts += [su[1:-1], sl[1:-1]]
         centres, values = np.vstack(centre_parts), np.vstack(value_parts)
         if coarse is None:
             bank = _SplineBank(centres, nodes, w[..., 0] > 0)  # every field is used times w
@@ -312,7 +306,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             detail = _SplineBank(centres, nodes, near, like=bank)
         splines = [(np.arange(nb), base_src)]  # F0, then each cut's upper and lower side
         for cut, ((du, _), _), i0 in zip(cuts, curves, first):
-            m = len(du[along])
+            m = len(du) - 2
             on_up, on_low = np.arange(i0, i0 + m), np.arange(i0 + m, i0 + 2 * m)
             keep_up = [k for k, i in enumerate(base) if i not in cut.lower_only]
             keep_up = np.r_[keep_up, np.arange(nbase, nb), on_up]  # + anchors, corners, the curve

@@ -185,16 +185,11 @@ def _sample(grid: Grid, node_field: np.ndarray, box) -> np.ndarray:
     return out.reshape(out.shape[:2] + node_field.shape[2:])
 
 
-def _refined(grid: Grid, node_field: np.ndarray, k: int = 4, exact: bool = False) -> tuple[Grid, np.ndarray]:
+def _refined(grid: Grid, node_field: np.ndarray, k: int = 4) -> tuple[Grid, np.ndarray]:
     """The same bilinear field on a grid ``k`` times finer: its nodes at k-ths of a cell, where
     OpenCV's 1/32-cell sampling is exact (k divides 32), and bilinear interpolation between them
     reproduces the coarse bilinear field. Sampling that places points to 1/32 of a fine cell
-    (~0.1 px on a 1350-px face) instead of a coarse one (~0.5 px). The fast render
-    (:mod:`faceedit.stage.precision`) samples the coarse grid itself: the field moves by at most
-    its slope times half a 1/32 cell there (its samples differ from the exact render's by
-    hundredths of a pixel)."""
-    if not (exact or is_exact()):
-        return grid, node_field
+    (~0.1 px on a 1350-px face) instead of a coarse one (~0.5 px)."""
     fine = Grid(grid.x0, grid.y0, grid.step / k, (grid.nx - 1) * k + 1, (grid.ny - 1) * k + 1)
     m = np.array([[1.0 / k, 0.0, 0.0], [0.0, 1.0 / k, 0.0]])
     out = cv2.warpAffine(np.ascontiguousarray(node_field, np.float32), m, (fine.nx, fine.ny),
@@ -416,7 +411,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         if c_open.max() > 0:
             hole = c_open
             if f.interior[geo.cut.name] is not None:
-                d_in = _sample(*_refined(grid, f.interior[geo.cut.name], exact=True), obox)
+                d_in = _sample(*_refined(grid, f.interior[geo.cut.name]), obox)
                 sbox = src_cov[geo.cut.name][0]
                 in_src = _remap(carry_cov[geo.cut.name], d_in, obox, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT,
                                 origin=sbox[:2])
