@@ -1,7 +1,7 @@
 """The stage's fast render against its exact one (faceedit/stage/precision.py): within 45 dB
-PSNR inside the face box on the astronaut and London faces, for expressions, a control and an
-attribute; the exact render switch; the cubic fill between coarse nodes
-(faceedit/stage/warp.py)."""
+PSNR inside the face box on the astronaut and London faces (512 px, and one London HD face at
+its own 1350 px), for expressions, a control and an attribute; the exact render switch; the
+cubic fill between coarse nodes (faceedit/stage/warp.py)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,12 @@ EDITS = (
     EditRequest.of("keep", 1.0, controls={"blink": 1.0}),
     EditRequest.of("keep", 1.0, attrs={"glasses": "on"}),
 )
-#: The London neutral faces edited (held-out ids), shrunk to 512 px as the speed bench's photos.
-LONDON = ("008", "061", "126")
+#: The London neutral faces edited (held-out ids), shrunk to 512 px as the speed bench's photos
+#: (099: the laugh whose lip gap tests/test_stage_laugh.py reads).
+LONDON = ("008", "061", "099", "126")
+#: The London HD photos edited at their own 1350 px (a broad smile: the warp's cut and the mouth
+#: fill at their largest), with the edit back to neutral besides.
+LONDON_HD = (("smiling", "099"),)
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +45,15 @@ def face_box_psnr(exact: np.ndarray, fast: np.ndarray, box) -> float:
     return psnr(exact, fast, where)
 
 
-def fast_and_exact(editor, photo: np.ndarray) -> list[tuple[str, float, bool]]:
-    """Per edit: (its label, the lowest face-box PSNR of fast against exact, whether they differ)."""
+def fast_and_exact(editor, photo: np.ndarray, edits=EDITS) -> list[tuple[str, float, bool]]:
+    """Per edit of ``edits``: (its label, the lowest face-box PSNR of fast against exact, whether
+    they differ)."""
     stage = editor.stage or editor.loaded.model
     found = editor.detector.detect(photo)
     assert found, "no face found"
     faces = [StageFace(np.asarray(f.landmarks, np.float64), f.dense) for f in found]
     out = []
-    for request in EDITS:
+    for request in edits:
         with exact_render():
             assert is_exact()
             exact = stage.edit_photo(photo, faces, request)[0]
@@ -79,6 +84,17 @@ def test_fast_render_within_45_db_of_exact_on_london_faces(editor, shared_data, 
     scale = 512 / max(img.size)
     img = img.resize((round(img.width * scale), round(img.height * scale)), Image.BICUBIC)
     check(fast_and_exact(editor, np.asarray(img)))
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("kind,stem", LONDON_HD)
+def test_fast_render_within_45_db_of_exact_on_a_london_hd_face(editor, shared_data, kind, stem):
+    from faceedit.eval.world import read_rgb
+
+    path = shared_data / "london_hd" / kind / f"{stem}.jpg"
+    if not path.is_file():
+        pytest.skip(f"{path}: no London HD photo")
+    check(fast_and_exact(editor, read_rgb(path), (*EDITS[:3], EditRequest.of("neutral", 1.0))))
 
 
 def test_exact_render_nests_and_ends():

@@ -108,14 +108,17 @@ def _without(weight: np.ndarray, roi, keep_roi, keep: np.ndarray) -> np.ndarray:
 class _FaceRegion(NamedTuple):
     """What :func:`canonical_maps` lays out for one face before it samples any map: its grid's
     ROI, the region weight on the grid's nodes, the thin-plate kernel there (the fast render's:
-    on every other node, ``fill`` the grid's (ny, nx) to fill in, :func:`upsample_nodes`) and
-    every ROI pixel's place on the grid."""
+    on every other node, ``fill`` the grid's (ny, nx) to fill in, :func:`upsample_nodes`),
+    every ROI pixel's place on the grid (the exact render's) and the affine map that places them
+    (the fast render's)."""
 
     roi: tuple[int, int, int, int]
     weight: np.ndarray
     kernel: tuple
     gx: np.ndarray
     gy: np.ndarray
+    #: the ROI's pixels to node units as an affine map (x0, y0 of the ROI at its origin)
+    affine: np.ndarray
     fill: tuple[int, int] | None = None
 
 
@@ -141,7 +144,8 @@ def _face_region(shape: tuple[int, ...], moved: np.ndarray, region: tuple[float,
     fill = None if is_exact() else (grid.ny, grid.nx)
     pts = grid.points() if fill is None else half_grid(grid).points()
     kernel = ThinPlateSpline(moved, np.zeros_like(moved), reg=1e-2).kernel(pts)
-    face = _FaceRegion(roi, weight, kernel, *grid.pixel_coords(roi), fill)
+    affine = np.array([[1.0, 0.0, roi[0] - grid.x0], [0.0, 1.0, roi[1] - grid.y0]]) / grid.step
+    face = _FaceRegion(roi, weight, kernel, *grid.pixel_coords(roi), affine, fill)
     with _REGIONS_LOCK:
         _REGIONS[key] = face
         while len(_REGIONS) > 8:  # a few faces (video workers edit frames side by side)
@@ -159,10 +163,15 @@ def canonical_maps(shape: tuple[int, ...], moved: np.ndarray, frame_lm: np.ndarr
     tps = ThinPlateSpline(moved, frame_lm, reg=1e-2)  # as canonical_coords, on the kernel kept
     uv = tps.at(face.kernel) if face.fill is None else upsample_nodes(tps.at(face.kernel), *face.fill)
     nodes = np.concatenate([uv, face.weight[..., None]], -1)
-    # (h, w, 3): canonical u, v and the region weight (as Grid.sample, on the pixel grid kept)
-    at_roi = cv2.remap(np.ascontiguousarray(nodes, np.float32), face.gx, face.gy, cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE)
     roi = face.roi
+    # (h, w, 3): canonical u, v and the region weight (as Grid.sample, on the pixel grid kept;
+    # the fast render: as one affine resampling of the nodes, no per-pixel positions read)
+    nodes = np.ascontiguousarray(nodes, np.float32)
+    if face.fill is None:
+        at_roi = cv2.remap(nodes, face.gx, face.gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    else:
+        at_roi = cv2.warpAffine(nodes, face.affine, (roi[2] - roi[0], roi[3] - roi[1]),
+                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
     # remap makes these fixed-point maps of float ones itself: the same samples, made once
     u, v = cv2.convertMaps(at_roi[..., 0], at_roi[..., 1], cv2.CV_16SC2)
     sampled = [cv2.remap(np.ascontiguousarray(m, np.float32), u, v, cv2.INTER_LINEAR,
