@@ -1,5 +1,5 @@
 """A laugh's teeth reshaped by the cut warp (faceedit/stage/cut_curves.py follow_curves'
-``plan``, corner_wedges; cut_fields' ``follow_plan``; cutwarp's ``carry_lower``): the drawn
+``plan``, corner_wedges, unsqueezed; cut_fields' ``follow_plan``; cutwarp's ``carry_lower``): the drawn
 opening is the planned one, not the found curves kept at their pixel offsets."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from faceedit.stage.cut_curves import (
     opening_polygon,
     polygon_coverage,
     resample_by_length,
+    unsqueezed,
 )
 from faceedit.stage.cutwarp import cut_warp
 from faceedit.stage.tuning_face import WarpTuning
@@ -144,3 +145,27 @@ def test_a_laugh_reshaped_draws_the_planned_opening():
         return worst
     assert darkest_beyond(r) > 3 * 80
     assert darkest_beyond(old) < 3 * 60
+
+
+def test_unsqueezed_keeps_the_middle_s_width_and_the_corners():
+    """A 60-px lip narrowed to 40 px (corners 10 px in each side): spread evenly, its middle
+    samples lie 2/3 as far apart as in the source; slid, they keep their source spacing there,
+    stay on the destination curve, in order, and the corners take up the narrowing; half the
+    amount lands half way; a chord that does not narrow leaves them as they are."""
+    x = np.linspace(0.0, 60.0, 33)
+    src = np.c_[x, 100.0 - 5 * np.sin(np.pi * x / 60.0)]
+    xd = 10 + 40 * x / 60
+    dst = np.c_[xd, 110.0 - 8 * np.sin(np.pi * (xd - 10) / 40.0)]
+    chords = ((src[0], src[-1]), (dst[0], dst[-1]))
+    out = unsqueezed(dst[1:-1], src[1:-1], dst, *chords, 1.0)
+    mid = 15  # samples 16 and 17 of the whole curve, around its middle
+    assert abs(np.diff(dst[16:18, 0])[0] / np.diff(src[16:18, 0])[0] - 40 / 60) < 1e-9
+    assert abs(out[mid + 1, 0] - out[mid, 0] - (src[17, 0] - src[16, 0])) < 0.05
+    assert np.all(np.diff(out[:, 0]) > 0)
+    on_curve = np.interp(out[:, 0], dst[:, 0], dst[:, 1])
+    np.testing.assert_allclose(out[:, 1], on_curve, atol=0.05)
+    assert out[0, 0] - dst[0, 0] < dst[1, 0] - dst[0, 0]  # the first sample nearer its corner
+    half = unsqueezed(dst[1:-1], src[1:-1], dst, *chords, 0.5)
+    np.testing.assert_allclose(half[:, 0], (dst[1:-1, 0] + out[:, 0]) / 2, atol=1e-9)
+    same = ((src[0], src[-1]), (src[0], src[-1]))
+    np.testing.assert_array_equal(unsqueezed(src[1:-1], src[1:-1], src, *same, 1.0), src[1:-1])

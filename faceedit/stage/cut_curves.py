@@ -245,6 +245,38 @@ def round_opening(upper: np.ndarray, lower: np.ndarray, src_upper: np.ndarray | 
     return upper + extra, lower - extra
 
 
+def unsqueezed(points: np.ndarray, src_points: np.ndarray, curve: np.ndarray, src_chord: tuple[np.ndarray, np.ndarray],
+               dst_chord: tuple[np.ndarray, np.ndarray], amount: float) -> np.ndarray:
+    """``points`` (N, 2), destinations on the polyline ``curve`` of ``src_points``, slid along it
+    so that a mouth whose corner-to-corner chord narrows from ``src_chord`` to ``dst_chord``
+    (each a pair of corners) keeps its own width in the middle, ``amount`` (0..1) of the way: a
+    point's place along the chord (-1 at the first corner, 1 at the last) becomes
+    ``tanh(k x) / tanh(k)`` of its source place ``x``, ``k`` such that the slope in the middle is
+    the narrowing's inverse (a pixel's width there) and all of the narrowing is taken up towards
+    the corners. Spread evenly, the narrowing squeezed a laugh's stretched upper lip sideways
+    into a pursed one. A chord that does not narrow leaves ``points`` as they are."""
+    (sa, sb), (da, db) = src_chord, dst_chord
+    ws, wd = float(np.linalg.norm(sb - sa)), float(np.linalg.norm(db - da))
+    p = np.asarray(points, np.float64)
+    if amount <= 0 or wd < 1e-6 or ws <= wd:
+        return p
+    es, ed = (sb - sa) / ws, (db - da) / wd
+    nd = np.array([-ed[1], ed[0]])
+    ratio = ws / wd
+    k = 1.0  # k / tanh(k) = ratio (Newton's method: the left side rises from 1 at k = 0)
+    for _ in range(30):
+        t = np.tanh(k)
+        k = max(k - (k / t - ratio) / ((t - k * (1 - t * t)) / (t * t)), 1e-3)
+    x_src = np.clip((np.asarray(src_points, np.float64) - (sa + sb) / 2) @ es / (ws / 2), -1.0, 1.0)
+    mid = (da + db) / 2
+    x_dst = (p - mid) @ ed / (wd / 2)
+    x_new = x_dst + amount * (np.tanh(k * x_src) / np.tanh(k) - x_dst)
+    c = np.asarray(curve, np.float64)
+    cx, ch = (c - mid) @ ed / (wd / 2), (c - mid) @ nd
+    o = np.argsort(cx)
+    return mid + (x_new * wd / 2)[:, None] * ed + np.interp(x_new, cx[o], ch[o])[:, None] * nd
+
+
 def opening_polygon(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     """The closed polygon between two curves sharing their end points (upper there, lower back)."""
     return np.vstack([upper, lower[-2:0:-1]])

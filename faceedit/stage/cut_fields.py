@@ -20,6 +20,7 @@ import torch
 from faceedit.stage.cut_curves import (
     MOUTH,
     Cut,
+    catmull_rom,
     cut_curves,
     dropped,
     face_up,
@@ -31,6 +32,7 @@ from faceedit.stage.cut_curves import (
     opening_polygon,
     round_opening,
     side_weight,
+    unsqueezed,
     upper_side_polygon,
     zone_weight,
 )
@@ -226,7 +228,10 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     planned ones, their corners onto the planned inner corners
     (:attr:`~faceedit.stage.tuning_face.WarpTuning.plan_follows`,
     :func:`~faceedit.stage.cut_curves.follow_curves`), and are rounded as planned, as far as the
-    mouth narrows (:func:`plan_amount`, kept in :attr:`CutFields.follows_plan`)."""
+    mouth narrows (:func:`plan_amount`, kept in :attr:`CutFields.follows_plan`). A mouth whose
+    move narrows it that way and leaves it open (``close_mouth`` 0) keeps its upper lip's own
+    width in the middle: the upper curve's and the outer upper lip's destinations slide along
+    their curves as far (:func:`~faceedit.stage.cut_curves.unsqueezed`)."""
     tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
@@ -250,6 +255,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         moved = src_lm + scale * (dst_lm - src_lm)
         curves = []
         plans: dict[str, float] = {}
+        teeth: dict[str, np.ndarray] = {}
         for c in cuts:
             (du, dl), (su, sl) = cut_curves(moved, c), src_cut[c.name]
             if c.name in given:  # the given source curves, moved as the 68-point ones
@@ -279,6 +285,17 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                     plan_u, plan_l = round_opening(du, dl, None, None, tn.round_aspect)
                     kept_u, kept_l = kept_u + a * (plan_u - kept_u), kept_l + a * (plan_l - kept_l)
                 du, dl = kept_u, kept_l
+                # a narrowing mouth that stays open keeps its upper lip's own width in the middle
+                # (moved, not squeezed)
+                narrows = plan_amount(src_cut[c.name][0], cut_curves(moved, c)[0], tn) if close_mouth == 0 else 0.0
+                if narrows > 0:
+                    teeth[c.name] = du  # (the teeth's rigid frame stays the planned curve's)
+                    chords = ((su[0], su[-1]), (du[0], du[-1]))
+                    du = np.vstack([du[:1], unsqueezed(du[1:-1], su[1:-1], du, *chords, narrows), du[-1:]])
+                    outer = list(c.upper_only)
+                    moved = moved.copy()
+                    moved[outer] = unsqueezed(moved[outer], src_lm[outer], catmull_rom(moved[[48, *outer, 54]]),
+                                              *chords, narrows)
             if c.name == MOUTH.name and c.name in given and close_mouth > 0:  # the outer lips stay
                 # beyond the given curves that close
                 chord = float(np.linalg.norm(su[-1] - su[0]))
@@ -350,7 +367,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                     (cut.name == MOUTH.name and not mouth_interior):
                 f_in = None  # no source interior to show, or nowhere to show it
             elif cut.interior == "upper":
-                f_in = rigid_field(du, su, nodes)
+                f_in = rigid_field(teeth.get(cut.name, du), su, nodes)
                 if cut.name == MOUTH.name and teeth_rise > 0:  # sampled lower: the teeth rise
                     m_mid = len(su) // 2
                     f_in = f_in + teeth_rise * (sl[m_mid] - su[m_mid])

@@ -246,7 +246,7 @@ class WarpTuning:
     plan_narrowing: tuple[float, float] = (0.7, 0.85)
     #: There, the wedge at each corner the lips hide (the dark beyond the teeth): this share of
     #: the cut's largest gap tall at its corner, out this share of the way to the outer corner.
-    plan_wedge: tuple[float, float] = (0.3, 0.9)
+    plan_wedge: tuple[float, float] = (0.7, 1.5)
     #: There, the carried upper teeth narrowed with the mouth: as tall as found up to the first
     #: share of the new opening's half width from its middle, none from the second.
     plan_teeth: tuple[float, float] = (0.5, 0.9)
