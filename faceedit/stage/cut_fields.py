@@ -29,6 +29,7 @@ from faceedit.stage.cut_curves import (
     keep_lips_whole,
     meeting_drop,
     opening_polygon,
+    pointed_ends,
     round_opening,
     side_weight,
     upper_side_polygon,
@@ -226,7 +227,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     planned ones, their corners onto the planned inner corners
     (:attr:`~faceedit.stage.tuning_face.WarpTuning.plan_follows`,
     :func:`~faceedit.stage.cut_curves.follow_curves`), and are rounded as planned, as far as the
-    mouth narrows (:func:`plan_amount`, kept in :attr:`CutFields.follows_plan`)."""
+    mouth narrows (:func:`plan_amount`, kept in :attr:`CutFields.follows_plan`); a thin opening's
+    lips then meet toward its corners (:func:`~faceedit.stage.cut_curves.pointed_ends`)."""
     tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
@@ -279,6 +281,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                     plan_u, plan_l = round_opening(du, dl, None, None, tn.round_aspect)
                     kept_u, kept_l = kept_u + a * (plan_u - kept_u), kept_l + a * (plan_l - kept_l)
                 du, dl = kept_u, kept_l
+                if follow_plan and c.name in given:  # a laugh's blunt ends: the lips meet at the corners
+                    du, dl = pointed_ends(du, dl, tn.round_aspect, tn.plan_meet, tn.plan_taper)
             if c.name == MOUTH.name and c.name in given and close_mouth > 0:  # the outer lips stay
                 # beyond the given curves that close
                 chord = float(np.linalg.norm(su[-1] - su[0]))
