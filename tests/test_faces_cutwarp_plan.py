@@ -1,6 +1,7 @@
 """A laugh's teeth reshaped by the cut warp (faceedit/stage/cut_curves.py follow_curves'
-``plan``, corner_wedges, unsqueezed; cut_fields' ``follow_plan``; cutwarp's ``carry_lower``): the drawn
-opening is the planned one, not the found curves kept at their pixel offsets."""
+``plan``, corner_wedges, unsqueezed, pointed_ends; cut_fields' ``follow_plan``; cutwarp's
+``carry_lower``): the drawn opening is the planned one, not the found curves kept at their pixel
+offsets, and a thin one's lips meet toward its corners."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from faceedit.stage.cut_curves import (
     lip_curves,
     narrowed_teeth,
     opening_polygon,
+    pointed_ends,
     polygon_coverage,
     resample_by_length,
     unsqueezed,
@@ -71,6 +73,28 @@ def test_narrowed_teeth_keep_the_middle_of_the_row():
     assert (tall[:23] == 0).all() and (tall[78:] == 0).all()
     _, same = narrowed_teeth(up, carry, 1.0, (0.5, 0.9))
     np.testing.assert_allclose(same[25:76], carry[25:76])
+
+
+def test_pointed_ends_close_a_thin_opening_s_blunt_ends():
+    """A thin opening 100 px wide whose gap is 16 px out to 4 px from each corner (a laugh's
+    blunt ends): the lips meet over ``meet`` (0.08) of the arc from each corner, between them
+    the gap is at most ``taper`` (1.5) times the parabola's through those points, the middle
+    keeps its 16 px and the corners stay; a tall opening (aspect 0.5) is left as it is."""
+    x = np.linspace(0.0, 100.0, 101)
+    half = 8.0 * np.clip(np.minimum(x, 100.0 - x) / 4.0, 0.0, 1.0)
+    up, low = np.c_[x, 50.0 - half], np.c_[x, 50.0 + half]
+    u, lo = pointed_ends(up, low, (0.25, 0.45), 0.08, 1.5)
+    gap = lo[:, 1] - u[:, 1]
+    np.testing.assert_allclose(gap[:9], 0.0, atol=1e-9)
+    np.testing.assert_allclose(gap[-9:], 0.0, atol=1e-9)
+    v = np.clip((x / 100.0 - 0.08) / 0.84, 0.0, 1.0)
+    assert (gap <= 16.0 * np.minimum(1.0, 6.0 * v * (1 - v)) + 1e-9).all()
+    assert gap[13] < 8.0  # 5 px past where they meet: 16 px before
+    np.testing.assert_allclose(gap[40:61], 16.0)
+    np.testing.assert_allclose((u + lo) / 2, (up + low) / 2, atol=1e-9)  # they meet on the midline
+    tall_up, tall_low = np.c_[x, 50.0 - 3.125 * half], np.c_[x, 50.0 + 3.125 * half]
+    same = pointed_ends(tall_up, tall_low, (0.25, 0.45), 0.08, 1.5)
+    np.testing.assert_array_equal(same[0], tall_up)
 
 
 def _laugh() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
@@ -169,3 +193,22 @@ def test_unsqueezed_keeps_the_middle_s_width_and_the_corners():
     np.testing.assert_allclose(half[:, 0], (dst[1:-1, 0] + out[:, 0]) / 2, atol=1e-9)
     same = ((src[0], src[-1]), (src[0], src[-1]))
     np.testing.assert_array_equal(unsqueezed(src[1:-1], src[1:-1], src, *same, 1.0), src[1:-1])
+
+
+def test_a_laugh_kept_in_a_thin_opening_closes_toward_its_corners():
+    """The laugh's lips parted a little more, its width kept (made fearful): with the upper
+    teeth carried, the drawn opening (carried and hole) ends over 0.05 of the cut's width inside
+    each of its corners, where the lips meet (``plan_meet`` 0.08 of the arc); without them
+    (the found curves as they are) it reaches within 1.5 px of the corners."""
+    lm, img, found, carry = _laugh()
+    dst = part_lips(lm, 0.05)
+    for res, inside in ((cut_warp(img, lm, dst, lips=found, carry_lower=carry), True),
+                        (cut_warp(img, lm, dst, lips=found), False)):
+        assert res.scale == 1.0
+        cols = np.flatnonzero((res.opening + res.interior).max(0) > 0.05) + res.roi[0]
+        left, right = res.upper[0, 0], res.upper[-1, 0]
+        ends = min(cols.min() - left, right - cols.max())
+        if inside:
+            assert ends > 0.05 * (right - left), (ends, right - left)
+        else:
+            assert ends < 1.5, ends

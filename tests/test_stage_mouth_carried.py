@@ -55,94 +55,18 @@ def test_a_relaxed_lip_covers_the_gums_over_a_carried_row():
 
 def test_a_carried_row_s_side_teeth_recede_into_the_mouth_s_shadow():
     """Along the row, the teeth near the corners darken (a lit end was a light wedge at the
-    corner), under the lips that close there no lighter than the lip; from where the lips
-    close to the middle the row is lighter toward the middle, and there the band under the lip
-    stays as it was."""
+    corner), at the corners no lighter than the lip; from there to the middle the row is
+    lighter toward the middle, and there the band under the lip stays as it was; the cavity
+    beside the row is left as it was."""
     tn = MouthTuning()
     pixels, interior, opening = carried_mouth(0)
     out = shade_carried(pixels, (0, 0, 80, 60), interior, opening, 1.0, tn)
     top = lum(out[20, 10:70])  # the row's lit top, corner to corner
     assert top[30] == lum(TEETH).round(0) or abs(top[30] - lum(TEETH)) < 1
     assert max(top[1], top[-2]) <= lum(LIP) + 1, (top[1], top[-2])
-    half = top[int(np.ceil(tn.carried_horn_from * 59)):30]
+    half = top[1:30]
     assert half[0] < 0.7 * lum(TEETH) and (np.diff(half) >= -1).all(), half  # lighter toward the middle
-
-
-def thin_mouth():
-    """(pixels, interior, opening): a thin opening, 10 rows over 100 columns, a lip all round,
-    a carried row of teeth at rows 15-18 over a dark cavity at rows 19-24."""
-    pixels = np.empty((40, 120, 3), np.uint8)
-    pixels[:] = LIP
-    interior = np.zeros((40, 120), np.float32)
-    opening = np.zeros((40, 120), np.float32)
-    interior[15:19, 10:110] = 1.0
-    opening[19:25, 10:110] = 1.0
-    pixels[15:19, 10:110] = TEETH
-    pixels[19:25, 10:110] = 8
-    return pixels, interior, opening
-
-
-def test_the_lips_close_toward_the_corners_beyond_the_carried_row():
-    """A thin opening (10 rows over 100 columns): within carried_horn_from of the width of each
-    corner the cavity's dark (under half the lip's luma) narrows column by column toward the
-    corner, to the crease's line where the lips meet (4 of the 10 rows at most), what covers it
-    the lip's colour in shade (no lighter than the lip, its hue the lip's); the cavity between
-    the horns is as it was (a flat black horn out to the corners read cut out: 094 made
-    fearful). A tall opening's rounded sides (24 rows over 60 columns: over carried_horn_tall)
-    stay open."""
-    tn = MouthTuning()
-    pixels, interior, opening = thin_mouth()
-    out = shade_carried(pixels, (0, 0, 120, 40), interior, opening, 1.0, tn)
-    dark = (lum(out[15:25, 10:110]) < 0.5 * lum(LIP)).sum(0)  # each column's dark rows
-    n = int(np.floor(tn.carried_horn_from * 99))
-    left, right = dark[: n + 1], dark[-(n + 1):][::-1]  # corner first
-    for side in (left, right):
-        assert (np.diff(side) >= -1).all(), side  # narrower toward the corner
-        assert side[0] <= 4 and side[-1] >= 6, side  # at the corner only the crease where they meet (10 before)
-    assert (out[19:25, 10 + n + 2:110 - n - 2] == pixels[19:25, 10 + n + 2:110 - n - 2]).all()
-    corner = out[15:25, 11].astype(np.float64)
-    assert lum(corner).max() <= lum(LIP) + 1 and lum(corner).min() > 0.25 * lum(LIP), lum(corner)
-    r_g = (corner[:, 0] / corner[:, 1]).mean()
-    assert abs(r_g - LIP[0] / LIP[1]) < 0.1, r_g
-    pixels, interior, opening = carried_mouth(0)
-    out = shade_carried(pixels, (0, 0, 80, 60), interior, opening, 1.0, tn)
-    assert (lum(out[28:44, 12]) < 0.5 * lum(LIP)).sum() >= 12
-
-
-def test_the_crease_fades_out_at_a_thin_opening_s_corners():
-    """Where the slit has closed, the crease where the lips meet lightens toward each corner
-    (the darkest of each column, from carried_horn_slit of the lip's luma where the slit
-    closes, to over 0.6 of it at the corner): at the slit's dark out to the corner, a black
-    tail ran out of the opening (094 made fearful)."""
-    tn = MouthTuning()
-    pixels, interior, opening = thin_mouth()
-    out = shade_carried(pixels, (0, 0, 120, 40), interior, opening, 1.0, tn)
-    darkest = lum(out[14:26, 10:110]).min(0) / lum(LIP)
-    for side in (darkest[:12], darkest[::-1][:12]):  # corner first
-        assert side[0] > 0.6 and side[-1] < 0.4, side
-        assert (np.diff(side) <= 0.01).all(), side  # darker going in
-
-
-def test_a_tall_oval_s_sides_stay_open():
-    """A surprised oval (50 rows over 100 columns: its tallest column over carried_horn_tall)
-    keeps its cavity out to the corners, though its columns there are short: the lips close
-    only a thin opening's ends (read column by column, an oval's sides closed to a slit of
-    shaded lip: boxy sides, grey patches and dark tails)."""
-    tn = MouthTuning()
-    yy, xx = np.mgrid[:70, :120]
-    oval = ((xx - 60) / 50.0) ** 2 + ((yy - 35) / 25.0) ** 2 <= 1.0
-    interior = (oval & (yy < 18) & (np.abs(xx - 60) < 30)).astype(np.float32)
-    opening = (oval & (interior == 0)).astype(np.float32)
-    pixels = np.empty((70, 120, 3), np.uint8)
-    pixels[:] = LIP
-    pixels[interior > 0] = TEETH
-    pixels[opening > 0] = 8
-    out = shade_carried(pixels, (0, 0, 120, 70), interior, opening, 1.0, tn)
-    n = int(np.ceil(tn.carried_horn_from * 100))
-    for cols in (slice(10, 10 + n), slice(110 - n, 110)):
-        cavity = opening[:, cols] > 0
-        assert cavity.sum() > 100
-        assert (out[:, cols][cavity] == 8).all()
+    assert (out[28:44] == pixels[28:44]).all()
 
 
 def test_the_line_a_smile_carried_under_an_open_mouth_lies_in_the_lip_s_shade():

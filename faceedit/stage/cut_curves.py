@@ -277,6 +277,36 @@ def unsqueezed(points: np.ndarray, src_points: np.ndarray, curve: np.ndarray, sr
     return mid + (x_new * wd / 2)[:, None] * ed + np.interp(x_new, cx[o], ch[o])[:, None] * nd
 
 
+def pointed_ends(upper: np.ndarray, lower: np.ndarray,
+                 aspect_range: tuple[float, float] = WarpTuning.round_aspect,
+                 meet: float = WarpTuning.plan_meet,
+                 taper: float = WarpTuning.plan_taper) -> tuple[np.ndarray, np.ndarray]:
+    """Destination mouth curves whose thin opening ends in pointed corners: the lips meet
+    over ``meet`` of the arc from each corner, and between, the gap is at most ``taper`` times a
+    parabola's through those points with the curves' largest gap, up to that largest gap (the
+    lips close toward the corners at an angle, the middle keeps its own height); each sample
+    brought in toward its place on the midline, as far as the opening is thin for its width
+    (wholly below ``aspect_range``'s first height over width, none from its second: a tall
+    opening's corners are rounded, :func:`round_opening`). Where the curves are nearer than
+    that they stay, and so do the corners. (A laugh's teeth found by colour reach its corners
+    with tall blunt ends; kept in a fearful mouth they stood there as horns.)"""
+    mid = (upper + lower) / 2
+    half = (upper - lower) / 2
+    h = np.linalg.norm(half, axis=1)
+    width = float(np.linalg.norm(upper[-1] - upper[0]))
+    if width < 1e-6 or h.max() <= 0:
+        return upper, lower
+    lo, hi = aspect_range
+    amount = 1.0 - float(np.clip((2 * h.max() / width - lo) / (hi - lo), 0.0, 1.0))
+    if amount <= 0:
+        return upper, lower
+    u = np.clip((_arc_fractions(mid) - meet) / max(1.0 - 2 * meet, 1e-6), 0.0, 1.0)
+    lens = h.max() * np.minimum(1.0, taper * 4 * u * (1 - u))
+    want = np.minimum(h, h + amount * (lens - h))
+    keep = (want / np.maximum(h, 1e-12))[:, None]
+    return mid + keep * half, mid - keep * half
+
+
 def opening_polygon(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     """The closed polygon between two curves sharing their end points (upper there, lower back)."""
     return np.vstack([upper, lower[-2:0:-1]])

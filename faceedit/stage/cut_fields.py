@@ -30,6 +30,7 @@ from faceedit.stage.cut_curves import (
     keep_lips_whole,
     meeting_drop,
     opening_polygon,
+    pointed_ends,
     round_opening,
     side_weight,
     unsqueezed,
@@ -231,7 +232,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     mouth narrows (:func:`plan_amount`, kept in :attr:`CutFields.follows_plan`). A mouth whose
     move narrows it that way and leaves it open (``close_mouth`` 0) keeps its upper lip's own
     width in the middle: the upper curve's and the outer upper lip's destinations slide along
-    their curves as far (:func:`~faceedit.stage.cut_curves.unsqueezed`)."""
+    their curves as far (:func:`~faceedit.stage.cut_curves.unsqueezed`); a thin opening's lips
+    then meet toward its corners (:func:`~faceedit.stage.cut_curves.pointed_ends`)."""
     tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
@@ -296,6 +298,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                     moved = moved.copy()
                     moved[outer] = unsqueezed(moved[outer], src_lm[outer], catmull_rom(moved[[48, *outer, 54]]),
                                               *chords, narrows)
+                if follow_plan and c.name in given:  # a laugh's blunt ends: the lips meet at the corners
+                    du, dl = pointed_ends(du, dl, tn.round_aspect, tn.plan_meet, tn.plan_taper)
             if c.name == MOUTH.name and c.name in given and close_mouth > 0:  # the outer lips stay
                 # beyond the given curves that close
                 chord = float(np.linalg.norm(su[-1] - su[0]))

@@ -279,8 +279,10 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     teeth kept in an opening the move reshapes), ``lips`` follow the plan as far as the mouth
     narrows (:func:`~faceedit.stage.cut_fields.cut_fields`' ``follow_plan``): the drawn opening
     is the planned one, the carried teeth narrowed with it
-    (:func:`~faceedit.stage.cut_curves.narrowed_teeth`) and the dark corners beyond them
-    (:func:`~faceedit.stage.cut_curves.corner_wedges`) filled from the lips.
+    (:func:`~faceedit.stage.cut_curves.narrowed_teeth`); a thin opening's lips meet toward its
+    corners (:func:`~faceedit.stage.cut_curves.pointed_ends`); and the dark corners beyond the
+    teeth (:func:`~faceedit.stage.cut_curves.corner_wedges`), which the lips then cover, are
+    filled from the lips.
     ``min_jacobian``: the fold threshold (the move is scaled down below it). ``tuning``: the
     region moved and how the mouth's curves follow and round
     (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults).
@@ -331,7 +333,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         poly = opening_polygon(geo.src_upper, geo.src_lower)
         carried_teeth = geo.cut.name == MOUTH.name and carry_lower is not None and lips is not None
         reshaped = carried_teeth and f.follows_plan > 0  # a laugh's teeth in a narrower opening
-        wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, tn.plan_wedge) if reshaped else []
+        # (the dark of a laugh's corners, which the lips cover where they meet, is not theirs)
+        wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, tn.plan_wedge) if carried_teeth else []
         box = _box_around(np.vstack([poly, *wedges]), 4.0, pixels.shape)
         cov = polygon_coverage(poly, box)
         src_cov[geo.cut.name] = (box, cov)

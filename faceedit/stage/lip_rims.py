@@ -291,8 +291,8 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     row the side teeth recede into the mouth's shadow, to the cavity's tone at the opening's
     corners (from ``side_teeth_from`` of its width), and so do the row's tapered ends (columns
     under ``carried_row_ends`` of its tallest); the gums the smile bared above the row
-    are covered by the relaxed lip (:func:`_cover_gums`), and beyond the lit row toward the
-    corners the lips close (:func:`_close_horns`). Unchanged where the painted opening
+    are covered by the relaxed lip (:func:`_cover_gums`); toward the corners the warp has
+    closed the lips (:func:`faceedit.stage.cut_curves.pointed_ends`). Unchanged where the painted opening
     has under 8 whole pixels. A new array, or ``pixels`` written over with ``in_place``."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     car = np.clip(np.asarray(interior, np.float32), 0.0, 1.0)
@@ -337,94 +337,8 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
         out[ys + y0, xs + x0, :3] = shaded
     else:
         out[ys + y0, xs + x0] = shaded
-    _close_horns(out, (x0, y0), whole, float(amount), tuning)
     _cover_gums(out, (x0, y0), car, whole, gap, float(amount), tuning)
     return out
-
-
-def _close_horns(out: np.ndarray, origin, whole: np.ndarray, amount: float, tn: MouthTuning) -> None:
-    """Toward the corners of an open mouth into which a smile's row was carried (``whole``: the
-    row and the painted opening, float over a roi at ``origin`` = (x0, y0) of ``out``), the
-    lips close, in place: within ``carried_horn_from`` of the opening's width of each corner
-    (where the side teeth have faded into the shadow, :func:`shade_carried`) each column keeps a
-    dark slit at its middle that narrows to none ``carried_horn_close`` of the way to the
-    corner, the rest of it (its anti-aliased edge pixels too: no dark outline) taken,
-    ``amount`` of the way, to the lips' own pixels mirrored in over the opening's edge (upper
-    lip over the upper half, from at most ``carried_horn_lip`` of the width outside, folded
-    back over that band deeper in), in shade:
-    ``carried_horn_slit`` of them at the slit (the crease's dark where the lips meet), lighter
-    over twice that reach to ``carried_horn_tone`` (their inner rims); from where the slit has
-    closed the crease's dark fades to ``carried_horn_tone`` at the corner. Only thin columns of
-    thin openings: less from ``carried_horn_tall`` [0] of the width tall (the column, and the
-    opening's tallest column), none from [1].
-    The slit's edge comes in over ``carried_horn_ease`` of the way to the corner. A flat black
-    horn out to the corners read cut out."""
-    x0, y0 = origin
-    span = np.flatnonzero((whole > 0).any(0))
-    if amount <= 0 or span.size < 4 or tn.carried_horn_from <= 0:
-        return
-    # and the pixel above and below: the fill's soft edge left a dark line there
-    on = cv2.dilate((whole > 0).astype(np.uint8), np.ones((3, 1), np.uint8)) > 0
-    unit = pixel_max(out.dtype)
-    width = float(span[-1] - span[0])
-    reach = int(np.ceil(max(tn.carried_horn_lip * width, 2.0)))
-    # a thin opening's ends close; a tall one's rounded sides (a surprised mouth's oval) stay
-    # open: the opening's tallest column over its width (by each column's own height, every
-    # oval's sides read thin and closed to a slit, boxy)
-    tall = (on[:, span].sum(0).max() - 2) / width
-    thin = 1.0 - smoothstep(tn.carried_horn_tall[0], tn.carried_horn_tall[1], tall)
-    if thin <= 0:
-        return
-    u = (span - span[0]) / width
-    yy = np.arange(on.shape[0])[:, None]
-    for side in (u < tn.carried_horn_from, u > 1.0 - tn.carried_horn_from):
-        cols = span[side]
-        if cols.size == 0:
-            continue
-        # 0 where the horn starts, 1 at the corner
-        way = 1.0 - np.minimum(u[side], 1.0 - u[side]) / tn.carried_horn_from
-        f = np.clip(way / tn.carried_horn_close, 0.0, 1.0)
-        top = np.argmax(on[:, cols], 0)
-        bottom = on.shape[0] - 1 - np.argmax(on[::-1, cols], 0)
-        # the lips' own pixels mirrored in over the opening's edges (their grain and colour;
-        # from 2 px outside, past the anti-aliased edge and its blur, to ``reach`` further at
-        # most, folded back and forth over that band deeper in: held at its last row, that one
-        # row ran down a tall horn in streaks), upper lip over the upper half
-        mid = (top + bottom)[None, :] / 2.0
-        depth = np.abs(np.where(yy < mid, yy - top[None, :], bottom[None, :] - yy))
-        depth = reach - np.abs(depth % (2 * reach) - reach)
-        src = np.clip(np.where(yy < mid, top[None, :] - 2 - depth, bottom[None, :] + 2 + depth) + y0,
-                      0, out.shape[0] - 1)
-        lip = out[src, np.broadcast_to(x0 + cols, src.shape)].astype(np.float64) / unit
-        lip = lip if lip.ndim == 2 else lip[..., :3]
-        half = (bottom - top + 1) / 2.0 * (1.0 - smoothstep(0.0, 1.0, f))  # the slit's half height
-        d = np.abs(yy - mid) - half[None, :]
-        rim = smoothstep(-0.5, 0.5, d)
-        # darker toward the slit: the lips' inner rims rolled into the shade
-        # the crease's dark where the slit has closed fades to the rims' shade at the corner (at
-        # the slit's dark out to the corner, a dark tail ran out of the opening)
-        crease = tn.carried_horn_slit + (tn.carried_horn_tone - tn.carried_horn_slit) * smoothstep(
-            tn.carried_horn_close, 1.0, way)[None, :]
-        shade = crease + (tn.carried_horn_tone - crease) * smoothstep(
-            0.0, np.clip((bottom - top + 1) / 2.0 - half, 1.0, 2 * reach)[None, :], d)
-        # the slit's edge eased in from where the horn starts (at full height its edge pixels
-        # are the opening's own: in the slit's dark they drew a dark line along the edge)
-        rim = rim * smoothstep(0.0, tn.carried_horn_ease, f)[None, :]
-        # a column closes as far as it is thin itself and the opening is thin (a talking mouth's
-        # moderately tall end columns stay as open as they were)
-        col_thin = thin * (1.0 - smoothstep(tn.carried_horn_tall[0], tn.carried_horn_tall[1], (bottom - top + 1) / width))
-        w = amount * np.maximum(rim, smoothstep(0.0, 1.0, f)[None, :]) * on[:, cols] * col_thin[None, :]
-        ry, ci = np.nonzero(w > 0)
-        if ry.size == 0:
-            continue
-        wk, sk, lk = w[ry, ci], shade[ry, ci], lip[ry, ci]
-        cur = out[ry + y0, cols[ci] + x0].astype(np.float64) / unit
-        if out.ndim == 3:
-            cur = cur[:, :3]
-            new = cur + wk[:, None] * (sk[:, None] * lk - cur)
-            out[ry + y0, cols[ci] + x0, :3] = from_unit(np.clip(new, 0, 1), out.dtype)
-        else:
-            out[ry + y0, cols[ci] + x0] = from_unit(np.clip(cur + wk * (sk * lk - cur), 0, 1), out.dtype)
 
 
 def _cover_gums(out: np.ndarray, origin, car: np.ndarray, whole: np.ndarray, gap: np.ndarray, amount: float,

@@ -250,6 +250,12 @@ class WarpTuning:
     #: There, the carried upper teeth narrowed with the mouth: as tall as found up to the first
     #: share of the new opening's half width from its middle, none from the second.
     plan_teeth: tuple[float, float] = (0.5, 0.9)
+    #: There (and where a laugh's teeth are carried into an opening that keeps its width), a
+    #: thin opening's lips meet over this share of the arc from each corner ...
+    plan_meet: float = 0.08
+    #: ... and between, the gap is at most a parabola's through those points, this many times
+    #: as tall, up to the opening's largest (:func:`~faceedit.stage.cut_curves.pointed_ends`).
+    plan_taper: float = 1.5
     #: The side weight of a point round a cut: 0 within the first angle (degrees, seen from the
     #: nearer corner) of the ray out of that corner (the outward bisector of the two curves there,
     #: where the side label flips), 1 from the second. Each side's own field is alone over the

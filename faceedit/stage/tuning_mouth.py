@@ -298,22 +298,6 @@ class MouthTuning:
     carried_falloff_reach: float = 0.035
     #: ... at most this share of the column's height.
     carried_falloff_share: float = 0.3
-    #: Within this share of the opening's width of each corner the lips close over the carried
-    #: row's faded side teeth (:func:`faceedit.stage.lip_rims._close_horns`; 094 made fearful:
-    #: black horns a quarter of the width each side, read cut out), the dark a slit closing at
-    #: ``carried_horn_close`` of the way to the corner, to ``carried_horn_slit`` of the lips'
-    #: colour (mirrored in from ``carried_horn_lip`` widths outside at most), lighter over twice
-    #: that to ``carried_horn_tone``; in openings under ``carried_horn_tall`` widths tall.
-    carried_horn_from: float = 0.25
-    carried_horn_close: float = 0.7
-    carried_horn_tone: float = 0.95
-    carried_horn_slit: float = 0.3
-    carried_horn_lip: float = 0.03
-    carried_horn_tall: tuple[float, float] = (0.25, 0.45)
-    #: The horn's slit edge comes in over this share of the way to the corner (022 made surprised:
-    #: at once, the opening's edge pixels where the horn starts took the slit's dark, a dark
-    #: curve along the lower edge).
-    carried_horn_ease: float = 0.6
     #: The cavity's log-luma texture, coarse to fine.
     cavity_texture: tuple[TextureOctave, ...] = (TextureOctave(4, 6, 0.3), TextureOctave(8, 14, 0.18),
                                                  TextureOctave(16, 32, 0.1))
