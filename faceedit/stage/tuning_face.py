@@ -247,6 +247,9 @@ class WarpTuning:
     #: There, the wedge at each corner the lips hide (the dark beyond the teeth): this share of
     #: the cut's largest gap tall at its corner, out this share of the way to the outer corner.
     plan_wedge: tuple[float, float] = (0.7, 1.5)
+    #: The same wedge where a laugh's teeth are carried into an opening that keeps its width (a
+    #: laugh made fearful): shorter, so no lip is painted past the outer corner onto the skin.
+    kept_wedge: tuple[float, float] = (0.3, 0.9)
     #: There, the carried upper teeth narrowed with the mouth: as tall as found up to the first
     #: share of the new opening's half width from its middle, none from the second.
     plan_teeth: tuple[float, float] = (0.5, 0.9)
