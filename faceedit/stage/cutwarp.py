@@ -334,8 +334,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         carried_teeth = geo.cut.name == MOUTH.name and carry_lower is not None and lips is not None
         reshaped = carried_teeth and f.follows_plan > 0  # a laugh's teeth in a narrower opening
         # (the dark of a laugh's corners, which the lips cover where they meet, is not theirs)
-        wedge = tn.plan_wedge if reshaped else tn.kept_wedge
-        wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, wedge) if carried_teeth else []
+        wedge_reach = tn.plan_wedge if reshaped else tn.kept_wedge
+        wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, wedge_reach) if carried_teeth else []
         box = _box_around(np.vstack([poly, *wedges]), 4.0, pixels.shape)
         cov = polygon_coverage(poly, box)
         src_cov[geo.cut.name] = (box, cov)
