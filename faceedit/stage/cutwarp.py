@@ -86,6 +86,7 @@ from faceedit.stage.cut_curves import (
     MOUTH,
     RIGHT_EYE,
     corner_wedges,
+    covered_row_ends,
     given_curves,
     lip_curves,
     narrowed_teeth,
@@ -426,6 +427,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
                 in_src = _remap(carry_cov[geo.cut.name], d_in, obox, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT,
                                 origin=sbox[:2])
                 shown = c_open * in_src
+                if geo.cut.name == MOUTH.name and carry_lower is not None:  # (lips over the row's ends)
+                    shown = covered_row_ends(shown, in_src, obox, geo.dst_upper, tn.plan_covered)
                 hole = c_open - shown
                 acc += _remap(pixels, d_in, obox).astype(np.float32) * shown.reshape(shown.shape + ch)
                 if geo.cut.name == "mouth":
