@@ -307,6 +307,31 @@ def pointed_ends(upper: np.ndarray, lower: np.ndarray,
     return mid + keep * half, mid - keep * half
 
 
+def covered_row_ends(shown: np.ndarray, carried: np.ndarray, box: tuple[int, int, int, int], upper: np.ndarray,
+                     share: tuple[float, float] = WarpTuning.plan_covered) -> np.ndarray:
+    """``shown`` ((h, w) over ``box``, x0, y0, x1, y1: the carried teeth's coverage of a
+    destination opening whose upper curve is ``upper``) shaded out where the lips cover more of
+    the row than they do along most of it: in each pixel-wide strip across the chord, the share
+    of the teeth carried there (``carried``, the same over ``box``, in the opening or under the
+    lips) that shows, over its 90th percentile along the row, through a smoothstep from
+    ``share[0]`` to ``share[1]``. (The teeth move rigidly with the upper lip's chord; where the
+    lips close toward a corner over a row's end, its last tooth stood below them as a small,
+    dim fragment.)"""
+    d = _unit(upper[-1] - upper[0])
+    x0, y0, x1, y1 = box
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    strip = np.floor((xs - upper[0][0]) * d[0] + (ys - upper[0][1]) * d[1]).astype(np.int64)
+    strip -= int(strip.min())
+    seen = np.bincount(strip.ravel(), weights=shown.ravel().astype(np.float64))
+    whole = np.bincount(strip.ravel(), weights=carried.ravel().astype(np.float64))
+    ratio = seen / np.maximum(whole, 1e-6)
+    rows = whole >= 1.0  # (strips with a pixel's worth of teeth)
+    if not rows.any():
+        return shown
+    keep = _smoothstep(ratio / max(float(np.percentile(ratio[rows], 90)), 1e-6), *share)
+    return (shown * keep[strip]).astype(shown.dtype)
+
+
 def opening_polygon(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     """The closed polygon between two curves sharing their end points (upper there, lower back)."""
     return np.vstack([upper, lower[-2:0:-1]])

@@ -86,6 +86,7 @@ from faceedit.stage.cut_curves import (
     MOUTH,
     RIGHT_EYE,
     corner_wedges,
+    covered_row_ends,
     given_curves,
     lip_curves,
     narrowed_teeth,
@@ -256,7 +257,8 @@ def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
 def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
              close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-             carry_lower: np.ndarray | None = None, min_jacobian: float = MIN_JACOBIAN,
+             carry_lower: np.ndarray | None = None, hide_lower: np.ndarray | None = None,
+             min_jacobian: float = MIN_JACOBIAN,
              tuning: WarpTuning | None = None) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
@@ -282,7 +284,11 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     (:func:`~faceedit.stage.cut_curves.narrowed_teeth`); a thin opening's lips meet toward its
     corners (:func:`~faceedit.stage.cut_curves.pointed_ends`); and the dark corners beyond the
     teeth (:func:`~faceedit.stage.cut_curves.corner_wedges`), which the lips then cover, are
-    filled from the lips.
+    filled from the lips. ``hide_lower``: with ``carry_lower``, a curve corner to corner below
+    ``lips``' lower one (past the lower teeth the photo shows there,
+    :func:`~faceedit.stage.lips.below_lower_teeth`): what lies between them is filled from the
+    lips too (the lower teeth are not carried; kept, the lower lip carried their fragments
+    along its inner edge).
     ``min_jacobian``: the fold threshold (the move is scaled down below it). ``tuning``: the
     region moved and how the mouth's curves follow and round
     (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults).
@@ -336,6 +342,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         # (the dark of a laugh's corners, which the lips cover where they meet, is not theirs)
         wedge_reach = tn.plan_wedge if reshaped else tn.kept_wedge
         wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, wedge_reach) if carried_teeth else []
+        if carried_teeth and hide_lower is not None and lips is not None:  # (the lower teeth below the cut go too)
+            wedges.append(np.vstack([np.asarray(lips[1], np.float64), np.asarray(hide_lower, np.float64)[::-1]]))
         box = _box_around(np.vstack([poly, *wedges]), 4.0, pixels.shape)
         cov = polygon_coverage(poly, box)
         src_cov[geo.cut.name] = (box, cov)
@@ -350,7 +358,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
                 up, below = narrowed_teeth(up, below, narrowing, tn.plan_teeth)
             carried = opening_polygon(up, below)
             carry_cov[geo.cut.name] = np.minimum(cov, polygon_coverage(carried, box))
-            for wedge in wedges:  # the dark of a laugh's corners beyond its teeth goes too
+            for wedge in wedges:  # the dark of a laugh's corners beyond its teeth goes too (and lower teeth)
                 hidden = np.maximum(hidden, polygon_coverage(wedge, box))
         if hidden.max() > 0:
             bx0, by0, bx1, by1 = box
@@ -420,6 +428,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
                 in_src = _remap(carry_cov[geo.cut.name], d_in, obox, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT,
                                 origin=sbox[:2])
                 shown = c_open * in_src
+                if geo.cut.name == MOUTH.name and carry_lower is not None:  # (lips over the row's ends)
+                    shown = covered_row_ends(shown, in_src, obox, geo.dst_upper, tn.plan_covered)
                 hole = c_open - shown
                 acc += _remap(pixels, d_in, obox).astype(np.float32) * shown.reshape(shown.shape + ch)
                 if geo.cut.name == "mouth":

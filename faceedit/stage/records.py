@@ -165,6 +165,7 @@ class FaceEdit:
     unwidened: Curves | None = None  # the mesh's loop before it was widened for a closing mouth
     below_teeth: Curves | None = None  # that loop, its lower lip taken down past the lower teeth
     carry: np.ndarray | None = None  # the upper teeth's lower edge, carried with the upper lip
+    hide_lower: np.ndarray | None = None  # with it, the lower curve taken past the lower teeth
     # warp
     warped: CutWarpResult | None = None
     # fill_mouth

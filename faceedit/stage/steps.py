@@ -299,7 +299,8 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     dark opening, and teeth left outside the cut stay between the closed lips). Where a smile
     is taken away from a mouth that stays open, only the upper teeth go up with the upper lip:
     below them (the lower teeth, a strip of lower lip colour found with them) the opening is
-    left to the mouth bank."""
+    left to the mouth bank, and the lower teeth the photo shows below the cut, which the lower
+    lip would carry, are filled from the lip (``hide_lower``)."""
     if face.mesh is None or face.mouth_kept >= 1:
         return  # (a mouth kept as it is: its 68 points, which do not move, are the cut)
     xy = face.mesh
@@ -342,6 +343,7 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
                  else loop_teeth_share(pixels, *cut, stage.tuning.mouth))
         if share is not None and cut is not None:
             face.carry = cut[0] + share[:, None] * (cut[1] - cut[0])
+            face.hide_lower = below_lower_teeth(pixels, cut[1], xy[MESH_OUTER_LOWER], tuning=lips)
 
 
 def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
@@ -368,7 +370,7 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     def run(lips: Curves | None) -> CutWarpResult:
         return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
                         close_mouth=face.closing if lips is not None else 0.0,
-                        teeth_rise=rise, carry_lower=face.carry,
+                        teeth_rise=rise, carry_lower=face.carry, hide_lower=face.hide_lower,
                         tuning=stage.tuning.warp)
 
     r = face.warped = run(face.lips)

@@ -259,6 +259,11 @@ class WarpTuning:
     #: ... and between, the gap is at most a parabola's through those points, this many times
     #: as tall, up to the opening's largest (:func:`~faceedit.stage.cut_curves.pointed_ends`).
     plan_taper: float = 1.5
+    #: There, the carried teeth shown are shaded out (left to the opening's fill) where the
+    #: lips cover more of the row than along most of it: wholly where the share of the teeth
+    #: that shows is under the first share of its 90th percentile along the row, none from the
+    #: second (:func:`~faceedit.stage.cut_curves.covered_row_ends`).
+    plan_covered: tuple[float, float] = (0.35, 0.65)
     #: The side weight of a point round a cut: 0 within the first angle (degrees, seen from the
     #: nearer corner) of the ray out of that corner (the outward bisector of the two curves there,
     #: where the side label flips), 1 from the second. Each side's own field is alone over the
