@@ -110,25 +110,3 @@ def test_warm_to_sclera_takes_blue_teeth_toward_warm_eye_whites():
     # a skin-coloured eye-white reading moves them no yellower than real teeth are
     far = teeth_look.warm_to_sclera(fill, np.array([0.6, 0.4, 0.25]))
     assert _cb_over_luma(teeth_look._teeth_colour(far)) >= teeth_look.TEETH_CB_MIN - 2e-3
-
-
-def test_below_row_takes_pink_under_the_teeth_to_the_lips_no_lighter():
-    from faceedit.pixels import LUMA_WEIGHTS
-    from faceedit.stage.tuning import MouthTuning
-
-    tn = MouthTuning()
-    pink, tooth, dark_red = [0.62, 0.40, 0.42], [0.80, 0.80, 0.76], [0.06, 0.02, 0.02]
-    col = np.array([pink, pink, tooth, dark_red], np.float32)
-    depth = np.array([5.0, 20.0, 20.0, 20.0])  # bank px down the column
-    edge = np.full(4, 12.0)  # the upper teeth's incisal edge
-    lip = np.array([0.30, 0.18, 0.17])
-    out = teeth_look.below_row(col, depth, edge, lip, tn)
-    assert out.dtype == col.dtype
-    np.testing.assert_allclose(out[0], col[0])  # pink above the edge (a gum) stays
-    np.testing.assert_allclose(out[2], col[2])  # a lower tooth (near grey) stays
-    # the pink below the edge takes the lips' colour: their chromaticity, at most their luma
-    luma = np.asarray(LUMA_WEIGHTS)
-    assert out[1] @ luma < col[1] @ luma
-    np.testing.assert_allclose(out[1] / out[1].sum(), lip / lip.sum(), atol=1e-5)
-    # a dark red corner stays as dark, in the lips' hue
-    np.testing.assert_allclose(out[3] @ luma, col[3] @ luma, rtol=1e-3)

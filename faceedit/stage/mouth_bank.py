@@ -89,7 +89,6 @@ from faceedit.stage.lower_margin import cover_lower_row, lower_falloff
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
 from faceedit.stage.teeth_look import (
-    below_row,
     carried_row,
     incisal_edge,
     limit_chroma,
@@ -382,13 +381,7 @@ class MouthBank:
             top = np.where(he_in > 6 * inset, 2 * inset / np.maximum(he_in, 1e-6), 0.0)
             bottom = np.where(he_in > 6 * inset, inset / np.maximum(he_in, 1e-6), 0.0)
             lit = np.clip(float(self.desc("upper_depth")[e]) / np.maximum(he, 1e-6), 0.0, 1.0) * hd
-            frac = top + v * (1 - top - bottom)
-            col = sample(pu + frac[:, None] * (pl - pu))
-            # what shows pink under its upper teeth (its lower lip, its tongue) in the photo's lips' shade
-            eu_k, er_k, _ = incisal_edge(self.upper[e], self.lower[e], self.images[e], float(
-                self.desc("upper_depth")[e]), float(self.desc("teeth_luma")[e]), tn, k)
-            lip_e = np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6)
-            col = below_row(col, frac * he_in, np.interp(uu, eu_k, er_k), lip_e, tn)
+            col = sample(pu + (top + v * (1 - top - bottom))[:, None] * (pl - pu))
             # a small face: the upper lip's shadow and the lower row in shade, not a flat plate
             col = col * small_teeth_shade(t, wd, lit, np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6),
                                           tn.teeth_bounce, u, photo_scale).astype(col.dtype)

@@ -316,27 +316,6 @@ def incisal_edge(upper: np.ndarray, lower: np.ndarray, image: np.ndarray, depth:
     return uu, np.clip(edge, row - tn.incisal_notch * float(np.max(row)), row), row
 
 
-def below_row(col: np.ndarray, depth: np.ndarray, edge: np.ndarray, lip: np.ndarray, tn: MouthTuning) -> np.ndarray:
-    """``col`` (n, 3), a smile's pixels read from an exemplar (unit RGB, its own exposure),
-    ``depth`` bank px down its columns whose upper teeth's incisal edge lies ``edge`` px down
-    (:func:`incisal_edge`), with what shows pink below that edge (red over luma past
-    ``tn.below_teeth_red``: the exemplar's lower lip's inner margin or its tongue; its lower
-    teeth are near grey) taken to ``tn.below_teeth_tone`` of the photo's lips' colour ``lip``
-    (in the exemplar's exposure), no lighter than it was: the exemplar's pink, lit by the gain that keeps its teeth
-    bright on a darker face, stood as a light blob between the front teeth (London 061)."""
-    c = np.asarray(col, np.float64)
-    luma = c @ _LUMA
-    red = c[:, 0] / np.maximum(luma, 1e-3)
-    lo, hi = tn.below_teeth_red
-    x = np.clip((red - lo) / (hi - lo), 0.0, 1.0)
-    y = np.clip(np.asarray(depth, np.float64) - np.asarray(edge, np.float64), 0.0, 1.0)
-    w = (x * x * (3.0 - 2.0 * x) * y)[:, None]
-    target = tn.below_teeth_tone * np.asarray(lip, np.float64)
-    # no lighter than the exemplar there (its dark corners and cavity stay dark, in the lips' hue)
-    target = target[None, :] * np.minimum(1.0, luma / max(float(target @ _LUMA), 1e-6))[:, None]
-    return (c * (1.0 - w) + target * w).astype(col.dtype)
-
-
 #: On a small face (:func:`small_weight`) the pixels within this many px inside the filled
 #: opening are no darker than the lips' own dark (:func:`small_edge`; the exemplar's dark under
 #: a small smile's teeth stands 2-3 px high: 84, 73 at group_t1's face at x 780 against lips at

@@ -162,13 +162,6 @@ class MouthTuning:
     incisal_notch: float = 0.12
     #: The side teeth, shorter than the front ones, are covered less by this share of the difference.
     incisal_follow: float = 0.5
-    #: A smile read whole from an exemplar: below its upper teeth's incisal edge, what is red
-    #: over its luma (the exemplar's lower lip's inner margin, its tongue: 1.15-1.30 in the
-    #: bank's front columns; its teeth 1.02-1.14) past the first of these, wholly past the second ...
-    below_teeth_red: tuple[float, float] = (1.12, 1.22)
-    #: ... is the photo's lips' colour at this share of it (no lighter than the exemplar there),
-    #: not the exemplar's pink lit by the teeth's exposure gain.
-    below_teeth_tone: float = 1.0
     #: The incisal edge is this much darker (the translucent tip of a tooth) ...
     incisal_shade: float = 0.15
     #: ... fading in over this share of the front teeth's depth above it.
