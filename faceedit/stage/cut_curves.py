@@ -207,6 +207,22 @@ def narrowed_teeth(upper: np.ndarray, carry_lower: np.ndarray, narrowing: float,
     return upper, upper + share[:, None] * (carry_lower - upper)
 
 
+def _gaps(upper: np.ndarray, lower: np.ndarray, aspect_range: tuple[float, float]
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float] | None:
+    """A mouth opening between ``upper`` and ``lower`` (corner to corner): its midline, half
+    gaps (upper less the midline) and their lengths, its corner-to-corner width, and how tall it
+    is for that width, 0 up to ``aspect_range``'s first height over width, 1 from its second;
+    None where it is closed or has no width."""
+    mid = (upper + lower) / 2
+    half = (upper - lower) / 2
+    h = np.linalg.norm(half, axis=1)
+    width = float(np.linalg.norm(upper[-1] - upper[0]))
+    if width < 1e-6 or h.max() <= 0:
+        return None
+    lo, hi = aspect_range
+    return mid, half, h, width, float(np.clip((2 * h.max() / width - lo) / (hi - lo), 0.0, 1.0))
+
+
 def round_opening(upper: np.ndarray, lower: np.ndarray, src_upper: np.ndarray | None = None,
                   src_lower: np.ndarray | None = None,
                   aspect_range: tuple[float, float] = WarpTuning.round_aspect) -> tuple[np.ndarray, np.ndarray]:
@@ -219,15 +235,11 @@ def round_opening(upper: np.ndarray, lower: np.ndarray, src_upper: np.ndarray | 
     pointed corners, a surprised mouth is an oval), and by as much as the source curves
     (``src_upper``, ``src_lower``) were closed: a mouth the photo shows open keeps its own
     shape. The corners themselves stay where they are."""
-    mid = (upper + lower) / 2
-    half = (upper - lower) / 2
-    h = np.linalg.norm(half, axis=1)
-    width = float(np.linalg.norm(upper[-1] - upper[0]))
-    if width < 1e-6 or h.max() <= 0:
+    gaps = _gaps(upper, lower, aspect_range)
+    if gaps is None:
         return upper, lower
-    aspect = 2 * h.max() / width
-    lo, hi = aspect_range
-    amount = float(np.clip((aspect - lo) / (hi - lo), 0.0, 1.0))
+    mid, half, h, width, amount = gaps
+    lo = aspect_range[0]
     if src_upper is not None and src_lower is not None:
         src_w = float(np.linalg.norm(src_upper[-1] - src_upper[0]))
         src_aspect = float(np.linalg.norm(src_upper - src_lower, axis=1).max()) / max(src_w, 1e-6)
@@ -290,14 +302,11 @@ def pointed_ends(upper: np.ndarray, lower: np.ndarray,
     opening's corners are rounded, :func:`round_opening`). Where the curves are nearer than
     that they stay, and so do the corners. (A laugh's teeth found by colour reach its corners
     with tall blunt ends; kept in a fearful mouth they stood there as horns.)"""
-    mid = (upper + lower) / 2
-    half = (upper - lower) / 2
-    h = np.linalg.norm(half, axis=1)
-    width = float(np.linalg.norm(upper[-1] - upper[0]))
-    if width < 1e-6 or h.max() <= 0:
+    gaps = _gaps(upper, lower, aspect_range)
+    if gaps is None:
         return upper, lower
-    lo, hi = aspect_range
-    amount = 1.0 - float(np.clip((2 * h.max() / width - lo) / (hi - lo), 0.0, 1.0))
+    mid, half, h, _, tall = gaps
+    amount = 1.0 - tall
     if amount <= 0:
         return upper, lower
     u = np.clip((_arc_fractions(mid) - meet) / max(1.0 - 2 * meet, 1e-6), 0.0, 1.0)
