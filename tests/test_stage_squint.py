@@ -199,3 +199,48 @@ def test_a_smile_taken_for_another_target_flattens_the_crease_round_the_mouth(st
     for i in (51, 57, 30):
         px, py = np.round(lm[i]).astype(int)
         assert np.array_equal(out[py, px], img[py, px])
+
+
+def test_the_folds_a_narrowing_warp_carries_in_are_flattened_where_they_land(stage):
+    """A laugh's folds lie at the cheeks' mask's edge beside its wide mouth; the warp that narrows
+    it carries them in, squeezed thin, past the moved face's mask: ``carried`` (the source's
+    landmarks, where the warp sampled each pixel) flattens them there, and the lips and the
+    nose stay the photo's own."""
+    from faceedit.stage.smile import flatten_cheeks
+    from faceedit.stage.tuning import EditTuning
+
+    tn = EditTuning()
+    lm = _mean_face(stage)
+    ed = eye_distance(lm)
+    h, w = int(lm[:, 1].max() + 60), int(lm[:, 0].max() + 60)
+    rng = np.random.default_rng(0)
+    img = np.full((h, w, 3), (200.0, 150.0, 130.0)) + rng.choice([-6.0, 6.0], size=(h, w, 1))
+    # a thin dark fold 0.07 eye distances in from the left nose wing -> mouth corner line
+    y = int(round(0.5 * (lm[33, 1] + lm[48, 1])))
+    t = (y - lm[31, 1]) / (lm[48, 1] - lm[31, 1])
+    x = int(round((1 - t) * lm[31, 0] + t * lm[48, 0] - 0.02 * ed + 0.07 * ed))
+    yy, xx = np.mgrid[:h, :w]
+    img -= 25.0 * np.exp(-0.5 * ((xx - x) / (0.01 * ed)) ** 2)[..., None]
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    mid = float(lm[48:60, 0].mean())
+    src = lm.copy()
+    src[:, 0] = mid + (lm[:, 0] - mid) / 0.75  # the laugh's face, its mouth wider
+
+    def source_points(box):
+        x0, y0, x1, y1 = box
+        gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+        return np.stack([mid + (gx - mid) / 0.75, gy], -1)
+
+    away = int(round(0.06 * ed))
+
+    def depth(im):
+        row = im[y - 1:y + 2].astype(np.float64).mean((0, 2))
+        return row[[x - away, x + away]].mean() - row[x - 1:x + 2].mean()
+
+    assert depth(img) > 15
+    assert depth(flatten_cheeks(img, lm, 1.0, tn)) > 0.9 * depth(img)  # past the moved face's mask
+    out = flatten_cheeks(img, lm, 1.0, tn, carried=(src, source_points))
+    assert depth(out) < 0.6 * depth(img)  # (0.51: the grown band's feathered edge)
+    for i in (51, 57, 30):
+        px, py = np.round(lm[i]).astype(int)
+        assert np.array_equal(out[py, px], img[py, px])

@@ -17,6 +17,8 @@ face's states in units of the mean AU12 of the smiles that map was fitted on (th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -141,12 +143,14 @@ def _lips_and_nose(shape: tuple[int, ...], lm: np.ndarray, ed: float) -> np.ndar
     return cv2.dilate(off, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
 
 
-def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float) -> np.ndarray:
+def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float, fold: float = 0.0) -> np.ndarray:
     """(H, W) float32 0..1: both cheeks of the face at 68 landmarks ``lm`` (photo px of an image
     of ``shape``), from under the lower lids to beside and below the mouth corners, from the
     nose wings and the folds beside them out to 0.12 of the way from the jaw line to the nose's
     base, and at least 0.15 eye distances short of it (the face's outline and its background
-    stay, a turned face's far side too), off the nose and the lips; feathered over ``reach`` px."""
+    stay, a turned face's far side too), off the nose and the lips; feathered over ``reach`` px.
+    ``fold``: grown that many eye distances towards the mouth and the nose (within
+    :func:`_mouth_ring`'s reach of them), over the folds beside them."""
     u, n, ed = face_frame(lm)
     m = np.zeros(shape[:2], np.float32)
 
@@ -161,8 +165,21 @@ def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float) -> np.ndar
                          lm[mouth] + 0.15 * ed * n + side * 0.05 * ed * u, lm[mouth] + side * 0.02 * ed * u,
                          lm[wing] + side * 0.02 * ed * u])
         cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1.0)
+    if fold > 0:
+        g = max(int(round(fold * ed)), 1)
+        grown = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))
+        m = np.maximum(m, grown * _near_mouth(shape, lm, ed, 0.25))
     m[_lips_and_nose(shape, lm, ed)] = 0.0
     return cv2.GaussianBlur(m, (0, 0), max(reach, 0.5))
+
+
+def _near_mouth(shape: tuple[int, ...], lm: np.ndarray, ed: float, grow: float) -> np.ndarray:
+    """(H, W) float32 0/1: within ``grow`` eye distances of the outer lips and the nose's base of
+    the face at 68 landmarks ``lm`` (eye distance ``ed``), those included."""
+    hull = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(np.vstack([lm[48:60], lm[31:36]])).astype(np.int32)), 1)
+    g = max(int(round(grow * ed)), 1)
+    return cv2.dilate(hull, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(np.float32)
 
 
 def _mouth_ring(shape: tuple[int, ...], lm: np.ndarray, reach: float, grow: float) -> np.ndarray:
@@ -171,16 +188,33 @@ def _mouth_ring(shape: tuple[int, ...], lm: np.ndarray, reach: float, grow: floa
     base (the upper lip's skin, the corners, the top of the chin), off the nose and the lips as
     :func:`_cheek_mask` leaves them; feathered over ``reach`` px."""
     ed = eye_distance(lm)
-    hull = np.zeros(shape[:2], np.uint8)
-    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(np.vstack([lm[48:60], lm[31:36]])).astype(np.int32)), 1)
-    g = max(int(round(grow * ed)), 1)
-    m = cv2.dilate(hull, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(np.float32)
+    m = _near_mouth(shape, lm, ed, grow)
     m[_lips_and_nose(shape, lm, ed)] = 0.0
     return cv2.GaussianBlur(m, (0, 0), max(reach, 0.5))
 
 
+def _carried_cheeks(shape: tuple[int, ...], box: tuple[int, int, int, int], src: np.ndarray,
+                    source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
+                    tuning: EditTuning) -> np.ndarray:
+    """(H, W) float32 0..1 over ``box`` (x0, y0, x1, y1) of the moved photo: the cheeks of the
+    face at its source landmarks ``src`` (:func:`_cheek_mask` there, feathered over
+    ``tuning.cheek_feather`` eye distances) where the warp (``source_points``: where in the
+    source each pixel of a box was sampled from) carried them, grown ``tuning.cheek_fold`` eye
+    distances towards the source's mouth and nose (:func:`_cheek_mask`'s ``fold``)."""
+    ed = eye_distance(src)
+    margin = 3.0 * tuning.cheek_broad * ed
+    sx0, sy0 = (int(np.floor(v - margin)) for v in src.min(0))
+    sx1, sy1 = (int(np.ceil(v + margin)) for v in src.max(0))
+    own = _cheek_mask((sy1 - sy0, sx1 - sx0), src - (sx0, sy0), tuning.cheek_feather * ed, tuning.cheek_fold)
+    at = source_points(box) - np.array([sx0, sy0], np.float32)
+    return cv2.remap(own, np.ascontiguousarray(at[..., 0]), np.ascontiguousarray(at[..., 1]),
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+
 def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning,
-                   *, around_mouth: bool = False, in_place: bool = False) -> np.ndarray:
+                   *, around_mouth: bool = False,
+                   carried: tuple[np.ndarray, Callable[[tuple[int, int, int, int]], np.ndarray]] | None = None,
+                   in_place: bool = False) -> np.ndarray:
     """``pixels`` ((H, W[, C])) with the shading relief of the cheeks of the face at ``lm`` (68
     photo landmarks, moved) taken away, ``amount`` (0..1) of ``tuning.cheek_flatten`` of it: each
     channel less its band between a blur of ``cheek_fine`` and one of ``cheek_broad`` eye
@@ -191,8 +225,14 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     laugh made neutral as happy through it. ``around_mouth``: the skin round the mouth too
     (:func:`_mouth_ring`, within ``tuning.cheek_around_mouth`` eye distances): a move that narrows a laugh's mouth and drops its jaw (surprised) carries the folds beside
     its corners in round the new mouth, where they ring the upper lip as a muzzle's outline; a
-    move to neutral leaves them beside the corners, on the cheeks. ``pixels`` themselves at
-    ``amount`` 0."""
+    move to neutral leaves them beside the corners, on the cheeks. ``carried``: the face's
+    source landmarks and the warp's ``source_points`` (a box -> where in the source each of its
+    pixels was sampled from, :meth:`faceedit.stage.cutwarp.CutWarpResult.source_points`): the
+    source's cheeks too where the warp carried them, grown ``tuning.cheek_fold`` eye distances
+    towards its mouth and nose (:func:`_carried_cheeks`), and there the relief down to a blur of
+    ``tuning.cheek_fold_fine``: a laugh's folds, beside its wide mouth and at the cheeks' mask's
+    edge, carried in round a narrower mouth and squeezed finer, where the moved cheeks' mask ends
+    on them. ``pixels`` themselves at ``amount`` 0."""
     share = float(amount) * tuning.cheek_flatten
     if share <= 0:
         return pixels
@@ -209,12 +249,21 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     if around_mouth:
         mask = np.maximum(mask, _mouth_ring(crop.shape, lm - (x0, y0), tuning.cheek_feather * ed,
                                             tuning.cheek_around_mouth))
+    fold = None
+    if carried is not None:
+        fold = np.clip(_carried_cheeks(crop.shape, (x0, y0, x1, y1), *carried, tuning) - mask, 0.0, 1.0)
+        mask = mask + fold
     if crop.ndim == 3:
         mask = mask[..., None]
     fine = cv2.GaussianBlur(crop, (0, 0), max(tuning.cheek_fine * ed, 0.5))
     broad = cv2.GaussianBlur(crop, (0, 0), max(tuning.cheek_broad * ed, 1.0))
     out = pixels if in_place else pixels.copy()
     flat = crop - share * mask * (fine - broad)
+    if fold is not None:  # the carried folds, crisper for the warp's squeeze: down to a finer blur
+        if crop.ndim == 3:
+            fold = fold[..., None]
+        finer = cv2.GaussianBlur(crop, (0, 0), max(tuning.cheek_fold_fine * ed, 0.5))
+        flat = flat - share * fold * (finer - fine)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out
 

@@ -482,7 +482,8 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
     out = paint_smile(stage, pixels, r.landmarks, smile_skin(face.smile_taken, appearance) * r.scale,
                       face.keep_out, in_place=True)
     out = flatten_cheeks(out, r.landmarks, cheeks_flattened(face.cheeks_taken, stage.tuning.edit) * r.scale,
-                         stage.tuning.edit, around_mouth=s.target != "neutral", in_place=True)
+                         stage.tuning.edit, around_mouth=s.target != "neutral",
+                         carried=(face.landmarks, r.source_points), in_place=True)
     if appearance is not None and amount > 0:
         # off the lips where the upper lip rises, or where a reference's closed lips close the
         # mouth, or where lips the pixels show sealed stay sealed, or where a smiling face keeps

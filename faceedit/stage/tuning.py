@@ -146,6 +146,13 @@ class EditTuning:
     #: ... and, for a target other than neutral, over the skin within this many eye distances
     #: of the outer lips and the nose's base.
     cheek_around_mouth: float = 0.25
+    #: The source's cheeks where the warp carries them are flattened too, grown this many eye
+    #: distances towards its mouth and nose (over the folds beside them, which a laugh made
+    #: neutral carries in round the narrower mouth) ...
+    cheek_fold: float = 0.1
+    #: ... and there the relief down to a blur of this many eye distances (the warp squeezes
+    #: the folds it carries in finer than ``cheek_fine``).
+    cheek_fold_fine: float = 0.005
 
 
 @dataclass(frozen=True)
