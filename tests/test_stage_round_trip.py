@@ -148,7 +148,7 @@ def test_neutral_face_is_edited_as_without_the_irises(neutral_face):
 
 
 def test_mediapipe_points_read_more_of_a_raised_mouth_as_expression(neutral_face):
-    """Her angry edit raises the mouth (re-detected: 2.6 px, her eyes 43 px apart); read as
+    """Her angry edit raises the mouth (re-detected: 2.5 px, her eyes 43 px apart); read as
     MediaPipe's points (the identity prior at their spread) the way back lowers it all of that
     (0.98 of it), more than at the shape model's (dlib's) spread (0.88), the rest read as her
     own face. Her neutral face is placed at the four one-pixel offsets of the photo's grid and
