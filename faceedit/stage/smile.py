@@ -229,7 +229,8 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     source landmarks and the warp's ``source_points`` (a box -> where in the source each of its
     pixels was sampled from, :meth:`faceedit.stage.cutwarp.CutWarpResult.source_points`): the
     source's cheeks too where the warp carried them, grown ``tuning.cheek_fold`` eye distances
-    towards its mouth and nose (:func:`_carried_cheeks`), and there the relief down to a blur of
+    towards its mouth and nose (:func:`_carried_cheeks`; off the moved lips and nose, an opened
+    mouth's inside among them), and there the relief down to a blur of
     ``tuning.cheek_fold_fine``: a laugh's folds, beside its wide mouth and at the cheeks' mask's
     edge, carried in round a narrower mouth and squeezed finer, where the moved cheeks' mask ends
     on them. ``pixels`` themselves at ``amount`` 0."""
@@ -250,8 +251,9 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         mask = np.maximum(mask, _mouth_ring(crop.shape, lm - (x0, y0), tuning.cheek_feather * ed,
                                             tuning.cheek_around_mouth))
     fold = None
-    if carried is not None:
+    if carried is not None:  # off the moved face's lips and nose (an opened mouth's inside) as its cheeks
         fold = np.clip(_carried_cheeks(crop.shape, (x0, y0, x1, y1), *carried, tuning) - mask, 0.0, 1.0)
+        fold[_lips_and_nose(crop.shape, lm - (x0, y0), ed)] = 0.0
         mask = mask + fold
     if crop.ndim == 3:
         mask = mask[..., None]
