@@ -57,22 +57,12 @@ def strip_detail(filled: np.ndarray, lower: np.ndarray, hide: np.ndarray, lm: np
             float(np.mean(lap[strip] ** 2) / np.mean(lap[lip] ** 2)), int(strip.sum()))
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--ids", default="", help="London ids (NNN); default the trainers' held-out split")
-    ap.add_argument("--targets", default="surprised,fearful")
-    a = ap.parse_args(argv)
+def edit_strip(editor, rgb: np.ndarray, target: str):
+    """:func:`strip_detail` of ``editor``'s edit of ``rgb`` to ``target``, read on the warp's
+    last call (its filled source, cut and ``hide_lower``); None where it hides no strip."""
     import faceedit.stage.cutwarp as cutwarp
     import faceedit.stage.steps as steps
-    from faceedit.api import Editor
 
-    ids = [i.strip() for i in a.ids.split(",") if i.strip()]
-    if not ids:  # the trainers' split (seed 0, 20 %), as bench/bench_mouth_luma.py reads it
-        from faceedit.data import holdout_subjects
-
-        files = sorted((a.data / "london_hd" / "neutral").glob("*.jpg"))
-        ids = sorted(s.split("-")[1] for s in holdout_subjects({f"london-{p.stem}" for p in files}, 0.2, 0))
     seen: dict = {}
     remap, warp = cutwarp._remap, steps.cut_warp
 
@@ -87,20 +77,40 @@ def main(argv=None) -> int:
         return warp(pixels, src_lm, dst_lm, **kw)
 
     cutwarp._remap, steps.cut_warp = record_remap, record_warp
+    try:
+        editor.edit(rgb, target)
+    finally:
+        cutwarp._remap, steps.cut_warp = remap, warp
+    kw = seen.get("kw", {})
+    if kw.get("hide_lower") is None or kw.get("lips") is None or "src" not in seen:
+        return None
+    src, (ox, oy) = seen["src"]
+    filled = rgb.copy()
+    filled[oy:oy + src.shape[0], ox:ox + src.shape[1]] = src
+    return strip_detail(filled, np.asarray(kw["lips"][1], np.float64),
+                        np.asarray(kw["hide_lower"], np.float64), seen["lm"])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--ids", default="", help="London ids (NNN); default the trainers' held-out split")
+    ap.add_argument("--targets", default="surprised,fearful")
+    a = ap.parse_args(argv)
+    from faceedit.api import Editor
+
+    ids = [i.strip() for i in a.ids.split(",") if i.strip()]
+    if not ids:  # the trainers' split (seed 0, 20 %), as bench/bench_mouth_luma.py reads it
+        from faceedit.data import holdout_subjects
+
+        files = sorted((a.data / "london_hd" / "neutral").glob("*.jpg"))
+        ids = sorted(s.split("-")[1] for s in holdout_subjects({f"london-{p.stem}" for p in files}, 0.2, 0))
     ed = Editor.from_pretrained("stage")
     rows = []
     for i in ids:
         rgb = np.asarray(Image.open(a.data / "london_hd" / "smiling" / f"{i}.jpg").convert("RGB"))
         for t in [t.strip() for t in a.targets.split(",") if t.strip()]:
-            ed.edit(rgb, t)
-            kw = seen.get("kw", {})
-            if kw.get("hide_lower") is None or kw.get("lips") is None or "src" not in seen:
-                continue
-            src, (ox, oy) = seen["src"]
-            filled = rgb.copy()
-            filled[oy:oy + src.shape[0], ox:ox + src.shape[1]] = src
-            got = strip_detail(filled, np.asarray(kw["lips"][1], np.float64),
-                               np.asarray(kw["hide_lower"], np.float64), seen["lm"])
+            got = edit_strip(ed, rgb, t)
             if got is None:
                 continue
             rows.append(got[:2])
