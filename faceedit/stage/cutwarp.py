@@ -174,6 +174,64 @@ def membrane_fill(img: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 
+def mirrored_grain(img: np.ndarray, hidden: np.ndarray, where: np.ndarray, reach: float,
+                   blur: float, down: np.ndarray | None = None) -> np.ndarray:
+    """The fine detail of ``img`` ((h, w[, C]) float32: the photo less its Gaussian blur of
+    ``blur`` px over the kept pixels) carried into ``where`` ((h, w) bool, inside ``hidden``,
+    (h, w) > 0 where the photo is not kept): for each pixel there, the detail at its mirror
+    image across the nearest kept pixel (with ``down``, a unit (x, y) direction: the first kept
+    pixel that way, so a strip along a lip reads the lip straight across it, not a fan round
+    the nearest point of a bent edge), the mirrored depth folded back and forth within
+    ``reach`` px of the edge (a strip deeper than the lip beside it reads the lip again, not
+    the skin beyond), read at whole pixels and clipped to three robust deviations (1.4826
+    median absolute deviations) about the median of what is read (a dark fleck at the edge is
+    not copied). Zero elsewhere. Added to a membrane fill, a strip has the grain and lines of
+    the lip it adjoins at the photo's own pixels."""
+    h, w = hidden.shape
+    chans = 1 if img.ndim == 2 else img.shape[2]
+    im = img.reshape(h, w, chans).astype(np.float32)
+    kept = (hidden <= 0).astype(np.float32)
+    out = np.zeros((h, w, chans), np.float32)
+    if not where.any() or not kept.any():
+        return out.reshape(img.shape)
+    sigma = max(float(blur), 0.5)
+    num = cv2.GaussianBlur(im * kept[..., None], (0, 0), sigma).reshape(h, w, chans)
+    smooth = num / np.maximum(cv2.GaussianBlur(kept, (0, 0), sigma), 1e-6)[..., None]
+    detail = (im - smooth) * kept[..., None]
+    _, labels = cv2.distanceTransformWithLabels((kept == 0).astype(np.uint8), cv2.DIST_L2, 5,
+                                                labelType=cv2.DIST_LABEL_PIXEL)
+    ky, kx = np.nonzero(kept > 0)
+    at = np.zeros((int(labels.max()) + 1, 2), np.float32)
+    at[labels[ky, kx]] = np.stack([kx, ky], 1)
+    py, px = np.nonzero(where)
+    pts = np.stack([px, py], 1).astype(np.float32)
+    near = at[labels[py, px]]
+    if down is not None:  # (none kept that way within the box: the nearest)
+        found = np.zeros(len(pts), bool)
+        for k in range(1, h + w):
+            if found.all():
+                break
+            q = np.round(pts + k * np.asarray(down, np.float32)).astype(np.int64)
+            ok = ~found & (q[:, 0] >= 0) & (q[:, 0] < w) & (q[:, 1] >= 0) & (q[:, 1] < h)
+            hit = np.zeros(len(pts), bool)
+            hit[ok] = kept[q[ok, 1], q[ok, 0]] > 0
+            near[hit] = q[hit]
+            found |= hit
+    away = near - pts
+    depth = np.linalg.norm(away, axis=1)
+    span = max(float(reach), 1.0)
+    folded = np.mod(np.maximum(depth - 1.0, 0.0), 2.0 * span)
+    mirror = near + away / np.maximum(depth, 1e-6)[:, None] * np.minimum(folded, 2.0 * span - folded)[:, None]
+    # (whole pixels: an interpolated read would blur the grain it carries)
+    mx = np.clip(np.round(mirror[:, 0]).astype(np.int64), 0, w - 1)
+    my = np.clip(np.round(mirror[:, 1]).astype(np.int64), 0, h - 1)
+    got = detail[my, mx]
+    mid = np.median(got, axis=0)
+    spread = 3.0 * 1.4826 * np.median(np.abs(got - mid), axis=0)
+    out[py, px] = np.clip(got, mid - spread, mid + spread)
+    return out.reshape(img.shape)
+
+
 def _sample(grid: Grid, node_field: np.ndarray, box) -> np.ndarray:
     """A node field (ny, nx, C) bilinearly sampled at every pixel of ``box`` (as
     ``Grid.sample``, as one affine resampling: no per-pixel coordinate arrays). OpenCV places
@@ -287,8 +345,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     filled from the lips. ``hide_lower``: with ``carry_lower``, a curve corner to corner below
     ``lips``' lower one (past the lower teeth the photo shows there,
     :func:`~faceedit.stage.lips.below_lower_teeth`): what lies between them is filled from the
-    lips too (the lower teeth are not carried; kept, the lower lip carried their fragments
-    along its inner edge).
+    lower lip, its grain included (:func:`mirrored_grain`; the lower teeth are not carried:
+    kept, the lower lip carried their fragments along its inner edge).
     ``min_jacobian``: the fold threshold (the move is scaled down below it). ``tuning``: the
     region moved and how the mouth's curves follow and round
     (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults).
@@ -362,8 +420,28 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
                 hidden = np.maximum(hidden, polygon_coverage(wedge, box))
         if hidden.max() > 0:
             bx0, by0, bx1, by1 = box
-            filled = membrane_fill(pixels[by0:by1, bx0:bx1].astype(np.float32), (hidden == 0).astype(np.float32))
+            near = pixels[by0:by1, bx0:bx1].astype(np.float32)
+            filled = membrane_fill(near, (hidden == 0).astype(np.float32))
             inside = hidden > 0
+            if carried_teeth and hide_lower is not None:
+                # the lower teeth's strip: the lower lip's colour (from the lower side alone: the
+                # upper lip across the opening is darker) and its grain, read straight across it
+                assert lips is not None
+                strip = (polygon_coverage(wedges[-1], box) > 0) & inside & (cov <= 0)
+                for corner in wedges[:-1]:  # (the corners keep the membrane of both lips)
+                    strip &= polygon_coverage(corner, box) <= 0
+                lip, hide = np.asarray(lips[1], np.float64), np.asarray(hide_lower, np.float64)
+                below = np.vstack([(bx0 - 1.0, lip[0, 1]), lip, (bx1 + 1.0, lip[-1, 1]),
+                                   (bx1 + 1.0, by1 + 1.0), (bx0 - 1.0, by1 + 1.0)])
+                lower_side = polygon_coverage(below, box) >= 1.0
+                # (nor beside the upper side's own pixels, where a corner's end of it meets them)
+                upper_side = ((hidden == 0) & ~lower_side).astype(np.uint8)
+                strip &= cv2.dilate(upper_side, np.ones((5, 5), np.uint8)) == 0
+                filled[strip] = membrane_fill(near, ((hidden == 0) & lower_side).astype(np.float32))[strip]
+                chord = geo.src_lower[-1] - geo.src_lower[0]
+                down = np.array([-chord[1], chord[0]]) / max(float(np.linalg.norm(chord)), 1e-6)
+                grain_px = tn.grain_reach * float(src_lm[57, 1] - hide[len(hide) // 2, 1])
+                filled += mirrored_grain(near, hidden, strip, grain_px, tn.grain_blur * grain_px, down)
             if src is window:
                 src = window.copy()
             src[by0 - wy0:by1 - wy0, bx0 - wx0:bx1 - wx0][inside] = _to_dtype(filled[inside], pixels.dtype)

@@ -250,6 +250,13 @@ class WarpTuning:
     #: The same wedge where a laugh's teeth are carried into an opening that keeps its width (a
     #: laugh made fearful): shorter, so no lip is painted past the outer corner onto the skin.
     kept_wedge: tuple[float, float] = (0.3, 0.9)
+    #: The lower teeth below a laugh's cut that the lips cover (``cut_warp``'s ``hide_lower``) are
+    #: a membrane of the lower side plus the lower lip's fine detail mirrored in straight across
+    #: (:func:`~faceedit.stage.cutwarp.mirrored_grain`): read within this share of the lower
+    #: lip's thickness below the strip (its middle) of the strip's edge ...
+    grain_reach: float = 0.5
+    #: ... the detail being what a Gaussian blur of this share of that reach takes away.
+    grain_blur: float = 0.5
     #: There, the carried upper teeth narrowed with the mouth: as tall as found up to the first
     #: share of the new opening's half width from its middle, none from the second.
     plan_teeth: tuple[float, float] = (0.5, 0.9)
