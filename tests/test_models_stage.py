@@ -1204,3 +1204,33 @@ def test_a_faces_maps_sample_the_same_whichever_map_and_order():
     tps = ThinPlateSpline(lm, frames[1], reg=1e-2)
     pts = grid.points()
     np.testing.assert_array_equal(tps.at(ThinPlateSpline(lm, frames[0], reg=1e-2).kernel(pts)), tps(pts))
+
+
+def test_a_laugh_made_neutral_closes_lips_read_apart_at_rest():
+    """A face whose expression parts its lips (the astronaut's smile) is closed by neutral even
+    where the fit gives its identity a rest parting over ``lips_closed`` (such a photo does not
+    show the lips at rest: the mean face's parting counts); a face at rest with that identity
+    keeps its own parting."""
+    from faceedit.api import Editor
+    from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
+    from faceedit.stage.state import FaceState, lip_gap
+
+    if not weights_present(get_spec("stage")):
+        pytest.skip("the stage's weights are not installed")
+    stage = Editor.from_pretrained("stage", device="cpu").stage
+    closed = stage.tuning.edit.lips_closed
+    cur, _ = stage.plan(np.asarray(astronaut_face().landmarks, np.float64), "neutral", 1.0)
+    zero = np.zeros_like(cur.expression)
+    basis = stage._a("identity_basis").astype(np.float64)
+    parting = np.array([lip_gap(stage.expression_shape(zero, 1e-3 * b)) for b in np.eye(len(basis))])
+    step = parting - lip_gap(stage.expression_shape(zero, np.zeros(len(basis))))
+    apart = step / np.linalg.norm(step)  # the identity's direction that parts the lips at rest
+    k = 1.0
+    while lip_gap(stage.expression_shape(zero, k * apart)) < 1.5 * closed:
+        k *= 1.5
+    laughing = FaceState(cur.expression, k * apart, cur.canonical, dict(cur.lines))
+    assert lip_gap(stage.expression_shape(cur.expression, np.zeros(len(basis)))) >= closed
+    assert stage.closes_mouth(laughing, zero, 1.0) == 1.0  # 0 when the rest parting was the identity's
+    at_rest = FaceState(zero, k * apart, cur.canonical)
+    assert stage.closes_mouth(at_rest, zero, 1.0) == 0.0

@@ -1,6 +1,7 @@
 """A turned face planned as a frontal one (faceedit.stage.turned): the astronaut's Face Mesh
 turned about the head's vertical axis in 3-D, the far mouth corner's move against the near
-one's, and a fill kept off what lies past the far side's outline."""
+one's, and a fill kept off what lies past the far side's outline; the mesh tipped about the
+horizontal axis, its move down the face foreshortened."""
 
 import numpy as np
 import pytest
@@ -22,6 +23,15 @@ def _turned(p: np.ndarray, degrees: float) -> np.ndarray:
     c = p.mean(0)
     a = np.radians(degrees)
     r = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    return (p - c) @ r.T + c
+
+
+def _tipped(p: np.ndarray, degrees: float) -> np.ndarray:
+    """The mesh turned about the horizontal axis through its middle (x right, y down, z away;
+    above 0 the chin goes back: the pitch ``head_frame`` reads falls)."""
+    c = p.mean(0)
+    a = np.radians(degrees)
+    r = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
     return (p - c) @ r.T + c
 
 
@@ -65,6 +75,30 @@ def test_turned_face_read_frontal_and_far_corner_moves_less(mesh, degrees):
     assert shown[far] < 0.8 * shown[near]
     assert abs((goal - lm)[near] @ turn.line) <= 3.0 + 1e-9  # the near side no further across than frontal
     assert np.allclose(np.delete(goal, [48, 54], 0), np.delete(lm, [48, 54], 0))
+
+
+@pytest.mark.parametrize("degrees", (-30.0, 22.0))
+def test_tipped_face_read_frontal_and_its_moves_down_foreshortened(mesh, degrees):
+    """The astronaut (pitch -8) tipped back to +22 or bowed to -30, past the frontal range: its
+    points turned to the front read as the untipped face's shape, the photo's do not; a move
+    down the face shows shortened by the tip; nothing is looked for past an outline (the face
+    is not turned aside: both show)."""
+    p, _ = mesh
+    q = _tipped(p, degrees)
+    turn = head_frame(q[:, :2], q[:, 2])
+    assert turn is not None and turn.ramp == 1.0 and turn.aside == 0.0 and abs(turn.yaw) < 8
+    lm = mesh_to_68(q[:, :2])
+    front = turn.frontal(lm)
+    x, y, _ = _axes(p)
+    own = mesh_to_68((p - p.mean(0)) @ np.stack([x, y]).T)
+    assert _similarity_residual(front, own) < 0.02 < 0.5 * _similarity_residual(lm, own)
+    move = np.zeros((68, 2))
+    move[57] = [0.0, 3.0]  # the lower lip 3 px down the frontal face
+    shown = turn.photo_goal(lm, front, front + move) - lm
+    tip = np.cos(np.radians(turn.pitch))
+    assert abs(np.linalg.norm(shown[57]) - 3.0 * tip) < 0.05 and np.linalg.norm(shown[57]) < 0.95 * 3.0
+    assert np.allclose(np.delete(shown, 57, 0), 0.0)
+    assert hidden_parts(turn, q[:, :2], lm, np.zeros((512, 512, 3), np.uint8)) is None
 
 
 def test_fill_is_kept_off_past_the_far_outline(mesh):

@@ -326,6 +326,11 @@ class TurnedTuning:
     frontal_yaw: float = 8.0
     #: The shares come in in full over this many degrees past ``frontal_yaw``.
     ramp_yaw: float = 8.0
+    #: Faces tipped up to this (degrees, either way) from ``level_pitch`` move as the similarity
+    #: lays the moves (London HD's 172 photos read pitch -16.8 to 8.0 off their Face Mesh,
+    #: median -2.2); past it the plan comes in as past ``frontal_yaw``, in full ``ramp_yaw`` later.
+    frontal_pitch: float = 15.0
+    level_pitch: float = -2.0
     #: The least share of a move across the face that a point keeps.
     min_share: float = 0.3
     #: The face's silhouette on a turned face (:func:`faceedit.stage.turned.hidden_parts`): a

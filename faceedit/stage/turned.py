@@ -7,7 +7,10 @@ On a face turned aside that similarity reads the photo's foreshortening (the far
 the near side widened, the mouth nearer the far cheek's outline) as expression, and the move
 to a target takes it away: at yaw -43 a smile pulled the far mouth corner 0.37 eye distances
 out onto the far cheek's outline and the near one 0.23, and the surprised and neutral mouths
-slid towards the far side (issue 55).
+slid towards the far side (issue 55). A face tipped back or bowed is foreshortened down the
+face alike, and the similarity reads it as a shorter face and a flatter mouth: a laughing face
+bowed 28 degrees and rolled 16 (insightface's group photo) made surprised had its corners moved
+down 0.09 and 0.14 eye distances and its opening drawn as a tilted D.
 
 :func:`head_frame` reads the head's own axes from the Face Mesh's points and depth (x from the
 outer eye corner 33 to 263, y from the forehead 10 to the chin 152, z their cross product). The
@@ -17,10 +20,11 @@ onto the photo: a move across the face slides along its surface (the face's dept
 parabola in x), so it shows in the photo along the head's x axis and its depth axis, by the
 surface's slope there (the far side foreshortened, the near side less; no point moved further
 across than on a frontal face, none less than ``min_share`` of the eye line's own
-foreshortening); a move down the face along the head's y axis. Both come in past the tuning's
-``frontal_yaw``, ramped to full over ``ramp_yaw`` (:class:`~faceedit.stage.tuning_face.TurnedTuning`):
-faces as frontal as the stage's own (London's, a few degrees) are planned on the photo's points
-as they are.
+foreshortening); a move down the face along the head's y axis (as much shorter as the head is
+tipped). Both come in past the tuning's ``frontal_yaw`` (or ``frontal_pitch`` from
+``level_pitch``), ramped to full over ``ramp_yaw`` (:class:`~faceedit.stage.tuning_face.TurnedTuning`):
+faces as frontal as the stage's own (London's, a few degrees aside, -17 to 8 tipped) are planned
+on the photo's points as they are.
 """
 
 from __future__ import annotations
@@ -57,8 +61,10 @@ class HeadFrame:
     photo's x, y and depth), the 68 points' mesh depth ``depth68`` (68,), ``across`` (68, 2) the
     photo move of a unit frontal move across the face at each of the 68 points, ``facing``
     (468,) the same along the eye line at each mesh point over the eye line's own (at or under
-    0: the surface there turned away from the camera, hidden), the ``yaw`` (degrees) and
-    ``ramp`` (0..1) how far the frontal plan comes in."""
+    0: the surface there turned away from the camera, hidden), the ``yaw`` and ``pitch``
+    (degrees, :func:`faceedit.faces.reading.mesh_pose`'s signs), ``ramp`` (0..1) how far the
+    frontal plan comes in (by the yaw or the pitch, whichever is further past its frontal
+    range) and ``aside`` (0..1) how far by the yaw alone (what a turn aside hides)."""
 
     centre: np.ndarray
     axes: np.ndarray
@@ -66,7 +72,9 @@ class HeadFrame:
     across: np.ndarray
     facing: np.ndarray
     yaw: float
+    pitch: float
     ramp: float
+    aside: float
 
     @property
     def line(self) -> np.ndarray:
@@ -104,8 +112,9 @@ class HeadFrame:
 
 def head_frame(mesh: np.ndarray | None, depth: np.ndarray | None,
                tuning: TurnedTuning | None = None) -> HeadFrame | None:
-    """The head frame of a face turned past ``tuning.frontal_yaw`` (:class:`HeadFrame`); None for
-    a nearer frontal face or one without a mesh with depth. ``mesh``: (468, 2) photo px;
+    """The head frame of a face turned past ``tuning.frontal_yaw`` or tipped past
+    ``tuning.frontal_pitch`` from ``tuning.level_pitch`` (:class:`HeadFrame`); None for a nearer
+    frontal face or one without a mesh with depth. ``mesh``: (468, 2) photo px;
     ``depth``: (468,) MediaPipe's z (photo px scale, growing away from the camera)."""
     if mesh is None or depth is None:
         return None
@@ -113,7 +122,10 @@ def head_frame(mesh: np.ndarray | None, depth: np.ndarray | None,
     p = np.column_stack([np.asarray(mesh, np.float64)[:468, :2], np.asarray(depth, np.float64)[:468]])
     x, y, z = _axes(p)
     yaw = float(np.degrees(np.arcsin(np.clip(x[2], -1.0, 1.0))))
-    ramp = float(np.clip((abs(yaw) - tuning.frontal_yaw) / tuning.ramp_yaw, 0.0, 1.0))
+    pitch = float(np.degrees(np.arcsin(np.clip(-y[2], -1.0, 1.0))))
+    aside = float(np.clip((abs(yaw) - tuning.frontal_yaw) / tuning.ramp_yaw, 0.0, 1.0))
+    tipped = float(np.clip((abs(pitch - tuning.level_pitch) - tuning.frontal_pitch) / tuning.ramp_yaw, 0.0, 1.0))
+    ramp = max(aside, tipped)
     if ramp == 0.0:
         return None
     centre = p.mean(0)
@@ -129,7 +141,7 @@ def head_frame(mesh: np.ndarray | None, depth: np.ndarray | None,
     along = across @ line
     across += (np.clip(along, tuning.min_share * eye, 1.0) - along)[:, None] * line[None, :]
     depth68 = mesh_to_68(np.column_stack([p[:, 2], p[:, 2]]))[:, 0]
-    return HeadFrame(centre, np.stack([x, y, z]), depth68, across, facing, yaw, ramp)
+    return HeadFrame(centre, np.stack([x, y, z]), depth68, across, facing, yaw, pitch, ramp, aside)
 
 
 @dataclass
@@ -165,11 +177,12 @@ def hidden_parts(turn: HeadFrame | None, mesh: np.ndarray | None, lm: np.ndarray
                  tuning: TurnedTuning | None = None) -> Hidden | None:
     """:class:`Hidden` of a turned face (``turn``, :func:`head_frame`) whose Face Mesh is
     ``mesh`` ((468, 2) photo px) and 68 points ``lm``, with ``pixels`` the warp's; None for a
-    face planned as it is (``turn`` None). The face's silhouette: a disc about each mesh point
+    face planned as it is (``turn`` None) or one tipped but not turned aside (``turn.aside`` 0:
+    its outlines are both seen). The face's silhouette: a disc about each mesh point
     facing the camera (``turn.facing`` over ``tuning.facing_share``: the Face Mesh puts the far
     side's hidden points past the outline the photo shows), ``tuning.silhouette_reach`` times
     the mesh's median spacing across, closed and filled."""
-    if turn is None or mesh is None:
+    if turn is None or mesh is None or turn.aside == 0.0:
         return None
 
     tuning = tuning or TurnedTuning()
@@ -203,6 +216,6 @@ def hidden_parts(turn: HeadFrame | None, mesh: np.ndarray | None, lm: np.ndarray
     beyond = ((face == 0) & far & band).astype(np.float32)
     nose = np.zeros_like(face)
     cv2.fillConvexPoly(nose, np.round(cv2.convexHull(lm[27:36].astype(np.float32)) - [x0, y0]).astype(np.int32), 1)
-    soft, ramp = tuning.hidden_feather_px, np.float32(turn.ramp)  # coming in with the frontal plan
+    soft, ramp = tuning.hidden_feather_px, np.float32(turn.aside)  # coming in with the turn aside
     return Hidden((x0, y0, x1, y1), ramp * cv2.GaussianBlur(beyond, (0, 0), soft),
                   ramp * cv2.GaussianBlur(nose.astype(np.float32), (0, 0), soft), pixels[y0:y1, x0:x1].copy())
