@@ -1,7 +1,7 @@
-"""happy's own eye and brow moves (faceedit.stage.moves.TARGET_MOVES["happy"]): a real smile's
-upper lids come down, its lower lids rise (the eye narrowed from below) and its brows' outer
-ends stay, the moves are added by an edit heading for
-happy only and the state's happy line does not read them."""
+"""happy's own eye, brow and mouth moves (faceedit.stage.moves.TARGET_MOVES["happy"]): a real
+smile's upper lids come down, its lower lids rise (the eye narrowed from below), its brows'
+outer ends stay and its lower lip and chin stay near where they were; the moves are added by an
+edit heading for happy only and the state's happy line does not read them."""
 
 from __future__ import annotations
 
@@ -38,6 +38,17 @@ def test_happy_lowers_the_lids_and_levels_the_brows(face):
     assert _up(face, out, (17, 26)) > 0.02 > -0.01 > _up(face, out, (21, 22))  # outer ends up, inner down
     # mirrored: each left point's move is its right twin's
     for a, b in ((37, 44), (41, 46), (17, 26), (21, 22)):
+        assert _up(face, out, (a,)) == pytest.approx(_up(face, out, (b,)), abs=1e-9)
+
+
+def test_happy_lifts_the_lower_lip_and_corners_not_the_upper_lip(face):
+    """A real smile barely moves the lower lip and the chin (the state's happy drops them):
+    happy's own moves lift them back, and the corners, and leave the upper lip's middle."""
+    out = target_moves(face, face, "happy", 1.0)
+    assert _up(face, out, (66, 57)) > 0.02 and _up(face, out, (8,)) > 0.01  # lower lip, chin
+    assert _up(face, out, (48, 54, 60, 64)) > 0.01  # the corners rise
+    assert _up(face, out, (62, 51)) == pytest.approx(0.0, abs=1e-12)  # the upper lip's middle stays
+    for a, b in ((48, 54), (67, 65), (58, 56), (7, 9)):
         assert _up(face, out, (a,)) == pytest.approx(_up(face, out, (b,)), abs=1e-9)
 
 

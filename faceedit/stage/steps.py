@@ -251,7 +251,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
                                          stage.tuning.eyes.squint_reach)
         like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
-            face.goal = target_moves(lm, face.goal, target, amount)
+            face.goal = target_moves(lm, face.goal, target, amount, mouth_kept=face.mouth_kept)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
     if turn is not None:
         lm, face.goal = face.landmarks, turn.photo_goal(face.landmarks, lm, face.goal)
