@@ -26,11 +26,11 @@ _LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
 #: ``teeth_luma`` times the exposure gain): the bank's 26 London smiles' ``teeth_luma`` over the
 #: same person's neutral photo's eye whites read 0.97-1.49 (median 1.21, 9 of 26 over 1.3)
 #: with no trend on skin tone (log-log slope 0.09 on the skin ring over the eye whites, r 0.13),
-#: so an exemplar's own bright teeth are not carried onto a face whose eye whites are darker
-#: (London 061 made happy took london-064's at 1.42 times its eye whites). On the 36 training
-#: London faces whose real smile shows teeth (``bench/bench_teeth_truth.py``) 1.3 leaves the
-#: edits' teeth as bright as the real smiles' in median (brightest quarter over the eye whites
-#: 0.999 of the real; 1.21: 0.985, 1.5: 1.024) with the smallest per-face error. Over a smile's
+#: so the cap holds an exemplar's own bright teeth (london-064's: 1.49) to the person's eye
+#: whites. On the 36 training London faces whose real smile shows teeth
+#: (``bench/bench_teeth_truth.py``) at 1.3 the edits' teeth's brightest quarter over the eye whites reads 0.984 of the real smiles' in
+#: median (1.21: 0.939, 1.4: 1.010; 1.5 with :data:`TEETH_OVER_SKIN` on all faces: 1.024), the
+#: smallest per-face error (mean |log| 0.171; 1.21: 0.190, 1.4: 0.176, 1.5: 0.190). Over a smile's
 #: own eye whites, squinted by it, real teeth read higher: 1.2-1.9 (median 1.43) on the bank's
 #: exemplars, 1.15-1.77 on London HD smiles shrunk to eyes 25-50 px apart.
 TEETH_OVER_SCLERA = 1.3
