@@ -12,7 +12,9 @@ the ids ``london-NNN``, seed 0, 20 %: the split every trainer and the evaluation
 3. refine the interior from colour: inside the mesh polygon grown by a few px, pixels less red
    than midway between the lips and the teeth (CIE a*), or much darker than the lips, connected
    to the polygon's core; the inner-lip curves are that region's top and bottom edges per column
-   (the top moved down onto the teeth where a pale lip passed the colour test);
+   (the top moved down onto the teeth where a pale lip passed the colour test); under the teeth,
+   the bottom moved up over the lower lip's inner margin where that passed the test too
+   (:func:`trim_lower_lip`: an exemplar paints teeth and shade, never its own lip);
 4. keep smiles whose opening is tall enough to show teeth (mean height >= :data:`MIN_ASPECT` of
    the corner distance) and whose interior is brighter than the lips (teeth, not a dark slit);
 5. store the crop, the curves, a soft mask and the descriptors of :data:`DESCRIPTORS`.
@@ -61,6 +63,9 @@ MIN_ASPECT = 0.06
 EXCLUDE = {"london-103": "a stained front tooth"}
 #: The (v, u) grid of the cavity profile.
 CAVITY_V, CAVITY_U = 24, 16
+#: Under the teeth, a pixel darker than this share of the lips' CIE L* is the mouth's shade, not
+#: lip (:func:`lip_under_teeth`).
+LIP_DARK = 0.7
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
@@ -90,6 +95,69 @@ def upper_depth(crop: np.ndarray, up: np.ndarray, lo: np.ndarray) -> float:
     return float(max(frac, 0.3) * hc)
 
 
+def lip_under_teeth(crop: np.ndarray, up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(below, lip): boolean images of ``crop``'s pixels (RGB uint8) inside the polygon of the
+    inner-lip curves ``up``/``lo`` below the teeth's lower edge, and those of them that are lip.
+    The teeth are the polygon's pixels brighter (CIE L*) than midway between the lips' ring and
+    its 75th percentile and less than half as red (a* over L*) as the lips; their lower edge is
+    the lowest such row per column, a gap up to 6 px between teeth taking its neighbours' (columns
+    without teeth have nothing below); below it means in the opening's lower half too (a pale upper
+    lip at a corner is not the lower lip). A pixel below is lip where it is redder for its brightness
+    than midway between the teeth and the lips and not darker than :data:`LIP_DARK` of the lips
+    (the lower lip's inner margin, often lit; the shade under the teeth stays)."""
+    unit = crop.astype(np.float32) / 255.0
+    lab = cv2.cvtColor(unit, cv2.COLOR_RGB2Lab)
+    light = lab[..., 0]
+    red = lab[..., 1] / np.maximum(light, 5.0)
+    inside = fill_polygon(crop.shape[:2], opening_polygon(up, lo)) > 0
+    below = np.zeros_like(inside)
+    if not inside.any():
+        return below, below
+    lip = cv2.cvtColor(ring_stats(unit, up, lo)["lip"].reshape(1, 1, 3).astype(np.float32), cv2.COLOR_RGB2Lab).ravel()
+    lip_red = lip[1] / max(float(lip[0]), 5.0)
+    bright = lip[0] + 0.5 * (np.percentile(light[inside], 75) - lip[0])
+    teeth = inside & (light > bright) & (red < 0.5 * lip_red)
+    if not teeth.any():
+        return below, below
+    h = crop.shape[0]
+    lowest = np.where(teeth.any(0), h - 1 - teeth[::-1].argmax(0), -1).astype(np.float32)
+    edge = cv2.dilate(lowest.reshape(1, -1), np.ones((1, 7), np.uint8)).ravel()
+    xs = np.arange(crop.shape[1]) + 0.5
+    mid = (np.interp(xs, up[:, 0], up[:, 1]) + np.interp(xs, lo[:, 0], lo[:, 1])) / 2
+    rows = np.arange(h)[:, None] + 0.5
+    below = inside & (rows > edge[None, :] + 1) & (rows > mid[None, :]) & (edge[None, :] >= 0)
+    redder = red > 0.5 * (lip_red + float(np.median(red[teeth])))
+    return below, below & redder & (light > LIP_DARK * lip[0])
+
+
+def trim_lower_lip(crop: np.ndarray, up: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """The lower curve ``lo`` moved up, in each column under the teeth, over the run of lip
+    (:func:`lip_under_teeth`) that reaches up from the interior's bottom (the lower lip's inner
+    margin the colour test let in): a bank exemplar must paint teeth and shade, not its own lip.
+    The lift is widened by 2 px each side and smoothed (Gaussian, 2 px); never above ``up``."""
+    below, lip = lip_under_teeth(crop, up, lo)
+    h, w = lip.shape
+    lift = np.zeros(w, np.float64)
+    for x in np.flatnonzero(below.any(0)):
+        rows = np.flatnonzero(below[:, x])
+        run = 0
+        for r in rows[::-1]:
+            if not lip[r, x]:
+                break
+            run += 1
+        if run:
+            y = np.interp(x, lo[:, 0], lo[:, 1])
+            lift[x] = max(0.0, y - (rows[-1] - run + 0.5))
+    if not lift.any():
+        return lo
+    wide = cv2.dilate(lift.reshape(1, -1).astype(np.float32), np.ones((1, 5), np.uint8))
+    smooth = cv2.GaussianBlur(wide, (0, 0), 2).ravel().astype(np.float64)
+    out = lo.astype(np.float64).copy()
+    out[1:-1, 1] = np.maximum(out[1:-1, 1] - np.interp(out[1:-1, 0], np.arange(w), smooth),
+                              np.interp(out[1:-1, 0], up[:, 0], up[:, 1]))
+    return resample_by_length(out, len(lo))
+
+
 def build_exemplar(rgb: np.ndarray, face) -> dict | None:
     """One bank entry from a photo and its detected face, or None when it shows no teeth."""
     up, lo, oup, olo = mesh_lip_curves(face.dense)
@@ -103,6 +171,7 @@ def build_exemplar(rgb: np.ndarray, face) -> dict | None:
     if curves is None:
         return None
     rup, rlo = curves
+    rlo = trim_lower_lip(wide, rup, rlo)
     aspect, width = opening_aspect(rup, rlo)
     if aspect < MIN_ASPECT:
         return None
