@@ -241,6 +241,22 @@ def test_a_closing_cut_is_taken_past_the_lower_teeth_and_not_on_a_grey_photo():
     assert np.array_equal(below_lower_teeth(grey, lower, outer), lower)
 
 
+def test_the_lower_lips_highlight_is_no_tooth():
+    """A light, whitish highlight on the lower lip, with lip-red between it and the loop, is no
+    tooth: where no teeth show the cut stays at the loop, and under the teeth it ends below them,
+    not at the highlight (london-099 smiling: its lip's highlight was hidden as lower teeth)."""
+    from faceedit.stage.lips import below_lower_teeth
+
+    img, lower, outer = _open_mouth_with_lower_teeth()
+    img[114:121, 70:130] = (245, 220, 220)  # the highlight, inside the lip
+    moved = below_lower_teeth(img, lower, outer)
+    middle = slice(3, 8)
+    assert (moved[middle, 1] >= 104).all()  # past the teeth and the line under them
+    assert (moved[middle, 1] < 112).all()  # short of the highlight
+    img[96:107] = (110, 50, 60)  # no teeth: the tongue and the cavity down to the lip
+    assert np.allclose(below_lower_teeth(img, lower, outer), lower)
+
+
 def test_a_closing_upper_cut_goes_past_upper_teeth_and_keeps_a_lip_without_them():
     """The upper cut of a closing mouth: moved up past the upper teeth the photo shows between
     the mesh's upper loop and the outer upper lip; where none show (a dark cavity under the lip)

@@ -494,6 +494,8 @@ def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarra
     mouth about to close, each point moved down its column past the lower teeth the photo
     shows between it and the outer lower lip ``outer_lower`` (a tooth: lighter and whiter than
     the lower lip, ``lower_teeth_lighter`` and ``lower_teeth_whiter``), the moves smoothed along the curve;
+    the teeth run on from the curve, through dark and whitish samples: a light, whitish blob past
+    a lip-red sample is the lip's own highlight (london-099 smiling), no tooth;
     ``lower`` where no teeth show, and on a grey photo (a lip's highlight there is as light as a
     tooth). On a mouth opened wide (a posed surprise) the Face Mesh's lower inner lip lies across
     the tongue, above the lower teeth, which the closed lips then kept between them.
@@ -566,8 +568,12 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     if upper:
         teeth |= (light > lip_l + tn.upper_teeth_brighter) & (red <= lip_a + 2.0)
     teeth[:, int(most * LOWER_TEETH_SAMPLES):] = False  # the lip's own highlight is no tooth
-    last = np.where(teeth.any(1), LOWER_TEETH_SAMPLES - 1 - np.argmax(teeth[:, ::-1], 1), -1)
     dark = light < lip_l - tn.lower_teeth_lighter / 2  # the dark line where the teeth meet the lip
+    if not upper:  # the lower teeth run on from the cut, through their dark gaps and whitish
+        # shading; a light, whitish blob past a lip-red sample is the lip's highlight
+        on = teeth | dark | (red < lip_a - tn.lower_teeth_whiter)
+        teeth &= np.cumprod(on, 1).astype(bool)
+    last = np.where(teeth.any(1), LOWER_TEETH_SAMPLES - 1 - np.argmax(teeth[:, ::-1], 1), -1)
     for k in np.nonzero(last >= 0)[0]:
         while last[k] + 1 < LOWER_TEETH_SAMPLES and dark[k, last[k] + 1]:
             last[k] += 1
