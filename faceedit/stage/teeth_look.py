@@ -192,7 +192,10 @@ def edge_blur(grey: np.ndarray, where: np.ndarray) -> float:
         return _hypot(gx.reshape(-1)[at], gy.reshape(-1)[at])
 
     at = np.flatnonzero(where)
-    v0 = grad(g, at)
+    if at.size * 4 >= g.size:  # most of the window (a photo's round an opening): whole, then masked
+        v0 = _hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3))[np.asarray(where, bool)]
+    else:
+        v0 = grad(g, at)
     strong = v0 >= max(float(_percentile(v0, EDGE_PERCENTILE)), 1e-4)
     if int(np.count_nonzero(strong)) < 4:  # a flat window: too few edges to read (as ``r`` below)
         return 0.0
