@@ -110,3 +110,27 @@ def test_warm_to_sclera_takes_blue_teeth_toward_warm_eye_whites():
     # a skin-coloured eye-white reading moves them no yellower than real teeth are
     far = teeth_look.warm_to_sclera(fill, np.array([0.6, 0.4, 0.25]))
     assert _cb_over_luma(teeth_look._teeth_colour(far)) >= teeth_look.TEETH_CB_MIN - 2e-3
+
+
+def test_photo_blur_fast_reads_the_exact_sigma():
+    """The fast render's photo_blur (float32 luma and magnitudes) reads the exact one's sigma
+    within 1e-4 px, on sharp and blurred windows of random edges."""
+    import cv2
+
+    from faceedit.stage.precision import exact_render
+    from faceedit.stage.teeth_look import photo_blur
+
+    rng = np.random.default_rng(9)
+    read = []
+    for i in range(20):
+        h, w = (int(v) for v in rng.integers(40, 160, 2))
+        img = (rng.random((h // 4 + 1, w // 4 + 1, 3)) * 255).astype(np.uint8)
+        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_NEAREST)
+        img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.3, 3.0)))
+        poly = np.array([[w * 0.3, h * 0.4], [w * 0.7, h * 0.4], [w * 0.7, h * 0.6], [w * 0.3, h * 0.6]])
+        with exact_render():
+            exact = photo_blur(img, poly)
+        fast = photo_blur(img, poly)
+        assert abs(fast - exact) < 1e-4, (i, fast, exact)
+        read.append(exact)
+    assert max(read) > 0.5 and min(read) < max(read) / 2  # the windows read a range of blurs

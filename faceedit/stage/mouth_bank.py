@@ -250,9 +250,7 @@ class MouthBank:
             sclera = sclera_colour(pixels, face_lm)
         rings["sclera"] = None if sclera is None else np.asarray(sclera, np.float64)[:3]
         grey = pixels.ndim == 2 or looks_grey(rgb[wy0:wy1, wx0:wx1])
-        rings["blur"] = photo_blur(rgb[wy0:wy1, wx0:wx1], poly - off)
         rings["small"] = small_weight(wd, photo_scale)  # a small face: the teeth's cap rests on its skin too
-        rings["black"] = photo_black(pixels, face_lm)
 
         if exemplar is None:
             size_ed = wd / eye_distance(face_lm) if face_lm is not None else None
@@ -271,6 +269,11 @@ class MouthBank:
         # a small face's own teeth carried down with the lower lip: lit, a second row under the smile
         carried = smile and not own_teeth and carried_row(out, (x0, y0, x1, y1), op, rings["lip"], wd, tuning,
                                                                    photo_scale)
+        # the photo's blur round the opening (an open mouth's only on a small face) and its black
+        # (an open mouth's cavity's)
+        rings["blur"] = (photo_blur(rgb[wy0:wy1, wx0:wx1], poly - off)
+                         if smile or rings["small"] > 0.0 else 0.0)
+        rings["black"] = None if smile else photo_black(pixels, face_lm)
         if not smile:  # a small face's open mouth at the photo's focus, its cavity and rims lighter
             rings["blur"] = open_blur(rings["blur"], wd, photo_scale)
             tuning = small_open(tuning, wd, cavity=not own_teeth, photo_scale=photo_scale)
