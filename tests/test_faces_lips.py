@@ -257,6 +257,28 @@ def test_the_lower_lips_highlight_is_no_tooth():
     assert np.allclose(below_lower_teeth(img, lower, outer), lower)
 
 
+def test_a_smiles_hidden_lower_teeth_take_in_the_dark_line_under_them_not_the_lip_in_shade():
+    """Past a lighter edge under the lower teeth, the dark, less red line where they meet the lip
+    goes inside ``past_line``'s cut (left outside, a smile's hidden teeth left it on the lower lip
+    as dark specks, london-097 smiling made surprised); a band of lip in shade, as dark but as red
+    as the lip, stays outside, and so does the lip past the line."""
+    from faceedit.stage.lips import below_lower_teeth
+
+    img, lower, outer = _open_mouth_with_lower_teeth()
+    img[104:107, 55:145] = (120, 110, 108)  # the teeth's lighter edge
+    img[107:110, 55:145] = (80, 60, 62)  # the dark line
+    img[110:130, 40:160] = (190, 90, 100)  # the lower lip
+    middle = slice(3, 8)
+    plain = below_lower_teeth(img, lower, outer)
+    moved = below_lower_teeth(img, lower, outer, past_line=True)
+    assert (plain[middle, 1] < 108).all()  # the teeth alone stop at their edge
+    assert (moved[middle, 1] >= 110).all()  # through the line
+    assert (moved[middle, 1] < 114).all()  # not deep into the lip
+    img[107:110, 55:145] = (145, 45, 60)  # lip in shade: dark, as red as the lip
+    shade = below_lower_teeth(img, lower, outer, past_line=True)
+    assert (shade[3:7, 1] < moved[3:7, 1] - 3).all()
+
+
 def test_a_closing_upper_cut_goes_past_upper_teeth_and_keeps_a_lip_without_them():
     """The upper cut of a closing mouth: moved up past the upper teeth the photo shows between
     the mesh's upper loop and the outer upper lip; where none show (a dark cavity under the lip)

@@ -21,6 +21,7 @@ import numpy as np
 from faceedit.faces.align import apply_affine
 from faceedit.pixels import pixel_max
 from faceedit.stage.cut_curves import opening_polygon, resample_by_length
+from faceedit.stage.lip_line import past_dark_line
 from faceedit.stage.tuning_mouth import LipsTuning
 
 #: The corner distance (px) a mouth is levelled to where its interior is found from colour; the
@@ -481,15 +482,14 @@ def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float,
     return upper - up_px * taper(upper) * normal, lower + down_px * taper(lower) * normal
 
 
-
-
 #: A closing mouth's cut is taken past the teeth (:func:`below_lower_teeth`,
 #: :func:`above_upper_teeth`): samples down each column from the cut to the outer lip.
 LOWER_TEETH_SAMPLES = 24
 
 
 def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *,
-                      through_dark: bool = False, tuning: LipsTuning | None = None) -> np.ndarray:
+                      through_dark: bool = False, past_line: bool = False,
+                      tuning: LipsTuning | None = None) -> np.ndarray:
     """The lower inner-lip curve ``lower`` ((N, 2) photo coordinates, left corner first) of a
     mouth about to close, each point moved down its column past the lower teeth the photo
     shows between it and the outer lower lip ``outer_lower`` (a tooth: lighter and whiter than
@@ -503,8 +503,9 @@ def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarra
     a tongue in its shade, the lip's rolled-in rim: darker than the lip by half a tooth's
     lightness), at most ``lower_dark_most`` of the way to the outer lip: left outside
     the cut, a surprised edit's tongue and rim stood between the closed lips as a dark or red
-    band (london-136, 096 made neutral)."""
-    moved = _past_teeth(rgb, lower, outer_lower, through_dark=through_dark, tuning=tuning)
+    band (london-136, 096 made neutral). ``past_line``: through the dark line under the teeth
+    too (:func:`~faceedit.stage.lip_line.past_dark_line`: a smile's hidden lower teeth)."""
+    moved = _past_teeth(rgb, lower, outer_lower, through_dark=through_dark, past_line=past_line, tuning=tuning)
     return np.asarray(lower, np.float64) if moved is None else moved
 
 
@@ -539,7 +540,7 @@ def above_gums(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarray,
 
 
 def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, upper: bool = False,
-                through_dark: bool = False, gums: bool = False,
+                through_dark: bool = False, gums: bool = False, past_line: bool = False,
                 tuning: LipsTuning | None = None) -> np.ndarray | None:
     """:func:`below_lower_teeth`'s and :func:`above_upper_teeth`'s (``upper``) curve ``lower``
     moved past the teeth towards ``outer_lower`` (named for the lower lip; the upper is the
@@ -577,6 +578,8 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     for k in np.nonzero(last >= 0)[0]:
         while last[k] + 1 < LOWER_TEETH_SAMPLES and dark[k, last[k] + 1]:
             last[k] += 1
+    if past_line:  # the dark line under the teeth
+        last = past_dark_line(got, last, dark, int(most * LOWER_TEETH_SAMPLES), tn)
     if gums:  # no teeth sought: the gum the column starts in, up to the darkest of the line past it
         reach = int(tn.upper_gum_most * (LOWER_TEETH_SAMPLES - 1))
         last = 1 + np.argmin(light[:, 1: reach + 1], 1)

@@ -343,7 +343,8 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
                  else loop_teeth_share(pixels, *cut, stage.tuning.mouth))
         if share is not None and cut is not None:
             face.carry = cut[0] + share[:, None] * (cut[1] - cut[0])
-            face.hide_lower = below_lower_teeth(pixels, cut[1], xy[MESH_OUTER_LOWER], tuning=lips)
+            face.hide_lower = below_lower_teeth(pixels, cut[1], xy[MESH_OUTER_LOWER], past_line=True,
+                                               tuning=lips)
 
 
 def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:

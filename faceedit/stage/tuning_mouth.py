@@ -464,3 +464,7 @@ class LipsTuning:
     #: A closing mouth's lower cut goes through the dark its column starts in at most this share
     #: of the way to the outer lower lip.
     lower_dark_most: float = 0.5
+    #: A smile's hidden lower teeth (``hide_lower``) take in the dark line under them (darker
+    #: than the lip, less red than the column's own lip), looked for within this share of the
+    #: way to the outer lower lip past the last tooth.
+    lower_line_most: float = 0.25
