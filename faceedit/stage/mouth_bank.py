@@ -42,7 +42,7 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; a smile's teeth no brighter than real teeth beside the photo's eye whites
-   (and, on a small face, skin), no bluer and no more saturated than its eye whites
+   (and skin), no bluer and no more saturated than its eye whites
    (:func:`~faceedit.stage.teeth_look.teeth_cap`, :func:`~faceedit.stage.teeth_look.warm_to_sclera`,
    :func:`~faceedit.stage.teeth_look.limit_chroma`);
    then sharpness and noise: a smile's teeth blurred by the photo's own blur beyond the fill's
@@ -250,7 +250,7 @@ class MouthBank:
             sclera = sclera_colour(pixels, face_lm)
         rings["sclera"] = None if sclera is None else np.asarray(sclera, np.float64)[:3]
         grey = pixels.ndim == 2 or looks_grey(rgb[wy0:wy1, wx0:wx1])
-        rings["small"] = small_weight(wd, photo_scale)  # a small face: the teeth's cap rests on its skin too
+        rings["small"] = small_weight(wd, photo_scale)  # a small face (its open mouth reads the blur)
 
         if exemplar is None:
             size_ed = wd / eye_distance(face_lm) if face_lm is not None else None
@@ -526,7 +526,7 @@ class MouthBank:
         if rings.get("cap") and sc_d is not None:
             # a smile's teeth no brighter than real teeth beside the photo's own eye whites
             teeth_e = max(float(self.desc("teeth_luma")[e]), 1e-3)
-            exposure = min(exposure, teeth_cap(sc_d, skin_d, rings.get("small", 1.0)) / teeth_e)
+            exposure = min(exposure, teeth_cap(sc_d, skin_d) / teeth_e)
         return chroma * exposure
 
     def _eye_exposure(self, sclera: np.ndarray) -> float:

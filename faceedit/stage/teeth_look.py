@@ -22,24 +22,15 @@ from faceedit.stage.tuning import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
 
-#: A smile's teeth are drawn no brighter than this times the photo's eye whites read before the
-#: edit (:func:`faceedit.stage.mouth.sclera_colour`'s luma on the unsmiling face; the exemplar's
-#: ``teeth_luma`` times the exposure gain): the bank's 26 London smiles' ``teeth_luma`` over the
-#: same person's neutral photo's eye whites read 0.97-1.49 (median 1.21, 9 of 26 over 1.3)
-#: with no trend on skin tone (log-log slope 0.09 on the skin ring over the eye whites, r 0.13),
-#: so the cap holds an exemplar's own bright teeth (london-064's: 1.49) to the person's eye
-#: whites. On the 36 training London faces whose real smile shows teeth
-#: (``bench/bench_teeth_truth.py``) at 1.3 the edits' teeth's brightest quarter over the eye whites reads 0.984 of the real smiles' in
-#: median (1.21: 0.939, 1.4: 1.010; 1.5 with :data:`TEETH_OVER_SKIN` on all faces: 1.024), the
-#: smallest per-face error (mean |log| 0.171; 1.21: 0.190, 1.4: 0.176, 1.5: 0.190). Over a smile's
-#: own eye whites, squinted by it, real teeth read higher: 1.2-1.9 (median 1.43) on the bank's
-#: exemplars, 1.15-1.77 on London HD smiles shrunk to eyes 25-50 px apart.
-TEETH_OVER_SCLERA = 1.3
-#: ... but on a small face (:func:`small_weight` of its mouth) that cap is never under this
-#: times the skin round the mouth (its ring's luma): a small face's eye whites are a few pixels
-#: mixed with lid and iris and often read darker than the skin (real smiles in world photos
-#: read teeth over them 0.5-4.6); a large face's are read whole, and on London faces the
-#: teeth's level over them has no trend on the skin's (:data:`TEETH_OVER_SCLERA`). Real teeth over
+#: A smile's teeth are drawn no brighter than this times the photo's eye whites
+#: (:func:`faceedit.stage.mouth.sclera_colour`'s luma; the exemplar's ``teeth_luma`` times the exposure gain): real
+#: smiles' teeth over their own eye whites read 1.15-1.77 on London HD smiles shrunk to eyes
+#: 25-50 px apart (teeth: the opening's 75th-percentile luma), 1.2-1.9 (median 1.43) on the
+#: bank's 1350-px exemplars.
+TEETH_OVER_SCLERA = 1.5
+#: ... but that cap is never under this times the skin round the mouth (its ring's luma):
+#: a small face's eye whites are a few pixels mixed with lid and iris and often read darker
+#: than the skin (real smiles in world photos read teeth over them 0.5-4.6). Real teeth over
 #: the skin ring: 1.07-1.34 on the world photos' real smiles (insightface's groups, single_smile,
 #: posed_laugh), 0.96-2.7 on London smiles shrunk; this is their middle.
 TEETH_OVER_SKIN = 1.25
@@ -290,12 +281,12 @@ def limit_chroma(fill: np.ndarray, sclera: np.ndarray) -> np.ndarray:
     return np.clip(y[:, None] + (most / c_t) * (fill - y[:, None]), 0.0, 1.0).astype(fill.dtype)
 
 
-def teeth_cap(sclera: np.ndarray, skin: np.ndarray, small: float = 1.0) -> float:
+def teeth_cap(sclera: np.ndarray, skin: np.ndarray) -> float:
     """The brightest a smile's teeth are drawn (unit luma): :data:`TEETH_OVER_SCLERA` times the
-    eye whites' luma, at least ``small`` times :data:`TEETH_OVER_SKIN` times the skin ring's
-    (``sclera`` and ``skin``: unit RGB (3,); ``small``: :func:`small_weight` of the mouth)."""
+    eye whites' luma, at least :data:`TEETH_OVER_SKIN` times the skin ring's (``sclera`` and
+    ``skin``: unit RGB (3,))."""
     return max(TEETH_OVER_SCLERA * float(np.asarray(sclera, np.float64) @ _LUMA),
-               small * TEETH_OVER_SKIN * float(np.asarray(skin, np.float64) @ _LUMA))
+               TEETH_OVER_SKIN * float(np.asarray(skin, np.float64) @ _LUMA))
 
 
 def incisal_edge(upper: np.ndarray, lower: np.ndarray, image: np.ndarray, depth: float, teeth_luma: float,
