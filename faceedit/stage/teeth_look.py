@@ -26,8 +26,12 @@ _LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
 #: (:func:`faceedit.stage.mouth.sclera_colour`'s luma; the exemplar's ``teeth_luma`` times the exposure gain): real
 #: smiles' teeth over their own eye whites read 1.15-1.77 on London HD smiles shrunk to eyes
 #: 25-50 px apart (teeth: the opening's 75th-percentile luma), 1.2-1.9 (median 1.43) on the
-#: bank's 1350-px exemplars.
-TEETH_OVER_SCLERA = 1.5
+#: bank's 1350-px exemplars. The stage reads the eye whites before the edit, unsquinted: the
+#: bank's 26 smiles' ``teeth_luma`` over the same person's neutral eye whites read 0.97-1.49
+#: (median 1.21). 1.4: 1.5 let London 022 at 25 px between the eyes made happy read 1.531 of its
+#: eye whites (``tests/test_stage_small_teeth.py``, real smiles at most 1.53); 1.3 dims a large
+#: face's teeth where squinted eyes read dark whites (``docs/stage-tuning.md``).
+TEETH_OVER_SCLERA = 1.4
 #: ... but that cap is never under this times the skin round the mouth (its ring's luma):
 #: a small face's eye whites are a few pixels mixed with lid and iris and often read darker
 #: than the skin (real smiles in world photos read teeth over them 0.5-4.6). Real teeth over
