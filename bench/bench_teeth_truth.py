@@ -93,6 +93,18 @@ def truth(img: np.ndarray, face) -> dict | None:
     return out
 
 
+def happy_edit(ed, neutral: np.ndarray, i: str, load: Path | None, save: Path | None) -> np.ndarray:
+    """London ``i``'s neutral photo made happy by ``ed``, or read from ``load`` (``i``.png); written
+    to ``save`` too when given."""
+    if load is not None:
+        return np.asarray(Image.open(load / f"{i}.png").convert("RGB"))
+    assert ed is not None
+    out = ed.edit(neutral, "happy", face="largest")
+    if save:
+        Image.fromarray(out).save(save / f"{i}.png")
+    return out
+
+
 def quantile(v, q: float = 50.0) -> float:
     """The ``q``-th percentile of ``v``'s numbers (NaN where it has none)."""
     v = np.asarray(v, np.float64)
@@ -141,13 +153,7 @@ def main(argv=None) -> int:
         real = truth(smiling, largest(det, smiling))
         rows = {"input": truth(neutral, largest(det, neutral)), "real": real}
         if not a.real_only:
-            if a.load is not None:
-                out = np.asarray(Image.open(a.load / f"{i}.png").convert("RGB"))
-            else:
-                assert ed is not None
-                out = ed.edit(neutral, "happy", face="largest")
-                if a.save:
-                    Image.fromarray(out).save(a.save / f"{i}.png")
+            out = happy_edit(ed, neutral, i, a.load, a.save)
             rows["edit"] = truth(out, largest(det, out))
             if fer is not None:
                 label = fer(out)

@@ -24,6 +24,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mouth_luma import largest  # noqa: E402
+from bench_teeth_truth import happy_edit  # noqa: E402
 from bench_world import Identity  # noqa: E402
 
 from faceedit.faces.landmarks import eye_distance  # noqa: E402
@@ -72,13 +73,7 @@ def main(argv=None) -> int:
     for i in [s.strip() for s in a.ids.split(",") if s.strip()]:
         neutral, smiling = (np.asarray(Image.open(a.data / "london_hd" / k / f"{i}.jpg").convert("RGB"))
                             for k in ("neutral", "smiling"))
-        if a.load is not None:
-            out = np.asarray(Image.open(a.load / f"{i}.png").convert("RGB"))
-        else:
-            assert ed is not None
-            out = ed.edit(neutral, "happy", face="largest")
-            if a.save:
-                Image.fromarray(out).save(a.save / f"{i}.png")
+        out = happy_edit(ed, neutral, i, a.load, a.save)
         fn, fs, fe = (largest(det, x) for x in (neutral, smiling, out))
         if fn is None or fs is None or fe is None or fn.dense is None or fs.dense is None or fe.dense is None:
             print(f"{i} -", flush=True)
