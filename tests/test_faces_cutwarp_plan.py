@@ -78,7 +78,8 @@ def test_narrowed_teeth_keep_the_middle_of_the_row():
 def test_pointed_ends_close_a_thin_opening_s_blunt_ends():
     """A thin opening 100 px wide whose gap is 16 px out to 4 px from each corner (a laugh's
     blunt ends): the lips meet over ``meet`` (0.08) of the arc from each corner, between them
-    the gap is at most ``taper`` (1.5) times the parabola's through those points, the middle
+    the gap is at most ``taper`` (1.5) times the parabola's through those points (of height 1,
+    up to 1) squared (``power`` 2: at 1 the lips part at an angle) times 16 px, the middle
     keeps its 16 px and the corners stay; a tall opening (aspect 0.5) is left as it is."""
     x = np.linspace(0.0, 100.0, 101)
     half = 8.0 * np.clip(np.minimum(x, 100.0 - x) / 4.0, 0.0, 1.0)
@@ -92,6 +93,12 @@ def test_pointed_ends_close_a_thin_opening_s_blunt_ends():
     assert gap[13] < 8.0  # 5 px past where they meet: 16 px before
     np.testing.assert_allclose(gap[40:61], 16.0)
     np.testing.assert_allclose((u + lo) / 2, (up + low) / 2, atol=1e-9)  # they meet on the midline
+    # the lips part along each other (power 2), not at an angle (power 1: a blunt wedge)
+    np.testing.assert_allclose(gap[9:20], 16.0 * np.minimum(1.0, 6.0 * v * (1 - v))[9:20] ** 2, atol=1e-9)
+    u1, lo1 = pointed_ends(up, low, (0.25, 0.45), 0.08, 1.5, 1.0)
+    gap1 = lo1[:, 1] - u1[:, 1]
+    assert gap[10] < 0.25 * gap1[10] and gap1[10] > 2.0, (gap[10], gap1[10])
+    np.testing.assert_allclose(gap1[40:61], 16.0)
     tall_up, tall_low = np.c_[x, 50.0 - 3.125 * half], np.c_[x, 50.0 + 3.125 * half]
     same = pointed_ends(tall_up, tall_low, (0.25, 0.45), 0.08, 1.5)
     np.testing.assert_array_equal(same[0], tall_up)

@@ -292,11 +292,13 @@ def unsqueezed(points: np.ndarray, src_points: np.ndarray, curve: np.ndarray, sr
 def pointed_ends(upper: np.ndarray, lower: np.ndarray,
                  aspect_range: tuple[float, float] = WarpTuning.round_aspect,
                  meet: float = WarpTuning.plan_meet,
-                 taper: float = WarpTuning.plan_taper) -> tuple[np.ndarray, np.ndarray]:
+                 taper: float = WarpTuning.plan_taper,
+                 power: float = WarpTuning.plan_point) -> tuple[np.ndarray, np.ndarray]:
     """Destination mouth curves whose thin opening ends in pointed corners: the lips meet
-    over ``meet`` of the arc from each corner, and between, the gap is at most ``taper`` times a
-    parabola's through those points with the curves' largest gap, up to that largest gap (the
-    lips close toward the corners at an angle, the middle keeps its own height); each sample
+    over ``meet`` of the arc from each corner, and between, the gap is at most the curves'
+    largest gap times ``taper`` times a parabola's through those points (of height 1), up to 1,
+    raised to ``power`` (the lips part along each other from where they meet, the middle keeps
+    its own height); each sample
     brought in toward its place on the midline, as far as the opening is thin for its width
     (wholly below ``aspect_range``'s first height over width, none from its second: a tall
     opening's corners are rounded, :func:`round_opening`). Where the curves are nearer than
@@ -310,7 +312,7 @@ def pointed_ends(upper: np.ndarray, lower: np.ndarray,
     if amount <= 0:
         return upper, lower
     u = np.clip((_arc_fractions(mid) - meet) / max(1.0 - 2 * meet, 1e-6), 0.0, 1.0)
-    lens = h.max() * np.minimum(1.0, taper * 4 * u * (1 - u))
+    lens = h.max() * np.minimum(1.0, taper * 4 * u * (1 - u)) ** power
     want = np.minimum(h, h + amount * (lens - h))
     keep = (want / np.maximum(h, 1e-12))[:, None]
     return mid + keep * half, mid - keep * half

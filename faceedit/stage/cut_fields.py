@@ -299,7 +299,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                     moved[outer] = unsqueezed(moved[outer], src_lm[outer], catmull_rom(moved[[48, *outer, 54]]),
                                               *chords, narrows)
                 if follow_plan and c.name in given:  # a laugh's blunt ends: the lips meet at the corners
-                    du, dl = pointed_ends(du, dl, tn.round_aspect, tn.plan_meet, tn.plan_taper)
+                    du, dl = pointed_ends(du, dl, tn.round_aspect, tn.plan_meet, tn.plan_taper, tn.plan_point)
             if c.name == MOUTH.name and c.name in given and close_mouth > 0:  # the outer lips stay
                 # beyond the given curves that close
                 chord = float(np.linalg.norm(su[-1] - su[0]))

@@ -266,6 +266,9 @@ class WarpTuning:
     #: ... and between, the gap is at most a parabola's through those points, this many times
     #: as tall, up to the opening's largest (:func:`~faceedit.stage.cut_curves.pointed_ends`).
     plan_taper: float = 1.5
+    #: ... that share of the largest gap raised to this power: the lips part along each other
+    #: from where they meet (at 1 they part at an angle, a blunt wedge whose apex reads as a notch).
+    plan_point: float = 2.0
     #: There, the carried teeth shown are shaded out (left to the opening's fill) where the
     #: lips cover more of the row than along most of it: wholly where the share of the teeth
     #: that shows is under the first share of its 90th percentile along the row, none from the
