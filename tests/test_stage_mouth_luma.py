@@ -98,8 +98,9 @@ def test_fear_from_a_smile_does_not_keep_the_whole_lit_row(editor, name):
     099 at 1.027 and 114 at 1.040 before the carried row was shaded by depth; 0.244 and 0.116
     after). With the lips meeting toward a thin opening's corners in the warp
     (``cut_curves.pointed_ends``), dlib's inner-lip polygon still runs out to the lips' corners
-    and takes in the lip where they meet: 099 reads 0.316 (torch 2.14 / OpenCV 5.1), so the bar
-    is 0.4, well under the whole lit row's 1.0."""
+    and takes in the lip where they meet: 099 read 0.288-0.316 (torch 2.14 / OpenCV 5.1), and
+    0.399 once the lips part along each other from where they meet (``plan_point`` 2: a longer
+    taper, more lip inside dlib's polygon), so the bar is 0.5, well under the whole lit row's 1.0."""
     from faceedit.faces.detectors import get_detector
 
     path = SHARED_DATA / "london_hd" / "smiling" / f"{name}.jpg"
@@ -109,4 +110,4 @@ def test_fear_from_a_smile_does_not_keep_the_whole_lit_row(editor, name):
     img = np.asarray(Image.open(path).convert("RGB"))
     out = editor.edit(img, "fearful", face="largest")
     ratio, aspect = bench.mouth_ratio(out, bench.largest(get_detector("dlib"), out))
-    assert aspect > 0.05 and ratio <= 0.4, (ratio, aspect)
+    assert aspect > 0.05 and ratio <= 0.5, (ratio, aspect)
