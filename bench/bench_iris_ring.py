@@ -10,7 +10,8 @@ centre ``c``, radius ``r``), and on its left and right arcs (within 35 degrees o
 the lids lie over the rest) the white's luma just outside the iris (1.1-1.3 ``r``) over the
 white's further out (1.4-1.8 ``r``; both over pixels at least 0.6 of the outer band's 90th
 percentile: the white, not a lash or the lid), and the fine detail there (mean absolute luma
-less its blur of 1.5 px) near over far. A grey ring drawn round the iris reads a luma ratio
+less its blur of 1.5 px, on pixels at least 0.85 of the outer band's median: the white, not
+the iris's edge rising into it) near over far. A grey ring drawn round the iris reads a luma ratio
 under 1 and a smooth one a detail ratio under 1; the photo's own open eyes read the same way
 are printed first (``photo``). The last lines give per target the median, lowest and highest.
 """
@@ -60,8 +61,12 @@ def ring(rgb: np.ndarray, mesh: np.ndarray) -> list[tuple[float, float]]:
         near, far = arc & (dist > 1.1 * r) & (dist < 1.3 * r) & white, far & white
         if near.sum() < 10 or far.sum() < 10:
             continue
+        # the grain on the white itself (not the iris's edge rising into it)
+        light = here > 0.85 * np.median(here[far])
+        if (near & light).sum() < 10 or (far & light).sum() < 10:
+            continue
         out.append((float(np.median(here[near]) / np.median(here[far])),
-                    float(fine[near].mean() / max(float(fine[far].mean()), 1e-6))))
+                    float(fine[near & light].mean() / max(float(fine[far & light].mean()), 1e-6))))
     return out
 
 

@@ -22,7 +22,8 @@ off the same eyeball: the iris keeps its size and place, more white shows around
    show outside that circle, the white of the eye: the source's white shaded along the eye as
    the source's is (darker toward the corners) and in the lid's shadow, in the source white's
    colour, as light against that as the warped white around it (read past the stretched
-   limbal ring's soft tail, not on the lashes or the lid's skin: :func:`_white_fill`); the same white
+   limbal ring's soft tail, not on the lashes or the lid's skin: :func:`_white_fill`), with
+   the grain the source's white shows (a seeded field as strong as its fine detail); the same white
    where the lids' travel uncovered the eyeball above the iris and the warp stretched the dark
    band under the source's lid there (the lid's margin itself kept); the upper lid's shadow over
    the iris. Outside the opening (the lids, the lashes) the warped photo stays as it is.
@@ -298,6 +299,13 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         expect = white_at(_along(p, moved[corners])) * shade[..., None].astype(np.float32)
         white_fill = _white_fill(cur, (whiten > 0.01) & (open_d > 0.5), open_d > 0.5, expect, tuning.white_least,
                                  int(np.ceil(tuning.white_clear * blur)), width)
+        # with the grain the source's white shows (drawn smooth it reads as a painted ring)
+        lum_s = luma(src)
+        fine = (lum_s - cv2.GaussianBlur(lum_s, (0, 0), 1.0))[sy, sx][d_s > max(1.2, reach) * r]
+        spread = 1.4826 * float(np.median(np.abs(fine - np.median(fine)))) / max(float(np.median(sl)), 1e-6)
+        noise = cv2.GaussianBlur(np.random.default_rng(k).standard_normal(white_fill.shape[:2]).astype(np.float32),
+                                 (0, 0), 0.7)
+        white_fill = white_fill * (1 + spread * noise / max(float(noise.std()), 1e-6))[..., None]
         a_iris = (disc * open_d)[..., None]
         a_white = cv2.GaussianBlur((whiten * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
