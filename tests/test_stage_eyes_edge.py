@@ -10,7 +10,7 @@ from test_models_eyes import _eye_face
 
 from faceedit.pixels import luma
 from faceedit.stage.cutwarp import cut_warp
-from faceedit.stage.eyes import LM_EYES, _white_along, eye_polygon, find_iris, iris_edge, keep_irises
+from faceedit.stage.eyes import LM_EYES, _white_along, _white_fill, eye_polygon, find_iris, iris_edge, keep_irises
 from faceedit.stage.tuning import EyesTuning
 
 
@@ -82,3 +82,22 @@ def test_the_white_is_shaded_along_the_eye_as_the_photo_shows_it():
     assert np.allclose(out[0], 0.8 * white, atol=0.01)  # the shadowed corner: the least
     assert np.allclose(out[2], 0.9 * white, atol=0.01)
     assert np.allclose(out / out[:, :1], white / white[0], atol=1e-4)  # one colour
+
+
+def test_the_white_drawn_round_a_kept_iris_is_the_white_beside_it_not_the_limbal_tail():
+    """The white drawn where the warp stretched the iris takes the light of the white around
+    it, read past the stretched limbal ring's soft grey tail (read just beside it, the tail and
+    a lash row's end drew a grey ring round the kept iris)."""
+    h, w = 60, 120
+    yy, xx = np.mgrid[:h, :w]
+    dist = np.hypot(xx - 60, yy - 30)
+    cur = np.full((h, w, 3), 0.8, np.float32)
+    cur[(dist >= 14) & (dist < 17)] = 0.65  # the tail: 0.81 of the white, above white_least
+    cur[:6] = 0.1  # the lashes along the top
+    zone = dist < 14
+    expect = np.full((h, w, 3), 0.8, np.float32)
+    t = EyesTuning()
+    fill = _white_fill(cur, zone, np.ones((h, w), bool), expect, t.white_least, 3, 80.0)
+    assert float(np.median(luma(fill)[zone])) > 0.97 * 0.8
+    beside = _white_fill(cur, zone, np.ones((h, w), bool), expect, t.white_least, 0, 80.0)
+    assert float(np.median(luma(beside)[zone])) < float(np.median(luma(fill)[zone]))

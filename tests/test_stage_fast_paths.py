@@ -145,36 +145,6 @@ def test_in_polygon_is_opencvs_point_test():
         np.testing.assert_array_equal(in_polygon(poly, pts), want, err_msg=f"polygon {k}")
 
 
-def test_white_rows_all_at_once_match_row_by_row():
-    """The eye's white drawn over every row with a run at once equals drawing it row by row."""
-    import cv2
-
-    from faceedit.pixels import luma
-    from faceedit.stage.eyes import _white_rows
-
-    def row_by_row(cur, where, white, lid_white, width):
-        white_ok = luma(cur) >= 0.6 * float(luma(white))
-        out = np.broadcast_to(white, cur.shape).copy()
-        for y in range(cur.shape[0]):
-            xs = np.nonzero(where[y])[0]
-            if len(xs) == 0:
-                continue
-            lft, rgt = max(xs.min() - 2, 0), min(xs.max() + 2, cur.shape[1] - 1)
-            ends = [cur[y, x] if white_ok[y, x] else lid_white[y, x] for x in (lft, rgt)]
-            t = np.clip((np.arange(cur.shape[1]) - lft) / max(rgt - lft, 1), 0, 1)[:, None]
-            out[y] = ends[0] * (1 - t) + ends[1] * t
-        return cv2.GaussianBlur(out, (0, 0), max(0.7, width / 80))
-
-    rng = np.random.default_rng(0)
-    for k in range(30):
-        h, w = rng.integers(3, 60, 2)
-        cur = rng.random((h, w, 3), dtype=np.float32)
-        where = rng.random((h, w)) < rng.uniform(0, 0.3)
-        white, lid_white = rng.random(3).astype(np.float32), rng.random((h, w, 3), dtype=np.float32)
-        np.testing.assert_array_equal(_white_rows(cur, where, white, lid_white, 40.0),
-                                      row_by_row(cur, where, white, lid_white, 40.0), err_msg=f"case {k}")
-
-
 def test_spline_bank_fields_in_one_product_match_one_by_one():
     """The cut warp's splines (F0, each cut's upper and lower side) applied to the kernel in one
     matrix product give each field as made alone (to float32 rounding: BLAS may sum a wider

@@ -19,10 +19,11 @@ off the same eyeball: the iris keeps its size and place, more white shows around
    elsewhere (its top often lies under the lid) its own median colour at that distance from its
    centre (copying a visible part there doubles catchlights and makes seams), its edge as soft
    as the source shows it (:func:`iris_edge`); where the stretched iris and its dark limbal ring
-   show outside that circle, the white of the eye, continued along each row (the eye's own axis,
-   corner to corner: the same on a tilted head) from the warped white beside it (its shading
-   kept), or the eye's own white in the lid's shadow, shaded along the eye as the source's
-   white is (darker toward the corners), in the source white's colour; the same white
+   show outside that circle, the white of the eye: the source's white shaded along the eye as
+   the source's is (darker toward the corners) and in the lid's shadow, in the source white's
+   colour, as light against that as the warped white around it (read past the stretched
+   limbal ring's soft tail, not on the lashes or the lid's skin: :func:`_white_fill`), with
+   the grain the source's white shows (a seeded field as strong as its fine detail); the same white
    where the lids' travel uncovered the eyeball above the iris and the warp stretched the dark
    band under the source's lid there (the lid's margin itself kept); the upper lid's shadow over
    the iris. Outside the opening (the lids, the lashes) the warped photo stays as it is.
@@ -43,6 +44,7 @@ import numpy as np
 
 from faceedit.pixels import from_unit, luma, pixel_max
 from faceedit.stage.cut_curves import polygon_coverage
+from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
@@ -280,33 +282,30 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         seen = (np.stack([sx, sy], 1) + sbox)[d_s > max(1.2, reach) * r]
         white_at = _white_along(sclera, _along(seen, lm[corners]), white_col, tuning.white_bins,
                                 tuning.white_corner_least)
-        # along the eye's own rows (corner to corner), so a tilted head gets the same white
-        axis = moved[e[3]] - moved[e[0]]
-        turn = cv2.getRotationMatrix2D((cur.shape[1] / 2, cur.shape[0] / 2),
-                                       float(np.degrees(np.arctan2(axis[1], axis[0]))), 1.0)
-        size = (cur.shape[1], cur.shape[0])
-
-        def level(x: np.ndarray, inverse: bool = False) -> np.ndarray:
-            flags = cv2.INTER_LINEAR | (cv2.WARP_INVERSE_MAP if inverse else 0)
-            return cv2.warpAffine(x, turn, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
-
         # what the lids' travel uncovered above the iris is the eyeball's white too where it came
         # out dark: the source's band under its upper lid (the lid's margin and its shadow over
         # iris and white) is stretched tall there, a dark arc over a crescent of white, a halo
         # round the iris. The margin itself (its source within ``lid_margin`` of the lid) stays;
         # what is already about as light as the shaded white stays; from the iris's middle up
         # the white comes in over a third of its radius (no seam along the middle)
-        expect = float(luma(white_col)) * shade
-        dark = np.clip((0.8 * expect - luma(cur)) / (0.3 * expect), 0.0, 1.0)
+        light = float(luma(white_col)) * shade
+        dark = np.clip((0.8 * light - luma(cur)) / (0.3 * light), 0.0, 1.0)
         rise = np.clip(-rel[..., 1] / (0.35 * r), 0.0, 1.0)
         above = (dark * rise * (below > tuning.lid_margin * width)).astype(np.float32)
         whiten = np.maximum(was, above)
-        lid_white = white_at(_along(p, moved[corners])) * (tuning.white_shade * shade)[..., None].astype(np.float32)
-        white_fill = level(_white_rows(level(cur), level(((whiten > 0.01) & (open_d > 0.5)).astype(np.float32)) > 0.5,
-                                       white_col, level(lid_white), width), inverse=True)
-        # in the photo's own white's colour, its shading kept (the rows' ends can be the lids'
-        # bluish shadow or the stretched limbal ring: a blue-grey white)
-        white_fill = luma(white_fill)[..., None] * (white_col / max(float(luma(white_col)), 1e-6))
+        # the white expected there (by its place along the eye, in the lid's shadow), as light
+        # as the white around it shows it, in the photo's own white's colour (the lids' shadow
+        # beside it is bluish)
+        expect = white_at(_along(p, moved[corners])) * shade[..., None].astype(np.float32)
+        white_fill = _white_fill(cur, (whiten > 0.01) & (open_d > 0.5), open_d > 0.5, expect, tuning.white_least,
+                                 int(np.ceil(tuning.white_clear * blur)), width)
+        # with the grain the source's white shows (drawn smooth it reads as a painted ring)
+        lum_s = luma(src)
+        fine = (lum_s - cv2.GaussianBlur(lum_s, (0, 0), 1.0))[sy, sx][d_s > max(1.2, reach) * r]
+        spread = 1.4826 * float(np.median(np.abs(fine - np.median(fine)))) / max(float(np.median(sl)), 1e-6)
+        noise = cv2.GaussianBlur(np.random.default_rng(k).standard_normal(white_fill.shape[:2]).astype(np.float32),
+                                 (0, 0), 0.7)
+        white_fill = white_fill * (1 + spread * noise / max(float(noise.std()), 1e-6))[..., None]
         a_iris = (disc * open_d)[..., None]
         a_white = cv2.GaussianBlur((whiten * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
@@ -329,26 +328,25 @@ def _open_shut(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np
                          lm[e], moved[e], seed=k, tuning=tuning, photo_scale=photo_scale)
 
 
-def _white_rows(cur: np.ndarray, where: np.ndarray, white: np.ndarray, lid_white: np.ndarray,
-                width: float) -> np.ndarray:
-    """The white of the eye over ``cur`` (unit RGB) where ``where``: per row, a blend between the
-    pixels just beside that row's run (or, where one of them is darker than 0.6 of ``white``'s
-    luma, a lash or the lid's skin, ``lid_white`` there: the eye's white in the lid's shadow;
-    ``white`` off the runs), smoothed."""
-    white_ok = luma(cur) >= 0.6 * float(luma(white))
-    out = np.broadcast_to(white, cur.shape).copy()
-    rows = np.flatnonzero(where.any(1))  # every row with a run, at once
-    if rows.size:
-        w = cur.shape[1]
-        lft = np.maximum(where[rows].argmax(1) - 2, 0)
-        rgt = np.minimum(w - 1 - where[rows, ::-1].argmax(1) + 2, w - 1)
-
-        def end(x: np.ndarray) -> np.ndarray:  # the pixel beside the run, or the shaded white
-            return np.where(white_ok[rows, x][:, None], cur[rows, x], lid_white[rows, x])
-
-        t = np.clip((np.arange(w)[None, :] - lft[:, None]) / np.maximum(rgt - lft, 1)[:, None], 0, 1)[..., None]
-        out[rows] = end(lft)[:, None] * (1 - t) + end(rgt)[:, None] * t
-    return cv2.GaussianBlur(out, (0, 0), max(0.7, width / 80))
+def _white_fill(cur: np.ndarray, where: np.ndarray, opening: np.ndarray, expect: np.ndarray, least: float,
+                clear: int, width: float) -> np.ndarray:
+    """The white of the eye over ``cur`` (unit RGB) where ``where`` (in the eye's ``opening``,
+    (h, w) bool, where the white around it is read): the white expected there (``expect``,
+    (h, w, 3)) times how light the white around it is against what is expected there, carried
+    in smoothly from every side (:func:`~faceedit.stage.cutwarp.membrane_fill` of the ratio of
+    lumas): read ``clear`` px beyond ``where`` (the stretched limbal ring's soft tail lies just
+    outside it), on the pixels there that are the white (at least ``least`` of the expected
+    luma: not a lash, not the lid's skin), the ratio at most 1.5; 1 where none is; smoothed."""
+    lum_e = np.maximum(luma(expect), 1e-6)
+    ratio = (luma(cur) / lum_e).astype(np.float32)
+    zone = cv2.dilate(where.astype(np.uint8), np.ones((2 * clear + 1, 2 * clear + 1), np.uint8)) > 0 if clear > 0 \
+        else where
+    known = ~zone & opening & (ratio >= least)
+    if known.any():
+        ratio = membrane_fill(np.clip(ratio, least, 1.5), known.astype(np.float32))
+    else:
+        ratio = np.ones_like(ratio)
+    return cv2.GaussianBlur(expect * ratio[..., None], (0, 0), max(0.7, width / 80))
 
 
 def _along(pts: np.ndarray, corners: np.ndarray) -> np.ndarray:

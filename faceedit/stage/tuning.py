@@ -196,8 +196,15 @@ class EyesTuning:
     #: ... over its whole white's, at least this (a lash or the lid's shadow over a corner).
     white_corner_least: float = 0.8
     #: The white of the eye drawn where a row of it ends in a lash or the lid's skin: its own
-    #: colour times this (it lies in the lid's shadow there).
+    #: colour times this (it lies in the lid's shadow there; :mod:`faceedit.stage.gaze`).
     white_shade: float = 0.85
+    #: The white of the eye drawn where the warp stretched the iris or the lid's shadow is as
+    #: light, against the white expected there, as the white around it: read this many iris
+    #: edge blurs beyond it (past the stretched limbal ring's tail) ...
+    white_clear: float = 2.0
+    #: ... on the pixels at least this share of the expected white's luma (a lash, the lid's
+    #: skin are not the white), no darker than that.
+    white_least: float = 0.7
     #: The upper lid's shadow over the eyeball: its darkest share ...
     lid_shadow: float = 0.25
     #: ... and its reach below the lid (eye widths).
