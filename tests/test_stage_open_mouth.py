@@ -139,6 +139,34 @@ def test_a_dropped_jaw_turns_its_sides_follow_the_chin(stage, detector):
     assert np.array_equal(jaw_follows(lm, lm), lm)  # no move, no change
 
 
+
+def test_a_mouth_that_closes_lifts_the_chin_with_the_lower_lip(stage, detector):
+    """The astronaut's surprised edit (a dropped jaw) made neutral: the lips close and the chin
+    rises as far as the lower lip's middle (the jaw is one bone), the jaw's sides by their
+    shares; the skin between lip and chin does not stretch (a lower lip pushed up, a pout).
+    Lips that do not close leave the goal as it is."""
+    from faceedit.api import Editor
+    from faceedit.stage import records, steps
+    from faceedit.stage.moves import chin_follows_lip, face_frame
+
+    ed = Editor.from_pretrained("stage", device="cpu")
+    wide = ed.edit(astronaut(), "surprised")
+    lm, dense = largest(detector, wide)
+    face = records.FaceEdit(stage.request(EditRequest.of("neutral", 1.0)), lm, records.mesh_points(dense))
+    steps.plan_move(stage, face)
+    _, n, eye = face_frame(lm)
+    up = (lm - face.goal) @ n / eye
+    assert face.closing == 1.0
+    assert up[57] > 0.05  # the lower lip rises as the lips close ...
+    assert up[8] == pytest.approx(up[57], abs=0.01)  # ... and the chin with it
+    assert up[8] > up[5] > 0.0 and up[8] > up[11] > 0.0
+    goal = lm.copy()
+    goal[57] -= 0.1 * eye * n
+    assert np.array_equal(chin_follows_lip(lm, goal, 1.0), goal)  # a lip raised, no opening shut
+    goal[66] -= 0.1 * eye * n
+    assert np.array_equal(chin_follows_lip(lm, goal, 0.0), goal)  # no closing, no lift
+    assert (lm[8] - chin_follows_lip(lm, goal, 0.5)[8]) @ n == pytest.approx(0.05 * eye)
+
 def test_surprise_opens_like_real_open_mouths(stage, detector):
     """The surprised goal's opening (68-point 62 to 66 over 60 to 64) is shaped like real posed
     surprise (JAFFE, Yale: height over width about 0.30, a third of the gap above the corners'
