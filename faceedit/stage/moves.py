@@ -272,7 +272,13 @@ def chin_follows_lip(lm: np.ndarray, goal: np.ndarray, closing: float) -> np.nda
     mouth that shuts lifts the chin with the lip). Without it the lip rises alone, the skin
     between them stretches and the lower lip reads as pushed up by the chin (AU17's pout, which
     reads as sad). ``goal`` itself where the lips do not close, the photo's are closed already
-    (a mouth pressed shut raises its lip alone) or the chin rises as far as the lip."""
+    (a mouth pressed shut raises its lip alone) or the chin rises as far as the lip. The stage
+    passes how far the lips close times the share of the opening that is no smile's
+    (:func:`faceedit.stage.steps.plan_move`): a smile parts the lips, not the jaw (London's
+    held-out smiles made neutral keep their chins: to the real neutral photos, nose to chin
+    already 0.03 eye distances short), while JAFFE's posed surprise made neutral left the lower
+    face 0.050 eye distances longer than the same people's neutral photos, 0.032 with the chin
+    raised (30 photos)."""
     if closing <= 0:
         return goal
     _, n, _ = face_frame(lm)
