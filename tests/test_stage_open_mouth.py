@@ -139,6 +139,52 @@ def test_a_dropped_jaw_turns_its_sides_follow_the_chin(stage, detector):
     assert np.array_equal(jaw_follows(lm, lm), lm)  # no move, no change
 
 
+
+def test_a_mouth_that_closes_lifts_the_chin_with_the_lower_lip(stage, detector, monkeypatch):
+    """A dropped jaw made neutral (the astronaut's surprised edit, read as no smile: the state
+    reads 0.9 of one on her wide mouth): the lips close and the chin rises with the lower lip's
+    middle (the jaw is one bone), the jaw's sides by their shares; the skin between lip and chin
+    does not stretch (a lower lip pushed up, a pout). Her own smile made neutral closes with the
+    lips alone (a smile parts the lips, not the jaw); between the two the chin rises by the share
+    of the opening that is no smile's. Lips that do not close leave the goal as it is."""
+    from faceedit.api import Editor
+    from faceedit.stage import records, steps
+    from faceedit.stage.moves import chin_follows_lip, face_frame
+
+    def rises(lm, dense, follows, smile):
+        with monkeypatch.context() as m:
+            if not follows:
+                m.setattr(steps, "chin_follows_lip", lambda lm, goal, closing: goal)
+            if not smile:
+                m.setattr(steps, "smile_lift", lambda *a: 0.0)
+            face = records.FaceEdit(stage.request(EditRequest.of("neutral", 1.0)), lm, records.mesh_points(dense))
+            steps.plan_move(stage, face)
+            jaw = face.closing * (1.0 - steps.smile_lift(stage, face.current, face.current.expression))
+        _, n, eye = face_frame(lm)
+        return (lm - face.goal) @ n / eye, face, jaw
+
+    wide = Editor.from_pretrained("stage", device="cpu").edit(astronaut(), "surprised")
+    for img, dropped in ((wide, True), (astronaut(), False)):
+        lm, dense = largest(detector, img)
+        before, _, _ = rises(lm, dense, False, not dropped)
+        up, face, jaw = rises(lm, dense, True, not dropped)
+        assert face.closing > 0 and up[57] > 0.03  # the lower lip rises as the lips close ...
+        # (planned on the face turned to the front, laid back by its turn: near, not exact)
+        assert up[8] == pytest.approx(before[8] + jaw * (before[57] - before[8]), abs=0.015)  # ... the chin with it
+        assert up[57] == pytest.approx(before[57], abs=1e-6)
+        if dropped:
+            assert jaw == 1.0 and up[8] - before[8] > 0.05 and up[8] > up[5] > 0.0 and up[8] > up[11] > 0.0
+        else:
+            assert jaw < 0.05 and up[8] - before[8] < 0.003
+    _, n, eye = face_frame(lm)
+    goal = lm.copy()
+    goal[57] -= 0.1 * eye * n
+    assert np.array_equal(chin_follows_lip(lm, goal, 1.0), goal)  # a lip raised, no opening shut
+    goal[66] -= 0.1 * eye * n
+    assert np.array_equal(chin_follows_lip(lm, goal, 0.0), goal)  # no closing, no lift
+    assert (lm[8] - chin_follows_lip(lm, goal, 0.5)[8]) @ n == pytest.approx(0.05 * eye)
+
+
 def test_surprise_opens_like_real_open_mouths(stage, detector):
     """The surprised goal's opening (68-point 62 to 66 over 60 to 64) is shaped like real posed
     surprise (JAFFE, Yale: height over width about 0.30, a third of the gap above the corners'

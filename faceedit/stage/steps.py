@@ -75,6 +75,7 @@ from faceedit.stage.lower_margin import loop_teeth_share
 from faceedit.stage.mouth import paint_seam, sclera_colour
 from faceedit.stage.moves import (
     TARGET_MOVES,
+    chin_follows_lip,
     close_eye,
     control_moves,
     hold_lids,
@@ -235,8 +236,9 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     closes = 0.0 if keeps else like_closes(s.like, s.strength, stage.tuning.edit)
     if closes > closing:  # a reference whose lips meet: the goal's too
         goal, closing = close_lips(goal, closes), closes
-    # a new opening shaped like real ones; a dropped jaw turns: its sides follow the chin
-    goal = goal if keeps else jaw_follows(lm, real_opening(lm, goal, stage.tuning.edit))
+    # a new opening shaped like real ones; the chin rises with lips that shut, unless a smile parted them
+    jaw = closing * (1.0 - smile_lift(stage, cur, cur.expression))  # (a dropped jaw turns: its sides follow)
+    goal = goal if keeps else jaw_follows(lm, chin_follows_lip(lm, real_opening(lm, goal, stage.tuning.edit), jaw))
     # a named target's open smile the face shows already: its own mouth stays (smile_reached;
     # a target whose lips meet closes them, one whose controls press them, wink's, reshapes them)
     named = s.target in stage.expressions and not s.aus and s.like is None and closing == 0 \
