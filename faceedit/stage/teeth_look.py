@@ -152,6 +152,23 @@ def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarr
     return shade[:, None] * c[None, :] ** warm[:, None]
 
 
+def smile_sides(u: np.ndarray, lip: np.ndarray, tn: MouthTuning) -> tuple[np.ndarray, np.ndarray]:
+    """A smile's side teeth in the mouth's shadow (the buccal corridor), at ``u`` (0..1 from
+    corner to corner): (n, 3) what its pixels are multiplied by, falling from 1 at
+    ``tn.smile_side_from`` of the width from a corner to ``tn.smile_side_shade`` at
+    ``tn.smile_side_to``, warm as an open mouth's side teeth (the lips' chromaticity, ``lip``
+    RGB, to ``tn.teeth_bounce`` times the shade's depth); and (n,) how much of each pixel is the
+    lips meeting at the corners (1 at a corner, 0 from ``tn.smile_close`` of the width)."""
+    d = np.minimum(np.asarray(u, np.float64), 1.0 - np.asarray(u, np.float64))
+    s = np.clip((d - tn.smile_side_to) / max(tn.smile_side_from - tn.smile_side_to, 1e-6), 0.0, 1.0)
+    shade = tn.smile_side_shade + (1.0 - tn.smile_side_shade) * s * s * (3.0 - 2.0 * s)
+    c = np.asarray(lip, np.float64)
+    c = np.maximum(c / max(float(c @ _LUMA), 1e-6), 1e-3)
+    x = np.clip(d / max(tn.smile_close, 1e-6), 0.0, 1.0)
+    close = 1.0 - x * x * (3.0 - 2.0 * x)
+    return shade[:, None] * c[None, :] ** (tn.teeth_bounce * (1.0 - shade))[:, None], close
+
+
 def luma_of(rgb: np.ndarray) -> np.ndarray:
     """(h, w) float64: ``rgb`` (h, w, 3)'s luma, as ``rgb.astype(np.float32) @ _LUMA`` (the same
     values: one ``cv2.transform`` in float64, as numpy's product sums them)."""
