@@ -194,6 +194,13 @@ class MouthTuning:
     #: fades to ``smile_close_tone`` of the lips' local colour at the corner itself.
     smile_close: float = 0.1
     smile_close_tone: float = 0.5
+    #: The upper lip covers the crowns' tops: this share of the opening's column below it is the
+    #: lip's (its inner margin, ``smile_cover_tone`` of the lips' local colour) over the front
+    #: teeth ...
+    smile_cover_front: float = 0.08
+    #: ... rising to this share over the side teeth (``smile_side_from`` to ``smile_side_to``).
+    smile_cover_side: float = 0.35
+    smile_cover_tone: float = 0.75
     #: Opacity of the lower row's tips.
     lower_teeth_opacity: float = 0.8
     #: The lower row shows at most this share of the exemplar's column height.
