@@ -96,6 +96,7 @@ from faceedit.stage.teeth_look import (
     small_edge,
     small_teeth_shade,
     small_weight,
+    smile_sides,
     teeth_cap,
     warm_to_sclera,
 )
@@ -390,6 +391,10 @@ class MouthBank:
             # a small face: the upper lip's shadow and the lower row in shade, not a flat plate
             col = col * small_teeth_shade(t, wd, lit, np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6),
                                           tn.teeth_bounce, u, photo_scale).astype(col.dtype)
+            # the side teeth in the mouth's shadow, the lips meeting at the corners
+            sides, close, lip_cover = smile_sides(u, np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6),
+                                                  tn, v, hd, 1.0 - float(rings["small"]))
+            col = col * sides.astype(col.dtype)
             shadow, corner = tn.lip_shadow, tn.corner_shadow
         else:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between
@@ -463,6 +468,9 @@ class MouthBank:
         lip = lip_at(rings, px, py)
         if large and own_teeth:  # the cavity's floor lit off the lower lip's margin
             col = lower_falloff(col, t, hd, wd, lip, tn)
+        if not large:  # the upper lip over the crowns' tops, the lips meeting at the corners
+            col = col * (1.0 - lip_cover[:, None]) + (tn.smile_cover_tone * lip) * lip_cover[:, None]
+            col = col * (1.0 - close[:, None]) + (tn.smile_close_tone * lip) * close[:, None]
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)

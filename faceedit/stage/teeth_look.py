@@ -152,6 +152,34 @@ def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarr
     return shade[:, None] * c[None, :] ** warm[:, None]
 
 
+def smile_sides(u: np.ndarray, lip: np.ndarray, tn: MouthTuning, v: np.ndarray | None = None,
+                hd: np.ndarray | None = None, weight: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A smile's side teeth in the mouth's shadow (the buccal corridor), at ``u`` (0..1 from
+    corner to corner): (n, 3) what its pixels are multiplied by, falling from 1 at
+    ``tn.smile_side_from`` of the width from a corner to ``tn.smile_side_shade`` at
+    ``tn.smile_side_to``, warm as an open mouth's side teeth (the lips' chromaticity, ``lip``
+    RGB, to ``tn.teeth_bounce`` times the shade's depth); and (n,) how much of each pixel is the
+    lips meeting at the corners (1 at a corner, 0 from ``tn.smile_close`` of the width); and (n,)
+    how much of each is the upper lip covering the crowns' tops, at ``v`` (0 at the upper lip, 1
+    at the lower) in a column ``hd`` px tall: ``tn.smile_cover_front`` of the column over the
+    front teeth to ``tn.smile_cover_side`` over the side teeth, over a 1-px edge. All three times
+    ``weight`` (a small face's smile has :func:`small_teeth_shade`'s side fall-off instead: 1
+    less its :func:`small_weight`)."""
+    d = np.minimum(np.asarray(u, np.float64), 1.0 - np.asarray(u, np.float64))
+    s = np.clip((d - tn.smile_side_to) / max(tn.smile_side_from - tn.smile_side_to, 1e-6), 0.0, 1.0)
+    shade = 1.0 - weight * (1.0 - tn.smile_side_shade) * (1.0 - s * s * (3.0 - 2.0 * s))
+    c = np.asarray(lip, np.float64)
+    c = np.maximum(c / max(float(c @ _LUMA), 1e-6), 1e-3)
+    x = np.clip(d / max(tn.smile_close, 1e-6), 0.0, 1.0)
+    close = weight * (1.0 - x * x * (3.0 - 2.0 * x))
+    cover = np.zeros_like(d)
+    if v is not None and hd is not None:
+        share = tn.smile_cover_side + (tn.smile_cover_front - tn.smile_cover_side) * s * s * (3.0 - 2.0 * s)
+        y = np.clip((np.asarray(v, np.float64) - share) * np.maximum(np.asarray(hd, np.float64), 1.0) + 0.5, 0.0, 1.0)
+        cover = weight * (1.0 - y * y * (3.0 - 2.0 * y))
+    return shade[:, None] * c[None, :] ** (tn.teeth_bounce * (1.0 - shade))[:, None], close, cover
+
+
 def luma_of(rgb: np.ndarray) -> np.ndarray:
     """(h, w) float64: ``rgb`` (h, w, 3)'s luma, as ``rgb.astype(np.float32) @ _LUMA`` (the same
     values: one ``cv2.transform`` in float64, as numpy's product sums them)."""

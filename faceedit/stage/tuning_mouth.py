@@ -182,6 +182,25 @@ class MouthTuning:
     #: ... and a relaxed upper lip covers them over the same span, wholly at this
     #: ``teeth_cover`` (in part below it).
     side_teeth_cover: float = 0.4
+    #: A smile read whole from the exemplar (happy's): its side teeth recede into the mouth's
+    #: shadow toward the corners (the buccal corridor), from this share of the mouth's width
+    #: from a corner ...
+    smile_side_from: float = 0.3
+    #: ... to this share, where their luma is ``smile_side_shade`` of the front teeth's (warm,
+    #: the lips' chromaticity to ``teeth_bounce`` times the shade's depth) ...
+    smile_side_to: float = 0.08
+    smile_side_shade: float = 0.55
+    #: ... and within this share of the width from each corner the lips meet: the interior
+    #: fades to ``smile_close_tone`` of the lips' local colour at the corner itself.
+    smile_close: float = 0.1
+    smile_close_tone: float = 0.5
+    #: The upper lip covers the crowns' tops: this share of the opening's column below it is the
+    #: lip's (its inner margin, ``smile_cover_tone`` of the lips' local colour) over the front
+    #: teeth ...
+    smile_cover_front: float = 0.08
+    #: ... rising to this share over the side teeth (``smile_side_from`` to ``smile_side_to``).
+    smile_cover_side: float = 0.35
+    smile_cover_tone: float = 0.75
     #: Opacity of the lower row's tips.
     lower_teeth_opacity: float = 0.8
     #: The lower row shows at most this share of the exemplar's column height.
