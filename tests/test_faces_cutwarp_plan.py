@@ -10,6 +10,7 @@ from test_faces_cutwarp import part_lips, synthetic_lm, synthetic_photo
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.stage.cut_curves import (
+    corner_rays,
     corner_wedges,
     follow_curves,
     lip_curves,
@@ -50,15 +51,33 @@ def test_follow_curves_with_the_plan_come_onto_the_moved_reference():
     np.testing.assert_array_equal(u, old_u)
 
 
-def test_corner_wedges_reach_from_the_cut_to_the_outer_corners():
+def test_corner_wedges_reach_out_of_the_corners_along_the_cut():
+    """Each wedge reaches its share of the corner-to-corner width, or of the distance to the
+    outer corner where that is longer, out of its corner along the cut's ray, as tall as its
+    share of the largest gap there; with a rim, it takes in a band above the upper curve,
+    deepest by the corner and none at the rim's inner end."""
     lm = synthetic_lm()
     up, low = lip_curves(part_lips(lm, 0.15))
-    left, right = corner_wedges(up, low, lm, (0.3, 0.9))
-    np.testing.assert_allclose(left[2], up[0] + 0.9 * (lm[48] - up[0]))
-    np.testing.assert_allclose(right[2], up[-1] + 0.9 * (lm[54] - up[-1]))
-    tall = float(np.linalg.norm(left[1] - left[3]))
+    width = float(np.linalg.norm(up[-1] - up[0]))
+    left, right = corner_wedges(up, low, lm, (0.3, 0.0, 0.05))
+    ray_a, ray_b = corner_rays(up, low)
+    np.testing.assert_allclose(left[-3], up[0] + 0.05 * width * ray_a)
+    np.testing.assert_allclose(right[-3], up[-1] + 0.05 * width * ray_b)
+    tall = float(np.linalg.norm(left[-4] - left[-2]))
     assert abs(tall - 0.3 * float(np.linalg.norm(up - low, axis=1).max())) < 1e-9
-    np.testing.assert_allclose((left[1] + left[3]) / 2, up[0])
+    np.testing.assert_allclose((left[-4] + left[-2]) / 2, up[0])
+    far = corner_wedges(up, low, lm, (0.3, 0.9, 0.01))[0]  # out the longer of the two reaches
+    np.testing.assert_allclose(far[-3], up[0] + 0.9 * float(np.linalg.norm(lm[48] - up[0])) * ray_a)
+    rimmed = corner_wedges(up, low, lm, (0.3, 0.0, 0.05), (0.05, 0.3))[0]
+    box = (int(up[:, 0].min()) - 20, int(up[:, 1].min()) - 20, int(up[:, 0].max()) + 20, int(low[:, 1].max()) + 20)
+    cover, plain = polygon_coverage(rimmed, box), polygon_coverage(left, box)
+    x0, y0 = box[:2]
+    k = 3  # a sample near the corner: 1 px above it lies in the rim, not in the plain wedge
+    px, py = int(round(up[k, 0])) - x0, int(round(up[k, 1] - 1.5)) - y0
+    assert cover[py, px] > 0.5 and plain[py, px] == 0
+    depth = float(np.linalg.norm(rimmed[-5] - up[1]))
+    assert 0 < depth <= 0.05 * width + 1e-9
+    assert float(np.linalg.norm(rimmed[1] - rimmed[0])) < 0.01 * depth + 0.05  # about none at its inner end
 
 
 def test_narrowed_teeth_keep_the_middle_of_the_row():

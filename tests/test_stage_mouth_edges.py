@@ -106,8 +106,8 @@ def test_what_a_mouth_reads_per_column_is_smoothed_along_the_row():
 
 def test_carried_teeth_beside_an_open_mouth_s_steep_sides_take_the_lips_colour():
     """Light grey pixels (a smile's lower teeth carried with the lip) a few px beside the lower
-    half of an opening are taken to the lips' colour; the same beside its upper half, and
-    lip-coloured pixels, stay as they are."""
+    half of an opening are taken to the lips' colour; the same beside its upper half, beyond its
+    corner (the skin beside it), and lip-coloured pixels, stay as they are."""
     up, lo = mouth(110)
     img = lipped(up, lo)
     poly = opening_polygon(up, lo)
@@ -121,6 +121,8 @@ def test_carried_teeth_beside_an_open_mouth_s_steep_sides_take_the_lips_colour()
     grey[side] = (205, 200, 195)
     left = int(np.floor(poly[:, 0].min()))
     grey[cy - 12:cy - 6, left + 8:left + 10] = (205, 200, 195)  # above the opening: the upper lip
+    cx = int(round(up[0, 0]))
+    grey[cy + 1:cy + 4, cx - 7:cx - 4] = (205, 200, 195)  # beyond the corner: the skin beside it
     roi = (roi[0] - 12, roi[1] - 12, roi[2] + 12, roi[3] + 12)
     lipc = LIP / 255.0
     box, _, _, target, _ = lip_field(grey, roi, up, lo, 180.0, lipc, MouthTuning())
@@ -130,6 +132,7 @@ def test_carried_teeth_beside_an_open_mouth_s_steep_sides_take_the_lips_colour()
     red = out[side].astype(np.float64)
     assert (red[..., 0] - red[..., 2]).mean() > 40  # the lips' red, not grey
     np.testing.assert_array_equal(out[cy - 12:cy - 6, left + 8:left + 10], grey[cy - 12:cy - 6, left + 8:left + 10])
+    np.testing.assert_array_equal(out[cy + 1:cy + 4, cx - 7:cx - 4], grey[cy + 1:cy + 4, cx - 7:cx - 4])
     changed = np.any(out != grey, -1)
     assert not changed[grey.sum(-1) == img.sum(-1)].any() or np.abs(out.astype(int) - grey.astype(int))[
         ~np.any(grey != img, -1)].max() <= 1

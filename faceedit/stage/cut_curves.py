@@ -173,23 +173,32 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
     return out[0], out[1]
 
 
-def corner_wedges(upper: np.ndarray, lower: np.ndarray, lm: np.ndarray,
-                  reach: tuple[float, float]) -> list[np.ndarray]:
+def corner_wedges(upper: np.ndarray, lower: np.ndarray, lm: np.ndarray, reach: tuple[float, float, float],
+                  rim: tuple[float, float] = (0.0, 0.0)) -> list[np.ndarray]:
     """Two polygons (source photo), one at each corner of a mouth's cut (``upper``, ``lower``,
-    corner to corner, the corner of landmark 60 first): ``reach[0]`` of the cut's largest gap
-    tall at its corner (across the chord), narrowing to a point ``reach[1]`` of the way from
-    that corner to the outer lip corner (48, 54 of ``lm``). A laugh's dark corners beyond its
-    teeth (what an interior found from colour leaves out) lie there; kept, they are drawn as
-    dark lines out of a reshaped opening's corners."""
+    corner to corner, 60's first): ``reach[0]`` of the cut's largest gap tall at the corner
+    (across the chord), narrowing to a point along its ray (:func:`corner_rays`) ``reach[1]`` of
+    the way to the outer corner (48, 54 of ``lm``) or ``reach[2]`` of the corner-to-corner width
+    out, the longer; above the upper curve, a rim ``rim[0]`` of that width deep at the corner,
+    none from ``rim[1]`` of its arc. A laugh's dark corners beyond its teeth (what an interior
+    found from colour leaves out) and its dark corridor's top just above a found upper curve lie
+    there; kept, they are drawn as dark lines out of a reshaped opening's corners."""
     lm = np.asarray(lm, np.float64)
-    chord = _unit(upper[-1] - upper[0])
-    across = np.array([chord[1], -chord[0]])  # towards the upper lip (y down)
+    chord = upper[-1] - upper[0]
+    width = float(np.linalg.norm(chord))
+    across = np.array([chord[1], -chord[0]]) / max(width, 1e-9)  # towards the upper lip (y down)
     half = 0.5 * reach[0] * float(np.linalg.norm(upper - lower, axis=1).max())
+    u = _arc_fractions(upper)
     out = []
-    for end, inner, outer in ((0, 1, 48), (-1, -2, 54)):
+    for end, inner, outer, outward in zip((0, -1), (1, -2), (48, 54), corner_rays(upper, lower)):
         corner = upper[end]
-        tip = corner + reach[1] * (lm[outer] - corner)
-        out.append(np.vstack([upper[inner], corner + half * across, tip, corner - half * across, lower[inner]]))
+        tip = corner + max(reach[1] * float(np.linalg.norm(lm[outer] - corner)), reach[2] * width) * outward
+        s = u if end == 0 else 1.0 - u
+        along = np.flatnonzero((s > 0) & (s < max(rim[1], s[inner] + 1e-9)))  # the rim, inner first
+        along = along[np.argsort(s[along])]
+        raised = upper[along] + (rim[0] * width * (1.0 - _smoothstep(s[along], 0.0, max(rim[1], 1e-9))))[:, None] * across
+        out.append(np.vstack([upper[along[-1]], raised[::-1], corner + half * across, tip,
+                              corner - half * across, lower[inner]]))
     return out
 
 

@@ -399,7 +399,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         reshaped = carried_teeth and f.follows_plan > 0  # a laugh's teeth in a narrower opening
         # (the dark of a laugh's corners, which the lips cover where they meet, is not theirs)
         wedge_reach = tn.plan_wedge if reshaped else tn.kept_wedge
-        wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, wedge_reach) if carried_teeth else []
+        wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, wedge_reach, tn.wedge_rim) if carried_teeth else []
         if carried_teeth and hide_lower is not None and lips is not None:  # (the lower teeth below the cut go too)
             wedges.append(np.vstack([np.asarray(lips[1], np.float64), np.asarray(hide_lower, np.float64)[::-1]]))
         box = _box_around(np.vstack([poly, *wedges]), 4.0, pixels.shape)

@@ -178,8 +178,15 @@ def shade_teeth_beside(pixels: np.ndarray, box, target: np.ndarray, up: np.ndarr
     order = np.argsort(mid[:, 0])
     line = np.interp(np.arange(bx0, bx1, dtype=np.float64), mid[order, 0], mid[order, 1])
     below = np.arange(by0, by1, dtype=np.float64)[:, None] > line[None, :]
+    # between the corners, faded over half of ``reach`` about each (beyond them lies the skin,
+    # which reads as light and grey beside lips)
+    ys, xs = np.mgrid[by0:by1, bx0:bx1].astype(np.float64)
+    chord = mid[-1] - mid[0]
+    span = max(float(np.linalg.norm(chord)), 1e-6)
+    t = ((xs - mid[0, 0]) * chord[0] + (ys - mid[0, 1]) * chord[1]) / span
     r = max(float(reach), 1.5)
-    w = ((1.0 - smoothstep(2.0 * r / 3.0, r, dist)) * (inside == 0) * below
+    between = smoothstep(-r / 4.0, r / 4.0, np.minimum(t, span - t))
+    w = ((1.0 - smoothstep(2.0 * r / 3.0, r, dist)) * (inside == 0) * below * between
          * teeth_like(rgb.astype(np.float64), lip))
     if float(w.max()) <= 0:
         return pixels

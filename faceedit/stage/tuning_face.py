@@ -245,11 +245,15 @@ class WarpTuning:
     #: found width, not at all from the second (a laugh made fearful narrows less than surprised).
     plan_narrowing: tuple[float, float] = (0.7, 0.85)
     #: There, the wedge at each corner the lips hide (the dark beyond the teeth): this share of
-    #: the cut's largest gap tall at its corner, out this share of the way to the outer corner.
-    plan_wedge: tuple[float, float] = (0.7, 1.5)
+    #: the cut's largest gap tall at its corner, out along the corner's ray the second share of
+    #: the way to the outer corner or the third share of the corner-to-corner width, the longer.
+    plan_wedge: tuple[float, float, float] = (0.7, 1.5, 0.06)
     #: The same wedge where a laugh's teeth are carried into an opening that keeps its width (a
     #: laugh made fearful): shorter, so no lip is painted past the outer corner onto the skin.
-    kept_wedge: tuple[float, float] = (0.3, 0.9)
+    kept_wedge: tuple[float, float, float] = (0.3, 0.9, 0.035)
+    #: Both wedges take in a rim above the upper curve: this share of the corner-to-corner
+    #: width deep at the corner, none from the second share of the curve's arc from it.
+    wedge_rim: tuple[float, float] = (0.012, 0.12)
     #: The lower teeth below a laugh's cut that the lips cover (``cut_warp``'s ``hide_lower``) are
     #: a membrane of the lower side plus the lower lip's fine detail mirrored in straight across
     #: (:func:`~faceedit.stage.cutwarp.mirrored_grain`): read within this share of the lower
