@@ -303,15 +303,13 @@ def pointed_ends(upper: np.ndarray, lower: np.ndarray,
                  meet: float = WarpTuning.plan_meet,
                  taper: float = WarpTuning.plan_taper,
                  power: float = WarpTuning.plan_point) -> tuple[np.ndarray, np.ndarray]:
-    """Destination mouth curves whose thin opening ends in pointed corners: the lips meet
-    over ``meet`` of the arc from each corner, and between, the gap is at most the curves'
-    largest gap times ``taper`` times a parabola's through those points (of height 1), up to 1,
-    raised to ``power`` (the lips part along each other from where they meet, the middle keeps
-    its own height); each sample
-    brought in toward its place on the midline, as far as the opening is thin for its width
-    (wholly below ``aspect_range``'s first height over width, none from its second: a tall
-    opening's corners are rounded, :func:`round_opening`). Where the curves are nearer than
-    that they stay, and so do the corners. (A laugh's teeth found by colour reach its corners
+    """Destination mouth curves whose thin opening ends in pointed corners: the lips meet over ``meet`` of the
+    arc from each corner, and between, the gap is at most the curves' largest gap times ``taper`` times a
+    parabola's through those points (of height 1), up to 1, raised to ``power`` (the lips part along each other
+    from where they meet, the middle keeps its own height); each sample brought in toward its place on the
+    midline, as far as the opening is thin for its width (wholly below ``aspect_range``'s first height over
+    width, none from its second: a tall opening's corners are rounded, :func:`round_opening`). Where the curves
+    are nearer than that they stay, and so do the corners. (A laugh's teeth found by colour reach its corners
     with tall blunt ends; kept in a fearful mouth they stood there as horns.)"""
     gaps = _gaps(upper, lower, aspect_range)
     if gaps is None:
