@@ -9,7 +9,7 @@ import pytest
 
 from faceedit.faces.au import AU_IDS
 from faceedit.models.request import EditRequest
-from faceedit.stage import folds, steps
+from faceedit.stage import folds, relief, steps
 from faceedit.stage.folds import (
     KINDS,
     PARAMS,
@@ -451,3 +451,44 @@ def test_the_nasolabial_furrows_edge_is_not_a_cut(face):
     slope = np.abs(np.gradient(folds.profile(d, p, edge, 0.0), d))
     sharp = np.abs(np.gradient(folds.profile(d, p, FoldsTuning().sharp, 0.0), d))
     assert slope.max() < 0.5 * sharp.max()
+
+
+def test_a_frown_taken_flattens_the_knit_and_keeps_the_brows(face):
+    """A frown made neutral loses the knit's relief (a bulge of skin over a brow's head, a broad
+    shade between the brows) by the frown taken, and keeps the brows' hairs, the skin's grain
+    and everything away from the brows' heads; none taken leaves the pixels themselves."""
+    rng = np.random.default_rng(2)
+    grain = rng.normal(0, 3, (1100, 1100))
+    img = np.full((1100, 1100, 3), 170.0) + grain[..., None]
+    img[..., 0] += 30
+    ed = float(np.linalg.norm(face[42:48].mean(0) - face[36:42].mean(0)))
+    xs, ys = np.arange(1100)[None, :], np.arange(1100)[:, None]
+    bx, by = float(face[21, 0]), float(face[21, 1]) - 0.08 * ed  # over the right brow's head
+    bulge = np.exp(-0.5 * ((xs - bx) ** 2 + (ys - by) ** 2) / (0.05 * ed) ** 2)
+    img += 25.0 * bulge[..., None]
+    hairs = np.zeros((1100, 1100), bool)
+    for idx in (slice(17, 22), slice(22, 27)):
+        for p in face[idx]:
+            hairs |= (xs - p[0]) ** 2 + (ys - p[1]) ** 2 < (0.02 * ed) ** 2
+    img[hairs] = 60.0
+    img = np.clip(np.round(img), 0, 255).astype(np.uint8)
+    assert relief.flatten_knit(img, face, 0.0) is img
+    out = relief.flatten_knit(img, face, 1.0)
+    half = relief.flatten_knit(img, face, 0.5)
+    top = (int(round(by)), int(round(bx)))
+    side = (int(round(by)), int(round(bx - 0.3 * ed)))  # skin beside it, off the bulge
+
+    def rise(a: np.ndarray) -> float:
+        return float(a[top].astype(float).mean() - a[side].astype(float).mean())
+
+    assert rise(img) > 20 and rise(out) < 0.5 * rise(img), (rise(img), rise(out))
+    assert rise(out) < rise(half) < rise(img)
+    assert np.array_equal(out[hairs], img[hairs])  # the brows' hairs as they were
+    # the grain finer than the knit stays: the pixel-to-pixel steps round the bulge keep their size
+    win = (slice(top[0] - 5, top[0] + 5), slice(top[1] - 5, top[1] + 5))
+    step = lambda a: float(np.abs(np.diff(a[win][..., 1].astype(float), axis=1)).mean())  # noqa: E731
+    assert step(out) > 0.7 * step(img), (step(img), step(out))
+    far = np.ones(img.shape[:2], bool)
+    far[int(face[17:27, 1].min() - 0.8 * ed):int(face[27, 1] + 0.5 * ed),
+        int(face[19, 0] - 0.8 * ed):int(face[24, 0] + 0.8 * ed)] = False
+    assert np.array_equal(out[far], img[far])

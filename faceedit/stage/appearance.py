@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceedit.stage import apple, folds
+from faceedit.stage import apple, folds, relief
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import FaceEdit, Statistics
 
@@ -85,7 +85,8 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     the landmarks of its states; AU9, AU10, which they do not show, from the target it heads
     for, ``heads_for``, ``progress`` of the way), times the warp's scale, after the lines the
     photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`),
-    and a smile's cheek under the eyes (AU6, :mod:`faceedit.stage.apple`) by the same target;
+    and with them the knit's relief of a frown taken away
+    (:func:`~faceedit.stage.relief.flatten_knit`), and a smile's cheek under the eyes (AU6, :mod:`faceedit.stage.apple`) by the same target;
     ``pixels`` themselves where it draws none (a zero edit, neutral, the fold statistics not
     installed); ``in_place``: written over ``pixels``, a buffer the caller owns."""
     r, cur, new = face.warped, face.current, face.new_state
@@ -100,6 +101,8 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     tn = stats.tuning.folds
     removal = {k: v * r.scale for k, v in folds.fold_removal(fold_stats, before, after, tn).items()}
     smoothed = folds.smooth_folds(pixels, r.landmarks, removal, in_place=in_place, tuning=tn)
+    smoothed = relief.flatten_knit(smoothed, r.landmarks, removal.get("glabella", 0.0), tn, brows=stats.tuning.brows,
+                                   in_place=in_place or smoothed is not pixels)
     amounts = folds.fold_amounts(fold_stats, before, after, heads_for, progress, tn)
     amounts = {k: v * r.scale for k, v in amounts.items()}
     drawn = folds.paint_folds(smoothed, r.landmarks, amounts, fold_stats.params, face.keep_out,

@@ -28,6 +28,7 @@ from faceedit.pixels import pixel_max
 from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
+from faceedit.stage.relief import relief_band
 from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import EditTuning, EyesTuning
 
@@ -218,7 +219,8 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     """``pixels`` ((H, W[, C])) with the shading relief of the cheeks of the face at ``lm`` (68
     photo landmarks, moved) taken away, ``amount`` (0..1) of ``tuning.cheek_flatten`` of it: each
     channel less its band between a blur of ``cheek_fine`` and one of ``cheek_broad`` eye
-    distances (the bulge a smile raised, its highlight and the folds and creases round it; the
+    distances (:func:`faceedit.stage.relief.relief_band`: the bulge a smile raised, its
+    highlight and the folds and creases round it; the
     skin's own grain, finer, stays, as do its colour and light, broader), over the cheeks
     (:func:`_cheek_mask`, feathered over ``cheek_feather``). A smile taken away leaves the
     cheeks' relief where the warp carried it (it is shading, not a place), and FER reads a
@@ -257,15 +259,12 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         mask = mask + fold
     if crop.ndim == 3:
         mask = mask[..., None]
-    fine = cv2.GaussianBlur(crop, (0, 0), max(tuning.cheek_fine * ed, 0.5))
-    broad = cv2.GaussianBlur(crop, (0, 0), max(tuning.cheek_broad * ed, 1.0))
     out = pixels if in_place else pixels.copy()
-    flat = crop - share * mask * (fine - broad)
+    flat = crop - share * mask * relief_band(crop, tuning.cheek_fine * ed, tuning.cheek_broad * ed)
     if fold is not None:  # the carried folds, crisper for the warp's squeeze: down to a finer blur
         if crop.ndim == 3:
             fold = fold[..., None]
-        finer = cv2.GaussianBlur(crop, (0, 0), max(tuning.cheek_fold_fine * ed, 0.5))
-        flat = flat - share * fold * (finer - fine)
+        flat = flat - share * fold * relief_band(crop, tuning.cheek_fold_fine * ed, tuning.cheek_fine * ed)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out
 

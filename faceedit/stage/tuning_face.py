@@ -419,6 +419,21 @@ class FoldsTuning:
     #: AU2): London's neutral faces read 0-2.3 (the state's noise; 10 held-out people), a posed
     #: frown 3.9, a posed disgust 5.0.
     smooth_from_au: float = 2.0
+    #: A frown taken away (the same AU4 fall as the glabellar lines') flattens the knit's shading
+    #: relief over the glabella and the brows' heads (:func:`faceedit.stage.relief.flatten_knit`):
+    #: this share of it at a whole frown taken ...
+    knit_flatten: float = 1.0
+    #: ... the band between blurs of these (eye distances, Gaussian sigmas: finer is the skin's
+    #: grain, broader its colour and the face's light) ...
+    knit_fine: float = 0.02
+    knit_broad: float = 0.15
+    #: ... within this of a line over the brows' inner halves and the glabella, feathered over
+    #: this ...
+    knit_reach: float = 0.12
+    knit_feather: float = 0.05
+    #: ... and the brows' hairs kept out of the blurs and left: a pixel is hair by its browness
+    #: (:func:`faceedit.stage.brows.browness`) times this, up to all of it.
+    knit_brow: float = 2.0
     #: Targets that draw a smile's cheek under the eye (:mod:`faceedit.stage.apple`, its profile
     #: measured on smiles: sad's prototype has an AU6 too, not measured) ...
     apple_targets: tuple[str, ...] = ("happy",)

@@ -1,0 +1,99 @@
+"""Shading relief taken off the skin: the band of scales between a fine and a broad blur.
+
+An expression bunches the skin into bulges and folds that the warp carries along as shading (a
+laugh's raised cheeks, a frown's knit between the brows); a move that takes the expression away
+moves the landmarks but leaves that relief where the warp put it. :func:`relief_band` is each
+channel's band between two blurs (finer is the skin's own grain, broader is its colour and the
+face's light: both stay when the band is taken off); :func:`faceedit.stage.smile.flatten_cheeks`
+takes it off the cheeks by the smile taken away, :func:`flatten_knit` off the glabella and the
+brows' heads by the frown taken away (AU4's fall, :func:`faceedit.stage.folds.fold_removal`'s
+``glabella``), the brows' hairs kept out of both blurs and left as they are.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import pixel_max
+from faceedit.stage.brows import browness
+from faceedit.stage.moves import face_frame
+from faceedit.stage.tuning_face import BrowsTuning, FoldsTuning
+
+
+def _blur(x: np.ndarray, sigma: float, weight: np.ndarray | None) -> np.ndarray:
+    """``x`` blurred with a Gaussian of ``sigma`` px; with ``weight`` ((H, W) 0..1), a
+    normalised blur of the weighted pixels alone (what has no weight lends no colour)."""
+    if weight is None:
+        return cv2.GaussianBlur(x, (0, 0), sigma)
+    w = weight[..., None] if x.ndim == 3 else weight
+    num = cv2.GaussianBlur(x * w, (0, 0), sigma)
+    den = cv2.GaussianBlur(weight, (0, 0), sigma)
+    if x.ndim == 3:
+        den = den[..., None]
+    return num / np.maximum(den, 1e-3)
+
+
+def relief_band(crop: np.ndarray, fine: float, broad: float, weight: np.ndarray | None = None) -> np.ndarray:
+    """(H, W[, C]) float32: ``crop``'s band between a Gaussian blur of ``fine`` px and one of
+    ``broad`` px (each at least 0.5): its shading relief at those scales. ``weight`` ((H, W)
+    0..1): blurs of the weighted pixels alone (:func:`_blur`), so a dark feature with no weight
+    (a brow's hairs) darkens neither blur round it."""
+    x = np.asarray(crop, np.float32)
+    return _blur(x, max(fine, 0.5), weight) - _blur(x, max(broad, 0.5), weight)
+
+
+def _knit_masks(rgb: np.ndarray, lm: np.ndarray, ed: float, tn: FoldsTuning,
+                brows: BrowsTuning | None) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W) float32 0..1 each for the face at 68 landmarks ``lm`` (px of the box ``rgb``):
+    where a frown knits the skin (within ``tn.knit_reach`` eye distances of a line over the
+    brows' inner halves, 19-21 and 22-24, through the glabella halfway down to the nose's top,
+    27), feathered over ``tn.knit_feather``; and the skin off the brows' hairs: 1 less each
+    pixel's :func:`~faceedit.stage.brows.browness` about the brows' lines (17-21, 22-26; of
+    ``rgb``, the box's float RGB 0..1) times ``tn.knit_brow``."""
+    mid = 0.5 * (0.5 * (lm[21] + lm[22])) + 0.5 * lm[27]
+    line = np.vstack([lm[19:22], mid[None], lm[22:25]])
+    knit = np.zeros(rgb.shape[:2], np.float32)
+    cv2.polylines(knit, [np.round(line).astype(np.int32)], False, 1.0,
+                  thickness=max(1, int(round(2 * tn.knit_reach * ed))), lineType=cv2.LINE_AA)
+    knit = np.clip(cv2.GaussianBlur(knit, (0, 0), max(tn.knit_feather * ed, 0.5)), 0.0, 1.0)
+    hairs = np.zeros(rgb.shape[:2], np.float32)
+    for idx in (slice(17, 22), slice(22, 27)):
+        np.maximum(hairs, browness(rgb, lm[idx], ed, brows), out=hairs)
+    skin = 1.0 - np.clip(hairs * tn.knit_brow, 0.0, 1.0)
+    return knit, skin
+
+
+def flatten_knit(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: FoldsTuning | None = None, *,
+                 brows: BrowsTuning | None = None, in_place: bool = False) -> np.ndarray:
+    """``pixels`` ((H, W[, C])) with the shading relief of a frown's knit taken away, ``amount``
+    (0..1, the frown taken: :func:`faceedit.stage.folds.fold_removal`'s ``glabella``) of
+    ``tuning.knit_flatten`` of it: over the glabella and the brows' heads of the face at ``lm``
+    (68 photo landmarks, moved; :func:`_knit_masks`), each channel's skin less its band between
+    blurs of ``knit_fine`` and ``knit_broad`` eye distances of the skin alone
+    (:func:`relief_band`; the bunched brows' heads and the furrows' broad shade go, the skin's
+    grain, colour and light stay), the brows' hairs (read with ``brows``) left as they are. ``pixels`` themselves at
+    ``amount`` 0; else a new array, or ``pixels`` written over with ``in_place``."""
+    tn = tuning if tuning is not None else FoldsTuning()
+    share = float(amount) * tn.knit_flatten
+    if share <= 0:
+        return pixels
+    lm = np.asarray(lm, np.float64)
+    ed = face_frame(lm)[2]
+    pts = lm[17:28]
+    margin = (tn.knit_reach + 3.0 * tn.knit_broad) * ed
+    h, w = pixels.shape[:2]
+    x0, y0 = (int(max(np.floor(v - margin), 0)) for v in pts.min(0))
+    x1, y1 = int(min(np.ceil(pts[:, 0].max() + margin), w)), int(min(np.ceil(pts[:, 1].max() + margin), h))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return pixels
+    crop = pixels[y0:y1, x0:x1].astype(np.float32)
+    rgb = crop[..., :3] / pixel_max(pixels.dtype) if crop.ndim == 3 else np.repeat(crop[..., None] / pixel_max(pixels.dtype), 3, -1)
+    knit, skin = _knit_masks(rgb, lm - (x0, y0), ed, tn, brows)
+    mask = knit * skin
+    if crop.ndim == 3:
+        mask = mask[..., None]
+    flat = crop - share * mask * relief_band(crop, tn.knit_fine * ed, tn.knit_broad * ed, skin)
+    out = pixels if in_place else pixels.copy()
+    out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
+    return out
