@@ -35,7 +35,8 @@ lower lid's at ``L' = L + a (M - L)``:
   person's skin between the crease and the brow and under the eye (``tone``, not below
   ``tone_floor`` of the skin under the eye, ``deep_floor`` where the skin under the brow is
   the socket's deep shadow; lightened where it bulges, over ``tone_rise`` of the eyeball's dome,
-  its top left in the socket's light), that skin's body colour (``body_pct``, not its sheen) tinted as
+  its top left in the socket's light; nowhere lighter than ``tone_peak`` of the skin under the
+  eye, ``deep_peak`` where the skin under the brow is the socket's deep shadow), that skin's body colour (``body_pct``, not its sheen) tinted as
   the photo's own lid skin is (``tint_reach``), with the person's own skin on it (the
   texture of the photo's skin under the eye, its pores, grain and small blotches, laid in
   patches: :func:`faceedit.stage.lid_skin.own_skin_detail`, ``texture``), and the closed
@@ -324,14 +325,17 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
     luma, not its sheen nor its folds) tinted as the photo's own lid skin (``band``, between the
     crease and the lashes: its lit pixels' colour over that skin's, each channel within
     ``tint_reach`` of 1; ``tint`` where there are too few); ``lid`` (the middle of the eye)
-    where its light is read.
+    where its light is read; nowhere (its light blurred 2 px) lighter than ``tone_peak`` of the
+    skin under the eye, rising to ``deep_peak`` with the floor.
     Unchanged where there is too little of either to read."""
     w = down * lid
     if w.sum() < 4 or under.sum() < 9:
         return new
+    cover = np.clip(down, 0.0, 1.0)
     refs = [here[m].mean(0) for m in (above, under) if m.sum() > 8]
     ref = np.mean(refs, 0)
     cur = (new * (w[..., None] if new.ndim == 3 else w)).reshape(-1, *new.shape[2:]).sum(0) / w.sum()
+    deep = 0.0
     if new.ndim == 3:
         lum_ref, lum_under = float(luma(ref.astype(np.float32))), float(luma(here[under].mean(0).astype(np.float32)))
         # the deeper the socket's shadow above the eye (its light over that under the eye), the
@@ -356,7 +360,17 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
         gain = np.clip(1 + (np.asarray(target, np.float32) - cur) / np.maximum(cur_r, 1e-6), 1.0, 2.5)
         down = down * rise
     d = down[..., None] if new.ndim == 3 else down
-    return (new * (1 + (gain - 1) * d)).astype(np.float32)
+    out = new * (1 + (gain - 1) * d)
+    if tn.tone_peak > 0:
+        # nowhere lighter than ``tone_peak`` of the skin under the eye (its light blurred, not its grain)
+        lum = luma(out) if out.ndim == 3 else out
+        smooth = cv2.GaussianBlur(lum.astype(np.float32), (0, 0), 2.0)
+        share = tn.tone_peak + deep * (tn.deep_peak - tn.tone_peak)
+        peak = share * float(np.mean(luma(here[under].mean(0).astype(np.float32)) if here.ndim == 3
+                                     else here[under].mean()))
+        f = 1 + (np.minimum(peak / np.maximum(smooth, 1e-6), 1.0) - 1) * cover
+        out = out * (f[..., None] if out.ndim == 3 else f)
+    return out.astype(np.float32)
 
 
 def _shade_top(new: np.ndarray, X: np.ndarray, Y: np.ndarray, eye: EyeFrame, Cd: np.ndarray, t: np.ndarray,

@@ -131,6 +131,12 @@ class LidsTuning:
     #: fair 144's, whose brow shades the socket as deep, is a pale band, 1.05 of the skin round it
     #: as ``bench/bench_blink.py --tone`` reads it, 1.02 and 1.00 at 0.9; at 0.85 137's reads 0.52) ...
     deep_floor: float = 0.9
+    #: ... nowhere (its light blurred 2 px) lighter than this share of the skin under the eye's
+    #: mean light, rising to ``deep_peak`` as the floor rises (lifted over the eyeball's dome to
+    #: the under-eye skin's light, 008's and 173's closed lids are pale pink domes; at 0.85 dlib
+    #: reads 142's, 096's and smiling 137's closed eyes 0.50-0.71 of the photo's; 0: no cap) ...
+    tone_peak: float = 0.9
+    deep_peak: float = 1.0
     deep: tuple[float, float] = (0.75, 0.65)
     #: Where the eye is that deep-set, its closed lid darker towards its edge by this
     #: (``edge_dark`` where it is not), its lash line this half thick (``line``) and the lower
