@@ -34,6 +34,15 @@ def _blur(x: np.ndarray, sigma: float, weight: np.ndarray | None) -> np.ndarray:
     return num / np.maximum(den, 1e-3)
 
 
+def box_around(points: np.ndarray, margin: float, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1): the box of ``points`` ((N, 2) x, y) grown by ``margin`` px on every side,
+    inside an image of ``shape`` ((H, W, ...)); None where it is under 4 px either way."""
+    h, w = shape[:2]
+    x0, y0 = (int(max(np.floor(v - margin), 0)) for v in points.min(0))
+    x1, y1 = int(min(np.ceil(points[:, 0].max() + margin), w)), int(min(np.ceil(points[:, 1].max() + margin), h))
+    return None if x1 - x0 < 4 or y1 - y0 < 4 else (x0, y0, x1, y1)
+
+
 def relief_band(crop: np.ndarray, fine: float, broad: float, weight: np.ndarray | None = None) -> np.ndarray:
     """(H, W[, C]) float32: ``crop``'s band between a Gaussian blur of ``fine`` px and one of
     ``broad`` px (each at least 0.5): its shading relief at those scales. ``weight`` ((H, W)
@@ -81,12 +90,10 @@ def flatten_knit(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Fold
     lm = np.asarray(lm, np.float64)
     ed = face_frame(lm)[2]
     pts = lm[17:28]
-    margin = (tn.knit_reach + 3.0 * tn.knit_broad) * ed
-    h, w = pixels.shape[:2]
-    x0, y0 = (int(max(np.floor(v - margin), 0)) for v in pts.min(0))
-    x1, y1 = int(min(np.ceil(pts[:, 0].max() + margin), w)), int(min(np.ceil(pts[:, 1].max() + margin), h))
-    if x1 - x0 < 4 or y1 - y0 < 4:
+    box = box_around(pts, (tn.knit_reach + 3.0 * tn.knit_broad) * ed, pixels.shape)
+    if box is None:
         return pixels
+    x0, y0, x1, y1 = box
     crop = pixels[y0:y1, x0:x1].astype(np.float32)
     rgb = crop[..., :3] / pixel_max(pixels.dtype) if crop.ndim == 3 else np.repeat(crop[..., None] / pixel_max(pixels.dtype), 3, -1)
     knit, skin = _knit_masks(rgb, lm - (x0, y0), ed, tn, brows)

@@ -28,7 +28,7 @@ from faceedit.pixels import pixel_max
 from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
-from faceedit.stage.relief import relief_band
+from faceedit.stage.relief import box_around, relief_band
 from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import EditTuning, EyesTuning
 
@@ -241,12 +241,10 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         return pixels
     lm = np.asarray(lm, np.float64)
     ed = eye_distance(lm)
-    margin = 3.0 * tuning.cheek_broad * ed
-    h, w = pixels.shape[:2]
-    x0, y0 = (int(max(np.floor(v - margin), 0)) for v in lm.min(0))
-    x1, y1 = int(min(np.ceil(lm[:, 0].max() + margin), w)), int(min(np.ceil(lm[:, 1].max() + margin), h))
-    if x1 - x0 < 4 or y1 - y0 < 4:
+    box = box_around(lm, 3.0 * tuning.cheek_broad * ed, pixels.shape)
+    if box is None:
         return pixels
+    x0, y0, x1, y1 = box
     crop = pixels[y0:y1, x0:x1].astype(np.float32)
     mask = _cheek_mask(crop.shape, lm - (x0, y0), tuning.cheek_feather * ed)
     if around_mouth:
