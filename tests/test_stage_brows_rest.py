@@ -48,3 +48,20 @@ def test_a_brow_at_rest_or_flatter_is_left_as_it_is(face):
     steep[21] -= 0.2 * eye * n
     assert np.array_equal(brows_at_rest(face, steep, 0.0), steep)  # strength 0: nothing
     assert np.array_equal(brows_at_rest(steep, steep, 1.0), steep)  # no steeper than the photo's own
+
+
+def test_only_a_neutral_edit_without_a_reference_brings_the_brows_to_rest(astronaut, monkeypatch):
+    from faceedit.faces.detectors import get_detector
+    from faceedit.models.loading import load_model
+    from faceedit.models.request import EditRequest
+    from faceedit.stage import records, steps
+
+    stage = load_model("stage").model
+    found = max(get_detector("mediapipe").detect(astronaut), key=lambda f: f.area)
+    asked = []
+    monkeypatch.setattr(steps, "brows_at_rest", lambda lm, goal, amount, tuning=None: asked.append(amount) or goal)
+    for target, strength in (("neutral", 0.6), ("happy", 1.0), ("surprised", 1.0)):
+        face = records.FaceEdit(stage.request(EditRequest.of(target, strength)), np.asarray(found.landmarks),
+                                records.mesh_points(found.dense))
+        steps.plan_move(stage, face)
+    assert asked == [pytest.approx(0.6), 0.0, 0.0]
