@@ -117,6 +117,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "mouth.SEAM_DARK_PERCENTILE": ("M", "the lips' own dark the small seam's colour is read from"),
     "mouth_bank._LUMA": ("N", "luma weights (a unit)"),
     "moves.LID_PAIRS": ("G", "68-point indices"),
+    "moves.BROW_EYES": ("G", "68-point indices"),
     "moves.WINK_CORNER": ("C", "what wink_left / wink_right 1 moves (a control's move, like aaa's)"),
     "moves.WINK_BROW": ("C", "what wink_left / wink_right 1 moves (a control's move, like aaa's)"),
     "moves.GAZE_LID": ("C", "what gaze_y 1 moves (a control's move, like aaa's)"),

@@ -19,7 +19,7 @@ import numpy as np
 from faceedit.edits.controls import control_moves_of
 from faceedit.faces.landmarks import eye_distance
 from faceedit.stage.tuning import EditTuning
-from faceedit.stage.tuning_face import LidsTuning
+from faceedit.stage.tuning_face import BrowsTuning, LidsTuning
 
 #: The eyes' lid pairs (upper, lower) of the 68 points: the image's left eye, the image's right.
 LID_PAIRS = (((37, 41), (38, 40)), ((43, 47), (44, 46)))
@@ -290,6 +290,39 @@ def chin_follows_lip(lm: np.ndarray, goal: np.ndarray, closing: float) -> np.nda
         return goal
     out = np.array(goal, np.float64)
     out[8] -= lift * n
+    return out
+
+
+#: Each brow's 68 points from its outer end to its inner one, with the eye it stands over:
+#: the image's left, the image's right.
+BROW_EYES = ((tuple(range(17, 22)), tuple(range(36, 42))), (tuple(range(26, 21, -1)), tuple(range(42, 48))))
+
+
+def brow_slope(lm: np.ndarray) -> tuple[float, float]:
+    """How much higher over its eye each brow's inner end (68-point 21, 22) stands than its
+    outer end (17, 26), in eye distances across the eye line of the face at ``lm`` (the
+    image's left brow, the image's right). Worry (AU1) steepens it, a frown (AU4) flattens it."""
+    _, n, ed = face_frame(lm)
+    lm = np.asarray(lm, np.float64)
+    return tuple(float((lm[b[0]] - lm[b[-1]]) @ n) / ed for b, _ in BROW_EYES)  # type: ignore[return-value]
+
+
+def brows_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: BrowsTuning | None = None) -> np.ndarray:
+    """``goal`` with each brow whose inner end it leaves standing over its outer end by more
+    than a resting brow's (``tuning.rest_slope``) or the photo's own (:func:`brow_slope`) brought
+    ``amount`` (0..1) of the way down to that: its inner end lowered, the points between in
+    proportion to their place along it, its outer end kept. A neutral edit that lowers a raised
+    brow's outer end more than its inner one (surprise's raise read as AU2 more than AU1) would
+    leave the oblique brow of worry (AU1, the sad face's). ``goal`` itself where none does."""
+    tn = tuning if tuning is not None else BrowsTuning()
+    if amount <= 0:
+        return goal
+    _, n, ed = face_frame(lm)
+    out = np.array(goal, np.float64)
+    for (brow, _), own, now in zip(BROW_EYES, brow_slope(lm), brow_slope(goal)):
+        steep = now - max(tn.rest_slope, own)
+        if steep > 0:
+            out[list(brow)] += (min(float(amount), 1.0) * steep * ed * np.linspace(0.0, 1.0, 5))[:, None] * n
     return out
 
 
