@@ -263,7 +263,6 @@ def jaw_follows(lm: np.ndarray, goal: np.ndarray) -> np.ndarray:
     return goal
 
 
-
 def chin_follows_lip(lm: np.ndarray, goal: np.ndarray, closing: float) -> np.ndarray:
     """``goal`` with the chin (68-point 8) raised with a lower lip that closing lips raise past
     it, as far as the lips' opening in the photo shuts: ``closing`` (0..1) of the lower lip's
