@@ -389,11 +389,10 @@ class MouthBank:
             lit = np.clip(float(self.desc("upper_depth")[e]) / np.maximum(he, 1e-6), 0.0, 1.0) * hd
             col = sample(pu + (top + v * (1 - top - bottom))[:, None] * (pl - pu))
             # a small face: the upper lip's shadow and the lower row in shade, not a flat plate
-            col = col * small_teeth_shade(t, wd, lit, np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6),
-                                          tn.teeth_bounce, u, photo_scale).astype(col.dtype)
+            lip_rgb = np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6)
+            col = col * small_teeth_shade(t, wd, lit, lip_rgb, tn.teeth_bounce, u, photo_scale).astype(col.dtype)
             # the side teeth in the mouth's shadow, the lips meeting at the corners
-            sides, close, lip_cover = smile_sides(u, np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6),
-                                                  tn, v, hd, 1.0 - float(rings["small"]))
+            sides, close, lip_cover = smile_sides(u, lip_rgb, tn, v, hd, 1.0 - float(rings["small"]))
             col = col * sides.astype(col.dtype)
             shadow, corner = tn.lip_shadow, tn.corner_shadow
         else:
