@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from faceedit.faces.mesh68 import mesh_to_68
-from faceedit.stage.tuning_face import TurnedTuning
 from faceedit.stage.turned import _axes, head_frame, hidden_parts
 
 
@@ -81,24 +80,18 @@ def test_turned_face_read_frontal_and_far_corner_moves_less(mesh, degrees):
 @pytest.mark.parametrize("degrees", (-30.0, 22.0))
 def test_tipped_face_read_frontal_and_its_moves_down_foreshortened(mesh, degrees):
     """The astronaut (pitch -8) tipped back to +22 or bowed to -30, past the frontal range: its
-    points turned to the front with all of its depth read as the untipped face's shape, the
-    photo's do not; with its depth read twice as deep (the Face Mesh on bowed faces:
-    ``TurnedTuning.pitch_depth``), the default's half of it reads nearer that shape than all of
-    it; a move down the face shows shortened by the tip; nothing is looked for past an outline
-    (the face is not turned aside: both show)."""
+    points turned to the front read as the untipped face's shape, the photo's do not; a move
+    down the face shows shortened by the tip; nothing is looked for past an outline (the face
+    is not turned aside: both show)."""
     p, _ = mesh
     q = _tipped(p, degrees)
-    turn = head_frame(q[:, :2], q[:, 2], TurnedTuning(pitch_depth=1.0))
+    turn = head_frame(q[:, :2], q[:, 2])
     assert turn is not None and turn.ramp == 1.0 and turn.aside == 0.0 and abs(turn.yaw) < 8
     lm = mesh_to_68(q[:, :2])
     front = turn.frontal(lm)
     x, y, _ = _axes(p)
     own = mesh_to_68((p - p.mean(0)) @ np.stack([x, y]).T)
     assert _similarity_residual(front, own) < 0.02 < 0.5 * _similarity_residual(lm, own)
-    deep = 2 * q[:, 2] - q[:, 2].mean()  # the depth read twice as deep
-    half, whole = head_frame(q[:, :2], deep), head_frame(q[:, :2], deep, TurnedTuning(pitch_depth=1.0))
-    assert half is not None and whole is not None
-    assert _similarity_residual(half.frontal(lm), own) < 0.5 * _similarity_residual(whole.frontal(lm), own)
     move = np.zeros((68, 2))
     move[57] = [0.0, 3.0]  # the lower lip 3 px down the frontal face
     shown = turn.photo_goal(lm, front, front + move) - lm

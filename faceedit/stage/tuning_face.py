@@ -344,13 +344,6 @@ class TurnedTuning:
     #: median -2.2); past it the plan comes in as past ``frontal_yaw``, in full ``ramp_yaw`` later.
     frontal_pitch: float = 15.0
     level_pitch: float = -2.0
-    #: The share of the Face Mesh's depth the turn to the front counts down the face (along the
-    #: head's y axis; across it, in full): insightface's group photo's faces bowed 28 degrees
-    #: (group_t1#1, #3) read 2.02 eye distances from the nose's bridge to the chin turned to the
-    #: front with all of it, 1.75 with half, the same photo's faces within 5 degrees of level
-    #: 1.72-1.76; with all of it their laughs' corners came out level with the lips' middle and
-    #: portrait_112's closed smile as drooping corners (no smile read, angry 0.58).
-    pitch_depth: float = 0.5
     #: The least share of a move across the face that a point keeps.
     min_share: float = 0.3
     #: The face's silhouette on a turned face (:func:`faceedit.stage.turned.hidden_parts`): a

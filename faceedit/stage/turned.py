@@ -64,11 +64,7 @@ class HeadFrame:
     0: the surface there turned away from the camera, hidden), the ``yaw`` and ``pitch``
     (degrees, :func:`faceedit.faces.reading.mesh_pose`'s signs), ``ramp`` (0..1) how far the
     frontal plan comes in (by the yaw or the pitch, whichever is further past its frontal
-    range), ``aside`` (0..1) how far by the yaw alone (what a turn aside hides) and
-    ``pitch_depth`` the share of the photo's depth (the Face Mesh's) :meth:`frontal` counts
-    down the face: the tuning's ``pitch_depth`` on a face tipped past
-    its frontal range, coming in with the tip as ``ramp`` does
-    (:class:`~faceedit.stage.tuning_face.TurnedTuning`)."""
+    range) and ``aside`` (0..1) how far by the yaw alone (what a turn aside hides)."""
 
     centre: np.ndarray
     axes: np.ndarray
@@ -79,7 +75,6 @@ class HeadFrame:
     pitch: float
     ramp: float
     aside: float
-    pitch_depth: float = 1.0
 
     @property
     def line(self) -> np.ndarray:
@@ -89,13 +84,12 @@ class HeadFrame:
 
     def frontal(self, points: np.ndarray, depth: np.ndarray | None = None) -> np.ndarray:
         """(N, 2) photo ``points`` at ``depth`` (N,; default the 68 points' own, ``depth68``)
-        turned to the front (the head frame's x and y about the centre's photo position; down the
-        face, ``pitch_depth`` of the depth counted), ``ramp`` of the way."""
+        turned to the front (the head frame's x and y about the centre's photo position),
+        ``ramp`` of the way."""
         pts = np.asarray(points, np.float64)
         z = self.depth68 if depth is None else np.asarray(depth, np.float64)
         q = np.column_stack([pts, z]) - self.centre
         front = self.centre[:2] + q @ self.axes[:2].T
-        front[:, 1] -= (1.0 - self.pitch_depth) * q[:, 2] * self.axes[1, 2]  # the depth down the face
         return pts + self.ramp * (front - pts)
 
     def frontal_irises(self, irises: np.ndarray | None) -> np.ndarray | None:
@@ -147,8 +141,7 @@ def head_frame(mesh: np.ndarray | None, depth: np.ndarray | None,
     along = across @ line
     across += (np.clip(along, tuning.min_share * eye, 1.0) - along)[:, None] * line[None, :]
     depth68 = mesh_to_68(np.column_stack([p[:, 2], p[:, 2]]))[:, 0]
-    return HeadFrame(centre, np.stack([x, y, z]), depth68, across, facing, yaw, pitch, ramp, aside,
-                     1.0 - tipped * (1.0 - tuning.pitch_depth))
+    return HeadFrame(centre, np.stack([x, y, z]), depth68, across, facing, yaw, pitch, ramp, aside)
 
 
 @dataclass
