@@ -472,9 +472,10 @@ def face_up(lm: np.ndarray) -> np.ndarray:
 
 
 def keep_lips_whole(src_lm: np.ndarray, moved: np.ndarray, cut: Cut, src_curves: tuple[np.ndarray, np.ndarray],
-                    dst_curves: tuple[np.ndarray, np.ndarray], keep: float, beside: float) -> np.ndarray:
+                    dst_curves: tuple[np.ndarray, np.ndarray], keep: float, beside: float, most: float = np.inf,
+                    ) -> np.ndarray:
     """``moved`` (68, 2) with the cut's outer-lip points (``cut.upper_only`` / ``lower_only``)
-    kept beyond their side's cut curve: each lip keeps at least ``keep`` of its source thickness
+    kept beyond their side's cut curve: each lip keeps ``keep`` to ``most`` of its source thickness
     (the outer point's distance beyond the curve along the face's up, at the point's place
     across the face) where the curves move onto it, and a point lying within ``beside`` pixels
     of its curve, or on the opening's side of it (a cut taken past a wide laugh's teeth into a
@@ -507,8 +508,8 @@ def keep_lips_whole(src_lm: np.ndarray, moved: np.ndarray, cut: Cut, src_curves:
             du, dv = (s_curve + shift) @ across, (s_curve + shift) @ up
             o = np.argsort(du)
             now = sign * (float(q @ up) - float(np.interp(float(q @ across), du[o], dv[o])))
-            if now < keep * thick:
-                out[i] = q + sign * (keep * thick - now) * up
+            if not keep * thick <= now <= most * thick:
+                out[i] = q + sign * (float(np.clip(now, keep * thick, most * thick)) - now) * up
     return out
 
 

@@ -321,11 +321,7 @@ def on_crease(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray,
     ``crease_reach`` of the loop, darker than its own line by ``crease_contrast`` (luma averaged over 5 columns, the shifts a running median
     of 3), the corners too. The mesh's loop can lie a few pixels inside the upper lip; a
     mouth cut open there shows its teeth over the lip with the crease left under them, and the
-    opening's pointed ends are black over skin. Where the loop is open wider than twice
-    ``crease_reach`` every row searched lies inside the opening, and its points stay: the
-    darkest of them was the dark of an open mouth (a posed surprise's cavity), which took the
-    loop 8 px up into a 16-px upper lip and the mouth closed on the lip's outer half,
-    stretched to twice its height."""
+    opening's pointed ends are black over skin."""
     tuning = tuning or LipsTuning()
     up, lo = np.asarray(up, np.float64), np.asarray(lo, np.float64)
     reach = int(round(tuning.crease_reach * float(np.linalg.norm(up[-1] - up[0]))))
@@ -342,7 +338,6 @@ def on_crease(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray,
     k = prof.argmin(axis=1)
     shift = offs[k].astype(np.float64)
     shift[prof[np.arange(len(k)), k] > prof[:, reach] - tuning.crease_contrast] = 0.0
-    shift[lo[:, 1] - up[:, 1] > 2 * reach] = 0.0  # (the rows searched all lie inside an open mouth)
     shift = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(shift, 1, mode="edge"), 3), axis=1)
     move = np.stack([np.zeros_like(shift), shift], axis=1)
     return up + move, lo + move
