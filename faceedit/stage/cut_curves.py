@@ -475,13 +475,12 @@ def keep_lips_whole(src_lm: np.ndarray, moved: np.ndarray, cut: Cut, src_curves:
                     dst_curves: tuple[np.ndarray, np.ndarray], keep: float, beside: float, most: float = np.inf,
                     ) -> np.ndarray:
     """``moved`` (68, 2) with the cut's outer-lip points (``cut.upper_only`` / ``lower_only``)
-    kept beyond their side's cut curve: each lip keeps ``keep`` to ``most`` of its source thickness
+    kept beyond their side's cut curve: each lip keeps at least ``keep`` of its source thickness, the lower at most ``most``
     (the outer point's distance beyond the curve along the face's up, at the point's place
     across the face) where the curves move onto it, and a point lying within ``beside`` pixels
     of its curve, or on the opening's side of it (a cut taken past a wide laugh's teeth into a
-    thin upper lip, beyond the 68 points' outer lip), moves as the curve does there. (An outer
-    point's destination across its own curve from where its source lies folds the side's
-    field; the whole move was then scaled down and the laugh stayed open.)"""
+    thin upper lip, beyond the 68 points' outer lip), moves as the curve does there (an outer
+    point's destination across its own curve from where its source lies folds the side's field)."""
     out = np.array(moved, np.float64)
     up = face_up(src_lm)
     across = np.array([-up[1], up[0]])
@@ -508,8 +507,9 @@ def keep_lips_whole(src_lm: np.ndarray, moved: np.ndarray, cut: Cut, src_curves:
             du, dv = (s_curve + shift) @ across, (s_curve + shift) @ up
             o = np.argsort(du)
             now = sign * (float(q @ up) - float(np.interp(float(q @ across), du[o], dv[o])))
-            if not keep * thick <= now <= most * thick:
-                out[i] = q + sign * (float(np.clip(now, keep * thick, most * thick)) - now) * up
+            top = most if sign < 0 else np.inf
+            if not keep * thick <= now <= top * thick:
+                out[i] = q + sign * (float(np.clip(now, keep * thick, top * thick)) - now) * up
     return out
 
 

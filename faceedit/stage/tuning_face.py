@@ -298,7 +298,7 @@ class WarpTuning:
     #: (:func:`~faceedit.stage.cut_curves.keep_lips_whole`).
     lips_kept: float = 0.5
     lips_beside: float = 0.03
-    #: The most of its source thickness an outer lip is stretched to where the cut closes.
+    #: The most of its source thickness the lower lip is stretched to where the cut closes.
     lips_kept_most: float = 1.3
     #: The least share of each 68-point lip's thickness a given mouth cut keeps inside the outer
     #: lip (:func:`~faceedit.stage.cut_curves.inside_outer_lips`).
