@@ -80,6 +80,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from faceedit.stage.corner_fill import hidden_corners
 from faceedit.stage.cut_curves import (
     LEFT_EYE,
     MAX_LIP_TURN,
@@ -402,7 +403,11 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, wedge_reach, tn.wedge_rim) if carried_teeth else []
         if carried_teeth and hide_lower is not None and lips is not None:  # (the lower teeth below the cut go too)
             wedges.append(np.vstack([np.asarray(lips[1], np.float64), np.asarray(hide_lower, np.float64)[::-1]]))
-        box = _box_around(np.vstack([poly, *wedges]), 4.0, pixels.shape)
+        # (a reshaped opening's corners move: the dark beside the old ones is not theirs)
+        width = float(np.linalg.norm(geo.src_upper[-1] - geo.src_upper[0])) if reshaped else 0.0
+        dark = (tn.wedge_dark[0] * width, tn.wedge_dark[1] * width, tn.wedge_dark[2])
+        box = _box_around(np.vstack([poly, *wedges]), 4.0 + (tn.wedge_feather + tn.wedge_dark[0]) * width,
+                          pixels.shape)
         cov = polygon_coverage(poly, box)
         src_cov[geo.cut.name] = (box, cov)
         carry_cov[geo.cut.name] = cov
@@ -421,13 +426,16 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         if hidden.max() > 0:
             bx0, by0, bx1, by1 = box
             near = pixels[by0:by1, bx0:bx1].astype(np.float32)
-            filled = membrane_fill(near, (hidden == 0).astype(np.float32))
-            inside = hidden > 0
+            grown, shade, beside = hidden, np.zeros_like(hidden), np.zeros(hidden.shape, bool)
+            if width > 0:  # (the dark beside a corner goes too, and the photo fades in)
+                grown, shade, beside = hidden_corners(near, hidden, cov, wedges[:2], box, tn.wedge_feather * width, dark)
+            filled = membrane_fill(near, (grown == 0).astype(np.float32))
+            inside = grown > 0
             if carried_teeth and hide_lower is not None:
                 # the lower teeth's strip: the lower lip's colour (from the lower side alone: the
                 # upper lip across the opening is darker) and its grain, read straight across it
                 assert lips is not None
-                strip = (polygon_coverage(wedges[-1], box) > 0) & inside & (cov <= 0)
+                strip = (polygon_coverage(wedges[-1], box) > 0) & (hidden > 0) & (cov <= 0)
                 for corner in wedges[:-1]:  # (the corners keep the membrane of both lips)
                     strip &= polygon_coverage(corner, box) <= 0
                 lip, hide = np.asarray(lips[1], np.float64), np.asarray(hide_lower, np.float64)
@@ -442,8 +450,16 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
                 down = np.array([-chord[1], chord[0]]) / max(float(np.linalg.norm(chord)), 1e-6)
                 grain_px = tn.grain_reach * float(src_lm[57, 1] - hide[len(hide) // 2, 1])
                 filled += mirrored_grain(near, hidden, strip, grain_px, tn.grain_blur * grain_px, down)
+            if width > 0:  # (the corners' fill has the grain of the photo beside it)
+                deep = 2.0 * tn.wedge_feather * width
+                beside &= (grown > 0) & (cov <= 0)
+                if hide_lower is not None:
+                    beside &= ~strip
+                filled += mirrored_grain(near, grown, beside, deep, tn.grain_blur * deep)
             if src is window:
                 src = window.copy()
+            w = shade[inside].reshape(-1, *ch)
+            filled[inside] = w * near[inside] + (1.0 - w) * filled[inside]
             src[by0 - wy0:by1 - wy0, bx0 - wx0:bx1 - wx0][inside] = _to_dtype(filled[inside], pixels.dtype)
 
     out = pixels.copy()
