@@ -256,6 +256,29 @@ def test_a_dark_skinned_closed_lid_is_the_skin_s_colour_not_grey(name):
     assert (warm > 0.99).all() and (warm < 1.10).all(), colour
 
 
+@pytest.mark.shared_data
+def test_the_raised_lower_lid_under_the_lash_line_is_skin_not_a_grey_band():
+    """126 (dark skin, a held-out London face at 1350 px whose lower lid shines): blink 1's raised
+    lower lid, 0.15-0.45 eye heights under where the lids meet over the middle 40% of each eye,
+    is as warm as the closed lid above it (0.25-0.6 eye heights over it): its red over its blue
+    0.97 of the lid's and more (1.07 and 1.04 measured; the lower lid's sheen and rim carried up
+    as they are, 0.89 and 0.93, a grey-lavender band under the lash line)."""
+    img, lm, mesh = _held_out("126.jpg")
+    out = close_lids(img, lm, mesh, (1.0, 1.0)).astype(np.float64)
+    for k in (0, 1):
+        eye = eye_margins(img, lm, mesh, k)
+        cols = _middle(eye, 0.4)
+        meet = eye.lower - LIDS_MEET * (eye.lower - eye.upper)
+
+        def colour(lo: float, hi: float) -> np.ndarray:
+            ys = np.concatenate([np.linspace(meet[i] + lo * eye.tall, meet[i] + hi * eye.tall, 6) for i in cols])
+            p = np.rint(eye.to_photo(np.repeat(eye.xs[cols], 6), ys)).astype(int)
+            return out[p[:, 1], p[:, 0]].mean(0)
+
+        band, lid = colour(0.15, 0.45), colour(-0.6, -0.25)
+        assert band[0] / band[2] > 0.97 * lid[0] / lid[2], (k, band, lid)
+
+
 def test_the_lid_s_skin_is_the_photo_s_under_the_eye_in_patches():
     """``own_skin_detail`` on a level eye whose skin under it is fine noise crossed by strong
     lines along the eye (the lower lid's folds, which laid whole over the closed lid read as

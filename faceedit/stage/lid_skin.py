@@ -14,6 +14,9 @@ with weights whose squares sum to one (the texture's strength the same everywher
 it): the lower lid's long lines become short ones in patches (laid whole they read as rings
 round the closed eye at 3x) while the pores and blotches stay the photo's own. The lower-case
 names are fields of :class:`~faceedit.stage.tuning_face.LidsTuning`.
+
+Its colour: :func:`lit_tone` reads a skin's light without its folds and sheen, and
+:func:`as_skin_below` brings the raised lower lid to the light and colour of the skin below it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from faceedit.pixels import luma
 from faceedit.stage.tuning_face import LidsTuning
 
 
@@ -100,3 +104,39 @@ def own_skin_detail(crop: np.ndarray, origin: tuple[int, int], eye: _Eye, X: np.
             weights += w * w
     return (total / np.sqrt(np.maximum(weights, 1e-6))[..., None] if total.ndim == 3
             else total / np.sqrt(np.maximum(weights, 1e-6))).astype(np.float32)
+
+
+def warmer(skin: np.ndarray, than: np.ndarray, grey: float) -> np.ndarray:
+    """How much warmer ``skin`` is than ``than`` ((..., 3) colours; each's red over its blue),
+    0 where it is no warmer to 1 where it is ``grey`` (a share) warmer and more."""
+    ratio = (skin[..., 0] / np.maximum(skin[..., 2], 1e-6)) / np.maximum(than[..., 0] / np.maximum(than[..., 2], 1e-6), 1e-6)
+    return np.clip((ratio - 1) / max(grey, 1e-6), 0.0, 1.0).astype(np.float32)
+
+
+def as_skin_below(new: np.ndarray, carried: np.ndarray, skin: np.ndarray, w: np.ndarray, grey: float) -> np.ndarray:
+    """``new`` ((h, w[, C]) unit float, the raised lower lid) with its light and colour
+    (``carried``: the photo's blurred light the map carried there) brought ``w`` ((h, w)) of
+    the way to ``skin``'s (the blurred skin below the rise) where that is warmer (:func:`warmer`
+    by ``grey``; a grey photo's unchanged): each channel scaled by ``skin / carried``, never
+    lighter (where the skin below is lighter only its colour moves): the lower lid's sheen,
+    carried up under the lash line, reads as a grey-lavender smear on a closed eye; where the
+    skin below is no warmer (a lit cheek, paler and cooler than the lid) the lower lid is left
+    its own colour."""
+    if new.ndim != 3:
+        return new
+    w = w * warmer(skin, carried, grey)
+    gain = skin / np.maximum(carried, 1e-6)
+    light = np.maximum(luma(skin) / np.maximum(luma(carried), 1e-6), 1.0)
+    return (new * (1 + (gain / light[..., None] - 1) * w[..., None])).astype(np.float32)
+
+
+def lit_tone(img: np.ndarray, mask: np.ndarray, pct: tuple[float, float]) -> np.ndarray | None:
+    """The colour ((C,) or scalar, unit levels) of ``img``'s pixels under ``mask`` whose luma
+    lies between its ``pct`` percentiles there (the skin's light, without its shadowed
+    folds, lashes and highlights); None under 9 pixels."""
+    if mask.sum() < 9:
+        return None
+    lum = luma(img) if img.ndim == 3 else img
+    lo, hi = np.percentile(lum[mask], pct)
+    pick = mask & (lum >= lo) & (lum <= hi)
+    return np.asarray(img[pick if pick.any() else mask].mean(0), np.float32)

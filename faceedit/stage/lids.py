@@ -54,8 +54,10 @@ lower lid's at ``L' = L + a (M - L)``:
   lid's edge, which meets the skin below it; in a wink's squeeze (the share ``s`` by which the
   eye closes more than the other) the lower lid is pushed up against the edge, its rim and
   lashes meeting the upper lid's in one dark line: ``lower_rim + s (wink_lower_rim - lower_rim)``;
-  raised, it is no lighter than the skin under the eye (``lower_clip``: its wet rim's and the
-  caruncle's glints under the lash line read as the eye's white).
+  raised, it has the light and colour of the skin below it where that is warmer (``lower_skin``,
+  ``lower_skin_grey``: its sheen carried up is a grey smear) and no part lighter than the skin
+  under the eye (``lower_clip``: its wet rim's and the caruncle's glints under the lash line
+  read as the eye's white).
 
 Every source position is read from the photo before the lids move, so nothing is drawn twice;
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
@@ -75,7 +77,7 @@ from faceedit.pixels import luma, pixel_max
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
 from faceedit.stage.lid_lines import draw_lid_lines
-from faceedit.stage.lid_skin import own_skin_detail
+from faceedit.stage.lid_skin import as_skin_below, lit_tone, own_skin_detail, warmer
 from faceedit.stage.moves import face_frame
 from faceedit.stage.tuning_face import LidsTuning
 
@@ -292,18 +294,6 @@ def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float, 
     return z[..., None] * std if grain.ndim == 2 else z * std
 
 
-def _lit_tone(img: np.ndarray, mask: np.ndarray, pct: tuple[float, float]) -> np.ndarray | None:
-    """The colour ((C,) or scalar, unit levels) of ``img``'s pixels under ``mask`` whose luma
-    lies between its ``pct`` percentiles there (the skin's light, without its shadowed
-    folds, lashes and highlights); None under 9 pixels."""
-    if mask.sum() < 9:
-        return None
-    lum = luma(img) if img.ndim == 3 else img
-    lo, hi = np.percentile(lum[mask], pct)
-    pick = mask & (lum >= lo) & (lum <= hi)
-    return np.asarray(img[pick if pick.any() else mask].mean(0), np.float32)
-
-
 def _deep_share(here: np.ndarray, above: np.ndarray, under: np.ndarray, tn: LidsTuning) -> float:
     """How deep-set the eye is, 0..1: the light of the photo ``here``'s skin ``above`` it
     (between the crease and the brow) over that ``under`` it, from ``deep[0]`` (0) to
@@ -316,13 +306,15 @@ def _deep_share(here: np.ndarray, above: np.ndarray, under: np.ndarray, tn: Lids
     return float(np.clip((tn.deep[0] - ratio) / (tn.deep[0] - tn.deep[1]), 0.0, 1.0))
 
 def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.ndarray, above: np.ndarray,
-                under: np.ndarray, band: np.ndarray, tn: LidsTuning, rise: np.ndarray | None = None) -> np.ndarray:
+                under: np.ndarray, band: np.ndarray, tn: LidsTuning, rise: np.ndarray | None = None,
+                below: np.ndarray | None = None) -> np.ndarray:
     """``new`` with its closed lid (where ``down`` > 0, weighted by it) brought to ``tone`` of
     the mean luma of the photo ``here``'s skin ``above`` (between the crease and the brow) and
     ``under`` the eye (the two means' mean; not below ``tone_floor`` of the skin under the eye,
     rising to ``deep_floor`` as the skin above falls from ``deep[0]`` to ``deep[1]`` of it),
     its colour that skin's body colour (its pixels between the ``body_pct`` percentiles of their
-    luma, not its sheen nor its folds) tinted as the photo's own lid skin (``band``, between the
+    luma, not its sheen nor its folds; ``lower_skin`` of the way to ``below``'s, the skin the
+    raised lower lid takes, where given and warmer by ``lower_skin_grey``) tinted as the photo's own lid skin (``band``, between the
     crease and the lashes: its lit pixels' colour over that skin's, each channel within
     ``tint_reach`` of 1; ``tint`` where there are too few); ``lid`` (the middle of the eye)
     where its light is read; nowhere (its light blurred 2 px) lighter than ``tone_peak`` of the
@@ -343,9 +335,12 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
         deep = 0.0 if len(refs) < 2 else float(np.clip(
             (tn.deep[0] - (2 * lum_ref - lum_under) / max(lum_under, 1e-6)) / (tn.deep[0] - tn.deep[1]), 0.0, 1.0))
         level = max(tn.tone * lum_ref, (tn.tone_floor + deep * (tn.deep_floor - tn.tone_floor)) * lum_under)
-        body = _lit_tone(here, above | under, tn.body_pct)
+        body = lit_tone(here, above | under, tn.body_pct)
         hue = (ref if body is None else body) / max(float(luma(ref if body is None else body)), 1e-6)
-        own = _lit_tone(here, band, tn.lit_pct)
+        if below is not None:
+            to = below / max(float(luma(below)), 1e-6)
+            hue = hue + tn.lower_skin * float(warmer(to, hue, tn.lower_skin_grey)) * (to - hue)
+        own = lit_tone(here, band, tn.lit_pct)
         tint = np.clip(np.asarray(tn.tint, np.float32) if own is None else own / max(float(luma(own)), 1e-6) / hue,
                        1 - tn.tint_reach, 1 + tn.tint_reach)
         target = hue * tint
@@ -453,6 +448,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     broad = cv2.GaussianBlur(crop, (0, 0), max(1.0, tall / tn.fold_scale))
     folds, grain = fine_blur - broad, crop - fine_blur
     chans = (lambda v: v[..., None]) if crop.ndim == 3 else (lambda v: v)  # noqa: E731
+    lum = luma if crop.ndim == 3 else (lambda v: v)  # noqa: E731
 
     def sample(img: np.ndarray, ys: np.ndarray) -> np.ndarray:
         q = (eye.to_photo(X, ys) - [sx0, sy0]).astype(np.float32)
@@ -497,7 +493,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         start = np.maximum(Cd, U - tn.lit_reach * tall)
         td = (Y - start) / np.maximum(lid_end - start, 1e-6)
         # where it bulges over the eyeball, in the light: the person's lit lid skin
-        tone = _lit_tone(here, inside & (rel < tn.lit_width) & (((Y > C) & (Y < U - lash))
+        tone = lit_tone(here, inside & (rel < tn.lit_width) & (((Y > C) & (Y < U - lash))
                                                          | ((Y > L + tn.lit_below[0] * tall) & (Y < L + tn.lit_below[1] * tall))),
                          tn.lit_pct)
         if tone is not None:
@@ -510,7 +506,8 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         if tn.top_shade > 0:
             new = _shade_top(new, X, Y, eye, Cd, t, (share * on_lid).astype(np.float32), tn)
         rise = smoothstep(td / tn.tone_rise).astype(np.float32) if tn.tone_rise > 0 else None
-        new = _match_tone(new, here, down, mid, above_lid, under_eye, mid & (Y > C) & (Y < U - lash), tn, rise)
+        below = lit_tone(sample(broad, B + tn.lower_skin_read * tall), mid, tn.body_pct)  # lid_skin.as_skin_below's
+        new = _match_tone(new, here, down, mid, above_lid, under_eye, mid & (Y > C) & (Y < U - lash), tn, rise, below)
     if tn.crease_fade > 0:
         # the crease unfolds: its shadow, below the skin's light carried over it, fades
         cw = tn.crease_width * tall
@@ -519,7 +516,6 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
             smooth = membrane_fill(new, (~band).astype(np.float32))
             taper = smoothstep(np.minimum(X - xa, xb - X) / (tn.corner_out * (xb - xa)))
             fade = a * tn.crease_fade * taper * np.clip(1 - ((Y - Cd) / cw) ** 2, 0.0, 1.0) ** 2 * band
-            lum = luma if new.ndim == 3 else (lambda v: v)  # noqa: E731
             under = np.clip((lum(smooth) - lum(new)) / 0.02, 0.0, 1.0)  # only the shadow is lifted
             f = chans((fade * under).astype(np.float32))
             new = (new * (1 - f) + smooth * f).astype(np.float32)
@@ -540,17 +536,20 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         detail = own_skin_detail(crop, (sx0, sy0), eye, X, Y, top, tn, GRAIN_SEED + 2)
         if detail is not None:
             new = new * (1 + detail * chans(tn.texture * own))
+    # the raised lower lid in the light and colour of the skin below the rise (lid_skin.as_skin_below)
+    ends = smoothstep(np.minimum(X - xa, xb - X) / max(0.25 * tn.corner_out * (xb - xa), 1.0))
+    w = a * tn.lower_skin * inside * (Y >= Lp) * ends * np.clip((B - Y) / np.maximum(0.5 * (B - Lp), 1e-6), 0, 1)
+    new = as_skin_below(new, sample(broad, Ys), sample(broad, B + tn.lower_skin_read * tall), w.astype(np.float32),
+                        tn.lower_skin_grey)
     if tn.lower_clip > 0 and under_eye.sum() > 8:
         # the lower lid raised under the closed one: its wet rim's and lashes' highlights, carried
         # up under the lash line, read as the eye's white; no lighter there than the skin under
         # the eye's light (its lower_clip percentile), fading out down to the reach
-        lum = luma if new.ndim == 3 else (lambda v: v)  # noqa: E731
         cap = float(np.percentile(lum(here)[under_eye], tn.lower_clip))
         # (and where the lids meet, at the corners too, where they do not move: the tear film's
         # glints on the caruncle); on an eye closed most of the way, none on a lowered lid's eyeball
         met = (Lp - E) < 0.5 * tn.roots * tall
         raised = inside & (Y < B) & ((Y >= Lp) | (met & (Y >= Lp - tn.roots * tall)))
-        ends = smoothstep(np.minimum(X - xa, xb - X) / max(0.25 * tn.corner_out * (xb - xa), 1.0))
         w = (smoothstep(np.asarray((a - 0.5) / 0.5)) * raised * ends
              * np.clip((B - Y) / np.maximum(B - Lp, 1e-6), 0.0, 1.0)).astype(np.float32)
         v = np.maximum(lum(new), 1e-6)

@@ -63,6 +63,20 @@ class LidsTuning:
     lash_even: float = 1.0
     #: ... the lower lid raised under it no lighter than this percentile of the under-eye skin.
     lower_clip: float = 50.0
+    #: The raised lower lid's light and colour moved this share of the way to the skin's
+    #: ``lower_skin_read`` eye heights below the rise (wholly over the rise's upper half, none at
+    #: its foot; never lighter): carried up, the lower lid's sheen and rim read as a pale
+    #: grey-lavender smear under the lash line (held-out 061, 126, smiling 022 at 3x); the closed
+    #: lid's colour (its ``body_pct`` body colour) moved as far to that skin's, as warm as the
+    #: skin below it (126's, its sheen left out, a little greyer: red over blue 0.96 of it) ...
+    lower_skin: float = 1.0
+    #: ... read this many eye heights below the rise.
+    lower_skin_read: float = 0.5
+    #: ... both only where that skin is warmer (its red over blue) than what it replaces: wholly
+    #: where this share warmer, not at all where no warmer (where the skin below is a lit cheek,
+    #: paler and cooler than the lid, 142's and 144's, the lids keep their own colour: moved
+    #: there, the lid by the lashes greyer, dlib read 142's closed eye 0.54).
+    lower_skin_grey: float = 0.05
     #: The lid's grain is what a blur of 1/``grain_scale`` of its height takes away ...
     grain_scale: int = 30
     #: ... its shading what a blur of 1/``fold_scale`` keeps (between the two lie its folds,
