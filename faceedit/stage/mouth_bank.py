@@ -98,6 +98,7 @@ from faceedit.stage.teeth_look import (
     small_weight,
     smile_sides,
     teeth_cap,
+    warm_darks,
     warm_to_sclera,
 )
 from faceedit.stage.tuning import MouthTuning
@@ -302,6 +303,8 @@ class MouthBank:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         elif smile and rings["sclera"] is not None:
             fill = limit_chroma(warm_to_sclera(fill, rings["sclera"]), rings["sclera"])
+        if smile and not grey:  # its gaps, corridor and corners in the mouth's warm shade
+            fill = warm_darks(fill, rings["lip"], tuning, rings.pop("lip_cover", None))
         a = op[ys, xs][:, None]
         dst = rgb[ys + y0, xs + x0].astype(np.float32) / unit
         new = from_unit(np.clip(dst * (1 - a) + fill * a, 0, 1), pixels.dtype)
@@ -470,6 +473,7 @@ class MouthBank:
         if not large:  # the upper lip over the crowns' tops, the lips meeting at the corners
             col = col * (1.0 - lip_cover[:, None]) + (tn.smile_cover_tone * lip) * lip_cover[:, None]
             col = col * (1.0 - close[:, None]) + (tn.smile_close_tone * lip) * close[:, None]
+            rings["lip_cover"] = lip_cover * (1.0 - close)  # kept out of the dark's shade (:func:`warm_darks`)
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)

@@ -313,6 +313,39 @@ def limit_chroma(fill: np.ndarray, sclera: np.ndarray) -> np.ndarray:
     return np.clip(y[:, None] + (most / c_t) * (fill - y[:, None]), 0.0, 1.0).astype(fill.dtype)
 
 
+def warm_darks(fill: np.ndarray, lip: np.ndarray, tn: MouthTuning, lip_cover: np.ndarray | None = None
+               ) -> np.ndarray:
+    """``fill`` (n, 3) unit RGB, a smile's interior, with its dark (the gaps between the teeth,
+    the buccal corridor beside the side teeth, the lips meeting at the corners) in the mouth's
+    warm shade: a pixel from ``tn.smile_dark_from`` of the luma of ``lip`` (the lips, unit RGB
+    (3,)) down, wholly from ``tn.smile_dark_to``, takes the lips' chromaticity to
+    ``tn.smile_dark_warm`` (geometrically, by that share) and ``tn.smile_dark_shade`` less luma;
+    the teeth keep theirs, and so does the upper lip's margin over them (``lip_cover`` (n,): how
+    much of each pixel it is, :func:`smile_sides`; darkened, the row read as teeth under a dark
+    band). Inside a mouth the dark is lit by light off the lips and gums: darker and redder
+    than the lips (the bank's fill, its chroma limited to the eye whites' and its corners faded
+    to the lips' colour, read a grey dark)."""
+    if len(fill) < 4:
+        return fill
+    f = np.asarray(fill, np.float64)
+    y = f @ _LUMA
+    c_l = np.maximum(np.asarray(lip, np.float64), 1e-3)
+    x = np.clip((tn.smile_dark_from - y / float(c_l @ _LUMA)) / max(tn.smile_dark_from - tn.smile_dark_to, 1e-6),
+                0.0, 1.0)
+    w = x * x * (3.0 - 2.0 * x)
+    if lip_cover is not None:
+        w = w * (1.0 - np.clip(np.asarray(lip_cover, np.float64), 0.0, 1.0))
+    if not (w > 0).any():
+        return fill
+    target = (c_l / float(c_l @ _LUMA)) ** tn.smile_dark_warm
+    target = target / float(target @ _LUMA)
+    c = np.maximum(f, 1e-3) / np.maximum(y, 1e-3)[:, None]
+    c = c ** (1.0 - w[:, None]) * target[None] ** w[:, None]
+    c = c / np.maximum(c @ _LUMA, 1e-6)[:, None]
+    out = c * (y * (1.0 - tn.smile_dark_shade * w))[:, None]
+    return np.where(w[:, None] > 0, np.clip(out, 0.0, 1.0), f).astype(fill.dtype)
+
+
 def teeth_cap(sclera: np.ndarray, skin: np.ndarray) -> float:
     """The brightest a smile's teeth are drawn (unit luma): :data:`TEETH_OVER_SCLERA` times the
     eye whites' luma, at least :data:`TEETH_OVER_SKIN` times the skin ring's (``sclera`` and
