@@ -134,3 +134,20 @@ def test_photo_blur_fast_reads_the_exact_sigma():
         assert abs(fast - exact) < 1e-4, (i, fast, exact)
         read.append(exact)
     assert max(read) > 0.5 and min(read) < max(read) / 2  # the windows read a range of blurs
+
+
+def test_small_detail_adds_the_high_pass_by_weight_and_keeps_the_dtype():
+    from faceedit.stage.teeth_look import small_detail
+
+    img = np.full((12, 24, 3), 200, np.uint8)
+    img[:, ::4] = 150  # the gaps between teeth
+    np.testing.assert_array_equal(small_detail(img, 0.0, 1.5), img)
+    out = small_detail(img, 1.0, 1.5)
+    assert out.dtype == np.uint8
+
+    def gap(a):  # a gap's luma less a tooth's middle's
+        return float(a[:, 4::4].mean()) - float(a[:, 6::4].mean())
+
+    assert gap(out) < gap(img) - 10  # the gaps darker against the teeth
+    half = small_detail(img, 0.5, 1.5)
+    assert gap(out) < gap(half) < gap(img)

@@ -93,6 +93,7 @@ from faceedit.stage.teeth_look import (
     incisal_edge,
     limit_chroma,
     photo_blur,
+    small_detail,
     small_edge,
     small_teeth_shade,
     small_weight,
@@ -361,6 +362,8 @@ class MouthBank:
             size = (max(1, round(w * k)), max(1, round(h * k)))
             img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
             ks = (size[0] / w, size[1] / h)
+            if not self._opens(e, aspect, own_teeth, cover, tn):  # a small face's smile: its separations
+                img = small_detail(img, float(rings.get("small", 0.0)), tn.small_teeth_sharpen)
         else:
             ks = (1.0, 1.0)
         src_img = img.astype(np.float32) / 255.0

@@ -92,6 +92,10 @@ SMALL_LOWER_WARM = 0.5
 #: 008 022 061; their real smiles 0.68-0.86).
 SMALL_SIDE_SPAN, SMALL_SIDE_SHADE = (0.3, 0.05), 0.7
 
+#: :func:`small_detail` keeps the exemplar's luma at this percentile (its teeth) as it was.
+SMALL_DETAIL_TOP = 95.0
+
+
 def small_weight(wd: float, photo_scale: float = 1.0) -> float:
     """How much of :func:`small_teeth_shade` an opening whose corners are ``wd`` px apart gets:
     1 up to :data:`SMALL_MOUTH_PX`'s first, 0 from its second, smooth between, read at the
@@ -101,6 +105,24 @@ def small_weight(wd: float, photo_scale: float = 1.0) -> float:
     lo, hi = SMALL_MOUTH_PX
     x = float(np.clip((hi - wd * photo_scale) / (hi - lo), 0.0, 1.0))
     return x * x * (3.0 - 2.0 * x)
+
+
+def small_detail(img: np.ndarray, weight: float, amount: float) -> np.ndarray:
+    """``img`` (an exemplar area-downsampled to the photo's pixels, uint8 or unit float) with
+    ``amount`` times ``weight`` of its high-pass (it less its Gaussian of 1 px) added back and
+    the whole scaled so that its brightest pixels (:data:`SMALL_DETAIL_TOP` percentile of luma,
+    the teeth) read as before, in its own dtype and range: the teeth's separations at a small
+    face's scale, the teeth no brighter (the cap over the eye whites holds)."""
+    a = float(amount) * float(weight)
+    if a <= 0.0:
+        return img
+    f = img.astype(np.float32)
+    out = f + a * (f - cv2.GaussianBlur(f, (0, 0), 1.0))
+    top = 255.0 if img.dtype == np.uint8 else 1.0
+    out = np.clip(out, 0.0, top)
+    before = float(np.percentile(f @ _LUMA.astype(np.float32), SMALL_DETAIL_TOP))
+    after = float(np.percentile(out @ _LUMA.astype(np.float32), SMALL_DETAIL_TOP))
+    return np.clip(out * (before / max(after, 1e-6)), 0.0, top).astype(img.dtype)
 
 
 def small_smile(upper: np.ndarray, lower: np.ndarray, cover: float, tn: MouthTuning,
