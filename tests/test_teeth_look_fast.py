@@ -151,3 +151,17 @@ def test_small_detail_adds_the_high_pass_by_weight_and_keeps_the_dtype():
     assert gap(out) < gap(img) - 10  # the gaps darker against the teeth
     half = small_detail(img, 0.5, 1.5)
     assert gap(out) < gap(half) < gap(img)
+
+
+def test_small_detail_keeps_each_pixel_s_colour():
+    """Only the luma is sharpened: a warm gap between white teeth grows no cyan or green fringe."""
+    from faceedit.stage.teeth_look import small_detail
+
+    img = np.full((12, 24, 3), (225, 215, 200), np.uint8)
+    img[:, ::4] = (150, 80, 70)  # warm gaps
+    out = small_detail(img, 1.0, 2.5).astype(np.float64) + 1e-9
+    src = img.astype(np.float64)
+    chroma = out / out.sum(-1, keepdims=True) - src / src.sum(-1, keepdims=True)
+    lit = out.sum(-1) > 30  # the gaps may fall to black, where no colour is left to read
+    assert lit.mean() > 0.5 and np.abs(chroma[lit]).max() < 0.01
+    assert not np.array_equal(out.round(), src)

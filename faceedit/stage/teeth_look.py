@@ -109,20 +109,21 @@ def small_weight(wd: float, photo_scale: float = 1.0) -> float:
 
 def small_detail(img: np.ndarray, weight: float, amount: float) -> np.ndarray:
     """``img`` (an exemplar area-downsampled to the photo's pixels, uint8 or unit float) with
-    ``amount`` times ``weight`` of its high-pass (it less its Gaussian of 1 px) added back and
-    the whole scaled so that its brightest pixels (:data:`SMALL_DETAIL_TOP` percentile of luma,
-    the teeth) read as before, in its own dtype and range: the teeth's separations at a small
-    face's scale, the teeth no brighter (the cap over the eye whites holds)."""
+    ``amount`` times ``weight`` of its luma's high-pass (it less its Gaussian of 1 px) added
+    back, each pixel's colour kept (its RGB scaled by its new luma over its old: a channel's own
+    high-pass put cyan and grey-green fringes round the teeth's warm gaps), and the whole scaled
+    so that its brightest pixels (:data:`SMALL_DETAIL_TOP` percentile of luma, the teeth) read
+    as before, in its own dtype and range: the teeth's separations at a small face's scale, the
+    teeth no brighter (the cap over the eye whites holds)."""
     a = float(amount) * float(weight)
     if a <= 0.0:
         return img
     f = img.astype(np.float32)
-    out = f + a * (f - cv2.GaussianBlur(f, (0, 0), 1.0))
+    y = f @ _LUMA.astype(np.float32)
+    sharp = np.maximum(y + a * (y - cv2.GaussianBlur(y, (0, 0), 1.0)), 0.0)
+    sharp *= float(np.percentile(y, SMALL_DETAIL_TOP)) / max(float(np.percentile(sharp, SMALL_DETAIL_TOP)), 1e-6)
     top = 255.0 if img.dtype == np.uint8 else 1.0
-    out = np.clip(out, 0.0, top)
-    before = float(np.percentile(f @ _LUMA.astype(np.float32), SMALL_DETAIL_TOP))
-    after = float(np.percentile(out @ _LUMA.astype(np.float32), SMALL_DETAIL_TOP))
-    return np.clip(out * (before / max(after, 1e-6)), 0.0, top).astype(img.dtype)
+    return np.clip(f * (sharp / np.maximum(y, 1e-6))[..., None], 0.0, top).astype(img.dtype)
 
 
 def small_smile(upper: np.ndarray, lower: np.ndarray, cover: float, tn: MouthTuning,

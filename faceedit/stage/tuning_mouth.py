@@ -217,12 +217,12 @@ class MouthTuning:
     #: 0.43-0.87, median 0.70).
     smile_dark_shade: float = 0.2
     #: A small face's smile (:func:`faceedit.stage.teeth_look.small_weight`) reads the exemplar
-    #: area-downsampled to the photo's pixels with this much of its own high-pass (a 1-px
+    #: area-downsampled to the photo's pixels with this much of its luma's high-pass (a 1-px
     #: Gaussian's) added back, times that weight (:func:`faceedit.stage.teeth_look.small_detail`):
     #: the teeth's separations, averaged away at a 30-45 px mouth, as a camera's sharpening keeps
     #: them in real small smiles (the std of luma less its 1-px Gaussian inside the opening:
     #: insightface's group_five's laughing faces 0.061-0.089, its face #4 made happy 0.036 without
-    #: it, 0.053 with it; 1.5: 0.049).
+    #: it, 0.054 with it).
     small_teeth_sharpen: float = 2.5
     #: Opacity of the lower row's tips.
     lower_teeth_opacity: float = 0.8
