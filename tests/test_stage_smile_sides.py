@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from test_stage_small_teeth import _LUMA, _drawn, _side_over_front
 
-from faceedit.stage.teeth_look import smile_sides
+from faceedit.stage.teeth_look import smile_sides, warm_darks
 from faceedit.stage.tuning import MouthTuning
 
 #: The corridor, the cover and the corners' meeting off.
@@ -49,3 +49,32 @@ def test_the_lips_meet_at_the_corners_and_a_small_face_keeps_its_own_side_shade(
     s0, c0, v0 = smile_sides(u, lip, tn, np.full_like(u, 0.02), np.full_like(u, 40.0), weight=0.0)
     np.testing.assert_array_equal(s0, 1.0)
     assert not c0.any() and not v0.any()
+
+
+def test_a_smile_s_dark_is_warm_and_shaded_and_its_teeth_are_kept():
+    tn = MouthTuning()
+    lip = np.array([0.62, 0.36, 0.33])
+    teeth = np.tile([[0.85, 0.82, 0.76]], (30, 1))
+    dark = np.tile([[0.15, 0.15, 0.15]], (10, 1))  # a grey dark: under smile_dark_to of the lips
+    out = warm_darks(np.vstack([teeth, dark]), lip, tn)
+    np.testing.assert_array_equal(out[:30], teeth)
+    d = out[30:]
+    assert np.allclose(d @ _LUMA, (1.0 - tn.smile_dark_shade) * (dark @ _LUMA))
+    # redder over blue than the lips, as real smiles' dark
+    assert np.all(np.log(d[:, 0] / d[:, 2]) > 1.2 * np.log(lip[0] / lip[2]))
+
+
+def test_a_large_smile_s_corridor_is_darker_and_redder_than_without():
+    tn = MouthTuning()
+    warm, up, lo = _fill(180.0, 36.0, tn)
+    grey = _fill(180.0, 36.0, MouthTuning(smile_dark_shade=0.0, smile_dark_from=-1.0, smile_dark_to=-2.0))[0]
+    x0, x1 = int(up[0, 0]), int(up[-1, 0])
+    y0, y1 = int(up[:, 1].min()), int(lo[:, 1].max()) + 1
+    w = x1 - x0
+    side = np.s_[y0:y1, x0 + int(0.03 * w):x0 + int(0.12 * w)]  # beside the left side teeth
+    a, b = warm[side][..., :3].astype(np.float64), grey[side][..., :3].astype(np.float64)
+    changed = np.any(a != b, -1)
+    assert changed.sum() >= 10
+    a, b = a[changed], b[changed]
+    assert (a @ _LUMA).mean() < (b @ _LUMA).mean()
+    assert np.median(a[:, 0] / np.maximum(a[:, 2], 1.0)) > np.median(b[:, 0] / np.maximum(b[:, 2], 1.0))

@@ -134,3 +134,34 @@ def test_photo_blur_fast_reads_the_exact_sigma():
         assert abs(fast - exact) < 1e-4, (i, fast, exact)
         read.append(exact)
     assert max(read) > 0.5 and min(read) < max(read) / 2  # the windows read a range of blurs
+
+
+def test_small_detail_adds_the_high_pass_by_weight_and_keeps_the_dtype():
+    from faceedit.stage.teeth_look import small_detail
+
+    img = np.full((12, 24, 3), 200, np.uint8)
+    img[:, ::4] = 150  # the gaps between teeth
+    np.testing.assert_array_equal(small_detail(img, 0.0, 1.5), img)
+    out = small_detail(img, 1.0, 1.5)
+    assert out.dtype == np.uint8
+
+    def gap(a):  # a gap's luma less a tooth's middle's
+        return float(a[:, 4::4].mean()) - float(a[:, 6::4].mean())
+
+    assert gap(out) < gap(img) - 10  # the gaps darker against the teeth
+    half = small_detail(img, 0.5, 1.5)
+    assert gap(out) < gap(half) < gap(img)
+
+
+def test_small_detail_keeps_each_pixel_s_colour():
+    """Only the luma is sharpened: a warm gap between white teeth grows no cyan or green fringe."""
+    from faceedit.stage.teeth_look import small_detail
+
+    img = np.full((12, 24, 3), (225, 215, 200), np.uint8)
+    img[:, ::4] = (150, 80, 70)  # warm gaps
+    out = small_detail(img, 1.0, 2.5).astype(np.float64) + 1e-9
+    src = img.astype(np.float64)
+    chroma = out / out.sum(-1, keepdims=True) - src / src.sum(-1, keepdims=True)
+    lit = out.sum(-1) > 30  # the gaps may fall to black, where no colour is left to read
+    assert lit.mean() > 0.5 and np.abs(chroma[lit]).max() < 0.01
+    assert not np.array_equal(out.round(), src)

@@ -93,11 +93,13 @@ from faceedit.stage.teeth_look import (
     incisal_edge,
     limit_chroma,
     photo_blur,
+    small_detail,
     small_edge,
     small_teeth_shade,
     small_weight,
     smile_sides,
     teeth_cap,
+    warm_darks,
     warm_to_sclera,
 )
 from faceedit.stage.tuning import MouthTuning
@@ -302,6 +304,8 @@ class MouthBank:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         elif smile and rings["sclera"] is not None:
             fill = limit_chroma(warm_to_sclera(fill, rings["sclera"]), rings["sclera"])
+        if smile and not grey:  # its gaps, corridor and corners in the mouth's warm shade
+            fill = warm_darks(fill, rings["lip"], tuning, rings.pop("lip_cover", None))
         a = op[ys, xs][:, None]
         dst = rgb[ys + y0, xs + x0].astype(np.float32) / unit
         new = from_unit(np.clip(dst * (1 - a) + fill * a, 0, 1), pixels.dtype)
@@ -358,6 +362,8 @@ class MouthBank:
             size = (max(1, round(w * k)), max(1, round(h * k)))
             img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
             ks = (size[0] / w, size[1] / h)
+            if not self._opens(e, aspect, own_teeth, cover, tn):  # a small face's smile: its separations
+                img = small_detail(img, float(rings.get("small", 0.0)), tn.small_teeth_sharpen)
         else:
             ks = (1.0, 1.0)
         src_img = img.astype(np.float32) / 255.0
@@ -470,6 +476,7 @@ class MouthBank:
         if not large:  # the upper lip over the crowns' tops, the lips meeting at the corners
             col = col * (1.0 - lip_cover[:, None]) + (tn.smile_cover_tone * lip) * lip_cover[:, None]
             col = col * (1.0 - close[:, None]) + (tn.smile_close_tone * lip) * close[:, None]
+            rings["lip_cover"] = lip_cover * (1.0 - close)  # kept out of the dark's shade (:func:`warm_darks`)
         if large:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)

@@ -92,6 +92,10 @@ SMALL_LOWER_WARM = 0.5
 #: 008 022 061; their real smiles 0.68-0.86).
 SMALL_SIDE_SPAN, SMALL_SIDE_SHADE = (0.3, 0.05), 0.7
 
+#: :func:`small_detail` keeps the exemplar's luma at this percentile (its teeth) as it was.
+SMALL_DETAIL_TOP = 95.0
+
+
 def small_weight(wd: float, photo_scale: float = 1.0) -> float:
     """How much of :func:`small_teeth_shade` an opening whose corners are ``wd`` px apart gets:
     1 up to :data:`SMALL_MOUTH_PX`'s first, 0 from its second, smooth between, read at the
@@ -101,6 +105,25 @@ def small_weight(wd: float, photo_scale: float = 1.0) -> float:
     lo, hi = SMALL_MOUTH_PX
     x = float(np.clip((hi - wd * photo_scale) / (hi - lo), 0.0, 1.0))
     return x * x * (3.0 - 2.0 * x)
+
+
+def small_detail(img: np.ndarray, weight: float, amount: float) -> np.ndarray:
+    """``img`` (an exemplar area-downsampled to the photo's pixels, uint8 or unit float) with
+    ``amount`` times ``weight`` of its luma's high-pass (it less its Gaussian of 1 px) added
+    back, each pixel's colour kept (its RGB scaled by its new luma over its old: a channel's own
+    high-pass put cyan and grey-green fringes round the teeth's warm gaps), and the whole scaled
+    so that its brightest pixels (:data:`SMALL_DETAIL_TOP` percentile of luma, the teeth) read
+    as before, in its own dtype and range: the teeth's separations at a small face's scale, the
+    teeth no brighter (the cap over the eye whites holds)."""
+    a = float(amount) * float(weight)
+    if a <= 0.0:
+        return img
+    f = img.astype(np.float32)
+    y = f @ _LUMA.astype(np.float32)
+    sharp = np.maximum(y + a * (y - cv2.GaussianBlur(y, (0, 0), 1.0)), 0.0)
+    sharp *= float(np.percentile(y, SMALL_DETAIL_TOP)) / max(float(np.percentile(sharp, SMALL_DETAIL_TOP)), 1e-6)
+    top = 255.0 if img.dtype == np.uint8 else 1.0
+    return np.clip(f * (sharp / np.maximum(y, 1e-6))[..., None], 0.0, top).astype(img.dtype)
 
 
 def small_smile(upper: np.ndarray, lower: np.ndarray, cover: float, tn: MouthTuning,
@@ -311,6 +334,39 @@ def limit_chroma(fill: np.ndarray, sclera: np.ndarray) -> np.ndarray:
     if c_t <= most:
         return fill
     return np.clip(y[:, None] + (most / c_t) * (fill - y[:, None]), 0.0, 1.0).astype(fill.dtype)
+
+
+def warm_darks(fill: np.ndarray, lip: np.ndarray, tn: MouthTuning, lip_cover: np.ndarray | None = None
+               ) -> np.ndarray:
+    """``fill`` (n, 3) unit RGB, a smile's interior, with its dark (the gaps between the teeth,
+    the buccal corridor beside the side teeth, the lips meeting at the corners) in the mouth's
+    warm shade: a pixel from ``tn.smile_dark_from`` of the luma of ``lip`` (the lips, unit RGB
+    (3,)) down, wholly from ``tn.smile_dark_to``, takes the lips' chromaticity to
+    ``tn.smile_dark_warm`` (geometrically, by that share) and ``tn.smile_dark_shade`` less luma;
+    the teeth keep theirs, and so does the upper lip's margin over them (``lip_cover`` (n,): how
+    much of each pixel it is, :func:`smile_sides`; darkened, the row read as teeth under a dark
+    band). Inside a mouth the dark is lit by light off the lips and gums: darker and redder
+    than the lips (the bank's fill, its chroma limited to the eye whites' and its corners faded
+    to the lips' colour, read a grey dark)."""
+    if len(fill) < 4:
+        return fill
+    f = np.asarray(fill, np.float64)
+    y = f @ _LUMA
+    c_l = np.maximum(np.asarray(lip, np.float64), 1e-3)
+    x = np.clip((tn.smile_dark_from - y / float(c_l @ _LUMA)) / max(tn.smile_dark_from - tn.smile_dark_to, 1e-6),
+                0.0, 1.0)
+    w = x * x * (3.0 - 2.0 * x)
+    if lip_cover is not None:
+        w = w * (1.0 - np.clip(np.asarray(lip_cover, np.float64), 0.0, 1.0))
+    if not (w > 0).any():
+        return fill
+    target = (c_l / float(c_l @ _LUMA)) ** tn.smile_dark_warm
+    target = target / float(target @ _LUMA)
+    c = np.maximum(f, 1e-3) / np.maximum(y, 1e-3)[:, None]
+    c = c ** (1.0 - w[:, None]) * target[None] ** w[:, None]
+    c = c / np.maximum(c @ _LUMA, 1e-6)[:, None]
+    out = c * (y * (1.0 - tn.smile_dark_shade * w))[:, None]
+    return np.where(w[:, None] > 0, np.clip(out, 0.0, 1.0), f).astype(fill.dtype)
 
 
 def teeth_cap(sclera: np.ndarray, skin: np.ndarray) -> float:

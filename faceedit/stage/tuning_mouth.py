@@ -201,6 +201,29 @@ class MouthTuning:
     #: ... rising to this share over the side teeth (``smile_side_from`` to ``smile_side_to``).
     smile_cover_side: float = 0.35
     smile_cover_tone: float = 0.75
+    #: A smile's dark interior (the gaps, the buccal corridor beside the side teeth, the corners)
+    #: in the mouth's shade, warm (:func:`faceedit.stage.teeth_look.warm_darks`): its pixels from
+    #: ``smile_dark_from`` of the lips' luma down, wholly from ``smile_dark_to`` (real smiles'
+    #: dark, under half their teeth's luma, over their lips': 0.35-1.16, median 0.57, London HD
+    #: held-out smiles; the upper lip's margin over the crowns, ``smile_cover_tone``, kept) ...
+    smile_dark_from: float = 0.85
+    smile_dark_to: float = 0.5
+    #: ... take the lips' chromaticity to this power (that dark's log(red over blue) over the
+    #: lips': 0.81-2.01, median 1.39; world photos' laughing faces' dark 1.4-2.4 red over luma
+    #: against their lips' 1.26-1.6; the bank's fill read 0.79-1.21, median 0.98: a grey dark,
+    #: green-grey beside the lips at a group photo's pixels) ...
+    smile_dark_warm: float = 1.4
+    #: ... and fall by this share of their luma (that dark over the lips' luma: the fill's
+    #: 0.43-0.87, median 0.70).
+    smile_dark_shade: float = 0.2
+    #: A small face's smile (:func:`faceedit.stage.teeth_look.small_weight`) reads the exemplar
+    #: area-downsampled to the photo's pixels with this much of its luma's high-pass (a 1-px
+    #: Gaussian's) added back, times that weight (:func:`faceedit.stage.teeth_look.small_detail`):
+    #: the teeth's separations, averaged away at a 30-45 px mouth, as a camera's sharpening keeps
+    #: them in real small smiles (the std of luma less its 1-px Gaussian inside the opening:
+    #: insightface's group_five's laughing faces 0.061-0.089, its face #4 made happy 0.036 without
+    #: it, 0.054 with it).
+    small_teeth_sharpen: float = 2.5
     #: Opacity of the lower row's tips.
     lower_teeth_opacity: float = 0.8
     #: The lower row shows at most this share of the exemplar's column height.
