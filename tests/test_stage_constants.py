@@ -103,7 +103,7 @@ def test_a_saved_record_comes_back_whole_with_its_pairs_as_tuples():
     import json
 
     from faceedit.stage.tuning import StageTuning
-    from faceedit.stage.tuning_face import LidsTuning
+    from faceedit.stage.tuning_lids import LidsTuning
 
     tuning = StageTuning(lids=LidsTuning(lit_pct=(40.0, 70.0), meet=0.3))
     back = StageTuning.from_dict(json.loads(json.dumps(tuning.to_dict())))
@@ -122,7 +122,8 @@ def test_the_painters_draw_by_the_record_they_are_given():
     from faceedit.stage.lids import close_lids
     from faceedit.stage.moves import lid_closures
     from faceedit.stage.pose import HeadTurn
-    from faceedit.stage.tuning_face import LidsTuning, PoseTuning
+    from faceedit.stage.tuning_face import PoseTuning
+    from faceedit.stage.tuning_lids import LidsTuning
 
     img = cv2.resize(np.array(astronaut()), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     lm = np.asarray(astronaut_face().landmarks, np.float64) * 2 + 0.5

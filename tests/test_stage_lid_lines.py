@@ -15,7 +15,7 @@ from _imgs import astronaut, astronaut_face
 
 from faceedit.stage.lid_lines import crease_line, draw_lid_lines
 from faceedit.stage.lids import close_lids, eye_margins
-from faceedit.stage.tuning_face import LidsTuning
+from faceedit.stage.tuning_lids import LidsTuning
 
 TN = LidsTuning()
 PLAIN = replace(TN, crease_line_dark=0.0, wrinkles=0.0)

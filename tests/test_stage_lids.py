@@ -16,7 +16,7 @@ from _imgs import astronaut, astronaut_face
 from faceedit.models.request import EditRequest
 from faceedit.stage.lids import EyeFrame, close_lids, eye_margins
 from faceedit.stage.moves import lid_closures, with_target_controls
-from faceedit.stage.tuning_face import LidsTuning
+from faceedit.stage.tuning_lids import LidsTuning
 
 LIDS_MEET, ROOTS = LidsTuning.meet, LidsTuning.roots  # the defaults the stage draws with
 

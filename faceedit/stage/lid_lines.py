@@ -24,7 +24,7 @@ both over a closed lid drawn by :func:`faceedit.stage.lids.close_lids`, in the e
   lightens (a wrinkle is a groove).
 
 Both scale with the lid's closure; the photo's own pixels are untouched outside the closed lid.
-The lower-case names are fields of :class:`~faceedit.stage.tuning_face.LidsTuning`.
+The lower-case names are fields of :class:`~faceedit.stage.tuning_lids.LidsTuning`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceedit.stage.tuning_face import LidsTuning
+from faceedit.stage.tuning_lids import LidsTuning
 
 
 def _smoothstep(v: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ eye heights across, each from a seeded place in that band, blended over half the
 with weights whose squares sum to one (the texture's strength the same everywhere, no grid in
 it): the lower lid's long lines become short ones in patches (laid whole they read as rings
 round the closed eye at 3x) while the pores and blotches stay the photo's own. The lower-case
-names are fields of :class:`~faceedit.stage.tuning_face.LidsTuning`.
+names are fields of :class:`~faceedit.stage.tuning_lids.LidsTuning`.
 
 Its colour: :func:`lit_tone` reads a skin's light without its folds and sheen, and
 :func:`as_skin_below` brings the raised lower lid to the light and colour of the skin below it.
@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import luma
-from faceedit.stage.tuning_face import LidsTuning
+from faceedit.stage.tuning_lids import LidsTuning
 
 
 class _Eye(Protocol):

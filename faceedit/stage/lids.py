@@ -13,7 +13,7 @@ the eye's corners. The photo's eye is read first (:func:`eye_margins`): the uppe
 ``U`` (the lash roots, the darkest line just above the Face Mesh's lid contour), the lower one
 ``L``, the crease ``C`` (the darkest line between the lid and the brow) and the top ``T`` of
 what may move (part of the way up to the brow). With ``H = L - U`` and the lids meeting at
-``M = L - meet * H`` (``meet`` of :class:`~faceedit.stage.tuning_face.LidsTuning` for a blink, more for a wink's
+``M = L - meet * H`` (``meet`` of :class:`~faceedit.stage.tuning_lids.LidsTuning` for a blink, more for a wink's
 squeeze), a closure ``a`` (0..1) puts the upper lid's edge at ``E = U + a (M - U)`` and the
 lower lid's at ``L' = L + a (M - L)``:
 
@@ -63,7 +63,7 @@ Every source position is read from the photo before the lids move, so nothing is
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
 drawn lid meets the photo without a seam; its steps (the edges) are softened over
 ``edge_soft`` px. A closure of 0 changes nothing. The lower-case names are the fields of
-:class:`~faceedit.stage.tuning_face.LidsTuning` (the stage's ``tuning.lids``).
+:class:`~faceedit.stage.tuning_lids.LidsTuning` (the stage's ``tuning.lids``).
 """
 
 from __future__ import annotations
@@ -79,10 +79,10 @@ from faceedit.stage.eyes import MESH_EYES
 from faceedit.stage.lid_lines import draw_lid_lines
 from faceedit.stage.lid_skin import as_skin_below, lit_tone, own_skin_detail, warmer
 from faceedit.stage.moves import face_frame
-from faceedit.stage.tuning_face import LidsTuning
+from faceedit.stage.tuning_lids import LidsTuning
 
 #: The drawn grain's one fixed field (the same grain on every frame of a video): its seed. The
-#: values that set how a closed lid looks are :class:`~faceedit.stage.tuning_face.LidsTuning`'s.
+#: values that set how a closed lid looks are :class:`~faceedit.stage.tuning_lids.LidsTuning`'s.
 GRAIN_SEED = 53
 #: The 68 points of each eye: its upper contour (outer corner to inner) and its lower; its brow.
 LM_CONTOURS = (((36, 37, 38, 39), (36, 41, 40, 39)), ((45, 44, 43, 42), (45, 46, 47, 42)))
@@ -168,7 +168,7 @@ def eye_margins(src: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, k: int
     the lower one lowered to the strongest fall in light below the eye's white
     (``lower_search``), the crease the darkest line between the top and the lid's skin band,
     each a smooth curve (:func:`_robust_curve`) easing into the contours' own over the corners'
-    move (the shares are ``tuning``'s, :class:`~faceedit.stage.tuning_face.LidsTuning`). None
+    move (the shares are ``tuning``'s, :class:`~faceedit.stage.tuning_lids.LidsTuning`). None
     for an eye under 4 px wide."""
     tn = tuning if tuning is not None else LidsTuning()
     upper, lower = lid_contours(lm, mesh, k, tn)
@@ -258,7 +258,7 @@ def close_lids(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None,
     index 0 the image's left eye, 68-point 36-41) of the way, meeting ``meets[k]`` of the way up
     from the lower lid (default ``tuning``'s ``meet`` for both): see the module notes. ``lm``:
     the face's 68 points; ``mesh``: its Face Mesh points ((468, 2+)) or None; ``tuning``: how
-    the lids are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`, default its defaults).
+    the lids are drawn (:class:`~faceedit.stage.tuning_lids.LidsTuning`, default its defaults).
     Returns ``pixels`` itself when both amounts are 0, else a new array."""
     if not any(a > 0 for a in amounts):
         return pixels
@@ -297,7 +297,7 @@ def _grain_like(grain: np.ndarray, x: np.ndarray, y: np.ndarray, across: float, 
 def _deep_share(here: np.ndarray, above: np.ndarray, under: np.ndarray, tn: LidsTuning) -> float:
     """How deep-set the eye is, 0..1: the light of the photo ``here``'s skin ``above`` it
     (between the crease and the brow) over that ``under`` it, from ``deep[0]`` (0) to
-    ``deep[1]`` (1) of :class:`~faceedit.stage.tuning_face.LidsTuning`; 0 where too little of
+    ``deep[1]`` (1) of :class:`~faceedit.stage.tuning_lids.LidsTuning`; 0 where too little of
     either shows."""
     if above.sum() <= 8 or under.sum() <= 8:
         return 0.0

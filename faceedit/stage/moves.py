@@ -19,7 +19,8 @@ import numpy as np
 from faceedit.edits.controls import control_moves_of
 from faceedit.faces.landmarks import eye_distance
 from faceedit.stage.tuning import EditTuning
-from faceedit.stage.tuning_face import BrowsTuning, LidsTuning
+from faceedit.stage.tuning_face import BrowsTuning
+from faceedit.stage.tuning_lids import LidsTuning
 
 #: The eyes' lid pairs (upper, lower) of the 68 points: the image's left eye, the image's right.
 LID_PAIRS = (((37, 41), (38, 40)), ((43, 47), (44, 46)))
@@ -80,7 +81,7 @@ def lid_closures(controls: dict[str, float], tuning: LidsTuning | None = None
                  ) -> tuple[tuple[float, float], tuple[float, float]]:
     """(how far, 0..1, the lids of the image's left eye and of its right eye are drawn closed;
     where each pair meets, ``tuning``'s ``meet`` or a wink's ``wink_meet``,
-    :class:`~faceedit.stage.tuning_face.LidsTuning`): ``blink`` both,
+    :class:`~faceedit.stage.tuning_lids.LidsTuning`): ``blink`` both,
     ``wink_right`` the image's left, ``wink_left`` its right, ``eyes`` below 0 both (closed at
     -1; the state's AU45 alone narrows an eye by a few hundredths), ``gaze_y`` below 0 both
     (:data:`GAZE_DOWN_LIDS` at -1: the upper lids follow the eyes down), the largest that asks

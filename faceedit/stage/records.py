@@ -21,7 +21,7 @@ from faceedit.stage.regions import HeadLook
 from faceedit.stage.shading import Light
 from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import StageTuning
-from faceedit.stage.tuning_face import LidsTuning
+from faceedit.stage.tuning_lids import LidsTuning
 
 Curves = tuple[np.ndarray, np.ndarray]
 

@@ -28,8 +28,8 @@ how an edit moves and cuts the mouth (:class:`EditTuning`), how the mouth bank p
 mouth and closed lips and how a photo's mouth is read (:class:`~faceedit.stage.tuning_mouth.MouthTuning`
 and :class:`~faceedit.stage.tuning_mouth.LipsTuning`, in their own module), how opened eyes keep their irises and moved ones
 are refilled (:class:`EyesTuning`), the light's default strength and how a relit head meets
-the scene (:class:`LightTuning`), and, in :mod:`faceedit.stage.tuning_face`, how closed lids
-are drawn (:class:`~faceedit.stage.tuning_face.LidsTuning`), the regions a warp moves and its
+the scene (:class:`LightTuning`), how closed lids are drawn
+(:class:`~faceedit.stage.tuning_lids.LidsTuning`, in its own module), and, in :mod:`faceedit.stage.tuning_face`, the regions a warp moves and its
 cut curves (:class:`~faceedit.stage.tuning_face.WarpTuning`), a turned head
 (:class:`~faceedit.stage.tuning_face.PoseTuning`), the head's mattes
 (:class:`~faceedit.stage.tuning_face.RegionsTuning`), the brows' styles
@@ -57,12 +57,12 @@ from faceedit.stage.tuning_face import (
     BrowsTuning,
     FoldsTuning,
     HairTuning,
-    LidsTuning,
     PoseTuning,
     RegionsTuning,
     TurnedTuning,
     WarpTuning,
 )
+from faceedit.stage.tuning_lids import LidsTuning
 from faceedit.stage.tuning_mouth import LipsTuning, MouthTuning, TextureOctave
 
 R = TypeVar("R")
