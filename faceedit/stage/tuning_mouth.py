@@ -455,7 +455,7 @@ class LipsTuning:
     edge_lip_to: float = 0.6
     #: ... and the edge is taken only where the column's farthest colour from the lip's is this
     #: far (CIE L*a* distance, L* 0..100).
-    edge_contrast: float = 10.0
+    edge_contrast: float = 20.0
     #: A shown interior's run of upper teeth must start within this share of its height.
     teeth_start: float = 0.4
     #: The least a mouth's cut is widened where it is widened at all (photo px, at the middle):
