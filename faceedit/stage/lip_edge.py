@@ -4,10 +4,9 @@ A wide-open mouth whose interior colour did not find (a dark cavity, a posed sur
 laugh) is cut along the Face Mesh's inner-lip loop. That loop is not the lip's edge: on a posed
 surprise the crease search (:func:`faceedit.stage.lips.on_crease`) took the cavity's own dark for
 the crease and moved the cut half the upper lip up into it, which the closed mouth then showed
-as a thin upper lip; on a laugh the mesh's loop lies below the lip, and the tops of the upper
-teeth left above the cut stood between the closed lips as a ragged light line. Here the upper
-cut is the boundary between the upper lip and what the mouth shows under it (the dark cavity,
-the upper teeth), found down each column from the outer upper lip.
+as a thin upper lip. Here the upper cut is the boundary between the upper lip and what the mouth
+shows under it (the dark cavity, the upper teeth), found down each column from the outer upper
+lip.
 """
 
 from __future__ import annotations
