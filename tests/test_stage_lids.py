@@ -279,6 +279,44 @@ def test_the_raised_lower_lid_under_the_lash_line_is_skin_not_a_grey_band():
         assert band[0] / band[2] > 0.97 * lid[0] / lid[2], (k, band, lid)
 
 
+@pytest.mark.shared_data
+def test_the_outer_corner_s_lashes_do_not_stand_up_off_the_closed_lid():
+    """126 (long dark lashes, a held-out London face at 1350 px), blink 1: at each eye's outer
+    corner (its outer 15 % and 5 % of the eye's width past it), from 0.1 to 0.5 eye heights
+    above the open eye's margin, where the lid hardly moves, the photo's lashes left standing
+    are skin: against the closed lid's middle half at those heights, the corner is redder (skin,
+    not a grey block) than drawn without ``corner_lashes``, as before it, and no darker (MEASURED:
+    red over blue 0.98 -> 1.04 and 0.98 -> 1.03, luma 0.660 -> 0.659 and 0.581 -> 0.587; left,
+    they flick up and out off the closed lid, grey at 4x)."""
+    from dataclasses import replace
+
+    img, lm, mesh = _held_out("126.jpg")
+    drawn = {name: close_lids(img, lm, mesh, (1.0, 1.0), tuning=tn).astype(np.float64)
+             for name, tn in (("skin", LidsTuning()), ("left", replace(LidsTuning(), corner_lashes=0.0)))}
+    got: dict[str, list[tuple[float, float]]] = {}
+    for name, out in drawn.items():
+        per = []
+        for k in (0, 1):
+            eye = eye_margins(img, lm, mesh, k)
+            xa, xb = float(eye.xs[0]), float(eye.xs[-1])
+            span = (xa - 0.05 * (xb - xa), xa + 0.15 * (xb - xa)) if k == 0 else (xb - 0.15 * (xb - xa),
+                                                                                  xb + 0.05 * (xb - xa))
+
+            def at(xs: np.ndarray, eye=eye, out=out) -> np.ndarray:
+                ys = np.concatenate([np.linspace(u - 0.5 * eye.tall, u - 0.1 * eye.tall, 8)
+                                     for u in eye.at(xs, eye.upper)])
+                p = np.rint(eye.to_photo(np.repeat(xs, 8), ys)).astype(int)
+                return out[p[:, 1], p[:, 0]]
+
+            corner, middle = at(np.linspace(*span, 12)), at(np.linspace(xa + 0.25 * (xb - xa), xb - 0.25 * (xb - xa), 12))
+            per.append((float(corner.mean() / middle.mean()),
+                        float((corner[:, 0] / corner[:, 2]).mean() / (middle[:, 0] / middle[:, 2]).mean())))
+        got[name] = per
+    print(got)
+    for s, h in zip(got["skin"], got["left"]):
+        assert s[1] > h[1] + 0.02 and s[0] > 0.99 * h[0], got
+
+
 def test_the_lid_s_skin_is_the_photo_s_under_the_eye_in_patches():
     """``own_skin_detail`` on a level eye whose skin under it is fine noise crossed by strong
     lines along the eye (the lower lid's folds, which laid whole over the closed lid read as

@@ -16,7 +16,8 @@ round the closed eye at 3x) while the pores and blotches stay the photo's own. T
 names are fields of :class:`~faceedit.stage.tuning_lids.LidsTuning`.
 
 Its colour: :func:`lit_tone` reads a skin's light without its folds and sheen, and
-:func:`as_skin_below` brings the raised lower lid to the light and colour of the skin below it.
+:func:`as_skin_below` brings the raised lower lid to the light and colour of the skin below it;
+:func:`corner_lashes_as_skin` fills the lashes left standing at the outer corner with skin.
 """
 
 from __future__ import annotations
@@ -26,15 +27,19 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from faceedit.pixels import luma
+from faceedit.pixels import luma, pixel_max
+from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.tuning_lids import LidsTuning
 
 
 class _Eye(Protocol):
     xs: np.ndarray
+    upper: np.ndarray
     lower: np.ndarray
     tall: float
     side: int
+
+    def to_frame(self, p: np.ndarray) -> np.ndarray: ...
 
     def to_photo(self, x: np.ndarray, y: np.ndarray) -> np.ndarray: ...
 
@@ -140,3 +145,49 @@ def lit_tone(img: np.ndarray, mask: np.ndarray, pct: tuple[float, float]) -> np.
     lo, hi = np.percentile(lum[mask], pct)
     pick = mask & (lum >= lo) & (lum <= hi)
     return np.asarray(img[pick if pick.any() else mask].mean(0), np.float32)
+
+
+def corner_lashes_as_skin(out: np.ndarray, eye: _Eye, a: float, levels: tuple[float, float],
+                          tn: LidsTuning) -> None:
+    """The photo's lashes left standing at the closed eye's outer corner in ``out`` (the edited
+    photo, (H, W[, C])), where the lid hardly moves (left, a flick up and out off the closed lid's
+    corner): the skin around them (:func:`~faceedit.stage.cutwarp.membrane_fill`), within
+    ``corner_lashes`` of the eye's width from its outer corner and ``corner_past`` of it past the
+    corner (fading out), from ``lashes`` eye heights above the open eye's margin down to its
+    roots, as far as they are darker than the lid's skin (``levels``: the skin's luma and the
+    lashes' darkest, unit levels) and the eye closes (``a``)."""
+    if tn.corner_lashes <= 0 or a <= 0:
+        return
+    tall = float(eye.tall)
+    xa, xb = float(eye.xs[0]), float(eye.xs[-1])
+    outer = xa if eye.side == 0 else xb
+    inward = 1.0 if eye.side == 0 else -1.0
+    reach, past = tn.corner_lashes * (xb - xa), tn.corner_past * (xb - xa)
+    xs = np.array([outer - inward * (past + 3), outer + inward * (reach + 3)])
+    u = eye.at(np.linspace(xs.min(), xs.max(), 16), eye.upper)
+    ys = np.array([u.min() - (tn.lashes + tn.roots) * tall - 3, u.max() + 3])
+    corners = eye.to_photo(np.repeat(xs, 2), np.tile(ys, 2))
+    h, w = out.shape[:2]
+    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 1, [w, h])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    fr = eye.to_frame(np.stack([xx, yy], -1))
+    X, Y = fr[..., 0], fr[..., 1]
+    U = eye.at(X, eye.upper)
+    unit = float(pixel_max(out.dtype))
+    here = out[y0:y1, x0:x1].astype(np.float32) / unit
+    lum = luma(here) if here.ndim == 3 else here
+    skin, darkest = levels
+    dark = np.clip((skin - lum) / max(0.35 * (skin - darkest), 0.01 * skin, 1e-3), 0.0, 1.0)
+    from_outer = inward * (X - outer)
+    v = np.clip(from_outer / max(reach, 1.0), 0.0, 1.0)
+    p = np.clip(1 + from_outer / max(past, 1.0), 0.0, 1.0)
+    near = (1 - v * v * (3 - 2 * v)) * p * p * (3 - 2 * p)
+    wt = (a * near * dark * (Y >= U - (tn.lashes + tn.roots) * tall) * (Y < U - tn.roots * tall)).astype(np.float32)
+    if wt.max() <= 0:
+        return
+    fill = membrane_fill(here, (wt <= 0.02).astype(np.float32))
+    wc = wt[..., None] if here.ndim == 3 else wt
+    out[y0:y1, x0:x1] = np.clip(np.rint((here * (1 - wc) + fill * wc) * unit), 0, unit).astype(out.dtype)

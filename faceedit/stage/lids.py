@@ -47,7 +47,8 @@ lower lid's at ``L' = L + a (M - L)``:
   lighter than its middle half's where the photo's lashes thin out, ``lash_even``);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
   so they point down, over what lies below it (the lower lid, or the eyeball of a lid part-way
-  down), where they are darker than the lid's skin;
+  down), where they are darker than the lid's skin; at the outer corner, where the lid hardly
+  moves, those left standing above its edge are the skin around them (``corner_lashes``);
 * between the edges (a partial closure) the eyeball stays where it is, in the lid's shadow;
 * the lower lid and the skin below it (to ``below_reach`` eye heights under the margin) rise,
   the lower lid's rim (``lower_rim`` of the opening below the margin) tucked under the upper
@@ -77,7 +78,7 @@ from faceedit.pixels import luma, pixel_max
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
 from faceedit.stage.lid_lines import draw_lid_lines
-from faceedit.stage.lid_skin import as_skin_below, lit_tone, own_skin_detail, warmer
+from faceedit.stage.lid_skin import as_skin_below, corner_lashes_as_skin, lit_tone, own_skin_detail, warmer
 from faceedit.stage.moves import face_frame
 from faceedit.stage.tuning_lids import LidsTuning
 
@@ -593,3 +594,4 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     drawn_here = ((Y >= T) & (Y < B) & inside) | (alpha > 0)
     new = np.where(chans(drawn_here), new, here)
     out[y0:y1, x0:x1] = np.clip(np.rint(new * unit), 0, unit).astype(src.dtype)
+    corner_lashes_as_skin(out, eye, a, (skin_lum, darkest), tn)

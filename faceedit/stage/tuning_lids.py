@@ -233,3 +233,9 @@ class LidsTuning:
     shadow_reach: float = 0.25
     #: The width (px) over which the lid's edges are softened.
     edge_soft: float = 0.8
+    #: The photo's lashes at the outer corner, within this share of the eye's width, above the
+    #: roots: the skin around them (left, they stand up off the closed lid, an open eye's flick).
+    corner_lashes: float = 0.3
+    #: ... and past the outer corner, this share of the eye's width, fading out (126's flick
+    #: reaches past the corner, beyond the lid's drawn area).
+    corner_past: float = 0.1
