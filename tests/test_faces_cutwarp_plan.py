@@ -238,3 +238,28 @@ def test_a_laugh_kept_in_a_thin_opening_closes_toward_its_corners():
             assert ends > 0.05 * (right - left), (ends, right - left)
         else:
             assert ends < 1.5, ends
+
+
+def test_a_laugh_kept_in_width_carries_no_dark_dots_out_of_its_corners():
+    """The laugh kept in width (made fearful), its teeth carried: the crease's edges beside the
+    corner wedges (the wedges narrow to a point, the crease does not) are taken into them
+    (``kept_corners``), so nothing near the new corners outside the opening is as dark as the
+    crease; with the wedges as bare polygons, the crease's edges are carried there as dark dots."""
+    lm, img, found, carry = _laugh()
+    dst = part_lips(lm, 0.05)
+
+    def darkest_by_corners(kept: bool) -> int:
+        r = cut_warp(img, lm, dst, lips=found, carry_lower=carry, tuning=WarpTuning(kept_corners=kept))
+        g = r.pixels.astype(int).sum(-1) // 3
+        shown = np.zeros(g.shape, bool)
+        x0, y0, x1, y1 = r.roi
+        shown[y0:y1, x0:x1] = (r.opening + r.interior) > 0.01
+        worst = 255
+        for corner, out in ((r.upper[0], -1), (r.upper[-1], 1)):
+            x, y = int(round(corner[0])), int(round(corner[1]))
+            cols = slice(min(x, x + 12 * out), max(x, x + 12 * out) + 1)
+            worst = min(worst, int(g[y - 8:y + 5, cols][~shown[y - 8:y + 5, cols]].min()))
+        return worst
+
+    assert darkest_by_corners(True) > 60
+    assert darkest_by_corners(False) < 40

@@ -6,7 +6,8 @@ found upper curve, and its end turns up and out past the wedge (London 097, 126 
 stays of it beside a wedge is carried out of the new corners as grey dots or a black dot, and a
 hard edge between the fill and the photo reads as a notch. Here the wedges take in the dark
 beside them (thin, darker than the local median of the photo's luma) and the photo fades into
-their fill over a band round them (where the opening is reshaped and its corners move).
+their fill over a band round them (where the opening is reshaped or, with
+:attr:`~faceedit.stage.tuning_face.WarpTuning.kept_corners`, keeps its width: its corners move).
 """
 
 from __future__ import annotations

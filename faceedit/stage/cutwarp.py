@@ -403,8 +403,9 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, wedge_reach, tn.wedge_rim) if carried_teeth else []
         if carried_teeth and hide_lower is not None and lips is not None:  # (the lower teeth below the cut go too)
             wedges.append(np.vstack([np.asarray(lips[1], np.float64), np.asarray(hide_lower, np.float64)[::-1]]))
-        # (a reshaped opening's corners move: the dark beside the old ones is not theirs)
-        width = float(np.linalg.norm(geo.src_upper[-1] - geo.src_upper[0])) if reshaped else 0.0
+        # (an opening's corners move: the dark beside the old ones is not theirs)
+        width = float(np.linalg.norm(geo.src_upper[-1] - geo.src_upper[0])) \
+            if reshaped or (carried_teeth and tn.kept_corners) else 0.0
         dark = (tn.wedge_dark[0] * width, tn.wedge_dark[1] * width, tn.wedge_dark[2])
         box = _box_around(np.vstack([poly, *wedges]), 4.0 + (tn.wedge_feather + tn.wedge_dark[0]) * width,
                           pixels.shape)

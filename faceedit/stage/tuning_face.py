@@ -48,12 +48,17 @@ class WarpTuning:
     #: Both wedges take in a rim above the upper curve: this share of the corner-to-corner
     #: width deep at the corner, none from the second share of the curve's arc from it.
     wedge_rim: tuple[float, float] = (0.012, 0.12)
-    #: Round a reshaped opening's, the photo fades into the fill over this share of its width,
-    #: and the fill takes the photo's grain from beside it, twice as deep (:mod:`.corner_fill`) ...
+    #: Round a reshaped opening's (and a kept one's, ``kept_corners``), the photo fades into the
+    #: fill over this share of its width, and the fill takes the photo's grain from beside it, twice as deep (:mod:`.corner_fill`) ...
     wedge_feather: float = 0.02
     #: ... once they take in the dark beside them: within the first share of the width, the luma
     #: the third share or more below its median over a square the second share of the width wide.
     wedge_dark: tuple[float, float, float] = (0.05, 0.08, 0.12)
+    #: Where the opening keeps its width (a laugh made fearful), its wedges too take in the dark
+    #: beside them and the photo fades into their fill (``wedge_dark``, ``wedge_feather``): the
+    #: dark corridor beside a wedge is then no dark outline round its light fill at the new
+    #: corner (a chevron, London 002 smiling) nor a black dot carried out of it.
+    kept_corners: bool = True
     #: The lower teeth below a laugh's cut that the lips cover (``cut_warp``'s ``hide_lower``) are
     #: a membrane of the lower side plus the lower lip's fine detail mirrored in straight across
     #: (:func:`~faceedit.stage.cutwarp.mirrored_grain`): read within this share of the lower
