@@ -7,12 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
-from faceedit.stage.lip_edge import grey_upper_cut, open_lower_edge, upper_lip_edge
-from faceedit.stage.lips import MESH_INNER_LOWER, MESH_INNER_UPPER, MESH_OUTER_LOWER, MESH_OUTER_UPPER
+from faceedit.stage.lip_edge import grey_upper_cut, upper_lip_edge
+from faceedit.stage.lips import MESH_INNER_LOWER, MESH_INNER_UPPER, MESH_OUTER_UPPER
 
 SKIN, LIP, CAVITY, TEETH = (200, 160, 140), (170, 70, 80), (40, 20, 25), (235, 230, 215)
 EDGE = 56.0  # the upper lip spans rows 40..55, the cavity starts at row 56
-LOWER_EDGE = 80.0  # the lower lip spans rows 80..94
 
 
 def drawn_mouth(under=CAVITY, grey=False):
@@ -63,29 +62,3 @@ def test_a_grey_photo_s_cut_keeps_the_rim_where_the_edge_was_found():
     np.testing.assert_allclose(cut[3:8], rim[3:8])
     flat = np.full((120, 160), 120, np.uint8)
     np.testing.assert_allclose(grey_upper_cut(flat, mesh, rim, widened), widened)
-
-
-@pytest.mark.parametrize("under", [CAVITY, TEETH])
-def test_the_lower_cut_stays_above_the_lower_lip_s_top_edge(under):
-    """A mesh whose lower lip lies mid-lip (inner 84, outer 88 on a lip 80..94): a lower cut
-    below the lip's top edge comes up to it, within a pixel and a half; one above it, in the
-    opening, stays above it; the corners stay."""
-    img = drawn_mouth(under)
-    mesh = np.zeros((468, 2))
-    mesh[MESH_INNER_UPPER], mesh[MESH_OUTER_UPPER] = row(58.0), row(40.0)
-    mesh[MESH_INNER_LOWER], mesh[MESH_OUTER_LOWER] = row(84.0), row(88.0)
-    cut = open_lower_edge(img, mesh, row(86.0))
-    assert np.abs(cut[3:8, 1] - LOWER_EDGE).max() < 1.5
-    assert cut[0, 1] == 86.0 and cut[-1, 1] == 86.0
-    assert (open_lower_edge(img, mesh, row(66.0))[:, 1] <= LOWER_EDGE + 1.5).all()
-
-
-def test_a_lower_lip_without_an_edge_keeps_the_cut():
-    """A lower lip with nothing above it but lip (no opening) finds no edge: the cut stays."""
-    img = np.zeros((120, 160, 3), np.uint8)
-    img[:] = SKIN
-    img[40:95, 20:140] = LIP
-    mesh = np.zeros((468, 2))
-    mesh[MESH_INNER_UPPER], mesh[MESH_OUTER_UPPER] = row(58.0), row(40.0)
-    mesh[MESH_INNER_LOWER], mesh[MESH_OUTER_LOWER] = row(84.0), row(88.0)
-    np.testing.assert_allclose(open_lower_edge(img, mesh, row(86.0)), row(86.0))

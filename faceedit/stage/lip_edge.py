@@ -16,15 +16,7 @@ import numpy as np
 
 from faceedit.pixels import pixel_max
 from faceedit.stage.cut_curves import resample_by_length
-from faceedit.stage.lips import (
-    MESH_INNER_LOWER,
-    MESH_INNER_UPPER,
-    MESH_OUTER_LOWER,
-    MESH_OUTER_UPPER,
-    below_lower_teeth,
-    box_around,
-    sample_points,
-)
+from faceedit.stage.lips import MESH_INNER_LOWER, MESH_INNER_UPPER, MESH_OUTER_UPPER, box_around, sample_points
 from faceedit.stage.tuning_mouth import LipsTuning
 
 #: Samples down each column, from the outer upper lip to the search's lower end.
@@ -32,7 +24,7 @@ EDGE_SAMPLES = 48
 
 
 def upper_lip_edge(rgb: np.ndarray, inner_up: np.ndarray, outer_up: np.ndarray, inner_lo: np.ndarray,
-                   tuning: LipsTuning | None = None, reach: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   tuning: LipsTuning | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The upper inner-lip curve ``inner_up`` (the Face Mesh's, left corner first, photo
     coordinates) of an open mouth moved, per point, onto the upper lip's inner edge in the photo
     (``rgb``: RGB or grey, 8 or 16 bits): down the line from the outer upper lip ``outer_up``
@@ -41,14 +33,14 @@ def upper_lip_edge(rgb: np.ndarray, inner_up: np.ndarray, outer_up: np.ndarray, 
     outer upper lip's ``edge_lip_from``..``edge_lip_to`` of the way, across the mouth's middle
     half) as half the column's farthest, where that is at least ``edge_contrast`` (a grey
     photo: L* alone). Points with no such edge keep the mesh's; the corners stay, the shifts a
-    running median of 3, tapered to nothing at the corners. ``reach`` stands for ``edge_reach``
-    where given. Returns the curve and, per point, whether an edge was found there."""
+    running median of 3, tapered to nothing at the corners. Returns the curve and, per point,
+    whether an edge was found there."""
     tn = tuning or LipsTuning()
     up = np.asarray(inner_up, np.float64)
     n = len(up)
     outer = resample_by_length(np.asarray(outer_up, np.float64), n)
     lo = resample_by_length(np.asarray(inner_lo, np.float64), n)
-    end = up + (tn.edge_reach if reach is None else reach) * (lo - up)
+    end = up + tn.edge_reach * (lo - up)
     t = np.linspace(0.0, 1.0, EDGE_SAMPLES)
     pts = outer[:, None, :] + t[None, :, None] * (end - outer)[:, None, :]  # (N, S, 2), down the column
     x0, y0, x1, y1 = box_around(np.concatenate([outer, end]), 2, rgb.shape)
@@ -97,35 +89,6 @@ def open_upper_edge(rgb: np.ndarray, mesh: np.ndarray, lips: tuple[np.ndarray, n
     cut = np.asarray(lips[0], np.float64)
     taper = np.sqrt(np.sin(np.pi * np.linspace(0.0, 1.0, len(cut))))  # the cut's own corners stay
     return cut + taper[:, None] * (edge - cut), lips[1]
-
-
-def open_lower_edge(rgb: np.ndarray, mesh: np.ndarray, lower: np.ndarray,
-                    tuning: LipsTuning | None = None) -> np.ndarray:
-    """An open mouth's lower cut: ``lower`` (left corner first) past the lower teeth or the dark
-    its columns start in (:func:`~faceedit.stage.lips.below_lower_teeth`, ``through_dark``), moved
-    up, per point, where it lies below the lower lip's top edge in the photo: :func:`upper_lip_edge` mirrored, up each
-    column from the Face Mesh's outer lower lip to ``lower_edge_reach`` of the way from its inner
-    lower lip to its inner upper lip, the first sample far from the lower lip's colour (the dark
-    line under the teeth, the teeth, the cavity). Points where no edge is found keep the cut,
-    blended over three points. The mesh can put a laugh's lower lip a third as thick as the
-    photo's, its outer line mid-lip: the cut, widened past the teeth and the dark from the
-    mesh's loop, took almost all of the lip away and the closed mouth was a line."""
-    tn = tuning or LipsTuning()
-    xy = np.asarray(mesh, np.float64)[:, :2]
-    edge, found = upper_lip_edge(rgb, xy[MESH_INNER_LOWER], xy[MESH_OUTER_LOWER], xy[MESH_INNER_UPPER], tn,
-                                 reach=tn.lower_edge_reach)
-    cut = below_lower_teeth(rgb, lower, xy[MESH_OUTER_LOWER], through_dark=True, tuning=tn)
-    d = cut[-1] - cut[0]
-    w = float(np.linalg.norm(d))
-    if w < 1e-6 or len(cut) < 3:
-        return cut
-    normal = np.array([-d[1], d[0]]) / w  # towards the lower lip in image coordinates
-    edge = resample_by_length(edge, len(cut))
-    seen = np.convolve(np.pad(found.astype(np.float64), 1, mode="edge"), np.ones(3) / 3, mode="valid")
-    seen = np.interp(np.linspace(0.0, 1.0, len(cut)), np.linspace(0.0, 1.0, len(seen)), seen)
-    below = np.maximum((cut - edge) @ normal, 0.0) * seen
-    below[[0, -1]] = 0.0
-    return cut - below[:, None] * normal
 
 
 def grey_upper_cut(rgb: np.ndarray, mesh: np.ndarray, rim: np.ndarray, widened: np.ndarray,

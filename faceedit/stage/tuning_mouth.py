@@ -479,10 +479,6 @@ class LipsTuning:
     #: ... and the edge is taken only where the column's farthest colour from the lip's is this
     #: far (CIE L*a* distance, L* 0..100).
     edge_contrast: float = 20.0
-    #: An open mouth's lower cut (:func:`faceedit.stage.lip_edge.open_lower_edge`) stays above
-    #: the lower lip's top edge, looked for up each column from the outer lower lip to this
-    #: share of the way from the Face Mesh's inner lower lip to its inner upper lip.
-    lower_edge_reach: float = 1.0
     #: A shown interior's run of upper teeth must start within this share of its height.
     teeth_start: float = 0.4
     #: The least a mouth's cut is widened where it is widened at all (photo px, at the middle):
