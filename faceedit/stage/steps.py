@@ -53,7 +53,6 @@ from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
 from faceedit.stage.lids import close_lids
-from faceedit.stage.lip_edge import grey_upper_cut, open_upper_edge
 from faceedit.stage.lip_rims import shade_carried
 from faceedit.stage.lips import (
     MESH_INNER_LOWER,
@@ -317,15 +316,17 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         if face.shown is not None and face.closing > 0:  # the gum a smile bares goes with the teeth
             face.lips = (above_gums(pixels, face.shown[0], xy[MESH_OUTER_UPPER], lips), face.shown[1])
     if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * tuning.lips_closed:
-        # an open mouth whose interior colour did not find (a dark cavity): the upper cut on the
-        # upper lip's inner edge the photo shows, past the upper teeth it finds below (a fixed
-        # widening on a grey photo), the lower past the lower teeth, or the dark of its cavity,
-        # tongue and rim, between its lower loop and lip
-        face.unwidened = face.lips = open_upper_edge(pixels, xy, face.lips, lips)
+        # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
+        # under the upper teeth, which must go with the rest of the opening
+        # (and the lower teeth it shows between its lower loop and lip, or the dark of its
+        # cavity, tongue and rim there, with them)
+        # (on a colour photo the upper cut goes past the upper teeth it finds there, a small
+        # margin where none show: a fixed widening cut into the upper lip of a wide-open mouth)
+        face.unwidened = face.lips
         up, lo = widen_interior(*face.lips, tuning.closing_loop_up, tuning.closing_loop_down, lips)
         rim = widen_interior(*face.lips, tuning.closing_margin_up, 0.0, lips)[0]
         past = above_upper_teeth(pixels, rim, xy[MESH_OUTER_UPPER], lips)
-        face.lips = (grey_upper_cut(pixels, xy, rim, up, lips) if past is None else past,
+        face.lips = (up if past is None else past,
                      below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER], through_dark=True, tuning=lips))
         face.below_teeth = (face.unwidened[0],
                             below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER], tuning=lips))

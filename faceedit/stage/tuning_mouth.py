@@ -468,17 +468,6 @@ class LipsTuning:
     crease_reach: float = 0.1
     #: ... and taken where it is darker than the loop's own line by this (luma, 0..1).
     crease_contrast: float = 0.04
-    #: An open mouth's upper cut (:func:`faceedit.stage.lip_edge.upper_lip_edge`) is looked for
-    #: down each column from the outer upper lip to this share of the opening's height below the
-    #: Face Mesh's loop ...
-    edge_reach: float = 0.5
-    #: ... the lip's colour read from this share of the way from the outer lip to the loop ...
-    edge_lip_from: float = 0.2
-    #: ... to this, where the search starts ...
-    edge_lip_to: float = 0.6
-    #: ... and the edge is taken only where the column's farthest colour from the lip's is this
-    #: far (CIE L*a* distance, L* 0..100).
-    edge_contrast: float = 20.0
     #: A shown interior's run of upper teeth must start within this share of its height.
     teeth_start: float = 0.4
     #: The least a mouth's cut is widened where it is widened at all (photo px, at the middle):
