@@ -215,7 +215,7 @@ class MouthTuning:
     smile_dark_warm: float = 1.4
     #: ... and fall by this share of their luma (that dark over the lips' luma: the fill's
     #: 0.43-0.87, median 0.70).
-    smile_dark_shade: float = 0.2
+    smile_dark_shade: float = 0.18
     #: A small face's smile (:func:`faceedit.stage.teeth_look.small_weight`) reads the exemplar
     #: area-downsampled to the photo's pixels with this much of its luma's high-pass (a 1-px
     #: Gaussian's) added back, times that weight (:func:`faceedit.stage.teeth_look.small_detail`):
