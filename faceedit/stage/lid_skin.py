@@ -147,6 +147,21 @@ def lit_tone(img: np.ndarray, mask: np.ndarray, pct: tuple[float, float]) -> np.
     return np.asarray(img[pick if pick.any() else mask].mean(0), np.float32)
 
 
+def frame_box(eye: _Eye, corners: np.ndarray, shape: tuple[int, ...]
+              ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray] | None:
+    """The photo's pixel box (x0, y0, x1, y1) round ``corners`` (photo points, (N, 2)) inside an
+    image of ``shape``, with its pixels' coordinates in the eye's frame (X, Y); None for a box under
+    4 px on a side."""
+    h, w = shape[:2]
+    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 1, [w, h])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    fr = eye.to_frame(np.stack([xx, yy], -1))
+    return (int(x0), int(y0), int(x1), int(y1)), fr[..., 0], fr[..., 1]
+
+
 def corner_lashes_as_skin(out: np.ndarray, eye: _Eye, a: float, levels: tuple[float, float],
                           tn: LidsTuning) -> None:
     """The photo's lashes left standing at the closed eye's outer corner in ``out`` (the edited
@@ -166,15 +181,10 @@ def corner_lashes_as_skin(out: np.ndarray, eye: _Eye, a: float, levels: tuple[fl
     xs = np.array([outer - inward * (past + 3), outer + inward * (reach + 3)])
     u = eye.at(np.linspace(xs.min(), xs.max(), 16), eye.upper)
     ys = np.array([u.min() - (tn.lashes + tn.roots) * tall - 3, u.max() + 3])
-    corners = eye.to_photo(np.repeat(xs, 2), np.tile(ys, 2))
-    h, w = out.shape[:2]
-    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 1, [w, h])
-    if x1 - x0 < 4 or y1 - y0 < 4:
+    box = frame_box(eye, eye.to_photo(np.repeat(xs, 2), np.tile(ys, 2)), out.shape)
+    if box is None:
         return
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    fr = eye.to_frame(np.stack([xx, yy], -1))
-    X, Y = fr[..., 0], fr[..., 1]
+    (x0, y0, x1, y1), X, Y = box
     U = eye.at(X, eye.upper)
     unit = float(pixel_max(out.dtype))
     here = out[y0:y1, x0:x1].astype(np.float32) / unit

@@ -78,7 +78,7 @@ from faceedit.pixels import luma, pixel_max
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
 from faceedit.stage.lid_lines import draw_lid_lines
-from faceedit.stage.lid_skin import as_skin_below, corner_lashes_as_skin, lit_tone, own_skin_detail, warmer
+from faceedit.stage.lid_skin import as_skin_below, corner_lashes_as_skin, frame_box, lit_tone, own_skin_detail, warmer
 from faceedit.stage.moves import face_frame
 from faceedit.stage.tuning_lids import LidsTuning
 
@@ -403,14 +403,11 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     xa, xb = float(eye.xs[0]), float(eye.xs[-1])
     top, bottom = float(eye.top.min()) - 2, float(eye.lower.max()) + tn.below_reach * tall + 2
     photo = eye.to_photo(np.array([xa - 2, xb + 2, xa - 2, xb + 2]), np.array([top, top, bottom, bottom]))
-    h, w = src.shape[:2]
-    x0, y0 = np.maximum(np.floor(photo.min(0)).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(photo.max(0)).astype(int) + 1, [w, h])
-    if x1 - x0 < 4 or y1 - y0 < 4:
+    box = frame_box(eye, photo, src.shape)
+    if box is None:
         return
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    fr = eye.to_frame(np.stack([xx, yy], -1))
-    X, Y = fr[..., 0], fr[..., 1]
+    (x0, y0, x1, y1), X, Y = box
+    h, w = src.shape[:2]
     inside = (X > xa) & (X < xb)
     U, L = eye.at(X, eye.upper), eye.at(X, eye.lower)
     T, C = eye.at(X, eye.top), eye.at(X, eye.crease)
