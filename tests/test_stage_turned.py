@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from faceedit.faces.mesh68 import mesh_to_68
-from faceedit.stage.turned import _axes, head_frame, hidden_parts
+from faceedit.stage.records import StageRequest
+from faceedit.stage.turned import _axes, head_frame, hidden_parts, plan_sides
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,42 @@ def test_tipped_face_read_frontal_and_its_moves_down_foreshortened(mesh, degrees
     assert abs(np.linalg.norm(shown[57]) - 3.0 * tip) < 0.05 and np.linalg.norm(shown[57]) < 0.95 * 3.0
     assert np.allclose(np.delete(shown, 57, 0), 0.0)
     assert hidden_parts(turn, q[:, :2], lm, np.zeros((512, 512, 3), np.uint8)) is None
+
+
+@pytest.mark.parametrize("target", ("neutral", "happy", "surprised"))
+def test_turned_face_and_its_mirror_image_are_planned_as_mirror_images(mesh, target):
+    """A turned face is planned on its points turned to the front and on their mirror image
+    (:func:`plan_sides`): the astronaut turned 30 degrees and its mirror image head for mirror
+    images of one goal and take away the same smile; the plan on one side alone does not (the
+    stage's state reads a face's two sides unequally)."""
+    from faceedit.api import Editor
+    from faceedit.faces.landmarks import FLIP
+
+    stage = Editor.from_pretrained("stage", device="cpu").stage
+    p, _ = mesh
+    q = _turned(p, 30.0)
+    turn = head_frame(q[:, :2], q[:, 2])
+    assert turn is not None
+    lm = turn.frontal(mesh_to_68(q[:, :2]))
+
+    def mirror(points):
+        out = np.asarray(points, np.float64)[list(FLIP)].copy()
+        out[:, 0] = 1000.0 - out[:, 0]
+        return out
+
+    request = StageRequest(target, 1.0)
+    goals, taken, alone = [], [], []
+    for points in (lm, mirror(lm)):
+        cur, new, sides = plan_sides(stage, turn, points, None, request, True)
+        goals.append(sides.goal(stage, points, cur, new, 1.0))
+        taken.append(sides.taken(stage, cur, new))
+        alone.append(stage.goal_landmarks(points, cur, new, 1.0))
+    eye = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
+    assert np.abs(goals[0] - mirror(goals[1])).max() < 1e-6 * eye
+    assert abs(taken[0] - taken[1]) < 1e-9
+    assert np.abs(alone[0] - mirror(alone[1])).max() > 0.02 * eye  # 0.050-0.071 measured
+    frontal = plan_sides(stage, None, lm, None, request, True)[2]
+    assert frontal.points is None  # a face planned as it is: one plan
 
 
 def test_fill_is_kept_off_past_the_far_outline(mesh):

@@ -108,7 +108,6 @@ from faceedit.stage.smile import (
     smile_lift,
     smile_reached,
     smile_skin,
-    smile_taken,
     squint_let_go,
     target_smiles,
 )
@@ -116,7 +115,7 @@ from faceedit.stage.state import close_lips, lip_gap, raise_lids
 from faceedit.stage.teeth_look import small_smile
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_mouth import LipsTuning
-from faceedit.stage.turned import head_frame, hidden_parts
+from faceedit.stage.turned import head_frame, hidden_parts, plan_sides
 
 
 @functools.cache
@@ -224,13 +223,13 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     turn = head_frame(face.mesh, face.depth, stage.tuning.turned)
     if turn is not None:  # a turned face: planned turned to the front, laid back by its turn
         lm, irises = turn.frontal(lm), turn.frontal_irises(irises)
-    cur, new = stage.plan(lm, s.target, s.strength, aus=s.aus, like=s.like, irises=irises, mediapipe=mediapipe)
+    cur, new, sides = plan_sides(stage, turn, lm, irises, s, mediapipe)  # (and mirrored, on a turned face)
     face.current, face.new_state = cur, new
     controls = with_target_controls({k: s.control(k) for k in s.controls or {}}, s.target, s.strength)
     face.lids, face.lids_meet = lid_closures(controls, stage.tuning.lids)
     # the face's own expression kept (a relight, controls alone): its lips stay as they are
     keeps = s.target == "keep" and not s.aus and s.like is None
-    goal = np.array(lm, np.float64) if keeps else stage.goal_landmarks(lm, cur, new, s.strength)
+    goal = np.array(lm, np.float64) if keeps else sides.goal(stage, lm, cur, new, s.strength)
     closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)  # goal_landmarks closed them
     closes = 0.0 if keeps else like_closes(s.like, s.strength, stage.tuning.edit)
     if closes > closing:  # a reference whose lips meet: the goal's too
@@ -264,7 +263,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         # sealed lips a move parts by less than a closed mouth's gap stay sealed: no slit, no teeth
         face.goal = close_lips(face.goal)
     face.closing = closing
-    face.smile_taken = smile_taken(stage, cur, new) if s.sets_smile else 0.0
+    face.smile_taken = sides.taken(stage, cur, new) if s.sets_smile else 0.0
     smiles = face.smile_taken > 0 and s.target in stage.expressions and target_smiles(stage, s.target, cur)
     face.cheeks_taken = 0.0 if smiles else face.smile_taken  # a smaller smile keeps its cheeks' relief
     face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)

@@ -25,6 +25,13 @@ tipped). Both come in past the tuning's ``frontal_yaw`` (or ``frontal_pitch`` fr
 ``level_pitch``), ramped to full over ``ramp_yaw`` (:class:`~faceedit.stage.tuning_face.TurnedTuning`):
 faces as frontal as the stage's own (London's, a few degrees aside, -17 to 8 tipped) are planned
 on the photo's points as they are.
+
+A turned face's plan is made on its points turned to the front and on their mirror image, and
+its move and the smile it takes away are the two plans' mean (:func:`plan_sides`,
+:class:`Sides`): the stage's state reads a face's two sides unequally (AU12, the smile, of
+portrait_112's points turned to the front 0.00, mirrored 0.94; group_t1#1 1.32 and 1.00), and
+a turned face's two sides come from unequal evidence (the far side foreshortened, its depth the
+Face Mesh's guess): read on one side's terms alone, a one-sided smile can read as none.
 """
 
 from __future__ import annotations
@@ -34,7 +41,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from faceedit.faces.landmarks import FLIP
 from faceedit.faces.mesh68 import mesh_to_68
+from faceedit.stage.records import StageRequest, Statistics
+from faceedit.stage.smile import smile_taken
+from faceedit.stage.state import FaceState, close_lips
 from faceedit.stage.tuning_face import TurnedTuning
 
 
@@ -142,6 +153,67 @@ def head_frame(mesh: np.ndarray | None, depth: np.ndarray | None,
     across += (np.clip(along, tuning.min_share * eye, 1.0) - along)[:, None] * line[None, :]
     depth68 = mesh_to_68(np.column_stack([p[:, 2], p[:, 2]]))[:, 0]
     return HeadFrame(centre, np.stack([x, y, z]), depth68, across, facing, yaw, pitch, ramp, aside)
+
+
+def _mirrored(points: np.ndarray, centre_x: float) -> np.ndarray:
+    """(..., 68, 2) points mirrored left to right about x ``centre_x``, renumbered as a face's
+    points (:data:`faceedit.faces.landmarks.FLIP`)."""
+    out = np.asarray(points, np.float64)[..., list(FLIP), :].copy()
+    out[..., 0] = 2.0 * centre_x - out[..., 0]
+    return out
+
+
+@dataclass(frozen=True)
+class Sides:
+    """One face's plan (:meth:`faceedit.stage.records.Statistics.plan`) and, on a turned face,
+    the plan made again on its points mirrored about x ``centre_x`` (``points``, its state
+    ``current`` and the state it goes to ``new``; None on a face planned as it is)."""
+
+    centre_x: float = 0.0
+    points: np.ndarray | None = None
+    current: FaceState | None = None
+    new: np.ndarray | None = None
+
+    def goal(self, stage: Statistics, lm: np.ndarray, cur: FaceState, new: np.ndarray, strength: float) -> np.ndarray:
+        """The landmarks the face at ``lm`` (state ``cur``) heads for in state ``new``
+        (:meth:`~faceedit.stage.state.ExpressionStates.goal_landmarks`): on a turned face the
+        mean of that and the mirrored plan's, mirrored back (lips the face's own plan closes,
+        closed)."""
+        goal = stage.goal_landmarks(lm, cur, new, strength)
+        if self.points is None or self.current is None or self.new is None:
+            return goal
+        other = _mirrored(stage.goal_landmarks(self.points, self.current, self.new, strength), self.centre_x)
+        closing = stage.closes_mouth(cur, new, strength)
+        mean = (goal + other) / 2
+        return close_lips(mean, closing) if closing > 0 else mean
+
+    def taken(self, stage: Statistics, cur: FaceState, new: np.ndarray) -> float:
+        """How much of a smile the plan takes away (:func:`faceedit.stage.smile.smile_taken`):
+        on a turned face the mean of its own and the mirrored plan's."""
+        own = smile_taken(stage, cur, new)
+        if self.current is None or self.new is None:
+            return own
+        return (own + smile_taken(stage, self.current, self.new)) / 2
+
+
+def plan_sides(stage: Statistics, turn: HeadFrame | None, lm: np.ndarray, irises: np.ndarray | None,
+               request: StageRequest, mediapipe: bool) -> tuple[FaceState, np.ndarray, Sides]:
+    """The face's state and the state it goes to (``stage.plan`` of ``request`` on the 68 points
+    ``lm`` with ``irises``), and its :class:`Sides`: on a turned face (``turn``; ``lm`` and
+    ``irises`` turned to the front) the same plan made on them mirrored (a reference ``like``
+    mirrored too)."""
+    def plan(points: np.ndarray, eyes: np.ndarray | None, like: np.ndarray | None) -> tuple[FaceState, np.ndarray]:
+        return stage.plan(points, request.target, request.strength, aus=request.aus, like=like, irises=eyes,
+                          mediapipe=mediapipe)
+
+    cur, new = plan(lm, irises, request.like)
+    if turn is None:
+        return cur, new, Sides()
+    c = float(np.mean(np.asarray(lm, np.float64)[:, 0]))
+    points = _mirrored(lm, c)
+    eyes = None if irises is None else np.asarray(irises, np.float64)[::-1] * [-1.0, 1.0] + [2.0 * c, 0.0]
+    like = None if request.like is None else _mirrored(request.like, float(np.mean(np.asarray(request.like)[:, 0])))
+    return cur, new, Sides(c, points, *plan(points, eyes, like))
 
 
 @dataclass
