@@ -117,20 +117,22 @@ def target_smiles(stats: Statistics, target: str, cur: FaceState) -> bool:
 
 
 def squint_let_go(stats: Statistics, cur: FaceState, new: np.ndarray, target: str | None,
-                  tuning: EyesTuning | None = None) -> float:
+                  tuning: EyesTuning | None = None, taken: float | None = None) -> float:
     """How much (0..1) of a smile's raised lower lids (AU6, AU7: the squint of a laugh, which the
     state reads as much as the person's own eye shape) an edit from state ``cur`` to ``new``
     lets down (:func:`faceedit.stage.moves.relax_lower_lids`): for a named target whose state
     does not smile (``neutral``, or an expression whose state's AU12 is under
     ``stats.tuning.edit.smiling_goal`` of the mean smile's: surprised, sad, angry, fearful...;
     their own lid moves go on top), rising from 0 to 1 as the smile it takes away
-    (:func:`smile_taken`) goes over ``tuning.squint_smile``
+    (:func:`smile_taken`, or ``taken`` where given: a turned face's,
+    :meth:`faceedit.stage.turned.Sides.taken`) goes over ``tuning.squint_smile``
     (:class:`faceedit.stage.tuning.EyesTuning`); 0 for ``keep``, AUs, a reference and a smiling
     target (happy)."""
     if target != "neutral" and (target not in stats.expressions or target_smiles(stats, target, cur)):
         return 0.0
     lo, hi = (tuning if tuning is not None else stats.tuning.eyes).squint_smile
-    return float(np.clip((smile_taken(stats, cur, new) - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
+    taken = smile_taken(stats, cur, new) if taken is None else taken
+    return float(np.clip((taken - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
 
 
 def _lips_and_nose(shape: tuple[int, ...], lm: np.ndarray, ed: float) -> np.ndarray:

@@ -247,8 +247,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     face.goal = control_moves(lm, goal, controls)
     if not keeps:  # a smile's raised lower lids let down with it; the target's own moves on top
         if irises is not None:
-            face.goal = relax_lower_lids(lm, face.goal, irises, squint_let_go(stage, cur, new, s.target),
-                                         stage.tuning.eyes.squint_reach)
+            let_go = squint_let_go(stage, cur, new, s.target, taken=sides.taken(stage, cur, new))
+            face.goal = relax_lower_lids(lm, face.goal, irises, let_go, stage.tuning.eyes.squint_reach)
         like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount, mouth_kept=face.mouth_kept)
