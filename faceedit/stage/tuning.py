@@ -59,6 +59,7 @@ from faceedit.stage.tuning_face import (
     HairTuning,
     PoseTuning,
     RegionsTuning,
+    RestTuning,
     TurnedTuning,
     WarpTuning,
 )
@@ -318,6 +319,7 @@ class StageTuning:
     regions: RegionsTuning = field(default_factory=RegionsTuning)
     turned: TurnedTuning = field(default_factory=TurnedTuning)
     brows: BrowsTuning = field(default_factory=BrowsTuning)
+    rest: RestTuning = field(default_factory=RestTuning)
     folds: FoldsTuning = field(default_factory=FoldsTuning)
     hair: HairTuning = field(default_factory=HairTuning)
 
