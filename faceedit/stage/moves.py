@@ -330,7 +330,8 @@ def mouth_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: RestT
     """``goal`` with each mouth corner (68-point 48, 54) it leaves lower below where the lips meet at the
     middle (62 and 66's midpoint) than a resting mouth's (``tuning.corner_drop``) raised ``amount`` (0..1)
     of the way up to that, the lips' points between raised in proportion to the square of their
-    distance from the middle over the corner's (a bend: the middle stays). An open mouth closed
+    distance from the middle over the corner's (the inner lips' over the inner corner's, 60 and 64,
+    which rise as far: a bend, the middle stays). An open mouth closed
     where its lips meet at the middle leaves its corners low under an arched line between the
     lips, the turned-down mouth of sadness. ``goal`` itself where neither corner is that low."""
     tn = tuning if tuning is not None else RestTuning()
@@ -340,10 +341,11 @@ def mouth_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: RestT
     out = np.array(goal, np.float64)
     mid = (out[62] + out[66]) / 2
     along = (out[48:68] - mid) @ u
-    for corner in (48, 54):
-        reach = float((out[corner] - mid) @ u)
+    for corner, inner in ((48, 60), (54, 64)):
+        # the outer lip's points bend up to the corner, the inner lips' to the inner corner
+        reach = np.where(np.arange(48, 68) < 60, float((out[corner] - mid) @ u), float((out[inner] - mid) @ u))
         low = float((out[corner] - mid) @ n) / ed - tn.corner_drop
-        if low > 0 and abs(reach) > 0:
+        if low > 0 and np.all(np.abs(reach) > 0):
             bend = np.clip(along / reach, 0.0, 1.0) ** 2
             out[48:68] -= (min(float(amount), 1.0) * low * ed * bend)[:, None] * n
     return out
