@@ -331,9 +331,9 @@ def mouth_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: RestT
     middle (62 and 66's midpoint) than a resting mouth's (``tuning.corner_drop``) raised ``amount`` (0..1)
     of the way up to that, the lips' points between raised in proportion to the square of their
     distance from the middle over the corner's (the inner lips' over the inner corner's, 60 and 64,
-    which rise as far: a bend, the middle stays). An open mouth closed
-    where its lips meet at the middle leaves its corners low under an arched line between the
-    lips, the turned-down mouth of sadness. ``goal`` itself where neither corner is that low."""
+    which rise as far: a bend, the middle stays). An open mouth closed where its lips meet at the
+    middle leaves its corners low under an arched line between the lips, the turned-down mouth of
+    sadness. ``goal`` itself where neither corner is that low."""
     tn = tuning if tuning is not None else RestTuning()
     if amount <= 0:
         return goal
