@@ -1,10 +1,12 @@
-"""A neutral edit leaves the brows no more oblique than at rest (:func:`faceedit.stage.moves.brows_at_rest`)."""
+"""A neutral edit leaves the brows no more oblique and the mouth's corners no lower than at rest
+(:func:`faceedit.stage.moves.at_rest`: :func:`~faceedit.stage.moves.brows_at_rest`,
+:func:`~faceedit.stage.moves.mouth_at_rest`)."""
 
 import numpy as np
 import pytest
 
-from faceedit.stage.moves import BROW_EYES, brow_slope, brows_at_rest, face_frame
-from faceedit.stage.tuning_face import BrowsTuning
+from faceedit.stage.moves import BROW_EYES, brow_slope, brows_at_rest, face_frame, mouth_at_rest
+from faceedit.stage.tuning_face import BrowsTuning, RestTuning
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +61,47 @@ def test_only_a_neutral_edit_without_a_reference_brings_the_brows_to_rest(astron
     stage = load_model("stage").model
     found = max(get_detector("mediapipe").detect(astronaut), key=lambda f: f.area)
     asked = []
-    monkeypatch.setattr(steps, "brows_at_rest", lambda lm, goal, amount, tuning=None: asked.append(amount) or goal)
+    monkeypatch.setattr(steps, "at_rest", lambda lm, goal, amount, tuning=None: asked.append(amount) or goal)
     for target, strength in (("neutral", 0.6), ("happy", 1.0), ("surprised", 1.0)):
         face = records.FaceEdit(stage.request(EditRequest.of(target, strength)), np.asarray(found.landmarks),
                                 records.mesh_points(found.dense))
         steps.plan_move(stage, face)
     assert asked == [pytest.approx(0.6), 0.0, 0.0]
+
+
+def corner_drops(lm: np.ndarray) -> tuple[float, float]:
+    """How far each mouth corner (48, 54) stands below where the lips meet at the middle, eye distances."""
+    _, n, eye = face_frame(lm)
+    mid = (lm[62] + lm[66]) / 2
+    return float((lm[48] - mid) @ n) / eye, float((lm[54] - mid) @ n) / eye
+
+
+def test_mouth_corners_left_lower_than_at_rest_are_raised_to_it(face):
+    rest = RestTuning().corner_drop
+    u, n, eye = face_frame(face)
+    goal = face.copy()
+    mid = (goal[62] + goal[66]) / 2
+    reach = np.abs((goal[48:68] - mid) @ u) / abs(float((goal[54] - goal[48]) @ u) / 2)
+    goal[48:68] += (0.06 * eye * np.clip(reach, 0, 1) ** 2)[:, None] * n  # an arched line: the corners down
+    assert min(corner_drops(goal)) > rest + 0.03
+    out = mouth_at_rest(face, goal, 1.0)
+    assert corner_drops(out) == pytest.approx((rest, rest), abs=1e-3)  # (the middle points beside 62 and 66 move a hair)
+    assert np.array_equal(np.delete(out, np.r_[48:68], 0), np.delete(goal, np.r_[48:68], 0))  # only the mouth
+    assert np.allclose(out[[51, 57, 62, 66]], goal[[51, 57, 62, 66]])  # the middle stays
+    lifted = (goal - out)[48:68] @ n
+    assert np.all(lifted >= -1e-9) and lifted[[0, 6, 12, 16]].min() > np.delete(lifted, [0, 6, 12, 16]).max()  # most at the corners
+    half = mouth_at_rest(face, goal, 0.5)
+    assert np.allclose(half - goal, 0.5 * (out - goal))
+
+
+def test_a_mouth_at_rest_or_with_raised_corners_is_left_as_it_is(face):
+    rest = RestTuning().corner_drop
+    _, n, eye = face_frame(face)
+    goal = face.copy()
+    mid = (goal[62] + goal[66]) / 2
+    for corner in (48, 54):  # the corners at the rest or above it
+        goal[corner] -= (float((goal[corner] - mid) @ n) / eye - rest + 0.01) * eye * n
+    assert max(corner_drops(goal)) < rest
+    assert np.array_equal(mouth_at_rest(face, goal, 1.0), goal)
+    assert np.array_equal(mouth_at_rest(face, goal + 0.06 * eye * n * (np.arange(68) == 48)[:, None], 0.0),
+                          goal + 0.06 * eye * n * (np.arange(68) == 48)[:, None])  # strength 0: nothing

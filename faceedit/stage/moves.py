@@ -18,8 +18,8 @@ import numpy as np
 
 from faceedit.edits.controls import control_moves_of
 from faceedit.faces.landmarks import eye_distance
-from faceedit.stage.tuning import EditTuning
-from faceedit.stage.tuning_face import BrowsTuning
+from faceedit.stage.tuning import EditTuning, StageTuning
+from faceedit.stage.tuning_face import BrowsTuning, RestTuning
 from faceedit.stage.tuning_lids import LidsTuning
 
 #: The eyes' lid pairs (upper, lower) of the 68 points: the image's left eye, the image's right.
@@ -324,6 +324,38 @@ def brows_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: Brows
         if steep > 0:
             out[list(brow)] += (min(float(amount), 1.0) * steep * ed * np.linspace(0.0, 1.0, 5))[:, None] * n
     return out
+
+
+def mouth_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: RestTuning | None = None) -> np.ndarray:
+    """``goal`` with each mouth corner (68-point 48, 54) it leaves lower below where the lips meet at the
+    middle (62 and 66's midpoint) than a resting mouth's (``tuning.corner_drop``) raised ``amount`` (0..1)
+    of the way up to that, the lips' points between raised in proportion to the square of their
+    distance from the middle over the corner's (the inner lips' over the inner corner's, 60 and 64,
+    which rise as far: a bend, the middle stays). An open mouth closed where its lips meet at the
+    middle leaves its corners low under an arched line between the lips, the turned-down mouth of
+    sadness. ``goal`` itself where neither corner is that low."""
+    tn = tuning if tuning is not None else RestTuning()
+    if amount <= 0:
+        return goal
+    u, n, ed = face_frame(lm)
+    out = np.array(goal, np.float64)
+    mid = (out[62] + out[66]) / 2
+    along = (out[48:68] - mid) @ u
+    for corner, inner in ((48, 60), (54, 64)):
+        # the outer lip's points bend up to the corner, the inner lips' to the inner corner
+        reach = np.where(np.arange(48, 68) < 60, float((out[corner] - mid) @ u), float((out[inner] - mid) @ u))
+        low = float((out[corner] - mid) @ n) / ed - tn.corner_drop
+        if low > 0 and np.all(np.abs(reach) > 0):
+            bend = np.clip(along / reach, 0.0, 1.0) ** 2
+            out[48:68] -= (min(float(amount), 1.0) * low * ed * bend)[:, None] * n
+    return out
+
+
+def at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: StageTuning | None = None) -> np.ndarray:
+    """``goal`` with its brows and mouth brought ``amount`` (0..1) of the way to a resting face's
+    where it leaves them past it (:func:`brows_at_rest`, :func:`mouth_at_rest`): a neutral edit's."""
+    tn = tuning if tuning is not None else StageTuning()
+    return mouth_at_rest(lm, brows_at_rest(lm, goal, amount, tn.brows), amount, tn.rest)
 
 
 # the winks' moves (each control's move is named in its record, faceedit.edits.controls)

@@ -75,7 +75,7 @@ from faceedit.stage.lower_margin import loop_teeth_share
 from faceedit.stage.mouth import paint_seam, sclera_colour
 from faceedit.stage.moves import (
     TARGET_MOVES,
-    brows_at_rest,
+    at_rest,
     chin_follows_lip,
     close_eye,
     control_moves,
@@ -210,7 +210,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     (a new opening shaped like real open mouths and the jaw line turning with a dropped chin,
     :mod:`faceedit.stage.moves`; the named controls' moves and the target's own beyond its state: fear's stretched
     lips, disgust's raised upper lip, anger's knitted brows, those the face shows taken away,
-    :meth:`Stage.target_move_change`; a neutral edit's brows no more oblique than at rest (:func:`brows_at_rest`); on
+    :meth:`Stage.target_move_change`; a neutral edit's brows and mouth at rest (:func:`at_rest`); on
     a face turned aside the move planned on it turned to the front, laid back by its turn,
     :mod:`faceedit.stage.turned`; a named target's smile the face shows already leaves its mouth and jaw line where
     they are, :func:`faceedit.stage.smile.smile_reached`), how far the lips close, how much of a smile is taken away,
@@ -253,7 +253,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount, mouth_kept=face.mouth_kept)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
-        face.goal = brows_at_rest(lm, face.goal, s.strength * (s.target == "neutral" and like is None), stage.tuning.brows)
+        face.goal = at_rest(lm, face.goal, s.strength * (s.target == "neutral" and like is None), stage.tuning)
     if turn is not None:
         lm, face.goal = face.landmarks, turn.photo_goal(face.landmarks, lm, face.goal)
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)

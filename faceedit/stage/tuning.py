@@ -33,7 +33,8 @@ the scene (:class:`LightTuning`), how closed lids are drawn
 cut curves (:class:`~faceedit.stage.tuning_face.WarpTuning`), a turned head
 (:class:`~faceedit.stage.tuning_face.PoseTuning`), the head's mattes
 (:class:`~faceedit.stage.tuning_face.RegionsTuning`), the brows' styles
-(:class:`~faceedit.stage.tuning_face.BrowsTuning`), the hair's colours
+(:class:`~faceedit.stage.tuning_face.BrowsTuning`), the rest a neutral edit leaves the mouth at
+(:class:`~faceedit.stage.tuning_face.RestTuning`), the hair's colours
 (:class:`~faceedit.stage.tuning_face.HairTuning`) and an expression's folds
 (:class:`~faceedit.stage.tuning_face.FoldsTuning`). The steps and painters get the record
 (or its group) as an argument; a painter called without one takes the defaults. A stage
@@ -59,6 +60,7 @@ from faceedit.stage.tuning_face import (
     HairTuning,
     PoseTuning,
     RegionsTuning,
+    RestTuning,
     TurnedTuning,
     WarpTuning,
 )
@@ -318,6 +320,7 @@ class StageTuning:
     regions: RegionsTuning = field(default_factory=RegionsTuning)
     turned: TurnedTuning = field(default_factory=TurnedTuning)
     brows: BrowsTuning = field(default_factory=BrowsTuning)
+    rest: RestTuning = field(default_factory=RestTuning)
     folds: FoldsTuning = field(default_factory=FoldsTuning)
     hair: HairTuning = field(default_factory=HairTuning)
 
