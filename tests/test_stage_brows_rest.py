@@ -61,12 +61,15 @@ def test_only_a_neutral_edit_without_a_reference_brings_the_brows_to_rest(astron
     stage = load_model("stage").model
     found = max(get_detector("mediapipe").detect(astronaut), key=lambda f: f.area)
     asked = []
-    monkeypatch.setattr(steps, "at_rest", lambda lm, goal, amount, tuning=None: asked.append(amount) or goal)
+    mouths = []
+    monkeypatch.setattr(steps, "at_rest", lambda lm, goal, amount, tuning=None, mouth=True:
+                        asked.append(amount) or mouths.append(mouth) or goal)
     for target, strength in (("neutral", 0.6), ("happy", 1.0), ("surprised", 1.0)):
         face = records.FaceEdit(stage.request(EditRequest.of(target, strength)), np.asarray(found.landmarks),
                                 records.mesh_points(found.dense))
         steps.plan_move(stage, face)
     assert asked == [pytest.approx(0.6), 0.0, 0.0]
+    assert mouths == [True, True, True]  # a frontal face's mouth is brought to rest (a turned one's is not)
 
 
 def corner_drops(lm: np.ndarray) -> tuple[float, float]:

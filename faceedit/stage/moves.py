@@ -351,11 +351,13 @@ def mouth_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: RestT
     return out
 
 
-def at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: StageTuning | None = None) -> np.ndarray:
-    """``goal`` with its brows and mouth brought ``amount`` (0..1) of the way to a resting face's
-    where it leaves them past it (:func:`brows_at_rest`, :func:`mouth_at_rest`): a neutral edit's."""
+def at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: StageTuning | None = None,
+            mouth: bool = True) -> np.ndarray:
+    """``goal`` with its brows and (``mouth``) mouth brought ``amount`` (0..1) of the way to a resting
+    face's where it leaves them past it (:func:`brows_at_rest`, :func:`mouth_at_rest`): a neutral edit's."""
     tn = tuning if tuning is not None else StageTuning()
-    return mouth_at_rest(lm, brows_at_rest(lm, goal, amount, tn.brows), amount, tn.rest)
+    brows = brows_at_rest(lm, goal, amount, tn.brows)
+    return mouth_at_rest(lm, brows, amount, tn.rest) if mouth else brows
 
 
 # the winks' moves (each control's move is named in its record, faceedit.edits.controls)

@@ -253,7 +253,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount, mouth_kept=face.mouth_kept)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
-        face.goal = at_rest(lm, face.goal, s.strength * (s.target == "neutral" and like is None), stage.tuning)
+        rest = s.strength * (s.target == "neutral" and like is None)  # (a turned face's mouth: its own)
+        face.goal = at_rest(lm, face.goal, rest, stage.tuning, mouth=turn is None)
     if turn is not None:
         lm, face.goal = face.landmarks, turn.photo_goal(face.landmarks, lm, face.goal)
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)

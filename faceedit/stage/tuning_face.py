@@ -309,7 +309,8 @@ class BrowsTuning:
 
 @dataclass(frozen=True)
 class RestTuning:
-    """The rest a neutral edit leaves the mouth at (:func:`~faceedit.stage.moves.mouth_at_rest`);
+    """The rest a neutral edit leaves a frontal face's mouth at (:func:`~faceedit.stage.moves.mouth_at_rest`;
+    a face planned turned to the front keeps its own: that frame reads a bowed face's corners low);
     distances in eye distances."""
 
     #: No mouth corner stands lower below where the lips meet at the middle (68-point 62 and 66's
