@@ -351,6 +351,17 @@ def mouth_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: RestT
     return out
 
 
+def mouth_smile(lm: np.ndarray) -> np.ndarray:
+    """(rise, width) of a face's mouth in eye distances: how far its corners (68-point 48, 54, their
+    mean) stand above where the lips meet at the middle (62 and 66's midpoint, across the eye line),
+    and how far apart they are along it: the two things a smile changes (the state's smile shown,
+    :meth:`faceedit.stage.state.ExpressionStates.state`)."""
+    u, n, ed = face_frame(lm)
+    lm = np.asarray(lm, np.float64)
+    mid = (lm[62] + lm[66]) / 2
+    return np.array([-float((lm[[48, 54]].mean(0) - mid) @ n), abs(float((lm[54] - lm[48]) @ u))]) / ed
+
+
 def at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: StageTuning | None = None,
             mouth: bool = True) -> np.ndarray:
     """``goal`` with its brows and (``mouth``) mouth brought ``amount`` (0..1) of the way to a resting

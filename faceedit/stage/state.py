@@ -51,7 +51,15 @@ from faceedit.faces.align import apply_affine, invert_affine, similarity_transfo
 from faceedit.faces.au import AU_IDS, aus_to_json, estimate_aus
 from faceedit.faces.iris import lid_over_iris
 from faceedit.faces.landmarks import FLIP, eye_distance
-from faceedit.stage.moves import MOVES_OFF_LINE, TARGET_MOVES, face_frame, jaw_follows, real_opening, target_moves
+from faceedit.stage.moves import (
+    MOVES_OFF_LINE,
+    TARGET_MOVES,
+    face_frame,
+    jaw_follows,
+    mouth_smile,
+    real_opening,
+    target_moves,
+)
 from faceedit.stage.tuning import StageTuning
 
 #: Landmark noise (canonical px, 256-px frame: about 0.012 eye distances) the state fit assumes.
@@ -293,7 +301,9 @@ class ExpressionStates:
         strength read on its line. No strength is below 0 (a face does not show the opposite of
         a named expression's whole move; read freely, a neutral face reads about -0.5 fearful
         and would be made more fearful than the target): the fit is made again without the
-        lines read below 0 until none is. With the face's ``irises`` ((2, 5, 2) photo px,
+        lines read below 0 until none is. The happy line reads no more than the mouth shows
+        (:meth:`smile_shown`) plus ``tuning.rest.smile_unshown``: pressed, stretched lips fit as part
+        of a smile, which a neutral edit would take away into a narrow, pursed mouth. With the face's ``irises`` ((2, 5, 2) photo px,
         :func:`faceedit.faces.iris.iris_points`), the raise of its upper lids they show beyond
         what the state reads (:meth:`lid_lift`) is ``FaceState.lids_raised``, and the brows'
         rise that goes with it (:data:`BROWS_PER_LID` of it, less what the fit reads,
@@ -312,6 +322,9 @@ class ExpressionStates:
         clip = STATE_CLIP * np.concatenate([self._a("identity_scale"), self._a("expression_scale"),
                                             np.full(len(lines), LINE_SCALE)])
         coef = np.clip(coef, -clip, clip)
+        if "happy" in lines:  # no more of a smile than the mouth shows
+            i = ki + ke + lines.index("happy")
+            coef[i] = min(coef[i], self.smile_shown(c) + self.tuning.rest.smile_unshown)
         expression = coef[ki:ki + ke].copy()
         for t, strength in zip(lines, coef[ki + ke:]):
             expression += strength * self._a(f"state_{t}")
@@ -325,6 +338,17 @@ class ExpressionStates:
                 out.brows_raised = float(brows)
             out.lids_raised = max(0.0, raised - self.lid_lift(out) / ed)
         return out
+
+    def smile_shown(self, canonical: np.ndarray) -> float:
+        """How much of a smile (the happy line's strength, at least 0) a face's canonical landmarks show:
+        the larger of its mouth corners' rise over the lips' middle and its mouth's width
+        (:func:`~faceedit.stage.moves.mouth_smile`), each beyond the mean face's, as a share of
+        the happy line's own (:meth:`_line_moves`)."""
+        mean = self._a("mean_shape").astype(np.float64)
+        line = self._line_moves()[self.line_targets().index("happy")].reshape(68, 2)
+        rest = mouth_smile(mean)
+        shown = (mouth_smile(canonical) - rest) / np.maximum(mouth_smile(mean + line) - rest, 1e-6)
+        return max(float(shown.max()), 0.0)
 
     def _lift(self, st: FaceState, points: tuple[int, ...]) -> float:
         """How far (canonical px) a state raises ``points`` (their mean): its expression's move

