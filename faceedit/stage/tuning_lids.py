@@ -239,3 +239,12 @@ class LidsTuning:
     #: ... and past the outer corner, this share of the eye's width, fading out (126's flick
     #: reaches past the corner, beyond the lid's drawn area).
     corner_past: float = 0.1
+    #: ... there, from this share of the way from the lid's skin's luma down to the lashes'
+    #: darkest to wholly at the second ...
+    corner_dark: tuple[float, float] = (0.0, 0.35)
+    #: ... and grey: none where this share redder (red over blue) than the lit skin around them
+    #: (a smile's crow's feet and the fold's lines are skin in shadow, as red or redder) ...
+    corner_red: float = 0.05
+    #: ... and past the corner down to this many eye heights below the open eye's margin (the
+    #: open eye's lash mass hangs there, a dark smudge off the closed lid's corner).
+    corner_below: float = 0.15
