@@ -63,6 +63,9 @@ class LidsTuning:
     lash_even: float = 1.0
     #: ... the lower lid raised under it no lighter than this percentile of the under-eye skin.
     lower_clip: float = 50.0
+    #: ... or than the light around it, blurred over this many eye heights (a glint and a wet
+    #: rim's line stand out of it; a broad light patch of skin does not).
+    cap_reach: float = 0.3
     #: The raised lower lid's light and colour moved this share of the way to the skin's
     #: ``lower_skin_read`` eye heights below the rise (wholly over the rise's upper half, none at
     #: its foot; never lighter): carried up, the lower lid's sheen and rim read as a pale
