@@ -286,7 +286,7 @@ def test_the_outer_corner_s_lashes_do_not_stand_up_off_the_closed_lid():
     above the open eye's margin, where the lid hardly moves, the photo's lashes left standing
     are skin: against the closed lid's middle half at those heights, the corner is redder (skin,
     not a grey block) than drawn without ``corner_lashes``, as before it, and no darker (MEASURED:
-    red over blue 0.98 -> 1.04 and 0.98 -> 1.03, luma 0.660 -> 0.659 and 0.581 -> 0.587; left,
+    red over blue 0.98 -> 1.06 and 0.98 -> 1.05, luma 0.660 -> 0.702 and 0.581 -> 0.629; left,
     they flick up and out off the closed lid, grey at 4x)."""
     from dataclasses import replace
 
@@ -590,3 +590,46 @@ def test_grey_and_16_bit_photos_close_alike():
     assert out_grey.shape == grey.shape and out_grey.dtype == grey.dtype
     changed = out_grey != grey
     assert changed.sum() > 500 and not changed[:, int(lm[42, 0]):].any()
+
+
+def test_the_outer_corner_s_fill_takes_grey_lashes_and_leaves_a_smile_s_skin_lines():
+    """``corner_lashes_as_skin`` on a level closed eye's outer corner in skin crossed by grey-black
+    lash strokes standing up off the margin and by a darker, redder line above them (a smile's
+    crow's foot, skin in shadow): the lashes become the skin (their luma most of the way back to
+    it) while the skin line stays as it was; without ``corner_red`` it is filled as well."""
+    from dataclasses import replace
+
+    from faceedit.pixels import luma
+    from faceedit.stage.lid_skin import corner_lashes_as_skin
+
+    skin = np.array([0.75, 0.55, 0.45])
+    img = np.tile(skin, (120, 160, 1))
+    xs = np.arange(0.0, 81.0)
+    upper = -10 * np.sin(np.pi * xs / 80)
+    eye = EyeFrame(np.array([40.0, 70.0]), np.array([1.0, 0.0]), np.array([0.0, 1.0]), xs, upper, -upper,
+                   upper - 12, upper - 20, 20.0, side=0)
+    lash, crease = np.zeros((120, 160), bool), np.zeros((120, 160), bool)
+    for x in (48, 51, 54):
+        u = int(round(70 + np.interp(x - 40, xs, upper)))
+        for k in range(4, 10):
+            lash[u - k, x - k // 3] = True
+    for x in range(32, 62):
+        crease[int(round(70 + np.interp(x - 40, xs, upper))) - 12, x] = True
+    img[lash] = [0.15, 0.13, 0.13]
+    img[crease] = skin * [0.62, 0.58, 0.55]
+    photo = np.rint(img * 255).astype(np.uint8)
+    levels = (float(luma(skin.astype(np.float32))), 0.13)
+
+    def filled(tn: LidsTuning) -> np.ndarray:
+        out = photo.copy()
+        corner_lashes_as_skin(out, eye, 1.0, levels, tn)
+        return luma(out.astype(np.float32) / 255)
+
+    own = luma(photo.astype(np.float32) / 255)
+    got, all_dark = filled(LidsTuning()), filled(replace(LidsTuning(), corner_red=0.0))
+    back = (got[lash] - own[lash]) / (levels[0] - own[lash])
+    print(float(np.median(back)), float(np.abs(got[crease] - own[crease]).max()),
+          float(np.abs(all_dark[crease] - own[crease]).max()))
+    assert np.median(back) > 0.6
+    assert np.abs(got[crease] - own[crease]).max() < 0.01
+    assert np.abs(all_dark[crease] - own[crease]).max() > 0.05

@@ -169,8 +169,13 @@ def corner_lashes_as_skin(out: np.ndarray, eye: _Eye, a: float, levels: tuple[fl
     corner): the skin around them (:func:`~faceedit.stage.cutwarp.membrane_fill`), within
     ``corner_lashes`` of the eye's width from its outer corner and ``corner_past`` of it past the
     corner (fading out), from ``lashes`` eye heights above the open eye's margin down to its
-    roots, as far as they are darker than the lid's skin (``levels``: the skin's luma and the
-    lashes' darkest, unit levels) and the eye closes (``a``)."""
+    roots (past the corner, where no lash line is drawn, down to ``corner_below`` eye heights under
+    its margin: the open eye's lash mass hangs there), as far as they are as dark as lashes (from
+    ``corner_dark[0]`` to wholly at ``corner_dark[1]`` of the way from the lid's skin down to the
+    lashes' darkest, ``levels``: the skin's luma and that darkest, unit levels) and grey (none
+    where ``corner_red`` redder than the lit skin: a smile's crow's feet and the fold's lines are
+    skin in shadow, the skin's colour or redder) and the eye closes (``a``). The fill is the skin
+    above and beyond them, not the drawn lash line beside them."""
     if tn.corner_lashes <= 0 or a <= 0:
         return
     tall = float(eye.tall)
@@ -180,7 +185,7 @@ def corner_lashes_as_skin(out: np.ndarray, eye: _Eye, a: float, levels: tuple[fl
     reach, past = tn.corner_lashes * (xb - xa), tn.corner_past * (xb - xa)
     xs = np.array([outer - inward * (past + 3), outer + inward * (reach + 3)])
     u = eye.at(np.linspace(xs.min(), xs.max(), 16), eye.upper)
-    ys = np.array([u.min() - (tn.lashes + tn.roots) * tall - 3, u.max() + 3])
+    ys = np.array([u.min() - (tn.lashes + tn.roots) * tall - 3, u.max() + max(tn.corner_below, 0.0) * tall + 3])
     box = frame_box(eye, eye.to_photo(np.repeat(xs, 2), np.tile(ys, 2)), out.shape)
     if box is None:
         return
@@ -190,14 +195,28 @@ def corner_lashes_as_skin(out: np.ndarray, eye: _Eye, a: float, levels: tuple[fl
     here = out[y0:y1, x0:x1].astype(np.float32) / unit
     lum = luma(here) if here.ndim == 3 else here
     skin, darkest = levels
-    dark = np.clip((skin - lum) / max(0.35 * (skin - darkest), 0.01 * skin, 1e-3), 0.0, 1.0)
+    lo, hi = tn.corner_dark
+    share = (skin - lum) / max(skin - darkest, 0.01 * skin, 1e-3)
+    dark = np.clip((share - lo) / max(hi - lo, 1e-3), 0.0, 1.0)
+    if here.ndim == 3 and tn.corner_red > 0:
+        # a lash is grey-black against the skin; a skin line's shadow (a smile's crow's feet, the
+        # fold) is the skin's colour or redder: none where corner_red (a share) redder than the lit skin
+        rb = here[..., 0] / np.maximum(here[..., 2], 1e-4)
+        lit = lum >= skin
+        skin_rb = float(np.median(rb[lit])) if lit.sum() > 8 else float(np.median(rb))
+        dark = dark * np.clip(1 - (rb / max(skin_rb, 1e-4) - 1) / tn.corner_red, 0.0, 1.0)
     from_outer = inward * (X - outer)
     v = np.clip(from_outer / max(reach, 1.0), 0.0, 1.0)
     p = np.clip(1 + from_outer / max(past, 1.0), 0.0, 1.0)
     near = (1 - v * v * (3 - 2 * v)) * p * p * (3 - 2 * p)
-    wt = (a * near * dark * (Y >= U - (tn.lashes + tn.roots) * tall) * (Y < U - tn.roots * tall)).astype(np.float32)
+    # the roots' band is the drawn lash line's inside the eye; past the corner the fill goes lower
+    beyond = np.clip(-from_outer / max(past, 1.0), 0.0, 1.0)
+    bottom = U - tn.roots * tall + beyond * (tn.roots + tn.corner_below) * tall
+    ends = np.clip((bottom - Y) / max(0.5 * tn.roots * tall, 1.0), 0.0, 1.0)  # its lower end soft
+    wt = (a * near * dark * (Y >= U - (tn.lashes + tn.roots) * tall) * ends).astype(np.float32)
     if wt.max() <= 0:
         return
-    fill = membrane_fill(here, (wt <= 0.02).astype(np.float32))
+    line = (from_outer > -1.0) & (Y >= U - tn.roots * tall)
+    fill = membrane_fill(here, ((wt <= 0.02) & ~line).astype(np.float32))
     wc = wt[..., None] if here.ndim == 3 else wt
     out[y0:y1, x0:x1] = np.clip(np.rint((here * (1 - wc) + fill * wc) * unit), 0, unit).astype(out.dtype)

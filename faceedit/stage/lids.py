@@ -58,7 +58,8 @@ lower lid's at ``L' = L + a (M - L)``:
   raised, it has the light and colour of the skin below it where that is warmer (``lower_skin``,
   ``lower_skin_grey``: its sheen carried up is a grey smear) and no part lighter than the skin
   under the eye (``lower_clip``: its wet rim's and the caruncle's glints under the lash line
-  read as the eye's white).
+  read as the eye's white) or than its own light around it (``cap_reach``: a broad light patch
+  of skin stays, with its grain).
 
 Every source position is read from the photo before the lids move, so nothing is drawn twice;
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
@@ -551,7 +552,11 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         w = (smoothstep(np.asarray((a - 0.5) / 0.5)) * raised * ends
              * np.clip((B - Y) / np.maximum(B - Lp, 1e-6), 0.0, 1.0)).astype(np.float32)
         v = np.maximum(lum(new), 1e-6)
-        gain = 1 - w * (1 - np.minimum(cap / v, 1.0))
+        # at the corners (above the lids' meeting) glints stand out of their surroundings' light; a
+        # broad light patch of skin (the inner corner's, by the nose) does not: capped, it is a
+        # flat grey block
+        broad_light = cv2.GaussianBlur(v.astype(np.float32), (0, 0), max(1.0, tn.cap_reach * tall))
+        gain = 1 - w * (1 - np.minimum(np.where(Y < Lp, np.maximum(cap, broad_light), cap) / v, 1.0))
         new = (new * chans(gain.astype(np.float32))).astype(np.float32)
     # its crease and the fine lines along it
     found = smoothstep(((eye.at(X, eye.crease) - T) / np.maximum(U - T, 1e-6) - tn.crease_found[0])

@@ -63,6 +63,9 @@ class LidsTuning:
     lash_even: float = 1.0
     #: ... the lower lid raised under it no lighter than this percentile of the under-eye skin.
     lower_clip: float = 50.0
+    #: ... or than the light around it, blurred over this many eye heights (a glint and a wet
+    #: rim's line stand out of it; a broad light patch of skin does not).
+    cap_reach: float = 0.3
     #: The raised lower lid's light and colour moved this share of the way to the skin's
     #: ``lower_skin_read`` eye heights below the rise (wholly over the rise's upper half, none at
     #: its foot; never lighter): carried up, the lower lid's sheen and rim read as a pale
@@ -239,3 +242,12 @@ class LidsTuning:
     #: ... and past the outer corner, this share of the eye's width, fading out (126's flick
     #: reaches past the corner, beyond the lid's drawn area).
     corner_past: float = 0.1
+    #: ... there, from this share of the way from the lid's skin's luma down to the lashes'
+    #: darkest to wholly at the second ...
+    corner_dark: tuple[float, float] = (0.0, 0.35)
+    #: ... and grey: none where this share redder (red over blue) than the lit skin around them
+    #: (a smile's crow's feet and the fold's lines are skin in shadow, as red or redder) ...
+    corner_red: float = 0.05
+    #: ... and past the corner down to this many eye heights below the open eye's margin (the
+    #: open eye's lash mass hangs there, a dark smudge off the closed lid's corner).
+    corner_below: float = 0.15
