@@ -60,6 +60,19 @@ class Engine(Protocol):
         """Called once a stop is requested, from another thread (the flag is also polled)."""
 
 
+def opencv_threads(workers: int) -> None:
+    """Set OpenCV's threads a call to the cores over ``workers`` (at least 1), unless
+    ``OPENCV_FOR_THREADS_NUM`` sets them. The photo engine's workers (and the head start's
+    thread) each edit a photo at a time, so OpenCV splitting each call across the cores as well
+    only adds its threads' hand-offs (docs/benchmarks.md, issue 57). OpenCV's results do not
+    depend on its thread count."""
+    if os.environ.get("OPENCV_FOR_THREADS_NUM"):
+        return
+    import cv2
+
+    cv2.setNumThreads(max(1, (os.cpu_count() or 1) // max(1, workers)))
+
+
 class ApplyRun:
     """One ``faceedit apply``: iterate :meth:`run` for one record per output, in input order.
     ``planner`` names the outputs, ``engine`` writes them."""
@@ -89,10 +102,12 @@ class ApplyRun:
         and the model loaded on one torch thread unless ``OMP_NUM_THREADS`` says otherwise (the
         head start's thread runs meanwhile; torch's default, every core, cost 1.66 s of CPU
         against 0.42 s on one thread in loading RegGAN on 2 cores: its OpenMP threads spin while
-        they wait for a core); the run itself keeps torch's own count."""
+        they wait for a core); the run itself keeps torch's own count. OpenCV runs each call on
+        one thread where the run's workers already fill the cores (:func:`opencv_threads`)."""
         from faceedit.head_start import HeadStart
         from faceedit.pipeline import DETECT_GROUP, PhotoEngine
 
+        opencv_threads(opts.workers)
         group = max(1, min(DETECT_GROUP, opts.batch_size))
         head = HeadStart.begin(specs, detector, device, max_pixels=opts.max_pixels, recursive=opts.recursive,
                                group=group, keep=PhotoEngine.prefetch_for(opts))

@@ -131,10 +131,11 @@ def test_litert_runs_the_files_the_fixtures_came_from(key):
     from faceedit.faces.litert_faces import LiteRTFaces
 
     faces = LiteRTFaces(mpd.tflite_files())
-    net = faces.nets()[{"blazeface_short": "short", "blazeface_full": "full", "facemesh": "mesh"}[key]]
     ref = np.load(FIXTURES / f"mediapipe_{key}.npz")
     x = test_inputs(192 if key != "blazeface_short" else 128, "mesh" if key == "facemesh" else "detector")
-    outs = [net(img) for img in x]
+    with faces.nets.lent() as nets:
+        net = nets[{"blazeface_short": "short", "blazeface_full": "full", "facemesh": "mesh"}[key]]
+        outs = [net(img) for img in x]
     main = np.concatenate([o[0] for o in outs])
     score = np.concatenate([o[1] for o in outs])
     if key == "facemesh":
@@ -337,28 +338,47 @@ def test_litert_that_fails_to_load_falls_back_to_torch(monkeypatch, caplog):
 
 
 @needs_litert
-def test_litert_one_interpreter_per_thread(astronaut):
-    """The pipeline calls the detector from worker threads: each thread runs interpreters of its
-    own, and the faces are those of one thread alone."""
+def test_litert_threads_never_share_an_interpreter_at_once(astronaut, monkeypatch):
+    """The pipeline calls the detector from worker threads: no interpreter runs two calls at
+    once (each call borrows a set no other call holds), no more sets are made than threads
+    call, and the faces are those of one thread alone."""
+    from faceedit.faces import litert_faces
+
     det = MediaPipeDetector(runtime="litert")
     imgs = [astronaut, _rotate(astronaut, 20)[0], multi_face(astronaut), _rotate(astronaut, -25)[0]]
     want = [det.detect(im) for im in imgs]
+    busy: set[int] = set()
+    clash: list[int] = []
+    lock = threading.Lock()
+    run = litert_faces._Net.__call__
+
+    def checked(net, x):
+        with lock:
+            if id(net) in busy:
+                clash.append(id(net))
+            busy.add(id(net))
+        try:
+            return run(net, x)
+        finally:
+            with lock:
+                busy.discard(id(net))
+
+    monkeypatch.setattr(litert_faces._Net, "__call__", checked)
     got: dict[int, list] = {}
-    nets: dict[int, object] = {}
     start = threading.Barrier(len(imgs))
 
     def work(k):
         start.wait()
         for _ in range(3):
             got[k] = det.detect(imgs[k])
-        nets[k] = det._faces.nets()["mesh"]
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(len(imgs))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len({id(n) for n in nets.values()}) == len(imgs)
+    assert not clash
+    assert 1 <= len(det._faces.nets._free) <= len(imgs)
     for k, faces in enumerate(want):
         assert len(got[k]) == len(faces)
         for a, b in zip(got[k], faces):

@@ -8,9 +8,12 @@ NMS are numpy. On this project's CPU the three networks take about 1.1 (short ra
 range) and 1.2 ms (mesh) a call on one thread, several times less than the torch modules.
 
 Threads: a LiteRT interpreter must not be used by two threads at once, and the photo pipeline
-calls the detector from its worker threads; each thread that calls gets interpreters of its own
-(:meth:`LiteRTFaces.nets`, created on its first call, ~10 ms), each on ``num_threads`` CPU
-threads (default 1: the pipeline already runs a detector call per worker thread).
+calls the detector from its worker threads; each network call borrows a set of interpreters no
+other call holds (:class:`Lender`: a free one, or a new one where every set is out, ~8 ms an
+interpreter), so a process makes as many sets as calls ran at once, not one per thread that
+ever called (``apply``: the load's set serves the head start's thread, then a worker). Each runs
+on ``num_threads`` CPU threads (default 1: the pipeline already runs a detector call per worker
+thread).
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -122,6 +128,31 @@ class _Net:
         return self.it.get_tensor(self.main), self.it.get_tensor(self.score)
 
 
+T = TypeVar("T")
+
+
+class Lender(Generic[T]):
+    """Things (a set of interpreters) lent to one borrower at a time: :meth:`lent` gives a free
+    one, or makes one (``make``) where none is free, and takes it back after. One is made at
+    once: a bad file fails where the lender is made."""
+
+    def __init__(self, make: Callable[[], T]):
+        self._make, self._lock = make, threading.Lock()
+        self._free: list[T] = [make()]
+
+    @contextmanager
+    def lent(self) -> Iterator[T]:
+        with self._lock:
+            item = self._free.pop() if self._free else None
+        if item is None:
+            item = self._make()
+        try:
+            yield item
+        finally:
+            with self._lock:
+                self._free.append(item)
+
+
 class LiteRTFaces(FacesPipeline):
     """BlazeFace + Face Mesh on LiteRT from the .tflite files ``files`` (variant -> path: "full",
     "short" (unless ``zoom_out`` is 0), "mesh", and "iris" where the lids are refined by the iris
@@ -140,20 +171,15 @@ class LiteRTFaces(FacesPipeline):
         self._models = {k: Path(files[k]).read_bytes() for k in [*self.variants, "mesh"]}
         self.iris = LiteRTIris(files["iris"], self.num_threads) if files.get("iris") is not None else None
         self.anchors = {v: anchors(v) for v in self.variants}
-        self._local = threading.local()
-        self.nets()  # this thread's interpreters now: a bad file fails at load, not at the first photo
-        if self.iris is not None:
-            self.iris.net()
-
-    def nets(self) -> dict[str, _Net]:
-        """The calling thread's interpreters (made on its first call)."""
-        nets = getattr(self._local, "nets", None)
-        if nets is None:
-            nets = self._local.nets = {k: _Net(m, self.num_threads) for k, m in self._models.items()}
-        return nets
+        # interpreters made now: a bad file fails at load, not at the first photo
+        self.nets = Lender(lambda: {k: _Net(m, self.num_threads) for k, m in self._models.items()})
 
     def _detect_windows(self, images, variant: str, todo, per_image) -> None:
-        net, size, anchor = self.nets()[variant], DETECTOR_SIZE[variant], self.anchors[variant]
+        with self.nets.lent() as nets:
+            self._detect_with(nets[variant], images, variant, todo, per_image)
+
+    def _detect_with(self, net: _Net, images, variant: str, todo, per_image) -> None:
+        size, anchor = DETECTOR_SIZE[variant], self.anchors[variant]
         for i, win in todo:
             x = window_input(images[i], win, size).astype(np.float32) * np.float32(1 / 127.5) - np.float32(1)
             reg, logits = net(x)
@@ -177,40 +203,34 @@ class LiteRTFaces(FacesPipeline):
         return b.astype(np.float64), k.astype(np.float64), sc
 
     def _run_mesh(self, crops):
-        net = self.nets()["mesh"]
         pts = np.empty((len(crops), MESH_POINTS, 3), np.float64)
         flags = np.empty(len(crops), np.float32)
-        for j, crop in enumerate(crops):
-            p, flag = net(crop.astype(np.float32) * np.float32(1 / 255))
-            pts[j] = p.reshape(MESH_POINTS, 3)
-            flags[j] = flag.reshape(-1)[0]
+        with self.nets.lent() as nets:
+            for j, crop in enumerate(crops):
+                p, flag = nets["mesh"](crop.astype(np.float32) * np.float32(1 / 255))
+                pts[j] = p.reshape(MESH_POINTS, 3)
+                flags[j] = flag.reshape(-1)[0]
         return pts, sigmoid(flags)
 
 
 class LiteRTIris:
     """MediaPipe's iris model (:mod:`faceedit.faces.iris`) on LiteRT from its .tflite file
-    ``path``, an interpreter per calling thread; both runtimes of the pipeline run it (the torch
-    one has no port of it). Calling it: uint8 (64,64,3) eye crops -> (K,71,3) eye contours and
-    (K,5,3) iris points (centre, then 4 on its rim), both in crop pixels (pixel edges)."""
+    ``path``, its interpreters lent a call at a time (:class:`Lender`; one made at once); both
+    runtimes of the pipeline run it (the torch one has no port of it). Calling it: uint8
+    (64,64,3) eye crops -> (K,71,3) eye contours and (K,5,3) iris points (centre, then 4 on its
+    rim), both in crop pixels (pixel edges)."""
 
     def __init__(self, path: Path, num_threads: int = 1):
         self._model = Path(path).read_bytes()
         self.num_threads = max(1, int(num_threads))
-        self._local = threading.local()
-
-    def net(self) -> _Net:
-        """The calling thread's interpreter (made on its first call)."""
-        net = getattr(self._local, "net", None)
-        if net is None:
-            net = self._local.net = _Net(self._model, self.num_threads)
-        return net
+        self.nets = Lender(lambda: _Net(self._model, self.num_threads))
 
     def __call__(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        net = self.net()
         out = np.empty((len(crops), CONTOUR_POINTS, 3), np.float64)
         irises = np.empty((len(crops), IRIS_POINTS, 3), np.float64)
-        for j, crop in enumerate(crops):
-            contour, iris = net(crop.astype(np.float32) * np.float32(1 / 255))
-            out[j] = contour.reshape(CONTOUR_POINTS, 3)
-            irises[j] = iris.reshape(IRIS_POINTS, 3)
+        with self.nets.lent() as net:
+            for j, crop in enumerate(crops):
+                contour, iris = net(crop.astype(np.float32) * np.float32(1 / 255))
+                out[j] = contour.reshape(CONTOUR_POINTS, 3)
+                irises[j] = iris.reshape(IRIS_POINTS, 3)
         return out, irises

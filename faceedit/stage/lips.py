@@ -223,15 +223,15 @@ def interior_lab(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarr
                     below=int(0.04 * LEVEL_WIDTH) + 1)
 
 
-def level_mouth(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def level_mouth(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray, rows: int = 328) -> tuple[np.ndarray, np.ndarray]:
     """(the mouth levelled to :data:`LEVEL_WIDTH` px between its corners as uint8 RGB, the
-    transform that did it)."""
+    transform that did it); its first ``rows`` rows drawn (as drawing all), the others black."""
     m = level_transform(up, lo, LEVEL_WIDTH // 2, 128)
-    size = (2 * LEVEL_WIDTH, 128 + 200)
-    level = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3] if rgb.ndim == 3 else np.dstack([rgb] * 3)), m, size,
-                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    if level.dtype != np.uint8:
-        level = (level.astype(np.float32) * (255.0 / pixel_max(level.dtype)) + 0.5).astype(np.uint8)
+    level = np.zeros((128 + 200, 2 * LEVEL_WIDTH, 3), np.uint8)
+    top = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3] if rgb.ndim == 3 else np.dstack([rgb] * 3)), m,
+                         (level.shape[1], min(max(rows, 1), len(level))), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    level[:len(top)] = top if top.dtype == np.uint8 else \
+        (top.astype(np.float32) * (255.0 / pixel_max(top.dtype)) + 0.5).astype(np.uint8)
     return level, m
 
 
@@ -357,8 +357,9 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray,
     if float(np.linalg.norm(up[-1] - up[0])) < 8:
         return None
 
-    level, m = level_mouth(rgb, up, lo)
-    inner_up, inner_lo, outer_up, outer_lo = levelled(m, up, lo, oup, olo)
+    inner_up, inner_lo, outer_up, outer_lo = lv = levelled(level_transform(up, lo, LEVEL_WIDTH // 2, 128),
+                                                           up, lo, oup, olo)
+    level, m = level_mouth(rgb, up, lo, int(np.ceil(np.vstack(lv)[:, 1].max())) + 28)  # past the rows interior_lab reads
     lab = interior_lab(level, inner_up, inner_lo, outer_up, outer_lo)
     curves = refine_interior(level, inner_up, inner_lo, outer_up, outer_lo, lab)
     if curves is None:
