@@ -319,7 +319,7 @@ class MouthBank:
         if smile:  # a small face's smile: the photo's blur, the lips' dark (never an open mouth's cavity)
             if carried:  # the second row taken into the lower lip's shade
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
-            small_edge(out, (x0, y0, x1, y1), op, wd, photo_scale)
+            small_edge(out, (x0, y0, x1, y1), op, wd, photo_scale, rings["blur"])
         return out, exemplar
 
     def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:

@@ -433,6 +433,17 @@ SMALL_EDGE_LIFT_BAND = 3.0
 #: whole percentile the small smile lost the dark corners and gap round its teeth that real
 #: ones have.
 SMALL_EDGE_DARK_PERCENTILE, SMALL_EDGE_DARK_SHARE, SMALL_EDGE_RING = 10.0, 0.76, 3
+#: The opening's lowest pixel in each column is no lighter than this share of the lower lip's
+#: median luma 4-7 px below it (:func:`under_shade`): real small smiles' darkest pixel there
+#: reads 0.47-0.91 of it, median 0.67 (``bench_small_teeth.py``'s edge line: London 008 022 061
+#: at 25-50 px, group_five's four smiles and group_t1's one, ``--photos``); the exemplar's lit
+#: lower row, read inside its lower lip and lightened at the rim, left 0.85-0.92 (group_t1's
+#: faces at x 61, 263, 450 made happy): a plate with no shadow under it. 0.75, lighter than the
+#: median: at 0.7 and 0.8 FER read London 008 smiling at 128 px made happy as neutral. Not in
+#: the columns within this share of the opening's width of either corner (no dark gaps there),
+#: nor in those under this many px high (a slit's lowest row is its teeth: the astronaut's
+#: smile at 0.58 has a 1-2 px opening, and MediaPipe read its ``mouthSmileLeft`` lower with it).
+SMALL_EDGE_UNDER, SMALL_EDGE_UNDER_SPAN, SMALL_EDGE_UNDER_MIN = 0.75, 0.15, 4
 
 
 def covered_box(roi, opening: np.ndarray, box, reach: int):
@@ -456,7 +467,8 @@ def covered_box(roi, opening: np.ndarray, box, reach: int):
     return (bx0, by0, bx1, by1), op
 
 
-def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float, photo_scale: float = 1.0) -> None:
+def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float, photo_scale: float = 1.0,
+               blur: float = 0.0) -> None:
     """A small face's filled opening's edge (``opening``, float 0..1 over ``roi`` = (x0, y0, x1,
     y1) of ``out``; corners ``wd`` px apart) kept to the photo's own lips, in place: its
     part-covered rim (``opening`` up to 0.5) lightened toward a Gaussian blur of the photo's own
@@ -464,7 +476,10 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float, photo_scale
     never darkened), and within
     :data:`SMALL_EDGE_LIFT_BAND` px inside it raised to no darker than the lips' own dark
     (:data:`SMALL_EDGE_DARK_SHARE` of :data:`SMALL_EDGE_DARK_PERCENTILE` of the ring's luma),
-    by :func:`small_weight` of ``wd`` at ``photo_scale`` (nothing on a studio face).
+    and its lower edge no lighter than the shadow under real small smiles' teeth
+    (:func:`under_shade`, spread up and down by the photo's blur ``blur``, px, as
+    :func:`photo_blur` reads it), by :func:`small_weight` of
+    ``wd`` at ``photo_scale`` (nothing on a studio face).
     The exemplar's lower lip's inner edge and the corners' shade, drawn as they are at a
     small face's scale, stood as a line darker than any of the photo's lips."""
     w_s = small_weight(wd, photo_scale)
@@ -500,11 +515,44 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float, photo_scale
     dark = SMALL_EDGE_DARK_SHARE * float(np.percentile(luma[ring], SMALL_EDGE_DARK_PERCENTILE)) * unit
     y = np.maximum(soft @ _LUMA.astype(np.float32), 1e-3)
     lift = 1.0 + w_lift * (np.maximum(dark / y, 1.0) - 1.0)
-    soft = np.clip(np.round(soft * lift[..., None]), 0, unit)
+    soft = soft * lift[..., None]
+    # the dark under the teeth as soft as the photo: the line's shade spread up and down by the
+    # photo's blur (``blur`` beyond the fill's own, FILL_BLUR), as deep as a line at FILL_BLUR and
+    # as much shade in all as that line, spread shallower on a softer photo
+    line = 1.0 - under_shade(soft @ _LUMA.astype(np.float32), inside > 0, dark)
+    s_line = max(sigma, float(np.hypot(FILL_BLUR, blur)))
+    ky, k0 = 2 * int(np.ceil(3.0 * s_line)) + 1, 2 * int(np.ceil(3.0 * FILL_BLUR)) + 1
+    peak = float(cv2.getGaussianKernel(k0, FILL_BLUR)[k0 // 2, 0])
+    spread = np.minimum(cv2.GaussianBlur(line, (1, ky), 0, sigmaY=s_line) / peak, 1.0)
+    soft = soft * (1.0 - w_s * spread * op)[..., None]
+    soft = np.clip(np.round(soft), 0, unit)
     if crop.ndim == 2:
         out[by0:by1, bx0:bx1] = (soft @ _LUMA.astype(np.float32)).round().astype(out.dtype)
     else:
         out[by0:by1, bx0:bx1, :3] = soft.astype(out.dtype)
+
+
+def under_shade(y: np.ndarray, inside: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """What each pixel of luma ``y`` is multiplied by (1 but at the opening's lower edge): the
+    lowest pixel of ``inside`` in each of its columns but the :data:`SMALL_EDGE_UNDER_SPAN` at
+    either end (the corners) no lighter than :data:`SMALL_EDGE_UNDER` of the median luma of the
+    lower lip 4-7 px below it, nor darker than ``floor`` (:func:`small_edge`'s lips' own dark);
+    columns under :data:`SMALL_EDGE_UNDER_MIN` px high left as they are."""
+    f = np.ones(y.shape, np.float32)
+    cols = np.flatnonzero(inside.any(0))
+    cut = int(np.ceil(SMALL_EDGE_UNDER_SPAN * cols.size))
+    if cols.size - 2 * cut < 1:
+        return f
+    for x in cols[cut:cols.size - cut]:
+        rows = np.flatnonzero(inside[:, x])
+        if rows.size < SMALL_EDGE_UNDER_MIN:  # a slit: its lowest row is the teeth themselves
+            continue
+        b = int(rows[-1])
+        lip = y[b + 4:b + 8, x]
+        if lip.size == 4 and not inside[b + 4:b + 8, x].any():
+            target = max(SMALL_EDGE_UNDER * float(np.median(lip)), floor)
+            f[b, x] = min(1.0, target / max(float(y[b, x]), 1e-3))
+    return f
 
 
 def row_under(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd: float) -> tuple[float, float]:
