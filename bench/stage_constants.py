@@ -50,6 +50,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "blendshapes._LOW": ("X", "message text"),
     "blendshapes.INEXPRESSIBLE": ("X", "messages: why a shape cannot be expressed"),
     "cut_curves.SAMPLES_PER_SEGMENT": ("N", "curve sampling"),
+    "lip_edge._THICK": ("G", "the outer lower lip's 68-point indices and where its thickness is measured"),
     "cut_curves.MAX_LIP_TURN": ("M", "a found lip curve's sharpest turn that is still a lip edge"),
     "hold.NOSE_BASE": ("G", "the nose base's 68-point indices"),
     "hold.MOUTH": ("G", "the mouth's 68-point indices"),

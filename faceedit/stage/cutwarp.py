@@ -96,6 +96,7 @@ from faceedit.stage.cut_curves import (
     sharpest_turn,
 )
 from faceedit.stage.cut_fields import cut_fields
+from faceedit.stage.lip_edge import found_lower_lip
 from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
@@ -376,6 +377,9 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         up, low = lip_curves(dst_lm) if lips is None else given_curves(*lips, *lip_curves(dst_lm))
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
 
+    if lips is not None and close_mouth > 0:  # a wide-open mouth's lower lip reaches past its fitted points
+        src_lm = found_lower_lip(pixels, src_lm, tn.lip_edge_reach, tn.lip_edge_dark, tn.lip_edge_most,
+                                 tn.lip_edge_opening)
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
                    close_mouth, mouth_interior, teeth_rise, tn, follow_plan=carry_lower is not None)
     chans = pixels.shape[2:]

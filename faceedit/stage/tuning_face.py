@@ -99,6 +99,16 @@ class WarpTuning:
     lips_beside: float = 0.03
     #: The most of its source thickness the lower lip is stretched to where the cut closes.
     lips_kept_most: float = 1.3
+    #: A closing cut's source lower lip reaches down to the edge its pixels show
+    #: (:func:`~faceedit.stage.lip_edge.found_lower_lip`): a shadow looked for within the first
+    #: share of the lip's thickness below its outer points, under the second share of the lip's
+    #: brightness; the points moved at most the third share of the thickness; none where the
+    #: source mouth's gap (shares of its width) is under the first of ``lip_edge_opening``, wholly
+    #: from its second.
+    lip_edge_reach: float = 0.8
+    lip_edge_dark: float = 0.85
+    lip_edge_most: float = 0.6
+    lip_edge_opening: tuple[float, float] = (0.1, 0.2)
     #: The least share of each 68-point lip's thickness a given mouth cut keeps inside the outer
     #: lip (:func:`~faceedit.stage.cut_curves.inside_outer_lips`).
     lips_inside: float = 0.4
