@@ -1,11 +1,12 @@
 """A neutral edit leaves the brows no more oblique and the mouth's corners no lower than at rest
-(:func:`faceedit.stage.moves.at_rest`: :func:`~faceedit.stage.moves.brows_at_rest`,
+(:func:`faceedit.stage.rest.at_rest`: :func:`~faceedit.stage.moves.brows_at_rest`,
 :func:`~faceedit.stage.moves.mouth_at_rest`)."""
 
 import numpy as np
 import pytest
 
 from faceedit.stage.moves import BROW_EYES, brow_slope, brows_at_rest, face_frame, mouth_at_rest
+from faceedit.stage.rest import at_rest, brows_unknit, frown_shown, inner_brows, knit_released
 from faceedit.stage.tuning_face import BrowsTuning, RestTuning
 
 
@@ -62,14 +63,52 @@ def test_only_a_neutral_edit_without_a_reference_brings_the_brows_to_rest(astron
     found = max(get_detector("mediapipe").detect(astronaut), key=lambda f: f.area)
     asked = []
     mouths = []
-    monkeypatch.setattr(steps, "at_rest", lambda lm, goal, amount, tuning=None, mouth=True:
-                        asked.append(amount) or mouths.append(mouth) or goal)
+    monkeypatch.setattr(steps, "at_rest", lambda lm, goal, amount, tuning=None, mouth=True, target="neutral",
+                        furrowed=0.0: asked.append((amount, target)) or mouths.append(mouth) or goal)
     for target, strength in (("neutral", 0.6), ("happy", 1.0), ("surprised", 1.0)):
         face = records.FaceEdit(stage.request(EditRequest.of(target, strength)), np.asarray(found.landmarks),
                                 records.mesh_points(found.dense))
         steps.plan_move(stage, face)
-    assert asked == [pytest.approx(0.6), 0.0, 0.0]
+    assert asked == [(pytest.approx(0.6), "neutral"), (1.0, "happy"), (1.0, "surprised")]
     assert mouths == [True, True, True]  # a frontal face's mouth is brought to rest (a turned one's is not)
+    # only a neutral edit brings a steep brow and a low mouth corner to rest
+    tuning = stage.tuning
+    lm = np.asarray(found.landmarks, np.float64)
+    _, n, eye = face_frame(lm)
+    steep = lm.copy()
+    steep[21] -= 0.2 * eye * n
+    steep[48] += 0.2 * eye * n
+    assert np.array_equal(at_rest(lm, steep, 1.0, tuning, target="happy"), steep)
+    assert not np.array_equal(at_rest(lm, steep, 1.0, tuning, target="neutral"), steep)
+
+
+def knitted(face: np.ndarray, down: float, together: float) -> np.ndarray:
+    """``face`` with each brow's inner end lowered ``down`` and drawn in ``together`` eye distances,
+    the points between in proportion to their place along the brow."""
+    u, n, eye = face_frame(face)
+    out = face.copy()
+    for (brow, _), side in zip(BROW_EYES, (-1.0, 1.0)):
+        out[list(brow)] += np.linspace(0, 1, 5)[:, None] * eye * (down * n - side * together * u)
+    return out
+
+
+def test_a_furrowed_frown_is_released_toward_a_resting_brow_by_a_target_without_one(face):
+    tn = BrowsTuning()
+    heights, gap = inner_brows(face, face_frame(face))
+    frown = knitted(face, float(heights.max()) - tn.knit_from + tn.knit_full + 0.01, 0.03)
+    assert np.all(frown_shown(frown, tn) == 1.0)
+    out = at_rest(frown, frown, 1.0, target="happy", furrowed=1.0)
+    up, apart = inner_brows(out, face_frame(frown))
+    assert np.allclose(up, tn.rest_inner) and apart == pytest.approx(max(tn.rest_gap, inner_brows(frown, face_frame(frown))[1]))
+    assert 0.99 < knit_released(frown, out, tn) <= 1.0
+    outer = [b[0] for b, _ in BROW_EYES]
+    assert np.array_equal(out[outer], frown[outer])  # the outer ends stay
+    half = at_rest(frown, frown, 1.0, target="happy", furrowed=0.5)
+    assert 0.4 < knit_released(frown, half, tn) < 0.6
+    # no furrow, a target with a frown of its own, or brows at rest: nothing
+    assert np.array_equal(at_rest(frown, frown, 1.0, target="happy", furrowed=0.0), frown)
+    assert np.array_equal(at_rest(frown, frown, 1.0, target="angry", furrowed=1.0), frown)
+    assert np.array_equal(brows_unknit(face, face, 1.0, tn), face) and knit_released(face, face, tn) == 0.0
 
 
 def corner_drops(lm: np.ndarray) -> tuple[float, float]:
@@ -108,3 +147,26 @@ def test_a_mouth_at_rest_or_with_raised_corners_is_left_as_it_is(face):
     assert np.array_equal(mouth_at_rest(face, goal, 1.0), goal)
     assert np.array_equal(mouth_at_rest(face, goal + 0.06 * eye * n * (np.arange(68) == 48)[:, None], 0.0),
                           goal + 0.06 * eye * n * (np.arange(68) == 48)[:, None])  # strength 0: nothing
+
+
+def test_the_furrow_between_the_brows_is_read_off_the_lines_across_the_face(face):
+    import cv2
+
+    from faceedit.stage.relief import furrow_shown
+
+    u, n, eye = face_frame(face)
+    yy, xx = np.mgrid[0:800, 0:800].astype(np.float64)
+    down = (np.stack([xx, yy], -1) - face[27]) @ n  # skin shaded smoothly down the face
+    plain = np.repeat(np.clip(150 + 0.08 * down, 0, 255)[..., None], 3, -1).astype(np.uint8)
+    assert furrow_shown(plain, face) == 0.0
+    furrowed = plain.copy()
+    mid = (face[21] + face[22]) / 2
+    for k in (-0.06, 0.06):  # two vertical lines of a knit, from under the brows' heads up the glabella
+        a, b = mid + k * eye * u + 0.03 * eye * n, mid + k * eye * u - 0.3 * eye * n
+        cv2.line(furrowed, tuple(int(v) for v in a), tuple(int(v) for v in b), (90, 90, 90), 4, cv2.LINE_AA)
+    assert furrow_shown(furrowed, face) == 1.0
+    across = plain.copy()  # lines down the face's width (a raised forehead's) are no furrow
+    for k in (-0.1, -0.2):
+        a, b = mid - 0.12 * eye * u + k * eye * n, mid + 0.12 * eye * u + k * eye * n
+        cv2.line(across, tuple(int(v) for v in a), tuple(int(v) for v in b), (90, 90, 90), 4, cv2.LINE_AA)
+    assert furrow_shown(across, face) == 0.0

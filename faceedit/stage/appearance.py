@@ -17,6 +17,7 @@ import numpy as np
 from faceedit.stage import apple, folds, relief
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import FaceEdit, Statistics
+from faceedit.stage.rest import UNFROWNED, knit_released
 
 
 def appearance_amount(stats: Statistics, current: np.ndarray, new: np.ndarray, target: str | None = None
@@ -84,7 +85,8 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     photo's resolution on its moved landmarks: by the AUs the move raises (AU4, AU1+2 read from
     the landmarks of its states; AU9, AU10, which they do not show, from the target it heads
     for, ``heads_for``, ``progress`` of the way), times the warp's scale, after the lines the
-    photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`),
+    photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`;
+    a target's without a frown of its own also the frown the move releases, :func:`~faceedit.stage.rest.knit_released`),
     and with them the knit's relief of a frown taken away
     (:func:`~faceedit.stage.relief.flatten_knit`), and a smile's cheek under the eyes (AU6, :mod:`faceedit.stage.apple`) by the same target;
     ``pixels`` themselves where it draws none (a zero edit, neutral, the fold statistics not
@@ -99,7 +101,12 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     before = stats.state_aus_cached(cur.expression, cur.identity)
     after = stats.state_aus_cached(new, cur.identity)
     tn = stats.tuning.folds
-    removal = {k: v * r.scale for k, v in folds.fold_removal(fold_stats, before, after, tn).items()}
+    removal = folds.fold_removal(fold_stats, before, after, tn)
+    if face.request.target in UNFROWNED and face.goal is not None and "glabella" in removal:
+        # a frown the state reads as the person's brows, released by the move (brows_unknit)
+        released = face.furrowed * knit_released(face.landmarks, face.goal, stats.tuning.brows)
+        removal["glabella"] = max(removal["glabella"], released)
+    removal = {k: v * r.scale for k, v in removal.items()}
     smoothed = folds.smooth_folds(pixels, r.landmarks, removal, in_place=in_place, tuning=tn)
     smoothed = relief.flatten_knit(smoothed, r.landmarks, removal.get("glabella", 0.0), tn, brows=stats.tuning.brows,
                                    in_place=in_place or smoothed is not pixels)

@@ -18,7 +18,7 @@ import numpy as np
 
 from faceedit.edits.controls import control_moves_of
 from faceedit.faces.landmarks import eye_distance
-from faceedit.stage.tuning import EditTuning, StageTuning
+from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_face import BrowsTuning, RestTuning
 from faceedit.stage.tuning_lids import LidsTuning
 
@@ -360,15 +360,6 @@ def mouth_smile(lm: np.ndarray) -> np.ndarray:
     lm = np.asarray(lm, np.float64)
     mid = (lm[62] + lm[66]) / 2
     return np.array([-float((lm[[48, 54]].mean(0) - mid) @ n), abs(float((lm[54] - lm[48]) @ u))]) / ed
-
-
-def at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: StageTuning | None = None,
-            mouth: bool = True) -> np.ndarray:
-    """``goal`` with its brows and (``mouth``) mouth brought ``amount`` (0..1) of the way to a resting
-    face's where it leaves them past it (:func:`brows_at_rest`, :func:`mouth_at_rest`): a neutral edit's."""
-    tn = tuning if tuning is not None else StageTuning()
-    brows = brows_at_rest(lm, goal, amount, tn.brows)
-    return mouth_at_rest(lm, brows, amount, tn.rest) if mouth else brows
 
 
 # the winks' moves (each control's move is named in its record, faceedit.edits.controls)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceedit.pixels import pixel_max
+from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.brows import browness
 from faceedit.stage.moves import face_frame
 from faceedit.stage.tuning_face import BrowsTuning, FoldsTuning
@@ -104,3 +104,29 @@ def flatten_knit(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Fold
     out = pixels if in_place else pixels.copy()
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out
+
+
+def furrow_shown(pixels: np.ndarray, lm: np.ndarray, tuning: BrowsTuning | None = None) -> float:
+    """How much (0..1) of a frown's furrow the photo shows between the brows of the face at 68
+    landmarks ``lm``: over the glabella (between the middle three fifths of the inner ends' gap,
+    21-22, from a quarter eye distance above them to just under them, the face set upright at
+    100 px per eye distance), the mean luma step across the face over the one down it, above
+    ``tuning.furrow_from`` (London's neutral photos: 0.67, sd 0.27), whole ``tuning.furrow_full``
+    further. The vertical lines of a knit (AU4) cross the face; a low-set brow at rest shows none,
+    which its 68 points do not tell from a knit held hard."""
+    tn = tuning if tuning is not None else BrowsTuning()
+    lm = np.asarray(lm, np.float64)
+    u, _, ed = face_frame(lm)
+    c = (lm[21] + lm[22]) / 2
+    turn = cv2.getRotationMatrix2D((float(c[0]), float(c[1])), float(np.degrees(np.arctan2(u[1], u[0]))), 100.0 / ed)
+    turn[:, 2] += (100.0 - c[0], 100.0 - c[1])
+    rgb = pixels[..., :3] if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, -1)
+    luma = cv2.warpAffine(np.asarray(rgb, np.float32), turn, (200, 200), flags=cv2.INTER_AREA) \
+        @ np.array(LUMA_WEIGHTS, np.float32)
+    half = 30.0 * float((lm[22] - lm[21]) @ u) / ed
+    if half < 2:
+        return 0.0
+    box = cv2.GaussianBlur(luma[75:103, int(100 - half):int(100 + half)], (0, 0), 1.5)
+    down = float(np.abs(np.diff(box, axis=0)).mean())
+    across = float(np.abs(np.diff(box, axis=1)).mean())
+    return float(np.clip((across / max(down, 1e-3) - tn.furrow_from) / tn.furrow_full, 0.0, 1.0))

@@ -45,7 +45,7 @@ from faceedit.edits.controls import CONTROLS, GAZE, HEAD_POSE
 from faceedit.faces.iris import iris_points
 from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
-from faceedit.stage import shading
+from faceedit.stage import relief, shading
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target
 from faceedit.stage.attributes import AttributeFace, paint_attribute
 from faceedit.stage.corners import lift_pockets
@@ -75,7 +75,6 @@ from faceedit.stage.lower_margin import loop_teeth_share
 from faceedit.stage.mouth import paint_seam, sclera_colour
 from faceedit.stage.moves import (
     TARGET_MOVES,
-    at_rest,
     chin_follows_lip,
     close_eye,
     control_moves,
@@ -101,6 +100,7 @@ from faceedit.stage.records import (
     mesh_points,
 )
 from faceedit.stage.regions import head_look
+from faceedit.stage.rest import at_rest
 from faceedit.stage.smile import (
     cheeks_flattened,
     flatten_cheeks,
@@ -210,7 +210,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     (a new opening shaped like real open mouths and the jaw line turning with a dropped chin,
     :mod:`faceedit.stage.moves`; the named controls' moves and the target's own beyond its state: fear's stretched
     lips, disgust's raised upper lip, anger's knitted brows, those the face shows taken away,
-    :meth:`Stage.target_move_change`; a neutral edit's brows and mouth at rest (:func:`at_rest`); on
+    :meth:`Stage.target_move_change`; a neutral edit's brows and mouth at rest (:func:`faceedit.stage.rest.at_rest`); on
     a face turned aside the move planned on it turned to the front, laid back by its turn,
     :mod:`faceedit.stage.turned`; a named target's smile the face shows already leaves its mouth and jaw line where
     they are, :func:`faceedit.stage.smile.smile_reached`), how far the lips close, how much of a smile is taken away,
@@ -253,8 +253,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
             face.goal = target_moves(lm, face.goal, target, amount, mouth_kept=face.mouth_kept)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
-        rest = s.strength * (s.target == "neutral" and like is None)  # (a turned face's mouth: its own)
-        face.goal = at_rest(lm, face.goal, rest, stage.tuning, mouth=turn is None)
+        # a neutral edit's brows and mouth at rest (a turned face's mouth: its own), a frown released
+        face.goal = at_rest(lm, face.goal, s.strength * (like is None), stage.tuning, turn is None, s.target, face.furrowed)
     if turn is not None:
         lm, face.goal = face.landmarks, turn.photo_goal(face.landmarks, lm, face.goal)
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
@@ -587,7 +587,7 @@ def planned(stage: Statistics, face_in: StageFace, request: StageRequest, pixels
     mesh = face_in.dense
     own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
     face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried,
-                    photo_scale=face_in.photo_scale)
+                    photo_scale=face_in.photo_scale, furrowed=relief.furrow_shown(pixels, lm, stage.tuning.brows))
     if face.mesh is not None and lip_gap(lm) > stage.tuning.edit.lips_closed \
             and lips_sealed(pixels, face.mesh, stage.tuning.lips):
         # lips the pixels show meeting: the 68 points' inner lips meet too, so the state reads a

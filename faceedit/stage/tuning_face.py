@@ -315,6 +315,22 @@ class BrowsTuning:
     #: London's neutral photos (50 of the first 60 ids, held-out ones left out, 512 px,
     #: MediaPipe's 68 points) measure 0.056 (sd 0.022, 90th percentile 0.082).
     rest_slope: float = 0.082
+    #: An edit to a target without a frown (:func:`~faceedit.stage.rest.brows_unknit`) raises a
+    #: frowning brow's inner end toward this height over its eye's inner corner and draws the two
+    #: inner ends apart toward this gap (eye distances): London's neutral photos (the same 50)
+    #: measure 0.320 (sd 0.034) and 0.423 (sd 0.016) ...
+    rest_inner: float = 0.320
+    rest_gap: float = 0.423
+    #: ... on brows whose inner end stands lower than this (their 10th percentile, 0.277), the
+    #: whole way at this much lower (one sd).
+    knit_from: float = 0.277
+    knit_full: float = 0.034
+    #: ... and whose glabella shows a knit's furrows (:func:`~faceedit.stage.relief.furrow_shown`):
+    #: from this ratio of the luma's steps across the face to its steps down it, whole this much
+    #: further (London's neutral photos, the same 62 at 512 px: 0.67, sd 0.27, 90th percentile 0.89;
+    #: a posed anger 1.75, a posed disgust 1.48; the held-out ids at most 0.76).
+    furrow_from: float = 1.1
+    furrow_full: float = 0.4
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,93 @@
+"""The brows and mouth an edit leaves at rest: a neutral edit's brows no more oblique and its mouth's
+corners no lower than a resting face's (:func:`~faceedit.stage.moves.brows_at_rest`,
+:func:`~faceedit.stage.moves.mouth_at_rest`), and the frown a photo shows released by an edit to a
+target with no frown of its own (:func:`brows_unknit`, its furrow's shading by
+:func:`knit_released`), in eye distances of the face's frame (:func:`~faceedit.stage.moves.face_frame`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceedit.stage.moves import BROW_EYES, brows_at_rest, face_frame, mouth_at_rest
+from faceedit.stage.tuning import StageTuning
+from faceedit.stage.tuning_face import BrowsTuning
+
+#: The named targets with no frown of their own: an edit to one releases the frown a photo shows
+#: (:func:`brows_unknit`).
+UNFROWNED = ("neutral", "happy", "surprised")
+
+
+def inner_brows(p: np.ndarray, frame: tuple[np.ndarray, np.ndarray, float]) -> tuple[np.ndarray, float]:
+    """How high each brow's inner end (68-point 21, 22) stands over its eye's inner corner (39,
+    42) across the eye line (the image's left, the image's right), and how far apart the two stand
+    along it, in eye distances of ``frame`` (:func:`~faceedit.stage.moves.face_frame`): a frown (AU4) lowers them and
+    draws them together."""
+    u, n, ed = frame
+    p = np.asarray(p, np.float64)
+    return (np.array([float((p[39] - p[21]) @ n), float((p[42] - p[22]) @ n)]) / ed,
+            float((p[22] - p[21]) @ u) / ed)
+
+
+def frown_shown(lm: np.ndarray, tuning: BrowsTuning | None = None) -> np.ndarray:
+    """How much (0..1) of a frown each brow of the face at ``lm`` shows beyond a resting brow's:
+    its inner end's height over its eye (:func:`inner_brows`) below ``tuning.knit_from`` (low
+    for London's neutral photos), whole ``tuning.knit_full`` further down."""
+    tn = tuning if tuning is not None else BrowsTuning()
+    heights, _ = inner_brows(lm, face_frame(lm))
+    return np.clip((tn.knit_from - heights) / tn.knit_full, 0.0, 1.0)
+
+
+def brows_unknit(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: BrowsTuning | None = None) -> np.ndarray:
+    """``goal`` with the frown the photo's brows show (:func:`frown_shown`) released ``amount``
+    (0..1) of the way: each frowning brow's inner end the goal leaves lower over its eye than a
+    resting brow's (``tuning.rest_inner``) raised toward it, the two inner ends the goal leaves
+    closer than a resting brow's (``tuning.rest_gap``) drawn apart toward it, the points between in
+    proportion to their place along the brow, the outer ends kept. The state reads a knit held
+    hard as the person's own brows, and an edit to a target with no frown (:data:`UNFROWNED`)
+    would lay its smile or its raise under them. ``goal`` itself on brows at rest."""
+    tn = tuning if tuning is not None else BrowsTuning()
+    frown = frown_shown(lm, tn) * min(max(float(amount), 0.0), 1.0)
+    if not np.any(frown > 0):
+        return goal
+    frame = face_frame(lm)
+    u, n, ed = frame
+    heights, gap = inner_brows(goal, frame)
+    apart = float(frown.mean()) * max(tn.rest_gap - gap, 0.0) / 2
+    out = np.array(goal, np.float64)
+    along = np.linspace(0.0, 1.0, 5)[:, None]
+    for (brow, _), f, h, side in zip(BROW_EYES, frown, heights, (-1.0, 1.0)):
+        out[list(brow)] += along * ed * (side * apart * u - f * max(tn.rest_inner - h, 0.0) * n)
+    return out
+
+
+def knit_released(lm: np.ndarray, goal: np.ndarray, tuning: BrowsTuning | None = None) -> float:
+    """How much (0..1) of the frown the photo's brows show (:func:`frown_shown`) the move from
+    ``lm`` to ``goal`` releases: the rise of each frowning brow's inner end over the way up to a
+    resting brow's (``tuning.rest_inner``), the brows' mean. The stage takes away the furrow's
+    shading that far (:func:`faceedit.stage.appearance.paint_move_folds`), which the state's AU4
+    does not see fall where it reads the knit as the person's."""
+    tn = tuning if tuning is not None else BrowsTuning()
+    frown = frown_shown(lm, tn)
+    if not np.any(frown > 0):
+        return 0.0
+    frame = face_frame(lm)
+    own, _ = inner_brows(lm, frame)
+    now, _ = inner_brows(goal, frame)
+    way = np.maximum(tn.rest_inner - own, 1e-6)
+    return float(np.mean(frown * np.clip((now - own) / way, 0.0, 1.0)))
+
+
+def at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: StageTuning | None = None,
+            mouth: bool = True, target: str = "neutral", furrowed: float = 0.0) -> np.ndarray:
+    """``goal`` of an edit to ``target`` with the photo's frown released ``amount`` (0..1) times
+    ``furrowed`` (0..1, the furrow the photo shows between the brows,
+    :func:`faceedit.stage.relief.furrow_shown`) of the way where the target has no frown of its
+    own (:data:`UNFROWNED`, :func:`brows_unknit`) and, a
+    neutral edit's, its brows and (``mouth``) mouth brought ``amount`` of the way to a resting
+    face's where it leaves them past it (:func:`brows_at_rest`, :func:`mouth_at_rest`)."""
+    tn = tuning if tuning is not None else StageTuning()
+    goal = brows_unknit(lm, goal, amount * furrowed * (target in UNFROWNED), tn.brows)
+    if target != "neutral":
+        return goal
+    brows = brows_at_rest(lm, goal, amount, tn.brows)
+    return mouth_at_rest(lm, brows, amount, tn.rest) if mouth else brows
