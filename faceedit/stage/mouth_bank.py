@@ -88,6 +88,7 @@ from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample
 from faceedit.stage.lower_margin import cover_lower_row, lower_falloff
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
 from faceedit.stage.paint import looks_grey
+from faceedit.stage.teeth_few import few_teeth, few_weight
 from faceedit.stage.teeth_look import (
     carried_row,
     incisal_edge,
@@ -254,6 +255,7 @@ class MouthBank:
         rings["sclera"] = None if sclera is None else np.asarray(sclera, np.float64)[:3]
         grey = pixels.ndim == 2 or looks_grey(rgb[wy0:wy1, wx0:wx1])
         rings["small"] = small_weight(wd, photo_scale)  # a small face (its open mouth reads the blur)
+        rings["few"] = few_weight(eye_distance(face_lm), photo_scale) if face_lm is not None else 0.0
 
         if exemplar is None:
             size_ed = wd / eye_distance(face_lm) if face_lm is not None else None
@@ -400,6 +402,7 @@ class MouthBank:
             # the side teeth in the mouth's shadow, the lips meeting at the corners
             sides, close, lip_cover = smile_sides(u, lip_rgb, tn, v, hd, 1.0 - float(rings["small"]))
             col = col * sides.astype(col.dtype)
+            col = few_teeth(col, u, lip_rgb, float(rings.get("few", 0.0)))  # a very small face: a few front teeth
             shadow, corner = tn.lip_shadow, tn.corner_shadow
         else:
             # wide open: upper teeth at their own size, a hint of the lower row, a cavity between
