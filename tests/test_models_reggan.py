@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from faceedit.errors import CheckpointError, UsageError
-from faceedit.models.loading import load_model
 from faceedit.models.layers import MultiScaleDiscriminator
+from faceedit.models.loading import load_model
 from faceedit.models.reggan import (
     AttentionBlock,
     ExpressionLayer,

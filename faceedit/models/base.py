@@ -20,6 +20,7 @@ import dataclasses
 import difflib
 import itertools
 import os
+import threading
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -32,6 +33,9 @@ from faceedit.errors import CheckpointError, UsageError
 from faceedit.models.checkpoint import save_model
 
 C = TypeVar("C", bound="ModelConfig")
+
+#: Held while a part of a model is built on first use (:meth:`EditModel.defer_part`).
+_BUILDING = threading.RLock()
 
 
 class ConfigError(UsageError, ValueError):
@@ -274,20 +278,25 @@ class EditModel(nn.Module):
         return super().__getattr__(name)
 
     def _build_part(self, name: str) -> nn.Module:
-        build, kept = self.__dict__["_deferred"].pop(name)
-        part = build()
-        ref = next((t for t in itertools.chain(self.parameters(), self.buffers()) if t.is_floating_point()), None)
-        if ref is not None:
-            part.to(device=ref.device, dtype=ref.dtype)
-        part.train(self.training)
-        if kept is not None:
-            try:
-                part.load_state_dict(kept, strict=True)
-            except RuntimeError as e:
-                why = " ".join(line.strip() for line in str(e).splitlines()[1:])
-                raise CheckpointError(f"weights of {name} do not fit its architecture: {why[:300]}") from None
-        setattr(self, name, part)
-        return part
+        with _BUILDING:  # two threads editing with one model build it once
+            deferred = self.__dict__["_deferred"]
+            if name not in deferred:  # built while this thread waited
+                return typing.cast(nn.Module, self._modules[name])
+            build, kept = deferred[name]
+            part = build()
+            ref = next((t for t in itertools.chain(self.parameters(), self.buffers()) if t.is_floating_point()), None)
+            if ref is not None:
+                part.to(device=ref.device, dtype=ref.dtype)
+            part.train(self.training)
+            if kept is not None:
+                try:
+                    part.load_state_dict(kept, strict=True)
+                except RuntimeError as e:
+                    why = " ".join(line.strip() for line in str(e).splitlines()[1:])
+                    raise CheckpointError(f"weights of {name} do not fit its architecture: {why[:300]}") from None
+            setattr(self, name, part)
+            del deferred[name]
+            return part
 
     def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> EditModel:
         super()._apply(fn, recurse)
