@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from faceedit.errors import CheckpointError, UsageError
 from faceedit.models.layers import MultiScaleDiscriminator
+from faceedit.models.loading import load_model
 from faceedit.models.reggan import (
     AttentionBlock,
     ExpressionLayer,
@@ -390,3 +391,35 @@ def test_luminance_layer_changes_luma_only():
     torch.testing.assert_close(yl, 0.8 * xl, atol=1e-5, rtol=0)
     # chroma (differences between channels) untouched
     torch.testing.assert_close(y[:, 0] - y[:, 1], x[:, 0] - x[:, 1], atol=1e-5, rtol=0)
+
+
+def test_a_refiner_the_default_phase_never_runs_is_loaded_when_first_used(tmp_path) -> None:
+    """Under ``default_phase="expression"`` the refiner is built and its weights loaded (strictly,
+    in the model's dtype) the first time a phase or training asks for it; its weights go through
+    ``state_dict`` either way."""
+    model = tiny_model(default_phase="expression", residual=True).eval()
+    torch.nn.init.normal_(model.refiner.head.conv.weight, std=0.5)  # an edit the refiner visibly changes
+    path = tmp_path / "m.safetensors"
+    model.save_pretrained(path, {"arch": "reggan", "conditions": model.targets()}, dtype=None)
+    loaded = load_model(path).model
+    assert isinstance(loaded, RegGAN) and "refiner" not in loaded._modules
+    assert sorted(loaded.state_dict()) == sorted(model.state_dict())  # kept weights come in the file's order
+    for k, v in loaded.state_dict().items():
+        torch.testing.assert_close(v, model.state_dict()[k], rtol=0, atol=0)
+    assert "refiner" not in loaded._modules
+    x = smooth_images(2, 3, 32, seed=1)
+    torch.testing.assert_close(loaded.edit(x, "happy"), model.edit(x, "happy", phase="expression"))
+    assert "refiner" not in loaded._modules
+    loaded.double()
+    refined = loaded.edit(x.double(), "happy", phase="refined")
+    assert "refiner" in loaded._modules and loaded.refiner.head.conv.weight.dtype == torch.float64
+    torch.testing.assert_close(refined, model.double().edit(x.double(), "happy", phase="refined"), rtol=0, atol=0)
+    assert not torch.allclose(refined, loaded.edit(x.double(), "happy"))
+    # a file without the refiner's weights fails when the refiner is used, naming them
+    tensors = {k: v for k, v in safetensors.torch.load_file(path).items() if not k.startswith("refiner.head")}
+    torn = build_reggan(model.config)
+    torn.load_state_dict(tensors)
+    with pytest.raises(CheckpointError, match="refiner.*head"):
+        torn.edit(x, "happy", phase="refined")
+    with pytest.raises(RuntimeError, match=r"refiner\.\*"):
+        build_reggan(model.config).load_state_dict({k: v for k, v in tensors.items() if "refiner" not in k})

@@ -18,19 +18,24 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
 import os
+import threading
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, TypeVar
 
 import torch
 from torch import nn
 
-from faceedit.errors import UsageError
+from faceedit.errors import CheckpointError, UsageError
 from faceedit.models.checkpoint import save_model
 
 C = TypeVar("C", bound="ModelConfig")
+
+#: Held while a part of a model is built on first use (:meth:`EditModel.defer_part`).
+_BUILDING = threading.RLock()
 
 
 class ConfigError(UsageError, ValueError):
@@ -244,6 +249,63 @@ class EditModel(nn.Module):
         sha256 (:func:`faceedit.models.checkpoint.save_model`)."""
         return save_model(path, self, meta, dtype=dtype)
 
+    def defer_part(self, name: str, build: Callable[[], nn.Module]) -> None:
+        """Make ``name`` a part that ``build`` makes the first time ``self.<name>`` is read (a
+        network the model's default settings never run: RegGAN's refiner under its default phase
+        ``expression``). Until then the part holds no module: ``state_dict`` gives the weights
+        :meth:`hold_parts` kept for it (a fresh model builds it there), ``load_state_dict`` keeps
+        its keys aside, and device and dtype moves apply to what is kept. When built it takes the
+        model's device, dtype and mode and loads what was kept strictly."""
+        if "_deferred" not in self.__dict__:
+            self.__dict__["_deferred"] = {}
+            self._register_state_dict_hook(_deferred_state)
+            self._register_load_state_dict_pre_hook(_keep_deferred, with_module=True)
+        self.__dict__["_deferred"][name] = (build, None)
+
+    def hold_parts(self, tensors: Mapping[str, torch.Tensor]) -> None:
+        """Keep the weights in ``tensors`` of each part not built yet (:meth:`defer_part`) for
+        when it is; a part ``tensors`` has no key of is kept empty, so building it fails as a
+        strict load of missing keys does."""
+        deferred = self.__dict__.get("_deferred", {})
+        for name, (build, _) in deferred.items():
+            prefix = name + "."
+            deferred[name] = (build, {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+
+    def __getattr__(self, name: str) -> Any:
+        deferred = self.__dict__.get("_deferred")
+        if deferred and name in deferred:
+            return self._build_part(name)
+        return super().__getattr__(name)
+
+    def _build_part(self, name: str) -> nn.Module:
+        with _BUILDING:  # two threads editing with one model build it once
+            deferred = self.__dict__["_deferred"]
+            if name not in deferred:  # built while this thread waited
+                return typing.cast(nn.Module, self._modules[name])
+            build, kept = deferred[name]
+            part = build()
+            ref = next((t for t in itertools.chain(self.parameters(), self.buffers()) if t.is_floating_point()), None)
+            if ref is not None:
+                part.to(device=ref.device, dtype=ref.dtype)
+            part.train(self.training)
+            if kept is not None:
+                try:
+                    part.load_state_dict(kept, strict=True)
+                except RuntimeError as e:
+                    why = " ".join(line.strip() for line in str(e).splitlines()[1:])
+                    raise CheckpointError(f"weights of {name} do not fit its architecture: {why[:300]}") from None
+            setattr(self, name, part)
+            del deferred[name]
+            return part
+
+    def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> EditModel:
+        super()._apply(fn, recurse)
+        deferred = self.__dict__.get("_deferred", {})
+        for name, (build, kept) in deferred.items():
+            if kept is not None:
+                deferred[name] = (build, {k: fn(v) for k, v in kept.items()})
+        return self
+
     @property
     def config(self) -> dict[str, Any]:
         """The model's config in header form: what ``save_model`` writes as ``faceedit.config``
@@ -275,3 +337,26 @@ class EditModel(nn.Module):
         """``edit`` plus the model's intermediate masks, ``{name: (B, C, S, S) in [-1, 1]}`` with the
         names of ``mask_names``. Models without masks refuse."""
         raise UsageError(f"{type(self).__name__} has no intermediate masks to save")
+
+
+def _deferred_state(model: EditModel, state: dict[str, Any], prefix: str, local_metadata: Any) -> None:
+    """``state_dict`` hook: the kept weights of the parts not built yet (a fresh model's are built)."""
+    for name in list(model.__dict__["_deferred"]):
+        kept = model.__dict__["_deferred"][name][1]
+        if kept is None:
+            kept = model._build_part(name).state_dict()
+        state.update({f"{prefix}{name}.{k}": v for k, v in kept.items()})
+
+
+def _keep_deferred(model: EditModel, state: dict[str, Any], prefix: str, local_metadata: Any,
+                   strict: bool, missing_keys: list[str], *args: Any) -> None:
+    """``load_state_dict`` pre-hook: keep the weights of the parts not built yet aside (a strict
+    load without any of a part's keys reports them missing)."""
+    deferred = model.__dict__["_deferred"]
+    for name, (build, _) in deferred.items():
+        start = f"{prefix}{name}."
+        keys = [k for k in state if k.startswith(start)]
+        if keys:
+            deferred[name] = (build, {k[len(start):]: state.pop(k) for k in keys})
+        elif strict:
+            missing_keys.append(start + "*")

@@ -115,7 +115,12 @@ def build(arch: str, config: dict[str, Any], path: str | os.PathLike) -> EditMod
 
 
 def _load_weights(model: EditModel, tensors: dict[str, torch.Tensor], path: str | os.PathLike) -> None:
-    """Strict load; key or shape mismatches are reported with the first few offending keys."""
+    """Strict load; key or shape mismatches are reported with the first few offending keys (those
+    of a part built on first use when it is built: ``EditModel.hold_parts``)."""
+    from faceedit.models.base import EditModel
+
+    if isinstance(model, EditModel):
+        model.hold_parts(tensors)
     expected = model.state_dict()
     missing = [k for k in expected if k not in tensors]
     unexpected = [k for k in tensors if k not in expected]

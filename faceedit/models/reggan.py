@@ -52,6 +52,7 @@ e.g. ``{"image_size": 256, "base_channels": 64, "max_channels": 256, "attention_
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -316,6 +317,7 @@ class RegGAN(EditModel):
     """
 
     handles_strength = False
+    refiner: Refiner  # built on first use where the default phase does not run it (EditModel.defer_part)
 
     def __init__(self, config: RegGANConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__()
@@ -331,8 +333,12 @@ class RegGAN(EditModel):
         for target in cfg.targets:
             self.set_expression_layer(
                 target, ExpressionLayer(1 if target in luma else cfg.channels, cfg.image_size, cfg.r))
-        self.refiner = Refiner(cfg.channels, cfg.base_channels, cfg.max_channels, cfg.n_latent,
-                               cfg.attention_channels, cfg.hourglass_depth, cfg.norm, cfg.residual)
+        build = functools.partial(Refiner, cfg.channels, cfg.base_channels, cfg.max_channels, cfg.n_latent,
+                                  cfg.attention_channels, cfg.hourglass_depth, cfg.norm, cfg.residual)
+        if cfg.default_phase == "refined":
+            self.refiner = build()
+        else:  # the default phase never runs it: built on first use (a phase or training asking for it)
+            self.defer_part("refiner", build)
 
     # read-only: derived from the layers as they are now, never assigned (EditModel declares a
     # plain attribute, which the other models assign once)
