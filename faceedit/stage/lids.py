@@ -59,7 +59,7 @@ lower lid's at ``L' = L + a (M - L)``:
   ``lower_skin_grey``: its sheen carried up is a grey smear) and no part lighter than the skin
   under the eye (``lower_clip``: its wet rim's and the caruncle's glints under the lash line
   read as the eye's white) or than its own light around it (``cap_reach``: a broad light patch
-  of skin stays, with its grain).
+  of skin stays, with its grain), the cap easing out to the corners (``cap_corner``).
 
 Every source position is read from the photo before the lids move, so nothing is drawn twice;
 the map is the photo's own at the corners (``H`` = 0), above ``T`` and below the reach, so the
@@ -78,6 +78,7 @@ import numpy as np
 from faceedit.pixels import luma, pixel_max
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
+from faceedit.stage.lid_corners import cap_glints, near_corner
 from faceedit.stage.lid_lines import draw_lid_lines
 from faceedit.stage.lid_skin import as_skin_below, corner_lashes_as_skin, frame_box, lit_tone, own_skin_detail, warmer
 from faceedit.stage.moves import face_frame
@@ -549,15 +550,9 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         # glints on the caruncle); on an eye closed most of the way, none on a lowered lid's eyeball
         met = (Lp - E) < 0.5 * tn.roots * tall
         raised = inside & (Y < B) & ((Y >= Lp) | (met & (Y >= Lp - tn.roots * tall)))
-        w = (smoothstep(np.asarray((a - 0.5) / 0.5)) * raised * ends
+        w = (smoothstep(np.asarray((a - 0.5) / 0.5)) * raised * (1 - near_corner(X, (xa, xb), tn))
              * np.clip((B - Y) / np.maximum(B - Lp, 1e-6), 0.0, 1.0)).astype(np.float32)
-        v = np.maximum(lum(new), 1e-6)
-        # at the corners (above the lids' meeting) glints stand out of their surroundings' light; a
-        # broad light patch of skin (the inner corner's, by the nose) does not: capped, it is a
-        # flat grey block
-        broad_light = cv2.GaussianBlur(v.astype(np.float32), (0, 0), max(1.0, tn.cap_reach * tall))
-        gain = 1 - w * (1 - np.minimum(np.where(Y < Lp, np.maximum(cap, broad_light), cap) / v, 1.0))
-        new = (new * chans(gain.astype(np.float32))).astype(np.float32)
+        new = cap_glints(new, cap, w, Y < Lp, tn.cap_reach * tall)
     # its crease and the fine lines along it
     found = smoothstep(((eye.at(X, eye.crease) - T) / np.maximum(U - T, 1e-6) - tn.crease_found[0])
                        / (tn.crease_found[1] - tn.crease_found[0]))

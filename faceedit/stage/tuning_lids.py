@@ -66,6 +66,9 @@ class LidsTuning:
     #: ... or than the light around it, blurred over this many eye heights (a glint and a wet
     #: rim's line stand out of it; a broad light patch of skin does not).
     cap_reach: float = 0.3
+    #: ... and under the lids' meeting too, towards the corners: wholly at the corner, none this
+    #: share of the eye's width in (the inner corner's light skin runs on past it, its grain kept).
+    cap_corner: float = 0.11
     #: The raised lower lid's light and colour moved this share of the way to the skin's
     #: ``lower_skin_read`` eye heights below the rise (wholly over the rise's upper half, none at
     #: its foot; never lighter): carried up, the lower lid's sheen and rim read as a pale
