@@ -52,18 +52,6 @@ def test_the_cap_eases_out_at_both_corners():
     assert (np.diff(v[x < 10 + 100 * tn.cap_corner]) <= 0).all()
 
 
-def _smiling(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from conftest import SHARED_DATA
-    from test_stage_lids import _editor
-
-    path = SHARED_DATA / "london_hd" / "smiling" / name
-    if not path.exists():
-        pytest.skip(f"{path} is not there (../shared/data)")
-    img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-    face = max(_editor().detector.detect(img), key=lambda f: f.area)
-    return img, np.asarray(face.landmarks, np.float64), np.asarray(face.dense, np.float64)[:468, :2]
-
-
 def _inner_end(out: np.ndarray, eye) -> np.ndarray:
     """The luma of the closed eye's inner end: 1-7 px in from its corner, over the rows of the
     roots above where the lids meet there."""
@@ -81,7 +69,9 @@ def test_the_closed_eye_s_inner_end_meets_the_photo_s_light_at_the_corner():
     corner runs on into the closed eye's inner end, as light as the photo's there (0.92 of it
     measured); capped up to the corner it was a flat grey-blue block with a straight side, 0.82
     of it."""
-    img, lm, mesh = _smiling("099.jpg")
+    from test_stage_lids import _held_out
+
+    img, lm, mesh = _held_out("099.jpg", "smiling")
     eye = eye_margins(img, lm, mesh, 1)
     out = close_lids(img, lm, mesh, (1.0, 1.0))
     assert _inner_end(out, eye).mean() > 0.9 * _inner_end(img, eye).mean()

@@ -148,11 +148,11 @@ def _closed_lid_over_skin(img: np.ndarray, out: np.ndarray, lm: np.ndarray, mesh
     return ratios
 
 
-def _held_out(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A held-out London face at 1350 px, its 68 points and its Face Mesh points."""
+def _held_out(name: str, kind: str = "neutral") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A held-out London face at 1350 px (``kind``: neutral or smiling), its 68 points and its Face Mesh points."""
     from conftest import SHARED_DATA
 
-    path = SHARED_DATA / "london_hd" / "neutral" / name
+    path = SHARED_DATA / "london_hd" / kind / name
     if not path.exists():
         pytest.skip(f"{path} is not there (../shared/data)")
     img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
