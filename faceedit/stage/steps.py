@@ -488,12 +488,12 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
                          stage.tuning.edit, around_mouth=s.target != "neutral",
                          carried=(face.landmarks, r.source_points), in_place=True)
     if appearance is not None and amount > 0:
-        # off the lips where the upper lip rises, where the move or a reference's closed lips close the mouth, where
-        # lips the pixels show sealed stay sealed, or where a smiling face keeps its own mouth (the map's mean smile
-        # shows teeth: between closed lips a white band, on a dark lip a grey wash, over the face's own teeth a second coat)
-        shut = max(face.closing, like_closes(s.like, s.strength, stage.tuning.edit)) > 0
-        off = raises_upper_lip(appearance, stage.tuning.edit) or shut or face.mouth_kept >= 1 \
-            or (face.sealed and lip_gap(r.landmarks) < stage.tuning.edit.lips_closed)
+        # off the lips where the upper lip rises, or where a reference's closed lips close the
+        # mouth, or where lips the pixels show sealed stay sealed, or where a smiling face keeps
+        # its own mouth (the map's mean smile shows teeth, which would lie between them as a
+        # white band, on a dark lip a grey wash, over the face's own teeth a second coat)
+        off = raises_upper_lip(appearance, stage.tuning.edit) or like_closes(s.like, s.strength, stage.tuning.edit) > 0 \
+            or (face.sealed and lip_gap(r.landmarks) < stage.tuning.edit.lips_closed) or face.mouth_kept >= 1
         keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if off else face.keep_out
         out = paint_target(stage, out, r.landmarks, appearance, amount * r.scale, keep, in_place=True)
     out = paint_move_folds(stage, out, face, appearance, amount, in_place=True)
