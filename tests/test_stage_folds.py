@@ -407,6 +407,53 @@ def test_disgust_map_stays_off_the_raised_lip(stage, monkeypatch):
             assert np.percentile(d, 95) <= 1.0 and d.mean() < 0.5, (np.percentile(d, 95), d.mean())  # corners feathered
 
 
+def test_a_map_showing_teeth_stays_off_lips_the_move_closes(stage, monkeypatch):
+    """The astronaut made neutral with a little smile (0.37): the move closes her lips while the
+    happy map heads the appearance; that map's mean smile shows its teeth, which stay off her lips
+    (laid there, they lighten 49 of her lip pixels by over 10 levels, 31 levels on average
+    inside the lips' rim: a white band between them). The maps of lips that meet (angry's, whose
+    shading of lips its move closes stays: test_disgust_map_stays_off_the_raised_lip) and
+    surprise's dark opening show none."""
+    import dataclasses
+
+    import cv2
+    from skimage.data import astronaut
+
+    from faceedit.faces.detectors import get_detector
+    from faceedit.stage.appearance import shows_teeth
+
+    assert shows_teeth(stage, "happy") and shows_teeth(stage, "fearful")
+    assert not any(shows_teeth(stage, t) for t in ("angry", "disgusted", "sad", "surprised", "sleepy", "wink"))
+    img = astronaut()
+    lm = max(get_detector("auto").detect(img), key=lambda f: f.area)  # with its Face Mesh, as the editor's
+    luma = lambda a: a.astype(float) @ np.array([0.299, 0.587, 0.114])  # noqa: E731
+    request = EditRequest.of("neutral", 1.0, controls={"smile": 0.37})
+    paint, appear, got = steps.paint_target, steps.paint_appearance, {}
+
+    def spy(st, face, pixels):
+        got["closing"], got["lm"] = face.closing, face.warped.landmarks.copy()
+        return appear(st, face, pixels)
+
+    monkeypatch.setattr(steps, "paint_appearance", spy)
+    plain = stage.edit_photo(img, [lm], request)[0]
+    monkeypatch.setattr(steps, "paint_target", lambda stats, pixels, *a, **k: pixels)
+    unpainted = stage.edit_photo(img, [lm], request)[0]
+    monkeypatch.setattr(steps, "paint_target", paint)
+    everywhere = dataclasses.replace(stage.tuning.edit, teeth_shown=np.inf)  # no map counted as showing teeth
+    monkeypatch.setattr(stage, "tuning", dataclasses.replace(stage.tuning, edit=everywhere))
+    banded = stage.edit_photo(img, [lm], request)[0]
+    assert got["closing"] > 0
+    lips = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(got["lm"][48:60]).astype(np.int32)], 1)
+    assert lips.sum() > 100
+    inner = cv2.erode(lips, np.ones((3, 3), np.uint8))  # inside the lips' rim, where the keep-out is whole
+    change = lambda a, m: (luma(a) - luma(unpainted))[m > 0]  # noqa: E731
+    assert (change(banded, lips) > 10).sum() > 20  # the band: the map's teeth lighten the lips
+    assert np.abs(change(banded, inner)).mean() > 10, np.abs(change(banded, inner)).mean()
+    assert change(plain, lips).max() <= 2.0, change(plain, lips).max()  # no teeth
+    assert np.abs(change(plain, inner)).mean() < 1.0, np.abs(change(plain, inner)).mean()  # corners feathered
+
+
 def test_glabellar_lines_shade_the_skin_between_them(face):
     """The two glabellar lines are soft towards the face's middle: the skin between them lies in
     their shade (with their sharp sides facing each other it stayed unshaded, a bright strip

@@ -12,6 +12,7 @@ furrows of the move (:mod:`faceedit.stage.folds`). Every function takes the stag
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from faceedit.stage import apple, folds, relief
@@ -56,6 +57,28 @@ def appearance_maps(stats: Statistics, target: str) -> tuple[np.ndarray, np.ndar
     state = stats.array(f"state_{target}") if target != "neutral" else np.zeros(len(basis))
     frame = stats.array("mean_shape") + (state @ basis).reshape(68, 2)
     return frame, stats.array(f"gain_{target}"), stats.array(f"bias_{target}")
+
+
+def shows_teeth(stats: Statistics, target: str | None) -> bool:
+    """Whether ``target``'s appearance map shows teeth between its mean face's lips: it lightens
+    them by ``tuning.edit.teeth_shown`` or more (:func:`teeth_lightened`)."""
+    return target in stats.appearance and teeth_lightened(stats, target) >= stats.tuning.edit.teeth_shown
+
+
+def teeth_lightened(stats: Statistics, target: str) -> float:
+    """How far ``target``'s appearance map lightens a mid-grey (luma 0.5) between its mean face's
+    inner lips (68-point 60 to 67, in its canonical frame), unit luma at the 95th percentile:
+    a map whose mean face shows its teeth there lightens it (happy's smile 0.27, fearful 0.08),
+    one of lips that meet or of a dark open mouth darkens it (angry -0.01, disgusted -0.04,
+    surprised -0.24); made once per stage."""
+    def make() -> np.ndarray:
+        frame, gain, bias = appearance_maps(stats, target)
+        inner = np.zeros(gain.shape[1:], np.uint8)
+        cv2.fillPoly(inner, [np.round(frame[60:68]).astype(np.int32)], 1)
+        lightened = ((gain[0] - 1.0) * 0.5 + bias[0])[inner > 0]
+        return np.array(np.percentile(lightened, 95) if lightened.size else 0.0)
+
+    return float(stats.cached(f"teeth_lightened|{target}", make))
 
 
 def stacked(stats: Statistics, gain: str, bias: str) -> tuple[np.ndarray, np.ndarray]:

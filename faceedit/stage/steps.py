@@ -46,7 +46,7 @@ from faceedit.faces.iris import iris_points
 from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
 from faceedit.stage import relief, shading
-from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target
+from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
 from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
@@ -466,13 +466,13 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
     """The appearance of the moved face: the smile's skin (:func:`faceedit.stage.smile.smile_skin`),
     the appearance map of the target the move heads for
     (:func:`faceedit.stage.appearance.appearance_amount`; a named target's own, none for neutral;
-    off the lips for a target that raises the upper lip, :func:`raises_upper_lip`, and for a
-    reference whose lips meet, :func:`like_closes`), the folds the
-    move makes (:func:`faceedit.stage.appearance.paint_move_folds`) and
-    the attributes asked for, each by its registered painter over the head's mattes where its
-    record asks for them (:func:`faceedit.stage.attributes.paint_attribute`), up to the edit's
-    strength 1; none of them over the mouth drawn at
-    the photo's resolution. ``pixels`` are the stage's own (the warp's): drawn over, not copied."""
+    off the lips for a target that raises the upper lip, :func:`raises_upper_lip`, for a reference whose lips meet,
+    :func:`like_closes`, and for lips the move closes under a map that shows teeth,
+    :func:`~faceedit.stage.appearance.shows_teeth`), the folds the move makes
+    (:func:`faceedit.stage.appearance.paint_move_folds`) and the attributes asked for, each by its registered painter
+    over the head's mattes where its record asks for them (:func:`faceedit.stage.attributes.paint_attribute`), up to
+    the edit's strength 1; none of them over the mouth drawn at the photo's resolution. ``pixels`` are the stage's own
+    (the warp's): drawn over, not copied."""
     s, r = face.request, face.warped
     assert r is not None and face.current is not None and face.new_state is not None
     cur, new = face.current.expression, face.new_state
@@ -488,12 +488,12 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
                          stage.tuning.edit, around_mouth=s.target != "neutral",
                          carried=(face.landmarks, r.source_points), in_place=True)
     if appearance is not None and amount > 0:
-        # off the lips where the upper lip rises, or where a reference's closed lips close the
-        # mouth, or where lips the pixels show sealed stay sealed, or where a smiling face keeps
-        # its own mouth (the map's mean smile shows teeth, which would lie between them as a
-        # white band, on a dark lip a grey wash, over the face's own teeth a second coat)
-        off = raises_upper_lip(appearance, stage.tuning.edit) or like_closes(s.like, s.strength, stage.tuning.edit) > 0 \
-            or (face.sealed and lip_gap(r.landmarks) < stage.tuning.edit.lips_closed) or face.mouth_kept >= 1
+        # off the lips where the upper lip rises, where a reference's closed lips or the move close the mouth (the
+        # move's under a map showing teeth: between the lips a white band), where sealed lips stay sealed, or where a
+        # smiling face keeps its own mouth (a mean smile's teeth: on a dark lip a grey wash, over its own a second coat)
+        t, teeth = stage.tuning.edit, face.closing > 0 and shows_teeth(stage, appearance)
+        off = raises_upper_lip(appearance, t) or like_closes(s.like, s.strength, t) > 0 or teeth \
+            or face.mouth_kept >= 1 or (face.sealed and lip_gap(r.landmarks) < t.lips_closed)
         keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if off else face.keep_out
         out = paint_target(stage, out, r.landmarks, appearance, amount * r.scale, keep, in_place=True)
     out = paint_move_folds(stage, out, face, appearance, amount, in_place=True)

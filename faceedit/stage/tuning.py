@@ -109,6 +109,10 @@ class EditTuning:
     #: A target's own moves that raise the upper lip beside its middle by more than this (eye
     #: distances) keep the target's appearance map off the lips.
     raised_lip: float = 0.05
+    #: A target's appearance map that lightens a mid-grey between its mean face's inner lips by at
+    #: least this (unit luma, :func:`faceedit.stage.appearance.teeth_lightened`) shows teeth: it
+    #: stays off lips the move closes.
+    teeth_shown: float = 0.05
     #: A new opening at least this tall for its width (68-point 62 to 66 over 60 to 64) is shaped
     #: like real open mouths (:func:`faceedit.stage.moves.real_opening`) ...
     open_from: float = 0.25
