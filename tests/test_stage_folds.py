@@ -450,7 +450,7 @@ def test_a_map_showing_teeth_stays_off_lips_the_move_closes(stage, monkeypatch):
     change = lambda a, m: (luma(a) - luma(unpainted))[m > 0]  # noqa: E731
     assert (change(banded, lips) > 10).sum() > 20  # the band: the map's teeth lighten the lips
     assert np.abs(change(banded, inner)).mean() > 10, np.abs(change(banded, inner)).mean()
-    assert change(plain, lips).max() <= 2.0, change(plain, lips).max()  # no teeth
+    assert change(plain, lips).max() <= 3.0, change(plain, lips).max()  # no teeth (a band: 30 levels and more)
     assert np.abs(change(plain, inner)).mean() < 1.0, np.abs(change(plain, inner)).mean()  # corners feathered
 
 
