@@ -48,7 +48,7 @@ def line(rgb: np.ndarray, lm: np.ndarray) -> list[float]:
     from faceedit.stage.moves import face_frame
 
     u, n, eye = face_frame(lm)
-    grey = (rgb.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])).astype(np.float32)
+    grey = (rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32)
     mid = (lm[62] + lm[66]) / 2
     across = np.arange(-0.12 * eye, 0.12 * eye + 0.5, 0.5)
 
@@ -76,9 +76,11 @@ def main(argv=None) -> int:
     from faceedit.eval import world
 
     ed = Editor.from_pretrained("stage", device="cpu")
+    stage = ed.stage
+    assert stage is not None
     if a.corner_drop is not None:
-        tn = ed.stage.tuning
-        ed.stage.tuning = dataclasses.replace(tn, rest=dataclasses.replace(tn.rest, corner_drop=a.corner_drop))
+        tn = stage.tuning
+        stage.tuning = dataclasses.replace(tn, rest=dataclasses.replace(tn.rest, corner_drop=a.corner_drop))
 
     def points(rgb: np.ndarray, face=None) -> np.ndarray:
         return np.asarray((face or ed.detector.detect(rgb)[0]).landmarks, np.float64)
@@ -121,11 +123,11 @@ def main(argv=None) -> int:
         for photo in world.world_set(wheels=True):
             if not any(part in photo.name for part in a.world.split(",")):
                 continue
-            for k, face in enumerate(ed.detector.detect(photo.rgb)):
+            for n, face in enumerate(ed.detector.detect(photo.rgb)):
                 planned.clear()
                 out = edit_faces(ed, photo.rgb, [face], EditRequest.of("neutral", 1.0))
                 again = min(ed.detector.detect(out), key=lambda g: float(np.abs(g.box - face.box).sum()))
-                row = f"{photo.name}#{k} planned {heights(planned[-1]) if planned else None}; edit " \
+                row = f"{photo.name}#{n} planned {heights(planned[-1]) if planned else None}; edit " \
                       f"{heights(points(out, again))} line {line(out, points(out, again))}"
                 if fer is not None:
                     x0, y0, x1, y1 = face.box
