@@ -68,8 +68,13 @@ class FerClassifier:
         return self.on_box(rgb, max(boxes, key=lambda b: b[2] * b[3]))
 
     def on_box(self, rgb: np.ndarray, box) -> str:
-        """The label read on the face in ``box`` (x, y, width, height) of an RGB photo, cut as
-        FER cuts the face its detector finds (made square, a margin, 64 px grey)."""
+        """The label read on the face in ``box`` (x, y, width, height) of an RGB photo."""
+        p = self.probabilities_on_box(rgb, box)
+        return max(p, key=p.__getitem__)
+
+    def probabilities_on_box(self, rgb: np.ndarray, box) -> dict[str, float]:
+        """FER's probability per label on the face in ``box`` (x, y, width, height) of an RGB
+        photo, cut as FER cuts the face its detector finds (made square, a margin, 64 px grey)."""
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         x, y, w, h = (int(v) for v in box)
         if h > w:
@@ -85,7 +90,11 @@ class FerClassifier:
         face = (cv2.resize(crop, size).astype(np.float32) / 255.0 - 0.5) * 2.0
         self.net.set_tensor(self.inp["index"], face[None, ..., None].astype(self.inp["dtype"]))
         self.net.invoke()
-        return LABELS[int(np.argmax(self.net.get_tensor(self.out["index"])[0]))]
+        p = self.net.get_tensor(self.out["index"])[0].astype(np.float64)
+        if self.out["dtype"] != np.float32:  # a quantized output: its scale and zero point
+            scale, zero = self.out["quantization"]
+            p = (p - zero) * scale
+        return {k: float(v) for k, v in zip(LABELS, p)}
 
 
 def main(argv=None) -> int:

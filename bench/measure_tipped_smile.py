@@ -7,14 +7,17 @@ Per face of the world's wheel photos that the stage plans turned to the front
 of its parts), and per London HD pair (the first ``--pairs`` ids that are not held out, neutral
 and smiling, at half size) as a reference: the head's pitch and yaw; in the head's own frame
 (the Face Mesh's points and depth, in its eye distances) the mouth's width (mesh corners 61 to
-291) and the corners' height over the lips' middle (13, 14; above 0: corners higher); the
+291) and the corners' height over the lips' middle (13, 14; above 0: corners higher), and that
+height in the photo's own plane (``image``: across the 68 points' eye line, in their eye
+distances; a bowed head's mouth arcs up there, its corners lying deeper than its middle); the
 stage's AU12 (in units of the mean AU12 of the smiles its smile map was fitted on, as
 :func:`faceedit.stage.smile.smile_taken` reads it) on the photo's 68 points, on the points
 turned to the front with the pitch kept (the yaw alone undone), turned to the front whole
 (:meth:`~faceedit.stage.turned.HeadFrame.frontal`), and turned with a share (0.5, 0) of the
 depth counted down the face; beside each its nose-bridge-to-chin length (68 points 27 to 8, in
 the 68 points' eye distances); and MediaPipe's own blendshapes' ``mouthSmileLeft`` /
-``mouthSmileRight`` (:class:`faceedit.faces.blendshapes.BlendshapeReader`).
+``mouthSmileRight`` (:class:`faceedit.faces.blendshapes.BlendshapeReader`). ``--target T``: each
+world face's edit to ``T`` by the stage is read alike (the face found again on the edit).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ def main(argv=None) -> int:
     ap.add_argument("--london", type=Path, default=None, help="the london_hd folder")
     ap.add_argument("--pairs", type=int, default=6)
     ap.add_argument("--only", default=None)
+    ap.add_argument("--target", default=None, help="read each world face's edit to this target too")
     a = ap.parse_args(argv)
     from bench_laugh_neutral import HELD_OUT
 
@@ -61,6 +65,9 @@ def main(argv=None) -> int:
     from faceedit.eval.world import world_set
     from faceedit.faces.au import AU_IDS
     from faceedit.faces.blendshapes import BlendshapeReader
+    from faceedit.flow import edit_faces
+    from faceedit.models.request import EditRequest
+    from faceedit.stage.moves import face_frame
     from faceedit.stage.records import mesh_depth, mesh_points
     from faceedit.stage.tuning_face import TurnedTuning
     from faceedit.stage.turned import head_frame
@@ -87,10 +94,12 @@ def main(argv=None) -> int:
         width = float(h[291, 0] - h[61, 0]) / eye
         lift = float(h[[13, 14], 1].mean() - h[[61, 291], 1].mean()) / eye
         lm = np.asarray(face.landmarks, np.float64)
+        _, down, eye2d = face_frame(lm)
+        image = float((mesh[[13, 14], :2].mean(0) - mesh[[61, 291], :2].mean(0)) @ down) / eye2d
         reads = [(lm, "photo"), (_turned(turn, lm, keep_pitch=True), "yaw undone"), (turn.frontal(lm), "front")]
         reads += [(_turned(turn, lm, share=s), f"depth {s:g}") for s in SHARES]
         bs = reader.read(rgb, [face])[0]
-        print(f"{name:18s} pitch {turn.pitch:+5.1f} yaw {turn.yaw:+5.1f} width {width:.2f} lift {lift:+.3f} | "
+        print(f"{name:18s} pitch {turn.pitch:+5.1f} yaw {turn.yaw:+5.1f} width {width:.2f} lift {lift:+.3f} image {image:+.3f} | "
               + " ".join(f"{tag} {au12(pts):.2f} ({_length(pts):.2f})" for pts, tag in reads)
               + f" | mouthSmile {bs['mouthSmileLeft']:.2f} {bs['mouthSmileRight']:.2f}", flush=True)
 
@@ -101,6 +110,12 @@ def main(argv=None) -> int:
             continue
         for k, face in enumerate(sorted(ed.detector.detect(photo.rgb), key=lambda f: -f.area)):
             row(f"{photo.name}#{k}", photo.rgb, face, True)
+            if a.target is not None:
+                out = edit_faces(ed, photo.rgb, [face], EditRequest.of(a.target, 1.0))
+                again = ed.detector.detect(out)
+                if again:
+                    near = min(again, key=lambda g: float(np.abs(g.box - face.box).sum()))
+                    row(f"{photo.name}#{k} {a.target}", out, near, False)
     if a.london is not None:
         held = set(HELD_OUT)
         ids = [p.stem for p in sorted((a.london / "neutral").glob("*.jpg")) if p.stem not in held][:a.pairs]

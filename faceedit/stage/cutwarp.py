@@ -379,7 +379,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
 
     if lips is not None and close_mouth > 0:  # a wide-open mouth's lower lip reaches past its fitted points
         src_lm = found_lower_lip(pixels, src_lm, tn.lip_edge_reach, tn.lip_edge_dark, tn.lip_edge_most,
-                                 tn.lip_edge_opening)
+                                 tn.lip_edge_opening, tn.lip_edge_fall)
     f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
                    close_mouth, mouth_interior, teeth_rise, tn, follow_plan=carry_lower is not None)
     chans = pixels.shape[2:]

@@ -104,11 +104,14 @@ class WarpTuning:
     #: share of the lip's thickness below its outer points, under the second share of the lip's
     #: brightness; the points moved at most the third share of the thickness; none where the
     #: source mouth's gap (shares of its width) is under the first of ``lip_edge_opening``, wholly
-    #: from its second.
+    #: from its second; only where the lip's fall to the shadow spans at most ``lip_edge_fall``
+    #: times the steps below the point that hold the lip's brightness (a sharp edge inside the
+    #: lip, not a point on its edge or an edge blurred into a ramp).
     lip_edge_reach: float = 0.8
     lip_edge_dark: float = 0.85
     lip_edge_most: float = 0.6
     lip_edge_opening: tuple[float, float] = (0.1, 0.2)
+    lip_edge_fall: float = 1.0
     #: The least share of each 68-point lip's thickness a given mouth cut keeps inside the outer
     #: lip (:func:`~faceedit.stage.cut_curves.inside_outer_lips`).
     lips_inside: float = 0.4
