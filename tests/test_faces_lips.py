@@ -322,6 +322,36 @@ def test_a_closing_lower_cut_goes_through_the_dark_when_asked_and_not_into_the_l
     assert (below_lower_teeth(deep, lower, outer, through_dark=True)[middle, 1] <= 90 + 0.56 * 40).all()
 
 
+def test_a_closing_upper_cut_goes_through_the_cavity_when_asked_and_keeps_the_lip():
+    """An open mouth whose upper cut lies a few pixels inside its dark cavity (toward the corners
+    the Face Mesh's loop does): with ``through_dark`` the cut goes up past the cavity's dark to
+    the lip, so the closed lips keep no dark slit between them; without, it stays; where the
+    column starts on the lip it does not move, nor does it follow a cavity deeper than
+    ``upper_cavity_most`` of the way into the lip."""
+    from faceedit.stage.lips import above_upper_teeth
+
+    img = np.full((160, 200, 3), (200, 160, 140), np.uint8)  # skin
+    img[20:50, 40:160] = (170, 90, 100)  # the upper lip, y 20-50
+    img[50:110, 40:160] = (20, 12, 12)  # the cavity under it
+    x = np.linspace(40, 160, 11)
+    upper = np.c_[x, 54 + 0 * x]  # 4 px inside the cavity
+    upper[[0, -1], 1] = 70  # the corners
+    outer = np.c_[x, 20 + 0 * x]
+    outer[[0, -1], 1] = 66
+    assert np.allclose(above_upper_teeth(img, upper, outer), upper)
+    moved = above_upper_teeth(img, upper, outer, through_dark=True)
+    middle = slice(2, 9)
+    assert (moved[middle, 1] <= 50.5).all()  # past the cavity's dark
+    assert (moved[middle, 1] >= 46).all()  # not into the lip beyond the margin
+    assert np.allclose(moved[[0, -1]], upper[[0, -1]])  # the corners stay
+    on_lip = np.c_[x, 48 + 0 * x]
+    on_lip[[0, -1], 1] = 70
+    assert np.allclose(above_upper_teeth(img, on_lip, outer, through_dark=True)[middle], on_lip[middle])
+    thin = img.copy()
+    thin[20:50, 40:160] = (20, 12, 12)  # dark all the way to the outer lip: at most the most
+    assert (above_upper_teeth(thin, upper, outer, through_dark=True)[middle, 1] >= 54 - 0.37 * 34).all()
+
+
 def test_a_closing_upper_cut_finds_upper_teeth_under_a_dark_lip_of_little_colour():
     """Under a thin, dark upper lip of little colour (Lab a about 5) the teeth are no less red
     than the lip, and they fill most of the column from the loop to the outer lip: the cut

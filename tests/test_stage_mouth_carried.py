@@ -111,3 +111,28 @@ def test_a_relaxed_mouth_from_a_smile_falls_off_softly_into_the_lower_lip():
         # no light line: at most the lip with the margin's own soft light (carried_margin_light)
         assert col.max() <= lip_below * (1.0 + MouthTuning().carried_margin_light) + 2, (c, col, lip_below)
         assert lum(smile[y0 + bottom[c] + 2, x0 + c]) > lip_below + 20  # the smile's line kept
+
+
+def test_the_upper_lip_carried_over_a_smile_s_teeth_stays_for_them_to_hang_from():
+    """A carried interior whose top rows are the upper lip's inner margin over the teeth: that
+    lip (down to each column's first tooth, beside the row's ends down to the nearest tooth's
+    top) is not given to the painter; the lip below the teeth and carried lip with no teeth at
+    all (closed lips' crease) are."""
+    from faceedit.stage.lip_rims import lip_over_teeth
+
+    pixels = np.empty((40, 60, 3), np.uint8)
+    pixels[:] = LIP
+    interior = np.zeros((40, 60), np.float32)
+    interior[10:30, 10:50] = 1.0
+    pixels[14:22, 15:45] = TEETH  # the teeth, rows 14-21, under 4 rows of lip
+    lip = np.zeros_like(interior)
+    lip[10:30, 10:50] = 1.0
+    lip[14:22, 15:45] = 0.0  # all that is not teeth is lip coloured
+    kept = lip_over_teeth(pixels, (0, 0, 60, 40), interior, lip)
+    assert (kept[10:14, 15:45] == 1.0).all()  # the lip over the teeth
+    assert (kept[10:14, 10:15] == 1.0).all()  # and beside the row's ends, to the teeth's top
+    assert not kept[14:].any()  # the lip below the teeth's top is painted
+    assert not kept[:10].any() and not kept[:, :10].any()  # nothing outside the interior
+    no_teeth = np.empty_like(pixels)
+    no_teeth[:] = LIP
+    assert not lip_over_teeth(no_teeth, (0, 0, 60, 40), interior, interior).any()

@@ -135,14 +135,13 @@ REACH_X = 24
 
 def refine_interior(crop: np.ndarray, up: np.ndarray, lo: np.ndarray, oup: np.ndarray, olo: np.ndarray,
                     lab: np.ndarray | None = None):
-    """(upper, lower) curves of the interior found by colour in a levelled crop (``crop``: RGB
-    uint8, the mouth at :data:`LEVEL_WIDTH` px between its corners; ``up``/``lo``/``oup``/``olo``:
-    the mesh's inner and outer lip curves in it): inside the inner polygon grown by 8 px, the
-    pixels less red than midway between the lips and the polygon's core or darker than 0.45 of
-    the lips, connected to the core; per column their top and bottom, kept within a band of the
-    mesh's curves, the top moved down onto bright teeth below a pale lip, the top taken as an
-    envelope (the gum between the teeth's tips is interior) and smoothed. None when no interior
-    distinct from the lips is found."""
+    """(upper, lower) curves of the interior found by colour in a levelled crop (``crop``: RGB uint8,
+    the mouth at :data:`LEVEL_WIDTH` px between its corners; ``up``/``lo``/``oup``/``olo``: the mesh's
+    inner and outer lip curves in it): inside the inner polygon grown by 8 px, the pixels less red
+    than midway between the lips and the polygon's core or darker than 0.45 of the lips, connected to
+    the core; per column their top and bottom, kept within a band of the mesh's curves, the top moved
+    down onto bright teeth below a pale lip, the top taken as an envelope (the gum between the teeth's
+    tips is interior) and smoothed. None when no interior distinct from the lips is found."""
     if lab is None:
         lab = interior_lab(crop, up, lo, oup, olo)
     # The columns the search can reach: the lips' span, with room for the masks' growing and
@@ -345,13 +344,12 @@ def on_crease(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray,
 
 def find_interior(rgb: np.ndarray, dense: np.ndarray,
                   tuning: LipsTuning | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-    """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner
-    first) of the teeth a photo shows, found from colour (:func:`refine_interior`) around the
-    Face Mesh's inner-lip loop (``dense``: (468, 2|3) mesh points); None when the mouth shows no
-    interior brighter than its lips (``min_teeth_lightness`` at the ``teeth_percentile`` of its
-    lightness: closed, a dark slit, or too small to tell). On a smile
-    both the mesh's and the 68 points' lower inner lip lie on the lower teeth, so a mouth closed
-    along them kept a row of teeth as its lower lip."""
+    """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner first) of
+    the teeth a photo shows, found from colour (:func:`refine_interior`) around the Face Mesh's
+    inner-lip loop (``dense``: (468, 2|3) mesh points); None when the mouth shows no interior brighter
+    than its lips (``min_teeth_lightness`` at the ``teeth_percentile`` of its lightness: closed, a
+    dark slit, or too small to tell). On a smile both the mesh's and the 68 points' lower inner lip
+    lie on the lower teeth, so a mouth closed along them kept a row of teeth as its lower lip."""
     tuning = tuning or LipsTuning()
     up, lo, oup, olo = mesh_lip_curves(dense)
     if float(np.linalg.norm(up[-1] - up[0])) < 8:
@@ -406,16 +404,15 @@ TEETH_SAMPLES = 25
 
 def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray,
                       tuning: LipsTuning | None = None) -> np.ndarray:
-    """(N,) for each point of the interior's curves (``upper``/``lower``: (N, 2) photo
-    coordinates, left corner first, e.g. :func:`find_interior`'s), the share (0..1] of the
-    interior's height, from the upper curve down, that its upper teeth fill: the first run of
-    teeth-light samples (lightness above half-way from the lower lip's to the interior's
-    bright teeth) starting in the top ``teeth_start``, to its end. Below it lies what goes
-    with the jaw (the lower teeth, the lower lip's inner edge that colour found above the lip
-    line, the dark gap). Columns with no such run keep 0 (a laugh's dark corners beside its
-    teeth, carried, stood as dark flanges and hooks beside the new opening); smoothed over 5
-    columns. An interior with no teeth at all keeps 1 throughout. Lower teeth
-    touching the upper ones with no darker line between read as upper teeth."""
+    """(N,) for each point of the interior's curves (``upper``/``lower``: (N, 2) photo coordinates,
+    left corner first, e.g. :func:`find_interior`'s), the share (0..1] of the interior's height, from
+    the upper curve down, that its upper teeth fill: the first run of teeth-light samples (lightness
+    above half-way from the lower lip's to the interior's bright teeth) starting in the top
+    ``teeth_start``, to its end. Below it lies what goes with the jaw (the lower teeth, the lower
+    lip's inner edge that colour found above the lip line, the dark gap). Columns with no such run
+    keep 0 (a laugh's dark corners beside its teeth, carried, stood as dark flanges and hooks beside
+    the new opening); smoothed over 5 columns. An interior with no teeth at all keeps 1 throughout.
+    Lower teeth touching the upper ones with no darker line between read as upper teeth."""
     tuning = tuning or LipsTuning()
     up, lo = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
     n = len(up)
@@ -491,27 +488,26 @@ LOWER_TEETH_SAMPLES = 24
 def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *,
                       through_dark: bool = False, past_line: bool = False,
                       tuning: LipsTuning | None = None) -> np.ndarray:
-    """The lower inner-lip curve ``lower`` ((N, 2) photo coordinates, left corner first) of a
-    mouth about to close, each point moved down its column past the lower teeth the photo
-    shows between it and the outer lower lip ``outer_lower`` (a tooth: lighter and whiter than
-    the lower lip, ``lower_teeth_lighter`` and ``lower_teeth_whiter``), the moves smoothed along the curve;
-    the teeth run on from the curve, through dark and whitish samples: a light, whitish blob past
-    a lip-red sample is the lip's own highlight (london-099 smiling), no tooth;
-    ``lower`` where no teeth show, and on a grey photo (a lip's highlight there is as light as a
-    tooth). On a mouth opened wide (a posed surprise) the Face Mesh's lower inner lip lies across
-    the tongue, above the lower teeth, which the closed lips then kept between them.
-    ``through_dark``: where no teeth show, past the dark the column starts in too (the cavity,
-    a tongue in its shade, the lip's rolled-in rim: darker than the lip by half a tooth's
-    lightness), at most ``lower_dark_most`` of the way to the outer lip: left outside
-    the cut, a surprised edit's tongue and rim stood between the closed lips as a dark or red
-    band (london-136, 096 made neutral). ``past_line``: through the dark line under the teeth
-    too (:func:`~faceedit.stage.lip_line.past_dark_line`: a smile's hidden lower teeth)."""
+    """The lower inner-lip curve ``lower`` ((N, 2) photo coordinates, left corner first) of a mouth
+    about to close, each point moved down its column past the lower teeth the photo shows between it
+    and the outer lower lip ``outer_lower`` (a tooth: lighter and whiter than the lower lip,
+    ``lower_teeth_lighter`` and ``lower_teeth_whiter``), the moves smoothed along the curve; the teeth
+    run on from the curve, through dark and whitish samples: a light, whitish blob past a lip-red
+    sample is the lip's own highlight (london-099 smiling), no tooth; ``lower`` where no teeth show,
+    and on a grey photo (a lip's highlight there is as light as a tooth). On a mouth opened wide (a
+    posed surprise) the Face Mesh's lower inner lip lies across the tongue, above the lower teeth,
+    which the closed lips then kept between them. ``through_dark``: where no teeth show, past the dark
+    the column starts in too (the cavity, a tongue in its shade, the lip's rolled-in rim: darker than
+    the lip by half a tooth's lightness), at most ``lower_dark_most`` of the way to the outer lip:
+    left outside the cut, a surprised edit's tongue and rim stood between the closed lips as a dark or
+    red band (london-136, 096 made neutral). ``past_line``: through the dark line under the teeth too
+    (:func:`~faceedit.stage.lip_line.past_dark_line`: a smile's hidden lower teeth)."""
     moved = _past_teeth(rgb, lower, outer_lower, through_dark=through_dark, past_line=past_line, tuning=tuning)
     return np.asarray(lower, np.float64) if moved is None else moved
 
 
 def above_upper_teeth(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarray,
-                      tuning: LipsTuning | None = None) -> np.ndarray | None:
+                      tuning: LipsTuning | None = None, through_dark: bool = False) -> np.ndarray | None:
     """The upper inner-lip curve ``upper`` of a mouth about to close, each point moved up its
     column past the upper teeth the photo shows between it and the outer upper lip
     ``outer_upper`` (as :func:`below_lower_teeth` does below); ``upper`` where none show, None on
@@ -521,8 +517,9 @@ def above_upper_teeth(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarra
     colour is read on the outer fifth of each column alone, and a tooth may also be one far
     lighter than the lip and no redder (``upper_teeth_brighter``), up to
     ``upper_teeth_most`` of the way: under a thin, dark upper lip (london-096 made surprised)
-    the teeth filled the outer two fifths, read as the lip's colour, and none was found."""
-    return _past_teeth(rgb, upper, outer_upper, upper=True, tuning=tuning)
+    the teeth filled the outer two fifths, read as the lip's colour, and none was found.
+    ``through_dark``: past the cavity's dark the column starts in too (``upper_cavity_dark``)."""
+    return _past_teeth(rgb, upper, outer_upper, upper=True, through_dark=through_dark, tuning=tuning)
 
 
 def above_gums(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarray,
@@ -586,14 +583,17 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
         last = 1 + np.argmin(light[:, 1: reach + 1], 1)
         line = np.take_along_axis(light, last[:, None], 1)[:, 0]
         last[dark[:, 0] | (line >= lip_l - tn.lower_teeth_lighter)] = -1
+    cavity = np.full(n, -1)  # the upper cut: the cavity's dark run the column starts in, its own
     if through_dark:  # no teeth: the dark run the column starts in
-        deepest = int(tn.lower_dark_most * (LOWER_TEETH_SAMPLES - 1))
-        for k in np.nonzero((last < 0) & dark[:, 0])[0]:
-            run = dark[k, : deepest + 1]
-            last[k] = (int(np.argmin(run)) if not run.all() else deepest + 1) - 1
+        deepest = int((tn.upper_cavity_most if upper else tn.lower_dark_most) * (LOWER_TEETH_SAMPLES - 1))
+        run_of = light < tn.upper_cavity_dark * lip_l if upper else dark
+        for k in np.nonzero((last < 0) & run_of[:, 0])[0]:
+            run = run_of[k, : deepest + 1]
+            (cavity if upper else last)[k] = (int(np.argmin(run)) if not run.all() else deepest + 1) - 1
     share = np.where(last >= 0, t[np.maximum(last, 0)] + (0.0 if gums else tn.lower_teeth_margin), 0.0)
     share[[0, -1]] = 0.0  # the corners stay
     share = np.convolve(np.pad(np.maximum.reduce([np.roll(share, 1), share, np.roll(share, -1)]), 1, mode="edge"),
                         np.ones(3) / 3, mode="valid")
+    share = np.maximum(share, np.where(cavity >= 0, t[np.maximum(cavity, 0)] + tn.lower_teeth_margin, 0.0))
     taper = np.sqrt(np.sin(np.pi * np.linspace(0.0, 1.0, n)))  # to nothing at the corners, full soon after
     return lower + (np.minimum(share, most) * taper)[:, None] * (outer - lower)

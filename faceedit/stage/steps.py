@@ -53,7 +53,7 @@ from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
 from faceedit.stage.lids import close_lids
-from faceedit.stage.lip_rims import shade_carried
+from faceedit.stage.lip_rims import lip_over_teeth, shade_carried
 from faceedit.stage.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
@@ -292,17 +292,16 @@ def draw_lids(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarr
 
 
 def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
-    """The lips' cut of a face with a Face Mesh (without one the warp cuts along the 68 points'
-    inner lips): the interior the photo shows (:func:`interior_cut`; closing, taken up past the
-    gum a smile bares, :func:`~faceedit.stage.lips.above_gums`), else the mesh's inner-lip
-    loop moved onto the crease between the lips (:func:`faceedit.stage.lips.on_crease`; on a
-    smile the 68 points' inner lips lie on the teeth), widened by ``closing_loop_up`` /
-    ``closing_loop_down`` where an open mouth closes (the loop lies under the upper teeth of a
-    dark opening, and teeth left outside the cut stay between the closed lips). Where a smile
-    is taken away from a mouth that stays open, only the upper teeth go up with the upper lip:
-    below them (the lower teeth, a strip of lower lip colour found with them) the opening is
-    left to the mouth bank, and the lower teeth the photo shows below the cut, which the lower
-    lip would carry, are filled from the lip (``hide_lower``)."""
+    """The lips' cut of a face with a Face Mesh (without one the warp cuts along the 68 points' inner
+    lips): the interior the photo shows (:func:`interior_cut`; closing, taken up past the gum a smile
+    bares, :func:`~faceedit.stage.lips.above_gums`), else the mesh's inner-lip loop moved onto the
+    crease between the lips (:func:`faceedit.stage.lips.on_crease`; on a smile the 68 points' inner
+    lips lie on the teeth), widened by ``closing_loop_up`` / ``closing_loop_down`` where an open mouth
+    closes (the loop lies under the upper teeth of a dark opening, and teeth left outside the cut stay
+    between the closed lips). Where a smile is taken away from a mouth that stays open, only the upper
+    teeth go up with the upper lip: below them (the lower teeth, a strip of lower lip colour found
+    with them) the opening is left to the mouth bank, and the lower teeth the photo shows below the
+    cut, which the lower lip would carry, are filled from the lip (``hide_lower``)."""
     if face.mesh is None or face.mouth_kept >= 1:
         return  # (a mouth kept as it is: its 68 points, which do not move, are the cut)
     xy = face.mesh
@@ -325,7 +324,7 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         face.unwidened = face.lips
         up, lo = widen_interior(*face.lips, tuning.closing_loop_up, tuning.closing_loop_down, lips)
         rim = widen_interior(*face.lips, tuning.closing_margin_up, 0.0, lips)[0]
-        past = above_upper_teeth(pixels, rim, xy[MESH_OUTER_UPPER], lips)
+        past = above_upper_teeth(pixels, rim, xy[MESH_OUTER_UPPER], lips, through_dark=True)
         face.lips = (up if past is None else past,
                      below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER], through_dark=True, tuning=lips))
         face.below_teeth = (face.unwidened[0],
@@ -423,9 +422,10 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
         # lower row: the whole opening is painted
         opening, interior = opening + interior, np.zeros_like(interior)
     elif bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
-        # no teeth shown: what the loop carried that is lip, and the pieces of the crease
-        # between closed lips, are painted like the rest of the opening
+        # what the loop carried that is lip (but the upper lip carried teeth hang from), and the
+        # pieces of the crease between closed lips, are painted like the rest of the opening
         lip = lip_in_interior(out, r.roi, interior, face.lip_redness, stage.tuning.lips)
+        lip -= lip_over_teeth(out, r.roi, interior, lip) if own else 0.0
         lip += crease_fragments(interior - lip, float(np.linalg.norm(moved[64] - moved[60])), stage.tuning.lips)
         opening, interior = opening + lip, interior - lip
     if bank is not None and float(opening.max()) > 0:

@@ -506,6 +506,11 @@ class LipsTuning:
     #: A closing mouth's lower cut goes through the dark its column starts in at most this share
     #: of the way to the outer lower lip.
     lower_dark_most: float = 0.5
+    #: A closing mouth's upper cut goes through the cavity its column starts in: samples darker
+    #: than this share of the upper lip's L* ...
+    upper_cavity_dark: float = 0.5
+    #: ... at most this share of the way to the outer upper lip.
+    upper_cavity_most: float = 0.3
     #: A smile's hidden lower teeth (``hide_lower``) take in the dark line under them (darker
     #: than the lip, less red than the column's own lip), looked for within this share of the
     #: way to the outer lower lip past the last tooth.
