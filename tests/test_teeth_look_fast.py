@@ -112,6 +112,42 @@ def test_warm_to_sclera_takes_blue_teeth_toward_warm_eye_whites():
     assert _cb_over_luma(teeth_look._teeth_colour(far)) >= teeth_look.TEETH_CB_MIN - 2e-3
 
 
+def _cr_over_luma(c):
+    c = np.asarray(c, np.float64)
+    return float(c @ teeth_look._CR) / float(c @ teeth_look._LUMA)
+
+
+def test_warm_to_sclera_reddens_green_teeth_to_open_eyes_whites_only():
+    rng = np.random.default_rng(1)
+    # a bank's teeth gone yellow-green beside a warm photo's eye whites (group_t1's turned face)
+    teeth = np.array([0.82, 0.70, 0.52]) + rng.normal(0, 0.01, (300, 3))
+    dark = np.array([0.25, 0.12, 0.1]) + rng.normal(0, 0.01, (100, 3))
+    fill = np.clip(np.vstack([teeth, dark]), 0, 1).astype(np.float32)
+    sclera = np.array([0.78, 0.58, 0.44])
+    before = teeth_look._teeth_colour(fill)
+    assert _cr_over_luma(sclera) - _cr_over_luma(before) > teeth_look.TEETH_CR_UNDER_SCLERA + 0.02
+    after = teeth_look._teeth_colour(teeth_look.warm_to_sclera(fill, sclera))
+    assert _cr_over_luma(sclera) - _cr_over_luma(after) <= teeth_look.TEETH_CR_UNDER_SCLERA + 2e-3
+    assert abs(_cb_over_luma(after) - _cb_over_luma(before)) < 3e-3  # as yellow as they were
+    assert abs(float(after @ teeth_look._LUMA) - float(before @ teeth_look._LUMA)) < 3e-3
+    # eyes too narrow to show their whites (a skin reading): left as they are
+    assert np.array_equal(teeth_look.warm_to_sclera(fill, sclera, red=False), fill)
+    # a skin-coloured reading lifts them no redder than real teeth read
+    far = teeth_look._teeth_colour(teeth_look.warm_to_sclera(fill, np.array([0.8, 0.45, 0.3])))
+    assert _cr_over_luma(far) <= teeth_look.TEETH_CR_MAX + 3e-3
+
+
+def test_whites_shown_reads_narrowed_eyes_as_lids():
+    from faceedit.stage.mouth import SCLERA_OPEN, whites_shown
+
+    lm = np.zeros((68, 2))
+    for a, x in ((36, 0.0), (42, 40.0)):  # two eyes 30 px wide, lids 10 px apart
+        lm[a:a + 6] = [[x, 0], [x + 10, -5], [x + 20, -5], [x + 30, 0], [x + 20, 5], [x + 10, 5]]
+    assert whites_shown(lm)
+    lm[[43, 44], 1] = lm[[47, 46], 1] - 0.9 * SCLERA_OPEN * 30  # one eye narrowed under the bar
+    assert not whites_shown(lm)
+
+
 def test_photo_blur_fast_reads_the_exact_sigma():
     """The fast render's photo_blur (float32 luma and magnitudes) reads the exact one's sigma
     within 1e-4 px, on sharp and blurred windows of random edges."""

@@ -102,6 +102,21 @@ def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> di
     return out
 
 
+#: Eye whites read on an eye whose lids are closer than this share of its width are mostly lid
+#: and skin (:func:`whites_shown`): insightface's group_t1, its squinting faces (0.06-0.13) read
+#: whites yellower than the photo's real teeth, its open ones (0.25-0.44) as warm as them;
+#: London HD neutrals' open eyes read 0.30-0.37.
+SCLERA_OPEN = 0.15
+
+
+def whites_shown(face_lm: np.ndarray) -> bool:
+    """Whether both eyes of the 68 landmarks ``face_lm`` are open at least :data:`SCLERA_OPEN`
+    of their width (the lids' distance, the mean of the two middle pairs, over the corners')."""
+    lm = np.asarray(face_lm, np.float64)
+    return all(np.linalg.norm(lm[[a + 1, a + 2]] - lm[[a + 5, a + 4]], axis=1).mean()
+               >= SCLERA_OPEN * np.linalg.norm(lm[a + 3] - lm[a]) for a in (36, 42))
+
+
 def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
     """Unit RGB (3,) of the whites of the eyes: the median of the whitest quarter (luma minus 3x
     the channel spread: bright and grey, not lid or iris) of the pixels inside the two eye

@@ -42,7 +42,7 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; a smile's teeth no brighter than real teeth beside the photo's eye whites
-   (and skin), no bluer and no more saturated than its eye whites
+   (and skin), no bluer, no more saturated and, eyes open, not much less red than its eye whites
    (:func:`~faceedit.stage.teeth_look.teeth_cap`, :func:`~faceedit.stage.teeth_look.warm_to_sclera`,
    :func:`~faceedit.stage.teeth_look.limit_chroma`);
    then sharpness and noise: a smile's teeth blurred by the photo's own blur beyond the fill's
@@ -86,7 +86,7 @@ from faceedit.stage.lip_rims import (
 )
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.lower_margin import cover_lower_row, lower_falloff
-from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour
+from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour, whites_shown
 from faceedit.stage.paint import looks_grey
 from faceedit.stage.teeth_few import few_teeth, few_weight
 from faceedit.stage.teeth_look import (
@@ -203,7 +203,7 @@ class MouthBank:
     def fill(self, pixels: np.ndarray, roi, opening: np.ndarray, upper: np.ndarray, lower: np.ndarray,
              *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
              own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None,
-             in_place: bool = False, sclera: np.ndarray | None = None,
+             in_place: bool = False, sclera: np.ndarray | None = None, whites_open: bool | None = None,
              photo_scale: float = 1.0) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
@@ -211,7 +211,8 @@ class MouthBank:
         landmarks (the opening's size in eye distances joins the exemplar's choice); ``sclera``: the
         photo's eye whites (unit RGB (3,), :func:`~faceedit.stage.mouth.sclera_colour`) read before
         any warp (a smile narrows the eyes and mixes lid into them; default: read from ``pixels``
-        at ``face_lm``); ``exemplar``: use this bank index; ``photo_scale``: the photo's own
+        at ``face_lm``); ``whites_open``: the eyes showed their whites (:func:`~faceedit.stage.mouth.whites_shown`,
+        default: at ``face_lm``); ``exemplar``: use this bank index; ``photo_scale``: the photo's own
         pixels per pixel of ``pixels`` (over 1 on a preview scaled down from it), at which a small
         face's choices read the opening's size (:func:`~faceedit.stage.teeth_look.small_weight`).
         ``own_teeth``: the face's own upper teeth are already shown in the opening (carried with its
@@ -305,7 +306,8 @@ class MouthBank:
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
         elif smile and rings["sclera"] is not None:
-            fill = limit_chroma(warm_to_sclera(fill, rings["sclera"]), rings["sclera"])
+            red = whites_shown(face_lm) if whites_open is None and face_lm is not None else bool(whites_open)
+            fill = limit_chroma(warm_to_sclera(fill, rings["sclera"], red), rings["sclera"])
         if smile and not grey:  # its gaps, corridor and corners in the mouth's warm shade
             fill = warm_darks(fill, rings["lip"], tuning, rings.pop("lip_cover", None))
         a = op[ys, xs][:, None]

@@ -72,7 +72,7 @@ from faceedit.stage.lips import (
     widen_interior,
 )
 from faceedit.stage.lower_margin import loop_teeth_share
-from faceedit.stage.mouth import paint_seam, sclera_colour
+from faceedit.stage.mouth import paint_seam, sclera_colour, whites_shown
 from faceedit.stage.moves import (
     TARGET_MOVES,
     chin_follows_lip,
@@ -433,9 +433,9 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
         # (with the bank's upper teeth too, a thin band of own teeth got a second row)
         own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
         out, face.exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
-                                       exemplar=face.carried_mouth, own_teeth=own,
-                                       teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth,
-                                       in_place=True, sclera=whites, photo_scale=face.photo_scale)
+                                       exemplar=face.carried_mouth, own_teeth=own, in_place=True,
+                                       teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth, sclera=whites,
+                                       whites_open=whites_shown(face.landmarks), photo_scale=face.photo_scale)
         face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
         q = face.request
         keeps = q.target == "keep" and not q.aus and q.like is None  # its expression, lips as they are

@@ -48,6 +48,10 @@ TEETH_CHROMA_OVER_SCLERA, TEETH_CHROMA_MARGIN = 1.0, 0.05
 #: themselves (26 London HD training smiles showing teeth); a bank's neutral white beside a
 #: dark-skinned face's warm eye whites (London 061: teeth -0.012, eye whites -0.059) read blue.
 TEETH_CB_OVER_SCLERA, TEETH_CB_MIN = 0.025, -0.06
+#: ... nor less red by more than this in Cr/Y (Cb kept), nor lifted past the second: real teeth read -0.069 to
+#: +0.066 over their eye whites (10th percentile -0.039; 33 London HD training smiles), the bank's on group_t1's
+#: 29-px turned face -0.078 (yellow-green); real teeth's Cr/Y: London at most 0.11, group_t1 (warm) 0.16-0.20.
+TEETH_CR_UNDER_SCLERA, TEETH_CR_MAX = 0.04, 0.2
 #: What :func:`edge_blur` reads on the filled interior itself (a sharp
 #: pixel step reads 0.83; an exemplar area-downsampled is no sharper): the photo's blur beyond
 #: it is added to a smile's teeth.
@@ -289,8 +293,9 @@ def photo_blur(window: np.ndarray, poly: np.ndarray) -> float:
     return float(np.sqrt(max(sigma**2 - FILL_BLUR**2, 0.0)))
 
 
-#: BT.601's Cb weights (its blue difference over RGB).
-_CB = np.array([-0.168736, -0.331264, 0.5])
+#: BT.601's Cb and Cr weights (its blue and red differences over RGB).
+_CB, _CR = np.array([-0.168736, -0.331264, 0.5]), np.array([0.5, -0.418688, -0.081312])
+_CR_RGB = np.array([1.402, -0.714136, 0.0])  # the RGB step of one unit of Cr, luma and Cb kept
 
 
 def _teeth_colour(fill: np.ndarray) -> np.ndarray:
@@ -299,11 +304,11 @@ def _teeth_colour(fill: np.ndarray) -> np.ndarray:
     return np.median(fill[y >= np.percentile(y, 75)], 0).astype(np.float64)
 
 
-def warm_to_sclera(fill: np.ndarray, sclera: np.ndarray) -> np.ndarray:
-    """``fill`` (n, 3) unit RGB times the channel gains that move its teeth's
-    (:func:`_teeth_colour`) chromaticity toward ``sclera``'s, their luma kept, until their Cb
-    over luma is at most :data:`TEETH_CB_OVER_SCLERA` over the eye whites' (never under
-    :data:`TEETH_CB_MIN`); unchanged where it is already."""
+def warm_to_sclera(fill: np.ndarray, sclera: np.ndarray, red: bool = True) -> np.ndarray:
+    """``fill`` (n, 3) unit RGB times the channel gains that move its teeth's (:func:`_teeth_colour`)
+    chromaticity toward ``sclera``'s, their luma kept, until their Cb over luma is at most
+    :data:`TEETH_CB_OVER_SCLERA` over the eye whites' (never under :data:`TEETH_CB_MIN`); then, where ``red``
+    (eyes open to their whites), their Cr alone up to :data:`TEETH_CR_UNDER_SCLERA` under it (:data:`TEETH_CR_MAX`)."""
     if len(fill) < 4:
         return fill
     sclera = np.asarray(sclera, np.float64)
@@ -311,13 +316,12 @@ def warm_to_sclera(fill: np.ndarray, sclera: np.ndarray) -> np.ndarray:
     if float(sclera @ _LUMA) < 1e-3 or float(teeth @ _LUMA) < 1e-3:
         return fill
     c_t, c_s = teeth / float(teeth @ _LUMA), sclera / float(sclera @ _LUMA)
-    gap = float(c_t @ _CB - c_s @ _CB)
-    target = max(float(c_s @ _CB) + TEETH_CB_OVER_SCLERA, TEETH_CB_MIN)
-    if gap <= 0.0 or float(c_t @ _CB) <= target:
-        return fill
-    a = (float(c_t @ _CB) - target) / gap
-    gain = np.maximum(c_t + a * (c_s - c_t), 1e-3) / np.maximum(c_t, 1e-3)
-    return np.clip(fill * gain, 0.0, 1.0).astype(fill.dtype)
+    gap, target = float(c_t @ _CB - c_s @ _CB), max(float(c_s @ _CB) + TEETH_CB_OVER_SCLERA, TEETH_CB_MIN)
+    c = c_t + ((float(c_t @ _CB) - target) / gap if gap > 0.0 and float(c_t @ _CB) > target else 0.0) * (c_s - c_t)
+    lift = min(float(c_s @ _CR) - TEETH_CR_UNDER_SCLERA, TEETH_CR_MAX) - float(c @ _CR) if red else 0.0
+    c = c + max(lift, 0.0) * _CR_RGB
+    gain = np.maximum(c, 1e-3) / np.maximum(c_t, 1e-3)
+    return fill if np.array_equal(c, c_t) else np.clip(fill * gain, 0.0, 1.0).astype(fill.dtype)
 
 
 def limit_chroma(fill: np.ndarray, sclera: np.ndarray) -> np.ndarray:
