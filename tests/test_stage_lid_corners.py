@@ -75,3 +75,40 @@ def test_the_closed_eye_s_inner_end_meets_the_photo_s_light_at_the_corner():
     eye = eye_margins(img, lm, mesh, 1)
     out = close_lids(img, lm, mesh, (1.0, 1.0))
     assert _inner_end(out, eye).mean() > 0.9 * _inner_end(img, eye).mean()
+
+
+def _red_over_blue(img: np.ndarray, eye, corner: bool) -> float:
+    """Red over blue (RGB means) of the closed eye's inner end (``corner``: 0.04-0.2 of the eye's
+    width in from its inner corner, from the lash roots above where the lids meet down to the
+    lower margin) or of the skin next to it (0.05-0.25 of the width beyond the corner, half an
+    eye height either side of its middle: lid_corners.corner_skin's)."""
+    inner = len(eye.xs) - 1 if eye.side == 0 else 0
+    s = -1.0 if eye.side == 0 else 1.0
+    wide = eye.xs[-1] - eye.xs[0]
+    if corner:
+        x = eye.xs[inner] + s * np.arange(0.04 * wide, 0.2 * wide)
+        up, low = np.interp(x, eye.xs, eye.upper), np.interp(x, eye.xs, eye.lower)
+        top = low - LidsTuning.meet * (low - up) - LidsTuning.roots * eye.tall
+        t = np.linspace(0.0, 1.0, 8)[:, None]
+        xs, ys = np.broadcast_to(x, (8, len(x))), top + t * (low - top)
+    else:
+        dx, dy = np.meshgrid(np.arange(0.05 * wide, 0.25 * wide), np.arange(-0.5 * eye.tall, 0.5 * eye.tall + 1))
+        xs, ys = eye.xs[inner] - s * dx, (eye.upper[inner] + eye.lower[inner]) / 2 + dy
+    p = eye.to_photo(xs.ravel(), ys.ravel()).astype(np.float32)
+    rgb = cv2.remap(img, p[:, 0][None], p[:, 1][None], cv2.INTER_LINEAR)[0].astype(np.float32)
+    c = rgb.mean(0) if corner else np.median(rgb, 0)
+    return float(c[0] / c[2])
+
+
+@pytest.mark.shared_data
+def test_the_closed_eye_s_inner_corner_takes_the_skin_s_colour():
+    """096 smiling (held out, 1350 px), blink 1: at the image-right eye's inner end the raised
+    lower lid and what the glint cap darkened take the colour of the skin next to the corner
+    (red over blue 0.88 of the skin's measured); left the white's tint, darkened, it was a
+    grey-blue patch by warm skin, 0.79 of it."""
+    from test_stage_lids import _held_out
+
+    img, lm, mesh = _held_out("096.jpg", "smiling")
+    eye = eye_margins(img, lm, mesh, 1)
+    out = close_lids(img, lm, mesh, (1.0, 1.0))
+    assert _red_over_blue(out, eye, True) > 0.85 * _red_over_blue(img, eye, False)

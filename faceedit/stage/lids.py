@@ -78,7 +78,7 @@ import numpy as np
 from faceedit.pixels import luma, pixel_max
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
-from faceedit.stage.lid_corners import cap_glints, near_corner
+from faceedit.stage.lid_corners import close_corner
 from faceedit.stage.lid_lines import draw_lid_lines
 from faceedit.stage.lid_skin import as_skin_below, corner_lashes_as_skin, frame_box, lit_tone, own_skin_detail, warmer
 from faceedit.stage.moves import face_frame
@@ -550,9 +550,9 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         # glints on the caruncle); on an eye closed most of the way, none on a lowered lid's eyeball
         met = (Lp - E) < 0.5 * tn.roots * tall
         raised = inside & (Y < B) & ((Y >= Lp) | (met & (Y >= Lp - tn.roots * tall)))
-        w = (smoothstep(np.asarray((a - 0.5) / 0.5)) * raised * (1 - near_corner(X, (xa, xb), tn))
+        w = (smoothstep(np.asarray((a - 0.5) / 0.5)) * raised
              * np.clip((B - Y) / np.maximum(B - Lp, 1e-6), 0.0, 1.0)).astype(np.float32)
-        new = cap_glints(new, cap, w, Y < Lp, tn.cap_reach * tall)
+        new = close_corner(new, src, eye, X, w, (cap, tn.cap_reach * tall), Y < Lp, tn)
     # its crease and the fine lines along it
     found = smoothstep(((eye.at(X, eye.crease) - T) / np.maximum(U - T, 1e-6) - tn.crease_found[0])
                        / (tn.crease_found[1] - tn.crease_found[0]))

@@ -69,6 +69,16 @@ class LidsTuning:
     #: ... and under the lids' meeting too, towards the corners: wholly at the corner, none this
     #: share of the eye's width in (the inner corner's light skin runs on past it, its grain kept).
     cap_corner: float = 0.11
+    #: The raised lower lid and what the caps darken take the colour of the skin next to the
+    #: inner corner (read from ``corner_skin[0]`` to ``corner_skin[1]`` of the eye's width
+    #: beyond it), their luma kept: ...
+    corner_skin: tuple[float, float] = (0.05, 0.25)
+    #: ... what the caps darken wholly where darkened this share of its light and more ...
+    corner_warm: float = 0.05
+    #: ... easing out over this share of the eye's width from the inner corner ...
+    corner_reach: float = 0.35
+    #: ... softened over this many eye heights (and eased in from the corner over twice it).
+    corner_soft: float = 0.1
     #: The raised lower lid's light and colour moved this share of the way to the skin's
     #: ``lower_skin_read`` eye heights below the rise (wholly over the rise's upper half, none at
     #: its foot; never lighter): carried up, the lower lid's sheen and rim read as a pale
