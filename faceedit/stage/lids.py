@@ -44,7 +44,8 @@ lower lid's at ``L' = L + a (M - L)``:
   (:func:`faceedit.stage.lid_lines.draw_lid_lines`);
 * the lash roots (the dark band ``roots`` eye heights along the margin) move down with the
   edge, unstretched, and a lash line as dark as the photo's own runs along it (``line``; no
-  lighter than its middle half's where the photo's lashes thin out, ``lash_even``);
+  lighter than its middle half's where the photo's lashes thin out, ``lash_even``), streaked
+  with the photo's own lashes' grain (:mod:`faceedit.stage.lid_lashes`);
 * the lashes above the open eye's margin are the lashes of the closed one, mirrored at the edge
   so they point down, over what lies below it (the lower lid, or the eyeball of a lid part-way
   down), where they are darker than the lid's skin; at the outer corner, where the lid hardly
@@ -79,6 +80,7 @@ from faceedit.pixels import luma, pixel_max
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
 from faceedit.stage.lid_corners import close_corner
+from faceedit.stage.lid_lashes import draw_lash_line, lash_grain, strands_at
 from faceedit.stage.lid_lines import draw_lid_lines
 from faceedit.stage.lid_skin import as_skin_below, corner_lashes_as_skin, frame_box, lit_tone, own_skin_detail, warmer
 from faceedit.stage.moves import face_frame
@@ -574,13 +576,12 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     alpha = np.clip((skin_lum - lash_lum) / max(0.7 * (skin_lum - darkest), 0.02 * skin_lum, 1e-3), 0.0, 1.0)
     alpha = (alpha * share * hang * np.clip(1.0 - (Y - E) / (tn.hang * tall), 0.0, 1.0)).astype(np.float32)
     new = new * chans(1 - alpha) + lash_px * chans(alpha)
-    # the lash line: a dark band along the edge, as dark as the photo's own lash line there
+    # the lash line along the edge, as dark as the photo's own, with its lashes' grain (lid_lashes)
     if eye.lashes is not None:
         cols = np.clip(np.rint(X - eye.xs[0]), 0, len(eye.xs) - 1).astype(int)
-        band = np.clip(1.0 - np.abs(Y - (E - 0.3 * roots)) / (line_w * tall), 0.0, 1.0)
-        line = (share * band * band * (3 - 2 * band) * inside).astype(np.float32)
-        dark = np.minimum(new, eye.lashes[cols].astype(np.float32))
-        new = new * chans(1 - line) + dark * chans(line)
+        strands = strands_at(lash_grain(crop, tall, tn), eye.to_photo, (sx0, sy0), X, Y, U, E,
+                             -1.0 if eye.side == 0 else 1.0, tall, tn)
+        new = draw_lash_line(new, Y, E, share * inside, eye.lashes[cols], strands, line_w, tall, roots, tn)
     # the map's steps (the lid's edge, the roots' top, the lower lid's edge) softened to the
     # photo's own focus: a pixel and a half across, where they lie
     steps = np.zeros_like(Y)

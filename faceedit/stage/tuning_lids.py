@@ -32,6 +32,23 @@ class LidsTuning:
     hang: float = 0.3
     #: ... and the half thickness of its lash line.
     line: float = 0.2
+    #: The lash line's grain (:mod:`faceedit.stage.lid_lashes`): the photo's lash pixels over
+    #: their blur along the image's rows (this many eye heights) ...
+    line_grain_along: float = 0.15
+    #: ... mirrored at the edge, read this many px up from the open eye's margin per px from
+    #: the edge (under 1: strands drawn out down the face) ...
+    line_grain_up: float = 0.5
+    #: ... slanted this many px towards the outer corner per px down ...
+    line_slant: float = 0.3
+    #: ... clipped to these shares (its gaps lighter, still dark) ...
+    line_grain_clip: tuple[float, float] = (0.5, 1.2)
+    #: ... raised to this power, on the line's colour (this share of it on the line's upper
+    #: half, above ``0.3 roots`` over the edge, all of it from the edge down) ...
+    line_grain: float = 1.3
+    line_core: float = 0.5
+    #: ... and the line's lower half up to this share thicker where the lashes are thick (half
+    #: that thinner where they are thin).
+    line_ragged: float = 0.3
     #: How far above the margin the top of the moving skin may lie ...
     skin_reach: float = 1.2
     #: ... and at most what share of the way up to the brow (the 68 points' brow) that is.
