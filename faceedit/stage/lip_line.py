@@ -32,3 +32,34 @@ def past_dark_line(lab: np.ndarray, last: np.ndarray, dark: np.ndarray, end: int
             j += 1
         last[k] = j
     return last
+
+
+def dark_runs(lab: np.ndarray, last: np.ndarray, dark: np.ndarray, lip_l: float, lip_a: float, upper: bool,
+              end: int, tuning: LipsTuning) -> tuple[np.ndarray, np.ndarray]:
+    """A closing cut's columns (``lab``: (N, S, 3) L*a*b* samples from the cut to the outer lip,
+    ``dark``: darker than the lip's ``lip_l`` by half a tooth's lightness) with no teeth
+    (``last`` < 0) that start in the dark: the lower cut's ``last`` moved on through that dark
+    run, at most ``lower_dark_most`` of the way; the upper cut's run of the cavity's dark
+    (darker than ``upper_cavity_dark`` of ``lip_l``, at most ``upper_cavity_most``) as its own
+    last samples (``cavity``, -1 elsewhere), and, on every column, at least to the end of its
+    :func:`grey_run`, which the upper cut takes untapered up to the corners (tapered, the
+    cavity's dark stood as a slit at a closed mouth's ends: london-014 made surprised and back)."""
+    samples = lab.shape[1]
+    light, last, cavity = lab[..., 0], last.copy(), np.full(len(last), -1)
+    deepest = int((tuning.upper_cavity_most if upper else tuning.lower_dark_most) * (samples - 1))
+    run_of = light < tuning.upper_cavity_dark * lip_l if upper else dark
+    for k in np.nonzero((last < 0) & run_of[:, 0])[0]:
+        run = run_of[k, : deepest + 1]
+        (cavity if upper else last)[k] = (int(np.argmin(run)) if not run.all() else deepest + 1) - 1
+    return last, (np.maximum(cavity, grey_run(lab[..., 1], lip_a, end, tuning)) if upper else cavity)
+
+
+def grey_run(red: np.ndarray, lip_a: float, end: int, tuning: LipsTuning) -> np.ndarray:
+    """Each column's last grey sample (-1 where none) on the upper cut's columns' a* samples
+    ``red`` ((N, S), from the cut to the outer upper lip): less red than the lip's ``lip_a`` by
+    ``lower_teeth_whiter`` (the cavity's dark, the teeth in its shade, no lighter than the lip),
+    in a run from the cut that ends before ``end``; one that does not end there reaches the skin
+    beside a corner, no lip. Left outside a closing cut, the carried teeth of a surprised edit
+    stood between the closed lips as a grey line (london-014, 094 made neutral again)."""
+    grey = np.cumprod(red[:, :end] < lip_a - tuning.lower_teeth_whiter, 1).astype(bool)
+    return np.where(grey.all(1), -1, grey.sum(1) - 1)

@@ -21,7 +21,7 @@ import numpy as np
 from faceedit.faces.align import apply_affine
 from faceedit.pixels import pixel_max
 from faceedit.stage.cut_curves import opening_polygon, resample_by_length
-from faceedit.stage.lip_line import past_dark_line
+from faceedit.stage.lip_line import dark_runs, past_dark_line
 from faceedit.stage.tuning_mouth import LipsTuning
 
 #: The corner distance (px) a mouth is levelled to where its interior is found from colour; the
@@ -518,7 +518,8 @@ def above_upper_teeth(rgb: np.ndarray, upper: np.ndarray, outer_upper: np.ndarra
     lighter than the lip and no redder (``upper_teeth_brighter``), up to
     ``upper_teeth_most`` of the way: under a thin, dark upper lip (london-096 made surprised)
     the teeth filled the outer two fifths, read as the lip's colour, and none was found.
-    ``through_dark``: past the cavity's dark the column starts in too (``upper_cavity_dark``)."""
+    ``through_dark``: past the cavity's dark the column starts in too (``upper_cavity_dark``) and
+    the grey teeth in its shade (:func:`~faceedit.stage.lip_line.dark_runs`), up to the corners."""
     return _past_teeth(rgb, upper, outer_upper, upper=True, through_dark=through_dark, tuning=tuning)
 
 
@@ -585,15 +586,11 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
         last[dark[:, 0] | (line >= lip_l - tn.lower_teeth_lighter)] = -1
     cavity = np.full(n, -1)  # the upper cut: the cavity's dark run the column starts in, its own
     if through_dark:  # no teeth: the dark run the column starts in
-        deepest = int((tn.upper_cavity_most if upper else tn.lower_dark_most) * (LOWER_TEETH_SAMPLES - 1))
-        run_of = light < tn.upper_cavity_dark * lip_l if upper else dark
-        for k in np.nonzero((last < 0) & run_of[:, 0])[0]:
-            run = run_of[k, : deepest + 1]
-            (cavity if upper else last)[k] = (int(np.argmin(run)) if not run.all() else deepest + 1) - 1
+        last, cavity = dark_runs(got, last, dark, lip_l, lip_a, upper, int(most * LOWER_TEETH_SAMPLES), tn)
     share = np.where(last >= 0, t[np.maximum(last, 0)] + (0.0 if gums else tn.lower_teeth_margin), 0.0)
     share[[0, -1]] = 0.0  # the corners stay
     share = np.convolve(np.pad(np.maximum.reduce([np.roll(share, 1), share, np.roll(share, -1)]), 1, mode="edge"),
                         np.ones(3) / 3, mode="valid")
-    share = np.maximum(share, np.where(cavity >= 0, t[np.maximum(cavity, 0)] + tn.lower_teeth_margin, 0.0))
     taper = np.sqrt(np.sin(np.pi * np.linspace(0.0, 1.0, n)))  # to nothing at the corners, full soon after
-    return lower + (np.minimum(share, most) * taper)[:, None] * (outer - lower)
+    dark_run = np.where((cavity >= 0) & (taper > 1e-3), t[np.maximum(cavity, 0)] + tn.lower_teeth_margin, 0.0)
+    return lower + np.maximum(np.minimum(share, most) * taper, np.minimum(dark_run, most))[:, None] * (outer - lower)
