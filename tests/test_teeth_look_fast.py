@@ -86,17 +86,21 @@ def test_small_edge_changes_only_the_opening():
     assert not (changed & ~covered).any()
 
 
+def _teeth_over_dark(teeth, dark, seed):
+    """A fill's pixels (400, 3): 300 of teeth of colour ``teeth`` and 100 of a dark interior, with grain."""
+    rng = np.random.default_rng(seed)
+    pixels = np.vstack([np.asarray(teeth) + rng.normal(0, 0.01, (300, 3)), np.asarray(dark) + rng.normal(0, 0.01, (100, 3))])
+    return np.clip(pixels, 0, 1).astype(np.float32)
+
+
 def _cb_over_luma(c):
     c = np.asarray(c, np.float64)
     return float(c @ teeth_look._CB) / float(c @ teeth_look._LUMA)
 
 
 def test_warm_to_sclera_takes_blue_teeth_toward_warm_eye_whites():
-    rng = np.random.default_rng(0)
     # a bank's neutral-to-blue white teeth over a dark interior, beside a dark face's yellow eye whites
-    teeth = np.array([0.68, 0.66, 0.68]) + rng.normal(0, 0.01, (300, 3))
-    dark = np.array([0.2, 0.1, 0.1]) + rng.normal(0, 0.01, (100, 3))
-    fill = np.clip(np.vstack([teeth, dark]), 0, 1).astype(np.float32)
+    fill = _teeth_over_dark([0.68, 0.66, 0.68], [0.2, 0.1, 0.1], seed=0)
     sclera = np.array([0.55, 0.50, 0.45])
     out = teeth_look.warm_to_sclera(fill, sclera)
     before, after = teeth_look._teeth_colour(fill), teeth_look._teeth_colour(out)
@@ -118,11 +122,8 @@ def _cr_over_luma(c):
 
 
 def test_warm_to_sclera_reddens_green_teeth_to_open_eyes_whites_only():
-    rng = np.random.default_rng(1)
     # a bank's teeth gone yellow-green beside a warm photo's eye whites (group_t1's turned face)
-    teeth = np.array([0.82, 0.70, 0.52]) + rng.normal(0, 0.01, (300, 3))
-    dark = np.array([0.25, 0.12, 0.1]) + rng.normal(0, 0.01, (100, 3))
-    fill = np.clip(np.vstack([teeth, dark]), 0, 1).astype(np.float32)
+    fill = _teeth_over_dark([0.82, 0.70, 0.52], [0.25, 0.12, 0.1], seed=1)
     sclera = np.array([0.78, 0.58, 0.44])
     before = teeth_look._teeth_colour(fill)
     assert _cr_over_luma(sclera) - _cr_over_luma(before) > teeth_look.TEETH_CR_UNDER_SCLERA + 0.02
