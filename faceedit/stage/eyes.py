@@ -107,14 +107,17 @@ def in_polygon(poly: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return (on_vertex_row | on_edge).any(1) | (crossings % 2 == 1)
 
 
-def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = None
-              ) -> tuple[np.ndarray, float] | None:
+def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = None,
+              radius: float | None = None) -> tuple[np.ndarray, float] | None:
     """(centre, radius) in photo px of the iris of the eye whose opening is ``poly``, in ``rgb``
     ((H, W, 3), unit floats), or None where no confident one is found. The limbus is the circle
     across which the eye brightens most, outwards, on its left and right arcs (the top and the
     bottom often lie under the lids): the integro-differential search of Daugman (1993) over
     centres inside the opening and radii ``iris_radius_min``..``iris_radius_max`` of the eye's
-    width (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`)."""
+    width (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`); given the iris model's
+    ``radius`` (px) and a best circle further than ``iris_model_spread`` from it (and half the
+    radii's step: a tiny eye's grid), again within that spread of it (there the best was a
+    smaller circle off the centre: one arc on the limbus, the other on the pupil's edge)."""
     tuning = tuning if tuning is not None else EyesTuning()
     width = float(np.linalg.norm(poly[0] - poly[8]))
     if width < 12:
@@ -135,7 +138,8 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = Non
     centres = centres[in_polygon(poly, centres)]  # centres must lie inside the opening
     if len(centres) == 0:
         return None
-    radii = np.arange(tuning.iris_radius_min * width, tuning.iris_radius_max * width, max(1.0, width / 90))
+    r_step = max(1.0, width / 90)
+    radii = np.arange(tuning.iris_radius_min * width, tuning.iris_radius_max * width, r_step)
     ang = np.deg2rad(np.r_[np.linspace(-40, 40, 9), np.linspace(140, 220, 9)])
     dirs = np.stack([np.cos(ang), np.sin(ang)], 1)
     d = max(1.0, width / 60)  # the edge's half width
@@ -148,13 +152,18 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = Non
 
     score = ring(centres, radii + d) - ring(centres, radii - d)
     best = np.unravel_index(int(np.argmax(score)), score.shape)
+    if radius is not None and abs(float(radii[best[1]]) - radius) > tuning.iris_model_spread * radius + r_step / 2:
+        # the iris model's radius disagrees (beyond the grid's half step): searched again near it
+        radii = np.arange((1 - tuning.iris_model_spread) * radius, (1 + tuning.iris_model_spread) * radius, r_step)
+        score = ring(centres, radii + d) - ring(centres, radii - d)
+        best = np.unravel_index(int(np.argmax(score)), score.shape)
     contrast = float(score[best])
     c, r = centres[best[0]], float(radii[best[1]])
     # then a quarter of the grid's step around the best (a video's frames must not jump by a
     # whole step: a pixel of a 7-px radius)
     fine = np.linspace(-1.0, 1.0, 9)
     cc = (c + np.stack(np.meshgrid(fine * step, fine * step), -1).reshape(-1, 2))
-    rr = r + fine * max(1.0, width / 90)
+    rr = r + fine * r_step
     rr = rr[rr > 2 * d]
     sc = ring(cc, rr + d) - ring(cc, rr - d)
     fb = np.unravel_index(int(np.argmax(sc)), sc.shape)
@@ -181,7 +190,8 @@ def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray,
                 mesh: np.ndarray, source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
-                tuning: EyesTuning | None = None, *, in_place: bool = False, photo_scale: float = 1.0) -> np.ndarray:
+                tuning: EyesTuning | None = None, *, in_place: bool = False, photo_scale: float = 1.0,
+                irises: np.ndarray | None = None) -> np.ndarray:
     """``warped`` (the photo after the warp moved landmarks ``lm`` to ``moved``) with the iris of
     every eye that opened by ``opens`` or more (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`;
     default its defaults) drawn at its size in ``source`` (the photo
@@ -190,6 +200,8 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
     ``source_points(box)``: the warp's map, (h, w, 2) source coordinates of the pixels of a box
     (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.stage.cutwarp.CutWarpResult.source_points`).
     ``photo_scale``: the photo's own pixels per pixel here (a small eye's, :func:`~faceedit.stage.eye_open.eye_weight`).
+    ``irises``: the iris model's (2, 5, 2) points (:func:`faceedit.faces.iris.iris_points`) or None;
+    each iris's edge is searched near the radius they give it (:func:`find_iris`).
     Returns ``warped`` itself when no eye opened or no iris was found, else a new array, or
     ``warped`` written over with ``in_place`` (a buffer the caller owns)."""
     tuning = tuning if tuning is not None else EyesTuning()
@@ -212,7 +224,8 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         src = source[by0:by1, bx0:bx1, :3].astype(np.float32) / unit
         # shut or cast down: a small eye's lash line moved as a line (eye_open); else its iris
         redrawn = _open_shut(source, out, lm, moved, int(k), tuning, photo_scale)
-        found = None if redrawn is not None else find_iris(src, poly - [bx0, by0], tuning)
+        rim = None if irises is None else float(np.linalg.norm(irises[k, 1:] - irises[k, 0], axis=1).mean())
+        found = None if redrawn is not None else find_iris(src, poly - [bx0, by0], tuning, rim)
         if found is None:
             if redrawn is not None:
                 if out is warped:

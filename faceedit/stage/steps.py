@@ -394,7 +394,7 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         r.landmarks = closed
     if face.mesh is not None and face.widens_eyes:  # the warp's pixels are the stage's own: drawn over
         return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes,
-                           in_place=True, photo_scale=face.photo_scale)
+                           in_place=True, photo_scale=face.photo_scale, irises=face.irises)
     return r.pixels
 
 

@@ -181,6 +181,9 @@ class EyesTuning:
     iris_radius_min: float = 0.17
     #: ... and the largest.
     iris_radius_max: float = 0.26
+    #: Where the iris model gives the iris's radius and the best circle's is further than this
+    #: share from it, the search is within this share of it.
+    iris_model_spread: float = 0.12
     #: Bright spots in the eye narrower than this (eye widths: a catchlight) are taken off
     #: before the iris is searched (beside one the iris's own dark read as the limbus: a
     #: laughing eye's iris was found a third of its width off, in the dark corner).
