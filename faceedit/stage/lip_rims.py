@@ -413,7 +413,7 @@ def lip_over_teeth(pixels: np.ndarray, roi, interior: np.ndarray, lip: np.ndarra
     as teeth against the carried lip's median colour, :func:`teeth_like`), beside the row's ends
     down to the nearest tooth's top. A smile's upper teeth are carried with the upper lip's inner
     margin above them; painted as the cavity, that margin stood as a dark band between the lip
-    and the teeth, which floated in the opening (london-137 smiling made surprised). None where
+    and the teeth, which floated in the opening (london-137 smiling made surprised). Zero where
     no tooth is carried."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     car = np.asarray(interior, np.float32)
