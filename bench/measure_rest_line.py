@@ -45,10 +45,11 @@ def heights(lm: np.ndarray) -> dict[str, float]:
 def line(rgb: np.ndarray, lm: np.ndarray) -> list[float]:
     """The line between the lips' height below its middle at each of :data:`SHARES` of the way
     to the corners (the two sides' mean; eye distances)."""
+    from faceedit.pixels import luma
     from faceedit.stage.moves import face_frame
 
     u, n, eye = face_frame(lm)
-    grey = (rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32)
+    grey = luma(rgb.astype(np.float32))
     mid = (lm[62] + lm[66]) / 2
     across = np.arange(-0.12 * eye, 0.12 * eye + 0.5, 0.5)
 
