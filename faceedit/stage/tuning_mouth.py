@@ -270,6 +270,15 @@ class MouthTuning:
     #: ... and darken to the cavity's tone over this further share: under a relaxed upper lip
     #: a band of teeth shows, shaded darker toward the inside, not the smile's whole lit row.
     carried_teeth_fade: float = 0.2
+    #: ... that is, down to the fade's middle (``carried_teeth_band`` plus half
+    #: ``carried_teeth_fade``) they darken by this share at most, each pixel scaled (the gaps
+    #: between the teeth kept) ...
+    carried_teeth_shade: float = 0.15
+    #: ... and end there over this many px, an edge as a tooth's is: blended to the cavity's
+    #: tone over the whole fade, the teeth's lower part stood as a grey ramp 4-6 px tall with no
+    #: incisal edge and the gaps between the teeth washed out (London HD 009, 013 smiling made
+    #: fearful, at the photo's pixels).
+    carried_teeth_edge: float = 1.0
     #: Shaded only where the goal keeps at least this share of the face's lip gap (fear from
     #: 114's smile 0.77; the astronaut's smile made neutral x1.5 0.60, where the shaded row
     #: was a black bar between the lips).
