@@ -339,6 +339,12 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     tall = car.sum(0)
     ends = 1.0 - smoothstep(*tuning.carried_row_ends, tall / max(float(np.percentile(tall[tall > 0], 90)), 1e-6))
     a = np.maximum(a, float(amount) * (car > 0) * whole * ends[None, :])
+    # and the row's own ends, where the opening goes on past it, fall into that shadow (lit to
+    # its last column, the row stood cut off square beside the cavity)
+    row = np.flatnonzero(car.any(0))
+    ur = (np.arange(car.shape[1]) - row[0]) / max(float(row[-1] - row[0]), 1.0)
+    fall = 1.0 - smoothstep(0.0, tuning.carried_row_side, np.minimum(ur, 1.0 - ur))
+    a = np.maximum(a, float(amount) * (car > 0) * whole * fall[None, :])
     # the cavity's own tone: its darker third (the rims, lifted margins and the light under
     # the teeth the fill also drew are not the inside's)
     px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)

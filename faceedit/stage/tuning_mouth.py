@@ -291,6 +291,12 @@ class MouthTuning:
     #: shaded wholly to the cavity's tone, from the second not at all: the row's tapered ends, a
     #: few rows of the teeth's tops, stood apart from it lit as tooth fragments (137 fearful).
     carried_row_ends: tuple[float, float] = (0.3, 0.8)
+    #: The carried row falls to the cavity's tone toward its own ends, over this share of its
+    #: width from each: where the opening reaches past it, lit to its last column the row stood
+    #: cut off square beside the cavity (London HD 026, 034 smiling made fearful or surprised;
+    #: the step at the row's ends, over its centre's light: real smiles 0.15, the row 0.31-0.35,
+    #: 0.20 with this, 0.33 with 0.15).
+    carried_row_side: float = 0.3
     #: Above the carried row, within this (inner-corner distances) of the opening's top, a
     #: relaxed upper lip covers the gums a smile bared: pixels there lighter than the lip's
     #: colour (read as far again above) darkened to it, in the rims' shade (``rim_edge`` at
