@@ -294,8 +294,9 @@ class MouthTuning:
     #: The carried row falls to the cavity's tone toward its own ends, over this share of its
     #: width from each: where the opening reaches past it, lit to its last column the row stood
     #: cut off square beside the cavity (London HD 026, 034 smiling made fearful or surprised;
-    #: the step at the row's ends, over its centre's light: real smiles 0.15, the row 0.31-0.35,
-    #: 0.20 with this, 0.33 with 0.15).
+    #: the step at the row's ends over its middle's light, ``bench/bench_teeth_row.py --smiling``,
+    #: 14 training smiles: fearful 0.30, surprised 0.38; 0.22 and 0.20 with this; the real
+    #: smiles' rows 0.15).
     carried_row_side: float = 0.3
     #: Above the carried row, within this (inner-corner distances) of the opening's top, a
     #: relaxed upper lip covers the gums a smile bared: pixels there lighter than the lip's
