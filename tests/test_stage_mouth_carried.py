@@ -136,3 +136,30 @@ def test_the_upper_lip_carried_over_a_smile_s_teeth_stays_for_them_to_hang_from(
     no_teeth = np.empty_like(pixels)
     no_teeth[:] = LIP
     assert not lip_over_teeth(no_teeth, (0, 0, 60, 40), interior, interior).any()
+
+
+def test_a_carried_row_ends_in_an_edge_with_its_gaps_kept():
+    """A row reaching further down than the lit band (0.15 of the column) and half the fade
+    (0.2): down to there the teeth as they were or darker by each pixel's share (a gap between
+    two teeth as much darker than the teeth beside it), then within two rows the cavity's tone
+    (blended over the whole fade, the row's lower part stood as a grey ramp); where the opening
+    reaches past the row's ends, the row falls toward the tone at them, lighter toward its middle."""
+    tn = MouthTuning()
+    pixels = np.full((40, 60, 3), 150, np.uint8)
+    interior = np.zeros((40, 60), np.float32)
+    opening = np.zeros((40, 60), np.float32)
+    interior[10:22, 15:45] = 1.0  # 12 rows of teeth in columns 24 rows tall
+    opening[22:34, 5:55] = 1.0
+    opening[10:22, 5:15] = opening[10:22, 45:55] = 1.0  # the opening beside the row
+    pixels[10:22, 15:45] = 230
+    pixels[10:22, 30] = 180  # a gap between two teeth
+    pixels[22:34, 5:55] = pixels[10:22, 5:15] = pixels[10:22, 45:55] = 10
+    out = shade_carried(pixels, (0, 0, 60, 40), interior, opening, 1.0, tn).astype(np.float64)
+    end = (tn.carried_teeth_band + tn.carried_teeth_fade / 2) * 24  # 6 rows
+    col = out[10:22, 27, 0]
+    assert (col[:3] >= 225).all() and col[int(end) - 1] >= 0.8 * 230, col  # lit, a little darker down
+    assert (col[int(end) + 1:] <= 12).all(), col  # then the cavity's tone within two rows
+    for r in (11, 14):  # the gap as much darker than its neighbour, in the band and below it
+        assert abs(out[r, 30, 0] / out[r, 29, 0] - 180 / 230) < 0.03, (r, out[r, 28:33, 0])
+    row = out[11, 15:31, 0]  # from the row's left end to its middle
+    assert row[0] < 0.3 * row[-2] and (np.diff(row[:-2]) >= -1).all(), row

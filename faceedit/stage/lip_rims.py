@@ -292,9 +292,11 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     """The face's own teeth carried into an open mouth (``interior``, float 0..1 over ``roi`` =
     (x0, y0, x1, y1)) shaded by their depth below the upper lip: down each column of the whole
     opening (``interior`` and the painted ``opening``) they stay as they are over
-    ``carried_teeth_band`` of its height and blend over ``carried_teeth_fade`` more to the
-    cavity's colour (the median of the darker third of the painted opening's inner pixels), ``amount`` (0..1) of
-    the way: a relaxed upper lip shows a band of teeth, darker toward the inside. Along the
+    ``carried_teeth_band`` of its height, darken by up to ``carried_teeth_shade`` (each pixel
+    scaled: the gaps between the teeth kept) down to the middle of ``carried_teeth_fade`` more,
+    and there end over ``carried_teeth_edge`` px in the cavity's colour (the median of the darker
+    third of the painted opening's inner pixels), ``amount`` (0..1) of the way: a relaxed upper
+    lip shows a band of teeth, darker toward the inside, ending in an edge as a tooth does. Along the
     row the side teeth recede into the mouth's shadow, to the cavity's tone at the opening's
     corners (from ``side_teeth_from`` of its width), and so do the row's tapered ends (columns
     under ``carried_row_ends`` of its tallest); the gums the smile bared above the row
@@ -320,7 +322,12 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     # columns under carried_short_column px (the corners) shade less: over a pixel or two the
     # blend turned from lit to dark between neighbours and left specks at the corners
     short = np.clip(gap / tuning.carried_short_column, 0.0, 1.0)
-    a = float(amount) * (car > 0) * whole * smoothstep(0.0, 1.0, (above - band) / fade) * short
+    # lit down to the band, a little darker toward the fade's middle, where they end over an
+    # edge of carried_teeth_edge px
+    end = band + fade / 2.0
+    cut = smoothstep(0.0, 1.0, (above - end) / max(tuning.carried_teeth_edge, 1e-3) + 0.5)
+    dim = float(amount) * tuning.carried_teeth_shade * np.clip((above - band) / (fade / 2.0), 0.0, 1.0) * short
+    a = float(amount) * (car > 0) * whole * cut * short
     # the side teeth recede along the arch into the mouth's shadow, wholly at its corners
     # (lit there, a smile's row ended in a light wedge)
     span = np.flatnonzero((whole > 0).any(0))
@@ -332,14 +339,21 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     tall = car.sum(0)
     ends = 1.0 - smoothstep(*tuning.carried_row_ends, tall / max(float(np.percentile(tall[tall > 0], 90)), 1e-6))
     a = np.maximum(a, float(amount) * (car > 0) * whole * ends[None, :])
+    # and the row's own ends, where the opening goes on past it, fall into that shadow (lit to
+    # its last column, the row stood cut off square beside the cavity)
+    row = np.flatnonzero(car.any(0))
+    ur = (np.arange(car.shape[1]) - row[0]) / max(float(row[-1] - row[0]), 1.0)
+    fall = 1.0 - smoothstep(0.0, tuning.carried_row_side, np.minimum(ur, 1.0 - ur))
+    a = np.maximum(a, float(amount) * (car > 0) * whole * fall[None, :])
     # the cavity's own tone: its darker third (the rims, lifted margins and the light under
     # the teeth the fill also drew are not the inside's)
     px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)
     y = px if px.ndim == 1 else px @ _LUMA
     tone = np.median(px[y <= np.percentile(y, 33)], 0)
-    ys, xs = np.nonzero(a > 0)
+    ys, xs = np.nonzero((a > 0) | ((dim > 0) & (car > 0)))
     w = a[ys, xs] if crop.ndim == 2 else a[ys, xs][:, None]
-    shaded = from_unit(np.clip(crop[ys, xs] * (1.0 - w) + tone * w, 0.0, 1.0), pixels.dtype)
+    d = 1.0 - dim[ys, xs] if crop.ndim == 2 else 1.0 - dim[ys, xs][:, None]
+    shaded = from_unit(np.clip(crop[ys, xs] * d * (1.0 - w) + tone * w, 0.0, 1.0), pixels.dtype)
     if out.ndim == 3:
         out[ys + y0, xs + x0, :3] = shaded
     else:

@@ -270,6 +270,15 @@ class MouthTuning:
     #: ... and darken to the cavity's tone over this further share: under a relaxed upper lip
     #: a band of teeth shows, shaded darker toward the inside, not the smile's whole lit row.
     carried_teeth_fade: float = 0.2
+    #: ... that is, down to the fade's middle (``carried_teeth_band`` plus half
+    #: ``carried_teeth_fade``) they darken by this share at most, each pixel scaled (the gaps
+    #: between the teeth kept) ...
+    carried_teeth_shade: float = 0.15
+    #: ... and end there over this many px, an edge as a tooth's is: blended to the cavity's
+    #: tone over the whole fade, the teeth's lower part stood as a grey ramp 4-6 px tall with no
+    #: incisal edge and the gaps between the teeth washed out (London HD 009, 013 smiling made
+    #: fearful, at the photo's pixels).
+    carried_teeth_edge: float = 1.0
     #: Shaded only where the goal keeps at least this share of the face's lip gap (fear from
     #: 114's smile 0.77; the astronaut's smile made neutral x1.5 0.60, where the shaded row
     #: was a black bar between the lips).
@@ -282,6 +291,13 @@ class MouthTuning:
     #: shaded wholly to the cavity's tone, from the second not at all: the row's tapered ends, a
     #: few rows of the teeth's tops, stood apart from it lit as tooth fragments (137 fearful).
     carried_row_ends: tuple[float, float] = (0.3, 0.8)
+    #: The carried row falls to the cavity's tone toward its own ends, over this share of its
+    #: width from each: where the opening reaches past it, lit to its last column the row stood
+    #: cut off square beside the cavity (London HD 026, 034 smiling made fearful or surprised;
+    #: the step at the row's ends over its middle's light, ``bench/bench_teeth_row.py --smiling``,
+    #: 14 training smiles: fearful 0.30, surprised 0.38; 0.22 and 0.20 with this; the real
+    #: smiles' rows 0.15).
+    carried_row_side: float = 0.3
     #: Above the carried row, within this (inner-corner distances) of the opening's top, a
     #: relaxed upper lip covers the gums a smile bared: pixels there lighter than the lip's
     #: colour (read as far again above) darkened to it, in the rims' shade (``rim_edge`` at
