@@ -61,6 +61,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "cut_fields.NEAR_REACH": ("N", "the fast render's nodes measured in full"),
     "eyes.MESH_EYES": ("G", "Face Mesh lid contours"),
     "eyes.LM_EYES": ("G", "68-point eye indices"),
+    "lid_edge.UPPER": ("G", "the upper lids' 68-point indices"),
     "apple.PROFILE": ("M", "measured by bench/measure_cheek_apple.py"),
     "apple.LIDS": ("G", "the lower lids' 68-point indices"),
     "apple.LID_ROWS": ("C", "which of PROFILE's rows are the lid's"),

@@ -52,6 +52,7 @@ from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
+from faceedit.stage.lid_edge import lids_on_edge
 from faceedit.stage.lids import close_lids
 from faceedit.stage.lip_rims import lip_over_teeth, shade_carried
 from faceedit.stage.lips import (
@@ -315,12 +316,10 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         if face.shown is not None and face.closing > 0:  # the gum a smile bares goes with the teeth
             face.lips = (above_gums(pixels, face.shown[0], xy[MESH_OUTER_UPPER], lips), face.shown[1])
     if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * tuning.lips_closed:
-        # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies
-        # under the upper teeth, which must go with the rest of the opening
-        # (and the lower teeth it shows between its lower loop and lip, or the dark of its
-        # cavity, tongue and rim there, with them)
-        # (on a colour photo the upper cut goes past the upper teeth it finds there, a small
-        # margin where none show: a fixed widening cut into the upper lip of a wide-open mouth)
+        # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies under the upper teeth,
+        # which must go with the rest of the opening (and the lower teeth it shows between its lower loop and lip, or
+        # the dark of its cavity, tongue and rim there, with them); on a colour photo the upper cut goes past the upper
+        # teeth it finds there, a margin where none show: a fixed widening cut into the upper lip of a wide-open mouth
         face.unwidened = face.lips
         up, lo = widen_interior(*face.lips, tuning.closing_loop_up, tuning.closing_loop_down, lips)
         rim = widen_interior(*face.lips, tuning.closing_margin_up, 0.0, lips)[0]
@@ -578,14 +577,15 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
 
 
 def planned(stage: Statistics, face_in: StageFace, request: StageRequest, pixels: np.ndarray) -> FaceEdit | None:
-    """The :class:`FaceEdit` of one face with its move planned (:func:`plan_move`), as
-    :func:`edit_face` starts it (lips the pixels show sealed closed first); None for a face
-    without 68 landmarks."""
+    """The :class:`FaceEdit` of one face with its move planned (:func:`plan_move`), as :func:`edit_face` starts it
+    (upper lids read inside the white above an iris raised onto the lid's edge the pixels show,
+    :func:`~faceedit.stage.lid_edge.lids_on_edge`; lips they show sealed closed); None without 68 landmarks."""
     lm = np.asarray(face_in.landmarks, np.float64)
     if lm.shape != (68, 2):
         return None
     mesh = face_in.dense
     own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
+    lm = lids_on_edge(pixels, lm, iris_points(mesh), stage.tuning.eyes)
     face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried,
                     photo_scale=face_in.photo_scale, furrowed=relief.furrow_shown(pixels, lm, stage.tuning.brows))
     if face.mesh is not None and lip_gap(lm) > stage.tuning.edit.lips_closed \

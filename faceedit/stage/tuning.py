@@ -237,6 +237,31 @@ class EyesTuning:
     white_gap: float = 0.02
     #: ... as its pixel of this luma rank (0..1: above the median, off the lashes' shadows).
     white_rank: float = 0.7
+    #: The upper lid's edge where the photo shows white above the iris
+    #: (:mod:`faceedit.stage.lid_edge`), read in columns across the eye: a white run starts
+    #: within these shares of the iris's top above its centre (the iris model's radius is
+    #: under-read by up to 8 % on a wide-open eye) ...
+    lid_white_start: tuple[float, float] = (0.75, 1.25)
+    #: ... a sample is dark (the iris, the lashes) under this share of the way from the iris's
+    #: luma to the white's (the white above a raised lid's iris lies in its shadow: 0.55-0.6 of
+    #: luma against 0.7-0.75 beside the iris, the stage's surprised edits of London 001 and 009)
+    #: ...
+    lid_dark_share: float = 0.35
+    #: ... and a light one white when it is no warmer (red over blue, per luma) than the white
+    #: beside the iris by more than this (the lid's skin is: London's 0.2-0.4) ...
+    lid_white_warmth: float = 0.1
+    #: ... the white beside the iris (the lightest fifth of the samples 1.1-1.8 radii beside
+    #: its centre) no warmer than this, or the eye shows no white to read ...
+    lid_white_warmest: float = 0.2
+    #: ... and the run ends in the lashes' dark within this many eye distances above the points'
+    #: lid; the points rise at most this far onto it.
+    lid_edge_reach: float = 0.06
+    lid_edge_most: float = 0.05
+    #: A lid point's edge is read on the columns within this many iris radii of its own ...
+    lid_edge_near: float = 0.15
+    #: ... of those within this many of the iris's centre (beside the iris the white run starts
+    #: within 0.3 radii of the centre's height).
+    lid_edge_span: float = 1.5
     #: A small shut or downcast eye the warp opened, redrawn (:mod:`faceedit.stage.eye_open`): eye
     #: widths (corner to corner, px) over which the redraw fades out: whole up to the first (a group
     #: photo's faces: 15-25 px), none from the second (a 1350-px portrait's: about 110 px).
