@@ -18,7 +18,7 @@ import numpy as np
 from faceedit.stage.tuning_face import WarpTuning
 
 #: Samples of the dense profile along the chord the envelope is smoothed on.
-PROFILE = 129
+PROFILE = 513
 
 
 def smoothed_profile(h: np.ndarray, sigma: float) -> np.ndarray:
@@ -43,15 +43,16 @@ def rounded_side(x: np.ndarray, y: np.ndarray, width: float, sigma: float, reach
     a wedge's straight side, joined to the rest without a kink."""
     g = np.linspace(0.0, width, PROFILE)
     order = np.argsort(x, kind="stable")
-    prof = np.interp(g, np.r_[0.0, np.clip(x[order], 0.0, width), width], np.r_[0.0, y[order], 0.0])
-    prof = smoothed_profile(prof, sigma * (PROFILE - 1))
+    raw = np.interp(g, np.r_[0.0, np.clip(x[order], 0.0, width), width], np.r_[0.0, y[order], 0.0])
+    prof = smoothed_profile(raw, sigma * (PROFILE - 1))
     if reach > 0:
         r = reach * width
         for d, at in ((g, r), (width - g, width - r)):  # from each corner
             t = np.clip(d / r, 0.0, 1.0)
             a = max(float(np.interp(at, g, prof)), 0.0)
             prof = prof + a * (np.sqrt(t * (2.0 - t)) - t) * (1.0 - t)
-    return np.interp(np.clip(x, 0.0, width), g, prof)
+    # (the change read on the even profile, added to the samples: none where nothing changes)
+    return y + np.interp(np.clip(x, 0.0, width), g, prof - raw)
 
 
 def smooth_outline(upper: np.ndarray, lower: np.ndarray, tuning: WarpTuning | None = None
