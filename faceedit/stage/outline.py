@@ -2,8 +2,8 @@
 inner-lip curve of a cut (:mod:`faceedit.stage.cut_fields`), read as its height off the
 corner-to-corner chord, is smoothed and, near each corner, raised to a round end. An
 opening drawn from a face mesh's loop (a polyline whose samples kink where the loop's
-segments meet, the lips meeting at a wedge at each corner) is then an oval whose ends are
-round at the corners: no kink, no wedge, and nothing of it reaches past the corners.
+segments meet, the lips meeting at a wedge at each corner) then has its kinks softened and
+its ends round at the corners: no wedge, and nothing of it reaches past the corners.
 
 Each sample moves across the chord only (as :func:`~faceedit.stage.cut_curves.round_opening`),
 never along it: a lip's pixels are not slid along the lip.
