@@ -213,9 +213,9 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     as much, and at least as wide as the photo's own blur at the lips (:data:`SEAM_BLUR_REACH`).
     On a small mouth the pixels along the line are first evened along it (``seam_even``: a row
     of dark and light specks carried from a smile's lip edges is a line of their mean), over the
-    seam's width; beyond that it never lightens (a seam the warp already drew stays); keeps the pixels' colour (all channels
-    scaled alike), but on a small mouth goes toward the colour of the lips' own dark
-    (:data:`SEAM_DARK_PERCENTILE`) as far as it is darkened over the seam's full darkening,
+    seam's width; beyond that it never lightens (a seam the warp already drew stays); keeps the
+    pixels' colour (all channels scaled alike), but on a small mouth goes toward the colour of
+    the lips' own dark (:data:`SEAM_DARK_PERCENTILE`) as far as it is darkened over the seam's full darkening,
     and, given ``lips`` (the 68 points' outer-lip polygon where the lips now lie), no darker
     than their own dark (:func:`lips_dark`) by as much (a small mouth's share:
     :func:`~faceedit.stage.teeth_look.small_weight` of its corners' distance at ``photo_scale``,
