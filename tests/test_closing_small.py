@@ -14,7 +14,7 @@ from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.cut_curves import upper_side_polygon
 from faceedit.stage.mouth import lips_dark, paint_seam
 from faceedit.stage.steps import interior_cut
-from faceedit.stage.tuning import EditTuning
+from faceedit.stage.tuning import EditTuning, MouthTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
 
@@ -152,3 +152,25 @@ def test_a_closing_mouth_meets_where_its_upper_lip_keeps_its_thickness(lower_out
     drop = meeting_drop(src, moved, (_curve(0.0), _curve(5.0)), mid, opening)
     assert abs(4.0 + drop - kept) < 0.25, drop  # the upper lip: outer lip to the lowered line
     assert meeting_drop(src, moved, (_curve(2.5), _curve(2.5)), mid, opening) == 0.0
+
+
+def test_a_small_mouth_s_seam_is_even_along_its_line():
+    """A small mouth's closed line carried as a row of dark and light specks (the teeth, their
+    gaps and the dark between lip and teeth that a smile's lip edges met in turn): the seam
+    evens them along the line (``seam_even``), its pixels' spread along the row a third of the
+    input's or less, on the whole as dark as the specks' mean; without it
+    (``seam_even`` 0) the specks stay."""
+    img, lips = _small_mouth()
+    img[60, 60:101:2] = (70, 40, 40)  # dark specks every other pixel on the line's row
+    x = np.linspace(60.0, 100.0, 11)
+    line = np.stack([x, np.full_like(x, 60.0)], 1)
+    row = slice(68, 93)  # the line's middle (inside the corners' taper)
+
+    def painted(even: float) -> np.ndarray:
+        tn = MouthTuning(seam_even=even)
+        return (paint_seam(img, line, line, 40.0, 1.0, tn, lips=lips).astype(np.float64) @ LUMA)[60, row]
+
+    before = (img.astype(np.float64) @ LUMA)[60, row]
+    assert painted(MouthTuning().seam_even).std() < before.std() / 3
+    assert painted(MouthTuning().seam_even).mean() <= before.mean() + 3.0  # (MEASURED: 105.1 for 102.9)
+    assert painted(0.0).std() > before.std() / 2

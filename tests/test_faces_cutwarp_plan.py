@@ -263,3 +263,32 @@ def test_a_laugh_kept_in_width_carries_no_dark_dots_out_of_its_corners():
 
     assert darkest_by_corners(True) > 60
     assert darkest_by_corners(False) < 40
+
+
+def test_a_laugh_closed_from_its_found_cut_carries_no_dark_dots_into_its_corners():
+    """The laugh closed (made neutral) along its found curves (``found_corners``, a small mouth):
+    the crease beyond the teeth, outside the cut, is taken into the corner wedges
+    (``closing_wedge``) and the dark beside them, so nothing by the closed corners is darker than
+    the lips' stripes; with wedges of no size it is carried into them as dark dots (the dark ends
+    of a small smile's closed line, group_five), as on a mouth twice as large in the photo's own
+    pixels (``photo_scale`` 2, past :func:`~faceedit.stage.teeth_look.small_weight`'s reach: its
+    closed corners keep their crease)."""
+    from faceedit.stage.state import close_lips
+
+    lm, img, found, _ = _laugh()
+    dst = close_lips(synthetic_lm())
+
+    def darkest_by_corners(wedge: tuple[float, float, float], photo_scale: float = 1.0) -> int:
+        r = cut_warp(img, lm, dst, lips=found, close_mouth=1.0, found_corners=True, photo_scale=photo_scale,
+                     tuning=WarpTuning(closing_wedge=wedge))
+        assert r.scale == 1.0
+        g = r.pixels.astype(int).sum(-1) // 3
+        worst = 255
+        for corner in (r.upper[0], r.upper[-1]):
+            x, y = int(round(corner[0])), int(round(corner[1]))
+            worst = min(worst, int(g[y - 8:y + 9, x - 25:x + 26].min()))
+        return worst
+
+    assert darkest_by_corners(WarpTuning().closing_wedge) > 75  # (MEASURED: 80, the lips' own stripes)
+    assert darkest_by_corners((0.0, 0.0, 0.0)) < 70  # (62: the crease's dots)
+    assert darkest_by_corners(WarpTuning().closing_wedge, photo_scale=2.0) < 70  # a large mouth keeps its crease

@@ -98,6 +98,7 @@ from faceedit.stage.cut_curves import (
 from faceedit.stage.cut_fields import cut_fields
 from faceedit.stage.lip_edge import found_lower_lip
 from faceedit.stage.precision import is_exact
+from faceedit.stage.teeth_look import small_weight
 from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
@@ -318,7 +319,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              eyelids: bool = False, lips: tuple[np.ndarray, np.ndarray] | None = None,
              close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
              carry_lower: np.ndarray | None = None, hide_lower: np.ndarray | None = None,
-             min_jacobian: float = MIN_JACOBIAN,
+             found_corners: bool = False, photo_scale: float = 1.0, min_jacobian: float = MIN_JACOBIAN,
              tuning: WarpTuning | None = None) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
@@ -349,6 +350,13 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     :func:`~faceedit.stage.lips.below_lower_teeth`): what lies between them is filled from the
     lower lip, its grain included (:func:`mirrored_grain`; the lower teeth are not carried:
     kept, the lower lip carried their fragments along its inner edge).
+    ``found_corners``: ``lips`` are an opening found from colour (a smile's teeth) that
+    ``close_mouth`` closes: on a small mouth (:func:`~faceedit.stage.teeth_look.small_weight` of
+    their corners' distance at ``photo_scale``, the photo's own pixels per pixel of ``pixels``)
+    the dark of its corners beyond them (the corner wedges, ``closing_wedge``, and the dark
+    beside them) is filled from the lips too: carried, it stood at the closed mouth's ends as
+    dark dots (insightface's group_five, London smiles cut to 96-128 px); a larger mouth keeps
+    it as its closed corners' crease (filled, they were smudged at 1350 px).
     ``min_jacobian``: the fold threshold (the move is scaled down below it). ``tuning``: the
     region moved and how the mouth's curves follow and round
     (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults).
@@ -402,14 +410,19 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         poly = opening_polygon(geo.src_upper, geo.src_lower)
         carried_teeth = geo.cut.name == MOUTH.name and carry_lower is not None and lips is not None
         reshaped = carried_teeth and f.follows_plan > 0  # a laugh's teeth in a narrower opening
+        # (a mouth closed from a found cut: the dark of its corners beyond the cut is not the lips')
+        closes = found_corners and geo.cut.name == MOUTH.name and lips is not None and close_mouth > 0 \
+            and not carried_teeth and small_weight(float(np.linalg.norm(geo.src_upper[-1] - geo.src_upper[0])),
+                                                   photo_scale) > 0
         # (the dark of a laugh's corners, which the lips cover where they meet, is not theirs)
-        wedge_reach = tn.plan_wedge if reshaped else tn.kept_wedge
-        wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, wedge_reach, tn.wedge_rim) if carried_teeth else []
+        wedge_reach = tn.plan_wedge if reshaped else tn.closing_wedge if closes else tn.kept_wedge
+        wedges = corner_wedges(geo.src_upper, geo.src_lower, src_lm, wedge_reach, tn.wedge_rim) \
+            if carried_teeth or closes else []
         if carried_teeth and hide_lower is not None and lips is not None:  # (the lower teeth below the cut go too)
             wedges.append(np.vstack([np.asarray(lips[1], np.float64), np.asarray(hide_lower, np.float64)[::-1]]))
         # (an opening's corners move: the dark beside the old ones is not theirs)
         width = float(np.linalg.norm(geo.src_upper[-1] - geo.src_upper[0])) \
-            if reshaped or (carried_teeth and tn.kept_corners) else 0.0
+            if reshaped or ((carried_teeth or closes) and tn.kept_corners) else 0.0
         dark = (tn.wedge_dark[0] * width, tn.wedge_dark[1] * width, tn.wedge_dark[2])
         box = _box_around(np.vstack([poly, *wedges]), 4.0 + (tn.wedge_feather + tn.wedge_dark[0]) * width,
                           pixels.shape)
@@ -426,8 +439,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
                 up, below = narrowed_teeth(up, below, narrowing, tn.plan_teeth)
             carried = opening_polygon(up, below)
             carry_cov[geo.cut.name] = np.minimum(cov, polygon_coverage(carried, box))
-            for wedge in wedges:  # the dark of a laugh's corners beyond its teeth goes too (and lower teeth)
-                hidden = np.maximum(hidden, polygon_coverage(wedge, box))
+        for wedge in wedges:  # the dark of the corners beyond the cut goes too (and a laugh's lower teeth)
+            hidden = np.maximum(hidden, polygon_coverage(wedge, box))
         if hidden.max() > 0:
             bx0, by0, bx1, by1 = box
             near = pixels[by0:by1, bx0:bx1].astype(np.float32)

@@ -186,6 +186,20 @@ def lips_dark(pixels: np.ndarray, lips: np.ndarray) -> float:
     return float(np.percentile(grey[inside > 0], SEAM_DARK_PERCENTILE)) if inside.any() else 0.0
 
 
+def _along(img: np.ndarray, axis: np.ndarray, sigma: float) -> np.ndarray:
+    """``img`` (h, w[, c] float32) blurred by a Gaussian of ``sigma`` px along the unit
+    direction ``axis`` alone (a line kernel, its taps split between pixels bilinearly)."""
+    r = int(np.ceil(3 * sigma))
+    kernel = np.zeros((2 * r + 3, 2 * r + 3), np.float32)
+    for i in np.arange(-r, r + 1):
+        x, y = r + 1 + i * axis[0], r + 1 + i * axis[1]
+        fx, fy = int(np.floor(x)), int(np.floor(y))
+        ax, ay, g = x - fx, y - fy, np.exp(-0.5 * (i / sigma) ** 2)
+        for dx, dy, wgt in ((0, 0, (1 - ax) * (1 - ay)), (1, 0, ax * (1 - ay)), (0, 1, (1 - ax) * ay), (1, 1, ax * ay)):
+            kernel[fy + dy, fx + dx] += g * wgt
+    return cv2.filter2D(img, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REPLICATE)
+
+
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
                amount: float, tuning: MouthTuning | None = None, *, lips: np.ndarray | None = None,
                in_place: bool = False, photo_scale: float = 1.0) -> np.ndarray:
@@ -197,9 +211,11 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     are ``tuning``'s, :class:`faceedit.stage.tuning.MouthTuning`); ``amount``
     (0..1) of it. On a small face the seam is at least :data:`SEAM_MIN_SIGMA` wide, shallower by
     as much, and at least as wide as the photo's own blur at the lips (:data:`SEAM_BLUR_REACH`).
-    Never lightens (a seam the warp already drew stays); keeps the pixels' colour (all channels
-    scaled alike), but on a small mouth goes toward the colour of the lips' own dark
-    (:data:`SEAM_DARK_PERCENTILE`) as far as it is darkened over the seam's full darkening,
+    On a small mouth the pixels along the line are first evened along it (``seam_even``: a row
+    of dark and light specks carried from a smile's lip edges is a line of their mean), over the
+    seam's width; beyond that it never lightens (a seam the warp already drew stays); keeps the
+    pixels' colour (all channels scaled alike), but on a small mouth goes toward the colour of
+    the lips' own dark (:data:`SEAM_DARK_PERCENTILE`) as far as it is darkened over the seam's full darkening,
     and, given ``lips`` (the 68 points' outer-lip polygon where the lips now lie), no darker
     than their own dark (:func:`lips_dark`) by as much (a small mouth's share:
     :func:`~faceedit.stage.teeth_look.small_weight` of its corners' distance at ``photo_scale``,
@@ -244,8 +260,16 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     dip = (np.exp(-0.5 * (dist / sigma) ** 2) * along * amount * depth).astype(np.float32)
     # the luma wanted: seam_dark of the lips' luma around the line (a blur wide enough to
     # average both lips over the dip), the pixel's own where it is darker; dip of the way there
-    base = cv2.GaussianBlur(grey, (0, 0), 3 * sigma)
     small = small_weight(width, photo_scale)
+    if small > 0 and tuning.seam_even > 0:
+        # a small mouth's seam evened along the line first: the pixels it met from the lips' inner
+        # edges mixed teeth, their gaps and the dark between lip and teeth in turn, a row of
+        # dark and light specks at a few px (insightface's group_five, face 2, made neutral)
+        even = (small * amount * np.exp(-0.5 * (dist / sigma) ** 2) * along).astype(np.float32)
+        even = even.reshape(*even.shape, *(1,) * (crop.ndim - 2))
+        crop = crop * (1 - even) + _along(crop, axis, tuning.seam_even * width) * even
+        grey = crop if crop.ndim == 2 else crop @ _LUMA
+    base = cv2.GaussianBlur(grey, (0, 0), 3 * sigma)
     # a small mouth's seam no darker than its lips' own dark (at 96-128 px seam_dark of the
     # lips was darker than any pixel of the person's lips and read as a drawn line)
     floor = small * lips_dark(pixels, lips) if lips is not None and small > 0 else 0.0

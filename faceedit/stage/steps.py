@@ -372,7 +372,7 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
                         close_mouth=face.closing if lips is not None else 0.0,
                         teeth_rise=rise, carry_lower=face.carry, hide_lower=face.hide_lower,
-                        tuning=stage.tuning.warp)
+                        found_corners=face.shown is not None, photo_scale=face.photo_scale, tuning=stage.tuning.warp)
 
     r = face.warped = run(face.lips)
     for narrower in (face.below_teeth, face.unwidened):

@@ -55,6 +55,11 @@ class WarpTuning:
     #: The same wedge where a laugh's teeth are carried into an opening that keeps its width (a
     #: laugh made fearful): shorter, so no lip is painted past the outer corner onto the skin.
     kept_wedge: tuple[float, float, float] = (0.3, 0.9, 0.035)
+    #: The same wedge where a small smile's found cut closes the mouth (made neutral,
+    #: ``cut_warp``'s ``found_corners``): the dark of the smile's corners beyond the cut, carried
+    #: into the closed corners, stood there as dark dots at the ends of the line between the lips
+    #: (insightface's group photos); past the outer corner, which the closing mouth leaves.
+    closing_wedge: tuple[float, float, float] = (0.3, 1.3, 0.05)
     #: Both wedges take in a rim above the upper curve: this share of the corner-to-corner
     #: width deep at the corner, none from the second share of the curve's arc from it.
     wedge_rim: tuple[float, float] = (0.012, 0.12)

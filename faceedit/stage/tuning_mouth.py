@@ -422,6 +422,10 @@ class MouthTuning:
     seam_width: float = 0.04
     #: The seam fades out over this share of the mouth's width at each corner.
     seam_taper: float = 0.1
+    #: On a small mouth (:func:`~faceedit.stage.teeth_look.small_weight`) the pixels along the
+    #: seam are first evened along the line: a Gaussian of this share of the corner distance
+    #: along it, laid over the seam's own width (:func:`~faceedit.stage.mouth.paint_seam`).
+    seam_even: float = 0.05
     #: A small face's open mouth (:func:`~faceedit.stage.cavity.small_open`, whole at
     #: :func:`~faceedit.stage.teeth_look.small_weight` 1): its cavity's floor (share of the skin's
     #: luma; a small dark opening in a photo is mixed by the photo's own blur with what is round it
