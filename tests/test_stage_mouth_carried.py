@@ -9,7 +9,7 @@ import numpy as np
 from _imgs import drawn_open_mouth
 
 from faceedit.pixels import LUMA_WEIGHTS
-from faceedit.stage.lip_rims import shade_below, shade_carried
+from faceedit.stage.lip_rims import lip_shade, shade_below, shade_carried
 from faceedit.stage.tuning import MouthTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
@@ -56,16 +56,18 @@ def test_a_relaxed_lip_covers_the_gums_over_a_carried_row():
 def test_a_carried_row_s_side_teeth_recede_into_the_mouth_s_shadow():
     """Along the row, the teeth near the corners darken (a lit end was a light wedge at the
     corner), at the corners no lighter than the lip; from there to the middle the row is
-    lighter toward the middle, and there the band under the lip stays as it was; the cavity
-    beside the row is left as it was."""
+    lighter toward the middle, and there the band under the lip is the teeth in the lip's shadow
+    only (lip_shade); the cavity beside the row is left as it was."""
     tn = MouthTuning()
     pixels, interior, opening = carried_mouth(0)
     out = shade_carried(pixels, (0, 0, 80, 60), interior, opening, 1.0, tn)
-    top = lum(out[20, 10:70])  # the row's lit top, corner to corner
-    assert top[30] == lum(TEETH).round(0) or abs(top[30] - lum(TEETH)) < 1
+    shadow = lip_shade(np.array([0.5, 3.5]), 60.0, tn.carried_lip_shadow, tn.carried_lip_shadow_reach)
+    band = lum(out[20:24, 40])  # the middle's band, 0.15 of the 24-row column
+    assert abs(band[0] - shadow[0] * lum(TEETH)) < 1 and abs(band[3] - shadow[1] * lum(TEETH)) < 1, band
+    top = lum(out[20, 10:70])  # the row's top, corner to corner
     assert max(top[1], top[-2]) <= lum(LIP) + 1, (top[1], top[-2])
     half = top[1:30]
-    assert half[0] < 0.7 * lum(TEETH) and (np.diff(half) >= -1).all(), half  # lighter toward the middle
+    assert half[0] < 0.7 * top[30] and (np.diff(half) >= -1).all(), half  # lighter toward the middle
     assert (out[28:44] == pixels[28:44]).all()
 
 
@@ -140,7 +142,8 @@ def test_the_upper_lip_carried_over_a_smile_s_teeth_stays_for_them_to_hang_from(
 
 def test_a_carried_row_ends_in_an_edge_with_its_gaps_kept():
     """A row reaching further down than the lit band (0.15 of the column) and half the fade
-    (0.2): down to there the teeth as they were or darker by each pixel's share (a gap between
+    (0.2): down to there the teeth as they were, in the lip's shadow at the top, or darker by each
+    pixel's share (a gap between
     two teeth as much darker than the teeth beside it), then within two rows the cavity's tone
     (blended over the whole fade, the row's lower part stood as a grey ramp); where the opening
     reaches past the row's ends, the row falls toward the tone at them, lighter toward its middle."""
@@ -157,7 +160,8 @@ def test_a_carried_row_ends_in_an_edge_with_its_gaps_kept():
     out = shade_carried(pixels, (0, 0, 60, 40), interior, opening, 1.0, tn).astype(np.float64)
     end = (tn.carried_teeth_band + tn.carried_teeth_fade / 2) * 24  # 6 rows
     col = out[10:22, 27, 0]
-    assert (col[:3] >= 225).all() and col[int(end) - 1] >= 0.8 * 230, col  # lit, a little darker down
+    # in the lip's shadow at the top, lit below it, a little darker down
+    assert col[0] < 0.85 * 230 and col[2] >= 0.95 * 230 and col[int(end) - 1] >= 0.8 * 230, col
     assert (col[int(end) + 1:] <= 12).all(), col  # then the cavity's tone within two rows
     for r in (11, 14):  # the gap as much darker than its neighbour, in the band and below it
         assert abs(out[r, 30, 0] / out[r, 29, 0] - 180 / 230) < 0.03, (r, out[r, 28:33, 0])

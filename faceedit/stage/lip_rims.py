@@ -24,6 +24,12 @@ def smoothstep(a: float, b, x):
     return t * t * (3 - 2 * t)
 
 
+def lip_shade(below: np.ndarray, wd: float, strength: float, reach: float) -> np.ndarray:
+    """The share of luma kept in the upper lip's shadow ``below`` px under it: ``1 - strength``
+    at the lip, falling off exponentially over ``reach`` of the mouth's width ``wd``."""
+    return 1.0 - strength * np.exp(-np.maximum(below, 0.0) / max(reach * wd, 1e-6))
+
+
 def column_gaps(opening: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(gap, above): float32 arrays of ``opening``'s shape, 0 outside ``opening > 0``. ``gap``
     is the height (px) of the run of the opening each pixel lies in, down its column, its
@@ -327,10 +333,13 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     end = band + fade / 2.0
     cut = smoothstep(0.0, 1.0, (above - end) / max(tuning.carried_teeth_edge, 1e-3) + 0.5)
     dim = float(amount) * tuning.carried_teeth_shade * np.clip((above - band) / (fade / 2.0), 0.0, 1.0) * short
+    # the teeth's top in the upper lip's shadow, as the bank's teeth are (over the mouth's width)
+    span = np.flatnonzero((whole > 0).any(0))
+    lit = lip_shade(above + 0.5, float(span[-1] - span[0] + 1), float(amount) * tuning.carried_lip_shadow,
+                    tuning.carried_lip_shadow_reach)
     a = float(amount) * (car > 0) * whole * cut * short
     # the side teeth recede along the arch into the mouth's shadow, wholly at its corners
     # (lit there, a smile's row ended in a light wedge)
-    span = np.flatnonzero((whole > 0).any(0))
     u = (np.arange(whole.shape[1]) - span[0]) / max(float(span[-1] - span[0]), 1.0)
     side = smoothstep(0.0, tuning.side_teeth_from, np.minimum(u, 1.0 - u))
     a = np.maximum(a, float(amount) * (car > 0) * whole * (1.0 - side)[None, :])
@@ -350,9 +359,10 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)
     y = px if px.ndim == 1 else px @ _LUMA
     tone = np.median(px[y <= np.percentile(y, 33)], 0)
-    ys, xs = np.nonzero((a > 0) | ((dim > 0) & (car > 0)))
+    keep = (1.0 - dim) * lit
+    ys, xs = np.nonzero((a > 0) | ((keep < 1) & (car > 0)))
     w = a[ys, xs] if crop.ndim == 2 else a[ys, xs][:, None]
-    d = 1.0 - dim[ys, xs] if crop.ndim == 2 else 1.0 - dim[ys, xs][:, None]
+    d = keep[ys, xs] if crop.ndim == 2 else keep[ys, xs][:, None]
     shaded = from_unit(np.clip(crop[ys, xs] * d * (1.0 - w) + tone * w, 0.0, 1.0), pixels.dtype)
     if out.ndim == 3:
         out[ys + y0, xs + x0, :3] = shaded

@@ -77,6 +77,7 @@ from faceedit.stage.lip_rims import (
     lift_margin,
     lip_at,
     lip_field,
+    lip_shade,
     meet,
     rims,
     shade_below,
@@ -466,8 +467,7 @@ class MouthBank:
                      * (1.0 - a_up) * (1.0 - a_lo))
             drawn = (1.0 - a_up) * (1.0 - a_lo)  # the cavity and tongue: drawn, no exemplar's grain
             shadow, corner = tn.open_lip_shadow, tn.open_corner_shadow
-        # shadow under the upper lip, darker corners
-        shade = (1.0 - shadow * np.exp(-np.maximum(t, 0.0) / (tn.lip_shadow_reach * wd)))
+        shade = lip_shade(t, wd, shadow, tn.lip_shadow_reach)  # under the upper lip; the corners darker
         if large:  # the inner side of the lower lip, in shade
             shade *= 1.0 - tn.lower_lip_shade * np.exp(-np.maximum(hd - t, 0.0) / (tn.lower_lip_shade_reach * wd))
         corners = 1.0 - corner * np.exp(-np.minimum(u, 1.0 - u) / tn.corner_shadow_reach)

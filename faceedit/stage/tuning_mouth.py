@@ -279,6 +279,11 @@ class MouthTuning:
     #: incisal edge and the gaps between the teeth washed out (London HD 009, 013 smiling made
     #: fearful, at the photo's pixels).
     carried_teeth_edge: float = 1.0
+    #: The carried row's top lies in the upper lip's shadow (as the bank's teeth do,
+    #: ``open_lip_shadow``): its luma times 1 less this at the lip ...
+    carried_lip_shadow: float = 0.3
+    #: ... falling off over this share of the mouth's width below it.
+    carried_lip_shadow_reach: float = 0.025
     #: Shaded only where the goal keeps at least this share of the face's lip gap (fear from
     #: 114's smile 0.77; the astronaut's smile made neutral x1.5 0.60, where the shaded row
     #: was a black bar between the lips).
