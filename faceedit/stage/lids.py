@@ -482,6 +482,8 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     deep = _deep_share(here, above_lid, under_eye, tn)
     edge_dark, line_w, lash_shadow = (v0 + deep * (v1 - v0) for v0, v1 in (
         (tn.edge_dark, tn.deep_edge_dark), (tn.line, tn.deep_line), (tn.lash_shadow, tn.deep_lash_shadow)))
+    closed = float(np.clip((a - tn.closed_dark[1]) / (1 - tn.closed_dark[1]), 0.0, 1.0))
+    edge_dark += closed * max(tn.closed_dark[0] - edge_dark, 0.0)  # a closed lid's edge
     if down.max() > 0:
         # the skin around the closed lid (above it, beyond its corners, the lower lid below),
         # carried smoothly over it
