@@ -41,9 +41,20 @@ from faceedit.stage.tuning import EyesTuning
 UPPER = ((36, 37, 38, 39), (42, 43, 44, 45))
 
 
-def _at(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def _at(rgb: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """``rgb`` (uint8 / uint16, or unit float) as unit float32, bilinearly at ``pts`` (..., 2),
+    the photo's edges replicated; only the box round the points is converted (the whole photo's
+    conversion cost more than the rest of the reading)."""
     m = np.asarray(pts, np.float32)
-    return cv2.remap(img, np.ascontiguousarray(m[..., 0]), np.ascontiguousarray(m[..., 1]), cv2.INTER_LINEAR,
+    h, w = rgb.shape[:2]
+    x0 = min(max(int(np.floor(m[..., 0].min())) - 1, 0), w - 1)
+    y0 = min(max(int(np.floor(m[..., 1].min())) - 1, 0), h - 1)
+    x1 = max(min(int(np.ceil(m[..., 0].max())) + 2, w), x0 + 1)
+    y1 = max(min(int(np.ceil(m[..., 1].max())) + 2, h), y0 + 1)
+    box = rgb[y0:y1, x0:x1].astype(np.float32)
+    if rgb.dtype.kind in "ui":
+        box /= pixel_max(rgb.dtype)
+    return cv2.remap(box, np.ascontiguousarray(m[..., 0] - x0), np.ascontiguousarray(m[..., 1] - y0), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)
 
 
@@ -86,7 +97,6 @@ def lid_edge_rise(rgb: np.ndarray, lm: np.ndarray, irises: np.ndarray | None,
     out = np.zeros((2, 2))
     if irises is None or rgb.ndim != 3:
         return out
-    img = rgb.astype(np.float32) / (pixel_max(rgb.dtype) if rgb.dtype.kind in "ui" else 1.0)
     lm = np.asarray(lm, np.float64)
     irises = np.asarray(irises, np.float64)
     centres = eye_centres(lm)
@@ -103,7 +113,7 @@ def lid_edge_rise(rgb: np.ndarray, lm: np.ndarray, irises: np.ndarray | None,
         along, height = rel @ u, rel @ up
         hs = np.arange(-0.25 * r, max(float(height.max()), r) + tn.lid_edge_reach * ed, 0.5)
         cols = np.arange(-1.8 * r, 1.8 * r + 0.25, 0.5)
-        samples = _at(img, c + cols[:, None, None] * u + hs[None, :, None] * up)  # (columns, heights, 3)
+        samples = _at(rgb, c + cols[:, None, None] * u + hs[None, :, None] * up)  # (columns, heights, 3)
         side = (np.abs(cols) >= 1.1 * r)[:, None] & (np.abs(hs) <= 0.3 * r)[None, :]
         beside = samples[side]  # the white beside the iris: its lightest fifth (not a lash's or the lid's shadow)
         white = np.median(beside[luma(beside) >= np.percentile(luma(beside), 80)], 0)
