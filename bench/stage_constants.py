@@ -119,6 +119,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "mouth.SEAM_BLUR_REACH": ("N", "where the photo's blur about the seam is read (share of the corner distance)"),
     "mouth.SEAM_DARK_PERCENTILE": ("M", "the lips' own dark the small seam's colour is read from"),
     "mouth_bank._LUMA": ("N", "luma weights (a unit)"),
+    "outline.PROFILE": ("N", "samples of the chord's profile the smoothing runs on"),
     "moves.LID_PAIRS": ("G", "68-point indices"),
     "moves.BROW_EYES": ("G", "68-point indices"),
     "moves.WINK_CORNER": ("C", "what wink_left / wink_right 1 moves (a control's move, like aaa's)"),

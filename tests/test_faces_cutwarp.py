@@ -25,6 +25,7 @@ from faceedit.stage.cut_curves import (
 )
 from faceedit.stage.cut_fields import cut_fields
 from faceedit.stage.cutwarp import cut_warp
+from faceedit.stage.outline import smooth_outline
 from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
@@ -258,7 +259,7 @@ def test_opening_covers_the_destination_gap_and_is_zero_when_closed():
     dst = part_lips(lm, 0.25)
     r = cut_warp(img, lm, dst)
     assert r.scale == 1.0
-    up, low = round_opening(*lip_curves(dst))  # the destination's curves, corners rounded
+    up, low = smooth_outline(*round_opening(*lip_curves(dst)))  # the destination's curves, corners rounded
     np.testing.assert_allclose(r.upper, up)
     np.testing.assert_allclose(r.lower, low)
     x0, y0, x1, y1 = r.roi
@@ -381,7 +382,7 @@ def test_source_interior_moves_with_the_upper_lip():
     r = cut_warp(img, lm, dst)
     assert r.scale == 1.0
     x0, y0, x1, y1 = r.roi
-    d_up, d_low = round_opening(*lip_curves(dst), *lip_curves(lm))
+    d_up, d_low = smooth_outline(*round_opening(*lip_curves(dst), *lip_curves(lm)))
     col = int(round(d_up[16, 0])) - x0
     top, bottom = int(np.ceil(d_up[16, 1])) - y0, int(np.floor(d_low[16, 1])) - y0
     column_int, column_open = r.interior[top:bottom, col], r.opening[top:bottom, col]
@@ -407,10 +408,10 @@ def test_teeth_rise_under_the_upper_lip():
     for rise in (0.0, 0.5):
         r = cut_warp(img, lm, dst, teeth_rise=rise)
         x0, _, _, _ = r.roi
-        d_up, _ = round_opening(*lip_curves(dst), *lip_curves(lm))
+        d_up, _ = smooth_outline(*round_opening(*lip_curves(dst), *lip_curves(lm)))
         shown.append((r.interior[:, int(round(d_up[16, 0])) - x0] > 0.5).sum())
         np.testing.assert_allclose(r.interior + r.opening,
-                                   polygon_coverage(opening_polygon(*round_opening(*lip_curves(dst), *lip_curves(lm))),
+                                   polygon_coverage(opening_polygon(*smooth_outline(*round_opening(*lip_curves(dst), *lip_curves(lm)))),
                                                     r.roi), atol=1e-5)
     assert abs(shown[0] - src_gap) <= 3
     assert abs(shown[1] - 0.5 * src_gap) <= 3, (shown, src_gap)
@@ -427,7 +428,7 @@ def test_only_the_interior_above_carry_lower_is_carried():
     for carry in (None, up + 0.5 * (low - up)):
         r = cut_warp(img, lm, dst, lips=(up, low), carry_lower=carry)
         x0, _, _, _ = r.roi
-        d_up, _ = round_opening(*lip_curves(dst), *lip_curves(lm))
+        d_up, _ = smooth_outline(*round_opening(*lip_curves(dst), *lip_curves(lm)))
         shown.append((r.interior[:, int(round(d_up[16, 0])) - x0] > 0.5).sum())
     assert abs(shown[0] - src_gap) <= 3
     assert abs(shown[1] - 0.5 * src_gap) <= 3, (shown, src_gap)

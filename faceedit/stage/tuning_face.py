@@ -28,6 +28,16 @@ class WarpTuning:
     #: Height over width of a new mouth opening from which its corners start to be rounded, and
     #: at which they are fully.
     round_aspect: tuple[float, float] = (0.25, 0.45)
+    #: Height over width of a new mouth opening from which its outline starts to be smoothed, and
+    #: at which it is wholly (a smile's crescent keeps its points) ...
+    outline_aspect: tuple[float, float] = (0.12, 0.25)
+    #: ... each inner-lip curve's
+    #: height off the corner-to-corner chord smoothed by a Gaussian of this share of the chord
+    #: (a face mesh's loop kinks where its segments meet, an opening drawn as a polygon) ...
+    outline_sigma: float = 0.05
+    #: ... and within this share of the chord from each corner raised to a round end (a vertical
+    #: tangent at the corner, no wedge; :func:`~faceedit.stage.outline.smooth_outline`).
+    outline_reach: float = 0.1
     #: Growth of the gap between the reference lips (moved over source) from which given curves
     #: start to move with their own lip, and at which they do alone.
     opening_follows: tuple[float, float] = (1.0, 1.5)

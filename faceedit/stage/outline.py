@@ -1,0 +1,88 @@
+"""The outline of a new mouth opening as a smooth curve with round ends: each destination
+inner-lip curve of a cut (:mod:`faceedit.stage.cut_fields`), read as its height off the
+corner-to-corner chord, is smoothed and, near each corner, raised to a round end. An
+opening drawn from a face mesh's loop (a polyline whose samples kink where the loop's
+segments meet, the lips meeting at a wedge at each corner) then has its kinks softened and
+its ends round at the corners: no wedge, and nothing of it reaches past the corners.
+
+Each sample moves across the chord only (as :func:`~faceedit.stage.cut_curves.round_opening`),
+never along it: a lip's pixels are not slid along the lip.
+
+Coordinates: x right, y down (as :mod:`faceedit.stage.cut_curves`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceedit.stage.tuning_face import WarpTuning
+
+#: Samples of the dense profile along the chord the envelope is smoothed on.
+PROFILE = 513
+
+
+def smoothed_profile(h: np.ndarray, sigma: float) -> np.ndarray:
+    """``h`` (samples along the chord, 0 at both ends) smoothed by a Gaussian of ``sigma``
+    samples; past each end it is continued by its point reflection there, so the ends stay 0
+    and a straight end stays straight."""
+    n = len(h)
+    if sigma <= 0 or n < 3:
+        return h.copy()
+    r = min(int(np.ceil(3 * sigma)), n - 1)
+    pad = np.r_[2 * h[0] - h[r:0:-1], h, 2 * h[-1] - h[-2:-r - 2:-1]]
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    return np.convolve(pad, k / k.sum(), mode="valid")
+
+
+def rounded_side(x: np.ndarray, y: np.ndarray, width: float, sigma: float, reach: float) -> np.ndarray:
+    """Heights ``y`` off the chord (towards this side's lip, at chord positions ``x`` from 0 to
+    ``width``) as a smooth curve with round ends: smoothed by a Gaussian of ``sigma`` of the
+    chord (:func:`smoothed_profile`), then within ``reach`` of the chord from each corner raised
+    by ``a (sqrt(t (2 - t)) - t) (1 - t)``, ``t`` the share of that reach from the corner and
+    ``a`` the height at the reach: a quarter circle's vertical tangent at the corner instead of
+    a wedge's straight side, joined to the rest without a kink."""
+    g = np.linspace(0.0, width, PROFILE)
+    order = np.argsort(x, kind="stable")
+    raw = np.interp(g, np.r_[0.0, np.clip(x[order], 0.0, width), width], np.r_[0.0, y[order], 0.0])
+    prof = smoothed_profile(raw, sigma * (PROFILE - 1))
+    if reach > 0:
+        r = reach * width
+        for d, at in ((g, r), (width - g, width - r)):  # from each corner
+            t = np.clip(d / r, 0.0, 1.0)
+            a = max(float(np.interp(at, g, prof)), 0.0)
+            prof = prof + a * (np.sqrt(t * (2.0 - t)) - t) * (1.0 - t)
+    # (the change read on the even profile, added to the samples: none where nothing changes)
+    return y + np.interp(np.clip(x, 0.0, width), g, prof - raw)
+
+
+def smooth_outline(upper: np.ndarray, lower: np.ndarray, tuning: WarpTuning | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Destination mouth curves (corner to corner) whose opening, as far as it is tall for its
+    width (:attr:`~faceedit.stage.tuning_face.WarpTuning.outline_aspect`), has a smooth outline with round ends at
+    the corners: each curve :func:`rounded_side` by
+    :attr:`~faceedit.stage.tuning_face.WarpTuning.outline_sigma` and
+    :attr:`~faceedit.stage.tuning_face.WarpTuning.outline_reach`. The corners stay where they
+    are; a thin or closed opening (a smile's crescent, lips that meet) is left as it is."""
+    tn = tuning if tuning is not None else WarpTuning()
+    up, low = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
+    chord = up[-1] - up[0]
+    width = float(np.linalg.norm(chord))
+    if width <= 0:
+        return up, low
+    e = chord / width
+    n = np.array([e[1], -e[0]])  # across the chord
+    if float((up - low).sum(0) @ n) < 0:
+        n = -n  # towards the upper lip
+    xu, yu = (up - up[0]) @ e, (up - up[0]) @ n
+    xl, yl = (low - up[0]) @ e, -((low - up[0]) @ n)
+    height = float(np.linalg.norm(up - low, axis=1).max())
+    lo, hi = tn.outline_aspect
+    amount = float(np.clip((height / width - lo) / (hi - lo), 0.0, 1.0))
+    if amount <= 0:
+        return up, low
+    args = (width, tn.outline_sigma, tn.outline_reach)
+    ru, rl = rounded_side(xu, yu, *args), rounded_side(xl, yl, *args)
+    su = up + (amount * (ru - yu))[:, None] * n
+    sl = low - (amount * (rl - yl))[:, None] * n
+    su[[0, -1]], sl[[0, -1]] = up[[0, -1]], low[[0, -1]]
+    return su, sl

@@ -1,0 +1,66 @@
+"""A new mouth opening's outline (faceedit.stage.outline): smooth, its ends round at the
+corners, its samples moved across the chord only, thin openings left as they are."""
+
+import numpy as np
+
+from faceedit.stage.cut_curves import catmull_rom
+from faceedit.stage.outline import smooth_outline, smoothed_profile
+
+
+def _turns(curve: np.ndarray) -> np.ndarray:
+    d = np.diff(curve, axis=0)
+    a = np.arctan2(d[:, 1], d[:, 0])
+    return np.degrees(np.abs((np.diff(a) + np.pi) % (2 * np.pi) - np.pi))
+
+
+def _hexagon(h: float) -> tuple[np.ndarray, np.ndarray]:
+    """A face mesh's loop moved open: straight runs meeting at kinks, a wedge at each corner."""
+    up = np.array([[0, 0], [15, -h], [35, -h], [50, -h], [65, -h], [85, -h], [100, 0]], float)
+    low = np.array([[0, 0], [15, h], [35, h], [50, h], [65, h], [85, h], [100, 0]], float)
+
+    def dense(p: np.ndarray) -> np.ndarray:  # 33 samples along the polyline, its kinks kept
+        t = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(p, axis=0), axis=1))]
+        s = np.linspace(0.0, t[-1], 33)
+        return np.stack([np.interp(s, t, p[:, 0]), np.interp(s, t, p[:, 1])], 1)
+    return dense(up), dense(low)
+
+
+def test_a_polygon_opening_becomes_smooth_with_round_ends_at_its_corners():
+    up, low = _hexagon(25.0)
+    su, sl = smooth_outline(up, low)
+    # the kinks go (the largest turn inside the curve, away from the corner's own sample)
+    assert _turns(su)[2:-2].max() < 0.5 * _turns(up)[2:-2].max()
+    assert _turns(sl)[2:-2].max() < 0.5 * _turns(low)[2:-2].max()
+    np.testing.assert_allclose(su[[0, -1]], up[[0, -1]])
+    np.testing.assert_allclose(sl[[0, -1]], low[[0, -1]])
+    # each end is rounder than the wedge: the curves leave each corner more steeply
+    def parting(u: np.ndarray, lo: np.ndarray, i: int, j: int) -> float:
+        a, b = u[j] - u[i], lo[j] - lo[i]
+        return float(np.degrees(np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b))))
+    assert parting(su, sl, 0, 1) > parting(up, low, 0, 1) + 20
+    assert parting(su, sl, -1, -2) > parting(up, low, -1, -2) + 20
+    # samples move across the chord only, nothing reaches past the corners, the middle keeps
+    # its height
+    np.testing.assert_allclose(su[:, 0], up[:, 0])
+    np.testing.assert_allclose(sl[:, 0], low[:, 0])
+    assert abs((sl - su)[16, 1] - (low - up)[16, 1]) < 0.05 * (low - up)[16, 1]
+    assert np.all((sl - su)[:, 1] >= 0)
+
+
+def test_a_thin_crescent_and_closed_lips_are_left_as_they_are():
+    up = catmull_rom(np.array([[0, 0], [25, -3], [50, -4], [75, -3], [100, 0]], float))
+    low = catmull_rom(np.array([[0, 0], [25, 4], [50, 6], [75, 4], [100, 0]], float))
+    cu, cl = smooth_outline(up, low)
+    np.testing.assert_array_equal(cu, up)
+    np.testing.assert_array_equal(cl, low)
+    closed = np.stack([np.linspace(0, 100, 33), np.zeros(33)], 1)
+    _, c2 = smooth_outline(closed, closed.copy())
+    np.testing.assert_array_equal(c2, closed)
+
+
+def test_smoothing_a_profile_keeps_its_ends_and_a_straight_line():
+    line = np.linspace(0.0, 10.0, 50)
+    np.testing.assert_allclose(smoothed_profile(line, 4.0), line, atol=1e-9)
+    bump = np.r_[np.zeros(20), np.ones(20), np.zeros(20)]
+    s = smoothed_profile(bump, 3.0)
+    assert s[0] == 0 and s[-1] == 0 and np.abs(np.diff(s)).max() < 0.5
