@@ -64,3 +64,19 @@ def test_smoothing_a_profile_keeps_its_ends_and_a_straight_line():
     bump = np.r_[np.zeros(20), np.ones(20), np.zeros(20)]
     s = smoothed_profile(bump, 3.0)
     assert s[0] == 0 and s[-1] == 0 and np.abs(np.diff(s)).max() < 0.5
+
+
+def test_an_opening_no_taller_than_the_photos_own_keeps_its_outline():
+    """Given the source curves, the outline is smoothed by as much as the opening grew: the
+    photo's own open mouth moved as it is keeps its polygon; one opened further is smoothed."""
+    up, low = _hexagon(25.0)
+    same_u, same_l = smooth_outline(up, low, None, up, low)
+    np.testing.assert_array_equal(same_u, up)
+    np.testing.assert_array_equal(same_l, low)
+    small_u, small_l = _hexagon(5.0)  # a nearly closed source: the opening is new
+    new_u, _ = smooth_outline(up, low, None, small_u, small_l)
+    np.testing.assert_allclose(new_u, smooth_outline(up, low)[0])
+    half_u, _ = smooth_outline(up, low, None, *_hexagon(20.0))  # grew by 0.1 of the width: wholly
+    np.testing.assert_allclose(half_u, new_u)
+    part_u, _ = smooth_outline(up, low, None, *_hexagon(22.5))  # grew by 0.05: half the change
+    np.testing.assert_allclose(part_u - up, 0.5 * (new_u - up), atol=1e-9)

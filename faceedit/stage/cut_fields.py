@@ -289,7 +289,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                     kept_u, kept_l = kept_u + a * (plan_u - kept_u), kept_l + a * (plan_l - kept_l)
                 du, dl = kept_u, kept_l
                 if close_mouth == 0:  # (an opening's outline: smooth, its ends round)
-                    du, dl = smooth_outline(du, dl, tn)
+                    du, dl = smooth_outline(du, dl, tn, su, sl)
                 # a narrowing mouth that stays open keeps its upper lip's own width in the middle
                 # (moved, not squeezed)
                 narrows = plan_amount(src_cut[c.name][0], cut_curves(moved, c)[0], tn) if close_mouth == 0 else 0.0

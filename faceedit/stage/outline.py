@@ -55,14 +55,19 @@ def rounded_side(x: np.ndarray, y: np.ndarray, width: float, sigma: float, reach
     return y + np.interp(np.clip(x, 0.0, width), g, prof - raw)
 
 
-def smooth_outline(upper: np.ndarray, lower: np.ndarray, tuning: WarpTuning | None = None
+def smooth_outline(upper: np.ndarray, lower: np.ndarray, tuning: WarpTuning | None = None,
+                   src_upper: np.ndarray | None = None, src_lower: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Destination mouth curves (corner to corner) whose opening, as far as it is tall for its
     width (:attr:`~faceedit.stage.tuning_face.WarpTuning.outline_aspect`), has a smooth outline with round ends at
     the corners: each curve :func:`rounded_side` by
     :attr:`~faceedit.stage.tuning_face.WarpTuning.outline_sigma` and
     :attr:`~faceedit.stage.tuning_face.WarpTuning.outline_reach`. The corners stay where they
-    are; a thin or closed opening (a smile's crescent, lips that meet) is left as it is."""
+    are; a thin or closed opening (a smile's crescent, lips that meet) is left as it is, and,
+    given the source curves (``src_upper``, ``src_lower``), so is an opening no taller for its
+    width than the photo's own: smoothed by as much as it grew, wholly from
+    :attr:`~faceedit.stage.tuning_face.WarpTuning.outline_growth` (a photo driven by a talking
+    clip keeps its own mouth's outline where its lips part as little as the photo's do)."""
     tn = tuning if tuning is not None else WarpTuning()
     up, low = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
     chord = up[-1] - up[0]
@@ -78,6 +83,10 @@ def smooth_outline(upper: np.ndarray, lower: np.ndarray, tuning: WarpTuning | No
     height = float(np.linalg.norm(up - low, axis=1).max())
     lo, hi = tn.outline_aspect
     amount = float(np.clip((height / width - lo) / (hi - lo), 0.0, 1.0))
+    if src_upper is not None and src_lower is not None:
+        src_w = float(np.linalg.norm(np.asarray(src_upper)[-1] - np.asarray(src_upper)[0]))
+        src_aspect = float(np.linalg.norm(np.asarray(src_upper) - np.asarray(src_lower), axis=1).max()) / max(src_w, 1e-6)
+        amount *= float(np.clip((height / width - src_aspect) / tn.outline_growth, 0.0, 1.0))
     if amount <= 0:
         return up, low
     args = (width, tn.outline_sigma, tn.outline_reach)

@@ -38,6 +38,9 @@ class WarpTuning:
     #: ... and within this share of the chord from each corner raised to a round end (a vertical
     #: tangent at the corner, no wedge; :func:`~faceedit.stage.outline.smooth_outline`).
     outline_reach: float = 0.1
+    #: ... by as much as the opening is taller for its width than the source's, wholly from this
+    #: much taller (a driven photo's lips parted no more than its own keep their outline).
+    outline_growth: float = 0.1
     #: Growth of the gap between the reference lips (moved over source) from which given curves
     #: start to move with their own lip, and at which they do alone.
     opening_follows: tuple[float, float] = (1.0, 1.5)
