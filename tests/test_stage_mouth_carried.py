@@ -143,10 +143,10 @@ def test_the_upper_lip_carried_over_a_smile_s_teeth_stays_for_them_to_hang_from(
 def test_a_carried_row_ends_in_an_edge_with_its_gaps_kept():
     """A row reaching further down than the lit band (0.15 of the column) and half the fade
     (0.2): down to there the teeth as they were, in the lip's shadow at the top, or darker by each
-    pixel's share (a gap between
-    two teeth as much darker than the teeth beside it), then within two rows the cavity's tone
-    (blended over the whole fade, the row's lower part stood as a grey ramp); where the opening
-    reaches past the row's ends, the row falls toward the tone at them, lighter toward its middle."""
+    pixel's share (a gap between two teeth as much darker than the teeth beside it), then within
+    two rows the cavity's tone (blended over the whole fade, the row's lower part stood as a grey
+    ramp); where the opening reaches past the row's ends, the row falls toward the tone at them,
+    lighter toward its middle."""
     tn = MouthTuning()
     pixels = np.full((40, 60, 3), 150, np.uint8)
     interior = np.zeros((40, 60), np.float32)
