@@ -30,7 +30,7 @@ class WarpTuning:
     round_aspect: tuple[float, float] = (0.25, 0.45)
     #: Height over width of a new mouth opening from which its outline starts to be smoothed, and
     #: at which it is wholly (a smile's crescent keeps its points) ...
-    outline_aspect: tuple[float, float] = (0.12, 0.25)
+    outline_aspect: tuple[float, float] = (0.2, 0.35)
     #: ... each inner-lip curve's
     #: height off the corner-to-corner chord smoothed by a Gaussian of this share of the chord
     #: (a face mesh's loop kinks where its segments meet, an opening drawn as a polygon) ...
