@@ -23,6 +23,7 @@ from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
 from faceedit.stage.teeth_look import edge_blur, small_weight
 from faceedit.stage.tuning import MouthTuning
+from faceedit.stage.upper_lip import closed_upper_lip
 
 #: Inner-lip corner distance of every exemplar in the bank (px): the scale its interiors were
 #: found at.
@@ -226,6 +227,13 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     width = float(np.linalg.norm(line[-1] - line[0]))
     if amount <= 0 or width < 2 or eye_dist <= 0:
         return pixels
+    small = small_weight(width, photo_scale)
+    if lips is not None and small > 0:
+        # a smile's upper lip stretched thin over the teeth, carried down, is a dark line, no lip
+        drawn = closed_upper_lip(pixels, line, lips, eye_dist, amount * small, tuning)
+        if drawn is not pixels and in_place:
+            pixels[...] = drawn
+        pixels, in_place = (pixels, in_place) if drawn is pixels or in_place else (drawn, True)
     sigma = tuning.seam_width * eye_dist / 2.355
     # a seam narrower than the photo's pixels, or than the photo's own blur at the lips, is
     # spread over them with its darkness kept (its depth times its width): a small or soft
@@ -260,7 +268,6 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     dip = (np.exp(-0.5 * (dist / sigma) ** 2) * along * amount * depth).astype(np.float32)
     # the luma wanted: seam_dark of the lips' luma around the line (a blur wide enough to
     # average both lips over the dip), the pixel's own where it is darker; dip of the way there
-    small = small_weight(width, photo_scale)
     if small > 0 and tuning.seam_even > 0:
         # a small mouth's seam evened along the line first: the pixels it met from the lips' inner
         # edges mixed teeth, their gaps and the dark between lip and teeth in turn, a row of

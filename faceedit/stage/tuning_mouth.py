@@ -431,6 +431,23 @@ class MouthTuning:
     #: seam are first evened along the line: a Gaussian of this share of the corner distance
     #: along it, laid over the seam's own width (:func:`~faceedit.stage.mouth.paint_seam`).
     seam_even: float = 0.05
+    #: A small mouth's upper lip an edit closes (:func:`~faceedit.stage.upper_lip.closed_upper_lip`,
+    #: as much as :func:`~faceedit.stage.teeth_look.small_weight`) is at least this high down the
+    #: middle (eye distances: real closed lips at 96-128 px, London neutral, 0.096-0.114) ...
+    closed_upper_lip_height: float = 0.1
+    #: ... in the lower lip's colour times this (London neutral at 96-128 px: the upper lip's
+    #: median luma 0.81-1.34 of the lower's, most 0.95-1.1).
+    closed_upper_lip_shade: float = 0.9
+    #: ... its top lighter than its underside at the seam by this share of that colour.
+    closed_upper_lip_fall: float = 0.2
+    #: ... its edges softened by a Gaussian of this (px; at 0.5 the band's top stood as a crisp
+    #: edge at 4x on group_five).
+    closed_upper_lip_soft: float = 0.7
+    #: ... and drawn whole over the middle only, fading out over this share of the corner
+    #: distance at each corner (a closed lip's colour thinning into its corners; at 0.1-0.3 the
+    #: astronaut made neutral, then angry, read its raised mouth back 0.87-0.93 of the way:
+    #: test_stage_round_trip).
+    closed_upper_lip_fade: float = 0.4
     #: A small face's open mouth (:func:`~faceedit.stage.cavity.small_open`, whole at
     #: :func:`~faceedit.stage.teeth_look.small_weight` 1): its cavity's floor (share of the skin's
     #: luma; a small dark opening in a photo is mixed by the photo's own blur with what is round it
