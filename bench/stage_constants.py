@@ -117,6 +117,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "mouth.SEAM_MIN_SIGMA": ("N", "a line's footprint on the photo's pixels"),
     "mouth.SEAM_EXACT_SIGMA": ("N", "when a distance is computed exactly"),
     "upper_lip.UPPER_LIP_TAPER": ("G", "a closed upper lip's thinning into the corners"),
+    "upper_lip.UPPER_LIP_THIN": ("G", "how much thinner than a closed lip an upper lip is drawn whole"),
     "mouth.SEAM_BLUR_REACH": ("N", "where the photo's blur about the seam is read (share of the corner distance)"),
     "mouth.SEAM_DARK_PERCENTILE": ("M", "the lips' own dark the small seam's colour is read from"),
     "mouth_bank._LUMA": ("N", "luma weights (a unit)"),

@@ -65,3 +65,13 @@ def test_a_large_mouth_keeps_its_upper_lip():
     img, line, lips, eye = _small_mouth(5.0)
     out = paint_seam(img, line, line, eye, 1.0, MouthTuning(), lips=lips)
     assert np.array_equal(out[:280], img[:280])  # from 20 px above the seam up
+
+
+def test_a_full_upper_lip_is_left_to_the_photo():
+    """An upper lip already a closed lip's height down the middle (5 px over a 4-px closed lip:
+    the smile left it full) is not drawn over: its pixels are the photo's."""
+    img, line, lips, eye = _small_mouth()
+    full = lips.copy()
+    full[1:6, 1] = 60.0 - np.array([4.0, 5.0, 5.0, 5.0, 4.0])
+    assert closed_upper_lip(img, line, full, eye, 1.0, MouthTuning()) is img
+    assert closed_upper_lip(img, line, lips, eye, 1.0, MouthTuning()) is not img  # the thin one is drawn

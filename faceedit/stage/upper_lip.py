@@ -19,6 +19,10 @@ from faceedit.stage.tuning_mouth import MouthTuning
 #: The band's height toward the corners: the middle's times the sine of the way along (0..pi)
 #: to this power (a face model: a closed upper lip's thinning into the corners).
 UPPER_LIP_TAPER = 0.7
+#: How much thinner than a closed lip (a share of its height) the upper lip down the middle
+#: third is where the band is drawn whole; from there to a closed lip's height it fades out, and
+#: a lip as high as a closed one or higher is kept as the photo has it (a face model).
+UPPER_LIP_THIN = 0.15
 
 
 def _inside(shape: tuple[int, int], pts: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
@@ -55,8 +59,9 @@ def closed_upper_lip(pixels: np.ndarray, line: np.ndarray, lips: np.ndarray, eye
     (:func:`lower_lip_colour`) times ``closed_upper_lip_shade`` (its top lighter than its
     underside by ``closed_upper_lip_fall``), the photo's grain along the line kept, ``amount``
     (0..1) of the way (fading out over ``closed_upper_lip_fade`` of the corner distance at each
-    corner), its top edge ``closed_upper_lip_soft`` px soft. A new array; ``pixels``
-    itself where there is nothing to draw (no colour, no lip)."""
+    corner), its top edge ``closed_upper_lip_soft`` px soft; only where the upper lip down the
+    middle is thinner than that height (whole from :data:`UPPER_LIP_THIN` of it thinner). A new
+    array; ``pixels`` itself where there is nothing to draw (no colour, no lip, a full lip)."""
     line = np.asarray(line, np.float64)
     lips = np.asarray(lips, np.float64)
     line = line[np.argsort(line[:, 0])]
@@ -76,13 +81,18 @@ def closed_upper_lip(pixels: np.ndarray, line: np.ndarray, lips: np.ndarray, eye
     seam_y = np.interp(xx, line[:, 0], line[:, 1])
     outer_y = np.interp(xx, outer[:, 0], outer[:, 1])
     t = np.clip((xx - left) / (right - left), 0.0, 1.0)
+    # a lip already a closed lip's height (a smile that left it full) is left to the photo
+    own = float(np.median((seam_y - outer_y)[(t > 1 / 3) & (t < 2 / 3)]))
+    thin = float(np.clip((tall - own) / (UPPER_LIP_THIN * tall), 0.0, 1.0))
+    if thin <= 0:
+        return pixels
     top = seam_y - np.maximum(seam_y - outer_y, tall * np.sin(np.pi * t) ** UPPER_LIP_TAPER)
     # soft at the top; at the seam the band ends on the row above the line (the seam's own row
     # is the seam's to draw, :func:`faceedit.stage.mouth.paint_seam`)
     cover = np.clip(yy + 0.5 - top, 0.0, 1.0) * ((xx >= left) & (xx <= right))
     cover = cv2.GaussianBlur(cover.astype(np.float32), (0, 0), tuning.closed_upper_lip_soft).astype(np.float64)
     fade = np.clip(np.minimum(t, 1.0 - t) / tuning.closed_upper_lip_fade, 0.0, 1.0)
-    cover *= np.clip(seam_y - yy, 0.0, 1.0) * fade * amount
+    cover *= np.clip(seam_y - yy, 0.0, 1.0) * fade * amount * thin
     if float(cover.max()) <= 0:
         return pixels
     crop = pixels[y0:y1, x0:x1].astype(np.float64)
