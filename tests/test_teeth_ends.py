@@ -1,11 +1,14 @@
-"""Where an open mouth's row of upper teeth ends (:mod:`faceedit.stage.teeth_ends`): its last
-teeth dark at the row's own ends, its front teeth lit, a short row's too."""
+"""Where an open mouth's row of upper teeth ends: the bank's row's last teeth dark at its own
+ends, its front teeth lit, a short row's too (:mod:`faceedit.stage.teeth_ends`); a carried row's
+lower edge rising into the gaps between its teeth (:func:`faceedit.stage.lip_rims.tooth_corners`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from faceedit.stage.lip_rims import tooth_corners
 from faceedit.stage.teeth_ends import row_end_fade
+from faceedit.stage.tuning import MouthTuning
 
 
 def fade(lit: tuple[float, float], span: float = 0.6, shade: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
@@ -42,3 +45,29 @@ def test_a_short_rows_front_teeth_stay_lit():
 def test_no_tooth_shown_leaves_the_luma():
     u = np.linspace(0.0, 1.0, 50)
     assert np.all(row_end_fade(np.full(50, -1.0), np.ones(50), u, 0.6, 0.3) == 1.0)
+
+
+def carried_row(gap_at: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(luma, carried mask) of a carried row 120 columns wide and 12 rows tall, lit teeth with a
+    dark gap 2 columns wide at ``gap_at`` (none with None)."""
+    car = np.zeros((30, 160), np.float32)
+    car[5:17, 20:140] = 1.0
+    luma = np.where(car > 0, 0.8, 0.05)
+    if gap_at is not None:
+        luma[5:17, gap_at:gap_at + 2] = 0.3
+    return luma, car
+
+
+def test_the_carried_rows_lower_edge_rises_into_the_gap_between_its_teeth():
+    """The row's lower edge, cut straight across by the carried interior's curve, rounds up into
+    the gap between the teeth (a notch there, none a tooth's width away)."""
+    tn = MouthTuning()
+    luma, car = carried_row(80)
+    cut = tooth_corners(luma, car, 160.0, tn)
+    notch = cut[5:17].sum(0)  # rows of each column below the teeth's edge
+    assert notch[80] >= 3 and notch[80] >= notch[75] > notch[70] and notch[60] == 0 and notch[100] == 0
+    assert np.all(cut[:5] == 0) and np.all(cut[17:] == 0) and np.all(cut[5:8] == 0)  # the teeth's tops kept
+    luma, car = carried_row(None)
+    assert not tooth_corners(luma, car, 160.0, tn).any()  # no gap: the edge as it is
+    luma, car = carried_row(26)
+    assert not tooth_corners(luma, car, 160.0, tn).any()  # in the row's side teeth: left to its shadow

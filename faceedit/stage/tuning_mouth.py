@@ -308,6 +308,16 @@ class MouthTuning:
     #: 14 training smiles: fearful 0.30, surprised 0.38; 0.22 and 0.20 with this; the real
     #: smiles' rows 0.15).
     carried_row_side: float = 0.3
+    #: The carried row's lower edge rises into the gaps between its teeth
+    #: (:func:`faceedit.stage.lip_rims.tooth_corners`): a gap is a column whose median luma over
+    #: the lowest ``carried_gap_band`` of the row's column is under ``carried_gap_dip`` of the
+    #: brightest within ``carried_gap_reach`` of the mouth's width; the teeth's corners beside it
+    #: are rounded off over ``carried_corner`` of the width, up to as deep (none within
+    #: ``carried_row_side`` of the row's ends).
+    carried_gap_band: float = 0.3
+    carried_gap_dip: float = 0.82
+    carried_gap_reach: float = 0.1
+    carried_corner: float = 0.04
     #: Above the carried row, within this (inner-corner distances) of the opening's top, a
     #: relaxed upper lip covers the gums a smile bared: pixels there lighter than the lip's
     #: colour (read as far again above) darkened to it, in the rims' shade (``rim_edge`` at
