@@ -423,8 +423,8 @@ class MouthBank:
             # but the front teeth's tips in a thin opening, cut off at one tooth's side)
             seen = np.minimum((1.0 - cover) * front, tn.upper_teeth_share * hd / k)
             te = t / k + front - seen - tn.incisal_follow * (front - row)
-            # each column ends at its own edge, over upper_teeth_fade_width of the depth (a
-            # pixel at least): the cavity shows below the tips and up the gaps between them
+            # each column ends at its own edge over upper_teeth_fade_width of the depth (a pixel at least): the cavity
+            # shows below the tips and up the gaps between them
             side_lit = smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
             fw = np.maximum(tn.upper_teeth_fade_width * depth, 0.5 / k)
             a_up = 1.0 - smoothstep(0.0, 1.0, (te - er + fw) / (2.0 * fw))
@@ -434,8 +434,7 @@ class MouthBank:
             tint = (tn.open_teeth_shade * (tn.side_teeth_shade + (1.0 - tn.side_teeth_shade) * side_lit)
                     * (1.0 - tn.incisal_shade * smoothstep(0.0, 1.0, 1.0 - (er - te) / max(tn.incisal_reach * front, 1.0)))
                     * row_end_fade(er - te + t / k, a_up, u, tn.row_end_span, tn.row_end_shade))
-            # the shade is warm: inside a mouth teeth are lit by light off the lips and gums,
-            # so the darker a tooth the nearer its colour to the lips' (a darkened white is grey)
+            # the shade is warm: lit off the lips and gums, the darker a tooth the nearer its colour to the lips'
             lip_c = np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6)
             lip_c = np.maximum(lip_c / max(float(lip_c @ _LUMA), 1e-6), 1e-3)
             warm = lip_c[None, :] ** (tn.teeth_bounce * (1.0 - tint))[:, None]
