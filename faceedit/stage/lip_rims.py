@@ -354,6 +354,10 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     ur = (np.arange(car.shape[1]) - row[0]) / max(float(row[-1] - row[0]), 1.0)
     fall = 1.0 - smoothstep(0.0, tuning.carried_row_side, np.minimum(ur, 1.0 - ur))
     a = np.maximum(a, float(amount) * (car > 0) * whole * fall[None, :])
+    # the row's lower edge rounded up into the gaps between its teeth (cut on the carried
+    # interior's lower curve, it ran straight across them: a cut-out, not teeth)
+    a = np.maximum(a, float(amount) * tooth_corners(crop if crop.ndim == 2 else crop @ _LUMA, car,
+                                                    float(span[-1] - span[0] + 1), tuning))
     # the cavity's own tone: its darker third (the rims, lifted margins and the light under
     # the teeth the fill also drew are not the inside's)
     px = crop[cavity] if crop.ndim == 2 else crop[cavity].reshape(-1, 3)
@@ -369,6 +373,45 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     else:
         out[ys + y0, xs + x0] = shaded
     _cover_gums(out, (x0, y0), car, whole, gap, float(amount), tuning)
+    return out
+
+
+def tooth_corners(luma: np.ndarray, car: np.ndarray, width: float, tn: MouthTuning) -> np.ndarray:
+    """(h, w) 0..1: how much of each pixel of a carried row (``car`` over 0.5; ``luma`` the
+    pixels' luma, the mouth ``width`` px wide) lies below its teeth's rounded corners at the gaps
+    between them. A gap: a column whose median luma over the lowest ``carried_gap_band`` of the
+    row's column is under ``carried_gap_dip`` of the brightest within ``carried_gap_reach`` of
+    the width either side and the darkest within half that, not within that reach nor
+    ``carried_row_side`` of the row's columns of its ends (where it falls into the shadow), nor
+    where the row tapers (under ``carried_row_ends``' second share of its tallest). Beside
+    each gap the row's lower edge rises, ``carried_corner`` of the width at the gap falling
+    quadratically to none that far from it (at most half the column's height): a notch at each
+    gap, as real teeth's incisal edges round off into their embrasures. Zero where no gap is
+    found."""
+    on = np.asarray(car) > 0.5
+    out = np.zeros(on.shape, np.float32)
+    cols = np.flatnonzero(on.any(0))
+    reach = max(int(round(tn.carried_gap_reach * width)), 2)
+    if cols.size < 4 * reach or tn.carried_corner <= 0:
+        return out
+    last = on.shape[0] - 1 - np.argmax(on[::-1, cols], 0)
+    tall = on[:, cols].sum(0)
+    band = np.maximum(np.round(tn.carried_gap_band * tall), 2).astype(int)
+    prof = np.array([np.median(luma[max(b - k + 1, 0):b + 1, x]) for x, b, k in zip(cols, last, band)])
+    pad = np.pad(prof, reach, mode="edge")
+    near = np.lib.stride_tricks.sliding_window_view(pad, 2 * reach + 1)
+    low = near[:, reach - reach // 2:reach + reach // 2 + 1].min(1)
+    gap = (prof < tn.carried_gap_dip * near.max(1)) & (prof <= low) & (tall >= tn.carried_row_ends[1] * np.percentile(tall, 90))
+    ends = max(reach, int(round(tn.carried_row_side * cols.size)))
+    gap[:ends] = gap[-ends:] = False
+    if not gap.any():
+        return out
+    r = tn.carried_corner * width
+    d = np.abs(cols[:, None] - cols[gap][None, :]).min(1).astype(np.float64)
+    lift = r * np.clip(1.0 - d / max(r, 1e-6), 0.0, 1.0) ** 2
+    edge = last + 1.0 - np.minimum(lift, 0.5 * tall)  # the row's lower edge, px from the roi's top
+    rows = np.arange(on.shape[0], dtype=np.float64)[:, None]
+    out[:, cols] = (np.clip(rows + 1.0 - edge[None, :], 0.0, 1.0) * on[:, cols]).astype(np.float32)
     return out
 
 

@@ -89,6 +89,7 @@ from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample
 from faceedit.stage.lower_margin import cover_lower_row, lower_falloff
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour, whites_shown
 from faceedit.stage.paint import looks_grey
+from faceedit.stage.teeth_ends import row_end_fade
 from faceedit.stage.teeth_few import few_teeth, few_weight
 from faceedit.stage.teeth_look import (
     carried_row,
@@ -422,23 +423,22 @@ class MouthBank:
             # but the front teeth's tips in a thin opening, cut off at one tooth's side)
             seen = np.minimum((1.0 - cover) * front, tn.upper_teeth_share * hd / k)
             te = t / k + front - seen - tn.incisal_follow * (front - row)
-            # in the upper lip's shade (a relaxed lip does not lift them into the light), the
-            # incisal edge a little darker (translucent), the side teeth receding into shadow
+            # each column ends at its own edge over upper_teeth_fade_width of the depth (a pixel at least): the cavity
+            # shows below the tips and up the gaps between them
             side_lit = smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
+            fw = np.maximum(tn.upper_teeth_fade_width * depth, 0.5 / k)
+            a_up = 1.0 - smoothstep(0.0, 1.0, (te - er + fw) / (2.0 * fw))
+            a_up = a_up * (1.0 - min(1.0, cover / tn.side_teeth_cover) * (1.0 - side_lit))
+            # in the upper lip's shade (a relaxed lip does not lift them into the light), the incisal edge a
+            # little darker (translucent), the side teeth receding into shadow, the row's last teeth darker
             tint = (tn.open_teeth_shade * (tn.side_teeth_shade + (1.0 - tn.side_teeth_shade) * side_lit)
-                    * (1.0 - tn.incisal_shade * smoothstep(0.0, 1.0, 1.0 - (er - te) / max(
-                        tn.incisal_reach * front, 1.0))))
-            # the shade is warm: inside a mouth teeth are lit by light off the lips and gums,
-            # so the darker a tooth the nearer its colour to the lips' (a darkened white is grey)
+                    * (1.0 - tn.incisal_shade * smoothstep(0.0, 1.0, 1.0 - (er - te) / max(tn.incisal_reach * front, 1.0)))
+                    * row_end_fade(er - te + t / k, a_up, u, tn.row_end_span, tn.row_end_shade))
+            # the shade is warm: lit off the lips and gums, the darker a tooth the nearer its colour to the lips'
             lip_c = np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6)
             lip_c = np.maximum(lip_c / max(float(lip_c @ _LUMA), 1e-6), 1e-3)
             warm = lip_c[None, :] ** (tn.teeth_bounce * (1.0 - tint))[:, None]
             upper_teeth = (tint[:, None] * warm) * sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
-            # each column ends at its own edge, over upper_teeth_fade_width of the depth (a
-            # pixel at least): the cavity shows below the tips and up the gaps between them
-            fw = np.maximum(tn.upper_teeth_fade_width * depth, 0.5 / k)
-            a_up = 1.0 - smoothstep(0.0, 1.0, (te - er + fw) / (2.0 * fw))
-            a_up = a_up * (1.0 - min(1.0, cover / tn.side_teeth_cover) * (1.0 - side_lit))
             if own_teeth:  # the face's own upper teeth are there already
                 a_up = np.zeros_like(a_up)
             tl = (1.0 - v) * hd / k

@@ -182,6 +182,11 @@ class MouthTuning:
     #: ... and a relaxed upper lip covers them over the same span, wholly at this
     #: ``teeth_cover`` (in part below it).
     side_teeth_cover: float = 0.4
+    #: The row's last teeth darken toward its ends (where the lip covers the side teeth): from
+    #: ``row_end_shade`` of their luma at its outermost lit tooth to all of it this share of the
+    #: way from there to the middle (:func:`faceedit.stage.teeth_ends.row_end_fade`).
+    row_end_span: float = 0.6
+    row_end_shade: float = 0.3
     #: A smile read whole from the exemplar (happy's): its side teeth recede into the mouth's
     #: shadow toward the corners (the buccal corridor), from this share of the mouth's width
     #: from a corner ...
@@ -303,6 +308,16 @@ class MouthTuning:
     #: 14 training smiles: fearful 0.30, surprised 0.38; 0.22 and 0.20 with this; the real
     #: smiles' rows 0.15).
     carried_row_side: float = 0.3
+    #: The carried row's lower edge rises into the gaps between its teeth
+    #: (:func:`faceedit.stage.lip_rims.tooth_corners`): a gap is a column whose median luma over
+    #: the lowest ``carried_gap_band`` of the row's column is under ``carried_gap_dip`` of the
+    #: brightest within ``carried_gap_reach`` of the mouth's width; the teeth's corners beside it
+    #: are rounded off over ``carried_corner`` of the width, up to as deep (none within
+    #: ``carried_row_side`` of the row's ends).
+    carried_gap_band: float = 0.3
+    carried_gap_dip: float = 0.82
+    carried_gap_reach: float = 0.1
+    carried_corner: float = 0.04
     #: Above the carried row, within this (inner-corner distances) of the opening's top, a
     #: relaxed upper lip covers the gums a smile bared: pixels there lighter than the lip's
     #: colour (read as far again above) darkened to it, in the rims' shade (``rim_edge`` at
