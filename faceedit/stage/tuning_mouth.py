@@ -317,7 +317,7 @@ class MouthTuning:
     carried_gap_band: float = 0.3
     carried_gap_dip: float = 0.82
     carried_gap_reach: float = 0.1
-    carried_corner: float = 0.04
+    carried_corner: float = 0.015
     #: Above the carried row, within this (inner-corner distances) of the opening's top, a
     #: relaxed upper lip covers the gums a smile bared: pixels there lighter than the lip's
     #: colour (read as far again above) darkened to it, in the rims' shade (``rim_edge`` at
