@@ -378,7 +378,8 @@ def _shade_top(new: np.ndarray, X: np.ndarray, Y: np.ndarray, eye: EyeFrame, Cd:
     """``new`` with the closed lid's top (weighted by ``lid``, the lid's closure there; ``t`` its
     share of the way down the lid from the crease ``Cd``) darkened towards the light of the skin
     just above it (``shade_read`` eye heights, column by column, smoothed along the eye) where
-    that is darker: ``top_shade`` of the way at its top, none from ``shade_reach`` down."""
+    that is darker: ``top_shade`` of the way at its top (eased in from ``shade_soft`` eye heights
+    above it, no step), none from ``shade_reach`` down."""
     lum = luma if new.ndim == 3 else (lambda v: v)  # noqa: E731
     cols = np.clip(np.rint(X - eye.xs[0]), 0, len(eye.xs) - 1).astype(int)
     read = (Y < Cd) & (Y >= Cd - tn.shade_read * eye.tall) & (X > eye.xs[0]) & (X < eye.xs[-1])
@@ -391,7 +392,8 @@ def _shade_top(new: np.ndarray, X: np.ndarray, Y: np.ndarray, eye: EyeFrame, Cd:
     k = max(int(eye.tall / 2) * 2 + 1, 3)
     above = cv2.GaussianBlur(above.astype(np.float32)[None, :], (k, 1), 0, borderType=cv2.BORDER_REPLICATE)[0]
     v = np.clip(t / tn.shade_reach, 0.0, 1.0)
-    w = tn.top_shade * (1 - v * v * (3 - 2 * v)) * lid
+    ease = np.clip((Y - Cd) / max(tn.shade_soft * eye.tall, 1e-6) + 1.0, 0.0, 1.0)
+    w = tn.top_shade * (1 - v * v * (3 - 2 * v)) * lid * ease
     own = np.maximum(lum(new), 1e-6)
     gain = 1 - w * (1 - np.minimum(above[cols] / own, 1.0))
     return (new * (gain[..., None] if new.ndim == 3 else gain)).astype(np.float32)
@@ -508,7 +510,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         turn = 1.0 - edge_dark * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
         new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
         if tn.top_shade > 0:
-            new = _shade_top(new, X, Y, eye, Cd, t, (share * on_lid).astype(np.float32), tn)
+            new = _shade_top(new, X, Y, eye, Cd, t, (share * (Y < lid_end)).astype(np.float32), tn)
         rise = smoothstep(td / tn.tone_rise).astype(np.float32) if tn.tone_rise > 0 else None
         below = lit_tone(sample(broad, B + tn.lower_skin_read * tall), mid, tn.body_pct)  # lid_skin.as_skin_below's
         new = _match_tone(new, here, down, mid, above_lid, under_eye, mid & (Y > C) & (Y < U - lash), tn, rise, below)

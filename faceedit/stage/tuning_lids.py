@@ -235,6 +235,9 @@ class LidsTuning:
     top_shade: float = 1.0
     shade_reach: float = 0.5
     shade_read: float = 0.3
+    #: ... eased in over this many eye heights above the lid's top (begun at the top, the shade
+    #: ends in a step: a dark patch with a hard, pixel-stepped upper edge, smiling 004 at 3x).
+    shade_soft: float = 0.2
     #: Where it bulges most the lid is lit as the person's lid: this share of the way to the tone
     #: of the photo's lit skin on the lid and under the eye (the skin around the eye alone leaves
     #: a dark almond where the eye was, which reads as an eye still open; all the way, a pale
