@@ -185,7 +185,7 @@ class MouthTuning:
     #: The row's last teeth darken toward its ends (where the lip covers the side teeth): from
     #: ``row_end_shade`` of their luma at its outermost lit tooth to all of it this share of the
     #: way from there to the middle (:func:`faceedit.stage.teeth_ends.row_end_fade`).
-    row_end_span: float = 0.6
+    row_end_span: float = 0.4
     row_end_shade: float = 0.3
     #: A smile read whole from the exemplar (happy's): its side teeth recede into the mouth's
     #: shadow toward the corners (the buccal corridor), from this share of the mouth's width
