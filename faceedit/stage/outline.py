@@ -55,6 +55,22 @@ def rounded_side(x: np.ndarray, y: np.ndarray, width: float, sigma: float, reach
     return y + np.interp(np.clip(x, 0.0, width), g, prof - raw)
 
 
+def tapered_side(x: np.ndarray, y: np.ndarray, width: float, sigma: float, reach: float, depth: float) -> np.ndarray:
+    """Heights ``y`` off the chord (as :func:`rounded_side`) as a smooth curve whose ends taper
+    to the corners: smoothed by a Gaussian of ``sigma`` of the chord, then within ``reach`` of
+    the chord from each corner scaled by ``1 - depth (1 - t)^2``, ``t`` the share of that reach
+    from the corner: with ``depth`` 1 the lips meet tangent to the chord (a slit that thins into
+    the corner), less an acute end; joined to the rest without a kink."""
+    g = np.linspace(0.0, width, PROFILE)
+    order = np.argsort(x, kind="stable")
+    raw = np.interp(g, np.r_[0.0, np.clip(x[order], 0.0, width), width], np.r_[0.0, y[order], 0.0])
+    prof = smoothed_profile(raw, sigma * (PROFILE - 1))
+    if reach > 0:
+        t = np.clip(np.minimum(g, width - g) / (reach * width), 0.0, 1.0)
+        prof = prof * (1.0 - depth * (1.0 - t) ** 2)
+    return y + np.interp(np.clip(x, 0.0, width), g, prof - raw)
+
+
 def smooth_outline(upper: np.ndarray, lower: np.ndarray, tuning: WarpTuning | None = None,
                    src_upper: np.ndarray | None = None, src_lower: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -83,15 +99,20 @@ def smooth_outline(upper: np.ndarray, lower: np.ndarray, tuning: WarpTuning | No
     height = float(np.linalg.norm(up - low, axis=1).max())
     lo, hi = tn.outline_aspect
     amount = float(np.clip((height / width - lo) / (hi - lo), 0.0, 1.0))
+    lo, hi = tn.outline_parted
+    taper = (1.0 - amount) * float(np.clip((float(yu.max()) / width - lo) / (hi - lo), 0.0, 1.0))
     if src_upper is not None and src_lower is not None:
         src_w = float(np.linalg.norm(np.asarray(src_upper)[-1] - np.asarray(src_upper)[0]))
         src_aspect = float(np.linalg.norm(np.asarray(src_upper) - np.asarray(src_lower), axis=1).max()) / max(src_w, 1e-6)
-        amount *= float(np.clip((height / width - src_aspect) / tn.outline_growth, 0.0, 1.0))
-    if amount <= 0:
+        grew = float(np.clip((height / width - src_aspect) / tn.outline_growth, 0.0, 1.0))
+        amount, taper = amount * grew, taper * grew
+    if amount <= 0 and taper <= 0:
         return up, low
     args = (width, tn.outline_sigma, tn.outline_reach)
     ru, rl = rounded_side(xu, yu, *args), rounded_side(xl, yl, *args)
-    su = up + (amount * (ru - yu))[:, None] * n
-    sl = low - (amount * (rl - yl))[:, None] * n
+    targs = (width, tn.outline_sigma, *tn.outline_taper)
+    tu, tl = tapered_side(xu, yu, *targs), tapered_side(xl, yl, *targs)
+    su = up + (amount * (ru - yu) + taper * (tu - yu))[:, None] * n
+    sl = low - (amount * (rl - yl) + taper * (tl - yl))[:, None] * n
     su[[0, -1]], sl[[0, -1]] = up[[0, -1]], low[[0, -1]]
     return su, sl
