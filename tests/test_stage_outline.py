@@ -97,6 +97,10 @@ def test_a_flat_parted_opening_is_smoothed_and_its_ends_taper_into_the_corners()
     # near each corner the opening is thinner than the wedge: its sides meet at a finer point
     for i, share in ((1, 0.7), (2, 0.8), (-2, 0.7), (-3, 0.8)):
         assert gap[i] < share * gap0[i]
+    # the photo's own flat opening moved as it is (a driven photo's talking mouth) keeps its ends
+    same_u, same_l = smooth_outline(up, low, None, up, low)
+    np.testing.assert_array_equal(same_u, up)
+    np.testing.assert_array_equal(same_l, low)
 
 
 def test_a_flat_smile_whose_upper_lip_stays_near_the_chord_is_left_as_it_is():
