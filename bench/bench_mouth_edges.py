@@ -3,7 +3,7 @@ edge against the lower lip, the lower lip's inner margin, and the darkness at th
 corners, on edited held-out London faces at 1350 px, beside the same measures on the photo.
 
     OMP_NUM_THREADS=1 python bench/bench_mouth_edges.py [--data ../shared/data] [--ids 008,014,...]
-        [--targets surprised,fearful] [--smiling] [--model stage] [--from DIR] [--save DIR]
+        [--targets surprised,fearful] [--smiling] [--model stage] [--from DIR] [--save DIR] [--real]
 
 Every figure is read with dlib's 68 points, detected again on the edit (independent of the
 stage's Face Mesh), luma BT.601 over the median of the cheeks (:func:`bench_mouth_luma.cheek_mask`):
@@ -23,6 +23,11 @@ stage's Face Mesh), luma BT.601 over the median of the cheeks (:func:`bench_mout
   darker of the two, over the darkest of the photo's own within the same reach of its inner
   corners (the lips' own dark where they meet): under 1 darker than the photo's corners.
 
+- ``end angle``, ``end taper``: the form of the opening's two ends (:func:`end_form`): the
+  dark region's full angle near each end and how it thins into the corner, beside real open
+  mouths' with ``--real`` (JAFFE fear and surprise, GRID's talking frames).
+
+A target ``aaa``, ``eee`` or ``woo`` is that control at 1 on the photo's own expression (``keep``).
 Without ``--from`` each edit is made with :class:`faceedit.api.Editor` (``--save DIR`` keeps
 them, ``NNN_FOLDER_TARGET.png``); with it, the edits are read from DIR under those names.
 Printed per face, then the medians per target.
@@ -34,11 +39,17 @@ import argparse
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mouth_luma import cheek_mask, largest, luma  # noqa: E402
+
+#: Targets read as ``--control NAME=1`` on the photo's own expression (``keep``).
+VOWELS = ("aaa", "eee", "woo")
+#: The opening's dark, for :func:`end_form`: luma under this share of the cheeks'.
+END_DARK = 0.35
 
 
 def _curve_y(lm: np.ndarray, idx, xs: np.ndarray) -> np.ndarray:
@@ -110,6 +121,82 @@ def corner_dark(img: np.ndarray, lm: np.ndarray) -> float:
     return min(out)
 
 
+def end_form(img: np.ndarray, lm: np.ndarray) -> tuple[float, float]:
+    """(angle, taper) of the opening's ends, the median of its two: the dark (luma under ``END_DARK``
+    of the cheeks') region inside the outer lips (points 48-59) holding the inner lips' middle,
+    read along the chord from point 60 to 64; ``L`` its length along the chord; ``h(f)`` its
+    thickness across the chord ``f L`` in from an end (a band ``max(1, 0.02 L)`` px wide). angle:
+    the full angle (degrees) of a wedge as thick at 0.1 L; taper: ``h(0.05) / h(0.2)`` (a straight
+    wedge 0.25, a slit thinning tangent into the corner less, a round or blunt end more).
+    (nan, nan) when no dark opening is found."""
+    y = luma(img)
+    lm = np.asarray(lm, np.float64)
+    cheek = max(float(np.median(y[cheek_mask(img.shape, lm)])), 1e-6)
+    lips = np.zeros(y.shape, np.uint8)
+    cv2.fillPoly(lips, [np.round(lm[48:60]).astype(np.int32)], 1)
+    dark = ((y / cheek < END_DARK) & (lips > 0)).astype(np.uint8)
+    n, lab = cv2.connectedComponents(dark, connectivity=8)
+    mid = np.round((lm[[61, 62, 63, 65, 66, 67]]).mean(0)).astype(int)
+    r = max(1, round(0.03 * float(np.linalg.norm(lm[64] - lm[60]))))
+    seen = lab[max(0, mid[1] - r):mid[1] + r + 1, max(0, mid[0] - r):mid[0] + r + 1]
+    seen = seen[seen > 0]
+    if n < 2 or seen.size == 0:
+        return float("nan"), float("nan")
+    pys, pxs = np.nonzero(lab == np.bincount(seen).argmax())
+    e = lm[64] - lm[60]
+    e = e / max(float(np.linalg.norm(e)), 1e-6)
+    s = (pxs - lm[60, 0]) * e[0] + (pys - lm[60, 1]) * e[1]
+    a, b = float(s.min()), float(s.max()) + 1.0
+    length = b - a
+    band = max(1.0, 0.02 * length)
+    angles, tapers = [], []
+    for end, sign in ((a, 1.0), (b, -1.0)):
+        def thick(f: float) -> float:
+            at = end + sign * f * length
+            return float(np.count_nonzero(np.abs(s + 0.5 - at) < band / 2)) / band
+        h05, h10, h20 = thick(0.05), thick(0.1), thick(0.2)
+        angles.append(float(np.degrees(2 * np.arctan2(h10 / 2, 0.1 * length))))
+        tapers.append(h05 / max(h20, 1e-6))
+    return float(np.median(angles)), float(np.median(tapers))
+
+
+def real_ends(data: Path, det, min_aspect: float) -> None:
+    """:func:`end_form` of real open mouths (dlib's aspect, 68 points, at least ``min_aspect``):
+    JAFFE's posed fear and surprise and GRID's talking faces (every 5th frame), each upscaled
+    4x (cubic) so a pixel of their small mouths is no coarser than the edits' bands."""
+    groups: dict[str, list[np.ndarray]] = {"JAFFE fear": [], "JAFFE surprise": []}
+    for name, pat in (("JAFFE fear", "*.FE*.*"), ("JAFFE surprise", "*.SU*.*")):
+        groups[name] = [np.asarray(Image.open(p).convert("RGB")) for p in sorted((data / "jaffe").glob(pat))]
+    groups["GRID frames"] = []
+    for p in sorted((data / "grid").glob("*.mpg")):
+        cap = cv2.VideoCapture(str(p))
+        k = 0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if k % 5 == 0:
+                groups["GRID frames"].append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            k += 1
+        cap.release()
+    for name, imgs in groups.items():
+        rows = []
+        for img in imgs:
+            big = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+            f = largest(det, big)
+            if f is None:
+                continue
+            lm = np.asarray(f.landmarks, np.float64)
+            wd = float(np.linalg.norm(lm[64] - lm[60]))
+            if float(np.mean(np.linalg.norm(lm[[61, 62, 63]] - lm[[67, 66, 65]], axis=1))) < min_aspect * wd:
+                continue
+            rows.append((*end_form(big, lm), wd / 4))
+        v = np.asarray(rows, np.float64).reshape(-1, 3)
+        m = np.nanmedian(v, 0) if len(v) else [float("nan")] * 3
+        print(f"real {name:>14} (n={len(v)}): end angle {m[0]:.1f} deg, taper {m[1]:.2f} "
+              f"(inner corners {m[2]:.0f} px apart)", flush=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -119,10 +206,16 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="stage")
     ap.add_argument("--from", dest="src", type=Path, default=None, help="read the edits from DIR")
     ap.add_argument("--save", type=Path, default=None)
+    ap.add_argument("--real", action="store_true", help="first the ends of real open mouths (JAFFE, GRID)")
+    ap.add_argument("--as-small", type=float, default=0.0,
+                    help="read the ends on the edit shrunk until its inner corners are this many px apart, then 4x")
+    ap.add_argument("--min-aspect", type=float, default=0.1, help="with --real: the least opening counted")
     a = ap.parse_args(argv)
     from faceedit.faces.detectors import get_detector
 
     det = get_detector("dlib")
+    if a.real:
+        real_ends(a.data, det, a.min_aspect)
     ed = None
     if a.src is None:
         from faceedit.api import Editor
@@ -142,7 +235,8 @@ def main(argv=None) -> int:
                 out = np.asarray(Image.open(a.src / name).convert("RGB"))
             else:
                 assert ed is not None
-                out = ed.edit(img, t, face="largest")
+                out = (ed.edit(img, "keep", controls={t: 1.0}, face="largest") if t in VOWELS
+                       else ed.edit(img, t, face="largest"))
                 if a.save:
                     a.save.mkdir(parents=True, exist_ok=True)
                     Image.fromarray(out).save(a.save / name)
@@ -150,12 +244,19 @@ def main(argv=None) -> int:
             grad, sharp = edge_measures(out, f.landmarks, inner)
             marg = margin_ratio(out, f.landmarks)
             corner = corner_dark(out, f.landmarks) / max(own_corner, 1.0)
-            rows.setdefault(t, []).append((grad, sharp, own[0], own[1], marg, corner))
+            angle, taper = end_form(out, f.landmarks)
+            if a.as_small:  # as small as the real ones, read as they are
+                k = a.as_small / float(np.linalg.norm(f.landmarks[64] - f.landmarks[60]))
+                small = cv2.resize(out, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+                big = cv2.resize(small, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+                angle, taper = end_form(big, np.asarray(f.landmarks, np.float64) * k * 4)
+            rows.setdefault(t, []).append((grad, sharp, own[0], own[1], marg, corner, angle, taper))
             print(f"  {i} {folder} {t:>9}: edge grad {grad:.3f} sharp {sharp:.2f} (photo's {own[0]:.3f}, "
-                  f"{own[1]:.2f}) margin {marg:.2f} corner {corner:.2f}", flush=True)
+                  f"{own[1]:.2f}) margin {marg:.2f} corner {corner:.2f} end angle {angle:.1f} taper {taper:.2f}",
+                  flush=True)
     print(f"\n| {folder} target | edge grad / cheek | sharp (1/px) | photo's grad | photo's sharp | margin / lip "
-          "| corner dark / photo's |")
-    print("|---|---|---|---|---|---|---|")
+          "| corner dark / photo's | end angle (deg) | end taper |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for t, v in rows.items():
         m = np.nanmedian(np.asarray(v, np.float64), 0)
         print(f"| {t} (n={len(v)}) | " + " | ".join(f"{x:.3f}" for x in m) + " |")

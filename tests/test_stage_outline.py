@@ -80,3 +80,35 @@ def test_an_opening_no_taller_than_the_photos_own_keeps_its_outline():
     np.testing.assert_allclose(half_u, new_u)
     part_u, _ = smooth_outline(up, low, None, *_hexagon(22.5))  # grew by 0.05: half the change
     np.testing.assert_allclose(part_u - up, 0.5 * (new_u - up), atol=1e-9)
+
+
+def test_a_flat_parted_opening_is_smoothed_and_its_ends_taper_into_the_corners():
+    """Below the rounding's start (a fear's or a vowel's flat opening, both lips parted) the
+    kinks go and each end thins into its corner instead of a straight-sided wedge; the middle
+    keeps its height and the samples move across the chord only."""
+    up, low = _hexagon(9.5)  # height over width 0.19, the upper lip 0.095 of the width off the chord
+    su, sl = smooth_outline(up, low)
+    assert _turns(su)[2:-2].max() < 0.75 * _turns(up)[2:-2].max()
+    np.testing.assert_allclose(su[:, 0], up[:, 0])
+    np.testing.assert_allclose(su[[0, -1]], up[[0, -1]])
+    gap, gap0 = (sl - su)[:, 1], (low - up)[:, 1]
+    assert np.all(gap >= 0)
+    assert abs(gap[16] - gap0[16]) < 0.05 * gap0[16]
+    # near each corner the opening is thinner than the wedge: its sides meet at a finer point
+    for i, share in ((1, 0.7), (2, 0.8), (-2, 0.7), (-3, 0.8)):
+        assert gap[i] < share * gap0[i]
+    # the photo's own flat opening moved as it is (a driven photo's talking mouth) keeps its ends
+    same_u, same_l = smooth_outline(up, low, None, up, low)
+    np.testing.assert_array_equal(same_u, up)
+    np.testing.assert_array_equal(same_l, low)
+
+
+def test_a_flat_smile_whose_upper_lip_stays_near_the_chord_is_left_as_it_is():
+    """A happy smile's opening (its upper lip near the corner-to-corner line, its lower one
+    sagging) keeps its points and its teeth's place."""
+    up, low = _hexagon(3.0)
+    low = low.copy()
+    low[:, 1] *= 5.0  # the lower lip 0.15 of the width below the chord
+    su, sl = smooth_outline(up, low)
+    np.testing.assert_array_equal(su, up)
+    np.testing.assert_array_equal(sl, low)

@@ -41,6 +41,14 @@ class WarpTuning:
     #: ... by as much as the opening is taller for its width than the source's, wholly from this
     #: much taller (a driven photo's lips parted no more than its own keep their outline).
     outline_growth: float = 0.1
+    #: Below the rounding's share (``outline_aspect``), an opening whose upper lip rises off the
+    #: chord by at least the first of these shares of its width, wholly from the second, both lips
+    #: parted (a fear's or a vowel's flat opening; a smile's crescent, its upper lip near the
+    #: chord, keeps its points), has its outline smoothed and its ends tapered ...
+    outline_parted: tuple[float, float] = (0.07, 0.1)
+    #: ... within this share of the chord from each corner, its height scaled down by up to
+    #: this (1: the lips meet tangent to the chord; :func:`~faceedit.stage.outline.tapered_side`).
+    outline_taper: tuple[float, float] = (0.15, 0.8)
     #: Growth of the gap between the reference lips (moved over source) from which given curves
     #: start to move with their own lip, and at which they do alone.
     opening_follows: tuple[float, float] = (1.0, 1.5)
