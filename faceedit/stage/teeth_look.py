@@ -101,7 +101,7 @@ SMALL_DETAIL_TOP = 95.0
 #: ... and sharpens wholly in a photo no softer than the fill (:func:`photo_blur` up to this, px), none from the
 #: second: a camera's sharpening keeps real small teeth's gaps (group_five, blur 0.0: their luma's horizontal
 #: high-pass over the teeth 0.055-0.078), a soft photo blurs them (group_t1, 0.45-0.92: 0.025-0.040).
-SMALL_DETAIL_BLUR = (0.2, 0.4)
+SMALL_DETAIL_BLUR = (0.15, 0.3)
 
 
 def small_weight(wd: float, photo_scale: float = 1.0) -> float:
