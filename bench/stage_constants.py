@@ -211,6 +211,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "teeth_look.SMALL_SIDE_SPAN": ("M", "where the side teeth fall into shade (the front 4 teeth lit; real small smiles' side over front)"),
     "teeth_look.SMALL_SIDE_SHADE": ("M", "real small smiles' side teeth over their front ones (measured)"),
     "teeth_look.SMALL_DETAIL_TOP": ("M", "the exemplar's teeth: its brightest twentieth, kept as bright when a small smile's separations are sharpened"),
+    "teeth_look.SMALL_DETAIL_BLUR": ("M", "the photo's blur over which a small smile's separations are sharpened less, none from the second (measured: real small teeth's gaps in sharp and soft photos)"),
     "teeth_look.SMALL_EDGE_LIFT_BAND": ("M", "the dark drawn under a small smile's teeth: its height (px, measured)"),
     "teeth_look.SMALL_EDGE_DARK_PERCENTILE": ("M", "the lips' own dark round the opening: what the edge reads"),
     "teeth_look.SMALL_EDGE_DARK_SHARE": ("M", "real small smiles' darkest opening pixel over the lips' own dark (measured)"),

@@ -190,6 +190,24 @@ def test_small_detail_adds_the_high_pass_by_weight_and_keeps_the_dtype():
     assert gap(out) < gap(half) < gap(img)
 
 
+def test_small_detail_sharpens_less_as_the_photo_is_softer():
+    """A soft photo's own small teeth show no sharpened gaps (insightface's group_t1): over
+    ``SMALL_DETAIL_BLUR``'s second the exemplar is left as it is, between its two a part."""
+    from faceedit.stage.teeth_look import SMALL_DETAIL_BLUR, small_detail
+
+    img = np.full((12, 24, 3), 200, np.uint8)
+    img[:, ::4] = 150
+
+    def gap(a):
+        return float(a[:, 4::4].mean()) - float(a[:, 6::4].mean())
+
+    lo, hi = SMALL_DETAIL_BLUR
+    np.testing.assert_array_equal(small_detail(img, 1.0, 2.5, blur=hi), img)
+    np.testing.assert_array_equal(small_detail(img, 1.0, 2.5, blur=lo), small_detail(img, 1.0, 2.5))
+    part = gap(small_detail(img, 1.0, 2.5, blur=(lo + hi) / 2))
+    assert gap(small_detail(img, 1.0, 2.5)) < part - 5 and part < gap(img) - 5
+
+
 def test_small_detail_keeps_each_pixel_s_colour():
     """Only the luma is sharpened: a warm gap between white teeth grows no cyan or green fringe."""
     from faceedit.stage.teeth_look import small_detail

@@ -369,7 +369,7 @@ class MouthBank:
             img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
             ks = (size[0] / w, size[1] / h)
             if not self._opens(e, aspect, own_teeth, cover, tn):  # a small face's smile: its separations
-                img = small_detail(img, float(rings.get("small", 0.0)), tn.small_teeth_sharpen)
+                img = small_detail(img, float(rings.get("small", 0.0)), tn.small_teeth_sharpen, rings["blur"])
         else:
             ks = (1.0, 1.0)
         src_img = img.astype(np.float32) / 255.0

@@ -98,6 +98,10 @@ SMALL_SIDE_SPAN, SMALL_SIDE_SHADE = (0.3, 0.05), 0.7
 
 #: :func:`small_detail` keeps the exemplar's luma at this percentile (its teeth) as it was.
 SMALL_DETAIL_TOP = 95.0
+#: ... and sharpens wholly in a photo no softer than the fill (:func:`photo_blur` up to this, px), none from the
+#: second: a camera's sharpening keeps real small teeth's gaps (group_five, blur 0.0: their luma's horizontal
+#: high-pass over the teeth 0.055-0.078), a soft photo blurs them (group_t1, 0.45-0.92: 0.025-0.040).
+SMALL_DETAIL_BLUR = (0.15, 0.3)
 
 
 def small_weight(wd: float, photo_scale: float = 1.0) -> float:
@@ -111,15 +115,15 @@ def small_weight(wd: float, photo_scale: float = 1.0) -> float:
     return x * x * (3.0 - 2.0 * x)
 
 
-def small_detail(img: np.ndarray, weight: float, amount: float) -> np.ndarray:
-    """``img`` (an exemplar area-downsampled to the photo's pixels, uint8 or unit float) with
-    ``amount`` times ``weight`` of its luma's high-pass (it less its Gaussian of 1 px) added
-    back, each pixel's colour kept (its RGB scaled by its new luma over its old: a channel's own
-    high-pass put cyan and grey-green fringes round the teeth's warm gaps), and the whole scaled
-    so that its brightest pixels (:data:`SMALL_DETAIL_TOP` percentile of luma, the teeth) read
-    as before, in its own dtype and range: the teeth's separations at a small face's scale, the
-    teeth no brighter (the cap over the eye whites holds)."""
-    a = float(amount) * float(weight)
+def small_detail(img: np.ndarray, weight: float, amount: float, blur: float = 0.0) -> np.ndarray:
+    """``img`` (an exemplar area-downsampled to the photo's pixels, uint8 or unit float) with ``amount`` times
+    ``weight`` of its luma's high-pass (it less its Gaussian of 1 px) added back, less as the photo's ``blur``
+    (:func:`photo_blur`) rises through :data:`SMALL_DETAIL_BLUR`, each pixel's colour kept (its RGB scaled by its new
+    luma over its old: a channel's own high-pass put cyan and grey-green fringes round the teeth's warm gaps), and the
+    whole scaled so that its brightest pixels (:data:`SMALL_DETAIL_TOP` percentile of luma, the teeth) read as before,
+    in its own dtype and range: the teeth's separations at a small face's scale, the teeth no brighter."""
+    x = float(np.clip((SMALL_DETAIL_BLUR[1] - blur) / (SMALL_DETAIL_BLUR[1] - SMALL_DETAIL_BLUR[0]), 0.0, 1.0))
+    a = float(amount) * float(weight) * x * x * (3.0 - 2.0 * x)
     if a <= 0.0:
         return img
     f = img.astype(np.float32)
@@ -132,29 +136,27 @@ def small_detail(img: np.ndarray, weight: float, amount: float) -> np.ndarray:
 
 def small_smile(upper: np.ndarray, lower: np.ndarray, cover: float, tn: MouthTuning,
                 photo_scale: float = 1.0) -> bool:
-    """Whether the opening between inner-lip curves ``upper`` and ``lower`` ((N, 2) photo px) is
-    a small face's smile: its corners close enough for ``tn.under_teeth_small`` of
-    :func:`small_weight` (at ``photo_scale``), the upper lip lifted off the teeth (``cover``, the share of them it
-    covers, under ``tn.open_cover``). Over such a face's own upper teeth the stage paints the
-    whole opening from the bank (:func:`faceedit.stage.steps.fill_mouth`): its own teeth there
-    are a band of a few px, which over the bank's lower row stood as a thin lit seam above a
-    grey wall (London 008 smiling at 64-128 px made happy)."""
+    """Whether the opening between inner-lip curves ``upper`` and ``lower`` ((N, 2) photo px) is a small face's smile:
+    its corners close enough for ``tn.under_teeth_small`` of :func:`small_weight` (at ``photo_scale``), the upper lip
+    lifted off the teeth (``cover``, the share of them it covers, under ``tn.open_cover``). Over such a face's own upper
+    teeth the stage paints the whole opening from the bank (:func:`faceedit.stage.steps.fill_mouth`): its own teeth
+    there are a band of a few px, which over the bank's lower row stood as a thin lit seam above a grey wall (London 008
+    smiling at 64-128 px made happy)."""
     return cover < tn.open_cover and small_weight(opening_aspect(upper, lower)[1], photo_scale) >= tn.under_teeth_small
 
 
 def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarray, bounce: float,
                       u: np.ndarray | None = None, photo_scale: float = 1.0) -> np.ndarray:
-    """(n, 3) what a small face's smile's pixels are multiplied by (1 where the face is large):
-    ``t`` px below the upper lip, in an opening whose corners are ``wd`` px apart, whose
-    exemplar's upper teeth reach ``teeth`` px down (its upper teeth's depth over its column's,
-    times the column's height here). The upper lip's shadow (:data:`SMALL_LIP_SHADE` over
-    :data:`SMALL_LIP_REACH` px) and, below the upper teeth (at most :data:`SMALL_TEETH_HEIGHT`
-    of ``wd`` down), the lower row in shade (:data:`SMALL_LOWER_SHADE`), both times
+    """(n, 3) what a small face's smile's pixels are multiplied by (1 where the face is large): ``t`` px below the upper
+    lip, in an opening whose corners are ``wd`` px apart, whose exemplar's upper teeth reach ``teeth`` px down (its
+    upper teeth's depth over its column's, times the column's height here). The upper lip's shadow
+    (:data:`SMALL_LIP_SHADE` over :data:`SMALL_LIP_REACH` px) and, below the upper teeth (at most
+    :data:`SMALL_TEETH_HEIGHT` of ``wd`` down), the lower row in shade (:data:`SMALL_LOWER_SHADE`), both times
     :func:`small_weight` (at ``photo_scale``); with ``u`` (0..1 from corner to corner) the side teeth falling to
-    :data:`SMALL_SIDE_SHADE` toward the corners (:data:`SMALL_SIDE_SPAN`) and the lip's shadow
-    on the side teeth only, the front ones lit up to the lip. The shade warm, as an
-    open mouth's teeth's: the lips' chromaticity (``lip``, RGB) to ``bounce`` times its depth,
-    the lower row's :data:`SMALL_LOWER_WARM` further (a darkened white reads grey-green)."""
+    :data:`SMALL_SIDE_SHADE` toward the corners (:data:`SMALL_SIDE_SPAN`) and the lip's shadow on the side teeth only,
+    the front ones lit up to the lip. The shade warm, as an open mouth's teeth's: the lips' chromaticity (``lip``, RGB)
+    to ``bounce`` times its depth, the lower row's :data:`SMALL_LOWER_WARM` further (a darkened white reads
+    grey-green)."""
     w = small_weight(wd, photo_scale)
     t = np.asarray(t, np.float64)
     if w <= 0.0:
@@ -181,17 +183,15 @@ def small_teeth_shade(t: np.ndarray, wd: float, teeth: np.ndarray, lip: np.ndarr
 
 def smile_sides(u: np.ndarray, lip: np.ndarray, tn: MouthTuning, v: np.ndarray | None = None,
                 hd: np.ndarray | None = None, weight: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A smile's side teeth in the mouth's shadow (the buccal corridor), at ``u`` (0..1 from
-    corner to corner): (n, 3) what its pixels are multiplied by, falling from 1 at
-    ``tn.smile_side_from`` of the width from a corner to ``tn.smile_side_shade`` at
-    ``tn.smile_side_to``, warm as an open mouth's side teeth (the lips' chromaticity, ``lip``
-    RGB, to ``tn.teeth_bounce`` times the shade's depth); and (n,) how much of each pixel is the
-    lips meeting at the corners (1 at a corner, 0 from ``tn.smile_close`` of the width); and (n,)
-    how much of each is the upper lip covering the crowns' tops, at ``v`` (0 at the upper lip, 1
-    at the lower) in a column ``hd`` px tall: ``tn.smile_cover_front`` of the column over the
-    front teeth to ``tn.smile_cover_side`` over the side teeth, over a 1-px edge. All three times
-    ``weight`` (a small face's smile has :func:`small_teeth_shade`'s side fall-off instead: 1
-    less its :func:`small_weight`)."""
+    """A smile's side teeth in the mouth's shadow (the buccal corridor), at ``u`` (0..1 from corner to corner): (n, 3)
+    what its pixels are multiplied by, falling from 1 at ``tn.smile_side_from`` of the width from a corner to
+    ``tn.smile_side_shade`` at ``tn.smile_side_to``, warm as an open mouth's side teeth (the lips' chromaticity, ``lip``
+    RGB, to ``tn.teeth_bounce`` times the shade's depth); and (n,) how much of each pixel is the lips meeting at the
+    corners (1 at a corner, 0 from ``tn.smile_close`` of the width); and (n,) how much of each is the upper lip covering
+    the crowns' tops, at ``v`` (0 at the upper lip, 1 at the lower) in a column ``hd`` px tall: ``tn.smile_cover_front``
+    of the column over the front teeth to ``tn.smile_cover_side`` over the side teeth, over a 1-px edge. All three times
+    ``weight`` (a small face's smile has :func:`small_teeth_shade`'s side fall-off instead: 1 less its
+    :func:`small_weight`)."""
     d = np.minimum(np.asarray(u, np.float64), 1.0 - np.asarray(u, np.float64))
     s = np.clip((d - tn.smile_side_to) / max(tn.smile_side_from - tn.smile_side_to, 1e-6), 0.0, 1.0)
     shade = 1.0 - weight * (1.0 - tn.smile_side_shade) * (1.0 - s * s * (3.0 - 2.0 * s))
