@@ -415,7 +415,7 @@ def incisal_edge(upper: np.ndarray, lower: np.ndarray, image: np.ndarray, depth:
     edge = ss[np.argmax(dark, 1)]
     half = max(int(round(tn.incisal_span * len(uu) / 2)), 1)
     padded = np.pad(edge, half, mode="edge")
-    median = np.array([np.median(padded[i:i + 2 * half + 1]) for i in range(len(uu))])
+    median = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
 
     def blur(x, sigma):
         return cv2.GaussianBlur(x.astype(np.float32)[None], (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)[0]
