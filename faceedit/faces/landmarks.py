@@ -158,8 +158,9 @@ def landmark_side_image(
 def eye_centres(landmarks) -> np.ndarray:
     """(2, 2) float64: the mean of :data:`L_EYE` and of :data:`R_EYE` of (68, 2) landmarks."""
     lm = np.asarray(landmarks, np.float64)
-    # (slices of the same rows as L_EYE and R_EYE: no index arrays made on every call)
-    return np.array([lm[36:42].mean(0), lm[42:48].mean(0)])
+    # (rows 36-47 as two groups of six, L_EYE's then R_EYE's: one sum, then a division by 6,
+    # the same rounding as each group's mean, without index arrays or a stack on every call)
+    return lm[36:48].reshape(2, 6, -1).sum(1) / 6
 
 
 def eye_distance(landmarks) -> float:

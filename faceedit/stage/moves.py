@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from faceedit.edits.controls import control_moves_of
-from faceedit.faces.landmarks import eye_distance
+from faceedit.faces.landmarks import eye_centres, eye_distance
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_face import BrowsTuning, RestTuning
 from faceedit.stage.tuning_lids import LidsTuning
@@ -40,7 +40,8 @@ def face_frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """(u, n, eye distance): the unit vector along the eye line (image left to right), the one
     across it pointing down the face, and the distance between the eye centres."""
     lm = np.asarray(lm, np.float64)
-    d = lm[42:48].mean(0) - lm[36:42].mean(0)
+    left, right = eye_centres(lm)
+    d = right - left
     u = d / max(float(np.linalg.norm(d)), 1e-9)
     return u, np.array([-u[1], u[0]]), eye_distance(lm)
 
