@@ -44,7 +44,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mouth_luma import cheek_mask, largest, luma  # noqa: E402
+from bench_mouth_luma import cheek_mask, grid_frames, largest, luma  # noqa: E402
 
 #: Targets read as ``--control NAME=1`` on the photo's own expression (``keep``).
 VOWELS = ("aaa", "eee", "woo")
@@ -167,18 +167,7 @@ def real_ends(data: Path, det, min_aspect: float) -> None:
     groups: dict[str, list[np.ndarray]] = {"JAFFE fear": [], "JAFFE surprise": []}
     for name, pat in (("JAFFE fear", "*.FE*.*"), ("JAFFE surprise", "*.SU*.*")):
         groups[name] = [np.asarray(Image.open(p).convert("RGB")) for p in sorted((data / "jaffe").glob(pat))]
-    groups["GRID frames"] = []
-    for p in sorted((data / "grid").glob("*.mpg")):
-        cap = cv2.VideoCapture(str(p))
-        k = 0
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if k % 5 == 0:
-                groups["GRID frames"].append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-            k += 1
-        cap.release()
+    groups["GRID frames"] = list(grid_frames(data))
     for name, imgs in groups.items():
         rows = []
         for img in imgs:

@@ -187,6 +187,21 @@ def summary(v) -> str:
     return f"{np.median(v):.3f} ({v.min():.3f}-{v.max():.3f}, n={len(v)})" if len(v) else "-"
 
 
+def grid_frames(data: Path, every: int = 5):
+    """Every ``every``-th frame (RGB) of each GRID clip in ``data / "grid"``, clip by clip."""
+    for p in sorted((data / "grid").glob("*.mpg")):
+        cap = cv2.VideoCapture(str(p))
+        k = 0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if k % every == 0:
+                yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            k += 1
+        cap.release()
+
+
 def real_mouths(data: Path, detectors: dict, min_aspect: float, grid_aspect: float,
                 profile: bool = False) -> None:
     """The ratio on real open mouths, per detector: JAFFE SU/FE, Yale surprised, GRID frames;
@@ -196,17 +211,7 @@ def real_mouths(data: Path, detectors: dict, min_aspect: float, grid_aspect: flo
                         ("JAFFE fear", sorted((data / "jaffe").glob("*.FE*.*"))),
                         ("Yale surprised", sorted((data / "yale").glob("*.surprised*")))):
         photos += [(name, np.asarray(Image.open(p).convert("L")), min_aspect) for p in files]
-    for p in sorted((data / "grid").glob("*.mpg")):
-        cap = cv2.VideoCapture(str(p))
-        k = 0
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if k % 5 == 0:
-                photos.append(("GRID frames", cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), grid_aspect))
-            k += 1
-        cap.release()
+    photos += [("GRID frames", frame, grid_aspect) for frame in grid_frames(data)]
     for dname, det in detectors.items():
         groups: dict[str, list[float]] = {}
         profs: dict[str, list[dict]] = {}
