@@ -50,7 +50,7 @@ CONDITIONS = (
 OWN = {
     "reggan": [("phase_expression", ["-t", "happy", "--phase", "expression"])],
     "eggan": [("custom", ["-t", "custom", "--au", "12=4"])],
-    "secgan": [("set_glasses", ["-t", "happy", "--set", "glasses=1"])],
+    "secgan": [("set_refine", ["-t", "surprised", "--set", "refine=on"])],
 }
 TIMING_KEYS = {"seconds", "elapsed", "time", "timings", "duration"}
 
