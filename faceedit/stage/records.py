@@ -151,6 +151,7 @@ class FaceEdit:
     # plan_move
     lids: tuple[float, float] = (0.0, 0.0)  # how far each eye's lids are drawn closed (image left, right)
     lids_meet: tuple[float, float] = (LidsTuning.meet, LidsTuning.meet)  # where they meet, up from the lower lid
+    lids_met: np.ndarray | None = None  # (2, 2, 2) where the drawn lids meet at each lid pair (draw_lids)
     current: FaceState | None = None  # the face's own state
     new_state: np.ndarray | None = None  # the expression state the edit moves it to
     goal: np.ndarray | None = None  # (68, 2) the landmarks the move heads for

@@ -53,6 +53,7 @@ from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
 from faceedit.stage.lid_edge import lids_on_edge
+from faceedit.stage.lid_meet import close_on_line, meeting_points
 from faceedit.stage.lids import close_lids
 from faceedit.stage.lip_rims import lip_over_teeth, shade_carried
 from faceedit.stage.lips import (
@@ -77,7 +78,6 @@ from faceedit.stage.mouth import paint_seam, sclera_colour, whites_shown
 from faceedit.stage.moves import (
     TARGET_MOVES,
     chin_follows_lip,
-    close_eye,
     control_moves,
     hold_lids,
     jaw_follows,
@@ -288,7 +288,8 @@ def draw_lids(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarr
     """The lids of each eye a blink, a wink or the target closes drawn closed that far
     (:func:`faceedit.stage.lids.close_lids`, by the tuning's ``lids``), on the photo before the
     warp, which then carries them with the face (the warp holds those lids open,
-    :func:`faceedit.stage.moves.hold_lids`)."""
+    :func:`faceedit.stage.moves.hold_lids`); where they meet is kept for its points (:mod:`faceedit.stage.lid_meet`)."""
+    face.lids_met = meeting_points(pixels, face.landmarks, face.mesh, face.lids, face.lids_meet, stage.tuning.lids)
     return close_lids(pixels, face.landmarks, face.mesh, face.lids, face.lids_meet, stage.tuning.lids)
 
 
@@ -385,12 +386,8 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         if plain.scale > r.scale:
             r = face.warped = plain
             face.lips = narrower
-    if any(a > 0 for a in face.lids):  # the lids drawn closed before the warp, which carried them
-        closed = np.array(r.landmarks, np.float64)
-        for k, a in enumerate(face.lids):
-            if a > 0:
-                close_eye(closed, k, a, face.lids_meet[k])
-        r.landmarks = closed
+    if any(a > 0 for a in face.lids):  # the lids drawn closed before the warp, which carried them: their points
+        r.landmarks = close_on_line(r.landmarks, face.landmarks, face.lids, face.lids_met, face.lids_meet)
     if face.mesh is not None and face.widens_eyes:  # the warp's pixels are the stage's own: drawn over
         return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes,
                            in_place=True, photo_scale=face.photo_scale, irises=face.irises)
