@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 from _imgs import astronaut, astronaut_face
 
+from faceedit.models.request import EditRequest
 from faceedit.stage.lid_meet import close_on_line, meeting_points
 from faceedit.stage.lids import close_lids, eye_margins
 from faceedit.stage.moves import LID_PAIRS, close_eye
@@ -61,3 +62,20 @@ def test_without_meeting_points_the_68_points_lids_meet():
     want = lm.copy()
     close_eye(want, 1, 1.0, MEETS[1])
     assert np.allclose(close_on_line(lm, lm, (0.0, 1.0), None, MEETS), want)
+
+
+def test_the_stage_reports_a_blink_s_points_where_it_drew_the_lids_meet():
+    """The stage's blink=1 (no Face Mesh: the 68 points' contours): both points of each lid pair
+    it reports lie where its drawn lids meet (the warp of ``keep`` moves no eye), and both eyes
+    read closed."""
+    from test_models_stage import synthetic_stage
+
+    st = synthetic_stage()
+    img, lm = np.array(astronaut()), np.asarray(astronaut_face().landmarks, np.float64)
+    _, done = st.edit_photo(img, [lm], EditRequest.of("keep", 1.0, controls={"blink": 1.0}))
+    got = np.asarray(done[0].landmarks, np.float64)
+    pts = meeting_points(img, lm, None, (1.0, 1.0), MEETS, st.tuning.lids)
+    for k in (0, 1):
+        for j, pair in enumerate(LID_PAIRS[k]):
+            for i in pair:
+                assert np.linalg.norm(got[i] - pts[k, j]) < 0.5, (k, i, got[i], pts[k, j])
