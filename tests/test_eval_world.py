@@ -65,3 +65,25 @@ def test_london_variants(shared_data):
     assert lap[1] < 0.2 * lap[0]  # the blur takes most of the detail
     jpeg = out["london_008_smiling_jpeg30"].astype(np.float64)
     assert 0.5 < np.abs(jpeg - ref).mean() < 8  # compressed, still the same photo
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("expression", ("neutral", "smiling"))
+def test_small_face_is_cut_from_the_forehead_to_below_the_chin(shared_data, expression):
+    """The small crops hold the whole face, as a face cut from a photo on the web does: the 68
+    points' chin (8) read on the crop lies at least a tenth of the side above its lower edge, the
+    brows (19, 24) at least a twentieth below its top and the jaw's ends (0, 16) inside it (the square cut 2.6
+    pupil distances wide and centred 0.35 below the pupils left the chin out: read 62-142 px down
+    crops of 64-128 px)."""
+    from faceedit.faces.detectors import get_detector
+
+    detector = get_detector("mediapipe")
+    photos = dict(world.london_variants(shared_data / "london_hd", ids=("008", "083"), expressions=(expression,)))
+    for name, rgb in photos.items():
+        if "small" not in name:
+            continue
+        side = rgb.shape[0]
+        lm = np.asarray(detector.detect(rgb)[0].landmarks)
+        assert lm[8, 1] <= 0.9 * side, name
+        assert lm[[19, 24], 1].min() >= 0.05 * side, name
+        assert lm[0, 0] >= 0 and lm[16, 0] <= side, name

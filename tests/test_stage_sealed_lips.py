@@ -87,3 +87,69 @@ def test_a_driver_at_rest_leaves_sealed_lips_sealed(editor, tmp_path):
 
     base = darkest(photo)
     assert all(darkest(frames[k]) >= base - 6.0 for k in (60, 70, 74)), [darkest(frames[k]) for k in (60, 70, 74)]
+
+
+def _group_t1_face_2():
+    """insightface's group_t1 and its face 2 by area (lips 0.067 eye distances apart, the Face
+    Mesh's inner lower lip along the top of the lower teeth); skips where the photo is not at hand."""
+    from faceedit.eval import world
+
+    try:
+        paths = world.fetch(timeout=30.0)
+    except world.WorldUnavailable as e:
+        pytest.skip(f"the world photos are not at hand: {e}")
+    from faceedit.faces.detectors import get_detector
+
+    rgb = world.read_rgb(paths["group_t1"])
+    return rgb, sorted(get_detector("mediapipe").detect(rgb), key=lambda f: -f.area)[2]
+
+
+def test_teeth_below_the_mesh_s_inner_lower_lip_are_not_sealed_lips():
+    """group_t1's face 2: the pixels between its mesh's inner lip lines are lip (the old rule reads
+    it sealed), but its lower teeth show below the inner lower line: not sealed."""
+    from faceedit.stage.lips import lips_sealed
+    from faceedit.stage.sealed import lips_sealed_over_lip, teeth_below
+
+    rgb, face = _group_t1_face_2()
+    assert lips_sealed(rgb, face.dense)
+    assert teeth_below(rgb, face.dense)
+    assert not lips_sealed_over_lip(rgb, face.dense)
+
+
+@pytest.mark.shared_data
+def test_sealed_lips_with_no_teeth_below_stay_sealed():
+    """099's neutral photo (sealed, nothing below its inner lower lip but lip) stays sealed."""
+    from faceedit.faces.detectors import get_detector
+    from faceedit.stage.sealed import lips_sealed_over_lip, teeth_below
+
+    img = _photo("neutral", "099")
+    face = max(get_detector("mediapipe").detect(img), key=lambda f: f.area)
+    assert not teeth_below(img, face.dense)
+    assert lips_sealed_over_lip(img, face.dense)
+
+
+def test_a_smile_over_teeth_below_the_mesh_s_lip_made_neutral_closes_over_them(editor):
+    """group_t1's face 2 made neutral: of the teeth-light pixels (world.teeth_pixels' rule) inside
+    its 68 points' lower lip (44 in the photo: the teeth lie under the points' inner lower lip)
+    at most a quarter remain (7; read sealed and cut along the crease, 40 remained), and the
+    lips' line is no darker than its own lips."""
+    import cv2
+
+    from faceedit.eval import world
+    from faceedit.flow import edit_faces
+    from faceedit.models.request import EditRequest
+
+    rgb, face = _group_t1_face_2()
+    lm = np.asarray(face.landmarks)
+    out = edit_faces(editor, rgb, [face], EditRequest.of("neutral", 1.0))
+    lower = world._inside(rgb.shape, lm[[48, 60, 67, 66, 65, 64, 54, 55, 56, 57, 58, 59]])
+    lip = world.lips_grey(rgb, lm, 50)
+
+    def teeth(im):
+        sat = cv2.cvtColor(im, cv2.COLOR_RGB2HSV)[..., 1] / 255.0
+        return int((lower & (world._grey(im) >= lip + 0.35 * (255.0 - lip)) & (sat < 0.35)).sum())
+
+    before = teeth(rgb)
+    assert before >= 30
+    assert teeth(out) <= 0.25 * before
+    assert world.mouth_line(out, lm) >= 0.84 * world.lips_grey(rgb, lm)

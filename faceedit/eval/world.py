@@ -115,9 +115,13 @@ PHOTOS = (
 #: compressed (never trained on).
 LONDON_IDS = ("008", "014", "019", "022", "061", "083")
 #: The small crops' sides (px): the square about the face is :data:`CROP_EYES` pupil distances
-#: wide, so the eyes are side / CROP_EYES apart (64: 25 px, 96: 37 px, 128: 49 px).
+#: wide, so the eyes are side / CROP_EYES apart (64: 20 px, 96: 30 px, 128: 40 px).
 SMALL_SIDES = (64, 96, 128)
-CROP_EYES = 2.6
+#: The small crop's side and its centre's drop below the pupils' middle, in pupil distances: from
+#: 0.75 above the pupils (the forehead) to 2.45 below them, past the chin (London HD's training
+#: smiling photos, not held out: the 68 points' chin 2.02 pupil distances below the pupils'
+#: middle at the median, 2.36 at most; the jaw 2.22 wide at the median, 2.39 at most).
+CROP_EYES, CROP_BELOW = 3.2, 0.85
 #: The blurred and compressed variants: the photo at this side, blurred with this Gaussian sigma
 #: (px), or JPEG-encoded at this quality.
 VARIANT_SIDE, BLUR_SIGMA, JPEG_QUALITY = 512, 2.5, 30
@@ -209,18 +213,13 @@ def _pupils(template: Path) -> np.ndarray:
 
 
 def small_face(rgb: np.ndarray, pupils: np.ndarray, side: int) -> np.ndarray:
-    """The square about a face, :data:`CROP_EYES` pupil distances wide, centred 0.35 of that
-    distance below the pupils' middle (``pupils``: (2, 2) x, y), cut from ``rgb`` (clipped to
-    the photo) and resized to ``side`` px (pixel area averaged). On London HD's smiling photos
-    (with their neutral photo's pupils) it leaves the chin out on 85 of 86 and ends within 0.1
-    pupil distances of the lower lip, or above it, on 36 (the 68 points read at full size).
-    Made neutral at 96-128 px such a cut face keeps its smile's teeth (training 103 and 117: the
-    Face Mesh reads their lips 0.03-0.05 eye distances apart, 0.21-0.23 at full size; 062: its
-    lips read sealed), as held-out 061 does; cut 3.0 pupil distances wide and centred 0.6 below
-    the pupils, the chin inside, all four close their lips."""
+    """The square about a face, :data:`CROP_EYES` pupil distances wide, centred
+    :data:`CROP_BELOW` of that distance below the pupils' middle (``pupils``: (2, 2) x, y): the
+    forehead to below the chin, as a face crop on the web is cut; cut from ``rgb`` (clipped to the
+    photo) and resized to ``side`` px (pixel area averaged)."""
     pupils = np.asarray(pupils, np.float64)
     d = float(np.linalg.norm(pupils[1] - pupils[0]))
-    centre = pupils.mean(0) + [0.0, 0.35 * d]
+    centre = pupils.mean(0) + [0.0, CROP_BELOW * d]
     x0, y0 = (centre - CROP_EYES * d / 2).round().astype(int)
     x1, y1 = (centre + CROP_EYES * d / 2).round().astype(int)
     h, w = rgb.shape[:2]

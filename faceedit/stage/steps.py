@@ -68,7 +68,6 @@ from faceedit.stage.lips import (
     find_interior,
     lip_in_interior,
     lip_redness,
-    lips_sealed,
     on_crease,
     upper_teeth_share,
     widen_interior,
@@ -102,6 +101,7 @@ from faceedit.stage.records import (
 )
 from faceedit.stage.regions import head_look
 from faceedit.stage.rest import at_rest
+from faceedit.stage.sealed import lips_sealed_over_lip, past_lower_teeth
 from faceedit.stage.smile import (
     cheeks_flattened,
     flatten_cheeks,
@@ -326,7 +326,7 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         rim = widen_interior(*face.lips, tuning.closing_margin_up, 0.0, lips)[0]
         past = above_upper_teeth(pixels, rim, xy[MESH_OUTER_UPPER], lips, through_dark=True)
         face.lips = (up if past is None else past,
-                     below_lower_teeth(pixels, lo, xy[MESH_OUTER_LOWER], through_dark=True, tuning=lips))
+                     past_lower_teeth(pixels, lo, xy, lips))
         face.below_teeth = (face.unwidened[0],
                             below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER], tuning=lips))
     elif face.shown is None and lip_gap(face.landmarks) > tuning.lips_closed * (1 if face.closing > 0 else 2):
@@ -542,7 +542,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     paint the appearance, relight, turn the head) over one :class:`FaceEdit`, made from the face
     (its landmarks, Face Mesh points and depth, irises, what its video track carries) and the
     request (with the face's own reference face where it has one). Lips the Face Mesh reads apart
-    that the pixels show sealed (:func:`faceedit.stage.lips.lips_sealed`) have their 68 points'
+    that the pixels show sealed (:func:`faceedit.stage.sealed.lips_sealed_over_lip`) have their 68 points'
     inner lips closed first: the state reads a closed mouth, the cut is the crease between them
     and a move that parts them by less than ``lips_closed`` leaves them sealed. Returns the new
     photo and what was done; a face without 68 landmarks is left as it is (``pixels``
@@ -586,7 +586,7 @@ def planned(stage: Statistics, face_in: StageFace, request: StageRequest, pixels
     face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried,
                     photo_scale=face_in.photo_scale, furrowed=relief.furrow_shown(pixels, lm, stage.tuning.brows))
     if face.mesh is not None and lip_gap(lm) > stage.tuning.edit.lips_closed \
-            and lips_sealed(pixels, face.mesh, stage.tuning.lips):
+            and lips_sealed_over_lip(pixels, face.mesh, stage.tuning.lips):
         # lips the pixels show meeting: the 68 points' inner lips meet too, so the state reads a
         # closed mouth and an edit that does not open it neither closes it again nor cuts it open
         face.landmarks, face.sealed = close_lips(lm), True

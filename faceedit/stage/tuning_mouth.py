@@ -560,6 +560,10 @@ class LipsTuning:
     sealed_dark_share: float = 0.05
     #: ... (that share of the lips' L*) and their middle is no lighter than the lips (no teeth).
     sealed_dark: float = 0.6
+    #: ... and no teeth show below the mesh's inner lower lip: :func:`~faceedit.stage.lips.below_lower_teeth`
+    #: moves that line less than this share of the way to the outer lower lip (the median over its
+    #: middle third; :func:`~faceedit.stage.sealed.teeth_below`).
+    teeth_below_share: float = 0.25
     #: A closing mouth's lower cut goes through the dark its column starts in at most this share
     #: of the way to the outer lower lip.
     lower_dark_most: float = 0.5
