@@ -30,6 +30,8 @@ The ``lid_*`` values are fields of :class:`~faceedit.stage.tuning.EyesTuning`.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -112,13 +114,16 @@ def lid_edge_rise(rgb: np.ndarray, lm: np.ndarray, irises: np.ndarray | None,
         joined = np.isin(labels, seeds[seeds > 0])
         runs = np.full((len(cols), 2), np.nan)
         near = np.nonzero(np.abs(cols) <= tn.lid_edge_span * r)[0]
-        bounds = np.empty((len(near), 3))
-        for q, i in enumerate(near):
-            iris_top = float(np.sqrt(max(r * r - cols[i] ** 2, 0.0)))  # the iris's top in this column (0 beside it)
-            bounds[q] = 0.5 * iris_top, tn.lid_white_start[0] * iris_top, max(tn.lid_white_start[1] * iris_top, 0.3 * r)
-        # each column's run from the heights above half its iris's top (all at once)
-        above = np.count_nonzero(hs[None, :] < bounds[:, :1], 1)
-        runs[near] = white_runs(dark[near], joined[near], hs, above, bounds[:, 1], bounds[:, 2])
+        # the iris's top in each column (0 beside it): sqrt(max(r^2 - c^2, 0)), the square as
+        # libm's pow (numpy's scalar ``** 2``; c * c differs in the last bit for some c)
+        rest = r * r - np.array([math.pow(c, 2.0) for c in cols[near].tolist()])
+        iris_top = np.sqrt(np.where(0.0 > rest, 0.0, rest))
+        start = tn.lid_white_start[1] * iris_top
+        # each column's run from the heights above half its iris's top, starting within
+        # lid_white_start of it (and 0.3 radii up beside it), all columns at once
+        above = np.count_nonzero(hs[None, :] < 0.5 * iris_top[:, None], 1)
+        runs[near] = white_runs(dark[near], joined[near], hs, above, tn.lid_white_start[0] * iris_top,
+                                np.where(0.3 * r > start, 0.3 * r, start))
         if _shown(runs[np.abs(cols) <= 0.5 * r]) is None:  # no white above the iris's top: a relaxed lid
             continue
         rise = np.full(2, np.nan)
