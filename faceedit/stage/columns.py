@@ -1,6 +1,7 @@
-"""Per-column reads of a mask over an image, all columns at once: what loops over a mouth's or
-an eye's columns one :func:`numpy.median` or one run search at a time computed, as whole-array
-steps that give the same values (the same sums, the same comparisons in the same order).
+"""Per-column reads of a mask over an image, all columns at once, in whole-array steps that give
+what a loop over the columns (one :func:`numpy.median` or one run search a column) gives: the
+same sums and the same comparisons in the same order (``tests/test_stage_columns.py`` keeps the
+loops and compares).
 
 - :func:`shade_under` (:func:`faceedit.stage.teeth_look.under_shade`): the factor that darkens
   each column's lowest masked pixel toward a share of the median of the 4 pixels 4-7 rows under
