@@ -13,9 +13,11 @@ The faces are the ones the engine would find: the same detector object (the regi
 one, :func:`faceedit.faces.detectors.get_detector`; the engine uses a result only where its
 editor's detector is that object), the same decode (``max_pixels``), and the LiteRT pipeline
 finds each photo's faces on its own, whatever photos share its group. Memory stays bounded: the
-decoded pixels are kept for the first ``keep`` photos only (the engine's prefetch window); for
-the later ones the faces alone are kept (a few KB a face) and the engine decodes the file again
-(about a tenth of what detecting it costs). The thread stops after ``limit`` photos.
+decoded pixels are kept for the first ``keep`` photos (the engine's prefetch window), and for
+the later ones while all the pixels kept beyond those stay within ``keep_bytes``
+(:data:`KEEP_BYTES`: about 80 photos of 512 px, 2 of 4K); past that the faces alone are kept (a
+few KB a face) and the engine decodes the file again (about a tenth of what detecting it
+costs). The thread stops after ``limit`` photos.
 
 Only where it cannot change what is found: the photos are listed from files and folders (not
 ``-``, stdin is the planner's), the detector is ``mediapipe`` on LiteRT, and the device is the
@@ -38,6 +40,9 @@ from faceedit.log import logger, timed
 #: The most photos a head start decodes and detects (the faces of the later ones, a few KB each,
 #: are what it keeps; the model has usually loaded long before).
 LIMIT = 1024
+#: The decoded pixels (bytes) a head start keeps beyond its first ``keep`` photos, at most: the
+#: engine then takes them instead of decoding those files again.
+KEEP_BYTES = 64 << 20
 
 
 def cpu_run(device: str) -> bool:
@@ -64,12 +69,14 @@ class Early:
 
 class HeadStart:
     """Decode and detect the photos of ``paths`` (input order) in groups of ``group`` on one
-    thread with ``detector``, keeping the pixels of the first ``keep``; see the module doc."""
+    thread with ``detector``, keeping the pixels of the first ``keep`` and then of those that fit in
+    ``keep_bytes``; see the module doc."""
 
     def __init__(self, paths: Iterator[str], detector: Any, *, max_pixels: int, group: int, keep: int,
-                 limit: int = LIMIT):
+                 limit: int = LIMIT, keep_bytes: int = KEEP_BYTES):
         self.detector, self.max_pixels = detector, max_pixels
         self.group, self.keep, self.limit = max(1, group), keep, limit
+        self.keep_bytes, self.kept_bytes = keep_bytes, 0  # (pixels kept beyond the first ``keep``)
         self._paths = paths
         self.done = 0  # photos decoded and detected
         self.used = 0  # of which handed to the engine
@@ -148,8 +155,12 @@ class HeadStart:
             for e, _ in decoded:
                 e.image, e.faces = None, None
         for e in entries:
-            if not keep:
-                e.image = None
+            if not keep and e.image is not None:
+                size = e.image.pixels.nbytes + (0 if e.image.alpha is None else e.image.alpha.nbytes)
+                if self.kept_bytes + size <= self.keep_bytes:
+                    self.kept_bytes += size
+                else:
+                    e.image = None
             e.ready.set()
 
     def stop(self) -> None:

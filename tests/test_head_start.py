@@ -29,9 +29,9 @@ def photos(tmp_path_factory, astronaut) -> Path:
     return d
 
 
-def _head(photos: Path, detector, keep: int = 2) -> HeadStart:
+def _head(photos: Path, detector, keep: int = 2, keep_bytes: int = 0) -> HeadStart:
     return HeadStart(iter(sorted(str(p) for p in photos.iterdir())), detector, max_pixels=MAX_PIXELS,
-                     group=2, keep=keep)
+                     group=2, keep=keep, keep_bytes=keep_bytes)
 
 
 def test_faces_are_the_detectors_own(photos):
@@ -57,6 +57,27 @@ def test_faces_are_the_detectors_own(photos):
     finally:
         head.close()
     assert head.done == 6 and head.used == 6
+
+
+def test_pixels_beyond_the_first_kept_within_the_byte_budget(photos):
+    """Past the first ``keep`` photos, the decoded pixels are kept while all those kept beyond
+    them fit in ``keep_bytes`` (here two photos' worth): the engine decodes only the rest."""
+    det = get_detector("mediapipe", device="cpu")
+    one = read_image(str(photos / "p0.png"), max_pixels=MAX_PIXELS).pixels.nbytes
+    head = _head(photos, det, keep=2, keep_bytes=2 * one)
+    try:
+        kept = []
+        for i in range(5):
+            early = head.take(str(photos / f"p{i}.png"), det)
+            assert early is not None and early.faces
+            kept.append(early.image is not None)
+            if early.image is not None:
+                own = read_image(str(photos / f"p{i}.png"), max_pixels=MAX_PIXELS)
+                np.testing.assert_array_equal(early.image.pixels, own.pixels)
+        assert kept == [True, True, True, True, False]
+        assert head.kept_bytes == 2 * one
+    finally:
+        head.close()
 
 
 def test_another_detector_or_a_stopped_head_start_gives_nothing(photos):

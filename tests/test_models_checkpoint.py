@@ -21,7 +21,7 @@ from faceedit.models.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from faceedit.models.header import PICKLE_REFUSAL, CheckpointMeta, read_meta
+from faceedit.models.header import PICKLE_REFUSAL, CheckpointMeta, read_header, read_meta
 from faceedit.models.resume_state import load_resume_state, save_resume_state
 
 META = {
@@ -178,6 +178,46 @@ def test_flipped_tensor_byte_caught_without_file_hash(saved):
     data[8 + header_len + 1] ^= 0x40
     path.write_bytes(bytes(data))
     assert error_of(path).startswith("tensors_sha256 mismatch")
+
+
+def test_a_file_its_sha256_names_is_taken_as_written(saved):
+    """A file whose sha256 is the one expected (a manifest's) is not hashed again tensor by
+    tensor: a stored tensor hash that its tensors do not match is refused only where no file
+    hash is given (the shipped files' stored hashes are checked below)."""
+    import hashlib
+
+    path, _ = saved
+    before = load_checkpoint(path).tensors
+    data = path.read_bytes()
+    with safe_open(str(path), framework="pt") as f:
+        old = f.metadata()[ckpt.TENSORS_HASH_KEY].encode()
+    assert data.count(old) == 1
+    path.write_bytes(data.replace(old, b"0" * len(old)))
+    assert error_of(path).startswith("tensors_sha256 mismatch")
+    named = hashlib.sha256(path.read_bytes()).hexdigest()
+    loaded = load_checkpoint(path, expected_sha256=named)
+    assert loaded.sha256 == named and loaded.tensors.keys() == before.keys()
+    assert all(torch.equal(loaded.tensors[k], before[k]) for k in before)
+
+
+def test_shipped_checkpoints_hold_the_tensors_their_headers_name():
+    """Every checkpoint a manifest ships (and installs here) stores its tensors' own hash: what
+    loading it by its sha256 relies on without hashing the tensors again."""
+    from faceedit.weights import SECTIONS, installed_weights_dir, read_manifest
+
+    folder = installed_weights_dir()
+    checked = 0
+    for section in SECTIONS:
+        for entry in read_manifest(folder / "manifest.json", section).values():
+            path = folder / entry["file"]
+            if path.suffix != ".safetensors" or not path.is_file() \
+                    or ckpt.TENSORS_HASH_KEY not in read_header(path):  # not a faceedit checkpoint
+                continue
+            tensors_, header, sha = ckpt.read_verified(path, None)  # the tensors hashed
+            assert sha == entry["sha256"], entry["file"]
+            assert ckpt.tensors_sha256(tensors_) == header[ckpt.TENSORS_HASH_KEY], entry["file"]
+            checked += 1
+    assert checked >= 3
 
 
 def test_truncated(saved):

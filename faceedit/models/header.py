@@ -210,8 +210,11 @@ def _parse_header(head: bytes, f: Any, size: int) -> dict[str, str]:
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise ValueError("invalid header deserialization: __metadata__ is not a map of strings")
     end = 0
-    for name, info in sorted(doc.items(), key=lambda kv: _offsets(*kv)):
-        begin, stop = _offsets(name, info)
+    # each tensor's offsets read once, in the header's order (the first bad one named), then in
+    # the order of its data (a stable sort: equal offsets keep the header's order)
+    spans = [(_offsets(name, info), name, info) for name, info in doc.items()]
+    spans.sort(key=_span)
+    for (begin, stop), name, info in spans:
         if begin != end or stop < begin:
             raise ValueError(f"invalid offset for tensor {name!r}")
         shape, dtype = info.get("shape"), info.get("dtype")
@@ -228,10 +231,16 @@ def _parse_header(head: bytes, f: Any, size: int) -> dict[str, str]:
 
 def _offsets(name: str, info: Any) -> tuple[int, int]:
     offsets = info.get("data_offsets") if isinstance(info, dict) else None
-    if (not isinstance(offsets, list) or len(offsets) != 2
-            or not all(isinstance(o, int) and o >= 0 for o in offsets)):
+    if not isinstance(offsets, list) or len(offsets) != 2:
         raise ValueError(f"invalid tensor info for {name!r}")
-    return offsets[0], offsets[1]
+    begin, stop = offsets
+    if not (isinstance(begin, int) and begin >= 0 and isinstance(stop, int) and stop >= 0):
+        raise ValueError(f"invalid tensor info for {name!r}")
+    return begin, stop
+
+
+def _span(item: tuple) -> tuple[int, int]:
+    return item[0]
 
 
 def check_file(path: str | os.PathLike) -> None:

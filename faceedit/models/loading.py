@@ -58,7 +58,7 @@ def load_model(
     """Load a registered model by name, or any faceedit ``.safetensors`` checkpoint by path.
 
     The architecture is built from ``ARCHS[arch](default_config | checkpoint config)``; weights
-    are verified (file sha256 when the spec knows it, tensor hash always), loaded strictly in the
+    are verified (file sha256 when the spec knows it, else the tensor hash), loaded strictly in the
     model's dtype (float32), and the model is moved to ``device`` in eval mode.
     """
     name_or_path = os.fspath(name_or_path)

@@ -30,11 +30,14 @@ The ``lid_*`` values are fields of :class:`~faceedit.stage.tuning.EyesTuning`.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
 from faceedit.faces.landmarks import eye_centres, eye_distance
 from faceedit.pixels import luma, pixel_max
+from faceedit.stage.columns import white_runs
 from faceedit.stage.tuning import EyesTuning
 
 #: Each eye's upper lid (corner, two lid points, corner) of the 68 points, the image's left eye first.
@@ -60,24 +63,6 @@ def _at(rgb: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 def _warmth(rgb: np.ndarray) -> np.ndarray:
     return (rgb[..., 0] - rgb[..., 2]) / np.maximum(luma(rgb), 1e-3)
-
-
-def _run(dark: np.ndarray, white: np.ndarray, hs: np.ndarray, start: tuple[float, float]) -> tuple[float, float]:
-    """(start, top) heights of a column's white run that starts within ``start`` above nothing
-    but dark (and the pixel of their blend) and ends in dark (within a pixel); NaNs where the
-    column shows none."""
-    found = np.nonzero(white)[0]
-    if len(found) == 0 or not start[0] <= hs[found[0]] <= start[1]:
-        return np.nan, np.nan
-    first = top = found[0]
-    if (~dark[:first] & (hs[:first] < hs[first] - 1.0)).any():
-        return np.nan, np.nan
-    while top + 1 < len(hs) and white[top + 1]:
-        top += 1
-    ends = np.nonzero(dark[top + 1:])[0]
-    if top == first or len(ends) == 0 or hs[top + 1 + ends[0]] - hs[top] > 1.0:
-        return np.nan, np.nan
-    return float(hs[first]), float(hs[top])
 
 
 def _shown(runs: np.ndarray) -> np.ndarray | None:
@@ -128,11 +113,17 @@ def lid_edge_rise(rgb: np.ndarray, lm: np.ndarray, irises: np.ndarray | None,
         seeds = labels[side]
         joined = np.isin(labels, seeds[seeds > 0])
         runs = np.full((len(cols), 2), np.nan)
-        for i in np.nonzero(np.abs(cols) <= tn.lid_edge_span * r)[0]:
-            iris_top = float(np.sqrt(max(r * r - cols[i] ** 2, 0.0)))  # the iris's top in this column (0 beside it)
-            above = hs >= 0.5 * iris_top
-            start = (tn.lid_white_start[0] * iris_top, max(tn.lid_white_start[1] * iris_top, 0.3 * r))
-            runs[i] = _run(dark[i, above], joined[i, above], hs[above], start)
+        near = np.nonzero(np.abs(cols) <= tn.lid_edge_span * r)[0]
+        # the iris's top in each column (0 beside it): sqrt(max(r^2 - c^2, 0)), the square as
+        # libm's pow (numpy's scalar ``** 2``; c * c differs in the last bit for some c)
+        rest = r * r - np.array([math.pow(c, 2.0) for c in cols[near].tolist()])
+        iris_top = np.sqrt(np.where(0.0 > rest, 0.0, rest))
+        start = tn.lid_white_start[1] * iris_top
+        # each column's run from the heights above half its iris's top, starting within
+        # lid_white_start of it (and 0.3 radii up beside it), all columns at once
+        above = np.count_nonzero(hs[None, :] < 0.5 * iris_top[:, None], 1)
+        runs[near] = white_runs(dark[near], joined[near], hs, above, tn.lid_white_start[0] * iris_top,
+                                np.where(0.3 * r > start, 0.3 * r, start))
         if _shown(runs[np.abs(cols) <= 0.5 * r]) is None:  # no white above the iris's top: a relaxed lid
             continue
         rise = np.full(2, np.nan)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage.columns import shade_under
 from faceedit.stage.lips import opening_aspect
 from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning import MouthTuning
@@ -547,16 +548,8 @@ def under_shade(y: np.ndarray, inside: np.ndarray, floor: float = 0.0) -> np.nda
     cut = int(np.ceil(SMALL_EDGE_UNDER_SPAN * cols.size))
     if cols.size - 2 * cut < 1:
         return f
-    for x in cols[cut:cols.size - cut]:
-        rows = np.flatnonzero(inside[:, x])
-        if rows.size < SMALL_EDGE_UNDER_MIN:  # a slit: its lowest row is the teeth themselves
-            continue
-        b = int(rows[-1])
-        lip = y[b + 4:b + 8, x]
-        if lip.size == 4 and not inside[b + 4:b + 8, x].any():
-            target = max(SMALL_EDGE_UNDER * float(np.median(lip)), floor)
-            f[b, x] = min(1.0, target / max(float(y[b, x]), 1e-3))
-    return f
+    # (a slit's lowest row is the teeth themselves; all columns at once, :mod:`.columns`)
+    return shade_under(f, y, inside, cols[cut:cols.size - cut], SMALL_EDGE_UNDER_MIN, SMALL_EDGE_UNDER, floor)
 
 
 def row_under(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd: float) -> tuple[float, float]:
