@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
+from _bench import load_bench
+from conftest import SHARED_DATA
+from PIL import Image
 from test_faces_cutwarp import part_lips, synthetic_lm, synthetic_photo
 
 from faceedit.stage.cut_curves import lip_curves, resample_by_length
@@ -83,3 +87,31 @@ def test_an_opening_cut_takes_the_lip_onto_its_new_corners():
     a = cut_warp(small, k(src), k(dst), lips=(k(lips[0]), k(lips[1])))
     b = cut_warp(small, k(src), k(dst), lips=(k(lips[0]), k(lips[1])), tuning=WarpTuning(lip_from_most=0.0))
     assert np.array_equal(a.pixels, b.pixels)
+
+
+@pytest.mark.shared_data
+def test_a_london_smile_made_surprised_has_lip_over_its_opening_s_ends(monkeypatch):
+    """London HD 002 smiling (a training face; its teeth carried) made surprised: the warp's new
+    upper curve has lip above it to within 6.5 px of each corner (9 and 8 px of skin before the
+    stretch, ``bench/measure_lip_ends.py``)."""
+    import faceedit.stage.steps as steps
+    from faceedit.api import Editor
+
+    path = SHARED_DATA / "london_hd" / "smiling" / "002.jpg"
+    if not path.exists():
+        pytest.skip(f"{path} is not there (../shared/data)")
+    kept = []
+    plain = steps.warp
+
+    def warp(stage, face, pixels):
+        out = plain(stage, face, pixels)
+        kept.append(face.warped)
+        return out
+
+    monkeypatch.setattr(steps, "warp", warp)
+    img = np.asarray(Image.open(path).convert("RGB"))
+    Editor.from_pretrained("stage", device="cpu").edit(img, "surprised", face="largest")
+    r = kept[-1]
+    first, last = load_bench("measure_lip_ends").skin_ends(r.pixels, r.upper, r.landmarks)
+    assert r.scale == 1.0
+    assert max(first, last) <= 6.5
