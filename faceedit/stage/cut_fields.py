@@ -37,6 +37,7 @@ from faceedit.stage.cut_curves import (
     upper_side_polygon,
     zone_weight,
 )
+from faceedit.stage.lip_start import corner_stretch
 from faceedit.stage.outline import smooth_outline
 from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning_face import WarpTuning
@@ -207,7 +208,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                min_jacobian: float = MIN_JACOBIAN,
                src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
                close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
-               tuning: WarpTuning | None = None, follow_plan: bool = False) -> CutFields:
+               tuning: WarpTuning | None = None, follow_plan: bool = False,
+               upper_from: tuple[float, float] = (0.0, 0.0)) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
@@ -234,7 +236,10 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     move narrows it that way and leaves it open (``close_mouth`` 0) keeps its upper lip's own
     width in the middle: the upper curve's and the outer upper lip's destinations slide along
     their curves as far (:func:`~faceedit.stage.cut_curves.unsqueezed`); a thin opening's lips
-    then meet toward its corners (:func:`~faceedit.stage.cut_curves.pointed_ends`)."""
+    then meet toward its corners (:func:`~faceedit.stage.cut_curves.pointed_ends`). ``upper_from``:
+    the arc shares of the mouth's source upper curve from each corner over which no upper lip
+    lies above it (:func:`~faceedit.stage.lip_start.upper_lip_from`): the upper side's field
+    takes that stretch onto the new curve's tip (:func:`~faceedit.stage.lip_start.corner_stretch`)."""
     tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
@@ -317,9 +322,11 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         # every spline's centres: the base points (landmarks, anchors, the cuts' corners), then
         # each cut's curve points
         centre_parts, value_parts, first = [base_dst], [base_src], []
-        for (du, dl), (su, sl) in curves:
+        for cut, ((du, dl), (su, sl)) in zip(cuts, curves):
             first.append(nb + sum(len(x) for x in centre_parts[1:]))
             centre_parts += [du[1:-1], dl[1:-1]]
+            if cut.name == MOUTH.name and max(upper_from) > 0:  # (the new corner takes the lip)
+                su = corner_stretch(su, upper_from, tn.lip_from_shape)
             value_parts += [su[1:-1], sl[1:-1]]
         centres, values = np.vstack(centre_parts), np.vstack(value_parts)
         if coarse is None:

@@ -97,6 +97,7 @@ from faceedit.stage.cut_curves import (
 )
 from faceedit.stage.cut_fields import cut_fields
 from faceedit.stage.lip_edge import found_lower_lip
+from faceedit.stage.lip_start import upper_lip_from
 from faceedit.stage.precision import is_exact
 from faceedit.stage.teeth_look import small_weight
 from faceedit.stage.tuning_face import WarpTuning
@@ -330,7 +331,12 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     which on smiles follows the teeth's edge much more closely than the 68 points; they move
     with the 68-point curves' move. Curves that turn sharper than
     :data:`~faceedit.stage.cut_curves.MAX_LIP_TURN` away from their corners (a loop folded into
-    a V across the teeth) give way to the 68-point curves. ``close_mouth`` (0..1): how far the lips are brought
+    a V across the teeth) give way to the 68-point curves. Where ``close_mouth`` is 0, the stretch
+    of their upper curve from each corner with no upper lip above it (a smile's cut reaches the
+    outer corners under skin and crease, :func:`~faceedit.stage.lip_start.upper_lip_from`) goes
+    to the new curve's tip, so the new corners take the lip (unless that folds the move where the
+    curve's own samples do not; less on a small mouth, :func:`~faceedit.stage.teeth_look.small_weight`
+    at ``photo_scale``, none on one under its first width). ``close_mouth`` (0..1): how far the lips are brought
     together along those curves (:func:`cut_fields`). ``mouth_interior`` False: the source
     mouth is closed (nothing between the lips to carry: a crease the loop happens to enclose
     would be stretched into a line of lip colour across the new opening); all of the opening is
@@ -388,8 +394,25 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     if lips is not None and close_mouth > 0:  # a wide-open mouth's lower lip reaches past its fitted points
         src_lm = found_lower_lip(pixels, src_lm, tn.lip_edge_reach, tn.lip_edge_dark, tn.lip_edge_most,
                                  tn.lip_edge_opening, tn.lip_edge_fall)
-    f = cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
-                   close_mouth, mouth_interior, teeth_rise, tn, follow_plan=carry_lower is not None)
+    # (given curves that open: the new corners take the upper lip that begins past the cut's own;
+    # not a small mouth's, a few px a stretch)
+    starts = (0.0, 0.0)
+    if lips is not None and close_mouth == 0:
+        given_up = given_curves(*lips, *lip_curves(src_lm))[0]
+        large = 1.0 - small_weight(float(np.linalg.norm(given_up[-1] - given_up[0])), photo_scale)
+        if large > 0:
+            first, last = upper_lip_from(pixels, given_up, src_lm, tn)
+            starts = (large * first, large * last)
+
+    def fields(upper_from: tuple[float, float]):
+        return cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
+                          close_mouth, mouth_interior, teeth_rise, tn, follow_plan=carry_lower is not None,
+                          upper_from=upper_from)
+
+    f = fields(starts)
+    if f.scale < 1 and max(starts) > 0:  # (a stretch that folds the move gives way to the curve's own samples)
+        plain = fields((0.0, 0.0))
+        f = plain if plain.scale > f.scale else f
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 

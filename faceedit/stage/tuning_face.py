@@ -71,6 +71,19 @@ class WarpTuning:
     #: into the closed corners, stood there as dark dots at the ends of the line between the lips
     #: (insightface's group photos); past the outer corner, which the closing mouth leaves.
     closing_wedge: tuple[float, float, float] = (0.3, 1.3, 0.05)
+    #: A carried smile's found cut (:mod:`faceedit.stage.lip_start`): its upper curve's stretch from
+    #: each corner over which the band above it (these shares of the corner-to-corner width deep) ...
+    lip_from_band: tuple[float, float] = (0.01, 0.04)
+    #: ... is under this share of the way from the cheeks' redness to the lip's ...
+    lip_from_level: float = 0.7
+    #: ... (at most this share of the arc; none where the lip is not redder than the cheeks by
+    #: ``lip_from_contrast``, CIE a* as OpenCV scales it) ...
+    lip_from_most: float = 0.2
+    lip_from_contrast: float = 4.0
+    #: ... is carried onto the first share of the new curve's arc from its corner, the curve
+    #: beyond easing back to its own samples over the second share times that stretch: the new
+    #: corner takes the lip, not the skin that stood over the cut's corner.
+    lip_from_shape: tuple[float, float] = (0.03, 1.0)
     #: Both wedges take in a rim above the upper curve: this share of the corner-to-corner
     #: width deep at the corner, none from the second share of the curve's arc from it.
     wedge_rim: tuple[float, float] = (0.012, 0.12)

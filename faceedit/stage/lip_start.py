@@ -1,0 +1,84 @@
+"""Where a found cut's upper lip begins: a smile's found cut (:func:`faceedit.stage.lips.find_interior`,
+the teeth's outline) reaches the mouth's outer corners, where over the first stretch of its arc the
+side above its upper curve is skin or the corner's crease, not lip. Carried to the new opening's
+first stretch as it lies, that stretch puts skin over the opening's ends (a flat dark spur into the
+cheek, issue 53): the upper curve's corner stretch is mapped onto the new curve's tip instead, so
+the new corner takes the lip that begins past it (:func:`corner_stretch`).
+
+Coordinates: x right, y down, pixel centres at integers (as :mod:`faceedit.stage.warp`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceedit.stage.cut_curves import face_up, resample_by_length
+from faceedit.stage.lips import redness, sample_points
+from faceedit.stage.tuning_face import WarpTuning
+
+
+def _arc(curve: np.ndarray) -> np.ndarray:
+    t = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(curve, axis=0), axis=1))]
+    return t / t[-1] if t[-1] > 0 else np.linspace(0.0, 1.0, len(curve))
+
+
+def upper_lip_from(pixels: np.ndarray, upper: np.ndarray, lm: np.ndarray,
+                   tuning: WarpTuning | None = None) -> tuple[float, float]:
+    """The arc shares of the source ``upper`` curve ((N, 2), corner to corner) from each corner
+    over which the band above it (``lip_from_band`` shares of the corner-to-corner width deep) is
+    not the upper lip's colour: its redness (CIE a*, :func:`~faceedit.stage.lips.redness`) under
+    ``lip_from_level`` of the way from the cheeks' (beside the outer corners 48 and 54, ``lm``
+    (68, 2)) to the lip's (the band's median over the curve's middle 40 %); at most
+    ``lip_from_most``. (0, 0) where the lip is not redder than the cheeks by ``lip_from_contrast``."""
+    tn = tuning if tuning is not None else WarpTuning()
+    up = np.asarray(upper, np.float64)
+    lm = np.asarray(lm, np.float64)
+    chord = float(np.linalg.norm(up[-1] - up[0]))
+    if chord < 1.0 or len(up) < 5:
+        return 0.0, 0.0
+    a = redness(pixels[..., :3] if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, -1))
+    t = np.gradient(up, axis=0)
+    t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-9)
+    n = np.stack([t[:, 1], -t[:, 0]], 1)
+    n *= np.sign(float((n @ face_up(lm)).mean())) or 1.0  # the side above the curve
+    band = np.linspace(tn.lip_from_band[0], tn.lip_from_band[1], 4) * chord
+    pts = up[None] + band[:, None, None] * n[None]
+    r = sample_points(a, pts[..., 0].ravel(), pts[..., 1].ravel()).reshape(len(band), -1).mean(0)
+    u = _arc(up)
+    lip = float(np.median(r[(u >= 0.3) & (u <= 0.7)]))
+    width = lm[54] - lm[48]
+    beside = np.array([lm[48] - 0.12 * width, lm[54] + 0.12 * width])
+    dx, dy = np.meshgrid(np.arange(-3, 4), np.arange(-3, 4))
+    cheek_pts = beside[:, None, :] + np.stack([dx.ravel(), dy.ravel()], 1)[None]
+    cheek = float(np.median(sample_points(a, cheek_pts[..., 0].ravel(), cheek_pts[..., 1].ravel())))
+    if lip - cheek < tn.lip_from_contrast:
+        return 0.0, 0.0
+    is_lip = (r - cheek) / (lip - cheek) >= tn.lip_from_level
+    ends = []
+    for order in (np.arange(len(u)), np.arange(len(u))[::-1]):
+        hit = order[is_lip[order]]
+        k = int(hit[0]) if len(hit) else order[-1]
+        ends.append(min(float(u[k] if order[0] == 0 else 1.0 - u[k]), tn.lip_from_most))
+    return ends[0], ends[1]
+
+
+def corner_stretch(curve: np.ndarray, starts: tuple[float, float], shape: tuple[float, float]) -> np.ndarray:
+    """``curve`` ((N, 2), its samples the destination's) sampled again so each corner's stretch of
+    ``starts`` (arc shares from the first and the last corner) falls on the first ``shape[0]`` of
+    the arc from that corner, and the curve beyond it up to ``shape[1]`` times that stretch
+    further eases back to its own samples (piecewise linear in arc share); the corners stay."""
+    c = np.asarray(curve, np.float64)
+    s0, s1 = (max(float(s), 0.0) for s in starts)
+    if s0 <= 0 and s1 <= 0:
+        return c.copy()
+    tip, spread = shape
+    u = _arc(c)
+    e0, e1 = min(tip, s0), min(tip, s1)
+    r0, r1 = s0 * (1.0 + spread), s1 * (1.0 + spread)
+    if r0 + r1 >= 1.0:  # (the two eased stretches would meet: both shrink)
+        k = 0.95 / (r0 + r1)
+        s0, s1, r0, r1, e0, e1 = s0 * k, s1 * k, r0 * k, r1 * k, min(e0, s0 * k), min(e1, s1 * k)
+    knots = np.array([0.0, e0, r0, 1.0 - r1, 1.0 - e1, 1.0])
+    vals = np.array([0.0, s0, r0, 1.0 - r1, 1.0 - s1, 1.0])
+    keep = np.r_[True, np.diff(knots) > 0]
+    return resample_by_length(c, np.interp(u, knots[keep], vals[keep]))
