@@ -167,3 +167,21 @@ def test_a_carried_row_ends_in_an_edge_with_its_gaps_kept():
         assert abs(out[r, 30, 0] / out[r, 29, 0] - 180 / 230) < 0.03, (r, out[r, 28:33, 0])
     row = out[11, 15:31, 0]  # from the row's left end to its middle
     assert row[0] < 0.3 * row[-2] and (np.diff(row[:-2]) >= -1).all(), row
+
+
+def test_a_thin_gap_is_the_lips_meeting_but_a_small_smile_s_columns_stay_its_teeth():
+    """lip_rims.meet: a column 1 px high in a mouth 36 px wide is the lips meeting (their shade),
+    a tall one the interior; weight 0 (a small face's smile read whole from the bank) leaves
+    even the thin columns its teeth, weight 1/2 half way."""
+    from faceedit.stage.lip_rims import meet
+
+    tn = MouthTuning()
+    fill = np.tile(np.array([[0.9, 0.9, 0.88]]), (3, 1))
+    gap = np.array([1.0, 2.5, 10.0])
+    lip = np.array([0.5, 0.3, 0.3])
+    whole = meet(fill, gap, 36.0, lip, tn)
+    assert np.allclose(whole[0], lip * tn.seam_dark, atol=0.05) and np.allclose(whole[2], fill[2])
+    assert lum(whole[1]) < lum(fill[1]) - 0.05
+    assert np.allclose(meet(fill, gap, 36.0, lip, tn, 0.0), fill)
+    half = meet(fill, gap, 36.0, lip, tn, 0.5)
+    assert np.allclose(half, (fill + whole) / 2)

@@ -203,16 +203,21 @@ def shade_teeth_beside(pixels: np.ndarray, box, target: np.ndarray, up: np.ndarr
     return _put_box(pixels, box, rgb + w[..., None] * (tone - rgb), in_place)
 
 
-def meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: MouthTuning) -> np.ndarray:
+def meet(fill: np.ndarray, gap: np.ndarray, wd: float, lip: np.ndarray, tn: MouthTuning,
+         weight: float = 1.0) -> np.ndarray:
     """Unit RGB (n, 3) of an opening where it is a thin gap (``gap``: the height in px of
     the opening's column at each pixel, :func:`column_gaps`): at most ``gap_closed`` of the
     corner distance ``wd`` the lips (``lip``, their local colour) meet in the closed lips'
     shade (``seam_dark`` of them), from ``gap_open`` the interior shows whole. Below a
     smile's teeth carried into a relaxed mouth, and at an opening's corners, a sliver a few
     pixels high is the lower lip meeting the teeth in a soft shadow; painted as the cavity,
-    it would stand as a crisp black line ending in a point."""
+    it would stand as a crisp black line ending in a point. ``weight`` (0..1) scales the lips'
+    share: a small face's smile read whole from the bank (:func:`~faceedit.stage.teeth_look.small_weight`
+    1, weight 0) is a few px high all along; its columns are teeth, its corners shaded by
+    :func:`~faceedit.stage.teeth_look.small_teeth_shade` (the lips' shade over them stood as dim grey teeth
+    between red-brown blocks at the corners: London smiles at 96-128 px made happy)."""
     lo, hi = tn.gap_closed * wd, max(tn.gap_open * wd, tn.gap_closed * wd + 1.0)
-    m = 1.0 - smoothstep(lo, hi, gap)
+    m = (1.0 - smoothstep(lo, hi, gap)) * float(np.clip(weight, 0.0, 1.0))
     if float(m.max()) <= 0:
         return fill
     meet = np.asarray(lip, np.float64) * tn.seam_dark

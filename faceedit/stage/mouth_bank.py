@@ -494,7 +494,7 @@ class MouthBank:
             close = 1.0 - smoothstep(0.0, max(tn.corner_close * wd, 1.0), to_corner)
             col = col * (1.0 - close[:, None]) + (tn.corner_close_tone * lip) * close[:, None]
         if gap is not None:
-            col = meet(col, gap, wd, lip, tn)
+            col = meet(col, gap, wd, lip, tn, 1.0 if large else 1.0 - float(rings["small"]))
         return self._grain(col, px, py, k, e, rings, seed, drawn if large else None, tn.cavity_grain)
 
     def _gains(self, e: int, rings: dict, tn: MouthTuning) -> np.ndarray:
