@@ -12,7 +12,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.tuning import MouthTuning
+
+_LUMA = np.asarray(LUMA_WEIGHTS + (0.0,), np.float32)
 
 
 def end_excess(whole: np.ndarray, angle: float, reach: float,
@@ -62,7 +65,8 @@ def taper_ends(pixels: np.ndarray, roi, whole: np.ndarray, tn: MouthTuning) -> N
     opening top moves down by how much the column is thicker than a wedge of full
     ``carried_end_angle`` degrees from the nearer end (:func:`end_excess`): the upper lip's
     band above it, 1.5 times that deep and 2 px more, is stretched down over it (its edge
-    against the opening kept, the lip's colour and grain from the same column)."""
+    against the opening kept, the lip's colour and grain from the same column), no lighter
+    there than the darker quarter of the lip within twice that band above the edge."""
     if tn.carried_end_reach <= 0:
         return
     excess, top, first = end_excess(whole, tn.carried_end_angle, tn.carried_end_reach, tn.carried_end_flat)
@@ -79,6 +83,7 @@ def taper_ends(pixels: np.ndarray, roi, whole: np.ndarray, tn: MouthTuning) -> N
     rows = np.arange(r0, r1, dtype=np.float32)[:, None]
     t = (top[moved[0]:moved[-1] + 1] + y0).astype(np.float32)[None, :]
     e = excess[moved[0]:moved[-1] + 1].astype(np.float32)[None, :]
+    e = np.where(e > 0.25, e, 0.0)  # (the columns between the two ends stay as they are)
     bb = band[moved[0]:moved[-1] + 1].astype(np.float32)[None, :]
     start = t - bb
     # rows from ``start`` down to the new edge (t + e) read from ``start`` to the old edge
@@ -87,4 +92,21 @@ def taper_ends(pixels: np.ndarray, roi, whole: np.ndarray, tn: MouthTuning) -> N
     map_y = (src - r0).astype(np.float32)
     map_x = np.broadcast_to(np.arange(c1 - c0, dtype=np.float32)[None, :], map_y.shape).copy()
     crop = np.ascontiguousarray(pixels[r0:r1, c0:c1])
-    pixels[r0:r1, c0:c1] = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out = cv2.remap(crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    # what now covers the opening is no lighter than the darker quarter of the lip above the
+    # edge (the pale inner margin a smile's lip shows over its teeth, stretched down, stood as a
+    # light wedge at each corner)
+    lum = out @ _LUMA[:out.shape[2]] if out.ndim == 3 else out
+    lip = (rows >= start - bb) & (rows < t) & (e > 0)
+    if lip.sum() >= 4:
+        cap = float(np.percentile((crop.astype(np.float32) @ _LUMA[:out.shape[2]] if crop.ndim == 3
+                                   else crop.astype(np.float32))[lip], 25))
+        share = np.clip(rows - t, 0.0, 1.0) * np.clip(t + e - rows, 0.0, 1.0) * (e > 0)
+        gain = 1.0 - share * (1.0 - np.minimum(cap / np.maximum(lum, 1e-6), 1.0))
+        if out.ndim == 3:
+            out[..., :3] *= gain[..., None]
+        else:
+            out *= gain
+    if pixels.dtype.kind in "ui":
+        out = np.clip(np.round(out), 0, np.iinfo(pixels.dtype).max)
+    pixels[r0:r1, c0:c1] = out.astype(pixels.dtype)
