@@ -71,3 +71,20 @@ def test_a_tall_opening_keeps_its_round_ends_and_none_is_moved_without_reach():
     out = pixels.copy()
     taper_ends(out, (0, 0, whole.shape[1], whole.shape[0]), whole, replace(tn, carried_end_reach=0.0))
     assert np.array_equal(out, pixels)
+
+
+def test_a_pale_margin_over_the_opening_is_not_carried_down_lighter_than_the_lip():
+    """A smile's pale inner lip margin just above the opening, stretched down over the ends,
+    stood as a light wedge at each corner: what covers them is no lighter than the lip above."""
+    pixels, whole = pill(24)
+    top = np.argmax(whole > 0.5, axis=0)
+    for x in np.flatnonzero((whole > 0.5).any(0)):
+        pixels[max(top[x] - 3, 0):top[x], x] = (235, 215, 200)  # the pale margin, 3 rows
+    out = pixels.copy()
+    taper_ends(out, (0, 0, whole.shape[1], whole.shape[0]), whole, MouthTuning())
+    covered = (pixels.mean(2) < 40) & (out.astype(np.float64).mean(2) >= 40)
+    assert covered.sum() > 20
+    lum = out.astype(np.float64) @ np.asarray((0.299, 0.587, 0.114))
+    lip = float(np.dot(LIP, (0.299, 0.587, 0.114)))
+    # (a pixel the new edge crosses mixes the lip with the dark; the pale margin was 218)
+    assert np.percentile(lum[covered], 90) <= lip + 2.0 and lum[covered].max() < lip + 20, lum[covered].max()

@@ -101,7 +101,8 @@ def taper_ends(pixels: np.ndarray, roi, whole: np.ndarray, tn: MouthTuning) -> N
     if lip.sum() >= 4:
         cap = float(np.percentile((crop.astype(np.float32) @ _LUMA[:out.shape[2]] if crop.ndim == 3
                                    else crop.astype(np.float32))[lip], 25))
-        share = np.clip(rows - t, 0.0, 1.0) * np.clip(t + e - rows, 0.0, 1.0) * (e > 0)
+        # each pixel's share of the rows the lip now covers, [t, t + e)
+        share = np.clip(np.minimum(rows + 1.0, t + e) - np.maximum(rows, t), 0.0, 1.0) * (e > 0)
         gain = 1.0 - share * (1.0 - np.minimum(cap / np.maximum(lum, 1e-6), 1.0))
         if out.ndim == 3:
             out[..., :3] *= gain[..., None]
