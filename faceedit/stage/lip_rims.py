@@ -13,6 +13,7 @@ import numpy as np
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import box_around
+from faceedit.stage.open_ends import taper_ends
 from faceedit.stage.tuning import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -312,7 +313,8 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     corners (from ``side_teeth_from`` of its width), and so do the row's tapered ends (columns
     under ``carried_row_ends`` of its tallest); the gums the smile bared above the row
     are covered by the relaxed lip (:func:`_cover_gums`); toward the corners the warp has
-    closed the lips (:func:`faceedit.stage.cut_curves.pointed_ends`). Unchanged where the painted opening
+    closed the lips (:func:`faceedit.stage.cut_curves.pointed_ends`), and a flat opening's ends are
+    narrowed into its corners (:func:`faceedit.stage.open_ends.taper_ends`). Unchanged where the painted opening
     has under 8 whole pixels. A new array, or ``pixels`` written over with ``in_place``."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     car = np.clip(np.asarray(interior, np.float32), 0.0, 1.0)
@@ -378,6 +380,7 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     else:
         out[ys + y0, xs + x0] = shaded
     _cover_gums(out, (x0, y0), car, whole, gap, float(amount), tuning)
+    taper_ends(out, roi, whole, tuning)
     return out
 
 

@@ -318,6 +318,17 @@ class MouthTuning:
     carried_gap_dip: float = 0.82
     carried_gap_reach: float = 0.1
     carried_corner: float = 0.015
+    #: Within ``carried_end_reach`` of the opening's width from each end, an opening with a
+    #: smile's row carried into it is no thicker than a wedge of full ``carried_end_angle``
+    #: degrees from that end: the upper lip comes down over the rest
+    #: (:func:`faceedit.stage.open_ends.taper_ends`; carried to its ends, the smile's opening's
+    #: height ended round, held-out 061 fearful a pill).
+    carried_end_angle: float = 40.0
+    carried_end_reach: float = 0.25
+    #: ... wholly where the opening's greatest height is under the first share of its width,
+    #: not at all from the second (a surprised mouth's round opening keeps its round ends:
+    #: 14 training smiles made fearful 0.17-0.30, made surprised 0.38-0.56).
+    carried_end_flat: tuple[float, float] = (0.32, 0.37)
     #: Above the carried row, within this (inner-corner distances) of the opening's top, a
     #: relaxed upper lip covers the gums a smile bared: pixels there lighter than the lip's
     #: colour (read as far again above) darkened to it, in the rims' shade (``rim_edge`` at
