@@ -1,5 +1,5 @@
 """A small face's open mouth as a photo of it shows it (:func:`open_edge`): the opening drawn by the mouth bank
-(:meth:`faceedit.stage.mouth_bank.MouthBank.fill`) at the photo's own blur on both sides of its edge, the upper
+(:meth:`faceedit.stage.mouth_bank.MouthBank.fill`) with the lips' rims at the photo's own blur round its edge, the upper
 teeth's tips merged into a soft light band, and its darkest pixels no darker than a share of the photo's own black.
 Drawn at a large face's sharpness on a face 64-128 px tall, the opening read at 4x as a pure-black cut-out with
 stair-stepped edges and the teeth's tips as dark notches along its top (its values:
@@ -30,8 +30,7 @@ def open_edge(out: np.ndarray, roi, opening: np.ndarray, tn: MouthTuning, rings:
     and on a small face's open mouth (not a ``smile``; corners ``wd`` px apart, by
     :func:`~faceedit.stage.teeth_look.small_weight` at ``photo_scale``) at the photo's own blur (a Gaussian of
     :data:`~faceedit.stage.teeth_look.FILL_BLUR` and the blur beyond the fill's, ``rings["blur"]`` from
-    :func:`~faceedit.stage.cavity.open_blur`, in quadrature) either side
-    (``tn.small_open_edge_reach``), blurred along the row inside (``tn.small_open_row_blur``), and floored at
+    :func:`~faceedit.stage.cavity.open_blur`, in quadrature) outside its edge (``tn.small_open_edge_reach``), blurred along the row inside (``tn.small_open_row_blur``), and floored at
     ``tn.small_open_black`` of the photo's black (``rings["black"]``, unit RGB (3,), or None: no floor)."""
     soften_edge(out, roi, opening, float(np.hypot(tn.edge_focus, rings["blur"] if smile else 0.0)),
                 tn.edge_focus_outside if own_teeth and not smile else 0.0)
@@ -66,12 +65,10 @@ def open_edge(out: np.ndarray, roi, opening: np.ndarray, tn: MouthTuning, rings:
             y = np.maximum(rgb @ _LUMA, 0.0) / unit
             raised = (y ** SMALL_OPEN_KNEE + b ** SMALL_OPEN_KNEE) ** (1.0 / SMALL_OPEN_KNEE)
             rgb = rgb + ((w_s * op) * (raised - y))[..., None] * (c * unit / max(float(c @ _LUMA), 1e-6))
-    # the edge, either side, at the photo's blur
-    d_in = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    # the lips' side of the edge at the photo's blur (the opening's own side: ``soften_edge``'s)
     d_out = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
     reach = tn.small_open_edge_reach * s
-    near = np.clip(1.0 - np.where(inside > 0, d_in - 0.5, d_out - 0.5) / reach, 0.0, 1.0) * w_s
-    near = near * np.where(inside > 0, tn.small_open_edge_inside, 1.0)
+    near = np.where(inside > 0, 0.0, np.clip(1.0 - (d_out - 0.5) / reach, 0.0, 1.0)) * w_s
     rgb = rgb + near[..., None] * (cv2.GaussianBlur(rgb, (0, 0), s) - rgb)
     rgb = np.clip(np.round(rgb), 0, unit)
     if crop.ndim == 2:
