@@ -165,6 +165,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "shading.SHADING_FILE": ("C", "a file name"),
     "shading.GRID_CELLS": ("N", "a map's grid"),
     "shading._MODEL": ("X", "a cache"),
+    "small_cavity._LUMA": ("N", "luma weights (a unit)"),
+    "small_cavity.SMALL_OPEN_KNEE": ("N", "the sharpness of a small open mouth's floor at the photo's black"),
     "skin.TONES": ("C", "the skin tones offered"),
     "state.SHAPE_NOISE": ("M", "the state fit's noise (held-out truth)"),
     "state.INNER_LIP_PAIRS": ("G", "68-point indices"),

@@ -69,7 +69,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
-from faceedit.stage.cavity import black_floor, draw_cavity, open_blur, photo_black, small_open, soften_edge
+from faceedit.stage.cavity import black_floor, draw_cavity, open_blur, photo_black, small_open
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import (
     along_row,
@@ -89,6 +89,7 @@ from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample
 from faceedit.stage.lower_margin import cover_lower_row, lower_falloff
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour, whites_shown
 from faceedit.stage.paint import looks_grey
+from faceedit.stage.small_cavity import open_edge
 from faceedit.stage.teeth_ends import row_end_fade
 from faceedit.stage.teeth_few import few_teeth, few_weight
 from faceedit.stage.teeth_look import (
@@ -320,8 +321,7 @@ class MouthBank:
         else:
             out[ys + y0, xs + x0, :3] = new
         if tuning.edge_focus > 0:
-            soften_edge(out, (x0, y0, x1, y1), op, float(np.hypot(tuning.edge_focus, rings["blur"] if smile else 0.0)),
-                        tuning.edge_focus_outside if own_teeth and not smile else 0.0)
+            open_edge(out, (x0, y0, x1, y1), op, tuning, rings, wd, photo_scale, smile=smile, own_teeth=own_teeth)
         if smile:  # a small face's smile: the photo's blur, the lips' dark (never an open mouth's cavity)
             if carried:  # the second row taken into the lower lip's shade
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)

@@ -490,6 +490,17 @@ class MouthTuning:
     #: a dark rim a pixel wide drew a black outline), the lower lip's inner side unshaded: it faces
     #: up into the light.
     small_rim_edge: float = 0.9
+    #: A small face's open mouth drawn at the photo's own blur (:func:`~faceedit.stage.small_cavity.open_edge`,
+    #: whole at :func:`~faceedit.stage.teeth_look.small_weight` 1): its edge blended towards its blur within this
+    #: many of that blur's sigma outside it (the lips' rims shade into the dark; blended inside too, at half this,
+    #: the opening's median over the cheeks rose 0.003 on London training faces at 64-128 px) ...
+    small_open_edge_reach: float = 2.0
+    #: ... its inside blurred along the row by this many of that sigma (the upper teeth's tips as a soft light
+    #: band, not dark notches; at 1.5 FER's surprised fell 0.01 more) ...
+    small_open_row_blur: float = 1.0
+    #: ... and no darker than this share of the photo's own black (:func:`~faceedit.stage.cavity.photo_black`; at
+    #: 0.35 the opening's median rose 0.005 more, over the 0.15 bar on more faces).
+    small_open_black: float = 0.2
     # -- a smile's own teeth in the Face Mesh's loop where colour found no interior
     #: A smile taken away from a mouth whose teeth colour did not find (a thin row in a wide
     #: loop, :func:`~faceedit.stage.steps.choose_cuts`) carries its upper teeth as found ones
