@@ -113,6 +113,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "mouth.DESCRIPTORS": ("C", "the bank's column names"),
     "mouth.BANK_FILE": ("C", "a file name"),
     "mouth._LUMA": ("N", "luma weights (a unit)"),
+    "open_ends._LUMA": ("N", "luma weights (a unit), a fourth 0 for an alpha channel"),
     "mouth.SCLERA_OPEN": ("M", "eyes narrower than this read lid, not white (measured)"),
     "mouth.SEAM_MIN_SIGMA": ("N", "a line's footprint on the photo's pixels"),
     "mouth.SEAM_EXACT_SIGMA": ("N", "when a distance is computed exactly"),
