@@ -14,7 +14,7 @@ from test_faces_cutwarp import part_lips, synthetic_lm, synthetic_photo
 
 from faceedit.stage.cut_curves import lip_curves, resample_by_length
 from faceedit.stage.cutwarp import cut_warp
-from faceedit.stage.lip_start import corner_stretch, upper_lip_from
+from faceedit.stage.lip_start import corner_stretch, rim_muted, upper_lip_from
 from faceedit.stage.tuning_face import WarpTuning
 
 
@@ -65,6 +65,30 @@ def test_corner_stretch_keeps_the_curve_and_its_corners():
     assert 0.1 <= share(out[1]) <= 0.12 and 0.83 <= share(out[-2]) <= 0.85
     far = (u > 0.21) & (u < 0.69)
     np.testing.assert_allclose(out[far], curve[far], atol=1e-9)
+
+
+def test_rim_muted_takes_a_pale_streak_above_the_corner_to_the_lip():
+    """A red lip above a flat curve 200 px wide with a pale streak along it near the left corner:
+    the streak takes the lip's darker colour; the lip's middle, the other corner (no stretch
+    there), the cheek past the corner and what lies below the curve stay as they are."""
+    img = np.full((120, 300, 3), (200, 160, 140), np.uint8)  # the cheek
+    img[20:60, 50:250] = (150, 60, 70)  # the upper lip
+    img[61:100, 50:250] = (20, 10, 10)  # the opening
+    img[55:60, 60:90] = (230, 200, 190)  # the lip's pale edge stretched to the left corner
+    lm = np.zeros((68, 2))
+    lm[8], lm[36:48] = (150.0, 200.0), (150.0, -50.0)  # (the face's up: -y)
+    lm[48], lm[54] = (50.0, 60.0), (250.0, 60.0)
+    upper = np.stack([np.linspace(50.0, 250.0, 41), np.full(41, 60.0)], 1)
+    out = img.copy()
+    rim_muted(out, upper, (0.1, 0.0), 2.0, 0.03, lm)
+    streak = out[56:60, 65:85].reshape(-1, 3).astype(float)
+    assert np.all(np.abs(streak - (150, 60, 70)).max(1) <= 12)  # the lip's colour, not pale
+    assert np.array_equal(out[:, 130:], img[:, 130:])  # the middle and the other end
+    assert np.array_equal(out[:, :48], img[:, :48])  # the cheek past the corner
+    assert np.array_equal(out[61:], img[61:])  # the opening
+    out2 = img.copy()
+    rim_muted(out2, upper, (0.0, 0.0), 2.0, 0.03, lm)
+    assert np.array_equal(out2, img)
 
 
 def test_an_opening_cut_takes_the_lip_onto_its_new_corners():

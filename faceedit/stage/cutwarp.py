@@ -97,7 +97,7 @@ from faceedit.stage.cut_curves import (
 )
 from faceedit.stage.cut_fields import cut_fields
 from faceedit.stage.lip_edge import found_lower_lip
-from faceedit.stage.lip_start import upper_lip_from
+from faceedit.stage.lip_start import rim_muted, upper_lip_from
 from faceedit.stage.precision import is_exact
 from faceedit.stage.teeth_look import small_weight
 from faceedit.stage.tuning_face import WarpTuning
@@ -412,7 +412,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     f = fields(starts)
     if f.scale < 1 and max(starts) > 0:  # (a stretch that folds the move gives way to the curve's own samples)
         plain = fields((0.0, 0.0))
-        f = plain if plain.scale > f.scale else f
+        if plain.scale > f.scale:
+            f, starts = plain, (0.0, 0.0)
     chans = pixels.shape[2:]
     ch = (1,) * len(chans)
 
@@ -577,6 +578,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
             (opening if geo.cut.name == "mouth" else eye_opening)[sl] += hole
         out[oy0:oy1, ox0:ox1] = _to_dtype(acc, pixels.dtype)
     upper, lower = f.cuts[0].dst_upper, f.cuts[0].dst_lower
+    if max(starts) > 0 and tn.lip_rim[0] > 0:  # (the lip's pale edge stretched to the corners)
+        rim_muted(out, upper, starts, 1.0 + tn.lip_from_shape[1], tn.lip_rim[0], f.landmarks, tn.lip_rim[1])
     return CutWarpResult(out, roi, opening, interior, upper, lower, f.scale, f.landmarks, eye_opening,
                          (fine, up_px))
 

@@ -3,15 +3,18 @@ the teeth's outline) reaches the mouth's outer corners, where over the first str
 side above its upper curve is skin or the corner's crease, not lip. Carried to the new opening's
 first stretch as it lies, that stretch puts skin over the opening's ends (a flat dark spur into the
 cheek, issue 53): the upper curve's corner stretch is mapped onto the new curve's tip instead, so
-the new corner takes the lip that begins past it (:func:`corner_stretch`).
+the new corner takes the lip that begins past it (:func:`corner_stretch`); the lip's pale edge
+stretched along with it takes the lip's body's darker colour (:func:`rim_muted`).
 
 Coordinates: x right, y down, pixel centres at integers (as :mod:`faceedit.stage.warp`).
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
+from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.cut_curves import face_up, resample_by_length
 from faceedit.stage.lips import redness, sample_points
 from faceedit.stage.tuning_face import WarpTuning
@@ -82,3 +85,85 @@ def corner_stretch(curve: np.ndarray, starts: tuple[float, float], shape: tuple[
     vals = np.array([0.0, s0, r0, 1.0 - r1, 1.0 - s1, 1.0])
     keep = np.r_[True, np.diff(knots) > 0]
     return resample_by_length(c, np.interp(u, knots[keep], vals[keep]))
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def rim_muted(pixels: np.ndarray, upper: np.ndarray, starts: tuple[float, float], reach: float,
+              depth: float, lm: np.ndarray, most: float = 0.25) -> None:
+    """``pixels`` written over, in place, where :func:`corner_stretch` stretched the lip's edge
+    onto a new opening's corners: above the destination ``upper`` curve ((N, 2), corner to
+    corner; the side toward the eyes of ``lm`` (68, 2)), from each corner over ``reach`` times
+    that end's ``starts`` share of the arc, at most ``most`` (fading in over its first quarter
+    from the corner and out over half as much again past it), and ``depth`` of the
+    corner-to-corner width deep (fading out over half as deep again), a pixel lighter than the
+    darker quarter of the lip's body (above the curve's middle 40 %, twice as deep) takes that
+    luma and the body's colour (the median of its darker half), with the grain its own luma
+    has under that cap: the lip's pale inner edge and highlight, stretched to the corner, stood
+    there as a pale streak along the opening (London 013 smiling made fearful). Nothing past
+    the curve's ends (the cheek) nor below it (the opening) changes."""
+    up = np.asarray(upper, np.float64)
+    chord = float(np.linalg.norm(up[-1] - up[0]))
+    if chord < 8.0 or len(up) < 5 or max(starts) <= 0:
+        return
+    dense = resample_by_length(up, np.linspace(0.0, 1.0, max(int(chord), 16)))
+    u = _arc(dense)
+    t = np.gradient(dense, axis=0)
+    t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-9)
+    n = np.stack([t[:, 1], -t[:, 0]], 1)
+    n *= np.sign(float((n @ face_up(np.asarray(lm, np.float64))).mean())) or 1.0
+    deep = depth * chord
+    luma_w = np.asarray(LUMA_WEIGHTS, np.float32)
+    # the lip's body: above the curve's middle 40 %, twice ``depth`` deep
+    mid = (u >= 0.3) & (u <= 0.7)
+    if pixels.ndim != 3 or pixels.shape[2] < 3 or not mid.any():
+        return
+    bp = dense[mid][None] + np.linspace(1.0, 2.0 * deep, 6)[:, None, None] * n[mid][None]
+    body = sample_points(pixels[..., :3].astype(np.float32), bp[..., 0].ravel(), bp[..., 1].ravel())
+    body_l = body @ luma_w
+    for k, s in enumerate(starts):
+        if s <= 0:
+            continue
+        span = min(reach * float(s), most)
+        share = u if k == 0 else 1.0 - u
+        near = share <= 2.0 * span
+        pts = dense[near]
+        lo = np.floor(pts.min(0) - 2.5 * deep).astype(int)
+        hi = np.ceil(pts.max(0) + 2.5 * deep).astype(int) + 1
+        x0, y0 = max(lo[0], 0), max(lo[1], 0)
+        x1, y1 = min(hi[0], pixels.shape[1]), min(hi[1], pixels.shape[0])
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        p = np.stack([xx.ravel(), yy.ravel()], 1).astype(np.float64)
+        d2 = ((p[:, None, :] - pts[None]) ** 2).sum(-1)
+        j = d2.argmin(1)
+        off = p - pts[j]
+        above = (off * n[near][j]).sum(1)  # px above the curve (its lip's side)
+        along = share[near][j]
+        inside = _smooth(1.5 - np.abs((off * t[near][j]).sum(1)))  # (none past the curve's ends: the cheek)
+        crop = pixels[y0:y1, x0:x1].astype(np.float32).reshape(-1, pixels.shape[2] if pixels.ndim == 3 else 1)
+        if crop.shape[1] < 3:
+            continue
+        rgb = crop[:, :3]
+        lum = rgb @ luma_w
+        cap = float(np.percentile(body_l, 25))
+        colour = np.median(body[body_l <= np.median(body_l)], 0)
+        colour_l = max(float(colour @ luma_w), 1e-6)
+        w = (above > 0) * inside * _smooth(along / (0.25 * span)) * _smooth((1.5 * deep - above) / (0.5 * deep)) \
+            * _smooth((1.5 * span - along) / (0.5 * span)) * _smooth((lum - cap) / max(0.1 * cap, 1e-6))
+        if not np.any(w > 0):
+            continue
+        target = colour[None, :] * (np.minimum(lum, cap) / colour_l)[:, None]
+        low = np.minimum(lum, cap)  # (the grain under the cap: the streak itself carries none)
+        grain = low - cv2.GaussianBlur(low.reshape(y1 - y0, x1 - x0), (0, 0), 1.5).ravel()
+        target = target + grain[:, None]
+        rgb += w[:, None] * (target - rgb)
+        crop[:, :3] = rgb
+        out = crop.reshape(pixels[y0:y1, x0:x1].shape)
+        if pixels.dtype.kind in "ui":
+            out = np.clip(np.round(out), 0, np.iinfo(pixels.dtype).max)
+        pixels[y0:y1, x0:x1] = out.astype(pixels.dtype)

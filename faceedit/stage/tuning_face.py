@@ -84,6 +84,11 @@ class WarpTuning:
     #: beyond easing back to its own samples over the second share times that stretch: the new
     #: corner takes the lip, not the skin that stood over the cut's corner.
     lip_from_shape: tuple[float, float] = (0.03, 1.0)
+    #: Over that stretch and the eased one beyond (at most the second share of the new curve's
+    #: arc from each corner), the first share of the corner-to-corner width deep above the new
+    #: curve, the lip's pale edge stretched to the corner takes the luma of the lip's darker
+    #: quarter and its colour (:func:`~faceedit.stage.lip_start.rim_muted`); depth 0: none.
+    lip_rim: tuple[float, float] = (0.03, 0.25)
     #: Both wedges take in a rim above the upper curve: this share of the corner-to-corner
     #: width deep at the corner, none from the second share of the curve's arc from it.
     wedge_rim: tuple[float, float] = (0.012, 0.12)
