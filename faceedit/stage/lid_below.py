@@ -12,8 +12,10 @@ down to ``below_smooth`` to the skin's light carried smoothly over it from the b
 out to its foot and at the eye's corners. The skin's grain is added after it
 (:func:`faceedit.stage.lids.close_lids` adds the photo's grain over the drawn lid), so the band
 keeps its texture. Chosen on the 68 training smiles (``bench/bench_blink.py --kinds smiling
---edits blink=1``: whole-face dlib 61 -> 65 of 68 under 0.5, eye by eye 58 -> 59; a band from
-0.1 or 0.3, or down to 1.0 or 2.0, passes fewer).
+--edits blink=1``: whole-face dlib 61 -> 63 of 68 under 0.5, eye by eye 58 and 58, at
+``below_lift`` 0.5; 65 and 59 at 1.0, but the closed lid then reads lighter than the skin
+around it, 1.03 on held-out 014, above real blinks' 0.87-1.01; a band from 0.1 or 0.3, or down
+to 1.0 or 2.0, passes fewer at 1.0).
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ class LidsTuning:
     crease_width: float = 0.4
     #: The raised lower lid under a closed one (:mod:`faceedit.stage.lid_below`): levelled this
     #: share of the way to the skin's light carried smoothly over it at the band's top ...
-    below_lift: float = 1.0
+    below_lift: float = 0.5
     #: ... in the band from this many eye heights below where the lids meet ...
     below_from: float = 0.2
     #: ... fading out down to this many.
