@@ -79,6 +79,7 @@ import numpy as np
 from faceedit.pixels import luma, pixel_max
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
+from faceedit.stage.lid_below import smooth_below
 from faceedit.stage.lid_corners import close_corner
 from faceedit.stage.lid_lashes import draw_lash_line, lash_grain, strands_at
 from faceedit.stage.lid_lines import draw_lid_lines
@@ -442,11 +443,9 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
     # where the skin is stretched its grain is drawn anew at the photo's own scale
     stretch = np.where(on_lid, (lid_end - Cd) / np.maximum(skin_end - C, 1e-6), 1.0)
     new_grain = np.clip((stretch - 1.0) / 0.5, 0.0, 1.0).astype(np.float32)
-
     unit = float(pixel_max(src.dtype))
     pad = int(np.ceil(max(lash, (tn.texture_from + tn.texture_depth - tn.below_reach) * tall) + 4))
-    sx0, sy0 = max(x0 - pad, 0), max(y0 - pad, 0)
-    sx1, sy1 = min(x1 + pad, w), min(y1 + pad, h)
+    sx0, sy0, sx1, sy1 = max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, w), min(y1 + pad, h)
     crop = src[sy0:sy1, sx0:sx1].astype(np.float32) / unit
     fine_blur = cv2.GaussianBlur(crop, (0, 0), max(0.8, tall / tn.grain_scale))
     broad = cv2.GaussianBlur(crop, (0, 0), max(1.0, tall / tn.fold_scale))
@@ -525,6 +524,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
             under = np.clip((lum(smooth) - lum(new)) / 0.02, 0.0, 1.0)  # only the shadow is lifted
             f = chans((fade * under).astype(np.float32))
             new = (new * (1 - f) + smooth * f).astype(np.float32)
+    new = smooth_below(new, X, Y, E, Lp, (xa, xb), tall, a, tn)  # the raised lower lid's wrinkles
     skin_band = (Y > C) & (Y < skin_end) & inside
     grain_here = grain[y0 - sy0:y1 - sy0, x0 - sx0:x1 - sx0]
     # the grain of the skin around the eye (the lid skin's own band is a few rows, in the

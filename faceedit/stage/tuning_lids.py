@@ -62,6 +62,13 @@ class LidsTuning:
     crease_fade: float = 0.9
     #: ... over this many eye heights each side of the crease.
     crease_width: float = 0.4
+    #: The raised lower lid under a closed one (:mod:`faceedit.stage.lid_below`): levelled this
+    #: share of the way to the skin's light carried smoothly over it at the band's top ...
+    below_lift: float = 0.5
+    #: ... in the band from this many eye heights below where the lids meet ...
+    below_from: float = 0.2
+    #: ... fading out down to this many.
+    below_smooth: float = 1.5
     #: The lower lid's margin as the closed eye shows it: this share of the eye's opening there
     #: below the lower margin found, the lid's wet rim and the roots of its lashes between going
     #: under the upper lid's edge (0: the margin found meets the edge, the rim a band under the
