@@ -15,7 +15,7 @@ from faceedit.stage.lips import (
     MESH_OUTER_UPPER,
     find_interior,
 )
-from faceedit.stage.tuning_mouth import LipsTuning
+from faceedit.stage.tuning_lips import LipsTuning
 
 
 def _mouth(teeth: float) -> tuple[np.ndarray, np.ndarray]:

@@ -147,7 +147,7 @@ def test_the_mouths_reading_follows_the_record_it_is_given():
 
     from faceedit.stage.cut_curves import opening_polygon
     from faceedit.stage.lips import upper_teeth_share
-    from faceedit.stage.tuning_mouth import LipsTuning
+    from faceedit.stage.tuning_lips import LipsTuning
 
     lip = (168, 92, 90)
     x = np.linspace(140.0, 340.0, 33)

@@ -5,7 +5,7 @@ that never reaches a lip (the skin beside a mouth corner)."""
 import numpy as np
 
 from faceedit.stage.lip_line import grey_run
-from faceedit.stage.tuning_mouth import LipsTuning
+from faceedit.stage.tuning_lips import LipsTuning
 
 
 def test_a_column_goes_through_the_grey_to_the_lip_and_stops_at_a_run_with_no_lip():

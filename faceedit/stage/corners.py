@@ -17,14 +17,14 @@ import numpy as np
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.records import FaceEdit, Statistics
 from faceedit.stage.state import lip_gap
-from faceedit.stage.tuning_mouth import LipsTuning
+from faceedit.stage.tuning_lips import LipsTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 
 
 def pocket_amount(taken: float, tuning: LipsTuning | None = None) -> float:
     """How much (0..1) of the pockets to paint for an edit that takes ``taken`` of a smile away:
-    none under the first of ``pocket_smile`` (``tuning``, :class:`faceedit.stage.tuning_mouth.LipsTuning`;
+    none under the first of ``pocket_smile`` (``tuning``, :class:`faceedit.stage.tuning_lips.LipsTuning`;
     default its defaults; the stretched lips of a surprised face read about half a smile: its mouth
     made neutral keeps its corners), all from the second."""
     lo, hi = (tuning if tuning is not None else LipsTuning()).pocket_smile
@@ -37,7 +37,7 @@ def lift_corner_pockets(pixels: np.ndarray, moved: np.ndarray, amount: float,
     68 landmarks ``moved`` painted over by the skin around them (OpenCV's Telea inpainting,
     feathered, fading out towards ``pocket_reach`` off the corner), ``amount`` (0..1) of it:
     pixels within the reach darker than ``pocket_dark`` of the skin's luma around the
-    corner, outside the outer lips (landmarks 48-59); ``tuning``: :class:`faceedit.stage.tuning_mouth.LipsTuning`
+    corner, outside the outer lips (landmarks 48-59); ``tuning``: :class:`faceedit.stage.tuning_lips.LipsTuning`
     (default its defaults).
     Returns ``pixels`` themselves where nothing is dark (or ``amount`` is 0), else a new array
     (written over with ``in_place``)."""

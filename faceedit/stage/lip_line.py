@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceedit.stage.tuning_mouth import LipsTuning
+from faceedit.stage.tuning_lips import LipsTuning
 
 
 def past_dark_line(lab: np.ndarray, last: np.ndarray, dark: np.ndarray, end: int, tuning: LipsTuning) -> np.ndarray:

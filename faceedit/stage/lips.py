@@ -7,7 +7,7 @@ the mouth levelled to :data:`LEVEL_WIDTH` px between its corners (:func:`find_in
 mouth's loop carries into a new opening that is lip or pieces of the crease between the lips
 (:func:`lip_in_interior`, :func:`crease_fragments`); the interior a mouth that closes must lose
 (:func:`widen_interior`); lips the mesh reads apart that meet in the photo (:func:`lips_sealed`). How far each looks and when a thing counts as found is
-:class:`~faceedit.stage.tuning_mouth.LipsTuning` (the stage's ``tuning.lips``; the defaults when
+:class:`~faceedit.stage.tuning_lips.LipsTuning` (the stage's ``tuning.lips``; the defaults when
 none is given). Read by the stage (:mod:`faceedit.stage.model`), the mouth bank's
 filler (:mod:`faceedit.stage.mouth_bank`, which cuts and fills at the same levelled scale) and its
 builder (:mod:`faceedit.train.mouths`).
@@ -22,7 +22,7 @@ from faceedit.faces.align import apply_affine
 from faceedit.pixels import pixel_max
 from faceedit.stage.cut_curves import opening_polygon, resample_by_length
 from faceedit.stage.lip_line import dark_runs, past_dark_line
-from faceedit.stage.tuning_mouth import LipsTuning
+from faceedit.stage.tuning_lips import LipsTuning
 
 #: The corner distance (px) a mouth is levelled to where its interior is found from colour; the
 #: bank's exemplars are cut at this scale too.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from faceedit.stage.lips import MESH_INNER_LOWER, MESH_OUTER_LOWER, below_lower_teeth, lips_sealed
-from faceedit.stage.tuning_mouth import LipsTuning
+from faceedit.stage.tuning_lips import LipsTuning
 
 
 def teeth_below(rgb: np.ndarray, mesh: np.ndarray, tuning: LipsTuning | None = None) -> bool:

@@ -115,7 +115,7 @@ from faceedit.stage.smile import (
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
 from faceedit.stage.teeth_look import small_smile
 from faceedit.stage.tuning import EditTuning
-from faceedit.stage.tuning_mouth import LipsTuning
+from faceedit.stage.tuning_lips import LipsTuning
 from faceedit.stage.turned import head_frame, hidden_parts, plan_sides
 
 

@@ -26,7 +26,7 @@ The rule for a number of the stage (``faceedit/stage/*.py``): take the first tha
 :class:`StageTuning` groups the values that were set by looking at edits rather than fitted:
 how an edit moves and cuts the mouth (:class:`EditTuning`), how the mouth bank paints an opened
 mouth and closed lips and how a photo's mouth is read (:class:`~faceedit.stage.tuning_mouth.MouthTuning`
-and :class:`~faceedit.stage.tuning_mouth.LipsTuning`, in their own module), how opened eyes keep their irises and moved ones
+and :class:`~faceedit.stage.tuning_lips.LipsTuning`, in their own modules), how opened eyes keep their irises and moved ones
 are refilled (:class:`EyesTuning`), the light's default strength and how a relit head meets
 the scene (:class:`LightTuning`), how closed lids are drawn
 (:class:`~faceedit.stage.tuning_lids.LidsTuning`, in its own module), and, in :mod:`faceedit.stage.tuning_face`, the regions a warp moves and its
@@ -65,7 +65,8 @@ from faceedit.stage.tuning_face import (
     WarpTuning,
 )
 from faceedit.stage.tuning_lids import LidsTuning
-from faceedit.stage.tuning_mouth import LipsTuning, MouthTuning, TextureOctave
+from faceedit.stage.tuning_lips import LipsTuning
+from faceedit.stage.tuning_mouth import MouthTuning, TextureOctave
 
 R = TypeVar("R")
 

@@ -1,0 +1,99 @@
+"""How a photo's mouth is read (:class:`LipsTuning`): a group of
+:class:`faceedit.stage.tuning.StageTuning` (the rule for which numbers belong here is in
+:mod:`faceedit.stage.tuning`'s docstring).
+
+No numpy or torch: the command line reads the stage's defaults before any model loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LipsTuning:
+    """How a photo's mouth is read: what its lips show between them and where a cut goes
+    (:mod:`faceedit.stage.lips`). Lightness and redness are CIE L* and a* (0..255 as OpenCV
+    scales them) unless said otherwise."""
+
+    #: An interior is taken as shown only when it is brighter than the lips around it by this
+    #: much: teeth. On closed London lips the colour test alone found an interior in the lips'
+    #: crease (darker, less red), and the cut then tore painted teeth into fangs along it.
+    min_teeth_lightness: float = 8.0
+    #: ... read at this percentile of the interior's lightness: the upper teeth of a laugh over
+    #: a dark cavity fill less than half of it (its median lies below the lips; insightface's
+    #: single_smile and group_five#0 at 70: 21 and 38 over their lips, London neutral 094 and
+    #: 099 a dark slit: -12 and -20).
+    teeth_percentile: float = 70.0
+    #: A smile an edit takes away and whose lips it closes, or whose mouth it reshapes for a target
+    #: other than neutral (:mod:`faceedit.stage.corners`): its dark corner pockets are looked for this far from each outer lip corner (eye distances) ...
+    pocket_reach: float = 0.13
+    #: ... at pixels under this share of the skin's luma around the corner (the median of the ring
+    #: from 1.2 to 2 reaches off it, outside the lips) ...
+    pocket_dark: float = 0.75
+    #: ... painted from the first share of the smile taken away (a surprised face's stretched lips
+    #: read about half a smile), whole from the second. Set on insightface's group photos made
+    #: neutral (FER read their laughs made neutral as happy through those pockets).
+    pocket_smile: tuple[float, float] = (0.6, 1.0)
+    #: A pixel of the interior a closed mouth's inner-lip loop carries is lip, not interior, when
+    #: it is at most this much less red than the lips.
+    lip_redness: float = 6.0
+    #: A piece of a closed mouth's carried crease narrower than this share of the mouth's width
+    #: is not an inside.
+    crease_piece: float = 0.25
+    #: The crease of closed lips is looked for this share of the mouth's corner distance above
+    #: and below the Face Mesh's inner-lip loop ...
+    crease_reach: float = 0.1
+    #: ... and taken where it is darker than the loop's own line by this (luma, 0..1).
+    crease_contrast: float = 0.04
+    #: A shown interior's run of upper teeth must start within this share of its height.
+    teeth_start: float = 0.4
+    #: The least a mouth's cut is widened where it is widened at all (photo px, at the middle):
+    #: on a small face the relative margins are under a pixel, and the pixels that mix a lip's
+    #: edge with the teeth or the dark between them, left outside the cut, met as a dark line.
+    cut_min_px: float = 1.0
+    #: A closing mouth's lower cut is taken down past the lower teeth: a sample lighter than the
+    #: lower lip's middle by this ...
+    lower_teeth_lighter: float = 10.0
+    #: ... and less red by this is a tooth ...
+    lower_teeth_whiter: float = 6.0
+    #: ... and so is one only this much lighter ...
+    lower_teeth_shaded_lighter: float = 2.0
+    #: ... but this much less red (a tooth in the mouth's shade, towards the corners: as light
+    #: as the lip there, far less red); ...
+    lower_teeth_shaded_whiter: float = 14.0
+    #: ... the cut ends this share of the column below the last tooth (and the dark line under it).
+    lower_teeth_margin: float = 0.06
+    #: Above the upper lip's cut a sample this much lighter than the upper lip and no redder is
+    #: a tooth too (teeth under a dark lip of little colour are not less red than it) ...
+    upper_teeth_brighter: float = 25.0
+    #: ... and the cut goes at most this share of the way to the outer upper lip.
+    upper_teeth_most: float = 0.9
+    #: A closing mouth's upper cut goes past the gum above its found teeth to the dark line at
+    #: the lip's edge, looked for within this share of the way to the outer upper lip.
+    upper_gum_most: float = 0.5
+    #: Lips the Face Mesh reads as parted are sealed (:func:`~faceedit.stage.lips.lips_sealed`)
+    #: where no interior is found and at least this share of the pixels between its inner-lip
+    #: lines is lip (as red as the lips less ``lip_redness``, not darker than ``sealed_dark`` of
+    #: them) ...
+    sealed_lip_share: float = 0.9
+    #: ... at most this share is darker than ``sealed_dark`` of the lips' lightness ...
+    sealed_dark_share: float = 0.05
+    #: ... (that share of the lips' L*) and their middle is no lighter than the lips (no teeth).
+    sealed_dark: float = 0.6
+    #: ... and no teeth show below the mesh's inner lower lip: :func:`~faceedit.stage.lips.below_lower_teeth`
+    #: moves that line less than this share of the way to the outer lower lip (the median over its
+    #: middle third; :func:`~faceedit.stage.sealed.teeth_below`).
+    teeth_below_share: float = 0.25
+    #: A closing mouth's lower cut goes through the dark its column starts in at most this share
+    #: of the way to the outer lower lip.
+    lower_dark_most: float = 0.5
+    #: A closing mouth's upper cut goes through the cavity its column starts in: samples darker
+    #: than this share of the upper lip's L* ...
+    upper_cavity_dark: float = 0.5
+    #: ... at most this share of the way to the outer upper lip.
+    upper_cavity_most: float = 0.3
+    #: A smile's hidden lower teeth (``hide_lower``) take in the dark line under them (darker
+    #: than the lip, less red than the column's own lip), looked for within this share of the
+    #: way to the outer lower lip past the last tooth.
+    lower_line_most: float = 0.25
