@@ -213,7 +213,7 @@ def _parse_header(head: bytes, f: Any, size: int) -> dict[str, str]:
     # each tensor's offsets read once, in the header's order (the first bad one named), then in
     # the order of its data (a stable sort: equal offsets keep the header's order)
     spans = [(_offsets(name, info), name, info) for name, info in doc.items()]
-    spans.sort(key=_span)
+    spans.sort(key=lambda span: span[0])
     for (begin, stop), name, info in spans:
         if begin != end or stop < begin:
             raise ValueError(f"invalid offset for tensor {name!r}")
@@ -238,9 +238,6 @@ def _offsets(name: str, info: Any) -> tuple[int, int]:
         raise ValueError(f"invalid tensor info for {name!r}")
     return begin, stop
 
-
-def _span(item: tuple) -> tuple[int, int]:
-    return item[0]
 
 
 def check_file(path: str | os.PathLike) -> None:
