@@ -7,7 +7,8 @@ valley with at most a lit shoulder, or a bright streak?
 Edits: every held-out London subject's 1350-px neutral photo (the trainers' split: seed 0, 20 %:
 18 people) made angry, sad, surprised, happy and disgusted through :class:`faceedit.api.Editor`
 (model ``stage``). Each fold line the edit paints (:func:`faceedit.stage.folds.fold_curves` on
-the moved landmarks, kinds the edit draws) is crossed by 15 profiles along its middle 70 %,
+the moved landmarks, kinds the edit draws; the glabella's creases' centre lines,
+:func:`faceedit.stage.creases.crease_points`) is crossed by 15 profiles along its middle 70 %,
 each the luma sampled from -0.12 to +0.12 eye distances across it (the fold's fitted offset
 its centre), averaged over 0.02 eye distances along it (pores are not folds). Per profile:
 ``depth`` = 1 - (its darkest luma within 0.035 of the centre) / (the skin around it there: a
@@ -132,8 +133,8 @@ def main(argv=None) -> int:
         img = read_image(str(hd / "neutral" / f"{pid}.jpg")).rgb8()
         face = max(ed.detector.detect(img), key=lambda f: f.area)
         lm0 = np.asarray(face.landmarks, np.float64)
-        for c in folds.fold_curves(lm0):  # the floor: the lines laid on the neutral photo
-            floor[c.kind].append(profiles(luma(img), c.points, face_frame(lm0)[2], stats.params[c.kind]["offset"]))
+        for kind, pts, off in laid(lm0, stats.params):  # the floor: the lines laid on the neutral photo
+            floor[kind].append(profiles(luma(img), pts, face_frame(lm0)[2], off))
         for t in TARGETS:
             got: dict = {}
 
@@ -155,15 +156,14 @@ def main(argv=None) -> int:
                 steps.paint_move_folds = paint_folds
             lm, e = got["lm"], face_frame(got["lm"])[2]
             y, layer = luma(out), luma(out) - luma(plain)
-            for c in folds.fold_curves(lm):
-                if got["amounts"].get(c.kind, 0.0) < 0.05:
+            for kind, pts, off in laid(lm, stats.params, min(got["amounts"].get("forehead", 0.0), 1.0)):
+                if got["amounts"].get(kind, 0.0) < 0.05:
                     continue
-                off = stats.params[c.kind]["offset"]
-                prof = profiles(y, c.points, e, off)
-                lay = profiles(layer, c.points, e, off)
-                edits[f"{t} {c.kind}"]["prof"].append(prof)
-                edits[f"{t} {c.kind}"]["lift"].append(lay.max(1))
-                edits[f"{t} {c.kind}"]["drop"].append(-lay.min(1))
+                prof = profiles(y, pts, e, off)
+                lay = profiles(layer, pts, e, off)
+                edits[f"{t} {kind}"]["prof"].append(prof)
+                edits[f"{t} {kind}"]["lift"].append(lay.max(1))
+                edits[f"{t} {kind}"]["drop"].append(-lay.min(1))
     print(f"{len(held)} held-out London neutral photos at 1350 px, edited by the stage; "
           f"profiles {ACROSS[0]:+.2f}..{ACROSS[-1]:+.2f} eye distances across each painted fold")
     floor_rows = {kind: [read(p, 0.04) for p in floor[kind]] for kind in folds.KINDS}
@@ -181,6 +181,17 @@ def main(argv=None) -> int:
     real_london(ed, hd, held, stats, bright["nasolabial"])
     real_jaffe(ed, args.data / "jaffe", stats)
     return 0
+
+
+def laid(lm: np.ndarray, params: dict, sad: float = 0.0) -> list[tuple[str, np.ndarray, float]]:
+    """(kind, points, offset) of every fold line as the stage lays it on a face at ``lm``: the
+    fitted curves (:func:`faceedit.stage.folds.fold_curves`) and, for the glabella, the creases'
+    centre lines (:func:`faceedit.stage.creases.crease_points`, an even face's; shorter by ``sad``)."""
+    from faceedit.stage.creases import crease_points
+    from faceedit.stage.folds import fold_curves
+
+    out = [(c.kind, c.points, params[c.kind]["offset"]) for c in fold_curves(lm) if c.kind != "glabella"]
+    return out + [("glabella", pts, 0.0) for pts in crease_points(lm, sad=sad)]
 
 
 def real_london(ed, hd: Path, held: list[str], stats, bright: float) -> None:
@@ -207,7 +218,6 @@ def real_london(ed, hd: Path, held: list[str], stats, bright: float) -> None:
 def real_jaffe(ed, jaffe: Path, stats) -> None:
     """JAFFE's posed creases and its neutral floor (module doc; statistics only)."""
     from faceedit.io.decode import read_image
-    from faceedit.stage.folds import fold_curves
     from faceedit.stage.moves import face_frame
 
     if not jaffe.is_dir():
@@ -225,10 +235,10 @@ def real_jaffe(ed, jaffe: Path, stats) -> None:
             continue
         lm = np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
         y, e = luma(img), face_frame(lm)[2]
-        for c in fold_curves(lm):
-            if c.kind in kinds:
-                d, p = read(profiles(y, c.points, e, stats.params[c.kind]["offset"]), 0.04)
-                key = f"{'floor' if code == 'NE' else 'real'}: JAFFE {code}, {c.kind}"
+        for kind, pts, off in laid(lm, stats.params):
+            if kind in kinds:
+                d, p = read(profiles(y, pts, e, off), 0.04)
+                key = f"{'floor' if code == 'NE' else 'real'}: JAFFE {code}, {kind}"
                 got[key][0].append(d)
                 got[key][1].append(p)
     bright = floors({k.split(", ")[1]: [(d, p) for d, p in zip(*v, strict=True)]

@@ -65,6 +65,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "apple.PROFILE": ("M", "measured by bench/measure_cheek_apple.py"),
     "apple.LIDS": ("G", "the lower lids' 68-point indices"),
     "apple.LID_ROWS": ("C", "which of PROFILE's rows are the lid's"),
+    "creases.CODE_SIZE": ("C", "how many numbers a face's code holds"),
+    "creases.CODE_SEED": ("C", "the fixed projection's seed (a face keeps its lines)"),
     "folds.KINDS": ("C", "the fold kinds (rows of folds.safetensors)"),
     "folds.KIND_AUS": ("C", "the FACS units of each fold"),
     "folds.GEOMETRIC": ("C", "kinds whose AUs the landmarks show"),

@@ -37,6 +37,7 @@ import numpy as np
 
 from faceedit.faces.au import AU_IDS
 from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.creases import crease_log_ratio, face_code, photo_blur
 from faceedit.stage.moves import face_frame
 from faceedit.stage.shading import light_direction
 from faceedit.stage.tuning_face import FoldsTuning
@@ -280,29 +281,43 @@ def fade(d: np.ndarray, reach: float, tuning: FoldsTuning | None = None) -> np.n
 
 def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float],
                params: dict[str, dict[str, float]], light: np.ndarray | None = None,
-               tuning: FoldsTuning | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               tuning: FoldsTuning | None = None, code: np.ndarray | None = None,
+               blur_px: float = 1.0) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The luma ratio the folds make on a face at landmarks ``lm`` in an image of ``shape``:
     (roi (x0, y0, x1, y1), ratio over it), or None where no fold is drawn. ``amounts``: per kind
     how much of it (1 = its fitted depth); ``params``: per kind its :data:`PARAMS`; ``light``:
     the image direction toward the light ((2,), :func:`faceedit.stage.shading.light_direction`;
     None: from straight above), each fold's shoulder on its side (:func:`profile`); ``tuning``:
-    :class:`~faceedit.stage.tuning_face.FoldsTuning` (default its defaults)."""
+    :class:`~faceedit.stage.tuning_face.FoldsTuning` (default its defaults). The glabellar lines
+    are creases in the light (:func:`faceedit.stage.creases.crease_log_ratio`, as uneven as the
+    face's ``code``, :func:`~faceedit.stage.creases.face_code`; blurred by the photo's
+    ``blur_px``), shorter where the forehead's lines are drawn with them (AU1+4)."""
     tn = tuning if tuning is not None else FoldsTuning()
     toward = np.array([0.0, -1.0]) if light is None else np.asarray(light, np.float64)
     toward = toward / max(float(np.linalg.norm(toward)), 1e-9)
-    curves = [c for c in fold_curves(lm) if amounts.get(c.kind, 0.0) > 0 and c.kind in params]
-    if not curves:
+    crease = None
+    if amounts.get("glabella", 0.0) > 0 and "glabella" in params:
+        crease = crease_log_ratio(shape, lm, amounts["glabella"], face_code(None) if code is None else code, toward,
+                                  blur_px, min(amounts.get("forehead", 0.0), 1.0), tn)
+    curves = [c for c in fold_curves(lm) if amounts.get(c.kind, 0.0) > 0 and c.kind in params and c.kind != "glabella"]
+    if not curves and crease is None:
         return None
     ed = face_frame(lm)[2]
     sharp = max(tn.sharp, tn.sharp_px / ed)
-    reach = max(reach_of(params[c.kind], sharp, tn) + abs(params[c.kind]["offset"]) for c in curves) * ed
-    allp = np.concatenate([c.points for c in curves])
     h, w = shape[:2]
-    x0, y0 = (int(max(v, 0)) for v in np.floor(allp.min(0) - reach))
-    x1, y1 = int(min(np.ceil(allp[:, 0].max() + reach) + 1, w)), int(min(np.ceil(allp[:, 1].max() + reach) + 1, h))
+    x0, y0, x1, y1 = crease[0] if crease is not None else (w, h, 0, 0)
+    if curves:
+        reach = max(reach_of(params[c.kind], sharp, tn) + abs(params[c.kind]["offset"]) for c in curves) * ed
+        allp = np.concatenate([c.points for c in curves])
+        x0, y0 = (min(int(max(v, 0)), o) for v, o in zip(np.floor(allp.min(0) - reach), (x0, y0)))
+        x1 = max(int(min(np.ceil(allp[:, 0].max() + reach) + 1, w)), x1)
+        y1 = max(int(min(np.ceil(allp[:, 1].max() + reach) + 1, h)), y1)
     if x1 <= x0 or y1 <= y0:
         return None
     log_ratio = np.zeros((y1 - y0, x1 - x0), np.float64)
+    if crease is not None:
+        (c0, r0, c1, r1), lr = crease
+        log_ratio[r0 - y0:r1 - y0, c0 - x0:c1 - x0] += lr
     for c in curves:
         p = {**params[c.kind], "sharp_side": 1.0} if c.kind in tn.soft_medial else params[c.kind]
         edge = max(sharp, tn.sharp_kind.get(c.kind, 0.0))
@@ -329,17 +344,21 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
 
 def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
                 params: dict[str, dict[str, float]], keep_out: tuple | None = None, *,
-                in_place: bool = False, tuning: FoldsTuning | None = None) -> np.ndarray:
+                in_place: bool = False, tuning: FoldsTuning | None = None,
+                code: np.ndarray | None = None) -> np.ndarray:
     """``pixels`` with the folds of ``amounts`` (per kind, 1 = its fitted depth) drawn on the
     face at landmarks ``lm`` as a luma ratio (R, G and B by its powers: the skin's own colour
     and texture under it), each fold's shoulder on the side the photo's light comes from
     (:func:`faceedit.stage.shading.light_direction` of ``pixels``), not where ``keep_out``
     ((roi, mask 0..1): the mouth drawn at the photo's resolution) says. No fold asked for:
     ``pixels`` themselves; else a new array, or ``pixels`` written over with ``in_place`` (a
-    buffer the caller owns)."""
+    buffer the caller owns). ``code``: the face's own unevenness of its glabellar lines
+    (:func:`faceedit.stage.creases.face_code`; None: even), blurred as the photo is
+    (:func:`faceedit.stage.creases.photo_blur`)."""
     if not any(v > 0 for v in amounts.values()):
         return pixels
-    made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm), tuning)
+    blur = photo_blur(pixels, lm) if amounts.get("glabella", 0.0) > 0 else 1.0
+    made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm), tuning, code, blur)
     if made is None:
         return pixels
     (x0, y0, x1, y1), ratio = made

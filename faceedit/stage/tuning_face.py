@@ -243,6 +243,7 @@ class FoldsTuning:
     #: the fitted side: the posed photos put the glabellar lines' sharp edge medial, and two such
     #: lines leave the unshaded skin between them as a bright vertical strip (London 014, 097 and
     #: 131 made angry or sad); soft towards the middle, the two lines' shade meets between them.
+    #: The glabella itself is drawn as creases (``crease_*`` below), not by its fitted profile.
     soft_medial: tuple[str, ...] = ("glabella",)
     #: How far across a fold its profile is drawn (either side), at least: further where its
     #: shoulder lies beyond.
@@ -266,6 +267,27 @@ class FoldsTuning:
     #: ... taken in full where the pixel's own colour is at least this saturated, not at all on a
     #: grey one (a grey photo's lines stay grey).
     tint_chroma: float = 0.12
+    #: The glabellar lines are drawn as creases under the photo's light
+    #: (:mod:`faceedit.stage.creases`), laid out from the moved brows' inner ends (eye
+    #: distances): (their lower end's drop below those ends, their length, half their spacing as
+    #: a share of the ends' gap, within (least, most), their lower end's bend outwards, their
+    #: lean: the top nearer the middle by this share of the length) ...
+    crease_layout: tuple[float, float, float, float, float, float, float] = (0.0, 0.26, 0.3, 0.045, 0.1, 0.012, 0.0)
+    #: ... each face's own unevenness (:func:`faceedit.stage.creases.face_code`): one line deeper
+    #: and longer than the other by up to these shares (depth, length), the bend and the lean
+    #: varied by up to these ...
+    crease_uneven: tuple[float, float, float, float] = (0.35, 0.2, 0.5, 0.06)
+    #: ... a groove's sigma across ...
+    crease_width: float = 0.013
+    #: ... its floor's darkening (a log ratio per depth) and its walls' lightening as they turn
+    #: to the light ...
+    crease_shade: tuple[float, float] = (0.16, 0.08)
+    #: ... the bunched skin between them: its lift at its top, its slopes' lightening as they
+    #: turn to the light, its sigma across (a share of the lines' spacing) and down the face ...
+    crease_bulge: tuple[float, float, float, float] = (0.02, 0.03, 0.45, 0.12)
+    #: ... and the lines shorter by this share with the inner brows raised (sad, AU1+4: short
+    #: furrows above the inner brows).
+    crease_sad_short: float = 0.4
     #: Taking away the lines a face shows, the kinds whose AUs the landmarks read (the nose's and
     #: the nasolabial furrow lie on the nose's and cheeks' own shading): how far round their
     #: curves ...

@@ -1,0 +1,213 @@
+"""The glabellar lines of a frown (AU4) drawn as creases in the photo's light.
+
+The corrugators draw the brows' inner ends together and down; the skin between them bunches and
+folds into one or two near-vertical furrows above each inner brow end. Here those furrows are a
+small height field laid out in the face's frame from the moved brows' inner ends
+(:func:`crease_lines`): each a groove of its own depth and length (one deeper than the other,
+fading out above, its lower end bent out towards the brow's head), and between them the bunched
+skin's soft bulge. The field is shaded, not drawn: a groove's floor darkens (less light reaches
+into it), and every slope brightens or darkens by how it faces the photo's light
+(:func:`faceedit.stage.shading.light_direction`); the whole is blurred by the photo's own blur
+(:func:`photo_blur`), so a line is never sharper than the skin's detail round it.
+
+How uneven a face's lines are is its own: :func:`face_code` turns the face's identity
+coefficients into a few numbers in (-1, 1) (a fixed projection: the same person gets the same
+lines on every frame, and a slightly different fit a slightly different line, not another one).
+The constants are :class:`~faceedit.stage.tuning_face.FoldsTuning`'s ``crease_*`` fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.moves import face_frame
+from faceedit.stage.tuning_face import FoldsTuning
+
+#: How many numbers :func:`face_code` gives (depth, length, bend, tilt, the wobble's phase).
+CODE_SIZE = 5
+#: The fixed projection's seed (:func:`face_code`).
+CODE_SEED = 53
+
+
+def face_code(identity: np.ndarray | None) -> np.ndarray:
+    """(:data:`CODE_SIZE`,) numbers in (-1, 1) from a face's identity coefficients: a fixed random
+    projection of their direction, through tanh (continuous in them); zeros where there are none
+    (two even lines)."""
+    if identity is None:
+        return np.zeros(CODE_SIZE)
+    v = np.nan_to_num(np.asarray(identity, np.float64).reshape(-1))
+    norm = float(np.linalg.norm(v))
+    if norm < 1e-9:
+        return np.zeros(CODE_SIZE)
+    proj = np.random.default_rng(CODE_SEED).standard_normal((CODE_SIZE, v.size))
+    return np.tanh(proj @ (v / norm))
+
+
+def photo_blur(pixels: np.ndarray, lm: np.ndarray) -> float:
+    """The blur of the photo's detail round the brows (a Gaussian sigma, px): at its strongest
+    edges (the top tenth of the luma's gradient in a box round the brows and the glabella), the
+    gradient's fall when blurred again by a known sigma ``s`` gives the photo's own
+    (``s / sqrt(r^2 - 1)``, ``r`` the fall's ratio); the median of them, within 0.4..3 px."""
+    lm = np.asarray(lm, np.float64)
+    pts = lm[17:28]
+    ed = face_frame(lm)[2]
+    h, w = pixels.shape[:2]
+    x0, y0 = (int(max(v, 0)) for v in np.floor(pts.min(0) - 0.1 * ed))
+    x1, y1 = int(min(np.ceil(pts[:, 0].max() + 0.1 * ed), w)), int(min(np.ceil(pts[:, 1].max() + 0.1 * ed), h))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return 1.0
+    top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
+    y = pixels[y0:y1, x0:x1, :3].astype(np.float32) @ np.asarray(LUMA_WEIGHTS, np.float32) / top
+    s = 1.5
+
+    def grad(a: np.ndarray) -> np.ndarray:
+        return np.hypot(cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3))
+
+    g0, g1 = grad(y), grad(cv2.GaussianBlur(y, (0, 0), s))
+    strong = g0 >= np.quantile(g0, 0.9)
+    r = g0[strong] / np.maximum(g1[strong], 1e-6)
+    sig = s / np.sqrt(np.maximum(r * r - 1.0, 1e-3))
+    return float(np.clip(np.median(sig), 0.4, 3.0))
+
+
+@dataclass(frozen=True)
+class Crease:
+    """One glabellar line in the face's frame (eye distances from the brows' inner ends' middle,
+    ``a`` across to the image's right, ``b`` down the face): its top and bottom ``b``, where it
+    lies across at its top (``a``), how far its lower end bends out (signed) and leans, and its
+    depth (1: the fitted one)."""
+
+    top: float
+    bottom: float
+    a: float
+    bend: float
+    tilt: float
+    depth: float
+    phase: float
+
+
+def crease_lines(lm: np.ndarray, code: np.ndarray, sad: float = 0.0, tuning: FoldsTuning | None = None
+                 ) -> tuple[list[Crease], np.ndarray, np.ndarray]:
+    """The two glabellar creases of a face at 68 landmarks ``lm`` (image px, the moved ones), as
+    uneven as its ``code`` (:func:`face_code`) says, shorter by ``sad`` (0..1: the inner brows
+    raised with them, AU1+4: short furrows above the inner brows): each from
+    ``crease_layout``'s drop below the brows' inner ends up by its length, across at a share of
+    their gap; and the frame's origin (px) and axes ((2, 2): u, n)."""
+    tn = tuning if tuning is not None else FoldsTuning()
+    lm = np.asarray(lm, np.float64)
+    u, n, ed = face_frame(lm)
+    inner_l, inner_r = lm[21], lm[22]
+    origin = (inner_l + inner_r) / 2
+    gap = float((inner_r - inner_l) @ u) / ed
+    drop, length, apart, lo, hi, bend, tilt = tn.crease_layout
+    u_depth, u_length, u_bend, u_tilt = tn.crease_uneven
+    half = float(np.clip(apart * gap, lo, hi))
+    ends_b = [float((p - origin) @ n) / ed for p in (inner_l, inner_r)]
+    c = np.asarray(code, np.float64)
+    short = 1.0 - tn.crease_sad_short * float(np.clip(sad, 0.0, 1.0))
+    out = []
+    for k, side in enumerate((-1.0, 1.0)):
+        # the deeper line is the longer one (one number moves both), on the side the code picks
+        lean = side * c[0]
+        bottom = ends_b[k] + drop
+        top = bottom - length * short * (1.0 + u_length * lean)
+        out.append(Crease(top=top, bottom=bottom, a=side * half, bend=side * bend * (1.0 + u_bend * c[2] * side),
+                          tilt=tilt + u_tilt * c[3], depth=1.0 + u_depth * lean, phase=np.pi * (c[4] + 0.5 * k)))
+    return out, origin, np.stack([u, n])
+
+
+def _smooth(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def crease_field(a: np.ndarray, b: np.ndarray, lines: list[Crease], tuning: FoldsTuning | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """At face-frame points (``a``, ``b``, eye distances) the creases' grooves (their sum, each
+    0..its depth) and the bulge between them (0..1):
+    each groove a Gaussian ``crease_width`` across its line, deepest in its lower middle,
+    fading out slowly above and quickly below its lower end (a ripple along it by its phase);
+    the bulge a Gaussian between the lines' middles (``crease_bulge``'s last two: its sigma
+    across as a share of the lines' spacing, and down the face)."""
+    tn = tuning if tuning is not None else FoldsTuning()
+    grooves = np.zeros_like(a)
+    for ln in lines:
+        t = (b - ln.top) / max(ln.bottom - ln.top, 1e-6)  # 0 at the top, 1 at the lower end
+        centre = ln.a + ln.tilt * (t - 0.5) * (ln.bottom - ln.top) * np.sign(ln.a) + ln.bend * np.clip(t, 0, 1.2) ** 2
+        along = _smooth(t / 0.6) * _smooth((1.15 - t) / 0.3) * (1.0 + 0.2 * np.sin(2 * np.pi * 1.3 * t + ln.phase))
+        grooves += ln.depth * along * np.exp(-0.5 * ((a - centre) / tn.crease_width) ** 2)
+    across, down = tn.crease_bulge[2:]
+    spacing = abs(lines[1].a - lines[0].a) if len(lines) > 1 else 0.1
+    mid_b = np.mean([0.5 * (ln.top + ln.bottom) for ln in lines])
+    bulge = np.exp(-0.5 * ((a / (across * spacing)) ** 2 + ((b - mid_b) / down) ** 2))
+    return grooves, bulge
+
+
+def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code: np.ndarray,
+                     light: np.ndarray, blur_px: float, sad: float = 0.0, tuning: FoldsTuning | None = None
+                     ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The creases' luma log ratio on a face at ``lm`` in an image of ``shape``, ``amount`` of
+    the fitted depth: (box (x0, y0, x1, y1), log ratio over it), None where nothing is drawn.
+    ``light``: the image direction toward the light ((2,)); ``blur_px``: the photo's blur
+    (:func:`photo_blur`). The shade: ``crease_shade`` = (a groove's floor's darkening per
+    depth, its walls' lightening as they turn to the light), the bulge's ``crease_bulge`` =
+    (its lift at its top, its slopes' lightening as they turn to the light), all blurred by
+    ``blur_px``."""
+    if amount <= 0:
+        return None
+    tn = tuning if tuning is not None else FoldsTuning()
+    lines, origin, axes = crease_lines(lm, code, sad, tn)
+    ed = face_frame(lm)[2]
+    pad = 0.12
+    a_lo = min(ln.a - abs(ln.bend) for ln in lines) - pad
+    a_hi = max(ln.a + abs(ln.bend) for ln in lines) + pad
+    b_lo, b_hi = min(ln.top for ln in lines) - pad, max(ln.bottom for ln in lines) + pad
+    corners = np.array([origin + (aa * axes[0] + bb * axes[1]) * ed for aa in (a_lo, a_hi) for bb in (b_lo, b_hi)])
+    h, w = shape[:2]
+    x0, y0 = (int(max(v, 0)) for v in np.floor(corners.min(0)))
+    x1, y1 = int(min(np.ceil(corners[:, 0].max()) + 1, w)), int(min(np.ceil(corners[:, 1].max()) + 1, h))
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return None
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    rx, ry = gx - origin[0], gy - origin[1]
+    a = (rx * axes[0, 0] + ry * axes[0, 1]) / ed
+    b = (rx * axes[1, 0] + ry * axes[1, 1]) / ed
+    grooves, bulge = crease_field(a, b, lines, tn)
+    toward = np.asarray(light, np.float64) / max(float(np.linalg.norm(light)), 1e-9)
+
+    def lit(height: np.ndarray, scale: float) -> np.ndarray:
+        """How much a height field's slopes face the light (its gradient in px against the
+        direction toward it, times ``scale`` eye distances: a Gaussian of that sigma peaks at 0.6)."""
+        hy, hx = np.gradient(height)
+        return -(hx * toward[0] + hy * toward[1]) * scale * ed
+
+    cavity, walls = tn.crease_shade
+    rise, slopes = tn.crease_bulge[:2]
+    log_ratio = amount * (-cavity * grooves + walls * lit(-grooves, tn.crease_width)
+                          + rise * bulge + slopes * lit(bulge, tn.crease_bulge[3]))
+    log_ratio = cv2.GaussianBlur(log_ratio, (0, 0), max(blur_px, 0.3))
+    log_ratio = np.maximum(log_ratio, np.log(tn.min_ratio))
+    # to nothing at the box's edge (the Gaussians there are already far down)
+    fy = _smooth(np.minimum(np.arange(y1 - y0), np.arange(y1 - y0)[::-1]) / max(0.03 * ed, 1.0))
+    fx = _smooth(np.minimum(np.arange(x1 - x0), np.arange(x1 - x0)[::-1]) / max(0.03 * ed, 1.0))
+    return (x0, y0, x1, y1), log_ratio * fy[:, None] * fx[None, :]
+
+
+def crease_points(lm: np.ndarray, code: np.ndarray | None = None, sad: float = 0.0,
+                  tuning: FoldsTuning | None = None, k: int = 40) -> list[np.ndarray]:
+    """The creases' centre lines in image px ((k, 2) each, top to lower end), as
+    :func:`crease_field` lays their grooves: for a bench to measure across them."""
+    tn = tuning if tuning is not None else FoldsTuning()
+    lines, origin, axes = crease_lines(lm, np.zeros(CODE_SIZE) if code is None else code, sad, tn)
+    ed = face_frame(lm)[2]
+    t = np.linspace(0.0, 1.0, k)
+    out = []
+    for ln in lines:
+        b = ln.top + t * (ln.bottom - ln.top)
+        a = ln.a + ln.tilt * (t - 0.5) * (ln.bottom - ln.top) * np.sign(ln.a) + ln.bend * t ** 2
+        out.append(origin + (a[:, None] * axes[0] + b[:, None] * axes[1]) * ed)
+    return out
