@@ -10,7 +10,8 @@ posed / neutral warped onto the posed landmarks, high-passed as the trainer does
 inner ends' middle (``a`` across, ``b`` down, eye distances: -0.3..0.3 x -0.4..0.15, step 0.01);
 less the same map of neutral -> another neutral of the same person (the floor). The stage's:
 :func:`faceedit.stage.folds.fold_ratio` of the glabella alone at its fitted depth (amount 1,
-light from above, the photo's blur 1 px) on the same posed landmarks at the same size, high-passed
+light from above, the photo's blur 1 px; each person's lines as uneven as a code drawn for them
+at random, fixed by their name) on the same posed landmarks at the same size, high-passed
 and sampled the same way (so a version without the crease module measures too: run it with
 another tree on PYTHONPATH).
 
@@ -27,6 +28,7 @@ faces. Statistics only: no image is written.
 from __future__ import annotations
 
 import argparse
+import zlib
 from pathlib import Path
 
 import cv2
@@ -120,6 +122,11 @@ def main(argv=None) -> int:
     from faceedit.stage import folds
     from faceedit.train.folds import HIGH_PASS, _luma, _photos, log_ratio
 
+    try:
+        from faceedit.stage.creases import face_code
+    except ImportError:  # a tree from before the creases: its lines have no code
+        face_code = None
+
     rows = _photos(args.data / "jaffe", args.data / "yale")
     held: set[str] = set()
     for name in {r[0] for r in rows}:
@@ -150,7 +157,10 @@ def main(argv=None) -> int:
         real.setdefault(e, []).append(m)
         if e != "neutral":
             eds.append(eye_distance(lm))
-            made = folds.fold_ratio(posed.shape, lm, {"glabella": 1.0}, stats.params, np.array([0.0, -1.0]))
+            extra = {}
+            if face_code is not None:  # a code per person, as an identity would give one
+                extra["code"] = face_code(np.random.default_rng(zlib.crc32(subj.encode())).standard_normal(40))
+            made = folds.fold_ratio(posed.shape, lm, {"glabella": 1.0}, stats.params, np.array([0.0, -1.0]), **extra)
             lr = np.zeros(posed.shape, np.float32)
             if made is not None:
                 (x0, y0, x1, y1), r = made

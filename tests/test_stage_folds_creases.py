@@ -67,7 +67,7 @@ def test_creases_follow_the_brows_inner_ends(face):
     assert rows[1].mean() - rows[0].mean() > 0.05 * ed
     # a sad face's (AU1+4) are shorter
     full, short = (creases.crease_lines(face, code, sad)[0][0] for sad in (0.0, 1.0))
-    assert short.bottom - short.top < 0.8 * (full.bottom - full.top)
+    assert short.bottom - short.top < 0.9 * (full.bottom - full.top) and short.bottom < full.bottom
 
 
 def test_lines_bend_out_at_their_lower_ends(face):
@@ -119,8 +119,8 @@ def test_creases_are_no_sharper_than_the_photo(face):
     """Drawn on a blurrier photo the lines' steepest edge is gentler (a line is never sharper than
     the skin's detail round it)."""
     code = np.zeros(creases.CODE_SIZE)
-    steep = [np.abs(np.diff(_ratio(face, code, blur=b), axis=1)).max() for b in (0.5, 2.5)]
-    assert steep[1] < 0.8 * steep[0], steep
+    steep = [np.abs(np.diff(_ratio(face, code, blur=b), axis=1)).max() for b in (0.5, 4.0)]
+    assert steep[1] < 0.85 * steep[0], steep
 
 
 def test_fold_ratio_draws_the_glabella_as_creases(face):

@@ -94,7 +94,7 @@ def crease_lines(lm: np.ndarray, code: np.ndarray, sad: float = 0.0, tuning: Fol
                  ) -> tuple[list[Crease], np.ndarray, np.ndarray]:
     """The two glabellar creases of a face at 68 landmarks ``lm`` (image px, the moved ones), as
     uneven as its ``code`` (:func:`face_code`) says, shorter by ``sad`` (0..1: the inner brows
-    raised with them, AU1+4: short furrows above the inner brows): each from
+    raised with them, AU1+4: short furrows above the inner brows, ``crease_sad``): each from
     ``crease_layout``'s drop below the brows' inner ends up by its length, across at a share of
     their gap; and the frame's origin (px) and axes ((2, 2): u, n)."""
     tn = tuning if tuning is not None else FoldsTuning()
@@ -108,12 +108,13 @@ def crease_lines(lm: np.ndarray, code: np.ndarray, sad: float = 0.0, tuning: Fol
     half = float(np.clip(apart * gap, lo, hi))
     ends_b = [float((p - origin) @ n) / ed for p in (inner_l, inner_r)]
     c = np.asarray(code, np.float64)
-    short = 1.0 - tn.crease_sad_short * float(np.clip(sad, 0.0, 1.0))
+    sad = float(np.clip(sad, 0.0, 1.0))
+    short = 1.0 - tn.crease_sad[0] * sad
     out = []
     for k, side in enumerate((-1.0, 1.0)):
         # the deeper line is the longer one (one number moves both), on the side the code picks
         lean = side * c[0]
-        bottom = ends_b[k] + drop
+        bottom = ends_b[k] + drop - tn.crease_sad[1] * sad
         top = bottom - length * short * (1.0 + u_length * lean)
         out.append(Crease(top=top, bottom=bottom, a=side * half, bend=side * bend * (1.0 + u_bend * c[2] * side),
                           tilt=tilt + u_tilt * c[3], depth=1.0 + u_depth * lean, phase=np.pi * (c[4] + 0.5 * k)))

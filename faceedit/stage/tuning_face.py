@@ -276,18 +276,18 @@ class FoldsTuning:
     #: ... each face's own unevenness (:func:`faceedit.stage.creases.face_code`): one line deeper
     #: and longer than the other by up to these shares (depth, length), the bend and the lean
     #: varied by up to these ...
-    crease_uneven: tuple[float, float, float, float] = (0.35, 0.2, 0.5, 0.06)
+    crease_uneven: tuple[float, float, float, float] = (0.2, 0.2, 0.5, 0.06)
     #: ... a groove's sigma across ...
-    crease_width: float = 0.013
+    crease_width: float = 0.018
     #: ... its floor's darkening (a log ratio per depth) and its walls' lightening as they turn
     #: to the light ...
-    crease_shade: tuple[float, float] = (0.16, 0.08)
+    crease_shade: tuple[float, float] = (0.14, 0.08)
     #: ... the bunched skin between them: its lift at its top, its slopes' lightening as they
     #: turn to the light, its sigma across (a share of the lines' spacing) and down the face ...
     crease_bulge: tuple[float, float, float, float] = (0.02, 0.03, 0.45, 0.12)
-    #: ... and the lines shorter by this share with the inner brows raised (sad, AU1+4: short
-    #: furrows above the inner brows).
-    crease_sad_short: float = 0.4
+    #: ... and with the inner brows raised (sad, AU1+4: short furrows above the inner brows) the
+    #: lines shorter by this share and their lower ends raised by this (eye distances).
+    crease_sad: tuple[float, float] = (0.2, 0.03)
     #: Taking away the lines a face shows, the kinds whose AUs the landmarks read (the nose's and
     #: the nasolabial furrow lie on the nose's and cheeks' own shading): how far round their
     #: curves ...
