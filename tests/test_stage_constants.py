@@ -180,9 +180,13 @@ def test_the_folds_follow_the_record_they_are_given():
     img = np.full((1100, 1100, 3), 150, np.uint8)  # grey skin: R, G and B by the ratio alike
     plain = paint_folds(img, face, {"glabella": 1.0}, params)
     assert np.array_equal(paint_folds(img, face, {"glabella": 1.0}, params, tuning=FoldsTuning()), plain)
-    shallow = paint_folds(img, face, {"glabella": 1.0}, params, tuning=FoldsTuning(min_ratio=0.9))
-    assert int(shallow.min()) >= round(0.9 * 0.9 * 150) - 1  # each line (the two glabellar may overlap)
-    assert int(plain.min()) < int(shallow.min()) - 5
+    # the glabella is drawn as creases (faceedit.stage.creases): their floor's darkening is the record's
+    deep = paint_folds(img, face, {"glabella": 1.0}, params, tuning=FoldsTuning(crease_shade=(0.4, 0.08)))
+    assert int(deep.min()) < int(plain.min()) - 5
+    shallow = paint_folds(img, face, {"glabella": 1.0}, params,
+                          tuning=FoldsTuning(crease_shade=(0.4, 0.08), min_ratio=0.9))
+    assert int(shallow.min()) >= round(0.9 * 150) - 1
+    assert int(deep.min()) < int(shallow.min()) - 5
 
 
 def test_a_record_with_names_and_maps_comes_back_whole():

@@ -190,12 +190,11 @@ def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code
     rise, slopes = tn.crease_bulge[:2]
     log_ratio = amount * (-cavity * grooves + walls * lit(-grooves, tn.crease_width)
                           + rise * bulge + slopes * lit(bulge, tn.crease_bulge[3]))
-    log_ratio = cv2.GaussianBlur(log_ratio, (0, 0), max(blur_px, 0.3))
-    log_ratio = np.maximum(log_ratio, np.log(tn.min_ratio))
+    blurred = np.maximum(cv2.GaussianBlur(log_ratio, (0, 0), max(blur_px, 0.3)), np.log(tn.min_ratio))
     # to nothing at the box's edge (the Gaussians there are already far down)
     fy = _smooth(np.minimum(np.arange(y1 - y0), np.arange(y1 - y0)[::-1]) / max(0.03 * ed, 1.0))
     fx = _smooth(np.minimum(np.arange(x1 - x0), np.arange(x1 - x0)[::-1]) / max(0.03 * ed, 1.0))
-    return (x0, y0, x1, y1), log_ratio * fy[:, None] * fx[None, :]
+    return (x0, y0, x1, y1), blurred * fy[:, None] * fx[None, :]
 
 
 def crease_points(lm: np.ndarray, code: np.ndarray | None = None, sad: float = 0.0,

@@ -9,6 +9,8 @@ ratio across it (the photo's own skin colour and texture kept under it): a valle
 side falls off within a pixel or two and whose other side fades over a learnt width, and beyond
 its edge on the side the photo's light comes from (:func:`faceedit.stage.shading.light_direction`)
 the shoulder of skin that catches it, a fraction of the valley's depth: never a bright line.
+The glabellar lines are drawn otherwise: as creases of uneven depth with the bunched skin between
+them, shaded by the photo's light and blurred as the photo is (:mod:`faceedit.stage.creases`).
 
 Where each kind of fold lies against its laid-out curve, which side of it is sharp and how wide
 its soft side is are statistics of the same people's neutral -> expression luma ratios in JAFFE
