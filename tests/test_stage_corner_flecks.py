@@ -44,6 +44,24 @@ def test_a_dark_fleck_at_a_corner_is_painted_and_the_line_stays():
     assert np.array_equal(out[:120], fleck[:120])
 
 
+def test_a_fleck_reaching_past_the_corners_reach_is_painted_whole():
+    """A speck above the corner (rows 134-138, the line at 140: reach 4 px) is looked at and
+    painted whole, its part farther than the reach too; looked at only within the reach, its top
+    stays dark."""
+    import dataclasses
+
+    from faceedit.stage.tuning_lips import LipsTuning
+
+    img, lm = _mouth()
+    dark = line_dark(_grey(img), lm)
+    fleck = img.copy()
+    fleck[134:139, 74:78] = (60, 40, 40)
+    out = lift_corner_flecks(fleck, lm)
+    assert _grey(out)[134:139, 74:78].min() >= 0.9 * dark
+    near_only = lift_corner_flecks(fleck, lm, dataclasses.replace(LipsTuning(), fleck_grow=1.0))
+    assert _grey(near_only)[134, 74:78].max() < 0.6 * dark
+
+
 def test_a_dark_line_running_on_to_the_corner_stays():
     img, lm = _mouth()
     img[139:141, 70:84] = (60, 40, 40)  # the line darker over its last 14 px: a closed corner

@@ -64,7 +64,8 @@ def lift_corner_flecks(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning
     dark piece shorter along the mouth than ``fleck_length`` eye distances, at most
     ``fleck_elongation`` times longer than wide and no smaller than a square ``fleck_size`` eye
     distances wide (grown by a pixel); the other dark pieces (the line running on to the corner
-    or out of it, pores) stay. ``tuning``: :class:`faceedit.stage.tuning_lips.LipsTuning`
+    or out of it, pores) stay. A piece is looked at as it lies within the reach and, where it
+    reaches in from farther, also whole as far as ``fleck_grow`` reaches. ``tuning``: :class:`faceedit.stage.tuning_lips.LipsTuning`
     (default its defaults). Returns ``pixels`` themselves where there is none, else a new array
     (written over with ``in_place``)."""
     tn = tuning if tuning is not None else LipsTuning()
@@ -92,26 +93,35 @@ def lift_corner_flecks(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning
             continue
         grey = grey_all[y0:y1, x0:x1]
         yy, xx = np.mgrid[y0:y1, x0:x1]
-        near = _segment_distance(xx, yy, a, b) < reach
+        seg = _segment_distance(xx, yy, a, b)
+        near = seg < reach
         window = max(3, int(round(2 * reach)) | 1)
         med = cv2.medianBlur(np.clip(grey * scale, 0, 255).astype(np.uint8), window).astype(np.float32) / scale
-        mask = (near & (grey < tn.fleck_dark * dark) & (grey < (1.0 - tn.fleck_depth) * med)).astype(np.uint8)
-        if not mask.any():
+        deep = (grey < tn.fleck_dark * dark) & (grey < (1.0 - tn.fleck_depth) * med)
+        mask = (deep & (seg < tn.fleck_grow * reach)).astype(np.uint8)
+        if not (mask & near).any():
             continue
         # a fleck (short along the mouth, no thin line, more than the skin's pores) is painted
         # over; a line running on to the corner or out of it (a closed mouth's corners are darker
-        # than its middle) stays
+        # than its middle) stays. The dark pieces within the reach are looked at, and those
+        # reaching into it looked at whole as far as ``fleck_grow`` reaches (a pocket above the
+        # line, its top past the reach)
         axis = span / max(float(np.linalg.norm(span)), 1e-9)
-        n, labels = cv2.connectedComponents(mask, connectivity=8)
         along = (xx * axis[0] + yy * axis[1]).astype(np.float32)
         across = (yy * axis[0] - xx * axis[1]).astype(np.float32)
-        short = np.zeros(n, bool)
-        for c in range(1, n):
-            t, u = along[labels == c], across[labels == c]
-            length = float(t.max() - t.min()) + 1.0
-            short[c] = (t.size >= (tn.fleck_size * eye) ** 2 and length < tn.fleck_length * eye
-                        and length <= tn.fleck_elongation * (float(u.max() - u.min()) + 1.0))
-        flecks = cv2.dilate((short[labels] & (mask > 0)).astype(np.uint8), np.ones((3, 3), np.uint8))
+        fleck = np.zeros(mask.shape, bool)
+        for pieces in (mask & near, mask):
+            n, labels = cv2.connectedComponents(pieces.astype(np.uint8), connectivity=8)
+            short = np.zeros(n, bool)
+            for c in range(1, n):
+                inside = labels == c
+                t, u = along[inside], across[inside]
+                length = float(t.max() - t.min()) + 1.0
+                short[c] = (near[inside].any() and t.size >= (tn.fleck_size * eye) ** 2
+                            and length < tn.fleck_length * eye
+                            and length <= tn.fleck_elongation * (float(u.max() - u.min()) + 1.0))
+            fleck |= short[labels] & (pieces > 0)
+        flecks = cv2.dilate(fleck.astype(np.uint8), np.ones((3, 3), np.uint8))
         if not flecks.any():
             continue
         crop = out[y0:y1, x0:x1].astype(np.float32)

@@ -40,6 +40,9 @@ class LipsTuning:
     fleck_span: float = 0.25
     #: ... within this far (eye distances) of that segment ...
     fleck_reach: float = 0.05
+    #: ... (a dark piece reaching in there is also looked at whole as far as this many times that:
+    #: a pocket above the line, its top past the reach) ...
+    fleck_grow: float = 2.0
     #: ... under this share of the lips' line luma (its columns' darkest over the middle half) ...
     fleck_dark: float = 0.92
     #: ... and this share or more under the median luma of a window twice the reach wide.
