@@ -33,16 +33,16 @@ PLACEMENTS = tuple((dy, dx) for dy in range(3) for dx in range(3))
 
 #: The issue's bar: landmarks back within this many eye distances of the neutral face's (mean
 #: point distance; the points' medians over :data:`PLACEMENTS`). Her neutral face made neutral
-#: again moves 0.009-0.013. Her round trips measure 0.015-0.026 (happy and sad 0.015-0.017,
-#: surprised 0.020, sleepy 0.017-0.023, angry and disgusted 0.023-0.024, fearful 0.020-0.026)
+#: again moves 0.009-0.013. Her round trips measure 0.014-0.026 (happy and sad 0.014-0.017,
+#: surprised 0.020-0.022, sleepy 0.017-0.023, angry and disgusted 0.023-0.024, fearful 0.020-0.026)
 #: from the start before and after its corners' flecks were painted (one placement alone:
 #: 0.013-0.050). A way back that does nothing leaves the target's move: happy 0.037-0.039,
-#: angry 0.044-0.045, surprised 0.056-0.058 (fearful 0.032-0.037, sad 0.017-0.020: too near the
+#: angry 0.044-0.045, surprised 0.056-0.058 (fearful 0.031-0.037, sad 0.017-0.020: too near the
 #: readings to tell); the bar sits between.
 ROUND_TRIP = 0.032
 #: The wink's own: made neutral, a winked face keeps its drawn closed eye (the stage draws no
 #: eyeball to open it), and the Face Mesh reads the rest of the face off that eye too, so the way
-#: back tilts the mouth (by eye, on main's stage as well): 0.027-0.029, as far as its own move
+#: back tilts the mouth (by eye, on main's stage as well): 0.027-0.030, as far as its own move
 #: (one placement alone 0.020-0.053).
 ROUND_TRIP_WINK = 0.036
 
