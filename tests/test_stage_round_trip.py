@@ -1,10 +1,12 @@
 """The shipped stage's round trip on the astronaut: a neutral face made X and then neutral again
 gives back its landmarks (the stage's detector, found again on each edit), for every expression
-target. The astronaut's own photo smiles a little, so the neutral face is her photo made neutral.
-The state reads a target's whole move on its line (landmark space); upper lids raised off the
-irises are expression (her surprised eyes made neutral close to her neutral opening), and a
-neutral face, whose lids cover its irises' tops, is edited as without the irises. With the
-shared data: JAFFE's open-mouthed surprise made neutral is not scaled down."""
+target. The astronaut's own photo smiles a little, so the neutral face is her photo made neutral,
+at nine one-pixel placements of the photo (:data:`PLACEMENTS`): the figures compare the points'
+medians over them, so no one placement's detection decides them. The state reads a target's
+whole move on its line (landmark space); upper lids raised off the irises are expression (her
+surprised eyes made neutral close to her neutral opening), and a neutral face, whose lids cover
+its irises' tops, is edited as without the irises. With the shared data: JAFFE's open-mouthed
+surprise made neutral is not scaled down."""
 
 from __future__ import annotations
 
@@ -19,28 +21,47 @@ from faceedit.models.request import EditRequest
 from faceedit.stage.eyes import eye_apertures
 from faceedit.stage.records import StageFace
 
+#: The photo's one-pixel placements (rows, columns) the round trips start from, each made neutral.
+#: One placement's re-detected points are the detector's luck: her photo made neutral with its
+#: corners' dark flecks painted (:mod:`faceedit.stage.corner_flecks`) reads its mouth 1.2-2.4 px
+#: left and its jaw's side up to 1.6 px higher at the photo's own placement and the one beside it
+#: (0.026-0.027 eye distances off the nine's median, the other seven 0.002-0.015; before the
+#: flecks were painted all nine within 0.008), and every round trip was measured against that
+#: one reading. The points' median over the nine is 0.002 from the median over the six off the
+#: photo's own rows.
+PLACEMENTS = tuple((dy, dx) for dy in range(3) for dx in range(3))
+
 #: The issue's bar: landmarks back within this many eye distances of the neutral face's (mean
-#: point distance). The astronaut's neutral face made neutral again moves 0.016 (the detector's
-#: noise and the state read on a neutral face); her round trips measure 0.019-0.037 (wink, its
-#: mouth's points alone 0.051; 0.037 is 1.6 px at her 43 px between the eyes). Fearful's
-#: measures 0.0383 (surprised 0.031): the start, her own smile made neutral, has its closed lips
-#: meeting 0.9 px lower, her upper lip keeping its thickness
-#: (:func:`faceedit.stage.cut_curves.meeting_drop`); neither leg of the round trip moves its
-#: lips' meeting line, and from the start before that change fearful measured 0.0364.
-ROUND_TRIP = 0.039
+#: point distance; the points' medians over :data:`PLACEMENTS`). Her neutral face made neutral
+#: again moves 0.009-0.013. Her round trips measure 0.014-0.026 (happy and sad 0.014-0.017,
+#: surprised 0.020-0.022, sleepy 0.017-0.023, angry and disgusted 0.023-0.024, fearful 0.020-0.026)
+#: from the start before and after its corners' flecks were painted (one placement alone:
+#: 0.013-0.050). A way back that does nothing leaves the target's move: happy 0.037-0.039,
+#: angry 0.044-0.045, surprised 0.056-0.058 (fearful 0.031-0.037, sad 0.017-0.020: too near the
+#: readings to tell); the bar sits between.
+ROUND_TRIP = 0.032
 #: The wink's own: made neutral, a winked face keeps its drawn closed eye (the stage draws no
 #: eyeball to open it), and the Face Mesh reads the rest of the face off that eye too, so the way
-#: back tilts the mouth (by eye, on main's stage as well). Measured 0.0445 in all (mouth's points
-#: 0.066, jaw 0.044, the open eye 0.013): 0.037 with the wink's lids meeting at 0.45
-#: (``LidsTuning.wink_meet``, now 0.25 where a blink's meet, closed enough for dlib eye by eye),
-#: 0.041 at 0.25, 0.0445 with the closing mouth keeping its lips whole (``WarpTuning.lips_kept``).
-ROUND_TRIP_WINK = 0.047
+#: back tilts the mouth (by eye, on main's stage as well): 0.027-0.030, as far as its own move
+#: (one placement alone 0.020-0.053).
+ROUND_TRIP_WINK = 0.036
 
 
 @pytest.fixture(scope="module")
-def neutral_face():
+def starts():
+    """The editor and her photo made neutral at each of :data:`PLACEMENTS`, with the offset
+    (x, y) its points are read back by."""
     ed = Editor.from_pretrained("stage", device="cpu")
-    img = ed.edit(astronaut(), "neutral", face="largest")
+    placed = [(ed.edit(np.roll(astronaut(), (dy, dx), (0, 1)), "neutral", face="largest"), np.array((dx, dy), float))
+              for dy, dx in PLACEMENTS]
+    return ed, placed
+
+
+@pytest.fixture(scope="module")
+def neutral_face(starts):
+    """Her photo made neutral at the photo's own placement, and its landmarks."""
+    ed, placed = starts
+    img = placed[0][0]
     return ed, img, _landmarks(ed, img)
 
 
@@ -50,18 +71,26 @@ def _landmarks(ed: Editor, rgb: np.ndarray) -> np.ndarray:
     return np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
 
 
+def _median_landmarks(ed: Editor, images: list[np.ndarray], offsets: list[np.ndarray]) -> np.ndarray:
+    """The points found on each of ``images``, less its placement's offset, their median."""
+    return np.median([_landmarks(ed, im) - o for im, o in zip(images, offsets, strict=True)], axis=0)
+
+
 def _distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b, axis=1).mean() / eye_distance(a))
 
 
 @pytest.mark.parametrize("target", ["happy", "sad", "surprised", "angry", "disgusted", "fearful", "sleepy",
                                     "wink"])
-def test_neutral_to_target_and_back_gives_the_face_back(neutral_face, target):
-    ed, img, lm = neutral_face
-    there = ed.edit(img, target, face="largest")
-    back = ed.edit(there, "neutral", face="largest")
-    moved, returned = _distance(lm, _landmarks(ed, there)), _distance(lm, _landmarks(ed, back))
-    # the wink, one eye's lids, moves least: 0.014 measured
+def test_neutral_to_target_and_back_gives_the_face_back(starts, target):
+    ed, placed = starts
+    images, offsets = [img for img, _ in placed], [o for _, o in placed]
+    there = [ed.edit(img, target, face="largest") for img in images]
+    back = [ed.edit(img, "neutral", face="largest") for img in there]
+    lm = _median_landmarks(ed, images, offsets)
+    moved = _distance(lm, _median_landmarks(ed, there, offsets))
+    returned = _distance(lm, _median_landmarks(ed, back, offsets))
+    # sad moves least: 0.017-0.020 measured
     assert moved > 0.01, f"{target}: the edit barely moved the face ({moved:.3f})"
     bar = ROUND_TRIP_WINK if target == "wink" else ROUND_TRIP
     assert returned < bar, f"{target}: back within {returned:.3f} eye distances, not {bar}"
@@ -150,25 +179,25 @@ def test_neutral_face_is_edited_as_without_the_irises(neutral_face):
     assert np.array_equal(same, img)
 
 
-def test_mediapipe_points_read_more_of_a_raised_mouth_as_expression(neutral_face):
-    """Her angry edit raises the mouth (re-detected: 2.5 px, her eyes 43 px apart); read as
-    MediaPipe's points (the identity prior at their spread) the way back lowers it all of that
-    (1.00 of it), more than at the shape model's (dlib's) spread (0.90), the rest read as her
-    own face. Her neutral face is placed at the four one-pixel offsets of the photo's grid and
-    the figures are their means: one placement's ratio is the detectors' luck (0.955, 0.955,
-    1.046, 1.076 over the four before the carried laugh folds were flattened, mean 1.007; 0.92,
-    0.94, 1.04, 1.12 after, mean 1.001; torch 2.14 / OpenCV 5.1), wider than the bar's 0.05."""
-    ed, img, _ = neutral_face
+def test_mediapipe_points_read_more_of_a_raised_mouth_as_expression(starts):
+    """Her angry edit raises the mouth (re-detected: 2.8-3.0 px, her eyes 43 px apart); read as
+    MediaPipe's points (the identity prior at their spread) the way back lowers it more than at
+    the shape model's (dlib's) spread, 1.14-1.18 times as far (1.09 the least at one
+    placement), the rest read as her own face: MediaPipe's 0.76-0.82 of the raise. The figures
+    are the medians over :data:`PLACEMENTS`: one placement's ratio is the detectors' luck (0.70-0.93
+    over the nine from the start before her corners' flecks were painted, 0.54-0.82 after; four
+    placements of that start's neutral photo read 0.953 in all, where the bar stood at 0.95 of
+    the raise; torch 2.13 / OpenCV 4.14)."""
+    ed, placed = starts
     raised, back = [], {False: [], True: []}
-    for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):
-        start = np.roll(img, (dy, dx), (0, 1))
+    for start, _ in placed:
         lm = _landmarks(ed, start)
         angry = _landmarks(ed, ed.edit(start, "angry", face="largest"))
         raised.append(float((lm[48:68, 1] - angry[48:68, 1]).mean()))
         for mp in (False, True):
             back[mp].append(float((ed.stage.move(angry, "neutral", mediapipe=mp)[48:68, 1] - angry[48:68, 1]).mean()))
-    up, down = float(np.mean(raised)), {mp: float(np.mean(v)) for mp, v in back.items()}
-    assert up > 0 and down[True] >= down[False] and down[True] > 0.95 * up, (raised, back)
+    up, down = float(np.median(raised)), {mp: float(np.median(v)) for mp, v in back.items()}
+    assert up > 0 and down[True] >= 1.08 * down[False] and down[True] > 0.7 * up, (raised, back)
 
 
 @pytest.mark.shared_data

@@ -35,6 +35,26 @@ class LipsTuning:
     #: read about half a smile), whole from the second. Set on insightface's group photos made
     #: neutral (FER read their laughs made neutral as happy through those pockets).
     pocket_smile: tuple[float, float] = (0.6, 1.0)
+    #: A smile made neutral whose lips close (:mod:`faceedit.stage.corner_flecks`): dark flecks are
+    #: looked for along this share of the mouth's width from each outer corner ...
+    fleck_span: float = 0.25
+    #: ... within this far (eye distances) of that segment ...
+    fleck_reach: float = 0.05
+    #: ... (a dark piece reaching in there is also looked at whole as far as this many times that:
+    #: a pocket above the line, its top past the reach) ...
+    fleck_grow: float = 2.0
+    #: ... under this share of the lips' line luma (its columns' darkest over the middle half) ...
+    fleck_dark: float = 0.92
+    #: ... and this share or more under the median luma of a window twice the reach wide.
+    fleck_depth: float = 0.12
+    #: A dark piece is a fleck, painted over, where shorter along the mouth than this (eye
+    #: distances; longer: the line running on to the corner) ...
+    fleck_length: float = 0.08
+    #: ... at most this many times longer than wide (no piece of a line out of the corner) ...
+    fleck_elongation: float = 2.2
+    #: ... and no smaller than a square this wide (eye distances; the pores and stubble round a
+    #: real closed mouth at 1350 px).
+    fleck_size: float = 0.016
     #: A pixel of the interior a closed mouth's inner-lip loop carries is lip, not interior, when
     #: it is at most this much less red than the lips.
     lip_redness: float = 6.0
