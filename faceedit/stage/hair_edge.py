@@ -10,7 +10,8 @@ lightness there (a quadratic surface fitted to the head box's side strips above 
 part's, averaged), less ``HairTuning.wall_noise`` (the wall's own grain is no hair). A flyaway
 then takes the new colour in proportion to its coverage, the wall between strands stays the
 wall. Where the hair barely differs from the wall (``RegionsTuning.contrast_min``), or the wall
-is no plain backdrop (a scene, hair down to the box's sides), the matte is kept.
+is no plain backdrop (the surface's 90th-percentile residual over the strips over
+``HairTuning.wall_plain``: a scene, hair down to the box's sides), the matte is kept.
 
 numpy and OpenCV only.
 """
@@ -69,7 +70,8 @@ def outline(work: Work, lab: np.ndarray, matte: np.ndarray, face: np.ndarray, lm
     terms = _terms(sh, sw, max(sh, sw))
     coef = np.linalg.lstsq(terms[strips], small[strips], rcond=None)[0]
     residual = np.linalg.norm(small - terms @ coef, axis=-1)
-    if float(np.percentile(residual[strips], 90)) > rt.wall_fit:
+    fit = float(np.percentile(residual[strips], 90))
+    if fit > tn.wall_plain:
         return none
     # the wall's lightness at the photo's pixels (the same surface, its coordinates scaled)
     s = work.scale
@@ -79,7 +81,7 @@ def outline(work: Work, lab: np.ndarray, matte: np.ndarray, face: np.ndarray, lm
     wall_lab = full_terms @ coef.astype(np.float32)
     wall_l = wall_lab[..., 0]
     # near the wall: within a few px (work scale) of a pixel the surface explains
-    wall = (residual < max(rt.background_delta, 1.5 * float(np.percentile(residual[strips], 90)))).astype(np.uint8)
+    wall = (residual < max(rt.background_delta, 1.5 * fit)).astype(np.uint8)
     k = 2 * max(1, int(round(tn.band_out * d * s))) + 1
     near_wall = cv2.resize(cv2.dilate(wall, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(np.float32),
                            (w, h), interpolation=cv2.INTER_LINEAR)

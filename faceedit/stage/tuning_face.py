@@ -347,7 +347,7 @@ class HairTuning:
     #: (:mod:`faceedit.stage.hair_edge`) this far (eye distances) inside the matte's outline ...
     band_in: float = 0.15
     #: ... and this far beyond it ...
-    band_out: float = 0.12
+    band_out: float = 0.25
     #: ... against the hair's own colour averaged over this (a Gaussian's sigma, eye distances)
     #: ...
     hair_near: float = 0.1
@@ -359,6 +359,9 @@ class HairTuning:
     gaps_share: float = 0.1
     #: ... are within this of the wall's colour (Lab units): the wall shows between the strands.
     wall_colour: float = 6.0
+    #: The outline is read so only where the wall's surface, fitted to the head box's side strips,
+    #: explains them within this (Lab units, its 90th-percentile residual): a plain backdrop.
+    wall_plain: float = 2.0
 
 
 @dataclass(frozen=True)
