@@ -138,8 +138,13 @@ def recolour(pixels: np.ndarray, lm: np.ndarray, colour: str, strength: float = 
     change = out_rgb - rgb
     # read strand by strand at the outline (:mod:`faceedit.stage.hair_edge`): a pixel mostly wall
     # takes, by its share of hair, the change the hair nearby gets (its own lightness is the wall's)
-    near = np.clip(cv2.cvtColor(paint(line.hair, seen, colour, tn), cv2.COLOR_Lab2RGB), 0.0, 1.0)
-    shift = near - np.clip(cv2.cvtColor(line.hair, cv2.COLOR_Lab2RGB), 0.0, 1.0)
+    # (the hair nearby is smooth: made new at work scale)
+    hair_small = r.work.small(line.hair)
+    size = (rgb.shape[1], rgb.shape[0])
+    near = cv2.resize(np.clip(cv2.cvtColor(paint(hair_small, seen, colour, tn), cv2.COLOR_Lab2RGB), 0.0, 1.0), size,
+                      interpolation=cv2.INTER_LINEAR)
+    shift = near - cv2.resize(np.clip(cv2.cvtColor(hair_small, cv2.COLOR_Lab2RGB), 0.0, 1.0), size,
+                              interpolation=cv2.INTER_LINEAR)
     by_share = (line.band * (1.0 - np.clip((line.alpha - 0.5) / 0.4, 0.0, 1.0)))[..., None]
     change = change + by_share * (shift - change)
     a = (np.clip(line.alpha * float(min(strength, 1.0)), 0.0, 1.0))[..., None]
