@@ -39,11 +39,13 @@ class Outline:
 
 
 def _terms(h: int, w: int, size: int) -> np.ndarray:
+    """(h, w, 6) the quadratic surface's terms at each pixel, coordinates over ``size``."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / size
     return np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
 
 
 def _normalised_blur(x: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+    """``x`` ((h, w) or (h, w, c)) averaged with ``weight`` ((h, w)) over a Gaussian of ``sigma`` px."""
     w = cv2.GaussianBlur(weight, (0, 0), sigma)
     if x.ndim == 3:
         return cv2.GaussianBlur(x * weight[..., None], (0, 0), sigma) / np.maximum(w, 1e-4)[..., None]
@@ -73,7 +75,7 @@ def outline(work: Work, lab: np.ndarray, matte: np.ndarray, face: np.ndarray, lm
     fit = float(np.percentile(residual[strips], 90))
     if fit > tn.wall_plain:
         return none
-    # the wall's lightness at the photo's pixels (the same surface, its coordinates scaled)
+    # the wall's colour at the photo's pixels (the same surface, its coordinates scaled)
     s = work.scale
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     xx, yy = ((xx + 0.5) * s - 0.5) / max(sh, sw), ((yy + 0.5) * s - 0.5) / max(sh, sw)
