@@ -90,6 +90,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "glasses.TORTOISE_LIGHT": ("C", "part of the tortoise colour offered"),
     "glasses.STYLES": ("C", "the --glasses styles offered"),
     "hair.LAB": ("C", "the hair colours offered"),
+    "hair_tone.QUANTILES": ("N", "the lightness quantiles the hair's curve joins (its sample points)"),
+    "hair_tone.PROFILE": ("M", "real hair's lightness quantiles by colour (London faces outside the held-out ones)"),
     "lids.GRAIN_SEED": ("N", "a seed"),
     "lids.LM_CONTOURS": ("G", "68-point indices"),
     "lids.LM_BROWS": ("G", "68-point indices"),

@@ -36,6 +36,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.faces.mesh68 import FACE_OVAL
+from faceedit.stage.hair_tone import quantiles
 from faceedit.stage.matting import Work, consistent, fill, head_box, refine, unit
 from faceedit.stage.tuning_face import RegionsTuning
 
@@ -196,13 +197,14 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
 
 def hair_colour(pixels: np.ndarray, regions: HeadRegions, tuning: RegionsTuning | None = None) -> np.ndarray | None:
     """The hair's own colour in ``pixels`` under ``regions``' matte (where over ``tuning``'s
-    ``core``): its mean Lab (L 0..100) and the spread of its lightness (standard deviation + 1),
-    as (4,) float32; None where the matte holds too little hair to read."""
+    ``core``): its mean Lab (L 0..100), the spread of its lightness (standard deviation + 1) and
+    its lightness at :data:`~faceedit.stage.hair_tone.QUANTILES`, as (13,) float32; None where
+    the matte holds too little hair to read."""
     core = regions.hair > (tuning if tuning is not None else RegionsTuning()).core
     if int(core.sum()) < 20:
         return None
     lab = cv2.cvtColor(unit(regions.work.crop(pixels)), cv2.COLOR_RGB2Lab)[core]
-    return np.array([*lab.mean(0), float(lab[:, 0].std()) + 1.0], np.float32)
+    return np.array([*lab.mean(0), float(lab[:, 0].std()) + 1.0, *quantiles(lab[:, 0])], np.float32)
 
 
 def _inside_face(work: Work, lm: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -359,6 +359,31 @@ class HairTuning:
     edge_width: float = 0.03
     #: How fast a highlight's chroma falls towards white.
     highlight_power: float = 0.7
+    #: blond, red, grey: each step of the curve taking the hair's lightness quantiles to real
+    #: hair's (:mod:`faceedit.stage.hair_tone`) has a slope within these.
+    tone_slope: tuple[float, float] = (1.0, 3.0)
+    #: ... and its light half squeezed so that the hair's lightest quantile lands no higher
+    #: than this (Lab L).
+    tone_top: float = 88.0
+    #: The hair's outline against a plain wall is read strand by strand
+    #: (:mod:`faceedit.stage.hair_edge`) this far (eye distances) inside the matte's outline ...
+    band_in: float = 0.15
+    #: ... and this far beyond it ...
+    band_out: float = 0.25
+    #: ... against the hair's own colour averaged over this (a Gaussian's sigma, eye distances)
+    #: ...
+    hair_near: float = 0.1
+    #: ... a pixel within this (Lab L) of the wall's lightness holding no hair. Inside the
+    #: outline too where, within this (eye distances) ...
+    wall_noise: float = 3.0
+    gaps_near: float = 0.04
+    #: ... this share of the pixels (or more) ...
+    gaps_share: float = 0.1
+    #: ... are within this of the wall's colour (Lab units): the wall shows between the strands.
+    wall_colour: float = 6.0
+    #: The outline is read so only where the wall's surface, fitted to the head box's side strips,
+    #: explains them within this (Lab units, its 90th-percentile residual): a plain backdrop.
+    wall_plain: float = 2.0
 
 
 @dataclass(frozen=True)
