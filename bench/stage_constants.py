@@ -94,6 +94,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "cavity._LUMA": ("N", "luma weights (a unit)"),
     "corners._LUMA": ("N", "luma weights (a unit)"),
     "lip_rims._LUMA": ("N", "luma weights (a unit)"),
+    "tooth_tips.TOOTH_SHARE": ("G", "a front incisor's share of the front teeth's span"),
     "lower_margin._LUMA": ("N", "luma weights (a unit)"),
     "lips.LEVEL_WIDTH": ("C", "the mouth bank's scale"),
     "lips.CURVE_POINTS": ("C", "the mouth bank's curve samples"),
