@@ -49,3 +49,13 @@ def test_the_rows_own_gaps_are_where_its_tips_part():
 def test_a_narrow_row_is_left_straight():
     luma, lit = row()
     assert not tip_lift(luma, lit, 400.0, MouthTuning()).any()  # under four gap reaches wide
+
+
+def test_a_thin_rows_tips_take_a_share_of_its_height():
+    """A row 4 px tall keeps three quarters of each column lit: at the gap's full depth a thin
+    row was cut into a saw's teeth."""
+    lit = np.zeros((30, 160), bool)
+    lit[5:9, 20:140] = True
+    luma = np.where(lit, 0.8, 0.05)
+    lift = tip_lift(luma, lit, 160.0, MouthTuning())
+    assert lift.max() > 0 and lift.max() <= MouthTuning().carried_tip_share * 4 + 1e-9

@@ -70,12 +70,12 @@ def tip_lift(luma: np.ndarray, lit: np.ndarray, width: float, tn: MouthTuning) -
     """(w,) px: how far the lit teeth's lower edge rises in each column of ``lit`` ((h, w) bool,
     ``luma`` the pixels' luma, a mouth ``width`` px wide) beside the row's gaps
     (:func:`row_gaps`): ``carried_tip_depth`` of the width at a gap, smoothly to none
-    ``carried_tip_reach`` of it away (a smoothstep: the tips' corners and the gap's top both round), at most half the column's lit height. Zeros where no gap is found."""
+    ``carried_tip_reach`` of it away (a smoothstep: the tips' corners and the gap's top both round), at most ``carried_tip_share`` of the column's lit height. Zeros where no gap is found."""
     out = np.zeros(lit.shape[1])
     cols, gap = row_gaps(luma, lit, width, tn)
     if not gap.any():
         return out
     d = np.abs(cols[:, None] - cols[gap][None, :]).min(1).astype(np.float64)
     t = np.clip(d / max(tn.carried_tip_reach * width, 1.0), 0.0, 1.0)
-    out[cols] = np.minimum(tn.carried_tip_depth * width * (1.0 - t * t * (3.0 - 2.0 * t)), 0.5 * lit[:, cols].sum(0))
+    out[cols] = np.minimum(tn.carried_tip_depth * width * (1.0 - t * t * (3.0 - 2.0 * t)), tn.carried_tip_share * lit[:, cols].sum(0))
     return out

@@ -319,8 +319,10 @@ class MouthTuning:
     carried_corner: float = 0.015
     #: The lit teeth's lower edge (the carried row's cut) rises ``carried_tip_depth`` of the width
     #: at each gap, smoothly to none ``carried_tip_reach`` either side (0.04 deep: black spikes);
+    #: at most ``carried_tip_share`` of the column's lit height (half: a thin row's a saw's teeth);
     #: gaps read over the whole height under ``carried_whole_dip`` (:mod:`faceedit.stage.tooth_tips`).
     carried_tip_depth: float = 0.02
+    carried_tip_share: float = 0.25
     carried_tip_reach: float = 0.05
     carried_whole_dip: float = 0.9
     #: Within ``carried_end_reach`` of the opening's width from each end, an opening with a
