@@ -14,6 +14,7 @@ from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import box_around
 from faceedit.stage.open_ends import taper_ends
+from faceedit.stage.tooth_tips import side_soft, tip_cut, tip_lift
 from faceedit.stage.tuning import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -338,10 +339,17 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     # lit down to the band, a little darker toward the fade's middle, where they end over an
     # edge of carried_teeth_edge px
     end = band + fade / 2.0
-    cut = smoothstep(0.0, 1.0, (above - end) / max(tuning.carried_teeth_edge, 1e-3) + 0.5)
+    # that edge rises into the row's gaps, each tooth's tip rounded (straight across the row,
+    # a ruler's edge under the teeth where the smile's lower lip hid their tips)
+    # (anti-aliased square to the edge, as soft as the photo's own teeth's sides)
+    span = np.flatnonzero((whole > 0).any(0))
+    luma = crop if crop.ndim == 2 else crop @ _LUMA
+    lit_teeth = (car > 0.5) & (above < end)
+    end = end - tip_lift(luma, lit_teeth, float(span[-1] - span[0] + 1), tuning)[None, :]
+    soft = side_soft(luma, lit_teeth, tuning.carried_tip_soft)
+    cut = tip_cut(above, end, whole > 0, 1.5 * soft, tuning.carried_teeth_edge, band)
     dim = float(amount) * tuning.carried_teeth_shade * np.clip((above - band) / (fade / 2.0), 0.0, 1.0) * short
     # the teeth's top in the upper lip's shadow, as the bank's teeth are (over the mouth's width)
-    span = np.flatnonzero((whole > 0).any(0))
     lit = lip_shade(above + 0.5, float(span[-1] - span[0] + 1), float(amount) * tuning.carried_lip_shadow,
                     tuning.carried_lip_shadow_reach)
     a = float(amount) * (car > 0) * whole * cut * short
@@ -363,7 +371,7 @@ def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.nda
     a = np.maximum(a, float(amount) * (car > 0) * whole * fall[None, :])
     # the row's lower edge rounded up into the gaps between its teeth (cut on the carried
     # interior's lower curve, it ran straight across them: a cut-out, not teeth)
-    a = np.maximum(a, float(amount) * tooth_corners(crop if crop.ndim == 2 else crop @ _LUMA, car,
+    a = np.maximum(a, float(amount) * tooth_corners(luma, car,
                                                     float(span[-1] - span[0] + 1), tuning))
     # the cavity's own tone: its darker third (the rims, lifted margins and the light under
     # the teeth the fill also drew are not the inside's)

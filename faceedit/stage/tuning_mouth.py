@@ -281,7 +281,8 @@ class MouthTuning:
     #: ... and end there over this many px, an edge as a tooth's is: blended to the cavity's
     #: tone over the whole fade, the teeth's lower part stood as a grey ramp 4-6 px tall with no
     #: incisal edge and the gaps between the teeth washed out (London HD 009, 013 smiling made
-    #: fearful, at the photo's pixels).
+    #: fearful, at the photo's pixels). The edge is as soft as the photo's own teeth's sides
+    #: (``carried_tip_soft``), whole where this ramp is (:func:`faceedit.stage.tooth_tips.tip_cut`).
     carried_teeth_edge: float = 1.0
     #: The carried row's top lies in the upper lip's shadow (as the bank's teeth do,
     #: ``open_lip_shadow``): its luma times 1 less this at the lip ...
@@ -317,6 +318,19 @@ class MouthTuning:
     carried_gap_dip: float = 0.82
     carried_gap_reach: float = 0.1
     carried_corner: float = 0.015
+    #: The lit teeth's lower edge (the carried row's cut) rises ``carried_tip_depth`` of the width
+    #: at each gap, smoothly to none ``carried_tip_reach`` either side (0.04 deep: black spikes;
+    #: 0.02 over 0.05: bites half a tooth wide, a scalloped row at 3x, training 129, 034, 128);
+    #: at most ``carried_tip_share`` of the column's lit height (half: a thin row's a saw's teeth);
+    #: gaps read over the whole height under ``carried_whole_dip`` (:mod:`faceedit.stage.tooth_tips`).
+    carried_tip_depth: float = 0.015
+    carried_tip_share: float = 0.25
+    carried_tip_reach: float = 0.035
+    carried_whole_dip: float = 0.9
+    #: The lit teeth's lower edge is as soft as the row's own side edges (their rise over their
+    #: steepest one-pixel step, px, :func:`faceedit.stage.tooth_tips.side_soft`); this where
+    #: under four are read (training smiles' carried rows: median 1.98, quartiles 1.72-2.40).
+    carried_tip_soft: float = 2.0
     #: Within ``carried_end_reach`` of the opening's width from each end, an opening with a
     #: smile's row carried into it is no thicker than a wedge of full ``carried_end_angle``
     #: degrees from that end: the upper lip comes down over the rest
