@@ -96,6 +96,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "cavity._LUMA": ("N", "luma weights (a unit)"),
     "corners._LUMA": ("N", "luma weights (a unit)"),
     "corner_flecks._LUMA": ("N", "luma weights (a unit)"),
+    "corner_teeth._LUMA": ("N", "luma weights (a unit)"),
     "lip_rims._LUMA": ("N", "luma weights (a unit)"),
     "lower_margin._LUMA": ("N", "luma weights (a unit)"),
     "lips.LEVEL_WIDTH": ("C", "the mouth bank's scale"),
