@@ -98,6 +98,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "cavity._LUMA": ("N", "luma weights (a unit)"),
     "corners._LUMA": ("N", "luma weights (a unit)"),
     "corner_flecks._LUMA": ("N", "luma weights (a unit)"),
+    "corner_teeth._LUMA": ("N", "luma weights (a unit)"),
     "lip_rims._LUMA": ("N", "luma weights (a unit)"),
     "tooth_tips.TOOTH_SHARE": ("G", "a front incisor's share of the front teeth's span"),
     "tooth_tips.TIP_APART": ("G", "no two joints between teeth closer than most of a tooth's width"),

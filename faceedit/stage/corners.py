@@ -16,6 +16,7 @@ import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.corner_flecks import lift_corner_flecks
+from faceedit.stage.corner_teeth import lift_corner_teeth
 from faceedit.stage.records import FaceEdit, Statistics
 from faceedit.stage.state import lip_gap
 from faceedit.stage.tuning_lips import LipsTuning
@@ -86,14 +87,18 @@ def lift_pockets(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.nd
     the skin around them (:func:`lift_corner_pockets`; ``pixels`` drawn over) where its lips close
     or a target other than neutral reshapes it (a laugh made surprised); on a smile's mouth (as
     much of one as the pockets take) the move closes for neutral, first the dark flecks at its corners
-    (:func:`faceedit.stage.corner_flecks.lift_corner_flecks`)."""
+    (:func:`faceedit.stage.corner_flecks.lift_corner_flecks`); on any mouth the move closes for
+    neutral, the tooth light at its corners (:func:`faceedit.stage.corner_teeth.lift_corner_teeth`)."""
     if face.warped is None or face.goal is None:
         return pixels
     closed = lip_gap(face.goal) < stage.tuning.edit.lips_closed
     pockets = pocket_amount(face.smile_taken, stage.tuning.lips)
-    if face.request.target == "neutral" and closed and face.closing > 0 and pockets > 0:
-        # what the cut leaves of the laugh's dark corners, carried between the new corners
-        pixels = lift_corner_flecks(pixels, face.warped.landmarks, stage.tuning.lips, in_place=True)
+    if face.request.target == "neutral" and closed and face.closing > 0:
+        if pockets > 0:
+            # what the cut leaves of the laugh's dark corners, carried between the new corners
+            pixels = lift_corner_flecks(pixels, face.warped.landmarks, stage.tuning.lips, in_place=True)
+        # and of the teeth shown to the corners (a closed smile's too: London 006)
+        pixels = lift_corner_teeth(pixels, face.warped.landmarks, stage.tuning.lips, in_place=True)
     if pockets <= 0 or (not closed and face.request.target == "neutral"):
         return pixels
     return lift_corner_pockets(pixels, face.warped.landmarks, pockets, stage.tuning.lips, in_place=True)

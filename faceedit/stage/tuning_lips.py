@@ -55,6 +55,27 @@ class LipsTuning:
     #: ... and no smaller than a square this wide (eye distances; the pores and stubble round a
     #: real closed mouth at 1350 px).
     fleck_size: float = 0.016
+    #: Tooth light a laugh's corners leave on a smile made neutral whose lips close
+    #: (:mod:`faceedit.stage.corner_teeth`): looked for along ``fleck_span`` of the mouth's width
+    #: from each outer corner within this far (eye distances) of that segment ...
+    tooth_reach: float = 0.05
+    #: ... inside the outer lips grown by this (eye distances) ...
+    tooth_band: float = 0.02
+    #: ... at pixels whose red less blue is under this share of the lips' ...
+    tooth_red: float = 0.7
+    #: ... lighter than the lips' line by this share of its luma ...
+    tooth_lighter: float = 0.05
+    #: ... and than the median luma of a window twice the reach wide by this share of it (a
+    #: piece lighter than the lips or crease round it, not the pale skin past the corner) ...
+    tooth_lift: float = 0.08
+    #: ... in pieces no longer along the mouth than this (eye distances) ...
+    tooth_length: float = 0.08
+    #: ... no smaller than a square this wide (eye distances; pale pores round the corner) ...
+    tooth_size: float = 0.007
+    #: ... within this far (eye distances) of the crease: pixels under this share of the line's luma
+    #: (a real lip's glint sits on its body, apart from the crease).
+    tooth_touch: float = 0.01
+    tooth_crease: float = 1.0
     #: A pixel of the interior a closed mouth's inner-lip loop carries is lip, not interior, when
     #: it is at most this much less red than the lips.
     lip_redness: float = 6.0
