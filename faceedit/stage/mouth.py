@@ -21,6 +21,7 @@ import numpy as np
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
+from faceedit.stage.seam_course import straighten_line
 from faceedit.stage.teeth_look import edge_blur, small_weight
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.upper_lip import closed_upper_lip
@@ -227,6 +228,12 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     width = float(np.linalg.norm(line[-1] - line[0]))
     if amount <= 0 or width < 2 or eye_dist <= 0:
         return pixels
+    # the dark the warp carried into the line moved onto a smooth course, the seam drawn on it
+    moved, line = straighten_line(pixels, line, eye_dist, amount)
+    if moved is not pixels:
+        if in_place:
+            pixels[...] = moved
+        pixels, in_place = (pixels, True) if in_place else (moved, True)
     small = small_weight(width, photo_scale)
     if lips is not None and small > 0:
         # a smile's upper lip stretched thin over the teeth, carried down, is a dark line, no lip
