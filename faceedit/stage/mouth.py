@@ -229,7 +229,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     if amount <= 0 or width < 2 or eye_dist <= 0:
         return pixels
     # the dark the warp carried into the line moved onto a smooth course, the seam drawn on it
-    moved, line = straighten_line(pixels, line, eye_dist, amount)
+    moved, line = straighten_line(pixels, line, eye_dist, amount, tuning)
     if moved is not pixels:
         if in_place:
             pixels[...] = moved

