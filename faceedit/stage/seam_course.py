@@ -19,6 +19,8 @@ from faceedit.stage.lips import box_around
 from faceedit.stage.tuning_mouth import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
+#: A line off its smooth course by less than this (px) is not resampled: its pixels stay.
+COURSE_STILL = 0.15
 
 
 def _frame(line: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -77,13 +79,17 @@ def straighten_line(pixels: np.ndarray, line: np.ndarray, eye_dist: float, amoun
     den = lo - 2 * mid + hi
     sub = np.where((k == inner) & (den > 1e-6), 0.5 * (lo - hi) / np.maximum(den, 1e-6), 0.0)
     found = path + hs[k] + sub  # the dark's offset at each step
-    contrast = np.maximum(np.median(strip, 0) - strip[k, cols], 0.0)
+    # a line is darker than the rows on both sides of it (an edge, lip to skin, is not): its depth
+    # under the lighter of the rows half the band either side
+    d = max(int(round(0.5 * band)), 1)
+    side = np.minimum(strip[np.clip(k - d, 0, len(hs) - 1), cols], strip[np.clip(k + d, 0, len(hs) - 1), cols])
+    contrast = np.maximum(side - strip[k, cols] - tuning.course_depth, 0.0)
     t = steps / width
     taper = np.clip(np.minimum(t, 1.0 - t) / max(tuning.course_taper, 1e-6), 0.0, 1.0)
     # a dark at the window's edge runs on past it: no line's middle
     w = contrast * taper * ((k > lo_k) & (k < hi_k) & (np.abs(hs[k]) <= tuning.course_near * band))
-    if np.count_nonzero(w > 1e-6) < 4:
-        return pixels, line
+    if np.count_nonzero(w > 1e-6) < max(4, tuning.course_cover * np.count_nonzero(taper >= 1)):
+        return pixels, line  # no line along most of the mouth: the dark found is something else's
     smooth = np.polyval(np.polyfit(t, found, 2, w=np.sqrt(w)), t)
     # once more without the dark well off that fit (a second stroke beside the line)
     w = w * np.exp(-0.5 * ((found - smooth) / (0.5 * band)) ** 2)
@@ -98,8 +104,12 @@ def straighten_line(pixels: np.ndarray, line: np.ndarray, eye_dist: float, amoun
     trust = np.clip(den / max(0.5 * float(np.median(w[w > 1e-6])), 1e-9), 0.0, 1.0)
     shift = along(w * (found - smooth)) / np.maximum(den, 1e-9) * trust
     shift = np.clip(shift, -0.5 * band, 0.5 * band) * taper * amount
-    if float(np.abs(shift).max()) < 0.05:
-        return pixels, line
+    drawn = path + np.clip((smooth - path) * taper * amount, -0.5 * band, 0.5 * band)
+    moved_line = line[0] + at[:, None] * axis[None] + np.interp(at, steps, drawn)[:, None] * normal[None]
+    # a line off its course by less than COURSE_STILL px stays where it is (not resampled)
+    shift = np.sign(shift) * np.maximum(np.abs(shift) - COURSE_STILL, 0.0)
+    if float(np.abs(shift).max()) <= 0.0:
+        return pixels, moved_line
     # each output pixel samples the input shifted across the line by the tent about the course
     course = found - shift  # where the dark ends up: on the smooth fit, as far as it moves
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
@@ -116,6 +126,4 @@ def straighten_line(pixels: np.ndarray, line: np.ndarray, eye_dist: float, amoun
     out = pixels.copy()
     out[y0:y1, x0:x1] = np.clip(np.round(moved), 0, pixel_max(pixels.dtype)).astype(pixels.dtype).reshape(
         out[y0:y1, x0:x1].shape)
-    drawn = path + np.clip((smooth - path) * taper * amount, -0.5 * band, 0.5 * band)
-    new_off = np.interp(at, steps, drawn)
-    return out, line[0] + at[:, None] * axis[None] + new_off[:, None] * normal[None]
+    return out, moved_line

@@ -469,8 +469,14 @@ class MouthTuning:
     #: ... fading out over this share of the corner distance at each corner (0 band: off) ...
     course_taper: float = 0.12
     #: ... a dark found farther from the given line than this share of the band is no line's
-    #: (lips with no line between them whose rims are darker: the rims).
+    #: (lips with no line between them whose rims are darker: the rims); ...
     course_near: float = 0.6
+    #: ... a line's dark lies at least this much (unit luma) under the lighter of the rows half
+    #: the band either side of it (an edge, lip to skin, or the lips' grain is no line) ...
+    course_depth: float = 0.03
+    #: ... and is found along at least this share of the mouth's middle (past ``course_taper``),
+    #: else nothing moves (a dark near the corners alone is the lips' rims).
+    course_cover: float = 0.5
     #: A small mouth's upper lip an edit closes (:func:`~faceedit.stage.upper_lip.closed_upper_lip`,
     #: as much as :func:`~faceedit.stage.teeth_look.small_weight`) is at least this high down the
     #: middle (eye distances: real closed lips at 96-128 px, London neutral, 0.096-0.114) ...
