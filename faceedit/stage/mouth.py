@@ -206,7 +206,9 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
                amount: float, tuning: MouthTuning | None = None, *, lips: np.ndarray | None = None,
                in_place: bool = False, photo_scale: float = 1.0) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
-    closed inner-lip curves (left corner first; their mean is the line). On the line a pixel
+    closed inner-lip curves (left corner first; their mean is the line, first moved with the
+    dark the warp carried into it onto a smooth course:
+    :func:`~faceedit.stage.seam_course.straighten_line`). On the line a pixel
     is darkened to ``seam_dark`` of the lips' luma around it, beside it less (a Gaussian of
     ``seam_width`` full width at half depth), fading out over the last ``seam_taper`` of the
     mouth at each corner and where the curves lie apart (none a seam's width apart; the values
