@@ -27,8 +27,9 @@ def meet_across(fill: np.ndarray, gap: np.ndarray, above: np.ndarray, wd: float,
     distance, ``lip`` the lips' local colour): a column ``gap_open`` of ``wd`` high or more is
     kept whole; below that the interior shows over a core round the column's middle of
     ``gap * s`` (``s`` a smoothstep from ``gap_closed`` of ``wd``, 0, up to ``gap_open``, 1),
-    edged over a pixel, and outside it the lips' colour, ``seam_dark`` of it at the core's edge
-    rising to all of it at the column's."""
+    edged over a pixel and taken ``gap_core_shade`` of the way to the lips meeting in the whole
+    column (:func:`~faceedit.stage.lip_rims.meet`), and outside it the lips' colour,
+    ``seam_dark`` of it at the core's edge rising to all of it at the column's."""
     g = np.asarray(gap, np.float64)
     lo, hi = tn.gap_closed * wd, max(tn.gap_open * wd, tn.gap_closed * wd + 1.0)
     s = smoothstep(lo, hi, g)
@@ -41,7 +42,10 @@ def meet_across(fill: np.ndarray, gap: np.ndarray, above: np.ndarray, wd: float,
     m = np.clip(d - core + 0.5, 0.0, 1.0) * (s < 1.0)
     r = np.clip((d - core) / np.maximum(half - core, 0.5), 0.0, 1.0)
     tone = np.asarray(lip, np.float64) * (tn.seam_dark + (1.0 - tn.seam_dark) * r)[:, None]
-    return fill * (1.0 - m[:, None]) + tone * m[:, None]
+    # the core itself part-way to the seam's shade as the whole column was (its point a soft
+    # crease, not a black spike into the corner)
+    core_fill = meet(fill, gap, wd, lip, tn, tn.gap_core_shade)
+    return core_fill * (1.0 - m[:, None]) + tone * m[:, None]
 
 
 def lip_above(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, wd: float,
