@@ -5,7 +5,7 @@ shade: along a wide, thin opening (fear) the cavity's dark so stops where its co
 thicker than ``gap_open`` of the mouth's width, in a square end some 9 px high at 1350 px, with
 a flat grey wedge from there to the corner. :func:`meet_across` keeps the dark to a core down
 the middle of each column that narrows with the gap, to nothing at ``gap_closed``, and paints
-the rest of the column as the lips' inner sides, their own colour at the edges darkening to
+the rest of the column as the lips' inner sides, their rims' colour at the edges darkening to
 the seam's shade at the core: the lips' edges converge, and the dark ends in a point and a
 short crease where they meet. Under a smile's row carried into the opening (:func:`lip_above`)
 the thin gap is the lower lip meeting the teeth, painted whole (:func:`meeting`).
@@ -29,7 +29,9 @@ def meet_across(fill: np.ndarray, gap: np.ndarray, above: np.ndarray, wd: float,
     ``gap * s`` (``s`` a smoothstep from ``gap_closed`` of ``wd``, 0, up to ``gap_open``, 1),
     edged over a pixel and taken ``gap_core_shade`` of the way to the lips meeting in the whole
     column (:func:`~faceedit.stage.lip_rims.meet`), and outside it the lips' colour,
-    ``seam_dark`` of it at the core's edge rising to all of it at the column's."""
+    ``seam_dark`` of it at the core's edge rising to ``rim_edge`` at the column's (the lips'
+    rims at the curve, :func:`~faceedit.stage.lip_rims.rims`: lit whole they met in a light
+    wedge at the corners)."""
     g = np.asarray(gap, np.float64)
     lo, hi = tn.gap_closed * wd, max(tn.gap_open * wd, tn.gap_closed * wd + 1.0)
     s = smoothstep(lo, hi, g)
@@ -41,7 +43,7 @@ def meet_across(fill: np.ndarray, gap: np.ndarray, above: np.ndarray, wd: float,
     d = np.abs(np.asarray(above, np.float64) + 0.5 - half)
     m = np.clip(d - core + 0.5, 0.0, 1.0) * (s < 1.0)
     r = np.clip((d - core) / np.maximum(half - core, 0.5), 0.0, 1.0)
-    tone = np.asarray(lip, np.float64) * (tn.seam_dark + (1.0 - tn.seam_dark) * r)[:, None]
+    tone = np.asarray(lip, np.float64) * (tn.seam_dark + (tn.rim_edge - tn.seam_dark) * r)[:, None]
     # the core itself part-way to the seam's shade as the whole column was (its point a soft
     # crease, not a black spike into the corner)
     core_fill = meet(fill, gap, wd, lip, tn, tn.gap_core_shade)
