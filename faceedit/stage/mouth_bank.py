@@ -36,9 +36,9 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    opening lifted to their colour, and under a relaxed mouth into which a smile was carried
    the lower lip's inner margin (the smile's lower teeth's tips and the gaps between them)
    covered by the lip, lit along the opening's curve, the cavity's floor lit off it
-   (:mod:`faceedit.stage.lower_margin`); where the
-   opening is a thin gap (under carried teeth, at its corners) the lips meeting in the closed
-   lips' shade, not the cavity (these edges: :mod:`faceedit.stage.lip_rims`);
+   (:mod:`faceedit.stage.lower_margin`); where the opening is a thin gap the lips meeting, not
+   the cavity: under carried teeth in the closed lips' shade, toward an open mouth's corners
+   over a dark that narrows to a point (:mod:`faceedit.stage.lip_rims`, :mod:`~faceedit.stage.lips_meet`);
 5. colour and exposure: a part of the exposure change from the exemplar's lip and skin rings to
    the destination's (a darkening only as far as the eye whites are darker), the white balance from the eye whites (with landmarks; else half-way from
    the rings), limited; a smile's teeth no brighter than real teeth beside the photo's eye whites
@@ -78,7 +78,6 @@ from faceedit.stage.lip_rims import (
     lip_at,
     lip_field,
     lip_shade,
-    meet,
     rims,
     shade_below,
     shade_teeth_beside,
@@ -86,6 +85,7 @@ from faceedit.stage.lip_rims import (
     teeth_below,
 )
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
+from faceedit.stage.lips_meet import lip_above, meeting
 from faceedit.stage.lower_margin import cover_lower_row, lower_falloff
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour, whites_shown
 from faceedit.stage.paint import looks_grey
@@ -302,6 +302,7 @@ class MouthBank:
             gap = along_row(gap, op > 0, tuning.column_smooth * wd)
         teeth = (teeth_below(out, (x0, y0, x1, y1), op, rings["lip"], wd, tuning.column_smooth * wd)[ys, xs]
                  if own_teeth else None)
+        rings["lip_above"] = lip_above(out, (x0, y0, x1, y1), op, rings["lip"], wd, tuning)[ys, xs] if own_teeth else None
         fill = self._render(exemplar, xs + x0, ys + y0, up, lo, wd, aspect, rings,
                             seed=(x0, y0, x1, y1, exemplar, len(ys)), own_teeth=own_teeth,
                             cover=cover, tuning=tuning, below_top=above[ys, xs], gap=gap[ys, xs], teeth=teeth,
@@ -493,8 +494,7 @@ class MouthBank:
             to_corner = np.minimum(np.hypot(px - up[0, 0], py - up[0, 1]), np.hypot(px - up[-1, 0], py - up[-1, 1]))
             close = 1.0 - smoothstep(0.0, max(tn.corner_close * wd, 1.0), to_corner)
             col = col * (1.0 - close[:, None]) + (tn.corner_close_tone * lip) * close[:, None]
-        if gap is not None:
-            col = meet(col, gap, wd, lip, tn, 1.0 if large else 1.0 - float(rings["small"]))
+        col = meeting(col, gap, below_top, wd, lip, tn, rings, large)
         return self._grain(col, px, py, k, e, rings, seed, drawn if large else None, tn.cavity_grain)
 
     def _gains(self, e: int, rings: dict, tn: MouthTuning) -> np.ndarray:

@@ -127,6 +127,11 @@ class MouthTuning:
     gap_closed: float = 0.03
     #: ... and from this height the interior shows whole.
     gap_open: float = 0.1
+    #: Between the two, an open mouth's interior shows over a core down the column's middle
+    #: that narrows with the gap, the lips' colour converging over the rest; the core itself
+    #: this share of the way to the seam's shade the whole column took
+    #: (:func:`faceedit.stage.lips_meet.meet_across`).
+    gap_core_shade: float = 0.25
     #: The opening's edge blurred (a Gaussian of this many px, fading out over twice that
     #: inside it) to the focus of the lips round it; 0: as drawn.
     edge_focus: float = 1.0
