@@ -48,6 +48,8 @@ def main() -> None:
     photos: list[tuple[str, np.ndarray]] = [("astronaut", data.astronaut())]
     for n in filter(None, args.faces.split(",")):
         img = cv2.imread(str(args.data / "london_hd" / "neutral" / f"{n}.jpg"))
+        if img is None:
+            raise SystemExit(f"{args.data}/london_hd/neutral/{n}.jpg: not found")
         photos.append((f"london_{n}", cv2.cvtColor(img, cv2.COLOR_BGR2RGB)))
     stage = load_model("weights/stage.safetensors").model
     det = get_detector("mediapipe")
@@ -78,7 +80,10 @@ def main() -> None:
             args.save.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(args.save / f"{name}.png"), cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
         if args.against:
-            ref = cv2.cvtColor(cv2.imread(str(args.against / f"{name}.png")), cv2.COLOR_BGR2RGB)
+            saved = cv2.imread(str(args.against / f"{name}.png"))
+            if saved is None:
+                raise SystemExit(f"{args.against}/{name}.png: not found")
+            ref = cv2.cvtColor(saved, cv2.COLOR_BGR2RGB)
             a, b = ref[y0:y1, x0:x1].astype(np.float64), out[y0:y1, x0:x1].astype(np.float64)
             mse = float(np.mean((a - b) ** 2))
             db = float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
