@@ -44,12 +44,41 @@ def _terms(h: int, w: int, size: int) -> np.ndarray:
     return np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
 
 
+def _gaussian(x: np.ndarray, sigma: float, h: int, w: int) -> np.ndarray:
+    """``x[:h, :w]`` ((h', w', c) float32) blurred by a Gaussian of ``sigma`` px, its borders
+    reflected; ``x`` padded to a multiple of :func:`_factor`'s ``f`` by the caller. A large one
+    (``sigma`` of 10 px or more) is taken at a ``f`` times smaller scale: ``f`` x ``f`` blocks
+    averaged, a Gaussian there whose spread with the blocks' and the linear upsampling's makes
+    up ``sigma``, and brought back by linear interpolation."""
+    f = _factor(sigma)
+    if f < 2:
+        return cv2.GaussianBlur(x[:h, :w], (0, 0), sigma).reshape((h, w) + x.shape[2:])
+    hp, wp = x.shape[:2]
+    # the padding past h, w: the rows and columns before them, mirrored (OpenCV's default border)
+    for k in range(hp - h):
+        x[h + k] = x[h - 2 - k]
+    for k in range(wp - w):
+        x[:, w + k] = x[:, w - 2 - k]
+    small = cv2.resize(x, (wp // f, hp // f), interpolation=cv2.INTER_AREA)
+    # the blocks' (f^2 / 12) and the upsampling's (f^2 / 6) variances taken out of sigma's
+    rest = np.sqrt(max(sigma * sigma - f * f / 4.0, 0.25 * f * f)) / f
+    small = cv2.GaussianBlur(small, (0, 0), rest)
+    return cv2.resize(small, (wp, hp), interpolation=cv2.INTER_LINEAR)[:h, :w].reshape((h, w) + x.shape[2:])
+
+
+def _factor(sigma: float) -> int:
+    """The scale a Gaussian of ``sigma`` px is taken at (:func:`_gaussian`): a fifth of ``sigma``."""
+    return max(1, int(sigma / 5.0))
+
+
 def _normalised_blur(x: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
-    """``x`` ((h, w) or (h, w, c)) averaged with ``weight`` ((h, w)) over a Gaussian of ``sigma`` px."""
-    w = cv2.GaussianBlur(weight, (0, 0), sigma)
-    if x.ndim == 3:
-        return cv2.GaussianBlur(x * weight[..., None], (0, 0), sigma) / np.maximum(w, 1e-4)[..., None]
-    return cv2.GaussianBlur(x * weight, (0, 0), sigma) / np.maximum(w, 1e-4)
+    """``x`` ((h, w, c) float32) averaged with ``weight`` ((h, w)) over a Gaussian of ``sigma`` px."""
+    (h, w, c), f = x.shape, _factor(sigma)
+    both = np.empty((h + (-h % f), w + (-w % f), c + 1), np.float32)
+    np.multiply(x, weight[..., None], out=both[:h, :w, :c])
+    both[:h, :w, c] = weight
+    both = _gaussian(both, sigma, h, w)
+    return both[..., :c] / np.maximum(both[..., c:], 1e-4)
 
 
 def outline(work: Work, lab: np.ndarray, matte: np.ndarray, face: np.ndarray, lm: np.ndarray, d: float,
@@ -77,10 +106,10 @@ def outline(work: Work, lab: np.ndarray, matte: np.ndarray, face: np.ndarray, lm
         return none
     # the wall's colour at the photo's pixels (the same surface, its coordinates scaled)
     s = work.scale
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    xx, yy = ((xx + 0.5) * s - 0.5) / max(sh, sw), ((yy + 0.5) * s - 0.5) / max(sh, sw)
-    full_terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
-    wall_lab = full_terms @ coef.astype(np.float32)
+    c = coef.astype(np.float32)
+    xx = (((np.arange(w, dtype=np.float32) + 0.5) * s - 0.5) / max(sh, sw))[None, :, None]
+    yy = (((np.arange(h, dtype=np.float32) + 0.5) * s - 0.5) / max(sh, sw))[:, None, None]
+    wall_lab = (c[0] + yy * (c[2] + yy * c[5])) + xx * ((c[1] + xx * c[3]) + yy * c[4])
     wall_l = wall_lab[..., 0]
     # near the wall: within a few px (work scale) of a pixel the surface explains
     wall = (residual < max(rt.background_delta, 1.5 * fit)).astype(np.uint8)
@@ -92,9 +121,13 @@ def outline(work: Work, lab: np.ndarray, matte: np.ndarray, face: np.ndarray, lm
     if float(sure.sum()) < 50:
         return none
     sigma = max(1.0, tn.hair_near * d)
-    hair = _normalised_blur(lab, sure, sigma).astype(np.float32)
+    squares = np.empty((h, w, 4), np.float32)
+    squares[..., :3] = lab
+    np.square(lab[..., 0], out=squares[..., 3])
+    near = _normalised_blur(squares, sure, sigma)
+    hair = np.ascontiguousarray(near[..., :3], np.float32)
     # the hair's darker strands nearby (its mean less a deviation): as dark, a pixel is all hair
-    deviation = np.sqrt(np.maximum(_normalised_blur(lab[..., 0] ** 2, sure, sigma) - hair[..., 0] ** 2, 0.0))
+    deviation = np.sqrt(np.maximum(near[..., 3] - hair[..., 0] ** 2, 0.0))
     strands = hair[..., 0] - deviation
     # the band about the outline: the outside connected to the box's border, less the face
     n, labels = cv2.connectedComponents((matte < 0.5).astype(np.uint8), connectivity=4)
