@@ -210,6 +210,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "tooth_steps.JOINT_TIP": ("M", "teeth touch under the lip, the embrasure opens toward the tips"),
     "tooth_steps.SNAP_DIP": ("M", "a column 7 % under the ramp is a joint already drawn"),
     "tooth_steps.SNAP_REACH": ("M", "about 0.4 of a front tooth: the bank's midline falls 8 px off the lips' on 027"),
+    "tooth_steps.STEP_LEVEL": ("M", "steps the row down, not up: the cavity's luma kept (bench_mouth_luma)"),
     "tooth_steps.TOOTH_ROUND": ("M", "set by eye on training fearful edits"),
     "tooth_steps.EDGE_SOFT": ("M", "the photo's teeth's lower edge about as soft"),
     "tooth_steps.TOOTH_YELLOW": ("M", "a little yellow, within real teeth's Cb over their eye whites"),
