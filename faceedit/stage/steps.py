@@ -114,6 +114,7 @@ from faceedit.stage.smile import (
 )
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
 from faceedit.stage.teeth_look import small_smile
+from faceedit.stage.tooth_steps import tooth_steps
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.tuning_lips import LipsTuning
 from faceedit.stage.turned import head_frame, hidden_parts, plan_sides
@@ -442,6 +443,8 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
             # inside; a move that closes the mouth (neutral) leaves what it keeps of the row
             relax = teeth_cover(stage, face) / max(stage.tuning.edit.teeth_cover, 1e-6)
             out = shade_carried(out, r.roi, interior, opening, relax, stage.tuning.mouth, in_place=True)
+        out = tooth_steps(out, r.roi, opening + interior, float(moved[[51, 62, 66], 0].mean()),
+                          float(np.linalg.norm(moved[64] - moved[60])), face.photo_scale, in_place=True)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
         out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
                          lips=moved[48:60], in_place=True, photo_scale=face.photo_scale)
