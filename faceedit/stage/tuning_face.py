@@ -282,9 +282,10 @@ class FoldsTuning:
     #: ... its floor's darkening (a log ratio per depth) and its walls' lightening as they turn
     #: to the light ...
     crease_shade: tuple[float, float] = (0.14, 0.08)
-    #: ... the bunched skin between them: its lift at its top, its slopes' lightening as they
-    #: turn to the light, its sigma across (a share of the lines' spacing) and down the face ...
-    crease_bulge: tuple[float, float, float, float] = (0.02, 0.03, 0.45, 0.12)
+    #: ... the bunched skin between them: its lift at its top (none: lifted, it read as a pale
+    #: strip between the lines), its slopes' lightening as they turn to the light, its sigma
+    #: across (a share of the lines' spacing) and down the face ...
+    crease_bulge: tuple[float, float, float, float] = (0.0, 0.03, 0.45, 0.12)
     #: ... and with the inner brows raised (sad, AU1+4: short furrows above the inner brows) the
     #: lines shorter by this share and their lower ends raised by this (eye distances).
     crease_sad: tuple[float, float] = (0.2, 0.03)
