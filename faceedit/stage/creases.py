@@ -157,6 +157,24 @@ def strip_span(lines: list[Crease], tuning: FoldsTuning) -> tuple[float, float]:
             max(ln.bottom for ln in lines) + tuning.crease_even[1])
 
 
+def frame_box(origin: np.ndarray, axes: np.ndarray, ed: float, a_range: tuple[float, float],
+              b_range: tuple[float, float], shape: tuple[int, ...]
+              ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray] | None:
+    """The image box round a rectangle of the glabella's frame (``a_range`` across, ``b_range``
+    down, in eye distances ``ed`` from ``origin`` along ``axes``), clipped to an image of
+    ``shape``, and each of its pixels' coordinates in that frame: ((x0, y0, x1, y1), a, b); None
+    where the box is under 3 px either way."""
+    corners = np.array([origin + (aa * axes[0] + bb * axes[1]) * ed for aa in a_range for bb in b_range])
+    h, w = shape[:2]
+    x0, y0 = (int(max(v, 0)) for v in np.floor(corners.min(0)))
+    x1, y1 = int(min(np.ceil(corners[:, 0].max()) + 1, w)), int(min(np.ceil(corners[:, 1].max()) + 1, h))
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return None
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    rx, ry = gx - origin[0], gy - origin[1]
+    return (x0, y0, x1, y1), (rx * axes[0, 0] + ry * axes[0, 1]) / ed, (rx * axes[1, 0] + ry * axes[1, 1]) / ed
+
+
 def strip_excess(pixels: np.ndarray, lm: np.ndarray, code: np.ndarray | None = None, sad: float = 0.0,
                  tuning: FoldsTuning | None = None) -> np.ndarray:
     """How much lighter the skin between the creases (:func:`crease_lines` of a face at ``lm``)
@@ -172,16 +190,11 @@ def strip_excess(pixels: np.ndarray, lm: np.ndarray, code: np.ndarray | None = N
     ed = face_frame(lm)[2]
     top, bottom = strip_span(lines, tn)
     half = 0.3 * abs(lines[1].a - lines[0].a)
-    corners = np.array([origin + (aa * axes[0] + bb * axes[1]) * ed for aa in (-0.32, 0.32) for bb in (top, bottom)])
-    h, w = pixels.shape[:2]
-    x0, y0 = (int(max(v, 0)) for v in np.floor(corners.min(0)))
-    x1, y1 = int(min(np.ceil(corners[:, 0].max()) + 1, w)), int(min(np.ceil(corners[:, 1].max()) + 1, h))
-    if x1 - x0 < 3 or y1 - y0 < 3:
+    framed = frame_box(origin, axes, ed, (-0.32, 0.32), (top, bottom), pixels.shape)
+    if framed is None:
         return out
-    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    rx, ry = gx - origin[0], gy - origin[1]
-    a = np.abs(rx * axes[0, 0] + ry * axes[0, 1]) / ed
-    b = (rx * axes[1, 0] + ry * axes[1, 1]) / ed
+    (x0, y0, x1, y1), a, b = framed
+    a = np.abs(a)
     band = (b >= top) & (b <= bottom)
     # the brows' hair lies about their points and below them: the forehead is above them by 0.04
     brow = np.asarray(lm, np.float64)[17:27] - origin
@@ -223,16 +236,10 @@ def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code
     a_lo = min(ln.a - abs(ln.bend) for ln in lines) - pad
     a_hi = max(ln.a + abs(ln.bend) for ln in lines) + pad
     b_lo, b_hi = min(ln.top for ln in lines) - pad, max(ln.bottom for ln in lines) + pad
-    corners = np.array([origin + (aa * axes[0] + bb * axes[1]) * ed for aa in (a_lo, a_hi) for bb in (b_lo, b_hi)])
-    h, w = shape[:2]
-    x0, y0 = (int(max(v, 0)) for v in np.floor(corners.min(0)))
-    x1, y1 = int(min(np.ceil(corners[:, 0].max()) + 1, w)), int(min(np.ceil(corners[:, 1].max()) + 1, h))
-    if x1 - x0 < 3 or y1 - y0 < 3:
+    framed = frame_box(origin, axes, ed, (a_lo, a_hi), (b_lo, b_hi), shape)
+    if framed is None:
         return None
-    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    rx, ry = gx - origin[0], gy - origin[1]
-    a = (rx * axes[0, 0] + ry * axes[0, 1]) / ed
-    b = (rx * axes[1, 0] + ry * axes[1, 1]) / ed
+    (x0, y0, x1, y1), a, b = framed
     grooves, bulge = crease_field(a, b, lines, tn)
     toward = np.asarray(light, np.float64) / max(float(np.linalg.norm(light)), 1e-9)
 
