@@ -107,7 +107,7 @@ def test_the_masked_critic_sees_nothing_outside_the_mask():
 @pytest.mark.parametrize("critic", ["texture", "context", "masked"])
 def test_a_short_native_run_writes_a_native_refiner(tmp_path, critic):
     """A few steps on synthetic crops at the photo's pixels write a native refiner (one output, a
-    high-passed gain) that loads, runs on any size and changes nothing outside the mask; with
+    high-passed gain) and its kept snapshots, that load, run on any size and change nothing outside the mask; with
     either critic (the texture alone, or the texture given its place in the mouth)."""
     from faceedit.train.refiner_native import train as train_native
 
@@ -123,7 +123,7 @@ def test_a_short_native_run_writes_a_native_refiner(tmp_path, critic):
         config=np.array(json.dumps(RefinerConfig(native=True).to_dict())))
     gen = {"base": 8, "max_channels": 16, "n_down": 2, "n_res": 1}
     path = train_native(crops, tmp_path / "run", "secgan", 0.02, patch=32, batch=2, warmup=5, generator=gen,
-                        critic=critic, calm=0.1, peak=1.0)
+                        critic=critic, calm=0.1, peak=1.0, snapshots=1)
     r = load_refiner(path)
     assert r.cfg.method == "secgan" and r.cfg.native and r.cfg.residual == 0 and r.cfg.highpass > 0
     x = torch.rand(1, 3, 45, 70) * 2 - 1
@@ -133,6 +133,9 @@ def test_a_short_native_run_writes_a_native_refiner(tmp_path, critic):
     out = r.composite(x, m)
     torch.testing.assert_close(out[m.expand_as(x) == 0], x[m.expand_as(x) == 0], atol=1e-6, rtol=0)
     assert (tmp_path / "run" / "log.jsonl").read_text().strip()
+    snaps = sorted((tmp_path / "run").glob("step_*.safetensors"))  # a copy kept every step
+    assert snaps and snaps[0].name == "step_000001.safetensors"
+    assert load_refiner(snaps[0]).cfg.method == "secgan"
 
 
 def test_the_context_critic_reads_the_texture_and_its_place():

@@ -213,8 +213,11 @@ def _binned_centres(light: np.ndarray, centres: list[np.ndarray], edges: np.ndar
 def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 64, batch: int = 8,
           content: float = 50.0, lr: float = 1e-4, lr_d: float = 2e-4, highpass: float = 2.5, stops: float = 1.0,
           warmup: int = 100, seed: int = 0, generator: dict | None = None, save_every: int = 100,
-          critic: str = "texture", calm: float = 0.0, peak: float = 0.0) -> Path:
-    """The SimGAN loop for ``minutes`` of wall time; returns the final checkpoint's path."""
+          critic: str = "texture", calm: float = 0.0, peak: float = 0.0, device: str = "cpu",
+          snapshots: int = 0) -> Path:
+    """The SimGAN loop for ``minutes`` of wall time on ``device``; returns the final checkpoint's
+    path. With ``snapshots`` > 0 every that many steps a copy is kept as ``step_NNNNNN.safetensors``
+    beside it (a long run's earlier states, to choose from by eye)."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     z = np.load(crops, allow_pickle=False)
@@ -226,7 +229,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
     rc, fc = _centres(real_m, patch), _centres(fake_m, patch)
     ri_ok, fi_ok = [i for i, c in enumerate(rc) if len(c)], [i for i, c in enumerate(fc) if len(c)]
     logger.info("%d real and %d fake crops (%d px), patches of %d", len(ri_ok), len(fi_ok), reals.shape[1], patch)
-    refiner = RegionRefiner(cfg)
+    refiner = RegionRefiner(cfg).to(device)
     if critic not in CRITICS:
         raise ValueError(f"unknown critic {critic!r}; known: {', '.join(CRITICS)}")
     binned: tuple[list[np.ndarray], list[np.ndarray]] | None = None
@@ -238,7 +241,7 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
         logger.info("bins of the centre's log2 light %s: real patches %s, fake %s", np.round(edges, 2).tolist(),
                     [len(b) for b in binned[0]], [len(b) for b in binned[1]])
     channels = 1 + (len(CONTEXT_SIGMAS) if critic == "context" else 0)
-    disc = MultiScaleDiscriminator(channels, n_scales=1, channels=32, n_layers=2, max_channels=128)
+    disc = MultiScaleDiscriminator(channels, n_scales=1, channels=32, n_layers=2, max_channels=128).to(device)
     opt_g = torch.optim.Adam(refiner.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=lr_d, betas=(0.5, 0.999))
     history: list[tuple[torch.Tensor, torch.Tensor]] = []
@@ -259,8 +262,8 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
                 i, cy, cx = rows[rng.randrange(len(rows))]
             xs.append(images[i, cy - half:cy + half, cx - half:cx + half])
             ms.append(masks[i, cy - half:cy + half, cx - half:cx + half])
-        x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-        m = torch.from_numpy(np.stack(ms))[:, None].clamp(0, 1)
+        x = torch.from_numpy(np.stack(xs)).to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        m = torch.from_numpy(np.stack(ms)).to(device)[:, None].clamp(0, 1)
         if rng.random() < 0.5:  # a mirrored mouth is a mouth
             x, m = x.flip(3), m.flip(3)
         return x, m
@@ -279,13 +282,13 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
         s, w = score(x, m)
         return (F.relu(1 - sign * s) * w).sum() / w.sum().clamp_min(1e-6)
 
-    def save() -> Path:
-        path = out / f"{method}_refiner.safetensors"
+    def save(name: str = f"{method}_refiner") -> Path:
+        path = out / f"{name}.safetensors"
         save_refiner(path, refiner, {"training_data": data_note, "license": LICENCE,
                                      "extra": {"steps": step, "minutes": round((time.time() - start) / 60, 1),
                                                "batch": batch, "patch": patch, "content": content, "lr": lr,
                                                "lr_d": lr_d, "warmup": warmup, "critic": critic, "calm": calm, "peak": peak,
-                                               "threads": torch.get_num_threads()}})
+                                               "threads": torch.get_num_threads(), "device": str(device)}})
         return path
 
     for _ in range(warmup):  # the critic first learns real mouths' texture from the stage's
@@ -334,6 +337,8 @@ def train(crops: Path, out: Path, method: str, minutes: float, *, patch: int = 6
             log.flush()
         if step % save_every == 0:
             save()
+        if snapshots and step % snapshots == 0:
+            save(f"step_{step:06d}")
     path = save()
     logger.info("done: %d steps in %.1f min -> %s", step, (time.time() - start) / 60, path)
     return path
@@ -363,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
                          "masked: the high-pass inside the mask alone (0 outside it)")
     pt.add_argument("--calm", type=float, default=0.0, help="weight of the mean |exponent| of the gain")
     pt.add_argument("--peak", type=float, default=0.0, help="weight of the mean squared gain (stops)")
+    pt.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda, mps)")
+    pt.add_argument("--snapshots", type=int, default=0, help="keep a copy every this many steps (0: none)")
+    pt.add_argument("--seed", type=int, default=0)
     pt.add_argument("-o", "--out", type=Path, default=Path("runs/native/reggan"))
     a = p.parse_args(argv)
     setup_logging(0)
@@ -374,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     train(a.crops, a.out, a.method, a.minutes, patch=a.patch, batch=a.batch, content=a.content, lr=a.lr,
           lr_d=a.lr_d, highpass=a.highpass, stops=a.stops, warmup=a.warmup, generator=json.loads(a.generator),
-          critic=a.critic, calm=a.calm, peak=a.peak)
+          critic=a.critic, calm=a.calm, peak=a.peak, device=a.device, snapshots=a.snapshots, seed=a.seed)
     return 0
 
 
