@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import cv2
@@ -144,6 +145,7 @@ def main(argv=None) -> int:
     ap.add_argument("--grid-aspect", type=float, default=0.2)
     ap.add_argument("--crops", type=Path, default=None)
     a = ap.parse_args(argv)
+    warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)  # a thin opening has no core
     from faceedit.faces.detectors import get_detector
 
     det = get_detector("dlib")
