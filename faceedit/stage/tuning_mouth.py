@@ -398,6 +398,11 @@ class MouthTuning:
     carried_falloff_reach: float = 0.035
     #: ... at most this share of the column's height.
     carried_falloff_share: float = 0.3
+    #: The mouth's side walls (the cheeks' insides) face away from the light coming in: the cavity
+    #: darkened by this share at the corners ...
+    cavity_wall_dark: float = 0.6
+    #: ... less and less to none this share of the mouth's width in from each corner.
+    cavity_wall_reach: float = 0.5
     #: The cavity's log-luma texture, coarse to fine.
     cavity_texture: tuple[TextureOctave, ...] = (TextureOctave(4, 6, 0.3), TextureOctave(8, 14, 0.18),
                                                  TextureOctave(16, 32, 0.1))
