@@ -113,21 +113,24 @@ def main(argv: list[str] | None = None) -> None:
     if a.set:
         import dataclasses
 
-        tn = ed.stage.tuning
+        stage = ed.stage
+        assert stage is not None
         fields = {k: float(v) for k, v in (kv.split("=") for kv in a.set.split(","))}
-        ed.stage.tuning = dataclasses.replace(tn, rest=dataclasses.replace(tn.rest, **fields))
+        stage.tuning = dataclasses.replace(stage.tuning, rest=dataclasses.replace(stage.tuning.rest, **fields))
     read = Dlib68()
     if a.out is not None:
         a.out.mkdir(parents=True, exist_ok=True)
     train = sorted(p.stem for p in (a.london / "neutral").glob("*.jpg") if p.stem not in HELD_OUT)
-    rest, widen = [], []
+    rest: list[float] = []
+    widen: list[float] = []
     for i in train[:0 if a.no_rest else a.rest]:
         n_lm = read(world.read_rgb(a.london / "neutral" / f"{i}.jpg"))
         s_lm = read(world.read_rgb(a.london / "smiling" / f"{i}.jpg"))
-        if n_lm is not None:
-            rest.append(width(n_lm))
-            if s_lm is not None:
-                widen.append(width(s_lm) / width(n_lm))
+        w_n, w_s = width(n_lm), width(s_lm)
+        if w_n is not None:
+            rest.append(w_n)
+            if w_s is not None:
+                widen.append(w_s / w_n)
     if rest:
         lo, mid, hi = np.percentile(rest, [10, 50, 90])
         print(json.dumps({"rest": len(rest), "width_p10": round(lo, 3), "width_median": round(mid, 3),
@@ -141,9 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     goals: list[tuple[np.ndarray, float]] = []
     cut_warp = steps.cut_warp
 
-    def recorded(pixels, src, goal, **kw):
-        r = cut_warp(pixels, src, goal, **kw)
-        goals.append((np.array(goal, np.float64), float(r.scale)))
+    def recorded(*args, **kw):
+        r = cut_warp(*args, **kw)
+        goals.append((np.array(args[2], np.float64), float(r.scale)))
         return r
 
     steps.cut_warp = recorded
