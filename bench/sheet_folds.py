@@ -12,7 +12,7 @@ by the stage alone (:class:`faceedit.api.Editor`, strength 1), and the same pers
 the other kind (a neutral face's real smile; a smiling face's real neutral), cut at the same
 place of its own landmarks: the real happy move's nasolabial fold beside the painted one. Angry,
 disgusted and sad have no colour photograph in the data that may be shown (JAFFE and Yale may be
-used as statistics only: ``weights/folds.md`` gives their profiles).
+used as statistics only: ``docs/folds.md`` gives their profiles).
 """
 
 from __future__ import annotations

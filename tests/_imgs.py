@@ -212,3 +212,18 @@ def drawn_open_mouth():
     up, lo, roi, op = mouth_opening(150, 200, 180, 4.5, 25.5, 4)
     bottom = (np.arange(op.shape[0])[:, None] * (op > 0.5)).max(0)
     return drawn_face(), up, lo, roi, op, bottom
+
+
+def closed_mouth() -> tuple[np.ndarray, np.ndarray]:
+    """A flat skin patch (200 x 200 RGB uint8) with closed lips and their 68 points: landmarks
+    48-59 an ellipse 60 px wide (48 the left corner, then over the top), eyes 80 px apart, and a
+    dark line 2 px thick between the lips along y = 140 (luma about 100)."""
+    lm = np.zeros((68, 2))
+    lm[36], lm[45] = (60, 60), (140, 60)
+    a = np.linspace(np.pi, -np.pi, 12, endpoint=False)
+    lm[48:60] = np.c_[100 + 30 * np.cos(a), 140 - 8 * np.sin(a)]
+    lm[60:68] = np.c_[np.linspace(73, 127, 8), np.full(8, 140.0)]
+    img = np.full((200, 200, 3), (200, 160, 140), np.uint8)
+    cv2.fillPoly(img, [np.round(lm[48:60]).astype(np.int32)], (170, 90, 90))
+    img[139:141, 71:130] = (130, 85, 85)
+    return img, lm

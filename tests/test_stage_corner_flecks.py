@@ -3,9 +3,9 @@ them (faceedit.stage.corner_flecks), while the lips' line runs on to the corners
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
+from _imgs import closed_mouth
 
 from faceedit.stage.corner_flecks import lift_corner_flecks, line_dark
 
@@ -16,22 +16,8 @@ def _grey(img: np.ndarray) -> np.ndarray:
     return img.astype(np.float32) @ _G
 
 
-def _mouth() -> tuple[np.ndarray, np.ndarray]:
-    """A flat skin patch with closed lips (landmarks 48-59 an ellipse 60 px wide, eyes 80 px apart)
-    and a dark line 2 px thick between them along y = 140 (luma about 100)."""
-    lm = np.zeros((68, 2))
-    lm[36], lm[45] = (60, 60), (140, 60)
-    a = np.linspace(np.pi, -np.pi, 12, endpoint=False)  # 48: the left corner, then over the top
-    lm[48:60] = np.c_[100 + 30 * np.cos(a), 140 - 8 * np.sin(a)]
-    lm[60:68] = np.c_[np.linspace(73, 127, 8), np.full(8, 140.0)]
-    img = np.full((200, 200, 3), (200, 160, 140), np.uint8)
-    cv2.fillPoly(img, [np.round(lm[48:60]).astype(np.int32)], (170, 90, 90))
-    img[139:141, 71:130] = (130, 85, 85)
-    return img, lm
-
-
 def test_a_dark_fleck_at_a_corner_is_painted_and_the_line_stays():
-    img, lm = _mouth()
+    img, lm = closed_mouth()
     dark = line_dark(_grey(img), lm)
     assert dark is not None and 90 < dark < 110
     fleck = img.copy()
@@ -52,7 +38,7 @@ def test_a_fleck_reaching_past_the_corners_reach_is_painted_whole():
 
     from faceedit.stage.tuning_lips import LipsTuning
 
-    img, lm = _mouth()
+    img, lm = closed_mouth()
     dark = line_dark(_grey(img), lm)
     fleck = img.copy()
     fleck[134:139, 74:78] = (60, 40, 40)
@@ -63,7 +49,7 @@ def test_a_fleck_reaching_past_the_corners_reach_is_painted_whole():
 
 
 def test_a_dark_line_running_on_to_the_corner_stays():
-    img, lm = _mouth()
+    img, lm = closed_mouth()
     img[139:141, 70:84] = (60, 40, 40)  # the line darker over its last 14 px: a closed corner
     out = lift_corner_flecks(img, lm)
     assert np.array_equal(out, img)
@@ -83,7 +69,7 @@ def test_a_speck_a_pixel_thin_beside_the_corner_is_painted():
 
 
 def test_nothing_dark_is_left_as_it_is():
-    img, lm = _mouth()
+    img, lm = closed_mouth()
     assert lift_corner_flecks(img, lm) is img
 
 

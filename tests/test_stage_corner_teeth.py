@@ -3,30 +3,16 @@ crease round it (faceedit.stage.corner_teeth), while the lips' line and the skin
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+from _imgs import closed_mouth
 
 from faceedit.stage.corner_teeth import lift_corner_teeth, tooth_light
 
 _G = np.float32([0.299, 0.587, 0.114])
 
 
-def _mouth() -> tuple[np.ndarray, np.ndarray]:
-    """A flat skin patch with closed lips (landmarks 48-59 an ellipse 60 px wide, eyes 80 px apart)
-    and a dark line 2 px thick between them along y = 140."""
-    lm = np.zeros((68, 2))
-    lm[36], lm[45] = (60, 60), (140, 60)
-    a = np.linspace(np.pi, -np.pi, 12, endpoint=False)
-    lm[48:60] = np.c_[100 + 30 * np.cos(a), 140 - 8 * np.sin(a)]
-    lm[60:68] = np.c_[np.linspace(73, 127, 8), np.full(8, 140.0)]
-    img = np.full((200, 200, 3), (200, 160, 140), np.uint8)
-    cv2.fillPoly(img, [np.round(lm[48:60]).astype(np.int32)], (170, 90, 90))
-    img[139:141, 71:130] = (130, 85, 85)
-    return img, lm
-
-
 def test_a_tooth_speck_at_a_corner_is_painted_as_the_lips_and_the_line_stays():
-    img, lm = _mouth()
+    img, lm = closed_mouth()
     img[139:141, 71:80] = (110, 70, 70)  # the line's own darker end at the corner
     speck = img.copy()
     speck[137:139, 74:77] = (225, 225, 220)  # a tooth-white speck just above the line by the corner
@@ -41,7 +27,7 @@ def test_a_tooth_speck_at_a_corner_is_painted_as_the_lips_and_the_line_stays():
 
 
 def test_a_grey_sliver_in_a_dark_corner_wedge_is_painted():
-    img, lm = _mouth()
+    img, lm = closed_mouth()
     img[135:141, 71:80] = (70, 45, 45)  # a dark wedge at the corner
     img[137:139, 74:78] = (110, 112, 112)  # a tooth-grey sliver inside it
     out = lift_corner_teeth(img, lm)
@@ -49,7 +35,7 @@ def test_a_grey_sliver_in_a_dark_corner_wedge_is_painted():
 
 
 def test_lips_skin_and_a_red_highlight_are_left_as_they_are():
-    img, lm = _mouth()
+    img, lm = closed_mouth()
     img[136:138, 74:77] = (215, 140, 140)  # a lip highlight: light but as red as the lips
     assert not tooth_light(img, lm).any()
     assert lift_corner_teeth(img, lm) is img
@@ -57,7 +43,7 @@ def test_lips_skin_and_a_red_highlight_are_left_as_they_are():
 
 def test_a_white_glint_on_the_lips_body_away_from_the_line_stays():
     """Real closed lips shine: a glint apart from the line (two rows below it) is no tooth."""
-    img, lm = _mouth()
+    img, lm = closed_mouth()
     img[139:141, 71:80] = (110, 70, 70)
     img[142:144, 74:77] = (225, 225, 220)
     assert not tooth_light(img, lm).any()

@@ -460,9 +460,10 @@ def test_a_map_showing_teeth_stays_off_lips_the_move_closes(stage, monkeypatch):
 
 def test_the_skin_between_the_glabellar_lines_is_a_soft_bulge(face):
     """Between the two glabellar creases the skin is bunched, not a strip cut out between two
-    strokes: in the row through the lines' deepest part, the middle is lifted a little (a bulge
-    lit from above: at most 5 %), each valley's floor well down, and the skin rises from each floor
-    to the middle without a step (no pixel's rise over a quarter of the whole)."""
+    strokes nor a pale strip: in the row through the lines' deepest part, the middle is not
+    lifted above the skin round it (within 3 % under it: its lower slope turned from a light
+    from above), each valley's floor well down, and the skin rises from each floor to the middle
+    without a step (no pixel's rise over a quarter of the whole)."""
     from faceedit.stage import creases
 
     stats = shipped_stats()
@@ -476,7 +477,7 @@ def test_the_skin_between_the_glabellar_lines_is_a_soft_bulge(face):
     lo_l, lo_r = int(np.argmin(seg[:len(seg) // 2])), len(seg) // 2 + int(np.argmin(seg[len(seg) // 2:]))
     mid = float(seg[len(seg) // 2])
     assert seg[lo_l] < 0.93 and seg[lo_r] < 0.93, (seg[lo_l], seg[lo_r])
-    assert 1.0 <= mid < 1.05, mid
+    assert 0.97 <= mid <= 1.0, mid
     rise = np.diff(seg[lo_l:lo_r + 1])
     assert np.abs(rise).max() < 0.25 * (mid - min(seg[lo_l], seg[lo_r])), np.abs(rise).max()
 

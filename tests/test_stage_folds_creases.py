@@ -132,3 +132,41 @@ def test_fold_ratio_draws_the_glabella_as_creases(face):
     (x0, y0, x1, y1), ratio = fold_ratio(SHAPE, face, {"glabella": 1.0}, stats.params, ABOVE, code=code, blur_px=1.2)
     (c0, r0, c1, r1), lr = creases.crease_log_ratio(SHAPE, face, 1.0, code, ABOVE, 1.2)
     np.testing.assert_allclose(np.log(ratio[r0 - y0:r1 - y0, c0 - x0:c1 - x0]), lr, atol=1e-9)
+
+
+def _paler_strip(face, lift):
+    """A flat grey photo with the skin between the creases ``lift`` (a log ratio) lighter, softly
+    edged, and the brows drawn dark."""
+    img = np.full(SHAPE, 150.0)
+    lines, origin, axes = creases.crease_lines(face, np.zeros(creases.CODE_SIZE))
+    ed = face_frame(face)[2]
+    gy, gx = np.mgrid[0:SHAPE[0], 0:SHAPE[1]].astype(np.float64)
+    a = ((gx - origin[0]) * axes[0, 0] + (gy - origin[1]) * axes[0, 1]) / ed
+    b = ((gx - origin[0]) * axes[1, 0] + (gy - origin[1]) * axes[1, 1]) / ed
+    strip = np.exp(-0.5 * (a / 0.04) ** 2) * (b > -0.25) * (b < 0.1)
+    img *= np.exp(lift * strip)[..., None]
+    for i in range(17, 26):
+        if i != 21:
+            cv2.line(img, tuple(int(v) for v in face[i]), tuple(int(v) for v in face[i + 1]), (60, 60, 60), 12)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_a_pale_strip_between_the_creases_is_brought_to_the_forehead(face):
+    """The photo's skin between the lines 8 % lighter than the forehead beside the brows' heads
+    reads so in strip_excess; drawn over, the strip is no lighter than the forehead (within 2 % at
+    its soft top, none over the strip), and a photo without one keeps about its forehead's luma
+    between the lines (no pale strip, no dark one: within 3 % under it, the grooves' tails)."""
+    from faceedit.stage.folds import paint_folds
+
+    stats = shipped_stats()
+    pale, flat = _paler_strip(face, 0.08), _paler_strip(face, 0.0)
+    before = creases.strip_excess(pale, face)
+    assert before.shape == (creases.STRIP_ROWS,)
+    assert before.max() > 0.05, before
+    assert np.abs(creases.strip_excess(flat, face)).max() < 0.01
+    drawn = paint_folds(pale, face, {"glabella": 1.0}, stats.params, code=np.zeros(creases.CODE_SIZE))
+    after = creases.strip_excess(drawn, face)
+    assert after.max() < 0.02 and after.mean() < 0.005, after  # two levels of 150 at its soft top
+    plain = creases.strip_excess(paint_folds(flat, face, {"glabella": 1.0}, stats.params,
+                                             code=np.zeros(creases.CODE_SIZE)), face)
+    assert plain.max() < 0.01 and plain.min() > -0.03, plain  # the grooves' tails: at most 3 levels darker

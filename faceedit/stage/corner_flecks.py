@@ -11,6 +11,8 @@ the corners and their edges stay.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import cv2
 import numpy as np
 
@@ -24,6 +26,24 @@ def _segment_distance(xx: np.ndarray, yy: np.ndarray, a: np.ndarray, b: np.ndarr
     d = b - a
     t = np.clip(((xx - a[0]) * d[0] + (yy - a[1]) * d[1]) / max(float(d @ d), 1e-9), 0.0, 1.0)
     return np.hypot(xx - (a[0] + t * d[0]), yy - (a[1] + t * d[1]))
+
+
+def corner_windows(moved: np.ndarray, span: np.ndarray, reach: float, shape: tuple[int, ...]
+                   ) -> Iterator[tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray]]:
+    """Each outer lip corner's segment (``moved[48]`` on along ``span``, ``moved[54]`` back along
+    it) and the box round it, ``2 * reach`` wider each side and clipped to an image of ``shape``:
+    ((x0, y0, x1, y1), the box's pixel rows and columns (``np.mgrid``), each pixel's distance from
+    the segment). A box under 5 px either way is skipped."""
+    h, w = shape[:2]
+    for i, sign in ((48, 1.0), (54, -1.0)):
+        a = moved[i]
+        b = a + sign * span
+        x0, y0 = int(max(min(a[0], b[0]) - 2 * reach, 0)), int(max(min(a[1], b[1]) - 2 * reach, 0))
+        x1, y1 = int(min(max(a[0], b[0]) + 2 * reach + 1, w)), int(min(max(a[1], b[1]) + 2 * reach + 1, h))
+        if x1 - x0 < 5 or y1 - y0 < 5:
+            continue
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        yield (x0, y0, x1, y1), yy, xx, _segment_distance(xx, yy, a, b)
 
 
 def line_dark(grey: np.ndarray, moved: np.ndarray) -> float | None:
@@ -81,20 +101,11 @@ def lift_corner_flecks(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning
     if dark is None:
         return pixels
     out = pixels
-    h, w = pixels.shape[:2]
     top = float(pixel_max(pixels.dtype))
     scale = 255.0 / top
     span = tn.fleck_span * (moved[54] - moved[48])
-    for i, sign in ((48, 1.0), (54, -1.0)):
-        a = moved[i]
-        b = a + sign * span
-        x0, y0 = int(max(min(a[0], b[0]) - 2 * reach, 0)), int(max(min(a[1], b[1]) - 2 * reach, 0))
-        x1, y1 = int(min(max(a[0], b[0]) + 2 * reach + 1, w)), int(min(max(a[1], b[1]) + 2 * reach + 1, h))
-        if x1 - x0 < 5 or y1 - y0 < 5:
-            continue
+    for (x0, y0, x1, y1), yy, xx, seg in corner_windows(moved, span, reach, pixels.shape):
         grey = grey_all[y0:y1, x0:x1]
-        yy, xx = np.mgrid[y0:y1, x0:x1]
-        seg = _segment_distance(xx, yy, a, b)
         near = seg < reach
         window = max(3, int(round(2 * reach)) | 1)
         med = cv2.medianBlur(np.clip(grey * scale, 0, 255).astype(np.uint8), window).astype(np.float32) / scale

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
-from faceedit.stage.corner_flecks import _segment_distance, line_dark
+from faceedit.stage.corner_flecks import corner_windows, line_dark
 from faceedit.stage.tuning_lips import LipsTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -68,19 +68,12 @@ def tooth_light(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning | None
     span = tn.fleck_span * (moved[54] - moved[48])
     axis = span / max(float(np.linalg.norm(span)), 1e-9)
     out = none.copy()
-    for i, sign in ((48, 1.0), (54, -1.0)):
-        a = moved[i]
-        b = a + sign * span
-        x0, y0 = int(max(min(a[0], b[0]) - 2 * reach, 0)), int(max(min(a[1], b[1]) - 2 * reach, 0))
-        x1, y1 = int(min(max(a[0], b[0]) + 2 * reach + 1, w)), int(min(max(a[1], b[1]) + 2 * reach + 1, h))
-        if x1 - x0 < 5 or y1 - y0 < 5:
-            continue
+    for (x0, y0, x1, y1), yy, xx, seg in corner_windows(moved, span, reach, rgb.shape):
         crop = rgb[y0:y1, x0:x1]
         lips = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(lips, [np.round(moved[48:60] - (x0, y0)).astype(np.int32)], 1)
         band = cv2.dilate(lips, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
-        yy, xx = np.mgrid[y0:y1, x0:x1]
-        near = _segment_distance(xx, yy, a, b) < reach
+        near = seg < reach
         red = (crop[..., 0] - crop[..., 2]) / np.maximum(grey_all[y0:y1, x0:x1], 1.0)
         skin = ~band & (cv2.dilate(lips, np.ones((3 * grow + 1, 3 * grow + 1), np.uint8)) == 0)
         least = min(lips_red, float(np.median(red[skin]))) if skin.sum() >= 8 else lips_red

@@ -31,6 +31,8 @@ from faceedit.stage.tuning_face import FoldsTuning
 CODE_SIZE = 5
 #: The fixed projection's seed (:func:`face_code`).
 CODE_SEED = 53
+#: How many rows down the strip between the creases :func:`strip_excess` measures.
+STRIP_ROWS = 6
 
 
 def face_code(identity: np.ndarray | None) -> np.ndarray:
@@ -148,16 +150,83 @@ def crease_field(a: np.ndarray, b: np.ndarray, lines: list[Crease], tuning: Fold
     return grooves, bulge
 
 
+def strip_span(lines: list[Crease], tuning: FoldsTuning) -> tuple[float, float]:
+    """The strip between the lines down the face (``b``, eye distances): from a third of the
+    way down the higher line to ``crease_even``'s reach below the lower ends."""
+    return (min(ln.top + (ln.bottom - ln.top) / 3 for ln in lines),
+            max(ln.bottom for ln in lines) + tuning.crease_even[1])
+
+
+def frame_box(origin: np.ndarray, axes: np.ndarray, ed: float, a_range: tuple[float, float],
+              b_range: tuple[float, float], shape: tuple[int, ...]
+              ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray] | None:
+    """The image box round a rectangle of the glabella's frame (``a_range`` across, ``b_range``
+    down, in eye distances ``ed`` from ``origin`` along ``axes``), clipped to an image of
+    ``shape``, and each of its pixels' coordinates in that frame: ((x0, y0, x1, y1), a, b); None
+    where the box is under 3 px either way."""
+    corners = np.array([origin + (aa * axes[0] + bb * axes[1]) * ed for aa in a_range for bb in b_range])
+    h, w = shape[:2]
+    x0, y0 = (int(max(v, 0)) for v in np.floor(corners.min(0)))
+    x1, y1 = int(min(np.ceil(corners[:, 0].max()) + 1, w)), int(min(np.ceil(corners[:, 1].max()) + 1, h))
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return None
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    rx, ry = gx - origin[0], gy - origin[1]
+    return (x0, y0, x1, y1), (rx * axes[0, 0] + ry * axes[0, 1]) / ed, (rx * axes[1, 0] + ry * axes[1, 1]) / ed
+
+
+def strip_excess(pixels: np.ndarray, lm: np.ndarray, code: np.ndarray | None = None, sad: float = 0.0,
+                 tuning: FoldsTuning | None = None) -> np.ndarray:
+    """How much lighter the skin between the creases (:func:`crease_lines` of a face at ``lm``)
+    is than the forehead beside the brows' heads, in ``pixels``, row by row down
+    :func:`strip_span` (:data:`STRIP_ROWS` rows, top to bottom): the log of the luma's median
+    between the lines (across within 0.3 of their spacing of the middle) in the row over its
+    median beside the brows' heads (0.22..0.32 eye distances either side of the middle, over
+    the strip's heights, 0.04 or more above the brows' points: not their hair); 0 in a row
+    where either has no pixel."""
+    tn = tuning if tuning is not None else FoldsTuning()
+    out = np.zeros(STRIP_ROWS)
+    lines, origin, axes = crease_lines(lm, np.zeros(CODE_SIZE) if code is None else code, sad, tn)
+    ed = face_frame(lm)[2]
+    top, bottom = strip_span(lines, tn)
+    half = 0.3 * abs(lines[1].a - lines[0].a)
+    framed = frame_box(origin, axes, ed, (-0.32, 0.32), (top, bottom), pixels.shape)
+    if framed is None:
+        return out
+    (x0, y0, x1, y1), a, b = framed
+    a = np.abs(a)
+    band = (b >= top) & (b <= bottom)
+    # the brows' hair lies about their points and below them: the forehead is above them by 0.04
+    brow = np.asarray(lm, np.float64)[17:27] - origin
+    ba, bb = np.abs(brow @ axes[0]) / ed, brow @ axes[1] / ed
+    order = np.argsort(ba)
+    above = b < np.interp(a, ba[order], bb[order]) - 0.04
+    y = pixels[y0:y1, x0:x1, :3].astype(np.float64) @ np.asarray(LUMA_WEIGHTS, np.float64)
+    side = y[band & above & (a >= 0.22) & (a <= 0.32)]
+    if side.size == 0:
+        return out
+    level = max(float(np.median(side)), 1e-6)
+    edges = np.linspace(top, bottom, STRIP_ROWS + 1)
+    for k in range(STRIP_ROWS):
+        mid = y[(b >= edges[k]) & (b <= edges[k + 1]) & (a <= half)]
+        if mid.size:
+            out[k] = np.log(max(float(np.median(mid)), 1e-6) / level)
+    return out
+
+
 def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code: np.ndarray,
-                     light: np.ndarray, blur_px: float, sad: float = 0.0, tuning: FoldsTuning | None = None
-                     ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+                     light: np.ndarray, blur_px: float, sad: float = 0.0, tuning: FoldsTuning | None = None,
+                     excess: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The creases' luma log ratio on a face at ``lm`` in an image of ``shape``, ``amount`` of
     the fitted depth: (box (x0, y0, x1, y1), log ratio over it), None where nothing is drawn.
     ``light``: the image direction toward the light ((2,)); ``blur_px``: the photo's blur
     (:func:`photo_blur`). The shade: ``crease_shade`` = (a groove's floor's darkening per
     depth, its walls' lightening as they turn to the light), the bulge's ``crease_bulge`` =
     (its lift at its top, its slopes' lightening as they turn to the light), all blurred by
-    ``blur_px``."""
+    ``blur_px``. ``excess``: how much lighter the photo's skin between the lines is than the
+    forehead beside them, row by row (:func:`strip_excess`; None: none); ``crease_even`` of it
+    where positive is taken off over the strip between them (:func:`strip_span`), under the
+    bulge's own relief."""
     if amount <= 0:
         return None
     tn = tuning if tuning is not None else FoldsTuning()
@@ -167,16 +236,10 @@ def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code
     a_lo = min(ln.a - abs(ln.bend) for ln in lines) - pad
     a_hi = max(ln.a + abs(ln.bend) for ln in lines) + pad
     b_lo, b_hi = min(ln.top for ln in lines) - pad, max(ln.bottom for ln in lines) + pad
-    corners = np.array([origin + (aa * axes[0] + bb * axes[1]) * ed for aa in (a_lo, a_hi) for bb in (b_lo, b_hi)])
-    h, w = shape[:2]
-    x0, y0 = (int(max(v, 0)) for v in np.floor(corners.min(0)))
-    x1, y1 = int(min(np.ceil(corners[:, 0].max()) + 1, w)), int(min(np.ceil(corners[:, 1].max()) + 1, h))
-    if x1 - x0 < 3 or y1 - y0 < 3:
+    framed = frame_box(origin, axes, ed, (a_lo, a_hi), (b_lo, b_hi), shape)
+    if framed is None:
         return None
-    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    rx, ry = gx - origin[0], gy - origin[1]
-    a = (rx * axes[0, 0] + ry * axes[0, 1]) / ed
-    b = (rx * axes[1, 0] + ry * axes[1, 1]) / ed
+    (x0, y0, x1, y1), a, b = framed
     grooves, bulge = crease_field(a, b, lines, tn)
     toward = np.asarray(light, np.float64) / max(float(np.linalg.norm(light)), 1e-9)
 
@@ -190,6 +253,15 @@ def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code
     rise, slopes = tn.crease_bulge[:2]
     log_ratio = amount * (-cavity * grooves + walls * lit(-grooves, tn.crease_width)
                           + rise * bulge + slopes * lit(bulge, tn.crease_bulge[3]))
+    # the strip between them: across as the bulge, down the face over strip_span, softly
+    top, bottom = strip_span(lines, tn)
+    soft = 0.5 * tn.crease_even[1]
+    strip = np.exp(-0.5 * (a / (tn.crease_bulge[2] * abs(lines[1].a - lines[0].a))) ** 2) \
+        * _smooth((b - top + soft) / (2 * soft)) * _smooth((bottom + soft - b) / (2 * soft))
+    rows = np.zeros(STRIP_ROWS) if excess is None else np.asarray(excess, np.float64)
+    centres = np.linspace(top, bottom, 2 * len(rows) + 1)[1::2]
+    level = min(amount, 1.0) * np.maximum(np.interp(b, centres, rows), 0.0)
+    log_ratio -= tn.crease_even[0] * level * strip
     blurred = np.maximum(cv2.GaussianBlur(log_ratio, (0, 0), max(blur_px, 0.3)), np.log(tn.min_ratio))
     # to nothing at the box's edge (the Gaussians there are already far down)
     fy = _smooth(np.minimum(np.arange(y1 - y0), np.arange(y1 - y0)[::-1]) / max(0.03 * ed, 1.0))

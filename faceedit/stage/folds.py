@@ -39,7 +39,7 @@ import numpy as np
 
 from faceedit.faces.au import AU_IDS
 from faceedit.pixels import LUMA_WEIGHTS
-from faceedit.stage.creases import crease_log_ratio, face_code, photo_blur
+from faceedit.stage.creases import crease_log_ratio, face_code, photo_blur, strip_excess
 from faceedit.stage.moves import face_frame
 from faceedit.stage.shading import light_direction
 from faceedit.stage.tuning_face import FoldsTuning
@@ -284,7 +284,7 @@ def fade(d: np.ndarray, reach: float, tuning: FoldsTuning | None = None) -> np.n
 def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float],
                params: dict[str, dict[str, float]], light: np.ndarray | None = None,
                tuning: FoldsTuning | None = None, code: np.ndarray | None = None,
-               blur_px: float = 1.0) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               blur_px: float = 1.0, excess: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The luma ratio the folds make on a face at landmarks ``lm`` in an image of ``shape``:
     (roi (x0, y0, x1, y1), ratio over it), or None where no fold is drawn. ``amounts``: per kind
     how much of it (1 = its fitted depth); ``params``: per kind its :data:`PARAMS`; ``light``:
@@ -293,14 +293,15 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     :class:`~faceedit.stage.tuning_face.FoldsTuning` (default its defaults). The glabellar lines
     are creases in the light (:func:`faceedit.stage.creases.crease_log_ratio`, as uneven as the
     face's ``code``, :func:`~faceedit.stage.creases.face_code`; blurred by the photo's
-    ``blur_px``), shorter where the forehead's lines are drawn with them (AU1+4)."""
+    ``blur_px``; the skin between them brought down by the photo's ``excess`` there,
+    :func:`~faceedit.stage.creases.strip_excess`), shorter where the forehead's lines are drawn with them (AU1+4)."""
     tn = tuning if tuning is not None else FoldsTuning()
     toward = np.array([0.0, -1.0]) if light is None else np.asarray(light, np.float64)
     toward = toward / max(float(np.linalg.norm(toward)), 1e-9)
     crease = None
     if amounts.get("glabella", 0.0) > 0 and "glabella" in params:
         crease = crease_log_ratio(shape, lm, amounts["glabella"], face_code(None) if code is None else code, toward,
-                                  blur_px, min(amounts.get("forehead", 0.0), 1.0), tn)
+                                  blur_px, min(amounts.get("forehead", 0.0), 1.0), tn, excess)
     curves = [c for c in fold_curves(lm) if amounts.get(c.kind, 0.0) > 0 and c.kind in params and c.kind != "glabella"]
     if not curves and crease is None:
         return None
@@ -359,8 +360,11 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
     (:func:`faceedit.stage.creases.photo_blur`)."""
     if not any(v > 0 for v in amounts.values()):
         return pixels
-    blur = photo_blur(pixels, lm) if amounts.get("glabella", 0.0) > 0 else 1.0
-    made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm), tuning, code, blur)
+    glabella = amounts.get("glabella", 0.0) > 0
+    blur = photo_blur(pixels, lm) if glabella else 1.0
+    sad = min(amounts.get("forehead", 0.0), 1.0)
+    excess = strip_excess(pixels, lm, code, sad, tuning) if glabella else None
+    made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm), tuning, code, blur, excess)
     if made is None:
         return pixels
     (x0, y0, x1, y1), ratio = made

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from faceedit.stage.matting import Work
+from faceedit.stage.regions import wall_strips, wall_surface
 from faceedit.stage.tuning_face import HairTuning, RegionsTuning
 
 
@@ -36,12 +37,6 @@ class Outline:
     alpha: np.ndarray
     band: np.ndarray
     hair: np.ndarray
-
-
-def _terms(h: int, w: int, size: int) -> np.ndarray:
-    """(h, w, 6) the quadratic surface's terms at each pixel, coordinates over ``size``."""
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / size
-    return np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
 
 
 def _gaussian(x: np.ndarray, sigma: float, h: int, w: int) -> np.ndarray:
@@ -92,16 +87,10 @@ def outline(work: Work, lab: np.ndarray, matte: np.ndarray, face: np.ndarray, lm
     none = Outline(matte, np.zeros_like(matte), lab)
     small = work.small(lab)
     sh, sw = small.shape[:2]
-    chin = int(np.clip(work.to_work(np.asarray(lm, np.float64)[8:9])[0, 1], 0, sh))
-    sx = max(2, int(rt.wall_strip * sw))
-    strips = np.zeros((sh, sw), bool)
-    strips[:chin, :sx] = strips[:chin, -sx:] = True
-    if int(strips.sum()) < 30:
+    strips = wall_strips(work, lm, small.shape, rt)
+    if strips is None:
         return none
-    terms = _terms(sh, sw, max(sh, sw))
-    coef = np.linalg.lstsq(terms[strips], small[strips], rcond=None)[0]
-    residual = np.linalg.norm(small - terms @ coef, axis=-1)
-    fit = float(np.percentile(residual[strips], 90))
+    coef, residual, fit = wall_surface(small, strips)
     if fit > tn.wall_plain:
         return none
     # the wall's colour at the photo's pixels (the same surface, its coordinates scaled)

@@ -79,16 +79,35 @@ def _face_masks(work: Work, lm: np.ndarray, mesh: np.ndarray | None) -> tuple[np
     return small, full
 
 
-def wall_residual(lab: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, float]:
-    """How far (Lab units) each pixel of ``lab`` ((h, w, 3)) lies from a quadratic colour surface
-    fitted to the wall at ``seen`` (bool, over 30 pixels; a studio's wall shades across the head),
-    and the fit's 90th-percentile residual there."""
+def wall_surface(lab: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """A quadratic colour surface fitted to the wall at ``seen`` (bool, over 30 pixels; a studio's
+    wall shades across the head) of ``lab`` ((h, w, 3)), its coordinates x and y over max(h, w):
+    (its coefficients (6, 3): 1, x, y, x^2, xy, y^2; how far (Lab units) each pixel lies from it;
+    the fit's 90th-percentile residual at ``seen``)."""
     h, w = lab.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
     terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], -1)
     coef = np.linalg.lstsq(terms[seen], lab[seen], rcond=None)[0]
     residual = np.linalg.norm(lab - terms @ coef, axis=-1)
-    return residual, float(np.percentile(residual[seen], 90))
+    return coef, residual, float(np.percentile(residual[seen], 90))
+
+
+def wall_residual(lab: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, float]:
+    """How far (Lab units) each pixel of ``lab`` lies from the wall's surface fitted at ``seen``
+    (:func:`wall_surface`), and the fit's 90th-percentile residual there."""
+    _, residual, fit = wall_surface(lab, seen)
+    return residual, fit
+
+
+def wall_strips(work: Work, lm: np.ndarray, shape: tuple[int, ...], tuning: RegionsTuning) -> np.ndarray | None:
+    """The head box's side strips above the chin (``tuning.wall_strip`` of its width each side) in
+    an image of ``shape`` at the work scale, where the wall is read; None where under 30 pixels."""
+    h, w = shape[:2]
+    chin = int(np.clip(work.to_work(np.asarray(lm, np.float64)[8:9])[0, 1], 0, h))
+    sx = max(2, int(tuning.wall_strip * w))
+    strips = np.zeros((h, w), bool)
+    strips[:chin, :sx] = strips[:chin, -sx:] = True
+    return strips if int(strips.sum()) >= 30 else None
 
 
 def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = None,
@@ -368,11 +387,8 @@ def wall_like(lab: np.ndarray, work: Work, lm: np.ndarray, tuning: RegionsTuning
     scene)."""
     tn = tuning if tuning is not None else RegionsTuning()
     h, w = lab.shape[:2]
-    chin = int(np.clip(work.to_work(np.asarray(lm, np.float64)[8:9])[0, 1], 0, h))
-    sx = max(2, int(tn.wall_strip * w))
-    strips = np.zeros((h, w), bool)
-    strips[:chin, :sx] = strips[:chin, -sx:] = True
-    if int(strips.sum()) < 30:
+    strips = wall_strips(work, lm, lab.shape, tn)
+    if strips is None:
         return np.zeros((h, w), bool)
     residual, fit = wall_residual(lab, strips)
     if fit > tn.wall_fit:

@@ -282,12 +282,19 @@ class FoldsTuning:
     #: ... its floor's darkening (a log ratio per depth) and its walls' lightening as they turn
     #: to the light ...
     crease_shade: tuple[float, float] = (0.14, 0.08)
-    #: ... the bunched skin between them: its lift at its top, its slopes' lightening as they
-    #: turn to the light, its sigma across (a share of the lines' spacing) and down the face ...
-    crease_bulge: tuple[float, float, float, float] = (0.02, 0.03, 0.45, 0.12)
+    #: ... the bunched skin between them: its lift at its top (none: lifted, it read as a pale
+    #: strip between the lines), its slopes' lightening as they turn to the light, its sigma
+    #: across (a share of the lines' spacing) and down the face ...
+    crease_bulge: tuple[float, float, float, float] = (0.0, 0.03, 0.45, 0.12)
     #: ... and with the inner brows raised (sad, AU1+4: short furrows above the inner brows) the
     #: lines shorter by this share and their lower ends raised by this (eye distances).
     crease_sad: tuple[float, float] = (0.2, 0.03)
+    #: The skin between the lines brought to the forehead's luma beside the brows' heads at the
+    #: same height: (the share of the photo's excess there taken off, a log ratio,
+    #: :func:`faceedit.stage.creases.strip_excess`; how
+    #: far below the lines' lower ends that strip reaches, eye distances), so the bunched skin
+    #: is never a pale strip between the lines.
+    crease_even: tuple[float, float] = (1.0, 0.05)
     #: Taking away the lines a face shows, the kinds whose AUs the landmarks read (the nose's and
     #: the nasolabial furrow lie on the nose's and cheeks' own shading): how far round their
     #: curves ...
