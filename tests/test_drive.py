@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from faceedit.stage.pose import rotation
-from faceedit.video.drive import Performance, angles, head_rotation, opening_gain, rest_readings
+from faceedit.video.drive import Performance, angles, closed_states, head_rotation, opening_gain, rest_readings
 
 GRID = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grid"
 LONDON_HD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "london_hd" / "neutral"
@@ -63,6 +63,29 @@ def test_the_clips_own_rest_is_its_most_closed_mouth_with_its_usual_eyes():
     assert rest["aperture"] == pytest.approx([0.05, 0.05])
     r["found"][32:] = False  # the closed frames untracked: the rest is the tracked frames' most closed
     assert rest_readings(r)["frame"] < 32 and rest_readings(r)["gap"] < 0.1
+
+
+def test_the_clips_rest_is_read_from_many_frames_not_its_closed_ones_alone():
+    """The rest's expression state is every tracked frame's carried to the closed gap along the
+    opening's direction (their median): the few closed-mouth frames read off by one rendering's
+    offset (all of them: a made clip's closed frames are one picture) move it by a small part of
+    that offset, where the closed frames' own median moves by all of it; the opening's part of
+    the rest is the closed mouth's."""
+    n, rng = 40, np.random.default_rng(5)
+    gap = 0.02 + 0.12 * (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / 8))
+    mouth, calm = rng.normal(size=6), rng.normal(size=6)
+    expression = np.outer(gap, mouth) + calm + rng.normal(0, 0.02, (n, 6))
+    r = {"expression": expression, "gap": gap, "aperture": np.zeros((n, 2)), "shut": np.zeros((n, 2)),
+         "rotation": np.repeat(np.eye(3)[None], n, 0), "iris": np.zeros((n, 2, 2)), "found": np.ones(n, bool)}
+    rest = rest_readings(r)
+    assert rest["expression"] == pytest.approx(calm + 0.02 * mouth, abs=0.03)
+    closed = gap <= np.quantile(gap, 0.1)
+    offset = rng.normal(size=6)
+    offset *= 0.5 / np.linalg.norm(offset)
+    r["expression"] = expression + closed[:, None] * offset
+    moved = rest_readings(r)["expression"] - rest["expression"]
+    assert np.linalg.norm(moved) < 0.2 * np.linalg.norm(offset)
+    assert closed_states(expression, np.full(n, 0.05), 0.02) == pytest.approx(expression)  # no talking: as read
 
 
 @pytest.mark.parametrize("closure, winks, lids", [
