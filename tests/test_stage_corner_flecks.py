@@ -59,7 +59,7 @@ def test_a_speck_a_pixel_thin_beside_the_corner_is_painted():
     """A speck 4 px along the mouth and a pixel thin just under the line by the corner (what the
     seam's evening along the line leaves of a laugh's carried corner dark: the astronaut made
     neutral, 118 beside her line's 149) is a fleck, no piece of a line out of the corner."""
-    img, lm = _mouth()
+    img, lm = closed_mouth()
     dark = line_dark(_grey(img), lm)
     fleck = img.copy()
     fleck[142, 74:78] = (60, 40, 40)
