@@ -45,9 +45,10 @@ def test_the_opening_gain_scales_only_what_goes_with_the_gap():
 
 
 def test_the_clips_own_rest_is_its_most_closed_mouth_with_its_usual_eyes():
-    """A clip that starts mid-word (mouth open) rests on its closed-mouth frames (the lowest tenth
-    of its lip gaps), not on its first frame; its lids' rest is their usual opening (a blink's
-    three frames do not move it); the frame it records is a closed-mouth one."""
+    """A clip that starts mid-word (mouth open) rests on its closed mouth (the gap of the lowest
+    tenth of its lip gaps, the state's opening part closed), not on its first frame; its lids'
+    rest is their usual opening (a blink's three frames do not move it); the frame it records is
+    a closed-mouth one."""
     n, rng = 40, np.random.default_rng(3)
     gap = np.r_[np.full(6, 0.15), 0.08 + 0.06 * np.abs(np.sin(np.arange(26) / 2.0)), np.full(8, 0.02)]
     gap[:] += rng.normal(0, 0.003, n)
@@ -176,7 +177,8 @@ def test_a_made_talking_clip_drives_a_photo_through_the_cli(tmp_path, stage_edit
     """The astronaut's mouth opened and closed by the stage every 8 frames, 24 frames at 25 fps
     with a tone: ``apply PHOTO --like CLIP`` writes the driver's frame count, rate and audio
     stream, and the photo's inner lips (read on the output by the tracker's Face Mesh) part
-    with the driver's (r > 0.8)."""
+    with the driver's (r > 0.8; 0.98 measured against the rest read from all the frames, 0.66
+    against the closed frames' median: they are all one stage rendering of the closed mouth)."""
     pytest.importorskip("av")
     import cv2
     from PIL import Image
