@@ -87,6 +87,8 @@ def test_the_clips_rest_is_read_from_many_frames_not_its_closed_ones_alone():
     moved = rest_readings(r)["expression"] - rest["expression"]
     assert np.linalg.norm(moved) < 0.2 * np.linalg.norm(offset)
     assert closed_states(expression, np.full(n, 0.05), 0.02) == pytest.approx(expression)  # no talking: as read
+    r["gap"] = np.full(n, 0.05)  # a still mouth: every frame is as closed as the clip gets
+    assert rest_readings(r)["expression"] == pytest.approx(np.median(r["expression"], 0))
 
 
 @pytest.mark.parametrize("closure, winks, lids", [

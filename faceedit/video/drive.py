@@ -263,10 +263,10 @@ def rest_readings(r: dict) -> dict:
     per-dimension median over every tracked frame of its state carried to ``g0`` along the
     opening's direction (:func:`closed_states`: the state's least-squares change per unit of gap
     over the tracked frames above that quantile, so the few closed frames do not tilt it), the
-    clip's usual expression with its mouth closed. The lids' and
-    the irises' readings: their median over every tracked frame (open eyes, looking ahead: a
-    blink lasts a few frames). The head's rotation: that of the closed-mouth frame whose state
-    lies nearest the rest's (``frame``, also the frame recorded)."""
+    clip's usual expression with its mouth closed. The lids' and the irises' readings: their
+    median over every tracked frame (open eyes, looking ahead: a blink lasts a few frames). The
+    head's rotation: that of the closed-mouth frame whose state lies nearest the rest's
+    (``frame``, also the frame recorded)."""
     ok = np.flatnonzero(r["found"])
     gaps = r["gap"][ok]
     shut = gaps <= np.quantile(gaps, REST_QUANTILE)
@@ -286,10 +286,12 @@ def closed_states(expression: np.ndarray, gaps: np.ndarray, gap: float, fit: np.
     """(N, K) each frame's expression state (``expression`` (N, K), at inner-lip gaps ``gaps``
     (N,)) carried to the gap ``gap`` along the opening's direction: the least-squares slope ``v``
     of the state against the gap over the frames ``fit`` (a mask; None: all), about their means,
-    each frame less ``(gaps - gap) * v``. Where the fitted frames' gaps barely differ (no
-    talking) the states are taken as they are."""
+    each frame less ``(gaps - gap) * v``. Where fewer than two frames are fitted or their gaps
+    barely differ (no talking) the states are taken as they are."""
     e, g = np.asarray(expression, np.float64), np.asarray(gaps, np.float64)
     m = np.ones(len(g), bool) if fit is None else np.asarray(fit, bool)
+    if np.count_nonzero(m) < 2:
+        return e
     dg = g[m] - g[m].mean()
     norm = float(dg @ dg)
     if norm < 1e-8:
