@@ -132,6 +132,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "upper_lip.UPPER_LIP_THIN": ("G", "how much thinner than a closed lip an upper lip is drawn whole"),
     "mouth.SEAM_BLUR_REACH": ("N", "where the photo's blur about the seam is read (share of the corner distance)"),
     "mouth.SEAM_DARK_PERCENTILE": ("M", "the lips' own dark the small seam's colour is read from"),
+    "seam_course._LUMA": ("N", "luma weights (a unit)"),
+    "seam_course.COURSE_STILL": ("N", "a shift too small to resample the pixels for (px)"),
     "mouth_bank._LUMA": ("N", "luma weights (a unit)"),
     "outline.PROFILE": ("N", "samples of the chord's profile the smoothing runs on"),
     "moves.LID_PAIRS": ("G", "68-point indices"),

@@ -82,8 +82,9 @@ def lift_corner_flecks(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning
     of the way to the other, under ``fleck_dark`` of the lips' line (:func:`line_dark`) and
     ``fleck_depth`` or more under the median luma of a window twice the reach wide. A fleck: a
     dark piece shorter along the mouth than ``fleck_length`` eye distances, at most
-    ``fleck_elongation`` times longer than wide and no smaller than a square ``fleck_size`` eye
-    distances wide (grown by a pixel); the other dark pieces (the line running on to the corner
+    ``fleck_elongation`` times longer than wide (a piece a pixel thin counted 2 px wide: what the
+    seam's evening along the line leaves of a carried corner dark) and no smaller than a square
+    ``fleck_size`` eye distances wide (grown by a pixel); the other dark pieces (the line running on to the corner
     or out of it, pores) stay. A piece is looked at as it lies within the reach and, where it
     reaches in from farther, also whole as far as ``fleck_grow`` reaches. ``tuning``: :class:`faceedit.stage.tuning_lips.LipsTuning`
     (default its defaults). Returns ``pixels`` themselves where there is none, else a new array
@@ -130,7 +131,7 @@ def lift_corner_flecks(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning
                 length = float(t.max() - t.min()) + 1.0
                 short[c] = (near[inside].any() and t.size >= (tn.fleck_size * eye) ** 2
                             and length < tn.fleck_length * eye
-                            and length <= tn.fleck_elongation * (float(u.max() - u.min()) + 1.0))
+                            and length <= tn.fleck_elongation * max(float(u.max() - u.min()) + 1.0, 2.0))
             fleck |= short[labels] & (pieces > 0)
         flecks = cv2.dilate(fleck.astype(np.uint8), np.ones((3, 3), np.uint8))
         if not flecks.any():

@@ -21,6 +21,7 @@ import numpy as np
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
+from faceedit.stage.seam_course import straighten_line
 from faceedit.stage.teeth_look import edge_blur, small_weight
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.upper_lip import closed_upper_lip
@@ -205,7 +206,9 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
                amount: float, tuning: MouthTuning | None = None, *, lips: np.ndarray | None = None,
                in_place: bool = False, photo_scale: float = 1.0) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
-    closed inner-lip curves (left corner first; their mean is the line). On the line a pixel
+    closed inner-lip curves (left corner first; their mean is the line, first moved with the
+    dark the warp carried into it onto a smooth course:
+    :func:`~faceedit.stage.seam_course.straighten_line`). On the line a pixel
     is darkened to ``seam_dark`` of the lips' luma around it, beside it less (a Gaussian of
     ``seam_width`` full width at half depth), fading out over the last ``seam_taper`` of the
     mouth at each corner and where the curves lie apart (none a seam's width apart; the values
@@ -227,6 +230,12 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     width = float(np.linalg.norm(line[-1] - line[0]))
     if amount <= 0 or width < 2 or eye_dist <= 0:
         return pixels
+    # the dark the warp carried into the line moved onto a smooth course, the seam drawn on it
+    moved, line = straighten_line(pixels, line, eye_dist, amount, tuning)
+    if moved is not pixels:
+        if in_place:
+            pixels[...] = moved
+        pixels, in_place = (pixels, True) if in_place else (moved, True)
     small = small_weight(width, photo_scale)
     if lips is not None and small > 0:
         # a smile's upper lip stretched thin over the teeth, carried down, is a dark line, no lip

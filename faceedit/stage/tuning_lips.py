@@ -50,7 +50,8 @@ class LipsTuning:
     #: A dark piece is a fleck, painted over, where shorter along the mouth than this (eye
     #: distances; longer: the line running on to the corner) ...
     fleck_length: float = 0.08
-    #: ... at most this many times longer than wide (no piece of a line out of the corner) ...
+    #: ... at most this many times longer than wide (no piece of a line out of the corner; a piece
+    #: a pixel thin counted 2 px wide) ...
     fleck_elongation: float = 2.2
     #: ... and no smaller than a square this wide (eye distances; the pores and stubble round a
     #: real closed mouth at 1350 px).

@@ -484,6 +484,23 @@ class MouthTuning:
     #: seam are first evened along the line: a Gaussian of this share of the corner distance
     #: along it, laid over the seam's own width (:func:`~faceedit.stage.mouth.paint_seam`).
     seam_even: float = 0.05
+    #: Closed lips' dark is moved onto a smooth course (:func:`~faceedit.stage.seam_course.straighten_line`)
+    #: within this band about their line (each side, eye distances; at least 2 px) ...
+    course_band: float = 0.12
+    #: ... found on the pixels blurred along the line by this Gaussian (eye distances, at least
+    #: a pixel), its shift smoothed along the line alike ...
+    course_sigma: float = 0.04
+    #: ... fading out over this share of the corner distance at each corner (0 band: off) ...
+    course_taper: float = 0.12
+    #: ... a dark found farther from the given line than this share of the band is no line's
+    #: (lips with no line between them whose rims are darker: the rims); ...
+    course_near: float = 0.6
+    #: ... a line's dark lies at least this much (unit luma) under the lighter of the rows half
+    #: the band either side of it (an edge, lip to skin, or the lips' grain is no line) ...
+    course_depth: float = 0.03
+    #: ... and is found along at least this share of the mouth's middle (past ``course_taper``),
+    #: else nothing moves (a dark near the corners alone is the lips' rims).
+    course_cover: float = 0.5
     #: A small mouth's upper lip an edit closes (:func:`~faceedit.stage.upper_lip.closed_upper_lip`,
     #: as much as :func:`~faceedit.stage.teeth_look.small_weight`) is at least this high down the
     #: middle (eye distances: real closed lips at 96-128 px, London neutral, 0.096-0.114) ...

@@ -4,8 +4,9 @@
 
 Two passes over the driver. The first tracks its face (:class:`~faceedit.video.track.FaceTracker`:
 the Face Mesh followed from frame to frame) and reads per frame, each against the
-driver's rest (the clip's own, :func:`rest_readings`: its most closed mouth, its eyes' usual
-opening; or its frame ``neutral``), a :class:`Performance`:
+driver's rest (the clip's own, :func:`rest_readings`, read from many frames: its usual
+expression carried to its most closed mouth, its eyes' usual opening; or its frame
+``neutral``), a :class:`Performance`:
 
 * the expression state's change (:meth:`Stage.state <faceedit.stage.state.ExpressionStates.state>`
   of its 68 points, read as the stage reads a tracked face), its part that goes with the lips'
@@ -255,23 +256,48 @@ def read_performance(editor, driver: str, neutral: int | None = None, *, tracker
 
 
 def rest_readings(r: dict) -> dict:
-    """The clip's own rest: the readings of ``r`` (:func:`_readings`) its face shows at rest. The
-    expression state and the inner-lip gap: their per-dimension median over the frames whose gap
-    is at or below the clip's :data:`REST_QUANTILE` (the driver's most closed mouth); the lids'
-    and the irises' readings: their median over every tracked frame (open eyes, looking ahead: a
-    blink lasts a few frames); the head's rotation: that of the closed-mouth frame whose
-    expression lies nearest the rest's (``frame``, also the frame recorded)."""
+    """The clip's own rest: the readings of ``r`` (:func:`_readings`) its face shows at rest, each
+    from many frames, so that no one frame's rendering or reading moves every driven frame. The
+    inner-lip gap: the median of the frames whose gap is at or below the clip's
+    :data:`REST_QUANTILE` (the driver's most closed mouth, ``g0``). The expression state: the
+    per-dimension median over every tracked frame of its state carried to ``g0`` along the
+    opening's direction (:func:`closed_states`: the state's least-squares change per unit of gap
+    over the tracked frames above that quantile, so the few closed frames do not tilt it), the
+    clip's usual expression with its mouth closed. The lids' and the irises' readings: their
+    median over every tracked frame (open eyes, looking ahead: a blink lasts a few frames). The
+    head's rotation: that of the closed-mouth frame whose state lies nearest the rest's
+    (``frame``, also the frame recorded)."""
     ok = np.flatnonzero(r["found"])
     gaps = r["gap"][ok]
-    closed = ok[gaps <= np.quantile(gaps, REST_QUANTILE)]
-    expression = np.median(r["expression"][closed], 0)
+    shut = gaps <= np.quantile(gaps, REST_QUANTILE)
+    closed = ok[shut]
+    gap = float(np.median(r["gap"][closed]))
+    expression = np.median(closed_states(r["expression"][ok], gaps, gap, ~shut), 0)
     frame = int(closed[np.argmin(np.linalg.norm(r["expression"][closed] - expression, axis=1))])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         iris = np.nanmedian(r["iris"][ok], 0)
-    return {"expression": expression, "gap": float(np.median(r["gap"][closed])),
+    return {"expression": expression, "gap": gap,
             "aperture": np.median(r["aperture"][ok], 0), "shut": np.median(r["shut"][ok], 0),
             "rotation": r["rotation"][frame], "iris": iris, "frame": frame}
+
+
+def closed_states(expression: np.ndarray, gaps: np.ndarray, gap: float, fit: np.ndarray | None = None) -> np.ndarray:
+    """(N, K) each frame's expression state (``expression`` (N, K), at inner-lip gaps ``gaps``
+    (N,)) carried to the gap ``gap`` along the opening's direction: the least-squares slope ``v``
+    of the state against the gap over the frames ``fit`` (a mask; None: all), about their means,
+    each frame less ``(gaps - gap) * v``. Where fewer than two frames are fitted or their gaps
+    barely differ (no talking) the states are taken as they are."""
+    e, g = np.asarray(expression, np.float64), np.asarray(gaps, np.float64)
+    m = np.ones(len(g), bool) if fit is None else np.asarray(fit, bool)
+    if np.count_nonzero(m) < 2:
+        return e
+    dg = g[m] - g[m].mean()
+    norm = float(dg @ dg)
+    if norm < 1e-8:
+        return e
+    v = (dg @ (e[m] - e[m].mean(0))) / norm
+    return e - (g - gap)[:, None] * v[None]
 
 
 def _readings(editor, driver: str, tracker) -> dict:
