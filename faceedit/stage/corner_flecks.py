@@ -145,3 +145,48 @@ def lift_corner_flecks(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning
         mixed = crop.reshape(*grey.shape, -1) * (1 - weight) + fill * weight
         out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, top).astype(out.dtype).reshape(crop.shape)
     return out
+
+
+def even_corner_runs(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning | None = None, *,
+                     in_place: bool = False) -> np.ndarray:
+    """``pixels`` (H, W[, C]) with the closed line's runs at the corners of the moved 68 landmarks
+    ``moved`` brought up to its own tone: inside the outer lips (48-59, grown by a pixel) within
+    ``fleck_grow`` times ``fleck_reach`` eye distances of the segment from each outer corner
+    ``fleck_span`` of the way to the other, each pixel darker than ``fleck_dark`` of the line's
+    luma (:func:`line_dark`) is lit to that luma, its colour scaled. For a laugh's mouth an edit
+    has closed: the warp carries the laugh's dark corner wedges (the inside of the mouth beside
+    the teeth) into the ends of the line as a run longer than a fleck (the astronaut made neutral
+    at a resting width: luma 116 10 px inside her right corner, the line 153), which is not the
+    line's colour. Returns ``pixels`` themselves where none is that dark, else a new array
+    (written over with ``in_place``)."""
+    tn = tuning if tuning is not None else LipsTuning()
+    moved = np.asarray(moved, np.float64)
+    eye = float(np.linalg.norm(moved[36] - moved[45]))
+    reach = tn.fleck_grow * tn.fleck_reach * eye
+    if reach < 1 or pixels.ndim not in (2, 3):
+        return pixels
+    full = pixels.astype(np.float32)
+    grey_all = full if full.ndim == 2 else full @ _LUMA
+    dark = line_dark(grey_all, moved)
+    if dark is None:
+        return pixels
+    floor = tn.fleck_dark * dark
+    out = pixels
+    top = float(pixel_max(pixels.dtype))
+    span = tn.fleck_span * (moved[54] - moved[48])
+    for (x0, y0, x1, y1), _, _, seg in corner_windows(moved, span, reach / 2, pixels.shape):
+        grey = grey_all[y0:y1, x0:x1]
+        lips = np.zeros(grey.shape, np.uint8)
+        cv2.fillPoly(lips, [np.round(moved[48:60] - (x0, y0)).astype(np.int32)], 1)
+        lips = cv2.dilate(lips, np.ones((3, 3), np.uint8))
+        low = (seg < reach) & (lips > 0) & (grey < floor)
+        if not low.any():
+            continue
+        if out is pixels and not in_place:
+            out = pixels.copy()
+        crop = full[y0:y1, x0:x1]
+        gain = np.where(low, floor / np.maximum(grey, 1.0), 1.0)
+        lit = crop * (gain if crop.ndim == 2 else gain[..., None])
+        out[y0:y1, x0:x1] = np.where(low if crop.ndim == 2 else low[..., None],
+                                     np.clip(lit + 0.5, 0, top), out[y0:y1, x0:x1]).astype(out.dtype)
+    return out
