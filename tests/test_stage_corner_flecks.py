@@ -87,31 +87,3 @@ def test_astronaut_made_neutral_keeps_no_fleck_darker_than_her_line_at_her_corne
         t = np.clip(((xx - a[0]) * d[0] + (yy - a[1]) * d[1]) / float(d @ d), 0.0, 1.0)
         near = np.hypot(xx - a[0] - t * d[0], yy - a[1] - t * d[1]) < 3.0
         assert grey[near].min() >= 0.85 * dark, (i, grey[near].min(), dark)
-
-
-def test_a_dark_run_at_a_corner_is_lit_to_the_line_s_own_tone():
-    """A run darker than the line over its last 14 px (what a laugh's corner wedge leaves on a
-    line an edit closed) comes up to ``fleck_dark`` of the line, its colour kept; the line's
-    middle and the skin off the lips stay as they are."""
-    from faceedit.stage.corner_flecks import even_corner_runs
-    from faceedit.stage.tuning_lips import LipsTuning
-
-    img, lm = closed_mouth()
-    img[139:141, 70:84] = (60, 40, 40)
-    img[120:124, 60:64] = (60, 40, 40)  # a dark mark on the skin, off the lips
-    dark = line_dark(_grey(img), lm)
-    assert dark is not None
-    out = even_corner_runs(img, lm)
-    run = out[139:141, 72:84].astype(np.float64)
-    assert abs(float(_grey(out)[139:141, 72:84].mean()) - LipsTuning().fleck_dark * dark) < 1.5
-    assert np.allclose(run[..., 1] / run[..., 0], 40 / 60, atol=0.03)  # the run's colour, lit
-    assert np.array_equal(out[:, 90:110], img[:, 90:110])
-    assert np.array_equal(out[120:124, 60:64], img[120:124, 60:64])
-    assert _grey(img)[139, 75] < 0.7 * dark
-
-
-def test_a_line_of_its_own_tone_to_the_corners_is_left_as_it_is():
-    from faceedit.stage.corner_flecks import even_corner_runs
-
-    img, lm = closed_mouth()
-    assert even_corner_runs(img, lm) is img

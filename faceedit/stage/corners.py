@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
-from faceedit.stage.corner_flecks import even_corner_runs, lift_corner_flecks
+from faceedit.stage.corner_flecks import lift_corner_flecks
 from faceedit.stage.corner_teeth import lift_corner_teeth
 from faceedit.stage.records import FaceEdit, Statistics
 from faceedit.stage.state import lip_gap
@@ -97,8 +97,6 @@ def lift_pockets(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.nd
         if pockets > 0:
             # what the cut leaves of the laugh's dark corners, carried between the new corners
             pixels = lift_corner_flecks(pixels, face.warped.landmarks, stage.tuning.lips, in_place=True)
-            # and the runs of them the line's ends carry, lit to the line's own tone
-            pixels = even_corner_runs(pixels, face.warped.landmarks, stage.tuning.lips, in_place=True)
         # and of the teeth shown to the corners (a closed smile's too: London 006)
         pixels = lift_corner_teeth(pixels, face.warped.landmarks, stage.tuning.lips, in_place=True)
     if pockets <= 0 or (not closed and face.request.target == "neutral"):
