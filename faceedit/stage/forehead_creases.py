@@ -92,9 +92,15 @@ def forehead_lines(lm: np.ndarray, spread: float, code: np.ndarray | None = None
         flat = tn.forehead_arch[0] + t * (tn.forehead_arch[1] - tn.forehead_arch[0])
         half = (near + s * (far - near)) * (1.0 - shorter * k)
         # a face's own: its rows a little higher or lower, one deeper, each wandering its own way
+        # each row its own length and place across (a sine of the code: the rows differ, the same
+        # face's rows stay)
+        own = np.sin(np.pi * (c[2] + 0.6 * k + 0.3))
+        shift = tn.forehead_uneven[1] * (c[3] + 0.5 * np.sin(np.pi * (c[2] - 0.7 * k)))
+        half = half * (1.0 + tn.forehead_uneven[3] * own)
         out.append(ForeheadLine(c0=float(c0 - h * (1.0 + tn.forehead_uneven[0] * c[1])), c1=float(flat * c1),
-                                c2=float(flat * c2 + tn.forehead_arch[2] * (1.0 - s)), mid=float(tn.forehead_uneven[1] * c[3] * (1.0 - s)),
-                                half=half, fade=min(fade, half), depth=depth * (1.0 + tn.forehead_uneven[2] * c[0] * (1 - 2 * (k % 2))),
+                                c2=float(flat * c2 + tn.forehead_arch[2] * (1.0 - s)), mid=float(shift * (1.0 - s)),
+                                half=float(half), fade=float(min(fade, half)),
+                                depth=depth * (1.0 + tn.forehead_uneven[2] * c[0] * (1 - 2 * (k % 2))),
                                 phase=float(np.pi * (c[4] + 0.7 * k))))
     return out, origin, np.stack([u, n])
 

@@ -313,8 +313,9 @@ class FoldsTuning:
     forehead_width: float = 0.012
     #: ... and each face's own unevenness (:func:`faceedit.stage.creases.face_code`): the rows
     #: higher or lower by up to this share, the middle's lines off the face's middle by up to
-    #: this (eye distances), every other row deeper and the rest shallower by up to this share.
-    forehead_uneven: tuple[float, float, float] = (0.1, 0.04, 0.15)
+    #: this (eye distances, each row by up to half as much again), every other row deeper and the
+    #: rest shallower by up to this share, each row longer or shorter by up to this share.
+    forehead_uneven: tuple[float, float, float, float] = (0.1, 0.04, 0.15, 0.2)
     #: Below the first spread (:func:`faceedit.stage.forehead_creases.forehead_spread`: the
     #: outer brows' rise over the inner's) the forehead's lines are all these creases, from the
     #: second all the fitted lines across it (surprise's: a valley with a lit rim, as many bright
