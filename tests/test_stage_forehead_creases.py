@@ -1,6 +1,7 @@
 """Sad's forehead lines drawn as creases in the photo's light (faceedit.stage.forehead_creases):
 short lines over the inner brows when they rise alone, a darker valley under a lit wall, nothing
-when the brows do not rise, nothing off the forehead or on the hair."""
+when the brows do not rise, nothing off the forehead or on the hair (a dark fringe, a blond one's
+strands)."""
 
 from __future__ import annotations
 
@@ -123,3 +124,33 @@ def test_fold_ratio_draws_sad_as_creases_and_surprise_as_its_lines_across(face):
     across = np.zeros(SHAPE[:2])
     across[y0:y1, x0:x1] = np.log(r)
     assert (np.abs(across) > 1e-3).sum() > (np.abs(own) > 1e-3).sum()
+
+
+def _skin(seed=0):
+    rng = np.random.default_rng(seed)
+    skin = np.array([190.0, 150.0, 130.0]) + rng.normal(0.0, 3.0, SHAPE[:2])[..., None]
+    return skin
+
+
+def test_forehead_hair_reads_a_dark_fringe_and_strands_and_not_bare_skin(face):
+    (x0, y0, x1, y1), _ = fc.forehead_log_ratio(SHAPE, face, 1.0, 0.0, None, ABOVE, 1.0)
+    box = (x0, y0, x1, y1)
+    mid = (x0 + x1) // 2
+    bare = np.clip(_skin(), 0, 255).astype(np.uint8)
+    assert fc.forehead_hair(bare, face, box).max() < 0.05
+    dark = _skin(1)
+    dark[:y1 + 50, :mid] = [60.0, 45.0, 35.0]  # a dark fringe over the image's left half of the lines
+    hair = fc.forehead_hair(np.clip(dark, 0, 255).astype(np.uint8), face, box)
+    assert hair[:, :mid - x0 - 45].min() > 0.95 and hair[:, mid - x0 + 45:].max() < 0.05
+    blond = _skin(2)
+    gy, gx = np.mgrid[0:SHAPE[0], 0:SHAPE[1]]
+    strands = 40.0 * np.sin(2 * np.pi * (gx + 0.5 * gy) / 7.0)  # fine lines all one way, the skin's own luma
+    blond[:, :mid] += (strands[:, :mid] * (gy[:, :mid] < y1 + 50))[..., None]
+    hair = fc.forehead_hair(np.clip(blond, 0, 255).astype(np.uint8), face, box)
+    assert hair[:, :mid - x0 - 45].mean() > 0.9 and hair[:, mid - x0 + 45:].max() < 0.05
+    # the lines stop there when painted on the photo
+    made = fc.forehead_log_ratio(SHAPE, face, 1.0, 0.0, None, ABOVE, 1.0,
+                                 pixels=np.clip(dark, 0, 255).astype(np.uint8))
+    assert made is not None
+    lr = made[1]
+    assert np.abs(lr[:, :mid - x0 - 45]).max() < 1e-3 and np.abs(lr[:, mid - x0 + 45:]).max() > 0.05

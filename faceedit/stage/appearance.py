@@ -140,7 +140,6 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     amounts = {k: v * r.scale for k, v in amounts.items()}
     drawn = folds.paint_folds(smoothed, r.landmarks, amounts, fold_stats.params, face.keep_out,
                               in_place=in_place or smoothed is not pixels, tuning=tn,
-                              code=creases.face_code(cur.identity), spread=forehead_spread(before, after),
-                              regions=stats.tuning.regions)
+                              code=creases.face_code(cur.identity), spread=forehead_spread(before, after))
     cheek = apple.apple_amount(heads_for, progress, tn) * r.scale
     return apple.paint_apple(drawn, r.landmarks, cheek, in_place=in_place or drawn is not pixels, tuning=tn)

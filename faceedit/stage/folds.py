@@ -42,9 +42,8 @@ from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.creases import crease_log_ratio, face_code, photo_blur, strip_excess
 from faceedit.stage.forehead_creases import across_share, forehead_log_ratio
 from faceedit.stage.moves import face_frame
-from faceedit.stage.regions import hair_matte
 from faceedit.stage.shading import light_direction
-from faceedit.stage.tuning_face import FoldsTuning, RegionsTuning
+from faceedit.stage.tuning_face import FoldsTuning
 
 #: The kinds of fold, and the AUs whose sum makes each.
 KINDS = ("forehead", "glabella", "nose", "nasolabial")
@@ -287,8 +286,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
                params: dict[str, dict[str, float]], light: np.ndarray | None = None,
                tuning: FoldsTuning | None = None, code: np.ndarray | None = None,
                blur_px: float = 1.0, excess: np.ndarray | None = None, spread: float = 1.0,
-               hair: tuple[tuple[int, int, int, int], np.ndarray] | None = None
-               ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               pixels: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The luma ratio the folds make on a face at landmarks ``lm`` in an image of ``shape``:
     (roi (x0, y0, x1, y1), ratio over it), or None where no fold is drawn. ``amounts``: per kind
     how much of it (1 = its fitted depth); ``params``: per kind its :data:`PARAMS`; ``light``:
@@ -300,8 +298,8 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     ``blur_px``; the skin between them brought down by the photo's ``excess`` there,
     :func:`~faceedit.stage.creases.strip_excess`), shorter where the forehead's lines are drawn with them (AU1+4).
     The forehead's lines with the inner brows raised alone (``spread`` 0, sad's) are creases too
-    (:func:`faceedit.stage.forehead_creases.forehead_log_ratio`, none where ``hair`` ((box, matte),
-    :func:`faceedit.stage.regions.hair_matte`) is); with the whole brows raised (``spread`` 1,
+    (:func:`faceedit.stage.forehead_creases.forehead_log_ratio`, none where the photo ``pixels``
+    shows hair over them, :func:`~faceedit.stage.forehead_creases.forehead_hair`); with the whole brows raised (``spread`` 1,
     surprise's) the fitted lines across it; between, each by its share (:func:`faceedit.stage.forehead_creases.across_share`)."""
     tn = tuning if tuning is not None else FoldsTuning()
     toward = np.array([0.0, -1.0]) if light is None else np.asarray(light, np.float64)
@@ -313,7 +311,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     across = across_share(spread, tn)
     if amounts.get("forehead", 0.0) > 0 and "forehead" in params and across < 1.0:
         made.append(forehead_log_ratio(shape, lm, amounts["forehead"] * (1.0 - across), spread, code, toward,
-                                       blur_px, tn, hair))
+                                       blur_px, tn, pixels=pixels))
     made_creases = [m for m in made if m is not None]
     amounts = {**amounts, "forehead": amounts.get("forehead", 0.0) * across}
     curves = [c for c in fold_curves(lm) if amounts.get(c.kind, 0.0) > 0 and c.kind in params and c.kind != "glabella"]
@@ -363,8 +361,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
 def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
                 params: dict[str, dict[str, float]], keep_out: tuple | None = None, *,
                 in_place: bool = False, tuning: FoldsTuning | None = None,
-                code: np.ndarray | None = None, spread: float = 1.0,
-                regions: RegionsTuning | None = None) -> np.ndarray:
+                code: np.ndarray | None = None, spread: float = 1.0) -> np.ndarray:
     """``pixels`` with the folds of ``amounts`` (per kind, 1 = its fitted depth) drawn on the
     face at landmarks ``lm`` as a luma ratio (R, G and B by its powers: the skin's own colour
     and texture under it), each fold's shoulder on the side the photo's light comes from
@@ -375,7 +372,7 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
     (:func:`faceedit.stage.creases.face_code`; None: even), blurred as the photo is
     (:func:`faceedit.stage.creases.photo_blur`); the forehead's lines across it as far as
     ``spread`` says (:func:`faceedit.stage.forehead_creases.forehead_spread`), none on the hair
-    (:func:`faceedit.stage.regions.hair_matte`, by ``regions``)."""
+    (:func:`faceedit.stage.forehead_creases.forehead_hair`)."""
     if not any(v > 0 for v in amounts.values()):
         return pixels
     glabella = amounts.get("glabella", 0.0) > 0
@@ -383,12 +380,8 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
     blur = photo_blur(pixels, lm) if glabella or forehead else 1.0
     sad = min(amounts.get("forehead", 0.0), 1.0)
     excess = strip_excess(pixels, lm, code, sad, tuning) if glabella else None
-    hair = None
-    if forehead:
-        found = hair_matte(pixels, lm, None, regions)
-        hair = (found.work.box, found.hair)
     made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm), tuning, code, blur, excess,
-                      spread, hair)
+                      spread, pixels)
     if made is None:
         return pixels
     (x0, y0, x1, y1), ratio = made

@@ -11,8 +11,9 @@ lines are a height field laid out in the face's frame over the moved brows' arch
 (:func:`forehead_spread`: 0, the middle only; 1, across) and fading out towards the temples,
 shaded and blurred as the glabella's creases are (:func:`~faceedit.stage.creases.groove_shade`,
 :func:`~faceedit.stage.creases.soften`): a darker valley with the wall that faces the light
-lighter, never a bright streak. Nothing is drawn where the photo shows hair
-(:func:`faceedit.stage.regions.hair_matte`, given by the caller). The constants are
+lighter, never a bright streak. Nothing is drawn where the photo shows hair over the forehead
+(:func:`forehead_hair`: the lines' own box read against the cheeks' skin, darker than it or
+textured as strands are, a few ms a frame). The constants are
 :class:`~faceedit.stage.tuning_face.FoldsTuning`'s ``forehead_*`` fields.
 """
 
@@ -20,11 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from faceedit.faces.au import AU_IDS
 from faceedit.stage.creases import CODE_SIZE, frame_box, groove_shade, soften
 from faceedit.stage.moves import face_frame
+from faceedit.stage.regions import skin_samples
 from faceedit.stage.tuning_face import FoldsTuning
 
 
@@ -128,14 +131,15 @@ def forehead_field(a: np.ndarray, b: np.ndarray, lines: list[ForeheadLine], tuni
 
 def forehead_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, spread: float, code: np.ndarray | None,
                        light: np.ndarray, blur_px: float, tuning: FoldsTuning | None = None,
-                       hair: tuple[tuple[int, int, int, int], np.ndarray] | None = None
-                       ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+                       hair: tuple[tuple[int, int, int, int], np.ndarray] | None = None,
+                       pixels: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The forehead lines' luma log ratio on a face at ``lm`` in an image of ``shape``, ``amount``
     of their depth (the brows' rise, :func:`faceedit.stage.folds.fold_amounts`' ``forehead``),
     laid out by :func:`forehead_lines` (``spread``, ``code``): (box (x0, y0, x1, y1), log ratio
     over it), None where nothing is drawn. ``light``: the image direction toward the light
     ((2,)); ``blur_px``: the photo's blur (:func:`faceedit.stage.creases.photo_blur`); ``hair``:
-    (its box in the image, its matte 0..1 over it), nothing drawn where it is 1."""
+    (its box in the image, its matte 0..1 over it), nothing drawn where it is 1; none given, the
+    photo ``pixels``' own (:func:`forehead_hair` over the lines' box; neither: no hair)."""
     if amount <= 0:
         return None
     tn = tuning if tuning is not None else FoldsTuning()
@@ -151,12 +155,72 @@ def forehead_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, sp
     (x0, y0, x1, y1), a, b = framed
     grooves = forehead_field(a, b, lines, tn)
     log_ratio = soften(amount * groove_shade(grooves, light, ed, tn.forehead_width, tn), blur_px, ed, tn)
+    if hair is None and pixels is not None:
+        hair = ((x0, y0, x1, y1), forehead_hair(pixels, lm, (x0, y0, x1, y1), tn))
     if hair is not None:
         (h0, k0, h1, k1), matte = hair
         c0, r0, c1, r1 = max(x0, h0), max(y0, k0), min(x1, h1), min(y1, k1)
         if c1 > c0 and r1 > r0:
             log_ratio[r0 - y0:r1 - y0, c0 - x0:c1 - x0] *= 1.0 - np.clip(matte[r0 - k0:r1 - k0, c0 - h0:c1 - h0], 0.0, 1.0)
     return (x0, y0, x1, y1), log_ratio
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def _energy(y: np.ndarray, fine: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Luma ``y``'s fine texture (detail finer than ``fine`` px): its energy (RMS over ``sigma``
+    px) and how much of it runs one way (the structure tensor's coherence, 0..1: strands near 1,
+    pores near 0)."""
+    detail = y - cv2.GaussianBlur(y, (0, 0), fine)
+    energy = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), sigma))
+    gx, gy = cv2.Sobel(detail, cv2.CV_32F, 1, 0), cv2.Sobel(detail, cv2.CV_32F, 0, 1)
+    jxx, jyy, jxy = (cv2.GaussianBlur(g, (0, 0), sigma) for g in (gx * gx, gy * gy, gx * gy))
+    return energy, np.sqrt((jxx - jyy) ** 2 + 4.0 * jxy * jxy) / np.maximum(jxx + jyy, 1e-6)
+
+
+def forehead_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
+                  tuning: FoldsTuning | None = None) -> np.ndarray:
+    """How much hair (0..1, (y1 - y0, x1 - x0) float32) covers ``box`` (x0, y0, x1, y1) of
+    ``pixels`` ((H, W, 3) uint8/uint16 RGB) over the forehead of a face at 68 landmarks ``lm``, from
+    those pixels and the cheeks' skin alone (:func:`faceedit.stage.regions.skin_samples`), at
+    most 260 px an eye distance: a pixel is hair where its luma over the cheeks' median is low
+    (a dark fringe) or where its fine texture is stronger than the cheeks' and runs one way
+    (strands: a blond fringe), by ``forehead_hair``, smoothed. Uniform photos read no hair."""
+    tn = tuning if tuning is not None else FoldsTuning()
+    dark_at, dark_full, tex_at, tex_full, smooth = tn.forehead_hair
+    ed = face_frame(lm)[2]
+    scale = min(1.0, 260.0 / max(ed, 1e-6))
+    x0, y0, x1, y1 = box
+    sigma = max(smooth * ed * scale, 1.0)
+    grow = int(np.ceil(2.0 * sigma / scale))
+    h, w = pixels.shape[:2]
+    gx0, gy0, gx1, gy1 = max(x0 - grow, 0), max(y0 - grow, 0), min(x1 + grow, w), min(y1 + grow, h)
+
+    def small(a: np.ndarray) -> np.ndarray:
+        return a if scale >= 1.0 else cv2.resize(a, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+    fine = max(0.006 * ed * scale, 0.5)
+    cheeks = []
+    for centre, radius in skin_samples(lm, ed)[:2]:
+        cx, cy, r = int(round(centre[0])), int(round(centre[1])), max(int(radius), 2)
+        patch = pixels[max(cy - r, 0):min(cy + r, h), max(cx - r, 0):min(cx + r, w)]
+        if patch.shape[0] >= 4 and patch.shape[1] >= 4:
+            cheeks.append(_luma(small(patch)))
+    if not cheeks:
+        return np.zeros((y1 - y0, x1 - x0), np.float32)
+    own = float(np.median(np.concatenate([c.ravel() for c in cheeks])))
+    own_energy = float(np.median(np.concatenate([_energy(c, fine, sigma)[0].ravel() for c in cheeks])))
+    y = _luma(small(pixels[gy0:gy1, gx0:gx1]))
+    energy, one_way = _energy(y, fine, sigma)
+    dark = np.clip((dark_at - y / max(own, 1.0)) / dark_full, 0.0, 1.0)
+    strands = np.clip((energy / max(own_energy, 1e-3) * one_way - tex_at) / tex_full, 0.0, 1.0)
+    hair = cv2.GaussianBlur(np.maximum(dark, strands), (0, 0), sigma)
+    hair = np.clip((hair - 0.25) / 0.5, 0.0, 1.0)
+    if scale < 1.0:
+        hair = cv2.resize(hair, (gx1 - gx0, gy1 - gy0), interpolation=cv2.INTER_LINEAR)
+    return hair[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0].astype(np.float32)
 
 
 def forehead_points(lm: np.ndarray, spread: float, code: np.ndarray | None = None,

@@ -321,6 +321,12 @@ class FoldsTuning:
     #: second all the fitted lines across it (surprise's: a valley with a lit rim, as many bright
     #: streaks as JAFFE's real surprised foreheads, ``docs/folds.md``), smoothly between.
     forehead_across: tuple[float, float] = (0.3, 0.8)
+    #: Hair over the forehead's lines (:func:`faceedit.stage.forehead_creases.forehead_hair`):
+    #: hair where the forehead's luma over the cheeks' is under the first (fully at the second
+    #: below it), or where its fine texture's energy over the cheeks' times the texture's one
+    #: direction (0..1) is over the third (fully at the fourth above it), smoothed over this
+    #: (eye distances), a matte from half of that.
+    forehead_hair: tuple[float, float, float, float, float] = (0.8, 0.2, 1.2, 0.5, 0.03)
     #: Taking away the lines a face shows, the kinds whose AUs the landmarks read (the nose's and
     #: the nasolabial furrow lie on the nose's and cheeks' own shading): how far round their
     #: curves ...
