@@ -187,7 +187,8 @@ def forehead_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, 
     those pixels and the cheeks' skin alone (:func:`faceedit.stage.regions.skin_samples`), at
     most 260 px an eye distance: a pixel is hair where its luma over the cheeks' median is low
     (a dark fringe) or where its fine texture is stronger than the cheeks' and runs one way
-    (strands: a blond fringe), by ``forehead_hair``, smoothed. Uniform photos read no hair."""
+    (strands: a blond fringe), by ``forehead_hair``, smoothed, where it reaches the top or the sides
+    of the box grown by twice the smoothing. Uniform photos read no hair."""
     tn = tuning if tuning is not None else FoldsTuning()
     dark_at, dark_full, tex_at, tex_full, smooth = tn.forehead_hair
     ed = face_frame(lm)[2]
@@ -218,6 +219,12 @@ def forehead_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, 
     strands = np.clip((energy / max(own_energy, 1e-3) * one_way - tex_at) / tex_full, 0.0, 1.0)
     hair = cv2.GaussianBlur(np.maximum(dark, strands), (0, 0), sigma)
     hair = np.clip((hair - 0.25) / 0.5, 0.0, 1.0)
+    # hair hangs in from above or beside the lines' box: a patch touching neither its top nor
+    # its sides is the skin's own (a blemish, a sheen's pores)
+    count, labels = cv2.connectedComponents((hair > 0).astype(np.uint8), connectivity=8)
+    if count > 1:
+        edges = np.unique(np.concatenate([labels[0], labels[:, 0], labels[:, -1]]))
+        hair = hair * np.isin(labels, edges[edges > 0])
     if scale < 1.0:
         hair = cv2.resize(hair, (gx1 - gx0, gy1 - gy0), interpolation=cv2.INTER_LINEAR)
     return hair[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0].astype(np.float32)
