@@ -8,7 +8,8 @@ Edits: every held-out London subject's 1350-px neutral photo (the trainers' spli
 18 people) made angry, sad, surprised, happy and disgusted through :class:`faceedit.api.Editor`
 (model ``stage``). Each fold line the edit paints (:func:`faceedit.stage.folds.fold_curves` on
 the moved landmarks, kinds the edit draws; the glabella's creases' centre lines,
-:func:`faceedit.stage.creases.crease_points`) is crossed by 15 profiles along its middle 70 %,
+:func:`faceedit.stage.creases.crease_points`, and sad's forehead creases',
+:func:`faceedit.stage.forehead_creases.forehead_points`) is crossed by 15 profiles along its middle 70 %,
 each the luma sampled from -0.12 to +0.12 eye distances across it (the fold's fitted offset
 its centre), averaged over 0.02 eye distances along it (pores are not folds). Per profile:
 ``depth`` = 1 - (its darkest luma within 0.035 of the centre) / (the skin around it there: a
@@ -139,7 +140,8 @@ def main(argv=None) -> int:
             got: dict = {}
 
             def spy(pixels, moved, amounts, params, keep_out=None, _got=got, **kw):
-                _got.update(lm=np.array(moved, np.float64), amounts=dict(amounts))
+                _got.update(lm=np.array(moved, np.float64), amounts=dict(amounts), spread=kw.get("spread", 1.0),
+                            code=kw.get("code"))
                 return real_paint(pixels, moved, amounts, params, keep_out, **kw)
 
             folds.paint_folds = spy
@@ -156,7 +158,8 @@ def main(argv=None) -> int:
                 steps.paint_move_folds = paint_folds
             lm, e = got["lm"], face_frame(got["lm"])[2]
             y, layer = luma(out), luma(out) - luma(plain)
-            for kind, pts, off in laid(lm, stats.params, min(got["amounts"].get("forehead", 0.0), 1.0)):
+            for kind, pts, off in laid(lm, stats.params, min(got["amounts"].get("forehead", 0.0), 1.0), got["spread"],
+                                   got["code"]):
                 if got["amounts"].get(kind, 0.0) < 0.05:
                     continue
                 prof = profiles(y, pts, e, off)
@@ -183,15 +186,28 @@ def main(argv=None) -> int:
     return 0
 
 
-def laid(lm: np.ndarray, params: dict, sad: float = 0.0) -> list[tuple[str, np.ndarray, float]]:
+def laid(lm: np.ndarray, params: dict, sad: float = 0.0, spread: float = 1.0,
+         code: np.ndarray | None = None) -> list[tuple[str, np.ndarray, float]]:
     """(kind, points, offset) of every fold line as the stage lays it on a face at ``lm``: the
     fitted curves (:func:`faceedit.stage.folds.fold_curves`) and, for the glabella, the creases'
-    centre lines (:func:`faceedit.stage.creases.crease_points`, an even face's; shorter by ``sad``)."""
+    centre lines (:func:`faceedit.stage.creases.crease_points`, an even face's; shorter by ``sad``);
+    for the forehead, where most of its lines are creases (``spread``, the brows' rise across,
+    under half drawn across: :func:`faceedit.stage.forehead_creases.across_share`), theirs
+    (:func:`faceedit.stage.forehead_creases.forehead_points`, as uneven as the face's ``code``)."""
     from faceedit.stage.creases import crease_points
     from faceedit.stage.folds import fold_curves
 
-    out = [(c.kind, c.points, params[c.kind]["offset"]) for c in fold_curves(lm) if c.kind != "glabella"]
-    return out + [("glabella", pts, 0.0) for pts in crease_points(lm, sad=sad)]
+    creased = ["glabella"]
+    try:
+        from faceedit.stage.forehead_creases import across_share, forehead_points
+    except ImportError:  # a tree from before the forehead's creases
+        forehead = []
+    else:
+        forehead = forehead_points(lm, spread, code) if across_share(spread) < 0.5 else []
+    if forehead:
+        creased.append("forehead")
+    out = [(c.kind, c.points, params[c.kind]["offset"]) for c in fold_curves(lm) if c.kind not in creased]
+    return out + [("glabella", pts, 0.0) for pts in crease_points(lm, sad=sad)] + [("forehead", pts, 0.0) for pts in forehead]
 
 
 def real_london(ed, hd: Path, held: list[str], stats, bright: float) -> None:

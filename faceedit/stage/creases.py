@@ -241,18 +241,9 @@ def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code
         return None
     (x0, y0, x1, y1), a, b = framed
     grooves, bulge = crease_field(a, b, lines, tn)
-    toward = np.asarray(light, np.float64) / max(float(np.linalg.norm(light)), 1e-9)
-
-    def lit(height: np.ndarray, scale: float) -> np.ndarray:
-        """How much a height field's slopes face the light (its gradient in px against the
-        direction toward it, times ``scale`` eye distances: a Gaussian of that sigma peaks at 0.6)."""
-        hy, hx = np.gradient(height)
-        return -(hx * toward[0] + hy * toward[1]) * scale * ed
-
-    cavity, walls = tn.crease_shade
     rise, slopes = tn.crease_bulge[:2]
-    log_ratio = amount * (-cavity * grooves + walls * lit(-grooves, tn.crease_width)
-                          + rise * bulge + slopes * lit(bulge, tn.crease_bulge[3]))
+    log_ratio = amount * (groove_shade(grooves, light, ed, tn.crease_width, tn)
+                          + rise * bulge + slopes * lit(bulge, light, tn.crease_bulge[3] * ed))
     # the strip between them: across as the bulge, down the face over strip_span, softly
     top, bottom = strip_span(lines, tn)
     soft = 0.5 * tn.crease_even[1]
@@ -262,11 +253,38 @@ def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code
     centres = np.linspace(top, bottom, 2 * len(rows) + 1)[1::2]
     level = min(amount, 1.0) * np.maximum(np.interp(b, centres, rows), 0.0)
     log_ratio -= tn.crease_even[0] * level * strip
+    return (x0, y0, x1, y1), soften(log_ratio, blur_px, ed, tn)
+
+
+def lit(height: np.ndarray, light: np.ndarray, scale_px: float) -> np.ndarray:
+    """How much a height field's slopes (a grid of image px) face the light: its gradient against
+    ``light`` (the image direction toward it, (2,)), times ``scale_px`` (a Gaussian of that sigma
+    peaks at 0.6)."""
+    toward = np.asarray(light, np.float64) / max(float(np.linalg.norm(light)), 1e-9)
+    hy, hx = np.gradient(height)
+    return -(hx * toward[0] + hy * toward[1]) * scale_px
+
+
+def groove_shade(grooves: np.ndarray, light: np.ndarray, ed: float, width: float,
+                 tuning: FoldsTuning | None = None) -> np.ndarray:
+    """The luma log ratio of grooves (a grid of image px, each 0..its depth, ``width`` eye
+    distances across) in the photo's light: ``crease_shade`` = (the floor's darkening per depth,
+    the walls' lightening as they turn to the light, :func:`lit`); eye distance ``ed`` px."""
+    tn = tuning if tuning is not None else FoldsTuning()
+    cavity, walls = tn.crease_shade
+    return -cavity * grooves + walls * lit(-grooves, light, width * ed)
+
+
+def soften(log_ratio: np.ndarray, blur_px: float, ed: float, tuning: FoldsTuning | None = None) -> np.ndarray:
+    """A box's shading log ratio blurred by the photo's blur (``blur_px``, :func:`photo_blur`),
+    no darker than ``min_ratio``, and brought to nothing over 0.03 eye distances (``ed`` px) at
+    the box's edge (the Gaussians there are already far down)."""
+    tn = tuning if tuning is not None else FoldsTuning()
     blurred = np.maximum(cv2.GaussianBlur(log_ratio, (0, 0), max(blur_px, 0.3)), np.log(tn.min_ratio))
-    # to nothing at the box's edge (the Gaussians there are already far down)
-    fy = _smooth(np.minimum(np.arange(y1 - y0), np.arange(y1 - y0)[::-1]) / max(0.03 * ed, 1.0))
-    fx = _smooth(np.minimum(np.arange(x1 - x0), np.arange(x1 - x0)[::-1]) / max(0.03 * ed, 1.0))
-    return (x0, y0, x1, y1), blurred * fy[:, None] * fx[None, :]
+    h, w = log_ratio.shape
+    fy = _smooth(np.minimum(np.arange(h), np.arange(h)[::-1]) / max(0.03 * ed, 1.0))
+    fx = _smooth(np.minimum(np.arange(w), np.arange(w)[::-1]) / max(0.03 * ed, 1.0))
+    return blurred * fy[:, None] * fx[None, :]
 
 
 def crease_points(lm: np.ndarray, code: np.ndarray | None = None, sad: float = 0.0,

@@ -40,6 +40,7 @@ import numpy as np
 from faceedit.faces.au import AU_IDS
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.creases import crease_log_ratio, face_code, photo_blur, strip_excess
+from faceedit.stage.forehead_creases import across_share, forehead_log_ratio
 from faceedit.stage.moves import face_frame
 from faceedit.stage.shading import light_direction
 from faceedit.stage.tuning_face import FoldsTuning
@@ -284,7 +285,8 @@ def fade(d: np.ndarray, reach: float, tuning: FoldsTuning | None = None) -> np.n
 def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float],
                params: dict[str, dict[str, float]], light: np.ndarray | None = None,
                tuning: FoldsTuning | None = None, code: np.ndarray | None = None,
-               blur_px: float = 1.0, excess: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               blur_px: float = 1.0, excess: np.ndarray | None = None, spread: float = 1.0,
+               pixels: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The luma ratio the folds make on a face at landmarks ``lm`` in an image of ``shape``:
     (roi (x0, y0, x1, y1), ratio over it), or None where no fold is drawn. ``amounts``: per kind
     how much of it (1 = its fitted depth); ``params``: per kind its :data:`PARAMS`; ``light``:
@@ -294,21 +296,33 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     are creases in the light (:func:`faceedit.stage.creases.crease_log_ratio`, as uneven as the
     face's ``code``, :func:`~faceedit.stage.creases.face_code`; blurred by the photo's
     ``blur_px``; the skin between them brought down by the photo's ``excess`` there,
-    :func:`~faceedit.stage.creases.strip_excess`), shorter where the forehead's lines are drawn with them (AU1+4)."""
+    :func:`~faceedit.stage.creases.strip_excess`), shorter where the forehead's lines are drawn with them (AU1+4).
+    The forehead's lines with the inner brows raised alone (``spread`` 0, sad's) are creases too
+    (:func:`faceedit.stage.forehead_creases.forehead_log_ratio`, none where the photo ``pixels``
+    shows hair over them, :func:`~faceedit.stage.forehead_creases.forehead_hair`); with the whole brows raised (``spread`` 1,
+    surprise's) the fitted lines across it; between, each by its share (:func:`faceedit.stage.forehead_creases.across_share`)."""
     tn = tuning if tuning is not None else FoldsTuning()
     toward = np.array([0.0, -1.0]) if light is None else np.asarray(light, np.float64)
     toward = toward / max(float(np.linalg.norm(toward)), 1e-9)
-    crease = None
+    made = []
     if amounts.get("glabella", 0.0) > 0 and "glabella" in params:
-        crease = crease_log_ratio(shape, lm, amounts["glabella"], face_code(None) if code is None else code, toward,
-                                  blur_px, min(amounts.get("forehead", 0.0), 1.0), tn, excess)
+        made.append(crease_log_ratio(shape, lm, amounts["glabella"], face_code(None) if code is None else code, toward,
+                                     blur_px, min(amounts.get("forehead", 0.0), 1.0), tn, excess))
+    across = across_share(spread, tn)
+    if amounts.get("forehead", 0.0) > 0 and "forehead" in params and across < 1.0:
+        made.append(forehead_log_ratio(shape, lm, amounts["forehead"] * (1.0 - across), spread, code, toward,
+                                       blur_px, tn, pixels=pixels))
+    made_creases = [m for m in made if m is not None]
+    amounts = {**amounts, "forehead": amounts.get("forehead", 0.0) * across}
     curves = [c for c in fold_curves(lm) if amounts.get(c.kind, 0.0) > 0 and c.kind in params and c.kind != "glabella"]
-    if not curves and crease is None:
+    if not curves and not made_creases:
         return None
     ed = face_frame(lm)[2]
     sharp = max(tn.sharp, tn.sharp_px / ed)
     h, w = shape[:2]
-    x0, y0, x1, y1 = crease[0] if crease is not None else (w, h, 0, 0)
+    x0, y0, x1, y1 = w, h, 0, 0
+    for (c0, r0, c1, r1), _ in made_creases:
+        x0, y0, x1, y1 = min(x0, c0), min(y0, r0), max(x1, c1), max(y1, r1)
     if curves:
         reach = max(reach_of(params[c.kind], sharp, tn) + abs(params[c.kind]["offset"]) for c in curves) * ed
         allp = np.concatenate([c.points for c in curves])
@@ -318,8 +332,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     if x1 <= x0 or y1 <= y0:
         return None
     log_ratio = np.zeros((y1 - y0, x1 - x0), np.float64)
-    if crease is not None:
-        (c0, r0, c1, r1), lr = crease
+    for (c0, r0, c1, r1), lr in made_creases:
         log_ratio[r0 - y0:r1 - y0, c0 - x0:c1 - x0] += lr
     for c in curves:
         p = {**params[c.kind], "sharp_side": 1.0} if c.kind in tn.soft_medial else params[c.kind]
@@ -348,7 +361,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
 def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
                 params: dict[str, dict[str, float]], keep_out: tuple | None = None, *,
                 in_place: bool = False, tuning: FoldsTuning | None = None,
-                code: np.ndarray | None = None) -> np.ndarray:
+                code: np.ndarray | None = None, spread: float = 1.0) -> np.ndarray:
     """``pixels`` with the folds of ``amounts`` (per kind, 1 = its fitted depth) drawn on the
     face at landmarks ``lm`` as a luma ratio (R, G and B by its powers: the skin's own colour
     and texture under it), each fold's shoulder on the side the photo's light comes from
@@ -357,14 +370,18 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
     ``pixels`` themselves; else a new array, or ``pixels`` written over with ``in_place`` (a
     buffer the caller owns). ``code``: the face's own unevenness of its glabellar lines
     (:func:`faceedit.stage.creases.face_code`; None: even), blurred as the photo is
-    (:func:`faceedit.stage.creases.photo_blur`)."""
+    (:func:`faceedit.stage.creases.photo_blur`); the forehead's lines across it as far as
+    ``spread`` says (:func:`faceedit.stage.forehead_creases.forehead_spread`), none on the hair
+    (:func:`faceedit.stage.forehead_creases.forehead_hair`)."""
     if not any(v > 0 for v in amounts.values()):
         return pixels
     glabella = amounts.get("glabella", 0.0) > 0
-    blur = photo_blur(pixels, lm) if glabella else 1.0
+    forehead = amounts.get("forehead", 0.0) > 0 and "forehead" in params and across_share(spread, tuning) < 1.0
+    blur = photo_blur(pixels, lm) if glabella or forehead else 1.0
     sad = min(amounts.get("forehead", 0.0), 1.0)
     excess = strip_excess(pixels, lm, code, sad, tuning) if glabella else None
-    made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm), tuning, code, blur, excess)
+    made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm), tuning, code, blur, excess,
+                      spread, pixels)
     if made is None:
         return pixels
     (x0, y0, x1, y1), ratio = made

@@ -295,6 +295,38 @@ class FoldsTuning:
     #: far below the lines' lower ends that strip reaches, eye distances), so the bunched skin
     #: is never a pale strip between the lines.
     crease_even: tuple[float, float] = (1.0, 0.05)
+    #: The forehead's lines of raised brows are creases too (:mod:`faceedit.stage.forehead_creases`,
+    #: shaded by ``crease_shade``): each row's height above the brows' arch (a parabola through
+    #: their points, eye distances) ...
+    forehead_heights: tuple[float, float, float] = (0.2, 0.31, 0.42)
+    #: ... its depth ...
+    forehead_depths: tuple[float, float, float] = (0.72, 0.8, 0.64)
+    #: ... the share of the brows' arch the lowest and the highest row keep, and with the inner
+    #: brows raised alone (sad) how much more each row bows up over the forehead's middle (a
+    #: parabola's curvature, eye distances down per squared eye distance across) ...
+    forehead_arch: tuple[float, float, float] = (0.9, 0.5, 0.45)
+    #: ... half a row's length with the inner brows raised alone (sad: the forehead's middle) and
+    #: with the whole brows raised (surprise: across), each higher row shorter by this share, and
+    #: how far from its ends it fades in ...
+    forehead_reach: tuple[float, float, float, float] = (0.3, 0.8, 0.15, 0.15)
+    #: ... a groove's sigma across ...
+    forehead_width: float = 0.012
+    #: ... and each face's own unevenness (:func:`faceedit.stage.creases.face_code`): the rows
+    #: higher or lower by up to this share, the middle's lines off the face's middle by up to
+    #: this (eye distances, each row by up to half as much again), every other row deeper and the
+    #: rest shallower by up to this share, each row longer or shorter by up to this share.
+    forehead_uneven: tuple[float, float, float, float] = (0.1, 0.04, 0.15, 0.2)
+    #: Below the first spread (:func:`faceedit.stage.forehead_creases.forehead_spread`: the
+    #: outer brows' rise over the inner's) the forehead's lines are all these creases, from the
+    #: second all the fitted lines across it (surprise's: a valley with a lit rim, as many bright
+    #: streaks as JAFFE's real surprised foreheads, ``docs/folds.md``), smoothly between.
+    forehead_across: tuple[float, float] = (0.3, 0.8)
+    #: Hair over the forehead's lines (:func:`faceedit.stage.forehead_creases.forehead_hair`):
+    #: hair where the forehead's luma over the cheeks' is under the first (fully at the second
+    #: below it), or where its fine texture's energy over the cheeks' times the texture's one
+    #: direction (0..1) is over the third (fully at the fourth above it), smoothed over this
+    #: (eye distances), a matte from half of that.
+    forehead_hair: tuple[float, float, float, float, float] = (0.8, 0.2, 1.2, 0.5, 0.03)
     #: Taking away the lines a face shows, the kinds whose AUs the landmarks read (the nose's and
     #: the nasolabial furrow lie on the nose's and cheeks' own shading): how far round their
     #: curves ...
