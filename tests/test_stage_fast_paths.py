@@ -1,7 +1,7 @@
 """The stage's shortcuts give what the plain computations they stand for give, bit for bit: the
 column runs of an opening measured on its bounding box only, the grey test on integer levels
 from a sparse sample first; the cut warp's splines in one product with the kernel, to float32
-rounding."""
+rounding; the glabella's furrow read from its square's pixels alone."""
 
 from __future__ import annotations
 
@@ -184,3 +184,31 @@ def test_grid_pixel_coords_are_the_whole_grids_positions():
         for got, w in zip(grid.pixel_coords(roi), want, strict=True):
             assert got.dtype == np.float32 and got.flags.c_contiguous
             assert np.array_equal(got, w.astype(np.float32))
+
+
+@pytest.mark.parametrize("at", [(700, 900), (0, 0), (1488, 1488), (-150, 400)])
+def test_furrow_shown_from_the_square_alone_matches_the_whole_photo(at):
+    """furrow_shown's fast read (the photo's pixels under its 200-px square only) gives the
+    whole photo's reading, the face anywhere on a 2000-px photo, part of it off the edge
+    included (the border there is the photo's own)."""
+    from _imgs import astronaut, astronaut_face
+
+    from faceedit.stage.precision import exact_render
+    from faceedit.stage.relief import furrow_shown
+    from faceedit.stage.tuning_face import BrowsTuning
+
+    raw = BrowsTuning(furrow_from=0.0, furrow_full=1e6)  # (the ratio itself, unclipped)
+    rng = np.random.default_rng(3)
+    canvas = rng.integers(0, 256, (2000, 2000, 3), dtype=np.uint8)
+    x, y = at
+    face = np.asarray(astronaut())
+    sx0, sy0 = max(-x, 0), max(-y, 0)
+    canvas[y + sy0:y + 512, x + sx0:x + 512] = face[sy0:, sx0:]
+    lm = np.asarray(astronaut_face().landmarks, np.float64) + (x, y)
+    for shrink in (1.0, 0.35, 3.0):  # the eye distance 100 px in the square: enlarged, kept, shrunk
+        pts = (lm - lm.mean(0)) * shrink + lm.mean(0)
+        rotated = pts @ np.array([[0.96, 0.28], [-0.28, 0.96]]).T
+        for p in (pts, rotated + pts.mean(0) - rotated.mean(0)):
+            with exact_render():
+                want = furrow_shown(canvas, p, raw)
+            assert 0 < want < 1 and furrow_shown(canvas, p, raw) == want

@@ -15,9 +15,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from faceedit.faces.align import crop_footprint
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.brows import browness
 from faceedit.stage.moves import face_frame
+from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning_face import BrowsTuning, FoldsTuning
 
 
@@ -120,6 +122,10 @@ def furrow_shown(pixels: np.ndarray, lm: np.ndarray, tuning: BrowsTuning | None 
     c = (lm[21] + lm[22]) / 2
     turn = cv2.getRotationMatrix2D((float(c[0]), float(c[1])), float(np.degrees(np.arctan2(u[1], u[0]))), 100.0 / ed)
     turn[:, 2] += (100.0 - c[0], 100.0 - c[1])
+    if not is_exact():  # the fast render: only the photo's pixels under the 200-px square, shifted there
+        x0, y0, x1, y1 = crop_footprint(turn, 200, pixels.shape, margin=2.0)
+        pixels = pixels[y0:y1, x0:x1]
+        turn[:, 2] += turn[:, :2] @ (x0, y0)
     rgb = pixels[..., :3] if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, -1)
     luma = cv2.warpAffine(np.asarray(rgb, np.float32), turn, (200, 200), flags=cv2.INTER_AREA) \
         @ np.array(LUMA_WEIGHTS, np.float32)
