@@ -212,3 +212,20 @@ def test_furrow_shown_from_the_square_alone_matches_the_whole_photo(at):
             with exact_render():
                 want = furrow_shown(canvas, p, raw)
             assert 0 < want < 1 and furrow_shown(canvas, p, raw) == want
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_rim_muted_samples_from_the_points_box_are_the_whole_photos(dtype):
+    """lip_start._sampled reads only the box round its points: the same samples as the whole
+    photo gives, for points inside it, on its edges and past them (the border replicated)."""
+    from faceedit.stage.lip_start import _sampled
+    from faceedit.stage.lips import sample_points
+
+    rng = np.random.default_rng(5)
+    photo = rng.integers(0, np.iinfo(dtype).max, (700, 900, 3), dtype=dtype)
+    whole = photo.astype(np.float32)
+    for centre, spread in (((450.3, 350.7), 30.0), ((2.0, 690.0), 12.0), ((897.5, 1.2), 6.0),
+                           ((-40.0, 300.0), 5.0), ((1000.0, 800.0), 3.0), ((450.0, 350.0), 500.0)):
+        pts = np.asarray(centre) + rng.uniform(-spread, spread, (300, 2))
+        want = sample_points(whole, pts[:, 0], pts[:, 1])
+        np.testing.assert_array_equal(_sampled(photo, pts), want)

@@ -92,6 +92,18 @@ def _smooth(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
+def _sampled(pixels: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """``pixels``' first three channels as float32, sampled bilinearly (the border replicated)
+    at ``pts`` ((n, 2)): read from the box round them only, the points' float32 positions
+    shifted by its whole-pixel corner (exact in float32), so every sample is the whole photo's."""
+    xy = pts.astype(np.float32)
+    h, w = pixels.shape[:2]
+    lo = np.clip(np.floor(xy.min(0)).astype(int) - 2, 0, (w - 1, h - 1))
+    hi = np.clip(np.ceil(xy.max(0)).astype(int) + 3, lo + 1, (w, h))
+    crop = pixels[lo[1]:hi[1], lo[0]:hi[0], :3].astype(np.float32)
+    return sample_points(crop, xy[:, 0] - np.float32(lo[0]), xy[:, 1] - np.float32(lo[1]))
+
+
 def rim_muted(pixels: np.ndarray, upper: np.ndarray, starts: tuple[float, float], reach: float,
               depth: float, lm: np.ndarray, most: float = 0.25) -> None:
     """``pixels`` written over, in place, where :func:`corner_stretch` stretched the lip's edge
@@ -122,7 +134,7 @@ def rim_muted(pixels: np.ndarray, upper: np.ndarray, starts: tuple[float, float]
     if pixels.ndim != 3 or pixels.shape[2] < 3 or not mid.any():
         return
     bp = dense[mid][None] + np.linspace(1.0, 2.0 * deep, 6)[:, None, None] * n[mid][None]
-    body = sample_points(pixels[..., :3].astype(np.float32), bp[..., 0].ravel(), bp[..., 1].ravel())
+    body = _sampled(pixels, bp.reshape(-1, 2))
     body_l = body @ luma_w
     for k, s in enumerate(starts):
         if s <= 0:
@@ -139,8 +151,11 @@ def rim_muted(pixels: np.ndarray, upper: np.ndarray, starts: tuple[float, float]
             continue
         yy, xx = np.mgrid[y0:y1, x0:x1]
         p = np.stack([xx.ravel(), yy.ravel()], 1).astype(np.float64)
-        d2 = ((p[:, None, :] - pts[None]) ** 2).sum(-1)
-        j = d2.argmin(1)
+        # each pixel's nearest of ``pts``: a row's squared steps across plus a column's down (the
+        # sums of the pixel-by-point squares, the same values)
+        across = (np.arange(x0, x1, dtype=np.float64)[:, None] - pts[None, :, 0]) ** 2
+        down = (np.arange(y0, y1, dtype=np.float64)[:, None] - pts[None, :, 1]) ** 2
+        j = (across[None] + down[:, None]).argmin(-1).ravel()
         off = p - pts[j]
         above = (off * n[near][j]).sum(1)  # px above the curve (its lip's side)
         along = share[near][j]
