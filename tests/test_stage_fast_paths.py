@@ -229,3 +229,39 @@ def test_rim_muted_samples_from_the_points_box_are_the_whole_photos(dtype):
         pts = np.asarray(centre) + rng.uniform(-spread, spread, (300, 2))
         want = sample_points(whole, pts[:, 0], pts[:, 1])
         np.testing.assert_array_equal(_sampled(photo, pts), want)
+
+
+def test_cheek_masks_dilated_in_the_mouths_box_match_the_whole_masks(monkeypatch):
+    """smile._near_mouth and _cheek_mask's fold dilate only the box round the mouth's hull (grown
+    by the dilation's reach): the same masks as dilating the whole array, the face inside the
+    photo and cut by its edges."""
+    import cv2
+    from _imgs import astronaut_face
+
+    from faceedit.faces.landmarks import eye_distance
+    from faceedit.stage import smile
+
+    lm0 = np.asarray(astronaut_face().landmarks, np.float64)
+    shape = (700, 640, 3)
+    whole = smile._near_mouth_boxed
+
+    def unboxed(shape, lm, ed, grow):  # the whole array dilated, its box the whole array
+        hull = np.zeros(shape[:2], np.uint8)
+        cv2.fillConvexPoly(hull, cv2.convexHull(np.round(np.vstack([lm[48:60], lm[31:36]])).astype(np.int32)), 1)
+        g = max(int(round(grow * ed)), 1)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))
+        return cv2.dilate(hull, kernel).astype(np.float32), (0, 0, shape[1], shape[0])
+
+    for shift in ((60.0, 80.0), (-lm0[:, 0].min() - 20, 0.0), (0.0, shape[0] - lm0[:, 1].max() + 15)):
+        lm = lm0 + shift
+        ed = eye_distance(lm)
+        for grow in (0.25, 0.6):
+            got = smile._near_mouth(shape, lm, ed, grow)
+            assert got.any()
+            np.testing.assert_array_equal(got, unboxed(shape, lm, ed, grow)[0])
+        boxed = smile._cheek_mask(shape, lm, 0.05 * ed, 0.1)
+        monkeypatch.setattr(smile, "_near_mouth_boxed", unboxed)
+        want = smile._cheek_mask(shape, lm, 0.05 * ed, 0.1)
+        monkeypatch.setattr(smile, "_near_mouth_boxed", whole)
+        assert not np.array_equal(want, smile._cheek_mask(shape, lm, 0.05 * ed, 0.0))  # (the fold reads)
+        np.testing.assert_array_equal(boxed, want)
