@@ -265,3 +265,29 @@ def test_cheek_masks_dilated_in_the_mouths_box_match_the_whole_masks(monkeypatch
         monkeypatch.setattr(smile, "_near_mouth_boxed", whole)
         assert not np.array_equal(want, smile._cheek_mask(shape, lm, 0.05 * ed, 0.0))  # (the fold reads)
         np.testing.assert_array_equal(boxed, want)
+
+
+def test_upper_lip_from_reads_the_redness_of_its_points_box_alone(monkeypatch):
+    """lip_start.upper_lip_from converts to Lab only the box round the points it samples: the
+    same shares as from the whole photo's redness, the face inside it and cut by its edge."""
+    from _imgs import astronaut, astronaut_face
+
+    from faceedit.stage import lip_start
+    from faceedit.stage.cut_curves import lip_curves
+    from faceedit.stage.tuning_face import WarpTuning
+
+    photo = np.asarray(astronaut())
+    lm0 = np.asarray(astronaut_face().landmarks, np.float64)
+    boxed = lip_start._points_box
+    tn = WarpTuning(lip_from_contrast=0.0)  # (shares read whatever the lips' contrast)
+    read = []
+    for shift in ((0.0, 0.0), (-lm0[48, 0] + 2.0, 0.0), (0.0, 512.0 - lm0[57, 1] - 1.0)):
+        lm = lm0 + shift
+        upper = lip_curves(lm)[0]
+        got = lip_start.upper_lip_from(photo, upper, lm, tn)
+        monkeypatch.setattr(lip_start, "_points_box", lambda xy, shape: (np.zeros(2, int), np.array([shape[1], shape[0]])))
+        want = lip_start.upper_lip_from(photo, upper, lm, tn)
+        monkeypatch.setattr(lip_start, "_points_box", boxed)
+        assert got == want
+        read.append(got)
+    assert any(max(r) > 0 for r in read)
