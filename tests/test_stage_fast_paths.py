@@ -274,6 +274,7 @@ def test_upper_lip_from_reads_the_redness_of_its_points_box_alone(monkeypatch):
 
     from faceedit.stage import lip_start
     from faceedit.stage.cut_curves import lip_curves
+    from faceedit.stage.lips import redness
     from faceedit.stage.tuning_face import WarpTuning
 
     photo = np.asarray(astronaut())
@@ -281,7 +282,8 @@ def test_upper_lip_from_reads_the_redness_of_its_points_box_alone(monkeypatch):
     boxed, sample = lip_start._points_box, lip_start.sample_points
     tn = WarpTuning(lip_from_contrast=0.0)  # (shares read whatever the lips' contrast)
     read, samples = [], []
-    monkeypatch.setattr(lip_start, "sample_points", lambda *a: samples.append(sample(*a)) or samples[-1])
+    monkeypatch.setattr(lip_start, "sample_points", lambda *a: samples.append((a[0], sample(*a))) or samples[-1][1])
+    whole = redness(photo)
     for shift in ((0.0, 0.0), (-lm0[48, 0] + 2.0, 0.0), (0.0, 512.0 - lm0[57, 1] - 1.0)):
         lm = lm0 + shift
         upper = lip_curves(lm)[0]
@@ -290,6 +292,7 @@ def test_upper_lip_from_reads_the_redness_of_its_points_box_alone(monkeypatch):
         want = lip_start.upper_lip_from(photo, upper, lm, tn)
         monkeypatch.setattr(lip_start, "_points_box", boxed)
         assert got == want
-        np.testing.assert_array_equal(samples[-2], samples[-1])  # (the redness at every point read)
+        np.testing.assert_array_equal(samples[-1][0], whole)  # (the reference: the whole photo's redness)
+        np.testing.assert_array_equal(samples[-2][1], samples[-1][1])  # (the redness at every point read)
         read.append(got)
     assert any(max(r) > 0 for r in read)
