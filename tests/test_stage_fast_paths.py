@@ -296,3 +296,37 @@ def test_upper_lip_from_reads_the_redness_of_its_points_box_alone(monkeypatch):
         np.testing.assert_array_equal(samples[-2][1], samples[-1][1])  # (the redness at every point read)
         read.append(got)
     assert any(max(r) > 0 for r in read)
+
+
+def test_corner_steps_read_the_mouths_rows_alone_as_the_whole_photo(monkeypatch):
+    """corner_teeth and corner_flecks convert only the rows round the mouth
+    (corner_flecks.corner_rows_float): on a tall photo with the closed mouth at its top edge
+    and in its middle, the same tooth light, the same painted speck and fleck as from the
+    whole photo's float and luma."""
+    from _imgs import closed_mouth
+
+    from faceedit.stage import corner_flecks, corner_teeth
+
+    def whole(pixels, moved, span, reach, scale=None):
+        full = pixels.astype(np.float32) if scale is None else pixels[..., :3].astype(np.float32) * scale
+        return full, (full if full.ndim == 2 else full @ corner_flecks._LUMA)
+
+    img, lm = closed_mouth()
+    img[139:141, 71:80] = (110, 70, 70)
+    img[137:139, 74:77] = (225, 225, 220)  # a tooth-white speck by the left corner
+    img[135:138, 121:124] = (90, 60, 60)  # a dark fleck by the right corner
+    rng = np.random.default_rng(2)
+    for top in (-60, 300, 561):  # the patch's first row in a 761-row photo (-60: cut by its top edge)
+        photo = rng.integers(120, 220, (761, 200, 3), dtype=np.uint8)
+        photo[max(top, 0):top + 200] = img[max(-top, 0):]
+        moved = lm + (0.0, float(top))
+        got = [corner_teeth.tooth_light(photo, moved), corner_teeth.lift_corner_teeth(photo, moved),
+               corner_flecks.lift_corner_flecks(photo, moved)]
+        monkeypatch.setattr(corner_flecks, "corner_rows_float", whole)
+        monkeypatch.setattr(corner_teeth, "corner_rows_float", whole)
+        want = [corner_teeth.tooth_light(photo, moved), corner_teeth.lift_corner_teeth(photo, moved),
+                corner_flecks.lift_corner_flecks(photo, moved)]
+        monkeypatch.undo()
+        assert want[0].any() and not np.array_equal(want[1], photo) and not np.array_equal(want[2], photo)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
