@@ -216,9 +216,10 @@ def test_furrow_shown_from_the_square_alone_matches_the_whole_photo(at):
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_rim_muted_samples_from_the_points_box_are_the_whole_photos(dtype):
-    """lip_start._sampled reads only the box round its points: the same samples as the whole
-    photo gives, for points inside it, on its edges and past them (the border replicated)."""
-    from faceedit.stage.lip_start import _sampled
+    """lip_start.sampled_rgb reads only the box round its points (lip_start.points_box): the same
+    samples as the whole photo gives, for points inside it, on its edges and past them (the border
+    replicated); one channel at a time too."""
+    from faceedit.stage.lip_start import points_box, sampled_rgb
     from faceedit.stage.lips import sample_points
 
     rng = np.random.default_rng(5)
@@ -228,7 +229,14 @@ def test_rim_muted_samples_from_the_points_box_are_the_whole_photos(dtype):
                            ((-40.0, 300.0), 5.0), ((1000.0, 800.0), 3.0), ((450.0, 350.0), 500.0)):
         pts = np.asarray(centre) + rng.uniform(-spread, spread, (300, 2))
         want = sample_points(whole, pts[:, 0], pts[:, 1])
-        np.testing.assert_array_equal(_sampled(photo, pts), want)
+        np.testing.assert_array_equal(sampled_rgb(photo, pts), want)
+        # one channel at a time from the same box (lower_margin's reading): each channel's own samples
+        xy = pts.astype(np.float32)
+        (x0, y0), (x1, y1) = points_box(xy, photo.shape)
+        for c in range(3):
+            one = sample_points(photo[y0:y1, x0:x1, c].astype(np.float32), xy[:, 0] - np.float32(x0),
+                                xy[:, 1] - np.float32(y0))
+            np.testing.assert_array_equal(one, sample_points(np.ascontiguousarray(whole[..., c]), pts[:, 0], pts[:, 1]))
 
 
 def test_cheek_masks_dilated_in_the_mouths_box_match_the_whole_masks(monkeypatch):
@@ -279,7 +287,7 @@ def test_upper_lip_from_reads_the_redness_of_its_points_box_alone(monkeypatch):
 
     photo = np.asarray(astronaut())
     lm0 = np.asarray(astronaut_face().landmarks, np.float64)
-    boxed, sample = lip_start._points_box, lip_start.sample_points
+    boxed, sample = lip_start.points_box, lip_start.sample_points
     tn = WarpTuning(lip_from_contrast=0.0)  # (shares read whatever the lips' contrast)
     read, samples = [], []
     monkeypatch.setattr(lip_start, "sample_points", lambda *a: samples.append((a[0], sample(*a))) or samples[-1][1])
@@ -288,9 +296,9 @@ def test_upper_lip_from_reads_the_redness_of_its_points_box_alone(monkeypatch):
         lm = lm0 + shift
         upper = lip_curves(lm)[0]
         got = lip_start.upper_lip_from(photo, upper, lm, tn)
-        monkeypatch.setattr(lip_start, "_points_box", lambda xy, shape: (np.zeros(2, int), np.array([shape[1], shape[0]])))
+        monkeypatch.setattr(lip_start, "points_box", lambda xy, shape: (np.zeros(2, int), np.array([shape[1], shape[0]])))
         want = lip_start.upper_lip_from(photo, upper, lm, tn)
-        monkeypatch.setattr(lip_start, "_points_box", boxed)
+        monkeypatch.setattr(lip_start, "points_box", boxed)
         assert got == want
         np.testing.assert_array_equal(samples[-1][0], whole)  # (the reference: the whole photo's redness)
         np.testing.assert_array_equal(samples[-2][1], samples[-1][1])  # (the redness at every point read)

@@ -49,9 +49,9 @@ def upper_lip_from(pixels: np.ndarray, upper: np.ndarray, lm: np.ndarray,
     beside = np.array([lm[48] - 0.12 * width, lm[54] + 0.12 * width])
     dx, dy = np.meshgrid(np.arange(-3, 4), np.arange(-3, 4))
     cheek_pts = beside[:, None, :] + np.stack([dx.ravel(), dy.ravel()], 1)[None]
-    # the redness of the box round the band's and the cheeks' points alone (as _sampled)
+    # the redness of the box round the band's and the cheeks' points alone (as sampled_rgb)
     xy = np.vstack([pts.reshape(-1, 2), cheek_pts.reshape(-1, 2)]).astype(np.float32)
-    (x0, y0), (x1, y1) = _points_box(xy, pixels.shape)
+    (x0, y0), (x1, y1) = points_box(xy, pixels.shape)
     near = pixels[y0:y1, x0:x1]
     a = redness(near[..., :3] if near.ndim == 3 else np.repeat(near[..., None], 3, -1))
     at = sample_points(a, xy[:, 0] - np.float32(x0), xy[:, 1] - np.float32(y0))
@@ -97,17 +97,17 @@ def _smooth(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
-def _sampled(pixels: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def sampled_rgb(pixels: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """``pixels``' first three channels as float32, sampled bilinearly (the border replicated)
     at ``pts`` ((n, 2)): read from the box round them only, the points' float32 positions
     shifted by its whole-pixel corner (exact in float32), so every sample is the whole photo's."""
     xy = pts.astype(np.float32)
-    lo, hi = _points_box(xy, pixels.shape)
+    lo, hi = points_box(xy, pixels.shape)
     crop = pixels[lo[1]:hi[1], lo[0]:hi[0], :3].astype(np.float32)
     return sample_points(crop, xy[:, 0] - np.float32(lo[0]), xy[:, 1] - np.float32(lo[1]))
 
 
-def _points_box(xy: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def points_box(xy: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """The corners (x0, y0), (x1, y1) of the box of an image of ``shape`` that a bilinear read at
     the float32 points ``xy`` ((n, 2)) touches, two pixels to spare, at least a pixel inside
     (points past the image read its edge, as the border replicated does)."""
@@ -147,7 +147,7 @@ def rim_muted(pixels: np.ndarray, upper: np.ndarray, starts: tuple[float, float]
     if pixels.ndim != 3 or pixels.shape[2] < 3 or not mid.any():
         return
     bp = dense[mid][None] + np.linspace(1.0, 2.0 * deep, 6)[:, None, None] * n[mid][None]
-    body = _sampled(pixels, bp.reshape(-1, 2))
+    body = sampled_rgb(pixels, bp.reshape(-1, 2))
     body_l = body @ luma_w
     for k, s in enumerate(starts):
         if s <= 0:
