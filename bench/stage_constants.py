@@ -173,6 +173,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "pose.INVERSE_STEPS": ("N", "fixed-point iterations"),
     "pose.CHEEK_EDGES": ("G", "Face Mesh indices"),
     "pose.FACE_TOP_BOTTOM": ("G", "Face Mesh indices"),
+    "relief.COARSE_BLUR_PX": ("N", "the fast render's coarse grid for broad blurs (how fast, within 45 dB of exact)"),
     "regions.SKULL": ("G", "68-point indices"),
     "regions.GRABCUT_ROUNDS": ("N", "iterations"),
     "regions.GRABCUT_SEED": ("N", "a seed"),

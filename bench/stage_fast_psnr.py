@@ -5,7 +5,7 @@
 
 Photos as ``bench/bench_stage_steps.py`` makes them (512-px London neutral faces, the astronaut
 where that folder is absent); every photo is edited by each of :data:`EDITS` (the three
-expressions of the speed bench, a blink, an attribute) once under
+expressions of the speed bench, neutral, a blink, an attribute) once under
 :func:`faceedit.stage.precision.exact_render` and once without it. Printed: per edit the lowest
 and the median PSNR (dB) inside the detector's face box and the largest difference of a channel
 there (levels of 255), then the lowest over all. ``--crops DIR``: the mouth and eye crops of
@@ -32,6 +32,7 @@ EDITS = (
     ("happy", EditRequest.of("happy", 1.0)),
     ("surprised", EditRequest.of("surprised", 1.0)),
     ("sad", EditRequest.of("sad", 1.0)),
+    ("neutral", EditRequest.of("neutral", 1.0)),
     ("blink", EditRequest.of("keep", 1.0, controls={"blink": 1.0})),
     ("glasses", EditRequest.of("keep", 1.0, attrs={"glasses": "on"})),
 )

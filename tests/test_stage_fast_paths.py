@@ -1,7 +1,7 @@
 """The stage's shortcuts give what the plain computations they stand for give, bit for bit: the
 column runs of an opening measured on its bounding box only, the grey test on integer levels
 from a sparse sample first; the cut warp's splines in one product with the kernel, to float32
-rounding."""
+rounding; the glabella's furrow read from its square's pixels alone."""
 
 from __future__ import annotations
 
@@ -184,3 +184,157 @@ def test_grid_pixel_coords_are_the_whole_grids_positions():
         for got, w in zip(grid.pixel_coords(roi), want, strict=True):
             assert got.dtype == np.float32 and got.flags.c_contiguous
             assert np.array_equal(got, w.astype(np.float32))
+
+
+@pytest.mark.parametrize("at", [(700, 900), (0, 0), (1488, 1488), (-150, 400)])
+def test_furrow_shown_from_the_square_alone_matches_the_whole_photo(at):
+    """furrow_shown's fast read (the photo's pixels under its 200-px square only) gives the
+    whole photo's reading, the face anywhere on a 2000-px photo, part of it off the edge
+    included (the border there is the photo's own)."""
+    from _imgs import astronaut, astronaut_face
+
+    from faceedit.stage.precision import exact_render
+    from faceedit.stage.relief import furrow_shown
+    from faceedit.stage.tuning_face import BrowsTuning
+
+    raw = BrowsTuning(furrow_from=0.0, furrow_full=1e6)  # (the ratio itself, unclipped)
+    rng = np.random.default_rng(3)
+    canvas = rng.integers(0, 256, (2000, 2000, 3), dtype=np.uint8)
+    x, y = at
+    face = np.asarray(astronaut())
+    sx0, sy0 = max(-x, 0), max(-y, 0)
+    canvas[y + sy0:y + 512, x + sx0:x + 512] = face[sy0:, sx0:]
+    lm = np.asarray(astronaut_face().landmarks, np.float64) + (x, y)
+    for shrink in (1.0, 0.35, 3.0):  # the eye distance 100 px in the square: enlarged, kept, shrunk
+        pts = (lm - lm.mean(0)) * shrink + lm.mean(0)
+        rotated = pts @ np.array([[0.96, 0.28], [-0.28, 0.96]]).T
+        for p in (pts, rotated + pts.mean(0) - rotated.mean(0)):
+            with exact_render():
+                want = furrow_shown(canvas, p, raw)
+            assert 0 < want < 1 and furrow_shown(canvas, p, raw) == want
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_rim_muted_samples_from_the_points_box_are_the_whole_photos(dtype):
+    """lip_start.sampled_rgb reads only the box round its points (lip_start.points_box): the same
+    samples as the whole photo gives, for points inside it, on its edges and past them (the border
+    replicated); one channel at a time too."""
+    from faceedit.stage.lip_start import points_box, sampled_rgb
+    from faceedit.stage.lips import sample_points
+
+    rng = np.random.default_rng(5)
+    photo = rng.integers(0, np.iinfo(dtype).max, (700, 900, 3), dtype=dtype)
+    whole = photo.astype(np.float32)
+    for centre, spread in (((450.3, 350.7), 30.0), ((2.0, 690.0), 12.0), ((897.5, 1.2), 6.0),
+                           ((-40.0, 300.0), 5.0), ((1000.0, 800.0), 3.0), ((450.0, 350.0), 500.0)):
+        pts = np.asarray(centre) + rng.uniform(-spread, spread, (300, 2))
+        want = sample_points(whole, pts[:, 0], pts[:, 1])
+        np.testing.assert_array_equal(sampled_rgb(photo, pts), want)
+        # one channel at a time from the same box (lower_margin's reading): each channel's own samples
+        xy = pts.astype(np.float32)
+        (x0, y0), (x1, y1) = points_box(xy, photo.shape)
+        for c in range(3):
+            one = sample_points(photo[y0:y1, x0:x1, c].astype(np.float32), xy[:, 0] - np.float32(x0),
+                                xy[:, 1] - np.float32(y0))
+            np.testing.assert_array_equal(one, sample_points(np.ascontiguousarray(whole[..., c]), pts[:, 0], pts[:, 1]))
+
+
+def test_cheek_masks_dilated_in_the_mouths_box_match_the_whole_masks(monkeypatch):
+    """smile._near_mouth and _cheek_mask's fold dilate only the box round the mouth's hull (grown
+    by the dilation's reach): the same masks as dilating the whole array, the face inside the
+    photo and cut by its edges."""
+    import cv2
+    from _imgs import astronaut_face
+
+    from faceedit.faces.landmarks import eye_distance
+    from faceedit.stage import smile
+
+    lm0 = np.asarray(astronaut_face().landmarks, np.float64)
+    shape = (700, 640, 3)
+    whole = smile._near_mouth_boxed
+
+    def unboxed(shape, lm, ed, grow):  # the whole array dilated, its box the whole array
+        hull = np.zeros(shape[:2], np.uint8)
+        cv2.fillConvexPoly(hull, cv2.convexHull(np.round(np.vstack([lm[48:60], lm[31:36]])).astype(np.int32)), 1)
+        g = max(int(round(grow * ed)), 1)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))
+        return cv2.dilate(hull, kernel).astype(np.float32), (0, 0, shape[1], shape[0])
+
+    for shift in ((60.0, 80.0), (-lm0[:, 0].min() - 20, 0.0), (0.0, shape[0] - lm0[:, 1].max() + 15)):
+        lm = lm0 + shift
+        ed = eye_distance(lm)
+        for grow in (0.25, 0.6):
+            got = smile._near_mouth(shape, lm, ed, grow)
+            assert got.any()
+            np.testing.assert_array_equal(got, unboxed(shape, lm, ed, grow)[0])
+        boxed = smile._cheek_mask(shape, lm, 0.05 * ed, 0.1)
+        monkeypatch.setattr(smile, "_near_mouth_boxed", unboxed)
+        want = smile._cheek_mask(shape, lm, 0.05 * ed, 0.1)
+        monkeypatch.setattr(smile, "_near_mouth_boxed", whole)
+        assert not np.array_equal(want, smile._cheek_mask(shape, lm, 0.05 * ed, 0.0))  # (the fold reads)
+        np.testing.assert_array_equal(boxed, want)
+
+
+def test_upper_lip_from_reads_the_redness_of_its_points_box_alone(monkeypatch):
+    """lip_start.upper_lip_from converts to Lab only the box round the points it samples: the
+    same shares as from the whole photo's redness, the face inside it and cut by its edge."""
+    from _imgs import astronaut, astronaut_face
+
+    from faceedit.stage import lip_start
+    from faceedit.stage.cut_curves import lip_curves
+    from faceedit.stage.lips import redness
+    from faceedit.stage.tuning_face import WarpTuning
+
+    photo = np.asarray(astronaut())
+    lm0 = np.asarray(astronaut_face().landmarks, np.float64)
+    boxed, sample = lip_start.points_box, lip_start.sample_points
+    tn = WarpTuning(lip_from_contrast=0.0)  # (shares read whatever the lips' contrast)
+    read, samples = [], []
+    monkeypatch.setattr(lip_start, "sample_points", lambda *a: samples.append((a[0], sample(*a))) or samples[-1][1])
+    whole = redness(photo)
+    for shift in ((0.0, 0.0), (-lm0[48, 0] + 2.0, 0.0), (0.0, 512.0 - lm0[57, 1] - 1.0)):
+        lm = lm0 + shift
+        upper = lip_curves(lm)[0]
+        got = lip_start.upper_lip_from(photo, upper, lm, tn)
+        monkeypatch.setattr(lip_start, "points_box", lambda xy, shape: (np.zeros(2, int), np.array([shape[1], shape[0]])))
+        want = lip_start.upper_lip_from(photo, upper, lm, tn)
+        monkeypatch.setattr(lip_start, "points_box", boxed)
+        assert got == want
+        np.testing.assert_array_equal(samples[-1][0], whole)  # (the reference: the whole photo's redness)
+        np.testing.assert_array_equal(samples[-2][1], samples[-1][1])  # (the redness at every point read)
+        read.append(got)
+    assert any(max(r) > 0 for r in read)
+
+
+def test_corner_steps_read_the_mouths_rows_alone_as_the_whole_photo(monkeypatch):
+    """corner_teeth and corner_flecks convert only the rows round the mouth
+    (corner_flecks.corner_rows_float): on a tall photo with the closed mouth at its top edge
+    and in its middle, the same tooth light, the same painted speck and fleck as from the
+    whole photo's float and luma."""
+    from _imgs import closed_mouth
+
+    from faceedit.stage import corner_flecks, corner_teeth
+
+    def whole(pixels, moved, span, reach, scale=None):
+        full = pixels.astype(np.float32) if scale is None else pixels[..., :3].astype(np.float32) * scale
+        return full, (full if full.ndim == 2 else full @ corner_flecks._LUMA)
+
+    img, lm = closed_mouth()
+    img[139:141, 71:80] = (110, 70, 70)
+    img[137:139, 74:77] = (225, 225, 220)  # a tooth-white speck by the left corner
+    img[135:138, 121:124] = (90, 60, 60)  # a dark fleck by the right corner
+    rng = np.random.default_rng(2)
+    for top in (-60, 300, 561):  # the patch's first row in a 761-row photo (-60: cut by its top edge)
+        photo = rng.integers(120, 220, (761, 200, 3), dtype=np.uint8)
+        photo[max(top, 0):top + 200] = img[max(-top, 0):]
+        moved = lm + (0.0, float(top))
+        got = [corner_teeth.tooth_light(photo, moved), corner_teeth.lift_corner_teeth(photo, moved),
+               corner_flecks.lift_corner_flecks(photo, moved)]
+        monkeypatch.setattr(corner_flecks, "corner_rows_float", whole)
+        monkeypatch.setattr(corner_teeth, "corner_rows_float", whole)
+        want = [corner_teeth.tooth_light(photo, moved), corner_teeth.lift_corner_teeth(photo, moved),
+                corner_flecks.lift_corner_flecks(photo, moved)]
+        monkeypatch.undo()
+        assert want[0].any() and not np.array_equal(want[1], photo) and not np.array_equal(want[2], photo)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)

@@ -46,6 +46,28 @@ def corner_windows(moved: np.ndarray, span: np.ndarray, reach: float, shape: tup
         yield (x0, y0, x1, y1), yy, xx, _segment_distance(xx, yy, a, b)
 
 
+def corner_rows_float(pixels: np.ndarray, moved: np.ndarray, span: np.ndarray, reach: float,
+                      scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``pixels`` as float32 (times ``scale``, where given; its first three channels then) and its
+    luma, both the photo's size, filled only over the rows that :func:`line_dark` and
+    :func:`corner_windows` (``span``, ``reach``) read round the mouth of ``moved``, two to spare;
+    zeros elsewhere (pages never written: a large photo's are never touched). Whole rows, so the
+    luma is the whole photo's to the bit."""
+    h = pixels.shape[0]
+    ys = [float(moved[48:60, 1].min()) - 2.0, float(moved[48:60, 1].max()) + 3.0]
+    for i, sign in ((48, 1.0), (54, -1.0)):
+        a, b = moved[i], moved[i] + sign * span
+        ys += [min(a[1], b[1]) - 2.0 * reach, max(a[1], b[1]) + 2.0 * reach + 1.0]
+    y0, y1 = max(int(np.floor(min(ys))) - 2, 0), min(int(np.ceil(max(ys))) + 2, h)
+    src = pixels if scale is None else pixels[..., :3]
+    full = np.zeros(src.shape, np.float32)
+    grey = np.zeros(src.shape[:2], np.float32)
+    if y1 > y0:
+        full[y0:y1] = src[y0:y1].astype(np.float32) if scale is None else src[y0:y1].astype(np.float32) * scale
+        grey[y0:y1] = full[y0:y1] if full.ndim == 2 else full[y0:y1] @ _LUMA
+    return full, grey
+
+
 def line_dark(grey: np.ndarray, moved: np.ndarray) -> float | None:
     """The closed lips' line darkness on ``grey`` (the photo's luma): over the middle half of the
     mouth's width, each column's darkest pixel inside the outer lips (68 points 48-59 of
@@ -95,15 +117,14 @@ def lift_corner_flecks(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning
     reach = tn.fleck_reach * eye
     if reach < 1 or pixels.ndim not in (2, 3):
         return pixels
-    full = pixels.astype(np.float32)
-    grey_all = full if full.ndim == 2 else full @ _LUMA
+    span = tn.fleck_span * (moved[54] - moved[48])
+    grey_all = corner_rows_float(pixels, moved, span, reach)[1]
     dark = line_dark(grey_all, moved)
     if dark is None:
         return pixels
     out = pixels
     top = float(pixel_max(pixels.dtype))
     scale = 255.0 / top
-    span = tn.fleck_span * (moved[54] - moved[48])
     for (x0, y0, x1, y1), yy, xx, seg in corner_windows(moved, span, reach, pixels.shape):
         grey = grey_all[y0:y1, x0:x1]
         near = seg < reach

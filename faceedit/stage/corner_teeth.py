@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
-from faceedit.stage.corner_flecks import corner_windows, line_dark
+from faceedit.stage.corner_flecks import corner_rows_float, corner_windows, line_dark
 from faceedit.stage.tuning_lips import LipsTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -25,9 +25,15 @@ def lips_redness(rgb: np.ndarray, moved: np.ndarray) -> float | None:
     of the mouth's width inside the outer lips (68 points 48-59 of ``moved``); None where there are
     no such pixels."""
     h, w = rgb.shape[:2]
-    lips = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(lips, [np.round(moved[48:60]).astype(np.int32)], 1)
+    pts = np.round(moved[48:60]).astype(np.int32)
+    # (drawn on the points' box alone: the same pixels, the same order)
+    x0, y0 = max(int(pts[:, 0].min()), 0), max(int(pts[:, 1].min()), 0)
+    x1, y1 = min(int(pts[:, 0].max()) + 1, w), min(int(pts[:, 1].max()) + 1, h)
+    lips = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
+    if lips.size:
+        cv2.fillPoly(lips, [pts - np.array([x0, y0], np.int32)], 1)
     ys, xs = np.nonzero(lips)
+    ys, xs = ys + y0, xs + x0
     a, b = moved[48], moved[54]
     d = b - a
     t = ((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / max(float(d @ d), 1e-9)
@@ -58,14 +64,13 @@ def tooth_light(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning | None
     if reach < 1 or pixels.ndim != 3 or pixels.shape[2] < 3:
         return none
     scale = 255.0 / float(pixel_max(pixels.dtype))
-    rgb = pixels[..., :3].astype(np.float32) * scale
-    grey_all = rgb @ _LUMA
+    span = tn.fleck_span * (moved[54] - moved[48])
+    rgb, grey_all = corner_rows_float(pixels, moved, span, reach, scale)  # (the rows read round the mouth)
     dark = line_dark(grey_all, moved)
     lips_red = lips_redness(rgb, moved)
     if dark is None or lips_red is None or lips_red <= 0:
         return none
     grow = max(1, int(round(tn.tooth_band * eye)))
-    span = tn.fleck_span * (moved[54] - moved[48])
     axis = span / max(float(np.linalg.norm(span)), 1e-9)
     out = none.copy()
     for (x0, y0, x1, y1), yy, xx, seg in corner_windows(moved, span, reach, rgb.shape):
@@ -115,7 +120,8 @@ def lift_corner_teeth(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning 
     x1, y1 = min(int(xs.max()) + 9, w), min(int(ys.max()) + 9, h)
     top = float(pixel_max(pixels.dtype))
     crop = pixels[y0:y1, x0:x1].astype(np.float32)
-    dark = line_dark(pixels[..., :3].astype(np.float32) @ _LUMA, np.asarray(moved, np.float64))
+    moved = np.asarray(moved, np.float64)
+    dark = line_dark(corner_rows_float(pixels, moved, np.zeros(2), 0.0, 1.0)[1], moved)  # (the lips' rows)
     tn = tuning if tuning is not None else LipsTuning()
     # grown by a pixel (its mixed edge) but not into the line's dark
     grown = cv2.dilate(mask[y0:y1, x0:x1].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0

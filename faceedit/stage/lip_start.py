@@ -39,21 +39,26 @@ def upper_lip_from(pixels: np.ndarray, upper: np.ndarray, lm: np.ndarray,
     chord = float(np.linalg.norm(up[-1] - up[0]))
     if chord < 1.0 or len(up) < 5:
         return 0.0, 0.0
-    a = redness(pixels[..., :3] if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, -1))
     t = np.gradient(up, axis=0)
     t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-9)
     n = np.stack([t[:, 1], -t[:, 0]], 1)
     n *= np.sign(float((n @ face_up(lm)).mean())) or 1.0  # the side above the curve
     band = np.linspace(tn.lip_from_band[0], tn.lip_from_band[1], 4) * chord
     pts = up[None] + band[:, None, None] * n[None]
-    r = sample_points(a, pts[..., 0].ravel(), pts[..., 1].ravel()).reshape(len(band), -1).mean(0)
-    u = _arc(up)
-    lip = float(np.median(r[(u >= 0.3) & (u <= 0.7)]))
     width = lm[54] - lm[48]
     beside = np.array([lm[48] - 0.12 * width, lm[54] + 0.12 * width])
     dx, dy = np.meshgrid(np.arange(-3, 4), np.arange(-3, 4))
     cheek_pts = beside[:, None, :] + np.stack([dx.ravel(), dy.ravel()], 1)[None]
-    cheek = float(np.median(sample_points(a, cheek_pts[..., 0].ravel(), cheek_pts[..., 1].ravel())))
+    # the redness of the box round the band's and the cheeks' points alone (as sampled_rgb)
+    xy = np.vstack([pts.reshape(-1, 2), cheek_pts.reshape(-1, 2)]).astype(np.float32)
+    (x0, y0), (x1, y1) = points_box(xy, pixels.shape)
+    near = pixels[y0:y1, x0:x1]
+    a = redness(near[..., :3] if near.ndim == 3 else np.repeat(near[..., None], 3, -1))
+    at = sample_points(a, xy[:, 0] - np.float32(x0), xy[:, 1] - np.float32(y0))
+    r = at[:pts.shape[0] * pts.shape[1]].reshape(len(band), -1).mean(0)
+    u = _arc(up)
+    lip = float(np.median(r[(u >= 0.3) & (u <= 0.7)]))
+    cheek = float(np.median(at[pts.shape[0] * pts.shape[1]:]))
     if lip - cheek < tn.lip_from_contrast:
         return 0.0, 0.0
     is_lip = (r - cheek) / (lip - cheek) >= tn.lip_from_level
@@ -92,6 +97,26 @@ def _smooth(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
+def sampled_rgb(pixels: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """``pixels``' first three channels as float32, sampled bilinearly (the border replicated)
+    at ``pts`` ((n, 2)): read from the box round them only, the points' float32 positions
+    shifted by its whole-pixel corner (exact in float32), so every sample is the whole photo's."""
+    xy = pts.astype(np.float32)
+    lo, hi = points_box(xy, pixels.shape)
+    crop = pixels[lo[1]:hi[1], lo[0]:hi[0], :3].astype(np.float32)
+    return sample_points(crop, xy[:, 0] - np.float32(lo[0]), xy[:, 1] - np.float32(lo[1]))
+
+
+def points_box(xy: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The corners (x0, y0), (x1, y1) of the box of an image of ``shape`` that a bilinear read at
+    the float32 points ``xy`` ((n, 2)) touches, two pixels to spare, at least a pixel inside
+    (points past the image read its edge, as the border replicated does)."""
+    h, w = shape[:2]
+    lo = np.clip(np.floor(xy.min(0)).astype(int) - 2, 0, (w - 1, h - 1))
+    hi = np.clip(np.ceil(xy.max(0)).astype(int) + 3, lo + 1, (w, h))
+    return lo, hi
+
+
 def rim_muted(pixels: np.ndarray, upper: np.ndarray, starts: tuple[float, float], reach: float,
               depth: float, lm: np.ndarray, most: float = 0.25) -> None:
     """``pixels`` written over, in place, where :func:`corner_stretch` stretched the lip's edge
@@ -122,7 +147,7 @@ def rim_muted(pixels: np.ndarray, upper: np.ndarray, starts: tuple[float, float]
     if pixels.ndim != 3 or pixels.shape[2] < 3 or not mid.any():
         return
     bp = dense[mid][None] + np.linspace(1.0, 2.0 * deep, 6)[:, None, None] * n[mid][None]
-    body = sample_points(pixels[..., :3].astype(np.float32), bp[..., 0].ravel(), bp[..., 1].ravel())
+    body = sampled_rgb(pixels, bp.reshape(-1, 2))
     body_l = body @ luma_w
     for k, s in enumerate(starts):
         if s <= 0:
@@ -139,8 +164,11 @@ def rim_muted(pixels: np.ndarray, upper: np.ndarray, starts: tuple[float, float]
             continue
         yy, xx = np.mgrid[y0:y1, x0:x1]
         p = np.stack([xx.ravel(), yy.ravel()], 1).astype(np.float64)
-        d2 = ((p[:, None, :] - pts[None]) ** 2).sum(-1)
-        j = d2.argmin(1)
+        # each pixel's nearest of ``pts``: a row's squared steps across plus a column's down (the
+        # sums of the pixel-by-point squares, the same values)
+        across = (np.arange(x0, x1, dtype=np.float64)[:, None] - pts[None, :, 0]) ** 2
+        down = (np.arange(y0, y1, dtype=np.float64)[:, None] - pts[None, :, 1]) ** 2
+        j = (across[None] + down[:, None]).argmin(-1).ravel()
         off = p - pts[j]
         above = (off * n[near][j]).sum(1)  # px above the curve (its lip's side)
         along = share[near][j]

@@ -15,6 +15,7 @@ import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
 from faceedit.stage.lip_rims import lower_lit, smoothstep, teeth_like
+from faceedit.stage.lip_start import points_box
 from faceedit.stage.lips import sample_points
 from faceedit.stage.tuning import MouthTuning
 
@@ -200,7 +201,11 @@ def loop_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray, tn: 
     def at(p: np.ndarray) -> np.ndarray:
         x = np.clip(p[:, 0], 0, img.shape[1] - 1)
         y = np.clip(p[:, 1], 0, img.shape[0] - 1)
-        return np.stack([sample_points(img[..., c].astype(np.float32), x, y) for c in range(3)], 1) / unit
+        # (each channel read from the points' box alone, at float32 positions shifted by whole pixels)
+        xy = np.stack([x, y], 1).astype(np.float32)
+        (x0, y0), (x1, y1) = points_box(xy, img.shape)
+        near, sx, sy = img[y0:y1, x0:x1], xy[:, 0] - np.float32(x0), xy[:, 1] - np.float32(y0)
+        return np.stack([sample_points(near[..., c].astype(np.float32), sx, sy) for c in range(3)], 1) / unit
 
     lip = np.median(at(ring), 0)
     teeth = teeth_like(at(pts.reshape(-1, 2)), lip).reshape(n, LOOP_SAMPLES) >= tn.loop_teeth_sure

@@ -15,20 +15,40 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from faceedit.faces.align import crop_footprint
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.brows import browness
 from faceedit.stage.moves import face_frame
+from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning_face import BrowsTuning, FoldsTuning
+
+#: The fast render's broad blurs: a Gaussian of at least this many px is taken on the image
+#: shrunk by a whole factor that leaves it at least ``COARSE_BLUR_PX`` / 2 px there (area
+#: average), then enlarged back bilinearly; the exact render blurs at full resolution.
+COARSE_BLUR_PX = 16.0
+
+
+def _gaussian(x: np.ndarray, sigma: float) -> np.ndarray:
+    """``x`` blurred with a Gaussian of ``sigma`` px: at full resolution, or in the fast render
+    from :data:`COARSE_BLUR_PX` up on a grid ``f`` times coarser (the area average's and the
+    bilinear enlargement's own spread, about ``f`` / 2 px together, taken off the Gaussian's)."""
+    f = int(sigma // (COARSE_BLUR_PX / 2))
+    h, w = x.shape[:2]
+    if f < 2 or is_exact() or min(h, w) < 4 * f:
+        return cv2.GaussianBlur(x, (0, 0), sigma)
+    small = cv2.resize(x, (-(-w // f), -(-h // f)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), float(np.sqrt(sigma * sigma - 0.25 * f * f)) / f)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).reshape(x.shape)
 
 
 def _blur(x: np.ndarray, sigma: float, weight: np.ndarray | None) -> np.ndarray:
-    """``x`` blurred with a Gaussian of ``sigma`` px; with ``weight`` ((H, W) 0..1), a
-    normalised blur of the weighted pixels alone (what has no weight lends no colour)."""
+    """``x`` blurred with a Gaussian of ``sigma`` px (:func:`_gaussian`); with ``weight`` ((H, W)
+    0..1), a normalised blur of the weighted pixels alone (what has no weight lends no colour)."""
     if weight is None:
-        return cv2.GaussianBlur(x, (0, 0), sigma)
+        return _gaussian(x, sigma)
     w = weight[..., None] if x.ndim == 3 else weight
-    num = cv2.GaussianBlur(x * w, (0, 0), sigma)
-    den = cv2.GaussianBlur(weight, (0, 0), sigma)
+    num = _gaussian(x * w, sigma)
+    den = _gaussian(weight, sigma)
     if x.ndim == 3:
         den = den[..., None]
     return num / np.maximum(den, 1e-3)
@@ -120,6 +140,10 @@ def furrow_shown(pixels: np.ndarray, lm: np.ndarray, tuning: BrowsTuning | None 
     c = (lm[21] + lm[22]) / 2
     turn = cv2.getRotationMatrix2D((float(c[0]), float(c[1])), float(np.degrees(np.arctan2(u[1], u[0]))), 100.0 / ed)
     turn[:, 2] += (100.0 - c[0], 100.0 - c[1])
+    if not is_exact():  # the fast render: only the photo's pixels under the 200-px square, shifted there
+        x0, y0, x1, y1 = crop_footprint(turn, 200, pixels.shape, margin=2.0)
+        pixels = pixels[y0:y1, x0:x1]
+        turn[:, 2] += turn[:, :2] @ (x0, y0)
     rgb = pixels[..., :3] if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, -1)
     luma = cv2.warpAffine(np.asarray(rgb, np.float32), turn, (200, 200), flags=cv2.INTER_AREA) \
         @ np.array(LUMA_WEIGHTS, np.float32)

@@ -17,7 +17,7 @@ face's states in units of the mean AU12 of the smiles that map was fitted on (th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -170,8 +170,13 @@ def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float, fold: floa
         cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1.0)
     if fold > 0:
         g = max(int(round(fold * ed)), 1)
-        grown = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))
-        m = np.maximum(m, grown * _near_mouth(shape, lm, ed, 0.25))
+        # (grown only where it is kept: the mouth's reach, dilated from that box grown by g)
+        near, (nx0, ny0, nx1, ny1) = _near_mouth_boxed(shape, lm, ed, 0.25)
+        x0, y0, x1, y1 = _grown_box((nx0, ny0, nx1 - nx0, ny1 - ny0), g, shape)
+        grown = np.zeros(shape[:2], np.float32)
+        if nx1 > nx0 and ny1 > ny0:
+            grown[ny0:ny1, nx0:nx1] = _ellipse_dilate(m[y0:y1, x0:x1], g)[ny0 - y0:ny1 - y0, nx0 - x0:nx1 - x0]
+        m = np.maximum(m, grown * near)
     m[_lips_and_nose(shape, lm, ed)] = 0.0
     return cv2.GaussianBlur(m, (0, 0), max(reach, 0.5))
 
@@ -224,10 +229,36 @@ def wing_lines(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTu
 def _near_mouth(shape: tuple[int, ...], lm: np.ndarray, ed: float, grow: float) -> np.ndarray:
     """(H, W) float32 0/1: within ``grow`` eye distances of the outer lips and the nose's base of
     the face at 68 landmarks ``lm`` (eye distance ``ed``), those included."""
+    return _near_mouth_boxed(shape, lm, ed, grow)[0]
+
+
+def _near_mouth_boxed(shape: tuple[int, ...], lm: np.ndarray, ed: float,
+                      grow: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """:func:`_near_mouth` and the box (x0, y0, x1, y1) outside which it is 0: the hull's grown
+    by the dilation's reach, the one part dilated (the same pixels as the whole mask's)."""
     hull = np.zeros(shape[:2], np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(np.round(np.vstack([lm[48:60], lm[31:36]])).astype(np.int32)), 1)
     g = max(int(round(grow * ed)), 1)
-    return cv2.dilate(hull, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(np.float32)
+    out = np.zeros(shape[:2], np.float32)
+    box = _grown_box(cv2.boundingRect(hull), g, shape)
+    x0, y0, x1, y1 = box
+    if x1 > x0 and y1 > y0:
+        out[y0:y1, x0:x1] = _ellipse_dilate(hull[y0:y1, x0:x1], g)
+    return out, box
+
+
+def _grown_box(rect: Sequence[int], g: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """An OpenCV rectangle (x, y, w, h) grown by ``g`` px on every side, as (x0, y0, x1, y1)
+    inside an image of ``shape`` (empty for an empty rectangle)."""
+    x, y, w, h = rect
+    if w <= 0 or h <= 0:
+        return 0, 0, 0, 0
+    return max(x - g, 0), max(y - g, 0), min(x + w + g, shape[1]), min(y + h + g, shape[0])
+
+
+def _ellipse_dilate(mask: np.ndarray, g: int) -> np.ndarray:
+    """``mask`` dilated by OpenCV's elliptic structuring element 2 ``g`` + 1 px across (as float32)."""
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(np.float32)
 
 
 def _mouth_ring(shape: tuple[int, ...], lm: np.ndarray, reach: float, grow: float) -> np.ndarray:
