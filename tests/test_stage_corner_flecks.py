@@ -85,8 +85,11 @@ def editor():
 
 
 def test_astronaut_made_neutral_keeps_no_fleck_darker_than_her_line_at_her_corners(editor, astronaut):
-    """Her laugh's dark corners carried into the closed mouth were specks of luma 116 beside a
-    line of 153 at her right corner (0.76 of it)."""
+    """Nothing within 3 px of her closed line's outer quarters is darker than 0.67 of the line: the
+    10th percentile of real closed mouths at her size (London's neutral photos scaled to her 59.6 px
+    between the outer eye corners: 0.666 / 0.786 / 0.916 at the 10th / 50th / 90th percentiles,
+    `bench/measure_closed_corners.py --eye 59.6`; 22 of 30 darker than 0.85 of their line). Her
+    edit's darkest there: 0.80 at her right corner, where the line runs darker to its end."""
     out = editor.edit(astronaut, "neutral")
     lm = np.asarray(editor.detector.detect(out)[0].landmarks, np.float64)
     grey = _grey(out)
@@ -99,4 +102,4 @@ def test_astronaut_made_neutral_keeps_no_fleck_darker_than_her_line_at_her_corne
         d = b - a
         t = np.clip(((xx - a[0]) * d[0] + (yy - a[1]) * d[1]) / float(d @ d), 0.0, 1.0)
         near = np.hypot(xx - a[0] - t * d[0], yy - a[1] - t * d[1]) < 3.0
-        assert grey[near].min() >= 0.85 * dark, (i, grey[near].min(), dark)
+        assert grey[near].min() >= 0.67 * dark, (i, grey[near].min(), dark)

