@@ -4,8 +4,8 @@ the corners by a smooth ramp, read at the photo's pixels as one smooth metallic 
 in the middle and fading evenly to grey at both ends, with no joints and an edge sharper than
 the photo's. Here the ramp is stepped tooth by tooth from the middle (the front pair brightest,
 each tooth its own light, a little darker at its sides), a darker joint lies between
-neighbouring teeth, the row's lower edge is as soft as a photo's and the teeth take a little
-yellow and grain."""
+neighbouring teeth (each darkening warm, as real teeth's shade), the row's lower edge is as soft as
+a photo's and the teeth take a little yellow and grain."""
 
 from __future__ import annotations
 
@@ -13,13 +13,10 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+from faceedit.stage.teeth_tone import shade_warmth, thin_weight
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 
-#: An opening is thin when its median column height is under the first share of the inner corner
-#: distance (wholly) and not thin from the second: fear's openings on London HD read 0.10-0.16,
-#: surprise's 0.3 and more.
-THIN_GAP = (0.2, 0.26)
 #: The visible widths of the upper teeth from the middle outward (central incisor, lateral,
 #: canine, premolars) as shares of the inner corner distance: about 8.5, 6.5, 7.5 and 7 mm teeth
 #: seen round the arch (foreshortened outward) in an opening about 50 mm wide.
@@ -95,7 +92,7 @@ def tooth_steps(pixels: np.ndarray, roi, opening: np.ndarray, mid: float, wd: fl
     px apart), joints darkened between them (:data:`JOINT_DARK`), the lower edge softened
     (:data:`EDGE_SOFT` times ``photo_scale``), a little yellow and grain. Lit: over 0.45 of the
     opening's 98th-percentile luma, where that is over three times its median. Unchanged where the
-    opening is not thin (:data:`THIN_GAP`) or shows no teeth. A new array, or ``pixels`` written
+    opening is not thin (:func:`~faceedit.stage.teeth_tone.thin_weight`) or shows no teeth. A new array, or ``pixels`` written
     over with ``in_place``."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
@@ -103,8 +100,7 @@ def tooth_steps(pixels: np.ndarray, roi, opening: np.ndarray, mid: float, wd: fl
     cols = np.flatnonzero(inside.any(0))
     if cols.size < 8 or wd <= 8 or pixels.ndim != 3:
         return pixels
-    height = float(np.median(inside[:, cols].sum(0)))
-    thin = 1.0 - float(np.clip((height / wd - THIN_GAP[0]) / (THIN_GAP[1] - THIN_GAP[0]), 0.0, 1.0))
+    thin = thin_weight(float(np.median(inside[:, cols].sum(0))) / wd)
     if thin <= 0:
         return pixels
     unit = pixel_max(pixels.dtype)
@@ -136,8 +132,9 @@ def tooth_steps(pixels: np.ndarray, roi, opening: np.ndarray, mid: float, wd: fl
     last = np.where(seen, crop.shape[0] - 1 - np.argmax(lit[::-1], 0), 0)
     down = np.clip((rows - first) / np.maximum(last - first, 1), 0.0, 1.0)
     joint = 1.0 - np.clip(JOINT_DARK * near[None, :] * (JOINT_TIP + (1.0 - JOINT_TIP) * down), 0.0, 0.9)
-    k = (1.0 + thin * w * (gain[None, :] * joint - 1.0))[..., None]
-    shaded = crop * k
+    k = 1.0 + thin * w * (gain[None, :] * joint - 1.0)
+    # each darkening warm, as real teeth darken (:func:`~faceedit.stage.teeth_tone.shade_warmth`), not grey
+    shaded = crop * k[..., None] * shade_warmth(k.ravel(), 1.0).reshape(crop.shape)
     # a little yellow: blue under the luma
     shaded[..., 2] -= thin * w * TOOTH_YELLOW * (shaded @ _LUMA)
     # grain, the same on every run (seeded by where the opening is)
