@@ -22,7 +22,8 @@ column. Its colours are read on it eroded by a 3x3 square (no pixel mixed with t
 - ``joint``: the rms of the columns' 75th-percentile luma less its Gaussian smoothing over a tenth of
   the row, over its mean (a row of separate teeth: their joints; a smooth band: 0).
 
-Per run the median and range over the faces. Default ids: the trainers' London smiles showing teeth
+``--real`` also prints each smile's shade tone (:func:`shade_tone`) and their median, which
+:data:`faceedit.stage.teeth_tone.SHADE_TONE` is. Per run the median and range over the faces. Default ids: the trainers' London smiles showing teeth
 (the held-out split left out); ``held`` the held-out split's.
 """
 
@@ -99,6 +100,21 @@ def figures(img: np.ndarray, row: np.ndarray, cheek: float) -> dict | None:
     return out
 
 
+def shade_tone(img: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, float]:
+    """(tone, depth) of a real upper row ``row`` (eroded by a 3x3 square): the median colour over its
+    luma of its darkest quarter divided by its brightest quarter's, over that ratio's own luma, raised
+    to 1 over ``depth`` (1 less the quarters' median luma ratio): the chromaticity the teeth move
+    toward per unit of depth (:data:`faceedit.stage.teeth_tone.SHADE_TONE`)."""
+    f = img[..., :3].astype(np.float64) / 255.0
+    y = f @ LUMA
+    core = cv2.erode(row.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    yt = y[core]
+    b, d = core & (y >= np.percentile(yt, 75)), core & (y < np.percentile(yt, 25))
+    k = np.median(f[d] / y[d, None], 0) / np.median(f[b] / y[b, None], 0)
+    depth = 1.0 - float(np.median(y[d]) / np.median(y[b]))
+    return (k / float(k @ LUMA)) ** (1.0 / max(depth, 1e-3)), depth
+
+
 def real_row(img: np.ndarray, lm: np.ndarray) -> np.ndarray:
     """A real smile's upper row (see the module)."""
     m = np.zeros(img.shape[:2], np.uint8)
@@ -149,15 +165,23 @@ def main(argv: list[str] | None = None) -> int:
         return np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64) if faces else None
 
     if a.real:
-        rows = []
+        rows, tones = [], []
         for i in ids:
             img = np.asarray(Image.open(a.data / "london_hd" / "smiling" / f"{i}.jpg").convert("RGB"))
             lm = landmarks(img)
-            r = None if lm is None else figures(img, real_row(img, lm), cheek_luma(img, lm))
+            row = None if lm is None else real_row(img, lm)
+            r = None if lm is None else figures(img, row, cheek_luma(img, lm))
             if r is not None:
                 rows.append(r)
-                print(f"  {i} real: " + " ".join(f"{k} {v:.3f}" for k, v in r.items()), flush=True)
+                tone, depth = shade_tone(img, row)
+                tones.append(tone)
+                print(f"  {i} real: " + " ".join(f"{k} {v:.3f}" for k, v in r.items())
+                      + f" tone {np.round(tone, 3).tolist()} depth {depth:.3f}", flush=True)
         report("real smiles", rows)
+        if tones:
+            t = np.asarray(tones)
+            print(f"shade tone: median {np.round(np.median(t, 0), 3).tolist()}, min {np.round(t.min(0), 3).tolist()}, "
+                  f"max {np.round(t.max(0), 3).tolist()}")
         return 0
 
     import faceedit.stage.steps as steps

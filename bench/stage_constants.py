@@ -202,7 +202,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "teeth_few.FEW_CORNER_LUMA": ("M", "the lips' dark at a small smile's corners, over the lips"),
     "teeth_look._LUMA": ("N", "luma weights (a unit)"),
     "teeth_tone._LUMA": ("N", "luma weights (a unit)"),
-    "teeth_tone.SHADE_TONE": ("M", "real teeth's darker quarter over their brightest per unit of depth (14 London HD training smiles)"),
+    "teeth_tone.SHADE_TONE": ("M", "real teeth's darker quarter over their brightest per unit of depth (14 London HD training smiles, bench_teeth_tone.py --real)"),
     "teeth_tone.THIN_GAP": ("M", "between fear's thin openings (0.10-0.16 of the corner distance) and surprise's (0.3 and more)"),
     "tooth_steps._LUMA": ("N", "luma weights (a unit)"),
     "tooth_steps.TOOTH_WIDTHS": ("M", "upper teeth's widths (8.5, 6.5, 7.5, 7 mm) round the arch in a 50 mm opening"),

@@ -20,10 +20,10 @@ _LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
 
 #: The chromaticity (r, g, b over luma) real teeth move toward as they darken, per unit of depth:
 #: on 14 London HD training smiles showing teeth (002-064, the held-out split left out) the upper
-#: row's darkest quarter's median colour over its luma, divided by its brightest quarter's, raised
-#: to 1 over its depth (1 less the quarters' luma ratio, 0.27-0.35, median 0.30); the median over
-#: the smiles (r 1.08-1.63, g 0.78-0.98, b 0.71-0.93), then over its own luma
-#: (``/tmp`` measure in ``docs/stage-tuning.md``'s row).
+#: row's darkest quarter's median colour over its luma, divided by its brightest quarter's, over its
+#: own luma, raised to 1 over its depth (1 less the quarters' luma ratio, 0.27-0.35, median 0.30);
+#: the median over the smiles (r 1.08-1.63, g 0.78-0.98, b 0.71-0.93;
+#: ``bench/bench_teeth_tone.py --real``).
 SHADE_TONE = (1.33, 0.893, 0.831)
 #: An opening is thin when its median column height is under the first share of the inner corner
 #: distance (wholly) and not thin from the second: fear's openings on London HD read 0.10-0.16,
