@@ -86,7 +86,7 @@ def colour(f: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def test_thin_gap_teeth_are_warm_ivory_and_lit(bank):
     """The thin row's colour toward real teeth's: green over blue in its darker half and its brightest
     quarter (14 London HD training smiles' upper rows 0.003-0.129 and 0.007-0.093), its brightest
-    quarter's red over green under 0.15 (darkened toward the drawn face's red lips it read 0.215;
+    quarter's red over green under 0.15 (darkened toward the drawn face's red lips it read 0.215, 0.083 now;
     real 0.017-0.065); and lit: its brightest quarter's luma over 0.5 (0.44 in the open mouth's
     shade, 0.54 lit as a carried row)."""
     row, f = thin_mouth(bank)

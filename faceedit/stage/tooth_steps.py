@@ -4,8 +4,8 @@ the corners by a smooth ramp, read at the photo's pixels as one smooth metallic 
 in the middle and fading evenly to grey at both ends, with no joints and an edge sharper than
 the photo's. Here the ramp is stepped tooth by tooth from the middle (the front pair brightest,
 each tooth its own light, a little darker at its sides), a darker joint lies between
-neighbouring teeth (each darkening warm, as real teeth's shade), the row's lower edge is as soft as
-a photo's and the teeth take a little yellow and grain."""
+neighbouring teeth, the row's lower edge is as soft as a photo's and the teeth take a little
+yellow and grain."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
-from faceedit.stage.teeth_tone import shade_warmth, thin_weight
+from faceedit.stage.teeth_tone import thin_weight
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 
@@ -132,9 +132,8 @@ def tooth_steps(pixels: np.ndarray, roi, opening: np.ndarray, mid: float, wd: fl
     last = np.where(seen, crop.shape[0] - 1 - np.argmax(lit[::-1], 0), 0)
     down = np.clip((rows - first) / np.maximum(last - first, 1), 0.0, 1.0)
     joint = 1.0 - np.clip(JOINT_DARK * near[None, :] * (JOINT_TIP + (1.0 - JOINT_TIP) * down), 0.0, 0.9)
-    k = 1.0 + thin * w * (gain[None, :] * joint - 1.0)
-    # each darkening warm, as real teeth darken (:func:`~faceedit.stage.teeth_tone.shade_warmth`), not grey
-    shaded = crop * k[..., None] * shade_warmth(k.ravel(), 1.0).reshape(crop.shape)
+    k = (1.0 + thin * w * (gain[None, :] * joint - 1.0))[..., None]
+    shaded = crop * k
     # a little yellow: blue under the luma
     shaded[..., 2] -= thin * w * TOOTH_YELLOW * (shaded @ _LUMA)
     # grain, the same on every run (seeded by where the opening is)
