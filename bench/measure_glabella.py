@@ -11,7 +11,8 @@ inner ends' middle (``a`` across, ``b`` down, eye distances: -0.3..0.3 x -0.4..0
 less the same map of neutral -> another neutral of the same person (the floor). The stage's:
 :func:`faceedit.stage.folds.fold_ratio` of the glabella alone at its fitted depth (amount 1,
 light from above, the photo's blur 1 px; each person's lines as uneven as a code drawn for them
-at random, fixed by their name) on the same posed landmarks at the same size, high-passed
+at random, fixed by their name; sad's as with the inner brows raised, the forehead's amount 1,
+its own lines not drawn) on the same posed landmarks at the same size, high-passed
 and sampled the same way (so a version without the crease module measures too: run it with
 another tree on PYTHONPATH).
 
@@ -160,7 +161,10 @@ def main(argv=None) -> int:
             extra = {}
             if face_code is not None:  # a code per person, as an identity would give one
                 extra["code"] = face_code(np.random.default_rng(zlib.crc32(subj.encode())).standard_normal(40))
-            made = folds.fold_ratio(posed.shape, lm, {"glabella": 1.0}, stats.params, np.array([0.0, -1.0]), **extra)
+            # sad's lines with the inner brows raised (the forehead's amount: 1), the forehead's own not drawn
+            amounts = {"glabella": 1.0, "forehead": 1.0 if e == "sad" else 0.0}
+            params = {k: v for k, v in stats.params.items() if k != "forehead"}
+            made = folds.fold_ratio(posed.shape, lm, amounts, params, np.array([0.0, -1.0]), **extra)
             lr = np.zeros(posed.shape, np.float32)
             if made is not None:
                 (x0, y0, x1, y1), r = made

@@ -18,7 +18,7 @@ The constants are :class:`~faceedit.stage.tuning_face.FoldsTuning`'s ``crease_*`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -33,6 +33,10 @@ CODE_SIZE = 5
 CODE_SEED = 53
 #: How many rows down the strip between the creases :func:`strip_excess` measures.
 STRIP_ROWS = 6
+#: The most of a row's excess (a log ratio) :func:`crease_log_ratio` takes off between the lines:
+#: a real pale glabella's (training London made angry: 0.07 at most); more is a measure gone
+#: wrong (hair or shadow beside the brows' heads), and darkening that much left a block.
+STRIP_MOST = 0.1
 
 
 def face_code(identity: np.ndarray | None) -> np.ndarray:
@@ -96,7 +100,8 @@ def crease_lines(lm: np.ndarray, code: np.ndarray, sad: float = 0.0, tuning: Fol
                  ) -> tuple[list[Crease], np.ndarray, np.ndarray]:
     """The two glabellar creases of a face at 68 landmarks ``lm`` (image px, the moved ones), as
     uneven as its ``code`` (:func:`face_code`) says, shorter by ``sad`` (0..1: the inner brows
-    raised with them, AU1+4: short furrows above the inner brows, ``crease_sad``): each from
+    raised with them, AU1+4: short furrows above the inner brows, ``crease_sad``; shallower by
+    ``crease_sad_soft``'s first): each from
     ``crease_layout``'s drop below the brows' inner ends up by its length, across at a share of
     their gap; and the frame's origin (px) and axes ((2, 2): u, n)."""
     tn = tuning if tuning is not None else FoldsTuning()
@@ -112,6 +117,7 @@ def crease_lines(lm: np.ndarray, code: np.ndarray, sad: float = 0.0, tuning: Fol
     c = np.asarray(code, np.float64)
     sad = float(np.clip(sad, 0.0, 1.0))
     short = 1.0 - tn.crease_sad[0] * sad
+    shallow = 1.0 - (1.0 - tn.crease_sad_soft[0]) * sad
     out = []
     for k, side in enumerate((-1.0, 1.0)):
         # the deeper line is the longer one (one number moves both), on the side the code picks
@@ -119,7 +125,7 @@ def crease_lines(lm: np.ndarray, code: np.ndarray, sad: float = 0.0, tuning: Fol
         bottom = ends_b[k] + drop - tn.crease_sad[1] * sad
         top = bottom - length * short * (1.0 + u_length * lean)
         out.append(Crease(top=top, bottom=bottom, a=side * half, bend=side * bend * (1.0 + u_bend * c[2] * side),
-                          tilt=tilt + u_tilt * c[3], depth=1.0 + u_depth * lean, phase=np.pi * (c[4] + 0.5 * k)))
+                          tilt=tilt + u_tilt * c[3], depth=(1.0 + u_depth * lean) * shallow, phase=np.pi * (c[4] + 0.5 * k)))
     return out, origin, np.stack([u, n])
 
 
@@ -175,15 +181,44 @@ def frame_box(origin: np.ndarray, axes: np.ndarray, ed: float, a_range: tuple[fl
     return (x0, y0, x1, y1), (rx * axes[0, 0] + ry * axes[0, 1]) / ed, (rx * axes[1, 0] + ry * axes[1, 1]) / ed
 
 
+def glabella_box(lm: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """The image box (x0, y0, x1, y1) round the glabella of a face at ``lm`` that holds the
+    creases' box and :func:`strip_excess`'s (0.4 eye distances either side of the brows' inner
+    ends' middle, 0.6 above them to 0.3 below): where a hair matte over them is read once."""
+    u, n, ed = face_frame(lm)
+    lm = np.asarray(lm, np.float64)
+    framed = frame_box((lm[21] + lm[22]) / 2, np.stack([u, n]), ed, (-0.4, 0.4), (-0.6, 0.3), shape)
+    return None if framed is None else framed[0]
+
+
+def matte_on(hair: tuple[tuple[int, int, int, int], np.ndarray] | None, box: tuple[int, int, int, int]
+             ) -> np.ndarray | None:
+    """A hair matte (its box in the image, 0..1 over it) over another ``box`` (x0, y0, x1, y1): 0
+    where the matte does not reach; None where there is no matte."""
+    if hair is None:
+        return None
+    (h0, k0, h1, k1), matte = hair
+    x0, y0, x1, y1 = box
+    out = np.zeros((y1 - y0, x1 - x0), np.float64)
+    c0, r0, c1, r1 = max(x0, h0), max(y0, k0), min(x1, h1), min(y1, k1)
+    if c1 > c0 and r1 > r0:
+        out[r0 - y0:r1 - y0, c0 - x0:c1 - x0] = np.clip(matte[r0 - k0:r1 - k0, c0 - h0:c1 - h0], 0.0, 1.0)
+    return out
+
+
 def strip_excess(pixels: np.ndarray, lm: np.ndarray, code: np.ndarray | None = None, sad: float = 0.0,
-                 tuning: FoldsTuning | None = None) -> np.ndarray:
+                 tuning: FoldsTuning | None = None,
+                 hair: tuple[tuple[int, int, int, int], np.ndarray] | None = None) -> np.ndarray:
     """How much lighter the skin between the creases (:func:`crease_lines` of a face at ``lm``)
     is than the forehead beside the brows' heads, in ``pixels``, row by row down
     :func:`strip_span` (:data:`STRIP_ROWS` rows, top to bottom): the log of the luma's median
     between the lines (across within 0.3 of their spacing of the middle) in the row over its
     median beside the brows' heads (0.22..0.32 eye distances either side of the middle, over
     the strip's heights, 0.04 or more above the brows' points: not their hair); 0 in a row
-    where either has no pixel."""
+    where either has no pixel. ``hair``: (its box in the image, its matte 0..1 over it, as
+    :func:`faceedit.stage.forehead_creases.forehead_hair` reads it): pixels over half hair are
+    neither strip nor forehead, and where hair covers over half of the forehead beside the
+    brows' heads nothing is measured (all 0: a dark fringe there is no skin to match)."""
     tn = tuning if tuning is not None else FoldsTuning()
     out = np.zeros(STRIP_ROWS)
     lines, origin, axes = crease_lines(lm, np.zeros(CODE_SIZE) if code is None else code, sad, tn)
@@ -202,13 +237,16 @@ def strip_excess(pixels: np.ndarray, lm: np.ndarray, code: np.ndarray | None = N
     order = np.argsort(ba)
     above = b < np.interp(a, ba[order], bb[order]) - 0.04
     y = pixels[y0:y1, x0:x1, :3].astype(np.float64) @ np.asarray(LUMA_WEIGHTS, np.float64)
-    side = y[band & above & (a >= 0.22) & (a <= 0.32)]
-    if side.size == 0:
+    matte = matte_on(hair, (x0, y0, x1, y1))
+    skin = np.ones_like(y, bool) if matte is None else matte < 0.5
+    beside = band & above & (a >= 0.22) & (a <= 0.32)
+    side = y[beside & skin]
+    if side.size == 0 or side.size < 0.5 * np.count_nonzero(beside):
         return out
     level = max(float(np.median(side)), 1e-6)
     edges = np.linspace(top, bottom, STRIP_ROWS + 1)
     for k in range(STRIP_ROWS):
-        mid = y[(b >= edges[k]) & (b <= edges[k + 1]) & (a <= half)]
+        mid = y[(b >= edges[k]) & (b <= edges[k + 1]) & (a <= half) & skin]
         if mid.size:
             out[k] = np.log(max(float(np.median(mid)), 1e-6) / level)
     return out
@@ -216,7 +254,9 @@ def strip_excess(pixels: np.ndarray, lm: np.ndarray, code: np.ndarray | None = N
 
 def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code: np.ndarray,
                      light: np.ndarray, blur_px: float, sad: float = 0.0, tuning: FoldsTuning | None = None,
-                     excess: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+                     excess: np.ndarray | None = None,
+                     hair: tuple[tuple[int, int, int, int], np.ndarray] | None = None
+                     ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The creases' luma log ratio on a face at ``lm`` in an image of ``shape``, ``amount`` of
     the fitted depth: (box (x0, y0, x1, y1), log ratio over it), None where nothing is drawn.
     ``light``: the image direction toward the light ((2,)); ``blur_px``: the photo's blur
@@ -225,12 +265,17 @@ def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code
     (its lift at its top, its slopes' lightening as they turn to the light), all blurred by
     ``blur_px``. ``excess``: how much lighter the photo's skin between the lines is than the
     forehead beside them, row by row (:func:`strip_excess`; None: none); ``crease_even`` of it
-    where positive is taken off over the strip between them (:func:`strip_span`), under the
-    bulge's own relief."""
+    where positive, up to :data:`STRIP_MOST`, is taken off over the strip between them
+    (:func:`strip_span`), under the
+    bulge's own relief. ``hair``: (its box in the image, its matte 0..1 over it): nothing drawn
+    where it is 1."""
     if amount <= 0:
         return None
     tn = tuning if tuning is not None else FoldsTuning()
     lines, origin, axes = crease_lines(lm, code, sad, tn)
+    # sad's furrows are softer too (crease_sad_soft's second: their sigma's factor at full sad)
+    soft_by = 1.0 + (tn.crease_sad_soft[1] - 1.0) * float(np.clip(sad, 0.0, 1.0))
+    tn = replace(tn, crease_width=tn.crease_width * soft_by)
     ed = face_frame(lm)[2]
     pad = 0.12
     a_lo = min(ln.a - abs(ln.bend) for ln in lines) - pad
@@ -251,9 +296,11 @@ def crease_log_ratio(shape: tuple[int, ...], lm: np.ndarray, amount: float, code
         * _smooth((b - top + soft) / (2 * soft)) * _smooth((bottom + soft - b) / (2 * soft))
     rows = np.zeros(STRIP_ROWS) if excess is None else np.asarray(excess, np.float64)
     centres = np.linspace(top, bottom, 2 * len(rows) + 1)[1::2]
-    level = min(amount, 1.0) * np.maximum(np.interp(b, centres, rows), 0.0)
+    level = min(amount, 1.0) * np.clip(np.interp(b, centres, rows), 0.0, STRIP_MOST)
     log_ratio -= tn.crease_even[0] * level * strip
-    return (x0, y0, x1, y1), soften(log_ratio, blur_px, ed, tn)
+    log_ratio = soften(log_ratio, blur_px, ed, tn)
+    matte = matte_on(hair, (x0, y0, x1, y1))
+    return (x0, y0, x1, y1), log_ratio if matte is None else log_ratio * (1.0 - matte)
 
 
 def lit(height: np.ndarray, light: np.ndarray, scale_px: float) -> np.ndarray:

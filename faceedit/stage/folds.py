@@ -39,8 +39,8 @@ import numpy as np
 
 from faceedit.faces.au import AU_IDS
 from faceedit.pixels import LUMA_WEIGHTS
-from faceedit.stage.creases import crease_log_ratio, face_code, photo_blur, strip_excess
-from faceedit.stage.forehead_creases import across_share, forehead_log_ratio
+from faceedit.stage.creases import crease_log_ratio, face_code, glabella_box, photo_blur, strip_excess
+from faceedit.stage.forehead_creases import across_share, forehead_hair, forehead_log_ratio
 from faceedit.stage.moves import face_frame
 from faceedit.stage.shading import light_direction
 from faceedit.stage.tuning_face import FoldsTuning
@@ -286,7 +286,9 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
                params: dict[str, dict[str, float]], light: np.ndarray | None = None,
                tuning: FoldsTuning | None = None, code: np.ndarray | None = None,
                blur_px: float = 1.0, excess: np.ndarray | None = None, spread: float = 1.0,
-               pixels: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+               pixels: np.ndarray | None = None,
+               hair: tuple[tuple[int, int, int, int], np.ndarray] | None = None
+               ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The luma ratio the folds make on a face at landmarks ``lm`` in an image of ``shape``:
     (roi (x0, y0, x1, y1), ratio over it), or None where no fold is drawn. ``amounts``: per kind
     how much of it (1 = its fitted depth); ``params``: per kind its :data:`PARAMS`; ``light``:
@@ -300,14 +302,15 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     The forehead's lines with the inner brows raised alone (``spread`` 0, sad's) are creases too
     (:func:`faceedit.stage.forehead_creases.forehead_log_ratio`, none where the photo ``pixels``
     shows hair over them, :func:`~faceedit.stage.forehead_creases.forehead_hair`); with the whole brows raised (``spread`` 1,
-    surprise's) the fitted lines across it; between, each by its share (:func:`faceedit.stage.forehead_creases.across_share`)."""
+    surprise's) the fitted lines across it; between, each by its share (:func:`faceedit.stage.forehead_creases.across_share`).
+    ``hair``: (its box, its matte 0..1 over the glabella, :func:`glabella_hair`): no glabellar line on it."""
     tn = tuning if tuning is not None else FoldsTuning()
     toward = np.array([0.0, -1.0]) if light is None else np.asarray(light, np.float64)
     toward = toward / max(float(np.linalg.norm(toward)), 1e-9)
     made = []
     if amounts.get("glabella", 0.0) > 0 and "glabella" in params:
         made.append(crease_log_ratio(shape, lm, amounts["glabella"], face_code(None) if code is None else code, toward,
-                                     blur_px, min(amounts.get("forehead", 0.0), 1.0), tn, excess))
+                                     blur_px, min(amounts.get("forehead", 0.0), 1.0), tn, excess, hair))
     across = across_share(spread, tn)
     if amounts.get("forehead", 0.0) > 0 and "forehead" in params and across < 1.0:
         made.append(forehead_log_ratio(shape, lm, amounts["forehead"] * (1.0 - across), spread, code, toward,
@@ -358,6 +361,21 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     return (x0, y0, x1, y1), np.exp(log_ratio)
 
 
+def glabella_hair(pixels: np.ndarray, lm: np.ndarray, tuning: FoldsTuning | None = None
+                  ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The hair over the glabella of a face at ``lm`` in ``pixels``: (the box,
+    :func:`~faceedit.stage.creases.glabella_box`; its matte 0..1 over it,
+    :func:`~faceedit.stage.forehead_creases.forehead_hair`, kept where it hangs in from the
+    box's top: a fringe, not the brows' own hair reaching its sides), None where the box is empty."""
+    box = glabella_box(lm, pixels.shape)
+    if box is None:
+        return None
+    matte = forehead_hair(pixels, lm, box, tuning)
+    count, labels = cv2.connectedComponents((matte > 0).astype(np.uint8), connectivity=8)
+    top = np.unique(labels[0])
+    return box, matte * np.isin(labels, top[top > 0])
+
+
 def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
                 params: dict[str, dict[str, float]], keep_out: tuple | None = None, *,
                 in_place: bool = False, tuning: FoldsTuning | None = None,
@@ -379,9 +397,10 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
     forehead = amounts.get("forehead", 0.0) > 0 and "forehead" in params and across_share(spread, tuning) < 1.0
     blur = photo_blur(pixels, lm) if glabella or forehead else 1.0
     sad = min(amounts.get("forehead", 0.0), 1.0)
-    excess = strip_excess(pixels, lm, code, sad, tuning) if glabella else None
+    hair = glabella_hair(pixels, lm, tuning) if glabella else None
+    excess = strip_excess(pixels, lm, code, sad, tuning, hair) if glabella else None
     made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm), tuning, code, blur, excess,
-                      spread, pixels)
+                      spread, pixels, hair)
     if made is None:
         return pixels
     (x0, y0, x1, y1), ratio = made

@@ -289,6 +289,10 @@ class FoldsTuning:
     #: ... and with the inner brows raised (sad, AU1+4: short furrows above the inner brows) the
     #: lines shorter by this share and their lower ends raised by this (eye distances).
     crease_sad: tuple[float, float] = (0.2, 0.03)
+    #: ... and shallower and softer: at full sad the grooves' depth times the first, their sigma
+    #: times the second (JAFFE's training sad faces show no two furrows on their mean map, 0.001
+    #: and 0.012 deep where angry's are 0.036 and 0.027: bench/measure_glabella.py).
+    crease_sad_soft: tuple[float, float] = (0.25, 1.5)
     #: The skin between the lines brought to the forehead's luma beside the brows' heads at the
     #: same height: (the share of the photo's excess there taken off, a log ratio,
     #: :func:`faceedit.stage.creases.strip_excess`; how
