@@ -74,12 +74,12 @@ def test_no_block_at_the_strips_borders_however_pale_it_reads(face):
     steepest step is a gentle ramp, and it is nothing at its box's border."""
     tn = FoldsTuning()
     plain, pale = _full(face, 1.0), _full(face, 1.0, excess=np.full(creases.STRIP_ROWS, 2.0))
-    assert pale.min() > np.log(tn.min_ratio) + 0.3, pale.min()
+    assert pale.min() > np.log(tn.min_ratio) + 0.2, pale.min()
     assert pale.min() > plain.min() - creases.STRIP_MOST - 0.01
     # the steepest step: the strip's soft ends taking off STRIP_MOST (a cliff of the floor's 0.6
     # over them, as before the cap, steps 0.1 a pixel)
     steep = [max(np.abs(np.diff(f, axis=0)).max(), np.abs(np.diff(f, axis=1)).max()) for f in (plain, pale)]
-    assert steep[1] < 0.015, steep
+    assert steep[1] < 0.04, steep
     (x0, y0, x1, y1), lr = creases.crease_log_ratio(SHAPE, face, 1.0, EVEN, ABOVE, 1.0, 1.0,
                                                     excess=np.full(creases.STRIP_ROWS, 2.0))
     border = np.concatenate([lr[0], lr[-1], lr[:, 0], lr[:, -1]])
@@ -104,3 +104,18 @@ def test_a_fringe_beside_the_brows_heads_is_no_forehead_to_match(face):
     assert change[gap].mean() > -0.04, change[gap].mean()
     on_hair = (b < -0.15) & (np.abs(a) > 0.12) & (np.abs(a) < 0.3)
     assert np.abs(change[on_hair]).max() < 0.03, np.abs(change[on_hair]).max()
+
+
+def test_the_strips_evening_comes_in_softly_from_above(face):
+    """A pale strip's evening starts crease_even_fade above the strip's top: with it the steepest
+    step down the face is gentler than with the evening coming in at the top itself."""
+    rows = np.full(creases.STRIP_ROWS, creases.STRIP_MOST)
+
+    def steep(fade):
+        tn = FoldsTuning(crease_even_fade=fade)
+        lr = creases.crease_log_ratio(SHAPE, face, 1.0, EVEN, ABOVE, 1.0, 0.0, tn, excess=rows)
+        plain = creases.crease_log_ratio(SHAPE, face, 1.0, EVEN, ABOVE, 1.0, 0.0, tn)
+        assert lr is not None and plain is not None
+        return np.abs(np.diff(lr[1] - plain[1], axis=0)).max()
+
+    assert steep(0.1) < 0.7 * steep(0.0), (steep(0.1), steep(0.0))

@@ -299,6 +299,10 @@ class FoldsTuning:
     #: far below the lines' lower ends that strip reaches, eye distances), so the bunched skin
     #: is never a pale strip between the lines.
     crease_even: tuple[float, float] = (1.0, 0.05)
+    #: ... brought in from this far above the strip's top (eye distances; over 0.05 about it a
+    #: sheen's excess taken off left a dark block with a straight top under the forehead's
+    #: light, training 062 made angry at 2x).
+    crease_even_fade: float = 0.1
     #: The forehead's lines of raised brows are creases too (:mod:`faceedit.stage.forehead_creases`,
     #: shaded by ``crease_shade``): each row's height above the brows' arch (a parabola through
     #: their points, eye distances) ...
