@@ -52,6 +52,7 @@ from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
+from faceedit.stage.jaw_line import jaw_line
 from faceedit.stage.lid_edge import lids_on_edge
 from faceedit.stage.lid_meet import close_on_line, meeting_points
 from faceedit.stage.lids import close_lids
@@ -72,7 +73,6 @@ from faceedit.stage.lips import (
     upper_teeth_share,
     widen_interior,
 )
-from faceedit.stage.jaw_line import jaw_line
 from faceedit.stage.lower_margin import loop_teeth_share
 from faceedit.stage.mouth import paint_seam, sclera_colour, whites_shown
 from faceedit.stage.moves import (
