@@ -18,7 +18,7 @@ Each case's photos go one at a time through the steps ``faceedit apply`` runs
 detect and mesh (``detector.detect``; its own ``detect`` / ``landmarks`` timings), the decline
 check (``split_declined``), align, the stage (:mod:`faceedit.stage.steps` step by step, as
 bench_stage_steps.py times them, and what is left of ``stage_faces``), keeping the stage's
-change as a patch (``_changed_patch``) and putting it on the photo (``_drawn_on``: apply draws a photo's last output on its decoded pixels), the network
+change as a patch (``_changed_patch``) and putting it on a copy of the photo, the network
 forward, paste, encode (``write_image``, quality 95). The first photo of a case runs once
 untimed first (caches, first calls). CPU time by ``time.process_time`` with OpenCV held to one
 thread (``cv2.setNumThreads(1)``; run with ``OMP_NUM_THREADS=1``): printed as CPU-ms a photo
@@ -80,7 +80,7 @@ def edit_one(editor, request, path: Path, out: Path, spent: dict[str, float], ti
     from faceedit.flow import align_faces, paste_faces, run_network, stage_faces
     from faceedit.io.decode import read_image
     from faceedit.io.encode import write_image
-    from faceedit.pipeline import _changed_patch, _drawn_on
+    from faceedit.pipeline import _changed_patch
 
     def tick(row: str, t0: float) -> float:
         t = time.process_time()
@@ -100,7 +100,7 @@ def edit_one(editor, request, path: Path, out: Path, spent: dict[str, float], ti
     t = time.process_time()
     patch = _changed_patch(image.pixels, prepared.pixels)
     t = tick("keep the change (patch)", t)
-    pixels = _drawn_on(image.pixels, True)  # the photo's one output, as apply draws it
+    pixels = image.pixels.copy()
     if patch is not None:
         (y0, y1, x0, x1), values = patch
         pixels[y0:y1, x0:x1] = values

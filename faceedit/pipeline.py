@@ -65,14 +65,6 @@ def _row_words(pixels: np.ndarray) -> np.ndarray:
     return rows.view(f"u{word}")
 
 
-def _drawn_on(pixels: np.ndarray, last: bool) -> np.ndarray:
-    """The array an output of a photo is drawn on: the decoded ``pixels`` themselves for the
-    photo's ``last`` output where they are writable (nothing reads them after it: the faces to
-    read are cut before), a copy of them for the others (no photo-sized copy for a photo's one
-    output)."""
-    return pixels if last and pixels.flags.writeable else pixels.copy()
-
-
 def _changed_patch(before: np.ndarray, after: np.ndarray):
     """The bounding box of the pixels ``after`` changed and their values there, or None: a
     waiting photo keeps one face-sized patch per output, not a full-size copy."""
@@ -419,8 +411,7 @@ class PhotoEngine:
         try:
             assert img is not None, "a photo is written once decoded"
             inputs = self._reading_inputs(img.pixels, photo.aligned) if self.reader is not None else None
-            last = len(photo.outputs) - 1
-            for i, out in enumerate(photo.outputs):
+            for out in photo.outputs:
                 try:
                     key = (out.target, out.strength if self.own_strength else None)
                     if len(photo.move_declined.get(key, ())) == len(photo.aligned):
@@ -433,7 +424,7 @@ class PhotoEngine:
                         photo.records.append(rec)
                         continue
                     patch, aligned = photo.prepared.get(key, (None, photo.aligned))
-                    pixels = _drawn_on(img.pixels, i == last)
+                    pixels = img.pixels.copy()
                     if patch is not None:  # the stage's change
                         (y0, y1, x0, x1), values = patch
                         pixels[y0:y1, x0:x1] = values
