@@ -70,3 +70,47 @@ def test_the_lash_line_moves_as_a_line_over_an_eyeball():
     # the record's white: darker drawn at a lower share of the skin's luma
     darker = open_shut_eye(src, warped, _eye(0.5, 0.5), moved, tuning=EyesTuning(shut_white_over_skin=0.6))
     assert darker is not None and luma(darker[1])[27 - y0:30 - y0, cols].mean() < column[(rows >= 27) & (rows <= 29)].mean()
+
+
+def _textured(h: int, w: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3)).astype(np.float32), (0, 0), 1.5)
+    return np.clip(img * 0.6 + 90, 0, 255).astype(np.uint8)
+
+
+def test_the_photos_own_pixels_read_on_the_eyes_box_give_the_whole_photos_result():
+    # a shut eye on a large textured photo, and one at the photo's edge (the border reflected):
+    # read from the uint8 photo where sampled, the same bytes as on unit-float copies of it
+    redrawn = 0
+    for h, w, x0, y in ((700, 900, 613.3, 401.7), (200, 260, 1.2, 14.0), (200, 260, 238.6, 186.0)):
+        src = _textured(h, w, 3)
+        width = 20.0
+        pts_s = _eye(0.5, 0.5, x0, width, y)
+        xs, ys = int(round(x0)), int(round(y))
+        src[max(ys - 1, 0):ys + 2, max(xs, 0):xs + int(width) + 1] = (LASH * 255).astype(np.uint8)
+        moved = _eye(6.5, 1.0, x0, width, y)
+        warped = src.copy()
+        cv2.fillPoly(warped, [np.round(moved).astype(np.int32)], (LASH * 255).tolist())
+        whole = open_shut_eye(src.astype(np.float32) / 255.0, warped.astype(np.float32) / 255.0, pts_s, moved, seed=1)
+        boxed = open_shut_eye(src, warped, pts_s, moved, seed=1, unit=255.0)
+        assert (whole is None) == (boxed is None)
+        if whole is not None and boxed is not None:
+            assert whole[0] == boxed[0]
+            assert whole[1].dtype == boxed[1].dtype and np.array_equal(whole[1], boxed[1])
+            redrawn += 1
+    assert redrawn == 3
+
+
+def test_sampling_the_points_box_gives_the_whole_photos_samples():
+    from faceedit.stage.eye_open import _sample
+
+    img = _textured(1500, 2600, 5)
+    rng = np.random.default_rng(7)
+    for lo, hi in (((2400.0, 1300.0), (2599.0, 1499.0)), ((0.0, 0.0), (40.0, 30.0)), ((1000.0, 700.0), (1090.3, 750.9))):
+        pts = rng.uniform(lo, hi, (9, 31, 2))
+        pts[0, 0] = hi  # a point on the box's (here the photo's) last pixel
+        whole = _sample(img[..., :3].astype(np.float32) / 255.0, pts)
+        assert np.array_equal(whole, _sample(img, pts, 255.0))
+    # points past the photo's edge: the whole photo read (its border reflected)
+    pts = rng.uniform((-3.0, 10.0), (30.0, 40.0), (5, 7, 2))
+    assert np.array_equal(_sample(img.astype(np.float32) / 255.0, pts), _sample(img, pts, 255.0))

@@ -86,12 +86,27 @@ class _Frame:
         return np.maximum(np.polyval(self.lower, x), np.polyval(self.upper, x))
 
 
-def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def _sample(img: np.ndarray, pts: np.ndarray, unit: float | None = None) -> np.ndarray:
+    """``img`` bilinearly sampled at ``pts`` (..., 2), the border reflected; with ``unit``,
+    ``img`` is a photo's own pixels, read as float32 RGB over ``unit``. Only the points' box
+    (a pixel round it) is read and converted where every point lies in the photo: its positions
+    shifted by whole pixels in float32 (exact), the same samples as the whole photo's."""
     m = pts.astype(np.float32)
+    h, w = img.shape[:2]
+    flat = m.reshape(-1, 2)
+    if flat.size and np.isfinite(flat).all():
+        lo, hi = flat.min(0), flat.max(0)
+        if lo[0] >= 0 and lo[1] >= 0 and hi[0] <= w - 1 and hi[1] <= h - 1:
+            x0, y0 = max(int(lo[0]) - 1, 0), max(int(lo[1]) - 1, 0)
+            x1, y1 = min(int(hi[0]) + 3, w), min(int(hi[1]) + 3, h)
+            img = img[y0:y1, x0:x1]
+            m = m - np.array([x0, y0], np.float32)
+    if unit is not None:
+        img = img[..., :3].astype(np.float32) / unit
     return cv2.remap(img, m[..., 0], m[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
-def _lash_band(src: np.ndarray, fr: _Frame, tn: EyesTuning
+def _lash_band(src: np.ndarray, fr: _Frame, tn: EyesTuning, unit: float | None = None
                ) -> tuple[float, float, np.ndarray, np.ndarray] | None:
     """(reach above the upper lid's line, reach below the lower's (px), the band's median colour,
     the lid skin's median colour) of the source's lash band, read on the middle half's columns;
@@ -101,13 +116,15 @@ def _lash_band(src: np.ndarray, fr: _Frame, tn: EyesTuning
     dy = np.arange(-reach, reach + 0.01, 0.5)
     top, bottom = fr.up(xs), fr.low(xs)
     skin_y = top[:, None] - np.linspace(0.3, 0.45, 4)[None, :] * fr.width
-    skin = _sample(src, fr.to_photo(np.repeat(xs[:, None], 4, 1), skin_y).reshape(1, -1, 2)).reshape(-1, src.shape[2])
+    skin = _sample(src, fr.to_photo(np.repeat(xs[:, None], 4, 1), skin_y).reshape(1, -1, 2), unit)
+    skin = skin.reshape(-1, skin.shape[-1])
     skin_col = np.median(skin, 0)
     ref = float(luma(skin_col))
     above, below, cols = [], [], []
     for x, yt, yb in zip(xs, top, bottom):
         ys = np.concatenate([yt + dy[dy < 0], np.linspace(yt, yb, max(2, int(np.ceil(yb - yt)) * 2 + 1)), yb + dy[dy > 0]])
-        c = _sample(src, fr.to_photo(np.full_like(ys, x), ys)[None]).reshape(-1, src.shape[2])
+        c = _sample(src, fr.to_photo(np.full_like(ys, x), ys)[None], unit)
+        c = c.reshape(-1, c.shape[-1])
         lc = luma(c)
         if lc.min() >= tn.shut_lash_dark * ref:
             continue
@@ -122,11 +139,12 @@ def _lash_band(src: np.ndarray, fr: _Frame, tn: EyesTuning
 
 
 def open_shut_eye(source: np.ndarray, warped: np.ndarray, eye_src: np.ndarray, eye_dst: np.ndarray,
-                  seed: int = 0, tuning: EyesTuning | None = None, photo_scale: float = 1.0
-                  ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+                  seed: int = 0, tuning: EyesTuning | None = None, photo_scale: float = 1.0,
+                  unit: float | None = None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The redrawn eye (see the module's text) of a shut or downcast eye the warp opened:
     ``eye_src`` / ``eye_dst`` its 6 68-point contour points in ``source`` (before the warp) and in
-    ``warped``; both unit float (H, W, 3); its values the ``shut_*`` of ``tuning``
+    ``warped``; both unit float (H, W, 3), or with ``unit`` the photos' own pixels, read as
+    float32 RGB over ``unit`` only where sampled (a 4K photo's small eye costs its box); its values the ``shut_*`` of ``tuning``
     (:class:`faceedit.stage.tuning.EyesTuning`; default its defaults). Returns (box (x0, y0, x1,
     y1), the box's new pixels) or None where the eye is not small (:func:`eye_weight` at
     ``photo_scale``), did not
@@ -136,7 +154,7 @@ def open_shut_eye(source: np.ndarray, warped: np.ndarray, eye_src: np.ndarray, e
     w = eye_weight(fs.width, tn, photo_scale)
     if w <= 0.0 or fd.width < 4:
         return None
-    band = _lash_band(source, fs, tn)
+    band = _lash_band(source, fs, tn, unit)
     if band is None:
         return None
     above, below, lash_col, skin_col = band
@@ -156,7 +174,7 @@ def open_shut_eye(source: np.ndarray, warped: np.ndarray, eye_src: np.ndarray, e
     # the upper lid's lash band, translated with the lid: the source at the same offset from its line
     xs = t * fs.width
     ys_up = fs.up(xs) + (y - yu)
-    lid = _sample(source, fs.to_photo(xs, ys_up))
+    lid = _sample(source, fs.to_photo(xs, ys_up), unit)
     thick = (fs.low(xs) - fs.up(xs)) + below  # the band below the upper line in the source
     # the eyeball below it: the white in the lid skin's light, part-way to grey, in the lid's shadow
     s_l = float(luma(skin_col))
@@ -178,7 +196,7 @@ def open_shut_eye(source: np.ndarray, warped: np.ndarray, eye_src: np.ndarray, e
     ball = ball * (1.0 - tn.shut_lower_margin[1] * np.clip(1.0 - (yl - y) / tn.shut_lower_margin[0], 0.0, 1.0))[..., None]
     # under the lower lid's line its skin, the source's from under the band (the warp stretched
     # the band's lower part down there too)
-    low = _sample(source, fs.to_photo(xs, fs.low(xs) + below + 0.5 + (y - yl)))
+    low = _sample(source, fs.to_photo(xs, fs.low(xs) + below + 0.5 + (y - yl)), unit)
     # lash band (from ``above`` over the line to ``thick`` under it), the eyeball, the lower lid
     in_lash = np.clip(thick + 0.5 - (y - yu), 0.0, 1.0)[..., None]
     in_low = np.clip(y - yl + 0.5, 0.0, 1.0)[..., None]
@@ -189,6 +207,8 @@ def open_shut_eye(source: np.ndarray, warped: np.ndarray, eye_src: np.ndarray, e
     # a small photo's softness and the grain of the eye's box
     new = cv2.GaussianBlur(new.astype(np.float32), (0, 0), tn.shut_soften)
     cur = warped[y0:y1, x0:x1, :3].astype(np.float32)
+    if unit is not None:
+        cur = cur / unit
     hp = luma(cur) - luma(cv2.GaussianBlur(cur, (0, 0), 1.0))
     grain = 1.4826 * float(np.median(np.abs(hp)))  # robust: the lids' and lashes' edges are not grain
     rng = np.random.default_rng([abs(int(seed)), x0, y0])

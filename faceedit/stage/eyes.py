@@ -331,14 +331,13 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
 
 def _open_shut(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray, k: int,
                tuning: EyesTuning, photo_scale: float = 1.0) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-    """:func:`faceedit.stage.eye_open.open_shut_eye` of eye ``k`` on unit-float copies of the
-    photos' pixels (None for an eye too large to redraw or open in the source, before any copy)."""
+    """:func:`faceedit.stage.eye_open.open_shut_eye` of eye ``k`` on the photos' pixels read as
+    unit floats where it samples them (None for an eye too large to redraw or open in the source)."""
     e = list(LM_EYES[k])
     if not shut(lm[e], tuning) or eye_weight(float(np.linalg.norm(lm[e[3]] - lm[e[0]])), tuning, photo_scale) <= 0.0:
         return None
-    unit = pixel_max(source.dtype)
-    return open_shut_eye(source[..., :3].astype(np.float32) / unit, warped[..., :3].astype(np.float32) / unit,
-                         lm[e], moved[e], seed=k, tuning=tuning, photo_scale=photo_scale)
+    return open_shut_eye(source, warped, lm[e], moved[e], seed=k, tuning=tuning, photo_scale=photo_scale,
+                         unit=pixel_max(source.dtype))
 
 
 def _white_fill(cur: np.ndarray, where: np.ndarray, opening: np.ndarray, expect: np.ndarray, least: float,
