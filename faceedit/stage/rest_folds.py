@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
+from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.moves import face_frame
 from faceedit.stage.tuning import EditTuning
 
@@ -74,14 +75,16 @@ def lines(relief: np.ndarray, length: float) -> np.ndarray:
 def rest_folds(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning) -> np.ndarray:
     """``pixels`` ((H, W[, C]) float32, any range) with the nasolabial folds of the face at 68
     landmarks ``lm`` (moved, px of ``pixels``) eased ``amount`` (0..1) of the way to resting
-    folds, over :func:`fold_band` (``tuning.rest_fold_reach``): per pixel and channel the valley, what
-    the channel blurred by ``rest_fold_grain`` eye distances lies under that blur's grey closing
-    ``rest_fold_close`` eye distances wide, less ``rest_fold_ridge`` of what it lies over that
-    blur's grey opening (the lit edge beside a squeezed fold), each kept where it runs as a line ``rest_fold_length`` eye distances long (:func:`lines`:
-    pores go) and less ``rest_fold_dense`` times
-    its blur of ``rest_fold_texture`` eye distances (:func:`sparse`: stubble and pores stay), is lifted, and ``rest_fold_keep``
-    of it laid back blurred by ``rest_fold_soft`` eye distances, at least ``rest_fold_soft_px`` px (the valley wider and shallower; its darkness
-    spread, not lost; a fold's colour with it). ``pixels`` themselves where there is nothing
+    folds, over :func:`fold_band` (``tuning.rest_fold_reach``): per pixel and channel the
+    valley, what the channel blurred by ``rest_fold_grain`` eye distances lies under that blur's
+    grey closing ``rest_fold_close`` eye distances wide, less ``rest_fold_ridge`` of what it
+    lies over that blur's grey opening (the lit edge beside a squeezed fold), each kept by the share of
+    the luma's that runs as a line ``rest_fold_length`` eye distances long (:func:`lines`: pores
+    go) less ``rest_fold_dense`` times its blur of ``rest_fold_texture`` eye distances
+    (:func:`sparse`: stubble goes), is lifted, and ``rest_fold_keep`` of it laid back blurred by
+    ``rest_fold_soft`` eye distances, at least ``rest_fold_soft_px`` px (the valley wider and
+    shallower; its darkness spread, not lost; a fold's colour with it). Computed over the
+    band's box grown by the operations' reach. ``pixels`` themselves where there is nothing
     to do."""
     t = tuning
     ed = eye_distance(lm)
@@ -89,18 +92,37 @@ def rest_folds(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTu
     if amount <= 0 or size < 3 or t.rest_fold_reach <= 0:
         return pixels
     band = fold_band(pixels.shape, lm, t.rest_fold_reach) * float(amount)
+    ys, xs = np.nonzero(band > 1e-4)
+    if ys.size == 0:
+        return pixels
+    soft = max(t.rest_fold_soft * ed, t.rest_fold_soft_px)
+    m = size + int(np.ceil(3.0 * max(soft, t.rest_fold_texture * ed, 1.0))) + 2
+    h, w = pixels.shape[:2]
+    x0, y0, x1, y1 = max(xs.min() - m, 0), max(ys.min() - m, 0), min(xs.max() + m + 1, w), min(ys.max() + m + 1, h)
+    band = band[y0:y1, x0:x1]
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    out = pixels.copy()
-    for c in range(1 if pixels.ndim == 2 else min(pixels.shape[2], 3)):
-        x = out if pixels.ndim == 2 else out[..., c]
-        smooth = cv2.GaussianBlur(x, (0, 0), max(t.rest_fold_grain * ed, 0.5))
+    grain = max(t.rest_fold_grain * ed, 0.5)
+
+    def valley_and_ridge(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # the valley, and the ridge a squeezed fold's edge catches the light on (brighter than both sides)
-        dark = np.maximum(cv2.GaussianBlur(cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, kernel), (0, 0), 1.0) - smooth,
-                          0.0)
-        lit = np.maximum(smooth - cv2.GaussianBlur(cv2.morphologyEx(smooth, cv2.MORPH_OPEN, kernel), (0, 0), 1.0),
-                         0.0)
-        dark, lit = (sparse(lines(v, t.rest_fold_length * ed), t.rest_fold_dense, t.rest_fold_texture * ed)
-                     for v in (dark, lit))
-        relief = (dark - t.rest_fold_ridge * lit) * band
-        x += relief - t.rest_fold_keep * cv2.GaussianBlur(relief, (0, 0), max(t.rest_fold_soft * ed, t.rest_fold_soft_px))
+        smooth = cv2.GaussianBlur(x, (0, 0), grain)
+        dark = cv2.GaussianBlur(cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, kernel), (0, 0), 1.0) - smooth
+        lit = smooth - cv2.GaussianBlur(cv2.morphologyEx(smooth, cv2.MORPH_OPEN, kernel), (0, 0), 1.0)
+        return np.maximum(dark, 0.0), np.maximum(lit, 0.0)
+
+    out = pixels.copy()
+    block = np.ascontiguousarray(out[y0:y1, x0:x1], np.float32)
+    channels = [block] if block.ndim == 2 else [np.ascontiguousarray(block[..., c]) for c in range(min(block.shape[2], 3))]
+    # which of the luma's valley and ridge run as lines, and not as a dense texture: each channel's kept as much
+    luma = channels[0] if block.ndim == 2 else block[..., :3] @ np.asarray(LUMA_WEIGHTS, np.float32)
+    shares = [np.clip(sparse(lines(v, t.rest_fold_length * ed), t.rest_fold_dense, t.rest_fold_texture * ed)
+                      / np.maximum(v, 1e-3), 0.0, 1.0) for v in valley_and_ridge(np.ascontiguousarray(luma))]
+    for c, x in enumerate(channels):
+        dark, lit = valley_and_ridge(x)
+        relief = (dark * shares[0] - t.rest_fold_ridge * lit * shares[1]) * band
+        x += relief - t.rest_fold_keep * cv2.GaussianBlur(relief, (0, 0), soft)
+        if block.ndim == 2:
+            out[y0:y1, x0:x1] = x
+        else:
+            out[y0:y1, x0:x1, c] = x
     return out
