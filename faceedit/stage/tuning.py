@@ -171,6 +171,30 @@ class EditTuning:
     cheek_wing_grain: float = 0.01
     #: ... within this many eye distances of those lines.
     cheek_wing_reach: float = 0.08
+    #: A smile taken away by a move to neutral eases its nasolabial folds into resting ones
+    #: (:func:`faceedit.stage.rest_folds.rest_folds`): within this many eye distances of each
+    #: fold's course (0: none) ...
+    rest_fold_reach: float = 0.1
+    #: ... the valley under a grey closing this many eye distances wide of the skin blurred by ...
+    rest_fold_close: float = 0.1
+    #: ... this many (finer, the skin's grain, stays) is laid back blurred by this many ...
+    rest_fold_grain: float = 0.0
+    rest_fold_soft: float = 0.012
+    #: ... (at least this many px: a small face's folds, a pixel or two wide, spread too) ...
+    rest_fold_soft_px: float = 1.3
+    #: ... at this share of its darkness, ...
+    rest_fold_keep: float = 1.0
+    #: ... the ridge beside it (brighter than the skin on both sides, under the closing's
+    #: width: the lit edge of a squeezed fold) with it, at this share.
+    rest_fold_ridge: float = 1.0
+    #: Each kept where it runs as a line this many eye distances long (a pore, a speck is not a
+    #: fold) ...
+    rest_fold_length: float = 0.06
+    #: ... and less this many times its blur of ``rest_fold_texture`` eye distances (a lone fold
+    #: stays; a dense texture, stubble and pores, does not: it is the skin's) ...
+    rest_fold_dense: float = 0.8
+    #: ... (that blur).
+    rest_fold_texture: float = 0.06
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""A smile made neutral eases its nasolabial folds into resting ones (issue 53):
+:func:`faceedit.stage.rest_folds.rest_folds` spreads a thin drawn fold into a wider, shallower
+valley (its darkness kept, not erased) and leaves a dense texture round it (stubble, pores) as
+it is; on London's training smiling photos the stage's neutral edit leaves a valley shallower
+than the smile's, within the person's own neutral photo's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from _bench import load_bench
+from _imgs import astronaut_face
+
+from faceedit.stage.moves import face_frame
+from faceedit.stage.rest_folds import fold_band, rest_folds
+from faceedit.stage.tuning import EditTuning
+
+LONDON_HD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "london_hd"
+
+
+def _face() -> np.ndarray:
+    lm = np.asarray(astronaut_face().landmarks, np.float64) * 6.0  # about 260 px between the eyes, as London's
+    return lm - lm.min(0) + 300.0
+
+
+def _across(img: np.ndarray, p: np.ndarray, n: np.ndarray, ed: float) -> np.ndarray:
+    """The first channel sampled across the point ``p`` along ``n``, -0.1..0.1 eye distances."""
+    s = np.linspace(-0.1, 0.1, 81) * ed
+    at = np.round(p[None] + s[:, None] * n[None]).astype(int)
+    return img[at[:, 1], at[:, 0], 0]
+
+
+def _half_width(prof: np.ndarray) -> int:
+    d = 180.0 - prof
+    return int((d > 0.5 * d.max()).sum())
+
+
+def test_a_thin_fold_spreads_into_a_shallower_wider_valley():
+    lm = _face()
+    u, n, ed = face_frame(lm)
+    img = np.full((1536, 1536, 3), 180.0, np.float32)
+    a, b = lm[35] + ed * (0.13 * u + 0.08 * n), lm[54] + ed * (0.09 * u - 0.03 * n)  # the right fold's course
+    mid, along = (a + b) / 2, (b - a) / np.linalg.norm(b - a)
+    normal = np.array([-along[1], along[0]])
+    line = np.zeros(img.shape[:2], np.float32)
+    cv2.line(line, tuple(np.round(mid - 0.4 * (b - a)).astype(int)), tuple(np.round(mid + 0.4 * (b - a)).astype(int)),
+             1.0, 3)
+    img -= 30.0 * line[..., None]  # a 3-px line, 30 levels deep (a squeezed fold at 1350 px)
+    before = _across(img, mid, normal, ed)
+    out = rest_folds(img, lm, 1.0, EditTuning())
+    after = _across(out, mid, normal, ed)
+    assert 180.0 - after.min() < 0.7 * (180.0 - before.min())  # shallower
+    assert 180.0 - after.min() > 0.1 * (180.0 - before.min())  # not erased
+    assert _half_width(after) > 1.5 * _half_width(before)  # wider
+    assert (180.0 - after).sum() > 0.7 * (180.0 - before).sum()  # its darkness spread, not lost
+    assert rest_folds(img, lm, 0.0, EditTuning()) is img
+
+
+def test_a_dense_texture_round_the_fold_stays():
+    lm = _face()
+    rng = np.random.default_rng(0)
+    img = np.full((1536, 1536, 3), 180.0, np.float32)
+    dots = rng.random((1536, 1536)) < 0.08  # stubble-like: dark specks everywhere
+    img[dots] = 140.0
+    band = fold_band(img.shape, lm, EditTuning().rest_fold_reach) > 0.9
+    out = rest_folds(img, lm, 1.0, EditTuning())
+    assert out[band, 0].std() > 0.6 * img[band, 0].std()
+    far = ~(fold_band(img.shape, lm, 2 * EditTuning().rest_fold_reach) > 0)
+    np.testing.assert_array_equal(out[far], img[far])
+
+
+@pytest.mark.skipif(not (LONDON_HD / "smiling" / "064.jpg").is_file(), reason="../shared/data/london_hd absent")
+def test_a_smile_made_neutral_keeps_a_resting_fold():
+    from faceedit.api import Editor
+    from faceedit.eval import world
+    from faceedit.flow import edit_faces
+    from faceedit.models.request import EditRequest
+
+    bench = load_bench("measure_rest_folds")
+    ed = Editor.from_pretrained("stage", device="cpu")
+    for i in ("064", "104"):  # training ids with deep smile folds
+        rgb = world.read_rgb(LONDON_HD / "smiling" / f"{i}.jpg")
+        face = max(ed.detector.detect(rgb), key=lambda f: f.area)
+        out = edit_faces(ed, rgb, [face], EditRequest.of("neutral", 1.0))
+        depth = {k: float(np.median([d for d, _ in bench.measure(ed, im)[0]]))
+                 for k, im in (("smile", rgb), ("edit", out),
+                               ("own", world.read_rgb(LONDON_HD / "neutral" / f"{i}.jpg")))}
+        assert depth["edit"] < 0.5 * depth["smile"], (i, depth)
+        assert depth["edit"] < 1.2 * depth["own"], (i, depth)
