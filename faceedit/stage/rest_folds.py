@@ -32,10 +32,20 @@ def fold_band(shape: tuple[int, ...], lm: np.ndarray, reach: float) -> np.ndarra
     the mouth corner (0.09 out, 0.03 up from 48 or 54) and on below it (0.1 out, 0.15 down); off
     the outer lips and the nose's base (their hulls), feathered over 0.3 of ``reach``."""
     u, n, ed = face_frame(lm)
+    return course_band(shape, lm, [np.array([lm[wing] + ed * (side * 0.04 * u - 0.09 * n),
+                                             lm[wing] + ed * (side * 0.13 * u + 0.08 * n),
+                                             lm[corner] + ed * (side * 0.09 * u - 0.03 * n),
+                                             lm[corner] + ed * (side * 0.1 * u + 0.15 * n)])
+                                   for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54))], reach, ed)
+
+
+def course_band(shape: tuple[int, ...], lm: np.ndarray, courses: list[np.ndarray], reach: float,
+                ed: float) -> np.ndarray:
+    """(H, W) float32 0..1: within ``reach`` eye distances (``ed`` px) of each polyline of
+    ``courses`` (px of an image of ``shape``), off the outer lips and the nose's base of the face
+    at 68 landmarks ``lm`` (their hulls), feathered over 0.3 of ``reach``."""
     m = np.zeros(shape[:2], np.float32)
-    for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54)):
-        pts = np.array([lm[wing] + ed * (side * 0.04 * u - 0.09 * n), lm[wing] + ed * (side * 0.13 * u + 0.08 * n),
-                        lm[corner] + ed * (side * 0.09 * u - 0.03 * n), lm[corner] + ed * (side * 0.1 * u + 0.15 * n)])
+    for pts in courses:
         cv2.polylines(m, [np.round(pts).astype(np.int32)], False, 1.0, max(int(round(2 * reach * ed)), 1),
                       cv2.LINE_AA)
     off = np.zeros(shape[:2], np.uint8)

@@ -29,7 +29,7 @@ from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
 from faceedit.stage.relief import box_around, relief_band
-from faceedit.stage.rest_folds import rest_folds
+from faceedit.stage.rest_folds import course_band, rest_folds
 from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import EditTuning, EyesTuning
 
@@ -188,16 +188,8 @@ def wing_band(shape: tuple[int, ...], lm: np.ndarray, ed: float, reach: float) -
     out from 48 or 54) of the face at 68 landmarks ``lm`` (eye distance ``ed``), off the outer
     lips and the nose's base (their hulls), feathered over 0.3 of ``reach``."""
     u, n, _ = face_frame(lm)
-    m = np.zeros(shape[:2], np.float32)
-    for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54)):
-        pts = np.array([lm[wing] + side * 0.08 * ed * u - 0.12 * ed * n, lm[corner] + side * 0.03 * ed * u])
-        cv2.polylines(m, [np.round(pts).astype(np.int32)], False, 1.0, max(int(round(2 * reach * ed)), 1),
-                      cv2.LINE_AA)
-    off = np.zeros(shape[:2], np.uint8)
-    for idx in (list(range(48, 60)), [31, 32, 33, 34, 35]):
-        cv2.fillConvexPoly(off, cv2.convexHull(np.round(lm[idx]).astype(np.int32)), 1)
-    m[off > 0] = 0.0
-    return cv2.GaussianBlur(m, (0, 0), max(0.3 * reach * ed, 0.5))
+    return course_band(shape, lm, [np.array([lm[wing] + side * 0.08 * ed * u - 0.12 * ed * n, lm[corner] + side * 0.03 * ed * u])
+                                   for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54))], reach, ed)
 
 
 def wing_lines(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning) -> np.ndarray:
