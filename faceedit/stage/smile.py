@@ -30,7 +30,7 @@ from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
 from faceedit.stage.relief import box_around, relief_band
 from faceedit.stage.rest_folds import course_band, rest_folds
-from faceedit.stage.state import FaceState
+from faceedit.stage.state import FaceState, lip_gap
 from faceedit.stage.tuning import EditTuning, EyesTuning
 
 
@@ -336,7 +336,8 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         flat = flat - share * fold * relief_band(crop, tuning.cheek_fold_fine * ed, tuning.cheek_fine * ed)
     if not around_mouth:  # neutral: the folds squeezed into lines beside the nose wings
         flat = wing_lines(flat, lm - (x0, y0), share, tuning)
-        flat = rest_folds(flat, lm - (x0, y0), share, tuning)
+        if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own
+            flat = rest_folds(flat, lm - (x0, y0), share, tuning)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out
 
