@@ -106,26 +106,13 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--held-out", action="store_true", help="the trainer's held-out subjects instead")
     args = ap.parse_args(argv)
-    from faceedit.data import holdout_subjects
-    from faceedit.faces.detectors import get_detector
-    from faceedit.faces.landmarks import eye_distance
+    from measure_glabella import high_passed, jaffe_faces
+
     from faceedit.stage import folds
     from faceedit.stage.creases import face_code
-    from faceedit.train.folds import HIGH_PASS, _luma, _photos, log_ratio
+    from faceedit.train.folds import _luma, log_ratio
 
-    rows = _photos(args.data / "jaffe", args.data / "yale")
-    held: set[str] = set()
-    for name in {r[0] for r in rows}:
-        held |= holdout_subjects({r[1] for r in rows if r[0] == name}, 0.2, 0)
-    det = get_detector("auto")
-    marks: dict[str, np.ndarray] = {}
-    for _, subj, e, path in rows:
-        if (subj in held) != args.held_out or e not in (*TARGETS, "neutral"):
-            continue
-        g = np.round(_luma(path) * 255).astype(np.uint8)
-        faces = [f for f in det.detect(np.repeat(g[..., None], 3, -1)) if np.shape(f.landmarks) == (68, 2)]
-        if faces:
-            marks[path] = np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
+    rows, marks = jaffe_faces(args.data, TARGETS, args.held_out)
     stats = folds.shipped_stats()
     assert stats is not None
     real: dict[str, list[np.ndarray]] = {}
@@ -147,12 +134,7 @@ def main(argv=None) -> int:
                                     code=code, spread=SPREAD[e])
         except TypeError:  # a tree from before the forehead's creases
             made = folds.fold_ratio(posed.shape, lm, {"forehead": 1.0}, stats.params, np.array([0.0, -1.0]))
-        lr = np.zeros(posed.shape, np.float32)
-        if made is not None:
-            (x0, y0, x1, y1), r = made
-            lr[y0:y1, x0:x1] = np.log(r)
-        lr = lr - cv2.GaussianBlur(lr, (0, 0), HIGH_PASS * eye_distance(lm))
-        drawn.setdefault(e, []).append(sample(lr, lm))
+        drawn.setdefault(e, []).append(sample(high_passed(made, posed.shape, lm), lm))
     floors = real.pop("neutral")
     floor = np.mean(floors, 0)
     noise = [d for m in floors for _, d in dips(middle(m - floor))]

@@ -113,34 +113,56 @@ def clear(label: str, maps: list[np.ndarray], least: float) -> None:
     print(text)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    args = ap.parse_args(argv)
+def jaffe_faces(data: Path, targets: tuple[str, ...], held_out: bool = False) -> tuple[list, dict[str, np.ndarray]]:
+    """JAFFE's and Yale's photos (``faceedit.train.folds._photos`` rows) and the 68 points of those of
+    ``targets`` and neutral, of the training subjects (``held_out``: the held-out ones), by path."""
     from faceedit.data import holdout_subjects
     from faceedit.faces.detectors import get_detector
-    from faceedit.faces.landmarks import eye_distance
-    from faceedit.stage import folds
-    from faceedit.train.folds import HIGH_PASS, _luma, _photos, log_ratio
+    from faceedit.train.folds import _luma, _photos
 
-    try:
-        from faceedit.stage.creases import face_code
-    except ImportError:  # a tree from before the creases: its lines have no code
-        face_code = None
-
-    rows = _photos(args.data / "jaffe", args.data / "yale")
+    rows = _photos(data / "jaffe", data / "yale")
     held: set[str] = set()
     for name in {r[0] for r in rows}:
         held |= holdout_subjects({r[1] for r in rows if r[0] == name}, 0.2, 0)
     det = get_detector("auto")
     marks: dict[str, np.ndarray] = {}
     for _, subj, e, path in rows:
-        if subj in held or e not in (*TARGETS, "neutral"):
+        if (subj in held) != held_out or e not in (*targets, "neutral"):
             continue
         g = np.round(_luma(path) * 255).astype(np.uint8)
         faces = [f for f in det.detect(np.repeat(g[..., None], 3, -1)) if np.shape(f.landmarks) == (68, 2)]
         if faces:
             marks[path] = np.asarray(max(faces, key=lambda f: f.area).landmarks, np.float64)
+    return rows, marks
+
+
+def high_passed(made, shape: tuple[int, ...], lm: np.ndarray) -> np.ndarray:
+    """The log of a drawn ratio (``folds.fold_ratio``'s ``(box, ratio)`` or None) over a photo of
+    ``shape``, less its Gaussian blur of the trainer's high-pass in eye distances of ``lm``."""
+    from faceedit.faces.landmarks import eye_distance
+    from faceedit.train.folds import HIGH_PASS
+
+    lr = np.zeros(shape, np.float32)
+    if made is not None:
+        (x0, y0, x1, y1), r = made
+        lr[y0:y1, x0:x1] = np.log(r)
+    return lr - cv2.GaussianBlur(lr, (0, 0), HIGH_PASS * eye_distance(lm))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    args = ap.parse_args(argv)
+    from faceedit.faces.landmarks import eye_distance
+    from faceedit.stage import folds
+    from faceedit.train.folds import _luma, log_ratio
+
+    try:
+        from faceedit.stage.creases import face_code
+    except ImportError:  # a tree from before the creases: its lines have no code
+        face_code = None
+
+    rows, marks = jaffe_faces(args.data, TARGETS)
     stats = folds.shipped_stats()
     assert stats is not None
     real: dict[str, list[np.ndarray]] = {}
@@ -165,12 +187,7 @@ def main(argv=None) -> int:
             amounts = {"glabella": 1.0, "forehead": 1.0 if e == "sad" else 0.0}
             params = {k: v for k, v in stats.params.items() if k != "forehead"}
             made = folds.fold_ratio(posed.shape, lm, amounts, params, np.array([0.0, -1.0]), **extra)
-            lr = np.zeros(posed.shape, np.float32)
-            if made is not None:
-                (x0, y0, x1, y1), r = made
-                lr[y0:y1, x0:x1] = np.log(r)
-            lr = lr - cv2.GaussianBlur(lr, (0, 0), HIGH_PASS * eye_distance(lm))
-            drawn.setdefault(e, []).append(sample(lr, lm))
+            drawn.setdefault(e, []).append(sample(high_passed(made, posed.shape, lm), lm))
     floors = real.pop("neutral")
     floor = np.mean(floors, 0)
     noise = [q for q in (lines_of(m - floor) for m in floors) if q is not None]
