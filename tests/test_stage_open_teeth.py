@@ -139,10 +139,11 @@ def test_open_teeth_end_in_their_own_tips(bank):
 
 
 def test_shaded_teeth_are_warm(bank):
-    """Teeth in a mouth's shade take the lips' colour (light off the lips and gums), not a
-    darkened white's grey: just under the upper lip over the front teeth (columns 230-250)
-    their red over blue is at least 4 % above that drawn without it (``teeth_bounce`` 0:
-    1.24 against 1.13 on the drawn face), at the same luma within 3 % (148 and 149)."""
+    """Teeth in a mouth's shade take real shaded teeth's warm colour
+    (:data:`faceedit.stage.teeth_tone.SHADE_TONE`), not a darkened white's grey: just under the
+    upper lip over the front teeth (columns 230-250) their red over blue is at least 4 % above
+    that drawn without it (``teeth_bounce`` 0: 1.23 against 1.14 on the drawn face), at the same
+    luma within 3 % (149 and 149)."""
 
     def front(tuning):
         out, up, _ = open_mouth(bank, tuning)

@@ -106,6 +106,7 @@ from faceedit.stage.teeth_look import (
     warm_darks,
     warm_to_sclera,
 )
+from faceedit.stage.teeth_tone import thin_row_tone
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.warp import ThinPlateSpline
 
@@ -435,10 +436,8 @@ class MouthBank:
             tint = (tn.open_teeth_shade * (tn.side_teeth_shade + (1.0 - tn.side_teeth_shade) * side_lit)
                     * (1.0 - tn.incisal_shade * smoothstep(0.0, 1.0, 1.0 - (er - te) / max(tn.incisal_reach * front, 1.0)))
                     * row_end_fade(er - te + t / k, a_up, u, tn.row_end_span, tn.row_end_shade))
-            # the shade is warm: lit off the lips and gums, the darker a tooth the nearer its colour to the lips'
-            lip_c = np.asarray(rings["lip"], np.float64) / np.maximum(gains, 1e-6)
-            lip_c = np.maximum(lip_c / max(float(lip_c @ _LUMA), 1e-6), 1e-3)
-            warm = lip_c[None, :] ** (tn.teeth_bounce * (1.0 - tint))[:, None]
+            # lit as a carried row in a thin opening; the shade warm, the darker a tooth the nearer real teeth's in shade
+            tint, warm = thin_row_tone(tint, t, hd, wd, tn)
             upper_teeth = (tint[:, None] * warm) * sample(pu + np.c_[np.zeros_like(te), np.minimum(te, he)])
             if own_teeth:  # the face's own upper teeth are there already
                 a_up = np.zeros_like(a_up)

@@ -13,13 +13,10 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+from faceedit.stage.teeth_tone import thin_weight
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 
-#: An opening is thin when its median column height is under the first share of the inner corner
-#: distance (wholly) and not thin from the second: fear's openings on London HD read 0.10-0.16,
-#: surprise's 0.3 and more.
-THIN_GAP = (0.2, 0.26)
 #: The visible widths of the upper teeth from the middle outward (central incisor, lateral,
 #: canine, premolars) as shares of the inner corner distance: about 8.5, 6.5, 7.5 and 7 mm teeth
 #: seen round the arch (foreshortened outward) in an opening about 50 mm wide.
@@ -95,7 +92,7 @@ def tooth_steps(pixels: np.ndarray, roi, opening: np.ndarray, mid: float, wd: fl
     px apart), joints darkened between them (:data:`JOINT_DARK`), the lower edge softened
     (:data:`EDGE_SOFT` times ``photo_scale``), a little yellow and grain. Lit: over 0.45 of the
     opening's 98th-percentile luma, where that is over three times its median. Unchanged where the
-    opening is not thin (:data:`THIN_GAP`) or shows no teeth. A new array, or ``pixels`` written
+    opening is not thin (:func:`~faceedit.stage.teeth_tone.thin_weight`) or shows no teeth. A new array, or ``pixels`` written
     over with ``in_place``."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
@@ -103,8 +100,7 @@ def tooth_steps(pixels: np.ndarray, roi, opening: np.ndarray, mid: float, wd: fl
     cols = np.flatnonzero(inside.any(0))
     if cols.size < 8 or wd <= 8 or pixels.ndim != 3:
         return pixels
-    height = float(np.median(inside[:, cols].sum(0)))
-    thin = 1.0 - float(np.clip((height / wd - THIN_GAP[0]) / (THIN_GAP[1] - THIN_GAP[0]), 0.0, 1.0))
+    thin = thin_weight(float(np.median(inside[:, cols].sum(0))) / wd)
     if thin <= 0:
         return pixels
     unit = pixel_max(pixels.dtype)

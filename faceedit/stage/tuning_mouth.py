@@ -173,9 +173,10 @@ class MouthTuning:
     #: The bank's upper teeth in a wide-open mouth, in the upper lip's shade: their luma times this
     #: (the shadow under the lip, ``open_lip_shadow``, darkens their top further).
     open_teeth_shade: float = 0.85
-    #: The upper teeth's shade (``open_teeth_shade``, the side and incisal shade) takes the
-    #: lips' chromaticity to this power times its depth (1 - the luma share kept): teeth in a
-    #: mouth's shade are lit by light off the lips and gums, warm, not a darkened grey.
+    #: The upper teeth's shade (``open_teeth_shade``, the side and incisal shade) takes real
+    #: shaded teeth's chromaticity (:data:`faceedit.stage.teeth_tone.SHADE_TONE`; a smile's side
+    #: teeth and a small face's, the lips') to this power times its depth (1 - the luma share
+    #: kept): teeth in a mouth's shade are warm, not a darkened grey.
     teeth_bounce: float = 1.0
     #: The side teeth recede along the arch into the mouth's shadow: from this share of the
     #: mouth's width from a corner ...
