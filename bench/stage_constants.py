@@ -146,6 +146,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "moves.TARGET_CONTROLS": ("C", "what the wink and sleepy targets are"),
     "moves.GAZE_DOWN_LIDS": ("C", "what gaze_y -1 closes (the iris's travel, GAZE_Y_TRAVEL)"),
     "moves.JAW_DROP": ("C", "what aaa 1 means"),
+    "jaw_line.JAW_SMOOTH": ("M", "the jaw move's smoothing, least within real moves' kinks (measured)"),
     "moves.JAW_SHARE": ("G", "the jaw points' shares (a template)"),
     "moves.MOUTH_AND_JAW": ("G", "68-point indices"),
     "moves.OPEN_SHARE": ("G", "the lip points' shares (a template)"),

@@ -52,6 +52,7 @@ from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
+from faceedit.stage.jaw_line import jaw_line
 from faceedit.stage.lid_edge import lids_on_edge
 from faceedit.stage.lid_meet import close_on_line, meeting_points
 from faceedit.stage.lids import close_lids
@@ -79,7 +80,6 @@ from faceedit.stage.moves import (
     chin_follows_lip,
     control_moves,
     hold_lids,
-    jaw_follows,
     keep_mouth,
     lid_closures,
     real_opening,
@@ -238,7 +238,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         goal, closing = close_lips(goal, closes), closes
     # a new opening shaped like real ones; the chin rises with lips that shut, unless a smile parted them
     jaw = closing * (1.0 - smile_lift(stage, cur, cur.expression))  # (a dropped jaw turns: its sides follow)
-    goal = goal if keeps else jaw_follows(lm, chin_follows_lip(lm, real_opening(lm, goal, stage.tuning.edit), jaw))
+    goal = goal if keeps else jaw_line(lm, chin_follows_lip(lm, real_opening(lm, goal, stage.tuning.edit), jaw))
     # a named target's open smile the face shows already: its own mouth stays (smile_reached;
     # a target whose lips meet closes them, one whose controls press them, wink's, reshapes them)
     named = s.target in stage.expressions and not s.aus and s.like is None and closing == 0 \
