@@ -40,11 +40,15 @@ def editor():
 @pytest.mark.parametrize("name", ["008", "061", "083"])
 def test_a_small_face_made_surprised_is_dark_inside_but_not_black(editor, name, monkeypatch):
     """London neutrals cut to 128 px (a face about 90 px), made surprised: inside dlib's opening
-    (read on the edit drawn at the large face's tuning, the same pixels for both) the median luma
-    over the cheeks' at most 0.15 (real open mouths in JAFFE and Yale: 0.05-0.12) and the middle
-    bands (v 1/6-2/3 below the upper lip) lighter by 5 % at least than drawn with the large
-    face's tuning and no small face's edge (:func:`faceedit.stage.small_cavity.open_edge`; measured: 008, 061,
-    083 1.20, 1.13, 1.17 times, medians 0.098, 0.143, 0.130)."""
+    read on the edit itself (as bench/bench_small_open.py reads it) the median luma over the
+    cheeks' at most 0.15 (real open mouths in JAFFE and Yale: 0.05-0.12), and, inside the opening
+    read on the edit drawn at the large face's tuning (the same pixels for both), the middle bands
+    (v 1/6-2/3 below the upper lip) lighter by 5 % at least than drawn with the large face's tuning
+    and no small face's edge (:func:`faceedit.stage.small_cavity.open_edge`; measured: 008, 061, 083
+    medians 0.105, 0.149, 0.127; 1.19, 1.15, 1.16 times). The median is not read on the large-tuning edit's
+    points: at this size dlib's inner lips move by half a pixel when the teeth's shade or the jaw's
+    outline change (061: 0.139 -> 0.159 there with the thin-gap teeth's tone, on the edit itself
+    0.130 -> 0.149)."""
     import faceedit.stage.mouth_bank as mouth_bank
     import faceedit.stage.small_cavity as small_cavity
     from faceedit.eval.world import london_variants
@@ -60,11 +64,13 @@ def test_a_small_face_made_surprised_is_dark_inside_but_not_black(editor, name, 
         m.setattr(small_cavity, "small_weight", lambda wd, photo_scale=1.0: 0.0)  # nor its small edge
         large = editor.edit(rgb, "surprised", face="largest")
     bench = load_bench("bench_mouth_luma")
-    faces = get_detector("dlib").detect(large)
-    assert faces, "dlib finds no face in the edit"
+    dlib = get_detector("dlib")
+    own, faces = dlib.detect(small), dlib.detect(large)
+    assert own and faces, "dlib finds no face in the edit"
+    alone = bench.mouth_profile(small, np.asarray(own[0].landmarks, np.float64))
+    assert alone is not None and alone["median"] <= 0.15, alone
     lm = np.asarray(faces[0].landmarks, np.float64)
     new, old = bench.mouth_profile(small, lm), bench.mouth_profile(large, lm)
     assert new is not None and old is not None
-    assert new["median"] <= 0.15, new
     ratio = float(np.nanmean(new["bands"][1:4]) / np.nanmean(old["bands"][1:4]))
     assert ratio >= 1.05, (ratio, new["bands"], old["bands"])
