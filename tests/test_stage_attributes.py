@@ -200,6 +200,36 @@ def test_ears_and_a_bald_scalp_are_not_hair(name):
         assert changed.mean() < 0.001
 
 
+@pytest.mark.skipif(not (LONDON_HD / "003.jpg").exists(), reason="../shared/data/london_hd is absent")
+@pytest.mark.parametrize(("name", "part", "least", "most"), [
+    ("003", "fringe", 0.9, 1.0),  # a dark fringe down to the brows (its colour reads as shaded skin)
+    ("027", "lock", 0.75, 1.0),  # an ash lock swept over the forehead (its colour near the skin's)
+    ("002", "fringe", 0.0, 0.05),  # bare foreheads: skin, left as it is
+    ("011", "fringe", 0.0, 0.05),
+])
+def test_hair_over_the_forehead_is_recoloured_and_a_bare_forehead_is_not(name, part, least, most):
+    """hair=blond on London neutrals: the share of pixels changed by over 10 levels in a band
+    over the forehead: ``fringe`` from 0.6 to 0.1 eye distances above the brows' top, between
+    points 19 and 24; ``lock`` from 0.9 to 0.4 above, from point 17 to the nose's bridge (27).
+    Measured: 003 fringe 1.0 (0.37 when the matte read colour only), 027 lock 0.85 (0.60), 002
+    and 011 0.001, 0.0."""
+    import cv2
+
+    from faceedit.faces.detectors import get_detector
+
+    img = cv2.cvtColor(cv2.imread(str(LONDON_HD / f"{name}.jpg")), cv2.COLOR_BGR2RGB)
+    face = max(get_detector("mediapipe").detect(img), key=lambda f: f.area)
+    lm = np.asarray(face.landmarks, np.float64)
+    d = eye_distance(lm)
+    changed = _change(recolour(img, lm, "blond", mesh=face.dense), img) > 10
+    top = float(lm[17:27, 1].min())
+    if part == "fringe":
+        band = changed[int(top - 0.6 * d):int(top - 0.1 * d), int(lm[19, 0]):int(lm[24, 0])]
+    else:
+        band = changed[int(top - 0.9 * d):int(top - 0.4 * d), int(lm[17, 0]):int(lm[27, 0])]
+    assert least <= band.mean() <= most, band.mean()
+
+
 def test_a_photos_hair_does_not_depend_on_what_was_edited_before():
     """GrabCut's random start is seeded: the same photo gets the same hair whatever ran first."""
     img, lm = _face()

@@ -27,7 +27,7 @@ import numpy as np
 from faceedit.faces.au import AU_IDS
 from faceedit.stage.creases import CODE_SIZE, frame_box, groove_shade, soften
 from faceedit.stage.moves import face_frame
-from faceedit.stage.regions import skin_samples
+from faceedit.stage.regions import fine_texture, skin_samples
 from faceedit.stage.tuning_face import FoldsTuning
 
 
@@ -169,17 +169,6 @@ def _luma(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
-def _energy(y: np.ndarray, fine: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Luma ``y``'s fine texture (detail finer than ``fine`` px): its energy (RMS over ``sigma``
-    px) and how much of it runs one way (the structure tensor's coherence, 0..1: strands near 1,
-    pores near 0)."""
-    detail = y - cv2.GaussianBlur(y, (0, 0), fine)
-    energy = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), sigma))
-    gx, gy = cv2.Sobel(detail, cv2.CV_32F, 1, 0), cv2.Sobel(detail, cv2.CV_32F, 0, 1)
-    jxx, jyy, jxy = (cv2.GaussianBlur(g, (0, 0), sigma) for g in (gx * gx, gy * gy, gx * gy))
-    return energy, np.sqrt((jxx - jyy) ** 2 + 4.0 * jxy * jxy) / np.maximum(jxx + jyy, 1e-6)
-
-
 def forehead_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
                   tuning: FoldsTuning | None = None) -> np.ndarray:
     """How much hair (0..1, (y1 - y0, x1 - x0) float32) covers ``box`` (x0, y0, x1, y1) of
@@ -212,9 +201,9 @@ def forehead_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, 
     if not cheeks:
         return np.zeros((y1 - y0, x1 - x0), np.float32)
     own = float(np.median(np.concatenate([c.ravel() for c in cheeks])))
-    own_energy = float(np.median(np.concatenate([_energy(c, fine, sigma)[0].ravel() for c in cheeks])))
+    own_energy = float(np.median(np.concatenate([fine_texture(c, fine, sigma)[0].ravel() for c in cheeks])))
     y = _luma(small(pixels[gy0:gy1, gx0:gx1]))
-    energy, one_way = _energy(y, fine, sigma)
+    energy, one_way = fine_texture(y, fine, sigma)
     dark = np.clip((dark_at - y / max(own, 1.0)) / dark_full, 0.0, 1.0)
     strands = np.clip((energy / max(own_energy, 1e-3) * one_way - tex_at) / tex_full, 0.0, 1.0)
     hair = cv2.GaussianBlur(np.maximum(dark, strands), (0, 0), sigma)

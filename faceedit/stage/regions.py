@@ -8,7 +8,10 @@ the skin of face, ears and neck, and the features (eyes, brows, lips) kept out o
 * **Hair** (:func:`hair_matte`): OpenCV's GrabCut on the work box, seeded by the face: the face
   within its 68 points, the neck below the chin, the forehead's skin (the cheeks' colour), the
   box's sides and a smooth surface fitted to the wall round the head are sure not hair; a cap round
-  the face's outline above the eyes, and beside the face down to the chin, probably hair. The hair
+  the face's outline above the eyes, and beside the face down to the chin, probably hair; a lock
+  over the forehead or round the head whose strands show (:func:`strands`: fine texture running
+  one way, stronger than the cheeks') is sure hair, whatever its colour (a dark fringe's chroma
+  over its lightness reads as shaded skin, an ash lock's colour is near the skin's). The hair
   is the part connected to the cap; where the guided filter's matte is unsure, the share of hair
   a pixel's lightness says (:func:`~faceedit.stage.matting.consistent`); the face within its 68 points is taken out of
   the matte again (hair over the forehead is left in it, the face's skin is never in it).
@@ -42,6 +45,19 @@ from faceedit.stage.tuning_face import RegionsTuning
 
 #: GrabCut's rounds, and the seed of the random start of its colour models.
 GRABCUT_ROUNDS, GRABCUT_SEED = 4, 0
+
+
+#: Hair's strands (:func:`strands`) read at most this many px an eye distance; at least
+#: STRAND_SURE times the cheeks' one-way texture over the forehead or the cap round it is sure hair
+#: (a blond or ash lock that GrabCut's colours take for the forehead's skin).
+STRAND_PX = 260.0
+STRAND_SURE = 1.4
+#: ... except within a band this many eye distances wide along each brow's points.
+STRAND_BROW = 0.12
+#: ... nor within STRAND_WALL eye distances of the wall, nor in pieces under STRAND_AREA eye
+#: distances squared.
+STRAND_WALL = 0.08
+STRAND_AREA = 0.06
 
 
 def face_outline(lm: np.ndarray, mesh: np.ndarray | None = None) -> np.ndarray:
@@ -145,7 +161,9 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     mask[cap > 0] = cv2.GC_PR_FGD
     mask[forehead] = cv2.GC_PR_BGD
     # the forehead's skin (the cheeks' colour) is not hair; hair hanging over it may be
-    like = skin_likeness(cv2.cvtColor(small, cv2.COLOR_RGB2Lab), sample_mask(work, skin_samples(lm, d)[:2]), tn)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
+    cheeks = sample_mask(work, skin_samples(lm, d)[:2])
+    like = skin_likeness(lab, cheeks, tn)
     if like is not None:
         mask[forehead & (like > 0.5)] = cv2.GC_BGD
     # the face and the neck below the chin: not hair
@@ -168,13 +186,30 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
 
     # pixels close to the background's colour, as a smooth surface fitted to the sure
     # background, are background (a studio's wall shades across the head)
-    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
     seen = (mask == cv2.GC_BGD) & (face_small <= 0.5) & above
     seen[int(max(chin[1], 0)):] = False
     if int(seen.sum()) > 30:
         residual, spread = wall_residual(lab, seen)
         wall = (residual < max(tn.background_delta, 1.5 * spread)) & (face_small <= 0.5) & (mask != cv2.GC_BGD)
         mask[wall] = cv2.GC_BGD
+
+    # a lock over the forehead or round the head whose strands show is hair, whatever its colour
+    low = int(max(float(work.to_work(lm[17:27])[:, 1].max()), 0))  # to the brows (the face below them is never hair)
+    lock = (cv2.GaussianBlur(strands(work, full, lm, low), (0, 0), max(0.03 * s, 0.5)) > STRAND_SURE)
+    lock &= (mask == cv2.GC_PR_FGD) | forehead
+    brows = np.zeros((h, w), np.uint8)  # the brows' own hairs run one way too
+    for part in (lm[17:22], lm[22:27]):
+        cv2.polylines(brows, [np.round(work.to_work(part)).astype(np.int32)], False, 1,
+                      max(1, int(round(STRAND_BROW * s))))
+    lock &= brows == 0
+    # nor at the head's outline against the wall (an edge runs one way) nor in specks (stubble)
+    k = 2 * max(1, int(round(STRAND_WALL * s))) + 1
+    lock &= cv2.dilate(((mask == cv2.GC_BGD) & (face_small <= 0.5)).astype(np.uint8),
+                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) == 0
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lock.astype(np.uint8), connectivity=8)
+    big = stats[:, cv2.CC_STAT_AREA] >= STRAND_AREA * s * s
+    big[0] = False
+    mask[big[labels]] = cv2.GC_FGD
 
     img = np.clip(small * 255 + 0.5, 0, 255).astype(np.uint8)[..., ::-1].copy()
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
@@ -192,7 +227,6 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     rows = np.arange(h)[:, None]
     ear_rows = (rows > brows_y) & (rows < float(work.to_work(lm[33:34])[0, 1]) + 0.3 * s)
     head_hair = (hair > 0) & ~ear_rows & (rows < brows_y)
-    cheeks = sample_mask(work, skin_samples(lm, d)[:2])
     if cheeks.any():
         hair_a = float(np.median(lab[..., 1][head_hair])) if head_hair.any() else 0.0
         red = max(hair_a + tn.ear_redder, tn.ear_cheek * float(np.median(lab[..., 1][cheeks])))
@@ -212,6 +246,51 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     hard = keep[labels].astype(np.float32)
     soft = consistent(work, full, refine(work, full, hard, d, tn), d, face_full, tn)
     return HeadRegions(work, face_full, soft * (1.0 - _inside_face(work, lm, face_full.shape)))
+
+
+def fine_texture(y: np.ndarray, fine: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Luma ``y``'s fine texture (detail finer than ``fine`` px): its energy (RMS over ``sigma``
+    px) and how much of it runs one way (the structure tensor's coherence, 0..1: strands near 1,
+    pores near 0)."""
+    detail = y - cv2.GaussianBlur(y, (0, 0), fine)
+    energy = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), sigma))
+    gx, gy = cv2.Sobel(detail, cv2.CV_32F, 1, 0), cv2.Sobel(detail, cv2.CV_32F, 0, 1)
+    jxx, jyy, jxy = (cv2.GaussianBlur(g, (0, 0), sigma) for g in (gx * gx, gy * gy, gx * gy))
+    return energy, np.sqrt((jxx - jyy) ** 2 + 4.0 * jxy * jxy) / np.maximum(jxx + jyy, 1e-6)
+
+
+def strands(work: Work, full: np.ndarray, lm: np.ndarray, rows: int) -> np.ndarray:
+    """(h, w) float32 at ``work``'s scale, over its top ``rows`` work rows (0 below): the photo's
+    fine texture (``full``: the head box at the photo's pixels, float RGB) that runs one way,
+    over the cheeks' (:func:`fine_texture` at most :data:`STRAND_PX` px an eye distance, detail
+    finer than 0.006 eye distances, read over 0.03): hair's strands read 1.5-6 times the cheeks',
+    skin, pores and a forehead's lines under 1."""
+    w, h = work.size
+    out = np.zeros((h, w), np.float32)
+    d = eye_distance(lm)
+    scale = min(1.0, STRAND_PX / max(d, 1e-6))
+    top = min(full.shape[0], int(np.ceil((rows + 0.5) / work.scale)))
+    if top < 4 or rows < 1:
+        return out
+
+    def luma(rgb: np.ndarray) -> np.ndarray:
+        rgb = rgb if scale >= 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return (rgb @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32) * 255.0
+
+    fine, sigma = max(0.006 * d * scale, 0.5), max(0.03 * d * scale, 1.0)
+    x0, y0 = work.box[:2]
+    own = []
+    for centre, radius in skin_samples(lm, d)[:2]:
+        cx, cy, r = int(round(centre[0])) - x0, int(round(centre[1])) - y0, max(int(radius), 2)
+        patch = full[max(cy - r, 0):max(cy + r, 0), max(cx - r, 0):max(cx + r, 0)]
+        if patch.shape[0] >= 4 and patch.shape[1] >= 4:
+            own.append(fine_texture(luma(patch), fine, sigma)[0].ravel())
+    if not own:
+        return out
+    ref = max(float(np.median(np.concatenate(own))), 1e-3)
+    energy, one_way = fine_texture(luma(full[:top]), fine, sigma)
+    out[:rows] = cv2.resize(energy / ref * one_way, (w, rows), interpolation=cv2.INTER_AREA)
+    return out
 
 
 def hair_colour(pixels: np.ndarray, regions: HeadRegions, tuning: RegionsTuning | None = None) -> np.ndarray | None:
