@@ -10,7 +10,8 @@ group_t1 face 3 0.08, group_five face 0 0.125). Lowered that far, the philtrum s
 the upper lip's red thins over the line where the lips meet (dlib: 0.095 eye distances high on
 the edits, 0.110 on the own neutrals). :func:`upper_lip_drop_held` keeps the outer upper lip's
 drop beyond :data:`UPPER_DROP_FROM` only :data:`UPPER_DROP_KEEP` of the way; where the lips
-meet stays.
+meet stays. (The warp then holds a thin upper lip to that plan:
+:func:`faceedit.stage.cut_curves.keep_lips_whole`.)
 """
 
 from __future__ import annotations
