@@ -18,6 +18,7 @@ from test_faces_cutwarp import close_mouth, part_lips, synthetic_lm, synthetic_p
 from faceedit.faces.landmarks import eye_distance  # noqa: E402
 from faceedit.stage.cut_curves import inside_outer_lips, lip_curves  # noqa: E402
 from faceedit.stage.cutwarp import cut_warp  # noqa: E402
+from faceedit.stage.tuning_face import WarpTuning  # noqa: E402
 
 #: Held-out London faces whose smile shows a broad band of teeth (inner-lip gap above 0.15 eye
 #: distances as dlib reads the smiling photo).
@@ -46,9 +47,12 @@ def test_a_cut_past_a_thin_upper_lip_closes_without_scaling_the_move_down():
     assert r.scale == 1.0
     assert r.opening.sum() == 0 and r.interior.sum() == 0  # closed: nothing of the mouth shows
     assert np.abs(r.upper - r.lower).max() < 0.5  # the two lips' curves meet
-    # the outer upper lip came down with the closing cut and stays above it
+    # the outer upper lip (planned where it is) comes down with the closing cut only as far as a
+    # resting upper lip's height above it (the whole way, it stretched a laugh's philtrum) and stays above it
     k = len(r.upper) // 2
-    assert src[51, 1] + 5 < r.landmarks[51, 1] < r.upper[k, 1]
+    chord = float(np.linalg.norm(cut[0][-1] - cut[0][0]))
+    assert r.landmarks[51, 1] == pytest.approx(r.upper[k, 1] - WarpTuning().lips_beside_most * chord, abs=0.5)
+    assert src[51, 1] < r.landmarks[51, 1] < r.upper[k, 1]
 
 
 def test_a_cut_beyond_the_outer_lip_is_kept_inside_it():

@@ -38,3 +38,28 @@ def test_a_closing_cut_stretches_the_lower_lip_to_at_most_most_of_its_own():
     thin[[55, 56, 57, 58, 59], 1] = 237.0  # a lower lip squeezed to 0.2 of its own keeps 0.5
     assert np.allclose(keep_lips_whole(lm, thin, MOUTH, src, (shut, shut), 0.5, 0.0, most=1.3)[[55, 57, 59], 1],
                        240.0)
+
+
+def test_a_thin_upper_lip_keeps_its_planned_place_as_the_cut_closes_down_past_it():
+    """A laugh's cut taken up into a thin upper lip (its outer points half a pixel above the cut):
+    the closing curve goes 20 px down, the plan lowers the lip 7 px; the upper lip stays planned (it
+    followed the curve down and stretched the philtrum), a lower lip that thin still follows its curve."""
+    lm = _face()
+    lm[[49, 50, 51, 52, 53], 1] = 215.0
+    lm[[55, 56, 57, 58, 59], 1] = 255.0
+    x = np.linspace(90.0, 150.0, 13)
+    src = (np.column_stack([x, np.full_like(x, 215.5)]), np.column_stack([x, np.full_like(x, 254.5)]))
+    shut = np.column_stack([x, np.full_like(x, 235.0)])
+    moved = lm.copy()
+    moved[[49, 50, 51, 52, 53], 1] = 222.0
+    moved[[55, 56, 57, 58, 59], 1] = 245.0
+    out = keep_lips_whole(lm, moved, MOUTH, src, (shut, shut), 0.5, 1.0, most=1.3)
+    assert np.allclose(out[[49, 50, 51, 52, 53]], moved[[49, 50, 51, 52, 53]])
+    assert np.allclose(out[[55, 56, 57, 58, 59], 1], 255.0 + (235.0 - 254.5))  # as its curve moves
+    # held at most ``rest`` px above the closed line (a resting lip's height): 5 px, not the planned 13
+    assert np.allclose(keep_lips_whole(lm, moved, MOUTH, src, (shut, shut), 0.5, 1.0, rest=5.0)[[49, 51, 53], 1],
+                       230.0)
+    # planned onto the closed line, the thin upper lip keeps half its own thickness above it
+    onto = moved.copy()
+    onto[[49, 50, 51, 52, 53], 1] = 236.0
+    assert np.allclose(keep_lips_whole(lm, onto, MOUTH, src, (shut, shut), 0.5, 1.0)[[49, 51, 53], 1], 234.75)

@@ -473,14 +473,14 @@ def face_up(lm: np.ndarray) -> np.ndarray:
 
 def keep_lips_whole(src_lm: np.ndarray, moved: np.ndarray, cut: Cut, src_curves: tuple[np.ndarray, np.ndarray],
                     dst_curves: tuple[np.ndarray, np.ndarray], keep: float, beside: float, most: float = np.inf,
-                    ) -> np.ndarray:
+                    rest: float = np.inf) -> np.ndarray:
     """``moved`` (68, 2) with the cut's outer-lip points (``cut.upper_only`` / ``lower_only``)
     kept beyond their side's cut curve: each lip keeps at least ``keep`` of its source thickness, the lower at most ``most``
     (the outer point's distance beyond the curve along the face's up, at the point's place
-    across the face) where the curves move onto it, and a point lying within ``beside`` pixels
-    of its curve, or on the opening's side of it (a cut taken past a wide laugh's teeth into a
-    thin upper lip, beyond the 68 points' outer lip), moves as the curve does there (an outer
-    point's destination across its own curve from where its source lies folds the side's field)."""
+    across the face) where the curves move onto it; a lower-lip point within ``beside`` pixels of its curve, and any on
+    the opening's side of it (a cut taken past a wide laugh's teeth into a thin upper lip, beyond the 68 points' outer
+    lip), moves as the curve does there (a destination across its curve from its source folds the side's field); an upper
+    one within ``beside`` stays planned, at most ``rest`` px beyond the curve (dragged down, group_t1#3's philtrum grew)."""
     out = np.array(moved, np.float64)
     up = face_up(src_lm)
     across = np.array([-up[1], up[0]])
@@ -499,7 +499,7 @@ def keep_lips_whole(src_lm: np.ndarray, moved: np.ndarray, cut: Cut, src_curves:
                 continue
             thick = sign * (float(p @ up) - float(np.interp(x, u, v)))
             move = np.array([np.interp(x, u, shift[:, 0]), np.interp(x, u, shift[:, 1])])
-            if thick <= beside:
+            if thick <= (beside if sign < 0 else 0.0):
                 out[i] = p + move
                 continue
             # the destination curve at the moved point's place across the face
@@ -507,7 +507,7 @@ def keep_lips_whole(src_lm: np.ndarray, moved: np.ndarray, cut: Cut, src_curves:
             du, dv = (s_curve + shift) @ across, (s_curve + shift) @ up
             o = np.argsort(du)
             now = sign * (float(q @ up) - float(np.interp(float(q @ across), du[o], dv[o])))
-            top = most if sign < 0 else np.inf
+            top = most if sign < 0 else np.inf if thick > beside else max(rest / thick, 1.0)
             if not keep * thick <= now <= top * thick:
                 out[i] = q + sign * (float(np.clip(now, keep * thick, top * thick)) - now) * up
     return out

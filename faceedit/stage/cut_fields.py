@@ -312,7 +312,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                 # beyond the given curves that close
                 chord = float(np.linalg.norm(su[-1] - su[0]))
                 moved = keep_lips_whole(src_lm, moved, c, (su, sl), (du, dl), tn.lips_kept, tn.lips_beside * chord,
-                                        tn.lips_kept_most)
+                                        tn.lips_kept_most, tn.lips_beside_most * chord)
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]

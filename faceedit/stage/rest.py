@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from faceedit.stage.lip_drop import upper_lip_drop_held
 from faceedit.stage.moves import BROW_EYES, brows_at_rest, face_frame, mouth_at_rest
 from faceedit.stage.rest_width import mouth_width_at_rest
 from faceedit.stage.state import lip_gap
@@ -88,12 +89,14 @@ def at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: StageTuning
     neutral edit's, its brows and (``mouth``) mouth brought ``amount`` of the way to a resting
     face's where it leaves them past it (:func:`brows_at_rest`, :func:`mouth_at_rest`), and a
     closed mouth it narrows below a resting mouth's width widened to it
-    (:func:`~faceedit.stage.rest_width.mouth_width_at_rest`; a turned face's too)."""
+    (:func:`~faceedit.stage.rest_width.mouth_width_at_rest`; a turned face's too) and its outer
+    upper lip's drop held back (:func:`~faceedit.stage.lip_drop.upper_lip_drop_held`)."""
     tn = tuning if tuning is not None else StageTuning()
     goal = brows_unknit(lm, goal, amount * furrowed * (target in UNFROWNED), tn.brows)
     if target != "neutral":
         return goal
     brows = brows_at_rest(lm, goal, amount, tn.brows)
-    if lip_gap(brows) < tn.edit.lips_closed:  # a closed mouth at a resting mouth's width at least
-        brows = mouth_width_at_rest(lm, brows, amount, tn.rest)
+    if lip_gap(brows) < tn.edit.lips_closed:  # a closed mouth at a resting mouth's width at least,
+        brows = mouth_width_at_rest(lm, brows, amount, tn.rest)  # its upper lip lowered no further than a rest's
+        brows = upper_lip_drop_held(lm, brows, amount)
     return mouth_at_rest(lm, brows, amount, tn.rest) if mouth else brows

@@ -143,6 +143,10 @@ class WarpTuning:
     lips_beside: float = 0.03
     #: The most of its source thickness the lower lip is stretched to where the cut closes.
     lips_kept_most: float = 1.3
+    #: The most (corner-to-corner lengths) an outer upper-lip point within ``lips_beside`` of a closing cut keeps of its
+    #: planned place beyond the closed curve: a resting upper lip's height (London's neutral photos by dlib 0.110 eye
+    #: distances, a laugh's cut about 0.9 wide; ``bench/measure_upper_lip.py``).
+    lips_beside_most: float = 0.12
     #: A closing cut's source lower lip reaches down to the edge its pixels show
     #: (:func:`~faceedit.stage.lip_edge.found_lower_lip`): a shadow looked for within the first
     #: share of the lip's thickness below its outer points, under the second share of the lip's
