@@ -48,9 +48,9 @@ def forehead_knit(after: np.ndarray, tuning: FoldsTuning | None = None) -> float
     """How far the brows a move leaves, their inner ends raised, are knit too (0..1), from its AUs
     ``after`` (17, :data:`AU_IDS` order): AU4's level over AU1's, from ``forehead_knit``'s first
     ratio (0) to its second (1), smoothly between; 1 where AU1 reads none (NaN as 0). Read on
-    the state the move leaves, not its rise: a face whose brows are already knit keeps them so
-    made sad. The stage's sad reads 0.54-0.57 on training London (001-018, 10 faces), its
-    fearful 0."""
+    the state the move leaves, not on its rise: a face whose brows were knit before a sad edit
+    reads its knit after it (held-out 008 and 114 made sad read AU4's rise 0.25 and -0.04). The
+    stage's sad reads 0.54-0.57 on training London (001-018, 10 faces), its fearful 0."""
     lo, hi = (tuning if tuning is not None else FoldsTuning()).forehead_knit[:2]
     level = np.nan_to_num(np.asarray(after, np.float64))
     inner, knit = float(level[AU_IDS.index(1)]), max(float(level[AU_IDS.index(4)]), 0.0)
