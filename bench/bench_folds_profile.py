@@ -5,7 +5,7 @@ valley with at most a lit shoulder, or a bright streak?
     OMP_NUM_THREADS=1 python bench/bench_folds_profile.py --crops DIR
 
 Edits: every held-out London subject's 1350-px neutral photo (the trainers' split: seed 0, 20 %:
-18 people) made angry, sad, surprised, happy and disgusted through :class:`faceedit.api.Editor`
+18 people) made angry, sad, fearful, surprised, happy and disgusted through :class:`faceedit.api.Editor`
 (model ``stage``). Each fold line the edit paints (:func:`faceedit.stage.folds.fold_curves` on
 the moved landmarks, kinds the edit draws; the glabella's creases' centre lines,
 :func:`faceedit.stage.creases.crease_points`, and sad's forehead creases',
@@ -41,7 +41,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-TARGETS = ("angry", "sad", "surprised", "happy", "disgusted")
+TARGETS = ("angry", "sad", "fearful", "surprised", "happy", "disgusted")
 #: JAFFE's posed expressions and the kinds of crease each shows.
 JAFFE_KINDS = {"AN": ("glabella",), "SU": ("forehead",), "HA": ("nasolabial",), "DI": ("nose", "nasolabial")}
 CROP_FACES = ("014", "061", "097", "131", "astronaut")
@@ -141,7 +141,7 @@ def main(argv=None) -> int:
 
             def spy(pixels, moved, amounts, params, keep_out=None, _got=got, **kw):
                 _got.update(lm=np.array(moved, np.float64), amounts=dict(amounts), spread=kw.get("spread", 1.0),
-                            code=kw.get("code"))
+                            code=kw.get("code"), knit=kw.get("knit", 1.0))
                 return real_paint(pixels, moved, amounts, params, keep_out, **kw)
 
             folds.paint_folds = spy
@@ -159,7 +159,7 @@ def main(argv=None) -> int:
             lm, e = got["lm"], face_frame(got["lm"])[2]
             y, layer = luma(out), luma(out) - luma(plain)
             for kind, pts, off in laid(lm, stats.params, min(got["amounts"].get("forehead", 0.0), 1.0), got["spread"],
-                                   got["code"]):
+                                   got["code"], got["knit"]):
                 if got["amounts"].get(kind, 0.0) < 0.05:
                     continue
                 prof = profiles(y, pts, e, off)
@@ -187,13 +187,14 @@ def main(argv=None) -> int:
 
 
 def laid(lm: np.ndarray, params: dict, sad: float = 0.0, spread: float = 1.0,
-         code: np.ndarray | None = None) -> list[tuple[str, np.ndarray, float]]:
+         code: np.ndarray | None = None, knit: float = 1.0) -> list[tuple[str, np.ndarray, float]]:
     """(kind, points, offset) of every fold line as the stage lays it on a face at ``lm``: the
     fitted curves (:func:`faceedit.stage.folds.fold_curves`) and, for the glabella, the creases'
     centre lines (:func:`faceedit.stage.creases.crease_points`, an even face's; shorter by ``sad``);
     for the forehead, where most of its lines are creases (``spread``, the brows' rise across,
     under half drawn across: :func:`faceedit.stage.forehead_creases.across_share`), theirs
-    (:func:`faceedit.stage.forehead_creases.forehead_points`, as uneven as the face's ``code``)."""
+    (:func:`faceedit.stage.forehead_creases.forehead_points`, as uneven as the face's ``code``, as
+    bowed as ``knit`` says)."""
     from faceedit.stage.creases import crease_points
     from faceedit.stage.folds import fold_curves
 
@@ -203,7 +204,10 @@ def laid(lm: np.ndarray, params: dict, sad: float = 0.0, spread: float = 1.0,
     except ImportError:  # a tree from before the forehead's creases
         forehead = []
     else:
-        forehead = forehead_points(lm, spread, code) if across_share(spread) < 0.5 else []
+        try:
+            forehead = forehead_points(lm, spread, code, knit=knit) if across_share(spread) < 0.5 else []
+        except TypeError:  # a tree from before the knit's layout
+            forehead = forehead_points(lm, spread, code) if across_share(spread) < 0.5 else []
     if forehead:
         creased.append("forehead")
     out = [(c.kind, c.points, params[c.kind]["offset"]) for c in fold_curves(lm) if c.kind not in creased]

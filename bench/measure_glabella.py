@@ -3,7 +3,7 @@ the stage draws on the same faces, measured the same way against the brows' inne
 
     OMP_NUM_THREADS=1 python bench/measure_glabella.py [--data ../shared/data]
 
-For every posed angry, disgusted or sad photo of a training subject (the fold trainer's split,
+For every posed angry, disgusted, sad or fearful photo of a training subject (the fold trainer's split,
 :func:`faceedit.train.folds.fit`) and every neutral photo of the same person: the luma log ratio
 posed / neutral warped onto the posed landmarks, high-passed as the trainer does
 (:func:`faceedit.train.folds.log_ratio`), sampled on a grid in the face's frame round the brows'
@@ -12,7 +12,8 @@ less the same map of neutral -> another neutral of the same person (the floor). 
 :func:`faceedit.stage.folds.fold_ratio` of the glabella alone at its fitted depth (amount 1,
 light from above, the photo's blur 1 px; each person's lines as uneven as a code drawn for them
 at random, fixed by their name; sad's as with the inner brows raised, the forehead's amount 1,
-its own lines not drawn) on the same posed landmarks at the same size, high-passed
+its own lines not drawn; fearful's none, as the stage's fearful move reads no AU4) on the same
+posed landmarks at the same size, high-passed
 and sampled the same way (so a version without the crease module measures too: run it with
 another tree on PYTHONPATH).
 
@@ -38,7 +39,7 @@ import numpy as np
 A = np.round(np.arange(-0.30, 0.3001, 0.01), 3)
 B = np.round(np.arange(-0.40, 0.1501, 0.01), 3)
 BAND = (-0.2, 0.0)
-TARGETS = ("angry", "disgusted", "sad")
+TARGETS = ("angry", "disgusted", "sad", "fearful")
 
 
 def sample(ratio: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -184,7 +185,8 @@ def main(argv=None) -> int:
             if face_code is not None:  # a code per person, as an identity would give one
                 extra["code"] = face_code(np.random.default_rng(zlib.crc32(subj.encode())).standard_normal(40))
             # sad's lines with the inner brows raised (the forehead's amount: 1), the forehead's own not drawn
-            amounts = {"glabella": 1.0, "forehead": 1.0 if e == "sad" else 0.0}
+            # fearful's: none (the stage's fearful move reads AU4 0 on training London)
+            amounts = {"glabella": 0.0 if e == "fearful" else 1.0, "forehead": 1.0 if e == "sad" else 0.0}
             params = {k: v for k, v in stats.params.items() if k != "forehead"}
             made = folds.fold_ratio(posed.shape, lm, amounts, params, np.array([0.0, -1.0]), **extra)
             drawn.setdefault(e, []).append(sample(high_passed(made, posed.shape, lm), lm))

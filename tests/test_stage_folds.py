@@ -130,6 +130,12 @@ def test_amounts_follow_the_aus():
     d = fold_amounts(stats, zero, zero, "disgusted", 0.5)
     assert d["nose"] == pytest.approx(0.4) and d["nasolabial"] == pytest.approx(0.4)
     assert fold_amounts(stats, zero, zero, "happy", 1.0)["nose"] == 0.0
+    # the forehead's lines by each AU's own rise: the outer brows lowered as the inner rise (the
+    # stage's fear) leave the inner brows' lines
+    fear = zero.copy()
+    fear[AU_IDS.index(1)], fear[AU_IDS.index(2)] = 1.5, -1.2
+    assert fold_amounts(stats, zero, fear, "fearful", 1.0)["forehead"] == pytest.approx(0.75)
+    assert fold_amounts(stats, fear, zero, "neutral", 1.0)["forehead"] == pytest.approx(0.6)
 
 
 def test_stats_round_trip(tmp_path):

@@ -91,6 +91,38 @@ def test_sad_lines_lie_over_the_forehead_middle_only(face):
     assert np.abs(a[across]).max() > np.abs(a[sad]).max() + 0.1
 
 
+def test_knit_reads_au4_over_au1():
+    assert fc.forehead_knit(_aus(au1=4.8, au4=2.6)) == 1.0  # the stage's sad
+    assert fc.forehead_knit(_aus(au1=2.2, au2=0.4)) == 0.0  # its fearful: no knit
+    assert 0.0 < fc.forehead_knit(_aus(au1=2.0, au4=0.4)) < 1.0
+    assert fc.forehead_knit(np.zeros(len(AU_IDS))) == 1.0
+
+
+def test_fear_rows_lie_across_the_middle_longer_than_sads_and_not_bowed(face):
+    u, n, ed = face_frame(face)
+    origin = (face[21] + face[22]) / 2
+
+    def rows(knit):
+        out = []
+        for line in fc.forehead_points(face, 0.0, knit=knit):
+            a = (line - origin) @ u / ed
+            out.append((a.max() - a.min(), abs(a.mean())))
+        return np.array(out)
+
+    def bows(knit):  # how far each row's middle lies above (b smaller) its course 0.2 either side
+        return np.array([ln.c2 * 0.04 for ln in fc.forehead_lines(face, 0.0, knit=knit)[0]])
+
+    sad, fear = rows(1.0), rows(0.0)
+    # sad's rows bow up over the middle well beyond the brows' own arch; fear's far less
+    assert (bows(1.0) > bows(0.0) + 0.015).all()
+    # fear's rows are longer than sad's, shorter than surprise's lines across, and about the middle
+    assert (fear[:, 0] > sad[:, 0] + 0.1).all()
+    assert (fear[:, 0] < 2 * FoldsTuning().forehead_reach[1]).all() and (fear[:, 1] < 0.05).all()
+    # and closer together
+    lines = fc.forehead_lines(face, 0.0, knit=0.0)[0], fc.forehead_lines(face, 0.0, knit=1.0)[0]
+    assert lines[0][0].c0 - lines[0][-1].c0 < lines[1][0].c0 - lines[1][-1].c0
+
+
 def test_nothing_on_the_hair(face):
     full = _full(face)
     (x0, y0, x1, y1), _ = fc.forehead_log_ratio(SHAPE, face, 1.0, 0.0, None, ABOVE, 1.0)

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from faceedit.stage import apple, creases, folds, relief
-from faceedit.stage.forehead_creases import forehead_spread
+from faceedit.stage.forehead_creases import forehead_knit, forehead_spread
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import FaceEdit, Statistics
 from faceedit.stage.rest import UNFROWNED, knit_released
@@ -110,7 +110,8 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     the landmarks of its states; AU9, AU10, which they do not show, from the target it heads
     for, ``heads_for``, ``progress`` of the way), times the warp's scale (the glabellar lines as
     uneven as the person's identity says, :func:`~faceedit.stage.creases.face_code`; the forehead's
-    lines across it as far as the outer brows rise with the inner, :func:`~faceedit.stage.forehead_creases.forehead_spread`), after the lines the
+    lines across it as far as the outer brows rise with the inner, :func:`~faceedit.stage.forehead_creases.forehead_spread`,
+    bowed as far as the inner brows knit, :func:`~faceedit.stage.forehead_creases.forehead_knit`), after the lines the
     photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`;
     a target's without a frown of its own also the frown the move releases, :func:`~faceedit.stage.rest.knit_released`),
     and with them the knit's relief of a frown taken away
@@ -140,6 +141,7 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     amounts = {k: v * r.scale for k, v in amounts.items()}
     drawn = folds.paint_folds(smoothed, r.landmarks, amounts, fold_stats.params, face.keep_out,
                               in_place=in_place or smoothed is not pixels, tuning=tn,
-                              code=creases.face_code(cur.identity), spread=forehead_spread(before, after))
+                              code=creases.face_code(cur.identity), spread=forehead_spread(before, after),
+                              knit=forehead_knit(after, tn))
     cheek = apple.apple_amount(heads_for, progress, tn) * r.scale
     return apple.paint_apple(drawn, r.landmarks, cheek, in_place=in_place or drawn is not pixels, tuning=tn)

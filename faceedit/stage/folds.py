@@ -287,7 +287,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
                tuning: FoldsTuning | None = None, code: np.ndarray | None = None,
                blur_px: float = 1.0, excess: np.ndarray | None = None, spread: float = 1.0,
                pixels: np.ndarray | None = None,
-               hair: tuple[tuple[int, int, int, int], np.ndarray] | None = None
+               hair: tuple[tuple[int, int, int, int], np.ndarray] | None = None, knit: float = 1.0
                ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The luma ratio the folds make on a face at landmarks ``lm`` in an image of ``shape``:
     (roi (x0, y0, x1, y1), ratio over it), or None where no fold is drawn. ``amounts``: per kind
@@ -299,7 +299,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     face's ``code``, :func:`~faceedit.stage.creases.face_code`; blurred by the photo's
     ``blur_px``; the skin between them brought down by the photo's ``excess`` there,
     :func:`~faceedit.stage.creases.strip_excess`), shorter where the forehead's lines are drawn with them (AU1+4).
-    The forehead's lines with the inner brows raised alone (``spread`` 0, sad's) are creases too
+    The forehead's lines with the inner brows raised alone (``spread`` 0; knit, sad's, or not, ``knit``) are creases too
     (:func:`faceedit.stage.forehead_creases.forehead_log_ratio`, none where the photo ``pixels``
     shows hair over them, :func:`~faceedit.stage.forehead_creases.forehead_hair`); with the whole brows raised (``spread`` 1,
     surprise's) the fitted lines across it; between, each by its share (:func:`faceedit.stage.forehead_creases.across_share`).
@@ -314,7 +314,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     across = across_share(spread, tn)
     if amounts.get("forehead", 0.0) > 0 and "forehead" in params and across < 1.0:
         made.append(forehead_log_ratio(shape, lm, amounts["forehead"] * (1.0 - across), spread, code, toward,
-                                       blur_px, tn, pixels=pixels))
+                                       blur_px, tn, pixels=pixels, knit=knit))
     made_creases = [m for m in made if m is not None]
     amounts = {**amounts, "forehead": amounts.get("forehead", 0.0) * across}
     curves = [c for c in fold_curves(lm) if amounts.get(c.kind, 0.0) > 0 and c.kind in params and c.kind != "glabella"]
@@ -379,7 +379,7 @@ def glabella_hair(pixels: np.ndarray, lm: np.ndarray, tuning: FoldsTuning | None
 def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
                 params: dict[str, dict[str, float]], keep_out: tuple | None = None, *,
                 in_place: bool = False, tuning: FoldsTuning | None = None,
-                code: np.ndarray | None = None, spread: float = 1.0) -> np.ndarray:
+                code: np.ndarray | None = None, spread: float = 1.0, knit: float = 1.0) -> np.ndarray:
     """``pixels`` with the folds of ``amounts`` (per kind, 1 = its fitted depth) drawn on the
     face at landmarks ``lm`` as a luma ratio (R, G and B by its powers: the skin's own colour
     and texture under it), each fold's shoulder on the side the photo's light comes from
@@ -389,7 +389,8 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
     buffer the caller owns). ``code``: the face's own unevenness of its glabellar lines
     (:func:`faceedit.stage.creases.face_code`; None: even), blurred as the photo is
     (:func:`faceedit.stage.creases.photo_blur`); the forehead's lines across it as far as
-    ``spread`` says (:func:`faceedit.stage.forehead_creases.forehead_spread`), none on the hair
+    ``spread`` says (:func:`faceedit.stage.forehead_creases.forehead_spread`; sad's bow as far as
+    ``knit``, :func:`~faceedit.stage.forehead_creases.forehead_knit`), none on the hair
     (:func:`faceedit.stage.forehead_creases.forehead_hair`)."""
     if not any(v > 0 for v in amounts.values()):
         return pixels
@@ -400,7 +401,7 @@ def paint_folds(pixels: np.ndarray, lm: np.ndarray, amounts: dict[str, float],
     hair = glabella_hair(pixels, lm, tuning) if glabella else None
     excess = strip_excess(pixels, lm, code, sad, tuning, hair) if glabella else None
     made = fold_ratio(pixels.shape, lm, amounts, params, light_direction(pixels, lm), tuning, code, blur, excess,
-                      spread, pixels, hair)
+                      spread, pixels, hair, knit)
     if made is None:
         return pixels
     (x0, y0, x1, y1), ratio = made
@@ -578,14 +579,16 @@ def fold_amounts(stats: FoldStats, before: np.ndarray, after: np.ndarray, heads_
                  progress: float, tuning: FoldsTuning | None = None) -> dict[str, float]:
     """How much of each kind of fold an edit draws (1 = its fitted depth): the AUs of the move's
     landmarks ``before`` -> ``after`` (17 AUs each, :data:`AU_IDS` order) for the kinds the
-    landmarks show (their rise over the fitted level), and for AU9's and AU10's the level
+    landmarks show (their AUs' rises, each's own, over the fitted level), and for AU9's and AU10's the level
     (its FACS prototype's) of the target the move heads for (``heads_for``) times the ``progress`` made towards it.
     Folds the face already shows are not drawn again; none are taken away."""
     out: dict[str, float] = {}
     level = stats.levels.get(heads_for or "", {})
     for kind in KINDS:
-        if kind in GEOMETRIC:
-            v = (au_sum(after, kind) - au_sum(before, kind)) / max(stats.au_ref.get(kind, 1.0), 1e-3)
+        if kind in GEOMETRIC:  # each AU's own rise (fear's inner brows rise as its outer ones fall)
+            rise = sum(max(float(np.nan_to_num(after[AU_IDS.index(a)]) - np.nan_to_num(before[AU_IDS.index(a)])), 0.0)
+                       for a in KIND_AUS[kind])
+            v = rise / max(stats.au_ref.get(kind, 1.0), 1e-3)
         else:
             v = level.get(kind, 0.0) * progress
         out[kind] = float(np.clip(v, 0.0, (tuning if tuning is not None else FoldsTuning()).max_amount))

@@ -328,6 +328,12 @@ class FoldsTuning:
     #: this (eye distances, each row by up to half as much again), every other row deeper and the
     #: rest shallower by up to this share, each row longer or shorter by up to this share.
     forehead_uneven: tuple[float, float, float, float] = (0.1, 0.04, 0.15, 0.2)
+    #: The inner brows raised and knit (AU1+4, sad's bow) or not (fear as the stage moves it:
+    #: AU1 with no AU4): knit from AU4's level over AU1's at the first (none) to the second (full,
+    #: :func:`faceedit.stage.forehead_creases.forehead_knit`); not knit, a row's half length at
+    #: spread 0, the rows' spacing's share of ``forehead_heights``', the top row's share of its
+    #: depth and how far each row's centre waves (eye distances).
+    forehead_knit: tuple[float, float, float, float, float, float] = (0.1, 0.3, 0.42, 0.8, 0.6, 0.008)
     #: Below the first spread (:func:`faceedit.stage.forehead_creases.forehead_spread`: the
     #: outer brows' rise over the inner's) the forehead's lines are all these creases, from the
     #: second all the fitted lines across it (surprise's: a valley with a lit rim, as many bright
