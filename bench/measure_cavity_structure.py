@@ -22,7 +22,14 @@ size: GRID's mouths are 25-40 px wide, the stage's 200). Read (:func:`structure`
   the throat under the teeth dark), centre columns;
 * ``sides``: the middle rows' outer sixths (``|u - 0.5| > 1/3``) over their middle third, medians: under
   1 the corners darker than the middle;
-* ``median``: the opening's median over the cheeks'.
+* ``median``: the opening's median over the cheeks';
+* ``rim_up`` / ``rim_lo``: how soft each lip's inner rim falls into the opening (:func:`rim_width`): the
+  distance (over the corner distance) over which the centre columns' luma, unblurred, falls from 80 % to
+  20 % of the way from the lip's (just outside dlib's curve) to the opening's darkest, going in;
+  ``rim_side``: the upper rim's at the columns beside the centre's (u 0.12-0.3 and 0.7-0.88: past a
+  smile's or a shown row's front teeth);
+* ``under``: the luma within 0.06 of the corner distance under the upper inner lip over the
+  opening's darkest (centre columns; the teeth's lower part or the lip's inner surface against the back).
 
 Openings at least ``--min-aspect`` (0.25; GRID's talking ones ``--grid-aspect`` 0.2) tall for
 their corner distance and 12 px wide count. Prints per group the medians and, for the stage, per
@@ -46,7 +53,9 @@ from bench_mouth_luma import cheek_mask, crop, grid_frames, largest, luma  # noq
 LOW = 0.04
 V_BINS = 6
 U_BINS = 6
-KEYS = ("median", "lf_sd", "lf_rel", "fall", "low_high", "sides")
+KEYS = ("median", "lf_sd", "lf_rel", "fall", "low_high", "sides", "rim_up", "rim_side", "rim_lo", "under")
+#: The offsets (over the corner distance) :func:`rim_width` reads the centre columns at, from dlib's curve inward.
+RIM_D = np.linspace(-0.12, 0.3, 85)
 
 
 def opening(shape, lm: np.ndarray, erode: float = 0.02) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -60,6 +69,46 @@ def opening(shape, lm: np.ndarray, erode: float = 0.02) -> tuple[np.ndarray, np.
     r = max(1, round(erode * wd))
     inner = cv2.erode(whole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     return whole > 0, inner > 0, wd, aspect
+
+
+def rim_width(y: np.ndarray, lm: np.ndarray, wd: float, upper: bool,
+              cols: tuple[tuple[float, float], ...] = ((0.3, 0.7),)) -> tuple[float, float]:
+    """(rim falloff width over ``wd``, the luma within 0.06 ``wd`` of the curve over the darkest) at the
+    upper (``upper``) or lower inner lip of dlib's ``lm``: the median over the columns at ``cols`` (ranges of u;
+    default the centre's, ``|u - 0.5| < 0.2``) of the
+    profiles of ``y`` (luma over the cheeks', unblurred, bilinear) at :data:`RIM_D` ``wd`` in from the curve (no
+    further than the column's middle); the lip's level the profile's most at -0.12..0 ``wd`` (dlib's curve
+    strays by a few px), the inside's its least beyond; the width between its first 80 % and its first 20 %
+    of the way down from there. nan where the
+    lip is not 1.5x the inside or the profile never falls so far."""
+    up, lo = lm[[60, 61, 62, 63, 64]], lm[[60, 67, 66, 65, 64]]
+    span = lm[64, 0] - lm[60, 0]
+    xs = np.concatenate([np.arange(np.ceil(lm[60, 0] + a * span), np.floor(lm[60, 0] + b * span) + 1) for a, b in cols])
+    if len(xs) < 2:
+        return float("nan"), float("nan")
+    yu, yl = np.interp(xs, up[:, 0], up[:, 1]), np.interp(xs, lo[:, 0], lo[:, 1])
+    d = RIM_D[None, :] * wd
+    rows = (yu[:, None] + d) if upper else (yl[:, None] - d)
+    half = ((yl - yu) / 2.0)[:, None]
+    vals = cv2.remap(y.astype(np.float32), np.repeat(xs[:, None], len(RIM_D), 1).astype(np.float32),
+                     rows.astype(np.float32), cv2.INTER_LINEAR)
+    vals = np.where(d <= half, vals, np.nan)
+    prof = np.nanmedian(vals, 0)
+    outer = np.flatnonzero(RIM_D <= 0.0)
+    top = int(outer[np.nanargmax(prof[outer])])
+    lip = float(prof[top])
+    inner = np.arange(len(RIM_D)) >= top
+    low = float(np.nanmin(prof[inner]))
+    near = float(np.nanmedian(prof[(RIM_D >= 0.0) & (RIM_D <= 0.06)]))
+    if not np.isfinite(low) or lip < 1.5 * low:
+        return float("nan"), near / max(low, 1e-6)
+    p = prof[inner]
+    dd = RIM_D[inner]
+    hi_i = np.flatnonzero(p <= low + 0.8 * (lip - low))
+    lo_i = np.flatnonzero(p <= low + 0.2 * (lip - low))
+    if len(hi_i) == 0 or len(lo_i) == 0:
+        return float("nan"), near / max(low, 1e-6)
+    return float(dd[lo_i[0]] - dd[hi_i[0]]), near / max(low, 1e-6)
 
 
 def structure(img: np.ndarray, lm: np.ndarray) -> dict | None:
@@ -94,11 +143,14 @@ def structure(img: np.ndarray, lm: np.ndarray) -> dict | None:
     rim, core = med(dn <= 0.2), med(dn > 0.6)
     mval = float(np.median(val))
     lf_sd = float(np.std(val))
+    rim_up, under = rim_width(y / cheek, lm, wd, True)
+    rim_lo, _ = rim_width(y / cheek, lm, wd, False)
+    rim_side, _ = rim_width(y / cheek, lm, wd, True, ((0.12, 0.3), (0.7, 0.88)))
     return {"col": np.asarray(col), "row": np.asarray(row), "median": mval, "lf_sd": lf_sd,
             "lf_rel": lf_sd / max(mval, 1e-6), "fall": rim / max(core, 1e-6),
             "low_high": med(centre & (v >= 0.5)) / max(med(centre & (v < 0.5)), 1e-6),
             "sides": med(mid & (np.abs(u - 0.5) > 1 / 3)) / max(med(mid & (np.abs(u - 0.5) < 1 / 6)), 1e-6),
-            "aspect": aspect, "wd": wd}
+            "rim_up": rim_up, "rim_side": rim_side, "rim_lo": rim_lo, "under": under, "aspect": aspect, "wd": wd}
 
 
 def line(name: str, ms: list[dict]) -> str:
@@ -110,7 +162,7 @@ def line(name: str, ms: list[dict]) -> str:
     k = {key: float(np.nanmedian([m[key] for m in ms])) for key in (*KEYS, "wd", "aspect")}
     return (f"{name:>26} (n={len(ms):3d}, wd {k['wd']:4.0f}, aspect {k['aspect']:.2f}): median {k['median']:.3f} "
             f"lf_sd {k['lf_sd']:.3f} lf_rel {k['lf_rel']:.2f} fall {k['fall']:.2f} low/high {k['low_high']:.2f} "
-            f"sides {k['sides']:.2f} | col "
+            f"sides {k['sides']:.2f} rim_up {k['rim_up']:.3f} rim_side {k['rim_side']:.3f} rim_lo {k['rim_lo']:.3f} under {k['under']:.2f} | col "
             + " ".join(f"{x:.3f}" for x in c) + " | row " + " ".join(f"{x:.3f}" for x in r))
 
 
@@ -144,6 +196,8 @@ def main(argv=None) -> int:
     ap.add_argument("--min-aspect", type=float, default=0.25)
     ap.add_argument("--grid-aspect", type=float, default=0.2)
     ap.add_argument("--crops", type=Path, default=None)
+    ap.add_argument("--size", type=int, default=0, help="edit the photo scaled to this height (px)")
+    ap.add_argument("--as-real", type=float, default=0.0, help="measure each edit scaled to this mouth width (px)")
     a = ap.parse_args(argv)
     warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)  # a thin opening has no core
     from faceedit.faces.detectors import get_detector
@@ -164,10 +218,16 @@ def main(argv=None) -> int:
     per: dict[str, list[dict]] = {t: [] for t in targets}
     for i in ids:
         img = np.asarray(Image.open(a.data / "london_hd" / folder / f"{i}.jpg").convert("RGB"))
+        if a.size:
+            img = cv2.resize(img, (round(img.shape[1] * a.size / img.shape[0]), a.size), interpolation=cv2.INTER_AREA)
         for t in targets:
             out = (ed.edit(img, "neutral", controls={"aaa": 1.0}, face="largest") if t == "aaa"
                    else ed.edit(img, t, face="largest"))
             f = largest(det, out)
+            if a.as_real and f is not None:
+                k = a.as_real / max(float(np.linalg.norm(f.landmarks[64] - f.landmarks[60])), 1e-6)
+                out = cv2.resize(out, (round(out.shape[1] * k), round(out.shape[0] * k)), interpolation=cv2.INTER_AREA)
+                f = largest(det, out)
             m = structure(out, f.landmarks) if f is not None else None
             if m is not None:
                 per[t].append(m)
