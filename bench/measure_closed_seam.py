@@ -15,7 +15,8 @@ Against the lips' median (the outer-lip polygon, 48-59, in the same middle):
   mouth's width (48 to 54), the median over the columns;
 - ``chroma``: CIE L*a*b* chroma (sqrt(a*^2 + b*^2), OpenCV's 8-bit scale less 128) at the line's
   darkest sample over the lips' median chroma, and ``a``: its a* less the lips' (red lost: below 0);
-- ``vary``: the standard deviation of the columns' ``dark`` (its variation along the mouth);
+- ``vary``: the standard deviation of the columns' ``dark`` (its variation along the mouth), and
+  ``vary_s`` of it smoothed along the mouth (:data:`SMOOTH`);
 - ``red_h``: the upper lip's red height in eye distances (the eye centres'): from the line up the
   middle third's columns while a* stays above halfway from the philtrum's (halfway from the outer
   upper lip to the nose base, 33) to the upper lip's median a*, the median over those columns.
@@ -45,7 +46,10 @@ MIDDLE = 0.8
 #: How far (eye distances) from the inner lips' line the meeting line's dark is looked for.
 NEAR = 0.03
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
-KEYS = ("dark", "width", "chroma", "a", "vary", "red_h")
+#: ``vary_s``: ``vary`` of the columns' darkness smoothed along the mouth by a Gaussian of this
+#: share of its width (the line's course of darkness, not the photo's grain).
+SMOOTH = 0.04
+KEYS = ("dark", "width", "chroma", "a", "vary", "vary_s", "red_h")
 
 
 def _curve(pts: np.ndarray, u: np.ndarray, n: np.ndarray, o: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -77,7 +81,7 @@ def seam(rgb: np.ndarray, lm: np.ndarray | None) -> dict[str, float] | None:
     nose = float((lm[33] - o) @ n)
     mid_top = float(np.interp(0.5 * wd, at, top))
     # the lips' median, over the polygon's pixels in the middle
-    cols: dict[str, list[float]] = {k: [] for k in KEYS if k != "vary"}
+    cols: dict[str, list[float]] = {k: [] for k in KEYS if not k.startswith("vary")}
     dd = np.arange(-0.5 * (mid_top - nose), 0.0, 0.25)  # px up from the outer upper lip, to the philtrum
     lips_px = []
     profiles = []
@@ -133,6 +137,9 @@ def seam(rgb: np.ndarray, lm: np.ndarray | None) -> dict[str, float] | None:
         return None
     out = {k: round(float(np.median(v)), 4) for k, v in cols.items() if v}
     out["vary"] = round(float(np.std(cols["dark"])), 4)
+    d = np.asarray(cols["dark"], np.float32)[None]
+    out["vary_s"] = round(float(np.std(cv2.GaussianBlur(d, (0, 0), sigmaX=SMOOTH * wd, sigmaY=0.1,
+                                                        borderType=cv2.BORDER_REFLECT))), 4)
     return out
 
 
