@@ -17,8 +17,6 @@ import numpy as np
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.lips import box_around
 
-_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
-
 
 def lips_ab(pixels: np.ndarray, lips: np.ndarray, unit: float) -> np.ndarray | None:
     """The median CIE a*, b* (float L*a*b*: a*, b* about 0) of the pixels inside the polygon
@@ -52,6 +50,7 @@ def toward_lips(rgb: np.ndarray, share: np.ndarray, ab: np.ndarray, chroma: floa
     lab[..., 1:] += s[..., None] * (goal - lab[..., 1:])
     back = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 0.0, 1.0)
     # the pixel's own luma kept
-    gain = (unit_rgb @ _LUMA) / np.maximum(back @ _LUMA, 1e-6)
+    luma = np.asarray(LUMA_WEIGHTS, np.float32)
+    gain = (unit_rgb @ luma) / np.maximum(back @ luma, 1e-6)
     moved = np.clip(back * gain[..., None], 0.0, 1.0) * unit
     return np.where(s[..., None] > 0.0, moved, rgb)  # a pixel with no share as it was
