@@ -21,6 +21,7 @@ import numpy as np
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
+from faceedit.stage.seam_colour import lips_ab, toward_lips
 from faceedit.stage.seam_course import straighten_line
 from faceedit.stage.teeth_look import edge_blur, small_weight
 from faceedit.stage.tuning import MouthTuning
@@ -223,7 +224,9 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     and, given ``lips`` (the 68 points' outer-lip polygon where the lips now lie), no darker
     than their own dark (:func:`lips_dark`) by as much (a small mouth's share:
     :func:`~faceedit.stage.teeth_look.small_weight` of its corners' distance at ``photo_scale``,
-    the photo's own pixels per pixel of ``pixels``); ``pixels`` (H, W[, C]) uint8/uint16, a
+    the photo's own pixels per pixel of ``pixels``); a larger mouth's seam (the rest of that
+    share) goes toward the lips' own chroma (:func:`~faceedit.stage.seam_colour.toward_lips`,
+    ``seam_chroma`` of their median a*, b*) as far as it is darkened; ``pixels`` (H, W[, C]) uint8/uint16, a
     new array (the same one when there is nothing to do, or written over with ``in_place``)."""
     tuning = tuning if tuning is not None else MouthTuning()
     line = (np.asarray(upper, np.float64) + np.asarray(lower, np.float64)) / 2
@@ -256,6 +259,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         return pixels
     crop = pixels[y0:y1, x0:x1].astype(np.float32)
     grey = crop if crop.ndim == 2 else crop @ _LUMA
+    ab = lips_ab(pixels, lips, pixel_max(pixels.dtype)) if lips is not None else None
     # distance of every pixel to the line (a wide seam: to the line drawn at 1/16 px), and
     # where along it (corner taper)
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
@@ -307,6 +311,12 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         colour = own * (tone / own) ** share
         out = crop.copy()
         out[..., :3] = ((grey * gain)[..., None] * colour / np.maximum(colour @ _LUMA, 1e-6)[..., None])
+    if ab is not None and small < 1.0 and tuning.seam_chroma > 0:
+        # a larger mouth's seam as red as its lips, not their colour darkened alike in all
+        # channels (grey beside them: :mod:`faceedit.stage.seam_colour`)
+        share = dip * (1.0 - small)
+        out = out.copy() if out is crop else out
+        out[..., :3] = toward_lips(out[..., :3], share, ab, tuning.seam_chroma, pixel_max(pixels.dtype))
     res = pixels if in_place else pixels.copy()
     res[y0:y1, x0:x1] = np.clip(np.round(out), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return res

@@ -485,6 +485,11 @@ class MouthTuning:
     #: seam are first evened along the line: a Gaussian of this share of the corner distance
     #: along it, laid over the seam's own width (:func:`~faceedit.stage.mouth.paint_seam`).
     seam_even: float = 0.05
+    #: Given the lips, a seam's pixels go toward this share of the lips' own chroma (their median
+    #: CIE a*, b*) as far as they are darkened, on all but a small mouth
+    #: (:func:`~faceedit.stage.seam_colour.toward_lips`): real closed lips meet in a shadow as red
+    #: as the lips, where their colour darkened alike in all channels reads grey.
+    seam_chroma: float = 1.2
     #: Closed lips' dark is moved onto a smooth course (:func:`~faceedit.stage.seam_course.straighten_line`)
     #: within this band about their line (each side, eye distances; at least 2 px) ...
     course_band: float = 0.12
