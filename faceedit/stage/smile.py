@@ -337,7 +337,7 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     if not around_mouth:  # neutral: the folds squeezed into lines beside the nose wings
         flat = wing_lines(flat, lm - (x0, y0), share, tuning)
         if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own
-            flat = rest_folds(flat, lm - (x0, y0), share, tuning)
+            flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out
 
