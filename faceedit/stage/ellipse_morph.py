@@ -13,16 +13,21 @@ maxima instead of ``0.8 size``\\ :sup:`2` visits a pixel.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
 
-def _half_widths(size: int) -> list[int]:
-    """Each row's half width (its run is ``2 h + 1`` px, centred) of OpenCV's ellipse ``size`` px
-    square (odd ``size``: the element is symmetric about its centre)."""
+@functools.lru_cache(maxsize=64)
+def _rows_by_width(size: int) -> tuple[tuple[int, ...], ...]:
+    """For each half width ``r`` (a run ``2 r + 1`` px, centred) from 0 to the widest, the row
+    offsets from the centre of OpenCV's ellipse ``size`` px square (odd ``size``: the element is
+    symmetric about its centre) whose run it is."""
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     c = size // 2
-    return [int(np.flatnonzero(row).max()) - c for row in k]
+    half = [int(np.flatnonzero(row).max()) - c for row in k]
+    return tuple(tuple(i - c for i, hw in enumerate(half) if hw == r) for r in range(max(half) + 1))
 
 
 def _morph(x: np.ndarray, size: int, grow: bool) -> np.ndarray:
@@ -34,21 +39,21 @@ def _morph(x: np.ndarray, size: int, grow: bool) -> np.ndarray:
     if size <= 13 or size % 2 == 0:  # as fast or faster in OpenCV's own filter; an even one is lopsided
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
         return cv2.dilate(x, k) if grow else cv2.erode(x, k)
-    half = _half_widths(size)
+    rows = _rows_by_width(size)
     best = cv2.max if grow else cv2.min
     h, w = x.shape[:2]
-    c = size // 2
     run = np.ascontiguousarray(x)  # the running extreme over runs 2 r + 1 px wide
     out = run.copy()  # (the centre is in the ellipse: the pixel itself is among the extremes)
-    for r in range(max(half) + 1):
+    for r, offsets in enumerate(rows):
         if r:
             nxt = run.copy()
             if w > 1:
                 best(nxt[:, 1:], run[:, :-1], dst=nxt[:, 1:])
                 best(nxt[:, :-1], run[:, 1:], dst=nxt[:, :-1])
             run = nxt
-        for i in (i for i, hw in enumerate(half) if hw == r and abs(i - c) < h):
-            dy = i - c
+        for dy in offsets:
+            if abs(dy) >= h:
+                continue
             if dy >= 0:
                 best(out[:h - dy], run[dy:], dst=out[:h - dy])
             else:
