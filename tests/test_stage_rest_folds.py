@@ -93,8 +93,9 @@ def test_a_smile_made_neutral_keeps_a_resting_fold():
 
 
 def test_the_band_over_its_box_is_the_whole_images_band_there():
-    """:func:`fold_band_box`: the band over its box has the whole image's values there and the
-    whole image's band is 0 outside it, at a face inside the image and at one cut by its edge."""
+    """:func:`fold_band_box`: the band over its box has the whole image's values there (within
+    1e-9) and the whole image's band is 0 outside it, at a face inside the image and at one cut
+    by its edge."""
     from faceedit.stage.rest_folds import course_band_box
 
     lm = _face()
@@ -116,7 +117,8 @@ def test_the_band_over_its_box_is_the_whole_images_band_there():
         whole[off > 0] = 0.0
         whole = cv2.GaussianBlur(whole, (0, 0), max(0.3 * reach * ed, 0.5))
         assert part.shape == (y1 - y0, x1 - x0) and part.max() > 0.5
-        assert np.array_equal(part, whole[y0:y1, x0:x1])
+        # (equal on this machine; OpenCV's Gaussian may round its far tails apart at another size)
+        assert np.abs(part - whole[y0:y1, x0:x1]).max() < 1e-9
         whole[y0:y1, x0:x1] = 0.0
         assert not whole.any()
         assert np.array_equal(fold_band(shape, moved, reach), np.pad(part, ((y0, shape[0] - y1), (x0, shape[1] - x1))))

@@ -58,7 +58,8 @@ def course_band_box(shape: tuple[int, ...], lm: np.ndarray, courses: list[np.nda
                     ed: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """:func:`course_band` over the box (x0, y0, x1, y1) outside which it is 0 (the courses'
     bounds grown by the lines' half width, their smoothing and the feather's kernel, inside the
-    image), and that box: the same values as the whole image's there."""
+    image), and that box: the whole image's values there (OpenCV's Gaussian may round its far
+    tails, ~1e-12, apart at another size)."""
     thick = max(int(round(2 * reach * ed)), 1)
     sigma = max(0.3 * reach * ed, 0.5)
     lines_px = [np.round(pts).astype(np.int32) for pts in courses]

