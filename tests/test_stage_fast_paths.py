@@ -341,3 +341,20 @@ def test_corner_steps_read_the_mouths_rows_alone_as_the_whole_photo(monkeypatch)
         assert want[0].any() and not np.array_equal(want[1], photo) and not np.array_equal(want[2], photo)
         for g, w in zip(got, want, strict=True):
             np.testing.assert_array_equal(g, w)
+
+
+def test_the_seams_distance_to_its_line_is_the_all_at_once_ones():
+    """mouth._distance_to_polyline, one segment at a time, gives the same distances, bit for
+    bit, as every pixel against every segment in one array (its form before)."""
+    from faceedit.stage.mouth import _distance_to_polyline
+
+    rng = np.random.default_rng(11)
+    yy, xx = np.mgrid[40:95, 100:260].astype(np.float64)
+    line = np.stack([np.linspace(105, 255, 37), 66 + 6 * np.sin(np.linspace(0, 3, 37))], 1) + rng.normal(0, 0.4, (37, 2))
+    line[5] = line[4]  # a segment of no length
+    p = np.stack([xx.ravel(), yy.ravel()], 1)[:, None, :]
+    a, b = line[:-1][None], line[1:][None]
+    ab = b - a
+    t = np.clip(((p - a) * ab).sum(2) / np.maximum((ab * ab).sum(2), 1e-12), 0.0, 1.0)
+    want = np.linalg.norm(p - (a + t[..., None] * ab), axis=2).min(1).reshape(xx.shape)
+    np.testing.assert_array_equal(_distance_to_polyline(xx, yy, line), want)
