@@ -29,7 +29,7 @@ from faceedit.stage import ellipse_morph
 from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
-from faceedit.stage.relief import box_around, relief_band
+from faceedit.stage.relief import blurred, box_around
 from faceedit.stage.rest_folds import course_band, course_band_box, rest_folds
 from faceedit.stage.state import FaceState, lip_gap
 from faceedit.stage.tuning import EditTuning, EyesTuning
@@ -363,11 +363,12 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     if crop.ndim == 3:
         mask = mask[..., None]
     out = pixels if in_place else pixels.copy()
-    flat = crop - share * mask * relief_band(crop, tuning.cheek_fine * ed, tuning.cheek_broad * ed)
+    fine = blurred(crop, tuning.cheek_fine * ed)  # (both bands' edge: blurred once)
+    flat = crop - share * mask * (fine - blurred(crop, tuning.cheek_broad * ed))
     if fold is not None:  # the carried folds, crisper for the warp's squeeze: down to a finer blur
         if crop.ndim == 3:
             fold = fold[..., None]
-        flat = flat - share * fold * relief_band(crop, tuning.cheek_fold_fine * ed, tuning.cheek_fine * ed)
+        flat = flat - share * fold * (blurred(crop, tuning.cheek_fold_fine * ed) - fine)
     if not around_mouth:  # neutral: the folds squeezed into lines beside the nose wings
         flat = wing_lines(flat, lm - (x0, y0), share, tuning, in_place=True)
         if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own
