@@ -44,12 +44,16 @@ def _morph(x: np.ndarray, size: int, grow: bool) -> np.ndarray:
     h, w = x.shape[:2]
     run = np.ascontiguousarray(x)  # the running extreme over runs 2 r + 1 px wide
     out = run.copy()  # (the centre is in the ellipse: the pixel itself is among the extremes)
+    spare = [np.empty_like(run), np.empty_like(run)]  # the runs' two buffers, in turn
     for r, offsets in enumerate(rows):
         if r:
-            nxt = run.copy()
-            if w > 1:
-                best(nxt[:, 1:], run[:, :-1], dst=nxt[:, 1:])
+            nxt = spare[r % 2]
+            if w > 1:  # each pixel and its left neighbour, then that and its right one
+                best(run[:, 1:], run[:, :-1], dst=nxt[:, 1:])
+                nxt[:, 0] = run[:, 0]
                 best(nxt[:, :-1], run[:, 1:], dst=nxt[:, :-1])
+            else:
+                nxt[...] = run
             run = nxt
         for dy in offsets:
             if abs(dy) >= h:
