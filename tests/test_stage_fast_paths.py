@@ -358,3 +358,27 @@ def test_the_seams_distance_to_its_line_is_the_all_at_once_ones():
     t = np.clip(((p - a) * ab).sum(2) / np.maximum((ab * ab).sum(2), 1e-12), 0.0, 1.0)
     want = np.linalg.norm(p - (a + t[..., None] * ab), axis=2).min(1).reshape(xx.shape)
     np.testing.assert_array_equal(_distance_to_polyline(xx, yy, line), want)
+
+
+def test_the_warps_source_points_are_each_pixels_place_plus_the_field_bit_for_bit():
+    """cutwarp.CutWarpResult.source_points adds each pixel's own place to the sampled field in
+    place: the same float32 bits as the place grid plus the field (its form before), and a box
+    read with no field is the place grid itself."""
+    import dataclasses
+
+    from faceedit.stage.cutwarp import CutWarpResult, _sample
+    from faceedit.stage.warp import Grid
+
+    rng = np.random.default_rng(4)
+    grid = Grid(37.0, 52.0, 16.0, 30, 25)
+    field = (rng.standard_normal((25, 30, 2)) * 9).astype(np.float32)
+    empty = np.zeros((1, 2))
+    r = CutWarpResult(np.zeros((4, 4, 3), np.uint8), (0, 0, 4, 4), empty, empty, empty, empty, 1.0,
+                      np.zeros((68, 2)), empty, (grid, field))
+    for box in ((60, 70, 301, 250), (0, 0, 90, 40), (400, 300, 517, 431)):
+        x0, y0, x1, y1 = box
+        base = np.stack(np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)), -1)
+        got = r.source_points(box)
+        assert got.dtype == np.float32 and got.shape == (y1 - y0, x1 - x0, 2)
+        np.testing.assert_array_equal(got, base + _sample(grid, field, box))
+        np.testing.assert_array_equal(dataclasses.replace(r, face_field=None).source_points(box), base)

@@ -312,8 +312,8 @@ def _carried_cheeks(shape: tuple[int, ...], box: tuple[int, int, int, int], src:
     sx0, sy0 = (int(np.floor(v - margin)) for v in src.min(0))
     sx1, sy1 = (int(np.ceil(v + margin)) for v in src.max(0))
     own = _cheek_mask((sy1 - sy0, sx1 - sx0), src - (sx0, sy0), tuning.cheek_feather * ed, tuning.cheek_fold)
-    at = source_points(box) - np.array([sx0, sy0], np.float32)
-    return cv2.remap(own, np.ascontiguousarray(at[..., 0]), np.ascontiguousarray(at[..., 1]),
+    at = source_points(box)
+    return cv2.remap(own, at[..., 0] - np.float32(sx0), at[..., 1] - np.float32(sy0),
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
