@@ -15,7 +15,7 @@ from _bench import load_bench
 from _imgs import astronaut_face
 
 from faceedit.stage.moves import face_frame
-from faceedit.stage.rest_folds import fold_band, rest_folds
+from faceedit.stage.rest_folds import fold_band, fold_band_box, rest_folds
 from faceedit.stage.tuning import EditTuning
 
 LONDON_HD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "london_hd"
@@ -90,3 +90,45 @@ def test_a_smile_made_neutral_keeps_a_resting_fold():
                                ("own", world.read_rgb(LONDON_HD / "neutral" / f"{i}.jpg")))}
         assert depth["edit"] < 0.5 * depth["smile"], (i, depth)
         assert depth["edit"] < 1.2 * depth["own"], (i, depth)
+
+
+def test_the_band_over_its_box_is_the_whole_images_band_there():
+    """:func:`fold_band_box`: the band over its box has the whole image's values there (within
+    1e-9) and the whole image's band is 0 outside it, at a face inside the image and at one cut
+    by its edge."""
+    from faceedit.stage.rest_folds import course_band_box
+
+    lm = _face()
+    reach = EditTuning().rest_fold_reach
+    for shift in (np.zeros(2), np.array([-420.0, -520.0])):
+        shape = (1200, 1100, 3)
+        moved = lm + shift
+        part, (x0, y0, x1, y1) = fold_band_box(shape, moved, reach)
+        u, n, ed = face_frame(moved)
+        # the whole image's band, drawn as it was before the box
+        whole = np.zeros(shape[:2], np.float32)
+        for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54)):
+            pts = np.array([moved[wing] + ed * (side * 0.04 * u - 0.09 * n), moved[wing] + ed * (side * 0.13 * u + 0.08 * n),
+                            moved[corner] + ed * (side * 0.09 * u - 0.03 * n), moved[corner] + ed * (side * 0.1 * u + 0.15 * n)])
+            cv2.polylines(whole, [np.round(pts).astype(np.int32)], False, 1.0, max(int(round(2 * reach * ed)), 1), cv2.LINE_AA)
+        off = np.zeros(shape[:2], np.uint8)
+        for idx in (list(range(48, 60)), [31, 32, 33, 34, 35]):
+            cv2.fillConvexPoly(off, cv2.convexHull(np.round(moved[idx]).astype(np.int32)), 1)
+        whole[off > 0] = 0.0
+        whole = cv2.GaussianBlur(whole, (0, 0), max(0.3 * reach * ed, 0.5))
+        assert part.shape == (y1 - y0, x1 - x0) and part.max() > 0.5
+        # (equal on this machine; OpenCV's Gaussian may round its far tails apart at another size)
+        assert np.abs(part - whole[y0:y1, x0:x1]).max() < 1e-9
+        whole[y0:y1, x0:x1] = 0.0
+        assert not whole.any()
+        assert np.array_equal(fold_band(shape, moved, reach), np.pad(part, ((y0, shape[0] - y1), (x0, shape[1] - x1))))
+    assert course_band_box((50, 50), lm, [np.array([[900.0, 900.0], [950.0, 950.0]])], reach, 100.0)[1] == (0, 0, 0, 0)
+
+
+def test_in_place_changes_the_pixels_given_as_a_copy_would_be():
+    lm = _face()
+    img = np.random.default_rng(5).uniform(150, 200, (1100, 1100, 3)).astype(np.float32)
+    want = rest_folds(img, lm, 1.0, EditTuning())
+    mine = img.copy()
+    got = rest_folds(mine, lm, 1.0, EditTuning(), in_place=True)
+    assert got is mine and np.array_equal(got, want) and not np.array_equal(want, img)

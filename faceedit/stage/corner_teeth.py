@@ -55,10 +55,20 @@ def tooth_light(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning | None
     past the corner) and no smaller than a square ``tooth_size`` eye distances wide (the skin's
     pale pores), within ``tooth_touch`` eye distances of the crease (pixels under ``tooth_crease``
     of the line's luma: a glint on a lip's body stays). A bool mask (H, W), all False where there is none or no lips to read."""
+    h, w = pixels.shape[:2]
+    out = np.zeros((h, w), bool)
+    part, (x0, y0, x1, y1) = tooth_light_box(pixels, moved, tuning)
+    out[y0:y1, x0:x1] = part
+    return out
+
+
+def tooth_light_box(pixels: np.ndarray, moved: np.ndarray,
+                    tuning: LipsTuning | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """:func:`tooth_light` over the box (x0, y0, x1, y1) of the corners' windows, outside which it
+    is all False, and that box (empty, (0, 0, 0, 0), where there is none)."""
     tn = tuning if tuning is not None else LipsTuning()
     moved = np.asarray(moved, np.float64)
-    h, w = pixels.shape[:2]
-    none = np.zeros((h, w), bool)
+    none = np.zeros((0, 0), bool), (0, 0, 0, 0)
     eye = float(np.linalg.norm(moved[36] - moved[45]))
     reach = tn.tooth_reach * eye
     if reach < 1 or pixels.ndim != 3 or pixels.shape[2] < 3:
@@ -72,8 +82,13 @@ def tooth_light(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning | None
         return none
     grow = max(1, int(round(tn.tooth_band * eye)))
     axis = span / max(float(np.linalg.norm(span)), 1e-9)
-    out = none.copy()
-    for (x0, y0, x1, y1), yy, xx, seg in corner_windows(moved, span, reach, rgb.shape):
+    windows = list(corner_windows(moved, span, reach, rgb.shape))
+    if not windows:
+        return none
+    ux0, uy0 = min(b[0] for b, *_ in windows), min(b[1] for b, *_ in windows)
+    ux1, uy1 = max(b[2] for b, *_ in windows), max(b[3] for b, *_ in windows)
+    out = np.zeros((uy1 - uy0, ux1 - ux0), bool)
+    for (x0, y0, x1, y1), yy, xx, seg in windows:
         crop = rgb[y0:y1, x0:x1]
         lips = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(lips, [np.round(moved[48:60] - (x0, y0)).astype(np.int32)], 1)
@@ -100,8 +115,8 @@ def tooth_light(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning | None
             t = along[inside]
             keep[c] = (t.size >= (tn.tooth_size * eye) ** 2 and float(t.max() - t.min()) + 1.0 <= tn.tooth_length * eye
                        and bool(crease[inside].any()))
-        out[y0:y1, x0:x1] |= keep[labels] & light
-    return out
+        out[y0 - uy0:y1 - uy0, x0 - ux0:x1 - ux0] |= keep[labels] & light
+    return out, (ux0, uy0, ux1, uy1)
 
 
 def lift_corner_teeth(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning | None = None, *,
@@ -111,10 +126,11 @@ def lift_corner_teeth(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning 
     inpainting, each piece grown by a pixel where that is lighter than the line's dark by
     ``tooth_lighter``: the line stays). Returns ``pixels`` themselves where there is none,
     else a new array (written over with ``in_place``)."""
-    mask = tooth_light(pixels, moved, tuning)
-    if not mask.any():
+    part, (bx0, by0, _, _) = tooth_light_box(pixels, moved, tuning)
+    ys, xs = np.nonzero(part)
+    if not ys.size:
         return pixels
-    ys, xs = np.nonzero(mask)
+    ys, xs = ys + by0, xs + bx0
     h, w = pixels.shape[:2]
     x0, y0 = max(int(xs.min()) - 8, 0), max(int(ys.min()) - 8, 0)
     x1, y1 = min(int(xs.max()) + 9, w), min(int(ys.max()) + 9, h)
@@ -123,10 +139,12 @@ def lift_corner_teeth(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning 
     moved = np.asarray(moved, np.float64)
     dark = line_dark(corner_rows_float(pixels, moved, np.zeros(2), 0.0, 1.0)[1], moved)  # (the lips' rows)
     tn = tuning if tuning is not None else LipsTuning()
+    mask = np.zeros((y1 - y0, x1 - x0), bool)  # (the light's box and 8 px round it)
+    mask[ys - y0, xs - x0] = True
     # grown by a pixel (its mixed edge) but not into the line's dark
-    grown = cv2.dilate(mask[y0:y1, x0:x1].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    grown = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     lit = crop[..., :3] @ _LUMA > (1.0 + tn.tooth_lighter) * (dark if dark is not None else 0.0)
-    hole = ((grown & lit) | mask[y0:y1, x0:x1]).astype(np.uint8) * 255
+    hole = ((grown & lit) | mask).astype(np.uint8) * 255
     fill = np.stack([cv2.inpaint(np.ascontiguousarray(crop[..., c]), hole, 3, cv2.INPAINT_TELEA)
                      for c in range(crop.shape[2])], -1)
     out = pixels if in_place else pixels.copy()

@@ -145,10 +145,12 @@ class CutWarpResult:
         lower lip, the jaw and, with eyelids cut, the lower lids, whose fields differ only near
         their cuts)."""
         x0, y0, x1, y1 = box
-        base = np.stack(np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)), -1)
         if self.face_field is None:
-            return base
-        return base + _sample(*self.face_field, box)
+            return np.stack(np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)), -1)
+        out = _sample(*self.face_field, box)  # (a new array: each pixel's own place added to it)
+        out[..., 0] += np.arange(x0, x1, dtype=np.float32)
+        out[..., 1] += np.arange(y0, y1, dtype=np.float32)[:, None]
+        return out
 
 
 

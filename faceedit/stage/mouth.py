@@ -153,13 +153,17 @@ def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
 
 
 def _distance_to_polyline(xx: np.ndarray, yy: np.ndarray, line: np.ndarray) -> np.ndarray:
-    """Each pixel's (centres ``xx``, ``yy``) distance to the polyline ``line`` (N, 2)."""
-    p = np.stack([xx.ravel(), yy.ravel()], 1)[:, None, :]
-    a, b = line[:-1][None], line[1:][None]
-    ab = b - a
-    t = np.clip(((p - a) * ab).sum(2) / np.maximum((ab * ab).sum(2), 1e-12), 0.0, 1.0)
-    d = np.linalg.norm(p - (a + t[..., None] * ab), axis=2).min(1)
-    return d.reshape(xx.shape)
+    """Each pixel's (centres ``xx``, ``yy``) distance to the polyline ``line`` (N, 2): the least
+    of its distances to the segments, one segment at a time over all the pixels."""
+    px, py = np.asarray(xx, np.float64).ravel(), np.asarray(yy, np.float64).ravel()
+    line = np.asarray(line, np.float64)
+    best = np.full(px.shape, np.inf)
+    for (ax, ay), (bx, by) in zip(line[:-1], line[1:]):
+        abx, aby = bx - ax, by - ay
+        t = np.clip(((px - ax) * abx + (py - ay) * aby) / max(abx * abx + aby * aby, 1e-12), 0.0, 1.0)
+        ex, ey = px - (ax + t * abx), py - (ay + t * aby)
+        np.minimum(best, np.sqrt(ex * ex + ey * ey), out=best)
+    return best.reshape(np.shape(xx))
 
 
 def _lips_blur(pixels: np.ndarray, line: np.ndarray, width: float) -> float:

@@ -68,8 +68,13 @@ def relief_band(crop: np.ndarray, fine: float, broad: float, weight: np.ndarray 
     ``broad`` px (each at least 0.5): its shading relief at those scales. ``weight`` ((H, W)
     0..1): blurs of the weighted pixels alone (:func:`_blur`), so a dark feature with no weight
     (a brow's hairs) darkens neither blur round it."""
-    x = np.asarray(crop, np.float32)
-    return _blur(x, max(fine, 0.5), weight) - _blur(x, max(broad, 0.5), weight)
+    return blurred(crop, fine, weight) - blurred(crop, broad, weight)
+
+
+def blurred(crop: np.ndarray, sigma: float, weight: np.ndarray | None = None) -> np.ndarray:
+    """(H, W[, C]) float32: one of :func:`relief_band`'s blurs, of ``sigma`` px (at least 0.5):
+    two bands that share a scale take it once."""
+    return _blur(np.asarray(crop, np.float32), max(sigma, 0.5), weight)
 
 
 def _knit_masks(rgb: np.ndarray, lm: np.ndarray, ed: float, tn: FoldsTuning,

