@@ -27,6 +27,14 @@ def test_a_large_face_s_open_mouth_keeps_its_tuning():
     assert kept.cavity_floor == tn.cavity_floor and kept.throat_dark == tn.throat_dark
     assert kept.rim_edge == small.rim_edge
     assert small_open(replace(tn, small_cavity_floor=0.06), 35.0).cavity_floor == 0.06  # the record's own value
+    # its upper teeth an even thin row across the middle, not the two front teeth alone
+    assert small.side_teeth_from == tn.small_side_teeth_from < tn.side_teeth_from
+    assert small.incisal_follow == tn.small_incisal_follow > tn.incisal_follow
+    assert small.upper_teeth_share == tn.small_upper_teeth_share < tn.upper_teeth_share
+    assert kept.side_teeth_from == small.side_teeth_from  # the rims' side: with the face's own teeth too
+    large = small_open(tn, 250.0)
+    assert (large.side_teeth_from, large.incisal_follow, large.upper_teeth_share) == (
+        tn.side_teeth_from, tn.incisal_follow, tn.upper_teeth_share)
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +82,46 @@ def test_a_small_face_made_surprised_is_dark_inside_but_not_black(editor, name, 
     assert new is not None and old is not None
     ratio = float(np.nanmean(new["bands"][1:4]) / np.nanmean(old["bands"][1:4]))
     assert ratio >= 1.05, (ratio, new["bands"], old["bands"])
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["008", "083"])
+@pytest.mark.parametrize("target", ["surprised", "aaa"])
+def test_a_small_face_s_open_mouth_shows_no_lone_tooth_block(editor, name, target, monkeypatch):
+    """London neutrals cut to 128 px made surprised or ``aaa`` 1: inside the stage's own opening (the mask the
+    mouth bank fills, eroded a pixel) the pixels over 0.6 of the cheeks' luma are none or a row across a third of
+    the opening or more, not one block narrower than that (``bench/measure_small_teeth_block.py``: 008 and 083
+    read a lone block of the two front teeth at 4-7 px of a 21-25 px opening in both edits before the small
+    face's even thin row; none now)."""
+    import faceedit.stage.mouth_bank as mouth_bank
+    from faceedit.eval.world import london_variants
+    from faceedit.faces.detectors import get_detector
+
+    if not (SHARED_DATA / "london_hd" / "neutral" / f"{name}.jpg").exists():
+        pytest.skip("../shared/data/london_hd is not there")
+    rgb = dict(london_variants(SHARED_DATA / "london_hd", ids=(name,), expressions=("neutral",)))[
+        f"london_{name}_neutral_small128"]
+    seen = []
+    fill = mouth_bank.MouthBank.fill
+
+    def kept(self, pixels, roi, opening, *a, **k):
+        seen.append((tuple(int(v) for v in roi), np.asarray(opening, np.float32)))
+        return fill(self, pixels, roi, opening, *a, **k)
+
+    monkeypatch.setattr(mouth_bank.MouthBank, "fill", kept)
+    out = (editor.edit(rgb, "surprised", face="largest") if target == "surprised"
+           else editor.edit(rgb, "neutral", controls={"aaa": 1.0}, face="largest"))
+    assert seen, "the mouth bank filled no opening"
+    mask = np.zeros(out.shape[:2], np.float32)
+    for (x0, y0, x1, y1), op in seen:
+        mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], op)
+    import cv2
+
+    inside = cv2.erode((mask > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    faces = get_detector("dlib").detect(rgb)
+    assert faces and inside.sum() > 20
+    bench, luma = load_bench("measure_small_teeth_block"), load_bench("bench_mouth_luma")
+    y = luma.luma(out)
+    cheek = float(np.median(y[luma.cheek_mask(out.shape, np.asarray(faces[0].landmarks, np.float64))]))
+    kind, width, span = bench.classify(y, inside, cheek)
+    assert kind != "lone", (kind, width, span)

@@ -78,7 +78,9 @@ def open_blur(blur: float, wd: float, photo_scale: float = 1.0) -> float:
 def small_open(tn: MouthTuning, wd: float, *, cavity: bool = True, photo_scale: float = 1.0) -> MouthTuning:
     """``tn`` for an open mouth whose corners are ``wd`` px apart: on a small face (by
     :func:`~faceedit.stage.teeth_look.small_weight` at ``photo_scale``) the lips' rims towards ``tn.small_rim_edge``
-    and the lower lip's inner shade towards none, and with ``cavity`` the cavity's floor raised
+    and the lower lip's inner shade towards none, its upper teeth (where drawn) an even thin row across the middle
+    (``tn.small_side_teeth_from``, ``tn.small_incisal_follow``, ``tn.small_upper_teeth_share``: not the two front
+    teeth alone, a lone light block under the lip), and with ``cavity`` the cavity's floor raised
     towards ``tn.small_cavity_floor`` and the throat's dark eased towards ``tn.small_throat_dark``
     (:class:`~faceedit.stage.tuning.MouthTuning`); ``tn`` itself where the face is large. (Round a
     laughing face's own teeth kept in the opening the lighter cavity reads as a smile: FER read
@@ -91,7 +93,10 @@ def small_open(tn: MouthTuning, wd: float, *, cavity: bool = True, photo_scale: 
     def mix(a: float, b: float) -> float:
         return a + w * (b - a)
 
-    out = replace(tn, rim_edge=mix(tn.rim_edge, tn.small_rim_edge), lower_lip_shade=mix(tn.lower_lip_shade, 0.0))
+    out = replace(tn, rim_edge=mix(tn.rim_edge, tn.small_rim_edge), lower_lip_shade=mix(tn.lower_lip_shade, 0.0),
+                  side_teeth_from=mix(tn.side_teeth_from, tn.small_side_teeth_from),
+                  incisal_follow=mix(tn.incisal_follow, tn.small_incisal_follow),
+                  upper_teeth_share=mix(tn.upper_teeth_share, tn.small_upper_teeth_share))
     if not cavity:
         return out
     return replace(out, cavity_floor=mix(tn.cavity_floor, tn.small_cavity_floor),

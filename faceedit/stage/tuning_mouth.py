@@ -536,6 +536,19 @@ class MouthTuning:
     #: a dark rim a pixel wide drew a black outline), the lower lip's inner side unshaded: it faces
     #: up into the light.
     small_rim_edge: float = 0.9
+    #: ... and its upper teeth, where they show, an even thin row across the middle, not the front teeth
+    #: alone: lit (:attr:`side_teeth_from`) from this share of the width from a corner (at 0.45 the two front
+    #: teeth alone, one light block under the lip: 74 of 168 openings on 24 London training faces at 128 and
+    #: 256 px and group_t1's and group_five's faces made surprised, fearful or ``aaa``,
+    #: ``bench/measure_small_teeth_block.py``) ...
+    small_side_teeth_from: float = 0.25
+    #: ... each column showing the same depth of its own teeth (:attr:`incisal_follow`; at 0.5 the front
+    #: teeth hung lower: 29 lone blocks against 12 at 1, with the row at 0.25) ...
+    small_incisal_follow: float = 1.0
+    #: ... over at most this share of the opening's column (:attr:`upper_teeth_share`; at 0.25 a row lit
+    #: over 0.6 of the cheeks in most openings, but the opening's median over the cheeks rose 0.006-0.010 and
+    #: dlib's upper rim sharpened, away from GRID's; at 0.2 more lone blocks, 20).
+    small_upper_teeth_share: float = 0.15
     #: A small face's open mouth drawn at the photo's own blur (:func:`~faceedit.stage.small_cavity.open_edge`,
     #: whole at :func:`~faceedit.stage.teeth_look.small_weight` 1): its edge blended towards its blur within this
     #: many of that blur's sigma outside it (the lips' rims shade into the dark; blended inside too, at half this,
