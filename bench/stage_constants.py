@@ -187,6 +187,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "regions.STRAND_BROW": ("G", "the brows' own hairs' band"),
     "regions.STRAND_WALL": ("M", "the head's outline against the wall"),
     "regions.STRAND_AREA": ("M", "a lock's least size (London training stubble)"),
+    "regions.SHINE_AREA": ("M", "a ringed hole of the wall's colour under it is the crown's shine (London training 003, 001)"),
     "shading.SHADING_FILE": ("C", "a file name"),
     "shading.GRID_CELLS": ("N", "a map's grid"),
     "shading._MODEL": ("X", "a cache"),

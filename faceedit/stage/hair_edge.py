@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from faceedit.stage.matting import Work
-from faceedit.stage.regions import wall_strips, wall_surface
+from faceedit.stage.regions import reaches_border, wall_strips, wall_surface
 from faceedit.stage.tuning_face import HairTuning, RegionsTuning
 
 
@@ -101,7 +101,11 @@ def outline(work: Work, lab: np.ndarray, matte: np.ndarray, face: np.ndarray, lm
     wall_lab = (c[0] + yy * (c[2] + yy * c[5])) + xx * ((c[1] + xx * c[3]) + yy * c[4])
     wall_l = wall_lab[..., 0]
     # near the wall: within a few px (work scale) of a pixel the surface explains
-    wall = (residual < max(rt.background_delta, 1.5 * fit)).astype(np.uint8)
+    # (over the brows, only the wall that reaches the box's border: a crown's shine ringed by
+    # hair is no wall; beside the face, the wall seen between a lock and the cheek is)
+    plain = residual < max(rt.background_delta, 1.5 * fit)
+    brows = float(work.to_work(lm[17:27])[:, 1].min())
+    wall = (plain & (reaches_border(plain) | (np.arange(sh)[:, None] >= brows))).astype(np.uint8)
     k = 2 * max(1, int(round(tn.band_out * d * s))) + 1
     near_wall = cv2.resize(cv2.dilate(wall, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(np.float32),
                            (w, h), interpolation=cv2.INTER_LINEAR)

@@ -58,6 +58,9 @@ STRAND_BROW = 0.12
 #: distances squared.
 STRAND_WALL = 0.08
 STRAND_AREA = 0.06
+#: A hole in the hair over the brows, ringed by hair, under this many eye distances squared and
+#: with pixels of the wall's colour, is the hair's shine (hair's).
+SHINE_AREA = 0.05
 
 
 def face_outline(lm: np.ndarray, mesh: np.ndarray | None = None) -> np.ndarray:
@@ -188,6 +191,7 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     # background, are background (a studio's wall shades across the head)
     seen = (mask == cv2.GC_BGD) & (face_small <= 0.5) & above
     seen[int(max(chin[1], 0)):] = False
+    wall = np.zeros((h, w), bool)
     if int(seen.sum()) > 30:
         residual, spread = wall_residual(lab, seen)
         wall = (residual < max(tn.background_delta, 1.5 * spread)) & (face_small <= 0.5) & (mask != cv2.GC_BGD)
@@ -243,9 +247,28 @@ def hair_matte(pixels: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None = Non
     reach = cv2.dilate(keep[labels].astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
     keep[np.unique(labels[reach & beside & (hair > 0)])] = True
     keep[0] = False
-    hard = keep[labels].astype(np.float32)
+    hard = keep[labels]
+    # a hole in the hair over the brows that the wall outside does not reach (ringed by hair),
+    # under SHINE_AREA and with pixels as light and grey as the wall: the crown's shine, hair's
+    count, holes, stats, _ = cv2.connectedComponentsWithStats((~hard & (face_small <= 0.5)).astype(np.uint8),
+                                                              connectivity=8)
+    shine = (stats[:, cv2.CC_STAT_AREA] < SHINE_AREA * s * s) & (stats[:, cv2.CC_STAT_TOP] < brows_y)
+    shine[np.unique(np.concatenate([holes[0], holes[-1], holes[:, 0], holes[:, -1]]))] = False
+    shine[np.setdiff1d(np.arange(count), np.unique(holes[wall]))] = False
+    shine[0] = False
+    hard = (hard | shine[holes]).astype(np.float32)
     soft = consistent(work, full, refine(work, full, hard, d, tn), d, face_full, tn)
     return HeadRegions(work, face_full, soft * (1.0 - _inside_face(work, lm, face_full.shape)))
+
+
+def reaches_border(mask: np.ndarray) -> np.ndarray:
+    """bool: the pixels of ``mask`` connected (8-way) to its box's border (a crown's shine as
+    light and grey as the wall, ringed by hair, is not)."""
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    out = np.zeros(n, bool)
+    out[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = True
+    out[0] = False
+    return out[labels]
 
 
 def fine_texture(y: np.ndarray, fine: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
