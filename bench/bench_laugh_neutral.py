@@ -19,6 +19,7 @@ whose gap is read by the editor's own detector (dlib's detector misses some of t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -40,6 +41,19 @@ def corners(lm: np.ndarray) -> float:
     """The mouth corners' height below the inner lips' middle, in eye distances (> 0: lower)."""
     eye = np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0))
     return float(((lm[48, 1] + lm[54, 1]) / 2 - (lm[62, 1] + lm[66, 1]) / 2) / eye)
+
+
+def with_tuning(editor, spec: str) -> None:
+    """Set ``editor``'s stage tuning fields from ``spec`` (``group.field=value,...``, e.g.
+    ``mouth.seam_width=0.02``) for a bench's run."""
+    stage = editor.stage
+    assert stage is not None
+    t = stage.tuning
+    for kv in spec.split(","):
+        key, value = kv.split("=")
+        group, field = key.split(".")
+        t = dataclasses.replace(t, **{group: dataclasses.replace(getattr(t, group), **{field: float(value)})})
+    stage.tuning = t
 
 
 class Dlib68:

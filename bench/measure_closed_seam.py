@@ -29,7 +29,6 @@ changes stage tuning fields (``group.field=value,...``); ``-o`` writes each edit
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -151,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--set", default=None, help="stage tuning fields for the run, e.g. mouth.seam_width=0.02")
     ap.add_argument("-o", "--out", type=Path, default=None)
     a = ap.parse_args(argv)
-    from bench_laugh_neutral import Dlib68
+    from bench_laugh_neutral import Dlib68, with_tuning
 
     from faceedit.api import Editor
     from faceedit.eval import world
@@ -160,14 +159,7 @@ def main(argv: list[str] | None = None) -> None:
 
     ed = Editor.from_pretrained("stage", device="cpu")
     if a.set:
-        stage = ed.stage
-        assert stage is not None
-        t = stage.tuning
-        for kv in a.set.split(","):
-            key, value = kv.split("=")
-            group, field = key.split(".")
-            t = dataclasses.replace(t, **{group: dataclasses.replace(getattr(t, group), **{field: float(value)})})
-        stage.tuning = t
+        with_tuning(ed, a.set)
     read = Dlib68()
     if a.out is not None:
         a.out.mkdir(parents=True, exist_ok=True)

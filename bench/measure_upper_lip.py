@@ -28,7 +28,6 @@ the wheels' photos, local cache only: :mod:`faceedit.eval.world`) have no own ne
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -101,10 +100,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pairs", type=int, default=12, help="with --ids train: how many (the first ones)")
     ap.add_argument("--skip", type=int, default=0, help="with --ids train: start after this many")
     ap.add_argument("--world", default="", help="comma-separated world photos (e.g. group_t1)")
-    ap.add_argument("--set", default=None, help="stage tuning fields for the run, e.g. lips.upper_rest=0.5")
+    ap.add_argument("--set", default=None, help="stage tuning fields for the run, e.g. mouth.seam_width=0.03")
     ap.add_argument("-o", "--out", type=Path, default=None)
     a = ap.parse_args(argv)
-    from bench_laugh_neutral import Dlib68
+    from bench_laugh_neutral import Dlib68, with_tuning
 
     from faceedit.api import Editor
     from faceedit.eval import world
@@ -113,14 +112,7 @@ def main(argv: list[str] | None = None) -> None:
 
     ed = Editor.from_pretrained("stage", device="cpu")
     if a.set:
-        stage = ed.stage
-        assert stage is not None
-        t = stage.tuning
-        for kv in a.set.split(","):
-            key, value = kv.split("=")
-            group, field = key.split(".")
-            t = dataclasses.replace(t, **{group: dataclasses.replace(getattr(t, group), **{field: float(value)})})
-        stage.tuning = t
+        with_tuning(ed, a.set)
     read = Dlib68()
     if a.out is not None:
         a.out.mkdir(parents=True, exist_ok=True)
