@@ -84,7 +84,15 @@ def fringe_share(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, i
     share = np.minimum(forehead_hair(pixels, lm, box), dark)
     # a strand's sheen inside the hair is hair too
     share = np.maximum(share, np.clip((cv2.GaussianBlur(share, (0, 0), max(0.04 * ed, 0.5)) - 0.5) / 0.3, 0.0, 1.0))
-    share = share * (1.0 - brow_band(lm, box))
+    cols = np.arange(x0, x1, dtype=np.float64)
+    order = np.argsort(lm[17:27, 0])
+    brow_y = np.interp(cols, lm[17:27, 0][order], lm[17:27, 1][order])
+    # the brows' own hairs are not the fringe, but for where it hangs over them (hair just over
+    # the brow): there the hair over the brow is the fringe's, its edge not cut along the brow
+    at = np.clip(np.round(brow_y - 0.05 * ed - y0).astype(int), 0, y1 - y0 - 1)
+    over = cv2.GaussianBlur(share[at, np.arange(x1 - x0)][None, :].astype(np.float32), (0, 0),
+                            max(0.05 * ed, 0.5))[0]
+    share = share * (1.0 - brow_band(lm, box) * (1.0 - np.clip((over - 0.3) / 0.4, 0.0, 1.0))[None, :])
     # hanging from the box's top: a dark patch that does not is the skin's own
     count, labels = cv2.connectedComponents((share > 0.1).astype(np.uint8), connectivity=8)
     if count > 1:
@@ -92,9 +100,6 @@ def fringe_share(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, i
         share = share * np.isin(labels, tops[tops > 0])
     # a column holds a fringe where the hair covers most of it from the box's top down to
     # near its brow
-    cols = np.arange(x0, x1, dtype=np.float64)
-    order = np.argsort(lm[17:27, 0])
-    brow_y = np.interp(cols, lm[17:27, 0][order], lm[17:27, 1][order])
     at = np.clip(np.round(brow_y - low * ed - y0).astype(int), 1, y1 - y0)
     rows = np.arange(y1 - y0)[:, None]
     reach = (share * (rows < at[None, :])).sum(0) / at
