@@ -68,7 +68,7 @@ def fringe_share(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, i
     :func:`~faceedit.stage.forehead_creases.forehead_hair` reads it that is darker than the
     nose bridge's skin (:data:`FRINGE`), hanging from the box's top, off the brows' own band,
     in the columns where it reaches down near the brows (so a bare forehead, a dark skin or the
-    brows themselves read none)."""
+    brows themselves read none), fading out over 0.1 eye distances to the box's top and sides."""
     _, _, _, none, full, low = FRINGE
     x0, y0, x1, y1 = box
     ed = face_frame(lm)[2]
@@ -107,7 +107,11 @@ def fringe_share(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, i
     gate = np.clip((gate - 0.35) / 0.3, 0.0, 1.0)
     # none under the brows (the lashes, the eyes)
     under = np.clip((brow_y[None, :] + 0.12 * ed - y0 - rows) / max(0.04 * ed, 1.0), 0.0, 1.0)
-    return (share * gate[None, :] * under).astype(np.float32)
+    # faded out towards the box's top and sides, where the warp's hair meets it
+    f = max(0.1 * ed, 1.0)
+    cols_in = np.minimum(np.arange(x1 - x0) + 0.5, np.arange(x1 - x0)[::-1] + 0.5)
+    fade = np.clip(cols_in[None, :] / f, 0.0, 1.0) * np.clip((rows + 0.5) / f, 0.0, 1.0)
+    return (share * gate[None, :] * under * fade).astype(np.float32)
 
 
 def keep_fringe(stage: Any, face: Any, before: np.ndarray, after: np.ndarray) -> np.ndarray:
