@@ -101,3 +101,9 @@ def test_a_dragged_fringe_and_a_bare_forehead_are_left_as_warped(lm):
     lifted = _warp(bare, -dy)
     face = SimpleNamespace(landmarks=lm, warped=_Warped(-dy, lm + [0, dy]))
     assert np.array_equal(fringe.keep_fringe(None, face, bare, lifted.copy()), lifted)
+
+
+def test_the_kept_fringe_fades_out_to_its_box_s_top_and_sides():
+    fade = fringe.box_fade((100, 200), 250.0)
+    assert fade[0].max() < 0.05 and fade[:, 0].max() < 0.05 and fade[:, -1].max() < 0.05
+    assert fade[50, 100] == 1.0 and fade[-1, 100] == 1.0  # none at its bottom, under the brows

@@ -68,7 +68,7 @@ def fringe_share(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, i
     :func:`~faceedit.stage.forehead_creases.forehead_hair` reads it that is darker than the
     nose bridge's skin (:data:`FRINGE`), hanging from the box's top, off the brows' own band,
     in the columns where it reaches down near the brows (so a bare forehead, a dark skin or the
-    brows themselves read none), fading out over 0.1 eye distances to the box's top and sides."""
+    brows themselves read none)."""
     _, _, _, none, full, low = FRINGE
     x0, y0, x1, y1 = box
     ed = face_frame(lm)[2]
@@ -107,11 +107,16 @@ def fringe_share(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, i
     gate = np.clip((gate - 0.35) / 0.3, 0.0, 1.0)
     # none under the brows (the lashes, the eyes)
     under = np.clip((brow_y[None, :] + 0.12 * ed - y0 - rows) / max(0.04 * ed, 1.0), 0.0, 1.0)
-    # faded out towards the box's top and sides, where the warp's hair meets it
+    return (share * gate[None, :] * under).astype(np.float32)
+
+
+def box_fade(shape: tuple[int, int], ed: float) -> np.ndarray:
+    """(h, w) float32: 0 at a box's top and sides rising to 1 over 0.1 eye distances ``ed``
+    (the kept fringe faded out where the warp's hair meets it)."""
+    h, w = shape
     f = max(0.1 * ed, 1.0)
-    cols_in = np.minimum(np.arange(x1 - x0) + 0.5, np.arange(x1 - x0)[::-1] + 0.5)
-    fade = np.clip(cols_in[None, :] / f, 0.0, 1.0) * np.clip((rows + 0.5) / f, 0.0, 1.0)
-    return (share * gate[None, :] * under * fade).astype(np.float32)
+    cols = np.minimum(np.arange(w) + 0.5, np.arange(w)[::-1] + 0.5)
+    return (np.clip(cols[None, :] / f, 0.0, 1.0) * np.clip((np.arange(h)[:, None] + 0.5) / f, 0.0, 1.0)).astype(np.float32)
 
 
 def keep_fringe(stage: Any, face: Any, before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -137,7 +142,7 @@ def keep_fringe(stage: Any, face: Any, before: np.ndarray, after: np.ndarray) ->
     dragged = np.clip(carried - share, 0.0, 1.0).sum(0) / max(DRAGGED * ed, 1.0)
     held = 1.0 - np.clip(cv2.GaussianBlur(dragged[None, :].astype(np.float32), (0, 0), max(0.05 * ed, 0.5))[0],
                          0.0, 1.0)
-    a = (share * held[None, :])[..., None]
+    a = (share * held[None, :] * box_fade(share.shape, ed))[..., None]
     if float(a.max()) < 0.5 / 255.0:
         return after
     kept = after[y0:y1, x0:x1].astype(np.float32) * (1.0 - a) + before[y0:y1, x0:x1].astype(np.float32) * a
