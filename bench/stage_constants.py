@@ -78,6 +78,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "folds.TILE_BUDGET": ("N", "memory per stack"),
     "folds._STATS": ("X", "a cache"),
     "folds._STATS_LOCK": ("X", "a lock"),
+    "fringe.FRINGE": ("M", "a fringe's box, its hair's luma over the nose bridge's and how low it hangs (London training 003, 143; 001, 042, 062, 082 bare)"),
+    "fringe.DRAGGED": ("M", "hair the warp may drag below a fringe's edge before the column keeps the warp's (London training 003 and 143 angry)"),
     "gaze.GAZE_X_TRAVEL": ("C", "what gaze_x 1 means"),
     "gaze.GAZE_Y_TRAVEL": ("C", "what gaze_y 1 means"),
     "glasses.HEAD_68": ("G", "mean 3D head (43 London photos)"),

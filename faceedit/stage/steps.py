@@ -45,7 +45,7 @@ from faceedit.edits.controls import CONTROLS, GAZE, HEAD_POSE
 from faceedit.faces.iris import iris_points
 from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
-from faceedit.stage import relief, shading
+from faceedit.stage import fringe, relief, shading
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
 from faceedit.stage.corners import lift_pockets
@@ -561,7 +561,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)
     choose_cuts(stage, face, out)
-    out = warp(stage, face, out)
+    out = fringe.keep_fringe(stage, face, out, warp(stage, face, out))
     # a turned face's far outline and nose, kept from the fills as the warp drew them
     moved = face.warped.landmarks if face.warped is not None else face.landmarks
     hidden = hidden_parts(head_frame(face.mesh, face.depth, stage.tuning.turned), face.mesh, moved, out,
