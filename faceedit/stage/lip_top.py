@@ -5,7 +5,7 @@ red, in the skin the smile stretches over it (London's training smiles, 001 and 
 px above the red's edge). The warp carries what lies between those points and the cut as the upper
 lip; from a smile's thin lip that band is part skin, and the closed mouth showed a thin red band
 over the line where the lips meet (dlib: 0.084 eye distances high on London's first 30 training
-smiles made neutral, against the same people's own neutral 0.099). :func:`found_upper_lip` moves
+smiles made neutral, against the same people's own neutral 0.099; 0.092 with it). :func:`found_upper_lip` moves
 the points down onto the red's top edge, so that the warp stretches the red itself up to where
 the plan puts the outer lip."""
 

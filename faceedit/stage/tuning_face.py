@@ -163,7 +163,7 @@ class WarpTuning:
     #: ... and its outer upper lip's middle reaches down to the red's top edge its pixels show
     #: (:func:`~faceedit.stage.lip_top.found_upper_lip`): at most ``lip_top_most`` of the lip's
     #: thickness, only where the lip is ``lip_top_contrast`` CIE a* redder than the skin above.
-    lip_top_most: float = 0.4
+    lip_top_most: float = 0.25
     lip_top_contrast: float = 4.0
     #: The least share of each 68-point lip's thickness a given mouth cut keeps inside the outer
     #: lip (:func:`~faceedit.stage.cut_curves.inside_outer_lips`).
