@@ -5,9 +5,10 @@ red, in the skin the smile stretches over it (London's training smiles, 001 and 
 px above the red's edge). The warp carries what lies between those points and the cut as the upper
 lip; from a smile's thin lip that band is part skin, and the closed mouth showed a thin red band
 over the line where the lips meet (dlib: 0.084 eye distances high on London's first 30 training
-smiles made neutral, against the same people's own neutral 0.099; 0.092 with it). :func:`found_upper_lip` moves
-the points down onto the red's top edge, so that the warp stretches the red itself up to where
-the plan puts the outer lip."""
+smiles made neutral, against the same people's own neutral 0.099; 0.087 with it).
+:func:`found_upper_lip` moves the points down onto the red's top edge, so that the warp stretches
+the red itself toward where the plan puts the outer lip (the plan's points follow a share of the
+move, ``WarpTuning.lip_top_goal``: the plan's outer line stands in the skin as the source's did)."""
 
 from __future__ import annotations
 

@@ -165,6 +165,9 @@ class WarpTuning:
     #: thickness, only where the lip is ``lip_top_contrast`` CIE a* redder than the skin above.
     lip_top_most: float = 0.25
     lip_top_contrast: float = 4.0
+    #: The share of that move the plan's outer upper-lip points take too (the plan's outer line
+    #: stands in the skin as the source's points did).
+    lip_top_goal: float = 0.5
     #: The least share of each 68-point lip's thickness a given mouth cut keeps inside the outer
     #: lip (:func:`~faceedit.stage.cut_curves.inside_outer_lips`).
     lips_inside: float = 0.4
