@@ -51,6 +51,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "blendshapes.INEXPRESSIBLE": ("X", "messages: why a shape cannot be expressed"),
     "cut_curves.SAMPLES_PER_SEGMENT": ("N", "curve sampling"),
     "lip_edge._THICK": ("G", "the outer lower lip's 68-point indices and where its thickness is measured"),
+    "lip_top._INNER": ("G", "the outer upper lip's middle 68-point indices and the inner points its thickness runs to"),
+    "lip_top._SIDE": ("G", "the corner-side outer upper-lip points and their share of a neighbour's move (a template)"),
     "cut_curves.MAX_LIP_TURN": ("M", "a found lip curve's sharpest turn that is still a lip edge"),
     "hold.NOSE_BASE": ("G", "the nose base's 68-point indices"),
     "hold.MOUTH": ("G", "the mouth's 68-point indices"),

@@ -98,6 +98,7 @@ from faceedit.stage.cut_curves import (
 from faceedit.stage.cut_fields import cut_fields
 from faceedit.stage.lip_edge import found_lower_lip
 from faceedit.stage.lip_start import rim_muted, upper_lip_from
+from faceedit.stage.lip_top import found_upper_lip
 from faceedit.stage.precision import is_exact
 from faceedit.stage.teeth_look import small_weight
 from faceedit.stage.tuning_face import WarpTuning
@@ -396,6 +397,9 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     if lips is not None and close_mouth > 0:  # a wide-open mouth's lower lip reaches past its fitted points
         src_lm = found_lower_lip(pixels, src_lm, tn.lip_edge_reach, tn.lip_edge_dark, tn.lip_edge_most,
                                  tn.lip_edge_opening, tn.lip_edge_fall)
+        found = found_upper_lip(pixels, src_lm, tn.lip_top_most, tn.lip_top_contrast)
+        dst_lm = dst_lm + tn.lip_top_goal * (found - src_lm)  # (the plan's outer upper lip follows a share)
+        src_lm = found
     # (given curves that open: the new corners take the upper lip that begins past the cut's own;
     # not a small mouth's, a few px a stretch)
     starts = (0.0, 0.0)

@@ -160,6 +160,14 @@ class WarpTuning:
     lip_edge_most: float = 0.6
     lip_edge_opening: tuple[float, float] = (0.1, 0.2)
     lip_edge_fall: float = 1.0
+    #: ... and its outer upper lip's middle reaches down to the red's top edge its pixels show
+    #: (:func:`~faceedit.stage.lip_top.found_upper_lip`): at most ``lip_top_most`` of the lip's
+    #: thickness, only where the lip is ``lip_top_contrast`` CIE a* redder than the skin above.
+    lip_top_most: float = 0.25
+    lip_top_contrast: float = 4.0
+    #: The share of that move the plan's outer upper-lip points take too (the plan's outer line
+    #: stands in the skin as the source's points did).
+    lip_top_goal: float = 0.5
     #: The least share of each 68-point lip's thickness a given mouth cut keeps inside the outer
     #: lip (:func:`~faceedit.stage.cut_curves.inside_outer_lips`).
     lips_inside: float = 0.4
