@@ -8,7 +8,7 @@ import pytest
 
 from faceedit.stage import apple
 from faceedit.stage.moves import face_frame
-from faceedit.stage.tuning_face import FoldsTuning
+from faceedit.stage.tuning_folds import FoldsTuning
 
 
 def _face() -> np.ndarray:

@@ -171,7 +171,7 @@ def test_the_folds_follow_the_record_they_are_given():
 
     from faceedit.stage.folds import KINDS, paint_folds
     from faceedit.stage.model import Stage
-    from faceedit.stage.tuning_face import FoldsTuning
+    from faceedit.stage.tuning_folds import FoldsTuning
 
     face = Stage.from_pretrained("stage")._a("mean_shape").astype(np.float64) * 4.0  # a 1350-px face's size
     p = {"depth": 0.6, "soft": 0.03, "sharp_side": 1.0, "light": 0.0, "light_at": 0.04, "light_width": 0.02,
@@ -193,7 +193,7 @@ def test_a_record_with_names_and_maps_comes_back_whole():
     import json
 
     from faceedit.stage.tuning import StageTuning
-    from faceedit.stage.tuning_face import FoldsTuning
+    from faceedit.stage.tuning_folds import FoldsTuning
 
     tuning = StageTuning(folds=FoldsTuning(soft_medial=("glabella", "forehead"), sharp_kind={"nose": 0.01}))
     back = StageTuning.from_dict(json.loads(json.dumps(tuning.to_dict())))

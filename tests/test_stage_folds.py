@@ -21,7 +21,7 @@ from faceedit.stage.folds import (
     shipped_stats,
 )
 from faceedit.stage.model import Stage
-from faceedit.stage.tuning_face import FoldsTuning
+from faceedit.stage.tuning_folds import FoldsTuning
 
 
 @pytest.fixture(scope="module")

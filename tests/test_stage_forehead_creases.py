@@ -13,7 +13,7 @@ from faceedit.stage import forehead_creases as fc
 from faceedit.stage.folds import fold_ratio, paint_folds, shipped_stats
 from faceedit.stage.model import Stage
 from faceedit.stage.moves import face_frame
-from faceedit.stage.tuning_face import FoldsTuning
+from faceedit.stage.tuning_folds import FoldsTuning
 
 SHAPE = (1100, 1100, 3)
 ABOVE = np.array([0.0, -1.0])

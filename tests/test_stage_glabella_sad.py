@@ -11,7 +11,7 @@ import pytest
 from faceedit.stage import creases, folds
 from faceedit.stage.model import Stage
 from faceedit.stage.moves import face_frame
-from faceedit.stage.tuning_face import FoldsTuning
+from faceedit.stage.tuning_folds import FoldsTuning
 
 SHAPE = (1100, 1100, 3)
 ABOVE = np.array([0.0, -1.0])

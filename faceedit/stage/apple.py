@@ -47,7 +47,7 @@ from faceedit.faces.au import AU_IDS, expression_prototype
 from faceedit.stage.folds import shade_box
 from faceedit.stage.moves import face_frame
 from faceedit.stage.shading import light_direction
-from faceedit.stage.tuning_face import FoldsTuning
+from faceedit.stage.tuning_folds import FoldsTuning
 
 #: The log luma ratio a smile's AU6 adds under each lower lid beyond the stage's warp and map, at
 #: amount 1: (height, centre below the lid, sigma), eye distances; measured (module docstring):

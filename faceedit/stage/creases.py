@@ -13,7 +13,7 @@ into it), and every slope brightens or darkens by how it faces the photo's light
 How uneven a face's lines are is its own: :func:`face_code` turns the face's identity
 coefficients into a few numbers in (-1, 1) (a fixed projection: the same person gets the same
 lines on every frame, and a slightly different fit a slightly different line, not another one).
-The constants are :class:`~faceedit.stage.tuning_face.FoldsTuning`'s ``crease_*`` fields.
+The constants are :class:`~faceedit.stage.tuning_folds.FoldsTuning`'s ``crease_*`` fields.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.moves import face_frame
-from faceedit.stage.tuning_face import FoldsTuning
+from faceedit.stage.tuning_folds import FoldsTuning
 
 #: How many numbers :func:`face_code` gives (depth, length, bend, tilt, the wobble's phase).
 CODE_SIZE = 5

@@ -43,7 +43,7 @@ from faceedit.stage.creases import crease_log_ratio, face_code, glabella_box, ph
 from faceedit.stage.forehead_creases import across_share, forehead_hair, forehead_log_ratio
 from faceedit.stage.moves import face_frame
 from faceedit.stage.shading import light_direction
-from faceedit.stage.tuning_face import FoldsTuning
+from faceedit.stage.tuning_folds import FoldsTuning
 
 #: The kinds of fold, and the AUs whose sum makes each.
 KINDS = ("forehead", "glabella", "nose", "nasolabial")
@@ -64,7 +64,7 @@ PARAMS = ("depth", "soft", "sharp_side", "light", "light_at", "light_width", "of
 SMOOTH_VERTICAL = ("glabella",)
 #: How each fold is drawn and taken away beyond its fitted shape (sharp edges, reach, depth
 #: limits, the shade's tint, the smoothing's scales):
-#: :class:`~faceedit.stage.tuning_face.FoldsTuning`, the stage's ``tuning.folds``; a function
+#: :class:`~faceedit.stage.tuning_folds.FoldsTuning`, the stage's ``tuning.folds``; a function
 #: given none takes its defaults.
 
 
@@ -294,7 +294,7 @@ def fold_ratio(shape: tuple[int, ...], lm: np.ndarray, amounts: dict[str, float]
     how much of it (1 = its fitted depth); ``params``: per kind its :data:`PARAMS`; ``light``:
     the image direction toward the light ((2,), :func:`faceedit.stage.shading.light_direction`;
     None: from straight above), each fold's shoulder on its side (:func:`profile`); ``tuning``:
-    :class:`~faceedit.stage.tuning_face.FoldsTuning` (default its defaults). The glabellar lines
+    :class:`~faceedit.stage.tuning_folds.FoldsTuning` (default its defaults). The glabellar lines
     are creases in the light (:func:`faceedit.stage.creases.crease_log_ratio`, as uneven as the
     face's ``code``, :func:`~faceedit.stage.creases.face_code`; blurred by the photo's
     ``blur_px``; the skin between them brought down by the photo's ``excess`` there,

@@ -17,7 +17,7 @@ shaded and blurred as the glabella's creases are (:func:`~faceedit.stage.creases
 lighter, never a bright streak. Nothing is drawn where the photo shows hair over the forehead
 (:func:`forehead_hair`: the lines' own box read against the cheeks' skin, darker than it or
 textured as strands are, a few ms a frame). The constants are
-:class:`~faceedit.stage.tuning_face.FoldsTuning`'s ``forehead_*`` fields.
+:class:`~faceedit.stage.tuning_folds.FoldsTuning`'s ``forehead_*`` fields.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from faceedit.faces.au import AU_IDS
 from faceedit.stage.creases import CODE_SIZE, frame_box, groove_shade, soften
 from faceedit.stage.moves import face_frame
 from faceedit.stage.regions import fine_texture, skin_samples
-from faceedit.stage.tuning_face import FoldsTuning
+from faceedit.stage.tuning_folds import FoldsTuning
 
 
 def forehead_spread(before: np.ndarray, after: np.ndarray) -> float:

@@ -20,7 +20,8 @@ from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.brows import browness
 from faceedit.stage.moves import face_frame
 from faceedit.stage.precision import is_exact
-from faceedit.stage.tuning_face import BrowsTuning, FoldsTuning
+from faceedit.stage.tuning_face import BrowsTuning
+from faceedit.stage.tuning_folds import FoldsTuning
 
 #: The fast render's broad blurs: a Gaussian of at least this many px is taken on the image
 #: shrunk by a whole factor that leaves it at least ``COARSE_BLUR_PX`` / 2 px there (area

@@ -36,7 +36,7 @@ cut curves (:class:`~faceedit.stage.tuning_face.WarpTuning`), a turned head
 (:class:`~faceedit.stage.tuning_face.BrowsTuning`), the rest a neutral edit leaves the mouth at
 (:class:`~faceedit.stage.tuning_face.RestTuning`), the hair's colours
 (:class:`~faceedit.stage.tuning_face.HairTuning`) and an expression's folds
-(:class:`~faceedit.stage.tuning_face.FoldsTuning`). The steps and painters get the record
+(:class:`~faceedit.stage.tuning_folds.FoldsTuning`, in its own module). The steps and painters get the record
 (or its group) as an argument; a painter called without one takes the defaults. A stage
 checkpoint stores the record in its config (``tuning``, written by the stage's trainer); a
 checkpoint without it, or without some of its fields, takes the defaults below. The evidence for
@@ -56,7 +56,6 @@ from typing import Any, TypeVar
 from faceedit.edits.light import LIGHT_STRENGTH
 from faceedit.stage.tuning_face import (
     BrowsTuning,
-    FoldsTuning,
     HairTuning,
     PoseTuning,
     RegionsTuning,
@@ -64,6 +63,7 @@ from faceedit.stage.tuning_face import (
     TurnedTuning,
     WarpTuning,
 )
+from faceedit.stage.tuning_folds import FoldsTuning
 from faceedit.stage.tuning_lids import LidsTuning
 from faceedit.stage.tuning_lips import LipsTuning
 from faceedit.stage.tuning_mouth import MouthTuning, TextureOctave

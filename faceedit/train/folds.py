@@ -9,7 +9,7 @@ posed photo, every neutral photo of that person is warped onto the posed photo's
 thin-plate spline), the luma log ratio posed / neutral taken and high-passed (:data:`HIGH_PASS`:
 what is left are lines and creases). Across each fold line that
 :func:`faceedit.stage.folds.fold_curves` lays out on the posed photo's landmarks it is sampled at
-signed distances of up to :attr:`faceedit.stage.tuning_face.FoldsTuning.reach` eye distances and averaged along the
+signed distances of up to :attr:`faceedit.stage.tuning_folds.FoldsTuning.reach` eye distances and averaged along the
 line: as laid out, and centred on the line's own groove (:func:`centred`). Averaged per target
 and less the same average over one person's neutral -> other neutral photos (the floor), the
 profiles of the targets that make a kind (:data:`SOURCES`) give its parameters
@@ -33,7 +33,7 @@ from faceedit.data import holdout_subjects
 from faceedit.faces.au import AU_IDS, estimate_aus, expression_prototype, prototype_names
 from faceedit.faces.landmarks import eye_distance
 from faceedit.stage.folds import GEOMETRIC, KINDS, FoldStats, au_sum, fold_curves
-from faceedit.stage.tuning_face import FoldsTuning
+from faceedit.stage.tuning_folds import FoldsTuning
 from faceedit.stage.warp import ThinPlateSpline
 
 #: The posed targets whose folds set each kind's profile (and, for AU4 and AU1+2, its AU level).
