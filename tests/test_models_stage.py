@@ -441,9 +441,9 @@ def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_sm
 
 def test_the_steps_run_in_order_give_the_photo_edit():
     """The steps run one by one on a face (the eye whites read first) give edit_photo's photo and record: plan_move fills
-    the plan, warp the warped face, fill_mouth the bank's exemplar where the mouth opens."""
+    the plan, warp the warped face (the photo's fringe laid back over it), fill_mouth the bank's exemplar where the mouth opens."""
     from faceedit.models.loading import load_model
-    from faceedit.stage import records, steps
+    from faceedit.stage import fringe, records, steps
     from faceedit.stage.mouth import sclera_colour
 
     st = load_model("stage").model
@@ -454,7 +454,7 @@ def test_the_steps_run_in_order_give_the_photo_edit():
     steps.plan_move(st, edit)
     assert edit.goal is not None and edit.closing == 0.0 and edit.smile_taken > 0  # her smile goes
     steps.choose_cuts(st, edit, img)
-    out = steps.warp(st, edit, img)
+    out = fringe.keep_fringe(st, edit, img, steps.warp(st, edit, img))  # her fringe kept where it hangs
     assert edit.warped is not None and float(edit.warped.opening.max()) > 0  # the mouth opens
     out = steps.fill_mouth(st, edit, out, whites)
     assert edit.exemplar is not None and edit.keep_out is not None
