@@ -3,22 +3,16 @@
 
 import numpy as np
 import pytest
+from _imgs import closed_mean_face
 
 from faceedit.stage.lip_drop import UPPER_DROP_FROM, UPPER_DROP_KEEP, upper_drop, upper_lip_drop_held
 from faceedit.stage.moves import face_frame
 from faceedit.stage.rest import at_rest
-from faceedit.stage.state import close_lips
 
 
 @pytest.fixture(scope="module")
 def face():
-    """The stage's mean face, lips closed, 200 px between the eyes, tilted 10 degrees."""
-    from faceedit.models.loading import load_model
-
-    lm = load_model("stage").model._a("mean_shape").reshape(68, 2).astype(np.float64)
-    lm = close_lips((lm - lm.mean(0)) * 200.0 / face_frame(lm)[2])
-    t = np.deg2rad(10.0)
-    return lm @ np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]]) + 400.0
+    return closed_mean_face()
 
 
 def lowered(lm: np.ndarray, drop: float) -> np.ndarray:

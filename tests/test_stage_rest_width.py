@@ -3,11 +3,11 @@
 
 import numpy as np
 import pytest
+from _imgs import closed_mean_face
 
 from faceedit.stage.moves import face_frame
 from faceedit.stage.rest import at_rest
 from faceedit.stage.rest_width import mouth_width, mouth_width_at_rest
-from faceedit.stage.state import close_lips
 from faceedit.stage.tuning_face import RestTuning
 
 #: London HD's neutral photos of the first 68 training ids, read by dlib (10th and 90th
@@ -17,13 +17,7 @@ LONDON_REST = (0.744, 0.861)
 
 @pytest.fixture(scope="module")
 def face():
-    """The stage's mean face, lips closed, 200 px between the eyes, tilted 10 degrees."""
-    from faceedit.models.loading import load_model
-
-    lm = load_model("stage").model._a("mean_shape").reshape(68, 2).astype(np.float64)
-    lm = close_lips((lm - lm.mean(0)) * 200.0 / face_frame(lm)[2])
-    t = np.deg2rad(10.0)
-    return lm @ np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]]) + 400.0
+    return closed_mean_face()
 
 
 def spread(lm: np.ndarray, factor: float, points=range(48, 68)) -> np.ndarray:
