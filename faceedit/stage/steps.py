@@ -75,6 +75,7 @@ from faceedit.stage.lips import (
 )
 from faceedit.stage.lower_margin import loop_teeth_share
 from faceedit.stage.mouth import paint_seam, sclera_colour, whites_shown
+from faceedit.stage.mouth_focus import at_photo_focus
 from faceedit.stage.moves import (
     TARGET_MOVES,
     chin_follows_lip,
@@ -326,8 +327,7 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         up, lo = widen_interior(*face.lips, tuning.closing_loop_up, tuning.closing_loop_down, lips)
         rim = widen_interior(*face.lips, tuning.closing_margin_up, 0.0, lips)[0]
         past = above_upper_teeth(pixels, rim, xy[MESH_OUTER_UPPER], lips, through_dark=True)
-        face.lips = (up if past is None else past,
-                     past_lower_teeth(pixels, lo, xy, lips))
+        face.lips = (up if past is None else past, past_lower_teeth(pixels, lo, xy, lips))
         face.below_teeth = (face.unwidened[0],
                             below_lower_teeth(pixels, face.unwidened[1], xy[MESH_OUTER_LOWER], tuning=lips))
     elif face.shown is None and lip_gap(face.landmarks) > tuning.lips_closed * (1 if face.closing > 0 else 2):
@@ -345,8 +345,7 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
                  else loop_teeth_share(pixels, *cut, stage.tuning.mouth))
         if share is not None and cut is not None:
             face.carry = cut[0] + share[:, None] * (cut[1] - cut[0])
-            face.hide_lower = below_lower_teeth(pixels, cut[1], xy[MESH_OUTER_LOWER], past_line=True,
-                                               tuning=lips)
+            face.hide_lower = below_lower_teeth(pixels, cut[1], xy[MESH_OUTER_LOWER], past_line=True, tuning=lips)
 
 
 def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
@@ -395,8 +394,7 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     return r.pixels
 
 
-def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
-               whites: np.ndarray | None = None) -> np.ndarray:
+def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np.ndarray | None = None) -> np.ndarray:
     """The warped face's mouth: an opening painted from the mouth bank below the face's own
     teeth carried into it, the dark seam where lips that showed teeth close; the mouth drawn
     at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without
@@ -434,8 +432,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth, sclera=whites,
                                        whites_open=whites_shown(face.landmarks), photo_scale=face.photo_scale)
         face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
-        q = face.request
-        keeps = q.target == "keep" and not q.aus and q.like is None  # its expression, lips as they are
+        keeps = face.request.target == "keep" and not face.request.aus and face.request.like is None  # lips as they are
         kept = lip_gap(face.goal) / max(lip_gap(face.landmarks), 1e-6)
         if (own or face.smile_taken > 0) and not keeps and kept >= stage.tuning.mouth.carried_kept_gap:
             # a smile's lit row (found from colour, or inside the Face Mesh's loop) under a
@@ -445,6 +442,8 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray,
             out = shade_carried(out, r.roi, interior, opening, relax, stage.tuning.mouth, in_place=True)
         out = tooth_steps(out, r.roi, opening + interior, float(moved[[51, 62, 66], 0].mean()),
                           float(np.linalg.norm(moved[64] - moved[60])), face.photo_scale, in_place=True)
+        at_photo_focus(out, r.roi, opening + interior, moved, stage.tuning.mouth,  # in a soft photo
+                       opens=own or teeth_cover(stage, face) >= stage.tuning.mouth.open_cover)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
         out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
                          lips=moved[48:60], in_place=True, photo_scale=face.photo_scale)

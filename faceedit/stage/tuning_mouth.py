@@ -140,6 +140,11 @@ class MouthTuning:
     #: hard line; on the upper lip of a mouth without them, at 0.5-1 px, dlib's inner lips on
     #: London 099 made fearful moved onto the lit lower rim: 0.167 of the cheeks, 0.126 without).
     edge_focus_outside: float = 1.0
+    #: An open mouth in a soft photo: the blur at the strongest edges round the drawn mouth
+    #: (:func:`~faceedit.stage.mouth_focus.photo_focus`) past this knee (px, in quadrature) blurs the drawn
+    #: mouth and the lips' side of its edge (London HD training faces made surprised read 0.77-1.16 px at
+    #: 1350, 512 and 256 px; at 512 px blurred by a Gaussian of 1.5 px 1.86-2.33, of 2.5 px 2.84-3.27).
+    open_focus_knee: float = 1.4
     # -- a wide-open mouth: upper teeth, a hint of the lower row, the cavity between
     #: A relaxed lip covers the upper teeth from the gum (``teeth_cover`` of them): their lower
     #: part shows down to the exemplar's own incisal edge, over at most this share of the
