@@ -277,7 +277,10 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         rho = np.clip(np.linalg.norm(rel, axis=-1) / r, 0, 1) * (len(profile) - 1)
         i0 = np.floor(rho).astype(int)
         i1, f = np.minimum(i0 + 1, len(profile) - 1), (rho - i0)[..., None]
-        iris_col = _sample(src, direct - sbox) * w_d + (profile[i0] * (1 - f) + profile[i1] * f) * (1 - w_d)
+        ring_col = profile[i0] * (1 - f) + profile[i1] * f
+        around, seen_at = iris_around(src, core, c_s - sbox, rel, r, tuning.iris_around_sure)
+        ring_col = around * seen_at[..., None] + ring_col * (1 - seen_at[..., None])
+        iris_col = _sample(src, direct - sbox) * w_d + ring_col * (1 - w_d)
         cur = out[my0:my1, mx0:mx1, :3].astype(np.float32) / unit
         # the upper lid's shadow: distance below the source opening's top, where it came from
         top = _top_edge(poly)
@@ -445,6 +448,43 @@ def _radial_profile(pixels: np.ndarray, dist: np.ndarray, r: float, bins: int = 
         if np.isnan(prof[b, 0]):
             prof[b] = prof[known[np.argmin(np.abs(known - b))]]
     return prof
+
+
+def iris_around(src: np.ndarray, core: np.ndarray, c: np.ndarray, rel: np.ndarray, r: float, sure: float,
+                angles: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    """The iris where the source hides it (under a squinting lid), read round its own ring: for each offset
+    ``rel`` ((..., 2) px from the iris's centre) the source's colour (``src``, unit RGB of the eye's box; ``c``
+    the centre there) at the same distance from the centre, at the nearest angles on either side at which the
+    source shows that ring (``core``, the visible eye's soft coverage, over ``sure``), the two mixed by how
+    near each lies: the iris's own radial streaks and flecks where a ring's median colour
+    (:func:`_radial_profile`) drew a smooth, pale annulus. Returns (colours (..., 3), weights (...): 1 where
+    the ring is seen somewhere, 0 beyond ``r`` or where it is not)."""
+    step = 2 * np.pi / angles
+    theta = np.arange(angles) * step
+    rings = np.arange(int(np.ceil(r)) + 1, dtype=np.float64)
+    pts = c + rings[:, None, None] * np.stack([np.cos(theta), np.sin(theta)], -1)[None]
+    seen = _sample(core.astype(np.float32), pts) >= sure  # (rings, angles)
+    # per ring and angle: how many steps to the first seen angle turning each way
+    k = np.arange(angles)
+    fwd = (k[None, :] - k[:, None]) % angles  # (angle, candidate): steps turning up from angle
+    big = 2 * angles
+    up = np.where(seen[:, None, :], fwd[None], big).min(2)  # (rings, angle)
+    down = np.where(seen[:, None, :], (angles - fwd[None]) % angles, big).min(2)
+    found = up < big
+    rho = np.linalg.norm(rel, axis=-1)
+    ang = np.mod(np.arctan2(rel[..., 1], rel[..., 0]), 2 * np.pi)
+    i = np.clip(np.round(rho).astype(int), 0, len(rings) - 1)
+    j = np.floor(ang / step).astype(int) % angles
+    frac = ang / step - np.floor(ang / step)
+    a_up = (up[i, j] - frac) * step  # radians to turn up (and down) to a seen angle
+    a_down = (down[i, j] + frac) * step
+    w_up = (a_down / np.maximum(a_up + a_down, 1e-6))[..., None]
+    col = np.zeros(rel.shape[:-1] + (src.shape[-1],), np.float32)
+    for turn, w in ((ang + a_up, w_up), (ang - a_down, 1 - w_up)):
+        at = (c + rho[..., None] * np.stack([np.cos(turn), np.sin(turn)], -1)).reshape(-1, 1, 2)
+        col += w * _sample(src, at).reshape(col.shape)
+    weight = (found[i, j] & (rho <= r)).astype(np.float32)
+    return col, weight
 
 
 def dark_limbus(profile: np.ndarray, share: float) -> np.ndarray:

@@ -227,6 +227,10 @@ class EyesTuning:
     #: An opened eye's iris is drawn from its rings' median colours, those beyond this share of
     #: its radius no lighter than the ring there.
     limbus_from: float = 0.6
+    #: ... and where the source hides a ring (under a squinting lid) from its own pixels at the same
+    #: radius turned to the nearest angle the source shows it (:func:`faceedit.stage.eyes.iris_around`):
+    #: seen where the visible eye's soft coverage is at least this.
+    iris_around_sure: float = 0.8
     #: An opened eye's iris edge is blurred as the source's shows it, by at most this many radii
     #: ...
     iris_blur_max: float = 0.15
