@@ -484,8 +484,8 @@ def iris_around(src: np.ndarray, core: np.ndarray, c: np.ndarray, rel: np.ndarra
     w_up = (a_down / np.maximum(a_up + a_down, 1e-6))[..., None]
     col = np.zeros(rel.shape[:-1] + (src.shape[-1],), np.float32)
     for turn, w in ((ang + a_up, w_up), (ang - a_down, 1 - w_up)):
-        at = (c + rho[..., None] * np.stack([np.cos(turn), np.sin(turn)], -1)).reshape(-1, 1, 2)
-        col += w * _sample(src, at).reshape(col.shape)
+        at = c + rho[..., None] * np.stack([np.cos(turn), np.sin(turn)], -1)  # a grid as remap takes it
+        col += w * _sample(src, at if at.ndim == 3 else at.reshape(-1, 1, 2)).reshape(col.shape)
     weight = (found[i, j] & (rho <= r)).astype(np.float32)
     return col, weight
 
