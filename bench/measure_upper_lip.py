@@ -7,7 +7,8 @@ Read by dlib's frontal detector and 68-point fit (``bench_laugh_neutral.Dlib68``
 the stage's own points), in eye distances (the eye centres', 36-41 and 42-47) down the face
 (across the eye line) from the nose base (33):
 
-- ``outer``: the upper lip's outer line (50-52, their mean), ``inner``: its inner line (61-63);
+- ``outer``: the upper lip's outer line (50-52, their mean), ``inner``: its inner line (61-63),
+  ``meet``: where the lips meet (the mean of the inner lines, 61-63 and 65-67);
 - on each London smiling photo (``in``), the stage's edit of it to neutral at strength 1 (``out``)
   and the same person's neutral photo (``own``); ``drop`` is out - in (the edit's lowering of the
   line), ``own_drop`` own - in (the person's own), ``err`` out - own;
@@ -54,12 +55,14 @@ def frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 def lines(lm: np.ndarray | None) -> dict[str, float] | None:
-    """The upper lip's outer (50-52) and inner (61-63) lines' height below the nose base (33)."""
+    """The upper lip's outer (50-52) and inner (61-63) lines' and the lips' meeting line's (61-63
+    with 65-67) height below the nose base (33)."""
     if lm is None:
         return None
     _, n, ed = frame(lm)
     return {"outer": round(float((lm[50:53].mean(0) - lm[33]) @ n) / ed, 4),
-            "inner": round(float((lm[61:64].mean(0) - lm[33]) @ n) / ed, 4)}
+            "inner": round(float((lm[61:64].mean(0) - lm[33]) @ n) / ed, 4),
+            "meet": round(float((np.vstack([lm[61:64], lm[65:68]]).mean(0) - lm[33]) @ n) / ed, 4)}
 
 
 def red_above(rgb: np.ndarray, lm: np.ndarray | None) -> float | None:
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
             d_own = read(own)
             row["own"] = lines(d_own)
             row["red_own"] = red_above(own, d_own)
-        for k in ("outer", "inner"):
+        for k in ("outer", "inner", "meet"):
             if row["in"] and row["out"]:
                 row.setdefault("drop", {})[k] = round(row["out"][k] - row["in"][k], 4)
             if row["in"] and row.get("own"):
@@ -172,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     for group, rs in rows.items():
         summary: dict = {"group": group, "faces": len(rs)}
         for key in ("drop", "own_drop", "err"):
-            for line in ("outer", "inner"):
+            for line in ("outer", "inner", "meet"):
                 vals = [r[key][line] for r in rs if key in r and line in r[key]]
                 if vals:
                     summary[f"{key}_{line}"] = round(float(np.mean(vals)), 4)

@@ -154,6 +154,19 @@ def test_a_closing_mouth_meets_where_its_upper_lip_keeps_its_thickness(lower_out
     assert meeting_drop(src, moved, (_curve(2.5), _curve(2.5)), mid, opening) == 0.0
 
 
+def test_a_closing_mouth_s_upper_lip_keeps_more_than_a_smile_s():
+    """With ``grow`` 1.5 the same closing keeps the upper lip 1.5 times its source's 6 px where
+    the closed mouth is tall enough for it, else its share of the two (9 of 12 px, of 11: 8.25)."""
+    from faceedit.stage.cut_curves import meeting_drop
+    from faceedit.stage.tuning_face import WarpTuning
+
+    src, mid = _mouth(6.0, 8.0), _curve(1.0)
+    opening = WarpTuning().lips_opening
+    for lower_out, kept in ((20.0, 9.0), (8.0, 11.0 * 9.0 / 12.0)):
+        drop = meeting_drop(src, _mouth(3.0, lower_out), (_curve(0.0), _curve(5.0)), mid, opening, grow=1.5)
+        assert abs(4.0 + drop - kept) < 0.25, (lower_out, drop)
+
+
 def test_a_small_mouth_s_seam_is_even_along_its_line():
     """A small mouth's closed line carried as a row of dark and light specks (the teeth, their
     gaps and the dark between lip and teeth that a smile's lip edges met in turn): the seam

@@ -23,6 +23,10 @@ from faceedit.stage.tuning_face import WarpTuning  # noqa: E402
 #: Held-out London faces whose smile shows a broad band of teeth (inner-lip gap above 0.15 eye
 #: distances as dlib reads the smiling photo).
 LAUGHS = ("094", "096", "099", "126")
+#: The gap the editor's detector reads on real closed lips: the 90th percentile over London's 68
+#: training neutral photos (median 0.024, 75th percentile 0.040, 099's own neutral 0.085); a
+#: closed edit reading below it is as closed as a resting mouth reads.
+CLOSED_READ = 0.05
 
 
 def _thin_lipped_laugh() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
@@ -107,7 +111,8 @@ def test_london_broad_smile_made_neutral_closes_its_lips(editor, shared_data, i)
     rgb = read_rgb(path)
     before, after = _made_neutral(editor, rgb, editor.detector.detect(rgb)[0])
     assert before > 0.1
-    assert after < 0.25 * before, (before, after)
+    # (a move the fold scaled down to 0.2 of it left the teeth between open lips: 0.8 of the gap)
+    assert after < max(0.25 * before, CLOSED_READ), (before, after)
 
 
 def test_group_laugh_made_neutral_closes_its_lips(editor):

@@ -86,3 +86,21 @@ def test_lips_with_a_straight_line_or_none_stay_as_they_are():
     cv2.ellipse(img, (80, 60), (22, 9), 0, 0, 360, (200, 120, 100), -1)
     out, _ = straighten_line(img, _line(), EYE, 1.0)
     assert out is img
+
+
+def test_a_dark_above_the_line_is_moved_onto_it():
+    """A straight dark line 2 px above the line given (a laugh's lip-to-teeth dark the warp
+    carried above where the plan closes the lips): with ``course_plan`` 1 the dark is moved down
+    onto the given line and the seam's line stays there; with 0 the line goes up onto the dark
+    and the pixels stay."""
+    img = _lips(0.0)
+    given = _line() + [0.0, 2.0]
+    grey = lambda a: a.astype(np.float64) @ LUMA  # noqa: E731
+    rows = lambda a: np.argmin(grey(a)[52:69, 66:95], 0) + 52  # noqa: E731
+    assert np.median(rows(img)) == 60
+    out, line = straighten_line(img, given, EYE, 1.0, MouthTuning(course_plan=1.0))
+    assert np.abs(line[4:17, 1] - 62.0).max() < 0.3
+    assert abs(float(np.median(rows(out))) - 62.0) <= 1.0
+    out, line = straighten_line(img, given, EYE, 1.0, MouthTuning(course_plan=0.0))
+    assert np.abs(line[4:17, 1] - 60.0).max() < 0.3
+    assert np.median(rows(out)) == 60

@@ -545,13 +545,12 @@ def inside_outer_lips(src_lm: np.ndarray, upper: np.ndarray, lower: np.ndarray,
     return out[0], out[1]
 
 
-
 def meeting_drop(src_lm: np.ndarray, moved: np.ndarray, src_curves: tuple[np.ndarray, np.ndarray],
-                 mid: np.ndarray, opening: tuple[float, float], middle: float = 0.15) -> float:
+                 mid: np.ndarray, opening: tuple[float, float], middle: float = 0.15, grow: float = 1.0) -> float:
     """How far (px, down the face) closing lips meet below ``mid`` (the midline of the
     destination curves) in the middle of the mouth: as far as the upper lip (the moved 68
-    points' outer lip, ``moved``, to that line) keeps its own thickness in the source
-    (``src_lm``'s outer lip to the source upper curve) or, where the closed mouth is too short
+    points' outer lip, ``moved``, to that line) keeps ``grow`` times its own thickness in the source
+    (``src_lm``'s outer lip to the source upper curve: a smile stretches it thin) or, where the closed mouth is too short
     for both lips' own, its share of the two lips' source thickness; the median over the
     samples within ``middle`` of the chord of its middle. Only as far as the source is open
     there: the gap between the source curves, in shares of the two lips' thickness, from
@@ -569,7 +568,7 @@ def meeting_drop(src_lm: np.ndarray, moved: np.ndarray, src_curves: tuple[np.nda
         return 0.0
     su, sl, mid = su[at], sl[at], np.asarray(mid, np.float64)[at]
     outer_up, outer_low = [48, 49, 50, 51, 52, 53, 54], [48, 59, 58, 57, 56, 55, 54]
-    own_up = np.maximum(_heights(catmull_rom(lm[outer_up]), su @ across, across, up) - su @ up, 0.0)
+    own_up = grow * np.maximum(_heights(catmull_rom(lm[outer_up]), su @ across, across, up) - su @ up, 0.0)
     own_low = np.maximum(sl @ up - _heights(catmull_rom(lm[outer_low]), sl @ across, across, up), 0.0)
     top = _heights(catmull_rom(goal[outer_up]), mid @ across, across, up)
     tall = np.maximum(top - _heights(catmull_rom(goal[outer_low]), mid @ across, across, up), 0.0)

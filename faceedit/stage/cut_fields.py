@@ -276,7 +276,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             if c.name == MOUTH.name and close_mouth > 0:
                 mid = (du + dl) / 2
                 if c.name in given:  # the upper lip keeps its thickness: the lips meet lower
-                    drop = meeting_drop(src_lm, moved, (su, sl), mid, tn.lips_opening)
+                    drop = meeting_drop(src_lm, moved, (su, sl), mid, tn.lips_opening, grow=tn.lips_meet_grow)
                     if drop > 0:
                         corners = (mid[0], mid[-1])
                         mid = dropped(mid, corners, drop, up_dir, tn.lips_drop_reach)

@@ -96,6 +96,8 @@ def straighten_line(pixels: np.ndarray, line: np.ndarray, eye_dist: float, amoun
     if np.count_nonzero(w > 1e-6) < 4:
         return pixels, line
     smooth = np.polyval(np.polyfit(t, found, 2, w=np.sqrt(w)), t)
+    # the course at the given line's place, course_plan of the way (the dark's shape kept)
+    smooth -= tuning.course_plan * float(np.average(smooth - path, weights=taper + 1e-9))
     # the shift smoothed along the line by the rows' weights: a step where the dark jumped to
     # another stroke (a weak or outlying row) takes its neighbours' shift, no kink
     def along(v: np.ndarray) -> np.ndarray:

@@ -512,6 +512,11 @@ class MouthTuning:
     #: ... and is found along at least this share of the mouth's middle (past ``course_taper``),
     #: else nothing moves (a dark near the corners alone is the lips' rims).
     course_cover: float = 0.5
+    #: ... The course keeps the dark's shape but is moved this share of the way back onto the
+    #: given line's place (its mean offset from the line over the middle, past ``course_taper``):
+    #: a laugh's lip-to-teeth dark the warp carries lies above where the plan closes the lips,
+    #: and a seam drawn on it met too high, over a thin upper lip.
+    course_plan: float = 1.0
     #: A small mouth's upper lip an edit closes (:func:`~faceedit.stage.upper_lip.closed_upper_lip`,
     #: as much as :func:`~faceedit.stage.teeth_look.small_weight`) is at least this high down the
     #: middle (eye distances: real closed lips at 96-128 px, London neutral, 0.096-0.114) ...
