@@ -45,3 +45,17 @@ def test_a_ring_the_source_never_shows_is_left_to_the_median():
     core[:] = 0.0
     _, w = iris_around(src, core, c, np.array([[0.0, -0.5 * r], [0.3 * r, 0.0]]), r, 0.8)
     assert np.all(w == 0.0)
+
+
+def test_a_large_eye_box_is_read_whole():
+    """An eye box of 1350-px photo (over 32767 offsets, OpenCV remap's most rows in one map) is read as a small one."""
+    from faceedit.stage.eyes import iris_around
+
+    r = 20.0
+    src, core, c = iris_photo(r)
+    yy, xx = np.mgrid[0:220, 0:200].astype(np.float64)
+    rel = np.stack([xx - 100, yy - 110], -1) * (r / 100)
+    col, w = iris_around(src, core, c, rel, r, 0.8)
+    small, w_small = iris_around(src, core, c, rel[::10, ::10], r, 0.8)
+    assert col.shape == (220, 200, 3)
+    assert np.allclose(col[::10, ::10], small, atol=1e-5) and np.array_equal(w[::10, ::10], w_small)

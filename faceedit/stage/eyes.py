@@ -183,8 +183,11 @@ def _box(poly: np.ndarray, shape) -> tuple[slice, slice]:
 
 
 def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Bilinear samples of ``img`` ((H, W[, C]) float32) at photo points ``pts`` ((..., 2))."""
+    """Bilinear samples of ``img`` ((H, W[, C]) float32) at photo points ``pts`` ((..., 2)); a map of
+    32767 rows or more (OpenCV's remap takes fewer: SHRT_MAX) in slices of its rows."""
     m = pts.astype(np.float32)
+    if m.ndim > 1 and m.shape[0] >= 32767:
+        return np.concatenate([_sample(img, m[i:i + 32000]) for i in range(0, m.shape[0], 32000)])
     return cv2.remap(img, m[..., 0], m[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
