@@ -127,3 +127,28 @@ def test_the_white_s_grain_is_read_off_the_lashes_edges():
     fine = np.r_[rng.normal(0, 0.01, 300), rng.choice([-0.1, 0.1], 200)]
     g = white_grain(fine, lum)
     assert 0.6 * 0.01 / 0.7 < g < 1.5 * 0.01 / 0.7
+
+
+def test_no_dark_crescent_under_a_kept_iris_whose_bottom_the_lower_lid_hid():
+    """An iris whose bottom lies under the lower lid's rim (the mesh's lower contour cuts it), the
+    lids opened both ways: under the kept iris, down to the lower lid, the eye shows its white
+    (the iris's bottom between the contour and the raised opening, stretched by the lids' travel,
+    drew a dark crescent there: 0.68-0.71 at its darkest in these rows, 0.99 with the white)."""
+    img, lm, mesh, moved = _eye_face(open_up=0.12)  # iris radius 0.21 eye widths, lids 0.17 off its middle
+    for e in LM_EYES:
+        moved[[e[4], e[5]], 1] += 0.2 * float(np.linalg.norm(lm[e[3]] - lm[e[0]]))
+    r = cut_warp(img, lm, moved)
+    kept = keep_irises(img, r.pixels, lm, moved, mesh, r.source_points)
+    t = EyesTuning()
+    lum = luma(kept.astype(np.float32) / 255)
+    for k, e in enumerate(LM_EYES):
+        found = find_iris(img.astype(np.float32) / 255, eye_polygon(mesh, k, t.lower_lid_raise), t)
+        assert found is not None
+        c, rad = found
+        corners = [e[0], e[3]]
+        cd = c + (moved[corners] - lm[corners]).mean(0)
+        lid = float(np.mean(moved[[e[4], e[5]], 1]))
+        x = int(round(cd[0]))
+        col = lum[int(np.ceil(cd[1] + 1.15 * rad)):int(lid - 1.5), x - 3:x + 4]
+        assert col.shape[0] >= 3
+        assert float(col.min()) > 0.85, (k, float(col.min()))

@@ -254,9 +254,9 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         # (the mesh's own contour, eroded: no lid margin, no lashes) is what the iris is read from
         sbox = np.array([bx0, by0], np.float64)
         cover_s = polygon_coverage(poly, (bx0, by0, bx1, by1))
-        core = polygon_coverage(eye_polygon(mesh, int(k), lower_raise=0.0), (bx0, by0, bx1, by1))
+        cover_0 = polygon_coverage(eye_polygon(mesh, int(k), lower_raise=0.0), (bx0, by0, bx1, by1))
         erode = max(1, int(round(width / 40)))
-        core = cv2.erode(core, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8))
+        core = cv2.erode(cover_0, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8))
         core = cv2.GaussianBlur(core, (0, 0), erode)  # gradual hand-overs between the readings
         open_d = _sample(cover_s, q - sbox)
         # the iris at its own size, centred where the eyeball is
@@ -326,7 +326,11 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
                                  (0, 0), 0.7)
         white_fill = white_fill * (1 + spread * noise / max(float(noise.std()), 1e-6))[..., None]
         a_iris = (disc * open_d)[..., None]
-        a_white = cv2.GaussianBlur((whiten * (1 - disc) * open_d).astype(np.float32), (0, 0), max(0.5, width / 100))
+        # where the source showed its iris the white reaches the mesh's own lower lid contour: the
+        # iris's bottom between it and the raised opening (under the lower lid's rim), stretched by
+        # the lids' travel, drew a dark crescent under the kept iris
+        open_w = np.where(was > 0, np.maximum(open_d, _sample(cover_0, q - sbox)), open_d)
+        a_white = cv2.GaussianBlur((whiten * (1 - disc) * open_w).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
         new = cur * (1 - a_iris - a_white) + (iris_col * shade[..., None]) * a_iris + white_fill * a_white
         if out is warped:
@@ -408,10 +412,10 @@ def _white_along(pixels: np.ndarray, t: np.ndarray, white: np.ndarray, bins: int
         ratio[:] = 1.0
     else:
         filled = ratio.copy()
-        for b in np.nonzero(np.isnan(ratio))[0]:
-            before, after = known[known < b], known[known > b]
-            filled[b] = max(ratio[before[-1]], ratio[after[0]]) if len(before) and len(after) \
-                else ratio[known[np.argmin(np.abs(known - b))]]
+        for gap in np.nonzero(np.isnan(ratio))[0]:
+            before, after = known[known < gap], known[known > gap]
+            filled[gap] = max(ratio[before[-1]], ratio[after[0]]) if len(before) and len(after) \
+                else ratio[known[np.argmin(np.abs(known - gap))]]
         ratio = filled
     mids = (np.arange(bins) + 0.5) / bins
 
