@@ -101,3 +101,54 @@ def test_the_white_drawn_round_a_kept_iris_is_the_white_beside_it_not_the_limbal
     assert float(np.median(luma(fill)[zone])) > 0.97 * 0.8
     beside = _white_fill(cur, zone, np.ones((h, w), bool), expect, t.white_least, 0, 80.0)
     assert float(np.median(luma(beside)[zone])) < float(np.median(luma(fill)[zone]))
+
+
+def test_a_stretch_behind_the_iris_takes_the_lighter_white_beside_it():
+    """Stretches of the eye with no white seen (the iris's) between a shadowed outer corner and a
+    light inner side take the lighter side's shading (the nearest alone, a tie going to the
+    corner, shaded the white round the iris's outer side as the corner: a grey ring)."""
+    white = np.array([0.7, 0.68, 0.66], np.float32)
+    t = np.r_[np.linspace(0.0, 0.16, 40), np.linspace(0.67, 1.0, 80)]
+    shade = np.where(t < 0.17, 0.8, 1.0)
+    px = (white * shade[:, None]).astype(np.float32)
+    at = _white_along(px, t, white, 6, 0.8)
+    out = luma(at(np.array([0.08, 0.42, 0.5, 0.9])))
+    assert abs(out[0] - 0.8 * luma(white)) < 0.01  # the seen corner keeps its shade
+    assert np.all(out[1:] > 0.97 * luma(white))  # behind the iris: the light side's
+
+
+def test_the_white_s_grain_is_read_off_the_lashes_edges():
+    """The grain of a white whose darker part holds steep edges (lashes, the iris's edge) is the
+    grain of its light part, not the edges' steps."""
+    from faceedit.stage.eyes import white_grain
+
+    rng = np.random.default_rng(0)
+    lum = np.r_[np.full(300, 0.7), np.full(200, 0.3)] + rng.normal(0, 0.005, 500)
+    fine = np.r_[rng.normal(0, 0.01, 300), rng.choice([-0.1, 0.1], 200)]
+    g = white_grain(fine, lum)
+    assert 0.6 * 0.01 / 0.7 < g < 1.5 * 0.01 / 0.7
+
+
+def test_no_dark_crescent_under_a_kept_iris_whose_bottom_the_lower_lid_hid():
+    """An iris whose bottom lies under the lower lid's rim (the mesh's lower contour cuts it), the
+    lids opened both ways: under the kept iris, down to the lower lid, the eye shows its white
+    (the iris's bottom between the contour and the raised opening, stretched by the lids' travel,
+    drew a dark crescent there: 0.68-0.71 at its darkest in these rows, 0.99 with the white)."""
+    img, lm, mesh, moved = _eye_face(open_up=0.12)  # iris radius 0.21 eye widths, lids 0.17 off its middle
+    for e in LM_EYES:
+        moved[[e[4], e[5]], 1] += 0.2 * float(np.linalg.norm(lm[e[3]] - lm[e[0]]))
+    r = cut_warp(img, lm, moved)
+    kept = keep_irises(img, r.pixels, lm, moved, mesh, r.source_points)
+    t = EyesTuning()
+    lum = luma(kept.astype(np.float32) / 255)
+    for k, e in enumerate(LM_EYES):
+        found = find_iris(img.astype(np.float32) / 255, eye_polygon(mesh, k, t.lower_lid_raise), t)
+        assert found is not None
+        c, rad = found
+        corners = [e[0], e[3]]
+        cd = c + (moved[corners] - lm[corners]).mean(0)
+        lid = float(np.mean(moved[[e[4], e[5]], 1]))
+        x = int(round(cd[0]))
+        col = lum[int(np.ceil(cd[1] + 1.15 * rad)):int(lid - 1.5), x - 3:x + 4]
+        assert col.shape[0] >= 3
+        assert float(col.min()) > 0.85, (k, float(col.min()))
