@@ -145,3 +145,26 @@ def test_a_fair_closed_lid_eases_into_the_skin_around_it():
             per.append(max(max(across), float(np.median(down))))
         steps[name] = per
     assert all(s <= h - 1.0 for s, h in zip(steps["soft"], steps["hard"])), steps
+
+
+@pytest.mark.shared_data
+def test_a_closed_lid_carries_no_stripes():
+    """097 (a fair held-out London face at 1350 px), blink 1: the closed lid has no horizontal
+    bands (``bench/measure_closed_lid.py``'s stripes, read on dlib's points of the photo and the
+    edit: the lid's row profile's fine energy over its column profile's; grain reads about 1):
+    under 8 on each eye (4.9 and 4.0 measured) and under half of what the lid reads with the
+    wrinkles drawn (``wrinkles`` 0.04: 11.5 and 13.6, lines across the whole lid)."""
+    from _bench import load_bench
+    from test_stage_lids import _held_out
+
+    from faceedit.faces.detectors import get_detector
+
+    bench = load_bench("measure_closed_lid")
+    img, lm, mesh = _held_out("097.jpg")
+    dlib = get_detector("dlib")
+    read = lambda im: np.asarray(max(dlib.detect(im), key=lambda f: f.area).landmarks, np.float64)  # noqa: E731
+    got = {}
+    for name, tn in (("plain", TN), ("lined", replace(TN, wrinkles=0.04))):
+        out = close_lids(img, lm, mesh, (1.0, 1.0), tuning=tn)
+        got[name] = [row["edit"]["stripes"] for row in bench.read_face(img, read(img), out, read(out))]
+    assert all(s < 8.0 and s < 0.5 * w for s, w in zip(got["plain"], got["lined"])), got
