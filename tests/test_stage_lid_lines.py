@@ -65,24 +65,28 @@ def _crease_dips(img: np.ndarray, lm: np.ndarray, mesh: np.ndarray | None, tn: L
 @pytest.mark.shared_data
 def test_a_closed_lid_shows_its_crease_as_a_line():
     """Blink 1 on 014 (a held-out London face at 1350 px whose crease ``eye_margins`` finds):
-    down the middle of each closed lid the crease is a dark line, darker than the lid below it
-    and the skin above it by 2 levels and more in the median column (3.1 measured), 4 levels
-    and more deeper than drawn without it (``crease_line_dark`` 0: no dip there, -2.6
-    measured), so the line is the drawing's."""
+    down the middle of each closed lid the crease is a soft dark line, darker than the lid below
+    it and the skin above it by 1 level and more in the median column (1.4 measured; 3.1 at
+    ``crease_line_dark`` 0.06, which drew the lid's outline), 2 levels and more deeper than drawn
+    without it (``crease_line_dark`` 0: no dip there, -1.2 measured), so the line is the drawing's."""
     from test_stage_lids import _held_out
 
     img, lm, mesh = _held_out("014.jpg")
     dips = {name: _crease_dips(img, lm, mesh, tn) for name, tn in (("lines", TN), ("plain", PLAIN))}
-    assert dips["lines"] >= 2.0 and dips["lines"] - dips["plain"] >= 4.0, dips
+    assert dips["lines"] >= 1.0 and dips["lines"] - dips["plain"] >= 2.0, dips
 
 
 def test_no_crease_line_where_the_photo_shows_no_crease():
     """The astronaut at 3x, whose crease ``eye_margins`` finds on the top of its search (none:
     a line drawn there reads as the upper lid of an open eye): blink 1 draws no crease line,
-    its lids the same as drawn with ``crease_line_dark`` 0."""
+    its lids the same as drawn with ``crease_line_dark`` 0 (with the wrinkles drawn too, which
+    do show there: the lines are drawn on this lid, the crease's is not)."""
     img, lm = _big_astronaut()
     drawn = close_lids(img, lm, None, (1.0, 1.0))
     assert np.array_equal(drawn, close_lids(img, lm, None, (1.0, 1.0), tuning=replace(TN, crease_line_dark=0.0)))
+    lined = replace(TN, wrinkles=0.04)
+    drawn = close_lids(img, lm, None, (1.0, 1.0), tuning=lined)
+    assert np.array_equal(drawn, close_lids(img, lm, None, (1.0, 1.0), tuning=replace(lined, crease_line_dark=0.0)))
     assert not np.array_equal(drawn, close_lids(img, lm, None, (1.0, 1.0), tuning=PLAIN))
 
 
@@ -96,7 +100,7 @@ def test_the_lid_s_fine_lines_run_along_it():
     X, Y = xx - 10.0, yy - 40.0  # the eye's frame: corners at 0 and 100, the edge at y = 20
     E = np.full_like(Y, 20.0)
     tall = 30.0
-    tn = replace(TN, crease_line_dark=0.0)
+    tn = replace(TN, crease_line_dark=0.0, wrinkles=0.04)  # drawn when asked (the stage's default draws none)
     grey = np.full((h, w, 3), 0.5, np.float32)
     out = draw_lid_lines(grey, X, Y, E, E - 30.0, (0.0, 100.0), tall, np.ones((h, w), np.float32), tn)
     rel = out[..., 0] / 0.5 - 1
@@ -141,3 +145,26 @@ def test_a_fair_closed_lid_eases_into_the_skin_around_it():
             per.append(max(max(across), float(np.median(down))))
         steps[name] = per
     assert all(s <= h - 1.0 for s, h in zip(steps["soft"], steps["hard"])), steps
+
+
+@pytest.mark.shared_data
+def test_a_closed_lid_carries_no_stripes():
+    """097 (a fair held-out London face at 1350 px), blink 1: the closed lid has no horizontal
+    bands (``bench/measure_closed_lid.py``'s stripes, read on dlib's points of the photo and the
+    edit: the lid's row profile's fine energy over its column profile's; grain reads about 1):
+    under 8 on each eye (4.9 and 4.0 measured) and under half of what the lid reads with the
+    wrinkles drawn (``wrinkles`` 0.04: 11.5 and 13.6, lines across the whole lid)."""
+    from _bench import load_bench
+    from test_stage_lids import _held_out
+
+    from faceedit.faces.detectors import get_detector
+
+    bench = load_bench("measure_closed_lid")
+    img, lm, mesh = _held_out("097.jpg")
+    dlib = get_detector("dlib")
+    read = lambda im: np.asarray(max(dlib.detect(im), key=lambda f: f.area).landmarks, np.float64)  # noqa: E731
+    got = {}
+    for name, tn in (("plain", TN), ("lined", replace(TN, wrinkles=0.04))):
+        out = close_lids(img, lm, mesh, (1.0, 1.0), tuning=tn)
+        got[name] = [row["edit"]["stripes"] for row in bench.read_face(img, read(img), out, read(out))]
+    assert all(s < 8.0 and s < 0.5 * w for s, w in zip(got["plain"], got["lined"])), got

@@ -21,7 +21,8 @@ both over a closed lid drawn by :func:`faceedit.stage.lids.close_lids`, in the e
   (each follows their curve), none at the lid's edge, ``wrinkles`` of the luma strong from
   ``wrinkle_clear`` of the way up (lines along the lash line read as an eye's opening), half that
   at the crease, in patches (their strength varies over the lid: broken lines), darkening more than it
-  lightens (a wrinkle is a groove).
+  lightens (a wrinkle is a groove). The stage draws none (``wrinkles`` 0): at the photo's
+  pixels they read as horizontal stripes across the whole lid, a stretched texture.
 
 Both scale with the lid's closure; the photo's own pixels are untouched outside the closed lid.
 The lower-case names are fields of :class:`~faceedit.stage.tuning_lids.LidsTuning`.

@@ -31,7 +31,8 @@ lower lid's at ``L' = L + a (M - L)``:
   lid bulges most, over the eyeball (from ``lit_reach`` eye heights above the open eye's
   margin), as the person's lid and the skin under the eye are (``lit``), a little
   darker towards the edge, its top in the shadow of the socket above it where that is darker
-  (``top_shade``); the whole brought to the light real closed lids have against the
+  (``top_shade``, the skin's light there its ``shade_pct`` percentile:
+  :func:`faceedit.stage.lid_shade.shade_top`); the whole brought to the light real closed lids have against the
   person's skin between the crease and the brow and under the eye (``tone``, not below
   ``tone_floor`` of the skin under the eye, ``deep_floor`` where the skin under the brow is
   the socket's deep shadow; lightened where it bulges, over ``tone_rise`` of the eyeball's dome,
@@ -40,8 +41,8 @@ lower lid's at ``L' = L + a (M - L)``:
   the photo's own lid skin is (``tint_reach``), with the person's own skin on it (the
   texture of the photo's skin under the eye, its pores, grain and small blotches, laid in
   patches: :func:`faceedit.stage.lid_skin.own_skin_detail`, ``texture``), and the closed
-  lid's crease and the fine wrinkles along it drawn over it
-  (:func:`faceedit.stage.lid_lines.draw_lid_lines`);
+  lid's crease drawn over it (:func:`faceedit.stage.lid_lines.draw_lid_lines`; fine wrinkles
+  along it only where ``wrinkles`` asks: drawn, they are stripes across the lid);
 * the lash roots (the dark band ``roots`` eye heights along the margin) move down with the
   edge, unstretched, and a lash line as dark as the photo's own runs along it (``line``; no
   lighter than its middle half's where the photo's lashes thin out, ``lash_even``), streaked
@@ -83,6 +84,7 @@ from faceedit.stage.lid_below import smooth_below
 from faceedit.stage.lid_corners import close_corner
 from faceedit.stage.lid_lashes import draw_lash_line, lash_grain, strands_at
 from faceedit.stage.lid_lines import draw_lid_lines
+from faceedit.stage.lid_shade import shade_top
 from faceedit.stage.lid_skin import as_skin_below, corner_lashes_as_skin, frame_box, lit_tone, own_skin_detail, warmer
 from faceedit.stage.moves import face_frame
 from faceedit.stage.tuning_lids import LidsTuning
@@ -374,32 +376,6 @@ def _match_tone(new: np.ndarray, here: np.ndarray, down: np.ndarray, lid: np.nda
     return out.astype(np.float32)
 
 
-def _shade_top(new: np.ndarray, X: np.ndarray, Y: np.ndarray, eye: EyeFrame, Cd: np.ndarray, t: np.ndarray,
-               lid: np.ndarray, tn: LidsTuning) -> np.ndarray:
-    """``new`` with the closed lid's top (weighted by ``lid``, the lid's closure there; ``t`` its
-    share of the way down the lid from the crease ``Cd``) darkened towards the light of the skin
-    just above it (``shade_read`` eye heights, column by column, smoothed along the eye) where
-    that is darker: ``top_shade`` of the way at its top (eased in from ``shade_soft`` eye heights
-    above it, no step), none from ``shade_reach`` down."""
-    lum = luma if new.ndim == 3 else (lambda v: v)  # noqa: E731
-    cols = np.clip(np.rint(X - eye.xs[0]), 0, len(eye.xs) - 1).astype(int)
-    read = (Y < Cd) & (Y >= Cd - tn.shade_read * eye.tall) & (X > eye.xs[0]) & (X < eye.xs[-1])
-    n = np.bincount(cols[read], minlength=len(eye.xs))
-    if (n > 0).sum() < 4:
-        return new
-    s = np.bincount(cols[read], lum(new)[read], minlength=len(eye.xs))
-    has = n > 0
-    above = np.interp(eye.xs, eye.xs[has], s[has] / n[has])
-    k = max(int(eye.tall / 2) * 2 + 1, 3)
-    above = cv2.GaussianBlur(above.astype(np.float32)[None, :], (k, 1), 0, borderType=cv2.BORDER_REPLICATE)[0]
-    v = np.clip(t / tn.shade_reach, 0.0, 1.0)
-    ease = np.clip((Y - Cd) / max(tn.shade_soft * eye.tall, 1e-6) + 1.0, 0.0, 1.0)
-    w = tn.top_shade * (1 - v * v * (3 - 2 * v)) * lid * ease
-    own = np.maximum(lum(new), 1e-6)
-    gain = 1 - w * (1 - np.minimum(above[cols] / own, 1.0))
-    return (new * (gain[..., None] if new.ndim == 3 else gain)).astype(np.float32)
-
-
 def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: float, tn: LidsTuning,
                lower_rim: float) -> None:
     """Eye ``eye`` of ``src`` drawn into ``out`` with its lids closed ``a`` of the way, meeting
@@ -509,7 +485,7 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
         turn = 1.0 - edge_dark * np.clip((t - 0.6) / 0.4, 0.0, 1.0) ** 2
         new = new * chans(1 - down) + around * chans(down * turn.astype(np.float32))
         if tn.top_shade > 0:
-            new = _shade_top(new, X, Y, eye, Cd, t, (share * (Y < lid_end)).astype(np.float32), tn)
+            new = shade_top(new, X, Y, eye, Cd, t, (share * (Y < lid_end)).astype(np.float32), tn)
         rise = smoothstep(td / tn.tone_rise).astype(np.float32) if tn.tone_rise > 0 else None
         below = lit_tone(sample(broad, B + tn.lower_skin_read * tall), mid, tn.body_pct)  # lid_skin.as_skin_below's
         new = _match_tone(new, here, down, mid, above_lid, under_eye, mid & (Y > C) & (Y < U - lash), tn, rise, below)
@@ -535,7 +511,9 @@ def _close_eye(src: np.ndarray, out: np.ndarray, eye: EyeFrame, a: float, meet: 
                         X - xa + 2, Y - top + 2, tn.grain_across)
     g = chans(new_grain)
     own = (np.maximum(down, flat * smoothstep(H / (tn.bulge * tall))) if down.max() > 0 else down).astype(np.float32)
-    new = new + (sample(grain, Ys) * (1 - g) + drawn * g) * chans(1 - own)
+    # the photo's grain where the person's skin (below) is not laid, the two weighted so that their
+    # squares sum to one (two unlike grains blended linearly lose strength where they meet: 0.71 of it halfway)
+    new = new + (sample(grain, Ys) * (1 - g) + drawn * g) * chans(np.sqrt(np.clip(1 - own * own, 0.0, 1.0)))
     if down.max() > 0 and tn.texture > 0:
         # where the lid's folds were flattened and its colour eased into the skin's: the person's
         # own skin under the eye, in patches (faceedit.stage.lid_skin)

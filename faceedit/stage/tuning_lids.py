@@ -143,8 +143,10 @@ class LidsTuning:
     #: as rings round the closed eye).
     texture_patch: float = 0.4
     #: The closed lid's crease (:mod:`faceedit.stage.lid_lines`): a line this share of the luma
-    #: dark at its middle ...
-    crease_line_dark: float = 0.06
+    #: dark at its middle (a closed lid's crease is softened; at 0.06, tapered to the corners over
+    #: a lid lighter and smoother than the skin above it, it drew the lid's outline, an oval's
+    #: top edge: London 002 at 2x) ...
+    crease_line_dark: float = 0.03
     #: ... a Gaussian this many eye heights across, at least ``crease_line_px`` px ...
     crease_line_width: float = 0.08
     crease_line_px: float = 0.8
@@ -163,8 +165,10 @@ class LidsTuning:
     #: ... it and the wrinkles fading towards the corners over this share of the eye's half width.
     line_taper: float = 0.5
     #: The closed lid's fine wrinkles along it: this share of the luma near its edge (half at the
-    #: crease) ...
-    wrinkles: float = 0.04
+    #: crease; 0: none drawn). At 0.04 they were horizontal stripes across the whole lid at the
+    #: photo's pixels, like a stretched texture (London 002 at 2x; ``bench/measure_closed_lid.py``
+    #: reads the row profile's fine energy over the column profile's), not the lid's own skin ...
+    wrinkles: float = 0.0
     #: ... white noise blurred this many eye heights along the lid ...
     wrinkle_length: float = 0.4
     #: ... and this many px across it, fading in over this share of the lid up from its edge.
@@ -245,6 +249,10 @@ class LidsTuning:
     #: ... eased in over this many eye heights above the lid's top (begun at the top, the shade
     #: ends in a step: a dark patch with a hard, pixel-stepped upper edge, smiling 004 at 3x).
     shade_soft: float = 0.2
+    #: ... the skin's light above read as this percentile of each column's luma (its mean, the
+    #: crease's dark line and the brow's lower hairs in it, darkened the top of 012's closed lid
+    #: and the skin above it into a dark arc over a pale lid, a goggle's rim: :mod:`faceedit.stage.lid_shade`).
+    shade_pct: float = 75.0
     #: Where it bulges most the lid is lit as the person's lid: this share of the way to the tone
     #: of the photo's lit skin on the lid and under the eye (the skin around the eye alone leaves
     #: a dark almond where the eye was, which reads as an eye still open; all the way, a pale
