@@ -185,6 +185,11 @@ def _box(poly: np.ndarray, shape) -> tuple[slice, slice]:
 def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Bilinear samples of ``img`` ((H, W[, C]) float32) at photo points ``pts`` ((..., 2))."""
     m = pts.astype(np.float32)
+    if max(m.shape[:-1], default=0) >= 32767:  # (remap's maps are under SHRT_MAX a side: rows of 1024)
+        n = int(np.prod(m.shape[:-1]))
+        rows = np.vstack([m.reshape(-1, 2), np.repeat(m.reshape(-1, 2)[-1:], -n % 1024, 0)]).reshape(-1, 1024, 2)
+        out = cv2.remap(img, rows[..., 0], rows[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return out.reshape((-1,) + img.shape[2:])[:n].reshape(m.shape[:-1] + img.shape[2:])
     return cv2.remap(img, m[..., 0], m[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
