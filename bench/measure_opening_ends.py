@@ -57,7 +57,7 @@ def main(argv=None) -> int:
         seen.append((np.asarray(goal, np.float64), kw.get("carry_lower") is not None, r))
         return r
 
-    steps.cut_warp = watched
+    steps.cut_warp = watched  # type: ignore[assignment]
     hd = a.data / "london_hd"
     ids = [s.strip() for s in a.ids.split(",") if s.strip()]
     if a.train:
