@@ -63,3 +63,21 @@ def test_a_surprised_eye_keeps_its_iris_colour_on_both_sides(shared_data):
     for k in (0, 1):
         diff = sides(out, after[k]) - sides(rgb, before[k])
         assert np.abs(diff).max() < 15, (k, diff)
+
+
+def test_samples_at_more_points_than_remap_takes_in_one_map():
+    # (an opened squint's hidden iris at 1350 px reads its ring at over 32767 points: remap's maps
+    # are under SHRT_MAX a side)
+    import cv2
+
+    from faceedit.stage.eyes import _sample
+
+    rng = np.random.default_rng(0)
+    img = rng.random((50, 60, 3), dtype=np.float32)
+    pts = (rng.random((40000, 1, 2)) * [59, 49]).astype(np.float32)
+    got = _sample(img, pts)
+    want = np.concatenate([cv2.remap(img, pts[i:i + 1000, :, 0], pts[i:i + 1000, :, 1], cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_REPLICATE) for i in range(0, 40000, 1000)])
+    assert got.shape == (40000, 1, 3)
+    assert np.array_equal(got, want)
+    assert _sample(img[..., 0], pts).shape == (40000, 1)

@@ -272,7 +272,11 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                 if follow_plan and c.name == MOUTH.name:
                     plan = (*tn.plan_follows, plan_amount(su, du, tn))
                     plans[c.name] = plan[2]
+                planned = (du, dl)
                 (du, dl), (su, sl) = follow_curves(gu, gl, su, sl, du, dl, tn.opening_follows, plan), (gu, gl)
+                if plan is not None:  # (the narrowed opening's ends at the planned corners)
+                    ends = narrowed(src_cut[c.name][0], planned[0], tn.plan_corners[:2])
+                    du, dl = onto_corners(du, dl, (planned[0][0], planned[0][-1]), tn.plan_corners[2], ends)
             if c.name == MOUTH.name and close_mouth > 0:
                 mid = (du + dl) / 2
                 if c.name in given:  # the upper lip keeps its thickness: the lips meet lower
@@ -439,11 +443,44 @@ def plan_amount(src_upper: np.ndarray, moved_upper: np.ndarray, tuning: WarpTuni
     """How far a laugh's found mouth curves follow the plan
     (:attr:`~faceedit.stage.tuning_face.WarpTuning.plan_narrowing`): by how much the reference
     curves' corner-to-corner width narrows from ``src_upper`` to ``moved_upper``."""
+    return narrowed(src_upper, moved_upper, tuning.plan_narrowing)
+
+
+def narrowed(src_upper: np.ndarray, moved_upper: np.ndarray, between: tuple[float, float]) -> float:
+    """0..1: how far the corner-to-corner width of ``moved_upper`` over ``src_upper``'s is below
+    ``between``'s second share, wholly at its first (smoothstep)."""
     w0 = max(float(np.linalg.norm(src_upper[-1] - src_upper[0])), 1e-6)
     ratio = float(np.linalg.norm(moved_upper[-1] - moved_upper[0])) / w0
-    lo, hi = tuning.plan_narrowing
+    lo, hi = between
     t = float(np.clip((hi - ratio) / (hi - lo), 0.0, 1.0))
     return t * t * (3 - 2 * t)
+
+
+def onto_corners(upper: np.ndarray, lower: np.ndarray, corners: tuple[np.ndarray, np.ndarray],
+                 reach: float, amount: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mouth curves ``upper``/``lower`` (corner to corner, sharing their ends) whose ends short of
+    the planned ``corners`` (first, last; inside them along the chord) come ``amount`` of the way
+    onto them: each curve shifted by those ends' offsets, each fading to none over ``reach`` of
+    the curve's arc from its end (smoothstep), the middle left where it is; an end already past
+    its corner stays (it reaches into the photo's dark corner). (Given curves keep their ends'
+    offsets from the 68 points' corners in pixels: a smile's found cut ending 19 px short of one
+    corner set its narrowed opening that far off centre, the long closed stretch at that side
+    filled with the smile's carried corner, a pale pink tab.)"""
+    if amount <= 0:
+        return upper, lower
+    up = np.asarray(upper, np.float64)
+    chord = (up[-1] - up[0]) / max(float(np.linalg.norm(up[-1] - up[0])), 1e-9)
+    shift = [d if float(d @ o) > 0 else np.zeros(2) for d, o in
+             ((np.asarray(corners[0], np.float64) - up[0], -chord),
+              (np.asarray(corners[1], np.float64) - up[-1], chord))]
+    out = []
+    for c in (up, np.asarray(lower, np.float64)):
+        t = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(c, axis=0), axis=1))]
+        u = (t / t[-1] if t[-1] > 0 else np.linspace(0.0, 1.0, len(c)))[:, None]
+        fade = [np.clip(1.0 - s / max(reach, 1e-6), 0.0, 1.0) for s in (u, 1.0 - u)]
+        fade = [f * f * (3 - 2 * f) for f in fade]
+        out.append(c + amount * (fade[0] * shift[0] + fade[1] * shift[1]))
+    return out[0], out[1]
 
 
 def rigid_field(dst_curve: np.ndarray, src_curve: np.ndarray, nodes: np.ndarray) -> np.ndarray:

@@ -59,6 +59,13 @@ class WarpTuning:
     #: ... as far as the planned corner-to-corner width narrows: wholly at the first share of the
     #: found width, not at all from the second (a laugh made fearful narrows less than surprised).
     plan_narrowing: tuple[float, float] = (0.7, 0.85)
+    #: There, a given curves' end short of its planned inner corner comes out onto it (the
+    #: offsets of the found cut's ends from the 68 points' corners, kept in pixels, set a narrowed
+    #: opening off centre between them) as far as the planned width narrows: wholly at the first
+    #: share of the found width (any narrowing: a smile made fearful keeps 0.93-0.99 of its width),
+    #: not at all from the second; the shift fades over the third share of the curves' arc from
+    #: each end (:func:`~faceedit.stage.cut_fields.onto_corners`).
+    plan_corners: tuple[float, float, float] = (1.0, 1.05, 0.4)
     #: There, the wedge at each corner the lips hide (the dark beyond the teeth): this share of
     #: the cut's largest gap tall at its corner, out along the corner's ray the second share of
     #: the way to the outer corner or the third share of the corner-to-corner width, the longer.
