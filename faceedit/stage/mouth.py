@@ -214,9 +214,12 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
     closed inner-lip curves (left corner first; their mean is the line, first moved with the
     dark the warp carried into it onto a smooth course:
-    :func:`~faceedit.stage.seam_course.straighten_line`). On the line a pixel
+    :func:`~faceedit.stage.seam_course.straighten_line`; on a larger mouth the band the warp
+    carried there then squeezed into a thin core, the lips beside it stretched in over the rest:
+    :func:`~faceedit.stage.seam_squeeze.squeeze_band`). On the line a pixel
     is darkened to ``seam_dark`` of the lips' luma around it, beside it less (a Gaussian of
-    ``seam_width`` full width at half depth), fading out over the last ``seam_taper`` of the
+    ``seam_width`` full width at half depth, a larger mouth's ``seam_width_large`` by the rest of
+    its small share), fading out over the last ``seam_taper`` of the
     mouth at each corner and where the curves lie apart (none a seam's width apart; the values
     are ``tuning``'s, :class:`faceedit.stage.tuning.MouthTuning`); ``amount``
     (0..1) of it. On a small face the seam is at least :data:`SEAM_MIN_SIGMA` wide, shallower by
