@@ -139,6 +139,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "mouth.SEAM_DARK_PERCENTILE": ("M", "the lips' own dark the small seam's colour is read from"),
     "seam_course._LUMA": ("N", "luma weights (a unit)"),
     "seam_course.COURSE_STILL": ("N", "a shift too small to resample the pixels for (px)"),
+    "seam_squeeze._LUMA": ("N", "luma weights (a unit)"),
     "mouth_bank._LUMA": ("N", "luma weights (a unit)"),
     "outline.PROFILE": ("N", "samples of the chord's profile the smoothing runs on"),
     "moves.LID_PAIRS": ("G", "68-point indices"),

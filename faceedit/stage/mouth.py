@@ -23,6 +23,7 @@ from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
 from faceedit.stage.seam_colour import lips_ab, toward_lips
 from faceedit.stage.seam_course import straighten_line
+from faceedit.stage.seam_squeeze import squeeze_band
 from faceedit.stage.teeth_look import edge_blur, small_weight
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.upper_lip import closed_upper_lip
@@ -213,9 +214,12 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
     closed inner-lip curves (left corner first; their mean is the line, first moved with the
     dark the warp carried into it onto a smooth course:
-    :func:`~faceedit.stage.seam_course.straighten_line`). On the line a pixel
+    :func:`~faceedit.stage.seam_course.straighten_line`; on a larger mouth the band the warp
+    carried there then squeezed into a thin core, the lips beside it stretched in over the rest:
+    :func:`~faceedit.stage.seam_squeeze.squeeze_band`). On the line a pixel
     is darkened to ``seam_dark`` of the lips' luma around it, beside it less (a Gaussian of
-    ``seam_width`` full width at half depth), fading out over the last ``seam_taper`` of the
+    ``seam_width`` full width at half depth, a larger mouth's ``seam_width_large`` by the rest of
+    its small share), fading out over the last ``seam_taper`` of the
     mouth at each corner and where the curves lie apart (none a seam's width apart; the values
     are ``tuning``'s, :class:`faceedit.stage.tuning.MouthTuning`); ``amount``
     (0..1) of it. On a small face the seam is at least :data:`SEAM_MIN_SIGMA` wide, shallower by
@@ -244,13 +248,30 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
             pixels[...] = moved
         pixels, in_place = (pixels, True) if in_place else (moved, True)
     small = small_weight(width, photo_scale)
+    # the lips' own dark read before the band is squeezed (the seam's floor: a band made lip
+    # leaves fewer dark pixels, and a floor read after it held the seam lighter)
+    dark_before = None
+    if small < 1.0 and tuning.squeeze_core > 0:
+        # a larger mouth's carried band (a laugh's squeezed interior) made lip outside a thin core
+        apart = np.linalg.norm(np.asarray(upper, np.float64) - np.asarray(lower, np.float64), axis=1)
+        ends = ((line - line[0]) @ (line[-1] - line[0])) / max(width * width, 1e-9)
+        fade = np.clip(np.minimum(ends, 1.0 - ends) / tuning.seam_taper, 0.0, 1.0)
+        fade *= np.clip(1.0 - apart / (tuning.seam_width * eye_dist), 0.0, 1.0)
+        squeezed = squeeze_band(pixels, line, eye_dist, amount * (1.0 - small), fade, tuning)
+        dark_before = lips_dark(pixels, lips) if lips is not None and squeezed is not pixels else None
+        if squeezed is not pixels and in_place:
+            pixels[...] = squeezed
+        pixels, in_place = (pixels, in_place) if squeezed is pixels or in_place else (squeezed, True)
     if lips is not None and small > 0:
         # a smile's upper lip stretched thin over the teeth, carried down, is a dark line, no lip
         drawn = closed_upper_lip(pixels, line, lips, eye_dist, amount * small, tuning)
         if drawn is not pixels and in_place:
             pixels[...] = drawn
         pixels, in_place = (pixels, in_place) if drawn is pixels or in_place else (drawn, True)
-    sigma = tuning.seam_width * eye_dist / 2.355
+    # a larger mouth's seam narrower: its carried band was made lip beside a thin core
+    wide = tuning.seam_width if tuning.squeeze_core <= 0 else (
+        small * tuning.seam_width + (1.0 - small) * tuning.seam_width_large)
+    sigma = wide * eye_dist / 2.355
     # a seam narrower than the photo's pixels, or than the photo's own blur at the lips, is
     # spread over them with its darkness kept (its depth times its width): a small or soft
     # face gets a faint line as soft as its lips' edges, not a crisp dark one
@@ -298,7 +319,10 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     # dark (at 96-128 px seam_dark of the lips was darker than any pixel of the person's lips and
     # read as a drawn line; a laugh closed at 127 px between the eyes read a line 0.74 of it)
     share = small + (1.0 - small) * tuning.seam_floor
-    floor = share * lips_dark(pixels, lips) if lips is not None and share > 0 else 0.0
+    if lips is not None and share > 0:
+        floor = share * (dark_before if dark_before is not None else lips_dark(pixels, lips))
+    else:
+        floor = 0.0
     want = np.minimum(grey, np.maximum(tuning.seam_dark * base, floor))
     gain = 1.0 - dip * (1.0 - want / np.maximum(grey, 1e-3))
     if crop.ndim == 2 or small <= 0.0:

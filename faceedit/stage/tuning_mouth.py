@@ -480,6 +480,9 @@ class MouthTuning:
     seam_dark: float = 0.53
     #: The seam's full width at half depth (eye distances).
     seam_width: float = 0.04
+    #: ... on a larger mouth (the rest of :func:`~faceedit.stage.teeth_look.small_weight`'s
+    #: share), once its carried band is squeezed (``squeeze_core``), this wide.
+    seam_width_large: float = 0.03
     #: The seam fades out over this share of the mouth's width at each corner.
     seam_taper: float = 0.1
     #: A seam is never darker than this share of its lips' own dark (the 10th percentile of their
@@ -495,6 +498,14 @@ class MouthTuning:
     #: (:func:`~faceedit.stage.seam_colour.toward_lips`): real closed lips meet in a shadow as red
     #: as the lips, where their colour darkened alike in all channels reads grey.
     seam_chroma: float = 1.2
+    #: A larger mouth's band the warp carries into closed lips' line (a laugh's squeezed interior)
+    #: is squeezed so its half depth lies this far each side of the line (eye distances;
+    #: :func:`~faceedit.stage.seam_squeeze.squeeze_band`, 0: off) ...
+    squeeze_core: float = 0.004
+    #: ... looked for within this of the line (eye distances, each side) ...
+    squeeze_reach: float = 0.05
+    #: ... when at least this much (unit luma) under the lighter lip beside it.
+    squeeze_depth: float = 0.02
     #: Closed lips' dark is moved onto a smooth course (:func:`~faceedit.stage.seam_course.straighten_line`)
     #: within this band about their line (each side, eye distances; at least 2 px) ...
     course_band: float = 0.12
