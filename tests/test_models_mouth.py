@@ -347,10 +347,17 @@ def test_closed_lips_get_a_dark_seam_where_they_meet_and_nothing_else_changes():
     half = luma(paint_seam(img, line, line, eye, 0.5))[200, 240]
     assert abs((luma(img)[200, 240] - half) - 0.5 * (luma(img)[200, 240] - luma(out)[200, 240])) < 3
     assert paint_seam(img, line, line, eye, 0.0) is img
-    # a seam already darker than the measured one stays as it was
+    # a seam already darker than the measured one is not deepened: nothing darker than its own darkest, and
+    # its darkness across the line (the luma it takes from the lips, summed over the rows) about what was
+    # there; the closed line's course and the squeeze of a wide carried band may move and thin it
+    # (seam_course.straighten_line's course_plan, seam_squeeze.squeeze_band: 3 rows -> a row and shoulders)
     dark = img.copy()
     dark[199:202, 150:330] = (20, 10, 10)
-    assert np.array_equal(paint_seam(dark, line, line, eye, 1.0)[199:202, 200:280], dark[199:202, 200:280])
+    kept = paint_seam(dark, line, line, eye, 1.0)
+    assert luma(kept)[190:212, 200:280].min() >= luma(dark)[190:212, 200:280].min() - 0.75
+    taken = (luma(img) - luma(kept))[190:212, 200:280].sum(0)
+    had = (luma(img) - luma(dark))[190:212, 200:280].sum(0)
+    assert np.all(np.abs(taken / had - 1.0) < 0.15), (taken / had).round(2)
 
 
 def test_a_relaxed_lip_covers_the_side_teeth_first(bank):
