@@ -34,22 +34,13 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure_upper_lip import HELD_OUT, frame  # noqa: E402
 
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131",
-            "136", "137", "142", "144", "173")
 #: How far (eye distances) either side of the line looked about the darkest row is looked for.
 NEAR = 0.04
 #: How many columns across the middle third of the mouth are read.
 COLUMNS = 15
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
-
-
-def frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """The eye line's direction, the way down the face and the eye distance of ``lm``."""
-    left, right = lm[36:42].mean(0), lm[42:48].mean(0)
-    ed = float(np.linalg.norm(right - left))
-    u = (right - left) / ed
-    return u, np.array([-u[1], u[0]]), ed
 
 
 def darkest(rgb: np.ndarray, lm: np.ndarray, centre: np.ndarray) -> np.ndarray:
