@@ -37,9 +37,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure_upper_lip import london_ids  # noqa: E402
 
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131",
-            "136", "137", "142", "144", "173")
 #: The share of the mouth's width (its middle) the columns are read over.
 MIDDLE = 0.8
 #: How far (eye distances) from the inner lips' line the meeting line's dark is looked for.
@@ -163,8 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     read = Dlib68()
     if a.out is not None:
         a.out.mkdir(parents=True, exist_ok=True)
-    train = sorted(p.stem for p in (a.london / "neutral").glob("*.jpg") if p.stem not in HELD_OUT)
-    ids = {"train": train[: a.pairs], "held": list(HELD_OUT)}.get(a.ids, a.ids.split(","))
+    ids = london_ids(a.london, a.ids, a.pairs)
     rows = []
     for i in ids:
         rgb = world.read_rgb(a.london / "smiling" / f"{i}.jpg")

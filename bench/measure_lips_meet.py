@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure_upper_lip import HELD_OUT, frame  # noqa: E402
+from measure_upper_lip import frame, london_ids  # noqa: E402
 
 #: How far (eye distances) either side of the line looked about the darkest row is looked for.
 NEAR = 0.04
@@ -98,8 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     if a.set:
         with_tuning(ed, a.set)
     read = Dlib68()
-    train = sorted(p.stem for p in (a.london / "neutral").glob("*.jpg") if p.stem not in HELD_OUT)
-    ids = {"train": train, "held": list(HELD_OUT)}.get(a.ids, a.ids.split(","))
+    ids = london_ids(a.london, a.ids)
     rows = []
     for i in ids:
         rgb = world.read_rgb(a.london / "smiling" / f"{i}.jpg")
