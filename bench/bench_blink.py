@@ -58,6 +58,7 @@ the face beside its mirror image, :func:`halves`).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import cv2
@@ -66,9 +67,11 @@ import numpy as np
 from faceedit.api import Editor
 from faceedit.faces.detectors import get_detector
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT_CSV  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 LONDON = ROOT.parent / "shared" / "data" / "london_hd"
-HELD_OUT = "008,014,019,022,061,083,094,096,097,099,114,126,131,136,137,142,144,173"
 EDITS = "blink=1;blink=0.6;blink=0.3;wink_left=1;wink_right=1;t:wink;t:sleepy"
 #: Which eyes an edit closes (image left, image right): True closed, False kept open, None either.
 CLOSES = {"blink=1": (True, True), "wink_left=1": (False, True), "wink_right=1": (True, False),
@@ -349,7 +352,7 @@ def real_blinks(grid: Path, dlib, tone: bool = False, texture: bool = False) -> 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=LONDON)
-    ap.add_argument("--ids", default=HELD_OUT)
+    ap.add_argument("--ids", default=HELD_OUT_CSV)
     ap.add_argument("--kinds", default="neutral,smiling")
     ap.add_argument("--edits", default=EDITS)
     ap.add_argument("--crops", type=Path, default=None)

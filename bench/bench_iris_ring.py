@@ -19,6 +19,7 @@ are printed first (``photo``). The last lines give per target the median, lowest
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import cv2
@@ -30,9 +31,11 @@ from faceedit.pixels import luma
 from faceedit.stage.eyes import eye_polygon, find_iris
 from faceedit.stage.tuning import EyesTuning
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT_CSV  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 LONDON = ROOT.parent / "shared" / "data" / "london_hd"
-HELD_OUT = "008,014,019,022,061,083,094,096,097,099,114,126,131,136,137,142,144,173"
 
 
 def ring(rgb: np.ndarray, mesh: np.ndarray) -> list[tuple[float, float]]:
@@ -73,7 +76,7 @@ def ring(rgb: np.ndarray, mesh: np.ndarray) -> list[tuple[float, float]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=LONDON)
-    ap.add_argument("--ids", default=HELD_OUT)
+    ap.add_argument("--ids", default=HELD_OUT_CSV)
     ap.add_argument("--kinds", default="neutral,smiling")
     ap.add_argument("--targets", default="surprised,fearful")
     args = ap.parse_args()

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import cv2
@@ -60,7 +61,9 @@ from faceedit.eval.head import LUMA, backdrop, face_hull, local_std, next_to_hea
 from faceedit.models.request import EditRequest
 from faceedit.stage.records import StageFace
 
-HELD_OUT = "008,014,019,022,061,083,094,096,097,099,114,126,131,136,137,142,144,173"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT_CSV  # noqa: E402
+
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 #: The high-pass's Gaussian (px at the photo's pixels): what is left is the strands.
 HIGH_PASS = 2.0
@@ -196,7 +199,7 @@ def summary(rows: list[dict]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--faces", default=HELD_OUT, help="London HD neutral ids (comma separated; '' for none)")
+    ap.add_argument("--faces", default=HELD_OUT_CSV, help="London HD neutral ids (comma separated; '' for none)")
     ap.add_argument("--smiling", action="store_true", help="the London HD smiling photos instead of the neutral")
     ap.add_argument("--no-astronaut", action="store_true", help="leave out scikit-image's astronaut")
     ap.add_argument("--edits", default=",".join(f"{k}={v}" for k, v in every_value()),

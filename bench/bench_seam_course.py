@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT  # noqa: E402
+
 #: The line is looked for within this many eye distances of the re-read inner lips' middle
 #: (the mean of their upper and lower curves, 68 points 60-67) in each column.
 BAND = 0.1
-HELD_OUT = {"008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131", "136",
-            "137", "142", "144", "173"}
 
 
 def course(rgb: np.ndarray, lm: np.ndarray) -> dict | None:

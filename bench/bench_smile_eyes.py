@@ -38,14 +38,16 @@ distances below the lower lid). Which part of a real smile the classifier reads 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131",
-            "136", "137", "142", "144", "173")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT  # noqa: E402
+
 LOWER, UPPER = ((40, 41), (46, 47)), ((37, 38), (43, 44))
 CORNERS = ((36, 39), (42, 45))
 ANCHORS = [27, 28, 29, 30, 39, 42]

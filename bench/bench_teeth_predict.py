@@ -10,7 +10,7 @@ show teeth and those that show none, and how many show none.
     PYTHONPATH=$PWD OMP_NUM_THREADS=1 python bench/bench_teeth_predict.py [--ids 001,002,...]
         [--data ../shared/data]
 
-Default ids: London HD's people with both photos less :data:`bench_teeth_truth.HELD_OUT` (the
+Default ids: London HD's people with both photos less :data:`london_ids.HELD_OUT` (the
 training people). The neutral measures, in eye distances (68 points' eye centres) unless said:
 ``mouth_w`` the outer lip corners' distance (Face Mesh 61-291), ``mouth/face`` it over the jaw's
 width (68 points 0-16), ``upper_lip`` / ``lower_lip`` the lips' thickness at the middle (mesh
@@ -33,7 +33,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mouth_luma import largest, luma, opening_mask  # noqa: E402
-from bench_teeth_truth import HELD_OUT, LUMA, truth  # noqa: E402
+from bench_teeth_truth import LUMA, truth  # noqa: E402
+from london_ids import HELD_OUT  # noqa: E402
 
 from faceedit.faces.landmarks import eye_distance  # noqa: E402
 from faceedit.stage.cut_curves import resample_by_length  # noqa: E402
@@ -109,7 +110,7 @@ def main(argv=None) -> int:
     ap.add_argument("--ids", default=None, help="London ids (default: the training people)")
     a = ap.parse_args(argv)
     root = a.data / "london_hd"
-    held = set(HELD_OUT.split(","))
+    held = set(HELD_OUT)
     ids = ([s.strip() for s in a.ids.split(",") if s.strip()] if a.ids else
            sorted(p.stem for p in (root / "neutral").glob("*.jpg")
                   if (root / "smiling" / p.name).exists() and p.stem not in held))

@@ -34,9 +34,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mouth_luma import largest  # noqa: E402
-
-HELD_OUT = {"008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131", "136",
-            "137", "142", "144", "173"}
+from london_ids import HELD_OUT  # noqa: E402
 
 
 def strip_measures(img: np.ndarray, lm: np.ndarray) -> tuple[float, float, float] | None:

@@ -37,6 +37,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mouth_luma import cheek_mask, largest, luma, opening_mask  # noqa: E402
+from london_ids import HELD_OUT_CSV  # noqa: E402
 
 from faceedit.stage.cut_curves import resample_by_length  # noqa: E402
 from faceedit.stage.lips import MESH_INNER_LOWER, MESH_INNER_UPPER, opening_aspect  # noqa: E402
@@ -44,7 +45,6 @@ from faceedit.stage.mouth import ring_stats, sclera_colour  # noqa: E402
 
 LUMA = np.array([0.299, 0.587, 0.114])
 CB = np.array([-0.168736, -0.331264, 0.5])
-HELD_OUT = "008,014,019,022,061,083,094,096,097,099,114,126,131,136,137,142,144,173"
 #: The share of the opening's width from each corner whose luma ``side`` reads.
 SIDE = 0.2
 KEYS = ("area", "open", "side", "t/ck", "t/eye", "tb/eye", "cb", "dcb")
@@ -121,7 +121,7 @@ def row(tag: str, s: dict | None) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--ids", default=HELD_OUT)
+    ap.add_argument("--ids", default=HELD_OUT_CSV)
     ap.add_argument("--model", default="stage")
     ap.add_argument("--save", type=Path, default=None, help="write each edit as DIR/NNN.png")
     ap.add_argument("--load", type=Path, default=None, help="read the edits from DIR/NNN.png")

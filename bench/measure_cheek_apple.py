@@ -19,13 +19,15 @@ in place of the real smile: what the edit draws there.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131",
-            "136", "137", "142", "144", "173")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT  # noqa: E402
+
 DOWN = np.round(np.arange(-0.05, 0.6001, 0.01), 3)
 ACROSS = np.linspace(-0.15, 0.15, 13)
 LIDS = ((36, 41, 40, 39), (45, 46, 47, 42))

@@ -34,14 +34,16 @@ into the warp as extra driving points lowered FER's happy share of the shareable
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131",
-            "136", "137", "142", "144", "173")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT  # noqa: E402
+
 HALF = 675
 #: Face Mesh points a smile leaves where they are: the nose's bridge, the inner eye corners and
 #: the temples at the eyes' height.

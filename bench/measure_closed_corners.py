@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-#: The London ids held out of any tuning.
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131", "136",
-            "137", "142", "144", "173")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT  # noqa: E402
+
 _LUMA = np.float32([0.299, 0.587, 0.114])
 
 

@@ -47,9 +47,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT  # noqa: E402
 
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131",
-            "136", "137", "142", "144", "173")
 EDITS = "blink=1;blink=0.5"
 #: The share of the eye's width (its middle) the lid is read over.
 MIDDLE = 0.7

@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure_upper_lip import london_ids  # noqa: E402
+from london_ids import london_ids  # noqa: E402
 
 #: The share of the mouth's width (its middle) the columns are read over.
 MIDDLE = 0.8

@@ -37,8 +37,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-#: The held-out London ids (the trainers' split, seed 0, 20 %).
-HELD_OUT = "008,014,019,022,061,083,094,096,097,099,114,126,131,136,137,142,144,173"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT, HELD_OUT_CSV  # noqa: E402
+
 LUMA = np.float32([0.299, 0.587, 0.114])
 
 
@@ -105,7 +106,7 @@ def red_sides(img: np.ndarray, lm: np.ndarray, lengths: list[float]) -> list[flo
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--ids", default=HELD_OUT)
+    ap.add_argument("--ids", default=HELD_OUT_CSV)
     ap.add_argument("--train", action="store_true", help="the London ids not held out instead of --ids")
     ap.add_argument("--targets", default="surprised,aaa")
     ap.add_argument("--neutral", action="store_true", help="edit the neutral photos")
@@ -117,7 +118,7 @@ def main(argv=None) -> int:
     hd = a.data / "london_hd"
     ids = [s.strip() for s in a.ids.split(",") if s.strip()]
     if a.train:
-        held = set(HELD_OUT.split(","))
+        held = set(HELD_OUT)
         ids = sorted(p.stem for p in (hd / "smiling").glob("*.jpg") if p.stem not in held)
     det = get_detector("dlib")
     ed = Editor.from_pretrained("stage", device="cpu")

@@ -16,13 +16,15 @@ wings (31, 35) and the upper lip's middle (50-52) down the face.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131",
-            "136", "137", "142", "144", "173")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT  # noqa: E402
+
 FRAME_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)
 
 

@@ -41,9 +41,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT  # noqa: E402
 
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131",
-            "136", "137", "142", "144", "173")
 #: The wheels' photos with smiling or laughing faces.
 WORLD = ("group_five", "group_t1", "posed_laugh", "single_smile", "portrait_112")
 

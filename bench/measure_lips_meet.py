@@ -34,7 +34,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure_upper_lip import frame, london_ids  # noqa: E402
+from london_ids import london_ids  # noqa: E402
+from measure_upper_lip import frame  # noqa: E402
 
 #: How far (eye distances) either side of the line looked about the darkest row is looked for.
 NEAR = 0.04

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131",
-            "136", "137", "142", "144", "173")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT  # noqa: E402
+
 ACROSS = np.linspace(-0.16, 0.16, 65)
 ALONG = np.linspace(-0.015, 0.015, 7)
 AT = (0.3, 0.5, 0.7)

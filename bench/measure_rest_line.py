@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fer", action="store_true")
     ap.add_argument("--corner-drop", type=float, default=None)
     a = ap.parse_args(argv)
-    from bench_laugh_neutral import HELD_OUT
+    from london_ids import HELD_OUT
 
     from faceedit.api import Editor
     from faceedit.eval import world

@@ -24,9 +24,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_mouth_luma import cheek_mask, luma  # noqa: E402
+from london_ids import HELD_OUT  # noqa: E402
 
 LIGHT = 0.6
-HELD_OUT = ("008 014 019 022 061 083 094 096 097 099 114 126 131 136 137 142 144 173").split()
 EDITS = (("surprised", {}), ("fearful", {}), ("neutral", {"controls": {"aaa": 1.0}}))
 
 

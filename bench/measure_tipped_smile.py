@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default=None)
     ap.add_argument("--target", default=None, help="read each world face's edit to this target too")
     a = ap.parse_args(argv)
-    from bench_laugh_neutral import HELD_OUT
+    from london_ids import HELD_OUT
 
     from faceedit.api import Editor
     from faceedit.eval.world import world_set

@@ -37,18 +37,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from london_ids import HELD_OUT, london_ids  # noqa: E402
 
-HELD_OUT = ("008", "014", "019", "022", "061", "083", "094", "096", "097", "099", "114", "126", "131",
-            "136", "137", "142", "144", "173")
-
-
-def london_ids(london: Path, which: str, pairs: int | None = None, skip: int = 0) -> list[str]:
-    """The London ids an ``--ids`` option names: ``train`` (those not :data:`HELD_OUT` with a neutral photo in
-    ``london``, ``pairs`` of them after the first ``skip``; all with ``pairs`` None), ``held``, ``none`` or a
-    comma-separated list."""
-    train = sorted(p.stem for p in (london / "neutral").glob("*.jpg") if p.stem not in HELD_OUT)
-    end = None if pairs is None else skip + pairs
-    return {"train": train[skip:end], "held": list(HELD_OUT), "none": []}.get(which, which.split(","))
 #: The band the lip's red is read in above the outer upper lip (eye distances: from, to).
 RED_BAND = (0.008, 0.03)
 #: The skin it is read against: this share of the way from the outer upper lip to the nose base.
