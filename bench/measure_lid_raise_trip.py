@@ -18,6 +18,8 @@ bar) and the faces whose edit's lids lie on :data:`~faceedit.stage.state.LID_RAM
 raise read changes by 6.5 to 8.5 times any change of the lids' place over the irises).
 
 ``--ids``: ``train`` (the default: none of the held-out ids), ``held`` or a list (001,003).
+``--jaffe DIR``: instead, real surprise: per JAFFE person, the iris radius the model reads on
+the posed surprised photos (``*.SU*``) over that on the neutral ones (``*.NE*``), medians.
 """
 
 from __future__ import annotations
@@ -53,14 +55,38 @@ def iris_radius(face) -> float:
     return float(np.mean([np.linalg.norm(i[1:] - i[0], axis=1).mean() for i in irises]) / eye_distance(face.landmarks))
 
 
+def jaffe_radii(ed: Editor, jaffe: Path) -> None:
+    """Per JAFFE person, the irises' radius on the posed surprise over that on the neutral photos."""
+    radii: dict[str, dict[str, list[float]]] = {}
+    for path in sorted(jaffe.glob("*.png")):
+        who, expr = path.name.split(".")[:2]
+        if expr[:2] not in ("NE", "SU"):
+            continue
+        faces = [f for f in ed.detector.detect(np.asarray(Image.open(path).convert("RGB"))) if f.dense is not None]
+        if faces and iris_points(max(faces, key=lambda f: f.area).dense) is not None:
+            radii.setdefault(who, {}).setdefault(expr[:2], []).append(iris_radius(max(faces, key=lambda f: f.area)))
+    ratios = []
+    for who, got in radii.items():
+        if "NE" in got and "SU" in got:
+            ratios.append(float(np.median(got["SU"]) / np.median(got["NE"])))
+            print(f"{who}: iris radius neutral {np.median(got['NE']):.4f} surprised {np.median(got['SU']):.4f} "
+                  f"({ratios[-1]:.3f})")
+    if ratios:
+        print(f"{len(ratios)} people: surprised / neutral iris radius median {np.median(ratios):.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data/london_hd"))
     ap.add_argument("--ids", default="train")
     ap.add_argument("--scale", type=float, default=0.5)
     ap.add_argument("--source", default="neutral", choices=("neutral", "smiling"))
+    ap.add_argument("--jaffe", type=Path, default=None, help="JAFFE's folder: its surprise's iris radius instead")
     args = ap.parse_args()
     ed = Editor.from_pretrained("stage", device="cpu")
+    if args.jaffe is not None:
+        jaffe_radii(ed, args.jaffe)
+        return
 
     def face(img: np.ndarray):
         return max(ed.detector.detect(img), key=lambda f: f.area)
