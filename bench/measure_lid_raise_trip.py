@@ -38,7 +38,7 @@ from faceedit.faces.landmarks import eye_distance
 from faceedit.stage.state import LID_RAISED_FROM, LID_RAMP, lid_raise
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure_upper_lip import london_ids  # noqa: E402
+from london_ids import london_ids  # noqa: E402
 
 PAIRS = ((37, 41), (38, 40), (43, 47), (44, 46))
 BAR = 0.0125
