@@ -26,7 +26,11 @@ off the same eyeball: the iris keeps its size and place, more white shows around
    the grain the source's white shows (a seeded field as strong as its fine detail); the same white
    where the lids' travel uncovered the eyeball above the iris and the warp stretched the dark
    band under the source's lid there (the lid's margin itself kept); the upper lid's shadow over
-   the iris. Outside the opening (the lids, the lashes) the warped photo stays as it is.
+   the iris. Outside the opening (the lids, the lashes) the warped photo stays as it is;
+4. a small eye opened wide (a group photo's face) then has its upper lid's margin moved as a line
+   at its own thickness, not stretched with the opening, the eyeball below it (where too little of
+   its iris shows to keep, the iris redrawn at its size there:
+   :func:`faceedit.stage.lid_move.move_lid_margin`).
 
 The stage calls it only where the target opens an eye wider than the face's own neutral
 (:func:`widens_eyes`).

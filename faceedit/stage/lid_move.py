@@ -11,9 +11,13 @@ lid's new place and the eyeball below it. :func:`move_lid_margin` redraws, over 
    depth below the lid skin above it; at most ``moved_lid_band`` of the source's opening below the
    line) carried with the upper lid at its own thickness: read from the source at the same offset
    from the upper lid's line;
-2. below it, where the warp's map shows the source's margin stretched, the eyeball: the white
-   (the lighter part of the edited opening beyond the margin and the iris) in the upper lid's
-   shadow (``shut_lid_shadow``), the kept iris's disc left as drawn;
+2. below it the eyeball, in the upper lid's shadow (``shut_lid_shadow``): where the iris was kept
+   at its size (:func:`faceedit.stage.eyes.keep_irises`), only where the warp's map shows the
+   source's margin stretched, in the white of the edited opening's lighter quarter beyond the
+   margin and the iris, the iris's disc left as drawn; where the iris was found but too little of
+   it shows to keep (most eyes 13-20 px wide), all of the opening below the margin: the iris at
+   its size about its moved centre (the source's where the source shows it, else its median) in
+   the source's white (the lighter quarter of its opening beyond the margin and the iris);
 3. the drawing blended in over soft edges (a small face's photo is no sharper).
 
 Only small eyes (:func:`faceedit.stage.eye_open.eye_weight`: whole up to ``shut_small_px``'s
