@@ -338,7 +338,7 @@ class EyesTuning:
     shut_soften: float = 0.6
     #: A small eye opened wide gets its upper lid's margin moved as a line (:mod:`faceedit.stage.lid_move`):
     #: none where its lids' distance grows by under the first factor, wholly from the second ...
-    moved_lid_opens: tuple[float, float] = (1.3, 1.5)
+    moved_lid_opens: tuple[float, float] = (1.5, 1.7)
     #: ... the margin read at most this share of the source's opening below the upper lid's line.
     moved_lid_band: float = 0.5
 
