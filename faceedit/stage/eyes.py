@@ -26,7 +26,11 @@ off the same eyeball: the iris keeps its size and place, more white shows around
    the grain the source's white shows (a seeded field as strong as its fine detail); the same white
    where the lids' travel uncovered the eyeball above the iris and the warp stretched the dark
    band under the source's lid there (the lid's margin itself kept); the upper lid's shadow over
-   the iris. Outside the opening (the lids, the lashes) the warped photo stays as it is.
+   the iris. Outside the opening (the lids, the lashes) the warped photo stays as it is;
+4. a small eye opened wide (a group photo's face) then has its upper lid's margin moved as a line
+   at its own thickness, not stretched with the opening, the eyeball below it (where too little of
+   its iris shows to keep, the iris redrawn at its size there:
+   :func:`faceedit.stage.lid_move.move_lid_margin`).
 
 The stage calls it only where the target opens an eye wider than the face's own neutral
 (:func:`widens_eyes`).
@@ -46,6 +50,7 @@ from faceedit.pixels import from_unit, luma, pixel_max
 from faceedit.stage.cut_curves import polygon_coverage
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
+from faceedit.stage.lid_move import move_lid_margin
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import EyesTuning
@@ -235,6 +240,9 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
                     out = warped if in_place else warped.copy()
                 (x0, y0, x1, y1), px = redrawn
                 out[y0:y1, x0:x1, :3] = from_unit(px, warped.dtype)
+            else:
+                out = _move_margin(source, out, warped, lm, moved, int(k), source_points, None, tuning, photo_scale,
+                                   in_place)
             continue
         c_s, r = found[0] + [bx0, by0], found[1]
         e = list(LM_EYES[k])
@@ -272,7 +280,9 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         sy, sx = np.nonzero(core > 0.5)
         d_s = np.linalg.norm(np.stack([sx, sy], 1) + sbox - c_s, axis=1)
         profile = _radial_profile(src[sy, sx], d_s, r)
-        if profile is None:
+        if profile is None:  # too few of the iris's rings seen: its margin moved, the eyeball redrawn
+            out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, False), tuning,
+                               photo_scale, in_place)
             continue
         profile = dark_limbus(profile, tuning.limbus_from)
         direct = c_s + rel
@@ -336,6 +346,26 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         if out is warped:
             out = warped if in_place else warped.copy()
         out[my0:my1, mx0:mx1, :3] = from_unit(np.clip(new, 0, 1), warped.dtype)
+        out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, True), tuning,
+                           photo_scale, in_place)
+    return out
+
+
+def _move_margin(source: np.ndarray, out: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray, k: int,
+                 source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
+                 iris: tuple[np.ndarray, np.ndarray, float, bool] | None, tuning: EyesTuning, photo_scale: float,
+                 in_place: bool) -> np.ndarray:
+    """``out`` with eye ``k``'s upper margin moved as a line where it is small and opened wide
+    (:func:`faceedit.stage.lid_move.move_lid_margin`; a copy of ``warped`` first where ``out`` is it)."""
+    e = list(LM_EYES[k])
+    moved_px = move_lid_margin(source, out, lm[e], moved[e], source_points, iris, tuning, photo_scale,
+                               unit=pixel_max(source.dtype))
+    if moved_px is None:
+        return out
+    if out is warped and not in_place:
+        out = warped.copy()
+    (x0, y0, x1, y1), px = moved_px
+    out[y0:y1, x0:x1, :3] = from_unit(px, warped.dtype)
     return out
 
 

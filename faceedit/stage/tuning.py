@@ -336,6 +336,11 @@ class EyesTuning:
     shut_lower_margin: tuple[float, float] = (1.0, 0.15)
     #: The drawing's softening (a Gaussian's sigma, px; a small face's photo is no sharper).
     shut_soften: float = 0.6
+    #: A small eye opened wide gets its upper lid's margin moved as a line (:mod:`faceedit.stage.lid_move`):
+    #: none where its lids' distance grows by under the first factor, wholly from the second ...
+    moved_lid_opens: tuple[float, float] = (1.5, 1.7)
+    #: ... the margin read at most this share of the source's opening below the upper lid's line.
+    moved_lid_band: float = 0.5
 
 
 @dataclass(frozen=True)

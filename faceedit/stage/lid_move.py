@@ -1,0 +1,202 @@
+"""A small eye opened wide (surprise, fear): its upper lid's margin moved as a line, not stretched.
+
+On a small face (an eye 13-20 px from corner to corner) a narrow opening is mostly the upper
+lid's margin: the lash line and its shadow, with the iris under it. A warp that opens it about
+twice as wide stretches everything below the upper lid's line with the opening: the dark margin
+comes out twice as thick, a dark band merged with the iris under the lid's crease, the eye
+reading as two dark lines over a smear. A real widened eye shows one crisp lid margin at the
+lid's new place and the eyeball below it. :func:`move_lid_margin` redraws, over the edited eye:
+
+1. the source's upper margin (each column's dark run round the upper lid's line, at half its
+   depth below the lid skin above it; at most ``moved_lid_band`` of the source's opening below the
+   line) carried with the upper lid at its own thickness: read from the source at the same offset
+   from the upper lid's line;
+2. below it the eyeball, in the upper lid's shadow (``shut_lid_shadow``): where the iris was kept
+   at its size (:func:`faceedit.stage.eyes.keep_irises`), only where the warp's map shows the
+   source's margin stretched, in the white of the edited opening's lighter quarter beyond the
+   margin and the iris, the iris's disc left as drawn; where the iris was found but too little of
+   it shows to keep (most eyes 13-20 px wide), all of the opening below the margin: the iris at
+   its size about its moved centre (the source's where the source shows it, else its median) in
+   the source's white (the lighter quarter of its opening beyond the margin and the iris);
+3. the drawing blended in over soft edges (a small face's photo is no sharper).
+
+Only small eyes (:func:`faceedit.stage.eye_open.eye_weight`: whole up to ``shut_small_px``'s
+first width, none from its second) opened by more than ``moved_lid_opens``' first factor change
+(wholly from its second); a portrait's eye is left as drawn. The values are fields of
+:class:`~faceedit.stage.tuning.EyesTuning`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import luma
+from faceedit.stage.eye_open import _Frame, _sample, eye_weight
+from faceedit.stage.tuning import EyesTuning
+
+
+def open_weight(grow: float, tuning: EyesTuning | None = None) -> float:
+    """How much of :func:`move_lid_margin` an eye opened by ``grow`` (the lids' distance over the
+    source's) gets: 0 up to ``moved_lid_opens``' first factor, 1 from its second, smooth between."""
+    tuning = tuning if tuning is not None else EyesTuning()
+    lo, hi = tuning.moved_lid_opens
+    x = float(np.clip((grow - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
+    return x * x * (3.0 - 2.0 * x)
+
+
+def margin_band(src: np.ndarray, fr: _Frame, tn: EyesTuning, unit: float | None = None
+                ) -> tuple[float, float] | None:
+    """(reach above the upper lid's line, thickness below it (px)) of the source's upper margin,
+    the medians over the middle half's columns: the dark run through the line where it is darker
+    than half-way from its darkest to the lid skin's luma (read ``0.3``-``0.45`` eye widths above
+    the line), below the line at most ``moved_lid_band`` of the opening there; None where no
+    column's margin is darker than ``shut_lash_dark`` of the skin."""
+    xs = np.linspace(0.25, 0.75, 9) * fr.width
+    top, bottom = fr.up(xs), fr.low(xs)
+    skin_y = top[:, None] - np.linspace(0.3, 0.45, 4)[None, :] * fr.width
+    skin = _sample(src, fr.to_photo(np.repeat(xs[:, None], 4, 1), skin_y).reshape(1, -1, 2), unit)
+    ref = float(np.median(luma(skin.reshape(-1, skin.shape[-1]))))
+    reach = tn.shut_lash_reach * fr.width
+    above, below = [], []
+    for x, yt, yb in zip(xs, top, bottom):
+        cap = tn.moved_lid_band * max(yb - yt, 0.0)
+        dy = np.arange(-reach, cap + 0.01, 0.25)
+        c = _sample(src, fr.to_photo(np.full_like(dy, x), yt + dy)[None], unit)
+        lc = luma(c.reshape(-1, c.shape[-1]))
+        if lc.min() >= tn.shut_lash_dark * ref:
+            continue
+        dark = lc < 0.5 * (lc.min() + ref)
+        i0 = int(np.argmin(np.abs(dy)))  # the line; the run through it (or its nearest dark)
+        k = np.nonzero(dark)[0]
+        i = int(k[np.argmin(np.abs(k - i0))])
+        a = i
+        while a > 0 and dark[a - 1]:
+            a -= 1
+        b = max(i, i0)
+        while b < len(dy) - 1 and dark[b + 1]:
+            b += 1
+        above.append(max(0.0, -float(dy[a])))
+        below.append(max(0.0, float(dy[b])))
+    if len(above) < 3:
+        return None
+    return float(np.median(above)), float(np.median(below))
+
+
+def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray, eye_dst: np.ndarray,
+                    source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
+                    iris: tuple[np.ndarray, np.ndarray, float, bool] | None = None, tuning: EyesTuning | None = None,
+                    photo_scale: float = 1.0, unit: float | None = None
+                    ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The eye's box with its upper margin moved as a line (see the module's text): ``eye_src`` /
+    ``eye_dst`` its 6 68-point contour points in ``source`` (before the warp) and in ``edited``
+    (after the warp and the iris kept); ``source_points(box)``: the warp's map, (h, w, 2) source
+    coordinates of a box's pixels; ``iris``: the kept iris's (centre, radius) in ``edited``, left
+    as drawn, or None. Both photos unit float (H, W, 3), or with ``unit`` their own pixels read as
+    float32 RGB over ``unit`` where sampled. Returns (box (x0, y0, x1, y1), its new pixels as
+    unit floats) or None where the eye is not small, did not open by ``moved_lid_opens``' first
+    factor (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`; default its defaults) or shows
+    no dark margin."""
+    tn = tuning if tuning is not None else EyesTuning()
+    fs, fd = _Frame(eye_src), _Frame(eye_dst)
+    ap_s = float(fs.low(np.array(0.5 * fs.width)) - fs.up(np.array(0.5 * fs.width)))
+    ap_d = float(fd.low(np.array(0.5 * fd.width)) - fd.up(np.array(0.5 * fd.width)))
+    w = eye_weight(fs.width, tn, photo_scale) * open_weight(ap_d / max(ap_s, 1e-6), tn)
+    if w <= 0.0 or fd.width < 4 or ap_s <= 0.0:
+        return None
+    band = margin_band(source, fs, tn, unit)
+    if band is None:
+        return None
+    above, thick = band
+    pad = int(np.ceil(0.4 * fd.width)) + 2
+    pts = np.asarray(eye_dst, np.float64)
+    x0, y0 = np.floor(pts.min(0)).astype(int) - pad
+    x1, y1 = np.ceil(pts.max(0)).astype(int) + pad
+    x0, y0 = max(int(x0), 0), max(int(y0), 0)
+    x1, y1 = min(int(x1), edited.shape[1]), min(int(y1), edited.shape[0])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    f = fd.to_frame(np.stack([xx, yy], -1).astype(np.float64))
+    x, y = f[..., 0], f[..., 1]
+    yu, yl = fd.up(x), fd.low(x)
+    depth = y - yu
+    xs = x / fd.width * fs.width
+    # the margin translated with the lid: the source at the same offset from its line
+    lid = _sample(source, fs.to_photo(xs, fs.up(xs) + depth), unit)
+    # where the warp shows the source's margin stretched below the moved one: the eyeball
+    q = fs.to_frame(source_points((x0, y0, x1, y1)).astype(np.float64))
+    s_q = q[..., 1] - fs.up(q[..., 0])
+    cur = edited[y0:y1, x0:x1, :3].astype(np.float32)
+    if unit is not None:
+        cur = cur / unit
+    inside = (depth > thick) & (y < yl) & (x > 0) & (x < fd.width)
+    disc = np.zeros_like(depth)
+    redraw = iris is not None and not iris[3]  # the iris found but left as warped: the eyeball redrawn
+    if iris is not None:
+        c_s, c_d, r, _ = iris
+        disc = np.clip(r + 0.5 - np.hypot(xx - c_d[0], yy - c_d[1]), 0.0, 1.0)
+    white = _white(source, fs, thick, iris, unit) if redraw and iris is not None else None
+    if white is None:
+        # the lighter part of the edited opening below the stretched margin, off the iris
+        seen = inside & (s_q > thick + 0.5) & (disc < 0.5)
+        if seen.sum() < 4:
+            seen = inside & (disc < 0.5)
+        if seen.sum() < 4:
+            return None
+        px = cur[seen]
+        lp = luma(px)
+        white = np.median(px[lp >= np.percentile(lp, 75)], 0).astype(np.float32)
+    shade = 1.0 - tn.shut_lid_shadow[0] * np.exp(-np.maximum(depth - thick, 0.0) / (tn.shut_lid_shadow[1] * fd.width))
+    ball = white[None, None, :] * shade[..., None].astype(np.float32)
+    # the stretched margin (its source within the margin below the line) under the moved one; where
+    # the iris was left as warped, all of the opening below the margin
+    below = np.clip(depth - thick + 0.5, 0.0, 1.0) * np.clip(yl - y + 0.5, 0.0, 1.0)
+    stretched = below if redraw else np.clip(thick + 0.5 - s_q, 0.0, 1.0) * below
+    in_lid = np.clip(depth + above + 1.0, 0.0, 1.0) * np.clip(thick + 0.5 - depth, 0.0, 1.0)
+    across = np.clip(x + 1.0, 0.0, 1.0) * np.clip(fd.width - x + 1.0, 0.0, 1.0)
+    a_lid = cv2.GaussianBlur((in_lid * across).astype(np.float32), (0, 0), 0.5)[..., None]
+    a_ball = cv2.GaussianBlur((stretched * (1.0 - disc) * across).astype(np.float32), (0, 0), 0.5)[..., None]
+    new = cur * (1 - a_ball) + ball * a_ball
+    if redraw:
+        assert iris is not None
+        a_iris = cv2.GaussianBlur((stretched * disc * across).astype(np.float32), (0, 0), 0.5)[..., None]
+        new = new * (1 - a_iris) + _iris(source, fs, thick, iris, xx, yy, unit) * shade[..., None] * a_iris
+    new = new * (1 - a_lid) + lid.astype(np.float32) * a_lid
+    return (x0, y0, x1, y1), np.clip(cur * (1 - w) + new * w, 0.0, 1.0)
+
+
+def _white(source: np.ndarray, fs: _Frame, thick: float, iris: tuple, unit: float | None) -> np.ndarray | None:
+    """The source eye's white: the median of the lightest quarter of its opening below the margin
+    (``thick`` px below the upper lid's line) and beyond 1.1 iris radii of the iris's centre; None
+    under 4 such pixels."""
+    c_s, _, r, _ = iris
+    xs = np.arange(0.1, 0.9, 0.02) * fs.width
+    fr = np.linspace(0.0, 1.0, 9)
+    ys = fs.up(xs)[:, None] + thick + fr[None, :] * np.maximum(fs.low(xs) - fs.up(xs) - thick, 0.0)[:, None]
+    pts = fs.to_photo(np.repeat(xs[:, None], len(fr), 1), ys)
+    keep = (np.hypot(pts[..., 0] - c_s[0], pts[..., 1] - c_s[1]) > 1.1 * r) & (ys < fs.low(xs)[:, None])
+    if keep.sum() < 4:
+        return None
+    px = _sample(source, pts[keep][None], unit).reshape(-1, 3)
+    lp = luma(px)
+    return np.median(px[lp >= np.percentile(lp, 75)], 0).astype(np.float32)
+
+
+def _iris(source: np.ndarray, fs: _Frame, thick: float, iris: tuple, xx: np.ndarray, yy: np.ndarray,
+          unit: float | None) -> np.ndarray:
+    """The iris at its own size about its moved centre: the source's at the same offset from its
+    centre where the source shows it there (in its opening, below the margin), elsewhere the median
+    of what the source shows of it."""
+    c_s, c_d, r, _ = iris
+    at = np.stack([xx - c_d[0] + c_s[0], yy - c_d[1] + c_s[1]], -1).astype(np.float64)
+    got = _sample(source, at, unit).astype(np.float32)
+    f = fs.to_frame(at)
+    shown = (f[..., 1] > fs.up(f[..., 0]) + thick) & (f[..., 1] < fs.low(f[..., 0])) \
+        & (np.hypot(at[..., 0] - c_s[0], at[..., 1] - c_s[1]) <= r)
+    if not shown.any():
+        return got
+    med = np.median(got[shown], 0)
+    return np.where(shown[..., None], got, med[None, None, :]).astype(np.float32)
