@@ -318,7 +318,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     at = ((line - line[0]) @ axis) / width
     along *= np.interp(t, at, np.clip(1.0 - apart / (tuning.seam_width * eye_dist), 0.0, 1.0))
     profile = wide_profile = np.exp(-0.5 * (dist / sigma) ** 2)
-    texture = np.zeros(grey.shape, np.float32)
+    texture: np.ndarray = np.zeros(grey.shape, np.float32)
     if crisp > 0:
         s, h = offsets(xx, yy, line)
         detail, wave = lips_texture(grey, s, h, width, core, eye_dist, seam)

@@ -134,8 +134,8 @@ def clear_remnants(pixels: np.ndarray, line: np.ndarray, eye_dist: float, amount
     if float(teeth.max()) <= 0.0:
         return pixels
     teeth = cv2.dilate(teeth, np.ones((3, 3), np.uint8))  # their soft edges with them
-    teeth = np.minimum(teeth, inside.astype(np.float32))
-    keep = (1.0 - teeth) * (np.abs(h) < band) * (np.abs(h) > 1.0)
+    teeth = np.minimum(cv2.GaussianBlur(teeth, (0, 0), 1.0), inside.astype(np.float32))
+    keep = (teeth < 0.05) * (np.abs(h) < 2 * band) * (np.abs(h) > 1.0)
     fill = np.empty_like(crop)
     for side in (h < 0, h >= 0):  # each lip from its own pixels, the line's dark left out
         k = (keep * side).astype(np.float32)
