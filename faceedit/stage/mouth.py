@@ -23,9 +23,11 @@ from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
 from faceedit.stage.seam_colour import lips_ab, toward_lips
 from faceedit.stage.seam_course import straighten_line
+from faceedit.stage.seam_line import clear_remnants, crisp_profile, lips_texture, offsets
 from faceedit.stage.seam_squeeze import squeeze_band
 from faceedit.stage.teeth_look import edge_blur, small_weight
 from faceedit.stage.tuning import MouthTuning
+from faceedit.stage.tuning_lips import LipsTuning
 from faceedit.stage.upper_lip import closed_upper_lip
 
 #: Inner-lip corner distance of every exemplar in the bank (px): the scale its interiors were
@@ -210,7 +212,7 @@ def _along(img: np.ndarray, axis: np.ndarray, sigma: float) -> np.ndarray:
 
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
                amount: float, tuning: MouthTuning | None = None, *, lips: np.ndarray | None = None,
-               in_place: bool = False, photo_scale: float = 1.0) -> np.ndarray:
+               in_place: bool = False, photo_scale: float = 1.0, seam: LipsTuning | None = None) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
     closed inner-lip curves (left corner first; their mean is the line, first moved with the
     dark the warp carried into it onto a smooth course:
@@ -237,6 +239,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     ``seam_chroma`` of their median a*, b*) as far as it is darkened; ``pixels`` (H, W[, C]) uint8/uint16, a
     new array (the same one when there is nothing to do, or written over with ``in_place``)."""
     tuning = tuning if tuning is not None else MouthTuning()
+    seam = seam if seam is not None else LipsTuning()
     line = (np.asarray(upper, np.float64) + np.asarray(lower, np.float64)) / 2
     width = float(np.linalg.norm(line[-1] - line[0]))
     if amount <= 0 or width < 2 or eye_dist <= 0:
@@ -262,6 +265,12 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         if squeezed is not pixels and in_place:
             pixels[...] = squeezed
         pixels, in_place = (pixels, in_place) if squeezed is pixels or in_place else (squeezed, True)
+        # teeth the squeeze left beside the line made lip
+        ab0 = lips_ab(pixels, lips, pixel_max(pixels.dtype)) if lips is not None else None
+        cleared = clear_remnants(pixels, line, eye_dist, amount * (1.0 - small), fade, ab0, lips, seam)
+        if cleared is not pixels and in_place:
+            pixels[...] = cleared
+        pixels, in_place = (pixels, in_place) if cleared is pixels or in_place else (cleared, True)
     if lips is not None and small > 0:
         # a smile's upper lip stretched thin over the teeth, carried down, is a dark line, no lip
         drawn = closed_upper_lip(pixels, line, lips, eye_dist, amount * small, tuning)
@@ -275,9 +284,14 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     # a seam narrower than the photo's pixels, or than the photo's own blur at the lips, is
     # spread over them with its darkness kept (its depth times its width): a small or soft
     # face gets a faint line as soft as its lips' edges, not a crisp dark one
-    widest = max(SEAM_MIN_SIGMA, _lips_blur(pixels, line, width))
+    blur = _lips_blur(pixels, line, width)
+    widest = max(SEAM_MIN_SIGMA, blur)
     depth = min(sigma / widest, 1.0)
     sigma = max(sigma, widest)
+    # a larger mouth's seam: a crisp core at the photo's own sharpness (:mod:`faceedit.stage.seam_line`);
+    # a photo softer than the core (its blur over the core's sigma) keeps as much of the wide seam
+    core = max(seam.seam_core * eye_dist / 2.355, blur, 0.5)
+    crisp = (1.0 - small) * min(seam.seam_core * eye_dist / 2.355 / core, 1.0)
     box = box_around(line, 4 * sigma + 2, pixels.shape)
     x0, y0, x1, y1 = box
     if x1 <= x0 or y1 <= y0:
@@ -303,7 +317,14 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     apart = np.linalg.norm(np.asarray(upper, np.float64) - np.asarray(lower, np.float64), axis=1)
     at = ((line - line[0]) @ axis) / width
     along *= np.interp(t, at, np.clip(1.0 - apart / (tuning.seam_width * eye_dist), 0.0, 1.0))
-    dip = (np.exp(-0.5 * (dist / sigma) ** 2) * along * amount * depth).astype(np.float32)
+    profile = wide_profile = np.exp(-0.5 * (dist / sigma) ** 2)
+    texture: np.ndarray = np.zeros(grey.shape, np.float32)
+    if crisp > 0:
+        s, h = offsets(xx, yy, line)
+        detail, wave = lips_texture(grey, s, h, width, core, eye_dist, seam)
+        texture = detail * (seam.seam_texture * crisp)
+        profile = (1.0 - crisp) * profile + crisp * crisp_profile(h - wave, sigma, core, seam)
+    dip = (profile * along * amount * depth).astype(np.float32)
     # the luma wanted: seam_dark of the lips' luma around the line (a blur wide enough to
     # average both lips over the dip), the pixel's own where it is darker; dip of the way there
     if small > 0 and tuning.seam_even > 0:
@@ -323,7 +344,9 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         floor = share * (dark_before if dark_before is not None else lips_dark(pixels, lips))
     else:
         floor = 0.0
-    want = np.minimum(grey, np.maximum(tuning.seam_dark * base, floor))
+    # a larger mouth's seam darker where its lips beside it are darker (their furrows), lighter
+    # where they are lighter
+    want = np.minimum(grey, np.maximum(tuning.seam_dark * base, floor) * np.clip(1.0 + texture, 0.5, 1.5))
     gain = 1.0 - dip * (1.0 - want / np.maximum(grey, 1e-3))
     if crop.ndim == 2 or small <= 0.0:
         out = crop * (gain if crop.ndim == 2 else gain[..., None])
@@ -342,7 +365,8 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     if ab is not None and small < 1.0 and tuning.seam_chroma > 0:
         # a larger mouth's seam as red as its lips, not their colour darkened alike in all
         # channels (grey beside them: :mod:`faceedit.stage.seam_colour`)
-        share = dip * (1.0 - small)
+        # over the seam's full width (a carried grey band beside a crisp core made lip-red too)
+        share = np.maximum(dip, (wide_profile * along * amount * depth).astype(np.float32)) * (1.0 - small)
         out = out.copy() if out is crop else out
         out[..., :3] = toward_lips(out[..., :3], share, ab, tuning.seam_chroma, pixel_max(pixels.dtype))
     res = pixels if in_place else pixels.copy()

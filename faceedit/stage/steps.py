@@ -446,7 +446,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
                        opens=own or teeth_cover(stage, face) >= stage.tuning.mouth.open_cover)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
         out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
-                         lips=moved[48:60], in_place=True, photo_scale=face.photo_scale)
+                         lips=moved[48:60], in_place=True, photo_scale=face.photo_scale, seam=stage.tuning.lips)
     drawn = opening + interior
     if bank is not None and float(drawn.max()) > 0:
         face.keep_out = (r.roi, mouth_keep_out(r.roi, moved, drawn))

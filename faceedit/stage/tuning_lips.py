@@ -139,3 +139,34 @@ class LipsTuning:
     #: than the lip, less red than the column's own lip), looked for within this share of the
     #: way to the outer lower lip past the last tooth.
     lower_line_most: float = 0.25
+    #: A larger mouth's closed seam (:mod:`faceedit.stage.seam_line`, the rest of
+    #: :func:`~faceedit.stage.teeth_look.small_weight`'s share) has a core this wide at full depth
+    #: (full width at half depth, eye distances; at least the photo's own blur at the lips) ...
+    seam_core: float = 0.01
+    #: ... beside it this share of the depth across the seam's width (``seam_width_large``) ...
+    seam_shoulder: float = 0.75
+    #: ... that width below the line this share of it above (the lower lip lit, the upper lip's
+    #: underside in shade).
+    seam_below: float = 0.6
+    #: The seam's darkness follows the lips' own luma beside it: its target luma times 1 plus
+    #: this times the lips' relative detail there (:func:`~faceedit.stage.seam_line.lips_texture`) ...
+    seam_texture: float = 2.0
+    #: ... read from two cores to this far each side of the line (eye distances) ...
+    seam_texture_reach: float = 0.03
+    #: ... against its mean along the line over this share of the corner distance.
+    seam_texture_span: float = 0.1
+    #: The seam's core and shade wave across the line by up to this (eye distances) toward the
+    #: lip that is the darker beside it ...
+    seam_wave: float = 0.003
+    #: ... that difference smoothed along the line over this share of the corner distance.
+    seam_wave_span: float = 0.02
+    #: Teeth left beside a larger mouth's closed line (:func:`~faceedit.stage.seam_line.clear_remnants`):
+    #: looked for within this of the line (eye distances, each side) ...
+    remnant_band: float = 0.05
+    #: ... a pixel under this share of the lips' median a* ...
+    remnant_red: float = 0.85
+    #: ... whose hue lies this many degrees or more toward yellow-green of the lips' ...
+    remnant_hue: float = 0.0
+    #: ... and whose L* is this much over its lip's beside the line (teeth are lighter; pale skin
+    #: toward a corner is not).
+    remnant_lighter: float = 2.0

@@ -488,7 +488,7 @@ class MouthTuning:
     #: A seam is never darker than this share of its lips' own dark (the 10th percentile of their
     #: luma, :func:`~faceedit.stage.mouth.lips_dark`); a small mouth's never darker than that
     #: dark itself (the share goes to 1 with :func:`~faceedit.stage.teeth_look.small_weight`).
-    seam_floor: float = 0.72
+    seam_floor: float = 0.68
     #: On a small mouth (:func:`~faceedit.stage.teeth_look.small_weight`) the pixels along the
     #: seam are first evened along the line: a Gaussian of this share of the corner distance
     #: along it, laid over the seam's own width (:func:`~faceedit.stage.mouth.paint_seam`).
