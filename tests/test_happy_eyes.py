@@ -62,7 +62,10 @@ def test_happy_moves_only_added(face):
 def test_happy_line_does_not_read_them(stage, monkeypatch):
     with_moves = stage._line_moves()
     monkeypatch.delitem(TARGET_MOVES, "happy")
-    np.testing.assert_array_equal(stage._line_moves(), with_moves)
+    monkeypatch.setattr(stage, "_np", {})  # the lines' moves made again, not the kept ones
+    again = stage._line_moves()
+    assert again is not with_moves
+    np.testing.assert_array_equal(again, with_moves)
 
 
 def _plan(stage, lm, target):

@@ -256,7 +256,10 @@ class ExpressionStates:
         """(T, 136) canonical move of each line target at full strength: the edit's whole move
         planned on the mean shape (its state on the expression axes, the lips closed where the
         state's are, the opening shaped like real ones, the jaw turning, its own landmark moves:
-        :mod:`faceedit.stage.moves`)."""
+        :mod:`faceedit.stage.moves`), read-only: made once a tuning, until the buffers load again."""
+        made = self._np.get("line_moves")
+        if made is not None and made[0] is self.tuning.edit:
+            return made[1]
         mean = self._a("mean_shape").astype(np.float64)
         rows = []
         for t in self.line_targets():
@@ -266,7 +269,9 @@ class ExpressionStates:
             goal = jaw_follows(mean, real_opening(mean, goal, self.tuning.edit))
             goal = target_moves(mean, goal, t, 1.0, on_line=True)
             rows.append((goal - mean).reshape(-1))
-        return np.array(rows).reshape(-1, mean.size)
+        self._np["line_moves"] = (self.tuning.edit, moves := np.array(rows).reshape(-1, mean.size))
+        moves.flags.writeable = False
+        return moves
 
     def _solver(self, lines: tuple[str, ...], mediapipe: bool = False) -> np.ndarray:
         """(Ki + Ke + len(lines), 136) matrix taking a canonical shape minus the mean to its MAP
@@ -344,10 +349,14 @@ class ExpressionStates:
         the larger of its mouth corners' rise over the lips' middle and its mouth's width
         (:func:`~faceedit.stage.moves.mouth_smile`), each beyond the mean face's, as a share of
         the happy line's own (:meth:`_line_moves`)."""
-        mean = self._a("mean_shape").astype(np.float64)
-        line = self._line_moves()[self.line_targets().index("happy")].reshape(68, 2)
-        rest = mouth_smile(mean)
-        shown = (mouth_smile(canonical) - rest) / np.maximum(mouth_smile(mean + line) - rest, 1e-6)
+        moves = self._line_moves()
+        made = self._np.get("smile_scale")
+        if made is None or made[0] is not moves:  # the mean face's and the happy line's, made once
+            mean = self._a("mean_shape").astype(np.float64)
+            line = moves[self.line_targets().index("happy")].reshape(68, 2)
+            rest = mouth_smile(mean)
+            made = self._np["smile_scale"] = (moves, rest, np.maximum(mouth_smile(mean + line) - rest, 1e-6))
+        shown = (mouth_smile(canonical) - made[1]) / made[2]
         return max(float(shown.max()), 0.0)
 
     def _lift(self, st: FaceState, points: tuple[int, ...]) -> float:
