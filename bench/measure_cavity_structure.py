@@ -186,6 +186,20 @@ def real(data: Path, det, min_aspect: float, grid_aspect: float) -> None:
     print(line("real all", [m for ms in groups.values() for m in ms]), flush=True)
 
 
+def edited(ed, det, img: np.ndarray, target: str, as_real: float = 0.0):
+    """The stage's edit of ``img``'s largest face to ``target`` (``aaa``: neutral with the ``aaa`` control) and the
+    face ``det`` finds on it (None where none); with ``as_real`` the edit first scaled so that its inner-lip corners
+    lie that many px apart (a real photo's mouth width), the face found again there."""
+    out = (ed.edit(img, "neutral", controls={"aaa": 1.0}, face="largest") if target == "aaa"
+           else ed.edit(img, target, face="largest"))
+    f = largest(det, out)
+    if as_real and f is not None:
+        k = as_real / max(float(np.linalg.norm(f.landmarks[64] - f.landmarks[60])), 1e-6)
+        out = cv2.resize(out, (round(out.shape[1] * k), round(out.shape[0] * k)), interpolation=cv2.INTER_AREA)
+        f = largest(det, out)
+    return out, f
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -221,13 +235,7 @@ def main(argv=None) -> int:
         if a.size:
             img = cv2.resize(img, (round(img.shape[1] * a.size / img.shape[0]), a.size), interpolation=cv2.INTER_AREA)
         for t in targets:
-            out = (ed.edit(img, "neutral", controls={"aaa": 1.0}, face="largest") if t == "aaa"
-                   else ed.edit(img, t, face="largest"))
-            f = largest(det, out)
-            if a.as_real and f is not None:
-                k = a.as_real / max(float(np.linalg.norm(f.landmarks[64] - f.landmarks[60])), 1e-6)
-                out = cv2.resize(out, (round(out.shape[1] * k), round(out.shape[0] * k)), interpolation=cv2.INTER_AREA)
-                f = largest(det, out)
+            out, f = edited(ed, det, img, t, a.as_real)
             m = structure(out, f.landmarks) if f is not None else None
             if m is not None:
                 per[t].append(m)

@@ -44,6 +44,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_mouth_luma import cheek_mask, grid_frames, largest, luma  # noqa: E402
+from measure_cavity_structure import edited  # noqa: E402
 
 #: The offsets (over the corner distance) below dlib's upper inner lip the profile reads.
 D = np.linspace(-0.06, 0.4, 93)
@@ -174,13 +175,7 @@ def main(argv=None) -> int:
         for i in ids:
             img = np.asarray(Image.open(a.data / "london_hd" / "neutral" / f"{i}.jpg").convert("RGB"))
             for t in [t.strip() for t in a.targets.split(",") if t.strip()]:
-                out = (ed.edit(img, "neutral", controls={"aaa": 1.0}, face="largest") if t == "aaa"
-                       else ed.edit(img, t, face="largest"))
-                f = largest(det, out)
-                if a.as_real and f is not None:
-                    k = a.as_real / max(float(np.linalg.norm(f.landmarks[64] - f.landmarks[60])), 1e-6)
-                    out = cv2.resize(out, (round(out.shape[1] * k), round(out.shape[0] * k)), interpolation=cv2.INTER_AREA)
-                    f = largest(det, out)
+                out, f = edited(ed, det, img, t, a.as_real)
                 m = falloff(*profile(out, f.landmarks)) if f is not None else None
                 if m is not None:
                     groups.setdefault(f"stage {t}", []).append(m)
