@@ -41,16 +41,16 @@ def masks(shape: tuple[int, ...], lm: np.ndarray) -> dict[str, np.ndarray]:
     """(H, W, 1) float32 soft masks (0..1) of :data:`REGIONS` and :data:`HALVES` on a photo of
     ``shape`` about the 68 points ``lm``."""
     eye = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for name, (weights, (dx, dy), (rx, ry)) in REGIONS.items():
         c = sum(w * lm[i] for i, w in weights.items()) + eye * np.array([dx, dy])
         m = np.zeros(shape[:2], np.float32)
         cv2.ellipse(m, (int(round(c[0])), int(round(c[1]))), (max(1, int(rx * eye)), max(1, int(ry * eye))),
                     0, 0, 360, 1.0, -1)
         out[name] = cv2.GaussianBlur(m, (0, 0), max(0.06 * eye, 0.5))[..., None]
-    upper = np.zeros(shape[:2], np.float32)
-    upper[:int(round((lm[29, 1] + lm[30, 1]) / 2))] = 1.0
-    upper = cv2.GaussianBlur(upper, (0, 0), max(0.04 * eye, 0.5))[..., None]
+    cut = np.zeros(shape[:2], np.float32)
+    cut[:int(round((lm[29, 1] + lm[30, 1]) / 2))] = 1.0
+    upper = cv2.GaussianBlur(cut, (0, 0), max(0.04 * eye, 0.5))[..., None]
     out["upper"], out["lower"] = upper, 1.0 - upper
     return out
 
