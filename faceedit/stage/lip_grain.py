@@ -13,9 +13,11 @@ detail is added on the warped lip, as much of it as the warped lip's body lacks 
 stay, a lip that kept its grain gets none), fading in where the lip is stretched from
 ``grain_stretch``'s first share of its source height to its second, off the seam's band
 (``grain_seam``, eye distances from the line where the lips meet, which
-:func:`faceedit.stage.mouth.paint_seam` draws), off the outer edge and toward the corners
+:func:`faceedit.stage.mouth.paint_seam` draws; on a small face at least ``grain_seam_px``), off the outer edge and toward the corners
 (``grain_corner``). All channels are scaled alike. Called by
-:func:`faceedit.stage.steps.edit_face` once the mouth is filled.
+:func:`faceedit.stage.steps.edit_face` once the mouth is filled and its corners' pockets and
+flecks painted (:func:`faceedit.stage.corners.lift_pockets`: the flecks are found on the lips as
+the warp left them).
 """
 
 from __future__ import annotations
@@ -104,7 +106,8 @@ def carry_lip_grain(face: FaceEdit, source: np.ndarray, pixels: np.ndarray, tuni
     cut = face.lips if face.lips is not None else (src_lm[_INNER[0]], src_lm[_INNER[1]])
     ed = eye_distance(dst_lm)
     sigma = max(tuning.grain_blur * ed, 0.6)
-    seam0, seam1 = tuning.grain_seam[0] * ed, tuning.grain_seam[1] * ed
+    seam0 = max(tuning.grain_seam[0] * ed, tuning.grain_seam_px)
+    seam1 = seam0 + max((tuning.grain_seam[1] - tuning.grain_seam[0]) * ed, 1.0)
     top = pixel_max(pixels.dtype)
     out = pixels if in_place else pixels.copy()
     done = False

@@ -24,8 +24,8 @@ the statistics and the pixels.
 3. :func:`warp`: the fold-free warp of the photo with the lips (and the eyelids where the move
    closes an eye) as cuts; eyes opened wider keep their irises' size;
 4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
-   and the dark seam of lips closed over teeth (the closed lips' own grain: :mod:`faceedit.stage.lip_grain`);
-   :func:`~faceedit.stage.corners.lift_pockets`: a smile's dark corner pockets painted with the skin; on a turned face the fills are kept off its nose and past its
+   and the dark seam of lips closed over teeth; :func:`~faceedit.stage.corners.lift_pockets`: a smile's dark corner
+   pockets painted with the skin, then the closed lips' own grain (:mod:`faceedit.stage.lip_grain`); on a turned face the fills are kept off its nose and past its
    far side's outline (:func:`faceedit.stage.turned.hidden_parts`, the folds of step 5 too);
 5. :func:`paint_appearance`: the smile's skin, the target's appearance map, its folds and
    furrows (:mod:`faceedit.stage.folds`) and the attributes;
@@ -566,9 +566,9 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     moved = face.warped.landmarks if face.warped is not None else face.landmarks
     hidden = hidden_parts(head_frame(face.mesh, face.depth, stage.tuning.turned), face.mesh, moved, out,
                           stage.tuning.turned)
-    out = carry_lip_grain(face, source, fill_mouth(stage, face, out, whites), stage.tuning.lips, in_place=True)
+    out = fill_mouth(stage, face, out, whites)
     out = out if hidden is None else hidden.keep(out, nose=True)  # no mouth fill on its nose, past its outline
-    out = lift_pockets(stage, face, out)
+    out = carry_lip_grain(face, source, lift_pockets(stage, face, out), stage.tuning.lips, in_place=True)
     out = paint_appearance(stage, face, out)
     out = out if hidden is None else hidden.keep(out, nose=False)  # no folds past its outline
     out = relight(stage, face, out)

@@ -47,6 +47,9 @@ class LipsTuning:
     #: ... from the first of these (eye distances) from the line where the lips meet to the second
     #: (off the seam's band) ...
     grain_seam: tuple[float, float] = (0.025, 0.04)
+    #: ... the first at least this many px (a small face's seam: 2.5 times its least sigma,
+    #: :data:`faceedit.stage.mouth.SEAM_MIN_SIGMA`) ...
+    grain_seam_px: float = 2.5
     #: ... and over this share of the mouth's width from each corner.
     grain_corner: float = 0.12
     #: A smile made neutral whose lips close (:mod:`faceedit.stage.corner_flecks`): dark flecks are
