@@ -265,7 +265,8 @@ def teeth_below(pixels: np.ndarray, roi, opening: np.ndarray, lip: np.ndarray, w
     return out * op
 
 def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: float, lip: np.ndarray,
-          tn: MouthTuning, teeth: np.ndarray | None = None, lower_gain: float = 1.0) -> np.ndarray:
+          tn: MouthTuning, teeth: np.ndarray | None = None, lower_gain: float = 1.0,
+          bare: np.ndarray | float = 0.0) -> np.ndarray:
     """The lips' inner margins over an open mouth's interior (unit RGB ``col`` (n, 3) at
     ``t`` px below the upper curve, ``hd`` the column's height, ``u`` along the mouth): each
     lip rolls inward as a wetter, darker rim of its own colour (``lip`` (n, 3), the lips'
@@ -279,16 +280,23 @@ def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: floa
     the corner distance, at most ``rim_share`` of the column each; at the corners the rims
     meet. ``teeth`` (n,): where teeth, not the lower lip, lie below the column
     (:func:`teeth_below`), that share of the lower rim is left out. ``lower_gain``: the lower
-    lip's own luma over ``lip``'s (:func:`lip_field`), which its lit margin takes."""
+    lip's own luma over ``lip``'s (:func:`lip_field`), which its lit margin takes. ``bare`` (n,) or a float: the
+    share of each column with no upper teeth at its top (:func:`bare_top`), whose upper rim is ``rim_upper_bare``
+    wide, at most ``rim_upper_bare_share`` of the column, not ``rim_upper`` (over the teeth's top a wider rim is a
+    dark red line)."""
     out = col
     # a thin opening's lower margin lies in the upper lip's shade: lit (and held over
     # ``rim_lower_flat``) only where the column is ``rim_lower_lit_height`` tall (thin fearful
     # openings filled with a lit margin read 0.19-0.44 of the cheek's luma inside by dlib)
     tall = smoothstep(tn.rim_lower_lit_height[0], tn.rim_lower_lit_height[1], hd / max(wd, 1e-6))
     lower_edge = tn.rim_edge + (lower_gain * lower_lit(u, tn) - tn.rim_edge) * tall
-    for width, depth, lower, edge, flat in ((tn.rim_upper, t, False, tn.rim_edge, 0.0),
-                                            (tn.rim_lower, hd - t, True, lower_edge, tn.rim_lower_flat * tall)):
-        w = np.maximum(np.minimum(width * wd, tn.rim_share * hd), 0.75)
+    bare = np.clip(bare, 0.0, 1.0)
+    upper = np.minimum(tn.rim_upper * wd + (tn.rim_upper_bare * wd - tn.rim_upper * wd) * bare,
+                       tn.rim_share * hd + (tn.rim_upper_bare_share - tn.rim_share) * hd * bare)
+    for width, depth, lower, edge, flat in ((upper, t, False, tn.rim_edge, 0.0),
+                                            (np.minimum(tn.rim_lower * wd, tn.rim_share * hd), hd - t, True,
+                                             lower_edge, tn.rim_lower_flat * tall)):
+        w = np.maximum(width, 0.75)
         x = np.clip((np.maximum(depth, 0.0) / w - flat) / (1.0 - flat), 0.0, 1.0)
         a = (1.0 - smoothstep(0.0, 1.0, x)) * (hd > 0)
         if lower and teeth is not None:
@@ -298,6 +306,13 @@ def rims(col: np.ndarray, u: np.ndarray, t: np.ndarray, hd: np.ndarray, wd: floa
             rim = np.maximum(rim, out)
         out = out * (1.0 - a[:, None]) + rim * a[:, None]
     return np.clip(out, 0.0, 1.0)
+
+
+def bare_top(edge_top: np.ndarray, incisal: np.ndarray, fade: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """The share of each column of a wide-open mouth's drawn fill with no upper teeth at its top (by the bank's
+    teeth's opacity at the upper curve): ``edge_top`` the exemplar's depth read there, ``incisal`` its teeth's edge,
+    ``fade`` the edge's fade width (exemplar px), ``shown`` the share of the teeth the lip's cover leaves there."""
+    return 1.0 - (1.0 - smoothstep(0.0, 1.0, (edge_top - incisal + fade) / (2.0 * fade))) * shown
 
 
 def shade_carried(pixels: np.ndarray, roi, interior: np.ndarray, opening: np.ndarray, amount: float,

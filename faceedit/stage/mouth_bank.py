@@ -73,6 +73,7 @@ from faceedit.stage.cavity import black_floor, draw_cavity, open_blur, photo_bla
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import (
     along_row,
+    bare_top,
     column_gaps,
     lift_margin,
     lip_at,
@@ -419,18 +420,19 @@ class MouthBank:
                 self.desc("upper_depth")[e]), float(self.desc("teeth_luma")[e]), tn, k)
             er, row = np.interp(u, eu_k, er_k), np.interp(u, eu_k, row_k)
             front = float(row_k[(eu_k > 0.35) & (eu_k < 0.65)].max())
-            # a relaxed lip covers the teeth from the gum: the front teeth show down to their
-            # edge over at most upper_teeth_share of the column; the shorter side teeth less,
-            # by incisal_follow of their shortfall covered less (a lip as deep on each hid all
-            # but the front teeth's tips in a thin opening, cut off at one tooth's side)
+            # a relaxed lip covers the teeth from the gum: the front teeth show down to their edge over at most
+            # upper_teeth_share of the column; the shorter side teeth less, by incisal_follow of their shortfall
+            # covered less (a lip as deep on each hid all but the front teeth's tips in a thin opening, cut off at
+            # one tooth's side)
             seen = np.minimum((1.0 - cover) * front, tn.upper_teeth_share * hd / k)
             te = t / k + front - seen - tn.incisal_follow * (front - row)
             # each column ends at its own edge over upper_teeth_fade_width of the depth (a pixel at least): the cavity
             # shows below the tips and up the gaps between them
             side_lit = smoothstep(tn.side_teeth_to, tn.side_teeth_from, np.minimum(u, 1.0 - u))
             fw = np.maximum(tn.upper_teeth_fade_width * depth, 0.5 / k)
-            a_up = 1.0 - smoothstep(0.0, 1.0, (te - er + fw) / (2.0 * fw))
-            a_up = a_up * (1.0 - min(1.0, cover / tn.side_teeth_cover) * (1.0 - side_lit))
+            shown = 1.0 - min(1.0, cover / tn.side_teeth_cover) * (1.0 - side_lit)
+            a_up = (1.0 - smoothstep(0.0, 1.0, (te - er + fw) / (2.0 * fw))) * shown
+            bare = 0.0 if own_teeth else bare_top(te - t / k, er, fw, shown)
             # in the upper lip's shade (a relaxed lip does not lift them into the light), the incisal edge a
             # little darker (translucent), the side teeth receding into shadow, the row's last teeth darker
             tint = (tn.open_teeth_shade * (tn.side_teeth_shade + (1.0 - tn.side_teeth_shade) * side_lit)
@@ -448,9 +450,8 @@ class MouthBank:
             a_lo = tn.lower_teeth_opacity * (1.0 - smoothstep(0.0, 1.0, (tl - fade) / np.maximum(fade, 1.0)))
             # a relaxed lower lip covers them
             a_lo *= (low_depth > tn.lower_teeth_min_depth) * max(0.0, 1.0 - tn.lower_teeth_cover_rate * cover)
-            # the tongue's luma follows the photo's lips and the cavity's its skin, not the
-            # exemplar's: the gains keep teeth bright on dark skin, where a tongue or a cavity
-            # as bright would glow
+            # the tongue's luma follows the photo's lips and the cavity's its skin, not the exemplar's: the gains
+            # keep teeth bright on dark skin, where a tongue or a cavity as bright would glow
             g_l = max(float(gains @ _LUMA), 1e-6)
             lip_luma = float(np.asarray(rings["lip"], np.float64) @ _LUMA) / g_l
             skin_luma = float(np.asarray(rings["skin"], np.float64) @ _LUMA) / g_l
@@ -486,7 +487,7 @@ class MouthBank:
             col = col * (1.0 - a_lit[:, None]) + (tn.under_teeth_luma * lip) * a_lit[:, None]
             # the lips' rims too lie in the corners' shade (lit there they met in a light wedge)
             gain = float(rings["lip_field"][4]) if "lip_field" in rings else 1.0
-            col = rims(col, u, t, hd, wd, lip, tn, teeth, gain) * corners[:, None]
+            col = rims(col, u, t, hd, wd, lip, tn, teeth, gain, bare) * corners[:, None]
             # the lips close at the corners as a soft shadowed point, not the cavity's black
             # (by the distance to the nearer corner point: an opening that ends in a tall edge
             # closes there too)

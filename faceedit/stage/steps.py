@@ -25,7 +25,7 @@ the statistics and the pixels.
    closes an eye) as cuts; eyes opened wider keep their irises' size;
 4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
    and the dark seam of lips closed over teeth; :func:`~faceedit.stage.corners.lift_pockets`: a smile's dark corner
-   pockets painted with the skin; on a turned face the fills are kept off its nose and past its
+   pockets painted with the skin, then the closed lips' own grain (:mod:`faceedit.stage.lip_grain`); on a turned face the fills are kept off its nose and past its
    far side's outline (:func:`faceedit.stage.turned.hidden_parts`, the folds of step 5 too);
 5. :func:`paint_appearance`: the smile's skin, the target's appearance map, its folds and
    furrows (:mod:`faceedit.stage.folds`) and the attributes;
@@ -56,6 +56,7 @@ from faceedit.stage.jaw_line import jaw_line
 from faceedit.stage.lid_edge import lids_on_edge
 from faceedit.stage.lid_meet import close_on_line, meeting_points
 from faceedit.stage.lids import close_lids
+from faceedit.stage.lip_grain import carry_lip_grain
 from faceedit.stage.lip_rims import lip_over_teeth, shade_carried
 from faceedit.stage.lips import (
     MESH_INNER_LOWER,
@@ -560,14 +561,14 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)
     choose_cuts(stage, face, out)
-    out = fringe.keep_fringe(stage, face, out, warp(stage, face, out))
+    source, out = out, fringe.keep_fringe(stage, face, out, warp(stage, face, out))
     # a turned face's far outline and nose, kept from the fills as the warp drew them
     moved = face.warped.landmarks if face.warped is not None else face.landmarks
     hidden = hidden_parts(head_frame(face.mesh, face.depth, stage.tuning.turned), face.mesh, moved, out,
                           stage.tuning.turned)
     out = fill_mouth(stage, face, out, whites)
     out = out if hidden is None else hidden.keep(out, nose=True)  # no mouth fill on its nose, past its outline
-    out = lift_pockets(stage, face, out)
+    out = carry_lip_grain(face, source, lift_pockets(stage, face, out), stage.tuning.lips, in_place=True)
     out = paint_appearance(stage, face, out)
     out = out if hidden is None else hidden.keep(out, nose=False)  # no folds past its outline
     out = relight(stage, face, out)

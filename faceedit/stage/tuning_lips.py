@@ -35,6 +35,23 @@ class LipsTuning:
     #: read about half a smile), whole from the second. Set on insightface's group photos made
     #: neutral (FER read their laughs made neutral as happy through those pockets).
     pocket_smile: tuple[float, float] = (0.6, 1.0)
+    #: A smile made neutral whose lips close (:mod:`faceedit.stage.lip_grain`): the photo's own lip
+    #: detail, its luma less its Gaussian blur of this (eye distances; at least 0.6 px) ...
+    grain_blur: float = 0.006
+    #: ... carried at its native scale onto the closed lips' body until it holds this times the
+    #: source's variance of it ...
+    grain_amount: float = 1.0
+    #: ... fading in where a lip is stretched from the first of these times its source height to
+    #: the second ...
+    grain_stretch: tuple[float, float] = (1.05, 1.3)
+    #: ... from the first of these (eye distances) from the line where the lips meet to the second
+    #: (off the seam's band) ...
+    grain_seam: tuple[float, float] = (0.025, 0.04)
+    #: ... the first at least this many px (a small face's seam: 2.5 times its least sigma,
+    #: :data:`faceedit.stage.mouth.SEAM_MIN_SIGMA`) ...
+    grain_seam_px: float = 2.5
+    #: ... and over this share of the mouth's width from each corner.
+    grain_corner: float = 0.12
     #: A smile made neutral whose lips close (:mod:`faceedit.stage.corner_flecks`): dark flecks are
     #: looked for along this share of the mouth's width from each outer corner ...
     fleck_span: float = 0.25

@@ -87,6 +87,10 @@ class MouthTuning:
     rim_lower: float = 0.05
     #: ... each at most this share of the column's height.
     rim_share: float = 0.5
+    #: The upper lip's rim where no upper teeth show at its column's top: rolling into the dark over this ...
+    rim_upper_bare: float = 0.04
+    #: ... at most this share of the column (the middle rows keep the side walls' dark).
+    rim_upper_bare_share: float = 0.25
     #: What an open mouth reads column by column (each column's height, where the lips meet
     #: in a thin gap; where teeth lie under it, the lower rim left out there) is smoothed along
     #: the row over this (inner-corner distances, a Gaussian's sigma): read per column, the
