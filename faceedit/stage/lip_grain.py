@@ -28,6 +28,7 @@ import numpy as np
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.cut_curves import resample_by_length
+from faceedit.stage.lip_rims import smoothstep
 from faceedit.stage.lips import box_around
 from faceedit.stage.records import FaceEdit
 from faceedit.stage.tuning_lips import LipsTuning
@@ -45,12 +46,6 @@ CLIP_DEVIATIONS = 6.0
 _OUTER = ([48, 49, 50, 51, 52, 53, 54], [48, 59, 58, 57, 56, 55, 54])
 #: The inner lips of the 68 points, left corner first (without a cut of the photo's own).
 _INNER = ([60, 61, 62, 63, 64], [60, 67, 66, 65, 64])
-
-
-def smoothstep(a: float, b: float, x):
-    """0 below ``a``, 1 above ``b``, a smooth cubic between."""
-    t = np.clip((np.asarray(x, np.float64) - a) / max(b - a, 1e-6), 0.0, 1.0)
-    return t * t * (3 - 2 * t)
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
