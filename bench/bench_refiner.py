@@ -198,6 +198,8 @@ def main() -> None:
     ap.add_argument("--method", default="reggan")
     ap.add_argument("--weights", type=Path, default=None, help="a refiner checkpoint (default: the shipped one)")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--targets", default=",".join(TARGETS),
+                    help="comma-separated targets whose invented regions are refined (default: %(default)s)")
     ap.add_argument("--faces", default="", help="comma-separated London ids (default: the held-out ones)")
     ap.add_argument("--crops", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
@@ -208,6 +210,7 @@ def main() -> None:
     ap.add_argument("--sheet", type=Path, default=None,
                     help="with --crops: the faces' panels, surprised then fearful, stacked into one contact sheet (PNG)")
     a = ap.parse_args()
+    targets = tuple(t for t in a.targets.split(",") if t)
     editor = Editor.from_pretrained(a.method, device="cpu", detector="mediapipe")
     if a.weights is not None:
         editor.refiner = load_refiner(a.weights)
@@ -232,7 +235,7 @@ def main() -> None:
         with Image.open(hd / f"{i}.jpg") as im:
             img = np.asarray(im.convert("RGB"))
         faces = F.select_faces(editor.detector.detect(img), "largest")
-        for target in TARGETS:
+        for target in targets:
             req = {r: editor.check_request(EditRequest.of(target, settings={"refine": r})) for r in ("off", "on")}
             staged = {r: F.prepare_photo(editor, img, faces, req[r]) for r in req}
             e = staged["off"].edits[0]
@@ -269,10 +272,10 @@ def main() -> None:
                 Image.fromarray(cv2.resize(sheet, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)).save(
                     a.crops / f"{i}_{target}_3x.png")
     if a.crops and a.sheet:
-        contact_sheet([a.crops / f"{i}_{t}.png" for t in TARGETS for i in ids], a.sheet)
+        contact_sheet([a.crops / f"{i}_{t}.png" for t in targets for i in ids], a.sheet)
     summary: dict[str, Any] = {"faces": len(ids), "real": {k: {m: float(np.nanmedian([r.get(m, np.nan) for r in v])) for m in v[0]} | {"n": len(v)}
                                            for k, v in real.items() if v}}
-    for t in TARGETS:
+    for t in targets:
         sub: list[dict[str, Any]] = [r for r in rows if r["target"] == t]
         summary[t] = {k: {m: float(np.nanmedian([r[k][m] for r in sub])) for m in sub[0][k]}
                       for k in ("stage_off", "stage_on", "method_off", "method_on") if k in sub[0]}
