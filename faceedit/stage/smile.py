@@ -26,6 +26,7 @@ from faceedit.faces.au import AU_IDS
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage import ellipse_morph
+from faceedit.stage.cheek_grain import keep_grain
 from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
@@ -326,8 +327,9 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     channel less its band between a blur of ``cheek_fine`` and one of ``cheek_broad`` eye
     distances (:func:`faceedit.stage.relief.relief_band`: the bulge a smile raised, its
     highlight and the folds and creases round it; the
-    skin's own grain, finer, stays, as do its colour and light, broader), over the cheeks
-    (:func:`_cheek_mask`, feathered over ``cheek_feather``). A smile taken away leaves the
+    skin's own grain, finer, stays, as do its colour and light, broader; on a small face, where
+    the finer blur takes the grain too, :func:`faceedit.stage.cheek_grain.keep_grain` draws it
+    again above the nose's tip), over the cheeks (:func:`_cheek_mask`, feathered over ``cheek_feather``). A smile taken away leaves the
     cheeks' relief where the warp carried it (it is shading, not a place), and FER reads a
     laugh made neutral as happy through it. ``around_mouth``: the skin round the mouth too
     (:func:`_mouth_ring`, within ``tuning.cheek_around_mouth`` eye distances): a move that narrows a laugh's mouth and drops its jaw (surprised) carries the folds beside
@@ -360,6 +362,7 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         fold = np.clip(_carried_cheeks(crop.shape, (x0, y0, x1, y1), *carried, tuning) - mask, 0.0, 1.0)
         fold[_lips_and_nose(crop.shape, lm - (x0, y0), ed)] = 0.0
         mask = mask + fold
+    flattened = share * mask
     if crop.ndim == 3:
         mask = mask[..., None]
     out = pixels if in_place else pixels.copy()
@@ -373,6 +376,7 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         flat = wing_lines(flat, lm - (x0, y0), share, tuning, in_place=True)
         if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own
             flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True)
+    flat = keep_grain(crop, flat, flattened, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out
 

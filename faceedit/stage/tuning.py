@@ -160,6 +160,18 @@ class EditTuning:
     #: ... and there the relief down to a blur of this many eye distances (the warp squeezes
     #: the folds it carries in finer than ``cheek_fine``).
     cheek_fold_fine: float = 0.005
+    #: A smile taken away on a face whose ``cheek_fine`` eye distances are under this many px (a
+    #: small face: the flattening takes the skin's grain too): the grain it took, finer than a
+    #: blur of this many px, is drawn again (:mod:`faceedit.stage.cheek_grain`) ...
+    cheek_grain_px: float = 1.5
+    #: ... at this share of its strength (0: none), read over this many eye distances about each
+    #: pixel ...
+    cheek_grain: float = 0.85
+    cheek_grain_reach: float = 0.1
+    #: ... as white noise blurred this many px ...
+    cheek_grain_across: float = 0.5
+    #: ... down to this many eye distances below the nose's tip.
+    cheek_grain_below: float = 0.0
     #: A smile taken away by a move to neutral closes (a grey morphological closing, this many eye
     #: distances wide) the skin within ``cheek_wing_reach`` eye distances of the line from each
     #: nose wing to its mouth corner (:func:`faceedit.stage.smile.wing_lines`): the laugh's
