@@ -5,7 +5,7 @@ surprise and fear and Yale's surprised as statistics only).
     OMP_NUM_THREADS=1 python bench/bench_refiner.py --method reggan [--weights PATH] [--data ../shared/data] \\
         [--crops out/refiner] [--json out/refiner.json]
 
-Per face and target (surprised, fearful), four outputs: the stage alone, the stage + refiner, and
+Per face and target (surprised, fearful; ``--targets`` others), four outputs: the stage alone, the stage + refiner, and
 the method's whole edit (its network after the stage) without and with the refiner. Measured:
 
 * ``dark``: the median luma inside the inner lips (68 points 60-67, the moved ones) over the
