@@ -81,7 +81,7 @@ def editor():
 def test_a_kept_row_ends_in_shadow_with_no_lone_tooth(editor, target):
     """London 006's smile (training) made surprised or fearful keeps its own row: no lit piece of
     teeth stands apart from the upper lip, and at the row's ends the teeth stand under 4.2 times
-    the cavity's dark (real open mouths 1.6-4.2; lit to the ends, 5.4 and 7.1), the middle lit."""
+    the cavity's dark (a row lit to its ends reads 5.4 and 7.1 there), the middle lit."""
     path = SHARED_DATA / "london_hd" / "smiling" / "006.jpg"
     if not path.exists():
         pytest.skip(f"{path} is not there (../shared/data)")
