@@ -60,8 +60,9 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
                   in_place: bool = False) -> np.ndarray:
     """The upper row of teeth inside ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) faded at
     its ends. The cavity's tone: the median colour of the opening's darker third; the row: the widest
-    run of columns (gaps of 2 px joined) with a pixel over twice the tone's luma and 0.45 of the
-    opening's 98th-percentile luma in the upper half of its column, where that is over three times the
+    run of columns (gaps of 2 px joined) with a pixel as grey as teeth (red less blue under 0.2-0.3 of
+    the luma) over twice the tone's luma and 0.45 of the opening's 98th-percentile luma in the upper
+    half of its column, where that is over three times the
     opening's median; its height: the median over its columns of their lit pixels' depth below the
     opening's top. Over ``row_ends_share`` of the row's length from each end (smoothstep) every pixel of
     the upper half is drawn toward the tone (its difference from the tone scaled: the cavity stays) as
@@ -89,7 +90,11 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     first = np.where(inside.any(0), np.argmax(inside, 0), 0)
     depth = rows - first[None, :]
     upper = inside & (depth < inside.sum(0)[None, :] / 2.0)
-    lit = upper & (luma > 0.45 * top) & (luma > 2.0 * t_luma)
+    # teeth only: the lips' rims inside the opening (red over blue 0.33-0.47 of their luma on London 009, 006,
+    # 137, the teeth 0.10-0.18) and the cavity (at the tone) stay
+    rb = (crop[..., 0] - crop[..., 2]) / np.maximum(luma, 1e-3)
+    grey = 1.0 - smoothstep(0.2, 0.3, rb)
+    lit = upper & (luma > 0.45 * top) & (luma > 2.0 * t_luma) & (grey > 0.5)
     span = row_columns(lit, 2)
     if span is None or span[1] - span[0] + 1 < 8:
         return pixels
@@ -104,10 +109,7 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     gain = end + (1.0 - end) * s  # along the row
     # below narrow x the height, at the end, the teeth go wholly (softly over the rest of the height)
     short = 1.0 - (1.0 - s)[None, :] * smoothstep(narrow * height, height, depth)
-    # teeth only: the lips' rims inside the opening (red over blue 0.33-0.47 of their luma on London 009, 006,
-    # 137, the teeth 0.10-0.18) and the cavity (at the tone) stay
-    rb = (crop[..., 0] - crop[..., 2]) / np.maximum(luma, 1e-3)
-    teeth = smoothstep(2.0 * t_luma, 0.45 * top, luma) * (1.0 - smoothstep(0.2, 0.3, rb))
+    teeth = smoothstep(2.0 * t_luma, 0.45 * top, luma) * grey
     g = np.where(upper, 1.0 - teeth * (1.0 - gain[None, :] * short), 1.0)
     if (g >= 1.0).all():
         return pixels
