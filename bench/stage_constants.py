@@ -203,6 +203,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "shading.GRID_CELLS": ("N", "a map's grid"),
     "shading._MODEL": ("X", "a cache"),
     "small_cavity._LUMA": ("N", "luma weights (a unit)"),
+    "small_seam._LUMA": ("N", "luma weights (a unit)"),
+    "small_seam.DARK_PERCENTILE": ("M", "the photo's own lips' dark a small seam's floor is read at"),
     "small_cavity.SMALL_OPEN_KNEE": ("N", "the sharpness of a small open mouth's floor at the photo's black"),
     "skin.TONES": ("C", "the skin tones offered"),
     "state.SHAPE_NOISE": ("M", "the state fit's noise (held-out truth)"),

@@ -45,7 +45,7 @@ from faceedit.edits.controls import CONTROLS, GAZE, HEAD_POSE
 from faceedit.faces.iris import iris_points
 from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
-from faceedit.stage import fringe, relief, shading
+from faceedit.stage import fringe, relief, shading, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
 from faceedit.stage.corners import lift_pockets
@@ -447,7 +447,8 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
                        opens=own or teeth_cover(stage, face) >= stage.tuning.mouth.open_cover)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
         out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
-                         lips=moved[48:60], in_place=True, photo_scale=face.photo_scale, seam=stage.tuning.lips)
+                         lips=moved[48:60], in_place=True, photo_scale=face.photo_scale, seam=stage.tuning.lips,
+                         own=face.lips_dark)
     drawn = opening + interior
     if bank is not None and float(drawn.max()) > 0:
         face.keep_out = (r.roi, mouth_keep_out(r.roi, moved, drawn))
@@ -558,6 +559,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     if face is None:
         return pixels, StageEdit(np.asarray(face_in.landmarks, np.float64), 0.0)
     whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes
+    face.lips_dark = small_seam.own_lips_dark(pixels, face.landmarks, stage.tuning.mouth.seam_width)  # as the lips were
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)
     choose_cuts(stage, face, out)

@@ -187,3 +187,8 @@ class LipsTuning:
     #: ... and whose L* is this much over its lip's beside the line (teeth are lighter; pale skin
     #: toward a corner is not).
     remnant_lighter: float = 2.0
+    #: A small mouth's closed seam (:func:`~faceedit.stage.teeth_look.small_weight`'s share) takes
+    #: this share of the depth a seam narrower than a pixel, or than the photo's blur, loses when
+    #: it is widened to it (1: full depth over the widened width), its floor the photo's own lips'
+    #: dark read before the warp (:func:`~faceedit.stage.small_seam.own_lips_dark`; 0: neither).
+    seam_small_depth: float = 1.0
