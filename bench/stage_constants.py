@@ -202,6 +202,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "shading.SHADING_FILE": ("C", "a file name"),
     "shading.GRID_CELLS": ("N", "a map's grid"),
     "shading._MODEL": ("X", "a cache"),
+    "closed_seam._LUMA": ("N", "luma weights (a unit)"),
     "small_cavity._LUMA": ("N", "luma weights (a unit)"),
     "small_seam._LUMA": ("N", "luma weights (a unit)"),
     "small_seam.DARK_PERCENTILE": ("M", "the photo's own lips' dark a small seam's floor is read at"),

@@ -290,10 +290,12 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     # spread over them with its darkness kept (its depth times its width): a small or soft
     # face gets a faint line as soft as its lips' edges, not a crisp dark one
     blur = _lips_blur(pixels, line, width)
-    widest = max(SEAM_MIN_SIGMA, blur)
+    deep = own is not None and small > 0 and seam.seam_small_depth > 0
+    # (a small mouth's seam at the photo's own lips' dark: widened to the photo's blur only)
+    widest = max(seam.seam_small_sigma if deep else SEAM_MIN_SIGMA, blur)
     depth = min(sigma / widest, 1.0)
     sigma = max(sigma, widest)
-    if own is not None and small > 0 and seam.seam_small_depth > 0:
+    if deep:
         # a small mouth's seam at its full depth over the widened width, no darker than the photo's own
         # lips (below): spread with its darkness kept, it is a pink band with no line where the lips meet
         depth += small * seam.seam_small_depth * (1.0 - depth)

@@ -178,6 +178,7 @@ class FaceEdit:
     # paint_appearance
     head: HeadLook | None = None  # the head's hair and skin mattes (an attribute edit's)
     keep_out: tuple | None = None  # (roi, mask): the mouth drawn at the photo's resolution
+    seam_deepened: tuple[int, int, np.ndarray] | None = None  # the luma lips_dark took from the seam (closed_seam)
     # turn_head
     turned: np.ndarray | None = None  # (68, 2) the landmarks after the head's turn
     carried: Carried | None = None  # what the face's video track carries (StageFace.carried)

@@ -192,3 +192,7 @@ class LipsTuning:
     #: it is widened to it (1: full depth over the widened width), its floor the photo's own lips'
     #: dark read before the warp (:func:`~faceedit.stage.small_seam.own_lips_dark`; 0: neither).
     seam_small_depth: float = 1.0
+    #: ... and is widened to the photo's own blur at the lips or this sigma (px), not to
+    #: :data:`~faceedit.stage.mouth.SEAM_MIN_SIGMA`: at full depth over a pixel's sigma it is a
+    #: band the detector reads as lips apart (a talking clip's closed frames made surprised).
+    seam_small_sigma: float = 0.5
