@@ -205,6 +205,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "closed_seam._LUMA": ("N", "luma weights (a unit)"),
     "small_cavity._LUMA": ("N", "luma weights (a unit)"),
     "small_seam._LUMA": ("N", "luma weights (a unit)"),
+    "seam_meet._LUMA": ("N", "luma weights (a unit)"),
     "small_seam.DARK_PERCENTILE": ("M", "the photo's own lips' dark a small seam's floor is read at"),
     "small_cavity.SMALL_OPEN_KNEE": ("N", "the sharpness of a small open mouth's floor at the photo's black"),
     "skin.TONES": ("C", "the skin tones offered"),

@@ -24,6 +24,7 @@ from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
 from faceedit.stage.seam_colour import lips_ab, toward_lips
 from faceedit.stage.seam_course import straighten_line
 from faceedit.stage.seam_line import clear_remnants, crisp_profile, lips_texture, offsets
+from faceedit.stage.seam_meet import meet_line
 from faceedit.stage.seam_squeeze import squeeze_band
 from faceedit.stage.small_seam import OwnLips, small_floor
 from faceedit.stage.teeth_look import edge_blur, small_weight
@@ -240,8 +241,9 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     share) goes toward the lips' own chroma (:func:`~faceedit.stage.seam_colour.toward_lips`,
     ``seam_chroma`` of their median a*, b*) as far as it is darkened. Given ``own`` (the
     photo's own lips' dark read before the warp, :func:`~faceedit.stage.small_seam.own_lips_dark`),
-    a small mouth's seam goes no darker than it (its share of the floor) and keeps
-    ``seam_small_depth`` of the depth its widening takes away. ``pixels`` (H, W[, C]) uint8/uint16, a
+    a small mouth's seam goes no darker than it (its share of the floor), keeps
+    ``seam_small_depth`` of the depth its widening takes away and lies where the lips meet in
+    the pixels (:func:`~faceedit.stage.seam_meet.meet_line`). ``pixels`` (H, W[, C]) uint8/uint16, a
     new array (the same one when there is nothing to do, or written over with ``in_place``)."""
     tuning = tuning if tuning is not None else MouthTuning()
     seam = seam if seam is not None else LipsTuning()
@@ -291,6 +293,8 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     # face gets a faint line as soft as its lips' edges, not a crisp dark one
     blur = _lips_blur(pixels, line, width)
     deep = own is not None and small > 0 and seam.seam_small_depth > 0
+    if deep:  # (a deep line under the lips' meeting is a second edge, no seam)
+        line = meet_line(pixels, line, eye_dist, seam)
     # (a small mouth's seam at the photo's own lips' dark: widened to the photo's blur only)
     widest = max(seam.seam_small_sigma if deep else SEAM_MIN_SIGMA, blur)
     depth = min(sigma / widest, 1.0)
