@@ -97,7 +97,7 @@ def line_dark(grey: np.ndarray, moved: np.ndarray) -> float | None:
 
 
 def lift_corner_flecks(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning | None = None, *,
-                       in_place: bool = False) -> np.ndarray:
+                       in_place: bool = False, deepened: tuple[int, int, np.ndarray] | None = None) -> np.ndarray:
     """``pixels`` (H, W[, C]) with the dark flecks at the corners of the closed mouth of the moved
     68 landmarks ``moved`` painted from the pixels round them (OpenCV's Telea inpainting). Dark:
     within ``fleck_reach`` eye distances of the segment from each outer lip corner ``fleck_span``
@@ -109,8 +109,10 @@ def lift_corner_flecks(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning
     ``fleck_size`` eye distances wide (grown by a pixel); the other dark pieces (the line running on to the corner
     or out of it, pores) stay. A piece is looked at as it lies within the reach and, where it
     reaches in from farther, also whole as far as ``fleck_grow`` reaches. ``tuning``: :class:`faceedit.stage.tuning_lips.LipsTuning`
-    (default its defaults). Returns ``pixels`` themselves where there is none, else a new array
-    (written over with ``in_place``)."""
+    (default its defaults). ``deepened``: (top row, left column, (h, w) luma) what a small
+    mouth's seam took from the photo's own lips' dark (:mod:`faceedit.stage.closed_seam`): the
+    flecks are found with it given back (the seam as drawn without it). Returns ``pixels``
+    themselves where there is none, else a new array (written over with ``in_place``)."""
     tn = tuning if tuning is not None else LipsTuning()
     moved = np.asarray(moved, np.float64)
     eye = float(np.linalg.norm(moved[36] - moved[45]))
@@ -119,6 +121,9 @@ def lift_corner_flecks(pixels: np.ndarray, moved: np.ndarray, tuning: LipsTuning
         return pixels
     span = tn.fleck_span * (moved[54] - moved[48])
     grey_all = corner_rows_float(pixels, moved, span, reach)[1]
+    if deepened is not None:  # (rows the windows do not read take it too: never read)
+        y0, x0, took = deepened
+        grey_all[y0:y0 + took.shape[0], x0:x0 + took.shape[1]] -= took
     dark = line_dark(grey_all, moved)
     if dark is None:
         return pixels

@@ -96,7 +96,8 @@ def lift_pockets(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.nd
     if face.request.target == "neutral" and closed and face.closing > 0:
         if pockets > 0:
             # what the cut leaves of the laugh's dark corners, carried between the new corners
-            pixels = lift_corner_flecks(pixels, face.warped.landmarks, stage.tuning.lips, in_place=True)
+            pixels = lift_corner_flecks(pixels, face.warped.landmarks, stage.tuning.lips, in_place=True,
+                                        deepened=face.seam_deepened)
         # and of the teeth shown to the corners (a closed smile's too: London 006)
         pixels = lift_corner_teeth(pixels, face.warped.landmarks, stage.tuning.lips, in_place=True)
     if pockets <= 0 or (not closed and face.request.target == "neutral"):

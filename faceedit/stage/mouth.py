@@ -24,7 +24,9 @@ from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
 from faceedit.stage.seam_colour import lips_ab, toward_lips
 from faceedit.stage.seam_course import straighten_line
 from faceedit.stage.seam_line import clear_remnants, crisp_profile, lips_texture, offsets
+from faceedit.stage.seam_meet import meet_line
 from faceedit.stage.seam_squeeze import squeeze_band
+from faceedit.stage.small_seam import OwnLips, small_floor
 from faceedit.stage.teeth_look import edge_blur, small_weight
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.tuning_lips import LipsTuning
@@ -212,7 +214,8 @@ def _along(img: np.ndarray, axis: np.ndarray, sigma: float) -> np.ndarray:
 
 def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dist: float,
                amount: float, tuning: MouthTuning | None = None, *, lips: np.ndarray | None = None,
-               in_place: bool = False, photo_scale: float = 1.0, seam: LipsTuning | None = None) -> np.ndarray:
+               in_place: bool = False, photo_scale: float = 1.0, seam: LipsTuning | None = None,
+               own: OwnLips | None = None) -> np.ndarray:
     """Lips an edit has closed, given the line where they meet: ``upper``/``lower`` (N, 2) the
     closed inner-lip curves (left corner first; their mean is the line, first moved with the
     dark the warp carried into it onto a smooth course:
@@ -236,7 +239,11 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     :func:`~faceedit.stage.teeth_look.small_weight` of its corners' distance at ``photo_scale``,
     the photo's own pixels per pixel of ``pixels``); a larger mouth's seam (the rest of that
     share) goes toward the lips' own chroma (:func:`~faceedit.stage.seam_colour.toward_lips`,
-    ``seam_chroma`` of their median a*, b*) as far as it is darkened; ``pixels`` (H, W[, C]) uint8/uint16, a
+    ``seam_chroma`` of their median a*, b*) as far as it is darkened. Given ``own`` (the
+    photo's own lips' dark read before the warp, :func:`~faceedit.stage.small_seam.own_lips_dark`),
+    a small mouth's seam goes no darker than it (its share of the floor), keeps
+    ``seam_small_depth`` of the depth its widening takes away and lies where the lips meet in
+    the pixels (:func:`~faceedit.stage.seam_meet.meet_line`). ``pixels`` (H, W[, C]) uint8/uint16, a
     new array (the same one when there is nothing to do, or written over with ``in_place``)."""
     tuning = tuning if tuning is not None else MouthTuning()
     seam = seam if seam is not None else LipsTuning()
@@ -285,9 +292,17 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     # spread over them with its darkness kept (its depth times its width): a small or soft
     # face gets a faint line as soft as its lips' edges, not a crisp dark one
     blur = _lips_blur(pixels, line, width)
-    widest = max(SEAM_MIN_SIGMA, blur)
+    deep = own is not None and small > 0 and seam.seam_small_depth > 0
+    if deep:  # (a deep line under the lips' meeting is a second edge, no seam)
+        line = meet_line(pixels, line, eye_dist, seam)
+    # (a small mouth's seam at the photo's own lips' dark: widened to the photo's blur only)
+    widest = max(seam.seam_small_sigma if deep else SEAM_MIN_SIGMA, blur)
     depth = min(sigma / widest, 1.0)
     sigma = max(sigma, widest)
+    if deep:
+        # a small mouth's seam at its full depth over the widened width, no darker than the photo's own
+        # lips (below): spread with its darkness kept, it is a pink band with no line where the lips meet
+        depth += small * seam.seam_small_depth * (1.0 - depth)
     # a larger mouth's seam: a crisp core at the photo's own sharpness (:mod:`faceedit.stage.seam_line`);
     # a photo softer than the core (its blur over the core's sigma) keeps as much of the wide seam
     core = max(seam.seam_core * eye_dist / 2.355, blur, 0.5)
@@ -341,7 +356,9 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     # read as a drawn line; a laugh closed at 127 px between the eyes read a line 0.74 of it)
     share = small + (1.0 - small) * tuning.seam_floor
     if lips is not None and share > 0:
-        floor = share * (dark_before if dark_before is not None else lips_dark(pixels, lips))
+        dark_now = dark_before if dark_before is not None else lips_dark(pixels, lips)
+        mine = small_floor(small, own if seam.seam_small_depth > 0 else None, dark_now, tuning.seam_floor)
+        floor = share * dark_now if mine is None else mine
     else:
         floor = 0.0
     # a larger mouth's seam darker where its lips beside it are darker (their furrows), lighter
@@ -355,11 +372,11 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         # (which reads grey beside them): toward it as far as the pixel is darkened, over the
         # seam's full darkening (a pixel barely darkened keeps its colour)
         rgb = crop[..., :3].astype(np.float64)
-        own = np.maximum(rgb, 1e-3) / np.maximum(grey[..., None], 1e-3)
+        hue = np.maximum(rgb, 1e-3) / np.maximum(grey[..., None], 1e-3)
         dark = grey <= np.percentile(grey, SEAM_DARK_PERCENTILE)
         tone = np.maximum(rgb[dark].mean(0), 1e-3) / max(float(rgb[dark].mean(0) @ _LUMA), 1e-3)
         share = (np.clip((1.0 - gain) / max(1.0 - tuning.seam_dark, 1e-6), 0.0, 1.0) * small)[..., None]
-        colour = own * (tone / own) ** share
+        colour = hue * (tone / hue) ** share
         out = crop.copy()
         out[..., :3] = ((grey * gain)[..., None] * colour / np.maximum(colour @ _LUMA, 1e-6)[..., None])
     if ab is not None and small < 1.0 and tuning.seam_chroma > 0:
@@ -369,6 +386,11 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         share = np.maximum(dip, (wide_profile * along * amount * depth).astype(np.float32)) * (1.0 - small)
         out = out.copy() if out is crop else out
         out[..., :3] = toward_lips(out[..., :3], share, ab, tuning.seam_chroma, pixel_max(pixels.dtype))
+    if own is not None and own.ab is not None and small > 0 and tuning.seam_chroma > 0 and seam.seam_small_depth > 0:
+        # a small mouth's seam toward the photo's own lips' chroma read before the warp (after it,
+        # teeth and lip carried together read greyer): their colour darkened is grey-brown beside them
+        out = out.copy() if out is crop else out
+        out[..., :3] = toward_lips(out[..., :3], dip * small, own.ab, tuning.seam_chroma, pixel_max(pixels.dtype))
     res = pixels if in_place else pixels.copy()
     res[y0:y1, x0:x1] = np.clip(np.round(out), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return res

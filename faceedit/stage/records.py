@@ -19,6 +19,7 @@ from faceedit.faces.iris import MESH_WITH_IRISES
 from faceedit.stage.cutwarp import CutWarpResult
 from faceedit.stage.regions import HeadLook
 from faceedit.stage.shading import Light
+from faceedit.stage.small_seam import OwnLips
 from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import StageTuning
 from faceedit.stage.tuning_lids import LidsTuning
@@ -148,6 +149,7 @@ class FaceEdit:
     sealed: bool = False  # lips the Face Mesh reads apart that meet in the photo (faceedit.stage.lips.lips_sealed)
     sealed_gap: float = 0.0  # their parting as read (eye distances), where a track's own reference carries it
     furrowed: float = 0.0  # the frown's furrow the photo shows between the brows (0..1, relief.furrow_shown)
+    lips_dark: OwnLips | None = None  # the photo's own lips' dark and colour before the warp (own_lips_dark)
     # plan_move
     lids: tuple[float, float] = (0.0, 0.0)  # how far each eye's lids are drawn closed (image left, right)
     lids_meet: tuple[float, float] = (LidsTuning.meet, LidsTuning.meet)  # where they meet, up from the lower lid
@@ -176,6 +178,7 @@ class FaceEdit:
     # paint_appearance
     head: HeadLook | None = None  # the head's hair and skin mattes (an attribute edit's)
     keep_out: tuple | None = None  # (roi, mask): the mouth drawn at the photo's resolution
+    seam_deepened: tuple[int, int, np.ndarray] | None = None  # the luma lips_dark took from the seam (closed_seam)
     # turn_head
     turned: np.ndarray | None = None  # (68, 2) the landmarks after the head's turn
     carried: Carried | None = None  # what the face's video track carries (StageFace.carried)

@@ -43,11 +43,11 @@ import numpy as np
 from faceedit.edits.attributes import ATTRIBUTES
 from faceedit.edits.controls import CONTROLS, GAZE, HEAD_POSE
 from faceedit.faces.iris import iris_points
-from faceedit.faces.landmarks import eye_distance
 from faceedit.log import logger
-from faceedit.stage import fringe, relief, shading
+from faceedit.stage import fringe, relief, shading, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
+from faceedit.stage.closed_seam import draw_closed_seam
 from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
@@ -75,7 +75,7 @@ from faceedit.stage.lips import (
     widen_interior,
 )
 from faceedit.stage.lower_margin import loop_teeth_share
-from faceedit.stage.mouth import paint_seam, sclera_colour, whites_shown
+from faceedit.stage.mouth import sclera_colour, whites_shown
 from faceedit.stage.mouth_focus import at_photo_focus
 from faceedit.stage.moves import (
     TARGET_MOVES,
@@ -403,7 +403,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
     the warp's smile narrows the eyes and mixes lid into them), the bank's teeth's white balance and brightness cap."""
     r = face.warped
     assert r is not None and face.goal is not None
-    out, moved, scale = pixels, r.landmarks, r.scale
+    out, moved = pixels, r.landmarks
     if face.closing == 0 and (mouth_still(face.landmarks, face.goal) or carries_lips(face, stage.tuning.edit)):
         return out  # the mouth stays closed, or where it is
     opening, interior = r.opening, r.interior
@@ -446,8 +446,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
         at_photo_focus(out, r.roi, opening + interior, moved, stage.tuning.mouth,  # in a soft photo
                        opens=own or teeth_cover(stage, face) >= stage.tuning.mouth.open_cover)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
-        out = paint_seam(out, r.upper, r.lower, eye_distance(moved), face.closing * scale, stage.tuning.mouth,
-                         lips=moved[48:60], in_place=True, photo_scale=face.photo_scale, seam=stage.tuning.lips)
+        out = draw_closed_seam(stage, face, out, r)  # (and face.seam_deepened)
     drawn = opening + interior
     if bank is not None and float(drawn.max()) > 0:
         face.keep_out = (r.roi, mouth_keep_out(r.roi, moved, drawn))
@@ -558,6 +557,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     if face is None:
         return pixels, StageEdit(np.asarray(face_in.landmarks, np.float64), 0.0)
     whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes
+    face.lips_dark = small_seam.own_lips_dark(pixels, face.landmarks, stage.tuning.mouth.seam_width)  # as the lips were
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)
     choose_cuts(stage, face, out)

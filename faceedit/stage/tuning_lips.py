@@ -187,3 +187,22 @@ class LipsTuning:
     #: ... and whose L* is this much over its lip's beside the line (teeth are lighter; pale skin
     #: toward a corner is not).
     remnant_lighter: float = 2.0
+    #: A small mouth's closed seam (:func:`~faceedit.stage.teeth_look.small_weight`'s share) takes
+    #: this share of the depth a seam narrower than a pixel, or than the photo's blur, loses when
+    #: it is widened to it (1: full depth over the widened width), its floor the photo's own lips'
+    #: dark read before the warp (:func:`~faceedit.stage.small_seam.own_lips_dark`; 0: neither).
+    seam_small_depth: float = 1.0
+    #: ... and is widened to the photo's own blur at the lips or this sigma (px), not to
+    #: :data:`~faceedit.stage.mouth.SEAM_MIN_SIGMA`: at full depth over a pixel's sigma it is a
+    #: band the detector reads as lips apart (a talking clip's closed frames made surprised).
+    seam_small_sigma: float = 0.5
+    #: ... and is drawn where the lips meet in the pixels (:func:`~faceedit.stage.seam_meet.meet_line`):
+    #: the luma valley looked for within this many px across the planned line (0: the line stays) ...
+    seam_meet_reach: float = 2.0
+    #: ... at least this much darker (the pixels' full scale) than the rows past that reach on both
+    #: sides (London training smiles cut to 96 px: 14-29 grey levels of 255 along the mouth's
+    #: middle, the astronaut's start 21; a fainter dark is a lip's carried edge: 012's, 5 levels,
+    #: 1.2 px under the plan, where the line leaves a thin lower lip) ...
+    seam_meet_depth: float = 0.031
+    #: ... the move faded out over this share of the mouth at each corner (the corners stay).
+    seam_meet_taper: float = 0.15
