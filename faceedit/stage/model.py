@@ -68,13 +68,13 @@ from faceedit.log import logger
 from faceedit.models.base import ConfigError, EditModel, ModelConfig
 from faceedit.models.loading import load_as
 from faceedit.models.request import EXAGGERATED_STRENGTH, EditRequest, attr_word
+from faceedit.stage.fine import edit_fine
 from faceedit.stage.hold import planned_decline
 from faceedit.stage.mouth import BANK_FILE
 from faceedit.stage.mouth_bank import MouthBank
 from faceedit.stage.records import FaceEdit, StageEdit, StageFace, StageRequest
 from faceedit.stage.shading import Light, parse_light
 from faceedit.stage.state import ExpressionStates
-from faceedit.stage.steps import edit_face
 from faceedit.stage.tuning import StageTuning
 
 #: ``--strength`` above 1 exaggerates the learnt move, up to this factor (the edit request's).
@@ -257,7 +257,8 @@ class Stage(ExpressionStates, nn.Module):
         alone, :meth:`StageFace.of <faceedit.stage.records.StageFace.of>`) with 68 landmarks
         goes through the steps of :mod:`faceedit.stage.steps` in turn
         (:func:`~faceedit.stage.steps.edit_face`: plan the move, choose the cuts, warp, fill the
-        mouth, paint the appearance, relight), each face on the photo the faces before it left;
+        mouth, paint the appearance, relight; a small face on a finer copy of itself,
+        :func:`~faceedit.stage.fine.edit_fine`), each face on the photo the faces before it left;
         faces without them are left as they are. This is the one loop over a photo's faces.
         ``plans``: per face its move planned on ``pixels`` for ``request`` (the move verdict's,
         :func:`faceedit.stage.hold.judged`), taken on while no face before it changed the photo."""
@@ -266,7 +267,7 @@ class Stage(ExpressionStates, nn.Module):
         out, done = pixels, []
         for i, face in enumerate(faces):
             plan = plans[i] if plans is not None and out is pixels else None
-            out, edit = edit_face(self, StageFace.of(face), request, out, plan)
+            out, edit = edit_fine(self, StageFace.of(face), request, out, plan)
             done.append(edit)
         if out is pixels:
             out = pixels.copy()
