@@ -42,27 +42,42 @@ def _detail(luma: np.ndarray, sigma: float) -> np.ndarray:
     return luma - cv2.GaussianBlur(luma, (0, 0), sigma)
 
 
-def grain_field(shape: tuple[int, int], origin: tuple[int, int], across: float) -> np.ndarray:
+def grain_field(shape: tuple[int, int], origin: tuple[int, int], across: float, step: int = 1,
+                corner: tuple[int, int] = (0, 0)) -> np.ndarray:
     """(H, W) float32: white noise blurred ``across`` px, of unit spread, its centre at ``origin``
-    (x, y px) of an ``shape`` (H, W) crop: the same noise about the same point of a face."""
+    (x, y px) of an ``shape`` (H, W) crop: the same noise about the same point of a face. ``step``:
+    each noise pixel ``step`` x ``step`` pixels here (a finer copy of the photo, :mod:`faceedit.stage.fine`:
+    the photo's own grain, which the copy's area average back down keeps), its blocks on the copy's grid
+    (``corner``: the crop's top left corner in the copy, whose pixels ``step`` at a time are one of the photo's)."""
     h, w = shape
-    half = max(h, w) + 4
+    half = max(h, w) // step + 4
     rng = np.random.default_rng(GRAIN_SEED)
     field = cv2.GaussianBlur(rng.standard_normal((2 * half, 2 * half)).astype(np.float32), (0, 0), across)
     field = field / np.float32(max(float(field.std()), 1e-6))
-    x0, y0 = half - int(np.clip(origin[0], 0, w)), half - int(np.clip(origin[1], 0, h))
+    ox, oy = int(np.clip(origin[0], 0, w)), int(np.clip(origin[1], 0, h))
+    ox, oy = ox - (ox + corner[0]) % step, oy - (oy + corner[1]) % step  # (a block starts on the grid)
+    if step > 1:
+        field = np.repeat(np.repeat(field, step, 0), step, 1)
+        half *= step
+    x0, y0 = half - ox, half - oy
     return field[y0:y0 + h, x0:x0 + w]
 
 
 def keep_grain(before: np.ndarray, after: np.ndarray, mask: np.ndarray, origin: tuple[float, float],
-               ed: float, tuning: EditTuning) -> np.ndarray:
+               ed: float, tuning: EditTuning, photo_scale: float = 1.0,
+               corner: tuple[int, int] = (0, 0)) -> np.ndarray:
     """``after`` (the flattened crop, float (H, W[, C]), written over) with grain drawn where
     the flattening of ``before`` (the crop it flattened) took the skin's, as the module says;
     ``mask``: (H, W) 0..1, the share flattened at each pixel; ``origin``: the nose's tip in the
-    crop (x, y px); ``ed``: the face's eye distance (px)."""
+    crop (x, y px); ``ed``: the face's eye distance (px); ``photo_scale``: the photo's own pixels per
+    pixel here (under 1 on a finer copy: sizes and the noise's grain are the photo's own); ``corner``: the
+    crop's top left corner (x, y) in the image edited."""
     px = tuning.cheek_grain_px
-    if tuning.cheek_grain <= 0 or tuning.cheek_fine * ed >= px:
+    scale = min(float(photo_scale), 1.0)
+    if tuning.cheek_grain <= 0 or tuning.cheek_fine * ed * scale >= px:
         return after
+    step = max(int(round(1.0 / scale)), 1)
+    px = px * step
     h, w = mask.shape
     rows = np.arange(h, dtype=np.float32)[:, None]
     feather = max(0.05 * ed, 1.0)
@@ -84,7 +99,7 @@ def keep_grain(before: np.ndarray, after: np.ndarray, mask: np.ndarray, origin: 
         return cv2.GaussianBlur(np.minimum(d * d, cap * cap) * weight, (0, 0), reach) / norm
 
     lost = np.sqrt(np.maximum(local(db) - local(da), 0.0))
-    noise = grain_field((h, w), (int(round(origin[0])), int(round(origin[1]))), tuning.cheek_grain_across)
+    noise = grain_field((h, w), (int(round(origin[0])), int(round(origin[1]))), tuning.cheek_grain_across, step, corner)
     add = tuning.cheek_grain * lost * weight * noise
     ratio = (np.maximum(la + add, 0.0) / np.maximum(la, 1e-3)).astype(np.float32)
     if after.ndim == 3:

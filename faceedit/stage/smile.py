@@ -321,7 +321,7 @@ def _carried_cheeks(shape: tuple[int, ...], box: tuple[int, int, int, int], src:
 def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning,
                    *, around_mouth: bool = False,
                    carried: tuple[np.ndarray, Callable[[tuple[int, int, int, int]], np.ndarray]] | None = None,
-                   in_place: bool = False) -> np.ndarray:
+                   in_place: bool = False, photo_scale: float = 1.0) -> np.ndarray:
     """``pixels`` ((H, W[, C])) with the shading relief of the cheeks of the face at ``lm`` (68
     photo landmarks, moved) taken away, ``amount`` (0..1) of ``tuning.cheek_flatten`` of it: each
     channel less its band between a blur of ``cheek_fine`` and one of ``cheek_broad`` eye
@@ -376,7 +376,7 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         flat = wing_lines(flat, lm - (x0, y0), share, tuning, in_place=True)
         if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own
             flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True)
-    flat = keep_grain(crop, flat, flattened, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning)
+    flat = keep_grain(crop, flat, flattened, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning, photo_scale, (x0, y0))
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out
 

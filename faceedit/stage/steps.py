@@ -484,7 +484,7 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
                       face.keep_out, in_place=True)
     out = flatten_cheeks(out, r.landmarks, cheeks_flattened(face.cheeks_taken, stage.tuning.edit) * r.scale,
                          stage.tuning.edit, around_mouth=s.target != "neutral",
-                         carried=(face.landmarks, r.source_points), in_place=True)
+                         carried=(face.landmarks, r.source_points), in_place=True, photo_scale=face.photo_scale)
     if appearance is not None and amount > 0:
         # off the lips where the upper lip rises, where a reference's closed lips or the move close the mouth (the
         # move's under a map showing teeth: between the lips a white band), where sealed lips stay sealed, or where a
