@@ -123,6 +123,13 @@ def luma(x: np.ndarray) -> np.ndarray:
     return x @ _LUMA32
 
 
+def luma_of(pixels: np.ndarray) -> np.ndarray:
+    """Float32 luma of ``pixels`` (H, W) grey or (H, W, C) with RGB first, in their units: a grey
+    image as it is, else :func:`luma` of its first three channels (an alpha channel left out)."""
+    x = pixels.astype(np.float32, copy=False)
+    return x if x.ndim == 2 else luma(x[..., :3])
+
+
 def luma_levels(pixels: np.ndarray) -> np.ndarray:
     """BT.601 luma of (..., 3) uint8 / uint16 RGB levels, rounded, same dtype (Pillow's L)."""
     return np.clip(np.rint(luma(pixels.astype(np.float32))), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)

@@ -6,14 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceedit.api import Editor
-from tests._bench import load_bench
+from tests._bench import load_bench, mean_face_landmarks
 
 
 @pytest.fixture(scope="module")
 def lm() -> np.ndarray:
-    shape = Editor.from_pretrained("stage", device="cpu").stage._a("mean_shape").astype(np.float64)
-    return shape * 2.0 + 40.0
+    return mean_face_landmarks()
 
 
 def test_the_grain_is_read_per_region(lm):

@@ -85,6 +85,15 @@ def test_luma_known_values():
     assert px.luma_levels(deep).dtype == np.uint16 and px.luma_levels(deep)[3] == 65535
 
 
+def test_luma_of_a_grey_and_an_rgba_image():
+    grey = np.array([[0, 128], [255, 7]], np.uint8)
+    out = px.luma_of(grey)
+    assert out.dtype == np.float32 and out.tolist() == [[0.0, 128.0], [255.0, 7.0]]
+    rgba = np.zeros((2, 2, 4), np.uint8)
+    rgba[..., 1], rgba[..., 3] = 100, 255  # the alpha channel is not light
+    np.testing.assert_allclose(px.luma_of(rgba), 58.7, rtol=1e-6)
+
+
 def test_luma_levels_as_pillow_l():
     from PIL import Image
 

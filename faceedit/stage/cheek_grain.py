@@ -21,10 +21,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.pixels import luma_of
 from faceedit.stage.tuning import EditTuning
 
-_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 #: The noise's seed (a fixed field: the same face gets the same grain).
 GRAIN_SEED = 71
 #: Robust deviations per standard deviation of a normal spread (the median absolute deviation's scale).
@@ -33,9 +32,6 @@ MAD_SCALE = 1.4826
 #: strength is read (a crease's line, a fleck is not grain).
 CLIP_SPREADS = 2.5
 
-
-def _luma(x: np.ndarray) -> np.ndarray:
-    return x[..., :3] @ _LUMA if x.ndim == 3 else x
 
 
 def _detail(luma: np.ndarray, sigma: float) -> np.ndarray:
@@ -86,7 +82,7 @@ def keep_grain(before: np.ndarray, after: np.ndarray, mask: np.ndarray, origin: 
     on = weight > 0.5
     if int(on.sum()) < 16:
         return after
-    lb, la = _luma(before), _luma(after)
+    lb, la = luma_of(before), luma_of(after)
     db, da = _detail(lb, px), _detail(la, px)
     vals = db[on]
     cap = CLIP_SPREADS * MAD_SCALE * float(np.median(np.abs(vals - np.median(vals))))

@@ -15,15 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
-from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.pixels import luma_of
 from faceedit.stage.cutwarp import CutWarpResult
 from faceedit.stage.lips import box_around
 from faceedit.stage.mouth import paint_seam
 from faceedit.stage.records import FaceEdit, Statistics
 from faceedit.stage.small_seam import OwnLips
 from faceedit.stage.teeth_look import small_weight
-
-_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 
 
 def draw_closed_seam(stage: Statistics, face: FaceEdit, pixels: np.ndarray, r: CutWarpResult) -> np.ndarray:
@@ -43,8 +41,7 @@ def draw_closed_seam(stage: Statistics, face: FaceEdit, pixels: np.ndarray, r: C
     x0, y0, x1, y1 = box_around(np.vstack([moved[48:68], r.upper, r.lower]), eye_distance(moved), pixels.shape)
     plain = _seam(stage, face, pixels[y0:y1, x0:x1].copy(), r, None, (x0, y0))
     out = _seam(stage, face, pixels, r, own)
-    luma = (lambda a: a.astype(np.float32) if a.ndim == 2 else a[..., :3].astype(np.float32) @ _LUMA)  # noqa: E731
-    face.seam_deepened = (y0, x0, luma(out[y0:y1, x0:x1]) - luma(plain))
+    face.seam_deepened = (y0, x0, luma_of(out[y0:y1, x0:x1]) - luma_of(plain))
     return out
 
 

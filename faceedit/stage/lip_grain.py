@@ -26,14 +26,13 @@ import cv2
 import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
-from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.pixels import luma_of, pixel_max
 from faceedit.stage.cut_curves import resample_by_length
 from faceedit.stage.lip_rims import smoothstep
 from faceedit.stage.lips import box_around
 from faceedit.stage.records import FaceEdit
 from faceedit.stage.tuning_lips import LipsTuning
 
-_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 #: Samples along each lip (corner to corner) where its source and closed heights are read.
 ALONG = 96
 #: The lip's fractions across (outer edge 0 to inner edge 1) are sampled every this many px
@@ -47,9 +46,6 @@ _OUTER = ([48, 49, 50, 51, 52, 53, 54], [48, 59, 58, 57, 56, 55, 54])
 #: The inner lips of the 68 points, left corner first (without a cut of the photo's own).
 _INNER = ([60, 61, 62, 63, 64], [60, 67, 66, 65, 64])
 
-
-def _luma(rgb: np.ndarray) -> np.ndarray:
-    return rgb[..., :3].astype(np.float32) @ _LUMA if rgb.ndim == 3 else rgb.astype(np.float32)
 
 
 def _inside(poly: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -129,10 +125,10 @@ def carry_lip_grain(face: FaceEdit, source: np.ndarray, pixels: np.ndarray, tuni
         dmask, smask = _inside(dst_poly, dbox), _inside(src_poly, sbox)
         if float(dmask.sum()) < 4 or float(smask.sum()) < 4:
             continue
-        s_luma = _luma(source[sbox[1]:sbox[3], sbox[0]:sbox[2]]) / top
+        s_luma = luma_of(source[sbox[1]:sbox[3], sbox[0]:sbox[2]]) / top
         s_detail = lip_detail(s_luma, smask, sigma)
         here = out[dbox[1]:dbox[3], dbox[0]:dbox[2]].astype(np.float32) / top
-        d_luma = _luma(here)
+        d_luma = luma_of(here)
         d_detail = lip_detail(d_luma, dmask, sigma)
         rc, i, v = _places(do, di, dbox, dmask)
         depth = v * t_d[i]  # px in from the closed lip's outer edge

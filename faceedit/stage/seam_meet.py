@@ -14,10 +14,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.pixels import luma_of, pixel_max
 from faceedit.stage.tuning_lips import LipsTuning
-
-_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
 
 
 def meet_line(pixels: np.ndarray, line: np.ndarray, eye_dist: float, tuning: LipsTuning | None = None) -> np.ndarray:
@@ -45,8 +43,7 @@ def meet_line(pixels: np.ndarray, line: np.ndarray, eye_dist: float, tuning: Lip
     hs = np.arange(-reach, reach + 1, dtype=np.float64)
     px = line[0][0] + steps[None] * axis[0] + (path[None] + hs[:, None]) * normal[0]
     py = line[0][1] + steps[None] * axis[1] + (path[None] + hs[:, None]) * normal[1]
-    img = pixels.astype(np.float32) / pixel_max(pixels.dtype)
-    grey = img if img.ndim == 2 else img[..., :3] @ _LUMA
+    grey = luma_of(pixels.astype(np.float32) / pixel_max(pixels.dtype))
     strip = cv2.remap(np.ascontiguousarray(grey), px.astype(np.float32), py.astype(np.float32),
                       cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     strip = cv2.GaussianBlur(strip, (0, 0), sigmaX=max(0.04 * eye_dist, 1.0), sigmaY=0.1)
