@@ -61,6 +61,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "cut_curves.RIGHT_EYE": ("G", "an eye's 68-point indices"),
     "cut_fields.TPS_REG": ("N", "spline smoothing in a unit frame"),
     "cut_fields.NEAR_REACH": ("N", "the fast render's nodes measured in full"),
+    "chin_slide.JAW_LINE": ("G", "the jaw line's 68-point indices"),
+    "chin_slide.LIFT_FADE": ("N", "where the region's lookup lift fades in, inside the face (the weight there is 1)"),
     "eyes.MESH_EYES": ("G", "Face Mesh lid contours"),
     "eyes.LM_EYES": ("G", "68-point eye indices"),
     "lid_edge.UPPER": ("G", "the upper lids' 68-point indices"),

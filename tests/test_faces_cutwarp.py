@@ -10,6 +10,7 @@ import pytest
 from _imgs import astronaut, astronaut_face
 
 from faceedit.faces.landmarks import CHIN, eye_centres, eye_distance
+from faceedit.stage.chin_slide import slid_grid
 from faceedit.stage.cut_curves import (
     corner_rays,
     follow_curves,
@@ -198,7 +199,7 @@ def test_face_cut_by_the_photo_border():
 
 
 def _check_fold_free(src, dst, min_scale):
-    grid = face_grid(src)
+    grid = slid_grid(src, dst)  # (cut_warp's: the face's, as far farther down as the jaw drops)
     f = cut_fields(src, dst, grid)
     assert f.scale >= min_scale
     geo = f.cuts[0]

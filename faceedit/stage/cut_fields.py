@@ -7,6 +7,9 @@ other node of that grid and fills the nodes between with cubic interpolation
 (:func:`~faceedit.stage.warp.upsample_nodes`), except at the nodes next to a landmark or a
 cut's curve point, where they bend most; its region weight likewise
 (:func:`~faceedit.stage.warp.grid_region_weight`). The exact render evaluates them at every node.
+
+Below a dropped jaw the fixed ring and the region weight give way with the drop, so the chin is
+carried whole and overlaps the neck (:mod:`faceedit.stage.chin_slide`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 
+from faceedit.stage.chin_slide import slid_anchors, slid_region_weight
 from faceedit.stage.cut_curves import (
     MOUTH,
     Cut,
@@ -45,7 +49,6 @@ from faceedit.stage.warp import (
     MIN_JACOBIAN,
     WARP_POINTS,
     Grid,
-    grid_region_weight,
     half_grid,
     jacobian_det,
     polygon_distance,
@@ -246,8 +249,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     cuts = [MOUTH] if cuts is None else list(cuts)
     nodes = grid.points()
     coarse = None if is_exact() else half_grid(grid).points()
-    w = grid_region_weight(src_lm, grid, tn.region_inner, tn.region_outer)[..., None]
     anchors = warp_anchors(src_lm, dst_lm, tn)
+    slid = slid_anchors(src_lm, dst_lm, anchors)  # (a dropped chin slides over the neck)
     cut_pts = {i for c in cuts for i in c.upper + c.lower}
     base = sorted(set(WARP_POINTS) - cut_pts)  # the corners come with the curves
     nbase = len(base)
@@ -261,6 +264,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
 
     def build(scale: float) -> tuple[CutFields, bool]:
         moved = src_lm + scale * (dst_lm - src_lm)
+        w = slid_region_weight(src_lm, moved, grid, tn)[..., None]
+        moved_anchors = anchors + scale * (slid - anchors)
         curves = []
         plans: dict[str, float] = {}
         teeth: dict[str, np.ndarray] = {}
@@ -320,7 +325,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]
-        base_dst = np.vstack([moved[base], anchors, corners_dst])
+        base_dst = np.vstack([moved[base], moved_anchors, corners_dst])
         base_src = np.vstack([src_lm[base], anchors, corners_src])
         nb = len(base_dst)
         # every spline's centres: the base points (landmarks, anchors, the cuts' corners), then

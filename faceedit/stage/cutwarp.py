@@ -80,6 +80,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from faceedit.stage.chin_slide import slid_grid
 from faceedit.stage.corner_fill import hidden_corners
 from faceedit.stage.cut_curves import (
     LEFT_EYE,
@@ -105,7 +106,6 @@ from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
     Grid,
-    face_grid,
 )
 
 
@@ -385,7 +385,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     tn = tuning if tuning is not None else WarpTuning()
     if lips is not None and max(map(sharpest_turn, given_curves(*lips, *lip_curves(src_lm)))) > MAX_LIP_TURN:
         lips = lip_curves(src_lm)  # a found loop folded into a V is not the lips' edge: the 68 points' are
-    grid = face_grid(src_lm, tn.region_outer)
+    grid = slid_grid(src_lm, dst_lm, tn)  # (the face's, reaching as far below as the jaw drops)
     roi = grid.roi(pixels.shape)
     x0, y0, x1, y1 = roi
     rh, rw = y1 - y0, x1 - x0

@@ -18,6 +18,11 @@ class WarpTuning:
     region_inner: float = 0.1
     #: ... and the move falls smoothly to exactly zero at this.
     region_outer: float = 0.6
+    #: Below a dropped jaw (:mod:`faceedit.stage.chin_slide`): the shortest fade (eye distances)
+    #: of the region weight under the chin's new place, and how many times the drop the region's
+    #: end under the jaw is pulled up from ``region_outer``'s: the chin is carried whole and
+    #: overlaps the neck, which nothing moves below the fade.
+    chin_slide: tuple[float, float] = (0.2, 1.0)
     #: Heights above the brows (eye distances) of the rows of fixed points across the forehead. A
     #: field left to fade from the moved brows to the region's edge moves the hair of a face made
     #: to smile; a spline pinned by one row still bulges between it and that edge.
