@@ -178,6 +178,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "moves.HAPPY_CORNER_LIFT": ("C", "what happy is (its mouth corners)"),
     "moves.HAPPY_CHIN_SHARE": ("G", "the chin's share of the lower lip's lift (a template)"),
     "rest.UNFROWNED": ("C", "which named targets have no frown of their own"),
+    "row_ends._LUMA": ("N", "luma weights (a unit)"),
     "moves.MOVES_OFF_LINE": ("G", "which targets' moves the line fit reads (a structural choice)"),
     "moves.MIRROR": ("G", "68-point mirror map"),
     "moves.OUTER_UPPER": ("G", "68-point indices"),

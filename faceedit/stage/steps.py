@@ -103,6 +103,7 @@ from faceedit.stage.records import (
 )
 from faceedit.stage.regions import head_look
 from faceedit.stage.rest import at_rest
+from faceedit.stage.row_ends import bank_row, fade_row_ends
 from faceedit.stage.sealed import lips_sealed_over_lip, past_lower_teeth
 from faceedit.stage.smile import (
     cheeks_flattened,
@@ -185,16 +186,14 @@ def mouth_still(lm: np.ndarray, goal: np.ndarray) -> bool:
 
 
 def smiles_over_dark_inside(face: FaceEdit, tuning: EditTuning) -> bool:
-    """Whether an edit adds a smile to a mouth the photo shows open with no teeth found in it
-    (a surprised or talking mouth: its dark inside, at most the edges of its teeth): the smile
-    shows a whole row of teeth, none of which the photo has."""
+    """Whether an edit adds a smile to a mouth the photo shows open with no teeth found in it (a surprised or
+    talking mouth: its dark inside, at most the edges of its teeth): the smile shows a whole row, the photo none."""
     return face.smile_taken < 0 and face.shown is None and lip_gap(face.landmarks) > tuning.lips_closed
 
 
 def teeth_cover(stage: Statistics, face: FaceEdit) -> float:
-    """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover``
-    times the smile the new state lacks (:func:`faceedit.stage.smile.smile_lift`). A relaxed
-    upper lip covers the top of the teeth a smile shows whole."""
+    """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover`` times the smile the new
+    state lacks (:func:`faceedit.stage.smile.smile_lift`). A relaxed upper lip covers the top of the teeth a smile shows."""
     assert face.current is not None and face.new_state is not None
     return stage.tuning.edit.teeth_cover * (1.0 - smile_lift(stage, face.current, face.new_state))
 
@@ -396,13 +395,12 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
 
 
 def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np.ndarray | None = None) -> np.ndarray:
-    """The warped face's mouth: an opening painted from the mouth bank below the face's own
-    teeth carried into it, the dark seam where lips that showed teeth close; the mouth drawn
-    at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without
-    a mouth bank the appearance maps draw the mouth. ``pixels`` are the warp's, the stage's own:
-    drawn over, not copied. ``whites``: the eye whites' colour read on the photo before the warp
-    (:func:`faceedit.stage.mouth.sclera_colour`; the warp's smile narrows the eyes and mixes lid
-    into them), which the bank's teeth take their white balance and brightness cap from."""
+    """The warped face's mouth: an opening painted from the mouth bank below the face's own teeth carried into it
+    (or across it, :func:`faceedit.stage.row_ends.bank_row`), the dark seam where lips that showed teeth close; the
+    mouth drawn at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without a mouth
+    bank the appearance maps draw the mouth. ``pixels`` are the warp's, the stage's own: drawn over, not copied.
+    ``whites``: the eye whites' colour read on the photo before the warp (:func:`faceedit.stage.mouth.sclera_colour`;
+    the warp's smile narrows the eyes and mixes lid into them), the bank's teeth's white balance and brightness cap."""
     r = face.warped
     assert r is not None and face.goal is not None
     out, moved = pixels, r.landmarks
@@ -411,11 +409,12 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
     own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
-    if bank is not None and (smiles_over_dark_inside(face, stage.tuning.edit) or own and small_smile(
-            r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth, face.photo_scale)):
-        # the dark inside of an open mouth carried into a smile would stand between the bank's
-        # teeth as black gaps and broken teeth, a small face's own teeth as a thin seam over its
-        # lower row: the whole opening is painted
+    if bank is not None and (smiles_over_dark_inside(face, stage.tuning.edit) or own and (small_smile(
+            r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth, face.photo_scale) or face.closing == 0
+            and face.smile_taken > 0 and bank_row(interior, opening, stage.tuning.edit.carried_row_span))):
+        # the dark inside of an open mouth carried into a smile would stand between the bank's teeth as black gaps and
+        # broken teeth, a small face's own teeth as a thin seam over its lower row, a narrow smile's row as a lone block
+        # in a mouth that opens: the whole opening is painted
         opening, interior = opening + interior, np.zeros_like(interior)
     elif bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
         # what the loop carried that is lip (but the upper lip carried teeth hang from), and the
@@ -440,7 +439,8 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
             # relaxed upper lip that stays open (fear, surprise): a band, darker toward the
             # inside; a move that closes the mouth (neutral) leaves what it keeps of the row
             relax = teeth_cover(stage, face) / max(stage.tuning.edit.teeth_cover, 1e-6)
-            out = shade_carried(out, r.roi, interior, opening, relax, stage.tuning.mouth, in_place=True)
+            out = fade_row_ends(shade_carried(out, r.roi, interior, opening, relax, stage.tuning.mouth, in_place=True),
+                                r.roi, opening + interior, stage.tuning.edit, in_place=True)
         out = tooth_steps(out, r.roi, opening + interior, float(moved[[51, 62, 66], 0].mean()),
                           float(np.linalg.norm(moved[64] - moved[60])), face.photo_scale, in_place=True)
         at_photo_focus(out, r.roi, opening + interior, moved, stage.tuning.mouth,  # in a soft photo

@@ -84,6 +84,19 @@ class EditTuning:
     #: dark hole (insightface's single_smile made surprised). Set on its wheels' laughs made
     #: surprised: at 0.5 and 0.7 FER read group_five#3's thicker row as happy.
     teeth_kept: float = 0.3
+    #: A smile's own row carried into a mouth that opens without one is kept where it spans at
+    #: least this share of the opening's width (:func:`faceedit.stage.row_ends.row_span`); a
+    #: narrower one is left to the mouth bank, which paints its row across the whole opening
+    #: (shaded toward its ends, the narrower row stood as a block of two lit teeth in the dark).
+    carried_row_span: float = 0.5
+    #: Where a smile is taken away and the mouth stays open, the upper row's ends fall into the
+    #: cavity's shadow (:func:`faceedit.stage.row_ends.fade_row_ends`) over this share of its
+    #: length at each end ...
+    row_ends_share: float = 0.25
+    #: ... at the end standing this many times the cavity's luma ...
+    row_ends_contrast: float = 3.0
+    #: ... and this share of the row's height there (cut from below: shorter side teeth).
+    row_ends_narrow: float = 0.5
     #: An interior found from colour spanning less than this share of the inner mouth corners
     #: is not the cut (the Face Mesh's inner-lip loop is), whether the mouth opens or closes.
     narrow_interior: float = 0.8

@@ -1,0 +1,93 @@
+"""An open mouth's upper row where a smile is taken away (faceedit.stage.row_ends): a narrow carried
+row is left to the bank, and the row's ends fall into the cavity's shadow, darker and shorter, with
+no tooth left lit alone in the cavity (on drawn pixels, and on a London training smile made
+fearful and surprised)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _bench import load_bench
+from conftest import SHARED_DATA
+from PIL import Image
+
+from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.row_ends import bank_row, fade_row_ends, row_span
+from faceedit.stage.tuning import EditTuning
+
+LUMA = np.asarray(LUMA_WEIGHTS)
+LIP = (170, 100, 110)
+TEETH = (230, 228, 222)
+
+
+def drawn_row():
+    """(pixels, opening): a lip all round, an opening at rows 20-49, columns 10-89, dark (8), with a
+    row of teeth 10 rows high under its top over columns 20-79."""
+    pixels = np.empty((60, 100, 3), np.uint8)
+    pixels[:] = LIP
+    opening = np.zeros((60, 100), np.float32)
+    opening[20:50, 10:90] = 1.0
+    pixels[20:50, 10:90] = 8
+    pixels[20:30, 20:80] = TEETH
+    return pixels, opening
+
+
+def test_a_narrow_carried_row_goes_to_the_bank():
+    """A row whose columns span under the share of the opening's width is the bank's; its tapered
+    ends (columns under half its height) do not count; nothing carried is nothing to decide."""
+    interior = np.zeros((40, 100), np.float32)
+    opening = np.zeros((40, 100), np.float32)
+    opening[10:30, 10:90] = 1.0
+    interior[10:18, 35:65] = 1.0  # 30 of 80 columns
+    interior[10:12, 20:35] = 1.0  # a tapered end
+    assert row_span(interior, opening) == pytest.approx(30 / 80)
+    assert bank_row(interior, opening, 0.5)
+    interior[10:18, 20:80] = 1.0
+    assert not bank_row(interior, opening, 0.5)
+    assert row_span(np.zeros_like(interior), opening) == 1.0
+
+
+def test_the_row_s_ends_fall_into_the_cavity_s_shadow():
+    """At the row's ends its teeth stand at most a little over the contrast asked for over the
+    cavity, and are shorter; the middle, the cavity and the lip are left as they were."""
+    tn = EditTuning()
+    pixels, opening = drawn_row()
+    out = fade_row_ends(pixels, (0, 0, 100, 60), opening, tn)
+    y = out.astype(np.float64) @ LUMA
+    cavity = 8.0
+    assert y[20:24, 20].mean() <= 1.2 * tn.row_ends_contrast * cavity
+    assert y[20:24, 79].mean() <= 1.2 * tn.row_ends_contrast * cavity
+    assert (out[20:30, 45:55] == pixels[20:30, 45:55]).all()  # the middle
+    lit = lambda x: int((y[20:30, x] > 2 * tn.row_ends_contrast * cavity).sum())  # noqa: E731
+    assert lit(24) < lit(40) == 10  # shorter toward the end
+    assert (out[30:50] == pixels[30:50]).all() and (out[:20] == pixels[:20]).all()
+    assert (out[20:30, :10] == pixels[20:30, :10]).all()  # the lip
+    assert (fade_row_ends(pixels, (0, 0, 100, 60), opening, EditTuning(row_ends_share=0.0)) == pixels).all()
+
+
+@pytest.fixture(scope="module")
+def editor():
+    from faceedit.api import Editor
+    from faceedit.models.hub import weights_present
+    from faceedit.models.registry import get_spec
+
+    if not weights_present(get_spec("stage")):
+        pytest.skip("the stage's weights are not present")
+    return Editor.from_pretrained("stage", device="cpu")
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("target", ["surprised", "fearful"])
+def test_a_kept_row_ends_in_shadow_with_no_lone_tooth(editor, target):
+    """London 006's smile (training) made surprised or fearful keeps its own row: no lit piece of
+    teeth stands apart from the upper lip, and at the row's ends the teeth stand under 4.2 times
+    the cavity's dark (a row lit to its ends reads 5.4 and 7.1 there), the middle lit."""
+    path = SHARED_DATA / "london_hd" / "smiling" / "006.jpg"
+    if not path.exists():
+        pytest.skip(f"{path} is not there (../shared/data)")
+    bench = load_bench("bench_teeth_fragments")
+    out, opening = bench.opening_of(editor, np.asarray(Image.open(path).convert("RGB")), target)
+    assert opening is not None
+    r = bench.fragments(out, opening)
+    assert r["lone"] == 0
+    assert r["ends"] < 4.2 < r["mid"], r
