@@ -1,5 +1,4 @@
-"""An open mouth's upper row where a smile is taken away (faceedit.stage.row_ends): a narrow carried
-row is left to the bank, and the row's ends fall into the cavity's shadow, darker and shorter, with
+"""An open mouth's upper row where a smile is taken away (faceedit.stage.row_ends): the row's ends fall into the cavity's shadow, darker and shorter, with
 no tooth left lit alone in the cavity (on drawn pixels, and on a London training smile made
 fearful and surprised)."""
 
@@ -12,7 +11,7 @@ from conftest import SHARED_DATA
 from PIL import Image
 
 from faceedit.pixels import LUMA_WEIGHTS
-from faceedit.stage.row_ends import bank_row, fade_row_ends, row_span
+from faceedit.stage.row_ends import fade_row_ends
 from faceedit.stage.tuning import EditTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
@@ -30,21 +29,6 @@ def drawn_row():
     pixels[20:50, 10:90] = 8
     pixels[20:30, 20:80] = TEETH
     return pixels, opening
-
-
-def test_a_narrow_carried_row_goes_to_the_bank():
-    """A row whose columns span under the share of the opening's width is the bank's; its tapered
-    ends (columns under half its height) do not count; nothing carried is nothing to decide."""
-    interior = np.zeros((40, 100), np.float32)
-    opening = np.zeros((40, 100), np.float32)
-    opening[10:30, 10:90] = 1.0
-    interior[10:18, 35:65] = 1.0  # 30 of 80 columns
-    interior[10:12, 20:35] = 1.0  # a tapered end
-    assert row_span(interior, opening) == pytest.approx(30 / 80)
-    assert bank_row(interior, opening, 0.5)
-    interior[10:18, 20:80] = 1.0
-    assert not bank_row(interior, opening, 0.5)
-    assert row_span(np.zeros_like(interior), opening) == 1.0
 
 
 def test_the_row_s_ends_fall_into_the_cavity_s_shadow():

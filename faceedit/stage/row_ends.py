@@ -1,14 +1,11 @@
 """An open mouth's upper row of teeth where a smile is taken away and the mouth stays open (fear,
-surprise): whose row it is and how it ends.
-
-A smile's own row carried into the opening is kept where it spans the opening's top from near
-corner to corner (:func:`row_span`); a row carried from a narrow smile's teeth spans only the
-opening's middle, where, shaded toward its ends, it is a block of two or three lit teeth standing
-alone in the dark: such a row goes, and the mouth bank paints its own across the whole opening
-(:func:`bank_row`). Real rows end in the mouth's shadow, their last teeth darker and shorter under
-the lip, not lit to their last column and cut off square against the dark: :func:`fade_row_ends`
-finds the lit row under the upper lip and, over each end's share of its length, darkens it toward
-a few times the cavity's tone and shortens it from below into the cavity."""
+surprise): how it ends. The row is the face's own carried row or the mouth bank's, whichever the
+fill takes on grounds that hold for every value of a control (no switch on the opening's width, so
+teeth do not come and go as a control moves). Real rows end in the mouth's shadow, their last teeth
+darker and shorter under the lip, not lit to their last column and cut off square against the
+dark: :func:`fade_row_ends` finds the lit row under the upper lip and, over each end's share of
+its length, darkens it toward a few times the cavity's tone and shortens it from below into the
+cavity."""
 
 from __future__ import annotations
 
@@ -19,28 +16,6 @@ from faceedit.stage.lip_rims import smoothstep
 from faceedit.stage.tuning import EditTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
-
-
-def row_span(interior: np.ndarray, opening: np.ndarray) -> float:
-    """The share of the whole opening's width (its columns with ``interior`` or ``opening`` over a
-    half) that the carried row spans: from its first to its last column whose carried height
-    (``interior`` over a half) is at least half the row's tallest (its 90th percentile); the
-    row's tapered ends, a few rows of the teeth's tops, do not count. 1 where nothing is carried
-    or the opening is empty (nothing to decide)."""
-    car = np.asarray(interior, np.float32) > 0.5
-    whole = car | (np.asarray(opening, np.float32) > 0.5)
-    cols = np.flatnonzero(whole.any(0))
-    tall = car.sum(0)
-    if not car.any() or len(cols) == 0:
-        return 1.0
-    full = np.flatnonzero(tall >= 0.5 * float(np.percentile(tall[tall > 0], 90)))
-    return float(full[-1] - full[0] + 1) / float(cols[-1] - cols[0] + 1)
-
-
-def bank_row(interior: np.ndarray, opening: np.ndarray, least: float) -> bool:
-    """Whether the carried row (``interior``) spans under ``least`` of the opening's width
-    (:func:`row_span`): it is left to the bank, which paints the whole opening."""
-    return row_span(interior, opening) < least
 
 
 def row_columns(lit: np.ndarray, gap: int) -> tuple[int, int] | None:

@@ -103,7 +103,7 @@ from faceedit.stage.records import (
 )
 from faceedit.stage.regions import head_look
 from faceedit.stage.rest import at_rest
-from faceedit.stage.row_ends import bank_row, fade_row_ends
+from faceedit.stage.row_ends import fade_row_ends
 from faceedit.stage.sealed import lips_sealed_over_lip, past_lower_teeth
 from faceedit.stage.smile import (
     cheeks_flattened,
@@ -395,8 +395,8 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
 
 
 def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np.ndarray | None = None) -> np.ndarray:
-    """The warped face's mouth: an opening painted from the mouth bank below the face's own teeth carried into it
-    (or across it, :func:`faceedit.stage.row_ends.bank_row`), the dark seam where lips that showed teeth close; the
+    """The warped face's mouth: an opening painted from the mouth bank below the face's own teeth carried into it,
+    the dark seam where lips that showed teeth close; the
     mouth drawn at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without a mouth
     bank the appearance maps draw the mouth. ``pixels`` are the warp's, the stage's own: drawn over, not copied.
     ``whites``: the eye whites' colour read on the photo before the warp (:func:`faceedit.stage.mouth.sclera_colour`;
@@ -409,12 +409,10 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
     own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
-    if bank is not None and (smiles_over_dark_inside(face, stage.tuning.edit) or own and (small_smile(
-            r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth, face.photo_scale) or face.closing == 0
-            and face.smile_taken > 0 and bank_row(interior, opening, stage.tuning.edit.carried_row_span))):
+    if bank is not None and (smiles_over_dark_inside(face, stage.tuning.edit) or own and small_smile(
+            r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth, face.photo_scale)):
         # the dark inside of an open mouth carried into a smile would stand between the bank's teeth as black gaps and
-        # broken teeth, a small face's own teeth as a thin seam over its lower row, a narrow smile's row as a lone block
-        # in a mouth that opens: the whole opening is painted
+        # broken teeth, a small face's own teeth as a thin seam over its lower row: the whole opening is painted
         opening, interior = opening + interior, np.zeros_like(interior)
     elif bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
         # what the loop carried that is lip (but the upper lip carried teeth hang from), and the

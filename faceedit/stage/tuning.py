@@ -84,11 +84,6 @@ class EditTuning:
     #: dark hole (insightface's single_smile made surprised). Set on its wheels' laughs made
     #: surprised: at 0.5 and 0.7 FER read group_five#3's thicker row as happy.
     teeth_kept: float = 0.3
-    #: A smile's own row carried into a mouth that opens without one is kept where it spans at
-    #: least this share of the opening's width (:func:`faceedit.stage.row_ends.row_span`); a
-    #: narrower one is left to the mouth bank, which paints its row across the whole opening
-    #: (shaded toward its ends, the narrower row stood as a block of two lit teeth in the dark).
-    carried_row_span: float = 0.5
     #: Where a smile is taken away and the mouth stays open, the upper row's ends fall into the
     #: cavity's shadow (:func:`faceedit.stage.row_ends.fade_row_ends`) over this share of its
     #: length at each end ...
