@@ -127,17 +127,23 @@ def lifted_nodes(src_lm: np.ndarray, dst_lm: np.ndarray, pts: np.ndarray, tuning
 
 def slid_grid(src_lm: np.ndarray, dst_lm: np.ndarray, tuning: WarpTuning | None = None) -> Grid:
     """The grid a warp from ``src_lm`` to ``dst_lm`` lives on: the face's
-    (:func:`~faceedit.stage.warp.face_grid`), reaching as much farther down the face as the jaw
-    drops (the ring under the chin moves down by that, and the fade under it ends at most that
-    much past the plain region's end)."""
+    (:func:`~faceedit.stage.warp.face_grid`), with as many more nodes at its step as reach as much
+    farther down the face as the jaw drops (the ring under the chin moves down by that, and the
+    fade under it ends at most that much past the plain region's end). The face's own nodes stay
+    where they are, and so do the fast render's every other one."""
     tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
+    grid = face_grid(src_lm, tn.region_outer)
     jaw = jaw_drop(src_lm, dst_lm)
     if jaw is None:
-        return face_grid(src_lm, tn.region_outer)
-    outline = region_outline(src_lm, grow=tn.region_outer + 0.05)  # (face_grid's)
+        return grid
     _, n = _frame(src_lm)
-    return Grid.around(np.vstack([outline, outline + float(jaw[2].max()) * n]))
+    reach = region_outline(src_lm, grow=tn.region_outer + 0.05) + float(jaw[2].max()) * n  # (face_grid's, moved)
+    # (whole pairs of steps before the first node: the fast render's every other node stays)
+    lo = 2 * np.floor((reach.min(0) - (grid.x0, grid.y0)) / (2 * grid.step)).clip(max=0).astype(int)
+    hi = np.ceil((reach.max(0) - (grid.x0, grid.y0)) / grid.step).astype(int)
+    nx, ny = max(grid.nx, int(hi[0]) + 1) - lo[0], max(grid.ny, int(hi[1]) + 1) - lo[1]
+    return Grid(float(grid.x0 + lo[0] * grid.step), float(grid.y0 + lo[1] * grid.step), grid.step, int(nx), int(ny))
 
 
 def slid_region_weight(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, tuning: WarpTuning | None = None) -> np.ndarray:
