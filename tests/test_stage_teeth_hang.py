@@ -10,7 +10,7 @@ import numpy as np
 from faceedit.stage.cut_fields import rigid_field
 from faceedit.stage.lips import upper_teeth_share
 from faceedit.stage.side_teeth import with_side_teeth
-from faceedit.stage.teeth_hang import hung_field, lip_drop
+from faceedit.stage.teeth_hang import hang_amount, hung_field, lip_drop
 from faceedit.stage.tuning_lips import LipsTuning
 
 XS = np.linspace(100.0, 160.0, 31)
@@ -53,6 +53,15 @@ def test_teeth_hang_lower_under_an_arched_lip_and_keep_the_middle():
     assert np.allclose(hung[..., 0], rigid[..., 0])  # (across, the teeth keep their place and size)
     half = hung_field(frame, dst, src, n, 0.5)
     assert np.allclose(half[:, side, 1] - rigid[:, side, 1], -3.0, atol=0.3)
+
+
+def test_a_slit_keeps_the_rigid_row_and_a_tall_opening_hangs_it_whole():
+    up = arch(110.0, 6.0)
+    aspect = (0.25, 0.45)  # (WarpTuning.round_aspect)
+    assert hang_amount(up, up + (0.0, 6.0), 1.0, aspect) == 0.0  # 6 px tall, 60 wide: a slit
+    assert hang_amount(up, up + (0.0, 30.0), 1.0, aspect) == 1.0  # 30 px tall: an oval
+    assert 0.0 < hang_amount(up, up + (0.0, 21.0), 1.0, aspect) < 1.0
+    assert hang_amount(up, up + (0.0, 30.0), 0.0, aspect) == 0.0
 
 
 LIP = (200, 120, 125)
