@@ -1,7 +1,7 @@
 """The upper teeth a smile carries into an opening that stays open hang under its new upper lip
 (faceedit.stage.teeth_hang): the rigid move where the lip keeps its shape, each column shifted
 with the lip where it arches, the middle kept; and a smile's row carried on through its shaded
-side teeth (faceedit.stage.side_teeth), on drawn pixels."""
+side teeth and over a column without teeth inside it (faceedit.stage.side_teeth), on drawn pixels."""
 
 from __future__ import annotations
 
@@ -105,3 +105,13 @@ def test_no_side_teeth_leave_the_row_as_found():
     share = upper_teeth_share(rgb, up, lo)
     off = LipsTuning(side_teeth_light=0.0)
     assert np.array_equal(with_side_teeth(rgb, up, lo, share, off), share)
+
+
+def test_a_row_without_teeth_in_a_column_stays_one_row():
+    from faceedit.stage.side_teeth import bridged
+
+    share = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.6, 0.0, 0.0])
+    assert bridged(share).tolist() == [0.0, 0.0, 1.0, 1.0, 0.6, 0.6, 0.0, 0.0]  # the gap at the lower side's
+    assert bridged(np.array([0.0, 0.8, 0.0, 0.0, 0.9, 0.0])).tolist() == [0.0, 0.8, 0.8, 0.8, 0.9, 0.0]
+    whole = np.array([0.0, 0.5, 0.7, 0.0])
+    assert np.array_equal(bridged(whole), whole) and bridged(None) is None

@@ -10,7 +10,10 @@ teeth with the cavity's black on both sides. :func:`with_side_teeth` carries the
 from its ends, column by column, while each column's top holds a run of samples past the
 ``side_teeth_light`` share of the way from the lip to the bright teeth (a tooth in shade); it
 stops at the first column without one: the dark of a laugh's corners, darker than the lip, stays
-behind (carried, it stood as dark flanges beside the new opening).
+behind (carried, it stood as dark flanges beside the new opening). Where colour found no
+interior, :func:`faceedit.stage.lower_margin.loop_teeth_share` reads the row down the Face Mesh's
+loop, a column at a time, 0 where a column shows no teeth; :func:`bridged` takes a row's inner
+columns at 0 as the dark between two teeth, so the row is carried whole rather than in spikes.
 """
 
 from __future__ import annotations
@@ -95,4 +98,20 @@ def with_side_teeth(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray, share
                 break
             out[i] = min(run, out[i - step])
             i += step
+    return out
+
+
+def bridged(share: np.ndarray | None) -> np.ndarray | None:
+    """``share`` ((N,) per column of a carried row, or None) with every run of columns at 0
+    between two columns with teeth raised to the lower of the two: a column without teeth inside
+    the row is the dark between two teeth, not the row's end (left at 0, the carried row fell
+    into pieces, each a spike of the loop's full height standing into the dark: a small face's
+    mouth made surprised showed fangs). None stays None."""
+    if share is None:
+        return None
+    out = np.asarray(share, np.float64).copy()
+    row = np.flatnonzero(out > 0)
+    for a, b in zip(row[:-1], row[1:]):
+        if b - a > 1:
+            out[a + 1:b] = min(out[a], out[b])
     return out

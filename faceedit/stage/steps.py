@@ -343,7 +343,7 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         # (the mesh's loop where colour found no interior: a thin row of teeth in a wide loop)
         cut = face.shown or face.lips
         share = (side_teeth.with_side_teeth(pixels, *cut, upper_teeth_share(pixels, *cut, lips), lips)
-                 if face.shown is not None else None if cut is None else loop_teeth_share(pixels, *cut, stage.tuning.mouth))
+                 if face.shown is not None else None if cut is None else side_teeth.bridged(loop_teeth_share(pixels, *cut, stage.tuning.mouth)))
         if share is not None and cut is not None:
             face.carry = cut[0] + share[:, None] * (cut[1] - cut[0])
             face.hide_lower = below_lower_teeth(pixels, cut[1], xy[MESH_OUTER_LOWER], past_line=True, tuning=lips)
