@@ -44,6 +44,7 @@ from faceedit.stage.cut_curves import (
 from faceedit.stage.lip_start import corner_stretch
 from faceedit.stage.outline import smooth_outline
 from faceedit.stage.precision import is_exact
+from faceedit.stage.teeth_hang import hang_amount, hung_field
 from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
@@ -391,7 +392,8 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                     (cut.name == MOUTH.name and not mouth_interior):
                 f_in = None  # no source interior to show, or nowhere to show it
             elif cut.interior == "upper":
-                f_in = rigid_field(teeth.get(cut.name, du), su, nodes)
+                f_in = rigid_field(teeth.get(cut.name, du), su, nodes) if not follow_plan or cut.name != MOUTH.name \
+                    else hung_field(teeth.get(cut.name, du), du, su, nodes, hang_amount(du, dl, tn.teeth_hang, tn.round_aspect))
                 if cut.name == MOUTH.name and teeth_rise > 0:  # sampled lower: the teeth rise
                     m_mid = len(su) // 2
                     f_in = f_in + teeth_rise * (sl[m_mid] - su[m_mid])

@@ -44,7 +44,7 @@ from faceedit.edits.attributes import ATTRIBUTES
 from faceedit.edits.controls import CONTROLS, GAZE, HEAD_POSE
 from faceedit.faces.iris import iris_points
 from faceedit.log import logger
-from faceedit.stage import fringe, relief, shading, small_seam
+from faceedit.stage import fringe, relief, shading, side_teeth, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
 from faceedit.stage.closed_seam import draw_closed_seam
@@ -341,8 +341,8 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     if face.smile_taken > 0 and face.closing == 0 and not face.sealed:
         # (the mesh's loop where colour found no interior: a thin row of teeth in a wide loop)
         cut = face.shown or face.lips
-        share = (upper_teeth_share(pixels, *cut, lips) if face.shown is not None or cut is None
-                 else loop_teeth_share(pixels, *cut, stage.tuning.mouth))
+        share = (side_teeth.with_side_teeth(pixels, *cut, upper_teeth_share(pixels, *cut, lips), lips)
+                 if face.shown is not None else None if cut is None else side_teeth.bridged(loop_teeth_share(pixels, *cut, stage.tuning.mouth)))
         if share is not None and cut is not None:
             face.carry = cut[0] + share[:, None] * (cut[1] - cut[0])
             face.hide_lower = below_lower_teeth(pixels, cut[1], xy[MESH_OUTER_LOWER], past_line=True, tuning=lips)

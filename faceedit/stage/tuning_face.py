@@ -123,8 +123,17 @@ class WarpTuning:
     #: ... the detail being what a Gaussian blur of this share of that reach takes away.
     grain_blur: float = 0.5
     #: There, the carried upper teeth narrowed with the mouth: as tall as found up to the first
-    #: share of the new opening's half width from its middle, none from the second.
-    plan_teeth: tuple[float, float] = (0.5, 0.9)
+    #: share of the new opening's half width from its middle, none from the second (the row
+    #: fades out toward the new corners, where the lips and the row's shading take it into the
+    #: shadow; run into a small face's corner it leaves specks there).
+    plan_teeth: tuple[float, float] = (0.7, 1.1)
+    #: A smile's upper teeth carried into an opening that stays open hang under its new upper
+    #: lip: each column of the rigidly moved row shifted down by this share of how far the new
+    #: upper curve lies below the rigidly moved source one there (less at the middle), as far as
+    #: the opening is tall for its width (``round_aspect``: none in a slit;
+    #: :func:`~faceedit.stage.teeth_hang.hung_field`, :func:`~faceedit.stage.teeth_hang.hang_amount`).
+    #: At 0 the row stays rigid: under a surprised mouth's arch the lip covered its sides.
+    teeth_hang: float = 1.0
     #: There (and where a laugh's teeth are carried into an opening that keeps its width), a
     #: thin opening's lips meet over this share of the arc from each corner ...
     plan_meet: float = 0.08

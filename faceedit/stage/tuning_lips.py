@@ -107,6 +107,11 @@ class LipsTuning:
     crease_contrast: float = 0.04
     #: A shown interior's run of upper teeth must start within this share of its height.
     teeth_start: float = 0.4
+    #: A smile's row of upper teeth carried into an opening goes on outward through the side
+    #: teeth in the mouth's shade: columns whose top holds a run of samples past this share of
+    #: the way from the lower lip's lightness to the bright teeth's
+    #: (:func:`~faceedit.stage.side_teeth.with_side_teeth`; the front teeth's mark is a half).
+    side_teeth_light: float = 0.25
     #: The least a mouth's cut is widened where it is widened at all (photo px, at the middle):
     #: on a small face the relative margins are under a pixel, and the pixels that mix a lip's
     #: edge with the teeth or the dark between them, left outside the cut, met as a dark line.
