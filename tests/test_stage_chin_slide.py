@@ -8,7 +8,7 @@ import numpy as np
 from _imgs import astronaut, astronaut_face
 
 from faceedit.faces.landmarks import eye_distance
-from faceedit.stage.chin_slide import jaw_drop, lifted_nodes, slid_anchors, slid_region_weight
+from faceedit.stage.chin_slide import face_window, jaw_drop, lifted_nodes, slid_anchors, slid_region_weight
 from faceedit.stage.cutwarp import cut_warp
 from faceedit.stage.moves import JAW_SHARE, face_frame
 from faceedit.stage.tuning_face import WarpTuning
@@ -98,3 +98,21 @@ def test_a_deep_drop_stays_inside_the_face_region():
     x = int(round(lm[8, 0]))
     col = r.source_points((x, int(lm[8, 1]), x + 1, y1))[:, 0, 1]
     assert np.all(np.diff(col) > 0)
+
+
+def test_the_mouth_is_painted_in_the_faces_own_roi():
+    """The grid reaches below a dropped jaw, the mouth's window does not: the bank's fill reads the
+    photo round the opening and seeds its texture by the ROI it is given (a ROI grown by the slide
+    drew another cavity texture: a small face's opening read 0.136 -> 0.155 of the cheeks)."""
+    lm, img = _lm(), astronaut()
+    tn = WarpTuning()
+    r = cut_warp(img, lm, _dropped(lm, 0.3), tuning=tn)
+    plain = face_grid(lm, tn.region_outer).roi(img.shape)
+    assert r.face_roi == plain and r.roi[3] > plain[3]
+    roi, op = face_window(r.roi, r.face_roi, r.opening)
+    assert roi == plain and op.shape == (plain[3] - plain[1], plain[2] - plain[0])
+    assert float(op.sum()) > 0 and float(op.sum()) == float(r.opening.sum())  # the whole opening inside
+    x0, y0 = plain[0] - r.roi[0], plain[1] - r.roi[1]
+    assert np.array_equal(op, r.opening[y0:y0 + op.shape[0], x0:x0 + op.shape[1]])
+    still = cut_warp(img, lm, lm, tuning=tn)  # nothing moves: the face's ROI is the warp's
+    assert still.face_roi == still.roi and face_window(still.roi, still.face_roi, still.opening)[1] is still.opening

@@ -25,6 +25,10 @@ A jaw that does not drop (every drop 0) leaves the ring, the weight and the grid
 :mod:`faceedit.stage.warp` makes them.
 The region weight is the plain one read at each node lifted up the face
 (:func:`lifted_nodes`), so the region stays one smooth weight round the face.
+
+The mouth is painted in the face's own grid's ROI (:func:`face_window`), not the reach below the
+jaw: the bank's window round the opening (the photo's blur, its black) and its texture's seed
+are the same whether the chin slides or not.
 """
 
 from __future__ import annotations
@@ -160,3 +164,16 @@ def slid_region_weight(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, tunin
     if is_exact():
         return w
     return np.clip(upsample_nodes(w[..., None], grid.ny, grid.nx)[..., 0], 0.0, 1.0)
+
+
+def face_window(roi: tuple[int, int, int, int], face_roi: tuple[int, int, int, int] | None,
+                plane: np.ndarray) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """``plane`` (over ``roi``, a warp's: :class:`~faceedit.stage.cutwarp.CutWarpResult`) cut to
+    ``face_roi`` (the face's own grid's, inside ``roi``; None: ``roi`` itself): (that ROI, the
+    plane over it). The mouth bank's fill reads its window and seeds its texture by its ROI; the
+    grid that reaches below a dropped jaw leaves both as they are without the slide."""
+    if face_roi is None or tuple(face_roi) == tuple(roi):
+        return tuple(roi), plane  # type: ignore[return-value]
+    x0, y0 = roi[0], roi[1]
+    fx0, fy0, fx1, fy1 = (int(v) for v in face_roi)
+    return (fx0, fy0, fx1, fy1), plane[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0]

@@ -106,6 +106,7 @@ from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import (
     MIN_JACOBIAN,
     Grid,
+    face_grid,
 )
 
 
@@ -139,6 +140,9 @@ class CutWarpResult:
     eye_opening: np.ndarray
     #: the face's field (the cuts' upper sides) on its refined grid; None: nothing moved
     face_field: tuple[Grid, np.ndarray] | None = None
+    #: the ROI of the face's own grid (:func:`~faceedit.stage.warp.face_grid`, inside ``roi``, which reaches
+    #: below a dropped jaw): the mouth's window (:func:`~faceedit.stage.chin_slide.face_window`); None: ``roi``
+    face_roi: tuple[int, int, int, int] | None = None
 
     def source_points(self, box: tuple[int, int, int, int]) -> np.ndarray:
         """(y1-y0, x1-x0, 2) float32: where in the source photo each pixel of ``box`` (x0, y0, x1,
@@ -392,7 +396,8 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     zeros = lambda: np.zeros((rh, rw), np.float32)  # noqa: E731
     if np.array_equal(src_lm, dst_lm) or rh <= 0 or rw <= 0:
         up, low = lip_curves(dst_lm) if lips is None else given_curves(*lips, *lip_curves(dst_lm))
-        return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros())
+        return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros(),
+                             face_roi=face_grid(src_lm, tn.region_outer).roi(pixels.shape))
 
     if lips is not None and close_mouth > 0:  # a wide-open mouth's lower lip reaches past its fitted points
         src_lm = found_lower_lip(pixels, src_lm, tn.lip_edge_reach, tn.lip_edge_dark, tn.lip_edge_most,
@@ -587,5 +592,5 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     if max(starts) > 0 and tn.lip_rim[0] > 0:  # (the lip's pale edge stretched to the corners)
         rim_muted(out, upper, starts, 1.0 + tn.lip_from_shape[1], tn.lip_rim[0], f.landmarks, tn.lip_rim[1])
     return CutWarpResult(out, roi, opening, interior, upper, lower, f.scale, f.landmarks, eye_opening,
-                         (fine, up_px))
+                         (fine, up_px), face_grid(src_lm, tn.region_outer).roi(pixels.shape))
 

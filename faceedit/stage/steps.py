@@ -47,6 +47,7 @@ from faceedit.log import logger
 from faceedit.stage import fringe, relief, shading, side_teeth, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
+from faceedit.stage.chin_slide import face_window
 from faceedit.stage.closed_seam import draw_closed_seam
 from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
@@ -425,7 +426,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
         # the face's own teeth are carried into the opening: paint what lies below them
         # (with the bank's upper teeth too, a thin band of own teeth got a second row)
         own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
-        out, face.exemplar = bank.fill(out, r.roi, opening, r.upper, r.lower, face_lm=moved,
+        out, face.exemplar = bank.fill(out, *face_window(r.roi, r.face_roi, opening), r.upper, r.lower, face_lm=moved,
                                        exemplar=face.carried_mouth, own_teeth=own, in_place=True,
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth, sclera=whites,
                                        whites_open=whites_shown(face.landmarks), photo_scale=face.photo_scale)
