@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+from faceedit.pixels import LUMA_WEIGHTS, from_unit
 from faceedit.stage.lip_rims import smoothstep
+from faceedit.stage.tooth_steps import lit_opening
 from faceedit.stage.tuning import EditTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -52,12 +53,10 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     inside = op > 0.5
     if share <= 0 or inside.sum() < 50 or pixels.ndim != 3:
         return pixels
-    unit = pixel_max(pixels.dtype)
-    crop = pixels[y0:y1, x0:x1, :3].astype(np.float32) / unit
-    luma = crop @ _LUMA
-    top, mid = float(np.percentile(luma[inside], 98)), float(np.median(luma[inside]))
-    if top < 3.0 * max(mid, 0.02):
+    found = lit_opening(pixels, roi, inside)
+    if found is None:
         return pixels
+    crop, luma, top, mid = found
     dark = luma[inside]
     tone = np.median(crop[inside][dark <= np.percentile(dark, 33)], 0)
     t_luma = max(float(tone @ _LUMA), 0.01)

@@ -84,6 +84,17 @@ def stepped_gain(ramp: np.ndarray, xs: np.ndarray, bounds: np.ndarray) -> np.nda
     return np.clip(gain, 0.6, 1.05)
 
 
+def lit_opening(pixels: np.ndarray, roi, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+    """``pixels``' RGB over ``roi`` = (x0, y0, x1, y1) in 0..1 and its luma, with the 98th-percentile
+    and the median luma inside the opening ``inside`` (bool over ``roi``): (crop, luma, top, median);
+    None where the top is under three times the median (at least 0.02): no lit teeth in it."""
+    x0, y0, x1, y1 = (int(v) for v in roi)
+    crop = pixels[y0:y1, x0:x1, :3].astype(np.float32) / pixel_max(pixels.dtype)
+    luma = crop @ _LUMA
+    top, mid = float(np.percentile(luma[inside], 98)), float(np.median(luma[inside]))
+    return None if top < 3.0 * max(mid, 0.02) else (crop, luma, top, mid)
+
+
 def tooth_steps(pixels: np.ndarray, roi, opening: np.ndarray, mid: float, wd: float,
                 photo_scale: float = 1.0, *, in_place: bool = False) -> np.ndarray:
     """The lit upper teeth inside a thin ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1))
@@ -103,12 +114,10 @@ def tooth_steps(pixels: np.ndarray, roi, opening: np.ndarray, mid: float, wd: fl
     thin = thin_weight(float(np.median(inside[:, cols].sum(0))) / wd)
     if thin <= 0:
         return pixels
-    unit = pixel_max(pixels.dtype)
-    crop = pixels[y0:y1, x0:x1, :3].astype(np.float32) / unit
-    luma = crop @ _LUMA
-    top, low = float(np.percentile(luma[inside], 98)), float(np.median(luma[inside]))
-    if top < 3.0 * max(low, 0.02):
+    found = lit_opening(pixels, roi, inside)
+    if found is None:
         return pixels
+    crop, luma, top, _ = found
     # how much of each pixel is lit tooth (a soft threshold: the cavity and the lips stay)
     w = np.clip((luma - 0.35 * top) / (0.2 * top), 0.0, 1.0) * op
     lit = w > 0.5
