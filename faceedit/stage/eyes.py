@@ -327,11 +327,11 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         # beside it is bluish)
         expect = white_at(_along(p, moved[corners])) * shade[..., None].astype(np.float32)
         white_fill = _white_fill(cur, (whiten > 0.01) & (open_d > 0.5), open_d > 0.5, expect, tuning.white_least,
-                                 int(np.ceil(tuning.white_clear * blur)), width)
+                                 int(np.ceil(tuning.white_clear * blur)), width, tuning.white_ratio_least)
         # with the grain the source's white shows (drawn smooth it reads as a painted ring)
         lum_s = luma(src)
         fine = (lum_s - cv2.GaussianBlur(lum_s, (0, 0), 1.0))[sy, sx][d_s > max(1.2, reach) * r]
-        spread = white_grain(fine, sl)
+        spread = min(white_grain(fine, sl), tuning.white_grain_most)
         noise = cv2.GaussianBlur(np.random.default_rng(k).standard_normal(white_fill.shape[:2]).astype(np.float32),
                                  (0, 0), 0.7)
         white_fill = white_fill * (1 + spread * noise / max(float(noise.std()), 1e-6))[..., None]
@@ -340,7 +340,9 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         # iris's bottom between it and the raised opening (under the lower lid's rim), stretched by
         # the lids' travel, drew a dark crescent under the kept iris
         open_w = np.where(was > 0, np.maximum(open_d, _sample(cover_0, q - sbox)), open_d)
-        a_white = cv2.GaussianBlur((whiten * (1 - disc) * open_w).astype(np.float32), (0, 0), max(0.5, width / 100))
+        # the white under the iris, the iris over it: blurred as a ring round a hole, a thin ring
+        # (a small eye's) kept half the stretched iris at the kept one's edge (a grey halo)
+        a_white = cv2.GaussianBlur((whiten * open_w).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
         new = cur * (1 - a_iris - a_white) + (iris_col * shade[..., None]) * a_iris + white_fill * a_white
         if out is warped:
@@ -381,21 +383,22 @@ def _open_shut(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np
 
 
 def _white_fill(cur: np.ndarray, where: np.ndarray, opening: np.ndarray, expect: np.ndarray, least: float,
-                clear: int, width: float) -> np.ndarray:
+                clear: int, width: float, floor: float = 0.0) -> np.ndarray:
     """The white of the eye over ``cur`` (unit RGB) where ``where`` (in the eye's ``opening``,
     (h, w) bool, where the white around it is read): the white expected there (``expect``,
     (h, w, 3)) times how light the white around it is against what is expected there, carried
     in smoothly from every side (:func:`~faceedit.stage.cutwarp.membrane_fill` of the ratio of
     lumas): read ``clear`` px beyond ``where`` (the stretched limbal ring's soft tail lies just
     outside it), on the pixels there that are the white (at least ``least`` of the expected
-    luma: not a lash, not the lid's skin), the ratio at most 1.5; 1 where none is; smoothed."""
+    luma: not a lash, not the lid's skin), the ratio at most 1.5 and at least ``floor``; 1 where
+    none is; smoothed."""
     lum_e = np.maximum(luma(expect), 1e-6)
     ratio = (luma(cur) / lum_e).astype(np.float32)
     zone = cv2.dilate(where.astype(np.uint8), np.ones((2 * clear + 1, 2 * clear + 1), np.uint8)) > 0 if clear > 0 \
         else where
     known = ~zone & opening & (ratio >= least)
     if known.any():
-        ratio = membrane_fill(np.clip(ratio, least, 1.5), known.astype(np.float32))
+        ratio = np.maximum(membrane_fill(np.clip(ratio, least, 1.5), known.astype(np.float32)), floor)
     else:
         ratio = np.ones_like(ratio)
     return cv2.GaussianBlur(expect * ratio[..., None], (0, 0), max(0.7, width / 80))

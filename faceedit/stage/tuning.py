@@ -274,6 +274,14 @@ class EyesTuning:
     #: ... on the pixels at least this share of the expected white's luma (a lash, the lid's
     #: skin are not the white), no darker than that.
     white_least: float = 0.7
+    #: ... and at least this share of the white expected there (by its place along the eye and in
+    #: the lid's shadow): a small eye's white read beside the stretched iris holds the limbal
+    #: ring's tail and the lids' shadow (the astronaut's 0.85 drew a grey ring round her iris).
+    white_ratio_least: float = 1.0
+    #: The white's grain (:func:`~faceedit.stage.eyes.white_grain`) at most this share of its
+    #: luma: a small eye's "white" holds JPEG noise and the lashes' steps (the astronaut's 0.14
+    #: speckled the white round her kept iris; 1350-px London whites read 0.02-0.065).
+    white_grain_most: float = 0.06
     #: The upper lid's shadow over the eyeball: its darkest share ...
     lid_shadow: float = 0.25
     #: ... and its reach below the lid (eye widths).
