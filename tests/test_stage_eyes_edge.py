@@ -152,3 +152,48 @@ def test_no_dark_crescent_under_a_kept_iris_whose_bottom_the_lower_lid_hid():
         col = lum[int(np.ceil(cd[1] + 1.15 * rad)):int(lid - 1.5), x - 3:x + 4]
         assert col.shape[0] >= 3
         assert float(col.min()) > 0.85, (k, float(col.min()))
+
+
+def _eye_face_at(s: float, blank: int | None = None):
+    """:func:`_eye_face` opened wide, cut to ``s`` of its size (at 0.5 its eyes are 26-27 px
+    wide), eye ``blank``'s white painted over with the iris's colour (no iris to find there)."""
+    img, lm, mesh, moved = _eye_face(open_up=0.12)
+    if blank is not None:
+        e = list(LM_EYES[blank])
+        x0, y0 = np.floor(lm[e].min(0)).astype(int) - 3
+        x1, y1 = np.ceil(lm[e].max(0)).astype(int) + 4
+        patch = img[y0:y1, x0:x1]
+        patch[patch.astype(np.int32).sum(2) > 600] = (70, 90, 110)
+    if s != 1.0:
+        img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    return img, lm * s, mesh * s, moved * s
+
+
+def _dark_rows(img: np.ndarray, lm: np.ndarray, k: int) -> int:
+    """Rows of the eye's middle column darker than the white and the skin (the iris's height)."""
+    pts = lm[list(LM_EYES[k])]
+    cx = int(round(pts[[1, 2, 4, 5], 0].mean()))
+    y0, y1 = int(pts[:, 1].min() - 8), int(pts[:, 1].max() + 8)
+    return int((img[y0:y1, cx].astype(np.float32).mean(1) < 130).sum())
+
+
+def test_a_small_face_keeps_both_irises_or_neither():
+    """Eyes 26 px wide opened wide: both irises are kept at their size (shorter than the warp's
+    stretched ones); where one eye shows no iris to keep, the other is left as the warp drew it
+    too (one kept iris beside a stretched one: two unlike eyes), in place or not alike. A face
+    whose eyes are 90 px wide keeps the one iris it finds."""
+    img, lm, mesh, moved = _eye_face_at(0.5)
+    r = cut_warp(img, lm, moved)
+    both = keep_irises(img, r.pixels, lm, moved, mesh, r.source_points)
+    assert all(_dark_rows(both, moved, k) < _dark_rows(r.pixels, moved, k) for k in (0, 1))
+    img, lm, mesh, moved = _eye_face_at(0.5, blank=1)
+    r = cut_warp(img, lm, moved)
+    out = keep_irises(img, r.pixels, lm, moved, mesh, r.source_points)
+    assert _dark_rows(out, moved, 0) == _dark_rows(r.pixels, moved, 0)
+    buf = r.pixels.copy()
+    assert keep_irises(img, buf, lm, moved, mesh, r.source_points, in_place=True) is buf
+    assert np.array_equal(buf, out)
+    img, lm, mesh, moved = _eye_face_at(1.0, blank=1)
+    r = cut_warp(img, lm, moved)
+    out = keep_irises(img, r.pixels, lm, moved, mesh, r.source_points)
+    assert _dark_rows(out, moved, 0) < _dark_rows(r.pixels, moved, 0)

@@ -210,6 +210,9 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
     ``photo_scale``: the photo's own pixels per pixel here (a small eye's, :func:`~faceedit.stage.eye_open.eye_weight`).
     ``irises``: the iris model's (2, 5, 2) points (:func:`faceedit.faces.iris.iris_points`) or None;
     each iris's edge is searched near the radius they give it (:func:`find_iris`).
+    On a small face (eyes under ``keep_iris_least_px`` of the photo's pixels) both irises are kept
+    or neither: where one eye's iris cannot be (too little white to read), the other's is left
+    as warped too, its lid's margin moved as the first's (one doll's eye beside a stretched one).
     Returns ``warped`` itself when no eye opened or no iris was found, else a new array, or
     ``warped`` written over with ``in_place`` (a buffer the caller owns)."""
     tuning = tuning if tuning is not None else EyesTuning()
@@ -217,9 +220,38 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
     grow = eye_apertures(moved) / np.maximum(eye_apertures(lm), 1e-6)
     if warped.ndim != 3 or not (grow >= tuning.opens).any():
         return warped
+    eyes = [int(k) for k in np.nonzero(grow >= tuning.opens)[0]]
+    widths = [float(np.linalg.norm(lm[e[3]] - lm[e[0]])) for e in LM_EYES]
+    alike = len(eyes) == 2 and float(np.mean(widths)) * photo_scale < tuning.keep_iris_least_px
+    box = None
+    if alike and in_place:  # what the first try writes over, to be had back
+        pts = np.vstack([lm[list(LM_EYES[0] + LM_EYES[1])], moved[list(LM_EYES[0] + LM_EYES[1])]])
+        pad = int(np.ceil(max(widths))) + 4
+        x0, y0 = np.maximum(np.floor(pts.min(0)).astype(int) - pad, 0)
+        x1, y1 = np.ceil(pts.max(0)).astype(int) + pad
+        box = (slice(int(y0), int(y1)), slice(int(x0), int(x1)))
+        before = warped[box].copy()
+    out, kept = _keep_irises(source, warped, lm, moved, mesh, source_points, tuning, eyes, True, in_place,
+                             photo_scale, irises)
+    if alike and len(kept) == 1:
+        if box is not None:
+            warped[box] = before
+        out, _ = _keep_irises(source, warped, lm, moved, mesh, source_points, tuning, eyes, False, in_place,
+                              photo_scale, irises)
+    return out
+
+
+def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray, mesh: np.ndarray,
+                 source_points: Callable[[tuple[int, int, int, int]], np.ndarray], tuning: EyesTuning,
+                 eyes: list[int], keep: bool, in_place: bool, photo_scale: float, irises: np.ndarray | None
+                 ) -> tuple[np.ndarray, list[int]]:
+    """:func:`keep_irises` of the opened ``eyes`` (indices into :data:`LM_EYES`); with ``keep``
+    False no iris is kept (each eye as where none is found). Returns (the photo, the eyes whose
+    iris was kept)."""
     unit = pixel_max(source.dtype)
     out = warped
-    for k in np.nonzero(grow >= tuning.opens)[0]:
+    kept: list[int] = []
+    for k in eyes:
         poly = eye_polygon(mesh, int(k), tuning.lower_lid_raise)
         width = float(np.linalg.norm(poly[0] - poly[8]))
         pad = int(np.ceil(0.6 * width))
@@ -233,7 +265,7 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         # shut or cast down: a small eye's lash line moved as a line (eye_open); else its iris
         redrawn = _open_shut(source, out, lm, moved, int(k), tuning, photo_scale)
         rim = None if irises is None else float(np.linalg.norm(irises[k, 1:] - irises[k, 0], axis=1).mean())
-        found = None if redrawn is not None else find_iris(src, poly - [bx0, by0], tuning, rim)
+        found = None if redrawn is not None or not keep else find_iris(src, poly - [bx0, by0], tuning, rim)
         if found is None:
             if redrawn is not None:
                 if out is warped:
@@ -348,9 +380,10 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         if out is warped:
             out = warped if in_place else warped.copy()
         out[my0:my1, mx0:mx1, :3] = from_unit(np.clip(new, 0, 1), warped.dtype)
+        kept.append(k)
         out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, True), tuning,
                            photo_scale, in_place)
-    return out
+    return out, kept
 
 
 def _move_margin(source: np.ndarray, out: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray, k: int,
