@@ -77,13 +77,19 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     height = float(np.median([d[m].max() + 1.0 for d, m in zip(depth[:, a:b + 1].T, row_lit.T) if m.any()]))
     end = float(np.clip((contrast - 1.0) * t_luma / max(float(np.median(luma[:, a:b + 1][row_lit])) - t_luma, 1e-6),
                         0.0, 1.0))
+    teeth = smoothstep(2.0 * t_luma, 0.45 * top, luma) * grey
+    # the ends fade from where the teeth end, not the lit ones: a row the shade already darkens
+    # toward its corners (a smile's full row carried under a surprised lip) keeps its shaded
+    # side teeth (faded from the lit row's ends, a full row of eight came out two front teeth)
+    whole = row_columns(upper & (teeth > 0.5), 2)
+    if whole is not None and whole[0] <= b and whole[1] >= a:
+        a, b = min(a, whole[0]), max(b, whole[1])
     xs = np.arange(crop.shape[1], dtype=np.float64)
     s = smoothstep(0.0, 1.0, (np.minimum(xs - a, b - xs) + 0.5) / max(share * (b - a + 1), 1.0))
     s = np.where((xs >= a) & (xs <= b), s, 0.0)
     gain = end + (1.0 - end) * s  # along the row
     # below narrow x the height, at the end, the teeth go wholly (softly over the rest of the height)
     short = 1.0 - (1.0 - s)[None, :] * smoothstep(narrow * height, height, depth)
-    teeth = smoothstep(2.0 * t_luma, 0.45 * top, luma) * grey
     g = np.where(upper, 1.0 - teeth * (1.0 - gain[None, :] * short), 1.0)
     if (g >= 1.0).all():
         return pixels
