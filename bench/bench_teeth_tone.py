@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"max {np.round(t.max(0), 3).tolist()}")
         return 0
 
-    import faceedit.stage.steps as steps
+    import faceedit.stage.mouth_steps as steps
     from faceedit.api import Editor
 
     seen: list[dict] = []

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--crops", type=Path, default=None)
     ap.add_argument("--per-face", action="store_true")
     a = ap.parse_args(argv)
-    import faceedit.stage.steps as steps
+    import faceedit.stage.mouth_steps as steps
     from faceedit.api import Editor
     from faceedit.data import holdout_subjects
 

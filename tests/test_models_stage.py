@@ -337,7 +337,7 @@ def test_a_narrow_window_of_front_teeth_is_not_the_cut():
     an interior found from colour narrower than ``narrow_interior`` of the inner corners is not
     the cut (its blunt ends stood as a window's sides when the mouth opened), nor of a closing
     mouth. A found interior of the mouth's width is, widened where the mouth closes."""
-    from faceedit.stage.steps import interior_cut
+    from faceedit.stage.mouth_steps import interior_cut
     from faceedit.stage.tuning import EditTuning
 
     tuning = EditTuning()
@@ -399,8 +399,8 @@ def test_lips_read_apart_with_no_interior_are_carried_unless_the_move_parts_them
     stroke where a turned disgusted face's lips met); a move that parts them is painted; a grey
     photo (no lips' colour) is left to the bank as before."""
     from faceedit.faces.landmarks import eye_distance
+    from faceedit.stage.mouth_steps import carries_lips
     from faceedit.stage.records import FaceEdit, StageRequest
-    from faceedit.stage.steps import carries_lips
     from faceedit.stage.tuning import EditTuning
 
     lm = np.asarray(astronaut_face().landmarks, np.float64)
@@ -424,8 +424,9 @@ def test_the_bank_s_teeth_go_under_a_relaxed_lip_only_where_the_target_has_no_sm
     """A wide opening of a target without a smile (surprised) asks the mouth bank to put
     ``teeth_cover`` of its upper teeth under the lip; a smile (happy) lifts the lip off them."""
     from faceedit.models.loading import load_model
+    from faceedit.stage.mouth_steps import teeth_cover
     from faceedit.stage.records import FaceEdit, StageRequest
-    from faceedit.stage.steps import plan_move, teeth_cover
+    from faceedit.stage.steps import plan_move
 
     st = load_model("stage").model
     full = st.tuning.edit.teeth_cover

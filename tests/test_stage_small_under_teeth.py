@@ -1,5 +1,5 @@
 """A small face's smile over its own upper teeth is painted whole from the mouth bank
-(:func:`faceedit.stage.teeth_look.small_smile`, :func:`faceedit.stage.steps.fill_mouth`): its own
+(:func:`faceedit.stage.teeth_look.small_smile`, :func:`faceedit.stage.mouth_steps.fill_mouth`): its own
 teeth there are a band of a few px, which over the bank's lower row stood as a thin lit seam above
 a grey wall (London 008 smiling at 64-128 px made happy). A relaxed lip (fear, surprise) or a large
 mouth is not such a smile. And a small face's own teeth carried down with the lower lip just under

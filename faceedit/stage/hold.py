@@ -17,7 +17,7 @@ and smiling photos at 1350, 450 and 200 px, the world photos, every target;
 bounds them above everything measured.
 
 An open mouth showing teeth that the move reshapes without closing is cut along the teeth its
-colour shows (:func:`faceedit.stage.lips.find_interior`, :func:`faceedit.stage.steps.interior_cut`);
+colour shows (:func:`faceedit.stage.lips.find_interior`, :func:`faceedit.stage.mouth_steps.interior_cut`);
 where they are found over less than ``narrow_interior`` of its inner corners the cut is the Face
 Mesh's loop, which on a laugh lies on the teeth, and the teeth left outside the new opening stand
 round it as a black hook along the lips (group_t1's face 3 made surprised or fearful: teeth
@@ -32,9 +32,10 @@ import numpy as np
 from faceedit.faces.landmarks import L_EYE, R_EYE, eye_distance
 from faceedit.faces.reading import landmark_pose, mesh_pose
 from faceedit.stage.lips import find_interior
+from faceedit.stage.mouth_steps import mouth_still
 from faceedit.stage.records import FaceEdit, StageFace, StageRequest, Statistics
 from faceedit.stage.state import lip_gap
-from faceedit.stage.steps import mouth_still, planned
+from faceedit.stage.steps import planned
 from faceedit.stage.tuning_face import TurnedTuning
 
 #: The nose base's points (31-35) and the mouth's (48-67) among the 68.

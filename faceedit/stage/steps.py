@@ -23,7 +23,7 @@ the statistics and the pixels.
    the lower edge of the upper teeth that a smile taken away carries up;
 3. :func:`warp`: the fold-free warp of the photo with the lips (and the eyelids where the move
    closes an eye) as cuts; eyes opened wider keep their irises' size;
-4. :func:`fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
+4. :func:`~faceedit.stage.mouth_steps.fill_mouth`: a mouth opened wider than the photo shows painted from the mouth bank,
    and the dark seam of lips closed over teeth; :func:`~faceedit.stage.corners.lift_pockets`: a smile's dark corner
    pockets painted with the skin, then the closed lips' own grain (:mod:`faceedit.stage.lip_grain`); on a turned face the fills are kept off its nose and past its
    far side's outline (:func:`faceedit.stage.turned.hidden_parts`, the folds of step 5 too);
@@ -47,8 +47,6 @@ from faceedit.log import logger
 from faceedit.stage import fringe, relief, shading, side_teeth, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
-from faceedit.stage.chin_slide import face_window
-from faceedit.stage.closed_seam import draw_closed_seam
 from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
@@ -58,7 +56,6 @@ from faceedit.stage.lid_edge import lids_on_edge
 from faceedit.stage.lid_meet import close_on_line, meeting_points
 from faceedit.stage.lids import close_lids
 from faceedit.stage.lip_grain import carry_lip_grain
-from faceedit.stage.lip_rims import lip_over_teeth, shade_carried
 from faceedit.stage.lips import (
     MESH_INNER_LOWER,
     MESH_INNER_UPPER,
@@ -67,17 +64,15 @@ from faceedit.stage.lips import (
     above_gums,
     above_upper_teeth,
     below_lower_teeth,
-    crease_fragments,
     find_interior,
-    lip_in_interior,
     lip_redness,
     on_crease,
     upper_teeth_share,
     widen_interior,
 )
 from faceedit.stage.lower_margin import loop_teeth_share
-from faceedit.stage.mouth import sclera_colour, whites_shown
-from faceedit.stage.mouth_focus import at_photo_focus
+from faceedit.stage.mouth import sclera_colour
+from faceedit.stage.mouth_steps import fill_mouth, interior_cut
 from faceedit.stage.moves import (
     TARGET_MOVES,
     chin_follows_lip,
@@ -90,7 +85,7 @@ from faceedit.stage.moves import (
     target_moves,
     with_target_controls,
 )
-from faceedit.stage.paint import lips_keep_out, mouth_keep_out
+from faceedit.stage.paint import lips_keep_out
 from faceedit.stage.pose import turn_head as turn_pose
 from faceedit.stage.records import (
     Curves,
@@ -104,7 +99,6 @@ from faceedit.stage.records import (
 )
 from faceedit.stage.regions import head_look
 from faceedit.stage.rest import at_rest
-from faceedit.stage.row_ends import fade_row_ends
 from faceedit.stage.sealed import lips_sealed_over_lip, past_lower_teeth
 from faceedit.stage.smile import (
     cheeks_flattened,
@@ -117,10 +111,7 @@ from faceedit.stage.smile import (
     target_smiles,
 )
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
-from faceedit.stage.teeth_look import small_smile
-from faceedit.stage.tooth_steps import tooth_steps
 from faceedit.stage.tuning import EditTuning
-from faceedit.stage.tuning_lips import LipsTuning
 from faceedit.stage.turned import head_frame, hidden_parts, plan_sides
 
 
@@ -140,63 +131,6 @@ def closes_eyes(lm: np.ndarray, moved: np.ndarray, ratio: float) -> bool:
 
     lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
     return any(aperture(moved, e) < ratio * aperture(lm, e) for e in (list(range(36, 42)), list(range(42, 48))))
-
-
-def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: EditTuning,
-                 lips: LipsTuning | None = None) -> Curves | None:
-    """The mouth interior found from colour (``shown``) as the lips' cut, or None where the Face
-    Mesh's inner-lip loop is the cut instead: dropped where it spans less than
-    ``narrow_interior`` of the 68 points' inner corners (60, 64) (the front teeth of a small
-    open smile, between lips that touch towards the corners: opening, their blunt ends would
-    stand as the straight sides of a window in the lips; closing, the teeth beyond its ends
-    stayed at the mouth's corners); a mouth that closes widens it by the closing margins (its
-    teeth must all go)."""
-    if shown is None:
-        return None
-    width = float(np.linalg.norm(shown[0][-1] - shown[0][0]))
-    if width < tuning.narrow_interior * float(np.linalg.norm(lm[64] - lm[60])):
-        return None
-    if closing > 0:
-        return widen_interior(*shown, tuning.closing_margin_up, tuning.closing_margin_down, lips)
-    return shown
-
-
-def carries_lips(face: FaceEdit, tuning: EditTuning) -> bool:
-    """Whether the warp carries the lips as the photo shows them, with no opening to paint: a
-    mouth with no interior found whose move does not part its lips (the 68 points' inner lips
-    no further apart) and adds no smile, where its lips' colour is known and they lie at most
-    ``tuning.crease_gap`` apart (the crease between closed lips read as a parting by the Face
-    Mesh, e.g. a disgusted upper lip; painted, it came out as a grey stroke or a slit of the
-    mouth bank's teeth), or where a control reshapes them
-    (its record's ``presses_lips``, :class:`faceedit.edits.controls.Control`: ``pout``, ``purse``,
-    a wink's mouth corner; ``eee`` and ``woo`` below 0)."""
-    s, lm, goal = face.request, face.landmarks, face.goal
-    assert goal is not None
-    lips = any(CONTROLS[k].presses(s.control(k)) for k in s.controls or {})
-    if face.shown is None and lips:
-        return lip_gap(goal) <= lip_gap(lm) + 0.005
-    # (a smile added, or a mouth open wider than a crease: the bank paints its teeth and its dark)
-    return (face.shown is None and face.lip_redness is not None and face.smile_taken >= 0
-            and lip_gap(lm) < tuning.crease_gap and lip_gap(goal) <= lip_gap(lm) + 0.005)
-
-
-def mouth_still(lm: np.ndarray, goal: np.ndarray) -> bool:
-    """Whether a move leaves the mouth (68-point 48-67) where it is (under a hundredth of a pixel):
-    the warp then carries the lips as they are and there is no opening to paint."""
-    return float(np.abs(np.asarray(goal)[48:] - np.asarray(lm)[48:]).max()) < 0.01
-
-
-def smiles_over_dark_inside(face: FaceEdit, tuning: EditTuning) -> bool:
-    """Whether an edit adds a smile to a mouth the photo shows open with no teeth found in it (a surprised or
-    talking mouth: its dark inside, at most the edges of its teeth): the smile shows a whole row, the photo none."""
-    return face.smile_taken < 0 and face.shown is None and lip_gap(face.landmarks) > tuning.lips_closed
-
-
-def teeth_cover(stage: Statistics, face: FaceEdit) -> float:
-    """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover`` times the smile the new
-    state lacks (:func:`faceedit.stage.smile.smile_lift`). A relaxed upper lip covers the top of the teeth a smile shows."""
-    assert face.current is not None and face.new_state is not None
-    return stage.tuning.edit.teeth_cover * (1.0 - smile_lift(stage, face.current, face.new_state))
 
 
 def like_closes(like: np.ndarray | None, strength: float, tuning: EditTuning) -> float:
@@ -393,63 +327,6 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes,
                            in_place=True, photo_scale=face.photo_scale, irises=face.irises)
     return r.pixels
-
-
-def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np.ndarray | None = None) -> np.ndarray:
-    """The warped face's mouth: an opening painted from the mouth bank below the face's own teeth carried into it,
-    the dark seam where lips that showed teeth close; the
-    mouth drawn at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without a mouth
-    bank the appearance maps draw the mouth. ``pixels`` are the warp's, the stage's own: drawn over, not copied.
-    ``whites``: the eye whites' colour read on the photo before the warp (:func:`faceedit.stage.mouth.sclera_colour`;
-    the warp's smile narrows the eyes and mixes lid into them), the bank's teeth's white balance and brightness cap."""
-    r = face.warped
-    assert r is not None and face.goal is not None
-    out, moved = pixels, r.landmarks
-    if face.closing == 0 and (mouth_still(face.landmarks, face.goal) or carries_lips(face, stage.tuning.edit)):
-        return out  # the mouth stays closed, or where it is
-    opening, interior = r.opening, r.interior
-    bank = stage.mouth_bank()
-    own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
-    if bank is not None and (smiles_over_dark_inside(face, stage.tuning.edit) or own and small_smile(
-            r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth, face.photo_scale)):
-        # the dark inside of an open mouth carried into a smile would stand between the bank's teeth as black gaps and
-        # broken teeth, a small face's own teeth as a thin seam over its lower row: the whole opening is painted
-        opening, interior = opening + interior, np.zeros_like(interior)
-    elif bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
-        # what the loop carried that is lip (but the upper lip carried teeth hang from), and the
-        # pieces of the crease between closed lips, are painted like the rest of the opening
-        lip = lip_in_interior(out, r.roi, interior, face.lip_redness, stage.tuning.lips)
-        lip -= lip_over_teeth(out, r.roi, interior, lip) if own else 0.0
-        lip += crease_fragments(interior - lip, float(np.linalg.norm(moved[64] - moved[60])), stage.tuning.lips)
-        opening, interior = opening + lip, interior - lip
-    if bank is not None and float(opening.max()) > 0:
-        # the face's own teeth are carried into the opening: paint what lies below them
-        # (with the bank's upper teeth too, a thin band of own teeth got a second row)
-        own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
-        out, face.exemplar = bank.fill(out, *face_window(r.roi, r.face_roi, opening), r.upper, r.lower, face_lm=moved,
-                                       exemplar=face.carried_mouth, own_teeth=own, in_place=True,
-                                       teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth, sclera=whites,
-                                       whites_open=whites_shown(face.landmarks), photo_scale=face.photo_scale)
-        face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
-        keeps = face.request.target == "keep" and not face.request.aus and face.request.like is None  # lips as they are
-        kept = lip_gap(face.goal) / max(lip_gap(face.landmarks), 1e-6)
-        if (own or face.smile_taken > 0) and not keeps and kept >= stage.tuning.mouth.carried_kept_gap:
-            # a smile's lit row (found from colour, or inside the Face Mesh's loop) under a
-            # relaxed upper lip that stays open (fear, surprise): a band, darker toward the
-            # inside; a move that closes the mouth (neutral) leaves what it keeps of the row
-            relax = teeth_cover(stage, face) / max(stage.tuning.edit.teeth_cover, 1e-6)
-            out = fade_row_ends(shade_carried(out, r.roi, interior, opening, relax, stage.tuning.mouth, in_place=True),
-                                r.roi, opening + interior, stage.tuning.edit, in_place=True)
-        out = tooth_steps(out, r.roi, opening + interior, float(moved[[51, 62, 66], 0].mean()),
-                          float(np.linalg.norm(moved[64] - moved[60])), face.photo_scale, in_place=True)
-        at_photo_focus(out, r.roi, opening + interior, moved, stage.tuning.mouth,  # in a soft photo
-                       opens=own or teeth_cover(stage, face) >= stage.tuning.mouth.open_cover)
-    if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
-        out = draw_closed_seam(stage, face, out, r)  # (and face.seam_deepened)
-    drawn = opening + interior
-    if bank is not None and float(drawn.max()) > 0:
-        face.keep_out = (r.roi, mouth_keep_out(r.roi, moved, drawn))
-    return out
 
 
 def raises_upper_lip(target: str | None, tuning: EditTuning) -> bool:

@@ -140,7 +140,7 @@ def small_smile(upper: np.ndarray, lower: np.ndarray, cover: float, tn: MouthTun
     """Whether the opening between inner-lip curves ``upper`` and ``lower`` ((N, 2) photo px) is a small face's smile:
     its corners close enough for ``tn.under_teeth_small`` of :func:`small_weight` (at ``photo_scale``), the upper lip
     lifted off the teeth (``cover``, the share of them it covers, under ``tn.open_cover``). Over such a face's own upper
-    teeth the stage paints the whole opening from the bank (:func:`faceedit.stage.steps.fill_mouth`): its own teeth
+    teeth the stage paints the whole opening from the bank (:func:`faceedit.stage.mouth_steps.fill_mouth`): its own teeth
     there are a band of a few px, which over the bank's lower row stood as a thin lit seam above a grey wall (London 008
     smiling at 64-128 px made happy)."""
     return cover < tn.open_cover and small_weight(opening_aspect(upper, lower)[1], photo_scale) >= tn.under_teeth_small
