@@ -226,9 +226,8 @@ class EyesTuning:
     opens: float = 1.08
     #: A face whose eyes are under this many of the photo's pixels from corner to corner (the
     #: mean of both) keeps both irises or neither: the astronaut's (17.6 px) had one kept, a pale
-    #: ring round the pupil, and one stretched (too little white to read), two eyes unalike. A
-    #: small face's eyes left to the warp both ways when both can be kept: a group photo's eye got
-    #: a doubled lid line.
+    #: ring round the pupil, and one stretched (too little white to read), two eyes unalike. Left
+    #: to the warp even where both can be kept, a group photo's eye got a doubled lid line.
     keep_iris_least_px: float = 30.0
     #: A smile taken away lets its raised lower lids down to a relaxed lid's place on the iris
     #: (:func:`faceedit.stage.smile.squint_let_go`): none where it takes under the first of this
