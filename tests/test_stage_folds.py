@@ -337,11 +337,15 @@ def test_shoulder_on_the_lit_side_only(face, monkeypatch):
     assert col[i] < 0.9 and col[i - far:i + far].max() - 1.0 < 0.1 * min(rims)
 
 
-def test_angry_glabella_is_a_valley_not_a_bright_streak(stage):
+def test_angry_glabella_is_a_valley_not_a_bright_streak(stage, monkeypatch):
     """The astronaut made angry: inside the glabellar lines' mask the folds darken a valley by
     many levels and brighten no pixel by more than 6 levels; what they brighten is the bunched
     skin between the lines, broad (at half its height wider than 0.06 eye distances in its widest
-    row; a bright streak is a pixel or two, under 0.015), not a streak beside a line."""
+    row; a bright streak is a pixel or two, under 0.015), not a streak beside a line. (At the
+    photo's own pixels: the spy's points are the photo's, not a finer copy's.)"""
+    from faceedit.stage import fine
+
+    monkeypatch.setattr(fine, "FINE_BELOW_PX", 0.0)
     img, lm = _astronaut_face(stage)
     got = {}
     real = folds.paint_folds
@@ -383,10 +387,12 @@ def test_disgust_map_stays_off_the_raised_lip(stage, monkeypatch):
     it, as on London's closed neutral mouths at 1350 px)."""
     import cv2
 
+    from faceedit.stage import fine
     from faceedit.stage.steps import raises_upper_lip
     from faceedit.stage.tuning import EditTuning
 
     monkeypatch.setattr(steps, "fill_mouth", lambda stage, face, pixels, whites=None: pixels)
+    monkeypatch.setattr(fine, "FINE_BELOW_PX", 0.0)  # at the photo's own pixels: the spy's points are the photo's
 
     t = EditTuning()
     assert raises_upper_lip("disgusted", t) and not raises_upper_lip("angry", t) and not raises_upper_lip(None, t)
@@ -430,8 +436,10 @@ def test_a_map_showing_teeth_stays_off_lips_the_move_closes(stage, monkeypatch):
     from skimage.data import astronaut
 
     from faceedit.faces.detectors import get_detector
+    from faceedit.stage import fine
     from faceedit.stage.appearance import shows_teeth
 
+    monkeypatch.setattr(fine, "FINE_BELOW_PX", 0.0)  # at the photo's own pixels: the spy's points are the photo's
     assert shows_teeth(stage, "happy") and shows_teeth(stage, "fearful")
     assert not any(shows_teeth(stage, t) for t in ("angry", "disgusted", "sad", "surprised", "sleepy", "wink"))
     img = astronaut()

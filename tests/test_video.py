@@ -594,11 +594,16 @@ def test_a_moving_face_carries_the_edit_with_it_and_a_changed_one_is_edited_agai
     assert keys.plan(5, photo, [SimpleNamespace(id=1, segment=0, face=face)], None).motions is None  # another face
 
 
-def test_a_still_clip_makes_few_key_frames_and_a_talking_one_many(tmp_path, editor, clip):
+def test_a_still_clip_makes_few_key_frames_and_a_talking_one_many(tmp_path, editor, clip, monkeypatch):
     """Through :func:`edit_video`: the camera-moved astronaut (her face holds still in its own
     frame) is edited in full on a key frame every ``every`` frames and a few more as the
-    tracker settles; a mouth that opens and closes is edited in full on most frames."""
+    tracker settles; a mouth that opens and closes is edited in full on most frames. (The
+    talking frames are the stage's edits of her photo at its own pixels, as they were measured:
+    on the finer copy, :mod:`faceedit.stage.fine`, three of them open wider than the cut takes.)"""
+    from faceedit.stage import fine
     from faceedit.video.reuse import Reuse
+
+    monkeypatch.setattr(fine, "FINE_BELOW_PX", 42.0)
     from faceedit.video.runner import default_tracker
     from faceedit.video.synth import talking
 

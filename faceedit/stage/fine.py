@@ -23,9 +23,12 @@ from faceedit.stage.records import Carried, FaceEdit, StageEdit, StageFace, Stag
 from faceedit.stage.steps import edit_face, planned
 
 #: A face whose eye centres lie under this many of the photo's own pixels apart, and whose move closes
-#: its lips, is edited on a finer copy (London smiles cut to 128 px: 40 px; to 96 px: 30 px; skimage's astronaut, 512 px: 43 px,
-#: is edited at its own pixels).
-FINE_BELOW_PX = 42.0
+#: its lips, is edited on a finer copy (London smiles cut to 128 px: 40 px; to 96 px: 30 px; to 150
+#: and 170 px: about 45 and 52 px; skimage's astronaut, 512 px: 43 px).
+FINE_BELOW_PX = 60.0
+#: ... a video's frame under this many (GRID's talking faces, 360x288, lie between: their lips' closing
+#: with the speech was measured at their own pixels, and the finer copy costs every key frame k^2 the pixels).
+FINE_BELOW_PX_VIDEO = 42.0
 #: The finer copy's eye distance (px) it is resampled up to, in whole steps (1350-px London
 #: portraits: about 200 px; at 160 px a 128-px crop's smile made neutral reads as wide as the
 #: 1350-px edit cut alike), at most :data:`FINE_MOST` times the photo's own pixels.
@@ -38,13 +41,14 @@ FINE_MARGIN = 1.0
 
 def fine_factor(face: StageFace) -> int:
     """How many times finer the face is edited: 1 (at its own pixels) unless its eye distance at the
-    photo's own pixels is under :data:`FINE_BELOW_PX`, or the face carries a video track's head mattes
+    photo's own pixels is under :data:`FINE_BELOW_PX` (a video track's face, one that carries what its
+    track found: :data:`FINE_BELOW_PX_VIDEO`), or the face carries a video track's head mattes
     (drawn at the pixels it was edited at)."""
     lm = np.asarray(face.landmarks, np.float64)
     if lm.shape != (68, 2) or (face.carried is not None and face.carried.head is not None):
         return 1
     eye = eye_distance(lm) * float(face.photo_scale)
-    if not eye > 0 or eye >= FINE_BELOW_PX:
+    if not eye > 0 or eye >= (FINE_BELOW_PX if face.carried is None else FINE_BELOW_PX_VIDEO):
         return 1
     return int(min(max(np.ceil(FINE_EYE_PX / eye), 2), FINE_MOST))
 
