@@ -74,6 +74,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "creases.STRIP_ROWS": ("N", "rows the pale-strip measure takes down the glabella"),
     "creases.STRIP_MOST": ("M", "a pale glabella's most excess taken off (training London angry: a row's 90th percentile 0.236)"),
     "fine.FINE_BELOW_PX": ("N", "a small face edited on a finer copy (work scale)"),
+    "fine.FINE_BELOW_PX_VIDEO": ("N", "a video frame's face edited on a finer copy (work scale)"),
     "fine.FINE_EYE_PX": ("N", "the finer copy's eye distance (supersampling)"),
     "fine.FINE_MOST": ("N", "the finer copy's largest factor (memory and time)"),
     "fine.FINE_MARGIN": ("N", "the area edited on the finer copy (the edit's reach)"),
