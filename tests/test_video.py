@@ -602,10 +602,10 @@ def test_a_still_clip_makes_few_key_frames_and_a_talking_one_many(tmp_path, edit
     on the finer copy, :mod:`faceedit.stage.fine`, three of them open wider than the cut takes.)"""
     from faceedit.stage import fine
     from faceedit.video.reuse import Reuse
-
-    monkeypatch.setattr(fine, "FINE_BELOW_PX", 42.0)
     from faceedit.video.runner import default_tracker
     from faceedit.video.synth import talking
+
+    monkeypatch.setattr(fine, "FINE_BELOW_PX", 42.0)
 
     still = edit_video(editor, clip, str(tmp_path / "still.mp4"), EditRequest("surprised"), progress=False)
     assert still.frames == N and still.keys <= N // 4, still.keys
